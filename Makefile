@@ -1,0 +1,50 @@
+# genoscrub: make demo | make test | make golden | make man | make bench | make lint
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
+
+.PHONY: all demo test golden man man-check bench lint tools clean
+
+all: test
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+# samtools/bcftools/tabix check our outputs independently; mandoc lints the man pages.
+tools:
+	@if ! command -v samtools >/dev/null || ! command -v bcftools >/dev/null || ! command -v bgzip >/dev/null || ! command -v mandoc >/dev/null; then \
+		echo "installing samtools bcftools tabix mandoc (apt-get)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq samtools bcftools tabix mandoc >/dev/null; \
+	fi
+
+demo: $(STAMP) tools
+	bash tests/demo.sh
+
+test: $(STAMP) tools
+	$(PY) man/build.py --check
+	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
+	$(PY) -m pytest -q
+
+golden: $(STAMP)
+	GENOSCRUB_GOLDEN_UPDATE=1 $(PY) -m pytest -q tests/test_golden.py
+	git status --short tests/golden
+
+man: $(STAMP)
+	$(PY) man/build.py
+	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
+
+bench: $(STAMP) tools
+	$(PY) tests/bench.py
+
+lint: $(STAMP)
+	$(PY) -m ruff check filters tests man
+	$(PY) -m mypy filters tests man
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -1,0 +1,105 @@
+"""Typer set up for Unix filters, the options every command shares, and the
+boundary where errors become one line on stderr and an exit status.
+
+Commands only parse options and wire objects here; the work lives in their
+transform functions, which know nothing of argv (STYLE.md, *Code*).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, NoReturn, Optional
+
+import typer
+
+from filters.pseudonyms import Pseudonyms
+from filters.report import (
+    EXIT_DATA,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PIPE,
+    EXIT_USAGE,
+    InputError,
+    Report,
+    UsageError,
+)
+from filters.streams import is_disk_full
+
+
+def make_app() -> typer.Typer:
+    """Plain ``--help`` (no boxes, no colour), no tracebacks, no completion options."""
+    return typer.Typer(
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+
+InputArgument = Annotated[str, typer.Argument(metavar="INPUT", help="Input path, or - for stdin (default); compression is detected by content.")]
+OutputOption = Annotated[Optional[str], typer.Option("-o", "--output", metavar="PATH", help="Write here instead of stdout.")]
+MapOption = Annotated[Optional[Path], typer.Option("--map", metavar="FILE", help="Two-column TSV original<TAB>pseudonym; an ID not in it is an error unless --key-file is also given.")]
+KeyFileOption = Annotated[Optional[Path], typer.Option("--key-file", metavar="FILE", help="Secret key (mode 600): pseudonyms are keyed hashes (HMAC-SHA-256), the same on every machine holding the key.")]
+MapOutOption = Annotated[Optional[Path], typer.Option("--map-out", metavar="FILE", help="Append each pseudonym assigned to this TSV (created mode 600): the linkage table to keep apart from the data.")]
+ReportOption = Annotated[Optional[Path], typer.Option("--report", metavar="FILE", help="Write a JSON summary of what was done (counts only, no identifiers).")]
+QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No summary line on stderr.")]
+
+
+def open_pseudonyms(map_path: Path | None, key_file: Path | None, map_out: Path | None) -> Pseudonyms:
+    return Pseudonyms(map_path=map_path, key_path=key_file, map_out=map_out)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def run(command: str, job: Callable[[Report], None], report_path: Path | None = None, quiet: bool = False) -> NoReturn:
+    """Run ``job`` and turn every way it can end into one line and an exit status.
+
+    The report is written only after the output is complete, so it is complete
+    or absent. A closed downstream pipe ends quietly with status 141, as a C
+    tool killed by SIGPIPE would.
+    """
+    report = Report(command)
+    try:
+        job(report)
+        sys.stdout.flush()
+        if report_path is not None:
+            report.write(report_path)
+    except InputError as error:
+        _fail(error.located(command), EXIT_DATA)
+    except UsageError as error:
+        _fail(f"{command}: {error}", EXIT_USAGE)
+    except BrokenPipeError:
+        _silence_stdout()
+        raise SystemExit(EXIT_PIPE) from None
+    except KeyboardInterrupt:
+        _silence_stdout()
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    except OSError as error:
+        reason = "no space left on device" if is_disk_full(error) else (error.strerror or type(error).__name__)
+        _silence_stdout()
+        _fail(f"{command}: cannot write output: {reason}", EXIT_DATA)
+    if not quiet:
+        sys.stderr.write(report.summary_line() + "\n")
+    raise SystemExit(EXIT_OK)
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+    raise SystemExit(status)
+
+
+def not_implemented(command: str) -> NoReturn:
+    """Commands whose issue has not landed yet say so and exit 2."""
+    _fail(f"{command}: not implemented yet", EXIT_USAGE)

@@ -1,0 +1,207 @@
+"""One pseudonym scheme for every command (DESIGN.md, *Pseudonyms*).
+
+A sample, library or read-group ID gets the same pseudonym in its FASTQ, BAM and
+VCF when the same ``--map`` or ``--key-file`` is given:
+
+- ``--map FILE``: the guideline's table, original -> pseudonym (two-column TSV);
+- ``--key-file FILE``: ``S`` + 16 hex digits of HMAC-SHA-256(key, "id:" + original)
+  for IDs, 24 hex digits of HMAC-SHA-256(key, "read:" + name) for read names; any
+  machine with the key derives the same pseudonym, nobody without it can reverse it;
+- neither: names in order of appearance (``SAMPLE1``..., ``READ1``...), which
+  cannot be linked back to anyone (anonymization, not pseudonymization).
+
+``--map-out`` appends every pseudonym assigned to a 0600 TSV: the linkage table
+the data holder keeps apart from the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO
+
+from filters.report import InputError, UsageError
+
+ID_COUNTER_PREFIX = "SAMPLE"
+READ_COUNTER_PREFIX = b"READ"
+ID_KEYED_PREFIX = "S"
+ID_HASH_DIGITS = 16  # 64 bits: no collision in a million-genome cohort
+READ_HASH_DIGITS = 24  # 96 bits: no collision among 10^12 reads
+MIN_KEY_BYTES = 16
+PRIVATE_BITS = stat.S_IRWXG | stat.S_IRWXO
+
+
+def _check_private(path: Path, what: str) -> None:
+    mode = path.stat().st_mode
+    if mode & PRIVATE_BITS:
+        raise UsageError(f"{what} {path} is readable by group or others; run: chmod 600 {path}")
+
+
+def read_key(path: Path) -> bytes:
+    """The secret key: the file's bytes, refused unless private and long enough."""
+    try:
+        _check_private(path, "key file")
+        key = path.read_bytes().strip()
+    except OSError as error:
+        raise UsageError(f"cannot read key file {path}: {error.strerror}") from None
+    if len(key) < MIN_KEY_BYTES:
+        raise UsageError(f"key file {path} holds fewer than {MIN_KEY_BYTES} bytes; make one with: head -c 32 /dev/urandom > {path}")
+    return key
+
+
+def read_map(path: Path) -> dict[str, str]:
+    """The two-column original -> pseudonym table; errors name the line, not the ID."""
+    table: dict[str, str] = {}
+    used: set[str] = set()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError(f"cannot read map {path}: {getattr(error, 'strerror', None) or 'not UTF-8 text'}") from None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.rstrip("\r").split("\t")
+        if len(fields) != 2 or not fields[0] or not fields[1]:
+            raise InputError("map line must be: original<TAB>pseudonym", str(path), number)
+        original, pseudonym = fields
+        if original in table:
+            raise InputError("original listed twice in the map", str(path), number)
+        if pseudonym in used:
+            raise InputError("pseudonym given to two originals in the map", str(path), number)
+        if pseudonym == original:
+            raise InputError("pseudonym equals the original", str(path), number)
+        if any(c.isspace() for c in pseudonym):
+            raise InputError("pseudonym contains white space", str(path), number)
+        table[original] = pseudonym
+        used.add(pseudonym)
+    return table
+
+
+class _KeyedHash:
+    """HMAC-SHA-256 with the key schedule done once (RFC 2104), for speed per read."""
+
+    def __init__(self, key: bytes, domain: bytes) -> None:
+        if len(key) > 64:
+            key = hashlib.sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+        self._inner.update(domain)
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def hexdigest(self, message: bytes) -> str:
+        inner = self._inner.copy()
+        inner.update(message)
+        outer = self._outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+class MapOut:
+    """Append-only linkage table, created 0600; refuses an existing public one."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        except OSError as error:
+            raise UsageError(f"cannot open map-out {path}: {error.strerror}") from None
+        if os.fstat(descriptor).st_mode & PRIVATE_BITS:
+            os.close(descriptor)
+            raise UsageError(f"map-out {path} is readable by group or others; run: chmod 600 {path}")
+        self._file: IO[bytes] = os.fdopen(descriptor, "ab")
+
+    def record(self, original: bytes, pseudonym: bytes) -> None:
+        self._file.write(original + b"\t" + pseudonym + b"\n")
+
+    def close(self) -> None:
+        self._file.close()
+
+
+class Pseudonyms:
+    """Pseudonyms for IDs (sample, library, read group) and for read names."""
+
+    def __init__(self, map_path: Path | None = None, key_path: Path | None = None, map_out: Path | None = None) -> None:
+        self.table = read_map(map_path) if map_path else None
+        key = read_key(key_path) if key_path else None
+        self._id_hash = _KeyedHash(key, b"id:") if key else None
+        self._read_hash = _KeyedHash(key, b"read:") if key else None
+        self.map_out = MapOut(map_out) if map_out else None
+        self._ids: dict[str, str] = {}
+        self.reads_counted = 0
+        self.assigned = 0
+
+    @property
+    def scheme(self) -> str:
+        if self.table is not None:
+            return "map+key" if self._id_hash else "map"
+        return "key" if self._id_hash else "counter"
+
+    def for_id(self, original: str) -> str:
+        """The pseudonym of a sample/library/read-group ID; stable within and across runs.
+
+        Raises KeyError when a map is given, no key, and the ID is not in it: the
+        caller reports it with its own file and line.
+        """
+        known = self._ids.get(original)
+        if known is not None:
+            return known
+        if self.table is not None and original in self.table:
+            pseudonym = self.table[original]
+        elif self.table is not None and self._id_hash is None:
+            raise KeyError("not in the map")
+        elif self._id_hash is not None:
+            pseudonym = ID_KEYED_PREFIX + self._id_hash.hexdigest(original.encode())[:ID_HASH_DIGITS].upper()
+        else:
+            pseudonym = f"{ID_COUNTER_PREFIX}{len(self._ids) + 1}"
+        self._ids[original] = pseudonym
+        self.assigned += 1
+        if self.map_out:
+            self.map_out.record(original.encode(), pseudonym.encode())
+        return pseudonym
+
+    def read_namer(self) -> Callable[[bytes], bytes]:
+        """A function base-name -> new name for reads; counter names follow calls.
+
+        Counter mode gives one new name per call: the caller decides when two
+        records belong to one template (consecutive mates, a pair in a table).
+        """
+        table = self.table
+        keyed = self._read_hash
+        map_out = self.map_out
+
+        def keyed_name(name: bytes) -> bytes:
+            assert keyed is not None
+            return keyed.hexdigest(name)[:READ_HASH_DIGITS].encode()
+
+        def next_counter(name: bytes) -> bytes:
+            self.reads_counted += 1
+            return READ_COUNTER_PREFIX + str(self.reads_counted).encode()
+
+        base = keyed_name if keyed else next_counter
+
+        if table is None and map_out is None:
+            return base
+
+        def looked_up(name: bytes) -> bytes:
+            if table is not None:
+                found = table.get(name.decode(errors="replace"))
+                if found is not None:
+                    new = found.encode()
+                elif keyed is None:
+                    raise KeyError("read name not in the map")
+                else:
+                    new = base(name)
+            else:
+                new = base(name)
+            if map_out is not None:
+                map_out.record(name, new)
+            return new
+
+        return looked_up
+
+    def close(self) -> None:
+        if self.map_out:
+            self.map_out.close()

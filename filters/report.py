@@ -1,0 +1,86 @@
+"""Errors, exit codes and the run summary that every command reports.
+
+Exit status (DESIGN.md, *Errors*): 0 success, 1 bad input data, 2 bad usage,
+130 interrupted, 141 downstream pipe closed. Messages never quote the
+identifier that caused them: the report and stderr may leave the data holder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from filters import __version__
+
+EXIT_OK = 0
+EXIT_DATA = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_PIPE = 141
+
+
+class InputError(Exception):
+    """Bad input data: reported as ``command: file:line: message``, exit 1."""
+
+    def __init__(self, message: str, file: str = "-", line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+
+    def located(self, command: str) -> str:
+        where = display_name(self.file)
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{command}: {where}: {self.message}"
+
+
+class UsageError(Exception):
+    """Bad usage (options, permissions of a key or map file): exit 2."""
+
+
+def display_name(path: str) -> str:
+    """How an input is named in messages: ``<stdin>`` for ``-``."""
+    return "<stdin>" if path in ("-", "") else path
+
+
+class Report:
+    """Counts of what a run did, written as JSON by ``--report``.
+
+    Only counts and command metadata go in: no identifiers, no paths.
+    """
+
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self.counts: Counter[str] = Counter()
+        self.notes: dict[str, Any] = {}
+
+    def add(self, key: str, amount: int = 1) -> None:
+        self.counts[key] += amount
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"command": self.command, "version": __version__}
+        data["counts"] = dict(self.counts)
+        data.update(self.notes)
+        return data
+
+    def write(self, path: Path) -> None:
+        """Write atomically, so a report is complete or absent."""
+        directory = path.parent if str(path.parent) else Path(".")
+        handle, tmp = tempfile.mkstemp(prefix=".report.", dir=directory)
+        try:
+            with os.fdopen(handle, "w") as out:
+                json.dump(self.as_dict(), out, indent=2)
+                out.write("\n")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def summary_line(self) -> str:
+        parts = [f"{key.replace('_', ' ')} {value}" for key, value in self.counts.items()]
+        return f"{self.command}: " + (", ".join(parts) if parts else "nothing to do")

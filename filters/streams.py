@@ -1,0 +1,302 @@
+"""Opening inputs and outputs the same way in every command.
+
+Input is a path or ``-`` (stdin); compression (gzip, BGZF, zstd, bzip2, xz) is
+detected by content, never by name (DESIGN.md, *Streams*). Text is read in large
+blocks of whole lines, because building an object per record costs more than the
+work most records need (STYLE.md, *Code*). SAM commands also take BAM/CRAM: a
+child process decodes it to SAM text with htslib, so the command itself only
+ever sees text, and the decoding runs on another core.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import subprocess
+import sys
+import threading
+import zlib
+from collections.abc import Iterator
+from typing import IO, BinaryIO, cast
+
+import xopen
+
+from filters.report import InputError, UsageError
+
+BLOCK_SIZE = 4 << 20
+PEEK_SIZE = 1 << 16
+
+try:  # isal's own exception type is not an OSError
+    from isal.isal_zlib import IsalError as _IsalError
+except ImportError:  # pragma: no cover - isal is a dependency
+    _IsalError = zlib.error  # type: ignore[misc,assignment]
+
+DECOMPRESSION_ERRORS = (EOFError, OSError, zlib.error, _IsalError)
+
+
+def _raw_input(path: str) -> BinaryIO:
+    """The undecoded byte stream for ``path``; refuses a terminal on stdin."""
+    if path == "-":
+        if sys.stdin is None:
+            raise UsageError("no input: give a file or pipe data to stdin")
+        if sys.stdin.isatty():
+            raise UsageError("no input file given and stdin is a terminal")
+        return cast(BinaryIO, sys.stdin.buffer)
+    try:
+        return open(path, "rb")
+    except OSError as error:
+        raise InputError(f"cannot open: {error.strerror}", path) from None
+
+
+def open_input(path: str) -> BinaryIO:
+    """Open a path or ``-`` for reading, decompressing whatever it holds."""
+    raw = _raw_input(path)
+    try:
+        return cast(BinaryIO, xopen.xopen(raw, "rb", threads=0))
+    except DECOMPRESSION_ERRORS:
+        raise InputError("corrupt compressed input", path) from None
+
+
+def line_blocks(stream: IO[bytes], path: str, size: int = BLOCK_SIZE) -> Iterator[tuple[int, list[bytes]]]:
+    """Yield ``(number of the first line, lines)`` for blocks of whole lines.
+
+    Lines come without their line ends; CRLF files are read as LF files (the
+    first line decides). A last line without a newline is still yielded. A
+    truncated or corrupt compressed stream raises InputError, so a short
+    output is never mistaken for a complete one.
+    """
+    rest = b""
+    line_number = 1
+    crlf: bool | None = None
+    while True:
+        try:
+            block = stream.read(size)
+        except DECOMPRESSION_ERRORS:
+            raise InputError("truncated or corrupt compressed input", path) from None
+        if not block:
+            break
+        data = rest + block if rest else block
+        cut = data.rfind(b"\n")
+        if cut < 0:
+            rest = data
+            continue
+        rest = data[cut + 1 :]
+        chunk = data[:cut]
+        if crlf is None:
+            first_end = data.find(b"\n")
+            crlf = first_end > 0 and data[first_end - 1 : first_end] == b"\r"
+        if crlf:
+            chunk = chunk.replace(b"\r\n", b"\n")
+            if chunk.endswith(b"\r"):
+                chunk = chunk[:-1]
+        lines = chunk.split(b"\n")
+        yield line_number, lines
+        line_number += len(lines)
+    if rest:
+        if rest.endswith(b"\r"):
+            rest = rest[:-1]
+        yield line_number, [rest]
+
+
+def open_output(path: str | None) -> BinaryIO:
+    """stdout for ``None``/``-``; otherwise a file, compressed when named ``.gz``/``.zst``."""
+    if path is None or path == "-":
+        return cast(BinaryIO, sys.stdout.buffer)
+    try:
+        return cast(BinaryIO, xopen.xopen(path, "wb", threads=0))
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+
+
+def is_disk_full(error: OSError) -> bool:
+    return error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+# --- SAM / BAM / CRAM --------------------------------------------------------
+
+
+def alignment_format(head: bytes) -> str:
+    """``bam``, ``cram`` or ``sam`` from the first bytes of a raw stream."""
+    if head.startswith(b"CRAM"):
+        return "cram"
+    if head.startswith(b"\x1f\x8b"):
+        try:
+            inflated = zlib.decompressobj(31).decompress(head, 4)
+        except zlib.error:
+            return "sam"
+        if inflated.startswith(b"BAM\x01"):
+            return "bam"
+    if head.startswith(b"BAM\x01"):
+        return "bam"
+    return "sam"
+
+
+def _htslib_environment() -> dict[str, str]:
+    """Environment of the htslib child: finds this package, never fetches a CRAM
+    reference over the network (that would send the M5 of the reference)."""
+    env = dict(os.environ)
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    env.setdefault("REF_PATH", os.devnull)
+    env.setdefault("REF_CACHE", os.devnull)
+    return env
+
+
+class DecodedAlignments:
+    """SAM text read from a child process that decodes BAM/CRAM with htslib.
+
+    ``read`` returns ``b""`` only after the child exited cleanly; a child that
+    failed (truncated BGZF, corrupt CRAM) turns into an InputError, so a
+    truncated BAM never becomes a short, successful output.
+    """
+
+    def __init__(self, path: str, raw: BinaryIO, reference: str | None) -> None:
+        self.path = path
+        command = [sys.executable, "-m", "filters.streams", "decode", "-" if path == "-" else path]
+        if reference:
+            command.append(reference)
+        self._child = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE if path == "-" else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_htslib_environment(),
+        )
+        self._pump: threading.Thread | None = None
+        if path == "-":
+            self._pump = threading.Thread(target=self._feed, args=(raw,), daemon=True)
+            self._pump.start()
+        else:
+            raw.close()
+        assert self._child.stdout is not None
+        self._out = self._child.stdout
+
+    def _feed(self, raw: BinaryIO) -> None:
+        child_in = self._child.stdin
+        assert child_in is not None
+        try:
+            while chunk := raw.read1(1 << 20):  # type: ignore[attr-defined]
+                child_in.write(chunk)
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+        finally:
+            try:
+                child_in.close()
+            except OSError:
+                pass
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._out.read(size)
+        if not data:
+            status = self._child.wait()
+            if status != 0:
+                raise InputError("truncated or corrupt BAM/CRAM input", self.path)
+        return data
+
+    def close(self) -> None:
+        self._out.close()
+        if self._child.poll() is None:
+            self._child.kill()
+        self._child.wait()
+
+
+def open_alignment_text(path: str, reference: str | None = None) -> IO[bytes]:
+    """SAM text from a SAM (plain or compressed), BAM or CRAM path or stdin."""
+    raw = _raw_input(path)
+    try:
+        head = raw.peek(PEEK_SIZE)[:PEEK_SIZE]  # type: ignore[attr-defined]
+    except OSError as error:
+        raise InputError(f"cannot read: {error.strerror}", path) from None
+    if alignment_format(head) == "sam":
+        try:
+            return cast(IO[bytes], xopen.xopen(raw, "rb", threads=0))
+        except DECOMPRESSION_ERRORS:
+            raise InputError("corrupt compressed input", path) from None
+    return cast(IO[bytes], DecodedAlignments(path, raw, reference))
+
+
+class AlignmentOutput:
+    """Where SAM text goes: straight out, or through htslib into BAM/CRAM.
+
+    Commands always write SAM text; for ``--output-fmt bam`` a child process
+    encodes it, so compression runs on another core.
+    """
+
+    def __init__(self, path: str | None, output_format: str = "sam", reference: str | None = None) -> None:
+        self.output_format = output_format
+        self._child: subprocess.Popen[bytes] | None = None
+        if output_format == "sam":
+            self.stream: BinaryIO = open_output(path)
+            return
+        command = [sys.executable, "-m", "filters.streams", "encode", output_format, path or "-"]
+        if reference:
+            command.append(reference)
+        self._child = subprocess.Popen(command, stdin=subprocess.PIPE, env=_htslib_environment())
+        assert self._child.stdin is not None
+        self.stream = cast(BinaryIO, self._child.stdin)
+
+    def write(self, data: bytes) -> None:
+        self.stream.write(data)
+
+    def close(self) -> None:
+        """Flush and wait for the encoder; its failure is an error, not a short file."""
+        if self._child is None:
+            self.stream.flush()
+            return
+        self.stream.close()
+        if self._child.wait() != 0:
+            raise UsageError(f"could not write {self.output_format.upper()} output")
+
+    def abort(self) -> None:
+        if self._child is not None:
+            try:
+                self.stream.close()
+            except OSError:
+                pass
+            self._child.kill()
+            self._child.wait()
+
+
+def _decode(path: str, reference: str | None) -> int:
+    """Child process: BAM/CRAM in, SAM text (with header) out."""
+    import pysam
+
+    pysam.set_verbosity(0)
+    try:
+        source = pysam.AlignmentFile(path, "r", reference_filename=reference, check_sq=False)
+        sink = pysam.AlignmentFile("-", "w", template=source)
+        for record in source:
+            sink.write(record)
+        sink.close()
+        source.close()
+    except BrokenPipeError:
+        return 0
+    except (OSError, ValueError):
+        return 1
+    return 0
+
+
+def _encode(output_format: str, path: str, reference: str | None) -> int:
+    """Child process: SAM text in, BAM or CRAM out (BGZF, indexable)."""
+    import pysam
+
+    pysam.set_verbosity(0)
+    mode = "wb" if output_format == "bam" else "wc"
+    try:
+        source = pysam.AlignmentFile("-", "r", check_sq=False)
+        sink = pysam.AlignmentFile(path, mode, template=source, reference_filename=reference)
+        for record in source:
+            sink.write(record)
+        sink.close()
+        source.close()
+    except (OSError, ValueError) as error:
+        sys.stderr.write(f"genoscrub: cannot encode {output_format.upper()}: {type(error).__name__}\n")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    role = sys.argv[1]
+    if role == "decode":
+        sys.exit(_decode(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))
+    sys.exit(_encode(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None))

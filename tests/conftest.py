@@ -1,0 +1,31 @@
+"""Shared fixtures: where the commands and the shared corpus are."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = ROOT / "bin"
+
+
+def corpus_dir() -> Path | None:
+    """The shared corpus, read in place ($GENOSCRUB_CORPUS, default ../shared/corpus)."""
+    path = Path(os.environ.get("GENOSCRUB_CORPUS", ROOT.parent / "shared" / "corpus"))
+    return path if path.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    path = corpus_dir()
+    if path is None:
+        pytest.skip("shared corpus not found: set GENOSCRUB_CORPUS to run the corpus tests")
+    return path
+
+
+def run_command(command: str, *args: str, input: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run a command from bin/ as a user would, capturing everything."""
+    return subprocess.run([str(BIN / command), *args], input=input, capture_output=True, cwd=cwd, timeout=300)

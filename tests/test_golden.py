@@ -1,0 +1,83 @@
+"""Golden-file tests: ``tests/golden/<command>/<case>/`` holds what a reviewer reads.
+
+A case folder holds ``args`` (shell words, relative paths resolve inside the
+case), ``input``, ``expected`` (stdout, byte for byte), ``status`` and
+optionally ``stderr``. Every case runs three ways: input as a path, on stdin,
+and gzipped on stdin (``modes`` lists fewer where a way makes no sense, e.g. an
+input that is itself a broken gzip). On a mismatch ``expected.new`` (or
+``stderr.new``) is written beside it, one ``diff -u`` away. ``make golden``
+rewrites the expected files on purpose (GENOSCRUB_GOLDEN_UPDATE=1).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import re
+import shlex
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from filters import __version__
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLDEN = ROOT / "tests" / "golden"
+MODES = ("path", "stdin", "gzip-stdin")
+UPDATE = os.environ.get("GENOSCRUB_GOLDEN_UPDATE") == "1"
+CASES = sorted(path.parent for path in GOLDEN.glob("*/*/args"))
+
+
+def normalise(data: bytes) -> bytes:
+    """Version strings become a placeholder so a release rewrites no golden."""
+    return re.sub(rb"(VN:|genoscrub_[\w-]+=|\"version\": \")" + re.escape(__version__.encode()), rb"\1{VERSION}", data)
+
+
+def run_case(case: Path, mode: str) -> subprocess.CompletedProcess[bytes]:
+    command = case.parent.name
+    args = shlex.split((case / "args").read_text())
+    data = (case / "input").read_bytes()
+    stdin: bytes | None = None
+    if mode == "path":
+        args.append("input")
+    elif mode == "stdin":
+        stdin = data
+    else:
+        stdin = gzip.compress(data, mtime=0)
+    env = dict(os.environ, COLUMNS="80")
+    return subprocess.run([str(ROOT / "bin" / command), *args], cwd=case, input=stdin, capture_output=True, env=env, timeout=120)
+
+
+def expected_stderr(case: Path, mode: str, stderr: bytes) -> bytes:
+    """Messages name the input; on stdin it is ``<stdin>``, as a path ``input``."""
+    if mode == "path":
+        stderr = stderr.replace(b": input:", b": <stdin>:")
+    return stderr
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_golden(case: Path, mode: str) -> None:
+    modes = (case / "modes").read_text().split() if (case / "modes").exists() else MODES
+    if mode not in modes:
+        pytest.skip(f"case runs only as {', '.join(modes)}")
+    result = run_case(case, mode)
+    stdout = normalise(result.stdout)
+    stderr = expected_stderr(case, mode, normalise(result.stderr))
+    if UPDATE and mode == modes[0]:
+        (case / "expected").write_bytes(stdout)
+        (case / "status").write_text(f"{result.returncode}\n")
+        if result.returncode != 0 or (case / "stderr").exists():
+            (case / "stderr").write_bytes(stderr)
+        return
+    assert "Traceback" not in result.stderr.decode(errors="replace"), result.stderr.decode(errors="replace")
+    status = int((case / "status").read_text())
+    assert result.returncode == status, result.stderr.decode(errors="replace")
+    expected = (case / "expected").read_bytes()
+    if stdout != expected:
+        (case / "expected.new").write_bytes(stdout)
+        pytest.fail(f"stdout differs: diff -u {case}/expected {case}/expected.new")
+    if (case / "stderr").exists() and stderr != (case / "stderr").read_bytes():
+        (case / "stderr.new").write_bytes(stderr)
+        pytest.fail(f"stderr differs: diff -u {case}/stderr {case}/stderr.new")
