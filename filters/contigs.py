@@ -1,0 +1,73 @@
+"""Same genome, or stop (DESIGN.md, *Conventions*).
+
+A command that joins its input with a reference, a site list or a region list
+checks, before writing its first record, that they describe the same genome. A
+filter that silently matches nothing passes identifying data through with
+exit 0 — the worst failure this project can have. So:
+
+- contigs of equal name but different length (another build) are an error;
+- names that differ only by convention (``chr1``/``1``, ``chrM``/``MT``/``M``)
+  with equal (or unknown) lengths are mapped, and the mapping is reported;
+- a site or region list that matches none of the input's contigs is an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from filters.report import InputError
+
+MITOCHONDRIAL = ("chrM", "MT", "M", "chrMT")
+
+
+def conventional_names(name: str) -> list[str]:
+    """Other spellings of a contig name, best first (``chr1`` <-> ``1``, ``chrM`` <-> ``MT``)."""
+    if name in MITOCHONDRIAL:
+        return [other for other in MITOCHONDRIAL if other != name]
+    if name.startswith("chr"):
+        return [name[3:]] if len(name) > 3 else []
+    return ["chr" + name]
+
+
+class ContigMap:
+    """How the input's contig names translate into another file's names.
+
+    ``lengths`` are ``None`` where a file does not say (a VCF without
+    ``##contig`` lines); an unknown length never proves a mismatch.
+    """
+
+    def __init__(
+        self,
+        input_contigs: Mapping[str, int | None],
+        other_contigs: Mapping[str, int | None],
+        other_label: str,
+        other_path: str,
+        require_overlap: bool = True,
+    ) -> None:
+        self.to_other: dict[str, str] = {}
+        self.renamed: dict[str, str] = {}
+        for name, length in input_contigs.items():
+            candidates = [name, *conventional_names(name)]
+            for candidate in candidates:
+                if candidate not in other_contigs:
+                    continue
+                other_length = other_contigs[candidate]
+                if length is not None and other_length is not None and length != other_length:
+                    raise InputError(
+                        f"contig {name} has length {length} in the input but {candidate} has {other_length} in the "
+                        f"{other_label}: another genome build?",
+                        other_path,
+                    )
+                self.to_other[name] = candidate
+                if candidate != name:
+                    self.renamed[name] = candidate
+                break
+        if require_overlap and other_contigs and input_contigs and not self.to_other:
+            raise InputError(f"no contig of the {other_label} matches a contig of the input: another genome build?", other_path)
+
+    def get(self, input_name: str) -> str | None:
+        return self.to_other.get(input_name)
+
+    def report_note(self) -> dict[str, str]:
+        """Contig names mapped by convention, for ``--report`` (names, not identifiers)."""
+        return dict(self.renamed)
