@@ -39,12 +39,38 @@ def make_app() -> typer.Typer:
     )
 
 
-InputArgument = Annotated[str, typer.Argument(metavar="INPUT", help="Input path, or - for stdin (default); compression is detected by content.")]
+InputArgument = Annotated[
+    str, typer.Argument(metavar="INPUT", help="Input path, or - for stdin (default); compression is detected by content.")
+]
 OutputOption = Annotated[Optional[str], typer.Option("-o", "--output", metavar="PATH", help="Write here instead of stdout.")]
-MapOption = Annotated[Optional[Path], typer.Option("--map", metavar="FILE", help="Two-column TSV original<TAB>pseudonym; an ID not in it is an error unless --key-file is also given.")]
-KeyFileOption = Annotated[Optional[Path], typer.Option("--key-file", metavar="FILE", help="Secret key (mode 600): pseudonyms are keyed hashes (HMAC-SHA-256), the same on every machine holding the key.")]
-MapOutOption = Annotated[Optional[Path], typer.Option("--map-out", metavar="FILE", help="Append each pseudonym assigned to this TSV (created mode 600): the linkage table to keep apart from the data.")]
-ReportOption = Annotated[Optional[Path], typer.Option("--report", metavar="FILE", help="Write a JSON summary of what was done (counts only, no identifiers).")]
+MapOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--map",
+        metavar="FILE",
+        help="Two-column TSV original<TAB>pseudonym; an ID not in it is an error unless --key-file is also given.",
+    ),
+]
+KeyFileOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--key-file",
+        metavar="FILE",
+        help="Secret key (mode 600): pseudonyms are keyed hashes (HMAC-SHA-256), the same on every machine holding the key.",
+    ),
+]
+MapOutOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--map-out",
+        metavar="FILE",
+        help="Append each pseudonym assigned to this TSV (created mode 600): the linkage table to keep apart from the data.",
+    ),
+]
+ReportOption = Annotated[
+    Optional[Path],
+    typer.Option("--report", metavar="FILE", help="Write a JSON summary of what was done (counts only, no identifiers)."),
+]
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No summary line on stderr.")]
 
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -48,7 +47,9 @@ def read_key(path: Path) -> bytes:
     except OSError as error:
         raise UsageError(f"cannot read key file {path}: {error.strerror}") from None
     if len(key) < MIN_KEY_BYTES:
-        raise UsageError(f"key file {path} holds fewer than {MIN_KEY_BYTES} bytes; make one with: head -c 32 /dev/urandom > {path}")
+        raise UsageError(
+            f"key file {path} holds fewer than {MIN_KEY_BYTES} bytes; make one with: head -c 32 /dev/urandom > {path}"
+        )
     return key
 
 
@@ -116,6 +117,9 @@ class MapOut:
     def record(self, original: bytes, pseudonym: bytes) -> None:
         self._file.write(original + b"\t" + pseudonym + b"\n")
 
+    def record_many(self, originals: list[bytes], pseudonyms: list[bytes]) -> None:
+        self._file.write(b"".join(map(b"%s\t%s\n".__mod__, zip(originals, pseudonyms, strict=True))))
+
     def close(self) -> None:
         self._file.close()
 
@@ -162,45 +166,44 @@ class Pseudonyms:
             self.map_out.record(original.encode(), pseudonym.encode())
         return pseudonym
 
-    def read_namer(self) -> Callable[[bytes], bytes]:
-        """A function base-name -> new name for reads; counter names follow calls.
+    def read_names(self, names: list[bytes]) -> list[bytes]:
+        """New names for a list of template names, one per entry, in order.
 
-        Counter mode gives one new name per call: the caller decides when two
-        records belong to one template (consecutive mates, a pair in a table).
+        Counter names advance by one per entry: the caller decides which records
+        share a template (mates in a row, a pair in a table). Works on lists so
+        that the hot loop stays in C for the counter and map schemes. Raises
+        KeyError when a map lacks a name and no key is given.
         """
-        table = self.table
-        keyed = self._read_hash
-        map_out = self.map_out
+        if self.table is not None:
+            new = self._mapped_read_names(names)
+        elif self._read_hash is not None:
+            new = self._keyed_read_names(names)
+        else:
+            start = self.reads_counted + 1
+            self.reads_counted += len(names)
+            new = list(map(b"READ%d".__mod__, range(start, start + len(names))))
+        if self.map_out is not None:
+            self.map_out.record_many(names, new)
+        return new
 
-        def keyed_name(name: bytes) -> bytes:
-            assert keyed is not None
-            return keyed.hexdigest(name)[:READ_HASH_DIGITS].encode()
+    def _keyed_read_names(self, names: list[bytes]) -> list[bytes]:
+        assert self._read_hash is not None
+        digest = self._read_hash.hexdigest
+        return [digest(name)[:READ_HASH_DIGITS].encode() for name in names]
 
-        def next_counter(name: bytes) -> bytes:
-            self.reads_counted += 1
-            return READ_COUNTER_PREFIX + str(self.reads_counted).encode()
+    def _mapped_read_names(self, names: list[bytes]) -> list[bytes]:
+        assert self.table is not None
+        found = [self.table.get(name.decode(errors="replace")) for name in names]
+        if None in found and self._read_hash is None:
+            raise KeyError("read name not in the map")
+        return [
+            value.encode() if value is not None else self._keyed_read_names([name])[0]
+            for name, value in zip(names, found, strict=True)
+        ]
 
-        base = keyed_name if keyed else next_counter
-
-        if table is None and map_out is None:
-            return base
-
-        def looked_up(name: bytes) -> bytes:
-            if table is not None:
-                found = table.get(name.decode(errors="replace"))
-                if found is not None:
-                    new = found.encode()
-                elif keyed is None:
-                    raise KeyError("read name not in the map")
-                else:
-                    new = base(name)
-            else:
-                new = base(name)
-            if map_out is not None:
-                map_out.record(name, new)
-            return new
-
-        return looked_up
+    def read_name(self, name: bytes) -> bytes:
+        """One template's new name (see ``read_names``)."""
+        return self.read_names([name])[0]
 
     def close(self) -> None:
         if self.map_out:

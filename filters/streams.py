@@ -10,6 +10,7 @@ ever sees text, and the decoding runs on another core.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import subprocess
@@ -26,12 +27,19 @@ from filters.report import InputError, UsageError
 BLOCK_SIZE = 4 << 20
 PEEK_SIZE = 1 << 16
 
-try:  # isal's own exception type is not an OSError
-    from isal.isal_zlib import IsalError as _IsalError
-except ImportError:  # pragma: no cover - isal is a dependency
-    _IsalError = zlib.error  # type: ignore[misc,assignment]
+def _decompression_errors() -> tuple[type[BaseException], ...]:
+    """What a broken compressed stream raises; isal's own error is not an OSError."""
+    errors: list[type[BaseException]] = [EOFError, OSError, zlib.error]
+    try:
+        from isal.isal_zlib import IsalError
 
-DECOMPRESSION_ERRORS = (EOFError, OSError, zlib.error, _IsalError)
+        errors.append(IsalError)  # type: ignore[arg-type]
+    except ImportError:  # pragma: no cover - isal is a dependency
+        pass
+    return tuple(errors)
+
+
+DECOMPRESSION_ERRORS = _decompression_errors()
 
 
 def _raw_input(path: str) -> BinaryIO:
@@ -180,10 +188,8 @@ class DecodedAlignments:
         except (BrokenPipeError, OSError, ValueError):
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 child_in.close()
-            except OSError:
-                pass
 
     def read(self, size: int = -1) -> bytes:
         data = self._out.read(size)
@@ -249,10 +255,8 @@ class AlignmentOutput:
 
     def abort(self) -> None:
         if self._child is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self.stream.close()
-            except OSError:
-                pass
             self._child.kill()
             self._child.wait()
 

@@ -36,6 +36,8 @@ def normalise(data: bytes) -> bytes:
 
 def run_case(case: Path, mode: str) -> subprocess.CompletedProcess[bytes]:
     command = case.parent.name
+    for key in case.glob("*.key"):
+        key.chmod(0o600)  # git keeps no modes but 644/755; key files must be private
     args = shlex.split((case / "args").read_text())
     data = (case / "input").read_bytes()
     stdin: bytes | None = None
