@@ -83,23 +83,23 @@ def line_blocks(stream: IO[bytes], path: str, size: int = BLOCK_SIZE) -> Iterato
             raise InputError("truncated or corrupt compressed input", path) from None
         if not block:
             break
-        data = rest + block if rest else block
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            rest = data
-            continue
-        rest = data[cut + 1 :]
-        chunk = data[:cut]
         if crlf is None:
-            first_end = data.find(b"\n")
-            crlf = first_end > 0 and data[first_end - 1 : first_end] == b"\r"
+            first_end = block.find(b"\n")
+            if first_end < 0:
+                rest += block
+                continue
+            crlf = (rest + block[:first_end]).endswith(b"\r")
         if crlf:
-            chunk = chunk.replace(b"\r\n", b"\n")
-            if chunk.endswith(b"\r"):
-                chunk = chunk[:-1]
-        lines = chunk.split(b"\n")
-        yield line_number, lines
-        line_number += len(lines)
+            block = block.replace(b"\r\n", b"\n")
+        lines = block.split(b"\n")
+        if rest:
+            lines[0] = rest + lines[0]
+        if crlf and lines[0].endswith(b"\r"):  # a CRLF split across two blocks
+            lines[0] = lines[0][:-1]
+        rest = lines.pop()
+        if lines:
+            yield line_number, lines
+            line_number += len(lines)
     if rest:
         if rest.endswith(b"\r"):
             rest = rest[:-1]

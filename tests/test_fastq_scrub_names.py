@@ -17,7 +17,7 @@ import xopen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filters.fastq_scrub_names import split_name
+from filters.fastq_scrub_names import HeaderSplitter, split_name
 from tests.conftest import BIN, run_command
 
 BASES = "ACGTN"
@@ -234,3 +234,18 @@ def test_corpus_fastq_files(corpus: Path, tmp_path: Path) -> None:
             if result.returncode != 1 or len(lines) != 1 or "Traceback" in result.stderr.decode():
                 failures.append(f"{path.name}: exit {result.returncode}, stderr {lines[:3]}")
     assert not failures, failures
+
+
+HEADER_PARTS = st.sampled_from([b"M1:9:FC:1:1101:5:7", b"r", b"a/b", b"HWI:1:1:1#0", b"x/1", b"y/2", b"z/7", b""])
+COMMENTS = st.sampled_from([b"", b" 1:N:0:ACGT", b" 2:Y:18:AC+GT", b" 1:N:0", b" free text", b" 3:N:x", b"\t1:N:0:A", b" BC:Z:ACGT"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(HEADER_PARTS, COMMENTS), min_size=1, max_size=8))
+def test_block_splitting_agrees_with_the_per_record_rule(parts: list[tuple[bytes, bytes]]) -> None:
+    """The fast whole-block split and the per-record regex must never disagree."""
+    heads = [b"@" + name + comment for name, comment in parts]
+    expected = [split_name(head) for head in heads]
+    split = HeaderSplitter().split(heads)
+    assert split is not None
+    assert list(zip(*split, strict=True)) == expected
