@@ -40,7 +40,7 @@ man: $(STAMP)
 	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
 
 bench: $(STAMP) tools
-	$(PY) tests/bench.py
+	$(PY) tests/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check filters tests man
