@@ -35,7 +35,7 @@ from filters.cli import (
 )
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report
-from filters.streams import line_blocks, open_input, open_output
+from filters.streams import line_blocks, open_input, output_stream
 
 COMMAND = "fastq-scrub-names"
 
@@ -221,14 +221,9 @@ def main(
         report.notes["scheme"] = pseudonyms.scheme
         names = NameReplacer(pseudonyms, input)
         try:
-            with open_input(input) as source:
-                sink = open_output(output)
-                try:
-                    for chunk in scrub_records(line_blocks(source, input), names, input, report):
-                        sink.write(chunk)
-                finally:
-                    if output:
-                        sink.close()
+            with open_input(input) as source, output_stream(output) as sink:
+                for chunk in scrub_records(line_blocks(source, input), names, input, report):
+                    sink.write(chunk)
         finally:
             pseudonyms.close()
 

@@ -116,6 +116,30 @@ def open_output(path: str | None) -> BinaryIO:
         raise UsageError(f"cannot write {path}: {error.strerror}") from None
 
 
+@contextlib.contextmanager
+def output_stream(path: str | None) -> Iterator[BinaryIO]:
+    """``open_output`` as a context: a file written by ``-o`` is complete or absent.
+
+    On any error the partial file is removed, so a failed run never leaves
+    something that looks like a finished output; stdout is only flushed.
+    """
+    sink = open_output(path)
+    to_file = path is not None and path != "-"
+    try:
+        yield sink
+        if to_file:
+            sink.close()
+        else:
+            sink.flush()
+    except BaseException:
+        if to_file:
+            with contextlib.suppress(OSError):
+                sink.close()
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # type: ignore[arg-type]
+        raise
+
+
 def is_disk_full(error: OSError) -> bool:
     return error.errno in (errno.ENOSPC, errno.EDQUOT)
 

@@ -249,3 +249,26 @@ def test_block_splitting_agrees_with_the_per_record_rule(parts: list[tuple[bytes
     split = HeaderSplitter().split(heads)
     assert split is not None
     assert list(zip(*split, strict=True)) == expected
+
+
+def test_failed_run_leaves_no_output_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.fastq.gz"
+    result = run_command("fastq-scrub-names", "-o", str(target), input=b"@r1\nACGT\n+\nIIII\n@r2\nAC\n+\nI\n")
+    assert result.returncode == 1
+    assert not target.exists()
+
+
+@pytest.mark.parametrize("compress", ["bgzip", "zstd"])
+def test_compression_detected_by_content(tmp_path: Path, compress: str) -> None:
+    data = b"@r1 1:N:0:AC\nACGT\n+\nIIII\n"
+    if compress == "bgzip":
+        packed = subprocess.run(["bgzip", "-c"], input=data, capture_output=True, check=True).stdout
+    else:
+        import zstandard
+
+        packed = zstandard.ZstdCompressor().compress(data)
+    source = tmp_path / "reads.bin"  # no telling suffix
+    source.write_bytes(packed)
+    for args, stdin in (([str(source)], None), ([], packed)):
+        result = run_command("fastq-scrub-names", "-q", *args, input=stdin)
+        assert result.returncode == 0 and result.stdout == b"@READ1 1:N:0\nACGT\n+\nIIII\n"
