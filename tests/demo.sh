@@ -61,8 +61,8 @@ if built sam-scrub-rg; then
             | samtools view -b --no-PG -o "$out/$sample.bam"
         samtools index "$out/$sample.bam"
     done
-    echo "header before:"; samtools view -H "$in/tumour.bam" | grep -E '^@(RG|PG|CO)' | cut -c1-110
-    echo "header after:";  samtools view -H "$out/tumour.bam" | grep -E '^@(RG|PG|CO)' | cut -c1-110
+    echo "header before:"; samtools view -H --no-PG "$in/tumour.bam" | grep -E '^@(RG|PG|CO)' | cut -c1-110
+    echo "header after:";  samtools view -H --no-PG "$out/tumour.bam" | grep -E '^@(RG|PG|CO)' | cut -c1-110
     samtools quickcheck "$out/tumour.bam" "$out/normal.bam" && echo "samtools quickcheck: ok"
     if built sam-revert-germline; then
         for label in input pseudonymized; do
