@@ -1,0 +1,105 @@
+"""Throughput of the cohort workflow per sample, and what 1M genomes at 30x would cost.
+
+    python tests/bench_workflow.py [--scale small|full] [--runs N]
+
+One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour FASTQ pair;
+150 bp reads, ~30x over a genome of ``--contig-length`` x 1.5 + chrM) run three ways, alternated:
+
+- ``samtools view | samtools view -b``, both BAMs: decoding and encoding alone (the baseline);
+- the genoscrub pipes by hand, one file after another, no scatter;
+- the workflow, ``snakemake --cores 2`` (scatter by chromosome, gather, index, reports).
+
+Besides wall time it prints CPU seconds per read (children's user+sys), the figure that scales
+to a cluster, and the CPU-hours for 1M genomes at 30x WGS (620M reads of 150 bp per genome).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.benchlib import table, time_pipeline
+from tests.simulate import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+SCALES = {"small": 100_000, "full": 1_000_000}  # chr1 length; chr2 is half, plus chrM
+READS_30X_WGS = 3.1e9 * 30 / 150
+GENOMES = 1_000_000
+
+
+def cohort_of_one(folder: Path, contig_length: int) -> int:
+    """One patient, the example config's layout; returns the reads in both BAMs."""
+    result = simulate(folder / "patient1", seed=1, contig_length=contig_length, read_length=150)
+    for name in ("ref.fa", "ref.fa.fai", "repeats.bed", "population.vcf.gz", "population.vcf.gz.tbi", "ids.tsv"):
+        shutil.copyfile(folder / "patient1" / name, folder / name)
+    columns = ["tumour_bam", "normal_bam", "germline_vcf", "somatic_vcf", "fastq_r1", "fastq_r2"]
+    files = ["tumour.bam", "normal.bam", "germline.vcf.gz", "somatic.vcf.gz", "tumour_R1.fastq.gz", "tumour_R2.fastq.gz"]
+    (folder / "samples.tsv").write_text("sample\t" + "\t".join(columns) + "\nS2301217\t" + "\t".join(f"patient1/{f}" for f in files) + "\n")
+    private = folder / "private"
+    private.mkdir(mode=0o700)
+    key = private / "site.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    return 4 * int(result["counts"]["pairs"])
+
+
+def pipelines(folder: Path) -> dict[str, str]:
+    bin_ = ROOT / "bin"
+    patient = folder / "patient1"
+    ids = f"--key-file {folder}/private/site.key --map {folder}/ids.tsv"
+    baseline = " && ".join(
+        f"samtools view -h --no-PG {patient}/{b}.bam | samtools view -b --no-PG -o /dev/null -" for b in ("tumour", "normal")
+    )
+    bam = " && ".join(
+        f"samtools view -h --no-PG {patient}/{b}.bam | {bin_}/sam-scrub-rg -q --names {ids}"
+        f" | {bin_}/sam-revert-germline -q -r {folder}/ref.fa -v {patient}/germline.vcf.gz"
+        f" | {bin_}/sam-mask-regions -q -r {folder}/ref.fa --bed {folder}/repeats.bed --flank 0 | samtools view -b --no-PG -o /dev/null -"
+        for b in ("tumour", "normal")
+    )
+    workflow = (
+        f"cd {folder} && rm -rf results work private/links.tsv* .snakemake && {Path(sys.executable).parent}/snakemake -q"
+        f" --snakefile {ROOT}/workflow/Snakefile --configfile {ROOT}/workflow/config.example.yaml --cores 2 --config 'scatter=[chr1,chr2]'"
+        " >/dev/null 2>&1"
+    )
+    return {"samtools view | samtools view -b": baseline, "genoscrub BAM pipes, no scatter": bam, "workflow, snakemake --cores 2": workflow}
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=SCALES, default="full")
+    parser.add_argument("--runs", type=int, default=3)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench_workflow.") as temporary:
+        folder = Path(temporary)
+        reads = cohort_of_one(folder, SCALES[options.scale])
+        megabytes = sum((folder / "patient1" / f"{b}.bam").stat().st_size for b in ("tumour", "normal")) / 1e6
+        commands = pipelines(folder)
+        walls: dict[str, list[float]] = {name: [] for name in commands}
+        cpus: dict[str, list[float]] = {name: [] for name in commands}
+        for _ in range(options.runs):
+            for name, command in commands.items():
+                before = cpu_seconds()
+                walls[name].append(time_pipeline(command)[0])
+                cpus[name].append(cpu_seconds() - before)
+        medians = {name: statistics.median(values) for name, values in walls.items()}
+        print(table(f"one sample, tumour + normal BAM, {options.scale}", medians, "samtools view | samtools view -b", reads, megabytes))
+        print(f"\n{'pipeline':<44}{'CPU s':>9}{'CPU us/read':>14}{'CPU-h, 1M x 30x WGS':>22}")
+        for name, values in cpus.items():
+            per_read = statistics.median(values) / reads
+            print(f"{name:<44}{statistics.median(values):>9.1f}{per_read * 1e6:>14.1f}{per_read * READS_30X_WGS * GENOMES / 3600:>22,.0f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+# BAM/CRAM: scatter by chromosome, scrub and revert each part, gather with samtools cat.
+#
+# One part per contig named in `scatter`, one part for every other contig of the header
+# (decoys, alts, unplaced scaffolds: one job, not hundreds), and one for the unplaced reads
+# (`samtools view in.bam '*'`: pairs with no coordinate). Unmapped reads placed beside a mapped
+# mate travel with their mate's contig. sam-revert-germline masks the sequence of every
+# unmapped read to N by default (its --keep-unmapped option), so with `unmapped: mask` those reads
+# stay (mate flags stay valid) but carry no sequence; `unmapped: drop` leaves the unplaced part
+# out and counts what was left out. The gather step checks that the parts hold every record
+# the input's index counts, so a read that no region query returned cannot vanish silently.
+
+import json
+import shlex
+
+BAM_STEPS = ["sam-scrub-rg", "sam-revert-germline"] + (["sam-mask-regions"] if REGION_ARGS else [])
+SCATTER_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'scatter.py'))}"
+SCATTER_ARGS = " ".join(f"--scatter {shlex.quote(contig)}" for contig in SCATTER)
+
+
+def quoted(path):
+    return shlex.quote(str(path))
+
+
+def staged_bam(wildcards):
+    return SAMPLES[wildcards.sample]["bam"][wildcards.kind]
+
+
+def germline_sites(wildcards):
+    vcf = SAMPLES[wildcards.sample]["vcf"].get("germline")
+    return [vcf] if vcf else []
+
+
+def part_path(sample, kind, group):
+    return WORK / sample / "parts" / f"{kind}.{group}.bam"
+
+
+def part_report(sample, kind, group, step):
+    return WORK / sample / "reports" / f"{kind}.{group}.{step}.json"
+
+
+def part_pipeline(wildcards, input, output, threads):
+    """samtools view (one part) | sam-scrub-rg | sam-revert-germline [| sam-mask-regions] | samtools view -b.
+    Without a germline VCF every difference from the reference is reverted (--all): fail closed."""
+    log = quoted(WORK / "logs" / wildcards.sample / f"{wildcards.kind}.{wildcards.group}.log")
+    reports = dict(zip(BAM_STEPS, output.reports))
+    revert = f"-v {quoted(input.germline[0])}" if input.germline else "--all"
+    reference = quoted(input.reference)
+    steps = [
+        f"{SCATTER_SCRIPT} extract --bam {quoted(input.bam)} --reference {reference} --group {wildcards.group} {SCATTER_ARGS} 2>>{log}",
+        f"{command('sam-scrub-rg')} -q --names {PSEUDONYM_ARGS} --report {quoted(reports['sam-scrub-rg'])} 2>>{log}",
+        f"{command('sam-revert-germline')} -q -r {reference} {revert} --report {quoted(reports['sam-revert-germline'])} 2>>{log}",
+    ]
+    if REGION_ARGS:
+        steps.append(f"{command('sam-mask-regions')} -q -r {reference} {REGION_ARGS} --report {quoted(reports['sam-mask-regions'])} 2>>{log}")
+    steps.append(f"samtools view -b --no-PG -@ {max(threads - 1, 0)} -o {quoted(output.part)} 2>>{log}")
+    return " | ".join(steps)
+
+
+rule bam_part:
+    wildcard_constraints:
+        kind="tumour|normal",
+    input:
+        bam=staged_bam,
+        reference=REFERENCE,
+        pseudonyms=PSEUDONYM_FILES,
+        germline=germline_sites,
+    output:
+        part=temp(WORK / "{sample}" / "parts" / "{kind}.{group}.bam"),
+        reports=[WORK / "{sample}" / "reports" / f"{{kind}}.{{group}}.{step}.json" for step in BAM_STEPS],
+    params:
+        pipeline=part_pipeline,
+    log:
+        WORK / "logs" / "{sample}" / "{kind}.{group}.log",
+    threads: PART_THREADS
+    resources:
+        mem_mb=3000,
+    shell:
+        "{params.pipeline}"
+
+
+def gather_arguments(wildcards, input, output):
+    sample, kind = wildcards.sample, wildcards.kind
+    first = [quoted(part_report(sample, kind, group, BAM_STEPS[0])) for group in GROUPS]
+    last = [quoted(part_report(sample, kind, group, BAM_STEPS[-1])) for group in GROUPS]
+    return " ".join(
+        [
+            f"--input {quoted(input.bam)} --output {quoted(output.bam)} --index {quoted(output.bai)} --report {quoted(output.report)}",
+            SCATTER_ARGS,
+            "--keep-unplaced" if UNPLACED in GROUPS else "",
+            "--parts " + " ".join(quoted(part_path(sample, kind, group)) for group in GROUPS),
+            "--first-reports " + " ".join(first),
+            "--last-reports " + " ".join(last),
+        ]
+    )
+
+
+rule bam_gather:
+    wildcard_constraints:
+        kind="tumour|normal",
+    input:
+        bam=staged_bam,
+        parts=lambda w: [part_path(w.sample, w.kind, group) for group in GROUPS],
+        reports=lambda w: [part_report(w.sample, w.kind, group, step) for group in GROUPS for step in BAM_STEPS],
+    output:
+        bam=RESULTS / "{sample}" / "{sample}.{kind}.bam",
+        bai=RESULTS / "{sample}" / "{sample}.{kind}.bam.bai",
+        report=WORK / "{sample}" / "reports" / "{kind}.gather.json",
+    params:
+        script=SCATTER_SCRIPT,
+        arguments=gather_arguments,
+    log:
+        WORK / "logs" / "{sample}" / "{kind}.gather.log",
+    threads: 1
+    shell:
+        "{params.script} gather {params.arguments} 2>>{log:q}"

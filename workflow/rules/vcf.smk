@@ -1,0 +1,51 @@
+# VCF: header allowlist and sample pseudonyms, rare variants dropped, forensic regions dropped.
+#
+# A germline call set keeps only records whose every allele is common (>= min_af) in the
+# population. A somatic call set also drops records flagged germline; with
+# `somatic_keep_missing` (default) a call absent from the population stays, since a true
+# somatic mutation is absent from every population resource; one found there but rare is a
+# germline allele in disguise and goes (vcf-drop-rare(1)).
+
+VCF_STEPS = ["vcf-scrub-header", "vcf-drop-rare"] + (["vcf-drop-regions"] if REGION_ARGS else [])
+
+
+def staged_vcf(wildcards):
+    return SAMPLES[wildcards.sample]["vcf"][wildcards.kind]
+
+
+def vcf_pipeline(wildcards, input, output):
+    log = quoted(WORK / "logs" / wildcards.sample / f"{wildcards.kind}.vcf.log")
+    reports = dict(zip(VCF_STEPS, output.reports))
+    frequencies = f"--population {quoted(input.population[0])} " if input.population else ""
+    frequencies += f"--af-key {shlex.quote(AF_KEY)} --min-af {MIN_AF}"
+    if wildcards.kind == "somatic":
+        frequencies += " --drop-germline" + (" --keep-missing" if SOMATIC_KEEP_MISSING else "")
+    steps = [
+        f"bcftools view --no-version -Ov {quoted(input.vcf)} 2>>{log}",
+        f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
+        f"{command('vcf-drop-rare')} -q {frequencies} --report {quoted(reports['vcf-drop-rare'])} 2>>{log}",
+    ]
+    if REGION_ARGS:
+        steps.append(f"{command('vcf-drop-regions')} -q {REGION_ARGS} --report {quoted(reports['vcf-drop-regions'])} 2>>{log}")
+    steps.append(f"bgzip -c > {quoted(output.vcf)} 2>>{log}")
+    return " | ".join(steps)
+
+
+rule vcf:
+    wildcard_constraints:
+        kind="germline|somatic",
+    input:
+        vcf=staged_vcf,
+        pseudonyms=PSEUDONYM_FILES,
+        population=[POPULATION] if POPULATION else [],
+    output:
+        vcf=RESULTS / "{sample}" / "{sample}.{kind}.vcf.gz",
+        tbi=RESULTS / "{sample}" / "{sample}.{kind}.vcf.gz.tbi",
+        reports=[WORK / "{sample}" / "reports" / f"{{kind}}.{step}.json" for step in VCF_STEPS],
+    params:
+        pipeline=vcf_pipeline,
+    log:
+        WORK / "logs" / "{sample}" / "{kind}.vcf.log",
+    threads: 1
+    shell:
+        "{params.pipeline} && tabix -f -p vcf {output.vcf:q} 2>>{log:q}"

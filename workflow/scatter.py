@@ -1,0 +1,154 @@
+"""How the workflow cuts a BAM into parts and joins them again (workflow/rules/bam.smk).
+
+The plan is pure functions over contig names, tested without Snakemake (tests/test_workflow.py);
+`extract` and `gather` run them as the rules' first and last step. A script, not `run:` blocks:
+Snakemake spawns a whole new Snakemake process for every `run:` job, shell jobs it runs itself.
+A part is a contig named in the config's ``scatter`` list, ``other`` (every other contig of the
+header, in one job rather than hundreds of decoys and alts), or ``unplaced`` (reads with no
+coordinate, ``samtools view in.bam '*'``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+from pathlib import Path
+
+OTHER = "other"
+UNPLACED = "unplaced"
+
+
+def part_groups(scatter: list[str], keep_unplaced: bool) -> list[str]:
+    """Every part of every BAM, whatever its header: a named contig absent from a header
+    gives an empty part, so the job graph does not depend on reading headers."""
+    return [*scatter, OTHER, *([UNPLACED] if keep_unplaced else [])]
+
+
+def part_regions(contigs: list[str], scatter: list[str], group: str) -> list[str]:
+    """`samtools view` region arguments for one part; names in braces, so that a name such as
+    ``HLA-A*01:01:01:01`` is read as one contig, not as a range. Empty: header only."""
+    if group == UNPLACED:
+        return ["*"]
+    if group == OTHER:
+        named = set(scatter)
+        chosen = [name for name in contigs if name not in named]
+    else:
+        chosen = [name for name in contigs if name == group]
+    return ["{" + name + "}" for name in chosen]
+
+
+def gather_plan(contigs: list[str], scatter: list[str], groups: list[str]) -> tuple[list[str], str]:
+    """The parts in header order, and ``cat`` when each part is one run of consecutive header
+    contigs (concatenating them then keeps coordinate order, SAM spec 1.2 ``SO:coordinate``),
+    else ``merge``. Unplaced reads go last, where a sorted BAM keeps them."""
+    named = set(scatter)
+    runs: list[str] = []
+    for name in contigs:
+        group = name if name in named else OTHER
+        if not runs or runs[-1] != group:
+            runs.append(group)
+    method = "cat" if len(runs) == len(set(runs)) else "merge"
+    order = list(dict.fromkeys(runs))
+    order += [group for group in groups if group not in order and group != UNPLACED]
+    if UNPLACED in groups:
+        order.append(UNPLACED)
+    return order, method
+
+
+# --- command line, called by the rules: `python workflow/scatter.py extract|gather ...` -------
+
+
+def header_contigs(path: str) -> list[str]:
+    """@SQ names in header order. The header holds identifiers: it stays in memory."""
+    result = subprocess.run(["samtools", "view", "-H", "--no-PG", path], capture_output=True)
+    if result.returncode != 0:
+        raise SystemExit("scatter: samtools cannot read the alignment header")
+    contigs = []
+    for line in result.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith("@SQ\t"):
+            contigs += [field[3:] for field in line.split("\t")[1:] if field.startswith("SN:")][:1]
+    return contigs
+
+
+def index_counts(path: str) -> tuple[int, int]:
+    """(all records, unplaced records) from the index (samtools idxstats): nothing decoded."""
+    result = subprocess.run(["samtools", "idxstats", path], capture_output=True)
+    if result.returncode != 0:
+        raise SystemExit("scatter: samtools idxstats failed (is the alignment indexed?)")
+    total = unplaced = 0
+    for line in result.stdout.decode().splitlines():
+        name, _length, mapped, unmapped = line.split("\t")
+        total += int(mapped) + int(unmapped)
+        if name == "*":
+            unplaced = int(unmapped)
+    return total, unplaced
+
+
+def extract(options: argparse.Namespace) -> None:
+    """Become `samtools view` of one part: SAM text with the full header on stdout."""
+    regions = part_regions(header_contigs(options.bam), options.scatter, options.group)
+    reader = ["-h", options.bam, *regions] if regions else ["-H", options.bam]
+    os.execvp("samtools", ["samtools", "view", "--no-PG", "-T", options.reference, *reader])
+
+
+def counts_of(path: str) -> dict[str, int]:
+    return dict(json.loads(Path(path).read_text())["counts"])
+
+
+def gather(options: argparse.Namespace) -> None:
+    """Join the parts (cat or merge), index, quickcheck, and prove no record went missing:
+    the first step of every part saw as many records as the input's index counts, and the
+    gathered BAM holds what the last step of every part wrote."""
+    groups = part_groups(options.scatter, options.keep_unplaced)
+    parts = dict(zip(groups, options.parts, strict=True))
+    order, method = gather_plan(header_contigs(options.input), options.scatter, groups)
+    for command in (
+        ["samtools", method, "--no-PG", "-o", options.output, *(parts[group] for group in order)],
+        ["samtools", "index", "-o", options.index, options.output],
+        ["samtools", "quickcheck", options.output],
+    ):
+        if subprocess.run(command).returncode != 0:
+            raise SystemExit(f"scatter: samtools {command[1]} failed")
+    input_records, unplaced = index_counts(options.input)
+    dropped = 0 if options.keep_unplaced else unplaced
+    seen = sum(counts_of(path).get("records", 0) for path in options.first_reports)
+    if seen != input_records - dropped:
+        raise SystemExit(f"scatter: the parts hold {seen} records, the input's index counts {input_records - dropped}")
+    written, _ = index_counts(options.output)
+    last = [counts_of(path) for path in options.last_reports]
+    if all("reads_out" in part for part in last) and written != sum(part["reads_out"] for part in last):
+        raise SystemExit("scatter: the gathered BAM does not hold the records its parts wrote")
+    summary = {
+        "command": "gather",
+        "counts": {"records_in_input": input_records, "unplaced_reads_dropped": dropped, "records_written": written, "parts": len(groups)},
+        "gathered_by": f"samtools {method}",
+    }
+    Path(options.report).write_text(json.dumps(summary, indent=2) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="scatter.py", description="BAM scatter/gather steps of the cohort workflow")
+    commands = parser.add_subparsers(dest="command", required=True)
+    part = commands.add_parser("extract", help="SAM text of one part on stdout")
+    part.add_argument("--bam", required=True)
+    part.add_argument("--reference", required=True)
+    part.add_argument("--group", required=True)
+    part.add_argument("--scatter", action="append", default=[])
+    join = commands.add_parser("gather", help="join, index and check the parts of one BAM")
+    join.add_argument("--input", required=True, help="the original (staged) BAM/CRAM, for its header and index counts")
+    join.add_argument("--output", required=True)
+    join.add_argument("--index", required=True)
+    join.add_argument("--report", required=True)
+    join.add_argument("--scatter", action="append", default=[])
+    join.add_argument("--keep-unplaced", action="store_true")
+    join.add_argument("--parts", nargs="+", required=True, help="one per part, in part_groups order")
+    join.add_argument("--first-reports", nargs="+", required=True)
+    join.add_argument("--last-reports", nargs="+", required=True)
+    options = parser.parse_args(argv)
+    extract(options) if options.command == "extract" else gather(options)
+
+
+if __name__ == "__main__":
+    main()
