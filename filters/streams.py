@@ -58,10 +58,14 @@ def _raw_input(path: str) -> BinaryIO:
 
 def open_input(path: str) -> BinaryIO:
     """Open a path or ``-`` for reading, decompressing whatever it holds."""
-    raw = _raw_input(path)
+    source: BinaryIO | str = _raw_input(path) if path == "-" else path
     try:
-        return cast(BinaryIO, xopen.xopen(raw, "rb", threads=0))
-    except DECOMPRESSION_ERRORS:
+        return cast(BinaryIO, xopen.xopen(source, "rb", threads=0))
+    except FileNotFoundError as error:
+        raise InputError(f"cannot open: {error.strerror}", path) from None
+    except DECOMPRESSION_ERRORS as error:
+        if isinstance(error, OSError) and error.strerror and not isinstance(error, EOFError):
+            raise InputError(f"cannot open: {error.strerror}", path) from None
         raise InputError("corrupt compressed input", path) from None
 
 

@@ -1,18 +1,291 @@
-"""vcf-scrub-header: not built yet (see its issue); exits 2 so no pipeline mistakes it for a filter."""
+"""vcf-scrub-header: pseudonymize a VCF's sample columns and strip its header to an allowlist.
+
+A VCF header names people (``##SAMPLE``, ``##PEDIGREE``, sample columns such as
+``S2301217N_20231029``), places and machines (``##reference=file:///data/...``,
+contig URLs), dates (``##fileDate``) and whole command lines with patient paths
+(``##GATKCommandLine``, ``##bcftools_callCommand``). The guideline (Park et al.
+2024, Fig. 4A) replaces sample IDs by pseudonyms (``CMN001_00``) and deletes the
+rest. This command fails closed (DESIGN.md, *vcf-scrub-header*): a header line
+is kept only when its key is on the allowlist, and what is kept is scrubbed of
+sample names, their stems and directory paths.
+
+Records pass as the same bytes except the ID column, where only public database
+IDs (``rs...``, ``COSV...``, ``COSM...``) survive; the column is rewritten by one
+regex substitution per 4 MiB block that touches only the records that need it.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from itertools import repeat
+from operator import itemgetter
+from pathlib import Path
+from typing import Annotated, Optional
+
 import typer
 
-from filters.cli import make_app, not_implemented
+from filters import __version__
+from filters.cli import (
+    InputArgument,
+    KeyFileOption,
+    MapOption,
+    MapOutOption,
+    OutputOption,
+    QuietOption,
+    ReportOption,
+    make_app,
+    open_pseudonyms,
+    run,
+)
+from filters.pseudonyms import Pseudonyms
+from filters.report import InputError, Report
+from filters.streams import line_blocks
+from filters.vcf import (
+    STRUCTURED_FIELD,
+    Blocks,
+    VcfHeader,
+    VcfOutput,
+    check_records,
+    joined,
+    meta_key,
+    meta_value,
+    opened_input,
+    split_header,
+    structured_fields,
+)
 
 COMMAND = "vcf-scrub-header"
+# Keys kept as they are (names and paths in their values still scrubbed); contig and
+# reference are rebuilt (DESIGN.md, *vcf-scrub-header*).
+KEPT_KEYS = frozenset({b"fileformat", b"INFO", b"FORMAT", b"FILTER", b"ALT"})
+CONTIG_FIELDS = (b"ID", b"length", b"assembly")
+PUBLIC_ID = re.compile(rb"(?:rs|COSV|COSM)[0-9]+")
+# An ID column that stays as it is: "." or a list of public IDs.
+KEPT_ID_COLUMN = re.compile(rb"\.|(?:(?:rs|COSV|COSM)[0-9]+;)*(?:rs|COSV|COSM)[0-9]+")
+# Directories of an absolute path or file URL inside a kept value: only the base name stays.
+DIRECTORIES = re.compile(rb'(?<![\w.~-])(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:/[^/\s",;<>=]+)+/')
+STEM_SEPARATORS = re.compile(rb"[_.]")
+MIN_STEM_LENGTH = 5
+
 app = make_app()
 
 
-@app.command(help="Not implemented yet.", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-def main(ctx: typer.Context) -> None:
-    not_implemented(COMMAND)
+def sample_stem(name: bytes) -> bytes | None:
+    """``S2301217N`` of ``S2301217N_20231029``: the part a lab also writes alone.
+
+    Only stems long enough and with a digit count, so a sample ``tumour_1``
+    does not turn every "tumour" in a description into a pseudonym.
+    """
+    stem = STEM_SEPARATORS.split(name, 1)[0]
+    if stem == name or len(stem) < MIN_STEM_LENGTH or not any(c in b"0123456789" for c in stem):
+        return None
+    return stem
+
+
+class NameScrubber:
+    """Replace sample names (and their stems, and every original of a ``--map``) in header text.
+
+    Names are replaced as whole tokens (not inside a longer word or number), and only
+    in values: never in the key, nor in the ID, Number or Type of an INFO, FORMAT,
+    FILTER or ALT line (records refer to those IDs), so a sample called ``A`` or ``DP``
+    cannot rename ``##FORMAT`` or ``INFO/DP``. In other kept lines (``--keep SAMPLE``)
+    the ID is a sample name like any other.
+    """
+
+    PROTECTED_FIELDS = frozenset({b"ID", b"Number", b"Type"})
+
+    def __init__(self, replacements: dict[bytes, bytes]) -> None:
+        self.replacements = replacements
+        names = sorted(replacements, key=len, reverse=True)
+        alternatives = b"|".join(map(re.escape, names))
+        self.pattern = re.compile(rb"(?<![A-Za-z0-9])(?:" + alternatives + rb")(?![A-Za-z0-9])") if names else None
+
+    def scrub(self, text: bytes) -> bytes:
+        """Directories and names out of one value."""
+        text = DIRECTORIES.sub(b"", text)
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda match: self.replacements[match.group(0)], text)
+
+    def scrub_line(self, line: bytes) -> bytes:
+        """A ``##key=value`` line with its value (or each unprotected field of ``<...>``) scrubbed."""
+        key_end = line.find(b"=") + 1
+        if key_end == 0:
+            return line
+        value = line[key_end:]
+        if not (value.startswith(b"<") and value.endswith(b">")):
+            return line[:key_end] + self.scrub(value)
+        protected = self.PROTECTED_FIELDS if line[2 : key_end - 1] in KEPT_KEYS else frozenset()
+        pieces, last = [line[: key_end + 1]], key_end + 1
+        for field in STRUCTURED_FIELD.finditer(line, key_end + 1, len(line) - 1):
+            pieces.append(line[last : field.start(2)])
+            value_text = field.group(2)
+            pieces.append(value_text if field.group(1) in protected else self.scrub(value_text))
+            last = field.end(2)
+        pieces.append(line[last:])
+        return b"".join(pieces)
+
+
+def name_replacements(samples: list[bytes], pseudonyms: list[bytes], table: dict[str, str] | None) -> dict[bytes, bytes]:
+    """Original -> pseudonym for every name that must not survive in a kept header value."""
+    replacements: dict[bytes, bytes] = {}
+    for original_text, pseudonym_text in (table or {}).items():
+        replacements[original_text.encode()] = pseudonym_text.encode()
+    for sample, pseudonym in zip(samples, pseudonyms, strict=True):
+        replacements[sample] = pseudonym
+        stem = sample_stem(sample)
+        if stem is not None:
+            replacements.setdefault(stem, pseudonym)
+    return replacements
+
+
+def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list[bytes]:
+    """Pseudonyms for the sample columns, in order; a name twice or missing from a map is an error."""
+    if len(set(header.samples)) != len(header.samples):
+        raise InputError("the #CHROM line names a sample twice", path, header.column_line_number)
+    renamed = []
+    for index, sample in enumerate(header.samples, start=1):
+        try:
+            renamed.append(pseudonyms.for_id(sample.decode(errors="surrogateescape")).encode())
+        except KeyError:
+            message = f"sample {index} is not in the map (give --key-file to hash IDs the map lacks)"
+            raise InputError(message, path, header.column_line_number) from None
+    return renamed
+
+
+def scrub_contig(value: bytes) -> bytes | None:
+    """``<ID=chr1,length=248956422,assembly=GRCh38>``: URL, md5, species and the rest go."""
+    fields = dict(structured_fields(value) or [])
+    if b"ID" not in fields:
+        return None
+    kept = [key + b"=" + fields[key] for key in CONTIG_FIELDS if key in fields]
+    return b"<" + b",".join(kept) + b">"
+
+
+def scrub_reference(value: bytes) -> bytes | None:
+    """A reference path or URL reduced to its base name (``GRCh38.fa``), or a build name as it is."""
+    name = re.split(rb"[/\\]", value.rstrip(b"/\\"))[-1]
+    return name or None
+
+
+def scrub_meta_line(line: bytes, keep: frozenset[bytes], names: NameScrubber) -> bytes | None:
+    """The line to write for one ``##`` line, or None to remove it (allowlist, fail closed)."""
+    key = meta_key(line)
+    if key == b"fileformat":
+        return line
+    if key == b"contig" and key not in keep:
+        contig = scrub_contig(meta_value(line))
+        return b"##contig=" + contig if contig else None
+    if key == b"reference" and key not in keep:
+        reference = scrub_reference(names.scrub(meta_value(line)))
+        return b"##reference=" + names.scrub(reference) if reference else None
+    if key in KEPT_KEYS or key in keep:
+        return names.scrub_line(line)
+    return None
+
+
+def scrub_header(header: VcfHeader, new_samples: list[bytes], keep: frozenset[bytes], names: NameScrubber, report: Report) -> bytes:
+    """The whole new header: allowlisted meta lines, the provenance line, renamed columns."""
+    lines = []
+    for line in header.meta:
+        scrubbed = scrub_meta_line(line, keep, names)
+        if scrubbed is None:
+            report.add("header_lines_removed")
+        else:
+            lines.append(scrubbed)
+    lines.append(f"##genoscrub_{COMMAND}={__version__}".encode())
+    lines.append(b"\t".join(header.columns[:9] + new_samples))
+    return joined(lines)
+
+
+class IdScrubber:
+    """ID column: public database IDs stay, private ones (``HOSP_VAR_0001``) become ``.``."""
+
+    def __init__(self) -> None:
+        self.removed = 0
+
+    @staticmethod
+    def public_ids(column: bytes) -> bytes:
+        return b";".join(part for part in column.split(b";") if PUBLIC_ID.fullmatch(part)) or b"."
+
+    def scrub(self, lines: list[bytes], fields: list[list[bytes]]) -> None:
+        """Rewrite, in place, the lines whose ID column holds anything but public IDs.
+
+        ``fields`` are the lines split on the first three tabs; the test runs over
+        the whole block in C, and only the lines that change are joined again.
+        """
+        verdicts = map(KEPT_ID_COLUMN.fullmatch, map(itemgetter(2), fields))
+        for index in [i for i, kept in enumerate(verdicts) if kept is None]:
+            chrom, pos, column, rest = fields[index]
+            lines[index] = b"\t".join((chrom, pos, self.public_ids(column), rest))
+            self.removed += 1
+
+
+def scrub_records(body: Blocks, column_count: int, ids: IdScrubber | None, path: str, report: Report) -> Iterable[bytes]:
+    """Yield record text: checked, the same bytes except the ID column."""
+    for first_line, lines in body:
+        fields = list(map(bytes.split, lines, repeat(b"\t"), repeat(3)))
+        check_records(lines, first_line, path, column_count, fields)
+        report.add("records", len(lines))
+        if ids is not None:
+            ids.scrub(lines, fields)
+        yield joined(lines)
+
+
+@app.command(
+    help="Pseudonymize VCF samples and allowlist the header; private IDs become '.', records otherwise pass unchanged."
+)
+def main(
+    input: InputArgument = "-",
+    output: OutputOption = None,
+    output_type: Annotated[
+        Optional[str],
+        typer.Option("-O", "--output-type", metavar="v|z", help="v: VCF text (default); z: bgzipped VCF (BGZF, indexable by tabix)."),
+    ] = None,
+    map_path: MapOption = None,
+    key_file: KeyFileOption = None,
+    map_out: MapOutOption = None,
+    keep: Annotated[
+        Optional[list[str]],
+        typer.Option("--keep", metavar="KEY", help="Also keep ##KEY lines (repeatable); sample names and paths in them are still replaced.",
+        ),
+    ] = None,
+    ids: Annotated[
+        str,
+        typer.Option(
+            "--ids", metavar="scrub|keep", help="scrub (default): IDs other than rs, COSV, COSM become '.'; keep: leave the ID column."
+        ),
+    ] = "scrub",
+    report_path: ReportOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    def job(report: Report) -> None:
+        if ids not in ("scrub", "keep"):
+            from filters.report import UsageError
+
+            raise UsageError("--ids must be scrub or keep")
+        kept_keys = frozenset(key.encode() for key in keep or [])
+        pseudonyms = open_pseudonyms(map_path, key_file, map_out)
+        report.notes["scheme"] = pseudonyms.scheme
+        sink = VcfOutput(output, output_type)
+        try:
+            with opened_input(input) as source:
+                header, body = split_header(line_blocks(source, input), input)
+                new_samples = rename_samples(header, pseudonyms, input)
+                report.add("samples_renamed", len(new_samples))
+                names = NameScrubber(name_replacements(header.samples, new_samples, pseudonyms.table))
+                sink.write(scrub_header(header, new_samples, kept_keys, names, report))
+                id_scrubber = IdScrubber() if ids == "scrub" else None
+                for chunk in scrub_records(body, len(header.columns), id_scrubber, input, report):
+                    sink.write(chunk)
+                if id_scrubber is not None:
+                    report.add("ids_removed", id_scrubber.removed)
+            sink.close()
+        finally:
+            pseudonyms.close()
+
+    run(COMMAND, job, Path(report_path) if report_path else None, quiet)
 
 
 if __name__ == "__main__":

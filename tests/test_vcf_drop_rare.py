@@ -1,0 +1,306 @@
+"""vcf-drop-rare: unit, property, corpus and independent-tool tests (issue 3).
+
+Golden cases in tests/golden/vcf-drop-rare/ pin exact outputs and the bad-input
+messages. Here what the command keeps is compared with what bcftools keeps under the
+same rule (``bcftools view -i`` on the record's INFO; ``bcftools annotate -a`` then
+``view -i`` for the population join), on the corpus, the simulator's calls and a
+synthetic cohort with indels, multi-allelic and ``*`` records.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pysam
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from filters.report import InputError
+from filters.vcf_drop_rare import KEPT, MISSING, RARE, PopulationJoin, UnsortedInput, app, judge_alleles, normalised
+from tests.bench_vcf import write_data
+from tests.conftest import ROOT, corpus_dir, run_command
+
+COMMAND = "vcf-drop-rare"
+RULE = "MIN(INFO/{key})>=0.01 && 1-SUM(INFO/{key})>=0.01"
+
+
+def invoke(*args: str, input: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """Run the command in this process: status, stdout, stderr."""
+    result = CliRunner().invoke(app, list(args), input=input)
+    return result.exit_code, result.stdout_bytes, result.stderr_bytes
+
+
+def sites(vcf_text: bytes) -> list[tuple[str, ...]]:
+    """CHROM, POS, REF, ALT of every record, as bcftools reads them."""
+    out = subprocess.run(["bcftools", "query", "-f", "%CHROM\t%POS\t%REF\t%ALT\n", "-"], input=vcf_text, capture_output=True, check=True)
+    return [tuple(line.split("\t")) for line in out.stdout.decode().splitlines()]
+
+
+def bcftools_kept(path: Path | str, key: str) -> list[tuple[str, ...]]:
+    out = subprocess.run(["bcftools", "view", "-i", RULE.format(key=key), str(path)], capture_output=True, check=True).stdout
+    return sites(out)
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("sim")
+    simulator = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulate.py")]
+    subprocess.run([*simulator, "--out", str(out), "--pairs", "300"], check=True, capture_output=True)
+    return out
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A synthetic cohort and population (the bench's generator, small): indels, multi-allelic, '*'."""
+    cohort_path, population_path, _ = write_data(tmp_path_factory.mktemp("cohort"), 6000, seed=7)
+    return cohort_path, population_path
+
+
+# --- the rule ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("afs", "ref_af", "expected"),
+    [
+        ([0.3], None, KEPT),
+        ([0.01], None, KEPT),  # at the threshold: kept (issue 3: frequency >= --min-af)
+        ([0.0099], None, RARE),
+        ([0.995], None, RARE),  # REF = 0.005
+        ([0.99], None, KEPT),  # REF = 0.01
+        ([0.3, 0.005], None, RARE),
+        ([0.3, None], None, MISSING),
+        ([0.001, None], None, RARE),  # a known rare allele decides
+        ([None], None, MISSING),
+        ([], None, KEPT),
+        ([0.1], 0.005, RARE),  # CAF gives REF itself
+    ],
+)
+def test_judge_alleles(afs: list[float | None], ref_af: float | None, expected: str) -> None:
+    assert judge_alleles(afs, 0.01, ref_af) == expected
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"),
+    [
+        ((100, "A", "G"), (100, "A", "G")),
+        ((100, "ATT", "AT"), (101, "T", "")),
+        ((100, "AT", "A"), (101, "T", "")),
+        ((100, "A", "AT"), (101, "", "T")),
+        ((100, "GCA", "GC"), (102, "A", "")),
+        ((100, "AC", "GC"), (100, "A", "G")),
+        ((100, "ac", "gc"), (100, "A", "G")),
+    ],
+)
+def test_normalised_trims_shared_bases(variant: tuple[int, str, str], expected: tuple[int, str, str]) -> None:
+    assert normalised(*variant) == expected
+
+
+alleles = st.text("ACGT", min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10**6), alleles, alleles, st.text("ACGT", max_size=3), st.text("ACGT", max_size=3))
+def test_padding_never_changes_the_normalised_allele(pos: int, ref: str, alt: str, left: str, right: str) -> None:
+    """The same variant written with extra shared bases meets itself: trailing padding always,
+    leading padding for substitutions (an indel in a repeat can shift: no reference, no left-alignment)."""
+    if ref == alt:
+        return
+    assert normalised(pos, ref + right, alt + right) == normalised(pos, ref, alt)
+    if len(ref) == len(alt):
+        assert normalised(pos - len(left), left + ref + right, left + alt + right) == normalised(pos, ref, alt)
+    assert normalised(*normalised(pos, ref, alt)) == normalised(pos, ref, alt)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.floats(0, 1)), max_size=4), st.floats(0.0001, 0.5))
+def test_a_kept_site_has_every_allele_at_least_min_af(afs: list[float | None], min_af: float) -> None:
+    verdict = judge_alleles(afs, min_af)
+    if verdict == KEPT:
+        known = [af for af in afs if af is not None]
+        assert len(known) == len(afs)
+        assert all(af >= min_af - 1e-9 for af in known) and 1 - sum(known) >= min_af - 1e-9
+
+
+# --- the population join as an API (reused by sam-revert-germline) -------------------------------
+
+
+def test_population_join_api(simulated: Path) -> None:
+    join = PopulationJoin(str(simulated / "population.vcf.gz"), "AF_eas", {"chr1": 20000, "chr2": 10000, "chrM": 16569})
+    truth = [line.split("\t") for line in (simulated / "truth.tsv").read_text().splitlines()[1:]]
+    germline = [row for row in truth if row[4] == "germline" and row[0] == "chr1"]
+    for chrom, pos, ref, alt, *_, population, _af, af_eas in (row[:11] for row in germline):
+        found = join.frequencies(chrom, int(pos), ref, [alt])
+        if population.startswith(("absent", "other_allele")):
+            assert found == [None]
+        elif not population.startswith("multiallelic"):
+            assert found[0] is not None and math.isclose(found[0], float(af_eas), rel_tol=1e-6)
+    with pytest.raises(UnsortedInput):
+        join.frequencies("chr1", 5, "A", ["G"])
+    join.close()
+
+
+def test_population_join_seeks_over_gaps_and_keeps_memory_small(cohort: tuple[Path, Path]) -> None:
+    _, population = cohort
+    join = PopulationJoin(str(population), "AF_eas", {})
+    rows = [line.split("\t") for line in gzip.decompress(population.read_bytes()).decode().splitlines() if not line.startswith("#")]
+    chr1 = [row for row in rows if row[0] == "chr1" and "," not in row[4]]
+    picked = chr1[:: max(1, len(chr1) // 40)]
+    found = join.allele_frequencies("chr1", [int(r[1]) for r in picked], [r[3] for r in picked], [r[4] for r in picked])
+    expected = [float(r[7].split("AF_eas=")[1].split(";")[0]) for r in picked]
+    assert np.allclose(found, expected)
+    assert len(join.table) < 3 * join.BATCH
+    join.close()
+
+
+def test_population_join_reads_every_record_at_a_position_across_batches(tmp_path: Path) -> None:
+    text = "##fileformat=VCFv4.2\n##INFO=<ID=AF_eas,Number=A,Type=Float,Description=\"x\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    text += "".join(f"chr1\t{pos}\t.\tA\t{alt}\t.\t.\tAF_eas=0.{i + 1}\n" for i, (pos, alt) in enumerate(
+        [(10, "C"), (20, "C"), (20, "G"), (20, "T"), (30, "C"), (200_000, "G")]))
+    path = tmp_path / "pop.vcf"
+    path.write_text(text)
+    pysam.tabix_index(str(path), preset="vcf")
+    join = PopulationJoin(str(path) + ".gz", "AF_eas", {})
+    join.BATCH = 2  # type: ignore[misc]
+    assert join.frequencies("chr1", 20, "A", ["T", "G", "C"]) == [0.4, 0.3, 0.2]
+    assert join.frequencies("chr1", 200_000, "A", ["G"]) == [0.6]  # after a seek over the gap
+    join.close()
+
+
+def test_population_join_checks_the_genome_before_any_record(simulated: Path) -> None:
+    with pytest.raises(InputError, match="another genome build"):
+        PopulationJoin(str(simulated / "population.vcf.gz"), "AF_eas", {"chr1": 248956422})
+
+
+# --- independent checks with bcftools -----------------------------------------------------------
+
+
+def test_info_af_keeps_what_bcftools_view_keeps_on_the_population_file(simulated: Path) -> None:
+    population = simulated / "population.vcf.gz"
+    for key in ("AF", "AF_eas"):
+        status, stdout, stderr = invoke("-q", "--af-key", key, str(population))
+        assert status == 0, stderr
+        assert sites(stdout) == bcftools_kept(population, key)
+
+
+def test_population_join_keeps_what_bcftools_annotate_keeps(simulated: Path, cohort: tuple[Path, Path]) -> None:
+    cases = [(simulated / "germline.vcf.gz", simulated / "population.vcf.gz"), cohort]
+    for source, population in cases:
+        status, stdout, stderr = invoke("-q", "--population", str(population), "--af-key", "AF_eas", str(source))
+        assert status == 0, stderr
+        annotated = subprocess.run(
+            ["bcftools", "annotate", "-a", str(population), "-c", "INFO/AF_eas", str(source)], capture_output=True, check=True
+        ).stdout
+        expected = sites(subprocess.run(["bcftools", "view", "-i", RULE.format(key="AF_eas"), "-"], input=annotated,
+                                        capture_output=True, check=True).stdout)
+        assert sites(stdout) == expected
+        assert len(expected) > 10
+
+
+def test_rare_in_east_asians_only_is_dropped_with_af_eas(simulated: Path) -> None:
+    """The guideline asks for the relevant population: global AF would keep these."""
+    truth = [line.split("\t") for line in (simulated / "truth.tsv").read_text().splitlines()[1:]]
+    east_asian_rare = {(r[0], r[1]) for r in truth if r[8] == "rare" and float(r[9]) >= 0.01 and float(r[10]) < 0.01}
+    assert east_asian_rare
+    args = ["-q", "--population", str(simulated / "population.vcf.gz"), str(simulated / "germline.vcf.gz")]
+    kept_eas = {s[:2] for s in sites(invoke(*args, "--af-key", "AF_eas")[1])}
+    kept_global = {s[:2] for s in sites(invoke(*args, "--af-key", "AF")[1])}
+    assert not east_asian_rare & kept_eas
+    assert east_asian_rare <= kept_global
+
+
+def test_dbsnp_sao_matches_bcftools(corpus: Path) -> None:
+    path = corpus / "vcf" / "bcftools__query.nucleotide.vcf"
+    status, stdout, _ = invoke("-q", "--af-key", "COMMON", "--drop-germline", "--keep-missing", str(path))
+    assert status == 0
+    expected = subprocess.run(
+        ["bcftools", "view", "-e", "INFO/SAO=1 || INFO/SAO=3 || INFO/COMMON=0", str(path)], capture_output=True, check=True
+    ).stdout
+    assert sites(stdout) == sites(expected)
+
+
+def test_report_counts_every_record(simulated: Path, tmp_path: Path) -> None:
+    report = tmp_path / "report.json"
+    result = run_command(
+        COMMAND, "--population", str(simulated / "population.vcf.gz"), "--af-key", "AF_eas", "--drop-germline",
+        "--report", str(report), str(simulated / "germline.vcf.gz"),
+    )
+    assert result.returncode == 0, result.stderr
+    counts = json.loads(report.read_text())["counts"]
+    assert counts["records"] == counts["kept"] + counts["dropped_rare"] + counts["dropped_missing"] + counts["dropped_germline"]
+    assert counts["kept"] == len(sites(result.stdout))
+    assert result.stderr.startswith(b"vcf-drop-rare: records ")
+
+
+def test_bgzf_output_indexable(simulated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "kept.vcf.gz"
+    args = ["-q", "--population", str(simulated / "population.vcf.gz"), "--af-key", "AF_eas", str(simulated / "germline.vcf.gz")]
+    assert run_command(COMMAND, "-O", "z", "-o", str(out), *args).returncode == 0
+    pysam.tabix_index(str(out), preset="vcf", force=True)
+    assert gzip.decompress(out.read_bytes()) == run_command(COMMAND, *args).stdout
+
+
+# --- the real corpus, read in place ------------------------------------------------------------
+
+
+def corpus_files(category: str) -> list[Path]:
+    root = corpus_dir()
+    return sorted((root / category).glob("*.vcf*")) if root else []
+
+
+def text_of(path: Path) -> bytes:
+    data = path.read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def defines_af(path: Path) -> bool:
+    return b"##INFO=<ID=AF," in text_of(path)
+
+
+@pytest.mark.parametrize("path", corpus_files("vcf"), ids=lambda p: p.name)
+def test_corpus_vcf(path: Path) -> None:
+    status, stdout, stderr = invoke("-q", "--af-key", "AF", str(path))
+    if not defines_af(path):
+        assert status == 1 and b"INFO/AF (--af-key) is not defined in the header" in stderr
+        status, stdout, stderr = invoke("-q", "--af-key", "AF", "--keep-missing", "--min-af", "0.01", str(path))
+        return
+    assert status == 0, stderr
+    kept = sites(stdout)
+    every = sites(text_of(path))
+    assert set(kept) <= set(every)
+    # Where the rule is the same, bcftools keeps the same records. By design we differ on
+    # reference-only sites (ALT "."; kept: only REF, everyone's allele), symbolic alleles
+    # (no population AF: missing) and Number=. keys whose count does not fit (missing).
+    symbolic = any(c in site[3] for site in every for c in "<[]*")
+    if not symbolic and b"##INFO=<ID=AF,Number=.," not in text_of(path):
+        assert [site for site in kept if site[3] != "."] == bcftools_kept(path, "AF")
+
+
+@pytest.mark.parametrize("path", corpus_files("vcf-bad"), ids=lambda p: p.name)
+def test_corpus_bad_vcf_never_crashes(path: Path) -> None:
+    status, _, stderr = invoke("-q", "--af-key", "AF", "--keep-missing", str(path))
+    assert status in (0, 1), stderr
+    if status == 1:
+        assert stderr.startswith(b"vcf-drop-rare: ") and stderr.count(b"\n") == 1
+
+
+def test_corpus_undefined_af_key_is_an_error_at_the_header(corpus: Path) -> None:
+    """AF=-0.01 is used but never defined: the key is checked before any record (negative values: golden bad-af-negative)."""
+    path = corpus / "vcf-bad" / "htsspecs__43_failed_body_info_004.vcf"
+    status, stdout, stderr = invoke("-q", "--af-key", "AF", str(path))
+    assert status == 1 and not stdout
+    assert stderr == f"{COMMAND}: {path}:3: INFO/AF (--af-key) is not defined in the header\n".encode()
+
+
+def test_unsorted_corpus_file_is_refused_with_population(corpus: Path, simulated: Path) -> None:
+    path = corpus / "vcf" / "bcftools__sort.vcf"
+    population = simulated / "population.vcf.gz"
+    status, _, stderr = invoke("-q", "--population", str(population), "--af-key", "AF_eas", str(path))
+    assert status == 1
+    assert b"sort the input" in stderr or b"another genome build" in stderr

@@ -1,0 +1,253 @@
+"""vcf-scrub-header: unit, property, corpus and end-to-end tests (issue 3).
+
+Golden cases in tests/golden/vcf-scrub-header/ pin exact outputs and every bad-input
+message; here the results are checked with bcftools, on the real corpus files (read
+in place) and on the simulator's planted identifiers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pysam
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from filters.pseudonyms import Pseudonyms
+from filters.report import Report
+from filters.vcf import VcfHeader
+from filters.vcf_scrub_header import (
+    IdScrubber,
+    NameScrubber,
+    app,
+    name_replacements,
+    sample_stem,
+    scrub_contig,
+    scrub_header,
+    scrub_reference,
+)
+from tests.conftest import ROOT, corpus_dir, run_command
+
+COMMAND = "vcf-scrub-header"
+FIXED = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulator's data set (planted identifiers, guideline map), made once."""
+    out = tmp_path_factory.mktemp("sim")
+    simulator = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulate.py")]
+    subprocess.run([*simulator, "--out", str(out), "--pairs", "300"], check=True, capture_output=True)
+    return out
+
+
+def invoke(*args: str, input: bytes | None = None) -> tuple[int, bytes, bytes]:
+    """Run the command in this process (the corpus has hundreds of files): status, stdout, stderr."""
+    result = CliRunner().invoke(app, list(args), input=input)
+    return result.exit_code, result.stdout_bytes, result.stderr_bytes
+
+
+def bcftools(*args: str, input: bytes | None = None) -> bytes:
+    return subprocess.run(["bcftools", *args], input=input, capture_output=True, check=True).stdout
+
+
+def records(vcf_text: bytes) -> list[list[bytes]]:
+    return [line.split(b"\t") for line in vcf_text.splitlines() if not line.startswith(b"#")]
+
+
+# --- header pieces ---------------------------------------------------------------------------
+
+
+def test_contig_keeps_only_id_length_assembly() -> None:
+    value = b'<ID=chr1,length=248956422,assembly=GRCh38,md5=abc,URL=file:///data/hospital/ref.fa,species="Homo sapiens">'
+    assert scrub_contig(value) == b"<ID=chr1,length=248956422,assembly=GRCh38>"
+    assert scrub_contig(b"not structured") is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (b"file:///data/hospital/ref/GRCh38.fa", b"GRCh38.fa"),
+        (b"/home/kimjh/refs/hg19.fasta", b"hg19.fasta"),
+        (b"GRCh38", b"GRCh38"),
+        (b"C:\\refs\\b37.fa", b"b37.fa"),
+        (b"https://example.org/x/GRCh37/", b"GRCh37"),
+    ],
+)
+def test_reference_reduced_to_base_name(value: bytes, expected: bytes) -> None:
+    assert scrub_reference(value) == expected
+
+
+def test_stems_need_a_digit_and_some_length() -> None:
+    assert sample_stem(b"S2301217N_20231029") == b"S2301217N"
+    assert sample_stem(b"NA12878.bam") == b"NA12878"
+    assert sample_stem(b"tumour_1") is None
+    assert sample_stem(b"NA00001") is None
+
+
+def test_names_stems_and_paths_replaced_in_kept_text() -> None:
+    names = NameScrubber(name_replacements([b"S2301217N_20231029"], [b"CMN001_00"], {"LIB-S2301217N": "CMN001_LIB"}))
+    text = b'##FILTER=<ID=x,Description="run on S2301217N_20231029 (S2301217N) lib LIB-S2301217N from /home/kimjh/a/b.bam">'
+    scrubbed = names.scrub_line(text)
+    assert b"S2301217N" not in scrubbed and b"kimjh" not in scrubbed
+    assert b"CMN001_LIB" in scrubbed and b"b.bam" in scrubbed
+
+
+def test_short_sample_names_never_touch_keys_ids_or_words() -> None:
+    names = NameScrubber(name_replacements([b"A", b"DP"], [b"SAMPLE1", b"SAMPLE2"], None))
+    line = b'##FORMAT=<ID=DP,Number=A,Type=Integer,Description="Depth of A and DP; not DPX or AB">'
+    assert names.scrub_line(line) == b'##FORMAT=<ID=DP,Number=A,Type=Integer,Description="Depth of SAMPLE1 and SAMPLE2; not DPX or AB">'
+    assert names.scrub_line(b"##tumor_sample=DP") == b"##tumor_sample=SAMPLE2"
+    assert names.scrub_line(b'##SAMPLE=<ID=DP,Description="x">') == b'##SAMPLE=<ID=SAMPLE2,Description="x">'  # --keep SAMPLE
+
+
+def test_header_allowlist_fails_closed() -> None:
+    meta = [
+        b"##fileformat=VCFv4.3",
+        b"##fileDate=20231029",
+        b"##source=DRAGEN",
+        b"##DRAGENCommandLine=<ID=dragen,CommandLine=x>",
+        b"##bcftools_viewCommand=view x.vcf",
+        b"##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">",
+        b"##someVendorKey=anything",
+        b"##PEDIGREE=<ID=a>",
+    ]
+    header = VcfHeader(meta, FIXED.encode().split(b"\t") + [b"FORMAT", b"S1"], 9)
+    report = Report(COMMAND)
+    text = scrub_header(header, [b"SAMPLE1"], frozenset(), NameScrubber({}), report)
+    assert text.splitlines()[:2] == [b"##fileformat=VCFv4.3", meta[5]]
+    assert report.counts["header_lines_removed"] == 6
+    assert text.splitlines()[-1].endswith(b"\tFORMAT\tSAMPLE1")
+
+
+public_ids = st.from_regex(r"(rs|COSV|COSM)[0-9]{1,9}", fullmatch=True)
+private_ids = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,12}", fullmatch=True).filter(lambda s: not re.fullmatch(r"(rs|COSV|COSM)[0-9]+", s))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(public_ids, private_ids), min_size=0, max_size=3), min_size=1, max_size=20))
+def test_id_column_keeps_public_ids_only_and_nothing_else_changes(id_lists: list[list[str]]) -> None:
+    lines = [f"chr1\t{i + 1}\t{';'.join(ids) or '.'}\tA\tG\t.\tPASS\tDP=1\tGT\t0/1".encode() for i, ids in enumerate(id_lists)]
+    out = list(lines)
+    IdScrubber().scrub(out, [line.split(b"\t", 3) for line in lines])
+    assert len(out) == len(lines)
+    for before, after, ids in zip(lines, out, id_lists, strict=True):
+        old, new = before.split(b"\t"), after.split(b"\t")
+        assert old[:2] + old[3:] == new[:2] + new[3:]
+        public = [i for i in ids if re.fullmatch(r"(rs|COSV|COSM)[0-9]+", i)]
+        assert new[2] == (";".join(public) or ".").encode()
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_pseudonyms_are_the_shared_scheme(tmp_path: Path) -> None:
+    key = tmp_path / "site.key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o600)
+    vcf = f"##fileformat=VCFv4.2\n{FIXED}\tFORMAT\tS2301217N_20231029\tS2301217T_20231029\n".encode()
+    result = run_command(COMMAND, "--key-file", str(key), "-q", input=vcf)
+    assert result.returncode == 0, result.stderr
+    expected = Pseudonyms(key_path=key)
+    samples = bcftools("query", "-l", input=result.stdout).decode().split()
+    assert samples == [expected.for_id("S2301217N_20231029"), expected.for_id("S2301217T_20231029")]
+
+
+def test_simulated_calls_leak_no_planted_identifier(simulated: Path, tmp_path: Path) -> None:
+    forbidden = [line for line in (simulated / "forbidden.txt").read_text().splitlines() if line]
+    for name in ("germline.vcf.gz", "somatic.vcf.gz", "germline_as_somatic.vcf.gz"):
+        source = simulated / name
+        report_path = tmp_path / "report.json"
+        result = run_command(COMMAND, "--map", str(simulated / "ids.tsv"), "--report", str(report_path), "-q", str(source))
+        assert result.returncode == 0, result.stderr
+        text = result.stdout.decode()
+        leaked = [word for word in forbidden if word in text]
+        assert not leaked, f"{name}: {len(leaked)} planted identifiers survive"
+        assert "HOSP_VAR" not in text
+        # bcftools reads it; same records, same positions and alleles; only the ID column changed.
+        query = "%CHROM\t%POS\t%REF\t%ALT\t%QUAL\t%FILTER\t%INFO[\t%GT]\n"
+        assert bcftools("query", "-f", query, "-", input=result.stdout) == bcftools("query", "-f", query, str(source))
+        report = json.loads(report_path.read_text())
+        assert report["counts"]["records"] == len(records(gzip.decompress(source.read_bytes())))
+        assert report["counts"]["header_lines_removed"] > 0
+        assert report["scheme"] == "map"
+
+
+def test_bgzf_output_is_indexable_and_equal_to_text(simulated: Path, tmp_path: Path) -> None:
+    source = str(simulated / "germline.vcf.gz")
+    out = tmp_path / "x.vcf.gz"
+    assert run_command(COMMAND, "--map", str(simulated / "ids.tsv"), "-O", "z", "-o", str(out), "-q", source).returncode == 0
+    text = run_command(COMMAND, "--map", str(simulated / "ids.tsv"), "-q", source).stdout
+    assert gzip.decompress(out.read_bytes()) == text
+    pysam.tabix_index(str(out), preset="vcf", force=True)  # fails on plain gzip
+    streamed = run_command(COMMAND, "--map", str(simulated / "ids.tsv"), "-O", "z", "-q", source).stdout
+    assert streamed[:4] == b"\x1f\x8b\x08\x04" and gzip.decompress(streamed) == text  # BGZF on stdout too
+
+
+def test_closed_pipe_ends_quietly(simulated: Path) -> None:
+    pipe = f"{ROOT}/bin/{COMMAND} --map {simulated}/ids.tsv {simulated}/germline.vcf.gz | head -c 10 > /dev/null"
+    command = pipe + "; echo ${PIPESTATUS[0]}"
+    result = subprocess.run(["bash", "-c", command], capture_output=True, timeout=60)
+    assert result.stdout.strip() in (b"0", b"141") and b"Traceback" not in result.stderr
+
+
+# --- the real corpus, read in place ------------------------------------------------------------
+
+
+def corpus_files(category: str) -> list[Path]:
+    root = corpus_dir()
+    return sorted((root / category).glob("*.vcf*")) if root else []
+
+
+@pytest.mark.parametrize("path", corpus_files("vcf"), ids=lambda p: p.name)
+def test_corpus_vcf_scrubbed_and_readable(path: Path) -> None:
+    status, stdout, stderr = invoke("-q", str(path))
+    assert status == 0, stderr
+    samples_in = bcftools("query", "-l", str(path)).split()
+    samples_out = bcftools("query", "-l", "-", input=stdout).split()
+    assert samples_out == [f"SAMPLE{i}".encode() for i in range(1, len(samples_in) + 1)]
+    header_values = b"\n".join(line.split(b"=", 1)[-1] for line in stdout.splitlines() if line.startswith(b"##"))
+    for sample in samples_in:
+        if len(sample) >= 4:
+            assert not re.search(rb"(?<![A-Za-z0-9])" + re.escape(sample) + rb"(?![A-Za-z0-9])", header_values)
+    query = "%CHROM\t%POS\t%REF\t%ALT\n"
+    assert bcftools("query", "-f", query, "-", input=stdout) == bcftools("query", "-f", query, str(path))
+    for line in stdout.splitlines():
+        if line.startswith(b"##"):
+            key = line[2:].split(b"=", 1)[0]
+            assert key in {b"fileformat", b"INFO", b"FORMAT", b"FILTER", b"ALT", b"contig", b"reference", b"genoscrub_vcf-scrub-header"}
+            assert b"/" not in line.split(b"Description=", 1)[0] or key in {b"INFO", b"FORMAT", b"FILTER", b"ALT"}
+
+
+@pytest.mark.parametrize("path", corpus_files("vcf-bad"), ids=lambda p: p.name)
+def test_corpus_bad_vcf_never_crashes(path: Path) -> None:
+    status, stdout, stderr = invoke("-q", str(path))
+    assert status in (0, 1), stderr
+    if status == 1:
+        assert re.fullmatch(rb"vcf-scrub-header: \S+(:\d+)?: [^\n]+\n", stderr)
+    elif subprocess.run(["bcftools", "view", str(path)], capture_output=True).returncode == 0:
+        bcftools("view", "-", input=stdout)  # what bcftools read before it still reads
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("htsspecs__43_failed_body_pos_000.vcf", 4),
+        ("htsspecs__43_failed_body_pos_001.vcf", 4),
+        ("htsspecs__43_failed_body_format_000.vcf", 5),
+        ("pysam__24.vcf", None),
+        ("pysam__issue85.vcf", None),
+    ],
+)
+def test_corpus_malformed_files_exit_1_with_location(corpus: Path, name: str, line: int | None) -> None:
+    path = corpus / "vcf-bad" / name
+    status, _, stderr = invoke("-q", str(path))
+    assert status == 1
+    if line is not None:
+        assert stderr.startswith(f"{COMMAND}: {path}:{line}: ".encode())
