@@ -29,7 +29,7 @@ demo: $(STAMP) tools
 test: $(STAMP) tools
 	$(PY) man/build.py --check
 	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 golden: $(STAMP)
 	GENOSCRUB_GOLDEN_UPDATE=1 $(PY) -m pytest -q tests/test_golden.py
