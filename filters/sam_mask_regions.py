@@ -1,0 +1,609 @@
+"""sam-mask-regions: mask read bases inside forensic loci (or BED regions) to N.
+
+The guideline asks for short tandem repeats (the NIST/CODIS forensic loci) to
+be deleted unless the research needs them (DESIGN.md, item 3). In reads, a
+repeat is revealed by its bases and also by its *length*: the number of read
+bases between the two flanks, an insertion or deletion inside the repeat, or
+the point where an aligner gave up and soft-clipped. So, with W a region
+widened by ``--flank`` (man page, *WHAT IS MASKED*):
+
+- aligned bases whose reference position lies in W become ``N`` with quality
+  ``#`` (Phred 2), and ``MD``/``NM`` are recomputed (``-r``) or removed;
+- a soft clip whose bases, laid out beyond the alignment end, would touch W
+  is masked whole (its bases may be repeat units the aligner could not place);
+- a read whose CIGAR has an insertion, deletion or skip touching W, or whose
+  alignment starts or ends inside W at a clip, is dropped: masking its bases
+  would still show the allele length (in SEQ length or clip position);
+- an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole;
+- ``MC`` (the mate's CIGAR) is removed where the mate touches W, ``SA``/``XA``
+  where an alignment they list touches W; tags that copy sequence or
+  qualities (``R2``, ``OQ``, ``MM``, ...) are removed from masked reads.
+
+Reads whose span touches no region pass as the same bytes: each block's
+positions and CIGAR spans are tested with ``numpy.searchsorted`` against the
+merged region arrays; only the few reads near a region are parsed further.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+
+from filters import __version__
+from filters.cli import InputArgument, OutputOption, QuietOption, ReportOption, make_app, run
+from filters.contigs import ContigMap
+from filters.regions import (
+    AUTO_BUILD,
+    DEFAULT_FLANK,
+    RegionIndex,
+    RegionRequest,
+    block_columns,
+    distinct,
+    field_values,
+    load_regions,
+    overlap_mask,
+    parse_digits,
+)
+from filters.report import InputError, Report, UsageError
+from filters.streams import AlignmentOutput, line_blocks, open_alignment_text
+from filters.vcf_drop_regions import BedOption, BuildOption, FlankOption, PresetOption
+
+COMMAND = "sam-mask-regions"
+MASK_BASE = ord("N")
+MASK_QUALITY = ord("#")  # Phred 2, the conventional "unreliable base" quality
+UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of its placed position
+CIGAR_OPERATION = re.compile(rb"(\d+)([MIDNSHP=X])")
+# Tags that copy the read's bases or qualities, or describe them per base:
+# stale or leaking once bases are masked (SAM tags specification).
+SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
+CACHE_LIMIT = 100_000
+MATE_CIGAR = re.compile(rb"\tMC:Z:([^\t\n]*)")
+
+app = make_app()
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What a CIGAR says about where a read lies: clips, reference span, operations."""
+
+    lead_clip: int  # soft-clipped bases before the alignment
+    span: int  # reference bases covered (M = X D N)
+    trail_clip: int
+    operations: tuple[tuple[int, int], ...]  # (length, operation byte)
+
+    @property
+    def query_length(self) -> int:
+        """Bases of SEQ the CIGAR accounts for (M I S = X)."""
+        return sum(length for length, op in self.operations if op in b"MIS=X")
+
+
+def cigar_shape(cigar: bytes) -> Shape:
+    """Parse a CIGAR string once; raises ValueError when it is not one."""
+    operations = tuple((int(length), op[0]) for length, op in CIGAR_OPERATION.findall(cigar))
+    if not operations or b"".join(b"%d%c" % item for item in operations) != cigar:
+        raise ValueError("not a CIGAR")
+    span = sum(length for length, op in operations if op in b"MDN=X")
+    lead = trail = 0
+    index = 0
+    while index < len(operations) and operations[index][1] in b"SH":
+        lead += operations[index][0] if operations[index][1] == ord("S") else 0
+        index += 1
+    index = len(operations) - 1
+    while index >= 0 and operations[index][1] in b"SH":
+        trail += operations[index][0] if operations[index][1] == ord("S") else 0
+        index -= 1
+    return Shape(lead, span, trail, operations)
+
+
+NO_CIGAR = Shape(0, 0, 0, ())
+
+
+class ShapeCache:
+    """CIGARs repeat a lot (``150M``): parse each distinct one once."""
+
+    def __init__(self) -> None:
+        self.shapes: dict[bytes, Shape] = {}
+
+    def get(self, cigar: bytes) -> Shape:
+        shape = self.shapes.get(cigar)
+        if shape is None:
+            if len(self.shapes) > CACHE_LIMIT:
+                self.shapes.clear()
+            shape = self.shapes[cigar] = cigar_shape(cigar)
+        return shape
+
+
+def touches(windows: list[tuple[int, int]], position: int) -> bool:
+    """Whether a point between bases (an insertion, a clip junction) lies in or at the edge of a window."""
+    return any(start <= position <= end for start, end in windows)
+
+
+def reveals_length(shape: Shape, position: int, windows: list[tuple[int, int]]) -> bool:
+    """Whether the CIGAR alone shows an allele length inside a window.
+
+    Insertions, deletions and skips touching a window, and clip junctions
+    inside one, change with the repeat length whatever the bases say.
+    """
+    operations = shape.operations
+    if operations[0][1] in b"SH" and touches(windows, position):
+        return True
+    if operations[-1][1] in b"SH" and touches(windows, position + shape.span):
+        return True
+    reference = position
+    for length, op in operations:
+        if op == ord("I"):
+            if touches(windows, reference):
+                return True
+        elif op in b"DN":
+            if any(reference <= end and reference + length >= start for start, end in windows):
+                return True
+            reference += length
+        elif op in b"M=X":
+            reference += length
+    return False
+
+
+def mask_bases(shape: Shape, position: int, windows: list[tuple[int, int]], sequence: bytearray, quality: bytearray | None) -> int:
+    """Set to N (quality ``#``) every base in a window and every clip that would reach one; return the count."""
+    masked = 0
+
+    def mask(first: int, last: int) -> None:
+        nonlocal masked
+        sequence[first:last] = bytes([MASK_BASE]) * (last - first)
+        if quality is not None:
+            quality[first:last] = bytes([MASK_QUALITY]) * (last - first)
+        masked += last - first
+
+    query = 0
+    reference = position
+    operations = shape.operations
+    for index, (length, op) in enumerate(operations):
+        if op in b"M=X":
+            for start, end in windows:
+                low, high = max(reference, start), min(reference + length, end)
+                if low < high:
+                    mask(query + low - reference, query + high - reference)
+            query += length
+            reference += length
+        elif op == ord("S"):
+            virtual = (reference - length, reference) if index == 0 else (reference, reference + length)
+            if any(virtual[0] < end and virtual[1] > start for start, end in windows):
+                mask(query, query + length)
+            query += length
+        elif op == ord("I"):
+            query += length
+        elif op in b"DN":
+            reference += length
+    return masked
+
+
+def mismatch_tags(shape: Shape, position: int, sequence: bytes, reference: bytes) -> tuple[bytes, int]:
+    """``MD`` and ``NM`` as ``samtools calmd`` computes them (an N in the read is a mismatch)."""
+    md: list[bytes] = []
+    matches = 0
+    distance = 0
+    query = 0
+    offset = 0  # into reference, which starts at position
+    for length, op in shape.operations:
+        if op in b"M=X":
+            for k in range(length):
+                base = sequence[query + k]
+                ref_base = reference[offset + k]
+                if base == ord("=") or (base == ref_base and base != MASK_BASE):
+                    matches += 1
+                else:
+                    md.append(b"%d%c" % (matches, ref_base))
+                    matches = 0
+                    distance += 1
+            query += length
+            offset += length
+        elif op in b"IS":
+            query += length
+            if op == ord("I"):
+                distance += length
+        elif op == ord("D"):
+            md.append(b"%d^%s" % (matches, reference[offset : offset + length]))
+            matches = 0
+            distance += length
+            offset += length
+        elif op == ord("N"):
+            offset += length
+    md.append(b"%d" % matches)
+    return b"".join(md), distance
+
+
+def tag_value(tags: bytes, name: bytes) -> bytes | None:
+    """The value of a ``NAME:Z:`` tag in the tab-separated tag part of a line."""
+    marker = b"\t" + name + b":Z:"
+    where = (b"\t" + tags).find(marker)
+    if where < 0:
+        return None
+    start = where + len(marker) - 1
+    end = tags.find(b"\t", start)
+    return tags[start : end if end >= 0 else len(tags)]
+
+
+def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
+    """The tag part with every tag named in ``names`` removed, and how many went."""
+    if not tags:
+        return tags, 0
+    remove = set(names)
+    kept = [tag for tag in tags.split(b"\t") if tag[:2] not in remove]
+    return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
+
+
+class ReferenceBases:
+    """Reference bases for ``MD``/``NM``, with the input's contig names mapped to the FASTA's."""
+
+    def __init__(self, path: str, sam_contigs: dict[str, int | None]) -> None:
+        import pyfaidx
+
+        try:
+            self.fasta = pyfaidx.Fasta(path, as_raw=True, sequence_always_upper=True, rebuild=False, build_index=True)
+        except (OSError, ValueError, pyfaidx.FastaIndexingError) as error:
+            raise UsageError(f"cannot read the reference {path}: {type(error).__name__}") from None
+        lengths: dict[str, int | None] = {name: len(record) for name, record in self.fasta.items()}
+        self.contigs = ContigMap(sam_contigs, lengths, "reference", path)
+
+    def fetch(self, contig: bytes, start: int, end: int) -> bytes | None:
+        name = self.contigs.get(contig.decode("ascii", errors="replace"))
+        if name is None:
+            return None
+        found = self.fasta[name][start:end]
+        text = str(found).encode("ascii")
+        return text if len(text) == end - start else None
+
+
+class RegionMasker:
+    """Masks, or with ``drop`` removes, the reads of a block that touch a region."""
+
+    def __init__(self, regions: RegionIndex, declared: set[bytes], reference: ReferenceBases | None, drop: bool, path: str, report: Report):
+        self.regions = regions
+        self.declared = declared
+        self.reference = reference
+        self.drop = drop
+        self.path = path
+        self.report = report
+        self.shapes = ShapeCache()
+
+    def find_bad_record(self, lines: list[bytes], first_line: int) -> InputError:
+        """The error for the first line the block-wide expression could not read."""
+        for index, line in enumerate(lines):
+            fields = line.split(b"\t", 9)
+            if line.startswith(b"@"):
+                return InputError("header line after the first record", self.path, first_line + index)
+            if len(fields) < 10 or fields[9].count(b"\t") < 1:
+                return InputError("record has fewer than 11 columns", self.path, first_line + index)
+            if not (fields[1].isdigit() and fields[3].isdigit() and fields[7].isdigit()):
+                return InputError("FLAG, POS or PNEXT is not a number", self.path, first_line + index)
+            if not fields[2] or not fields[5] or not fields[6]:
+                return InputError("RNAME, CIGAR or RNEXT is empty", self.path, first_line + index)
+        return InputError("malformed record", self.path, first_line)
+
+    def hits(self, contigs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Which footprints ``[start, end)`` on ``contigs`` (a bytes array) overlap a region."""
+        found = np.zeros(len(contigs), dtype=bool)
+        for contig in distinct(contigs):
+            intervals = self.regions.intervals(contig)
+            if intervals is None:
+                continue
+            selected = contigs == contig
+            found[selected] = overlap_mask(intervals[0], intervals[1], starts[selected], ends[selected])
+        return found
+
+    def process(self, lines: list[bytes], first_line: int) -> list[bytes]:
+        """The block's output lines: untouched reads as the same bytes, the few near a region rewritten.
+
+        Positions, flags and CIGAR spans of the whole block are read with one
+        regular expression and tested with ``searchsorted``; Python work per
+        read is spent only on the reads whose footprint, mate or alignment
+        list comes near a region.
+        """
+        block = b"\n".join(lines)
+        columns = None if block.startswith(b"@") or b"\n@" in block else block_columns(block, lines, 10)
+        flags = parse_digits(columns, 1) if columns else None
+        positions = parse_digits(columns, 3) if columns else None
+        mate_positions = parse_digits(columns, 7) if columns else None
+        if columns is None or flags is None or positions is None or mate_positions is None:
+            raise self.find_bad_record(lines, first_line)
+        contigs = field_values(block, columns, 2)
+        cigars = field_values(block, columns, 5)
+        mate_contigs = field_values(block, columns, 6)
+        self.check_declared(contigs, lines, first_line)
+        lead, extent = self.cigar_extents(cigars, first_line)
+        positions -= 1
+        unmapped = (flags & 4) != 0
+        own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
+        own_ends = np.where(unmapped, positions + UNMAPPED_REACH, positions + extent)
+        own_hit = self.hits(contigs, own_starts, own_ends)
+        candidates = set(np.flatnonzero(own_hit).tolist())
+        candidates |= self.mate_candidates(block, flags, contigs, mate_contigs, mate_positions - 1)
+        if b"SA:Z:" in block or b"XA:Z:" in block:
+            candidates |= {index for index, line in enumerate(lines) if b"SA:Z:" in line or b"XA:Z:" in line}
+        self.report.add("reads_in", len(lines))
+        self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
+        if not candidates:
+            self.report.add("reads_out", len(lines))
+            return lines
+        out: list[bytes | None] = list(lines)
+        for index in sorted(candidates):
+            out[index] = self.rewrite(lines[index], bool(own_hit[index]), int(own_starts[index]), int(own_ends[index]), first_line + index)
+        kept = [line for line in out if line is not None]
+        self.report.add("reads_out", len(kept))
+        return kept
+
+    def check_declared(self, contigs: np.ndarray, lines: list[bytes], first_line: int) -> None:
+        if not bool((contigs != b"").all()):
+            raise self.find_bad_record(lines, first_line)
+        unknown = distinct(contigs) - self.declared - {b"*"}
+        if unknown:
+            index = int(np.flatnonzero(np.isin(contigs, list(unknown)))[0])
+            raise InputError("record on a contig the header does not declare (@SQ)", self.path, first_line + index)
+
+    def cigar_extents(self, cigars: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per read: bases clipped before POS, and the end of its footprint relative to POS."""
+        count = len(cigars)
+        lead = np.zeros(count, dtype=np.int64)
+        extent = np.zeros(count, dtype=np.int64)
+        for cigar in distinct(cigars):
+            try:
+                shape = NO_CIGAR if cigar == b"*" else self.shapes.get(cigar)
+            except ValueError:
+                index = int(np.flatnonzero(cigars == cigar)[0])
+                raise InputError("CIGAR is malformed", self.path, first_line + index) from None
+            selected = cigars == cigar
+            lead[selected] = shape.lead_clip
+            extent[selected] = max(1, shape.span) + shape.trail_clip
+        return lead, extent
+
+    def mate_candidates(
+        self, block: bytes, flags: np.ndarray, contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray
+    ) -> set[int]:
+        """Reads whose mate may touch a region, judged with the widest mate CIGAR in the block.
+
+        The exact test (this read's own ``MC``) runs later on these few reads;
+        a read whose mate cannot touch a region needs neither ``MC`` removal
+        nor, with ``--drop``, removal.
+        """
+        paired = ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*")
+        if not self.drop and b"MC:Z:" not in block:
+            return set()
+        if not paired.any():
+            return set()
+        lead, extent = 0, 1
+        for cigar in set(MATE_CIGAR.findall(block)):
+            try:
+                shape = self.shapes.get(cigar)
+            except ValueError:
+                continue  # judged (fail closed) when the read is rewritten
+            lead, extent = max(lead, shape.lead_clip), max(extent, max(1, shape.span) + shape.trail_clip)
+        where = np.where(mate_contigs == b"=", contigs, mate_contigs)
+        where = np.where(paired, where, b"*")
+        hit = self.hits(where, mate_positions - lead, mate_positions + extent)
+        return set(np.flatnonzero(hit).tolist())
+
+    def mate_touches(self, fields: list[bytes]) -> bool:
+        """Whether this read's mate (from RNEXT, PNEXT and MC) touches a region."""
+        flag = int(fields[1])
+        if not flag & 1 or flag & 8 or fields[6] == b"*":
+            return False
+        contig = fields[2] if fields[6] == b"=" else fields[6]
+        position = int(fields[7]) - 1
+        cigar = tag_value(fields[9], b"MC") if b"MC:Z:" in fields[9] else None
+        try:
+            shape = self.shapes.get(cigar) if cigar else None
+        except ValueError:
+            return True  # an unreadable mate CIGAR: fail closed
+        if shape is None:
+            return self.regions.overlaps(contig, position, position + 1)
+        return self.regions.overlaps(contig, position - shape.lead_clip, position + max(1, shape.span) + shape.trail_clip)
+
+    def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int) -> bytes | None:
+        """One read near a region: dropped (None), masked, or stripped of tags that point into a region."""
+        fields = line.split(b"\t", 9)
+        mate_hit = self.mate_touches(fields)
+        if self.drop and (own_hit or mate_hit):
+            self.report.add("reads_dropped")
+            return None
+        changed: list[bytes] | None = None
+        if own_hit:
+            changed = self.mask_record(fields, start, end, line_number)
+            if changed is None:
+                return None
+        if mate_hit and b"MC:Z:" in fields[9]:
+            changed = changed or list(fields)
+            changed[9], removed = without_tags(changed[9], [b"MC"])
+            self.report.add("mate_cigar_tags_removed", removed)
+        if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
+            changed = self.check_alignment_lists(changed or list(fields)) or changed
+        return line if changed is None else b"\t".join(changed)
+
+    def mask_record(self, fields: list[bytes], start: int, end: int, line_number: int) -> list[bytes] | None:
+        """The masked record's fields, or None when the read must be dropped."""
+        contig, flag, position = fields[2], int(fields[1]), int(fields[3]) - 1
+        windows = self.regions.overlapping(contig, int(start), int(end))
+        parts = fields[9].split(b"\t", 2)
+        sequence = bytearray(parts[0]) if parts[0] != b"*" else bytearray()
+        quality = bytearray(parts[1]) if len(parts) > 1 and parts[1] != b"*" else None
+        tags = parts[2] if len(parts) > 2 else b""
+        if quality is not None and len(quality) != len(sequence):
+            raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
+        if flag & 4 or fields[5] == b"*":  # unmapped, or mapped without a CIGAR: nothing places its bases
+            shape = None
+            masked = len(sequence)
+            sequence[:] = bytes([MASK_BASE]) * len(sequence)
+            if quality is not None:
+                quality[:] = bytes([MASK_QUALITY]) * len(quality)
+        else:
+            shape = self.shapes.get(fields[5])
+            if sequence and shape.query_length != len(sequence):
+                raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)
+            if reveals_length(shape, position, windows):
+                self.report.add("reads_dropped_length_revealing")
+                return None
+            masked = mask_bases(shape, position, windows, sequence, quality) if sequence else 0
+        if not masked:
+            return list(fields)
+        self.report.add("reads_masked")
+        self.report.add("bases_masked", masked)
+        tags, removed = without_tags(tags, SEQUENCE_TAGS | {b"MD", b"NM"})
+        self.report.add("tags_removed", removed)
+        if shape is not None and self.reference is not None:
+            reference = self.reference.fetch(contig, position, position + shape.span)
+            if reference is not None:
+                md, distance = mismatch_tags(shape, position, bytes(sequence), reference)
+                tags = b"\t".join(filter(None, [tags, b"MD:Z:" + md, b"NM:i:%d" % distance]))
+                self.report.add("md_nm_recomputed")
+        rest = b"\t".join(filter(None, [bytes(sequence) or b"*", bytes(quality) if quality is not None else b"*", tags]))
+        return [*fields[:9], rest]
+
+    def check_alignment_lists(self, fields: list[bytes]) -> list[bytes] | None:
+        """Remove ``SA``/``XA`` when an alignment they list touches a region (its CIGAR may show a length)."""
+        rest = fields[9]
+        parts = rest.split(b"\t", 2)
+        if len(parts) < 3:
+            return None
+        leaking = [name for name in (b"SA", b"XA") if self.list_touches(tag_value(parts[2], name), name)]
+        if not leaking:
+            return None
+        tags, removed = without_tags(parts[2], leaking)
+        self.report.add("alignment_tags_removed", removed)
+        return [*fields[:9], b"\t".join(filter(None, [parts[0], parts[1], tags]))]
+
+    def list_touches(self, value: bytes | None, name: bytes) -> bool:
+        if value is None:
+            return False
+        for entry in filter(None, value.split(b";")):
+            items = entry.split(b",")
+            try:
+                if name == b"SA":
+                    contig, position, cigar = items[0], int(items[1]) - 1, items[3]
+                else:
+                    contig, position, cigar = items[0], abs(int(items[1])) - 1, items[2]
+                shape = self.shapes.get(cigar)
+            except (IndexError, ValueError):
+                return True  # unreadable: fail closed
+            if self.regions.overlaps(contig, position - shape.lead_clip, position + max(1, shape.span) + shape.trail_clip):
+                return True
+        return False
+
+
+def split_header(blocks: Iterator[tuple[int, list[bytes]]]) -> tuple[list[bytes], list[tuple[int, list[bytes]]]]:
+    header: list[bytes] = []
+    for first_line, lines in blocks:
+        for index, line in enumerate(lines):
+            if not line.startswith(b"@"):
+                return header, [(first_line + index, lines[index:])]
+            header.append(line)
+    return header, []
+
+
+def sequence_dictionary(header: list[bytes]) -> dict[str, int | None]:
+    contigs: dict[str, int | None] = {}
+    for line in header:
+        if not line.startswith(b"@SQ\t"):
+            continue
+        fields = dict(field.split(b":", 1) for field in line.split(b"\t")[1:] if b":" in field)
+        if b"SN" in fields:
+            length = fields.get(b"LN")
+            contigs[fields[b"SN"].decode("ascii", errors="replace")] = int(length) if length and length.isdigit() else None
+    return contigs
+
+
+def program_line(header: list[bytes]) -> bytes:
+    """genoscrub's own ``@PG``, with an ID no other @PG line uses."""
+    taken = {field[3:] for line in header if line.startswith(b"@PG") for field in line.split(b"\t") if field.startswith(b"ID:")}
+    name = COMMAND.encode()
+    suffix = 1
+    while name in taken:
+        name = b"%s.%d" % (COMMAND.encode(), suffix)
+        suffix += 1
+    return b"@PG\tID:%s\tPN:genoscrub\tVN:%s" % (name, __version__.encode())
+
+
+def mask_regions(
+    source: Iterable[tuple[int, list[bytes]]],
+    request: RegionRequest,
+    reference_path: str | None,
+    drop: bool,
+    path: str,
+    report: Report,
+) -> Iterator[bytes]:
+    """Yield SAM text: the header with one ``@PG`` line, then the masked reads."""
+    blocks = iter(source)
+    header, pending = split_header(blocks)
+    contigs = sequence_dictionary(header)
+    if not contigs:
+        raise InputError(
+            "no @SQ header lines, so the regions cannot be checked against the genome (unaligned reads cannot be masked)",
+            path,
+            len(header) + 1,
+        )
+    regions = load_regions(request, contigs, path)
+    reference = ReferenceBases(reference_path, contigs) if reference_path else None
+    report.notes.update(regions.report_notes())
+    report.notes["md_nm"] = "recomputed" if reference else "removed from masked reads"
+    yield b"\n".join([*header, program_line(header)]) + b"\n"
+    masker = RegionMasker(regions, {name.encode() for name in contigs}, reference, drop, path, report)
+    for first_line, lines in chain(pending, blocks):
+        kept = masker.process(lines, first_line)
+        if kept:
+            yield b"\n".join(kept) + b"\n"
+
+
+def output_format(value: str) -> str:
+    if value not in ("sam", "bam"):
+        raise typer.BadParameter("choose sam or bam")
+    return value
+
+
+@app.command(
+    help="Mask read bases in forensic loci or BED regions to N; or drop the reads; other reads pass unchanged. "
+    "Presets: CODIS and kit STRs, Y-STRs, identity SNPs, the mitochondrial control region."
+)
+def main(
+    input: InputArgument = "-",
+    output: OutputOption = None,
+    bed: BedOption = None,
+    preset: PresetOption = None,
+    build: BuildOption = AUTO_BUILD,
+    flank: FlankOption = DEFAULT_FLANK,
+    reference: Annotated[
+        str | None,
+        typer.Option("-r", "--reference", metavar="FASTA", help="Reference FASTA (indexed) to recompute MD and NM of masked reads."),
+    ] = None,
+    drop: Annotated[bool, typer.Option("--drop", help="Remove reads (and their mates) touching a region instead of masking.")] = False,
+    output_fmt: Annotated[
+        str, typer.Option("-O", "--output-fmt", metavar="FORMAT", callback=output_format, help="sam (default) or bam.")
+    ] = "sam",
+    report_path: ReportOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    request = RegionRequest(beds=bed or [], presets=preset or [], build=build, flank=flank)
+
+    def job(report: Report) -> None:
+        request.check()
+        stream: Any = open_alignment_text(input, reference)
+        sink = AlignmentOutput(output, output_fmt, reference)
+        try:
+            for chunk in mask_regions(line_blocks(stream, input), request, reference, drop, input, report):
+                sink.write(chunk)
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
+        finally:
+            stream.close()
+
+    run(COMMAND, job, Path(report_path) if report_path else None, quiet)
+
+
+if __name__ == "__main__":
+    app()

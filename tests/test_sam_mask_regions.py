@@ -1,0 +1,390 @@
+"""sam-mask-regions: no base inside a region survives, nothing outside changes, output stays valid."""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pysam
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filters.regions import build_contig_lengths, merged, preset_path, read_bed
+from filters.sam_mask_regions import cigar_shape, mask_bases, mismatch_tags, reveals_length, tag_value, without_tags
+from tests.conftest import run_command
+
+ROOT = Path(__file__).resolve().parents[1]
+GRCH38 = build_contig_lengths("GRCh38")
+
+
+# --- what "masked" means -------------------------------------------------------
+
+
+def masked(cigar: str, position: int, windows: list[tuple[int, int]], sequence: str) -> str:
+    text = bytearray(sequence.encode())
+    quality = bytearray(b"I" * len(sequence))
+    count = mask_bases(cigar_shape(cigar.encode()), position, windows, text, quality)
+    assert count == text.count(b"N") == quality.count(b"#")
+    return text.decode()
+
+
+def test_partial_overlap_masks_only_bases_inside() -> None:
+    assert masked("10M", 100, [(105, 120)], "ACGTACGTAC") == "ACGTANNNNN"
+    assert masked("10M", 100, [(90, 103)], "ACGTACGTAC") == "NNNTACGTAC"
+    assert masked("10M", 100, [(102, 104), (107, 108)], "ACGTACGTAC") == "ACNNACGNAC"
+
+
+def test_soft_clip_that_would_reach_a_region_is_masked_whole() -> None:
+    # trailing clip lies virtually at 108..111, the region starts at 110
+    assert masked("8M4S", 100, [(110, 130)], "ACGTACGTTTTT") == "ACGTACGTNNNN"
+    # leading clip at 96..99 virtually, region ends at 97
+    assert masked("4S8M", 100, [(80, 97)], "TTTTACGTACGT") == "NNNNACGTACGT"
+    # a clip that cannot reach the region is left alone
+    assert masked("8M4S", 100, [(120, 130)], "ACGTACGTTTTT") == "ACGTACGTTTTT"
+
+
+@pytest.mark.parametrize(
+    ("cigar", "window", "expected"),
+    [
+        ("5M4I5M", (100, 110), True),  # insertion inside: the allele is longer
+        ("5M4D5M", (100, 110), True),  # deletion inside: shorter
+        ("5M4I5M", (105, 110), True),  # insertion just before the region's first base
+        ("5M4I5M", (90, 104), False),  # insertion after the region
+        ("5M4D5M", (112, 130), False),  # deletion ends before the region
+        ("5M200N5M", (150, 160), True),  # skip across the region
+        ("6M6S", (104, 110), True),  # alignment ends inside at a clip: the junction shows where the allele diverged
+        ("6S6M", (80, 99), False),  # clip junction outside
+        ("12M", (104, 106), False),  # plain match: masked, not dropped
+    ],
+)
+def test_cigar_that_reveals_a_length_is_recognised(cigar: str, window: tuple[int, int], expected: bool) -> None:
+    assert reveals_length(cigar_shape(cigar.encode()), 100, [window]) is expected
+
+
+def test_md_nm_count_masked_bases_as_mismatches() -> None:
+    shape = cigar_shape(b"3M1I2M2D3M")
+    md, distance = mismatch_tags(shape, 0, b"ACNTGAACG", b"ACGGAGGACG")
+    assert (md, distance) == (b"2G2^GG3", 4)
+
+
+def test_tag_helpers() -> None:
+    tags = b"NM:i:1\tMC:Z:10M\tOQ:Z:IIII\tRG:Z:x"
+    assert tag_value(tags, b"MC") == b"10M"
+    assert tag_value(tags, b"SA") is None
+    assert without_tags(tags, [b"OQ", b"MC"]) == (b"NM:i:1\tRG:Z:x", 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    position=st.integers(0, 200),
+    length=st.integers(1, 60),
+    windows=st.lists(st.tuples(st.integers(0, 300), st.integers(1, 30)), max_size=4),
+)
+def test_masking_is_exactly_the_bases_inside(position: int, length: int, windows: list[tuple[int, int]]) -> None:
+    """Property: a base becomes N iff its reference position is in a window; all others are untouched."""
+    starts, ends = merged([(start, start + size) for start, size in windows], 0)  # windows come merged
+    spans = list(zip(starts.tolist(), ends.tolist(), strict=True))
+    rng = random.Random(position * 1000 + length)
+    sequence = "".join(rng.choice("ACGT") for _ in range(length))
+    result = masked(f"{length}M", position, spans, sequence)
+    for offset, (before, after) in enumerate(zip(sequence, result, strict=True)):
+        inside = any(start <= position + offset < end for start, end in spans)
+        assert after == ("N" if inside else before)
+
+
+# --- end to end on the simulator --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (ROOT / "tests" / "simulate.py").exists():
+        pytest.skip("tests/simulate.py not present")
+    out = tmp_path_factory.mktemp("simulated")
+    subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--pairs", "1500"], check=True, capture_output=True
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def masked_simulation(simulated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("masked") / "masked.sam"
+    sam = subprocess.run(["samtools", "view", "-h", "--no-PG", str(simulated / "normal.bam")], check=True, capture_output=True).stdout
+    result = run_command(
+        "sam-mask-regions", "--bed", str(simulated / "repeats.bed"), "-r", str(simulated / "ref.fa"), "-o", str(out), input=sam
+    )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def windows(simulated: Path, flank: int = 100) -> dict[str, list[tuple[int, int]]]:
+    return {c: [(max(0, s - flank), e + flank) for s, e in found] for c, found in read_bed(str(simulated / "repeats.bed")).items()}
+
+
+def key(read: pysam.AlignedSegment) -> tuple[str, int]:
+    return read.query_name or "", read.flag
+
+
+def test_no_base_inside_a_planted_repeat_survives(simulated: Path, masked_simulation: Path) -> None:
+    """Checked with pysam, not our parser: every aligned base in a repeat is N."""
+    repeats = read_bed(str(simulated / "repeats.bed"))
+    looked = 0
+    with pysam.AlignmentFile(str(masked_simulation)) as reads:
+        for read in reads:
+            if read.is_unmapped or read.query_sequence is None:
+                continue
+            for query, ref in read.get_aligned_pairs(matches_only=True):
+                if any(s <= ref < e for s, e in repeats.get(read.reference_name or "", [])):
+                    assert read.query_sequence[query] == "N"
+                    looked += 1
+    assert looked > 1000
+
+
+def test_no_read_keeps_an_indel_or_clip_junction_in_a_region(simulated: Path, masked_simulation: Path) -> None:
+    wide = windows(simulated)
+    with pysam.AlignmentFile(str(masked_simulation)) as reads:
+        for read in reads:
+            if read.is_unmapped or read.cigartuples is None:
+                continue
+            spans = wide.get(read.reference_name or "", [])
+            position = read.reference_start
+            for op, length in read.cigartuples:
+                if op in (1,) and any(s <= position <= e for s, e in spans):
+                    pytest.fail("an insertion inside a region survived")
+                if op in (2, 3):
+                    assert not any(position <= e and position + length >= s for s, e in spans)
+                if op in (0, 2, 3, 7, 8):
+                    position += length
+
+
+def test_outside_bases_untouched_and_other_reads_same_bytes(simulated: Path, masked_simulation: Path) -> None:
+    wide = windows(simulated)
+    with pysam.AlignmentFile(str(simulated / "normal.bam")) as reads:
+        original = {key(read): read for read in reads}
+    unchanged = 0
+    with pysam.AlignmentFile(str(masked_simulation)) as reads:
+        for read in reads:
+            before = original[key(read)]
+            if read.is_unmapped:
+                continue
+            assert read.reference_start == before.reference_start and read.cigarstring == before.cigarstring
+            inside = {
+                q
+                for q, r in read.get_aligned_pairs(matches_only=True)
+                if any(s <= r < e for s, e in wide.get(read.reference_name or "", []))
+            }
+            clipped = set()
+            if read.query_sequence != before.query_sequence:
+                cigar = read.cigartuples or []
+                if cigar and cigar[0][0] == 4:
+                    clipped |= set(range(cigar[0][1]))
+                if cigar and cigar[-1][0] == 4:
+                    clipped |= set(range(read.query_length - cigar[-1][1], read.query_length))
+            for index, (now, then) in enumerate(zip(read.query_sequence or "", before.query_sequence or "", strict=True)):
+                if index not in inside and index not in clipped:
+                    assert now == then
+            if read.query_sequence == before.query_sequence:
+                # MC goes where the mate touches a region (the mate may have been dropped)
+                assert re.sub(r"\tMC:Z:[^\t]*", "", before.to_string()) == re.sub(r"\tMC:Z:[^\t]*", "", read.to_string())
+                unchanged += 1
+    assert unchanged > 1000
+
+
+def test_output_is_valid_and_md_nm_agree_with_samtools_calmd(simulated: Path, masked_simulation: Path) -> None:
+    assert subprocess.run(["samtools", "quickcheck", str(masked_simulation)]).returncode == 0
+    ours = subprocess.run(["samtools", "view", str(masked_simulation)], check=True, capture_output=True, text=True).stdout
+    theirs = subprocess.run(
+        ["samtools", "calmd", str(masked_simulation), str(simulated / "ref.fa")], check=True, capture_output=True, text=True
+    ).stdout
+
+    def tags(text: str) -> list[list[str]]:
+        return [
+            sorted(field for field in line.split("\t")[11:] if field[:2] in ("MD", "NM"))
+            for line in text.splitlines()
+            if not line.startswith("@")
+        ]
+
+    assert tags(ours) == tags(theirs)
+    assert b"@PG\tID:sam-mask-regions\tPN:genoscrub" in masked_simulation.read_bytes()
+
+
+def test_drop_mode_removes_reads_and_their_mates_and_writes_bam(simulated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "dropped.bam"
+    result = run_command(
+        "sam-mask-regions", "--drop", "--bed", str(simulated / "repeats.bed"), "-O", "bam", "-o", str(out), str(simulated / "normal.bam")
+    )
+    assert result.returncode == 0, result.stderr
+    assert subprocess.run(["samtools", "quickcheck", str(out)]).returncode == 0
+    wide = tmp_path / "wide.bed"
+    wide.write_text("".join(f"{c}\t{s}\t{e}\n" for c, found in windows(simulated).items() for s, e in found))
+    count = subprocess.run(
+        ["samtools", "view", "-c", "-F", "4", "-L", str(wide), str(out)], check=True, capture_output=True, text=True
+    ).stdout
+    assert count.strip() == "0"
+    with pysam.AlignmentFile(str(out)) as reads:
+        primaries: dict[str, int] = {}
+        for read in reads:
+            if not read.is_secondary and not read.is_supplementary:
+                primaries[read.query_name or ""] = primaries.get(read.query_name or "", 0) + 1
+    assert set(primaries.values()) == {2}
+
+
+# --- CODIS preset on GRCh38 coordinates -----------------------------------------------
+
+
+def codis_sam(tmp_path: Path) -> tuple[Path, dict[str, list[tuple[int, int]]]]:
+    """Reads over every CODIS locus (contigs named without chr, GRCh38 lengths)."""
+    rng = random.Random(3)
+    loci = read_bed(str(preset_path("codis-str", "GRCh38")))
+    header = ["@HD\tVN:1.6\tSO:unsorted"] + [f"@SQ\tSN:{name.removeprefix('chr')}\tLN:{GRCH38[name]}" for name in sorted(loci)]
+    lines = []
+    for contig, found in sorted(loci.items()):
+        name = contig.removeprefix("chr")
+        for number, (start, end) in enumerate(found):
+            for offset, cigar in (
+                (start - 160, "150M"),
+                (start - 40, "150M"),
+                (end - 60, "150M"),
+                (start - 5000, "150M"),
+                (start - 30, "70M4I76M"),
+            ):
+                sequence = "".join(rng.choice("ACGT") for _ in range(150))
+                qualities = "I" * 150
+                fields = [f"r{contig}_{number}_{offset - start}", "0", name, str(offset + 1), "60", cigar, "*", "0", "0"]
+                lines.append("\t".join([*fields, sequence, qualities, "NM:i:0", f"OQ:Z:{qualities}"]))
+    path = tmp_path / "codis.sam"
+    path.write_text("\n".join(header + lines) + "\n")
+    return path, loci
+
+
+def test_codis_preset_leaves_no_base_in_a_codis_locus(tmp_path: Path) -> None:
+    source, loci = codis_sam(tmp_path)
+    result = run_command("sam-mask-regions", "--preset", "codis-str", "--report", str(tmp_path / "r.json"), str(source))
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out.sam"
+    out.write_bytes(result.stdout)
+    assert subprocess.run(["samtools", "quickcheck", str(out)]).returncode == 0
+    before = {read.query_name: read for read in pysam.AlignmentFile(str(source))}
+    seen = 0
+    with pysam.AlignmentFile(str(out)) as reads:
+        for read in reads:
+            spans = loci["chr" + (read.reference_name or "")]
+            for query, ref in read.get_aligned_pairs(matches_only=True):
+                if any(s <= ref < e for s, e in spans):
+                    assert read.query_sequence is not None and read.query_sequence[query] == "N"
+                    seen += 1
+            if (read.query_name or "").endswith("_-5000"):
+                assert read.to_string() == before[read.query_name].to_string()
+            assert "I" not in (read.cigarstring or "")
+            if "N" in (read.query_sequence or ""):
+                assert not read.has_tag("OQ") and not read.has_tag("NM")
+    assert seen > 2000
+    report = (tmp_path / "r.json").read_text()
+    assert '"reads_dropped_length_revealing": 20' in report
+
+
+def test_errors(tmp_path: Path) -> None:
+    unaligned = b"@HD\tVN:1.6\nr1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n"
+    result = run_command("sam-mask-regions", "--preset", "codis-str", input=unaligned)
+    assert result.returncode == 1 and b"no @SQ" in result.stderr
+    grch37 = b"@SQ\tSN:13\tLN:115169878\nr1\t0\t13\t82722200\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+    result = run_command("sam-mask-regions", "--preset", "codis-str", "--build", "GRCh38", input=grch37)
+    assert result.returncode == 1 and result.stdout == b"" and b"another genome build" in result.stderr
+    assert run_command("sam-mask-regions", input=grch37).returncode == 2
+
+
+cigar_operations = st.lists(st.tuples(st.integers(1, 12), st.sampled_from("MMMID=X")), min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    operations=cigar_operations,
+    lead=st.integers(0, 8),
+    trail=st.integers(0, 8),
+    position=st.integers(20, 80),
+    window=st.tuples(st.integers(0, 150), st.integers(1, 40)),
+)
+def test_any_cigar_is_either_dropped_or_masked_exactly(
+    operations: list[tuple[int, str]], lead: int, trail: int, position: int, window: tuple[int, int]
+) -> None:
+    """Property over CIGARs with clips and indels: a kept read has N at every base aligned in the
+    window, unchanged aligned bases outside it, and clips either untouched or wholly N."""
+    parts = ([(lead, "S")] if lead else []) + operations + ([(trail, "S")] if trail else [])
+    cigar = "".join(f"{length}{op}" for length, op in parts).encode()
+    shape = cigar_shape(cigar)
+    windows = [(window[0], window[0] + window[1])]
+    sequence = bytearray(b"A" * shape.query_length)
+    quality = bytearray(b"I" * shape.query_length)
+    if reveals_length(shape, position, windows):
+        assert any(op in "IDN" for _, op in operations) or lead or trail
+        return
+    mask_bases(shape, position, windows, sequence, quality)
+    query, reference = 0, position
+    for length, op in parts:
+        if op in "M=X":
+            for k in range(length):
+                inside = windows[0][0] <= reference + k < windows[0][1]
+                assert sequence[query + k] == (ord("N") if inside else ord("A"))
+            query += length
+            reference += length
+        elif op == "S":
+            assert len(set(sequence[query : query + length])) == 1
+            query += length
+        elif op == "I":
+            assert not windows[0][0] <= reference <= windows[0][1], "an insertion at a window is dropped, not kept"
+            assert sequence[query : query + length] == b"A" * length
+            query += length
+        else:
+            reference += length
+
+
+def test_alternative_hits_into_a_region_are_removed(tmp_path: Path) -> None:
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    sam = (
+        b"@SQ\tSN:chr1\tLN:1000\n"
+        b"r1\t0\tchr1\t500\t60\t4M\t*\t0\t0\tACGT\tIIII\tXA:Z:chr1,-105,4M,0;\tRG:Z:g\n"
+        b"r2\t0\tchr1\t500\t60\t4M\t*\t0\t0\tACGT\tIIII\tXA:Z:chr1,+700,4M,0;\n"
+    )
+    result = run_command("sam-mask-regions", "--flank", "0", "--bed", str(bed), input=sam)
+    assert result.returncode == 0, result.stderr
+    records = result.stdout.decode().splitlines()[2:]
+    assert records[0] == "r1\t0\tchr1\t500\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:g"
+    assert records[1] == sam.decode().splitlines()[2]
+
+
+def test_reference_of_another_build_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "ACGT" * 10 + "\n")
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t0\t10\n")
+    sam = b"@SQ\tSN:chr1\tLN:120\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+    result = run_command("sam-mask-regions", "--bed", str(bed), "-r", str(tmp_path / "ref.fa"), input=sam)
+    assert result.returncode == 1
+    assert b"another genome build" in result.stderr and result.stdout == b""
+
+
+def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
+    """Memory stays flat: the first reads are written before later blocks are read."""
+    from filters.regions import RegionRequest
+    from filters.report import Report
+    from filters.sam_mask_regions import mask_regions
+
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t110\n")
+    read: list[int] = []
+
+    def blocks() -> Iterator[tuple[int, list[bytes]]]:
+        yield 1, [b"@SQ\tSN:chr1\tLN:1000"]
+        for number in range(1000):
+            read.append(number)
+            yield 2 + number, [b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII" % (number, number % 900 + 1)]
+
+    chunks = mask_regions(blocks(), RegionRequest(beds=[str(bed)]), None, False, "-", Report("sam-mask-regions"))
+    next(chunks)
+    next(chunks)
+    assert len(read) < 5

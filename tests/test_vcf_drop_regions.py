@@ -1,0 +1,210 @@
+"""vcf-drop-regions: records overlapping regions go, all others pass as the same bytes."""
+
+from __future__ import annotations
+
+import gzip
+import random
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filters.regions import RegionRequest, build_contig_lengths, preset_path, read_bed
+from filters.report import InputError, Report
+from filters.vcf_drop_regions import drop_regions
+from tests.conftest import run_command
+
+ROOT = Path(__file__).resolve().parents[1]
+GRCH38 = build_contig_lengths("GRCh38")
+
+
+def vcf_text(contigs: dict[str, int], records: list[tuple[str, int, str, str, str]]) -> str:
+    """A small VCF: records are (chrom, pos, ref, alt, info)."""
+    lines = ["##fileformat=VCFv4.2"]
+    lines += [f"##contig=<ID={name},length={length}>" for name, length in contigs.items()]
+    lines.append('##INFO=<ID=END,Number=1,Type=Integer,Description="End">')
+    lines.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    lines += [f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t{info}" for chrom, pos, ref, alt, info in records]
+    return "\n".join(lines) + "\n"
+
+
+def run_in_process(text: str, request: RegionRequest) -> tuple[bytes, Report]:
+    report = Report("vcf-drop-regions")
+    lines = text.encode().split(b"\n")[:-1]
+    return b"".join(drop_regions([(1, lines)], request, "-", report)), report
+
+
+def bcftools_view(*args: str) -> str:
+    """The independent check: bcftools' own region matching."""
+    return subprocess.run(["bcftools", "view", *args], check=True, capture_output=True, text=True).stdout
+
+
+def records(output: bytes) -> list[bytes]:
+    return [line for line in output.split(b"\n") if line and not line.startswith(b"#")]
+
+
+def test_ref_span_end_and_flank_decide(tmp_path: Path) -> None:
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t110\n")  # 1-based 101..110
+    text = vcf_text(
+        {"chr1": 1000},
+        [
+            ("chr1", 95, "A", "G", "."),  # outside
+            ("chr1", 98, "AAAA", "A", "."),  # REF 98..101 reaches the region
+            ("chr1", 105, "C", "T", "."),  # inside
+            ("chr1", 111, "C", "T", "."),  # first base after
+            ("chr1", 50, "N", "<DEL>", "END=102"),  # symbolic allele spanning into it
+            ("chr1", 200, "G", "A", "END=300"),  # END elsewhere
+        ],
+    )
+    output, report = run_in_process(text, RegionRequest(beds=[str(bed)], flank=0))
+    assert [line.split(b"\t")[1] for line in records(output)] == [b"95", b"111", b"200"]
+    assert report.counts["records_dropped"] == 3
+    output, _ = run_in_process(text, RegionRequest(beds=[str(bed)], flank=1))
+    assert [line.split(b"\t")[1] for line in records(output)] == [b"95", b"200"]
+    assert b"##genoscrub_vcf-drop-regions=" in output
+
+
+def test_errors_before_the_first_record(tmp_path: Path) -> None:
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t110\n")
+    no_contigs = "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\t.\tA\tG\t.\t.\t.\n"
+    with pytest.raises(InputError, match="no ##contig"):
+        run_in_process(no_contigs, RegionRequest(beds=[str(bed)]))
+    undeclared = vcf_text({"chr1": 1000}, [("chr2", 5, "A", "G", ".")])
+    with pytest.raises(InputError, match="does not declare"):
+        run_in_process(undeclared, RegionRequest(beds=[str(bed)]))
+    other = vcf_text({"chr7": 1000}, [("chr7", 5, "A", "G", ".")])
+    with pytest.raises(InputError, match="no contig"):
+        run_in_process(other, RegionRequest(beds=[str(bed)]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    regions=st.lists(st.tuples(st.sampled_from(["chr1", "chr2"]), st.integers(0, 500), st.integers(1, 30)), min_size=1, max_size=6),
+    variants=st.lists(
+        st.tuples(st.sampled_from(["chr1", "chr2", "chr3"]), st.integers(1, 520), st.integers(1, 8)), min_size=1, max_size=40
+    ),
+    flank=st.integers(0, 10),
+    end_tag=st.booleans(),
+)
+def test_kept_records_are_exactly_the_non_overlapping_ones(
+    tmp_path_factory: pytest.TempPathFactory,
+    regions: list[tuple[str, int, int]],
+    variants: list[tuple[str, int, int]],
+    flank: int,
+    end_tag: bool,
+) -> None:
+    """Property, on blocks with several contigs, with and without INFO/END (the two readers)."""
+    bed = tmp_path_factory.mktemp("bed") / "r.bed"
+    bed.write_text("".join(f"{chrom}\t{start}\t{start + length}\n" for chrom, start, length in regions))
+    info = "END=1" if end_tag else "."
+    text = vcf_text({"chr1": 1000, "chr2": 1000, "chr3": 1000}, [(chrom, pos, "A" * length, "A", info) for chrom, pos, length in variants])
+    output, _ = run_in_process(text, RegionRequest(beds=[str(bed)], flank=flank))
+    expected = [
+        line.encode()
+        for line, (chrom, pos, length) in zip(text.splitlines()[6:], variants, strict=True)
+        if not any(
+            chrom == region and pos - 1 < start + size + flank and pos - 1 + length > max(0, start - flank)
+            for region, start, size in regions
+        )
+    ]
+    assert records(output) == expected
+
+
+# --- end to end, with bcftools as the independent check ------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (ROOT / "tests" / "simulate.py").exists():
+        pytest.skip("tests/simulate.py not present")
+    out = tmp_path_factory.mktemp("simulated")
+    subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--pairs", "300"], check=True, capture_output=True
+    )
+    return out
+
+
+def test_simulated_germline_calls_in_repeats_dropped(simulated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.vcf"
+    result = run_command("vcf-drop-regions", "--bed", str(simulated / "repeats.bed"), "-o", str(out), str(simulated / "germline.vcf.gz"))
+    assert result.returncode == 0, result.stderr
+    assert "records dropped" in result.stderr.decode()
+    kept = bcftools_view("-H", "-T", str(simulated / "repeats.bed"), str(out))
+    assert kept == ""
+    widened = tmp_path / "widened.bed"
+    widened.write_text(
+        "".join(f"{c}\t{max(0, s - 100)}\t{e + 100}\n" for c, found in read_bed(str(simulated / "repeats.bed")).items() for s, e in found)
+    )
+    assert bcftools_view("-H", "-T", str(widened), str(out)) == ""
+    # every record outside the regions is still there, byte for byte
+    original = [
+        line for line in gzip.decompress((simulated / "germline.vcf.gz").read_bytes()).split(b"\n") if line and not line.startswith(b"#")
+    ]
+    written = records(out.read_bytes())
+    assert set(written) <= set(original)
+    dropped_by_bcftools = bcftools_view("-H", "-T", str(widened), str(simulated / "germline.vcf.gz")).count("\n")
+    assert len(original) - len(written) >= dropped_by_bcftools > 0
+
+
+def test_codis_preset_on_a_grch38_vcf(tmp_path: Path) -> None:
+    """No record inside a CODIS locus survives; bcftools -T on the output finds nothing."""
+    rng = random.Random(7)
+    loci = read_bed(str(preset_path("codis-str", "GRCh38")))
+    rows = []
+    for contig, found in sorted(loci.items()):
+        for start, end in found:
+            rows.append((contig, rng.randint(start + 1, end), "A", "G", "."))
+            rows.append((contig, start - 5000, "C", "T", "."))  # far from the locus: kept
+    rows.sort(key=lambda row: (row[0], row[1]))
+    contigs = {name.removeprefix("chr"): GRCH38[name] for name in sorted(loci)}
+    text = vcf_text(contigs, [(chrom.removeprefix("chr"), pos, ref, alt, info) for chrom, pos, ref, alt, info in rows])
+    source = tmp_path / "in.vcf"
+    source.write_text(text)
+    result = run_command("vcf-drop-regions", "--preset", "codis-str", "--report", str(tmp_path / "r.json"), str(source))
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out.vcf"
+    out.write_bytes(result.stdout)
+    bed_no_chr = tmp_path / "codis.bed"
+    bed_no_chr.write_text(
+        "".join(line.removeprefix("chr") + "\n" for line in preset_path("codis-str", "GRCh38").read_text().splitlines()[1:])
+    )
+    assert bcftools_view("-H", "-T", str(bed_no_chr), str(out)) == ""
+    assert len(records(result.stdout)) == 20
+    report = (tmp_path / "r.json").read_text()
+    assert '"build": "GRCh38"' in report and '"records_dropped": 20' in report
+    assert "S2301217N" not in report
+
+
+def test_wrong_build_stops_before_writing(tmp_path: Path) -> None:
+    source = tmp_path / "in.vcf"
+    source.write_text(vcf_text({"chr13": 115169878}, [("chr13", 82722200, "A", "G", ".")]))
+    result = run_command("vcf-drop-regions", "--preset", "codis-str", "--build", "GRCh38", str(source))
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert b"another genome build" in result.stderr
+    assert run_command("vcf-drop-regions", str(source)).returncode == 2
+
+
+def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
+    """Memory stays flat: the first records are written before later blocks are read."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t110\n")
+    header = vcf_text({"chr1": 1000}, []).encode().split(b"\n")[:-1]
+    read: list[int] = []
+
+    def blocks() -> Iterator[tuple[int, list[bytes]]]:
+        yield 1, header
+        for number in range(1000):
+            read.append(number)
+            yield 10 + number, [b"chr1\t%d\t.\tA\tG\t.\t.\t." % (number % 300 + 600)]
+
+    chunks = drop_regions(blocks(), RegionRequest(beds=[str(bed)]), "-", Report("vcf-drop-regions"))
+    next(chunks)
+    next(chunks)
+    assert len(read) < 5
