@@ -1,0 +1,461 @@
+"""Rewriting one alignment so it carries no germline allele (DESIGN.md, *sam-revert-germline*).
+
+Everything here is a pure function over a record's fields, a slice of the
+reference and the revert windows that overlap the record, so it can be tested
+without files and reused by the tumour-only mode (issue 11), which only adds a
+keep-list to :func:`revert_alignment`.
+
+Coordinates are 0-based, half-open. A *window* ``(start, end)`` is a stretch of
+reference where every difference from the reference is reverted: a germline
+SNV/MNP's REF span, an indel's REF span widened over the repeat in which the
+aligner may have placed it, or the whole read for ``--all``.
+
+Rules (SAM v1 section 1.4 and 1.5 for CIGAR, MD and NM):
+
+- aligned bases (``M``/``=``/``X``) in a window become the reference base;
+- a deletion (``D``) touching a window is filled with reference bases and
+  becomes ``M``; the filled bases get the lower quality of the two aligned bases
+  beside the deletion, so a filled deletion does not stand out by its quality;
+- an insertion (``I``) whose anchor (the reference base before it) lies in a
+  window is removed, bases and qualities;
+- soft-clipped bases (``S``) whose projection onto the reference (plus
+  ``CLIP_MARGIN``) touches a window are masked: base ``N``, quality
+  ``MASKED_QUALITY``; the CIGAR keeps the clip, so POS, TLEN and the mate's
+  view of the read stay valid;
+- ``N``, ``H`` and ``P`` operations are kept.
+
+Reverting never moves POS nor the end of the alignment (``D`` and ``M`` consume
+the same reference), so TLEN and the mate's PNEXT stay right.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from itertools import accumulate
+
+CIGAR_OPERATION = re.compile(rb"([0-9]+)([MIDNSHP=X])")
+CIGAR_WHOLE = re.compile(rb"(?:[0-9]+[MIDNSHP=X])+")
+CONSUMES_REFERENCE = frozenset(b"MDN=X")
+CONSUMES_QUERY = frozenset(b"MIS=X")
+ALIGNED = frozenset(b"M=X")
+M, INS, DEL, SKIP, SOFT, HARD, PAD, EQUAL, DIFF = b"MIDNSHP=X"
+
+CLIP_MARGIN = 10
+"""Bases beyond a soft clip's projection that still count as touching a window:
+an indel inside the clip would shift where its bases really belong."""
+MASKED_QUALITY = ord("#")
+"""Quality 2 (``#``), Illumina's "do not trust" mark, for masked clip bases."""
+
+Operations = list[tuple[int, int]]
+Window = tuple[int, int]
+KeepAllele = Callable[[int, bytes, bytes], bool]
+"""Issue 11's keep-list: ``keep(reference position, reference allele, read allele)``."""
+
+
+@dataclass(frozen=True)
+class CigarShape:
+    """What the fast path needs of a CIGAR, computed once per distinct string."""
+
+    operations: tuple[tuple[int, int], ...]
+    reference_length: int
+    query_length: int
+    left_clip: int
+    right_clip: int
+    has_indel: bool
+    has_aligned: bool
+
+
+def parse_cigar(cigar: bytes) -> CigarShape | None:
+    """The shape of a CIGAR string, or None when it is not one (``*`` included)."""
+    if not CIGAR_WHOLE.fullmatch(cigar):
+        return None
+    operations = tuple((op[0], int(length)) for length, op in CIGAR_OPERATION.findall(cigar))
+    reference_length = sum(length for op, length in operations if op in CONSUMES_REFERENCE)
+    query_length = sum(length for op, length in operations if op in CONSUMES_QUERY)
+    left_clip = right_clip = 0
+    inner = [op for op, _ in operations if op not in (HARD, PAD)]
+    unclipped = [item for item in operations if item[0] != HARD]
+    if unclipped and unclipped[0][0] == SOFT:
+        left_clip = unclipped[0][1]
+    if len(unclipped) > 1 and unclipped[-1][0] == SOFT:
+        right_clip = unclipped[-1][1]
+    return CigarShape(
+        operations,
+        reference_length,
+        query_length,
+        left_clip,
+        right_clip,
+        has_indel=INS in inner or DEL in inner,
+        has_aligned=any(op in ALIGNED for op in inner),
+    )
+
+
+def format_cigar(operations: Sequence[tuple[int, int]]) -> bytes:
+    return b"".join(b"%d%c" % (length, op) for op, length in operations)
+
+
+@dataclass
+class Reverted:
+    """A record's new alignment fields and what was done to them."""
+
+    operations: Operations
+    sequence: bytes
+    qualities: bytes
+    bases_reverted: int = 0
+    indels_reverted: int = 0
+    clip_bases_masked: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.bases_reverted or self.indels_reverted or self.clip_bases_masked)
+
+
+def _append(operations: Operations, op: int, length: int) -> None:
+    """Append a CIGAR operation, merging it with an equal one before it."""
+    if length <= 0:
+        return
+    if operations and operations[-1][0] == op:
+        operations[-1] = (op, operations[-1][1] + length)
+    else:
+        operations.append((op, length))
+
+
+class Windows:
+    """Sorted windows with the running maximum of their ends, so a read with
+    thousands of CIGAR operations over thousands of windows (a long read) asks
+    each question with one bisection."""
+
+    def __init__(self, windows: Sequence[Window]) -> None:
+        self.windows = sorted(windows)
+        self.starts = [start for start, _ in self.windows]
+        self.reach = list(accumulate((end for _, end in self.windows), max))
+
+    def overlapping(self, start: int, end: int) -> list[Window]:
+        index = bisect_left(self.starts, end) - 1
+        found = []
+        while index >= 0 and self.reach[index] > start:
+            if self.windows[index][1] > start:
+                found.append(self.windows[index])
+            index -= 1
+        return found
+
+    def touches(self, start: int, end: int) -> bool:
+        index = bisect_left(self.starts, end) - 1
+        return index >= 0 and self.reach[index] > start
+
+
+def _touches(windows: Windows, start: int, end: int) -> bool:
+    return windows.touches(start, end)
+
+
+def _revert_aligned(read: bytearray, reference: bytes, reference_start: int, windows: Windows, keep: KeepAllele | None) -> int:
+    """Set the bases of an aligned run that lie in a window to the reference; count the changes.
+
+    ``read`` holds the run's bases and starts at reference position ``reference_start``.
+    """
+    changed = 0
+    run_end = reference_start + len(read)
+    for window_start, window_end in windows.overlapping(reference_start, run_end):
+        start = max(window_start, reference_start) - reference_start
+        end = min(window_end, run_end) - reference_start
+        if start >= end:
+            continue
+        expected = reference[start:end]
+        if read[start:end] == expected:
+            continue
+        for offset in differences(bytes(read[start:end]), expected):
+            offset += start
+            base = read[offset]
+            target = expected[offset - start]
+            if keep is not None and keep(reference_start + offset, bytes((target,)), bytes((base,))):
+                continue
+            read[offset] = target
+            changed += 1
+    return changed
+
+
+def revert_alignment(
+    position: int,
+    operations: Sequence[tuple[int, int]],
+    sequence: bytes,
+    qualities: bytes,
+    reference: bytes,
+    reference_offset: int,
+    windows: Sequence[Window] | Windows,
+    mask_clips: bool | None = None,
+    keep: KeepAllele | None = None,
+) -> Reverted | None:
+    """Revert every difference from the reference that lies in a window.
+
+    ``reference`` is the uppercase reference from ``reference_offset`` on and
+    covers at least the aligned span. ``sequence``/``qualities`` may be ``*``
+    (secondary records): then only the CIGAR is rewritten. ``mask_clips``
+    forces (True) or forbids (False) masking soft clips; None decides by the
+    clip's projection. ``keep`` (tumour-only mode) spares exact alleles.
+    Returns None when no aligned base would remain (the record must go).
+    """
+    if len(operations) == 1 and operations[0][0] == M and keep is None and sequence != b"*" and not isinstance(windows, Windows):
+        return _revert_single_match(position, operations[0][1], sequence, qualities, reference, reference_offset, windows)
+    windows = Windows(windows) if not isinstance(windows, Windows) else windows
+    has_sequence = sequence != b"*"
+    has_qualities = qualities != b"*" and has_sequence
+    new_sequence = bytearray()
+    new_qualities = bytearray()
+    new_operations: Operations = []
+    result = Reverted(new_operations, b"", b"")
+    reference_position = position
+    query_position = 0
+    uses_match_mismatch = any(op in (EQUAL, DIFF) for op, _ in operations)
+    unclipped = [i for i, (op, _) in enumerate(operations) if op != HARD]
+    for index, (op, length) in enumerate(operations):
+        if op in ALIGNED:
+            if has_sequence:
+                run = bytearray(sequence[query_position : query_position + length])
+                start = reference_position - reference_offset
+                result.bases_reverted += _revert_aligned(
+                    run, reference[start : start + length], reference_position, windows, keep
+                )
+                new_sequence += run
+                if has_qualities:
+                    new_qualities += qualities[query_position : query_position + length]
+            _append(new_operations, M, length)
+            reference_position += length
+            query_position += length
+        elif op == INS:
+            anchor = reference_position - 1
+            inserted = sequence[query_position : query_position + length] if has_sequence else b""
+            in_window = _touches(windows, anchor, anchor + 1)
+            if in_window and not (keep is not None and keep(anchor, b"", inserted)):
+                result.indels_reverted += 1
+            else:
+                if has_sequence:
+                    new_sequence += inserted
+                    if has_qualities:
+                        new_qualities += qualities[query_position : query_position + length]
+                _append(new_operations, INS, length)
+            query_position += length
+        elif op == DEL:
+            start = reference_position - reference_offset
+            deleted = reference[start : start + length]
+            in_window = _touches(windows, reference_position, reference_position + length)
+            if in_window and not (keep is not None and keep(reference_position, deleted, b"")):
+                result.indels_reverted += 1
+                if has_sequence:
+                    new_sequence += deleted
+                    if has_qualities:
+                        new_qualities += bytes((_fill_quality(qualities, query_position),)) * length
+                _append(new_operations, M, length)
+            else:
+                _append(new_operations, DEL, length)
+            reference_position += length
+        elif op == SOFT:
+            if has_sequence:
+                clip = sequence[query_position : query_position + length]
+                leading = bool(unclipped) and index == unclipped[0]
+                if leading:
+                    projection = (reference_position - length - CLIP_MARGIN, reference_position)
+                else:
+                    projection = (reference_position, reference_position + length + CLIP_MARGIN)
+                mask = _touches(windows, *projection) if mask_clips is None else mask_clips
+                if mask and clip.strip(b"N"):
+                    result.clip_bases_masked += length - clip.count(b"N")
+                    new_sequence += b"N" * length
+                    if has_qualities:
+                        new_qualities += bytes((MASKED_QUALITY,)) * length
+                else:
+                    new_sequence += clip
+                    if has_qualities:
+                        new_qualities += qualities[query_position : query_position + length]
+            _append(new_operations, SOFT, length)
+            query_position += length
+        else:  # N, H, P
+            _append(new_operations, op, length)
+            if op == SKIP:
+                reference_position += length
+    if not any(op in ALIGNED for op, _ in new_operations):
+        return None
+    if result.indels_reverted:
+        new_operations[:] = _without_padding(new_operations)
+    result.sequence = bytes(new_sequence) if has_sequence else b"*"
+    result.qualities = bytes(new_qualities) if has_qualities else b"*"
+    if uses_match_mismatch and has_sequence:
+        result.operations = split_match_mismatch(new_operations, result.sequence, reference, position, reference_offset)
+    return result
+
+
+def _revert_single_match(
+    position: int, length: int, sequence: bytes, qualities: bytes, reference: bytes, reference_offset: int, windows: Sequence[Window]
+) -> Reverted:
+    """The common case, a CIGAR of one ``M`` run: the same rules as the general
+    walk (the property tests check they agree), without building it."""
+    reverted = 0
+    start = position - reference_offset
+    expected = reference[start : start + length]
+    for window_start, window_end in windows:
+        first = max(window_start, position) - position
+        last = min(window_end, position + length) - position
+        if first >= last or sequence[first:last] == expected[first:last]:
+            continue
+        reverted += len(differences(sequence[first:last], expected[first:last]))
+        sequence = sequence[:first] + expected[first:last] + sequence[last:]
+    return Reverted([(M, length)], sequence, qualities, bases_reverted=reverted)
+
+
+def _without_padding(operations: Operations) -> Operations:
+    """Drop ``P`` operations once an indel is reverted: padding only lines up
+    inserted bases, and none of them may be left (SAM v1 1.4.6)."""
+    result: Operations = []
+    for op, length in operations:
+        if op != PAD:
+            _append(result, op, length)
+    return result
+
+
+def _fill_quality(qualities: bytes, query_position: int) -> int:
+    """Quality for bases filled into a deletion: the lower of the two neighbours."""
+    neighbours = [qualities[i] for i in (query_position - 1, query_position) if 0 <= i < len(qualities)]
+    return min(neighbours) if neighbours else MASKED_QUALITY
+
+
+def split_match_mismatch(
+    operations: Sequence[tuple[int, int]], sequence: bytes, reference: bytes, position: int, reference_offset: int
+) -> Operations:
+    """Rewrite ``M`` runs as ``=``/``X`` for a record whose CIGAR used them."""
+    result: Operations = []
+    reference_position = position
+    query_position = 0
+    for op, length in operations:
+        if op == M:
+            for i in range(length):
+                read_base = sequence[query_position + i]
+                reference_base = reference[reference_position - reference_offset + i]
+                same = read_base == ord("=") or bases_match(read_base, reference_base)
+                _append(result, EQUAL if same else DIFF, 1)
+        else:
+            _append(result, op, length)
+        if op in CONSUMES_REFERENCE:
+            reference_position += length
+        if op in CONSUMES_QUERY:
+            query_position += length
+    return result
+
+
+def bases_match(read_base: int, reference_base: int) -> bool:
+    """samtools calmd's rule: equal ignoring case, and neither is N."""
+    read_upper = read_base & 0xDF
+    return read_upper == reference_base & 0xDF and read_upper != ord("N")
+
+
+def rewrite_mate_cigar(position: int, mate_cigar: bytes, windows: Sequence[Window] | Windows) -> bytes | None:
+    """What the mate's CIGAR becomes under the same rules, from its MC tag alone.
+
+    Which indels are reverted depends only on the CIGAR, POS and the windows,
+    never on the bases, so a record can update ``MC`` without seeing its mate
+    (no second pass). Returns None when the mate will be removed.
+    """
+    shape = parse_cigar(mate_cigar)
+    if shape is None:
+        return mate_cigar
+    windows = Windows(windows) if not isinstance(windows, Windows) else windows
+    operations: Operations = []
+    reference_position = position
+    reverted = False
+    for op, length in shape.operations:
+        if op == INS:
+            if _touches(windows, reference_position - 1, reference_position):
+                reverted = True
+            else:
+                _append(operations, INS, length)
+        elif op == DEL:
+            touched = _touches(windows, reference_position, reference_position + length)
+            reverted = reverted or touched
+            _append(operations, (EQUAL if op_is_split(shape) else M) if touched else DEL, length)
+            reference_position += length
+        elif op == DIFF:
+            for offset in range(length):
+                _append(operations, EQUAL if _touches(windows, reference_position + offset, reference_position + offset + 1) else DIFF, 1)
+            reference_position += length
+        else:
+            _append(operations, op, length)
+            if op in CONSUMES_REFERENCE:
+                reference_position += length
+    if not any(op in ALIGNED for op, _ in operations):
+        return None
+    if reverted:
+        operations = _without_padding(operations)
+    return format_cigar(operations)
+
+
+def op_is_split(shape: CigarShape) -> bool:
+    """Whether a CIGAR spells aligned bases as ``=``/``X`` rather than ``M``."""
+    return any(op in (EQUAL, DIFF) for op, _ in shape.operations)
+
+
+def md_and_nm(
+    position: int, operations: Sequence[tuple[int, int]], sequence: bytes, reference: bytes, reference_offset: int
+) -> tuple[bytes, int]:
+    """MD and NM of an alignment, exactly as ``samtools calmd`` computes them (SAM v1 1.5)."""
+    parts: list[bytes] = []
+    matches = 0
+    distance = 0
+    reference_position = position - reference_offset
+    query_position = 0
+    for op, length in operations:
+        if op in ALIGNED:
+            read = sequence[query_position : query_position + length].upper()
+            expected = reference[reference_position : reference_position + length]
+            if read == expected and b"N" not in read:
+                matches += length
+            else:
+                last = -1
+                for offset in _mismatches(read, expected):
+                    parts.append(b"%d%c" % (matches + offset - last - 1, expected[offset]))
+                    matches = 0
+                    last = offset
+                    distance += 1
+                matches += length - last - 1
+            reference_position += length
+            query_position += length
+        elif op == DEL:
+            parts.append(b"%d^%s" % (matches, reference[reference_position : reference_position + length]))
+            matches = 0
+            distance += length
+            reference_position += length
+        elif op == INS:
+            distance += length
+            query_position += length
+        elif op == SOFT:
+            query_position += length
+        elif op == SKIP:
+            reference_position += length
+    parts.append(b"%d" % matches)
+    return b"".join(parts), distance
+
+
+NONZERO = bytes([0] + [1] * 255)
+
+
+def differences(read: bytes, expected: bytes) -> list[int]:
+    """Offsets where two equal-length byte strings differ, found in C: the XOR of
+    the two as big integers is zero exactly where the bytes agree."""
+    if read == expected:
+        return []
+    size = len(read)
+    marks = (int.from_bytes(read, "big") ^ int.from_bytes(expected, "big")).to_bytes(size, "big").translate(NONZERO)
+    found = []
+    offset = marks.find(1)
+    while offset >= 0:
+        found.append(offset)
+        offset = marks.find(1, offset + 1)
+    return found
+
+
+def _mismatches(read: bytes, expected: bytes) -> list[int]:
+    """Offsets where an (uppercase) read differs from the reference by calmd's rule."""
+    found = [offset for offset in differences(read, expected) if read[offset] != 61]
+    if b"N" in read:
+        found = sorted(set(found) | {offset for offset, base in enumerate(read) if base == 78})
+    return found

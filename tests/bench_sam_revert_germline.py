@@ -1,0 +1,120 @@
+"""Benchmark sam-revert-germline against the bare samtools pipe and BAMboozle.
+
+    python tests/bench_sam_revert_germline.py [--scale small|full] [--runs N]
+
+``full`` is the issue's size: 2M simulated 150 bp pairs (4M records) at ~30x,
+about one germline site per kb; ``small`` 100k pairs. Every figure is a ratio
+to pipelines measured side by side in the same run (tests/benchlib.py):
+
+- the card's pipe without the filter, ``samtools view -h | samtools view -b``
+  (the baseline; the issue allows the filter to add at most 25 %);
+- the same pipe with ``sam-revert-germline -v`` and with ``--all``;
+- BAMboozle 0.5.0 (``--p 1``), which reverts every difference, from a separate
+  virtualenv (bench only, never a dependency): ``--bamboozle PATH`` or
+  ``$BAMBOOZLE``; skipped with a note when absent;
+- the filter alone, SAM text in and out, for its own throughput.
+
+Then the peak memory for a 5-million-site germline VCF.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.benchlib import measure, table  # noqa: E402
+
+COMMAND = ROOT / "bin" / "sam-revert-germline"
+PYTHON = ROOT / ".venv" / "bin" / "python"
+SCALES = {"small": (100_000, 1_000_000), "full": (2_000_000, 10_000_000)}
+"""pairs, chr1 length (chr2 is half of it): about 30x either way."""
+
+
+def simulated(workdir: Path, pairs: int, contig_length: int) -> Path:
+    out = workdir / f"sim_{pairs}"
+    if not (out / "tumour.bam").exists():
+        subprocess.run(
+            [str(PYTHON), str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--seed", "11", "--pairs", str(pairs),
+             "--contig-length", str(contig_length), "--read-length", "150"],
+            check=True,
+        )
+    return out
+
+
+def peak_rss_mib(command: str) -> int:
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", "bash", "-c", command], capture_output=True, text=True, check=True)
+    return int(result.stderr.strip().splitlines()[-1]) // 1024
+
+
+def big_germline_vcf(path: Path, reference: Path, sites: int) -> None:
+    """``sites`` records over the simulated contigs: 90 % SNVs, 10 % 1-3 bp indels."""
+    lengths = [(line.split("\t")[0], int(line.split("\t")[1])) for line in Path(f"{reference}.fai").read_text().splitlines()]
+    with path.open("w") as vcf:
+        vcf.write("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")
+        per_contig = sites // len(lengths)
+        for name, length in lengths:
+            step = max(1, (length - 20) / per_contig)
+            rows = []
+            for i in range(per_contig):
+                position = 10 + int(i * step)
+                alleles = ("A\tAT" if i % 20 == 0 else "AT\tA") if i % 10 == 0 else "A\tG"
+                rows.append(f"{name}\t{position}\t.\t{alleles}\t.\t.\t.\n")
+                if len(rows) == 100_000:
+                    vcf.write("".join(rows))
+                    rows.clear()
+            vcf.write("".join(rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="small")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=ROOT / "bench-out")
+    parser.add_argument("--bamboozle", default=os.environ.get("BAMBOOZLE") or shutil.which("BAMboozle"))
+    options = parser.parse_args()
+    pairs, contig_length = SCALES[options.scale]
+    options.workdir.mkdir(exist_ok=True)
+    data = simulated(options.workdir, pairs, contig_length)
+    bam, ref, germline = data / "tumour.bam", data / "ref.fa", data / "germline.vcf.gz"
+    sam = options.workdir / f"tumour_{pairs}.sam"
+    if not sam.exists():
+        subprocess.run(f"samtools view -h {bam} > {sam}", shell=True, check=True)
+    out = options.workdir / "revert.out.bam"
+    records = int(subprocess.run(["samtools", "view", "-c", str(bam)], capture_output=True, check=True).stdout)
+    pipelines = {
+        "samtools view -h | samtools view -b": f"samtools view -h {bam} | samtools view -b -o {out} -",
+        "same pipe + sam-revert-germline -v": f"samtools view -h {bam} | {COMMAND} -q -r {ref} -v {germline} | samtools view -b -o {out} -",
+        "same pipe + sam-revert-germline --all": f"samtools view -h {bam} | {COMMAND} -q -r {ref} --all | samtools view -b -o {out} -",
+        "sam-revert-germline -v, SAM to SAM": f"{COMMAND} -q -r {ref} -v {germline} {sam} > /dev/null",
+        "sam-revert-germline --all, SAM to SAM": f"{COMMAND} -q -r {ref} --all {sam} > /dev/null",
+    }
+    if options.bamboozle:
+        bamboozle_out = options.workdir / "bamboozle.bam"
+        pipelines["BAMboozle 0.5.0 --p 1"] = f"{options.bamboozle} --bam {bam} --out {bamboozle_out} --fa {ref} --p 1 > /dev/null"
+    medians = measure(pipelines, options.runs)
+    megabytes = sam.stat().st_size / 1e6
+    print(table(f"sam-revert-germline, {options.scale}", medians, "samtools view -h | samtools view -b", records, megabytes))
+    if options.bamboozle:
+        bamboozle = medians["BAMboozle 0.5.0 --p 1"]
+        for name in ("same pipe + sam-revert-germline -v", "same pipe + sam-revert-germline --all", "sam-revert-germline -v, SAM to SAM"):
+            print(f"throughput vs BAMboozle: {name}: {bamboozle / medians[name]:.2f}x")
+    else:
+        print("BAMboozle not found: pip install bamboozle==0.5.0 into a separate venv and pass --bamboozle PATH")
+    big = options.workdir / "germline_5M.vcf"
+    if not big.exists():
+        big_germline_vcf(big, ref, 5_000_000)
+    head = options.workdir / "head.sam"
+    subprocess.run(f"samtools view -h {bam} | head -n 20000 > {head}", shell=True, check=True)
+    print(f"peak RSS with a 5,000,000-site germline VCF: {peak_rss_mib(f'{COMMAND} -q -r {ref} -v {big} {head} > /dev/null')} MiB; "
+          f"with the simulated VCF on all {records:,} reads: {peak_rss_mib(f'{COMMAND} -q -r {ref} -v {germline} {sam} > /dev/null')} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,565 @@
+"""sam-revert-germline: per-read rules, then end-to-end checks by independent tools.
+
+The end-to-end tests run the filter on the simulator's tumour/normal set and
+check the output with samtools and bcftools (DESIGN.md, *sam-revert-germline*):
+(a) it parses and passes quickcheck, (b) ``samtools calmd`` changes nothing,
+(c) ``bcftools mpileup | bcftools call`` finds no germline site, (d) every
+somatic alt observation is still there, (e) reads that overlap no germline site
+are byte-identical.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pysam
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from filters.report import InputError, Report
+from filters.revert import (
+    Windows,
+    format_cigar,
+    md_and_nm,
+    parse_cigar,
+    revert_alignment,
+    rewrite_mate_cigar,
+)
+from filters.sam_revert_germline import Reference, Reverter, SiteTable, indel_window, parse_numbers, read_sites, revert_stream
+from filters.streams import line_blocks, open_alignment_text
+from tests.conftest import ROOT, run_command
+
+COMMAND = "sam-revert-germline"
+REFERENCE = b"GGATCACAGTCTACACTGCTCACTCCAACCCCGGCCCCTGAGTCCGAGGAGAGGGTGCTTCACACACAGTATACCACTGGGTAGGATACGGCGGAGGGCA"
+
+
+def ops(cigar: bytes) -> list[tuple[int, int]]:
+    shape = parse_cigar(cigar)
+    assert shape is not None
+    return list(shape.operations)
+
+
+# --- per-read rules (filters/revert.py) ------------------------------------------
+
+
+def test_snv_in_window_reverted_and_outside_kept() -> None:
+    read = bytearray(REFERENCE[10:30])
+    read[4] = ord("G")  # in the window
+    read[15] = ord("T") if REFERENCE[25] != ord("T") else ord("A")  # a somatic change outside
+    result = revert_alignment(10, ops(b"20M"), bytes(read), b"I" * 20, REFERENCE, 0, [(14, 15)])
+    assert result is not None
+    assert result.sequence[4] == REFERENCE[14]
+    assert result.sequence[15] == read[15]
+    assert result.bases_reverted == 1
+    assert md_and_nm(10, result.operations, result.sequence, REFERENCE, 0) == (b"15%c4" % REFERENCE[25], 1)
+
+
+def test_deletion_filled_with_reference_and_lower_neighbour_quality() -> None:
+    sequence = REFERENCE[30:42] + REFERENCE[44:54]
+    qualities = b"I" * 11 + b"5" + b"@" + b"I" * 9
+    result = revert_alignment(30, ops(b"12M2D10M"), sequence, qualities, REFERENCE, 0, [(40, 44)])
+    assert result is not None
+    assert format_cigar(result.operations) == b"24M"
+    assert result.sequence == REFERENCE[30:54]
+    assert result.qualities == b"I" * 11 + b"5" + b"55" + b"@" + b"I" * 9
+    assert result.indels_reverted == 1
+
+
+def test_insertion_removed_only_when_its_anchor_is_in_a_window() -> None:
+    sequence = REFERENCE[50:61] + b"CA" + REFERENCE[61:71]
+    result = revert_alignment(50, ops(b"11M2I10M"), sequence, b"I" * 23, REFERENCE, 0, [(59, 69)])
+    assert result is not None and format_cigar(result.operations) == b"21M"
+    assert result.sequence == REFERENCE[50:71]
+    kept = revert_alignment(50, ops(b"11M2I10M"), sequence, b"I" * 23, REFERENCE, 0, [(80, 81)])
+    assert kept is not None and format_cigar(kept.operations) == b"11M2I10M" and not kept.changed
+
+
+def test_soft_clip_masked_only_when_its_projection_touches_a_window() -> None:
+    sequence = b"TACGCTGC" + REFERENCE[19:34]
+    masked = revert_alignment(19, ops(b"8S15M"), sequence, b"I" * 23, REFERENCE, 0, [(14, 15)])
+    assert masked is not None
+    assert masked.sequence[:8] == b"N" * 8 and masked.qualities[:8] == b"#" * 8
+    assert masked.sequence[8:] == sequence[8:]
+    far = revert_alignment(19, ops(b"8S15M"), sequence, b"I" * 23, REFERENCE, 0, [(70, 71)])
+    assert far is not None and far.sequence == sequence and not far.changed
+
+
+def test_record_without_sequence_gets_its_cigar_reverted() -> None:
+    result = revert_alignment(30, ops(b"12M2D10M"), b"*", b"*", REFERENCE, 0, [(40, 44)])
+    assert result is not None
+    assert (format_cigar(result.operations), result.sequence, result.qualities) == (b"24M", b"*", b"*")
+
+
+def test_match_mismatch_cigar_stays_match_mismatch() -> None:
+    read = bytearray(REFERENCE[10:25])
+    read[4] = ord("G")
+    read[10] = ord("A") if REFERENCE[20] != ord("A") else ord("C")
+    result = revert_alignment(10, ops(b"4=1X5=1X4="), bytes(read), b"I" * 15, REFERENCE, 0, [(14, 15)])
+    assert result is not None and format_cigar(result.operations) == b"10=1X4="
+
+
+def test_nothing_aligned_left_means_the_record_goes() -> None:
+    assert revert_alignment(60, ops(b"3S2I"), b"AAACA", b"IIIII", REFERENCE, 0, [(55, 65)]) is None
+
+
+def test_keep_hook_spares_exact_alleles_for_tumour_only_mode() -> None:
+    """Issue 11 adds a keep-list: the hook sees (position, REF, ALT) of each difference."""
+    read = bytearray(REFERENCE[10:30])
+    read[4] = ord("G")
+    seen: list[tuple[int, bytes, bytes]] = []
+
+    def keep(position: int, reference: bytes, alternate: bytes) -> bool:
+        seen.append((position, reference, alternate))
+        return True
+
+    result = revert_alignment(10, ops(b"20M"), bytes(read), b"I" * 20, REFERENCE, 0, [(9, 31)], keep=keep)
+    assert result is not None and result.sequence == bytes(read)
+    assert seen == [(14, bytes((REFERENCE[14],)), b"G")]
+
+
+def test_md_and_nm_follow_samtools_calmd_for_deletions_and_n() -> None:
+    sequence = b"N" + REFERENCE[1:5] + REFERENCE[7:10]
+    assert md_and_nm(0, ops(b"5M2D3M"), sequence, REFERENCE, 0) == (b"0G4^%s3" % REFERENCE[5:7], 3)
+
+
+def test_indel_window_spans_the_repeat() -> None:
+    # REFERENCE[60:68] is CACACACA after T at 59: a CA insertion may sit anywhere in it.
+    assert indel_window(REFERENCE, 0, 59, b"T", b"TCA") == (59, 69)
+    # a deletion outside any repeat keeps (almost) its REF span
+    assert indel_window(REFERENCE, 0, 40, b"AGT", b"A") == (40, 44)
+
+
+alignments = st.builds(
+    lambda parts, start: (start, parts),
+    st.one_of(
+        st.lists(st.tuples(st.sampled_from(b"MMMMIDS"), st.integers(1, 6)), min_size=1, max_size=8),
+        st.tuples(st.just(ord("M")), st.integers(1, 40)).map(lambda part: [part]),
+    ),
+    st.integers(10, 40),
+)
+
+
+def build_read(start: int, parts: list[tuple[int, int]], rng: random.Random) -> tuple[list[tuple[int, int]], bytes]:
+    """A valid alignment (clips only at the ends) with random bases."""
+    operations: list[tuple[int, int]] = []
+    for op, length in parts:
+        if op == ord("S"):
+            continue
+        if operations and operations[-1][0] == op:
+            operations[-1] = (op, operations[-1][1] + length)
+        else:
+            operations.append((op, length))
+    if parts[0][0] == ord("S"):
+        operations.insert(0, (ord("S"), parts[0][1]))
+    if not any(op == ord("M") for op, _ in operations):
+        operations.append((ord("M"), 3))
+    query = sum(length for op, length in operations if op in b"MIS")
+    return operations, bytes(rng.choice(b"ACGT") for _ in range(query))
+
+
+@settings(max_examples=150, deadline=None)
+@given(alignments, st.lists(st.tuples(st.integers(0, 90), st.integers(1, 8)), max_size=4), st.integers(0, 1000))
+def test_revert_invariants(alignment: tuple[int, list[tuple[int, int]]], spans: list[tuple[int, int]], seed: int) -> None:
+    start, parts = alignment
+    operations, sequence = build_read(start, parts, random.Random(seed))
+    windows = sorted((a, a + b) for a, b in spans)
+    result = revert_alignment(start, operations, sequence, b"I" * len(sequence), REFERENCE, 0, windows)
+    assert result is not None
+    # the one-M-run shortcut and the general walk agree
+    general = revert_alignment(start, operations, sequence, b"I" * len(sequence), REFERENCE, 0, Windows(windows))
+    assert general is not None
+    assert (general.operations, general.sequence, general.qualities, general.bases_reverted) == (
+        result.operations, result.sequence, result.qualities, result.bases_reverted)
+    shape = parse_cigar(format_cigar(result.operations))
+    before = parse_cigar(format_cigar(operations))
+    assert shape is not None and before is not None
+    # valid: CIGAR and SEQ agree, the reference span (so POS, TLEN) does not move
+    assert shape.query_length == len(result.sequence) == len(result.qualities)
+    assert shape.reference_length == before.reference_length
+    # the mate computes the same CIGAR from MC alone
+    assert rewrite_mate_cigar(start, format_cigar(operations), windows) == format_cigar(result.operations)
+    # inside windows every aligned base is the reference; no window, no change
+    position, query = start, 0
+    for op, length in result.operations:
+        if op == ord("M"):
+            for i in range(length):
+                if any(a <= position + i < b for a, b in windows):
+                    assert result.sequence[query + i] == REFERENCE[position + i]
+        position += length if op in b"MD" else 0
+        query += length if op in b"MIS" else 0
+    again = revert_alignment(start, result.operations, result.sequence, result.qualities, REFERENCE, 0, windows)
+    assert again is not None and not again.changed
+    if not windows:
+        assert not result.changed and result.sequence == sequence
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 500), st.integers(1, 30)), min_size=1, max_size=30),
+    st.lists(st.tuples(st.integers(0, 520), st.integers(1, 200)), min_size=1, max_size=20),
+)
+def test_site_table_agrees_with_brute_force(windows: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
+    table = SiteTable()
+    table.add_contig("chr1", np.array([a for a, _ in windows]), np.array([a + b for a, b in windows]))
+    starts = np.array([a for a, _ in spans])
+    ends = np.array([a + b for a, b in spans])
+    touching = table.touching("chr1", starts, ends)
+    for (start, end), hit in zip(zip(starts.tolist(), ends.tolist(), strict=True), touching.tolist(), strict=True):
+        expected = sorted((a, a + b) for a, b in windows if a < end and a + b > start)
+        assert hit == bool(expected)
+        assert sorted(table.windows("chr1", start, end)) == expected
+
+
+def test_parse_numbers_reads_digits_and_refuses_others() -> None:
+    buffer = np.frombuffer(b"12\t0\t4294967295\tx1", dtype=np.uint8)
+    numbers = parse_numbers(buffer, np.array([0, 3, 5]), np.array([2, 4, 15]))
+    assert numbers is not None and numbers.tolist() == [12, 0, 4294967295]
+    assert parse_numbers(buffer, np.array([16]), np.array([18])) is None
+
+
+# --- end to end, on the simulator's tumour/normal set ------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("simulated")
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--seed", "3",
+         "--pairs", "3000", "--contig-length", "8000", "--read-length", "150"],
+        check=True, capture_output=True,
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def reverted(simulated: Path) -> dict[str, Path]:
+    """The tumour and normal BAMs through the filter, as the card's pipe would run it."""
+    outputs: dict[str, Path] = {}
+    for sample in ("tumour", "normal"):
+        sam = simulated / f"{sample}.reverted.sam"
+        report = simulated / f"{sample}.report.json"
+        result = run_command(COMMAND, "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"),
+                             "--report", str(report), str(simulated / f"{sample}.bam"))
+        assert result.returncode == 0, result.stderr.decode()
+        sam.write_bytes(result.stdout)
+        bam = simulated / f"{sample}.reverted.bam"
+        pysam.sort("-o", str(bam), str(sam))
+        pysam.index(str(bam))
+        outputs[sample] = bam
+        outputs[f"{sample}_sam"] = sam
+        outputs[f"{sample}_report"] = report
+    return outputs
+
+
+def variant_records(path: Path) -> list[tuple[str, int, str, str]]:
+    with gzip.open(path, "rt") as vcf:
+        return [
+            (fields[0], int(fields[1]), fields[3], fields[4])
+            for fields in (line.split("\t") for line in vcf if not line.startswith("#"))
+        ]
+
+
+def called_sites(bam: Path, reference: Path) -> set[tuple[str, int]]:
+    pileup = subprocess.run(["bcftools", "mpileup", "-f", str(reference), "-a", "AD", str(bam)], capture_output=True, check=True)
+    calls = subprocess.run(["bcftools", "call", "-mv"], input=pileup.stdout, capture_output=True, check=True)
+    return {(f[0], int(f[1])) for f in (line.split("\t") for line in calls.stdout.decode().splitlines() if not line.startswith("#"))}
+
+
+def test_output_passes_samtools(reverted: dict[str, Path]) -> None:
+    for sample in ("tumour", "normal"):
+        subprocess.run(["samtools", "quickcheck", str(reverted[sample])], check=True)
+        view = subprocess.run(["samtools", "view", "-c", str(reverted[f"{sample}_sam"])], capture_output=True, check=True)
+        assert view.stderr == b"" and int(view.stdout) > 1000
+
+
+def test_samtools_calmd_changes_nothing(simulated: Path, reverted: dict[str, Path]) -> None:
+    for sample in ("tumour", "normal"):
+        calmd = subprocess.run(["samtools", "calmd", str(reverted[sample]), str(simulated / "ref.fa")], capture_output=True, check=True)
+        ours = subprocess.run(["samtools", "view", str(reverted[sample])], capture_output=True, check=True).stdout
+        assert b"\n".join(line for line in calmd.stdout.splitlines() if not line.startswith(b"@")) + b"\n" == ours
+
+
+def test_variant_calling_finds_no_germline_site(simulated: Path, reverted: dict[str, Path]) -> None:
+    germline = {(chrom, pos) for chrom, pos, _, _ in variant_records(simulated / "germline.vcf.gz")}
+    before = called_sites(simulated / "normal.bam", simulated / "ref.fa")
+    assert len(before & germline) > len(germline) // 2, "the check must be able to see germline sites"
+    for sample in ("tumour", "normal"):
+        assert not called_sites(reverted[sample], simulated / "ref.fa") & germline
+
+
+def alt_observations(bam: Path, chrom: str, pos: int, ref: str, alt: str) -> int:
+    """Reads carrying the ALT at a site, counted by pysam's pileup (independent of our parser)."""
+    count = 0
+    with pysam.AlignmentFile(str(bam)) as alignments:
+        for column in alignments.pileup(chrom, pos - 1, pos, truncate=True, stepper="nofilter", ignore_orphans=False,
+                                        min_base_quality=0, ignore_overlaps=False):
+            for read in column.pileups:
+                sequence = read.alignment.query_sequence
+                if len(ref) == len(alt) == 1:
+                    if not read.is_del and not read.is_refskip and sequence and sequence[read.query_position or 0] == alt:
+                        count += 1
+                elif len(alt) != len(ref) and read.indel == len(alt) - len(ref):
+                    count += 1
+    return count
+
+
+def test_every_somatic_alt_observation_remains(simulated: Path, reverted: dict[str, Path]) -> None:
+    somatic = variant_records(simulated / "somatic.vcf.gz")
+    total = 0
+    for chrom, pos, ref, alt in somatic:
+        before = alt_observations(simulated / "tumour.bam", chrom, pos, ref, alt)
+        assert alt_observations(reverted["tumour"], chrom, pos, ref, alt) == before, (chrom, pos)
+        total += before
+    assert total > 20
+
+
+def test_reads_overlapping_no_site_are_byte_identical(simulated: Path, reverted: dict[str, Path]) -> None:
+    """Judged by a cruder rule than the filter's: 60 bases of slack around every REF span."""
+    sites: dict[str, list[tuple[int, int]]] = {}
+    for chrom, pos, ref, _ in variant_records(simulated / "germline.vcf.gz"):
+        sites.setdefault(chrom, []).append((pos - 60, pos + len(ref) + 60))
+    original = subprocess.run(["samtools", "view", str(simulated / "tumour.bam")], capture_output=True, check=True).stdout
+    output = set(reverted["tumour_sam"].read_bytes().splitlines())
+    checked = 0
+    for line in original.splitlines():
+        fields = line.split(b"\t")
+        flag = int(fields[1])
+        if flag & 4 or any(tag[:2] in (b"R2", b"Q2", b"SA", b"XA", b"OA") for tag in fields[11:]):
+            continue
+        if any(tag.startswith(b"MC:Z:") and (b"I" in tag[5:] or b"D" in tag[5:]) for tag in fields[11:]):
+            continue
+        start = int(fields[3])
+        end = start + 200
+        windows = sites.get(fields[2].decode(), [])
+        if any(a < end + 20 and b > start - 20 for a, b in windows):
+            continue
+        assert line in output
+        checked += 1
+    assert checked > 1000
+
+
+def test_no_germline_allele_left_in_soft_clips(simulated: Path, reverted: dict[str, Path]) -> None:
+    snvs = {(c, p - 1): a for c, p, r, a in variant_records(simulated / "germline.vcf.gz") if len(r) == len(a) == 1}
+    leaks = carriers = 0
+    for name, bam in (("input", simulated / "tumour.bam"), ("output", reverted["tumour"])):
+        with pysam.AlignmentFile(str(bam)) as alignments:
+            for read in alignments.fetch(until_eof=True):
+                if read.is_unmapped or not read.cigartuples or read.query_sequence is None:
+                    continue
+                assert read.reference_end is not None and read.reference_name is not None
+                clip_pairs = []
+                if read.cigartuples[0][0] == 4:
+                    length = read.cigartuples[0][1]
+                    clip_pairs += [(i, read.reference_start - length + i) for i in range(length)]
+                if read.cigartuples[-1][0] == 4:
+                    length = read.cigartuples[-1][1]
+                    clip_pairs += [(read.query_length - length + i, read.reference_end + i) for i in range(length)]
+                for query, position in clip_pairs:
+                    alt = snvs.get((read.reference_name, position))
+                    if alt is not None and read.query_sequence[query] == alt:
+                        if name == "input":
+                            carriers += 1
+                        else:
+                            leaks += 1
+    assert carriers > 0, "the simulated set must carry germline alleles in soft clips"
+    assert leaks == 0
+
+
+def test_mate_fields_stay_consistent(reverted: dict[str, Path]) -> None:
+    """MC of each primary record equals its mate's CIGAR (samtools fixmate's view of it)."""
+    primaries: dict[tuple[bytes, int], list[bytes]] = {}
+    for line in reverted["tumour_sam"].read_bytes().splitlines():
+        if line.startswith(b"@"):
+            continue
+        fields = line.split(b"\t")
+        flag = int(fields[1])
+        if flag & 0x900 or not flag & 1:
+            continue
+        primaries[(fields[0], flag & 0xC0)] = fields
+    checked = 0
+    for (name, which), fields in primaries.items():
+        mate = primaries.get((name, 0xC0 - which))
+        mate_cigar = next((tag[5:] for tag in fields[11:] if tag.startswith(b"MC:Z:")), None)
+        if mate is None or mate_cigar is None:
+            continue
+        assert mate_cigar == mate[5]
+        assert int(fields[7]) == int(mate[3])
+        checked += 1
+    assert checked > 1000
+
+
+def test_copying_tags_removed_and_report_counts(reverted: dict[str, Path]) -> None:
+    text = reverted["tumour_sam"].read_bytes()
+    for tag in (b"\tR2:Z:", b"\tQ2:Z:", b"\tXA:Z:", b"\tSA:Z:"):
+        assert tag not in text
+    report = json.loads(reverted["tumour_report"].read_text())
+    counts = report["counts"]
+    assert counts["reads_in"] == counts["reads_out"] > 1000
+    assert counts["bases_reverted"] > 0 and counts["indels_reverted"] > 0 and counts["clip_bases_masked"] > 0
+    assert report["mode"] == "germline"
+    assert text.count(b"@PG\tID:sam-revert-germline\tPN:genoscrub") == 1
+
+
+def test_all_mode_leaves_no_difference(simulated: Path, tmp_path: Path) -> None:
+    result = run_command(COMMAND, "-q", "-r", str(simulated / "ref.fa"), "--all", "-O", "bam", "-o", str(tmp_path / "all.bam"),
+                         str(simulated / "tumour.bam"))
+    assert result.returncode == 0, result.stderr.decode()
+    subprocess.run(["samtools", "quickcheck", str(tmp_path / "all.bam")], check=True)
+    pysam.sort("-o", str(tmp_path / "sorted.bam"), str(tmp_path / "all.bam"))
+    pysam.index(str(tmp_path / "sorted.bam"))
+    assert not called_sites(tmp_path / "sorted.bam", simulated / "ref.fa")
+    calmd = subprocess.run(["samtools", "calmd", str(tmp_path / "all.bam"), str(simulated / "ref.fa")], capture_output=True, check=True)
+    distances = Counter(tag for line in calmd.stdout.splitlines() if not line.startswith(b"@")
+                        for tag in line.split(b"\t")[11:] if tag.startswith(b"NM:i:"))
+    assert set(distances) == {b"NM:i:0"}
+
+
+def test_bam_on_stdin_and_sam_text_give_the_same_records(simulated: Path, reverted: dict[str, Path]) -> None:
+    bam = (simulated / "tumour.bam").read_bytes()
+    result = run_command(COMMAND, "-q", "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"), input=bam)
+    assert result.returncode == 0
+    assert result.stdout == reverted["tumour_sam"].read_bytes()
+
+
+# --- the real corpus, read in place ----------------------------------------------
+
+
+def corpus_pairs(corpus: Path) -> list[tuple[Path, Path]]:
+    lines = (corpus / "MANIFEST.tsv").read_text().splitlines()
+    columns = lines[0].split("\t")
+    pairs = []
+    for line in lines[1:]:
+        row = dict(zip(columns, line.split("\t"), strict=False))
+        if row["category"] == "sam" and row.get("matched_reference"):
+            pairs.append((corpus / row["file"], corpus / "ref" / row["matched_reference"].split("|")[0]))
+    return pairs
+
+
+def revert_in_process(alignment: Path, reference: Path, variants: Path | None) -> bytes:
+    """The command's stream, run in this process (the corpus has ~80 files: one
+    interpreter start each would make this the slowest test of the suite)."""
+    report = Report(COMMAND)
+    ref = Reference(str(reference))
+    site_blocks = vcf_contigs = None
+    if variants is not None:
+        site_blocks, vcf_contigs = read_sites(str(variants), ref, report)
+    reverter = Reverter(ref, None, str(alignment), report, keep_unmapped=False, revert_all=variants is None)
+    source = open_alignment_text(str(alignment), str(reference))
+    try:
+        return b"".join(revert_stream(line_blocks(source, str(alignment)), reverter, vcf_contigs, str(variants), site_blocks))
+    finally:
+        source.close()
+
+
+def every_37th_base(reference: Path, path: Path) -> set[tuple[str, int]]:
+    """A made-up germline list: an SNV at every 37th reference base."""
+    fasta = pysam.FastaFile(str(reference))
+    sites = {(name, position) for name in fasta.references for position in range(5, fasta.get_reference_length(name), 37)}
+    lines = ["##fileformat=VCFv4.2", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"]
+    for name, position in sorted(sites):
+        base = fasta.fetch(name, position, position + 1).upper()
+        lines.append(f"{name}\t{position + 1}\t.\t{base}\t{'C' if base != 'C' else 'G'}\t.\t.\t.")
+    path.write_text("\n".join(lines) + "\n")
+    return sites
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # streams leaves a raw SAM.gz handle to the GC
+def test_corpus_files_with_their_reference(corpus: Path, tmp_path: Path) -> None:
+    """Every corpus alignment that has a matched reference, with --all and with a
+    made-up germline list: samtools reads the output and no aligned base at a
+    reverted position differs from the reference (checked with pysam), or the
+    file is refused with an InputError."""
+    pairs = corpus_pairs(corpus)
+    assert pairs
+    succeeded = 0
+    for alignment, reference in pairs:
+        variants = tmp_path / "sites.vcf"
+        sites = every_37th_base(reference, variants)
+        binary = alignment.suffix in (".bam", ".cram")  # decoding is tested once, with --all
+        for mode in ("all",) if binary else ("all", "germline"):
+            try:
+                text = revert_in_process(alignment, reference, None if mode == "all" else variants)
+            except InputError:
+                continue
+            out = tmp_path / "out.sam"
+            out.write_bytes(text)
+            view = subprocess.run(["samtools", "view", "-h", "-T", str(reference), str(out)], capture_output=True)
+            assert view.returncode == 0, (alignment.name, view.stderr)
+            fasta = pysam.FastaFile(str(reference))
+            with pysam.AlignmentFile(str(out), check_sq=False) as alignments:
+                for read in alignments.fetch(until_eof=True):
+                    if read.is_unmapped or read.query_sequence is None or read.reference_name not in fasta.references:
+                        continue
+                    if "P" in (read.cigarstring or ""):
+                        continue  # pysam's aligned pairs misplace the bases after a P operation
+                    contig = fasta.fetch(read.reference_name).upper()
+                    for query, position in read.get_aligned_pairs(matches_only=True):
+                        if mode == "germline" and (read.reference_name, position) not in sites:
+                            continue
+                        expected = contig[position] if position < len(contig) else "N"
+                        assert read.query_sequence[query].upper() == expected, (alignment.name, mode, read.query_name)
+            succeeded += 1
+    assert succeeded > len(pairs)
+
+
+def test_corpus_file_through_the_command(corpus: Path, tmp_path: Path) -> None:
+    """One corpus BAM through bin/ end to end, BAM out, samtools quickcheck."""
+    result = run_command(COMMAND, "-q", "-r", str(corpus / "ref" / "pysam__ex1.fa"), "--all", "-O", "bam", "-o",
+                         str(tmp_path / "out.bam"), str(corpus / "sam" / "pysam__ex1.bam"))
+    assert result.returncode == 0, result.stderr.decode()
+    subprocess.run(["samtools", "quickcheck", str(tmp_path / "out.bam")], check=True)
+
+
+def test_usage_errors_exit_2() -> None:
+    assert run_command(COMMAND, "--all", input=b"").returncode == 2
+    assert run_command(COMMAND, "-r", "ref.fa", input=b"").returncode == 2
+
+
+def test_read_left_without_aligned_base_is_removed_and_its_mate_unpaired(tmp_path: Path) -> None:
+    """A record that would keep no aligned base goes; its mate learns it from MC alone."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    report = Report(COMMAND)
+    ref = Reference(str(reference))
+    reverter = Reverter(ref, None, "-", report, keep_unmapped=False, revert_all=False)
+    table = SiteTable()
+    table.add_contig("chr1", np.array([55]), np.array([69]))
+    reverter.sites = table
+    reverter.check_header([b"@SQ\tSN:chr1\tLN:100"], {"chr1": 100}, "sites.vcf")
+    lines = [
+        b"p\t65\tchr1\t61\t60\t3S2I\t=\t80\t0\tAAACA\tIIIII\tMC:Z:10M",
+        b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:3S2I\tRG:Z:L1",
+    ]
+    out = reverter.revert_block(lines, 1).splitlines()
+    assert len(out) == 1
+    fields = out[0].split(b"\t")
+    assert fields[1] == b"0" and fields[6:9] == [b"*", b"0", b"0"]
+    assert [tag for tag in fields[11:] if tag.startswith(b"MC")] == []
+    assert report.counts["reads_removed_no_aligned_base"] == 1 and report.counts["mates_removed"] == 1
+
+
+def test_closed_pipe_ends_quietly(simulated: Path) -> None:
+    result = subprocess.run(
+        f"{ROOT / 'bin' / COMMAND} -r {simulated / 'ref.fa'} -v {simulated / 'germline.vcf.gz'} {simulated / 'tumour.bam'} | head -1",
+        shell=True, capture_output=True, executable="/bin/bash",
+    )
+    assert result.stdout.startswith(b"@HD") and b"Traceback" not in result.stderr
+
+
+def test_any_sort_order_gives_the_same_records(simulated: Path, reverted: dict[str, Path], tmp_path: Path) -> None:
+    """Name-sorted input (mates together, contigs interleaved) is reverted record for record the same."""
+    by_name = tmp_path / "by_name.bam"
+    pysam.sort("-n", "-o", str(by_name), str(simulated / "tumour.bam"))
+    result = run_command(COMMAND, "-q", "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"), str(by_name))
+    assert result.returncode == 0, result.stderr.decode()
+    records = sorted(line for line in result.stdout.splitlines() if not line.startswith(b"@"))
+    expected = sorted(line for line in reverted["tumour_sam"].read_bytes().splitlines() if not line.startswith(b"@"))
+    assert records == expected
