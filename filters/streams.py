@@ -227,6 +227,12 @@ class DecodedAlignments:
                 raise InputError("truncated or corrupt BAM/CRAM input", self.path)
         return data
 
+    def __enter__(self) -> DecodedAlignments:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
     def close(self) -> None:
         self._out.close()
         if self._child.poll() is None:
@@ -242,6 +248,9 @@ def open_alignment_text(path: str, reference: str | None = None) -> IO[bytes]:
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", path) from None
     if alignment_format(head) == "sam":
+        if path != "-":
+            raw.close()
+            return open_input(path)
         try:
             return cast(IO[bytes], xopen.xopen(raw, "rb", threads=0))
         except DECOMPRESSION_ERRORS:
