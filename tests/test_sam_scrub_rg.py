@@ -1,0 +1,567 @@
+"""sam-scrub-rg: identifiers out of headers, read groups and names; records otherwise unchanged.
+
+Results are checked with samtools (``pysam.samtools``, the htslib CLI) and by
+comparing bytes, not only with this command's own parser.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pysam
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from filters.pseudonyms import Pseudonyms
+from filters.report import InputError, Report
+from filters.sam_scrub_rg import (
+    HeaderScrubber,
+    RecordScrubber,
+    scrub_stream,
+    supplementary_count,
+    whole_line_chunks,
+)
+from tests.conftest import BIN, ROOT, run_command
+
+COMMAND = "sam-scrub-rg"
+KEY = b"test key for sam-scrub-rg, 32 b!"
+OTHER_KEY = b"another key, also 32 bytes long!"
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def write_key(folder: Path, name: str, key: bytes) -> Path:
+    path = folder / name
+    path.write_bytes(key)
+    path.chmod(0o600)
+    return path
+
+
+def samtools_text(path: Path, *options: str) -> str:
+    """``samtools view -h --no-PG`` of a file: the independent decoder."""
+    return str(pysam.samtools.view("-h", "--no-PG", *options, str(path)))
+
+
+def header_and_records(sam: bytes) -> tuple[list[bytes], list[bytes]]:
+    lines = sam.splitlines()
+    return [line for line in lines if line.startswith(b"@")], [line for line in lines if not line.startswith(b"@")]
+
+
+def samtools_count(sam: bytes, tmp_path: Path, name: str = "out.sam") -> int:
+    """``samtools view -c`` of SAM text: it parses, and how many records it holds."""
+    path = tmp_path / name
+    path.write_bytes(sam)
+    return int(str(pysam.samtools.view("-c", str(path))).strip())
+
+
+def read_group_ids(sam: bytes) -> set[bytes]:
+    header, _ = header_and_records(sam)
+    return {m.group(1) for line in header if line.startswith(b"@RG") for m in [re.search(rb"\tID:([^\t]+)", line)] if m}
+
+
+def rg_values(sam: bytes) -> Counter[bytes]:
+    _, records = header_and_records(sam)
+    return Counter(tag[5:] for line in records for tag in line.split(b"\t")[11:] if tag.startswith(b"RG:Z:"))
+
+
+def scrub_in_process(sam: bytes, pseudonyms: Pseudonyms | None = None, chunk: int = 1 << 20) -> bytes:
+    """The transform without argv or files, with small chunks to cross chunk edges."""
+    report = Report(COMMAND)
+    pseudonyms = pseudonyms or Pseudonyms()
+    header = HeaderScrubber(pseudonyms, "NGS", "-", report)
+    records = RecordScrubber(None, "-", report)
+    blocks = [sam[i : i + chunk] for i in range(0, len(sam), chunk)]
+    return b"".join(scrub_stream(whole_line_chunks(blocks, "-"), header, records))
+
+
+# --- the simulator's sample ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not (ROOT / "tests" / "simulate.py").exists():
+        pytest.skip("tests/simulate.py not there yet")
+    out = tmp_path_factory.mktemp("sim")
+    simulator = [sys.executable, str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--pairs", "1500"]
+    subprocess.run(simulator, check=True, capture_output=True)
+    write_key(out, "site.key", KEY)
+    write_key(out, "other.key", OTHER_KEY)
+    return out
+
+
+def scrub_simulated(simulated: Path, sample: str, *options: str) -> bytes:
+    """``samtools view -h --no-PG x.bam | sam-scrub-rg OPTIONS`` as the card says."""
+    text = samtools_text(simulated / f"{sample}.bam").encode()
+    result = run_command(COMMAND, *options, input=text, cwd=simulated)
+    assert result.returncode == 0, result.stderr.decode()
+    return result.stdout
+
+
+def test_simulated_output_keeps_no_planted_identifier(simulated: Path) -> None:
+    out = scrub_simulated(simulated, "tumour", "--map", "ids.tsv", "--names", "--key-file", "site.key", "-q")
+    forbidden = [line for line in (simulated / "forbidden.txt").read_text().splitlines() if line]
+    assert forbidden
+    leaked = [word for word in forbidden if word.encode() in out]
+    assert leaked == []
+
+
+def test_simulated_header_is_what_the_guideline_asks(simulated: Path) -> None:
+    out = scrub_simulated(simulated, "tumour", "--map", "ids.tsv", "-q")
+    header, _ = header_and_records(out)
+    read_groups = [line for line in header if line.startswith(b"@RG")]
+    assert read_groups == [
+        b"@RG\tID:CMT001_00.L1\tSM:CMT001_00\tLB:CMT001_LIB\tPU:NGS\tPL:ILLUMINA",
+        b"@RG\tID:CMT001_00.L2\tSM:CMT001_00\tLB:CMT001_LIB\tPU:NGS\tPL:ILLUMINA",
+    ]
+    assert [line for line in header if line.startswith(b"@PG")] == [
+        b"@PG\tID:sam-scrub-rg\tPN:genoscrub\tVN:" + __import__("filters").__version__.encode()
+    ]
+    assert not [line for line in header if line.startswith(b"@CO")]
+    assert all(b"UR:" not in line for line in header if line.startswith(b"@SQ"))
+    assert all(b"M5:" in line for line in header if line.startswith(b"@SQ"))
+
+
+def test_simulated_records_pass_unchanged_but_for_rg_and_pg(simulated: Path, tmp_path: Path) -> None:
+    original = samtools_text(simulated / "tumour.bam").encode()
+    out = scrub_simulated(simulated, "tumour", "--map", "ids.tsv", "-q")
+    _, before = header_and_records(original)
+    _, after = header_and_records(out)
+    assert len(after) == len(before)
+    table = dict(line.split("\t") for line in (simulated / "ids.tsv").read_text().splitlines())
+    changed = 0
+    for old, new in zip(before, after, strict=True):
+        fields = old.split(b"\t")
+        expected_tags = [
+            b"RG:Z:" + table[tag[5:].decode()].encode() if tag.startswith(b"RG:Z:") else tag
+            for tag in fields[11:]
+            if not tag.startswith(b"PG:Z:")
+        ]
+        assert new == b"\t".join(fields[:11] + expected_tags)
+        changed += old != new
+    assert changed == len(before)  # every simulated record has an RG:Z
+    # independent: samtools parses it, same count, every RG:Z value has its @RG
+    assert samtools_count(out, tmp_path) == len(before)
+    assert set(rg_values(out)) <= read_group_ids(out)
+
+
+def test_sample_name_equals_the_vcf_pseudonym(simulated: Path) -> None:
+    """SM here must be the VCF sample name vcf-scrub-header gives with the same map or key."""
+    for options in (["--map", "ids.tsv"], ["--key-file", "site.key"]):
+        out = scrub_simulated(simulated, "tumour", *options, "-q")
+        samples = {m.group(1) for m in re.finditer(rb"\tSM:([^\t\n]+)", out)}
+        pseudonyms = Pseudonyms(
+            map_path=simulated / "ids.tsv" if "--map" in options else None,
+            key_path=simulated / "site.key" if "--key-file" in options else None,
+        )
+        assert samples == {pseudonyms.for_id("S2301217T_20231029").encode()}
+        vcf = run_command("vcf-scrub-header", *options, "somatic.vcf.gz", cwd=simulated)
+        if vcf.returncode == 0:  # the VCF command may land after this one
+            columns = next(line for line in vcf.stdout.splitlines() if line.startswith(b"#CHROM")).split(b"\t")
+            assert next(iter(samples)) in columns[9:]
+
+
+def test_fastq_and_bam_scrubbed_with_one_key_stay_joinable(simulated: Path) -> None:
+    """fastq-scrub-names and --names hash the same template name: the key holder can join them."""
+    bam = scrub_simulated(simulated, "tumour", "--names", "--key-file", "site.key", "-q")
+    bam_names = {line.split(b"\t", 1)[0] for line in header_and_records(bam)[1]}
+    fastq = run_command("fastq-scrub-names", "--key-file", "site.key", "-q", "tumour_R1.fastq.gz", cwd=simulated)
+    assert fastq.returncode == 0, fastq.stderr.decode()
+    fastq_names = {line[1:].split(b" ")[0] for line in fastq.stdout.splitlines()[0::4]}
+    assert fastq_names and fastq_names <= bam_names
+    other = scrub_simulated(simulated, "tumour", "--names", "--key-file", "other.key", "-q")
+    assert fastq_names.isdisjoint(line.split(b"\t", 1)[0] for line in header_and_records(other)[1])
+
+
+@pytest.mark.parametrize("scheme", [["--key-file", "site.key"], []], ids=["key", "counter"])
+def test_names_are_one_to_one_with_templates(simulated: Path, scheme: list[str], tmp_path: Path) -> None:
+    """Both mates, supplementary records, far apart in a sorted file: one new name per template."""
+    original = samtools_text(simulated / "tumour.bam").encode()
+    out = scrub_simulated(simulated, "tumour", "--names", *scheme, "--report", str(tmp_path / "r.json"), "-q")
+    pairs = set(
+        zip(
+            (line.split(b"\t", 1)[0] for line in header_and_records(original)[1]),
+            (line.split(b"\t", 1)[0] for line in header_and_records(out)[1]),
+            strict=True,
+        )
+    )
+    old_names = {old for old, _ in pairs}
+    new_names = {new for _, new in pairs}
+    assert len(pairs) == len(old_names) == len(new_names)
+    assert old_names.isdisjoint(new_names)
+    report = json.loads((tmp_path / "r.json").read_text())
+    if not scheme:
+        # the table of open templates stays small and ends empty: every mate was seen
+        assert report["open_templates_at_end"] == 0
+        assert report["open_templates_peak"] < len(old_names) // 4
+
+
+def test_bam_in_bam_out(simulated: Path, tmp_path: Path) -> None:
+    """BAM on stdin is detected by its magic bytes; --output-fmt bam writes a BAM samtools accepts."""
+    out = tmp_path / "out.bam"
+    bam = (simulated / "normal.bam").read_bytes()
+    result = run_command(COMMAND, "-q", "--map", "ids.tsv", "-O", "bam", "-o", str(out), input=bam, cwd=simulated)
+    assert result.returncode == 0, result.stderr.decode()
+    pysam.samtools.quickcheck(str(out))
+    as_sam = scrub_simulated(simulated, "normal", "--map", "ids.tsv", "-q")
+    assert header_and_records(samtools_text(out).encode())[1] == header_and_records(as_sam)[1]
+    assert b"CMN001_00" in samtools_text(out, "-H").encode()
+
+
+def test_report_counts_and_no_identifiers(simulated: Path, tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    scrub_simulated(simulated, "tumour", "--map", "ids.tsv", "--report", str(report_path), "-q")
+    text = report_path.read_text()
+    report = json.loads(text)
+    records = int(str(pysam.samtools.view("-c", str(simulated / "tumour.bam"))).strip())
+    assert report["counts"]["records"] == records
+    assert report["counts"]["rg_tags_rewritten"] == records
+    assert report["counts"]["pg_header_lines_removed"] >= 2
+    assert report["counts"]["co_header_lines_removed"] == 1
+    assert "S2301217" not in text and "kimjh" not in text
+
+
+def test_closed_pipe_ends_quietly(simulated: Path, tmp_path: Path) -> None:
+    """``| head -1`` on more output than a pipe holds: exit 141, nothing on stderr."""
+    header, records = header_and_records(samtools_text(simulated / "tumour.bam").encode())
+    big = tmp_path / "big.sam"
+    big.write_bytes(b"\n".join(header + records * 20) + b"\n")
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    with big.open("rb") as source, subprocess.Popen([str(BIN / COMMAND)], stdin=source, **pipes) as process:  # type: ignore[call-overload]
+        assert process.stdout is not None and process.stderr is not None
+        assert process.stdout.readline().startswith(b"@HD")
+        process.stdout.close()
+        stderr = process.stderr.read()
+        assert process.wait(timeout=120) == 141
+    assert stderr == b""
+
+
+def test_output_file_gzip(simulated: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.sam.gz"
+    result = run_command(COMMAND, "-q", "-o", str(out), str(simulated / "normal.bam"))
+    assert result.returncode == 0, result.stderr.decode()
+    assert gzip.decompress(out.read_bytes()).startswith(b"@HD")
+
+
+# --- corpus: real files, read in place ------------------------------------------
+
+
+def manifest(corpus: Path) -> dict[str, dict[str, str]]:
+    lines = (corpus / "MANIFEST.tsv").read_text().splitlines()
+    names = lines[0].split("\t")
+    return {row["file"]: row for row in (dict(zip(names, line.split("\t"), strict=False)) for line in lines[1:])}
+
+
+def alignment_files(category: str) -> list[str]:
+    from tests.conftest import corpus_dir
+
+    folder = corpus_dir()
+    if folder is None:
+        return []
+    return sorted(
+        f"{category}/{path.name}"
+        for path in (folder / category).iterdir()
+        if path.suffix in (".sam", ".bam", ".cram", ".gz") or path.name.endswith(".donottest")
+    )
+
+
+def reference_options(corpus: Path, row: dict[str, str]) -> list[str]:
+    matched = row.get("matched_reference", "").split("|")[0]
+    return ["-T", str(corpus / "ref" / matched)] if matched else []
+
+
+def independent_text(corpus: Path, name: str, options: list[str]) -> bytes | None:
+    """The input as samtools decodes it, or None if samtools cannot."""
+    try:
+        return str(pysam.samtools.view("-h", "--no-PG", *options, str(corpus / name), catch_stdout=True)).encode()
+    except pysam.utils.SamtoolsError:
+        return None
+
+
+def undeclared_read_group(text: bytes) -> bool:
+    return not set(rg_values(text)) <= read_group_ids(text)
+
+
+def scrub_or_error(text: bytes) -> bytes | InputError:
+    try:
+        return scrub_in_process(text)
+    except InputError as error:
+        return error
+
+
+def parses(sam: bytes, tmp_path: Path) -> int | None:
+    """``samtools view -c`` of SAM text, or None when samtools rejects it."""
+    try:
+        return samtools_count(sam, tmp_path)
+    except pysam.utils.SamtoolsError:
+        return None
+
+
+@pytest.mark.parametrize("name", alignment_files("sam"))
+def test_corpus_file_scrubbed_and_parses(corpus: Path, name: str, tmp_path: Path) -> None:
+    """Each real file, as samtools decodes it: scrubbed, still parses, same records, RG:Z declared.
+
+    In process (the command's own I/O is covered by the golden cases and the
+    BAM/CRAM tests below), so 180 files take seconds.
+    """
+    original = independent_text(corpus, name, reference_options(corpus, manifest(corpus)[name]))
+    if original is None:
+        pytest.skip("samtools cannot decode this file either")
+    out = scrub_or_error(original)
+    if isinstance(out, InputError):
+        # the only refusal of a file samtools reads: an RG:Z naming no @RG line
+        assert out.message == "RG:Z names a read group with no @RG header line"
+        assert undeclared_read_group(original)
+        return
+    header, records = header_and_records(out)
+    assert [line for line in header if line.startswith((b"@PG", b"@CO"))] == [header[-1]]
+    assert set(rg_values(out)) <= read_group_ids(out)
+    assert len(records) == len(header_and_records(original)[1])
+    expected = parses(original, tmp_path)
+    if expected is not None:  # htslib may not read its own text back (e.g. a negative PNEXT)
+        assert parses(out, tmp_path) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["sam/htslib__small.bam", "sam/bcftools__indel-AD.1.cram", "sam/pysam__ex1.sam.gz", "sam/samtools__split.sam"]
+)
+def test_corpus_file_through_the_command(corpus: Path, name: str) -> None:
+    """The command itself on BAM, CRAM (with -T), headerless gzip SAM and an undeclared read group."""
+    options = reference_options(corpus, manifest(corpus)[name])
+    result = run_command(COMMAND, "-q", *options, str(corpus / name))
+    assert b"Traceback" not in result.stderr
+    if name.endswith("split.sam"):
+        assert result.returncode == 1
+        assert result.stdout == b""
+        assert re.fullmatch(rb"sam-scrub-rg: \S+:\d+: RG:Z names a read group with no @RG header line\n", result.stderr)
+        return
+    assert result.returncode == 0, result.stderr.decode()
+    decoded = independent_text(corpus, name, options)
+    expected = scrub_in_process(decoded) if decoded is not None else None
+    if expected is not None:
+        assert header_and_records(result.stdout)[1] == header_and_records(expected)[1]
+
+
+@pytest.mark.parametrize("name", alignment_files("sam-bad"))
+def test_corpus_bad_file_never_passes_silently(corpus: Path, name: str, tmp_path: Path) -> None:
+    """A file samtools rejects never comes out valid; one samtools reads comes out whole or is refused."""
+    row = manifest(corpus)[name]
+    if not name.endswith(".sam"):
+        result = run_command(COMMAND, "-q", str(corpus / name))
+        assert b"Traceback" not in result.stderr
+        assert result.returncode in (0, 1)
+        if result.returncode == 1:
+            assert len(result.stderr.splitlines()) == 1
+        return
+    out = scrub_or_error((corpus / name).read_bytes())
+    if isinstance(out, InputError):
+        return  # refused with a line number: never a silent success
+    htslib_rejects = row["cli_parse"].startswith("samtools view: ERROR")
+    count = parses(out, tmp_path)
+    if htslib_rejects:
+        assert count is None, "a file samtools rejects came out valid"
+    elif count is not None:
+        assert count == len(header_and_records((corpus / name).read_bytes())[1])
+
+
+# --- units and properties ------------------------------------------------------
+
+
+def test_header_lines_after_records_are_refused_across_chunks() -> None:
+    sam = b"@RG\tID:a\tSM:s\n" + b"r\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\tRG:Z:a\n" * 50 + b"@CO\tlate\n"
+    with pytest.raises(InputError) as caught:
+        scrub_in_process(sam, chunk=37)
+    assert caught.value.line == 52
+
+
+def test_unknown_read_group_found_in_any_chunk() -> None:
+    sam = b"@RG\tID:a\tSM:s\n" + b"r\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\tRG:Z:a\n" * 40 + b"r\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\tRG:Z:ab\n"
+    with pytest.raises(InputError) as caught:
+        scrub_in_process(sam, chunk=64)
+    assert caught.value.line == 42
+    assert "ab" not in caught.value.message
+
+
+def test_tag_like_reference_name_takes_the_exact_path() -> None:
+    """An @SQ name such as ``RG:Z:a`` must not be rewritten as if it were a tag."""
+    sam = b"@SQ\tSN:RG:Z:a\tLN:10\n@RG\tID:a\tSM:s\nr\t0\tRG:Z:a\t1\t0\t1M\t*\t0\t0\tA\tI\tRG:Z:a\n"
+    out = scrub_in_process(sam)
+    assert out.splitlines()[-1] == b"r\t0\tRG:Z:a\t1\t0\t1M\t*\t0\t0\tA\tI\tRG:Z:SAMPLE1"
+
+
+@pytest.mark.parametrize(
+    ("rest", "count"),
+    [
+        (b"0\tchr1\t1", 0),
+        (b"0\tchr1\t1\tSA:Z:chr2,5,+,2S2M,60,0;", 1),
+        (b"0\tchr1\t1\tSA:Z:chr2,5,+,2S2M,60,0;chr3,9,-,2M2S,60,1;\tNM:i:0", 2),
+        (b"0\tchr1\t1\tSA:Z:chr2,5,+,2S2M,60,0", 1),
+    ],
+)
+def test_supplementary_count(rest: bytes, count: int) -> None:
+    assert supplementary_count(rest) == count
+
+
+def test_public_key_file_is_refused(tmp_path: Path) -> None:
+    key = tmp_path / "public.key"
+    key.write_bytes(KEY)
+    key.chmod(0o644)
+    result = run_command(COMMAND, "--key-file", str(key), input=b"@HD\tVN:1.6\n")
+    assert result.returncode == 2
+    assert b"chmod 600" in result.stderr
+
+
+def test_map_out_links_every_assigned_pseudonym(tmp_path: Path) -> None:
+    links = tmp_path / "links.tsv"
+    sam = b"@RG\tID:L1\tSM:PATIENT\tLB:LIB\nr1\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\tRG:Z:L1\n"
+    result = run_command(COMMAND, "-q", "--names", "--map-out", str(links), input=sam)
+    assert result.returncode == 0
+    assert links.read_text().splitlines() == ["L1\tSAMPLE1", "PATIENT\tSAMPLE2", "LIB\tSAMPLE3", "r1\tREAD1"]
+    assert links.stat().st_mode & 0o077 == 0
+
+
+READ_GROUPS = [b"rg1", b"rg10", b"HD753_S1.L001", b"x"]
+TAG = st.one_of(
+    st.sampled_from(READ_GROUPS).map(lambda rg: b"RG:Z:" + rg),
+    st.sampled_from([b"PG:Z:bwa", b"PG:Z:MarkDuplicates", b"PG:Z:undeclared"]),
+    st.sampled_from([b"NM:i:0", b"XP:Z:PG:Z:bwa", b"CO:Z:RG:Z:rg1", b"MD:Z:4", b"XR:Z:RG"]),
+)
+
+
+@st.composite
+def sam_files(draw: st.DrawFn) -> bytes:
+    header = [b"@HD\tVN:1.6", b"@SQ\tSN:chr1\tLN:100"]
+    header += [b"@RG\tID:%s\tSM:s%d\tPU:X" % (rg, i) for i, rg in enumerate(READ_GROUPS)]
+    header += [b"@PG\tID:bwa\tPN:bwa", b"@PG\tID:MarkDuplicates\tPN:md"]
+    records = []
+    for index in range(draw(st.integers(0, 30))):
+        tags = draw(st.lists(TAG, max_size=4))
+        name = b"r%d" % draw(st.integers(0, 9))
+        records.append(b"\t".join([name, b"0", b"chr1", b"%d" % (index + 1), b"0", b"1M", b"*", b"0", b"0", b"A", b"I", *tags]))
+    return b"\n".join(header + records) + b"\n"
+
+
+def reference_scrub(sam: bytes, table: dict[bytes, bytes]) -> list[bytes]:
+    """What the records must become, written the slow, obvious way."""
+    _, records = header_and_records(sam)
+    result = []
+    for line in records:
+        fields = line.split(b"\t")
+        tags = [b"RG:Z:" + table[t[5:]] if t.startswith(b"RG:Z:") else t for t in fields[11:] if not t.startswith(b"PG:Z:")]
+        result.append(b"\t".join(fields[:11] + tags))
+    return result
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sam=sam_files(), chunk=st.integers(1, 400))
+def test_records_change_only_in_rg_and_pg_tags(sam: bytes, chunk: int) -> None:
+    """Any chunking, any tag order, tags that look like others: same result as the obvious code."""
+    out = scrub_in_process(sam, chunk=chunk)
+    table = {rg: b"SAMPLE%d" % (2 * i + 1) for i, rg in enumerate(READ_GROUPS)}
+    assert header_and_records(out)[1] == reference_scrub(sam, table)
+
+
+@settings(max_examples=60, deadline=None)
+@given(sam=sam_files())
+def test_fast_path_agrees_with_exact_path(sam: bytes) -> None:
+    report = Report(COMMAND)
+    header = HeaderScrubber(Pseudonyms(), "NGS", "-", report)
+    head, records = header_and_records(sam)
+    header.scrub(head)
+    scrubber = RecordScrubber(None, "-", report)
+    scrubber.use_header(header)
+    chunk = b"".join(line + b"\n" for line in records)
+    fast = scrubber.scrub_tags_in_block(chunk)
+    if fast is not None:
+        assert fast == scrubber.scrub_tags_by_field(chunk, 1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sam=sam_files())
+def test_output_parses_with_samtools(sam: bytes, tmp_path: Path) -> None:
+    out = scrub_in_process(sam)
+    assert samtools_count(out, tmp_path) == len(header_and_records(sam)[1])
+    assert set(rg_values(out)) <= read_group_ids(out)
+
+
+@st.composite
+def shuffled_templates(draw: st.DrawFn) -> tuple[list[bytes], int]:
+    """Records of several templates (mates, supplementary records listed in SA:Z) in any order."""
+    lines = []
+    count = draw(st.integers(1, 12))
+    for template in range(count):
+        name = b"M04123:1:FC:1:1101:%d:7" % template
+        paired = draw(st.booleans())
+        for mate in range(2 if paired else 1):
+            supplementaries = draw(st.integers(0, 2))
+            flag = (0x1 | (0x40 if mate == 0 else 0x80)) if paired else 0
+            sa = b"\tSA:Z:" + b"chr1,5,+,2S2M,60,0;" * supplementaries if supplementaries else b""
+            lines.append(b"%s\t%d\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII%s" % (name, flag, sa))
+            lines += [b"%s\t%d\tchr1\t9\t60\t2H2M\t*\t0\t0\tGT\tII\tSA:Z:chr1,1,+,4M,60,0;" % (name, flag | 0x800)] * supplementaries
+    return draw(st.permutations(lines)), count
+
+
+@settings(max_examples=100, deadline=None)
+@given(records=shuffled_templates(), chunk=st.integers(1, 5))
+def test_counter_names_follow_templates_in_any_order(records: tuple[list[bytes], int], chunk: int) -> None:
+    from filters.sam_scrub_rg import CountingReadNamer
+
+    lines, templates = records
+    namer = CountingReadNamer(Pseudonyms(), "-", Report(COMMAND))
+    renamed: list[bytes] = []
+    for start in range(0, len(lines), chunk):
+        block = b"".join(line + b"\n" for line in lines[start : start + chunk])
+        renamed += namer.rename(block, start + 1).splitlines()
+    pairs = {(old.split(b"\t")[0], new.split(b"\t")[0]) for old, new in zip(lines, renamed, strict=True)}
+    assert len(pairs) == len({old for old, _ in pairs}) == len({new for _, new in pairs}) == templates
+    assert all(old.split(b"\t", 1)[1] == new.split(b"\t", 1)[1] for old, new in zip(lines, renamed, strict=True))
+    assert namer.open_templates == {}
+
+
+@pytest.mark.parametrize(
+    ("sam", "secret"),
+    [
+        (b"@RG\tID:rg1\tSM:PATIENT_KIM\nr\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\tRG:Z:PATIENT_KIM_RG\n", b"PATIENT_KIM"),
+        (b"@RG\tID:PATIENT_KIM\tSM:x\n@RG\tID:PATIENT_KIM\tSM:y\n", b"PATIENT_KIM"),
+        (b"@SQ\tSN:PATIENT_KIM\tLN:1\tLN:2\n", b"PATIENT_KIM"),
+        (b"@RG\tID:x\tSM:S1\nPATIENT_KIM\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\n@CO\tPATIENT_KIM\n", b"PATIENT_KIM"),
+    ],
+)
+def test_errors_never_quote_identifiers(sam: bytes, secret: bytes) -> None:
+    result = run_command(COMMAND, input=sam)
+    assert result.returncode == 1
+    assert secret not in result.stderr
+    assert result.stderr.count(b"\n") == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    lines=st.lists(st.binary(max_size=30).map(lambda b: b.replace(b"\n", b"").replace(b"\r", b"")), max_size=20),
+    crlf=st.booleans(),
+    final_newline=st.booleans(),
+    sizes=st.lists(st.integers(1, 50), min_size=1, max_size=10),
+)
+def test_whole_line_chunks_rejoin_to_the_input(lines: list[bytes], crlf: bool, final_newline: bool, sizes: list[int]) -> None:
+    """Any block boundaries: whole lines, LF line ends, a last newline added, line numbers that add up."""
+    end = b"\r\n" if crlf else b"\n"
+    data = end.join(lines) + (end if final_newline and lines else b"")
+    blocks, position, index = [], 0, 0
+    while position < len(data):
+        size = sizes[index % len(sizes)]
+        blocks.append(data[position : position + size])
+        position, index = position + size, index + 1
+    chunks = list(whole_line_chunks(blocks, "-"))
+    expected = data.replace(b"\r\n", b"\n")
+    expected += b"\n" if expected and not expected.endswith(b"\n") else b""
+    assert b"".join(chunk for _, _, chunk in chunks) == expected
+    line = 1
+    for first, count, chunk in chunks:
+        assert chunk.endswith(b"\n") and first == line and count == chunk.count(b"\n")
+        line += count
