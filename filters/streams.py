@@ -284,7 +284,10 @@ class AlignmentOutput:
     def close(self) -> None:
         """Flush and wait for the encoder; its failure is an error, not a short file."""
         if self._child is None:
-            self.stream.flush()
+            if self.stream is sys.stdout.buffer:
+                self.stream.flush()
+            else:
+                self.stream.close()
             return
         self.stream.close()
         if self._child.wait() != 0:
@@ -306,13 +309,13 @@ def _decode(path: str, reference: str | None) -> int:
     try:
         source = pysam.AlignmentFile(path, "r", reference_filename=reference, check_sq=False)
         sink = pysam.AlignmentFile("-", "w", template=source)
-        for record in source:
+        for record in source.fetch(until_eof=True):
             sink.write(record)
         sink.close()
         source.close()
     except BrokenPipeError:
         return 0
-    except (OSError, ValueError):
+    except (OSError, ValueError, NotImplementedError):
         return 1
     return 0
 
