@@ -43,8 +43,8 @@ bench: $(STAMP) tools
 	$(PY) tests/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m ruff check filters tests man
-	$(PY) -m mypy filters tests man
+	$(PY) -m ruff check filters tests man workflow
+	$(PY) -m mypy filters tests man workflow/scatter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
