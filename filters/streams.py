@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import subprocess
 import sys
@@ -243,6 +244,8 @@ class DecodedAlignments:
 def open_alignment_text(path: str, reference: str | None = None) -> IO[bytes]:
     """SAM text from a SAM (plain or compressed), BAM or CRAM path or stdin."""
     raw = _raw_input(path)
+    if not hasattr(raw, "peek"):  # a stream handed in by a caller (tests, embedding)
+        raw = cast(BinaryIO, io.BufferedReader(raw))  # type: ignore[arg-type]
     try:
         head = raw.peek(PEEK_SIZE)[:PEEK_SIZE]  # type: ignore[attr-defined]
     except OSError as error:

@@ -11,6 +11,7 @@ import importlib
 import random
 from dataclasses import dataclass
 
+import pysam
 import pytest
 from typer.testing import CliRunner
 
@@ -22,13 +23,59 @@ class Case:
     sample: bytes
 
 
-CASES = {
-    "fastq-scrub-names": Case(
-        "filters.fastq_scrub_names",
-        ("-q",),
-        b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2\nAC\n+\nII\n",
-    ),
-}
+REFERENCE = b">chr1\n" + b"ACGTTGCAAC" * 10 + b"\n"
+GERMLINE_VCF = (
+    b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n"
+    b"##INFO=<ID=AF,Number=A,Type=Float,Description=\"AF\">\n"
+    b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    b"chr1\t3\t.\tG\tA\t.\tPASS\tAF=0.2\n"
+)
+SAM = (
+    b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n@RG\tID:S2301217T.L1\tSM:S2301217T\tPU:MISEQ\n"
+    b"@PG\tID:bwa\tCL:bwa mem /home/kimjh/x.fq\n@CO\tpatient\n"
+    b"r1\t99\tchr1\t1\t60\t2S6M\t=\t5\t12\tACATTGCA\tIIIIIIII\tRG:Z:S2301217T.L1\tPG:Z:bwa\tMD:Z:6\tNM:i:0\n"
+    b"r1\t147\tchr1\t5\t60\t3M1I4M\t=\t1\t-12\tTGCTAACG\tIIIIIIII\tRG:Z:S2301217T.L1\tOQ:Z:IIIIIIII\n"
+)
+VCF = (
+    b"##fileformat=VCFv4.2\n##fileDate=20231029\n##source=caller /home/kimjh\n##contig=<ID=chr1,length=100>\n"
+    b"##INFO=<ID=AF,Number=A,Type=Float,Description=\"AF\">\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n"
+    b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217N_20231029\n"
+    b"chr1\t3\tHOSP_1\tG\tA,T\t50\tPASS\tAF=0.2,0.001\tGT\t0/1\n"
+    b"chr1\t9\trs12\tA\tAC\t50\tPASS\tAF=0.3\tGT\t1/1\n"
+)
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
+    folder = tmp_path_factory.mktemp("hostile")
+    (folder / "ref.fa").write_bytes(REFERENCE)
+    pysam.faidx(str(folder / "ref.fa"))
+    (folder / "germline.vcf").write_bytes(GERMLINE_VCF)
+    pysam.tabix_index(str(folder / "germline.vcf"), preset="vcf", force=True)
+    germline = str(folder / "germline.vcf.gz")
+    reference = str(folder / "ref.fa")
+    return {
+        "fastq-scrub-names": Case(
+            "filters.fastq_scrub_names",
+            ("-q",),
+            b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2\nAC\n+\nII\n",
+        ),
+        "sam-scrub-rg": Case("filters.sam_scrub_rg", ("-q", "--names"), SAM),
+        "sam-revert-germline": Case("filters.sam_revert_germline", ("-q", "-r", reference, "-v", germline), SAM),
+        "vcf-scrub-header": Case("filters.vcf_scrub_header", ("-q",), VCF),
+        "vcf-drop-rare": Case("filters.vcf_drop_rare", ("-q", "--af-key", "AF"), VCF),
+        "vcf-drop-rare --population": Case("filters.vcf_drop_rare", ("-q", "--population", germline, "--af-key", "AF"), VCF),
+    }
+
+
+COMMANDS = [
+    "fastq-scrub-names",
+    "sam-scrub-rg",
+    "sam-revert-germline",
+    "vcf-scrub-header",
+    "vcf-drop-rare",
+    "vcf-drop-rare --population",
+]
 
 
 def invoke(case: Case, data: bytes) -> tuple[int, str]:
@@ -48,16 +95,16 @@ def check_outcome(case: Case, data: bytes) -> None:
         assert ": " in last_line, output
 
 
-@pytest.mark.parametrize("command", sorted(CASES))
-def test_every_prefix_gives_records_or_a_clean_error(command: str) -> None:
-    case = CASES[command]
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_prefix_gives_records_or_a_clean_error(command: str, cases: dict[str, Case]) -> None:
+    case = cases[command]
     for end in range(len(case.sample) + 1):
         check_outcome(case, case.sample[:end])
 
 
-@pytest.mark.parametrize("command", sorted(CASES))
-def test_mutated_bytes_give_records_or_a_clean_error(command: str) -> None:
-    case = CASES[command]
+@pytest.mark.parametrize("command", COMMANDS)
+def test_mutated_bytes_give_records_or_a_clean_error(command: str, cases: dict[str, Case]) -> None:
+    case = cases[command]
     rng = random.Random(20261123)
     alphabet = b"@+\n\r\t :/ACGTN!I#\x00\xff"
     for _ in range(150):
@@ -72,3 +119,12 @@ def test_mutated_bytes_give_records_or_a_clean_error(command: str) -> None:
             else:
                 data.insert(position, rng.choice(alphabet))
         check_outcome(case, bytes(data))
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_the_unmutated_sample_is_accepted(command: str, cases: dict[str, Case]) -> None:
+    """Otherwise the fuzz tests above would only ever exercise the error path."""
+    status, output = invoke(cases[command], cases[command].sample)
+    assert status == 0, output
+    if command in ("fastq-scrub-names", "sam-scrub-rg", "vcf-scrub-header"):
+        assert "S2301217" not in output and "kimjh" not in output and "M04123" not in output
