@@ -55,6 +55,46 @@ KeepAllele = Callable[[int, bytes, bytes], bool]
 """Issue 11's keep-list: ``keep(reference position, reference allele, read allele)``."""
 
 
+class KeepAlleles:
+    """Issue 11's keep-list for one contig: exact alleles that ``--all`` spares.
+
+    Alleles are keyed as ``vcf_drop_rare.normalised`` leaves them, 0-based:
+    ``(position, REF, ALT)`` with shared bases trimmed, so an insertion is
+    ``(base after its anchor, b"", inserted)`` and a deletion ``(first deleted
+    base, deleted, b"")``. Anything else a read carries at a keep site is not
+    an exact match and is reverted (fail closed). ``kept`` counts spared
+    observations for ``--report``.
+    """
+
+    def __init__(self, alleles: set[tuple[int, bytes, bytes]]) -> None:
+        self.alleles = alleles
+        self.mnp_lengths = sorted({len(ref) for _, ref, alt in alleles if len(ref) == len(alt) > 1})
+        self.kept = 0
+
+    def __call__(self, position: int, reference_allele: bytes, read_allele: bytes) -> bool:
+        """Whether a read's allele is on the list (an insertion comes with its anchor's position)."""
+        if not reference_allele:
+            position += 1
+        if (position, reference_allele, read_allele) in self.alleles:
+            self.kept += 1
+            return True
+        return False
+
+    def spares_base(self, read: bytearray | bytes, reference: bytes, reference_start: int, offset: int) -> bool:
+        """Whether the mismatch at ``offset`` of an aligned run is a kept SNV or part of a kept MNP
+        the read carries whole."""
+        if (reference_start + offset, reference[offset : offset + 1], bytes(read[offset : offset + 1])) in self.alleles:
+            self.kept += 1
+            return True
+        for length in self.mnp_lengths:
+            for start in range(max(0, offset - length + 1), min(offset, len(read) - length) + 1):
+                key = (reference_start + start, reference[start : start + length], bytes(read[start : start + length]))
+                if key in self.alleles:
+                    self.kept += 1
+                    return True
+        return False
+
+
 @dataclass(frozen=True)
 class CigarShape:
     """What the fast path needs of a CIGAR, computed once per distinct string."""
@@ -170,11 +210,18 @@ def _revert_aligned(read: bytearray, reference: bytes, reference_start: int, win
             offset += start
             base = read[offset]
             target = expected[offset - start]
-            if keep is not None and keep(reference_start + offset, bytes((target,)), bytes((base,))):
+            if keep is not None and _spared(keep, read, reference, reference_start, offset, target, base):
                 continue
             read[offset] = target
             changed += 1
     return changed
+
+
+def _spared(keep: KeepAllele, read: bytearray, reference: bytes, reference_start: int, offset: int, target: int, base: int) -> bool:
+    """A keep-list decision for one mismatching base (MNPs need the whole run)."""
+    if isinstance(keep, KeepAlleles):
+        return keep.spares_base(read, reference, reference_start, offset)
+    return keep(reference_start + offset, bytes((target,)), bytes((base,)))
 
 
 def revert_alignment(

@@ -272,6 +272,7 @@ class RegionMasker:
         self.path = path
         self.report = report
         self.shapes = ShapeCache()
+        self.drop_unknown_contigs = False
 
     def find_bad_record(self, lines: list[bytes], first_line: int) -> InputError:
         """The error for the first line the block-wide expression could not read."""
@@ -317,6 +318,11 @@ class RegionMasker:
         cigars = field_values(block, columns, 5)
         mate_contigs = field_values(block, columns, 6)
         self.check_declared(contigs, lines, first_line)
+        if self.reference is not None and (on_reference := self.on_reference(contigs, first_line)) is not None:
+            self.report.add("reads_in", len(lines) - int(on_reference.sum()))
+            self.report.add("reads_dropped_unknown_contig", len(lines) - int(on_reference.sum()))
+            kept = [line for line, keep in zip(lines, on_reference.tolist(), strict=True) if keep]
+            return self.process(kept, first_line) if kept else []
         lead, extent = self.cigar_extents(cigars, first_line)
         positions -= 1
         unmapped = (flags & 4) != 0
@@ -346,6 +352,20 @@ class RegionMasker:
         if unknown:
             index = int(np.flatnonzero(np.isin(contigs, list(unknown)))[0])
             raise InputError("record on a contig the header does not declare (@SQ)", self.path, first_line + index)
+
+    def on_reference(self, contigs: np.ndarray, first_line: int) -> np.ndarray | None:
+        """Issue 11: a read on a contig the reference lacks is an error, or with
+        --drop-unknown-contigs dropped; returns which reads to keep (None: all)."""
+        assert self.reference is not None
+        known = self.reference.contigs.to_other
+        unknown = {contig for contig in distinct(contigs) if contig != b"*" and contig.decode("ascii", errors="replace") not in known}
+        if not unknown:
+            return None
+        outside = np.isin(contigs, list(unknown))
+        if not self.drop_unknown_contigs:
+            message = "read on a contig the reference lacks (--drop-unknown-contigs drops such reads)"
+            raise InputError(message, self.path, first_line + int(np.flatnonzero(outside)[0]))
+        return ~outside
 
     def cigar_extents(self, cigars: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
         """Per read: bases clipped before POS, and the end of its footprint relative to POS."""
@@ -535,6 +555,7 @@ def mask_regions(
     drop: bool,
     path: str,
     report: Report,
+    drop_unknown_contigs: bool = False,
 ) -> Iterator[bytes]:
     """Yield SAM text: the header with one ``@PG`` line, then the masked reads."""
     blocks = iter(source)
@@ -552,6 +573,7 @@ def mask_regions(
     report.notes["md_nm"] = "recomputed" if reference else "removed from masked reads"
     yield b"\n".join([*header, program_line(header)]) + b"\n"
     masker = RegionMasker(regions, {name.encode() for name in contigs}, reference, drop, path, report)
+    masker.drop_unknown_contigs = drop_unknown_contigs
     for first_line, lines in chain(pending, blocks):
         kept = masker.process(lines, first_line)
         if kept:
@@ -580,6 +602,9 @@ def main(
         typer.Option("-r", "--reference", metavar="FASTA", help="Reference FASTA (indexed) to recompute MD and NM of masked reads."),
     ] = None,
     drop: Annotated[bool, typer.Option("--drop", help="Remove reads (and their mates) touching a region instead of masking.")] = False,
+    drop_unknown_contigs: Annotated[
+        bool, typer.Option("--drop-unknown-contigs", help="With -r: drop (and count) reads on contigs the reference lacks; default: fail.")
+    ] = False,
     output_fmt: Annotated[
         str, typer.Option("-O", "--output-fmt", metavar="FORMAT", callback=output_format, help="sam (default) or bam.")
     ] = "sam",
@@ -593,7 +618,7 @@ def main(
         stream: Any = open_alignment_text(input, reference)
         sink = AlignmentOutput(output, output_fmt, reference)
         try:
-            for chunk in mask_regions(line_blocks(stream, input), request, reference, drop, input, report):
+            for chunk in mask_regions(line_blocks(stream, input), request, reference, drop, input, report, drop_unknown_contigs):
                 sink.write(chunk)
             sink.close()
         except BaseException:

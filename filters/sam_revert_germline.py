@@ -5,7 +5,9 @@ replaced with reference sequences or removed if it was challenging to
 pseudonymize while ensuring data integrity". Every read base at a germline site
 listed in a VCF becomes the reference base; germline indels are reverted by
 rewriting SEQ, QUAL and CIGAR; somatic variants (not listed) stay. ``--all``
-reverts every difference from the reference (BAMboozle's behaviour).
+reverts every difference from the reference (BAMboozle's behaviour);
+``--all --keep`` (issue 11, tumour-only samples) spares the listed somatic
+alleles, screened against a population resource with vcf-drop-rare's join.
 DESIGN.md, *sam-revert-germline*; the per-read rules are in ``filters/revert.py``.
 
 Records are handled a 4 MiB block at a time and most are never parsed beyond
@@ -33,6 +35,7 @@ from filters.report import InputError, Report, UsageError
 from filters.revert import (
     CLIP_MARGIN,
     CigarShape,
+    KeepAlleles,
     Window,
     format_cigar,
     md_and_nm,
@@ -41,6 +44,7 @@ from filters.revert import (
     rewrite_mate_cigar,
 )
 from filters.streams import AlignmentOutput, line_blocks, open_alignment_text, open_input
+from filters.vcf_drop_rare import SEQUENCE_ALLELE, TOLERANCE, PopulationJoin, UnsortedInput, normalised
 
 COMMAND = "sam-revert-germline"
 app = make_app()
@@ -68,6 +72,9 @@ MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
 REMOVED = b"\0removed"
 SYMBOLIC_REFERENCE_BLOCK = frozenset((b"<*>", b"<NON_REF>", b"<X>", b"."))
+GERMLINE_AF = 0.001
+"""Default ``--germline-af``: a keep allele seen in the population at 0.1% or more
+is treated as germline. See the man page, TUMOUR-ONLY SAMPLES, for why."""
 
 
 # --- the reference -----------------------------------------------------------
@@ -286,6 +293,131 @@ def build_site_table(blocks: dict[str, dict[str, list[np.ndarray]]], vcf_to_inpu
     return table
 
 
+# --- the keep list (issue 11, tumour-only samples) ----------------------------------
+
+
+class KeepList:
+    """The somatic alleles ``--all --keep`` spares, per keep-list contig, screened
+    against a population resource; built before any record is written."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.contigs: dict[str, int | None] = {}
+        self.alleles: dict[str, set[tuple[int, bytes, bytes]]] = {}
+        self.by_input: dict[str, KeepAlleles] = {}
+        self.spans = SiteTable()
+
+    def use_for_input(self, input_contigs: dict[str, int | None], report: Report) -> None:
+        """Map the keep list's contigs to the input's (same genome, or stop) and index the spans."""
+        contig_map = ContigMap(input_contigs, self.contigs, "keep list", self.path)
+        report.notes["contigs_renamed_for_keep_list"] = contig_map.report_note()
+        for input_name, keep_name in contig_map.to_other.items():
+            alleles = self.alleles.get(keep_name)
+            if not alleles:
+                continue
+            self.by_input[input_name] = KeepAlleles(alleles)
+            starts = np.array([position - 1 for position, _, _ in alleles], dtype=np.int64)
+            ends = np.array([position + len(ref) + 1 for position, ref, _ in alleles], dtype=np.int64)
+            self.spans.add_contig(input_name, starts, ends)
+
+    def kept_observations(self) -> int:
+        return sum(keeper.kept for keeper in self.by_input.values())
+
+
+def read_keep_list(path: str, reference: Reference, report: Report) -> tuple[KeepList, list[tuple[str, int, bytes, bytes, int]]]:
+    """Every sequence ALT of the keep VCF, checked against the reference.
+
+    A record whose REF is not the reference's bases there is an error naming
+    its line: it cannot be matched, and skipping it silently would revert the
+    somatic allele the user meant to keep, or worse hide a wrong build.
+    Returns the list and the alleles in file order (CHROM, POS, REF, ALT, line) for screening.
+    """
+    keep = KeepList(path)
+    listed: list[tuple[str, int, bytes, bytes, int]] = []
+    records: list[tuple[str, int, bytes, bytes, int]] = []
+    with open_input(path) as stream:
+        for first_line, lines in line_blocks(stream, path):
+            for index, line in enumerate(lines):
+                if not line:
+                    continue
+                if line.startswith(b"#"):
+                    for name, length in VCF_CONTIG.findall(line):
+                        keep.contigs[name.decode(errors="replace")] = int(length) if length else None
+                    continue
+                match = VCF_RECORD.match(line)
+                if match is None:
+                    raise InputError("not a VCF record (need CHROM, POS, ID, REF, ALT)", path, first_line + index)
+                chrom, pos, ref, alt = match.groups()
+                records.append((chrom.decode(errors="replace"), int(pos), ref.upper(), alt.upper(), first_line + index))
+    if not records:
+        raise InputError("no keep records: --all --keep needs the somatic alleles to keep", path)
+    for chrom, *_ in records:
+        keep.contigs.setdefault(chrom, None)
+    to_reference = ContigMap(keep.contigs, reference.lengths, "reference", reference.path, require_overlap=False)
+    if not to_reference.to_other:
+        raise InputError("no contig of the keep list matches a contig of the reference: another genome build?", path)
+    report.notes["contigs_renamed_keep_list_to_reference"] = to_reference.report_note()
+    for chrom, pos, ref, alt, line_number in records:
+        reference_name = to_reference.get(chrom)
+        if reference_name is None:
+            raise InputError(f"keep record on contig {chrom}, which the reference lacks", path, line_number)
+        if reference.fetch(reference_name, pos - 1, pos - 1 + len(ref)) != ref:
+            raise InputError("keep record's REF differs from the reference: another build, or not normalised", path, line_number)
+        for allele in alt.split(b","):
+            if SEQUENCE_ALLELE.fullmatch(allele) is None:
+                report.add("keep_alleles_symbolic_ignored")
+                continue
+            listed.append((chrom, pos, ref, allele, line_number))
+    report.notes["keep_records"] = len(records)
+    return keep, listed
+
+
+def screen_keep_list(
+    keep: KeepList,
+    listed: list[tuple[str, int, bytes, bytes, int]],
+    population: str | None,
+    af_key: str,
+    germline_af: float,
+    report: Report,
+) -> None:
+    """Keep the listed alleles, except those the population resource shows at
+    ``germline_af`` or more: a tumour-only caller's somatic list holds germline
+    variants, and those are reverted. The join is vcf-drop-rare's (issue 3)."""
+    frequencies = np.full(len(listed), np.nan)
+    if population is not None:
+        join = PopulationJoin(population, af_key, keep.contigs)
+        try:
+            start = 0
+            while start < len(listed):
+                chrom = listed[start][0]
+                stop = start
+                while stop < len(listed) and listed[stop][0] == chrom:
+                    stop += 1
+                batch = listed[start:stop]
+                try:
+                    frequencies[start:stop] = join.allele_frequencies(
+                        chrom, [item[1] for item in batch], [item[2].decode() for item in batch], [item[3].decode() for item in batch]
+                    )
+                except UnsortedInput as error:
+                    raise InputError(f"{error}", keep.path, batch[error.index][4]) from None
+                start = stop
+            report.notes["contigs_renamed_keep_list_to_population"] = join.contig_map.report_note()
+        finally:
+            join.close()
+    screened = frequencies >= germline_af - TOLERANCE
+    for (chrom, pos, ref, alt, _), germline in zip(listed, screened.tolist(), strict=True):
+        if germline:
+            continue
+        position, trimmed_ref, trimmed_alt = normalised(pos, ref.decode(), alt.decode())
+        keep.alleles.setdefault(chrom, set()).add((position - 1, trimmed_ref.encode(), trimmed_alt.encode()))
+    report.notes["keep_alleles_listed"] = len(listed)
+    report.notes["keep_alleles_screened_out_as_germline"] = int(screened.sum())
+    report.notes["keep_alleles_kept"] = len(listed) - int(screened.sum())
+    if population is not None:
+        report.notes["keep_alleles_not_in_population"] = int(np.isnan(frequencies).sum())
+    report.notes["germline_af"] = germline_af
+
+
 # --- the SAM stream ------------------------------------------------------------
 
 
@@ -386,7 +518,12 @@ class Reverter:
         report: Report,
         keep_unmapped: bool,
         revert_all: bool,
+        keep: KeepList | None = None,
+        drop_unknown_contigs: bool = False,
     ) -> None:
+        self.keep = keep
+        self.drop_unknown_contigs = drop_unknown_contigs
+        self.known_contigs: set[bytes] = set()
         self.reference = reference
         self.sites = sites
         self.revert_all = revert_all
@@ -427,8 +564,9 @@ class Reverter:
             for input_name in vcf_map.to_other:
                 if input_name not in self.to_reference:
                     raise InputError(f"contig {input_name} has germline sites but is not in the reference", self.reference.path)
-        elif missing := [name for name in input_contigs if name not in self.to_reference]:
-            raise InputError(f"contig {missing[0]} is not in the reference: --all cannot check its reads", self.reference.path)
+        if self.keep is not None:
+            self.keep.use_for_input(input_contigs, self.report)
+        self.known_contigs = {name.encode() for name in self.to_reference}
         return vcf_to_input
 
     @staticmethod
@@ -487,6 +625,12 @@ class Reverter:
         unmapped = (flags & 4) != 0
         selected: set[int] = set()
         touched: set[int] = set()
+        if unknown := set(names) - self.known_contigs - {b"*"}:
+            unknown_rows = [i for i, name in enumerate(names) if name in unknown]
+            if not self.drop_unknown_contigs:
+                message = "read on a contig the reference lacks (--drop-unknown-contigs drops such reads)"
+                raise InputError(message, self.path, first_line + unknown_rows[0])
+            selected.update(unknown_rows)
         if not self.keep_unmapped:
             selected.update(np.flatnonzero(unmapped).tolist())
             if b"*" in cigars:  # CIGAR '*' on a mapped record: htslib reads it as unmapped
@@ -515,6 +659,9 @@ class Reverter:
         ``touched``: the record's span may touch a window (False: only its tags need work).
         """
         fields = line.split(b"\t")
+        if self.drop_unknown_contigs and len(fields) > 2 and fields[2] != b"*" and fields[2] not in self.known_contigs:
+            self.report.add("reads_dropped_unknown_contig")  # only reached with --drop-unknown-contigs
+            return None
         if len(fields) < 11:
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, line_number)
         flag = int(fields[1])
@@ -556,7 +703,13 @@ class Reverter:
         if len(reference) < shape.reference_length:
             self.report.add("reads_past_contig_end")
             reference += b"N" * (shape.reference_length - len(reference))  # no reference there: reverted to N
-        return self._revert(fields, kept_tags, shape, position, reference, windows, bool(sa_windows))
+        return self._revert(fields, kept_tags, shape, position, reference, windows, bool(sa_windows), name)
+
+    def _keep_for(self, name: str, start: int, end: int) -> KeepAlleles | None:
+        """The keep-list of this contig when a keep allele lies under the read (else the fast path)."""
+        if self.keep is None or name not in self.keep.by_input or not self.keep.spans.windows(name, start, end):
+            return None
+        return self.keep.by_input[name]
 
     def _revert(
         self,
@@ -567,13 +720,23 @@ class Reverter:
         reference: bytes,
         windows: list[Window],
         mask_clips: bool,
+        name: str = "",
     ) -> bytes | None:
         if self.revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip:
             sequence = fields[9]
             if sequence == b"*" or sequence.upper() == reference:
                 return _join(fields, [tag for tag in tags if tag[:2] in KEPT_TAGS or tag[:2] in (b"MD", b"NM", b"MC")])
+        keep = self._keep_for(name, position, position + shape.reference_length)
         result = revert_alignment(
-            position, shape.operations, fields[9], fields[10], reference, position, windows, True if mask_clips or self.revert_all else None
+            position,
+            shape.operations,
+            fields[9],
+            fields[10],
+            reference,
+            position,
+            windows,
+            True if mask_clips or self.revert_all else None,
+            keep,
         )
         if result is None:
             self.report.add("reads_removed_no_aligned_base")
@@ -718,6 +881,22 @@ def main(
         typer.Option("-v", "--variants", metavar="VCF", help="Germline sites (VCF: SNVs, MNPs, indels), e.g. the normal's calls."),
     ] = None,
     revert_all: Annotated[bool, typer.Option("--all", help="Revert every mismatch and indel against the reference (no VCF).")] = False,
+    keep_path: Annotated[
+        Optional[str],
+        typer.Option("--keep", metavar="VCF", help="With --all: somatic alleles to keep (exact CHROM, POS, REF, ALT after normalisation)."),
+    ] = None,
+    population: Annotated[
+        Optional[str],
+        typer.Option("--population", metavar="VCF", help="Population VCF (bgzipped, tabix-indexed) to screen --keep for germline alleles."),
+    ] = None,
+    af_key: Annotated[str, typer.Option("--af-key", metavar="KEY", help="INFO key of the population frequency (default AF).")] = "AF",
+    germline_af: Annotated[
+        float,
+        typer.Option("--germline-af", metavar="AF", help="Population AF from which a keep allele is germline, reverted (default 0.001)."),
+    ] = GERMLINE_AF,
+    drop_unknown_contigs: Annotated[
+        bool, typer.Option("--drop-unknown-contigs", help="Drop (and count) reads on contigs the reference lacks instead of failing.")
+    ] = False,
     keep_unmapped: Annotated[
         bool, typer.Option("--keep-unmapped", help="Keep the sequence of unmapped reads (default: masked to N).")
     ] = False,
@@ -735,15 +914,25 @@ def main(
             raise UsageError("give exactly one of -v/--variants and --all")
         if output_format not in ("sam", "bam", "cram"):
             raise UsageError("--output-fmt must be sam, bam or cram")
+        if keep_path is not None and not revert_all:
+            raise UsageError("--keep needs --all (it lists the alleles --all spares)")
+        if population is not None and keep_path is None:
+            raise UsageError("--population screens --keep: give --keep")
+        if not 0.0 <= germline_af <= 1.0:
+            raise UsageError("--germline-af must be between 0 and 1")
         reference = Reference(reference_path)
+        keep = None
+        if keep_path is not None:
+            keep, listed = read_keep_list(keep_path, reference, report)
+            screen_keep_list(keep, listed, population, af_key, germline_af, report)
         site_blocks = vcf_contigs = None
         if variants is not None:
             site_blocks, vcf_contigs = read_sites(variants, reference, report)
             if not site_blocks:
                 raise InputError("no variant records: nothing to revert (an empty germline list is refused)", variants)
             report.notes["germline_records"] = int(sum(sum(len(a) for a in store["starts"]) for store in site_blocks.values()))
-        report.notes["mode"] = "all" if revert_all else "germline"
-        reverter = Reverter(reference, None, input, report, keep_unmapped, revert_all)
+        report.notes["mode"] = ("all-keep" if keep is not None else "all") if revert_all else "germline"
+        reverter = Reverter(reference, None, input, report, keep_unmapped, revert_all, keep, drop_unknown_contigs)
         sink = AlignmentOutput(output, output_format, reference_path if output_format == "cram" else None)
         try:
             source = open_alignment_text(input, reference_path)
@@ -756,7 +945,10 @@ def main(
         except BaseException:
             sink.abort()
             raise
-        report.counts["reads_out"] = report.counts["reads_in"] - report.counts["reads_removed_no_aligned_base"]
+        removed = report.counts["reads_removed_no_aligned_base"] + report.counts["reads_dropped_unknown_contig"]
+        report.counts["reads_out"] = report.counts["reads_in"] - removed
+        if keep is not None:
+            report.counts["keep_allele_observations_kept"] = keep.kept_observations()
 
     run(COMMAND, job, Path(report_path) if report_path else None, quiet)
 

@@ -8,7 +8,9 @@ to pipelines measured side by side in the same run (tests/benchlib.py):
 
 - the card's pipe without the filter, ``samtools view -h | samtools view -b``
   (the baseline; the issue allows the filter to add at most 25 %);
-- the same pipe with ``sam-revert-germline -v`` and with ``--all``;
+- the same pipe with ``sam-revert-germline -v``, with ``--all``, and with
+  ``--all --keep`` (issue 11: the simulator's tumour-only keep list, screened
+  with its population resource);
 - BAMboozle 0.5.0 (``--p 1``), which reverts every difference, from a separate
   virtualenv (bench only, never a dependency): ``--bamboozle PATH`` or
   ``$BAMBOOZLE``; skipped with a note when absent;
@@ -83,6 +85,7 @@ def main() -> None:
     options.workdir.mkdir(exist_ok=True)
     data = simulated(options.workdir, pairs, contig_length)
     bam, ref, germline = data / "tumour.bam", data / "ref.fa", data / "germline.vcf.gz"
+    keep = f"--keep {data / 'germline_as_somatic.vcf.gz'} --population {data / 'population.vcf.gz'}"
     sam = options.workdir / f"tumour_{pairs}.sam"
     if not sam.exists():
         subprocess.run(f"samtools view -h {bam} > {sam}", shell=True, check=True)
@@ -92,8 +95,12 @@ def main() -> None:
         "samtools view -h | samtools view -b": f"samtools view -h {bam} | samtools view -b -o {out} -",
         "same pipe + sam-revert-germline -v": f"samtools view -h {bam} | {COMMAND} -q -r {ref} -v {germline} | samtools view -b -o {out} -",
         "same pipe + sam-revert-germline --all": f"samtools view -h {bam} | {COMMAND} -q -r {ref} --all | samtools view -b -o {out} -",
+        "same pipe + sam-revert-germline --all --keep": (
+            f"samtools view -h {bam} | {COMMAND} -q -r {ref} --all {keep} | samtools view -b -o {out} -"
+        ),
         "sam-revert-germline -v, SAM to SAM": f"{COMMAND} -q -r {ref} -v {germline} {sam} > /dev/null",
         "sam-revert-germline --all, SAM to SAM": f"{COMMAND} -q -r {ref} --all {sam} > /dev/null",
+        "sam-revert-germline --all --keep, SAM to SAM": f"{COMMAND} -q -r {ref} --all {keep} {sam} > /dev/null",
     }
     if options.bamboozle:
         bamboozle_out = options.workdir / "bamboozle.bam"
@@ -103,7 +110,12 @@ def main() -> None:
     print(table(f"sam-revert-germline, {options.scale}", medians, "samtools view -h | samtools view -b", records, megabytes))
     if options.bamboozle:
         bamboozle = medians["BAMboozle 0.5.0 --p 1"]
-        for name in ("same pipe + sam-revert-germline -v", "same pipe + sam-revert-germline --all", "sam-revert-germline -v, SAM to SAM"):
+        for name in (
+            "same pipe + sam-revert-germline -v",
+            "same pipe + sam-revert-germline --all",
+            "same pipe + sam-revert-germline --all --keep",
+            "sam-revert-germline -v, SAM to SAM",
+        ):
             print(f"throughput vs BAMboozle: {name}: {bamboozle / medians[name]:.2f}x")
     else:
         print("BAMboozle not found: pip install bamboozle==0.5.0 into a separate venv and pass --bamboozle PATH")
