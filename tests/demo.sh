@@ -75,6 +75,22 @@ else
     echo "(sam-scrub-rg not implemented yet: BAM step skipped)"
 fi
 
+say "3b. Tumour-only: revert every difference except the listed somatic alleles (screened against the population)"
+if built sam-revert-germline; then
+    samtools view -h --no-PG "$in/tumour.bam" \
+        | sam-revert-germline -q -r "$in/ref.fa" --all --keep "$in/germline_as_somatic.vcf.gz" \
+            --population "$in/population.vcf.gz" --af-key AF_eas --report "$out/tumour-only.revert.json" \
+        | samtools view -b --no-PG -o demo-out/tumour-only.bam
+    samtools index demo-out/tumour-only.bam
+    calls=$(bcftools mpileup -Ou -f "$in/ref.fa" -a AD demo-out/tumour-only.bam 2>/dev/null \
+        | bcftools call -mv -P 0.1 -Ov 2>/dev/null | grep -v '^#' | cut -f1,2 | sort -u)
+    somatic=$(bcftools query -f '%CHROM\t%POS\n' "$in/somatic.vcf.gz" | sort -u)
+    echo "keep list: $(bcftools view -H "$in/germline_as_somatic.vcf.gz" | wc -l) alleles listed as somatic, 5 of them really germline"
+    echo "variant sites called afterwards: $(grep -c . <<<"$calls" || true), of them true somatic: $(comm -12 <(echo "$calls") <(echo "$somatic") | grep -c . || true)"
+    "$py" -c "import json,sys; r=json.load(open(sys.argv[1])); print('report:', ', '.join(f'{k} {v}' for k, v in r.items() if k.startswith('keep_alleles')))" "$out/tumour-only.revert.json"
+    echo "(a germline allele listed as somatic and absent from the population resource cannot be screened out: see TUMOUR-ONLY SAMPLES in man sam-revert-germline)"
+fi
+
 say "4. VCF: header allowlist, sample pseudonyms, rare variants dropped"
 if built vcf-scrub-header; then
     drop=(cat)
