@@ -161,6 +161,10 @@ def _chain_rest(number: int, rest: list[bytes], blocks: Blocks) -> Blocks:
     yield from blocks
 
 
+# A record line with an empty CHROM or a POS that is not digits.
+BAD_CHROM_OR_POS = re.compile(rb"\n(?:\t|[^\t\n]+\t(?![0-9]+\t))")
+
+
 def check_records(
     lines: list[bytes], first_line: int, path: str, column_count: int, fields: list[list[bytes]] | None = None
 ) -> None:
@@ -178,6 +182,8 @@ def check_records(
                 message = f"record has {found} columns, the header has {column_count}"
                 raise InputError(message, path, first_line + index)
     if fields is None:
+        if BAD_CHROM_OR_POS.search(b"\n" + b"\n".join(lines)) is None:
+            return
         fields = list(map(bytes.split, lines, repeat(b"\t"), repeat(2)))
     chroms, positions = list(map(itemgetter(0), fields)), list(map(itemgetter(1), fields))
     if b"".join(positions).isdigit() and b"" not in positions and b"" not in chroms:
