@@ -26,7 +26,7 @@ from filters.report import (
     Report,
     UsageError,
 )
-from filters.streams import is_disk_full
+from filters.streams import enlarge_pipe, is_disk_full, keep_freed_chunks_in_the_heap
 
 
 def make_app() -> typer.Typer:
@@ -96,6 +96,9 @@ def run(command: str, job: Callable[[Report], None], report_path: Path | None = 
     tool killed by SIGPIPE would.
     """
     report = Report(command)
+    keep_freed_chunks_in_the_heap()
+    enlarge_pipe(0)
+    enlarge_pipe(1)
     try:
         job(report)
         sys.stdout.flush()

@@ -24,19 +24,12 @@ decoder upstream and the encoder downstream never wait for this process's CPU.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import fcntl
-import os
-import queue
 import re
-import stat
-import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from enum import Enum
 from pathlib import Path
-from typing import IO, Annotated, Optional
+from typing import Annotated, Optional
 
 import typer
 
@@ -55,7 +48,15 @@ from filters.cli import (
 )
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report, UsageError
-from filters.streams import DECOMPRESSION_ERRORS, AlignmentOutput, open_alignment_text
+from filters.streams import (
+    DECOMPRESSION_ERRORS,
+    AlignmentOutput,
+    BackgroundWriter,
+    background_reads,
+    enlarge_pipe,
+    keep_freed_chunks_in_the_heap,
+    open_alignment_text,
+)
 
 COMMAND = "sam-scrub-rg"
 DEFAULT_PLATFORM_UNIT = "NGS"
@@ -78,9 +79,6 @@ PROGRAM_ID = re.compile(rb"\tID:([^\t]+)")
 RG_TAG = re.compile(rb"\tRG:Z:([^\t\n]*)")
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
-PIPE_SIZE = 1 << 20
-M_TRIM_THRESHOLD = -1  # mallopt parameters (glibc malloc.h)
-M_MMAP_THRESHOLD = -3
 FEW_READ_GROUPS = 16  # up to this many, one bytes.replace per read group beats a regex callback
 UNNAMED = (b"*", b"")  # QNAME unavailable: nothing to hide, nothing to join on
 
@@ -98,94 +96,6 @@ class OutputFormat(str, Enum):
 
 
 # --- input and output ---------------------------------------------------------
-
-
-def background_reads(stream: IO[bytes], size: int = CHUNK_SIZE, depth: int = 4) -> Iterator[bytes]:
-    """``stream.read(size)`` results, read ahead on another thread.
-
-    The pipe from the decoder holds 64 KiB; reading ahead keeps the decoder
-    busy while this process works on a chunk. Errors surface in order.
-    """
-    results: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
-
-    def pump() -> None:
-        try:
-            while block := stream.read(size):
-                results.put(block)
-            results.put(b"")
-        except BaseException as error:  # noqa: BLE001 - handed to the reading thread
-            results.put(error)
-
-    threading.Thread(target=pump, daemon=True).start()
-    while True:
-        item = results.get()
-        if isinstance(item, BaseException):
-            raise item
-        if not item:
-            return
-        yield item
-
-
-class BackgroundWriter:
-    """Writes chunks on another thread, so the encoder downstream never waits
-    for this process's CPU (a write to a pipe returns only when the reader has
-    taken all but 64 KiB of it)."""
-
-    def __init__(self, sink: AlignmentOutput, depth: int = 4) -> None:
-        self.sink = sink
-        self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
-        self.error: BaseException | None = None
-        self.aborted = False
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
-
-    def _drain(self) -> None:
-        while (chunk := self.chunks.get()) is not None:
-            if self.error is None and not self.aborted:
-                try:
-                    self.sink.write(chunk)
-                except BaseException as error:  # noqa: BLE001 - raised again by write/close
-                    self.error = error
-
-    def write(self, chunk: bytes) -> None:
-        if self.error is not None:
-            raise self.error
-        self.chunks.put(chunk)
-
-    def close(self) -> None:
-        """Wait until every chunk is written; raise what the writing raised."""
-        self.chunks.put(None)
-        self.thread.join()
-        if self.error is not None:
-            raise self.error
-
-    def abort(self) -> None:
-        self.aborted = True
-        with contextlib.suppress(queue.Full):
-            while not self.chunks.empty():
-                self.chunks.get_nowait()
-            self.chunks.put_nowait(None)
-
-
-def keep_freed_chunks_in_the_heap() -> None:
-    """Best effort, glibc only: serve 1 MiB buffers from the heap, not fresh mmaps.
-
-    Every replace makes a new 1 MiB bytes object; by default glibc maps each
-    one afresh and the kernel zero-fills its pages, which measured costs more
-    than the replaces themselves (a block copy took 6x longer). Memory stays
-    bounded by the few chunks alive at once.
-    """
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_MMAP_THRESHOLD, 64 << 20)
-        libc.mallopt(M_TRIM_THRESHOLD, 256 << 20)
-
-
-def enlarge_pipe(descriptor: int) -> None:
-    """Best effort: a 1 MiB pipe buffer means fewer, larger reads and writes."""
-    with contextlib.suppress(OSError, AttributeError, ValueError):
-        if stat.S_ISFIFO(os.fstat(descriptor).st_mode):
-            fcntl.fcntl(descriptor, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
 
 
 def whole_line_chunks(blocks: Iterable[bytes], path: str) -> Iterator[tuple[int, int, bytes]]:
