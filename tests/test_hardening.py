@@ -52,6 +52,8 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
     pysam.faidx(str(folder / "ref.fa"))
     (folder / "germline.vcf").write_bytes(GERMLINE_VCF)
     pysam.tabix_index(str(folder / "germline.vcf"), preset="vcf", force=True)
+    (folder / "regions.bed").write_bytes(b"chr1\t6\t10\tSTR_test\n")
+    regions = str(folder / "regions.bed")
     germline = str(folder / "germline.vcf.gz")
     reference = str(folder / "ref.fa")
     return {
@@ -64,6 +66,8 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
         "sam-revert-germline": Case("filters.sam_revert_germline", ("-q", "-r", reference, "-v", germline), SAM),
         "vcf-scrub-header": Case("filters.vcf_scrub_header", ("-q",), VCF),
         "vcf-drop-rare": Case("filters.vcf_drop_rare", ("-q", "--af-key", "AF"), VCF),
+        "vcf-drop-regions": Case("filters.vcf_drop_regions", ("-q", "--bed", regions, "--flank", "2"), VCF),
+        "sam-mask-regions": Case("filters.sam_mask_regions", ("-q", "--bed", regions, "--flank", "2", "-r", reference), SAM),
         "vcf-drop-rare --population": Case("filters.vcf_drop_rare", ("-q", "--population", germline, "--af-key", "AF"), VCF),
     }
 
@@ -75,6 +79,8 @@ COMMANDS = [
     "vcf-scrub-header",
     "vcf-drop-rare",
     "vcf-drop-rare --population",
+    "vcf-drop-regions",
+    "sam-mask-regions",
 ]
 
 
