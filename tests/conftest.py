@@ -29,3 +29,12 @@ def corpus() -> Path:
 def run_command(command: str, *args: str, input: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run a command from bin/ as a user would, capturing everything."""
     return subprocess.run([str(BIN / command), *args], input=input, capture_output=True, cwd=cwd, timeout=300)
+
+
+def simulated_set(tmp_path_factory: pytest.TempPathFactory, pairs: int) -> Path:
+    """A small simulated tumour/normal set (tests/simulate.py, seed 1) in a fresh folder."""
+    from tests.simulate import simulate
+
+    out = tmp_path_factory.mktemp("simulated")
+    simulate(out, pairs=pairs)
+    return out

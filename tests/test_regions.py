@@ -5,8 +5,6 @@ from __future__ import annotations
 import gzip
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +26,7 @@ from filters.regions import (
     read_bed,
 )
 from filters.report import InputError, UsageError
+from tests.conftest import simulated_set
 
 ROOT = Path(__file__).resolve().parents[1]
 GRCH38 = build_contig_lengths("GRCh38")
@@ -300,13 +299,7 @@ def test_package_data_lists_presets() -> None:
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (ROOT / "tests" / "simulate.py").exists():
-        pytest.skip("tests/simulate.py not present")
-    out = tmp_path_factory.mktemp("simulated")
-    subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--pairs", "300"], check=True, capture_output=True
-    )
-    return out
+    return simulated_set(tmp_path_factory, pairs=300)
 
 
 @settings(max_examples=150, deadline=None)

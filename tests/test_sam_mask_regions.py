@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from filters.regions import build_contig_lengths, merged, preset_path, read_bed
 from filters.sam_mask_regions import cigar_shape, mask_bases, mismatch_tags, reveals_length, tag_value, without_tags
-from tests.conftest import run_command
+from tests.conftest import run_command, simulated_set
 
 ROOT = Path(__file__).resolve().parents[1]
 GRCH38 = build_contig_lengths("GRCh38")
@@ -102,13 +101,7 @@ def test_masking_is_exactly_the_bases_inside(position: int, length: int, windows
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (ROOT / "tests" / "simulate.py").exists():
-        pytest.skip("tests/simulate.py not present")
-    out = tmp_path_factory.mktemp("simulated")
-    subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--pairs", "1500"], check=True, capture_output=True
-    )
-    return out
+    return simulated_set(tmp_path_factory, pairs=1500)
 
 
 @pytest.fixture(scope="module")

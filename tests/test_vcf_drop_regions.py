@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import random
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 from filters.regions import RegionRequest, build_contig_lengths, preset_path, read_bed
 from filters.report import InputError, Report
 from filters.vcf_drop_regions import drop_regions
-from tests.conftest import run_command
+from tests.conftest import run_command, simulated_set
 
 ROOT = Path(__file__).resolve().parents[1]
 GRCH38 = build_contig_lengths("GRCh38")
@@ -121,13 +120,7 @@ def test_kept_records_are_exactly_the_non_overlapping_ones(
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (ROOT / "tests" / "simulate.py").exists():
-        pytest.skip("tests/simulate.py not present")
-    out = tmp_path_factory.mktemp("simulated")
-    subprocess.run(
-        [sys.executable, str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--pairs", "300"], check=True, capture_output=True
-    )
-    return out
+    return simulated_set(tmp_path_factory, pairs=300)
 
 
 def test_simulated_germline_calls_in_repeats_dropped(simulated: Path, tmp_path: Path) -> None:
