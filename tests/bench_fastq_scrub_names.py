@@ -2,39 +2,26 @@
 
     python tests/bench_fastq_scrub_names.py [--scale small|full] [--runs N]
 
-``full`` renames 2M Illumina-named records (the issue's size); ``small`` 200k.
+``full`` renames 2M Illumina-named 150 bp records (the issue's size): R1 of the
+simulated tumour (tests/simulate.py, 100k pairs) tiled 20 times by
+tests/scale_up.py; ``small`` tiles it twice (200k records).
 Figures are ratios to pipelines measured side by side in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
-import random
 import shutil
 import subprocess
 from pathlib import Path
 
 from tests.benchlib import measure, table
+from tests.scale_up import base_set, scale_up
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ROOT / "bin" / "fastq-scrub-names"
-SIZES = {"small": 200_000, "full": 2_000_000}
-
-
-def write_fastq(path: Path, records: int, seed: int = 7) -> None:
-    """Deterministic 150 bp Casava-named records, written a block at a time."""
-    rng = random.Random(seed)
-    sequences = ["".join(rng.choice("ACGT") for _ in range(150)) for _ in range(64)]
-    qualities = ["".join(rng.choice("#-7<AFJ") for _ in range(150)) for _ in range(64)]
-    with path.open("w") as out:
-        for start in range(0, records, 10_000):
-            out.write(
-                "".join(
-                    f"@M04123:123:000000000-ABCDE:1:{1101 + i // 50_000}:{i % 30_000}:{i % 977} 1:N:0:ATCACGAT+GTACTGCA\n"
-                    f"{sequences[i % 64]}\n+\n{qualities[i % 64]}\n"
-                    for i in range(start, min(start + 10_000, records))
-                )
-            )
+COPIES = {"small": 2, "full": 20}
+"""Copies of the simulated R1 (100k records)."""
 
 
 def peak_rss_kib(command: str) -> int:
@@ -44,15 +31,15 @@ def peak_rss_kib(command: str) -> int:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", choices=sorted(SIZES), default="small")
+    parser.add_argument("--scale", choices=sorted(COPIES), default="small")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench-out")
     options = parser.parse_args()
-    records = SIZES[options.scale]
+    copies = COPIES[options.scale]
     options.workdir.mkdir(exist_ok=True)
-    fastq = options.workdir / f"bench_{records}.fastq"
-    if not fastq.exists():
-        write_fastq(fastq, records)
+    fastq = scale_up(base_set(options.workdir), copies, options.workdir / f"scaled_{copies}", ["fastq"])["fastq"]
+    with fastq.open("rb") as lines:
+        records = sum(1 for _ in lines) // 4
     key = options.workdir / "bench.key"
     key.write_bytes(b"bench key, not a secret, 32 byte")
     key.chmod(0o600)

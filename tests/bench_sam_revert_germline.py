@@ -32,22 +32,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchlib import measure, table  # noqa: E402
+from tests.scale_up import base_set  # noqa: E402
 
 COMMAND = ROOT / "bin" / "sam-revert-germline"
-PYTHON = ROOT / ".venv" / "bin" / "python"
 SCALES = {"small": (100_000, 1_000_000), "full": (2_000_000, 10_000_000)}
 """pairs, chr1 length (chr2 is half of it): about 30x either way."""
-
-
-def simulated(workdir: Path, pairs: int, contig_length: int) -> Path:
-    out = workdir / f"sim_{pairs}"
-    if not (out / "tumour.bam").exists():
-        subprocess.run(
-            [str(PYTHON), str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--seed", "11", "--pairs", str(pairs),
-             "--contig-length", str(contig_length), "--read-length", "150"],
-            check=True,
-        )
-    return out
 
 
 def peak_rss_mib(command: str) -> int:
@@ -83,7 +72,7 @@ def main() -> None:
     options = parser.parse_args()
     pairs, contig_length = SCALES[options.scale]
     options.workdir.mkdir(exist_ok=True)
-    data = simulated(options.workdir, pairs, contig_length)
+    data = base_set(options.workdir, pairs, contig_length)
     bam, ref, germline = data / "tumour.bam", data / "ref.fa", data / "germline.vcf.gz"
     keep = f"--keep {data / 'germline_as_somatic.vcf.gz'} --population {data / 'population.vcf.gz'}"
     sam = options.workdir / f"tumour_{pairs}.sam"
