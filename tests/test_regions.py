@@ -195,6 +195,40 @@ def test_repeat_units_are_where_the_presets_say(build: str) -> None:
         pytest.skip(f"no STR preset has {build} coordinates (presets/PROVENANCE.md)")
 
 
+EXCERPTS = Path(__file__).parent / "data" / "grch38_str_excerpts.tsv"
+UNCACHED = {"SE33", "DYS385a", "DYS458", "DYF387S1-copy2"}
+"""GRCh38 loci the excerpts lack (STRNaming's cache has no sequence for them)."""
+
+
+def test_grch38_str_presets_hold_their_unit_in_reference_excerpts() -> None:
+    """The check above, run everywhere on GRCh38 sequence cut from STRNaming's reference cache.
+
+    Every GRCh38 STR preset interval must lie inside an excerpt (or be one of the
+    four loci the cache lacks) and hold >= 3 tandem copies of its repeat unit there.
+    """
+    excerpts: dict[str, list[tuple[int, str]]] = {}
+    for line in EXCERPTS.read_text().splitlines():
+        if not line.startswith("#"):
+            contig, start, sequence = line.split("\t")
+            excerpts.setdefault(contig, []).append((int(start), sequence))
+    units = motifs()
+    checked = 0
+    for preset in ("codis-str", "forensic-str", "y-str"):
+        for line in preset_path(preset, "GRCh38").read_text().splitlines()[1:]:
+            contig, start, end, name = line.split("\t")
+            first, last = int(start), int(end)
+            covering = [(offset, text) for offset, text in excerpts.get(contig, []) if offset <= first and last <= offset + len(text)]
+            if not covering:
+                assert name in UNCACHED, f"{preset} {name}: no GRCh38 excerpt covers {contig}:{start}-{end}"
+                continue
+            offset, text = covering[0]
+            sequence = text[first - offset : last - offset]
+            unit = units[name]
+            assert unit * 3 in sequence or reverse_complement(unit) * 3 in sequence, f"{preset} {name} {contig}:{start}-{end}"
+            checked += 1
+    assert checked >= 75
+
+
 def test_simulator_repeats_hold_their_unit(simulated: Path) -> None:
     """The same check on the simulator's reference, whose planted STRs are known."""
     import pyfaidx
