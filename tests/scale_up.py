@@ -33,6 +33,8 @@ from tests.simulate import TUMOUR_SAMPLE  # noqa: E402
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 KINDS = ("ref", "bam", "vcf", "fastq", "bed")
+TBI_LIMIT = 1 << 29
+POSITION_LIMIT = 1 << 31
 BATCH = 20_000
 """Lines per write to an encoder child."""
 
@@ -236,8 +238,10 @@ def _text_lines(command: list[str]) -> Iterator[str]:
 
 def scale_up(set_dir: Path, copies: int, out: Path, only: Iterable[str] = KINDS) -> dict[str, Path]:
     """Write the tiled set into ``out`` (skipping files already there); return the paths written."""
-    out.mkdir(parents=True, exist_ok=True)
     lengths = contig_lengths(set_dir)
+    if max(lengths.values()) * copies >= POSITION_LIMIT:
+        raise ValueError(f"{copies} copies would make a contig longer than SAM/VCF positions allow (2^31)")
+    out.mkdir(parents=True, exist_ok=True)
     kinds = set(only)
     paths: dict[str, Path] = {}
     if "ref" in kinds:
@@ -256,7 +260,8 @@ def scale_up(set_dir: Path, copies: int, out: Path, only: Iterable[str] = KINDS)
             if not path.exists():
                 text = _text_lines(["bcftools", "view", "--no-version", str(set_dir / name)])
                 _encode(tile_vcf(text, copies, lengths, second), ["bgzip", "-c"], path)
-                subprocess.run(["tabix", "-f", "-p", "vcf", str(path)], check=True)
+                csi = ["-C"] if max(lengths.values()) * copies >= TBI_LIMIT else []  # a .tbi cannot index past 2^29
+                subprocess.run(["tabix", "-f", *csi, "-p", "vcf", str(path)], check=True)
     if "fastq" in kinds:
         paths["fastq"] = out / "tumour_R1.fastq"
         if not paths["fastq"].exists():

@@ -85,3 +85,9 @@ def test_same_input_gives_the_same_bytes(base: Path, scaled: dict[str, Path], tm
     again = scale_up(base, COPIES, tmp_path)
     for kind in ("bam", "germline", "population", "fastq", "bed", "ref"):
         assert again[kind].read_bytes() == scaled[kind].read_bytes(), kind
+
+
+def test_refuses_contigs_longer_than_positions_allow(base: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="2\\^31"):
+        scale_up(base, 10**6, tmp_path / "too-long")
+    assert not (tmp_path / "too-long").exists()
