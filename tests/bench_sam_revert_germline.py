@@ -2,8 +2,9 @@
 
     python tests/bench_sam_revert_germline.py [--scale small|full] [--runs N]
 
-``full`` is the issue's size: 2M simulated 150 bp pairs (4M records) at ~30x,
-about one germline site per kb; ``small`` 100k pairs. Every figure is a ratio
+``full`` is the issue's size: 2M 150 bp pairs (4M records) at ~30x, about one
+germline site per kb — the simulated set (tests/simulate.py, 100k pairs, 1 Mb
+chr1) tiled 20 times by tests/scale_up.py; ``small`` is the simulated set itself. Every figure is a ratio
 to pipelines measured side by side in the same run (tests/benchlib.py):
 
 - the card's pipe without the filter, ``samtools view -h | samtools view -b``
@@ -32,11 +33,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.benchlib import measure, table  # noqa: E402
-from tests.scale_up import base_set  # noqa: E402
+from tests.scale_up import base_set, scale_up  # noqa: E402
 
 COMMAND = ROOT / "bin" / "sam-revert-germline"
-SCALES = {"small": (100_000, 1_000_000), "full": (2_000_000, 10_000_000)}
-"""pairs, chr1 length (chr2 is half of it): about 30x either way."""
+SCALES = {"small": 1, "full": 20}
+"""Copies of the simulated set (100k pairs): about 30x either way."""
 
 
 def peak_rss_mib(command: str) -> int:
@@ -70,12 +71,15 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench-out")
     parser.add_argument("--bamboozle", default=os.environ.get("BAMBOOZLE") or shutil.which("BAMboozle"))
     options = parser.parse_args()
-    pairs, contig_length = SCALES[options.scale]
+    copies = SCALES[options.scale]
     options.workdir.mkdir(exist_ok=True)
-    data = base_set(options.workdir, pairs, contig_length)
+    data = base_set(options.workdir)
+    if copies > 1:
+        scale_up(data, copies, options.workdir / f"scaled_{copies}", ["ref", "bam", "vcf"])
+        data = options.workdir / f"scaled_{copies}"
     bam, ref, germline = data / "tumour.bam", data / "ref.fa", data / "germline.vcf.gz"
     keep = f"--keep {data / 'germline_as_somatic.vcf.gz'} --population {data / 'population.vcf.gz'}"
-    sam = options.workdir / f"tumour_{pairs}.sam"
+    sam = data / "tumour.sam"
     if not sam.exists():
         subprocess.run(f"samtools view -h {bam} > {sam}", shell=True, check=True)
     out = options.workdir / "revert.out.bam"

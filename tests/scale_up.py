@@ -35,6 +35,13 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 KINDS = ("ref", "bam", "vcf", "fastq", "bed")
 TBI_LIMIT = 1 << 29
 POSITION_LIMIT = 1 << 31
+VCFS = (
+    ("germline.vcf.gz", TUMOUR_SAMPLE),
+    ("population.vcf.gz", None),
+    ("somatic.vcf.gz", None),
+    ("germline_as_somatic.vcf.gz", None),
+)
+"""The set's VCFs, and the sample a tiled one gains (the tumour joins the germline call set)."""
 BATCH = 20_000
 """Lines per write to an encoder child."""
 
@@ -255,8 +262,8 @@ def scale_up(set_dir: Path, copies: int, out: Path, only: Iterable[str] = KINDS)
             _encode(sam, ["samtools", "view", "-b", "--no-PG", "-"], paths["bam"])
             subprocess.run(["samtools", "index", str(paths["bam"])], check=True)
     if "vcf" in kinds:
-        for name, second in (("germline.vcf.gz", TUMOUR_SAMPLE), ("population.vcf.gz", None)):
-            path = paths[name.split(".")[0]] = out / name
+        for name, second in VCFS:
+            path = paths[name.split(".")[0]] = out / name  # germline, population, somatic, germline_as_somatic
             if not path.exists():
                 text = _text_lines(["bcftools", "view", "--no-version", str(set_dir / name)])
                 _encode(tile_vcf(text, copies, lengths, second), ["bgzip", "-c"], path)

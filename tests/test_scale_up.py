@@ -43,7 +43,7 @@ def lines_of(*command: str) -> list[str]:
 
 def test_every_record_is_tiled(base: Path, scaled: dict[str, Path]) -> None:
     assert read_pairs(scaled["bam"]) == COPIES * read_pairs(base / "tumour.bam")
-    for name in ("germline", "population"):
+    for name in ("germline", "population", "somatic", "germline_as_somatic"):
         assert vcf_records(scaled[name]) == COPIES * vcf_records(base / f"{name}.vcf.gz")
     with gzip.open(base / "tumour_R1.fastq.gz", "rt") as source:
         assert len(scaled["fastq"].read_text().splitlines()) == COPIES * sum(1 for _ in source)
@@ -61,7 +61,7 @@ def test_bam_agrees_with_the_tiled_reference(scaled: dict[str, Path]) -> None:
 
 
 def test_vcf_ref_bases_match_the_tiled_reference(scaled: dict[str, Path]) -> None:
-    for name in ("germline", "population"):
+    for name in ("germline", "population", "somatic", "germline_as_somatic"):
         subprocess.run(["bcftools", "norm", "-c", "e", "-f", str(scaled["ref"]), "-Ou", "-o", "/dev/null", str(scaled[name])], check=True)
     samples = lines_of("bcftools", "query", "-l", str(scaled["germline"]))
     assert len(samples) == 2  # the tumour joins its normal: a 2-sample call set
