@@ -1,10 +1,10 @@
 """VCF text helpers shared by vcf-scrub-header and vcf-drop-rare.
 
 Both commands read the header as lines, leave every record they keep as the
-same bytes, and check records only as far as they must (column count, POS):
-a VCF record is split only up to the field a command changes (STYLE.md,
-*Code*). The header ends at the ``#CHROM`` line (VCF 4.4, section 1.5); what
-follows comes in blocks of whole lines from ``streams.line_blocks``.
+same bytes, and check records only as far as they must (column count, CHROM,
+POS): a VCF record is never split into fields (STYLE.md, *Code*). The header
+ends at the ``#CHROM`` line (VCF 4.4, section 1.5); what follows comes in 4 MiB
+blocks of whole lines (``text_blocks``), located by numpy (``RecordBlock``).
 
 ``-O z`` output goes through htslib's BGZF writer (``pysam.BGZFile``), so the
 result can be indexed by tabix; plain gzip cannot (STYLE.md, *Compression*).
@@ -17,19 +17,19 @@ import errno
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import itemgetter
 from typing import BinaryIO, cast
 
+import numpy as np
 import xopen
 
 from filters.report import InputError, UsageError
-from filters.streams import DECOMPRESSION_ERRORS, open_input, open_output
+from filters.streams import BLOCK_SIZE, DECOMPRESSION_ERRORS, background_reads, open_input, open_output
 
 FIXED_COLUMNS = (b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO")
 STRUCTURED_FIELD = re.compile(rb'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,>]*)')
 
-Blocks = Iterator[tuple[int, list[bytes]]]
+# (number of the first line, text of whole lines, each ending in a newline)
+TextBlocks = Iterator[tuple[int, bytes]]
 
 
 @contextlib.contextmanager
@@ -130,71 +130,6 @@ def check_column_line(line: bytes, path: str, number: int) -> list[bytes]:
     return columns
 
 
-def split_header(blocks: Blocks, path: str) -> tuple[VcfHeader, Blocks]:
-    """Read the header from ``blocks``; return it and the blocks of records that follow.
-
-    The first line must be ``##fileformat=VCFv4.x``; the header must end with a
-    ``#CHROM`` line. A header-only file gives a header and no records.
-    """
-    meta: list[bytes] = []
-    for first_line, lines in blocks:
-        for index, line in enumerate(lines):
-            number = first_line + index
-            if number == 1 and not line.startswith(b"##fileformat=VCFv4."):
-                raise InputError("not a VCF 4.x file: the first line must be ##fileformat=VCFv4.x", path, 1)
-            if line.startswith(b"##"):
-                meta.append(line)
-                continue
-            if not line.startswith(b"#CHROM"):
-                raise InputError("header has no #CHROM line before the first record", path, number)
-            header = VcfHeader(meta, check_column_line(line, path, number), number)
-            rest = lines[index + 1 :]
-            return header, _chain_rest(number + 1, rest, blocks)
-    if not meta:
-        raise InputError("empty input: not a VCF file", path)
-    raise InputError("file ends before the #CHROM header line", path)
-
-
-def _chain_rest(number: int, rest: list[bytes], blocks: Blocks) -> Blocks:
-    if rest:
-        yield number, rest
-    yield from blocks
-
-
-# A record line with an empty CHROM or a POS that is not digits.
-BAD_CHROM_OR_POS = re.compile(rb"\n(?:\t|[^\t\n]+\t(?![0-9]+\t))")
-
-
-def check_records(
-    lines: list[bytes], first_line: int, path: str, column_count: int, fields: list[list[bytes]] | None = None
-) -> None:
-    """Raise InputError at the first record with the wrong number of columns or a bad CHROM or POS.
-
-    ``fields`` are the lines split on tabs at least twice, if the caller has them.
-    The valid case costs one ``bytes.count`` per line and a few joins, all in C; only
-    a bad block is searched line by line.
-    """
-    tabs = column_count - 1
-    if set(map(bytes.count, lines, repeat(b"\t"))) != {tabs}:
-        for index, line in enumerate(lines):
-            found = line.count(b"\t") + 1
-            if found != column_count:
-                message = f"record has {found} columns, the header has {column_count}"
-                raise InputError(message, path, first_line + index)
-    if fields is None:
-        if BAD_CHROM_OR_POS.search(b"\n" + b"\n".join(lines)) is None:
-            return
-        fields = list(map(bytes.split, lines, repeat(b"\t"), repeat(2)))
-    chroms, positions = list(map(itemgetter(0), fields)), list(map(itemgetter(1), fields))
-    if b"".join(positions).isdigit() and b"" not in positions and b"" not in chroms:
-        return
-    for index, (chrom, pos) in enumerate(zip(chroms, positions, strict=True)):
-        if not chrom:
-            raise InputError("record has an empty CHROM", path, first_line + index)
-        if not pos.isdigit():
-            raise InputError("POS is not a non-negative integer", path, first_line + index)
-
-
 class VcfOutput:
     """Text VCF to stdout or ``-o``, or BGZF through htslib for ``-O z`` (tabix-indexable)."""
 
@@ -250,3 +185,273 @@ def joined(lines: list[bytes]) -> bytes:
     text = b"\n".join(lines)
     lines.pop()
     return text
+
+
+# --- records as text blocks ------------------------------------------------------------------
+#
+# Most records pass unchanged, so the record commands never split a block into lines:
+# numpy finds every newline and tab of a 4 MiB block at once, the columns a command needs
+# are spans (start, end) of the block, and kept records are written as slices of it.
+
+
+def text_blocks(stream: BinaryIO, path: str, size: int = BLOCK_SIZE) -> TextBlocks:
+    """``(number of the first line, text)`` for blocks of whole lines, each ending in ``\\n``.
+
+    The same lines as ``streams.line_blocks``: CRLF files (the first line decides) are
+    read as LF files, a last line without a newline still counts (and loses a final
+    ``\\r``), and a truncated compressed stream raises InputError.
+    """
+    rest = b""
+    line_number = 1
+    crlf: bool | None = None
+    reads = background_reads(stream, size, depth=2)
+    while True:
+        try:
+            chunk = next(reads, b"")
+        except DECOMPRESSION_ERRORS:
+            raise InputError("truncated or corrupt compressed input", path) from None
+        if not chunk:
+            break
+        if crlf is None:
+            first_end = chunk.find(b"\n")
+            if first_end < 0:
+                rest += chunk
+                continue
+            crlf = (rest + chunk[:first_end]).endswith(b"\r")
+        end = chunk.rfind(b"\n") + 1
+        if end == 0:
+            rest += chunk
+            continue
+        block = rest + chunk[:end] if rest else chunk[:end]
+        rest = chunk[end:]
+        if crlf:
+            block = block.replace(b"\r\n", b"\n")
+        yield line_number, block
+        line_number += block.count(b"\n")
+    if rest:
+        if crlf:
+            rest = rest.replace(b"\r\n", b"\n")
+        if rest.endswith(b"\r"):
+            rest = rest[:-1]
+        yield line_number, rest + b"\n"
+
+
+def split_header_text(blocks: TextBlocks, path: str) -> tuple[VcfHeader, TextBlocks]:
+    """Read the header from ``blocks``; return it and the text blocks of records that follow.
+
+    The first line must be ``##fileformat=VCFv4.x``; the header must end with a
+    ``#CHROM`` line. A header-only file gives a header and no records.
+    """
+    meta: list[bytes] = []
+    for first_line, block in blocks:
+        start = 0
+        number = first_line
+        while start < len(block):
+            end = block.index(b"\n", start)
+            line = block[start:end]
+            if number == 1 and not line.startswith(b"##fileformat=VCFv4."):
+                raise InputError("not a VCF 4.x file: the first line must be ##fileformat=VCFv4.x", path, 1)
+            if line.startswith(b"##"):
+                meta.append(line)
+                start, number = end + 1, number + 1
+                continue
+            if not line.startswith(b"#CHROM"):
+                raise InputError("header has no #CHROM line before the first record", path, number)
+            header = VcfHeader(meta, check_column_line(line, path, number), number)
+            return header, _chain_text(number + 1, block[end + 1 :], blocks)
+    if not meta:
+        raise InputError("empty input: not a VCF file", path)
+    raise InputError("file ends before the #CHROM header line", path)
+
+
+def _chain_text(number: int, rest: bytes, blocks: TextBlocks) -> TextBlocks:
+    if rest:
+        yield number, rest
+    yield from blocks
+
+
+NEWLINE, TAB, SEMICOLON = 10, 9, 59
+DIGITS = np.zeros(256, dtype=bool)
+DIGITS[list(b"0123456789")] = True
+# Spans longer than this are checked one by one (rare: a POS of 17 digits, a long allele).
+GATHER_WIDTH = 16
+
+
+def spans_within(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """For each span ``text[start:end]``: is every byte of it in ``allowed`` (a 256-entry table)?
+
+    Short spans are gathered into one (records x GATHER_WIDTH) array and looked up at
+    once; an empty span is within anything.
+    """
+    lengths = ends - starts
+    result = np.ones(len(starts), dtype=bool)
+    if not len(starts):
+        return result
+    width = min(int(lengths.max()), GATHER_WIDTH)
+    if width > 0:
+        offsets = np.arange(width)
+        index = np.minimum(starts[:, None] + offsets, len(data) - 1)
+        inside = offsets < lengths[:, None]
+        result = (allowed[data[index]] | ~inside).all(axis=1)
+    table = bytes(np.flatnonzero(~allowed).astype(np.uint8).tolist())
+    for row in np.flatnonzero(lengths > GATHER_WIDTH).tolist():
+        span = text[starts[row] : ends[row]]
+        result[row] = len(span.translate(None, table)) == len(span)
+    return result
+
+
+class RecordBlock:
+    """A block of record lines, located but not split: where each line starts and ends
+    and where its tabs are, as numpy arrays; any column is then a span of ``text``.
+
+    Made by ``RecordBlock(first_line, text, path, column_count)``, which checks what
+    ``check_records`` checks: the number of columns of every line, a CHROM and a POS
+    of digits, and raises InputError at the first line that fails.
+    """
+
+    def __init__(self, first_line: int, text: bytes, path: str, column_count: int) -> None:
+        self.first_line = first_line
+        self.text = text
+        self.path = path
+        data = np.frombuffer(text, dtype=np.uint8)
+        self.data = data
+        self.ends = np.flatnonzero(data == NEWLINE)
+        self.count = len(self.ends)
+        self.starts = np.empty(self.count, dtype=np.int64)
+        if self.count:
+            self.starts[0] = 0
+            self.starts[1:] = self.ends[:-1] + 1
+        tabs = np.flatnonzero(data == TAB)
+        per_line = column_count - 1
+        if len(tabs) != per_line * self.count or self._tabs_per_line(tabs).min(initial=per_line) != per_line:
+            found = self._tabs_per_line(tabs) + 1
+            index = int(np.argmax(found != column_count))
+            raise InputError(f"record has {found[index]} columns, the header has {column_count}", path, first_line + index)
+        self.tabs = tabs.reshape(self.count, per_line)
+        empty_chrom = self.tabs[:, 0] == self.starts
+        pos_start, pos_end = self.column(1)
+        bad_pos = (pos_end == pos_start) | ~spans_within(data, text, pos_start, pos_end, DIGITS)
+        bad = empty_chrom | bad_pos
+        if bad.any():
+            index = int(np.argmax(bad))
+            message = "record has an empty CHROM" if empty_chrom[index] else "POS is not a non-negative integer"
+            raise InputError(message, path, first_line + index)
+
+    def _tabs_per_line(self, tabs: np.ndarray) -> np.ndarray:
+        return np.diff(np.searchsorted(tabs, self.ends), prepend=0)
+
+    def column(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end offsets in ``text`` of column ``index`` (0: CHROM) of every record."""
+        start = self.starts if index == 0 else self.tabs[:, index - 1] + 1
+        end = self.tabs[:, index] if index < self.tabs.shape[1] else self.ends
+        return start, end
+
+    def spans(self, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+        """The bytes of each span (one Python object per record: for the few that need it)."""
+        text = self.text
+        return [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+    def line(self, index: int) -> bytes:
+        return self.text[int(self.starts[index]) : int(self.ends[index])]
+
+    def kept_text(self, keep: np.ndarray) -> bytes:
+        """The text of the records where ``keep`` is True, as slices of the block (runs of kept lines are one slice)."""
+        if keep.all():
+            return self.text
+        if not keep.any():
+            return b""
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], keep, [False])).astype(np.int8)))
+        run_starts, run_stops = edges[0::2], edges[1::2]
+        starts = self.starts[run_starts].tolist()
+        ends = (self.ends[run_stops - 1] + 1).tolist()
+        text = self.text
+        return b"".join([text[start:end] for start, end in zip(starts, ends, strict=True)])
+
+
+def info_values(
+    text: bytes, data: np.ndarray, line_starts: np.ndarray, key: bytes, info_start: np.ndarray, info_end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the value of INFO ``key`` is in each line: (found, start, end) offsets in ``text``.
+
+    The first ``key=`` at the start of the INFO column or after a ``;``, as the regex
+    ``(?:^|;)key=([^;]*)`` finds it; the occurrences of ``key=`` in the whole text are
+    located by one ``bytes.split``, not a regex run over every byte.
+    """
+    needle = key + b"="
+    pieces = text.split(needle)
+    found = np.zeros(len(info_start), dtype=bool)
+    value_start = np.zeros(len(info_start), dtype=np.int64)
+    value_end = np.zeros(len(info_start), dtype=np.int64)
+    if len(pieces) == 1:
+        return found, value_start, value_end
+    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1]
+    at = np.cumsum(lengths + len(needle)) - len(needle)
+    rows = np.searchsorted(line_starts, at, side="right") - 1
+    valid = (at >= info_start[rows]) & (at < info_end[rows])
+    after_separator = (at == info_start[rows]) | (data[np.maximum(at - 1, 0)] == SEMICOLON)
+    at, rows = at[valid & after_separator], rows[valid & after_separator]
+    first = np.flatnonzero(np.diff(rows, prepend=-1))  # rows do not decrease: the first occurrence in each
+    rows, starts = rows[first], at[first] + len(needle)
+    semicolons = np.flatnonzero(data == SEMICOLON)
+    next_semicolon = np.append(semicolons, len(data))[np.searchsorted(semicolons, starts)]
+    found[rows] = True
+    value_start[rows] = starts
+    value_end[rows] = np.minimum(next_semicolon, info_end[rows])
+    return found, value_start, value_end
+
+
+def span_integers(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Spans of digits (checked before) as int64; 18 digits at most, as VCF POS is 32-bit."""
+    lengths = ends - starts
+    values = np.zeros(len(starts), dtype=np.int64)
+    if not len(starts):
+        return values
+    width = int(lengths.max())
+    if width > 18:
+        raise ValueError("more than 18 digits")
+    for offset in range(width):
+        inside = offset < lengths
+        digits = data[np.minimum(starts + offset, len(data) - 1)].astype(np.int64) - 48
+        values = np.where(inside, values * 10 + digits, values)
+    return values
+
+
+NUMBER_BYTES = np.zeros(256, dtype=bool)
+NUMBER_BYTES[list(b"0123456789.eE+-")] = True
+FLOAT_WIDTH = 24
+
+
+def span_floats(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each span read as a float, and where that was done: spans of up to 24 digits, ``.``,
+    ``e``, ``+``, ``-`` (not ``.`` alone) are gathered into one fixed-width bytes array that
+    numpy converts at once; the others (``0.1,0.2``, ``.``, empty) are NaN and not done.
+    """
+    lengths = ends - starts
+    done = (lengths > 0) & (lengths <= FLOAT_WIDTH) & ~((lengths == 1) & (data[np.minimum(starts, len(data) - 1)] == DOT))
+    values = np.full(len(starts), np.nan)
+    if not done.any():
+        return values, done
+    done[done] = spans_within(data, b"", starts[done], ends[done], NUMBER_BYTES)
+    rows = np.flatnonzero(done)
+    if not len(rows):
+        return values, done
+    width = int(lengths[rows].max())
+    offsets = np.arange(width)
+    gathered = data[np.minimum(starts[rows, None] + offsets, len(data) - 1)]
+    gathered[offsets >= lengths[rows, None]] = 0
+    texts = np.ascontiguousarray(gathered).view(f"S{width}").ravel()
+    try:
+        values[rows] = texts.astype(np.float64)
+    except ValueError:  # "1.2.3", "e": one by one
+        values[rows] = [_float_or_nan(text) for text in texts.tolist()]
+    return values, done
+
+
+DOT = ord(".")
+
+
+def _float_or_nan(text: bytes) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")

@@ -13,7 +13,10 @@ and ``COMMON`` understood) or from a bgzipped, tabix-indexed population VCF
 random lookup per record. The join, ``PopulationJoin``, knows nothing of argv or
 of this command's output: sam-revert-germline's tumour-only screen uses it too.
 
-Kept records pass as the same bytes; a record is split only up to its INFO column.
+Kept records pass as the same bytes: a 4 MiB block is never split into lines, its
+columns are located by numpy (``vcf.RecordBlock``), records are judged in bulk
+(one-base REF/ALT sites by int64 keys, others one by one) and the kept ones are
+written as slices of the block.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from itertools import chain, compress, groupby, islice, repeat
-from operator import add, itemgetter
+from itertools import islice, pairwise
+from operator import ne
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, AnyStr, Optional
 
 import numpy as np
 import typer
@@ -34,17 +37,24 @@ from filters import __version__
 from filters.cli import InputArgument, OutputOption, QuietOption, ReportOption, make_app, run
 from filters.contigs import ContigMap, conventional_names
 from filters.report import InputError, Report, UsageError
-from filters.streams import line_blocks
 from filters.vcf import (
-    Blocks,
+    DIGITS,
+    NEWLINE,
+    TAB,
+    RecordBlock,
+    TextBlocks,
     VcfHeader,
     VcfOutput,
-    check_records,
     contig_lengths,
     info_numbers,
+    info_values,
     joined,
     opened_input,
-    split_header,
+    span_floats,
+    span_integers,
+    spans_within,
+    split_header_text,
+    text_blocks,
 )
 
 COMMAND = "vcf-drop-rare"
@@ -55,11 +65,16 @@ SEQUENCE_ALLELE = re.compile(rb"[ACGTNacgtn]+")
 # gVCF "any other allele" placeholders stand for no observed allele: they are not judged.
 GVCF_PLACEHOLDERS = frozenset({b"<*>", b"<NON_REF>"})
 # dbSNP SAO 1 (germline) or 3 (both), the INFO flag GERMLINE, VarDict's STATUS=Germline.
+GERMLINE_WORDS = (b"SAO=", b"GERMLINE", b"Germline", b"germline")  # a block without them has no germline record
 GERMLINE_INFO = re.compile(rb"(?:^|;)(?:SAO=[13]|GERMLINE|STATUS=Germline)(?=;|$)", re.M)
-NO_ALLELE = frozenset({"<*>", "<NON_REF>", "."})
-GVCF_OR_NO_ALT = re.compile(r"<\*>|<NON_REF>|^\.$", re.M)
-NOT_ONE_SEQUENCE_ALLELE = re.compile(rb"[^ACGTNacgtn\n]|^$", re.M)
+NO_ALLELE = frozenset({b"<*>", b"<NON_REF>", b"."})
+# A trimmed allele: POS, REF, ALT (``normalised``).
+Allele = tuple[int, bytes, bytes]
 KEPT, RARE, MISSING, GERMLINE = "kept", "rare", "missing", "germline"
+DOT = ord(".")
+OUTCOME = np.dtype("<U8")  # an array of the verdicts above
+SEQUENCE_BYTES = np.zeros(256, dtype=bool)
+SEQUENCE_BYTES[list(b"ACGTNacgtn")] = True
 # Seek the population file (one tabix query) rather than read through a gap this long.
 SEEK_GAP = 100_000
 POPULATION_TABLE_START = 4096
@@ -116,22 +131,12 @@ def frequency(text: bytes) -> float | None:
     return value
 
 
-def float_or_nan(text: bytes) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
-
-
 class BadRecord(Exception):
     """A record of a block that cannot be judged; ``index`` says which."""
 
     def __init__(self, index: int, message: str) -> None:
         super().__init__(message)
         self.index = index
-
-
-Fields = list[list[bytes]]
 
 
 # --- frequencies from the record's own INFO ------------------------------------------------
@@ -161,46 +166,40 @@ class InfoFrequencies:
         # One match per line of a block's joined INFO column: the key's value, or b"" where absent.
         self.block_pattern = re.compile(rb"^(?:(?:[^\n;]*;)*?" + re.escape(key.encode()) + rb"=([^;\n]*))?", re.M)
 
-    def outcomes(self, fields: Fields, min_af: float) -> list[str]:
-        """The verdict of every record of a block.
+    def outcomes(self, block: RecordBlock, min_af: float) -> np.ndarray:
+        """The verdict of every record of a block (an array of KEPT, RARE, MISSING).
 
-        Bi-allelic records with one number are judged together: one regex over
-        the joined INFO column, ``float`` mapped in C, numpy comparisons. The
-        others (multi-allelic, symbolic, missing or bad values) go one by one.
+        Bi-allelic records with one number are judged together: the key's values
+        located for the whole block (``info_values``), read as floats by numpy,
+        compared at once. The others (multi-allelic, symbolic, missing or bad
+        values) go one by one.
         """
-        count = len(fields)
-        undecided: list[int]
+        info_start, info_end = block.column(7)
+        alt_start, alt_end = block.column(4)
         if self.kind != "per-alt":
-            outcomes, undecided = [MISSING] * count, list(range(count))
+            outcomes, undecided = np.full(block.count, MISSING, dtype=OUTCOME), np.arange(block.count)
         else:
-            outcomes, undecided = self._bi_allelic_outcomes(fields, min_af)
-        for index in undecided:
-            record = fields[index]
+            outcomes, undecided = self._bi_allelic_outcomes(block, info_start, info_end, alt_start, alt_end, min_af)
+        for index in undecided.tolist():
+            info, alt = block.text[info_start[index] : info_end[index]], block.text[alt_start[index] : alt_end[index]]
             try:
-                outcomes[index] = self.verdict(record[7], record[4], min_af)
+                outcomes[index] = self.verdict(info, alt, min_af)
             except ValueError as error:
                 message = str(error) if str(error).startswith("INFO/") else f"INFO/{self.key} is not a frequency between 0 and 1"
                 raise BadRecord(index, message) from None
         return outcomes
 
-    def _bi_allelic_outcomes(self, fields: Fields, min_af: float) -> tuple[list[str], list[int]]:
-        count = len(fields)
-        values = self.block_pattern.findall(b"\n".join(map(itemgetter(7), fields)))
-        if len(values) != count:  # cannot happen with one INFO per line; be safe
-            return [MISSING] * count, list(range(count))
-        try:
-            afs = np.array(list(map(float, values)), dtype=np.float64)
-        except ValueError:
-            afs = np.array(list(map(float_or_nan, values)), dtype=np.float64)
+    def _bi_allelic_outcomes(
+        self, block: RecordBlock, info_start: np.ndarray, info_end: np.ndarray, alt_start: np.ndarray, alt_end: np.ndarray, min_af: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        found, value_start, value_end = info_values(block.text, block.data, block.starts, self.key.encode(), info_start, info_end)
+        afs = np.full(block.count, np.nan)
+        afs[found] = span_floats(block.data, value_start[found], value_end[found])[0]
         decided = (afs >= 0.0) & (afs <= 1.0)  # False for NaN: missing, several values, not a number
-        alts = b"\n".join(map(itemgetter(4), fields))
-        if NOT_ONE_SEQUENCE_ALLELE.search(alts) is not None:
-            alt_list = alts.split(b"\n")
-            decided &= np.fromiter(map(bool, map(SEQUENCE_ALLELE.fullmatch, alt_list)), dtype=bool, count=count)
+        decided &= (alt_end > alt_start) & spans_within(block.data, block.text, alt_start, alt_end, SEQUENCE_BYTES)
         threshold = min_af - TOLERANCE
         rare = (afs < threshold) | (1.0 - afs < threshold)
-        outcomes: list[str] = np.where(rare, RARE, KEPT).tolist()
-        return outcomes, np.flatnonzero(~decided).tolist()
+        return np.where(rare, RARE, KEPT).astype(OUTCOME), np.flatnonzero(~decided)
 
     def verdict(self, info: bytes, alt_field: bytes, min_af: float) -> str:
         """Raises ValueError for a value that is not a frequency or a wrong count of values."""
@@ -237,7 +236,7 @@ class InfoFrequencies:
 # --- frequencies from a population VCF -----------------------------------------------------
 
 
-def normalised(pos: int, ref: str, alt: str) -> tuple[int, str, str]:
+def normalised(pos: int, ref: AnyStr, alt: AnyStr) -> tuple[int, AnyStr, AnyStr]:
     """The shortest form of one allele: shared trailing, then leading bases trimmed.
 
     ``100 ATT AT`` and ``100 AT A`` both become ``(101, "T", "")``; the same rule on
@@ -264,11 +263,6 @@ class UnsortedInput(Exception):
         self.index = index
 
 
-def frequency_text(text: str) -> float | None:
-    """A population value: ``.`` or empty is missing; not a number in [0, 1] raises ValueError."""
-    return frequency(text.encode()) if text not in ("", ".") else None
-
-
 class PopulationJoin:
     """Population allele frequencies for a sorted stream of sites, in one ordered pass.
 
@@ -281,7 +275,7 @@ class PopulationJoin:
     split into their alleles.
 
     Each contig is read from the tabix index once, start to end, in batches of
-    lines parsed by one regex each; a new tabix query is made only to skip a gap
+    lines located by numpy (``_add``); a new tabix query is made only to skip a gap
     of more than ``SEEK_GAP`` bases. Memory holds the population alleles between
     the current input site and the end of the last batch read. Contig names are
     mapped (``chr1``/``1``) and lengths compared (``ContigMap``) when the join
@@ -304,13 +298,6 @@ class PopulationJoin:
         if af_key.encode() not in numbers:
             raise InputError(f"INFO/{af_key} (--af-key) is not defined in the population file's header", path)
         self.ref_first = numbers[af_key.encode()] == b"R" or af_key == "CAF"
-        # One match per population line that has the key: POS, REF, ALT and the key's value.
-        self.row = re.compile(
-            r"^[^\t\n]*\t([0-9]+)\t[^\t\n]*\t([^\t\n]*)\t([^\t\n]*)\t[^\t\n]*\t[^\t\n]*\t(?:[^\t\n;]*;)*?"
-            + re.escape(af_key)
-            + r"=([^;\t\n]*)",
-            re.M,
-        )
         indexed = set(self.tabix.contigs)
         population_contigs: dict[str, int | None] = dict.fromkeys(indexed)
         population_contigs.update(contig_lengths(header))
@@ -322,15 +309,24 @@ class PopulationJoin:
         self.last_pos = 0
         self._reset(None)
 
-    # population side
+    # population side: alleles kept as two tables, each sorted or hashed once per batch read.
+    # SNV-shaped alleles (one base each side, after trimming) are int64 keys POS<<16|REF<<8|ALT in a
+    # sorted array, looked up by np.searchsorted; the others (indels) in a dict of normalised keys.
+    # A value is a float: NaN for missing, BAD for text that is not a number.
 
     def _reset(self, population_contig: str | None, start: int = 0) -> None:
         self.population_contig = population_contig
-        self.table: dict[tuple[int, str, str], str] = {}
-        self.table_limit = POPULATION_TABLE_START
+        self.snv_keys = np.empty(0, dtype=np.int64)
+        self.snv_values = np.empty(0)
+        self.indels: dict[Allele, float] = {}
+        self.indel_limit = POPULATION_TABLE_START
         self.iterator = iter(self.tabix.fetch(population_contig, start)) if population_contig else iter(())
         self.read_until = -1  # POS of the last population record read: all before it are in the table
         self.exhausted = population_contig is None
+
+    def held_alleles(self) -> int:
+        """How many population alleles are in memory (bounded: tests check it)."""
+        return len(self.snv_keys) + len(self.indels)
 
     def _read_through(self, limit: int) -> None:
         """Take population records at least up to POS ``limit`` into the table."""
@@ -345,53 +341,82 @@ class PopulationJoin:
             self.read_until = max(self.read_until, limit)
 
     def _add(self, lines: list[str]) -> None:
-        rows = self.row.findall("\n".join(lines))
-        if not rows:
-            return
-        positions = list(map(int, map(itemgetter(0), rows)))
-        refs, alts, values = list(map(itemgetter(1), rows)), list(map(itemgetter(2), rows)), list(map(itemgetter(3), rows))
-        keys = list(zip(positions, refs, alts, strict=True))
-        new = dict(zip(keys, values, strict=True))
-        complex_rows = [i for i, key in enumerate(keys) if len(key[1]) != 1 or len(key[2]) != 1]
-        if len(new) < len(keys) or self.ref_first:  # an allele listed twice, or REF-first values: one by one
-            new = {}
-            complex_rows = list(range(len(keys)))
-        for index in complex_rows:
-            new.pop(keys[index], None)
-            self._add_alleles(new, positions[index], refs[index], alts[index], values[index])
-        for key in new.keys() & self.table.keys():
-            new[key] = self._rarer(new[key], self.table[key])
-        self.table.update(new)
+        """Parse a batch of population lines at once (numpy over the joined text) into the tables.
 
-    def _add_alleles(self, table: dict[tuple[int, str, str], str], pos: int, ref: str, alt_field: str, value: str) -> None:
+        A line counts when it has a POS of digits, at least 8 columns and the key in
+        INFO; one base REF and ALT go straight in as keys, the rest (indels,
+        multi-allelic, REF-first values) one by one through ``_add_alleles``.
+        """
+        text = ("\n".join(lines) + "\n").encode(errors="surrogateescape")
+        data = np.frombuffer(text, dtype=np.uint8)
+        ends = np.flatnonzero(data == NEWLINE)
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        tabs = np.flatnonzero(data == TAB)
+        first_tab = np.searchsorted(tabs, starts)
+        tab_count = np.searchsorted(tabs, ends) - first_tab
+        rows = np.flatnonzero(tab_count >= 7)
+        if not len(rows):
+            return
+        columns = tabs[first_tab[rows, None] + np.arange(7)]
+        info_end = np.where(tab_count[rows] >= 8, tabs[np.minimum(first_tab[rows] + 7, len(tabs) - 1)], ends[rows])
+        found, value_start, value_end = info_values(text, data, starts[rows], self.af_key.encode(), columns[:, 6] + 1, info_end)
+        pos_start, pos_end = columns[:, 0] + 1, columns[:, 1]
+        found &= (pos_end > pos_start) & spans_within(data, text, pos_start, pos_end, DIGITS) & (pos_end - pos_start <= 18)
+        if not found.any():
+            return
+        columns, value_start, value_end = columns[found], value_start[found], value_end[found]
+        positions = span_integers(data, text, columns[:, 0] + 1, columns[:, 1])
+        ref_start, ref_end, alt_start, alt_end = columns[:, 2] + 1, columns[:, 3], columns[:, 3] + 1, columns[:, 4]
+        snv = (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & SEQUENCE_BYTES[data[alt_start]]
+        if self.ref_first:
+            snv[:] = False
+        keys = (positions[snv] << 16) | (data[ref_start[snv]].astype(np.int64) << 8) | data[alt_start[snv]]
+        values = population_floats(data, text, value_start[snv], value_end[snv])
+        snv_keys, snv_values = [keys], [values]
+        if not snv.all():
+            indels: dict[Allele, float] = {}
+            for row in np.flatnonzero(~snv).tolist():
+                ref, alt_field = text[ref_start[row] : ref_end[row]], text[alt_start[row] : alt_end[row]]
+                self._add_alleles(indels, int(positions[row]), ref, alt_field, text[value_start[row] : value_end[row]])
+            one_base = [key for key in indels if len(key[1]) == 1 and len(key[2]) == 1]
+            if one_base:
+                snv_keys.append(np.array([snv_key(*key) for key in one_base], dtype=np.int64))
+                snv_values.append(np.array([indels.pop(key) for key in one_base]))
+            for key, value in indels.items():
+                self.indels[key] = rarer(value, self.indels[key]) if key in self.indels else value
+        self._merge_snvs(np.concatenate([self.snv_keys, *snv_keys]), np.concatenate([self.snv_values, *snv_values]))
+
+    def _merge_snvs(self, keys: np.ndarray, values: np.ndarray) -> None:
+        """Sort the keys; an allele listed twice keeps the rarer value (``rarer``)."""
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        repeated = np.flatnonzero(keys[1:] == keys[:-1])
+        if len(repeated):
+            keep = np.ones(len(keys), dtype=bool)
+            for index in repeated[::-1].tolist():  # rare: fold each repeat into the first of its run
+                values[index] = rarer(float(values[index]), float(values[index + 1]))
+                keep[index + 1] = False
+            keys, values = keys[keep], values[keep]
+        self.snv_keys, self.snv_values = keys, values
+
+    def _add_alleles(self, table: dict[Allele, float], pos: int, ref: bytes, alt_field: bytes, value: bytes) -> None:
         """Split a multi-allelic or padded population record into trimmed alleles; the rarer of two values counts."""
-        values = value.split(",")
-        for index, alt in enumerate(alt_field.split(",")):
-            if not SEQUENCE_ALLELE.fullmatch(alt.encode()):
+        values = value.split(b",")
+        for index, alt in enumerate(alt_field.split(b",")):
+            if not SEQUENCE_ALLELE.fullmatch(alt):
                 continue
             position = index + 1 if self.ref_first else index
-            text = values[position] if position < len(values) else "."
+            number = text_float(values[position] if position < len(values) else b".")
             key = normalised(pos, ref, alt)
-            table[key] = self._rarer(text, table[key]) if key in table else text
-
-    def _rarer(self, first: str, second: str) -> str:
-        known = [(value, text) for text in (first, second) if (value := self._parse(text)) is not None]
-        return min(known)[1] if known else "."
-
-    def _parse(self, text: str) -> float | None:
-        if text == "nan":
-            return None
-        try:
-            return frequency_text(text)
-        except ValueError:
-            raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path) from None
+            table[key] = rarer(number, table[key]) if key in table else number
 
     def _forget_before(self, pos: int) -> None:
         """Drop population alleles no later site can match (their trimmed POS is behind)."""
-        if len(self.table) <= self.table_limit:
-            return
-        self.table = {key: value for key, value in self.table.items() if key[0] >= pos}
-        self.table_limit = max(POPULATION_TABLE_START, 2 * len(self.table))
+        behind = int(np.searchsorted(self.snv_keys, pos << 16))
+        self.snv_keys, self.snv_values = self.snv_keys[behind:], self.snv_values[behind:]
+        if len(self.indels) > self.indel_limit:
+            self.indels = {key: value for key, value in self.indels.items() if key[0] >= pos}
+            self.indel_limit = max(POPULATION_TABLE_START, 2 * len(self.indels))
 
     # input side
 
@@ -416,37 +441,51 @@ class PopulationJoin:
         ``positions`` must not decrease, and continue where the last call on this
         contig stopped; a contig seen before another must not come back.
         """
-        if not positions:
+        keys = np.empty(len(positions), dtype=np.int64)
+        indels: dict[int, Allele] = {}
+        for index, (pos, ref, alt) in enumerate(zip(positions, refs, alts, strict=True)):
+            key = normalised(pos, ref.encode(errors="surrogateescape"), alt.encode(errors="surrogateescape"))
+            keys[index] = snv_key(*key) if len(key[1]) == 1 and len(key[2]) == 1 else -1
+            if keys[index] < 0:
+                indels[index] = key
+        ends = np.asarray(positions, dtype=np.int64) + np.fromiter(map(len, refs), dtype=np.int64, count=len(refs))
+        return self.encoded_frequencies(chrom, np.asarray(positions, dtype=np.int64), ends, keys, indels)
+
+    def encoded_frequencies(
+        self, chrom: str, positions: np.ndarray, ends: np.ndarray, keys: np.ndarray, indels: Mapping[int, Allele]
+    ) -> np.ndarray:
+        """``allele_frequencies`` for alleles already encoded: POS, POS + len(REF), the key
+        (``snv_key``; -1 for an indel) and, for each indel's index, its normalised key."""
+        if not len(positions):
             return np.empty(0)
         if chrom != self.contig:
             self._enter_contig(chrom)
-        steps = np.diff(np.asarray([self.last_pos, *positions], dtype=np.int64))
+        steps = np.diff(positions, prepend=self.last_pos)
         if (steps < 0).any():
             raise UnsortedInput("POS goes backwards: sort the input (bcftools sort)", int(np.argmax(steps < 0)))
-        self.last_pos = positions[-1]
+        self.last_pos = int(positions[-1])
         result = np.full(len(positions), np.nan)
         if self.population_contig is None:
             return result
+        indel_indexes = np.fromiter(sorted(indels), dtype=np.int64, count=len(indels))
         for start in range(0, len(positions), self.BATCH):
             stop = min(start + self.BATCH, len(positions))
-            result[start:stop] = self._lookup(positions[start:stop], refs[start:stop], alts[start:stop])
+            first = int(positions[start])
+            if first - self.read_until > SEEK_GAP:
+                self._reset(self.population_contig, max(0, first - 2))  # an insertion at first-1 trims to first
+            self._forget_before(first)
+            self._read_through(int(ends[start:stop].max()))
+            chunk = keys[start:stop]
+            at = np.minimum(np.searchsorted(self.snv_keys, chunk), len(self.snv_keys) - 1)
+            if len(self.snv_keys):
+                result[start:stop] = np.where(self.snv_keys[at] == chunk, self.snv_values[at], np.nan)
+            low, high = np.searchsorted(indel_indexes, [start, stop])
+            for index in indel_indexes[low:high].tolist():
+                result[index] = self.indels.get(indels[index], np.nan)
+            values = result[start:stop]
+            if ((values < 0.0) | (values > 1.0)).any():
+                raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
         return result
-
-    def _lookup(self, positions: list[int], refs: list[str], alts: list[str]) -> np.ndarray:
-        first = positions[0]
-        if first - self.read_until > SEEK_GAP:
-            self._reset(self.population_contig, max(0, first - 2))  # an insertion at first-1 trims to first
-        self._forget_before(first)
-        self._read_through(max(map(add, positions, map(len, refs))))
-        found = list(map(self.table.get, map(normalised, positions, refs, alts)))
-        texts = ["nan" if text is None else text for text in found]
-        try:
-            values = np.array(texts, dtype=np.float64)
-        except ValueError:  # "." or not a number: one by one, to say which
-            values = np.array([math.nan if (value := self._parse(text)) is None else value for text in texts], dtype=np.float64)
-        if ((values < 0.0) | (values > 1.0)).any():
-            raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
-        return values
 
     def frequencies(self, chrom: str, pos: int, ref: str, alts: list[str]) -> list[float | None]:
         """Each ALT's population frequency at one site (None: not in the population)."""
@@ -457,47 +496,100 @@ class PopulationJoin:
         self.tabix.close()
 
 
+BAD = 2.0  # a population value that is not a number: an error if an input allele meets it
+
+
+def text_float(text: bytes) -> float:
+    """A population value: ``.``, empty or ``nan`` is missing (NaN); not a number is BAD."""
+    if text in (b"", b"."):
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        return BAD
+
+
+def population_floats(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``text_float`` of each span: numpy reads the plain numbers at once, the rest go one by one."""
+    values, done = span_floats(data, starts, ends)
+    for row in np.flatnonzero(~done).tolist():
+        values[row] = text_float(text[starts[row] : ends[row]])
+    return values
+
+
+def rarer(first: float, second: float) -> float:
+    """The value of an allele listed twice: the lower frequency; a value outside [0, 1] or not a number stays an error."""
+    if first == BAD or second == BAD or not (0.0 <= first <= 1.0 or math.isnan(first)) or not (0.0 <= second <= 1.0 or math.isnan(second)):
+        return BAD
+    return float(np.fmin(first, second))
+
+
+def snv_key(pos: int, ref: bytes, alt: bytes) -> int:
+    """POS<<16 | REF<<8 | ALT for a one-base REF and ALT."""
+    return (pos << 16) | (ref[0] << 8) | alt[0]
+
+
 class PopulationFrequencies:
     """The population join as the command's frequency source: verdicts for a block of records."""
 
     def __init__(self, join: PopulationJoin) -> None:
         self.join = join
 
-    def outcomes(self, fields: Fields, min_af: float) -> list[str]:
-        outcomes: list[str] = []
-        start = 0
-        for chrom, records in groupby(map(itemgetter(0), fields)):
-            stop = start + sum(1 for _ in records)
+    def outcomes(self, block: RecordBlock, min_af: float) -> np.ndarray:
+        chrom_start, chrom_end = block.column(0)
+        chroms = block.spans(chrom_start, chrom_end)
+        changes = np.fromiter(map(ne, chroms[1:], chroms[:-1]), dtype=bool, count=max(0, block.count - 1))
+        bounds = [0, *(np.flatnonzero(changes) + 1).tolist(), block.count]
+        outcomes = np.empty(block.count, dtype=OUTCOME)
+        for start, stop in pairwise(bounds):
+            chrom = chroms[start]
             try:
-                outcomes += self._contig_outcomes(chrom.decode(errors="replace"), fields[start:stop], min_af)
+                outcomes[start:stop] = self._contig_outcomes(chrom.decode(errors="replace"), block, start, stop, min_af)
             except UnsortedInput as error:
                 raise BadRecord(start + error.index, str(error)) from None
-            start = stop
         return outcomes
 
-    def _contig_outcomes(self, chrom: str, fields: Fields, min_af: float) -> list[str]:
-        count = len(fields)
-        positions = list(map(int, map(itemgetter(1), fields)))
-        refs = list(map(bytes.decode, map(itemgetter(3), fields)))
-        alt_fields = list(map(bytes.decode, map(itemgetter(4), fields)))
-        if "," not in "".join(alt_fields) and not GVCF_OR_NO_ALT.search("\n".join(alt_fields)):
-            owners = np.arange(count)
-            query_positions, query_refs, query_alts = positions, refs, alt_fields
-        else:  # one query per ALT allele, in record order; placeholders and "." are no allele
-            alt_lists = [alt_field.split(",") for alt_field in alt_fields]
-            counts = list(map(len, alt_lists))
-            owners = np.repeat(np.arange(count), counts)
-            query_positions = list(chain.from_iterable(map(repeat, positions, counts)))
-            query_refs = list(chain.from_iterable(map(repeat, refs, counts)))
-            query_alts = list(chain.from_iterable(alt_lists))
-            judged = [alt not in NO_ALLELE for alt in query_alts]
-            if not all(judged):
-                owners = owners[np.asarray(judged, dtype=bool)]
-                query_positions = list(compress(query_positions, judged))
-                query_refs = list(compress(query_refs, judged))
-                query_alts = list(compress(query_alts, judged))
+    def _contig_outcomes(self, chrom: str, block: RecordBlock, start: int, stop: int, min_af: float) -> np.ndarray:
+        """Verdicts of records ``start:stop`` of a block, all on one contig.
+
+        A record with one base REF and one base ALT is one query, encoded by numpy;
+        the others (indels, multi-allelic, ``.``, gVCF placeholders) are split into
+        their alleles one by one.
+        """
+        count = stop - start
+        data, text = block.data, block.text
+        pos_start, pos_end = (column[start:stop] for column in block.column(1))
+        ref_start, ref_end = (column[start:stop] for column in block.column(3))
+        alt_start, alt_end = (column[start:stop] for column in block.column(4))
         try:
-            afs = self.join.allele_frequencies(chrom, query_positions, query_refs, query_alts)
+            positions = span_integers(data, text, pos_start, pos_end)
+        except ValueError:
+            raise BadRecord(start + int(np.argmax(pos_end - pos_start > 18)), "POS is not a non-negative integer") from None
+        snv = (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & (data[alt_start] != DOT)
+        counts = np.ones(count, dtype=np.int64)
+        others = np.flatnonzero(~snv).tolist()
+        other_keys: list[list[int | Allele]] = []
+        for row in others:
+            pos, ref = int(positions[row]), text[ref_start[row] : ref_end[row]]
+            trimmed = [normalised(pos, ref, alt) for alt in text[alt_start[row] : alt_end[row]].split(b",") if alt not in NO_ALLELE]
+            other_keys.append([snv_key(*key) if len(key[1]) == 1 and len(key[2]) == 1 else key for key in trimmed])
+            counts[row] = len(trimmed)
+        owners = np.repeat(np.arange(count), counts)
+        offsets = np.cumsum(counts) - counts
+        keys = np.empty(len(owners), dtype=np.int64)
+        keys[offsets[snv]] = (positions[snv] << 16) | (data[ref_start[snv]].astype(np.int64) << 8) | data[alt_start[snv]]
+        indels: dict[int, Allele] = {}
+        for row, row_keys in zip(others, other_keys, strict=True):
+            for index, key in enumerate(row_keys, start=int(offsets[row])):
+                if isinstance(key, int):
+                    keys[index] = key
+                else:
+                    keys[index] = -1
+                    indels[index] = key
+        query_positions = positions[owners]
+        ends = query_positions + (ref_end - ref_start)[owners]
+        try:
+            afs = self.join.encoded_frequencies(chrom, query_positions, ends, keys, indels)
         except UnsortedInput as error:
             raise UnsortedInput(str(error), int(owners[error.index]) if len(owners) else 0) from None
         threshold = min_af - TOLERANCE
@@ -506,7 +598,7 @@ class PopulationFrequencies:
         any_missing = np.bincount(owners, weights=missing, minlength=count) > 0
         ref_af = 1.0 - np.bincount(owners, weights=np.where(missing, 0.0, afs), minlength=count)
         rare = any_rare | (~any_missing & (ref_af < threshold))
-        return np.where(rare, RARE, np.where(any_missing, MISSING, KEPT)).tolist()
+        return np.where(rare, RARE, np.where(any_missing, MISSING, KEPT)).astype(OUTCOME)
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -537,39 +629,39 @@ class RareVariantFilter:
         self.path = path
         self.kept_outcomes = frozenset({KEPT, MISSING}) if keep_missing else frozenset({KEPT})
 
-    def outcomes(self, fields: Fields, first_line: int) -> list[str]:
-        """``kept``, ``rare``, ``missing`` or ``germline`` for each record of a block (split on 8 tabs)."""
+    def outcomes(self, block: RecordBlock) -> np.ndarray:
+        """``kept``, ``rare``, ``missing`` or ``germline`` for each record of a block."""
         try:
-            outcomes = self.source.outcomes(fields, self.min_af)
+            outcomes = self.source.outcomes(block, self.min_af)
         except BadRecord as error:
-            raise InputError(str(error), self.path, first_line + error.index) from None
-        if self.drop_germline:
-            filters = b"\n".join(map(itemgetter(6), fields))
-            if b"germline" in filters or GERMLINE_INFO.search(b"\n".join(map(itemgetter(7), fields))):
-                for index, record in enumerate(fields):
-                    if is_germline(record[6], record[7]):
-                        outcomes[index] = GERMLINE
+            raise InputError(str(error), self.path, block.first_line + error.index) from None
+        if self.drop_germline and any(word in block.text for word in GERMLINE_WORDS):
+            filter_start, filter_end = block.column(6)
+            info_start, info_end = block.column(7)
+            text = block.text
+            for index in range(block.count):
+                if is_germline(text[filter_start[index] : filter_end[index]], text[info_start[index] : info_end[index]]):
+                    outcomes[index] = GERMLINE
         return outcomes
 
-    def count(self, outcomes: list[str]) -> None:
-        counts = Counter(outcomes)
-        self.report.add("kept", counts[KEPT] + (counts[MISSING] if self.keep_missing else 0))
-        self.report.add("dropped_rare", counts[RARE])
-        self.report.add("kept_missing" if self.keep_missing else "dropped_missing", counts[MISSING])
+    def count(self, outcomes: np.ndarray) -> None:
+        counts = Counter(dict(zip(*np.unique(outcomes, return_counts=True), strict=True)))
+        self.report.add("kept", int(counts[KEPT] + (counts[MISSING] if self.keep_missing else 0)))
+        self.report.add("dropped_rare", int(counts[RARE]))
+        self.report.add("kept_missing" if self.keep_missing else "dropped_missing", int(counts[MISSING]))
         if self.drop_germline:
-            self.report.add("dropped_germline", counts[GERMLINE])
+            self.report.add("dropped_germline", int(counts[GERMLINE]))
 
-    def filter_records(self, body: Blocks, column_count: int) -> Iterable[bytes]:
-        """Yield the text of the records kept, block by block, as the same bytes."""
-        for first_line, lines in body:
-            fields = list(map(bytes.split, lines, repeat(b"\t"), repeat(8)))
-            check_records(lines, first_line, self.path, column_count, fields)
-            self.report.add("records", len(lines))
-            outcomes = self.outcomes(fields, first_line)
+    def filter_records(self, body: TextBlocks, column_count: int) -> Iterable[bytes]:
+        """Yield the text of the records kept, block by block, as slices of the input."""
+        for first_line, text in body:
+            block = RecordBlock(first_line, text, self.path, column_count)
+            self.report.add("records", block.count)
+            outcomes = self.outcomes(block)
             self.count(outcomes)
-            kept = list(compress(lines, map(self.kept_outcomes.__contains__, outcomes)))
+            kept = block.kept_text(np.isin(outcomes, list(self.kept_outcomes)))
             if kept:
-                yield joined(kept)
+                yield kept
 
 
 def output_header(header: VcfHeader) -> bytes:
@@ -637,7 +729,7 @@ def main(
         join: PopulationJoin | None = None
         try:
             with opened_input(input) as source:
-                header, body = split_header(line_blocks(source, input), input)
+                header, body = split_header_text(text_blocks(source, input), input)
                 frequencies: InfoFrequencies | PopulationFrequencies
                 if population is not None:
                     join = PopulationJoin(population, af_key, input_contig_lengths(header))

@@ -10,8 +10,9 @@ is kept only when its key is on the allowlist, and what is kept is scrubbed of
 sample names, their stems and directory paths.
 
 Records pass as the same bytes except the ID column, where only public database
-IDs (``rs...``, ``COSV...``, ``COSM...``) survive; the column is rewritten by one
-regex substitution per 4 MiB block that touches only the records that need it.
+IDs (``rs...``, ``COSV...``, ``COSM...``) survive. A 4 MiB block is never split
+into lines: numpy locates the ID spans, decides ``.`` and ``rs`` IDs for the whole
+block at once, and only other IDs reach Python (``IdScrubber.scrub``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 
 from filters import __version__
@@ -38,19 +40,21 @@ from filters.cli import (
 )
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report
-from filters.streams import line_blocks
 from filters.vcf import (
+    DIGITS,
     STRUCTURED_FIELD,
-    Blocks,
+    RecordBlock,
+    TextBlocks,
     VcfHeader,
     VcfOutput,
-    check_records,
     joined,
     meta_key,
     meta_value,
     opened_input,
-    split_header,
+    spans_within,
+    split_header_text,
     structured_fields,
+    text_blocks,
 )
 
 COMMAND = "vcf-scrub-header"
@@ -200,11 +204,6 @@ def scrub_header(header: VcfHeader, new_samples: list[bytes], keep: frozenset[by
 class IdScrubber:
     """ID column: public database IDs stay, private ones (``HOSP_VAR_0001``) become ``.``."""
 
-    # The third column of a record whose ID column is not "." or public IDs only.
-    PRIVATE_ID_COLUMN = re.compile(
-        rb"(\n[^\t\n]*\t[^\t\n]*\t)(?!(?:\.|(?:(?:rs|COSV|COSM)[0-9]+;)*(?:rs|COSV|COSM)[0-9]+)\t)([^\t\n]*)"
-    )
-
     def __init__(self) -> None:
         self.removed = 0
 
@@ -212,28 +211,66 @@ class IdScrubber:
     def public_ids(column: bytes) -> bytes:
         return b";".join(part for part in column.split(b";") if PUBLIC_ID.fullmatch(part)) or b"."
 
-    def _replace(self, match: re.Match[bytes]) -> bytes:
-        self.removed += 1
-        prefix, column = match.groups()
+    def new_column(self, column: bytes) -> bytes | None:
+        """The ID column to write instead of ``column``, or None to leave it."""
         if b"rs" not in column and b"COS" not in column:  # the common case: nothing public to keep
-            return prefix + b"."
-        return prefix + self.public_ids(column)
+            return None if column == b"." else b"."
+        if KEPT_ID_COLUMN.fullmatch(column):
+            return None
+        return self.public_ids(column)
 
-    def scrub(self, text: bytes) -> bytes:
-        """The block with every private ID column rewritten; the regex scans in C and
-        only the records that change reach Python. Anchored on a literal newline,
-        which the regex engine searches for fast (``^`` with re.M would be tried at
-        every byte)."""
-        return self.PRIVATE_ID_COLUMN.sub(self._replace, b"\n" + text)[1:]
+    def scrub(self, block: RecordBlock) -> bytes:
+        """The block's text with every private ID column rewritten.
+
+        Which IDs stay (``.``, a lone ``rs`` ID) and which become ``.`` (no ``r`` and no
+        ``C``, so no public ID inside) is decided for the whole block at once, by numpy
+        over the ID spans; only the other IDs reach Python. The text between the
+        changed IDs is copied as slices of the block.
+        """
+        starts, ends = block.column(2)
+        data, text = block.data, block.text
+        lengths = ends - starts
+        last = len(data) - 1
+        dot = (lengths == 1) & (data[starts] == DOT)
+        dbsnp = (lengths > 2) & (data[starts] == LETTER_R) & (data[np.minimum(starts + 1, last)] == LETTER_S)
+        dbsnp[dbsnp] = spans_within(data, text, starts[dbsnp] + 2, ends[dbsnp], DIGITS)
+        others = np.flatnonzero(~(dot | dbsnp))
+        if not len(others):
+            return text
+        private = spans_within(data, text, starts[others], ends[others], NO_PUBLIC_ID_LETTER)
+        replacements: list[bytes | None] = [b"."] * len(others)
+        for index in np.flatnonzero(~private).tolist():
+            row = others[index]
+            replacements[index] = self.new_column(text[starts[row] : ends[row]])
+        if not private.all():
+            changed = np.fromiter((r is not None for r in replacements), dtype=bool, count=len(others))
+            others = others[changed]
+            replacements = [r for r in replacements if r is not None]
+        if not len(others):
+            return text
+        self.removed += len(others)
+        segment_starts = [0, *ends[others].tolist()]
+        segment_ends = [*starts[others].tolist(), len(text)]
+        segments = [text[start:end] for start, end in zip(segment_starts, segment_ends, strict=True)]
+        if private.all():
+            return b".".join(segments)
+        pieces = [piece for pair in zip(segments, replacements, strict=False) for piece in pair]
+        pieces.append(segments[-1])
+        return b"".join(pieces)  # type: ignore[arg-type]
 
 
-def scrub_records(body: Blocks, column_count: int, ids: IdScrubber | None, path: str, report: Report) -> Iterable[bytes]:
+DOT, LETTER_R, LETTER_S = ord("."), ord("r"), ord("s")
+# An ID column with none of these letters holds no rs, COSV or COSM ID.
+NO_PUBLIC_ID_LETTER = np.ones(256, dtype=bool)
+NO_PUBLIC_ID_LETTER[[ord("r"), ord("C")]] = False
+
+
+def scrub_records(body: TextBlocks, column_count: int, ids: IdScrubber | None, path: str, report: Report) -> Iterable[bytes]:
     """Yield record text: checked, the same bytes except the ID column."""
-    for first_line, lines in body:
-        check_records(lines, first_line, path, column_count)
-        report.add("records", len(lines))
-        text = joined(lines)
-        yield ids.scrub(text) if ids is not None else text
+    for first_line, text in body:
+        block = RecordBlock(first_line, text, path, column_count)
+        report.add("records", block.count)
+        yield ids.scrub(block) if ids is not None else text
 
 
 @app.command(
@@ -274,7 +311,7 @@ def main(
         sink = VcfOutput(output, output_type)
         try:
             with opened_input(input) as source:
-                header, body = split_header(line_blocks(source, input), input)
+                header, body = split_header_text(text_blocks(source, input), input)
                 new_samples = rename_samples(header, pseudonyms, input)
                 report.add("samples_renamed", len(new_samples))
                 names = NameScrubber(name_replacements(header.samples, new_samples, pseudonyms.table))

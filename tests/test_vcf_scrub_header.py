@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from filters.pseudonyms import Pseudonyms
 from filters.report import Report
-from filters.vcf import VcfHeader
+from filters.vcf import RecordBlock, VcfHeader
 from filters.vcf_scrub_header import (
     IdScrubber,
     NameScrubber,
@@ -134,13 +134,42 @@ private_ids = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,12}", fullmatch=True).fil
 @given(st.lists(st.lists(st.one_of(public_ids, private_ids), min_size=0, max_size=3), min_size=1, max_size=20))
 def test_id_column_keeps_public_ids_only_and_nothing_else_changes(id_lists: list[list[str]]) -> None:
     lines = [f"chr1\t{i + 1}\t{';'.join(ids) or '.'}\tA\tG\t.\tPASS\tDP=1\tGT\t0/1".encode() for i, ids in enumerate(id_lists)]
-    out = IdScrubber().scrub(b"".join(line + b"\n" for line in lines)).split(b"\n")[:-1]
+    out = IdScrubber().scrub(RecordBlock(1, b"".join(line + b"\n" for line in lines), "-", 10)).split(b"\n")[:-1]
     assert len(out) == len(lines)
     for before, after, ids in zip(lines, out, id_lists, strict=True):
         old, new = before.split(b"\t"), after.split(b"\t")
         assert old[:2] + old[3:] == new[:2] + new[3:]
         public = [i for i in ids if re.fullmatch(r"(rs|COSV|COSM)[0-9]+", i)]
         assert new[2] == (";".join(public) or ".").encode()
+
+
+# The regex substitution the block-wise scrubber replaced: the reference for the test below.
+PRIVATE_ID_COLUMN = re.compile(
+    rb"(\n[^\t\n]*\t[^\t\n]*\t)(?!(?:\.|(?:(?:rs|COSV|COSM)[0-9]+;)*(?:rs|COSV|COSM)[0-9]+)\t)([^\t\n]*)"
+)
+
+
+def reference_scrub(text: bytes) -> bytes:
+    def replace(match: re.Match[bytes]) -> bytes:
+        prefix, column = match.groups()
+        if b"rs" not in column and b"COS" not in column:
+            return prefix + b"."
+        return prefix + IdScrubber.public_ids(column)
+
+    return PRIVATE_ID_COLUMN.sub(replace, b"\n" + text)[1:]
+
+
+odd_ids = st.sampled_from(["", ".", "rs", "rs1", "rs1a", "rsx", "r", "s1", "..", "rs1;", ";rs1", "COSV", "COSM12;rs3", "rs" + "9" * 30,
+                           "rs1;HOSP_1", "HOSP;COSV7", "rs12345678901234567890", "x" * 40, "rs1.2", "RS12"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(odd_ids, public_ids, private_ids), min_size=1, max_size=30))
+def test_block_id_scrubber_matches_the_regex_it_replaced(ids: list[str]) -> None:
+    text = b"".join(f"chr1\t{i + 1}\t{column}\tA\tG\t.\tPASS\tDP=1\n".encode() for i, column in enumerate(ids))
+    scrubber = IdScrubber()
+    assert scrubber.scrub(RecordBlock(1, text, "-", 8)) == reference_scrub(text)
+    assert scrubber.removed == sum(1 for a, b in zip(text.split(b"\n"), reference_scrub(text).split(b"\n"), strict=True) if a != b)
 
 
 # --- the command -------------------------------------------------------------------------------
@@ -250,3 +279,23 @@ def test_corpus_malformed_files_exit_1_with_location(corpus: Path, name: str, li
     assert status == 1
     if line is not None:
         assert stderr.startswith(f"{COMMAND}: {path}:{line}: ".encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet="ab\t", max_size=6), min_size=1, max_size=12), st.booleans(), st.booleans(), st.integers(1, 9))
+def test_text_blocks_read_the_lines_line_blocks_reads(lines: list[str], crlf: bool, final_newline: bool, size: int) -> None:
+    """The record commands read whole-line text blocks; the lines must be those of streams.line_blocks."""
+    import io
+
+    from filters.streams import line_blocks
+    from filters.vcf import text_blocks
+
+    end = "\r\n" if crlf else "\n"
+    data = (end.join(lines) + (end if final_newline else "")).encode()
+    expected = [(number, line) for first, block in line_blocks(io.BytesIO(data), "-", size) for number, line in enumerate(block, first)]
+    found = [
+        (number, line)
+        for first, text in text_blocks(io.BytesIO(data), "-", size)
+        for number, line in enumerate(text.split(b"\n")[:-1], first)
+    ]
+    assert found == expected
