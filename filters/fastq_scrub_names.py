@@ -11,15 +11,26 @@ byte-identical (the guideline leaves FASTQ sequence to consent).
 Records are handled in blocks of lines, not as objects: a 4 MiB block is split
 once, names and ``+`` lines are replaced by slice assignment, and the block is
 joined again (STYLE.md measured this at 1.46x mawk; a dnaio loop at 0.62x).
+The header lines are renamed in a forked child process meanwhile, so the
+command uses two cores. Multi-line (wrapped) records are read as kseq reads
+them, by a slower parser that only sees the blocks that hold them, and are
+written as 4-line records.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import queue
 import re
-from collections.abc import Iterable
-from itertools import accumulate, chain, compress, repeat
-from operator import ne
+import threading
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import accumulate, chain, compress, islice, repeat
+from operator import eq, ne
 from pathlib import Path
+from typing import BinaryIO
 
 from filters.cli import (
     InputArgument,
@@ -35,7 +46,7 @@ from filters.cli import (
 )
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report
-from filters.streams import line_blocks, open_input, output_stream
+from filters.streams import enlarge_pipe, line_blocks, open_input, output_stream
 
 COMMAND = "fastq-scrub-names"
 
@@ -47,6 +58,7 @@ HEADER = re.compile(
 CASAVA = re.compile(rb"[1-4]:[YN]:[0-9]+(?=:|$)")
 SLASH_AT_END = re.compile(rb"/[1-4]$", re.M)
 SUFFIX_CACHE_LIMIT = 100_000
+RENAMING_AHEAD = 2  # blocks sent for renaming and not yet written: the child always has the next one
 
 app = make_app()
 
@@ -76,9 +88,16 @@ class HeaderSplitter:
     def __init__(self) -> None:
         self.comment_suffixes: dict[bytes, bytes] = {}
 
-    def split(self, heads: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
-        """``(names, suffixes)``, or None when a header is not a FASTQ header."""
-        text = b"\n".join(heads)[1:].replace(b"\n@", b"\n")
+    def split(self, joined: bytes) -> tuple[list[bytes], list[bytes] | bytes] | None:
+        """``(names, suffixes)`` of header lines joined by newlines, or None when one is not a FASTQ header.
+
+        ``suffixes`` is one bytes object when every record has the same one.
+        """
+        same_tail = self._split_same_tail(joined)
+        if same_tail is not None:
+            return same_tail
+        heads = joined.split(b"\n")
+        text = joined[1:].replace(b"\n@", b"\n")
         uniform = None if b"\t" in text else self._split_uniform(text, heads)
         if uniform is not None:
             return uniform
@@ -88,6 +107,29 @@ class HeaderSplitter:
         names = [match.group(1) for match in matches if match]
         suffixes = [(match.group(2) or b"") + (match.group(3) or b"") for match in matches if match]
         return names, suffixes
+
+    @staticmethod
+    def _split_same_tail(joined: bytes) -> tuple[list[bytes], bytes] | None:
+        """The commonest block: every header is a name and the same tail (`` 1:N:0:ACGT``, ``/1`` or none).
+
+        One split of the joined headers, where the tail meets the next ``@``,
+        then gives the names. The tail is the first header's; the counts prove
+        every header has it, and names without blank, tab or ``/`` split as the
+        first one did.
+        """
+        count = joined.count(b"\n") + 1
+        first = joined.split(b"\n", 1)[0]
+        match = HEADER.fullmatch(first)
+        if match is None or b"\t" in joined:
+            return None
+        tail = first[match.end(1) :]
+        if joined.count(b" ") != count * tail.count(b" ") or joined.count(b"/") != count * tail.count(b"/"):
+            return None
+        names = (joined + b"\n@")[1:].split(tail + b"\n@")
+        if len(names) != count + 1:
+            return None
+        names.pop()
+        return names, (match.group(2) or b"") + (match.group(3) or b"")
 
     def _split_uniform(self, text: bytes, heads: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
         blanks = set(map(bytes.count, heads, repeat(b" ")))
@@ -130,78 +172,334 @@ class NameReplacer:
         self.previous_name: bytes | None = None
         self.previous_pseudonym = b""
 
-    def replace(self, heads: list[bytes], first_line: int) -> list[bytes]:
-        split = self.splitter.split(heads)
+    def replace(self, joined: bytes, header_lines: Sequence[int]) -> bytes:
+        """New header lines for header lines, both joined by newlines.
+
+        ``header_lines`` are the input line numbers, for errors.
+        """
+        split = self.splitter.split(joined)
         if split is None:
-            bad = next(i for i, head in enumerate(heads) if HEADER.fullmatch(head) is None)
-            raise InputError("malformed read name line", self.path, first_line + 4 * bad)
+            bad = next(i for i, head in enumerate(joined.split(b"\n")) if HEADER.fullmatch(head) is None)
+            raise InputError("malformed read name line", self.path, header_lines[bad])
         names, suffixes = split
-        starts = list(map(ne, names, chain((self.previous_name,), names)))
+        if names[0] != self.previous_name and not any(map(eq, names, islice(names, 1, None))):
+            per_record = self._read_names(names, names, header_lines)  # no mates in a row: the usual case
+        else:
+            starts = list(map(ne, names, chain((self.previous_name,), names)))
+            pseudonyms = self._read_names(list(compress(names, starts)), names, header_lines)
+            per_record = list(map([self.previous_pseudonym, *pseudonyms].__getitem__, accumulate(starts)))
+        self.previous_name = names[-1]
+        self.previous_pseudonym = per_record[-1]
+        if isinstance(suffixes, bytes):
+            return b"@" + (suffixes + b"\n@").join(per_record) + suffixes
+        return b"\n".join(map(b"@%s%s".__mod__, zip(per_record, suffixes, strict=True)))
+
+    def _read_names(self, templates: list[bytes], names: list[bytes], header_lines: Sequence[int]) -> list[bytes]:
+        """Pseudonyms of ``templates``; a name missing from the map is an InputError at its line."""
         try:
-            pseudonyms = self.pseudonyms.read_names(list(compress(names, starts)))
+            return self.pseudonyms.read_names(templates)
         except KeyError:
             table = self.pseudonyms.table or {}
             missing = next(i for i, name in enumerate(names) if name.decode(errors="replace") not in table)
             message = "read name not in the map (give --key-file to hash names the map lacks)"
-            raise InputError(message, self.path, first_line + 4 * missing) from None
-        if all(starts):
-            per_record = pseudonyms
-        else:
-            per_record = list(map([self.previous_pseudonym, *pseudonyms].__getitem__, accumulate(starts)))
-        self.previous_name = names[-1]
-        self.previous_pseudonym = per_record[-1]
-        return list(map(b"@%s%s".__mod__, zip(per_record, suffixes, strict=True)))
+            raise InputError(message, self.path, header_lines[missing]) from None
 
 
-def check_records(lines: list[bytes], first_line: int, path: str) -> None:
-    """Raise InputError at the first line that is not a 4-line FASTQ record.
+def first_irregular_record(lines: list[bytes]) -> int | None:
+    """Index of the first record that is not a plain 4-line record, or None.
 
-    The common, valid case is checked over the whole block with counts of
-    ``\n@`` and ``\n+`` in the joined lines, at C speed.
+    The common, valid case is checked over the whole block at C speed: counts
+    of ``\n@`` and ``\n+`` in the joined lines, and the two lists of lengths.
     """
     heads, sequences, plus_lines, qualities = lines[0::4], lines[1::4], lines[2::4], lines[3::4]
     count = len(heads)
     if (
         (b"\n" + b"\n".join(heads)).count(b"\n@") == count
-        and (b"\n" + b"\n".join(plus_lines)).count(b"\n+") == count
+        and (plus_lines.count(b"+") == count or (b"\n" + b"\n".join(plus_lines)).count(b"\n+") == count)
         and list(map(len, sequences)) == list(map(len, qualities))
     ):
-        return
-    for index, head in enumerate(heads):
-        line = first_line + 4 * index
-        if not head.startswith(b"@"):
-            raise InputError("expected a record starting with '@'", path, line)
-        if not plus_lines[index].startswith(b"+"):
-            raise InputError("expected a '+' line (multi-line FASTQ records are not supported)", path, line + 2)
-        if len(sequences[index]) != len(qualities[index]):
-            raise InputError("sequence and quality lengths differ", path, line + 3)
+        return None
+    return next(
+        index
+        for index, (head, sequence, plus, quality) in enumerate(zip(heads, sequences, plus_lines, qualities, strict=True))
+        if not head.startswith(b"@") or not plus.startswith(b"+") or len(sequence) != len(quality)
+    )
 
 
-def scrub_records(blocks: Iterable[tuple[int, list[bytes]]], names: NameReplacer, path: str, report: Report) -> Iterable[bytes]:
-    """Yield output chunks: names replaced, ``+`` lines emptied, all else as read."""
-    pending: list[bytes] = []
+class WrappedRecords:
+    """Parser for records whose sequence and quality span several lines.
+
+    As kseq (htslib, seqtk) reads them: the sequence is every line up to the
+    ``+`` line (a line starting with ``@`` there is an error: a record lacks
+    its quality); the quality is complete when it is as long as the sequence,
+    so a quality line may start with ``@`` or ``+``. Records come out as 4-line
+    records, sequence and quality unwrapped. Slow (a loop over lines), so it
+    only reads blocks that fail the 4-line check.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.head: bytes | None = None  # the record being read, if any
+        self.head_line = 0
+        self.sequence: list[bytes] = []  # its lines; once the '+' line is read, joined
+        self.plus: bytes | None = None
+        self.quality: list[bytes] = []
+        self.quality_length = 0
+        self.quality_line = 0
+
+    @property
+    def inside_record(self) -> bool:
+        return self.head is not None
+
+    def feed(self, lines: list[bytes], first_line: int, until_record_ends: bool = False) -> tuple[list[int], list[bytes], int]:
+        """``(header line numbers, 4-line records, lines used)`` for the records these lines complete.
+
+        With ``until_record_ends``, stops after the record under way, so the
+        rest of the block can take the 4-line path again.
+        """
+        header_lines: list[int] = []
+        records: list[bytes] = []
+        for number, line in enumerate(lines, first_line):
+            if self.head is None:
+                if until_record_ends:
+                    return header_lines, records, number - first_line
+                if not line.startswith(b"@"):
+                    raise InputError("expected a record starting with '@'", self.path, number)
+                self.head, self.head_line = line, number
+            elif self.plus is None:
+                if line.startswith(b"+"):
+                    self.plus, self.quality_line = line, number + 1
+                    self.sequence = [b"".join(self.sequence)]
+                elif line.startswith(b"@"):  # no sequence letter; kseq takes it for the next record
+                    raise InputError("expected a '+' line", self.path, number)
+                else:
+                    self.sequence.append(line)
+            else:
+                self.quality.append(line)
+                self.quality_length += len(line)
+                sequence = self.sequence[0]
+                if self.quality_length < len(sequence):
+                    continue
+                if self.quality_length > len(sequence):
+                    raise InputError("sequence and quality lengths differ", self.path, self.quality_line)
+                header_lines.append(self.head_line)
+                records += (self.head, sequence, self.plus, b"".join(self.quality))
+                self.head, self.plus, self.sequence, self.quality, self.quality_length = None, None, [], [], 0
+        return header_lines, records, len(lines)
+
+    def finish(self, last_line: int) -> None:
+        """Raise InputError if the input ended inside a record."""
+        if self.head is None:
+            return
+        if self.quality:
+            raise InputError("sequence and quality lengths differ", self.path, self.quality_line)
+        raise InputError("file ends inside a FASTQ record", self.path, last_line)
+
+
+def record_blocks(blocks: Iterable[tuple[int, list[bytes]]], path: str) -> Iterator[tuple[Sequence[int], list[bytes]]]:
+    """``(header line numbers, lines)``: blocks of 4-line records.
+
+    Plain 4-line records pass as they are. From the first record that is not,
+    the rest of the block goes through WrappedRecords, and the next block only
+    until that parser is done with the record under way: blocks without
+    wrapped records never take the slow path. A block is yielded once the next
+    one is read: a wrapped record cut by the end of the input began in it, and
+    as for any bad record, the block holding it is not written.
+    """
+    pending: list[bytes] = []  # fewer than 4 lines left over by the last block
     pending_line = 1
+    last_line = 0
+    wrapped = WrappedRecords(path)
+    held: tuple[Sequence[int], list[bytes]] | None = None
     for first_line, lines in blocks:
-        if pending:
-            lines = pending + lines
-            first_line = pending_line
-        whole = len(lines) - len(lines) % 4
-        pending = lines[whole:]
-        pending_line = first_line + whole
-        if not whole:
-            continue
-        del lines[whole:]
-        check_records(lines, first_line, path)
-        count = whole // 4
+        last_line = first_line + len(lines) - 1
+        header_parts: list[Sequence[int]] = []
+        line_parts: list[list[bytes]] = []
+        if wrapped.inside_record:
+            header_lines, records, used = wrapped.feed(lines, first_line, until_record_ends=True)
+            header_parts.append(header_lines)
+            line_parts.append(records)
+            lines = lines[used:]  # a copy: line_blocks counts the lines it yielded
+            first_line += used
+        if not wrapped.inside_record:
+            if pending:
+                lines = pending + lines
+                first_line = pending_line
+            whole = len(lines) - len(lines) % 4
+            lines, pending = lines[:whole], lines[whole:]
+            pending_line = first_line + whole
+            irregular = first_irregular_record(lines) if whole else None
+            start = whole if irregular is None else 4 * irregular
+            header_parts.append(range(first_line, first_line + start, 4))
+            line_parts.append(lines if irregular is None else lines[:start])
+            if irregular is not None:
+                header_lines, records, _ = wrapped.feed(lines[start:] + pending, first_line + start)
+                header_parts.append(header_lines)
+                line_parts.append(records)
+                pending = []
+        if held is not None and held[1]:
+            yield held
+        if len(line_parts) == 1:
+            held = header_parts[0], line_parts[0]
+        else:
+            held = list(chain.from_iterable(header_parts)), list(chain.from_iterable(line_parts))
+    wrapped.finish(last_line)
+    if held is not None and held[1]:
+        yield held
+    if pending:
+        raise InputError("file ends inside a FASTQ record", path, pending_line + len(pending) - 1)
+
+
+class RenamingWorker:
+    """A NameReplacer in a forked child process: renaming runs on a second core.
+
+    The parent sends a block's header lines; while the child renames them, the
+    parent reads, splits and checks the next blocks. One NameReplacer renames
+    every block in order, so the names (counters too) are a single process's.
+    The child also writes --map-out. A bad name comes back as its index in the
+    block and the message, and is raised here with its line number. Requests
+    are written by a thread, so the parent never waits on a full pipe while
+    the child waits for the parent to take a reply.
+    """
+
+    def __init__(self, names: NameReplacer) -> None:
+        self.path = names.path
+        request_out, request_in = os.pipe()
+        reply_out, reply_in = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: serve until the parent closes its end
+            os.close(request_in)
+            os.close(reply_out)
+            status = 1
+            try:
+                status = serve_renames(names, os.fdopen(request_out, "rb"), os.fdopen(reply_in, "wb"))
+            finally:
+                os._exit(status)
+        os.close(request_out)
+        os.close(reply_in)
+        enlarge_pipe(request_in)
+        enlarge_pipe(reply_out)
+        self.requests = os.fdopen(request_in, "wb")
+        self.replies = os.fdopen(reply_out, "rb")
+        self.header_lines: deque[Sequence[int]] = deque()  # of the blocks sent, for errors
+        self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.writer = threading.Thread(target=self._send_requests, daemon=True)
+        self.writer.start()
+
+    def _send_requests(self) -> None:
+        try:
+            while (joined := self.outbox.get()) is not None:
+                self.requests.write(len(joined).to_bytes(8, "little"))
+                self.requests.write(joined)
+                self.requests.flush()
+        except OSError:  # the child is gone: receive() says so
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                self.requests.close()
+
+    def submit(self, joined: bytes, header_lines: Sequence[int]) -> None:
+        """Queue header lines, joined by newlines, to be renamed."""
+        self.outbox.put(joined)
+        self.header_lines.append(header_lines)
+
+    def receive(self) -> bytes:
+        """The new header lines of the oldest block not yet received, joined."""
+        header_lines = self.header_lines.popleft()
+        header = self.replies.read(9)
+        if len(header) != 9:
+            raise OSError(errno.EPIPE, "the renaming process ended early")
+        kind, size = header[:1], int.from_bytes(header[1:], "little")
+        payload = self.replies.read(size)
+        if kind == b"n":
+            return payload
+        index = int.from_bytes(payload[:8], "little")
+        if kind == b"e":
+            raise InputError(payload[8:].decode(), self.path, header_lines[index])
+        raise OSError(index, payload[8:].decode())
+
+    def close(self) -> None:
+        """End the child and wait for it: --map-out is complete once this returns."""
+        self.outbox.put(None)
+        self.replies.close()
+        self.writer.join()
+        _, status = os.waitpid(self.pid, 0)
+        if status != 0:
+            raise OSError(errno.EIO, "the renaming process failed")
+
+
+def serve_renames(names: NameReplacer, requests: BinaryIO, replies: BinaryIO) -> int:
+    """The child's loop: joined header lines in, joined new ones (or an error) out; its exit status."""
+    try:
+        while header := requests.read(8):
+            joined = requests.read(int.from_bytes(header, "little"))
+            try:
+                reply = b"n" + names.replace(joined, range(joined.count(b"\n") + 1))
+            except InputError as error:
+                reply = b"e" + (error.line or 0).to_bytes(8, "little") + error.message.encode()
+            except OSError as error:  # --map-out could not be written
+                reply = b"o" + (error.errno or errno.EIO).to_bytes(8, "little") + (error.strerror or "").encode()
+            replies.write(reply[:1] + (len(reply) - 1).to_bytes(8, "little"))
+            replies.write(memoryview(reply)[1:])
+            replies.flush()
+        names.pseudonyms.close()
+    except (BrokenPipeError, KeyboardInterrupt):  # the parent is gone or going
+        return 1
+    return 0
+
+
+class InProcessRenamer:
+    """RenamingWorker's interface for a NameReplacer called directly (tests, no fork)."""
+
+    def __init__(self, names: NameReplacer) -> None:
+        self.names = names
+        self.renamed: deque[bytes] = deque()
+
+    def submit(self, joined: bytes, header_lines: Sequence[int]) -> None:
+        self.renamed.append(self.names.replace(joined, header_lines))
+
+    def receive(self) -> bytes:
+        return self.renamed.popleft()
+
+
+def scrub_records(
+    blocks: Iterable[tuple[int, list[bytes]]], names: NameReplacer | RenamingWorker, path: str, report: Report
+) -> Iterable[bytes]:
+    """Yield output chunks: names replaced, ``+`` lines emptied, all else as read.
+
+    A block's header lines are submitted for renaming and its new ones taken
+    two blocks later: with a RenamingWorker, renaming overlaps the reading.
+    """
+    renamer = InProcessRenamer(names) if isinstance(names, NameReplacer) else names
+    waiting: deque[list[bytes]] = deque()  # lines of the blocks being renamed
+    records = record_blocks(blocks, path)
+    while True:
+        try:
+            header_lines, lines = next(records)
+        except StopIteration:
+            break
+        except InputError:  # records before the bad one are written, as ever
+            while waiting:
+                yield with_heads(waiting.popleft(), renamer.receive())
+            raise
+        count = len(lines) // 4
         report.add("records", count)
         plus_lines = lines[2::4]
         report.add("plus_lines_cleared", count - plus_lines.count(b"+"))
-        lines[0::4] = names.replace(lines[0::4], first_line)
         lines[2::4] = [b"+"] * count
         lines.append(b"")
-        yield b"\n".join(lines)
-    if pending:
-        raise InputError("file ends inside a FASTQ record", path, pending_line + len(pending) - 1)
+        renamer.submit(b"\n".join(lines[0:-1:4]), header_lines)
+        waiting.append(lines)
+        if len(waiting) > RENAMING_AHEAD:
+            yield with_heads(waiting.popleft(), renamer.receive())
+    while waiting:
+        yield with_heads(waiting.popleft(), renamer.receive())
+
+
+def with_heads(lines: list[bytes], heads: bytes) -> bytes:
+    """The block's text with the new header lines (joined; ``lines`` ends with an empty line)."""
+    lines[0:-1:4] = heads.split(b"\n")
+    return b"\n".join(lines)
 
 
 @app.command(
@@ -219,12 +517,15 @@ def main(
     def job(report: Report) -> None:
         pseudonyms = open_pseudonyms(map_path, key_file, map_out)
         report.notes["scheme"] = pseudonyms.scheme
-        names = NameReplacer(pseudonyms, input)
+        renamer = RenamingWorker(NameReplacer(pseudonyms, input))
         try:
             with open_input(input) as source, output_stream(output) as sink:
-                for chunk in scrub_records(line_blocks(source, input), names, input, report):
+                for chunk in scrub_records(line_blocks(source, input), renamer, input, report):
                     sink.write(chunk)
+                renamer.close()
         finally:
+            with contextlib.suppress(OSError):
+                renamer.close()
             pseudonyms.close()
 
     run(COMMAND, job, Path(report_path) if report_path else None, quiet)

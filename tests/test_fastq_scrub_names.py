@@ -240,15 +240,36 @@ HEADER_PARTS = st.sampled_from([b"M1:9:FC:1:1101:5:7", b"r", b"a/b", b"HWI:1:1:1
 COMMENTS = st.sampled_from([b"", b" 1:N:0:ACGT", b" 2:Y:18:AC+GT", b" 1:N:0", b" free text", b" 3:N:x", b"\t1:N:0:A", b" BC:Z:ACGT"])
 
 
+def assert_split_agrees(heads: list[bytes]) -> None:
+    expected = [split_name(head) for head in heads]
+    split = HeaderSplitter().split(b"\n".join(heads))
+    assert split is not None
+    names, suffixes = split
+    if isinstance(suffixes, bytes):  # one suffix for the whole block
+        suffixes = [suffixes] * len(names)
+    assert list(zip(names, suffixes, strict=True)) == expected
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(HEADER_PARTS, COMMENTS), min_size=1, max_size=8))
 def test_block_splitting_agrees_with_the_per_record_rule(parts: list[tuple[bytes, bytes]]) -> None:
     """The fast whole-block split and the per-record regex must never disagree."""
-    heads = [b"@" + name + comment for name, comment in parts]
-    expected = [split_name(head) for head in heads]
-    split = HeaderSplitter().split(heads)
-    assert split is not None
-    assert list(zip(*split, strict=True)) == expected
+    assert_split_agrees([b"@" + name + comment for name, comment in parts])
+
+
+NAME_CHARS = st.sampled_from([b"M", b"1", b":", b"#", b"/", b"-", b"_", b" ", b"@", b"+"])
+TAILS = st.sampled_from([b"", b" 1:N:0:ACGT", b"/1", b"/2 1:N:0:AC", b"/3 x", b" 2:Y:18", b" a b", b"/", b" /1", b"/1/2"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(NAME_CHARS, max_size=6).map(b"".join), min_size=1, max_size=6), TAILS, st.integers(0, 6), TAILS)
+def test_same_tail_blocks_split_as_each_header_does(names: list[bytes], tail: bytes, odd_one: int, other_tail: bytes) -> None:
+    """Blocks where every header has the same tail take the one-split path; one odd header must not fool it."""
+    heads = [b"@" + name + tail for name in names]
+    assert_split_agrees(heads)
+    if odd_one < len(heads):
+        heads[odd_one] = b"@" + names[odd_one] + other_tail
+        assert_split_agrees(heads)
 
 
 def test_failed_run_leaves_no_output_file(tmp_path: Path) -> None:
