@@ -245,7 +245,7 @@ def revert_alignment(
     Returns None when no aligned base would remain (the record must go).
     """
     if len(operations) == 1 and operations[0][0] == M and keep is None and sequence != b"*" and not isinstance(windows, Windows):
-        return _revert_single_match(position, operations[0][1], sequence, qualities, reference, reference_offset, windows)
+        return revert_single_match(position, operations[0][1], sequence, qualities, reference, reference_offset, windows)
     windows = Windows(windows) if not isinstance(windows, Windows) else windows
     has_sequence = sequence != b"*"
     has_qualities = qualities != b"*" and has_sequence
@@ -333,7 +333,7 @@ def revert_alignment(
     return result
 
 
-def _revert_single_match(
+def revert_single_match(
     position: int, length: int, sequence: bytes, qualities: bytes, reference: bytes, reference_offset: int, windows: Sequence[Window]
 ) -> Reverted:
     """The common case, a CIGAR of one ``M`` run: the same rules as the general
@@ -396,14 +396,16 @@ def bases_match(read_base: int, reference_base: int) -> bool:
     return read_upper == reference_base & 0xDF and read_upper != ord("N")
 
 
-def rewrite_mate_cigar(position: int, mate_cigar: bytes, windows: Sequence[Window] | Windows) -> bytes | None:
+def rewrite_mate_cigar(
+    position: int, mate_cigar: bytes, windows: Sequence[Window] | Windows, shape: CigarShape | None = None
+) -> bytes | None:
     """What the mate's CIGAR becomes under the same rules, from its MC tag alone.
 
     Which indels are reverted depends only on the CIGAR, POS and the windows,
     never on the bases, so a record can update ``MC`` without seeing its mate
     (no second pass). Returns None when the mate will be removed.
     """
-    shape = parse_cigar(mate_cigar)
+    shape = shape or parse_cigar(mate_cigar)
     if shape is None:
         return mate_cigar
     windows = Windows(windows) if not isinstance(windows, Windows) else windows

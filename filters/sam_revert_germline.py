@@ -10,20 +10,25 @@ reverts every difference from the reference (BAMboozle's behaviour);
 alleles, screened against a population resource with vcf-drop-rare's join.
 DESIGN.md, *sam-revert-germline*; the per-read rules are in ``filters/revert.py``.
 
-Records are handled a 4 MiB block at a time and most are never parsed beyond
-FLAG, RNAME, POS and CIGAR: one regular expression pulls those four fields out
-of the whole block, numpy finds which reads' spans (soft clips projected) touch
-a revert window, and only those reads are split and rewritten. Everything else
-passes as the same bytes (STYLE.md, *Code*).
+Records are handled a block of whole lines at a time and most are never parsed
+beyond FLAG, RNAME, POS and CIGAR: numpy locates the fields of every line of the
+block at once, finds which reads' spans (soft clips projected) touch a revert
+window and which carry a tag to fix, and every other record passes as a slice
+of the block, the same bytes (STYLE.md, *Code*). The common record that does
+need work, one ``M`` run, is rewritten without being split into fields; with
+``--all`` its bases are compared with the reference for the whole block in one
+numpy pass. Anything else goes through :meth:`Reverter.rewrite_record`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import mmap
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import IO, Annotated, Optional
 
 import numpy as np
 import typer
@@ -36,14 +41,24 @@ from filters.revert import (
     CLIP_MARGIN,
     CigarShape,
     KeepAlleles,
+    M,
     Window,
     format_cigar,
     md_and_nm,
     parse_cigar,
     revert_alignment,
+    revert_single_match,
     rewrite_mate_cigar,
 )
-from filters.streams import AlignmentOutput, line_blocks, open_alignment_text, open_input
+from filters.streams import (
+    DECOMPRESSION_ERRORS,
+    AlignmentOutput,
+    BackgroundWriter,
+    background_reads,
+    line_blocks,
+    open_alignment_text,
+    open_input,
+)
 from filters.vcf_drop_rare import SEQUENCE_ALLELE, TOLERANCE, PopulationJoin, UnsortedInput, normalised
 
 COMMAND = "sam-revert-germline"
@@ -63,14 +78,11 @@ COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA CS CQ".split())
 """Tags removed from every record, touched or not: they copy another record's
 sequence or an alignment (CIGAR, NM) that may hold a germline indel."""
 
-NEEDS_TAG_WORK = re.compile(rb"\t(?:(?:" + b"|".join(sorted(COPYING_TAGS)) + rb"):|MC:Z:[0-9MNSHP=X]*[ID])")
-"""A tag to remove, or a mate CIGAR with an indel that may be reverted (then MC changes)."""
 MATE_CIGAR_WITH_INDEL = re.compile(rb"\tMC:Z:[0-9MNSHP=X]*[ID]")
 VCF_RECORD = re.compile(rb"^([^\t\n]+)\t([0-9]+)\t[^\t\n]*\t([^\t\n]+)\t([^\t\n]+)", re.M)
 VCF_CONTIG = re.compile(rb"^##contig=<(?:.*,)?ID=([^,>]+)(?:.*,length=([0-9]+))?", re.M)
 MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
-REMOVED = b"\0removed"
 SYMBOLIC_REFERENCE_BLOCK = frozenset((b"<*>", b"<NON_REF>", b"<X>", b"."))
 GERMLINE_AF = 0.001
 """Default ``--germline-af``: a keep allele seen in the population at 0.1% or more
@@ -154,12 +166,13 @@ class SiteTable:
         before = np.maximum(index - 1, 0)
         return (index > 0) & (self.reach[name][before] > starts)
 
-    def windows(self, name: str, start: int, end: int) -> list[Window]:
-        """The windows touching ``[start, end)``."""
+    def windows(self, name: str, start: int, end: int, index: int | None = None) -> list[Window]:
+        """The windows touching ``[start, end)``; ``index``, when known, is
+        ``searchsorted`` of ``end`` in the window starts."""
         window_starts = self.starts.get(name)
         if window_starts is None:
             return []
-        index = int(window_starts.searchsorted(end)) - 1
+        index = (int(window_starts.searchsorted(end)) if index is None else index) - 1
         found: list[Window] = []
         ends, reach = self.ends[name], self.reach[name]
         while index >= 0 and reach.item(index) > start:
@@ -432,30 +445,161 @@ class ShapeCache(dict[bytes, Optional[CigarShape]]):
         return shape
 
 
-def field_table(text: bytes, lines: list[bytes]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """Offsets of the first six tabs of every line of a block, found with numpy
-    (no per-line split): FLAG, RNAME, POS and CIGAR lie between them.
-    None when a line has fewer than seven fields."""
+FIELD_TABS = 10
+"""Tabs located per record: the ten between the eleven mandatory fields."""
+COPYING_CODES = np.array([(tag[0] << 8) | tag[1] for tag in sorted(COPYING_TAGS)], dtype=np.uint16)
+MATE_CIGAR_CODE = (ord("M") << 8) | ord("C")
+READ_SIZE = 1 << 20
+"""Bytes per read from the decoder: small enough that the processes before and
+after this one start early and stay busy, large enough for numpy's per-block work."""
+UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
+"""``bytes.upper`` as a lookup table, for reads compared in bulk."""
+REGION_LIMIT = 1 << 24
+"""Widest reference stretch fetched at once for a block's reads (16 MiB)."""
+REGION_PER_READ = 2048
+"""...and at most this many bases per read in it: one fetch per read costs about
+as much as slicing 2 kb more of a shared stretch (unsorted or sparse input)."""
+MATE_CIGAR_WIDTH = 24
+"""Bytes of an MC value looked at in bulk; a longer one is decided per record."""
+
+
+class BlockFields:
+    """Where the mandatory fields of every record of a block lie, found with numpy
+    (no per-line split): ``tabs[i, k]`` is the offset of line ``i``'s tab after field ``k + 1``."""
+
+    def __init__(self, text: bytes, buffer: np.ndarray, line_starts: np.ndarray, line_ends: np.ndarray,
+                 all_tabs: np.ndarray, columns: np.ndarray) -> None:
+        self.text = text
+        self.buffer = buffer
+        self.line_starts = line_starts
+        self.line_ends = line_ends
+        self.all_tabs = all_tabs
+        self.columns = columns
+        self.tabs = all_tabs[columns]
+
+    def values(self, field: int) -> list[bytes]:
+        """Field ``field`` (0-based, 1 to 9) of every line, as bytes."""
+        starts = (self.tabs[:, field - 1] + 1).tolist()
+        return list(map(self.text.__getitem__, map(slice, starts, self.tabs[:, field].tolist())))
+
+    def value(self, row: int, field: int) -> bytes:
+        """Field ``field`` (0-based, 1 to 9) of line ``row``."""
+        return self.text[int(self.tabs[row, field - 1]) + 1 : int(self.tabs[row, field])]
+
+    def same_everywhere(self, field: int) -> bool:
+        """Whether every line has the same bytes in field ``field`` (sorted input: one RNAME per block)."""
+        starts, ends = self.tabs[:, field - 1] + 1, self.tabs[:, field]
+        sizes = ends - starts
+        width = int(sizes[0])
+        if width > 256 or (sizes != width).any():
+            return False
+        cells = self.buffer[starts[:, None] + np.arange(width)]
+        return bool((cells == cells[0]).all())
+
+    def quality_ends(self) -> np.ndarray:
+        """Where QUAL ends on each line: the next tab on the line, or the line's end."""
+        following = self.columns[:, -1] + 1
+        inside = following < len(self.all_tabs)
+        ends = self.line_ends.copy()
+        next_tab = self.all_tabs[np.minimum(following, len(self.all_tabs) - 1)]
+        use = inside & (next_tab < self.line_ends)
+        ends[use] = next_tab[use]
+        return ends
+
+    def tag_work_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """Lines that carry a tag to remove, and lines with a mate CIGAR with an
+        indel (may over-select, never under-select: the record is then looked at whole)."""
+        is_tag = np.ones(len(self.all_tabs), dtype=bool)
+        is_tag[self.columns.ravel()] = False
+        tag_tabs = self.all_tabs[is_tag]
+        if not len(tag_tabs):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        buffer, last = self.buffer, len(self.buffer) - 1
+
+        def at(shift: int) -> np.ndarray:
+            return buffer[np.minimum(tag_tabs + shift, last)]
+
+        code = (at(1).astype(np.uint16) << 8) | at(2)
+        colon = at(3) == 58
+        copying = np.isin(code, COPYING_CODES)
+        mate = tag_tabs[colon & (code == MATE_CIGAR_CODE) & (at(4) == 90) & (at(5) == 58)]
+        cells = buffer[np.minimum(mate[:, None] + 6 + np.arange(MATE_CIGAR_WIDTH), last)]
+        inside = np.cumsum((cells == 9) | (cells == 10), axis=1) == 0
+        indel = (((cells == 73) | (cells == 68)) & inside).any(axis=1) | inside[:, -1]
+        return (
+            np.searchsorted(self.line_starts, tag_tabs[copying], side="right") - 1,
+            np.searchsorted(self.line_starts, mate[indel], side="right") - 1,
+        )
+
+
+class CigarColumn:
+    """The CIGAR of every line of a block as an index into its distinct strings,
+    found with numpy (a CIGAR of up to 8 characters is one 64-bit key): what a
+    record's CIGAR implies is then looked up once per distinct string."""
+
+    WIDTH = 8
+
+    def __init__(self, table: BlockFields) -> None:
+        starts, ends = table.tabs[:, 4] + 1, table.tabs[:, 5]
+        sizes = ends - starts
+        places = np.arange(self.WIDTH)
+        cells = table.buffer[np.minimum(starts[:, None] + places, len(table.buffer) - 1)]
+        cells[places >= sizes[:, None]] = 0
+        keys = np.ascontiguousarray(cells).view(np.uint64)[:, 0]
+        short = np.flatnonzero(sizes <= self.WIDTH)
+        _, first, inverse = np.unique(keys[short], return_index=True, return_inverse=True)
+        text = table.text
+        firsts = short[first]
+        self.strings: list[bytes] = [text[a:b] for a, b in zip(starts[firsts].tolist(), ends[firsts].tolist(), strict=True)]
+        self.ids = np.empty(len(sizes), dtype=np.int64)
+        self.ids[short] = inverse
+        if len(short) < len(sizes):
+            known = {string: index for index, string in enumerate(self.strings)}
+            for row in np.flatnonzero(sizes > self.WIDTH).tolist():
+                string = text[int(starts[row]) : int(ends[row])]
+                index = known.get(string)
+                if index is None:
+                    index = known[string] = len(self.strings)
+                    self.strings.append(string)
+                self.ids[row] = index
+
+    def __getitem__(self, row: int) -> bytes:
+        return self.strings[int(self.ids[row])]
+
+    def each(self, values: Mapping[bytes, int]) -> np.ndarray:
+        """``values[cigar]`` for every line."""
+        return np.array([values[string] for string in self.strings], dtype=np.int64)[self.ids]
+
+    def rows_with(self, cigar: bytes) -> np.ndarray:
+        """The lines whose CIGAR is ``cigar``."""
+        if cigar not in self.strings:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.ids == self.strings.index(cigar))
+
+
+def block_fields(text: bytes) -> BlockFields | None:
+    """The field table of a block of whole lines (each ending in a newline);
+    None when a line has fewer than eleven fields."""
     buffer = np.frombuffer(text, dtype=np.uint8)
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))
-    line_ends = np.cumsum(lengths + 1) - 1
-    line_starts = line_ends - lengths
-    tabs = np.flatnonzero(buffer == 9)
-    first = np.searchsorted(tabs, line_starts)
-    columns = first[:, None] + np.arange(6)
-    if columns.max(initial=0) >= len(tabs):
+    line_ends = np.flatnonzero(buffer == 10)
+    line_starts = np.empty_like(line_ends)
+    line_starts[:1] = 0
+    line_starts[1:] = line_ends[:-1] + 1
+    all_tabs = np.flatnonzero(buffer == 9)
+    first = np.searchsorted(all_tabs, line_starts)
+    columns = first[:, None] + np.arange(FIELD_TABS)
+    if columns.max(initial=0) >= len(all_tabs):
         return None
-    offsets = tabs[columns]
-    if (offsets[:, 5] >= line_ends).any():
+    if (all_tabs[columns[:, -1]] >= line_ends).any():
         return None
-    return offsets, buffer, line_starts
+    return BlockFields(text, buffer, line_starts, line_ends, all_tabs, columns)
 
 
 def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[bytes, np.ndarray]]:
     """Mapped rows of a block grouped by RNAME: one group for sorted input, a
     dictionary pass (not one scan per contig) for any other order."""
     mapped = ~unmapped
-    if names.count(names[0]) == len(names):
+    if len(names) == 1 or names.count(names[0]) == len(names):
         yield names[0], np.flatnonzero(mapped)
         return
     groups: dict[bytes, list[int]] = {}
@@ -473,6 +617,7 @@ def parse_numbers(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray, widt
         return np.zeros(0, dtype=np.int64)
     if sizes.min() < 1 or sizes.max() > width:
         return None
+    width = int(sizes.max())
     places = np.arange(width)
     index = np.minimum(starts[:, None] + places, len(buffer) - 1)
     digits = buffer[index].astype(np.int64) - 48
@@ -507,6 +652,26 @@ class SpanEdge(dict[bytes, int]):
         return edge
 
 
+class MatchLength(dict[bytes, int]):
+    """CIGAR string -> its length when it is one ``M`` run written plainly (``150M``), else -1."""
+
+    def __init__(self, shapes: ShapeCache) -> None:
+        super().__init__()
+        self.shapes = shapes
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > 100_000:
+            self.clear()
+        shape = self.shapes[cigar]
+        length = -1
+        if shape is not None and len(shape.operations) == 1 and shape.operations[0][0] == M:
+            length = shape.operations[0][1]
+            if cigar != b"%dM" % length:
+                length = -1
+        self[cigar] = length
+        return length
+
+
 class Reverter:
     """Header checks, then blocks of SAM records in, blocks of SAM text out."""
 
@@ -533,7 +698,11 @@ class Reverter:
         self.shapes = ShapeCache()
         self.span_starts = SpanEdge(self.shapes, 0)
         self.span_ends = SpanEdge(self.shapes, 1)
+        self.match_lengths = MatchLength(self.shapes)
         self.to_reference: dict[str, str] = {}
+        self.reference_names: dict[bytes, str] = {}
+        self.block_lines = 0
+        """Lines of the last block, for the next block's line numbers."""
         self.contig_lengths: dict[str, int] = {}
 
     # header -------------------------------------------------------------
@@ -567,6 +736,7 @@ class Reverter:
         if self.keep is not None:
             self.keep.use_for_input(input_contigs, self.report)
         self.known_contigs = {name.encode() for name in self.to_reference}
+        self.reference_names = {name.encode(): reference_name for name, reference_name in self.to_reference.items()}
         return vcf_to_input
 
     @staticmethod
@@ -582,76 +752,320 @@ class Reverter:
 
     # records ------------------------------------------------------------
 
-    def revert_block(self, lines: list[bytes], first_line: int) -> bytes:
-        """One block of records in, the same block as SAM text out (ends with a newline)."""
-        text = b"\n".join(lines)
-        self.report.add("reads_in", len(lines))
-        selected, touched = self._select(lines, text, first_line)
-        if not selected:
-            return text + b"\n"
-        removed = False
-        for index in sorted(selected):
-            new_line = self.rewrite_record(lines[index], first_line + index, self.revert_all or index in touched)
-            if new_line is None:
-                removed = True
-                new_line = REMOVED
-            lines[index] = new_line
-        if removed:
-            lines = [line for line in lines if line is not REMOVED]
-        if not lines:
-            return b""
-        return b"\n".join(lines) + b"\n"
-
-    def _select(self, lines: list[bytes], text: bytes, first_line: int) -> tuple[set[int], set[int]]:
-        """Indexes of the records that need rewriting, and of those among them
-        that touch a window; the rest pass as the same bytes.
-
-        Only FLAG, RNAME, POS and CIGAR are looked at (one split per line);
-        the overlap with the windows is computed for the whole block at once.
-        """
-        table = field_table(text, lines)
+    def revert_block(self, text: bytes, first_line: int) -> bytes:
+        """One block of whole records (each line ending in a newline) in, the
+        same block as SAM text out: untouched records pass as slices of it."""
+        table = block_fields(text)
         if table is None:
-            bad = next(i for i, line in enumerate(lines) if line.count(b"\t") < 10)
+            bad = next(i for i, line in enumerate(text.split(b"\n")) if line.count(b"\t") < FIELD_TABS)
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, first_line + bad)
-        tabs, buffer, line_starts = table
+        self.block_lines = len(table.line_starts)
+        self.report.add("reads_in", self.block_lines)
+        selected, touched, simple = self._select(table, first_line)
+        if not selected:
+            return text
+        starts, ends = table.line_starts.tolist(), table.line_ends.tolist()
+        pieces: list[bytes] = []
+        previous = 0
+        for row in selected:
+            start, end = starts[row], ends[row]
+            new_line = simple.get(row)
+            if new_line is None:
+                new_line = self.rewrite_record(text[start:end], first_line + row, self.revert_all or row in touched)
+            if start > previous:
+                pieces.append(text[previous:start])
+            if new_line is not None:
+                pieces.append(new_line)
+                pieces.append(b"\n")
+            previous = end + 1
+        pieces.append(text[previous:])
+        return b"".join(pieces)
+
+    def _select(self, table: BlockFields, first_line: int) -> tuple[list[int], set[int], dict[int, bytes]]:
+        """The rows that need rewriting (sorted), those among them that touch a
+        window, and the new text of those the ``--all`` fast path settled; the
+        rest pass as the same bytes.
+
+        Only FLAG, RNAME, POS and CIGAR are looked at (RNEXT with
+        ``--drop-unknown-contigs``); the overlap with the windows is computed
+        for the whole block at once.
+        """
+        buffer, tabs = table.buffer, table.tabs
         flags = parse_numbers(buffer, tabs[:, 0] + 1, tabs[:, 1])
         positions = parse_numbers(buffer, tabs[:, 2] + 1, tabs[:, 3])
         if flags is None or positions is None:
+            lines = table.text.split(b"\n")
             bad = next(i for i, line in enumerate(lines) if not all(map(bytes.isdigit, line.split(b"\t", 4)[1:4:2])))
             raise InputError("FLAG and POS must be numbers", self.path, first_line + bad)
         positions -= 1
-        names = list(map(text.__getitem__, map(slice, (tabs[:, 1] + 1).tolist(), tabs[:, 2].tolist())))
-        cigars = list(map(text.__getitem__, map(slice, (tabs[:, 4] + 1).tolist(), tabs[:, 5].tolist())))
+        count = len(flags)
+        names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
+        cigars = CigarColumn(table)
         unmapped = (flags & 4) != 0
-        selected: set[int] = set()
+        selected = np.zeros(count, dtype=bool)
         touched: set[int] = set()
         if unknown := set(names) - self.known_contigs - {b"*"}:
-            unknown_rows = [i for i, name in enumerate(names) if name in unknown]
+            unknown_rows = [i for i, name in enumerate(names) if name in unknown] if len(names) > 1 else list(range(count))
             if not self.drop_unknown_contigs:
                 message = "read on a contig the reference lacks (--drop-unknown-contigs drops such reads)"
                 raise InputError(message, self.path, first_line + unknown_rows[0])
-            selected.update(unknown_rows)
+            selected[unknown_rows] = True
+        if self.drop_unknown_contigs:  # the mate of a dropped read: RNEXT names a contig the reference lacks
+            known = self.known_contigs | {b"=", b"*"}
+            selected[[i for i, name in enumerate(table.values(6)) if name not in known]] = True
         if not self.keep_unmapped:
-            selected.update(np.flatnonzero(unmapped).tolist())
-            if b"*" in cigars:  # CIGAR '*' on a mapped record: htslib reads it as unmapped
-                selected.update(i for i, cigar in enumerate(cigars) if cigar == b"*")
+            selected |= unmapped
+            selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
+        copying_rows, mate_rows = table.tag_work_rows()
+        fast = ~selected & ~unmapped
+        tags_only = np.zeros(count, dtype=bool)
+        tags_only[copying_rows] = True
+        tags_only[mate_rows] = True
+        tags_only &= ~selected
+        fast[mate_rows] = False
+        if not self.revert_all:  # --all keeps only KEPT_TAGS, MD, NM and MC on a record anyway
+            fast[copying_rows] = False
         if self.revert_all:
-            selected.update(np.flatnonzero(~unmapped).tolist())
+            selected |= ~unmapped
         else:
             assert self.sites is not None
-            starts = positions + np.fromiter(map(self.span_starts.__getitem__, cigars), dtype=np.int64, count=len(cigars))
-            ends = positions + np.fromiter(map(self.span_ends.__getitem__, cigars), dtype=np.int64, count=len(cigars))
+            starts = positions + cigars.each(self.span_starts)
+            ends = positions + cigars.each(self.span_ends)
+            hits = np.zeros(count, dtype=bool)
             for name, rows in rows_by_contig(names, unmapped):
                 contig = name.decode(errors="replace")
-                if contig not in self.sites.starts:
+                if contig in self.sites.starts:
+                    hits[rows[self.sites.touching(contig, starts[rows], ends[rows])]] = True
+            fast &= hits
+            tags_only &= ~hits
+            selected |= hits
+            touched = set(np.flatnonzero(hits).tolist())
+        selected |= tags_only
+        simple = self._revert_simple_rows(table, fast, positions, names, cigars)
+        if not self.revert_all:
+            simple.update(self._tags_only_rows(table, tags_only, cigars))
+        return np.flatnonzero(selected).tolist(), touched, simple
+
+    def _revert_simple_rows(
+        self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
+    ) -> dict[int, bytes]:
+        """The common record, one ``M`` run with SEQ and no tag to fix: its new
+        text, by the same rules as :meth:`rewrite_record` without building its
+        fields. ``fast`` marks the candidates; anything unusual (a keep allele
+        under the read, a read past the contig's end, a length that does not
+        add up) is left to the general path."""
+        lengths = cigars.each(self.match_lengths)
+        tabs = table.tabs
+        sequence_starts = tabs[:, 8] + 1
+        sequence_ends = tabs[:, 9]
+        quality_ends = table.quality_ends()
+        quality_sizes = quality_ends - sequence_ends - 1
+        fast &= (lengths > 0) & (sequence_ends - sequence_starts == lengths) & ((quality_sizes == lengths) | (quality_sizes == 1))
+        if self.keep is not None and fast.any():
+            for name, group in rows_by_contig(names, ~fast):
+                contig = name.decode(errors="replace")
+                if contig in self.keep.spans.starts:
+                    fast[group[self.keep.spans.touching(contig, positions[group], positions[group] + lengths[group])]] = False
+        rows = np.flatnonzero(fast)
+        results: dict[int, bytes] = {}
+        if self.revert_all and len(rows):
+            rows = self._revert_all_in_bulk(table, rows, positions, lengths, names, quality_ends, results)
+        if not len(rows):
+            return results
+        indexes = np.zeros(len(rows), dtype=np.int64)
+        if not self.revert_all:
+            assert self.sites is not None
+            row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+            for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+                window_starts = self.sites.starts.get(name.decode(errors="replace"))
+                if window_starts is not None:
+                    found = rows[group]
+                    indexes[group] = np.searchsorted(window_starts, positions[found] + lengths[found])
+        regions = self._reference_regions(names, rows, positions, lengths)
+        text = table.text
+        fetch = self.reference.fetch
+        site_windows = self.sites.windows if self.sites is not None else None
+        counts = self.report.counts
+        single_name = names[0] if len(names) == 1 else None
+        revert_all = self.revert_all
+        keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
+        keep_changed = KEPT_TAGS | {b"MC"}
+        for row, start, sequence_start, sequence_end, quality_end, end, position, length, index in zip(
+            rows.tolist(), table.line_starts[rows].tolist(), sequence_starts[rows].tolist(), sequence_ends[rows].tolist(),
+            quality_ends[rows].tolist(), table.line_ends[rows].tolist(), positions[rows].tolist(), lengths[rows].tolist(),
+            indexes.tolist(), strict=True,
+        ):
+            sequence = text[sequence_start:sequence_end]
+            if sequence == b"*" or (quality_end - sequence_end == 2 and text[sequence_end + 1] != 42 and length != 1):
+                continue
+            name = single_name if single_name is not None else names[row]
+            reference_name = self.reference_names.get(name)
+            if reference_name is None:
+                continue
+            if revert_all:
+                windows = [(position - 1, position + length + 1)]
+            else:
+                assert site_windows is not None
+                windows = site_windows(name.decode(errors="replace"), position, position + length, index)
+                if not windows:
+                    results[row] = text[start:end]
                     continue
-                hit = self.sites.touching(contig, starts[rows], ends[rows])
-                touched.update(rows[hit].tolist())
-            selected |= touched
-        offsets = [match.start() for match in NEEDS_TAG_WORK.finditer(text)]
-        if offsets:
-            selected.update((np.searchsorted(line_starts, offsets, side="right") - 1).tolist())
-        return selected, touched
+            region = regions.get(name)
+            if region is not None:
+                reference = region[1][position - region[0] : position - region[0] + length]
+            else:
+                reference = fetch(reference_name, position, position + length)
+            if len(reference) < length:
+                continue
+            tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
+            if revert_all and sequence.upper() == reference:
+                results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
+                continue
+            result = revert_single_match(position, length, sequence, b"", reference, position, windows)
+            if result.bases_reverted:
+                counts["reads_changed"] += 1
+                counts["bases_reverted"] += result.bases_reverted
+            prefixes = [tag[:2] for tag in tags]
+            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix in keep_changed]
+            if b"MD" in prefixes or b"NM" in prefixes:
+                md, distance = md_and_nm(position, [(M, length)], result.sequence, reference, position)
+                if b"MD" in prefixes:
+                    kept.append(b"MD:Z:" + md)
+                if b"NM" in prefixes:
+                    kept.append(b"NM:i:%d" % distance)
+            results[row] = b"\t".join([text[start:sequence_start] + result.sequence + text[sequence_end:quality_end], *kept])
+        _same_report_keys(counts)
+        return results
+
+    def _revert_all_in_bulk(
+        self,
+        table: BlockFields,
+        rows: np.ndarray,
+        positions: np.ndarray,
+        lengths: np.ndarray,
+        names: list[bytes],
+        quality_ends: np.ndarray,
+        results: dict[int, bytes],
+    ) -> np.ndarray:
+        """``--all`` for one-``M``-run records: every read base compared with the
+        reference in one numpy pass per contig, so a record only costs the
+        rewriting of its tags. A read that differs becomes the reference
+        (MD ``<length>``, NM 0). Returns the rows left to the per-record path
+        (no reference region, an N in the reference, SEQ or QUAL ``*``)."""
+        left: list[np.ndarray] = []
+        regions = self._reference_regions(names, rows, positions, lengths)
+        row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+        buffer, text = table.buffer, table.text
+        counts = self.report.counts
+        keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
+        keep_changed = KEPT_TAGS | {b"MC"}
+        for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+            found = rows[group]
+            region = regions.get(name)
+            if region is None:
+                left.append(found)
+                continue
+            region_start, bases = region
+            sizes = lengths[found]
+            offsets = positions[found] - region_start
+            sequence_starts = table.tabs[found, 8] + 1
+            sequence_ends = table.tabs[found, 9]
+            usable = (offsets + sizes <= len(bases)) & ~((sizes == 1) & (buffer[sequence_starts] == 42))
+            usable &= ~((quality_ends[found] - sequence_ends == 2) & (sizes != 1) & (buffer[sequence_ends + 1] != 42))
+            if not usable.all():
+                left.append(found[~usable])
+                found, sizes, offsets = found[usable], sizes[usable], offsets[usable]
+                sequence_starts, sequence_ends = sequence_starts[usable], sequence_ends[usable]
+            if not len(found):
+                continue
+            firsts = np.cumsum(sizes) - sizes
+            within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
+            read = buffer[np.repeat(sequence_starts, sizes) + within]
+            reference = np.frombuffer(bases, dtype=np.uint8)[np.repeat(offsets, sizes) + within]
+            raw = np.add.reduceat((read != reference).view(np.uint8), firsts, dtype=np.int64)
+            changed = np.add.reduceat((UPPERCASE[read] != reference).view(np.uint8), firsts, dtype=np.int64) > 0
+            unknown = np.add.reduceat((reference == 78).view(np.uint8), firsts, dtype=np.int64) > 0
+            for row, start, sequence_start, sequence_end, quality_end, end, offset, size, differences_, is_changed, has_n in zip(
+                found.tolist(), table.line_starts[found].tolist(), sequence_starts.tolist(), sequence_ends.tolist(),
+                quality_ends[found].tolist(), table.line_ends[found].tolist(), offsets.tolist(), sizes.tolist(),
+                raw.tolist(), changed.tolist(), unknown.tolist(), strict=True,
+            ):
+                tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
+                if not is_changed:
+                    results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
+                    continue
+                if has_n:  # calmd counts an N as a mismatch: MD and NM need the general rule
+                    left.append(np.array([row]))
+                    continue
+                counts["reads_changed"] += 1
+                counts["bases_reverted"] += differences_
+                prefixes = [tag[:2] for tag in tags]
+                kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix in keep_changed]
+                if b"MD" in prefixes:
+                    kept.append(b"MD:Z:%d" % size)
+                if b"NM" in prefixes:
+                    kept.append(b"NM:i:0")
+                line = text[start:sequence_start] + bases[offset : offset + size] + text[sequence_end:quality_end]
+                results[row] = b"\t".join([line, *kept])
+        _same_report_keys(counts)
+        return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
+
+    def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, cigars: CigarColumn) -> dict[int, bytes]:
+        """Records on no window that carry a tag to remove: their new text, by the
+        rules of :meth:`rewrite_record` (an SA tag or a mate CIGAR with an indel,
+        or lengths that do not add up, leave the record to it)."""
+        results: dict[int, bytes] = {}
+        selected = np.flatnonzero(rows)
+        if not len(selected):
+            return results
+        text = table.text
+        shapes = self.shapes
+        tabs = table.tabs
+        quality_ends = table.quality_ends()
+        for row, start, sequence_start, sequence_end, quality_end, end in zip(
+            selected.tolist(), table.line_starts[selected].tolist(), (tabs[selected, 8] + 1).tolist(),
+            tabs[selected, 9].tolist(), quality_ends[selected].tolist(), table.line_ends[selected].tolist(), strict=True,
+        ):
+            shape = shapes[cigars[row]]
+            sequence_size = sequence_end - sequence_start
+            quality_size = quality_end - sequence_end - 1
+            if shape is not None and sequence_size != shape.query_length and text[sequence_start:sequence_end] != b"*":
+                continue
+            if quality_size != sequence_size and text[sequence_end + 1 : quality_end] != b"*":
+                continue
+            tags = text[quality_end + 1 : end].split(b"\t")
+            prefixes = [tag[:2] for tag in tags]
+            if b"SA" in prefixes:
+                continue
+            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix not in COPYING_TAGS]
+            if b"MC" in prefixes and MATE_CIGAR_WITH_INDEL.search(text, quality_end, end):
+                mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+                mate = self._mate_update(mate_fields, kept)
+                if mate == MATE_REMOVED:
+                    continue
+                if mate is not None:
+                    kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
+            results[row] = b"\t".join([text[start:quality_end], *kept])
+        return results
+
+    def _reference_regions(
+        self, names: list[bytes], rows: np.ndarray, positions: np.ndarray, lengths: np.ndarray
+    ) -> dict[bytes, tuple[int, bytes]]:
+        """Per contig, the reference under all of these rows in one fetch
+        (``(start, bases)``), when they lie close together (sorted input); one
+        slice per read then replaces a fetch per read."""
+        regions: dict[bytes, tuple[int, bytes]] = {}
+        row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+        for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+            reference_name = self.reference_names.get(name)
+            if reference_name is None:
+                continue
+            found = rows[group]
+            start = int(positions[found].min())
+            end = int((positions[found] + lengths[found]).max())
+            if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
+                regions[name] = (start, self.reference.fetch(reference_name, start, end))
+        return regions
 
     def rewrite_record(self, line: bytes, line_number: int, touched: bool = True) -> bytes | None:
         """One record that needs work: reverted, tags fixed; None when it must go.
@@ -668,11 +1082,17 @@ class Reverter:
         tags = fields[11:]
         kept_tags = [tag for tag in tags if tag[:2] not in COPYING_TAGS]
         sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) else False
-        mate = self._mate_update(fields, kept_tags) if MATE_CIGAR_WITH_INDEL.search(line) else None
+        if self.drop_unknown_contigs and fields[6] not in (b"=", b"*") and fields[6] not in self.known_contigs:
+            self.report.add("mates_dropped_unknown_contig")  # the mate is dropped: this record stands alone
+            _make_single(fields)
+            kept_tags = _without_mate_tags(kept_tags)
+            mate = None
+        else:
+            mate = self._mate_update(fields, kept_tags) if MATE_CIGAR_WITH_INDEL.search(line) else None
         if mate == MATE_REMOVED:
             self.report.add("mates_removed")
             _make_single(fields)
-            kept_tags = [tag for tag in kept_tags if not tag.startswith(b"MC:")]
+            kept_tags = _without_mate_tags(kept_tags)
         elif mate is not None:
             kept_tags = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept_tags]
         if flag & 4:
@@ -806,7 +1226,7 @@ class Reverter:
             windows = self.sites.windows(name, mate_position - 1, mate_position + shape.reference_length + 1)
         if not windows:
             return None
-        new_cigar = rewrite_mate_cigar(mate_position, mate_cigar, windows)
+        new_cigar = rewrite_mate_cigar(mate_position, mate_cigar, windows, shape)
         if new_cigar is None:
             return MATE_REMOVED
         return None if new_cigar == mate_cigar else new_cigar
@@ -819,36 +1239,94 @@ def _make_single(fields: list[bytes]) -> None:
     fields[6], fields[7], fields[8] = b"*", b"0", b"0"
 
 
+def _same_report_keys(counts: Counter[str]) -> None:
+    """A changed read counts its indels and masked clips too, even at zero: the
+    report lists the same keys, in the same order, whichever path changed it."""
+    if "reads_changed" in counts:
+        counts["indels_reverted"] += 0
+        counts["clip_bases_masked"] += 0
+
+
+def _without_mate_tags(tags: list[bytes]) -> list[bytes]:
+    """Tags without MC and MQ, which describe a mate that is no longer in the output."""
+    return [tag for tag in tags if tag[:3] not in (b"MC:", b"MQ:")]
+
+
 def _join(fields: list[bytes], tags: list[bytes]) -> bytes:
     return b"\t".join(fields[:11] + tags)
 
 
+def record_chunks(stream: IO[bytes], path: str) -> Iterator[bytes]:
+    """Blocks of whole lines, each ending in a newline.
+
+    ``streams.line_blocks`` unsplit: most records leave as slices of the chunk
+    they came in. CRLF input is read as LF (the first line decides); a last line
+    without a newline gets one; a broken compressed stream is an InputError. A
+    chunk is handed on only once the next block has been read, so an input that
+    breaks within its first chunk fails before anything is written.
+    """
+    rest: list[bytes] = []
+    crlf: bool | None = None
+    waiting: bytes | None = None
+    try:
+        for block in background_reads(stream, READ_SIZE):
+            cut = block.rfind(b"\n") + 1
+            if not cut:
+                rest.append(block)
+                continue
+            chunk = b"".join((*rest, memoryview(block)[:cut])) if rest else block[:cut]
+            rest = [block[cut:]] if cut < len(block) else []
+            if crlf is None:
+                first_end = chunk.find(b"\n")
+                crlf = first_end > 0 and chunk[first_end - 1] == 0x0D
+            if crlf:
+                chunk = chunk.replace(b"\r\n", b"\n")
+            if waiting is not None:
+                yield waiting
+            waiting = chunk
+    except DECOMPRESSION_ERRORS:
+        raise InputError("truncated or corrupt compressed input", path) from None
+    if waiting is not None:
+        yield waiting
+    last = b"".join(rest)
+    if last:
+        if crlf is None:
+            crlf = last.endswith(b"\r")
+        yield (last[:-1] if crlf and last.endswith(b"\r") else last) + b"\n"
+
+
+HEADER_END = re.compile(rb"\n[^@]")
+
+
 def revert_stream(
-    blocks: Iterable[tuple[int, list[bytes]]],
+    chunks: Iterable[bytes],
     reverter: Reverter,
     vcf_contigs: dict[str, int | None] | None,
     vcf_path: str,
     site_blocks: dict[str, dict[str, list[np.ndarray]]] | None,
 ) -> Iterator[bytes]:
-    """Header (checked, our @PG added) then reverted record blocks."""
+    """Header (checked, our @PG added) then reverted record chunks."""
     header: list[bytes] = []
     started = False
-    for first_line, lines in blocks:
-        if lines and not lines[-1]:
-            lines = lines[:-1]
+    line_number = 1
+    for whole in chunks:
+        blank_end = whole.endswith(b"\n\n") or whole == b"\n"  # one blank line at a chunk's end passes
+        chunk = whole[:-1] if blank_end else whole
         if not started:
             cut = 0
-            while cut < len(lines) and lines[cut].startswith(b"@"):
-                cut += 1
-            header.extend(lines[:cut])
-            if cut == len(lines):
-                continue
-            yield _start(header, reverter, vcf_contigs, vcf_path, site_blocks)
-            started = True
-            first_line += cut
-            lines = lines[cut:]
-        if lines:
-            yield reverter.revert_block(lines, first_line)
+            if chunk.startswith(b"@"):
+                match = HEADER_END.search(chunk)
+                cut = match.start() + 1 if match else len(chunk)
+            header.extend(chunk[:cut].split(b"\n")[:-1])
+            line_number += chunk.count(b"\n", 0, cut)
+            chunk = chunk[cut:]
+            if chunk:
+                yield _start(header, reverter, vcf_contigs, vcf_path, site_blocks)
+                started = True
+        if chunk:
+            yield reverter.revert_block(chunk, line_number)
+            line_number += reverter.block_lines
+        line_number += blank_end
     if not started:
         yield _start(header, reverter, vcf_contigs, vcf_path, site_blocks)
 
@@ -934,15 +1412,23 @@ def main(
         report.notes["mode"] = ("all-keep" if keep is not None else "all") if revert_all else "germline"
         reverter = Reverter(reference, None, input, report, keep_unmapped, revert_all, keep, drop_unknown_contigs)
         sink = AlignmentOutput(output, output_format, reference_path if output_format == "cram" else None)
+        writer = BackgroundWriter(sink)  # the encoder downstream never waits for this process's CPU
         try:
             source = open_alignment_text(input, reference_path)
             try:
-                for chunk in revert_stream(line_blocks(source, input), reverter, vcf_contigs, variants or "-", site_blocks):
-                    sink.write(chunk)
+                for chunk in revert_stream(record_chunks(source, input), reverter, vcf_contigs, variants or "-", site_blocks):
+                    writer.write(chunk)
             finally:
                 source.close()
+            writer.close()
             sink.close()
+        except InputError:
+            with contextlib.suppress(Exception):
+                writer.close()  # what came before the bad record goes out, as it would without the writer thread
+            sink.abort()
+            raise
         except BaseException:
+            writer.abort()
             sink.abort()
             raise
         removed = report.counts["reads_removed_no_aligned_base"] + report.counts["reads_dropped_unknown_contig"]

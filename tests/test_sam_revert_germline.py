@@ -32,8 +32,17 @@ from filters.revert import (
     revert_alignment,
     rewrite_mate_cigar,
 )
-from filters.sam_revert_germline import Reference, Reverter, SiteTable, indel_window, parse_numbers, read_sites, revert_stream
-from filters.streams import line_blocks, open_alignment_text
+from filters.sam_revert_germline import (
+    Reference,
+    Reverter,
+    SiteTable,
+    indel_window,
+    parse_numbers,
+    read_sites,
+    record_chunks,
+    revert_stream,
+)
+from filters.streams import open_alignment_text
 from tests.conftest import ROOT, run_command
 
 COMMAND = "sam-revert-germline"
@@ -453,7 +462,7 @@ def revert_in_process(alignment: Path, reference: Path, variants: Path | None) -
     reverter = Reverter(ref, None, str(alignment), report, keep_unmapped=False, revert_all=variants is None)
     source = open_alignment_text(str(alignment), str(reference))
     try:
-        return b"".join(revert_stream(line_blocks(source, str(alignment)), reverter, vcf_contigs, str(variants), site_blocks))
+        return b"".join(revert_stream(record_chunks(source, str(alignment)), reverter, vcf_contigs, str(variants), site_blocks))
     finally:
         source.close()
 
@@ -538,7 +547,7 @@ def test_read_left_without_aligned_base_is_removed_and_its_mate_unpaired(tmp_pat
         b"p\t65\tchr1\t61\t60\t3S2I\t=\t80\t0\tAAACA\tIIIII\tMC:Z:10M",
         b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:3S2I\tRG:Z:L1",
     ]
-    out = reverter.revert_block(lines, 1).splitlines()
+    out = reverter.revert_block(b"\n".join(lines) + b"\n", 1).splitlines()
     assert len(out) == 1
     fields = out[0].split(b"\t")
     assert fields[1] == b"0" and fields[6:9] == [b"*", b"0", b"0"]
@@ -563,3 +572,70 @@ def test_any_sort_order_gives_the_same_records(simulated: Path, reverted: dict[s
     records = sorted(line for line in result.stdout.splitlines() if not line.startswith(b"@"))
     expected = sorted(line for line in reverted["tumour_sam"].read_bytes().splitlines() if not line.startswith(b"@"))
     assert records == expected
+
+
+# --- issue 11: --drop-unknown-contigs leaves no mate pointing at a dropped read ---------
+
+
+def split_pairs_sam(rng: random.Random, pairs: int) -> tuple[bytes, int]:
+    """Pairs on chr1 (the reference's only contig), some with one mate on a decoy
+    the reference lacks; returns the SAM text and how many pairs are split."""
+    header = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n@SQ\tSN:chrUn_decoy\tLN:50\n@RG\tID:L1\tSM:S1\n"
+    records: list[bytes] = []
+    split = 0
+    for number in range(pairs):
+        name = b"pair%d" % number
+        on_decoy = number % 3 == 0
+        first, second = rng.randrange(1, 60), rng.randrange(1, 30 if on_decoy else 60)
+        split += on_decoy
+        second_contig = b"chrUn_decoy" if on_decoy else b"chr1"
+        for flag, contig, position, mate_contig, mate_position in (
+            (97, b"chr1", first, second_contig, second),
+            (145, second_contig, second, b"chr1", first),
+        ):
+            rnext = b"=" if mate_contig == contig else mate_contig
+            tlen = second + 20 - first if rnext == b"=" else 0
+            sequence = bytes(rng.choice(b"ACGT") for _ in range(20)) if contig != b"chr1" else REFERENCE[position - 1 : position + 19]
+            records.append(b"\t".join([
+                name, b"%d" % flag, contig, b"%d" % position, b"60", b"20M", rnext, b"%d" % mate_position,
+                b"%d" % (tlen if flag == 97 else -tlen), sequence, b"I" * 20, b"MC:Z:20M", b"MQ:i:60", b"RG:Z:L1",
+            ]))
+    return header + b"\n".join(records) + b"\n", split
+
+
+@pytest.mark.parametrize("mode", [["--all"], ["-v", "sites.vcf"]])
+def test_dropped_reads_leave_no_mate_pointing_at_them(tmp_path: Path, mode: list[str]) -> None:
+    """Every record that says it is paired has its mate in the output (checked with
+    pysam and samtools flagstat); a mate left behind is unpaired, without MC/MQ."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    vcf_header = b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (tmp_path / "sites.vcf").write_bytes(vcf_header + b"chr1\t40\t.\tG\tT\t.\t.\t.\n")
+    text, split = split_pairs_sam(random.Random(11), 30)
+    (tmp_path / "in.sam").write_bytes(text)
+    report = tmp_path / "report.json"
+    result = run_command(COMMAND, "-q", "-r", str(reference), *mode, "--drop-unknown-contigs", "--report", str(report),
+                         "-O", "bam", "-o", str(tmp_path / "out.bam"), str(tmp_path / "in.sam"), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode()
+    subprocess.run(["samtools", "quickcheck", str(tmp_path / "out.bam")], check=True)
+    counts = json.loads(report.read_text())["counts"]
+    assert counts["reads_dropped_unknown_contig"] == split and counts["mates_dropped_unknown_contig"] == split
+    with pysam.AlignmentFile(str(tmp_path / "out.bam")) as alignments:
+        records = list(alignments)
+    present = {(record.query_name, record.is_read1, record.reference_name, record.reference_start) for record in records}
+    alone = 0
+    for record in records:
+        assert record.reference_name == "chr1"
+        if not record.is_paired:
+            alone += 1
+            assert (record.next_reference_id, record.next_reference_start, record.template_length) == (-1, -1, 0)
+            assert not record.has_tag("MC") and not record.has_tag("MQ") and record.flag & 0xEB == 0
+            continue
+        mate = (record.query_name, not record.is_read1, record.next_reference_name, record.next_reference_start)
+        assert mate in present, "a paired record points at a mate that is not in the output"
+    assert alone == split
+    flagstat = subprocess.run(["samtools", "flagstat", str(tmp_path / "out.bam")], capture_output=True, check=True, text=True).stdout
+    assert "0 + 0 with mate mapped to a different chr\n" in flagstat
+    assert f"{2 * (30 - split)} + 0 with itself and mate mapped\n" in flagstat
+    assert "0 + 0 singletons" in flagstat
