@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,9 +22,18 @@ from typing import BinaryIO, cast
 
 import numpy as np
 import xopen
+from numpy.lib.stride_tricks import sliding_window_view
 
 from filters.report import InputError, UsageError
-from filters.streams import BLOCK_SIZE, DECOMPRESSION_ERRORS, background_reads, open_input, open_output
+from filters.streams import (
+    BLOCK_SIZE,
+    DECOMPRESSION_ERRORS,
+    background_reads,
+    c_errno,
+    open_input,
+    open_output,
+    removable_on_failure,
+)
 
 FIXED_COLUMNS = (b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO")
 STRUCTURED_FIELD = re.compile(rb'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,>]*)')
@@ -139,11 +149,13 @@ class VcfOutput:
         named_gz = bool(path) and str(path).endswith((".gz", ".bgz"))
         self.bgzf = output_type == "z" or (output_type is None and named_gz)
         self.path = path
+        self._removable = path not in (None, "-") and removable_on_failure(str(path))
         self._bgzf_file = None
         self._stream: BinaryIO | None = None
         if self.bgzf:
             import pysam
 
+            pysam.set_verbosity(0)  # its errors are reported here, in one line
             try:
                 self._bgzf_file = pysam.BGZFile(path or "-", "wb", index=None)
             except OSError as error:
@@ -156,9 +168,7 @@ class VcfOutput:
             try:
                 self._bgzf_file.write(data)
             except OSError as error:
-                if error.errno == errno.EPIPE:
-                    raise BrokenPipeError from None
-                raise
+                raise _plain_write_error(error) from None
         else:
             assert self._stream is not None
             self._stream.write(data)
@@ -168,13 +178,35 @@ class VcfOutput:
             try:
                 self._bgzf_file.close()
             except OSError as error:
-                if error.errno == errno.EPIPE:
-                    raise BrokenPipeError from None
-                raise
+                raise _plain_write_error(error) from None
         elif self._stream is not None:
             self._stream.flush()
             if self.path and self.path != "-":
                 self._stream.close()
+
+    def abort(self) -> None:
+        """After a failure: close quietly and remove what ``-o`` wrote (complete or
+        absent), never a device or FIFO (see streams.removable_on_failure)."""
+        if self._bgzf_file is not None:
+            with contextlib.suppress(Exception):
+                self._bgzf_file.close()
+        elif self._stream is not None and self.path and self.path != "-":
+            with contextlib.suppress(OSError):
+                self._stream.close()
+        if self._removable and self.path:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.realpath(self.path))
+
+
+def _plain_write_error(error: OSError) -> OSError:
+    """pysam's BGZF write errors carry no errno: the closed pipe and the full disk
+    become the errors the command reports in one line."""
+    code = error.errno or c_errno()
+    if code == errno.EPIPE:
+        return BrokenPipeError(errno.EPIPE, "Broken pipe")
+    if code in (errno.ENOSPC, errno.EDQUOT):
+        return OSError(code, os.strerror(code))
+    return error
 
 
 def joined(lines: list[bytes]) -> bytes:
@@ -277,6 +309,21 @@ DIGITS[list(b"0123456789")] = True
 GATHER_WIDTH = 16
 
 
+def windows(data: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """``data[start:start + width]`` for each start, as the rows of a new uint8 array (0 past the end):
+    rows of a sliding-window view, copied at once, not bytes gathered one by one."""
+    limit = len(data) - width
+    if limit >= 0 and width > 0:
+        result = sliding_window_view(data, width)[np.clip(starts, 0, limit)]
+    else:
+        result = np.zeros((len(starts), width), dtype=np.uint8)
+    for row in np.flatnonzero((starts > limit) | (starts < 0)).tolist():  # the last bytes of a block: one by one
+        piece = data[max(int(starts[row]), 0) : int(starts[row]) + width] if starts[row] >= 0 else data[:0]
+        result[row] = 0
+        result[row, : len(piece)] = piece
+    return result
+
+
 def spans_within(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """For each span ``text[start:end]``: is every byte of it in ``allowed`` (a 256-entry table)?
 
@@ -289,10 +336,8 @@ def spans_within(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.nda
         return result
     width = min(int(lengths.max()), GATHER_WIDTH)
     if width > 0:
-        offsets = np.arange(width)
-        index = np.minimum(starts[:, None] + offsets, len(data) - 1)
-        inside = offsets < lengths[:, None]
-        result = (allowed[data[index]] | ~inside).all(axis=1)
+        inside = np.arange(width) < lengths[:, None]
+        result = (allowed[windows(data, starts, width)] | ~inside).all(axis=1)
     table = bytes(np.flatnonzero(~allowed).astype(np.uint8).tolist())
     for row in np.flatnonzero(lengths > GATHER_WIDTH).tolist():
         span = text[starts[row] : ends[row]]
@@ -416,6 +461,22 @@ def span_integers(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.nd
     return values
 
 
+def span_digits(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each span read as an integer, and whether it is one: 1 to 18 digits (0 where it is not)."""
+    lengths = ends - starts
+    valid = (lengths >= 1) & (lengths <= 18)
+    values = np.zeros(len(starts), dtype=np.int64)
+    if not valid.any():
+        return values, valid
+    width = int(lengths[valid].max())
+    inside = np.arange(width) < lengths[:, None]
+    digits = windows(data, starts, width) - np.uint8(48)  # a non-digit wraps past 9
+    valid &= ((digits <= 9) | ~inside).all(axis=1)
+    places = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    values[valid] = (np.where(inside[valid], digits[valid], 0).astype(np.int64) @ places) // places[lengths[valid] - 1]
+    return values, valid
+
+
 NUMBER_BYTES = np.zeros(256, dtype=bool)
 NUMBER_BYTES[list(b"0123456789.eE+-")] = True
 FLOAT_WIDTH = 24
@@ -436,15 +497,46 @@ def span_floats(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple
     if not len(rows):
         return values, done
     width = int(lengths[rows].max())
-    offsets = np.arange(width)
-    gathered = data[np.minimum(starts[rows, None] + offsets, len(data) - 1)]
-    gathered[offsets >= lengths[rows, None]] = 0
+    gathered = windows(data, starts[rows], width)
+    gathered[np.arange(width) >= lengths[rows, None]] = 0
+    decimal, parsed = decimal_floats(gathered, lengths[rows])
+    values[rows[parsed]] = decimal
+    rows, gathered = rows[~parsed], gathered[~parsed]
+    if not len(rows):
+        return values, done
     texts = np.ascontiguousarray(gathered).view(f"S{width}").ravel()
     try:
         values[rows] = texts.astype(np.float64)
-    except ValueError:  # "1.2.3", "e": one by one
+    except ValueError:  # "1.2.3", "e", "-": one by one, and not done
         values[rows] = [_float_or_nan(text) for text in texts.tolist()]
+        done[rows] = ~np.isnan(values[rows])
     return values, done
+
+
+POWERS_OF_TEN = 10 ** np.arange(16, dtype=np.int64)
+
+
+def decimal_floats(gathered: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers written ``D`` or ``D.ddd`` (one digit, then at most 14 decimals: ``0.00013``, as
+    bcftools and most annotators write frequencies) read by integer arithmetic, and which rows
+    were: mantissa / 10**k with both exact is one correctly rounded division, the same float
+    as ``float(text)``. The rest (``6e-05``, signs, long numbers) are left to ``astype``."""
+    decimals = np.maximum(lengths - 2, 0)
+    digit = (gathered >= 48) & (gathered <= 57)
+    dot = gathered[:, 1] == DOT if gathered.shape[1] > 1 else np.zeros(len(gathered), dtype=bool)
+    parsed = digit[:, 0] & ((lengths == 1) | (dot & (decimals <= 14)))
+    width = min(gathered.shape[1] - 2, 14)
+    if width > 0:
+        inside = np.arange(width) < decimals[:, None]
+        parsed &= (digit[:, 2 : 2 + width] | ~inside).all(axis=1)
+        places = POWERS_OF_TEN[width - 1 :: -1][:width]
+        fraction = np.where(inside, gathered[:, 2 : 2 + width] - 48, 0).astype(np.int64) @ places
+        fraction //= POWERS_OF_TEN[width - np.minimum(decimals, width)]
+    else:
+        fraction = np.zeros(len(gathered), dtype=np.int64)
+    scale = POWERS_OF_TEN[np.minimum(decimals, 15)]
+    mantissa = (gathered[:, 0].astype(np.int64) - 48) * scale + fraction
+    return (mantissa[parsed] / scale[parsed]).astype(np.float64), parsed
 
 
 DOT = ord(".")

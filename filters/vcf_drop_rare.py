@@ -15,20 +15,23 @@ of this command's output: sam-revert-germline's tumour-only screen uses it too.
 
 Kept records pass as the same bytes: a 4 MiB block is never split into lines, its
 columns are located by numpy (``vcf.RecordBlock``), records are judged in bulk
-(one-base REF/ALT sites by int64 keys, others one by one) and the kept ones are
-written as slices of the block.
+(one-base REF/ALT sites by int64 keys, short indels trimmed by numpy into
+fixed-width text keys, multi-allelic and odd records one by one) and the kept ones
+are written as slices of the block. The population file is decompressed on a
+second thread (``PopulationText``) and parsed the same way, batch by batch.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from itertools import islice, pairwise
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import pairwise
 from operator import ne
 from pathlib import Path
-from typing import Annotated, AnyStr, Optional
+from typing import Annotated, Any, AnyStr, Optional
 
 import numpy as np
 import typer
@@ -38,7 +41,6 @@ from filters.cli import InputArgument, OutputOption, QuietOption, ReportOption, 
 from filters.contigs import ContigMap, conventional_names
 from filters.report import InputError, Report, UsageError
 from filters.vcf import (
-    DIGITS,
     NEWLINE,
     TAB,
     RecordBlock,
@@ -50,6 +52,7 @@ from filters.vcf import (
     info_values,
     joined,
     opened_input,
+    span_digits,
     span_floats,
     span_integers,
     spans_within,
@@ -195,11 +198,12 @@ class InfoFrequencies:
         found, value_start, value_end = info_values(block.text, block.data, block.starts, self.key.encode(), info_start, info_end)
         afs = np.full(block.count, np.nan)
         afs[found] = span_floats(block.data, value_start[found], value_end[found])[0]
-        decided = (afs >= 0.0) & (afs <= 1.0)  # False for NaN: missing, several values, not a number
-        decided &= (alt_end > alt_start) & spans_within(block.data, block.text, alt_start, alt_end, SEQUENCE_BYTES)
+        sequence = (alt_end > alt_start) & spans_within(block.data, block.text, alt_start, alt_end, SEQUENCE_BYTES)
+        decided = sequence & (afs >= 0.0) & (afs <= 1.0)  # False for NaN: missing, several values, not a number
+        absent = sequence & ~found  # one ALT of bases and no key: MISSING, as ``verdict`` says
         threshold = min_af - TOLERANCE
         rare = (afs < threshold) | (1.0 - afs < threshold)
-        return np.where(rare, RARE, KEPT).astype(OUTCOME), np.flatnonzero(~decided)
+        return np.where(absent, MISSING, np.where(rare, RARE, KEPT)).astype(OUTCOME), np.flatnonzero(~(decided | absent))
 
     def verdict(self, info: bytes, alt_field: bytes, min_af: float) -> str:
         """Raises ValueError for a value that is not a frequency or a wrong count of values."""
@@ -274,23 +278,27 @@ class PopulationJoin:
     trimming shared bases (``normalised``), with multi-allelic population records
     split into their alleles.
 
-    Each contig is read from the tabix index once, start to end, in batches of
-    lines located by numpy (``_add``); a new tabix query is made only to skip a gap
-    of more than ``SEEK_GAP`` bases. Memory holds the population alleles between
-    the current input site and the end of the last batch read. Contig names are
-    mapped (``chr1``/``1``) and lengths compared (``ContigMap``) when the join
-    is made, before any record is written.
+    Each contig is read once, start to end: the tabix index finds where it starts,
+    then htslib decompresses the text from there on another thread
+    (``PopulationText``) and batches of lines are located by numpy (``_add``); a
+    new tabix query is made only to skip a gap of more than ``SEEK_GAP`` bases.
+    Memory holds the population alleles between the current input site and the
+    end of the last batch read. Contig names are mapped (``chr1``/``1``) and
+    lengths compared (``ContigMap``) when the join is made, before any record is
+    written.
     """
 
-    BATCH = 4096
+    BATCH = 65536  # lines per parse; fewer, larger numpy calls (measured: 4096 and 16384 cost more CPU)
 
     def __init__(self, path: str, af_key: str, input_contigs: Mapping[str, int | None]) -> None:
         import pysam
 
         self.path = path
         self.af_key = af_key
+        index = next((path + suffix for suffix in (".tbi", ".csi") if os.path.exists(path + suffix)), None)  # CSI: contigs past 2^29
         try:
-            self.tabix = pysam.TabixFile(path, parser=None)  # type: ignore[arg-type]
+            self.tabix = pysam.TabixFile(path, parser=None, index=index)  # type: ignore[arg-type]
+            self.text = PopulationText(pysam.BGZFile(path, "rb", index=None))
         except (OSError, ValueError):
             raise UsageError(f"cannot open population file {path} as bgzipped VCF with a tabix index (tabix -p vcf FILE)") from None
         header = [line.encode() for line in self.tabix.header]
@@ -309,95 +317,133 @@ class PopulationJoin:
         self.last_pos = 0
         self._reset(None)
 
-    # population side: alleles kept as two tables, each sorted or hashed once per batch read.
+    # population side: alleles kept as three tables, each sorted or hashed once per batch read.
     # SNV-shaped alleles (one base each side, after trimming) are int64 keys POS<<16|REF<<8|ALT in a
-    # sorted array, looked up by np.searchsorted; the others (indels) in a dict of normalised keys.
+    # sorted array, looked up by np.searchsorted; short indels are fixed-width texts (``indel_key``)
+    # in another sorted array; long ones in a dict of normalised keys.
     # A value is a float: NaN for missing, BAD for text that is not a number.
 
     def _reset(self, population_contig: str | None, start: int = 0) -> None:
         self.population_contig = population_contig
         self.snv_keys = np.empty(0, dtype=np.int64)
         self.snv_values = np.empty(0)
+        self.indel_keys = np.empty(0, dtype="S1")
+        self.indel_values = np.empty(0)
         self.indels: dict[Allele, float] = {}
         self.indel_limit = POPULATION_TABLE_START
-        self.iterator = iter(self.tabix.fetch(population_contig, start)) if population_contig else iter(())
         self.read_until = -1  # POS of the last population record read: all before it are in the table
-        self.exhausted = population_contig is None
+        self.exhausted = True
+        self.chrom = (population_contig or "").encode(errors="surrogateescape")
+        if population_contig is None:
+            self.text.stop()
+            return
+        lines = self.tabix.fetch(population_contig, start)
+        first = next(lines, None)
+        if first is None:
+            self.text.stop()
+            return
+        # tabix found the first record; the lines after it are read straight from the BGZF file.
+        self.text.start(first.encode(errors="surrogateescape") + b"\n", self.tabix.tell())
+        self.exhausted = False
 
     def held_alleles(self) -> int:
         """How many population alleles are in memory (bounded: tests check it)."""
-        return len(self.snv_keys) + len(self.indels)
+        return len(self.snv_keys) + len(self.indel_keys) + len(self.indels)
 
     def _read_through(self, limit: int) -> None:
         """Take population records at least up to POS ``limit`` into the table."""
         while not self.exhausted and self.read_until <= limit:  # more records may share the POS of the last one read
-            lines = list(islice(self.iterator, self.BATCH))
-            if len(lines) < self.BATCH:
+            text, ends = self.text.lines(self.BATCH)
+            if not text:
                 self.exhausted = True
-            if lines:
-                self._add(lines)
-                self.read_until = int(lines[-1].split("\t", 2)[1])
+                break
+            self._add(text, ends)
         if self.exhausted:
             self.read_until = max(self.read_until, limit)
 
-    def _add(self, lines: list[str]) -> None:
-        """Parse a batch of population lines at once (numpy over the joined text) into the tables.
+    def _add(self, text: bytes, ends: np.ndarray) -> None:
+        """Parse a batch of population lines at once (numpy over the text) into the tables.
 
         A line counts when it has a POS of digits, at least 8 columns and the key in
-        INFO; one base REF and ALT go straight in as keys, the rest (indels,
-        multi-allelic, REF-first values) one by one through ``_add_alleles``.
+        INFO; the first line of another contig ends the contig. One base REF and ALT
+        go straight in as keys, one ALT of up to ``ALLELE_WIDTH`` bases with a plain
+        number is trimmed by numpy (``trimmed_alleles``), the rest (multi-allelic,
+        REF-first values, long or symbolic alleles) one by one through ``_add_alleles``.
         """
-        text = ("\n".join(lines) + "\n").encode(errors="surrogateescape")
         data = np.frombuffer(text, dtype=np.uint8)
-        ends = np.flatnonzero(data == NEWLINE)
         starts = np.concatenate(([0], ends[:-1] + 1))
         tabs = np.flatnonzero(data == TAB)
         first_tab = np.searchsorted(tabs, starts)
         tab_count = np.searchsorted(tabs, ends) - first_tab
+        chrom_end = tabs[np.minimum(first_tab, len(tabs) - 1)] if len(tabs) else ends
+        other_contig = (tab_count > 0) & (data[starts] != ord("#")) & ~spans_equal(data, starts, chrom_end, self.chrom)
+        if other_contig.any():
+            last = int(np.argmax(other_contig))
+            self.exhausted = True
+            self.text.stop()
+            starts, ends, first_tab, tab_count = starts[:last], ends[:last], first_tab[:last], tab_count[:last]
         rows = np.flatnonzero(tab_count >= 7)
         if not len(rows):
             return
         columns = tabs[first_tab[rows, None] + np.arange(7)]
         info_end = np.where(tab_count[rows] >= 8, tabs[np.minimum(first_tab[rows] + 7, len(tabs) - 1)], ends[rows])
         found, value_start, value_end = info_values(text, data, starts[rows], self.af_key.encode(), columns[:, 6] + 1, info_end)
-        pos_start, pos_end = columns[:, 0] + 1, columns[:, 1]
-        found &= (pos_end > pos_start) & spans_within(data, text, pos_start, pos_end, DIGITS) & (pos_end - pos_start <= 18)
+        positions, digits = span_digits(data, columns[:, 0] + 1, columns[:, 1])
+        if digits.any():
+            self.read_until = max(self.read_until, int(positions[digits][-1]))
+        found &= digits
         if not found.any():
             return
-        columns, value_start, value_end = columns[found], value_start[found], value_end[found]
-        positions = span_integers(data, text, columns[:, 0] + 1, columns[:, 1])
+        columns, value_start, value_end, positions = columns[found], value_start[found], value_end[found], positions[found]
         ref_start, ref_end, alt_start, alt_end = columns[:, 2] + 1, columns[:, 3], columns[:, 3] + 1, columns[:, 4]
-        snv = (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & SEQUENCE_BYTES[data[alt_start]]
+        ref_length, alt_length = ref_end - ref_start, alt_end - alt_start
+        snv = (ref_length == 1) & (alt_length == 1) & SEQUENCE_BYTES[data[alt_start]]
         if self.ref_first:
             snv[:] = False
+        values, plain = span_floats(data, value_start[snv], value_end[snv])
+        snv[snv] = plain  # "0.1,0.2", ".", "x": one by one, as a multi-allelic record's values
         keys = (positions[snv] << 16) | (data[ref_start[snv]].astype(np.int64) << 8) | data[alt_start[snv]]
-        values = population_floats(data, text, value_start[snv], value_end[snv])
-        snv_keys, snv_values = [keys], [values]
-        if not snv.all():
-            indels: dict[Allele, float] = {}
-            for row in np.flatnonzero(~snv).tolist():
+        snv_keys, snv_values = [keys], [values[plain]]
+        indel_keys, indel_values = [self.indel_keys], [self.indel_values]
+        short = np.zeros(len(positions), dtype=bool) if self.ref_first else ~snv
+        pieces = split_alleles(data, np.flatnonzero(short), alt_start, alt_end, value_start, value_end)
+        owner, alt_starts, alt_ends, value_starts, value_ends, matched = pieces
+        short[np.flatnonzero(short)[~matched]] = False
+        fits = short_alleles(data, text, positions[owner], ref_start[owner], ref_end[owner], alt_starts, alt_ends)
+        values, plain = span_floats(data, value_starts, value_ends)
+        short[owner[~(fits & plain)]] = False
+        whole = short[owner]  # a record goes whole, through numpy or one by one
+        if whole.any():
+            owner, values = owner[whole], values[whole]
+            trimmed, texts = trimmed_alleles(data, positions[owner], ref_start[owner], ref_end[owner], alt_starts[whole], alt_ends[whole])
+            snv_keys.append(trimmed[trimmed >= 0])
+            snv_values.append(values[trimmed >= 0])
+            indel_keys.append(texts[trimmed < 0])
+            indel_values.append(values[trimmed < 0])
+        others = np.flatnonzero(~snv & ~short).tolist()
+        if others:
+            table: dict[Allele, float] = {}
+            for row in others:
                 ref, alt_field = text[ref_start[row] : ref_end[row]], text[alt_start[row] : alt_end[row]]
-                self._add_alleles(indels, int(positions[row]), ref, alt_field, text[value_start[row] : value_end[row]])
-            one_base = [key for key in indels if len(key[1]) == 1 and len(key[2]) == 1]
+                self._add_alleles(table, int(positions[row]), ref, alt_field, text[value_start[row] : value_end[row]])
+            one_base, fixed = [], []
+            for key, value in table.items():
+                code = encoded(key)
+                if isinstance(code, int):
+                    one_base.append((code, value))
+                elif isinstance(code, bytes):
+                    fixed.append((code, value))
+                else:
+                    self.indels[key] = rarer(value, self.indels[key]) if key in self.indels else value
             if one_base:
-                snv_keys.append(np.array([snv_key(*key) for key in one_base], dtype=np.int64))
-                snv_values.append(np.array([indels.pop(key) for key in one_base]))
-            for key, value in indels.items():
-                self.indels[key] = rarer(value, self.indels[key]) if key in self.indels else value
-        self._merge_snvs(np.concatenate([self.snv_keys, *snv_keys]), np.concatenate([self.snv_values, *snv_values]))
-
-    def _merge_snvs(self, keys: np.ndarray, values: np.ndarray) -> None:
-        """Sort the keys; an allele listed twice keeps the rarer value (``rarer``)."""
-        order = np.argsort(keys, kind="stable")
-        keys, values = keys[order], values[order]
-        repeated = np.flatnonzero(keys[1:] == keys[:-1])
-        if len(repeated):
-            keep = np.ones(len(keys), dtype=bool)
-            for index in repeated[::-1].tolist():  # rare: fold each repeat into the first of its run
-                values[index] = rarer(float(values[index]), float(values[index + 1]))
-                keep[index + 1] = False
-            keys, values = keys[keep], values[keep]
-        self.snv_keys, self.snv_values = keys, values
+                snv_keys.append(np.array([key for key, _ in one_base], dtype=np.int64))
+                snv_values.append(np.array([value for _, value in one_base]))
+            if fixed:
+                indel_keys.append(np.array([key for key, _ in fixed]))
+                indel_values.append(np.array([value for _, value in fixed]))
+        self.snv_keys, self.snv_values = merged(np.concatenate([self.snv_keys, *snv_keys]), np.concatenate([self.snv_values, *snv_values]))
+        if len(indel_keys) > 1:
+            self.indel_keys, self.indel_values = merged(np.concatenate(indel_keys), np.concatenate(indel_values))
 
     def _add_alleles(self, table: dict[Allele, float], pos: int, ref: bytes, alt_field: bytes, value: bytes) -> None:
         """Split a multi-allelic or padded population record into trimmed alleles; the rarer of two values counts."""
@@ -414,6 +460,9 @@ class PopulationJoin:
         """Drop population alleles no later site can match (their trimmed POS is behind)."""
         behind = int(np.searchsorted(self.snv_keys, pos << 16))
         self.snv_keys, self.snv_values = self.snv_keys[behind:], self.snv_values[behind:]
+        if 0 <= pos < 10**POS_DIGITS:
+            behind = int(np.searchsorted(self.indel_keys, b"%0*d" % (POS_DIGITS, pos)))
+            self.indel_keys, self.indel_values = self.indel_keys[behind:], self.indel_values[behind:]
         if len(self.indels) > self.indel_limit:
             self.indels = {key: value for key, value in self.indels.items() if key[0] >= pos}
             self.indel_limit = max(POPULATION_TABLE_START, 2 * len(self.indels))
@@ -441,21 +490,19 @@ class PopulationJoin:
         ``positions`` must not decrease, and continue where the last call on this
         contig stopped; a contig seen before another must not come back.
         """
-        keys = np.empty(len(positions), dtype=np.int64)
-        indels: dict[int, Allele] = {}
-        for index, (pos, ref, alt) in enumerate(zip(positions, refs, alts, strict=True)):
-            key = normalised(pos, ref.encode(errors="surrogateescape"), alt.encode(errors="surrogateescape"))
-            keys[index] = snv_key(*key) if len(key[1]) == 1 and len(key[2]) == 1 else -1
-            if keys[index] < 0:
-                indels[index] = key
+        codes = [
+            encoded(normalised(pos, ref.encode(errors="surrogateescape"), alt.encode(errors="surrogateescape")))
+            for pos, ref, alt in zip(positions, refs, alts, strict=True)
+        ]
         ends = np.asarray(positions, dtype=np.int64) + np.fromiter(map(len, refs), dtype=np.int64, count=len(refs))
-        return self.encoded_frequencies(chrom, np.asarray(positions, dtype=np.int64), ends, keys, indels)
+        return self.encoded_frequencies(chrom, np.asarray(positions, dtype=np.int64), ends, *encoded_arrays(codes))
 
     def encoded_frequencies(
-        self, chrom: str, positions: np.ndarray, ends: np.ndarray, keys: np.ndarray, indels: Mapping[int, Allele]
+        self, chrom: str, positions: np.ndarray, ends: np.ndarray, keys: np.ndarray, texts: np.ndarray, indels: Mapping[int, Allele]
     ) -> np.ndarray:
-        """``allele_frequencies`` for alleles already encoded: POS, POS + len(REF), the key
-        (``snv_key``; -1 for an indel) and, for each indel's index, its normalised key."""
+        """``allele_frequencies`` for alleles already encoded (``encoded_arrays``): POS,
+        POS + len(REF), the key (``snv_key``; TEXT_KEY where ``texts`` holds the allele's
+        ``indel_key``, LONG_KEY where ``indels`` holds its normalised form)."""
         if not len(positions):
             return np.empty(0)
         if chrom != self.contig:
@@ -467,7 +514,8 @@ class PopulationJoin:
         result = np.full(len(positions), np.nan)
         if self.population_contig is None:
             return result
-        indel_indexes = np.fromiter(sorted(indels), dtype=np.int64, count=len(indels))
+        text_indexes = np.flatnonzero(keys == TEXT_KEY)
+        long_indexes = np.fromiter(sorted(indels), dtype=np.int64, count=len(indels))
         for start in range(0, len(positions), self.BATCH):
             stop = min(start + self.BATCH, len(positions))
             first = int(positions[start])
@@ -476,11 +524,13 @@ class PopulationJoin:
             self._forget_before(first)
             self._read_through(int(ends[start:stop].max()))
             chunk = keys[start:stop]
-            at = np.minimum(np.searchsorted(self.snv_keys, chunk), len(self.snv_keys) - 1)
-            if len(self.snv_keys):
-                result[start:stop] = np.where(self.snv_keys[at] == chunk, self.snv_values[at], np.nan)
-            low, high = np.searchsorted(indel_indexes, [start, stop])
-            for index in indel_indexes[low:high].tolist():
+            result[start:stop] = looked_up(self.snv_keys, self.snv_values, chunk)
+            low, high = np.searchsorted(text_indexes, [start, stop])
+            if high > low:
+                rows = text_indexes[low:high]
+                result[rows] = looked_up(self.indel_keys, self.indel_values, texts[rows])
+            low, high = np.searchsorted(long_indexes, [start, stop])
+            for index in long_indexes[low:high].tolist():
                 result[index] = self.indels.get(indels[index], np.nan)
             values = result[start:stop]
             if ((values < 0.0) | (values > 1.0)).any():
@@ -493,10 +543,104 @@ class PopulationJoin:
         return [None if math.isnan(value) else float(value) for value in found]
 
     def close(self) -> None:
+        self.text.close()
         self.tabix.close()
 
 
+class PopulationText:
+    """Whole lines of the population file from a virtual offset on, decompressed by htslib on
+    another thread (``BGZFile.read`` releases the GIL), so the join's parsing overlaps it.
+
+    The reading thread also cuts each read at its last newline and finds the newlines
+    (numpy releases the GIL too), so the join takes batches of lines as slices of one
+    chunk. Reads start small after each seek (a seek over a gap may need a few lines)
+    and double up to ``READ_SIZE``; one read is ahead at most.
+    """
+
+    FIRST_READ = 1 << 16
+    READ_SIZE = 1 << 22
+
+    def __init__(self, bgzf: Any) -> None:
+        self.bgzf = bgzf
+        self.executor = ThreadPoolExecutor(max_workers=1)
+        self.pending: Future[tuple[bytes, np.ndarray, bool]] | None = None
+        self.chunk = b""
+        self.newlines = np.empty(0, dtype=np.int64)  # offsets of the chunk's newlines
+        self.taken = 0  # lines of the chunk already taken
+        self.tail = b""  # the end of the last read after its last newline (the reading thread's)
+        self.size = self.FIRST_READ
+
+    def start(self, first: bytes, offset: int) -> None:
+        """Lines are ``first`` and then the file's text from virtual offset ``offset``."""
+        self.stop()
+        self.bgzf.seek(offset)
+        self.tail, self.size = b"", self.FIRST_READ
+        self.chunk, self.newlines, self.taken = first, newlines(first), 0
+        self._read_ahead()
+
+    def stop(self) -> None:
+        """No more lines wanted: wait for the read under way, if any."""
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+        self.chunk, self.newlines, self.taken = b"", np.empty(0, dtype=np.int64), 0
+
+    def lines(self, count: int) -> tuple[bytes, np.ndarray]:
+        """The next ``count`` whole lines or fewer (the rest of a chunk), each ending in a newline
+        (b"" at the end), and where their newlines are."""
+        while self.taken == len(self.newlines):
+            if self.pending is None:
+                return b"", self.newlines[:0]
+            chunk, found, end = self.pending.result()
+            self.pending = None
+            if not end:
+                self._read_ahead()
+            self.chunk, self.newlines, self.taken = chunk, found, 0
+        first = self.taken
+        self.taken = min(first + count, len(self.newlines))
+        start = int(self.newlines[first - 1]) + 1 if first else 0
+        stop = int(self.newlines[self.taken - 1]) + 1
+        return self.chunk[start:stop], self.newlines[first : self.taken] - start
+
+    def _read_ahead(self) -> None:
+        self.pending = self.executor.submit(self._read, self.size)
+        self.size = min(2 * self.size, self.READ_SIZE)
+
+    def _read(self, size: int) -> tuple[bytes, np.ndarray, bool]:
+        """On the reading thread: the whole lines of the next read, where their newlines are,
+        and whether the file ended."""
+        data = self.bgzf.read(size)
+        if not data:
+            text, self.tail = self.tail, b""
+            if text and not text.endswith(b"\n"):
+                text += b"\n"  # a last line without a newline still counts
+            return text, newlines(text), True
+        data = self.tail + data if self.tail else data
+        cut = data.rfind(b"\n") + 1
+        text, self.tail = data[:cut], data[cut:]
+        return text, newlines(text), False
+
+    def close(self) -> None:
+        self.stop()
+        self.executor.shutdown()
+        self.bgzf.close()
+
+
+def newlines(text: bytes) -> np.ndarray:
+    return np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == NEWLINE)
+
+
 BAD = 2.0  # a population value that is not a number: an error if an input allele meets it
+# Alleles of up to ALLELE_WIDTH bases are trimmed by numpy (``trimmed_alleles``); longer ones by ``normalised``.
+ALLELE_WIDTH = 16
+# A trimmed indel whose REF and ALT have at most KEY_ALLELES bases is a fixed-width text key
+# (``indel_key``: POS in POS_DIGITS digits, REF, ">", ALT), sorted by POS; a longer one a dict key.
+KEY_ALLELES = 2 * ALLELE_WIDTH
+POS_DIGITS = 12
+TEXT_KEY, LONG_KEY = -1, -2
+UPPER = np.arange(256, dtype=np.uint8)
+UPPER[ord("a") : ord("z") + 1] -= 32
+GREATER, COMMA = ord(">"), ord(",")
 
 
 def text_float(text: bytes) -> float:
@@ -509,14 +653,6 @@ def text_float(text: bytes) -> float:
         return BAD
 
 
-def population_floats(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``text_float`` of each span: numpy reads the plain numbers at once, the rest go one by one."""
-    values, done = span_floats(data, starts, ends)
-    for row in np.flatnonzero(~done).tolist():
-        values[row] = text_float(text[starts[row] : ends[row]])
-    return values
-
-
 def rarer(first: float, second: float) -> float:
     """The value of an allele listed twice: the lower frequency; a value outside [0, 1] or not a number stays an error."""
     if first == BAD or second == BAD or not (0.0 <= first <= 1.0 or math.isnan(first)) or not (0.0 <= second <= 1.0 or math.isnan(second)):
@@ -524,9 +660,162 @@ def rarer(first: float, second: float) -> float:
     return float(np.fmin(first, second))
 
 
+def merged(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keys sorted with their values; an allele listed twice keeps the rarer value (``rarer``)."""
+    order = np.argsort(keys, kind="stable")
+    keys, values = keys[order], values[order]
+    repeated = np.flatnonzero(keys[1:] == keys[:-1])
+    if len(repeated):
+        keep = np.ones(len(keys), dtype=bool)
+        for index in repeated[::-1].tolist():  # rare: fold each repeat into the first of its run
+            values[index] = rarer(float(values[index]), float(values[index + 1]))
+            keep[index + 1] = False
+        keys, values = keys[keep], values[keep]
+    return keys, values
+
+
+def looked_up(table_keys: np.ndarray, table_values: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The value of each key in a sorted table, NaN where it is not there."""
+    if not len(table_keys):
+        return np.full(len(keys), np.nan)
+    at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
+    return np.where(table_keys[at] == keys, table_values[at], np.nan)
+
+
 def snv_key(pos: int, ref: bytes, alt: bytes) -> int:
     """POS<<16 | REF<<8 | ALT for a one-base REF and ALT."""
     return (pos << 16) | (ref[0] << 8) | alt[0]
+
+
+def indel_key(pos: int, ref: bytes, alt: bytes) -> bytes:
+    """A trimmed allele as text that sorts by POS: ``000000000101T>`` for ``(101, "T", "")``."""
+    return b"%0*d%b>%b" % (POS_DIGITS, pos, ref, alt)
+
+
+def encoded(allele: Allele) -> int | bytes | Allele:
+    """A normalised allele's key: ``snv_key``, ``indel_key`` when short, else the allele itself."""
+    pos, ref, alt = allele
+    if len(ref) == 1 and len(alt) == 1:
+        return snv_key(pos, ref, alt)
+    if len(ref) + len(alt) <= KEY_ALLELES and 0 <= pos < 10**POS_DIGITS:
+        return indel_key(pos, ref, alt)
+    return allele
+
+
+def encoded_arrays(codes: list[int | bytes | Allele]) -> tuple[np.ndarray, np.ndarray, dict[int, Allele]]:
+    """``encoded`` keys as ``encoded_frequencies`` takes them: int64 keys, texts, long alleles by index."""
+    keys = np.empty(len(codes), dtype=np.int64)
+    texts: list[bytes] = []
+    indels: dict[int, Allele] = {}
+    for index, code in enumerate(codes):
+        if isinstance(code, int):
+            keys[index] = code
+            texts.append(b"")
+        elif isinstance(code, bytes):
+            keys[index] = TEXT_KEY
+            texts.append(code)
+        else:
+            keys[index] = LONG_KEY
+            texts.append(b"")
+            indels[index] = code
+    return keys, np.array(texts, dtype=bytes) if texts else np.empty(0, dtype="S1"), indels
+
+
+def spans_equal(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, word: bytes) -> np.ndarray:
+    """For each span: is it exactly ``word``?"""
+    same = ends - starts == len(word)
+    if len(word) and same.any():
+        rows = np.flatnonzero(same)
+        same[rows] = (data[starts[rows, None] + np.arange(len(word))] == np.frombuffer(word, dtype=np.uint8)).all(axis=1)
+    return same
+
+
+def split_alleles(
+    data: np.ndarray, rows: np.ndarray, alt_start: np.ndarray, alt_end: np.ndarray, value_start: np.ndarray, value_end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The ALT alleles of records ``rows`` and their values, split at commas: the record of each
+    allele, its ALT span and its value span. Only records with as many values as ALTs are split
+    (``matched``, one per row); the others go one by one."""
+    commas = np.flatnonzero(data == COMMA)
+    alt_first, value_first = np.searchsorted(commas, alt_start[rows]), np.searchsorted(commas, value_start[rows])
+    alt_commas = np.searchsorted(commas, alt_end[rows]) - alt_first
+    matched = alt_commas == np.searchsorted(commas, value_end[rows]) - value_first
+    rows, counts = rows[matched], alt_commas[matched] + 1
+    owner = np.repeat(rows, counts)
+    piece = np.arange(len(owner)) - np.repeat(np.cumsum(counts) - counts, counts)
+    last = piece == np.repeat(counts - 1, counts)
+    bounds = np.append(commas, len(data))
+
+    def pieces(first: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = np.repeat(first[matched], counts) + piece  # the comma after this piece, unless it is the last
+        return np.where(piece == 0, starts[owner], bounds[np.maximum(at - 1, 0)] + 1), np.where(last, ends[owner], bounds[at])
+
+    return owner, *pieces(alt_first, alt_start, alt_end), *pieces(value_first, value_start, value_end), matched
+
+
+def short_alleles(
+    data: np.ndarray,
+    text: bytes,
+    positions: np.ndarray,
+    ref_start: np.ndarray,
+    ref_end: np.ndarray,
+    alt_start: np.ndarray,
+    alt_end: np.ndarray,
+) -> np.ndarray:
+    """Which records ``trimmed_alleles`` takes: one ALT of bases, REF and ALT of 1 to ALLELE_WIDTH bytes."""
+    ref_length, alt_length = ref_end - ref_start, alt_end - alt_start
+    short = (ref_length >= 1) & (ref_length <= ALLELE_WIDTH) & (alt_length >= 1) & (alt_length <= ALLELE_WIDTH)
+    short &= positions < 10**POS_DIGITS - ALLELE_WIDTH
+    short[short] = spans_within(data, text, alt_start[short], alt_end[short], SEQUENCE_BYTES)
+    return short
+
+
+def trimmed_alleles(
+    data: np.ndarray, positions: np.ndarray, ref_start: np.ndarray, ref_end: np.ndarray, alt_start: np.ndarray, alt_end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """``encoded(normalised(...))`` of many alleles at once (REF and ALT of 1 to ALLELE_WIDTH bytes):
+    each allele's ``snv_key`` (TEXT_KEY for the others) and the texts of the others (``indel_key``)."""
+    count = len(positions)
+    if not count:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype="S1")
+    ref_length, alt_length = ref_end - ref_start, alt_end - alt_start
+    width = int(max(ref_length.max(), alt_length.max()))
+    offsets = np.arange(width)
+    last = len(data) - 1
+
+    def gathered(starts: np.ndarray, lengths: np.ndarray, backwards: bool) -> np.ndarray:
+        index = (starts + lengths - 1)[:, None] - offsets if backwards else starts[:, None] + offsets
+        return np.where(offsets < lengths[:, None], UPPER[data[np.clip(index, 0, last)]], 0)
+
+    def run(same: np.ndarray) -> np.ndarray:
+        return np.where(same.all(axis=1), width, same.argmin(axis=1))
+
+    both = (offsets < ref_length[:, None]) & (offsets < alt_length[:, None])
+    tail = run(both & (gathered(ref_start, ref_length, True) == gathered(alt_start, alt_length, True)))
+    ref_length, alt_length = ref_length - tail, alt_length - tail
+    ref, alt = gathered(ref_start, ref_length, False), gathered(alt_start, alt_length, False)
+    head = run((offsets < ref_length[:, None]) & (offsets < alt_length[:, None]) & (ref == alt))
+    ref_length, alt_length, positions = ref_length - head, alt_length - head, positions + head
+    rows = np.arange(count)
+    first = np.minimum(head, width - 1)
+    keys = np.full(count, TEXT_KEY, dtype=np.int64)
+    snv = (ref_length == 1) & (alt_length == 1)
+    keys[snv] = (positions[snv] << 16) | (ref[rows, first][snv].astype(np.int64) << 8) | alt[rows, first][snv]
+    raw = (ref_end - ref_start == 1) & (alt_end - alt_start == 1)  # ``normalised`` leaves these as they are (no upper case)
+    keys[raw] = (positions[raw] << 16) | (data[ref_start[raw]].astype(np.int64) << 8) | data[alt_start[raw]]
+    size = int((ref_length + alt_length).max()) + 1
+    column = np.arange(size)
+    ref_part = np.take_along_axis(ref, np.minimum(head[:, None] + column, width - 1), axis=1)
+    alt_part = np.take_along_axis(alt, np.clip(head[:, None] + column - ref_length[:, None] - 1, 0, width - 1), axis=1)
+    body = np.where(column < ref_length[:, None], ref_part, np.where(column == ref_length[:, None], GREATER, alt_part))
+    body = np.where(column <= (ref_length + alt_length)[:, None], body, 0)
+    key_text = np.zeros((count, POS_DIGITS + size), dtype=np.uint8)
+    remaining = positions.copy()
+    for digit in range(POS_DIGITS - 1, -1, -1):
+        key_text[:, digit] = 48 + remaining % 10
+        remaining //= 10
+    key_text[:, POS_DIGITS:] = body
+    return keys, np.ascontiguousarray(key_text).view(f"S{POS_DIGITS + size}").ravel()
 
 
 class PopulationFrequencies:
@@ -553,8 +842,9 @@ class PopulationFrequencies:
         """Verdicts of records ``start:stop`` of a block, all on one contig.
 
         A record with one base REF and one base ALT is one query, encoded by numpy;
-        the others (indels, multi-allelic, ``.``, gVCF placeholders) are split into
-        their alleles one by one.
+        so is one with one short ALT of bases (``trimmed_alleles``); the others
+        (multi-allelic, long or symbolic alleles, ``.``, gVCF placeholders) are split
+        into their alleles one by one.
         """
         count = stop - start
         data, text = block.data, block.text
@@ -566,30 +856,36 @@ class PopulationFrequencies:
         except ValueError:
             raise BadRecord(start + int(np.argmax(pos_end - pos_start > 18)), "POS is not a non-negative integer") from None
         snv = (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & (data[alt_start] != DOT)
+        short = ~snv & short_alleles(data, text, positions, ref_start, ref_end, alt_start, alt_end)
         counts = np.ones(count, dtype=np.int64)
-        others = np.flatnonzero(~snv).tolist()
-        other_keys: list[list[int | Allele]] = []
+        others = np.flatnonzero(~snv & ~short).tolist()
+        other_codes: list[list[int | bytes | Allele]] = []
         for row in others:
             pos, ref = int(positions[row]), text[ref_start[row] : ref_end[row]]
-            trimmed = [normalised(pos, ref, alt) for alt in text[alt_start[row] : alt_end[row]].split(b",") if alt not in NO_ALLELE]
-            other_keys.append([snv_key(*key) if len(key[1]) == 1 and len(key[2]) == 1 else key for key in trimmed])
-            counts[row] = len(trimmed)
+            alts = text[alt_start[row] : alt_end[row]].split(b",")
+            other_codes.append([encoded(normalised(pos, ref, alt)) for alt in alts if alt not in NO_ALLELE])
+            counts[row] = len(other_codes[-1])
         owners = np.repeat(np.arange(count), counts)
         offsets = np.cumsum(counts) - counts
         keys = np.empty(len(owners), dtype=np.int64)
         keys[offsets[snv]] = (positions[snv] << 16) | (data[ref_start[snv]].astype(np.int64) << 8) | data[alt_start[snv]]
-        indels: dict[int, Allele] = {}
-        for row, row_keys in zip(others, other_keys, strict=True):
-            for index, key in enumerate(row_keys, start=int(offsets[row])):
-                if isinstance(key, int):
-                    keys[index] = key
-                else:
-                    keys[index] = -1
-                    indels[index] = key
+        spans = (ref_start[short], ref_end[short], alt_start[short], alt_end[short])
+        short_keys, short_texts = trimmed_alleles(data, positions[short], *spans)
+        keys[offsets[short]] = short_keys
+        other_keys, other_texts, other_indels = encoded_arrays([code for codes in other_codes for code in codes])
+        other_indexes = np.repeat(offsets[others], counts[others]) + (
+            np.arange(len(other_keys)) - np.repeat(np.cumsum(counts[others]) - counts[others], counts[others])
+        )
+        keys[other_indexes] = other_keys
+        widths = [texts.dtype.itemsize for texts in (short_texts, other_texts) if len(texts)]
+        texts = np.zeros(len(owners), dtype=f"S{max(widths, default=1)}")
+        texts[offsets[short]] = short_texts
+        texts[other_indexes] = other_texts
+        indels = {int(other_indexes[index]): allele for index, allele in other_indels.items()}
         query_positions = positions[owners]
         ends = query_positions + (ref_end - ref_start)[owners]
         try:
-            afs = self.join.encoded_frequencies(chrom, query_positions, ends, keys, indels)
+            afs = self.join.encoded_frequencies(chrom, query_positions, ends, keys, texts, indels)
         except UnsortedInput as error:
             raise UnsortedInput(str(error), int(owners[error.index]) if len(owners) else 0) from None
         threshold = min_af - TOLERANCE
@@ -645,7 +941,7 @@ class RareVariantFilter:
         return outcomes
 
     def count(self, outcomes: np.ndarray) -> None:
-        counts = Counter(dict(zip(*np.unique(outcomes, return_counts=True), strict=True)))
+        counts = {outcome: int(np.count_nonzero(outcomes == outcome)) for outcome in (KEPT, RARE, MISSING, GERMLINE)}
         self.report.add("kept", int(counts[KEPT] + (counts[MISSING] if self.keep_missing else 0)))
         self.report.add("dropped_rare", int(counts[RARE]))
         self.report.add("kept_missing" if self.keep_missing else "dropped_missing", int(counts[MISSING]))
@@ -742,6 +1038,9 @@ def main(
                 for chunk in records.filter_records(body, len(header.columns)):
                     sink.write(chunk)
             sink.close()
+        except BaseException:
+            sink.abort()
+            raise
         finally:
             if join is not None:
                 join.close()

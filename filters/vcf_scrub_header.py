@@ -322,6 +322,9 @@ def main(
                 if id_scrubber is not None:
                     report.add("ids_removed", id_scrubber.removed)
             sink.close()
+        except BaseException:
+            sink.abort()
+            raise
         finally:
             pseudonyms.close()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import json
 import math
+import re
 import subprocess
 from pathlib import Path
 
@@ -23,7 +24,21 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from filters.report import InputError
-from filters.vcf_drop_rare import KEPT, MISSING, RARE, PopulationJoin, UnsortedInput, app, judge_alleles, normalised
+from filters.vcf_drop_rare import (
+    ALLELE_WIDTH,
+    KEPT,
+    MISSING,
+    RARE,
+    PopulationJoin,
+    UnsortedInput,
+    app,
+    encoded,
+    judge_alleles,
+    normalised,
+    rarer,
+    text_float,
+    trimmed_alleles,
+)
 from tests.conftest import ROOT, corpus_dir, run_command
 
 COMMAND = "vcf-drop-rare"
@@ -204,6 +219,62 @@ def test_padding_never_changes_the_normalised_allele(pos: int, ref: str, alt: st
     assert normalised(*normalised(pos, ref, alt)) == normalised(pos, ref, alt)
 
 
+raw_alleles = st.text("ACGTNacgtn", min_size=1, max_size=ALLELE_WIDTH)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**11), raw_alleles, raw_alleles), min_size=1, max_size=20))
+def test_numpy_trimming_is_normalised(variants: list[tuple[int, str, str]]) -> None:
+    """``trimmed_alleles`` (numpy, many alleles at once) gives the keys ``normalised`` gives one by one."""
+    text = "".join(ref + alt for _, ref, alt in variants).encode()
+    ref_length = np.array([len(ref) for _, ref, _ in variants])
+    alt_length = np.array([len(alt) for _, _, alt in variants])
+    ref_start = np.cumsum(ref_length + alt_length) - ref_length - alt_length
+    positions = np.array([pos for pos, _, _ in variants], dtype=np.int64)
+    keys, texts = trimmed_alleles(np.frombuffer(text, dtype=np.uint8), positions, ref_start, ref_start + ref_length,
+                                  ref_start + ref_length, ref_start + ref_length + alt_length)
+    for (pos, ref, alt), key, key_text in zip(variants, keys.tolist(), texts.tolist(), strict=True):
+        assert (key if key >= 0 else key_text) == encoded(normalised(pos, ref.encode(), alt.encode()))
+
+
+population_alleles = ["A", "C", "G", "T", "a", "AC", "CA", "ACG", "GAC", "*", "<DEL>", "A" * 20, "C" * 17]
+population_alts = st.lists(st.sampled_from(population_alleles), min_size=1, max_size=3)
+population_values = st.sampled_from(["0.5", "0.004", ".", "x", "1.5", "", "1e-3", "0.2,0.3", "-"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 40), st.sampled_from(["A", "AC", "CAC", "a", "ACGTACGTACGTACGTAC"]), population_alts,
+                          st.lists(population_values, min_size=1, max_size=3)), min_size=1, max_size=30))
+def test_population_tables_hold_what_the_rule_says(tmp_path_factory: pytest.TempPathFactory, records: list) -> None:
+    """Whatever path a population record takes (numpy keys, split multi-allelic, one by one), each
+    trimmed allele gets its value, the rarer of two, or an error for a value that is not a frequency."""
+    records = sorted(records, key=lambda record: record[0])
+    lines = [f"chr1\t{pos}\t.\t{ref}\t{','.join(alts)}\t.\t.\tAF_eas={','.join(values)}\n" for pos, ref, alts, values in records]
+    path = tmp_path_factory.mktemp("population") / "pop.vcf"
+    path.write_text('##fileformat=VCFv4.2\n##INFO=<ID=AF_eas,Number=A,Type=Float,Description="x">\n'
+                    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + "".join(lines))
+    pysam.tabix_index(str(path), preset="vcf")
+    expected: dict = {}
+    for pos, ref, alts, values in records:
+        numbers = ",".join(values).split(",")
+        for index, alt in enumerate(alts):
+            if re.fullmatch("[ACGTNacgtn]+", alt):
+                key = normalised(pos, ref, alt)
+                value = text_float(numbers[index].encode() if index < len(numbers) else b".")
+                expected[key] = rarer(value, expected[key]) if key in expected else value
+    for (pos, ref, alt), value in sorted(expected.items()):
+        join = PopulationJoin(str(path) + ".gz", "AF_eas", {})
+        if ref == alt or not ref and not alt:
+            join.close()
+            continue
+        if 0.0 <= value <= 1.0 or math.isnan(value):
+            assert join.allele_frequencies("chr1", [pos], [ref], [alt])[0] == pytest.approx(value, nan_ok=True)
+        else:
+            with pytest.raises(InputError):
+                join.allele_frequencies("chr1", [pos], [ref], [alt])
+        join.close()
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.floats(0, 1)), max_size=4), st.floats(0.0001, 0.5))
 def test_a_kept_site_has_every_allele_at_least_min_af(afs: list[float | None], min_af: float) -> None:
@@ -256,6 +327,20 @@ def test_population_join_reads_every_record_at_a_position_across_batches(tmp_pat
     join.BATCH = 2  # type: ignore[misc]
     assert join.frequencies("chr1", 20, "A", ["T", "G", "C"]) == [0.4, 0.3, 0.2]
     assert join.frequencies("chr1", 200_000, "A", ["G"]) == [0.6]  # after a seek over the gap
+    join.close()
+
+
+def test_population_file_with_a_csi_index(tmp_path: Path) -> None:
+    """Contigs past 2^29 need a CSI index (``tabix -C``); the join finds FILE.csi when there is no FILE.tbi."""
+    text = "##fileformat=VCFv4.2\n##INFO=<ID=AF_eas,Number=A,Type=Float,Description=\"x\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    text += "chr1\t10\t.\tA\tC\t.\t.\tAF_eas=0.2\nchr1\t600000000\t.\tAT\tA\t.\t.\tAF_eas=0.3\n"
+    path = tmp_path / "pop.vcf"
+    path.write_text(text)
+    pysam.tabix_index(str(path), preset="vcf", csi=True)
+    assert not Path(str(path) + ".gz.tbi").exists()
+    join = PopulationJoin(str(path) + ".gz", "AF_eas", {})
+    assert join.frequencies("chr1", 10, "A", ["C"]) == [0.2]
+    assert join.frequencies("chr1", 600_000_000, "AT", ["A"]) == [0.3]
     join.close()
 
 
