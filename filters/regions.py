@@ -38,6 +38,7 @@ AUTO_BUILD = "auto"
 DEFAULT_FLANK = 100
 
 Interval = tuple[int, int]
+LONGEST = 1 << 40  # beyond any contig (SAM and VCF positions stop at 2^31): coordinates and flank are clamped here
 
 
 def preset_path(preset: str, build: str) -> Path:
@@ -97,6 +98,7 @@ def _read_bed_lines(stream: IO[bytes], path: str, intervals: dict[str, list[Inte
         if start < 0 or end < start:
             raise InputError("BED interval must have 0 <= start <= end", path, number)
         contig = fields[0].decode("ascii", errors="replace")
+        start, end = min(start, LONGEST), min(end, LONGEST)  # "to the end of the contig", in 64-bit arrays
         intervals.setdefault(contig, []).append((start, max(end, start + 1)))
 
 
@@ -106,6 +108,7 @@ def merged(intervals: Iterable[Interval], flank: int) -> tuple[np.ndarray, np.nd
     Merging makes ``ends`` sorted too, so one ``searchsorted`` on ``ends``
     finds the only interval that can overlap a query.
     """
+    flank = min(flank, LONGEST)
     ordered = sorted((max(0, start - flank), end + flank) for start, end in intervals)
     starts: list[int] = []
     ends: list[int] = []
@@ -277,6 +280,7 @@ class BlockColumns:
     data: np.ndarray  # the block as bytes
     line_starts: np.ndarray
     tabs: list[np.ndarray]  # tabs[k][i]: offset of the (k+1)-th tab of line i
+    tab_counts: np.ndarray  # tabs on each line (so a caller can check the column count)
 
 
 def block_columns(block: bytes, lines: list[bytes], count: int) -> BlockColumns | None:
@@ -293,7 +297,7 @@ def block_columns(block: bytes, lines: list[bytes], count: int) -> BlockColumns 
     columns = [tabs[first + k] for k in range(count)]
     if not bool((columns[-1] < line_starts + lengths).all()):
         return None
-    return BlockColumns(data, line_starts, columns)
+    return BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs)))
 
 
 def field_bounds(columns: BlockColumns, field: int) -> tuple[np.ndarray, np.ndarray]:

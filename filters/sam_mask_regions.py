@@ -308,6 +308,9 @@ class RegionMasker:
         list comes near a region.
         """
         block = b"\n".join(lines)
+        if b"\0" in block:  # the block's columns are gathered as NUL-padded strings, which would drop it
+            index = next(index for index, line in enumerate(lines) if b"\0" in line)
+            raise InputError("record holds a NUL byte", self.path, first_line + index)
         columns = None if block.startswith(b"@") or b"\n@" in block else block_columns(block, lines, 10)
         flags = parse_digits(columns, 1) if columns else None
         positions = parse_digits(columns, 3) if columns else None

@@ -28,6 +28,7 @@ from filters.cli import InputArgument, OutputOption, QuietOption, ReportOption, 
 from filters.regions import (
     AUTO_BUILD,
     DEFAULT_FLANK,
+    LONGEST,
     PRESETS,
     RegionIndex,
     RegionRequest,
@@ -47,6 +48,7 @@ CONTIG_LINE = re.compile(rb"##contig=<(.*)>\s*$")
 CONTIG_ID = re.compile(rb"(?:^|,)ID=([^,>]+)")
 CONTIG_LENGTH = re.compile(rb"(?:^|,)length=(\d+)")
 INFO_END = re.compile(rb"(?:^|;)END=(\d+)(?:;|$)")
+LAST_POS = (1 << 31) - 1  # VCF 4.x, 1.6.1: POS is a 32-bit integer (0 for a telomere)
 
 app = make_app()
 
@@ -91,9 +93,10 @@ def contig_header(line: bytes) -> tuple[str, int | None] | None:
 class RegionDropper:
     """Drops the records of a block whose span overlaps a region."""
 
-    def __init__(self, regions: RegionIndex, declared: set[bytes], path: str, report: Report) -> None:
+    def __init__(self, regions: RegionIndex, declared: set[bytes], columns: int, path: str, report: Report) -> None:
         self.regions = regions
         self.declared = declared
+        self.columns = columns  # the #CHROM line's: a record cut short (a truncated stream) is an error, not a record
         self.path = path
         self.report = report
 
@@ -104,12 +107,14 @@ class RegionDropper:
         ends = np.empty(len(lines), dtype=np.int64)
         for index, line in enumerate(lines):
             fields = line.split(b"\t", 5)
-            if len(fields) < 6 or line.startswith(b"#"):
+            if len(fields) < 6 or line.startswith(b"#") or line.count(b"\t") + 1 != self.columns:
                 raise self.bad_record(line, first_line + index)
             try:
                 start = int(fields[1]) - 1
             except ValueError:
-                raise InputError("POS is not an integer", self.path, first_line + index) from None
+                start = LAST_POS  # not a number: the same error as out of range
+            if not -1 <= start < LAST_POS:
+                raise InputError(f"POS is not an integer from 0 to {LAST_POS}", self.path, first_line + index)
             end = start + max(1, len(fields[3]))
             if b"END=" in fields[5]:
                 end = max(end, self.info_end(fields[5], end))
@@ -121,7 +126,10 @@ class RegionDropper:
     def bad_record(self, line: bytes, number: int) -> InputError:
         if line.startswith(b"#"):
             return InputError("header line after the #CHROM line", self.path, number)
-        return InputError("record has too few tab-separated columns", self.path, number)
+        found = line.count(b"\t") + 1
+        if found == self.columns:  # the #CHROM line itself has fewer than the 8 fixed columns
+            return InputError("record has too few tab-separated columns", self.path, number)
+        return InputError(f"record has {found} columns, the header has {self.columns}", self.path, number)
 
     @staticmethod
     def info_end(rest: bytes, default: int) -> int:
@@ -130,20 +138,28 @@ class RegionDropper:
         if len(parts) < 3:
             return default
         match = INFO_END.search(parts[2])
-        return int(match.group(1)) if match else default
+        return min(int(match.group(1)), LONGEST) if match else default  # an END past any contig reaches its end
 
     def fast_spans(self, lines: list[bytes], first_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """CHROM, start and end of every record, found with array operations over the block.
 
         The first four tabs of each line delimit CHROM, POS and REF; POS is
-        parsed digit by digit across the block. Anything unusual (a short or
-        header-like line, a long POS, ``END=`` anywhere) takes the
-        line-by-line reader, which names a bad line.
+        parsed digit by digit across the block. Anything unusual (a line
+        with another column count than the header's, a header-like line, a
+        long POS, ``END=`` anywhere) takes the line-by-line reader, which
+        names a bad line.
         """
         block = b"\n".join(lines)
+        if b"\0" in block:  # CHROM is gathered as a NUL-padded string, which would drop it
+            index = next(index for index, line in enumerate(lines) if b"\0" in line)
+            raise InputError("record holds a NUL byte", self.path, first_line + index)
         unusual = b"END=" in block or block.startswith(b"#") or b"\n#" in block
         columns = None if unusual else block_columns(block, lines, 4)
+        if columns is not None and bool((columns.tab_counts != self.columns - 1).any()):
+            columns = None
         positions = parse_digits(columns, 1) if columns else None
+        if positions is not None and len(positions) and int(positions.max()) > LAST_POS:
+            positions = None  # the line-by-line reader names the line
         if columns is None or positions is None:
             names, starts, ends = self.spans(lines, first_line)
             return np.array(names), starts, ends
@@ -207,7 +223,7 @@ def drop_regions(source: Iterable[tuple[int, list[bytes]]], request: RegionReque
     report.notes.update(regions.report_notes())
     provenance = b"##genoscrub_%s=%s" % (COMMAND.encode(), __version__.encode())
     yield b"\n".join([*header[:-1], provenance, header[-1]]) + b"\n"
-    dropper = RegionDropper(regions, {name.encode() for name in contigs}, path, report)
+    dropper = RegionDropper(regions, {name.encode() for name in contigs}, header[-1].count(b"\t") + 1, path, report)
     for first_line, lines in chain(pending, blocks):
         kept = dropper.keep(lines, first_line)
         if kept:

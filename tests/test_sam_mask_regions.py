@@ -291,6 +291,16 @@ def test_errors(tmp_path: Path) -> None:
     assert run_command("sam-mask-regions", input=grch37).returncode == 2
 
 
+def test_a_nul_byte_in_a_record_is_an_error_naming_it(tmp_path: Path) -> None:
+    """Found by tests/fuzz_parsers.py: a CIGAR ending in NUL bytes read as valid across the
+    block (NUL-padded column arrays) and raised ValueError when the read was masked."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t6\t10\n")
+    sam = b"@SQ\tSN:chr1\tLN:100\nr1\t0\tchr1\t80\t60\t4M\t*\t0\t0\tACGT\tIIII\nr2\t0\tchr1\t5\t60\t4M\0\0\t*\t0\t0\tACGT\tIIII\n"
+    result = run_command("sam-mask-regions", "-q", "--bed", str(bed), input=sam)
+    assert result.returncode == 1 and result.stderr == b"sam-mask-regions: <stdin>:3: record holds a NUL byte\n"
+
+
 cigar_operations = st.lists(st.tuples(st.integers(1, 12), st.sampled_from("MMMID=X")), min_size=1, max_size=6)
 
 

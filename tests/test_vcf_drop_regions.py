@@ -82,6 +82,59 @@ def test_errors_before_the_first_record(tmp_path: Path) -> None:
         run_in_process(other, RegionRequest(beds=[str(bed)]))
 
 
+@pytest.mark.parametrize("bad", ["chr1\t600\t.\tA\tG\t.\t.", "chr1\t600\t.\tA\tG\t.\t.\t.\tGT"])
+def test_a_record_with_another_column_count_is_an_error_anywhere(tmp_path: Path, bad: str) -> None:
+    """A stream cut inside a record must not pass as a shorter record (issue 7), in or out of a region.
+
+    The good lines around it keep the block's tab total right, so only a per-line count catches it.
+    """
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t110\n")
+    good = "chr1\t700\t.\tA\tG\t.\t.\t."
+    longer = "chr1\t701\t.\tA\tG\t.\t.\t.\tGT"
+    shorter = "chr1\t702\t.\tA\tG\t.\t."
+    balanced = [good, longer if bad.count("\t") < 7 else shorter]
+    text = vcf_text({"chr1": 1000}, []) + "\n".join([good, bad, *balanced]) + "\n"
+    with pytest.raises(InputError, match="columns, the header has 8") as caught:
+        run_in_process(text, RegionRequest(beds=[str(bed)], flank=0))
+    assert caught.value.line == 6
+
+
+def test_numbers_past_64_bits_are_clamped_or_refused(tmp_path: Path) -> None:
+    """Found by tests/fuzz_parsers.py (bed target): a BED end past 2^63 raised OverflowError.
+
+    A BED end, an INFO/END or a flank past any contig reaches to the contig's end;
+    a POS past the VCF's 32-bit range is an error naming the line.
+    """
+    huge = 10**22
+    bed = tmp_path / "r.bed"
+    bed.write_text(f"chr1\t100\t{huge}\n")
+    text = vcf_text({"chr1": 1000}, [("chr1", 50, "A", "G", "."), ("chr1", 900, "A", "G", ".")])
+    output, _ = run_in_process(text, RegionRequest(beds=[str(bed)], flank=0))
+    assert [line.split(b"\t")[1] for line in records(output)] == [b"50"]
+    bed.write_text("chr1\t100\t110\n")
+    output, _ = run_in_process(text, RegionRequest(beds=[str(bed)], flank=huge))
+    assert records(output) == []
+    spanning = vcf_text({"chr1": 1000}, [("chr1", 20, "N", "<DEL>", f"END={huge}")])
+    output, _ = run_in_process(spanning, RegionRequest(beds=[str(bed)], flank=0))
+    assert records(output) == []
+    for position in (huge, 2**31, -3):
+        beyond = vcf_text({"chr1": 1000}, [("chr1", 50, "A", "G", "."), ("chr1", position, "A", "G", ".")])
+        with pytest.raises(InputError, match="POS is not an integer from 0 to 2147483647") as caught:
+            run_in_process(beyond, RegionRequest(beds=[str(bed)], flank=0))
+        assert caught.value.line == 6
+
+
+def test_a_nul_byte_in_a_record_is_an_error_naming_it(tmp_path: Path) -> None:
+    """CHROM is gathered as a NUL-padded string, so ``chr1\\0`` would have read as chr1."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t110\n")
+    text = vcf_text({"chr1": 1000}, [("chr1", 50, "A", "G", "."), ("chr1\0", 900, "A", "G", ".")])
+    with pytest.raises(InputError, match="NUL byte") as caught:
+        run_in_process(text, RegionRequest(beds=[str(bed)], flank=0))
+    assert caught.value.line == 6
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     regions=st.lists(st.tuples(st.sampled_from(["chr1", "chr2"]), st.integers(0, 500), st.integers(1, 30)), min_size=1, max_size=6),
