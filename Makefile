@@ -1,11 +1,11 @@
-# genoscrub: make demo | make test | make golden | make man | make bench | make lint
+# genoscrub: make demo | make test | make golden | make man | make bench | make fuzz | make lint
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all demo test golden man man-check bench lint tools clean
+.PHONY: all demo test golden man man-check bench fuzz lint tools clean
 
 all: test
 
@@ -42,9 +42,17 @@ man: $(STAMP)
 bench: $(STAMP) tools
 	$(PY) tests/bench.py $(BENCH_ARGS)
 
+# Coverage-guided fuzzing of every parser (atheris); make test runs a short pass of each target.
+# A crash is saved in fuzz-out/; replay it with: $(PY) tests/fuzz_parsers.py TARGET fuzz-out/FILE
+FUZZ_RUNS ?= 20000
+fuzz: $(STAMP)
+	mkdir -p fuzz-out
+	for t in $$($(PY) tests/fuzz_parsers.py --list); do echo "== $$t"; \
+	  $(PY) tests/fuzz_parsers.py $$t -runs=$(FUZZ_RUNS) -max_len=2048 -timeout=20 -artifact_prefix=fuzz-out/$$t- || exit 1; done
+
 lint: $(STAMP)
 	$(PY) -m ruff check filters tests man workflow
 	$(PY) -m mypy filters tests man workflow/scatter.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info fuzz-out

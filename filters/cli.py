@@ -115,9 +115,11 @@ def run(command: str, job: Callable[[Report], None], report_path: Path | None = 
         _silence_stdout()
         raise SystemExit(EXIT_INTERRUPTED) from None
     except OSError as error:
-        reason = "no space left on device" if is_disk_full(error) else (error.strerror or type(error).__name__)
+        # Disk full can only come from writing; other errors may come from either side.
+        reason = error.strerror or type(error).__name__
+        message = "cannot write output: no space left on device" if is_disk_full(error) else f"I/O error: {reason}"
         _silence_stdout()
-        _fail(f"{command}: cannot write output: {reason}", EXIT_DATA)
+        _fail(f"{command}: {message}", EXIT_DATA)
     if not quiet:
         sys.stderr.write(report.summary_line() + "\n")
     raise SystemExit(EXIT_OK)

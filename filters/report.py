@@ -69,14 +69,23 @@ class Report:
         return data
 
     def write(self, path: Path) -> None:
-        """Write atomically, so a report is complete or absent."""
-        directory = path.parent if str(path.parent) else Path(".")
-        handle, tmp = tempfile.mkstemp(prefix=".report.", dir=directory)
+        """Write atomically, so a report is complete or absent.
+
+        The temporary file goes beside the link's target, so a symlink stays a
+        link; a device or FIFO (``--report /dev/stdout``) is written in place,
+        never replaced by a file.
+        """
+        text = json.dumps(self.as_dict(), indent=2) + "\n"
+        if path.exists() and not path.is_file():  # follows links: /dev/stdout is a pipe or a tty
+            with open(path, "w") as out:
+                out.write(text)
+            return
+        target = Path(os.path.realpath(path))
+        handle, tmp = tempfile.mkstemp(prefix=".report.", dir=target.parent)
         try:
             with os.fdopen(handle, "w") as out:
-                json.dump(self.as_dict(), out, indent=2)
-                out.write("\n")
-            os.replace(tmp, path)
+                out.write(text)
+            os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -383,6 +383,8 @@ class RecordScrubber:
             if b"G:Z:" not in line:
                 continue
             fields = line.split(b"\t")
+            if len(fields) < 11:  # a tag in a short line is in no column we scrub: fail closed
+                raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
             tags = fields[11:]
             kept = [tag for tag in tags if not tag.startswith(b"PG:Z:")]
             if len(kept) < len(tags):
@@ -596,15 +598,13 @@ def main(
                 for chunk in scrub_stream(chunks, header, records):
                     writer.write(chunk)
                 writer.close()
+                sink.close()  # the encoder's failure too leaves no -o file behind (abort below)
             except BaseException:
                 writer.abort()
                 sink.abort()
                 raise
             finally:
                 source.close()
-            sink.close()
-            if output and output_format is OutputFormat.sam:
-                sink.stream.close()  # AlignmentOutput.close only flushes; a .gz file needs its trailer
         finally:
             pseudonyms.close()
 

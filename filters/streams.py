@@ -61,9 +61,67 @@ def _raw_input(path: str) -> BinaryIO:
         raise InputError(f"cannot open: {error.strerror}", path) from None
 
 
+BGZF_EOF_BLOCK = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+"""The empty block that ends every BGZF file (SAM spec 4.1.2): its absence means a cut file."""
+BGZF_MISSING_EOF = "truncated BGZF input (its end-of-file block is missing)"
+
+
+def is_bgzf(head: bytes) -> bool:
+    """A gzip member with the BGZF ``BC`` extra field: BAM, bgzipped VCF/FASTQ/SAM."""
+    return len(head) >= 16 and head.startswith(b"\x1f\x8b\x08\x04") and head[12:14] == b"BC"
+
+
+def check_bgzf_end(path: str) -> None:
+    """A BGZF file cut exactly between blocks decompresses cleanly into a short
+    output; its missing end-of-file block is the only sign. Regular files only."""
+    try:
+        with open(path, "rb") as raw:
+            if not stat.S_ISREG(os.fstat(raw.fileno()).st_mode) or not is_bgzf(raw.read(16)):
+                return
+            raw.seek(0, os.SEEK_END)
+            if raw.tell() < 2 * len(BGZF_EOF_BLOCK):
+                return  # too short to hold data and an end block: the decompressor decides
+            raw.seek(-len(BGZF_EOF_BLOCK), os.SEEK_END)
+            tail = raw.read()
+    except OSError:
+        return  # open_input reports what cannot be read
+    if tail != BGZF_EOF_BLOCK:
+        raise InputError(BGZF_MISSING_EOF, path)
+
+
+class EndCheckingReader(io.RawIOBase):
+    """A raw stream (stdin) remembering its first and last bytes, to check at its
+    end that a BGZF stream closed with its end-of-file block."""
+
+    def __init__(self, raw: BinaryIO, path: str) -> None:
+        self.raw = raw
+        self.path = path
+        self.head = b""
+        self.tail = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        data = self.raw.read1(len(buffer)) if hasattr(self.raw, "read1") else self.raw.read(len(buffer))
+        if not data:
+            if is_bgzf(self.head) and self.tail != BGZF_EOF_BLOCK:
+                raise InputError(BGZF_MISSING_EOF, self.path)
+            return 0
+        if len(self.head) < 16:
+            self.head = (self.head + data[:16])[:16]
+        self.tail = (self.tail + data[-len(BGZF_EOF_BLOCK) :])[-len(BGZF_EOF_BLOCK) :]
+        buffer[: len(data)] = data
+        return len(data)
+
+
 def open_input(path: str) -> BinaryIO:
     """Open a path or ``-`` for reading, decompressing whatever it holds."""
-    source: BinaryIO | str = _raw_input(path) if path == "-" else path
+    if path == "-":
+        source: BinaryIO | str = cast(BinaryIO, io.BufferedReader(EndCheckingReader(_raw_input(path), path)))
+    else:
+        check_bgzf_end(path)
+        source = path
     try:
         return cast(BinaryIO, xopen.xopen(source, "rb", threads=0))
     except FileNotFoundError as error:
@@ -228,8 +286,9 @@ def output_stream(path: str | None) -> Iterator[BinaryIO]:
     On any error the partial file is removed, so a failed run never leaves
     something that looks like a finished output; stdout is only flushed.
     """
-    sink = open_output(path)
     to_file = path is not None and path != "-"
+    removable = path is not None and to_file and removable_on_failure(path)
+    sink = open_output(path)
     try:
         yield sink
         if to_file:
@@ -240,9 +299,22 @@ def output_stream(path: str | None) -> Iterator[BinaryIO]:
         if to_file:
             with contextlib.suppress(OSError):
                 sink.close()
-            with contextlib.suppress(OSError):
-                os.unlink(path)  # type: ignore[arg-type]
+            if removable and path is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(os.path.realpath(path))
         raise
+
+
+def removable_on_failure(path: str) -> bool:
+    """Whether a failed run may delete what ``-o path`` wrote: a regular file or
+    nothing yet, never a device, a FIFO or ``/dev/stdout`` (as root, deleting
+    ``/dev/full`` would break the machine)."""
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
 
 
 def is_disk_full(error: OSError) -> bool:
@@ -300,6 +372,7 @@ class DecodedAlignments:
             env=_htslib_environment(),
         )
         self._pump: threading.Thread | None = None
+        self._cut = False  # set by the feeding thread: stdin was BGZF without its end block
         if path == "-":
             self._pump = threading.Thread(target=self._feed, args=(raw,), daemon=True)
             self._pump.start()
@@ -311,9 +384,14 @@ class DecodedAlignments:
     def _feed(self, raw: BinaryIO) -> None:
         child_in = self._child.stdin
         assert child_in is not None
+        head = tail = b""
         try:
             while chunk := raw.read1(1 << 20):  # type: ignore[attr-defined]
+                if len(head) < 16:
+                    head = (head + chunk[:16])[:16]
+                tail = (tail + chunk[-len(BGZF_EOF_BLOCK) :])[-len(BGZF_EOF_BLOCK) :]
                 child_in.write(chunk)
+            self._cut = is_bgzf(head) and tail != BGZF_EOF_BLOCK
         except (BrokenPipeError, OSError, ValueError):
             pass
         finally:
@@ -324,6 +402,10 @@ class DecodedAlignments:
         data = self._out.read(size)
         if not data:
             status = self._child.wait()
+            if self._pump is not None:
+                self._pump.join()
+            if self._cut:  # the same message as for a path (check_bgzf_end)
+                raise InputError(BGZF_MISSING_EOF, self.path)
             if status != 0:
                 raise InputError("truncated or corrupt BAM/CRAM input", self.path)
         return data
@@ -355,10 +437,18 @@ def open_alignment_text(path: str, reference: str | None = None) -> IO[bytes]:
             raw.close()
             return open_input(path)
         try:
-            return cast(IO[bytes], xopen.xopen(raw, "rb", threads=0))
+            return cast(IO[bytes], xopen.xopen(io.BufferedReader(EndCheckingReader(raw, path)), "rb", threads=0))
         except DECOMPRESSION_ERRORS:
             raise InputError("corrupt compressed input", path) from None
+    if path != "-":
+        check_bgzf_end(path)
     return cast(IO[bytes], DecodedAlignments(path, raw, reference))
+
+
+ENCODER_DISK_FULL = 3
+ENCODER_CLOSED_PIPE = 4
+ENCODER_BAD_RECORD = 5
+"""Exit statuses of the encoder child, so the command can say what went wrong."""
 
 
 class AlignmentOutput:
@@ -371,6 +461,7 @@ class AlignmentOutput:
     def __init__(self, path: str | None, output_format: str = "sam", reference: str | None = None) -> None:
         self.output_format = output_format
         self._child: subprocess.Popen[bytes] | None = None
+        self._path = path if path not in (None, "-") and removable_on_failure(path) else None  # type: ignore[arg-type]
         if output_format == "sam":
             self.stream: BinaryIO = open_output(path)
             return
@@ -382,7 +473,12 @@ class AlignmentOutput:
         self.stream = cast(BinaryIO, self._child.stdin)
 
     def write(self, data: bytes) -> None:
-        self.stream.write(data)
+        try:
+            self.stream.write(data)
+        except BrokenPipeError:
+            if self._child is not None:
+                self._encoder_failed()  # the encoder died: its error, not a closed downstream pipe
+            raise
 
     def close(self) -> None:
         """Flush and wait for the encoder; its failure is an error, not a short file."""
@@ -392,16 +488,37 @@ class AlignmentOutput:
             else:
                 self.stream.close()
             return
-        self.stream.close()
-        if self._child.wait() != 0:
+        with contextlib.suppress(BrokenPipeError):
+            self.stream.close()
+        self._encoder_failed()
+
+    def _encoder_failed(self) -> None:
+        """Raise the encoder's failure, if it failed: disk full as OSError, the rest as usage."""
+        assert self._child is not None
+        status = self._child.wait()
+        if status == ENCODER_DISK_FULL:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        if status == ENCODER_CLOSED_PIPE:
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+        if status == ENCODER_BAD_RECORD:
+            raise InputError(f"htslib cannot encode a record as {self.output_format.upper()} (not valid SAM)", "output")
+        if status != 0:
             raise UsageError(f"could not write {self.output_format.upper()} output")
 
     def abort(self) -> None:
+        """After a failure: stop the encoder and remove what ``-o`` wrote, so an
+        output file is complete or absent (never a device, see removable_on_failure)."""
         if self._child is not None:
             with contextlib.suppress(OSError):
                 self.stream.close()
             self._child.kill()
             self._child.wait()
+        elif self.stream is not sys.stdout.buffer:
+            with contextlib.suppress(OSError):
+                self.stream.close()
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.realpath(self._path))
 
 
 def _decode(path: str, reference: str | None) -> int:
@@ -424,7 +541,12 @@ def _decode(path: str, reference: str | None) -> int:
 
 
 def _encode(output_format: str, path: str, reference: str | None) -> int:
-    """Child process: SAM text in, BAM or CRAM out (BGZF, indexable)."""
+    """Child process: SAM text in, BAM or CRAM out (BGZF, indexable).
+
+    Its exit status tells the parent what failed (ENCODER_*), and the parent says
+    it in one line; os._exit skips pysam's second try at closing, which would
+    print a traceback for the same error.
+    """
     import pysam
 
     pysam.set_verbosity(0)
@@ -432,14 +554,45 @@ def _encode(output_format: str, path: str, reference: str | None) -> int:
     try:
         source = pysam.AlignmentFile("-", "r", check_sq=False)
         sink = pysam.AlignmentFile(path, mode, template=source, reference_filename=reference)
-        for record in source:
+    except (OSError, ValueError) as error:
+        os._exit(_encoder_status(error))
+    records = iter(source)
+    while True:
+        try:
+            record = next(records, None)
+        except (OSError, ValueError):
+            os._exit(ENCODER_BAD_RECORD)  # the commands write SAM text; htslib could not parse a record
+        if record is None:
+            break
+        try:
             sink.write(record)
+        except (OSError, ValueError) as error:
+            os._exit(_encoder_status(error))
+    try:
         sink.close()
         source.close()
     except (OSError, ValueError) as error:
-        sys.stderr.write(f"genoscrub: cannot encode {output_format.upper()}: {type(error).__name__}\n")
-        return 1
+        os._exit(_encoder_status(error))
     return 0
+
+
+def _encoder_status(error: Exception) -> int:
+    """htslib's write errors carry no errno (``sam_write1 failed``): read C's errno."""
+    code = getattr(error, "errno", None) or c_errno()
+    if code == errno.EPIPE:
+        return ENCODER_CLOSED_PIPE
+    return ENCODER_DISK_FULL if code in (errno.ENOSPC, errno.EDQUOT) else 1
+
+
+def c_errno() -> int:
+    """The C library's errno of this thread (glibc), or 0 where it cannot be read:
+    htslib's write errors reach Python without one."""
+    try:
+        location = ctypes.CDLL(None).__errno_location
+    except (AttributeError, OSError):
+        return 0
+    location.restype = ctypes.POINTER(ctypes.c_int)
+    return int(location()[0])
 
 
 if __name__ == "__main__":

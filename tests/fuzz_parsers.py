@@ -1,0 +1,180 @@
+"""Coverage-guided fuzzing (atheris/libFuzzer) of every command's parser paths (issue 7).
+
+    python tests/fuzz_parsers.py TARGET [libFuzzer options, e.g. -runs=20000 -max_len=2048]
+    python tests/fuzz_parsers.py TARGET crash-FILE     # replay one input
+    python tests/fuzz_parsers.py --list
+
+Each target calls one command's ``main`` in-process, as the command line would,
+with the fuzzer's bytes on stdin (or, for ``bed``, as the BED file of
+vcf-drop-regions): FASTQ header splitting, VCF header and record checks, SAM
+header and record parsing, BED parsing. The contract of DESIGN.md, *Errors*:
+exit 0, or exit 1 with one line ``command: ...`` on stderr. Any other exception,
+exit status or a multi-line message is a crash; libFuzzer saves the input as
+``crash-*`` and prints the traceback. A seed corpus of small valid files (from
+tests/test_hardening.py) starts every run, so the valid paths are covered first.
+
+Only the ``filters`` package is instrumented, so coverage means our own branches.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import io
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import atheris
+import pysam
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # runnable as ``python tests/fuzz_parsers.py``
+
+from tests.test_hardening import GERMLINE_VCF, REFERENCE, SAM, VCF  # noqa: E402
+
+with atheris.instrument_imports(include=["filters"]):
+    from filters import (
+        fastq_scrub_names,
+        pseudonyms,
+        report,
+        sam_mask_regions,
+        sam_revert_germline,
+        sam_scrub_rg,
+        vcf_drop_rare,
+        vcf_drop_regions,
+        vcf_scrub_header,
+    )
+    from filters.streams import line_blocks, open_input
+
+FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2 2:Y:18:1\nAC\n+\nII\n"
+BED = b"track name=strs\nchr1\t6\t10\tSTR_test\n# comment\n1\t40\t42\n"
+SIDE = Path(tempfile.mkdtemp(prefix="genoscrub-fuzz-"))
+atexit.register(shutil.rmtree, SIDE, ignore_errors=True)
+
+
+def side_files() -> None:
+    """The reference, germline sites and regions the genome-checking commands join with."""
+    (SIDE / "ref.fa").write_bytes(REFERENCE)
+    pysam.faidx(str(SIDE / "ref.fa"))
+    (SIDE / "germline.vcf").write_bytes(GERMLINE_VCF)
+    pysam.tabix_index(str(SIDE / "germline.vcf"), preset="vcf", force=True)
+    (SIDE / "regions.bed").write_bytes(BED)
+
+
+@dataclass(frozen=True)
+class Target:
+    command: str
+    main: Callable[..., None]
+    options: Callable[[], dict[str, object]]
+    seeds: list[bytes] = field(default_factory=list)
+    data_is_bed: bool = False  # the bytes are the BED file; stdin is a fixed valid VCF
+
+
+def fastq_main(quiet: bool) -> None:
+    """fastq-scrub-names without its renaming worker process (which the fuzzer cannot see into):
+    the same reader and transform, and the same error boundary as ``filters.cli.run``."""
+    records = report.Report("fastq-scrub-names")
+    names = fastq_scrub_names.NameReplacer(pseudonyms.Pseudonyms(), "-")
+    try:
+        with open_input("-") as source:
+            for _ in fastq_scrub_names.scrub_records(line_blocks(source, "-"), names, "-", records):
+                pass
+    except report.InputError as error:
+        print(error.located("fastq-scrub-names"), file=sys.stderr)
+        raise SystemExit(1) from None
+    raise SystemExit(0)
+
+
+TARGETS = {
+    "fastq": Target("fastq-scrub-names", fastq_main, dict, [FASTQ]),
+    "sam-scrub-rg": Target("sam-scrub-rg", sam_scrub_rg.main, lambda: {"names": True}, [SAM]),
+    "sam-mask-regions": Target(
+        "sam-mask-regions",
+        sam_mask_regions.main,
+        lambda: {"bed": [str(SIDE / "regions.bed")], "flank": 2, "reference": str(SIDE / "ref.fa")},
+        [SAM],
+    ),
+    "sam-revert-germline": Target(
+        "sam-revert-germline",
+        sam_revert_germline.main,
+        lambda: {"reference_path": str(SIDE / "ref.fa"), "variants": str(SIDE / "germline.vcf.gz")},
+        [SAM],
+    ),
+    "vcf-scrub-header": Target("vcf-scrub-header", vcf_scrub_header.main, dict, [VCF]),
+    "vcf-drop-rare": Target("vcf-drop-rare", vcf_drop_rare.main, lambda: {"af_key": "AF"}, [VCF]),
+    "vcf-drop-regions": Target(
+        "vcf-drop-regions", vcf_drop_regions.main, lambda: {"bed": [str(SIDE / "regions.bed")], "flank": 2}, [VCF]
+    ),
+    "bed": Target(
+        "vcf-drop-regions", vcf_drop_regions.main, lambda: {"bed": [str(SIDE / "fuzzed.bed")], "flank": 2}, [BED], data_is_bed=True
+    ),
+}
+
+
+class Stdin(io.TextIOWrapper):
+    def isatty(self) -> bool:
+        return False
+
+
+def run_once(target: Target, data: bytes) -> tuple[int, str]:
+    """Exit status and stderr of one in-process run of the command."""
+    stdin = VCF if target.data_is_bed else data
+    if target.data_is_bed:
+        (SIDE / "fuzzed.bed").write_bytes(data)
+    saved = sys.stdin, sys.stdout, sys.stderr
+    sys.stdin = Stdin(io.BytesIO(stdin))
+    sys.stdout = io.TextIOWrapper(io.BytesIO())
+    sys.stderr = io.StringIO()
+    try:
+        target.main(quiet=True, **target.options())
+    except SystemExit as end:
+        status = end.code if isinstance(end.code, int) else 1
+    else:  # pragma: no cover - run() always exits
+        status = 0
+    finally:
+        stderr = sys.stderr.getvalue() if isinstance(sys.stderr, io.StringIO) else ""
+        with contextlib.suppress(ValueError):
+            sys.stdout.flush()
+        sys.stdin, sys.stdout, sys.stderr = saved
+    return status, stderr
+
+
+def check(target: Target, data: bytes) -> None:
+    status, stderr = run_once(target, data)
+    lines = stderr.removesuffix("\n").split("\n") if stderr else []  # not splitlines(): \x1d ends no line on a terminal
+    if status == 0 and not lines:
+        return
+    if status == 1 and len(lines) == 1 and lines[0].startswith(f"{target.command}: ") and "Traceback" not in stderr:
+        return
+    raise AssertionError(f"{target.command}: exit {status}, stderr {stderr!r}")
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--list"]:
+        print("\n".join(TARGETS))
+        return
+    if len(sys.argv) < 2 or sys.argv[1] not in TARGETS:
+        print(f"usage: {sys.argv[0]} {{{','.join(TARGETS)}|--list}} [libFuzzer options]", file=sys.stderr)
+        sys.exit(2)
+    target = TARGETS[sys.argv[1]]
+    side_files()
+    seeds = SIDE / f"seeds-{sys.argv[1]}"
+    seeds.mkdir()
+    for index, seed in enumerate(target.seeds):
+        (seeds / f"seed{index}").write_bytes(seed)
+    for seed in target.seeds:  # the valid samples must pass before fuzzing means anything
+        status, stderr = run_once(target, seed)
+        assert status == 0, f"{target.command} rejects its own seed: {stderr}"
+    given = sys.argv[2:]
+    # Paths given (a crash file to replay, or corpus folders) replace the seeds.
+    arguments = [sys.argv[0], *given] if any(not arg.startswith("-") for arg in given) else [sys.argv[0], *given, str(seeds)]
+    atheris.Setup(arguments, lambda data: check(target, data))
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
