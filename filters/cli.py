@@ -120,6 +120,13 @@ def run(command: str, job: Callable[[Report], None], report_path: Path | None = 
         message = "cannot write output: no space left on device" if is_disk_full(error) else f"I/O error: {reason}"
         _silence_stdout()
         _fail(f"{command}: {message}", EXIT_DATA)
+    except Exception as error:
+        # A bug. Its traceback could quote a record (an exception's message often holds
+        # the value that broke it), so users get one line; tests set GENOSCRUB_TRACEBACKS.
+        if os.environ.get("GENOSCRUB_TRACEBACKS"):
+            raise
+        _silence_stdout()
+        _fail(f"{command}: internal error ({type(error).__name__}): the output is incomplete; please report it", EXIT_DATA)
     if not quiet:
         sys.stderr.write(report.summary_line() + "\n")
     raise SystemExit(EXIT_OK)

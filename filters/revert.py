@@ -108,11 +108,16 @@ class CigarShape:
     has_aligned: bool
 
 
+MAX_CIGAR_LENGTH = (1 << 28) - 1
+
+
 def parse_cigar(cigar: bytes) -> CigarShape | None:
     """The shape of a CIGAR string, or None when it is not one (``*`` included)."""
     if not CIGAR_WHOLE.fullmatch(cigar):
         return None
     operations = tuple((op[0], int(length)) for length, op in CIGAR_OPERATION.findall(cigar))
+    if any(length > MAX_CIGAR_LENGTH for _, length in operations):
+        return None  # BAM stores an operation's length in 28 bits; htslib refuses longer ones
     reference_length = sum(length for op, length in operations if op in CONSUMES_REFERENCE)
     query_length = sum(length for op, length in operations if op in CONSUMES_QUERY)
     left_clip = right_clip = 0

@@ -577,6 +577,11 @@ class CigarColumn:
         return np.flatnonzero(self.ids == self.strings.index(cigar))
 
 
+def is_position(field: bytes) -> bool:
+    """A FLAG or POS as the SAM spec allows it: digits, at most 2^31-1."""
+    return field.isdigit() and int(field) < 1 << 31
+
+
 def block_fields(text: bytes) -> BlockFields | None:
     """The field table of a block of whole lines (each ending in a newline);
     None when a line has fewer than eleven fields."""
@@ -795,8 +800,8 @@ class Reverter:
         positions = parse_numbers(buffer, tabs[:, 2] + 1, tabs[:, 3])
         if flags is None or positions is None:
             lines = table.text.split(b"\n")
-            bad = next(i for i, line in enumerate(lines) if not all(map(bytes.isdigit, line.split(b"\t", 4)[1:4:2])))
-            raise InputError("FLAG and POS must be numbers", self.path, first_line + bad)
+            bad = next((i for i, line in enumerate(lines) if not all(map(is_position, line.split(b"\t", 4)[1:4:2]))), 0)
+            raise InputError("FLAG and POS must be numbers (at most 2^31-1)", self.path, first_line + bad)
         positions -= 1
         count = len(flags)
         names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
@@ -816,6 +821,9 @@ class Reverter:
         if not self.keep_unmapped:
             selected |= unmapped
             selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
+            invalid = [index for index, string in enumerate(cigars.strings) if self.shapes[string] is None]
+            if invalid:  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
+                selected[np.isin(cigars.ids, invalid)] = True
         copying_rows, mate_rows = table.tag_work_rows()
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+os.environ.setdefault("GENOSCRUB_TRACEBACKS", "1")  # an internal error shows its traceback to the tests (filters/cli.py)
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / "bin"
 
