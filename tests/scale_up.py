@@ -10,9 +10,11 @@ variant and region is shifted by ``k`` times the contig's length, so
 alignments, MD tags, REF bases and mates stay true to the scaled reference.
 Read names get the copy number appended to their x coordinate (or to the name
 when it is not an Illumina name), so FASTQ and BAM names still match and every
-template stays unique. The germline VCF gains the tumour as a second sample
-(the tumour carries its patient's germline genotypes), the shape of a
-tumour/normal germline call set. The same set and copies give the same bytes.
+template stays unique. The germline VCF becomes a tumour/normal call set as
+HaplotypeCaller writes one: the tumour joins as a second sample carrying its
+patient's germline genotypes, and the INFO and FORMAT fields such a file holds
+(AC, AF, AN, the rank sums...; GT:AD:DP:GQ:PL) are derived from the simulated
+genotype, GQ and depth, so tools and filters weigh records as on a real file. The same set and copies give the same bytes.
 """
 
 from __future__ import annotations
@@ -158,6 +160,7 @@ def _shift_sa(value: str, copy: int, lengths: dict[str, int]) -> str:
 def tile_vcf(lines: Iterable[str], copies: int, lengths: dict[str, int], second_sample: str | None = None) -> Iterator[str]:
     """VCF text (sorted) -> the tiled VCF text; ``second_sample`` adds a column copying the first sample's."""
     records = iter(lines)
+    seen: set[str] = set()
     for line in records:
         if not line.startswith("#"):
             records = _chain_one(line, records)
@@ -167,16 +170,69 @@ def tile_vcf(lines: Iterable[str], copies: int, lengths: dict[str, int], second_
             line = f"{contig.group(1)}{lengths[contig.group(2)] * copies}{line[contig.end():]}"
             line = re.sub(r",md5=[0-9a-f]+", "", line)
         elif line.startswith("#CHROM") and second_sample is not None:
+            yield from (f"{definition}\n" for definition in GATK_DEFINITIONS if definition.split(",")[0] + "," not in seen)
             line = line.rstrip("\n") + f"\t{second_sample}\n"
+        seen.update({line.split(",")[0] + ","} if line.startswith(("##INFO", "##FORMAT")) else set())
         yield line
     for chrom, group in groupby(records, key=lambda record: record.split("\t", 1)[0]):
         block = [record.rstrip("\n").split("\t", 2) for record in group]
+        if second_sample is not None:
+            block = [[chrom, position, gatk_shaped(rest)] for _, position, rest in block]
         for copy in range(copies):
             offset = copy * lengths[chrom]
             for _, position, rest in block:
-                if second_sample is not None:
-                    rest = f"{rest}\t{rest.rsplit(chr(9), 1)[1]}"
                 yield f"{chrom}\t{int(position) + offset}\t{rest}\n"
+
+
+GATK_DEFINITIONS = (
+    '##INFO=<ID=AC,Number=A,Type=Integer,Description="Allele count in genotypes">',
+    '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency in genotypes">',
+    '##INFO=<ID=AN,Number=1,Type=Integer,Description="Total number of alleles in called genotypes">',
+    '##INFO=<ID=BaseQRankSum,Number=1,Type=Float,Description="Z-score from Wilcoxon rank sum test of Alt Vs. Ref base qualities">',
+    '##INFO=<ID=ExcessHet,Number=1,Type=Float,Description="Phred-scaled p-value for exact test of excess heterozygosity">',
+    '##INFO=<ID=FS,Number=1,Type=Float,Description="Phred-scaled p-value using Fisher\'s exact test to detect strand bias">',
+    '##INFO=<ID=MLEAC,Number=A,Type=Integer,Description="Maximum likelihood expectation (MLE) for the allele counts">',
+    '##INFO=<ID=MLEAF,Number=A,Type=Float,Description="Maximum likelihood expectation (MLE) for the allele frequency">',
+    '##INFO=<ID=MQ,Number=1,Type=Float,Description="RMS Mapping Quality">',
+    '##INFO=<ID=MQRankSum,Number=1,Type=Float,Description="Z-score From Wilcoxon rank sum test of Alt vs. Ref read mapping qualities">',
+    '##INFO=<ID=QD,Number=1,Type=Float,Description="Variant Confidence/Quality by Depth">',
+    '##INFO=<ID=ReadPosRankSum,Number=1,Type=Float,Description="Z-score from Wilcoxon rank sum test of Alt vs. Ref read position bias">',
+    '##INFO=<ID=SOR,Number=1,Type=Float,Description="Symmetric Odds Ratio of 2x2 contingency table to detect strand bias">',
+    '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths for the ref and alt alleles in the order listed">',
+    '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth (reads with MQ=255 or with bad mates are filtered)">',
+    '##FORMAT=<ID=PL,Number=G,Type=Integer,Description="Normalized, Phred-scaled likelihoods for genotypes as defined in the VCF '
+    'specification">',
+)
+"""What a HaplotypeCaller call set defines beyond the simulator's lean DP and GT:GQ."""
+
+
+def gatk_shaped(rest: str) -> str:
+    """ID..SAMPLE of a simulated germline record -> the record as a 2-sample HaplotypeCaller
+    call set writes it: INFO and FORMAT fields derived from its genotype, GQ and depth, the
+    tumour carrying its normal's genotype. Byte for byte what bcftools and the filters parse
+    on a real file, so the benchmark weighs records as they are."""
+    vid, ref, alt, qual, filters, info, _, sample = rest.split("\t")
+    depth = int(info.removeprefix("DP=")) if info.startswith("DP=") else 30
+    genotype, quality = sample.split(":")[:2]
+    alleles = [int(allele) for allele in genotype.replace("|", "/").split("/") if allele.isdigit()]
+    alts = alt.count(",") + 1
+    counts = [alleles.count(index) for index in range(alts + 1)]
+    carried = sum(1 for count in counts if count)
+    depths = [depth * count // max(len(alleles), 1) for count in counts]
+    depths[next(index for index, count in enumerate(counts) if count) if carried else 0] += depth - sum(depths)
+    gq = int(quality) if quality.isdigit() else 0
+    low, high = (sorted(alleles) + [0, 0])[:2] if len(alleles) == 2 else (0, 0)
+    called = high * (high + 1) // 2 + low  # the genotype's index in PL order (VCF spec 1.6.2)
+    likelihoods = ",".join(str(gq * abs(index - called)) for index in range((alts + 1) * (alts + 2) // 2))
+    allele_counts = ",".join(str(2 * counts[index]) for index in range(1, alts + 1))
+    frequencies = ",".join(f"{2 * counts[index] / 4:.3f}" for index in range(1, alts + 1))
+    by_depth = float(qual) / depth if qual not in (".", "") and depth else 2.0
+    shaped_info = (
+        f"AC={allele_counts};AF={frequencies};AN=4;BaseQRankSum=0.253;DP={2 * depth};ExcessHet=3.0103;FS=1.870;"
+        f"MLEAC={allele_counts};MLEAF={frequencies};MQ=60.00;MQRankSum=0.000;QD={by_depth:.2f};ReadPosRankSum=-0.219;SOR=0.527"
+    )
+    call = f"{genotype}:{','.join(map(str, depths))}:{depth}:{gq}:{likelihoods}"
+    return f"{vid}\t{ref}\t{alt}\t{qual}\t{filters}\t{shaped_info}\tGT:AD:DP:GQ:PL\t{call}\t{call}"
 
 
 def tile_fastq(lines: Iterable[str], copies: int) -> Iterator[str]:

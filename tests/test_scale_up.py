@@ -91,3 +91,17 @@ def test_refuses_contigs_longer_than_positions_allow(base: Path, tmp_path: Path)
     with pytest.raises(ValueError, match="2\\^31"):
         scale_up(base, 10**6, tmp_path / "too-long")
     assert not (tmp_path / "too-long").exists()
+
+
+def test_the_cohort_is_shaped_like_a_haplotypecaller_call_set(scaled: dict[str, Path]) -> None:
+    """INFO AC matches the genotypes and AD sums to DP, as bcftools reads them."""
+    rows = lines_of("bcftools", "query", "-f", "%INFO/AC\t%INFO/AN[\t%GT:%AD:%DP]\n", str(scaled["germline"]))
+    assert rows
+    for row in rows:
+        count, number, *calls = row.split("\t")
+        genotypes = [call.split(":")[0] for call in calls]
+        assert int(count) == sum(allele not in ("0", ".") for genotype in genotypes for allele in genotype.replace("|", "/").split("/"))
+        assert int(number) == 4
+        for call in calls:
+            _, depths, depth = call.split(":")
+            assert sum(map(int, depths.split(","))) == int(depth)
