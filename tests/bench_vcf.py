@@ -4,12 +4,11 @@
     python tests/bench_vcf.py [--scale small|full] [--runs 3] [--workdir DIR]
 
 The inputs are the simulated set (tests/simulate.py) scaled up by tests/scale_up.py:
-its germline VCF tiled into a 2-sample cohort (a GATK-like header with identifying
-lines, private variant IDs, SNVs and indels) and its population VCF (INFO AF,
-AF_eas; most cohort sites plus population-only sites), plus the cohort annotated
-with the population's AF fields by ``bcftools annotate`` for ``--af-key``. The
-simulated records are lean (FORMAT GT:GQ), so bcftools' share of the pipe is
-smaller than on a HaplotypeCaller file and the ratios below are conservative.
+its germline VCF tiled into a 2-sample cohort shaped as HaplotypeCaller writes one
+(a header with identifying lines, private variant IDs, SNVs and indels, INFO AC/AF/AN
+and rank sums, FORMAT GT:AD:DP:GQ:PL; about 250 bytes a record) and its population
+VCF (INFO AF, AF_eas; most cohort sites plus population-only sites), plus the cohort
+annotated with the population's AF fields by ``bcftools annotate`` for ``--af-key``.
 Then it times, alternating runs (benchlib):
 
 - ``bcftools view x.vcf.gz | FILTER | bgzip`` against the same pipe without FILTER,
