@@ -51,13 +51,13 @@ from filters.revert import (
     rewrite_mate_cigar,
 )
 from filters.streams import (
-    DECOMPRESSION_ERRORS,
     AlignmentOutput,
     BackgroundWriter,
     background_reads,
     line_blocks,
     open_alignment_text,
     open_input,
+    whole_line_blocks,
 )
 from filters.vcf_drop_rare import SEQUENCE_ALLELE, TOLERANCE, PopulationJoin, UnsortedInput, normalised
 
@@ -1265,42 +1265,9 @@ def _join(fields: list[bytes], tags: list[bytes]) -> bytes:
 
 
 def record_chunks(stream: IO[bytes], path: str) -> Iterator[bytes]:
-    """Blocks of whole lines, each ending in a newline.
-
-    ``streams.line_blocks`` unsplit: most records leave as slices of the chunk
-    they came in. CRLF input is read as LF (the first line decides); a last line
-    without a newline gets one; a broken compressed stream is an InputError. A
-    chunk is handed on only once the next block has been read, so an input that
-    breaks within its first chunk fails before anything is written.
-    """
-    rest: list[bytes] = []
-    crlf: bool | None = None
-    waiting: bytes | None = None
-    try:
-        for block in background_reads(stream, READ_SIZE):
-            cut = block.rfind(b"\n") + 1
-            if not cut:
-                rest.append(block)
-                continue
-            chunk = b"".join((*rest, memoryview(block)[:cut])) if rest else block[:cut]
-            rest = [block[cut:]] if cut < len(block) else []
-            if crlf is None:
-                first_end = chunk.find(b"\n")
-                crlf = first_end > 0 and chunk[first_end - 1] == 0x0D
-            if crlf:
-                chunk = chunk.replace(b"\r\n", b"\n")
-            if waiting is not None:
-                yield waiting
-            waiting = chunk
-    except DECOMPRESSION_ERRORS:
-        raise InputError("truncated or corrupt compressed input", path) from None
-    if waiting is not None:
-        yield waiting
-    last = b"".join(rest)
-    if last:
-        if crlf is None:
-            crlf = last.endswith(b"\r")
-        yield (last[:-1] if crlf and last.endswith(b"\r") else last) + b"\n"
+    """Blocks of whole lines, each ending in a newline (``streams.whole_line_blocks``):
+    most records leave as slices of the block they came in."""
+    return (chunk for _, _, chunk in whole_line_blocks(background_reads(stream, READ_SIZE), path))
 
 
 HEADER_END = re.compile(rb"\n[^@]")

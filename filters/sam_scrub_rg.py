@@ -49,13 +49,13 @@ from filters.cli import (
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report, UsageError
 from filters.streams import (
-    DECOMPRESSION_ERRORS,
     AlignmentOutput,
     BackgroundWriter,
     background_reads,
     enlarge_pipe,
     keep_freed_chunks_in_the_heap,
     open_alignment_text,
+    whole_line_blocks,
 )
 
 COMMAND = "sam-scrub-rg"
@@ -96,49 +96,6 @@ class OutputFormat(str, Enum):
 
 
 # --- input and output ---------------------------------------------------------
-
-
-def whole_line_chunks(blocks: Iterable[bytes], path: str) -> Iterator[tuple[int, int, bytes]]:
-    """Yield ``(number of the first line, number of lines, chunk)``: whole lines, each ending in ``\\n``.
-
-    Like ``streams.line_blocks`` but unsplit, because most chunks are rewritten
-    as one bytes object. CRLF input is read as LF (the first line decides); a
-    last line without a newline gets one; a broken compressed stream or BAM is
-    an InputError. A chunk is handed on only once the next block has been read,
-    so an input that breaks within its first chunk (a truncated BAM, a cut
-    gzip) fails before anything is written.
-    """
-    rest: list[bytes] = []  # a line's start, over as many blocks as it takes
-    line_number = 1
-    crlf: bool | None = None
-    waiting: tuple[int, int, bytes] | None = None
-    try:
-        for block in blocks:
-            cut = block.rfind(b"\n") + 1
-            if not cut:
-                rest.append(block)
-                continue
-            chunk = b"".join((*rest, memoryview(block)[:cut])) if rest else block[:cut]  # one copy, not two
-            rest = [block[cut:]] if cut < len(block) else []
-            if crlf is None:
-                first_end = chunk.find(b"\n")
-                crlf = first_end > 0 and chunk[first_end - 1] == 0x0D
-            if crlf:
-                chunk = chunk.replace(b"\r\n", b"\n")
-            count = chunk.count(b"\n")
-            if waiting is not None:
-                yield waiting
-            waiting = (line_number, count, chunk)
-            line_number += count
-    except DECOMPRESSION_ERRORS:
-        raise InputError("truncated or corrupt compressed input", path) from None
-    if waiting is not None:
-        yield waiting
-    last = b"".join(rest)
-    if last:
-        if crlf is None:
-            crlf = last.endswith(b"\r")
-        yield line_number, 1, (last[:-1] if crlf and last.endswith(b"\r") else last) + b"\n"
 
 
 def end_of_header(chunk: bytes) -> int:
@@ -594,7 +551,7 @@ def main(
             sink = AlignmentOutput(output, output_format.value, fasta)
             writer = BackgroundWriter(sink)
             try:
-                chunks = whole_line_chunks(background_reads(source), input)
+                chunks = whole_line_blocks(background_reads(source), input)
                 for chunk in scrub_stream(chunks, header, records):
                     writer.write(chunk)
                 writer.close()

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import threading
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, BinaryIO, cast
 
 import xopen
@@ -267,6 +267,47 @@ def line_blocks(stream: IO[bytes], path: str, size: int = BLOCK_SIZE) -> Iterato
         if rest.endswith(b"\r"):
             rest = rest[:-1]
         yield line_number, [rest]
+
+
+def whole_line_blocks(blocks: Iterable[bytes], path: str) -> Iterator[tuple[int, int, bytes]]:
+    """Yield ``(number of the first line, number of lines, text)``: blocks of whole
+    lines, each ending in ``\n``, for commands that rewrite a block as one bytes object.
+
+    ``line_blocks`` unsplit: CRLF input is read as LF (the first line decides); a
+    last line without a newline gets one (and loses a final ``\r``); a broken
+    compressed stream or BAM is an InputError. A block is handed on only once the
+    next one has been read, so an input that breaks within its first block (a
+    truncated BAM, a cut gzip) fails before anything is written.
+    """
+    rest: list[bytes] = []  # a line's start, over as many blocks as it takes
+    line_number = 1
+    crlf: bool | None = None
+    waiting: tuple[int, int, bytes] | None = None
+    try:
+        for block in blocks:
+            cut = block.rfind(b"\n") + 1
+            if not cut:
+                rest.append(block)
+                continue
+            chunk = b"".join((*rest, memoryview(block)[:cut])) if rest else block[:cut]  # one copy, not two
+            rest = [block[cut:]] if cut < len(block) else []
+            if crlf is None:
+                first_end = chunk.find(b"\n")
+                crlf = first_end > 0 and chunk[first_end - 1] == 0x0D
+            if crlf:
+                chunk = chunk.replace(b"\r\n", b"\n")
+            count = chunk.count(b"\n")
+            if waiting is not None:
+                yield waiting
+            waiting = (line_number, count, chunk)
+            line_number += count
+    except DECOMPRESSION_ERRORS:
+        raise InputError("truncated or corrupt compressed input", path) from None
+    if waiting is not None:
+        yield waiting
+    last = b"".join(rest)
+    if last:
+        yield line_number, 1, (last[:-1] if last.endswith(b"\r") else last) + b"\n"
 
 
 def open_output(path: str | None) -> BinaryIO:

@@ -33,6 +33,7 @@ from filters.streams import (
     open_input,
     open_output,
     removable_on_failure,
+    whole_line_blocks,
 )
 
 FIXED_COLUMNS = (b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO")
@@ -227,45 +228,9 @@ def joined(lines: list[bytes]) -> bytes:
 
 
 def text_blocks(stream: BinaryIO, path: str, size: int = BLOCK_SIZE) -> TextBlocks:
-    """``(number of the first line, text)`` for blocks of whole lines, each ending in ``\\n``.
-
-    The same lines as ``streams.line_blocks``: CRLF files (the first line decides) are
-    read as LF files, a last line without a newline still counts (and loses a final
-    ``\\r``), and a truncated compressed stream raises InputError.
-    """
-    rest = b""
-    line_number = 1
-    crlf: bool | None = None
-    reads = background_reads(stream, size, depth=2)
-    while True:
-        try:
-            chunk = next(reads, b"")
-        except DECOMPRESSION_ERRORS:
-            raise InputError("truncated or corrupt compressed input", path) from None
-        if not chunk:
-            break
-        if crlf is None:
-            first_end = chunk.find(b"\n")
-            if first_end < 0:
-                rest += chunk
-                continue
-            crlf = (rest + chunk[:first_end]).endswith(b"\r")
-        end = chunk.rfind(b"\n") + 1
-        if end == 0:
-            rest += chunk
-            continue
-        block = rest + chunk[:end] if rest else chunk[:end]
-        rest = chunk[end:]
-        if crlf:
-            block = block.replace(b"\r\n", b"\n")
-        yield line_number, block
-        line_number += block.count(b"\n")
-    if rest:
-        if crlf:
-            rest = rest.replace(b"\r\n", b"\n")
-        if rest.endswith(b"\r"):
-            rest = rest[:-1]
-        yield line_number, rest + b"\n"
+    """``(number of the first line, text)`` for blocks of whole lines, each ending in ``\\n``
+    (``streams.whole_line_blocks``; the same lines as ``streams.line_blocks``)."""
+    return ((first, text) for first, _, text in whole_line_blocks(background_reads(stream, size, depth=2), path))
 
 
 def split_header_text(blocks: TextBlocks, path: str) -> tuple[VcfHeader, TextBlocks]:

@@ -26,8 +26,8 @@ from filters.sam_scrub_rg import (
     RecordScrubber,
     scrub_stream,
     supplementary_count,
-    whole_line_chunks,
 )
+from filters.streams import whole_line_blocks
 from tests.conftest import BIN, ROOT, run_command
 
 COMMAND = "sam-scrub-rg"
@@ -79,7 +79,7 @@ def scrub_in_process(sam: bytes, pseudonyms: Pseudonyms | None = None, chunk: in
     header = HeaderScrubber(pseudonyms, "NGS", "-", report)
     records = RecordScrubber(None, "-", report)
     blocks = [sam[i : i + chunk] for i in range(0, len(sam), chunk)]
-    return b"".join(scrub_stream(whole_line_chunks(blocks, "-"), header, records))
+    return b"".join(scrub_stream(whole_line_blocks(blocks, "-"), header, records))
 
 
 # --- the simulator's sample ----------------------------------------------------
@@ -557,7 +557,7 @@ def test_whole_line_chunks_rejoin_to_the_input(lines: list[bytes], crlf: bool, f
         size = sizes[index % len(sizes)]
         blocks.append(data[position : position + size])
         position, index = position + size, index + 1
-    chunks = list(whole_line_chunks(blocks, "-"))
+    chunks = list(whole_line_blocks(blocks, "-"))
     expected = data.replace(b"\r\n", b"\n")
     expected += b"\n" if expected and not expected.endswith(b"\n") else b""
     assert b"".join(chunk for _, _, chunk in chunks) == expected
