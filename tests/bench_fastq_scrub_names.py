@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 from pathlib import Path
 
-from tests.benchlib import measure, table
+from tests.benchlib import measure, peak_rss_mib, table
 from tests.scale_up import base_set, scale_up
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ROOT / "bin" / "fastq-scrub-names"
 COPIES = {"small": 2, "full": 20}
 """Copies of the simulated R1 (100k records)."""
-
-
-def peak_rss_kib(command: str) -> int:
-    result = subprocess.run(["/usr/bin/time", "-f", "%M", "bash", "-c", command], capture_output=True, text=True, check=True)
-    return int(result.stderr.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -58,8 +52,8 @@ def main() -> None:
     half = options.workdir / "bench_half.fastq"
     with fastq.open("rb") as source, half.open("wb") as target:
         target.write(b"".join(source.readlines()[: (records // 2) * 4]))
-    print(f"peak RSS: {peak_rss_kib(f'{COMMAND} -q {half} > /dev/null') // 1024} MiB on {records // 2:,} records, "
-          f"{peak_rss_kib(f'{COMMAND} -q {fastq} > /dev/null') // 1024} MiB on {records:,}")
+    print(f"peak RSS: {peak_rss_mib(f'{COMMAND} -q {half} > /dev/null')} MiB on {records // 2:,} records, "
+          f"{peak_rss_mib(f'{COMMAND} -q {fastq} > /dev/null')} MiB on {records:,}")
     half.unlink()
 
 

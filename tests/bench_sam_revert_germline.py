@@ -32,17 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchlib import measure, table  # noqa: E402
+from tests.benchlib import measure, peak_rss_mib, table  # noqa: E402
 from tests.scale_up import base_set, scale_up  # noqa: E402
 
 COMMAND = ROOT / "bin" / "sam-revert-germline"
 SCALES = {"small": 1, "full": 20}
 """Copies of the simulated set (100k pairs): about 30x either way."""
-
-
-def peak_rss_mib(command: str) -> int:
-    result = subprocess.run(["/usr/bin/time", "-f", "%M", "bash", "-c", command], capture_output=True, text=True, check=True)
-    return int(result.stderr.strip().splitlines()[-1]) // 1024
 
 
 def big_germline_vcf(path: Path, reference: Path, sites: int) -> None:

@@ -24,6 +24,12 @@ def time_pipeline(command: str) -> tuple[float, int]:
     return elapsed, max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 
 
+def peak_rss_mib(command: str) -> int:
+    """Peak RSS (MiB) of the largest process of one ``bash -c`` pipeline, by GNU time."""
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", "bash", "-c", command], capture_output=True, text=True, check=True)
+    return int(result.stderr.strip().splitlines()[-1]) // 1024
+
+
 def measure(pipelines: Mapping[str, str], runs: int = 3) -> dict[str, float]:
     """Median wall time of each named pipeline, runs interleaved (a, b, c, a, b, c, ...)."""
     times: dict[str, list[float]] = {name: [] for name in pipelines}
