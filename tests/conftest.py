@@ -33,10 +33,11 @@ def run_command(command: str, *args: str, input: bytes | None = None, cwd: Path 
     return subprocess.run([str(BIN / command), *args], input=input, capture_output=True, cwd=cwd, timeout=300)
 
 
-def simulated_set(tmp_path_factory: pytest.TempPathFactory, pairs: int) -> Path:
-    """A small simulated tumour/normal set (tests/simulate.py, seed 1) in a fresh folder."""
+def simulated_set(tmp_path_factory: pytest.TempPathFactory, pairs: int, **options: int) -> Path:
+    """A small simulated tumour/normal set (tests/simulate.py; seed 1 unless ``options``
+    say otherwise, with contig_length and read_length) in a fresh folder."""
     from tests.simulate import simulate
 
     out = tmp_path_factory.mktemp("simulated")
-    simulate(out, pairs=pairs)
+    simulate(out, pairs=pairs, **options)  # type: ignore[arg-type]
     return out

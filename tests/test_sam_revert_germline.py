@@ -43,7 +43,7 @@ from filters.sam_revert_germline import (
     revert_stream,
 )
 from filters.streams import open_alignment_text
-from tests.conftest import ROOT, run_command
+from tests.conftest import ROOT, run_command, simulated_set
 
 COMMAND = "sam-revert-germline"
 REFERENCE = b"GGATCACAGTCTACACTGCTCACTCCAACCCCGGCCCCTGAGTCCGAGGAGAGGGTGCTTCACACACAGTATACCACTGGGTAGGATACGGCGGAGGGCA"
@@ -238,13 +238,7 @@ def test_parse_numbers_reads_digits_and_refuses_others() -> None:
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("simulated")
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--seed", "3",
-         "--pairs", "3000", "--contig-length", "8000", "--read-length", "150"],
-        check=True, capture_output=True,
-    )
-    return out
+    return simulated_set(tmp_path_factory, pairs=3000, seed=3, contig_length=8000, read_length=150)
 
 
 @pytest.fixture(scope="module")

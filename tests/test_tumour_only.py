@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from filters.revert import KeepAlleles, revert_alignment
 from filters.vcf_drop_rare import normalised
-from tests.conftest import ROOT, run_command
+from tests.conftest import run_command, simulated_set
 from tests.test_sam_revert_germline import alt_observations, called_sites, variant_records
 
 COMMAND = "sam-revert-germline"
@@ -31,13 +31,7 @@ REFERENCE = b"GGATCACAGTCTACACTGCTCACTCCAACCCCGGCCCCTGAGTCCGAGGAGAGGGTGCTTCACACA
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("tumour_only")
-    subprocess.run(
-        [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--seed", "3",
-         "--pairs", "3000", "--contig-length", "8000", "--read-length", "150"],
-        check=True, capture_output=True,
-    )
-    return out
+    return simulated_set(tmp_path_factory, pairs=3000, seed=3, contig_length=8000, read_length=150)
 
 
 def truth(simulated: Path) -> list[dict[str, str]]:
