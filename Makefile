@@ -1,11 +1,11 @@
-# genoscrub: make demo | make test | make golden | make man | make bench | make fuzz | make lint
+# genoscrub: make demo | make test | make golden | make man | make bench | make memory | make fuzz | make lint
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all demo test golden man man-check bench fuzz lint tools clean
+.PHONY: all demo test golden man man-check bench memory fuzz lint tools clean
 
 all: test
 
@@ -41,6 +41,11 @@ man: $(STAMP)
 
 bench: $(STAMP) tools
 	$(PY) tests/bench.py $(BENCH_ARGS)
+
+# Peak memory of every command at 10x the bench size (make test runs the SAM commands at 1x or 0.5x
+# for time): about 25 CPU minutes, most of them the three SAM commands on 40M records.
+memory: $(STAMP) tools
+	GENOSCRUB_MEMORY_FULL=1 $(PY) -m pytest -q -rP -p no:randomly tests/test_memory.py
 
 # Coverage-guided fuzzing of every parser (atheris); make test runs a short pass of each target.
 # A crash is saved in fuzz-out/; replay it with: $(PY) tests/fuzz_parsers.py TARGET fuzz-out/FILE

@@ -7,6 +7,7 @@ transform functions, which know nothing of argv (STYLE.md, *Code*).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable
@@ -26,7 +27,7 @@ from filters.report import (
     Report,
     UsageError,
 )
-from filters.streams import enlarge_pipe, is_disk_full, keep_freed_chunks_in_the_heap
+from filters.streams import enlarge_pipe, is_disk_full, keep_freed_chunks_in_the_heap, workers
 
 
 def make_app() -> typer.Typer:
@@ -95,6 +96,20 @@ def run(command: str, job: Callable[[Report], None], report_path: Path | None = 
     or absent. A closed downstream pipe ends quietly with status 141, as a C
     tool killed by SIGPIPE would.
     """
+    try:
+        _run(command, job, report_path, quiet)
+    except SystemExit as done:
+        status = done.code if isinstance(done.code, int) else EXIT_DATA
+    if not workers.settle(timeout=2.0):
+        # A reading or writing thread is still blocked (a stalled pipe): interpreter
+        # shutdown would abort on the stream it holds, so leave as a C tool would.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(status)
+    raise SystemExit(status)
+
+
+def _run(command: str, job: Callable[[Report], None], report_path: Path | None, quiet: bool) -> NoReturn:
     report = Report(command)
     keep_freed_chunks_in_the_heap()
     enlarge_pipe(0)

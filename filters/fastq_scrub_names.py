@@ -24,7 +24,6 @@ import errno
 import os
 import queue
 import re
-import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import accumulate, chain, compress, islice, repeat
@@ -46,7 +45,7 @@ from filters.cli import (
 )
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report
-from filters.streams import enlarge_pipe, line_blocks, open_input, output_stream
+from filters.streams import enlarge_pipe, line_blocks, open_input, output_stream, reading, workers
 
 COMMAND = "fastq-scrub-names"
 
@@ -232,9 +231,11 @@ class WrappedRecords:
     As kseq (htslib, seqtk) reads them: the sequence is every line up to the
     ``+`` line (a line starting with ``@`` there is an error: a record lacks
     its quality); the quality is complete when it is as long as the sequence,
-    so a quality line may start with ``@`` or ``+``. Records come out as 4-line
-    records, sequence and quality unwrapped. Slow (a loop over lines), so it
-    only reads blocks that fail the 4-line check.
+    so a quality line may start with ``@`` or ``+``. Blank lines between
+    records, or inside a sequence or quality, add nothing and are dropped
+    (picard's "permissive" FASTQ). Records come out as 4-line records,
+    sequence and quality unwrapped. Slow (a loop over lines), so it only
+    reads blocks that fail the 4-line check.
     """
 
     def __init__(self, path: str) -> None:
@@ -263,6 +264,8 @@ class WrappedRecords:
             if self.head is None:
                 if until_record_ends:
                     return header_lines, records, number - first_line
+                if not line:  # a blank line between records: kseq skips it
+                    continue
                 if not line.startswith(b"@"):
                     raise InputError("expected a record starting with '@'", self.path, number)
                 self.head, self.head_line = line, number
@@ -343,11 +346,15 @@ def record_blocks(blocks: Iterable[tuple[int, list[bytes]]], path: str) -> Itera
             held = header_parts[0], line_parts[0]
         else:
             held = list(chain.from_iterable(header_parts)), list(chain.from_iterable(line_parts))
+    if pending:  # fewer than 4 lines after the last whole record: blank lines, a 3-line record, or a cut one
+        header_lines, records, _ = wrapped.feed(pending, pending_line)
+        if records or wrapped.inside_record:  # what came before is whole records: written before the error
+            if held is not None and held[1]:
+                yield held
+            held = header_lines, records
     wrapped.finish(last_line)
     if held is not None and held[1]:
         yield held
-    if pending:
-        raise InputError("file ends inside a FASTQ record", path, pending_line + len(pending) - 1)
 
 
 class RenamingWorker:
@@ -383,8 +390,7 @@ class RenamingWorker:
         self.replies = os.fdopen(reply_out, "rb")
         self.header_lines: deque[Sequence[int]] = deque()  # of the blocks sent, for errors
         self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
-        self.writer = threading.Thread(target=self._send_requests, daemon=True)
-        self.writer.start()
+        self.writer = workers.start(self._send_requests, lambda: self.outbox.put(None))
 
     def _send_requests(self) -> None:
         try:
@@ -519,7 +525,7 @@ def main(
         report.notes["scheme"] = pseudonyms.scheme
         renamer = RenamingWorker(NameReplacer(pseudonyms, input))
         try:
-            with open_input(input) as source, output_stream(output) as sink:
+            with reading(open_input(input)) as source, output_stream(output) as sink:
                 for chunk in scrub_records(line_blocks(source, input), renamer, input, report):
                     sink.write(chunk)
                 renamer.close()

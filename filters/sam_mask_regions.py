@@ -52,7 +52,7 @@ from filters.regions import (
     parse_digits,
 )
 from filters.report import InputError, Report, UsageError
-from filters.streams import AlignmentOutput, line_blocks, open_alignment_text
+from filters.streams import AlignmentOutput, line_blocks, open_alignment_text, workers
 from filters.vcf_drop_regions import BedOption, BuildOption, FlankOption, PresetOption
 
 COMMAND = "sam-mask-regions"
@@ -628,7 +628,7 @@ def main(
             sink.abort()
             raise
         finally:
-            stream.close()
+            workers.close(stream)
 
     run(COMMAND, job, Path(report_path) if report_path else None, quiet)
 

@@ -58,6 +58,7 @@ from filters.streams import (
     open_alignment_text,
     open_input,
     whole_line_blocks,
+    workers,
 )
 from filters.vcf_drop_rare import SEQUENCE_ALLELE, TOLERANCE, PopulationJoin, UnsortedInput, normalised
 
@@ -1394,7 +1395,7 @@ def main(
                 for chunk in revert_stream(record_chunks(source, input), reverter, vcf_contigs, variants or "-", site_blocks):
                     writer.write(chunk)
             finally:
-                source.close()
+                workers.close(source)
             writer.close()
             sink.close()
         except InputError:

@@ -56,6 +56,7 @@ from filters.streams import (
     keep_freed_chunks_in_the_heap,
     open_alignment_text,
     whole_line_blocks,
+    workers,
 )
 
 COMMAND = "sam-scrub-rg"
@@ -561,7 +562,7 @@ def main(
                 sink.abort()
                 raise
             finally:
-                source.close()
+                workers.close(source)
         finally:
             pseudonyms.close()
 

@@ -21,13 +21,16 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import zlib
-from collections.abc import Iterable, Iterator
-from typing import IO, BinaryIO, cast
+from collections.abc import Callable, Iterable, Iterator
+from typing import IO, BinaryIO, TypeVar, cast
 
 import xopen
 
 from filters.report import InputError, UsageError
+
+S = TypeVar("S", bound="IO[bytes] | DecodedAlignments")
 
 BLOCK_SIZE = 4 << 20
 PEEK_SIZE = 1 << 16
@@ -139,6 +142,71 @@ M_TRIM_THRESHOLD = -1  # mallopt parameters (glibc malloc.h)
 M_MMAP_THRESHOLD = -3
 
 
+class _Workers:
+    """The daemon threads this process started, and how to stop each.
+
+    Python aborts the process (SIGABRT, "could not acquire lock ... at
+    interpreter shutdown") when a daemon thread is inside a read of stdin or a
+    write to stdout while the interpreter finalizes, as after ``| head -1``.
+    ``cli.run`` stops and joins them first, and skips finalization when one is
+    still blocked (``settle``).
+    """
+
+    def __init__(self) -> None:
+        self._running: list[tuple[threading.Thread, Callable[[], None]]] = []
+        self._closes: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def start(self, target: Callable[[], None], stop: Callable[[], None]) -> threading.Thread:
+        thread = threading.Thread(target=target, daemon=True, name="genoscrub-worker")
+        with self._lock:
+            self._running = [(old, halt) for old, halt in self._running if old.is_alive()]
+            self._running.append((thread, stop))
+        thread.start()
+        return thread
+
+    def close(self, stream: IO[bytes] | DecodedAlignments) -> None:
+        """Close ``stream`` now, or in ``settle`` while a worker may still be reading it:
+        closing a buffered stream waits for the read in progress, and a read from a
+        stalled pipe never ends (``producer | command | head -1``)."""
+        with self._lock:
+            if any(thread.is_alive() for thread, _ in self._running):
+                self._closes.append(stream.close)
+                return
+        stream.close()
+
+    def settle(self, timeout: float) -> bool:
+        """Ask every worker to stop, wait up to ``timeout`` seconds, then close the
+        streams left to close; True once none runs (else nothing is closed)."""
+        with self._lock:
+            running, self._running = self._running, []
+        deadline = time.monotonic() + timeout
+        for thread, stop in running:
+            with contextlib.suppress(Exception):
+                stop()
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if any(thread.is_alive() for thread, _ in running):
+            return False
+        with self._lock:
+            closes, self._closes = self._closes, []
+        for close in closes:
+            with contextlib.suppress(Exception):
+                close()
+        return True
+
+
+workers = _Workers()
+
+
+@contextlib.contextmanager
+def reading(stream: S) -> Iterator[S]:
+    """``with reading(open_input(path)) as stream``: closed as ``workers.close`` does."""
+    try:
+        yield stream
+    finally:
+        workers.close(stream)
+
+
 def background_reads(stream: IO[bytes], size: int = 1 << 20, depth: int = 4) -> Iterator[bytes]:
     """``stream.read(size)`` results, read ahead on another thread.
 
@@ -146,23 +214,36 @@ def background_reads(stream: IO[bytes], size: int = 1 << 20, depth: int = 4) -> 
     busy while this process works on a chunk. Errors surface in order.
     """
     results: queue.Queue[bytes | BaseException] = queue.Queue(maxsize=depth)
+    stopped = threading.Event()
 
     def pump() -> None:
         try:
-            while block := stream.read(size):
+            while not stopped.is_set() and (block := stream.read(size)):
                 results.put(block)
             results.put(b"")
         except BaseException as error:  # noqa: BLE001 - handed to the reading thread
             results.put(error)
 
-    threading.Thread(target=pump, daemon=True).start()
-    while True:
-        item = results.get()
-        if isinstance(item, BaseException):
-            raise item
-        if not item:
-            return
-        yield item
+    def stop() -> None:
+        """After this the pump makes at most two more puts (a block, the end), so it never waits on the queue."""
+        stopped.set()
+        with contextlib.suppress(queue.Empty):
+            while True:
+                results.get_nowait()
+
+    assert depth >= 2
+    thread = workers.start(pump, stop)
+    try:
+        while True:
+            item = results.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                thread.join()  # it has read its last block: closing the stream need not wait
+                return
+            yield item
+    finally:
+        stop()
 
 
 class BackgroundWriter:
@@ -175,8 +256,7 @@ class BackgroundWriter:
         self.chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=depth)
         self.error: BaseException | None = None
         self.aborted = False
-        self.thread = threading.Thread(target=self._drain, daemon=True)
-        self.thread.start()
+        self.thread = workers.start(self._drain, self.abort)
 
     def _drain(self) -> None:
         while (chunk := self.chunks.get()) is not None:
@@ -415,8 +495,7 @@ class DecodedAlignments:
         self._pump: threading.Thread | None = None
         self._cut = False  # set by the feeding thread: stdin was BGZF without its end block
         if path == "-":
-            self._pump = threading.Thread(target=self._feed, args=(raw,), daemon=True)
-            self._pump.start()
+            self._pump = workers.start(lambda: self._feed(raw), self._stop_child)
         else:
             raw.close()
         assert self._child.stdout is not None
@@ -438,6 +517,11 @@ class DecodedAlignments:
         finally:
             with contextlib.suppress(OSError):
                 child_in.close()
+
+    def _stop_child(self) -> None:
+        """Stopping the feeding thread: with the child gone its next write fails."""
+        if self._child.poll() is None:
+            self._child.kill()
 
     def read(self, size: int = -1) -> bytes:
         data = self._out.read(size)

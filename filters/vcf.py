@@ -32,6 +32,7 @@ from filters.streams import (
     c_errno,
     open_input,
     open_output,
+    reading,
     removable_on_failure,
     whole_line_blocks,
 )
@@ -48,7 +49,7 @@ def opened_input(path: str) -> Iterator[BinaryIO]:
     """``streams.open_input``, but a path's file is closed too: xopen leaves open a file
     object it was handed, which leaks one descriptor per compressed input."""
     if path == "-":
-        with open_input(path) as stream:
+        with reading(open_input(path)) as stream:
             yield stream
         return
     try:

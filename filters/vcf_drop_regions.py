@@ -41,7 +41,7 @@ from filters.regions import (
     parse_digits,
 )
 from filters.report import InputError, Report
-from filters.streams import line_blocks, open_input, open_output
+from filters.streams import line_blocks, open_input, open_output, reading
 
 COMMAND = "vcf-drop-regions"
 CONTIG_LINE = re.compile(rb"##contig=<(.*)>\s*$")
@@ -249,7 +249,7 @@ def main(
 
     def job(report: Report) -> None:
         request.check()
-        with open_input(input) as source:
+        with reading(open_input(input)) as source:
             sink = open_output(output)
             try:
                 for chunk in drop_regions(line_blocks(source, input), request, input, report):

@@ -1,4 +1,4 @@
-"""fastq-scrub-names on multi-line (wrapped) FASTQ: read as kseq reads it, written as 4-line records."""
+"""fastq-scrub-names on multi-line (wrapped) FASTQ and FASTQ with blank lines: read as kseq reads it, written as 4-line records."""
 
 from __future__ import annotations
 
@@ -88,7 +88,33 @@ def chunks(items: list[bytes], size: int) -> list[list[bytes]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
 
 
-@pytest.mark.parametrize("name", ["htslib__multiline.fq", "htslib__fastqs.fq"])
+def with_blank_lines(data: bytes, where: list[int]) -> bytes:
+    """``data`` with an empty line added after each line whose index is in ``where``."""
+    lines = data.split(b"\n")
+    for index in sorted(set(where), reverse=True):
+        if index < len(lines) - 1:
+            lines.insert(index + 1, b"")
+    return b"\n".join(lines)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    records=fastq_records(),
+    width=st.integers(1, 45),
+    where=st.lists(st.integers(0, 200), max_size=12),
+    leading=st.booleans(),
+    block_size=st.integers(1, 300),
+)
+def test_blank_lines_add_nothing(records: list[Record], width: int, where: list[int], leading: bool, block_size: int) -> None:
+    """Blank lines anywhere kseq skips them (between records, in a sequence or a quality) are dropped."""
+    expected = scrub_in_process(four_line(records), 1 << 16)
+    data = (b"\n" if leading else b"") + with_blank_lines(wrapped(records, [width]), where)
+    assert scrub_in_process(data, block_size) == expected
+
+
+@pytest.mark.parametrize(
+    "name", ["htslib__multiline.fq", "htslib__fastqs.fq", "picard__permissive-format_pair1.txt", "picard__s_1_2_sequence.txt"]
+)
 def test_multi_line_corpus_files(corpus: Path, tmp_path: Path, name: str) -> None:
     source = corpus / "fastq" / name
     result = run_command("fastq-scrub-names", "-q", str(source))
@@ -107,6 +133,7 @@ def test_multi_line_corpus_files(corpus: Path, tmp_path: Path, name: str) -> Non
         (b"@r1\nAC\nGT\n+\nII\nIII\n@r2\nA\n+\nI\n", 5, "sequence and quality lengths differ"),  # quality too long
         (b"@r1\nAC\nGT\n+\nIIII\nr2\nA\n+\nI\n", 6, "expected a record starting with '@'"),
         (b"@r1\nAC\nGT\n@r2\nA\n+\nI\n", 4, "expected a '+' line"),  # a record without quality
+        (b"@r1\nA\n+\nI\n\n \n@r2\nA\n+\nI\n", 6, "expected a record starting with '@'"),  # blank, not empty
     ],
 )
 def test_bad_wrapped_records_name_the_line(data: bytes, line: int, message: str) -> None:
