@@ -94,12 +94,14 @@ def run(command: str, job: Callable[[Report], None], report_path: Path | None = 
 
     The report is written only after the output is complete, so it is complete
     or absent. A closed downstream pipe ends quietly with status 141, as a C
-    tool killed by SIGPIPE would.
+    tool killed by SIGPIPE would. However it ends, the reading and writing
+    threads are stopped first (``streams.workers``): one left inside a read of
+    stdin makes interpreter shutdown abort the process.
     """
     try:
         _run(command, job, report_path, quiet)
     except SystemExit as done:
-        status = done.code if isinstance(done.code, int) else EXIT_DATA
+        status = EXIT_OK if done.code is None else done.code if isinstance(done.code, int) else EXIT_DATA
     if not workers.settle(timeout=2.0):
         # A reading or writing thread is still blocked (a stalled pipe): interpreter
         # shutdown would abort on the stream it holds, so leave as a C tool would.
