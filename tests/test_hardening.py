@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 import pysam
 import pytest
@@ -45,14 +46,20 @@ VCF = (
 )
 
 
-@pytest.fixture(scope="module")
-def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
-    folder = tmp_path_factory.mktemp("hostile")
+def write_side_files(folder: Path) -> Path:
+    """The reference (indexed), germline sites (bgzipped, indexed) and regions the
+    genome-checking commands join with, written into ``folder``."""
     (folder / "ref.fa").write_bytes(REFERENCE)
     pysam.faidx(str(folder / "ref.fa"))
     (folder / "germline.vcf").write_bytes(GERMLINE_VCF)
     pysam.tabix_index(str(folder / "germline.vcf"), preset="vcf", force=True)
     (folder / "regions.bed").write_bytes(b"chr1\t6\t10\tSTR_test\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
+    folder = write_side_files(tmp_path_factory.mktemp("hostile"))
     regions = str(folder / "regions.bed")
     germline = str(folder / "germline.vcf.gz")
     reference = str(folder / "ref.fa")

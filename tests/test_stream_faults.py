@@ -28,7 +28,7 @@ import pysam
 import pytest
 
 from tests.conftest import BIN
-from tests.test_hardening import GERMLINE_VCF, REFERENCE, SAM, VCF
+from tests.test_hardening import SAM, VCF, write_side_files
 
 FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2\nAC\n+\nII\n"
 FORMATS = {
@@ -59,13 +59,7 @@ COMPRESSED_OUTPUT = {
 @pytest.fixture(scope="module")
 def side_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The reference, germline sites and regions the genome-checking commands join with."""
-    folder = tmp_path_factory.mktemp("stream-faults")
-    (folder / "ref.fa").write_bytes(REFERENCE)
-    pysam.faidx(str(folder / "ref.fa"))
-    (folder / "germline.vcf").write_bytes(GERMLINE_VCF)
-    pysam.tabix_index(str(folder / "germline.vcf"), preset="vcf", force=True)
-    (folder / "regions.bed").write_bytes(b"chr1\t6\t10\tSTR_test\n")
-    return folder
+    return write_side_files(tmp_path_factory.mktemp("stream-faults"))
 
 
 def argv(command: str, folder: Path, *extra: str) -> list[str]:
