@@ -26,11 +26,13 @@ import queue
 import re
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import accumulate, chain, compress, islice, repeat
 from operator import eq, ne
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Union
 
+from filters import scan
 from filters.cli import (
     InputArgument,
     KeyFileOption,
@@ -45,7 +47,7 @@ from filters.cli import (
 )
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report
-from filters.streams import enlarge_pipe, line_blocks, open_input, output_stream, reading, workers
+from filters.streams import BLOCK_SIZE, background_reads, enlarge_pipe, open_input, output_stream, reading, whole_line_blocks, workers
 
 COMMAND = "fastq-scrub-names"
 
@@ -299,62 +301,144 @@ class WrappedRecords:
         raise InputError("file ends inside a FASTQ record", self.path, last_line)
 
 
-def record_blocks(blocks: Iterable[tuple[int, list[bytes]]], path: str) -> Iterator[tuple[Sequence[int], list[bytes]]]:
-    """``(header line numbers, lines)``: blocks of 4-line records.
+@dataclass
+class PlainRecords:
+    """A run of plain 4-line records kept as the text they were read as (the C path).
 
-    Plain 4-line records pass as they are. From the first record that is not,
-    the rest of the block goes through WrappedRecords, and the next block only
-    until that parser is done with the record under way: blocks without
-    wrapped records never take the slow path. A block is yielded once the next
-    one is read: a wrapped record cut by the end of the input began in it, and
-    as for any bad record, the block holding it is not written.
+    ``filters._scan.fastq_scan`` found them and copied out their name lines
+    (``heads``); ``fastq_rebuild`` writes them with new names, never splitting
+    the text into lines.
     """
-    pending: list[bytes] = []  # fewer than 4 lines left over by the last block
-    pending_line = 1
-    last_line = 0
-    wrapped = WrappedRecords(path)
-    held: tuple[Sequence[int], list[bytes]] | None = None
-    for first_line, lines in blocks:
-        last_line = first_line + len(lines) - 1
+
+    text: bytes | memoryview
+    count: int
+    heads: bytes
+    plus_named: int
+
+
+RecordPart = Union[list[bytes], PlainRecords]
+"""Records as 4-line lists of lines (the Python path) or as text (the C path)."""
+
+
+class RecordReader:
+    """Cuts blocks of whole lines into runs of 4-line records (see ``record_blocks``)."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.pending: list[bytes] = []  # fewer than 4 lines left over by the last block
+        self.pending_line = 1
+        self.wrapped = WrappedRecords(path)
+
+    def from_text(self, first_line: int, count: int, text: bytes) -> list[tuple[Sequence[int], RecordPart]]:
+        """The records a block completes. Plain 4-line records are found in C when it is
+        built; any record that is not (wrapped, blank lines, bad) and what follows it
+        in the block take the Python path of ``from_lines``, with the same results."""
+        native = scan.native
+        if native is None or self.wrapped.inside_record:
+            return self.from_lines(first_line, split_lines(text))
+        parts: list[tuple[Sequence[int], RecordPart]] = []
+        offset = 0
+        if self.pending:  # the record the last block began: when plain, completed line by line
+            needed = 4 - len(self.pending)
+            if count < needed:
+                return self.from_lines(first_line, split_lines(text))
+            for _ in range(needed):
+                offset = text.index(b"\n", offset) + 1
+            completed = split_lines(text[:offset])
+            if first_irregular_record(self.pending + completed) is not None:
+                return self.from_lines(first_line, split_lines(text))
+            parts += self.from_lines(first_line, completed)
+            first_line, count = first_line + needed, count - needed
+        view = memoryview(text)[offset:]
+        records, end, heads, plus_named = native.fastq_scan(view)
+        if records:
+            parts.append((range(first_line, first_line + 4 * records, 4), PlainRecords(view[:end], records, heads, plus_named)))
+        rest = view[end:]
+        first_line, count = first_line + 4 * records, count - 4 * records
+        if count >= 4:  # a record that is not a plain one: the rest of the block goes line by line
+            return parts + self.from_lines(first_line, split_lines(bytes(rest)))
+        self.pending, self.pending_line = split_lines(bytes(rest)), first_line
+        return parts
+
+    def from_lines(self, first_line: int, lines: list[bytes]) -> list[tuple[Sequence[int], RecordPart]]:
+        """The records these lines complete, as lists of 4-line records."""
+        wrapped = self.wrapped
         header_parts: list[Sequence[int]] = []
         line_parts: list[list[bytes]] = []
         if wrapped.inside_record:
             header_lines, records, used = wrapped.feed(lines, first_line, until_record_ends=True)
             header_parts.append(header_lines)
             line_parts.append(records)
-            lines = lines[used:]  # a copy: line_blocks counts the lines it yielded
+            lines = lines[used:]
             first_line += used
         if not wrapped.inside_record:
-            if pending:
-                lines = pending + lines
-                first_line = pending_line
+            if self.pending:
+                lines = self.pending + lines
+                first_line = self.pending_line
             whole = len(lines) - len(lines) % 4
-            lines, pending = lines[:whole], lines[whole:]
-            pending_line = first_line + whole
+            lines, self.pending = lines[:whole], lines[whole:]
+            self.pending_line = first_line + whole
             irregular = first_irregular_record(lines) if whole else None
             start = whole if irregular is None else 4 * irregular
             header_parts.append(range(first_line, first_line + start, 4))
             line_parts.append(lines if irregular is None else lines[:start])
             if irregular is not None:
-                header_lines, records, _ = wrapped.feed(lines[start:] + pending, first_line + start)
+                header_lines, records, _ = wrapped.feed(lines[start:] + self.pending, first_line + start)
                 header_parts.append(header_lines)
                 line_parts.append(records)
-                pending = []
-        if held is not None and held[1]:
-            yield held
+                self.pending = []
         if len(line_parts) == 1:
-            held = header_parts[0], line_parts[0]
-        else:
-            held = list(chain.from_iterable(header_parts)), list(chain.from_iterable(line_parts))
-    if pending:  # fewer than 4 lines after the last whole record: blank lines, a 3-line record, or a cut one
-        header_lines, records, _ = wrapped.feed(pending, pending_line)
-        if records or wrapped.inside_record:  # what came before is whole records: written before the error
-            if held is not None and held[1]:
-                yield held
-            held = header_lines, records
-    wrapped.finish(last_line)
-    if held is not None and held[1]:
-        yield held
+            return [(header_parts[0], line_parts[0])] if line_parts[0] else []
+        joined_lines = list(chain.from_iterable(line_parts))
+        return [(list(chain.from_iterable(header_parts)), joined_lines)] if joined_lines else []
+
+    def from_pending(self) -> list[tuple[Sequence[int], RecordPart]]:
+        """The records the lines left at the end complete: fewer than 4 lines after the
+        last whole record (blank lines, a 3-line record, or a cut one)."""
+        if not self.pending:
+            return []
+        header_lines, records, _ = self.wrapped.feed(self.pending, self.pending_line)
+        self.pending = []
+        return [(header_lines, records)] if records else []
+
+
+def split_lines(text: bytes) -> list[bytes]:
+    """The lines of whole-line text (each ending in a newline), without their newlines."""
+    lines = text.split(b"\n")
+    lines.pop()
+    return lines
+
+
+def fastq_blocks(stream: BinaryIO, path: str, size: int = BLOCK_SIZE) -> Iterator[tuple[int, int, bytes]]:
+    """``(number of the first line, number of lines, text)``: blocks of whole lines, read ahead."""
+    return whole_line_blocks(background_reads(stream, size, depth=2), path)
+
+
+def record_blocks(blocks: Iterable[tuple[int, int, bytes]], path: str) -> Iterator[tuple[Sequence[int], RecordPart]]:
+    """``(header line numbers, records)``: runs of 4-line records.
+
+    Plain 4-line records pass as they are. From the first record that is not,
+    the rest of the block goes through WrappedRecords, and the next block only
+    until that parser is done with the record under way: blocks without
+    wrapped records never take the slow path. A block's records are yielded
+    once the next block is read: a wrapped record cut by the end of the input
+    began in it, and as for any bad record, the block holding it is not written.
+    """
+    reader = RecordReader(path)
+    last_line = 0
+    held: list[tuple[Sequence[int], RecordPart]] = []
+    for first_line, count, text in blocks:
+        last_line = first_line + count - 1
+        parts = reader.from_text(first_line, count, text)
+        yield from held
+        held = parts
+    had_pending = bool(reader.pending)
+    parts = reader.from_pending()
+    if had_pending and (parts or reader.wrapped.inside_record):  # what came before is whole records: written before the error
+        yield from held
+        held = parts
+    reader.wrapped.finish(last_line)
+    yield from held
 
 
 class RenamingWorker:
@@ -469,43 +553,51 @@ class InProcessRenamer:
 
 
 def scrub_records(
-    blocks: Iterable[tuple[int, list[bytes]]], names: NameReplacer | RenamingWorker, path: str, report: Report
+    blocks: Iterable[tuple[int, int, bytes]], names: NameReplacer | RenamingWorker, path: str, report: Report
 ) -> Iterable[bytes]:
     """Yield output chunks: names replaced, ``+`` lines emptied, all else as read.
 
-    A block's header lines are submitted for renaming and its new ones taken
-    two blocks later: with a RenamingWorker, renaming overlaps the reading.
+    A run's header lines are submitted for renaming and its new ones taken
+    two runs later: with a RenamingWorker, renaming overlaps the reading.
     """
     renamer = InProcessRenamer(names) if isinstance(names, NameReplacer) else names
-    waiting: deque[list[bytes]] = deque()  # lines of the blocks being renamed
+    waiting: deque[RecordPart] = deque()  # the runs being renamed
     records = record_blocks(blocks, path)
     while True:
         try:
-            header_lines, lines = next(records)
+            header_lines, part = next(records)
         except StopIteration:
             break
         except InputError:  # records before the bad one are written, as ever
             while waiting:
                 yield with_heads(waiting.popleft(), renamer.receive())
             raise
-        count = len(lines) // 4
-        report.add("records", count)
-        plus_lines = lines[2::4]
-        report.add("plus_lines_cleared", count - plus_lines.count(b"+"))
-        lines[2::4] = [b"+"] * count
-        lines.append(b"")
-        renamer.submit(b"\n".join(lines[0:-1:4]), header_lines)
-        waiting.append(lines)
+        if isinstance(part, PlainRecords):
+            report.add("records", part.count)
+            report.add("plus_lines_cleared", part.plus_named)
+            renamer.submit(part.heads, header_lines)
+        else:
+            count = len(part) // 4
+            report.add("records", count)
+            plus_lines = part[2::4]
+            report.add("plus_lines_cleared", count - plus_lines.count(b"+"))
+            part[2::4] = [b"+"] * count
+            part.append(b"")
+            renamer.submit(b"\n".join(part[0:-1:4]), header_lines)
+        waiting.append(part)
         if len(waiting) > RENAMING_AHEAD:
             yield with_heads(waiting.popleft(), renamer.receive())
     while waiting:
         yield with_heads(waiting.popleft(), renamer.receive())
 
 
-def with_heads(lines: list[bytes], heads: bytes) -> bytes:
-    """The block's text with the new header lines (joined; ``lines`` ends with an empty line)."""
-    lines[0:-1:4] = heads.split(b"\n")
-    return b"\n".join(lines)
+def with_heads(part: RecordPart, heads: bytes) -> bytes:
+    """The run's text with the new header lines (joined; a list of lines ends with an empty line)."""
+    if isinstance(part, PlainRecords):
+        assert scan.native is not None
+        return scan.native.fastq_rebuild(part.text, part.count, heads)
+    part[0:-1:4] = heads.split(b"\n")
+    return b"\n".join(part)
 
 
 @app.command(
@@ -526,7 +618,7 @@ def main(
         renamer = RenamingWorker(NameReplacer(pseudonyms, input))
         try:
             with reading(open_input(input)) as source, output_stream(output) as sink:
-                for chunk in scrub_records(line_blocks(source, input), renamer, input, report):
+                for chunk in scrub_records(fastq_blocks(source, input), renamer, input, report):
                     sink.write(chunk)
                 renamer.close()
         finally:

@@ -24,6 +24,7 @@ import numpy as np
 import xopen
 from numpy.lib.stride_tricks import sliding_window_view
 
+from filters import scan
 from filters.report import InputError, UsageError
 from filters.streams import (
     BLOCK_SIZE,
@@ -296,6 +297,9 @@ def spans_within(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.nda
     Short spans are gathered into one (records x GATHER_WIDTH) array and looked up at
     once; an empty span is within anything.
     """
+    if scan.native is not None:
+        within = scan.native.spans_within(data, np.ascontiguousarray(starts), np.ascontiguousarray(ends), allowed)
+        return np.frombuffer(within, dtype=bool)
     lengths = ends - starts
     result = np.ones(len(starts), dtype=bool)
     if not len(starts):
@@ -311,6 +315,10 @@ def spans_within(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.nda
     return result
 
 
+KEPT_TABS = 8
+BAD_COLUMN_COUNT, EMPTY_CHROM, BAD_POS = 1, 2, 3  # problems found by RecordBlock, as filters/_scan.c numbers them
+
+
 class RecordBlock:
     """A block of record lines, located but not split: where each line starts and ends
     and where its tabs are, as numpy arrays; any column is then a span of ``text``.
@@ -324,8 +332,29 @@ class RecordBlock:
         self.first_line = first_line
         self.text = text
         self.path = path
-        data = np.frombuffer(text, dtype=np.uint8)
-        self.data = data
+        self.data = np.frombuffer(text, dtype=np.uint8)
+        # Tabs are kept up to the end of INFO (column 7): no command looks further.
+        kept = min(column_count - 1, KEPT_TABS)
+        if scan.native is not None:
+            count, starts, ends, tabs, bad_row, problem, found = scan.native.vcf_columns(text, column_count, kept)
+            self.count = count
+            self.starts = np.frombuffer(starts, dtype=np.int64)
+            self.ends = np.frombuffer(ends, dtype=np.int64)
+            self.tabs = np.frombuffer(tabs, dtype=np.int64).reshape(count, kept)
+        else:
+            bad_row, problem, found = self._locate(column_count, kept)
+        if problem:
+            message = [
+                "",
+                f"record has {found} columns, the header has {column_count}",
+                "record has an empty CHROM",
+                "POS is not a non-negative integer",
+            ][problem]
+            raise InputError(message, path, first_line + bad_row)
+
+    def _locate(self, column_count: int, kept: int) -> tuple[int, int, int]:
+        """``scan.native.vcf_columns`` in numpy: sets the offsets, returns ``(bad_row, problem, columns_found)``."""
+        data = self.data
         self.ends = np.flatnonzero(data == NEWLINE)
         self.count = len(self.ends)
         self.starts = np.empty(self.count, dtype=np.int64)
@@ -337,22 +366,24 @@ class RecordBlock:
         if len(tabs) != per_line * self.count or self._tabs_per_line(tabs).min(initial=per_line) != per_line:
             found = self._tabs_per_line(tabs) + 1
             index = int(np.argmax(found != column_count))
-            raise InputError(f"record has {found[index]} columns, the header has {column_count}", path, first_line + index)
-        self.tabs = tabs.reshape(self.count, per_line)
+            return index, BAD_COLUMN_COUNT, int(found[index])
+        self.tabs = tabs.reshape(self.count, per_line)[:, :kept]
         empty_chrom = self.tabs[:, 0] == self.starts
         pos_start, pos_end = self.column(1)
-        bad_pos = (pos_end == pos_start) | ~spans_within(data, text, pos_start, pos_end, DIGITS)
+        bad_pos = (pos_end == pos_start) | ~spans_within(data, self.text, pos_start, pos_end, DIGITS)
         bad = empty_chrom | bad_pos
         if bad.any():
             index = int(np.argmax(bad))
-            message = "record has an empty CHROM" if empty_chrom[index] else "POS is not a non-negative integer"
-            raise InputError(message, path, first_line + index)
+            return index, EMPTY_CHROM if empty_chrom[index] else BAD_POS, column_count
+        return 0, 0, column_count
 
     def _tabs_per_line(self, tabs: np.ndarray) -> np.ndarray:
         return np.diff(np.searchsorted(tabs, self.ends), prepend=0)
 
     def column(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end offsets in ``text`` of column ``index`` (0: CHROM) of every record."""
+        """Start and end offsets in ``text`` of column ``index`` (0: CHROM ... 7: INFO) of every record."""
+        if index > KEPT_TABS - 1:
+            raise ValueError("RecordBlock locates the columns CHROM to INFO only")
         start = self.starts if index == 0 else self.tabs[:, index - 1] + 1
         end = self.tabs[:, index] if index < self.tabs.shape[1] else self.ends
         return start, end
@@ -376,6 +407,8 @@ class RecordBlock:
         starts = self.starts[run_starts].tolist()
         ends = (self.ends[run_stops - 1] + 1).tolist()
         text = self.text
+        if scan.native is not None:
+            return scan.native.join_spans(text, self.starts[run_starts], self.ends[run_stops - 1] + 1)
         return b"".join([text[start:end] for start, end in zip(starts, ends, strict=True)])
 
 
@@ -388,6 +421,12 @@ def info_values(
     ``(?:^|;)key=([^;]*)`` finds it; the occurrences of ``key=`` in the whole text are
     located by one ``bytes.split``, not a regex run over every byte.
     """
+    if scan.native is not None:
+        found_bytes, starts_bytes, ends_bytes = scan.native.info_values(
+            data, np.ascontiguousarray(info_start), np.ascontiguousarray(info_end), key
+        )
+        return (np.frombuffer(found_bytes, dtype=bool), np.frombuffer(starts_bytes, dtype=np.int64),
+                np.frombuffer(ends_bytes, dtype=np.int64))
     needle = key + b"="
     pieces = text.split(needle)
     found = np.zeros(len(info_start), dtype=bool)

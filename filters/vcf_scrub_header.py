@@ -25,7 +25,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from filters import __version__
+from filters import __version__, scan
 from filters.cli import (
     InputArgument,
     KeyFileOption,
@@ -249,6 +249,8 @@ class IdScrubber:
         if not len(others):
             return text
         self.removed += len(others)
+        if private.all() and scan.native is not None:
+            return scan.native.replace_spans(text, starts[others], ends[others], b".")
         segment_starts = [0, *ends[others].tolist()]
         segment_ends = [*starts[others].tolist(), len(text)]
         segments = [text[start:end] for start, end in zip(segment_starts, segment_ends, strict=True)]

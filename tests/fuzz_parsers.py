@@ -48,7 +48,7 @@ with atheris.instrument_imports(include=["filters"]):
         vcf_drop_regions,
         vcf_scrub_header,
     )
-    from filters.streams import line_blocks, open_input
+    from filters.streams import open_input
 
 FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2 2:Y:18:1\nAC\n+\nII\n"
 BED = b"track name=strs\nchr1\t6\t10\tSTR_test\n# comment\n1\t40\t42\n"
@@ -81,7 +81,7 @@ def fastq_main(quiet: bool) -> None:
     names = fastq_scrub_names.NameReplacer(pseudonyms.Pseudonyms(), "-")
     try:
         with open_input("-") as source:
-            for _ in fastq_scrub_names.scrub_records(line_blocks(source, "-"), names, "-", records):
+            for _ in fastq_scrub_names.scrub_records(fastq_scrub_names.fastq_blocks(source, "-"), names, "-", records):
                 pass
     except report.InputError as error:
         print(error.located("fastq-scrub-names"), file=sys.stderr)

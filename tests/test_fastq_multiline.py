@@ -10,10 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filters.fastq_scrub_names import NameReplacer, scrub_records
+from filters.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
 from filters.pseudonyms import Pseudonyms
 from filters.report import InputError, Report
-from filters.streams import line_blocks
 from tests.conftest import run_command
 
 BASES = "ACGTN"
@@ -54,7 +53,7 @@ def fastq_records(draw: st.DrawFn) -> list[Record]:
 def scrub_in_process(data: bytes, block_size: int) -> bytes:
     """Counter names through scrub_records with tiny blocks: wrapped records cross block ends."""
     names = NameReplacer(Pseudonyms(), "<test>")
-    blocks = line_blocks(io.BytesIO(data), "<test>", size=block_size)
+    blocks = fastq_blocks(io.BytesIO(data), "<test>", size=block_size)
     return b"".join(scrub_records(blocks, names, "<test>", Report("fastq-scrub-names")))
 
 

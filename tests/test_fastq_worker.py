@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from filters.fastq_scrub_names import NameReplacer, scrub_records
+from filters.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
 from filters.pseudonyms import Pseudonyms
 from filters.report import Report
-from filters.streams import line_blocks
 from tests.conftest import run_command
 
 
@@ -29,7 +28,7 @@ def many_blocks() -> bytes:
 
 def in_process(data: bytes, pseudonyms: Pseudonyms) -> bytes:
     names = NameReplacer(pseudonyms, "<stdin>")
-    blocks = line_blocks(io.BytesIO(data), "<stdin>")
+    blocks = fastq_blocks(io.BytesIO(data), "<stdin>")
     return b"".join(scrub_records(blocks, names, "<stdin>", Report("fastq-scrub-names")))
 
 

@@ -4,7 +4,9 @@ A case folder holds ``args`` (shell words, relative paths resolve inside the
 case), ``input``, ``expected`` (stdout, byte for byte), ``status`` and
 optionally ``stderr``. Every case runs three ways: input as a path, on stdin,
 and gzipped on stdin (``modes`` lists fewer where a way makes no sense, e.g. an
-input that is itself a broken gzip). On a mismatch ``expected.new`` (or
+input that is itself a broken gzip), and once more, in the case's first way,
+with GENOSCRUB_PURE_PYTHON=1: the pure-Python twins of the C loops
+(filters/scan.py) must give the same bytes. On a mismatch ``expected.new`` (or
 ``stderr.new``) is written beside it, one ``diff -u`` away. ``make golden``
 rewrites the expected files on purpose (GENOSCRUB_GOLDEN_UPDATE=1).
 """
@@ -25,6 +27,7 @@ from filters import __version__
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 MODES = ("path", "stdin", "gzip-stdin")
+PURE = "pure-python"  # the case's first mode, without the C loops
 UPDATE = os.environ.get("GENOSCRUB_GOLDEN_UPDATE") == "1"
 CASES = sorted(path.parent for path in GOLDEN.glob("*/*/args"))
 
@@ -34,7 +37,7 @@ def normalise(data: bytes) -> bytes:
     return re.sub(rb"(VN:|genoscrub_[\w-]+=|\"version\": \")" + re.escape(__version__.encode()), rb"\1{VERSION}", data)
 
 
-def run_case(case: Path, mode: str) -> subprocess.CompletedProcess[bytes]:
+def run_case(case: Path, mode: str, pure: bool = False) -> subprocess.CompletedProcess[bytes]:
     command = case.parent.name
     for key in case.glob("*.key"):
         key.chmod(0o600)  # git keeps no modes but 644/755; key files must be private
@@ -48,6 +51,9 @@ def run_case(case: Path, mode: str) -> subprocess.CompletedProcess[bytes]:
     else:
         stdin = gzip.compress(data, mtime=0)
     env = dict(os.environ, COLUMNS="80")
+    if pure:
+        env["GENOSCRUB_PURE_PYTHON"] = "1"
+        env.pop("GENOSCRUB_REQUIRE_SCAN", None)
     return subprocess.run([str(ROOT / "bin" / command), *args], cwd=case, input=stdin, capture_output=True, env=env, timeout=120)
 
 
@@ -58,13 +64,18 @@ def expected_stderr(case: Path, mode: str, stderr: bytes) -> bytes:
     return stderr
 
 
-@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("mode", (*MODES, PURE))
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_golden(case: Path, mode: str) -> None:
     modes = (case / "modes").read_text().split() if (case / "modes").exists() else MODES
-    if mode not in modes:
+    pure = mode == PURE
+    if pure:
+        if UPDATE:
+            pytest.skip("make golden writes the expected files from the C loops")
+        mode = modes[0]
+    elif mode not in modes:
         pytest.skip(f"case runs only as {', '.join(modes)}")
-    result = run_case(case, mode)
+    result = run_case(case, mode, pure)
     stdout = normalise(result.stdout)
     stderr = expected_stderr(case, mode, normalise(result.stderr))
     if UPDATE and mode == modes[0]:

@@ -1,0 +1,641 @@
+/* filters._scan: the byte loops of the record commands, in C.
+ *
+ * Most records pass through a genoscrub filter unchanged, so the time of a filter
+ * is the time it takes to find, in a block of text, the few bytes it must look at:
+ * where each VCF record's columns are, where each FASTQ record's name line is.
+ * numpy does that in several passes over a block and allocates an index per tab;
+ * these functions do it in one pass with memchr, at memory speed.
+ *
+ * Every function has a pure-Python twin that the commands use when this module is
+ * not built (filters/vcf.py, filters/fastq_scrub_names.py), and the tests check that
+ * both give the same answers on the same bytes (tests/test_scan.py). Nothing here
+ * reads or writes a file, knows a command line, or keeps state between calls.
+ *
+ * Offsets are returned as bytearrays of native int64, for numpy.frombuffer: that
+ * keeps this module free of numpy's C API, so it builds with a C compiler and the
+ * Python headers alone.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The number of newlines in [p, end). */
+static Py_ssize_t
+count_newlines(const char *p, const char *end)
+{
+    Py_ssize_t count = 0;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        count++;
+        p++;
+    }
+    return count;
+}
+
+/* An int64 buffer argument (a contiguous numpy array): its values and how many. */
+static int
+int64_buffer(PyObject *object, Py_buffer *view, const char *what)
+{
+    if (PyObject_GetBuffer(object, view, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0)
+        return -1;
+    if (view->itemsize != (Py_ssize_t)sizeof(int64_t) || view->format == NULL || strchr("qlL", view->format[0]) == NULL
+        || view->format[1] != '\0') {
+        PyBuffer_Release(view);
+        PyErr_Format(PyExc_TypeError, "%s must be a contiguous int64 array", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Check that spans [starts[i], ends[i]) lie inside a text of size bytes. */
+static int
+spans_inside(const int64_t *starts, const int64_t *ends, Py_ssize_t count, Py_ssize_t size)
+{
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (starts[i] < 0 || ends[i] < starts[i] || ends[i] > size) {
+            PyErr_SetString(PyExc_IndexError, "span outside the text");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+int64_array(Py_ssize_t length)
+{
+    return PyByteArray_FromStringAndSize(NULL, length * (Py_ssize_t)sizeof(int64_t));
+}
+
+enum { VCF_GOOD = 0, VCF_COLUMNS = 1, VCF_EMPTY_CHROM = 2, VCF_BAD_POS = 3 };
+
+PyDoc_STRVAR(vcf_columns_doc,
+"vcf_columns(text, column_count, tabs_kept) -> (count, starts, ends, tabs, bad_row, problem, columns_found)\n"
+"\n"
+"Locate the records of a block of VCF record lines, each ending in a newline:\n"
+"line starts and ends (the newline's offset), and the offsets of the first\n"
+"tabs_kept tabs of each line, as bytearrays of int64. Checks, as\n"
+"vcf.RecordBlock does, that every line has column_count columns, a CHROM and a\n"
+"POS of digits. problem is 0 when all lines pass; otherwise bad_row is the first\n"
+"failing line (0-based) and problem says why: 1 the column count (columns_found\n"
+"columns), 2 an empty CHROM, 3 a POS that is not digits. A wrong column count\n"
+"anywhere in the block wins over the other two, as in the Python version.");
+
+static PyObject *
+vcf_columns(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    Py_ssize_t column_count, tabs_kept;
+    if (!PyArg_ParseTuple(args, "y*nn", &view, &column_count, &tabs_kept))
+        return NULL;
+    const Py_ssize_t tabs_per_line = column_count - 1;
+    if (tabs_kept < 2 || tabs_kept > tabs_per_line) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "tabs_kept must be at least 2 and at most column_count - 1");
+        return NULL;
+    }
+    const char *text = view.buf;
+    const char *text_end = text + view.len;
+    const Py_ssize_t lines = count_newlines(text, text_end);
+    PyObject *starts = int64_array(lines), *ends = int64_array(lines), *tabs = int64_array(lines * tabs_kept);
+    if (starts == NULL || ends == NULL || tabs == NULL) {
+        Py_XDECREF(starts);
+        Py_XDECREF(ends);
+        Py_XDECREF(tabs);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    int64_t *start_out = (int64_t *)PyByteArray_AS_STRING(starts);
+    int64_t *end_out = (int64_t *)PyByteArray_AS_STRING(ends);
+    int64_t *tab_out = (int64_t *)PyByteArray_AS_STRING(tabs);
+    Py_ssize_t bad_row = -1, found_columns = 0;
+    int problem = VCF_GOOD;
+
+    Py_BEGIN_ALLOW_THREADS
+    const char *line = text;
+    for (Py_ssize_t row = 0; row < lines; row++) {
+        const char *line_end = memchr(line, '\n', (size_t)(text_end - line));
+        int64_t *row_tabs = tab_out + row * tabs_kept;
+        Py_ssize_t found = 0;
+        const char *p = line;
+        while (found < tabs_kept && (p = memchr(p, '\t', (size_t)(line_end - p))) != NULL) {
+            row_tabs[found++] = p - text;
+            p++;
+        }
+        if (found == tabs_kept) {
+            while ((p = memchr(p, '\t', (size_t)(line_end - p))) != NULL) {
+                found++;
+                p++;
+            }
+        }
+        start_out[row] = line - text;
+        end_out[row] = line_end - text;
+        if (found != tabs_per_line) {
+            bad_row = row;
+            problem = VCF_COLUMNS;
+            found_columns = found + 1;
+            break;
+        }
+        if (problem == VCF_GOOD) {
+            const char *pos = text + row_tabs[0] + 1, *pos_end = text + row_tabs[1];
+            if (row_tabs[0] == line - text) {
+                problem = VCF_EMPTY_CHROM;
+            } else if (pos == pos_end) {
+                problem = VCF_BAD_POS;
+            } else {
+                for (; pos < pos_end; pos++) {
+                    if (*pos < '0' || *pos > '9') {
+                        problem = VCF_BAD_POS;
+                        break;
+                    }
+                }
+            }
+            if (problem != VCF_GOOD)
+                bad_row = row;
+        }
+        line = line_end + 1;
+    }
+    Py_END_ALLOW_THREADS
+
+    PyBuffer_Release(&view);
+    return Py_BuildValue("nNNNnin", lines, starts, ends, tabs, bad_row, problem, found_columns);
+}
+
+PyDoc_STRVAR(count_lines_doc,
+"count_lines(text) -> int\n"
+"\n"
+"The number of newlines in text: bytes.count(b'\\n'), in a loop the compiler vectorizes.");
+
+static PyObject *
+count_lines(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view))
+        return NULL;
+    const unsigned char *p = view.buf;
+    Py_ssize_t count = 0;
+    Py_BEGIN_ALLOW_THREADS
+    const Py_ssize_t size = view.len;
+    Py_ssize_t i = 0;
+    while (i < size) { /* in runs short enough for an 8-bit counter per lane */
+        const Py_ssize_t stop = size - i > 255 * 64 ? i + 255 * 64 : size;
+        unsigned int run = 0;
+        for (; i < stop; i++)
+            run += p[i] == '\n';
+        count += run;
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(count);
+}
+
+PyDoc_STRVAR(spans_within_doc,
+"spans_within(text, starts, ends, allowed) -> bytearray\n"
+"\n"
+"For each span text[starts[i]:ends[i]] (int64 arrays), 1 if every byte of it is\n"
+"allowed (allowed: 256 bytes, nonzero for an allowed byte), else 0. An empty span\n"
+"is within anything.");
+
+static PyObject *
+spans_within(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, table;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &table))
+        return NULL;
+    Py_buffer starts, ends;
+    PyObject *result = NULL;
+    if (int64_buffer(starts_object, &starts, "starts") < 0)
+        goto release_text;
+    if (int64_buffer(ends_object, &ends, "ends") < 0)
+        goto release_starts;
+    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
+    if (ends.len != starts.len || table.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "starts and ends must have one length, allowed 256 bytes");
+        goto release_all;
+    }
+    const int64_t *start = starts.buf, *end = ends.buf;
+    if (spans_inside(start, end, count, text.len) < 0)
+        goto release_all;
+    result = PyByteArray_FromStringAndSize(NULL, count);
+    if (result == NULL)
+        goto release_all;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *allowed = table.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        unsigned char within = 1;
+        for (int64_t j = start[i]; j < end[i]; j++) {
+            if (!allowed[bytes[j]]) {
+                within = 0;
+                break;
+            }
+        }
+        out[i] = within;
+    }
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+release_starts:
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&table);
+    return result;
+}
+
+PyDoc_STRVAR(replace_spans_doc,
+"replace_spans(text, starts, ends, replacement) -> bytes\n"
+"\n"
+"text with each span text[starts[i]:ends[i]] replaced by replacement. The spans\n"
+"(int64 arrays) must be in order and not overlap.");
+
+static PyObject *
+replace_spans(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, replacement;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &replacement))
+        return NULL;
+    Py_buffer starts, ends;
+    PyObject *result = NULL;
+    if (int64_buffer(starts_object, &starts, "starts") < 0)
+        goto release_text;
+    if (int64_buffer(ends_object, &ends, "ends") < 0)
+        goto release_starts;
+    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *start = starts.buf, *end = ends.buf;
+    if (ends.len != starts.len) {
+        PyErr_SetString(PyExc_ValueError, "starts and ends must have one length");
+        goto release_all;
+    }
+    if (spans_inside(start, end, count, text.len) < 0)
+        goto release_all;
+    Py_ssize_t size = text.len;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (i > 0 && start[i] < end[i - 1]) {
+            PyErr_SetString(PyExc_ValueError, "spans out of order or overlapping");
+            goto release_all;
+        }
+        size += replacement.len - (Py_ssize_t)(end[i] - start[i]);
+    }
+    result = PyBytes_FromStringAndSize(NULL, size);
+    if (result == NULL)
+        goto release_all;
+    char *out = PyBytes_AS_STRING(result);
+    const char *bytes = text.buf;
+    Py_BEGIN_ALLOW_THREADS
+    int64_t copied = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        memcpy(out, bytes + copied, (size_t)(start[i] - copied));
+        out += start[i] - copied;
+        memcpy(out, replacement.buf, (size_t)replacement.len);
+        out += replacement.len;
+        copied = end[i];
+    }
+    memcpy(out, bytes + copied, (size_t)(text.len - copied));
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+release_starts:
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&replacement);
+    return result;
+}
+
+PyDoc_STRVAR(join_spans_doc,
+"join_spans(text, starts, ends) -> bytes\n"
+"\n"
+"The spans text[starts[i]:ends[i]] (int64 arrays) one after the other, as\n"
+"b''.join of the slices would give them.");
+
+static PyObject *
+join_spans(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OO", &text, &starts_object, &ends_object))
+        return NULL;
+    Py_buffer starts, ends;
+    PyObject *result = NULL;
+    if (int64_buffer(starts_object, &starts, "starts") < 0)
+        goto release_text;
+    if (int64_buffer(ends_object, &ends, "ends") < 0)
+        goto release_starts;
+    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *start = starts.buf, *end = ends.buf;
+    if (ends.len != starts.len) {
+        PyErr_SetString(PyExc_ValueError, "starts and ends must have one length");
+        goto release_all;
+    }
+    if (spans_inside(start, end, count, text.len) < 0)
+        goto release_all;
+    Py_ssize_t size = 0;
+    for (Py_ssize_t i = 0; i < count; i++)
+        size += (Py_ssize_t)(end[i] - start[i]);
+    result = PyBytes_FromStringAndSize(NULL, size);
+    if (result == NULL)
+        goto release_all;
+    char *out = PyBytes_AS_STRING(result);
+    const char *bytes = text.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        memcpy(out, bytes + start[i], (size_t)(end[i] - start[i]));
+        out += end[i] - start[i];
+    }
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+release_starts:
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    return result;
+}
+
+PyDoc_STRVAR(info_values_doc,
+"info_values(text, info_starts, info_ends, key) -> (found, value_starts, value_ends)\n"
+"\n"
+"Where the value of INFO key is in each record's INFO span (int64 arrays): the\n"
+"first 'key=' at the start of the span or after a ';', as the regex\n"
+"(?:^|;)key=([^;]*) finds it; the value ends at the next ';' or the span's end.\n"
+"found is a bytearray of 0/1, the offsets bytearrays of int64 (0 where not found).");
+
+static PyObject *
+info_values(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, key;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &key))
+        return NULL;
+    Py_buffer starts, ends;
+    PyObject *result = NULL, *found = NULL, *value_starts = NULL, *value_ends = NULL;
+    if (int64_buffer(starts_object, &starts, "info_starts") < 0)
+        goto release_text;
+    if (int64_buffer(ends_object, &ends, "info_ends") < 0)
+        goto release_starts;
+    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *start = starts.buf, *end = ends.buf;
+    if (ends.len != starts.len) {
+        PyErr_SetString(PyExc_ValueError, "info_starts and info_ends must have one length");
+        goto release_all;
+    }
+    if (spans_inside(start, end, count, text.len) < 0)
+        goto release_all;
+    found = PyByteArray_FromStringAndSize(NULL, count);
+    value_starts = int64_array(count);
+    value_ends = int64_array(count);
+    if (found == NULL || value_starts == NULL || value_ends == NULL)
+        goto release_all;
+    unsigned char *found_out = (unsigned char *)PyByteArray_AS_STRING(found);
+    int64_t *start_out = (int64_t *)PyByteArray_AS_STRING(value_starts);
+    int64_t *end_out = (int64_t *)PyByteArray_AS_STRING(value_ends);
+    const char *bytes = text.buf, *needle = key.buf;
+    const size_t needle_length = (size_t)key.len;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const char *p = bytes + start[i], *info_end = bytes + end[i];
+        found_out[i] = 0;
+        start_out[i] = end_out[i] = 0;
+        while (p != NULL && p <= info_end) {
+            if ((size_t)(info_end - p) > needle_length && memcmp(p, needle, needle_length) == 0 && p[needle_length] == '=') {
+                const char *value = p + needle_length + 1;
+                const char *value_end = memchr(value, ';', (size_t)(info_end - value));
+                found_out[i] = 1;
+                start_out[i] = value - bytes;
+                end_out[i] = (value_end != NULL ? value_end : info_end) - bytes;
+                break;
+            }
+            p = memchr(p, ';', (size_t)(info_end - p));
+            if (p != NULL)
+                p++;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_BuildValue("OOO", found, value_starts, value_ends);
+release_all:
+    Py_XDECREF(found);
+    Py_XDECREF(value_starts);
+    Py_XDECREF(value_ends);
+    PyBuffer_Release(&ends);
+release_starts:
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&key);
+    return result;
+}
+
+PyDoc_STRVAR(read_into_doc,
+"read_into(fd, buffer) -> int\n"
+"\n"
+"Read from file descriptor fd until buffer (writable) is full or the input ends;\n"
+"the number of bytes read. One call releases the GIL once: a producer that writes\n"
+"a pipe 4 KiB at a time (bcftools view, samtools view) costs one read(2) per 4 KiB\n"
+"but no longer one wake-up of a Python thread, which would have to win the GIL back\n"
+"from the thread doing the work. Raises OSError on a read error.");
+
+/* At 100 MB/s a 1 MiB pipe fills in 10 ms: waiting 1 ms after a short read leaves
+ * the producer room, and makes a read take ~100 KiB instead of one 4 KiB write. */
+#define SHORT_READ (64 * 1024)
+static const struct timespec PIPE_FILL_WAIT = {0, 1000000};
+
+static PyObject *
+read_into(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    int fd;
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "iw*", &fd, &view))
+        return NULL;
+    char *buffer = view.buf;
+    Py_ssize_t filled = 0;
+    int error = 0;
+    Py_BEGIN_ALLOW_THREADS
+    while (filled < view.len) {
+        ssize_t got = read(fd, buffer + filled, (size_t)(view.len - filled));
+        if (got > 0) {
+            filled += got;
+            /* A short read means the producer is slower than this process: let the
+             * pipe fill for a moment rather than wake up at its every write. */
+            if (got < SHORT_READ && filled < view.len)
+                nanosleep(&PIPE_FILL_WAIT, NULL);
+        } else if (got == 0) {
+            break;
+        } else if (errno != EINTR) {
+            error = errno;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    if (error != 0 && filled == 0) {
+        errno = error;
+        return PyErr_SetFromErrno(PyExc_OSError);
+    }
+    return PyLong_FromSsize_t(filled);
+}
+
+/* The end of the line starting at p (its newline), or NULL if it has none before end. */
+static inline const char *
+line_end(const char *p, const char *end)
+{
+    return memchr(p, '\n', (size_t)(end - p));
+}
+
+PyDoc_STRVAR(fastq_scan_doc,
+"fastq_scan(text) -> (count, end, heads, plus_named)\n"
+"\n"
+"The plain 4-line FASTQ records at the start of text: a name line starting with\n"
+"'@', a sequence line, a '+' line and a quality line as long as the sequence,\n"
+"each ending in a newline (fastq_scrub_names.first_irregular_record's rule).\n"
+"Stops at the first record that breaks the rule or lacks a line. count: how many\n"
+"records; end: the offset just past them; heads: their name lines joined by\n"
+"newlines; plus_named: how many '+' lines hold more than '+'.");
+
+static PyObject *
+fastq_scan(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    if (!PyArg_ParseTuple(args, "y*", &view))
+        return NULL;
+    const char *text = view.buf, *text_end = text + view.len;
+    Py_ssize_t count = 0, heads_size = 0, plus_named = 0;
+    const char *p = text;
+    Py_BEGIN_ALLOW_THREADS
+    for (;;) { /* first pass: how many records, and how long their name lines are */
+        const char *head_end, *sequence_end, *plus_end, *quality_end;
+        if (p >= text_end || *p != '@' || (head_end = line_end(p, text_end)) == NULL)
+            break;
+        if ((sequence_end = line_end(head_end + 1, text_end)) == NULL)
+            break;
+        if (sequence_end + 1 >= text_end || sequence_end[1] != '+' || (plus_end = line_end(sequence_end + 1, text_end)) == NULL)
+            break;
+        if ((quality_end = line_end(plus_end + 1, text_end)) == NULL)
+            break;
+        if (quality_end - plus_end != sequence_end - head_end)
+            break;
+        count++;
+        heads_size += head_end - p + 1;
+        plus_named += plus_end - sequence_end > 2;
+        p = quality_end + 1;
+    }
+    Py_END_ALLOW_THREADS
+    const Py_ssize_t end = p - text;
+    PyObject *heads = PyBytes_FromStringAndSize(NULL, heads_size > 0 ? heads_size - 1 : 0);
+    if (heads == NULL) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    char *out = PyBytes_AS_STRING(heads);
+    p = text;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) { /* second pass: copy the name lines */
+        const char *head_end = line_end(p, text_end);
+        memcpy(out, p, (size_t)(head_end - p));
+        out += head_end - p;
+        if (i + 1 < count)
+            *out++ = '\n';
+        const char *sequence_end = line_end(head_end + 1, text_end);
+        const char *plus_end = line_end(sequence_end + 1, text_end);
+        p = plus_end + 1 + (sequence_end - head_end);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return Py_BuildValue("nnNn", count, end, heads, plus_named);
+}
+
+PyDoc_STRVAR(fastq_rebuild_doc,
+"fastq_rebuild(text, count, heads) -> bytes\n"
+"\n"
+"text (count plain 4-line records, as fastq_scan found them) with each name line\n"
+"replaced by the matching line of heads (count lines joined by newlines) and each\n"
+"'+' line by '+'; sequences and qualities are copied as they are.");
+
+static PyObject *
+fastq_rebuild(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view, heads;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "y*ny*", &view, &count, &heads))
+        return NULL;
+    PyObject *result = NULL;
+    const char *text = view.buf, *text_end = text + view.len;
+    const char *head = heads.buf, *heads_end = head + heads.len;
+    if (count < 0 || (count == 0) != (heads.len == 0) || count_newlines(head, heads_end) != (count > 0 ? count - 1 : 0)) {
+        PyErr_SetString(PyExc_ValueError, "heads must hold count lines");
+        goto release;
+    }
+    /* Bounded above by the records with every name line replaced by an empty one. */
+    result = PyBytes_FromStringAndSize(NULL, view.len + heads.len + 1);
+    if (result == NULL)
+        goto release;
+    char *out = PyBytes_AS_STRING(result);
+    const char *p = text;
+    int broken = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const char *head_end = line_end(p, text_end);
+        const char *sequence_end = head_end ? line_end(head_end + 1, text_end) : NULL;
+        const char *plus_end = sequence_end ? line_end(sequence_end + 1, text_end) : NULL;
+        const char *quality_end = plus_end ? line_end(plus_end + 1, text_end) : NULL;
+        if (quality_end == NULL) {
+            broken = 1;
+            break;
+        }
+        const char *new_head_end = memchr(head, '\n', (size_t)(heads_end - head));
+        if (new_head_end == NULL)
+            new_head_end = heads_end;
+        memcpy(out, head, (size_t)(new_head_end - head));
+        out += new_head_end - head;
+        head = new_head_end + 1;
+        memcpy(out, head_end, (size_t)(sequence_end - head_end + 1)); /* newline, sequence, newline */
+        out += sequence_end - head_end + 1;
+        *out++ = '+';
+        memcpy(out, plus_end, (size_t)(quality_end - plus_end + 1)); /* newline, quality, newline */
+        out += quality_end - plus_end + 1;
+        p = quality_end + 1;
+    }
+    Py_END_ALLOW_THREADS
+    if (broken || p != text_end) {
+        Py_CLEAR(result);
+        PyErr_SetString(PyExc_ValueError, "text must hold exactly count 4-line records");
+        goto release;
+    }
+    if (_PyBytes_Resize(&result, out - PyBytes_AS_STRING(result)) < 0)
+        result = NULL;
+release:
+    PyBuffer_Release(&view);
+    PyBuffer_Release(&heads);
+    return result;
+}
+
+static PyMethodDef scan_methods[] = {
+    {"fastq_scan", fastq_scan, METH_VARARGS, fastq_scan_doc},
+    {"fastq_rebuild", fastq_rebuild, METH_VARARGS, fastq_rebuild_doc},
+    {"read_into", read_into, METH_VARARGS, read_into_doc},
+    {"join_spans", join_spans, METH_VARARGS, join_spans_doc},
+    {"info_values", info_values, METH_VARARGS, info_values_doc},
+    {"vcf_columns", vcf_columns, METH_VARARGS, vcf_columns_doc},
+    {"count_lines", count_lines, METH_VARARGS, count_lines_doc},
+    {"spans_within", spans_within, METH_VARARGS, spans_within_doc},
+    {"replace_spans", replace_spans, METH_VARARGS, replace_spans_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef scan_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "filters._scan",
+    .m_doc = "The byte loops of the record commands, in C (see filters/_scan.c).",
+    .m_size = 0,
+    .m_methods = scan_methods,
+};
+
+PyMODINIT_FUNC
+PyInit__scan(void)
+{
+    return PyModule_Create(&scan_module);
+}
