@@ -613,7 +613,227 @@ release:
     return result;
 }
 
+/* --- SAM records ------------------------------------------------------------------------- */
+
+/* Index of a SAM tag's two-letter name in a 65536-entry table. */
+#define TAG_CODE(p) (((unsigned int)(unsigned char)(p)[0] << 8) | (unsigned char)(p)[1])
+
+/* Append to out the tags of [tags, tags_end) (each led by a tab) whose name is in keep;
+ * set *has_md / *has_nm when an MD or NM tag is among all of them. */
+static char *
+kept_tags(char *out, const char *tags, const char *tags_end, const unsigned char *keep, int *has_md, int *has_nm)
+{
+    const char *tag = tags;
+    while (tag < tags_end) {
+        const char *next = memchr(tag + 1, '\t', (size_t)(tags_end - tag - 1));
+        if (next == NULL)
+            next = tags_end;
+        const Py_ssize_t length = next - tag - 1; /* without its tab */
+        if (length >= 2) {
+            const unsigned int code = TAG_CODE(tag + 1);
+            *has_md |= code == TAG_CODE("MD");
+            *has_nm |= code == TAG_CODE("NM");
+            if (keep[code]) {
+                memcpy(out, tag, (size_t)(next - tag));
+                out += next - tag;
+            }
+        }
+        tag = next;
+    }
+    return out;
+}
+
+PyDoc_STRVAR(sam_revert_matches_doc,
+"sam_revert_matches(text, line_starts, sequence_starts, sequence_ends, quality_ends, line_ends,\n"
+"                   reference, offsets, keep_unchanged, keep_changed) -> (lines, changed, bases)\n"
+"\n"
+"sam-revert-germline --all for records of one M run (CIGAR = SEQ length), as\n"
+"Reverter._revert_all_in_bulk does it: each read's SEQ is compared with\n"
+"reference[offsets[i]:offsets[i] + its length]. A read equal to it (ignoring case)\n"
+"keeps its line up to QUAL and the tags named in keep_unchanged; another read gets\n"
+"the reference as SEQ, the tags named in keep_changed, then MD:Z:<length> and NM:i:0\n"
+"where it had MD or NM. A changed read over an N of the reference is left to the\n"
+"general path: None in lines. keep_*: 65536 bytes, nonzero at (first letter << 8 |\n"
+"second letter) of a tag to keep. changed and bases: reads changed and their bases\n"
+"that differed (case counts), for the report.");
+
+static PyObject *
+sam_revert_matches(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, reference, keep_unchanged, keep_changed;
+    PyObject *objects[6];
+    if (!PyArg_ParseTuple(args, "y*OOOOOy*Oy*y*", &text, &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &reference, &objects[5], &keep_unchanged, &keep_changed))
+        return NULL;
+    static const char *names[6] = {"line_starts", "sequence_starts", "sequence_ends", "quality_ends", "line_ends", "offsets"};
+    Py_buffer arrays[6];
+    int got = 0;
+    PyObject *lines = NULL, *result = NULL;
+    for (; got < 6; got++) {
+        if (int64_buffer(objects[got], &arrays[got], names[got]) < 0)
+            goto release;
+    }
+    const Py_ssize_t count = arrays[0].len / (Py_ssize_t)sizeof(int64_t);
+    for (int i = 1; i < 6; i++) {
+        if (arrays[i].len != arrays[0].len) {
+            PyErr_SetString(PyExc_ValueError, "the offset arrays must have one length");
+            goto release;
+        }
+    }
+    if (keep_unchanged.len != 65536 || keep_changed.len != 65536) {
+        PyErr_SetString(PyExc_ValueError, "keep tables must hold 65536 bytes");
+        goto release;
+    }
+    const int64_t *line_start = arrays[0].buf, *sequence_start = arrays[1].buf, *sequence_end = arrays[2].buf;
+    const int64_t *quality_end = arrays[3].buf, *line_stop = arrays[4].buf, *offset = arrays[5].buf;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (line_start[i] < 0 || line_start[i] > sequence_start[i] || sequence_start[i] > sequence_end[i]
+            || sequence_end[i] >= quality_end[i] || quality_end[i] > line_stop[i] || line_stop[i] > text.len || offset[i] < 0
+            || offset[i] + (sequence_end[i] - sequence_start[i]) > reference.len) {
+            PyErr_SetString(PyExc_IndexError, "a record's offsets lie outside the text or the reference");
+            goto release;
+        }
+    }
+    lines = PyList_New(count);
+    if (lines == NULL)
+        goto release;
+    const char *bytes = text.buf, *bases = reference.buf;
+    const unsigned char *keep_same = keep_unchanged.buf, *keep_new = keep_changed.buf;
+    Py_ssize_t changed = 0, differing_bases = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const char *read = bytes + sequence_start[i], *target = bases + offset[i];
+        const Py_ssize_t size = (Py_ssize_t)(sequence_end[i] - sequence_start[i]);
+        Py_ssize_t raw = 0;
+        int differs = 0, unknown = 0;
+        for (Py_ssize_t j = 0; j < size; j++) {
+            const unsigned char base = (unsigned char)read[j], wanted = (unsigned char)target[j];
+            raw += base != wanted;
+            differs |= (base >= 'a' && base <= 'z' ? base - 32 : base) != wanted;
+            unknown |= wanted == 'N';
+        }
+        PyObject *line;
+        if (differs && unknown) {
+            line = Py_NewRef(Py_None);
+        } else {
+            /* the longest line: the record up to QUAL, its tags, and "\tMD:Z:<digits>\tNM:i:0" */
+            const Py_ssize_t bound = (Py_ssize_t)(line_stop[i] - line_start[i]) + 40;
+            line = PyBytes_FromStringAndSize(NULL, bound);
+            if (line == NULL)
+                goto release;
+            char *out = PyBytes_AS_STRING(line);
+            int has_md = 0, has_nm = 0;
+            if (!differs) {
+                memcpy(out, bytes + line_start[i], (size_t)(quality_end[i] - line_start[i]));
+                out += quality_end[i] - line_start[i];
+                out = kept_tags(out, bytes + quality_end[i], bytes + line_stop[i], keep_same, &has_md, &has_nm);
+            } else {
+                memcpy(out, bytes + line_start[i], (size_t)(sequence_start[i] - line_start[i]));
+                out += sequence_start[i] - line_start[i];
+                memcpy(out, target, (size_t)size);
+                out += size;
+                memcpy(out, bytes + sequence_end[i], (size_t)(quality_end[i] - sequence_end[i]));
+                out += quality_end[i] - sequence_end[i];
+                out = kept_tags(out, bytes + quality_end[i], bytes + line_stop[i], keep_new, &has_md, &has_nm);
+                if (has_md)
+                    out += sprintf(out, "\tMD:Z:%zd", size);
+                if (has_nm) {
+                    memcpy(out, "\tNM:i:0", 7);
+                    out += 7;
+                }
+                changed++;
+                differing_bases += raw;
+            }
+            if (_PyBytes_Resize(&line, out - PyBytes_AS_STRING(line)) < 0)
+                goto release;
+        }
+        PyList_SET_ITEM(lines, i, line);
+    }
+    result = Py_BuildValue("Onn", lines, changed, differing_bases);
+release:
+    Py_XDECREF(lines);
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&arrays[i]);
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&reference);
+    PyBuffer_Release(&keep_unchanged);
+    PyBuffer_Release(&keep_changed);
+    return result;
+}
+
+PyDoc_STRVAR(splice_lines_doc,
+"splice_lines(text, line_starts, line_ends, rows, lines) -> bytes\n"
+"\n"
+"text (whole lines; line_ends: each line's newline) with line rows[k] replaced by\n"
+"lines[k], or removed with its newline where lines[k] is None. rows: increasing\n"
+"int64; lines: a list as long. Every other line is copied as it is.");
+
+static PyObject *
+splice_lines(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *objects[3], *lines;
+    if (!PyArg_ParseTuple(args, "y*OOOO!", &text, &objects[0], &objects[1], &objects[2], &PyList_Type, &lines))
+        return NULL;
+    static const char *names[3] = {"line_starts", "line_ends", "rows"};
+    Py_buffer arrays[3];
+    int got = 0;
+    PyObject *result = NULL;
+    for (; got < 3; got++) {
+        if (int64_buffer(objects[got], &arrays[got], names[got]) < 0)
+            goto release;
+    }
+    const Py_ssize_t line_count = arrays[0].len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t count = arrays[2].len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *start = arrays[0].buf, *end = arrays[1].buf, *row = arrays[2].buf;
+    if (arrays[1].len != arrays[0].len || PyList_GET_SIZE(lines) != count) {
+        PyErr_SetString(PyExc_ValueError, "line_starts and line_ends, rows and lines must have one length each");
+        goto release;
+    }
+    Py_ssize_t size = text.len;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *line = PyList_GET_ITEM(lines, k);
+        if (row[k] < 0 || row[k] >= line_count || (k > 0 && row[k] <= row[k - 1]) || end[row[k]] >= text.len
+            || start[row[k]] > end[row[k]]) {
+            PyErr_SetString(PyExc_IndexError, "rows must increase and name lines of the text");
+            goto release;
+        }
+        if (line != Py_None && !PyBytes_Check(line)) {
+            PyErr_SetString(PyExc_TypeError, "lines must hold bytes or None");
+            goto release;
+        }
+        size -= (Py_ssize_t)(end[row[k]] - start[row[k]]) + (line == Py_None);
+        if (line != Py_None)
+            size += PyBytes_GET_SIZE(line);
+    }
+    result = PyBytes_FromStringAndSize(NULL, size);
+    if (result == NULL)
+        goto release;
+    char *out = PyBytes_AS_STRING(result);
+    const char *bytes = text.buf;
+    int64_t copied = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *line = PyList_GET_ITEM(lines, k);
+        memcpy(out, bytes + copied, (size_t)(start[row[k]] - copied));
+        out += start[row[k]] - copied;
+        if (line != Py_None) {
+            memcpy(out, PyBytes_AS_STRING(line), (size_t)PyBytes_GET_SIZE(line));
+            out += PyBytes_GET_SIZE(line);
+            copied = end[row[k]];       /* its newline comes with the next copy */
+        } else {
+            copied = end[row[k]] + 1;   /* the line and its newline go */
+        }
+    }
+    memcpy(out, bytes + copied, (size_t)(text.len - copied));
+release:
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&arrays[i]);
+    PyBuffer_Release(&text);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
+    {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
+    {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
     {"fastq_scan", fastq_scan, METH_VARARGS, fastq_scan_doc},
     {"fastq_rebuild", fastq_rebuild, METH_VARARGS, fastq_rebuild_doc},
     {"read_into", read_into, METH_VARARGS, read_into_doc},

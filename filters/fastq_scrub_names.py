@@ -24,6 +24,7 @@ import errno
 import os
 import queue
 import re
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ HEADER = re.compile(
 CASAVA = re.compile(rb"[1-4]:[YN]:[0-9]+(?=:|$)")
 SLASH_AT_END = re.compile(rb"/[1-4]$", re.M)
 SUFFIX_CACHE_LIMIT = 100_000
-RENAMING_AHEAD = 2  # blocks sent for renaming and not yet written: the child always has the next one
+RENAMING_AHEAD = 4  # blocks sent for renaming and not yet written: each child of a pool of two always has the next one
 
 app = make_app()
 
@@ -453,7 +454,9 @@ class RenamingWorker:
     the child waits for the parent to take a reply.
     """
 
-    def __init__(self, names: NameReplacer) -> None:
+    def __init__(self, names: NameReplacer, siblings: Sequence[RenamingWorker] = (), start: bool = True) -> None:
+        """Fork the child; ``siblings``: the workers forked before, whose pipe ends it must not hold
+        (a child holding another's request pipe open would keep that one waiting at the end)."""
         self.path = names.path
         request_out, request_in = os.pipe()
         reply_out, reply_in = os.pipe()
@@ -461,6 +464,8 @@ class RenamingWorker:
         if self.pid == 0:  # the child: serve until the parent closes its end
             os.close(request_in)
             os.close(reply_out)
+            for sibling in siblings:
+                sibling.close_pipes()
             status = 1
             try:
                 status = serve_renames(names, os.fdopen(request_out, "rb"), os.fdopen(reply_in, "wb"))
@@ -474,6 +479,18 @@ class RenamingWorker:
         self.replies = os.fdopen(reply_out, "rb")
         self.header_lines: deque[Sequence[int]] = deque()  # of the blocks sent, for errors
         self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.writer: threading.Thread | None = None
+        if start:
+            self.start()
+
+    def close_pipes(self) -> None:
+        """In a sibling child: let go of this worker's pipe ends."""
+        with contextlib.suppress(OSError):
+            self.requests.close()
+            self.replies.close()
+
+    def start(self) -> None:
+        """Start the thread that sends requests (after every fork: a child gets no thread)."""
         self.writer = workers.start(self._send_requests, lambda: self.outbox.put(None))
 
     def _send_requests(self) -> None:
@@ -512,7 +529,8 @@ class RenamingWorker:
         """End the child and wait for it: --map-out is complete once this returns."""
         self.outbox.put(None)
         self.replies.close()
-        self.writer.join()
+        if self.writer is not None:
+            self.writer.join()
         _, status = os.waitpid(self.pid, 0)
         if status != 0:
             raise OSError(errno.EIO, "the renaming process failed")
@@ -538,6 +556,51 @@ def serve_renames(names: NameReplacer, requests: BinaryIO, replies: BinaryIO) ->
     return 0
 
 
+class RenamingPool:
+    """RenamingWorkers that take the blocks in turn, each in its own child process.
+
+    Only for names that depend on nothing but the read's own name (``--key-file``
+    without ``--map-out``): counters follow the order of the whole file and the
+    linkage table is one file, so those take one worker. Keyed hashing is the
+    costly part (about 1 us a name), and two children do it on both cores. A
+    block goes to the child with the fewest names still to rename (a block's
+    end gives a run of one record, so taking turns would leave one child all
+    the long runs); replies are taken in the order the blocks were sent.
+    """
+
+    def __init__(self, names: NameReplacer, size: int) -> None:
+        self.workers: list[RenamingWorker] = []
+        for _ in range(size):
+            self.workers.append(RenamingWorker(names, self.workers, start=False))
+        for worker in self.workers:
+            worker.start()
+        self.queued = [0] * size  # names sent to each worker and not yet received
+        self.order: deque[tuple[int, int]] = deque()  # (worker, names) of each block sent, in order
+
+    def submit(self, joined: bytes, header_lines: Sequence[int]) -> None:
+        index = self.queued.index(min(self.queued))
+        count = len(header_lines)
+        self.workers[index].submit(joined, header_lines)
+        self.queued[index] += count
+        self.order.append((index, count))
+
+    def receive(self) -> bytes:
+        index, count = self.order.popleft()
+        self.queued[index] -= count
+        return self.workers[index].receive()
+
+    def close(self) -> None:
+        """End every child; the first failure is raised once all are waited for."""
+        failure: OSError | None = None
+        for worker in self.workers:
+            try:
+                worker.close()
+            except OSError as error:
+                failure = failure or error
+        if failure is not None:
+            raise failure
+
+
 class InProcessRenamer:
     """RenamingWorker's interface for a NameReplacer called directly (tests, no fork)."""
 
@@ -553,7 +616,7 @@ class InProcessRenamer:
 
 
 def scrub_records(
-    blocks: Iterable[tuple[int, int, bytes]], names: NameReplacer | RenamingWorker, path: str, report: Report
+    blocks: Iterable[tuple[int, int, bytes]], names: NameReplacer | RenamingWorker | RenamingPool, path: str, report: Report
 ) -> Iterable[bytes]:
     """Yield output chunks: names replaced, ``+`` lines emptied, all else as read.
 
@@ -615,7 +678,8 @@ def main(
     def job(report: Report) -> None:
         pseudonyms = open_pseudonyms(map_path, key_file, map_out)
         report.notes["scheme"] = pseudonyms.scheme
-        renamer = RenamingWorker(NameReplacer(pseudonyms, input))
+        independent = pseudonyms.scheme == "key" and map_out is None  # a name's pseudonym depends on it alone
+        renamer = RenamingPool(NameReplacer(pseudonyms, input), 2 if independent else 1)
         try:
             with reading(open_input(input)) as source, output_stream(output) as sink:
                 for chunk in scrub_records(fastq_blocks(source, input), renamer, input, report):

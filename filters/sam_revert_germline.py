@@ -33,7 +33,7 @@ from typing import IO, Annotated, Optional
 import numpy as np
 import typer
 
-from filters import __version__
+from filters import __version__, scan
 from filters.cli import OutputOption, QuietOption, ReportOption, make_app, run
 from filters.contigs import ContigMap
 from filters.report import InputError, Report, UsageError
@@ -453,6 +453,16 @@ MATE_CIGAR_CODE = (ord("M") << 8) | ord("C")
 READ_SIZE = 1 << 20
 """Bytes per read from the decoder: small enough that the processes before and
 after this one start early and stay busy, large enough for numpy's per-block work."""
+def tag_codes(names: Iterable[bytes]) -> np.ndarray:
+    """A table of the 65536 two-letter tag names, 1 where a tag named in ``names`` is kept (filters/_scan.c)."""
+    table = np.zeros(1 << 16, dtype=np.uint8)
+    table[[(name[0] << 8) | name[1] for name in names]] = 1
+    return table
+
+
+KEEP_UNCHANGED_CODES = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"})
+KEEP_CHANGED_CODES = tag_codes(KEPT_TAGS | {b"MC"})
+
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
 """``bytes.upper`` as a lookup table, for reads compared in bulk."""
 REGION_LIMIT = 1 << 24
@@ -771,6 +781,16 @@ class Reverter:
         if not selected:
             return text
         starts, ends = table.line_starts.tolist(), table.line_ends.tolist()
+        if scan.native is not None:
+            revert_all = self.revert_all
+            lines: list[bytes | None] = []
+            for row in selected:
+                new_line = simple.get(row)
+                if new_line is None:
+                    start, end = starts[row], ends[row]
+                    new_line = self.rewrite_record(text[start:end], first_line + row, revert_all or row in touched)
+                lines.append(new_line)
+            return scan.native.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
         pieces: list[bytes] = []
         previous = 0
         for row in selected:
@@ -986,6 +1006,21 @@ class Reverter:
                 found, sizes, offsets = found[usable], sizes[usable], offsets[usable]
                 sequence_starts, sequence_ends = sequence_starts[usable], sequence_ends[usable]
             if not len(found):
+                continue
+            if scan.native is not None:  # the same comparison and lines, in C
+                lines, changed_reads, changed_bases = scan.native.sam_revert_matches(
+                    text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
+                    bases, offsets, KEEP_UNCHANGED_CODES, KEEP_CHANGED_CODES,
+                )
+                if changed_reads:
+                    counts["reads_changed"] += changed_reads
+                    counts["bases_reverted"] += changed_bases
+                unknown_rows = [row for row, line in zip(found.tolist(), lines, strict=True) if line is None]
+                if unknown_rows:  # calmd counts an N as a mismatch: MD and NM need the general rule
+                    left.append(np.array(unknown_rows, dtype=np.int64))
+                    results.update((row, line) for row, line in zip(found.tolist(), lines, strict=True) if line is not None)
+                else:
+                    results.update(zip(found.tolist(), lines, strict=True))
                 continue
             firsts = np.cumsum(sizes) - sizes
             within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)

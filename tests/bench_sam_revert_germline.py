@@ -103,6 +103,8 @@ def main() -> None:
             "same pipe + sam-revert-germline --all",
             "same pipe + sam-revert-germline --all --keep",
             "sam-revert-germline -v, SAM to SAM",
+            "sam-revert-germline --all, SAM to SAM",
+            "sam-revert-germline --all --keep, SAM to SAM",
         ):
             print(f"throughput vs BAMboozle: {name}: {bamboozle / medians[name]:.2f}x")
     else:

@@ -59,3 +59,25 @@ def test_missing_name_in_a_late_block_names_its_line(tmp_path: Path) -> None:
     line = data[: data.index(b"@M1:9:FC:1:1101:25000:7")].count(b"\n") + 1
     assert result.stderr.decode().startswith(f"fastq-scrub-names: <stdin>:{line}: read name not in the map")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_keyed_names_renamed_by_two_children_in_turn_by_load(tmp_path: Path) -> None:
+    """--key-file without --map-out: a pool of two children; long runs go to the less busy one, replies in order."""
+    from filters.fastq_scrub_names import RenamingPool
+
+    key = tmp_path / "site.key"
+    key.write_bytes(b"a key of thirty-two bytes, or so")
+    key.chmod(0o600)
+    sizes = [1, 500, 1, 500, 1, 500, 3]
+    blocks = [b"\n".join(b"@r%d_%d 1:N:0" % (i, j) for j in range(size)) for i, size in enumerate(sizes)]
+    pool = RenamingPool(NameReplacer(Pseudonyms(key_path=key), "<stdin>"), 2)
+    try:
+        for block, size in zip(blocks, sizes, strict=True):
+            pool.submit(block, range(1, 4 * size, 4))
+        long_runs = [worker for worker, count in pool.order if count == 500]
+        replies = [pool.receive() for _ in blocks]
+    finally:
+        pool.close()
+    alone = NameReplacer(Pseudonyms(key_path=key), "<stdin>")
+    assert replies == [alone.replace(block, range(size)) for block, size in zip(blocks, sizes, strict=True)]
+    assert sorted(set(long_runs)) == [0, 1]  # not all on one child

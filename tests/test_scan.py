@@ -295,3 +295,71 @@ def test_stdin_reader_returns_what_a_format_sniffer_peeked_first(c_loops: bool, 
         stream = io.BufferedReader(EndCheckingReader(raw, "-"))
         assert stream.read() == data
     writer.join()
+
+
+# --- SAM: sam-revert-germline --all ---------------------------------------------------------
+
+REFERENCE_BASES = "ACGTTGCANNACGGATCCATTAGGCATCGATCGGATACCAGTNACGTAGCTAGCTAGGATCCGATCGTAGCTAGCATCGATCGATTTAGCGATCGA" * 2
+TAGS = ["MD:Z:10", "NM:i:1", "MC:Z:20M", "MC:Z:5M1I14M", "RG:Z:rg1", "AS:i:3", "OQ:Z:IIII", "XA:Z:chr1,+5,4M,0", "MQ:i:60", "M", ""]
+
+
+@pytest.fixture(scope="module")
+def reference_file(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import pysam
+
+    path = tmp_path_factory.mktemp("scan") / "ref.fa"
+    path.write_text(f">chr1\n{REFERENCE_BASES}\n")
+    pysam.faidx(str(path))
+    return str(path)
+
+
+@st.composite
+def sam_records(draw: st.DrawFn) -> bytes:
+    lines = [f"@SQ\tSN:chr1\tLN:{len(REFERENCE_BASES)}"]
+    for index in range(draw(st.integers(1, 25))):
+        length = draw(st.integers(1, 12))
+        position = draw(st.integers(0, len(REFERENCE_BASES) - length))
+        reference = REFERENCE_BASES[position : position + length]
+        kind = draw(st.sampled_from(["same", "same", "lower", "snv", "clip", "star"]))
+        sequence = reference.replace("N", "A") if kind != "snv" else "".join(draw(st.sampled_from("ACGTN")) for _ in reference)
+        cigar = f"{length}M"
+        if kind == "lower":
+            sequence = sequence.lower()
+        elif kind == "clip" and length > 2:
+            cigar = f"1S{length - 1}M"
+        quality = "*" if kind == "star" else "I" * length
+        tags = draw(st.lists(st.sampled_from(TAGS), max_size=4))
+        lines.append("\t".join([f"r{index}", "0", "chr1", str(position + 1), "60", cigar, "*", "0", "0", sequence, quality, *tags]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def reverted_all(sam: bytes, reference: str) -> tuple[bytes, dict[str, int]]:
+    from filters.sam_revert_germline import Reference, Reverter, revert_stream
+
+    report = Report("sam-revert-germline")
+    reverter = Reverter(Reference(reference), None, "x.sam", report, keep_unmapped=False, revert_all=True)
+    try:
+        output = b"".join(revert_stream([sam], reverter, None, "", None))
+    except InputError as error:
+        return f"{error.line}: {error.message}".encode(), dict(report.counts)
+    return output, dict(report.counts)
+
+
+@needs_native
+@settings(max_examples=300, deadline=None)
+@given(sam_records())
+def test_revert_all_in_c_gives_the_python_records_and_counts(reference_file: str, sam: bytes) -> None:
+    assert reverted_all(sam, reference_file) == without_native(reverted_all, sam, reference_file)
+
+
+@needs_native
+def test_splice_lines_replaces_and_drops_whole_lines() -> None:
+    assert native is not None
+    text = b"a\nbb\nccc\nd\n"
+    starts, ends = np.array([0, 2, 5, 9]), np.array([1, 4, 8, 10])
+    assert native.splice_lines(text, starts, ends, np.array([1, 2], dtype=np.int64), [b"X", None]) == b"a\nX\nd\n"
+    assert native.splice_lines(text, starts, ends, np.array([], dtype=np.int64), []) == text
+    with pytest.raises(IndexError):
+        native.splice_lines(text, starts, ends, np.array([2, 1], dtype=np.int64), [b"X", b"Y"])
+    with pytest.raises(TypeError):
+        native.splice_lines(text, starts, ends, np.array([0], dtype=np.int64), ["X"])
