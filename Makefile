@@ -9,8 +9,16 @@ export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
 
 all: test
 
-# Rebuilt when the C loops change too: pip install -e compiles filters/_scan.c into filters/.
+# Rebuilt when the C loops change too: pip install -e compiles filters/_scan.c into filters/
+# (with gcc, installed here where no C compiler is found; without one the commands run their
+# slower pure-Python twins, and make test refuses that).
 $(STAMP): pyproject.toml filters/_scan.c
+	@if ! command -v cc >/dev/null && ! command -v gcc >/dev/null; then \
+		echo "installing gcc (apt-get) for filters/_scan.c"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq gcc >/dev/null \
+			|| echo "no C compiler: the commands will use their pure-Python twins"; \
+	fi
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

@@ -103,10 +103,12 @@ class EndCheckingReader(io.RawIOBase):
         self.head = b""
         self.tail = b""
         # stdin's descriptor, read directly once the bytes already in its buffer are used.
+        # Only a real file or pipe (FileIO under the buffer): a stream handed in by a caller has none.
         self.descriptor: int | None = None
         self.buffered: bytes | None = None
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            self.descriptor = raw.fileno()
+        inner = getattr(raw, "raw", raw)
+        if isinstance(inner, io.FileIO) and not inner.closed:
+            self.descriptor = inner.fileno()
 
     def readable(self) -> bool:
         return True

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import io
 import shutil
 import sys
@@ -136,6 +137,10 @@ def run_once(target: Target, data: bytes) -> tuple[int, str]:
     else:  # pragma: no cover - run() always exits
         status = 0
     finally:
+        # A generator this run left unfinished (an error before the input's end) is finalized
+        # now, not by the collector in the middle of a later run, where CPython 3.11 reports
+        # that run's exception in flight as raised inside it ("Exception ignored in").
+        gc.collect()
         stderr = sys.stderr.getvalue() if isinstance(sys.stderr, io.StringIO) else ""
         with contextlib.suppress(ValueError):
             sys.stdout.flush()
@@ -169,6 +174,7 @@ def main() -> None:
     for seed in target.seeds:  # the valid samples must pass before fuzzing means anything
         status, stderr = run_once(target, seed)
         assert status == 0, f"{target.command} rejects its own seed: {stderr}"
+    gc.freeze()  # the modules and side files: every run's gc.collect() then only looks at what runs made
     given = sys.argv[2:]
     # Paths given (a crash file to replay, or corpus folders) replace the seeds.
     arguments = [sys.argv[0], *given] if any(not arg.startswith("-") for arg in given) else [sys.argv[0], *given, str(seeds)]
