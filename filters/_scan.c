@@ -19,6 +19,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -442,6 +443,7 @@ PyDoc_STRVAR(read_into_doc,
 /* At 100 MB/s a 1 MiB pipe fills in 10 ms: waiting 1 ms after a short read leaves
  * the producer room, and makes a read take ~100 KiB instead of one 4 KiB write. */
 #define SHORT_READ (64 * 1024)
+#define PIPE_BIG_ENOUGH (512 * 1024) /* a pipe of 64 KiB (F_SETPIPE_SZ refused) would stall a 100 MB/s producer */
 static const struct timespec PIPE_FILL_WAIT = {0, 1000000};
 
 static PyObject *
@@ -455,13 +457,17 @@ read_into(PyObject *Py_UNUSED(module), PyObject *args)
     Py_ssize_t filled = 0;
     int error = 0;
     Py_BEGIN_ALLOW_THREADS
+    int wait = 0; /* only on a pipe large enough to take the producer's writes meanwhile */
+#ifdef F_GETPIPE_SZ
+    wait = fcntl(fd, F_GETPIPE_SZ) >= PIPE_BIG_ENOUGH;
+#endif
     while (filled < view.len) {
         ssize_t got = read(fd, buffer + filled, (size_t)(view.len - filled));
         if (got > 0) {
             filled += got;
             /* A short read means the producer is slower than this process: let the
              * pipe fill for a moment rather than wake up at its every write. */
-            if (got < SHORT_READ && filled < view.len)
+            if (wait && got < SHORT_READ && filled < view.len)
                 nanosleep(&PIPE_FILL_WAIT, NULL);
         } else if (got == 0) {
             break;
@@ -582,8 +588,8 @@ fastq_rebuild(PyObject *Py_UNUSED(module), PyObject *args)
         const char *sequence_end = head_end ? line_end(head_end + 1, text_end) : NULL;
         const char *plus_end = sequence_end ? line_end(sequence_end + 1, text_end) : NULL;
         const char *quality_end = plus_end ? line_end(plus_end + 1, text_end) : NULL;
-        if (quality_end == NULL) {
-            broken = 1;
+        if (quality_end == NULL || *p != '@' || sequence_end[1] != '+' || quality_end - plus_end != sequence_end - head_end) {
+            broken = 1; /* not a plain record: fastq_scan would not have taken it */
             break;
         }
         const char *new_head_end = memchr(head, '\n', (size_t)(heads_end - head));
@@ -602,7 +608,7 @@ fastq_rebuild(PyObject *Py_UNUSED(module), PyObject *args)
     Py_END_ALLOW_THREADS
     if (broken || p != text_end) {
         Py_CLEAR(result);
-        PyErr_SetString(PyExc_ValueError, "text must hold exactly count 4-line records");
+        PyErr_SetString(PyExc_ValueError, "text must hold exactly count plain 4-line records");
         goto release;
     }
     if (_PyBytes_Resize(&result, out - PyBytes_AS_STRING(result)) < 0)
@@ -793,7 +799,7 @@ splice_lines(PyObject *Py_UNUSED(module), PyObject *args)
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *line = PyList_GET_ITEM(lines, k);
         if (row[k] < 0 || row[k] >= line_count || (k > 0 && row[k] <= row[k - 1]) || end[row[k]] >= text.len
-            || start[row[k]] > end[row[k]]) {
+            || start[row[k]] > end[row[k]] || start[row[k]] < 0 || (k > 0 && start[row[k]] <= end[row[k - 1]])) {
             PyErr_SetString(PyExc_IndexError, "rows must increase and name lines of the text");
             goto release;
         }

@@ -169,6 +169,9 @@ def test_bad_arguments_raise_rather_than_read_outside_the_text() -> None:
         native.fastq_rebuild(b"@a\nA\n+\nI\n", 1, b"@x\n@y")
     with pytest.raises(ValueError):
         native.fastq_rebuild(b"@a\nA\n+\nI\n@b\n", 1, b"@x")
+    for not_plain in (b"a\nA\n+\nI\n", b"@a\nA\n\nI\n", b"@a\nAC\n+\nI\n"):  # no '@', an empty '+' line, lengths differ
+        with pytest.raises(ValueError):
+            native.fastq_rebuild(not_plain, 1, b"@x")
 
 
 # --- FASTQ ----------------------------------------------------------------------------------
@@ -249,9 +252,15 @@ def test_plain_fastq_takes_the_c_path(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @needs_native
-def test_read_into_fills_the_buffer_from_a_pipe_written_in_small_pieces() -> None:
+@pytest.mark.parametrize("pipe_size", [0, 1 << 20])
+def test_read_into_fills_the_buffer_from_a_pipe_written_in_small_pieces(pipe_size: int) -> None:
+    """With a pipe of 1 MiB it waits after a short read for the pipe to fill; with the default one it does not."""
+    import fcntl
+
     assert native is not None
     read_end, write_end = os.pipe()
+    if pipe_size:
+        fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, pipe_size)
     pieces = [bytes([65 + i % 26]) * 4096 for i in range(64)]
 
     def produce() -> None:
@@ -361,5 +370,7 @@ def test_splice_lines_replaces_and_drops_whole_lines() -> None:
     assert native.splice_lines(text, starts, ends, np.array([], dtype=np.int64), []) == text
     with pytest.raises(IndexError):
         native.splice_lines(text, starts, ends, np.array([2, 1], dtype=np.int64), [b"X", b"Y"])
+    with pytest.raises(IndexError):  # lines that overlap
+        native.splice_lines(text, np.array([0, 0]), np.array([4, 8]), np.array([0, 1], dtype=np.int64), [b"X", b"Y"])
     with pytest.raises(TypeError):
         native.splice_lines(text, starts, ends, np.array([0], dtype=np.int64), ["X"])
