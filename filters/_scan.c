@@ -64,6 +64,29 @@ spans_inside(const int64_t *starts, const int64_t *ends, Py_ssize_t count, Py_ss
     return 0;
 }
 
+/* The (starts, ends) arguments of a span function: two int64 buffers of one length whose
+ * spans lie inside a text of text_length bytes. On failure nothing is held and -1 returned. */
+static int
+span_buffers(PyObject *starts_object, PyObject *ends_object, Py_ssize_t text_length, Py_buffer *starts, Py_buffer *ends,
+             Py_ssize_t *count)
+{
+    if (int64_buffer(starts_object, starts, "starts") < 0)
+        return -1;
+    if (int64_buffer(ends_object, ends, "ends") < 0) {
+        PyBuffer_Release(starts);
+        return -1;
+    }
+    *count = starts->len / (Py_ssize_t)sizeof(int64_t);
+    if (ends->len != starts->len) {
+        PyErr_SetString(PyExc_ValueError, "starts and ends must have one length");
+    } else if (spans_inside(starts->buf, ends->buf, *count, text_length) == 0) {
+        return 0;
+    }
+    PyBuffer_Release(starts);
+    PyBuffer_Release(ends);
+    return -1;
+}
+
 static PyObject *
 int64_array(Py_ssize_t length)
 {
@@ -207,19 +230,15 @@ spans_within(PyObject *Py_UNUSED(module), PyObject *args)
     if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &table))
         return NULL;
     Py_buffer starts, ends;
+    Py_ssize_t count;
     PyObject *result = NULL;
-    if (int64_buffer(starts_object, &starts, "starts") < 0)
+    if (table.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "allowed must hold 256 bytes");
         goto release_text;
-    if (int64_buffer(ends_object, &ends, "ends") < 0)
-        goto release_starts;
-    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
-    if (ends.len != starts.len || table.len != 256) {
-        PyErr_SetString(PyExc_ValueError, "starts and ends must have one length, allowed 256 bytes");
-        goto release_all;
     }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
     const int64_t *start = starts.buf, *end = ends.buf;
-    if (spans_inside(start, end, count, text.len) < 0)
-        goto release_all;
     result = PyByteArray_FromStringAndSize(NULL, count);
     if (result == NULL)
         goto release_all;
@@ -239,7 +258,6 @@ spans_within(PyObject *Py_UNUSED(module), PyObject *args)
     Py_END_ALLOW_THREADS
 release_all:
     PyBuffer_Release(&ends);
-release_starts:
     PyBuffer_Release(&starts);
 release_text:
     PyBuffer_Release(&text);
@@ -261,19 +279,11 @@ replace_spans(PyObject *Py_UNUSED(module), PyObject *args)
     if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &replacement))
         return NULL;
     Py_buffer starts, ends;
+    Py_ssize_t count;
     PyObject *result = NULL;
-    if (int64_buffer(starts_object, &starts, "starts") < 0)
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
         goto release_text;
-    if (int64_buffer(ends_object, &ends, "ends") < 0)
-        goto release_starts;
-    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
     const int64_t *start = starts.buf, *end = ends.buf;
-    if (ends.len != starts.len) {
-        PyErr_SetString(PyExc_ValueError, "starts and ends must have one length");
-        goto release_all;
-    }
-    if (spans_inside(start, end, count, text.len) < 0)
-        goto release_all;
     Py_ssize_t size = text.len;
     for (Py_ssize_t i = 0; i < count; i++) {
         if (i > 0 && start[i] < end[i - 1]) {
@@ -300,7 +310,6 @@ replace_spans(PyObject *Py_UNUSED(module), PyObject *args)
     Py_END_ALLOW_THREADS
 release_all:
     PyBuffer_Release(&ends);
-release_starts:
     PyBuffer_Release(&starts);
 release_text:
     PyBuffer_Release(&text);
@@ -322,19 +331,11 @@ join_spans(PyObject *Py_UNUSED(module), PyObject *args)
     if (!PyArg_ParseTuple(args, "y*OO", &text, &starts_object, &ends_object))
         return NULL;
     Py_buffer starts, ends;
+    Py_ssize_t count;
     PyObject *result = NULL;
-    if (int64_buffer(starts_object, &starts, "starts") < 0)
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
         goto release_text;
-    if (int64_buffer(ends_object, &ends, "ends") < 0)
-        goto release_starts;
-    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
     const int64_t *start = starts.buf, *end = ends.buf;
-    if (ends.len != starts.len) {
-        PyErr_SetString(PyExc_ValueError, "starts and ends must have one length");
-        goto release_all;
-    }
-    if (spans_inside(start, end, count, text.len) < 0)
-        goto release_all;
     Py_ssize_t size = 0;
     for (Py_ssize_t i = 0; i < count; i++)
         size += (Py_ssize_t)(end[i] - start[i]);
@@ -351,7 +352,6 @@ join_spans(PyObject *Py_UNUSED(module), PyObject *args)
     Py_END_ALLOW_THREADS
 release_all:
     PyBuffer_Release(&ends);
-release_starts:
     PyBuffer_Release(&starts);
 release_text:
     PyBuffer_Release(&text);
@@ -374,19 +374,11 @@ info_values(PyObject *Py_UNUSED(module), PyObject *args)
     if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &key))
         return NULL;
     Py_buffer starts, ends;
+    Py_ssize_t count;
     PyObject *result = NULL, *found = NULL, *value_starts = NULL, *value_ends = NULL;
-    if (int64_buffer(starts_object, &starts, "info_starts") < 0)
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
         goto release_text;
-    if (int64_buffer(ends_object, &ends, "info_ends") < 0)
-        goto release_starts;
-    const Py_ssize_t count = starts.len / (Py_ssize_t)sizeof(int64_t);
     const int64_t *start = starts.buf, *end = ends.buf;
-    if (ends.len != starts.len) {
-        PyErr_SetString(PyExc_ValueError, "info_starts and info_ends must have one length");
-        goto release_all;
-    }
-    if (spans_inside(start, end, count, text.len) < 0)
-        goto release_all;
     found = PyByteArray_FromStringAndSize(NULL, count);
     value_starts = int64_array(count);
     value_ends = int64_array(count);
@@ -423,7 +415,6 @@ release_all:
     Py_XDECREF(value_starts);
     Py_XDECREF(value_ends);
     PyBuffer_Release(&ends);
-release_starts:
     PyBuffer_Release(&starts);
 release_text:
     PyBuffer_Release(&text);
