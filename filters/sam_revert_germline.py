@@ -16,8 +16,9 @@ block at once, finds which reads' spans (soft clips projected) touch a revert
 window and which carry a tag to fix, and every other record passes as a slice
 of the block, the same bytes (STYLE.md, *Code*). The common record that does
 need work, one ``M`` run, is rewritten without being split into fields; with
-``--all`` its bases are compared with the reference for the whole block in one
-numpy pass. Anything else goes through :meth:`Reverter.rewrite_record`.
+``--all`` its bases are compared with the reference and its line rebuilt in C
+(``filters/_scan.c``; a numpy pass per block where it is not built), and the
+block is spliced in C too. Anything else goes through :meth:`Reverter.rewrite_record`.
 """
 
 from __future__ import annotations
@@ -977,7 +978,8 @@ class Reverter:
         results: dict[int, bytes],
     ) -> np.ndarray:
         """``--all`` for one-``M``-run records: every read base compared with the
-        reference in one numpy pass per contig, so a record only costs the
+        reference per contig, in C (``scan.native.sam_revert_matches``, which also
+        builds the lines) or else in one numpy pass, so a record only costs the
         rewriting of its tags. A read that differs becomes the reference
         (MD ``<length>``, NM 0). Returns the rows left to the per-record path
         (no reference region, an N in the reference, SEQ or QUAL ``*``)."""
