@@ -33,7 +33,7 @@ tools:
 	fi
 
 demo: $(STAMP) tools
-	bash tests/demo.sh
+	bash tools/demo.sh
 
 test: $(STAMP) tools
 	$(PY) man/build.py --check
@@ -49,7 +49,7 @@ man: $(STAMP)
 	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
 
 bench: $(STAMP) tools
-	$(PY) tests/bench.py $(BENCH_ARGS)
+	$(PY) tools/bench.py $(BENCH_ARGS)
 
 # Peak memory of every command at 10x the bench size (make test runs the SAM commands at 1x or 0.5x
 # for time): about 25 CPU minutes, most of them the three SAM commands on 40M records.
@@ -57,16 +57,16 @@ memory: $(STAMP) tools
 	GENOSCRUB_MEMORY_FULL=1 $(PY) -m pytest -q -rP -p no:randomly tests/test_memory.py
 
 # Coverage-guided fuzzing of every parser (atheris); make test runs a short pass of each target.
-# A crash is saved in fuzz-out/; replay it with: $(PY) tests/fuzz_parsers.py TARGET fuzz-out/FILE
+# A crash is saved in fuzz-out/; replay it with: $(PY) tools/fuzz_parsers.py TARGET fuzz-out/FILE
 FUZZ_RUNS ?= 20000
 fuzz: $(STAMP)
 	mkdir -p fuzz-out
-	for t in $$($(PY) tests/fuzz_parsers.py --list); do echo "== $$t"; \
-	  $(PY) tests/fuzz_parsers.py $$t -runs=$(FUZZ_RUNS) -max_len=2048 -timeout=20 -artifact_prefix=fuzz-out/$$t- || exit 1; done
+	for t in $$($(PY) tools/fuzz_parsers.py --list); do echo "== $$t"; \
+	  $(PY) tools/fuzz_parsers.py $$t -runs=$(FUZZ_RUNS) -max_len=2048 -timeout=20 -artifact_prefix=fuzz-out/$$t- || exit 1; done
 
 lint: $(STAMP)
-	$(PY) -m ruff check filters tests man workflow
-	$(PY) -m mypy filters tests man workflow/scatter.py
+	$(PY) -m ruff check filters tests tools man workflow
+	$(PY) -m mypy filters tests tools man workflow/scatter.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info fuzz-out

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
-
-from filters.pseudonyms import Pseudonyms
-from filters.report import (
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.regions import PRESETS
+from genoscrub.report import (
     EXIT_DATA,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -27,7 +27,7 @@ from filters.report import (
     Report,
     UsageError,
 )
-from filters.streams import enlarge_pipe, is_disk_full, keep_freed_chunks_in_the_heap, workers
+from genoscrub.streams import enlarge_pipe, is_disk_full, keep_freed_chunks_in_the_heap, workers
 
 
 def make_app() -> typer.Typer:
@@ -73,6 +73,32 @@ ReportOption = Annotated[
     typer.Option("--report", metavar="FILE", help="Write a JSON summary of what was done (counts only, no identifiers)."),
 ]
 QuietOption = Annotated[bool, typer.Option("-q", "--quiet", help="No summary line on stderr.")]
+
+# Region lists, for the commands that drop or mask forensic loci.
+BedOption = Annotated[
+    Optional[list[str]],
+    typer.Option("--bed", metavar="FILE", help="Regions from a BED file (gzip or not); may be given more than once."),
+]
+PresetOption = Annotated[
+    Optional[list[str]],
+    typer.Option(
+        "--preset",
+        metavar="NAME",
+        help=f"Shipped region list: {', '.join(PRESETS)}; may be given more than once.",
+    ),
+]
+BuildOption = Annotated[
+    str,
+    typer.Option(
+        "--build",
+        metavar="BUILD",
+        help="Genome build of the presets: GRCh37, GRCh38, or auto (from the input's contig lengths).",
+    ),
+]
+FlankOption = Annotated[
+    int,
+    typer.Option("--flank", metavar="N", help="Widen every region by N bases on each side."),
+]
 
 
 def open_pseudonyms(map_path: Path | None, key_file: Path | None, map_out: Path | None) -> Pseudonyms:

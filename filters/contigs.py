@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from filters.report import InputError
+from genoscrub.report import InputError
 
 MITOCHONDRIAL = ("chrM", "MT", "M", "chrMT")
 

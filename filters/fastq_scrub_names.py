@@ -34,8 +34,8 @@ from operator import eq, ne
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from filters import scan
-from filters.cli import (
+from genoscrub import scan
+from genoscrub.cli import (
     InputArgument,
     KeyFileOption,
     MapOption,
@@ -47,9 +47,9 @@ from filters.cli import (
     open_pseudonyms,
     run,
 )
-from filters.pseudonyms import Pseudonyms
-from filters.report import InputError, Report
-from filters.streams import BLOCK_SIZE, background_reads, enlarge_pipe, open_input, output_stream, reading, whole_line_blocks, workers
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import InputError, Report
+from genoscrub.streams import BLOCK_SIZE, background_reads, enlarge_pipe, open_input, output_stream, reading, whole_line_blocks, workers
 
 COMMAND = "fastq-scrub-names"
 
@@ -307,7 +307,7 @@ class WrappedRecords:
 class PlainRecords:
     """A run of plain 4-line records kept as the text they were read as (the C path).
 
-    ``filters._scan.fastq_scan`` found them and copied out their name lines
+    ``genoscrub._scan.fastq_scan`` found them and copied out their name lines
     (``heads``); ``fastq_rebuild`` writes them with new names, never splitting
     the text into lines.
     """

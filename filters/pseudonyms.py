@@ -22,7 +22,7 @@ import stat
 from pathlib import Path
 from typing import IO
 
-from filters.report import InputError, UsageError
+from genoscrub.report import InputError, UsageError
 
 ID_COUNTER_PREFIX = "SAMPLE"
 READ_COUNTER_PREFIX = b"READ"

@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-
-from filters.contigs import ContigMap, conventional_names
-from filters.report import InputError, UsageError
-from filters.streams import open_input
+from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.report import InputError, UsageError
+from genoscrub.streams import open_input
 
 PRESET_DIRECTORY = Path(__file__).resolve().parent / "presets"
 PRESETS = ("codis-str", "forensic-str", "y-str", "identity-snp", "mt-control")

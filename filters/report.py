@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from filters import __version__
+from genoscrub import __version__
 
 EXIT_OK = 0
 EXIT_DATA = 1

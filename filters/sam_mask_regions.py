@@ -35,11 +35,21 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-
-from filters import __version__
-from filters.cli import InputArgument, OutputOption, QuietOption, ReportOption, make_app, run
-from filters.contigs import ContigMap
-from filters.regions import (
+from genoscrub import __version__
+from genoscrub.cli import (
+    BedOption,
+    BuildOption,
+    FlankOption,
+    InputArgument,
+    OutputOption,
+    PresetOption,
+    QuietOption,
+    ReportOption,
+    make_app,
+    run,
+)
+from genoscrub.contigs import ContigMap
+from genoscrub.regions import (
     AUTO_BUILD,
     DEFAULT_FLANK,
     RegionIndex,
@@ -51,9 +61,8 @@ from filters.regions import (
     overlap_mask,
     parse_digits,
 )
-from filters.report import InputError, Report, UsageError
-from filters.streams import AlignmentOutput, line_blocks, open_alignment_text, workers
-from filters.vcf_drop_regions import BedOption, BuildOption, FlankOption, PresetOption
+from genoscrub.report import InputError, Report, UsageError
+from genoscrub.streams import AlignmentOutput, line_blocks, open_alignment_text, workers
 
 COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")

@@ -33,12 +33,12 @@ from typing import IO, Annotated, Optional
 
 import numpy as np
 import typer
-
-from filters import __version__, scan
-from filters.cli import OutputOption, QuietOption, ReportOption, make_app, run
-from filters.contigs import ContigMap
-from filters.report import InputError, Report, UsageError
-from filters.revert import (
+from genoscrub import __version__, scan
+from genoscrub.cli import OutputOption, QuietOption, ReportOption, make_app, run
+from genoscrub.contigs import ContigMap
+from genoscrub.population import SEQUENCE_ALLELE, TOLERANCE, PopulationJoin, UnsortedInput, normalised
+from genoscrub.report import InputError, Report, UsageError
+from genoscrub.revert import (
     CLIP_MARGIN,
     CigarShape,
     KeepAlleles,
@@ -51,7 +51,7 @@ from filters.revert import (
     revert_single_match,
     rewrite_mate_cigar,
 )
-from filters.streams import (
+from genoscrub.streams import (
     AlignmentOutput,
     BackgroundWriter,
     background_reads,
@@ -61,7 +61,6 @@ from filters.streams import (
     whole_line_blocks,
     workers,
 )
-from filters.vcf_drop_rare import SEQUENCE_ALLELE, TOLERANCE, PopulationJoin, UnsortedInput, normalised
 
 COMMAND = "sam-revert-germline"
 app = make_app()

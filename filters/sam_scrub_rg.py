@@ -32,9 +32,8 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-
-from filters import __version__
-from filters.cli import (
+from genoscrub import __version__
+from genoscrub.cli import (
     InputArgument,
     KeyFileOption,
     MapOption,
@@ -46,9 +45,9 @@ from filters.cli import (
     open_pseudonyms,
     run,
 )
-from filters.pseudonyms import Pseudonyms
-from filters.report import InputError, Report, UsageError
-from filters.streams import (
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import InputError, Report, UsageError
+from genoscrub.streams import (
     AlignmentOutput,
     BackgroundWriter,
     background_reads,

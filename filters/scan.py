@@ -18,7 +18,7 @@ def _load() -> ModuleType | None:
     if os.environ.get("GENOSCRUB_PURE_PYTHON"):
         return None
     try:
-        return importlib.import_module("filters._scan")
+        return importlib.import_module("genoscrub._scan")
     except ImportError:
         if os.environ.get("GENOSCRUB_REQUIRE_SCAN"):
             raise

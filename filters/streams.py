@@ -27,9 +27,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, BinaryIO, TypeVar, cast
 
 import xopen
-
-from filters import scan
-from filters.report import InputError, UsageError
+from genoscrub import scan
+from genoscrub.report import InputError, UsageError
 
 S = TypeVar("S", bound="IO[bytes] | DecodedAlignments")
 
@@ -494,14 +493,31 @@ def alignment_format(head: bytes) -> str:
 
 
 def _htslib_environment() -> dict[str, str]:
-    """Environment of the htslib child: finds this package, never fetches a CRAM
-    reference over the network (that would send the M5 of the reference)."""
+    """Environment of the htslib child: never fetches a CRAM reference over the
+    network (that would send the M5 of the reference)."""
     env = dict(os.environ)
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
     env.setdefault("REF_PATH", os.devnull)
     env.setdefault("REF_CACHE", os.devnull)
     return env
+
+
+# The child loads this very package from its folder (installed, or a checkout's filters/
+# run through bin/ without installing), under its import name, then runs the role.
+_CHILD_BOOT = """
+import importlib.util, sys
+package = sys.argv.pop(1)
+spec = importlib.util.spec_from_file_location("genoscrub", package + "/__init__.py", submodule_search_locations=[package])
+module = importlib.util.module_from_spec(spec)
+sys.modules["genoscrub"] = module
+spec.loader.exec_module(module)
+from genoscrub import streams
+sys.exit(streams.child_main(sys.argv[1:]))
+"""
+
+
+def child_command(*arguments: str) -> list[str]:
+    """The command line of an htslib child (``decode``/``encode``) of this process."""
+    return [sys.executable, "-c", _CHILD_BOOT, os.path.dirname(os.path.abspath(__file__)), *arguments]
 
 
 class DecodedAlignments:
@@ -514,7 +530,7 @@ class DecodedAlignments:
 
     def __init__(self, path: str, raw: BinaryIO, reference: str | None) -> None:
         self.path = path
-        command = [sys.executable, "-m", "filters.streams", "decode", "-" if path == "-" else path]
+        command = child_command("decode", "-" if path == "-" else path)
         if reference:
             command.append(reference)
         self._child = subprocess.Popen(
@@ -622,7 +638,7 @@ class AlignmentOutput:
         if output_format == "sam":
             self.stream: BinaryIO = open_output(path)
             return
-        command = [sys.executable, "-m", "filters.streams", "encode", output_format, path or "-"]
+        command = child_command("encode", output_format, path or "-")
         if reference:
             command.append(reference)
         self._child = subprocess.Popen(command, stdin=subprocess.PIPE, env=_htslib_environment())
@@ -752,8 +768,8 @@ def c_errno() -> int:
     return int(location()[0])
 
 
-if __name__ == "__main__":
-    role = sys.argv[1]
-    if role == "decode":
-        sys.exit(_decode(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))
-    sys.exit(_encode(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None))
+def child_main(arguments: list[str]) -> int:
+    """Entry of a child started with ``child_command``."""
+    if arguments[0] == "decode":
+        return _decode(arguments[1], arguments[2] if len(arguments) > 2 else None)
+    return _encode(arguments[1], arguments[2], arguments[3] if len(arguments) > 3 else None)

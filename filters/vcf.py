@@ -22,11 +22,9 @@ from typing import BinaryIO, cast
 
 import numpy as np
 import xopen
-from numpy.lib.stride_tricks import sliding_window_view
-
-from filters import scan
-from filters.report import InputError, UsageError
-from filters.streams import (
+from genoscrub import scan
+from genoscrub.report import InputError, UsageError
+from genoscrub.streams import (
     BLOCK_SIZE,
     DECOMPRESSION_ERRORS,
     background_reads,
@@ -37,6 +35,7 @@ from filters.streams import (
     removable_on_failure,
     whole_line_blocks,
 )
+from numpy.lib.stride_tricks import sliding_window_view
 
 FIXED_COLUMNS = (b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO")
 STRUCTURED_FIELD = re.compile(rb'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,>]*)')

@@ -18,18 +18,25 @@ import re
 from collections.abc import Iterable, Iterator
 from itertools import chain
 from pathlib import Path
-from typing import Annotated, Optional
 
 import numpy as np
-import typer
-
-from filters import __version__
-from filters.cli import InputArgument, OutputOption, QuietOption, ReportOption, make_app, run
-from filters.regions import (
+from genoscrub import __version__
+from genoscrub.cli import (
+    BedOption,
+    BuildOption,
+    FlankOption,
+    InputArgument,
+    OutputOption,
+    PresetOption,
+    QuietOption,
+    ReportOption,
+    make_app,
+    run,
+)
+from genoscrub.regions import (
     AUTO_BUILD,
     DEFAULT_FLANK,
     LONGEST,
-    PRESETS,
     RegionIndex,
     RegionRequest,
     block_columns,
@@ -40,8 +47,8 @@ from filters.regions import (
     overlap_mask,
     parse_digits,
 )
-from filters.report import InputError, Report
-from filters.streams import line_blocks, open_input, open_output, reading
+from genoscrub.report import InputError, Report
+from genoscrub.streams import line_blocks, open_input, open_output, reading
 
 COMMAND = "vcf-drop-regions"
 CONTIG_LINE = re.compile(rb"##contig=<(.*)>\s*$")
@@ -52,30 +59,6 @@ LAST_POS = (1 << 31) - 1  # VCF 4.x, 1.6.1: POS is a 32-bit integer (0 for a tel
 
 app = make_app()
 
-BedOption = Annotated[
-    Optional[list[str]],
-    typer.Option("--bed", metavar="FILE", help="Regions from a BED file (gzip or not); may be given more than once."),
-]
-PresetOption = Annotated[
-    Optional[list[str]],
-    typer.Option(
-        "--preset",
-        metavar="NAME",
-        help=f"Shipped region list: {', '.join(PRESETS)}; may be given more than once.",
-    ),
-]
-BuildOption = Annotated[
-    str,
-    typer.Option(
-        "--build",
-        metavar="BUILD",
-        help="Genome build of the presets: GRCh37, GRCh38, or auto (from the input's contig lengths).",
-    ),
-]
-FlankOption = Annotated[
-    int,
-    typer.Option("--flank", metavar="N", help="Widen every region by N bases on each side."),
-]
 
 
 def contig_header(line: bytes) -> tuple[str, int | None] | None:

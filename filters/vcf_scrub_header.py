@@ -24,9 +24,8 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
-
-from filters import __version__, scan
-from filters.cli import (
+from genoscrub import __version__, scan
+from genoscrub.cli import (
     InputArgument,
     KeyFileOption,
     MapOption,
@@ -38,9 +37,9 @@ from filters.cli import (
     open_pseudonyms,
     run,
 )
-from filters.pseudonyms import Pseudonyms
-from filters.report import InputError, Report
-from filters.vcf import (
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import InputError, Report
+from genoscrub.vcf import (
     DIGITS,
     STRUCTURED_FIELD,
     RecordBlock,
@@ -304,7 +303,7 @@ def main(
 ) -> None:
     def job(report: Report) -> None:
         if ids not in ("scrub", "keep"):
-            from filters.report import UsageError
+            from genoscrub.report import UsageError
 
             raise UsageError("--ids must be scrub or keep")
         kept_keys = frozenset(key.encode() for key in keep or [])

@@ -23,7 +23,7 @@ import typer.main
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from filters import __version__  # noqa: E402
+from genoscrub import __version__  # noqa: E402
 
 REQUIRED = ("DESCRIPTION", "EXIT STATUS", "EXAMPLES", "BAD INPUT", "SECURITY CONSIDERATIONS", "SEE ALSO")
 
@@ -107,7 +107,7 @@ def render_body(lines: list[str]) -> list[str]:
 
 
 def option_entries(command: str) -> tuple[str, str, list[str]]:
-    module = importlib.import_module(f"filters.{command.replace('-', '_')}")
+    module = importlib.import_module(f"genoscrub.{command.replace('-', '_')}")
     click_command = typer.main.get_command(module.app)
     summary = (click_command.help or "").strip()
     synopsis_parts: list[str] = []

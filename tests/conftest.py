@@ -34,10 +34,27 @@ def run_command(command: str, *args: str, input: bytes | None = None, cwd: Path 
 
 
 def simulated_set(tmp_path_factory: pytest.TempPathFactory, pairs: int, **options: int) -> Path:
-    """A small simulated tumour/normal set (tests/simulate.py; seed 1 unless ``options``
-    say otherwise, with contig_length and read_length) in a fresh folder."""
-    from tests.simulate import simulate
+    """A simulated tumour/normal set (tools/simulate.py; seed 1 unless ``options`` say
+    otherwise, with contig_length and read_length), made once per test process for
+    each set of options and shared by the modules that ask for the same one."""
+    key = (pairs, *sorted(options.items()))
+    if key not in _SIMULATED_SETS:
+        from tools.simulate import simulate
 
-    out = tmp_path_factory.mktemp("simulated")
-    simulate(out, pairs=pairs, **options)  # type: ignore[arg-type]
-    return out
+        out = tmp_path_factory.mktemp("simulated")
+        simulate(out, pairs=pairs, **options)  # type: ignore[arg-type]
+        _SIMULATED_SETS[key] = out
+    return _SIMULATED_SETS[key]
+
+
+_SIMULATED_SETS: dict[tuple[object, ...], Path] = {}
+DEFAULT_SIMULATION = {"pairs": 1500}
+
+
+@pytest.fixture(scope="module")
+def simulated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The one simulated set fixture: a module picks its size with ``SIMULATION = {...}``
+    (the options of ``tools.simulate.simulate``), default 1500 pairs. Modules asking
+    for the same options share the folder: a test may add files of its own names
+    there, never change the simulator's."""
+    return simulated_set(tmp_path_factory, **getattr(request.module, "SIMULATION", DEFAULT_SIMULATION))

@@ -10,10 +10,10 @@ import threading
 import time
 
 import pytest
+from genoscrub.cli import run
+from genoscrub.report import Report
+from genoscrub.streams import background_reads, workers
 
-from filters.cli import run
-from filters.report import Report
-from filters.streams import background_reads, workers
 from tests.conftest import BIN
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import InputError, Report
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filters.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
-from filters.pseudonyms import Pseudonyms
-from filters.report import InputError, Report
 from tests.conftest import run_command
 
 BASES = "ACGTN"
@@ -144,7 +144,7 @@ def test_bad_wrapped_records_name_the_line(data: bytes, line: int, message: str)
 
 def test_four_line_blocks_after_a_wrapped_one_take_the_fast_path_again(monkeypatch: pytest.MonkeyPatch) -> None:
     """Only blocks with a wrapped record go through the slow parser (from that record on)."""
-    from filters import fastq_scrub_names
+    from genoscrub import fastq_scrub_names
 
     fed: list[int] = []
     original = fastq_scrub_names.WrappedRecords.feed

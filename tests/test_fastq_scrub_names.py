@@ -14,10 +14,10 @@ import dnaio
 import pysam
 import pytest
 import xopen
+from genoscrub.fastq_scrub_names import HeaderSplitter, split_name
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from filters.fastq_scrub_names import HeaderSplitter, split_name
 from tests.conftest import BIN, run_command
 
 BASES = "ACGTN"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from filters.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
-from filters.pseudonyms import Pseudonyms
-from filters.report import Report
+from genoscrub.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import Report
+
 from tests.conftest import run_command
 
 
@@ -63,7 +64,7 @@ def test_missing_name_in_a_late_block_names_its_line(tmp_path: Path) -> None:
 
 def test_keyed_names_renamed_by_two_children_in_turn_by_load(tmp_path: Path) -> None:
     """--key-file without --map-out: a pool of two children; long runs go to the less busy one, replies in order."""
-    from filters.fastq_scrub_names import RenamingPool
+    from genoscrub.fastq_scrub_names import RenamingPool
 
     key = tmp_path / "site.key"
     key.write_bytes(b"a key of thirty-two bytes, or so")

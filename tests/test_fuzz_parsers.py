@@ -1,4 +1,4 @@
-"""A short coverage-guided run of every fuzz target (tests/fuzz_parsers.py), so the
+"""A short coverage-guided run of every fuzz target (tools/fuzz_parsers.py), so the
 harness cannot rot between ``make fuzz`` runs and a crash it once found stays fixed.
 
 300 inputs per target (about 2 s each with the interpreter start); the long runs
@@ -17,7 +17,7 @@ from tests.conftest import ROOT
 
 pytest.importorskip("atheris", reason="atheris is not installed (pip install atheris)")
 
-HARNESS = ROOT / "tests" / "fuzz_parsers.py"
+HARNESS = ROOT / "tools" / "fuzz_parsers.py"
 TARGETS = [
     "fastq",
     "sam-scrub-rg",

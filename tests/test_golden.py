@@ -21,8 +21,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from filters import __version__
+from genoscrub import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"

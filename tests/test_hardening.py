@@ -10,11 +10,11 @@ from __future__ import annotations
 import importlib
 import random
 from dataclasses import dataclass
-from pathlib import Path
 
-import pysam
 import pytest
 from typer.testing import CliRunner
+
+from tools.small_inputs import SAM, VCF, write_side_files
 
 
 @dataclass(frozen=True)
@@ -22,39 +22,6 @@ class Case:
     module: str
     args: tuple[str, ...]
     sample: bytes
-
-
-REFERENCE = b">chr1\n" + b"ACGTTGCAAC" * 10 + b"\n"
-GERMLINE_VCF = (
-    b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n"
-    b"##INFO=<ID=AF,Number=A,Type=Float,Description=\"AF\">\n"
-    b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-    b"chr1\t3\t.\tG\tA\t.\tPASS\tAF=0.2\n"
-)
-SAM = (
-    b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n@RG\tID:S2301217T.L1\tSM:S2301217T\tPU:MISEQ\n"
-    b"@PG\tID:bwa\tCL:bwa mem /home/kimjh/x.fq\n@CO\tpatient\n"
-    b"r1\t99\tchr1\t1\t60\t2S6M\t=\t5\t12\tACATTGCA\tIIIIIIII\tRG:Z:S2301217T.L1\tPG:Z:bwa\tMD:Z:6\tNM:i:0\n"
-    b"r1\t147\tchr1\t5\t60\t3M1I4M\t=\t1\t-12\tTGCTAACG\tIIIIIIII\tRG:Z:S2301217T.L1\tOQ:Z:IIIIIIII\n"
-)
-VCF = (
-    b"##fileformat=VCFv4.2\n##fileDate=20231029\n##source=caller /home/kimjh\n##contig=<ID=chr1,length=100>\n"
-    b"##INFO=<ID=AF,Number=A,Type=Float,Description=\"AF\">\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"GT\">\n"
-    b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217N_20231029\n"
-    b"chr1\t3\tHOSP_1\tG\tA,T\t50\tPASS\tAF=0.2,0.001\tGT\t0/1\n"
-    b"chr1\t9\trs12\tA\tAC\t50\tPASS\tAF=0.3\tGT\t1/1\n"
-)
-
-
-def write_side_files(folder: Path) -> Path:
-    """The reference (indexed), germline sites (bgzipped, indexed) and regions the
-    genome-checking commands join with, written into ``folder``."""
-    (folder / "ref.fa").write_bytes(REFERENCE)
-    pysam.faidx(str(folder / "ref.fa"))
-    (folder / "germline.vcf").write_bytes(GERMLINE_VCF)
-    pysam.tabix_index(str(folder / "germline.vcf"), preset="vcf", force=True)
-    (folder / "regions.bed").write_bytes(b"chr1\t6\t10\tSTR_test\n")
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -65,17 +32,17 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Case]:
     reference = str(folder / "ref.fa")
     return {
         "fastq-scrub-names": Case(
-            "filters.fastq_scrub_names",
+            "genoscrub.fastq_scrub_names",
             ("-q",),
             b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2\nAC\n+\nII\n",
         ),
-        "sam-scrub-rg": Case("filters.sam_scrub_rg", ("-q", "--names"), SAM),
-        "sam-revert-germline": Case("filters.sam_revert_germline", ("-q", "-r", reference, "-v", germline), SAM),
-        "vcf-scrub-header": Case("filters.vcf_scrub_header", ("-q",), VCF),
-        "vcf-drop-rare": Case("filters.vcf_drop_rare", ("-q", "--af-key", "AF"), VCF),
-        "vcf-drop-regions": Case("filters.vcf_drop_regions", ("-q", "--bed", regions, "--flank", "2"), VCF),
-        "sam-mask-regions": Case("filters.sam_mask_regions", ("-q", "--bed", regions, "--flank", "2", "-r", reference), SAM),
-        "vcf-drop-rare --population": Case("filters.vcf_drop_rare", ("-q", "--population", germline, "--af-key", "AF"), VCF),
+        "sam-scrub-rg": Case("genoscrub.sam_scrub_rg", ("-q", "--names"), SAM),
+        "sam-revert-germline": Case("genoscrub.sam_revert_germline", ("-q", "-r", reference, "-v", germline), SAM),
+        "vcf-scrub-header": Case("genoscrub.vcf_scrub_header", ("-q",), VCF),
+        "vcf-drop-rare": Case("genoscrub.vcf_drop_rare", ("-q", "--af-key", "AF"), VCF),
+        "vcf-drop-regions": Case("genoscrub.vcf_drop_regions", ("-q", "--bed", regions, "--flank", "2"), VCF),
+        "sam-mask-regions": Case("genoscrub.sam_mask_regions", ("-q", "--bed", regions, "--flank", "2", "-r", reference), SAM),
+        "vcf-drop-rare --population": Case("genoscrub.vcf_drop_rare", ("-q", "--population", germline, "--af-key", "AF"), VCF),
     }
 
 

@@ -159,14 +159,7 @@ def generate(kind: str, folder: str, records: int) -> None:
 # --- the test ----------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tile source: 20,000 simulated 150 bp pairs (40,000 records) on a 316 kb genome."""
-    from tests.simulate import simulate
-
-    folder = tmp_path_factory.mktemp("memory")
-    simulate(folder, seed=3, pairs=20_000, contig_length=200_000, read_length=150)
-    return folder
+SIMULATION = {"pairs": 20_000, "seed": 3, "contig_length": 200_000, "read_length": 150}
 
 
 def arguments(command: str, folder: Path) -> list[str]:

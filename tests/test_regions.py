@@ -9,11 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from filters import regions
-from filters.regions import (
+from genoscrub import regions
+from genoscrub.regions import (
     BUILDS,
     PRESETS,
     RegionRequest,
@@ -25,8 +22,9 @@ from filters.regions import (
     preset_path,
     read_bed,
 )
-from filters.report import InputError, UsageError
-from tests.conftest import simulated_set
+from genoscrub.report import InputError, UsageError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[1]
 GRCH38 = build_contig_lengths("GRCh38")
@@ -328,12 +326,10 @@ def test_flank_widens_and_request_checks_usage() -> None:
 def test_package_data_lists_presets() -> None:
     """The presets ship with the package (pyproject package-data)."""
     text = (ROOT / "pyproject.toml").read_text()
-    assert 'filters = ["presets/*"]' in text
+    assert 'genoscrub = ["presets/*"]' in text
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return simulated_set(tmp_path_factory, pairs=300)
+SIMULATION = {"pairs": 300}
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.regions import build_contig_lengths, merged, preset_path, read_bed
+from genoscrub.sam_mask_regions import cigar_shape, mask_bases, mismatch_tags, reveals_length, tag_value, without_tags
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.regions import build_contig_lengths, merged, preset_path, read_bed
-from filters.sam_mask_regions import cigar_shape, mask_bases, mismatch_tags, reveals_length, tag_value, without_tags
-from tests.conftest import run_command, simulated_set
+from tests.conftest import run_command
 
 ROOT = Path(__file__).resolve().parents[1]
 GRCH38 = build_contig_lengths("GRCh38")
@@ -99,9 +99,7 @@ def test_masking_is_exactly_the_bases_inside(position: int, length: int, windows
 # --- end to end on the simulator --------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return simulated_set(tmp_path_factory, pairs=1500)
+SIMULATION = {"pairs": 1500}
 
 
 @pytest.fixture(scope="module")
@@ -292,7 +290,7 @@ def test_errors(tmp_path: Path) -> None:
 
 
 def test_a_nul_byte_in_a_record_is_an_error_naming_it(tmp_path: Path) -> None:
-    """Found by tests/fuzz_parsers.py: a CIGAR ending in NUL bytes read as valid across the
+    """Found by tools/fuzz_parsers.py: a CIGAR ending in NUL bytes read as valid across the
     block (NUL-padded column arrays) and raised ValueError when the read was masked."""
     bed = tmp_path / "r.bed"
     bed.write_text("chr1\t6\t10\n")
@@ -373,9 +371,9 @@ def test_reference_of_another_build_is_an_error(tmp_path: Path) -> None:
 
 def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
     """Memory stays flat: the first reads are written before later blocks are read."""
-    from filters.regions import RegionRequest
-    from filters.report import Report
-    from filters.sam_mask_regions import mask_regions
+    from genoscrub.regions import RegionRequest
+    from genoscrub.report import Report
+    from genoscrub.sam_mask_regions import mask_regions
 
     bed = tmp_path / "r.bed"
     bed.write_text("chr1\t100\t110\n")

@@ -10,7 +10,6 @@ are byte-identical.
 
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import subprocess
@@ -20,11 +19,8 @@ from pathlib import Path
 import numpy as np
 import pysam
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from filters.report import InputError, Report
-from filters.revert import (
+from genoscrub.report import InputError, Report
+from genoscrub.revert import (
     Windows,
     format_cigar,
     md_and_nm,
@@ -32,7 +28,7 @@ from filters.revert import (
     revert_alignment,
     rewrite_mate_cigar,
 )
-from filters.sam_revert_germline import (
+from genoscrub.sam_revert_germline import (
     Reference,
     Reverter,
     SiteTable,
@@ -42,8 +38,12 @@ from filters.sam_revert_germline import (
     record_chunks,
     revert_stream,
 )
-from filters.streams import open_alignment_text
-from tests.conftest import ROOT, run_command, simulated_set
+from genoscrub.streams import open_alignment_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import ROOT, run_command
+from tests.independent import alt_observations, called_sites, variant_records
 
 COMMAND = "sam-revert-germline"
 REFERENCE = b"GGATCACAGTCTACACTGCTCACTCCAACCCCGGCCCCTGAGTCCGAGGAGAGGGTGCTTCACACACAGTATACCACTGGGTAGGATACGGCGGAGGGCA"
@@ -236,9 +236,7 @@ def test_parse_numbers_reads_digits_and_refuses_others() -> None:
 # --- end to end, on the simulator's tumour/normal set ------------------------------
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return simulated_set(tmp_path_factory, pairs=3000, seed=3, contig_length=8000, read_length=150)
+SIMULATION = {"pairs": 3000, "seed": 3, "contig_length": 8000, "read_length": 150}
 
 
 @pytest.fixture(scope="module")
@@ -261,20 +259,6 @@ def reverted(simulated: Path) -> dict[str, Path]:
     return outputs
 
 
-def variant_records(path: Path) -> list[tuple[str, int, str, str]]:
-    with gzip.open(path, "rt") as vcf:
-        return [
-            (fields[0], int(fields[1]), fields[3], fields[4])
-            for fields in (line.split("\t") for line in vcf if not line.startswith("#"))
-        ]
-
-
-def called_sites(bam: Path, reference: Path) -> set[tuple[str, int]]:
-    pileup = subprocess.run(["bcftools", "mpileup", "-f", str(reference), "-a", "AD", str(bam)], capture_output=True, check=True)
-    calls = subprocess.run(["bcftools", "call", "-mv"], input=pileup.stdout, capture_output=True, check=True)
-    return {(f[0], int(f[1])) for f in (line.split("\t") for line in calls.stdout.decode().splitlines() if not line.startswith("#"))}
-
-
 def test_output_passes_samtools(reverted: dict[str, Path]) -> None:
     for sample in ("tumour", "normal"):
         subprocess.run(["samtools", "quickcheck", str(reverted[sample])], check=True)
@@ -295,22 +279,6 @@ def test_variant_calling_finds_no_germline_site(simulated: Path, reverted: dict[
     assert len(before & germline) > len(germline) // 2, "the check must be able to see germline sites"
     for sample in ("tumour", "normal"):
         assert not called_sites(reverted[sample], simulated / "ref.fa") & germline
-
-
-def alt_observations(bam: Path, chrom: str, pos: int, ref: str, alt: str) -> int:
-    """Reads carrying the ALT at a site, counted by pysam's pileup (independent of our parser)."""
-    count = 0
-    with pysam.AlignmentFile(str(bam)) as alignments:
-        for column in alignments.pileup(chrom, pos - 1, pos, truncate=True, stepper="nofilter", ignore_orphans=False,
-                                        min_base_quality=0, ignore_overlaps=False):
-            for read in column.pileups:
-                sequence = read.alignment.query_sequence
-                if len(ref) == len(alt) == 1:
-                    if not read.is_del and not read.is_refskip and sequence and sequence[read.query_position or 0] == alt:
-                        count += 1
-                elif len(alt) != len(ref) and read.indel == len(alt) - len(ref):
-                    count += 1
-    return count
 
 
 def test_every_somatic_alt_observation_remains(simulated: Path, reverted: dict[str, Path]) -> None:

@@ -10,25 +10,24 @@ import gzip
 import json
 import re
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pysam
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from filters.pseudonyms import Pseudonyms
-from filters.report import InputError, Report
-from filters.sam_scrub_rg import (
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import InputError, Report
+from genoscrub.sam_scrub_rg import (
     HeaderScrubber,
     RecordScrubber,
     scrub_stream,
     supplementary_count,
 )
-from filters.streams import whole_line_blocks
-from tests.conftest import BIN, ROOT, run_command
+from genoscrub.streams import whole_line_blocks
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import BIN, run_command
 
 COMMAND = "sam-scrub-rg"
 KEY = b"test key for sam-scrub-rg, 32 b!"
@@ -86,15 +85,11 @@ def scrub_in_process(sam: bytes, pseudonyms: Pseudonyms | None = None, chunk: in
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not (ROOT / "tests" / "simulate.py").exists():
-        pytest.skip("tests/simulate.py not there yet")
-    out = tmp_path_factory.mktemp("sim")
-    simulator = [sys.executable, str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--pairs", "1500"]
-    subprocess.run(simulator, check=True, capture_output=True)
-    write_key(out, "site.key", KEY)
-    write_key(out, "other.key", OTHER_KEY)
-    return out
+def keyed(simulated: Path) -> Path:
+    """The shared simulated set with this module's two key files beside it."""
+    write_key(simulated, "site.key", KEY)
+    write_key(simulated, "other.key", OTHER_KEY)
+    return simulated
 
 
 def scrub_simulated(simulated: Path, sample: str, *options: str) -> bytes:
@@ -105,9 +100,9 @@ def scrub_simulated(simulated: Path, sample: str, *options: str) -> bytes:
     return result.stdout
 
 
-def test_simulated_output_keeps_no_planted_identifier(simulated: Path) -> None:
-    out = scrub_simulated(simulated, "tumour", "--map", "ids.tsv", "--names", "--key-file", "site.key", "-q")
-    forbidden = [line for line in (simulated / "forbidden.txt").read_text().splitlines() if line]
+def test_simulated_output_keeps_no_planted_identifier(keyed: Path) -> None:
+    out = scrub_simulated(keyed, "tumour", "--map", "ids.tsv", "--names", "--key-file", "site.key", "-q")
+    forbidden = [line for line in (keyed / "forbidden.txt").read_text().splitlines() if line]
     assert forbidden
     leaked = [word for word in forbidden if word.encode() in out]
     assert leaked == []
@@ -122,7 +117,7 @@ def test_simulated_header_is_what_the_guideline_asks(simulated: Path) -> None:
         b"@RG\tID:CMT001_00.L2\tSM:CMT001_00\tLB:CMT001_LIB\tPU:NGS\tPL:ILLUMINA",
     ]
     assert [line for line in header if line.startswith(b"@PG")] == [
-        b"@PG\tID:sam-scrub-rg\tPN:genoscrub\tVN:" + __import__("filters").__version__.encode()
+        b"@PG\tID:sam-scrub-rg\tPN:genoscrub\tVN:" + __import__("genoscrub").__version__.encode()
     ]
     assert not [line for line in header if line.startswith(b"@CO")]
     assert all(b"UR:" not in line for line in header if line.startswith(b"@SQ"))
@@ -152,39 +147,39 @@ def test_simulated_records_pass_unchanged_but_for_rg_and_pg(simulated: Path, tmp
     assert set(rg_values(out)) <= read_group_ids(out)
 
 
-def test_sample_name_equals_the_vcf_pseudonym(simulated: Path) -> None:
+def test_sample_name_equals_the_vcf_pseudonym(keyed: Path) -> None:
     """SM here must be the VCF sample name vcf-scrub-header gives with the same map or key."""
     for options in (["--map", "ids.tsv"], ["--key-file", "site.key"]):
-        out = scrub_simulated(simulated, "tumour", *options, "-q")
+        out = scrub_simulated(keyed, "tumour", *options, "-q")
         samples = {m.group(1) for m in re.finditer(rb"\tSM:([^\t\n]+)", out)}
         pseudonyms = Pseudonyms(
-            map_path=simulated / "ids.tsv" if "--map" in options else None,
-            key_path=simulated / "site.key" if "--key-file" in options else None,
+            map_path=keyed / "ids.tsv" if "--map" in options else None,
+            key_path=keyed / "site.key" if "--key-file" in options else None,
         )
         assert samples == {pseudonyms.for_id("S2301217T_20231029").encode()}
-        vcf = run_command("vcf-scrub-header", *options, "somatic.vcf.gz", cwd=simulated)
+        vcf = run_command("vcf-scrub-header", *options, "somatic.vcf.gz", cwd=keyed)
         if vcf.returncode == 0:  # the VCF command may land after this one
             columns = next(line for line in vcf.stdout.splitlines() if line.startswith(b"#CHROM")).split(b"\t")
             assert next(iter(samples)) in columns[9:]
 
 
-def test_fastq_and_bam_scrubbed_with_one_key_stay_joinable(simulated: Path) -> None:
+def test_fastq_and_bam_scrubbed_with_one_key_stay_joinable(keyed: Path) -> None:
     """fastq-scrub-names and --names hash the same template name: the key holder can join them."""
-    bam = scrub_simulated(simulated, "tumour", "--names", "--key-file", "site.key", "-q")
+    bam = scrub_simulated(keyed, "tumour", "--names", "--key-file", "site.key", "-q")
     bam_names = {line.split(b"\t", 1)[0] for line in header_and_records(bam)[1]}
-    fastq = run_command("fastq-scrub-names", "--key-file", "site.key", "-q", "tumour_R1.fastq.gz", cwd=simulated)
+    fastq = run_command("fastq-scrub-names", "--key-file", "site.key", "-q", "tumour_R1.fastq.gz", cwd=keyed)
     assert fastq.returncode == 0, fastq.stderr.decode()
     fastq_names = {line[1:].split(b" ")[0] for line in fastq.stdout.splitlines()[0::4]}
     assert fastq_names and fastq_names <= bam_names
-    other = scrub_simulated(simulated, "tumour", "--names", "--key-file", "other.key", "-q")
+    other = scrub_simulated(keyed, "tumour", "--names", "--key-file", "other.key", "-q")
     assert fastq_names.isdisjoint(line.split(b"\t", 1)[0] for line in header_and_records(other)[1])
 
 
 @pytest.mark.parametrize("scheme", [["--key-file", "site.key"], []], ids=["key", "counter"])
-def test_names_are_one_to_one_with_templates(simulated: Path, scheme: list[str], tmp_path: Path) -> None:
+def test_names_are_one_to_one_with_templates(keyed: Path, scheme: list[str], tmp_path: Path) -> None:
     """Both mates, supplementary records, far apart in a sorted file: one new name per template."""
-    original = samtools_text(simulated / "tumour.bam").encode()
-    out = scrub_simulated(simulated, "tumour", "--names", *scheme, "--report", str(tmp_path / "r.json"), "-q")
+    original = samtools_text(keyed / "tumour.bam").encode()
+    out = scrub_simulated(keyed, "tumour", "--names", *scheme, "--report", str(tmp_path / "r.json"), "-q")
     pairs = set(
         zip(
             (line.split(b"\t", 1)[0] for line in header_and_records(original)[1]),
@@ -511,7 +506,7 @@ def shuffled_templates(draw: st.DrawFn) -> tuple[list[bytes], int]:
 @settings(max_examples=100, deadline=None)
 @given(records=shuffled_templates(), chunk=st.integers(1, 5))
 def test_counter_names_follow_templates_in_any_order(records: tuple[list[bytes], int], chunk: int) -> None:
-    from filters.sam_scrub_rg import CountingReadNamer
+    from genoscrub.sam_scrub_rg import CountingReadNamer
 
     lines, templates = records
     namer = CountingReadNamer(Pseudonyms(), "-", Report(COMMAND))

@@ -1,4 +1,4 @@
-"""The benchmarks' scaled-up set stays true to its reference (tests/scale_up.py).
+"""The benchmarks' scaled-up set stays true to its reference (tools/scale_up.py).
 
 Checked with samtools and bcftools, not with the tiler's own reading: the BAM
 passes quickcheck and calmd finds nothing to fix (so reads sit where the tiled
@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import simulated_set
-from tests.scale_up import Renamer, read_pairs, scale_up, vcf_records
+from tools.scale_up import Renamer, read_pairs, scale_up, vcf_records
 
 COPIES = 3
 

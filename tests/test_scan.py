@@ -1,6 +1,6 @@
 """The C byte loops (filters/_scan.c) against their pure-Python twins, on the same bytes.
 
-Every function of filters._scan is a faster way to compute what a numpy or Python
+Every function of genoscrub._scan is a faster way to compute what a numpy or Python
 function already computes; these tests hold the two to the same answers (offsets,
 verdicts, output bytes, and the line and message of an error), on random blocks
 that include every irregular case the twins handle: wrong column counts, empty
@@ -18,17 +18,16 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
+from genoscrub import scan, vcf
+from genoscrub.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import InputError, Report
+from genoscrub.streams import EndCheckingReader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters import scan, vcf
-from filters.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_records
-from filters.pseudonyms import Pseudonyms
-from filters.report import InputError, Report
-from filters.streams import EndCheckingReader
-
 native = scan.native
-needs_native = pytest.mark.skipif(native is None, reason="filters._scan is not built (no C compiler?): only the Python twins run")
+needs_native = pytest.mark.skipif(native is None, reason="genoscrub._scan is not built (no C compiler?): only the Python twins run")
 
 
 @pytest.fixture
@@ -51,7 +50,7 @@ def test_make_test_runs_with_the_c_loops_built() -> None:
     if os.environ.get("GENOSCRUB_REQUIRE_SCAN"):
         assert native is not None
     elif native is None:
-        pytest.skip("filters._scan is not built and GENOSCRUB_REQUIRE_SCAN is not set")
+        pytest.skip("genoscrub._scan is not built and GENOSCRUB_REQUIRE_SCAN is not set")
 
 
 # --- VCF ------------------------------------------------------------------------------------
@@ -230,7 +229,7 @@ def test_fastq_records_found_in_c_give_the_python_output(records: list[tuple[str
 @needs_native
 def test_plain_fastq_takes_the_c_path(monkeypatch: pytest.MonkeyPatch) -> None:
     """Of a file of plain records, only the record cut by a block's end goes line by line."""
-    from filters.fastq_scrub_names import RecordReader
+    from genoscrub.fastq_scrub_names import RecordReader
 
     lines_seen: list[int] = []
     original = RecordReader.from_lines
@@ -287,7 +286,7 @@ def test_read_into_fills_the_buffer_from_a_pipe_written_in_small_pieces(pipe_siz
 def test_stdin_reader_returns_what_a_format_sniffer_peeked_first(c_loops: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """The SAM commands peek at stdin to tell SAM from BAM; the descriptor is read only after those bytes."""
     if c_loops and native is None:
-        pytest.skip("filters._scan is not built")
+        pytest.skip("genoscrub._scan is not built")
     if not c_loops:
         monkeypatch.setattr(scan, "native", None)
     read_end, write_end = os.pipe()
@@ -343,7 +342,7 @@ def sam_records(draw: st.DrawFn) -> bytes:
 
 
 def reverted_all(sam: bytes, reference: str) -> tuple[bytes, dict[str, int]]:
-    from filters.sam_revert_germline import Reference, Reverter, revert_stream
+    from genoscrub.sam_revert_germline import Reference, Reverter, revert_stream
 
     report = Report("sam-revert-germline")
     reverter = Reverter(Reference(reference), None, "x.sam", report, keep_unmapped=False, revert_all=True)

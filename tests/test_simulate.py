@@ -1,4 +1,4 @@
-"""tests/simulate.py: the example set every other test builds on must be valid to independent tools.
+"""tools/simulate.py: the example set every other test builds on must be valid to independent tools.
 
 samtools and bcftools (through pysam) check the files; our own code is not trusted to check
 itself. A failure here means every scrub test downstream is testing the wrong thing.
@@ -16,9 +16,9 @@ import pysam
 import pysam.bcftools
 import pytest
 
-from tests.simulate import FORBIDDEN, NORMAL_SAMPLE, TUMOUR_SAMPLE, simulate
+from tools.simulate import FORBIDDEN, NORMAL_SAMPLE, TUMOUR_SAMPLE, simulate
 
-SIMULATE = Path(__file__).resolve().parent / "simulate.py"
+SIMULATE = Path(__file__).resolve().parents[1] / "tools" / "simulate.py"
 COMPLEMENT = str.maketrans("ACGT", "TGCA")
 
 

@@ -28,7 +28,7 @@ import pysam
 import pytest
 
 from tests.conftest import BIN
-from tests.test_hardening import SAM, VCF, write_side_files
+from tools.small_inputs import SAM, VCF, write_side_files
 
 FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2\nAC\n+\nII\n"
 FORMATS = {

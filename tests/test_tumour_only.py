@@ -17,21 +17,19 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.population import normalised
+from genoscrub.revert import KeepAlleles, revert_alignment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.revert import KeepAlleles, revert_alignment
-from filters.vcf_drop_rare import normalised
-from tests.conftest import run_command, simulated_set
-from tests.test_sam_revert_germline import alt_observations, called_sites, variant_records
+from tests.conftest import run_command
+from tests.independent import alt_observations, called_sites, variant_records
 
 COMMAND = "sam-revert-germline"
 REFERENCE = b"GGATCACAGTCTACACTGCTCACTCCAACCCCGGCCCCTGAGTCCGAGGAGAGGGTGCTTCACACACAGTATACCACTGGGTAGGATACGGCGGAGGGCA"
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return simulated_set(tmp_path_factory, pairs=3000, seed=3, contig_length=8000, read_length=150)
+SIMULATION = {"pairs": 3000, "seed": 3, "contig_length": 8000, "read_length": 150}
 
 
 def truth(simulated: Path) -> list[dict[str, str]]:

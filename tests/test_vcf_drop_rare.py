@@ -19,27 +19,14 @@ from pathlib import Path
 import numpy as np
 import pysam
 import pytest
+from genoscrub.population import ALLELE_WIDTH, PopulationJoin, UnsortedInput, encoded, normalised, rarer, text_float, trimmed_alleles
+from genoscrub.report import InputError
+from genoscrub.vcf_drop_rare import KEPT, MISSING, RARE, app, judge_alleles
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from filters.report import InputError
-from filters.vcf_drop_rare import (
-    ALLELE_WIDTH,
-    KEPT,
-    MISSING,
-    RARE,
-    PopulationJoin,
-    UnsortedInput,
-    app,
-    encoded,
-    judge_alleles,
-    normalised,
-    rarer,
-    text_float,
-    trimmed_alleles,
-)
-from tests.conftest import ROOT, corpus_dir, run_command
+from tests.conftest import corpus_dir, run_command
 
 COMMAND = "vcf-drop-rare"
 RULE = "MIN(INFO/{key})>=0.01 && 1-SUM(INFO/{key})>=0.01"
@@ -62,12 +49,7 @@ def bcftools_kept(path: Path | str, key: str) -> list[tuple[str, ...]]:
     return sites(out)
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("sim")
-    simulator = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulate.py")]
-    subprocess.run([*simulator, "--out", str(out), "--pairs", "300"], check=True, capture_output=True)
-    return out
+SIMULATION = {"pairs": 300}
 
 
 # --- a synthetic cohort: SNVs, MNPs, indels, multi-allelic records and '*' (the former bench generator) ---

@@ -9,13 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from genoscrub.regions import RegionRequest, build_contig_lengths, preset_path, read_bed
+from genoscrub.report import InputError, Report
+from genoscrub.vcf_drop_regions import drop_regions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from filters.regions import RegionRequest, build_contig_lengths, preset_path, read_bed
-from filters.report import InputError, Report
-from filters.vcf_drop_regions import drop_regions
-from tests.conftest import run_command, simulated_set
+from tests.conftest import run_command
 
 ROOT = Path(__file__).resolve().parents[1]
 GRCH38 = build_contig_lengths("GRCh38")
@@ -101,7 +101,7 @@ def test_a_record_with_another_column_count_is_an_error_anywhere(tmp_path: Path,
 
 
 def test_numbers_past_64_bits_are_clamped_or_refused(tmp_path: Path) -> None:
-    """Found by tests/fuzz_parsers.py (bed target): a BED end past 2^63 raised OverflowError.
+    """Found by tools/fuzz_parsers.py (bed target): a BED end past 2^63 raised OverflowError.
 
     A BED end, an INFO/END or a flank past any contig reaches to the contig's end;
     a POS past the VCF's 32-bit range is an error naming the line.
@@ -171,9 +171,7 @@ def test_kept_records_are_exactly_the_non_overlapping_ones(
 # --- end to end, with bcftools as the independent check ------------------------
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return simulated_set(tmp_path_factory, pairs=300)
+SIMULATION = {"pairs": 300}
 
 
 def test_simulated_germline_calls_in_repeats_dropped(simulated: Path, tmp_path: Path) -> None:

@@ -15,14 +15,10 @@ from pathlib import Path
 
 import pysam
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from typer.testing import CliRunner
-
-from filters.pseudonyms import Pseudonyms
-from filters.report import Report
-from filters.vcf import RecordBlock, VcfHeader
-from filters.vcf_scrub_header import (
+from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.report import Report
+from genoscrub.vcf import RecordBlock, VcfHeader
+from genoscrub.vcf_scrub_header import (
     IdScrubber,
     NameScrubber,
     app,
@@ -32,19 +28,17 @@ from filters.vcf_scrub_header import (
     scrub_header,
     scrub_reference,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
 from tests.conftest import ROOT, corpus_dir, run_command
 
 COMMAND = "vcf-scrub-header"
 FIXED = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"
 
 
-@pytest.fixture(scope="module")
-def simulated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The simulator's data set (planted identifiers, guideline map), made once."""
-    out = tmp_path_factory.mktemp("sim")
-    simulator = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "tests" / "simulate.py")]
-    subprocess.run([*simulator, "--out", str(out), "--pairs", "300"], check=True, capture_output=True)
-    return out
+SIMULATION = {"pairs": 300}
 
 
 def invoke(*args: str, input: bytes | None = None) -> tuple[int, bytes, bytes]:
@@ -287,8 +281,8 @@ def test_text_blocks_read_the_lines_line_blocks_reads(lines: list[str], crlf: bo
     """The record commands read whole-line text blocks; the lines must be those of streams.line_blocks."""
     import io
 
-    from filters.streams import line_blocks
-    from filters.vcf import text_blocks
+    from genoscrub.streams import line_blocks
+    from genoscrub.vcf import text_blocks
 
     end = "\r\n" if crlf else "\n"
     data = (end.join(lines) + (end if final_newline else "")).encode()

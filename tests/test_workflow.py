@@ -1,6 +1,6 @@
 """The cohort workflow (workflow/Snakefile), end to end on the bundled two-patient cohort.
 
-One Snakemake run (module fixture) on tests/cohort.py's cohort with workflow/config.example.yaml,
+One Snakemake run (module fixture) on tools/cohort.py's cohort with workflow/config.example.yaml,
 then every check with samtools/bcftools: outputs valid and indexed, one pseudonym per sample
 across BAM, VCF and FASTQ, no planted identifier in any output, work file, Snakemake log or
 message, every read accounted for, germline alleles and rare variants gone, linkage table
@@ -25,7 +25,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.cohort import FIRST, SECOND, make_cohort
+from tools.cohort import FIRST, SECOND, make_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = ROOT / "workflow" / "Snakefile"

@@ -1,6 +1,6 @@
 """Throughput of the cohort workflow per sample, and what 1M genomes at 30x would cost.
 
-    python tests/bench_workflow.py [--scale small|full] [--runs N]
+    python tools/bench_workflow.py [--scale small|full] [--runs N]
 
 One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour FASTQ pair;
 150 bp reads, ~30x over a genome of ``--contig-length`` x 1.5 + chrM) run three ways, alternated:
@@ -24,8 +24,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.benchlib import table, time_pipeline
-from tests.simulate import simulate
+from tools.benchlib import table, time_pipeline
+from tools.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = {"small": 100_000, "full": 1_000_000}  # chr1 length; chr2 is half, plus chrM

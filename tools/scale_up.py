@@ -1,8 +1,8 @@
 """Scale the simulated tumour/normal set up for ``make bench`` by tiling it along each contig.
 
-    python tests/scale_up.py --set DIR --copies N --out DIR [--only ref,bam,vcf,fastq,bed]
+    python tools/scale_up.py --set DIR --copies N --out DIR [--only ref,bam,vcf,fastq,bed]
 
-The simulator (tests/simulate.py) writes a small, consistent set; simulating a
+The simulator (tools/simulate.py) writes a small, consistent set; simulating a
 genome of a billion bases in Python would take longer than the benchmarks it
 feeds. Tiling keeps the set's truth instead: each contig of the scaled
 reference is ``N`` copies of the simulated one, and copy ``k`` of every read,
@@ -29,9 +29,9 @@ from itertools import groupby
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # runnable as ``python tests/scale_up.py``
+sys.path.insert(0, str(ROOT))  # runnable as ``python tools/scale_up.py``
 
-from tests.simulate import TUMOUR_SAMPLE  # noqa: E402
+from tools.simulate import TUMOUR_SAMPLE  # noqa: E402
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
 KINDS = ("ref", "bam", "vcf", "fastq", "bed")
@@ -59,7 +59,7 @@ def base_set(workdir: Path, pairs: int = 100_000, contig_length: int = 1_000_000
     out = workdir / f"sim_{pairs}"
     if not (out / "tumour.bam").exists():
         subprocess.run(
-            [str(PYTHON), str(ROOT / "tests" / "simulate.py"), "--out", str(out), "--seed", "11", "--pairs", str(pairs),
+            [str(PYTHON), str(ROOT / "tools" / "simulate.py"), "--out", str(out), "--seed", "11", "--pairs", str(pairs),
              "--contig-length", str(contig_length), "--read-length", "150"],
             check=True,
         )
@@ -340,7 +340,7 @@ def scale_up(set_dir: Path, copies: int, out: Path, only: Iterable[str] = KINDS)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", type=Path, required=True, help="a directory written by tests/simulate.py")
+    parser.add_argument("--set", type=Path, required=True, help="a directory written by tools/simulate.py")
     parser.add_argument("--copies", type=int, required=True, help="how many times to tile each contig")
     parser.add_argument("--out", type=Path, required=True, help="output directory (created if missing)")
     parser.add_argument("--only", default=",".join(KINDS), help=f"comma-separated subset of {','.join(KINDS)}")

@@ -1,12 +1,12 @@
 """Benchmark sam-scrub-rg in the pipe the issue names, against the same pipe without it.
 
-    python tests/bench_sam_scrub_rg.py [--scale small|full] [--runs N]
+    python tools/bench_sam_scrub_rg.py [--scale small|full] [--runs N]
 
 Baseline: ``samtools view -h x.bam | samtools view -b -o /dev/null -``; the
 filter goes in the middle. The input is the simulated tumour BAM
-(tests/simulate.py: 100k pairs of 150 bp, 2 read groups, coordinate-sorted,
+(tools/simulate.py: 100k pairs of 150 bp, 2 read groups, coordinate-sorted,
 every record carrying RG:Z, some a PG:Z, a header full of identifiers) tiled by
-tests/scale_up.py: 20 copies for ``full``, the issue's size (2M read pairs),
+tools/scale_up.py: 20 copies for ``full``, the issue's size (2M read pairs),
 2 for ``small``. Figures are ratios to the baseline measured in the same
 run. Peak RSS of ``--names`` (counter, the one scheme that keeps a table) is
 measured on half and all of the input to show it does not grow with the input.
@@ -21,10 +21,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # runnable as ``python tests/bench_sam_scrub_rg.py``
+sys.path.insert(0, str(ROOT))  # runnable as ``python tools/bench_sam_scrub_rg.py``
 
-from tests.benchlib import measure, table  # noqa: E402
-from tests.scale_up import base_set, read_pairs, scale_up  # noqa: E402
+from tools.benchlib import measure, table  # noqa: E402
+from tools.scale_up import base_set, read_pairs, scale_up  # noqa: E402
 
 COMMAND = ROOT / "bin" / "sam-scrub-rg"
 COPIES = {"small": 2, "full": 20}

@@ -10,7 +10,7 @@ so a scrubber's output can be checked against it.
 
 Usage::
 
-    python tests/simulate.py --out DIR [--seed 1] [--pairs N] [--contig-length L]
+    python tools/simulate.py --out DIR [--seed 1] [--pairs N] [--contig-length L]
                              [--read-length 100] [--germline-per-kb 1.0]
 
 or ``simulate(Path(DIR), seed=1, ...)`` from Python, which returns the paths and truth counts.

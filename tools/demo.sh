@@ -30,7 +30,7 @@ forbidden_hits() {  # how many planted identifiers occur in the given files (dec
 }
 
 say "1. Simulate a tumour/normal example (deterministic, seed 1)"
-"$py" tests/simulate.py --out "$in" >/dev/null
+"$py" tools/simulate.py --out "$in" >/dev/null
 ls -1 "$in"
 echo "planted identifiers (forbidden.txt): $(wc -l < "$in/forbidden.txt"), e.g. $(head -3 "$in/forbidden.txt" | paste -sd, -)"
 

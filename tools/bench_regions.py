@@ -1,8 +1,8 @@
 """Benchmark sam-mask-regions and vcf-drop-regions in their pipes, against the same pipes without them.
 
-    python tests/bench_regions.py [--scale small|full] [--runs N]
+    python tools/bench_regions.py [--scale small|full] [--runs N]
 
-Inputs: the simulated set (tests/simulate.py) tiled by tests/scale_up.py, with
+Inputs: the simulated set (tools/simulate.py) tiled by tools/scale_up.py, with
 its planted tandem repeats (repeats.bed, tiled alike) as the regions: the same
 code path as the STR presets, whose GRCh38 coordinates the simulated genome
 does not have: every planted repeat (about one per 1.5 kb, a worst case), and a
@@ -23,10 +23,10 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # runnable as ``python tests/bench_regions.py``
+sys.path.insert(0, str(ROOT))  # runnable as ``python tools/bench_regions.py``
 
-from tests.benchlib import measure, table  # noqa: E402
-from tests.scale_up import base_set, read_pairs, scale_up, vcf_records  # noqa: E402
+from tools.benchlib import measure, table  # noqa: E402
+from tools.scale_up import base_set, read_pairs, scale_up, vcf_records  # noqa: E402
 
 SAM_COMMAND = ROOT / "bin" / "sam-mask-regions"
 VCF_COMMAND = ROOT / "bin" / "vcf-drop-regions"

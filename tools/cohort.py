@@ -1,8 +1,8 @@
 """Make the bundled example cohort for the workflow: two simulated patients, tumour and normal.
 
-    python tests/cohort.py --out DIR [--pairs N]
+    python tools/cohort.py --out DIR [--pairs N]
 
-Calls tests/simulate.py twice. Both patients share one seed, because the seed also draws the
+Calls tools/simulate.py twice. Both patients share one seed, because the seed also draws the
 reference genome and a cohort is aligned to one reference; they differ in their germline
 variants (``--germline-per-kb`` 1.0 and 1.5), hence in their reads and call sets. The simulator
 plants one fixed set of sample names, so the second patient's are renamed here
@@ -27,10 +27,10 @@ import sys
 from pathlib import Path
 
 try:
-    from tests.simulate import simulate
-except ModuleNotFoundError:  # run as a script: python tests/cohort.py
+    from tools.simulate import simulate
+except ModuleNotFoundError:  # run as a script: python tools/cohort.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.simulate import simulate
+    from tools.simulate import simulate
 
 FIRST, SECOND = "S2301217", "S2301388"
 SHEET_HEADER = ["sample", "tumour_bam", "normal_bam", "germline_vcf", "somatic_vcf", "fastq_r1", "fastq_r2"]

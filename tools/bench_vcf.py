@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Speed of vcf-scrub-header and vcf-drop-rare in the pipes users run (issue 3).
 
-    python tests/bench_vcf.py [--scale small|full] [--runs 3] [--workdir DIR]
+    python tools/bench_vcf.py [--scale small|full] [--runs 3] [--workdir DIR]
 
-The inputs are the simulated set (tests/simulate.py) scaled up by tests/scale_up.py:
+The inputs are the simulated set (tools/simulate.py) scaled up by tools/scale_up.py:
 its germline VCF tiled into a 2-sample cohort shaped as HaplotypeCaller writes one
 (a header with identifying lines, private variant IDs, SNVs and indels, INFO AC/AF/AN
 and rank sums, FORMAT GT:AD:DP:GQ:PL; about 250 bytes a record) and its population
@@ -31,8 +31,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchlib import measure, table  # noqa: E402
-from tests.scale_up import base_set, scale_up, vcf_records  # noqa: E402
+from tools.benchlib import measure, table  # noqa: E402
+from tools.scale_up import base_set, scale_up, vcf_records  # noqa: E402
 
 SCALES = {"small": 100_000, "full": 1_000_000}
 

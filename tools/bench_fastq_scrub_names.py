@@ -1,10 +1,10 @@
 """Benchmark fastq-scrub-names against cat, the equivalent mawk one-liner and seqkit.
 
-    python tests/bench_fastq_scrub_names.py [--scale small|full] [--runs N]
+    python tools/bench_fastq_scrub_names.py [--scale small|full] [--runs N]
 
 ``full`` renames 2M Illumina-named 150 bp records (the issue's size): R1 of the
-simulated tumour (tests/simulate.py, 100k pairs) tiled 20 times by
-tests/scale_up.py; ``small`` tiles it twice (200k records).
+simulated tumour (tools/simulate.py, 100k pairs) tiled 20 times by
+tools/scale_up.py; ``small`` tiles it twice (200k records).
 Figures are ratios to pipelines measured side by side in the same run.
 """
 
@@ -14,8 +14,8 @@ import argparse
 import shutil
 from pathlib import Path
 
-from tests.benchlib import measure, peak_rss_mib, table
-from tests.scale_up import base_set, scale_up
+from tools.benchlib import measure, peak_rss_mib, table
+from tools.scale_up import base_set, scale_up
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMAND = ROOT / "bin" / "fastq-scrub-names"

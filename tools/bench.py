@@ -1,9 +1,9 @@
-"""make bench: run every command's benchmark (tests/bench_*.py) and print their tables.
+"""make bench: run every command's benchmark (tools/bench_*.py) and print their tables.
 
-    python tests/bench.py [--scale small|full] [--runs N]
+    python tools/bench.py [--scale small|full] [--runs N]
 
 Each figure is a ratio to the baseline pipeline measured side by side in the same run
-(tests/benchlib.py); absolute times on a shared machine mean little.
+(tools/benchlib.py); absolute times on a shared machine mean little.
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ def main() -> int:
     parser.add_argument("only", nargs="*", help="benchmark modules to run (default: all)")
     options = parser.parse_args()
     failed = 0
-    for script in sorted((ROOT / "tests").glob("bench_*.py")):
+    for script in sorted((ROOT / "tools").glob("bench_*.py")):
         if options.only and script.stem not in options.only:
             continue
         print(f"\n### {script.stem}", flush=True)
-        command = [sys.executable, "-m", f"tests.{script.stem}", "--scale", options.scale, "--runs", str(options.runs)]
+        command = [sys.executable, "-m", f"tools.{script.stem}", "--scale", options.scale, "--runs", str(options.runs)]
         failed += subprocess.run(command, cwd=ROOT).returncode != 0
     return 1 if failed else 0
 

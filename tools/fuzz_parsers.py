@@ -1,8 +1,8 @@
 """Coverage-guided fuzzing (atheris/libFuzzer) of every command's parser paths (issue 7).
 
-    python tests/fuzz_parsers.py TARGET [libFuzzer options, e.g. -runs=20000 -max_len=2048]
-    python tests/fuzz_parsers.py TARGET crash-FILE     # replay one input
-    python tests/fuzz_parsers.py --list
+    python tools/fuzz_parsers.py TARGET [libFuzzer options, e.g. -runs=20000 -max_len=2048]
+    python tools/fuzz_parsers.py TARGET crash-FILE     # replay one input
+    python tools/fuzz_parsers.py --list
 
 Each target calls one command's ``main`` in-process, as the command line would,
 with the fuzzer's bytes on stdin (or, for ``bed``, as the BED file of
@@ -33,12 +33,12 @@ import atheris
 import pysam
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # runnable as ``python tests/fuzz_parsers.py``
+sys.path.insert(0, str(ROOT))  # runnable as ``python tools/fuzz_parsers.py``
 
-from tests.test_hardening import GERMLINE_VCF, REFERENCE, SAM, VCF  # noqa: E402
+from tools.small_inputs import GERMLINE_VCF, REFERENCE, SAM, VCF  # noqa: E402
 
-with atheris.instrument_imports(include=["filters"]):
-    from filters import (
+with atheris.instrument_imports(include=["genoscrub"]):
+    from genoscrub import (
         fastq_scrub_names,
         pseudonyms,
         report,
@@ -49,7 +49,7 @@ with atheris.instrument_imports(include=["filters"]):
         vcf_drop_regions,
         vcf_scrub_header,
     )
-    from filters.streams import open_input
+    from genoscrub.streams import open_input
 
 FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2 2:Y:18:1\nAC\n+\nII\n"
 BED = b"track name=strs\nchr1\t6\t10\tSTR_test\n# comment\n1\t40\t42\n"
@@ -77,7 +77,7 @@ class Target:
 
 def fastq_main(quiet: bool) -> None:
     """fastq-scrub-names without its renaming worker process (which the fuzzer cannot see into):
-    the same reader and transform, and the same error boundary as ``filters.cli.run``."""
+    the same reader and transform, and the same error boundary as ``genoscrub.cli.run``."""
     records = report.Report("fastq-scrub-names")
     names = fastq_scrub_names.NameReplacer(pseudonyms.Pseudonyms(), "-")
     try:

@@ -1,11 +1,11 @@
 """Benchmark sam-revert-germline against the bare samtools pipe and BAMboozle.
 
-    python tests/bench_sam_revert_germline.py [--scale small|full] [--runs N]
+    python tools/bench_sam_revert_germline.py [--scale small|full] [--runs N]
 
 ``full`` is the issue's size: 2M 150 bp pairs (4M records) at ~30x, about one
-germline site per kb — the simulated set (tests/simulate.py, 100k pairs, 1 Mb
-chr1) tiled 20 times by tests/scale_up.py; ``small`` is the simulated set itself. Every figure is a ratio
-to pipelines measured side by side in the same run (tests/benchlib.py):
+germline site per kb — the simulated set (tools/simulate.py, 100k pairs, 1 Mb
+chr1) tiled 20 times by tools/scale_up.py; ``small`` is the simulated set itself. Every figure is a ratio
+to pipelines measured side by side in the same run (tools/benchlib.py):
 
 - the card's pipe without the filter, ``samtools view -h | samtools view -b``
   (the baseline; the issue allows the filter to add at most 25 %);
@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.benchlib import measure, peak_rss_mib, table  # noqa: E402
-from tests.scale_up import base_set, scale_up  # noqa: E402
+from tools.benchlib import measure, peak_rss_mib, table  # noqa: E402
+from tools.scale_up import base_set, scale_up  # noqa: E402
 
 COMMAND = ROOT / "bin" / "sam-revert-germline"
 SCALES = {"small": 1, "full": 20}
