@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all demo test golden man man-check bench memory fuzz lint tools clean
+.PHONY: all demo test golden man man-check bench memory fuzz lint tools clean check-presets
 
 all: test
 
@@ -63,6 +63,12 @@ fuzz: $(STAMP)
 	mkdir -p fuzz-out
 	for t in $$($(PY) tools/fuzz_parsers.py --list); do echo "== $$t"; \
 	  $(PY) tools/fuzz_parsers.py $$t -runs=$(FUZZ_RUNS) -max_len=2048 -timeout=20 -artifact_prefix=fuzz-out/$$t- || exit 1; done
+
+# The sequence check of the region presets against a local reference FASTA (GRCh37 or GRCh38, told by
+# its chromosome 1 length unless BUILD=...): make check-presets FASTA=/path/to/GRCh38.fa
+check-presets: $(STAMP)
+	@test -n "$(FASTA)" || { echo "usage: make check-presets FASTA=/path/to/reference.fa [BUILD=GRCh37|GRCh38]" >&2; exit 2; }
+	$(PY) tools/presets.py check-fasta $(if $(BUILD),--build $(BUILD)) $(FASTA)
 
 lint: $(STAMP)
 	$(PY) -m ruff check filters tests tools man workflow

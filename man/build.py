@@ -149,12 +149,61 @@ def build(command: str, date: str) -> str:
     return "\n".join(page) + "\n"
 
 
+TOPICS = ("genoscrub-presets",)
+"""Section 7 pages: no command behind them, so no OPTIONS or SYNOPSIS."""
+
+
+def preset_sections() -> list[str]:
+    """The PRESETS section of genoscrub-presets(7): each preset's loci and sources, from the shipped files."""
+    from tools import presets
+
+    kits = presets.read_kits()
+    facts = presets.read_sources()
+    out: list[str] = []
+    for preset in (*presets.NUCLEAR_PRESETS, "mt-control"):
+        path = ROOT / "filters" / "presets" / f"{preset}.GRCh38.bed"
+        loci = [name for _, _, _, name in presets.read_bed_rows(path)]
+        out += [".TP", line(f"**{preset}**")]
+        if preset in presets.DESCRIPTIONS:
+            shipped = set(loci)
+            coordinates = sorted({fact.source for fact in facts if fact.locus in shipped})
+            lists = sorted({f"{entry.kit} ({entry.source})" for entry in kits if entry.preset == preset})
+            description = presets.DESCRIPTIONS[preset]
+            out += wrapped(f"{description[0].upper()}{description[1:]}, {len(loci)} rows: {', '.join(loci)}.")
+            out += [".br", *wrapped(f"Locus lists: {', '.join(lists)}.")]
+            out += [".br", *wrapped(f"Coordinates: {', '.join(coordinates)}, and the UCSC hg19ToHg38 chain.")]
+        else:
+            out += wrapped(f"The rCRS mitochondrial control region, {len(loci)} rows: {', '.join(loci)}.")
+            sources = "the rCRS (NC_012920.1); HVS-I and HVS-II as in Miller and Budowle 2001, HVS-III as in Lutz et al. 2000"
+            out += [".br", *wrapped(f"Coordinates: {sources}.")]
+    return out
+
+
+def build_topic(topic: str, date: str) -> str:
+    sections = parse_sections((ROOT / "man" / f"{topic}.md").read_text())
+    name_line = " ".join(text.strip() for text in sections["NAME"] if text.strip())
+    name, summary = name_line.split(" - ", 1)
+    page = [
+        f'.TH {topic.upper()} 7 {date} "genoscrub {__version__}" "genoscrub manual"',
+        ".SH NAME",
+        f"{escape(name)} \\- {line(summary)}",
+        ".SH DESCRIPTION",
+        *render_body(sections["DESCRIPTION"]),
+        ".SH PRESETS",
+        *preset_sections(),
+    ]
+    for section, body in sections.items():
+        if section not in ("NAME", "DESCRIPTION"):
+            page += [f".SH {section}", *render_body(body)]
+    return "\n".join(page) + "\n"
+
+
 def pages() -> list[str]:
-    return sorted(path.stem for path in (ROOT / "man").glob("*.md"))
+    return sorted(path.stem for path in (ROOT / "man").glob("*.md") if path.stem not in TOPICS)
 
 
 def without_date(page: str) -> str:
-    return re.sub(r"^\.TH (\S+) 1 \S+", r".TH \1 1 DATE", page, flags=re.M)
+    return re.sub(r"^\.TH (\S+) ([17]) \S+", r".TH \1 \2 DATE", page, flags=re.M)
 
 
 def main(argv: list[str]) -> int:
@@ -163,6 +212,14 @@ def main(argv: list[str]) -> int:
     for command in pages():
         target = ROOT / "man" / f"{command}.1"
         page = build(command, date)
+        if "--check" in argv:
+            if not target.exists() or without_date(target.read_text()) != without_date(page):
+                stale.append(target.name)
+        else:
+            target.write_text(page)
+    for topic in TOPICS:
+        target = ROOT / "man" / f"{topic}.7"
+        page = build_topic(topic, date)
         if "--check" in argv:
             if not target.exists() or without_date(target.read_text()) != without_date(page):
                 stale.append(target.name)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import os
 import re
 from pathlib import Path
 
@@ -14,12 +13,10 @@ from genoscrub.regions import (
     BUILDS,
     PRESETS,
     RegionRequest,
-    available_builds,
     build_contig_lengths,
     load_regions,
     merged,
     overlap_mask,
-    preset_path,
     read_bed,
 )
 from genoscrub.report import InputError, UsageError
@@ -98,133 +95,6 @@ def test_overlap_mask_agrees_with_brute_force(intervals: list[tuple[int, int]], 
 
 
 # --- presets -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize("preset", PRESETS)
-def test_every_preset_has_grch38_coordinates_inside_the_build(preset: str) -> None:
-    assert "GRCh38" in available_builds(preset)
-    for build in available_builds(preset):
-        lengths = build_contig_lengths(build)
-        text = preset_path(preset, build).read_text()
-        assert text.startswith("# "), "every preset names its source in its first line"
-        names = set(lengths) | {"chr" + name for name in lengths} | {"chrM"}
-        for line in text.splitlines()[1:]:
-            contig, start, end, name = line.split("\t")
-            assert contig in names
-            length = lengths.get(contig) or lengths.get(contig.removeprefix("chr")) or lengths["MT"]
-            assert 0 <= int(start) < int(end) <= length, line
-            assert name
-
-
-def test_codis_preset_holds_the_twenty_core_loci() -> None:
-    names = {line.split("\t")[3] for line in preset_path("codis-str", "GRCh38").read_text().splitlines()[1:]}
-    assert names == set(
-        [
-            "CSF1PO",
-            "FGA",
-            "TH01",
-            "TPOX",
-            "vWA",
-            "D3S1358",
-            "D5S818",
-            "D7S820",
-            "D8S1179",
-            "D13S317",
-            "D16S539",
-            "D18S51",
-            "D21S11",
-            "D1S1656",
-            "D2S441",
-            "D2S1338",
-            "D10S1248",
-            "D12S391",
-            "D19S433",
-            "D22S1045",
-        ]
-    )
-
-
-def test_mt_control_is_the_rcrs_control_region_in_both_builds() -> None:
-    for build in BUILDS:
-        parsed = read_bed(str(preset_path("mt-control", build)))
-        assert parsed == {"chrM": [(0, 576), (16023, 16569)]}
-    assert GRCH37["MT"] == GRCH38["chrM"] == 16569
-
-
-def test_provenance_names_every_preset_file() -> None:
-    provenance = (ROOT / "filters" / "presets" / "PROVENANCE.md").read_text()
-    for path in (ROOT / "filters" / "presets").glob("*.bed"):
-        assert path.name in provenance
-
-
-def motifs() -> dict[str, str]:
-    table = (ROOT / "filters" / "presets" / "motifs.tsv").read_text().splitlines()
-    return dict(line.split("\t") for line in table if not line.startswith("#"))
-
-
-def reverse_complement(text: str) -> str:
-    return text.translate(str.maketrans("ACGT", "TGCA"))[::-1]
-
-
-@pytest.mark.parametrize("build", BUILDS)
-def test_repeat_units_are_where_the_presets_say(build: str) -> None:
-    """Coordinates are facts: each STR locus holds >= 3 tandem copies of its unit (either strand)."""
-    fasta = os.environ.get(f"GENOSCRUB_{build.upper()}_FASTA")
-    if not fasta:
-        pytest.skip(f"set GENOSCRUB_{build.upper()}_FASTA to an indexed {build} FASTA to check the preset coordinates")
-    import pyfaidx
-
-    reference = pyfaidx.Fasta(fasta, as_raw=True, sequence_always_upper=True)
-    units = motifs()
-    checked = 0
-    for preset in ("codis-str", "forensic-str", "y-str"):
-        if build not in available_builds(preset):
-            continue
-        for line in preset_path(preset, build).read_text().splitlines()[1:]:
-            contig, start, end, name = line.split("\t")
-            if name not in units:
-                continue
-            name_in_fasta = contig if contig in reference else contig.removeprefix("chr")
-            sequence = reference[name_in_fasta][int(start) : int(end)]
-            unit = units[name]
-            assert unit * 3 in sequence or reverse_complement(unit) * 3 in sequence, f"{preset} {name} {contig}:{start}-{end}"
-            checked += 1
-    if not checked:
-        pytest.skip(f"no STR preset has {build} coordinates (presets/PROVENANCE.md)")
-
-
-EXCERPTS = Path(__file__).parent / "data" / "grch38_str_excerpts.tsv"
-UNCACHED = {"SE33", "DYS385a", "DYS458", "DYF387S1-copy2"}
-"""GRCh38 loci the excerpts lack (STRNaming's cache has no sequence for them)."""
-
-
-def test_grch38_str_presets_hold_their_unit_in_reference_excerpts() -> None:
-    """The check above, run everywhere on GRCh38 sequence cut from STRNaming's reference cache.
-
-    Every GRCh38 STR preset interval must lie inside an excerpt (or be one of the
-    four loci the cache lacks) and hold >= 3 tandem copies of its repeat unit there.
-    """
-    excerpts: dict[str, list[tuple[int, str]]] = {}
-    for line in EXCERPTS.read_text().splitlines():
-        if not line.startswith("#"):
-            contig, start, sequence = line.split("\t")
-            excerpts.setdefault(contig, []).append((int(start), sequence))
-    units = motifs()
-    checked = 0
-    for preset in ("codis-str", "forensic-str", "y-str"):
-        for line in preset_path(preset, "GRCh38").read_text().splitlines()[1:]:
-            contig, start, end, name = line.split("\t")
-            first, last = int(start), int(end)
-            covering = [(offset, text) for offset, text in excerpts.get(contig, []) if offset <= first and last <= offset + len(text)]
-            if not covering:
-                assert name in UNCACHED, f"{preset} {name}: no GRCh38 excerpt covers {contig}:{start}-{end}"
-                continue
-            offset, text = covering[0]
-            sequence = text[first - offset : last - offset]
-            unit = units[name]
-            assert unit * 3 in sequence or reverse_complement(unit) * 3 in sequence, f"{preset} {name} {contig}:{start}-{end}"
-            checked += 1
-    assert checked >= 75
 
 
 def test_simulator_repeats_hold_their_unit(simulated: Path) -> None:
@@ -364,16 +234,3 @@ def test_block_columns_refuse_short_lines_and_bad_numbers() -> None:
     lines = [b"chr1\t5x\tA\tx"]
     columns = regions.block_columns(b"\n".join(lines), lines, 3)
     assert columns is not None and regions.parse_digits(columns, 1) is None
-
-
-def test_grch37_sources_agree() -> None:
-    """Two independent GRCh37 sources (PROVENANCE.md 6 and 7) place each shared CODIS locus alike."""
-    by_name: dict[str, list[tuple[str, int, int]]] = {}
-    for line in preset_path("codis-str", "GRCh37").read_text().splitlines()[1:]:
-        contig, start, end, name = line.split("\t")
-        by_name.setdefault(name, []).append((contig, int(start), int(end)))
-    assert len(by_name) == 20
-    shared = [spans for spans in by_name.values() if len(spans) == 2]
-    assert len(shared) == 15  # source 6 lacks D16S539, D21S11; source 7 lacks D10S1248, D22S1045 and its vWA is malformed
-    for (contig_a, start_a, end_a), (contig_b, start_b, end_b) in shared:
-        assert contig_a == contig_b and start_a < end_b and start_b < end_a
