@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO
 
 ONLY_IN_BAM = 10**15  # positions of templates the FASTQ does not give: after every FASTQ template
+COUNTS = ("templates_in_fastq", "templates_written", "templates_only_in_bam", "templates_incomplete_only_in_bam", "reads_masked_not_in_bam")
 SORT_ENVIRONMENT = {**os.environ, "LC_ALL": "C"}  # byte order, the order Python compares bytes in
 
 
@@ -244,8 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--memory-mb", type=int, default=1000, help="per sort")
     options = parser.parse_args(argv)
-    names = ("templates_in_fastq", "templates_written", "templates_only_in_bam", "templates_incomplete_only_in_bam", "reads_masked_not_in_bam")
-    counts = dict.fromkeys(names, 0)
+    counts = dict.fromkeys(COUNTS, 0)
     shutil.rmtree(options.temporary, ignore_errors=True)
     options.temporary.mkdir(mode=0o700, parents=True)
     try:

@@ -30,14 +30,14 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
     for data in reports:
         part_counts = data.get("counts", {})
         counts.update({key: value for key, value in part_counts.items() if key not in HEADER_COUNTS})
-        for key in HEADER_COUNTS & part_counts.keys():
+        for key in sorted(HEADER_COUNTS & part_counts.keys()):
             counts[key] = max(counts[key], part_counts[key])
         for key, value in data.items():
             if key not in ("command", "counts"):
                 fields.setdefault(key, [])
                 if value not in fields[key]:
                     fields[key].append(value)
-    merged["counts"] = dict(counts)
+    merged["counts"] = dict(sorted(counts.items()))  # the same bytes whatever the hash seed of the process
     merged.update({key: values[0] if len(values) == 1 else values for key, values in fields.items()})
     return merged
 
