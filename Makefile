@@ -45,7 +45,7 @@ test: $(STAMP) tools
 # generated /etc/slurm/slurm.conf), compared with a local run; the daemons are stopped after.
 test-cluster: $(STAMP) tools
 	$(PY) tools/slurm_cluster.py start
-	GENOSCRUB_TEST_CLUSTER=1 $(PY) -m pytest -q -p no:randomly tests/test_cluster.py; status=$$?; \
+	GENOSCRUB_TEST_CLUSTER=1 $(PY) -m pytest -q -rP -p no:randomly tests/test_cluster.py; status=$$?; \
 		$(PY) tools/slurm_cluster.py stop; exit $$status
 
 golden: $(STAMP)

@@ -9,7 +9,9 @@ One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour 
 - the genoscrub BAM pipes by hand, one BAM after the other, no scatter, no FASTQ, no VCF;
 - the workflow, ``snakemake --cores 2``, everything (BAMs, VCFs, FASTQ pair, reports, linkage):
   with its defaults (BAMs this small are one part each), with every BAM cut by chromosome
-  (``scatter_min_mb=0``, as a 30x genome is), and with ``fastq: from_reverted_bam``.
+  (``scatter_min_mb=0``, as a 30x genome is), and with ``fastq: from_reverted_bam``;
+- ``snakemake -n``: Snakemake's start and planning, paid once per run, not per sample (a cohort
+  of N samples shares it); the bench's one-sample runs include it.
 
 It prints CPU seconds (the children's user+sys, the figure that scales to a cluster; wall time
 on a shared 2-core machine says little). Given both scales, it also prints each pipeline's
@@ -42,6 +44,7 @@ SCALES = {"small": 100_000, "full": 1_000_000}  # chr1 length; chr2 is half, plu
 READS_30X_WGS = 3.1e9 * 30 / 150
 GENOMES = 1_000_000
 BASELINE = "samtools view -h | samtools view -b"
+PLANNING = "snakemake -n: start and planning, once a run"
 
 
 def cohort_of_one(folder: Path, contig_length: int) -> int:
@@ -60,9 +63,9 @@ def cohort_of_one(folder: Path, contig_length: int) -> int:
     return 4 * int(result["counts"]["pairs"])
 
 
-def workflow_run(folder: Path, config: str) -> str:
+def workflow_run(folder: Path, config: str, options: str = "") -> str:
     return (
-        f"cd {folder} && rm -rf results work private/links.tsv* .snakemake && {Path(sys.executable).parent}/snakemake -q"
+        f"cd {folder} && rm -rf results work private/links.tsv* .snakemake && {Path(sys.executable).parent}/snakemake -q {options}"
         f" --snakefile {ROOT}/workflow/Snakefile --configfile {ROOT}/workflow/config.example.yaml --cores 2"
         f" --config 'scatter=[chr1,chr2]' {config} >/dev/null 2>&1"
     )
@@ -87,6 +90,7 @@ def pipelines(folder: Path) -> dict[str, str]:
         "workflow, defaults (BAMs whole)": workflow_run(folder, ""),
         "workflow, BAMs cut by chromosome": workflow_run(folder, "scatter_min_mb=0"),
         "workflow, fastq: from_reverted_bam": workflow_run(folder, "fastq=from_reverted_bam"),
+        PLANNING: workflow_run(folder, "", "-n"),
     }
 
 
