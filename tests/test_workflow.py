@@ -460,6 +460,13 @@ def test_fastq_from_reverted_bam_carries_no_germline_allele(cohort: Cohort, whol
     assert not sites_seen(reverted, kmers)
 
 
+def test_the_bam_the_fastq_is_written_from_has_no_callable_germline_allele(cohort: Cohort, whole: Cohort) -> None:
+    """With the test below (each read is samtools fastq's of this BAM), bcftools' word for the FASTQ."""
+    truth = germline_truth(cohort, "patient1")
+    assert len(called_sites(cohort, cohort.path / "patient1" / "tumour.bam") & truth) > len(truth) // 2  # control
+    assert not called_sites(whole, whole.output(FIRST, "tumour.bam")) & truth
+
+
 @pytest.mark.parametrize("original", [FIRST, SECOND])
 def test_fastq_from_reverted_bam_keeps_order_names_and_counts(cohort: Cohort, whole: Cohort, original: str) -> None:
     for mate in ("R1", "R2"):
