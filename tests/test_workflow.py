@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import io
 import json
 import os
 import shutil
@@ -549,6 +550,20 @@ def test_fastq_join_writes_every_fastq_template_in_order(templates: list[tuple[i
     joined = sorted(fastq_from_bam.merge_join(iter(order), iter(reads), counts), key=lambda line: int(line.split(b"\t")[0]))
     assert [line.split(b"\t")[1] for line in joined] == [f"@{key} 1:N:0".encode() for key in keys]
     assert counts["reads_masked_not_in_bam"] == sum((not one) + (not two) for _, one, two in templates)
+
+
+def test_fastq_pair_out_of_sync_is_refused_without_quoting_a_name() -> None:
+    def rows(*lines: bytes) -> io.BytesIO:
+        return io.BytesIO(b"".join(line + b"\t3\n" for line in lines))
+
+    assert list(fastq_from_bam.order_rows(rows(b"@k1/1", b"@k2 1:N:0"), rows(b"@k1/2", b"@k2 2:N:0"))) == [
+        b"k1\t0\t@k1/1\t@k1/2\t3\t3\n",
+        b"k2\t1\t@k2 1:N:0\t@k2 2:N:0\t3\t3\n",
+    ]
+    for first, second in ((rows(b"@k1/1"), rows(b"@k9/2")), (rows(b"@k1/1", b"@k2/1"), rows(b"@k1/2")), (rows(b"k1"), rows(b"k1"))):
+        with pytest.raises(fastq_from_bam.FastqFromBamError) as error:
+            list(fastq_from_bam.order_rows(first, second))
+        assert "k1" not in str(error.value) and "k9" not in str(error.value)
 
 
 def test_fastq_from_reverted_bam_needs_a_pair_and_a_bam(cohort: Cohort) -> None:

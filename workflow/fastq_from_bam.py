@@ -35,6 +35,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from itertools import zip_longest
 from pathlib import Path
 from typing import IO
 
@@ -60,15 +61,15 @@ def template_key(name_line: bytes) -> bytes:
 def order_rows(names_r1: IO[bytes], names_r2: IO[bytes]) -> Iterator[bytes]:
     """``key TAB position TAB name line 1 TAB name line 2 TAB length 1 TAB length 2`` per
     template of the scrubbed pair, from ``name line TAB read length`` lines of each file."""
-    for position, (row1, row2) in enumerate(zip(names_r1, names_r2, strict=False)):
+    for position, (row1, row2) in enumerate(zip_longest(names_r1, names_r2)):
+        if row1 is None or row2 is None:
+            raise FastqFromBamError("the FASTQ pair is out of sync (one file has more reads)")
         line1, length1 = row1.rstrip(b"\n").rsplit(b"\t", 1)
         line2, length2 = row2.rstrip(b"\n").rsplit(b"\t", 1)
         key = template_key(line1)
         if template_key(line2) != key:
             raise FastqFromBamError("the FASTQ pair is out of sync (mates differ in name)")
         yield b"%s\t%d\t%s\t%s\t%s\t%s\n" % (key, position, line1, line2, length1, length2)
-    if names_r1.read(1) or names_r2.read(1):
-        raise FastqFromBamError("the FASTQ pair is out of sync (one file has more reads)")
 
 
 def bam_reads(lines: IO[bytes]) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
