@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all demo test golden man man-check bench memory fuzz lint tools clean check-presets
+.PHONY: all demo test golden man man-check bench memory fuzz lint tools clean check-presets test-cluster
 
 all: test
 
@@ -39,6 +39,14 @@ test: $(STAMP) tools
 	$(PY) man/build.py --check
 	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
 	GENOSCRUB_REQUIRE_SCAN=1 $(PY) -m pytest -q -n 2
+
+# The cohort workflow through SLURM (snakemake-executor-plugin-slurm, workflow/profiles/slurm) on a
+# one-node cluster started here as root (tools/slurm_cluster.py: munge, slurmctld, slurmd from a
+# generated /etc/slurm/slurm.conf), compared with a local run; the daemons are stopped after.
+test-cluster: $(STAMP) tools
+	$(PY) tools/slurm_cluster.py start
+	GENOSCRUB_TEST_CLUSTER=1 $(PY) -m pytest -q -rP -p no:randomly tests/test_cluster.py; status=$$?; \
+		$(PY) tools/slurm_cluster.py stop; exit $$status
 
 golden: $(STAMP)
 	GENOSCRUB_GOLDEN_UPDATE=1 $(PY) -m pytest -q tests/test_golden.py

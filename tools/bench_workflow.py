@@ -1,16 +1,23 @@
-"""Throughput of the cohort workflow per sample, and what 1M genomes at 30x would cost.
+"""Cost of the cohort workflow per sample and per BAM read, and what 1M genomes at 30x would cost.
 
-    python tools/bench_workflow.py [--scale small|full] [--runs N]
+    python tools/bench_workflow.py [--scale small full] [--runs N]
 
 One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour FASTQ pair;
-150 bp reads, ~30x over a genome of ``--contig-length`` x 1.5 + chrM) run three ways, alternated:
+150 bp reads, ~30x over a genome of ``--contig-length`` x 1.5 + chrM) run these ways, alternated:
 
-- ``samtools view | samtools view -b``, both BAMs: decoding and encoding alone (the baseline);
-- the genoscrub pipes by hand, one file after another, no scatter;
-- the workflow, ``snakemake --cores 2`` (scatter by chromosome, gather, index, reports).
+- ``samtools view -h | samtools view -b``, both BAMs: decoding and encoding alone (the baseline);
+- the genoscrub BAM pipes by hand, one BAM after the other, no scatter, no FASTQ, no VCF;
+- the workflow, ``snakemake --cores 2``, everything (BAMs, VCFs, FASTQ pair, reports, linkage):
+  with its defaults (BAMs this small are one part each), with every BAM cut by chromosome
+  (``scatter_min_mb=0``, as a 30x genome is), and with ``fastq: from_reverted_bam``;
+- ``snakemake -n``: Snakemake's start and planning, paid once per run, not per sample (a cohort
+  of N samples shares it); the bench's one-sample runs include it.
 
-Besides wall time it prints CPU seconds per read (children's user+sys), the figure that scales
-to a cluster, and the CPU-hours for 1M genomes at 30x WGS (620M reads of 150 bp per genome).
+It prints CPU seconds (the children's user+sys, the figure that scales to a cluster; wall time
+on a shared 2-core machine says little). Given both scales, it also prints each pipeline's
+marginal CPU per BAM read, (full - small) / (reads full - reads small), its ratio to the
+baseline's, and its fixed CPU per sample, small - marginal x reads small: the figures the
+README's table and 1M-genome estimate are made of.
 """
 
 from __future__ import annotations
@@ -24,13 +31,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tools.benchlib import table, time_pipeline
-from tools.simulate import simulate
+try:
+    from tools.benchlib import table, time_pipeline
+    from tools.simulate import simulate
+except ModuleNotFoundError:  # run as a script: python tools/bench_workflow.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tools.benchlib import table, time_pipeline
+    from tools.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCALES = {"small": 100_000, "full": 1_000_000}  # chr1 length; chr2 is half, plus chrM
 READS_30X_WGS = 3.1e9 * 30 / 150
 GENOMES = 1_000_000
+BASELINE = "samtools view -h | samtools view -b"
+PLANNING = "snakemake -n: start and planning, once a run"
 
 
 def cohort_of_one(folder: Path, contig_length: int) -> int:
@@ -49,6 +63,14 @@ def cohort_of_one(folder: Path, contig_length: int) -> int:
     return 4 * int(result["counts"]["pairs"])
 
 
+def workflow_run(folder: Path, config: str, options: str = "") -> str:
+    return (
+        f"cd {folder} && rm -rf results work private/links.tsv* .snakemake && {Path(sys.executable).parent}/snakemake -q {options}"
+        f" --snakefile {ROOT}/workflow/Snakefile --configfile {ROOT}/workflow/config.example.yaml --cores 2"
+        f" --config 'scatter=[chr1,chr2]' {config} >/dev/null 2>&1"
+    )
+
+
 def pipelines(folder: Path) -> dict[str, str]:
     bin_ = ROOT / "bin"
     patient = folder / "patient1"
@@ -62,12 +84,14 @@ def pipelines(folder: Path) -> dict[str, str]:
         f" | {bin_}/sam-mask-regions -q -r {folder}/ref.fa --bed {folder}/repeats.bed --flank 0 | samtools view -b --no-PG -o /dev/null -"
         for b in ("tumour", "normal")
     )
-    workflow = (
-        f"cd {folder} && rm -rf results work private/links.tsv* .snakemake && {Path(sys.executable).parent}/snakemake -q"
-        f" --snakefile {ROOT}/workflow/Snakefile --configfile {ROOT}/workflow/config.example.yaml --cores 2 --config 'scatter=[chr1,chr2]'"
-        " >/dev/null 2>&1"
-    )
-    return {"samtools view | samtools view -b": baseline, "genoscrub BAM pipes, no scatter": bam, "workflow, snakemake --cores 2": workflow}
+    return {
+        BASELINE: baseline,
+        "genoscrub BAM pipes, no scatter": bam,
+        "workflow, defaults (BAMs whole)": workflow_run(folder, ""),
+        "workflow, BAMs cut by chromosome": workflow_run(folder, "scatter_min_mb=0"),
+        "workflow, fastq: from_reverted_bam": workflow_run(folder, "fastq=from_reverted_bam"),
+        PLANNING: workflow_run(folder, "", "-n"),
+    }
 
 
 def cpu_seconds() -> float:
@@ -75,29 +99,46 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--scale", choices=SCALES, default="full")
-    parser.add_argument("--runs", type=int, default=3)
-    options = parser.parse_args()
+def measure_scale(scale: str, runs: int) -> tuple[int, dict[str, float]]:
+    """Reads in both BAMs and the median CPU seconds of each pipeline at one scale."""
     with tempfile.TemporaryDirectory(prefix="bench_workflow.") as temporary:
         folder = Path(temporary)
-        reads = cohort_of_one(folder, SCALES[options.scale])
+        reads = cohort_of_one(folder, SCALES[scale])
         megabytes = sum((folder / "patient1" / f"{b}.bam").stat().st_size for b in ("tumour", "normal")) / 1e6
         commands = pipelines(folder)
         walls: dict[str, list[float]] = {name: [] for name in commands}
         cpus: dict[str, list[float]] = {name: [] for name in commands}
-        for _ in range(options.runs):
+        for _ in range(runs):
             for name, command in commands.items():
                 before = cpu_seconds()
                 walls[name].append(time_pipeline(command)[0])
                 cpus[name].append(cpu_seconds() - before)
-        medians = {name: statistics.median(values) for name, values in walls.items()}
-        print(table(f"one sample, tumour + normal BAM, {options.scale}", medians, "samtools view | samtools view -b", reads, megabytes))
-        print(f"\n{'pipeline':<44}{'CPU s':>9}{'CPU us/read':>14}{'CPU-h, 1M x 30x WGS':>22}")
-        for name, values in cpus.items():
-            per_read = statistics.median(values) / reads
-            print(f"{name:<44}{statistics.median(values):>9.1f}{per_read * 1e6:>14.1f}{per_read * READS_30X_WGS * GENOMES / 3600:>22,.0f}")
+    medians = {name: statistics.median(values) for name, values in walls.items()}
+    print(table(f"one sample, tumour + normal BAM, {scale}", medians, BASELINE, reads, megabytes))
+    cpu = {name: statistics.median(values) for name, values in cpus.items()}
+    print(f"\n{'pipeline':<44}{'CPU s':>9}{'CPU us/read':>14}{'ratio':>8}")
+    for name, seconds in cpu.items():
+        print(f"{name:<44}{seconds:>9.1f}{seconds / reads * 1e6:>14.1f}{seconds / cpu[BASELINE]:>8.2f}")
+    print()
+    return reads, cpu
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", choices=SCALES, nargs="+", default=["full"])
+    parser.add_argument("--runs", type=int, default=3)
+    options = parser.parse_args()
+    measured = {scale: measure_scale(scale, options.runs) for scale in options.scale}
+    if {"small", "full"} <= measured.keys():
+        (small_reads, small), (full_reads, full) = measured["small"], measured["full"]
+        marginal = {name: (full[name] - small[name]) / (full_reads - small_reads) for name in full}
+        print(f"{'marginal and fixed cost':<44}{'CPU us/read':>14}{'ratio':>8}{'fixed CPU s':>13}{'CPU-h, 1M x 30x WGS':>22}")
+        for name, per_read in marginal.items():
+            fixed = small[name] - per_read * small_reads
+            print(
+                f"{name:<44}{per_read * 1e6:>14.1f}{per_read / marginal[BASELINE]:>8.2f}{fixed:>13.1f}"
+                f"{per_read * READS_30X_WGS * GENOMES / 3600:>22,.0f}"
+            )
     return 0
 
 

@@ -5,7 +5,10 @@ The plan is pure functions over contig names, tested without Snakemake (tests/te
 Snakemake spawns a whole new Snakemake process for every `run:` job, shell jobs it runs itself.
 A part is a contig named in the config's ``scatter`` list, ``other`` (every other contig of the
 header, in one job rather than hundreds of decoys and alts), or ``unplaced`` (reads with no
-coordinate, ``samtools view in.bam '*'``).
+coordinate, ``samtools view in.bam '*'``). A BAM smaller than the config's ``scatter_min_mb`` is
+not cut at all: its one part is ``whole`` (every record, read front to back) or, when unplaced
+reads are left out, ``placed`` (every contig of the header). Each part job costs three Python
+starts and a Snakemake job; below a few GB that fixed cost outweighs the parallelism.
 """
 
 from __future__ import annotations
@@ -13,24 +16,35 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 OTHER = "other"
 UNPLACED = "unplaced"
+WHOLE = "whole"
+PLACED = "placed"
+RESERVED = (OTHER, UNPLACED, WHOLE, PLACED)
 
 
-def part_groups(scatter: list[str], keep_unplaced: bool) -> list[str]:
-    """Every part of every BAM, whatever its header: a named contig absent from a header
-    gives an empty part, so the job graph does not depend on reading headers."""
+def part_groups(scatter: list[str], keep_unplaced: bool, cut: bool = True) -> list[str]:
+    """Every part of one BAM, whatever its header: a named contig absent from a header
+    gives an empty part, so the job graph does not depend on reading headers. Uncut: one part."""
+    if not cut:
+        return [WHOLE if keep_unplaced else PLACED]
     return [*scatter, OTHER, *([UNPLACED] if keep_unplaced else [])]
 
 
-def part_regions(contigs: list[str], scatter: list[str], group: str) -> list[str]:
+def part_regions(contigs: list[str], scatter: list[str], group: str) -> list[str] | None:
     """`samtools view` region arguments for one part; names in braces, so that a name such as
-    ``HLA-A*01:01:01:01`` is read as one contig, not as a range. Empty: header only."""
+    ``HLA-A*01:01:01:01`` is read as one contig, not as a range. Empty: header only. None: the
+    whole file front to back, no index query (the ``whole`` part)."""
+    if group == WHOLE:
+        return None
     if group == UNPLACED:
         return ["*"]
+    if group == PLACED:
+        return ["{" + name + "}" for name in contigs]
     if group == OTHER:
         named = set(scatter)
         chosen = [name for name in contigs if name not in named]
@@ -42,7 +56,10 @@ def part_regions(contigs: list[str], scatter: list[str], group: str) -> list[str
 def gather_plan(contigs: list[str], scatter: list[str], groups: list[str]) -> tuple[list[str], str]:
     """The parts in header order, and ``cat`` when each part is one run of consecutive header
     contigs (concatenating them then keeps coordinate order, SAM spec 1.2 ``SO:coordinate``),
-    else ``merge``. Unplaced reads go last, where a sorted BAM keeps them."""
+    else ``merge``. Unplaced reads go last, where a sorted BAM keeps them. One part is
+    ``cat`` of one file: gather then moves it instead of copying it."""
+    if len(groups) == 1 and groups[0] in (WHOLE, PLACED):
+        return list(groups), "cat"
     named = set(scatter)
     runs: list[str] = []
     for name in contigs:
@@ -88,9 +105,18 @@ def index_counts(path: str) -> tuple[int, int]:
 
 def extract(options: argparse.Namespace) -> None:
     """Become `samtools view` of one part: SAM text with the full header on stdout."""
-    regions = part_regions(header_contigs(options.bam), options.scatter, options.group)
-    reader = ["-h", options.bam, *regions] if regions else ["-H", options.bam]
+    regions = None if options.group == WHOLE else part_regions(header_contigs(options.bam), options.scatter, options.group)
+    reader = ["-h", options.bam] if regions is None else ["-h", options.bam, *regions] if regions else ["-H", options.bam]
     os.execvp("samtools", ["samtools", "view", "--no-PG", "-T", options.reference, *reader])
+
+
+def move(source: str, target: str) -> None:
+    """Rename, or copy where work/ and results/ lie on different file systems."""
+    try:
+        os.replace(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+        os.unlink(source)
 
 
 def counts_of(path: str) -> dict[str, int]:
@@ -100,15 +126,24 @@ def counts_of(path: str) -> dict[str, int]:
 def gather(options: argparse.Namespace) -> None:
     """Join the parts (cat or merge), index, quickcheck, and prove no record went missing:
     the first step of every part saw as many records as the input's index counts, and the
-    gathered BAM holds what the last step of every part wrote."""
-    groups = part_groups(options.scatter, options.keep_unplaced)
+    gathered BAM holds what the last step of every part wrote. A BAM of one part is moved into
+    place with the index its part wrote while encoding: no record is decoded again."""
+    groups = part_groups(options.scatter, options.keep_unplaced, cut=not options.whole)
     parts = dict(zip(groups, options.parts, strict=True))
-    order, method = gather_plan(header_contigs(options.input), options.scatter, groups)
-    for command in (
-        ["samtools", method, "--no-PG", "-o", options.output, *(parts[group] for group in order)],
-        ["samtools", "index", "-o", options.index, options.output],
-        ["samtools", "quickcheck", options.output],
-    ):
+    if len(groups) == 1:
+        move(parts[groups[0]], options.output)
+        move(parts[groups[0]] + ".bai", options.index)
+        commands = [["samtools", "quickcheck", options.output]]
+        gathered_by = "one part, moved"
+    else:
+        order, method = gather_plan(header_contigs(options.input), options.scatter, groups)
+        commands = [
+            ["samtools", method, "--no-PG", "-o", options.output, *(parts[group] for group in order)],
+            ["samtools", "index", "-o", options.index, options.output],
+            ["samtools", "quickcheck", options.output],
+        ]
+        gathered_by = f"samtools {method}"
+    for command in commands:
         if subprocess.run(command).returncode != 0:
             raise SystemExit(f"scatter: samtools {command[1]} failed")
     input_records, unplaced = index_counts(options.input)
@@ -123,7 +158,7 @@ def gather(options: argparse.Namespace) -> None:
     summary = {
         "command": "gather",
         "counts": {"records_in_input": input_records, "unplaced_reads_dropped": dropped, "records_written": written, "parts": len(groups)},
-        "gathered_by": f"samtools {method}",
+        "gathered_by": gathered_by,
     }
     Path(options.report).write_text(json.dumps(summary, indent=2) + "\n")
 
@@ -143,6 +178,7 @@ def main(argv: list[str] | None = None) -> None:
     join.add_argument("--report", required=True)
     join.add_argument("--scatter", action="append", default=[])
     join.add_argument("--keep-unplaced", action="store_true")
+    join.add_argument("--whole", action="store_true", help="the BAM was not cut: one part, with its index")
     join.add_argument("--parts", nargs="+", required=True, help="one per part, in part_groups order")
     join.add_argument("--first-reports", nargs="+", required=True)
     join.add_argument("--last-reports", nargs="+", required=True)

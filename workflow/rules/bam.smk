@@ -1,6 +1,8 @@
 # BAM/CRAM: scatter by chromosome, scrub and revert each part, gather with samtools cat.
 #
-# One part per contig named in `scatter`, one part for every other contig of the header
+# A BAM smaller than `scatter_min_mb` is one part (`whole`, read front to back), written with
+# its index while it is encoded, and moved into place: no second decoding pass. Larger ones get
+# one part per contig named in `scatter`, one part for every other contig of the header
 # (decoys, alts, unplaced scaffolds: one job, not hundreds), and one for the unplaced reads
 # (`samtools view in.bam '*'`: pairs with no coordinate). Unmapped reads placed beside a mapped
 # mate travel with their mate's contig. sam-revert-germline masks the sequence of every
@@ -30,6 +32,10 @@ def germline_sites(wildcards):
     return [vcf] if vcf else []
 
 
+def bam_part_groups(sample, kind):
+    return SAMPLES[sample]["parts"][kind]
+
+
 def part_path(sample, kind, group):
     return WORK / sample / "parts" / f"{kind}.{group}.bam"
 
@@ -52,7 +58,8 @@ def part_pipeline(wildcards, input, output, threads):
     ]
     if REGION_ARGS:
         steps.append(f"{command('sam-mask-regions')} -q -r {reference} {REGION_ARGS} --report {quoted(reports['sam-mask-regions'])} 2>>{log}")
-    steps.append(f"samtools view -b --no-PG -@ {max(threads - 1, 0)} -o {quoted(output.part)} 2>>{log}")
+    # The part's index is built while it is encoded (no decoding); gather keeps it when the BAM is one part.
+    steps.append(f"samtools view -b --no-PG -@ {max(threads - 1, 0)} --write-index -o {quoted(f'{output.part}##idx##{output.index}')} 2>>{log}")
     return " | ".join(steps)
 
 
@@ -66,6 +73,7 @@ rule bam_part:
         germline=germline_sites,
     output:
         part=temp(WORK / "{sample}" / "parts" / "{kind}.{group}.bam"),
+        index=temp(WORK / "{sample}" / "parts" / "{kind}.{group}.bam.bai"),
         reports=[WORK / "{sample}" / "reports" / f"{{kind}}.{{group}}.{step}.json" for step in BAM_STEPS],
     params:
         pipeline=part_pipeline,
@@ -80,17 +88,30 @@ rule bam_part:
 
 def gather_arguments(wildcards, input, output):
     sample, kind = wildcards.sample, wildcards.kind
-    first = [quoted(part_report(sample, kind, group, BAM_STEPS[0])) for group in GROUPS]
-    last = [quoted(part_report(sample, kind, group, BAM_STEPS[-1])) for group in GROUPS]
+    groups = bam_part_groups(sample, kind)
+    first = [quoted(part_report(sample, kind, group, BAM_STEPS[0])) for group in groups]
+    last = [quoted(part_report(sample, kind, group, BAM_STEPS[-1])) for group in groups]
     return " ".join(
         [
             f"--input {quoted(input.bam)} --output {quoted(output.bam)} --index {quoted(output.bai)} --report {quoted(output.report)}",
             SCATTER_ARGS,
-            "--keep-unplaced" if UNPLACED in GROUPS else "",
-            "--parts " + " ".join(quoted(part_path(sample, kind, group)) for group in GROUPS),
+            "--keep-unplaced" if UNMAPPED == "mask" else "",
+            "--whole" if len(groups) == 1 else "",
+            "--parts " + " ".join(quoted(part_path(sample, kind, group)) for group in groups),
             "--first-reports " + " ".join(first),
             "--last-reports " + " ".join(last),
         ]
+    )
+
+
+def header_linkage(wildcards, input, output):
+    """The header's IDs (sample, library, read group) and their pseudonyms, from sam-scrub-rg's
+    own --map-out on the header alone: the data runs name reads too, and a table of every read
+    name would be as large as the BAM (the key re-derives them)."""
+    log = quoted(WORK / "logs" / wildcards.sample / f"{wildcards.kind}.gather.log")
+    return (
+        f"samtools view -H --no-PG {quoted(input.bam)} 2>>{log}"
+        f" | {command('sam-scrub-rg')} -q {PSEUDONYM_ARGS} --map-out {quoted(output.link)} >/dev/null 2>>{log}"
     )
 
 
@@ -99,17 +120,21 @@ rule bam_gather:
         kind="tumour|normal",
     input:
         bam=staged_bam,
-        parts=lambda w: [part_path(w.sample, w.kind, group) for group in GROUPS],
-        reports=lambda w: [part_report(w.sample, w.kind, group, step) for group in GROUPS for step in BAM_STEPS],
+        pseudonyms=PSEUDONYM_FILES,
+        parts=lambda w: [part_path(w.sample, w.kind, group) for group in bam_part_groups(w.sample, w.kind)],
+        indexes=lambda w: [f"{part_path(w.sample, w.kind, group)}.bai" for group in bam_part_groups(w.sample, w.kind)],
+        reports=lambda w: [part_report(w.sample, w.kind, group, step) for group in bam_part_groups(w.sample, w.kind) for step in BAM_STEPS],
     output:
         bam=RESULTS / "{sample}" / "{sample}.{kind}.bam",
         bai=RESULTS / "{sample}" / "{sample}.{kind}.bam.bai",
         report=WORK / "{sample}" / "reports" / "{kind}.gather.json",
+        link=LINKAGE_PARTS / "{sample}.{kind}.tsv",
     params:
         script=SCATTER_SCRIPT,
         arguments=gather_arguments,
+        linkage=header_linkage,
     log:
         WORK / "logs" / "{sample}" / "{kind}.gather.log",
     threads: 1
     shell:
-        "{params.script} gather {params.arguments} 2>>{log:q}"
+        "{params.script} gather {params.arguments} 2>>{log:q} && {params.linkage}"

@@ -1,27 +1,73 @@
-# FASTQ: read names -> keyed pseudonyms, the same ones sam-scrub-rg --names gives the same
-# template in the BAM (one --key-file for every rule); sequence and qualities unchanged.
+# FASTQ, two choices (config `fastq`):
+#
+# - rename (default): read names -> keyed pseudonyms, the same ones sam-scrub-rg --names gives
+#   the same template in the BAM (one --key-file for every rule); sequence and qualities as
+#   sequenced, so every germline allele stays in the reads.
+# - from_reverted_bam: the pair is written from the sample's reverted BAM (the tumour's, or
+#   the normal's where the sheet has no tumour BAM) by workflow/fastq_from_bam.py: no germline
+#   allele, unmapped reads masked to N, the same keyed names, in the input FASTQ's order.
+#
 # Written as BGZF, which every gzip reader reads.
+
+FASTQ_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'fastq_from_bam.py'))}"
 
 
 def staged_fastq(wildcards):
     return SAMPLES[wildcards.sample]["fastq"][wildcards.kind]
 
 
-rule fastq:
-    wildcard_constraints:
-        kind="R1|R2",
-    input:
-        fastq=staged_fastq,
-        pseudonyms=PSEUDONYM_FILES,
-    output:
-        fastq=RESULTS / "{sample}" / "{sample}.{kind}.fastq.gz",
-        report=WORK / "{sample}" / "reports" / "{kind}.fastq-scrub-names.json",
-    log:
-        WORK / "logs" / "{sample}" / "{kind}.fastq.log",
-    threads: 2
-    params:
-        pseudonyms=PSEUDONYM_ARGS,
-        command=command("fastq-scrub-names"),
-    shell:
-        "{params.command} -q {params.pseudonyms} --report {output.report:q} {input.fastq:q} 2>>{log:q}"
-        " | bgzip -c -@ {threads} > {output.fastq:q} 2>>{log:q}"
+def fastq_step_reports(sample, kind):
+    reports = WORK / sample / "reports"
+    if FASTQ_MODE == "from_reverted_bam":
+        return [("fastq-from-reverted-bam", reports / "fastq.from-reverted-bam.json")]
+    return [("fastq-scrub-names", reports / f"{kind}.fastq-scrub-names.json")]
+
+
+if FASTQ_MODE == "rename":
+
+    rule fastq:
+        wildcard_constraints:
+            kind="R1|R2",
+        input:
+            fastq=staged_fastq,
+            pseudonyms=PSEUDONYM_FILES,
+        output:
+            fastq=RESULTS / "{sample}" / "{sample}.{kind}.fastq.gz",
+            report=WORK / "{sample}" / "reports" / "{kind}.fastq-scrub-names.json",
+        log:
+            WORK / "logs" / "{sample}" / "{kind}.fastq.log",
+        threads: 2
+        params:
+            pseudonyms=PSEUDONYM_ARGS,
+            command=command("fastq-scrub-names"),
+        shell:
+            "{params.command} -q {params.pseudonyms} --report {output.report:q} {input.fastq:q} 2>>{log:q}"
+            " | bgzip -c -@ {threads} > {output.fastq:q} 2>>{log:q}"
+
+else:
+
+    rule fastq_from_bam:
+        input:
+            bam=lambda w: RESULTS / w.sample / f"{w.sample}.{fastq_bam_kind(w.sample)}.bam",
+            r1=lambda w: SAMPLES[w.sample]["fastq"]["R1"],
+            r2=lambda w: SAMPLES[w.sample]["fastq"]["R2"],
+            pseudonyms=PSEUDONYM_FILES,
+        output:
+            r1=RESULTS / "{sample}" / "{sample}.R1.fastq.gz",
+            r2=RESULTS / "{sample}" / "{sample}.R2.fastq.gz",
+            report=WORK / "{sample}" / "reports" / "fastq.from-reverted-bam.json",
+        log:
+            WORK / "logs" / "{sample}" / "fastq.log",
+        threads: 2
+        resources:
+            mem_mb=3000,
+        params:
+            script=FASTQ_SCRIPT,
+            scrub=command("fastq-scrub-names"),
+            pseudonyms=shlex.quote(PSEUDONYM_ARGS),
+            temporary=lambda w: WORK / w.sample / "fastq.tmp",
+        shell:
+            "{params.script} --bam {input.bam:q} --r1 {input.r1:q} --r2 {input.r2:q}"
+            " --scrub {params.scrub} --pseudonyms {params.pseudonyms}"
+            " --out-r1 {output.r1:q} --out-r2 {output.r2:q} --report {output.report:q}"
+            " --temporary {params.temporary:q} --threads {threads} --memory-mb 800 2>>{log:q}"

@@ -22,7 +22,8 @@ def vcf_pipeline(wildcards, input, output):
         frequencies += " --drop-germline" + (" --keep-missing" if SOMATIC_KEEP_MISSING else "")
     steps = [
         f"bcftools view --no-version -Ov {quoted(input.vcf)} 2>>{log}",
-        f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
+        # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
+        f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --map-out {quoted(output.link)} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
         f"{command('vcf-drop-rare')} -q {frequencies} --report {quoted(reports['vcf-drop-rare'])} 2>>{log}",
     ]
     if REGION_ARGS:
@@ -42,6 +43,7 @@ rule vcf:
         vcf=RESULTS / "{sample}" / "{sample}.{kind}.vcf.gz",
         tbi=RESULTS / "{sample}" / "{sample}.{kind}.vcf.gz.tbi",
         reports=[WORK / "{sample}" / "reports" / f"{{kind}}.{step}.json" for step in VCF_STEPS],
+        link=LINKAGE_PARTS / "{sample}.{kind}.tsv",
     params:
         pipeline=vcf_pipeline,
     log:

@@ -1,0 +1,140 @@
+"""The cohort workflow through SLURM gives what it gives locally (`make test-cluster`).
+
+`make test-cluster` starts a one-node SLURM cluster (tools/slurm_cluster.py) and sets
+GENOSCRUB_TEST_CLUSTER=1; elsewhere this module skips with one line. With the variable set and
+no cluster answering, it fails: a cluster test that cannot reach its cluster has not passed.
+
+The bundled two-patient cohort runs twice from one copy of its files (same key, same inputs):
+locally with workflow/profiles/local, and through snakemake-executor-plugin-slurm with
+workflow/profiles/slurm. Every output must be the same, read back by samtools, bcftools and
+gzip, and the reports, cohort summary and linkage table byte for byte. The run uses the BAM
+scatter and the FASTQ pair written from the reverted BAM, so every rule runs on the cluster.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tools.cohort import make_cohort
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+PAIRS = 1500
+CONFIG = ["scatter=[chr1]", "scatter_min_mb=0", "part_threads=1", "fastq=from_reverted_bam"]
+SLURM_OPTIONS = ["--slurm-status-command", "squeue", "--slurm-no-account", "--slurm-init-seconds-before-status-checks", "5"]
+
+pytestmark = [
+    pytest.mark.skipif(os.environ.get("GENOSCRUB_TEST_CLUSTER") != "1", reason="needs the one-node SLURM cluster: make test-cluster"),
+    pytest.mark.timeout(1800),
+]
+
+
+def snakemake(folder: Path, profile: str, *options: str) -> subprocess.CompletedProcess[str]:
+    command = [
+        str(SNAKEMAKE), "--snakefile", str(ROOT / "workflow" / "Snakefile"),
+        "--configfile", str(ROOT / "workflow" / "config.example.yaml"),
+        "--workflow-profile", str(ROOT / "workflow" / "profiles" / profile), *options, "--config", *CONFIG,
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=1500)
+
+
+class Runs:
+    def __init__(self, local: Path, cluster: Path, cluster_messages: str, seconds: float) -> None:
+        self.local, self.cluster, self.cluster_messages, self.seconds = local, cluster, cluster_messages, seconds
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
+    sinfo = subprocess.run(["sinfo", "-h", "-o", "%T"], capture_output=True, text=True)
+    if sinfo.returncode != 0 or not sinfo.stdout.strip():
+        pytest.fail("GENOSCRUB_TEST_CLUSTER=1 but no SLURM cluster answers sinfo (start one: python tools/slurm_cluster.py start)")
+    base = tmp_path_factory.mktemp("cluster")
+    make_cohort(base / "local", pairs=PAIRS)
+    shutil.copytree(base / "local", base / "cluster", symlinks=True)  # the same key and inputs
+    local = snakemake(base / "local", "local", "--cores", "2")
+    assert local.returncode == 0, local.stdout[-3000:] + local.stderr[-3000:]
+    started = time.monotonic()
+    cluster = snakemake(base / "cluster", "slurm", *SLURM_OPTIONS)
+    seconds = time.monotonic() - started
+    assert cluster.returncode == 0, cluster.stdout[-5000:] + cluster.stderr[-5000:]
+    return Runs(base / "local", base / "cluster", cluster.stdout + cluster.stderr, seconds)
+
+
+def text_of(path: Path) -> str:
+    """A result as its reader sees it: records by samtools/bcftools, FASTQ decompressed."""
+    name = path.name
+    if name.endswith(".bam"):
+        return subprocess.run(["samtools", "view", "-h", "--no-PG", str(path)], capture_output=True, text=True, check=True).stdout
+    if name.endswith(".vcf.gz"):
+        return subprocess.run(["bcftools", "view", "--no-version", str(path)], capture_output=True, text=True, check=True).stdout
+    if name.endswith(".fastq.gz"):
+        return gzip.decompress(path.read_bytes()).decode()
+    return path.read_text()
+
+
+def result_files(folder: Path) -> list[str]:
+    return sorted(str(path.relative_to(folder)) for path in (folder / "results").rglob("*") if path.is_file())
+
+
+def test_the_jobs_ran_through_slurm_one_job_per_sample(runs: Runs) -> None:
+    submitted = [line for line in runs.cluster_messages.splitlines() if "has been submitted with SLURM jobid" in line]
+    samples = [path for path in (runs.cluster / "results").iterdir() if path.is_dir()]
+    assert len(samples) == 2
+    assert len(submitted) == len(samples)  # every per-sample rule in the sample's group job
+    print(f"\nSLURM run: {runs.seconds:.0f} s wall for {len(samples)} samples, {len(submitted)} SLURM jobs")
+
+
+def test_every_output_equals_the_local_run(runs: Runs) -> None:
+    files = result_files(runs.local)
+    assert files == result_files(runs.cluster)
+    assert len(files) == 2 * 11 + 1
+    for name in files:
+        if name.endswith((".bai", ".tbi")):
+            continue  # checked below by what they answer
+        assert text_of(runs.cluster / name) == text_of(runs.local / name), name
+
+
+def test_indexes_answer_the_same_region_queries(runs: Runs) -> None:
+    for name in result_files(runs.local):
+        if name.endswith(".bam"):
+            counts = [
+                subprocess.run(
+                    ["samtools", "view", "-c", str(folder / name), "chr1:1-5000"], capture_output=True, text=True, check=True
+                ).stdout
+                for folder in (runs.local, runs.cluster)
+            ]
+        elif name.endswith(".vcf.gz"):
+            counts = [
+                subprocess.run(
+                    ["bcftools", "view", "-H", "-r", "chr1", str(folder / name)], capture_output=True, text=True, check=True
+                ).stdout
+                for folder in (runs.local, runs.cluster)
+            ]
+        else:
+            continue
+        assert counts[0] == counts[1], name
+
+
+def test_linkage_tables_are_the_same_and_private(runs: Runs) -> None:
+    local, cluster = (folder / "private" / "links.tsv" for folder in (runs.local, runs.cluster))
+    assert cluster.read_bytes() == local.read_bytes()
+    assert cluster.stat().st_mode & 0o077 == 0
+
+
+def test_no_planted_identifier_in_the_cluster_run_or_its_logs(runs: Runs) -> None:
+    forbidden = [line for line in (runs.cluster / "forbidden.txt").read_text().splitlines() if line]
+    leaks = [f"snakemake messages: {word}" for word in forbidden if word in runs.cluster_messages]
+    for folder in ("work", ".snakemake"):
+        for path in (runs.cluster / folder).rglob("*"):
+            if path.is_file() and not path.name.endswith((".bam", ".bai", ".gz")):
+                text = path.read_text(errors="replace") + str(path.relative_to(runs.cluster))
+                leaks += [f"{path.relative_to(runs.cluster)}: {word}" for word in forbidden if word in text]
+    assert not leaks
