@@ -82,7 +82,9 @@ def output_started(folder: Path, name: str | None, received: bytearray) -> bool:
 @pytest.mark.parametrize(
     ("command", "options", "name", "kind"), CASES, ids=[f"{c[0]}-{c[2] or 'stdout'}{'-' + c[1][-1] if c[1] else ''}" for c in CASES]
 )
-def test_a_killed_run_leaves_no_finished_output(command: str, options: list[str], name: str | None, kind: str, side: Path, tmp_path: Path) -> None:
+def test_a_killed_run_leaves_no_finished_output(
+    command: str, options: list[str], name: str | None, kind: str, side: Path, tmp_path: Path
+) -> None:
     header, record = header_and_record(kind)
     block = record * ((4 << 20) // len(record))
     arguments = [str(BIN / command), "-q", *(option.replace("{side}", str(side)) for option in options)]

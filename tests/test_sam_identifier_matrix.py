@@ -64,8 +64,8 @@ def planted_header(places: list[tuple[str, str]], lines: list[str], value: str =
         "PG": {"ID": "bwa", "PN": "bwa"},
     }
     for record_type, tag in places:
-        header[record_type][tag] = value if not (record_type == "RG" and tag == "ID") else value
-    out = ["@" + record_type + "".join(f"\t{tag}:{tag_value}" for tag, tag_value in fields.items()) for record_type, fields in header.items()]
+        header[record_type][tag] = value
+    out = ["@" + kind + "".join(f"\t{tag}:{tag_value}" for tag, tag_value in fields.items()) for kind, fields in header.items()]
     out += [f"{line}\tnote {value}" if line == "@CO" else f"{line}\tID:{value}" for line in lines]
     return out
 

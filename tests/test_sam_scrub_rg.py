@@ -584,3 +584,22 @@ def test_whole_line_chunks_rejoin_to_the_input(lines: list[bytes], crlf: bool, f
     for first, count, chunk in chunks:
         assert chunk.endswith(b"\n") and first == line and count == chunk.count(b"\n")
         line += count
+
+
+def test_the_fast_path_takes_ordinary_blocks_and_counts_like_the_exact_path() -> None:
+    """Tags located by column for the whole block: no block of ordinary records needs the exact path."""
+    head = [b"@SQ\tSN:chr1\tLN:100", b"@RG\tID:a\tSM:s", b"@PG\tID:bwa\tPN:bwa"]
+    body = b"r\t0\tchr1\t1\t60\t1M\t*\t0\t0\tA\tI\tNM:i:0\tRG:Z:a\tPG:Z:bwa\tXY:Z:lab\tCO:Z:Kim\n" * 50
+    reports = []
+    for fast in (True, False):
+        report = Report(COMMAND)
+        header = HeaderScrubber(Pseudonyms(), "NGS", "-", report)
+        header.scrub(head)
+        scrubber = RecordScrubber(None, "-", report)
+        scrubber.use_header(header)
+        out = scrubber.scrub_block(body) if fast else scrubber.scrub_by_field(body, 1)
+        assert out == b"r\t0\tchr1\t1\t60\t1M\t*\t0\t0\tA\tI\tNM:i:0\tRG:Z:SAMPLE1\n" * 50
+        reports.append(report.as_dict())
+    assert reports[0] == reports[1]
+    assert reports[0]["aux_tags_removed_by_tag"] == {"XY": 50, "CO": 50}
+    assert reports[0]["counts"]["pg_tags_removed"] == 50 and reports[0]["counts"]["aux_tags_removed"] == 100
