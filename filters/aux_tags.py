@@ -247,12 +247,3 @@ def tag_name(code: int) -> str:
 def report_name(name: bytes) -> str:
     """A tag name for the report: the name, or ``invalid`` when it is off the spec's grammar."""
     return name.decode("ascii") if TAG_NAME.fullmatch(name) else "invalid"
-
-
-def without_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
-    """``text`` without the spans ``[starts[i], ends[i])`` (in order, not overlapping)."""
-    if not len(starts):
-        return text
-    keep_starts = np.concatenate(([0], ends))
-    keep_ends = np.concatenate((starts, [len(text)]))
-    return b"".join([text[start:end] for start, end in zip(keep_starts.tolist(), keep_ends.tolist(), strict=True)])

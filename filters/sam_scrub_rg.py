@@ -18,13 +18,13 @@ from parsed, validated fields (fail closed):
 
 Records are not split one by one where the block allows otherwise: the tags of a
 1 MiB block of whole lines are located by column in a few numpy passes
-(``aux_tags.locate_tags``), dropped tags are cut out as spans, and read groups are
-rewritten with ``bytes.replace``, one pass per read group (patterns end in a tab
-or newline, so ``rg1`` never matches ``rg10``), checked against the number of
-``RG:Z`` tags the block holds; any doubt sends the block through the exact,
-field-by-field path (ARCHITECTURE.md). Reading and writing run on their own
-threads, so the decoder upstream and the encoder downstream never wait for this
-process's CPU.
+(``aux_tags.locate_tags``), and only the tags to change are visited: the block is
+copied in the slices between them, a dropped tag left out, an RG:Z tag replaced
+by its new one (the whole tag is the key, so ``rg1`` never matches ``rg10``). A
+block whose structure is in doubt goes through the exact, field-by-field path,
+which names the faulty line (ARCHITECTURE.md). Reading and writing run on their
+own threads, so the decoder upstream and the encoder downstream never wait for
+this process's CPU.
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ from genoscrub.aux_tags import (
     parse_tag_option,
     report_name,
     tag_name,
-    without_spans,
 )
 from genoscrub.cli import (
     InputArgument,
@@ -83,10 +82,8 @@ DEFAULT_PLATFORM_UNIT = "NGS"
 PSEUDONYMIZED_RG_TAGS = (b"ID", b"SM", b"LB")
 PRINTABLE = re.compile(rb"[ -~]+")
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
-RG_TAG = re.compile(rb"\tRG:Z:([^\t\n]*)")
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
-FEW_READ_GROUPS = 16  # up to this many, one bytes.replace per read group beats a regex callback
 UNNAMED = (b"*", b"")  # QNAME unavailable: nothing to hide, nothing to join on
 
 FLAG_PAIRED = 0x1
@@ -216,26 +213,19 @@ class RecordScrubber:
         self.report = report
         self.policy = policy or TagPolicy()
         self.read_groups: dict[bytes, bytes] = {}
-        self.rg_replacements: list[tuple[bytes, bytes]] = []
-        self.exact_only = False
+        self.rewritten_tags: dict[bytes, bytes] = {}
         self.removed_by_tag: Counter[str] = Counter()
         report.notes["aux_tags_removed_by_tag"] = self.removed_by_tag
 
     def use_header(self, header: HeaderScrubber) -> None:
-        """Take the read-group mapping; decide whether the block rewrite is safe."""
+        """Take the read-group mapping: ``\tRG:Z:old`` -> ``\tRG:Z:new``, as the block path slices tags."""
         self.read_groups = header.read_groups
-        self.rg_replacements = [
-            (b"\tRG:Z:%s%s" % (old, end), b"\tRG:Z:%s%s" % (new, end))
-            for end in (b"\t", b"\n")
-            for old, new in self.read_groups.items()
-        ]
-        # A new ID that is also an old one would be replaced twice by the block rewrite.
-        self.exact_only = not set(self.read_groups.values()).isdisjoint(self.read_groups)
+        self.rewritten_tags = {b"\tRG:Z:" + old: b"\tRG:Z:" + new for old, new in self.read_groups.items()}
 
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
         self.refuse_header_lines(chunk, first_line)
         self.report.add("records", count)
-        scrubbed = None if self.exact_only else self.scrub_block(chunk)
+        scrubbed = self.scrub_block(chunk)
         if scrubbed is None:
             self.report.notes["chunks_checked_field_by_field"] = self.report.notes.get("chunks_checked_field_by_field", 0) + 1
             scrubbed = self.scrub_by_field(chunk, first_line)
@@ -260,10 +250,9 @@ class RecordScrubber:
         """The fast path: tags located by column for the whole block, decided by their
         layout codes; None when anything needs the exact path (which names the line).
 
-        Dropped tags and PG:Z are cut out as spans; RG:Z is rewritten by
-        ``bytes.replace`` once the block is shown to hold ``\\tRG:Z:`` only where
-        its tags are (a QUAL or RNAME may read like a tag), and the replaces must
-        account for every one of them.
+        Only the tags to change are visited: the block is copied in the slices
+        between them, a dropped tag or PG:Z left out, an RG:Z replaced by the tag
+        of its new ID.
         """
         layout = locate_tags(chunk)
         if layout is None:
@@ -271,44 +260,35 @@ class RecordScrubber:
         if not len(layout.codes):
             return chunk
         status = self.policy.status[layout.codes]
-        if not status.any():  # every tag kept as it is
+        edited = np.flatnonzero(status)  # KEEP is 0
+        if not len(edited):
             return chunk
-        rg_count = int(np.count_nonzero(status == REWRITE_RG))
-        removed = (status == DROP) | (status == REMOVE_PG)
-        if removed.any():
-            chunk = without_spans(chunk, layout.starts[removed], layout.ends[removed])
+        kinds = status[edited]
+        pieces = []
+        previous = 0
+        rewritten = self.rewritten_tags
+        try:
+            for start, end, kind in zip(layout.starts[edited].tolist(), layout.ends[edited].tolist(), kinds.tolist(), strict=True):
+                pieces.append(chunk[previous:start])
+                if kind == REWRITE_RG:
+                    pieces.append(rewritten[chunk[start:end]])
+                previous = end
+        except KeyError:
+            return None  # an RG:Z naming no @RG line: the exact path names it
+        pieces.append(chunk[previous:])
+        rg_count = int(np.count_nonzero(kinds == REWRITE_RG))
+        pg_count = int(np.count_nonzero(kinds == REMOVE_PG))
+        dropped = layout.codes[edited[kinds == DROP]]
         if rg_count:
-            rewritten = self.rewrite_read_groups(chunk, rg_count)
-            if rewritten is None:
-                return None
-            chunk = rewritten
             self.report.add("rg_tags_rewritten", rg_count)
-        pg_count = int(np.count_nonzero(status == REMOVE_PG))
         if pg_count:
             self.report.add("pg_tags_removed", pg_count)
-        dropped = layout.codes[status == DROP]
         if len(dropped):
             codes, counts = np.unique(dropped, return_counts=True)
             for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
                 self.removed_by_tag[tag_name(code)] += count
             self.report.add("aux_tags_removed", len(dropped))
-        return chunk
-
-    def rewrite_read_groups(self, chunk: bytes, expected: int) -> bytes | None:
-        """Every ``RG:Z`` tag (``expected`` of them) rewritten to its new ID, or None."""
-        if chunk.count(b"\tRG:Z:") != expected:  # a column before the tags reads like one
-            return None
-        if len(self.read_groups) > FEW_READ_GROUPS:
-            try:
-                chunk, rewritten = RG_TAG.subn(self._rewrite_rg_tag, chunk)
-            except KeyError:
-                return None
-            return chunk if rewritten == expected else None
-        chunk, found = replace_until(chunk, self.rg_replacements, expected)
-        return chunk if found == expected else None
-
-    def _rewrite_rg_tag(self, match: re.Match[bytes]) -> bytes:
-        return b"\tRG:Z:" + self.read_groups[match.group(1)]
+        return b"".join(pieces)
 
     def scrub_by_field(self, chunk: bytes, first_line: int) -> bytes:
         """The exact path, one record at a time: the reference the fast path must equal."""
@@ -349,34 +329,6 @@ class RecordScrubber:
                 self.report.add(key, count)
         lines.append(b"")
         return b"\n".join(lines)
-
-
-def replace_until(chunk: bytes, replacements: list[tuple[bytes, bytes]], total: int) -> tuple[bytes, int]:
-    """Apply ``replacements`` in turn until ``total`` matches are replaced.
-
-    Returns the chunk and the number of matches replaced. The count comes from
-    the change in length where it differs (no second scan); the pairs that
-    matched move to the front, so in a file whose tags look alike from record to
-    record the first passes usually do it.
-    """
-    replaced = 0
-    hits = []
-    for old, new in replacements:
-        if len(old) != len(new):
-            before = len(chunk)
-            chunk = chunk.replace(old, new)
-            matches = (before - len(chunk)) // (len(old) - len(new))
-        else:
-            matches = chunk.count(old)
-            if matches:
-                chunk = chunk.replace(old, new)
-        if matches:
-            replaced += matches
-            hits.append((old, new))
-            if replaced >= total:
-                break
-    replacements[:] = hits + [pair for pair in replacements if pair not in hits]
-    return chunk, replaced
 
 
 # --- read names --------------------------------------------------------------

@@ -327,7 +327,7 @@ def test_corpus_file_scrubbed_and_parses(corpus: Path, name: str, tmp_path: Path
 @pytest.mark.parametrize(
     "name", ["sam/htslib__small.bam", "sam/bcftools__indel-AD.1.cram", "sam/pysam__ex1.sam.gz", "sam/samtools__split.sam"]
 )
-def test_corpus_file_through_the_command(corpus: Path, name: str) -> None:
+def test_corpus_file_through_the_command(corpus: Path, name: str, tmp_path: Path) -> None:
     """The command itself on BAM, CRAM (with -T), headerless gzip SAM and an undeclared read group."""
     options = reference_options(corpus, manifest(corpus)[name])
     result = run_command(COMMAND, "-q", *options, str(corpus / name))
@@ -339,9 +339,25 @@ def test_corpus_file_through_the_command(corpus: Path, name: str) -> None:
         return
     assert result.returncode == 0, result.stderr.decode()
     decoded = independent_text(corpus, name, options)
-    expected = scrub_in_process(decoded) if decoded is not None else None
+    expected = scrub_in_process(unset_negative_positions(decoded)) if decoded is not None else None
     if expected is not None:
         assert header_and_records(result.stdout)[1] == header_and_records(expected)[1]
+    if decoded is not None and parses(unset_negative_positions(decoded), tmp_path) is not None:
+        assert parses(result.stdout, tmp_path) == len(header_and_records(result.stdout)[1])
+
+
+def unset_negative_positions(sam: bytes) -> bytes:
+    """samtools' text of a BAM, with a negative POS/PNEXT of no reference written as 0, as
+    the decoder writes it (htslib cannot read such text back: htslib__small.bam has two)."""
+    lines = []
+    for line in sam.split(b"\n"):
+        fields = line.split(b"\t")
+        if len(fields) >= 11 and not line.startswith(b"@"):
+            for position, reference in ((3, 2), (7, 6)):
+                if fields[position].startswith(b"-") and fields[reference] == b"*":
+                    fields[position] = b"0"
+        lines.append(b"\t".join(fields))
+    return b"\n".join(lines)
 
 
 @pytest.mark.parametrize("name", alignment_files("sam-bad"))
