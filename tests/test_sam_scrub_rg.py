@@ -342,7 +342,7 @@ def test_corpus_file_through_the_command(corpus: Path, name: str, tmp_path: Path
     expected = scrub_in_process(unset_negative_positions(decoded)) if decoded is not None else None
     if expected is not None:
         assert header_and_records(result.stdout)[1] == header_and_records(expected)[1]
-    if decoded is not None and parses(unset_negative_positions(decoded), tmp_path) is not None:
+    if name.endswith((".bam", ".cram")):  # decoded by our child: what it writes, samtools reads back
         assert parses(result.stdout, tmp_path) == len(header_and_records(result.stdout)[1])
 
 
