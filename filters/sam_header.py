@@ -310,3 +310,9 @@ def program_line(command: str, taken: Iterable[bytes] = ()) -> bytes:
         identifier = b"%s.%d" % (name, suffix)
         suffix += 1
     return b"@PG\tID:%s\tPN:genoscrub\tVN:%s" % (identifier, __version__.encode())
+
+
+def program_ids(lines: Sequence[bytes]) -> list[bytes]:
+    """The IDs of the @PG lines among header lines (kept as text by a command that
+    passes its header on), for ``program_line``'s ``taken``."""
+    return [identifier for line in lines if line.startswith(b"@PG") and (identifier := program_id(line)) is not None]

@@ -121,3 +121,12 @@ def test_any_values_give_a_header_samtools_reads(values: dict[tuple[str, str], s
     for (kind, tag), value in values.items():
         if (kind != "RG" or tag == "PL") and f"\t{tag}:{value}".encode() in out:
             assert tag in ("VN", "SO", "GO", "SS", "M5", "AS", "SP", "TP", "AH", "AN", "PL"), (tag, value)
+
+
+def test_program_ids_of_a_header_passed_on_as_text() -> None:
+    """The one-line switch of a command that keeps its header as text (sam-revert-germline, sam-mask-regions)."""
+    from genoscrub.sam_header import program_ids
+
+    header = lines("@HD\tVN:1.6\n@PG\tID:sam-mask-regions\tPN:genoscrub\n@PG\tPN:no-id\n@CO\tID:x")
+    assert program_ids(header) == [b"sam-mask-regions"]
+    assert program_line("sam-mask-regions", program_ids(header)).startswith(b"@PG\tID:sam-mask-regions.1\t")
