@@ -27,7 +27,14 @@ from genoscrub.report import (
     Report,
     UsageError,
 )
-from genoscrub.streams import enlarge_pipe, is_disk_full, keep_freed_chunks_in_the_heap, workers
+from genoscrub.streams import (
+    enlarge_pipe,
+    is_disk_full,
+    keep_freed_chunks_in_the_heap,
+    keep_references_local,
+    pending_outputs,
+    workers,
+)
 
 
 def make_app() -> typer.Typer:
@@ -118,8 +125,12 @@ def _silence_stdout() -> None:
 def run(command: str, job: Callable[[Report], None], report_path: Path | None = None, quiet: bool = False) -> NoReturn:
     """Run ``job`` and turn every way it can end into one line and an exit status.
 
+    An output file (``-o``) is written under a temporary name and renamed into
+    place only here, once the job has returned (``streams.pending_outputs``); any
+    other end removes it, so a file under the output's name is always complete.
     The report is written only after the output is complete, so it is complete
-    or absent. A closed downstream pipe ends quietly with status 141, as a C
+    or absent. htslib never fetches a CRAM reference over the network
+    (``streams.keep_references_local``). A closed downstream pipe ends quietly with status 141, as a C
     tool killed by SIGPIPE would. However it ends, the reading and writing
     threads are stopped first (``streams.workers``): one left inside a read of
     stdin makes interpreter shutdown abort the process.
@@ -143,10 +154,16 @@ def _run(command: str, job: Callable[[Report], None], report_path: Path | None, 
     enlarge_pipe(0)
     enlarge_pipe(1)
     try:
-        job(report)
-        sys.stdout.flush()
-        if report_path is not None:
-            report.write(report_path)
+        try:
+            keep_references_local()
+            job(report)
+            sys.stdout.flush()
+            pending_outputs.commit()
+            if report_path is not None:
+                report.write(report_path)
+        except BaseException:
+            pending_outputs.discard()
+            raise
     except InputError as error:
         _fail(error.located(command), EXIT_DATA)
     except UsageError as error:

@@ -1,25 +1,30 @@
-"""sam-scrub-rg: identifier-free SAM/BAM headers, read groups and read names.
+"""sam-scrub-rg: identifier-free SAM/BAM headers, read groups, aux tags and read names.
 
 The guideline (Fig. 4B) replaces the sample ``HD753_S1`` by ``CMT001_00`` and
 ``PU:MISEQ`` by ``PU:NGS``, and removes patient and specimen data from ``@RG``
-and programs and paths from ``@PG`` (DESIGN.md, *sam-scrub-rg*):
+and programs and paths from ``@PG``. Everything this command writes is rebuilt
+from parsed, validated fields (fail closed):
 
-- ``@RG``: ID, SM, LB become pseudonyms of the shared scheme (so SM here equals
-  the VCF sample name vcf-scrub-header gives with the same map or key); PU
-  becomes ``NGS``; PL is kept; every other tag goes;
-- ``@PG`` and ``@CO`` lines go and one ``@PG ID:sam-scrub-rg`` without a
-  command line is added; ``@SQ`` keeps SN LN M5 AS SP TP AH AN; ``@HD`` keeps
-  VN SO GO SS; unknown record types and unknown tags go (fail closed);
-- records: ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with ``--names``
-  QNAME becomes a pseudonym. Everything else passes as the same bytes.
+- the header comes from the SAM header model (``genoscrub.sam_header``): @HD, @SQ
+  and @RG tags checked against the spec's grammar, free text dropped; ``@RG`` ID,
+  SM, LB become pseudonyms of the shared scheme (so SM here equals the VCF sample
+  name vcf-scrub-header gives with the same map or key), PU becomes ``NGS``;
+  ``@PG``, ``@CO`` and unknown lines go and one ``@PG ID:sam-scrub-rg`` without a
+  command line is added;
+- records: optional fields not on the allowlist of ``genoscrub.aux_tags`` go
+  (counted by tag), ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with
+  ``--names`` QNAME becomes a pseudonym. The 11 mandatory columns pass as the
+  same bytes.
 
-Records are not parsed one by one where the block allows otherwise: a 1 MiB
-block of whole lines is rewritten with ``bytes.replace``, one pass per read
-group and program seen (patterns end in a tab or newline, so ``rg1`` never
-matches ``rg10``), and the replaces must account for every ``G:Z:`` in the
-block; any doubt sends the block through the exact, field-by-field path
-(STYLE.md, *Code*). Reading and writing run on their own threads, so the
-decoder upstream and the encoder downstream never wait for this process's CPU.
+Records are not split one by one where the block allows otherwise: the tags of a
+1 MiB block of whole lines are located by column in a few numpy passes
+(``aux_tags.locate_tags``), and only the tags to change are visited: the block is
+copied in the slices between them, a dropped tag left out, an RG:Z tag replaced
+by its new one (the whole tag is the key, so ``rg1`` never matches ``rg10``). A
+block whose structure is in doubt goes through the exact, field-by-field path,
+which names the faulty line (ARCHITECTURE.md). Reading and writing run on their
+own threads, so the decoder upstream and the encoder downstream never wait for
+this process's CPU.
 """
 
 from __future__ import annotations
@@ -31,8 +36,20 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
-from genoscrub import __version__
+from genoscrub.aux_tags import (
+    DROP,
+    KEEP,
+    REMOVE_PG,
+    REWRITE_RG,
+    TAG_FIELD,
+    TagPolicy,
+    locate_tags,
+    parse_tag_option,
+    report_name,
+    tag_name,
+)
 from genoscrub.cli import (
     InputArgument,
     KeyFileOption,
@@ -47,6 +64,7 @@ from genoscrub.cli import (
 )
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
+from genoscrub.sam_header import HeaderLine, parse_header, program_line
 from genoscrub.streams import (
     AlignmentOutput,
     BackgroundWriter,
@@ -61,25 +79,11 @@ from genoscrub.streams import (
 COMMAND = "sam-scrub-rg"
 DEFAULT_PLATFORM_UNIT = "NGS"
 
-# Tags kept per header record type (SAM spec 1.6, section 1.3); all others go.
-KEPT_TAGS: dict[bytes, frozenset[bytes]] = {
-    b"HD": frozenset({b"VN", b"SO", b"GO", b"SS"}),
-    b"SQ": frozenset({b"SN", b"LN", b"M5", b"AS", b"SP", b"TP", b"AH", b"AN"}),
-    b"RG": frozenset({b"ID", b"SM", b"LB", b"PU", b"PL"}),
-}
 PSEUDONYMIZED_RG_TAGS = (b"ID", b"SM", b"LB")
-REQUIRED_TAGS: dict[bytes, tuple[bytes, ...]] = {b"SQ": (b"SN", b"LN"), b"RG": (b"ID",)}
-HEADER_TYPE = re.compile(rb"@[A-Za-z][A-Za-z](?:\t|$)")
-HEADER_FIELD = re.compile(rb"[A-Za-z][A-Za-z0-9]:[^\t]+")
-# An @SQ name that looks like an aux tag could be mistaken for one by the block
-# rewrite (RNAME and RNEXT follow a tab); such files take the exact path.
-TAG_LIKE = re.compile(rb"[A-Za-z][A-Za-z0-9]:[AifZHB]:")
+PRINTABLE = re.compile(rb"[ -~]+")
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
-PROGRAM_ID = re.compile(rb"\tID:([^\t]+)")
-RG_TAG = re.compile(rb"\tRG:Z:([^\t\n]*)")
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
-FEW_READ_GROUPS = 16  # up to this many, one bytes.replace per read group beats a regex callback
 UNNAMED = (b"*", b"")  # QNAME unavailable: nothing to hide, nothing to join on
 
 FLAG_PAIRED = 0x1
@@ -139,10 +143,9 @@ def scrub_stream(
 
 
 class HeaderScrubber:
-    """Header lines in, the allowlisted and pseudonymized header out.
+    """Header lines in, the validated and pseudonymized header out (``sam_header``).
 
-    Keeps ``read_groups`` (old ID -> new ID, as bytes) for the records, and
-    notes whether an @SQ name looks like an aux tag (see TAG_LIKE).
+    Keeps ``read_groups`` (old ID -> new ID, as bytes) for the records.
     """
 
     def __init__(self, pseudonyms: Pseudonyms, platform_unit: str, path: str, report: Report) -> None:
@@ -151,68 +154,36 @@ class HeaderScrubber:
         self.path = path
         self.report = report
         self.read_groups: dict[bytes, bytes] = {}
-        self.programs: list[bytes] = []
-        self.tag_like_reference_names = False
 
     def scrub(self, lines: list[bytes]) -> bytes:
         """The new header as one chunk, ending with genoscrub's own @PG line."""
-        kept = [new for number, line in enumerate(lines, start=1) if (new := self.scrub_line(line, number)) is not None]
-        kept.append(b"@PG\tID:%s\tPN:genoscrub\tVN:%s" % (COMMAND.encode(), __version__.encode()))
+        header = parse_header(lines, self.path)
+        for read_group in header.of_type(b"RG"):
+            self.scrub_read_group(read_group)
         self.report.add("header_lines", len(lines))
         self.report.add("read_groups", len(self.read_groups))
-        return b"\n".join(kept) + b"\n"
+        for kind, count in header.removed_lines.items():
+            self.report.add({"@PG": "pg", "@CO": "co"}.get(kind, "unknown") + "_header_lines_removed", count)
+        if header.removed_tags:
+            self.report.add("header_tags_removed", sum(header.removed_tags.values()))
+        self.report.notes["header_lines_removed_by_type"] = dict(header.removed_lines)
+        self.report.notes["header_tags_removed_by_tag"] = dict(header.removed_tags)
+        if header.rebuilt:
+            self.report.notes["header_values_rebuilt"] = dict(header.rebuilt)
+        return header.text([program_line(COMMAND)])
 
-    def scrub_line(self, line: bytes, number: int) -> bytes | None:
-        """One header line scrubbed, or None when the whole line goes."""
-        if not HEADER_TYPE.match(line):
-            raise InputError("malformed header line (expected @ and a two-letter record type)", self.path, number)
-        record_type = line[1:3]
-        kept_tags = KEPT_TAGS.get(record_type)
-        if kept_tags is None:
-            if record_type == b"PG":
-                self.programs.extend(PROGRAM_ID.findall(line))
-            kind = {b"PG": "pg", b"CO": "co"}.get(record_type, "unknown")
-            self.report.add(f"{kind}_header_lines_removed")
-            return None
-        fields = self.parse_fields(line, number)
-        kept = [(tag, value) for tag, value in fields if tag in kept_tags]
-        if len(kept) < len(fields):
-            self.report.add("header_tags_removed", len(fields) - len(kept))
-        if record_type == b"RG":
-            kept = self.scrub_read_group(kept, number)
-        elif record_type == b"SQ":
-            name = dict(kept)[b"SN"]
-            self.tag_like_reference_names |= TAG_LIKE.match(name) is not None
-        return b"\t".join([line[:3], *(tag + b":" + value for tag, value in kept)])
-
-    def parse_fields(self, line: bytes, number: int) -> list[tuple[bytes, bytes]]:
-        """``[(tag, value)]`` of an @HD/@SQ/@RG line; malformed, repeated or missing tags are errors."""
-        fields = line.split(b"\t")[1:]
-        if not fields or not all(HEADER_FIELD.fullmatch(field) for field in fields):
-            raise InputError("malformed header line (expected TAG:VALUE fields)", self.path, number)
-        pairs = [(field[:2], field[3:]) for field in fields]
-        tags = [tag for tag, _ in pairs]
-        if len(set(tags)) < len(tags):
-            raise InputError("header line gives a tag twice", self.path, number)
-        for required in REQUIRED_TAGS.get(line[1:3], ()):
-            if required not in tags:
-                raise InputError(f"@{line[1:3].decode()} line without {required.decode()}", self.path, number)
-        return pairs
-
-    def scrub_read_group(self, fields: list[tuple[bytes, bytes]], number: int) -> list[tuple[bytes, bytes]]:
+    def scrub_read_group(self, line: HeaderLine) -> None:
         """ID, SM, LB -> pseudonyms; PU -> the platform unit; record the ID mapping."""
-        scrubbed = []
-        for tag, value in fields:
+        original_id = line.fields[b"ID"]
+        for tag, value in line.fields.items():
             if tag in PSEUDONYMIZED_RG_TAGS:
-                value = self.pseudonym(tag, value, number)
+                line.fields[tag] = self.pseudonym(tag, value, line.number)
             elif tag == b"PU":
-                value = self.platform_unit
-            scrubbed.append((tag, value))
-        original_id = dict(fields)[b"ID"]
-        if original_id in self.read_groups:
-            raise InputError("@RG ID given twice", self.path, number)
-        self.read_groups[original_id] = dict(scrubbed)[b"ID"]
-        return scrubbed
+                line.fields[tag] = self.platform_unit
+        new_id = line.fields[b"ID"]
+        if new_id in self.read_groups.values():
+            raise InputError("two @RG IDs get the same pseudonym (check the map)", self.path, line.number)
+        self.read_groups[original_id] = new_id
 
     def pseudonym(self, tag: bytes, value: bytes, number: int) -> bytes:
         try:
@@ -220,48 +191,44 @@ class HeaderScrubber:
         except UnicodeDecodeError:
             raise InputError(f"@RG {tag.decode()} is not UTF-8 text", self.path, number) from None
         try:
-            return self.pseudonyms.for_id(original).encode()
+            new = self.pseudonyms.for_id(original).encode()
         except KeyError:
             message = f"@RG {tag.decode()} not in the map (give --key-file to hash IDs the map lacks)"
             raise InputError(message, self.path, number) from None
+        if not PRINTABLE.fullmatch(new):
+            raise InputError(f"the pseudonym of @RG {tag.decode()} is not printable ASCII (check the map)", self.path, number)
+        return new
 
 
 # --- records -----------------------------------------------------------------
 
 
 class RecordScrubber:
-    """Record chunks in, chunks with RG:Z rewritten, PG:Z removed (and names replaced) out."""
+    """Record chunks in, chunks with tags off the allowlist dropped, RG:Z rewritten,
+    PG:Z removed (and names replaced) out."""
 
-    def __init__(self, names: ReadNamer | None, path: str, report: Report) -> None:
+    def __init__(self, names: ReadNamer | None, path: str, report: Report, policy: TagPolicy | None = None) -> None:
         self.names = names
         self.path = path
         self.report = report
+        self.policy = policy or TagPolicy()
         self.read_groups: dict[bytes, bytes] = {}
-        self.rg_replacements: list[tuple[bytes, bytes]] = []
-        self.pg_removals: list[tuple[bytes, bytes]] = []
-        self.tag_operations: list[tuple[bytes, bytes]] = []
-        self.exact_only = False
+        self.rewritten_tags: dict[bytes, bytes] = {}
+        self.removed_by_tag: Counter[str] = Counter()
+        report.notes["aux_tags_removed_by_tag"] = self.removed_by_tag
 
     def use_header(self, header: HeaderScrubber) -> None:
-        """Take the read-group mapping and program IDs; decide whether the block rewrite is safe."""
+        """Take the read-group mapping: ``\tRG:Z:old`` -> ``\tRG:Z:new``, as the block path slices tags."""
         self.read_groups = header.read_groups
-        self.rg_replacements = [
-            (b"\tRG:Z:%s%s" % (old, end), b"\tRG:Z:%s%s" % (new, end))
-            for end in (b"\t", b"\n")
-            for old, new in self.read_groups.items()
-        ]
-        self.pg_removals = [(b"\tPG:Z:%s%s" % (program, end), end) for end in (b"\t", b"\n") for program in header.programs]
-        self.tag_operations = self.pg_removals + self.rg_replacements
-        chained = not set(self.read_groups.values()).isdisjoint(self.read_groups)
-        self.exact_only = header.tag_like_reference_names or chained
+        self.rewritten_tags = {b"\tRG:Z:" + old: b"\tRG:Z:" + new for old, new in self.read_groups.items()}
 
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
         self.refuse_header_lines(chunk, first_line)
         self.report.add("records", count)
-        scrubbed = None if self.exact_only else self.scrub_tags_in_block(chunk)
+        scrubbed = self.scrub_block(chunk)
         if scrubbed is None:
             self.report.notes["chunks_checked_field_by_field"] = self.report.notes.get("chunks_checked_field_by_field", 0) + 1
-            scrubbed = self.scrub_tags_by_field(chunk, first_line)
+            scrubbed = self.scrub_by_field(chunk, first_line)
         if self.names is not None:
             scrubbed = self.names.rename(scrubbed, first_line)
         return scrubbed
@@ -279,114 +246,89 @@ class RecordScrubber:
             line = first_line + chunk.count(b"\n", 0, found.start()) + 1
             raise InputError("header line after the first record", self.path, line)
 
-    def scrub_tags_in_block(self, chunk: bytes) -> bytes | None:
-        """The fast path: whole-block replaces; None unless every tag is accounted for.
+    def scrub_block(self, chunk: bytes) -> bytes | None:
+        """The fast path: tags located by column for the whole block, decided by their
+        layout codes; None when anything needs the exact path (which names the line).
 
-        Every RG:Z and PG:Z tag holds ``G:Z:``; the block is done when the
-        replaces have consumed as many tags as the block holds ``G:Z:``. Each
-        replace consumes one tag of the input (a new ID is never an old one,
-        see ``use_header``), so equal counts mean none was missed.
+        Only the tags to change are visited: the block is copied in the slices
+        between them, a dropped tag or PG:Z left out, an RG:Z replaced by the tag
+        of its new ID.
         """
-        if len(self.read_groups) > FEW_READ_GROUPS:
-            return self.scrub_tags_with_regex(chunk)
-        total = chunk.count(b"G:Z:")
-        if not total:
-            return chunk
-        chunk, found = replace_until(chunk, self.tag_operations, total)
-        if sum(found.values()) != total:
+        layout = locate_tags(chunk)
+        if layout is None:
             return None
-        self.report.add("pg_tags_removed", found[b"PG"])
-        self.report.add("rg_tags_rewritten", found[b"RG"])
-        return chunk
-
-    def scrub_tags_with_regex(self, chunk: bytes) -> bytes | None:
-        """Many read groups: one regex pass with a table beats one replace per group."""
-        total = chunk.count(b"PG:Z:")
-        if total:
-            chunk, found = replace_until(chunk, self.pg_removals, total)
-            if found[b"PG"] != total:
-                return None
-            self.report.add("pg_tags_removed", total)
-        total = chunk.count(b"RG:Z:")
-        if not total:
+        if not len(layout.codes):
             return chunk
+        status = self.policy.status[layout.codes]
+        edited = np.flatnonzero(status)  # KEEP is 0
+        if not len(edited):
+            return chunk
+        kinds = status[edited]
+        pieces = []
+        previous = 0
+        rewritten = self.rewritten_tags
         try:
-            chunk, rewritten = RG_TAG.subn(self._rewrite_rg_tag, chunk)
+            for start, end, kind in zip(layout.starts[edited].tolist(), layout.ends[edited].tolist(), kinds.tolist(), strict=True):
+                pieces.append(chunk[previous:start])
+                if kind == REWRITE_RG:
+                    pieces.append(rewritten[chunk[start:end]])
+                previous = end
         except KeyError:
-            return None
-        if rewritten != total:
-            return None
-        self.report.add("rg_tags_rewritten", rewritten)
-        return chunk
+            return None  # an RG:Z naming no @RG line: the exact path names it
+        pieces.append(chunk[previous:])
+        rg_count = int(np.count_nonzero(kinds == REWRITE_RG))
+        pg_count = int(np.count_nonzero(kinds == REMOVE_PG))
+        dropped = layout.codes[edited[kinds == DROP]]
+        if rg_count:
+            self.report.add("rg_tags_rewritten", rg_count)
+        if pg_count:
+            self.report.add("pg_tags_removed", pg_count)
+        if len(dropped):
+            codes, counts = np.unique(dropped, return_counts=True)
+            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
+                self.removed_by_tag[tag_name(code)] += count
+            self.report.add("aux_tags_removed", len(dropped))
+        return b"".join(pieces)
 
-    def _rewrite_rg_tag(self, match: re.Match[bytes]) -> bytes:
-        return b"\tRG:Z:" + self.read_groups[match.group(1)]
-
-    def learn_programs(self, programs: Iterable[bytes]) -> None:
-        """PG:Z values with no @PG line: removed by the fast path from the next chunk on."""
-        for program in programs:
-            for end in (b"\t", b"\n"):
-                removal = (b"\tPG:Z:%s%s" % (program, end), end)
-                if removal not in self.pg_removals:
-                    self.pg_removals.append(removal)
-                    self.tag_operations.append(removal)
-
-    def scrub_tags_by_field(self, chunk: bytes, first_line: int) -> bytes:
-        """The exact path: aux fields (12 on) of each line, one by one; reports unknown read groups."""
+    def scrub_by_field(self, chunk: bytes, first_line: int) -> bytes:
+        """The exact path, one record at a time: the reference the fast path must equal."""
         if not chunk:
             return chunk
         lines = chunk[:-1].split(b"\n")
+        rg_count = pg_count = 0
+        dropped: Counter[str] = Counter()
         for index, line in enumerate(lines):
-            if b"G:Z:" not in line:
-                continue
             fields = line.split(b"\t")
-            if len(fields) < 11:  # a tag in a short line is in no column we scrub: fail closed
+            if len(fields) < 11:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
-            tags = fields[11:]
-            kept = [tag for tag in tags if not tag.startswith(b"PG:Z:")]
-            if len(kept) < len(tags):
-                self.report.add("pg_tags_removed", len(tags) - len(kept))
-                self.learn_programs(tag[5:] for tag in tags if tag.startswith(b"PG:Z:"))
-            for position, tag in enumerate(kept):
-                if tag.startswith(b"RG:Z:"):
+            if len(fields) == 11:
+                continue
+            kept = fields[:11]
+            for tag in fields[11:]:
+                match = TAG_FIELD.match(tag)
+                if match is None:
+                    raise InputError("optional field is not TAG:TYPE:VALUE", self.path, first_line + index)
+                status = self.policy.decide(match.group(1), match.group(2))
+                if status == KEEP:
+                    kept.append(tag)
+                elif status == REWRITE_RG:
                     new = self.read_groups.get(tag[5:])
                     if new is None:
                         raise InputError("RG:Z names a read group with no @RG header line", self.path, first_line + index)
-                    kept[position] = b"RG:Z:" + new
-                    self.report.add("rg_tags_rewritten")
-            lines[index] = b"\t".join(fields[:11] + kept)
+                    kept.append(b"RG:Z:" + new)
+                    rg_count += 1
+                elif status == REMOVE_PG:
+                    pg_count += 1
+                else:
+                    dropped[report_name(match.group(1))] += 1
+            lines[index] = b"\t".join(kept)
+        for name, count in dropped.items():
+            self.removed_by_tag[name] += count
+        for key, count in (("rg_tags_rewritten", rg_count), ("pg_tags_removed", pg_count), ("aux_tags_removed", sum(dropped.values()))):
+            if count:
+                self.report.add(key, count)
         lines.append(b"")
         return b"\n".join(lines)
-
-
-def replace_until(chunk: bytes, replacements: list[tuple[bytes, bytes]], total: int) -> tuple[bytes, Counter[bytes]]:
-    """Apply ``replacements`` in turn until ``total`` matches are replaced.
-
-    Returns the chunk and the matches per tag (``RG``, ``PG``: bytes 1-2 of a
-    pattern). The count comes from the change in length where it differs (no
-    second scan); the pairs that matched move to the front, so in a file whose
-    tags look alike from record to record the first passes usually do it.
-    """
-    found: Counter[bytes] = Counter()
-    replaced = 0
-    hits = []
-    for old, new in replacements:
-        if len(old) != len(new):
-            before = len(chunk)
-            chunk = chunk.replace(old, new)
-            matches = (before - len(chunk)) // (len(old) - len(new))
-        else:
-            matches = chunk.count(old)
-            if matches:
-                chunk = chunk.replace(old, new)
-        if matches:
-            found[old[1:3]] += matches
-            replaced += matches
-            hits.append((old, new))
-            if replaced >= total:
-                break
-    replacements[:] = hits + [pair for pair in replacements if pair not in hits]
-    return chunk, found
 
 
 # --- read names --------------------------------------------------------------
@@ -490,13 +432,21 @@ class OpenTemplate:
 
 
 def supplementary_count(rest: bytes) -> int:
-    """How many other alignments a primary record lists in ``SA:Z`` (entries end in ``;``)."""
-    start = rest.find(b"\tSA:Z:")
-    if start < 0:
+    """How many other alignments a primary record lists in ``SA:Z`` (entries end in ``;``).
+
+    ``rest`` is the record after QNAME; the tag is looked for from column 12 on,
+    never in QUAL.
+    """
+    if b"\tSA:Z:" not in rest:
         return 0
-    end = rest.find(b"\t", start + 1)
-    value = rest[start + 6 : end if end >= 0 else len(rest)]
-    return value.count(b";") + (0 if value.endswith(b";") or not value else 1)
+    columns = rest.split(b"\t", 10)
+    if len(columns) < 11:
+        return 0
+    for tag in columns[10].split(b"\t"):
+        if tag.startswith(b"SA:Z:"):
+            value = tag[5:]
+            return value.count(b";") + (0 if value.endswith(b";") or not value else 1)
+    return 0
 
 
 # --- command -----------------------------------------------------------------
@@ -509,7 +459,8 @@ def check_platform_unit(value: str) -> str:
 
 
 @app.command(
-    help="De-identify SAM/BAM headers, read groups and read names; all other record fields pass unchanged."
+    help="De-identify SAM/BAM/CRAM headers, read groups, record tags and read names; "
+    "the 11 mandatory record fields pass unchanged."
 )
 def main(
     input: InputArgument = "-",
@@ -526,6 +477,14 @@ def main(
     platform_unit: Annotated[
         str, typer.Option("--platform-unit", metavar="TEXT", help="Value for @RG PU (the guideline's NGS).")
     ] = DEFAULT_PLATFORM_UNIT,
+    keep_tags: Annotated[
+        Optional[list[str]],
+        typer.Option("--keep-tag", metavar="TAG", help="Keep this record tag too (any type); may be given more than once."),
+    ] = None,
+    drop_tags: Annotated[
+        Optional[list[str]],
+        typer.Option("--drop-tag", metavar="TAG", help="Drop this record tag although the allowlist keeps it; may be repeated."),
+    ] = None,
     map_path: MapOption = None,
     key_file: KeyFileOption = None,
     map_out: MapOutOption = None,
@@ -534,6 +493,10 @@ def main(
 ) -> None:
     def job(report: Report) -> None:
         check_platform_unit(platform_unit)
+        policy = TagPolicy(
+            keep=[parse_tag_option(tag, "--keep-tag") for tag in keep_tags or []],
+            drop=[parse_tag_option(tag, "--drop-tag") for tag in drop_tags or []],
+        )
         pseudonyms = open_pseudonyms(map_path, key_file, map_out)
         report.notes["scheme"] = pseudonyms.scheme
         namer: ReadNamer | None = None
@@ -541,7 +504,7 @@ def main(
             counting = pseudonyms.table is None and pseudonyms.scheme == "counter"
             namer = (CountingReadNamer if counting else ReadNamer)(pseudonyms, input, report)
         header = HeaderScrubber(pseudonyms, platform_unit, input, report)
-        records = RecordScrubber(namer, input, report)
+        records = RecordScrubber(namer, input, report, policy)
         fasta = str(reference) if reference else None
         keep_freed_chunks_in_the_heap()
         enlarge_pipe(0)

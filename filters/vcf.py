@@ -16,6 +16,7 @@ import contextlib
 import errno
 import os
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO, cast
@@ -27,12 +28,13 @@ from genoscrub.report import InputError, UsageError
 from genoscrub.streams import (
     BLOCK_SIZE,
     DECOMPRESSION_ERRORS,
+    OutputTarget,
     background_reads,
     c_errno,
     open_input,
     open_output,
+    pending_outputs,
     reading,
-    removable_on_failure,
     whole_line_blocks,
 )
 from numpy.lib.stride_tricks import sliding_window_view
@@ -143,7 +145,13 @@ def check_column_line(line: bytes, path: str, number: int) -> list[bytes]:
 
 
 class VcfOutput:
-    """Text VCF to stdout or ``-o``, or BGZF through htslib for ``-O z`` (tabix-indexable)."""
+    """Text VCF to stdout or ``-o``, or BGZF through htslib for ``-O z`` (tabix-indexable).
+
+    ``-o`` writes a temporary name that ``cli.run`` renames into place once the
+    command succeeded (streams.OutputTarget). BGZF is finished (its end-of-file block
+    written) only by ``close``: after a failure ``abort`` leaves it unfinished, on
+    stdout too, so a failed or killed run never looks complete.
+    """
 
     def __init__(self, path: str | None, output_type: str | None) -> None:
         if output_type not in (None, "v", "z"):
@@ -151,15 +159,17 @@ class VcfOutput:
         named_gz = bool(path) and str(path).endswith((".gz", ".bgz"))
         self.bgzf = output_type == "z" or (output_type is None and named_gz)
         self.path = path
-        self._removable = path not in (None, "-") and removable_on_failure(str(path))
         self._bgzf_file = None
         self._stream: BinaryIO | None = None
+        self._target: OutputTarget | None = None
         if self.bgzf:
             import pysam
 
             pysam.set_verbosity(0)  # its errors are reported here, in one line
+            if path not in (None, "-"):
+                self._target = OutputTarget(str(path))
             try:
-                self._bgzf_file = pysam.BGZFile(path or "-", "wb", index=None)
+                self._bgzf_file = pysam.BGZFile(self._target.writing if self._target else "-", "wb", index=None)
             except OSError as error:
                 raise UsageError(f"cannot write {path or 'stdout'}: {error.strerror or 'error'}") from None
         else:
@@ -187,17 +197,27 @@ class VcfOutput:
                 self._stream.close()
 
     def abort(self) -> None:
-        """After a failure: close quietly and remove what ``-o`` wrote (complete or
-        absent), never a device or FIFO (see streams.removable_on_failure)."""
+        """After a failure: close without finishing and remove what ``-o`` wrote
+        (never a device or FIFO, see streams.OutputTarget)."""
         if self._bgzf_file is not None:
+            if self._target is None:
+                _point_stdout_at_null()  # closing writes the end-of-file block: not to stdout
             with contextlib.suppress(Exception):
                 self._bgzf_file.close()
         elif self._stream is not None and self.path and self.path != "-":
             with contextlib.suppress(OSError):
                 self._stream.close()
-        if self._removable and self.path:
-            with contextlib.suppress(OSError):
-                os.unlink(os.path.realpath(self.path))
+        pending_outputs.discard()
+
+
+def _point_stdout_at_null() -> None:
+    """What is still to be written to stdout (a BGZF end-of-file block) goes nowhere."""
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout.flush()
+    with contextlib.suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
 
 
 def _plain_write_error(error: OSError) -> OSError:
