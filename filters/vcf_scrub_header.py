@@ -53,16 +53,18 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
-from genoscrub.identifiers import IdentifierScrub, NameReplacement
+from genoscrub.identifiers import IdentifierScrub, NameReplacement, distinctive
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
 from genoscrub.vcf_header import (
     ALT_ID,
+    CONTIG_ID,
     FIELD_ID,
     FILEFORMAT,
     FILTER_ID,
+    Contig,
     contig,
     definition,
     field_definition,
@@ -177,7 +179,8 @@ def name_replacements(samples: list[bytes], pseudonyms: list[bytes], table: dict
 
 def record_replacements(replacements: dict[bytes, bytes], defined_ids: set[bytes]) -> dict[bytes, bytes]:
     """The names that are replaced inside records too: unmistakable ones (``MIN_RECORD_NAME_LENGTH``,
-    a letter, not only bases) that are not themselves an INFO, FORMAT, FILTER or ALT ID of the header."""
+    a letter, not only bases), and of those without a digit (``TUMOR``) only the ones that are not
+    themselves an INFO, FORMAT, FILTER or ALT ID of the header (a sample named like a key)."""
     defined = {identifier.lower() for identifier in defined_ids}
     return {
         name: pseudonym
@@ -185,7 +188,7 @@ def record_replacements(replacements: dict[bytes, bytes], defined_ids: set[bytes
         if len(name) >= MIN_RECORD_NAME_LENGTH
         and re.search(rb"[A-Za-z]", name)
         and not re.fullmatch(rb"[ACGTNacgtn]+", name)
-        and name.lower() not in defined
+        and (distinctive(name) or name.lower() not in defined)
     }
 
 
@@ -289,11 +292,12 @@ class HeaderScrub:
             return self.definition_line(key, value)
         if key == b"contig":
             found = contig(value)
-            if found is None:
+            identifier = self.record_names(found.id) if found is not None else b""
+            if found is None or CONTIG_ID.fullmatch(identifier) is None:
                 self.removed("unparseable_contig")
                 return None
             self.fields_removed(found.dropped_fields)
-            return found.line()
+            return Contig(identifier, found.length).line()
         if key == b"reference":
             name = scrub_reference(value, self.scrub)
             if name is None:
@@ -502,7 +506,7 @@ class RecordScrub:
         return self.ids.scrub(block) if self.ids is not None else block.text
 
     def scrub_line(self, line: bytes) -> bytes:
-        """One record: the ID column, its links, and known names in ALT, FILTER, INFO, FORMAT and samples."""
+        """One record: the ID column, its links, and known names in CHROM, ALT, FILTER, INFO, FORMAT and samples."""
         fields = line.split(b"\t")
         if self.ids is not None:
             info_keys = (item.partition(b"=")[0] for item in fields[7].split(b";"))
@@ -517,10 +521,11 @@ class RecordScrub:
                 self.ids.linked += int(linked and column != b".")
                 fields[2] = column
         if self.names.pattern is not None:
-            names_before = fields[4:5] + fields[6:]
+            names_before = [fields[0], fields[4], *fields[6:]]
+            fields[0] = self.names(fields[0])  # a contig named after a sample (an assembly's), as in ##contig
             fields[4] = self.names(fields[4])  # bases hold no name (record names have a letter other than ACGTN)
             fields[6:] = [self.names(field) for field in fields[6:]]
-            if fields[4:5] + fields[6:] != names_before:
+            if [fields[0], fields[4], *fields[6:]] != names_before:
                 self.report.add("records_with_names_replaced")
         return b"\t".join(fields)
 
