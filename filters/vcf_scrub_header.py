@@ -587,8 +587,8 @@ def scrub_header(
 
 
 @app.command(
-    help="Pseudonymize VCF samples and rebuild the header from parsed, allowlisted fields; private IDs become '.', "
-    "sample names in records their pseudonyms, records otherwise pass unchanged."
+    help="Pseudonymize VCF samples and rebuild the header; only allowlisted, parsed fields are written, private IDs "
+    "become '.', sample names in records their pseudonyms, records otherwise pass unchanged."
 )
 def main(
     input: InputArgument = "-",
