@@ -52,7 +52,7 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
-from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
+from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within, windows
 from genoscrub.identifiers import IdentifierScrub, NameReplacement, distinctive
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
@@ -96,7 +96,6 @@ BUILD_NAMES = frozenset(
      b"CHM13", b"GRCm38", b"GRCm39", b"mm10", b"mm39"}
 )
 LINK_KEYS = frozenset({b"MATEID", b"PARID", b"EVENT"})
-LINK_WORDS = (b"MATEID=", b"PARID=", b"EVENT=", b"[", b"]")
 NEUTRAL_DESCRIPTION = b"Description removed"
 # The VCF specification's own words for its reserved keys (VCF 4.4, 1.6.1 and 5), for --descriptions drop.
 STANDARD_DESCRIPTIONS: dict[tuple[bytes, bytes], bytes] = {
@@ -481,14 +480,18 @@ class RecordScrub:
         self.dropped_format = dropped_format
         self.report = report
         self.needles = [name.lower() for name in names.replacements]
-        # A run of 3 or more non-letters (digits, "_", "-", ".") of each name, found in any case
-        # by a plain search: a block without any of them holds no known name.
-        anchors = [max(re.findall(rb"[^A-Za-z]{3,}", needle), key=len, default=b"") for needle in self.needles]
-        self.anchors = anchors if all(anchors) else None
+        self.anchors = case_free_anchors(self.needles)
 
-    def special(self, text: bytes) -> bool:
-        """Whether a block may hold a link or a known name (then it goes line by line)."""
-        if self.ids is not None and any(word in text for word in LINK_WORDS):
+    def special(self, block: RecordBlock) -> bool:
+        """Whether a block may hold a link or a known name (then it goes line by line).
+
+        Each test is one pass over the block at most: a bracket (a breakend ALT) by memchr, a
+        link key by the bytes before each ``=`` (numpy), a known name by a plain search for a
+        run of digits and punctuation every name holds (``case_free_anchors``), which no case
+        changes; only a block where one is found is lowered and searched for the names.
+        """
+        text = block.text
+        if self.ids is not None and (b"[" in text or b"]" in text or holds_link_key(block.data)):
             return True
         if not self.needles or (self.anchors is not None and not any(anchor in text for anchor in self.anchors)):
             return False
@@ -499,7 +502,7 @@ class RecordScrub:
         """The block's text to write."""
         if self.dropped_info or self.dropped_format:
             self.count_dropped_use(block)
-        if one_by_one() or self.special(block.text):
+        if one_by_one() or self.special(block):
             lines = [self.scrub_line(line) for line in block.lines()]
             lines.append(b"")
             return b"\n".join(lines)
@@ -547,6 +550,50 @@ class RecordScrub:
             format_keys = set(fields[8].split(b":")) if len(fields) > 8 else set()
             if info_keys & self.dropped_info or format_keys & self.dropped_format:
                 self.report.add("records_using_removed_definitions")
+
+
+EQUALS = ord("=")
+LINK_KEY_TAILS = sorted({key[-2:] for key in LINK_KEYS})  # ID of MATEID and PARID, NT of EVENT
+
+
+def holds_link_key(data: np.ndarray) -> bool:
+    """Whether ``MATEID=``, ``PARID=`` or ``EVENT=`` is anywhere in a block: the two bytes before
+    each ``=`` (``ID``, ``NT``) leave a few candidates, whose whole key is then compared."""
+    equals = np.flatnonzero(data == EQUALS)
+    equals = equals[equals >= 2]
+    last, second = data[equals - 1], data[equals - 2]
+    tail = np.zeros(len(equals), dtype=bool)
+    for pair in LINK_KEY_TAILS:
+        tail |= (second == pair[0]) & (last == pair[1])
+    candidates = equals[tail]
+    for key in LINK_KEYS:
+        width = len(key)
+        starts = candidates[candidates >= width] - width
+        if len(starts) and (windows(data, starts, width) == np.frombuffer(key, dtype=np.uint8)).all(axis=1).any():
+            return True
+    return False
+
+
+def case_free_anchors(needles: list[bytes]) -> list[bytes] | None:
+    """Runs of 3 or more non-letters (digits, ``_``, ``-``, ``.``) that, together, occur in every name:
+    as few as possible, the longest first (``2301217`` serves ``s2301217t`` and ``s2301217t_20231029``).
+    None when a name has no such run (then every block is lowered and searched)."""
+    runs = {needle: set(substrings(re.findall(rb"[^a-z]{3,}", needle))) for needle in needles}
+    if not all(runs.values()):
+        return None
+    anchors: list[bytes] = []
+    uncovered = set(needles)
+    while uncovered:
+        candidates = {run for needle in uncovered for run in runs[needle]}
+        best = max(candidates, key=lambda run: (sum(run in runs[needle] for needle in uncovered), len(run), run))
+        anchors.append(best)
+        uncovered = {needle for needle in uncovered if best not in runs[needle]}
+    return anchors
+
+
+def substrings(runs: list[bytes]) -> list[bytes]:
+    """Every piece of 3 or more bytes of each run."""
+    return [run[start:end] for run in runs for start in range(len(run)) for end in range(start + 3, len(run) + 1)]
 
 
 def scrub_records(body: TextBlocks, column_count: int, records: RecordScrub, path: str, report: Report) -> Iterable[bytes]:

@@ -316,3 +316,27 @@ def test_text_blocks_read_the_lines_line_blocks_reads(lines: list[str], crlf: bo
         for number, line in enumerate(text.split(b"\n")[:-1], first)
     ]
     assert found == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_.-]{4,20}", fullmatch=True), min_size=1, max_size=6))
+def test_case_free_anchors_cover_every_name(names: list[str]) -> None:
+    """A block is searched for the names only where an anchor is found: every name must hold one."""
+    from genoscrub.vcf_scrub_header import case_free_anchors
+
+    needles = [name.encode().lower() for name in names]
+    anchors = case_free_anchors(needles)
+    if anchors is not None:
+        assert all(any(anchor in needle for anchor in anchors) for needle in needles)
+        assert all(not any(c.isalpha() for c in anchor.decode()) for anchor in anchors)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="MATEIDPRVNQ=;\t0", max_size=60))
+def test_link_keys_found_as_a_plain_search_finds_them(text: str) -> None:
+    import numpy as np
+    from genoscrub.vcf_scrub_header import holds_link_key
+
+    data = text.encode()
+    expected = any(key in data for key in (b"MATEID=", b"PARID=", b"EVENT="))
+    assert holds_link_key(np.frombuffer(data, dtype=np.uint8)) == expected
