@@ -1,4 +1,4 @@
-"""Same genome, or stop (DESIGN.md, *Conventions*).
+"""Same genome, or stop: the contig names of two files joined, and their lengths checked.
 
 A command that joins its input with a reference, a site list or a region list
 checks, before writing its first record, that they describe the same genome. A

@@ -1,4 +1,4 @@
-"""One pseudonym scheme for every command (DESIGN.md, *Pseudonyms*).
+"""One pseudonym scheme for every command (ARCHITECTURE.md).
 
 A sample, library or read-group ID gets the same pseudonym in its FASTQ, BAM and
 VCF when the same ``--map`` or ``--key-file`` is given:

@@ -1,12 +1,12 @@
 """Region lists for the forensic-loci commands: BED files, shipped presets, flanks.
 
 The guideline names short tandem repeats (forensic STR loci such as the
-NIST/CODIS set) as high-risk sequence information (DESIGN.md, item 3); forensic
+NIST/CODIS set) as high-risk sequence information; forensic
 identity-SNP panels, Y-STRs and the mitochondrial control region identify a
 person or their paternal and maternal line as well. ``vcf-drop-regions`` and
 ``sam-mask-regions`` share this module: it reads the regions, widens them by
-``--flank``, checks that they describe the input's genome (DESIGN.md, *Same
-genome, or stop*) and builds one sorted, merged interval array per input
+``--flank``, checks that they describe the input's genome (``contigs``: same
+genome, or stop) and builds one sorted, merged interval array per input
 contig, queried with ``numpy.searchsorted`` a block of records at a time.
 
 Regions of every ``--bed`` and ``--preset`` go through one contig map: a list that

@@ -1,4 +1,4 @@
-"""vcf-drop-rare: unit, property, corpus and independent-tool tests (issue 3).
+"""vcf-drop-rare: unit, property, corpus and independent-tool tests.
 
 Golden cases in tests/golden/vcf-drop-rare/ pin exact outputs and the bad-input
 messages. Here what the command keeps is compared with what bcftools keeps under the

@@ -83,7 +83,7 @@ def test_errors_before_the_first_record(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("bad", ["chr1\t600\t.\tA\tG\t.\t.", "chr1\t600\t.\tA\tG\t.\t.\t.\tGT"])
 def test_a_record_with_another_column_count_is_an_error_anywhere(tmp_path: Path, bad: str) -> None:
-    """A stream cut inside a record must not pass as a shorter record (issue 7), in or out of a region.
+    """A stream cut inside a record must not pass as a shorter record, in or out of a region.
 
     The good lines around it keep the block's tab total right, so only a per-line count catches it.
     """

@@ -1,4 +1,4 @@
-"""vcf-scrub-header: unit, property, corpus and end-to-end tests (issue 3).
+"""vcf-scrub-header: unit, property, corpus and end-to-end tests.
 
 Golden cases in tests/golden/vcf-scrub-header/ pin exact outputs and every bad-input
 message; here the results are checked with bcftools, on the real corpus files (read
