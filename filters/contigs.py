@@ -1,4 +1,4 @@
-"""Same genome, or stop (DESIGN.md, *Conventions*).
+"""Same genome, or stop: the contig names of two files joined, and their lengths checked.
 
 A command that joins its input with a reference, a site list or a region list
 checks, before writing its first record, that they describe the same genome. A
@@ -9,6 +9,10 @@ exit 0 — the worst failure this project can have. So:
 - names that differ only by convention (``chr1``/``1``, ``chrM``/``MT``/``M``)
   with equal (or unknown) lengths are mapped, and the mapping is reported;
 - a site or region list that matches none of the input's contigs is an error.
+
+Where neither file gives lengths, the genome cannot be checked by them: the map
+says so (``lengths_compared`` is 0, ``genome_check`` is ``"contig names"``) and the
+commands then decide by the contig set (see vcf-drop-rare).
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ class ContigMap:
     """How the input's contig names translate into another file's names.
 
     ``lengths`` are ``None`` where a file does not say (a VCF without
-    ``##contig`` lines); an unknown length never proves a mismatch.
+    ``##contig`` lines); an unknown length never proves a mismatch. Every spelling the
+    other file holds of an input contig is mapped (``to_others``: a region list may hold
+    ``chr1`` and ``1`` at once); ``to_other`` is the first of them.
     """
 
     def __init__(
@@ -45,28 +51,38 @@ class ContigMap:
         require_overlap: bool = True,
     ) -> None:
         self.to_other: dict[str, str] = {}
+        self.to_others: dict[str, list[str]] = {}
         self.renamed: dict[str, str] = {}
+        self.lengths_compared = 0
         for name, length in input_contigs.items():
             candidates = [name, *conventional_names(name)]
             for candidate in candidates:
                 if candidate not in other_contigs:
                     continue
                 other_length = other_contigs[candidate]
-                if length is not None and other_length is not None and length != other_length:
-                    raise InputError(
-                        f"contig {name} has length {length} in the input but {candidate} has {other_length} in the "
-                        f"{other_label}: another genome build?",
-                        other_path,
-                    )
-                self.to_other[name] = candidate
-                if candidate != name:
-                    self.renamed[name] = candidate
-                break
+                if length is not None and other_length is not None:
+                    if length != other_length:
+                        raise InputError(
+                            f"contig {name} has length {length} in the input but {candidate} has {other_length} in the "
+                            f"{other_label}: another genome build?",
+                            other_path,
+                        )
+                    self.lengths_compared += 1
+                self.to_others.setdefault(name, []).append(candidate)
+                if name not in self.to_other:
+                    self.to_other[name] = candidate
+                    if candidate != name:
+                        self.renamed[name] = candidate
         if require_overlap and other_contigs and input_contigs and not self.to_other:
             raise InputError(f"no contig of the {other_label} matches a contig of the input: another genome build?", other_path)
 
     def get(self, input_name: str) -> str | None:
         return self.to_other.get(input_name)
+
+    @property
+    def genome_check(self) -> str:
+        """How the genomes were compared, for ``--report``: by contig lengths, or by contig names only."""
+        return "contig lengths" if self.lengths_compared else "contig names"
 
     def report_note(self) -> dict[str, str]:
         """Contig names mapped by convention, for ``--report`` (names, not identifiers)."""

@@ -1,65 +1,134 @@
-"""Population allele frequencies joined with a sorted stream of sites, and the allele
-normalisation both sides of the join share.
+"""Population allele frequencies joined with a sorted stream of sites.
 
-vcf-drop-rare judges records by these frequencies; sam-revert-germline's
-tumour-only screen asks the same join whether a listed somatic allele is common.
-The join reads a bgzipped, tabix-indexed population VCF contig by contig in one
-ordered pass (``PopulationJoin``), decompressed on a second thread
-(``PopulationText``); alleles are matched on CHROM, POS, REF and ALT after
-trimming shared bases (``normalised``).
+vcf-drop-rare judges records by these frequencies; sam-revert-germline's tumour-only
+screen asks the same join whether a listed somatic allele is common. The join reads a
+bgzipped, tabix-indexed population VCF contig by contig in one ordered pass
+(``PopulationJoin``), decompressed on a second thread (``PopulationText``); alleles are
+matched on CHROM, POS, REF and ALT after trimming shared bases and upper-casing
+(``alleles.normalised``).
+
+Besides each allele's frequency the join knows each population site's REF frequency
+(``rarity``: the Number=R value, or 1 minus every ALT frequency of the records at that
+POS), so a REF made rare by alleles the input does not name is seen.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, AnyStr
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from genoscrub.alleles import (  # noqa: F401 - normalised, SEQUENCE_ALLELE: re-exported for sam-revert-germline
+    ALLELE_WIDTH,
+    LONG_KEY,
+    POS_DIGITS,
+    SEQUENCE_ALLELE,
+    SEQUENCE_BYTES,
+    SNV_KEY_LIMIT,
+    TEXT_KEY,
+    UPPER,
+    Allele,
+    encoded,
+    encoded_arrays,
+    indel_key,
+    normalised,
+    short_alleles,
+    trimmed_alleles,
+)
 from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.fields import (
+    COMMA,
+    MAX_POS,
+    NEWLINE,
+    TAB,
+    info_values,
+    repeated_info_values,
+    span_digits,
+    span_floats,
+    vcf_float,
+)
+from genoscrub.one_by_one import one_by_one
+from genoscrub.rarity import PLACEHOLDER, TOLERANCE, allele_kind, alt_alleles  # noqa: F401 - TOLERANCE re-exported
 from genoscrub.report import InputError, UsageError
-from genoscrub.vcf import NEWLINE, TAB, contig_lengths, info_numbers, info_values, span_digits, span_floats, spans_within
+from genoscrub.vcf_header import contig_lengths, info_numbers
 
-# Frequencies are decimal text; 0.01 written as "0.01" must count as 1 %, and 1 - 0.99 too.
-TOLERANCE = 1e-9
-SEQUENCE_ALLELE = re.compile(rb"[ACGTNacgtn]+")
-# A trimmed allele: POS, REF, ALT (``normalised``).
-Allele = tuple[int, bytes, bytes]
-SEQUENCE_BYTES = np.zeros(256, dtype=bool)
-SEQUENCE_BYTES[list(b"ACGTNacgtn")] = True
 # Seek the population file (one tabix query) rather than read through a gap this long.
 SEEK_GAP = 100_000
 POPULATION_TABLE_START = 4096
+SITE_KEY = -3  # a query that asks only for the site's REF frequency at its POS (no allele)
+BAD = 2.0  # a population value that is not a frequency: an error if an input record meets it
 
 
-def normalised(pos: int, ref: AnyStr, alt: AnyStr) -> tuple[int, AnyStr, AnyStr]:
-    """The shortest form of one allele: shared trailing, then leading bases trimmed.
-
-    ``100 ATT AT`` and ``100 AT A`` both become ``(101, "T", "")``; the same rule on
-    both sides makes differently padded records of one variant meet. (Without the
-    reference this cannot left-align; both files should be normalised the same way.)
-    """
-    if len(ref) == 1 and len(alt) == 1:
-        return pos, ref, alt
-    ref, alt = ref.upper(), alt.upper()
-    while ref and alt and ref[-1] == alt[-1]:
-        ref, alt = ref[:-1], alt[:-1]
-    start = 0
-    limit = min(len(ref), len(alt))
-    while start < limit and ref[start] == alt[start]:
-        start += 1
-    return pos + start, ref[start:], alt[start:]
-
-
-class UnsortedInput(Exception):
-    """Sites came out of order; ``index`` is the first one out of place in the batch given."""
+class JoinError(Exception):
+    """A site the join cannot answer for; ``index`` is the first such one in the batch given."""
 
     def __init__(self, message: str, index: int = 0) -> None:
         super().__init__(message)
         self.index = index
+
+
+class UnsortedInput(JoinError):
+    """Sites came out of order."""
+
+
+class UnknownContig(JoinError):
+    """A site on a contig the population file lacks, where no contig lengths proved the genome the same."""
+
+
+@dataclass
+class SortedAlleles:
+    """Population alleles (or sites) keyed and sorted: each key's frequency, and the REF frequency
+    of the site it came from (at most ``bounds``; exactly so where ``exact``)."""
+
+    keys: np.ndarray
+    values: np.ndarray
+    bounds: np.ndarray
+    exact: np.ndarray
+
+    @classmethod
+    def empty(cls, dtype: Any) -> SortedAlleles:
+        return cls(np.empty(0, dtype=dtype), np.empty(0), np.empty(0), np.empty(0, dtype=bool))
+
+    def add(self, keys: list[np.ndarray], values: list[np.ndarray], bounds: list[np.ndarray], exact: list[np.ndarray]) -> None:
+        """Merge new entries in; a key listed twice keeps the rarer value and the lower bound."""
+        if not any(len(part) for part in keys):
+            return
+        all_keys = np.concatenate([self.keys, *keys])
+        order = np.argsort(all_keys, kind="stable")
+        all_keys = all_keys[order]
+        all_values = np.concatenate([self.values, *values])[order]
+        all_bounds = np.concatenate([self.bounds, *bounds])[order]
+        all_exact = np.concatenate([self.exact, *exact])[order]
+        repeated = np.flatnonzero(all_keys[1:] == all_keys[:-1])
+        if len(repeated):
+            keep = np.ones(len(all_keys), dtype=bool)
+            for index in repeated[::-1].tolist():  # rare: fold each repeat into the first of its run
+                all_values[index] = rarer(float(all_values[index]), float(all_values[index + 1]))
+                all_bounds[index] = rarer(float(all_bounds[index]), float(all_bounds[index + 1]), bound=True)
+                all_exact[index] &= all_exact[index + 1]
+                keep[index + 1] = False
+            all_keys, all_values, all_bounds, all_exact = all_keys[keep], all_values[keep], all_bounds[keep], all_exact[keep]
+        self.keys, self.values, self.bounds, self.exact = all_keys, all_values, all_bounds, all_exact
+
+    def forget_before(self, key: Any) -> None:
+        behind = int(np.searchsorted(self.keys, key))
+        self.keys, self.values = self.keys[behind:], self.values[behind:]
+        self.bounds, self.exact = self.bounds[behind:], self.exact[behind:]
+
+    def looked_up(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Value, bound and exactness of each key; NaN, NaN, True where it is not there."""
+        if not len(self.keys):
+            return np.full(len(keys), np.nan), np.full(len(keys), np.nan), np.ones(len(keys), dtype=bool)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        hit = self.keys[at] == keys
+        return (np.where(hit, self.values[at], np.nan), np.where(hit, self.bounds[at], np.nan), np.where(hit, self.exact[at], True))
+
+    def __len__(self) -> int:
+        return len(self.keys)
 
 
 class PopulationJoin:
@@ -67,25 +136,29 @@ class PopulationJoin:
 
     Ask ``frequencies(chrom, pos, ref, alts)`` for one site, or
     ``allele_frequencies(chrom, positions, refs, alts)`` for a batch of alleles, in
-    the input's order (contig by contig, POS non-decreasing). The answer is each
-    allele's frequency in the population file, or None / NaN where the population
-    has no such allele. Alleles are matched on CHROM, POS, REF and ALT after
-    trimming shared bases (``normalised``), with multi-allelic population records
-    split into their alleles.
+    the input's order (contig by contig, POS non-decreasing): each allele's frequency
+    in the population file, or None / NaN where the population has no such allele.
+    ``encoded_alleles`` answers for alleles already encoded and adds, for each, the REF
+    frequency of the population site it came from and of the site at the query's POS.
+    Multi-allelic population records are split into their alleles; a key written twice
+    in one record (``AF=0.5;AF=0.00001``) counts by its rarer value.
 
     Each contig is read once, start to end: the tabix index finds where it starts,
     then htslib decompresses the text from there on another thread
-    (``PopulationText``) and batches of lines are located by numpy (``_add``); a
-    new tabix query is made only to skip a gap of more than ``SEEK_GAP`` bases.
-    Memory holds the population alleles between the current input site and the
-    end of the last batch read. Contig names are mapped (``chr1``/``1``) and
-    lengths compared (``ContigMap``) when the join is made, before any record is
-    written.
+    (``PopulationText``) and batches of lines are located by numpy (``_add``); a new
+    tabix query is made only to skip a gap of more than ``SEEK_GAP`` bases. A batch is
+    parsed up to its last POS, whose records wait for the next batch (``carry``), so
+    that every site is whole when its REF frequency is computed. Memory holds the
+    population alleles between the current input site and the end of the last batch
+    read. Contig names are mapped (``chr1``/``1``) and lengths compared (``ContigMap``)
+    when the join is made, before any record is written; with ``every_contig`` and no
+    lengths to compare, a site on a contig the population lacks is an error
+    (``UnknownContig``), not a site without frequencies.
     """
 
     BATCH = 65536  # lines per parse; fewer, larger numpy calls (measured: 4096 and 16384 cost more CPU)
 
-    def __init__(self, path: str, af_key: str, input_contigs: Mapping[str, int | None]) -> None:
+    def __init__(self, path: str, af_key: str, input_contigs: Mapping[str, int | None], every_contig: bool = False) -> None:
         import pysam
 
         self.path = path
@@ -96,7 +169,7 @@ class PopulationJoin:
             self.text = PopulationText(pysam.BGZFile(path, "rb", index=None))
         except (OSError, ValueError):
             raise UsageError(f"cannot open population file {path} as bgzipped VCF with a tabix index (tabix -p vcf FILE)") from None
-        header = [line.encode() for line in self.tabix.header]
+        header = [line.encode(errors="surrogateescape") for line in self.tabix.header]
         numbers = info_numbers(header)
         if af_key.encode() not in numbers:
             raise InputError(f"INFO/{af_key} (--af-key) is not defined in the population file's header", path)
@@ -107,6 +180,7 @@ class PopulationJoin:
         self.indexed = indexed
         self.population_contigs = population_contigs
         self.contig_map = ContigMap(input_contigs, population_contigs, "population file", path)
+        self.every_contig = every_contig and self.contig_map.lengths_compared == 0
         self.contig: str | None = None
         self.finished_contigs: set[str] = set()
         self.last_pos = 0
@@ -115,18 +189,18 @@ class PopulationJoin:
     # population side: alleles kept as three tables, each sorted or hashed once per batch read.
     # SNV-shaped alleles (one base each side, after trimming) are int64 keys POS<<16|REF<<8|ALT in a
     # sorted array, looked up by np.searchsorted; short indels are fixed-width texts (``indel_key``)
-    # in another sorted array; long ones in a dict of normalised keys.
-    # A value is a float: NaN for missing, BAD for text that is not a number.
+    # in another sorted array; long ones in a dict of normalised keys; sites by POS in a fourth.
+    # A value is a float: NaN for missing, BAD for text that is not a frequency.
 
     def _reset(self, population_contig: str | None, start: int = 0) -> None:
         self.population_contig = population_contig
-        self.snv_keys = np.empty(0, dtype=np.int64)
-        self.snv_values = np.empty(0)
-        self.indel_keys = np.empty(0, dtype="S1")
-        self.indel_values = np.empty(0)
-        self.indels: dict[Allele, float] = {}
+        self.snvs = SortedAlleles.empty(np.int64)
+        self.short_indels = SortedAlleles.empty("S1")
+        self.indels: dict[Allele, tuple[float, float, bool]] = {}
+        self.sites = SortedAlleles.empty(np.int64)
         self.indel_limit = POPULATION_TABLE_START
-        self.read_until = -1  # POS of the last population record read: all before it are in the table
+        self.read_until = -1  # every population record at a POS up to this one is in the tables
+        self.carry = b""  # the records at the last POS of the last batch, waiting for the rest of that POS
         self.exhausted = True
         self.chrom = (population_contig or "").encode(errors="surrogateescape")
         if population_contig is None:
@@ -143,27 +217,32 @@ class PopulationJoin:
 
     def held_alleles(self) -> int:
         """How many population alleles are in memory (bounded: tests check it)."""
-        return len(self.snv_keys) + len(self.indel_keys) + len(self.indels)
+        return len(self.snvs) + len(self.short_indels) + len(self.indels)
 
     def _read_through(self, limit: int) -> None:
-        """Take population records at least up to POS ``limit`` into the table."""
-        while not self.exhausted and self.read_until <= limit:  # more records may share the POS of the last one read
+        """Take every population record at a POS up to ``limit`` into the tables."""
+        while not self.exhausted and self.read_until < limit:
             text, ends = self.text.lines(self.BATCH)
             if not text:
                 self.exhausted = True
+                text, ends = self.carry, newlines(self.carry)
+                self.carry = b""
+                if text:
+                    self._add(text, ends, final=True)
                 break
-            self._add(text, ends)
+            if self.carry:
+                text, ends = self.carry + text, np.concatenate((newlines(self.carry), ends + len(self.carry)))
+                self.carry = b""
+            self._add(text, ends, final=False)
         if self.exhausted:
             self.read_until = max(self.read_until, limit)
 
-    def _add(self, text: bytes, ends: np.ndarray) -> None:
+    def _add(self, text: bytes, ends: np.ndarray, final: bool) -> None:
         """Parse a batch of population lines at once (numpy over the text) into the tables.
 
-        A line counts when it has a POS of digits, at least 8 columns and the key in
-        INFO; the first line of another contig ends the contig. One base REF and ALT
-        go straight in as keys, one ALT of up to ``ALLELE_WIDTH`` bases with a plain
-        number is trimmed by numpy (``trimmed_alleles``), the rest (multi-allelic,
-        REF-first values, long or symbolic alleles) one by one through ``_add_alleles``.
+        The first line of another contig ends the contig. Unless the batch is the last,
+        the records at its last POS are kept back (``carry``) for the next one. A record
+        needs 8 columns and a POS of digits up to ``fields.MAX_POS``.
         """
         data = np.frombuffer(text, dtype=np.uint8)
         starts = np.concatenate(([0], ends[:-1] + 1))
@@ -174,90 +253,160 @@ class PopulationJoin:
         other_contig = (tab_count > 0) & (data[starts] != ord("#")) & ~spans_equal(data, starts, chrom_end, self.chrom)
         if other_contig.any():
             last = int(np.argmax(other_contig))
-            self.exhausted = True
+            self.exhausted = final = True
             self.text.stop()
             starts, ends, first_tab, tab_count = starts[:last], ends[:last], first_tab[:last], tab_count[:last]
-        rows = np.flatnonzero(tab_count >= 7)
-        if not len(rows):
+        if not len(starts):
             return
-        columns = tabs[first_tab[rows, None] + np.arange(7)]
-        info_end = np.where(tab_count[rows] >= 8, tabs[np.minimum(first_tab[rows] + 7, len(tabs) - 1)], ends[rows])
-        found, value_start, value_end = info_values(text, data, starts[rows], self.af_key.encode(), columns[:, 6] + 1, info_end)
+        if (tab_count < 7).any():
+            raise InputError("population record has fewer than 8 columns", self.path)
+        columns = tabs[first_tab[:, None] + np.arange(7)]
         positions, digits = span_digits(data, columns[:, 0] + 1, columns[:, 1])
-        if digits.any():
-            self.read_until = max(self.read_until, int(positions[digits][-1]))
-        found &= digits
-        if not found.any():
-            return
-        columns, value_start, value_end, positions = columns[found], value_start[found], value_end[found], positions[found]
+        if not digits.all() or int(positions.max()) > MAX_POS:
+            raise InputError(f"population record's POS is not an integer from 0 to {MAX_POS}", self.path)
+        if not final:
+            waiting = positions == positions[-1]
+            if waiting.all():  # one POS fills the whole batch: read on
+                self.carry = text
+                return
+            cut = int(np.argmax(waiting))
+            self.carry = text[int(starts[cut]) :]
+            self.read_until = max(self.read_until, int(positions[-1]) - 1)
+            starts, ends, first_tab, tab_count, columns, positions = (
+                part[:cut] for part in (starts, ends, first_tab, tab_count, columns, positions)
+            )
+        else:
+            self.read_until = max(self.read_until, int(positions[-1]))
+        info_end = np.where(tab_count >= 8, tabs[np.minimum(first_tab + 7, len(tabs) - 1)], ends)
+        self._add_records(text, data, starts, columns, positions, info_end)
+
+    def _add_records(
+        self, text: bytes, data: np.ndarray, starts: np.ndarray, columns: np.ndarray, positions: np.ndarray, info_end: np.ndarray
+    ) -> None:
+        """The records' alleles into the tables, each with the REF frequency of its site.
+
+        One base REF and ALT with one plain number go straight in as keys; records whose
+        ALTs are all short runs of bases, with a plain number each, are trimmed by numpy
+        (``trimmed_alleles``); the rest (REF-first values, missing or repeated values, long
+        or symbolic alleles) one by one (``_record_alleles``), and every record with
+        ``GENOSCRUB_ONE_BY_ONE=1``. Then the records of each POS make one site.
+        """
+        count = len(positions)
+        key = self.af_key.encode()
+        found, value_start, value_end = info_values(text, data, starts, key, columns[:, 6] + 1, info_end)
+        more_values: dict[int, list[bytes]] = {}
+        for row, start, end in repeated_info_values(text, data, key, info_end, found, value_end):
+            more_values.setdefault(row, []).append(text[start:end])
         ref_start, ref_end, alt_start, alt_end = columns[:, 2] + 1, columns[:, 3], columns[:, 3] + 1, columns[:, 4]
-        ref_length, alt_length = ref_end - ref_start, alt_end - alt_start
-        snv = (ref_length == 1) & (alt_length == 1) & SEQUENCE_BYTES[data[alt_start]]
-        if self.ref_first:
-            snv[:] = False
+        fast = found.copy()
+        if more_values:
+            fast[list(more_values)] = False
+        if self.ref_first or one_by_one():
+            fast[:] = False
+        alt_sums, ref_given = np.zeros(count), np.full(count, np.nan)
+        unknown, bad = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
+        # one-base REF and ALT, one plain number
+        snv = fast & (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & SEQUENCE_BYTES[data[alt_start]] & (positions < SNV_KEY_LIMIT)
         values, plain = span_floats(data, value_start[snv], value_end[snv])
-        snv[snv] = plain  # "0.1,0.2", ".", "x": one by one, as a multi-allelic record's values
-        keys = (positions[snv] << 16) | (data[ref_start[snv]].astype(np.int64) << 8) | data[alt_start[snv]]
-        snv_keys, snv_values = [keys], [values[plain]]
-        indel_keys, indel_values = [self.indel_keys], [self.indel_values]
-        short = np.zeros(len(positions), dtype=bool) if self.ref_first else ~snv
-        pieces = split_alleles(data, np.flatnonzero(short), alt_start, alt_end, value_start, value_end)
-        owner, alt_starts, alt_ends, value_starts, value_ends, matched = pieces
+        snv[snv] = plain
+        snv_rows, snv_values = np.flatnonzero(snv), values[plain]
+        alt_sums[snv_rows] = snv_values
+        bad[snv_rows] = (snv_values < 0.0) | (snv_values > 1.0)
+        snv_keys = (positions[snv] << 16) | (UPPER[data[ref_start[snv]]].astype(np.int64) << 8) | UPPER[data[alt_start[snv]]]
+        # every ALT a short run of bases, one plain number each
+        short = fast & ~snv
+        owner, alt_starts, alt_ends, value_starts, value_ends, matched = split_alleles(
+            data, np.flatnonzero(short), alt_start, alt_end, value_start, value_end
+        )
         short[np.flatnonzero(short)[~matched]] = False
         fits = short_alleles(data, text, positions[owner], ref_start[owner], ref_end[owner], alt_starts, alt_ends)
-        values, plain = span_floats(data, value_starts, value_ends)
+        piece_values, plain = span_floats(data, value_starts, value_ends)
         short[owner[~(fits & plain)]] = False
-        whole = short[owner]  # a record goes whole, through numpy or one by one
-        if whole.any():
-            owner, values = owner[whole], values[whole]
-            trimmed, texts = trimmed_alleles(data, positions[owner], ref_start[owner], ref_end[owner], alt_starts[whole], alt_ends[whole])
-            snv_keys.append(trimmed[trimmed >= 0])
-            snv_values.append(values[trimmed >= 0])
-            indel_keys.append(texts[trimmed < 0])
-            indel_values.append(values[trimmed < 0])
-        others = np.flatnonzero(~snv & ~short).tolist()
-        if others:
-            table: dict[Allele, float] = {}
-            for row in others:
-                ref, alt_field = text[ref_start[row] : ref_end[row]], text[alt_start[row] : alt_end[row]]
-                self._add_alleles(table, int(positions[row]), ref, alt_field, text[value_start[row] : value_end[row]])
-            one_base, fixed = [], []
-            for key, value in table.items():
-                code = encoded(key)
-                if isinstance(code, int):
-                    one_base.append((code, value))
-                elif isinstance(code, bytes):
-                    fixed.append((code, value))
-                else:
-                    self.indels[key] = rarer(value, self.indels[key]) if key in self.indels else value
-            if one_base:
-                snv_keys.append(np.array([key for key, _ in one_base], dtype=np.int64))
-                snv_values.append(np.array([value for _, value in one_base]))
-            if fixed:
-                indel_keys.append(np.array([key for key, _ in fixed]))
-                indel_values.append(np.array([value for _, value in fixed]))
-        self.snv_keys, self.snv_values = merged(np.concatenate([self.snv_keys, *snv_keys]), np.concatenate([self.snv_values, *snv_values]))
-        if len(indel_keys) > 1:
-            self.indel_keys, self.indel_values = merged(np.concatenate(indel_keys), np.concatenate(indel_values))
+        whole = short[owner]
+        owner, piece_values = owner[whole], piece_values[whole]
+        trimmed, texts = trimmed_alleles(data, positions[owner], ref_start[owner], ref_end[owner], alt_starts[whole], alt_ends[whole])
+        alt_sums += np.bincount(owner, weights=piece_values, minlength=count)
+        bad |= np.bincount(owner, weights=(piece_values < 0.0) | (piece_values > 1.0), minlength=count) > 0
+        # the rest, one by one
+        slow: list[tuple[int, int | bytes | Allele, float]] = []
+        for row in np.flatnonzero(~snv & ~short).tolist():
+            value_texts = ([text[value_start[row] : value_end[row]]] if found[row] else []) + more_values.get(row, [])
+            ref, alt_field = text[ref_start[row] : ref_end[row]], text[alt_start[row] : alt_end[row]]
+            alleles, alt_sums[row], unknown[row], ref_given[row], bad[row] = self._record_alleles(
+                int(positions[row]), ref, alt_field, value_texts
+            )
+            slow.extend((row, code, value) for code, value in alleles)
+        # the records of one POS are one site
+        group_starts = np.flatnonzero(np.diff(positions, prepend=-1))
+        site_given = np.fmin.reduceat(ref_given, group_starts)
+        site_bounds = np.fmin(site_given, 1.0 - np.add.reduceat(alt_sums, group_starts))
+        site_bounds[np.logical_or.reduceat(bad, group_starts)] = BAD
+        site_exact = ~np.isnan(site_given) | ~np.logical_or.reduceat(unknown, group_starts)
+        group = np.repeat(np.arange(len(group_starts)), np.diff(np.append(group_starts, count)))
+        row_bounds, row_exact = site_bounds[group], site_exact[group]
+        self.sites.add([positions[group_starts]], [np.full(len(group_starts), np.nan)], [site_bounds], [site_exact])
+        one_base = trimmed >= 0
+        one_base_owner = owner[one_base]
+        snv_parts = (
+            [snv_keys, trimmed[one_base]],
+            [snv_values, piece_values[one_base]],
+            [row_bounds[snv_rows], row_bounds[one_base_owner]],
+            [row_exact[snv_rows], row_exact[one_base_owner]],
+        )
+        text_owner = owner[~one_base]
+        text_parts = ([texts[~one_base]], [piece_values[~one_base]], [row_bounds[text_owner]], [row_exact[text_owner]])
+        if slow:
+            one_base_slow = [(row, code, value) for row, code, value in slow if isinstance(code, int)]
+            fixed_slow = [(row, code, value) for row, code, value in slow if isinstance(code, bytes)]
+            for parts, items in ((snv_parts, one_base_slow), (text_parts, fixed_slow)):
+                if items:
+                    rows = np.array([row for row, _, _ in items], dtype=np.int64)
+                    parts[0].append(np.array([code for _, code, _ in items]))
+                    parts[1].append(np.array([value for _, _, value in items], dtype=np.float64))
+                    parts[2].append(row_bounds[rows])
+                    parts[3].append(row_exact[rows])
+            for row, code, value in slow:
+                if isinstance(code, tuple):
+                    entry = (value, float(row_bounds[row]), bool(row_exact[row]))
+                    self.indels[code] = folded(self.indels[code], entry) if code in self.indels else entry
+        self.snvs.add(*snv_parts)
+        self.short_indels.add(*text_parts)
 
-    def _add_alleles(self, table: dict[Allele, float], pos: int, ref: bytes, alt_field: bytes, value: bytes) -> None:
-        """Split a multi-allelic or padded population record into trimmed alleles; the rarer of two values counts."""
-        values = value.split(b",")
-        for index, alt in enumerate(alt_field.split(b",")):
-            if not SEQUENCE_ALLELE.fullmatch(alt):
-                continue
-            position = index + 1 if self.ref_first else index
-            number = text_float(values[position] if position < len(values) else b".")
-            key = normalised(pos, ref, alt)
-            table[key] = rarer(number, table[key]) if key in table else number
+    def _record_alleles(
+        self, pos: int, ref: bytes, alt_field: bytes, value_texts: list[bytes]
+    ) -> tuple[list[tuple[int | bytes | Allele, float]], float, bool, float, bool]:
+        """One population record: its sequence alleles (encoded) with their values, the sum of
+        its ALT frequencies, whether one is unknown, its REF value (Number=R, NaN if none) and
+        whether a value is not a frequency. A key written twice counts by its rarer values."""
+        alts = alt_alleles(alt_field)
+        per_alt = [math.nan] * len(alts)
+        ref_value = math.nan
+        offset = 1 if self.ref_first else 0
+        for value_text in value_texts:
+            values = value_text.split(b",")
+            if self.ref_first:
+                ref_value = rarer(ref_value, text_float(values[0]))
+            for index in range(len(alts)):
+                position = index + offset
+                per_alt[index] = rarer(per_alt[index], text_float(values[position]) if position < len(values) else math.nan)
+        kinds = [allele_kind(alt) for alt in alts]
+        counted = [value for value, kind in zip(per_alt, kinds, strict=True) if kind != PLACEHOLDER]
+        bad = any(value == BAD for value in [*per_alt, ref_value])
+        alt_sum = sum(value for value in counted if not math.isnan(value) and value != BAD)
+        unknown = any(math.isnan(value) for value in counted)
+        alleles = [
+            (encoded(normalised(pos, ref, alt)), value)
+            for alt, value, kind in zip(alts, per_alt, kinds, strict=True)
+            if kind == "sequence"
+        ]
+        return alleles, alt_sum, unknown, ref_value, bad
 
     def _forget_before(self, pos: int) -> None:
-        """Drop population alleles no later site can match (their trimmed POS is behind)."""
-        behind = int(np.searchsorted(self.snv_keys, pos << 16))
-        self.snv_keys, self.snv_values = self.snv_keys[behind:], self.snv_values[behind:]
+        """Drop population alleles and sites no later site can match (their trimmed POS is behind)."""
+        self.snvs.forget_before(min(pos, SNV_KEY_LIMIT) << 16)
         if 0 <= pos < 10**POS_DIGITS:
-            behind = int(np.searchsorted(self.indel_keys, b"%0*d" % (POS_DIGITS, pos)))
-            self.indel_keys, self.indel_values = self.indel_keys[behind:], self.indel_values[behind:]
+            self.short_indels.forget_before(b"%0*d" % (POS_DIGITS, pos))
+        self.sites.forget_before(pos)
         if len(self.indels) > self.indel_limit:
             self.indels = {key: value for key, value in self.indels.items() if key[0] >= pos}
             self.indel_limit = max(POPULATION_TABLE_START, 2 * len(self.indels))
@@ -295,42 +444,72 @@ class PopulationJoin:
     def encoded_frequencies(
         self, chrom: str, positions: np.ndarray, ends: np.ndarray, keys: np.ndarray, texts: np.ndarray, indels: Mapping[int, Allele]
     ) -> np.ndarray:
-        """``allele_frequencies`` for alleles already encoded (``encoded_arrays``): POS,
-        POS + len(REF), the key (``snv_key``; TEXT_KEY where ``texts`` holds the allele's
-        ``indel_key``, LONG_KEY where ``indels`` holds its normalised form)."""
-        if not len(positions):
-            return np.empty(0)
+        """``allele_frequencies`` for alleles already encoded (see ``encoded_alleles``)."""
+        return self.encoded_alleles(chrom, positions, ends, keys, texts, indels, sites=False)[0]
+
+    def encoded_alleles(
+        self,
+        chrom: str,
+        positions: np.ndarray,
+        ends: np.ndarray,
+        keys: np.ndarray,
+        texts: np.ndarray,
+        indels: Mapping[int, Allele],
+        sites: bool = True,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """For alleles already encoded (``alleles.encoded_arrays``) at POS ``positions`` with
+        POS + len(REF) ``ends``: each allele's frequency (NaN: not in the population), the REF
+        frequency bound and exactness of the site it came from (NaN, True where it did not
+        match), and those of the population site at its POS (NaN, True where there is none).
+        ``keys`` are ``snv_key`` values, TEXT_KEY where ``texts`` holds an ``indel_key``,
+        LONG_KEY where ``indels`` holds the normalised allele, SITE_KEY for a site-only query.
+        A value that is not a frequency is an error where a query meets it: its allele's, or
+        with ``sites`` any at the sites asked about (their REF frequency cannot be known)."""
+        count = len(positions)
+        values, bounds, site_bounds = np.full(count, np.nan), np.full(count, np.nan), np.full(count, np.nan)
+        exact, site_exact = np.ones(count, dtype=bool), np.ones(count, dtype=bool)
+        if not count:
+            return values, bounds, exact, site_bounds, site_exact
         if chrom != self.contig:
             self._enter_contig(chrom)
         steps = np.diff(positions, prepend=self.last_pos)
         if (steps < 0).any():
             raise UnsortedInput("POS goes backwards: sort the input (bcftools sort)", int(np.argmax(steps < 0)))
         self.last_pos = int(positions[-1])
-        result = np.full(len(positions), np.nan)
         if self.population_contig is None:
-            return result
+            if self.every_contig:
+                raise UnknownContig(
+                    "record on a contig the population file lacks; with no contig lengths to compare, every contig must be in "
+                    "the population file (another genome build?)"
+                )
+            return values, bounds, exact, site_bounds, site_exact
         text_indexes = np.flatnonzero(keys == TEXT_KEY)
         long_indexes = np.fromiter(sorted(indels), dtype=np.int64, count=len(indels))
-        for start in range(0, len(positions), self.BATCH):
-            stop = min(start + self.BATCH, len(positions))
+        for start in range(0, count, self.BATCH):
+            stop = min(start + self.BATCH, count)
             first = int(positions[start])
             if first - self.read_until > SEEK_GAP:
                 self._reset(self.population_contig, max(0, first - 2))  # an insertion at first-1 trims to first
             self._forget_before(first)
             self._read_through(int(ends[start:stop].max()))
-            chunk = keys[start:stop]
-            result[start:stop] = looked_up(self.snv_keys, self.snv_values, chunk)
+            part = slice(start, stop)
+            values[part], bounds[part], exact[part] = self.snvs.looked_up(keys[part])
             low, high = np.searchsorted(text_indexes, [start, stop])
             if high > low:
                 rows = text_indexes[low:high]
-                result[rows] = looked_up(self.indel_keys, self.indel_values, texts[rows])
+                values[rows], bounds[rows], exact[rows] = self.short_indels.looked_up(texts[rows])
             low, high = np.searchsorted(long_indexes, [start, stop])
             for index in long_indexes[low:high].tolist():
-                result[index] = self.indels.get(indels[index], np.nan)
-            values = result[start:stop]
-            if ((values < 0.0) | (values > 1.0)).any():
+                found = self.indels.get(indels[index])
+                if found is not None:
+                    values[index], bounds[index], exact[index] = found
+            _, site_bounds[part], site_exact[part] = self.sites.looked_up(positions[part])
+            bad = (values[part] < 0.0) | (values[part] > 1.0)
+            if sites:
+                bad |= (bounds[part] > 1.0) | (site_bounds[part] > 1.0)
+            if bad.any():
                 raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
-        return result
+        return values, bounds, exact, site_bounds, site_exact
 
     def frequencies(self, chrom: str, pos: int, ref: str, alts: list[str]) -> list[float | None]:
         """Each ALT's population frequency at one site (None: not in the population)."""
@@ -425,95 +604,40 @@ def newlines(text: bytes) -> np.ndarray:
     return np.flatnonzero(np.frombuffer(text, dtype=np.uint8) == NEWLINE)
 
 
-BAD = 2.0  # a population value that is not a number: an error if an input allele meets it
-# Alleles of up to ALLELE_WIDTH bases are trimmed by numpy (``trimmed_alleles``); longer ones by ``normalised``.
-ALLELE_WIDTH = 16
-# A trimmed indel whose REF and ALT have at most KEY_ALLELES bases is a fixed-width text key
-# (``indel_key``: POS in POS_DIGITS digits, REF, ">", ALT), sorted by POS; a longer one a dict key.
-KEY_ALLELES = 2 * ALLELE_WIDTH
-POS_DIGITS = 12
-TEXT_KEY, LONG_KEY = -1, -2
-UPPER = np.arange(256, dtype=np.uint8)
-UPPER[ord("a") : ord("z") + 1] -= 32
-GREATER, COMMA = ord(">"), ord(",")
-
-
 def text_float(text: bytes) -> float:
-    """A population value: ``.``, empty or ``nan`` is missing (NaN); not a number is BAD."""
+    """A population value: ``.``, empty or ``nan`` is missing (NaN); a value that is not a VCF
+    Float (``0.0_1``, ``x``) or not between 0 and 1 is BAD."""
     if text in (b"", b"."):
         return math.nan
     try:
-        return float(text)
+        value = vcf_float(text)
     except ValueError:
         return BAD
+    if math.isnan(value):
+        return math.nan
+    return value if 0.0 <= value <= 1.0 else BAD
 
 
-def rarer(first: float, second: float) -> float:
-    """The value of an allele listed twice: the lower frequency; a value outside [0, 1] or not a number stays an error."""
-    if first == BAD or second == BAD or not (0.0 <= first <= 1.0 or math.isnan(first)) or not (0.0 <= second <= 1.0 or math.isnan(second)):
+def rarer(first: float, second: float, bound: bool = False) -> float:
+    """The value of an allele listed twice: the lower frequency (NaN where neither is known); a value
+    outside [0, 1] or not a number stays an error. ``bound``: REF bounds, which may be below 0."""
+    if first == BAD or second == BAD:
+        return BAD
+    if not bound and not (0.0 <= first <= 1.0 or math.isnan(first)) or not bound and not (0.0 <= second <= 1.0 or math.isnan(second)):
         return BAD
     return float(np.fmin(first, second))
 
 
+def folded(first: tuple[float, float, bool], second: tuple[float, float, bool]) -> tuple[float, float, bool]:
+    """Two entries of one long allele: the rarer value, the lower REF bound, exact only if both are."""
+    return rarer(first[0], second[0]), rarer(first[1], second[1], bound=True), first[2] and second[2]
+
+
 def merged(keys: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Keys sorted with their values; an allele listed twice keeps the rarer value (``rarer``)."""
-    order = np.argsort(keys, kind="stable")
-    keys, values = keys[order], values[order]
-    repeated = np.flatnonzero(keys[1:] == keys[:-1])
-    if len(repeated):
-        keep = np.ones(len(keys), dtype=bool)
-        for index in repeated[::-1].tolist():  # rare: fold each repeat into the first of its run
-            values[index] = rarer(float(values[index]), float(values[index + 1]))
-            keep[index + 1] = False
-        keys, values = keys[keep], values[keep]
-    return keys, values
-
-
-def looked_up(table_keys: np.ndarray, table_values: np.ndarray, keys: np.ndarray) -> np.ndarray:
-    """The value of each key in a sorted table, NaN where it is not there."""
-    if not len(table_keys):
-        return np.full(len(keys), np.nan)
-    at = np.minimum(np.searchsorted(table_keys, keys), len(table_keys) - 1)
-    return np.where(table_keys[at] == keys, table_values[at], np.nan)
-
-
-def snv_key(pos: int, ref: bytes, alt: bytes) -> int:
-    """POS<<16 | REF<<8 | ALT for a one-base REF and ALT."""
-    return (pos << 16) | (ref[0] << 8) | alt[0]
-
-
-def indel_key(pos: int, ref: bytes, alt: bytes) -> bytes:
-    """A trimmed allele as text that sorts by POS: ``000000000101T>`` for ``(101, "T", "")``."""
-    return b"%0*d%b>%b" % (POS_DIGITS, pos, ref, alt)
-
-
-def encoded(allele: Allele) -> int | bytes | Allele:
-    """A normalised allele's key: ``snv_key``, ``indel_key`` when short, else the allele itself."""
-    pos, ref, alt = allele
-    if len(ref) == 1 and len(alt) == 1:
-        return snv_key(pos, ref, alt)
-    if len(ref) + len(alt) <= KEY_ALLELES and 0 <= pos < 10**POS_DIGITS:
-        return indel_key(pos, ref, alt)
-    return allele
-
-
-def encoded_arrays(codes: list[int | bytes | Allele]) -> tuple[np.ndarray, np.ndarray, dict[int, Allele]]:
-    """``encoded`` keys as ``encoded_frequencies`` takes them: int64 keys, texts, long alleles by index."""
-    keys = np.empty(len(codes), dtype=np.int64)
-    texts: list[bytes] = []
-    indels: dict[int, Allele] = {}
-    for index, code in enumerate(codes):
-        if isinstance(code, int):
-            keys[index] = code
-            texts.append(b"")
-        elif isinstance(code, bytes):
-            keys[index] = TEXT_KEY
-            texts.append(code)
-        else:
-            keys[index] = LONG_KEY
-            texts.append(b"")
-            indels[index] = code
-    return keys, np.array(texts, dtype=bytes) if texts else np.empty(0, dtype="S1"), indels
+    table = SortedAlleles.empty(keys.dtype)
+    table.add([keys], [values], [np.full(len(keys), np.nan)], [np.ones(len(keys), dtype=bool)])
+    return table.keys, table.values
 
 
 def spans_equal(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, word: bytes) -> np.ndarray:
@@ -546,70 +670,5 @@ def split_alleles(
         return np.where(piece == 0, starts[owner], bounds[np.maximum(at - 1, 0)] + 1), np.where(last, ends[owner], bounds[at])
 
     return owner, *pieces(alt_first, alt_start, alt_end), *pieces(value_first, value_start, value_end), matched
-
-
-def short_alleles(
-    data: np.ndarray,
-    text: bytes,
-    positions: np.ndarray,
-    ref_start: np.ndarray,
-    ref_end: np.ndarray,
-    alt_start: np.ndarray,
-    alt_end: np.ndarray,
-) -> np.ndarray:
-    """Which records ``trimmed_alleles`` takes: one ALT of bases, REF and ALT of 1 to ALLELE_WIDTH bytes."""
-    ref_length, alt_length = ref_end - ref_start, alt_end - alt_start
-    short = (ref_length >= 1) & (ref_length <= ALLELE_WIDTH) & (alt_length >= 1) & (alt_length <= ALLELE_WIDTH)
-    short &= positions < 10**POS_DIGITS - ALLELE_WIDTH
-    short[short] = spans_within(data, text, alt_start[short], alt_end[short], SEQUENCE_BYTES)
-    return short
-
-
-def trimmed_alleles(
-    data: np.ndarray, positions: np.ndarray, ref_start: np.ndarray, ref_end: np.ndarray, alt_start: np.ndarray, alt_end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """``encoded(normalised(...))`` of many alleles at once (REF and ALT of 1 to ALLELE_WIDTH bytes):
-    each allele's ``snv_key`` (TEXT_KEY for the others) and the texts of the others (``indel_key``)."""
-    count = len(positions)
-    if not count:
-        return np.empty(0, dtype=np.int64), np.empty(0, dtype="S1")
-    ref_length, alt_length = ref_end - ref_start, alt_end - alt_start
-    width = int(max(ref_length.max(), alt_length.max()))
-    offsets = np.arange(width)
-    last = len(data) - 1
-
-    def gathered(starts: np.ndarray, lengths: np.ndarray, backwards: bool) -> np.ndarray:
-        index = (starts + lengths - 1)[:, None] - offsets if backwards else starts[:, None] + offsets
-        return np.where(offsets < lengths[:, None], UPPER[data[np.clip(index, 0, last)]], 0)
-
-    def run(same: np.ndarray) -> np.ndarray:
-        return np.where(same.all(axis=1), width, same.argmin(axis=1))
-
-    both = (offsets < ref_length[:, None]) & (offsets < alt_length[:, None])
-    tail = run(both & (gathered(ref_start, ref_length, True) == gathered(alt_start, alt_length, True)))
-    ref_length, alt_length = ref_length - tail, alt_length - tail
-    ref, alt = gathered(ref_start, ref_length, False), gathered(alt_start, alt_length, False)
-    head = run((offsets < ref_length[:, None]) & (offsets < alt_length[:, None]) & (ref == alt))
-    ref_length, alt_length, positions = ref_length - head, alt_length - head, positions + head
-    rows = np.arange(count)
-    first = np.minimum(head, width - 1)
-    keys = np.full(count, TEXT_KEY, dtype=np.int64)
-    snv = (ref_length == 1) & (alt_length == 1)
-    keys[snv] = (positions[snv] << 16) | (ref[rows, first][snv].astype(np.int64) << 8) | alt[rows, first][snv]
-    raw = (ref_end - ref_start == 1) & (alt_end - alt_start == 1)  # ``normalised`` leaves these as they are (no upper case)
-    keys[raw] = (positions[raw] << 16) | (data[ref_start[raw]].astype(np.int64) << 8) | data[alt_start[raw]]
-    size = int((ref_length + alt_length).max()) + 1
-    column = np.arange(size)
-    ref_part = np.take_along_axis(ref, np.minimum(head[:, None] + column, width - 1), axis=1)
-    alt_part = np.take_along_axis(alt, np.clip(head[:, None] + column - ref_length[:, None] - 1, 0, width - 1), axis=1)
-    body = np.where(column < ref_length[:, None], ref_part, np.where(column == ref_length[:, None], GREATER, alt_part))
-    body = np.where(column <= (ref_length + alt_length)[:, None], body, 0)
-    key_text = np.zeros((count, POS_DIGITS + size), dtype=np.uint8)
-    remaining = positions.copy()
-    for digit in range(POS_DIGITS - 1, -1, -1):
-        key_text[:, digit] = 48 + remaining % 10
-        remaining //= 10
-    key_text[:, POS_DIGITS:] = body
-    return keys, np.ascontiguousarray(key_text).view(f"S{POS_DIGITS + size}").ravel()
 
 

@@ -1,4 +1,4 @@
-"""One pseudonym scheme for every command (DESIGN.md, *Pseudonyms*).
+"""One pseudonym scheme for every command (ARCHITECTURE.md).
 
 A sample, library or read-group ID gets the same pseudonym in its FASTQ, BAM and
 VCF when the same ``--map`` or ``--key-file`` is given:
@@ -12,6 +12,11 @@ VCF when the same ``--map`` or ``--key-file`` is given:
 
 ``--map-out`` appends every pseudonym assigned to a 0600 TSV: the linkage table
 the data holder keeps apart from the data.
+
+An ID is text to the map (a UTF-8 TSV) but bytes to the hash and to ``--map-out``:
+a name that is not UTF-8 (``for_id_bytes``, or a ``str`` holding the
+``surrogateescape`` form of those bytes) is hashed and written as its own bytes,
+never an encoding error.
 """
 
 from __future__ import annotations
@@ -152,19 +157,29 @@ class Pseudonyms:
         known = self._ids.get(original)
         if known is not None:
             return known
+        raw = original.encode("utf-8", "surrogateescape")
         if self.table is not None and original in self.table:
             pseudonym = self.table[original]
         elif self.table is not None and self._id_hash is None:
             raise KeyError("not in the map")
         elif self._id_hash is not None:
-            pseudonym = ID_KEYED_PREFIX + self._id_hash.hexdigest(original.encode())[:ID_HASH_DIGITS].upper()
+            pseudonym = ID_KEYED_PREFIX + self._id_hash.hexdigest(raw)[:ID_HASH_DIGITS].upper()
         else:
             pseudonym = f"{ID_COUNTER_PREFIX}{len(self._ids) + 1}"
         self._ids[original] = pseudonym
         self.assigned += 1
         if self.map_out:
-            self.map_out.record(original.encode(), pseudonym.encode())
+            self.map_out.record(raw, pseudonym.encode())
         return pseudonym
+
+    def for_id_bytes(self, original: bytes) -> bytes:
+        """``for_id`` for an ID read as bytes (a VCF sample column), whatever its encoding."""
+        return self.for_id(original.decode("utf-8", "surrogateescape")).encode()
+
+    @property
+    def keyed(self) -> bool:
+        """Whether any ID gets a pseudonym (a key is given), not only the originals of a map."""
+        return self._id_hash is not None
 
     def read_names(self, names: list[bytes]) -> list[bytes]:
         """New names for a list of template names, one per entry, in order.

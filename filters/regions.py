@@ -1,13 +1,18 @@
 """Region lists for the forensic-loci commands: BED files, shipped presets, flanks.
 
 The guideline names short tandem repeats (forensic STR loci such as the
-NIST/CODIS set) as high-risk sequence information (DESIGN.md, item 3); forensic
+NIST/CODIS set) as high-risk sequence information; forensic
 identity-SNP panels, Y-STRs and the mitochondrial control region identify a
 person or their paternal and maternal line as well. ``vcf-drop-regions`` and
 ``sam-mask-regions`` share this module: it reads the regions, widens them by
-``--flank``, checks that they describe the input's genome (DESIGN.md, *Same
-genome, or stop*) and builds one sorted, merged interval array per input
+``--flank``, checks that they describe the input's genome (``contigs``: same
+genome, or stop) and builds one sorted, merged interval array per input
 contig, queried with ``numpy.searchsorted`` a block of records at a time.
+
+Regions of every ``--bed`` and ``--preset`` go through one contig map: a list that
+writes ``chr1`` in one file (or line) and ``1`` in another applies both to the
+input's ``chr1``. A region list holding no region is an error, as one that matches
+none of the input's contigs is.
 
 Presets ship as BED files in ``filters/presets/`` (``<preset>.<build>.bed``)
 with the contig lengths of their build (``<build>.contigs.tsv``), so a preset
@@ -24,6 +29,15 @@ from typing import IO
 
 import numpy as np
 from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.fields import (  # noqa: F401 - re-exported: sam-mask-regions reads its columns with them
+    UNSIGNED_TEXT,
+    BlockColumns,
+    block_columns,
+    distinct,
+    field_bounds,
+    field_values,
+    parse_digits,
+)
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import open_input
 
@@ -67,7 +81,9 @@ def read_bed(path: str) -> dict[str, list[Interval]]:
     BED is 0-based and half-open; only the first three columns are used.
     ``track``/``browser``/``#`` lines and blank lines are skipped. A zero-length
     interval (an insertion point) is widened to the one base after it, so it
-    still masks something: fail closed.
+    still masks something: fail closed. Coordinates are digits only (no sign,
+    blank or underscore); one past any contig is clamped to ``LONGEST``. A file
+    holding no interval is an error: it would mask nothing.
     """
     intervals: dict[str, list[Interval]] = {}
     stream = open_input(path)
@@ -78,7 +94,16 @@ def read_bed(path: str) -> dict[str, list[Interval]]:
         stream.close()
         if inner is not None and path != "-":
             inner.close()
+    if not intervals:
+        raise InputError("the BED file holds no region (only blank, comment, track or browser lines)", path)
     return intervals
+
+
+def bed_coordinate(text: bytes) -> int:
+    """A BED start or end: digits only, clamped to ``LONGEST`` ("to the end of the contig"); ValueError otherwise."""
+    if UNSIGNED_TEXT.fullmatch(text) is None:
+        raise ValueError("not a BED coordinate")
+    return LONGEST if len(text.lstrip(b"0")) > len(str(LONGEST)) else min(int(text), LONGEST)
 
 
 def _read_bed_lines(stream: IO[bytes], path: str, intervals: dict[str, list[Interval]]) -> None:
@@ -90,14 +115,15 @@ def _read_bed_lines(stream: IO[bytes], path: str, intervals: dict[str, list[Inte
         fields = line.split(b"\t") if b"\t" in line else line.split()
         if len(fields) < 3:
             raise InputError("BED line has fewer than 3 columns", path, number)
+        if fields[1][:1] == b"-" or fields[2][:1] == b"-":
+            raise InputError("BED interval must have 0 <= start <= end", path, number)
         try:
-            start, end = int(fields[1]), int(fields[2])
+            start, end = bed_coordinate(fields[1]), bed_coordinate(fields[2])
         except ValueError:
             raise InputError("BED start and end must be integers", path, number) from None
-        if start < 0 or end < start:
+        if end < start:
             raise InputError("BED interval must have 0 <= start <= end", path, number)
-        contig = fields[0].decode("ascii", errors="replace")
-        start, end = min(start, LONGEST), min(end, LONGEST)  # "to the end of the contig", in 64-bit arrays
+        contig = fields[0].decode(errors="surrogateescape")
         intervals.setdefault(contig, []).append((start, max(end, start + 1)))
 
 
@@ -140,6 +166,7 @@ class RegionIndex:
     presets: list[str] = field(default_factory=list)
     flank: int = DEFAULT_FLANK
     renamed: dict[str, str] = field(default_factory=dict)
+    genome_check: str = "contig lengths"
 
     def intervals(self, contig: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         return self.by_contig.get(contig)
@@ -175,6 +202,7 @@ class RegionIndex:
             notes["build"] = self.build
         if self.renamed:
             notes["contigs_renamed"] = dict(self.renamed)
+        notes["genome_check"] = self.genome_check
         return notes
 
 
@@ -259,84 +287,8 @@ def load_regions(request: RegionRequest, input_contigs: Mapping[str, int | None]
     if len(outcomes) > 1 and outcomes[0][2] != outcomes[1][2]:
         raise UsageError("cannot tell the genome build from the input header (no contig lengths): give --build")
     build, contig_map, intervals = outcomes[-1]
-    by_contig = {name.encode(): merged(intervals[other], request.flank) for name, other in contig_map.to_other.items()}
-    return RegionIndex(by_contig, build, list(request.presets), request.flank, contig_map.report_note())
-
-
-# --- reading columns of a block of lines with array operations ------------------------
-#
-# Both commands need a few leading columns of every record (CHROM/POS/REF,
-# FLAG/RNAME/POS/CIGAR/RNEXT/PNEXT) to decide whether a record is near a region.
-# Splitting every line costs more than the decision, so the tabs of a whole
-# block are found at once and numbers are parsed digit by digit across it
-# (STYLE.md, *Don't parse what you don't change*).
-
-
-@dataclass
-class BlockColumns:
-    """Where the first ``count`` tabs of each line of a block are."""
-
-    data: np.ndarray  # the block as bytes
-    line_starts: np.ndarray
-    tabs: list[np.ndarray]  # tabs[k][i]: offset of the (k+1)-th tab of line i
-    tab_counts: np.ndarray  # tabs on each line (so a caller can check the column count)
-
-
-def block_columns(block: bytes, lines: list[bytes], count: int) -> BlockColumns | None:
-    """Tab offsets of ``block`` (``lines`` joined by newlines), or None if a line has fewer than ``count`` tabs."""
-    data = np.frombuffer(block, dtype=np.uint8)
-    lines_count = len(lines)
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=lines_count)
-    line_starts = np.zeros(lines_count, dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=line_starts[1:])
-    tabs = np.flatnonzero(data == 9)
-    first = np.searchsorted(tabs, line_starts)
-    if not lines_count or not len(tabs) or int(first[-1]) + count > len(tabs):
-        return None
-    columns = [tabs[first + k] for k in range(count)]
-    if not bool((columns[-1] < line_starts + lengths).all()):
-        return None
-    return BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs)))
-
-
-def field_bounds(columns: BlockColumns, field: int) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end offsets of column ``field`` (0-based) on every line."""
-    begin = columns.line_starts if field == 0 else columns.tabs[field - 1] + 1
-    return begin, columns.tabs[field]
-
-
-def parse_digits(columns: BlockColumns, field: int, widest: int = 12) -> np.ndarray | None:
-    """Column ``field`` as integers, or None when one is empty, too long or not all digits."""
-    begin, end = field_bounds(columns, field)
-    widths = end - begin
-    if not (bool((widths >= 1).all()) and bool((widths <= widest).all())):
-        return None
-    values = np.zeros(len(begin), dtype=np.int64)
-    for digit in range(int(widths.max())):
-        present = widths > digit
-        found = columns.data[np.where(present, begin + digit, 0)].astype(np.int64) - 48
-        if bool(((found < 0) | (found > 9))[present].any()):
-            return None
-        values = np.where(present, values * 10 + found, values)
-    return values
-
-
-def field_values(block: bytes, columns: BlockColumns, field: int, widest: int = 64) -> np.ndarray:
-    """Column ``field`` as a bytes array, gathered with array indexing (fields are short and hold no NUL)."""
-    begin, end = field_bounds(columns, field)
-    widths = end - begin
-    width = int(widths.max()) if len(widths) else 0
-    if not 0 < width <= widest:
-        return np.array([block[start:stop] for start, stop in zip(begin.tolist(), end.tolist(), strict=True)])
-    offsets = np.arange(width)
-    inside = offsets[None, :] < widths[:, None]
-    index = np.where(inside, begin[:, None] + offsets[None, :], 0)
-    gathered = np.where(inside, columns.data[index], 0).astype(np.uint8)
-    return np.ascontiguousarray(gathered).view(f"S{width}").ravel()
-
-
-def distinct(values: np.ndarray) -> set[bytes]:
-    """The distinct values of a bytes array; one comparison when all are equal (the usual block)."""
-    if len(values) and bool((values == values[0]).all()):
-        return {bytes(values[0])}
-    return set(values.tolist())
+    by_contig = {
+        name.encode(errors="surrogateescape"): merged([item for other in others for item in intervals[other]], request.flank)
+        for name, others in contig_map.to_others.items()
+    }
+    return RegionIndex(by_contig, build, list(request.presets), request.flank, contig_map.report_note(), contig_map.genome_check)

@@ -1,13 +1,15 @@
-"""VCF text helpers shared by vcf-scrub-header and vcf-drop-rare.
+"""VCF text helpers shared by the VCF commands: the header read as lines, records as
+located blocks.
 
-Both commands read the header as lines, leave every record they keep as the
-same bytes, and check records only as far as they must (column count, CHROM,
-POS): a VCF record is never split into fields (STYLE.md, *Code*). The header
-ends at the ``#CHROM`` line (VCF 4.4, section 1.5); what follows comes in 4 MiB
-blocks of whole lines (``text_blocks``), located by numpy (``RecordBlock``).
+The commands leave every record they keep as the same bytes and check records only
+as far as they must (column count, CHROM, POS): a VCF record is not split into
+fields unless a command changes it (ARCHITECTURE.md). The header ends at the
+``#CHROM`` line (VCF 4.4, section 1.5) and is parsed by ``vcf_header`` (re-exported
+here); what follows comes in 4 MiB blocks of whole lines (``text_blocks``), located
+by numpy or the C loops (``RecordBlock``), whose numbers are read by ``fields``.
 
 ``-O z`` output goes through htslib's BGZF writer (``pysam.BGZFile``), so the
-result can be indexed by tabix; plain gzip cannot (STYLE.md, *Compression*).
+result can be indexed by tabix; plain gzip cannot.
 """
 
 from __future__ import annotations
@@ -15,15 +17,28 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import BinaryIO, cast
 
 import numpy as np
 import xopen
 from genoscrub import scan
+from genoscrub.fields import (  # noqa: F401 - re-exported: the number and span parsers the VCF commands use
+    DIGITS,
+    MAX_POS,
+    NEWLINE,
+    NUMBER_BYTES,
+    SEMICOLON,
+    TAB,
+    info_values,
+    positions_beyond_limit,
+    span_digits,
+    span_floats,
+    span_integers,
+    spans_within,
+    windows,
+)
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import (
     BLOCK_SIZE,
@@ -37,10 +52,16 @@ from genoscrub.streams import (
     reading,
     whole_line_blocks,
 )
-from numpy.lib.stride_tricks import sliding_window_view
-
-FIXED_COLUMNS = (b"#CHROM", b"POS", b"ID", b"REF", b"ALT", b"QUAL", b"FILTER", b"INFO")
-STRUCTURED_FIELD = re.compile(rb'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,>]*)')
+from genoscrub.vcf_header import (  # noqa: F401 - re-exported: the header model, parsed in one place
+    FIXED_COLUMNS,
+    VcfHeader,
+    check_column_line,
+    contig_lengths,
+    info_numbers,
+    meta_key,
+    meta_value,
+    structured_fields,
+)
 
 # (number of the first line, text of whole lines, each ending in a newline)
 TextBlocks = Iterator[tuple[int, bytes]]
@@ -65,83 +86,6 @@ def opened_input(path: str) -> Iterator[BinaryIO]:
             raise InputError("corrupt compressed input", path) from None
         with stream:
             yield stream
-
-
-@dataclass
-class VcfHeader:
-    """The meta lines (``##...``), the column line and where it was."""
-
-    meta: list[bytes]
-    columns: list[bytes]
-    column_line_number: int
-    first_line_number: int = 1
-    samples: list[bytes] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.samples = self.columns[9:]
-
-
-def meta_key(line: bytes) -> bytes:
-    """``INFO`` of ``##INFO=<...>``; the whole text after ``##`` when there is no ``=``."""
-    return line[2:].split(b"=", 1)[0]
-
-
-def meta_value(line: bytes) -> bytes:
-    parts = line.split(b"=", 1)
-    return parts[1] if len(parts) == 2 else b""
-
-
-def structured_fields(value: bytes) -> list[tuple[bytes, bytes]] | None:
-    """``[(key, value), ...]`` of a ``<ID=x,Description="...">`` value, quotes kept; None if not one."""
-    if not (value.startswith(b"<") and value.endswith(b">")):
-        return None
-    return STRUCTURED_FIELD.findall(value[1:-1])
-
-
-def structured_id(line: bytes) -> bytes | None:
-    fields = structured_fields(meta_value(line))
-    if fields is None:
-        return None
-    return next((value for key, value in fields if key == b"ID"), None)
-
-
-def contig_lengths(meta: list[bytes]) -> dict[str, int | None]:
-    """Contig name -> length (None when not given) from ``##contig`` lines."""
-    contigs: dict[str, int | None] = {}
-    for line in meta:
-        if meta_key(line) != b"contig":
-            continue
-        fields = dict(structured_fields(meta_value(line)) or [])
-        name = fields.get(b"ID")
-        if not name:
-            continue
-        length = fields.get(b"length", b"")
-        contigs[name.decode(errors="replace")] = int(length) if length.isdigit() else None
-    return contigs
-
-
-def info_numbers(meta: list[bytes]) -> dict[bytes, bytes]:
-    """INFO ID -> its Number (``A``, ``R``, ``1``, ``.``, ...) from ``##INFO`` lines."""
-    numbers: dict[bytes, bytes] = {}
-    for line in meta:
-        if meta_key(line) != b"INFO":
-            continue
-        fields = dict(structured_fields(meta_value(line)) or [])
-        if b"ID" in fields:
-            numbers[fields[b"ID"]] = fields.get(b"Number", b".")
-    return numbers
-
-
-def check_column_line(line: bytes, path: str, number: int) -> list[bytes]:
-    """The columns of the ``#CHROM`` line; the eight fixed ones, tab-separated, then FORMAT and samples."""
-    columns = line.split(b"\t")
-    if tuple(columns[:8]) != FIXED_COLUMNS:
-        raise InputError("the #CHROM line must name the 8 fixed columns, separated by tabs", path, number)
-    if len(columns) > 8 and columns[8] != b"FORMAT":
-        raise InputError("the 9th column of the #CHROM line must be FORMAT", path, number)
-    if b"" in columns[9:]:
-        raise InputError("the #CHROM line has an empty sample name", path, number)
-    return columns
 
 
 class VcfOutput:
@@ -288,63 +232,18 @@ def _chain_text(number: int, rest: bytes, blocks: TextBlocks) -> TextBlocks:
     yield from blocks
 
 
-NEWLINE, TAB, SEMICOLON = 10, 9, 59
-DIGITS = np.zeros(256, dtype=bool)
-DIGITS[list(b"0123456789")] = True
-# Spans longer than this are checked one by one (rare: a POS of 17 digits, a long allele).
-GATHER_WIDTH = 16
-
-
-def windows(data: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """``data[start:start + width]`` for each start, as the rows of a new uint8 array (0 past the end):
-    rows of a sliding-window view, copied at once, not bytes gathered one by one."""
-    limit = len(data) - width
-    if limit >= 0 and width > 0:
-        result = sliding_window_view(data, width)[np.clip(starts, 0, limit)]
-    else:
-        result = np.zeros((len(starts), width), dtype=np.uint8)
-    for row in np.flatnonzero((starts > limit) | (starts < 0)).tolist():  # the last bytes of a block: one by one
-        piece = data[max(int(starts[row]), 0) : int(starts[row]) + width] if starts[row] >= 0 else data[:0]
-        result[row] = 0
-        result[row, : len(piece)] = piece
-    return result
-
-
-def spans_within(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """For each span ``text[start:end]``: is every byte of it in ``allowed`` (a 256-entry table)?
-
-    Short spans are gathered into one (records x GATHER_WIDTH) array and looked up at
-    once; an empty span is within anything.
-    """
-    if scan.native is not None:
-        within = scan.native.spans_within(data, np.ascontiguousarray(starts), np.ascontiguousarray(ends), allowed)
-        return np.frombuffer(within, dtype=bool)
-    lengths = ends - starts
-    result = np.ones(len(starts), dtype=bool)
-    if not len(starts):
-        return result
-    width = min(int(lengths.max()), GATHER_WIDTH)
-    if width > 0:
-        inside = np.arange(width) < lengths[:, None]
-        result = (allowed[windows(data, starts, width)] | ~inside).all(axis=1)
-    table = bytes(np.flatnonzero(~allowed).astype(np.uint8).tolist())
-    for row in np.flatnonzero(lengths > GATHER_WIDTH).tolist():
-        span = text[starts[row] : ends[row]]
-        result[row] = len(span.translate(None, table)) == len(span)
-    return result
-
-
 KEPT_TABS = 8
 BAD_COLUMN_COUNT, EMPTY_CHROM, BAD_POS = 1, 2, 3  # problems found by RecordBlock, as filters/_scan.c numbers them
+POS_ERROR = f"POS is not an integer from 0 to {MAX_POS}"
 
 
 class RecordBlock:
     """A block of record lines, located but not split: where each line starts and ends
     and where its tabs are, as numpy arrays; any column is then a span of ``text``.
 
-    Made by ``RecordBlock(first_line, text, path, column_count)``, which checks what
-    ``check_records`` checks: the number of columns of every line, a CHROM and a POS
-    of digits, and raises InputError at the first line that fails.
+    Made by ``RecordBlock(first_line, text, path, column_count)``, which checks the
+    number of columns of every line, a CHROM and a POS of digits no larger than
+    ``fields.MAX_POS``, and raises InputError at the first line that fails.
     """
 
     def __init__(self, first_line: int, text: bytes, path: str, column_count: int) -> None:
@@ -362,13 +261,13 @@ class RecordBlock:
             self.tabs = np.frombuffer(tabs, dtype=np.int64).reshape(count, kept)
         else:
             bad_row, problem, found = self._locate(column_count, kept)
+        if not problem and self.count:
+            pos_start, pos_end = self.column(1)
+            beyond = positions_beyond_limit(self.data, text, pos_start, pos_end)
+            if beyond.any():
+                bad_row, problem = int(np.argmax(beyond)), BAD_POS
         if problem:
-            message = [
-                "",
-                f"record has {found} columns, the header has {column_count}",
-                "record has an empty CHROM",
-                "POS is not a non-negative integer",
-            ][problem]
+            message = ["", f"record has {found} columns, the header has {column_count}", "record has an empty CHROM", POS_ERROR][problem]
             raise InputError(message, path, first_line + bad_row)
 
     def _locate(self, column_count: int, kept: int) -> tuple[int, int, int]:
@@ -415,6 +314,10 @@ class RecordBlock:
     def line(self, index: int) -> bytes:
         return self.text[int(self.starts[index]) : int(self.ends[index])]
 
+    def lines(self) -> list[bytes]:
+        """Every record line, without its newline: for the one-record paths."""
+        return self.text.split(b"\n")[:-1]
+
     def kept_text(self, keep: np.ndarray) -> bytes:
         """The text of the records where ``keep`` is True, as slices of the block (runs of kept lines are one slice)."""
         if keep.all():
@@ -429,145 +332,3 @@ class RecordBlock:
         if scan.native is not None:
             return scan.native.join_spans(text, self.starts[run_starts], self.ends[run_stops - 1] + 1)
         return b"".join([text[start:end] for start, end in zip(starts, ends, strict=True)])
-
-
-def info_values(
-    text: bytes, data: np.ndarray, line_starts: np.ndarray, key: bytes, info_start: np.ndarray, info_end: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Where the value of INFO ``key`` is in each line: (found, start, end) offsets in ``text``.
-
-    The first ``key=`` at the start of the INFO column or after a ``;``, as the regex
-    ``(?:^|;)key=([^;]*)`` finds it; the occurrences of ``key=`` in the whole text are
-    located by one ``bytes.split``, not a regex run over every byte.
-    """
-    if scan.native is not None:
-        found_bytes, starts_bytes, ends_bytes = scan.native.info_values(
-            data, np.ascontiguousarray(info_start), np.ascontiguousarray(info_end), key
-        )
-        return (np.frombuffer(found_bytes, dtype=bool), np.frombuffer(starts_bytes, dtype=np.int64),
-                np.frombuffer(ends_bytes, dtype=np.int64))
-    needle = key + b"="
-    pieces = text.split(needle)
-    found = np.zeros(len(info_start), dtype=bool)
-    value_start = np.zeros(len(info_start), dtype=np.int64)
-    value_end = np.zeros(len(info_start), dtype=np.int64)
-    if len(pieces) == 1:
-        return found, value_start, value_end
-    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1]
-    at = np.cumsum(lengths + len(needle)) - len(needle)
-    rows = np.searchsorted(line_starts, at, side="right") - 1
-    valid = (at >= info_start[rows]) & (at < info_end[rows])
-    after_separator = (at == info_start[rows]) | (data[np.maximum(at - 1, 0)] == SEMICOLON)
-    at, rows = at[valid & after_separator], rows[valid & after_separator]
-    first = np.flatnonzero(np.diff(rows, prepend=-1))  # rows do not decrease: the first occurrence in each
-    rows, starts = rows[first], at[first] + len(needle)
-    semicolons = np.flatnonzero(data == SEMICOLON)
-    next_semicolon = np.append(semicolons, len(data))[np.searchsorted(semicolons, starts)]
-    found[rows] = True
-    value_start[rows] = starts
-    value_end[rows] = np.minimum(next_semicolon, info_end[rows])
-    return found, value_start, value_end
-
-
-def span_integers(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Spans of digits (checked before) as int64; 18 digits at most, as VCF POS is 32-bit."""
-    lengths = ends - starts
-    values = np.zeros(len(starts), dtype=np.int64)
-    if not len(starts):
-        return values
-    width = int(lengths.max())
-    if width > 18:
-        raise ValueError("more than 18 digits")
-    for offset in range(width):
-        inside = offset < lengths
-        digits = data[np.minimum(starts + offset, len(data) - 1)].astype(np.int64) - 48
-        values = np.where(inside, values * 10 + digits, values)
-    return values
-
-
-def span_digits(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each span read as an integer, and whether it is one: 1 to 18 digits (0 where it is not)."""
-    lengths = ends - starts
-    valid = (lengths >= 1) & (lengths <= 18)
-    values = np.zeros(len(starts), dtype=np.int64)
-    if not valid.any():
-        return values, valid
-    width = int(lengths[valid].max())
-    inside = np.arange(width) < lengths[:, None]
-    digits = windows(data, starts, width) - np.uint8(48)  # a non-digit wraps past 9
-    valid &= ((digits <= 9) | ~inside).all(axis=1)
-    places = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
-    values[valid] = (np.where(inside[valid], digits[valid], 0).astype(np.int64) @ places) // places[lengths[valid] - 1]
-    return values, valid
-
-
-NUMBER_BYTES = np.zeros(256, dtype=bool)
-NUMBER_BYTES[list(b"0123456789.eE+-")] = True
-FLOAT_WIDTH = 24
-
-
-def span_floats(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each span read as a float, and where that was done: spans of up to 24 digits, ``.``,
-    ``e``, ``+``, ``-`` (not ``.`` alone) are gathered into one fixed-width bytes array that
-    numpy converts at once; the others (``0.1,0.2``, ``.``, empty) are NaN and not done.
-    """
-    lengths = ends - starts
-    done = (lengths > 0) & (lengths <= FLOAT_WIDTH) & ~((lengths == 1) & (data[np.minimum(starts, len(data) - 1)] == DOT))
-    values = np.full(len(starts), np.nan)
-    if not done.any():
-        return values, done
-    done[done] = spans_within(data, b"", starts[done], ends[done], NUMBER_BYTES)
-    rows = np.flatnonzero(done)
-    if not len(rows):
-        return values, done
-    width = int(lengths[rows].max())
-    gathered = windows(data, starts[rows], width)
-    gathered[np.arange(width) >= lengths[rows, None]] = 0
-    decimal, parsed = decimal_floats(gathered, lengths[rows])
-    values[rows[parsed]] = decimal
-    rows, gathered = rows[~parsed], gathered[~parsed]
-    if not len(rows):
-        return values, done
-    texts = np.ascontiguousarray(gathered).view(f"S{width}").ravel()
-    try:
-        values[rows] = texts.astype(np.float64)
-    except ValueError:  # "1.2.3", "e", "-": one by one, and not done
-        values[rows] = [_float_or_nan(text) for text in texts.tolist()]
-        done[rows] = ~np.isnan(values[rows])
-    return values, done
-
-
-POWERS_OF_TEN = 10 ** np.arange(16, dtype=np.int64)
-
-
-def decimal_floats(gathered: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers written ``D`` or ``D.ddd`` (one digit, then at most 14 decimals: ``0.00013``, as
-    bcftools and most annotators write frequencies) read by integer arithmetic, and which rows
-    were: mantissa / 10**k with both exact is one correctly rounded division, the same float
-    as ``float(text)``. The rest (``6e-05``, signs, long numbers) are left to ``astype``."""
-    decimals = np.maximum(lengths - 2, 0)
-    digit = (gathered >= 48) & (gathered <= 57)
-    dot = gathered[:, 1] == DOT if gathered.shape[1] > 1 else np.zeros(len(gathered), dtype=bool)
-    parsed = digit[:, 0] & ((lengths == 1) | (dot & (decimals <= 14)))
-    width = min(gathered.shape[1] - 2, 14)
-    if width > 0:
-        inside = np.arange(width) < decimals[:, None]
-        parsed &= (digit[:, 2 : 2 + width] | ~inside).all(axis=1)
-        places = POWERS_OF_TEN[width - 1 :: -1][:width]
-        fraction = np.where(inside, gathered[:, 2 : 2 + width] - 48, 0).astype(np.int64) @ places
-        fraction //= POWERS_OF_TEN[width - np.minimum(decimals, width)]
-    else:
-        fraction = np.zeros(len(gathered), dtype=np.int64)
-    scale = POWERS_OF_TEN[np.minimum(decimals, 15)]
-    mantissa = (gathered[:, 0].astype(np.int64) - 48) * scale + fraction
-    return (mantissa[parsed] / scale[parsed]).astype(np.float64), parsed
-
-
-DOT = ord(".")
-
-
-def _float_or_nan(text: bytes) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")

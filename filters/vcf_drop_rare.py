@@ -3,22 +3,22 @@
 A rare variant (minor allele frequency below 1 % in the relevant population, East
 Asian for Korean cohorts) narrows a cohort down to a family or a person; the
 guideline (Park et al. 2024) removes them, and germline-flagged variants with them
-unless the study needs them. A record is kept only when every allele at the site
-has a population frequency of at least ``--min-af``: each ALT by its AF, REF by
-1 - sum(AF) (DESIGN.md, *vcf-drop-rare*). No frequency means rare: fail closed.
+unless the study needs them. A record is kept only when every allele it names, REF
+included, has a population frequency of at least ``--min-af`` (``rarity``: the allele
+model of a site). No frequency means rare: fail closed.
 
 Frequencies come from an INFO key of the record itself (``--af-key``; dbSNP ``CAF``
 and ``COMMON`` understood) or from a bgzipped, tabix-indexed population VCF
 (``--population``), joined with the input in one ordered pass per contig, not one
-random lookup per record. The join, ``PopulationJoin``, knows nothing of argv or
-of this command's output: sam-revert-germline's tumour-only screen uses it too.
+random lookup per record (``population.PopulationJoin``, which sam-revert-germline's
+tumour-only screen uses too).
 
 Kept records pass as the same bytes: a 4 MiB block is never split into lines, its
 columns are located by numpy (``vcf.RecordBlock``), records are judged in bulk
 (one-base REF/ALT sites by int64 keys, short indels trimmed by numpy into
-fixed-width text keys, multi-allelic and odd records one by one) and the kept ones
-are written as slices of the block. The population file is decompressed on a
-second thread (``PopulationText``) and parsed the same way, batch by batch.
+fixed-width text keys, multi-allelic and odd records one by one; every record one
+by one with ``GENOSCRUB_ONE_BY_ONE=1``) and the kept ones are written as slices of
+the block.
 """
 
 from __future__ import annotations
@@ -34,19 +34,37 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 from genoscrub import __version__
-from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, make_app, run
-from genoscrub.population import (
-    SEQUENCE_ALLELE,
+from genoscrub.alleles import (
     SEQUENCE_BYTES,
-    TOLERANCE,
+    SNV_KEY_LIMIT,
+    UPPER,
     Allele,
-    PopulationJoin,
-    UnsortedInput,
     encoded,
     encoded_arrays,
     normalised,
     short_alleles,
     trimmed_alleles,
+)
+from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, make_app, run
+from genoscrub.fields import info_values, repeated_info_values, span_floats, span_integers, spans_within, vcf_float
+from genoscrub.one_by_one import one_by_one
+from genoscrub.population import SITE_KEY, JoinError, PopulationJoin
+from genoscrub.rarity import (
+    GERMLINE,
+    KEPT,
+    MISSING,
+    OUTCOME,
+    PLACEHOLDER,
+    RARE,
+    SEQUENCE,
+    SYMBOLIC,
+    TOLERANCE,
+    allele_kind,
+    alt_alleles,
+    is_germline,
+    may_hold_germline_marker,
+    reference_frequency,
+    verdict,
 )
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import (
@@ -54,80 +72,33 @@ from genoscrub.vcf import (
     TextBlocks,
     VcfHeader,
     VcfOutput,
-    contig_lengths,
-    info_numbers,
-    info_values,
     joined,
     opened_input,
-    span_floats,
-    span_integers,
-    spans_within,
     split_header_text,
     text_blocks,
 )
 
 COMMAND = "vcf-drop-rare"
 DEFAULT_MIN_AF = 0.01
-# gVCF "any other allele" placeholders stand for no observed allele: they are not judged.
-GVCF_PLACEHOLDERS = frozenset({b"<*>", b"<NON_REF>"})
-# dbSNP SAO 1 (germline) or 3 (both), the INFO flag GERMLINE, VarDict's STATUS=Germline.
-GERMLINE_WORDS = (b"SAO=", b"GERMLINE", b"Germline", b"germline")  # a block without them has no germline record
-GERMLINE_INFO = re.compile(rb"(?:^|;)(?:SAO=[13]|GERMLINE|STATUS=Germline)(?=;|$)", re.M)
-NO_ALLELE = frozenset({b"<*>", b"<NON_REF>", b"."})
-KEPT, RARE, MISSING, GERMLINE = "kept", "rare", "missing", "germline"
-DOT = ord(".")
-OUTCOME = np.dtype("<U8")  # an array of the verdicts above
 
 app = make_app()
 
 
-# --- the rule ------------------------------------------------------------------------------
-
-
-def judge_alleles(alt_afs: list[float | None], min_af: float, ref_af: float | None = None) -> str:
-    """``kept``, ``rare`` or ``missing`` for one site from its ALT frequencies.
-
-    Every allele must reach ``min_af``: each ALT by its AF, REF by ``ref_af`` when
-    the source gives it (dbSNP CAF) or else 1 - sum(AF). A known rare allele makes
-    the site rare even when another allele's frequency is unknown.
-    """
-    threshold = min_af - TOLERANCE
-    known = [af for af in alt_afs if af is not None]
-    if any(af < threshold for af in known):
-        return RARE
-    if ref_af is not None and ref_af < threshold:
-        return RARE
-    if len(known) < len(alt_afs):
-        return MISSING
-    if ref_af is None and 1.0 - sum(known) < threshold:
-        return RARE
-    return KEPT
-
-
-def judged_alts(alt_field: bytes) -> tuple[list[bytes], list[int]]:
-    """The ALT alleles of a record and their indexes, without gVCF placeholders and ``.``."""
-    if alt_field == b".":
-        return [], []
-    alts = alt_field.split(b",")
-    if not GVCF_PLACEHOLDERS.intersection(alts):
-        return alts, list(range(len(alts)))
-    indexes = [i for i, alt in enumerate(alts) if alt not in GVCF_PLACEHOLDERS]
-    return [alts[i] for i in indexes], indexes
-
-
-def is_sequence_allele(allele: bytes) -> bool:
-    """Symbolic alleles (``<DEL>``), breakends (``N[chr2:1[``) and ``*`` have no population AF."""
-    return SEQUENCE_ALLELE.fullmatch(allele) is not None
-
-
 def frequency(text: bytes) -> float | None:
-    """A frequency from INFO text; ``.`` is missing; not a number in [0, 1] raises ValueError."""
+    """A frequency from INFO text; ``.`` is missing; not a VCF Float in [0, 1] raises ValueError."""
     if text == b".":
         return None
-    value = float(text)
+    value = vcf_float(text)
     if not 0.0 <= value <= 1.0 or math.isnan(value):
         raise ValueError("not a frequency")
     return value
+
+
+def rarest(first: float | None, second: float | None) -> float | None:
+    """Two values of one allele (a key written twice): the lower, or the one known."""
+    if first is None:
+        return second
+    return first if second is None else min(first, second)
 
 
 class BadRecord(Exception):
@@ -147,8 +118,7 @@ class InfoFrequencies:
 
     def __init__(self, key: str, header: VcfHeader, path: str) -> None:
         self.key = key
-        numbers = info_numbers(header.meta)
-        number = numbers.get(key.encode())
+        number = header.info_numbers.get(key.encode())
         if number is None:
             raise InputError(f"INFO/{key} (--af-key) is not defined in the header", path, header.column_line_number)
         if key == "COMMON":
@@ -162,27 +132,27 @@ class InfoFrequencies:
             raise InputError(message, path, header.column_line_number)
         self.count_declared = number != b"."  # Number=. (VCF 4.0 era): a count that does not fit is missing, not an error
         self.pattern = re.compile(rb"(?:^|;)" + re.escape(key.encode()) + rb"=([^;]*)")
-        # One match per line of a block's joined INFO column: the key's value, or b"" where absent.
-        self.block_pattern = re.compile(rb"^(?:(?:[^\n;]*;)*?" + re.escape(key.encode()) + rb"=([^;\n]*))?", re.M)
+        self.repeated = 0  # records with the key written twice or more, judged by the rarest values
 
     def outcomes(self, block: RecordBlock, min_af: float) -> np.ndarray:
         """The verdict of every record of a block (an array of KEPT, RARE, MISSING).
 
         Bi-allelic records with one number are judged together: the key's values
         located for the whole block (``info_values``), read as floats by numpy,
-        compared at once. The others (multi-allelic, symbolic, missing or bad
-        values) go one by one.
+        compared at once. The others (multi-allelic, symbolic, missing, repeated or
+        bad values) go one by one (``record_verdict``), and all of them with
+        ``GENOSCRUB_ONE_BY_ONE=1``.
         """
         info_start, info_end = block.column(7)
         alt_start, alt_end = block.column(4)
-        if self.kind != "per-alt":
+        if self.kind != "per-alt" or one_by_one():
             outcomes, undecided = np.full(block.count, MISSING, dtype=OUTCOME), np.arange(block.count)
         else:
             outcomes, undecided = self._bi_allelic_outcomes(block, info_start, info_end, alt_start, alt_end, min_af)
         for index in undecided.tolist():
             info, alt = block.text[info_start[index] : info_end[index]], block.text[alt_start[index] : alt_end[index]]
             try:
-                outcomes[index] = self.verdict(info, alt, min_af)
+                outcomes[index] = self.record_verdict(info, alt, min_af)
             except ValueError as error:
                 message = str(error) if str(error).startswith("INFO/") else f"INFO/{self.key} is not a frequency between 0 and 1"
                 raise BadRecord(index, message) from None
@@ -191,46 +161,53 @@ class InfoFrequencies:
     def _bi_allelic_outcomes(
         self, block: RecordBlock, info_start: np.ndarray, info_end: np.ndarray, alt_start: np.ndarray, alt_end: np.ndarray, min_af: float
     ) -> tuple[np.ndarray, np.ndarray]:
-        found, value_start, value_end = info_values(block.text, block.data, block.starts, self.key.encode(), info_start, info_end)
+        key = self.key.encode()
+        found, value_start, value_end = info_values(block.text, block.data, block.starts, key, info_start, info_end)
+        repeated = np.zeros(block.count, dtype=bool)
+        for row, _, _ in repeated_info_values(block.text, block.data, key, info_end, found, value_end):
+            repeated[row] = True
         afs = np.full(block.count, np.nan)
         afs[found] = span_floats(block.data, value_start[found], value_end[found])[0]
-        sequence = (alt_end > alt_start) & spans_within(block.data, block.text, alt_start, alt_end, SEQUENCE_BYTES)
+        sequence = (alt_end > alt_start) & spans_within(block.data, block.text, alt_start, alt_end, SEQUENCE_BYTES) & ~repeated
         decided = sequence & (afs >= 0.0) & (afs <= 1.0)  # False for NaN: missing, several values, not a number
-        absent = sequence & ~found  # one ALT of bases and no key: MISSING, as ``verdict`` says
+        absent = sequence & ~found  # one ALT of bases and no key: MISSING, as ``record_verdict`` says
         threshold = min_af - TOLERANCE
         rare = (afs < threshold) | (1.0 - afs < threshold)
         return np.where(absent, MISSING, np.where(rare, RARE, KEPT)).astype(OUTCOME), np.flatnonzero(~(decided | absent))
 
-    def verdict(self, info: bytes, alt_field: bytes, min_af: float) -> str:
-        """Raises ValueError for a value that is not a frequency or a wrong count of values."""
-        alts, indexes = judged_alts(alt_field)
-        if not alts:
+    def record_verdict(self, info: bytes, alt_field: bytes, min_af: float) -> str:
+        """One record's verdict (``rarity.verdict``); a key written twice counts by its rarest values.
+
+        Raises ValueError for a value that is not a frequency or a wrong count of values."""
+        alts = alt_alleles(alt_field)
+        kinds = [allele_kind(alt) for alt in alts]
+        texts = self.pattern.findall(info)
+        if len(texts) > 1:
+            self.repeated += 1
+        if all(kind == PLACEHOLDER for kind in kinds):
             return KEPT  # a reference-only site: nothing but REF, which is everybody's allele
-        match = self.pattern.search(info)
-        if match is None:
-            return MISSING
-        text = match.group(1)
         if self.kind == "common":
-            return {b"1": KEPT, b"0": RARE}.get(text, MISSING)
-        values = text.split(b",")
-        all_alts = alt_field.count(b",") + 1
-        if self.kind == "ref-first":
-            if len(values) != all_alts + 1:
-                raise ValueError(f"INFO/{self.key} needs one value for REF and one per ALT")
-            ref_af = frequency(values[0])
-            alt_afs = [frequency(values[i + 1]) for i in indexes]
-        elif len(values) == all_alts:
-            ref_af = None
-            alt_afs = [frequency(values[i]) for i in indexes]
-        elif len(values) == 1:
-            frequency(values[0])
-            return MISSING  # one value for several ALTs: which allele it describes is unknown
-        elif not self.count_declared:
-            return MISSING
-        else:
-            raise ValueError(f"INFO/{self.key} needs one value per ALT allele")
-        alt_afs = [af if is_sequence_allele(alt) else None for af, alt in zip(alt_afs, alts, strict=True)]
-        return judge_alleles(alt_afs, min_af, ref_af)
+            if b"0" in texts:
+                return RARE
+            return KEPT if texts and all(text == b"1" for text in texts) else MISSING
+        per_alt: list[float | None] = [None] * len(alts)
+        given: float | None = None
+        for text in texts:
+            values = text.split(b",")
+            if self.kind == "ref-first":
+                if len(values) != len(alts) + 1:
+                    raise ValueError(f"INFO/{self.key} needs one value for REF and one per ALT")
+                given = rarest(given, frequency(values[0]))
+                values = values[1:]
+            elif len(values) != len(alts):
+                if len(values) == 1:
+                    frequency(values[0])  # one value for several ALTs: which allele it describes is unknown
+                    continue
+                if not self.count_declared:
+                    continue
+                raise ValueError(f"INFO/{self.key} needs one value per ALT allele")
+            per_alt = [rarest(old, frequency(value)) for old, value in zip(per_alt, values, strict=True)]
+        return verdict(per_alt, kinds, reference_frequency(per_alt, kinds, given), min_af)
 
 
 class PopulationFrequencies:
@@ -248,42 +225,51 @@ class PopulationFrequencies:
         for start, stop in pairwise(bounds):
             chrom = chroms[start]
             try:
-                outcomes[start:stop] = self._contig_outcomes(chrom.decode(errors="replace"), block, start, stop, min_af)
-            except UnsortedInput as error:
+                outcomes[start:stop] = self._contig_outcomes(chrom.decode(errors="surrogateescape"), block, start, stop, min_af)
+            except JoinError as error:
                 raise BadRecord(start + error.index, str(error)) from None
         return outcomes
 
     def _contig_outcomes(self, chrom: str, block: RecordBlock, start: int, stop: int, min_af: float) -> np.ndarray:
         """Verdicts of records ``start:stop`` of a block, all on one contig.
 
-        A record with one base REF and one base ALT is one query, encoded by numpy;
-        so is one with one short ALT of bases (``trimmed_alleles``); the others
-        (multi-allelic, long or symbolic alleles, ``.``, gVCF placeholders) are split
-        into their alleles one by one.
+        Each record asks the join for its sequence alleles (a one-base REF and ALT is one
+        query encoded by numpy, one short ALT of bases another, the rest split one by one;
+        every record one by one with ``GENOSCRUB_ONE_BY_ONE=1``), or for the site alone when
+        it names none. REF is judged by the lowest REF frequency of the population sites
+        involved: the one at the record's POS and those its alleles came from.
         """
         count = stop - start
         data, text = block.data, block.text
         pos_start, pos_end = (column[start:stop] for column in block.column(1))
         ref_start, ref_end = (column[start:stop] for column in block.column(3))
         alt_start, alt_end = (column[start:stop] for column in block.column(4))
-        try:
-            positions = span_integers(data, text, pos_start, pos_end)
-        except ValueError:
-            raise BadRecord(start + int(np.argmax(pos_end - pos_start > 18)), "POS is not a non-negative integer") from None
-        snv = (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & (data[alt_start] != DOT)
-        short = ~snv & short_alleles(data, text, positions, ref_start, ref_end, alt_start, alt_end)
+        positions = span_integers(data, text, pos_start, pos_end)
+        if one_by_one():
+            snv = short = np.zeros(count, dtype=bool)
+        else:
+            snv = (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & SEQUENCE_BYTES[data[alt_start]]
+            snv &= positions < SNV_KEY_LIMIT
+            short = ~snv & short_alleles(data, text, positions, ref_start, ref_end, alt_start, alt_end)
         counts = np.ones(count, dtype=np.int64)
+        symbolic = np.zeros(count, dtype=bool)  # names an allele no join key identifies: its frequency is unknown
         others = np.flatnonzero(~snv & ~short).tolist()
         other_codes: list[list[int | bytes | Allele]] = []
         for row in others:
             pos, ref = int(positions[row]), text[ref_start[row] : ref_end[row]]
-            alts = text[alt_start[row] : alt_end[row]].split(b",")
-            other_codes.append([encoded(normalised(pos, ref, alt)) for alt in alts if alt not in NO_ALLELE])
+            codes: list[int | bytes | Allele] = []
+            for alt in alt_alleles(text[alt_start[row] : alt_end[row]]):
+                kind = allele_kind(alt)
+                if kind == SEQUENCE:
+                    codes.append(encoded(normalised(pos, ref, alt)))
+                elif kind == SYMBOLIC:
+                    symbolic[row] = True
+            other_codes.append(codes or [SITE_KEY])
             counts[row] = len(other_codes[-1])
         owners = np.repeat(np.arange(count), counts)
         offsets = np.cumsum(counts) - counts
         keys = np.empty(len(owners), dtype=np.int64)
-        keys[offsets[snv]] = (positions[snv] << 16) | (data[ref_start[snv]].astype(np.int64) << 8) | data[alt_start[snv]]
+        keys[offsets[snv]] = (positions[snv] << 16) | (UPPER[data[ref_start[snv]]].astype(np.int64) << 8) | UPPER[data[alt_start[snv]]]
         spans = (ref_start[short], ref_end[short], alt_start[short], alt_end[short])
         short_keys, short_texts = trimmed_alleles(data, positions[short], *spans)
         keys[offsets[short]] = short_keys
@@ -298,26 +284,26 @@ class PopulationFrequencies:
         texts[other_indexes] = other_texts
         indels = {int(other_indexes[index]): allele for index, allele in other_indels.items()}
         query_positions = positions[owners]
-        ends = query_positions + (ref_end - ref_start)[owners]
+        ends = np.minimum(query_positions, SNV_KEY_LIMIT) + (ref_end - ref_start)[owners]  # past any contig: no overflow
         try:
-            afs = self.join.encoded_frequencies(chrom, query_positions, ends, keys, texts, indels)
-        except UnsortedInput as error:
-            raise UnsortedInput(str(error), int(owners[error.index]) if len(owners) else 0) from None
+            values, bounds, exact, site_bounds, site_exact = self.join.encoded_alleles(chrom, query_positions, ends, keys, texts, indels)
+        except JoinError as error:
+            error.index = int(owners[error.index]) if len(owners) else 0
+            raise
         threshold = min_af - TOLERANCE
-        missing = np.isnan(afs)
-        any_rare = np.bincount(owners, weights=(afs < threshold), minlength=count) > 0
-        any_missing = np.bincount(owners, weights=missing, minlength=count) > 0
-        ref_af = 1.0 - np.bincount(owners, weights=np.where(missing, 0.0, afs), minlength=count)
-        rare = any_rare | (~any_missing & (ref_af < threshold))
-        return np.where(rare, RARE, np.where(any_missing, MISSING, KEPT)).astype(OUTCOME)
+        allele = keys != SITE_KEY
+        any_rare = np.bincount(owners, weights=allele & (values < threshold), minlength=count) > 0
+        any_missing = (np.bincount(owners, weights=allele & np.isnan(values), minlength=count) > 0) | symbolic
+        ref_bound = np.fmin(np.fmin.reduceat(bounds, offsets), np.fmin.reduceat(site_bounds, offsets))
+        inexact = (~np.isnan(bounds) & ~exact) | (~np.isnan(site_bounds) & ~site_exact)
+        ref_exact = np.bincount(owners, weights=inexact, minlength=count) == 0
+        ref_bound[np.isnan(ref_bound)] = 1.0  # no population record here: no other allele is known, REF is everyone's
+        rare = any_rare | (ref_bound < threshold)
+        missing = any_missing | ~ref_exact
+        return np.where(rare, RARE, np.where(missing, MISSING, KEPT)).astype(OUTCOME)
 
 
 # --- the command ---------------------------------------------------------------------------
-
-
-def is_germline(filter_field: bytes, info: bytes) -> bool:
-    """dbSNP SAO 1 or 3, FILTER germline, INFO flag GERMLINE or STATUS=Germline (SAO=2 is somatic)."""
-    return GERMLINE_INFO.search(info) is not None or b"germline" in filter_field.split(b";")
 
 
 class RareVariantFilter:
@@ -346,7 +332,7 @@ class RareVariantFilter:
             outcomes = self.source.outcomes(block, self.min_af)
         except BadRecord as error:
             raise InputError(str(error), self.path, block.first_line + error.index) from None
-        if self.drop_germline and any(word in block.text for word in GERMLINE_WORDS):
+        if self.drop_germline and may_hold_germline_marker(block.text):
             filter_start, filter_end = block.column(6)
             info_start, info_end = block.column(7)
             text = block.text
@@ -376,13 +362,9 @@ class RareVariantFilter:
 
 
 def output_header(header: VcfHeader) -> bytes:
-    """The input's header with one provenance line, no command line, no path."""
-    lines = [*header.meta, f"##genoscrub_{COMMAND}={__version__}".encode(), b"\t".join(header.columns)]
-    return joined(lines)
-
-
-def input_contig_lengths(header: VcfHeader) -> dict[str, int | None]:
-    return contig_lengths(header.meta)
+    """The input's header with one provenance line (replacing an earlier one of this command), no command line, no path."""
+    provenance = f"##genoscrub_{COMMAND}={__version__}".encode()
+    return joined([*header.provenance_replaced(provenance), b"\t".join(header.columns)])
 
 
 @app.command(
@@ -423,7 +405,8 @@ def main(
         bool,
         typer.Option(
             "--drop-germline",
-            help="Also drop records marked germline: dbSNP SAO 1 or 3, FILTER germline, INFO GERMLINE, STATUS=Germline.",
+            help="Also drop records a caller marked germline: dbSNP SAO, Mutect2 and DeepSomatic FILTER, Strelka2 NT, VarScan SS, "
+            "VarDict STATUS, DRAGEN GermlineStatus, INFO GERMLINE (see the man page).",
         ),
     ] = False,
     report_path: ReportOption = None,
@@ -443,8 +426,9 @@ def main(
                 header, body = split_header_text(text_blocks(source, input), input)
                 frequencies: InfoFrequencies | PopulationFrequencies
                 if population is not None:
-                    join = PopulationJoin(population, af_key, input_contig_lengths(header))
+                    join = PopulationJoin(population, af_key, header.contigs, every_contig=True)
                     report.notes["contigs_renamed"] = join.contig_map.report_note()
+                    report.notes["genome_check"] = join.contig_map.genome_check
                     frequencies = PopulationFrequencies(join)
                 else:
                     frequencies = InfoFrequencies(af_key, header, input)
@@ -452,6 +436,8 @@ def main(
                 sink.write(output_header(header))
                 for chunk in records.filter_records(body, len(header.columns)):
                     sink.write(chunk)
+                if isinstance(frequencies, InfoFrequencies) and frequencies.repeated:
+                    report.add("repeated_af_key", frequencies.repeated)
             sink.close()
         except BaseException:
             sink.abort()

@@ -1,25 +1,27 @@
 """vcf-drop-regions: drop VCF records that overlap forensic loci or any BED regions.
 
 The guideline asks for short tandem repeats (the NIST/CODIS forensic loci) to
-be deleted unless the research needs them (DESIGN.md, item 3); identity SNPs,
-Y-STRs and mitochondrial control-region variants identify a person or a
-family line the same way. A record is dropped when any base of its REF
-allele, or of its ``INFO/END`` span, lies in a region widened by ``--flank``.
+be deleted unless the research needs them; identity SNPs, Y-STRs and
+mitochondrial control-region variants identify a person or a family line the
+same way. A record is dropped when any base of its REF allele, of its
+``INFO/END`` span, or of the span ``INFO/SVLEN`` gives a symbolic allele, lies in
+a region widened by ``--flank``.
 
-Records are streamed in blocks and split only as far as CHROM, POS and REF
-(STYLE.md, *Don't parse what you don't change*); kept records pass as the
-same bytes. ``INFO/END`` is read only from lines that contain ``END=`` (gVCF
-reference blocks and symbolic alleles span more than their REF base).
+The header and the records are read by the shared VCF modules (``vcf``,
+``vcf_header``): records come as located blocks (``RecordBlock``), whose CHROM, POS
+and REF are read in bulk; only records with ``END=`` or ``SVLEN=`` in the line are
+split, one by one (every record with ``GENOSCRUB_ONE_BY_ONE=1``). Kept records pass
+as the same bytes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
-from itertools import chain
 from pathlib import Path
+from typing import Annotated, Optional
 
 import numpy as np
+import typer
 from genoscrub import __version__
 from genoscrub.cli import (
     BedOption,
@@ -33,185 +35,145 @@ from genoscrub.cli import (
     make_app,
     run,
 )
-from genoscrub.regions import (
-    AUTO_BUILD,
-    DEFAULT_FLANK,
-    LONGEST,
-    RegionIndex,
-    RegionRequest,
-    block_columns,
-    distinct,
-    field_bounds,
-    field_values,
-    load_regions,
-    overlap_mask,
-    parse_digits,
-)
+from genoscrub.fields import distinct, gathered_spans, span_integers, unsigned_integer, vcf_position
+from genoscrub.one_by_one import one_by_one
+from genoscrub.regions import AUTO_BUILD, DEFAULT_FLANK, LONGEST, RegionIndex, RegionRequest, load_regions, overlap_mask
 from genoscrub.report import InputError, Report
-from genoscrub.streams import line_blocks, open_input, open_output, reading
+from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
 
 COMMAND = "vcf-drop-regions"
-CONTIG_LINE = re.compile(rb"##contig=<(.*)>\s*$")
-CONTIG_ID = re.compile(rb"(?:^|,)ID=([^,>]+)")
-CONTIG_LENGTH = re.compile(rb"(?:^|,)length=(\d+)")
-INFO_END = re.compile(rb"(?:^|;)END=(\d+)(?:;|$)")
-LAST_POS = (1 << 31) - 1  # VCF 4.x, 1.6.1: POS is a 32-bit integer (0 for a telomere)
+SPAN_KEYS = (b"END=", b"SVLEN=")  # INFO keys that make a record span more than its REF
 
 app = make_app()
 
 
+def record_span(line: bytes) -> tuple[bytes, int, int]:
+    """CHROM and the 0-based, half-open span of one record line: its REF, or more where INFO says.
 
-def contig_header(line: bytes) -> tuple[str, int | None] | None:
-    """``(ID, length)`` of a ``##contig`` line, or None when it names no ID."""
-    match = CONTIG_LINE.match(line)
-    if match is None:
-        return None
-    found_id = CONTIG_ID.search(match.group(1))
-    if found_id is None:
-        return None
-    found_length = CONTIG_LENGTH.search(match.group(1))
-    return found_id.group(1).decode("ascii", errors="replace"), int(found_length.group(1)) if found_length else None
+    ``INFO/END`` (1-based, inclusive: already a half-open end) reaches its position; for a
+    symbolic ALT other than an insertion, ``INFO/SVLEN`` reaches POS + |SVLEN| (VCF 4.4,
+    5.3). An END or SVLEN past any contig reaches its end. Raises ValueError (with the
+    message for the user) for an END or SVLEN that is not an integer.
+    """
+    fields = line.split(b"\t", 8)
+    start = min(vcf_position(fields[1]) - 1, LONGEST)
+    end = start + max(1, len(fields[3]))
+    info = fields[7]
+    if b"END=" in info or b"SVLEN=" in info:
+        symbolic_span = b"<" in fields[4] and b"<INS" not in fields[4]
+        for item in info.split(b";"):
+            key, _, value = item.partition(b"=")
+            if key == b"END":
+                end = max(end, _clamped(value, "INFO/END is not an integer"))
+            elif key == b"SVLEN" and symbolic_span:
+                for length in value.split(b","):
+                    if length != b".":
+                        end = max(end, min(start + 1 + _clamped(length.lstrip(b"-"), "INFO/SVLEN is not an integer"), LONGEST))
+    return fields[0], start, end
+
+
+def _clamped(text: bytes, message: str) -> int:
+    """Digits as an integer, clamped to ``regions.LONGEST`` (past any contig)."""
+    if not text.isdigit():
+        raise ValueError(message)
+    return LONGEST if len(text.lstrip(b"0")) > len(str(LONGEST)) else unsigned_integer(text, LONGEST)
 
 
 class RegionDropper:
     """Drops the records of a block whose span overlaps a region."""
 
-    def __init__(self, regions: RegionIndex, declared: set[bytes], columns: int, path: str, report: Report) -> None:
+    def __init__(self, regions: RegionIndex, declared: set[bytes], path: str, report: Report) -> None:
         self.regions = regions
         self.declared = declared
-        self.columns = columns  # the #CHROM line's: a record cut short (a truncated stream) is an error, not a record
         self.path = path
         self.report = report
 
-    def spans(self, lines: list[bytes], first_line: int) -> tuple[list[bytes], np.ndarray, np.ndarray]:
-        """CHROM, 0-based start and end of every record (REF, or INFO/END when longer)."""
-        chroms: list[bytes] = []
-        starts = np.empty(len(lines), dtype=np.int64)
-        ends = np.empty(len(lines), dtype=np.int64)
-        for index, line in enumerate(lines):
-            fields = line.split(b"\t", 5)
-            if len(fields) < 6 or line.startswith(b"#") or line.count(b"\t") + 1 != self.columns:
-                raise self.bad_record(line, first_line + index)
-            try:
-                start = int(fields[1]) - 1
-            except ValueError:
-                start = LAST_POS  # not a number: the same error as out of range
-            if not -1 <= start < LAST_POS:
-                raise InputError(f"POS is not an integer from 0 to {LAST_POS}", self.path, first_line + index)
-            end = start + max(1, len(fields[3]))
-            if b"END=" in fields[5]:
-                end = max(end, self.info_end(fields[5], end))
-            chroms.append(fields[0])
-            starts[index] = start
-            ends[index] = end
+    def spans(self, block: RecordBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CHROM, 0-based start and end of every record of a block.
+
+        CHROM, POS and REF are read in bulk (``RecordBlock`` checked POS); the lines that
+        hold ``END=`` or ``SVLEN=``, and every line with ``GENOSCRUB_ONE_BY_ONE=1``, go
+        through ``record_span``.
+        """
+        text = block.text
+        if b"\0" in text:  # CHROM is gathered as a NUL-padded string, which would drop it
+            index = int(np.searchsorted(block.starts, text.index(b"\0"), side="right")) - 1
+            raise InputError("record holds a NUL byte", self.path, block.first_line + index)
+        slow = np.ones(block.count, dtype=bool) if one_by_one() else self._span_lines(block)
+        chroms = gathered_spans(text, block.data, *block.column(0))
+        starts = np.minimum(span_integers(block.data, text, *block.column(1)) - 1, LONGEST)  # past any region: no overflow
+        ref_start, ref_end = block.column(3)
+        ends = starts + np.maximum(ref_end - ref_start, 1)
+        if slow.any():
+            chroms = chroms.astype(object)
+            for index in np.flatnonzero(slow).tolist():
+                try:
+                    chroms[index], starts[index], ends[index] = record_span(block.line(index))
+                except ValueError as error:
+                    raise InputError(str(error), self.path, block.first_line + index) from None
+            chroms = np.array(chroms.tolist())
         return chroms, starts, ends
 
-    def bad_record(self, line: bytes, number: int) -> InputError:
-        if line.startswith(b"#"):
-            return InputError("header line after the #CHROM line", self.path, number)
-        found = line.count(b"\t") + 1
-        if found == self.columns:  # the #CHROM line itself has fewer than the 8 fixed columns
-            return InputError("record has too few tab-separated columns", self.path, number)
-        return InputError(f"record has {found} columns, the header has {self.columns}", self.path, number)
-
     @staticmethod
-    def info_end(rest: bytes, default: int) -> int:
-        """INFO/END (1-based, inclusive, so already a half-open 0-based end)."""
-        parts = rest.split(b"\t", 3)
-        if len(parts) < 3:
-            return default
-        match = INFO_END.search(parts[2])
-        return min(int(match.group(1)), LONGEST) if match else default  # an END past any contig reaches its end
+    def _span_lines(block: RecordBlock) -> np.ndarray:
+        """Which lines hold ``END=`` or ``SVLEN=`` (anywhere: ``record_span`` reads INFO)."""
+        lines = np.zeros(block.count, dtype=bool)
+        for key in SPAN_KEYS:
+            at = block.text.find(key)
+            while at >= 0:
+                row = int(np.searchsorted(block.starts, at, side="right")) - 1
+                lines[row] = True
+                at = block.text.find(key, int(block.ends[row]))
+        return lines
 
-    def fast_spans(self, lines: list[bytes], first_line: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """CHROM, start and end of every record, found with array operations over the block.
-
-        The first four tabs of each line delimit CHROM, POS and REF; POS is
-        parsed digit by digit across the block. Anything unusual (a line
-        with another column count than the header's, a header-like line, a
-        long POS, ``END=`` anywhere) takes the line-by-line reader, which
-        names a bad line.
-        """
-        block = b"\n".join(lines)
-        if b"\0" in block:  # CHROM is gathered as a NUL-padded string, which would drop it
-            index = next(index for index, line in enumerate(lines) if b"\0" in line)
-            raise InputError("record holds a NUL byte", self.path, first_line + index)
-        unusual = b"END=" in block or block.startswith(b"#") or b"\n#" in block
-        columns = None if unusual else block_columns(block, lines, 4)
-        if columns is not None and bool((columns.tab_counts != self.columns - 1).any()):
-            columns = None
-        positions = parse_digits(columns, 1) if columns else None
-        if positions is not None and len(positions) and int(positions.max()) > LAST_POS:
-            positions = None  # the line-by-line reader names the line
-        if columns is None or positions is None:
-            names, starts, ends = self.spans(lines, first_line)
-            return np.array(names), starts, ends
-        reference_start, reference_end = field_bounds(columns, 3)
-        starts = positions - 1
-        return field_values(block, columns, 0), starts, starts + np.maximum(reference_end - reference_start, 1)
-
-    def keep(self, lines: list[bytes], first_line: int) -> list[bytes]:
-        chroms, starts, ends = self.fast_spans(lines, first_line)
-        dropped = np.zeros(len(lines), dtype=bool)
+    def kept_text(self, block: RecordBlock) -> bytes:
+        chroms, starts, ends = self.spans(block)
+        dropped = np.zeros(block.count, dtype=bool)
         for chrom in distinct(chroms):
             if chrom not in self.declared:
                 index = int(np.flatnonzero(chroms == chrom)[0])
-                raise InputError("record on a contig the header does not declare (##contig)", self.path, first_line + index)
+                raise InputError("record on a contig the header does not declare (##contig)", self.path, block.first_line + index)
             intervals = self.regions.intervals(chrom)
             if intervals is None:
                 continue
             selected = chroms == chrom
             dropped[selected] = overlap_mask(intervals[0], intervals[1], starts[selected], ends[selected])
         count = int(dropped.sum())
-        self.report.add("records_in", len(lines))
+        self.report.add("records_in", block.count)
         self.report.add("records_dropped", count)
-        if not count:
-            return lines
-        return [line for line, drop in zip(lines, dropped.tolist(), strict=True) if not drop]
+        return block.kept_text(~dropped)
 
 
-def read_header(blocks: Iterator[tuple[int, list[bytes]]], path: str) -> tuple[list[bytes], list[tuple[int, list[bytes]]]]:
-    """The header lines up to and including ``#CHROM``, and the record lines after it."""
-    header: list[bytes] = []
-    for first_line, lines in blocks:
-        for index, line in enumerate(lines):
-            if line.startswith(b"##"):
-                header.append(line)
-                continue
-            if line.startswith(b"#CHROM"):
-                header.append(line)
-                rest = lines[index + 1 :]
-                return header, ([(first_line + index + 1, rest)] if rest else [])
-            raise InputError("expected a VCF header line (## or #CHROM)", path, first_line + index)
-    raise InputError("no #CHROM header line: not a VCF", path, len(header) + 1 if header else None)
+def output_header(header: VcfHeader) -> bytes:
+    """The input's header with one provenance line (replacing an earlier one of this command)."""
+    provenance = b"##genoscrub_%s=%s" % (COMMAND.encode(), __version__.encode())
+    return joined([*header.provenance_replaced(provenance), b"\t".join(header.columns)])
 
 
-def drop_regions(source: Iterable[tuple[int, list[bytes]]], request: RegionRequest, path: str, report: Report) -> Iterator[bytes]:
+def drop_regions(blocks: TextBlocks, request: RegionRequest, path: str, report: Report) -> Iterator[bytes]:
     """Yield output chunks: the header with one provenance line, then the kept records."""
-    blocks = iter(source)
-    header, pending = read_header(blocks, path)
-    contigs: dict[str, int | None] = {}
-    for line in header:
-        parsed = contig_header(line) if line.startswith(b"##contig") else None
-        if parsed is not None:
-            contigs[parsed[0]] = parsed[1]
-    if not contigs:
+    header, body = split_header_text(blocks, path)
+    if not header.contigs:
         raise InputError(
             "the header has no ##contig lines, so the regions cannot be checked against its genome "
             "(add them, e.g. bcftools reheader --fai ref.fa.fai)",
             path,
-            len(header),
+            header.column_line_number,
         )
-    regions = load_regions(request, contigs, path)
+    regions = load_regions(request, header.contigs, path)
     report.notes.update(regions.report_notes())
-    provenance = b"##genoscrub_%s=%s" % (COMMAND.encode(), __version__.encode())
-    yield b"\n".join([*header[:-1], provenance, header[-1]]) + b"\n"
-    dropper = RegionDropper(regions, {name.encode() for name in contigs}, header[-1].count(b"\t") + 1, path, report)
-    for first_line, lines in chain(pending, blocks):
-        kept = dropper.keep(lines, first_line)
+    yield output_header(header)
+    dropper = RegionDropper(regions, {name.encode(errors="surrogateescape") for name in header.contigs}, path, report)
+    for first_line, text in body:
+        kept = dropper.kept_text(RecordBlock(first_line, text, path, len(header.columns)))
         if kept:
-            yield b"\n".join(kept) + b"\n"
+            yield kept
     report.add("records_out", report.counts["records_in"] - report.counts["records_dropped"])
+
+
+def write_all(chunks: Iterable[bytes], sink: VcfOutput) -> None:
+    for chunk in chunks:
+        sink.write(chunk)
 
 
 @app.command(
@@ -221,6 +183,10 @@ def drop_regions(source: Iterable[tuple[int, list[bytes]]], request: RegionReque
 def main(
     input: InputArgument = "-",
     output: OutputOption = None,
+    output_type: Annotated[
+        Optional[str],
+        typer.Option("-O", "--output-type", metavar="v|z", help="v: VCF text (default); z: bgzipped VCF (BGZF, indexable by tabix)."),
+    ] = None,
     bed: BedOption = None,
     preset: PresetOption = None,
     build: BuildOption = AUTO_BUILD,
@@ -232,14 +198,14 @@ def main(
 
     def job(report: Report) -> None:
         request.check()
-        with reading(open_input(input)) as source:
-            sink = open_output(output)
-            try:
-                for chunk in drop_regions(line_blocks(source, input), request, input, report):
-                    sink.write(chunk)
-            finally:
-                if output:
-                    sink.close()
+        sink = VcfOutput(output, output_type)
+        try:
+            with opened_input(input) as source:
+                write_all(drop_regions(text_blocks(source, input), request, input, report), sink)
+            sink.close()
+        except BaseException:
+            sink.abort()
+            raise
 
     run(COMMAND, job, Path(report_path) if report_path else None, quiet)
 

@@ -1,18 +1,33 @@
-"""vcf-scrub-header: pseudonymize a VCF's sample columns and strip its header to an allowlist.
+"""vcf-scrub-header: pseudonymize a VCF's sample columns and rebuild its header from parsed fields.
 
 A VCF header names people (``##SAMPLE``, ``##PEDIGREE``, sample columns such as
 ``S2301217N_20231029``), places and machines (``##reference=file:///data/...``,
 contig URLs), dates (``##fileDate``) and whole command lines with patient paths
 (``##GATKCommandLine``, ``##bcftools_callCommand``). The guideline (Park et al.
 2024, Fig. 4A) replaces sample IDs by pseudonyms (``CMN001_00``) and deletes the
-rest. This command fails closed (DESIGN.md, *vcf-scrub-header*): a header line
-is kept only when its key is on the allowlist, and what is kept is scrubbed of
-sample names, their stems and directory paths.
+rest. This command fails closed: the output header is written field by field from
+the typed model of ``vcf_header`` (never copied as text), keys not on the allowlist
+are removed, and a line that does not parse by the VCF 4.x grammar is removed too.
+Every removal is counted, by kind, in the report.
 
-Records pass as the same bytes except the ID column, where only public database
-IDs (``rs...``, ``COSV...``, ``COSM...``) survive. A 4 MiB block is never split
-into lines: numpy locates the ID spans, decides ``.`` and ``rs`` IDs for the whole
-block at once, and only other IDs reach Python (``IdScrubber.scrub``).
+- ``##fileformat``: VCFv4.0 to VCFv4.5, nothing else;
+- ``##INFO``/``##FORMAT``: ID, Number, Type, Description; ``##FILTER``/``##ALT``: ID,
+  Description. A Description goes through the identifier scrub (``identifiers``) or,
+  with ``--descriptions drop``, becomes the VCF specification's text for a standard key
+  and a neutral one for the rest;
+- ``##contig``: ID and length; ``##reference``: the base name of a reference file;
+- ``--keep KEY`` lines: every value scrubbed; ``##PEDIGREE``/``##SAMPLE`` sample IDs get
+  the columns' pseudonyms, or the line goes when one is not a known sample.
+
+Records pass as the same bytes except where they name something: the ID column keeps
+public database IDs (``rs...``, ``COSV...``, ``COSM...``) only, and the breakend links
+(``MATEID``, ``PARID``, ``EVENT``) follow it with one pseudonym per original ID; a
+known sample name in ALT (``<INS:S2301217T>``), FILTER, INFO or FORMAT becomes its
+pseudonym. A 4 MiB block is never split into lines when it holds none of these: numpy
+locates the ID spans and decides ``.`` and ``rs`` IDs for the whole block at once,
+and only other IDs reach Python (``IdScrubber.scrub``). A block with links or names,
+and every block with ``GENOSCRUB_ONE_BY_ONE=1``, goes line by line
+(``RecordScrub.scrub_line``), the reference the bulk path must agree with.
 """
 
 from __future__ import annotations
@@ -37,37 +52,100 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
+from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within, windows
+from genoscrub.identifiers import IdentifierScrub, NameReplacement, distinctive
+from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
-from genoscrub.report import InputError, Report
-from genoscrub.vcf import (
-    DIGITS,
-    STRUCTURED_FIELD,
-    RecordBlock,
-    TextBlocks,
-    VcfHeader,
-    VcfOutput,
-    joined,
+from genoscrub.report import InputError, Report, UsageError
+from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
+from genoscrub.vcf_header import (
+    ALT_ID,
+    CONTIG_ID,
+    FIELD_ID,
+    FILEFORMAT,
+    FILTER_ID,
+    Contig,
+    contig,
+    definition,
+    field_definition,
     meta_key,
     meta_value,
-    opened_input,
-    spans_within,
-    split_header_text,
     structured_fields,
-    text_blocks,
+    structured_line,
 )
 
 COMMAND = "vcf-scrub-header"
-# Keys kept as they are (names and paths in their values still scrubbed); contig and
-# reference are rebuilt (DESIGN.md, *vcf-scrub-header*).
-KEPT_KEYS = frozenset({b"fileformat", b"INFO", b"FORMAT", b"FILTER", b"ALT"})
-CONTIG_FIELDS = (b"ID", b"length", b"assembly")
+ALLOWED_KEYS = frozenset({b"fileformat", b"INFO", b"FORMAT", b"FILTER", b"ALT", b"contig", b"reference"})
 PUBLIC_ID = re.compile(rb"(?:rs|COSV|COSM)[0-9]+")
 # An ID column that stays as it is: "." or a list of public IDs.
 KEPT_ID_COLUMN = re.compile(rb"\.|(?:(?:rs|COSV|COSM)[0-9]+;)*(?:rs|COSV|COSM)[0-9]+")
-# Directories of an absolute path or file URL inside a kept value: only the base name stays.
-DIRECTORIES = re.compile(rb'(?<![\w.~-])(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:/[^/\s",;<>=]+)+/')
 STEM_SEPARATORS = re.compile(rb"[_.]")
 MIN_STEM_LENGTH = 5
+# A name replaced inside records (values, keys, symbolic alleles) must be unmistakable there:
+# at least this long, with a letter, not only bases (a sample "1", "DP" or "ACGT" stays a value).
+MIN_RECORD_NAME_LENGTH = 4
+LATEST_FILEFORMAT = b"VCFv4.5"
+# Keys whose values are sample IDs (VCF 4.3, 1.4.8 and 1.4.9).
+PEDIGREE_KEYS = re.compile(rb"ID|Original|Derived|Child|Mother|Father|Name_[0-9]+")
+# A reference name kept by ##reference: a FASTA file's base name, or a build name.
+REFERENCE_NAME = re.compile(
+    rb"[A-Za-z0-9_+-][A-Za-z0-9._+-]*\.(?:fa|fasta|fna|fas|2bit)(?:\.gz|\.bgz)?", re.IGNORECASE
+)
+BUILD_NAMES = frozenset(
+    {b"GRCh37", b"GRCh38", b"hg18", b"hg19", b"hg38", b"b36", b"b37", b"hs37d5", b"hs38DH", b"NCBI36", b"NCBI37", b"T2T-CHM13",
+     b"CHM13", b"GRCm38", b"GRCm39", b"mm10", b"mm39"}
+)
+LINK_KEYS = frozenset({b"MATEID", b"PARID", b"EVENT"})
+NEUTRAL_DESCRIPTION = b"Description removed"
+# The VCF specification's own words for its reserved keys (VCF 4.4, 1.6.1 and 5), for --descriptions drop.
+STANDARD_DESCRIPTIONS: dict[tuple[bytes, bytes], bytes] = {
+    **{(b"INFO", key): text for key, text in {
+        b"AA": b"Ancestral allele", b"AC": b"Allele count in genotypes, for each ALT allele",
+        b"AD": b"Total read depth for each allele", b"ADF": b"Read depth for each allele on the forward strand",
+        b"ADR": b"Read depth for each allele on the reverse strand", b"AF": b"Allele frequency for each ALT allele",
+        b"AN": b"Total number of alleles in called genotypes", b"BQ": b"RMS base quality",
+        b"CIGAR": b"Cigar string describing how to align an alternate allele to the reference allele",
+        b"DB": b"dbSNP membership", b"DP": b"Combined depth across samples", b"END": b"End position of the variant",
+        b"H2": b"HapMap2 membership", b"H3": b"HapMap3 membership", b"MQ": b"RMS mapping quality",
+        b"MQ0": b"Number of MAPQ == 0 reads", b"NS": b"Number of samples with data", b"SB": b"Strand bias",
+        b"SOMATIC": b"Somatic mutation", b"VALIDATED": b"Validated by follow-up experiment",
+        b"1000G": b"1000 Genomes membership", b"IMPRECISE": b"Imprecise structural variation",
+        b"NOVEL": b"Novel structural variation", b"SVTYPE": b"Type of structural variant",
+        b"SVLEN": b"Length of structural variant", b"CIPOS": b"Confidence interval around POS",
+        b"CIEND": b"Confidence interval around END", b"HOMLEN": b"Length of base pair identical micro-homology at breakpoints",
+        b"HOMSEQ": b"Sequence of base pair identical micro-homology at breakpoints",
+        b"BKPTID": b"ID of the assembled alternate allele in the assembly file", b"MEINFO": b"Mobile element info",
+        b"METRANS": b"Mobile element transduction info", b"DGVID": b"ID of this element in the Database of Genomic Variants",
+        b"DBVARID": b"ID of this element in dbVar", b"DBRIPID": b"ID of this element in DBRIP",
+        b"MATEID": b"ID of mate breakends", b"PARID": b"ID of partner breakend", b"EVENT": b"ID of event associated to breakend",
+        b"CILEN": b"Confidence interval for the SVLEN field", b"DPADJ": b"Read depth of adjacency",
+        b"CN": b"Copy number of segment containing breakend", b"CNADJ": b"Copy number of adjacency",
+        b"CICN": b"Confidence interval around copy number for the segment",
+        b"CICNADJ": b"Confidence interval around copy number for the adjacency",
+    }.items()},
+    **{(b"FORMAT", key): text for key, text in {
+        b"AD": b"Read depth for each allele", b"ADF": b"Read depth for each allele on the forward strand",
+        b"ADR": b"Read depth for each allele on the reverse strand", b"DP": b"Read depth",
+        b"EC": b"Expected alternate allele counts", b"FT": b"Filter indicating if this genotype was called",
+        b"GL": b"Genotype likelihoods", b"GP": b"Genotype posterior probabilities", b"GQ": b"Conditional genotype quality",
+        b"GT": b"Genotype", b"HQ": b"Haplotype quality", b"MQ": b"RMS mapping quality",
+        b"PL": b"Phred-scaled genotype likelihoods rounded to the closest integer", b"PQ": b"Phasing quality",
+        b"PS": b"Phase set", b"CN": b"Copy number genotype for imprecise events",
+        b"CNQ": b"Copy number genotype quality for imprecise events",
+        b"CNL": b"Copy number genotype likelihood for imprecise events",
+        b"CNP": b"Copy number posterior probabilities", b"NQ": b"Phred style probability score that the variant is novel",
+        b"HAP": b"Unique haplotype identifier", b"AHAP": b"Unique identifier of ancestral haplotype",
+    }.items()},
+    (b"FILTER", b"PASS"): b"All filters passed",
+    **{(b"ALT", key): text for key, text in {
+        b"DEL": b"Deletion relative to the reference", b"INS": b"Insertion of novel sequence relative to the reference",
+        b"DUP": b"Region of elevated copy number relative to the reference", b"INV": b"Inversion of reference sequence",
+        b"CNV": b"Copy number variable region", b"DUP:TANDEM": b"Tandem duplication",
+        b"DEL:ME": b"Deletion of mobile element relative to the reference",
+        b"INS:ME": b"Insertion of a mobile element relative to the reference",
+        b"*": b"Represents any possible alternative allele", b"NON_REF": b"Represents any possible alternative allele",
+    }.items()},
+}
 
 app = make_app()
 
@@ -84,61 +162,33 @@ def sample_stem(name: bytes) -> bytes | None:
     return stem
 
 
-class NameScrubber:
-    """Replace sample names (and their stems, and every original of a ``--map``) in header text.
-
-    Names are replaced as whole tokens (not inside a longer word or number), and only
-    in values: never in the key, nor in the ID, Number or Type of an INFO, FORMAT,
-    FILTER or ALT line (records refer to those IDs), so a sample called ``A`` or ``DP``
-    cannot rename ``##FORMAT`` or ``INFO/DP``. In other kept lines (``--keep SAMPLE``)
-    the ID is a sample name like any other.
-    """
-
-    PROTECTED_FIELDS = frozenset({b"ID", b"Number", b"Type"})
-
-    def __init__(self, replacements: dict[bytes, bytes]) -> None:
-        self.replacements = replacements
-        names = sorted(replacements, key=len, reverse=True)
-        alternatives = b"|".join(map(re.escape, names))
-        self.pattern = re.compile(rb"(?<![A-Za-z0-9])(?:" + alternatives + rb")(?![A-Za-z0-9])") if names else None
-
-    def scrub(self, text: bytes) -> bytes:
-        """Directories and names out of one value."""
-        text = DIRECTORIES.sub(b"", text)
-        if self.pattern is None:
-            return text
-        return self.pattern.sub(lambda match: self.replacements[match.group(0)], text)
-
-    def scrub_line(self, line: bytes) -> bytes:
-        """A ``##key=value`` line with its value (or each unprotected field of ``<...>``) scrubbed."""
-        key_end = line.find(b"=") + 1
-        if key_end == 0:
-            return line
-        value = line[key_end:]
-        if not (value.startswith(b"<") and value.endswith(b">")):
-            return line[:key_end] + self.scrub(value)
-        protected = self.PROTECTED_FIELDS if line[2 : key_end - 1] in KEPT_KEYS else frozenset()
-        pieces, last = [line[: key_end + 1]], key_end + 1
-        for field in STRUCTURED_FIELD.finditer(line, key_end + 1, len(line) - 1):
-            pieces.append(line[last : field.start(2)])
-            value_text = field.group(2)
-            pieces.append(value_text if field.group(1) in protected else self.scrub(value_text))
-            last = field.end(2)
-        pieces.append(line[last:])
-        return b"".join(pieces)
-
-
 def name_replacements(samples: list[bytes], pseudonyms: list[bytes], table: dict[str, str] | None) -> dict[bytes, bytes]:
-    """Original -> pseudonym for every name that must not survive in a kept header value."""
+    """Original -> pseudonym for every name that must not survive in kept header text: the
+    samples, their stems and every original of a ``--map``."""
     replacements: dict[bytes, bytes] = {}
     for original_text, pseudonym_text in (table or {}).items():
-        replacements[original_text.encode()] = pseudonym_text.encode()
+        replacements[original_text.encode("utf-8", "surrogateescape")] = pseudonym_text.encode()
     for sample, pseudonym in zip(samples, pseudonyms, strict=True):
         replacements[sample] = pseudonym
         stem = sample_stem(sample)
         if stem is not None:
             replacements.setdefault(stem, pseudonym)
     return replacements
+
+
+def record_replacements(replacements: dict[bytes, bytes], defined_ids: set[bytes]) -> dict[bytes, bytes]:
+    """The names that are replaced inside records too: unmistakable ones (``MIN_RECORD_NAME_LENGTH``,
+    a letter, not only bases), and of those without a digit (``TUMOR``) only the ones that are not
+    themselves an INFO, FORMAT, FILTER or ALT ID of the header (a sample named like a key)."""
+    defined = {identifier.lower() for identifier in defined_ids}
+    return {
+        name: pseudonym
+        for name, pseudonym in replacements.items()
+        if len(name) >= MIN_RECORD_NAME_LENGTH
+        and re.search(rb"[A-Za-z]", name)
+        and not re.fullmatch(rb"[ACGTNacgtn]+", name)
+        and (distinctive(name) or name.lower() not in defined)
+    }
 
 
 def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list[bytes]:
@@ -148,63 +198,203 @@ def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list
     renamed = []
     for index, sample in enumerate(header.samples, start=1):
         try:
-            renamed.append(pseudonyms.for_id(sample.decode(errors="surrogateescape")).encode())
+            renamed.append(pseudonyms.for_id_bytes(sample))
         except KeyError:
             message = f"sample {index} is not in the map (give --key-file to hash IDs the map lacks)"
             raise InputError(message, path, header.column_line_number) from None
     return renamed
 
 
-def scrub_contig(value: bytes) -> bytes | None:
-    """``<ID=chr1,length=248956422,assembly=GRCh38>``: URL, md5, species and the rest go."""
-    fields = dict(structured_fields(value) or [])
-    if b"ID" not in fields:
+def scrub_reference(value: bytes, scrub: IdentifierScrub) -> bytes | None:
+    """The base name of a reference file (``GRCh38.fa`` of ``file:///data/ref/GRCh38.fa``) or a
+    build name; None for anything else (a structured value, free text, a name of no FASTA)."""
+    if value.startswith(b"<") or not value.strip():
         return None
-    kept = [key + b"=" + fields[key] for key in CONTIG_FIELDS if key in fields]
-    return b"<" + b",".join(kept) + b">"
+    base = re.split(rb"[/\\]", value.rstrip(b"/\\"))[-1]
+    if base in BUILD_NAMES:
+        return base
+    if REFERENCE_NAME.fullmatch(base) is None:
+        return None
+    base = scrub.names(base)
+    return base if REFERENCE_NAME.fullmatch(base) else None
 
 
-def scrub_reference(value: bytes) -> bytes | None:
-    """A reference path or URL reduced to its base name (``GRCh38.fa``), or a build name as it is."""
-    name = re.split(rb"[/\\]", value.rstrip(b"/\\"))[-1]
-    return name or None
+def fileformat_line(value: bytes) -> tuple[bytes, bool]:
+    """``##fileformat=VCFv4.N`` for N of 0 to 5, and whether the input's text was that exactly;
+    other text becomes the latest version this command knows (its records read as 4.5 does)."""
+    if FILEFORMAT.fullmatch(value):
+        return b"##fileformat=" + value, True
+    prefix = FILEFORMAT.match(value)
+    return b"##fileformat=" + (prefix.group(0) if prefix else LATEST_FILEFORMAT), False
 
 
-def scrub_meta_line(line: bytes, keep: frozenset[bytes], names: NameScrubber) -> bytes | None:
-    """The line to write for one ``##`` line, or None to remove it (allowlist, fail closed)."""
-    key = meta_key(line)
-    if key == b"fileformat":
-        return line
-    if key == b"contig" and key not in keep:
-        contig = scrub_contig(meta_value(line))
-        return b"##contig=" + contig if contig else None
-    if key == b"reference" and key not in keep:
-        reference = scrub_reference(names.scrub(meta_value(line)))
-        return b"##reference=" + names.scrub(reference) if reference else None
-    if key in KEPT_KEYS or key in keep:
-        return names.scrub_line(line)
-    return None
+class HeaderScrub:
+    """The output header, one input line at a time: rebuilt from parsed fields or removed, and counted.
+
+    ``dropped_info`` and ``dropped_format`` collect the IDs of INFO and FORMAT lines that
+    did not parse (as far as an ``ID=`` can be read), so that the records' use of them is
+    counted (``RecordScrub``).
+    """
+
+    def __init__(
+        self,
+        header: VcfHeader,
+        new_samples: list[bytes],
+        pseudonyms: Pseudonyms,
+        keep: frozenset[bytes],
+        descriptions: str,
+        scrub: IdentifierScrub,
+        record_names: NameReplacement,
+        report: Report,
+    ) -> None:
+        self.samples = dict(zip(header.samples, new_samples, strict=True))
+        self.pseudonyms = pseudonyms
+        self.keep = keep
+        self.descriptions = descriptions
+        self.scrub = scrub
+        self.record_names = record_names
+        self.report = report
+        self.dropped_info: set[bytes] = set()
+        self.dropped_format: set[bytes] = set()
+        self.fileformat_seen = False
+
+    def removed(self, kind: str) -> None:
+        self.report.add("header_lines_removed")
+        self.report.add(f"header_lines_{kind}")
+
+    def fields_removed(self, count: int) -> None:
+        if count:
+            self.report.add("header_fields_removed", count)
+
+    def lines(self, meta: list[bytes]) -> list[bytes]:
+        kept = []
+        for line in meta:
+            rebuilt = self.line(line)
+            if rebuilt is not None:
+                kept.append(rebuilt)
+        return kept
+
+    def line(self, line: bytes) -> bytes | None:
+        """The line to write for one ``##`` line, or None to remove it (counted by kind)."""
+        key, value = meta_key(line), meta_value(line)
+        if key == b"fileformat":
+            if self.fileformat_seen:
+                self.removed("unparseable_fileformat")
+                return None
+            self.fileformat_seen = True
+            rebuilt, exact = fileformat_line(value)
+            self.fields_removed(0 if exact else 1)
+            return rebuilt
+        if key in (b"INFO", b"FORMAT"):
+            return self.field_line(key, value)
+        if key in (b"FILTER", b"ALT"):
+            return self.definition_line(key, value)
+        if key == b"contig":
+            found = contig(value)
+            identifier = self.record_names(found.id) if found is not None else b""
+            if found is None or CONTIG_ID.fullmatch(identifier) is None:
+                self.removed("unparseable_contig")
+                return None
+            self.fields_removed(found.dropped_fields)
+            return Contig(identifier, found.length).line()
+        if key == b"reference":
+            name = scrub_reference(value, self.scrub)
+            if name is None:
+                self.removed("unparseable_reference")
+                return None
+            self.fields_removed(int(name != value))
+            return b"##reference=" + name
+        if key in self.keep:
+            return self.kept_line(key, value)
+        self.removed("not_allowlisted")
+        return None
+
+    def description(self, kind: bytes, identifier: bytes, text: bytes) -> bytes:
+        if self.descriptions == "drop":
+            self.report.add("descriptions_replaced")
+            return STANDARD_DESCRIPTIONS.get((kind, identifier), NEUTRAL_DESCRIPTION)
+        return self.scrub.scrub(text)
+
+    def field_line(self, kind: bytes, value: bytes) -> bytes | None:
+        found = field_definition(kind, value)
+        identifier = self.record_names(found.id) if found is not None else b""
+        if found is None or FIELD_ID.fullmatch(identifier) is None:
+            loose = re.search(rb"[<,]\s*ID=([^,>\"]+)", value)
+            if loose is not None:
+                (self.dropped_info if kind == b"INFO" else self.dropped_format).add(self.record_names(loose.group(1)))
+            self.removed(f"unparseable_{kind.decode()}")
+            return None
+        self.fields_removed(found.dropped_fields)
+        fields = [(b"ID", identifier, False), (b"Number", found.number, False), (b"Type", found.type, False)]
+        fields.append((b"Description", self.description(kind, found.id, found.description), True))
+        return structured_line(kind, fields)
+
+    def definition_line(self, kind: bytes, value: bytes) -> bytes | None:
+        found = definition(kind, value)
+        identifier = self.record_names(found.id) if found is not None else b""
+        grammar = ALT_ID if kind == b"ALT" else FILTER_ID
+        if found is None or grammar.fullmatch(identifier) is None:
+            self.removed(f"unparseable_{kind.decode()}")
+            return None
+        self.fields_removed(found.dropped_fields)
+        return found.line(self.description(kind, found.id, found.description), identifier)
+
+    def sample_pseudonym(self, original: bytes) -> bytes | None:
+        """The columns' pseudonym of a sample ID named in a kept line; None when it is not a known
+        sample (not a column of this file, not an original of the map, and no key to hash it)."""
+        if original in self.samples:
+            return self.samples[original]
+        text = original.decode("utf-8", "surrogateescape")
+        if self.pseudonyms.keyed or (self.pseudonyms.table is not None and text in self.pseudonyms.table):
+            return self.pseudonyms.for_id_bytes(original)
+        return None
+
+    def kept_line(self, key: bytes, value: bytes) -> bytes | None:
+        """A ``--keep KEY`` line: ``##PEDIGREE``/``##SAMPLE`` with their sample IDs pseudonymized,
+        others with every value through the identifier scrub."""
+        if not value.startswith(b"<"):
+            if key in (b"PEDIGREE", b"SAMPLE"):
+                self.removed(f"unparseable_{key.decode(errors='replace')}")
+                return None
+            return b"##" + key + b"=" + self.scrub.scrub(value)
+        fields = structured_fields(value)
+        if fields is None:
+            self.removed("unparseable_kept")
+            return None
+        rebuilt: list[tuple[bytes, bytes, bool]] = []
+        for item in fields:
+            if key == b"PEDIGREE" or (key == b"SAMPLE" and item.key in (b"ID", b"Genomes")):
+                if key == b"PEDIGREE" and PEDIGREE_KEYS.fullmatch(item.key) is None:
+                    self.removed("unparseable_PEDIGREE")
+                    return None
+                names = [self.sample_pseudonym(name) for name in item.value.split(b";")]
+                if None in names:
+                    self.removed(f"unknown_sample_{key.decode()}")
+                    return None
+                rebuilt.append((item.key, b";".join(name for name in names if name is not None), False))
+            elif key == b"SAMPLE" and item.key == b"Mixture":
+                if all(FLOAT_TEXT.fullmatch(part) for part in item.value.split(b";")):
+                    rebuilt.append((item.key, item.value, False))
+                else:
+                    self.fields_removed(1)
+            else:
+                text = self.scrub.scrub(item.value)
+                rebuilt.append((item.key, text, item.quoted or re.search(rb'[\s,<>"]', text) is not None))
+        return structured_line(key, rebuilt)
 
 
-def scrub_header(header: VcfHeader, new_samples: list[bytes], keep: frozenset[bytes], names: NameScrubber, report: Report) -> bytes:
-    """The whole new header: allowlisted meta lines, the provenance line, renamed columns."""
-    lines = []
-    for line in header.meta:
-        scrubbed = scrub_meta_line(line, keep, names)
-        if scrubbed is None:
-            report.add("header_lines_removed")
-        else:
-            lines.append(scrubbed)
-    lines.append(f"##genoscrub_{COMMAND}={__version__}".encode())
-    lines.append(b"\t".join(header.columns[:9] + new_samples))
-    return joined(lines)
+# --- records -------------------------------------------------------------------------------------
 
 
 class IdScrubber:
-    """ID column: public database IDs stay, private ones (``HOSP_VAR_0001``) become ``.``."""
+    """ID column: public database IDs stay, private ones (``HOSP_VAR_0001``) become ``.``; a record
+    linked to others (``MATEID``, ``PARID``, ``EVENT``, a breakend ALT) gets one pseudonym per
+    original ID instead (``id1``, ``id2``, ... in order of appearance), and its link values the same."""
 
     def __init__(self) -> None:
         self.removed = 0
+        self.linked = 0
+        self.link_ids: dict[bytes, bytes] = {}
 
     @staticmethod
     def public_ids(column: bytes) -> bytes:
@@ -218,8 +408,19 @@ class IdScrubber:
             return None
         return self.public_ids(column)
 
+    def link_id(self, original: bytes) -> bytes:
+        """The pseudonym of an ID a link refers to: public IDs and ``.`` stay."""
+        if original == b"." or PUBLIC_ID.fullmatch(original):
+            return original
+        if original not in self.link_ids:
+            self.link_ids[original] = b"id%d" % (len(self.link_ids) + 1)
+        return self.link_ids[original]
+
+    def linked_column(self, column: bytes) -> bytes:
+        return b";".join(self.link_id(part) for part in column.split(b";"))
+
     def scrub(self, block: RecordBlock) -> bytes:
-        """The block's text with every private ID column rewritten.
+        """The block's text with every private ID column rewritten (a block without links).
 
         Which IDs stay (``.``, a lone ``rs`` ID) and which become ``.`` (no ``r`` and no
         ``C``, so no public ID inside) is decided for the whole block at once, by numpy
@@ -266,16 +467,175 @@ NO_PUBLIC_ID_LETTER = np.ones(256, dtype=bool)
 NO_PUBLIC_ID_LETTER[[ord("r"), ord("C")]] = False
 
 
-def scrub_records(body: TextBlocks, column_count: int, ids: IdScrubber | None, path: str, report: Report) -> Iterable[bytes]:
-    """Yield record text: checked, the same bytes except the ID column."""
+class RecordScrub:
+    """Records as the header left them: IDs (``IdScrubber``), links, sample names in values, and
+    the use of definitions the header lost, counted."""
+
+    def __init__(
+        self, ids: IdScrubber | None, names: NameReplacement, dropped_info: set[bytes], dropped_format: set[bytes], report: Report
+    ) -> None:
+        self.ids = ids
+        self.names = names
+        self.dropped_info = dropped_info
+        self.dropped_format = dropped_format
+        self.report = report
+        self.needles = [name.lower() for name in names.replacements]
+        self.anchors = case_free_anchors(self.needles)
+
+    def special(self, block: RecordBlock) -> bool:
+        """Whether a block may hold a link or a known name (then it goes line by line).
+
+        Each test is one pass over the block at most: a bracket (a breakend ALT) by memchr, a
+        link key by the bytes before each ``=`` (numpy), a known name by a plain search for a
+        run of digits and punctuation every name holds (``case_free_anchors``), which no case
+        changes; only a block where one is found is lowered and searched for the names.
+        """
+        text = block.text
+        if self.ids is not None and (b"[" in text or b"]" in text or holds_link_key(block.data)):
+            return True
+        if not self.needles or (self.anchors is not None and not any(anchor in text for anchor in self.anchors)):
+            return False
+        lowered = text.lower()
+        return any(lowered.find(needle) >= 0 for needle in self.needles)
+
+    def scrub(self, block: RecordBlock) -> bytes:
+        """The block's text to write."""
+        if self.dropped_info or self.dropped_format:
+            self.count_dropped_use(block)
+        if one_by_one() or self.special(block):
+            lines = [self.scrub_line(line) for line in block.lines()]
+            lines.append(b"")
+            return b"\n".join(lines)
+        return self.ids.scrub(block) if self.ids is not None else block.text
+
+    def scrub_line(self, line: bytes) -> bytes:
+        """One record: the ID column, its links, and known names in CHROM, ALT, FILTER, INFO, FORMAT and samples."""
+        fields = line.split(b"\t")
+        if self.ids is not None:
+            info_keys = (item.partition(b"=")[0] for item in fields[7].split(b";"))
+            linked = b"[" in fields[4] or b"]" in fields[4] or not LINK_KEYS.isdisjoint(info_keys)
+            if linked:
+                column = self.ids.linked_column(fields[2])
+                fields[7] = b";".join(self.link_item(item) for item in fields[7].split(b";"))
+            else:
+                column = self.ids.new_column(fields[2]) or fields[2]
+            if column != fields[2]:
+                self.ids.removed += 1
+                self.ids.linked += int(linked and column != b".")
+                fields[2] = column
+        if self.names.pattern is not None:
+            names_before = [fields[0], fields[4], *fields[6:]]
+            fields[0] = self.names(fields[0])  # a contig named after a sample (an assembly's), as in ##contig
+            fields[4] = self.names(fields[4])  # bases hold no name (record names have a letter other than ACGTN)
+            fields[6:] = [self.names(field) for field in fields[6:]]
+            if [fields[0], fields[4], *fields[6:]] != names_before:
+                self.report.add("records_with_names_replaced")
+        return b"\t".join(fields)
+
+    def link_item(self, item: bytes) -> bytes:
+        key, equals, value = item.partition(b"=")
+        if not equals or key not in LINK_KEYS:
+            return item
+        assert self.ids is not None
+        return key + b"=" + b",".join(self.ids.link_id(part) for part in value.split(b","))
+
+    def count_dropped_use(self, block: RecordBlock) -> None:
+        """Count the records that use an INFO or FORMAT key whose definition was removed."""
+        text = block.text
+        if not any(key in text for key in self.dropped_info | self.dropped_format):
+            return
+        for line in block.lines():
+            fields = line.split(b"\t")
+            info_keys = {item.partition(b"=")[0] for item in fields[7].split(b";")} if len(fields) > 7 else set()
+            format_keys = set(fields[8].split(b":")) if len(fields) > 8 else set()
+            if info_keys & self.dropped_info or format_keys & self.dropped_format:
+                self.report.add("records_using_removed_definitions")
+
+
+EQUALS = ord("=")
+LINK_KEY_TAILS = sorted({key[-2:] for key in LINK_KEYS})  # ID of MATEID and PARID, NT of EVENT
+
+
+def holds_link_key(data: np.ndarray) -> bool:
+    """Whether ``MATEID=``, ``PARID=`` or ``EVENT=`` is anywhere in a block: the two bytes before
+    each ``=`` (``ID``, ``NT``) leave a few candidates, whose whole key is then compared."""
+    equals = np.flatnonzero(data == EQUALS)
+    equals = equals[equals >= 2]
+    last, second = data[equals - 1], data[equals - 2]
+    tail = np.zeros(len(equals), dtype=bool)
+    for pair in LINK_KEY_TAILS:
+        tail |= (second == pair[0]) & (last == pair[1])
+    candidates = equals[tail]
+    for key in LINK_KEYS:
+        width = len(key)
+        starts = candidates[candidates >= width] - width
+        if len(starts) and (windows(data, starts, width) == np.frombuffer(key, dtype=np.uint8)).all(axis=1).any():
+            return True
+    return False
+
+
+def case_free_anchors(needles: list[bytes]) -> list[bytes] | None:
+    """Runs of 3 or more non-letters (digits, ``_``, ``-``, ``.``) that, together, occur in every name:
+    as few as possible, the longest first (``2301217`` serves ``s2301217t`` and ``s2301217t_20231029``).
+    None when a name has no such run (then every block is lowered and searched)."""
+    runs = {needle: set(substrings(re.findall(rb"[^a-z]{3,}", needle))) for needle in needles}
+    if not all(runs.values()):
+        return None
+    anchors: list[bytes] = []
+    uncovered = set(needles)
+    while uncovered:
+        candidates = {run for needle in uncovered for run in runs[needle]}
+        best = max(candidates, key=lambda run: (sum(run in runs[needle] for needle in uncovered), len(run), run))
+        anchors.append(best)
+        uncovered = {needle for needle in uncovered if best not in runs[needle]}
+    return anchors
+
+
+def substrings(runs: list[bytes]) -> list[bytes]:
+    """Every piece of 3 or more bytes of each run."""
+    return [run[start:end] for run in runs for start in range(len(run)) for end in range(start + 3, len(run) + 1)]
+
+
+def scrub_records(body: TextBlocks, column_count: int, records: RecordScrub, path: str, report: Report) -> Iterable[bytes]:
+    """Yield record text: checked, the same bytes except what ``RecordScrub`` changes."""
     for first_line, text in body:
         block = RecordBlock(first_line, text, path, column_count)
         report.add("records", block.count)
-        yield ids.scrub(block) if ids is not None else text
+        yield records.scrub(block)
+
+
+def scrub_header(
+    header: VcfHeader,
+    new_samples: list[bytes],
+    pseudonyms: Pseudonyms,
+    keep: frozenset[bytes],
+    descriptions: str,
+    report: Report,
+) -> tuple[bytes, HeaderScrub]:
+    """The whole new header (rebuilt meta lines, the provenance line, renamed columns) and the
+    ``HeaderScrub`` that made it (its name replacement and removed definitions serve the records)."""
+    replacements = name_replacements(header.samples, new_samples, pseudonyms.table)
+    defined = {
+        found.id
+        for line in header.meta
+        if meta_key(line) in (b"INFO", b"FORMAT", b"FILTER", b"ALT")
+        for found in [field_definition(meta_key(line), meta_value(line)) or definition(meta_key(line), meta_value(line))]
+        if found is not None
+    }
+    scrub = IdentifierScrub(replacements)
+    record_names = NameReplacement(record_replacements(replacements, defined))
+    headers = HeaderScrub(header, new_samples, pseudonyms, keep, descriptions, scrub, record_names, report)
+    lines = headers.lines(header.meta)
+    if not headers.fileformat_seen:
+        lines.insert(0, b"##fileformat=" + LATEST_FILEFORMAT)
+    lines.append(f"##genoscrub_{COMMAND}={__version__}".encode())
+    lines.append(b"\t".join(header.columns[:9] + new_samples))
+    return joined(lines), headers
 
 
 @app.command(
-    help="Pseudonymize VCF samples and allowlist the header; private IDs become '.', records otherwise pass unchanged."
+    help="Pseudonymize VCF samples and rebuild the header; only allowlisted, parsed fields are written, private IDs "
+    "become '.', sample names in records their pseudonyms, records otherwise pass unchanged."
 )
 def main(
     input: InputArgument = "-",
@@ -289,13 +649,23 @@ def main(
     map_out: MapOutOption = None,
     keep: Annotated[
         Optional[list[str]],
-        typer.Option("--keep", metavar="KEY", help="Also keep ##KEY lines (repeatable); sample names and paths in them are still replaced.",
+        typer.Option(
+            "--keep", metavar="KEY", help="Also keep ##KEY lines (repeatable), rebuilt with sample names and paths scrubbed; "
+            "PEDIGREE and SAMPLE get the columns' pseudonyms.",
         ),
     ] = None,
     ids: Annotated[
         str,
         typer.Option(
-            "--ids", metavar="scrub|keep", help="scrub (default): IDs other than rs, COSV, COSM become '.'; keep: leave the ID column."
+            "--ids", metavar="scrub|keep", help="scrub (default): IDs other than rs, COSV, COSM become '.' (linked records: "
+            "pseudonyms); keep: leave the ID column."
+        ),
+    ] = "scrub",
+    descriptions: Annotated[
+        str,
+        typer.Option(
+            "--descriptions", metavar="scrub|drop", help="scrub (default): names and paths out of each Description; drop: the "
+            "VCF specification's text for standard keys, a neutral one for the rest."
         ),
     ] = "scrub",
     report_path: ReportOption = None,
@@ -303,10 +673,10 @@ def main(
 ) -> None:
     def job(report: Report) -> None:
         if ids not in ("scrub", "keep"):
-            from genoscrub.report import UsageError
-
             raise UsageError("--ids must be scrub or keep")
-        kept_keys = frozenset(key.encode() for key in keep or [])
+        if descriptions not in ("scrub", "drop"):
+            raise UsageError("--descriptions must be scrub or drop")
+        kept_keys = frozenset(key.encode() for key in keep or []) - ALLOWED_KEYS
         pseudonyms = open_pseudonyms(map_path, key_file, map_out)
         report.notes["scheme"] = pseudonyms.scheme
         sink = VcfOutput(output, output_type)
@@ -315,13 +685,16 @@ def main(
                 header, body = split_header_text(text_blocks(source, input), input)
                 new_samples = rename_samples(header, pseudonyms, input)
                 report.add("samples_renamed", len(new_samples))
-                names = NameScrubber(name_replacements(header.samples, new_samples, pseudonyms.table))
-                sink.write(scrub_header(header, new_samples, kept_keys, names, report))
+                text, headers = scrub_header(header, new_samples, pseudonyms, kept_keys, descriptions, report)
+                sink.write(text)
                 id_scrubber = IdScrubber() if ids == "scrub" else None
-                for chunk in scrub_records(body, len(header.columns), id_scrubber, input, report):
+                records = RecordScrub(id_scrubber, headers.record_names, headers.dropped_info, headers.dropped_format, report)
+                for chunk in scrub_records(body, len(header.columns), records, input, report):
                     sink.write(chunk)
                 if id_scrubber is not None:
                     report.add("ids_removed", id_scrubber.removed)
+                    if id_scrubber.linked:
+                        report.add("ids_linked", id_scrubber.linked)
             sink.close()
         except BaseException:
             sink.abort()

@@ -1,4 +1,4 @@
-"""vcf-drop-rare: unit, property, corpus and independent-tool tests (issue 3).
+"""vcf-drop-rare: unit, property, corpus and independent-tool tests.
 
 Golden cases in tests/golden/vcf-drop-rare/ pin exact outputs and the bad-input
 messages. Here what the command keeps is compared with what bcftools keeps under the
@@ -20,8 +20,9 @@ import numpy as np
 import pysam
 import pytest
 from genoscrub.population import ALLELE_WIDTH, PopulationJoin, UnsortedInput, encoded, normalised, rarer, text_float, trimmed_alleles
+from genoscrub.rarity import KEPT, MISSING, RARE, SEQUENCE, reference_frequency, verdict
 from genoscrub.report import InputError
-from genoscrub.vcf_drop_rare import KEPT, MISSING, RARE, app, judge_alleles
+from genoscrub.vcf_drop_rare import app
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -149,11 +150,16 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 # --- the rule ------------------------------------------------------------------------------------
 
 
+def judge_alleles(afs: list[float | None], min_af: float, ref_af: float | None = None) -> str:
+    kinds = [SEQUENCE] * len(afs)
+    return verdict(afs, kinds, reference_frequency(afs, kinds, ref_af), min_af)
+
+
 @pytest.mark.parametrize(
     ("afs", "ref_af", "expected"),
     [
         ([0.3], None, KEPT),
-        ([0.01], None, KEPT),  # at the threshold: kept (issue 3: frequency >= --min-af)
+        ([0.01], None, KEPT),  # at the threshold: kept (a frequency >= --min-af)
         ([0.0099], None, RARE),
         ([0.995], None, RARE),  # REF = 0.005
         ([0.99], None, KEPT),  # REF = 0.01
@@ -163,6 +169,8 @@ def cohort(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         ([None], None, MISSING),
         ([], None, KEPT),
         ([0.1], 0.005, RARE),  # CAF gives REF itself
+        ([0.995, None], None, RARE),  # REF at most 0.005: rare before --keep-missing applies
+        ([0.5, 0.495], None, RARE),  # REF 0.005 through the other allele
     ],
 )
 def test_judge_alleles(afs: list[float | None], ref_af: float | None, expected: str) -> None:

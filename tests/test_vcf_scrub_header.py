@@ -1,4 +1,4 @@
-"""vcf-scrub-header: unit, property, corpus and end-to-end tests (issue 3).
+"""vcf-scrub-header: unit, property, corpus and end-to-end tests.
 
 Golden cases in tests/golden/vcf-scrub-header/ pin exact outputs and every bad-input
 message; here the results are checked with bcftools, on the real corpus files (read
@@ -15,16 +15,16 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.identifiers import IdentifierScrub
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import Report
 from genoscrub.vcf import RecordBlock, VcfHeader
+from genoscrub.vcf_header import contig
 from genoscrub.vcf_scrub_header import (
     IdScrubber,
-    NameScrubber,
     app,
     name_replacements,
     sample_stem,
-    scrub_contig,
     scrub_header,
     scrub_reference,
 )
@@ -58,10 +58,14 @@ def records(vcf_text: bytes) -> list[list[bytes]]:
 # --- header pieces ---------------------------------------------------------------------------
 
 
-def test_contig_keeps_only_id_length_assembly() -> None:
+def test_contig_keeps_only_id_and_length() -> None:
     value = b'<ID=chr1,length=248956422,assembly=GRCh38,md5=abc,URL=file:///data/hospital/ref.fa,species="Homo sapiens">'
-    assert scrub_contig(value) == b"<ID=chr1,length=248956422,assembly=GRCh38>"
-    assert scrub_contig(b"not structured") is None
+    found = contig(value)
+    assert found is not None and found.line() == b"##contig=<ID=chr1,length=248956422>" and found.dropped_fields == 4
+    assert contig(b"not structured") is None
+    assert contig(b"<length=100,ID=chr1>") == contig(b"<ID=chr1,length=100>")  # any order
+    text_after_length = contig(b"<ID=chr1,length=100 S2301217T>")
+    assert text_after_length is not None and text_after_length.line() == b"##contig=<ID=chr1>"
 
 
 @pytest.mark.parametrize(
@@ -72,10 +76,14 @@ def test_contig_keeps_only_id_length_assembly() -> None:
         (b"GRCh38", b"GRCh38"),
         (b"C:\\refs\\b37.fa", b"b37.fa"),
         (b"https://example.org/x/GRCh37/", b"GRCh37"),
+        (b"/data/ref/GRCh38.fa S2301217T run", None),  # free text after the path
+        (b"<ID=GRCh38,Source=/home/kimjh>", None),  # a structured value
+        (b"/data/S2301217T_ref.fa", b"CMT001_00_ref.fa"),  # a name in the base name
+        (b"/home/kimjh/notes", None),  # not a FASTA file name, not a build
     ],
 )
-def test_reference_reduced_to_base_name(value: bytes, expected: bytes) -> None:
-    assert scrub_reference(value) == expected
+def test_reference_reduced_to_base_name(value: bytes, expected: bytes | None) -> None:
+    assert scrub_reference(value, IdentifierScrub({b"S2301217T": b"CMT001_00"})) == expected
 
 
 def test_stems_need_a_digit_and_some_length() -> None:
@@ -86,19 +94,36 @@ def test_stems_need_a_digit_and_some_length() -> None:
 
 
 def test_names_stems_and_paths_replaced_in_kept_text() -> None:
-    names = NameScrubber(name_replacements([b"S2301217N_20231029"], [b"CMN001_00"], {"LIB-S2301217N": "CMN001_LIB"}))
-    text = b'##FILTER=<ID=x,Description="run on S2301217N_20231029 (S2301217N) lib LIB-S2301217N from /home/kimjh/a/b.bam">'
-    scrubbed = names.scrub_line(text)
-    assert b"S2301217N" not in scrubbed and b"kimjh" not in scrubbed
-    assert b"CMN001_LIB" in scrubbed and b"b.bam" in scrubbed
+    scrub = IdentifierScrub(name_replacements([b"S2301217N_20231029"], [b"CMN001_00"], {"LIB-S2301217N": "CMN001_LIB"}))
+    text = b"run on s2301217n_20231029 (S2301217N) lib LIB-S2301217N from /home/kimjh/a/b.bam"
+    scrubbed = scrub.scrub(text)
+    assert b"2301217" not in scrubbed and b"kimjh" not in scrubbed
+    assert scrubbed == b"run on CMN001_00 (CMN001_00) lib CMN001_LIB from [removed]"
+
+
+def scrubbed_header(
+    meta: list[bytes], samples: list[bytes], keep: frozenset[bytes] = frozenset(), descriptions: str = "scrub"
+) -> tuple[bytes, Report]:
+    header = VcfHeader(meta, FIXED.encode().split(b"\t") + [b"FORMAT", *samples], len(meta) + 1)
+    pseudonyms = Pseudonyms()
+    new_samples = [pseudonyms.for_id_bytes(sample) for sample in samples]
+    report = Report(COMMAND)
+    text, _ = scrub_header(header, new_samples, pseudonyms, keep, descriptions, report)
+    return text, report
 
 
 def test_short_sample_names_never_touch_keys_ids_or_words() -> None:
-    names = NameScrubber(name_replacements([b"A", b"DP"], [b"SAMPLE1", b"SAMPLE2"], None))
-    line = b'##FORMAT=<ID=DP,Number=A,Type=Integer,Description="Depth of A and DP; not DPX or AB">'
-    assert names.scrub_line(line) == b'##FORMAT=<ID=DP,Number=A,Type=Integer,Description="Depth of SAMPLE1 and SAMPLE2; not DPX or AB">'
-    assert names.scrub_line(b"##tumor_sample=DP") == b"##tumor_sample=SAMPLE2"
-    assert names.scrub_line(b'##SAMPLE=<ID=DP,Description="x">') == b'##SAMPLE=<ID=SAMPLE2,Description="x">'  # --keep SAMPLE
+    meta = [
+        b"##fileformat=VCFv4.2",
+        b'##FORMAT=<ID=DP,Number=A,Type=Integer,Description="Depth of A and DP; not DPX or AB">',
+        b"##tumor_sample=DP",
+        b'##SAMPLE=<ID=DP,Description="x">',
+    ]
+    text, _ = scrubbed_header(meta, [b"A", b"DP"], frozenset({b"tumor_sample", b"SAMPLE"}))
+    lines = text.splitlines()
+    assert lines[1] == b'##FORMAT=<ID=DP,Number=A,Type=Integer,Description="Depth of SAMPLE1 and SAMPLE2; not DPX or AB">'
+    assert lines[2] == b"##tumor_sample=SAMPLE2"
+    assert lines[3] == b'##SAMPLE=<ID=SAMPLE2,Description="x">'  # --keep SAMPLE: the ID is a sample
 
 
 def test_header_allowlist_fails_closed() -> None:
@@ -112,11 +137,9 @@ def test_header_allowlist_fails_closed() -> None:
         b"##someVendorKey=anything",
         b"##PEDIGREE=<ID=a>",
     ]
-    header = VcfHeader(meta, FIXED.encode().split(b"\t") + [b"FORMAT", b"S1"], 9)
-    report = Report(COMMAND)
-    text = scrub_header(header, [b"SAMPLE1"], frozenset(), NameScrubber({}), report)
+    text, report = scrubbed_header(meta, [b"S1"])
     assert text.splitlines()[:2] == [b"##fileformat=VCFv4.3", meta[5]]
-    assert report.counts["header_lines_removed"] == 6
+    assert report.counts["header_lines_removed"] == 6 == report.counts["header_lines_not_allowlisted"]
     assert text.splitlines()[-1].endswith(b"\tFORMAT\tSAMPLE1")
 
 
@@ -293,3 +316,27 @@ def test_text_blocks_read_the_lines_line_blocks_reads(lines: list[str], crlf: bo
         for number, line in enumerate(text.split(b"\n")[:-1], first)
     ]
     assert found == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.from_regex(r"[A-Za-z0-9_.-]{4,20}", fullmatch=True), min_size=1, max_size=6))
+def test_case_free_anchors_cover_every_name(names: list[str]) -> None:
+    """A block is searched for the names only where an anchor is found: every name must hold one."""
+    from genoscrub.vcf_scrub_header import case_free_anchors
+
+    needles = [name.encode().lower() for name in names]
+    anchors = case_free_anchors(needles)
+    if anchors is not None:
+        assert all(any(anchor in needle for anchor in anchors) for needle in needles)
+        assert all(not any(c.isalpha() for c in anchor.decode()) for anchor in anchors)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="MATEIDPRVNQ=;\t0", max_size=60))
+def test_link_keys_found_as_a_plain_search_finds_them(text: str) -> None:
+    import numpy as np
+    from genoscrub.vcf_scrub_header import holds_link_key
+
+    data = text.encode()
+    expected = any(key in data for key in (b"MATEID=", b"PARID=", b"EVENT="))
+    assert holds_link_key(np.frombuffer(data, dtype=np.uint8)) == expected

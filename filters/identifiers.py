@@ -1,0 +1,100 @@
+"""Identifiers in free text: known names become their pseudonyms, paths and hosts are removed.
+
+A header Description, a kept free-text header value, a reference name: text written by
+a person or a pipeline, which names samples (``S2301217N_20231029``, its stem
+``S2301217N``, written in any case) and places (``/home/kimjh/patients/x.bam``,
+``~/lab``, ``C:\\Users\\kim``, ``file:``, ``https://``, ``ftp://``, ``seq01.hospital.local``).
+``IdentifierScrub.scrub`` removes every path, URL, e-mail address, IP address and host
+name (each becomes ``[removed]``) and replaces every known name by its pseudonym,
+case-insensitively: a distinctive name (letters and digits, ``S2301217T``) wherever it
+appears, any other name (``tumour``) as a whole token only.
+
+What is removed is a pattern, not a list of known places: a relative path needs a
+``/`` and a letter (``lab/x.bam``, also ``Ref/Alt``: fail closed), a host name a
+suffix such as ``.org`` or ``.local``. Free text that names a person or a hospital in
+words is not recognised: the man pages say so.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+REMOVED = b"[removed]"
+# A path or URL runs to the next blank, quote, comma, semicolon, bracket or pipe.
+_RUN = rb"[^\s\"'<>()\[\]{}|;,]"
+HOST_SUFFIXES = (
+    b"com|org|net|edu|gov|mil|int|info|biz|io|ai|cloud|local|lan|internal|intranet|corp|home|localdomain|"
+    b"kr|jp|cn|uk|de|fr|us|ca|au|ch|nl|se|no|dk|fi|it|es|be|at|sg|tw|hk|nz|ie|il|br|ru|eu|ac"
+)
+PATHS = re.compile(
+    rb"(?:"
+    + rb"\b[A-Za-z][A-Za-z0-9+.-]*://" + _RUN + rb"*"  # scheme://..., file:///..., s3://...
+    + rb"|\b(?:file|https?|ftp|sftp|smb|s3|gs):" + _RUN + rb"+"  # file:x, http:x without //
+    + rb"|(?<![A-Za-z0-9])[A-Za-z]:[\\/]" + _RUN + rb"*"  # C:\Users\..., D:/data
+    + rb"|[^\s\"'<>()\[\]{}|;,\\]*\\" + _RUN + rb"+"  # \\server\share, \Users\kim: any token with a backslash
+    + rb"|(?<![\w.~-])~[A-Za-z0-9._-]*(?:/" + _RUN + rb"*)?"  # ~/lab, ~user/x
+    + rb"|(?<![\w.~-])/" + _RUN + rb"+"  # /home/kimjh/x.bam
+    + rb"|" + _RUN + rb"*@" + _RUN + rb"+"  # user@host, e-mail addresses
+    + rb"|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?\b"  # 192.168.1.10:8080
+    + rb"|\b(?:[A-Za-z0-9-]+\.)+(?:" + HOST_SUFFIXES + rb")\b(?::[0-9]+)?" + rb"(?:/" + _RUN + rb"*)?"  # seq01.hospital.local
+    + rb"|[\w.+-]*[A-Za-z][\w.+-]*/" + _RUN + rb"*"  # lab/x.bam, ./run/x (a token with a / and a letter)
+    + rb"|[\w.+-]+/[\w.+-]*[A-Za-z]" + _RUN + rb"*"
+    + rb")",
+    re.IGNORECASE,
+)
+TOKEN_EDGE = rb"(?<![A-Za-z0-9])", rb"(?![A-Za-z0-9])"
+
+
+DISTINCTIVE_LENGTH = 5
+
+
+def distinctive(name: bytes) -> bool:
+    """A name no word or number of the format can contain by chance: 5 or more characters with a
+    digit and a letter (``S2301217T``, ``NA12878``). It is replaced wherever it appears, also
+    inside a longer token; other names (``tumour``, ``A``, ``1``) only as whole tokens."""
+    return len(name) >= DISTINCTIVE_LENGTH and re.search(rb"[0-9]", name) is not None and re.search(rb"[A-Za-z]", name) is not None
+
+
+def names_pattern(names: list[bytes]) -> re.Pattern[bytes] | None:
+    """One case-insensitive pattern for ``names``, longest first: distinctive names anywhere, the
+    others as whole tokens (not inside a longer word or number)."""
+    if not names:
+        return None
+    ordered = sorted(set(names), key=len, reverse=True)
+    anywhere = b"|".join(re.escape(name) for name in ordered if distinctive(name))
+    tokens = b"|".join(re.escape(name) for name in ordered if not distinctive(name))
+    alternatives = [anywhere] if anywhere else []
+    if tokens:
+        alternatives.append(TOKEN_EDGE[0] + rb"(?:" + tokens + rb")" + TOKEN_EDGE[1])
+    return re.compile(b"|".join(alternatives), re.IGNORECASE)
+
+
+class NameReplacement:
+    """Known names (any case; see ``names_pattern``) -> their pseudonyms."""
+
+    def __init__(self, replacements: Mapping[bytes, bytes]) -> None:
+        self.replacements = {original.lower(): pseudonym for original, pseudonym in replacements.items()}
+        self.pattern = names_pattern(list(replacements))
+
+    def __call__(self, text: bytes) -> bytes:
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda match: self.replacements[match.group(0).lower()], text)
+
+    def found(self, text: bytes) -> bool:
+        return self.pattern is not None and self.pattern.search(text) is not None
+
+
+class IdentifierScrub:
+    """Paths, URLs, addresses and host names removed; known names replaced (see the module)."""
+
+    def __init__(self, replacements: Mapping[bytes, bytes]) -> None:
+        self.names = NameReplacement(replacements)
+
+    @staticmethod
+    def without_paths(text: bytes) -> bytes:
+        return PATHS.sub(REMOVED, text)
+
+    def scrub(self, text: bytes) -> bytes:
+        return self.names(self.without_paths(text))
