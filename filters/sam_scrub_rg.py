@@ -62,6 +62,7 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
+from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.sam_header import HeaderLine, parse_header, program_line
@@ -225,7 +226,7 @@ class RecordScrubber:
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
         self.refuse_header_lines(chunk, first_line)
         self.report.add("records", count)
-        scrubbed = self.scrub_block(chunk)
+        scrubbed = None if one_by_one() else self.scrub_block(chunk)
         if scrubbed is None:
             self.report.notes["chunks_checked_field_by_field"] = self.report.notes.get("chunks_checked_field_by_field", 0) + 1
             scrubbed = self.scrub_by_field(chunk, first_line)
