@@ -31,7 +31,7 @@ from typing import BinaryIO
 
 import numpy as np
 from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
-from genoscrub.audit_findings import Findings
+from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
 from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList, overlapping
@@ -506,11 +506,12 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
         bad = np.flatnonzero(table[tags.codes])
         if not len(bad):
             continue
-        order = np.lexsort((tags.records[bad], tags.codes[bad]))  # by tag, then by record: the first in the file leads
+        order = np.lexsort((tags.records[bad], tags.codes[bad]))  # by tag, then by record: the first in the file lead
         codes, first, counts = np.unique(tags.codes[bad][order], return_index=True, return_counts=True)
+        rows = tags.records[bad][order]
         for code, index, count in zip(codes.tolist(), first.tolist(), counts.tolist(), strict=True):
-            row = int(tags.records[bad][order][index])
-            found.add(f"{label} {tag_name(code)}", where(checks, int(block.ref_id[row]), int(block.pos[row])), count)
+            leading = rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
+            found.add_all(f"{label} {tag_name(code)}", [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], count)
 
 
 def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
@@ -533,8 +534,8 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
         good[rest] = counted | unnamed
     bad = np.flatnonzero(~good)
     if len(bad):
-        row = int(bad[0])
-        findings.metadata.add("read name", where(checks, int(block.ref_id[row]), int(block.pos[row])), len(bad))
+        leading = bad[:EXAMPLES_PER_KEY].tolist()
+        findings.metadata.add_all("read name", [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
 
 
 def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:

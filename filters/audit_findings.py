@@ -42,6 +42,12 @@ class FindingClass:
             if len(found) < EXAMPLES_PER_KEY:
                 found.append(where)
 
+    def add_all(self, key: str, wheres: list[str], amount: int) -> None:
+        """``amount`` findings of which ``wheres`` are the first positions (in file order)."""
+        self.counts[key] += amount
+        found = self.examples.setdefault(key, [])
+        found.extend(wheres[: EXAMPLES_PER_KEY - len(found)])
+
     def merge(self, other: FindingClass) -> None:
         self.counts.update(other.counts)
         for key, positions in other.examples.items():
