@@ -511,7 +511,8 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
         rows = tags.records[bad][order]
         for code, index, count in zip(codes.tolist(), first.tolist(), counts.tolist(), strict=True):
             leading = rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
-            found.add_all(f"{label} {tag_name(code)}", [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], count)
+            positions = [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading]
+            found.add_all(f"{label} {tag_name(code)}", positions, count)
 
 
 def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
