@@ -181,8 +181,8 @@ def report_data(results: list[tuple[str, str, Findings]], settings: Settings) ->
 
 
 @app.command(
-    help="Audit pseudonymized FASTQ, SAM, BAM, CRAM, VCF or BCF files for what the scrubbers must have removed; "
-    "exit 1 when anything is found."
+    help="Audit pseudonymized files for leftover identifiers; FASTQ, SAM, BAM, CRAM, VCF or BCF, "
+    "exit 1 when anything the scrubbers must have removed is found."
 )
 def main(
     files: Annotated[
@@ -214,12 +214,12 @@ def main(
         typer.Option("--af-key", metavar="KEY", help="INFO key of the population frequency, e.g. AF_eas (with --population)."),
     ] = None,
     min_af: Annotated[
-        float, typer.Option("--min-af", metavar="F", help="Alleles rarer than this are findings (default 0.01).")
+        float, typer.Option("--min-af", metavar="F", help="Alleles rarer than this are findings.")
     ] = DEFAULT_MIN_AF,
     preset: PresetOption = None,
     bed: BedOption = None,
     build: BuildOption = "auto",
-    flank: Annotated[int, typer.Option("--flank", metavar="N", help="Widen every region by N bases on each side (default 0).")] = 0,
+    flank: Annotated[int, typer.Option("--flank", metavar="N", help="Widen every region by N bases on each side.")] = 0,
     allow_header: Annotated[
         Optional[list[str]],
         typer.Option(
