@@ -62,6 +62,7 @@ FIXED_OFFSETS = np.arange(36, dtype=np.int64)
 CHUNK_BYTES = 3 << 20
 READ_AHEAD = 1 << 20
 FLAG_UNMAPPED = 0x4
+HASHED_NAME = 24  # hex digits of a keyed read-name pseudonym
 
 # Aux value sizes by type letter (SAM 1.6, section 4.2.4): fixed sizes, -1 for NUL-terminated
 # text (Z, H), -2 for arrays (B); 0 marks a byte that is no type.
@@ -338,26 +339,25 @@ class AuxTags:
 
 
 def aux_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> AuxTags:
-    """Walk every record's aux fields at once, one field per round (SAM 1.6, section 4.2.4)."""
+    """Walk every record's aux fields at once, one field per round (SAM 1.6, section 4.2.4).
+
+    The aux bytes of all records are gathered first, so the NUL that ends a text value is
+    found by one ``searchsorted`` over the NULs of that small array; each round keeps only
+    the records that have a field left."""
     lengths = ends - starts
     aux, placed = gather(data, starts, lengths)
-    shift = starts - placed  # block offset = aux offset + shift[record]
     nuls = np.flatnonzero(aux == 0)
-    cursor = placed.copy()
-    limit = placed + lengths
+    rows = np.flatnonzero(lengths > 0)
+    at = placed[rows]
+    stop = at + lengths[rows]
     records, codes, types, value_starts, value_ends = [], [], [], [], []
-    active = np.flatnonzero(cursor < limit)
-    while len(active):
-        at = cursor[active]
-        if bool((at + 3 > limit[active]).any()):
-            raise ValueError("aux field cut short")
-        code = (aux[at].astype(np.int64) << 8) | aux[at + 1]
+    while len(rows):
         kind = aux[at + 2]
         size = AUX_SIZES[kind]
-        if bool((size == 0).any()):
-            raise ValueError("unknown aux type")
+        if bool(((at + 3 > stop) | (size == 0)).any()):
+            raise ValueError("aux field cut short or of an unknown type")
         value = at + 3
-        value_end = value + np.maximum(size, 0)
+        value_end = value + size
         text = size == -1
         if bool(text.any()):
             found = np.searchsorted(nuls, value[text])
@@ -367,7 +367,7 @@ def aux_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> AuxTags:
         array = size == -2
         if bool(array.any()):
             base = value[array]
-            if bool((base + 5 > limit[active][array]).any()):
+            if bool((base + 5 > stop[array]).any()):
                 raise ValueError("aux array cut short")
             element = ARRAY_SIZES[aux[base]]
             if bool((element == 0).any()):
@@ -380,21 +380,22 @@ def aux_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> AuxTags:
             )
             value_end[array] = base + 5 + count * element
         following = value_end + text
-        if bool((following > limit[active]).any()):
+        if bool((following > stop).any()):
             raise ValueError("aux value runs past its record")
-        records.append(active)
-        codes.append(code)
+        records.append(rows)
+        codes.append((aux[at].astype(np.int64) << 8) | aux[at + 1])
         types.append(kind)
-        value_starts.append(value + shift[active])
-        value_ends.append(value_end + shift[active])
-        cursor[active] = following
-        active = active[following < limit[active]]
+        value_starts.append(value)
+        value_ends.append(value_end)
+        more = following < stop
+        rows, at, stop = rows[more], following[more], stop[more]
     if not records:
         empty = np.zeros(0, dtype=np.int64)
         return AuxTags(empty, empty, np.zeros(0, dtype=np.uint8), empty, empty)
-    return AuxTags(
-        np.concatenate(records), np.concatenate(codes), np.concatenate(types), np.concatenate(value_starts), np.concatenate(value_ends)
-    )
+    owners = np.concatenate(records)
+    shift = (starts - placed)[owners]  # from the gathered aux bytes back to the block
+    value_starts_block = np.concatenate(value_starts) + shift
+    return AuxTags(owners, np.concatenate(codes), np.concatenate(types), value_starts_block, np.concatenate(value_ends) + shift)
 
 
 @dataclass
@@ -414,6 +415,7 @@ class RecordBlock:
     sequence_lengths: np.ndarray
     aux_starts: np.ndarray
     ends: np.ndarray
+    hashed: tuple[np.ndarray, np.ndarray] | None = None  # rows with hashed names, and those names (set by check_read_names)
 
     @classmethod
     def read(cls, buffer: bytes, offsets: list[int]) -> RecordBlock:
@@ -519,10 +521,11 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
     """Read names that are not pseudonyms as the scrubbers write them (``READ<n>``, 24 hex digits, ``*``)."""
     lengths = block.name_lengths
     good = np.zeros(len(lengths), dtype=bool)
-    hashed = np.flatnonzero(lengths == 24)
+    hashed = np.flatnonzero(lengths == HASHED_NAME)
     if len(hashed):
-        names = block.data[block.name_starts[hashed, None] + counting(24)[None, :]]
+        names = block.data[block.name_starts[hashed, None] + counting(HASHED_NAME)[None, :]]
         good[hashed] = LOWER_HEX[names].all(axis=1)
+        block.hashed = (hashed[good[hashed]], names[good[hashed]])
     rest = np.flatnonzero(~good)
     if len(rest):
         widest = int(lengths[rest].max())
@@ -543,18 +546,25 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     """Forbidden strings in read names and text aux values (never SEQ or QUAL), searched in one
     buffer: each field with the NUL that ends it in the record, so no match spans two fields."""
     assert checks.forbid is not None
-    text = np.flatnonzero(TEXT_TYPES[tags.types])
-    starts = np.concatenate([block.name_starts, tags.starts[text]])
-    lengths = np.concatenate([block.name_lengths, tags.ends[text] - tags.starts[text]]) + 1
-    gathered, placed = gather(block.data, starts, lengths)
-    names = len(block.name_starts)
     hits = []
+    plain_names = np.ones(len(block.name_starts), dtype=bool)
+    if block.hashed is not None:  # hashed names, already gathered and checked as lower-case hex: searched as they are
+        rows, names = block.hashed
+        plain_names[rows] = False
+        for entry, at in checks.forbid.search(names.tobytes()):
+            if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
+                hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
+    named = np.flatnonzero(plain_names)
+    text = np.flatnonzero(TEXT_TYPES[tags.types])
+    starts = np.concatenate([block.name_starts[named], tags.starts[text]])
+    lengths = np.concatenate([block.name_lengths[named], tags.ends[text] - tags.starts[text]]) + 1
+    gathered, placed = gather(block.data, starts, lengths)
     for entry, at in checks.forbid.search(gathered.tobytes().lower()):
         span = int(np.searchsorted(placed, at, side="right")) - 1
-        if span < names:
-            row, field_name = span, "QNAME"
+        if span < len(named):
+            row, field_name = int(named[span]), "QNAME"
         else:
-            tag = int(text[span - names])
+            tag = int(text[span - len(named)])
             row, field_name = int(tags.records[tag]), f"aux {tag_name(int(tags.codes[tag]))}"
         hits.append((row, field_name, entry.line))
     for row, field_name, line in sorted(hits):  # the positions listed are then the first in the file
@@ -683,13 +693,23 @@ def chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-class BamAudit:
-    """Audit the records after a BAM header, in ``jobs`` processes."""
+def close_descriptors(descriptors: list[int]) -> None:
+    """Worker start: close what the parent must be the only one to hold open (the write end of a
+    converter's input, whose reader would otherwise never see its end)."""
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
 
-    def __init__(self, checks: RecordChecks, findings: Findings, jobs: int) -> None:
+
+class BamAudit:
+    """Audit the records after a BAM header, in ``jobs`` processes; ``private`` are descriptors
+    the workers must not keep open."""
+
+    def __init__(self, checks: RecordChecks, findings: Findings, jobs: int, private: list[int] | None = None) -> None:
         self.checks = checks
         self.findings = findings
         self.jobs = jobs
+        self.private = private or []
 
     def run(self, blocks: Iterator[bytes], rest: bytes) -> None:
         global _CHECKS
@@ -728,7 +748,7 @@ class BamAudit:
         context = multiprocessing.get_context("fork")
         waiting: deque[tuple[bytes, multiprocessing.pool.AsyncResult[ChunkResult]]] = deque()
         limit = 2 * self.jobs
-        with context.Pool(self.jobs) as pool:  # leaving the block terminates the workers
+        with context.Pool(self.jobs, initializer=close_descriptors, initargs=(self.private,)) as pool:  # leaving terminates them
             for raw in chain(firsts, rest):
                 waiting.append((raw, pool.apply_async(audit_chunk, (raw,))))
                 if len(waiting) >= limit:

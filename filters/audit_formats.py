@@ -167,6 +167,12 @@ class ConvertedStream:
         assert self.child.stdout is not None
         self.out = self.child.stdout
 
+    def private_descriptors(self) -> list[int]:
+        """The write end of the child's input: a process forked from this one must close it."""
+        if self.child.stdin is None or self.child.stdin.closed:
+            return []
+        return [self.child.stdin.fileno()]
+
     def _feed(self) -> None:
         child_in = self.child.stdin
         assert child_in is not None

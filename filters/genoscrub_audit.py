@@ -119,7 +119,8 @@ def audit_alignments(path: str, kind: str, settings: Settings, findings: Finding
             germline=germline,
             regions=regions,
         )
-        BamAudit(checks, findings, settings.jobs).run(blocks, rest)
+        private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
+        BamAudit(checks, findings, settings.jobs, private).run(blocks, rest)
     finally:
         if path != "-" or kind != "bam":
             stream.close()

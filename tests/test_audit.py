@@ -415,3 +415,17 @@ def test_multiqc_report_shows_the_section_and_numbers(delivery: Path, simulated:
     everything = json.dumps(data).lower() + html + "".join(path.read_text() for path in written).lower()
     for word in (simulated / "forbidden.txt").read_text().splitlines():
         assert word.lower() not in everything, word
+
+
+def test_sam_on_stdin_in_parallel_ends_and_equals_one_process(simulated: Path, tmp_path: Path) -> None:
+    """Workers forked while htslib converts stdin must not hold the converter's input open."""
+    text = subprocess.run(["samtools", "view", "-h", "--no-PG", str(simulated / "tumour.bam")], capture_output=True, check=True).stdout
+    header = b"".join(line + b"\n" for line in text.splitlines() if line.startswith(b"@"))
+    body = text[len(header) :]
+    data = header + body * 4  # more than one chunk of the converted BAM
+    outputs = []
+    for jobs in ("1", "2"):
+        result = run_command("genoscrub-audit", "-j", jobs, "-", input=data, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
