@@ -623,27 +623,31 @@ def snv_alleles(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np
     pair_rows = np.repeat(rows, counts)
     entries = np.repeat(low, counts) + np.arange(int(counts.sum())) - np.repeat(exclusive_sum(counts), counts)
     query = sites.snv_positions[entries] - start[pair_rows]
+    inside = query < block.sequence_lengths[pair_rows]  # SEQ may be '*' (a secondary alignment): no bases to carry anything
+    pair_rows, entries, query = pair_rows[inside], entries[inside], query[inside]
     carried = block.base_codes(pair_rows, query) == sites.snv_codes[entries]
     if not carried.any():
         return
     pairs = np.unique(np.stack([sites.snv_sites[entries[carried]], pair_rows[carried]]), axis=1)
     for site in pairs[0].tolist():  # one count per read and site, however many bases of an MNP it carries
-        findings.germline.add(sites.sites[site].label)
+        findings.germline.add(sites.label(site))
 
 
 def check_one_read(
     block: RecordBlock, row: int, mapped: bool, plain: bool, low: int, high: int, checks: RecordChecks, findings: Findings
 ) -> None:
     read = block.decoded(row, checks.references)
+    if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
+        return
     if not mapped:  # an unmapped read placed beside its mate: all its bases at that place
         read.blocks = [(read.start, 0, len(read.sequence))]
         read.insertions = []
     if checks.germline is not None and mapped:
         candidates = checks.germline.sites_between(low, high)
         if plain:
-            candidates = [index for index in candidates if index in checks.germline.indel_site_set]
+            candidates = [index for index in candidates if checks.germline.is_indel[index]]
         for index in carried_sites(read, checks.germline, candidates, with_snvs=not plain):
-            findings.germline.add(checks.germline.sites[index].label)
+            findings.germline.add(checks.germline.label(index))
     if checks.regions is not None:
         for region in unmasked_regions(read, checks.regions.regions_between(low, high)):
             findings.regions.add(

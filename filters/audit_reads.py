@@ -58,10 +58,12 @@ class AlignedRead:
         return cls(contig, start, reference, sequence, blocks, insertions)
 
     def query_at(self, position: int) -> int | None:
-        """The query offset of the base laid at reference ``position``, or None (deleted, outside)."""
+        """The query offset of the base laid at reference ``position``, or None (deleted, outside,
+        or beyond a SEQ shorter than its CIGAR says)."""
         for reference, query, length in self.blocks:
             if reference <= position < reference + length:
-                return query + position - reference
+                offset = query + position - reference
+                return offset if offset < len(self.sequence) else None
         return None
 
     @property
@@ -116,7 +118,7 @@ def carried_sites(read: AlignedRead, sites: GermlineSites, candidates: list[int]
     carried = []
     reference_contig = sites.reference_names.get(read.contig)
     for index in candidates:
-        site = sites.sites[index]
+        site = sites.site(index)
         for alt in site.alts:
             if len(alt) == len(site.ref):
                 if not with_snvs:

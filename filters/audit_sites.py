@@ -20,6 +20,7 @@ What counts as carrying a germline allele (man page, *GERMLINE ALLELES*):
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -94,103 +95,150 @@ class Site:
         return f"{self.contig}:{self.start + 1}"
 
 
+@dataclass
+class VariantList:
+    """The records of a VCF as htslib reads them, kept compact: a whole-genome germline list
+    holds millions (a contig index and a start per record, the alleles in one buffer)."""
+
+    contigs: dict[str, int | None]  # name -> length, as the header declares (None: not declared)
+    names: list[str]
+    contig_of: np.ndarray
+    starts: np.ndarray
+    alleles: bytes  # "REF,ALT,ALT" of every record, upper case, one after the other
+    bounds: np.ndarray  # where each record's alleles start in ``alleles`` (and one past the last)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def record(self, index: int) -> tuple[str, int, bytes, list[bytes]]:
+        """``(contig, 0-based start, REF, ALTs)`` of record ``index``."""
+        ref, *alts = self.alleles[int(self.bounds[index]) : int(self.bounds[index + 1])].split(b",")
+        return self.names[int(self.contig_of[index])], int(self.starts[index]), ref, [alt for alt in alts if alt]
+
+
+def read_variants(path: str, label: str) -> VariantList:
+    """Every record of a VCF or BCF, by htslib."""
+    contig_of = array("i")
+    starts = array("q")
+    bounds = array("q", [0])
+    alleles = bytearray()
+    names: dict[str, int] = {}
+    try:
+        with pysam.VariantFile(path) as variants:
+            contigs: dict[str, int | None] = {str(name): contig.length for name, contig in variants.header.contigs.items()}
+            for record in variants:
+                contig = record.contig
+                index = names.get(contig)
+                if index is None:
+                    index = names[contig] = len(names)
+                    contigs.setdefault(contig, None)
+                contig_of.append(index)
+                starts.append(record.start)
+                alleles += ",".join([record.ref or "", *(record.alts or ())]).upper().encode()
+                bounds.append(len(alleles))
+    except (OSError, ValueError):
+        raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", path) from None
+    return VariantList(
+        contigs,
+        list(names),
+        np.frombuffer(contig_of, dtype=np.int32) if contig_of else np.zeros(0, dtype=np.int32),
+        np.frombuffer(starts, dtype=np.int64) if starts else np.zeros(0, dtype=np.int64),
+        bytes(alleles),
+        np.frombuffer(bounds, dtype=np.int64),
+    )
+
+
 class GermlineSites:
-    """Every record of the germline VCF, whatever its FILTER or genotype (fail closed).
+    """Every record of the germline VCF, whatever its FILTER or genotype (fail closed), on the
+    audited file's contigs.
 
     ``snv_*`` arrays hold one entry per ALT base of an SNV or MNP that differs from REF,
     sorted by global position; ``span_*`` the merged intervals any site covers (an
-    indel's REF span), for picking the reads that need a closer look.
+    indel's REF span), for picking the reads that need a closer look. A site's alleles
+    are read from the list only when a read needs them (``site``).
     """
 
-    def __init__(
-        self,
-        records: list[tuple[str, int, bytes, list[bytes]]],
-        vcf_contigs: Mapping[str, int | None],
-        path: str,
-        input_contigs: Mapping[str, int | None],
-        reference: Reference,
-    ) -> None:
+    def __init__(self, variants: VariantList, path: str, input_contigs: Mapping[str, int | None], reference: Reference) -> None:
         self.path = path
         self.reference = reference
+        self.variants = variants
         names = list(input_contigs)
+        self.names = names
         self.contig_index = {name: index for index, name in enumerate(names)}
         self.offsets = global_offsets(len(names))
-        contig_map = ContigMap(input_contigs, vcf_contigs, "germline list", path)
-        to_input = {other: name for name, other in contig_map.to_other.items()}
+        contig_map = ContigMap(input_contigs, variants.contigs, "germline list", path)
         self.renamed = contig_map.report_note()
         reference_map = ContigMap(input_contigs, dict(reference.lengths), "reference", reference.path)
         self.reference_names = dict(reference_map.to_other)
-        self.sites: list[Site] = []
+        to_input = {other: self.contig_index[name] for name, other in contig_map.to_other.items()}
+        list_to_input = np.asarray([to_input.get(name, -1) for name in variants.names], dtype=np.int64)
         snv_positions: list[int] = []
         snv_codes: list[int] = []
         snv_sites: list[int] = []
-        span_starts: list[int] = []
-        span_ends: list[int] = []
-        self.indel_sites: list[int] = []
-        self.indel_site_set: set[int] = set()
-        for contig, start, ref, alts in records:
-            name = to_input.get(contig)
-            if name is None:
+        records: list[int] = []
+        site_starts: list[int] = []
+        site_ends: list[int] = []
+        indels: list[bool] = []
+        contig_of = list_to_input[variants.contig_of].tolist() if len(variants) else []
+        for record, (input_contig, start) in enumerate(zip(contig_of, variants.starts.tolist(), strict=True)):
+            if input_contig < 0:
                 continue
+            _, _, ref, alts = variants.record(record)
             sequence_alts = [alt for alt in alts if is_sequence_allele(alt)]
             if not sequence_alts:
                 continue
-            index = len(self.sites)
-            self.sites.append(Site(name, start, ref, sequence_alts))
-            base = int(self.offsets[self.contig_index[name]])
+            index = len(records)
+            records.append(record)
+            base = input_contig * CONTIG_SPACING + start
             for alt in sequence_alts:
                 if len(alt) == len(ref):
                     for at, (ref_base, alt_base) in enumerate(zip(ref, alt, strict=True)):
                         if ref_base != alt_base:
-                            snv_positions.append(base + start + at)
+                            snv_positions.append(base + at)
                             snv_codes.append(int(BASE_CODES[alt_base]))
                             snv_sites.append(index)
-            if any(len(alt) != len(ref) for alt in sequence_alts):
-                self.indel_sites.append(index)
-                self.indel_site_set.add(index)
-            span_starts.append(base + start)
-            span_ends.append(base + start + max(len(ref), 1) + (1 if any(len(alt) > len(ref) for alt in sequence_alts) else 0))
+            indels.append(any(len(alt) != len(ref) for alt in sequence_alts))
+            site_starts.append(base)
+            site_ends.append(base + max(len(ref), 1) + (1 if any(len(alt) > len(ref) for alt in sequence_alts) else 0))
         order = np.argsort(np.asarray(snv_positions, dtype=np.int64), kind="stable")
         self.snv_positions = np.asarray(snv_positions, dtype=np.int64)[order]
         self.snv_codes = np.asarray(snv_codes, dtype=np.uint8)[order]
         self.snv_sites = np.asarray(snv_sites, dtype=np.int64)[order]
-        self.span_starts, self.span_ends = merged_intervals(np.asarray(span_starts, dtype=np.int64), np.asarray(span_ends, dtype=np.int64))
-        site_starts = np.asarray([int(self.offsets[self.contig_index[s.contig]]) + s.start for s in self.sites], dtype=np.int64)
-        self.site_order = np.argsort(site_starts, kind="stable")
-        self.site_starts = site_starts[self.site_order]
-        self.longest_site = max((len(site.ref) for site in self.sites), default=1) + 1
+        starts, ends = np.asarray(site_starts, dtype=np.int64), np.asarray(site_ends, dtype=np.int64)
+        self.span_starts, self.span_ends = merged_intervals(starts, ends)
+        self.records = np.asarray(records, dtype=np.int64)
+        self.global_starts = starts
+        self.site_order = np.argsort(starts, kind="stable")
+        self.site_starts = starts[self.site_order]
+        self.site_ends = ends[self.site_order]
+        self.is_indel = np.asarray(indels, dtype=bool)
+        self.longest_site = int((ends - starts).max()) if len(starts) else 1
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def site(self, index: int) -> Site:
+        """Site ``index`` with its base alleles, in the audited file's contig naming."""
+        _, start, ref, alts = self.variants.record(int(self.records[index]))
+        contig = self.names[int(self.global_starts[index]) // CONTIG_SPACING]
+        return Site(contig, start, ref, [alt for alt in alts if is_sequence_allele(alt)])
+
+    def label(self, index: int) -> str:
+        """``chr1:1234``: where site ``index`` is, for a finding."""
+        start = int(self.global_starts[index])
+        return f"{self.names[start // CONTIG_SPACING]}:{start % CONTIG_SPACING + 1}"
 
     def sites_between(self, global_start: int, global_end: int) -> list[int]:
-        """Indices of the sites whose REF span overlaps ``[global_start, global_end)``."""
+        """Indices of the sites whose span overlaps ``[global_start, global_end)``."""
         low = int(np.searchsorted(self.site_starts, global_start - self.longest_site, side="left"))
         high = int(np.searchsorted(self.site_starts, global_end, side="left"))
-        found = []
-        for index in self.site_order[low:high].tolist():
-            site = self.sites[index]
-            start = int(self.offsets[self.contig_index[site.contig]]) + site.start
-            if start + len(site.ref) + 1 > global_start and start < global_end:
-                found.append(index)
-        return found
+        inside = self.site_ends[low:high] > global_start
+        return self.site_order[low:high][inside].tolist()
 
 
 def is_sequence_allele(allele: bytes) -> bool:
     """A base allele (not ``<DEL>``, ``*``, ``.`` or a breakend)."""
     return bool(allele) and allele.isalpha() and allele != b"N" * len(allele)
-
-
-def read_variants(path: str, label: str) -> tuple[list[tuple[str, int, bytes, list[bytes]]], dict[str, int | None]]:
-    """``(contig, 0-based start, REF, ALTs)`` of every record, and the file's contigs, by htslib."""
-    records: list[tuple[str, int, bytes, list[bytes]]] = []
-    try:
-        with pysam.VariantFile(path) as variants:
-            contigs: dict[str, int | None] = {str(name): contig.length for name, contig in variants.header.contigs.items()}
-            for record in variants:
-                alts = [alt.upper().encode() for alt in record.alts or ()]
-                records.append((record.contig, record.start, (record.ref or "").upper().encode(), alts))
-                contigs.setdefault(record.contig, None)
-    except (OSError, ValueError):
-        raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", path) from None
-    return records, contigs
 
 
 def merged_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

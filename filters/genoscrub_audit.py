@@ -14,7 +14,7 @@ This module only parses options and wires the audits together (ARCHITECTURE.md, 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -26,7 +26,7 @@ from genoscrub.audit_findings import CLASSES, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, peek, raw_stream, sniff, text_stream
 from genoscrub.audit_header import check_sam_header
-from genoscrub.audit_sites import GermlineSites, Reference, RegionList, read_variants
+from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, read_variants
 from genoscrub.audit_vcf import PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
 from genoscrub.regions import PRESETS
@@ -46,8 +46,7 @@ class Settings:
 
     forbid: ForbidList | None = None
     germline_path: str | None = None
-    germline_records: list[tuple[str, int, bytes, list[bytes]]] = field(default_factory=list)
-    germline_contigs: dict[str, int | None] = field(default_factory=dict)
+    germline: VariantList | None = None
     reference: Reference | None = None
     population: PopulationFrequencies | None = None
     regions: RegionRequest | None = None
@@ -59,7 +58,7 @@ class Settings:
         """The settings for the report: what was checked, never a path or a forbidden string."""
         data: dict[str, Any] = {
             "forbid_strings": len(self.forbid.entries) if self.forbid else 0,
-            "germline_sites": len(self.germline_records) if self.germline_path else None,
+            "germline_records": len(self.germline) if self.germline is not None else None,
             "population": self.population is not None,
         }
         if self.population is not None:
@@ -102,11 +101,9 @@ def audit_alignments(path: str, kind: str, settings: Settings, findings: Finding
         check_sam_header(header.text, header.references, settings.forbid, findings, settings.allowed_header)
         contigs: dict[str, int | None] = dict(header.references)
         germline = None
-        if settings.germline_path is not None:
-            assert settings.reference is not None
-            germline = GermlineSites(
-                settings.germline_records, settings.germline_contigs, settings.germline_path, contigs, settings.reference
-            )
+        if settings.germline is not None:
+            assert settings.reference is not None and settings.germline_path is not None
+            germline = GermlineSites(settings.germline, settings.germline_path, contigs, settings.reference)
         regions = None
         if settings.regions is not None:
             request = settings.regions
@@ -315,7 +312,7 @@ def prepare(
         settings.reference = Reference(reference)
     if germline is not None:
         settings.germline_path = germline
-        settings.germline_records, settings.germline_contigs = read_variants(germline, "germline list")
+        settings.germline = read_variants(germline, "germline list")
     if population is not None:
         assert af_key is not None
         settings.population = PopulationFrequencies(population, af_key, min_af)

@@ -190,7 +190,7 @@ def test_jobs_and_chunk_boundaries_give_the_same_findings(simulated: Path, monke
     """Many small chunks audited by two worker processes equal one process reading start to end."""
     forbid = ForbidList.read(simulated / "forbidden.txt")
     reference = Reference(str(simulated / "ref.fa"))
-    records, contigs = read_variants(str(simulated / "germline.vcf.gz"), "germline list")
+    variants = read_variants(str(simulated / "germline.vcf.gz"), "germline list")
     results = []
     for jobs, chunk in ((1, 1 << 20), (2, 40_000), (2, 70_001)):
         monkeypatch.setattr(audit_bam, "CHUNK_BYTES", chunk)
@@ -199,7 +199,7 @@ def test_jobs_and_chunk_boundaries_give_the_same_findings(simulated: Path, monke
             blocks = bgzf_blocks(stream, path)
             header, rest = read_header(blocks, path)
             names = {name: length for name, length in header.references}
-            germline = GermlineSites(records, contigs, "germline", names, reference)
+            germline = GermlineSites(variants, "germline", names, reference)
             checks = RecordChecks(path, list(names), forbid=forbid, germline=germline)
             findings = Findings()
             BamAudit(checks, findings, jobs).run(blocks, rest)
@@ -429,3 +429,17 @@ def test_sam_on_stdin_in_parallel_ends_and_equals_one_process(simulated: Path, t
         assert result.returncode == 1, result.stderr
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1]
+
+
+def test_read_without_sequence_carries_nothing(tmp_path: Path) -> None:
+    """A secondary alignment with SEQ '*' over a germline site: no bases, no finding, no error."""
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "ACGTTGCAAC" * 10 + "\n")
+    (tmp_path / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t5\t.\tT\tA\t.\t.\t.\n"
+    )
+    data = sam(
+        "\t".join(["READ1", "256", "chr1", "1", "0", "10M", "*", "0", "0", "*", "*", "RG:Z:CMT001_00.L1"]),
+        "\t".join(["READ2", "256", "chr1", "1", "0", "3S7M", "*", "0", "0", "*", "*", "RG:Z:CMT001_00.L1"]),
+    )
+    result = run_command("genoscrub-audit", "--germline", "germline.vcf", "-r", "ref.fa", "-", input=data, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
