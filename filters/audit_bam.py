@@ -524,7 +524,10 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
     hashed = np.flatnonzero(lengths == HASHED_NAME)
     if len(hashed):
         names = block.data[block.name_starts[hashed, None] + counting(HASHED_NAME)[None, :]]
-        good[hashed] = LOWER_HEX[names].all(axis=1)
+        if names.tobytes().translate(None, b"0123456789abcdef"):  # some are not hex: find which
+            good[hashed] = LOWER_HEX[names].all(axis=1)
+        else:
+            good[hashed] = True
         block.hashed = (hashed[good[hashed]], names[good[hashed]])
     rest = np.flatnonzero(~good)
     if len(rest):
