@@ -285,7 +285,10 @@ class VcfAudit:
             alts = alt.split(b",") if alt != b"." else []
             if checks.population is not None and self.population_names is not None:
                 other = self.population_names.get(contig)
-                reasons = checks.population.judge(other, pos - 1, ref, alts) if other is not None else ["allele absent from the population"]
+                if other is not None:
+                    reasons = checks.population.judge(other, pos - 1, ref, alts)
+                else:  # a contig the population does not cover: every allele is unknown there
+                    reasons = ["allele absent from the population"] if any(alt not in NO_ALLELE for alt in alts) else []
                 for reason in reasons:
                     findings.population.add(reason, where)
             if self.regions is not None and self.region_names is not None:

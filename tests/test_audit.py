@@ -443,3 +443,15 @@ def test_read_without_sequence_carries_nothing(tmp_path: Path) -> None:
     )
     result = run_command("genoscrub-audit", "--germline", "germline.vcf", "-r", "ref.fa", "-", input=data, cwd=tmp_path)
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+
+
+def test_population_contig_not_covered_means_absent_but_no_allele_is_no_finding(simulated: Path, tmp_path: Path) -> None:
+    vcf = tmp_path / "x.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##contig=<ID=chrUn_decoy,length=5000>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chrUn_decoy\t10\t.\tA\tC\t.\t.\t.\nchrUn_decoy\t20\t.\tA\t.\t.\t.\t.\n"
+    )
+    result, report = audit("--population", f"{simulated}/population.vcf.gz", "--af-key", "AF_eas", str(vcf), cwd=tmp_path)
+    assert result.returncode == 1
+    assert report["files"][0]["findings"]["population"]["by_key"] == {"allele absent from the population": 1}  # type: ignore[index]
