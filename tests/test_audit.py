@@ -455,3 +455,21 @@ def test_population_contig_not_covered_means_absent_but_no_allele_is_no_finding(
     result, report = audit("--population", f"{simulated}/population.vcf.gz", "--af-key", "AF_eas", str(vcf), cwd=tmp_path)
     assert result.returncode == 1
     assert report["files"][0]["findings"]["population"]["by_key"] == {"allele absent from the population": 1}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"CRAM\x03\x00" + b"\x00" * 40, b"htslib cannot read this CRAM input"),
+        (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\tx\t.\tA\tC\t.\t.\t.\n", b"<stdin>:3: VCF POS is not a number"),
+        (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\t.\tA\n", b"<stdin>:3: VCF record with a wrong number"),
+        (b"##fileformat=VCFv4.2\nchr1\t1\t.\tA\tC\t.\t.\t.\n", b"<stdin>:2: VCF record before the #CHROM line"),
+        (b"@READ1\nACGT\n+\nII\n", b"<stdin>:1: FASTQ record cut short"),
+        (b"@READ1\nACGT\nIIII\n", b"<stdin>:1: FASTQ record cut short (no + line)"),
+        (b"", b"not a FASTQ, SAM, BAM, CRAM, VCF or BCF file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(data: bytes, message: bytes, tmp_path: Path) -> None:
+    result = run_command("genoscrub-audit", "-", input=data, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == b"" and len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
