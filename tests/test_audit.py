@@ -461,8 +461,14 @@ def test_population_contig_not_covered_means_absent_but_no_allele_is_no_finding(
     ("data", "message"),
     [
         (b"CRAM\x03\x00" + b"\x00" * 40, b"htslib cannot read this CRAM input"),
-        (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\tx\t.\tA\tC\t.\t.\t.\n", b"<stdin>:3: VCF POS is not a number"),
-        (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\t.\tA\n", b"<stdin>:3: VCF record with a wrong number"),
+        (
+            b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\tx\t.\tA\tC\t.\t.\t.\n",
+            b"<stdin>:3: VCF POS is not a number",
+        ),
+        (
+            b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\t.\tA\n",
+            b"<stdin>:3: VCF record with a wrong number",
+        ),
         (b"##fileformat=VCFv4.2\nchr1\t1\t.\tA\tC\t.\t.\t.\n", b"<stdin>:2: VCF record before the #CHROM line"),
         (b"@READ1\nACGT\n+\nII\n", b"<stdin>:1: FASTQ record cut short"),
         (b"@READ1\nACGT\nIIII\n", b"<stdin>:1: FASTQ record cut short (no + line)"),
