@@ -136,7 +136,6 @@ a vendor's ``@XY``) and a tag not listed for its type are findings; so is a valu
 does not match. ``@PG`` lines are genoscrub's own provenance only: another program's
 line carries its command line (paths, sample names)."""
 
-SAM_REQUIRED_TAGS: Mapping[str, tuple[str, ...]] = {"HD": ("VN",), "SQ": ("SN", "LN"), "RG": ("ID",), "PG": ("ID", "PN")}
 
 # --- record aux tags -------------------------------------------------------------------------
 
@@ -204,14 +203,6 @@ VCF_STRUCTURED_KEYS: Mapping[str, Mapping[str, str]] = {
 these (``Source``, ``Version``, ``URL``, ``md5``, ``species``, text after the last field)
 are findings. ``assembly`` is accepted only as a build name of the list above."""
 
-VCF_REQUIRED_FIELDS: Mapping[str, tuple[str, ...]] = {
-    "INFO": ("ID", "Number", "Type", "Description"),
-    "FORMAT": ("ID", "Number", "Type", "Description"),
-    "FILTER": ("ID",),
-    "ALT": ("ID",),
-    "contig": ("ID",),
-}
-
 VCF_PLAIN_KEYS: Mapping[str, str] = {
     "fileformat": r"VCFv4\.[0-5]",
     "reference": r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
@@ -225,6 +216,3 @@ VCF_PROVENANCE_KEY = "genoscrub_" + _choice(GENOSCRUB_COMMANDS)
 VCF_ID_COLUMN = r"\.|(?:rs|COSV|COSM)[0-9]+(?:;(?:rs|COSV|COSM)[0-9]+)*"
 """The ID column keeps public database IDs only; a lab's own variant IDs are findings."""
 
-
-def compiled(grammar: str) -> re.Pattern[str]:
-    return re.compile(grammar)
