@@ -479,3 +479,28 @@ def test_bad_input_is_one_line_and_exit_1(data: bytes, message: bytes, tmp_path:
     result = run_command("genoscrub-audit", "-", input=data, cwd=tmp_path)
     assert result.returncode == 1
     assert result.stdout == b"" and len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_presets_found_in_a_grch38_file_and_build_told_by_lengths(tmp_path: Path) -> None:
+    """--preset codis-str on a file whose header has GRCh38's lengths: D1S1656 bases and records are found."""
+    from genoscrub.regions import build_contig_lengths, preset_path
+
+    lengths = build_contig_lengths("GRCh38")
+    rows = [line.split("\t") for line in preset_path("codis-str", "GRCh38").read_text().splitlines() if not line.startswith("#")]
+    contig, start, end = next((fields[0], int(fields[1]), int(fields[2])) for fields in rows if fields[0] == "chr1")
+    header = "@HD\tVN:1.6\tSO:coordinate\n" + "".join(f"@SQ\tSN:{name}\tLN:{length}\n" for name, length in lengths.items())
+    inside = start + 11  # 1-based POS of a read starting within the locus
+    reads = [
+        "\t".join(["READ1", "0", contig, str(inside), "60", "10M", "*", "0", "0", "ACGTACGTAC", "IIIIIIIIII"]),
+        "\t".join(["READ2", "0", contig, str(inside), "60", "10M", "*", "0", "0", "NNNNNNNNNN", "##########"]),
+        "\t".join(["READ3", "0", contig, str(end + 500), "60", "10M", "*", "0", "0", "ACGTACGTAC", "IIIIIIIIII"]),
+    ]
+    result = run_command("genoscrub-audit", "--preset", "codis-str", "-", input=(header + "\n".join(reads) + "\n").encode(), cwd=tmp_path)
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.decode().splitlines() if ": regions: " in line)
+    assert line.startswith("<stdin>: regions: 1: ") and f"({contig}:{inside})" in line
+    vcf = "##fileformat=VCFv4.2\n" + "".join(f"##contig=<ID={name},length={length}>\n" for name, length in lengths.items())
+    vcf += f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n{contig}\t{inside}\t.\tA\tC\t.\t.\t.\n{contig}\t{end + 500}\t.\tA\tC\t.\t.\t.\n"
+    result = run_command("genoscrub-audit", "--preset", "codis-str", "-", input=vcf.encode(), cwd=tmp_path)
+    assert result.returncode == 1
+    assert re.search(r": regions: 1: ", result.stdout.decode())
