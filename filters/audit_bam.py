@@ -669,11 +669,91 @@ class ChunkResult:
     findings: Findings
 
 
-def audit_chunk(raw: bytes) -> ChunkResult:
+@dataclass(frozen=True)
+class FileRange:
+    """A run of whole BGZF blocks of a regular file, read by whoever audits it: the file's
+    bytes are not copied through the parent to the workers."""
+
+    path: str
+    offset: int
+    length: int
+
+
+Chunk = bytes | FileRange
+_OPEN_FILES: dict[str, int] = {}
+
+
+def raw_chunk(chunk: Chunk) -> bytes:
+    """The compressed bytes of a chunk (read from its file when it is a range)."""
+    if isinstance(chunk, bytes):
+        return chunk
+    descriptor = _OPEN_FILES.get(chunk.path)
+    if descriptor is None:
+        descriptor = _OPEN_FILES[chunk.path] = os.open(chunk.path, os.O_RDONLY)
+    data = os.pread(descriptor, chunk.length, chunk.offset)
+    if len(data) != chunk.length:
+        raise InputError("truncated BGZF input (the file shrank while it was read)", chunk.path)
+    return data
+
+
+def close_files() -> None:
+    for descriptor in _OPEN_FILES.values():
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    _OPEN_FILES.clear()
+
+
+def file_chunks(path: str, offset: int) -> Iterator[FileRange]:
+    """Runs of whole BGZF blocks of about CHUNK_BYTES from ``offset`` on, found by reading only
+    the blocks' headers; a block cut short or a missing end-of-file block is an error."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        descriptor = handle.fileno()
+        start = at = offset
+        last = -1
+        while at < size:
+            header = os.pread(descriptor, 18, at)
+            if len(header) < 18:
+                raise InputError("truncated BGZF input (a block is cut short)", path)
+            if header[12:16] == b"BC\x02\x00" and header[10:12] == b"\x06\x00" and header[:4] == b"\x1f\x8b\x08\x04":
+                length = int.from_bytes(header[16:18], "little") + 1
+            else:
+                head = os.pread(descriptor, 12 + int.from_bytes(header[10:12], "little"), at)
+                length = _block_size(head, 0, path)
+            if at + length > size:
+                raise InputError("truncated BGZF input (a block is cut short)", path)
+            last = at
+            at += length
+            if at - start >= CHUNK_BYTES:
+                yield FileRange(path, start, at - start)
+                start = at
+        if last < 0 or os.pread(descriptor, len(BGZF_EOF_BLOCK), last) != BGZF_EOF_BLOCK:
+            raise InputError(BGZF_MISSING_EOF, path)
+        if at > start:
+            yield FileRange(path, start, at - start)
+
+
+class CountedBlocks:
+    """Blocks passed on as read, counting their bytes: where the records' blocks start in the file."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self.blocks = blocks
+        self.consumed = 0
+
+    def __iter__(self) -> CountedBlocks:
+        return self
+
+    def __next__(self) -> bytes:
+        block = next(self.blocks)
+        self.consumed += len(block)
+        return block
+
+
+def audit_chunk(chunk: Chunk) -> ChunkResult:
     """Worker: inflate a chunk, find its first record, audit every whole record in it."""
     checks = _CHECKS
     assert checks is not None
-    data = inflate_all(raw, checks.path)
+    data = inflate_all(raw_chunk(chunk), checks.path)
     first = first_record(data, len(checks.references))
     findings = Findings()
     if first is None:
@@ -719,10 +799,20 @@ class BamAudit:
         self.private = private or []
 
     def run(self, blocks: Iterator[bytes], rest: bytes) -> None:
+        """Audit the records of ``blocks`` (after the header, whose leftover bytes are ``rest``)."""
+        self.run_chunks(chunks(blocks), rest)
+
+    def run_file(self, path: str, offset: int, rest: bytes) -> None:
+        """Audit the records of a regular file whose blocks after the header start at ``offset``."""
+        try:
+            self.run_chunks(file_chunks(path, offset), rest)
+        finally:
+            close_files()
+
+    def run_chunks(self, stream: Iterator[Chunk], rest: bytes) -> None:
         global _CHECKS
         _CHECKS = self.checks
         pending = rest
-        stream = chunks(blocks)
         try:
             first = next(stream, None)
             if first is None:
@@ -742,8 +832,8 @@ class BamAudit:
         if pending:
             raise InputError("truncated BAM input (its last record is cut short)", self.checks.path)
 
-    def sequential(self, pending: bytes, raw: bytes) -> bytes:
-        data = pending + inflate_all(raw, self.checks.path)
+    def sequential(self, pending: bytes, chunk: Chunk) -> bytes:
+        data = pending + inflate_all(raw_chunk(chunk), self.checks.path)
         try:
             offsets, stop = record_offsets(data, 0)
         except ValueError:
@@ -751,34 +841,34 @@ class BamAudit:
         audit_records(data, offsets, self.checks, self.findings)
         return data[stop:]
 
-    def parallel(self, pending: bytes, firsts: list[bytes], rest: Iterator[bytes]) -> bytes:
+    def parallel(self, pending: bytes, firsts: list[Chunk], rest: Iterator[Chunk]) -> bytes:
         context = multiprocessing.get_context("fork")
-        waiting: deque[tuple[bytes, multiprocessing.pool.AsyncResult[ChunkResult]]] = deque()
+        waiting: deque[tuple[Chunk, multiprocessing.pool.AsyncResult[ChunkResult]]] = deque()
         limit = 2 * self.jobs
         with context.Pool(self.jobs, initializer=close_descriptors, initargs=(self.private,)) as pool:  # leaving terminates them
-            for raw in chain(firsts, rest):
-                waiting.append((raw, pool.apply_async(audit_chunk, (raw,))))
+            for chunk in chain(firsts, rest):
+                waiting.append((chunk, pool.apply_async(audit_chunk, (chunk,))))
                 if len(waiting) >= limit:
                     pending = self.accept(pending, *waiting.popleft())
             while waiting:
                 pending = self.accept(pending, *waiting.popleft())
         return pending
 
-    def accept(self, pending: bytes, raw: bytes, result: multiprocessing.pool.AsyncResult[ChunkResult]) -> bytes:
+    def accept(self, pending: bytes, chunk: Chunk, result: multiprocessing.pool.AsyncResult[ChunkResult]) -> bytes:
         """Take a worker's result if its first record follows the last one known; else redo the chunk here."""
-        chunk = result.get()
-        if chunk.first is None:
-            return self.sequential(pending, raw)
-        boundary = pending + chunk.head
+        done = result.get()
+        if done.first is None:
+            return self.sequential(pending, chunk)
+        boundary = pending + done.head
         try:
             offsets, stop = record_offsets(boundary, 0)
         except ValueError:
-            return self.sequential(pending, raw)
+            return self.sequential(pending, chunk)
         if stop != len(boundary):
-            return self.sequential(pending, raw)
+            return self.sequential(pending, chunk)
         audit_records(boundary, offsets, self.checks, self.findings)
-        self.findings.merge(chunk.findings)
-        return chunk.tail
+        self.findings.merge(done.findings)
+        return done.tail
 
 
 def default_jobs() -> int:

@@ -13,6 +13,8 @@ This module only parses options and wires the audits together (ARCHITECTURE.md, 
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from genoscrub.audit_allowlist import AUX_TAGS
-from genoscrub.audit_bam import BamAudit, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
+from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
 from genoscrub.audit_fastq import FastqAudit
 from genoscrub.audit_findings import CLASSES, Findings
 from genoscrub.audit_forbid import ForbidList
@@ -96,7 +98,7 @@ def audit_alignments(path: str, kind: str, settings: Settings, findings: Finding
     reference = settings.reference.path if settings.reference else None
     stream = raw_stream(path) if kind == "bam" else ConvertedStream(kind, path, reference)
     try:
-        blocks = bgzf_blocks(stream, path)  # type: ignore[arg-type]
+        blocks = CountedBlocks(bgzf_blocks(stream, path))  # type: ignore[arg-type]
         header, rest = read_header(blocks, path)
         check_sam_header(header.text, header.references, settings.forbid, findings, settings.allowed_header)
         contigs: dict[str, int | None] = dict(header.references)
@@ -117,7 +119,11 @@ def audit_alignments(path: str, kind: str, settings: Settings, findings: Finding
             regions=regions,
         )
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
-        BamAudit(checks, findings, settings.jobs, private).run(blocks, rest)
+        audit = BamAudit(checks, findings, settings.jobs, private)
+        if kind == "bam" and path != "-" and stat.S_ISREG(os.stat(path).st_mode):
+            audit.run_file(path, blocks.consumed, rest)  # workers read their part of the file themselves
+        else:
+            audit.run(blocks, rest)
     finally:
         if path != "-" or kind != "bam":
             stream.close()

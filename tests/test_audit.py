@@ -22,7 +22,7 @@ from typing import Any
 import pysam
 import pytest
 from genoscrub import audit_bam
-from genoscrub.audit_bam import BamAudit, RecordChecks, bgzf_blocks, first_record, read_header, record_offsets
+from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, record_offsets
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
 from genoscrub.audit_sites import GermlineSites, Reference, read_variants
@@ -187,25 +187,29 @@ def test_bam_sam_and_cram_give_the_same_findings(simulated: Path, tmp_path: Path
 
 
 def test_jobs_and_chunk_boundaries_give_the_same_findings(simulated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Many small chunks audited by two worker processes equal one process reading start to end."""
+    """Many small chunks audited by two worker processes, handed the bytes or reading their part of the
+    file themselves, equal one process reading start to end."""
     forbid = ForbidList.read(simulated / "forbidden.txt")
     reference = Reference(str(simulated / "ref.fa"))
     variants = read_variants(str(simulated / "germline.vcf.gz"), "germline list")
     results = []
-    for jobs, chunk in ((1, 1 << 20), (2, 40_000), (2, 70_001)):
+    for jobs, chunk, from_file in ((1, 1 << 20, False), (2, 40_000, False), (2, 70_001, True), (1, 50_000, True)):
         monkeypatch.setattr(audit_bam, "CHUNK_BYTES", chunk)
         path = str(simulated / "tumour.bam")
         with open(path, "rb") as stream:
-            blocks = bgzf_blocks(stream, path)
+            blocks = CountedBlocks(bgzf_blocks(stream, path))
             header, rest = read_header(blocks, path)
             names = {name: length for name, length in header.references}
             germline = GermlineSites(variants, "germline", names, reference)
             checks = RecordChecks(path, list(names), forbid=forbid, germline=germline)
             findings = Findings()
-            BamAudit(checks, findings, jobs).run(blocks, rest)
+            if from_file:
+                BamAudit(checks, findings, jobs).run_file(path, blocks.consumed, rest)
+            else:
+                BamAudit(checks, findings, jobs).run(blocks, rest)
         results.append((findings.records, findings.as_dict()))
     assert results[0][0] > 3000
-    assert results[0] == results[1] == results[2]
+    assert all(result == results[0] for result in results)
 
 
 # --- planted cases, one class at a time -------------------------------------------------------------
