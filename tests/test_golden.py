@@ -1,8 +1,9 @@
 """Golden-file tests: ``tests/golden/<command>/<case>/`` holds what a reviewer reads.
 
 A case folder holds ``args`` (shell words, relative paths resolve inside the
-case), ``input``, ``expected`` (stdout, byte for byte), ``status`` and
-optionally ``stderr``. Every case runs three ways: input as a path, on stdin,
+case; the input is added last, or put where the word ``{input}`` stands, for a
+command of several FILE arguments), ``input``, ``expected`` (stdout, byte for
+byte), ``status`` and optionally ``stderr``. Every case runs three ways: input as a path, on stdin,
 and gzipped on stdin (``modes`` lists fewer where a way makes no sense, e.g. an
 input that is itself a broken gzip), and once more, in the case's first way,
 with GENOSCRUB_PURE_PYTHON=1: the pure-Python twins of the C loops
@@ -29,6 +30,7 @@ MODES = ("path", "stdin", "gzip-stdin")
 PURE = "pure-python"  # the case's first mode, without the C loops
 UPDATE = os.environ.get("GENOSCRUB_GOLDEN_UPDATE") == "1"
 CASES = sorted(path.parent for path in GOLDEN.glob("*/*/args"))
+INPUT_PLACE = "{input}"
 
 
 def normalise(data: bytes) -> bytes:
@@ -43,11 +45,13 @@ def run_case(case: Path, mode: str, pure: bool = False) -> subprocess.CompletedP
     args = shlex.split((case / "args").read_text())
     data = (case / "input").read_bytes()
     stdin: bytes | None = None
-    if mode == "path":
+    if INPUT_PLACE in args:  # a command of several FILE arguments: the input goes where the case says
+        args[args.index(INPUT_PLACE)] = "input" if mode == "path" else "-"
+    elif mode == "path":
         args.append("input")
-    elif mode == "stdin":
+    if mode == "stdin":
         stdin = data
-    else:
+    elif mode != "path":
         stdin = gzip.compress(data, mtime=0)
     env = dict(os.environ, COLUMNS="80")
     if pure:
@@ -63,6 +67,14 @@ def expected_stderr(case: Path, mode: str, stderr: bytes) -> bytes:
     return stderr
 
 
+def expected_stdout(case: Path, mode: str, stdout: bytes) -> bytes:
+    """A command whose output names its files (a case with ``{input}`` in its args) names
+    the input ``input`` as a path and ``<stdin>`` on stdin: compared as ``input``."""
+    if mode != "path" and INPUT_PLACE in (case / "args").read_text():
+        stdout = stdout.replace(b"<stdin>", b"input")
+    return stdout
+
+
 @pytest.mark.parametrize("mode", (*MODES, PURE))
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_golden(case: Path, mode: str) -> None:
@@ -75,7 +87,7 @@ def test_golden(case: Path, mode: str) -> None:
     elif mode not in modes:
         pytest.skip(f"case runs only as {', '.join(modes)}")
     result = run_case(case, mode, pure)
-    stdout = normalise(result.stdout)
+    stdout = expected_stdout(case, mode, normalise(result.stdout))
     stderr = expected_stderr(case, mode, normalise(result.stderr))
     if UPDATE and mode == modes[0]:
         (case / "expected").write_bytes(stdout)

@@ -110,7 +110,25 @@ else
     echo "(vcf-scrub-header not implemented yet: VCF step skipped)"
 fi
 
-say "5. What survived"
+say "5. Audit: the outputs pass, the inputs fail (genoscrub-audit, independent of the commands above)"
+checks=(--forbid "$in/forbidden.txt" --germline "$in/germline.vcf.gz" -r "$in/ref.fa"
+        --population "$in/population.vcf.gz" --af-key AF_eas)
+audited=("$out"/tumour_R1.fastq.gz "$out"/tumour_R2.fastq.gz)
+[ -e "$out/tumour.bam" ] && audited+=("$out/tumour.bam" "$out/normal.bam")
+[ -e "$out/germline.vcf.gz" ] && audited+=("$out/germline.vcf.gz")
+if genoscrub-audit "${checks[@]}" --report "$out/audit.json" "${audited[@]}" > demo-out/audit-outputs.txt; then
+    echo "outputs: $(tail -1 demo-out/audit-outputs.txt)"
+else
+    echo "outputs: $(tail -1 demo-out/audit-outputs.txt)  <- unexpected: see demo-out/audit-outputs.txt"
+fi
+if genoscrub-audit "${checks[@]}" "$in/tumour.bam" "$in/germline.vcf.gz" "$in/tumour_R1.fastq.gz" > demo-out/audit-inputs.txt; then
+    echo "inputs:  $(tail -1 demo-out/audit-inputs.txt)  <- unexpected"
+else
+    echo "inputs:  $(tail -1 demo-out/audit-inputs.txt)"
+    grep -v ': 0$\|not checked' demo-out/audit-inputs.txt | head -n -1 | cut -c1-150 | sed 's/^/  /'
+fi
+
+say "6. What survived"
 outputs=("$out"/*.fastq.gz)
 [ -e "$out/tumour.bam" ] && outputs+=("$out/tumour.bam" "$out/normal.bam")
 [ -e "$out/germline.vcf.gz" ] && outputs+=("$out/germline.vcf.gz")

@@ -1,0 +1,218 @@
+"""What a scrubbed delivery may hold as metadata: the audit's allowlists, as data, in one place.
+
+genoscrub-audit flags every header line, header tag, aux tag and read name that the
+scrubbers would not write, so an unscrubbed or hand-edited file is caught without a
+forbid list. The tables follow the fail-closed rules of the scrubbers (ARCHITECTURE.md,
+*Metadata*): a kept value is a value of the format's grammar or one of a documented
+list, never free text. They are kept here, apart from the scrubbers' own tables, so the
+audit checks the outputs from outside; a test compares the two sets of tables.
+
+Each grammar is a regular expression that the whole value must match (``fullmatch``).
+Where a scrubber may write a value the audit cannot tell from an identifier (a
+pseudonym in ``@RG ID``, a sample column), only the grammar is checked here and
+``--forbid`` is the check for the identifier itself.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+# --- shared vocabularies -------------------------------------------------------------------
+
+ASSEMBLY_NAMES = (
+    "GRCh37",
+    "GRCh38",
+    "hg18",
+    "hg19",
+    "hg38",
+    "b37",
+    "hs37d5",
+    "hs38DH",
+    "NCBI36",
+    "T2T-CHM13",
+    "CHM13",
+    "CHM13v2.0",
+)
+"""Genome build names a header may name (``@SQ AS``, ``##contig assembly=``): public names of
+public references, never a path."""
+
+SPECIES_NAMES = ("Homo sapiens", "Human", "human")
+"""``@SQ SP`` values kept."""
+
+PLATFORMS = (
+    "CAPILLARY",
+    "DNBSEQ",
+    "ELEMENT",
+    "HELICOS",
+    "ILLUMINA",
+    "IONTORRENT",
+    "LS454",
+    "ONT",
+    "PACBIO",
+    "SINGULAR",
+    "SOLID",
+    "ULTIMA",
+)
+"""``@RG PL``: the SAM specification's platform list (1.6, section 1.3), matched case-insensitively."""
+
+PLATFORM_MODELS = (
+    "MiSeq",
+    "MiniSeq",
+    "NextSeq 500",
+    "NextSeq 550",
+    "NextSeq 1000",
+    "NextSeq 2000",
+    "HiSeq 2000",
+    "HiSeq 2500",
+    "HiSeq 4000",
+    "HiSeq X",
+    "NovaSeq 6000",
+    "NovaSeq X",
+    "DNBSEQ-G400",
+    "DNBSEQ-T7",
+    "Sequel",
+    "Sequel II",
+    "Revio",
+    "PromethION",
+    "GridION",
+    "MinION",
+)
+"""``@RG PM`` values kept: instrument models, never an instrument's serial or name."""
+
+GENOSCRUB_COMMANDS = ("sam-scrub-rg", "sam-revert-germline", "sam-mask-regions", "vcf-scrub-header", "vcf-drop-rare", "vcf-drop-regions")
+"""The commands whose provenance lines (``@PG``, ``##genoscrub_<command>``) a delivery holds."""
+
+VERSION = r"[0-9]+(?:\.[0-9]+)*(?:[.+-][0-9A-Za-z]+)*"
+TOKEN = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
+"""A pseudonym or an ID: letters, digits and ``_.:-``, no blank, no path separator."""
+SAM_REFERENCE_NAME = r"[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*"
+"""SAM 1.6, section 1.2.1: what an @SQ SN may be."""
+
+
+def _choice(values: tuple[str, ...]) -> str:
+    return "(?:" + "|".join(re.escape(value) for value in values) + ")"
+
+
+_PROGRAM_ID = _choice(GENOSCRUB_COMMANDS) + r"(?:[.-][0-9]+)?"  # samtools merge makes IDs unique with a suffix
+_SUB_SORT_WORDS = ("coordinate", "queryname", "unsorted", "natural", "lexicographical", "template-coordinate", "MI", "RX", "BX", "CB", "UB")
+
+# --- SAM header ------------------------------------------------------------------------------
+
+SAM_HEADER_TAGS: Mapping[str, Mapping[str, str]] = {
+    "HD": {
+        "VN": r"1\.[0-9]+",
+        "SO": _choice(("unknown", "unsorted", "queryname", "coordinate")),
+        "GO": _choice(("none", "query", "reference")),
+        "SS": _choice(("coordinate", "queryname", "unsorted")) + "(?::" + _choice(_SUB_SORT_WORDS) + ")+",
+    },
+    "SQ": {
+        "SN": SAM_REFERENCE_NAME,
+        "LN": r"[1-9][0-9]{0,9}",
+        "M5": r"[0-9A-Fa-f]{32}",
+        "AS": _choice(ASSEMBLY_NAMES) + r"(?:\.p[0-9]+)?",
+        "SP": _choice(SPECIES_NAMES),
+        "TP": _choice(("linear", "circular")),
+        "AH": r"\*|" + SAM_REFERENCE_NAME + r"(?::[0-9]+-[0-9]+)?",
+        "AN": SAM_REFERENCE_NAME + r"(?:," + SAM_REFERENCE_NAME + r")*",
+    },
+    "RG": {
+        "ID": TOKEN,
+        "SM": TOKEN,
+        "LB": TOKEN,
+        "PU": TOKEN,
+        "PL": "(?i:" + _choice(PLATFORMS) + ")",
+        "PM": _choice(PLATFORM_MODELS),
+    },
+    "PG": {
+        "ID": _PROGRAM_ID,
+        "PN": "genoscrub",
+        "VN": VERSION,
+        "PP": _PROGRAM_ID,
+    },
+}
+"""Header record type -> tag -> grammar of its value. A record type not here (``@CO``,
+a vendor's ``@XY``) and a tag not listed for its type are findings; so is a value that
+does not match. ``@PG`` lines are genoscrub's own provenance only: another program's
+line carries its command line (paths, sample names)."""
+
+
+# --- record aux tags -------------------------------------------------------------------------
+
+# fmt: off
+SAM_STANDARD_TAGS = frozenset({
+    "AM", "AS", "BC", "BQ", "BZ", "CB", "CC", "CG", "CM", "CP", "CQ", "CR", "CS", "CY", "E2", "FI", "FS", "FZ", "GC", "GQ",
+    "GS", "H0", "H1", "H2", "HI", "IH", "MC", "MD", "MI", "ML", "MM", "MN", "MQ", "NH", "NM", "OA", "OC", "OP", "OQ", "OX",
+    "PQ", "Q2", "QT", "QX", "R2", "RG", "RT", "RX", "SA", "SM", "SQ", "TC", "TS", "U2", "UQ",
+})
+"""The SAM tags specification's standard tags, less the ones that hold free text or name
+the sample's origin: ``CO`` (comment), ``CT``/``PT`` (annotations), ``PG`` (program), ``LB``
+and ``PU`` (library, platform unit: the header's identifiers again)."""
+
+ALIGNER_TAGS = frozenset({
+    "XA", "XS", "XN", "XM", "XO", "XG", "XT", "X0", "X1", "XF", "XE",  # bwa (mem and aln)
+    "YS", "YF", "YT", "ZS",  # Bowtie2
+    "tp", "cm", "s1", "s2", "ms", "nn", "ts", "cg", "cs", "ds", "de", "dv", "rl", "zd",  # minimap2
+    "nM", "jM", "jI", "ch", "vA", "vG", "vW", "GX", "GN", "sM", "sS", "sQ", "ha", "rB", "uT",  # STAR
+    "BD", "BI", "DT", "DI", "DS", "HC",  # GATK, Picard, fgbio
+})
+# fmt: on
+"""Tags the common aligners and tools add (bwa, Bowtie2, minimap2, STAR, GATK/Picard):
+scores, counts, positions and flags, no free text."""
+
+AUX_TAGS = SAM_STANDARD_TAGS | ALIGNER_TAGS
+"""Every aux tag a scrubbed record may carry; any other tag is a finding."""
+
+SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC"])
+"""Tags that copy read sequence or an earlier alignment (its CIGAR can hold a germline
+indel): with ``--germline`` the audit cannot check them base by base, so they are
+findings of the germline class (fail closed)."""
+
+READ_NAME = r"READ[0-9]+|[0-9a-f]{24}|\*"
+"""Read names as the scrubbers write them (a counter or a keyed hash; ``*`` is SAM's
+"no name"): an instrument, run, flowcell, tile or coordinate in a name is a finding."""
+
+FASTQ_COMMENT = r"[1-4]:[YN]:[0-9]+"
+"""What may follow a FASTQ read name after a blank: the Casava read number kept by
+fastq-scrub-names (``1:N:0``), never the index sequences."""
+
+# --- VCF header --------------------------------------------------------------------------------
+
+VCF_ID = r"[A-Za-z_][0-9A-Za-z_.]*|1000G"
+VCF_NUMBER = r"[0-9]+|[ARG.]"
+VCF_DESCRIPTION = r'"(?:[^"\\]|\\.)*"'
+
+VCF_STRUCTURED_KEYS: Mapping[str, Mapping[str, str]] = {
+    "INFO": {
+        "ID": VCF_ID,
+        "Number": VCF_NUMBER,
+        "Type": _choice(("Integer", "Float", "Flag", "Character", "String")),
+        "Description": VCF_DESCRIPTION,
+    },
+    "FORMAT": {
+        "ID": VCF_ID,
+        "Number": VCF_NUMBER,
+        "Type": _choice(("Integer", "Float", "Character", "String")),
+        "Description": VCF_DESCRIPTION,
+    },
+    "FILTER": {"ID": r"[^\s,;=<>\"]+", "Description": VCF_DESCRIPTION},
+    "ALT": {"ID": r"[A-Za-z0-9_.:*-]+", "Description": VCF_DESCRIPTION},
+    "contig": {"ID": SAM_REFERENCE_NAME, "length": r"[1-9][0-9]{0,11}", "assembly": _choice(ASSEMBLY_NAMES) + r"(?:\.p[0-9]+)?"},
+}
+"""``##KEY=<...>`` lines the scrubbers rebuild: key -> field -> grammar. Fields other than
+these (``Source``, ``Version``, ``URL``, ``md5``, ``species``, text after the last field)
+are findings. ``assembly`` is accepted only as a build name of the list above."""
+
+VCF_PLAIN_KEYS: Mapping[str, str] = {
+    "fileformat": r"VCFv4\.[0-5]",
+    "reference": r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
+}
+"""``##KEY=value`` lines kept: the format version, and a reference named by its file's base
+name or a build name (no directory, host or URL)."""
+
+VCF_PROVENANCE_KEY = "genoscrub_" + _choice(GENOSCRUB_COMMANDS)
+"""``##genoscrub_<command>=<version>``: the commands' own provenance line."""
+
+VCF_ID_COLUMN = r"\.|(?:rs|COSV|COSM)[0-9]+(?:;(?:rs|COSV|COSM)[0-9]+)*"
+"""The ID column keeps public database IDs only; a lab's own variant IDs are findings."""
+

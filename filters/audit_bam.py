@@ -1,0 +1,877 @@
+"""BAM records audited in bulk, on every core.
+
+A BAM is read as what it is on disk (SAM 1.6, section 4): BGZF blocks, inflated here
+(isal), holding binary records. SAM and CRAM come to this code as BAM too: htslib
+(pysam) converts them in a child process, so every alignment format is checked by the
+same code, and no check depends on how a scrubber printed a field.
+
+Records are never turned into objects. The blocks are grouped into chunks of about a
+mebibyte and each chunk is audited in a worker process: it finds the first record that
+starts in its chunk (records cross block boundaries, so it tries each offset until a
+chain of well-formed records follows), then reads the fixed fields, read names and aux
+tags of all its records with array operations. The parent checks, chunk after chunk,
+that the bytes between one chunk's last whole record and the next chunk's first are
+whole records too, and audits them; a chunk whose start was guessed wrong is audited
+again from the known boundary. So the result is the same as reading the file from
+start to end, in one process or many (``--jobs``), and memory holds a few chunks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import multiprocessing.pool
+import os
+import struct
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import BinaryIO
+
+import numpy as np
+from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
+from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
+from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
+from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList, overlapping
+from genoscrub.report import InputError
+from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
+from isal import isal_zlib
+
+FIXED = np.dtype(
+    [
+        ("block_size", "<i4"),
+        ("ref_id", "<i4"),
+        ("pos", "<i4"),
+        ("l_read_name", "u1"),
+        ("mapq", "u1"),
+        ("bin", "<u2"),
+        ("n_cigar_op", "<u2"),
+        ("flag", "<u2"),
+        ("l_seq", "<i4"),
+        ("next_ref_id", "<i4"),
+        ("next_pos", "<i4"),
+        ("tlen", "<i4"),
+    ]
+)
+"""The 36 bytes every BAM record starts with (SAM 1.6, section 4.2)."""
+FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
+BLOCK_SIZE = struct.Struct("<i")
+FIXED_OFFSETS = np.arange(36, dtype=np.int64)
+CHUNK_BYTES = 3 << 20
+READ_AHEAD = 1 << 20
+FLAG_UNMAPPED = 0x4
+HASHED_NAME = 24  # hex digits of a keyed read-name pseudonym
+
+# Aux value sizes by type letter (SAM 1.6, section 4.2.4): fixed sizes, -1 for NUL-terminated
+# text (Z, H), -2 for arrays (B); 0 marks a byte that is no type.
+AUX_SIZES = np.zeros(256, dtype=np.int64)
+for _letter, _size in (("A", 1), ("c", 1), ("C", 1), ("s", 2), ("S", 2), ("i", 4), ("I", 4), ("f", 4), ("Z", -1), ("H", -1), ("B", -2)):
+    AUX_SIZES[ord(_letter)] = _size
+ARRAY_SIZES = np.zeros(256, dtype=np.int64)
+for _letter, _size in (("c", 1), ("C", 1), ("s", 2), ("S", 2), ("i", 4), ("I", 4), ("f", 4)):
+    ARRAY_SIZES[ord(_letter)] = _size
+TEXT_TYPES = np.zeros(256, dtype=bool)
+TEXT_TYPES[[ord("Z"), ord("H")]] = True
+
+LOWER_HEX = np.zeros(256, dtype=bool)
+LOWER_HEX[list(b"0123456789abcdef")] = True
+DIGITS = np.zeros(256, dtype=bool)
+DIGITS[list(b"0123456789")] = True
+CONSUMES_REFERENCE_CODES = np.zeros(16, dtype=np.int64)
+CONSUMES_REFERENCE_CODES[[0, 2, 3, 7, 8]] = 1
+ALIGNED_CODES = np.zeros(16, dtype=bool)
+ALIGNED_CODES[list(ALIGNED)] = True
+
+
+def tag_table(names: frozenset[str] | set[str]) -> np.ndarray:
+    """65536 booleans, True at ``(first letter << 8) | second letter`` of each tag named."""
+    table = np.zeros(1 << 16, dtype=bool)
+    for name in names:
+        encoded = name.encode()
+        table[(encoded[0] << 8) | encoded[1]] = True
+    return table
+
+
+def tag_name(code: int) -> str:
+    return bytes([code >> 8, code & 0xFF]).decode("latin-1")
+
+
+# --- what the workers check -------------------------------------------------------------------
+
+
+@dataclass
+class RecordChecks:
+    """Everything a worker needs to audit records; set before the workers start (fork)."""
+
+    path: str
+    references: list[str]
+    forbid: ForbidList | None = None
+    allowed_tags: np.ndarray = field(default_factory=lambda: tag_table(AUX_TAGS))
+    read_names: bool = True
+    germline: GermlineSites | None = None
+    regions: RegionList | None = None
+
+    def __post_init__(self) -> None:
+        self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if self.germline is not None else None
+        self.read_name_pattern = READ_NAME
+
+
+_CHECKS: RecordChecks | None = None
+"""The checks of the file being audited, inherited by the forked workers."""
+
+
+def where(checks: RecordChecks, ref_id: int, pos: int) -> str:
+    if 0 <= ref_id < len(checks.references) and pos >= 0:
+        return f"{checks.references[ref_id]}:{pos + 1}"
+    return "unplaced"
+
+
+# --- BGZF -------------------------------------------------------------------------------------------
+
+
+def bgzf_blocks(stream: BinaryIO, path: str) -> Iterator[bytes]:
+    """Whole BGZF blocks, compressed, as read; a missing end-of-file block is an error."""
+    buffer = b""
+    at = 0
+    last = b""
+    while True:
+        if len(buffer) - at < 18 or len(buffer) - at < (size := _block_size(buffer, at, path)):
+            more = stream.read(READ_AHEAD)
+            if not more:
+                if at < len(buffer):
+                    raise InputError("truncated BGZF input (a block is cut short)", path)
+                if last != BGZF_EOF_BLOCK:
+                    raise InputError(BGZF_MISSING_EOF, path)
+                return
+            buffer = buffer[at:] + more
+            at = 0
+            continue
+        last = buffer[at : at + size]
+        at += size
+        yield last
+
+
+def _block_size(buffer: bytes, at: int, path: str) -> int:
+    """BSIZE + 1 of the block at ``at``, from the ``BC`` subfield of its gzip extra field
+    (SAM 1.6, section 4.1); a length beyond the buffer when more must be read first."""
+    if buffer[at : at + 4] != b"\x1f\x8b\x08\x04":
+        raise InputError("not BGZF (a BAM file is a series of BGZF blocks)", path)
+    extra_end = at + 12 + int.from_bytes(buffer[at + 10 : at + 12], "little")
+    if len(buffer) < extra_end:
+        return extra_end - at + 1
+    field = at + 12
+    while field + 4 <= extra_end:
+        length = int.from_bytes(buffer[field + 2 : field + 4], "little")
+        if buffer[field : field + 2] == b"BC" and length == 2:
+            return int.from_bytes(buffer[field + 4 : field + 6], "little") + 1
+        field += 4 + length
+    raise InputError("not BGZF (a gzip block without its BC field)", path)
+
+
+def inflate(block: bytes, path: str) -> bytes:
+    """One BGZF block's data, checked against its CRC32 and length."""
+    extra_length = int.from_bytes(block[10:12], "little")
+    try:
+        data = isal_zlib.decompress(block[12 + extra_length : -8], -15)
+    except Exception:  # isal's error type is not an OSError
+        raise InputError("corrupt BGZF block", path) from None
+    if len(data) != int.from_bytes(block[-4:], "little") or isal_zlib.crc32(data) != int.from_bytes(block[-8:-4], "little"):
+        raise InputError("corrupt BGZF block (CRC or length mismatch)", path)
+    return data
+
+
+def inflate_all(raw: bytes, path: str) -> bytes:
+    """A run of whole BGZF blocks, inflated and joined."""
+    pieces = []
+    at = 0
+    while at < len(raw):
+        size = int.from_bytes(raw[at + 16 : at + 18], "little") + 1
+        pieces.append(inflate(raw[at : at + size], path))
+        at += size
+    return b"".join(pieces)
+
+
+# --- the header ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class BamHeader:
+    text: bytes
+    references: list[tuple[str, int]]
+
+
+def read_header(blocks: Iterator[bytes], path: str) -> tuple[BamHeader, bytes]:
+    """The header, and the inflated bytes after it (they start with a record)."""
+    data = b""
+
+    def need(size: int) -> None:
+        nonlocal data
+        while len(data) < size:
+            block = next(blocks, None)
+            if block is None:
+                raise InputError("truncated BAM header", path)
+            data += inflate(block, path)
+
+    need(8)
+    if data[:4] != b"BAM\x01":
+        raise InputError("not a BAM file (no BAM magic)", path)
+    text_length = int.from_bytes(data[4:8], "little")
+    need(8 + text_length + 4)
+    text = data[8 : 8 + text_length].split(b"\0", 1)[0]
+    at = 8 + text_length
+    count = int.from_bytes(data[at : at + 4], "little", signed=True)
+    if count < 0:
+        raise InputError("corrupt BAM header (negative reference count)", path)
+    at += 4
+    references = []
+    for _ in range(count):
+        need(at + 4)
+        name_length = int.from_bytes(data[at : at + 4], "little")
+        need(at + 4 + name_length + 4)
+        name = data[at + 4 : at + 4 + name_length].rstrip(b"\0").decode("latin-1")
+        length = int.from_bytes(data[at + 4 + name_length : at + 8 + name_length], "little")
+        references.append((name, length))
+        at += 8 + name_length
+    return BamHeader(text, references), data[at:]
+
+
+# --- walking records ------------------------------------------------------------------------------------
+
+
+def record_offsets(data: bytes, start: int) -> tuple[list[int], int]:
+    """Offsets of the whole records from ``start`` on, and where the first incomplete one begins."""
+    offsets: list[int] = []
+    append = offsets.append
+    unpack = BLOCK_SIZE.unpack_from
+    end = len(data) - 4
+    at = start
+    while at <= end:
+        size = unpack(data, at)[0]
+        if size < 32:
+            raise ValueError("record too short")
+        following = at + 4 + size
+        if following > end + 4:
+            break
+        append(at)
+        at = following
+    return offsets, at
+
+
+def plausible_record(data: bytes, at: int, references: int) -> int | None:
+    """Where the next record would start if one starts at ``at``; None if none can."""
+    if at + 36 > len(data):
+        return None
+    size, ref_id, pos, name_length, _, _, cigar_ops, _, length, next_ref_id, next_pos, _ = FIXED_STRUCT.unpack_from(data, at)
+    if size < 32 + name_length or name_length < 2 or length < 0 or pos < -1 or next_pos < -1:
+        return None
+    if not (-1 <= ref_id < references and -1 <= next_ref_id < references):
+        return None
+    if 32 + name_length + 4 * cigar_ops + (length + 1) // 2 + length > size:
+        return None
+    name_end = at + 36 + name_length - 1
+    if name_end < len(data):
+        name = data[at + 36 : name_end]
+        if data[name_end] != 0 or len(name) != name_length - 1 or not name.isascii() or any(byte < 33 for byte in name):
+            return None
+    return at + 4 + size
+
+
+def first_record(data: bytes, references: int, chain: int = 4) -> int | None:
+    """The first offset from which ``chain`` well-formed records follow (or the data ends)."""
+    for start in range(0, max(0, len(data) - 35)):
+        at: int | None = start
+        for _ in range(chain):
+            assert at is not None
+            following = plausible_record(data, at, references)
+            if following is None:
+                at = None
+                break
+            at = following
+            if at + 36 > len(data):
+                break
+        if at is not None:
+            return start
+    return None
+
+
+# --- auditing a block of records -------------------------------------------------------------------------
+
+
+def exclusive_sum(values: np.ndarray) -> np.ndarray:
+    """Running totals before each value: where each span starts when spans are laid end to end."""
+    totals = np.zeros(len(values), dtype=np.int64)
+    if len(values) > 1:
+        np.cumsum(values[:-1], out=totals[1:])
+    return totals
+
+
+_COUNTING = np.arange(1 << 21, dtype=np.int64)
+
+
+def counting(count: int) -> np.ndarray:
+    """``np.arange(count)``, from a cached array where it is short enough."""
+    return _COUNTING[:count] if count <= len(_COUNTING) else np.arange(count, dtype=np.int64)
+
+
+def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The bytes of the spans ``[start, start + length)`` laid end to end, and where each span
+    starts in the result: one ``repeat`` and one ``take``, whatever the number of spans."""
+    placed = exclusive_sum(lengths)
+    total = int(lengths.sum()) if len(lengths) else 0
+    if not total:
+        return np.zeros(0, dtype=np.uint8), placed
+    source = np.repeat(starts - placed, lengths)
+    source += counting(total)
+    return data[source], placed
+
+
+@dataclass
+class AuxTags:
+    """Every aux field of a block of records, flattened: the record, tag code, type and value span."""
+
+    records: np.ndarray
+    codes: np.ndarray
+    types: np.ndarray
+    starts: np.ndarray  # in the block
+    ends: np.ndarray
+
+
+def aux_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> AuxTags:
+    """Walk every record's aux fields at once, one field per round (SAM 1.6, section 4.2.4).
+
+    The aux bytes of all records are gathered first, so the NUL that ends a text value is
+    found by one ``searchsorted`` over the NULs of that small array; each round keeps only
+    the records that have a field left."""
+    lengths = ends - starts
+    aux, placed = gather(data, starts, lengths)
+    nuls = np.flatnonzero(aux == 0)
+    rows = np.flatnonzero(lengths > 0)
+    at = placed[rows]
+    stop = at + lengths[rows]
+    records, codes, types, value_starts, value_ends = [], [], [], [], []
+    while len(rows):
+        kind = aux[at + 2]
+        size = AUX_SIZES[kind]
+        if bool(((at + 3 > stop) | (size == 0)).any()):
+            raise ValueError("aux field cut short or of an unknown type")
+        value = at + 3
+        value_end = value + size
+        text = size == -1
+        if bool(text.any()):
+            found = np.searchsorted(nuls, value[text])
+            if bool((found >= len(nuls)).any()):
+                raise ValueError("text aux value without its NUL")
+            value_end[text] = nuls[found]
+        array = size == -2
+        if bool(array.any()):
+            base = value[array]
+            if bool((base + 5 > stop[array]).any()):
+                raise ValueError("aux array cut short")
+            element = ARRAY_SIZES[aux[base]]
+            if bool((element == 0).any()):
+                raise ValueError("unknown aux array type")
+            count = (
+                aux[base + 1].astype(np.int64)
+                | (aux[base + 2].astype(np.int64) << 8)
+                | (aux[base + 3].astype(np.int64) << 16)
+                | (aux[base + 4].astype(np.int64) << 24)
+            )
+            value_end[array] = base + 5 + count * element
+        following = value_end + text
+        if bool((following > stop).any()):
+            raise ValueError("aux value runs past its record")
+        records.append(rows)
+        codes.append((aux[at].astype(np.int64) << 8) | aux[at + 1])
+        types.append(kind)
+        value_starts.append(value)
+        value_ends.append(value_end)
+        more = following < stop
+        rows, at, stop = rows[more], following[more], stop[more]
+    if not records:
+        empty = np.zeros(0, dtype=np.int64)
+        return AuxTags(empty, empty, np.zeros(0, dtype=np.uint8), empty, empty)
+    owners = np.concatenate(records)
+    shift = (starts - placed)[owners]  # from the gathered aux bytes back to the block
+    value_starts_block = np.concatenate(value_starts) + shift
+    return AuxTags(owners, np.concatenate(codes), np.concatenate(types), value_starts_block, np.concatenate(value_ends) + shift)
+
+
+@dataclass
+class RecordBlock:
+    """The fixed fields and field offsets of a block of records, as arrays."""
+
+    data: np.ndarray
+    offsets: np.ndarray
+    ref_id: np.ndarray
+    pos: np.ndarray
+    flag: np.ndarray
+    name_starts: np.ndarray
+    name_lengths: np.ndarray  # without the NUL
+    cigar_starts: np.ndarray
+    cigar_counts: np.ndarray
+    sequence_starts: np.ndarray
+    sequence_lengths: np.ndarray
+    aux_starts: np.ndarray
+    ends: np.ndarray
+    hashed: tuple[np.ndarray, np.ndarray] | None = None  # rows with hashed names, and those names (set by check_read_names)
+
+    @classmethod
+    def read(cls, buffer: bytes, offsets: list[int]) -> RecordBlock:
+        data = np.frombuffer(buffer, dtype=np.uint8)
+        at = np.asarray(offsets, dtype=np.int64)
+        fixed = data[at[:, None] + FIXED_OFFSETS].view(FIXED).ravel()
+        name_lengths = fixed["l_read_name"].astype(np.int64)
+        cigar_counts = fixed["n_cigar_op"].astype(np.int64)
+        sequence_lengths = fixed["l_seq"].astype(np.int64)
+        ends = at + 4 + fixed["block_size"].astype(np.int64)
+        name_starts = at + 36
+        cigar_starts = name_starts + name_lengths
+        sequence_starts = cigar_starts + 4 * cigar_counts
+        aux_starts = sequence_starts + (sequence_lengths + 1) // 2 + sequence_lengths
+        if bool(((name_lengths < 1) | (sequence_lengths < 0) | (aux_starts > ends)).any()):
+            raise ValueError("record fields overrun the record")
+        if bool((data[cigar_starts - 1] != 0).any()):
+            raise ValueError("read name without its NUL")
+        return cls(
+            data, at, fixed["ref_id"].astype(np.int64), fixed["pos"].astype(np.int64), fixed["flag"].astype(np.int64),
+            name_starts, name_lengths - 1, cigar_starts, cigar_counts, sequence_starts, sequence_lengths, aux_starts, ends,
+        )  # fmt: skip
+
+    def cigars(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every CIGAR operation of the block: its record, operation code and length."""
+        counts = self.cigar_counts
+        total = int(counts.sum())
+        owner = np.repeat(np.arange(len(counts)), counts)
+        placed = exclusive_sum(counts)
+        at = np.repeat(self.cigar_starts, counts) + 4 * (np.arange(total, dtype=np.int64) - np.repeat(placed, counts))
+        data = self.data
+        value = (
+            data[at].astype(np.int64)
+            | (data[at + 1].astype(np.int64) << 8)
+            | (data[at + 2].astype(np.int64) << 16)
+            | (data[at + 3].astype(np.int64) << 24)
+        )
+        return owner, value & 0xF, value >> 4
+
+    def base_codes(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """The 4-bit base code at query offset ``query`` of record ``rows``."""
+        packed = self.data[self.sequence_starts[rows] + (query >> 1)]
+        return np.where(query & 1, packed & 0xF, packed >> 4)
+
+    def decoded(self, row: int, references: list[str]) -> AlignedRead:
+        """One record as an ``AlignedRead`` (the slow path, for the few records that need it)."""
+        data = self.data
+        start, count = int(self.cigar_starts[row]), int(self.cigar_counts[row])
+        words = np.frombuffer(data[start : start + 4 * count].tobytes(), dtype="<u4")
+        cigar = [(int(word & 0xF), int(word >> 4)) for word in words]
+        length = int(self.sequence_lengths[row])
+        packed = data[int(self.sequence_starts[row]) : int(self.sequence_starts[row]) + (length + 1) // 2]
+        letters = np.empty(2 * len(packed), dtype=np.uint8)
+        letters[0::2] = BASE_LETTERS[packed >> 4]
+        letters[1::2] = BASE_LETTERS[packed & 0xF]
+        ref_id = int(self.ref_id[row])
+        contig = references[ref_id] if 0 <= ref_id < len(references) else "*"
+        return AlignedRead.from_cigar(contig, int(self.pos[row]), cigar, letters[:length].tobytes())
+
+
+def audit_records(buffer: bytes, offsets: list[int], checks: RecordChecks, findings: Findings) -> None:
+    """Every check on a block of whole records; counts go into ``findings``."""
+    if not offsets:
+        return
+    try:
+        block = RecordBlock.read(buffer, offsets)
+        tags = aux_tags(block.data, block.aux_starts, block.ends)
+    except (ValueError, IndexError):
+        raise InputError("corrupt BAM record", checks.path) from None
+    findings.records += len(offsets)
+    check_tags(block, tags, checks, findings)
+    if checks.read_names:
+        check_read_names(block, checks, findings)
+    if checks.forbid is not None:
+        search_text_fields(block, tags, checks, findings)
+    if checks.germline is not None or checks.regions is not None:
+        check_positions(block, checks, findings)
+
+
+def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+    """Aux tags not on the allowlist (metadata); with ``--germline``, tags copying sequence."""
+    if not len(tags.codes):
+        return
+    for table, found, label in (
+        (~checks.allowed_tags, findings.metadata, "aux tag"),
+        (checks.copying_tags, findings.germline, "tag copying sequence"),
+    ):
+        if table is None:
+            continue
+        bad = np.flatnonzero(table[tags.codes])
+        if not len(bad):
+            continue
+        order = np.lexsort((tags.records[bad], tags.codes[bad]))  # by tag, then by record: the first in the file lead
+        codes, first, counts = np.unique(tags.codes[bad][order], return_index=True, return_counts=True)
+        rows = tags.records[bad][order]
+        for code, index, count in zip(codes.tolist(), first.tolist(), counts.tolist(), strict=True):
+            leading = rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
+            positions = [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading]
+            found.add_all(f"{label} {tag_name(code)}", positions, count)
+
+
+def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """Read names that are not pseudonyms as the scrubbers write them (``READ<n>``, 24 hex digits, ``*``)."""
+    lengths = block.name_lengths
+    good = np.zeros(len(lengths), dtype=bool)
+    hashed = np.flatnonzero(lengths == HASHED_NAME)
+    if len(hashed):
+        names = block.data[block.name_starts[hashed, None] + counting(HASHED_NAME)[None, :]]
+        if names.tobytes().translate(None, b"0123456789abcdef"):  # some are not hex: find which
+            good[hashed] = LOWER_HEX[names].all(axis=1)
+        else:
+            good[hashed] = True
+        block.hashed = (hashed[good[hashed]], names[good[hashed]])
+    rest = np.flatnonzero(~good)
+    if len(rest):
+        widest = int(lengths[rest].max())
+        columns = counting(max(widest, 4))
+        inside = columns[None, :] < lengths[rest, None]
+        names = np.where(inside, block.data[np.minimum(block.name_starts[rest, None] + columns[None, :], len(block.data) - 1)], 0)
+        counted = (lengths[rest] >= 5) & (names[:, :4] == np.frombuffer(b"READ", dtype=np.uint8)).all(axis=1)
+        counted &= (DIGITS[names[:, 4:]] | ~inside[:, 4:]).all(axis=1)
+        unnamed = (lengths[rest] == 1) & (names[:, 0] == ord("*"))
+        good[rest] = counted | unnamed
+    bad = np.flatnonzero(~good)
+    if len(bad):
+        leading = bad[:EXAMPLES_PER_KEY].tolist()
+        findings.metadata.add_all("read name", [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
+
+
+def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+    """Forbidden strings in read names and text aux values (never SEQ or QUAL), searched in one
+    buffer: each field with the NUL that ends it in the record, so no match spans two fields."""
+    assert checks.forbid is not None
+    hits = []
+    plain_names = np.ones(len(block.name_starts), dtype=bool)
+    if block.hashed is not None:  # hashed names, already gathered and checked as lower-case hex: searched as they are
+        rows, names = block.hashed
+        plain_names[rows] = False
+        for entry, at in checks.forbid.search(names.tobytes()):
+            if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
+                hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
+    named = np.flatnonzero(plain_names)
+    text = np.flatnonzero(TEXT_TYPES[tags.types])
+    starts = np.concatenate([block.name_starts[named], tags.starts[text]])
+    lengths = np.concatenate([block.name_lengths[named], tags.ends[text] - tags.starts[text]]) + 1
+    gathered, placed = gather(block.data, starts, lengths)
+    for entry, at in checks.forbid.search(gathered.tobytes().lower()):
+        span = int(np.searchsorted(placed, at, side="right")) - 1
+        if span < len(named):
+            row, field_name = int(named[span]), "QNAME"
+        else:
+            tag = int(text[span - len(named)])
+            row, field_name = int(tags.records[tag]), f"aux {tag_name(int(tags.codes[tag]))}"
+        hits.append((row, field_name, entry.line))
+    for row, field_name, line in sorted(hits):  # the positions listed are then the first in the file
+        findings.forbidden.add(f"{field_name} (list line {line})", where(checks, int(block.ref_id[row]), int(block.pos[row])))
+
+
+def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """Germline alleles and region bases: in bulk for plain alignments, one by one for the rest."""
+    owner, operations, lengths = block.cigars()
+    rows = len(block.offsets)
+    reference_length = np.bincount(owner, weights=lengths * CONSUMES_REFERENCE_CODES[operations], minlength=rows).astype(np.int64)
+    placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
+    mapped = placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0)
+    first_operation = np.full(rows, -1, dtype=np.int64)
+    firsts = np.zeros(rows, dtype=np.int64)
+    if len(owner):
+        firsts = np.searchsorted(owner, np.arange(rows))
+        has_cigar = block.cigar_counts > 0
+        first_operation[has_cigar] = operations[firsts[has_cigar]]
+    plain = mapped & (block.cigar_counts == 1) & ALIGNED_CODES[np.maximum(first_operation, 0)] & (first_operation >= 0)
+    offset = block.ref_id.clip(0) << 32
+    start = offset + block.pos
+    end = start + reference_length
+    # A read that is not plain may carry bases beyond its alignment in clips: widen by its length.
+    reach = np.where(plain, 0, block.sequence_lengths)
+    wide_start, wide_end = start - reach, end + reach
+    slow: set[int] = set()
+    if checks.germline is not None:
+        sites = checks.germline
+        near = mapped & overlapping(sites.span_starts, sites.span_ends, wide_start, wide_end)
+        slow.update(np.flatnonzero(near & ~plain).tolist())
+        plain_near = np.flatnonzero(near & plain)
+        if len(plain_near):
+            snv_alleles(block, plain_near, start, end, checks, findings)
+    if checks.regions is not None:
+        regions = checks.regions
+        unmapped_placed = placed & ~mapped
+        unmapped_end = start + block.sequence_lengths
+        near = (mapped & overlapping(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
+            unmapped_placed & overlapping(regions.merged_starts, regions.merged_ends, start, unmapped_end)
+        )
+        slow.update(np.flatnonzero(near).tolist())
+    for row in sorted(slow):
+        check_one_read(block, row, bool(mapped[row]), bool(plain[row]), int(wide_start[row]), int(wide_end[row]), checks, findings)
+
+
+def snv_alleles(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, findings: Findings) -> None:
+    """SNV and MNP bases of plain (single-operation) alignments, all pairs of read and site at once."""
+    sites = checks.germline
+    assert sites is not None
+    low = np.searchsorted(sites.snv_positions, start[rows], side="left")
+    high = np.searchsorted(sites.snv_positions, end[rows], side="left")
+    counts = high - low
+    if not counts.sum():
+        return
+    pair_rows = np.repeat(rows, counts)
+    entries = np.repeat(low, counts) + np.arange(int(counts.sum())) - np.repeat(exclusive_sum(counts), counts)
+    query = sites.snv_positions[entries] - start[pair_rows]
+    inside = query < block.sequence_lengths[pair_rows]  # SEQ may be '*' (a secondary alignment): no bases to carry anything
+    pair_rows, entries, query = pair_rows[inside], entries[inside], query[inside]
+    carried = block.base_codes(pair_rows, query) == sites.snv_codes[entries]
+    if not carried.any():
+        return
+    pairs = np.unique(np.stack([sites.snv_sites[entries[carried]], pair_rows[carried]]), axis=1)
+    for site in pairs[0].tolist():  # one count per read and site, however many bases of an MNP it carries
+        findings.germline.add(sites.label(site))
+
+
+def check_one_read(
+    block: RecordBlock, row: int, mapped: bool, plain: bool, low: int, high: int, checks: RecordChecks, findings: Findings
+) -> None:
+    read = block.decoded(row, checks.references)
+    if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
+        return
+    if not mapped:  # an unmapped read placed beside its mate: all its bases at that place
+        read.blocks = [(read.start, 0, len(read.sequence))]
+        read.insertions = []
+    if checks.germline is not None and mapped:
+        candidates = checks.germline.sites_between(low, high)
+        if plain:
+            candidates = [index for index in candidates if checks.germline.is_indel[index]]
+        for index in carried_sites(read, checks.germline, candidates, with_snvs=not plain):
+            findings.germline.add(checks.germline.label(index))
+    if checks.regions is not None:
+        for region in unmasked_regions(read, checks.regions.regions_between(low, high)):
+            findings.regions.add(
+                region.label + (f" {region.name}" if region.name else ""), where(checks, int(block.ref_id[row]), int(block.pos[row]))
+            )
+
+
+# --- the parallel reader ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkResult:
+    first: int | None
+    head: bytes
+    tail: bytes
+    findings: Findings
+
+
+@dataclass(frozen=True)
+class FileRange:
+    """A run of whole BGZF blocks of a regular file, read by whoever audits it: the file's
+    bytes are not copied through the parent to the workers."""
+
+    path: str
+    offset: int
+    length: int
+
+
+Chunk = bytes | FileRange
+_OPEN_FILES: dict[str, int] = {}
+
+
+def raw_chunk(chunk: Chunk) -> bytes:
+    """The compressed bytes of a chunk (read from its file when it is a range)."""
+    if isinstance(chunk, bytes):
+        return chunk
+    descriptor = _OPEN_FILES.get(chunk.path)
+    if descriptor is None:
+        descriptor = _OPEN_FILES[chunk.path] = os.open(chunk.path, os.O_RDONLY)
+    data = os.pread(descriptor, chunk.length, chunk.offset)
+    if len(data) != chunk.length:
+        raise InputError("truncated BGZF input (the file shrank while it was read)", chunk.path)
+    return data
+
+
+def close_files() -> None:
+    for descriptor in _OPEN_FILES.values():
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    _OPEN_FILES.clear()
+
+
+def file_chunks(path: str, offset: int) -> Iterator[FileRange]:
+    """Runs of whole BGZF blocks of about CHUNK_BYTES from ``offset`` on, found by reading only
+    the blocks' headers; a block cut short or a missing end-of-file block is an error."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        descriptor = handle.fileno()
+        start = at = offset
+        last = -1
+        while at < size:
+            header = os.pread(descriptor, 18, at)
+            if len(header) < 18:
+                raise InputError("truncated BGZF input (a block is cut short)", path)
+            if header[12:16] == b"BC\x02\x00" and header[10:12] == b"\x06\x00" and header[:4] == b"\x1f\x8b\x08\x04":
+                length = int.from_bytes(header[16:18], "little") + 1
+            else:
+                head = os.pread(descriptor, 12 + int.from_bytes(header[10:12], "little"), at)
+                length = _block_size(head, 0, path)
+            if at + length > size:
+                raise InputError("truncated BGZF input (a block is cut short)", path)
+            last = at
+            at += length
+            if at - start >= CHUNK_BYTES:
+                yield FileRange(path, start, at - start)
+                start = at
+        if last < 0 or os.pread(descriptor, len(BGZF_EOF_BLOCK), last) != BGZF_EOF_BLOCK:
+            raise InputError(BGZF_MISSING_EOF, path)
+        if at > start:
+            yield FileRange(path, start, at - start)
+
+
+class CountedBlocks:
+    """Blocks passed on as read, counting their bytes: where the records' blocks start in the file."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self.blocks = blocks
+        self.consumed = 0
+
+    def __iter__(self) -> CountedBlocks:
+        return self
+
+    def __next__(self) -> bytes:
+        block = next(self.blocks)
+        self.consumed += len(block)
+        return block
+
+
+def audit_chunk(chunk: Chunk) -> ChunkResult:
+    """Worker: inflate a chunk, find its first record, audit every whole record in it."""
+    checks = _CHECKS
+    assert checks is not None
+    data = inflate_all(raw_chunk(chunk), checks.path)
+    first = first_record(data, len(checks.references))
+    findings = Findings()
+    if first is None:
+        return ChunkResult(None, data, b"", findings)
+    try:
+        offsets, stop = record_offsets(data, first)
+        audit_records(data, offsets, checks, findings)
+    except (ValueError, InputError):
+        return ChunkResult(None, data, b"", Findings())
+    return ChunkResult(first, data[:first], data[stop:], findings)
+
+
+def chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """Runs of whole compressed blocks of about CHUNK_BYTES."""
+    pending: list[bytes] = []
+    size = 0
+    for block in blocks:
+        pending.append(block)
+        size += len(block)
+        if size >= CHUNK_BYTES:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
+def close_descriptors(descriptors: list[int]) -> None:
+    """Worker start: close what the parent must be the only one to hold open (the write end of a
+    converter's input, whose reader would otherwise never see its end)."""
+    for descriptor in descriptors:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+
+
+class BamAudit:
+    """Audit the records after a BAM header, in ``jobs`` processes; ``private`` are descriptors
+    the workers must not keep open."""
+
+    def __init__(self, checks: RecordChecks, findings: Findings, jobs: int, private: list[int] | None = None) -> None:
+        self.checks = checks
+        self.findings = findings
+        self.jobs = jobs
+        self.private = private or []
+
+    def run(self, blocks: Iterator[bytes], rest: bytes) -> None:
+        """Audit the records of ``blocks`` (after the header, whose leftover bytes are ``rest``)."""
+        self.run_chunks(chunks(blocks), rest)
+
+    def run_file(self, path: str, offset: int, rest: bytes) -> None:
+        """Audit the records of a regular file whose blocks after the header start at ``offset``."""
+        try:
+            self.run_chunks(file_chunks(path, offset), rest)
+        finally:
+            close_files()
+
+    def run_chunks(self, stream: Iterator[Chunk], rest: bytes) -> None:
+        global _CHECKS
+        _CHECKS = self.checks
+        pending = rest
+        try:
+            first = next(stream, None)
+            if first is None:
+                pending = self.sequential(pending, b"")
+            else:
+                second = next(stream, None)
+                if second is None or self.jobs <= 1:
+                    pending = self.sequential(pending, first)
+                    if second is not None:
+                        pending = self.sequential(pending, second)
+                    for raw in stream:
+                        pending = self.sequential(pending, raw)
+                else:
+                    pending = self.parallel(pending, [first, second], stream)
+        finally:
+            _CHECKS = None
+        if pending:
+            raise InputError("truncated BAM input (its last record is cut short)", self.checks.path)
+
+    def sequential(self, pending: bytes, chunk: Chunk) -> bytes:
+        data = pending + inflate_all(raw_chunk(chunk), self.checks.path)
+        try:
+            offsets, stop = record_offsets(data, 0)
+        except ValueError:
+            raise InputError("corrupt BAM record", self.checks.path) from None
+        audit_records(data, offsets, self.checks, self.findings)
+        return data[stop:]
+
+    def parallel(self, pending: bytes, firsts: list[Chunk], rest: Iterator[Chunk]) -> bytes:
+        context = multiprocessing.get_context("fork")
+        waiting: deque[tuple[Chunk, multiprocessing.pool.AsyncResult[ChunkResult]]] = deque()
+        limit = 2 * self.jobs
+        with context.Pool(self.jobs, initializer=close_descriptors, initargs=(self.private,)) as pool:  # leaving terminates them
+            for chunk in chain(firsts, rest):
+                waiting.append((chunk, pool.apply_async(audit_chunk, (chunk,))))
+                if len(waiting) >= limit:
+                    pending = self.accept(pending, *waiting.popleft())
+            while waiting:
+                pending = self.accept(pending, *waiting.popleft())
+        return pending
+
+    def accept(self, pending: bytes, chunk: Chunk, result: multiprocessing.pool.AsyncResult[ChunkResult]) -> bytes:
+        """Take a worker's result if its first record follows the last one known; else redo the chunk here."""
+        done = result.get()
+        if done.first is None:
+            return self.sequential(pending, chunk)
+        boundary = pending + done.head
+        try:
+            offsets, stop = record_offsets(boundary, 0)
+        except ValueError:
+            return self.sequential(pending, chunk)
+        if stop != len(boundary):
+            return self.sequential(pending, chunk)
+        audit_records(boundary, offsets, self.checks, self.findings)
+        self.findings.merge(done.findings)
+        return done.tail
+
+
+def default_jobs() -> int:
+    with contextlib.suppress(AttributeError):
+        return max(1, min(8, len(os.sched_getaffinity(0))))
+    return max(1, min(8, os.cpu_count() or 1))

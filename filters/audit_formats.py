@@ -1,0 +1,215 @@
+"""Which format a file holds, told by its content, and the stream each audit reads.
+
+FASTQ, SAM, BAM, CRAM, VCF and BCF are told apart by their first bytes, compressed or
+not (gzip/BGZF, zstd, bzip2, xz; the name does not count). Each reaches one of three
+readers:
+
+- BAM as its BGZF blocks (``audit_bam``);
+- SAM and CRAM as BAM: a child process converts them with htslib (pysam), so alignments
+  are checked by one code path. The child is told never to fetch a CRAM reference over
+  the network (``REF_PATH``/``REF_CACHE``), and ``-r`` gives it the reference;
+- VCF and FASTQ as text (``streams.open_input``); BCF as VCF text from an htslib child.
+
+For ``-`` the format is sniffed by peeking at stdin's buffer without consuming it, so the
+reader (or the child, fed by a thread) sees every byte.
+"""
+
+from __future__ import annotations
+
+import bz2
+import contextlib
+import lzma
+import os
+import re
+import subprocess
+import sys
+import threading
+import zlib
+from typing import IO, BinaryIO, cast
+
+from genoscrub.report import InputError, UsageError
+from genoscrub.streams import open_input
+
+PEEK = 1 << 16
+SAM_HEADER_START = re.compile(rb"@(?:HD|SQ|RG|PG|CO)\t")
+
+
+def text_head(raw: bytes) -> bytes:
+    """The first decompressed bytes of a stream's first bytes (as much as they hold)."""
+    try:
+        if raw.startswith(b"\x1f\x8b"):
+            return zlib.decompressobj(31).decompress(raw, PEEK)
+        if raw.startswith(b"\x28\xb5\x2f\xfd"):
+            import zstandard
+
+            return zstandard.ZstdDecompressor().decompressobj().decompress(raw)[:PEEK]
+        if raw.startswith(b"BZh"):
+            return bz2.BZ2Decompressor().decompress(raw, PEEK)
+        if raw.startswith(b"\xfd7zXZ\x00"):
+            return lzma.LZMADecompressor().decompress(raw, PEEK)
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+        return b""
+    except Exception:  # zstandard's own error type
+        return b""
+    return raw
+
+
+def sniff(raw: bytes) -> str:
+    """``bam``, ``cram``, ``bcf``, ``vcf``, ``sam`` or ``fastq``; ``""`` when none fits."""
+    if raw.startswith(b"CRAM"):
+        return "cram"
+    head = text_head(raw)
+    if head.startswith(b"BAM\x01"):
+        return "bam"
+    if head.startswith(b"BCF\x02"):
+        return "bcf"
+    if head.startswith((b"##fileformat=VCF", b"#CHROM\t")):
+        return "vcf"
+    if SAM_HEADER_START.match(head):
+        return "sam"
+    if head.startswith(b"@"):
+        return "fastq"
+    first = head.split(b"\n", 1)[0]
+    if first.count(b"\t") >= 10:
+        return "sam"  # a SAM file without a header
+    return ""
+
+
+FORMAT_NAMES = {"bam": "BAM", "cram": "CRAM", "bcf": "BCF", "vcf": "VCF", "sam": "SAM", "fastq": "FASTQ"}
+
+
+def peek(path: str) -> bytes:
+    """The first bytes of a path, or of stdin without consuming them."""
+    if path == "-":
+        if sys.stdin is None or sys.stdin.isatty():
+            raise UsageError("no input file given and stdin is a terminal")
+        buffer = sys.stdin.buffer
+        try:
+            return buffer.peek(PEEK)[:PEEK]  # type: ignore[union-attr,attr-defined]
+        except OSError as error:
+            raise InputError(f"cannot read: {error.strerror}", path) from None
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(PEEK)
+    except OSError as error:
+        raise InputError(f"cannot open: {error.strerror}", path) from None
+
+
+def raw_stream(path: str) -> BinaryIO:
+    if path == "-":
+        return cast(BinaryIO, sys.stdin.buffer)
+    try:
+        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    except OSError as error:
+        raise InputError(f"cannot open: {error.strerror}", path) from None
+
+
+def text_stream(path: str) -> IO[bytes]:
+    """VCF or FASTQ text, decompressed by content."""
+    return open_input(path)
+
+
+# A child process that converts with htslib: SAM/CRAM -> uncompressed BAM, BCF -> VCF text.
+# It imports only pysam, so it runs from a checkout as well as from an install.
+_CONVERT = """
+import os, sys
+import pysam
+pysam.set_verbosity(0)
+kind, path, reference = sys.argv[1], sys.argv[2], sys.argv[3] or None
+try:
+    if kind == "bcf":
+        source = pysam.VariantFile(path)
+        sink = pysam.VariantFile("-", "w", header=source.header)
+        for record in source:
+            sink.write(record)
+    else:
+        source = pysam.AlignmentFile(path, "r", reference_filename=reference, check_sq=False)
+        sink = pysam.AlignmentFile("-", "wbu", template=source)
+        for record in source:
+            sink.write(record)
+    sink.close()
+    source.close()
+except BrokenPipeError:
+    os._exit(0)
+except (OSError, ValueError, NotImplementedError):
+    os._exit(3)
+"""
+
+
+def _htslib_environment() -> dict[str, str]:
+    """Never fetch a CRAM reference over the network: that would send its checksum to a server."""
+    environment = dict(os.environ)
+    for name in ("REF_PATH", "REF_CACHE"):
+        value = environment.get(name, "")
+        if not value or "://" in value or value.startswith(("http", "ftp")):
+            environment[name] = os.devnull
+    return environment
+
+
+class ConvertedStream:
+    """The output of an htslib child converting ``path`` (a file or stdin); ``read`` returns
+    ``b""`` only after the child ended well, so a broken input is an error, not a short audit."""
+
+    def __init__(self, kind: str, path: str, reference: str | None) -> None:
+        self.path = path
+        self.kind = kind
+        self.child = subprocess.Popen(
+            [sys.executable, "-c", _CONVERT, kind, path, reference or ""],
+            stdin=subprocess.PIPE if path == "-" else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_htslib_environment(),
+        )
+        self.feeder: threading.Thread | None = None
+        if path == "-":
+            self.feeder = threading.Thread(target=self._feed, daemon=True, name="genoscrub-audit-feed")
+            self.feeder.start()
+        assert self.child.stdout is not None
+        self.out = self.child.stdout
+
+    def private_descriptors(self) -> list[int]:
+        """The write end of the child's input: a process forked from this one must close it."""
+        if self.child.stdin is None or self.child.stdin.closed:
+            return []
+        return [self.child.stdin.fileno()]
+
+    def _feed(self) -> None:
+        child_in = self.child.stdin
+        assert child_in is not None
+        source = sys.stdin.buffer
+        try:
+            while chunk := source.read1(1 << 20):  # type: ignore[union-attr,attr-defined]
+                child_in.write(chunk)
+        except (BrokenPipeError, OSError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                child_in.close()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.out.read(size)
+        if not data:
+            status = self.child.wait()
+            if self.feeder is not None:
+                self.feeder.join()
+            if status != 0:
+                what = {"bcf": "BCF", "cram": "CRAM", "sam": "SAM"}[self.kind]
+                raise InputError(
+                    f"htslib cannot read this {what} input (truncated, corrupt, or a CRAM without its reference: give -r)", self.path
+                )
+        return data
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.out.close()
+        if self.child.poll() is None:
+            self.child.kill()
+        self.child.wait()
+        if self.feeder is not None:
+            self.feeder.join(timeout=2.0)
+
+    def __enter__(self) -> ConvertedStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

@@ -1,0 +1,173 @@
+"""Header lines checked against the allowlists: SAM/BAM/CRAM headers and VCF meta lines.
+
+Each line is parsed by the format's grammar (SAM 1.6, section 1.3; VCF 4.4, section 1.4)
+and every field is looked up in ``audit_allowlist``: a line type, a tag or a field that
+is not there, or a value that does not fit its grammar, is a metadata finding, located
+by header line number and field name. Forbidden strings are searched in every header
+line whole (``--forbid``), so a name hidden in a field the grammar does not know is
+found too.
+
+Names printed in findings are the format's own field names. A key or tag that is not
+on the allowlist may itself be an identifier (``##S2301217T=...``): it is printed only
+when it looks like a field name and holds no forbidden string, else as ``(a key)``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from genoscrub.audit_allowlist import (
+    SAM_HEADER_TAGS,
+    SAM_REFERENCE_NAME,
+    VCF_PLAIN_KEYS,
+    VCF_PROVENANCE_KEY,
+    VCF_STRUCTURED_KEYS,
+    VERSION,
+)
+from genoscrub.audit_findings import Findings
+from genoscrub.audit_forbid import ForbidList
+
+SAM_TAGS = {kind: {tag: re.compile(grammar) for tag, grammar in tags.items()} for kind, tags in SAM_HEADER_TAGS.items()}
+VCF_FIELDS = {key: {name: re.compile(grammar) for name, grammar in fields.items()} for key, fields in VCF_STRUCTURED_KEYS.items()}
+VCF_VALUES = {key: re.compile(grammar) for key, grammar in VCF_PLAIN_KEYS.items()}
+PROVENANCE = re.compile(VCF_PROVENANCE_KEY)
+PROVENANCE_VALUE = re.compile(VERSION)
+REFERENCE_NAME = re.compile(SAM_REFERENCE_NAME)
+PRINTABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
+SAM_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9]):(.*)", re.DOTALL)
+VCF_STRUCTURED = re.compile(r'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,"<>]*)(,|>$)', re.DOTALL)
+
+
+def printable(name: str, forbid: ForbidList | None) -> str:
+    """A field name as it may be printed: itself when it looks like one and holds nothing forbidden."""
+    if not PRINTABLE_KEY.fullmatch(name):
+        return "(a key)"
+    if forbid is not None and any(True for _ in forbid.search_text(name.encode(errors="replace"))):
+        return "(a key)"
+    return name
+
+
+def search_header(lines: Iterable[tuple[int, bytes]], label: str, forbid: ForbidList | None, findings: Findings) -> None:
+    """Forbidden strings anywhere in header lines, located by line and the line's type."""
+    if forbid is None:
+        return
+    for number, line in lines:
+        for entry, _ in forbid.search_text(line):
+            findings.forbidden.add(f"{label} (list line {entry.line})", f"header line {number}")
+
+
+# --- SAM ---------------------------------------------------------------------------------------
+
+
+def check_sam_header(
+    text: bytes,
+    references: list[tuple[str, int]],
+    forbid: ForbidList | None,
+    findings: Findings,
+    allowed_types: frozenset[str] = frozenset(),
+) -> None:
+    """The SAM header text of a SAM, BAM or CRAM file, and the binary reference list of a BAM;
+    record types in ``allowed_types`` (``--allow-header``) are accepted whole."""
+    lines = text.decode("latin-1").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for number, line in enumerate(lines, start=1):
+        kind = line[1:3] if line.startswith("@") and len(line) >= 3 else ""
+        label = f"@{kind}" if re.fullmatch(r"[A-Za-z][A-Za-z]", kind) else "(a line)"
+        if forbid is not None:
+            for entry, at in forbid.search_text(line.encode("latin-1")):
+                tag = _tag_at(line, at)
+                findings.forbidden.add(f"header {label}{' ' + tag if tag else ''} (list line {entry.line})", f"header line {number}")
+        allowed = SAM_TAGS.get(kind)
+        where = f"header line {number}"
+        if kind in allowed_types:
+            continue
+        if allowed is None:
+            findings.metadata.add(f"header line {label}", where)
+            continue
+        if line[3:4] not in ("\t", ""):
+            findings.metadata.add(f"header line {label} (does not parse)", where)
+            continue
+        for field in line.split("\t")[1:]:
+            match = SAM_FIELD.fullmatch(field)
+            if match is None:
+                findings.metadata.add(f"header line {label} (does not parse)", where)
+                continue
+            tag, value = match.groups()
+            grammar = allowed.get(tag)
+            if grammar is None:
+                findings.metadata.add(f"header tag {label} {tag}", where)
+            elif not grammar.fullmatch(value):
+                findings.metadata.add(f"header value {label} {tag}", where)
+    for name, _ in references:
+        if not REFERENCE_NAME.fullmatch(name):
+            findings.metadata.add("reference name", "header references")
+        if forbid is not None:
+            for entry, _ in forbid.search_text(name.encode("latin-1")):
+                findings.forbidden.add(f"reference name (list line {entry.line})", "header references")
+
+
+def _tag_at(line: str, at: int) -> str:
+    """The tag of the field of a header line in which offset ``at`` lies ("" for the record type)."""
+    index = line.count("\t", 0, at)
+    if index == 0:
+        return ""
+    tag = line.split("\t")[index][:2]
+    return tag if re.fullmatch(r"[A-Za-z][A-Za-z0-9]", tag) else "(a tag)"
+
+
+# --- VCF ----------------------------------------------------------------------------------------
+
+
+def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid: ForbidList | None, findings: Findings) -> None:
+    """One ``##`` line of a VCF header."""
+    where = f"header line {number}"
+    key, equals, value = line[2:].partition("=")
+    label = "##" + printable(key, forbid)
+    if forbid is not None:
+        for entry, _ in forbid.search_text(line.encode("utf-8", errors="surrogateescape")):
+            findings.forbidden.add(f"header {label} (list line {entry.line})", where)
+    if key in allowed_keys:
+        return
+    if not equals:
+        findings.metadata.add(f"header line {label} (does not parse)", where)
+        return
+    fields = VCF_FIELDS.get(key)
+    if fields is not None:
+        parsed = structured(value)
+        if parsed is None:
+            findings.metadata.add(f"header line {label} (does not parse)", where)
+            return
+        for name, field_value in parsed:
+            grammar = fields.get(name)
+            if grammar is None:
+                findings.metadata.add(f"header field {label} {printable(name, forbid)}", where)
+            elif not grammar.fullmatch(field_value):
+                findings.metadata.add(f"header value {label} {name}", where)
+        return
+    grammar = VCF_VALUES.get(key)
+    if grammar is not None:
+        if not grammar.fullmatch(value):
+            findings.metadata.add(f"header value {label}", where)
+        return
+    if PROVENANCE.fullmatch(key):
+        if not PROVENANCE_VALUE.fullmatch(value):
+            findings.metadata.add(f"header value {label}", where)
+        return
+    findings.metadata.add(f"header line {label}", where)
+
+
+def structured(value: str) -> list[tuple[str, str]] | None:
+    """``[(name, value)]`` of ``<ID=x,Number=1,...>``, quotes kept; None unless the whole value parses."""
+    if not value.startswith("<") or not value.endswith(">"):
+        return None
+    fields = []
+    at = 1
+    while at < len(value):
+        match = VCF_STRUCTURED.match(value, at)
+        if match is None:
+            return None
+        fields.append((match.group(1), match.group(2)))
+        at = match.end()
+    return fields if at == len(value) and fields else None

@@ -1,0 +1,157 @@
+"""One aligned read, looked at closely: which germline alleles it carries, which region bases it keeps.
+
+Most reads are settled in bulk by ``audit_bam`` (array operations over a block of
+records); the few whose CIGAR has an insertion, deletion, skip or clip near a site or a
+region come here one at a time. Soft-clipped bases are laid out beside the alignment as
+if aligned without gaps (SAM 1.6, section 1.4: a clip's bases are in SEQ, its place on
+the reference is implied), so a germline allele or a repeat hidden in a clip is seen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genoscrub.audit_sites import GermlineSites, Reference, Region
+
+# CIGAR operations (SAM 1.6, section 1.4): which consume the reference, which the read.
+MATCH, INSERTION, DELETION, SKIP, SOFT_CLIP, HARD_CLIP, PADDING, EQUAL, DIFFERENT = range(9)
+CONSUMES_REFERENCE = frozenset({MATCH, DELETION, SKIP, EQUAL, DIFFERENT})
+CONSUMES_QUERY = frozenset({MATCH, INSERTION, SOFT_CLIP, EQUAL, DIFFERENT})
+ALIGNED = frozenset({MATCH, EQUAL, DIFFERENT})
+WINDOW_LIMIT = 400
+"""Bases compared on each side of an indel (a long read needs no more to tell the haplotypes apart)."""
+
+
+@dataclass
+class AlignedRead:
+    """A read's place on the reference: ``blocks`` are ``(reference start, query start, length)``
+    of aligned bases and of soft clips laid out beside them; ``insertions`` are
+    ``(reference position before which, query start, length)``."""
+
+    contig: str
+    start: int
+    end: int
+    sequence: bytes
+    blocks: list[tuple[int, int, int]]
+    insertions: list[tuple[int, int, int]]
+
+    @classmethod
+    def from_cigar(cls, contig: str, start: int, cigar: list[tuple[int, int]], sequence: bytes) -> AlignedRead:
+        blocks: list[tuple[int, int, int]] = []
+        insertions: list[tuple[int, int, int]] = []
+        reference, query = start, 0
+        operations = [(op, length) for op, length in cigar if op not in (HARD_CLIP, PADDING)]
+        for index, (op, length) in enumerate(operations):
+            if op in ALIGNED:
+                blocks.append((reference, query, length))
+            elif op == SOFT_CLIP:
+                if index == 0 and len(operations) > 1:
+                    blocks.append((reference - length, query, length))  # laid out before the alignment
+                else:
+                    blocks.append((reference, query, length))
+            elif op == INSERTION:
+                insertions.append((reference, query, length))
+            if op in CONSUMES_REFERENCE:
+                reference += length
+            if op in CONSUMES_QUERY:
+                query += length
+        return cls(contig, start, reference, sequence, blocks, insertions)
+
+    def query_at(self, position: int) -> int | None:
+        """The query offset of the base laid at reference ``position``, or None (deleted, outside,
+        or beyond a SEQ shorter than its CIGAR says)."""
+        for reference, query, length in self.blocks:
+            if reference <= position < reference + length:
+                offset = query + position - reference
+                return offset if offset < len(self.sequence) else None
+        return None
+
+    @property
+    def span(self) -> tuple[int, int]:
+        """Reference span with the clips laid out."""
+        starts = [reference for reference, _, _ in self.blocks] or [self.start]
+        ends = [reference + length for reference, _, length in self.blocks] or [self.end]
+        return min(min(starts), self.start), max(max(ends), self.end)
+
+
+def mismatches(read: bytes, haplotype: bytes) -> int:
+    """Positions where two equal-length strings differ, an N in the read matching anything."""
+    return sum(1 for a, b in zip(read, haplotype, strict=False) if a != b and a != 78)
+
+
+def supports_alternate(read: AlignedRead, reference_contig: str, reference: Reference, start: int, ref: bytes, alt: bytes) -> bool:
+    """Whether the read's bases beside a variant fit its ALT haplotype better than the REF one.
+
+    Read rightwards from the variant's first base and leftwards from the first base after
+    its REF span; either side decides if the two haplotypes differ there.
+    """
+    anchor = read.query_at(start)
+    if anchor is not None:
+        count = min(len(read.sequence) - anchor, WINDOW_LIMIT)
+        context = reference.fetch(reference_contig, start, start + len(ref) + count)
+        if context:
+            ref_side = context[:count]
+            alt_side = (alt + context[len(ref) :])[:count]
+            observed = read.sequence[anchor : anchor + count]
+            count = min(len(observed), len(ref_side), len(alt_side))
+            observed, ref_side, alt_side = observed[:count], ref_side[:count], alt_side[:count]
+            if count and ref_side != alt_side and mismatches(observed, alt_side) < mismatches(observed, ref_side):
+                return True
+    after = start + len(ref)
+    end_query = read.query_at(after)
+    if end_query is None and read.span[1] == after:
+        end_query = len(read.sequence)  # the read ends with the variant's last base
+    if end_query:
+        count = min(end_query, WINDOW_LIMIT)
+        context = reference.fetch(reference_contig, after - count - len(alt), after)
+        if len(context) >= count:
+            ref_side = context[-count:]
+            alt_side = (context[: len(context) - len(ref)] + alt)[-count:]
+            observed = read.sequence[end_query - count : end_query]
+            if len(alt_side) == count and ref_side != alt_side:
+                return mismatches(observed, alt_side) < mismatches(observed, ref_side)
+    return False
+
+
+def carried_sites(read: AlignedRead, sites: GermlineSites, candidates: list[int], with_snvs: bool) -> list[int]:
+    """The candidate sites whose germline allele the read carries."""
+    carried = []
+    reference_contig = sites.reference_names.get(read.contig)
+    for index in candidates:
+        site = sites.site(index)
+        for alt in site.alts:
+            if len(alt) == len(site.ref):
+                if not with_snvs:
+                    continue
+                hit = any(
+                    ref_base != alt_base and (query := read.query_at(site.start + offset)) is not None and read.sequence[query] == alt_base
+                    for offset, (ref_base, alt_base) in enumerate(zip(site.ref, alt, strict=True))
+                )
+            elif reference_contig is None:
+                hit = False
+            else:
+                hit = supports_alternate(read, reference_contig, sites.reference, site.start, site.ref, alt)
+            if hit:
+                carried.append(index)
+                break
+    return carried
+
+
+def unmasked_regions(read: AlignedRead, regions: list[Region]) -> list[Region]:
+    """The regions in which the read keeps a base other than N: aligned, clipped or inserted."""
+    found = []
+    for region in regions:
+        kept = False
+        for reference, query, length in read.blocks:
+            low, high = max(reference, region.start), min(reference + length, region.end)
+            if low < high and read.sequence[query + low - reference : query + high - reference].strip(b"N"):
+                kept = True
+                break
+        if not kept:
+            for position, query, length in read.insertions:
+                if region.start <= position <= region.end and read.sequence[query : query + length].strip(b"N"):
+                    kept = True
+                    break
+        if kept:
+            found.append(region)
+    return found

@@ -1,0 +1,388 @@
+"""Where the audit looks in the genome: germline sites, forensic regions, the reference.
+
+The side files are read with htslib (pysam) and their contig names joined with the
+audited file's by ``ContigMap`` (``chr1``/``1``, ``chrM``/``MT``; another build is an
+error), so a germline list or a preset written in the other naming still finds what it
+must. Both are held as sorted arrays in *global* coordinates (a contig's offset plus the
+position) over the audited file's contigs, so a block of reads is tested against all of
+them with one ``searchsorted``.
+
+What counts as carrying a germline allele (man page, *GERMLINE ALLELES*):
+
+- SNV and MNP: a read base, aligned or in a soft clip laid out beside the alignment,
+  equal to the ALT base at a position where ALT differs from REF;
+- insertion, deletion or complex allele: the read's bases beside the variant fit the
+  ALT haplotype better than the REF one (fewer mismatches), read from the anchor base
+  rightwards and from the first base after the event leftwards. An aligner shows such
+  an allele as an insertion or deletion in the CIGAR or as a soft clip, so only reads
+  whose CIGAR has one near the site are compared this way.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pysam
+from genoscrub.contigs import ContigMap
+from genoscrub.regions import BUILDS, available_builds, build_contig_lengths, preset_path
+from genoscrub.report import InputError, UsageError
+from genoscrub.streams import DECOMPRESSION_ERRORS, open_input, reading
+
+BASE_CODES = np.full(256, 15, dtype=np.uint8)
+"""BAM's 4-bit base code of an upper-case IUPAC letter (SAM 1.6, section 4.2.3); other letters are N."""
+for _code, _letter in enumerate("=ACMGRSVTWYHKDBN"):
+    BASE_CODES[ord(_letter)] = _code
+    BASE_CODES[ord(_letter.lower())] = _code
+BASE_LETTERS = np.frombuffer(b"=ACMGRSVTWYHKDBN", dtype=np.uint8)
+N_CODE = 15
+
+
+CONTIG_SPACING = 1 << 32
+"""Contig ``i`` starts at ``i << 32`` on the one line through all contigs: beyond any SAM or
+VCF position (2^31), whether or not the file gives contig lengths."""
+
+
+def global_offsets(count: int) -> np.ndarray:
+    return np.arange(count + 1, dtype=np.int64) * CONTIG_SPACING
+
+
+# --- the reference --------------------------------------------------------------------------
+
+
+class Reference:
+    """The FASTA given with ``-r`` (faidx-indexed by htslib), opened again in each process."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            with pysam.FastaFile(path) as fasta:
+                self.lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
+        except (OSError, ValueError):
+            raise InputError("cannot read the reference (a FASTA file, indexed or indexable by samtools faidx)", path) from None
+        self._fasta: pysam.FastaFile | None = None
+
+    def fetch(self, contig: str, start: int, end: int) -> bytes:
+        """Upper-case bases of ``[start, end)``, clipped to the contig."""
+        if self._fasta is None:
+            self._fasta = pysam.FastaFile(self.path)
+        start = max(0, start)
+        end = min(end, self.lengths.get(contig, 0))
+        if end <= start:
+            return b""
+        return self._fasta.fetch(contig, start, end).upper().encode()
+
+    def __getstate__(self) -> dict[str, object]:
+        return {"path": self.path, "lengths": self.lengths, "_fasta": None}
+
+
+# --- germline sites ----------------------------------------------------------------------------
+
+
+@dataclass
+class Site:
+    """One germline record, in the audited file's contig naming."""
+
+    contig: str
+    start: int  # 0-based POS
+    ref: bytes
+    alts: list[bytes]
+
+    @property
+    def label(self) -> str:
+        return f"{self.contig}:{self.start + 1}"
+
+
+@dataclass
+class VariantList:
+    """The records of a VCF as htslib reads them, kept compact: a whole-genome germline list
+    holds millions (a contig index and a start per record, the alleles in one buffer)."""
+
+    contigs: dict[str, int | None]  # name -> length, as the header declares (None: not declared)
+    names: list[str]
+    contig_of: np.ndarray
+    starts: np.ndarray
+    alleles: bytes  # "REF,ALT,ALT" of every record, upper case, one after the other
+    bounds: np.ndarray  # where each record's alleles start in ``alleles`` (and one past the last)
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def record(self, index: int) -> tuple[str, int, bytes, list[bytes]]:
+        """``(contig, 0-based start, REF, ALTs)`` of record ``index``."""
+        ref, *alts = self.alleles[int(self.bounds[index]) : int(self.bounds[index + 1])].split(b",")
+        return self.names[int(self.contig_of[index])], int(self.starts[index]), ref, [alt for alt in alts if alt]
+
+
+def read_variants(path: str, label: str) -> VariantList:
+    """Every record of a VCF or BCF, by htslib."""
+    contig_of = array("i")
+    starts = array("q")
+    bounds = array("q", [0])
+    alleles = bytearray()
+    names: dict[str, int] = {}
+    try:
+        with pysam.VariantFile(path) as variants:
+            contigs: dict[str, int | None] = {str(name): contig.length for name, contig in variants.header.contigs.items()}
+            for record in variants:
+                contig = record.contig
+                index = names.get(contig)
+                if index is None:
+                    index = names[contig] = len(names)
+                    contigs.setdefault(contig, None)
+                contig_of.append(index)
+                starts.append(record.start)
+                alleles += ",".join([record.ref or "", *(record.alts or ())]).upper().encode()
+                bounds.append(len(alleles))
+    except (OSError, ValueError):
+        raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", path) from None
+    return VariantList(
+        contigs,
+        list(names),
+        np.frombuffer(contig_of, dtype=np.int32) if contig_of else np.zeros(0, dtype=np.int32),
+        np.frombuffer(starts, dtype=np.int64) if starts else np.zeros(0, dtype=np.int64),
+        bytes(alleles),
+        np.frombuffer(bounds, dtype=np.int64),
+    )
+
+
+class GermlineSites:
+    """Every record of the germline VCF, whatever its FILTER or genotype (fail closed), on the
+    audited file's contigs.
+
+    ``snv_*`` arrays hold one entry per ALT base of an SNV or MNP that differs from REF,
+    sorted by global position; ``span_*`` the merged intervals any site covers (an
+    indel's REF span), for picking the reads that need a closer look. A site's alleles
+    are read from the list only when a read needs them (``site``).
+    """
+
+    def __init__(self, variants: VariantList, path: str, input_contigs: Mapping[str, int | None], reference: Reference) -> None:
+        self.path = path
+        self.reference = reference
+        self.variants = variants
+        names = list(input_contigs)
+        self.names = names
+        self.contig_index = {name: index for index, name in enumerate(names)}
+        self.offsets = global_offsets(len(names))
+        contig_map = ContigMap(input_contigs, variants.contigs, "germline list", path)
+        self.renamed = contig_map.report_note()
+        reference_map = ContigMap(input_contigs, dict(reference.lengths), "reference", reference.path)
+        self.reference_names = dict(reference_map.to_other)
+        to_input = {other: self.contig_index[name] for name, other in contig_map.to_other.items()}
+        list_to_input = np.asarray([to_input.get(name, -1) for name in variants.names], dtype=np.int64)
+        snv_positions: list[int] = []
+        snv_codes: list[int] = []
+        snv_sites: list[int] = []
+        records: list[int] = []
+        site_starts: list[int] = []
+        site_ends: list[int] = []
+        indels: list[bool] = []
+        contig_of = list_to_input[variants.contig_of].tolist() if len(variants) else []
+        for record, (input_contig, start) in enumerate(zip(contig_of, variants.starts.tolist(), strict=True)):
+            if input_contig < 0:
+                continue
+            _, _, ref, alts = variants.record(record)
+            sequence_alts = [alt for alt in alts if is_sequence_allele(alt)]
+            if not sequence_alts:
+                continue
+            index = len(records)
+            records.append(record)
+            base = input_contig * CONTIG_SPACING + start
+            for alt in sequence_alts:
+                if len(alt) == len(ref):
+                    for at, (ref_base, alt_base) in enumerate(zip(ref, alt, strict=True)):
+                        if ref_base != alt_base:
+                            snv_positions.append(base + at)
+                            snv_codes.append(int(BASE_CODES[alt_base]))
+                            snv_sites.append(index)
+            indels.append(any(len(alt) != len(ref) for alt in sequence_alts))
+            site_starts.append(base)
+            site_ends.append(base + max(len(ref), 1) + (1 if any(len(alt) > len(ref) for alt in sequence_alts) else 0))
+        order = np.argsort(np.asarray(snv_positions, dtype=np.int64), kind="stable")
+        self.snv_positions = np.asarray(snv_positions, dtype=np.int64)[order]
+        self.snv_codes = np.asarray(snv_codes, dtype=np.uint8)[order]
+        self.snv_sites = np.asarray(snv_sites, dtype=np.int64)[order]
+        starts, ends = np.asarray(site_starts, dtype=np.int64), np.asarray(site_ends, dtype=np.int64)
+        self.span_starts, self.span_ends = merged_intervals(starts, ends)
+        self.records = np.asarray(records, dtype=np.int64)
+        self.global_starts = starts
+        self.site_order = np.argsort(starts, kind="stable")
+        self.site_starts = starts[self.site_order]
+        self.site_ends = ends[self.site_order]
+        self.is_indel = np.asarray(indels, dtype=bool)
+        self.longest_site = int((ends - starts).max()) if len(starts) else 1
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def site(self, index: int) -> Site:
+        """Site ``index`` with its base alleles, in the audited file's contig naming."""
+        _, start, ref, alts = self.variants.record(int(self.records[index]))
+        contig = self.names[int(self.global_starts[index]) // CONTIG_SPACING]
+        return Site(contig, start, ref, [alt for alt in alts if is_sequence_allele(alt)])
+
+    def label(self, index: int) -> str:
+        """``chr1:1234``: where site ``index`` is, for a finding."""
+        start = int(self.global_starts[index])
+        return f"{self.names[start // CONTIG_SPACING]}:{start % CONTIG_SPACING + 1}"
+
+    def sites_between(self, global_start: int, global_end: int) -> list[int]:
+        """Indices of the sites whose span overlaps ``[global_start, global_end)``."""
+        low = int(np.searchsorted(self.site_starts, global_start - self.longest_site, side="left"))
+        high = int(np.searchsorted(self.site_starts, global_end, side="left"))
+        inside = self.site_ends[low:high] > global_start
+        return self.site_order[low:high][inside].tolist()
+
+
+def is_sequence_allele(allele: bytes) -> bool:
+    """A base allele (not ``<DEL>``, ``*``, ``.`` or a breakend)."""
+    return bool(allele) and allele.isalpha() and allele != b"N" * len(allele)
+
+
+def merged_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted, non-overlapping intervals covering the given ones (half-open)."""
+    if not len(starts):
+        return starts, ends
+    order = np.argsort(starts, kind="stable")
+    starts, ends = starts[order], ends[order]
+    running_end = np.maximum.accumulate(ends)
+    new_group = np.ones(len(starts), dtype=bool)
+    new_group[1:] = starts[1:] > running_end[:-1]
+    group = np.cumsum(new_group) - 1
+    merged_starts = starts[new_group]
+    merged_ends = np.zeros(len(merged_starts), dtype=np.int64)
+    np.maximum.at(merged_ends, group, ends)
+    return merged_starts, merged_ends
+
+
+def overlapping(starts: np.ndarray, ends: np.ndarray, query_starts: np.ndarray, query_ends: np.ndarray) -> np.ndarray:
+    """Which half-open queries overlap one of the merged intervals."""
+    if not len(starts) or not len(query_starts):
+        return np.zeros(len(query_starts), dtype=bool)
+    index = np.searchsorted(ends, query_starts, side="right")
+    inside = index < len(starts)
+    hit = np.zeros(len(query_starts), dtype=bool)
+    hit[inside] = starts[index[inside]] < query_ends[inside]
+    return hit
+
+
+# --- forensic regions -----------------------------------------------------------------------
+
+
+@dataclass
+class Region:
+    contig: str  # the audited file's naming
+    start: int
+    end: int
+    name: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.contig}:{self.start + 1}-{self.end}"
+
+
+class RegionList:
+    """``--bed`` files and ``--preset`` lists, joined with the audited file's contigs.
+
+    A preset's build is the one whose contig lengths the file's header agrees with
+    (``--build auto``); a file without lengths needs ``--build``.
+    """
+
+    def __init__(
+        self, beds: Sequence[str], presets: Sequence[str], build: str, flank: int, input_contigs: Mapping[str, int | None] | None
+    ) -> None:
+        raw: list[tuple[str, int, int, str]] = []
+        lengths: dict[str, int | None] = {}
+        for bed in beds:
+            for row in read_bed(bed):
+                raw.append(row)
+                lengths.setdefault(row[0], None)
+        self.build = None
+        if presets:
+            self.build = choose_build(presets, build, input_contigs or {})
+            known = build_contig_lengths(self.build)
+            for preset in presets:
+                for row in read_bed(str(preset_path(preset, self.build))):
+                    raw.append(row)
+                    lengths[row[0]] = known.get(row[0])
+        if input_contigs is None:  # a file that names no contigs up front: the list's own names
+            input_contigs = dict.fromkeys(lengths)
+        names = list(input_contigs)
+        self.contig_index = {name: index for index, name in enumerate(names)}
+        self.offsets = global_offsets(len(names))
+        where = ", ".join([*beds, *(f"preset {name}" for name in presets)])
+        contig_map = ContigMap(input_contigs, lengths, "region list", where)
+        to_input = {other: name for name, other in contig_map.to_other.items()}
+        self.renamed = contig_map.report_note()
+        self.regions: list[Region] = []
+        for contig, start, end, name in raw:
+            if contig in to_input:
+                self.regions.append(Region(to_input[contig], max(0, start - flank), end + flank, name))
+        bases = [int(self.offsets[self.contig_index[region.contig]]) for region in self.regions]
+        self.starts = np.asarray([base + region.start for base, region in zip(bases, self.regions, strict=True)], dtype=np.int64)
+        self.ends = np.asarray([base + region.end for base, region in zip(bases, self.regions, strict=True)], dtype=np.int64)
+        self.order = np.argsort(self.starts, kind="stable")
+        self.sorted_starts = self.starts[self.order]
+        self.merged_starts, self.merged_ends = merged_intervals(self.starts, self.ends)
+        self.longest = int((self.ends - self.starts).max()) if len(self.regions) else 0
+
+    def regions_between(self, global_start: int, global_end: int) -> list[Region]:
+        low = int(np.searchsorted(self.sorted_starts, global_start - self.longest, side="left"))
+        high = int(np.searchsorted(self.sorted_starts, global_end, side="left"))
+        return [
+            self.regions[index]
+            for index in self.order[low:high].tolist()
+            if int(self.ends[index]) > global_start and int(self.starts[index]) < global_end
+        ]
+
+
+def choose_build(presets: Sequence[str], build: str, input_contigs: Mapping[str, int | None]) -> str:
+    """The build of the presets: the one asked for, or the one the file's contig lengths agree with."""
+    candidates = list(BUILDS) if build == "auto" else [build]
+    if build != "auto" and build not in BUILDS:
+        raise UsageError(f"unknown build {build!r}; choose from auto, {', '.join(BUILDS)}")
+    fitting = []
+    first_error: InputError | None = None
+    for candidate in candidates:
+        if not all(candidate in available_builds(preset) for preset in presets):
+            continue
+        try:
+            ContigMap(input_contigs, dict(build_contig_lengths(candidate)), f"{candidate} preset", "presets")
+        except InputError as error:
+            first_error = first_error or error
+            continue
+        fitting.append(candidate)
+    if not fitting:
+        if first_error is not None:
+            raise first_error
+        raise UsageError("no build has coordinates for every preset asked for; see presets/PROVENANCE.md")
+    has_lengths = any(length is not None for length in input_contigs.values())
+    if len(fitting) > 1 and not has_lengths:
+        raise UsageError("cannot tell the genome build from the file (no contig lengths): give --build")
+    return fitting[0]
+
+
+def read_bed(path: str) -> list[tuple[str, int, int, str]]:
+    """``(contig, start, end, name)`` of a BED file (0-based, half-open; name may be empty)."""
+    rows = []
+    with reading(open_input(path)) as handle:
+        try:
+            text = handle.read()
+        except DECOMPRESSION_ERRORS:
+            raise InputError("truncated or corrupt compressed input", path) from None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.rstrip(b"\r")
+        if not line.strip() or line.startswith((b"#", b"track", b"browser")):
+            continue
+        fields = line.split(b"\t") if b"\t" in line else line.split()
+        try:
+            start, end = int(fields[1]), int(fields[2])
+        except (IndexError, ValueError):
+            raise InputError("not a BED line (chrom, start, end)", path, number) from None
+        if start < 0 or end < start:
+            raise InputError("BED interval must have 0 <= start <= end", path, number)
+        name = fields[3].decode("ascii", errors="replace") if len(fields) > 3 else ""
+        rows.append((fields[0].decode("ascii", errors="replace"), start, max(end, start + 1), name))
+    return rows

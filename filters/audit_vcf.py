@@ -1,0 +1,334 @@
+"""VCF records and header audited as text: what a recipient of the file would read.
+
+VCF and bgzipped VCF are read as text (BCF is turned into VCF text by htslib first, see
+``audit_formats``). Each record is split into its columns here, by this module's own
+reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
+
+- metadata: header lines against the allowlist (``audit_header``); an ID column other than
+  public database IDs; INFO and FORMAT keys the header does not declare (the header's
+  declarations were rebuilt by the scrubbers; an undeclared key was not);
+- forbidden strings: in every column but POS, REF and a base ALT, located by column
+  (``INFO/KEY``, ``sample 2 FORMAT/KEY``);
+- population (``--population FILE --af-key K``): a record with an allele rarer than
+  ``--min-af`` in the population, or absent from it (matched by position and the
+  allele trimmed of shared bases), or whose REF is that rare (1 - the sum of the ALT
+  frequencies the population lists at that position);
+- regions (``--bed``/``--preset``): a record whose REF span, or INFO/END span, overlaps one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+import pysam
+from genoscrub.audit_allowlist import VCF_ID_COLUMN
+from genoscrub.audit_findings import Findings
+from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_header import check_vcf_meta, printable
+from genoscrub.audit_sites import RegionList, is_sequence_allele
+from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.report import InputError, UsageError
+from genoscrub.streams import line_blocks
+
+ID_COLUMN = re.compile(VCF_ID_COLUMN.encode())
+DECLARED = re.compile(rb"^##(INFO|FORMAT)=<ID=([^,>]+)")
+FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
+COLUMN_NAMES = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
+NO_ALLELE = frozenset({b".", b"<*>", b"<NON_REF>"})
+"""ALTs that name no allele (no call, gVCF reference blocks): nothing to judge."""
+TOLERANCE = 1e-9
+POPULATION_MARGIN = 100
+"""How far before a record a population record may start and still trim to the same allele."""
+
+
+def trimmed(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes]:
+    """An allele with the bases it shares with REF trimmed, last bases first, so that
+    differently padded records of one variant compare equal."""
+    while ref and alt and ref[-1] == alt[-1]:
+        ref, alt = ref[:-1], alt[:-1]
+    shared = 0
+    while shared < min(len(ref), len(alt)) and ref[shared] == alt[shared]:
+        shared += 1
+    return start + shared, ref[shared:], alt[shared:]
+
+
+class NameMap:
+    """The audited file's contig names -> another file's, by ``ContigMap``; names met only in
+    records (no ``##contig`` line) are mapped when first seen."""
+
+    def __init__(self, declared: Mapping[str, int | None], other: Mapping[str, int | None], label: str, path: str) -> None:
+        self.other = other
+        self.label = label
+        self.path = path
+        self.names = dict(ContigMap(declared, other, label, path).to_other) if declared else {}
+        self.matched = bool(self.names)
+
+    def get(self, name: str) -> str | None:
+        if name not in self.names:
+            found = next((candidate for candidate in (name, *conventional_names(name)) if candidate in self.other), None)
+            self.names[name] = found  # type: ignore[assignment]
+        found = self.names[name]
+        if found is not None:
+            self.matched = True
+        return found
+
+
+class PopulationFrequencies:
+    """Allele frequencies from a tabix-indexed population VCF (``--af-key``), read with htslib
+    in step with the audited file: a window of records around the current position."""
+
+    def __init__(self, path: str, af_key: str, min_af: float) -> None:
+        self.path = path
+        self.af_key = af_key
+        self.min_af = min_af
+        try:
+            self.variants = pysam.VariantFile(path)
+        except (OSError, ValueError):
+            raise InputError("cannot read the population file (a VCF or BCF file htslib can parse)", path) from None
+        if af_key not in self.variants.header.info:
+            raise UsageError(f"the population file declares no INFO/{af_key} (--af-key)")
+        if self.variants.index is None:
+            raise InputError("the population file has no index (tabix -p vcf, or bcftools index)", path)
+        self.contigs: dict[str, int | None] = {str(name): contig.length for name, contig in self.variants.header.contigs.items()}
+        for name in self.variants.index:
+            self.contigs.setdefault(str(name), None)
+        self.contig: str | None = None
+        self.records: Iterator[pysam.VariantRecord] = iter(())
+        self.window: list[tuple[int, bytes, list[bytes], list[float | None]]] = []
+        self.read_to = -1
+        self.low = -1
+
+    def near(self, contig: str, start: int, end: int) -> list[tuple[int, bytes, list[bytes], list[float | None]]]:
+        """Population records starting in ``[start - margin, end]`` (0-based)."""
+        low = max(0, start - POPULATION_MARGIN)
+        if contig != self.contig or low < self.low:
+            self.contig, self.low, self.window, self.read_to = contig, low, [], low - 1
+            try:
+                self.records = self.variants.fetch(contig, low)
+            except ValueError:
+                self.records = iter(())
+        self.low = low
+        while self.read_to <= end:
+            record = next(self.records, None)
+            if record is None:
+                self.read_to = 1 << 62
+                break
+            values = record.info.get(self.af_key)
+            if not isinstance(values, tuple):
+                values = (values,)
+            afs = [None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value) for value in values]
+            alts = [alt.upper().encode() for alt in record.alts or ()]
+            afs += [None] * (len(alts) - len(afs))
+            self.window.append((record.start, (record.ref or "").upper().encode(), alts, afs[: len(alts)]))
+            self.read_to = record.start
+        self.window = [entry for entry in self.window if entry[0] >= low]
+        return [entry for entry in self.window if entry[0] <= end]
+
+    def judge(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> list[str]:
+        """Why a record's alleles are not common enough: ``[]`` when every allele reaches min-af."""
+        judged = [alt.upper() for alt in alts if alt not in NO_ALLELE]
+        if not judged:
+            return []
+        ref = ref.upper()
+        nearby = self.near(contig, start, start + len(ref))
+        known: dict[tuple[int, bytes, bytes], float | None] = {}
+        same_site: list[float] = []
+        for other_start, other_ref, other_alts, afs in nearby:
+            for other_alt, af in zip(other_alts, afs, strict=True):
+                if is_sequence_allele(other_alt):
+                    known[trimmed(other_start, other_ref, other_alt)] = af
+                if other_start == start and other_ref == ref and af is not None:
+                    same_site.append(af)
+        reasons = []
+        threshold = self.min_af - TOLERANCE
+        matched: list[float] = []
+        for alt in judged:
+            af = known.get(trimmed(start, ref, alt)) if is_sequence_allele(alt) else None
+            if af is None:
+                reasons.append("allele absent from the population")
+            elif af < threshold:
+                reasons.append(f"allele rarer than {self.min_af:g}")
+            else:
+                matched.append(af)
+        ref_frequency = 1.0 - sum(same_site if same_site else matched)
+        if ref_frequency < threshold:
+            reasons.append(f"REF rarer than {self.min_af:g}")
+        return sorted(set(reasons))
+
+    def close(self) -> None:
+        self.variants.close()
+
+
+@dataclass
+class RegionRequest:
+    beds: list[str]
+    presets: list[str]
+    build: str
+    flank: int
+
+
+@dataclass
+class VcfChecks:
+    path: str
+    forbid: ForbidList | None
+    allowed_keys: frozenset[str]
+    population: PopulationFrequencies | None
+    regions: RegionRequest | None
+
+
+class VcfAudit:
+    """One VCF text stream, header then records."""
+
+    def __init__(self, checks: VcfChecks, findings: Findings) -> None:
+        self.checks = checks
+        self.findings = findings
+        self.declared: dict[bytes, set[bytes]] = {b"INFO": set(), b"FORMAT": set()}
+        self.contigs: dict[str, int | None] = {}
+        self.columns = 0
+        self.regions: RegionList | None = None
+        self.region_names: NameMap | None = None
+        self.population_names: NameMap | None = None
+
+    def run(self, stream: object) -> None:
+        header_done = False
+        for first, lines in line_blocks(stream, self.checks.path):  # type: ignore[arg-type]
+            at = 0
+            if not header_done:
+                while at < len(lines) and lines[at].startswith(b"#"):
+                    self.header_line(first + at, lines[at])
+                    if lines[at].startswith(b"#CHROM"):
+                        header_done = True
+                        at += 1
+                        break
+                    at += 1
+                if not header_done:
+                    if at < len(lines):
+                        raise InputError("VCF record before the #CHROM line", self.checks.path, first + at)
+                    continue
+                self.start_records()
+            if at < len(lines):
+                self.records(first + at, lines[at:])
+        if not header_done:
+            raise InputError("no #CHROM line: not a VCF file", self.checks.path)
+        if self.findings.records:
+            for names, label in ((self.region_names, "region list"), (self.population_names, "population file")):
+                if names is not None and not names.matched:
+                    raise InputError(f"no contig of the {label} matches a contig of the input: another genome build?", self.checks.path)
+
+    def header_line(self, number: int, line: bytes) -> None:
+        if line.startswith(b"##"):
+            text = line.decode("utf-8", errors="surrogateescape")
+            check_vcf_meta(number, text, self.checks.allowed_keys, self.checks.forbid, self.findings)
+            declared = DECLARED.match(line)
+            if declared:
+                self.declared[declared.group(1)].add(declared.group(2))
+            if line.startswith(b"##contig=<"):
+                fields = dict(re.findall(rb"([A-Za-z0-9_.:-]+)=([^,>]*)", line[10:]))
+                if b"ID" in fields:
+                    length = fields.get(b"length", b"")
+                    self.contigs[fields[b"ID"].decode("latin-1")] = int(length) if length.isdigit() else None
+            return
+        columns = line.split(b"\t")
+        if tuple(column.decode("latin-1") for column in columns[:8]) != FIXED_COLUMNS or (len(columns) > 8 and columns[8] != b"FORMAT"):
+            raise InputError("the #CHROM line must name the 8 fixed columns (and FORMAT), separated by tabs", self.checks.path, number)
+        self.columns = len(columns)
+        if self.checks.forbid is not None:
+            for index, sample in enumerate(columns[9:], start=1):
+                for entry, _ in self.checks.forbid.search_text(sample):
+                    self.findings.forbidden.add(f"sample name {index} (list line {entry.line})", f"header line {number}")
+
+    def start_records(self) -> None:
+        """Join the side files with the contigs the header declares (or, with no ``##contig``
+        lines, with the names the records use, as they come)."""
+        request = self.checks.regions
+        if request is not None:
+            self.regions = RegionList(request.beds, request.presets, request.build, request.flank, self.contigs or None)
+            where = ", ".join([*request.beds, *(f"preset {name}" for name in request.presets)])
+            self.region_names = NameMap(self.contigs, dict.fromkeys(self.regions.contig_index), "region list", where)
+        population = self.checks.population
+        if population is not None:
+            self.population_names = NameMap(self.contigs, population.contigs, "population file", population.path)
+
+    def records(self, first: int, lines: list[bytes]) -> None:
+        checks, findings = self.checks, self.findings
+        info_declared, format_declared = self.declared[b"INFO"], self.declared[b"FORMAT"]
+        for number, line in enumerate(lines, start=first):
+            if not line:
+                continue
+            fields = line.split(b"\t")
+            if len(fields) < 8 or (self.columns > 8 and len(fields) != self.columns):
+                raise InputError("VCF record with a wrong number of columns", checks.path, number)
+            chrom, pos_text, record_id, ref, alt, _, _, info = fields[:8]
+            try:
+                pos = int(pos_text)
+            except ValueError:
+                raise InputError("VCF POS is not a number", checks.path, number) from None
+            contig = chrom.decode("latin-1")
+            where = f"{contig}:{pos}"
+            findings.records += 1
+            if not ID_COLUMN.fullmatch(record_id):
+                findings.metadata.add("ID column", where)
+            if info != b".":
+                for item in info.split(b";"):
+                    key = item.split(b"=", 1)[0]
+                    if key not in info_declared:
+                        findings.metadata.add(f"INFO/{printable(key.decode('latin-1'), checks.forbid)} (not in the header)", where)
+            if len(fields) > 8:
+                for key in fields[8].split(b":"):
+                    if key not in format_declared:
+                        findings.metadata.add(f"FORMAT/{printable(key.decode('latin-1'), checks.forbid)} (not in the header)", where)
+            if checks.forbid is not None:
+                self.search_record(fields, where)
+            alts = alt.split(b",") if alt != b"." else []
+            if checks.population is not None and self.population_names is not None:
+                other = self.population_names.get(contig)
+                if other is not None:
+                    reasons = checks.population.judge(other, pos - 1, ref, alts)
+                else:  # a contig the population does not cover: every allele is unknown there
+                    reasons = ["allele absent from the population"] if any(alt not in NO_ALLELE for alt in alts) else []
+                for reason in reasons:
+                    findings.population.add(reason, where)
+            if self.regions is not None and self.region_names is not None:
+                self.check_regions(contig, pos - 1, ref, info, where)
+
+    def search_record(self, fields: list[bytes], where: str) -> None:
+        forbid = self.checks.forbid
+        assert forbid is not None
+        for index, column in enumerate(fields):
+            if index in (1, 3):  # POS, REF
+                continue
+            if index == 4:
+                column = b",".join(allele for allele in column.split(b",") if not allele.isalpha())
+            if not column:
+                continue
+            for entry, at in forbid.search_text(column):
+                self.findings.forbidden.add(f"{self.field_name(fields, index, at)} (list line {entry.line})", where)
+
+    def field_name(self, fields: list[bytes], index: int, at: int) -> str:
+        """``INFO/KEY``, ``sample 2 FORMAT/KEY`` or the column's name."""
+        forbid = self.checks.forbid
+        if index == 7:
+            key = fields[7][:at].rsplit(b";", 1)[-1].split(b"=", 1)[0]
+            return f"INFO/{printable(key.decode('latin-1'), forbid)}"
+        if index >= 9:
+            keys = fields[8].split(b":")
+            position = fields[index][:at].count(b":")
+            name = keys[position].decode("latin-1") if position < len(keys) else "?"
+            return f"sample {index - 8} FORMAT/{printable(name, forbid)}"
+        return COLUMN_NAMES[index]
+
+    def check_regions(self, contig: str, start: int, ref: bytes, info: bytes, where: str) -> None:
+        assert self.regions is not None and self.region_names is not None
+        name = self.region_names.get(contig)
+        if name is None:
+            return
+        end = start + max(1, len(ref))
+        found = re.search(rb"(?:^|;)END=([0-9]+)(?:;|$)", info)
+        if found:
+            end = max(end, int(found.group(1)))
+        base = int(self.regions.offsets[self.regions.contig_index[name]])
+        for region in self.regions.regions_between(base + start, base + end):
+            self.findings.regions.add(region.label + (f" {region.name}" if region.name else ""), where)

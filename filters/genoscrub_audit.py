@@ -1,0 +1,331 @@
+"""genoscrub-audit: prove a delivery is pseudonymized, independently of the commands that made it.
+
+A privacy reviewer signs off a delivery on evidence. The commands' own reports say what
+they did; this command checks what came out, reading each file on its own code path
+(the ``audit_*`` modules share no logic with the scrubbers, only the format parsers of
+htslib): forbidden strings in any text field, metadata the scrubbers would not write,
+reads carrying germline alleles, VCF records with rare alleles, bases in forensic regions.
+It prints one line per finding class and file, and a verdict; exit status 0 means
+nothing was found.
+
+This module only parses options and wires the audits together (ARCHITECTURE.md, *Layout*).
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from genoscrub.audit_allowlist import AUX_TAGS
+from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
+from genoscrub.audit_fastq import FastqAudit
+from genoscrub.audit_findings import CLASSES, Findings
+from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, peek, raw_stream, sniff, text_stream
+from genoscrub.audit_header import check_sam_header
+from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, read_variants
+from genoscrub.audit_vcf import PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
+from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
+from genoscrub.regions import PRESETS
+from genoscrub.report import EXIT_DATA, InputError, Report, UsageError, display_name
+from genoscrub.streams import reading
+
+COMMAND = "genoscrub-audit"
+DEFAULT_MIN_AF = 0.01
+ALIGNMENTS = ("bam", "sam", "cram")
+
+app = make_app()
+
+
+@dataclass
+class Settings:
+    """What to check, from the options; side files read once for all inputs."""
+
+    forbid: ForbidList | None = None
+    germline_path: str | None = None
+    germline: VariantList | None = None
+    reference: Reference | None = None
+    population: PopulationFrequencies | None = None
+    regions: RegionRequest | None = None
+    allowed_header: frozenset[str] = frozenset()
+    allowed_tags: frozenset[str] = frozenset()
+    jobs: int = 1
+
+    def describe(self) -> dict[str, Any]:
+        """The settings for the report: what was checked, never a path or a forbidden string."""
+        data: dict[str, Any] = {
+            "forbid_strings": len(self.forbid.entries) if self.forbid else 0,
+            "germline_records": len(self.germline) if self.germline is not None else None,
+            "population": self.population is not None,
+        }
+        if self.population is not None:
+            data.update(af_key=self.population.af_key, min_af=self.population.min_af)
+        if self.regions is not None:
+            data.update(presets=list(self.regions.presets), beds=len(self.regions.beds), flank=self.regions.flank)
+        if self.allowed_header:
+            data["allowed_header"] = sorted(self.allowed_header)
+        if self.allowed_tags:
+            data["allowed_tags"] = sorted(self.allowed_tags)
+        return data
+
+
+def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
+    """The format of one file and what was found in it."""
+    findings = Findings()
+    kind = sniff(peek(path))
+    if not kind:
+        raise InputError("not a FASTQ, SAM, BAM, CRAM, VCF or BCF file", path)
+    mark_checked(findings, kind, settings)
+    if kind in ALIGNMENTS:
+        audit_alignments(path, kind, settings, findings)
+    elif kind in ("vcf", "bcf"):
+        checks = VcfChecks(path, settings.forbid, settings.allowed_header, settings.population, settings.regions)
+        stream = ConvertedStream("bcf", path, None) if kind == "bcf" else text_stream(path)
+        with reading(stream):  # type: ignore[type-var]
+            VcfAudit(checks, findings).run(stream)
+    else:
+        with reading(text_stream(path)) as stream:
+            FastqAudit(path, settings.forbid, findings).run(stream)
+    return FORMAT_NAMES[kind], findings
+
+
+def audit_alignments(path: str, kind: str, settings: Settings, findings: Findings) -> None:
+    reference = settings.reference.path if settings.reference else None
+    stream = raw_stream(path) if kind == "bam" else ConvertedStream(kind, path, reference)
+    try:
+        blocks = CountedBlocks(bgzf_blocks(stream, path))  # type: ignore[arg-type]
+        header, rest = read_header(blocks, path)
+        check_sam_header(header.text, header.references, settings.forbid, findings, settings.allowed_header)
+        contigs: dict[str, int | None] = dict(header.references)
+        germline = None
+        if settings.germline is not None:
+            assert settings.reference is not None and settings.germline_path is not None
+            germline = GermlineSites(settings.germline, settings.germline_path, contigs, settings.reference)
+        regions = None
+        if settings.regions is not None:
+            request = settings.regions
+            regions = RegionList(request.beds, request.presets, request.build, request.flank, contigs)
+        checks = RecordChecks(
+            path,
+            [name for name, _ in header.references],
+            forbid=settings.forbid,
+            allowed_tags=tag_table(AUX_TAGS | settings.allowed_tags),
+            germline=germline,
+            regions=regions,
+        )
+        private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
+        audit = BamAudit(checks, findings, settings.jobs, private)
+        if kind == "bam" and path != "-" and stat.S_ISREG(os.stat(path).st_mode):
+            audit.run_file(path, blocks.consumed, rest)  # workers read their part of the file themselves
+        else:
+            audit.run(blocks, rest)
+    finally:
+        if path != "-" or kind != "bam":
+            stream.close()
+
+
+def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
+    """Which classes apply to this file, and why the others do not."""
+    findings.metadata.checked = True
+    if settings.forbid is not None:
+        findings.forbidden.checked = True
+    else:
+        findings.forbidden.reason = "no --forbid list"
+    if kind in ALIGNMENTS:
+        findings.germline.checked = settings.germline_path is not None
+        findings.germline.reason = "no --germline list"
+        findings.regions.checked = settings.regions is not None
+        findings.regions.reason = "no --bed or --preset"
+        findings.population.reason = "not a VCF"
+    elif kind in ("vcf", "bcf"):
+        findings.germline.reason = "not alignments"
+        findings.population.checked = settings.population is not None
+        findings.population.reason = "no --population"
+        findings.regions.checked = settings.regions is not None
+        findings.regions.reason = "no --bed or --preset"
+    else:
+        findings.germline.reason = findings.regions.reason = "not aligned"
+        findings.population.reason = "not a VCF"
+
+
+def finding_lines(label: str, findings: Findings) -> list[str]:
+    return [f"{label}: {name}: {findings[name].line()}" for name in CLASSES]
+
+
+def verdict_line(results: list[tuple[str, str, Findings]]) -> str:
+    failing = [(label, found) for label, _, found in results if found.total]
+    files = f"{len(results)} file{'s' if len(results) != 1 else ''}"
+    if not failing:
+        return f"{COMMAND}: PASS: {files}, no findings"
+    total = sum(found.total for _, found in failing)
+    which = ", ".join(f"{label} {found.total}" for label, found in failing)
+    return f"{COMMAND}: FAIL: {files}, {total} finding{'s' if total != 1 else ''} ({which})"
+
+
+def report_data(results: list[tuple[str, str, Findings]], settings: Settings) -> dict[str, Any]:
+    return {
+        "verdict": "fail" if any(found.total for _, _, found in results) else "pass",
+        "settings": settings.describe(),
+        "files": [
+            {
+                "file": label,
+                "format": kind,
+                "records": found.records,
+                "verdict": "fail" if found.total else "pass",
+                "findings": found.as_dict(),
+            }
+            for label, kind, found in results
+        ],
+    }
+
+
+@app.command(
+    help="Audit pseudonymized files for leftover identifiers; FASTQ, SAM, BAM, CRAM, VCF or BCF, "
+    "exit 1 when anything the scrubbers must have removed is found."
+)
+def main(
+    files: Annotated[
+        Optional[list[str]],
+        typer.Argument(metavar="FILE...", help="Files to audit (paths, or - for stdin once); the format is told by content."),
+    ] = None,
+    forbid: Annotated[
+        Optional[Path],
+        typer.Option("--forbid", metavar="FILE", help="Strings (one a line) that must not occur in any non-sequence field, in any case."),
+    ] = None,
+    germline: Annotated[
+        Optional[str],
+        typer.Option("--germline", metavar="VCF", help="Germline sites: reads carrying one of their alleles are findings (needs -r)."),
+    ] = None,
+    reference: Annotated[
+        Optional[str],
+        typer.Option("-r", "--reference", metavar="FASTA", help="Reference genome (for --germline, and to decode CRAM)."),
+    ] = None,
+    population: Annotated[
+        Optional[str],
+        typer.Option(
+            "--population",
+            metavar="VCF",
+            help="Population frequencies (tabix-indexed): VCF records with a rarer or absent allele are findings.",
+        ),
+    ] = None,
+    af_key: Annotated[
+        Optional[str],
+        typer.Option("--af-key", metavar="KEY", help="INFO key of the population frequency, e.g. AF_eas (with --population)."),
+    ] = None,
+    min_af: Annotated[
+        float, typer.Option("--min-af", metavar="F", help="Alleles rarer than this are findings.")
+    ] = DEFAULT_MIN_AF,
+    preset: PresetOption = None,
+    bed: BedOption = None,
+    build: BuildOption = "auto",
+    flank: Annotated[int, typer.Option("--flank", metavar="N", help="Widen every region by N bases on each side.")] = 0,
+    allow_header: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--allow-header", metavar="KEY", help="Also accept ##KEY VCF lines or @KEY SAM lines, as kept with --keep (repeatable)."
+        ),
+    ] = None,
+    allow_tag: Annotated[
+        Optional[list[str]],
+        typer.Option("--allow-tag", metavar="TAG", help="Also accept this aux tag, as kept with --keep-tag (repeatable)."),
+    ] = None,
+    jobs: Annotated[
+        Optional[int],
+        typer.Option("-j", "--jobs", metavar="N", help="Processes reading BAM records (default: the CPUs available, up to 8)."),
+    ] = None,
+    report_path: ReportOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    def job(report: Report) -> None:
+        settings = prepare(
+            files or [], forbid, germline, reference, population, af_key, min_af, preset, bed, build, flank, allow_header, allow_tag, jobs
+        )
+        results = []
+        try:
+            for path in files or []:
+                kind, found = audit_file(path, settings)
+                results.append((display_name(path), kind, found))
+        finally:
+            if settings.population is not None:
+                settings.population.close()
+        lines = [line for label, _, found in results for line in finding_lines(label, found)]
+        lines.append(verdict_line(results))
+        if not quiet:
+            sys.stdout.write("\n".join(lines) + "\n")
+            sys.stdout.flush()
+        for name in CLASSES:
+            report.add(name, sum(found[name].total for _, _, found in results))
+        report.notes.update(report_data(results, settings))
+        if report_path is not None:
+            report.write(report_path)
+        if any(found.total for _, _, found in results):
+            raise SystemExit(EXIT_DATA)
+
+    run(COMMAND, job, None, quiet=True)
+
+
+def prepare(
+    files: list[str],
+    forbid: Path | None,
+    germline: str | None,
+    reference: str | None,
+    population: str | None,
+    af_key: str | None,
+    min_af: float,
+    presets: list[str] | None,
+    beds: list[str] | None,
+    build: str,
+    flank: int,
+    allow_header: list[str] | None,
+    allow_tag: list[str] | None,
+    jobs: int | None,
+) -> Settings:
+    """Check the options and read the side files (usage errors before any input is read)."""
+    if not files:
+        raise UsageError("give at least one FILE (or - for stdin)")
+    if files.count("-") > 1:
+        raise UsageError("stdin (-) can be given only once")
+    if germline is not None and reference is None:
+        raise UsageError("--germline needs -r/--reference (the reference the reads were aligned to)")
+    if population is not None and not af_key:
+        raise UsageError("--population needs --af-key (the INFO key of the frequency, e.g. AF_eas)")
+    if af_key is not None and population is None:
+        raise UsageError("--af-key goes with --population")
+    if not 0.0 <= min_af <= 1.0:
+        raise UsageError("--min-af must be between 0 and 1")
+    if flank < 0:
+        raise UsageError("--flank must be 0 or more")
+    if jobs is not None and jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    for name in presets or []:
+        if name not in PRESETS:
+            raise UsageError(f"unknown preset {name!r}; choose from {', '.join(PRESETS)}")
+    for tag in allow_tag or []:
+        if len(tag) != 2 or not tag.isascii() or not tag.isalnum():
+            raise UsageError(f"--allow-tag {tag!r}: an aux tag is two letters or digits")
+    settings = Settings(
+        forbid=ForbidList.read(forbid) if forbid is not None else None,
+        allowed_header=frozenset(allow_header or []),
+        allowed_tags=frozenset(allow_tag or []),
+        jobs=jobs or default_jobs(),
+    )
+    if reference is not None:
+        settings.reference = Reference(reference)
+    if germline is not None:
+        settings.germline_path = germline
+        settings.germline = read_variants(germline, "germline list")
+    if population is not None:
+        assert af_key is not None
+        settings.population = PopulationFrequencies(population, af_key, min_af)
+    if presets or beds:
+        settings.regions = RegionRequest(list(beds or []), list(presets or []), build, flank)
+    return settings
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,510 @@
+"""genoscrub-audit: every finding class caught where planted, none on the pipeline's output.
+
+The pipeline is the real one (as tools/demo.sh runs it) on the simulated tumour/normal
+set: sam-scrub-rg, sam-revert-germline and sam-mask-regions on the BAMs, vcf-scrub-header,
+vcf-drop-rare and vcf-drop-regions on the germline VCF, fastq-scrub-names on the FASTQ
+pair. Its outputs must pass every check; its inputs must fail each class that applies.
+Germline counts are compared with pysam's pileup, an independent reading of the BAM.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pysam
+import pytest
+from genoscrub import audit_bam
+from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, record_offsets
+from genoscrub.audit_findings import Findings
+from genoscrub.audit_forbid import ForbidList, entry
+from genoscrub.audit_sites import GermlineSites, Reference, read_variants
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import BIN, run_command
+from tests.independent import alt_observations
+
+SIMULATION = {"pairs": 1500}
+CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
+
+
+def shell(command: str, cwd: Path) -> None:
+    environment = dict(os.environ, PATH=f"{BIN}:{os.environ['PATH']}")
+    subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=cwd, env=environment, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def delivery(simulated: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The simulated set pseudonymized by the real commands, as tools/demo.sh does."""
+    out = tmp_path_factory.mktemp("delivery")
+    key = out / "site.key"
+    key.write_bytes(b"audit test key, not a secret, 32")
+    key.chmod(0o600)
+    s = simulated
+    for sample in ("tumour", "normal"):
+        shell(
+            f"samtools view -h --no-PG {s}/{sample}.bam | sam-scrub-rg -q --map {s}/ids.tsv --key-file {key} --names "
+            f"--report {out}/{sample}.scrub.json | sam-revert-germline -q -r {s}/ref.fa -v {s}/germline.vcf.gz "
+            f"--report {out}/{sample}.revert.json | sam-mask-regions -q -r {s}/ref.fa --bed {s}/repeats.bed "
+            f"--report {out}/{sample}.mask.json | samtools view -b --no-PG -o {out}/{sample}.bam",
+            out,
+        )
+    shell(
+        f"bcftools view --no-version {s}/germline.vcf.gz | vcf-scrub-header -q --map {s}/ids.tsv --key-file {key} "
+        f"--report {out}/germline.scrub.json | vcf-drop-rare -q --population {s}/population.vcf.gz --af-key AF_eas "
+        f"--report {out}/germline.rare.json | vcf-drop-regions -q --bed {s}/repeats.bed --report {out}/germline.regions.json "
+        f"| bgzip > {out}/germline.vcf.gz",
+        out,
+    )
+    for mate in ("R1", "R2"):
+        shell(
+            f"fastq-scrub-names -q --key-file {key} --report {out}/{mate}.names.json {s}/tumour_{mate}.fastq.gz "
+            f"| gzip > {out}/tumour_{mate}.fastq.gz",
+            out,
+        )
+    return out
+
+
+def every_check(simulated: Path) -> list[str]:
+    s = simulated
+    return [
+        "--forbid", f"{s}/forbidden.txt", "--germline", f"{s}/germline.vcf.gz", "-r", f"{s}/ref.fa",
+        "--population", f"{s}/population.vcf.gz", "--af-key", "AF_eas", "--bed", f"{s}/repeats.bed",
+    ]  # fmt: skip
+
+
+def audit(*args: str, cwd: Path | None = None) -> tuple[subprocess.CompletedProcess[bytes], dict[str, object]]:
+    """Run the command with a report; returns the process and the report (or {})."""
+    report = Path(cwd or ".") / f"audit-{abs(hash(args))}.json"
+    result = run_command("genoscrub-audit", "--report", str(report), *args, cwd=cwd)
+    data = json.loads(report.read_text()) if report.exists() else {}
+    return result, data
+
+
+def counts_by_file(report: dict[str, object]) -> dict[str, dict[str, int]]:
+    files = report["files"]
+    assert isinstance(files, list)
+    return {Path(entry["file"]).name: {name: entry["findings"][name]["count"] for name in CLASSES} for entry in files}
+
+
+# --- the pipeline's output passes, its input fails ------------------------------------------------
+
+
+def test_pipeline_output_passes_every_check(simulated: Path, delivery: Path, tmp_path: Path) -> None:
+    outputs = [str(delivery / name) for name in ("tumour.bam", "normal.bam", "germline.vcf.gz", "tumour_R1.fastq.gz", "tumour_R2.fastq.gz")]
+    result, report = audit(*every_check(simulated), *outputs, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+    assert report["verdict"] == "pass"
+    assert all(count == 0 for counts in counts_by_file(report).values() for count in counts.values())
+    files: list[dict[str, Any]] = report["files"]  # type: ignore[assignment]
+    checked = {Path(entry["file"]).name: {n for n in CLASSES if entry["findings"][n]["checked"]} for entry in files}
+    assert checked["tumour.bam"] == {"forbidden", "metadata", "germline", "regions"}
+    assert checked["germline.vcf.gz"] == {"forbidden", "metadata", "population", "regions"}
+    assert checked["tumour_R1.fastq.gz"] == {"forbidden", "metadata"}
+    assert result.stdout.decode().splitlines()[-1].startswith("genoscrub-audit: PASS: 5 files")
+
+
+def test_pipeline_input_fails_every_class_that_applies(simulated: Path, tmp_path: Path) -> None:
+    inputs = [str(simulated / name) for name in ("tumour.bam", "germline.vcf.gz", "tumour_R1.fastq.gz")]
+    result, report = audit(*every_check(simulated), *inputs, cwd=tmp_path)
+    assert result.returncode == 1
+    counts = counts_by_file(report)
+    assert all(counts["tumour.bam"][name] > 0 for name in ("forbidden", "metadata", "germline", "regions"))
+    assert all(counts["germline.vcf.gz"][name] > 0 for name in ("forbidden", "metadata", "population"))
+    assert all(counts["tumour_R1.fastq.gz"][name] > 0 for name in ("forbidden", "metadata"))
+    lines = result.stdout.decode().splitlines()
+    assert len(lines) == 3 * 5 + 1 and lines[-1].startswith("genoscrub-audit: FAIL: 3 files")
+
+
+def test_no_identifier_in_output_or_report(simulated: Path, tmp_path: Path) -> None:
+    """Findings name positions and fields, never what was found, nor a read name."""
+    inputs = [str(simulated / name) for name in ("tumour.bam", "normal.bam", "germline.vcf.gz", "tumour_R1.fastq.gz")]
+    result, report = audit(*every_check(simulated), *inputs, cwd=tmp_path)
+    text = (result.stdout + result.stderr).decode().lower() + json.dumps(report).lower()
+    for paths in (str(simulated).lower(),):
+        text = text.replace(paths, "")  # the input paths the user gave are named, as in every message
+    for word in (simulated / "forbidden.txt").read_text().splitlines():
+        assert word.lower() not in text, word
+    with pysam.AlignmentFile(str(simulated / "tumour.bam")) as bam:
+        names = {read.query_name for _, read in zip(range(50), bam, strict=False)}
+    assert not any(name and name.lower() in text for name in names)
+
+
+def test_germline_counts_cover_pysam_pileup(simulated: Path, tmp_path: Path) -> None:
+    """Each germline SNV: at least the reads pysam's pileup sees carrying the ALT (the audit also reads soft clips)."""
+    result, report = audit(
+        "--germline", f"{simulated}/germline.vcf.gz", "-r", f"{simulated}/ref.fa", str(simulated / "normal.bam"), cwd=tmp_path
+    )
+    assert result.returncode == 1
+    sites = report["files"][0]["findings"]["germline"]["by_key"]  # type: ignore[index]
+    truth = [line.split("\t") for line in (simulated / "truth.tsv").read_text().splitlines()[1:]]
+    snvs = [(row[0], int(row[1]), row[2], row[3]) for row in truth if row[4] == "germline" and row[5] == "snv"]
+    assert snvs
+    compared = 0
+    for chrom, pos, ref, alt in snvs[:12]:
+        seen = alt_observations(simulated / "normal.bam", chrom, pos, ref, alt)
+        assert sites.get(f"{chrom}:{pos}", 0) >= seen, (chrom, pos)
+        compared += seen > 0
+    assert compared
+
+
+def test_contig_naming_of_the_germline_list_changes_nothing(simulated: Path, tmp_path: Path) -> None:
+    """chr1/1 and chrM/MT: the list in the other naming finds the same reads at the same sites."""
+    renamed = tmp_path / "germline.vcf"
+    with gzip.open(simulated / "germline.vcf.gz", "rt") as source:
+        text = source.read()
+    text = re.sub(r"(?m)^chrM\t", "MT\t", re.sub(r"(?m)^chr([0-9]+)\t", r"\1\t", text))
+    text = text.replace("ID=chrM,", "ID=MT,").replace("ID=chr1,", "ID=1,").replace("ID=chr2,", "ID=2,")
+    renamed.write_text(text)
+    reports = []
+    for listing in (str(simulated / "germline.vcf.gz"), str(renamed)):
+        _, report = audit("--germline", listing, "-r", f"{simulated}/ref.fa", str(simulated / "tumour.bam"), cwd=tmp_path)
+        reports.append(report["files"][0]["findings"]["germline"])  # type: ignore[index]
+    assert reports[0]["count"] > 0 and reports[0]["by_key"] == reports[1]["by_key"]
+
+
+def test_bam_sam_and_cram_give_the_same_findings(simulated: Path, tmp_path: Path) -> None:
+    sam = tmp_path / "tumour.sam"
+    cram = tmp_path / "tumour.cram"
+    shell(f"samtools view -h --no-PG -o {sam} {simulated}/tumour.bam", tmp_path)
+    shell(f"samtools view -C --no-PG -T {simulated}/ref.fa -o {cram} {simulated}/tumour.bam", tmp_path)
+    found = []
+    for path in (simulated / "tumour.bam", sam, cram):
+        _, report = audit(*every_check(simulated)[:6], "-j", "1", str(path), cwd=tmp_path)
+        entry = report["files"][0]  # type: ignore[index]
+        found.append({name: entry["findings"][name].get("by_key") for name in ("forbidden", "germline")})
+    assert found[0] == found[1]
+    # CRAM drops no information the audit reads, but htslib writes the reference's M5/UR it checks: same reads, same sites
+    assert found[0]["germline"] == found[2]["germline"]
+
+
+def test_jobs_and_chunk_boundaries_give_the_same_findings(simulated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Many small chunks audited by two worker processes, handed the bytes or reading their part of the
+    file themselves, equal one process reading start to end."""
+    forbid = ForbidList.read(simulated / "forbidden.txt")
+    reference = Reference(str(simulated / "ref.fa"))
+    variants = read_variants(str(simulated / "germline.vcf.gz"), "germline list")
+    results = []
+    for jobs, chunk, from_file in ((1, 1 << 20, False), (2, 40_000, False), (2, 70_001, True), (1, 50_000, True)):
+        monkeypatch.setattr(audit_bam, "CHUNK_BYTES", chunk)
+        path = str(simulated / "tumour.bam")
+        with open(path, "rb") as stream:
+            blocks = CountedBlocks(bgzf_blocks(stream, path))
+            header, rest = read_header(blocks, path)
+            names = {name: length for name, length in header.references}
+            germline = GermlineSites(variants, "germline", names, reference)
+            checks = RecordChecks(path, list(names), forbid=forbid, germline=germline)
+            findings = Findings()
+            if from_file:
+                BamAudit(checks, findings, jobs).run_file(path, blocks.consumed, rest)
+            else:
+                BamAudit(checks, findings, jobs).run(blocks, rest)
+        results.append((findings.records, findings.as_dict()))
+    assert results[0][0] > 3000
+    assert all(result == results[0] for result in results)
+
+
+# --- planted cases, one class at a time -------------------------------------------------------------
+
+
+SAM_HEADER = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n@RG\tID:CMT001_00.L1\tSM:CMT001_00\tPL:ILLUMINA\n"
+
+
+def sam(*records: str, header: str = SAM_HEADER) -> bytes:
+    return (header + "".join(record + "\n" for record in records)).encode()
+
+
+def record(name: str = "READ1", pos: int = 1, sequence: str = "ACGTACGTAC", tags: str = "RG:Z:CMT001_00.L1") -> str:
+    return "\t".join([name, "0", "chr1", str(pos), "60", f"{len(sequence)}M", "*", "0", "0", sequence, "I" * len(sequence), tags])
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        (sam(record(tags="RG:Z:CMT001_00.L1\tCO:Z:S2301217T")), "aux tag CO"),
+        (sam(record(name="M04123:123:000000000-ABCDE:1:1101:1:1")), "read name"),
+        (sam(record(), header=SAM_HEADER + "@PG\tID:samtools\tPN:samtools\tCL:samtools view /data/x.bam\n"), "header tag @PG CL"),
+        (sam(record(), header=SAM_HEADER.replace("PL:ILLUMINA", "PL:ILLUMINA\tCN:SeoulHospital")), "header tag @RG CN"),
+        (sam(record(), header=SAM_HEADER.replace("LN:100", "LN:100\tUR:/data/ref.fa")), "header tag @SQ UR"),
+        (b"##fileformat=VCFv4.2\n##fileDate=20231029\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "header line ##fileDate"),
+        (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\tHOSP_VAR_1\tA\tC\t.\t.\t.\n", "ID column"),
+        (b"@M04123:1:FC:1:1:1:1\nACGT\n+\nIIII\n", "read name"),
+    ],
+)
+def test_metadata_not_on_the_allowlist_is_found_without_a_forbid_list(data: bytes, key: str, tmp_path: Path) -> None:
+    result = run_command("genoscrub-audit", "-", input=data, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    line = next(line for line in result.stdout.decode().splitlines() if ": metadata: " in line)
+    assert key in line
+
+
+@pytest.mark.parametrize("place", ["QNAME", "@RG SM", "aux XX", "sample name", "INFO/NOTE"])
+def test_forbidden_strings_found_in_any_case(place: str, tmp_path: Path) -> None:
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("S2301217T\n")
+    planted = "s2301217T_x"
+    if place == "QNAME":
+        data = sam(record(name=planted))
+    elif place == "@RG SM":
+        data = sam(record(), header=SAM_HEADER.replace("SM:CMT001_00", f"SM:{planted}"))
+    elif place == "aux XX":
+        data = sam(record(tags=f"RG:Z:CMT001_00.L1\tXX:Z:{planted}"))
+    else:
+        sample = planted if place == "sample name" else "CMN001"
+        info = f"NOTE={planted}" if place == "INFO/NOTE" else "."
+        data = (
+            '##fileformat=VCFv4.2\n##INFO=<ID=NOTE,Number=1,Type=String,Description="x">\n##FORMAT=<ID=GT,Number=1,Type=String,Description="x">\n'
+            f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{sample}\nchr1\t1\t.\tA\tC\t.\t.\t{info}\tGT\t0/1\n"
+        ).encode()
+    result = run_command("genoscrub-audit", "--forbid", str(forbid), "-", input=data, cwd=tmp_path)
+    assert result.returncode == 1
+    assert re.search(rf": forbidden: 1: (header )?{re.escape(place)} ", result.stdout.decode()), result.stdout.decode()
+    assert "2301217" not in result.stdout.decode() + result.stderr.decode()
+
+
+def test_forbidden_string_in_seq_qual_ref_or_base_alt_is_not_a_finding(tmp_path: Path) -> None:
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("ACGTAC\nIIIIII\n")
+    for data in (
+        sam(record(sequence="ACGTACGTAC")),
+        b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\t.\tACGTACG\tA,TACGTACA\t.\t.\t.\n",
+        b"@READ1\nACGTACGTAC\n+\nIIIIIIIIII\n",
+    ):
+        result = run_command("genoscrub-audit", "--forbid", str(forbid), "-", input=data, cwd=tmp_path)
+        assert result.returncode == 0, result.stdout.decode()
+
+
+def test_population_rare_and_absent_alleles_found(simulated: Path, tmp_path: Path) -> None:
+    """The simulated categories: rare (in AF_eas only for half of them), ref_rare and absent are findings."""
+    result, report = audit(
+        "--population", f"{simulated}/population.vcf.gz", "--af-key", "AF_eas", str(simulated / "germline.vcf.gz"), cwd=tmp_path
+    )
+    assert result.returncode == 1
+    found = report["files"][0]["findings"]["population"]  # type: ignore[index]
+    truth = [line.split("\t") for line in (simulated / "truth.tsv").read_text().splitlines()[1:]]
+    categories = Counter(row[8] for row in truth if row[4] == "germline")
+    keys = found["by_key"]
+    assert keys.get("allele absent from the population", 0) >= categories["absent"] + categories["other_allele"]
+    assert keys.get("allele rarer than 0.01", 0) >= categories["rare"]
+    assert keys.get("REF rarer than 0.01", 0) >= categories["ref_rare"]
+    # with the global AF, half the rare sites are common: fewer findings
+    _, report_all = audit(
+        "--population", f"{simulated}/population.vcf.gz", "--af-key", "AF", str(simulated / "germline.vcf.gz"), cwd=tmp_path
+    )
+    assert report_all["files"][0]["findings"]["population"]["count"] < found["count"]  # type: ignore[index]
+
+
+def test_regions_found_in_reads_and_records(simulated: Path, tmp_path: Path) -> None:
+    result, report = audit("--bed", f"{simulated}/repeats.bed", str(simulated / "tumour.bam"), cwd=tmp_path)
+    assert result.returncode == 1
+    keys = report["files"][0]["findings"]["regions"]["by_key"]  # type: ignore[index]
+    bed = [line.split("\t") for line in (simulated / "repeats.bed").read_text().splitlines()]
+    assert set(keys) <= {f"{c}:{int(s) + 1}-{e} {n}" for c, s, e, n in bed}
+
+
+# --- usage and bad input ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--germline", "x.vcf", "x.bam"],
+        ["--population", "x.vcf", "x.vcf"],
+        ["--af-key", "AF", "x.vcf"],
+        ["--min-af", "2", "x.vcf"],
+        ["--preset", "nonsense", "x.bam"],
+        ["--allow-tag", "XYZ", "x.bam"],
+        ["-", "-"],
+    ],
+)
+def test_bad_usage_exits_2(args: list[str], tmp_path: Path) -> None:
+    result = run_command("genoscrub-audit", *args, input=b"", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert len(result.stderr.decode().strip().splitlines()) == 1
+
+
+def test_truncated_bam_is_bad_input(simulated: Path, tmp_path: Path) -> None:
+    data = (simulated / "tumour.bam").read_bytes()
+    for cut in (data[: len(data) // 2], data[:-28]):
+        cut_path = tmp_path / "cut.bam"
+        cut_path.write_bytes(cut)
+        for args, stdin in (([str(cut_path)], None), (["-"], cut)):
+            result = run_command("genoscrub-audit", *args, input=stdin, cwd=tmp_path)
+            assert result.returncode == 1
+            assert result.stdout == b"" and len(result.stderr.splitlines()) == 1 and b"Traceback" not in result.stderr
+
+
+def test_other_build_of_germline_list_stops(simulated: Path, tmp_path: Path) -> None:
+    other = tmp_path / "germline.vcf"
+    with gzip.open(simulated / "germline.vcf.gz", "rt") as source:
+        other.write_text(re.sub(r"(##contig=<ID=chr1,length=)\d+", r"\g<1>999999", source.read()))
+    result = run_command("genoscrub-audit", "--germline", str(other), "-r", f"{simulated}/ref.fa", str(simulated / "tumour.bam"))
+    assert result.returncode == 1 and b"another genome build" in result.stderr
+
+
+# --- the parts, as functions -----------------------------------------------------------------------
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.binary(max_size=300),
+    word=st.text(alphabet="abcXYZ019/-_", min_size=3, max_size=8),
+    upper=st.booleans(),
+)
+def test_forbid_search_equals_a_plain_case_folded_search(text: bytes, word: str, upper: bool) -> None:
+    planted = text + (word.upper() if upper else word).encode() + text[:5]
+    listing = ForbidList([entry(word.encode(), 1)], "list")
+    found = sorted(at for _, at in listing.search_text(planted))
+    folded, needle = planted.lower(), word.lower().encode()
+    expected = [at for at in range(len(folded)) if folded.startswith(needle, at)]
+    assert found == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(cut=st.integers(min_value=0, max_value=4000))
+def test_first_record_from_any_cut_is_a_record_start(simulated: Path, cut: int) -> None:
+    """Resynchronising inside a chunk lands on a true record start (checked against a walk from the start)."""
+    path = str(simulated / "normal.bam")
+    with open(path, "rb") as stream:
+        blocks = bgzf_blocks(stream, path)
+        header, rest = read_header(blocks, path)
+        data = rest
+        for block in blocks:
+            data += audit_bam.inflate(block, path)
+            if len(data) > 12_000:
+                break
+    offsets, _ = record_offsets(data, 0)
+    found = first_record(data[cut:], len(header.references))
+    assert found is not None and cut + found in offsets
+
+
+def test_multiqc_report_shows_the_section_and_numbers(delivery: Path, simulated: Path, tmp_path: Path) -> None:
+    if shutil.which("multiqc", path=str(Path(BIN).parent / ".venv" / "bin")) is None and shutil.which("multiqc") is None:
+        pytest.skip("multiqc not installed (pip install -e '.[test]')")
+    multiqc = shutil.which("multiqc", path=str(Path(BIN).parent / ".venv" / "bin")) or "multiqc"
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    for path in delivery.glob("tumour.*.json"):
+        shutil.copy(path, reports / f"CMT001.{path.name}")
+    delivered = tmp_path / "CMT001.tumour.bam"  # named as the workflow names its results
+    shutil.copy(delivery / "tumour.bam", delivered)
+    result, _ = audit("--forbid", f"{simulated}/forbidden.txt", str(delivered), cwd=tmp_path)
+    assert result.returncode == 0
+    audit_report = next(tmp_path.glob("audit-*.json"))
+    shutil.copy(audit_report, reports / "CMT001.audit.json")
+    from genoscrub.multiqc import write_custom_content
+
+    content = tmp_path / "content"
+    written = write_custom_content(sorted(reports.glob("*.json")), content)
+    assert {path.name for path in written} >= {"genoscrub_summary_mqc.yaml", "genoscrub_sam_revert_germline_mqc.yaml"}
+    subprocess.run([multiqc, "-q", "-f", "-o", str(tmp_path / "multiqc"), str(content)], check=True, capture_output=True, timeout=300)
+    data = json.loads((tmp_path / "multiqc" / "multiqc_data" / "multiqc_data.json").read_text())
+    raw = data["report_saved_raw_data"]
+    summary = raw["multiqc_genoscrub_summary_table"]["CMT001"]
+    revert = json.loads((delivery / "tumour.revert.json").read_text())["counts"]
+    scrub = json.loads((delivery / "tumour.scrub.json").read_text())["counts"]
+    assert summary["audit"] == "PASS" and summary["findings"] == 0
+    assert raw["multiqc_genoscrub_sam_revert_germline_plot"]["CMT001"]["bases_reverted"] == revert["bases_reverted"]
+    assert summary["renamed"] >= scrub["names_replaced"]
+    html = (tmp_path / "multiqc" / "multiqc_report.html").read_text(errors="replace").lower()
+    everything = json.dumps(data).lower() + html + "".join(path.read_text() for path in written).lower()
+    for word in (simulated / "forbidden.txt").read_text().splitlines():
+        assert word.lower() not in everything, word
+
+
+def test_sam_on_stdin_in_parallel_ends_and_equals_one_process(simulated: Path, tmp_path: Path) -> None:
+    """Workers forked while htslib converts stdin must not hold the converter's input open."""
+    text = subprocess.run(["samtools", "view", "-h", "--no-PG", str(simulated / "tumour.bam")], capture_output=True, check=True).stdout
+    header = b"".join(line + b"\n" for line in text.splitlines() if line.startswith(b"@"))
+    body = text[len(header) :]
+    data = header + body * 4  # more than one chunk of the converted BAM
+    outputs = []
+    for jobs in ("1", "2"):
+        result = run_command("genoscrub-audit", "-j", jobs, "-", input=data, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+
+
+def test_read_without_sequence_carries_nothing(tmp_path: Path) -> None:
+    """A secondary alignment with SEQ '*' over a germline site: no bases, no finding, no error."""
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "ACGTTGCAAC" * 10 + "\n")
+    (tmp_path / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t5\t.\tT\tA\t.\t.\t.\n"
+    )
+    data = sam(
+        "\t".join(["READ1", "256", "chr1", "1", "0", "10M", "*", "0", "0", "*", "*", "RG:Z:CMT001_00.L1"]),
+        "\t".join(["READ2", "256", "chr1", "1", "0", "3S7M", "*", "0", "0", "*", "*", "RG:Z:CMT001_00.L1"]),
+    )
+    result = run_command("genoscrub-audit", "--germline", "germline.vcf", "-r", "ref.fa", "-", input=data, cwd=tmp_path)
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+
+
+def test_population_contig_not_covered_means_absent_but_no_allele_is_no_finding(simulated: Path, tmp_path: Path) -> None:
+    vcf = tmp_path / "x.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##contig=<ID=chrUn_decoy,length=5000>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chrUn_decoy\t10\t.\tA\tC\t.\t.\t.\nchrUn_decoy\t20\t.\tA\t.\t.\t.\t.\n"
+    )
+    result, report = audit("--population", f"{simulated}/population.vcf.gz", "--af-key", "AF_eas", str(vcf), cwd=tmp_path)
+    assert result.returncode == 1
+    assert report["files"][0]["findings"]["population"]["by_key"] == {"allele absent from the population": 1}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"CRAM\x03\x00" + b"\x00" * 40, b"htslib cannot read this CRAM input"),
+        (
+            b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\tx\t.\tA\tC\t.\t.\t.\n",
+            b"<stdin>:3: VCF POS is not a number",
+        ),
+        (
+            b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\t.\tA\n",
+            b"<stdin>:3: VCF record with a wrong number",
+        ),
+        (b"##fileformat=VCFv4.2\nchr1\t1\t.\tA\tC\t.\t.\t.\n", b"<stdin>:2: VCF record before the #CHROM line"),
+        (b"@READ1\nACGT\n+\nII\n", b"<stdin>:1: FASTQ record cut short"),
+        (b"@READ1\nACGT\nIIII\n", b"<stdin>:1: FASTQ record cut short (no + line)"),
+        (b"", b"not a FASTQ, SAM, BAM, CRAM, VCF or BCF file"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_1(data: bytes, message: bytes, tmp_path: Path) -> None:
+    result = run_command("genoscrub-audit", "-", input=data, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout == b"" and len(result.stderr.splitlines()) == 1 and message in result.stderr, result.stderr
+
+
+def test_presets_found_in_a_grch38_file_and_build_told_by_lengths(tmp_path: Path) -> None:
+    """--preset codis-str on a file whose header has GRCh38's lengths: D1S1656 bases and records are found."""
+    from genoscrub.regions import build_contig_lengths, preset_path
+
+    lengths = build_contig_lengths("GRCh38")
+    rows = [line.split("\t") for line in preset_path("codis-str", "GRCh38").read_text().splitlines() if not line.startswith("#")]
+    contig, start, end = next((fields[0], int(fields[1]), int(fields[2])) for fields in rows if fields[0] == "chr1")
+    header = "@HD\tVN:1.6\tSO:coordinate\n" + "".join(f"@SQ\tSN:{name}\tLN:{length}\n" for name, length in lengths.items())
+    inside = start + 11  # 1-based POS of a read starting within the locus
+    reads = [
+        "\t".join(["READ1", "0", contig, str(inside), "60", "10M", "*", "0", "0", "ACGTACGTAC", "IIIIIIIIII"]),
+        "\t".join(["READ2", "0", contig, str(inside), "60", "10M", "*", "0", "0", "NNNNNNNNNN", "##########"]),
+        "\t".join(["READ3", "0", contig, str(end + 500), "60", "10M", "*", "0", "0", "ACGTACGTAC", "IIIIIIIIII"]),
+    ]
+    result = run_command("genoscrub-audit", "--preset", "codis-str", "-", input=(header + "\n".join(reads) + "\n").encode(), cwd=tmp_path)
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.decode().splitlines() if ": regions: " in line)
+    assert line.startswith("<stdin>: regions: 1: ") and f"({contig}:{inside})" in line
+    vcf = "##fileformat=VCFv4.2\n" + "".join(f"##contig=<ID={name},length={length}>\n" for name, length in lengths.items())
+    vcf += f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n{contig}\t{inside}\t.\tA\tC\t.\t.\t.\n{contig}\t{end + 500}\t.\tA\tC\t.\t.\t.\n"
+    result = run_command("genoscrub-audit", "--preset", "codis-str", "-", input=vcf.encode(), cwd=tmp_path)
+    assert result.returncode == 1
+    assert re.search(r": regions: 1: ", result.stdout.decode())
