@@ -10,12 +10,13 @@ byte-identical (the guideline leaves FASTQ sequence to consent).
 
 Records are handled in blocks of text, not as objects: ``scan.fastq_scan``
 finds a 4 MiB block's plain 4-line records and copies out their name lines, and
-``scan.fastq_rebuild`` writes the block again with new names and ``+`` lines; in
-C, never splitting the block into lines (0.7x mawk's time; their pure-Python
-twins split it and replace by slice assignment). The name lines are renamed in a forked child
-process meanwhile (two with ``--key-file``), so the command uses both cores.
-Multi-line (wrapped) records are read as kseq reads them, by a slower parser
-that only sees the blocks that hold them, and are written as 4-line records.
+``scan.fastq_rebuild`` writes the block again with new names and ``+`` lines;
+in C, never splitting the block into lines (0.7x mawk's time; their pure-Python
+twins split it and replace by slice assignment). The name lines are renamed in
+a forked child process meanwhile (two with ``--key-file``), so the command uses
+both cores. Multi-line (wrapped) records are read as kseq reads them, by a
+slower parser that only sees the blocks that hold them, and are written as
+4-line records.
 """
 
 from __future__ import annotations

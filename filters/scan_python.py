@@ -278,13 +278,17 @@ def fastq_scan(text: bytes | memoryview) -> FastqRecords:
     """The plain 4-line records at the start of ``text`` (``first_irregular_record``'s rule,
     each line ending in a newline), up to the first record that breaks the rule or lacks
     a line."""
-    lines = bytes(text).split(b"\n")
-    lines.pop()  # what follows the last newline is no whole line
+    data = bytes(text)
+    lines = data.split(b"\n")
+    rest = lines.pop()  # what follows the last newline is no whole line
     whole = len(lines) - len(lines) % 4
-    irregular = first_irregular_record(lines[:whole]) if whole else None
+    irregular = first_irregular_record(lines if whole == len(lines) else lines[:whole]) if whole else None
     count = whole // 4 if irregular is None else irregular
-    del lines[4 * count :]
-    end = sum(map(len, lines)) + len(lines)
+    if 4 * count == len(lines):  # the usual case: every whole line belongs to a plain record
+        end = len(data) - len(rest)
+    else:
+        del lines[4 * count :]
+        end = sum(map(len, lines)) + len(lines)
     return FastqRecords(count, end, b"\n".join(lines[0::4]), count - lines[2::4].count(b"+"))
 
 
