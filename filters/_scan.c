@@ -1,15 +1,19 @@
-/* filters._scan: the byte loops of the record commands, in C.
+/* genoscrub._scan (filters/_scan.c): the byte loops of the record commands, in C.
  *
  * Most records pass through a genoscrub filter unchanged, so the time of a filter
  * is the time it takes to find, in a block of text, the few bytes it must look at:
  * where each VCF record's columns are, where each FASTQ record's name line is.
  * numpy does that in several passes over a block and allocates an index per tab;
- * these functions do it in one pass with memchr, at memory speed.
+ * these functions do it in one pass with memchr, at memory speed. One of them,
+ * read_into, also fills a buffer from a file descriptor (the commands' stdin) with
+ * the GIL released; the others work on buffers in memory only.
  *
- * Every function has a pure-Python twin that the commands use when this module is
- * not built (filters/vcf.py, filters/fastq_scrub_names.py), and the tests check that
- * both give the same answers on the same bytes (tests/test_scan.py). Nothing here
- * reads or writes a file, knows a command line, or keeps state between calls.
+ * Commands do not call this module: filters/scan.py picks, at import, this module
+ * (adapted to numpy by filters/scan_compiled.py) or the pure-Python twins of every
+ * function (filters/scan_python.py), used where this module is not built or with
+ * GENOSCRUB_PURE_PYTHON=1. tests/test_scan.py holds each function to its twin on the
+ * same bytes; filters/_scan.pyi gives the signatures to mypy. Nothing here knows a
+ * command line or keeps state between calls.
  *
  * Offsets are returned as bytearrays of native int64, for numpy.frombuffer: that
  * keeps this module free of numpy's C API, so it builds with a C compiler and the
@@ -101,7 +105,7 @@ PyDoc_STRVAR(vcf_columns_doc,
 "Locate the records of a block of VCF record lines, each ending in a newline:\n"
 "line starts and ends (the newline's offset), and the offsets of the first\n"
 "tabs_kept tabs of each line, as bytearrays of int64. Checks, as\n"
-"vcf.RecordBlock does, that every line has column_count columns, a CHROM and a\n"
+"scan_python.vcf_columns does, that every line has column_count columns, a CHROM and a\n"
 "POS of digits. problem is 0 when all lines pass; otherwise bad_row is the first\n"
 "failing line (0-based) and problem says why: 1 the column count (columns_found\n"
 "columns), 2 an empty CHROM, 3 a POS that is not digits. A wrong column count\n"
@@ -488,7 +492,7 @@ PyDoc_STRVAR(fastq_scan_doc,
 "\n"
 "The plain 4-line FASTQ records at the start of text: a name line starting with\n"
 "'@', a sequence line, a '+' line and a quality line as long as the sequence,\n"
-"each ending in a newline (fastq_scrub_names.first_irregular_record's rule).\n"
+"each ending in a newline (scan_python.first_irregular_record's rule).\n"
 "Stops at the first record that breaks the rule or lacks a line. count: how many\n"
 "records; end: the offset just past them; heads: their name lines joined by\n"
 "newlines; plus_named: how many '+' lines hold more than '+'.");
@@ -645,7 +649,7 @@ PyDoc_STRVAR(sam_revert_matches_doc,
 "                   reference, offsets, keep_unchanged, keep_changed) -> (lines, changed, bases)\n"
 "\n"
 "sam-revert-germline --all for records of one M run (CIGAR = SEQ length), as\n"
-"Reverter._revert_all_in_bulk does it: each read's SEQ is compared with\n"
+"scan_python.sam_revert_matches does it: each read's SEQ is compared with\n"
 "reference[offsets[i]:offsets[i] + its length]. A read equal to it (ignoring case)\n"
 "keeps its line up to QUAL and the tags named in keep_unchanged; another read gets\n"
 "the reference as SEQ, the tags named in keep_changed, then MD:Z:<length> and NM:i:0\n"

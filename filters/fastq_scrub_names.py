@@ -8,14 +8,15 @@ read-number part (``/1``, ``/2`` or Casava's ``1:N:0``) is kept so R1 and R2
 stay in sync even when scrubbed separately. Sequence and qualities pass
 byte-identical (the guideline leaves FASTQ sequence to consent).
 
-Records are handled in blocks of text, not as objects: C (``filters/_scan.c``)
-finds a 4 MiB block's plain 4-line records, copies out their name lines and
-writes the block again with new names and ``+`` lines, never splitting it into
-lines (0.7x mawk's time; its pure-Python twin splits the block once and
-replaces by slice assignment). The name lines are renamed in a forked child
-process meanwhile (two with ``--key-file``), so the command uses both cores.
-Multi-line (wrapped) records are read as kseq reads them, by a slower parser
-that only sees the blocks that hold them, and are written as 4-line records.
+Records are handled in blocks of text, not as objects: ``scan.fastq_scan``
+finds a 4 MiB block's plain 4-line records and copies out their name lines, and
+``scan.fastq_rebuild`` writes the block again with new names and ``+`` lines;
+in C, never splitting the block into lines (0.7x mawk's time; their pure-Python
+twins split it and replace by slice assignment). The name lines are renamed in
+a forked child process meanwhile (two with ``--key-file``), so the command uses
+both cores. Multi-line (wrapped) records are read as kseq reads them, by a
+slower parser that only sees the blocks that hold them, and are written as
+4-line records.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from genoscrub.cli import (
 )
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
+from genoscrub.scan_python import first_irregular_record
 from genoscrub.streams import BLOCK_SIZE, background_reads, enlarge_pipe, open_input, output_stream, reading, whole_line_blocks, workers
 
 COMMAND = "fastq-scrub-names"
@@ -208,27 +210,6 @@ class NameReplacer:
             raise InputError(message, self.path, header_lines[missing]) from None
 
 
-def first_irregular_record(lines: list[bytes]) -> int | None:
-    """Index of the first record that is not a plain 4-line record, or None.
-
-    The common, valid case is checked over the whole block at C speed: counts
-    of ``\n@`` and ``\n+`` in the joined lines, and the two lists of lengths.
-    """
-    heads, sequences, plus_lines, qualities = lines[0::4], lines[1::4], lines[2::4], lines[3::4]
-    count = len(heads)
-    if (
-        (b"\n" + b"\n".join(heads)).count(b"\n@") == count
-        and (plus_lines.count(b"+") == count or (b"\n" + b"\n".join(plus_lines)).count(b"\n+") == count)
-        and list(map(len, sequences)) == list(map(len, qualities))
-    ):
-        return None
-    return next(
-        index
-        for index, (head, sequence, plus, quality) in enumerate(zip(heads, sequences, plus_lines, qualities, strict=True))
-        if not head.startswith(b"@") or not plus.startswith(b"+") or len(sequence) != len(quality)
-    )
-
-
 class WrappedRecords:
     """Parser for records whose sequence and quality span several lines.
 
@@ -305,11 +286,11 @@ class WrappedRecords:
 
 @dataclass
 class PlainRecords:
-    """A run of plain 4-line records kept as the text they were read as (the C path).
+    """A run of plain 4-line records kept as the text they were read as.
 
-    ``genoscrub._scan.fastq_scan`` found them and copied out their name lines
-    (``heads``); ``fastq_rebuild`` writes them with new names, never splitting
-    the text into lines.
+    ``scan.fastq_scan`` found them and copied out their name lines (``heads``);
+    ``scan.fastq_rebuild`` writes them with new names (in C where built, never
+    splitting the text into lines).
     """
 
     text: bytes | memoryview
@@ -319,7 +300,7 @@ class PlainRecords:
 
 
 RecordPart = Union[list[bytes], PlainRecords]
-"""Records as 4-line lists of lines (the Python path) or as text (the C path)."""
+"""Records as 4-line lists of lines (irregular ones, ``from_lines``) or as text (plain ones)."""
 
 
 class RecordReader:
@@ -332,11 +313,11 @@ class RecordReader:
         self.wrapped = WrappedRecords(path)
 
     def from_text(self, first_line: int, count: int, text: bytes) -> list[tuple[Sequence[int], RecordPart]]:
-        """The records a block completes. Plain 4-line records are found in C when it is
-        built; any record that is not (wrapped, blank lines, bad) and what follows it
-        in the block take the Python path of ``from_lines``, with the same results."""
-        native = scan.native
-        if native is None or self.wrapped.inside_record:
+        """The records a block completes. Plain 4-line records are found by ``scan.fastq_scan``
+        (in C where built) and kept as text; any record that is not (wrapped, blank lines,
+        bad) and what follows it in the block take the path of ``from_lines``, with the
+        same results."""
+        if self.wrapped.inside_record:
             return self.from_lines(first_line, split_lines(text))
         parts: list[tuple[Sequence[int], RecordPart]] = []
         offset = 0
@@ -352,7 +333,7 @@ class RecordReader:
             parts += self.from_lines(first_line, completed)
             first_line, count = first_line + needed, count - needed
         view = memoryview(text)[offset:]
-        records, end, heads, plus_named = native.fastq_scan(view)
+        records, end, heads, plus_named = scan.fastq_scan(view)
         if records:
             parts.append((range(first_line, first_line + 4 * records, 4), PlainRecords(view[:end], records, heads, plus_named)))
         rest = view[end:]
@@ -658,8 +639,7 @@ def scrub_records(
 def with_heads(part: RecordPart, heads: bytes) -> bytes:
     """The run's text with the new header lines (joined; a list of lines ends with an empty line)."""
     if isinstance(part, PlainRecords):
-        assert scan.native is not None
-        return scan.native.fastq_rebuild(part.text, part.count, heads)
+        return scan.fastq_rebuild(part.text, part.count, heads)
     part[0:-1:4] = heads.split(b"\n")
     return b"\n".join(part)
 

@@ -24,13 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 from genoscrub import scan
-from numpy.lib.stride_tricks import sliding_window_view
+from genoscrub.scan_python import windows
 
 NEWLINE, TAB, SEMICOLON, COMMA, DOT = 10, 9, 59, 44, 46
 DIGITS = np.zeros(256, dtype=bool)
 DIGITS[list(b"0123456789")] = True
-# Spans longer than this are checked one by one (rare: a POS of 17 digits, a long allele).
-GATHER_WIDTH = 16
 
 # POS as htslib reads VCF text: 0 (a telomere) to 2^63 - 1 (hts_str2uint of 63 bits; longer
 # is its "Position value is too large" error). Positions past 2^31 - 1 (contigs of more than
@@ -74,43 +72,11 @@ def vcf_position(text: bytes) -> int:
 # --- spans of a block -------------------------------------------------------------------------
 
 
-def windows(data: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
-    """``data[start:start + width]`` for each start, as the rows of a new uint8 array (0 past the end):
-    rows of a sliding-window view, copied at once, not bytes gathered one by one."""
-    limit = len(data) - width
-    if limit >= 0 and width > 0:
-        result = sliding_window_view(data, width)[np.clip(starts, 0, limit)]
-    else:
-        result = np.zeros((len(starts), width), dtype=np.uint8)
-    for row in np.flatnonzero((starts > limit) | (starts < 0)).tolist():  # the last bytes of a block: one by one
-        piece = data[max(int(starts[row]), 0) : int(starts[row]) + width] if starts[row] >= 0 else data[:0]
-        result[row] = 0
-        result[row, : len(piece)] = piece
-    return result
-
-
 def spans_within(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """For each span ``text[start:end]``: is every byte of it in ``allowed`` (a 256-entry table)?
-
-    Short spans are gathered into one (records x GATHER_WIDTH) array and looked up at
-    once; an empty span is within anything.
-    """
-    if scan.native is not None:
-        within = scan.native.spans_within(data, np.ascontiguousarray(starts), np.ascontiguousarray(ends), allowed)
-        return np.frombuffer(within, dtype=bool)
-    lengths = ends - starts
-    result = np.ones(len(starts), dtype=bool)
-    if not len(starts):
-        return result
-    width = min(int(lengths.max()), GATHER_WIDTH)
-    if width > 0:
-        inside = np.arange(width) < lengths[:, None]
-        result = (allowed[windows(data, starts, width)] | ~inside).all(axis=1)
-    table = bytes(np.flatnonzero(~allowed).astype(np.uint8).tolist())
-    for row in np.flatnonzero(lengths > GATHER_WIDTH).tolist():
-        span = text[starts[row] : ends[row]]
-        result[row] = len(span.translate(None, table)) == len(span)
-    return result
+    """For each span ``data[start:end]``: is every byte of it in ``allowed`` (a 256-entry table)?
+    An empty span is within anything. ``scan.spans_within``, which reads the spans from
+    ``data``; ``text`` (the same bytes) is not needed."""
+    return scan.spans_within(data, starts, ends, allowed)
 
 
 def span_integers(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -238,37 +204,11 @@ def info_values(
     """Where the value of INFO ``key`` is in each line: (found, start, end) offsets in ``text``.
 
     The first ``key=`` at the start of the INFO column or after a ``;``, as the regex
-    ``(?:^|;)key=([^;]*)`` finds it; the occurrences of ``key=`` in the whole text are
-    located by one ``bytes.split``, not a regex run over every byte. A key written
-    twice is found by ``repeated_info_values``.
+    ``(?:^|;)key=([^;]*)`` finds it (``scan.info_values``, over the INFO spans alone:
+    ``data`` and ``line_starts`` are not needed). A key written twice is found by
+    ``repeated_info_values``.
     """
-    if scan.native is not None:
-        found_bytes, starts_bytes, ends_bytes = scan.native.info_values(
-            data, np.ascontiguousarray(info_start), np.ascontiguousarray(info_end), key
-        )
-        return (np.frombuffer(found_bytes, dtype=bool), np.frombuffer(starts_bytes, dtype=np.int64),
-                np.frombuffer(ends_bytes, dtype=np.int64))
-    needle = key + b"="
-    pieces = text.split(needle)
-    found = np.zeros(len(info_start), dtype=bool)
-    value_start = np.zeros(len(info_start), dtype=np.int64)
-    value_end = np.zeros(len(info_start), dtype=np.int64)
-    if len(pieces) == 1:
-        return found, value_start, value_end
-    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1]
-    at = np.cumsum(lengths + len(needle)) - len(needle)
-    rows = np.searchsorted(line_starts, at, side="right") - 1
-    valid = (at >= info_start[rows]) & (at < info_end[rows])
-    after_separator = (at == info_start[rows]) | (data[np.maximum(at - 1, 0)] == SEMICOLON)
-    at, rows = at[valid & after_separator], rows[valid & after_separator]
-    first = np.flatnonzero(np.diff(rows, prepend=-1))  # rows do not decrease: the first occurrence in each
-    rows, starts = rows[first], at[first] + len(needle)
-    semicolons = np.flatnonzero(data == SEMICOLON)
-    next_semicolon = np.append(semicolons, len(data))[np.searchsorted(semicolons, starts)]
-    found[rows] = True
-    value_start[rows] = starts
-    value_end[rows] = np.minimum(next_semicolon, info_end[rows])
-    return found, value_start, value_end
+    return scan.info_values(text, info_start, info_end, key)
 
 
 def repeated_info_values(
@@ -288,8 +228,7 @@ def repeated_info_values(
         rows, after = rows[inside], after[inside]
         if not len(rows):
             break
-        # each span is its own "line" for the numpy twin, which maps occurrences to spans by their starts
-        more, starts, ends = info_values(text, data, after, key, after, info_end[rows])
+        more, starts, ends = scan.info_values(text, after, info_end[rows], key)  # the rest of each INFO
         rows, starts, ends = rows[more], starts[more], ends[more]
         repeats.extend(zip(rows.tolist(), starts.tolist(), ends.tolist(), strict=True))
         after = ends + 1

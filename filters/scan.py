@@ -1,28 +1,116 @@
-"""The C byte loops of filters/_scan.c, or None where they were not built.
+"""The byte loops of the record commands: one function a loop, compiled or pure, chosen here.
 
-Each caller keeps a pure-Python twin of what it uses from here, so genoscrub works
-(slower, with the same output) from a checkout or an install without a C compiler.
-``GENOSCRUB_PURE_PYTHON=1`` makes every command use the twins; the tests run both
-on the same bytes. ``GENOSCRUB_REQUIRE_SCAN=1`` (set by ``make test``) makes a
-missing build an error, so CI cannot pass on the slow path by accident.
+Most records pass through a filter unchanged, so a filter's time is the time it takes
+to find, in a block of text, the few bytes it must look at. Those loops are written
+twice: in C (``_scan.c``, typed by ``_scan.pyi``, adapted to numpy by
+``scan_compiled``) and in Python (``scan_python``), with one signature and one answer.
+This module picks one of the two at import and binds its functions here; a command
+calls ``scan.count_lines(...)`` and never asks which it got. The pure twins run where
+``_scan.c`` was not built (an install without a C compiler: slower, same output).
+
+``GENOSCRUB_PURE_PYTHON=1`` makes every command use the twins; the goldens run once
+more that way. ``GENOSCRUB_REQUIRE_SCAN=1`` (set by ``make test``) makes a missing build
+an error, so CI cannot pass on the slow path by accident.
+
+``python`` and ``compiled`` are the two implementations as modules (``compiled`` is
+None without the build or with ``GENOSCRUB_PURE_PYTHON``), for the tests that hold them
+to the same answers; ``LOOPS`` names the functions both define. ``native`` is the raw C
+module (or None), for code not yet calling the functions here.
 """
 
 from __future__ import annotations
 
-import importlib
 import os
 from types import ModuleType
 
+# Relative, so that mypy checks both implementations against one another under either package name.
+from . import scan_python as python
+from .scan_python import BAD_COLUMN_COUNT, BAD_POS, EMPTY_CHROM, FastqRecords, RevertedMatches, VcfColumns
+
+__all__ = [
+    "BAD_COLUMN_COUNT",
+    "BAD_POS",
+    "EMPTY_CHROM",
+    "LOOPS",
+    "FastqRecords",
+    "RevertedMatches",
+    "VcfColumns",
+    "compiled",
+    "count_lines",
+    "fastq_rebuild",
+    "fastq_scan",
+    "info_values",
+    "join_spans",
+    "native",
+    "python",
+    "read_into",
+    "replace_spans",
+    "sam_revert_matches",
+    "spans_within",
+    "splice_lines",
+    "vcf_columns",
+]
+
+LOOPS = (
+    "count_lines",
+    "vcf_columns",
+    "spans_within",
+    "info_values",
+    "replace_spans",
+    "join_spans",
+    "read_into",
+    "fastq_scan",
+    "fastq_rebuild",
+    "sam_revert_matches",
+    "splice_lines",
+)
+"""The loops each implementation defines, with one signature."""
+
 
 def _load() -> ModuleType | None:
+    """The compiled module, or None where it was not built or is not wanted."""
     if os.environ.get("GENOSCRUB_PURE_PYTHON"):
         return None
     try:
-        return importlib.import_module("genoscrub._scan")
+        from . import _scan
     except ImportError:
         if os.environ.get("GENOSCRUB_REQUIRE_SCAN"):
             raise
         return None
+    return _scan
 
 
 native = _load()
+compiled: ModuleType | None = None
+
+if native is not None:
+    from . import scan_compiled
+    from .scan_compiled import (
+        count_lines,
+        fastq_rebuild,
+        fastq_scan,
+        info_values,
+        join_spans,
+        read_into,
+        replace_spans,
+        sam_revert_matches,
+        spans_within,
+        splice_lines,
+        vcf_columns,
+    )
+
+    compiled = scan_compiled
+else:
+    from .scan_python import (
+        count_lines,
+        fastq_rebuild,
+        fastq_scan,
+        info_values,
+        join_spans,
+        read_into,
+        replace_spans,
+        sam_revert_matches,
+        spans_within,
+        splice_lines,
+        vcf_columns,
+    )

@@ -114,7 +114,7 @@ class EndCheckingReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        if scan.native is not None and self.descriptor is not None:
+        if self.descriptor is not None:
             return self._read_descriptor(buffer)
         data = self.raw.read1(len(buffer)) if hasattr(self.raw, "read1") else self.raw.read(len(buffer))
         if not data:
@@ -128,9 +128,10 @@ class EndCheckingReader(io.RawIOBase):
         return len(data)
 
     def _read_descriptor(self, buffer: memoryview) -> int:
-        """Fill ``buffer`` from the descriptor in C, without the GIL: a producer writing
-        the pipe 4 KiB at a time then costs no wake-up of a Python thread per write."""
-        assert scan.native is not None and self.descriptor is not None
+        """Fill ``buffer`` from the descriptor (``scan.read_into``: in C without the GIL, where
+        built): a producer writing the pipe 4 KiB at a time then costs no wake-up of a
+        Python thread per write."""
+        assert self.descriptor is not None
         if self.buffered is None:  # first: what a peek (format sniffing) left in stdin's buffer
             waiting = self.raw.peek(0) if hasattr(self.raw, "peek") else b""  # type: ignore[attr-defined]
             self.buffered = self.raw.read(len(waiting)) if waiting else b""
@@ -139,7 +140,7 @@ class EndCheckingReader(io.RawIOBase):
             buffer[:size] = self.buffered[:size]
             self.buffered = self.buffered[size:]
         else:
-            size = scan.native.read_into(self.descriptor, buffer)
+            size = scan.read_into(self.descriptor, buffer)
         if not size:
             if is_bgzf(self.head) and self.tail != BGZF_EOF_BLOCK:
                 raise InputError(BGZF_MISSING_EOF, self.path)
@@ -408,7 +409,7 @@ def whole_line_blocks(blocks: Iterable[bytes], path: str) -> Iterator[tuple[int,
                 crlf = first_end > 0 and chunk[first_end - 1] == 0x0D
             if crlf:
                 chunk = chunk.replace(b"\r\n", b"\n")
-            count = scan.native.count_lines(chunk) if scan.native is not None else chunk.count(b"\n")
+            count = scan.count_lines(chunk)
             if waiting is not None:
                 yield waiting
             waiting = (line_number, count, chunk)

@@ -233,7 +233,6 @@ def _chain_text(number: int, rest: bytes, blocks: TextBlocks) -> TextBlocks:
 
 
 KEPT_TABS = 8
-BAD_COLUMN_COUNT, EMPTY_CHROM, BAD_POS = 1, 2, 3  # problems found by RecordBlock, as filters/_scan.c numbers them
 POS_ERROR = f"POS is not an integer from 0 to {MAX_POS}"
 
 
@@ -253,50 +252,17 @@ class RecordBlock:
         self.data = np.frombuffer(text, dtype=np.uint8)
         # Tabs are kept up to the end of INFO (column 7): no command looks further.
         kept = min(column_count - 1, KEPT_TABS)
-        if scan.native is not None:
-            count, starts, ends, tabs, bad_row, problem, found = scan.native.vcf_columns(text, column_count, kept)
-            self.count = count
-            self.starts = np.frombuffer(starts, dtype=np.int64)
-            self.ends = np.frombuffer(ends, dtype=np.int64)
-            self.tabs = np.frombuffer(tabs, dtype=np.int64).reshape(count, kept)
-        else:
-            bad_row, problem, found = self._locate(column_count, kept)
+        located = scan.vcf_columns(text, column_count, kept)
+        self.count, self.starts, self.ends, self.tabs = located.line_count, located.starts, located.ends, located.tabs
+        bad_row, problem, found = located.bad_row, located.problem, located.columns_found
         if not problem and self.count:
             pos_start, pos_end = self.column(1)
             beyond = positions_beyond_limit(self.data, text, pos_start, pos_end)
             if beyond.any():
-                bad_row, problem = int(np.argmax(beyond)), BAD_POS
+                bad_row, problem = int(np.argmax(beyond)), scan.BAD_POS
         if problem:
             message = ["", f"record has {found} columns, the header has {column_count}", "record has an empty CHROM", POS_ERROR][problem]
             raise InputError(message, path, first_line + bad_row)
-
-    def _locate(self, column_count: int, kept: int) -> tuple[int, int, int]:
-        """``scan.native.vcf_columns`` in numpy: sets the offsets, returns ``(bad_row, problem, columns_found)``."""
-        data = self.data
-        self.ends = np.flatnonzero(data == NEWLINE)
-        self.count = len(self.ends)
-        self.starts = np.empty(self.count, dtype=np.int64)
-        if self.count:
-            self.starts[0] = 0
-            self.starts[1:] = self.ends[:-1] + 1
-        tabs = np.flatnonzero(data == TAB)
-        per_line = column_count - 1
-        if len(tabs) != per_line * self.count or self._tabs_per_line(tabs).min(initial=per_line) != per_line:
-            found = self._tabs_per_line(tabs) + 1
-            index = int(np.argmax(found != column_count))
-            return index, BAD_COLUMN_COUNT, int(found[index])
-        self.tabs = tabs.reshape(self.count, per_line)[:, :kept]
-        empty_chrom = self.tabs[:, 0] == self.starts
-        pos_start, pos_end = self.column(1)
-        bad_pos = (pos_end == pos_start) | ~spans_within(data, self.text, pos_start, pos_end, DIGITS)
-        bad = empty_chrom | bad_pos
-        if bad.any():
-            index = int(np.argmax(bad))
-            return index, EMPTY_CHROM if empty_chrom[index] else BAD_POS, column_count
-        return 0, 0, column_count
-
-    def _tabs_per_line(self, tabs: np.ndarray) -> np.ndarray:
-        return np.diff(np.searchsorted(tabs, self.ends), prepend=0)
 
     def column(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """Start and end offsets in ``text`` of column ``index`` (0: CHROM ... 7: INFO) of every record."""
@@ -326,9 +292,4 @@ class RecordBlock:
             return b""
         edges = np.flatnonzero(np.diff(np.concatenate(([False], keep, [False])).astype(np.int8)))
         run_starts, run_stops = edges[0::2], edges[1::2]
-        starts = self.starts[run_starts].tolist()
-        ends = (self.ends[run_stops - 1] + 1).tolist()
-        text = self.text
-        if scan.native is not None:
-            return scan.native.join_spans(text, self.starts[run_starts], self.ends[run_stops - 1] + 1)
-        return b"".join([text[start:end] for start, end in zip(starts, ends, strict=True)])
+        return scan.join_spans(self.text, self.starts[run_starts], self.ends[run_stops - 1] + 1)

@@ -449,13 +449,11 @@ class IdScrubber:
         if not len(others):
             return text
         self.removed += len(others)
-        if private.all() and scan.native is not None:
-            return scan.native.replace_spans(text, starts[others], ends[others], b".")
+        if private.all():
+            return scan.replace_spans(text, starts[others], ends[others], b".")
         segment_starts = [0, *ends[others].tolist()]
         segment_ends = [*starts[others].tolist(), len(text)]
         segments = [text[start:end] for start, end in zip(segment_starts, segment_ends, strict=True)]
-        if private.all():
-            return b".".join(segments)
         pieces = [piece for pair in zip(segments, replacements, strict=False) for piece in pair]
         pieces.append(segments[-1])
         return b"".join(pieces)  # type: ignore[arg-type]

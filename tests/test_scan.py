@@ -1,20 +1,28 @@
-"""The C byte loops (filters/_scan.c) against their pure-Python twins, on the same bytes.
+"""The compiled byte loops (filters/_scan.c) against their pure-Python twins, on the same bytes.
 
-Every function of genoscrub._scan is a faster way to compute what a numpy or Python
-function already computes; these tests hold the two to the same answers (offsets,
-verdicts, output bytes, and the line and message of an error), on random blocks
-that include every irregular case the twins handle: wrong column counts, empty
-CHROM, bad POS, keys inside other keys, wrapped FASTQ records, blank lines, cut
-records. The goldens run a second time without the C loops (tests/test_golden.py).
+``scan`` binds one implementation of every loop at import; ``scan.compiled`` and
+``scan.python`` are the two. These tests hold them to the same answers (offsets,
+verdicts, output bytes, the exception type for a refused argument), function by
+function on random blocks that include every irregular case the twins handle (wrong
+column counts, empty CHROM, bad POS, keys inside other keys, wrapped FASTQ records,
+blank lines, cut records, reads over an N), and through the commands' own code with
+each implementation bound. The goldens run a second time without the C loops
+(tests/test_golden.py).
 """
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import io
 import os
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,31 +34,79 @@ from genoscrub.streams import EndCheckingReader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-native = scan.native
-needs_native = pytest.mark.skipif(native is None, reason="genoscrub._scan is not built (no C compiler?): only the Python twins run")
+compiled = scan.compiled
+python = scan.python
+needs_compiled = pytest.mark.skipif(compiled is None, reason="genoscrub._scan is not built (no C compiler?): only the Python twins run")
+IMPLEMENTATIONS = [pytest.param(python, id="python"), pytest.param(compiled, id="compiled", marks=needs_compiled)]
 
 
-@pytest.fixture
-def pure_python(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Run the code under test without the C loops."""
-    monkeypatch.setattr(scan, "native", None)
-    yield
-
-
-def without_native(function, *args):  # type: ignore[no-untyped-def]
-    saved, scan.native = scan.native, None
+@contextlib.contextmanager
+def python_loops() -> Iterator[None]:
+    """Every loop of ``scan`` bound to its pure twin for the duration, as without the build
+    (``scan.native`` too, for the code that still asks for the C module itself)."""
+    saved = {name: getattr(scan, name) for name in (*scan.LOOPS, "native")}
+    for name in scan.LOOPS:
+        setattr(scan, name, getattr(python, name))
+    scan.native = None
     try:
-        return function(*args)
+        yield
     finally:
-        scan.native = saved
+        for name, value in saved.items():
+            setattr(scan, name, value)
+
+
+def without_compiled(function: Callable[..., Any], *args: Any) -> Any:
+    with python_loops():
+        return function(*args)
+
+
+def both(name: str, *args: Any) -> tuple[Any, Any]:
+    """What the compiled loop and its twin return (or raise: the exception type) on the same arguments."""
+    assert compiled is not None
+    results = []
+    for implementation in (compiled, python):
+        try:
+            results.append(getattr(implementation, name)(*args))
+        except Exception as error:  # noqa: BLE001 - the type is the answer
+            results.append(type(error))
+    return results[0], results[1]
+
+
+# --- the dispatch -----------------------------------------------------------------------------
 
 
 def test_make_test_runs_with_the_c_loops_built() -> None:
     """make test sets GENOSCRUB_REQUIRE_SCAN: a build that lost its C module must not pass on the slow path."""
-    if os.environ.get("GENOSCRUB_REQUIRE_SCAN"):
-        assert native is not None
-    elif native is None:
+    if os.environ.get("GENOSCRUB_REQUIRE_SCAN") and not os.environ.get("GENOSCRUB_PURE_PYTHON"):
+        assert compiled is not None and scan.native is not None
+    elif compiled is None:
         pytest.skip("genoscrub._scan is not built and GENOSCRUB_REQUIRE_SCAN is not set")
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_each_implementation_defines_every_loop_with_one_signature(implementation: ModuleType) -> None:
+    for name in scan.LOOPS:
+        function = getattr(implementation, name)
+        assert inspect.signature(function) == inspect.signature(getattr(python, name)), name
+        assert function.__doc__, name
+    chosen = compiled if compiled is not None else python
+    assert all(getattr(scan, name) is getattr(chosen, name) for name in scan.LOOPS)
+
+
+def bound_loops(environment: dict[str, str]) -> str:
+    """Which implementation ``scan`` binds in a fresh interpreter with ``environment``."""
+    code = "from genoscrub import scan; print(scan.count_lines.__module__, scan.native is None)"
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GENOSCRUB_")}
+    result = subprocess.run([sys.executable, "-c", code], env={**env, **environment}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@needs_compiled
+def test_the_environment_picks_the_implementation_once_for_every_loop() -> None:
+    assert bound_loops({}) == "genoscrub.scan_compiled False"
+    assert bound_loops({"GENOSCRUB_PURE_PYTHON": "1"}) == "genoscrub.scan_python True"
+    assert bound_loops({"GENOSCRUB_PURE_PYTHON": "1", "GENOSCRUB_REQUIRE_SCAN": "1"}) == "genoscrub.scan_python True"
 
 
 # --- VCF ------------------------------------------------------------------------------------
@@ -84,15 +140,27 @@ def located(text: bytes, column_count: int) -> tuple[object, ...]:
     return ("ok", block.count, block.starts.tolist(), block.ends.tolist(), block.tabs.tolist())
 
 
-@needs_native
+@needs_compiled
 @settings(max_examples=400, deadline=None)
-@given(vcf_block())
-def test_vcf_columns_locate_and_reject_as_numpy_does(block: tuple[bytes, int]) -> None:
+@given(vcf_block(), st.integers(0, 8))
+def test_vcf_columns_locate_and_reject_as_numpy_does(block: tuple[bytes, int], kept_choice: int) -> None:
     text, column_count = block
-    assert located(text, column_count) == without_native(located, text, column_count)
+    tabs_kept = 2 + kept_choice % (column_count - 2)
+    assert compiled is not None
+    ours, twin = compiled.vcf_columns(text, column_count, tabs_kept), python.vcf_columns(text, column_count, tabs_kept)
+    assert (ours.problem, ours.bad_row, ours.columns_found) == (twin.problem, twin.bad_row, twin.columns_found)
+    assert ours.line_count == twin.line_count == text.count(b"\n")
+    assert ours.tabs.shape == twin.tabs.shape == (ours.line_count, tabs_kept)
+    if ours.problem != scan.BAD_COLUMN_COUNT:  # after a wrong column count the offsets are undefined
+        assert ours.starts.tolist() == twin.starts.tolist()
+        assert ours.ends.tolist() == twin.ends.tolist()
+        assert ours.tabs.tolist() == twin.tabs.tolist()
+    assert located(text, column_count) == without_compiled(located, text, column_count)
+    ours, twin = both("vcf_columns", text + b"chr1\t7\t.", column_count, tabs_kept)  # what follows the last newline is no line
+    assert ours.problem == twin.problem and ours.bad_row == twin.bad_row and ours.line_count == twin.line_count
 
 
-@needs_native
+@needs_compiled
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=200), st.lists(st.tuples(st.integers(0, 200), st.integers(0, 40)), max_size=20))
 def test_spans_within_agrees_with_numpy(text: bytes, spans: list[tuple[int, int]]) -> None:
@@ -101,8 +169,11 @@ def test_spans_within_agrees_with_numpy(text: bytes, spans: list[tuple[int, int]
     ends = np.array([end for _, end in spans], dtype=np.int64)
     data = np.frombuffer(text, dtype=np.uint8)
     for allowed in (vcf.DIGITS, vcf.NUMBER_BYTES, ~vcf.DIGITS):
-        expected = without_native(vcf.spans_within, data, text, starts, ends, allowed)
-        assert vcf.spans_within(data, text, starts, ends, allowed).tolist() == expected.tolist()
+        ours, twin = both("spans_within", data, starts, ends, allowed)
+        expected = [all(allowed[byte] for byte in text[start:end]) for start, end in spans]
+        assert ours.dtype == twin.dtype == np.bool_
+        assert ours.tolist() == twin.tolist() == expected
+        assert vcf.spans_within(data, text, starts, ends, allowed).tolist() == expected
 
 
 INFO_PIECE = st.sampled_from(
@@ -110,7 +181,7 @@ INFO_PIECE = st.sampled_from(
 )
 
 
-@needs_native
+@needs_compiled
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(INFO_PIECE, max_size=5), min_size=1, max_size=8), st.sampled_from([b"AF_eas", b"AF", b"DP"]))
 def test_info_values_agree_with_the_regex_rule(infos: list[list[str]], key: bytes) -> None:
@@ -118,18 +189,36 @@ def test_info_values_agree_with_the_regex_rule(infos: list[list[str]], key: byte
     text = "".join(lines).encode()
     block = vcf.RecordBlock(1, text, "x.vcf", 8)
     info_start, info_end = block.column(7)
-    found, starts, ends = vcf.info_values(text, block.data, block.starts, key, info_start, info_end)
-    twin = without_native(vcf.info_values, text, block.data, block.starts, key, info_start, info_end)
-    assert found.tolist() == twin[0].tolist()
-    assert starts[found].tolist() == twin[1][twin[0]].tolist()
-    assert ends[found].tolist() == twin[2][twin[0]].tolist()
+    ours, twin = both("info_values", text, info_start, info_end, key)
+    assert [part.dtype for part in ours] == [part.dtype for part in twin] == [np.bool_, np.int64, np.int64]
+    assert [part.tolist() for part in ours] == [part.tolist() for part in twin]
+    for row, (found, start, end) in enumerate(zip(*(part.tolist() for part in ours), strict=True)):
+        info = text[info_start[row] : info_end[row]]
+        values = [piece[len(key) + 1 :] for piece in info.split(b";") if piece.startswith(key + b"=")]
+        assert found == bool(values) and (not found or text[start:end] == values[0])
+    with_numpy = without_compiled(vcf.info_values, text, block.data, block.starts, key, info_start, info_end)
+    assert [part.tolist() for part in vcf.info_values(text, block.data, block.starts, key, info_start, info_end)] == [
+        part.tolist() for part in with_numpy
+    ]
 
 
-@needs_native
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(INFO_PIECE, max_size=12), st.lists(st.integers(0, 120), max_size=12), st.sampled_from([b"AF_eas", b"AF", b"DP"]))
+def test_info_values_agree_on_any_ordered_spans(pieces: list[str], cuts: list[int], key: bytes) -> None:
+    """Spans that start or end inside a key, a value or a separator, as ``repeated_info_values`` asks for the rest of a column."""
+    text = ";".join(pieces).encode()
+    edges = sorted(min(cut, len(text)) for cut in cuts)
+    starts = np.array(edges[0::2][: len(edges) // 2], dtype=np.int64)
+    ends = np.array(edges[1::2], dtype=np.int64)
+    ours, twin = both("info_values", text, starts, ends, key)
+    assert [part.tolist() for part in ours] == [part.tolist() for part in twin]
+
+
+@needs_compiled
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=120), st.lists(st.integers(0, 120), max_size=12), st.sampled_from([b".", b"", b"rs1"]))
 def test_replace_and_join_spans_are_slices(text: bytes, cuts: list[int], replacement: bytes) -> None:
-    assert native is not None
     edges = sorted(min(cut, len(text)) for cut in cuts)
     starts = np.array(edges[0::2][: len(edges) // 2], dtype=np.int64)
     ends = np.array(edges[1::2], dtype=np.int64)
@@ -137,40 +226,63 @@ def test_replace_and_join_spans_are_slices(text: bytes, cuts: list[int], replace
     for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
         pieces += [text[copied:start], replacement]
         copied = end
-    assert native.replace_spans(text, starts, ends, replacement) == b"".join(pieces) + text[copied:]
-    assert native.join_spans(text, starts, ends) == b"".join(text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
+    assert both("replace_spans", text, starts, ends, replacement) == (b"".join(pieces) + text[copied:],) * 2
+    joined = b"".join(text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
+    assert both("join_spans", text, starts, ends) == (joined, joined)
 
 
-@needs_native
+@needs_compiled
 @given(st.binary(max_size=70000))
 @settings(max_examples=50, deadline=None)
 def test_count_lines_is_bytes_count(text: bytes) -> None:
-    assert native is not None
-    assert native.count_lines(text) == text.count(b"\n")
-    assert native.count_lines(b"\n" * 70000) == 70000
+    assert both("count_lines", text) == (text.count(b"\n"),) * 2
+    assert both("count_lines", b"\n" * 70000) == (70000, 70000)
 
 
-@needs_native
-def test_bad_arguments_raise_rather_than_read_outside_the_text() -> None:
-    assert native is not None
-    text = b"chr1\t1\t.\tA\tC\t.\t.\t.\n"
-    with pytest.raises(IndexError):
-        native.spans_within(text, np.array([0], dtype=np.int64), np.array([99], dtype=np.int64), vcf.DIGITS)
-    with pytest.raises(IndexError):
-        native.join_spans(text, np.array([5], dtype=np.int64), np.array([4], dtype=np.int64))
-    with pytest.raises(ValueError):
-        native.replace_spans(text, np.array([4, 2], dtype=np.int64), np.array([6, 3], dtype=np.int64), b".")
-    with pytest.raises(TypeError):
-        native.info_values(text, np.array([0], dtype=np.int32), np.array([3], dtype=np.int32), b"AF")
-    with pytest.raises(ValueError):
-        native.vcf_columns(text, 8, 9)
-    with pytest.raises(ValueError):
-        native.fastq_rebuild(b"@a\nA\n+\nI\n", 1, b"@x\n@y")
-    with pytest.raises(ValueError):
-        native.fastq_rebuild(b"@a\nA\n+\nI\n@b\n", 1, b"@x")
-    for not_plain in (b"a\nA\n+\nI\n", b"@a\nA\n\nI\n", b"@a\nAC\n+\nI\n"):  # no '@', an empty '+' line, lengths differ
-        with pytest.raises(ValueError):
-            native.fastq_rebuild(not_plain, 1, b"@x")
+TEXT = b"chr1\t1\t.\tA\tC\t.\t.\t.\n"
+LINES = b"a\nbb\nccc\nd\n"
+LINE_STARTS, LINE_ENDS = np.array([0, 2, 5, 9], dtype=np.int64), np.array([1, 4, 8, 10], dtype=np.int64)
+ONE = np.array([0], dtype=np.int64)
+KEEP = np.zeros(1 << 16, dtype=np.uint8)
+REFUSED = [
+    ("spans_within", (np.frombuffer(TEXT, dtype=np.uint8), ONE, np.array([99], dtype=np.int64), vcf.DIGITS), IndexError),
+    ("spans_within", (np.frombuffer(TEXT, dtype=np.uint8), ONE, ONE, vcf.DIGITS[:10]), ValueError),
+    ("spans_within", (np.frombuffer(TEXT, dtype=np.uint8), ONE, np.array([1, 2], dtype=np.int64), vcf.DIGITS), ValueError),
+    ("join_spans", (TEXT, np.array([5], dtype=np.int64), np.array([4], dtype=np.int64)), IndexError),
+    ("join_spans", (TEXT, np.array([-1], dtype=np.int64), ONE), IndexError),
+    ("replace_spans", (TEXT, np.array([4, 2], dtype=np.int64), np.array([6, 3], dtype=np.int64), b"."), ValueError),
+    ("info_values", (TEXT, np.array([0], dtype=np.int32), np.array([3], dtype=np.int32), b"AF"), TypeError),
+    ("info_values", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), b"AF"), IndexError),
+    ("vcf_columns", (TEXT, 8, 9), ValueError),
+    ("vcf_columns", (TEXT, 8, 1), ValueError),
+    ("fastq_rebuild", (b"@a\nA\n+\nI\n", 1, b"@x\n@y"), ValueError),
+    ("fastq_rebuild", (b"@a\nA\n+\nI\n@b\n", 1, b"@x"), ValueError),
+    ("fastq_rebuild", (b"@a\nA\n+\nI\n", 0, b""), ValueError),
+    ("fastq_rebuild", (b"@a\nA\n+\nI\n", -1, b""), ValueError),
+    ("fastq_rebuild", (b"@a\nA\n+\nI", 1, b"@x"), ValueError),  # no newline at the end
+    ("fastq_rebuild", (b"a\nA\n+\nI\n", 1, b"@x"), ValueError),  # no '@'
+    ("fastq_rebuild", (b"@a\nA\n\nI\n", 1, b"@x"), ValueError),  # an empty '+' line
+    ("fastq_rebuild", (b"@a\nAC\n+\nI\n", 1, b"@x"), ValueError),  # lengths differ
+    ("splice_lines", (LINES, LINE_STARTS, LINE_ENDS, np.array([2, 1], dtype=np.int64), [b"X", b"Y"]), IndexError),
+    ("splice_lines", (LINES, LINE_STARTS, LINE_ENDS, np.array([4], dtype=np.int64), [b"X"]), IndexError),
+    ("splice_lines", (LINES, np.array([0, 0]), np.array([4, 8]), np.array([0, 1], dtype=np.int64), [b"X", b"Y"]), IndexError),
+    ("splice_lines", (LINES, LINE_STARTS, LINE_ENDS, np.array([0], dtype=np.int64), ["X"]), TypeError),
+    ("splice_lines", (LINES, LINE_STARTS, LINE_ENDS, np.array([0], dtype=np.int64), (b"X",)), TypeError),
+    ("splice_lines", (LINES, LINE_STARTS, LINE_ENDS, np.array([0, 1], dtype=np.int64), [b"X"]), ValueError),
+    ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, b"A", ONE, KEEP, KEEP), IndexError),
+    ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, b"A", ONE, KEEP[:10], KEEP), ValueError),
+    ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, np.array([0, 1], dtype=np.int64), b"A", ONE, KEEP, KEEP), ValueError),
+    ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, b"A", ONE.astype(np.float64), KEEP, KEEP), TypeError),
+]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(("name", "arguments", "error"), REFUSED, ids=[f"{case[0]}-{index}" for index, case in enumerate(REFUSED)])
+def test_bad_arguments_raise_rather_than_read_outside_the_text(
+    implementation: ModuleType, name: str, arguments: tuple[Any, ...], error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        getattr(implementation, name)(*arguments)
 
 
 # --- FASTQ ----------------------------------------------------------------------------------
@@ -203,6 +315,28 @@ def fastq_text(records: list[tuple[str, str]]) -> bytes:
     return "".join(out).encode()
 
 
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(st.lists(RECORD, max_size=14), st.integers(0, 40), st.booleans())
+def test_fastq_scan_and_rebuild_agree(records: list[tuple[str, str]], skip: int, cut: bool) -> None:
+    data = fastq_text(records)
+    if cut and data:
+        data = data[: len(data) * 2 // 3]
+    view = memoryview(data)[min(skip, len(data)) :]  # as the reader hands them a block's rest
+    ours, twin = both("fastq_scan", view)
+    assert ours == twin
+    assert isinstance(ours, scan.FastqRecords) and isinstance(twin, scan.FastqRecords)
+    count, end, heads, _ = ours
+    heads_new = b"\n".join(b"@new%d" % number for number in range(count))
+    rebuilt = both("fastq_rebuild", view[:end], count, heads_new)
+    assert rebuilt[0] == rebuilt[1]
+    lines = bytes(view[:end]).split(b"\n")
+    assert rebuilt[0].split(b"\n")[1::2] == lines[1::2]  # sequences and qualities as they were
+    assert heads == b"\n".join(lines[0:-1:4])
+    ours, twin = both("fastq_scan", data[:-1])  # the last line without its newline: no whole line
+    assert ours == twin
+
+
 def scrubbed(data: bytes, block_size: int) -> tuple[bytes, tuple[int | None, str] | None, dict[str, int]]:
     """Output, error and counts of scrub_records with counter names, in blocks of ``block_size``."""
     report = Report("fastq-scrub-names")
@@ -216,21 +350,23 @@ def scrubbed(data: bytes, block_size: int) -> tuple[bytes, tuple[int | None, str
     return b"".join(chunks), None, dict(report.counts)
 
 
-@needs_native
+@needs_compiled
 @settings(max_examples=400, deadline=None)
 @given(st.lists(RECORD, max_size=14), st.sampled_from([1, 7, 23, 64, 1 << 16]), st.booleans())
 def test_fastq_records_found_in_c_give_the_python_output(records: list[tuple[str, str]], block_size: int, cut: bool) -> None:
     data = fastq_text(records)
     if cut and data:
         data = data[: len(data) * 2 // 3]
-    assert scrubbed(data, block_size) == without_native(scrubbed, data, block_size)
+    assert scrubbed(data, block_size) == without_compiled(scrubbed, data, block_size)
 
 
-@needs_native
-def test_plain_fastq_takes_the_c_path(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_plain_fastq_is_renamed_as_text(implementation: ModuleType, monkeypatch: pytest.MonkeyPatch) -> None:
     """Of a file of plain records, only the record cut by a block's end goes line by line."""
     from genoscrub.fastq_scrub_names import RecordReader
 
+    for name in ("fastq_scan", "fastq_rebuild"):
+        monkeypatch.setattr(scan, name, getattr(implementation, name))
     lines_seen: list[int] = []
     original = RecordReader.from_lines
 
@@ -250,13 +386,12 @@ def test_plain_fastq_takes_the_c_path(monkeypatch: pytest.MonkeyPatch) -> None:
 # --- reading pipes --------------------------------------------------------------------------
 
 
-@needs_native
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize("pipe_size", [0, 1 << 20])
-def test_read_into_fills_the_buffer_from_a_pipe_written_in_small_pieces(pipe_size: int) -> None:
-    """With a pipe of 1 MiB it waits after a short read for the pipe to fill; with the default one it does not."""
+def test_read_into_fills_the_buffer_from_a_pipe_written_in_small_pieces(implementation: ModuleType, pipe_size: int) -> None:
+    """With a pipe of 1 MiB the compiled loop waits after a short read for the pipe to fill; with the default one it does not."""
     import fcntl
 
-    assert native is not None
     read_end, write_end = os.pipe()
     if pipe_size:
         fcntl.fcntl(read_end, fcntl.F_SETPIPE_SZ, pipe_size)
@@ -271,24 +406,22 @@ def test_read_into_fills_the_buffer_from_a_pipe_written_in_small_pieces(pipe_siz
     writer = threading.Thread(target=produce)
     writer.start()
     buffer = bytearray(100_000)
-    assert native.read_into(read_end, buffer) == 100_000
+    assert implementation.read_into(read_end, buffer) == 100_000
     rest = bytearray(1 << 20)
-    size = native.read_into(read_end, rest)
+    size = implementation.read_into(read_end, memoryview(rest))
     assert bytes(buffer) + bytes(rest[:size]) == b"".join(pieces)
-    assert native.read_into(read_end, rest) == 0
+    assert implementation.read_into(read_end, rest) == 0
     writer.join()
     os.close(read_end)
     with pytest.raises(OSError):
-        native.read_into(read_end, rest)
+        implementation.read_into(read_end, rest)
 
 
 @pytest.mark.parametrize("c_loops", [True, False])
-def test_stdin_reader_returns_what_a_format_sniffer_peeked_first(c_loops: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stdin_reader_returns_what_a_format_sniffer_peeked_first(c_loops: bool) -> None:
     """The SAM commands peek at stdin to tell SAM from BAM; the descriptor is read only after those bytes."""
-    if c_loops and native is None:
+    if c_loops and compiled is None:
         pytest.skip("genoscrub._scan is not built")
-    if not c_loops:
-        monkeypatch.setattr(scan, "native", None)
     read_end, write_end = os.pipe()
     data = b"@SQ\tSN:chr1\tLN:9\n" + b"r\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n" * 20000
 
@@ -298,7 +431,7 @@ def test_stdin_reader_returns_what_a_format_sniffer_peeked_first(c_loops: bool, 
 
     writer = threading.Thread(target=produce)
     writer.start()
-    with open(read_end, "rb") as raw:
+    with open(read_end, "rb") as raw, contextlib.nullcontext() if c_loops else python_loops():
         assert raw.peek(16).startswith(b"@SQ")
         stream = io.BufferedReader(EndCheckingReader(raw, "-"))
         assert stream.read() == data
@@ -353,23 +486,94 @@ def reverted_all(sam: bytes, reference: str) -> tuple[bytes, dict[str, int]]:
     return output, dict(report.counts)
 
 
-@needs_native
+@needs_compiled
 @settings(max_examples=300, deadline=None)
 @given(sam_records())
 def test_revert_all_in_c_gives_the_python_records_and_counts(reference_file: str, sam: bytes) -> None:
-    assert reverted_all(sam, reference_file) == without_native(reverted_all, sam, reference_file)
+    assert reverted_all(sam, reference_file) == without_compiled(reverted_all, sam, reference_file)
 
 
-@needs_native
-def test_splice_lines_replaces_and_drops_whole_lines() -> None:
-    assert native is not None
-    text = b"a\nbb\nccc\nd\n"
-    starts, ends = np.array([0, 2, 5, 9]), np.array([1, 4, 8, 10])
-    assert native.splice_lines(text, starts, ends, np.array([1, 2], dtype=np.int64), [b"X", None]) == b"a\nX\nd\n"
-    assert native.splice_lines(text, starts, ends, np.array([], dtype=np.int64), []) == text
-    with pytest.raises(IndexError):
-        native.splice_lines(text, starts, ends, np.array([2, 1], dtype=np.int64), [b"X", b"Y"])
-    with pytest.raises(IndexError):  # lines that overlap
-        native.splice_lines(text, np.array([0, 0]), np.array([4, 8]), np.array([0, 1], dtype=np.int64), [b"X", b"Y"])
-    with pytest.raises(TypeError):
-        native.splice_lines(text, starts, ends, np.array([0], dtype=np.int64), ["X"])
+MATCH_TAGS = ["MD:Z:10", "NM:i:1", "MC:Z:20M", "RG:Z:rg1", "XA:Z:chr1,+5,4M,0", "OQ:Z:IIII", "NM", "M", "", "MDx:1"]
+TAG_NAMES = [b"MD", b"NM", b"MC", b"RG", b"XA", b"OQ"]
+
+
+def tag_table(names: list[bytes]) -> np.ndarray:
+    table = np.zeros(1 << 16, dtype=np.uint8)
+    table[[(name[0] << 8) | name[1] for name in names]] = 1
+    return table
+
+
+@st.composite
+def one_run_reads(draw: st.DrawFn) -> tuple[bytes, list[np.ndarray], np.ndarray]:
+    """Records of one M run as text, with the offsets ``sam_revert_matches`` takes (in any
+    order of records): reads equal to the reference, in lower case, with other bases, over
+    an N of the reference, of length 0, with repeated tabs and pieces too short for a tag."""
+    reference = REFERENCE_BASES.encode()
+    text = b""
+    rows: list[tuple[int, ...]] = []
+    for index in range(draw(st.integers(0, 12))):
+        length = draw(st.integers(0, 12))
+        offset = draw(st.integers(0, len(reference) - length))
+        bases = reference[offset : offset + length]
+        kind = draw(st.sampled_from(["same", "lower", "other"]))
+        sequence = bases.lower() if kind == "lower" else bases
+        if kind == "other":
+            sequence = bytes(draw(st.lists(st.sampled_from(b"ACGTNa"), min_size=length, max_size=length)))
+        head = b"r%d\t0\tchr1\t%d\t60\t%dM\t*\t0\t0\t" % (index, offset + 1, length)
+        tags = draw(st.lists(st.sampled_from(MATCH_TAGS), max_size=4))
+        line = head + sequence + b"\t" + b"I" * max(length, 1) + b"".join(b"\t" + tag.encode() for tag in tags)
+        start = len(text)
+        sequence_start = start + len(head)
+        quality_end = sequence_start + len(sequence) + 1 + max(length, 1)
+        rows.append((start, sequence_start, sequence_start + length, quality_end, start + len(line), offset))
+        text += line + b"\n"
+    order = draw(st.permutations(range(len(rows))))
+    columns = [np.array([rows[row][column] for row in order], dtype=np.int64) for column in range(6)]
+    keep = tag_table(draw(st.lists(st.sampled_from(TAG_NAMES), unique=True)))
+    return text, columns, keep
+
+
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(one_run_reads(), st.lists(st.sampled_from(TAG_NAMES), unique=True))
+def test_sam_revert_matches_agree(reads: tuple[bytes, list[np.ndarray], np.ndarray], changed_names: list[bytes]) -> None:
+    text, (starts, sequence_starts, sequence_ends, quality_ends, ends, offsets), keep_unchanged = reads
+    reference = REFERENCE_BASES.encode()
+    keep_changed = tag_table(changed_names)
+    offset_arrays = (starts, sequence_starts, sequence_ends, quality_ends, ends)
+    ours, twin = both("sam_revert_matches", text, *offset_arrays, reference, offsets, keep_unchanged, keep_changed)
+    assert isinstance(ours, scan.RevertedMatches) and ours == twin
+    for line, start, sequence_start, sequence_end, offset in zip(
+        ours.lines, starts.tolist(), sequence_starts.tolist(), sequence_ends.tolist(), offsets.tolist(), strict=True
+    ):
+        read, target = text[sequence_start:sequence_end], reference[offset : offset + sequence_end - sequence_start]
+        if line is None:
+            assert b"N" in target and read.upper() != target
+        else:
+            assert line.startswith(text[start:sequence_start]) and line.split(b"\t")[9] == (target if read.upper() != target else read)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_splice_lines_replaces_and_drops_whole_lines(implementation: ModuleType) -> None:
+    splice = implementation.splice_lines
+    assert splice(LINES, LINE_STARTS, LINE_ENDS, np.array([1, 2], dtype=np.int64), [b"X", None]) == b"a\nX\nd\n"
+    assert splice(LINES, LINE_STARTS, LINE_ENDS, np.array([], dtype=np.int64), []) == LINES
+    assert splice(LINES, LINE_STARTS, LINE_ENDS, np.array([0, 3], dtype=np.int64), [None, b""]) == b"bb\nccc\n\n"
+
+
+@needs_compiled
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=6).filter(lambda line: b"\n" not in line), max_size=10), st.data())
+def test_splice_lines_agree(lines: list[bytes], data: st.DataObject) -> None:
+    text = b"".join(line + b"\n" for line in lines)
+    ends = np.cumsum([len(line) + 1 for line in lines], dtype=np.int64) - 1
+    starts = ends - np.array([len(line) for line in lines], dtype=np.int64)
+    rows = sorted(data.draw(st.sets(st.integers(0, max(len(lines) - 1, 0)), max_size=len(lines))) if lines else [])
+    new = [data.draw(st.one_of(st.none(), st.binary(max_size=4))) for _ in rows]
+    ours, twin = both("splice_lines", text, starts, ends, np.array(rows, dtype=np.int64), new)
+    replaced = dict(zip(rows, new, strict=True))
+    expected = b"".join(
+        line + b"\n" if row not in replaced else (b"" if replaced[row] is None else replaced[row] + b"\n")  # type: ignore[operator]
+        for row, line in enumerate(lines)
+    )
+    assert ours == twin == expected

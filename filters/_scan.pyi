@@ -1,0 +1,70 @@
+"""The byte loops of the record commands, in C (filters/_scan.c).
+
+Offsets go in as C-contiguous int64 buffers (numpy int64 arrays) and come back as
+bytearrays of native int64, for ``numpy.frombuffer``; ``scan_compiled`` does both.
+Every function takes its arguments by position only.
+"""
+
+from typing import TypeAlias
+
+import numpy as np
+import numpy.typing as npt
+from _typeshed import ReadableBuffer, WriteableBuffer
+
+Text: TypeAlias = ReadableBuffer | npt.NDArray[np.uint8]
+"""Bytes, or any buffer of them (a uint8 numpy array over a block)."""
+Int64Buffer: TypeAlias = npt.NDArray[np.int64]
+"""A C-contiguous int64 array (or another buffer of native int64); anything else raises TypeError."""
+ByteTable: TypeAlias = ReadableBuffer | npt.NDArray[np.bool_] | npt.NDArray[np.uint8]
+"""A lookup table, one byte an entry: nonzero where the byte (or tag name) is allowed."""
+
+def vcf_columns(
+    text: Text, column_count: int, tabs_kept: int, /
+) -> tuple[int, bytearray, bytearray, bytearray, int, int, int]:
+    """(count, starts, ends, tabs, bad_row, problem, columns_found) of a block of VCF record lines: check columns, CHROM, POS."""
+
+def count_lines(text: Text, /) -> int:
+    """The number of newlines in text."""
+
+def spans_within(text: Text, starts: Int64Buffer, ends: Int64Buffer, allowed: ByteTable, /) -> bytearray:
+    """1 for each span all of whose bytes are nonzero in allowed (256 bytes), else 0."""
+
+def replace_spans(text: Text, starts: Int64Buffer, ends: Int64Buffer, replacement: ReadableBuffer, /) -> bytes:
+    """text with each span (in order, not overlapping) replaced by replacement."""
+
+def join_spans(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> bytes:
+    """The spans text[starts[i]:ends[i]] one after the other."""
+
+def info_values(
+    text: Text, info_starts: Int64Buffer, info_ends: Int64Buffer, key: ReadableBuffer, /
+) -> tuple[bytearray, bytearray, bytearray]:
+    """(found as 0/1 bytes, value starts, value ends) of the first key=value in each INFO span."""
+
+def read_into(fd: int, buffer: WriteableBuffer, /) -> int:
+    """Bytes read from file descriptor fd into buffer until it is full or the input ends (GIL released)."""
+
+def fastq_scan(text: Text, /) -> tuple[int, int, bytes, int]:
+    """(count, end, heads, plus_named) of the plain 4-line FASTQ records at the start of text."""
+
+def fastq_rebuild(text: Text, count: int, heads: ReadableBuffer, /) -> bytes:
+    """text (count plain records) with each name line replaced by a line of heads and each + line by +."""
+
+def sam_revert_matches(
+    text: Text,
+    line_starts: Int64Buffer,
+    sequence_starts: Int64Buffer,
+    sequence_ends: Int64Buffer,
+    quality_ends: Int64Buffer,
+    line_ends: Int64Buffer,
+    reference: ReadableBuffer,
+    offsets: Int64Buffer,
+    keep_unchanged: ByteTable,
+    keep_changed: ByteTable,
+    /,
+) -> tuple[list[bytes | None], int, int]:
+    """(lines, reads changed, bases changed) of --all over one-M-run reads; None for a changed read over an N."""
+
+def splice_lines(
+    text: Text, line_starts: Int64Buffer, line_ends: Int64Buffer, rows: Int64Buffer, lines: list[bytes | None], /
+) -> bytes:
+    """text with line rows[k] replaced by lines[k], or removed with its newline where lines[k] is None."""

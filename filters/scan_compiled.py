@@ -1,0 +1,101 @@
+"""The compiled byte loops (``_scan.c``) with the signatures of ``scan``.
+
+``_scan`` hands offsets back as bytearrays of int64 (so it builds with a C compiler and
+the Python headers alone, without numpy's C API) and takes int64 offsets only as
+contiguous buffers. Each function here turns the one into numpy arrays and makes the
+other, so that it takes and returns exactly what its twin in ``scan_python`` does.
+Importing this module raises ImportError where ``_scan.c`` was not built.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Relative, so that mypy checks these calls against _scan.pyi under either package name.
+from . import _scan
+from .scan_python import FastqRecords, RevertedMatches, VcfColumns
+
+
+def _int64(buffer: bytearray) -> np.ndarray:
+    return np.frombuffer(buffer, dtype=np.int64)
+
+
+def count_lines(text: bytes) -> int:
+    """The number of newlines in ``text``."""
+    return _scan.count_lines(text)
+
+
+def vcf_columns(text: bytes, column_count: int, tabs_kept: int) -> VcfColumns:
+    """Locate a block's VCF record lines and their first tabs, in one pass; see ``scan_python.vcf_columns``."""
+    count, starts, ends, tabs, bad_row, problem, columns_found = _scan.vcf_columns(text, column_count, tabs_kept)
+    return VcfColumns(count, _int64(starts), _int64(ends), _int64(tabs).reshape(count, tabs_kept), bad_row, problem, columns_found)
+
+
+def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """For each span ``data[start:end]``: is every byte of it in ``allowed``?"""
+    within = _scan.spans_within(data, np.ascontiguousarray(starts), np.ascontiguousarray(ends), allowed)
+    return np.frombuffer(within, dtype=bool)
+
+
+def info_values(text: bytes, info_starts: np.ndarray, info_ends: np.ndarray, key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the value of INFO ``key`` is in each span: ``(found, value_starts, value_ends)``."""
+    found, value_starts, value_ends = _scan.info_values(text, np.ascontiguousarray(info_starts), np.ascontiguousarray(info_ends), key)
+    return np.frombuffer(found, dtype=bool), _int64(value_starts), _int64(value_ends)
+
+
+def replace_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, replacement: bytes) -> bytes:
+    """``text`` with each span (in order, not overlapping) replaced by ``replacement``."""
+    return _scan.replace_spans(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), replacement)
+
+
+def join_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
+    """The spans one after the other."""
+    return _scan.join_spans(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends))
+
+
+def read_into(descriptor: int, buffer: bytearray | memoryview) -> int:
+    """Read from ``descriptor`` until ``buffer`` is full or the input ends, without the GIL."""
+    return _scan.read_into(descriptor, buffer)
+
+
+def fastq_scan(text: bytes | memoryview) -> FastqRecords:
+    """The plain 4-line FASTQ records at the start of ``text``."""
+    return FastqRecords(*_scan.fastq_scan(text))
+
+
+def fastq_rebuild(text: bytes | memoryview, count: int, heads: bytes) -> bytes:
+    """``text`` (``count`` plain records) with new name lines and ``+`` lines."""
+    return _scan.fastq_rebuild(text, count, heads)
+
+
+def sam_revert_matches(
+    text: bytes,
+    line_starts: np.ndarray,
+    sequence_starts: np.ndarray,
+    sequence_ends: np.ndarray,
+    quality_ends: np.ndarray,
+    line_ends: np.ndarray,
+    reference: bytes,
+    offsets: np.ndarray,
+    keep_unchanged: np.ndarray,
+    keep_changed: np.ndarray,
+) -> RevertedMatches:
+    """sam-revert-germline ``--all`` for records of one M run, lines built in C."""
+    lines, changed, bases = _scan.sam_revert_matches(
+        text,
+        np.ascontiguousarray(line_starts),
+        np.ascontiguousarray(sequence_starts),
+        np.ascontiguousarray(sequence_ends),
+        np.ascontiguousarray(quality_ends),
+        np.ascontiguousarray(line_ends),
+        reference,
+        np.ascontiguousarray(offsets),
+        keep_unchanged,
+        keep_changed,
+    )
+    return RevertedMatches(lines, changed, bases)
+
+
+def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, rows: np.ndarray, lines: list[bytes | None]) -> bytes:
+    """``text`` with line ``rows[k]`` replaced by ``lines[k]``, or removed where it is None."""
+    return _scan.splice_lines(text, np.ascontiguousarray(line_starts), np.ascontiguousarray(line_ends), np.ascontiguousarray(rows), lines)

@@ -1,0 +1,424 @@
+"""The byte loops of ``_scan.c`` in Python (numpy and bytes methods): their twins.
+
+Each function here has the signature of its namesake in ``scan`` and computes what the
+compiled loop computes: the same offsets, verdicts and output bytes, and the same
+exception type for an argument the loop refuses. They run where ``_scan.c`` was not
+built (an install without a C compiler) and with ``GENOSCRUB_PURE_PYTHON=1``;
+tests/test_scan.py holds each to its compiled namesake on the same bytes. Commands
+call them through ``scan``, which picks one implementation at import.
+
+Offsets are int64 numpy arrays; a span is ``text[start:end]``. Two helpers are shared
+beyond the twins: ``windows`` (the gather that ``fields`` reads numbers with) and
+``first_irregular_record`` (the rule of a plain FASTQ record, which fastq-scrub-names
+also applies to the lines it holds as a list).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import NamedTuple
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+BAD_COLUMN_COUNT, EMPTY_CHROM, BAD_POS = 1, 2, 3
+"""The problems ``vcf_columns`` reports (0: none), numbered as ``_scan.c`` numbers them."""
+
+GATHER_WIDTH = 16
+"""Spans up to this long are gathered into one array; longer ones (rare: a POS of 17
+digits, a long allele) are checked one by one."""
+
+DIGIT_BYTES = np.zeros(256, dtype=bool)
+DIGIT_BYTES[list(b"0123456789")] = True
+UPPERCASE_LETTERS = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
+"""``bytes.upper`` as a lookup table (a to z only, as the C loop folds case)."""
+
+
+class VcfColumns(NamedTuple):
+    """Where a block's VCF record lines and their first tabs are, and the first problem.
+
+    ``starts``/``ends``: each line's first byte and its newline; ``tabs``: (line_count,
+    tabs_kept) offsets of each line's first tabs. ``problem`` is 0 when every line
+    passed; otherwise ``bad_row`` (0-based) is the first failing line and
+    ``columns_found`` its column count when the count is the problem (else 0). After a
+    column-count problem the offsets from ``bad_row`` on are undefined.
+    """
+
+    line_count: int
+    starts: np.ndarray
+    ends: np.ndarray
+    tabs: np.ndarray
+    bad_row: int
+    problem: int
+    columns_found: int
+
+
+class FastqRecords(NamedTuple):
+    """The plain 4-line FASTQ records at the start of a text (``fastq_scan``)."""
+
+    record_count: int
+    end: int
+    """Offset just past the last of them."""
+    heads: bytes
+    """Their name lines, joined by newlines."""
+    plus_named: int
+    """How many of their ``+`` lines hold more than ``+``."""
+
+
+class RevertedMatches(NamedTuple):
+    """The lines ``sam_revert_matches`` built, and how many reads and bases it changed."""
+
+    lines: list[bytes | None]
+    changed: int
+    bases: int
+
+
+# --- arguments, checked as the C loops check them -------------------------------------------
+
+
+def _offsets(array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` if it holds int64 offsets (the C loops take int64 buffers only), else TypeError."""
+    if not isinstance(array, np.ndarray) or array.dtype != np.int64 or array.ndim != 1:
+        raise TypeError(f"{name} must be a contiguous int64 array")
+    return array
+
+
+def _spans(starts: np.ndarray, ends: np.ndarray, size: int) -> None:
+    """Spans of one length, each inside a text of ``size`` bytes: else ValueError or IndexError."""
+    _offsets(starts, "starts")
+    _offsets(ends, "ends")
+    if len(starts) != len(ends):
+        raise ValueError("starts and ends must have one length")
+    if len(starts) and ((starts < 0) | (ends < starts) | (ends > size)).any():
+        raise IndexError("span outside the text")
+
+
+# --- VCF --------------------------------------------------------------------------------------
+
+
+def windows(data: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """``data[start:start + width]`` for each start, as the rows of a new uint8 array (0 past the end):
+    rows of a sliding-window view, copied at once, not bytes gathered one by one."""
+    limit = len(data) - width
+    if limit >= 0 and width > 0:
+        result = sliding_window_view(data, width)[np.clip(starts, 0, limit)]
+    else:
+        result = np.zeros((len(starts), width), dtype=np.uint8)
+    for row in np.flatnonzero((starts > limit) | (starts < 0)).tolist():  # the last bytes of a block: one by one
+        piece = data[max(int(starts[row]), 0) : int(starts[row]) + width] if starts[row] >= 0 else data[:0]
+        result[row] = 0
+        result[row, : len(piece)] = piece
+    return result
+
+
+def count_lines(text: bytes) -> int:
+    """The number of newlines in ``text``."""
+    return text.count(b"\n")
+
+
+def vcf_columns(text: bytes, column_count: int, tabs_kept: int) -> VcfColumns:
+    """Locate the record lines of a block (each ending in a newline) and their first
+    ``tabs_kept`` tabs; check that every line has ``column_count`` columns, a CHROM and
+    a POS of digits. A wrong column count anywhere wins over the other two problems.
+
+    Two passes of numpy over the block: the newlines, then the tabs, which must come
+    ``column_count - 1`` to a line.
+    """
+    tabs_per_line = column_count - 1
+    if tabs_kept < 2 or tabs_kept > tabs_per_line:
+        raise ValueError("tabs_kept must be at least 2 and at most column_count - 1")
+    data = np.frombuffer(text, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    count = len(ends)
+    starts = np.zeros(count, dtype=np.int64)
+    starts[1:] = ends[:-1] + 1
+    lines = data[: ends[-1] + 1] if count else data[:0]  # bytes after the last newline are no line
+    tabs = np.flatnonzero(lines == 9)
+    tabs_in_line = np.diff(np.searchsorted(tabs, ends), prepend=0) if len(tabs) == tabs_per_line * count else None
+    if tabs_in_line is None or tabs_in_line.min(initial=tabs_per_line) != tabs_per_line:
+        found = np.diff(np.searchsorted(tabs, ends), prepend=0) + 1
+        row = int(np.argmax(found != column_count))
+        return VcfColumns(count, starts, ends, np.zeros((count, tabs_kept), dtype=np.int64), row, BAD_COLUMN_COUNT, int(found[row]))
+    kept = tabs.reshape(count, tabs_per_line)[:, :tabs_kept]
+    empty_chrom = kept[:, 0] == starts
+    pos_start, pos_end = kept[:, 0] + 1, kept[:, 1]
+    bad = empty_chrom | (pos_end == pos_start) | ~spans_within(data, pos_start, pos_end, DIGIT_BYTES)
+    if bad.any():
+        row = int(np.argmax(bad))
+        return VcfColumns(count, starts, ends, kept, row, EMPTY_CHROM if empty_chrom[row] else BAD_POS, 0)
+    return VcfColumns(count, starts, ends, kept, -1, 0, 0)
+
+
+def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """For each span ``data[start:end]``: is every byte of it in ``allowed`` (a 256-entry
+    table)? An empty span is within anything.
+
+    Short spans are gathered into one (records x GATHER_WIDTH) array and looked up at
+    once; the few longer ones one by one.
+    """
+    if len(allowed) != 256:
+        raise ValueError("allowed must hold 256 bytes")
+    data = np.frombuffer(data, dtype=np.uint8)
+    _spans(starts, ends, len(data))
+    lengths = ends - starts
+    result = np.ones(len(starts), dtype=bool)
+    if not len(starts):
+        return result
+    width = min(int(lengths.max()), GATHER_WIDTH)
+    if width > 0:
+        inside = np.arange(width) < lengths[:, None]
+        result = (allowed[windows(data, starts, width)] | ~inside).all(axis=1)
+    for row in np.flatnonzero(lengths > GATHER_WIDTH).tolist():
+        result[row] = bool(allowed[data[starts[row] : ends[row]]].all())
+    return result
+
+
+def info_values(text: bytes, info_starts: np.ndarray, info_ends: np.ndarray, key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where the value of INFO ``key`` is in each span: ``(found, value_starts, value_ends)``.
+
+    The first ``key=`` at the start of a span or after a ``;``, as the regex
+    ``(?:^|;)key=([^;]*)`` finds it; the value ends at the next ``;`` or the span's end;
+    offsets are 0 where it is not found. The occurrences of ``key=`` in the whole text
+    are located by one ``bytes.split``, not a regex run over every byte, then given to
+    the spans, which must come in order and not overlap (a block's INFO columns).
+    """
+    _spans(info_starts, info_ends, len(text))
+    count = len(info_starts)
+    found = np.zeros(count, dtype=bool)
+    value_starts = np.zeros(count, dtype=np.int64)
+    value_ends = np.zeros(count, dtype=np.int64)
+    needle = key + b"="
+    pieces = text.split(needle)
+    if len(pieces) == 1 or not count:
+        return found, value_starts, value_ends
+    data = np.frombuffer(text, dtype=np.uint8)
+    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1]
+    at = np.cumsum(lengths + len(needle)) - len(needle)
+    rows = np.searchsorted(info_starts, at, side="right") - 1
+    inside = rows >= 0
+    at, rows = at[inside], rows[inside]
+    inside = at + len(needle) <= info_ends[rows]
+    after_separator = (at == info_starts[rows]) | (data[np.maximum(at - 1, 0)] == ord(";"))
+    at, rows = at[inside & after_separator], rows[inside & after_separator]
+    first = np.flatnonzero(np.diff(rows, prepend=-1))  # rows do not decrease: the first occurrence in each
+    rows, starts = rows[first], at[first] + len(needle)
+    semicolons = np.flatnonzero(data == ord(";"))
+    next_semicolon = np.append(semicolons, len(data))[np.searchsorted(semicolons, starts)]
+    found[rows] = True
+    value_starts[rows] = starts
+    value_ends[rows] = np.minimum(next_semicolon, info_ends[rows])
+    return found, value_starts, value_ends
+
+
+def replace_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, replacement: bytes) -> bytes:
+    """``text`` with each span replaced by ``replacement``; the spans must be in order and not overlap."""
+    _spans(starts, ends, len(text))
+    if len(starts) > 1 and (starts[1:] < ends[:-1]).any():
+        raise ValueError("spans out of order or overlapping")
+    kept_starts = [0, *ends.tolist()]
+    kept_ends = [*starts.tolist(), len(text)]
+    return replacement.join([text[start:end] for start, end in zip(kept_starts, kept_ends, strict=True)])
+
+
+def join_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
+    """The spans one after the other."""
+    _spans(starts, ends, len(text))
+    return b"".join([text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)])
+
+
+# --- reading a descriptor ---------------------------------------------------------------------
+
+
+def read_into(descriptor: int, buffer: bytearray | memoryview) -> int:
+    """Read from ``descriptor`` until ``buffer`` is full or the input ends; the number of
+    bytes read. An error after some bytes were read ends the call with those (the next
+    call raises it); the compiled loop also lets a slow pipe fill between short reads."""
+    view = memoryview(buffer).cast("B")
+    filled = 0
+    while filled < len(view):
+        try:
+            got = os.readv(descriptor, [view[filled:]])
+        except OSError:
+            if filled:
+                break
+            raise
+        if not got:
+            break
+        filled += got
+    return filled
+
+
+# --- FASTQ ------------------------------------------------------------------------------------
+
+
+def first_irregular_record(lines: list[bytes]) -> int | None:
+    """Index of the first record of ``lines`` (4 to a record) that is not a plain 4-line
+    record (a name line starting with ``@``, a ``+`` line, a quality as long as the
+    sequence), or None.
+
+    The common, valid case is checked over the whole block at C speed: counts
+    of ``\\n@`` and ``\\n+`` in the joined lines, and the two lists of lengths.
+    """
+    heads, sequences, plus_lines, qualities = lines[0::4], lines[1::4], lines[2::4], lines[3::4]
+    count = len(heads)
+    if (
+        (b"\n" + b"\n".join(heads)).count(b"\n@") == count
+        and (plus_lines.count(b"+") == count or (b"\n" + b"\n".join(plus_lines)).count(b"\n+") == count)
+        and list(map(len, sequences)) == list(map(len, qualities))
+    ):
+        return None
+    return next(
+        index
+        for index, (head, sequence, plus, quality) in enumerate(zip(heads, sequences, plus_lines, qualities, strict=True))
+        if not head.startswith(b"@") or not plus.startswith(b"+") or len(sequence) != len(quality)
+    )
+
+
+def fastq_scan(text: bytes | memoryview) -> FastqRecords:
+    """The plain 4-line records at the start of ``text`` (``first_irregular_record``'s rule,
+    each line ending in a newline), up to the first record that breaks the rule or lacks
+    a line."""
+    data = bytes(text)
+    lines = data.split(b"\n")
+    rest = lines.pop()  # what follows the last newline is no whole line
+    whole = len(lines) - len(lines) % 4
+    irregular = first_irregular_record(lines if whole == len(lines) else lines[:whole]) if whole else None
+    count = whole // 4 if irregular is None else irregular
+    if 4 * count == len(lines):  # the usual case: every whole line belongs to a plain record
+        end = len(data) - len(rest)
+    else:
+        del lines[4 * count :]
+        end = sum(map(len, lines)) + len(lines)
+    return FastqRecords(count, end, b"\n".join(lines[0::4]), count - lines[2::4].count(b"+"))
+
+
+def fastq_rebuild(text: bytes | memoryview, count: int, heads: bytes) -> bytes:
+    """``text`` (``count`` plain records, as ``fastq_scan`` found them) with each name line
+    replaced by the matching line of ``heads`` and each ``+`` line by ``+``."""
+    if count < 0 or (count == 0) != (not heads) or heads.count(b"\n") != max(count - 1, 0):
+        raise ValueError("heads must hold count lines")
+    lines = bytes(text).split(b"\n")
+    if len(lines) != 4 * count + 1 or lines[-1] or (count and first_irregular_record(lines[:-1]) is not None):
+        raise ValueError("text must hold exactly count plain 4-line records")
+    lines[0:-1:4] = heads.split(b"\n") if count else []
+    lines[2:-1:4] = [b"+"] * count
+    return b"\n".join(lines)
+
+
+# --- SAM --------------------------------------------------------------------------------------
+
+
+def _kept_tags(tags: list[bytes], keep: bytes) -> tuple[list[bytes], bool, bool]:
+    """The tags (without their tabs) whose two-letter name is marked in ``keep``, and whether
+    an MD or an NM tag is among all of them. A piece shorter than a name is no tag."""
+    kept = [tag for tag in tags if len(tag) >= 2 and keep[(tag[0] << 8) | tag[1]]]
+    names = [tag[:2] for tag in tags]
+    return kept, b"MD" in names, b"NM" in names
+
+
+def sam_revert_matches(
+    text: bytes,
+    line_starts: np.ndarray,
+    sequence_starts: np.ndarray,
+    sequence_ends: np.ndarray,
+    quality_ends: np.ndarray,
+    line_ends: np.ndarray,
+    reference: bytes,
+    offsets: np.ndarray,
+    keep_unchanged: np.ndarray,
+    keep_changed: np.ndarray,
+) -> RevertedMatches:
+    """sam-revert-germline ``--all`` for records of one M run (CIGAR = SEQ length): each
+    read's SEQ against ``reference[offset:offset + its length]``.
+
+    A read equal to it (ignoring the read's case) keeps its line up to QUAL and the tags
+    marked in ``keep_unchanged``; another read gets the reference as SEQ, the tags marked
+    in ``keep_changed``, then ``MD:Z:<length>`` and ``NM:i:0`` where it had MD or NM. A
+    changed read over an N of the reference is left to the general path (None). ``keep_*``:
+    65536 bytes, nonzero at ``first letter << 8 | second letter`` of a tag to keep. The
+    bases are compared in one numpy pass; only the lines are built one by one.
+    """
+    arrays = (line_starts, sequence_starts, sequence_ends, quality_ends, line_ends, offsets)
+    names = ("line_starts", "sequence_starts", "sequence_ends", "quality_ends", "line_ends", "offsets")
+    for array, name in zip(arrays, names, strict=True):
+        _offsets(array, name)
+    if any(len(array) != len(line_starts) for array in arrays):
+        raise ValueError("the offset arrays must have one length")
+    if len(keep_unchanged) != 65536 or len(keep_changed) != 65536:
+        raise ValueError("keep tables must hold 65536 bytes")
+    sizes = sequence_ends - sequence_starts
+    if len(line_starts) and (
+        (line_starts < 0) | (line_starts > sequence_starts) | (sizes < 0) | (sequence_ends >= quality_ends)
+        | (quality_ends > line_ends) | (line_ends > len(text)) | (offsets < 0) | (offsets + sizes > len(reference))
+    ).any():
+        raise IndexError("a record's offsets lie outside the text or the reference")
+    if not len(line_starts):
+        return RevertedMatches([], 0, 0)
+    firsts = np.cumsum(sizes) - sizes
+    within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
+    read = np.frombuffer(text, dtype=np.uint8)[np.repeat(sequence_starts, sizes) + within]
+    target = np.frombuffer(reference, dtype=np.uint8)[np.repeat(offsets, sizes) + within]
+
+    def per_read(flags: np.ndarray) -> np.ndarray:
+        running = np.concatenate(([0], np.cumsum(flags, dtype=np.int64)))
+        return running[firsts + sizes] - running[firsts]
+
+    differing = per_read(read != target)
+    changed = per_read(UPPERCASE_LETTERS[read] != target) > 0
+    unknown = per_read(target == ord("N")) > 0
+    keep_same, keep_new = bytes(keep_unchanged), bytes(keep_changed)
+    lines: list[bytes | None] = []
+    changed_reads = changed_bases = 0
+    for start, sequence_start, sequence_end, quality_end, end, offset, size, bases, is_changed, over_n in zip(
+        line_starts.tolist(), sequence_starts.tolist(), sequence_ends.tolist(), quality_ends.tolist(), line_ends.tolist(),
+        offsets.tolist(), sizes.tolist(), differing.tolist(), changed.tolist(), unknown.tolist(), strict=True,
+    ):
+        if is_changed and over_n:
+            lines.append(None)
+            continue
+        tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
+        if not is_changed:
+            kept, _, _ = _kept_tags(tags, keep_same)
+            lines.append(b"\t".join([text[start:quality_end], *kept]))
+            continue
+        kept, has_md, has_nm = _kept_tags(tags, keep_new)
+        if has_md:
+            kept.append(b"MD:Z:%d" % size)
+        if has_nm:
+            kept.append(b"NM:i:0")
+        line = text[start:sequence_start] + reference[offset : offset + size] + text[sequence_end:quality_end]
+        lines.append(b"\t".join([line, *kept]))
+        changed_reads += 1
+        changed_bases += bases
+    return RevertedMatches(lines, changed_reads, changed_bases)
+
+
+def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, rows: np.ndarray, lines: list[bytes | None]) -> bytes:
+    """``text`` (whole lines; ``line_ends``: each line's newline) with line ``rows[k]``
+    replaced by ``lines[k]``, or removed with its newline where ``lines[k]`` is None.
+    ``rows`` must increase; every other line is copied as it is."""
+    if not isinstance(lines, list):
+        raise TypeError("lines must be a list")
+    for array, name in ((line_starts, "line_starts"), (line_ends, "line_ends"), (rows, "rows")):
+        _offsets(array, name)
+    if len(line_ends) != len(line_starts) or len(lines) != len(rows):
+        raise ValueError("line_starts and line_ends, rows and lines must have one length each")
+    pieces: list[bytes] = []
+    copied, previous_row, previous_end = 0, -1, -1
+    for row, line in zip(rows.tolist(), lines, strict=True):
+        if row < 0 or row >= len(line_starts) or row <= previous_row:
+            raise IndexError("rows must increase and name lines of the text")
+        start, end = int(line_starts[row]), int(line_ends[row])
+        if end >= len(text) or start > end or start < 0 or (previous_row >= 0 and start <= previous_end):
+            raise IndexError("rows must increase and name lines of the text")
+        if line is not None and not isinstance(line, bytes):
+            raise TypeError("lines must hold bytes or None")
+        pieces.append(text[copied:start])
+        if line is None:
+            copied = end + 1  # the line and its newline go
+        else:
+            pieces.append(line)
+            copied = end  # its newline comes with the next piece
+        previous_row, previous_end = row, end
+    pieces.append(text[copied:])
+    return b"".join(pieces)
