@@ -849,7 +849,7 @@ static PyMethodDef scan_methods[] = {
 
 static struct PyModuleDef scan_module = {
     PyModuleDef_HEAD_INIT,
-    .m_name = "filters._scan",
+    .m_name = "genoscrub._scan",
     .m_doc = "The byte loops of the record commands, in C (see filters/_scan.c).",
     .m_size = 0,
     .m_methods = scan_methods,

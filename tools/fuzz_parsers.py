@@ -38,17 +38,15 @@ sys.path.insert(0, str(ROOT))  # runnable as ``python tools/fuzz_parsers.py``
 from tools.small_inputs import GERMLINE_VCF, REFERENCE, SAM, VCF  # noqa: E402
 
 with atheris.instrument_imports(include=["genoscrub"]):
-    from genoscrub import (
-        fastq_scrub_names,
-        pseudonyms,
-        report,
-        sam_mask_regions,
-        sam_revert_germline,
-        sam_scrub_rg,
-        vcf_drop_rare,
-        vcf_drop_regions,
-        vcf_scrub_header,
-    )
+    import genoscrub.fastq_scrub_names as fastq_scrub_names
+    import genoscrub.pseudonyms as pseudonyms
+    import genoscrub.report as report
+    import genoscrub.sam_mask_regions as sam_mask_regions
+    import genoscrub.sam_revert_germline as sam_revert_germline
+    import genoscrub.sam_scrub_rg as sam_scrub_rg
+    import genoscrub.vcf_drop_rare as vcf_drop_rare
+    import genoscrub.vcf_drop_regions as vcf_drop_regions
+    import genoscrub.vcf_scrub_header as vcf_scrub_header
     from genoscrub.streams import open_input
 
 FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2 2:Y:18:1\nAC\n+\nII\n"
