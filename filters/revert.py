@@ -1,9 +1,10 @@
-"""Rewriting one alignment so it carries no germline allele (DESIGN.md, *sam-revert-germline*).
+"""Rewriting one alignment so it carries no germline allele (sam-revert-germline's per-read rules).
 
 Everything here is a pure function over a record's fields, a slice of the
 reference and the revert windows that overlap the record, so it can be tested
-without files and reused by the tumour-only mode (issue 11), which only adds a
-keep-list to :func:`revert_alignment`.
+without files and reused by the tumour-only mode (``--all --keep``), which only
+adds a keep list to :func:`revert_alignment`. CIGAR shapes and MD/NM are in
+filters/cigar.py.
 
 Coordinates are 0-based, half-open. A *window* ``(start, end)`` is a stretch of
 reference where every difference from the reference is reverted: a germline
@@ -30,18 +31,31 @@ the same reference), so TLEN and the mate's PNEXT stay right.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-CIGAR_OPERATION = re.compile(rb"([0-9]+)([MIDNSHP=X])")
-CIGAR_WHOLE = re.compile(rb"(?:[0-9]+[MIDNSHP=X])+")
-CONSUMES_REFERENCE = frozenset(b"MDN=X")
-CONSUMES_QUERY = frozenset(b"MIS=X")
-ALIGNED = frozenset(b"M=X")
-M, INS, DEL, SKIP, SOFT, HARD, PAD, EQUAL, DIFF = b"MIDNSHP=X"
+from genoscrub.cigar import (
+    ALIGNED,
+    CONSUMES_REFERENCE,
+    DEL,
+    DIFF,
+    EQUAL,
+    HARD,
+    INS,
+    SKIP,
+    SOFT,
+    CigarShape,
+    M,
+    Operations,
+    append_operation,
+    differences,
+    format_cigar,
+    parse_cigar,
+    split_match_mismatch,
+    without_padding,
+)
 
 CLIP_MARGIN = 10
 """Bases beyond a soft clip's projection that still count as touching a window:
@@ -49,22 +63,22 @@ an indel inside the clip would shift where its bases really belong."""
 MASKED_QUALITY = ord("#")
 """Quality 2 (``#``), Illumina's "do not trust" mark, for masked clip bases."""
 
-Operations = list[tuple[int, int]]
 Window = tuple[int, int]
 KeepAllele = Callable[[int, bytes, bytes], bool]
-"""Issue 11's keep-list: ``keep(reference position, reference allele, read allele)``."""
+"""The keep list of ``--all --keep``: ``keep(reference position, reference allele, read allele)``."""
 
 
 class KeepAlleles:
-    """Issue 11's keep-list for one contig: exact alleles that ``--all`` spares.
+    """The keep list for one contig: exact alleles that ``--all`` spares.
 
-    Alleles are keyed as ``vcf_drop_rare.normalised`` leaves them, 0-based:
+    Alleles are keyed as ``population.normalised`` leaves them, 0-based:
     ``(position, REF, ALT)`` with shared bases trimmed, so an insertion is
     ``(base after its anchor, b"", inserted)`` and a deletion ``(first deleted
     base, deleted, b"")``. Anything else a read carries at a keep site is not
     an exact match and is reverted (fail closed). ``kept`` counts spared
     observations for ``--report``.
     """
+
 
     def __init__(self, alleles: set[tuple[int, bytes, bytes]]) -> None:
         self.alleles = alleles
@@ -95,53 +109,6 @@ class KeepAlleles:
         return False
 
 
-@dataclass(frozen=True)
-class CigarShape:
-    """What the fast path needs of a CIGAR, computed once per distinct string."""
-
-    operations: tuple[tuple[int, int], ...]
-    reference_length: int
-    query_length: int
-    left_clip: int
-    right_clip: int
-    has_indel: bool
-    has_aligned: bool
-
-
-MAX_CIGAR_LENGTH = (1 << 28) - 1
-
-
-def parse_cigar(cigar: bytes) -> CigarShape | None:
-    """The shape of a CIGAR string, or None when it is not one (``*`` included)."""
-    if not CIGAR_WHOLE.fullmatch(cigar):
-        return None
-    operations = tuple((op[0], int(length)) for length, op in CIGAR_OPERATION.findall(cigar))
-    if any(length > MAX_CIGAR_LENGTH for _, length in operations):
-        return None  # BAM stores an operation's length in 28 bits; htslib refuses longer ones
-    reference_length = sum(length for op, length in operations if op in CONSUMES_REFERENCE)
-    query_length = sum(length for op, length in operations if op in CONSUMES_QUERY)
-    left_clip = right_clip = 0
-    inner = [op for op, _ in operations if op not in (HARD, PAD)]
-    unclipped = [item for item in operations if item[0] != HARD]
-    if unclipped and unclipped[0][0] == SOFT:
-        left_clip = unclipped[0][1]
-    if len(unclipped) > 1 and unclipped[-1][0] == SOFT:
-        right_clip = unclipped[-1][1]
-    return CigarShape(
-        operations,
-        reference_length,
-        query_length,
-        left_clip,
-        right_clip,
-        has_indel=INS in inner or DEL in inner,
-        has_aligned=any(op in ALIGNED for op in inner),
-    )
-
-
-def format_cigar(operations: Sequence[tuple[int, int]]) -> bytes:
-    return b"".join(b"%d%c" % (length, op) for op, length in operations)
-
-
 @dataclass
 class Reverted:
     """A record's new alignment fields and what was done to them."""
@@ -156,16 +123,6 @@ class Reverted:
     @property
     def changed(self) -> bool:
         return bool(self.bases_reverted or self.indels_reverted or self.clip_bases_masked)
-
-
-def _append(operations: Operations, op: int, length: int) -> None:
-    """Append a CIGAR operation, merging it with an equal one before it."""
-    if length <= 0:
-        return
-    if operations and operations[-1][0] == op:
-        operations[-1] = (op, operations[-1][1] + length)
-    else:
-        operations.append((op, length))
 
 
 class Windows:
@@ -273,7 +230,7 @@ def revert_alignment(
                 new_sequence += run
                 if has_qualities:
                     new_qualities += qualities[query_position : query_position + length]
-            _append(new_operations, M, length)
+            append_operation(new_operations, M, length)
             reference_position += length
             query_position += length
         elif op == INS:
@@ -287,7 +244,7 @@ def revert_alignment(
                     new_sequence += inserted
                     if has_qualities:
                         new_qualities += qualities[query_position : query_position + length]
-                _append(new_operations, INS, length)
+                append_operation(new_operations, INS, length)
             query_position += length
         elif op == DEL:
             start = reference_position - reference_offset
@@ -299,9 +256,9 @@ def revert_alignment(
                     new_sequence += deleted
                     if has_qualities:
                         new_qualities += bytes((_fill_quality(qualities, query_position),)) * length
-                _append(new_operations, M, length)
+                append_operation(new_operations, M, length)
             else:
-                _append(new_operations, DEL, length)
+                append_operation(new_operations, DEL, length)
             reference_position += length
         elif op == SOFT:
             if has_sequence:
@@ -321,16 +278,16 @@ def revert_alignment(
                     new_sequence += clip
                     if has_qualities:
                         new_qualities += qualities[query_position : query_position + length]
-            _append(new_operations, SOFT, length)
+            append_operation(new_operations, SOFT, length)
             query_position += length
         else:  # N, H, P
-            _append(new_operations, op, length)
+            append_operation(new_operations, op, length)
             if op == SKIP:
                 reference_position += length
     if not any(op in ALIGNED for op, _ in new_operations):
         return None
     if result.indels_reverted:
-        new_operations[:] = _without_padding(new_operations)
+        new_operations[:] = without_padding(new_operations)
     result.sequence = bytes(new_sequence) if has_sequence else b"*"
     result.qualities = bytes(new_qualities) if has_qualities else b"*"
     if uses_match_mismatch and has_sequence:
@@ -356,49 +313,10 @@ def revert_single_match(
     return Reverted([(M, length)], sequence, qualities, bases_reverted=reverted)
 
 
-def _without_padding(operations: Operations) -> Operations:
-    """Drop ``P`` operations once an indel is reverted: padding only lines up
-    inserted bases, and none of them may be left (SAM v1 1.4.6)."""
-    result: Operations = []
-    for op, length in operations:
-        if op != PAD:
-            _append(result, op, length)
-    return result
-
-
 def _fill_quality(qualities: bytes, query_position: int) -> int:
     """Quality for bases filled into a deletion: the lower of the two neighbours."""
     neighbours = [qualities[i] for i in (query_position - 1, query_position) if 0 <= i < len(qualities)]
     return min(neighbours) if neighbours else MASKED_QUALITY
-
-
-def split_match_mismatch(
-    operations: Sequence[tuple[int, int]], sequence: bytes, reference: bytes, position: int, reference_offset: int
-) -> Operations:
-    """Rewrite ``M`` runs as ``=``/``X`` for a record whose CIGAR used them."""
-    result: Operations = []
-    reference_position = position
-    query_position = 0
-    for op, length in operations:
-        if op == M:
-            for i in range(length):
-                read_base = sequence[query_position + i]
-                reference_base = reference[reference_position - reference_offset + i]
-                same = read_base == ord("=") or bases_match(read_base, reference_base)
-                _append(result, EQUAL if same else DIFF, 1)
-        else:
-            _append(result, op, length)
-        if op in CONSUMES_REFERENCE:
-            reference_position += length
-        if op in CONSUMES_QUERY:
-            query_position += length
-    return result
-
-
-def bases_match(read_base: int, reference_base: int) -> bool:
-    """samtools calmd's rule: equal ignoring case, and neither is N."""
-    read_upper = read_base & 0xDF
-    return read_upper == reference_base & 0xDF and read_upper != ord("N")
 
 
 def rewrite_mate_cigar(
@@ -422,94 +340,24 @@ def rewrite_mate_cigar(
             if _touches(windows, reference_position - 1, reference_position):
                 reverted = True
             else:
-                _append(operations, INS, length)
+                append_operation(operations, INS, length)
         elif op == DEL:
             touched = _touches(windows, reference_position, reference_position + length)
             reverted = reverted or touched
-            _append(operations, (EQUAL if op_is_split(shape) else M) if touched else DEL, length)
+            append_operation(operations, (EQUAL if shape.uses_match_mismatch else M) if touched else DEL, length)
             reference_position += length
         elif op == DIFF:
             for offset in range(length):
-                _append(operations, EQUAL if _touches(windows, reference_position + offset, reference_position + offset + 1) else DIFF, 1)
+                base = reference_position + offset
+                append_operation(operations, EQUAL if _touches(windows, base, base + 1) else DIFF, 1)
             reference_position += length
         else:
-            _append(operations, op, length)
+            append_operation(operations, op, length)
             if op in CONSUMES_REFERENCE:
                 reference_position += length
     if not any(op in ALIGNED for op, _ in operations):
         return None
     if reverted:
-        operations = _without_padding(operations)
+        operations = without_padding(operations)
     return format_cigar(operations)
 
-
-def op_is_split(shape: CigarShape) -> bool:
-    """Whether a CIGAR spells aligned bases as ``=``/``X`` rather than ``M``."""
-    return any(op in (EQUAL, DIFF) for op, _ in shape.operations)
-
-
-def md_and_nm(
-    position: int, operations: Sequence[tuple[int, int]], sequence: bytes, reference: bytes, reference_offset: int
-) -> tuple[bytes, int]:
-    """MD and NM of an alignment, exactly as ``samtools calmd`` computes them (SAM v1 1.5)."""
-    parts: list[bytes] = []
-    matches = 0
-    distance = 0
-    reference_position = position - reference_offset
-    query_position = 0
-    for op, length in operations:
-        if op in ALIGNED:
-            read = sequence[query_position : query_position + length].upper()
-            expected = reference[reference_position : reference_position + length]
-            if read == expected and b"N" not in read:
-                matches += length
-            else:
-                last = -1
-                for offset in _mismatches(read, expected):
-                    parts.append(b"%d%c" % (matches + offset - last - 1, expected[offset]))
-                    matches = 0
-                    last = offset
-                    distance += 1
-                matches += length - last - 1
-            reference_position += length
-            query_position += length
-        elif op == DEL:
-            parts.append(b"%d^%s" % (matches, reference[reference_position : reference_position + length]))
-            matches = 0
-            distance += length
-            reference_position += length
-        elif op == INS:
-            distance += length
-            query_position += length
-        elif op == SOFT:
-            query_position += length
-        elif op == SKIP:
-            reference_position += length
-    parts.append(b"%d" % matches)
-    return b"".join(parts), distance
-
-
-NONZERO = bytes([0] + [1] * 255)
-
-
-def differences(read: bytes, expected: bytes) -> list[int]:
-    """Offsets where two equal-length byte strings differ, found in C: the XOR of
-    the two as big integers is zero exactly where the bytes agree."""
-    if read == expected:
-        return []
-    size = len(read)
-    marks = (int.from_bytes(read, "big") ^ int.from_bytes(expected, "big")).to_bytes(size, "big").translate(NONZERO)
-    found = []
-    offset = marks.find(1)
-    while offset >= 0:
-        found.append(offset)
-        offset = marks.find(1, offset + 1)
-    return found
-
-
-def _mismatches(read: bytes, expected: bytes) -> list[int]:
-    """Offsets where an (uppercase) read differs from the reference by calmd's rule."""
-    found = [offset for offset in differences(read, expected) if read[offset] != 61]
-    if b"N" in read:
-        found = sorted(set(found) | {offset for offset, base in enumerate(read) if base == 78})
-    return found

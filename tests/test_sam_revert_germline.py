@@ -19,25 +19,14 @@ from pathlib import Path
 import numpy as np
 import pysam
 import pytest
+from genoscrub.cigar import format_cigar, md_and_nm, parse_cigar
+from genoscrub.fasta import Fasta
+from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window
+from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
-from genoscrub.revert import (
-    Windows,
-    format_cigar,
-    md_and_nm,
-    parse_cigar,
-    revert_alignment,
-    rewrite_mate_cigar,
-)
-from genoscrub.sam_revert_germline import (
-    Reference,
-    Reverter,
-    SiteTable,
-    indel_window,
-    parse_numbers,
-    read_sites,
-    record_chunks,
-    revert_stream,
-)
+from genoscrub.revert import Windows, revert_alignment, rewrite_mate_cigar
+from genoscrub.sam_columns import parse_numbers
+from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from genoscrub.streams import open_alignment_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -417,14 +406,11 @@ def revert_in_process(alignment: Path, reference: Path, variants: Path | None) -
     """The command's stream, run in this process (the corpus has ~80 files: one
     interpreter start each would make this the slowest test of the suite)."""
     report = Report(COMMAND)
-    ref = Reference(str(reference))
-    site_blocks = vcf_contigs = None
-    if variants is not None:
-        site_blocks, vcf_contigs = read_sites(str(variants), ref, report)
-    reverter = Reverter(ref, None, str(alignment), report, keep_unmapped=False, revert_all=variants is None)
+    sites = GermlineSites(str(variants), report) if variants is not None else None
+    setup = RevertSetup(Fasta(str(reference)), sites, None, RevertOptions(), str(alignment), report)
     source = open_alignment_text(str(alignment), str(reference))
     try:
-        return b"".join(revert_stream(record_chunks(source, str(alignment)), reverter, vcf_contigs, str(variants), site_blocks))
+        return b"".join(revert_stream(record_chunks(source, str(alignment)), setup))
     finally:
         source.close()
 
@@ -498,13 +484,12 @@ def test_read_left_without_aligned_base_is_removed_and_its_mate_unpaired(tmp_pat
     reference = tmp_path / "ref.fa"
     reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
     pysam.faidx(str(reference))
+    (tmp_path / "sites.vcf").write_bytes(
+        b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + b"chr1\t60\t.\t%c\tN\t.\t.\t.\n" % REFERENCE[59]
+    )  # the site is the insertion's anchor
     report = Report(COMMAND)
-    ref = Reference(str(reference))
-    reverter = Reverter(ref, None, "-", report, keep_unmapped=False, revert_all=False)
-    table = SiteTable()
-    table.add_contig("chr1", np.array([55]), np.array([69]))
-    reverter.sites = table
-    reverter.check_header([b"@SQ\tSN:chr1\tLN:100"], {"chr1": 100}, "sites.vcf")
+    setup = RevertSetup(Fasta(str(reference)), GermlineSites(str(tmp_path / "sites.vcf"), report), None, RevertOptions(), "-", report)
+    reverter = setup.reverter([b"@SQ\tSN:chr1\tLN:100"])
     lines = [
         b"p\t65\tchr1\t61\t60\t3S2I\t=\t80\t0\tAAACA\tIIIII\tMC:Z:10M",
         b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:3S2I\tRG:Z:L1",
