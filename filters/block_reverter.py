@@ -19,17 +19,19 @@ from collections import Counter
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import M, ShapeCache, md_and_nm
+from genoscrub.cigar import CigarShape, M, ShapeCache, md_and_nm
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
-    MATE_CIGAR_WITH_INDEL,
+    MATE_CIGAR_CHANGES,
+    MATE_CIGAR_LETTERS,
     MATE_REMOVED,
+    MATE_UNKNOWN,
     GermlineWindows,
     RecordReverter,
 )
 from genoscrub.report import InputError
-from genoscrub.revert import revert_single_match
+from genoscrub.revert import ClipRule, revert_single_match
 from genoscrub.sam_columns import (
     ONE_BY_ONE,
     BlockFields,
@@ -152,7 +154,8 @@ class BlockReverter:
             invalid = [index for index, string in enumerate(cigars.strings) if self.shapes[string] is None]
             if invalid:  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
                 selected[np.isin(cigars.ids, invalid)] = True
-        copying_rows, mate_rows = table.tag_rows(COPYING_CODES, b"ID", MATE_CIGAR_WIDTH)
+        selected |= self._rows_to_look_at(table, flags, unmapped, cigars)
+        copying_rows, mate_rows = table.tag_rows(COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True
@@ -181,6 +184,22 @@ class BlockReverter:
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, cigars))
         return np.flatnonzero(selected).tolist(), touched, simple
+
+    def _rows_to_look_at(self, table: BlockFields, flags: np.ndarray, unmapped: np.ndarray, cigars: CigarColumn) -> np.ndarray:
+        """Mapped rows the one-record path must see whatever the windows say: secondary
+        records with a sequence (it goes, unless ``--keep-secondary-seq``) and, under the
+        default clip rule, records with a soft clip (it may differ from the reference)."""
+        rows = np.zeros(len(flags), dtype=bool)
+        buffer, tabs = table.buffer, table.tabs
+        with_sequence = (tabs[:, 9] - tabs[:, 8] != 2) | (buffer[tabs[:, 8] + 1] != 42)
+        if not self.options.keep_secondary_seq:
+            with_quality = (table.quality_ends() - tabs[:, 9] != 2) | (buffer[tabs[:, 9] + 1] != 42)
+            rows |= ((flags & 0x100) != 0) & (with_sequence | with_quality)
+        if self.options.clips is ClipRule.DIFFERING:
+            clipped = {string: clips(self.shapes[string]) for string in cigars.strings}
+            if any(clipped.values()):
+                rows |= cigars.rows_where(clipped) & with_sequence
+        return rows & ~unmapped
 
     def _revert_simple_rows(
         self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
@@ -363,8 +382,8 @@ class BlockReverter:
 
     def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, cigars: CigarColumn) -> dict[int, bytes]:
         """Records on no window that carry a tag to remove: their new text, by the
-        rules of the one-record path (an SA tag or a mate CIGAR with an indel, or
-        lengths that do not add up, leave the record to it)."""
+        rules of the one-record path (an SA tag, a mate that goes or whose CIGAR
+        cannot be told, or lengths that do not add up, leave the record to it)."""
         results: dict[int, bytes] = {}
         selected = np.flatnonzero(rows)
         if not len(selected):
@@ -389,10 +408,10 @@ class BlockReverter:
             if b"SA" in prefixes:
                 continue
             kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix not in COPYING_TAGS]
-            if b"MC" in prefixes and MATE_CIGAR_WITH_INDEL.search(text, quality_end, end):
+            if b"MC" in prefixes and MATE_CIGAR_CHANGES.search(text, quality_end, end):
                 mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
                 mate = self.records.mate_update(mate_fields, kept)
-                if mate == MATE_REMOVED:
+                if mate in (MATE_REMOVED, MATE_UNKNOWN):
                     continue
                 if mate is not None:
                     kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
@@ -417,6 +436,11 @@ class BlockReverter:
             if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
                 regions[name] = (start, self.reference.fetch(contig, start, end))
         return regions
+
+
+def clips(shape: CigarShape | None) -> bool:
+    """Whether a CIGAR has a soft clip."""
+    return shape is not None and bool(shape.left_clip or shape.right_clip)
 
 
 def same_report_keys(counts: Counter[str]) -> None:

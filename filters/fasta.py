@@ -18,8 +18,11 @@ from __future__ import annotations
 import mmap
 from collections.abc import Mapping
 
+import numpy as np
 from genoscrub.contigs import ContigMap
 from genoscrub.report import InputError
+
+UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
 
 
 class Fasta:
@@ -44,6 +47,25 @@ class Fasta:
     def through(self, contig_map: ContigMap) -> ContigReference:
         """The bases, looked up by the names of the file ``contig_map`` was built for."""
         return ContigReference(self, contig_map.to_other)
+
+    def _around(self, name: str, positions: np.ndarray, reach: int) -> np.ndarray:
+        """The bases ``reach`` each side of every position (uppercase, 0 past the contig's
+        ends): one row of ``2 * reach + 1`` per position, gathered from the memory map
+        at once (a plain FASTA), or fetched one by one (BGZF)."""
+        record = self._index[name]
+        places = positions[:, None] + np.arange(-reach, reach + 1)
+        inside = (places >= 0) & (places < record.rlen)
+        if self._map is None:
+            rows = np.zeros(places.shape, dtype=np.uint8)
+            for row, position in enumerate(positions.tolist()):
+                bases = self._bases(name, position - reach, position + reach + 1)
+                first = max(0, reach - position)
+                rows[row, first : first + len(bases)] = np.frombuffer(bases, dtype=np.uint8)
+            return rows
+        clipped = np.clip(places, 0, max(record.rlen - 1, 0))
+        offsets = record.offset + (clipped // record.lenc) * record.lenb + clipped % record.lenc
+        data = np.frombuffer(self._map, dtype=np.uint8)
+        return np.where(inside, UPPERCASE[data[offsets]], 0).astype(np.uint8)
 
     def _bases(self, name: str, start: int, end: int) -> bytes:
         """Bases ``[start, end)`` of the FASTA's contig ``name``, clamped to the contig."""
@@ -83,6 +105,11 @@ class ContigReference:
     def fetch(self, name: str, start: int, end: int) -> bytes:
         """Bases ``[start, end)`` of contig ``name``, clamped to the contig (KeyError for an unmapped name)."""
         return self.fasta._bases(self.to_reference[name], start, end)
+
+    def around(self, name: str, positions: np.ndarray, reach: int) -> np.ndarray:
+        """The bases ``reach`` each side of every position of contig ``name``, one row per
+        position (uppercase byte values, 0 past the contig's ends)."""
+        return self.fasta._around(self.to_reference[name], positions, reach)
 
     def fetch_exact(self, name: str, start: int, end: int) -> bytes | None:
         """Bases ``[start, end)``, or None when the name is not mapped or the span passes the contig's end."""

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from genoscrub.cigar import CigarShape, ShapeCache, format_cigar, md_and_nm
 from genoscrub.fasta import ContigReference
-from genoscrub.germline_sites import SiteTable
+from genoscrub.germline_sites import GermlineTables
 from genoscrub.keep_list import KeepList
 from genoscrub.report import InputError, Report
-from genoscrub.revert import CLIP_MARGIN, Window, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import CLIP_MARGIN, SHORT_SKIP, ClipRule, Removed, Window, revert_alignment, rewrite_mate_cigar
 from genoscrub.sam_columns import SpanEdge
 
 KEPT_TAGS = frozenset(
@@ -33,9 +33,13 @@ COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA CS CQ".split())
 """Tags removed from every record, touched or not: they copy another record's
 sequence or an alignment (CIGAR, NM) that may hold a germline indel."""
 
-MATE_CIGAR_WITH_INDEL = re.compile(rb"\tMC:Z:[0-9MNSHP=X]*[ID]")
+MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MSHP=]*[IDXN]")
+"""An MC value with an operation the rules may change (M, S, H, P and = never change)."""
+MATE_CIGAR_LETTERS = b"IDXN"
 MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
+MATE_UNKNOWN = b"?"
+"""The mate's new CIGAR depends on bases this record cannot see (a keep-list allele): MC goes."""
 
 
 @dataclass(frozen=True)
@@ -46,25 +50,48 @@ class RevertOptions:
     """Keep the sequence of unmapped reads (default: masked to N)."""
     drop_unknown_contigs: bool = False
     """Drop reads on contigs the reference lacks (default: an error)."""
+    keep_secondary_seq: bool = False
+    """Keep SEQ and QUAL of secondary records (default: ``*``)."""
+    clips: ClipRule = ClipRule.DIFFERING
+    """Which soft clips are masked (``--keep-clips-off-sites``: ``ClipRule.NEAR_WINDOWS``)."""
+
+
+@dataclass(frozen=True)
+class ReadWindows:
+    """The windows one alignment touches, and those of them that are germline deletions."""
+
+    windows: list[Window]
+    deletions: list[Window]
+    short_skip: int = 0
+    """Skips shorter than this are filled like deletions (``--all``)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.windows)
+
+
+NO_READ_WINDOWS = ReadWindows([], [])
 
 
 class GermlineWindows:
-    """The windows of the germline sites a read or its mate touches."""
+    """The windows of the germline sites an alignment touches: its aligned span, soft clips
+    projected, and the reach of its insertions (:class:`~genoscrub.sam_columns.SpanEdge`)."""
 
     revert_all = False
 
-    def __init__(self, sites: SiteTable, shapes: ShapeCache) -> None:
-        self.sites = sites
+    def __init__(self, tables: GermlineTables, shapes: ShapeCache) -> None:
+        self.sites = tables.windows
+        self.deletions = tables.deletions
         self.span_starts = SpanEdge(shapes, 0, CLIP_MARGIN)
         self.span_ends = SpanEdge(shapes, 1, CLIP_MARGIN)
 
-    def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> list[Window]:
-        """The windows a read touches, soft clips projected onto the reference."""
-        return self.sites.windows(name, position + self.span_starts[cigar], position + self.span_ends[cigar])
-
-    def for_mate(self, name: str, position: int, shape: CigarShape) -> list[Window]:
-        """The windows the mate's alignment touches, from its MC tag."""
-        return self.sites.windows(name, position - 1, position + shape.reference_length + 1)
+    def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
+        """The windows an alignment at ``position`` with CIGAR ``cigar`` touches (a record's own,
+        or its mate's from MC: the same question, so the same answer)."""
+        start, end = position + self.span_starts[cigar], position + self.span_ends[cigar]
+        windows = self.sites.windows(name, start, end)
+        if not windows:
+            return NO_READ_WINDOWS
+        return ReadWindows(windows, self.deletions.windows(name, start, end))
 
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return self.sites.windows(name, start, end)
@@ -75,11 +102,8 @@ class EveryDifference:
 
     revert_all = True
 
-    def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> list[Window]:
-        return [(position - 1, position + shape.reference_length + 1)]
-
-    def for_mate(self, name: str, position: int, shape: CigarShape) -> list[Window]:
-        return [(position - 1, position + shape.reference_length + 1)]
+    def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
+        return ReadWindows([(position - 1, position + shape.reference_length + 1)], [], SHORT_SKIP)
 
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return [(start, end)]
@@ -117,12 +141,14 @@ class RecordReverter:
     def rewrite(self, line: bytes, line_number: int, touched: bool = True) -> bytes | None:
         """One record that needs work: reverted, tags fixed; None when it must go.
 
-        ``touched``: the record's span may touch a window (False: only its tags need work).
+        ``touched``: the record's span may touch a window (False: its tags, clips or
+        secondary sequence may need work, its aligned bases do not).
         """
         fields = line.split(b"\t")
         options = self.options
+        report = self.report
         if options.drop_unknown_contigs and len(fields) > 2 and fields[2] != b"*" and fields[2] not in self.known_contigs:
-            self.report.add("reads_dropped_unknown_contig")  # only reached with --drop-unknown-contigs
+            report.add("reads_dropped_unknown_contig")  # only reached with --drop-unknown-contigs
             return None
         if len(fields) < 11:
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, line_number)
@@ -130,17 +156,26 @@ class RecordReverter:
         tags = fields[11:]
         kept_tags = [tag for tag in tags if tag[:2] not in COPYING_TAGS]
         sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) else False
+        secondary_masked = False
+        if flag & 0x100 and not options.keep_secondary_seq and (fields[9] != b"*" or fields[10] != b"*"):
+            report.add("secondary_sequences_removed")  # its bases may hold an allele the alignment does not show
+            fields[9] = fields[10] = b"*"
+            kept_tags = [tag for tag in kept_tags if tag[:2] in KEPT_TAGS or tag[:2] == b"MC"]
+            secondary_masked = True
         if options.drop_unknown_contigs and fields[6] not in (b"=", b"*") and fields[6] not in self.known_contigs:
-            self.report.add("mates_dropped_unknown_contig")  # the mate is dropped: this record stands alone
+            report.add("mates_dropped_unknown_contig")  # the mate is dropped: this record stands alone
             make_single(fields)
             kept_tags = without_mate_tags(kept_tags)
             mate = None
         else:
-            mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_WITH_INDEL.search(line) else None
+            mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_CHANGES.search(line) else None
         if mate == MATE_REMOVED:
-            self.report.add("mates_removed")
+            report.add("mates_removed")
             make_single(fields)
             kept_tags = without_mate_tags(kept_tags)
+        elif mate == MATE_UNKNOWN:
+            report.add("mate_cigar_tags_removed")
+            kept_tags = [tag for tag in kept_tags if not tag.startswith(b"MC:")]
         elif mate is not None:
             kept_tags = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept_tags]
         if flag & 4:
@@ -156,16 +191,23 @@ class RecordReverter:
         if fields[10] != b"*" and len(fields[10]) != len(fields[9]):
             raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
         position = int(fields[3]) - 1
-        windows = self.windows.for_read(name, position, shape, fields[5]) if touched else []
-        if not windows and not sa_windows:
+        windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
+        clips_to_check = (
+            options.clips is ClipRule.DIFFERING and fields[9] != b"*" and bool(shape.left_clip or shape.right_clip)
+        )
+        if not windows and not sa_windows and not clips_to_check:
             return join(fields, kept_tags)
         if name not in self.reference:
             raise InputError(f"contig {name} is not in the reference", self.path, line_number)
-        reference = self.reference.fetch(name, position, position + shape.reference_length)
-        if len(reference) < shape.reference_length:
-            self.report.add("reads_past_contig_end")
-            reference += b"N" * (shape.reference_length - len(reference))  # no reference there: reverted to N
-        return self._revert(fields, kept_tags, shape, position, reference, windows, bool(sa_windows), name)
+        offset = max(0, position - shape.left_clip)
+        reference = self.reference.fetch(name, offset, position + shape.reference_length + shape.right_clip)
+        aligned_end = position + shape.reference_length - offset
+        if len(reference) < aligned_end:
+            report.add("reads_past_contig_end")
+            reference += b"N" * (aligned_end - len(reference))  # no reference there: reverted to N
+        clips = ClipRule.ALL if sa_windows or self.windows.revert_all else options.clips
+        clips_only = not windows and not sa_windows and not secondary_masked
+        return self._revert(fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only)
 
     def _mask_unplaced(self, fields: list[bytes]) -> None:
         """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked."""
@@ -180,29 +222,25 @@ class RecordReverter:
         shape: CigarShape,
         position: int,
         reference: bytes,
-        windows: list[Window],
-        mask_clips: bool,
+        offset: int,
+        windows: ReadWindows,
+        clips: ClipRule,
         name: str,
+        clips_only: bool,
     ) -> bytes | None:
-        revert_all = self.windows.revert_all
-        if revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip:
+        """``clips_only``: the record was looked at for its clips alone; unless one is
+        masked it passes as it was."""
+        if self.windows.revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip:
             sequence = fields[9]
-            if sequence == b"*" or sequence.upper() == reference:
+            if sequence == b"*" or sequence.upper() == reference[position - offset :]:
                 return join(fields, [tag for tag in tags if tag[:2] in KEPT_TAGS or tag[:2] in (b"MD", b"NM", b"MC")])
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
-            position,
-            shape.operations,
-            fields[9],
-            fields[10],
-            reference,
-            position,
-            windows,
-            True if mask_clips or revert_all else None,
-            keep,
+            position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
+            windows.short_skip,
         )
-        if result is None:
-            self.report.add("reads_removed_no_aligned_base")
+        if isinstance(result, Removed):
+            self.report.add(result.reason)
             return None
         if result.changed:
             counts = self.report.counts
@@ -210,13 +248,15 @@ class RecordReverter:
             counts["bases_reverted"] += result.bases_reverted
             counts["indels_reverted"] += result.indels_reverted
             counts["clip_bases_masked"] += result.clip_bases_masked
+        elif clips_only:
+            return join(fields, tags)  # its clips carry the reference
         fields[5] = format_cigar(result.operations)
         fields[9] = result.sequence
         fields[10] = result.qualities
         names = [tag[:2] for tag in tags]
         new_tags = [tag for tag, tag_name in zip(tags, names, strict=True) if tag_name in KEPT_TAGS or tag_name == b"MC"]
         if result.sequence != b"*" and (b"MD" in names or b"NM" in names):
-            md, distance = md_and_nm(position, result.operations, result.sequence, reference, position)
+            md, distance = md_and_nm(position, result.operations, result.sequence, reference, offset)
             if b"MD" in names:
                 new_tags.append(b"MD:Z:" + md)
             if b"NM" in names:
@@ -243,12 +283,13 @@ class RecordReverter:
         return False
 
     def mate_update(self, fields: list[bytes], tags: list[bytes]) -> bytes | None:
-        """The mate's new CIGAR for MC (same rules, from MC alone), MATE_REMOVED, or None (no change).
+        """The mate's new CIGAR for MC (the rules of its own record, from MC alone):
+        the new CIGAR, MATE_REMOVED, MATE_UNKNOWN, or None (no change).
 
         ``fields`` needs RNAME (2), RNEXT (6) and PNEXT (7) only.
         """
         mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
-        if mate_cigar is None or (b"I" not in mate_cigar and b"D" not in mate_cigar):
+        if mate_cigar is None or not any(letter in mate_cigar for letter in MATE_CIGAR_LETTERS):
             return None
         mate_name = fields[6] if fields[6] != b"=" else fields[2]
         if mate_name == b"*" or not fields[7].isdigit():
@@ -257,12 +298,16 @@ class RecordReverter:
         shape = self.shapes[mate_cigar]
         if shape is None:
             return None
-        windows = self.windows.for_mate(mate_name.decode(errors="replace"), mate_position, shape)
+        name = mate_name.decode(errors="replace")
+        windows = self.windows.for_read(name, mate_position, shape, mate_cigar)
         if not windows:
             return None
-        new_cigar = rewrite_mate_cigar(mate_position, mate_cigar, windows, shape)
-        if new_cigar is None:
+        keep = self.keep.alleles_under(name, mate_position, mate_position + shape.reference_length) if self.keep is not None else None
+        new_cigar = rewrite_mate_cigar(mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip)
+        if isinstance(new_cigar, Removed):
             return MATE_REMOVED
+        if new_cigar is None:
+            return MATE_UNKNOWN
         return None if new_cigar == mate_cigar else new_cigar
 
 

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
-from genoscrub.cigar import M, ShapeCache
+from genoscrub.cigar import DEL, INS, M, ShapeCache
 
 ONE_BY_ONE = bool(os.environ.get("GENOSCRUB_ONE_BY_ONE"))
 """``GENOSCRUB_ONE_BY_ONE=1``: every record goes down the one-record path, none is
@@ -242,8 +242,10 @@ def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[b
 
 class SpanEdge(dict[bytes, int]):
     """CIGAR string -> where the reference a read touches starts (side 0) or ends
-    (side 1), relative to POS: the aligned span plus soft clips projected with
-    ``clip_margin`` more bases."""
+    (side 1), relative to POS: the aligned span, soft clips projected with
+    ``clip_margin`` more bases, and the reach of its longest indel (an insertion
+    or deletion of ``L`` bases touches the ``L`` bases each side of it, so one near
+    a read's first or last base reaches past the aligned span)."""
 
     def __init__(self, shapes: ShapeCache, side: int, clip_margin: int) -> None:
         super().__init__()
@@ -257,10 +259,12 @@ class SpanEdge(dict[bytes, int]):
         shape = self.shapes[cigar]
         if shape is None:
             edge = 1 if self.side else 0
-        elif self.side:
-            edge = shape.reference_length + (shape.right_clip + self.clip_margin if shape.right_clip else 0)
         else:
-            edge = -(shape.left_clip + self.clip_margin) if shape.left_clip else 0
+            reach = max((length for op, length in shape.operations if op in (INS, DEL)), default=0)
+            if self.side:
+                edge = shape.reference_length + (shape.right_clip + self.clip_margin if shape.right_clip else 0) + reach
+            else:
+                edge = -(shape.left_clip + self.clip_margin if shape.left_clip else 0) - reach
         self[cigar] = edge
         return edge
 

@@ -63,6 +63,7 @@ from genoscrub.regions import (
     parse_digits,
 )
 from genoscrub.report import InputError, Report
+from genoscrub.sam_columns import ONE_BY_ONE
 from genoscrub.streams import AlignmentOutput, line_blocks, open_alignment_text, workers
 
 COMMAND = "sam-mask-regions"
@@ -143,6 +144,21 @@ def mask_bases(shape: CigarShape, position: int, windows: list[tuple[int, int]],
     return masked
 
 
+def mask_clips(shape: CigarShape, sequence: bytearray, quality: bytearray | None) -> int:
+    """Set the soft-clipped bases to N (quality ``#``); return how many were not N before."""
+    masked = 0
+    query = 0
+    for op, length in shape.operations:
+        if op == SOFT:
+            masked += length - sequence[query : query + length].count(MASK_BASE)
+            sequence[query : query + length] = bytes([MASK_BASE]) * length
+            if quality is not None:
+                quality[query : query + length] = bytes([MASK_QUALITY]) * length
+        if op in (SOFT, INS) or op in ALIGNED:
+            query += length
+    return masked
+
+
 def tag_value(tags: bytes, name: bytes) -> bytes | None:
     """The value of a ``NAME:Z:`` tag in the tab-separated tag part of a line."""
     marker = b"\t" + name + b":Z:"
@@ -177,6 +193,7 @@ class RegionMasker:
         self.report = report
         self.shapes = ShapeCache()
         self.drop_unknown_contigs = False
+        self.one_by_one = ONE_BY_ONE
 
     def find_bad_record(self, lines: list[bytes], first_line: int) -> InputError:
         """The error for the first line the block-wide expression could not read."""
@@ -231,6 +248,10 @@ class RegionMasker:
             kept = [line for line, keep in zip(lines, on_reference.tolist(), strict=True) if keep]
             return self.process(kept, first_line) if kept else []
         lead, extent = self.cigar_extents(cigars, first_line)
+        self.report.add("reads_in", len(lines))
+        self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
+        if self.one_by_one:
+            return self.process_one_by_one(lines, first_line)
         positions -= 1
         unmapped = (flags & 4) != 0
         own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
@@ -240,8 +261,6 @@ class RegionMasker:
         candidates |= self.mate_candidates(block, flags, contigs, mate_contigs, mate_positions - 1)
         if b"SA:Z:" in block or b"XA:Z:" in block:
             candidates |= {index for index, line in enumerate(lines) if b"SA:Z:" in line or b"XA:Z:" in line}
-        self.report.add("reads_in", len(lines))
-        self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
         if not candidates:
             self.report.add("reads_out", len(lines))
             return lines
@@ -251,6 +270,30 @@ class RegionMasker:
         kept = [line for line in out if line is not None]
         self.report.add("reads_out", len(kept))
         return kept
+
+    def process_one_by_one(self, lines: list[bytes], first_line: int) -> list[bytes]:
+        """The same block, every record judged by itself (``GENOSCRUB_ONE_BY_ONE=1``):
+        the path the bulk one must agree with."""
+        kept: list[bytes] = []
+        for index, line in enumerate(lines):
+            fields = line.split(b"\t", 6)
+            start, end = self.footprint(int(fields[1]), int(fields[3]) - 1, fields[5])
+            own_hit = self.regions.overlaps(fields[2], start, end)
+            new_line = self.rewrite(line, own_hit, start, end, first_line + index)
+            if new_line is not None:
+                kept.append(new_line)
+        self.report.add("reads_out", len(kept))
+        return kept
+
+    def footprint(self, flag: int, position: int, cigar: bytes) -> tuple[int, int]:
+        """The reference a record's bases may come from: its aligned span with soft clips laid
+        out beyond it, or ``UNMAPPED_REACH`` each way for an unmapped read placed at ``position``."""
+        if flag & 4:
+            return position - UNMAPPED_REACH, position + UNMAPPED_REACH
+        shape = self.shapes[cigar] if cigar != b"*" else None
+        if shape is None:
+            return position, position + 1
+        return position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip
 
     def check_declared(self, contigs: np.ndarray, lines: list[bytes], first_line: int) -> None:
         if not bool((contigs != b"").all()):
@@ -341,7 +384,7 @@ class RegionMasker:
             return None
         changed: list[bytes] | None = None
         if own_hit:
-            changed = self.mask_record(fields, start, end, line_number)
+            changed = self.mask_record(fields, line_number, self.regions.overlapping(fields[2], int(start), int(end)))
             if changed is None:
                 return None
         if mate_hit and b"MC:Z:" in fields[9]:
@@ -349,30 +392,36 @@ class RegionMasker:
             changed[9], removed = without_tags(changed[9], [b"MC"])
             self.report.add("mate_cigar_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
-            changed = self.check_alignment_lists(changed or list(fields)) or changed
+            changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
         return line if changed is None else b"\t".join(changed)
 
-    def mask_record(self, fields: list[bytes], start: int, end: int, line_number: int) -> list[bytes] | None:
-        """The masked record's fields, or None when the read must be dropped."""
+    def mask_record(
+        self, fields: list[bytes], line_number: int, windows: list[tuple[int, int]] | None, whole: bool = False
+    ) -> list[bytes] | None:
+        """The masked record's fields, or None when the read must be dropped.
+
+        ``windows``: mask the bases in them (and clips reaching them); None: mask the soft
+        clips (another part of a chimeric read lies in a region); ``whole``: every base
+        (an alternative alignment lies in a region).
+        """
         contig, flag, position = fields[2], int(fields[1]), int(fields[3]) - 1
-        windows = self.regions.overlapping(contig, int(start), int(end))
         parts = fields[9].split(b"\t", 2)
         sequence = bytearray(parts[0]) if parts[0] != b"*" else bytearray()
         quality = bytearray(parts[1]) if len(parts) > 1 and parts[1] != b"*" else None
         tags = parts[2] if len(parts) > 2 else b""
         if quality is not None and len(quality) != len(sequence):
             raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
-        if flag & 4 or fields[5] == b"*":  # unmapped, or mapped without a CIGAR: nothing places its bases
-            shape = None
-            masked = len(sequence)
+        shape = None if flag & 4 or fields[5] == b"*" else self.shapes[fields[5]]
+        if shape is not None and sequence and shape.query_length != len(sequence):
+            raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)
+        if shape is None or whole:  # unmapped, mapped without a CIGAR, or placed elsewhere too: nothing vouches for its bases
+            masked = len(sequence) - sequence.count(MASK_BASE)
             sequence[:] = bytes([MASK_BASE]) * len(sequence)
             if quality is not None:
                 quality[:] = bytes([MASK_QUALITY]) * len(quality)
+        elif windows is None:
+            masked = mask_clips(shape, sequence, quality) if sequence else 0
         else:
-            shape = self.shapes[fields[5]]
-            assert shape is not None  # every CIGAR of the block was read before (cigar_extents)
-            if sequence and shape.query_length != len(sequence):
-                raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)
             if reveals_length(shape, position, windows):
                 self.report.add("reads_dropped_length_revealing")
                 return None
@@ -392,10 +441,12 @@ class RegionMasker:
         rest = b"\t".join(filter(None, [bytes(sequence) or b"*", bytes(quality) if quality is not None else b"*", tags]))
         return [*fields[:9], rest]
 
-    def check_alignment_lists(self, fields: list[bytes]) -> list[bytes] | None:
-        """Remove ``SA``/``XA`` when an alignment they list touches a region (its CIGAR may show a length)."""
-        rest = fields[9]
-        parts = rest.split(b"\t", 2)
+    def check_alignment_lists(self, fields: list[bytes], line_number: int) -> list[bytes] | None:
+        """``SA``/``XA`` that list an alignment touching a region (its CIGAR may show a length)
+        are removed, and the bases they place there masked: the soft clips, for another part
+        of a chimeric read (``SA``); the whole read, for an alternative alignment (``XA``):
+        the read may come from the region as well as from where it was placed."""
+        parts = fields[9].split(b"\t", 2)
         if len(parts) < 3:
             return None
         leaking = [name for name in (b"SA", b"XA") if self.list_touches(tag_value(parts[2], name), name)]
@@ -403,7 +454,12 @@ class RegionMasker:
             return None
         tags, removed = without_tags(parts[2], leaking)
         self.report.add("alignment_tags_removed", removed)
-        return [*fields[:9], b"\t".join(filter(None, [parts[0], parts[1], tags]))]
+        fields = [*fields[:9], b"\t".join(filter(None, [parts[0], parts[1], tags]))]
+        if b"XA" in leaking:
+            self.report.add("reads_masked_alternative_hit_in_region")
+            return self.mask_record(fields, line_number, None, whole=True)
+        self.report.add("reads_masked_chimeric_part_in_region")
+        return self.mask_record(fields, line_number, None)
 
     def list_touches(self, value: bytes | None, name: bytes) -> bool:
         if value is None:

@@ -41,6 +41,8 @@ from genoscrub.germline_sites import GermlineSites
 from genoscrub.keep_list import GERMLINE_AF, KeepList, read_keep_list, screen_keep_list
 from genoscrub.record_reverter import EveryDifference, GermlineWindows, RecordReverter, RevertOptions
 from genoscrub.report import InputError, Report, UsageError
+from genoscrub.revert import ClipRule
+from genoscrub.sam_columns import ONE_BY_ONE
 from genoscrub.streams import (
     AlignmentOutput,
     BackgroundWriter,
@@ -98,6 +100,8 @@ class RevertSetup:
     options: RevertOptions
     path: str
     report: Report
+    one_by_one: bool = ONE_BY_ONE
+    """Every record down the one-record path (``GENOSCRUB_ONE_BY_ONE=1``)."""
 
     def reverter(self, header: list[bytes]) -> BlockReverter:
         """Same genome, or stop: @SQ against the reference, the germline VCF and the
@@ -116,13 +120,13 @@ class RevertSetup:
                 if input_name not in reference:
                     raise InputError(f"contig {input_name} has germline sites but is not in the reference", self.fasta.path)
             vcf_to_input = {vcf_name: input_name for input_name, vcf_name in vcf_map.to_other.items()}
-            table = self.sites.table(vcf_to_input, reference)
-            report.notes["germline_windows_used"] = len(table)
-            windows = GermlineWindows(table, shapes)
+            tables = self.sites.table(vcf_to_input, reference)
+            report.notes["germline_windows_used"] = len(tables.windows)
+            windows = GermlineWindows(tables, shapes)
         if self.keep is not None:
             self.keep.use_for_input(input_contigs, report)
         records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report)
-        return BlockReverter(records)
+        return BlockReverter(records, self.one_by_one)
 
 
 # --- the stream ------------------------------------------------------------------
@@ -199,6 +203,16 @@ def main(
     keep_unmapped: Annotated[
         bool, typer.Option("--keep-unmapped", help="Keep the sequence of unmapped reads (default: masked to N).")
     ] = False,
+    keep_secondary_seq: Annotated[
+        bool, typer.Option("--keep-secondary-seq", help="Keep SEQ and QUAL of secondary records (default: both become *).")
+    ] = False,
+    keep_clips_off_sites: Annotated[
+        bool,
+        typer.Option(
+            "--keep-clips-off-sites",
+            help="With -v: keep soft clips that touch no germline site (default: a clip that differs from the reference is masked).",
+        ),
+    ] = False,
     output: OutputOption = None,
     output_format: Annotated[
         str, typer.Option("-O", "--output-fmt", metavar="FORMAT", help="sam (default), bam or cram.")
@@ -219,6 +233,8 @@ def main(
             raise UsageError("--population screens --keep: give --keep")
         if not 0.0 <= germline_af <= 1.0:
             raise UsageError("--germline-af must be between 0 and 1")
+        if keep_clips_off_sites and variants is None:
+            raise UsageError("--keep-clips-off-sites needs -v/--variants (with --all every clip is masked)")
         fasta = Fasta(reference_path)
         keep = None
         if keep_path is not None:
@@ -231,7 +247,12 @@ def main(
                 raise InputError("no variant records: nothing to revert (an empty germline list is refused)", variants)
             report.notes["germline_records"] = len(sites)
         report.notes["mode"] = ("all-keep" if keep is not None else "all") if revert_all else "germline"
-        options = RevertOptions(keep_unmapped=keep_unmapped, drop_unknown_contigs=drop_unknown_contigs)
+        options = RevertOptions(
+            keep_unmapped=keep_unmapped,
+            drop_unknown_contigs=drop_unknown_contigs,
+            keep_secondary_seq=keep_secondary_seq,
+            clips=ClipRule.NEAR_WINDOWS if keep_clips_off_sites else ClipRule.DIFFERING,
+        )
         setup = RevertSetup(fasta, sites, keep, options, input, report)
         sink = AlignmentOutput(output, output_format, reference_path if output_format == "cram" else None)
         writer = BackgroundWriter(sink)  # the encoder downstream never waits for this process's CPU

@@ -24,7 +24,7 @@ from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
-from genoscrub.revert import Windows, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import NO_ALIGNED_BASE, Reverted, Windows, revert_alignment, rewrite_mate_cigar
 from genoscrub.sam_columns import parse_numbers
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from genoscrub.streams import open_alignment_text
@@ -52,7 +52,7 @@ def test_snv_in_window_reverted_and_outside_kept() -> None:
     read[4] = ord("G")  # in the window
     read[15] = ord("T") if REFERENCE[25] != ord("T") else ord("A")  # a somatic change outside
     result = revert_alignment(10, ops(b"20M"), bytes(read), b"I" * 20, REFERENCE, 0, [(14, 15)])
-    assert result is not None
+    assert isinstance(result, Reverted)
     assert result.sequence[4] == REFERENCE[14]
     assert result.sequence[15] == read[15]
     assert result.bases_reverted == 1
@@ -63,7 +63,7 @@ def test_deletion_filled_with_reference_and_lower_neighbour_quality() -> None:
     sequence = REFERENCE[30:42] + REFERENCE[44:54]
     qualities = b"I" * 11 + b"5" + b"@" + b"I" * 9
     result = revert_alignment(30, ops(b"12M2D10M"), sequence, qualities, REFERENCE, 0, [(40, 44)])
-    assert result is not None
+    assert isinstance(result, Reverted)
     assert format_cigar(result.operations) == b"24M"
     assert result.sequence == REFERENCE[30:54]
     assert result.qualities == b"I" * 11 + b"5" + b"55" + b"@" + b"I" * 9
@@ -73,25 +73,25 @@ def test_deletion_filled_with_reference_and_lower_neighbour_quality() -> None:
 def test_insertion_removed_only_when_its_anchor_is_in_a_window() -> None:
     sequence = REFERENCE[50:61] + b"CA" + REFERENCE[61:71]
     result = revert_alignment(50, ops(b"11M2I10M"), sequence, b"I" * 23, REFERENCE, 0, [(59, 69)])
-    assert result is not None and format_cigar(result.operations) == b"21M"
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"21M"
     assert result.sequence == REFERENCE[50:71]
     kept = revert_alignment(50, ops(b"11M2I10M"), sequence, b"I" * 23, REFERENCE, 0, [(80, 81)])
-    assert kept is not None and format_cigar(kept.operations) == b"11M2I10M" and not kept.changed
+    assert isinstance(kept, Reverted) and format_cigar(kept.operations) == b"11M2I10M" and not kept.changed
 
 
 def test_soft_clip_masked_only_when_its_projection_touches_a_window() -> None:
     sequence = b"TACGCTGC" + REFERENCE[19:34]
     masked = revert_alignment(19, ops(b"8S15M"), sequence, b"I" * 23, REFERENCE, 0, [(14, 15)])
-    assert masked is not None
+    assert isinstance(masked, Reverted)
     assert masked.sequence[:8] == b"N" * 8 and masked.qualities[:8] == b"#" * 8
     assert masked.sequence[8:] == sequence[8:]
     far = revert_alignment(19, ops(b"8S15M"), sequence, b"I" * 23, REFERENCE, 0, [(70, 71)])
-    assert far is not None and far.sequence == sequence and not far.changed
+    assert isinstance(far, Reverted) and far.sequence == sequence and not far.changed
 
 
 def test_record_without_sequence_gets_its_cigar_reverted() -> None:
     result = revert_alignment(30, ops(b"12M2D10M"), b"*", b"*", REFERENCE, 0, [(40, 44)])
-    assert result is not None
+    assert isinstance(result, Reverted)
     assert (format_cigar(result.operations), result.sequence, result.qualities) == (b"24M", b"*", b"*")
 
 
@@ -100,11 +100,11 @@ def test_match_mismatch_cigar_stays_match_mismatch() -> None:
     read[4] = ord("G")
     read[10] = ord("A") if REFERENCE[20] != ord("A") else ord("C")
     result = revert_alignment(10, ops(b"4=1X5=1X4="), bytes(read), b"I" * 15, REFERENCE, 0, [(14, 15)])
-    assert result is not None and format_cigar(result.operations) == b"10=1X4="
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"10=1X4="
 
 
 def test_nothing_aligned_left_means_the_record_goes() -> None:
-    assert revert_alignment(60, ops(b"3S2I"), b"AAACA", b"IIIII", REFERENCE, 0, [(55, 65)]) is None
+    assert revert_alignment(60, ops(b"3S2I"), b"AAACA", b"IIIII", REFERENCE, 0, [(55, 65)]) is NO_ALIGNED_BASE
 
 
 def test_keep_hook_spares_exact_alleles_for_tumour_only_mode() -> None:
@@ -118,7 +118,7 @@ def test_keep_hook_spares_exact_alleles_for_tumour_only_mode() -> None:
         return True
 
     result = revert_alignment(10, ops(b"20M"), bytes(read), b"I" * 20, REFERENCE, 0, [(9, 31)], keep=keep)
-    assert result is not None and result.sequence == bytes(read)
+    assert isinstance(result, Reverted) and result.sequence == bytes(read)
     assert seen == [(14, bytes((REFERENCE[14],)), b"G")]
 
 
@@ -128,10 +128,18 @@ def test_md_and_nm_follow_samtools_calmd_for_deletions_and_n() -> None:
 
 
 def test_indel_window_spans_the_repeat() -> None:
-    # REFERENCE[60:68] is CACACACA after T at 59: a CA insertion may sit anywhere in it.
-    assert indel_window(REFERENCE, 0, 59, b"T", b"TCA") == (59, 69)
-    # a deletion outside any repeat keeps (almost) its REF span
-    assert indel_window(REFERENCE, 0, 40, b"AGT", b"A") == (40, 44)
+    # REFERENCE[60:68] is CACACACA: a CA insertion after the T at 59 may sit anywhere in it;
+    # the window covers the repeat plus one base, the insertion's length (2) and the gap bar (4)
+    # each way (a little more where short repeats beside it let the allele move)
+    start, end = indel_window(REFERENCE, 0, 59, b"T", b"TCA")
+    assert start <= 60 - 7 and end >= 68 + 7 and end - start < 30
+    # a deletion of GT at 41-42, in no long repeat: its span, one base, its length and the gap bar
+    start, end = indel_window(REFERENCE, 0, 40, b"AGT", b"A")
+    assert start <= 41 - 7 and end >= 43 + 7 and end - start < 25
+    # an SNV: its base, and the few bases beside it that repeat (ATA, GG: a read ending there may
+    # be placed a period along)
+    start, end = indel_window(REFERENCE, 0, 88, b"C", b"T")
+    assert start <= 88 < end and end - start <= 6
 
 
 alignments = st.builds(
@@ -169,10 +177,10 @@ def test_revert_invariants(alignment: tuple[int, list[tuple[int, int]]], spans: 
     operations, sequence = build_read(start, parts, random.Random(seed))
     windows = sorted((a, a + b) for a, b in spans)
     result = revert_alignment(start, operations, sequence, b"I" * len(sequence), REFERENCE, 0, windows)
-    assert result is not None
+    assert isinstance(result, Reverted)
     # the one-M-run shortcut and the general walk agree
     general = revert_alignment(start, operations, sequence, b"I" * len(sequence), REFERENCE, 0, Windows(windows))
-    assert general is not None
+    assert isinstance(general, Reverted)
     assert (general.operations, general.sequence, general.qualities, general.bases_reverted) == (
         result.operations, result.sequence, result.qualities, result.bases_reverted)
     shape = parse_cigar(format_cigar(result.operations))
@@ -193,7 +201,7 @@ def test_revert_invariants(alignment: tuple[int, list[tuple[int, int]]], spans: 
         position += length if op in b"MD" else 0
         query += length if op in b"MIS" else 0
     again = revert_alignment(start, result.operations, result.sequence, result.qualities, REFERENCE, 0, windows)
-    assert again is not None and not again.changed
+    assert isinstance(again, Reverted) and not again.changed
     if not windows:
         assert not result.changed and result.sequence == sequence
 
@@ -291,8 +299,10 @@ def test_reads_overlapping_no_site_are_byte_identical(simulated: Path, reverted:
     for line in original.splitlines():
         fields = line.split(b"\t")
         flag = int(fields[1])
-        if flag & 4 or any(tag[:2] in (b"R2", b"Q2", b"SA", b"XA", b"OA") for tag in fields[11:]):
+        if flag & 0x104 or any(tag[:2] in (b"R2", b"Q2", b"SA", b"XA", b"OA") for tag in fields[11:]):
             continue
+        if b"S" in fields[5]:
+            continue  # a soft clip that differs from the reference is masked wherever it lies
         if any(tag.startswith(b"MC:Z:") and (b"I" in tag[5:] or b"D" in tag[5:]) for tag in fields[11:]):
             continue
         start = int(fields[3])
