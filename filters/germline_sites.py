@@ -134,53 +134,50 @@ def union(first: Window, second: Window) -> Window:
     return min(first[0], second[0]), max(first[1], second[1])
 
 
-def periodic_left(text: bytes, offset: int, point: int, period: int) -> int:
-    """How many bases left of ``point`` repeat the base ``period`` after them (at most
-    ``REPEAT_LIMIT``): how far a gap of ``period`` bases can slide left of ``point``."""
-    count = 0
-    index = point - 1 - offset
-    while count < REPEAT_LIMIT and index >= 0 and index + period < len(text) and text[index] == text[index + period]:
-        count += 1
-        index -= 1
-    return count
-
-
-def periodic_right(text: bytes, offset: int, point: int, period: int) -> int:
-    """How many bases from ``point`` on repeat the base ``period`` before them (at most ``REPEAT_LIMIT``)."""
-    count = 0
-    index = point - offset
-    while count < REPEAT_LIMIT and period <= index < len(text) and text[index] == text[index - period]:
-        count += 1
-        index += 1
-    return count
-
-
-def shift_left(text: bytes, offset: int, point: int, period: int) -> int:
-    """How many bases left of ``point`` repeat the base ``period`` before them (at most
-    ``REPEAT_LIMIT``): how far a read's bases left of an allele can be shifted by ``period``
-    and still match, carrying the allele's differences that far left."""
-    count = 0
-    index = point - 1 - offset
-    while count < REPEAT_LIMIT and period <= index < len(text) and text[index] == text[index - period]:
-        count += 1
-        index -= 1
-    return count
-
-
-def shift_right(text: bytes, offset: int, point: int, period: int) -> int:
-    """The same, right of ``point``: bases that repeat the base ``period`` after them."""
-    count = 0
-    index = point - offset
-    while count < REPEAT_LIMIT and index >= 0 and index + period < len(text) and text[index] == text[index + period]:
-        count += 1
-        index += 1
-    return count
-
-
 STR_UNIT = 6
 """The longest repeat unit an allele is widened over, whatever its own length (STRs have
 units of 1 to 6 bases): a read that starts or ends at the allele and runs into a repeat
 beside it may be placed a unit or more along the repeat, the allele then a mismatch there."""
+
+
+def allele_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> tuple[Window, bool]:
+    """:func:`indel_window`, and whether ``reference`` was wide enough to tell it (False: a
+    repeat beside the allele runs to its end)."""
+    window = position, position + len(reference_allele)
+    start, ref, alt = normalised(position, reference_allele, alternate)
+    if not ref and not alt:
+        return window, True
+    end = start + len(ref)
+    first, last = start - offset, end - offset
+    haplotype = reference[:first] + alt + reference[last:]
+    counts = [0, 0]
+    complete = True
+    after = first + len(alt)
+    for period in range(1, max(len(ref), len(alt), STR_UNIT) + 1):
+        for side, text, index, step, partner in (
+            (0, reference, first - 1, -1, period),  # a gap sliding left in the reference
+            (0, haplotype, first - 1, -1, period),  # ...or in the ALT haplotype
+            (0, reference, first - 1, -1, -period),  # the allele carried a period left
+            (1, reference, last, 1, -period),
+            (1, haplotype, after, 1, -period),
+            (1, reference, last, 1, period),
+        ):
+            size = len(text)
+            count = 0
+            while count < REPEAT_LIMIT:  # inline, not a function: it runs millions of times
+                other = index + partner
+                if not (0 <= index < size and 0 <= other < size):
+                    complete = False
+                    break
+                if text[index] != text[other]:
+                    break
+                count += 1
+                index += step
+            if count > counts[side]:
+                counts[side] = count
+    left, right = counts
+    pad = indel_reach(abs(len(ref) - len(alt)))
+    return union(window, (start - left - pad, end + right + pad)), complete
 
 
 def indel_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> Window:
@@ -197,86 +194,98 @@ def indel_window(reference: bytes, offset: int, position: int, reference_allele:
     allele's length); a length change adds one base, its length and ``GAP_BAR``
     (``REACH_LIMIT`` at most) each way, for the mismatches an aligner writes near a read's
     end instead of a gap. ``reference`` is the contig from ``offset`` on, wide enough
-    around the site.
+    around the site (``REPEAT_LIMIT`` and the allele each way).
     """
-    window = position, position + len(reference_allele)
-    start, ref, alt = normalised(position, reference_allele, alternate)
-    if not ref and not alt:
-        return window
-    end = start + len(ref)
-    haplotype = reference[: max(0, start - offset)] + alt + reference[max(0, end - offset) :]
-    left = right = 0
-    for period in range(1, max(len(ref), len(alt), STR_UNIT) + 1):
-        left = max(
-            left,
-            periodic_left(reference, offset, start, period),
-            periodic_left(haplotype, offset, start, period),
-            shift_left(reference, offset, start, period),
-        )
-        right = max(
-            right,
-            periodic_right(reference, offset, end, period),
-            periodic_right(haplotype, offset, start + len(alt), period),
-            shift_right(reference, offset, end, period),
-        )
-    pad = indel_reach(abs(len(ref) - len(alt)))
-    return union(window, (start - left - pad, end + right + pad))
+    return allele_window(reference, offset, position, reference_allele, alternate)[0]
 
 
-RUN_REACH = 48
+NEAR = 64
+"""Bases fetched each side of an allele first; where a repeat runs further, ``REPEAT_LIMIT``."""
+
+
+def sequence_window(reference: ContigReference, contig: str, position: int, ref: bytes, alternate: bytes) -> Window:
+    """:func:`indel_window` of one allele on the input's contig ``contig``: the reference
+    around it read near first, widely only where a repeat beside it runs further."""
+    for margin in (NEAR + len(ref) + len(alternate), REPEAT_LIMIT + 2 * (len(ref) + len(alternate) + STR_UNIT)):
+        offset = max(0, position - margin)
+        context = reference.fetch(contig, offset, position + len(ref) + margin)
+        window, complete = allele_window(context, offset, position, ref, alternate)
+        if complete:
+            break
+    return window
+
+
+RUN_REACH = 24
 """Bases gathered each side of an SNV for its repeats (a longer one: the SNV is windowed alone)."""
 
 
-def runs(compared: np.ndarray) -> np.ndarray:
-    """Per row, how many leading columns are True."""
-    return np.cumprod(compared, axis=1).sum(axis=1) if compared.shape[1] else np.zeros(len(compared), dtype=np.int64)
+def _comparisons() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Column pairs compared for the runs of :func:`allele_window`, for every period, on the
+    ``2 * RUN_REACH + 1`` bases around an SNV: ``(left, left partners, right, right partners)``,
+    one row per (period, kind), ``RUN_REACH`` columns outward; a pair past the gathered bases
+    compares a column with itself (always equal: the run then reaches the edge)."""
+    centre, width = RUN_REACH, 2 * RUN_REACH + 1
+    rows: dict[str, list[list[int]]] = {"left": [], "left_partner": [], "right": [], "right_partner": []}
+    for period in range(1, STR_UNIT + 1):
+        for partner in (period, -period):
+            columns = [centre - 1 - i for i in range(RUN_REACH)]
+            partners = [c + partner if 0 <= c + partner < width else c for c in columns]
+            rows["left"].append(columns)
+            rows["left_partner"].append(partners)
+            columns = [centre + 1 + i for i in range(RUN_REACH)]
+            partners = [c - partner if 0 <= c - partner < width else c for c in columns]
+            rows["right"].append(columns)
+            rows["right_partner"].append(partners)
+    return tuple(np.array(rows[key], dtype=np.int64) for key in ("left", "left_partner", "right", "right_partner"))  # type: ignore[return-value]
+
+
+LEFT, LEFT_PARTNER, RIGHT, RIGHT_PARTNER = _comparisons()
+CENTRE_PAIRS = [(row, period - 1, RUN_REACH - period, RUN_REACH + period) for row, period in enumerate(
+    period for period in range(1, STR_UNIT + 1) for _ in (0, 1)) if row % 2 == 0]
+"""The comparisons that involve the SNV's own base: (row, column, left partner, right partner)."""
+
+
+def runs(equal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``equal`` (rows, kinds, columns): the longest run of leading True over the
+    kinds, and whether one ran through every column."""
+    first_false = np.argmin(equal, axis=2)
+    through = np.take_along_axis(equal, first_false[..., None], axis=2)[..., 0]
+    counts = np.where(through, equal.shape[2], first_false)
+    return counts.max(axis=1), np.asarray(through.any(axis=1))
 
 
 def snv_windows(reference: ContigReference, contig: str, positions: np.ndarray, alternates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`indel_window` of many SNVs at once (0-based positions, ALT bases as byte values),
     with numpy over the ``RUN_REACH`` bases each side of every SNV; an SNV in a longer repeat
-    is windowed alone."""
+    (or by a contig's end) is windowed alone."""
     starts, ends = positions.copy(), positions + 1
     if not len(positions) or contig not in reference:
         return starts, ends
-    centre = RUN_REACH
     for first in range(0, len(positions), 1 << 13):
         chunk = slice(first, first + (1 << 13))
         bases = reference.around(contig, positions[chunk], RUN_REACH)
-        haplotype = bases.copy()
-        haplotype[:, centre] = alternates[chunk]
-        left = np.zeros(len(bases), dtype=np.int64)
-        right = np.zeros(len(bases), dtype=np.int64)
-        longer = np.zeros(len(bases), dtype=bool)
-        for period in range(1, STR_UNIT + 1):
-            before = np.arange(centre - 1, -1, -1)  # columns left of the SNV, outward
-            after = np.arange(centre + 1, 2 * RUN_REACH + 1)  # right of it, outward
-            for text in (bases, haplotype):
-                inside = before[before + period <= 2 * RUN_REACH]
-                counted = runs(text[:, inside] == text[:, inside + period])
-                longer |= counted == len(inside)
-                left = np.maximum(left, counted)
-                inside = after[after - period >= 0]
-                counted = runs(text[:, inside] == text[:, inside - period])
-                longer |= counted == len(inside)
-                right = np.maximum(right, counted)
-            inside = before[before - period >= 0]
-            counted = runs(bases[:, inside] == bases[:, inside - period])
-            longer |= counted == len(inside)
-            left = np.maximum(left, counted)
-            inside = after[after + period <= 2 * RUN_REACH]
-            counted = runs(bases[:, inside] == bases[:, inside + period])
-            longer |= counted == len(inside)
-            right = np.maximum(right, counted)
-        starts[chunk] -= left
-        ends[chunk] += right
-        for row in np.flatnonzero(longer).tolist():  # a repeat past the gathered bases, or a contig's end
+        alternate = alternates[chunk]
+        equal = bases[:, LEFT] == bases[:, LEFT_PARTNER]
+        left, longer = runs(equal)
+        for row, column, partner, _ in CENTRE_PAIRS:  # the ALT haplotype differs only at the SNV
+            equal[:, row, column] = bases[:, partner] == alternate
+        count, through = runs(equal)
+        left, longer = np.maximum(left, count), longer | through
+        equal = bases[:, RIGHT] == bases[:, RIGHT_PARTNER]
+        right, through = runs(equal)
+        longer |= through
+        for row, column, _, partner in CENTRE_PAIRS:
+            equal[:, row, column] = bases[:, partner] == alternate
+        count, through = runs(equal)
+        right, longer = np.maximum(right, count), longer | through
+        placed = bases[:, RUN_REACH] != 0  # an SNV past the contig's end touches no read
+        starts[chunk] -= np.where(placed, left, 0)
+        ends[chunk] += np.where(placed, right, 0)
+        for row in np.flatnonzero(longer & placed).tolist():
             index = first + row
             position = int(positions[index])
-            offset = max(0, position - REPEAT_LIMIT - 2 * STR_UNIT)
-            text = reference.fetch(contig, offset, position + REPEAT_LIMIT + 2 * STR_UNIT)
-            reference_allele = text[position - offset : position - offset + 1]
-            starts[index], ends[index] = indel_window(text, offset, position, reference_allele, bytes((int(alternates[index]),)))
+            reference_allele = bytes((int(bases[row, RUN_REACH]),))
+            starts[index], ends[index] = sequence_window(reference, contig, position, reference_allele, bytes((int(alternates[index]),)))
     return starts, ends
 
 
@@ -346,16 +355,13 @@ def record_window(contig: str, start: int, ref: bytes, alternates: list[bytes], 
     """The window of one multi-base, multi-allelic or symbolic record (the union over its ALTs);
     ``contig`` is the input's name for the record's contig."""
     window = start, start + len(ref)
-    sequence_alleles = [allele for allele in alternates if is_sequence_allele(allele)]
-    indels = [allele for allele in sequence_alleles if allele != ref]
-    if indels and contig in reference:
-        margin = REPEAT_LIMIT + 2 * max(len(ref), *(len(a) for a in indels)) + 2 * REACH_LIMIT
-        offset = max(0, start - margin)
-        context = reference.fetch(contig, offset, start + len(ref) + margin)
-        for allele in indels:
-            window = union(window, indel_window(context, offset, start, ref, allele))
     for allele in alternates:
-        if not is_sequence_allele(allele):
+        if contig not in reference:
+            break
+        if is_sequence_allele(allele):
+            if allele != ref:
+                window = union(window, sequence_window(reference, contig, start, ref, allele))
+        else:
             symbolic = symbolic_window(reference, contig, start, ref, allele, info)
             if symbolic is not None:
                 window = union(window, symbolic)
@@ -373,13 +379,15 @@ class ContigSites:
     """0-based positions of SNVs (one base, one ALT), one array per block..."""
     point_alternates: list[np.ndarray] = field(default_factory=list)
     """...and their ALT bases (byte values, uppercase)."""
-    positions: list[int] = field(default_factory=list)
-    """0-based positions of the other records..."""
-    alleles: list[tuple[bytes, list[bytes], bytes]] = field(default_factory=list)
-    """...and their REF, ALTs (uppercase; reference blocks removed) and, for a symbolic ALT, INFO."""
+    positions: list[np.ndarray] = field(default_factory=list)
+    """0-based positions of the other records, one array per block..."""
+    alleles: list[bytes] = field(default_factory=list)
+    """...and ``REF<TAB>ALTs<TAB>INFO`` of each (uppercase ALTs without reference blocks, comma-separated;
+    INFO only where an ALT is symbolic): one bytes object a record, a few dozen bytes, for
+    the millions of records of a whole-genome call set."""
 
     def count(self) -> int:
-        return sum(len(points) for points in self.points) + len(self.positions)
+        return sum(len(points) for points in self.points) + len(self.alleles)
 
 
 @dataclass
@@ -420,6 +428,7 @@ class GermlineSites:
         if len(fields) != text.count(b"\n"):
             fields, lines = self._records_or_error(first_line, text)
         points: dict[bytes, tuple[list[int], list[bytes]]] = {}
+        others: dict[bytes, tuple[list[int], list[bytes]]] = {}
         for index, (chrom, pos, ref, alt) in enumerate(fields):
             start = int(pos) - 1
             contig_points, contig_alternates = points.setdefault(chrom, ([], []))
@@ -441,13 +450,17 @@ class GermlineSites:
                 columns = lines[index].split(b"\t", 8)
                 info = columns[7] if len(columns) > 7 else b""
                 self._count_symbolic(alternates, info)
-            sites = self._contig(chrom)
-            sites.positions.append(start)
-            sites.alleles.append((ref.upper(), alternates, info))
+            other_starts, other_alleles = others.setdefault(chrom, ([], []))
+            other_starts.append(start)
+            other_alleles.append(b"\t".join((ref.upper(), b",".join(alternates), info)))
         for chrom, (starts, alternates) in points.items():
             sites = self._contig(chrom)
             sites.points.append(np.array(starts, dtype=np.int64))
             sites.point_alternates.append(np.frombuffer(b"".join(alternates).upper(), dtype=np.uint8))
+        for chrom, (starts, alleles) in others.items():
+            sites = self._contig(chrom)
+            sites.positions.append(np.array(starts, dtype=np.int64))
+            sites.alleles.extend(alleles)
 
     def _count_symbolic(self, alternates: list[bytes], info: bytes) -> None:
         """A symbolic ALT with a span (END, SVLEN; ``<INS>``) is windowed over it; one without
@@ -483,30 +496,38 @@ class GermlineSites:
 
     def table(self, vcf_to_input: dict[str, str], reference: ContigReference) -> GermlineTables:
         """The windows per input contig; ``vcf_to_input`` maps the VCF's contig names to
-        the input's, ``reference`` is read by the input's names."""
+        the input's, ``reference`` is read by the input's names. The sites are let go as
+        their windows are made (memory stays near one copy of them): a table is made once."""
         tables = GermlineTables(SiteTable(), SiteTable())
-        for vcf_name, sites in self.by_contig.items():
+        for vcf_name in list(self.by_contig):
+            sites = self.by_contig.pop(vcf_name)
             input_name = vcf_to_input.get(vcf_name)
             if input_name is None:
                 continue
-            point_starts, point_ends = snv_windows(
-                reference, input_name, np.concatenate(sites.points), np.concatenate(sites.point_alternates)
-            )
+            positions, alternates = np.concatenate(sites.points), np.concatenate(sites.point_alternates)
+            sites.points.clear()
+            sites.point_alternates.clear()
+            point_starts, point_ends = snv_windows(reference, input_name, positions, alternates)
+            del positions, alternates
             starts, ends = [point_starts], [point_ends]
             deletion_starts: list[int] = []
             deletion_ends: list[int] = []
-            if sites.positions:
+            if sites.alleles:
                 window_starts: list[int] = []
                 window_ends: list[int] = []
-                for start, (ref, alternates, info) in zip(sites.positions, sites.alleles, strict=True):
+                for start, record in zip(np.concatenate(sites.positions).tolist(), sites.alleles, strict=True):
+                    ref, alternate_field, info = record.split(b"\t")
+                    alternates = alternate_field.split(b",")
                     window_start, window_end = record_window(input_name, start, ref, alternates, info, reference)
                     window_starts.append(window_start)
                     window_ends.append(window_end)
                     if any(shortens(ref, allele) for allele in alternates):
                         deletion_starts.append(window_start)
                         deletion_ends.append(window_end)
+                sites.alleles.clear()
                 starts.append(np.array(window_starts, dtype=np.int64))
                 ends.append(np.array(window_ends, dtype=np.int64))
             tables.windows.add_contig(input_name, np.concatenate(starts), np.concatenate(ends))
+            del starts, ends, point_starts, point_ends
             tables.deletions.add_contig(input_name, np.array(deletion_starts, dtype=np.int64), np.array(deletion_ends, dtype=np.int64))
         return tables

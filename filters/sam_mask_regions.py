@@ -522,8 +522,10 @@ def mask_regions(
     path: str,
     report: Report,
     drop_unknown_contigs: bool = False,
+    one_by_one: bool = ONE_BY_ONE,
 ) -> Iterator[bytes]:
-    """Yield SAM text: the header with one ``@PG`` line, then the masked reads."""
+    """Yield SAM text: the header with one ``@PG`` line, then the masked reads
+    (``one_by_one``: every record judged alone, as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
     blocks = iter(source)
     header, pending = split_header(blocks)
     contigs = sequence_dictionary(header)
@@ -543,6 +545,7 @@ def mask_regions(
     yield b"\n".join([*header, program_line(header)]) + b"\n"
     masker = RegionMasker(regions, {name.encode() for name in contigs}, reference, drop, path, report)
     masker.drop_unknown_contigs = drop_unknown_contigs
+    masker.one_by_one = one_by_one
     for first_line, lines in chain(pending, blocks):
         kept = masker.process(lines, first_line)
         if kept:
