@@ -504,11 +504,11 @@ class GermlineSites:
             input_name = vcf_to_input.get(vcf_name)
             if input_name is None:
                 continue
-            positions, alternates = np.concatenate(sites.points), np.concatenate(sites.point_alternates)
+            point_starts, point_ends = snv_windows(
+                reference, input_name, np.concatenate(sites.points), np.concatenate(sites.point_alternates)
+            )
             sites.points.clear()
             sites.point_alternates.clear()
-            point_starts, point_ends = snv_windows(reference, input_name, positions, alternates)
-            del positions, alternates
             starts, ends = [point_starts], [point_ends]
             deletion_starts: list[int] = []
             deletion_ends: list[int] = []
