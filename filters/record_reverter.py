@@ -91,7 +91,7 @@ class GermlineWindows:
         windows = self.sites.windows(name, start, end)
         if not windows:
             return NO_READ_WINDOWS
-        return ReadWindows(windows, self.deletions.windows(name, start, end))
+        return ReadWindows(windows, self.deletions.windows(name, start, end) if shape.has_skip else [])
 
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return self.sites.windows(name, start, end)
