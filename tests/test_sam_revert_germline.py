@@ -596,3 +596,22 @@ def test_dropped_reads_leave_no_mate_pointing_at_them(tmp_path: Path, mode: list
     assert "0 + 0 with mate mapped to a different chr\n" in flagstat
     assert f"{2 * (30 - split)} + 0 with itself and mate mapped\n" in flagstat
     assert "0 + 0 singletons" in flagstat
+
+
+def test_germline_vcf_contig_length_read_whatever_the_key_order(tmp_path: Path) -> None:
+    """##contig=<length=...,ID=...> keeps its length (the same-genome check depends on it)."""
+    vcf = tmp_path / "sites.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<length=100,ID=chr1>\n##contig=<ID=chr2,length=50,assembly=b38>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t15\t.\tA\tG\t.\t.\t.\n"
+    )
+    sites = GermlineSites(str(vcf), Report(COMMAND))
+    assert sites.contigs == {"chr1": 100, "chr2": 50}
+
+
+def test_symbolic_deletion_windowed_over_its_span() -> None:
+    from genoscrub.germline_sites import info_span, symbolic_kind
+
+    assert info_span(b"SVTYPE=DEL;END=52;SVLEN=-7") == (52, 7)
+    assert info_span(b"SVLEN=-3,12") == (None, 12)
+    assert symbolic_kind(b"<DEL:ME:ALU>") == b"DEL" and symbolic_kind(b"N[chr2:10[") == b""
