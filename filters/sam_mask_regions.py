@@ -304,7 +304,7 @@ class RegionMasker:
             raise InputError("record on a contig the header does not declare (@SQ)", self.path, first_line + index)
 
     def on_reference(self, contigs: np.ndarray, first_line: int) -> np.ndarray | None:
-        """Issue 11: a read on a contig the reference lacks is an error, or with
+        """A read on a contig the reference lacks is an error, or with
         --drop-unknown-contigs dropped; returns which reads to keep (None: all)."""
         assert self.reference is not None
         known = self.reference.to_reference

@@ -1,7 +1,7 @@
 """sam-revert-germline: per-read rules, then end-to-end checks by independent tools.
 
 The end-to-end tests run the filter on the simulator's tumour/normal set and
-check the output with samtools and bcftools (DESIGN.md, *sam-revert-germline*):
+check the output with samtools and bcftools:
 (a) it parses and passes quickcheck, (b) ``samtools calmd`` changes nothing,
 (c) ``bcftools mpileup | bcftools call`` finds no germline site, (d) every
 somatic alt observation is still there, (e) reads that overlap no germline site
@@ -531,7 +531,7 @@ def test_any_sort_order_gives_the_same_records(simulated: Path, reverted: dict[s
     assert records == expected
 
 
-# --- issue 11: --drop-unknown-contigs leaves no mate pointing at a dropped read ---------
+# --- --drop-unknown-contigs leaves no mate pointing at a dropped read ---------------------
 
 
 def split_pairs_sam(rng: random.Random, pairs: int) -> tuple[bytes, int]:

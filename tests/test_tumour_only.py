@@ -1,4 +1,4 @@
-"""sam-revert-germline --all --keep: tumour-only samples (issue 11).
+"""sam-revert-germline --all --keep: tumour-only samples.
 
 End to end on the simulator's tumour-only case: the keep list is the true
 somatic calls plus germline SNVs wrongly flagged somatic (``decoy_somatic`` in
