@@ -31,7 +31,7 @@ from genoscrub.record_reverter import (
     RecordReverter,
 )
 from genoscrub.report import InputError
-from genoscrub.revert import ClipRule, revert_single_match
+from genoscrub.revert import ClipRule, clip_differs, revert_single_match
 from genoscrub.sam_columns import (
     ONE_BY_ONE,
     BlockFields,
@@ -154,7 +154,7 @@ class BlockReverter:
             invalid = [index for index, string in enumerate(cigars.strings) if self.shapes[string] is None]
             if invalid:  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
                 selected[np.isin(cigars.ids, invalid)] = True
-        selected |= self._rows_to_look_at(table, flags, unmapped, cigars)
+        selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
         copying_rows, mate_rows = table.tag_rows(COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)
@@ -185,10 +185,12 @@ class BlockReverter:
             simple.update(self._tags_only_rows(table, tags_only, cigars))
         return np.flatnonzero(selected).tolist(), touched, simple
 
-    def _rows_to_look_at(self, table: BlockFields, flags: np.ndarray, unmapped: np.ndarray, cigars: CigarColumn) -> np.ndarray:
+    def _rows_to_look_at(
+        self, table: BlockFields, flags: np.ndarray, unmapped: np.ndarray, cigars: CigarColumn, positions: np.ndarray, names: list[bytes]
+    ) -> np.ndarray:
         """Mapped rows the one-record path must see whatever the windows say: secondary
         records with a sequence (it goes, unless ``--keep-secondary-seq``) and, under the
-        default clip rule, records with a soft clip (it may differ from the reference)."""
+        default clip rule, records with a soft clip that differs from the reference."""
         rows = np.zeros(len(flags), dtype=bool)
         buffer, tabs = table.buffer, table.tabs
         with_sequence = (tabs[:, 9] - tabs[:, 8] != 2) | (buffer[tabs[:, 8] + 1] != 42)
@@ -198,8 +200,39 @@ class BlockReverter:
         if self.options.clips is ClipRule.DIFFERING:
             clipped = {string: clips(self.shapes[string]) for string in cigars.strings}
             if any(clipped.values()):
-                rows |= cigars.rows_where(clipped) & with_sequence
+                candidates = np.flatnonzero(cigars.rows_where(clipped) & with_sequence & ~unmapped & ~rows)
+                rows[candidates[self._clips_differ(table, candidates, positions, names, cigars)]] = True
         return rows & ~unmapped
+
+    def _clips_differ(
+        self, table: BlockFields, rows: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
+    ) -> np.ndarray:
+        """For each row with a soft clip: whether a clip differs from the reference beside the
+        alignment (``revert.clip_differs``, the one-record path's test); a record whose clips
+        carry the reference passes as it is, one whose lengths do not add up goes to the
+        one-record path."""
+        differ = np.ones(len(rows), dtype=bool)
+        text, tabs, reference = table.text, table.tabs, self.reference
+        for index, row in enumerate(rows.tolist()):
+            shape = self.shapes[cigars[row]]
+            contig = (names[0] if len(names) == 1 else names[row]).decode(errors="replace")
+            if shape is None or contig not in reference:
+                continue
+            sequence = text[int(tabs[row, 8]) + 1 : int(tabs[row, 9])]
+            if len(sequence) != shape.query_length:
+                continue
+            position = int(positions[row])
+            end = position + shape.reference_length
+            pieces = []
+            if shape.left_clip:
+                pieces.append((sequence[: shape.left_clip], position - shape.left_clip))
+            if shape.right_clip:
+                pieces.append((sequence[len(sequence) - shape.right_clip :], end))
+            differ[index] = any(
+                clip_differs(clip, reference.fetch(contig, max(0, start), start + len(clip)), start, max(0, start))
+                for clip, start in pieces
+            )
+        return differ
 
     def _revert_simple_rows(
         self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn

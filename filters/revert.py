@@ -214,7 +214,7 @@ NO_WINDOWS = Windows(())
 
 
 def as_windows(windows: Sequence[Window] | Windows | None) -> Windows:
-    if windows is None:
+    if not windows:
         return NO_WINDOWS
     return windows if isinstance(windows, Windows) else Windows(windows)
 
@@ -286,10 +286,13 @@ def _append_mismatches(operations: Operations, read: bytes | None, reference: by
         append_operation(operations, EQUAL if same else DIFF, 1)
 
 
-def _clip_differs(clip: bytes, reference: bytes, start: int, reference_offset: int) -> bool:
+def clip_differs(clip: bytes, reference: bytes, start: int, reference_offset: int) -> bool:
     """Whether a clip's bases differ from the reference at its projection ``[start, start + len)``
-    (an ``N`` in the clip says nothing; no reference there counts as a difference)."""
+    (an ``N`` in the clip says nothing; no reference there counts as a difference).
+    ``reference`` holds the bases from ``reference_offset`` on."""
     first = start - reference_offset
+    if first >= 0 and clip.upper() == reference[first : first + len(clip)]:
+        return False
     for index, base in enumerate(clip.upper()):
         if base == 78:
             continue
@@ -400,7 +403,7 @@ def revert_alignment(
                 mask = (
                     clips is ClipRule.ALL
                     or windows.touches(*projection)
-                    or (clips is ClipRule.DIFFERING and _clip_differs(clip, reference, start, reference_offset))
+                    or (clips is ClipRule.DIFFERING and clip_differs(clip, reference, start, reference_offset))
                 )
                 if mask and clip.strip(b"N"):
                     result.clip_bases_masked += length - clip.count(b"N")
