@@ -194,9 +194,10 @@ class BlockReverter:
         rows = np.zeros(len(flags), dtype=bool)
         buffer, tabs = table.buffer, table.tabs
         with_sequence = (tabs[:, 9] - tabs[:, 8] != 2) | (buffer[tabs[:, 8] + 1] != 42)
-        if not self.options.keep_secondary_seq:
+        secondary = (flags & 0x100) != 0
+        if not self.options.keep_secondary_seq and secondary.any():
             with_quality = (table.quality_ends() - tabs[:, 9] != 2) | (buffer[tabs[:, 9] + 1] != 42)
-            rows |= ((flags & 0x100) != 0) & (with_sequence | with_quality)
+            rows |= secondary & (with_sequence | with_quality)
         if self.options.clips is ClipRule.DIFFERING:
             clipped = {string: clips(self.shapes[string]) for string in cigars.strings}
             if any(clipped.values()):
