@@ -1,64 +1,123 @@
-"""Rewriting one alignment so it carries no germline allele (DESIGN.md, *sam-revert-germline*).
+"""Rewriting one alignment so it carries no germline allele (sam-revert-germline's per-read rules).
 
 Everything here is a pure function over a record's fields, a slice of the
 reference and the revert windows that overlap the record, so it can be tested
-without files and reused by the tumour-only mode (issue 11), which only adds a
-keep-list to :func:`revert_alignment`.
+without files and reused by the tumour-only mode (``--all --keep``), which only
+adds a keep list to :func:`revert_alignment`. CIGAR shapes and MD/NM are in
+filters/cigar.py, the windows in filters/germline_sites.py.
 
 Coordinates are 0-based, half-open. A *window* ``(start, end)`` is a stretch of
 reference where every difference from the reference is reverted: a germline
 SNV/MNP's REF span, an indel's REF span widened over the repeat in which the
 aligner may have placed it, or the whole read for ``--all``.
 
-Rules (SAM v1 section 1.4 and 1.5 for CIGAR, MD and NM):
+Rules (SAM v1 section 1.4 and 1.5 for CIGAR, MD and NM), whatever spelling the
+aligner chose for an allele:
 
-- aligned bases (``M``/``=``/``X``) in a window become the reference base;
-- a deletion (``D``) touching a window is filled with reference bases and
-  becomes ``M``; the filled bases get the lower quality of the two aligned bases
-  beside the deletion, so a filled deletion does not stand out by its quality;
-- an insertion (``I``) whose anchor (the reference base before it) lies in a
-  window is removed, bases and qualities;
-- soft-clipped bases (``S``) whose projection onto the reference (plus
-  ``CLIP_MARGIN``) touches a window are masked: base ``N``, quality
-  ``MASKED_QUALITY``; the CIGAR keeps the clip, so POS, TLEN and the mate's
-  view of the read stay valid;
-- ``N``, ``H`` and ``P`` operations are kept.
+- aligned bases (``M``/``=``/``X``) in a window become the reference base; an
+  ``X`` there becomes ``=``, ``M`` and ``=`` stay as they were spelled;
+- a deletion (``D``) of ``L`` bases is filled with reference bases when it or the
+  ``L`` bases each side of it touch a window, and becomes ``M`` (``=`` in a record
+  spelled with ``=``/``X``); the filled bases get
+  the lower quality of the two aligned bases beside the deletion, so a filled
+  deletion does not stand out by its quality;
+- an insertion (``I``) of ``L`` bases at a point of the reference is removed,
+  bases and qualities, when the ``L`` bases each side of that point touch a
+  window: an aligner may write an SNV as an insertion beside a deletion (``1I1D``
+  as well as ``1D1I``), or put the insertion at a read's first or last base;
+- a skip (``N``) whose either edge lies in the window of a germline *deletion*
+  may be that deletion written as an intron: the record is removed (the mate
+  becomes unpaired); a skip that merely spans a window stays, as the read has
+  no bases there. With ``--all`` (no windows of deletions) a skip shorter than
+  ``SHORT_SKIP``, too short for an intron, is a deletion and filled like one;
+  a longer one stays;
+- soft-clipped bases (``S``) are masked (base ``N``, quality ``MASKED_QUALITY``)
+  by :class:`ClipRule`: by default when their projection onto the reference
+  (plus ``CLIP_MARGIN``) touches a window or when they differ from the
+  reference at that projection, since a clip's bases may belong anywhere; the
+  CIGAR keeps the clip, so POS, TLEN and the mate's view stay valid;
+- ``H`` and ``P`` are kept (``P`` goes once an insertion is removed).
 
-Reverting never moves POS nor the end of the alignment (``D`` and ``M`` consume
-the same reference), so TLEN and the mate's PNEXT stay right.
+A base equal to the reference but for its case is not a difference. Reverting
+never moves POS nor the end of the alignment (``D``, ``M`` and ``N`` consume the
+same reference), so TLEN and the mate's PNEXT stay right. The new CIGAR depends
+on POS, the CIGAR and the windows only, never on the bases (except where the
+keep list spares an allele), so a record computes its mate's new CIGAR for ``MC``
+from ``MC`` alone (:func:`rewrite_mate_cigar`), the same as the mate computes it.
 """
 
 from __future__ import annotations
 
-import re
+import enum
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
-CIGAR_OPERATION = re.compile(rb"([0-9]+)([MIDNSHP=X])")
-CIGAR_WHOLE = re.compile(rb"(?:[0-9]+[MIDNSHP=X])+")
-CONSUMES_REFERENCE = frozenset(b"MDN=X")
-CONSUMES_QUERY = frozenset(b"MIS=X")
-ALIGNED = frozenset(b"M=X")
-M, INS, DEL, SKIP, SOFT, HARD, PAD, EQUAL, DIFF = b"MIDNSHP=X"
+from genoscrub.cigar import (
+    ALIGNED,
+    CONSUMES_REFERENCE,
+    DEL,
+    DIFF,
+    EQUAL,
+    HARD,
+    INS,
+    SKIP,
+    SOFT,
+    CigarShape,
+    M,
+    Operations,
+    append_operation,
+    differences,
+    format_cigar,
+    parse_cigar,
+    without_padding,
+)
 
 CLIP_MARGIN = 10
 """Bases beyond a soft clip's projection that still count as touching a window:
 an indel inside the clip would shift where its bases really belong."""
+SHORT_SKIP = 50
+"""``--all``: a skip shorter than this is too short for an intron (the shortest human
+introns are about 60 bases) and is filled like the deletion it is."""
 MASKED_QUALITY = ord("#")
 """Quality 2 (``#``), Illumina's "do not trust" mark, for masked clip bases."""
 
-Operations = list[tuple[int, int]]
 Window = tuple[int, int]
 KeepAllele = Callable[[int, bytes, bytes], bool]
-"""Issue 11's keep-list: ``keep(reference position, reference allele, read allele)``."""
+"""The keep list of ``--all --keep``: ``keep(reference position, reference allele, read allele)``."""
+
+
+class ClipRule(enum.Enum):
+    """Which soft clips are masked."""
+
+    NEAR_WINDOWS = "near windows"
+    """A clip whose projection, plus ``CLIP_MARGIN``, touches a window
+    (``--keep-clips-off-sites``: clips away from every germline site stay)."""
+    DIFFERING = "differing"
+    """...and any clip that differs from the reference at its projection (the
+    default): where an aligner clipped, the alignment cannot tell which alleles
+    the bases carry, so a clip is kept only when it carries the reference."""
+    ALL = "all"
+    """Every clip (``--all``, and the clips of a chimeric read whose other part
+    lies on a window)."""
+
+
+@dataclass(frozen=True)
+class Removed:
+    """Why a record cannot stay: the report key that counts it."""
+
+    reason: str
+
+
+NO_ALIGNED_BASE = Removed("reads_removed_no_aligned_base")
+SKIP_AT_DELETION = Removed("reads_removed_skip_at_germline_deletion")
 
 
 class KeepAlleles:
-    """Issue 11's keep-list for one contig: exact alleles that ``--all`` spares.
+    """The keep list for one contig: exact alleles that ``--all`` spares.
 
-    Alleles are keyed as ``vcf_drop_rare.normalised`` leaves them, 0-based:
+    Alleles are keyed as ``population.normalised`` leaves them, 0-based:
     ``(position, REF, ALT)`` with shared bases trimmed, so an insertion is
     ``(base after its anchor, b"", inserted)`` and a deletion ``(first deleted
     base, deleted, b"")``. Anything else a read carries at a keep site is not
@@ -69,13 +128,16 @@ class KeepAlleles:
     def __init__(self, alleles: set[tuple[int, bytes, bytes]]) -> None:
         self.alleles = alleles
         self.mnp_lengths = sorted({len(ref) for _, ref, alt in alleles if len(ref) == len(alt) > 1})
+        self.deletions = {(position, len(ref)) for position, ref, alt in alleles if ref and not alt}
+        self.insertions = {(position, len(alt)) for position, ref, alt in alleles if alt and not ref}
+        self.substituted = {position + offset for position, ref, alt in alleles if len(ref) == len(alt) for offset in range(len(ref))}
         self.kept = 0
 
     def __call__(self, position: int, reference_allele: bytes, read_allele: bytes) -> bool:
         """Whether a read's allele is on the list (an insertion comes with its anchor's position)."""
         if not reference_allele:
             position += 1
-        if (position, reference_allele, read_allele) in self.alleles:
+        if (position, reference_allele, read_allele.upper()) in self.alleles:
             self.kept += 1
             return True
         return False
@@ -83,63 +145,29 @@ class KeepAlleles:
     def spares_base(self, read: bytearray | bytes, reference: bytes, reference_start: int, offset: int) -> bool:
         """Whether the mismatch at ``offset`` of an aligned run is a kept SNV or part of a kept MNP
         the read carries whole."""
-        if (reference_start + offset, reference[offset : offset + 1], bytes(read[offset : offset + 1])) in self.alleles:
+        if (reference_start + offset, reference[offset : offset + 1], bytes(read[offset : offset + 1]).upper()) in self.alleles:
             self.kept += 1
             return True
         for length in self.mnp_lengths:
             for start in range(max(0, offset - length + 1), min(offset, len(read) - length) + 1):
-                key = (reference_start + start, reference[start : start + length], bytes(read[start : start + length]))
+                key = (reference_start + start, reference[start : start + length], bytes(read[start : start + length]).upper())
                 if key in self.alleles:
                     self.kept += 1
                     return True
         return False
 
+    def keeps_deletion(self, position: int, length: int) -> bool:
+        """Whether a deletion of ``length`` bases at ``position`` is listed (its bases are
+        the reference's, so the CIGAR alone decides)."""
+        return (position, length) in self.deletions
 
-@dataclass(frozen=True)
-class CigarShape:
-    """What the fast path needs of a CIGAR, computed once per distinct string."""
+    def may_keep_insertion(self, point: int, length: int) -> bool:
+        """Whether an insertion of ``length`` bases before ``point`` could be listed (its bases decide)."""
+        return (point, length) in self.insertions
 
-    operations: tuple[tuple[int, int], ...]
-    reference_length: int
-    query_length: int
-    left_clip: int
-    right_clip: int
-    has_indel: bool
-    has_aligned: bool
-
-
-MAX_CIGAR_LENGTH = (1 << 28) - 1
-
-
-def parse_cigar(cigar: bytes) -> CigarShape | None:
-    """The shape of a CIGAR string, or None when it is not one (``*`` included)."""
-    if not CIGAR_WHOLE.fullmatch(cigar):
-        return None
-    operations = tuple((op[0], int(length)) for length, op in CIGAR_OPERATION.findall(cigar))
-    if any(length > MAX_CIGAR_LENGTH for _, length in operations):
-        return None  # BAM stores an operation's length in 28 bits; htslib refuses longer ones
-    reference_length = sum(length for op, length in operations if op in CONSUMES_REFERENCE)
-    query_length = sum(length for op, length in operations if op in CONSUMES_QUERY)
-    left_clip = right_clip = 0
-    inner = [op for op, _ in operations if op not in (HARD, PAD)]
-    unclipped = [item for item in operations if item[0] != HARD]
-    if unclipped and unclipped[0][0] == SOFT:
-        left_clip = unclipped[0][1]
-    if len(unclipped) > 1 and unclipped[-1][0] == SOFT:
-        right_clip = unclipped[-1][1]
-    return CigarShape(
-        operations,
-        reference_length,
-        query_length,
-        left_clip,
-        right_clip,
-        has_indel=INS in inner or DEL in inner,
-        has_aligned=any(op in ALIGNED for op in inner),
-    )
-
-
-def format_cigar(operations: Sequence[tuple[int, int]]) -> bytes:
-    return b"".join(b"%d%c" % (length, op) for op, length in operations)
+    def may_keep_base(self, position: int) -> bool:
+        """Whether a base at ``position`` could be a listed SNV or part of a listed MNP (its base decides)."""
+        return position in self.substituted
 
 
 @dataclass
@@ -156,16 +184,6 @@ class Reverted:
     @property
     def changed(self) -> bool:
         return bool(self.bases_reverted or self.indels_reverted or self.clip_bases_masked)
-
-
-def _append(operations: Operations, op: int, length: int) -> None:
-    """Append a CIGAR operation, merging it with an equal one before it."""
-    if length <= 0:
-        return
-    if operations and operations[-1][0] == op:
-        operations[-1] = (op, operations[-1][1] + length)
-    else:
-        operations.append((op, length))
 
 
 class Windows:
@@ -192,14 +210,44 @@ class Windows:
         return index >= 0 and self.reach[index] > start
 
 
-def _touches(windows: Windows, start: int, end: int) -> bool:
-    return windows.touches(start, end)
+NO_WINDOWS = Windows(())
+
+
+def as_windows(windows: Sequence[Window] | Windows | None) -> Windows:
+    if not windows:
+        return NO_WINDOWS
+    return windows if isinstance(windows, Windows) else Windows(windows)
+
+
+# --- what a CIGAR operation becomes: the same for a record and for its mate's MC ---------------
+
+
+def insertion_reverted(windows: Windows, point: int, length: int) -> bool:
+    """Whether an insertion of ``length`` bases at ``point`` goes: the ``length``
+    bases each side of it touch a window."""
+    return windows.touches(point - length, point + length)
+
+
+def deletion_reverted(windows: Windows, position: int, length: int) -> bool:
+    """Whether a deletion of ``[position, position + length)`` is filled: it, or the ``length``
+    bases each side of it, touch a window (an aligner may shift a read's first or last bases
+    past the allele with a deletion beside it)."""
+    return windows.touches(position - length, position + 2 * length)
+
+
+def skip_hides_deletion(deletions: Windows, position: int, length: int) -> bool:
+    """Whether either edge of a skip ``[position, position + length)`` lies in a germline deletion's window."""
+    return deletions.touches(position - 1, position + 1) or deletions.touches(position + length - 1, position + length + 1)
+
+
+# --- one record ---------------------------------------------------------------------------------
 
 
 def _revert_aligned(read: bytearray, reference: bytes, reference_start: int, windows: Windows, keep: KeepAllele | None) -> int:
-    """Set the bases of an aligned run that lie in a window to the reference; count the changes.
+    """Set the bases of an aligned run that lie in a window to the reference; count the bases changed.
 
     ``read`` holds the run's bases and starts at reference position ``reference_start``.
+    A stretch equal to the reference but for case is left as it is.
     """
     changed = 0
     run_end = reference_start + len(read)
@@ -209,7 +257,7 @@ def _revert_aligned(read: bytearray, reference: bytes, reference_start: int, win
         if start >= end:
             continue
         expected = reference[start:end]
-        if read[start:end] == expected:
+        if read[start:end].upper() == expected:
             continue
         for offset in differences(bytes(read[start:end]), expected):
             offset += start
@@ -229,6 +277,31 @@ def _spared(keep: KeepAllele, read: bytearray, reference: bytes, reference_start
     return keep(reference_start + offset, bytes((target,)), bytes((base,)))
 
 
+def _append_mismatches(operations: Operations, read: bytes | None, reference: bytes, position: int, windows: Windows) -> None:
+    """An ``X`` run: a base in a window that now equals the reference is ``=`` (every such base
+    when the record has no sequence); the others stay ``X``."""
+    for offset in range(len(reference)):
+        in_window = windows.touches(position + offset, position + offset + 1)
+        same = in_window and (read is None or (read[offset : offset + 1].upper() == reference[offset : offset + 1]))
+        append_operation(operations, EQUAL if same else DIFF, 1)
+
+
+def clip_differs(clip: bytes, reference: bytes, start: int, reference_offset: int) -> bool:
+    """Whether a clip's bases differ from the reference at its projection ``[start, start + len)``
+    (an ``N`` in the clip says nothing; no reference there counts as a difference).
+    ``reference`` holds the bases from ``reference_offset`` on."""
+    first = start - reference_offset
+    if first >= 0 and clip.upper() == reference[first : first + len(clip)]:
+        return False
+    for index, base in enumerate(clip.upper()):
+        if base == 78:
+            continue
+        at = first + index
+        if at < 0 or at >= len(reference) or reference[at] != base:
+            return True
+    return False
+
+
 def revert_alignment(
     position: int,
     operations: Sequence[tuple[int, int]],
@@ -237,21 +310,29 @@ def revert_alignment(
     reference: bytes,
     reference_offset: int,
     windows: Sequence[Window] | Windows,
-    mask_clips: bool | None = None,
+    clips: ClipRule = ClipRule.NEAR_WINDOWS,
     keep: KeepAllele | None = None,
-) -> Reverted | None:
+    deletions: Sequence[Window] | Windows | None = None,
+    short_skip: int = 0,
+) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window.
 
     ``reference`` is the uppercase reference from ``reference_offset`` on and
-    covers at least the aligned span. ``sequence``/``qualities`` may be ``*``
-    (secondary records): then only the CIGAR is rewritten. ``mask_clips``
-    forces (True) or forbids (False) masking soft clips; None decides by the
-    clip's projection. ``keep`` (tumour-only mode) spares exact alleles.
-    Returns None when no aligned base would remain (the record must go).
+    covers at least the aligned span (and the clips' projections, for
+    ``ClipRule.DIFFERING``; what it lacks there counts as different).
+    ``sequence``/``qualities`` may be ``*`` (secondary records): then only the
+    CIGAR is rewritten. ``keep`` (tumour-only mode) spares exact alleles;
+    ``deletions`` are the windows of germline deletions, for the skip rule;
+    a skip shorter than ``short_skip`` is filled like a deletion (``--all``).
+    Returns :data:`NO_ALIGNED_BASE` or :data:`SKIP_AT_DELETION` when the record must go.
     """
-    if len(operations) == 1 and operations[0][0] == M and keep is None and sequence != b"*" and not isinstance(windows, Windows):
+    if (
+        len(operations) == 1 and operations[0][0] == M and keep is None and sequence != b"*"
+        and not isinstance(windows, Windows) and reference_offset <= position
+    ):
         return revert_single_match(position, operations[0][1], sequence, qualities, reference, reference_offset, windows)
-    windows = Windows(windows) if not isinstance(windows, Windows) else windows
+    windows = as_windows(windows)
+    deletion_windows = as_windows(deletions)
     has_sequence = sequence != b"*"
     has_qualities = qualities != b"*" and has_sequence
     new_sequence = bytearray()
@@ -264,54 +345,66 @@ def revert_alignment(
     unclipped = [i for i, (op, _) in enumerate(operations) if op != HARD]
     for index, (op, length) in enumerate(operations):
         if op in ALIGNED:
+            start = reference_position - reference_offset
+            run_reference = reference[start : start + length]
+            run: bytearray | None = None
             if has_sequence:
                 run = bytearray(sequence[query_position : query_position + length])
-                start = reference_position - reference_offset
-                result.bases_reverted += _revert_aligned(
-                    run, reference[start : start + length], reference_position, windows, keep
-                )
+                result.bases_reverted += _revert_aligned(run, run_reference, reference_position, windows, keep)
                 new_sequence += run
                 if has_qualities:
                     new_qualities += qualities[query_position : query_position + length]
-            _append(new_operations, M, length)
+            if op == DIFF:
+                _append_mismatches(new_operations, bytes(run) if run is not None else None, run_reference, reference_position, windows)
+            else:
+                append_operation(new_operations, op, length)
             reference_position += length
             query_position += length
         elif op == INS:
-            anchor = reference_position - 1
             inserted = sequence[query_position : query_position + length] if has_sequence else b""
-            in_window = _touches(windows, anchor, anchor + 1)
-            if in_window and not (keep is not None and keep(anchor, b"", inserted)):
+            reverted = insertion_reverted(windows, reference_position, length)
+            if reverted and not (keep is not None and keep(reference_position - 1, b"", inserted)):
                 result.indels_reverted += 1
             else:
                 if has_sequence:
                     new_sequence += inserted
                     if has_qualities:
                         new_qualities += qualities[query_position : query_position + length]
-                _append(new_operations, INS, length)
+                append_operation(new_operations, INS, length)
             query_position += length
-        elif op == DEL:
+        elif op == DEL or (op == SKIP and length < short_skip):
             start = reference_position - reference_offset
             deleted = reference[start : start + length]
-            in_window = _touches(windows, reference_position, reference_position + length)
-            if in_window and not (keep is not None and keep(reference_position, deleted, b"")):
+            reverted = op == SKIP or deletion_reverted(windows, reference_position, length)
+            if reverted and not (keep is not None and keep(reference_position, deleted, b"")):
                 result.indels_reverted += 1
                 if has_sequence:
                     new_sequence += deleted
                     if has_qualities:
                         new_qualities += bytes((_fill_quality(qualities, query_position),)) * length
-                _append(new_operations, M, length)
+                append_operation(new_operations, EQUAL if uses_match_mismatch else M, length)
             else:
-                _append(new_operations, DEL, length)
+                append_operation(new_operations, DEL, length)
+            reference_position += length
+        elif op == SKIP:
+            if skip_hides_deletion(deletion_windows, reference_position, length):
+                return SKIP_AT_DELETION
+            append_operation(new_operations, SKIP, length)
             reference_position += length
         elif op == SOFT:
             if has_sequence:
                 clip = sequence[query_position : query_position + length]
                 leading = bool(unclipped) and index == unclipped[0]
+                start = reference_position - length if leading else reference_position
                 if leading:
                     projection = (reference_position - length - CLIP_MARGIN, reference_position)
                 else:
                     projection = (reference_position, reference_position + length + CLIP_MARGIN)
-                mask = _touches(windows, *projection) if mask_clips is None else mask_clips
+                mask = (
+                    clips is ClipRule.ALL
+                    or windows.touches(*projection)
+                    or (clips is ClipRule.DIFFERING and clip_differs(clip, reference, start, reference_offset))
+                )
                 if mask and clip.strip(b"N"):
                     result.clip_bases_masked += length - clip.count(b"N")
                     new_sequence += b"N" * length
@@ -321,20 +414,16 @@ def revert_alignment(
                     new_sequence += clip
                     if has_qualities:
                         new_qualities += qualities[query_position : query_position + length]
-            _append(new_operations, SOFT, length)
+            append_operation(new_operations, SOFT, length)
             query_position += length
-        else:  # N, H, P
-            _append(new_operations, op, length)
-            if op == SKIP:
-                reference_position += length
+        else:  # H, P
+            append_operation(new_operations, op, length)
     if not any(op in ALIGNED for op, _ in new_operations):
-        return None
+        return NO_ALIGNED_BASE
     if result.indels_reverted:
-        new_operations[:] = _without_padding(new_operations)
+        new_operations[:] = without_padding(new_operations)
     result.sequence = bytes(new_sequence) if has_sequence else b"*"
     result.qualities = bytes(new_qualities) if has_qualities else b"*"
-    if uses_match_mismatch and has_sequence:
-        result.operations = split_match_mismatch(new_operations, result.sequence, reference, position, reference_offset)
     return result
 
 
@@ -349,21 +438,14 @@ def revert_single_match(
     for window_start, window_end in windows:
         first = max(window_start, position) - position
         last = min(window_end, position + length) - position
-        if first >= last or sequence[first:last] == expected[first:last]:
+        if first >= last:
             continue
-        reverted += len(differences(sequence[first:last], expected[first:last]))
-        sequence = sequence[:first] + expected[first:last] + sequence[last:]
+        piece, target = sequence[first:last], expected[first:last]
+        if piece == target or piece.upper() == target:
+            continue
+        reverted += len(differences(piece, target))
+        sequence = sequence[:first] + target + sequence[last:]
     return Reverted([(M, length)], sequence, qualities, bases_reverted=reverted)
-
-
-def _without_padding(operations: Operations) -> Operations:
-    """Drop ``P`` operations once an indel is reverted: padding only lines up
-    inserted bases, and none of them may be left (SAM v1 1.4.6)."""
-    result: Operations = []
-    for op, length in operations:
-        if op != PAD:
-            _append(result, op, length)
-    return result
 
 
 def _fill_quality(qualities: bytes, query_position: int) -> int:
@@ -372,144 +454,69 @@ def _fill_quality(qualities: bytes, query_position: int) -> int:
     return min(neighbours) if neighbours else MASKED_QUALITY
 
 
-def split_match_mismatch(
-    operations: Sequence[tuple[int, int]], sequence: bytes, reference: bytes, position: int, reference_offset: int
-) -> Operations:
-    """Rewrite ``M`` runs as ``=``/``X`` for a record whose CIGAR used them."""
-    result: Operations = []
-    reference_position = position
-    query_position = 0
-    for op, length in operations:
-        if op == M:
-            for i in range(length):
-                read_base = sequence[query_position + i]
-                reference_base = reference[reference_position - reference_offset + i]
-                same = read_base == ord("=") or bases_match(read_base, reference_base)
-                _append(result, EQUAL if same else DIFF, 1)
-        else:
-            _append(result, op, length)
-        if op in CONSUMES_REFERENCE:
-            reference_position += length
-        if op in CONSUMES_QUERY:
-            query_position += length
-    return result
-
-
-def bases_match(read_base: int, reference_base: int) -> bool:
-    """samtools calmd's rule: equal ignoring case, and neither is N."""
-    read_upper = read_base & 0xDF
-    return read_upper == reference_base & 0xDF and read_upper != ord("N")
+# --- the mate, from its MC tag ------------------------------------------------------------------
 
 
 def rewrite_mate_cigar(
-    position: int, mate_cigar: bytes, windows: Sequence[Window] | Windows, shape: CigarShape | None = None
-) -> bytes | None:
+    position: int,
+    mate_cigar: bytes,
+    windows: Sequence[Window] | Windows,
+    shape: CigarShape | None = None,
+    keep: KeepAlleles | None = None,
+    deletions: Sequence[Window] | Windows | None = None,
+    short_skip: int = 0,
+) -> bytes | Removed | None:
     """What the mate's CIGAR becomes under the same rules, from its MC tag alone.
 
-    Which indels are reverted depends only on the CIGAR, POS and the windows,
-    never on the bases, so a record can update ``MC`` without seeing its mate
-    (no second pass). Returns None when the mate will be removed.
+    Which operations change depends only on the CIGAR, POS and the windows, never
+    on the bases, so a record can update ``MC`` without seeing its mate (no second
+    pass). Returns the new CIGAR, a :class:`Removed` when the mate will be
+    removed, or None when it cannot be told: a keep-list allele the mate's bases
+    may carry (an insertion of a listed length at a listed point, an ``X`` at a
+    listed SNV or MNP).
     """
     shape = shape or parse_cigar(mate_cigar)
     if shape is None:
         return mate_cigar
-    windows = Windows(windows) if not isinstance(windows, Windows) else windows
+    windows = as_windows(windows)
+    deletion_windows = as_windows(deletions)
     operations: Operations = []
     reference_position = position
     reverted = False
     for op, length in shape.operations:
         if op == INS:
-            if _touches(windows, reference_position - 1, reference_position):
+            if insertion_reverted(windows, reference_position, length):
+                if keep is not None and keep.may_keep_insertion(reference_position, length):
+                    return None
                 reverted = True
             else:
-                _append(operations, INS, length)
-        elif op == DEL:
-            touched = _touches(windows, reference_position, reference_position + length)
-            reverted = reverted or touched
-            _append(operations, (EQUAL if op_is_split(shape) else M) if touched else DEL, length)
+                append_operation(operations, INS, length)
+        elif op == DEL or (op == SKIP and length < short_skip):
+            filled = op == SKIP or deletion_reverted(windows, reference_position, length)
+            if filled and keep is not None and keep.keeps_deletion(reference_position, length):
+                filled = False
+            reverted = reverted or filled
+            append_operation(operations, (EQUAL if shape.uses_match_mismatch else M) if filled else DEL, length)
+            reference_position += length
+        elif op == SKIP:
+            if skip_hides_deletion(deletion_windows, reference_position, length):
+                return SKIP_AT_DELETION
+            append_operation(operations, SKIP, length)
             reference_position += length
         elif op == DIFF:
             for offset in range(length):
-                _append(operations, EQUAL if _touches(windows, reference_position + offset, reference_position + offset + 1) else DIFF, 1)
+                base = reference_position + offset
+                in_window = windows.touches(base, base + 1)
+                if in_window and keep is not None and keep.may_keep_base(base):
+                    return None
+                append_operation(operations, EQUAL if in_window else DIFF, 1)
             reference_position += length
         else:
-            _append(operations, op, length)
+            append_operation(operations, op, length)
             if op in CONSUMES_REFERENCE:
                 reference_position += length
     if not any(op in ALIGNED for op, _ in operations):
-        return None
+        return NO_ALIGNED_BASE
     if reverted:
-        operations = _without_padding(operations)
+        operations = without_padding(operations)
     return format_cigar(operations)
-
-
-def op_is_split(shape: CigarShape) -> bool:
-    """Whether a CIGAR spells aligned bases as ``=``/``X`` rather than ``M``."""
-    return any(op in (EQUAL, DIFF) for op, _ in shape.operations)
-
-
-def md_and_nm(
-    position: int, operations: Sequence[tuple[int, int]], sequence: bytes, reference: bytes, reference_offset: int
-) -> tuple[bytes, int]:
-    """MD and NM of an alignment, exactly as ``samtools calmd`` computes them (SAM v1 1.5)."""
-    parts: list[bytes] = []
-    matches = 0
-    distance = 0
-    reference_position = position - reference_offset
-    query_position = 0
-    for op, length in operations:
-        if op in ALIGNED:
-            read = sequence[query_position : query_position + length].upper()
-            expected = reference[reference_position : reference_position + length]
-            if read == expected and b"N" not in read:
-                matches += length
-            else:
-                last = -1
-                for offset in _mismatches(read, expected):
-                    parts.append(b"%d%c" % (matches + offset - last - 1, expected[offset]))
-                    matches = 0
-                    last = offset
-                    distance += 1
-                matches += length - last - 1
-            reference_position += length
-            query_position += length
-        elif op == DEL:
-            parts.append(b"%d^%s" % (matches, reference[reference_position : reference_position + length]))
-            matches = 0
-            distance += length
-            reference_position += length
-        elif op == INS:
-            distance += length
-            query_position += length
-        elif op == SOFT:
-            query_position += length
-        elif op == SKIP:
-            reference_position += length
-    parts.append(b"%d" % matches)
-    return b"".join(parts), distance
-
-
-NONZERO = bytes([0] + [1] * 255)
-
-
-def differences(read: bytes, expected: bytes) -> list[int]:
-    """Offsets where two equal-length byte strings differ, found in C: the XOR of
-    the two as big integers is zero exactly where the bytes agree."""
-    if read == expected:
-        return []
-    size = len(read)
-    marks = (int.from_bytes(read, "big") ^ int.from_bytes(expected, "big")).to_bytes(size, "big").translate(NONZERO)
-    found = []
-    offset = marks.find(1)
-    while offset >= 0:
-        found.append(offset)
-        offset = marks.find(1, offset + 1)
-    return found
-
-
-def _mismatches(read: bytes, expected: bytes) -> list[int]:
-    """Offsets where an (uppercase) read differs from the reference by calmd's rule."""
-    found = [offset for offset in differences(read, expected) if read[offset] != 61]
-    if b"N" in read:
-        found = sorted(set(found) | {offset for offset, base in enumerate(read) if base == 78})
-    return found

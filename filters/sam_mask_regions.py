@@ -1,7 +1,7 @@
 """sam-mask-regions: mask read bases inside forensic loci (or BED regions) to N.
 
 The guideline asks for short tandem repeats (the NIST/CODIS forensic loci) to
-be deleted unless the research needs them (DESIGN.md, item 3). In reads, a
+be deleted unless the research needs them (the guideline, item 3). In reads, a
 repeat is revealed by its bases and also by its *length*: the number of read
 bases between the two flanks, an insertion or deletion inside the repeat, or
 the point where an aligner gave up and soft-clipped. So, with W a region
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,6 +35,7 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from genoscrub import __version__
+from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, md_and_nm
 from genoscrub.cli import (
     BedOption,
     BuildOption,
@@ -49,6 +49,7 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.contigs import ContigMap
+from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.regions import (
     AUTO_BUILD,
     DEFAULT_FLANK,
@@ -61,72 +62,20 @@ from genoscrub.regions import (
     overlap_mask,
     parse_digits,
 )
-from genoscrub.report import InputError, Report, UsageError
+from genoscrub.report import InputError, Report
+from genoscrub.sam_columns import ONE_BY_ONE
 from genoscrub.streams import AlignmentOutput, line_blocks, open_alignment_text, workers
 
 COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")
 MASK_QUALITY = ord("#")  # Phred 2, the conventional "unreliable base" quality
 UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of its placed position
-CIGAR_OPERATION = re.compile(rb"(\d+)([MIDNSHP=X])")
 # Tags that copy the read's bases or qualities, or describe them per base:
 # stale or leaking once bases are masked (SAM tags specification).
 SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
-CACHE_LIMIT = 100_000
 MATE_CIGAR = re.compile(rb"\tMC:Z:([^\t\n]*)")
 
 app = make_app()
-
-
-@dataclass(frozen=True)
-class Shape:
-    """What a CIGAR says about where a read lies: clips, reference span, operations."""
-
-    lead_clip: int  # soft-clipped bases before the alignment
-    span: int  # reference bases covered (M = X D N)
-    trail_clip: int
-    operations: tuple[tuple[int, int], ...]  # (length, operation byte)
-
-    @property
-    def query_length(self) -> int:
-        """Bases of SEQ the CIGAR accounts for (M I S = X)."""
-        return sum(length for length, op in self.operations if op in b"MIS=X")
-
-
-def cigar_shape(cigar: bytes) -> Shape:
-    """Parse a CIGAR string once; raises ValueError when it is not one."""
-    operations = tuple((int(length), op[0]) for length, op in CIGAR_OPERATION.findall(cigar))
-    if not operations or b"".join(b"%d%c" % item for item in operations) != cigar:
-        raise ValueError("not a CIGAR")
-    span = sum(length for length, op in operations if op in b"MDN=X")
-    lead = trail = 0
-    index = 0
-    while index < len(operations) and operations[index][1] in b"SH":
-        lead += operations[index][0] if operations[index][1] == ord("S") else 0
-        index += 1
-    index = len(operations) - 1
-    while index >= 0 and operations[index][1] in b"SH":
-        trail += operations[index][0] if operations[index][1] == ord("S") else 0
-        index -= 1
-    return Shape(lead, span, trail, operations)
-
-
-NO_CIGAR = Shape(0, 0, 0, ())
-
-
-class ShapeCache:
-    """CIGARs repeat a lot (``150M``): parse each distinct one once."""
-
-    def __init__(self) -> None:
-        self.shapes: dict[bytes, Shape] = {}
-
-    def get(self, cigar: bytes) -> Shape:
-        shape = self.shapes.get(cigar)
-        if shape is None:
-            if len(self.shapes) > CACHE_LIMIT:
-                self.shapes.clear()
-            shape = self.shapes[cigar] = cigar_shape(cigar)
-        return shape
 
 
 def touches(windows: list[tuple[int, int]], position: int) -> bool:
@@ -134,32 +83,32 @@ def touches(windows: list[tuple[int, int]], position: int) -> bool:
     return any(start <= position <= end for start, end in windows)
 
 
-def reveals_length(shape: Shape, position: int, windows: list[tuple[int, int]]) -> bool:
+def reveals_length(shape: CigarShape, position: int, windows: list[tuple[int, int]]) -> bool:
     """Whether the CIGAR alone shows an allele length inside a window.
 
     Insertions, deletions and skips touching a window, and clip junctions
     inside one, change with the repeat length whatever the bases say.
     """
     operations = shape.operations
-    if operations[0][1] in b"SH" and touches(windows, position):
+    if operations[0][0] in (SOFT, HARD) and touches(windows, position):
         return True
-    if operations[-1][1] in b"SH" and touches(windows, position + shape.span):
+    if operations[-1][0] in (SOFT, HARD) and touches(windows, position + shape.reference_length):
         return True
     reference = position
-    for length, op in operations:
-        if op == ord("I"):
+    for op, length in operations:
+        if op == INS:
             if touches(windows, reference):
                 return True
-        elif op in b"DN":
+        elif op in (DEL, SKIP):
             if any(reference <= end and reference + length >= start for start, end in windows):
                 return True
             reference += length
-        elif op in b"M=X":
+        elif op in ALIGNED:
             reference += length
     return False
 
 
-def mask_bases(shape: Shape, position: int, windows: list[tuple[int, int]], sequence: bytearray, quality: bytearray | None) -> int:
+def mask_bases(shape: CigarShape, position: int, windows: list[tuple[int, int]], sequence: bytearray, quality: bytearray | None) -> int:
     """Set to N (quality ``#``) every base in a window and every clip that would reach one; return the count."""
     masked = 0
 
@@ -172,60 +121,42 @@ def mask_bases(shape: Shape, position: int, windows: list[tuple[int, int]], sequ
 
     query = 0
     reference = position
-    operations = shape.operations
-    for index, (length, op) in enumerate(operations):
-        if op in b"M=X":
+    aligned_yet = False
+    for op, length in shape.operations:
+        if op in ALIGNED:
             for start, end in windows:
                 low, high = max(reference, start), min(reference + length, end)
                 if low < high:
                     mask(query + low - reference, query + high - reference)
             query += length
             reference += length
-        elif op == ord("S"):
-            virtual = (reference - length, reference) if index == 0 else (reference, reference + length)
+            aligned_yet = True
+        elif op == SOFT:
+            virtual = (reference, reference + length) if aligned_yet else (reference - length, reference)
             if any(virtual[0] < end and virtual[1] > start for start, end in windows):
                 mask(query, query + length)
             query += length
-        elif op == ord("I"):
+        elif op == INS:
             query += length
-        elif op in b"DN":
+        elif op in (DEL, SKIP):
             reference += length
+            aligned_yet = True
     return masked
 
 
-def mismatch_tags(shape: Shape, position: int, sequence: bytes, reference: bytes) -> tuple[bytes, int]:
-    """``MD`` and ``NM`` as ``samtools calmd`` computes them (an N in the read is a mismatch)."""
-    md: list[bytes] = []
-    matches = 0
-    distance = 0
+def mask_clips(shape: CigarShape, sequence: bytearray, quality: bytearray | None) -> int:
+    """Set the soft-clipped bases to N (quality ``#``); return how many were not N before."""
+    masked = 0
     query = 0
-    offset = 0  # into reference, which starts at position
-    for length, op in shape.operations:
-        if op in b"M=X":
-            for k in range(length):
-                base = sequence[query + k]
-                ref_base = reference[offset + k]
-                if base == ord("=") or (base == ref_base and base != MASK_BASE):
-                    matches += 1
-                else:
-                    md.append(b"%d%c" % (matches, ref_base))
-                    matches = 0
-                    distance += 1
+    for op, length in shape.operations:
+        if op == SOFT:
+            masked += length - sequence[query : query + length].count(MASK_BASE)
+            sequence[query : query + length] = bytes([MASK_BASE]) * length
+            if quality is not None:
+                quality[query : query + length] = bytes([MASK_QUALITY]) * length
+        if op in (SOFT, INS) or op in ALIGNED:
             query += length
-            offset += length
-        elif op in b"IS":
-            query += length
-            if op == ord("I"):
-                distance += length
-        elif op == ord("D"):
-            md.append(b"%d^%s" % (matches, reference[offset : offset + length]))
-            matches = 0
-            distance += length
-            offset += length
-        elif op == ord("N"):
-            offset += length
-    md.append(b"%d" % matches)
-    return b"".join(md), distance
+    return masked
 
 
 def tag_value(tags: bytes, name: bytes) -> bytes | None:
@@ -248,32 +179,12 @@ def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
 
 
-class ReferenceBases:
-    """Reference bases for ``MD``/``NM``, with the input's contig names mapped to the FASTA's."""
-
-    def __init__(self, path: str, sam_contigs: dict[str, int | None]) -> None:
-        import pyfaidx
-
-        try:
-            self.fasta = pyfaidx.Fasta(path, as_raw=True, sequence_always_upper=True, rebuild=False, build_index=True)
-        except (OSError, ValueError, pyfaidx.FastaIndexingError) as error:
-            raise UsageError(f"cannot read the reference {path}: {type(error).__name__}") from None
-        lengths: dict[str, int | None] = {name: len(record) for name, record in self.fasta.items()}
-        self.contigs = ContigMap(sam_contigs, lengths, "reference", path)
-
-    def fetch(self, contig: bytes, start: int, end: int) -> bytes | None:
-        name = self.contigs.get(contig.decode("ascii", errors="replace"))
-        if name is None:
-            return None
-        found = self.fasta[name][start:end]
-        text = str(found).encode("ascii")
-        return text if len(text) == end - start else None
-
-
 class RegionMasker:
     """Masks, or with ``drop`` removes, the reads of a block that touch a region."""
 
-    def __init__(self, regions: RegionIndex, declared: set[bytes], reference: ReferenceBases | None, drop: bool, path: str, report: Report):
+    def __init__(
+        self, regions: RegionIndex, declared: set[bytes], reference: ContigReference | None, drop: bool, path: str, report: Report
+    ) -> None:
         self.regions = regions
         self.declared = declared
         self.reference = reference
@@ -282,6 +193,7 @@ class RegionMasker:
         self.report = report
         self.shapes = ShapeCache()
         self.drop_unknown_contigs = False
+        self.one_by_one = ONE_BY_ONE
 
     def find_bad_record(self, lines: list[bytes], first_line: int) -> InputError:
         """The error for the first line the block-wide expression could not read."""
@@ -336,6 +248,10 @@ class RegionMasker:
             kept = [line for line, keep in zip(lines, on_reference.tolist(), strict=True) if keep]
             return self.process(kept, first_line) if kept else []
         lead, extent = self.cigar_extents(cigars, first_line)
+        self.report.add("reads_in", len(lines))
+        self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
+        if self.one_by_one:
+            return self.process_one_by_one(lines, first_line)
         positions -= 1
         unmapped = (flags & 4) != 0
         own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
@@ -345,8 +261,6 @@ class RegionMasker:
         candidates |= self.mate_candidates(block, flags, contigs, mate_contigs, mate_positions - 1)
         if b"SA:Z:" in block or b"XA:Z:" in block:
             candidates |= {index for index, line in enumerate(lines) if b"SA:Z:" in line or b"XA:Z:" in line}
-        self.report.add("reads_in", len(lines))
-        self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
         if not candidates:
             self.report.add("reads_out", len(lines))
             return lines
@@ -357,6 +271,30 @@ class RegionMasker:
         self.report.add("reads_out", len(kept))
         return kept
 
+    def process_one_by_one(self, lines: list[bytes], first_line: int) -> list[bytes]:
+        """The same block, every record judged by itself (``GENOSCRUB_ONE_BY_ONE=1``):
+        the path the bulk one must agree with."""
+        kept: list[bytes] = []
+        for index, line in enumerate(lines):
+            fields = line.split(b"\t", 6)
+            start, end = self.footprint(int(fields[1]), int(fields[3]) - 1, fields[5])
+            own_hit = self.regions.overlaps(fields[2], start, end)
+            new_line = self.rewrite(line, own_hit, start, end, first_line + index)
+            if new_line is not None:
+                kept.append(new_line)
+        self.report.add("reads_out", len(kept))
+        return kept
+
+    def footprint(self, flag: int, position: int, cigar: bytes) -> tuple[int, int]:
+        """The reference a record's bases may come from: its aligned span with soft clips laid
+        out beyond it, or ``UNMAPPED_REACH`` each way for an unmapped read placed at ``position``."""
+        if flag & 4:
+            return position - UNMAPPED_REACH, position + UNMAPPED_REACH
+        shape = self.shapes[cigar] if cigar != b"*" else None
+        if shape is None:
+            return position, position + 1
+        return position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip
+
     def check_declared(self, contigs: np.ndarray, lines: list[bytes], first_line: int) -> None:
         if not bool((contigs != b"").all()):
             raise self.find_bad_record(lines, first_line)
@@ -366,10 +304,10 @@ class RegionMasker:
             raise InputError("record on a contig the header does not declare (@SQ)", self.path, first_line + index)
 
     def on_reference(self, contigs: np.ndarray, first_line: int) -> np.ndarray | None:
-        """Issue 11: a read on a contig the reference lacks is an error, or with
+        """A read on a contig the reference lacks is an error, or with
         --drop-unknown-contigs dropped; returns which reads to keep (None: all)."""
         assert self.reference is not None
-        known = self.reference.contigs.to_other
+        known = self.reference.to_reference
         unknown = {contig for contig in distinct(contigs) if contig != b"*" and contig.decode("ascii", errors="replace") not in known}
         if not unknown:
             return None
@@ -385,14 +323,16 @@ class RegionMasker:
         lead = np.zeros(count, dtype=np.int64)
         extent = np.zeros(count, dtype=np.int64)
         for cigar in distinct(cigars):
-            try:
-                shape = NO_CIGAR if cigar == b"*" else self.shapes.get(cigar)
-            except ValueError:
-                index = int(np.flatnonzero(cigars == cigar)[0])
-                raise InputError("CIGAR is malformed", self.path, first_line + index) from None
             selected = cigars == cigar
-            lead[selected] = shape.lead_clip
-            extent[selected] = max(1, shape.span) + shape.trail_clip
+            if cigar == b"*":
+                extent[selected] = 1
+                continue
+            shape = self.shapes[cigar]
+            if shape is None:
+                index = int(np.flatnonzero(selected)[0])
+                raise InputError("CIGAR is malformed", self.path, first_line + index)
+            lead[selected] = shape.left_clip
+            extent[selected] = max(1, shape.reference_length) + shape.right_clip
         return lead, extent
 
     def mate_candidates(
@@ -411,11 +351,10 @@ class RegionMasker:
             return set()
         lead, extent = 0, 1
         for cigar in set(MATE_CIGAR.findall(block)):
-            try:
-                shape = self.shapes.get(cigar)
-            except ValueError:
+            shape = self.shapes[cigar]
+            if shape is None:
                 continue  # judged (fail closed) when the read is rewritten
-            lead, extent = max(lead, shape.lead_clip), max(extent, max(1, shape.span) + shape.trail_clip)
+            lead, extent = max(lead, shape.left_clip), max(extent, max(1, shape.reference_length) + shape.right_clip)
         where = np.where(mate_contigs == b"=", contigs, mate_contigs)
         where = np.where(paired, where, b"*")
         hit = self.hits(where, mate_positions - lead, mate_positions + extent)
@@ -429,13 +368,12 @@ class RegionMasker:
         contig = fields[2] if fields[6] == b"=" else fields[6]
         position = int(fields[7]) - 1
         cigar = tag_value(fields[9], b"MC") if b"MC:Z:" in fields[9] else None
-        try:
-            shape = self.shapes.get(cigar) if cigar else None
-        except ValueError:
-            return True  # an unreadable mate CIGAR: fail closed
-        if shape is None:
+        if not cigar:
             return self.regions.overlaps(contig, position, position + 1)
-        return self.regions.overlaps(contig, position - shape.lead_clip, position + max(1, shape.span) + shape.trail_clip)
+        shape = self.shapes[cigar]
+        if shape is None:
+            return True  # an unreadable mate CIGAR: fail closed
+        return self.regions.overlaps(contig, position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip)
 
     def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int) -> bytes | None:
         """One read near a region: dropped (None), masked, or stripped of tags that point into a region."""
@@ -446,7 +384,7 @@ class RegionMasker:
             return None
         changed: list[bytes] | None = None
         if own_hit:
-            changed = self.mask_record(fields, start, end, line_number)
+            changed = self.mask_record(fields, line_number, self.regions.overlapping(fields[2], int(start), int(end)))
             if changed is None:
                 return None
         if mate_hit and b"MC:Z:" in fields[9]:
@@ -454,29 +392,36 @@ class RegionMasker:
             changed[9], removed = without_tags(changed[9], [b"MC"])
             self.report.add("mate_cigar_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
-            changed = self.check_alignment_lists(changed or list(fields)) or changed
+            changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
         return line if changed is None else b"\t".join(changed)
 
-    def mask_record(self, fields: list[bytes], start: int, end: int, line_number: int) -> list[bytes] | None:
-        """The masked record's fields, or None when the read must be dropped."""
+    def mask_record(
+        self, fields: list[bytes], line_number: int, windows: list[tuple[int, int]] | None, whole: bool = False
+    ) -> list[bytes] | None:
+        """The masked record's fields, or None when the read must be dropped.
+
+        ``windows``: mask the bases in them (and clips reaching them); None: mask the soft
+        clips (another part of a chimeric read lies in a region); ``whole``: every base
+        (an alternative alignment lies in a region).
+        """
         contig, flag, position = fields[2], int(fields[1]), int(fields[3]) - 1
-        windows = self.regions.overlapping(contig, int(start), int(end))
         parts = fields[9].split(b"\t", 2)
         sequence = bytearray(parts[0]) if parts[0] != b"*" else bytearray()
         quality = bytearray(parts[1]) if len(parts) > 1 and parts[1] != b"*" else None
         tags = parts[2] if len(parts) > 2 else b""
         if quality is not None and len(quality) != len(sequence):
             raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
-        if flag & 4 or fields[5] == b"*":  # unmapped, or mapped without a CIGAR: nothing places its bases
-            shape = None
-            masked = len(sequence)
+        shape = None if flag & 4 or fields[5] == b"*" else self.shapes[fields[5]]
+        if shape is not None and sequence and shape.query_length != len(sequence):
+            raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)
+        if shape is None or whole:  # unmapped, mapped without a CIGAR, or placed elsewhere too: nothing vouches for its bases
+            masked = len(sequence) - sequence.count(MASK_BASE)
             sequence[:] = bytes([MASK_BASE]) * len(sequence)
             if quality is not None:
                 quality[:] = bytes([MASK_QUALITY]) * len(quality)
+        elif windows is None:
+            masked = mask_clips(shape, sequence, quality) if sequence else 0
         else:
-            shape = self.shapes.get(fields[5])
-            if sequence and shape.query_length != len(sequence):
-                raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)
             if reveals_length(shape, position, windows):
                 self.report.add("reads_dropped_length_revealing")
                 return None
@@ -488,18 +433,20 @@ class RegionMasker:
         tags, removed = without_tags(tags, SEQUENCE_TAGS | {b"MD", b"NM"})
         self.report.add("tags_removed", removed)
         if shape is not None and self.reference is not None:
-            reference = self.reference.fetch(contig, position, position + shape.span)
+            reference = self.reference.fetch_exact(contig.decode("ascii", errors="replace"), position, position + shape.reference_length)
             if reference is not None:
-                md, distance = mismatch_tags(shape, position, bytes(sequence), reference)
+                md, distance = md_and_nm(position, shape.operations, bytes(sequence), reference, position)
                 tags = b"\t".join(filter(None, [tags, b"MD:Z:" + md, b"NM:i:%d" % distance]))
                 self.report.add("md_nm_recomputed")
         rest = b"\t".join(filter(None, [bytes(sequence) or b"*", bytes(quality) if quality is not None else b"*", tags]))
         return [*fields[:9], rest]
 
-    def check_alignment_lists(self, fields: list[bytes]) -> list[bytes] | None:
-        """Remove ``SA``/``XA`` when an alignment they list touches a region (its CIGAR may show a length)."""
-        rest = fields[9]
-        parts = rest.split(b"\t", 2)
+    def check_alignment_lists(self, fields: list[bytes], line_number: int) -> list[bytes] | None:
+        """``SA``/``XA`` that list an alignment touching a region (its CIGAR may show a length)
+        are removed, and the bases they place there masked: the soft clips, for another part
+        of a chimeric read (``SA``); the whole read, for an alternative alignment (``XA``):
+        the read may come from the region as well as from where it was placed."""
+        parts = fields[9].split(b"\t", 2)
         if len(parts) < 3:
             return None
         leaking = [name for name in (b"SA", b"XA") if self.list_touches(tag_value(parts[2], name), name)]
@@ -507,7 +454,12 @@ class RegionMasker:
             return None
         tags, removed = without_tags(parts[2], leaking)
         self.report.add("alignment_tags_removed", removed)
-        return [*fields[:9], b"\t".join(filter(None, [parts[0], parts[1], tags]))]
+        fields = [*fields[:9], b"\t".join(filter(None, [parts[0], parts[1], tags]))]
+        if b"XA" in leaking:
+            self.report.add("reads_masked_alternative_hit_in_region")
+            return self.mask_record(fields, line_number, None, whole=True)
+        self.report.add("reads_masked_chimeric_part_in_region")
+        return self.mask_record(fields, line_number, None)
 
     def list_touches(self, value: bytes | None, name: bytes) -> bool:
         if value is None:
@@ -519,10 +471,12 @@ class RegionMasker:
                     contig, position, cigar = items[0], int(items[1]) - 1, items[3]
                 else:
                     contig, position, cigar = items[0], abs(int(items[1])) - 1, items[2]
-                shape = self.shapes.get(cigar)
             except (IndexError, ValueError):
                 return True  # unreadable: fail closed
-            if self.regions.overlaps(contig, position - shape.lead_clip, position + max(1, shape.span) + shape.trail_clip):
+            shape = self.shapes[cigar]
+            if shape is None:
+                return True
+            if self.regions.overlaps(contig, position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip):
                 return True
         return False
 
@@ -568,8 +522,10 @@ def mask_regions(
     path: str,
     report: Report,
     drop_unknown_contigs: bool = False,
+    one_by_one: bool = ONE_BY_ONE,
 ) -> Iterator[bytes]:
-    """Yield SAM text: the header with one ``@PG`` line, then the masked reads."""
+    """Yield SAM text: the header with one ``@PG`` line, then the masked reads
+    (``one_by_one``: every record judged alone, as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
     blocks = iter(source)
     header, pending = split_header(blocks)
     contigs = sequence_dictionary(header)
@@ -580,12 +536,16 @@ def mask_regions(
             len(header) + 1,
         )
     regions = load_regions(request, contigs, path)
-    reference = ReferenceBases(reference_path, contigs) if reference_path else None
+    reference = None
+    if reference_path:
+        fasta = Fasta(reference_path)
+        reference = fasta.through(ContigMap(contigs, fasta.lengths, "reference", reference_path))
     report.notes.update(regions.report_notes())
     report.notes["md_nm"] = "recomputed" if reference else "removed from masked reads"
     yield b"\n".join([*header, program_line(header)]) + b"\n"
     masker = RegionMasker(regions, {name.encode() for name in contigs}, reference, drop, path, report)
     masker.drop_unknown_contigs = drop_unknown_contigs
+    masker.one_by_one = one_by_one
     for first_line, lines in chain(pending, blocks):
         kept = masker.process(lines, first_line)
         if kept:

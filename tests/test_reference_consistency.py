@@ -1,4 +1,4 @@
-"""Never filter against the wrong genome (issue 11), for every command that joins
+"""Never filter against the wrong genome, for every command that joins
 its input with a reference or a site/region file: sam-revert-germline,
 vcf-drop-rare --population, sam-mask-regions and vcf-drop-regions.
 

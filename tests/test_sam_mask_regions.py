@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.cigar import CigarShape, md_and_nm, parse_cigar
 from genoscrub.regions import build_contig_lengths, merged, preset_path, read_bed
-from genoscrub.sam_mask_regions import cigar_shape, mask_bases, mismatch_tags, reveals_length, tag_value, without_tags
+from genoscrub.sam_mask_regions import mask_bases, reveals_length, tag_value, without_tags
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -22,6 +23,12 @@ GRCH38 = build_contig_lengths("GRCh38")
 
 
 # --- what "masked" means -------------------------------------------------------
+
+
+def cigar_shape(cigar: bytes) -> CigarShape:
+    shape = parse_cigar(cigar)
+    assert shape is not None
+    return shape
 
 
 def masked(cigar: str, position: int, windows: list[tuple[int, int]], sequence: str) -> str:
@@ -67,7 +74,7 @@ def test_cigar_that_reveals_a_length_is_recognised(cigar: str, window: tuple[int
 
 def test_md_nm_count_masked_bases_as_mismatches() -> None:
     shape = cigar_shape(b"3M1I2M2D3M")
-    md, distance = mismatch_tags(shape, 0, b"ACNTGAACG", b"ACGGAGGACG")
+    md, distance = md_and_nm(0, shape.operations, b"ACNTGAACG", b"ACGGAGGACG", 0)
     assert (md, distance) == (b"2G2^GG3", 4)
 
 
@@ -344,7 +351,8 @@ def test_any_cigar_is_either_dropped_or_masked_exactly(
             reference += length
 
 
-def test_alternative_hits_into_a_region_are_removed(tmp_path: Path) -> None:
+def test_alternative_hits_into_a_region_are_removed_and_the_read_masked(tmp_path: Path) -> None:
+    """An XA hit in a region: the read may come from there as well, so XA goes and every base is masked."""
     bed = tmp_path / "r.bed"
     bed.write_text("chr1\t100\t120\n")
     sam = (
@@ -355,7 +363,7 @@ def test_alternative_hits_into_a_region_are_removed(tmp_path: Path) -> None:
     result = run_command("sam-mask-regions", "--flank", "0", "--bed", str(bed), input=sam)
     assert result.returncode == 0, result.stderr
     records = result.stdout.decode().splitlines()[2:]
-    assert records[0] == "r1\t0\tchr1\t500\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:g"
+    assert records[0] == "r1\t0\tchr1\t500\t60\t4M\t*\t0\t0\tNNNN\t####\tRG:Z:g"
     assert records[1] == sam.decode().splitlines()[2]
 
 
@@ -389,3 +397,69 @@ def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
     next(chunks)
     next(chunks)
     assert len(read) < 5
+
+
+# --- one input, one answer: paths, contig names, a second run ---------------------------
+
+
+@st.composite
+def small_alignments(draw: st.DrawFn) -> list[bytes]:
+    """Records near a region at 100-120 of a 300-base chr1: clips, indels, unmapped and
+    secondary records, mates with MC, SA and XA tags pointing in or out of the region."""
+    lines = [b"@SQ\tSN:chr1\tLN:300"]
+    for number in range(draw(st.integers(1, 8))):
+        parts = draw(cigar_operations)
+        lead, trail = draw(st.integers(0, 5)), draw(st.integers(0, 5))
+        cigar = "".join(f"{length}{op}" for length, op in ([(lead, "S")] if lead else []) + parts + ([(trail, "S")] if trail else []))
+        shape = parse_cigar(cigar.encode())
+        assert shape is not None
+        flag = draw(st.sampled_from([0, 0, 16, 256, 2048, 4, 65, 129]))
+        position = draw(st.integers(1, 250))
+        tags = []
+        if flag & 1:
+            tags.append(f"MC:Z:{draw(st.sampled_from(['10M', '5S5M', '3M2I3M', '4M4D4M']))}")
+        if draw(st.booleans()):
+            tags.append(f"SA:Z:chr1,{draw(st.integers(1, 250))},+,{draw(st.sampled_from(['10M', '5H5M']))},60,0;")
+        if draw(st.booleans()):
+            tags.append(f"XA:Z:chr1,{draw(st.sampled_from(['+', '-']))}{draw(st.integers(1, 250))},10M,0;")
+        sequence = "".join(random.Random(number).choice("ACGT") for _ in range(shape.query_length))
+        mate = ["=", str(draw(st.integers(1, 250))), "0"] if flag & 1 else ["*", "0", "0"]
+        fields = [f"r{number}", str(flag), "chr1", str(position), "60", cigar, *mate, sequence, "I" * len(sequence), *tags, "RG:Z:g"]
+        lines.append("\t".join(fields).encode())
+    return lines
+
+
+def masked_text(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool) -> tuple[bytes, dict[str, int]]:
+    from genoscrub.regions import RegionRequest
+    from genoscrub.report import InputError, Report
+    from genoscrub.sam_mask_regions import mask_regions
+
+    report = Report("sam-mask-regions")
+    try:
+        text = b"".join(mask_regions([(1, lines)], RegionRequest(beds=[str(bed)], flank=0), None, drop, "in.sam", report,
+                                     one_by_one=one_by_one))
+    except InputError as error:
+        return f"{error.line}: {error.message}".encode(), dict(report.counts)
+    return text, dict(report.counts)
+
+
+@settings(max_examples=200, deadline=None)
+@given(small_alignments(), st.booleans())
+def test_bulk_and_one_record_paths_agree_whatever_the_contig_names(lines: list[bytes], drop: bool) -> None:
+    """The same bytes and counts from the bulk path and the one-record path, with the BED
+    naming the contig chr1 or 1; and a second run changes no record."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "chr.bed").write_text("chr1\t100\t120\n")
+        (folder / "plain.bed").write_text("1\t100\t120\n")
+        bulk = masked_text(lines, folder / "chr.bed", drop, one_by_one=False)
+        assert masked_text(lines, folder / "chr.bed", drop, one_by_one=True) == bulk
+        plain = masked_text(lines, folder / "plain.bed", drop, one_by_one=False)
+        assert plain[0].splitlines()[1:] == bulk[0].splitlines()[1:] and plain[1] == bulk[1]
+        if bulk[0].startswith(b"@"):
+            again, _ = masked_text(bulk[0].splitlines(), folder / "chr.bed", drop, one_by_one=False)
+            assert [line for line in again.splitlines() if not line.startswith(b"@")] == [
+                line for line in bulk[0].splitlines() if not line.startswith(b"@")
+            ]

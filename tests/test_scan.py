@@ -475,12 +475,14 @@ def sam_records(draw: st.DrawFn) -> bytes:
 
 
 def reverted_all(sam: bytes, reference: str) -> tuple[bytes, dict[str, int]]:
-    from genoscrub.sam_revert_germline import Reference, Reverter, revert_stream
+    from genoscrub.fasta import Fasta
+    from genoscrub.record_reverter import RevertOptions
+    from genoscrub.sam_revert_germline import RevertSetup, revert_stream
 
     report = Report("sam-revert-germline")
-    reverter = Reverter(Reference(reference), None, "x.sam", report, keep_unmapped=False, revert_all=True)
+    setup = RevertSetup(Fasta(reference), None, None, RevertOptions(), "x.sam", report)
     try:
-        output = b"".join(revert_stream([sam], reverter, None, "", None))
+        output = b"".join(revert_stream([sam], setup))
     except InputError as error:
         return f"{error.line}: {error.message}".encode(), dict(report.counts)
     return output, dict(report.counts)

@@ -1,4 +1,4 @@
-"""sam-revert-germline --all --keep: tumour-only samples (issue 11).
+"""sam-revert-germline --all --keep: tumour-only samples.
 
 End to end on the simulator's tumour-only case: the keep list is the true
 somatic calls plus germline SNVs wrongly flagged somatic (``decoy_somatic`` in
@@ -18,7 +18,7 @@ from pathlib import Path
 import pysam
 import pytest
 from genoscrub.population import normalised
-from genoscrub.revert import KeepAlleles, revert_alignment
+from genoscrub.revert import ClipRule, KeepAlleles, Reverted, revert_alignment
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -198,34 +198,34 @@ def test_listed_snv_kept_other_allele_reverted() -> None:
     keep = keeper((33, "G", "T"))
     read = bytearray(REFERENCE[30:50])
     read[2] = ord("T")
-    kept = revert_alignment(30, [(ord("M"), 20)], bytes(read), b"I" * 20, REFERENCE, 0, all_windows(30, 20), True, keep)
-    assert kept is not None and kept.sequence == bytes(read) and kept.bases_reverted == 0
+    kept = revert_alignment(30, [(ord("M"), 20)], bytes(read), b"I" * 20, REFERENCE, 0, all_windows(30, 20), ClipRule.ALL, keep)
+    assert isinstance(kept, Reverted) and kept.sequence == bytes(read) and kept.bases_reverted == 0
     read[2] = ord("A")
-    other = revert_alignment(30, [(ord("M"), 20)], bytes(read), b"I" * 20, REFERENCE, 0, all_windows(30, 20), True, keep)
-    assert other is not None and other.sequence == REFERENCE[30:50]
+    other = revert_alignment(30, [(ord("M"), 20)], bytes(read), b"I" * 20, REFERENCE, 0, all_windows(30, 20), ClipRule.ALL, keep)
+    assert isinstance(other, Reverted) and other.sequence == REFERENCE[30:50]
 
 
 def test_mnp_kept_only_whole() -> None:
     keep = keeper((36, "CC", "AT"))
     whole = bytearray(REFERENCE[30:50])
     whole[5:7] = b"AT"
-    result = revert_alignment(30, [(ord("M"), 20)], bytes(whole), b"I" * 20, REFERENCE, 0, all_windows(30, 20), True, keep)
-    assert result is not None and result.sequence == bytes(whole)
+    result = revert_alignment(30, [(ord("M"), 20)], bytes(whole), b"I" * 20, REFERENCE, 0, all_windows(30, 20), ClipRule.ALL, keep)
+    assert isinstance(result, Reverted) and result.sequence == bytes(whole)
     half = bytearray(REFERENCE[30:50])
     half[5] = ord("A")
-    result = revert_alignment(30, [(ord("M"), 20)], bytes(half), b"I" * 20, REFERENCE, 0, all_windows(30, 20), True, keep)
-    assert result is not None and result.sequence == REFERENCE[30:50]
+    result = revert_alignment(30, [(ord("M"), 20)], bytes(half), b"I" * 20, REFERENCE, 0, all_windows(30, 20), ClipRule.ALL, keep)
+    assert isinstance(result, Reverted) and result.sequence == REFERENCE[30:50]
 
 
 def test_listed_indels_kept_other_indels_reverted() -> None:
     keep = keeper((43, "TC", "T"), (47, "A", "AT"))
     operations = [(ord("M"), 3), (ord("D"), 1), (ord("M"), 3), (ord("I"), 1), (ord("M"), 13)]
     sequence = REFERENCE[40:43] + REFERENCE[44:47] + b"T" + REFERENCE[47:60]
-    kept = revert_alignment(40, operations, sequence, b"I" * 20, REFERENCE, 0, all_windows(40, 20), True, keep)
-    assert kept is not None and kept.indels_reverted == 0 and kept.sequence == sequence
+    kept = revert_alignment(40, operations, sequence, b"I" * 20, REFERENCE, 0, all_windows(40, 20), ClipRule.ALL, keep)
+    assert isinstance(kept, Reverted) and kept.indels_reverted == 0 and kept.sequence == sequence
     other = REFERENCE[40:43] + REFERENCE[44:47] + b"G" + REFERENCE[47:60]
-    reverted = revert_alignment(40, operations, other, b"I" * 20, REFERENCE, 0, all_windows(40, 20), True, keep)
-    assert reverted is not None and reverted.indels_reverted == 1  # the listed deletion stays, the other insertion goes
+    reverted = revert_alignment(40, operations, other, b"I" * 20, REFERENCE, 0, all_windows(40, 20), ClipRule.ALL, keep)
+    assert isinstance(reverted, Reverted) and reverted.indels_reverted == 1  # the listed deletion stays, the other insertion goes
     assert reverted.operations == [(ord("M"), 3), (ord("D"), 1), (ord("M"), 16)]
     assert reverted.sequence == REFERENCE[40:43] + REFERENCE[44:60]
 
@@ -244,8 +244,8 @@ def test_every_base_is_reference_or_a_listed_allele(mutations: list[tuple[int, s
         read[offset] = ord(base)
     records = {(start + offset + 1, chr(REFERENCE[start + offset]), alt) for offset, alt in listed if ord(alt) != REFERENCE[start + offset]}
     keep = keeper(*records)
-    result = revert_alignment(start, [(ord("M"), 40)], bytes(read), b"I" * 40, REFERENCE, 0, all_windows(start, 40), True, keep)
-    assert result is not None
+    result = revert_alignment(start, [(ord("M"), 40)], bytes(read), b"I" * 40, REFERENCE, 0, all_windows(start, 40), ClipRule.ALL, keep)
+    assert isinstance(result, Reverted)
     allowed = {(pos - 1, alt) for pos, _, alt in records}
     for offset, out_base in enumerate(result.sequence):
         if out_base != REFERENCE[start + offset]:

@@ -1,0 +1,485 @@
+"""sam-revert-germline in bulk: a block of SAM records in, the same block out.
+
+Most records are never parsed beyond FLAG, RNAME, POS and CIGAR: the block's
+columns are located with numpy (filters/sam_columns.py), the reads whose spans
+(soft clips projected) touch a revert window and those that carry a tag to fix
+are found for the whole block at once, and every other record passes as a slice
+of the block, the same bytes. The common record that does need work, one ``M``
+run, is rewritten without being split into fields; with ``--all`` its bases are
+compared with the reference and its line rebuilt in C (``scan.native``; a numpy
+pass per block where it is not built), and the block is spliced in C too.
+Anything else goes to the one-record path (filters/record_reverter.py), which
+every bulk rule must agree with: ``GENOSCRUB_ONE_BY_ONE=1`` sends every record
+there, and the tests compare the two.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+from genoscrub import scan
+from genoscrub.cigar import CigarShape, M, ShapeCache, md_and_nm
+from genoscrub.record_reverter import (
+    COPYING_TAGS,
+    KEPT_TAGS,
+    MATE_CIGAR_CHANGES,
+    MATE_CIGAR_LETTERS,
+    MATE_REMOVED,
+    MATE_UNKNOWN,
+    GermlineWindows,
+    RecordReverter,
+)
+from genoscrub.report import InputError
+from genoscrub.revert import ClipRule, clip_differs, revert_single_match
+from genoscrub.sam_columns import (
+    ONE_BY_ONE,
+    BlockFields,
+    CigarColumn,
+    MatchLength,
+    block_fields,
+    first_bad_number,
+    first_short_line,
+    parse_numbers,
+    rows_by_contig,
+    tag_code,
+    tag_codes,
+)
+
+COPYING_CODES = np.array(sorted(tag_code(tag) for tag in COPYING_TAGS), dtype=np.uint16)
+KEEP_UNCHANGED_CODES = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"})
+KEEP_CHANGED_CODES = tag_codes(KEPT_TAGS | {b"MC"})
+UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
+"""``bytes.upper`` as a lookup table, for reads compared in bulk."""
+REGION_LIMIT = 1 << 24
+"""Widest reference stretch fetched at once for a block's reads (16 MiB)."""
+REGION_PER_READ = 2048
+"""...and at most this many bases per read in it: one fetch per read costs about
+as much as slicing 2 kb more of a shared stretch (unsorted or sparse input)."""
+MATE_CIGAR_WIDTH = 24
+"""Bytes of an MC value looked at in bulk; a longer one is decided per record."""
+
+
+class BlockReverter:
+    """Blocks of SAM records (whole lines, each ending in a newline) in, SAM text out."""
+
+    def __init__(self, records: RecordReverter, one_by_one: bool = ONE_BY_ONE) -> None:
+        self.records = records
+        self.windows = records.windows
+        self.reference = records.reference
+        self.keep = records.keep
+        self.options = records.options
+        self.report = records.report
+        self.path = records.path
+        self.shapes: ShapeCache = records.shapes
+        self.match_lengths = MatchLength(self.shapes)
+        self.one_by_one = one_by_one
+        self.known_contigs = records.known_contigs
+        self.block_lines = 0
+        """Lines of the last block, for the next block's line numbers."""
+
+    def revert_block(self, text: bytes, first_line: int) -> bytes:
+        """One block of whole records in, the same block as SAM text out: untouched
+        records pass as slices of it."""
+        table = block_fields(text)
+        if table is None:
+            raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, first_line + first_short_line(text))
+        self.block_lines = len(table)
+        self.report.add("reads_in", self.block_lines)
+        selected, touched, simple = self._select(table, first_line)
+        if not selected:
+            return text
+        starts, ends = table.line_starts.tolist(), table.line_ends.tolist()
+        rewrite = self.records.rewrite
+        revert_all = self.windows.revert_all or self.one_by_one
+        if scan.native is not None:
+            lines: list[bytes | None] = []
+            for row in selected:
+                new_line = simple.get(row)
+                if new_line is None:
+                    new_line = rewrite(text[starts[row] : ends[row]], first_line + row, revert_all or row in touched)
+                lines.append(new_line)
+            return scan.native.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
+        pieces: list[bytes] = []
+        previous = 0
+        for row in selected:
+            start, end = starts[row], ends[row]
+            new_line = simple.get(row)
+            if new_line is None:
+                new_line = rewrite(text[start:end], first_line + row, revert_all or row in touched)
+            if start > previous:
+                pieces.append(text[previous:start])
+            if new_line is not None:
+                pieces.append(new_line)
+                pieces.append(b"\n")
+            previous = end + 1
+        pieces.append(text[previous:])
+        return b"".join(pieces)
+
+    def _select(self, table: BlockFields, first_line: int) -> tuple[list[int], set[int], dict[int, bytes]]:
+        """The rows that need rewriting (sorted), those among them that touch a
+        window, and the new text of those the bulk paths settled; the rest pass as
+        the same bytes.
+
+        Only FLAG, RNAME, POS and CIGAR are looked at (RNEXT with
+        ``--drop-unknown-contigs``); the overlap with the windows is computed
+        for the whole block at once.
+        """
+        buffer, tabs = table.buffer, table.tabs
+        flags = parse_numbers(buffer, tabs[:, 0] + 1, tabs[:, 1])
+        positions = parse_numbers(buffer, tabs[:, 2] + 1, tabs[:, 3])
+        if flags is None or positions is None:
+            raise InputError("FLAG and POS must be numbers (at most 2^31-1)", self.path, first_line + first_bad_number(table.text))
+        positions -= 1
+        count = len(flags)
+        names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
+        cigars = CigarColumn(table)
+        unmapped = (flags & 4) != 0
+        selected = np.zeros(count, dtype=bool)
+        touched: set[int] = set()
+        if unknown := set(names) - self.known_contigs - {b"*"}:
+            unknown_rows = [i for i, name in enumerate(names) if name in unknown] if len(names) > 1 else list(range(count))
+            if not self.options.drop_unknown_contigs:
+                message = "read on a contig the reference lacks (--drop-unknown-contigs drops such reads)"
+                raise InputError(message, self.path, first_line + unknown_rows[0])
+            selected[unknown_rows] = True
+        if self.one_by_one:
+            return list(range(count)), set(range(count)), {}
+        if self.options.drop_unknown_contigs:  # the mate of a dropped read: RNEXT names a contig the reference lacks
+            known = self.known_contigs | {b"=", b"*"}
+            selected[[i for i, name in enumerate(table.values(6)) if name not in known]] = True
+        if not self.options.keep_unmapped:
+            selected |= unmapped
+            selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
+            invalid = [index for index, string in enumerate(cigars.strings) if self.shapes[string] is None]
+            if invalid:  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
+                selected[np.isin(cigars.ids, invalid)] = True
+        selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
+        copying_rows, mate_rows = table.tag_rows(COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
+        fast = ~selected & ~unmapped
+        tags_only = np.zeros(count, dtype=bool)
+        tags_only[copying_rows] = True
+        tags_only[mate_rows] = True
+        tags_only &= ~selected
+        fast[mate_rows] = False
+        windows = self.windows
+        if not windows.revert_all:  # --all keeps only KEPT_TAGS, MD, NM and MC on a record anyway
+            fast[copying_rows] = False
+        if isinstance(windows, GermlineWindows):
+            starts = positions + cigars.each(windows.span_starts)
+            ends = positions + cigars.each(windows.span_ends)
+            hits = np.zeros(count, dtype=bool)
+            for name, rows in rows_by_contig(names, unmapped):
+                contig = name.decode(errors="replace")
+                if contig in windows.sites.starts:
+                    hits[rows[windows.sites.touching(contig, starts[rows], ends[rows])]] = True
+            fast &= hits
+            tags_only &= ~hits
+            selected |= hits
+            touched = set(np.flatnonzero(hits).tolist())
+        else:
+            selected |= ~unmapped
+        selected |= tags_only
+        simple = self._revert_simple_rows(table, fast, positions, names, cigars)
+        if not windows.revert_all:
+            simple.update(self._tags_only_rows(table, tags_only, cigars))
+        return np.flatnonzero(selected).tolist(), touched, simple
+
+    def _rows_to_look_at(
+        self, table: BlockFields, flags: np.ndarray, unmapped: np.ndarray, cigars: CigarColumn, positions: np.ndarray, names: list[bytes]
+    ) -> np.ndarray:
+        """Mapped rows the one-record path must see whatever the windows say: secondary
+        records with a sequence (it goes, unless ``--keep-secondary-seq``) and, under the
+        default clip rule, records with a soft clip that differs from the reference."""
+        rows = np.zeros(len(flags), dtype=bool)
+        buffer, tabs = table.buffer, table.tabs
+        with_sequence = (tabs[:, 9] - tabs[:, 8] != 2) | (buffer[tabs[:, 8] + 1] != 42)
+        secondary = (flags & 0x100) != 0
+        if not self.options.keep_secondary_seq and secondary.any():
+            with_quality = (table.quality_ends() - tabs[:, 9] != 2) | (buffer[tabs[:, 9] + 1] != 42)
+            rows |= secondary & (with_sequence | with_quality)
+        if self.options.clips is ClipRule.DIFFERING:
+            clipped = {string: clips(self.shapes[string]) for string in cigars.strings}
+            if any(clipped.values()):
+                candidates = np.flatnonzero(cigars.rows_where(clipped) & with_sequence & ~unmapped & ~rows)
+                rows[candidates[self._clips_differ(table, candidates, positions, names, cigars)]] = True
+        return rows & ~unmapped
+
+    def _clips_differ(
+        self, table: BlockFields, rows: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
+    ) -> np.ndarray:
+        """For each row with a soft clip: whether a clip differs from the reference beside the
+        alignment (``revert.clip_differs``, the one-record path's test); a record whose clips
+        carry the reference passes as it is, one whose lengths do not add up goes to the
+        one-record path."""
+        differ = np.ones(len(rows), dtype=bool)
+        text, tabs, reference = table.text, table.tabs, self.reference
+        for index, row in enumerate(rows.tolist()):
+            shape = self.shapes[cigars[row]]
+            contig = (names[0] if len(names) == 1 else names[row]).decode(errors="replace")
+            if shape is None or contig not in reference:
+                continue
+            sequence = text[int(tabs[row, 8]) + 1 : int(tabs[row, 9])]
+            if len(sequence) != shape.query_length:
+                continue
+            position = int(positions[row])
+            end = position + shape.reference_length
+            pieces = []
+            if shape.left_clip:
+                pieces.append((sequence[: shape.left_clip], position - shape.left_clip))
+            if shape.right_clip:
+                pieces.append((sequence[len(sequence) - shape.right_clip :], end))
+            differ[index] = any(
+                clip_differs(clip, reference.fetch(contig, max(0, start), start + len(clip)), start, max(0, start))
+                for clip, start in pieces
+            )
+        return differ
+
+    def _revert_simple_rows(
+        self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
+    ) -> dict[int, bytes]:
+        """The common record, one ``M`` run with SEQ and no tag to fix: its new
+        text, by the same rules as the one-record path without building its
+        fields. ``fast`` marks the candidates; anything unusual (a keep allele
+        under the read, a read past the contig's end, a length that does not
+        add up) is left to the one-record path."""
+        lengths = cigars.each(self.match_lengths)
+        tabs = table.tabs
+        sequence_starts = tabs[:, 8] + 1
+        sequence_ends = tabs[:, 9]
+        quality_ends = table.quality_ends()
+        quality_sizes = quality_ends - sequence_ends - 1
+        fast &= (lengths > 0) & (sequence_ends - sequence_starts == lengths) & ((quality_sizes == lengths) | (quality_sizes == 1))
+        if self.keep is not None and fast.any():
+            for name, group in rows_by_contig(names, ~fast):
+                contig = name.decode(errors="replace")
+                if contig in self.keep.spans.starts:
+                    fast[group[self.keep.spans.touching(contig, positions[group], positions[group] + lengths[group])]] = False
+        rows = np.flatnonzero(fast)
+        results: dict[int, bytes] = {}
+        windows = self.windows
+        revert_all = windows.revert_all
+        if revert_all and len(rows):
+            rows = self._revert_all_in_bulk(table, rows, positions, lengths, names, quality_ends, results)
+        if not len(rows):
+            return results
+        indexes = np.zeros(len(rows), dtype=np.int64)
+        sites = windows.sites if isinstance(windows, GermlineWindows) else None
+        if sites is not None:
+            row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+            for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+                window_starts = sites.starts.get(name.decode(errors="replace"))
+                if window_starts is not None:
+                    found = rows[group]
+                    indexes[group] = np.searchsorted(window_starts, positions[found] + lengths[found])
+        regions = self._reference_regions(names, rows, positions, lengths)
+        text = table.text
+        reference = self.reference
+        counts = self.report.counts
+        single_name = names[0] if len(names) == 1 else None
+        keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
+        keep_changed = KEPT_TAGS | {b"MC"}
+        for row, start, sequence_start, sequence_end, quality_end, end, position, length, index in zip(
+            rows.tolist(), table.line_starts[rows].tolist(), sequence_starts[rows].tolist(), sequence_ends[rows].tolist(),
+            quality_ends[rows].tolist(), table.line_ends[rows].tolist(), positions[rows].tolist(), lengths[rows].tolist(),
+            indexes.tolist(), strict=True,
+        ):
+            sequence = text[sequence_start:sequence_end]
+            if sequence == b"*" or (quality_end - sequence_end == 2 and text[sequence_end + 1] != 42 and length != 1):
+                continue
+            name = single_name if single_name is not None else names[row]
+            contig = name.decode(errors="replace")
+            if contig not in reference:
+                continue
+            if sites is None:
+                read_windows = [(position - 1, position + length + 1)]
+            else:
+                read_windows = sites.windows(contig, position, position + length, index)
+                if not read_windows:
+                    results[row] = text[start:end]
+                    continue
+            region = regions.get(name)
+            if region is not None:
+                bases = region[1][position - region[0] : position - region[0] + length]
+            else:
+                bases = reference.fetch(contig, position, position + length)
+            if len(bases) < length:
+                continue
+            tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
+            if revert_all and sequence.upper() == bases:
+                results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
+                continue
+            result = revert_single_match(position, length, sequence, b"", bases, position, read_windows)
+            if result.bases_reverted:
+                counts["reads_changed"] += 1
+                counts["bases_reverted"] += result.bases_reverted
+            prefixes = [tag[:2] for tag in tags]
+            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix in keep_changed]
+            if b"MD" in prefixes or b"NM" in prefixes:
+                md, distance = md_and_nm(position, [(M, length)], result.sequence, bases, position)
+                if b"MD" in prefixes:
+                    kept.append(b"MD:Z:" + md)
+                if b"NM" in prefixes:
+                    kept.append(b"NM:i:%d" % distance)
+            results[row] = b"\t".join([text[start:sequence_start] + result.sequence + text[sequence_end:quality_end], *kept])
+        same_report_keys(counts)
+        return results
+
+    def _revert_all_in_bulk(
+        self,
+        table: BlockFields,
+        rows: np.ndarray,
+        positions: np.ndarray,
+        lengths: np.ndarray,
+        names: list[bytes],
+        quality_ends: np.ndarray,
+        results: dict[int, bytes],
+    ) -> np.ndarray:
+        """``--all`` for one-``M``-run records: every read base compared with the
+        reference per contig, in C (``scan.native.sam_revert_matches``, which also
+        builds the lines) or else in one numpy pass, so a record only costs the
+        rewriting of its tags. A read that differs becomes the reference
+        (MD ``<length>``, NM 0). Returns the rows left to the per-record path
+        (no reference region, an N in the reference, SEQ or QUAL ``*``)."""
+        left: list[np.ndarray] = []
+        regions = self._reference_regions(names, rows, positions, lengths)
+        row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+        buffer, text = table.buffer, table.text
+        counts = self.report.counts
+        keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
+        keep_changed = KEPT_TAGS | {b"MC"}
+        for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+            found = rows[group]
+            region = regions.get(name)
+            if region is None:
+                left.append(found)
+                continue
+            region_start, bases = region
+            sizes = lengths[found]
+            offsets = positions[found] - region_start
+            sequence_starts = table.tabs[found, 8] + 1
+            sequence_ends = table.tabs[found, 9]
+            usable = (offsets + sizes <= len(bases)) & ~((sizes == 1) & (buffer[sequence_starts] == 42))
+            usable &= ~((quality_ends[found] - sequence_ends == 2) & (sizes != 1) & (buffer[sequence_ends + 1] != 42))
+            if not usable.all():
+                left.append(found[~usable])
+                found, sizes, offsets = found[usable], sizes[usable], offsets[usable]
+                sequence_starts, sequence_ends = sequence_starts[usable], sequence_ends[usable]
+            if not len(found):
+                continue
+            if scan.native is not None:  # the same comparison and lines, in C
+                lines, changed_reads, changed_bases = scan.native.sam_revert_matches(
+                    text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
+                    bases, offsets, KEEP_UNCHANGED_CODES, KEEP_CHANGED_CODES,
+                )
+                if changed_reads:
+                    counts["reads_changed"] += changed_reads
+                    counts["bases_reverted"] += changed_bases
+                unknown_rows = [row for row, line in zip(found.tolist(), lines, strict=True) if line is None]
+                if unknown_rows:  # calmd counts an N as a mismatch: MD and NM need the general rule
+                    left.append(np.array(unknown_rows, dtype=np.int64))
+                    results.update((row, line) for row, line in zip(found.tolist(), lines, strict=True) if line is not None)
+                else:
+                    results.update(zip(found.tolist(), lines, strict=True))
+                continue
+            firsts = np.cumsum(sizes) - sizes
+            within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
+            read = buffer[np.repeat(sequence_starts, sizes) + within]
+            reference = np.frombuffer(bases, dtype=np.uint8)[np.repeat(offsets, sizes) + within]
+            raw = np.add.reduceat((read != reference).view(np.uint8), firsts, dtype=np.int64)
+            changed = np.add.reduceat((UPPERCASE[read] != reference).view(np.uint8), firsts, dtype=np.int64) > 0
+            unknown = np.add.reduceat((reference == 78).view(np.uint8), firsts, dtype=np.int64) > 0
+            for row, start, sequence_start, sequence_end, quality_end, end, offset, size, differences_, is_changed, has_n in zip(
+                found.tolist(), table.line_starts[found].tolist(), sequence_starts.tolist(), sequence_ends.tolist(),
+                quality_ends[found].tolist(), table.line_ends[found].tolist(), offsets.tolist(), sizes.tolist(),
+                raw.tolist(), changed.tolist(), unknown.tolist(), strict=True,
+            ):
+                tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
+                if not is_changed:
+                    results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
+                    continue
+                if has_n:  # calmd counts an N as a mismatch: MD and NM need the general rule
+                    left.append(np.array([row]))
+                    continue
+                counts["reads_changed"] += 1
+                counts["bases_reverted"] += differences_
+                prefixes = [tag[:2] for tag in tags]
+                kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix in keep_changed]
+                if b"MD" in prefixes:
+                    kept.append(b"MD:Z:%d" % size)
+                if b"NM" in prefixes:
+                    kept.append(b"NM:i:0")
+                line = text[start:sequence_start] + bases[offset : offset + size] + text[sequence_end:quality_end]
+                results[row] = b"\t".join([line, *kept])
+        same_report_keys(counts)
+        return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
+
+    def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, cigars: CigarColumn) -> dict[int, bytes]:
+        """Records on no window that carry a tag to remove: their new text, by the
+        rules of the one-record path (an SA tag, a mate that goes or whose CIGAR
+        cannot be told, or lengths that do not add up, leave the record to it)."""
+        results: dict[int, bytes] = {}
+        selected = np.flatnonzero(rows)
+        if not len(selected):
+            return results
+        text = table.text
+        shapes = self.shapes
+        tabs = table.tabs
+        quality_ends = table.quality_ends()
+        for row, start, sequence_start, sequence_end, quality_end, end in zip(
+            selected.tolist(), table.line_starts[selected].tolist(), (tabs[selected, 8] + 1).tolist(),
+            tabs[selected, 9].tolist(), quality_ends[selected].tolist(), table.line_ends[selected].tolist(), strict=True,
+        ):
+            shape = shapes[cigars[row]]
+            sequence_size = sequence_end - sequence_start
+            quality_size = quality_end - sequence_end - 1
+            if shape is not None and sequence_size != shape.query_length and text[sequence_start:sequence_end] != b"*":
+                continue
+            if quality_size != sequence_size and text[sequence_end + 1 : quality_end] != b"*":
+                continue
+            tags = text[quality_end + 1 : end].split(b"\t")
+            prefixes = [tag[:2] for tag in tags]
+            if b"SA" in prefixes:
+                continue
+            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix not in COPYING_TAGS]
+            if b"MC" in prefixes and MATE_CIGAR_CHANGES.search(text, quality_end, end):
+                mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+                mate = self.records.mate_update(mate_fields, kept)
+                if mate in (MATE_REMOVED, MATE_UNKNOWN):
+                    continue
+                if mate is not None:
+                    kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
+            results[row] = b"\t".join([text[start:quality_end], *kept])
+        return results
+
+    def _reference_regions(
+        self, names: list[bytes], rows: np.ndarray, positions: np.ndarray, lengths: np.ndarray
+    ) -> dict[bytes, tuple[int, bytes]]:
+        """Per contig, the reference under all of these rows in one fetch
+        (``(start, bases)``), when they lie close together (sorted input); one
+        slice per read then replaces a fetch per read."""
+        regions: dict[bytes, tuple[int, bytes]] = {}
+        row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+        for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+            contig = name.decode(errors="replace")
+            if contig not in self.reference:
+                continue
+            found = rows[group]
+            start = int(positions[found].min())
+            end = int((positions[found] + lengths[found]).max())
+            if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
+                regions[name] = (start, self.reference.fetch(contig, start, end))
+        return regions
+
+
+def clips(shape: CigarShape | None) -> bool:
+    """Whether a CIGAR has a soft clip."""
+    return shape is not None and bool(shape.left_clip or shape.right_clip)
+
+
+def same_report_keys(counts: Counter[str]) -> None:
+    """A changed read counts its indels and masked clips too, even at zero: the
+    report lists the same keys, in the same order, whichever path changed it."""
+    if "reads_changed" in counts:
+        counts["indels_reverted"] += 0
+        counts["clip_bases_masked"] += 0

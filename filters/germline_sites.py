@@ -1,0 +1,533 @@
+"""Germline sites: the VCF of sites to revert, read once, and their revert windows.
+
+A *window* ``[start, end)`` (0-based, half-open) is a stretch of reference where
+sam-revert-germline reverts every difference from the reference: an SNV's base, an
+MNP's span, an indel's span widened over the repeat in which an aligner may have
+placed it (filters/revert.py applies them to reads).
+
+Reading and windowing are two steps on purpose. The VCF is read first and every
+record classified (:class:`GermlineSites`): single-base sites become their window
+at once, other records are kept as their alleles. Their windows are computed only
+once the input's header has said which contigs it has (:meth:`GermlineSites.table`),
+with the reference looked up by the *input's* contig names through the input's
+contig map (filters/fasta.py): the repeat an indel is widened over is read from
+the same contig the reads are compared with, whatever the VCF calls it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+from genoscrub.fasta import ContigReference
+from genoscrub.population import normalised
+from genoscrub.report import InputError, Report
+from genoscrub.revert import Window
+from genoscrub.streams import open_input
+from genoscrub.vcf import contig_lengths, split_header_text, text_blocks
+
+REPEAT_LIMIT = 1000
+"""How far an indel's window may grow over a repeat, each way (bases)."""
+
+VCF_RECORD = re.compile(rb"^([^\t\n]+)\t([0-9]+)\t[^\t\n]*\t([^\t\n]+)\t([^\t\n]+)", re.M)
+"""CHROM, POS, REF and ALT of every record line of a block at once (the rest is not read)."""
+
+SYMBOLIC_REFERENCE_BLOCK = frozenset((b"<*>", b"<NON_REF>", b"<X>", b"."))
+"""ALT values of gVCF reference blocks: no variant there."""
+
+
+# --- the table the reads are checked against ------------------------------------------------
+
+
+class SiteTable:
+    """Revert windows per input contig: sorted numpy arrays, no object per site.
+
+    ``starts`` is sorted; ``reach[i]`` is the largest window end among the first
+    ``i + 1`` windows, so one ``searchsorted`` tells whether a span touches any.
+    """
+
+    def __init__(self) -> None:
+        self.starts: dict[str, np.ndarray] = {}
+        self.ends: dict[str, np.ndarray] = {}
+        self.reach: dict[str, np.ndarray] = {}
+
+    def add_contig(self, name: str, starts: np.ndarray, ends: np.ndarray) -> None:
+        order = np.argsort(starts, kind="stable")
+        self.starts[name] = starts[order]
+        self.ends[name] = ends[order]
+        self.reach[name] = np.maximum.accumulate(self.ends[name]) if len(order) else self.ends[name]
+
+    def __len__(self) -> int:
+        return sum(len(starts) for starts in self.starts.values())
+
+    def touching(self, name: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Which spans ``[starts[i], ends[i])`` touch a window (vectorised)."""
+        window_starts = self.starts.get(name)
+        if window_starts is None or not len(window_starts):
+            return np.zeros(len(starts), dtype=bool)
+        index = np.searchsorted(window_starts, ends, side="left")
+        before = np.maximum(index - 1, 0)
+        return (index > 0) & (self.reach[name][before] > starts)
+
+    def windows(self, name: str, start: int, end: int, index: int | None = None) -> list[Window]:
+        """The windows touching ``[start, end)``; ``index``, when known, is
+        ``searchsorted`` of ``end`` in the window starts."""
+        window_starts = self.starts.get(name)
+        if window_starts is None:
+            return []
+        index = (int(window_starts.searchsorted(end)) if index is None else index) - 1
+        found: list[Window] = []
+        ends, reach = self.ends[name], self.reach[name]
+        while index >= 0 and reach.item(index) > start:
+            window_end = ends.item(index)
+            if window_end > start:
+                found.append((window_starts.item(index), window_end))
+            index -= 1
+        found.reverse()
+        return found
+
+
+# --- windows of one record ------------------------------------------------------------------
+
+GAP_BAR = 4
+REACH_LIMIT = 50
+"""An indel's window reaches its own length and ``GAP_BAR`` more bases past its repeat, each
+way, up to this many bases: an aligner that may not open a gap near a read's end (bowtie2,
+within ``GAP_BAR`` bases) writes the indel and the bases after it as mismatches instead."""
+
+
+def indel_reach(size: int) -> int:
+    """How far past its repeat the window of an allele that changes the length by ``size`` reaches."""
+    return 1 + min(size + GAP_BAR, REACH_LIMIT) if size else 0
+
+
+def repeat_extent(reference: bytes, offset: int, start: int, span: int, unit: bytes) -> tuple[int, int]:
+    """How far the repeat of ``unit`` goes on left of ``start`` and right of ``start + span``
+    (at most ``REPEAT_LIMIT`` each way): an aligner may place the indel of ``unit``
+    anywhere in it. ``reference`` is the contig from ``offset`` on."""
+    size = len(unit)
+    if not size:
+        return 0, 0
+    right = 0
+    while right < REPEAT_LIMIT and 0 <= start + span + right - offset < len(reference):
+        if reference[start + span + right - offset] != unit[right % size]:
+            break
+        right += 1
+    left = 0
+    while left < REPEAT_LIMIT and 0 <= start - 1 - left - offset < len(reference):
+        if reference[start - 1 - left - offset] != unit[(size - 1 - left) % size]:
+            break
+        left += 1
+    return left, right
+
+
+def deletion_window(reference: bytes, offset: int, start: int, deleted: bytes) -> Window:
+    """Where a deletion of ``deleted`` at ``start`` may be placed or spelled: its span widened
+    over its repeat and by :func:`indel_reach` each way."""
+    left, right = repeat_extent(reference, offset, start, len(deleted), deleted)
+    pad = indel_reach(len(deleted))
+    return start - left - pad, start + len(deleted) + right + pad
+
+
+def union(first: Window, second: Window) -> Window:
+    return min(first[0], second[0]), max(first[1], second[1])
+
+
+STR_UNIT = 6
+"""The longest repeat unit an allele is widened over, whatever its own length (STRs have
+units of 1 to 6 bases): a read that starts or ends at the allele and runs into a repeat
+beside it may be placed a unit or more along the repeat, the allele then a mismatch there."""
+
+
+def allele_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> tuple[Window, bool]:
+    """:func:`indel_window`, and whether ``reference`` was wide enough to tell it (False: a
+    repeat beside the allele runs to its end)."""
+    window = position, position + len(reference_allele)
+    start, ref, alt = normalised(position, reference_allele, alternate)
+    if not ref and not alt:
+        return window, True
+    end = start + len(ref)
+    first, last = start - offset, end - offset
+    haplotype = reference[:first] + alt + reference[last:]
+    counts = [0, 0]
+    complete = True
+    after = first + len(alt)
+    for period in range(1, max(len(ref), len(alt), STR_UNIT) + 1):
+        for side, text, index, step, partner in (
+            (0, reference, first - 1, -1, period),  # a gap sliding left in the reference
+            (0, haplotype, first - 1, -1, period),  # ...or in the ALT haplotype
+            (0, reference, first - 1, -1, -period),  # the allele carried a period left
+            (1, reference, last, 1, -period),
+            (1, haplotype, after, 1, -period),
+            (1, reference, last, 1, period),
+        ):
+            size = len(text)
+            count = 0
+            while count < REPEAT_LIMIT:  # inline, not a function: it runs millions of times
+                other = index + partner
+                if not (0 <= index < size and 0 <= other < size):
+                    complete = False
+                    break
+                if text[index] != text[other]:
+                    break
+                count += 1
+                index += step
+            if count > counts[side]:
+                counts[side] = count
+    left, right = counts
+    pad = indel_reach(abs(len(ref) - len(alt)))
+    return union(window, (start - left - pad, end + right + pad)), complete
+
+
+def indel_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> Window:
+    """The stretch where an aligner may place or spell this allele (REF and ALT of sequence
+    bases): its REF span, widened over every repeat it could be moved along.
+
+    An aligner may write any allele with gaps (an SNV as ``1I1D``, an MNP or a complex
+    allele as a deletion here and an insertion there) and may slide a gap of ``g`` bases
+    anywhere in a stretch that repeats with period ``g``, in the reference (a deletion) or
+    in the ALT haplotype (an insertion); and a read that begins or ends near the allele,
+    in a repeat of period ``g``, may be placed ``g`` bases (or a multiple) along it, the
+    allele carried there as mismatches. So the allele's trimmed span is widened, each way,
+    by the longest stretch beside it that repeats with a period up to ``STR_UNIT`` (or the
+    allele's length); a length change adds one base, its length and ``GAP_BAR``
+    (``REACH_LIMIT`` at most) each way, for the mismatches an aligner writes near a read's
+    end instead of a gap. ``reference`` is the contig from ``offset`` on, wide enough
+    around the site (``REPEAT_LIMIT`` and the allele each way).
+    """
+    return allele_window(reference, offset, position, reference_allele, alternate)[0]
+
+
+NEAR = 64
+"""Bases fetched each side of an allele first; where a repeat runs further, ``REPEAT_LIMIT``."""
+
+
+def sequence_window(reference: ContigReference, contig: str, position: int, ref: bytes, alternate: bytes) -> Window:
+    """:func:`indel_window` of one allele on the input's contig ``contig``: the reference
+    around it read near first, widely only where a repeat beside it runs further."""
+    for margin in (NEAR + len(ref) + len(alternate), REPEAT_LIMIT + 2 * (len(ref) + len(alternate) + STR_UNIT)):
+        offset = max(0, position - margin)
+        context = reference.fetch(contig, offset, position + len(ref) + margin)
+        window, complete = allele_window(context, offset, position, ref, alternate)
+        if complete:
+            break
+    return window
+
+
+RUN_REACH = 24
+"""Bases gathered each side of an SNV for its repeats (a longer one: the SNV is windowed alone)."""
+
+
+def _comparisons() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Column pairs compared for the runs of :func:`allele_window`, for every period, on the
+    ``2 * RUN_REACH + 1`` bases around an SNV: ``(left, left partners, right, right partners)``,
+    one row per (period, kind), ``RUN_REACH`` columns outward; a pair past the gathered bases
+    compares a column with itself (always equal: the run then reaches the edge)."""
+    centre, width = RUN_REACH, 2 * RUN_REACH + 1
+    rows: dict[str, list[list[int]]] = {"left": [], "left_partner": [], "right": [], "right_partner": []}
+    for period in range(1, STR_UNIT + 1):
+        for partner in (period, -period):
+            columns = [centre - 1 - i for i in range(RUN_REACH)]
+            partners = [c + partner if 0 <= c + partner < width else c for c in columns]
+            rows["left"].append(columns)
+            rows["left_partner"].append(partners)
+            columns = [centre + 1 + i for i in range(RUN_REACH)]
+            partners = [c - partner if 0 <= c - partner < width else c for c in columns]
+            rows["right"].append(columns)
+            rows["right_partner"].append(partners)
+    return tuple(np.array(rows[key], dtype=np.int64) for key in ("left", "left_partner", "right", "right_partner"))  # type: ignore[return-value]
+
+
+LEFT, LEFT_PARTNER, RIGHT, RIGHT_PARTNER = _comparisons()
+CENTRE_PAIRS = [(row, period - 1, RUN_REACH - period, RUN_REACH + period) for row, period in enumerate(
+    period for period in range(1, STR_UNIT + 1) for _ in (0, 1)) if row % 2 == 0]
+"""The comparisons that involve the SNV's own base: (row, column, left partner, right partner)."""
+
+
+def runs(equal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``equal`` (rows, kinds, columns): the longest run of leading True over the
+    kinds, and whether one ran through every column."""
+    first_false = np.argmin(equal, axis=2)
+    through = np.take_along_axis(equal, first_false[..., None], axis=2)[..., 0]
+    counts = np.where(through, equal.shape[2], first_false)
+    return counts.max(axis=1), np.asarray(through.any(axis=1))
+
+
+def snv_windows(reference: ContigReference, contig: str, positions: np.ndarray, alternates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`indel_window` of many SNVs at once (0-based positions, ALT bases as byte values),
+    with numpy over the ``RUN_REACH`` bases each side of every SNV; an SNV in a longer repeat
+    (or by a contig's end) is windowed alone."""
+    starts, ends = positions.copy(), positions + 1
+    if not len(positions) or contig not in reference:
+        return starts, ends
+    for first in range(0, len(positions), 1 << 13):
+        chunk = slice(first, first + (1 << 13))
+        bases = reference.around(contig, positions[chunk], RUN_REACH)
+        alternate = alternates[chunk]
+        equal = bases[:, LEFT] == bases[:, LEFT_PARTNER]
+        left, longer = runs(equal)
+        for row, column, partner, _ in CENTRE_PAIRS:  # the ALT haplotype differs only at the SNV
+            equal[:, row, column] = bases[:, partner] == alternate
+        count, through = runs(equal)
+        left, longer = np.maximum(left, count), longer | through
+        equal = bases[:, RIGHT] == bases[:, RIGHT_PARTNER]
+        right, through = runs(equal)
+        longer |= through
+        for row, column, _, partner in CENTRE_PAIRS:
+            equal[:, row, column] = bases[:, partner] == alternate
+        count, through = runs(equal)
+        right, longer = np.maximum(right, count), longer | through
+        placed = bases[:, RUN_REACH] != 0  # an SNV past the contig's end touches no read
+        starts[chunk] -= np.where(placed, left, 0)
+        ends[chunk] += np.where(placed, right, 0)
+        for row in np.flatnonzero(longer & placed).tolist():
+            index = first + row
+            position = int(positions[index])
+            reference_allele = bytes((int(bases[row, RUN_REACH]),))
+            starts[index], ends[index] = sequence_window(reference, contig, position, reference_allele, bytes((int(alternates[index]),)))
+    return starts, ends
+
+
+def shortens(reference_allele: bytes, alternate: bytes) -> bool:
+    """Whether an allele deletes reference bases (a deletion, or a complex allele shorter than REF)."""
+    if is_sequence_allele(alternate):
+        return len(alternate) < len(reference_allele)
+    return symbolic_kind(alternate) in DELETING_KINDS
+
+
+def is_sequence_allele(allele: bytes) -> bool:
+    """An ALT written as bases, not ``<DEL>`` or a breakend."""
+    return not allele.startswith(b"<") and b"[" not in allele and b"]" not in allele
+
+
+DELETING_KINDS = frozenset((b"DEL", b"CNV"))
+"""Symbolic ALTs (VCF 4.4, 1.4.5) that may remove reference bases."""
+
+
+def symbolic_kind(allele: bytes) -> bytes:
+    """``DEL`` of ``<DEL>`` or ``<DEL:ME:ALU>``; empty for a breakend."""
+    if allele.startswith(b"<") and allele.endswith(b">"):
+        return allele[1:-1].split(b":", 1)[0]
+    return b""
+
+
+def info_span(info: bytes) -> tuple[int | None, int | None]:
+    """INFO ``END`` (1-based, last base of the REF span) and the largest ``|SVLEN|``, where given."""
+    end = length = None
+    for item in info.split(b";"):
+        key, _, value = item.partition(b"=")
+        if key == b"END" and value.isdigit():
+            end = int(value)
+        elif key == b"SVLEN":
+            lengths = [abs(int(part)) for part in value.split(b",") if part.lstrip(b"-").isdigit()]
+            length = max(lengths) if lengths else None
+    return end, length
+
+
+def symbolic_window(reference: ContigReference, contig: str, position: int, ref: bytes, allele: bytes, info: bytes) -> Window | None:
+    """The window of a symbolic ALT with a span (``END`` or ``SVLEN``): a deletion (``<DEL>``,
+    ``<CNV>``) like a sequence deletion of those reference bases, widened over its repeat;
+    an insertion (``<INS>``) around its point, reaching its length; others (``<DUP>``,
+    ``<INV>``, ...) their span and one base each way. None: no span given (a breakend)."""
+    kind = symbolic_kind(allele)
+    end, length = info_span(info)
+    if not kind:
+        return None
+    if kind == b"INS":
+        pad = indel_reach(length or 1)
+        return position + 1 - pad, position + 1 + pad
+    last = end if end is not None and end > position else (position + 1 + length if length else None)
+    if last is None:
+        return None
+    if kind in DELETING_KINDS and contig in reference:
+        deleted_start = position + 1
+        margin = REPEAT_LIMIT + 2
+        context = reference.fetch(contig, max(0, deleted_start - margin), last + margin)
+        offset = max(0, deleted_start - margin)
+        deleted = context[deleted_start - offset : last - offset]
+        if len(deleted) == last - deleted_start:
+            return deletion_window(context, offset, deleted_start, deleted)
+    return position - 1, last + 1
+
+
+def record_window(contig: str, start: int, ref: bytes, alternates: list[bytes], info: bytes, reference: ContigReference) -> Window:
+    """The window of one multi-base, multi-allelic or symbolic record (the union over its ALTs);
+    ``contig`` is the input's name for the record's contig."""
+    window = start, start + len(ref)
+    for allele in alternates:
+        if contig not in reference:
+            break
+        if is_sequence_allele(allele):
+            if allele != ref:
+                window = union(window, sequence_window(reference, contig, start, ref, allele))
+        else:
+            symbolic = symbolic_window(reference, contig, start, ref, allele, info)
+            if symbolic is not None:
+                window = union(window, symbolic)
+    return max(0, window[0]), window[1]
+
+
+# --- the VCF ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ContigSites:
+    """One VCF contig's records: single-base sites as window starts, the others as alleles."""
+
+    points: list[np.ndarray] = field(default_factory=list)
+    """0-based positions of SNVs (one base, one ALT), one array per block..."""
+    point_alternates: list[np.ndarray] = field(default_factory=list)
+    """...and their ALT bases (byte values, uppercase)."""
+    positions: list[np.ndarray] = field(default_factory=list)
+    """0-based positions of the other records, one array per block..."""
+    alleles: list[bytes] = field(default_factory=list)
+    """...and ``REF<TAB>ALTs<TAB>INFO`` of each (uppercase ALTs without reference blocks, comma-separated;
+    INFO only where an ALT is symbolic): one bytes object a record, a few dozen bytes, for
+    the millions of records of a whole-genome call set."""
+
+    def count(self) -> int:
+        return sum(len(points) for points in self.points) + len(self.alleles)
+
+
+@dataclass
+class GermlineTables:
+    """The windows of an input's contigs: all of them, and those of germline deletions
+    (a skip with an edge in one may be the deletion written as an intron)."""
+
+    windows: SiteTable
+    deletions: SiteTable
+
+
+class GermlineSites:
+    """Every record of the germline VCF is a site, whatever its genotypes or FILTER
+    (fail closed); reference blocks (ALT ``<*>``/``<NON_REF>`` only) are not variants
+    and are skipped. ``contigs``: the VCF's contigs with their lengths (``##contig``
+    lines, then the names its records use)."""
+
+    def __init__(self, path: str, report: Report) -> None:
+        self.path = path
+        self.report = report
+        self.contigs: dict[str, int | None] = {}
+        self.by_contig: dict[str, ContigSites] = {}
+        with open_input(path) as stream:
+            header, blocks = split_header_text(text_blocks(stream, path), path)
+            self.contigs.update(contig_lengths(header.meta))
+            for first_line, text in blocks:
+                self._add_block(first_line, text)
+        for name in self.by_contig:
+            self.contigs.setdefault(name, None)
+
+    def __len__(self) -> int:
+        """Sites kept (records minus reference blocks)."""
+        return sum(sites.count() for sites in self.by_contig.values())
+
+    def _add_block(self, first_line: int, text: bytes) -> None:
+        fields: list[tuple[bytes, bytes, bytes, bytes]] = VCF_RECORD.findall(text)
+        lines: list[bytes] | None = None
+        if len(fields) != text.count(b"\n"):
+            fields, lines = self._records_or_error(first_line, text)
+        points: dict[bytes, tuple[list[int], list[bytes]]] = {}
+        others: dict[bytes, tuple[list[int], list[bytes]]] = {}
+        for index, (chrom, pos, ref, alt) in enumerate(fields):
+            start = int(pos) - 1
+            contig_points, contig_alternates = points.setdefault(chrom, ([], []))
+            if len(ref) == 1 and len(alt) == 1:
+                if alt == b".":
+                    self.report.add("reference_blocks_skipped")
+                    continue
+                contig_points.append(start)
+                contig_alternates.append(alt)
+                continue
+            alternates = [allele for allele in alt.upper().split(b",") if allele not in SYMBOLIC_REFERENCE_BLOCK]
+            if not alternates:
+                self.report.add("reference_blocks_skipped")
+                continue
+            info = b""
+            if not all(map(is_sequence_allele, alternates)):
+                if lines is None:
+                    lines = text.split(b"\n")
+                columns = lines[index].split(b"\t", 8)
+                info = columns[7] if len(columns) > 7 else b""
+                self._count_symbolic(alternates, info)
+            other_starts, other_alleles = others.setdefault(chrom, ([], []))
+            other_starts.append(start)
+            other_alleles.append(b"\t".join((ref.upper(), b",".join(alternates), info)))
+        for chrom, (starts, alternates) in points.items():
+            sites = self._contig(chrom)
+            sites.points.append(np.array(starts, dtype=np.int64))
+            sites.point_alternates.append(np.frombuffer(b"".join(alternates).upper(), dtype=np.uint8))
+        for chrom, (starts, alleles) in others.items():
+            sites = self._contig(chrom)
+            sites.positions.append(np.array(starts, dtype=np.int64))
+            sites.alleles.extend(alleles)
+
+    def _count_symbolic(self, alternates: list[bytes], info: bytes) -> None:
+        """A symbolic ALT with a span (END, SVLEN; ``<INS>``) is windowed over it; one without
+        (a breakend) only over its REF span, and counted so."""
+        end, length = info_span(info)
+        for allele in alternates:
+            if is_sequence_allele(allele):
+                continue
+            kind = symbolic_kind(allele)
+            spanned = kind == b"INS" or (bool(kind) and (end is not None or length is not None))
+            self.report.add("symbolic_alleles_windowed" if spanned else "symbolic_alleles_at_ref_span")
+
+    def _contig(self, chrom: bytes) -> ContigSites:
+        name = chrom.decode(errors="replace")
+        sites = self.by_contig.get(name)
+        if sites is None:
+            sites = self.by_contig[name] = ContigSites()
+        return sites
+
+    def _records_or_error(self, first_line: int, text: bytes) -> tuple[list[tuple[bytes, bytes, bytes, bytes]], list[bytes]]:
+        """The records of a block with a line the block-wide expression did not read, and
+        their lines: blank lines pass, anything else is an error naming its line."""
+        records: list[tuple[bytes, bytes, bytes, bytes]] = []
+        lines: list[bytes] = []
+        for index, line in enumerate(text.split(b"\n")[:-1]):
+            match = VCF_RECORD.match(line)
+            if match is not None:
+                records.append((match.group(1), match.group(2), match.group(3), match.group(4)))
+                lines.append(line)
+            elif line:
+                raise InputError("not a VCF record (need CHROM, POS, ID, REF, ALT)", self.path, first_line + index)
+        return records, lines
+
+    def table(self, vcf_to_input: dict[str, str], reference: ContigReference) -> GermlineTables:
+        """The windows per input contig; ``vcf_to_input`` maps the VCF's contig names to
+        the input's, ``reference`` is read by the input's names. The sites are let go as
+        their windows are made (memory stays near one copy of them): a table is made once."""
+        tables = GermlineTables(SiteTable(), SiteTable())
+        for vcf_name in list(self.by_contig):
+            sites = self.by_contig.pop(vcf_name)
+            input_name = vcf_to_input.get(vcf_name)
+            if input_name is None:
+                continue
+            point_starts, point_ends = snv_windows(
+                reference, input_name, np.concatenate(sites.points), np.concatenate(sites.point_alternates)
+            )
+            sites.points.clear()
+            sites.point_alternates.clear()
+            starts, ends = [point_starts], [point_ends]
+            deletion_starts: list[int] = []
+            deletion_ends: list[int] = []
+            if sites.alleles:
+                window_starts: list[int] = []
+                window_ends: list[int] = []
+                for start, record in zip(np.concatenate(sites.positions).tolist(), sites.alleles, strict=True):
+                    ref, alternate_field, info = record.split(b"\t")
+                    alternates = alternate_field.split(b",")
+                    window_start, window_end = record_window(input_name, start, ref, alternates, info, reference)
+                    window_starts.append(window_start)
+                    window_ends.append(window_end)
+                    if any(shortens(ref, allele) for allele in alternates):
+                        deletion_starts.append(window_start)
+                        deletion_ends.append(window_end)
+                sites.alleles.clear()
+                starts.append(np.array(window_starts, dtype=np.int64))
+                ends.append(np.array(window_ends, dtype=np.int64))
+            tables.windows.add_contig(input_name, np.concatenate(starts), np.concatenate(ends))
+            del starts, ends, point_starts, point_ends
+            tables.deletions.add_contig(input_name, np.array(deletion_starts, dtype=np.int64), np.array(deletion_ends, dtype=np.int64))
+        return tables

@@ -1,0 +1,327 @@
+"""sam-revert-germline's one-record path: a SAM line in, its reverted line out.
+
+This is the reference every faster path is checked against (``GENOSCRUB_ONE_BY_ONE=1``
+sends every record here). A record is split into fields, its windows found
+(:class:`GermlineWindows` from the germline VCF, or :class:`EveryDifference` for
+``--all``), its alignment reverted by the rules of filters/revert.py, its tags
+fixed: ``MD``/``NM`` recomputed, ``MC`` made to follow the mate (computed from
+``MC`` alone, by the same rules, so no second pass is needed), tags that copy
+another record's sequence or alignment removed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from genoscrub.cigar import CigarShape, ShapeCache, format_cigar, md_and_nm
+from genoscrub.fasta import ContigReference
+from genoscrub.germline_sites import GermlineTables
+from genoscrub.keep_list import KeepList
+from genoscrub.report import InputError, Report
+from genoscrub.revert import CLIP_MARGIN, SHORT_SKIP, ClipRule, Removed, Window, revert_alignment, rewrite_mate_cigar
+from genoscrub.sam_columns import SpanEdge
+
+KEPT_TAGS = frozenset(
+    b"RG LB PU PG MQ NH HI IH FI TC MI RX QX OX BX BC QT BZ CB CR CY UB UR UY".split()
+)
+"""Tags a rewritten record keeps untouched: read-group, mate mapping quality,
+hit counts, UMI and cell barcodes. MD, NM and MC are recomputed; every other
+tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and is removed."""
+
+COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA CS CQ".split())
+"""Tags removed from every record, touched or not: they copy another record's
+sequence or an alignment (CIGAR, NM) that may hold a germline indel."""
+
+MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MSHP=]*[IDXN]")
+"""An MC value with an operation the rules may change (M, S, H, P and = never change)."""
+MATE_CIGAR_LETTERS = b"IDXN"
+MATE_REMOVED = b""
+"""What the mate's CIGAR becomes when the mate is removed."""
+MATE_UNKNOWN = b"?"
+"""The mate's new CIGAR depends on bases this record cannot see (a keep-list allele): MC goes."""
+
+
+@dataclass(frozen=True)
+class RevertOptions:
+    """What the user chose about records the windows do not decide."""
+
+    keep_unmapped: bool = False
+    """Keep the sequence of unmapped reads (default: masked to N)."""
+    drop_unknown_contigs: bool = False
+    """Drop reads on contigs the reference lacks (default: an error)."""
+    keep_secondary_seq: bool = False
+    """Keep SEQ and QUAL of secondary records (default: ``*``)."""
+    clips: ClipRule = ClipRule.DIFFERING
+    """Which soft clips are masked (``--keep-clips-off-sites``: ``ClipRule.NEAR_WINDOWS``)."""
+
+
+@dataclass(frozen=True)
+class ReadWindows:
+    """The windows one alignment touches, and those of them that are germline deletions."""
+
+    windows: list[Window]
+    deletions: list[Window]
+    short_skip: int = 0
+    """Skips shorter than this are filled like deletions (``--all``)."""
+
+    def __bool__(self) -> bool:
+        return bool(self.windows)
+
+
+NO_READ_WINDOWS = ReadWindows([], [])
+
+
+class GermlineWindows:
+    """The windows of the germline sites an alignment touches: its aligned span, soft clips
+    projected, and the reach of its insertions (:class:`~genoscrub.sam_columns.SpanEdge`)."""
+
+    revert_all = False
+
+    def __init__(self, tables: GermlineTables, shapes: ShapeCache) -> None:
+        self.sites = tables.windows
+        self.deletions = tables.deletions
+        self.span_starts = SpanEdge(shapes, 0, CLIP_MARGIN)
+        self.span_ends = SpanEdge(shapes, 1, CLIP_MARGIN)
+
+    def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
+        """The windows an alignment at ``position`` with CIGAR ``cigar`` touches (a record's own,
+        or its mate's from MC: the same question, so the same answer)."""
+        start, end = position + self.span_starts[cigar], position + self.span_ends[cigar]
+        windows = self.sites.windows(name, start, end)
+        if not windows:
+            return NO_READ_WINDOWS
+        return ReadWindows(windows, self.deletions.windows(name, start, end) if shape.has_skip else [])
+
+    def for_span(self, name: str, start: int, end: int) -> list[Window]:
+        return self.sites.windows(name, start, end)
+
+
+class EveryDifference:
+    """``--all``: one window over the whole alignment, so every difference goes."""
+
+    revert_all = True
+
+    def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
+        return ReadWindows([(position - 1, position + shape.reference_length + 1)], [], SHORT_SKIP)
+
+    def for_span(self, name: str, start: int, end: int) -> list[Window]:
+        return [(start, end)]
+
+
+RevertWindows = GermlineWindows | EveryDifference
+
+
+class RecordReverter:
+    """Reverts one record at a time; built once the input's header is checked.
+
+    ``reference`` is read by the input's contig names; ``known_contigs`` are the
+    input's contigs the reference has.
+    """
+
+    def __init__(
+        self,
+        reference: ContigReference,
+        windows: RevertWindows,
+        keep: KeepList | None,
+        options: RevertOptions,
+        shapes: ShapeCache,
+        path: str,
+        report: Report,
+    ) -> None:
+        self.reference = reference
+        self.windows = windows
+        self.keep = keep
+        self.options = options
+        self.shapes = shapes
+        self.path = path
+        self.report = report
+        self.known_contigs = {name.encode() for name in reference.to_reference}
+
+    def rewrite(self, line: bytes, line_number: int, touched: bool = True) -> bytes | None:
+        """One record that needs work: reverted, tags fixed; None when it must go.
+
+        ``touched``: the record's span may touch a window (False: its tags, clips or
+        secondary sequence may need work, its aligned bases do not).
+        """
+        fields = line.split(b"\t")
+        options = self.options
+        report = self.report
+        if options.drop_unknown_contigs and len(fields) > 2 and fields[2] != b"*" and fields[2] not in self.known_contigs:
+            report.add("reads_dropped_unknown_contig")  # only reached with --drop-unknown-contigs
+            return None
+        if len(fields) < 11:
+            raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, line_number)
+        flag = int(fields[1])
+        tags = fields[11:]
+        kept_tags = [tag for tag in tags if tag[:2] not in COPYING_TAGS]
+        sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) else False
+        secondary_masked = False
+        if flag & 0x100 and not options.keep_secondary_seq and (fields[9] != b"*" or fields[10] != b"*"):
+            report.add("secondary_sequences_removed")  # its bases may hold an allele the alignment does not show
+            fields[9] = fields[10] = b"*"
+            kept_tags = [tag for tag in kept_tags if tag[:2] in KEPT_TAGS or tag[:2] == b"MC"]
+            secondary_masked = True
+        if options.drop_unknown_contigs and fields[6] not in (b"=", b"*") and fields[6] not in self.known_contigs:
+            report.add("mates_dropped_unknown_contig")  # the mate is dropped: this record stands alone
+            make_single(fields)
+            kept_tags = without_mate_tags(kept_tags)
+            mate = None
+        else:
+            mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_CHANGES.search(line) else None
+        if mate == MATE_REMOVED:
+            report.add("mates_removed")
+            make_single(fields)
+            kept_tags = without_mate_tags(kept_tags)
+        elif mate == MATE_UNKNOWN:
+            report.add("mate_cigar_tags_removed")
+            kept_tags = [tag for tag in kept_tags if not tag.startswith(b"MC:")]
+        elif mate is not None:
+            kept_tags = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept_tags]
+        if flag & 4:
+            self._mask_unplaced(fields)
+            return join(fields, kept_tags)
+        name = fields[2].decode(errors="replace")
+        shape = self.shapes[fields[5]]
+        if shape is None:  # CIGAR '*': htslib reads it as unmapped, so is it treated here
+            self._mask_unplaced(fields)
+            return join(fields, kept_tags)
+        if fields[9] != b"*" and len(fields[9]) != shape.query_length:
+            raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)
+        if fields[10] != b"*" and len(fields[10]) != len(fields[9]):
+            raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
+        position = int(fields[3]) - 1
+        windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
+        clips_to_check = (
+            options.clips is ClipRule.DIFFERING and fields[9] != b"*" and bool(shape.left_clip or shape.right_clip)
+        )
+        if not windows and not sa_windows and not clips_to_check:
+            return join(fields, kept_tags)
+        if name not in self.reference:
+            raise InputError(f"contig {name} is not in the reference", self.path, line_number)
+        offset = max(0, position - shape.left_clip)
+        reference = self.reference.fetch(name, offset, position + shape.reference_length + shape.right_clip)
+        aligned_end = position + shape.reference_length - offset
+        if len(reference) < aligned_end:
+            report.add("reads_past_contig_end")
+            reference += b"N" * (aligned_end - len(reference))  # no reference there: reverted to N
+        clips = ClipRule.ALL if sa_windows or self.windows.revert_all else options.clips
+        clips_only = not windows and not sa_windows and not secondary_masked
+        return self._revert(fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only)
+
+    def _mask_unplaced(self, fields: list[bytes]) -> None:
+        """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked."""
+        if not self.options.keep_unmapped and fields[9] != b"*" and fields[9].strip(b"N"):
+            self.report.add("unmapped_reads_masked")
+            fields[9] = b"N" * len(fields[9])
+
+    def _revert(
+        self,
+        fields: list[bytes],
+        tags: list[bytes],
+        shape: CigarShape,
+        position: int,
+        reference: bytes,
+        offset: int,
+        windows: ReadWindows,
+        clips: ClipRule,
+        name: str,
+        clips_only: bool,
+    ) -> bytes | None:
+        """``clips_only``: the record was looked at for its clips alone; unless one is
+        masked it passes as it was."""
+        if self.windows.revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip:
+            sequence = fields[9]
+            if sequence == b"*" or sequence.upper() == reference[position - offset :]:
+                return join(fields, [tag for tag in tags if tag[:2] in KEPT_TAGS or tag[:2] in (b"MD", b"NM", b"MC")])
+        keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
+        result = revert_alignment(
+            position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
+            windows.short_skip,
+        )
+        if isinstance(result, Removed):
+            self.report.add(result.reason)
+            return None
+        if result.changed:
+            counts = self.report.counts
+            counts["reads_changed"] += 1
+            counts["bases_reverted"] += result.bases_reverted
+            counts["indels_reverted"] += result.indels_reverted
+            counts["clip_bases_masked"] += result.clip_bases_masked
+        elif clips_only:
+            return join(fields, tags)  # its clips carry the reference
+        fields[5] = format_cigar(result.operations)
+        fields[9] = result.sequence
+        fields[10] = result.qualities
+        names = [tag[:2] for tag in tags]
+        new_tags = [tag for tag, tag_name in zip(tags, names, strict=True) if tag_name in KEPT_TAGS or tag_name == b"MC"]
+        if result.sequence != b"*" and (b"MD" in names or b"NM" in names):
+            md, distance = md_and_nm(position, result.operations, result.sequence, reference, offset)
+            if b"MD" in names:
+                new_tags.append(b"MD:Z:" + md)
+            if b"NM" in names:
+                new_tags.append(b"NM:i:%d" % distance)
+        return join(fields, new_tags)
+
+    def _supplementary_touches(self, tags: list[bytes]) -> bool:
+        """Whether another part of a chimeric read (SA tag) lies on a window: then this
+        record's soft clips hold those bases, and are masked."""
+        for tag in tags:
+            if not tag.startswith(b"SA:Z:"):
+                continue
+            if self.windows.revert_all:
+                return True
+            for segment in tag[5:].split(b";"):
+                parts = segment.split(b",")
+                if len(parts) < 4 or not parts[1].isdigit():
+                    continue
+                shape = self.shapes[parts[3]]
+                start = int(parts[1]) - 1
+                end = start + (shape.reference_length if shape else 1)
+                if self.windows.for_span(parts[0].decode(errors="replace"), start, end):
+                    return True
+        return False
+
+    def mate_update(self, fields: list[bytes], tags: list[bytes]) -> bytes | None:
+        """The mate's new CIGAR for MC (the rules of its own record, from MC alone):
+        the new CIGAR, MATE_REMOVED, MATE_UNKNOWN, or None (no change).
+
+        ``fields`` needs RNAME (2), RNEXT (6) and PNEXT (7) only.
+        """
+        mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
+        if mate_cigar is None or not any(letter in mate_cigar for letter in MATE_CIGAR_LETTERS):
+            return None
+        mate_name = fields[6] if fields[6] != b"=" else fields[2]
+        if mate_name == b"*" or not fields[7].isdigit():
+            return None
+        mate_position = int(fields[7]) - 1
+        shape = self.shapes[mate_cigar]
+        if shape is None:
+            return None
+        name = mate_name.decode(errors="replace")
+        windows = self.windows.for_read(name, mate_position, shape, mate_cigar)
+        if not windows:
+            return None
+        keep = self.keep.alleles_under(name, mate_position, mate_position + shape.reference_length) if self.keep is not None else None
+        new_cigar = rewrite_mate_cigar(mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip)
+        if isinstance(new_cigar, Removed):
+            return MATE_REMOVED
+        if new_cigar is None:
+            return MATE_UNKNOWN
+        return None if new_cigar == mate_cigar else new_cigar
+
+
+def make_single(fields: list[bytes]) -> None:
+    """The mate was removed: this record stands alone (SAM v1 1.4: flags 0x1, 0x2,
+    0x8, 0x20, 0x40, 0x80 cleared; RNEXT, PNEXT, TLEN unset)."""
+    fields[1] = b"%d" % (int(fields[1]) & ~(0x1 | 0x2 | 0x8 | 0x20 | 0x40 | 0x80))
+    fields[6], fields[7], fields[8] = b"*", b"0", b"0"
+
+
+def without_mate_tags(tags: list[bytes]) -> list[bytes]:
+    """Tags without MC and MQ, which describe a mate that is no longer in the output."""
+    return [tag for tag in tags if tag[:3] not in (b"MC:", b"MQ:")]
+
+
+def join(fields: list[bytes], tags: list[bytes]) -> bytes:
+    return b"\t".join(fields[:11] + tags)

@@ -1,0 +1,289 @@
+"""The mandatory columns of a block of SAM records, located with numpy, never split.
+
+Most records of a SAM stream pass a filter unchanged, and building an object (or
+even a list of fields) per record costs more than the work itself. So a block of
+whole lines is looked at as one byte array: numpy finds every newline and tab at
+once, a column of every record is then a pair of offset arrays, FLAG and POS are
+read as numbers in bulk, and a record's CIGAR is an index into the block's
+distinct CIGAR strings, so what a CIGAR implies is worked out once per string
+(:class:`CigarColumn`, :class:`SpanEdge`, :class:`MatchLength`). Only the records
+a filter must change are ever cut out of the block.
+
+Fields are numbered from 0 as in the SAM spec's table (0 QNAME ... 10 QUAL).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+
+import numpy as np
+from genoscrub.cigar import DEL, INS, M, ShapeCache
+
+ONE_BY_ONE = bool(os.environ.get("GENOSCRUB_ONE_BY_ONE"))
+"""``GENOSCRUB_ONE_BY_ONE=1``: every record goes down the one-record path, none is
+decided in bulk. The tests compare the two: one input, one answer."""
+
+FIELD_TABS = 10
+"""Tabs located per record: the ten between the eleven mandatory fields."""
+
+MATE_CIGAR_CODE = (ord("M") << 8) | ord("C")
+
+
+def tag_code(name: bytes) -> int:
+    """A two-letter tag name as one number (first letter << 8 | second)."""
+    return (name[0] << 8) | name[1]
+
+
+def tag_codes(names: Iterable[bytes]) -> np.ndarray:
+    """A table of the 65536 two-letter tag names, 1 where a tag named in ``names`` is kept (filters/_scan.c)."""
+    table = np.zeros(1 << 16, dtype=np.uint8)
+    table[[tag_code(name) for name in names]] = 1
+    return table
+
+
+class BlockFields:
+    """Where the mandatory fields of every record of a block lie, found with numpy
+    (no per-line split): ``tabs[i, k]`` is the offset of line ``i``'s tab after field ``k``."""
+
+    def __init__(self, text: bytes, buffer: np.ndarray, line_starts: np.ndarray, line_ends: np.ndarray,
+                 all_tabs: np.ndarray, columns: np.ndarray) -> None:
+        self.text = text
+        self.buffer = buffer
+        self.line_starts = line_starts
+        self.line_ends = line_ends
+        self.all_tabs = all_tabs
+        self.columns = columns
+        self.tabs = all_tabs[columns]
+
+    def __len__(self) -> int:
+        return len(self.line_starts)
+
+    def values(self, field: int) -> list[bytes]:
+        """Field ``field`` (1 to 9) of every line, as bytes."""
+        starts = (self.tabs[:, field - 1] + 1).tolist()
+        return list(map(self.text.__getitem__, map(slice, starts, self.tabs[:, field].tolist())))
+
+    def value(self, row: int, field: int) -> bytes:
+        """Field ``field`` (1 to 9) of line ``row``."""
+        return self.text[int(self.tabs[row, field - 1]) + 1 : int(self.tabs[row, field])]
+
+    def line(self, row: int) -> bytes:
+        return self.text[int(self.line_starts[row]) : int(self.line_ends[row])]
+
+    def same_everywhere(self, field: int) -> bool:
+        """Whether every line has the same bytes in field ``field`` (sorted input: one RNAME per block)."""
+        starts, ends = self.tabs[:, field - 1] + 1, self.tabs[:, field]
+        sizes = ends - starts
+        width = int(sizes[0])
+        if width > 256 or (sizes != width).any():
+            return False
+        cells = self.buffer[starts[:, None] + np.arange(width)]
+        return bool((cells == cells[0]).all())
+
+    def quality_ends(self) -> np.ndarray:
+        """Where QUAL ends on each line: the next tab on the line, or the line's end."""
+        following = self.columns[:, -1] + 1
+        inside = following < len(self.all_tabs)
+        ends = self.line_ends.copy()
+        next_tab = self.all_tabs[np.minimum(following, len(self.all_tabs) - 1)]
+        use = inside & (next_tab < self.line_ends)
+        ends[use] = next_tab[use]
+        return ends
+
+    def tag_rows(self, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int) -> tuple[np.ndarray, np.ndarray]:
+        """Lines that carry a tag named in ``codes`` (numbers from :func:`tag_code`), and
+        lines whose ``MC:Z`` value holds one of ``mate_cigar_letters`` within its first
+        ``mate_cigar_width`` bytes or is longer (may over-select, never under-select:
+        the record is then looked at whole)."""
+        is_tag = np.ones(len(self.all_tabs), dtype=bool)
+        is_tag[self.columns.ravel()] = False
+        tag_tabs = self.all_tabs[is_tag]
+        if not len(tag_tabs):
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        buffer, last = self.buffer, len(self.buffer) - 1
+
+        def at(shift: int) -> np.ndarray:
+            return buffer[np.minimum(tag_tabs + shift, last)]
+
+        code = (at(1).astype(np.uint16) << 8) | at(2)
+        colon = at(3) == 58
+        named = np.isin(code, codes)
+        mate = tag_tabs[colon & (code == MATE_CIGAR_CODE) & (at(4) == 90) & (at(5) == 58)]
+        cells = buffer[np.minimum(mate[:, None] + 6 + np.arange(mate_cigar_width), last)]
+        inside = np.cumsum((cells == 9) | (cells == 10), axis=1) == 0
+        letters = np.isin(cells, np.frombuffer(mate_cigar_letters, dtype=np.uint8))
+        flagged = (letters & inside).any(axis=1) | inside[:, -1]
+        return (
+            np.searchsorted(self.line_starts, tag_tabs[named], side="right") - 1,
+            np.searchsorted(self.line_starts, mate[flagged], side="right") - 1,
+        )
+
+
+def block_fields(text: bytes) -> BlockFields | None:
+    """The field table of a block of whole lines (each ending in a newline);
+    None when a line has fewer than eleven fields."""
+    buffer = np.frombuffer(text, dtype=np.uint8)
+    line_ends = np.flatnonzero(buffer == 10)
+    line_starts = np.empty_like(line_ends)
+    line_starts[:1] = 0
+    line_starts[1:] = line_ends[:-1] + 1
+    all_tabs = np.flatnonzero(buffer == 9)
+    first = np.searchsorted(all_tabs, line_starts)
+    columns = first[:, None] + np.arange(FIELD_TABS)
+    if columns.max(initial=0) >= len(all_tabs):
+        return None
+    if (all_tabs[columns[:, -1]] >= line_ends).any():
+        return None
+    return BlockFields(text, buffer, line_starts, line_ends, all_tabs, columns)
+
+
+def first_short_line(text: bytes) -> int:
+    """The 0-based number of the first line of ``text`` with fewer than eleven fields."""
+    return next(i for i, line in enumerate(text.split(b"\n")) if line.count(b"\t") < FIELD_TABS)
+
+
+class CigarColumn:
+    """The CIGAR of every line of a block as an index into its distinct strings,
+    found with numpy (a CIGAR of up to 8 characters is one 64-bit key): what a
+    record's CIGAR implies is then looked up once per distinct string."""
+
+    WIDTH = 8
+
+    def __init__(self, table: BlockFields) -> None:
+        starts, ends = table.tabs[:, 4] + 1, table.tabs[:, 5]
+        sizes = ends - starts
+        places = np.arange(self.WIDTH)
+        cells = table.buffer[np.minimum(starts[:, None] + places, len(table.buffer) - 1)]
+        cells[places >= sizes[:, None]] = 0
+        keys = np.ascontiguousarray(cells).view(np.uint64)[:, 0]
+        short = np.flatnonzero(sizes <= self.WIDTH)
+        _, first, inverse = np.unique(keys[short], return_index=True, return_inverse=True)
+        text = table.text
+        firsts = short[first]
+        self.strings: list[bytes] = [text[a:b] for a, b in zip(starts[firsts].tolist(), ends[firsts].tolist(), strict=True)]
+        self.ids = np.empty(len(sizes), dtype=np.int64)
+        self.ids[short] = inverse
+        if len(short) < len(sizes):
+            known = {string: index for index, string in enumerate(self.strings)}
+            for row in np.flatnonzero(sizes > self.WIDTH).tolist():
+                string = text[int(starts[row]) : int(ends[row])]
+                index = known.get(string)
+                if index is None:
+                    index = known[string] = len(self.strings)
+                    self.strings.append(string)
+                self.ids[row] = index
+
+    def __getitem__(self, row: int) -> bytes:
+        return self.strings[int(self.ids[row])]
+
+    def each(self, values: Mapping[bytes, int]) -> np.ndarray:
+        """``values[cigar]`` for every line."""
+        return np.array([values[string] for string in self.strings], dtype=np.int64)[self.ids]
+
+    def rows_with(self, cigar: bytes) -> np.ndarray:
+        """The lines whose CIGAR is ``cigar``."""
+        if cigar not in self.strings:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(self.ids == self.strings.index(cigar))
+
+    def rows_where(self, test: Mapping[bytes, bool]) -> np.ndarray:
+        """A mask of the lines whose CIGAR string passes ``test``."""
+        chosen = [index for index, string in enumerate(self.strings) if test[string]]
+        if not chosen:
+            return np.zeros(len(self.ids), dtype=bool)
+        return np.isin(self.ids, chosen)
+
+
+def is_position(field: bytes) -> bool:
+    """A FLAG or POS as the SAM spec allows it: digits, at most 2^31-1."""
+    return field.isdigit() and int(field) < 1 << 31
+
+
+def first_bad_number(text: bytes) -> int:
+    """The 0-based number of the first line whose FLAG or POS is not such a number."""
+    lines = text.split(b"\n")
+    return next((i for i, line in enumerate(lines) if not all(map(is_position, line.split(b"\t", 4)[1:4:2]))), 0)
+
+
+def parse_numbers(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int = 10) -> np.ndarray | None:
+    """Decimal numbers in ``buffer[starts[i]:ends[i]]``, all at once; None if one is not a number."""
+    sizes = ends - starts
+    if not len(sizes):
+        return np.zeros(0, dtype=np.int64)
+    if sizes.min() < 1 or sizes.max() > width:
+        return None
+    width = int(sizes.max())
+    places = np.arange(width)
+    index = np.minimum(starts[:, None] + places, len(buffer) - 1)
+    digits = buffer[index].astype(np.int64) - 48
+    inside = places < sizes[:, None]
+    if ((digits < 0) | (digits > 9))[inside].any():
+        return None
+    powers = np.where(inside, 10 ** np.clip(sizes[:, None] - 1 - places, 0, None), 0)
+    return (digits * powers).sum(axis=1)
+
+
+def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[bytes, np.ndarray]]:
+    """Mapped rows of a block grouped by RNAME: one group for sorted input, a
+    dictionary pass (not one scan per contig) for any other order. ``names`` has
+    one entry per row, or a single one when every row has it."""
+    mapped = ~unmapped
+    if len(names) == 1 or names.count(names[0]) == len(names):
+        yield names[0], np.flatnonzero(mapped)
+        return
+    groups: dict[bytes, list[int]] = {}
+    for index, name in enumerate(names):
+        groups.setdefault(name, []).append(index)
+    for name, rows in groups.items():
+        selected = np.array(rows, dtype=np.int64)
+        yield name, selected[mapped[selected]]
+
+
+class SpanEdge(dict[bytes, int]):
+    """CIGAR string -> where the reference a read touches starts (side 0) or ends
+    (side 1), relative to POS: the aligned span, soft clips projected with
+    ``clip_margin`` more bases, and the reach of its longest indel (an insertion
+    or deletion of ``L`` bases touches the ``L`` bases each side of it, so one near
+    a read's first or last base reaches past the aligned span)."""
+
+    def __init__(self, shapes: ShapeCache, side: int, clip_margin: int) -> None:
+        super().__init__()
+        self.shapes = shapes
+        self.side = side
+        self.clip_margin = clip_margin
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > 100_000:
+            self.clear()
+        shape = self.shapes[cigar]
+        if shape is None:
+            edge = 1 if self.side else 0
+        else:
+            reach = max((length for op, length in shape.operations if op in (INS, DEL)), default=0)
+            if self.side:
+                edge = shape.reference_length + (shape.right_clip + self.clip_margin if shape.right_clip else 0) + reach
+            else:
+                edge = -(shape.left_clip + self.clip_margin if shape.left_clip else 0) - reach
+        self[cigar] = edge
+        return edge
+
+
+class MatchLength(dict[bytes, int]):
+    """CIGAR string -> its length when it is one ``M`` run written plainly (``150M``), else -1."""
+
+    def __init__(self, shapes: ShapeCache) -> None:
+        super().__init__()
+        self.shapes = shapes
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > 100_000:
+            self.clear()
+        shape = self.shapes[cigar]
+        length = -1
+        if shape is not None and len(shape.operations) == 1 and shape.operations[0][0] == M:
+            length = shape.operations[0][1]
+            if cigar != b"%dM" % length:
+                length = -1
+        self[cigar] = length
+        return length

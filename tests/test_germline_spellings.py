@@ -1,0 +1,284 @@
+"""sam-revert-germline against every spelling of a germline allele, checked without reading CIGARs.
+
+Hypothesis draws a reference with a tandem repeat, a germline site in or beside
+it (SNV, MNP, insertion, deletion, complex, symbolic deletion) and reads taken
+from the ALT haplotype, spelled the ways aligners spell them (tests/spelling.py:
+gaps shifted left or right in the repeat, ``1I1D`` and ``1D1I``, mismatches
+near an end where a gap bar forbids a gap, soft clips, ``=``/``X``), plus split
+reads with ``SA``, secondary copies placed elsewhere and a deletion written as
+a skip. After the command:
+
+- no read sequence holds a k-mer of the ALT haplotype that the reference lacks
+  (on either strand) — the check never looks at a CIGAR;
+- the output is valid: samtools reads it back as BAM, ``samtools calmd`` finds
+  the same MD and NM, every ``MC`` equals its mate's CIGAR, and a record that
+  says it is paired has its mate in the output;
+- the bulk paths and the one-record path (``GENOSCRUB_ONE_BY_ONE``) give the
+  same bytes and counts, and a second run changes no record.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pysam
+from genoscrub.fasta import Fasta
+from genoscrub.germline_sites import GermlineSites
+from genoscrub.record_reverter import RevertOptions
+from genoscrub.report import Report
+from genoscrub.revert import ClipRule
+from genoscrub.sam_revert_germline import RevertSetup, revert_stream
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from tests.spelling import Scoring, align, cigar_text, match_mismatch
+
+BASES = "ACGT"
+COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
+CONTIG_LENGTH = 600
+READ_LENGTH = 48
+K_SIZES = (12, 16, 24, 32, 40)
+
+
+@dataclass(frozen=True)
+class Site:
+    """One germline record, 0-based: ``reference[start:start + len(ref)]`` is REF."""
+
+    start: int
+    ref: str
+    alt: str
+    info: str = "."
+
+    def haplotype(self, reference: str) -> str:
+        if self.alt.startswith("<"):
+            end = int(self.info.split("END=")[1].split(";")[0])
+            return reference[: self.start + 1] + reference[end:]
+        return reference[: self.start] + self.alt + reference[self.start + len(self.ref) :]
+
+    def vcf_line(self) -> str:
+        return f"chr1\t{self.start + 1}\t.\t{self.ref}\t{self.alt}\t50\tPASS\t{self.info}"
+
+
+def random_bases(rng: random.Random, count: int) -> str:
+    return "".join(rng.choice(BASES) for _ in range(count))
+
+
+def other_base(rng: random.Random, base: str) -> str:
+    return rng.choice([b for b in BASES if b != base])
+
+
+@st.composite
+def genomes(draw: st.DrawFn) -> tuple[str, Site, int]:
+    """A reference, a germline site and where its repeat starts."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    unit = draw(st.sampled_from(["A", "CA", "AGC", "ATCT"]))
+    copies = draw(st.integers(2, 8))
+    repeat_start = 250
+    reference = random_bases(rng, repeat_start) + unit * copies + random_bases(rng, CONTIG_LENGTH - repeat_start - len(unit) * copies)
+    repeat_end = repeat_start + len(unit) * copies
+    kind = draw(st.sampled_from(["snv", "mnp", "insertion", "deletion", "complex", "symbolic"]))
+    where = draw(st.sampled_from(["repeat start", "repeat end", "outside"]))
+    anchor = {"repeat start": repeat_start - 1, "repeat end": repeat_end - 1, "outside": 200}[where]
+    if kind == "snv":
+        position = anchor + 1
+        site = Site(position, reference[position], other_base(rng, reference[position]))
+    elif kind == "mnp":
+        position, size = anchor + 1, draw(st.integers(2, 3))
+        bases = reference[position : position + size]
+        site = Site(position, bases, "".join(other_base(rng, base) for base in bases))
+    elif kind == "insertion":
+        inserted = unit * draw(st.integers(1, 2)) if where != "outside" else random_bases(rng, draw(st.integers(1, 6)))
+        if where == "repeat end":
+            anchor = repeat_start - 1  # left-normalised, as callers write it
+        site = Site(anchor, reference[anchor], reference[anchor] + inserted)
+    elif kind == "deletion":
+        size = len(unit) * draw(st.integers(1, 2)) if where != "outside" else draw(st.integers(1, 6))
+        if where == "repeat end":
+            anchor = repeat_start - 1
+        size = min(size, repeat_end - anchor - 1) if where != "outside" else size
+        site = Site(anchor, reference[anchor : anchor + 1 + size], reference[anchor])
+    elif kind == "complex":  # delete a unit at the repeat's end and change the base after it
+        position = repeat_end - len(unit) if where != "outside" else 200
+        deleted = reference[position : position + len(unit) + 1]
+        site = Site(position, deleted, other_base(rng, deleted[-1]))
+    else:
+        size = draw(st.integers(3, 30))
+        end = anchor + 1 + size
+        site = Site(anchor, reference[anchor], "<DEL>", f"SVTYPE=DEL;END={end};SVLEN=-{size}")
+    return reference, site, repeat_start
+
+
+@dataclass
+class Record:
+    name: str
+    flag: int
+    position: int
+    cigar: str
+    sequence: str
+    tags: list[str]
+
+    def line(self, mate: Record | None) -> str:
+        rnext, pnext = ("=", str(mate.position + 1)) if mate is not None else ("*", "0")
+        quality = "".join(chr(33 + 20 + (i * 7) % 20) for i in range(len(self.sequence))) if self.sequence != "*" else "*"
+        fields = [self.name, str(self.flag), "chr1", str(self.position + 1), "60", self.cigar, rnext, pnext, "0", self.sequence, quality]
+        mate_cigar = [f"MC:Z:{mate.cigar}"] if mate is not None else []
+        return "\t".join(fields + self.tags + mate_cigar + ["RG:Z:L1"])
+
+
+@st.composite
+def read_sets(draw: st.DrawFn) -> tuple[str, Site, list[str]]:
+    """The genome, the site and SAM lines: pairs of reads from the ALT haplotype, spelled by
+    aligners of drawn scores, and the split, secondary and spliced records aligners also write."""
+    reference, site, _ = draw(genomes())
+    haplotype = site.haplotype(reference)
+    lines: list[str] = []
+    pairs = draw(st.integers(2, 5))
+    for number in range(pairs):
+        spelled: list[Record] = []
+        for which in (0x40, 0x80):
+            offset = draw(st.integers(-READ_LENGTH + 4, 8))
+            start = max(0, min(len(haplotype) - READ_LENGTH, site.start + offset))
+            read = haplotype[start : start + READ_LENGTH]
+            scoring = Scoring(
+                mismatch=draw(st.integers(1, 20)),
+                gap_open=draw(st.integers(1, 8)),
+                gap_extend=draw(st.integers(1, 3)),
+                gap_bar=draw(st.sampled_from([0, 0, 4])),
+                clip=draw(st.sampled_from([None, None, 2, 6])),
+                gaps_right=draw(st.booleans()),
+            )
+            window_start = max(0, start - 12)
+            position, operations = align(read, reference[window_start : start + READ_LENGTH + 40], scoring)
+            position += window_start
+            if not any(op == "M" for op, _ in operations):
+                continue
+            if draw(st.booleans()):
+                operations = match_mismatch(operations, read, reference, position)
+            spelled.append(Record(f"p{number}", 0x1 | which, position, cigar_text(operations), read, []))
+        if len(spelled) == 2:
+            first, second = spelled
+            lines += [first.line(second), second.line(first)]
+        else:
+            for record in spelled:
+                record.flag &= ~0xC1
+                lines.append(record.line(None))
+    lines += draw(extra_records(reference, site, haplotype))
+    return reference, site, lines
+
+
+@st.composite
+def extra_records(draw: st.DrawFn, reference: str, site: Site, haplotype: str) -> list[str]:
+    """A split read (primary with a clip + supplementary, SA both ways), a secondary copy placed
+    elsewhere with its full SEQ, and for a deletion the read that writes it as a skip."""
+    lines: list[str] = []
+    start = max(0, site.start - READ_LENGTH // 2)
+    read = haplotype[start : start + READ_LENGTH]
+    cut = site.start - start
+    if 8 <= cut <= READ_LENGTH - 8:
+        rest = read[cut:]
+        rest_position, rest_operations = align(rest, reference[site.start - 10 : site.start + READ_LENGTH + 40], Scoring(clip=None))
+        rest_position += site.start - 10
+        primary = f"{cut}M{len(rest)}S"
+        supplementary = f"{cut}H{cigar_text(rest_operations)}"
+        lines.append(Record("split", 0, start, primary, read, [f"SA:Z:chr1,{rest_position + 1},+,{supplementary},60,0;"]).line(None))
+        lines.append(Record("split", 0x800, rest_position, supplementary, rest, [f"SA:Z:chr1,{start + 1},+,{primary},60,0;"]).line(None))
+    if draw(st.booleans()):
+        lines.append(Record("secondary", 0x100, 500 - READ_LENGTH, f"{READ_LENGTH}M", read, []).line(None))
+    deleted = len(site.ref) - len(site.alt) if not site.alt.startswith("<") else int(site.info.split("SVLEN=-")[1])
+    if deleted > 0 and 8 <= cut <= READ_LENGTH - 8:
+        left = site.start + 1 - start
+        spliced = Record("spliced", 0x1 | 0x40, start, f"{left}M{deleted}N{READ_LENGTH - left}M", read, [])
+        mate = Record("spliced", 0x1 | 0x80, start + 100, "30M", reference[start + 100 : start + 130], [])
+        lines += [spliced.line(mate), mate.line(spliced)]
+    return lines
+
+
+def kmers(text: str, size: int) -> set[str]:
+    return {text[i : i + size] for i in range(len(text) - size + 1)}
+
+
+def leaked_kmers(reference: str, haplotype: str, sequences: list[str]) -> list[str]:
+    """ALT-haplotype k-mers the reference lacks (either strand) found in any read sequence."""
+    found = []
+    for size in K_SIZES:
+        known = kmers(reference, size) | kmers(reference.translate(COMPLEMENT)[::-1], size)
+        specific = kmers(haplotype, size) - known
+        for sequence in sequences:
+            found += sorted(kmers(sequence, size) & specific)
+    return found
+
+
+def write_inputs(folder: Path, reference: str, site: Site) -> tuple[Path, Path]:
+    fasta = folder / "ref.fa"
+    fasta.write_text(">chr1\n" + "\n".join(reference[i : i + 60] for i in range(0, len(reference), 60)) + "\n")
+    pysam.faidx(str(fasta))
+    vcf = folder / "germline.vcf"
+    vcf.write_text(
+        f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(reference)}>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + site.vcf_line() + "\n"
+    )
+    return fasta, vcf
+
+
+def revert(sam: str, fasta: Path, vcf: Path | None, options: RevertOptions, one_by_one: bool) -> tuple[bytes, dict[str, int]]:
+    report = Report("sam-revert-germline")
+    sites = GermlineSites(str(vcf), report) if vcf is not None else None
+    setup = RevertSetup(Fasta(str(fasta)), sites, None, options, "in.sam", report, one_by_one=one_by_one)
+    return b"".join(revert_stream([sam.encode()], setup)), dict(report.counts)
+
+
+def records(text: bytes) -> list[list[str]]:
+    return [line.split("\t") for line in text.decode().splitlines() if line and not line.startswith("@")]
+
+
+def check_valid(output: bytes, fasta: Path, folder: Path) -> None:
+    """samtools reads it as BAM, calmd agrees with MD/NM, MC equals the mate's CIGAR, no dangling mate."""
+    (folder / "out.sam").write_bytes(output)
+    subprocess.run(["samtools", "view", "-b", "-o", str(folder / "out.bam"), str(folder / "out.sam")], check=True, capture_output=True)
+    subprocess.run(["samtools", "quickcheck", str(folder / "out.bam")], check=True)
+    calmd = subprocess.run(["samtools", "calmd", str(folder / "out.bam"), str(fasta)], check=True, capture_output=True)
+    for ours, theirs in zip(records(output), records(calmd.stdout), strict=True):
+        for tag in ("MD", "NM"):
+            mine = [field for field in ours[11:] if field.startswith(tag + ":")]
+            if mine and ours[9] != "*":
+                assert mine == [field for field in theirs[11:] if field.startswith(tag + ":")], (ours, theirs)
+    primaries = {(fields[0], int(fields[1]) & 0xC0): fields for fields in records(output) if not int(fields[1]) & 0x900}
+    for fields in records(output):
+        flag = int(fields[1])
+        if not flag & 1:
+            assert fields[6:8] == ["*", "0"]
+            continue
+        mate = primaries.get((fields[0], 0xC0 - (flag & 0xC0)))
+        assert mate is not None, "a record says it is paired, its mate is not in the output"
+        mate_cigar = [field[5:] for field in fields[11:] if field.startswith("MC:Z:")]
+        assert mate_cigar in ([], [mate[5]]), (fields, mate)
+
+
+@settings(
+    max_examples=int(os.environ.get("SPELLING_EXAMPLES", "120")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],  # no explain phase: it traces every line
+)
+@given(read_sets(), st.sampled_from(["germline", "germline", "all"]), st.booleans())
+def test_no_spelling_of_a_germline_allele_survives(case: tuple[str, Site, list[str]], mode: str, clips_off_sites: bool) -> None:
+    reference, site, lines = case
+    haplotype = site.haplotype(reference)
+    sam = f"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:{len(reference)}\n@RG\tID:L1\tSM:S1\n" + "\n".join(lines) + "\n"
+    options = RevertOptions(clips=ClipRule.NEAR_WINDOWS if clips_off_sites and mode == "germline" else ClipRule.DIFFERING)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        fasta, vcf = write_inputs(folder, reference, site)
+        variants = vcf if mode == "germline" else None
+        output, counts = revert(sam, fasta, variants, options, one_by_one=False)
+        sequences = [fields[9] for fields in records(output) if fields[9] != "*"]
+        assert not leaked_kmers(reference, haplotype, sequences), (site, leaked_kmers(reference, haplotype, sequences))
+        check_valid(output, fasta, folder)
+        assert revert(sam, fasta, variants, options, one_by_one=True) == (output, counts)
+        again, _ = revert(output.decode(), fasta, variants, options, one_by_one=False)
+        assert records(again) == records(output)
