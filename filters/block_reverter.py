@@ -6,8 +6,9 @@ columns are located with numpy (filters/sam_columns.py), the reads whose spans
 are found for the whole block at once, and every other record passes as a slice
 of the block, the same bytes. The common record that does need work, one ``M``
 run, is rewritten without being split into fields; with ``--all`` its bases are
-compared with the reference and its line rebuilt in C (``scan.native``; a numpy
-pass per block where it is not built), and the block is spliced in C too.
+compared with the reference and its line rebuilt by ``scan.sam_revert_matches``
+(C, or a numpy twin where it is not built), and the block is spliced by
+``scan.splice_lines``.
 Anything else goes to the one-record path (filters/record_reverter.py), which
 every bulk rule must agree with: ``GENOSCRUB_ONE_BY_ONE=1`` sends every record
 there, and the tests compare the two.
@@ -33,7 +34,6 @@ from genoscrub.record_reverter import (
 from genoscrub.report import InputError
 from genoscrub.revert import ClipRule, clip_differs, revert_single_match
 from genoscrub.sam_columns import (
-    ONE_BY_ONE,
     BlockFields,
     CigarColumn,
     MatchLength,
@@ -63,7 +63,7 @@ MATE_CIGAR_WIDTH = 24
 class BlockReverter:
     """Blocks of SAM records (whole lines, each ending in a newline) in, SAM text out."""
 
-    def __init__(self, records: RecordReverter, one_by_one: bool = ONE_BY_ONE) -> None:
+    def __init__(self, records: RecordReverter, one_by_one: bool = False) -> None:
         self.records = records
         self.windows = records.windows
         self.reference = records.reference
@@ -92,29 +92,13 @@ class BlockReverter:
         starts, ends = table.line_starts.tolist(), table.line_ends.tolist()
         rewrite = self.records.rewrite
         revert_all = self.windows.revert_all or self.one_by_one
-        if scan.native is not None:
-            lines: list[bytes | None] = []
-            for row in selected:
-                new_line = simple.get(row)
-                if new_line is None:
-                    new_line = rewrite(text[starts[row] : ends[row]], first_line + row, revert_all or row in touched)
-                lines.append(new_line)
-            return scan.native.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
-        pieces: list[bytes] = []
-        previous = 0
+        lines: list[bytes | None] = []
         for row in selected:
-            start, end = starts[row], ends[row]
             new_line = simple.get(row)
             if new_line is None:
-                new_line = rewrite(text[start:end], first_line + row, revert_all or row in touched)
-            if start > previous:
-                pieces.append(text[previous:start])
-            if new_line is not None:
-                pieces.append(new_line)
-                pieces.append(b"\n")
-            previous = end + 1
-        pieces.append(text[previous:])
-        return b"".join(pieces)
+                new_line = rewrite(text[starts[row] : ends[row]], first_line + row, revert_all or row in touched)
+            lines.append(new_line)
+        return scan.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
 
     def _select(self, table: BlockFields, first_line: int) -> tuple[list[int], set[int], dict[int, bytes]]:
         """The rows that need rewriting (sorted), those among them that touch a
@@ -336,8 +320,8 @@ class BlockReverter:
         results: dict[int, bytes],
     ) -> np.ndarray:
         """``--all`` for one-``M``-run records: every read base compared with the
-        reference per contig, in C (``scan.native.sam_revert_matches``, which also
-        builds the lines) or else in one numpy pass, so a record only costs the
+        reference per contig by ``scan.sam_revert_matches`` (C, or its numpy twin), which
+        also builds the lines, so a record only costs the
         rewriting of its tags. A read that differs becomes the reference
         (MD ``<length>``, NM 0). Returns the rows left to the per-record path
         (no reference region, an N in the reference, SEQ or QUAL ``*``)."""
@@ -346,8 +330,6 @@ class BlockReverter:
         row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
         buffer, text = table.buffer, table.text
         counts = self.report.counts
-        keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
-        keep_changed = KEPT_TAGS | {b"MC"}
         for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
             found = rows[group]
             region = regions.get(name)
@@ -367,50 +349,21 @@ class BlockReverter:
                 sequence_starts, sequence_ends = sequence_starts[usable], sequence_ends[usable]
             if not len(found):
                 continue
-            if scan.native is not None:  # the same comparison and lines, in C
-                lines, changed_reads, changed_bases = scan.native.sam_revert_matches(
-                    text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
-                    bases, offsets, KEEP_UNCHANGED_CODES, KEEP_CHANGED_CODES,
-                )
-                if changed_reads:
-                    counts["reads_changed"] += changed_reads
-                    counts["bases_reverted"] += changed_bases
-                unknown_rows = [row for row, line in zip(found.tolist(), lines, strict=True) if line is None]
-                if unknown_rows:  # calmd counts an N as a mismatch: MD and NM need the general rule
-                    left.append(np.array(unknown_rows, dtype=np.int64))
-                    results.update((row, line) for row, line in zip(found.tolist(), lines, strict=True) if line is not None)
+            lines, changed_reads, changed_bases = scan.sam_revert_matches(
+                text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
+                bases, offsets, KEEP_UNCHANGED_CODES, KEEP_CHANGED_CODES,
+            )
+            if changed_reads:
+                counts["reads_changed"] += changed_reads
+                counts["bases_reverted"] += changed_bases
+            unknown_rows = []
+            for row, line in zip(found.tolist(), lines, strict=True):
+                if line is None:  # calmd counts an N as a mismatch: MD and NM need the general rule
+                    unknown_rows.append(row)
                 else:
-                    results.update(zip(found.tolist(), lines, strict=True))
-                continue
-            firsts = np.cumsum(sizes) - sizes
-            within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
-            read = buffer[np.repeat(sequence_starts, sizes) + within]
-            reference = np.frombuffer(bases, dtype=np.uint8)[np.repeat(offsets, sizes) + within]
-            raw = np.add.reduceat((read != reference).view(np.uint8), firsts, dtype=np.int64)
-            changed = np.add.reduceat((UPPERCASE[read] != reference).view(np.uint8), firsts, dtype=np.int64) > 0
-            unknown = np.add.reduceat((reference == 78).view(np.uint8), firsts, dtype=np.int64) > 0
-            for row, start, sequence_start, sequence_end, quality_end, end, offset, size, differences_, is_changed, has_n in zip(
-                found.tolist(), table.line_starts[found].tolist(), sequence_starts.tolist(), sequence_ends.tolist(),
-                quality_ends[found].tolist(), table.line_ends[found].tolist(), offsets.tolist(), sizes.tolist(),
-                raw.tolist(), changed.tolist(), unknown.tolist(), strict=True,
-            ):
-                tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
-                if not is_changed:
-                    results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
-                    continue
-                if has_n:  # calmd counts an N as a mismatch: MD and NM need the general rule
-                    left.append(np.array([row]))
-                    continue
-                counts["reads_changed"] += 1
-                counts["bases_reverted"] += differences_
-                prefixes = [tag[:2] for tag in tags]
-                kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix in keep_changed]
-                if b"MD" in prefixes:
-                    kept.append(b"MD:Z:%d" % size)
-                if b"NM" in prefixes:
-                    kept.append(b"NM:i:0")
-                line = text[start:sequence_start] + bases[offset : offset + size] + text[sequence_end:quality_end]
-                results[row] = b"\t".join([line, *kept])
+                    results[row] = line
+            if unknown_rows:
+                left.append(np.array(unknown_rows, dtype=np.int64))
         same_report_keys(counts)
         return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
 

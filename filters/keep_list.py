@@ -13,6 +13,7 @@ Alleles are keyed the way :func:`genoscrub.population.normalised` leaves them
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,7 +53,7 @@ class KeepList:
         self.by_input: dict[str, KeepAlleles] = {}
         self.spans = SiteTable()
 
-    def use_for_input(self, input_contigs: dict[str, int | None], report: Report) -> None:
+    def use_for_input(self, input_contigs: Mapping[str, int | None], report: Report) -> None:
         """Map the keep list's contigs to the input's (same genome, or stop) and index the spans."""
         contig_map = ContigMap(input_contigs, self.contigs, "keep list", self.path)
         report.notes["contigs_renamed_for_keep_list"] = contig_map.report_note()

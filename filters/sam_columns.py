@@ -14,15 +14,10 @@ Fields are numbered from 0 as in the SAM spec's table (0 QNAME ... 10 QUAL).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 from genoscrub.cigar import DEL, INS, M, ShapeCache
-
-ONE_BY_ONE = bool(os.environ.get("GENOSCRUB_ONE_BY_ONE"))
-"""``GENOSCRUB_ONE_BY_ONE=1``: every record goes down the one-record path, none is
-decided in bulk. The tests compare the two: one input, one answer."""
 
 FIELD_TABS = 10
 """Tabs located per record: the ten between the eleven mandatory fields."""

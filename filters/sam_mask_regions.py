@@ -34,7 +34,6 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from genoscrub import __version__
 from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, md_and_nm
 from genoscrub.cli import (
     BedOption,
@@ -50,6 +49,7 @@ from genoscrub.cli import (
 )
 from genoscrub.contigs import ContigMap
 from genoscrub.fasta import ContigReference, Fasta
+from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.regions import (
     AUTO_BUILD,
     DEFAULT_FLANK,
@@ -63,7 +63,7 @@ from genoscrub.regions import (
     parse_digits,
 )
 from genoscrub.report import InputError, Report
-from genoscrub.sam_columns import ONE_BY_ONE
+from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.streams import AlignmentOutput, line_blocks, open_alignment_text, workers
 
 COMMAND = "sam-mask-regions"
@@ -183,7 +183,15 @@ class RegionMasker:
     """Masks, or with ``drop`` removes, the reads of a block that touch a region."""
 
     def __init__(
-        self, regions: RegionIndex, declared: set[bytes], reference: ContigReference | None, drop: bool, path: str, report: Report
+        self,
+        regions: RegionIndex,
+        declared: set[bytes],
+        reference: ContigReference | None,
+        drop: bool,
+        path: str,
+        report: Report,
+        drop_unknown_contigs: bool = False,
+        one_by_one: bool = False,
     ) -> None:
         self.regions = regions
         self.declared = declared
@@ -192,8 +200,9 @@ class RegionMasker:
         self.path = path
         self.report = report
         self.shapes = ShapeCache()
-        self.drop_unknown_contigs = False
-        self.one_by_one = ONE_BY_ONE
+        self.drop_unknown_contigs = drop_unknown_contigs
+        self.one_by_one = one_by_one
+        """Every record judged alone (``GENOSCRUB_ONE_BY_ONE=1``): the reference the block path must equal."""
 
     def find_bad_record(self, lines: list[bytes], first_line: int) -> InputError:
         """The error for the first line the block-wide expression could not read."""
@@ -491,29 +500,6 @@ def split_header(blocks: Iterator[tuple[int, list[bytes]]]) -> tuple[list[bytes]
     return header, []
 
 
-def sequence_dictionary(header: list[bytes]) -> dict[str, int | None]:
-    contigs: dict[str, int | None] = {}
-    for line in header:
-        if not line.startswith(b"@SQ\t"):
-            continue
-        fields = dict(field.split(b":", 1) for field in line.split(b"\t")[1:] if b":" in field)
-        if b"SN" in fields:
-            length = fields.get(b"LN")
-            contigs[fields[b"SN"].decode("ascii", errors="replace")] = int(length) if length and length.isdigit() else None
-    return contigs
-
-
-def program_line(header: list[bytes]) -> bytes:
-    """genoscrub's own ``@PG``, with an ID no other @PG line uses."""
-    taken = {field[3:] for line in header if line.startswith(b"@PG") for field in line.split(b"\t") if field.startswith(b"ID:")}
-    name = COMMAND.encode()
-    suffix = 1
-    while name in taken:
-        name = b"%s.%d" % (COMMAND.encode(), suffix)
-        suffix += 1
-    return b"@PG\tID:%s\tPN:genoscrub\tVN:%s" % (name, __version__.encode())
-
-
 def mask_regions(
     source: Iterable[tuple[int, list[bytes]]],
     request: RegionRequest,
@@ -522,13 +508,13 @@ def mask_regions(
     path: str,
     report: Report,
     drop_unknown_contigs: bool = False,
-    one_by_one: bool = ONE_BY_ONE,
+    one_by_one: bool | None = None,
 ) -> Iterator[bytes]:
     """Yield SAM text: the header with one ``@PG`` line, then the masked reads
-    (``one_by_one``: every record judged alone, as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
+    (``one_by_one``: every record judged alone; by default as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
     blocks = iter(source)
     header, pending = split_header(blocks)
-    contigs = sequence_dictionary(header)
+    contigs = sequence_dictionary(header, path)
     if not contigs:
         raise InputError(
             "no @SQ header lines, so the regions cannot be checked against the genome (unaligned reads cannot be masked)",
@@ -542,10 +528,11 @@ def mask_regions(
         reference = fasta.through(ContigMap(contigs, fasta.lengths, "reference", reference_path))
     report.notes.update(regions.report_notes())
     report.notes["md_nm"] = "recomputed" if reference else "removed from masked reads"
-    yield b"\n".join([*header, program_line(header)]) + b"\n"
-    masker = RegionMasker(regions, {name.encode() for name in contigs}, reference, drop, path, report)
-    masker.drop_unknown_contigs = drop_unknown_contigs
-    masker.one_by_one = one_by_one
+    yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
+    masker = RegionMasker(
+        regions, {name.encode() for name in contigs}, reference, drop, path, report, drop_unknown_contigs,
+        one_record_path_forced() if one_by_one is None else one_by_one,
+    )
     for first_line, lines in chain(pending, blocks):
         kept = masker.process(lines, first_line)
         if kept:

@@ -26,12 +26,11 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Annotated, Optional
 
 import typer
-from genoscrub import __version__
 from genoscrub.block_reverter import BlockReverter
 from genoscrub.cigar import ShapeCache
 from genoscrub.cli import OutputOption, QuietOption, ReportOption, make_app, run
@@ -39,10 +38,11 @@ from genoscrub.contigs import ContigMap
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
 from genoscrub.keep_list import GERMLINE_AF, KeepList, read_keep_list, screen_keep_list
+from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.record_reverter import EveryDifference, GermlineWindows, RecordReverter, RevertOptions
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.revert import ClipRule
-from genoscrub.sam_columns import ONE_BY_ONE
+from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.streams import (
     AlignmentOutput,
     BackgroundWriter,
@@ -63,29 +63,13 @@ after this one start early and stay busy, large enough for numpy's per-block wor
 # --- the header ------------------------------------------------------------------
 
 
-def sequence_dictionary(header: list[bytes], path: str) -> dict[str, int | None]:
-    """The input's contigs and lengths from its @SQ lines (an SN and a numeric LN each, or stop)."""
-    contigs: dict[str, int | None] = {}
-    for line in header:
-        if line.startswith(b"@SQ\t"):
-            fields = dict(field.split(b":", 1) for field in line.split(b"\t")[1:] if b":" in field)
-            if b"SN" not in fields or not fields.get(b"LN", b"").isdigit():
-                raise InputError("@SQ line without SN and a numeric LN", path)
-            contigs[fields[b"SN"].decode(errors="replace")] = int(fields[b"LN"])
+def input_contigs(header: list[bytes], path: str) -> dict[str, int]:
+    """The input's contigs and lengths (the SAM header model's @SQ dictionary), or stop:
+    without them the reads cannot be checked against the reference."""
+    contigs = sequence_dictionary(header, path)
     if not contigs:
         raise InputError("no @SQ header lines: cannot check that the reads match the reference", path)
     return contigs
-
-
-def program_line(header: list[bytes]) -> bytes:
-    """Our @PG line, with an ID no other @PG line uses (never a command line or a path)."""
-    taken = {field[3:] for line in header if line.startswith(b"@PG") for field in line.split(b"\t") if field.startswith(b"ID:")}
-    name = COMMAND.encode()
-    identifier, number = name, 1
-    while identifier in taken:
-        identifier = b"%s.%d" % (name, number)
-        number += 1
-    return b"@PG\tID:%s\tPN:genoscrub\tVN:%s" % (identifier, __version__.encode())
 
 
 @dataclass
@@ -100,21 +84,21 @@ class RevertSetup:
     options: RevertOptions
     path: str
     report: Report
-    one_by_one: bool = ONE_BY_ONE
+    one_by_one: bool = field(default_factory=one_record_path_forced)
     """Every record down the one-record path (``GENOSCRUB_ONE_BY_ONE=1``)."""
 
     def reverter(self, header: list[bytes]) -> BlockReverter:
         """Same genome, or stop: @SQ against the reference, the germline VCF and the
         keep list before any record; then the reverter for this input."""
-        input_contigs = sequence_dictionary(header, self.path)
+        contigs = input_contigs(header, self.path)
         report = self.report
-        reference_map = ContigMap(input_contigs, self.fasta.lengths, "reference", self.fasta.path)
+        reference_map = ContigMap(contigs, self.fasta.lengths, "reference", self.fasta.path)
         report.notes["contigs_renamed_for_reference"] = reference_map.report_note()
         reference = self.fasta.through(reference_map)
         shapes = ShapeCache()
         windows: GermlineWindows | EveryDifference = EveryDifference()
         if self.sites is not None:
-            vcf_map = ContigMap(input_contigs, self.sites.contigs, "variant file", self.sites.path)
+            vcf_map = ContigMap(contigs, self.sites.contigs, "variant file", self.sites.path)
             report.notes["contigs_renamed_for_variants"] = vcf_map.report_note()
             for input_name in vcf_map.to_other:
                 if input_name not in reference:
@@ -124,7 +108,7 @@ class RevertSetup:
             report.notes["germline_windows_used"] = len(tables.windows)
             windows = GermlineWindows(tables, shapes)
         if self.keep is not None:
-            self.keep.use_for_input(input_contigs, report)
+            self.keep.use_for_input(contigs, report)
         records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report)
         return BlockReverter(records, self.one_by_one)
 
@@ -159,7 +143,7 @@ def revert_stream(chunks: Iterable[bytes], setup: RevertSetup) -> Iterator[bytes
             chunk = chunk[cut:]
             if chunk:
                 reverter = setup.reverter(header)
-                yield b"\n".join([*header, program_line(header)]) + b"\n"
+                yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
         if chunk:
             assert reverter is not None
             yield reverter.revert_block(chunk, line_number)
@@ -167,7 +151,7 @@ def revert_stream(chunks: Iterable[bytes], setup: RevertSetup) -> Iterator[bytes
         line_number += blank_end
     if reverter is None:
         setup.reverter(header)
-        yield b"\n".join([*header, program_line(header)]) + b"\n"
+        yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
 
 
 @app.command(
