@@ -104,7 +104,8 @@ def test_tag_order_does_not_change_what_is_kept(sam_text: bytes, key: Path) -> N
 
 def test_mates_in_either_order_give_the_same_records(sam_text: bytes, tmp_path: Path) -> None:
     """Name-collated input, each pair's two records swapped: the same records, counter names included."""
-    collated = subprocess.run(["samtools", "sort", "-n", "--no-PG", "-O", "sam", "-"], input=sam_text, capture_output=True, check=True).stdout
+    sort = ["samtools", "sort", "-n", "--no-PG", "-O", "sam", "-"]
+    collated = subprocess.run(sort, input=sam_text, capture_output=True, check=True).stdout
     lines = collated.splitlines()
     head = [line for line in lines if line.startswith(b"@")]
     body = [line for line in lines if not line.startswith(b"@")]
