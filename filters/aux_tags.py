@@ -347,7 +347,8 @@ class TagPolicy:
         seq_lengths[(seq_lengths == 1) & (data[seq_starts] == ord("*"))] = -1
         # The tags sorted by rule: each rule's tags are one slice of these arrays.
         order = np.argsort(rule_ids, kind="stable")
-        lines = layout.tag_lines()[order]
+        tag_lines = layout.tag_lines()
+        lines = tag_lines[order]
         starts = layout.starts[order] + VALUE_OFFSET
         ends = layout.ends[order]
         bounds = np.cumsum(counts)
@@ -365,19 +366,20 @@ class TagPolicy:
             if rule.tie == AS_LONG_AS_SEQ:
                 ok &= spans.ends - spans.starts == spans.seq_lengths
             elif rule.partner_code >= 0:
-                partners = np.flatnonzero(valid & (rule_ids > 0) & (layout.codes == rule.partner_code))
-                ok &= partners_agree_by_line(data, text, layout, partners, spans, member_lines)
+                partners = np.flatnonzero(layout.codes == rule.partner_code)
+                partners = partners[valid[partners] & (rule_ids[partners] > 0)]
+                ok &= partners_agree_by_line(data, text, layout, partners, tag_lines[partners], spans, member_lines)
             valid[order[first:last]] = ok
         return valid
 
 
 def partners_agree_by_line(
-    data: np.ndarray, text: bytes, layout: TagLayout, partners: np.ndarray, spans: Spans, span_lines: np.ndarray
+    data: np.ndarray, text: bytes, layout: TagLayout, partners: np.ndarray, partner_lines: np.ndarray, spans: Spans, span_lines: np.ndarray
 ) -> np.ndarray:
     """Partner ties of a block: each value of ``spans`` against the valid partner tag
-    (``partners``, indices into ``layout``) of its line, which must be given once."""
+    (``partners``, indices into ``layout``, on ``partner_lines``) of its line, which must
+    be given once."""
     line_count = len(layout.line_first)
-    partner_lines = layout.tag_lines()[partners]
     once = np.bincount(partner_lines, minlength=line_count)[span_lines] == 1
     partner_starts = np.full(line_count, -1, dtype=np.int64)
     partner_ends = np.full(line_count, -1, dtype=np.int64)

@@ -516,12 +516,16 @@ class Alignments(Grammar):
     ``entry`` names its reference ``name``, position ``pos`` and mapping quality
     ``mapq`` (if any): the reference must be an @SQ name of the header and the
     position within it (``OA`` may hold ``*`` at position 0: an unmapped original),
-    a mapping quality at most 255.
+    a mapping quality at most 255. In bulk, one pattern checks the form of all the
+    values of a block and finds their entries; the names and numbers are then
+    looked up together.
     """
 
     def __init__(self, label: str, entry: bytes, unmapped: bool = False) -> None:
         self.label = label
         self.entry = re.compile(entry)
+        self.entries = re.compile(entry + rb";")
+        self.block = values_block(rb"(?:" + entry + rb";)+")
         self.unmapped = unmapped
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
@@ -531,19 +535,41 @@ class Alignments(Grammar):
             match = self.entry.fullmatch(entry)
             if match is None:
                 return False
-            name, position = match.group("name"), int(match.group("pos"))
+            name, position, *mapping_quality = match.groups()
             if self.unmapped and name == b"*":
-                if position != 0:
+                if int(position) != 0:
                     return False
-            elif not 1 <= position <= references.get(name, 0):
+            elif not 1 <= int(position) <= references.get(name, 0):
                 return False
-            mapping_quality = match.groupdict().get("mapq")
-            if mapping_quality is not None and int(mapping_quality) > 255:
+            if mapping_quality and int(mapping_quality[0]) > 255:
                 return False
         return True
 
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        text = joined(spans.data, spans.starts, spans.ends)
+        if text is not None and self.block.fullmatch(text) is not None and self.on_references(self.entries.findall(text), spans.references):
+            return np.ones(len(spans), dtype=bool)
+        return one_at_a_time(self, spans)
 
-NAME = rb"(?P<name>[^,;]+)"
+    def on_references(self, entries: list[tuple[bytes, ...]], references: Mapping[bytes, int]) -> bool:
+        """Whether every entry (its ``name``, ``pos`` and ``mapq`` groups, in that order)
+        lies on a reference of the header, with a mapping quality of at most 255: what
+        ``valid`` asks of each entry, asked of all at once."""
+        if not entries:
+            return True
+        columns = list(zip(*entries, strict=True))
+        names = columns[0]
+        positions = np.array(columns[1]).astype(np.int64)
+        lengths = np.array([references.get(name, 0) for name in names], dtype=np.int64)
+        on = (positions >= 1) & (positions <= lengths)
+        if self.unmapped:
+            on |= (np.array(names) == b"*") & (positions == 0)
+        if len(columns) > 2 and (np.array(columns[2]).astype(np.int64) > 255).any():
+            return False
+        return bool(on.all())
+
+
+NAME = rb"(?P<name>[^,;\t\n]+)"
 STRAND_POSITION = rb"[+-](?P<pos>" + POSITION + rb")"
 SUPPLEMENTARY = Alignments(
     "rname,pos,strand,CIGAR,mapQ,NM; repeated",
@@ -570,6 +596,13 @@ class Either(Grammar):
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
         return self.first.valid(value, seq_length, references) or self.second.valid(value, seq_length, references)
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        ok = self.first.valid_spans(spans)
+        rest = np.flatnonzero(~ok)
+        if len(rest):
+            ok[rest] = self.second.valid_spans(spans.subset(rest))
+        return ok
 
 
 class ReferenceName(Grammar):
