@@ -12,13 +12,15 @@ from parsed, validated fields (fail closed):
   ``@PG``, ``@CO`` and unknown lines go and one ``@PG ID:sam-scrub-rg`` without a
   command line is added;
 - records: optional fields not on the allowlist of ``genoscrub.aux_tags`` go
-  (counted by tag), ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with
-  ``--names`` QNAME becomes a pseudonym. The 11 mandatory columns pass as the
-  same bytes.
+  (counted by tag), and so do kept ones whose value is off its grammar
+  (``genoscrub.aux_values``: an identifier written into ``XA:Z`` or ``MD:Z``);
+  ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with ``--names`` QNAME becomes
+  a pseudonym. The 11 mandatory columns pass as the same bytes.
 
 Records are not split one by one where the block allows otherwise: the tags of a
 1 MiB block of whole lines are located by column in a few numpy passes
-(``aux_tags.locate_tags``), and only the tags to change are visited: the block is
+(``aux_tags.locate_tags``), the values of the kept ones checked grammar by grammar
+(``TagPolicy.valid_values``), and only the tags to change are visited: the block is
 copied in the slices between them, a dropped tag left out, an RG:Z tag replaced
 by its new one (the whole tag is the key, so ``rg1`` never matches ``rg10``). A
 block whose structure is in doubt goes through the exact, field-by-field path,
