@@ -1,136 +1,223 @@
-"""Record aux tags, fail closed: the allowlist, and where each tag of a block of records is.
+"""Record aux tags, fail closed: the allowlist with each tag's value grammar, and where
+each tag of a block of records is.
 
 A SAM record's optional fields (columns 12 on, ``TAG:TYPE:VALUE``) can hold
 anything: ``CO:Z`` free comments, ``X?``/``Y?``/``Z?`` and lowercase tags that any
 tool may fill with a sample name or a path. sam-scrub-rg keeps only the tags of
 ``KEPT_TAGS`` (the SAM tags specification's standard tags without free text, and
-the common tags of bwa, minimap2, STAR, Bowtie2 and GATK/Picard), each with the
-types it may have, and drops every other tag, counted by name. Each entry says
-what the tag can reveal; man/sam-scrub-rg.md lists them.
+the common tags of bwa, minimap2, STAR, Bowtie2 and GATK/Picard) and drops every
+other tag, counted by name. A kept tag keeps its value only when the value parses
+by the grammar of its entry (``aux_values``): a tool that wrote an identifier into
+``XA:Z`` or ``MD:Z`` loses that tag, counted apart (never the record). Each entry
+says what the tag can reveal; man/sam-scrub-rg.md lists them.
 
 Tags are found by column, never by searching the line: a QUAL (column 11) may read
 ``RG:Z:g`` and an RNAME ``NM:i:0``. ``locate_tags`` finds, for a whole block of
 records at once, the start and end of every field from column 12 on (numpy, a few
 passes over the block), so the per-record decision is a table lookup by tag
-layout rather than a split of every line.
+layout rather than a split of every line; ``TagPolicy.valid_values`` then checks
+the values of the kept tags of the block, grammar by grammar.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+from genoscrub.aux_values import (
+    ALTERNATIVE_HITS,
+    AS_LONG_AS_SEQ,
+    BARCODE,
+    CELL_BARCODE,
+    COLOURS,
+    DIFFERENCES,
+    GENE_IDS,
+    MATCHING_CIGAR,
+    MOLECULE,
+    ORIGINAL,
+    PRINTABLE,
+    QUALITY,
+    SCORED_HITS,
+    SEQUENCE,
+    SUPPLEMENTARY,
+    BaseModifications,
+    Character,
+    Characters,
+    Cigar,
+    Float,
+    Grammar,
+    Hex,
+    Integer,
+    MismatchString,
+    NumericArray,
+    OneOf,
+    ReferenceName,
+    Spans,
+    Tie,
+    cigar_reference_length,
+    md_matches_cigar,
+    md_reference_length,
+    partner_agrees,
+    partners_agree,
+)
 from genoscrub.report import UsageError
 
 MANDATORY_TABS = 10
 """Tabs between the 11 mandatory SAM columns; the 11th tab of a line starts its first tag."""
+CIGAR_COLUMN, SEQ_COLUMN = 5, 9
 
 TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9]")
 TAG_FIELD = re.compile(rb"([^\t\n]{2}):([AifZHB]):")
 """An optional field as htslib reads it: any two characters, a type, a value. A name
 off the spec's grammar (``A!``) is on no allowlist: it is dropped like any other."""
 TYPES = b"AifZHB"
+VALUE_OFFSET = 6
+"""From the tab before a tag to its value: ``\tXX:T:``."""
 
-# tag -> (types it may have, what it can reveal). Sources: SAMtags.pdf (2024), the manuals
-# of bwa, minimap2, STAR, Bowtie2 and GATK/Picard.
-KEPT_TAGS: dict[bytes, tuple[bytes, str]] = {
+# The grammars of the table (aux_values), named once.
+INTEGER = Integer()
+FLOAT = Float()
+NUMBERS = NumericArray()
+STRAND = Character("+ or -", b"+-")
+CIGAR_STRING = Cigar()
+MISMATCHES = MismatchString()
+BASES = Characters("bases (nucleotide codes, = or .)", SEQUENCE)
+BARCODE_BASES = Characters("barcode bases (nucleotide codes, - between barcodes)", BARCODE)
+QUALITIES = Characters("qualities (! to ~)", QUALITY)
+SPACED_QUALITIES = Characters("qualities (! to ~), a space between those of two barcodes", QUALITY + b" ")
+VOUCHED: dict[bytes, Grammar] = {
+    b"A": Character("a printable character"),
+    b"i": INTEGER,
+    b"f": FLOAT,
+    b"Z": Characters("printable text", PRINTABLE),
+    b"H": Hex(),
+    b"B": NUMBERS,
+}
+"""The grammar of each type, for a tag kept by ``--keep-tag``: the SAM spec's, no more."""
+
+
+@dataclass(frozen=True)
+class KeptTag:
+    """One tag of the allowlist: the grammar of its value for each type it may have, what
+    ties the value to the rest of its record (if anything), and what it can reveal."""
+
+    grammars: dict[bytes, Grammar]
+    reveals: str
+    tie: Tie | None = None
+
+    @property
+    def types(self) -> bytes:
+        return b"".join(self.grammars)
+
+
+def kept(types: bytes, grammar: Grammar, reveals: str, tie: Tie | None = None) -> KeptTag:
+    return KeptTag({bytes([letter]): grammar for letter in types}, reveals, tie)
+
+
+def counted(reveals: str) -> KeptTag:
+    """An integer tag (a count, a score, a position)."""
+    return kept(b"i", INTEGER, reveals)
+
+
+# tag -> (grammar of each type it may have, what it can reveal, what ties it to its record).
+# Sources: SAMtags.pdf (2024), the manuals of bwa, minimap2, STAR, Bowtie2, fgbio and GATK/Picard.
+KEPT_TAGS: dict[bytes, KeptTag] = {
     # SAM standard tags: alignment
-    b"AM": (b"i", "smallest template-independent mapping quality of the template"),
-    b"AS": (b"i", "alignment score"),
-    b"CC": (b"Z", "reference name of the next hit"),
-    b"CG": (b"B", "the CIGAR of a long alignment (BAM only)"),
-    b"CP": (b"i", "leftmost position of the next hit"),
-    b"H0": (b"i", "number of perfect hits"),
-    b"H1": (b"i", "number of 1-difference hits"),
-    b"H2": (b"i", "number of 2-difference hits"),
-    b"HI": (b"i", "which of several alignments of the query this is"),
-    b"IH": (b"i", "number of alignments of the query in this file"),
-    b"MC": (b"Z", "CIGAR of the mate"),
-    b"MD": (b"Z", "where the read differs from the reference: with the reference, the read's bases there"),
-    b"MQ": (b"i", "mapping quality of the mate"),
-    b"NH": (b"i", "number of reported alignments of the query"),
-    b"NM": (b"i", "number of differences from the reference"),
-    b"SA": (b"Z", "other alignments of a chimeric read (positions, CIGARs)"),
-    b"SM": (b"i", "template-independent mapping quality (an integer, not a sample)"),
-    b"TS": (b"A", "transcript strand"),
-    b"UQ": (b"i", "Phred likelihood of the segment"),
+    b"AM": counted("smallest template-independent mapping quality of the template"),
+    b"AS": counted("alignment score"),
+    b"CC": kept(b"Z", ReferenceName(), "reference name of the next hit"),
+    b"CG": kept(b"B", NumericArray(b"I"), "the CIGAR of a long alignment (BAM only)"),
+    b"CP": counted("leftmost position of the next hit"),
+    b"H0": counted("number of perfect hits"),
+    b"H1": counted("number of 1-difference hits"),
+    b"H2": counted("number of 2-difference hits"),
+    b"HI": counted("which of several alignments of the query this is"),
+    b"IH": counted("number of alignments of the query in this file"),
+    b"MC": kept(b"Z", CIGAR_STRING, "CIGAR of the mate"),
+    b"MD": kept(b"Z", MISMATCHES, "where the read differs from the reference: with the reference, the read's bases there", MATCHING_CIGAR),
+    b"MQ": counted("mapping quality of the mate"),
+    b"NH": counted("number of reported alignments of the query"),
+    b"NM": counted("number of differences from the reference"),
+    b"SA": kept(b"Z", SUPPLEMENTARY, "other alignments of a chimeric read (positions, CIGARs)"),
+    b"SM": counted("template-independent mapping quality (an integer, not a sample)"),
+    b"TS": kept(b"A", STRAND, "transcript strand"),
+    b"UQ": counted("Phred likelihood of the segment"),
     # SAM standard tags: original values kept by tools
-    b"OA": (b"Z", "the original alignment before realignment (position, CIGAR)"),
-    b"OC": (b"Z", "the original CIGAR"),
-    b"OP": (b"i", "the original position"),
-    b"OQ": (b"Z", "the original base qualities"),
+    b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)"),
+    b"OC": kept(b"Z", CIGAR_STRING, "the original CIGAR"),
+    b"OP": counted("the original position"),
+    b"OQ": kept(b"Z", QUALITIES, "the original base qualities", AS_LONG_AS_SEQ),
     # SAM standard tags: sequence and quality of other calls or of the mate
-    b"E2": (b"Z", "the second most likely base calls: sequence, like SEQ"),
-    b"U2": (b"Z", "Phred probability of the second call"),
-    b"R2": (b"Z", "the sequence of the mate: sequence, like SEQ"),
-    b"Q2": (b"Z", "the base qualities of the mate"),
-    b"BQ": (b"Z", "base alignment quality offsets"),
-    b"CM": (b"i", "colour differences from the reference"),
-    b"CS": (b"Z", "colour read sequence"),
-    b"CQ": (b"Z", "colour read qualities"),
-    b"FI": (b"i", "index of the segment in the template"),
-    b"TC": (b"i", "number of segments in the template"),
-    b"MM": (b"Z", "base modifications (e.g. methylation) of the read"),
-    b"ML": (b"B", "likelihoods of the base modifications"),
-    b"MN": (b"i", "length of SEQ the base modifications refer to"),
+    b"E2": kept(b"Z", BASES, "the second most likely base calls: sequence, like SEQ", AS_LONG_AS_SEQ),
+    b"U2": kept(b"Z", QUALITIES, "Phred probability of the second call", AS_LONG_AS_SEQ),
+    b"R2": kept(b"Z", BASES, "the sequence of the mate: sequence, like SEQ"),
+    b"Q2": kept(b"Z", QUALITIES, "the base qualities of the mate", Tie("partner", b"R2")),
+    b"BQ": kept(b"Z", QUALITIES, "base alignment quality offsets", AS_LONG_AS_SEQ),
+    b"CM": counted("colour differences from the reference"),
+    b"CS": kept(b"Z", COLOURS, "colour read sequence"),
+    b"CQ": kept(b"Z", QUALITIES, "colour read qualities", Tie("partner", b"CS")),
+    b"FI": counted("index of the segment in the template"),
+    b"TC": counted("number of segments in the template"),
+    b"MM": kept(b"Z", BaseModifications(), "base modifications (e.g. methylation) of the read"),
+    b"ML": kept(b"B", NumericArray(b"C"), "likelihoods of the base modifications"),
+    b"MN": counted("length of SEQ the base modifications refer to"),
     # SAM standard tags: molecular and cell barcodes (random sequences, not sample indexes)
-    b"MI": (b"Zi", "molecular identifier of the read's source molecule"),
-    b"RX": (b"Z", "UMI sequence, as read"),
-    b"QX": (b"Z", "UMI base qualities"),
-    b"OX": (b"Z", "original UMI sequence before correction"),
-    b"BZ": (b"Z", "original UMI base qualities"),
-    b"CB": (b"Z", "cell barcode, corrected"),
-    b"CR": (b"Z", "cell barcode, as read"),
-    b"CY": (b"Z", "cell barcode base qualities"),
+    b"MI": KeptTag({b"Z": MOLECULE, b"i": INTEGER}, "molecular identifier of the read's source molecule"),
+    b"RX": kept(b"Z", BARCODE_BASES, "UMI sequence, as read"),
+    b"QX": kept(b"Z", SPACED_QUALITIES, "UMI base qualities", Tie("partner", b"RX")),
+    b"OX": kept(b"Z", BARCODE_BASES, "original UMI sequence before correction"),
+    b"BZ": kept(b"Z", SPACED_QUALITIES, "original UMI base qualities", Tie("partner", b"OX")),
+    b"CB": kept(b"Z", CELL_BARCODE, "cell barcode, corrected"),
+    b"CR": kept(b"Z", BARCODE_BASES, "cell barcode, as read"),
+    b"CY": kept(b"Z", SPACED_QUALITIES, "cell barcode base qualities", Tie("partner", b"CR")),
     # bwa (mem, aln/samse/sampe) and Bowtie2
-    b"XA": (b"Z", "alternative hits (positions, CIGARs, differences)"),
-    b"XS": (b"iA", "suboptimal alignment score (STAR, HISAT2: strand, A)"),
-    b"XN": (b"i", "number of ambiguous reference bases"),
-    b"XM": (b"i", "number of mismatches"),
-    b"XO": (b"i", "number of gap opens"),
-    b"XG": (b"i", "number of gap extensions"),
-    b"XT": (b"A", "type of the bwa aln match"),
-    b"X0": (b"i", "number of best hits"),
-    b"X1": (b"i", "number of suboptimal hits"),
-    b"XB": (b"Z", "bwa mem -Y: alignment scores of the other hits"),
-    b"YS": (b"i", "Bowtie2: alignment score of the mate"),
-    b"YT": (b"Z", "Bowtie2: pairing type (UU, CP, DP, UP)"),
-    b"YF": (b"Z", "Bowtie2: why the read was filtered"),
-    b"ZS": (b"i", "HISAT2/Bowtie2 --xeq: score of the next best hit"),
+    b"XA": kept(b"Z", ALTERNATIVE_HITS, "alternative hits (positions, CIGARs, differences)"),
+    b"XS": KeptTag({b"i": INTEGER, b"A": STRAND}, "suboptimal alignment score (STAR, HISAT2: strand, A)"),
+    b"XN": counted("number of ambiguous reference bases"),
+    b"XM": counted("number of mismatches"),
+    b"XO": counted("number of gap opens"),
+    b"XG": counted("number of gap extensions"),
+    b"XT": kept(b"A", Character("U, R, N or M", b"URNM"), "type of the bwa aln match"),
+    b"X0": counted("number of best hits"),
+    b"X1": counted("number of suboptimal hits"),
+    b"XB": kept(b"Z", SCORED_HITS, "bwa mem -u: alternative hits with their scores"),
+    b"YS": counted("Bowtie2: alignment score of the mate"),
+    b"YT": kept(b"Z", OneOf("UU, CP, DP or UP", (b"UU", b"CP", b"DP", b"UP")), "Bowtie2: pairing type (UU, CP, DP, UP)"),
+    b"YF": kept(b"Z", OneOf("LN, NS, SC or QC", (b"LN", b"NS", b"SC", b"QC")), "Bowtie2: why the read was filtered"),
+    b"ZS": counted("HISAT2/Bowtie2 --xeq: score of the next best hit"),
     # minimap2
-    b"tp": (b"A", "minimap2: primary or secondary"),
-    b"cm": (b"i", "minimap2: number of minimizers on the chain"),
-    b"s1": (b"i", "minimap2: chaining score"),
-    b"s2": (b"i", "minimap2: chaining score of the best secondary"),
-    b"ms": (b"i", "minimap2: DP score of the maximum scoring segment"),
-    b"nn": (b"i", "minimap2: number of ambiguous bases in the alignment"),
-    b"ts": (b"A", "minimap2: transcript strand"),
-    b"cs": (b"Z", "minimap2: the differences from the reference: with it, the read's bases there"),
-    b"cg": (b"Z", "minimap2: CIGAR"),
-    b"de": (b"f", "minimap2: gap-compressed divergence"),
-    b"dv": (b"f", "minimap2: approximate divergence"),
-    b"rl": (b"i", "minimap2: length of query regions with repetitive seeds"),
+    b"tp": kept(b"A", Character("P, S, I or i", b"PSIi"), "minimap2: primary or secondary"),
+    b"cm": counted("minimap2: number of minimizers on the chain"),
+    b"s1": counted("minimap2: chaining score"),
+    b"s2": counted("minimap2: chaining score of the best secondary"),
+    b"ms": counted("minimap2: DP score of the maximum scoring segment"),
+    b"nn": counted("minimap2: number of ambiguous bases in the alignment"),
+    b"ts": kept(b"A", STRAND, "minimap2: transcript strand"),
+    b"cs": kept(b"Z", DIFFERENCES, "minimap2: the differences from the reference: with it, the read's bases there"),
+    b"cg": kept(b"Z", CIGAR_STRING, "minimap2: CIGAR"),
+    b"de": kept(b"f", FLOAT, "minimap2: gap-compressed divergence"),
+    b"dv": kept(b"f", FLOAT, "minimap2: approximate divergence"),
+    b"rl": counted("minimap2: length of query regions with repetitive seeds"),
     # STAR
-    b"nM": (b"i", "STAR: mismatches of the pair"),
-    b"jM": (b"B", "STAR: intron motifs of the splice junctions"),
-    b"jI": (b"B", "STAR: start and end of the introns"),
-    b"ch": (b"A", "STAR: chimeric alignment marker"),
-    b"vA": (b"B", "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
-    b"vG": (b"B", "STAR --waspOutputMode: genomic coordinates of the variants"),
-    b"vW": (b"i", "STAR --waspOutputMode: WASP filtering result"),
-    b"GX": (b"Z", "STARsolo: gene ID"),
-    b"GN": (b"Z", "STARsolo: gene name"),
-    b"UB": (b"Z", "STARsolo: corrected UMI"),
-    b"UR": (b"Z", "STARsolo: UMI as read"),
-    b"UY": (b"Z", "STARsolo: UMI qualities"),
+    b"nM": counted("STAR: mismatches of the pair"),
+    b"jM": kept(b"B", NUMBERS, "STAR: intron motifs of the splice junctions"),
+    b"jI": kept(b"B", NUMBERS, "STAR: start and end of the introns"),
+    b"ch": kept(b"A", Character("1", b"1"), "STAR: chimeric alignment marker"),
+    b"vA": kept(b"B", NUMBERS, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
+    b"vG": kept(b"B", NUMBERS, "STAR --waspOutputMode: genomic coordinates of the variants"),
+    b"vW": counted("STAR --waspOutputMode: WASP filtering result"),
+    b"GX": kept(b"Z", GENE_IDS, "STARsolo: gene ID"),
+    b"UB": kept(b"Z", BARCODE_BASES, "STARsolo: corrected UMI"),
+    b"UR": kept(b"Z", BARCODE_BASES, "STARsolo: UMI as read"),
+    b"UY": kept(b"Z", SPACED_QUALITIES, "STARsolo: UMI qualities", Tie("partner", b"UR")),
     # GATK and Picard
-    b"BD": (b"Z", "GATK: base deletion qualities"),
-    b"BI": (b"Z", "GATK: base insertion qualities"),
-    b"DT": (b"Z", "Picard MarkDuplicates: duplicate type (LB or SQ)"),
-    b"DS": (b"i", "Picard MarkDuplicates: size of the duplicate set"),
-    b"DI": (b"i", "Picard MarkDuplicates: index of the duplicate set"),
+    b"BD": kept(b"Z", QUALITIES, "GATK: base deletion qualities", AS_LONG_AS_SEQ),
+    b"BI": kept(b"Z", QUALITIES, "GATK: base insertion qualities", AS_LONG_AS_SEQ),
+    b"DT": kept(b"Z", OneOf("LB or SQ", (b"LB", b"SQ")), "Picard MarkDuplicates: duplicate type (LB or SQ)"),
+    b"DS": counted("Picard MarkDuplicates: size of the duplicate set"),
+    b"DI": counted("Picard MarkDuplicates: index of the duplicate set"),
 }
 
 REWRITTEN_TAG = b"RG"
@@ -139,7 +226,7 @@ REMOVED_TAG = b"PG"
 """``PG:Z`` names an @PG line, and sam-scrub-rg removes those: always removed (counted apart)."""
 
 # Status of a tag in a block, by code (see tag_code).
-KEEP, DROP, REWRITE_RG, REMOVE_PG = 0, 1, 2, 3
+KEEP, DROP, REWRITE_RG, REMOVE_PG, DROP_VALUE = 0, 1, 2, 3, 4
 TYPE_INDEX = np.full(256, 7, dtype=np.int64)
 for _index, _type in enumerate(TYPES):
     TYPE_INDEX[_type] = _index
@@ -159,28 +246,52 @@ def parse_tag_option(value: str, option: str) -> bytes:
     return name
 
 
-class TagPolicy:
-    """What happens to each tag: kept, dropped, or (RG:Z, PG:Z) rewritten and removed.
+@dataclass(frozen=True)
+class ValueRule:
+    """How the values of some kept tags are checked: a grammar, and what ties them to their record."""
 
-    ``keep``/``drop`` adjust the allowlist (``--keep-tag``/``--drop-tag``); a kept
-    tag added by name keeps any type. ``status`` is the lookup table of
-    ``locate_tags`` codes.
+    grammar: Grammar
+    tie: Tie | None
+    partner_code: int = -1
+    """``tag_code`` of the partner tag (its ``Z`` type), for a partner tie."""
+
+
+class TagPolicy:
+    """What happens to each tag: kept (if its value is valid), dropped, or (RG:Z, PG:Z)
+    rewritten and removed.
+
+    ``keep``/``drop`` adjust the allowlist (``--keep-tag``/``--drop-tag``): a tag kept
+    by name keeps any type, its value checked only against its type's grammar in the
+    SAM spec (``VOUCHED``), whatever the table says. ``status`` is the lookup table
+    of ``locate_tags`` codes; ``rule_of`` the index in ``rules`` of each kept code's
+    ``ValueRule`` (0 for the codes not kept).
     """
 
     def __init__(self, keep: Iterable[bytes] = (), drop: Iterable[bytes] = ()) -> None:
-        kept = {name: types for name, (types, _) in KEPT_TAGS.items()}
+        kept: dict[bytes, KeptTag] = dict(KEPT_TAGS)
         for name in keep:
             if name == REMOVED_TAG:
                 raise UsageError("--keep-tag PG: PG:Z tags name @PG lines, which are removed; they always go")
-            kept[name] = TYPES
+            kept[name] = KeptTag(VOUCHED, "kept by --keep-tag")
         for name in drop:
             kept.pop(name, None)
         self.drop_read_groups = REWRITTEN_TAG in set(drop)
         self.kept = kept
         self.status = np.full(CODE_COUNT, DROP, dtype=np.uint8)
-        for name, types in kept.items():
-            for tag_type in types:
-                self.status[tag_code(name, tag_type)] = KEEP
+        self.rule_of = np.zeros(CODE_COUNT, dtype=np.int16)
+        self.rules: list[ValueRule] = [ValueRule(VOUCHED[b"Z"], None)]  # 0: no rule (a tag not kept)
+        known: dict[tuple[int, Tie | None], int] = {}
+        for name, tag in kept.items():
+            for tag_type, grammar in tag.grammars.items():
+                code = tag_code(name, tag_type[0])
+                self.status[code] = KEEP
+                key = (id(grammar), tag.tie)
+                if key not in known:
+                    assert tag.tie != MATCHING_CIGAR or isinstance(grammar, MismatchString)
+                    known[key] = len(self.rules)
+                    partner = tag_code(tag.tie.partner, ord("Z")) if tag.tie is not None and tag.tie.kind == "partner" else -1
+                    self.rules.append(ValueRule(grammar, tag.tie, partner))
+                self.rule_of[code] = known[key]
         if not self.drop_read_groups:
             self.status[tag_code(REWRITTEN_TAG, ord("Z"))] = REWRITE_RG
         self.status[tag_code(REMOVED_TAG, ord("Z"))] = REMOVE_PG
@@ -189,15 +300,116 @@ class TagPolicy:
         """The status of one tag (the one-record path; the same table as the block path)."""
         return int(self.status[tag_code(name, tag_type[0])])
 
+    def rule(self, name: bytes, tag_type: bytes) -> ValueRule:
+        return self.rules[int(self.rule_of[tag_code(name, tag_type[0])])]
+
+    def valid_record_values(
+        self, tags: Sequence[tuple[bytes, bytes, bytes]], seq: bytes, cigar: bytes, references: Mapping[bytes, int]
+    ) -> list[bool]:
+        """Which kept tags ``(name, type, value)`` of one record hold a valid value (the
+        one-record path, the reference ``valid_values`` must equal). ``seq`` and ``cigar``
+        are the record's SEQ and CIGAR columns."""
+        seq_length = -1 if seq == b"*" else len(seq)
+        rules = [self.rule(name, tag_type) for name, tag_type, _ in tags]
+        valid = [False] * len(tags)
+        for index, ((_, _, value), rule) in enumerate(zip(tags, rules, strict=True)):
+            if rule.partner_code >= 0 or not rule.grammar.valid(value, seq_length, references):
+                continue
+            if rule.tie == AS_LONG_AS_SEQ:
+                valid[index] = len(value) == seq_length
+            elif rule.tie == MATCHING_CIGAR:
+                valid[index] = md_reference_length(value) == cigar_reference_length(cigar)
+            else:
+                valid[index] = True
+        for index, ((_, _, value), rule) in enumerate(zip(tags, rules, strict=True)):
+            if rule.partner_code < 0 or not rule.grammar.valid(value, seq_length, references):
+                continue
+            partners = [
+                other_value
+                for other, (other_name, other_type, other_value) in enumerate(tags)
+                if valid[other] and tag_code(other_name, other_type[0]) == rule.partner_code
+            ]
+            valid[index] = len(partners) == 1 and partner_agrees(value, partners[0])
+        return valid
+
+    def valid_values(self, text: bytes, layout: TagLayout, rule_ids: np.ndarray, references: Mapping[bytes, int]) -> np.ndarray:
+        """Which tags of a block hold a valid value (True for the tags without a rule:
+        those not kept). ``rule_ids`` is ``rule_of`` of each tag's code. The tags of
+        each rule are checked together, by its grammar's bulk check, then their ties
+        (partner ties last: they need their partner's answer)."""
+        valid = np.ones(len(rule_ids), dtype=bool)
+        counts = np.bincount(rule_ids, minlength=len(self.rules))
+        if counts[0] == len(rule_ids):
+            return valid
+        data = np.frombuffer(text, dtype=np.uint8)
+        seq_starts, seq_ends = layout.column(SEQ_COLUMN)
+        seq_lengths = seq_ends - seq_starts
+        seq_lengths[(seq_lengths == 1) & (data[seq_starts] == ord("*"))] = -1
+        # The tags sorted by rule: each rule's tags are one slice of these arrays.
+        order = np.argsort(rule_ids, kind="stable")
+        tag_lines = layout.tag_lines()
+        lines = tag_lines[order]
+        starts = layout.starts[order] + VALUE_OFFSET
+        ends = layout.ends[order]
+        bounds = np.cumsum(counts)
+        ordered = sorted(np.flatnonzero(counts[1:]).tolist(), key=lambda rule: self.rules[rule + 1].partner_code >= 0)
+        for rule_id in (rule + 1 for rule in ordered):
+            rule = self.rules[rule_id]
+            first, last = int(bounds[rule_id - 1]), int(bounds[rule_id])
+            member_lines = lines[first:last]
+            spans = Spans(text, data, starts[first:last], ends[first:last], seq_lengths[member_lines], references)
+            if rule.tie == MATCHING_CIGAR:  # the MD lengths check the MD grammar too
+                cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
+                ok = md_matches_cigar(data, text, spans.starts, spans.ends, cigar_starts[member_lines], cigar_ends[member_lines])
+            else:
+                ok = rule.grammar.valid_spans(spans)
+            if rule.tie == AS_LONG_AS_SEQ:
+                ok &= spans.ends - spans.starts == spans.seq_lengths
+            elif rule.partner_code >= 0:
+                partners = np.flatnonzero(layout.codes == rule.partner_code)
+                partners = partners[valid[partners] & (rule_ids[partners] > 0)]
+                ok &= partners_agree_by_line(data, text, layout, partners, tag_lines[partners], spans, member_lines)
+            valid[order[first:last]] = ok
+        return valid
+
+
+def partners_agree_by_line(
+    data: np.ndarray, text: bytes, layout: TagLayout, partners: np.ndarray, partner_lines: np.ndarray, spans: Spans, span_lines: np.ndarray
+) -> np.ndarray:
+    """Partner ties of a block: each value of ``spans`` against the valid partner tag
+    (``partners``, indices into ``layout``, on ``partner_lines``) of its line, which must
+    be given once."""
+    line_count = len(layout.line_first)
+    once = np.bincount(partner_lines, minlength=line_count)[span_lines] == 1
+    partner_starts = np.full(line_count, -1, dtype=np.int64)
+    partner_ends = np.full(line_count, -1, dtype=np.int64)
+    partner_starts[partner_lines] = layout.starts[partners] + VALUE_OFFSET
+    partner_ends[partner_lines] = layout.ends[partners]
+    partner_starts = np.where(once, partner_starts[span_lines], -1)
+    return once & partners_agree(data, text, spans.starts, spans.ends, partner_starts, partner_ends[span_lines])
+
 
 @dataclass
 class TagLayout:
     """Every tag field of a block of records: ``starts`` (the tab before it), ``ends``
-    (the tab or newline after it) and ``codes`` (``tag_code``), in order."""
+    (the tab or newline after it) and ``codes`` (``tag_code``), in order; and where the
+    columns of each line are (``separators``: every tab and newline of the block;
+    ``line_first``: the rank among them of each line's first tab)."""
 
     starts: np.ndarray
     ends: np.ndarray
     codes: np.ndarray
+    separators: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    line_first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tags_per_line: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    def tag_lines(self) -> np.ndarray:
+        """The line (0-based, in the block) of each tag."""
+        return np.repeat(np.arange(len(self.line_first)), self.tags_per_line)
+
+    def column(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end offsets of mandatory column ``index`` (0-based, 1 or more) on every line."""
+        return self.separators[self.line_first + index - 1] + 1, self.separators[self.line_first + index]
 
 
 def locate_tags(text: bytes) -> TagLayout | None:
@@ -220,15 +432,16 @@ def locate_tags(text: bytes) -> TagLayout | None:
     tabs_per_line = newline_rank - line_first
     if tabs_per_line.min() < MANDATORY_TABS:
         return None
-    tag_count = int(tabs_per_line.sum()) - MANDATORY_TABS * len(newline_rank)
+    tags_per_line = tabs_per_line - MANDATORY_TABS
+    tag_count = int(tags_per_line.sum())
     if not tag_count:
-        return TagLayout(*(np.zeros(0, dtype=np.int64),) * 3)
+        return TagLayout(*(np.zeros(0, dtype=np.int64),) * 3, separators, line_first, tags_per_line)
     # Separator ranks of each line's tag tabs: from its 11th tab up to its newline.
     ordinal = np.arange(len(separators), dtype=np.int64) - np.repeat(line_first, tabs_per_line + 1)
     tag_ranks = np.flatnonzero((ordinal >= MANDATORY_TABS) & ~is_newline)
     starts = separators[tag_ranks]
     ends = separators[tag_ranks + 1]
-    if (ends - starts).min() < 6:  # shorter than \tXX:T:
+    if (ends - starts).min() < VALUE_OFFSET:  # shorter than \tXX:T:
         return None
     first, second, colon, tag_type, colon2 = (buffer[starts + offset] for offset in range(1, 6))
     well_formed = (colon == 58) & (colon2 == 58)
@@ -236,7 +449,7 @@ def locate_tags(text: bytes) -> TagLayout | None:
     if not well_formed.all() or (types == 7).any():
         return None
     codes = (first.astype(np.int64) << 11) | (second.astype(np.int64) << 3) | types
-    return TagLayout(starts.astype(np.int64), ends.astype(np.int64), codes)
+    return TagLayout(starts.astype(np.int64), ends.astype(np.int64), codes, separators, line_first, tags_per_line)
 
 
 def tag_name(code: int) -> str:

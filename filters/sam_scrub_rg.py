@@ -12,13 +12,15 @@ from parsed, validated fields (fail closed):
   ``@PG``, ``@CO`` and unknown lines go and one ``@PG ID:sam-scrub-rg`` without a
   command line is added;
 - records: optional fields not on the allowlist of ``genoscrub.aux_tags`` go
-  (counted by tag), ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with
-  ``--names`` QNAME becomes a pseudonym. The 11 mandatory columns pass as the
-  same bytes.
+  (counted by tag), and so do kept ones whose value is off its grammar
+  (``genoscrub.aux_values``: an identifier written into ``XA:Z`` or ``MD:Z``);
+  ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with ``--names`` QNAME becomes
+  a pseudonym. The 11 mandatory columns pass as the same bytes.
 
 Records are not split one by one where the block allows otherwise: the tags of a
 1 MiB block of whole lines are located by column in a few numpy passes
-(``aux_tags.locate_tags``), and only the tags to change are visited: the block is
+(``aux_tags.locate_tags``), the values of the kept ones checked grammar by grammar
+(``TagPolicy.valid_values``), and only the tags to change are visited: the block is
 copied in the slices between them, a dropped tag left out, an RG:Z tag replaced
 by its new one (the whole tag is the key, so ``rg1`` never matches ``rg10``). A
 block whose structure is in doubt goes through the exact, field-by-field path,
@@ -40,6 +42,7 @@ import numpy as np
 import typer
 from genoscrub.aux_tags import (
     DROP,
+    DROP_VALUE,
     KEEP,
     REMOVE_PG,
     REWRITE_RG,
@@ -155,10 +158,12 @@ class HeaderScrubber:
         self.path = path
         self.report = report
         self.read_groups: dict[bytes, bytes] = {}
+        self.references: dict[bytes, int] = {}
 
     def scrub(self, lines: list[bytes]) -> bytes:
         """The new header as one chunk, ending with genoscrub's own @PG line."""
         header = parse_header(lines, self.path)
+        self.references = {line.fields[b"SN"]: int(line.fields[b"LN"]) for line in header.of_type(b"SQ")}
         for read_group in header.of_type(b"RG"):
             self.scrub_read_group(read_group)
         self.report.add("header_lines", len(lines))
@@ -205,8 +210,12 @@ class HeaderScrubber:
 
 
 class RecordScrubber:
-    """Record chunks in, chunks with tags off the allowlist dropped, RG:Z rewritten,
-    PG:Z removed (and names replaced) out."""
+    """Record chunks in, chunks with tags off the allowlist or off their value's grammar
+    dropped, RG:Z rewritten, PG:Z removed (and names replaced) out.
+
+    ``references`` (the header's ``{SN: LN}``) are the reference names a kept value
+    (``SA``, ``XA``, ``CC``, ...) may name.
+    """
 
     def __init__(self, names: ReadNamer | None, path: str, report: Report, policy: TagPolicy | None = None) -> None:
         self.names = names
@@ -215,12 +224,16 @@ class RecordScrubber:
         self.policy = policy or TagPolicy()
         self.read_groups: dict[bytes, bytes] = {}
         self.rewritten_tags: dict[bytes, bytes] = {}
+        self.references: dict[bytes, int] = {}
         self.removed_by_tag: Counter[str] = Counter()
+        self.removed_by_value: Counter[str] = Counter()
         report.notes["aux_tags_removed_by_tag"] = self.removed_by_tag
+        report.notes["aux_tags_removed_by_value"] = self.removed_by_value
 
     def use_header(self, header: HeaderScrubber) -> None:
         """Take the read-group mapping: ``\tRG:Z:old`` -> ``\tRG:Z:new``, as the block path slices tags."""
         self.read_groups = header.read_groups
+        self.references = header.references
         self.rewritten_tags = {b"\tRG:Z:" + old: b"\tRG:Z:" + new for old, new in self.read_groups.items()}
 
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
@@ -249,7 +262,8 @@ class RecordScrubber:
 
     def scrub_block(self, chunk: bytes) -> bytes | None:
         """The fast path: tags located by column for the whole block, decided by their
-        layout codes; None when anything needs the exact path (which names the line).
+        layout codes and the kept ones' values checked grammar by grammar; None when
+        anything needs the exact path (which names the line).
 
         Only the tags to change are visited: the block is copied in the slices
         between them, a dropped tag or PG:Z left out, an RG:Z replaced by the tag
@@ -261,6 +275,7 @@ class RecordScrubber:
         if not len(layout.codes):
             return chunk
         status = self.policy.status[layout.codes]
+        status[~self.policy.valid_values(chunk, layout, self.policy.rule_of[layout.codes], self.references)] = DROP_VALUE
         edited = np.flatnonzero(status)  # KEEP is 0
         if not len(edited):
             return chunk
@@ -279,17 +294,21 @@ class RecordScrubber:
         pieces.append(chunk[previous:])
         rg_count = int(np.count_nonzero(kinds == REWRITE_RG))
         pg_count = int(np.count_nonzero(kinds == REMOVE_PG))
-        dropped = layout.codes[edited[kinds == DROP]]
         if rg_count:
             self.report.add("rg_tags_rewritten", rg_count)
         if pg_count:
             self.report.add("pg_tags_removed", pg_count)
-        if len(dropped):
-            codes, counts = np.unique(dropped, return_counts=True)
-            for code, count in zip(codes.tolist(), counts.tolist(), strict=True):
-                self.removed_by_tag[tag_name(code)] += count
-            self.report.add("aux_tags_removed", len(dropped))
+        self.count_removed(layout.codes[edited[kinds == DROP]], self.removed_by_tag, "aux_tags_removed")
+        self.count_removed(layout.codes[edited[kinds == DROP_VALUE]], self.removed_by_value, "aux_values_removed")
         return b"".join(pieces)
+
+    def count_removed(self, codes: np.ndarray, by_tag: Counter[str], total: str) -> None:
+        if not len(codes):
+            return
+        unique, counts = np.unique(codes, return_counts=True)
+        for code, count in zip(unique.tolist(), counts.tolist(), strict=True):
+            by_tag[tag_name(code)] += count
+        self.report.add(total, len(codes))
 
     def scrub_by_field(self, chunk: bytes, first_line: int) -> bytes:
         """The exact path, one record at a time: the reference the fast path must equal."""
@@ -298,19 +317,24 @@ class RecordScrubber:
         lines = chunk[:-1].split(b"\n")
         rg_count = pg_count = 0
         dropped: Counter[str] = Counter()
+        invalid: Counter[str] = Counter()
         for index, line in enumerate(lines):
             fields = line.split(b"\t")
             if len(fields) < 11:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
             if len(fields) == 11:
                 continue
-            kept = fields[:11]
+            kept: list[bytes | None] = list(fields[:11])
+            values: list[tuple[bytes, bytes, bytes]] = []
+            places: list[int] = []
             for tag in fields[11:]:
                 match = TAG_FIELD.match(tag)
                 if match is None:
                     raise InputError("optional field is not TAG:TYPE:VALUE", self.path, first_line + index)
                 status = self.policy.decide(match.group(1), match.group(2))
                 if status == KEEP:
+                    values.append((match.group(1), match.group(2), tag[5:]))
+                    places.append(len(kept))
                     kept.append(tag)
                 elif status == REWRITE_RG:
                     new = self.read_groups.get(tag[5:])
@@ -322,10 +346,20 @@ class RecordScrubber:
                     pg_count += 1
                 else:
                     dropped[report_name(match.group(1))] += 1
-            lines[index] = b"\t".join(kept)
+            if values:
+                verdicts = self.policy.valid_record_values(values, fields[9], fields[5], self.references)
+                for place, (tag_name_bytes, _, _), verdict in zip(places, values, verdicts, strict=True):
+                    if not verdict:
+                        kept[place] = None
+                        invalid[report_name(tag_name_bytes)] += 1
+            lines[index] = b"\t".join(field for field in kept if field is not None)
         for name, count in dropped.items():
             self.removed_by_tag[name] += count
-        for key, count in (("rg_tags_rewritten", rg_count), ("pg_tags_removed", pg_count), ("aux_tags_removed", sum(dropped.values()))):
+        for name, count in invalid.items():
+            self.removed_by_value[name] += count
+        counts = (("rg_tags_rewritten", rg_count), ("pg_tags_removed", pg_count), ("aux_tags_removed", sum(dropped.values())),
+                  ("aux_values_removed", sum(invalid.values())))  # fmt: skip
+        for key, count in counts:
             if count:
                 self.report.add(key, count)
         lines.append(b"")
@@ -480,7 +514,11 @@ def main(
     ] = DEFAULT_PLATFORM_UNIT,
     keep_tags: Annotated[
         Optional[list[str]],
-        typer.Option("--keep-tag", metavar="TAG", help="Keep this record tag too (any type); may be given more than once."),
+        typer.Option(
+            "--keep-tag",
+            metavar="TAG",
+            help="Keep this record tag too, any type, its value checked only against its type's SAM grammar; may be repeated.",
+        ),
     ] = None,
     drop_tags: Annotated[
         Optional[list[str]],

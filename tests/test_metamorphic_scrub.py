@@ -185,10 +185,23 @@ def test_fastq_crlf_input_gives_the_output_of_lf_input(simulated: Path, key: Pat
     assert run("fastq-scrub-names", "--key-file", str(key), input=original.replace(b"\n", b"\r\n")) == lf
 
 
-@pytest.mark.parametrize("options", [[], ["--names"], ["--drop-tag", "MD", "--keep-tag", "XZ"]], ids=["default", "names", "tag-options"])
+EXTRA_TAGS = [b"CO:Z:S2301217T", b"PG:Z:bwa", b"XZ:Z:x", b"zz:i:1", b"XS:i:2", b"BC:Z:ACGT"]
+# Kept tags with values off their grammar or their ties, and a few on them.
+EXTRA_VALUES = [
+    b"XA:Z:S2301217T", b"MD:Z:/home/kimjh", b"SA:Z:patient Kim", b"MC:Z:S2301217T", b"GN:Z:S2301217T",
+    b"SA:Z:chr9,5,+,4M,60,0;", b"XA:Z:chr1,+5,150M,1;", b"OQ:Z:II", b"Q2:Z:IIII", b"RX:Z:AC-GT", b"QX:Z:II II",
+    b"QX:Z:IIIII", b"MI:Z:12/A", b"MI:Z:S2301217T", b"CB:Z:ACGT-1", b"CB:Z:ACGT-S2301217T", b"NM:i:x", b"de:f:0.01",
+    b"de:f:nan", b"MD:Z:0S2301217T0", b"MM:Z:C+m,1;", b"YT:Z:UU", b"tp:A:Q",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["--names"], ["--drop-tag", "MD", "--keep-tag", "XZ", "--keep-tag", "XA"]], ids=["default", "names", "tag-options"]
+)
 def test_block_path_and_one_record_path_agree(sam_text: bytes, tmp_path: Path, options: list[str]) -> None:
     """``GENOSCRUB_ONE_BY_ONE=1`` sends every record down the exact path: the same bytes and
-    counts as the block path, on records whose tags need every kind of edit."""
+    counts as the block path, on records whose tags need every kind of edit, and whose kept
+    tags hold values on and off their grammars."""
     rng = random.Random(11)
     planted = []
     for line in sam_text.splitlines():
@@ -196,7 +209,7 @@ def test_block_path_and_one_record_path_agree(sam_text: bytes, tmp_path: Path, o
             planted.append(line)
             continue
         fields = line.split(b"\t")
-        extra = rng.sample([b"CO:Z:S2301217T", b"PG:Z:bwa", b"XZ:Z:x", b"zz:i:1", b"XS:i:2", b"BC:Z:ACGT"], k=rng.randrange(4))
+        extra = rng.sample(EXTRA_TAGS, k=rng.randrange(4)) + rng.sample(EXTRA_VALUES, k=rng.randrange(4))
         tags = fields[11:] + extra
         rng.shuffle(tags)
         planted.append(b"\t".join(fields[:11] + tags))
@@ -212,3 +225,5 @@ def test_block_path_and_one_record_path_agree(sam_text: bytes, tmp_path: Path, o
         reports.append(data)
     assert outputs[0] == outputs[1]
     assert reports[0] == reports[1]
+    assert reports[0]["counts"]["aux_values_removed"] > 0
+    assert (b"S2301217T" in outputs[0]) == ("XA" in options)  # --keep-tag XA vouches for XA:Z:S2301217T

@@ -1,0 +1,739 @@
+"""What a kept aux tag may hold: one grammar per value, checked one at a time or a block at once.
+
+The allowlist (``aux_tags.KEPT_TAGS``) says which tags may stay; the grammars here
+say what each may hold, so a tool that wrote a sample name into ``XA:Z``, a path
+into ``MD:Z`` or a patient's name into ``SA:Z`` loses that tag (never the record).
+They follow the SAM tags specification (SAMtags, 2024) and the tools that write
+the tags (bwa, Bowtie2, minimap2, STAR, fgbio, GATK/Picard).
+
+Each grammar answers one question two ways that must agree:
+
+- ``valid(value, seq_length, references)``: one value, for the one-record path;
+  it is the reference;
+- ``valid_spans(spans)``: every value of a block at once. Most records carry only
+  ``MD``, ``MC``, ``NM``, ``AS``, ``XS``, with the commonest forms (``100``,
+  ``100M``, ``0``): those are byte classes checked in bulk (``fields.spans_within``,
+  the C loop) and numbers read in numpy; the less common forms of a block are
+  checked by one regular-expression pass over them all, joined (``all_valid``),
+  and read one by one only when that finds a value off the grammar. Grammars of
+  the few complex values (``SA``, ``XA``, ``MM``, ...) call ``valid`` for each value.
+
+``seq_length`` is the length of the record's SEQ (-1 when SEQ is ``*``) and
+``references`` the header's ``{SN: LN}``: the reference names a value may name.
+
+A value can also be tied to the rest of its record (``Tie``): qualities to the
+length of SEQ, ``MD`` to the reference length of the CIGAR, ``QX`` to ``RX``.
+``aux_tags`` applies the ties; they are defined here with their one-value checks.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from genoscrub.fields import spans_within, windows
+
+IUPAC = b"ACGTUNRYKMSWBDHV"
+"""Nucleotide codes (IUPAC): the letters a sequence or a reference base may be."""
+CIGAR_OPERATIONS = b"MIDNSHPX="
+MAX_OPERATION_DIGITS = 9
+"""A CIGAR length or an MD run: at most 9 digits (BAM holds 28 bits, under 2^28)."""
+INT_MIN, INT_MAX = -(1 << 31), (1 << 32) - 1
+"""The range of an ``i`` value: what BAM can hold (int32 or uint32), as htslib reads it."""
+FLOAT_MAX = 3.4028234663852886e38
+"""The largest ``f`` value: a float32."""
+ARRAY_RANGES = {
+    ord("c"): (-(1 << 7), (1 << 7) - 1),
+    ord("C"): (0, (1 << 8) - 1),
+    ord("s"): (-(1 << 15), (1 << 15) - 1),
+    ord("S"): (0, (1 << 16) - 1),
+    ord("i"): (-(1 << 31), (1 << 31) - 1),
+    ord("I"): (0, (1 << 32) - 1),
+}
+"""The range of each integer element type of a ``B`` array."""
+POWERS_OF_TEN = 10 ** np.arange(19, dtype=np.int64)
+
+
+def byte_table(allowed: bytes) -> np.ndarray:
+    """A 256-entry lookup table: True for the bytes of ``allowed``."""
+    table = np.zeros(256, dtype=bool)
+    table[list(allowed)] = True
+    return table
+
+
+def byte_range(first: str, last: str) -> bytes:
+    return bytes(range(ord(first), ord(last) + 1))
+
+
+DIGITS = b"0123456789"
+DIGIT_TABLE = byte_table(DIGITS)
+PRINTABLE = byte_range(" ", "~")
+"""The SAM grammar of a ``Z`` value: printable ASCII and space."""
+QUALITY = byte_range("!", "~")
+"""A quality as QUAL holds it: Phred + 33, ``!`` to ``~``."""
+SEQUENCE = IUPAC + IUPAC.lower() + b"=."
+"""SEQ's alphabet (SAM 1.4: ``[A-Za-z=.]``) narrowed to nucleotide codes."""
+BARCODE = IUPAC + b"-"
+"""Barcode and UMI bases; a ``-`` between the barcodes of several reads (SAMtags, Barcodes)."""
+
+
+def span_values(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    return [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+@dataclass
+class Spans:
+    """The values of one grammar in a block: ``text[starts[i]:ends[i]]``, with each one's
+    record's SEQ length (-1 for ``*``) and the header's references."""
+
+    text: bytes
+    data: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    seq_lengths: np.ndarray
+    references: Mapping[bytes, int]
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def values(self) -> Iterable[bytes]:
+        return span_values(self.text, self.starts, self.ends)
+
+    def subset(self, rows: np.ndarray) -> Spans:
+        return Spans(self.text, self.data, self.starts[rows], self.ends[rows], self.seq_lengths[rows], self.references)
+
+
+class Grammar:
+    """What one value may be. ``label`` says it in the man page's words."""
+
+    label = ""
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        raise NotImplementedError
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        """Every value of ``spans`` at once; by default one at a time (the complex grammars)."""
+        return one_at_a_time(self, spans)
+
+
+def one_at_a_time(grammar: Grammar, spans: Spans) -> np.ndarray:
+    seq_lengths = spans.seq_lengths.tolist()
+    references = spans.references
+    return np.fromiter(
+        (grammar.valid(value, seq_length, references) for value, seq_length in zip(spans.values(), seq_lengths, strict=True)),
+        dtype=bool,
+        count=len(spans),
+    )
+
+
+# --- many spans at once ----------------------------------------------------------------
+
+
+SEPARATORS = byte_table(b"\t\n")
+
+
+def flat_positions(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where every byte of every span is (in order) and the span each belongs to."""
+    lengths = ends - starts
+    owner = np.repeat(np.arange(len(starts)), lengths)
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64), owner
+
+
+def joined(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes | None:
+    """The spans one after the other, each with the tab or newline after it, as one bytes
+    object for one regular-expression pass; None when a span is not followed by one (in
+    a block of records every value is)."""
+    if not len(starts):
+        return b""
+    if int(ends.max()) >= len(data) or not SEPARATORS[data[ends]].all():
+        return None
+    positions, _ = flat_positions(starts, ends + 1)
+    return data[positions].tobytes()
+
+
+def all_valid(block_pattern: re.Pattern[bytes], data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bool:
+    """Whether every span matches: ``block_pattern`` is ``(?:value[\\t\\n])*``, run once over them all."""
+    text = joined(data, starts, ends)
+    return text is not None and block_pattern.fullmatch(text) is not None
+
+
+def values_block(pattern: bytes) -> re.Pattern[bytes]:
+    return re.compile(rb"(?:" + pattern + rb"[\t\n])*")
+
+
+NOT_DIGITS = bytes(byte if byte in DIGITS else 32 for byte in range(256))
+"""A translation table: digits stay, every other byte becomes a blank."""
+
+
+def numbers_by_span(text: bytes, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The numbers of ``joined`` spans known to be valid, in order (``np.fromstring`` reads
+    them at once, every other byte a blank), how many each span holds, and the flat
+    bytes."""
+    flat = np.frombuffer(text, dtype=np.uint8)
+    digits = DIGIT_TABLE[flat]
+    run_starts = digits.copy()
+    run_starts[1:] &= ~digits[:-1]
+    span_starts = np.flatnonzero(SEPARATORS[flat]) + 1
+    span_starts = np.concatenate(([0], span_starts[:-1])) if count else span_starts[:0]
+    counts = np.add.reduceat(run_starts.astype(np.int64), span_starts) if count else np.zeros(0, dtype=np.int64)
+    return np.fromstring(text.translate(NOT_DIGITS), dtype=np.int64, sep=" "), counts, flat
+
+
+def sums_by_span(numbers: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The sum of each span's numbers (every span holds at least one)."""
+    return np.add.reduceat(numbers, np.cumsum(counts) - counts) if len(counts) else np.zeros(0, dtype=np.int64)
+
+
+# --- byte classes ------------------------------------------------------------------------
+
+
+class Characters(Grammar):
+    """Every byte from a set, ``shortest`` to ``longest`` bytes long."""
+
+    def __init__(self, label: str, allowed: bytes, shortest: int = 0, longest: int | None = None) -> None:
+        self.label = label
+        self.allowed = allowed
+        self.table = byte_table(allowed)
+        self.shortest = shortest
+        self.longest = longest
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        if len(value) < self.shortest or (self.longest is not None and len(value) > self.longest):
+            return False
+        return not value.translate(None, self.allowed)
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        lengths = spans.ends - spans.starts
+        ok = lengths >= self.shortest
+        if self.longest is not None:
+            ok &= lengths <= self.longest
+        return ok & spans_within(spans.data, spans.text, spans.starts, spans.ends, self.table)
+
+
+class OneOf(Grammar):
+    """One value of a short list (an enumeration: ``YT`` ``UU``, ``CP``, ...)."""
+
+    def __init__(self, label: str, values: Iterable[bytes]) -> None:
+        self.label = label
+        self.values = frozenset(values)
+        self.width = max(map(len, self.values))
+        assert self.width <= 7
+        self.keys = np.array([self._key(value) for value in self.values], dtype=np.uint64)
+
+    @staticmethod
+    def _key(value: bytes) -> int:
+        return int.from_bytes(value.ljust(7, b"\0"), "little") | (len(value) << 56)
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return value in self.values
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        lengths = spans.ends - spans.starts
+        short = lengths <= self.width
+        gathered = windows(spans.data, spans.starts, 8)
+        gathered[np.arange(8) >= np.minimum(lengths, 8)[:, None]] = 0
+        keys = gathered.view("<u8").ravel() & np.uint64((1 << 56) - 1)
+        keys |= np.minimum(lengths, 255).astype(np.uint64) << np.uint64(56)
+        return short & np.isin(keys, self.keys)
+
+
+class Character(Grammar):
+    """An ``A`` value: one character of a set (printable by default)."""
+
+    def __init__(self, label: str, allowed: bytes = byte_range("!", "~")) -> None:
+        self.label = label
+        self.allowed = allowed
+        self.table = byte_table(allowed)
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return len(value) == 1 and value[0] in self.allowed
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        lengths = spans.ends - spans.starts
+        first = spans.data[np.minimum(spans.starts, len(spans.data) - 1)]
+        return (lengths == 1) & self.table[first]
+
+
+# --- numbers -----------------------------------------------------------------------------
+
+
+INTEGER_TEXT = re.compile(rb"[-+]?[0-9]{1,10}")
+
+
+class Integer(Grammar):
+    """An ``i`` value: an optional sign and 1 to 10 digits, from -2^31 to 2^32-1 (what BAM holds)."""
+
+    label = "integer, -2^31 to 2^32-1"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return INTEGER_TEXT.fullmatch(value) is not None and INT_MIN <= int(value) <= INT_MAX
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        """Most values are 1 to 9 digits: valid by their bytes. The others (signed, 10 digits) are read."""
+        starts, ends = spans.starts, spans.ends
+        lengths = ends - starts
+        ok = (lengths >= 1) & (lengths <= 9) & spans_within(spans.data, spans.text, starts, ends, DIGIT_TABLE)
+        rest = np.flatnonzero(~ok & (lengths >= 1) & (lengths <= 11))
+        if len(rest):
+            ok[rest] = one_at_a_time(self, spans.subset(rest))
+        return ok
+
+
+FLOAT_TEXT = re.compile(rb"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?")
+DECIMALS = values_block(rb"[0-9]{1,38}(?:\.[0-9]+)?")
+"""Plain decimals (``0.0123``): always a float32 (at most 38 digits before the point)."""
+
+
+def float_value(text: bytes) -> float | None:
+    """An ``f`` value as the SAM spec writes it (``[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?``),
+    finite and within float32, or None."""
+    if FLOAT_TEXT.fullmatch(text) is None:
+        return None
+    number = float(text)
+    return number if math.isfinite(number) and abs(number) <= FLOAT_MAX else None
+
+
+class Float(Grammar):
+    """An ``f`` value. In bulk, a block of plain decimals (``0.0123``, what minimap2
+    writes) is valid by one pattern; otherwise each value is read."""
+
+    label = "float (float32)"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return float_value(value) is not None
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        if all_valid(DECIMALS, spans.data, spans.starts, spans.ends):
+            return np.ones(len(spans), dtype=bool)
+        return one_at_a_time(self, spans)
+
+
+ARRAY_TEXT = re.compile(rb"([cCsSiIf])((?:,[^,]*)*)")
+
+
+class NumericArray(Grammar):
+    """A ``B`` value: an element type, then comma-separated numbers of that type in its range."""
+
+    def __init__(self, element_types: bytes = b"cCsSiIf") -> None:
+        self.element_types = element_types
+        self.label = "array of numbers" if len(element_types) > 1 else f"array of {element_types.decode()} numbers"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        match = ARRAY_TEXT.fullmatch(value)
+        if match is None or match.group(1)[0] not in self.element_types:
+            return False
+        elements = match.group(2).split(b",")[1:]
+        element_type = match.group(1)[0]
+        if element_type == ord("f"):
+            return all(float_value(element) is not None for element in elements)
+        low, high = ARRAY_RANGES[element_type]
+        return all(INTEGER_TEXT.fullmatch(element) is not None and low <= int(element) <= high for element in elements)
+
+
+HEX_TEXT = re.compile(rb"(?:[0-9A-Fa-f]{2})*")
+
+
+class Hex(Grammar):
+    """An ``H`` value: pairs of hexadecimal digits."""
+
+    label = "hexadecimal byte array"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return HEX_TEXT.fullmatch(value) is not None
+
+
+# --- alignment strings: CIGAR and MD -----------------------------------------------------
+
+
+CIGAR_TEXT = re.compile(rb"(?:[0-9]{1,9}[MIDNSHPX=])+")
+CIGAR_OPERATION = re.compile(rb"([0-9]+)([MIDNSHPX=])")
+CIGARS = values_block(rb"(?:[0-9]{1,9}[MIDNSHPX=])+")
+CIGAR_OPERATION_BYTES = byte_table(CIGAR_OPERATIONS)
+REFERENCE_OPERATIONS = byte_table(b"MDX=")
+"""The CIGAR operations an MD string describes: aligned bases and deletions (not N, the skips)."""
+
+
+class Cigar(Grammar):
+    """A CIGAR (``MC``, ``OC``, ``cg``): ``*`` or ``([0-9]+[MIDNSHPX=])+``, lengths of at most 9 digits."""
+
+    label = "CIGAR or *"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return value == b"*" or CIGAR_TEXT.fullmatch(value) is not None
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        data, starts, ends = spans.data, spans.starts, spans.ends
+        first = data[np.minimum(starts, len(data) - 1)]
+        ok = ((ends - starts == 1) & (first == ord("*"))) | single_operations(data, spans.text, starts, ends)
+        rest = np.flatnonzero(~ok)
+        if len(rest) and not all_valid(CIGARS, data, starts[rest], ends[rest]):
+            ok[rest] = one_at_a_time(self, spans.subset(rest))
+        elif len(rest):
+            ok[rest] = True
+        return ok
+
+
+def cigar_reference_length(cigar: bytes) -> int:
+    """The reference bases an MD string of this CIGAR describes (M, D, X, =), or -1 for no CIGAR."""
+    if CIGAR_TEXT.fullmatch(cigar) is None:
+        return -1
+    return sum(int(length) for length, operation in CIGAR_OPERATION.findall(cigar) if operation in b"MDX=")
+
+
+def short_numbers(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Spans of 0 to 9 digits (checked before) read as integers, digit by digit for all at
+    once (0 for an empty span)."""
+    lengths = ends - starts
+    numbers = np.zeros(len(starts), dtype=np.int64)
+    last = len(data) - 1
+    for offset in range(int(lengths.max(initial=0))):
+        digits = data[np.minimum(starts + offset, last)].astype(np.int64)
+        numbers = np.where(offset < lengths, numbers * 10 + digits - 48, numbers)
+    return numbers
+
+
+def single_operations(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Which spans are a CIGAR of one operation (``100M``: most records), at once."""
+    lengths = ends - starts
+    operation = data[np.maximum(ends - 1, 0)]
+    single = (lengths >= 2) & (lengths <= MAX_OPERATION_DIGITS + 1) & CIGAR_OPERATION_BYTES[operation]
+    return single & spans_within(data, text, starts, np.maximum(ends - 1, starts), DIGIT_TABLE)
+
+
+def cigar_reference_lengths(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``cigar_reference_length`` of many spans at once (-1 where one is no CIGAR): those of
+    one operation read at once, the others by one pattern over them all (each read on its
+    own when one of them is no CIGAR)."""
+    single = single_operations(data, text, starts, ends)
+    counted = REFERENCE_OPERATIONS[data[np.maximum(ends - 1, 0)]]
+    lengths = np.where(single & counted, short_numbers(data, starts, np.where(single, ends - 1, starts)), np.where(single, 0, -1))
+    rest = np.flatnonzero(~single)
+    if not len(rest):
+        return lengths
+    block = joined(data, starts[rest], ends[rest])
+    if block is None or CIGARS.fullmatch(block) is None:
+        lengths[rest] = [cigar_reference_length(value) for value in span_values(text, starts[rest], ends[rest])]
+        return lengths
+    numbers, counts, flat = numbers_by_span(block, len(rest))
+    operations = REFERENCE_OPERATIONS[flat[CIGAR_OPERATION_BYTES[flat]]]  # the operation after each number
+    lengths[rest] = sums_by_span(numbers * operations, counts)
+    return lengths
+
+
+MD_TEXT = re.compile(rb"[0-9]{1,9}(?:(?:[%s]|\^[%s]+)[0-9]{1,9})*" % (IUPAC, IUPAC))
+MD_STRINGS = values_block(MD_TEXT.pattern)
+MD_LETTERS = byte_table(IUPAC)
+
+
+def md_reference_length(value: bytes) -> int:
+    """The reference bases an MD string describes (its numbers, its mismatches and deleted
+    bases), or -1 when it is off the MD grammar."""
+    if MD_TEXT.fullmatch(value) is None:
+        return -1
+    return sum(int(number) for number in re.findall(rb"[0-9]+", value)) + sum(value.count(bytes([base])) for base in IUPAC)
+
+
+def md_reference_lengths(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``md_reference_length`` of many spans at once: numbers alone (``100``: a read without
+    mismatches) read at once, the others by one pattern over them all (each read on its
+    own when one of them is off the grammar)."""
+    lengths = ends - starts
+    digits = (lengths >= 1) & (lengths <= MAX_OPERATION_DIGITS) & spans_within(data, text, starts, ends, DIGIT_TABLE)
+    result = np.where(digits, short_numbers(data, starts, np.where(digits, ends, starts)), -1)
+    rest = np.flatnonzero(~digits)
+    if not len(rest):
+        return result
+    block = joined(data, starts[rest], ends[rest])
+    if block is None or MD_STRINGS.fullmatch(block) is None:
+        result[rest] = [md_reference_length(value) for value in span_values(text, starts[rest], ends[rest])]
+        return result
+    numbers, counts, flat = numbers_by_span(block, len(rest))
+    span_starts = np.cumsum(lengths[rest] + 1) - (lengths[rest] + 1)
+    result[rest] = sums_by_span(numbers, counts) + np.add.reduceat(MD_LETTERS[flat].astype(np.int64), span_starts)
+    return result
+
+
+def concatenated(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
+    """The spans one after the other, as bytes."""
+    positions, _ = flat_positions(starts, ends)
+    return data[positions].tobytes()
+
+
+def md_matches_cigar(
+    data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, cigar_starts: np.ndarray, cigar_ends: np.ndarray
+) -> np.ndarray:
+    """Which MD strings are valid and describe as many reference bases as their record's
+    CIGAR aligns (``md_reference_length(md) == cigar_reference_length(cigar) >= 0``).
+
+    Most records hold a number and a CIGAR of one M of that number (``100``, ``100M``):
+    those are compared as text, all at once; the others are read as numbers.
+    """
+    lengths = ends - starts
+    simple = (lengths >= 1) & (lengths <= MAX_OPERATION_DIGITS) & (cigar_ends - cigar_starts == lengths + 1)
+    simple &= data[np.maximum(cigar_ends - 1, 0)] == ord("M")
+    simple &= spans_within(data, text, starts, ends, DIGIT_TABLE) & spans_within(data, text, cigar_starts, cigar_ends - 1, DIGIT_TABLE)
+    matches = np.zeros(len(starts), dtype=bool)
+    rows = np.flatnonzero(simple)
+    if concatenated(data, starts[rows], ends[rows]) == concatenated(data, cigar_starts[rows], cigar_ends[rows] - 1):
+        matches[rows] = True
+    else:
+        simple[:] = False
+    rest = np.flatnonzero(~simple)
+    if len(rest):
+        described = md_reference_lengths(data, text, starts[rest], ends[rest])
+        matches[rest] = (described >= 0) & (described == cigar_reference_lengths(data, text, cigar_starts[rest], cigar_ends[rest]))
+    return matches
+
+
+class MismatchString(Grammar):
+    """``MD``: ``[0-9]+(([A-Z]|\\^[A-Z]+)[0-9]+)*`` with nucleotide codes for letters."""
+
+    label = "MD string"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return md_reference_length(value) >= 0
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        return md_reference_lengths(spans.data, spans.text, spans.starts, spans.ends) >= 0
+
+
+# --- values checked one at a time: alignments, modifications, identifiers -----------------
+
+
+POSITION = rb"[0-9]{1,10}"
+MAPPING_QUALITY = rb"[0-9]{1,3}"
+CIGAR = rb"(?:[0-9]{1,9}[MIDNSHPX=])+"
+EDIT_DISTANCE = rb"[0-9]{1,9}"
+
+
+class Alignments(Grammar):
+    """A list of alignments, each ``field,field,...;`` (``SA``, ``OA``, ``XA``, ``XB``).
+
+    ``entry`` names its reference ``name``, position ``pos`` and mapping quality
+    ``mapq`` (if any): the reference must be an @SQ name of the header and the
+    position within it (``OA`` may hold ``*`` at position 0: an unmapped original),
+    a mapping quality at most 255. In bulk, one pattern checks the form of all the
+    values of a block and finds their entries; the names and numbers are then
+    looked up together.
+    """
+
+    def __init__(self, label: str, entry: bytes, unmapped: bool = False) -> None:
+        self.label = label
+        self.entry = re.compile(entry)
+        self.entries = re.compile(entry + rb";")
+        self.block = values_block(rb"(?:" + entry + rb";)+")
+        self.unmapped = unmapped
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        if not value.endswith(b";"):
+            return False
+        for entry in value[:-1].split(b";"):
+            match = self.entry.fullmatch(entry)
+            if match is None:
+                return False
+            name, position, *mapping_quality = match.groups()
+            if self.unmapped and name == b"*":
+                if int(position) != 0:
+                    return False
+            elif not 1 <= int(position) <= references.get(name, 0):
+                return False
+            if mapping_quality and int(mapping_quality[0]) > 255:
+                return False
+        return True
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        text = joined(spans.data, spans.starts, spans.ends)
+        if text is not None and self.block.fullmatch(text) is not None and self.on_references(self.entries.findall(text), spans.references):
+            return np.ones(len(spans), dtype=bool)
+        return one_at_a_time(self, spans)
+
+    def on_references(self, entries: list[tuple[bytes, ...]], references: Mapping[bytes, int]) -> bool:
+        """Whether every entry (its ``name``, ``pos`` and ``mapq`` groups, in that order)
+        lies on a reference of the header, with a mapping quality of at most 255: what
+        ``valid`` asks of each entry, asked of all at once."""
+        if not entries:
+            return True
+        columns = list(zip(*entries, strict=True))
+        names = columns[0]
+        positions = np.array(columns[1]).astype(np.int64)
+        lengths = np.array([references.get(name, 0) for name in names], dtype=np.int64)
+        on = (positions >= 1) & (positions <= lengths)
+        if self.unmapped:
+            on |= (np.array(names) == b"*") & (positions == 0)
+        if len(columns) > 2 and (np.array(columns[2]).astype(np.int64) > 255).any():
+            return False
+        return bool(on.all())
+
+
+NAME = rb"(?P<name>[^,;\t\n]+)"
+STRAND_POSITION = rb"[+-](?P<pos>" + POSITION + rb")"
+SUPPLEMENTARY = Alignments(
+    "rname,pos,strand,CIGAR,mapQ,NM; repeated",
+    NAME + rb",(?P<pos>" + POSITION + rb"),[+-]," + CIGAR + rb",(?P<mapq>" + MAPPING_QUALITY + rb")," + EDIT_DISTANCE,
+)
+ORIGINAL = Alignments(
+    "rname,pos,strand,CIGAR,mapQ,NM; repeated (NM may be empty; *,0 for unmapped)",
+    NAME + rb",(?P<pos>" + POSITION + rb"),[+-],(?:" + CIGAR + rb"|\*),(?P<mapq>" + MAPPING_QUALITY + rb"),(?:" + EDIT_DISTANCE + rb")?",
+    unmapped=True,
+)
+BWA_HITS = Alignments("rname,[+-]pos,CIGAR,NM; repeated", NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE)
+SCORED_HITS = Alignments(
+    "rname,[+-]pos,CIGAR,NM,score,mapQ; repeated",
+    NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE + rb",-?[0-9]{1,10},(?P<mapq>" + MAPPING_QUALITY + rb")",
+)
+
+
+class Either(Grammar):
+    """A value of one grammar or of another (two tools' forms of one tag)."""
+
+    def __init__(self, first: Grammar, second: Grammar) -> None:
+        self.first, self.second = first, second
+        self.label = f"{first.label}; or {second.label}"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return self.first.valid(value, seq_length, references) or self.second.valid(value, seq_length, references)
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        ok = self.first.valid_spans(spans)
+        rest = np.flatnonzero(~ok)
+        if len(rest):
+            ok[rest] = self.second.valid_spans(spans.subset(rest))
+        return ok
+
+
+class ReferenceName(Grammar):
+    """``CC``: an @SQ name of the header, or ``=`` for the record's own."""
+
+    label = "an @SQ name of the header, or ="
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return value == b"=" or value in references
+
+
+MODIFICATION = re.compile(rb"[ACGTUN][-+](?:[mhfcgeboan]+|[ACGTUN]|[0-9]{1,7})[.?]?((?:,[0-9]{1,10})*)")
+
+
+class BaseModifications(Grammar):
+    """``MM``: ``([ACGTUN][-+]([a-z]+|[0-9]+)[.?]?(,[0-9]+)*;)*`` (SAMtags, Base modifications)
+    with the codes of the spec's table (or a ChEBI number, or an ambiguity code), and the
+    skipped bases of each modification within SEQ (a record without SEQ has none)."""
+
+    label = "base modifications within SEQ"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        if not value:
+            return True
+        if not value.endswith(b";") or seq_length < 0:
+            return False
+        for entry in value[:-1].split(b";"):
+            match = MODIFICATION.fullmatch(entry)
+            if match is None:
+                return False
+            skips = match.group(1).split(b",")[1:]
+            if sum(map(int, skips)) + len(skips) > seq_length:
+                return False
+        return True
+
+
+class Pattern(Grammar):
+    """A value matching a regular expression, checked one at a time; values made only of
+    ``simple`` bytes (when given) are valid without it, in bulk."""
+
+    def __init__(self, label: str, pattern: bytes, simple: bytes | None = None) -> None:
+        self.label = label
+        self.pattern = re.compile(pattern)
+        self.simple = byte_table(simple) if simple is not None else None
+        if simple is not None:
+            assert all(self.pattern.fullmatch(bytes([byte])) for byte in simple)
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        return self.pattern.fullmatch(value) is not None
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        if self.simple is None:
+            return one_at_a_time(self, spans)
+        ok = spans_within(spans.data, spans.text, spans.starts, spans.ends, self.simple) & (spans.ends > spans.starts)
+        rest = np.flatnonzero(~ok)
+        if len(rest):
+            ok[rest] = one_at_a_time(self, spans.subset(rest))
+        return ok
+
+
+IUPAC_BOTH = IUPAC + IUPAC.lower()
+CELL_BARCODE = Pattern(
+    "barcode bases, then -1 to -999 (a library number)",
+    rb"[%s\-]*(?:-[0-9]{1,3})?" % IUPAC,
+    simple=BARCODE,
+)
+MOLECULE = Pattern("a number or one letter, then / and one letter or digit (fgbio: 12/A)", rb"(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?")
+GENE_IDS = Pattern(
+    "Ensembl gene IDs separated by ;, or -",
+    rb"-|ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?(?:;ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?)*",
+)
+DIFFERENCES = Pattern(
+    "minimap2 cs string",
+    rb"(?::[0-9]{1,9}|\*[%s]{2}|[-+][%s]+|=[%s]+|~[%s]{2}[0-9]{1,9}[%s]{2})+" % ((IUPAC_BOTH,) * 5),
+)
+ALTERNATIVE_HITS = Either(BWA_HITS, Pattern("TMAP's mapping algorithm (map2-1)", rb"map(?:[1-4]|all|vsw)-[0-9]{1,2}"))
+COLOURS = Pattern("primer base, then colours 0-3", rb"[ACGTN][0-3.]*")
+
+
+# --- ties to the rest of the record ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tie:
+    """A value that must agree with another part of its record.
+
+    ``kind`` is ``seq`` (as long as SEQ, which is not ``*``), ``cigar`` (an MD string
+    describing as many reference bases as the record's CIGAR aligns) or ``partner``
+    (as long as the kept, valid ``partner`` tag of the record, given once, with a
+    space exactly where the partner has a ``-``: QX and RX, SAMtags, Barcodes).
+    """
+
+    kind: str
+    partner: bytes = b""
+
+    @property
+    def label(self) -> str:
+        if self.kind == "seq":
+            return "as long as SEQ"
+        if self.kind == "cigar":
+            return "as many reference bases as the CIGAR aligns"
+        return f"as long as {self.partner.decode()} in the same record"
+
+
+AS_LONG_AS_SEQ = Tie("seq")
+MATCHING_CIGAR = Tie("cigar")
+
+
+def partner_agrees(value: bytes, partner: bytes) -> bool:
+    """The one-value check of a partner tie (the caller found the partner given once)."""
+    if len(value) != len(partner):
+        return False
+    return all((byte == 32) == (other == 45) for byte, other in zip(value, partner, strict=True))
+
+
+NO_SPACE = byte_table(bytes(byte for byte in range(256) if byte != 32))
+NO_HYPHEN = byte_table(bytes(byte for byte in range(256) if byte != 45))
+
+
+def partners_agree(
+    data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, partner_starts: np.ndarray, partner_ends: np.ndarray
+) -> np.ndarray:
+    """``partner_agrees`` of many values at once (partner offsets are -1 where there is none):
+    equal lengths, and byte by byte only where a value has a space or its partner a ``-``."""
+    ok = (partner_starts >= 0) & (ends - starts == partner_ends - partner_starts)
+    rows = np.flatnonzero(ok)
+    separated = ~spans_within(data, text, starts[rows], ends[rows], NO_SPACE)
+    separated |= ~spans_within(data, text, partner_starts[rows], partner_ends[rows], NO_HYPHEN)
+    rows = rows[separated]
+    positions, owner = flat_positions(starts[rows], ends[rows])
+    partner_bytes = data[positions + (partner_starts[rows] - starts[rows])[owner]]
+    mismatch = (data[positions] == 32) != (partner_bytes == 45)
+    ok[rows[np.unique(owner[mismatch])]] = False
+    return ok

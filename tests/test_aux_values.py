@@ -1,0 +1,402 @@
+"""The value grammars of the kept aux tags (genoscrub.aux_values, genoscrub.aux_tags).
+
+Three kinds of test:
+
+- examples: forms the tools write (bwa, minimap2, STAR, fgbio, GATK, the SAM tags
+  specification's own) are kept, and identifiers, paths and near misses are not;
+- one answer: every grammar's bulk check (``valid_spans``) and the block check of a
+  whole block of records (``TagPolicy.valid_values``) equal the one-value check they
+  stand for, on values hypothesis draws near the grammar's edges;
+- the table: every kept tag has a grammar for each type, and the man page lists it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from genoscrub.aux_tags import KEPT_TAGS, TagPolicy, locate_tags, tag_code
+from genoscrub.aux_values import (
+    IUPAC,
+    Spans,
+    cigar_reference_length,
+    cigar_reference_lengths,
+    md_reference_length,
+    md_reference_lengths,
+    partner_agrees,
+    partners_agree,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+REFERENCES = {b"chr1": 1000, b"chr2": 500, b"HLA-A*01:01:01:01": 3503}
+PLANTED = b"S2301217T"
+POLICY = TagPolicy()
+
+
+def verdicts(tags: list[bytes], seq: bytes = b"ACGT", cigar: bytes = b"4M", policy: TagPolicy = POLICY) -> list[bool]:
+    """The one-record verdict of each ``TAG:TYPE:VALUE`` of one record."""
+    parsed = [(tag[:2], tag[3:4], tag[5:]) for tag in tags]
+    return policy.valid_record_values(parsed, seq, cigar, REFERENCES)
+
+
+def kept(tag: bytes, seq: bytes = b"ACGT", cigar: bytes = b"4M") -> bool:
+    return verdicts([tag], seq, cigar)[0]
+
+
+# --- examples ----------------------------------------------------------------------------
+
+VALID = [
+    # alignment strings
+    (b"MC:Z:100M", b"", b""),
+    (b"MC:Z:*", b"", b""),
+    (b"MC:Z:2S40M1I3D33S", b"", b""),
+    (b"OC:Z:75M", b"", b""),
+    (b"MD:Z:100", b"A" * 100, b"100M"),
+    (b"MD:Z:22G75T1", b"A" * 100, b"100M"),
+    (b"MD:Z:6^C10C106^ACAAT28", b"A" * 151, b"6M1D117M5D28M"),  # bcftools' indel-AD test file
+    (b"MD:Z:4", b"A" * 6, b"2M2I2M"),  # insertions are not in MD
+    (b"MD:Z:4", b"ACGT", b"2M500N2M"),  # nor are skips
+    (b"MD:Z:0A0C2", b"ACGT", b"1X1X2="),
+    (b"MD:Z:1N1R0", b"ACGT", b"4M"),  # reference IUPAC codes
+    (b"SA:Z:chr1,100,+,50M50S,60,0;", b"", b""),
+    (b"SA:Z:chr1,100,+,50M50S,60,0;chr2,5,-,50S50M,0,12;", b"", b""),
+    (b"SA:Z:HLA-A*01:01:01:01,3503,+,1M,255,0;", b"", b""),
+    (b"XA:Z:chr1,+100,100M,2;", b"", b""),
+    (b"XA:Z:chr1,-1000,78M1D22M,4;chr2,+1,100M,0;", b"", b""),
+    (b"XA:Z:map2-1", b"", b""),  # TMAP: the algorithm of the mapping
+    (b"XB:Z:chr1,+100,100M,2,90,60;", b"", b""),
+    (b"OA:Z:chr1,1,-,101M,255,;", b"", b""),  # Picard: NM may be empty
+    (b"OA:Z:chr1,302,+,10M1D10M5I76M,255,0;*,0,+,*,255,;", b"", b""),
+    (b"CC:Z:=", b"", b""),
+    (b"CC:Z:chr2", b"", b""),
+    # sequences and qualities
+    (b"E2:Z:NNGT", b"", b""),
+    (b"U2:Z:#II5", b"", b""),
+    (b"OQ:Z:IIII", b"", b""),
+    (b"BQ:Z:@@@A", b"", b""),
+    (b"BD:Z:MNOL", b"", b""),
+    (b"BI:Z:PQRP", b"", b""),
+    (b"R2:Z:ACGTNacgtn", b"", b""),
+    (b"CS:Z:T0123.", b"", b""),
+    # barcodes and UMIs
+    (b"RX:Z:TACG-TTTTTA", b"", b""),  # htslib's UMI test file
+    (b"OX:Z:ACGT", b"", b""),
+    (b"CR:Z:AAACCTGAGAAGGCCT", b"", b""),
+    (b"CB:Z:AAACCTGAGAAGGCCT-1", b"", b""),  # Cell Ranger
+    (b"CB:Z:BBBB", b"", b""),
+    (b"UB:Z:TTTGCAGCTT", b"", b""),
+    (b"UR:Z:TTTGCAGCTN", b"", b""),
+    (b"MI:Z:12/A", b"", b""),  # fgbio
+    (b"MI:Z:12", b"", b""),
+    (b"MI:Z:B/2", b"", b""),  # samtools' template-coordinate test file
+    (b"MI:Z:J", b"", b""),
+    (b"MI:i:12", b"", b""),
+    # base modifications
+    (b"MM:Z:C+m,5,12,0;", b"C" * 50, b""),
+    (b"MM:Z:C+m?;G-a.;", b"", b""),
+    (b"MM:Z:C+mh,2,2,0,0,4,1;N+n,15,2;", b"A" * 36, b""),
+    (b"MM:Z:C+76792,6,7;", b"A" * 36, b""),
+    (b"MM:Z:C+C,1;", b"", b""),
+    (b"MM:Z:", b"", b""),
+    (b"ML:B:C,128,153,179", b"", b""),
+    (b"ML:B:C", b"", b""),
+    # minimap2
+    (b"cs:Z::10*ag:5+ac-gt:20", b"", b""),
+    (b"cs:Z:=ACGT*ag=TT", b"", b""),
+    (b"cs:Z::5~gt100ag:5", b"", b""),
+    (b"cg:Z:100M", b"", b""),
+    (b"de:f:0.0123", b"", b""),
+    (b"dv:f:1e-05", b"", b""),
+    (b"tp:A:P", b"", b""),
+    (b"ts:A:-", b"", b""),
+    # lists, integers, characters and arrays
+    (b"YT:Z:UU", b"", b""),
+    (b"YF:Z:NS", b"", b""),
+    (b"DT:Z:SQ", b"", b""),
+    (b"GX:Z:ENSG00000243485", b"", b""),
+    (b"GX:Z:ENSG00000243485.5;ENSG00000182378.14_PAR_Y", b"", b""),
+    (b"GX:Z:-", b"", b""),
+    (b"AS:i:-18", b"", b""),
+    (b"NM:i:0", b"", b""),
+    (b"AS:i:+5", b"", b""),
+    (b"CP:i:4294967295", b"", b""),
+    (b"XS:i:-2147483648", b"", b""),
+    (b"XS:A:+", b"", b""),
+    (b"XT:A:U", b"", b""),
+    (b"TS:A:-", b"", b""),
+    (b"ch:A:1", b"", b""),
+    (b"jM:B:c,-1,20", b"", b""),
+    (b"jI:B:i,100,200", b"", b""),
+    (b"vG:B:i,1,2", b"", b""),
+    (b"CG:B:I,1600,2", b"", b""),
+]
+
+INVALID = [
+    (b"MC:Z:" + PLANTED, b"", b""),
+    (b"MC:Z:/home/kimjh", b"", b""),
+    (b"MC:Z:10M*", b"", b""),
+    (b"MC:Z:1234567890M", b"", b""),  # BAM holds lengths under 2^28
+    (b"MD:Z:/home/kimjh", b"", b""),
+    (b"MD:Z:" + PLANTED, b"", b""),
+    (b"MD:Z:0S2301217T0", b"", b""),  # on the grammar, but 2301219 reference bases for a 4M
+    (b"MD:Z:5", b"ACGT", b"4M"),
+    (b"MD:Z:4", b"ACGT", b"*"),  # no alignment to describe
+    (b"MD:Z:4", b"ACGT", b"4Q"),
+    (b"MD:Z:2a1", b"ACGT", b"4M"),
+    (b"MD:Z:1AC1", b"ACGT", b"4M"),  # two mismatches need a 0 between them
+    (b"MD:Z:1^1", b"ACGT", b"2M1D2M"),
+    (b"MD:Z:1Q2", b"ACGT", b"4M"),  # Q is no nucleotide code
+    (b"MD:Z:", b"ACGT", b"4M"),
+    (b"SA:Z:patient Kim", b"", b""),
+    (b"SA:Z:chr3,100,+,50M,60,0;", b"", b""),  # no such reference
+    (b"SA:Z:chr1,1001,+,50M,60,0;", b"", b""),  # past its end
+    (b"SA:Z:chr1,0,+,50M,60,0;", b"", b""),
+    (b"SA:Z:chr1,100,+,50M,60,0", b"", b""),  # entries end with ;
+    (b"SA:Z:chr1,100,+,50M,256,0;", b"", b""),
+    (b"SA:Z:chr1,100,+,50M,60,0;" + PLANTED + b";", b"", b""),
+    (b"XA:Z:" + PLANTED, b"", b""),
+    (b"XA:Z:abc", b"", b""),
+    (b"XA:Z:chr1,100,100M,2;", b"", b""),  # bwa signs the position
+    (b"XA:Z:chr1,+100,100M,2;S2301217T,+5,4M,0;", b"", b""),
+    (b"XB:Z:chr1,+100,100M,2,90,256;", b"", b""),
+    (b"OA:Z:*,5,+,*,255,;", b"", b""),
+    (b"CC:Z:chrX", b"", b""),
+    (b"CC:Z:" + PLANTED, b"", b""),
+    (b"E2:Z:ACG", b"", b""),  # not as long as SEQ
+    (b"E2:Z:ACGT", b"*", b""),  # no SEQ to be as long as
+    (b"E2:Z:KIMS", b"", b""),  # I is no nucleotide code
+    (b"OQ:Z:" + PLANTED, b"", b""),
+    (b"OQ:Z:III", b"", b""),
+    (b"OQ:Z:II I", b"", b""),
+    (b"BQ:Z:IIIII", b"", b""),
+    (b"R2:Z:" + PLANTED, b"", b""),
+    (b"Q2:Z:IIII", b"", b""),  # no R2 to be the qualities of
+    (b"CQ:Z:IIII", b"", b""),
+    (b"CS:Z:" + PLANTED, b"", b""),
+    (b"RX:Z:" + PLANTED, b"", b""),
+    (b"RX:Z:ACGT+TTGA", b"", b""),
+    (b"QX:Z:IIII", b"", b""),
+    (b"CB:Z:ACGT-" + PLANTED, b"", b""),
+    (b"CB:Z:ACGT-1234", b"", b""),
+    (b"CR:Z:ACGT1", b"", b""),
+    (b"UY:Z:IIII", b"", b""),
+    (b"MI:Z:" + PLANTED, b"", b""),
+    (b"MI:Z:12/AB", b"", b""),
+    (b"MI:Z:/home/kimjh", b"", b""),
+    (b"MM:Z:C+m,60;", b"C" * 50, b""),  # beyond SEQ
+    (b"MM:Z:C+m,1;", b"*", b""),
+    (b"MM:Z:C+kim,1;", b"", b""),
+    (b"MM:Z:C+m,1", b"", b""),
+    (b"ML:B:c,1", b"", b""),
+    (b"ML:B:C,256", b"", b""),
+    (b"ML:B:C," + PLANTED, b"", b""),
+    (b"cs:Z:" + PLANTED, b"", b""),
+    (b"cs:Z:-kim", b"", b""),
+    (b"cs:Z:", b"", b""),
+    (b"cg:Z:" + PLANTED, b"", b""),
+    (b"de:f:nan", b"", b""),
+    (b"de:f:inf", b"", b""),
+    (b"de:f:3.5e38", b"", b""),
+    (b"de:f:10.", b"", b""),
+    (b"dv:f:" + PLANTED, b"", b""),
+    (b"tp:A:X", b"", b""),
+    (b"tp:A:PP", b"", b""),
+    (b"XS:A:x", b"", b""),
+    (b"XT:A:S", b"", b""),
+    (b"ch:A:2", b"", b""),
+    (b"YT:Z:" + PLANTED, b"", b""),
+    (b"YT:Z:UUU", b"", b""),
+    (b"YT:Z:", b"", b""),
+    (b"DT:Z:lb", b"", b""),
+    (b"GX:Z:TP53", b"", b""),
+    (b"GX:Z:" + PLANTED, b"", b""),
+    (b"GX:Z:ENSG00000243485;" + PLANTED, b"", b""),
+    (b"AS:i:" + PLANTED, b"", b""),
+    (b"AS:i:4294967296", b"", b""),
+    (b"AS:i:-2147483649", b"", b""),
+    (b"AS:i:12345678901", b"", b""),
+    (b"AS:i:", b"", b""),
+    (b"AS:i:-", b"", b""),
+    (b"AS:i:1.5", b"", b""),
+    (b"MI:i:" + PLANTED, b"", b""),
+    (b"jM:B:c,200", b"", b""),
+    (b"jM:B:x,1", b"", b""),
+    (b"jM:B:", b"", b""),
+    (b"vA:B:c," + PLANTED, b"", b""),
+    (b"CG:B:i,1", b"", b""),
+]
+
+
+@pytest.mark.parametrize(("tag", "seq", "cigar"), VALID, ids=[tag.decode() for tag, _, _ in VALID])
+def test_forms_the_tools_write_are_kept(tag: bytes, seq: bytes, cigar: bytes) -> None:
+    assert kept(tag, seq or b"ACGT", cigar or b"4M")
+
+
+@pytest.mark.parametrize(("tag", "seq", "cigar"), INVALID, ids=[tag.decode(errors="replace") for tag, _, _ in INVALID])
+def test_values_off_their_grammar_are_dropped(tag: bytes, seq: bytes, cigar: bytes) -> None:
+    assert not kept(tag, seq or b"ACGT", cigar or b"4M")
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ([b"R2:Z:ACGTA", b"Q2:Z:IIIII"], [True, True]),
+        ([b"Q2:Z:IIIII", b"R2:Z:ACGTA"], [True, True]),  # in either order
+        ([b"R2:Z:ACGTA", b"Q2:Z:IIII"], [True, False]),
+        ([b"R2:Z:" + PLANTED, b"Q2:Z:IIIIIIIII"], [False, False]),  # the partner's value is off its grammar
+        ([b"R2:Z:ACGTA", b"R2:Z:ACGTA", b"Q2:Z:IIIII"], [True, True, False]),  # which R2?
+        ([b"RX:Z:ACGT-TTGA", b"QX:Z:IIII IIII"], [True, True]),
+        ([b"RX:Z:ACGT-TTGA", b"QX:Z:IIIIIIIII"], [True, False]),  # a quality where RX has its -
+        ([b"RX:Z:ACGTATTGA", b"QX:Z:IIII IIII"], [True, False]),
+        ([b"OX:Z:ACG", b"BZ:Z:III"], [True, True]),
+        ([b"CR:Z:ACGT", b"CY:Z:IIII"], [True, True]),
+        ([b"UR:Z:ACGT", b"UY:Z:III"], [True, False]),
+        ([b"CS:Z:T0123", b"CQ:Z:IIIII"], [True, True]),
+    ],
+)
+def test_values_tied_to_another_tag(tags: list[bytes], expected: list[bool]) -> None:
+    assert verdicts(tags) == expected
+
+
+def test_keep_tag_vouches_for_the_values_of_its_type() -> None:
+    """--keep-tag keeps a tag with any type, its value checked only against the SAM grammar of its type."""
+    policy = TagPolicy(keep=[b"XA", b"zz"])
+    assert verdicts([b"XA:Z:abc", b"zz:Z:two words", b"zz:i:7", b"zz:H:DEADBEEF", b"zz:B:f,1.5"], policy=policy) == [True] * 5
+    assert verdicts([b"XA:Z:tab\x01", b"zz:i:x", b"zz:H:ABC", b"zz:A:ab", b"zz:B:q,1"], policy=policy) == [False] * 5
+
+
+# --- one answer ------------------------------------------------------------------------
+
+ALPHABET = b"0123456789ACGTNMDISHX=*^+-,;:./ ISkim\x01" + IUPAC.lower()
+NEAR_MISSES = st.one_of(
+    st.binary(max_size=12),
+    st.lists(st.sampled_from([bytes([byte]) for byte in ALPHABET]), max_size=14).map(b"".join),
+    st.sampled_from([tag[5:] for tag, _, _ in VALID + INVALID]),
+)
+
+
+def block_of(values: list[bytes]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """``values`` as the tab-separated fields of one line: the block and where each value is."""
+    text = b"\t".join(values) + b"\n"
+    lengths = np.array([len(value) for value in values], dtype=np.int64)
+    starts = np.cumsum(lengths + 1) - (lengths + 1)
+    return text, starts, starts + lengths
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(NEAR_MISSES.filter(lambda value: b"\t" not in value and b"\n" not in value), min_size=1, max_size=8))
+def test_every_grammar_checks_a_block_as_it_checks_one_value(values: list[bytes]) -> None:
+    text, starts, ends = block_of(values)
+    data = np.frombuffer(text, dtype=np.uint8)
+    seq_lengths = np.array([len(value) % 7 - 1 for value in values], dtype=np.int64)
+    spans = Spans(text, data, starts, ends, seq_lengths, REFERENCES)
+    grammars = {id(grammar): grammar for tag in KEPT_TAGS.values() for grammar in tag.grammars.values()}
+    for grammar in grammars.values():
+        one = [grammar.valid(value, int(length), REFERENCES) for value, length in zip(values, seq_lengths, strict=True)]
+        assert grammar.valid_spans(spans).tolist() == one, grammar.label
+    assert md_reference_lengths(data, text, starts, ends).tolist() == [md_reference_length(value) for value in values]
+    assert cigar_reference_lengths(data, text, starts, ends).tolist() == [cigar_reference_length(value) for value in values]
+
+
+MD_PARTS = st.one_of(st.integers(0, 120).map(lambda n: b"%d" % n), st.sampled_from(list(IUPAC)).map(lambda b: bytes([b])))
+
+
+MD_STRINGS = st.lists(st.one_of(MD_PARTS, st.just(b"^"), st.just(b"00")), min_size=1, max_size=9).map(b"".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(parts=st.lists(MD_STRINGS, min_size=1, max_size=6), end_of_block=st.booleans())
+def test_md_lengths_in_bulk_equal_one_by_one(parts: list[bytes], end_of_block: bool) -> None:
+    """MD strings near the grammar, in a block and at its very end (no separator after them)."""
+    text, starts, ends = block_of(parts)
+    if end_of_block:
+        text = text[:-1]
+    data = np.frombuffer(text, dtype=np.uint8)
+    assert md_reference_lengths(data, text, starts, ends).tolist() == [md_reference_length(part) for part in parts]
+
+
+CIGARS = st.lists(st.tuples(st.integers(0, 300), st.sampled_from(list(b"MIDNSHPX=Q*"))), min_size=0, max_size=5).map(
+    lambda ops: b"".join(b"%d%c" % (length, operation) for length, operation in ops)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(cigars=st.lists(CIGARS, min_size=1, max_size=6))
+def test_cigar_lengths_in_bulk_equal_one_by_one(cigars: list[bytes]) -> None:
+    text, starts, ends = block_of(cigars)
+    data = np.frombuffer(text, dtype=np.uint8)
+    assert cigar_reference_lengths(data, text, starts, ends).tolist() == [cigar_reference_length(cigar) for cigar in cigars]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pairs=st.lists(st.tuples(st.binary(max_size=6).filter(lambda b: b"\t" not in b and b"\n" not in b),
+                                st.sampled_from([b"ACGT", b"AC-GT", b"ACGT-", b"-", b"", b"A-C-G"])), min_size=1, max_size=6))  # fmt: skip
+def test_partner_ties_in_bulk_equal_one_by_one(pairs: list[tuple[bytes, bytes]]) -> None:
+    values = [value for pair in pairs for value in pair]
+    text, starts, ends = block_of(values)
+    data = np.frombuffer(text, dtype=np.uint8)
+    bulk = partners_agree(data, text, starts[0::2], ends[0::2], starts[1::2], ends[1::2])
+    assert bulk.tolist() == [partner_agrees(value, partner) for value, partner in pairs]
+
+
+TAG_POOL = [tag for tag, _, _ in VALID + INVALID] + [
+    b"R2:Z:ACGTA", b"Q2:Z:IIIII", b"RX:Z:AC-GT", b"QX:Z:II II", b"QX:Z:IIIII", b"MD:Z:4", b"MD:Z:2A1", b"MD:Z:1^A3",
+    b"OQ:Z:IIIIII", b"E2:Z:ACGTAC", b"CO:Z:note", b"RG:Z:x", b"PG:Z:bwa", b"zz:Z:" + PLANTED,
+]  # fmt: skip
+
+
+@st.composite
+def records(draw: st.DrawFn) -> list[bytes]:
+    lines = []
+    for _ in range(draw(st.integers(1, 12))):
+        seq = draw(st.sampled_from([b"ACGT", b"ACGTAC", b"*", b"A" * 100, b"ACGTA"]))
+        cigar = draw(st.sampled_from([b"4M", b"2M1D4M", b"1S3M", b"*", b"100M", b"6M", b"5M", b"2M2I2M", b"4Q"]))
+        tags = draw(st.lists(st.sampled_from(TAG_POOL), max_size=6))
+        lines.append(b"\t".join([b"r", b"0", b"chr1", b"1", b"60", cigar, b"*", b"0", b"0", seq, b"*", *tags]))
+    return lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=records())
+def test_a_block_of_records_gets_the_verdicts_of_one_record_at_a_time(lines: list[bytes]) -> None:
+    """``TagPolicy.valid_values`` (the block path) against ``valid_record_values`` (the
+    one-record path, the reference) on records with every kind of value and tie."""
+    text = b"".join(line + b"\n" for line in lines)
+    layout = locate_tags(text)
+    assert layout is not None
+    bulk = POLICY.valid_values(text, layout, POLICY.rule_of[layout.codes], REFERENCES).tolist()
+    expected = []
+    for line in lines:
+        fields = line.split(b"\t")
+        tags = [(tag[:2], tag[3:4], tag[5:]) for tag in fields[11:]]
+        kept_tags = [tag for tag in tags if POLICY.rule_of[tag_code(tag[0], tag[1][0])]]
+        answers = iter(POLICY.valid_record_values(kept_tags, fields[9], fields[5], REFERENCES))
+        expected += [next(answers) if POLICY.rule_of[tag_code(tag[0], tag[1][0])] else True for tag in tags]
+    assert bulk == expected
+
+
+# --- the table -------------------------------------------------------------------------
+
+
+def test_every_kept_tag_has_a_grammar_for_each_of_its_types() -> None:
+    for name, tag in KEPT_TAGS.items():
+        assert tag.grammars and all(len(tag_type) == 1 and tag_type in b"AifZHB" for tag_type in tag.grammars), name
+        assert all(grammar.label for grammar in tag.grammars.values()), name
+        if tag.tie is not None and tag.tie.kind == "partner":
+            assert tag.tie.partner in KEPT_TAGS and b"Z" in KEPT_TAGS[tag.tie.partner].grammars
+
+
+def man_page_line(name: bytes) -> str:
+    """How man/sam-scrub-rg.md lists a kept tag: its types and grammars, its tie, what it can reveal."""
+    tag = KEPT_TAGS[name]
+    grammars = "; ".join(f"{tag_type.decode()}: {grammar.label}" for tag_type, grammar in tag.grammars.items())
+    tie = f", {tag.tie.label}" if tag.tie is not None else ""
+    return f"- `{name.decode()}` ({grammars}{tie}): {tag.reveals}."
+
+
+def test_the_man_page_lists_every_kept_tag_with_its_grammar() -> None:
+    page = (Path(__file__).resolve().parents[1] / "man" / "sam-scrub-rg.md").read_text()
+    missing = [man_page_line(name) for name in KEPT_TAGS if man_page_line(name) not in page.splitlines()]
+    assert not missing, "\n".join(missing)
