@@ -26,19 +26,23 @@ ASSEMBLY_NAMES = (
     "hg18",
     "hg19",
     "hg38",
-    "b37",
     "hs37d5",
     "hs38DH",
+    "b37",
     "NCBI36",
     "T2T-CHM13",
     "CHM13",
-    "CHM13v2.0",
+    "chm13v2.0",
+    "GRCm38",
+    "GRCm39",
+    "mm10",
+    "mm39",
 )
-"""Genome build names a header may name (``@SQ AS``, ``##contig assembly=``): public names of
-public references, never a path."""
+"""Genome build names an ``@SQ AS`` may hold, spelled as the scrubbers write them: public names
+of public references, never a path."""
 
-SPECIES_NAMES = ("Homo sapiens", "Human", "human")
-"""``@SQ SP`` values kept."""
+SPECIES_NAMES = ("Homo sapiens", "Mus musculus", "human", "mouse")
+"""``@SQ SP`` values kept, spelled as the scrubbers write them."""
 
 PLATFORMS = (
     "CAPILLARY",
@@ -55,30 +59,6 @@ PLATFORMS = (
     "ULTIMA",
 )
 """``@RG PL``: the SAM specification's platform list (1.6, section 1.3), matched case-insensitively."""
-
-PLATFORM_MODELS = (
-    "MiSeq",
-    "MiniSeq",
-    "NextSeq 500",
-    "NextSeq 550",
-    "NextSeq 1000",
-    "NextSeq 2000",
-    "HiSeq 2000",
-    "HiSeq 2500",
-    "HiSeq 4000",
-    "HiSeq X",
-    "NovaSeq 6000",
-    "NovaSeq X",
-    "DNBSEQ-G400",
-    "DNBSEQ-T7",
-    "Sequel",
-    "Sequel II",
-    "Revio",
-    "PromethION",
-    "GridION",
-    "MinION",
-)
-"""``@RG PM`` values kept: instrument models, never an instrument's serial or name."""
 
 GENOSCRUB_COMMANDS = ("sam-scrub-rg", "sam-revert-germline", "sam-mask-regions", "vcf-scrub-header", "vcf-drop-rare", "vcf-drop-regions")
 """The commands whose provenance lines (``@PG``, ``##genoscrub_<command>``) a delivery holds."""
@@ -110,7 +90,7 @@ SAM_HEADER_TAGS: Mapping[str, Mapping[str, str]] = {
         "SN": SAM_REFERENCE_NAME,
         "LN": r"[1-9][0-9]{0,9}",
         "M5": r"[0-9A-Fa-f]{32}",
-        "AS": _choice(ASSEMBLY_NAMES) + r"(?:\.p[0-9]+)?",
+        "AS": _choice(ASSEMBLY_NAMES),
         "SP": _choice(SPECIES_NAMES),
         "TP": _choice(("linear", "circular")),
         "AH": r"\*|" + SAM_REFERENCE_NAME + r"(?::[0-9]+-[0-9]+)?",
@@ -122,13 +102,11 @@ SAM_HEADER_TAGS: Mapping[str, Mapping[str, str]] = {
         "LB": TOKEN,
         "PU": TOKEN,
         "PL": "(?i:" + _choice(PLATFORMS) + ")",
-        "PM": _choice(PLATFORM_MODELS),
     },
     "PG": {
         "ID": _PROGRAM_ID,
         "PN": "genoscrub",
         "VN": VERSION,
-        "PP": _PROGRAM_ID,
     },
 }
 """Header record type -> tag -> grammar of its value. A record type not here (``@CO``,
@@ -141,24 +119,26 @@ line carries its command line (paths, sample names)."""
 
 # fmt: off
 SAM_STANDARD_TAGS = frozenset({
-    "AM", "AS", "BC", "BQ", "BZ", "CB", "CC", "CG", "CM", "CP", "CQ", "CR", "CS", "CY", "E2", "FI", "FS", "FZ", "GC", "GQ",
-    "GS", "H0", "H1", "H2", "HI", "IH", "MC", "MD", "MI", "ML", "MM", "MN", "MQ", "NH", "NM", "OA", "OC", "OP", "OQ", "OX",
-    "PQ", "Q2", "QT", "QX", "R2", "RG", "RT", "RX", "SA", "SM", "SQ", "TC", "TS", "U2", "UQ",
+    "AM", "AS", "BQ", "BZ", "CB", "CC", "CG", "CM", "CP", "CQ", "CR", "CS", "CY", "E2", "FI", "H0", "H1", "H2", "HI", "IH",
+    "MC", "MD", "MI", "ML", "MM", "MN", "MQ", "NH", "NM", "OA", "OC", "OP", "OQ", "OX", "Q2", "QX", "R2", "RG", "RX", "SA",
+    "SM", "TC", "TS", "U2", "UQ",
 })
-"""The SAM tags specification's standard tags, less the ones that hold free text or name
-the sample's origin: ``CO`` (comment), ``CT``/``PT`` (annotations), ``PG`` (program), ``LB``
-and ``PU`` (library, platform unit: the header's identifiers again)."""
+"""The SAM tags specification's standard tags that carry no free text and name nothing of the
+sample's origin. Not here: ``CO`` (comment), ``CT``/``PT`` (annotations), ``PG`` (program),
+``LB``/``PU``/``BC``/``QT`` (library, platform unit, sample barcode: the header's identifiers
+again), ``FS``/``FZ``/``GC``/``GQ``/``GS``/``SQ``/``RT``/``PQ`` (reserved or obsolete)."""
 
 ALIGNER_TAGS = frozenset({
-    "XA", "XS", "XN", "XM", "XO", "XG", "XT", "X0", "X1", "XF", "XE",  # bwa (mem and aln)
-    "YS", "YF", "YT", "ZS",  # Bowtie2
-    "tp", "cm", "s1", "s2", "ms", "nn", "ts", "cg", "cs", "ds", "de", "dv", "rl", "zd",  # minimap2
-    "nM", "jM", "jI", "ch", "vA", "vG", "vW", "GX", "GN", "sM", "sS", "sQ", "ha", "rB", "uT",  # STAR
-    "BD", "BI", "DT", "DI", "DS", "HC",  # GATK, Picard, fgbio
+    "XA", "XS", "XN", "XM", "XO", "XG", "XT", "X0", "X1", "XB",  # bwa (mem and aln)
+    "YS", "YF", "YT", "ZS",  # Bowtie2, HISAT2
+    "tp", "cm", "s1", "s2", "ms", "nn", "ts", "cg", "cs", "de", "dv", "rl",  # minimap2
+    "nM", "jM", "jI", "ch", "vA", "vG", "vW", "GX", "UB", "UR", "UY",  # STAR, STARsolo
+    "BD", "BI", "DT", "DI", "DS",  # GATK, Picard
 })
 # fmt: on
 """Tags the common aligners and tools add (bwa, Bowtie2, minimap2, STAR, GATK/Picard):
-scores, counts, positions and flags, no free text."""
+scores, counts, positions and flags, no free text. ``GN`` (a gene name, which cannot be told
+from a sample name by its letters) is not here; ``GX`` carries the same gene as an ID."""
 
 AUX_TAGS = SAM_STANDARD_TAGS | ALIGNER_TAGS
 """Every aux tag a scrubbed record may carry; any other tag is a finding."""
@@ -197,11 +177,11 @@ VCF_STRUCTURED_KEYS: Mapping[str, Mapping[str, str]] = {
     },
     "FILTER": {"ID": r"[^\s,;=<>\"]+", "Description": VCF_DESCRIPTION},
     "ALT": {"ID": r"[A-Za-z0-9_.:*-]+", "Description": VCF_DESCRIPTION},
-    "contig": {"ID": SAM_REFERENCE_NAME, "length": r"[1-9][0-9]{0,11}", "assembly": _choice(ASSEMBLY_NAMES) + r"(?:\.p[0-9]+)?"},
+    "contig": {"ID": SAM_REFERENCE_NAME, "length": r"[1-9][0-9]{0,11}"},
 }
 """``##KEY=<...>`` lines the scrubbers rebuild: key -> field -> grammar. Fields other than
-these (``Source``, ``Version``, ``URL``, ``md5``, ``species``, text after the last field)
-are findings. ``assembly`` is accepted only as a build name of the list above."""
+these (``Source``, ``Version``, ``URL``, ``md5``, ``species``, ``assembly``, text after the
+last field) are findings."""
 
 VCF_PLAIN_KEYS: Mapping[str, str] = {
     "fileformat": r"VCFv4\.[0-5]",

@@ -52,7 +52,7 @@ PLATFORMS = (
     b"LS454", b"ONT", b"PACBIO", b"SINGULAR", b"SOLID", b"ULTIMA",
 )  # fmt: skip
 ASSEMBLIES = (
-    b"GRCh37", b"GRCh38", b"hg18", b"hg19", b"hg38", b"hs37d5", b"b37", b"NCBI36",
+    b"GRCh37", b"GRCh38", b"hg18", b"hg19", b"hg38", b"hs37d5", b"hs38DH", b"b37", b"NCBI36",
     b"T2T-CHM13", b"CHM13", b"chm13v2.0", b"GRCm38", b"GRCm39", b"mm10", b"mm39",
 )  # fmt: skip
 SPECIES = (b"Homo sapiens", b"Mus musculus", b"human", b"mouse")
