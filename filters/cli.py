@@ -2,7 +2,7 @@
 boundary where errors become one line on stderr and an exit status.
 
 Commands only parse options and wire objects here; the work lives in their
-transform functions, which know nothing of argv (STYLE.md, *Code*).
+transform functions, which know nothing of argv (ARCHITECTURE.md, *Layout*).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
+from genoscrub.alignments import keep_references_local
+from genoscrub.outputs import is_disk_full, pending_outputs
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.regions import PRESETS
 from genoscrub.report import (
@@ -27,14 +29,7 @@ from genoscrub.report import (
     Report,
     UsageError,
 )
-from genoscrub.streams import (
-    enlarge_pipe,
-    is_disk_full,
-    keep_freed_chunks_in_the_heap,
-    keep_references_local,
-    pending_outputs,
-    workers,
-)
+from genoscrub.streams import enlarge_pipe, keep_freed_chunks_in_the_heap, workers
 
 
 def make_app() -> typer.Typer:
@@ -126,11 +121,11 @@ def run(command: str, job: Callable[[Report], None], report_path: Path | None = 
     """Run ``job`` and turn every way it can end into one line and an exit status.
 
     An output file (``-o``) is written under a temporary name and renamed into
-    place only here, once the job has returned (``streams.pending_outputs``); any
+    place only here, once the job has returned (``outputs.pending_outputs``); any
     other end removes it, so a file under the output's name is always complete.
     The report is written only after the output is complete, so it is complete
     or absent. htslib never fetches a CRAM reference over the network
-    (``streams.keep_references_local``). A closed downstream pipe ends quietly with status 141, as a C
+    (``alignments.keep_references_local``). A closed downstream pipe ends quietly with status 141, as a C
     tool killed by SIGPIPE would. However it ends, the reading and writing
     threads are stopped first (``streams.workers``): one left inside a read of
     stdin makes interpreter shutdown abort the process.

@@ -48,10 +48,11 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
+from genoscrub.outputs import output_stream
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
 from genoscrub.scan_python import first_irregular_record
-from genoscrub.streams import BLOCK_SIZE, background_reads, enlarge_pipe, open_input, output_stream, reading, whole_line_blocks, workers
+from genoscrub.streams import BLOCK_SIZE, background_reads, enlarge_pipe, open_input, reading, whole_line_blocks, workers
 
 COMMAND = "fastq-scrub-names"
 

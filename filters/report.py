@@ -1,6 +1,6 @@
 """Errors, exit codes and the run summary that every command reports.
 
-Exit status (DESIGN.md, *Errors*): 0 success, 1 bad input data, 2 bad usage,
+Exit status (the README and every man page promise it): 0 success, 1 bad input data, 2 bad usage,
 130 interrupted, 141 downstream pipe closed. Messages never quote the
 identifier that caused them: the report and stderr may leave the data holder.
 """

@@ -34,6 +34,7 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
+from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, md_and_nm
 from genoscrub.cli import (
     BedOption,
@@ -64,7 +65,7 @@ from genoscrub.regions import (
 )
 from genoscrub.report import InputError, Report
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
-from genoscrub.streams import AlignmentOutput, line_blocks, open_alignment_text, workers
+from genoscrub.streams import line_blocks, workers
 
 COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO, Annotated, Optional
 
 import typer
+from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.block_reverter import BlockReverter
 from genoscrub.cigar import ShapeCache
 from genoscrub.cli import OutputOption, QuietOption, ReportOption, make_app, run
@@ -43,14 +44,7 @@ from genoscrub.record_reverter import EveryDifference, GermlineWindows, RecordRe
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.revert import ClipRule
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
-from genoscrub.streams import (
-    AlignmentOutput,
-    BackgroundWriter,
-    background_reads,
-    open_alignment_text,
-    whole_line_blocks,
-    workers,
-)
+from genoscrub.streams import BackgroundWriter, background_reads, whole_line_blocks, workers
 
 COMMAND = "sam-revert-germline"
 app = make_app()

@@ -40,6 +40,7 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
+from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.aux_tags import (
     DROP,
     DROP_VALUE,
@@ -69,16 +70,7 @@ from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.sam_header import HeaderLine, parse_header, program_line
-from genoscrub.streams import (
-    AlignmentOutput,
-    BackgroundWriter,
-    background_reads,
-    enlarge_pipe,
-    keep_freed_chunks_in_the_heap,
-    open_alignment_text,
-    whole_line_blocks,
-    workers,
-)
+from genoscrub.streams import BackgroundWriter, background_reads, enlarge_pipe, keep_freed_chunks_in_the_heap, whole_line_blocks, workers
 
 COMMAND = "sam-scrub-rg"
 DEFAULT_PLATFORM_UNIT = "NGS"

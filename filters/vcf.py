@@ -39,19 +39,9 @@ from genoscrub.fields import (  # noqa: F401 - re-exported: the number and span 
     spans_within,
     windows,
 )
+from genoscrub.outputs import OutputTarget, c_errno, open_output, pending_outputs
 from genoscrub.report import InputError, UsageError
-from genoscrub.streams import (
-    BLOCK_SIZE,
-    DECOMPRESSION_ERRORS,
-    OutputTarget,
-    background_reads,
-    c_errno,
-    open_input,
-    open_output,
-    pending_outputs,
-    reading,
-    whole_line_blocks,
-)
+from genoscrub.streams import BLOCK_SIZE, DECOMPRESSION_ERRORS, background_reads, open_input, reading, whole_line_blocks
 from genoscrub.vcf_header import (  # noqa: F401 - re-exported: the header model, parsed in one place
     FIXED_COLUMNS,
     VcfHeader,
@@ -92,7 +82,7 @@ class VcfOutput:
     """Text VCF to stdout or ``-o``, or BGZF through htslib for ``-O z`` (tabix-indexable).
 
     ``-o`` writes a temporary name that ``cli.run`` renames into place once the
-    command succeeded (streams.OutputTarget). BGZF is finished (its end-of-file block
+    command succeeded (outputs.OutputTarget). BGZF is finished (its end-of-file block
     written) only by ``close``: after a failure ``abort`` leaves it unfinished, on
     stdout too, so a failed or killed run never looks complete.
     """
@@ -142,7 +132,7 @@ class VcfOutput:
 
     def abort(self) -> None:
         """After a failure: close without finishing and remove what ``-o`` wrote
-        (never a device or FIFO, see streams.OutputTarget)."""
+        (never a device or FIFO, see outputs.OutputTarget)."""
         if self._bgzf_file is not None:
             if self._target is None:
                 _point_stdout_at_null()  # closing writes the end-of-file block: not to stdout

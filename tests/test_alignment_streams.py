@@ -1,4 +1,4 @@
-"""streams.py: outputs complete or absent, CRAM without paths, no network, what SAM text cannot hold.
+"""outputs.py and alignments.py: outputs complete or absent, CRAM without paths, no network, what SAM text cannot hold.
 
 Checked with samtools and pysam, and a local HTTP server that must never be asked.
 """
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pysam
 import pytest
-from genoscrub.streams import CramHeaderRewrite, local_reference_environment
+from genoscrub.alignments import CramHeaderRewrite, local_reference_environment
 
 from tests.conftest import run_command
 from tools.small_inputs import SAM, VCF, write_side_files

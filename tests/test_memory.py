@@ -1,4 +1,4 @@
-"""Memory stays flat in the input's size, for every command (DESIGN.md, *Streams*; issue 7).
+"""Memory stays flat in the input's size, for every command (the README promises it; `make memory` runs the SAM commands at 10x).
 
 Each command reads a generated stream on stdin under a memory cap (``ulimit -v``)
 and writes to /dev/null; GNU time measures the peak RSS of the command's own

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pysam
 import pytest
+from genoscrub.alignments import open_alignment_text
 from genoscrub.cigar import format_cigar, md_and_nm, parse_cigar
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window
@@ -27,7 +28,6 @@ from genoscrub.report import InputError, Report
 from genoscrub.revert import NO_ALIGNED_BASE, Reverted, Windows, revert_alignment, rewrite_mate_cigar
 from genoscrub.sam_columns import parse_numbers
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
-from genoscrub.streams import open_alignment_text
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -238,7 +238,7 @@ SIMULATION = {"pairs": 3000, "seed": 3, "contig_length": 8000, "read_length": 15
 
 @pytest.fixture(scope="module")
 def reverted(simulated: Path) -> dict[str, Path]:
-    """The tumour and normal BAMs through the filter, as the card's pipe would run it."""
+    """The tumour and normal BAMs through the filter, as the man page's pipe runs it."""
     outputs: dict[str, Path] = {}
     for sample in ("tumour", "normal"):
         sam = simulated / f"{sample}.reverted.sam"

@@ -93,7 +93,7 @@ def keyed(simulated: Path) -> Path:
 
 
 def scrub_simulated(simulated: Path, sample: str, *options: str) -> bytes:
-    """``samtools view -h --no-PG x.bam | sam-scrub-rg OPTIONS`` as the card says."""
+    """``samtools view -h --no-PG x.bam | sam-scrub-rg OPTIONS`` as the man page runs it."""
     text = samtools_text(simulated / f"{sample}.bam").encode()
     result = run_command(COMMAND, *options, input=text, cwd=simulated)
     assert result.returncode == 0, result.stderr.decode()
@@ -505,7 +505,7 @@ TAG = st.one_of(
     st.sampled_from([b"PG:Z:bwa", b"PG:Z:MarkDuplicates", b"PG:Z:undeclared"]),
     st.sampled_from(KEPT + DROPPED + VALUES_DROPPED + MD_TAGS),
 )
-# QUAL and RNAME that read like tags (issue: a QUAL ``RG:Z:g`` is no tag).
+# QUAL and RNAME that read like tags: a QUAL ``RG:Z:g`` is no tag.
 QUALS = [b"I", b"RG:Z:g", b"PG:Z:b", b"CO:Z:x", b"NM:i:0"]
 
 

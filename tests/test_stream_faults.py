@@ -1,4 +1,4 @@
-"""Stream faults, for every command (DESIGN.md, *Errors*; man pages, BAD INPUT; issue 7).
+"""Stream faults, for every command (the man pages, BAD INPUT and EXIT STATUS).
 
 - empty stdin: FASTQ and SAM are valid empty files for the commands that need
   no genome (exit 0); a VCF needs a header, and a command that checks the

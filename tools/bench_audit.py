@@ -2,7 +2,7 @@
 
     python tools/bench_audit.py [--scale small|full] [--runs N]
 
-The issue's bar: a BAM is audited at least as fast as ``samtools view`` decodes it
+The README's target: a BAM is audited at least as fast as ``samtools view`` decodes it
 (to SAM text, ``> /dev/null``). The BAM is what the audit sees in practice, a
 delivery: the simulated tumour BAM (tools/simulate.py, 100k pairs of 150 bp) tiled by
 tools/scale_up.py (2 copies for ``small``, 20 for ``full``) and put through

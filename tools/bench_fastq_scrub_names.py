@@ -2,7 +2,7 @@
 
     python tools/bench_fastq_scrub_names.py [--scale small|full] [--runs N]
 
-``full`` renames 2M Illumina-named 150 bp records (the issue's size): R1 of the
+``full`` renames 2M Illumina-named 150 bp records (the README's bench size): R1 of the
 simulated tumour (tools/simulate.py, 100k pairs) tiled 20 times by
 tools/scale_up.py; ``small`` tiles it twice (200k records).
 Figures are ratios to pipelines measured side by side in the same run.

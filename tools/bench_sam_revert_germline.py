@@ -2,15 +2,15 @@
 
     python tools/bench_sam_revert_germline.py [--scale small|full] [--runs N]
 
-``full`` is the issue's size: 2M 150 bp pairs (4M records) at ~30x, about one
+``full`` is the README's bench size: 2M 150 bp pairs (4M records) at ~30x, about one
 germline site per kb — the simulated set (tools/simulate.py, 100k pairs, 1 Mb
 chr1) tiled 20 times by tools/scale_up.py; ``small`` is the simulated set itself. Every figure is a ratio
 to pipelines measured side by side in the same run (tools/benchlib.py):
 
-- the card's pipe without the filter, ``samtools view -h | samtools view -b``
-  (the baseline; the issue allows the filter to add at most 25 %);
+- the man page's pipe without the filter, ``samtools view -h | samtools view -b``
+  (the baseline; the README's target lets the filter add at most 25 %);
 - the same pipe with ``sam-revert-germline -v``, with ``--all``, and with
-  ``--all --keep`` (issue 11: the simulator's tumour-only keep list, screened
+  ``--all --keep`` (the simulator's tumour-only keep list, screened
   with its population resource);
 - BAMboozle 0.5.0 (``--p 1``), which reverts every difference, from a separate
   virtualenv (bench only, never a dependency): ``--bamboozle PATH`` or

@@ -1,4 +1,4 @@
-"""Benchmark sam-scrub-rg in the pipe the issue names, against the same pipe without it.
+"""Benchmark sam-scrub-rg in the pipe its man page shows, against the same pipe without it.
 
     python tools/bench_sam_scrub_rg.py [--scale small|full] [--runs N]
 
@@ -6,7 +6,7 @@ Baseline: ``samtools view -h x.bam | samtools view -b -o /dev/null -``; the
 filter goes in the middle. The input is the simulated tumour BAM
 (tools/simulate.py: 100k pairs of 150 bp, 2 read groups, coordinate-sorted,
 every record carrying RG:Z, some a PG:Z, a header full of identifiers) tiled by
-tools/scale_up.py: 20 copies for ``full``, the issue's size (2M read pairs),
+tools/scale_up.py: 20 copies for ``full``, the README's bench size (2M read pairs),
 2 for ``small``. Figures are ratios to the baseline measured in the same
 run. Peak RSS of ``--names`` (counter, the one scheme that keeps a table) is
 measured on half and all of the input to show it does not grow with the input.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Speed of vcf-scrub-header and vcf-drop-rare in the pipes users run (issue 3).
+"""Speed of vcf-scrub-header and vcf-drop-rare in the pipes users run.
 
     python tools/bench_vcf.py [--scale small|full] [--runs 3] [--workdir DIR]
 
@@ -17,7 +17,7 @@ Then it times, alternating runs (benchlib):
   against ``bcftools annotate -a pop.vcf.gz -c INFO/AF_eas x.vcf.gz | bcftools view -i ... | bgzip``
   (target: ratio <= 1.00).
 
-``full`` is the issue's size (1,000,000 records); ``small`` (100,000) takes about a minute.
+``full`` is the README's bench size (1,000,000 records); ``small`` (100,000) takes about a minute.
 """
 
 from __future__ import annotations

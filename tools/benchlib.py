@@ -3,7 +3,7 @@
 The machine is noisy, so no absolute time is trusted: each pipeline runs
 ``runs`` times in alternation with its baseline, and the figure reported is
 the ratio of medians to the baseline measured in the same run. Never used in
-a unit test (STYLE.md, *Tests*).
+a unit test (ARCHITECTURE.md, *Where things go*).
 """
 
 from __future__ import annotations

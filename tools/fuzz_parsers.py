@@ -1,4 +1,4 @@
-"""Coverage-guided fuzzing (atheris/libFuzzer) of every command's parser paths (issue 7).
+"""Coverage-guided fuzzing (atheris/libFuzzer) of every command's parser paths.
 
     python tools/fuzz_parsers.py TARGET [libFuzzer options, e.g. -runs=20000 -max_len=2048]
     python tools/fuzz_parsers.py TARGET crash-FILE     # replay one input
@@ -7,7 +7,7 @@
 Each target calls one command's ``main`` in-process, as the command line would,
 with the fuzzer's bytes on stdin (or, for ``bed``, as the BED file of
 vcf-drop-regions): FASTQ header splitting, VCF header and record checks, SAM
-header and record parsing, BED parsing. The contract of DESIGN.md, *Errors*:
+header and record parsing, BED parsing. The contract of the man pages' EXIT STATUS:
 exit 0, or exit 1 with one line ``command: ...`` on stderr. Any other exception,
 exit status or a multi-line message is a crash; libFuzzer saves the input as
 ``crash-*`` and prints the traceback. A seed corpus of small valid files (from

@@ -5,7 +5,7 @@ Every test, the demo and the benchmarks are built on the files this writes. The 
 synthetic, but shaped like what a hospital would hand over: a reference, the normal sample's
 germline calls, the tumour's somatic calls, a population frequency resource, aligned reads for
 both samples and the tumour's raw FASTQ pair, all with identifying metadata planted where real
-tools put it (DESIGN.md, *Conventions*; Park et al. 2024). The truth files say what was planted,
+tools put it (Park et al. 2024). The truth files say what was planted,
 so a scrubber's output can be checked against it.
 
 Usage::
