@@ -511,6 +511,39 @@ def test_merged_audit_names_the_sample_and_each_class_by_count() -> None:
     )
 
 
+def test_an_audit_that_cannot_check_delivers_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad input or usage is no verdict: the sample is held back with the audit's own one line."""
+    audit = tmp_path / "genoscrub-audit"
+    audit.write_text("#!/bin/sh\necho 'genoscrub-audit: work/P1/staged/P1.tumour.bam: truncated BGZF block' >&2\nexit 1\n")
+    audit.chmod(0o755)
+    staged = tmp_path / "work" / "P1" / "staged" / "P1.tumour.bam"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"BAM")
+    fragment = tmp_path / "P1.sample.tsv"
+    fragment.write_text("S2301217\tP1\n")
+    spec: dict[str, Any] = {
+        "sample": "P1",
+        "deliver": [[str(staged), str(tmp_path / "results" / "P1" / "P1.tumour.bam")]],
+        "sample_report": {"out": str(tmp_path / "results" / "P1" / "P1.report.json"), "files": {}, "settings": {}},
+        "audit": {
+            "command": str(audit), "threads": 1, "forbid_list": str(tmp_path / "private" / "P1.txt"), "fragments": [str(fragment)],
+            "inputs": str(tmp_path / "no-links"), "extra_forbid": [], "runs": [{"files": [str(staged)], "options": [], "reasons": {}}],
+            "log": str(tmp_path / "audit.log"), "report": str(tmp_path / "results" / "P1" / "P1.audit.json"),
+            "failed_report": str(tmp_path / "work" / "P1" / "audit.failed.json"),
+        },
+    }  # fmt: skip
+    assert gate.gate(spec) == 1
+    assert not (tmp_path / "results").exists()
+    assert capsys.readouterr().err == (
+        "genoscrub workflow: sample P1: genoscrub-audit could not check its outputs: "
+        "genoscrub-audit: work/P1/staged/P1.tumour.bam: truncated BGZF block\n"
+    )
+    assert (tmp_path / "private" / "P1.txt").read_text() == "S2301217\n"
+    assert stat.S_IMODE((tmp_path / "private" / "P1.txt").stat().st_mode) == 0o600
+    spec["audit"]["command"] = str(tmp_path / "no-such-audit")
+    assert gate.gate(spec) == 1 and "cannot start genoscrub-audit" in capsys.readouterr().err
+
+
 def test_delivery_links_data_before_indexes_and_leaves_none_older_than_its_data(tmp_path: Path) -> None:
     staged = tmp_path / "staged"
     staged.mkdir()

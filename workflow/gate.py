@@ -11,9 +11,10 @@ The data rules write a sample's BAMs, VCFs and FASTQs to ``work/<p>/staged/``; t
 2. runs ``genoscrub-audit`` on every staged output with the checks the config implies
    (germline list and reference for the BAMs, population for the VCFs, region lists), one
    run per set of checks, and merges the reports;
-3. links the outputs into ``results/<p>/`` and writes the audit report beside them when the
-   verdict is pass; otherwise exits 1 with one line naming the sample by its pseudonym and
-   each class found, by count, and leaves the outputs in ``work/<p>/staged/``, undelivered.
+3. links the outputs into ``results/<p>/`` and writes the sample report and the audit report
+   beside them when the verdict is pass; otherwise exits 1 with one line naming the sample by
+   its pseudonym and each class found, by count, and leaves the outputs in
+   ``work/<p>/staged/``, undelivered (the audit's report in ``work/<p>/audit.failed.json``).
 
 A script, not a ``run:`` block (a whole Snakemake process per job). Nothing here prints a value
 read from the files or the forbid list: messages name pseudonyms, classes and counts.
@@ -76,13 +77,13 @@ def forbid_strings(originals: Iterable[str], input_paths: Iterable[str], extra_l
     ``originals``: IDs the commands replaced (linkage fragments), kept unless shorter than
     three characters or a plain word; ``input_paths``: the sample's input files (absolute),
     as the full path, the folder's name and the file's name in :func:`name_variants` forms;
-    ``extra_lines``: the site's own lists, kept as they are (blank lines and strings under
-    three characters skipped, which genoscrub-audit would refuse)."""
+    ``extra_lines``: the site's own lists, kept as they are (blank lines, strings under three
+    characters and strings holding a NUL byte skipped, which genoscrub-audit would refuse)."""
     chosen: dict[str, str] = {}
 
     def add(text: str, check: bool = True) -> None:
         text = text.strip()
-        if len(text) >= MIN_LENGTH and (not check or identifying(text)):
+        if len(text) >= MIN_LENGTH and "\0" not in text and (not check or identifying(text)):
             chosen.setdefault(text.lower(), text)
 
     for original in originals:
@@ -124,7 +125,10 @@ def run_audit(
     arguments += ["--forbid", str(forbid)] if forbid is not None else []
     report.unlink(missing_ok=True)
     with open(log, "ab") as out:
-        result = subprocess.run([*arguments, *options, *files], stdout=out, stderr=subprocess.PIPE)
+        try:
+            result = subprocess.run([*arguments, *options, *files], stdout=out, stderr=subprocess.PIPE)
+        except OSError as error:
+            raise GateError(f"cannot start genoscrub-audit ({error.strerror}; is `bin` in the config right?)") from None
     if result.returncode not in (0, 1) or not report.is_file():
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GateError(lines[-1] if lines else f"genoscrub-audit exited with status {result.returncode}")
