@@ -7,13 +7,15 @@ no cluster answering, it fails: a cluster test that cannot reach its cluster has
 The bundled two-patient cohort runs twice from one copy of its files (same key, same inputs):
 locally with workflow/profiles/local, and through snakemake-executor-plugin-slurm with
 workflow/profiles/slurm. Every output must be the same, read back by samtools, bcftools and
-gzip, and the reports, cohort summary and linkage table byte for byte. The run uses the BAM
-scatter and the FASTQ pair written from the reverted BAM, so every rule runs on the cluster.
+gzip, and the reports, audit reports, cohort summary, MultiQC content and linkage table byte
+for byte. The run uses the BAM scatter and the FASTQ pair written from the reverted BAM, so every
+rule runs on the cluster; the final gate audits every output in the sample's SLURM job.
 """
 
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import shutil
 import subprocess
@@ -86,7 +88,7 @@ def result_files(folder: Path) -> list[str]:
 
 def test_the_jobs_ran_through_slurm_one_job_per_sample(runs: Runs) -> None:
     submitted = [line for line in runs.cluster_messages.splitlines() if "has been submitted with SLURM jobid" in line]
-    samples = [path for path in (runs.cluster / "results").iterdir() if path.is_dir()]
+    samples = [path for path in (runs.cluster / "results").iterdir() if path.is_dir() and path.name != "multiqc"]
     assert len(samples) == 2
     assert len(submitted) == len(samples)  # every per-sample rule in the sample's group job
     print(f"\nSLURM run: {runs.seconds:.0f} s wall for {len(samples)} samples, {len(submitted)} SLURM jobs")
@@ -95,7 +97,9 @@ def test_the_jobs_ran_through_slurm_one_job_per_sample(runs: Runs) -> None:
 def test_every_output_equals_the_local_run(runs: Runs) -> None:
     files = result_files(runs.local)
     assert files == result_files(runs.cluster)
-    assert len(files) == 2 * 11 + 1
+    per_sample = [name for name in files if name.count("/") == 2 and not name.startswith("results/multiqc/")]
+    assert len(per_sample) == 2 * 13  # 10 data and index files, the sample report, the audit report, Snakemake's time stamp
+    assert "results/cohort_summary.tsv" in files and "results/multiqc/genoscrub_summary_mqc.yaml" in files
     for name in files:
         if name.endswith((".bai", ".tbi")):
             continue  # checked below by what they answer
@@ -121,6 +125,14 @@ def test_indexes_answer_the_same_region_queries(runs: Runs) -> None:
         else:
             continue
         assert counts[0] == counts[1], name
+
+
+def test_the_gate_audited_every_output_on_the_cluster(runs: Runs) -> None:
+    reports = sorted((runs.cluster / "results").glob("*/*.audit.json"))
+    assert len(reports) == 2
+    for path in reports:
+        report = json.loads(path.read_text())
+        assert report["verdict"] == "pass" and len(report["files"]) == 6  # 2 BAMs, 2 VCFs, the FASTQ pair
 
 
 def test_linkage_tables_are_the_same_and_private(runs: Runs) -> None:

@@ -1,13 +1,16 @@
 """The cohort workflow (workflow/Snakefile), end to end on the bundled two-patient cohort.
 
 One Snakemake run (module fixture) on tools/cohort.py's cohort with workflow/config.example.yaml,
-each BAM scattered by chromosome, then every check with samtools/bcftools: outputs valid and
-indexed, one pseudonym per sample across BAM, VCF and FASTQ, no planted identifier in any output,
-work file, Snakemake log or message, every read accounted for, germline alleles and rare variants
-gone, linkage table private. A second run on a copy of the same files (same key) keeps each BAM
-whole and writes the FASTQ pair from the reverted BAM: its records must equal the first run's,
-and its FASTQ must hold no germline allele. The scatter/gather planning, the bookkeeping steps
-and the FASTQ join are tested on their own (with hypothesis where there is an invariant).
+each BAM scattered by chromosome, MultiQC run on the result, then every check with
+samtools/bcftools: outputs valid and indexed, one pseudonym per sample across BAM, VCF and FASTQ,
+no planted identifier in any output, work file, MultiQC file, Snakemake log or message, every read
+accounted for, germline alleles and rare variants gone, linkage table private, every output
+audited by the final gate with the checks the config implies. A second run on a copy of the same
+files (same key) keeps each BAM whole and writes the FASTQ pair from the reverted BAM: its records
+must equal the first run's, and its FASTQ must hold no germline allele. Small VCF-only runs show a
+finding failing its sample. The scatter/gather planning, the bookkeeping steps, the gate's forbid
+list and delivery and the FASTQ join are tested on their own (with hypothesis where there is an
+invariant).
 """
 
 from __future__ import annotations
@@ -37,8 +40,8 @@ EXAMPLE_CONFIG = ROOT / "workflow" / "config.example.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 PAIRS = 1500  # per sample; enough for variant calling at ~6x, small enough for a fast run
 TEST_CONFIG = ["scatter=[chr1]", "part_threads=1"]  # chr2 and chrM then share the "other" part
-SCATTERED = ["scatter_min_mb=0"]  # the example's BAMs are far below the default: cut them anyway
-WHOLE_FROM_BAM = ["scatter_min_mb=4000", "fastq=from_reverted_bam"]  # the default threshold: one part per BAM
+SCATTERED = ["scatter_min_mb=0", "multiqc=report"]  # the example's BAMs are far below the default: cut them anyway
+WHOLE_FROM_BAM = ["scatter_min_mb=4000", "fastq=from_reverted_bam", "multiqc=content"]  # the default threshold: one part per BAM
 
 
 def load_workflow_script(name: str) -> Any:
@@ -52,6 +55,7 @@ def load_workflow_script(name: str) -> Any:
 scatter = load_workflow_script("scatter")
 reports = load_workflow_script("reports")
 fastq_from_bam = load_workflow_script("fastq_from_bam")
+gate = load_workflow_script("gate")
 
 
 def run(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -150,15 +154,15 @@ def test_every_output_is_valid_and_indexed(cohort: Cohort, original: str) -> Non
 
 def test_outputs_are_named_by_pseudonym_only(cohort: Cohort) -> None:
     assert sorted(path.name for path in cohort.results.iterdir()) == sorted(
-        [cohort.linkage[FIRST], cohort.linkage[SECOND], "cohort_summary.tsv"]
+        [cohort.linkage[FIRST], cohort.linkage[SECOND], "cohort_summary.tsv", "multiqc"]
     )
     pseudonym = cohort.linkage[SECOND]
     assert sorted(path.name for path in cohort.sample(SECOND).iterdir()) == sorted(
-        f"{pseudonym}.{suffix}"
-        for suffix in (
+        [f"{pseudonym}.{suffix}"
+         for suffix in (
             "tumour.bam", "tumour.bam.bai", "normal.bam", "normal.bam.bai", "germline.vcf.gz", "germline.vcf.gz.tbi",
-            "somatic.vcf.gz", "somatic.vcf.gz.tbi", "R1.fastq.gz", "R2.fastq.gz", "report.json",
-        )
+            "somatic.vcf.gz", "somatic.vcf.gz.tbi", "R1.fastq.gz", "R2.fastq.gz", "report.json", "audit.json",
+        )] + [".snakemake_timestamp"]  # Snakemake's time stamp of the folder the gate delivers whole
     )  # fmt: skip
 
 
@@ -290,6 +294,271 @@ def test_sample_report_and_cohort_summary(cohort: Cohort) -> None:
     )
 
 
+# --- the final gate: the audit of every output ----------------------------------------------------
+
+
+def checked_classes(report: dict[str, Any]) -> dict[str, set[str]]:
+    """{kind of output (tumour.bam): classes the audit checked in it}."""
+    return {
+        Path(entry["file"]).name.split(".", 1)[1]: {name for name, found in entry["findings"].items() if found["checked"]}
+        for entry in report["files"]
+    }
+
+
+@pytest.mark.parametrize("original", [FIRST, SECOND])
+def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort: Cohort, original: str) -> None:
+    report = json.loads(cohort.output(original, "audit.json").read_text())
+    assert report["verdict"] == "pass" and report["sample"] == cohort.linkage[original]
+    assert report["counts"] == dict.fromkeys(("forbidden", "metadata", "germline", "population", "regions"), 0)
+    alignments, germline_vcf = {"forbidden", "metadata", "germline", "regions"}, {"forbidden", "metadata", "population", "regions"}
+    assert checked_classes(report) == {
+        "tumour.bam": alignments, "normal.bam": alignments, "germline.vcf.gz": germline_vcf,
+        "somatic.vcf.gz": {"forbidden", "metadata", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
+        "R2.fastq.gz": {"forbidden", "metadata"},
+    }  # fmt: skip
+    somatic = next(entry for entry in report["files"] if entry["file"].endswith(".somatic.vcf.gz"))
+    assert somatic["findings"]["population"]["reason"].startswith("somatic_keep_missing")  # its absent calls are kept on purpose
+    settings = report["runs"][0]["settings"]
+    assert (settings["af_key"], settings["min_af"], settings["beds"], settings["flank"]) == ("AF_eas", 0.01, 1, 0)
+    assert settings["germline_records"] > 0 and settings["forbid_strings"] > 10
+    assert not list((cohort.path / "work").rglob("staged/*"))  # delivered, and the staged files removed
+
+
+def test_forbid_list_is_private_and_holds_the_sample_ids_and_input_names(cohort: Cohort) -> None:
+    folder = cohort.path / "private" / "links.tsv.forbid"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    second = folder / f"{cohort.linkage[SECOND]}.txt"
+    assert stat.S_IMODE(second.stat().st_mode) == 0o600
+    strings = second.read_text().splitlines()
+    tumour = f"{SECOND}T_20231029"
+    assert {SECOND, tumour, f"{SECOND}N_20231029", f"LIB-{SECOND}T", f"{tumour}.L001", f"{tumour}.bam", f"{tumour}_R1.fastq.gz"} <= set(
+        strings
+    )
+    assert str((cohort.path / SECOND / f"{tumour}.bam").resolve()) in strings
+    assert not [line for line in strings if FIRST in line]  # one sample's list
+    first = (folder / f"{cohort.linkage[FIRST]}.txt").read_text().splitlines()
+    assert {FIRST, "tumour.bam", "germline.vcf.gz", "patient1"} <= set(first)
+    assert not {"tumour", "normal", "germline", "somatic"} & set(first)  # plain words: the outputs' descriptions hold them
+
+
+def multiqc_text(path: Path) -> str:
+    """A file MultiQC wrote, as text: a parquet table decoded (its strings may be compressed)."""
+    if path.suffix == ".parquet":
+        import polars
+
+        return polars.read_parquet(path).write_csv()
+    return path.read_bytes().decode("latin-1")
+
+
+def test_multiqc_shows_the_genoscrub_section_with_the_numbers_of_the_reports(cohort: Cohort) -> None:
+    folder = cohort.results / "multiqc"
+    data = json.loads((folder / "multiqc_data" / "multiqc_data.json").read_text())
+    raw = data["report_saved_raw_data"]
+    table = raw["multiqc_genoscrub_summary_table"]
+    assert set(table) == {cohort.linkage[FIRST], cohort.linkage[SECOND]}
+    for original in (FIRST, SECOND):
+        pseudonym = cohort.linkage[original]
+        files = json.loads(cohort.output(original, "report.json").read_text())["files"]
+        reverted = sum(files[f"{pseudonym}.{kind}.bam"]["sam-revert-germline"]["counts"]["bases_reverted"] for kind in ("tumour", "normal"))
+        rare = sum(
+            files[f"{pseudonym}.{kind}.vcf.gz"]["vcf-drop-rare"]["counts"].get("dropped_rare", 0) for kind in ("germline", "somatic")
+        )
+        assert reverted > 0 and raw["multiqc_genoscrub_sam_revert_germline_plot"][pseudonym]["bases_reverted"] == reverted
+        assert rare > 0 and raw["multiqc_genoscrub_vcf_drop_rare_plot"][pseudonym]["dropped_rare"] == rare
+        assert (table[pseudonym]["audit"], table[pseudonym]["findings"]) == ("PASS", 0)
+    assert "genoscrub" in (folder / "multiqc_report.html").read_text()
+    leaks = []
+    written = [path for path in folder.rglob("*") if path.is_file()]
+    for path in written:
+        text = multiqc_text(path).lower() + str(path.relative_to(folder)).lower()
+        leaks += [f"{path.relative_to(folder)}: {word}" for word in cohort.forbidden if word.lower() in text]
+    assert len(written) > 10 and not leaks
+
+
+def test_multiqc_content_only_by_default(whole: Cohort) -> None:
+    folder = whole.results / "multiqc"
+    assert {path.name for path in folder.iterdir()} >= {"genoscrub_summary_mqc.yaml", "genoscrub_sam_revert_germline_mqc.yaml"}
+    assert not (folder / "multiqc_report.html").exists()
+    assert all(path.name.endswith("_mqc.yaml") or path.name == ".snakemake_timestamp" for path in folder.iterdir())
+
+
+def vcf_only_cohort(cohort: Cohort, folder: Path, germline: dict[str, Path]) -> Path:
+    """A sheet of germline VCFs only (fast), beside copies of the cohort's shared files and key."""
+    folder.mkdir()
+    for name in ("ref.fa", "ref.fa.fai", "population.vcf.gz", "population.vcf.gz.tbi", "ids.tsv", "repeats.bed"):
+        shutil.copyfile(cohort.path / name, folder / name)
+    (folder / "private").mkdir(mode=0o700)
+    shutil.copy(cohort.path / "private" / "site.key", folder / "private" / "site.key")
+    rows = ["sample\tgermline_vcf", *(f"{original}\t{path}" for original, path in germline.items())]
+    (folder / "samples.tsv").write_text("\n".join(rows) + "\n")
+    return folder
+
+
+def test_an_identifier_surviving_the_scrub_fails_its_sample_and_only_it(cohort: Cohort, tmp_path: Path) -> None:
+    """A lab's caller wrote a batch label made of the sample ID into every record (INFO/BATCH):
+    no scrubber touches INFO values, the sheet's ID is on the gate's forbid list."""
+    planted = tmp_path / SECOND / f"{SECOND}N_20231029.germline.vcf.gz"
+    planted.parent.mkdir()
+    text = run("bcftools", "view", "--no-version", str(cohort.path / SECOND / f"{SECOND}N_20231029.germline.vcf.gz")).stdout
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("#CHROM"):
+            lines.append('##INFO=<ID=BATCH,Number=1,Type=String,Description="Sequencing batch">')
+        fields = line.split("\t")
+        lines.append(line if line.startswith("#") else "\t".join([*fields[:7], f"{fields[7]};BATCH={SECOND}_B1", *fields[8:]]))
+    planted.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    folder = vcf_only_cohort(cohort, tmp_path / "run", {FIRST: cohort.path / "patient1" / "germline.vcf.gz", SECOND: planted})
+    result = snakemake(folder, "--keep-going")
+    messages = result.stdout + result.stderr
+    first, second = cohort.linkage[FIRST], cohort.linkage[SECOND]
+    kept = len(run("bcftools", "view", "-H", str(cohort.output(SECOND, "germline.vcf.gz"))).stdout.splitlines())
+    assert result.returncode != 0
+    assert f"sample {second} held back: genoscrub-audit found forbidden {kept} ({second}.germline.vcf.gz {kept})" in messages
+    assert not (folder / "results" / second).exists()  # nothing of it delivered
+    assert (folder / "work" / second / "staged" / f"{second}.germline.vcf.gz").is_file()  # kept for a look
+    assert (folder / "results" / first / f"{first}.germline.vcf.gz").is_file()  # the other sample passed
+    failed = json.loads((folder / "work" / second / "audit.failed.json").read_text())
+    assert failed["verdict"] == "fail" and failed["counts"]["forbidden"] == kept
+    assert failed["files"][0]["findings"]["forbidden"]["by_key"] == {"INFO/BATCH (list line 1)": kept}  # line 1: the sheet ID
+    shown = messages + json.dumps(failed) + (folder / "work" / "logs" / second / "audit.log").read_text()
+    assert not [word for word in cohort.forbidden + [planted.name] if word in shown]
+
+
+def test_regions_the_site_checks_fail_a_sample_whose_masking_is_off(cohort: Cohort, tmp_path: Path) -> None:
+    """The site's panel is checked by the gate (audit_regions) while someone turned masking off."""
+    record = run("bcftools", "view", "-H", str(cohort.output(FIRST, "germline.vcf.gz"))).stdout.splitlines()[0].split("\t")
+    panel = tmp_path / "site-panel.bed"
+    panel.write_text(f"{record[0]}\t{int(record[1]) - 1}\t{int(record[1])}\tSITE1\n")
+    folder = vcf_only_cohort(cohort, tmp_path / "run", {FIRST: cohort.path / "patient1" / "germline.vcf.gz"})
+    result = snakemake(folder, config=["regions={presets: [], beds: []}", f"audit_regions={{beds: [{panel}]}}"])
+    pseudonym = cohort.linkage[FIRST]
+    assert result.returncode != 0
+    assert f"sample {pseudonym} held back: genoscrub-audit found regions 1 ({pseudonym}.germline.vcf.gz 1)" in result.stdout + result.stderr
+    assert not (folder / "results" / pseudonym).exists()
+    masked = snakemake(folder, config=[f"regions={{beds: [{panel}]}}", f"audit_regions={{beds: [{panel}]}}"])
+    assert masked.returncode == 0, masked.stdout + masked.stderr  # masked as the site asks: delivered
+    assert (folder / "results" / pseudonym / f"{pseudonym}.germline.vcf.gz").is_file()
+
+
+def test_without_the_audit_the_outputs_are_delivered_unchecked(cohort: Cohort, tmp_path: Path) -> None:
+    folder = vcf_only_cohort(cohort, tmp_path / "run", {FIRST: cohort.path / "patient1" / "germline.vcf.gz"})
+    result = snakemake(folder, config=["regions={presets: [], beds: []}", "audit=false"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    pseudonym = cohort.linkage[FIRST]
+    delivered = folder / "results" / pseudonym
+    assert (delivered / f"{pseudonym}.germline.vcf.gz").is_file() and not (delivered / f"{pseudonym}.audit.json").exists()
+    assert json.loads((delivered / f"{pseudonym}.report.json").read_text())["settings"]["audit"] is False
+    assert not (folder / "private" / "links.tsv.forbid" / f"{pseudonym}.txt").exists()
+
+
+# --- the gate's parts -------------------------------------------------------------------------
+
+
+def test_name_variants_drop_extensions_and_read_numbers() -> None:
+    assert gate.name_variants("S2301388T_20231029_R1.fastq.gz") == [
+        "S2301388T_20231029_R1.fastq.gz", "S2301388T_20231029_R1", "S2301388T_20231029_R1",
+        "S2301388T_20231029_R1.fastq.gz", "S2301388T_20231029", "S2301388T_20231029",
+    ]  # fmt: skip
+    assert "S2301388N_20231029" in gate.name_variants("S2301388N_20231029.germline.vcf.gz")
+    assert "KR0042" in gate.name_variants("KR0042.sorted.markdup.bam")
+
+
+def test_forbid_strings_keep_ids_and_names_once_and_leave_out_plain_words() -> None:
+    strings = gate.forbid_strings(
+        ["S2301217", "s2301217", "LIB-1", "1", "tumour", "KimJiHoon"],
+        ["/data/KR0042/tumour.bam", "/data/KR0042/KR0042_R1.fastq.gz", "/data/Kim/reads.bam"],
+        ["Kim J.H.", "", "ab"],
+    )
+    assert strings == ["S2301217", "LIB-1", "KimJiHoon", "/data/KR0042/tumour.bam", "KR0042", "tumour.bam",
+                       "/data/KR0042/KR0042_R1.fastq.gz", "KR0042_R1.fastq.gz", "KR0042_R1", "/data/Kim/reads.bam",
+                       "reads.bam", "Kim J.H."]  # fmt: skip
+    # an ID the commands replaced stays even as a plain word (a name in SM); a stock label does not
+
+
+@given(
+    originals=st.lists(st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=12), max_size=5),
+    names=st.lists(st.from_regex(r"[A-Za-z0-9_.-]{1,20}", fullmatch=True), max_size=5),
+)
+def test_forbid_strings_are_usable_by_the_audit(originals: list[str], names: list[str]) -> None:
+    """Every string is one genoscrub-audit accepts (three characters at least), each once whatever its case;
+    every ID that is not a stock label is on the list."""
+    strings = gate.forbid_strings(originals, [f"/data/{name}" for name in names], [])
+    assert all(len(text) >= 3 for text in strings)
+    assert len({text.lower() for text in strings}) == len(strings)
+    listed = {text.lower() for text in strings}
+    assert all(original.strip().lower() in listed for original in originals if gate.identifying_original(original.strip()))
+
+
+def audit_entry(name: str, **counts: int) -> dict[str, Any]:
+    findings = {klass: {"checked": True, "count": counts.get(klass, 0)} for klass in gate.CLASSES}
+    return {"file": f"work/P1/staged/{name}", "verdict": "fail" if any(counts.values()) else "pass", "findings": findings}
+
+
+def test_merged_audit_names_the_sample_and_each_class_by_count() -> None:
+    first = {
+        "version": "x",
+        "settings": {"population": True},
+        "files": [audit_entry("P1.tumour.bam", germline=2), audit_entry("P1.R1.fastq.gz")],
+    }
+    somatic = audit_entry("P1.somatic.vcf.gz", forbidden=1, regions=4)
+    somatic["findings"]["population"] = {"checked": False, "count": 0, "reason": "no --population"}
+    second = {"version": "x", "settings": {"population": False}, "files": [somatic]}
+    report = gate.merge_audits("P1", [(first, {}), (second, {"population": "kept on purpose"})])
+    assert report["verdict"] == "fail" and report["counts"] == {"forbidden": 1, "metadata": 0, "germline": 2, "population": 0, "regions": 4}
+    assert report["files"][2]["findings"]["population"]["reason"] == "kept on purpose"
+    assert [run["files"] for run in report["runs"]] == [["P1.tumour.bam", "P1.R1.fastq.gz"], ["P1.somatic.vcf.gz"]]
+    assert gate.failure_line(report) == (
+        "sample P1 held back: genoscrub-audit found forbidden 1 (P1.somatic.vcf.gz 1); germline 2 (P1.tumour.bam 2); "
+        "regions 4 (P1.somatic.vcf.gz 4)"
+    )
+
+
+def test_an_audit_that_cannot_check_delivers_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad input or usage is no verdict: the sample is held back with the audit's own one line."""
+    audit = tmp_path / "genoscrub-audit"
+    audit.write_text("#!/bin/sh\necho 'genoscrub-audit: work/P1/staged/P1.tumour.bam: truncated BGZF block' >&2\nexit 1\n")
+    audit.chmod(0o755)
+    staged = tmp_path / "work" / "P1" / "staged" / "P1.tumour.bam"
+    staged.parent.mkdir(parents=True)
+    staged.write_bytes(b"BAM")
+    fragment = tmp_path / "P1.sample.tsv"
+    fragment.write_text("S2301217\tP1\n")
+    spec: dict[str, Any] = {
+        "sample": "P1",
+        "deliver": [[str(staged), str(tmp_path / "results" / "P1" / "P1.tumour.bam")]],
+        "sample_report": {"out": str(tmp_path / "results" / "P1" / "P1.report.json"), "files": {}, "settings": {}},
+        "audit": {
+            "command": str(audit), "threads": 1, "forbid_list": str(tmp_path / "private" / "P1.txt"), "fragments": [str(fragment)],
+            "inputs": str(tmp_path / "no-links"), "extra_forbid": [], "runs": [{"files": [str(staged)], "options": [], "reasons": {}}],
+            "log": str(tmp_path / "audit.log"), "report": str(tmp_path / "results" / "P1" / "P1.audit.json"),
+            "failed_report": str(tmp_path / "work" / "P1" / "audit.failed.json"),
+        },
+    }  # fmt: skip
+    assert gate.gate(spec) == 1
+    assert not (tmp_path / "results").exists()
+    assert capsys.readouterr().err == (
+        "genoscrub workflow: sample P1: genoscrub-audit could not check its outputs: "
+        "genoscrub-audit: work/P1/staged/P1.tumour.bam: truncated BGZF block\n"
+    )
+    assert (tmp_path / "private" / "P1.txt").read_text() == "S2301217\n"
+    assert stat.S_IMODE((tmp_path / "private" / "P1.txt").stat().st_mode) == 0o600
+    spec["audit"]["command"] = str(tmp_path / "no-such-audit")
+    assert gate.gate(spec) == 1 and "cannot start genoscrub-audit" in capsys.readouterr().err
+
+
+def test_delivery_links_data_before_indexes_and_leaves_none_older_than_its_data(tmp_path: Path) -> None:
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    for name in ("P1.tumour.bam.bai", "P1.tumour.bam"):
+        (staged / name).write_text(name)
+        os.utime(staged / name, (1, 1))
+    pairs = [(staged / name, tmp_path / "results" / "P1" / name) for name in ("P1.tumour.bam.bai", "P1.tumour.bam")]
+    gate.deliver(pairs)
+    data, index = (tmp_path / "results" / "P1" / name for name in ("P1.tumour.bam", "P1.tumour.bam.bai"))
+    assert data.read_text() == "P1.tumour.bam" and os.path.samefile(data, staged / "P1.tumour.bam")  # a link, not a copy
+    assert index.stat().st_mtime >= data.stat().st_mtime > 1
+
+
 # --- runs, config errors ------------------------------------------------------------------
 
 
@@ -320,6 +589,10 @@ def test_unplaced_reads_left_out_when_configured(cohort: Cohort) -> None:
         (["linkage=results/links.tsv"], "'linkage' must lie outside"),
         (["unmapped=keep"], "'unmapped' must be"),
         (["key_file="], "'key_file' is required"),
+        (["audit=sometimes"], "'audit' must be true or false"),
+        (["somatic_keep_missing=perhaps"], "'somatic_keep_missing' must be true or false"),
+        (["multiqc=always"], "'multiqc' must be"),
+        (["audit_forbid=[no-such-list.txt]"], "a file of 'audit_forbid' was not found"),
     ],
 )
 def test_bad_config_is_refused(cohort: Cohort, config: list[str], message: str) -> None:

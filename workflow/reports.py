@@ -1,4 +1,4 @@
-"""The cohort workflow's bookkeeping steps: linkage table, per-sample report, cohort summary.
+"""The cohort workflow's bookkeeping steps: linkage table, per-sample report, cohort summary, MultiQC.
 
 Called by the rules of workflow/rules/report.smk as ``python workflow/reports.py STEP ...``.
 A script and not ``run:`` blocks: Snakemake starts a whole new Snakemake process (about two CPU
@@ -11,11 +11,18 @@ is wrong, never an ID.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
+from types import ModuleType
 from typing import Any
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 # Counts of the header, which every part of a BAM carries whole: taken once, not summed.
 HEADER_COUNTS = {"header_lines", "header_tags_removed", "pg_header_lines_removed", "co_header_lines_removed", "read_groups"}
@@ -90,18 +97,55 @@ def write_private(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+def load_genoscrub(repository: Path = REPOSITORY) -> ModuleType:
+    """This checkout's filters/ as the package ``genoscrub``, as bin/ loads it (ARCHITECTURE.md,
+    *Layout*), whatever else the interpreter has installed; once per process."""
+    if "genoscrub" in sys.modules:
+        return sys.modules["genoscrub"]
+    package = repository / "filters"
+    spec = importlib.util.spec_from_file_location("genoscrub", package / "__init__.py", submodule_search_locations=[str(package)])
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["genoscrub"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def multiqc_program(python: str = sys.executable) -> str | None:
+    """The ``multiqc`` program: beside this interpreter (the checkout's .venv), else on PATH."""
+    beside = Path(python).parent / "multiqc"
+    return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("multiqc")
+
+
+def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
+    """MultiQC custom content (genoscrub.multiqc) from the sample and audit reports into ``out``;
+    with ``program``, MultiQC's own report of that content beside it (multiqc_report.html,
+    multiqc_data/). Only the content files are given to MultiQC: not the BAMs beside them."""
+    load_genoscrub()
+    from genoscrub.multiqc import write_custom_content
+
+    written = write_custom_content(reports, out)
+    if program is not None:
+        command = [program, "--quiet", "--force", "--no-version-check", "--outdir", str(out), *map(str, written)]
+        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if result.returncode != 0:
+            lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise SystemExit(f"genoscrub workflow: multiqc failed (status {result.returncode}): {lines[-1] if lines else ''}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="reports.py", description="bookkeeping steps of the cohort workflow")
     steps = parser.add_subparsers(dest="step", required=True)
     linkage = steps.add_parser("linkage", help="merge --map-out fragments into the linkage table (0600)")
     linkage.add_argument("--out", type=Path, required=True)
     linkage.add_argument("fragments", nargs="*", type=Path)
-    report = steps.add_parser("sample-report", help="one sample's JSON report from its step reports")
-    report.add_argument("--out", type=Path, required=True)
-    report.add_argument("--spec", required=True, help='JSON: {"sample", "files": {name: [[step, path], ...]}, "settings"}')
     summary = steps.add_parser("cohort-summary", help="one TSV over the sample reports")
     summary.add_argument("--out", type=Path, required=True)
     summary.add_argument("reports", nargs="*", type=Path)
+    multiqc = steps.add_parser("multiqc", help="MultiQC custom content from the sample and audit reports")
+    multiqc.add_argument("--out", type=Path, required=True)
+    multiqc.add_argument("--run", action="store_true", help="also run the multiqc program on the content")
+    multiqc.add_argument("reports", nargs="+", type=Path)
     options = parser.parse_args(argv)
     if options.step == "linkage":
         try:
@@ -109,10 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         except LinkageError as error:
             raise SystemExit(f"genoscrub workflow: {error}") from None
         write_private(options.out, "".join(f"{original}\t{pseudonym}\n" for original, pseudonym in table))
-    elif options.step == "sample-report":
-        spec = json.loads(options.spec)
-        files = {name: [(step, path) for step, path in steps] for name, steps in spec["files"].items()}
-        options.out.write_text(json.dumps(sample_report(spec["sample"], files, spec["settings"]), indent=2) + "\n")
+    elif options.step == "multiqc":
+        program = multiqc_program() if options.run else None
+        if options.run and program is None:
+            raise SystemExit("genoscrub workflow: multiqc: report needs the multiqc program (pip install multiqc)")
+        write_multiqc(options.out, options.reports, program)
     else:
         rows = summary_rows([json.loads(path.read_text()) for path in options.reports])
         options.out.write_text("\n".join(rows) + "\n")

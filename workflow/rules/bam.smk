@@ -125,8 +125,8 @@ rule bam_gather:
         indexes=lambda w: [f"{part_path(w.sample, w.kind, group)}.bai" for group in bam_part_groups(w.sample, w.kind)],
         reports=lambda w: [part_report(w.sample, w.kind, group, step) for group in bam_part_groups(w.sample, w.kind) for step in BAM_STEPS],
     output:
-        bam=RESULTS / "{sample}" / "{sample}.{kind}.bam",
-        bai=RESULTS / "{sample}" / "{sample}.{kind}.bam.bai",
+        bam=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.bam"),  # delivered by the gate (rules/gate.smk)
+        bai=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.bam.bai"),
         report=WORK / "{sample}" / "reports" / "{kind}.gather.json",
         link=LINKAGE_PARTS / "{sample}.{kind}.tsv",
     params:

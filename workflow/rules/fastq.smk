@@ -32,7 +32,7 @@ if FASTQ_MODE == "rename":
             fastq=staged_fastq,
             pseudonyms=PSEUDONYM_FILES,
         output:
-            fastq=RESULTS / "{sample}" / "{sample}.{kind}.fastq.gz",
+            fastq=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.fastq.gz"),  # delivered by the gate
             report=WORK / "{sample}" / "reports" / "{kind}.fastq-scrub-names.json",
         log:
             WORK / "logs" / "{sample}" / "{kind}.fastq.log",
@@ -48,13 +48,13 @@ else:
 
     rule fastq_from_bam:
         input:
-            bam=lambda w: RESULTS / w.sample / f"{w.sample}.{fastq_bam_kind(w.sample)}.bam",
+            bam=lambda w: staged(w.sample, f"{w.sample}.{fastq_bam_kind(w.sample)}.bam"),
             r1=lambda w: SAMPLES[w.sample]["fastq"]["R1"],
             r2=lambda w: SAMPLES[w.sample]["fastq"]["R2"],
             pseudonyms=PSEUDONYM_FILES,
         output:
-            r1=RESULTS / "{sample}" / "{sample}.R1.fastq.gz",
-            r2=RESULTS / "{sample}" / "{sample}.R2.fastq.gz",
+            r1=temp(WORK / "{sample}" / "staged" / "{sample}.R1.fastq.gz"),  # delivered by the gate
+            r2=temp(WORK / "{sample}" / "staged" / "{sample}.R2.fastq.gz"),
             report=WORK / "{sample}" / "reports" / "fastq.from-reverted-bam.json",
         log:
             WORK / "logs" / "{sample}" / "fastq.log",

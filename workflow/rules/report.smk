@@ -1,4 +1,4 @@
-# Linkage table, per-sample JSON report, cohort summary.
+# Linkage table, per-sample JSON report (written by the gate, rules/gate.smk), cohort summary, MultiQC.
 #
 # The linkage table is written by the commands themselves (--map-out): vcf-scrub-header in each
 # VCF job, sam-scrub-rg on each BAM header in its gather job, and the sheet's sample ID at parse
@@ -31,13 +31,14 @@ def linkage_fragments(sample):
     return [LINKAGE_PARTS / f"{sample}.sample.tsv"] + [LINKAGE_PARTS / f"{sample}.{kind}.tsv" for kind in [*entry["bam"], *entry["vcf"]]]
 
 
-def sample_report_spec(wildcards):
-    spec = {
-        "sample": wildcards.sample,
-        "files": {name: [[step, str(path)] for step, path in steps] for name, steps in sample_step_reports(wildcards.sample).items()},
+def sample_report_spec(sample):
+    """What the sample report is made of: {"sample", "files": {name: [[step, path], ...]}, "settings"}."""
+    return {
+        "sample": sample,
+        "files": {name: [[step, str(path)] for step, path in steps] for name, steps in sample_step_reports(sample).items()},
         "settings": {
             "pseudonyms": "map+key" if MAP else "key",
-            "bam_parts": SAMPLES[wildcards.sample]["parts"],
+            "bam_parts": SAMPLES[sample]["parts"],
             "unplaced_reads": UNMAPPED,
             "fastq": FASTQ_MODE,
             "af_key": AF_KEY,
@@ -46,9 +47,17 @@ def sample_report_spec(wildcards):
             "somatic_keep_missing": SOMATIC_KEEP_MISSING,
             "region_presets": REGION_PRESETS,
             "region_beds": len(REGION_BEDS),
+            "audit": AUDIT,
         },
     }
-    return shlex.quote(json.dumps(spec, separators=(",", ":")))
+
+
+def sample_reports():
+    return [str(RESULTS / sample / f"{sample}.report.json") for sample in SAMPLES]
+
+
+def audit_reports():
+    return [str(RESULTS / sample / f"{sample}.audit.json") for sample in SAMPLES] if AUDIT else []
 
 
 rule linkage:
@@ -62,24 +71,29 @@ rule linkage:
         "{params.script} linkage --out {output:q} {input:q}"
 
 
-rule sample_report:
-    input:
-        lambda w: [path for steps in sample_step_reports(w.sample).values() for _, path in steps],
-    output:
-        RESULTS / "{sample}" / "{sample}.report.json",
-    params:
-        script=REPORTS_SCRIPT,
-        spec=sample_report_spec,
-    shell:
-        "{params.script} sample-report --out {output:q} --spec {params.spec}"
-
-
 rule cohort_summary:
     input:
-        [RESULTS / sample / f"{sample}.report.json" for sample in SAMPLES],
+        [RESULTS / sample for sample in SAMPLES],  # each sample's folder, delivered whole by the gate
     output:
         RESULTS / "cohort_summary.tsv",
     params:
         script=REPORTS_SCRIPT,
+        reports=lambda w: " ".join(map(shlex.quote, sample_reports())),
     shell:
-        "{params.script} cohort-summary --out {output:q} {input:q}"
+        "{params.script} cohort-summary --out {output:q} {params.reports}"
+
+
+# MultiQC custom content (genoscrub.multiqc): a table per sample and a bar plot per step, from the
+# sample reports and the audit reports; with `multiqc: report` (or `auto` where it is installed)
+# MultiQC's own report of it too. Only counts and pseudonyms go in.
+rule multiqc:
+    input:
+        [RESULTS / sample for sample in SAMPLES],
+    output:
+        directory(RESULTS / "multiqc"),
+    params:
+        script=REPORTS_SCRIPT,
+        run="--run" if RUN_MULTIQC else "",
+        reports=lambda w: " ".join(map(shlex.quote, sample_reports() + audit_reports())),
+    shell:
+        "{params.script} multiqc --out {output:q} {params.run} {params.reports}"

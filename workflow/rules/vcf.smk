@@ -40,8 +40,8 @@ rule vcf:
         pseudonyms=PSEUDONYM_FILES,
         population=[POPULATION] if POPULATION else [],
     output:
-        vcf=RESULTS / "{sample}" / "{sample}.{kind}.vcf.gz",
-        tbi=RESULTS / "{sample}" / "{sample}.{kind}.vcf.gz.tbi",
+        vcf=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz"),  # delivered by the gate (rules/gate.smk)
+        tbi=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz.tbi"),
         reports=[WORK / "{sample}" / "reports" / f"{{kind}}.{step}.json" for step in VCF_STEPS],
         link=LINKAGE_PARTS / "{sample}.{kind}.tsv",
     params:

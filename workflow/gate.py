@@ -1,0 +1,288 @@
+"""The cohort workflow's final gate: audit a sample's outputs, deliver them only if nothing is found.
+
+Called by the rule `gate` (workflow/rules/gate.smk) as ``python workflow/gate.py --spec JSON``.
+The data rules write a sample's BAMs, VCFs and FASTQs to ``work/<p>/staged/``; this step
+
+1. builds the sample's forbid list privately, beside the linkage table (mode 0600): the
+   originals of its linkage fragments (the sheet's sample ID, the read group, library and
+   VCF sample IDs the commands replaced), the paths and names of its input files (read from
+   the links the workflow made to them at parse time: no job names them on its command
+   line), and the site's own lists (config ``audit_forbid``);
+2. runs ``genoscrub-audit`` on every staged output with the checks the config implies
+   (germline list and reference for the BAMs, population for the VCFs, region lists), one
+   run per set of checks, and merges the reports;
+3. links the outputs into ``results/<p>/`` and writes the sample report and the audit report
+   beside them when the verdict is pass; otherwise exits 1 with one line naming the sample by
+   its pseudonym and each class found, by count, and leaves the outputs in
+   ``work/<p>/staged/``, undelivered (the audit's report in ``work/<p>/audit.failed.json``).
+
+A script, not a ``run:`` block (a whole Snakemake process per job). Nothing here prints a value
+read from the files or the forbid list: messages name pseudonyms, classes and counts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+try:
+    from reports import sample_report, write_private
+except ModuleNotFoundError:  # loaded by file path (tests): the script's folder is not on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from reports import sample_report, write_private
+
+CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
+MIN_LENGTH = 3  # genoscrub-audit refuses shorter strings: they occur everywhere by chance
+PLAIN_WORD = re.compile(r"[A-Za-z]+")
+COMPRESSION = (".gz", ".bgz", ".bz2", ".xz", ".zst")
+FORMATS = (".bam", ".cram", ".sam", ".bai", ".csi", ".crai", ".vcf", ".bcf", ".tbi", ".fastq", ".fq")
+READ_NUMBER = re.compile(r"([._-](R?[12])(_001)?)$")
+INDEXES = (".bai", ".csi", ".crai", ".tbi")
+
+
+def name_variants(name: str) -> list[str]:
+    """The forms a file name takes in other files: as is, without its format and compression
+    extensions, before its first dot, and without a read number (``_R1``, ``_2``, ``_R1_001``)."""
+    stem = name
+    changed = True
+    while changed:
+        changed = False
+        for suffix in COMPRESSION + FORMATS:
+            if stem.lower().endswith(suffix) and len(stem) > len(suffix):
+                stem = stem[: -len(suffix)]
+                changed = True
+    forms = [name, stem, stem.split(".")[0]]
+    forms += [READ_NUMBER.sub("", form) for form in forms]
+    return forms
+
+
+# Labels a lab gives a sample or a read group that name no one and that the outputs' own
+# headers hold (descriptions, program names): forbidding them would fail every sample.
+STOCK_WORDS = frozenset({
+    "tumour", "tumor", "normal", "germline", "somatic", "sample", "samples", "unknown", "none", "null",
+    "control", "case", "blood", "tissue", "reads", "library", "genoscrub", "samtools", "bcftools",
+})  # fmt: skip
+
+
+def identifying(text: str) -> bool:
+    """Whether a string derived from a file name can go on the forbid list: three characters
+    at least, and not a plain word (``tumour``, ``normal``, ``germline``, ``data``: folder and
+    file names are full of them and the outputs' own header descriptions hold such words, so
+    the gate would fail every sample)."""
+    return len(text) >= MIN_LENGTH and not PLAIN_WORD.fullmatch(text)
+
+
+def identifying_original(text: str) -> bool:
+    """Whether an ID the commands replaced goes on the forbid list: three characters at least
+    and not a stock label (:data:`STOCK_WORDS`). A plain word stays on it: an ``SM`` written
+    ``KimJiHoon`` is a name, and a gate that fails on a rare word is the safe side."""
+    return len(text) >= MIN_LENGTH and text.lower() not in STOCK_WORDS
+
+
+def forbid_strings(originals: Iterable[str], input_paths: Iterable[str], extra_lines: Iterable[str]) -> list[str]:
+    """The forbid list of one sample, in a fixed order, each string once (whatever its case).
+
+    ``originals``: IDs the commands replaced (linkage fragments), kept unless shorter than
+    three characters or a stock label; ``input_paths``: the sample's input files (absolute),
+    as the full path, the folder's name and the file's name in :func:`name_variants` forms;
+    ``extra_lines``: the site's own lists, kept as they are (blank lines, strings under three
+    characters and strings holding a NUL byte skipped, which genoscrub-audit would refuse)."""
+    chosen: dict[str, str] = {}
+
+    def add(text: str, rule: Callable[[str], bool] | None = identifying) -> None:
+        text = text.strip()
+        if len(text) >= MIN_LENGTH and "\0" not in text and (rule is None or rule(text)):
+            chosen.setdefault(text.lower(), text)
+
+    for original in originals:
+        add(original, identifying_original)
+    for path in input_paths:
+        add(path)
+        pure = Path(path)
+        add(pure.parent.name)
+        for form in name_variants(pure.name):
+            add(form)
+    for line in extra_lines:
+        add(line, None)
+    return list(chosen.values())
+
+
+def fragment_originals(paths: Iterable[Path]) -> list[str]:
+    """The original column of the commands' --map-out fragments (original<TAB>pseudonym)."""
+    return [line.split("\t", 1)[0] for path in paths for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line]
+
+
+def staged_input_paths(folder: Path) -> list[str]:
+    """Where the links made at parse time point: the sample's input files and their indexes."""
+    return sorted(os.readlink(link) for link in folder.iterdir() if link.is_symlink()) if folder.is_dir() else []
+
+
+# --- audit runs and their reports -----------------------------------------------------------
+
+
+class GateError(Exception):
+    """The audit could not check the outputs (bad input, bad usage): not a verdict."""
+
+
+def run_audit(
+    command: str, forbid: Path | None, options: list[str], files: list[str], threads: int, report: Path, log: Path
+) -> dict[str, Any]:
+    """One genoscrub-audit run; its report, whatever the verdict. Its per-class lines go to the
+    log (they name the staged files, classes, field names and positions, never a value)."""
+    arguments = [command, "--report", str(report), "-j", str(threads)]
+    arguments += ["--forbid", str(forbid)] if forbid is not None else []
+    report.unlink(missing_ok=True)
+    with open(log, "ab") as out:
+        try:
+            result = subprocess.run([*arguments, *options, *files], stdout=out, stderr=subprocess.PIPE)
+        except OSError as error:
+            raise GateError(f"cannot start genoscrub-audit ({error.strerror}; is `bin` in the config right?)") from None
+    if result.returncode not in (0, 1) or not report.is_file():
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise GateError(lines[-1] if lines else f"genoscrub-audit exited with status {result.returncode}")
+    data: dict[str, Any] = json.loads(report.read_text())
+    report.unlink()
+    return data
+
+
+def merge_audits(sample: str, runs: list[tuple[dict[str, Any], dict[str, str]]]) -> dict[str, Any]:
+    """One report over the runs: every file once, counts summed, each run's settings kept.
+    Each run comes with why the workflow left a class unchecked in its files ({class: why}),
+    which replaces the audit's own reason (``no --population``)."""
+    files = []
+    for data, reasons in runs:
+        for entry in data.get("files", []):
+            for name, why in reasons.items():
+                found = entry["findings"].get(name, {})
+                if not found.get("checked") and str(found.get("reason", "")).startswith("no --"):  # an option not given, not "not a VCF"
+                    found["reason"] = why
+            files.append(entry)
+    counts = {name: sum(int(entry["findings"][name]["count"]) for entry in files) for name in CLASSES}
+    return {
+        "command": "genoscrub-audit",
+        "version": runs[0][0].get("version") if runs else None,
+        "sample": sample,
+        "verdict": "fail" if any(entry["verdict"] == "fail" for entry in files) else "pass",
+        "counts": counts,
+        "runs": [
+            {"files": [Path(entry["file"]).name for entry in data.get("files", [])], "settings": data.get("settings", {})}
+            for data, _ in runs
+        ],
+        "files": files,
+    }
+
+
+def failure_line(report: dict[str, Any]) -> str:
+    """``sample P held back: genoscrub-audit found forbidden 3 (P.germline.vcf.gz 3), ...``: classes by count."""
+    parts = []
+    for name in CLASSES:
+        per_file = [(Path(entry["file"]).name, int(entry["findings"][name]["count"])) for entry in report["files"]]
+        found = [(file, count) for file, count in per_file if count]
+        if found:
+            where = ", ".join(f"{file} {count}" for file, count in found)
+            parts.append(f"{name} {sum(count for _, count in found)} ({where})")
+    return f"sample {report['sample']} held back: genoscrub-audit found {'; '.join(parts)}"
+
+
+# --- delivery -------------------------------------------------------------------------------
+
+
+def deliver(pairs: list[tuple[Path, Path]]) -> None:
+    """Link each staged output to its place under results/ (a copy across file systems), data
+    files before their indexes, each touched as it lands: an index never older than its data,
+    and no output older than the gate's inputs (Snakemake would rerun it)."""
+    ordered = sorted(pairs, key=lambda pair: str(pair[1]).endswith(INDEXES))
+    for staged, target in ordered:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.{os.getpid()}")
+        temporary.unlink(missing_ok=True)
+        try:
+            os.link(staged, temporary)
+        except OSError:
+            shutil.copyfile(staged, temporary)
+        os.replace(temporary, target)
+        os.utime(target)
+
+
+def audit_outputs(sample: str, audit: dict[str, Any], staged_folder: Path) -> dict[str, Any] | None:
+    """Build the forbid list, run the audits, merge their reports: the report when the verdict is
+    pass; None (and one line on stderr) when anything was found or the audit could not check."""
+    forbid = Path(audit["forbid_list"])
+    extra = [line for path in audit["extra_forbid"] for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines()]
+    strings = forbid_strings(
+        fragment_originals(Path(path) for path in audit["fragments"]), staged_input_paths(Path(audit["inputs"])), extra
+    )
+    forbid.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(forbid, "".join(f"{text}\n" for text in strings))
+    log = Path(audit["log"])
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"")
+    failed = Path(audit["failed_report"])
+    failed.unlink(missing_ok=True)
+    scratch = failed.with_name("audit.run.json")
+    try:
+        runs = [
+            (
+                run_audit(audit["command"], forbid if strings else None, run["options"], run["files"], audit["threads"], scratch, log),
+                run.get("reasons", {}),
+            )
+            for run in audit["runs"]
+        ]
+    except GateError as error:
+        print(f"genoscrub workflow: sample {sample}: genoscrub-audit could not check its outputs: {error}", file=sys.stderr)
+        return None
+    report = merge_audits(sample, runs)
+    if report["verdict"] == "pass":
+        return report
+    failed.write_text(json.dumps(report, indent=2) + "\n")
+    print(
+        f"genoscrub workflow: {failure_line(report)}. Not delivered: its outputs stay in {staged_folder}/;"
+        f" the audit's report is {failed}, its lines {log}, its forbid list {forbid}",
+        file=sys.stderr,
+    )
+    return None
+
+
+def gate(spec: dict[str, Any]) -> int:
+    """Audit (unless the spec has none), then deliver the outputs, the sample report and the audit's."""
+    sample = spec["sample"]
+    pairs = [(Path(staged), Path(target)) for staged, target in spec["deliver"]]
+    report = None
+    if spec.get("audit"):
+        report = audit_outputs(sample, spec["audit"], pairs[0][0].parent if pairs else Path("."))
+        if report is None:
+            return 1
+    deliver(pairs)
+    summary = spec["sample_report"]
+    files = {name: [(step, path) for step, path in steps] for name, steps in summary["files"].items()}
+    target = Path(summary["out"])
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(sample_report(sample, files, summary["settings"]), indent=2) + "\n")
+    if report is not None:
+        Path(spec["audit"]["report"]).write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="gate.py", description="audit a sample's outputs and deliver them if nothing is found")
+    parser.add_argument(
+        "--spec",
+        required=True,
+        help='JSON: {"sample", "deliver": [[staged, target], ...], "sample_report": {"out", "files", "settings"}, '
+        '"audit": null or {"command", "threads", "forbid_list", '
+        '"fragments", "inputs", "extra_forbid", "runs": [{"options", "files", "reasons"}], "log", "report", "failed_report"}}',
+    )
+    options = parser.parse_args(argv)
+    return gate(json.loads(options.spec))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+# The final gate: every output of a sample is audited by genoscrub-audit, which shares no logic
+# with the scrubbers, before it is delivered (workflow/gate.py).
+#
+# The data rules write to work/<sample>/staged/ (temporary files); this rule audits them all and
+# links them into results/<sample>/ only when nothing is found. A finding fails the job: the
+# sample's outputs stay staged, nothing of its data reaches results/, Snakemake exits non-zero
+# naming the sample by its pseudonym and each class found, by count; the audit's report is
+# work/<sample>/audit.failed.json. The checks are the ones the config implies:
+#
+# - --forbid: a list made in the job, kept beside the linkage table (<linkage>.forbid/<sample>.txt,
+#   0600): the IDs the commands replaced (the sample's linkage fragments), its input files' paths
+#   and names, and the site's own lists (`audit_forbid`);
+# - --germline (the sample's germline VCF) and -r (the reference) for the BAMs;
+# - --population, --af-key, --min-af for the VCFs; a somatic VCF whose calls absent from the
+#   population are kept on purpose (`somatic_keep_missing`) is audited in a second run without
+#   them, since each of its somatic calls would be a finding;
+# - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`).
+#
+# `audit: false` delivers without checking.
+
+GATE_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'gate.py'))}"
+AUDIT_PRESETS = REGION_PRESETS + [str(name) for name in AUDIT_REGIONS.get("presets", []) or []]
+AUDIT_BEDS = REGION_BEDS + [Path(bed).expanduser().resolve() for bed in AUDIT_REGIONS.get("beds", []) or []]
+AUDIT_REGION_OPTIONS = (  # with the scrubbers' flank: the regions checked as widened as they were masked
+    [option for name in AUDIT_PRESETS for option in ("--preset", name)]
+    + [option for bed in AUDIT_BEDS for option in ("--bed", str(bed))]
+    + (["--build", str(AUDIT_REGIONS.get("build") or REGIONS.get("build"))] if AUDIT_REGIONS.get("build") or REGIONS.get("build") else [])
+    + (["--flank", str(int(REGIONS["flank"]))] if REGIONS.get("flank") is not None else [])
+    if AUDIT_PRESETS or AUDIT_BEDS
+    else []
+)
+SOMATIC_KEPT_ABSENT = "somatic_keep_missing: calls absent from the population are kept (a somatic mutation is)"
+
+
+def gate_runs(sample):
+    """The audit runs of one sample: [{"files", "options", "reasons"}]."""
+    entry = SAMPLES[sample]
+    files = [str(staged(sample, name)) for name in data_outputs(sample) if not name.endswith((".bai", ".tbi"))]
+    germline = entry["vcf"].get("germline")
+    options = ["--germline", str(germline), "-r", str(REFERENCE)] if germline and entry["bam"] else []
+    options += ["--population", str(POPULATION), "--af-key", AF_KEY, "--min-af", str(MIN_AF)] if POPULATION else []
+    reasons = {}
+    if not germline:
+        reasons["germline"] = "no germline VCF: the reads were reverted with --all"
+    if not POPULATION:
+        reasons["population"] = "no population file: vcf-drop-rare read af_key from each record"
+    somatic = str(staged(sample, f"{sample}.somatic.vcf.gz"))
+    apart = POPULATION and SOMATIC_KEEP_MISSING and somatic in files
+    runs = [{"files": [path for path in files if not (apart and path == somatic)], "options": options + AUDIT_REGION_OPTIONS, "reasons": reasons}]
+    if apart:
+        runs.append({"files": [somatic], "options": list(AUDIT_REGION_OPTIONS), "reasons": {"population": SOMATIC_KEPT_ABSENT}})
+    return [run for run in runs if run["files"]]
+
+
+def gate_spec(wildcards, output, threads):
+    """What workflow/gate.py does for one sample, as JSON (its --spec)."""
+    sample = wildcards.sample
+    folder = Path(output.folder)
+    spec = {
+        "sample": sample,
+        "deliver": [[str(staged(sample, name)), str(folder / name)] for name in data_outputs(sample)],
+        "sample_report": {"out": str(folder / f"{sample}.report.json"), **sample_report_spec(sample)},
+        "audit": None,
+    }
+    if AUDIT:
+        spec["audit"] = {
+            "command": str(BIN / "genoscrub-audit"),
+            "threads": threads,
+            "forbid_list": str(FORBID_LISTS / f"{sample}.txt"),
+            "fragments": [str(path) for path in linkage_fragments(sample)],
+            "inputs": str(STAGING / sample),
+            "extra_forbid": [str(path) for path in AUDIT_FORBID],
+            "runs": gate_runs(sample),
+            "log": str(WORK / "logs" / sample / "audit.log"),
+            "report": str(folder / f"{sample}.audit.json"),
+            "failed_report": str(WORK / sample / "audit.failed.json"),
+        }
+    return shlex.quote(json.dumps(spec, separators=(",", ":")))
+
+
+def gate_inputs(wildcards):
+    sample = wildcards.sample
+    files = [staged(sample, name) for name in data_outputs(sample)]
+    files += [path for steps in sample_step_reports(sample).values() for _, path in steps]
+    if AUDIT:
+        files += linkage_fragments(sample) + [REFERENCE] + AUDIT_BEDS + AUDIT_FORBID + ([POPULATION] if POPULATION else [])
+        files += [SAMPLES[sample]["vcf"]["germline"]] if "germline" in SAMPLES[sample]["vcf"] else []
+    return files
+
+
+rule gate:
+    wildcard_constraints:
+        sample=SAMPLE_FOLDER,
+    input:
+        gate_inputs,
+    output:
+        # The sample's folder, whole: it appears when the audit passes, with every data file, the
+        # sample report and the audit report, and is absent otherwise (Snakemake removes the
+        # output of a failed job). Snakemake keeps its time stamp in .snakemake_timestamp there.
+        folder=directory(RESULTS / "{sample}"),
+    params:
+        script=GATE_SCRIPT,
+        spec=gate_spec,
+    log:
+        WORK / "logs" / "{sample}" / "audit.log",  # the audit's lines per file and class (gate_spec names it too)
+    threads: 2
+    resources:
+        mem_mb=2000,
+    shell:
+        "{params.script} --spec {params.spec}"  # one line on stderr when it fails: pseudonym, classes, counts
