@@ -108,7 +108,7 @@ def test_nothing_aligned_left_means_the_record_goes() -> None:
 
 
 def test_keep_hook_spares_exact_alleles_for_tumour_only_mode() -> None:
-    """Issue 11 adds a keep-list: the hook sees (position, REF, ALT) of each difference."""
+    """The keep list (tumour-only mode): the hook sees (position, REF, ALT) of each difference."""
     read = bytearray(REFERENCE[10:30])
     read[4] = ord("G")
     seen: list[tuple[int, bytes, bytes]] = []
