@@ -35,7 +35,7 @@ from genoscrub import scan
 from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
+from genoscrub.audit_reads import ALIGNED, HARD_CLIP, PADDING, SOFT_CLIP, AlignedRead, carried_sites, unmasked_regions
 from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList, overlapping
 from genoscrub.report import InputError
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
@@ -427,7 +427,11 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
 
 
 def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
-    """Germline alleles and region bases: in bulk for plain alignments, one by one for the rest."""
+    """Germline alleles and region bases: in bulk for plain alignments, one by one for the rest.
+
+    A read whose bases lie on the reference one after the other (soft clips laid beside its
+    aligned bases, as ``audit_reads`` lays them) has its SNV and MNP bases checked in bulk
+    too; it is looked at one by one only near an indel site, for the indel alleles."""
     placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
     mapped = placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0)
     first_operation = block.first_operations
@@ -438,14 +442,29 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     # A read that is not plain may carry bases beyond its alignment in clips: widen by its length.
     reach = np.where(plain, 0, block.sequence_lengths)
     wide_start, wide_end = start - reach, end + reach
-    slow: set[int] = set()
+    snvs_counted = plain.copy()  # reads whose SNV and MNP alleles the bulk check counted
+    slow: dict[int, set[int]] = {}  # rows to look at one by one -> sites already counted for them
     if checks.germline is not None:
         sites = checks.germline
         near = mapped & overlapping(sites.span_starts, sites.span_ends, wide_start, wide_end)
-        slow.update(np.flatnonzero(near & ~plain).tolist())
         plain_near = np.flatnonzero(near & plain)
         if len(plain_near):
-            snv_alleles(block, plain_near, start, end, checks, findings)
+            snv_alleles(block, plain_near, start[plain_near], end[plain_near], checks, findings)
+        others = np.flatnonzero(near & ~plain)
+        contiguous, leading, laid_length = laid_out(block, others)
+        laid = others[contiguous]
+        laid_start = start[laid] - leading[contiguous]
+        laid_end = laid_start + laid_length[contiguous]
+        counted = snv_alleles(block, laid, laid_start, laid_end, checks, findings, (wide_start[laid], wide_end[laid]))
+        snvs_counted[laid] = True
+        for row in others[~contiguous].tolist():
+            slow[row] = set()
+        near_indel = laid[overlapping(sites.indel_span_starts, sites.indel_span_ends, wide_start[laid], wide_end[laid])]
+        for row in near_indel.tolist():
+            slow[row] = set()
+        for site, row in counted.T.tolist():
+            if row in slow:
+                slow[row].add(site)
     if checks.regions is not None:
         regions = checks.regions
         unmapped_placed = placed & ~mapped
@@ -453,36 +472,98 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         near = (mapped & overlapping(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
             unmapped_placed & overlapping(regions.merged_starts, regions.merged_ends, start, unmapped_end)
         )
-        slow.update(np.flatnonzero(near).tolist())
+        for row in np.flatnonzero(near).tolist():
+            slow.setdefault(row, set())
     for row in sorted(slow):
-        check_one_read(block, row, bool(mapped[row]), bool(plain[row]), int(wide_start[row]), int(wide_end[row]), checks, findings)
+        check_one_read(
+            block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings
+        )
 
 
-def snv_alleles(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, findings: Findings) -> None:
-    """SNV and MNP bases of plain (single-operation) alignments, all pairs of read and site at once."""
+def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row: whether its bases lie on the reference one after the other (its CIGAR,
+    hard clips and padding aside, is aligned operations with at most a soft clip at either
+    end), the length of its leading soft clip (laid before the alignment) and how many
+    bases it lays (its query length)."""
+    counts = block.cigar_counts[rows]
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(len(rows)), counts)
+    before = np.repeat(exclusive_sum(counts), counts)
+    at = np.repeat(block.cigar_starts[rows], counts) + 4 * (np.arange(total, dtype=np.int64) - before)
+    data = block.data
+    words = (
+        data[at].astype(np.int64)
+        | (data[at + 1].astype(np.int64) << 8)
+        | (data[at + 2].astype(np.int64) << 16)
+        | (data[at + 3].astype(np.int64) << 24)
+    )
+    operations, lengths = words & 0xF, words >> 4
+    kept = (operations != HARD_CLIP) & (operations != PADDING)
+    kept_counts = np.bincount(owner, weights=kept, minlength=len(rows)).astype(np.int64)
+    rank = np.cumsum(kept) - 1 - np.repeat(exclusive_sum(kept_counts), counts)  # among the row's kept operations
+    aligned = ALIGNED_CODES[operations] & kept
+    clip = (operations == SOFT_CLIP) & ((rank == 0) | (rank == np.repeat(kept_counts, counts) - 1))
+    breaking = kept & ~aligned & ~clip
+    contiguous = np.bincount(owner, weights=breaking, minlength=len(rows)) == 0
+    contiguous &= np.bincount(owner, weights=aligned, minlength=len(rows)) > 0
+    leading = np.zeros(len(rows), dtype=np.int64)
+    first = kept & (rank == 0) & clip
+    leading[owner[first]] = lengths[first]
+    laid_length = np.bincount(owner, weights=lengths * (aligned | clip), minlength=len(rows)).astype(np.int64)
+    return contiguous, leading, laid_length
+
+
+def snv_alleles(
+    block: RecordBlock,
+    rows: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    checks: RecordChecks,
+    findings: Findings,
+    windows: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """SNV and MNP bases of reads laid on ``[starts, ends)`` without gaps, all pairs of read and
+    site at once; returns the ``(site, row)`` pairs counted, one a column. With ``windows``,
+    only sites whose span overlaps the row's window count: the sites the one-read path
+    would look at (a SEQ shorter than its CIGAR narrows the window, not the layout)."""
     sites = checks.germline
     assert sites is not None
-    low = np.searchsorted(sites.snv_positions, start[rows], side="left")
-    high = np.searchsorted(sites.snv_positions, end[rows], side="left")
+    low = np.searchsorted(sites.snv_positions, starts, side="left")
+    high = np.searchsorted(sites.snv_positions, ends, side="left")
     counts = high - low
     if not counts.sum():
-        return
+        return np.zeros((2, 0), dtype=np.int64)
     pair_rows = np.repeat(rows, counts)
     entries = np.repeat(low, counts) + np.arange(int(counts.sum())) - np.repeat(exclusive_sum(counts), counts)
-    query = sites.snv_positions[entries] - start[pair_rows]
+    query = sites.snv_positions[entries] - np.repeat(starts, counts)
     inside = query < block.sequence_lengths[pair_rows]  # SEQ may be '*' (a secondary alignment): no bases to carry anything
+    if windows is not None:
+        window_starts, window_ends = np.repeat(windows[0], counts), np.repeat(windows[1], counts)
+        site = sites.snv_sites[entries]
+        inside &= (sites.global_starts[site] < window_ends) & (sites.global_ends[site] > window_starts)
     pair_rows, entries, query = pair_rows[inside], entries[inside], query[inside]
     carried = block.base_codes(pair_rows, query) == sites.snv_codes[entries]
     if not carried.any():
-        return
+        return np.zeros((2, 0), dtype=np.int64)
     pairs = np.unique(np.stack([sites.snv_sites[entries[carried]], pair_rows[carried]]), axis=1)
     for site in pairs[0].tolist():  # one count per read and site, however many bases of an MNP it carries
         findings.germline.add(sites.label(site))
+    return pairs
 
 
 def check_one_read(
-    block: RecordBlock, row: int, mapped: bool, plain: bool, low: int, high: int, checks: RecordChecks, findings: Findings
+    block: RecordBlock,
+    row: int,
+    mapped: bool,
+    snvs_counted: bool,
+    counted: set[int],
+    low: int,
+    high: int,
+    checks: RecordChecks,
+    findings: Findings,
 ) -> None:
+    """One read's germline alleles and region bases. ``snvs_counted``: its SNV and MNP alleles
+    were counted in bulk, so only indel sites are looked at here, less the ``counted`` ones."""
     read = block.decoded(row, checks.references)
     if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
         return
@@ -491,9 +572,9 @@ def check_one_read(
         read.insertions = []
     if checks.germline is not None and mapped:
         candidates = checks.germline.sites_between(low, high)
-        if plain:
-            candidates = [index for index in candidates if checks.germline.is_indel[index]]
-        for index in carried_sites(read, checks.germline, candidates, with_snvs=not plain):
+        if snvs_counted:
+            candidates = [index for index in candidates if checks.germline.is_indel[index] and index not in counted]
+        for index in carried_sites(read, checks.germline, candidates, with_snvs=not snvs_counted):
             findings.germline.add(checks.germline.label(index))
     if checks.regions is not None:
         for region in unmasked_regions(read, checks.regions.regions_between(low, high)):
