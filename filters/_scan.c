@@ -3,7 +3,7 @@
  * Most records pass through a genoscrub filter unchanged, so the time of a filter
  * is the time it takes to find, in a block of text, the few bytes it must look at:
  * where each VCF record's columns are, where each FASTQ record's name line is, where
- * each BAM record's fields and aux values are.
+ * each BAM record's fields and aux values are, where any of many strings occurs.
  * numpy does that in several passes over a block and allocates an index per tab;
  * these functions do it in one pass with memchr, at memory speed. One of them,
  * read_into, also fills a buffer from a file descriptor (the commands' stdin) with
@@ -1009,6 +1009,195 @@ bam_records(PyObject *Py_UNUSED(module), PyObject *args)
     return Py_BuildValue("nnNN", record_count, stop, records, tags);
 }
 
+/* --- many strings in one pass ----------------------------------------------------------------- */
+
+static inline unsigned char
+folded(unsigned char byte)
+{
+    return byte >= 'A' && byte <= 'Z' ? (unsigned char)(byte + ('a' - 'A')) : byte;
+}
+
+/* Matches found so far: (needle, start) pairs in text order, and how many per needle. */
+typedef struct {
+    int64_t *pairs;
+    Py_ssize_t count, capacity;
+    int64_t *per_needle;
+} Matches;
+
+static int
+add_match(Matches *matches, int32_t needle, Py_ssize_t at)
+{
+    if (matches->count == matches->capacity) {
+        const Py_ssize_t capacity = matches->capacity ? 2 * matches->capacity : 1024;
+        int64_t *grown = realloc(matches->pairs, (size_t)capacity * 2 * sizeof(int64_t));
+        if (grown == NULL)
+            return -1;
+        matches->pairs = grown;
+        matches->capacity = capacity;
+    }
+    matches->pairs[2 * matches->count] = needle;
+    matches->pairs[2 * matches->count + 1] = at;
+    matches->count++;
+    matches->per_needle[needle]++;
+    return 0;
+}
+
+/* Needles of two bytes or more are chained by a hash of their first two bytes (PAIR_HEADS chains,
+ * small enough to clear on every call), one-byte needles by their byte. */
+enum { PAIR_HEADS = 4096, HEADS = PAIR_HEADS + 256 };
+
+static inline size_t
+pair_head(unsigned char first, unsigned char second)
+{
+    return ((size_t)first << 4 ^ second) & (PAIR_HEADS - 1);
+}
+
+PyDoc_STRVAR(find_strings_doc,
+"find_strings(text, needles) -> (count, needle_indexes, starts)\n"
+"\n"
+"Every occurrence of each needle (a list of non-empty bytes) in text, ASCII letters\n"
+"matched in either case, overlapping occurrences included: count, then which needle\n"
+"and where each starts, as bytearrays of int64, ordered by needle, then by start. One\n"
+"pass over text whatever the number of needles, after one that finds which bytes it\n"
+"holds (a needle with another byte is left out): each position whose two bytes, folded,\n"
+"start a needle is compared with the needles whose first two bytes hash as its own do.\n"
+"ValueError for an empty needle, TypeError for one that is not bytes.");
+
+static PyObject *
+find_strings(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    PyObject *needles_object;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyList_Type, &needles_object))
+        return NULL;
+    const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
+    PyObject *result = NULL, *indexes = NULL, *starts = NULL;
+    Matches matches = {NULL, 0, 0, NULL};
+    int32_t *heads = NULL, *next = NULL;
+    Py_ssize_t *offsets = NULL, total = 0;
+    unsigned char *letters = NULL;
+    if (needle_count >= INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many needles");
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < needle_count; k++) {
+        PyObject *needle = PyList_GET_ITEM(needles_object, k);
+        if (!PyBytes_Check(needle)) {
+            PyErr_SetString(PyExc_TypeError, "needles must be a list of bytes");
+            goto done;
+        }
+        if (PyBytes_GET_SIZE(needle) == 0) {
+            PyErr_SetString(PyExc_ValueError, "a needle is empty");
+            goto done;
+        }
+        total += PyBytes_GET_SIZE(needle);
+    }
+    heads = malloc(HEADS * sizeof(int32_t));
+    next = malloc((size_t)(needle_count + 1) * sizeof(int32_t));
+    offsets = malloc((size_t)(needle_count + 1) * sizeof(Py_ssize_t));
+    letters = malloc((size_t)total + 1); /* the needles, folded, one after the other */
+    matches.per_needle = calloc((size_t)needle_count + 1, sizeof(int64_t));
+    if (heads == NULL || next == NULL || offsets == NULL || letters == NULL || matches.per_needle == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(heads, 0xFF, HEADS * sizeof(int32_t));
+    offsets[0] = 0;
+    for (Py_ssize_t k = 0; k < needle_count; k++) {
+        PyObject *needle = PyList_GET_ITEM(needles_object, k);
+        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(needle);
+        for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(needle); j++)
+            letters[offsets[k] + j] = folded(bytes[j]);
+        offsets[k + 1] = offsets[k] + PyBytes_GET_SIZE(needle);
+    }
+    const unsigned char *text = view.buf;
+    const Py_ssize_t size = view.len;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    /* A needle with a byte the text lacks cannot occur: most of a long list, in clean text. */
+    unsigned char present[256] = {0}, fold[256];
+    for (Py_ssize_t at = 0; at < size; at++)
+        present[text[at]] = 1;
+    for (int byte = 0; byte < 256; byte++) {
+        fold[byte] = folded((unsigned char)byte);
+        present[fold[byte]] |= present[byte];
+    }
+    unsigned char pairs[65536 / 8] = {0}; /* the first two bytes of the needles left */
+    int singles = 0;
+    for (Py_ssize_t k = needle_count - 1; k >= 0; k--) { /* chained from the last: each chain in needle order */
+        const unsigned char *needle = letters + offsets[k];
+        const Py_ssize_t length = offsets[k + 1] - offsets[k];
+        Py_ssize_t j = 0;
+        while (j < length && present[needle[j]])
+            j++;
+        if (j < length)
+            continue;
+        size_t head = (size_t)PAIR_HEADS + needle[0];
+        if (length == 1) {
+            singles = 1;
+        } else {
+            head = pair_head(needle[0], needle[1]);
+            const unsigned pair = (unsigned)needle[0] << 8 | needle[1];
+            pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
+        }
+        next[k] = heads[head];
+        heads[head] = (int32_t)k;
+    }
+    for (Py_ssize_t at = 0; singles && at < size && !failed; at++)
+        for (int32_t k = heads[PAIR_HEADS + fold[text[at]]]; k >= 0 && !failed; k = next[k])
+            failed = add_match(&matches, k, at) < 0;
+    for (Py_ssize_t at = 0; at + 1 < size && !failed; at++) {
+        const unsigned char first = fold[text[at]], second = fold[text[at + 1]];
+        const unsigned pair = (unsigned)first << 8 | second;
+        if (!(pairs[pair >> 3] & (1u << (pair & 7))))
+            continue;
+        for (int32_t k = heads[pair_head(first, second)]; k >= 0 && !failed; k = next[k]) {
+            const unsigned char *needle = letters + offsets[k];
+            const Py_ssize_t length = offsets[k + 1] - offsets[k];
+            if (length > size - at || needle[0] != first || needle[1] != second)
+                continue;
+            Py_ssize_t j = 2;
+            while (j < length && fold[text[at + j]] == needle[j])
+                j++;
+            if (j == length)
+                failed = add_match(&matches, k, at) < 0;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    indexes = int64_array(matches.count);
+    starts = int64_array(matches.count);
+    if (indexes == NULL || starts == NULL)
+        goto done;
+    int64_t *index_out = (int64_t *)PyByteArray_AS_STRING(indexes), *start_out = (int64_t *)PyByteArray_AS_STRING(starts);
+    int64_t placed = 0;
+    for (Py_ssize_t k = 0; k < needle_count; k++) { /* a counting sort by needle: starts stay in text order */
+        const int64_t count = matches.per_needle[k];
+        matches.per_needle[k] = placed;
+        placed += count;
+    }
+    for (Py_ssize_t m = 0; m < matches.count; m++) {
+        const int64_t slot = matches.per_needle[matches.pairs[2 * m]]++;
+        index_out[slot] = matches.pairs[2 * m];
+        start_out[slot] = matches.pairs[2 * m + 1];
+    }
+    result = Py_BuildValue("nOO", matches.count, indexes, starts);
+done:
+    Py_XDECREF(indexes);
+    Py_XDECREF(starts);
+    free(heads);
+    free(next);
+    free(offsets);
+    free(letters);
+    free(matches.per_needle);
+    free(matches.pairs);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -1022,6 +1211,7 @@ static PyMethodDef scan_methods[] = {
     {"spans_within", spans_within, METH_VARARGS, spans_within_doc},
     {"replace_spans", replace_spans, METH_VARARGS, replace_spans_doc},
     {"bam_records", bam_records, METH_VARARGS, bam_records_doc},
+    {"find_strings", find_strings, METH_VARARGS, find_strings_doc},
     {NULL, NULL, 0, NULL},
 };
 

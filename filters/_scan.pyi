@@ -71,3 +71,6 @@ def splice_lines(
 
 def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearray]:
     """(count, stop, records, tags) of the whole BAM records of data[start:]: fixed fields and aux fields, field-major int64."""
+
+def find_strings(text: Text, needles: list[bytes], /) -> tuple[int, bytearray, bytearray]:
+    """(count, needle indexes, starts) of every occurrence of each needle in text, either case, ordered by needle then start."""

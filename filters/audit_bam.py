@@ -414,7 +414,7 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     ends = np.concatenate([block.name_starts[named] + block.name_lengths[named], tags.ends[text]]) + 1
     placed = exclusive_sum(ends - starts)
     gathered = scan.join_spans(block.buffer, starts, ends)
-    for entry, at in checks.forbid.search(gathered.lower()):
+    for entry, at in checks.forbid.search(gathered):
         span = int(np.searchsorted(placed, at, side="right")) - 1
         if span < len(named):
             row, field_name = int(named[span]), "QNAME"

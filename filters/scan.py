@@ -53,6 +53,7 @@ __all__ = [
     "count_lines",
     "fastq_rebuild",
     "fastq_scan",
+    "find_strings",
     "info_values",
     "join_spans",
     "native",
@@ -78,6 +79,7 @@ LOOPS = (
     "sam_revert_matches",
     "splice_lines",
     "bam_records",
+    "find_strings",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -105,6 +107,7 @@ if native is not None:
         count_lines,
         fastq_rebuild,
         fastq_scan,
+        find_strings,
         info_values,
         join_spans,
         read_into,
@@ -122,6 +125,7 @@ else:
         count_lines,
         fastq_rebuild,
         fastq_scan,
+        find_strings,
         info_values,
         join_spans,
         read_into,

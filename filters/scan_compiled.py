@@ -105,3 +105,9 @@ def bam_records(data: bytes, start: int) -> BamRecords:
     """The whole BAM records of ``data[start:]`` and their aux fields, walked once; see ``scan_python.bam_records``."""
     count, stop, records, tags = _scan.bam_records(data, start)
     return BamRecords(count, stop, _int64(records).reshape(len(BAM_RECORD_FIELDS), count), _int64(tags).reshape(len(BAM_TAG_FIELDS), -1))
+
+
+def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of each needle in ``text``, in one pass; see ``scan_python.find_strings``."""
+    _, indexes, starts = _scan.find_strings(text, needles)
+    return _int64(indexes), _int64(starts)

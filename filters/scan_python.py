@@ -588,3 +588,39 @@ def bam_records(data: bytes, start: int) -> BamRecords:
         cigar_counts, sequence_lengths, ends, reference_lengths, first_operations,
     ])  # fmt: skip
     return BamRecords(len(offsets), stop, records, tags)
+
+
+# --- many strings ----------------------------------------------------------------------------------
+
+
+def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of each needle in ``text``, ASCII letters matched in either case,
+    overlapping occurrences included: which needle and where it starts, ordered by needle,
+    then by start. A needle is skipped at once when one of its bytes does not occur in the
+    text (one ``find`` per distinct byte, most of which fail at once on clean text)."""
+    if not isinstance(needles, list) or not all(isinstance(needle, bytes) for needle in needles):
+        raise TypeError("needles must be a list of bytes")
+    if not all(needles):
+        raise ValueError("a needle is empty")
+    folded = bytes(text).lower()
+    present: dict[int, bool] = {}
+    indexes: list[int] = []
+    starts: list[int] = []
+    for index, needle in enumerate(needles):
+        needle = needle.lower()
+        possible = True
+        for byte in set(needle):
+            known = present.get(byte)
+            if known is None:
+                known = present[byte] = folded.find(bytes([byte])) >= 0
+            if not known:
+                possible = False
+                break
+        if not possible:
+            continue
+        at = folded.find(needle)
+        while at >= 0:
+            indexes.append(index)
+            starts.append(at)
+            at = folded.find(needle, at + 1)
+    return np.asarray(indexes, dtype=np.int64), np.asarray(starts, dtype=np.int64)

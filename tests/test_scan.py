@@ -688,3 +688,36 @@ def test_bam_records_finds_fields_and_aux_spans(implementation: ModuleType) -> N
             implementation.bam_records(corrupt, 0)
     with pytest.raises(IndexError):
         implementation.bam_records(record, len(record) + 1)
+
+
+# --- many strings at once: the forbid list -----------------------------------------------------------
+
+NEEDLE = st.one_of(
+    st.sampled_from([b"S2301217", b"s23", b"/data/", b"ab", b"a", b"\0x", b"\xff\xfe", b"2023-10-29"]), st.binary(min_size=1, max_size=5)
+)
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(NEEDLE, st.binary(max_size=12)), max_size=10), st.lists(NEEDLE, max_size=8), st.booleans())
+def test_find_strings_finds_what_bytes_find_finds(pieces: list[bytes], needles: list[bytes], upper: bool) -> None:
+    """Every occurrence, overlapping ones and either case included, in needle then text order:
+    the C pass and the twin, and both against ``bytes.find`` on folded text."""
+    text = b"".join(pieces)
+    text = text.upper() if upper else text
+    found = [(int(index), int(at)) for index, at in zip(*compiled.find_strings(text, needles), strict=True)]
+    assert found == [(int(index), int(at)) for index, at in zip(*python.find_strings(text, needles), strict=True)]
+    expected = []
+    for index, needle in enumerate(needles):
+        at = text.lower().find(needle.lower())
+        while at >= 0:
+            expected.append((index, at))
+            at = text.lower().find(needle.lower(), at + 1)
+    assert found == expected
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(("needles", "error"), [([b"ab", b""], ValueError), ([b"ab", "ab"], TypeError), ((b"ab",), TypeError)])
+def test_find_strings_refuses_an_empty_needle_or_one_not_bytes(implementation: ModuleType, needles: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        implementation.find_strings(b"abc", needles)
