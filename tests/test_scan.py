@@ -705,6 +705,7 @@ def test_find_strings_finds_what_bytes_find_finds(pieces: list[bytes], needles: 
     the C pass and the twin, and both against ``bytes.find`` on folded text."""
     text = b"".join(pieces)
     text = text.upper() if upper else text
+    assert compiled is not None
     found = [(int(index), int(at)) for index, at in zip(*compiled.find_strings(text, needles), strict=True)]
     assert found == [(int(index), int(at)) for index, at in zip(*python.find_strings(text, needles), strict=True)]
     expected = []
