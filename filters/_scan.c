@@ -837,7 +837,7 @@ release:
 
 enum {
     BAM_OFFSET, BAM_REF_ID, BAM_POS, BAM_FLAG, BAM_NAME_LENGTH, BAM_CIGAR_COUNT, BAM_SEQUENCE_LENGTH, BAM_END,
-    BAM_REFERENCE_LENGTH, BAM_FIRST_OPERATION, BAM_RECORD_FIELDS
+    BAM_REFERENCE_LENGTH, BAM_FIRST_OPERATION, BAM_CONTIGUOUS, BAM_LEADING_CLIP, BAM_LAID_LENGTH, BAM_RECORD_FIELDS
 };
 enum { TAG_RECORD, TAG_CODE, TAG_TYPE, TAG_START, TAG_END, TAG_FIELDS };
 
@@ -930,7 +930,7 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
             field = following;
         }
         if (records != NULL) {
-            int64_t reference_length = 0, first_operation = -1;
+            int64_t reference_length = 0, first_operation = -1, kept = 0;
             for (int64_t k = 0; k < cigar_count; k++) {
                 const uint32_t word = le32(d + cigar_start + 4 * k);
                 const uint32_t operation = word & 0xF;
@@ -938,6 +938,25 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
                     first_operation = operation;
                 if (operation == 0 || operation == 2 || operation == 3 || operation == 7 || operation == 8)
                     reference_length += word >> 4;
+                kept += operation != 5 && operation != 6;
+            }
+            /* Laid out without gaps: hard clips and padding aside, aligned operations (M = X) with
+             * at most a soft clip at either end, and one aligned operation at least. */
+            int64_t rank = 0, aligned = 0, breaking = 0, leading = 0, laid_length = 0;
+            for (int64_t k = 0; k < cigar_count; k++) {
+                const uint32_t word = le32(d + cigar_start + 4 * k);
+                const uint32_t operation = word & 0xF;
+                if (operation == 5 || operation == 6)
+                    continue;
+                const int is_aligned = operation == 0 || operation == 7 || operation == 8;
+                const int edge_clip = operation == 4 && (rank == 0 || rank == kept - 1);
+                aligned += is_aligned;
+                breaking += !is_aligned && !edge_clip;
+                if (edge_clip && rank == 0)
+                    leading = word >> 4;
+                if (is_aligned || edge_clip)
+                    laid_length += word >> 4;
+                rank++;
             }
             int64_t *column = records + row;
             column[BAM_OFFSET * record_total] = at;
@@ -950,6 +969,9 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
             column[BAM_END * record_total] = end;
             column[BAM_REFERENCE_LENGTH * record_total] = reference_length;
             column[BAM_FIRST_OPERATION * record_total] = first_operation;
+            column[BAM_CONTIGUOUS * record_total] = breaking == 0 && aligned > 0;
+            column[BAM_LEADING_CLIP * record_total] = leading;
+            column[BAM_LAID_LENGTH * record_total] = laid_length;
         }
         row++;
         at = end;
@@ -964,8 +986,9 @@ PyDoc_STRVAR(bam_records_doc,
 "\n"
 "The whole BAM records of data[start:] (uncompressed), walked once, with their aux\n"
 "fields. count: how many; stop: where the first incomplete record begins. records:\n"
-"int64, field-major, 10 rows of count (offset, ref_id, pos, flag, l_read_name,\n"
-"n_cigar_op, l_seq, end, reference length of the CIGAR, first CIGAR operation or -1);\n"
+"int64, field-major, 13 rows of count (offset, ref_id, pos, flag, l_read_name,\n"
+"n_cigar_op, l_seq, end, reference length of the CIGAR, first CIGAR operation or -1,\n"
+"1 if its bases lie without gaps, leading soft clip, bases laid: see scan_python);\n"
 "tags: int64, field-major, 5 rows of one entry an aux field in file order (record,\n"
 "tag code first letter << 8 | second, type letter, value start, value end; a text\n"
 "value ends at its NUL, an array's starts at its subtype letter). ValueError for a\n"

@@ -35,7 +35,7 @@ from genoscrub import scan
 from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_reads import ALIGNED, HARD_CLIP, PADDING, SOFT_CLIP, AlignedRead, carried_sites, unmasked_regions
+from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
 from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList, overlapping
 from genoscrub.report import InputError
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
@@ -298,16 +298,21 @@ class RecordBlock:
     sequence_lengths: np.ndarray
     reference_lengths: np.ndarray
     first_operations: np.ndarray  # -1 without a CIGAR
+    contiguous: np.ndarray  # 1 where the bases lie without gaps (``laid_out``)
+    leading_clips: np.ndarray
+    laid_lengths: np.ndarray
     hashed: tuple[np.ndarray, bytes] | None = None  # rows with hashed names, and those names joined (set by check_read_names)
 
     @classmethod
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
-        (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations) = walked.records
+        (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations, contiguous,
+         leading_clips, laid_lengths) = walked.records  # fmt: skip
         name_starts = offsets + 36
         cigar_starts = name_starts + name_lengths
         return cls(
             buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, name_starts, name_lengths - 1, cigar_starts,
-            cigar_counts, cigar_starts + 4 * cigar_counts, sequence_lengths, reference_lengths, first_operations,
+            cigar_counts, cigar_starts + 4 * cigar_counts, sequence_lengths, reference_lengths, first_operations, contiguous,
+            leading_clips, laid_lengths,
         )  # fmt: skip
 
     def base_codes(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -484,33 +489,8 @@ def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """For each row: whether its bases lie on the reference one after the other (its CIGAR,
     hard clips and padding aside, is aligned operations with at most a soft clip at either
     end), the length of its leading soft clip (laid before the alignment) and how many
-    bases it lays (its query length)."""
-    counts = block.cigar_counts[rows]
-    total = int(counts.sum())
-    owner = np.repeat(np.arange(len(rows)), counts)
-    before = np.repeat(exclusive_sum(counts), counts)
-    at = np.repeat(block.cigar_starts[rows], counts) + 4 * (np.arange(total, dtype=np.int64) - before)
-    data = block.data
-    words = (
-        data[at].astype(np.int64)
-        | (data[at + 1].astype(np.int64) << 8)
-        | (data[at + 2].astype(np.int64) << 16)
-        | (data[at + 3].astype(np.int64) << 24)
-    )
-    operations, lengths = words & 0xF, words >> 4
-    kept = (operations != HARD_CLIP) & (operations != PADDING)
-    kept_counts = np.bincount(owner, weights=kept, minlength=len(rows)).astype(np.int64)
-    rank = np.cumsum(kept) - 1 - np.repeat(exclusive_sum(kept_counts), counts)  # among the row's kept operations
-    aligned = ALIGNED_CODES[operations] & kept
-    clip = (operations == SOFT_CLIP) & ((rank == 0) | (rank == np.repeat(kept_counts, counts) - 1))
-    breaking = kept & ~aligned & ~clip
-    contiguous = np.bincount(owner, weights=breaking, minlength=len(rows)) == 0
-    contiguous &= np.bincount(owner, weights=aligned, minlength=len(rows)) > 0
-    leading = np.zeros(len(rows), dtype=np.int64)
-    first = kept & (rank == 0) & clip
-    leading[owner[first]] = lengths[first]
-    laid_length = np.bincount(owner, weights=lengths * (aligned | clip), minlength=len(rows)).astype(np.int64)
-    return contiguous, leading, laid_length
+    bases it lays; read by ``scan.bam_records`` with the record's other fields."""
+    return block.contiguous[rows].astype(bool), block.leading_clips[rows], block.laid_lengths[rows]
 
 
 def snv_alleles(

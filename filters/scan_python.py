@@ -428,10 +428,15 @@ def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, ro
 
 BAM_RECORD_FIELDS = (
     "offset", "ref_id", "pos", "flag", "name_length", "cigar_count", "sequence_length", "end", "reference_length", "first_operation",
+    "contiguous", "leading_clip", "laid_length",
 )  # fmt: skip
 """The rows of ``BamRecords.records``: where each record starts, its fixed fields (``name_length``
 with the NUL), where it ends, the reference bases its CIGAR covers and its first CIGAR
-operation (-1 without a CIGAR)."""
+operation (-1 without a CIGAR); then how its bases lie when soft clips are laid beside
+the alignment: ``contiguous`` 1 when, hard clips and padding aside, its CIGAR is aligned
+operations (M, =, X) with at most a soft clip at either end, one aligned operation at
+least; ``leading_clip`` the length of a soft clip that opens it (laid before the
+alignment); ``laid_length`` the bases of its aligned operations and end clips."""
 BAM_TAG_FIELDS = ("record", "code", "type", "start", "end")
 """The rows of ``BamRecords.tags``: the record (0-based in the block), the tag's two letters
 as ``first << 8 | second``, its type letter and its value's span (a text value ends at its
@@ -550,6 +555,24 @@ def _aux_fields(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     return fields[:, np.argsort(fields[0], kind="stable")]  # rounds to file order: by record, then field
 
 
+def _laid_out(owner: np.ndarray, codes: np.ndarray, lengths: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``contiguous``, ``leading_clip`` and ``laid_length`` of each record (``BAM_RECORD_FIELDS``),
+    from its CIGAR operations (``owner``: the record of each)."""
+    rows = len(counts)
+    kept = (codes != 5) & (codes != 6)  # H and P lay nothing
+    kept_counts = np.bincount(owner, weights=kept, minlength=rows).astype(np.int64)
+    rank = np.cumsum(kept) - 1 - np.repeat(_exclusive_sum(kept_counts), counts)  # among the record's kept operations
+    aligned = ((codes == 0) | (codes == 7) | (codes == 8)) & kept
+    clip = (codes == 4) & kept & ((rank == 0) | (rank == np.repeat(kept_counts, counts) - 1))
+    breaking = kept & ~aligned & ~clip
+    contiguous = (np.bincount(owner, weights=breaking, minlength=rows) == 0) & (np.bincount(owner, weights=aligned, minlength=rows) > 0)
+    leading = np.zeros(rows, dtype=np.int64)
+    first = clip & (rank == 0)
+    leading[owner[first]] = lengths[first]
+    laid_lengths = np.bincount(owner, weights=lengths * (aligned | clip), minlength=rows).astype(np.int64)
+    return contiguous.astype(np.int64), leading, laid_lengths
+
+
 def bam_records(data: bytes, start: int) -> BamRecords:
     """The whole BAM records of ``data[start:]`` (uncompressed) and their aux fields (SAM 1.6,
     section 4.2): fixed fields read with one gather, aux fields walked a round at a time.
@@ -583,9 +606,10 @@ def bam_records(data: bytes, start: int) -> BamRecords:
     first_operations = np.full(len(offsets), -1, dtype=np.int64)
     has_cigar = cigar_counts > 0
     first_operations[has_cigar] = codes[placed[has_cigar] // 4]
+    contiguous, leading, laid_lengths = _laid_out(owner, codes, operations >> 4, cigar_counts)
     records = np.stack([
         at, fixed["ref_id"].astype(np.int64), fixed["pos"].astype(np.int64), fixed["flag"].astype(np.int64), name_lengths,
-        cigar_counts, sequence_lengths, ends, reference_lengths, first_operations,
+        cigar_counts, sequence_lengths, ends, reference_lengths, first_operations, contiguous, leading, laid_lengths,
     ])  # fmt: skip
     return BamRecords(len(offsets), stop, records, tags)
 

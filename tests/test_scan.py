@@ -675,7 +675,7 @@ def test_bam_records_finds_fields_and_aux_spans(implementation: ModuleType) -> N
     assert (found.record_count, found.stop) == (1, len(record))
     assert dict(zip(scan.BAM_RECORD_FIELDS, found.records[:, 0].tolist(), strict=True)) == {
         "offset": 0, "ref_id": 1, "pos": 99, "flag": 16, "name_length": 6, "cigar_count": 2, "sequence_length": 3,
-        "end": len(record), "reference_length": 5, "first_operation": 4,
+        "end": len(record), "reference_length": 5, "first_operation": 4, "contiguous": 1, "leading_clip": 2, "laid_length": 7,
     }  # fmt: skip
     aux_start = len(record) - len(aux)
     assert found.tags.T.tolist() == [
