@@ -2,7 +2,8 @@
  *
  * Most records pass through a genoscrub filter unchanged, so the time of a filter
  * is the time it takes to find, in a block of text, the few bytes it must look at:
- * where each VCF record's columns are, where each FASTQ record's name line is.
+ * where each VCF record's columns are, where each FASTQ record's name line is, where
+ * each BAM record's fields and aux values are, where any of many strings occurs.
  * numpy does that in several passes over a block and allocates an index per tab;
  * these functions do it in one pass with memchr, at memory speed. One of them,
  * read_into, also fills a buffer from a file descriptor (the commands' stdin) with
@@ -832,6 +833,394 @@ release:
     return result;
 }
 
+/* --- BAM records (SAM 1.6, section 4.2) ------------------------------------------------------ */
+
+enum {
+    BAM_OFFSET, BAM_REF_ID, BAM_POS, BAM_FLAG, BAM_NAME_LENGTH, BAM_CIGAR_COUNT, BAM_SEQUENCE_LENGTH, BAM_END,
+    BAM_REFERENCE_LENGTH, BAM_FIRST_OPERATION, BAM_CONTIGUOUS, BAM_LEADING_CLIP, BAM_LAID_LENGTH, BAM_RECORD_FIELDS
+};
+enum { TAG_RECORD, TAG_CODE, TAG_TYPE, TAG_START, TAG_END, TAG_FIELDS };
+
+static inline int64_t
+le16(const unsigned char *p)
+{
+    return (int64_t)((uint32_t)p[0] | (uint32_t)p[1] << 8);
+}
+
+static inline uint32_t
+le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Bytes of one aux value of a fixed-size type (SAM 1.6, section 4.2.4); 0 for any other byte. */
+static inline int64_t
+aux_value_size(unsigned char type)
+{
+    switch (type) {
+    case 'A': case 'c': case 'C': return 1;
+    case 's': case 'S': return 2;
+    case 'i': case 'I': case 'f': return 4;
+    default: return 0;
+    }
+}
+
+/* Walk the whole records of data[at:] and their aux fields, checking each as
+ * scan_python.bam_records does. With records == NULL only count them (records, tags); else
+ * fill the field-major tables records (BAM_RECORD_FIELDS x record_count) and tags
+ * (TAG_FIELDS x tag_count), whose sizes the counting walk gave. Returns the offset of the
+ * first incomplete record, or -1 for a corrupt one. */
+static Py_ssize_t
+walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *record_count, Py_ssize_t *tag_count,
+         int64_t *records, int64_t *tags)
+{
+    const Py_ssize_t record_total = *record_count, tag_total = *tag_count;
+    Py_ssize_t row = 0, tag = 0;
+    while (at + 4 <= size) {
+        const unsigned char *r = d + at;
+        const int64_t block_size = (int32_t)le32(r);
+        if (block_size < 32)
+            return -1;
+        const int64_t end = at + 4 + block_size;
+        if (end > size)
+            break;
+        const int64_t name_length = r[12], cigar_count = le16(r + 16), sequence_length = (int32_t)le32(r + 20);
+        const int64_t cigar_start = at + 36 + name_length, sequence_start = cigar_start + 4 * cigar_count;
+        if (name_length < 1 || sequence_length < 0)
+            return -1;
+        const int64_t aux_start = sequence_start + (sequence_length + 1) / 2 + sequence_length;
+        if (aux_start > end || d[cigar_start - 1] != 0)
+            return -1;
+        int64_t field = aux_start;
+        while (field < end) {
+            if (field + 3 > end)
+                return -1;
+            const unsigned char type = d[field + 2];
+            const int64_t value = field + 3;
+            int64_t value_end, following;
+            if (type == 'Z' || type == 'H') {
+                const unsigned char *nul = memchr(d + value, 0, (size_t)(end - value));
+                if (nul == NULL)
+                    return -1;
+                value_end = nul - d;
+                following = value_end + 1;
+            } else if (type == 'B') {
+                if (value + 5 > end)
+                    return -1;
+                const int64_t element = aux_value_size(d[value]);
+                if (element == 0 || d[value] == 'A')
+                    return -1;
+                value_end = following = value + 5 + (int64_t)le32(d + value + 1) * element;
+            } else {
+                const int64_t element = aux_value_size(type);
+                if (element == 0)
+                    return -1;
+                value_end = following = value + element;
+            }
+            if (following > end)
+                return -1;
+            if (tags != NULL) {
+                tags[TAG_RECORD * tag_total + tag] = row;
+                tags[TAG_CODE * tag_total + tag] = (int64_t)d[field] << 8 | d[field + 1];
+                tags[TAG_TYPE * tag_total + tag] = type;
+                tags[TAG_START * tag_total + tag] = value;
+                tags[TAG_END * tag_total + tag] = value_end;
+            }
+            tag++;
+            field = following;
+        }
+        if (records != NULL) {
+            int64_t reference_length = 0, first_operation = -1, kept = 0;
+            for (int64_t k = 0; k < cigar_count; k++) {
+                const uint32_t word = le32(d + cigar_start + 4 * k);
+                const uint32_t operation = word & 0xF;
+                if (k == 0)
+                    first_operation = operation;
+                if (operation == 0 || operation == 2 || operation == 3 || operation == 7 || operation == 8)
+                    reference_length += word >> 4;
+                kept += operation != 5 && operation != 6;
+            }
+            /* Laid out without gaps: hard clips and padding aside, aligned operations (M = X) with
+             * at most a soft clip at either end, and one aligned operation at least. */
+            int64_t rank = 0, aligned = 0, breaking = 0, leading = 0, laid_length = 0;
+            for (int64_t k = 0; k < cigar_count; k++) {
+                const uint32_t word = le32(d + cigar_start + 4 * k);
+                const uint32_t operation = word & 0xF;
+                if (operation == 5 || operation == 6)
+                    continue;
+                const int is_aligned = operation == 0 || operation == 7 || operation == 8;
+                const int edge_clip = operation == 4 && (rank == 0 || rank == kept - 1);
+                aligned += is_aligned;
+                breaking += !is_aligned && !edge_clip;
+                if (edge_clip && rank == 0)
+                    leading = word >> 4;
+                if (is_aligned || edge_clip)
+                    laid_length += word >> 4;
+                rank++;
+            }
+            int64_t *column = records + row;
+            column[BAM_OFFSET * record_total] = at;
+            column[BAM_REF_ID * record_total] = (int32_t)le32(r + 4);
+            column[BAM_POS * record_total] = (int32_t)le32(r + 8);
+            column[BAM_FLAG * record_total] = le16(r + 18);
+            column[BAM_NAME_LENGTH * record_total] = name_length;
+            column[BAM_CIGAR_COUNT * record_total] = cigar_count;
+            column[BAM_SEQUENCE_LENGTH * record_total] = sequence_length;
+            column[BAM_END * record_total] = end;
+            column[BAM_REFERENCE_LENGTH * record_total] = reference_length;
+            column[BAM_FIRST_OPERATION * record_total] = first_operation;
+            column[BAM_CONTIGUOUS * record_total] = breaking == 0 && aligned > 0;
+            column[BAM_LEADING_CLIP * record_total] = leading;
+            column[BAM_LAID_LENGTH * record_total] = laid_length;
+        }
+        row++;
+        at = end;
+    }
+    *record_count = row;
+    *tag_count = tag;
+    return at;
+}
+
+PyDoc_STRVAR(bam_records_doc,
+"bam_records(data, start) -> (count, stop, records, tags)\n"
+"\n"
+"The whole BAM records of data[start:] (uncompressed), walked once, with their aux\n"
+"fields. count: how many; stop: where the first incomplete record begins. records:\n"
+"int64, field-major, 13 rows of count (offset, ref_id, pos, flag, l_read_name,\n"
+"n_cigar_op, l_seq, end, reference length of the CIGAR, first CIGAR operation or -1,\n"
+"1 if its bases lie without gaps, leading soft clip, bases laid: see scan_python);\n"
+"tags: int64, field-major, 5 rows of one entry an aux field in file order (record,\n"
+"tag code first letter << 8 | second, type letter, value start, value end; a text\n"
+"value ends at its NUL, an array's starts at its subtype letter). ValueError for a\n"
+"record shorter than 32 bytes, whose fields overrun it, whose read name lacks its\n"
+"NUL, or whose aux fields do not parse, as scan_python.bam_records.");
+
+static PyObject *
+bam_records(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "y*n", &view, &start))
+        return NULL;
+    if (start < 0 || start > view.len) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_IndexError, "start outside the data");
+        return NULL;
+    }
+    const unsigned char *d = view.buf;
+    Py_ssize_t record_count = 0, tag_count = 0, stop;
+    Py_BEGIN_ALLOW_THREADS
+    stop = walk_bam(d, view.len, start, &record_count, &tag_count, NULL, NULL);
+    Py_END_ALLOW_THREADS
+    if (stop < 0) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "corrupt BAM record");
+        return NULL;
+    }
+    PyObject *records = int64_array(record_count * BAM_RECORD_FIELDS), *tags = int64_array(tag_count * TAG_FIELDS);
+    if (records == NULL || tags == NULL) {
+        Py_XDECREF(records);
+        Py_XDECREF(tags);
+        PyBuffer_Release(&view);
+        return NULL;
+    }
+    int64_t *record_table = (int64_t *)PyByteArray_AS_STRING(records), *tag_table = (int64_t *)PyByteArray_AS_STRING(tags);
+    Py_BEGIN_ALLOW_THREADS
+    walk_bam(d, view.len, start, &record_count, &tag_count, record_table, tag_table);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return Py_BuildValue("nnNN", record_count, stop, records, tags);
+}
+
+/* --- many strings in one pass ----------------------------------------------------------------- */
+
+static inline unsigned char
+folded(unsigned char byte)
+{
+    return byte >= 'A' && byte <= 'Z' ? (unsigned char)(byte + ('a' - 'A')) : byte;
+}
+
+/* Matches found so far: (needle, start) pairs in text order, and how many per needle. */
+typedef struct {
+    int64_t *pairs;
+    Py_ssize_t count, capacity;
+    int64_t *per_needle;
+} Matches;
+
+static int
+add_match(Matches *matches, int32_t needle, Py_ssize_t at)
+{
+    if (matches->count == matches->capacity) {
+        const Py_ssize_t capacity = matches->capacity ? 2 * matches->capacity : 1024;
+        int64_t *grown = realloc(matches->pairs, (size_t)capacity * 2 * sizeof(int64_t));
+        if (grown == NULL)
+            return -1;
+        matches->pairs = grown;
+        matches->capacity = capacity;
+    }
+    matches->pairs[2 * matches->count] = needle;
+    matches->pairs[2 * matches->count + 1] = at;
+    matches->count++;
+    matches->per_needle[needle]++;
+    return 0;
+}
+
+/* Needles of two bytes or more are chained by a hash of their first two bytes (PAIR_HEADS chains,
+ * small enough to clear on every call), one-byte needles by their byte. */
+enum { PAIR_HEADS = 4096, HEADS = PAIR_HEADS + 256 };
+
+static inline size_t
+pair_head(unsigned char first, unsigned char second)
+{
+    return ((size_t)first << 4 ^ second) & (PAIR_HEADS - 1);
+}
+
+PyDoc_STRVAR(find_strings_doc,
+"find_strings(text, needles) -> (count, needle_indexes, starts)\n"
+"\n"
+"Every occurrence of each needle (a list of non-empty bytes) in text, ASCII letters\n"
+"matched in either case, overlapping occurrences included: count, then which needle\n"
+"and where each starts, as bytearrays of int64, ordered by needle, then by start. One\n"
+"pass over text whatever the number of needles, after one that finds which bytes it\n"
+"holds (a needle with another byte is left out): each position whose two bytes, folded,\n"
+"start a needle is compared with the needles whose first two bytes hash as its own do.\n"
+"ValueError for an empty needle, TypeError for one that is not bytes.");
+
+static PyObject *
+find_strings(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    PyObject *needles_object;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyList_Type, &needles_object))
+        return NULL;
+    const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
+    PyObject *result = NULL, *indexes = NULL, *starts = NULL;
+    Matches matches = {NULL, 0, 0, NULL};
+    int32_t *heads = NULL, *next = NULL;
+    Py_ssize_t *offsets = NULL, total = 0;
+    unsigned char *letters = NULL;
+    if (needle_count >= INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many needles");
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < needle_count; k++) {
+        PyObject *needle = PyList_GET_ITEM(needles_object, k);
+        if (!PyBytes_Check(needle)) {
+            PyErr_SetString(PyExc_TypeError, "needles must be a list of bytes");
+            goto done;
+        }
+        if (PyBytes_GET_SIZE(needle) == 0) {
+            PyErr_SetString(PyExc_ValueError, "a needle is empty");
+            goto done;
+        }
+        total += PyBytes_GET_SIZE(needle);
+    }
+    heads = malloc(HEADS * sizeof(int32_t));
+    next = malloc((size_t)(needle_count + 1) * sizeof(int32_t));
+    offsets = malloc((size_t)(needle_count + 1) * sizeof(Py_ssize_t));
+    letters = malloc((size_t)total + 1); /* the needles, folded, one after the other */
+    matches.per_needle = calloc((size_t)needle_count + 1, sizeof(int64_t));
+    if (heads == NULL || next == NULL || offsets == NULL || letters == NULL || matches.per_needle == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(heads, 0xFF, HEADS * sizeof(int32_t));
+    offsets[0] = 0;
+    for (Py_ssize_t k = 0; k < needle_count; k++) {
+        PyObject *needle = PyList_GET_ITEM(needles_object, k);
+        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(needle);
+        for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(needle); j++)
+            letters[offsets[k] + j] = folded(bytes[j]);
+        offsets[k + 1] = offsets[k] + PyBytes_GET_SIZE(needle);
+    }
+    const unsigned char *text = view.buf;
+    const Py_ssize_t size = view.len;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    /* A needle with a byte the text lacks cannot occur: most of a long list, in clean text. */
+    unsigned char present[256] = {0}, fold[256];
+    for (Py_ssize_t at = 0; at < size; at++)
+        present[text[at]] = 1;
+    for (int byte = 0; byte < 256; byte++) {
+        fold[byte] = folded((unsigned char)byte);
+        present[fold[byte]] |= present[byte];
+    }
+    unsigned char pairs[65536 / 8] = {0}; /* the first two bytes of the needles left */
+    int singles = 0;
+    for (Py_ssize_t k = needle_count - 1; k >= 0; k--) { /* chained from the last: each chain in needle order */
+        const unsigned char *needle = letters + offsets[k];
+        const Py_ssize_t length = offsets[k + 1] - offsets[k];
+        Py_ssize_t j = 0;
+        while (j < length && present[needle[j]])
+            j++;
+        if (j < length)
+            continue;
+        size_t head = (size_t)PAIR_HEADS + needle[0];
+        if (length == 1) {
+            singles = 1;
+        } else {
+            head = pair_head(needle[0], needle[1]);
+            const unsigned pair = (unsigned)needle[0] << 8 | needle[1];
+            pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
+        }
+        next[k] = heads[head];
+        heads[head] = (int32_t)k;
+    }
+    for (Py_ssize_t at = 0; singles && at < size && !failed; at++)
+        for (int32_t k = heads[PAIR_HEADS + fold[text[at]]]; k >= 0 && !failed; k = next[k])
+            failed = add_match(&matches, k, at) < 0;
+    for (Py_ssize_t at = 0; at + 1 < size && !failed; at++) {
+        const unsigned char first = fold[text[at]], second = fold[text[at + 1]];
+        const unsigned pair = (unsigned)first << 8 | second;
+        if (!(pairs[pair >> 3] & (1u << (pair & 7))))
+            continue;
+        for (int32_t k = heads[pair_head(first, second)]; k >= 0 && !failed; k = next[k]) {
+            const unsigned char *needle = letters + offsets[k];
+            const Py_ssize_t length = offsets[k + 1] - offsets[k];
+            if (length > size - at || needle[0] != first || needle[1] != second)
+                continue;
+            Py_ssize_t j = 2;
+            while (j < length && fold[text[at + j]] == needle[j])
+                j++;
+            if (j == length)
+                failed = add_match(&matches, k, at) < 0;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    indexes = int64_array(matches.count);
+    starts = int64_array(matches.count);
+    if (indexes == NULL || starts == NULL)
+        goto done;
+    int64_t *index_out = (int64_t *)PyByteArray_AS_STRING(indexes), *start_out = (int64_t *)PyByteArray_AS_STRING(starts);
+    int64_t placed = 0;
+    for (Py_ssize_t k = 0; k < needle_count; k++) { /* a counting sort by needle: starts stay in text order */
+        const int64_t count = matches.per_needle[k];
+        matches.per_needle[k] = placed;
+        placed += count;
+    }
+    for (Py_ssize_t m = 0; m < matches.count; m++) {
+        const int64_t slot = matches.per_needle[matches.pairs[2 * m]]++;
+        index_out[slot] = matches.pairs[2 * m];
+        start_out[slot] = matches.pairs[2 * m + 1];
+    }
+    result = Py_BuildValue("nOO", matches.count, indexes, starts);
+done:
+    Py_XDECREF(indexes);
+    Py_XDECREF(starts);
+    free(heads);
+    free(next);
+    free(offsets);
+    free(letters);
+    free(matches.per_needle);
+    free(matches.pairs);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -844,6 +1233,8 @@ static PyMethodDef scan_methods[] = {
     {"count_lines", count_lines, METH_VARARGS, count_lines_doc},
     {"spans_within", spans_within, METH_VARARGS, spans_within_doc},
     {"replace_spans", replace_spans, METH_VARARGS, replace_spans_doc},
+    {"bam_records", bam_records, METH_VARARGS, bam_records_doc},
+    {"find_strings", find_strings, METH_VARARGS, find_strings_doc},
     {NULL, NULL, 0, NULL},
 };
 

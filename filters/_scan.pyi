@@ -68,3 +68,9 @@ def splice_lines(
     text: Text, line_starts: Int64Buffer, line_ends: Int64Buffer, rows: Int64Buffer, lines: list[bytes | None], /
 ) -> bytes:
     """text with line rows[k] replaced by lines[k], or removed with its newline where lines[k] is None."""
+
+def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearray]:
+    """(count, stop, records, tags) of the whole BAM records of data[start:]: fixed fields and aux fields, field-major int64."""
+
+def find_strings(text: Text, needles: list[bytes], /) -> tuple[int, bytearray, bytearray]:
+    """(count, needle indexes, starts) of every occurrence of each needle in text, either case, ordered by needle then start."""

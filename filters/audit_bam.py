@@ -8,8 +8,9 @@ same code, and no check depends on how a scrubber printed a field.
 Records are never turned into objects. The blocks are grouped into chunks of about a
 mebibyte and each chunk is audited in a worker process: it finds the first record that
 starts in its chunk (records cross block boundaries, so it tries each offset until a
-chain of well-formed records follows), then reads the fixed fields, read names and aux
-tags of all its records with array operations. The parent checks, chunk after chunk,
+chain of well-formed records follows), then locates the fixed fields and aux fields of all
+its records in one pass (``scan.bam_records``: a C loop, a numpy twin without the build)
+and checks them with array operations. The parent checks, chunk after chunk,
 that the bytes between one chunk's last whole record and the next chunk's first are
 whole records too, and audits them; a chunk whose start was guessed wrong is audited
 again from the known boundary. So the result is the same as reading the file from
@@ -30,6 +31,7 @@ from itertools import chain
 from typing import BinaryIO
 
 import numpy as np
+from genoscrub import scan
 from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
@@ -39,48 +41,21 @@ from genoscrub.report import InputError
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
 from isal import isal_zlib
 
-FIXED = np.dtype(
-    [
-        ("block_size", "<i4"),
-        ("ref_id", "<i4"),
-        ("pos", "<i4"),
-        ("l_read_name", "u1"),
-        ("mapq", "u1"),
-        ("bin", "<u2"),
-        ("n_cigar_op", "<u2"),
-        ("flag", "<u2"),
-        ("l_seq", "<i4"),
-        ("next_ref_id", "<i4"),
-        ("next_pos", "<i4"),
-        ("tlen", "<i4"),
-    ]
-)
-"""The 36 bytes every BAM record starts with (SAM 1.6, section 4.2)."""
 FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
-BLOCK_SIZE = struct.Struct("<i")
-FIXED_OFFSETS = np.arange(36, dtype=np.int64)
+"""The 36 bytes every BAM record starts with (SAM 1.6, section 4.2)."""
 CHUNK_BYTES = 3 << 20
 READ_AHEAD = 1 << 20
 FLAG_UNMAPPED = 0x4
 HASHED_NAME = 24  # hex digits of a keyed read-name pseudonym
 
-# Aux value sizes by type letter (SAM 1.6, section 4.2.4): fixed sizes, -1 for NUL-terminated
-# text (Z, H), -2 for arrays (B); 0 marks a byte that is no type.
-AUX_SIZES = np.zeros(256, dtype=np.int64)
-for _letter, _size in (("A", 1), ("c", 1), ("C", 1), ("s", 2), ("S", 2), ("i", 4), ("I", 4), ("f", 4), ("Z", -1), ("H", -1), ("B", -2)):
-    AUX_SIZES[ord(_letter)] = _size
-ARRAY_SIZES = np.zeros(256, dtype=np.int64)
-for _letter, _size in (("c", 1), ("C", 1), ("s", 2), ("S", 2), ("i", 4), ("I", 4), ("f", 4)):
-    ARRAY_SIZES[ord(_letter)] = _size
 TEXT_TYPES = np.zeros(256, dtype=bool)
 TEXT_TYPES[[ord("Z"), ord("H")]] = True
 
-LOWER_HEX = np.zeros(256, dtype=bool)
-LOWER_HEX[list(b"0123456789abcdef")] = True
-DIGITS = np.zeros(256, dtype=bool)
-DIGITS[list(b"0123456789")] = True
-CONSUMES_REFERENCE_CODES = np.zeros(16, dtype=np.int64)
-CONSUMES_REFERENCE_CODES[[0, 2, 3, 7, 8]] = 1
+LOWER_HEX = np.zeros(256, dtype=np.uint8)
+LOWER_HEX[list(b"0123456789abcdef")] = 1
+DIGITS = np.zeros(256, dtype=np.uint8)
+DIGITS[list(b"0123456789")] = 1
+READ_PREFIX = np.frombuffer(b"READ", dtype=np.uint8)
 ALIGNED_CODES = np.zeros(16, dtype=bool)
 ALIGNED_CODES[list(ALIGNED)] = True
 
@@ -240,25 +215,6 @@ def read_header(blocks: Iterator[bytes], path: str) -> tuple[BamHeader, bytes]:
 # --- walking records ------------------------------------------------------------------------------------
 
 
-def record_offsets(data: bytes, start: int) -> tuple[list[int], int]:
-    """Offsets of the whole records from ``start`` on, and where the first incomplete one begins."""
-    offsets: list[int] = []
-    append = offsets.append
-    unpack = BLOCK_SIZE.unpack_from
-    end = len(data) - 4
-    at = start
-    while at <= end:
-        size = unpack(data, at)[0]
-        if size < 32:
-            raise ValueError("record too short")
-        following = at + 4 + size
-        if following > end + 4:
-            break
-        append(at)
-        at = following
-    return offsets, at
-
-
 def plausible_record(data: bytes, at: int, references: int) -> int | None:
     """Where the next record would start if one starts at ``at``; None if none can."""
     if at + 36 > len(data):
@@ -307,24 +263,10 @@ def exclusive_sum(values: np.ndarray) -> np.ndarray:
     return totals
 
 
-_COUNTING = np.arange(1 << 21, dtype=np.int64)
-
-
-def counting(count: int) -> np.ndarray:
-    """``np.arange(count)``, from a cached array where it is short enough."""
-    return _COUNTING[:count] if count <= len(_COUNTING) else np.arange(count, dtype=np.int64)
-
-
-def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The bytes of the spans ``[start, start + length)`` laid end to end, and where each span
-    starts in the result: one ``repeat`` and one ``take``, whatever the number of spans."""
-    placed = exclusive_sum(lengths)
-    total = int(lengths.sum()) if len(lengths) else 0
-    if not total:
-        return np.zeros(0, dtype=np.uint8), placed
-    source = np.repeat(starts - placed, lengths)
-    source += counting(total)
-    return data[source], placed
+def walk(data: bytes, start: int) -> scan.BamRecords:
+    """The whole records of ``data[start:]`` with their fixed fields and aux fields, located in
+    one pass (``scan.bam_records``); ValueError for a record that does not parse."""
+    return scan.bam_records(data, start)
 
 
 @dataclass
@@ -338,71 +280,12 @@ class AuxTags:
     ends: np.ndarray
 
 
-def aux_tags(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> AuxTags:
-    """Walk every record's aux fields at once, one field per round (SAM 1.6, section 4.2.4).
-
-    The aux bytes of all records are gathered first, so the NUL that ends a text value is
-    found by one ``searchsorted`` over the NULs of that small array; each round keeps only
-    the records that have a field left."""
-    lengths = ends - starts
-    aux, placed = gather(data, starts, lengths)
-    nuls = np.flatnonzero(aux == 0)
-    rows = np.flatnonzero(lengths > 0)
-    at = placed[rows]
-    stop = at + lengths[rows]
-    records, codes, types, value_starts, value_ends = [], [], [], [], []
-    while len(rows):
-        kind = aux[at + 2]
-        size = AUX_SIZES[kind]
-        if bool(((at + 3 > stop) | (size == 0)).any()):
-            raise ValueError("aux field cut short or of an unknown type")
-        value = at + 3
-        value_end = value + size
-        text = size == -1
-        if bool(text.any()):
-            found = np.searchsorted(nuls, value[text])
-            if bool((found >= len(nuls)).any()):
-                raise ValueError("text aux value without its NUL")
-            value_end[text] = nuls[found]
-        array = size == -2
-        if bool(array.any()):
-            base = value[array]
-            if bool((base + 5 > stop[array]).any()):
-                raise ValueError("aux array cut short")
-            element = ARRAY_SIZES[aux[base]]
-            if bool((element == 0).any()):
-                raise ValueError("unknown aux array type")
-            count = (
-                aux[base + 1].astype(np.int64)
-                | (aux[base + 2].astype(np.int64) << 8)
-                | (aux[base + 3].astype(np.int64) << 16)
-                | (aux[base + 4].astype(np.int64) << 24)
-            )
-            value_end[array] = base + 5 + count * element
-        following = value_end + text
-        if bool((following > stop).any()):
-            raise ValueError("aux value runs past its record")
-        records.append(rows)
-        codes.append((aux[at].astype(np.int64) << 8) | aux[at + 1])
-        types.append(kind)
-        value_starts.append(value)
-        value_ends.append(value_end)
-        more = following < stop
-        rows, at, stop = rows[more], following[more], stop[more]
-    if not records:
-        empty = np.zeros(0, dtype=np.int64)
-        return AuxTags(empty, empty, np.zeros(0, dtype=np.uint8), empty, empty)
-    owners = np.concatenate(records)
-    shift = (starts - placed)[owners]  # from the gathered aux bytes back to the block
-    value_starts_block = np.concatenate(value_starts) + shift
-    return AuxTags(owners, np.concatenate(codes), np.concatenate(types), value_starts_block, np.concatenate(value_ends) + shift)
-
-
 @dataclass
 class RecordBlock:
     """The fixed fields and field offsets of a block of records, as arrays."""
 
-    data: np.ndarray
+    buffer: bytes  # the block, as bytes for the C loops
+    data: np.ndarray  # the block, as a uint8 array for numpy
     offsets: np.ndarray
     ref_id: np.ndarray
     pos: np.ndarray
@@ -413,47 +296,24 @@ class RecordBlock:
     cigar_counts: np.ndarray
     sequence_starts: np.ndarray
     sequence_lengths: np.ndarray
-    aux_starts: np.ndarray
-    ends: np.ndarray
-    hashed: tuple[np.ndarray, np.ndarray] | None = None  # rows with hashed names, and those names (set by check_read_names)
+    reference_lengths: np.ndarray
+    first_operations: np.ndarray  # -1 without a CIGAR
+    contiguous: np.ndarray  # 1 where the bases lie without gaps (``laid_out``)
+    leading_clips: np.ndarray
+    laid_lengths: np.ndarray
+    hashed: tuple[np.ndarray, bytes] | None = None  # rows with hashed names, and those names joined (set by check_read_names)
 
     @classmethod
-    def read(cls, buffer: bytes, offsets: list[int]) -> RecordBlock:
-        data = np.frombuffer(buffer, dtype=np.uint8)
-        at = np.asarray(offsets, dtype=np.int64)
-        fixed = data[at[:, None] + FIXED_OFFSETS].view(FIXED).ravel()
-        name_lengths = fixed["l_read_name"].astype(np.int64)
-        cigar_counts = fixed["n_cigar_op"].astype(np.int64)
-        sequence_lengths = fixed["l_seq"].astype(np.int64)
-        ends = at + 4 + fixed["block_size"].astype(np.int64)
-        name_starts = at + 36
+    def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
+        (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations, contiguous,
+         leading_clips, laid_lengths) = walked.records  # fmt: skip
+        name_starts = offsets + 36
         cigar_starts = name_starts + name_lengths
-        sequence_starts = cigar_starts + 4 * cigar_counts
-        aux_starts = sequence_starts + (sequence_lengths + 1) // 2 + sequence_lengths
-        if bool(((name_lengths < 1) | (sequence_lengths < 0) | (aux_starts > ends)).any()):
-            raise ValueError("record fields overrun the record")
-        if bool((data[cigar_starts - 1] != 0).any()):
-            raise ValueError("read name without its NUL")
         return cls(
-            data, at, fixed["ref_id"].astype(np.int64), fixed["pos"].astype(np.int64), fixed["flag"].astype(np.int64),
-            name_starts, name_lengths - 1, cigar_starts, cigar_counts, sequence_starts, sequence_lengths, aux_starts, ends,
+            buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, name_starts, name_lengths - 1, cigar_starts,
+            cigar_counts, cigar_starts + 4 * cigar_counts, sequence_lengths, reference_lengths, first_operations, contiguous,
+            leading_clips, laid_lengths,
         )  # fmt: skip
-
-    def cigars(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Every CIGAR operation of the block: its record, operation code and length."""
-        counts = self.cigar_counts
-        total = int(counts.sum())
-        owner = np.repeat(np.arange(len(counts)), counts)
-        placed = exclusive_sum(counts)
-        at = np.repeat(self.cigar_starts, counts) + 4 * (np.arange(total, dtype=np.int64) - np.repeat(placed, counts))
-        data = self.data
-        value = (
-            data[at].astype(np.int64)
-            | (data[at + 1].astype(np.int64) << 8)
-            | (data[at + 2].astype(np.int64) << 16)
-            | (data[at + 3].astype(np.int64) << 24)
-        )
-        return owner, value & 0xF, value >> 4
 
     def base_codes(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """The 4-bit base code at query offset ``query`` of record ``rows``."""
@@ -476,16 +336,14 @@ class RecordBlock:
         return AlignedRead.from_cigar(contig, int(self.pos[row]), cigar, letters[:length].tobytes())
 
 
-def audit_records(buffer: bytes, offsets: list[int], checks: RecordChecks, findings: Findings) -> None:
-    """Every check on a block of whole records; counts go into ``findings``."""
-    if not offsets:
+def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, findings: Findings) -> None:
+    """Every check on a block of whole records (as ``walk`` found them); counts go into ``findings``."""
+    if not walked.record_count:
         return
-    try:
-        block = RecordBlock.read(buffer, offsets)
-        tags = aux_tags(block.data, block.aux_starts, block.ends)
-    except (ValueError, IndexError):
-        raise InputError("corrupt BAM record", checks.path) from None
-    findings.records += len(offsets)
+    block = RecordBlock.read(buffer, walked)
+    records, codes, types, starts, ends = walked.tags
+    tags = AuxTags(records, codes, types, starts, ends)
+    findings.records += walked.record_count
     check_tags(block, tags, checks, findings)
     if checks.read_names:
         check_read_names(block, checks, findings)
@@ -520,25 +378,23 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
 def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
     """Read names that are not pseudonyms as the scrubbers write them (``READ<n>``, 24 hex digits, ``*``)."""
     lengths = block.name_lengths
+    starts, ends = block.name_starts, block.name_starts + lengths
     good = np.zeros(len(lengths), dtype=bool)
     hashed = np.flatnonzero(lengths == HASHED_NAME)
     if len(hashed):
-        names = block.data[block.name_starts[hashed, None] + counting(HASHED_NAME)[None, :]]
-        if names.tobytes().translate(None, b"0123456789abcdef"):  # some are not hex: find which
-            good[hashed] = LOWER_HEX[names].all(axis=1)
-        else:
-            good[hashed] = True
-        block.hashed = (hashed[good[hashed]], names[good[hashed]])
+        good[hashed] = scan.spans_within(block.data, starts[hashed], ends[hashed], LOWER_HEX)
+        hashed = hashed[good[hashed]]
+        block.hashed = (hashed, scan.join_spans(block.buffer, starts[hashed], ends[hashed]))
     rest = np.flatnonzero(~good)
     if len(rest):
-        widest = int(lengths[rest].max())
-        columns = counting(max(widest, 4))
-        inside = columns[None, :] < lengths[rest, None]
-        names = np.where(inside, block.data[np.minimum(block.name_starts[rest, None] + columns[None, :], len(block.data) - 1)], 0)
-        counted = (lengths[rest] >= 5) & (names[:, :4] == np.frombuffer(b"READ", dtype=np.uint8)).all(axis=1)
-        counted &= (DIGITS[names[:, 4:]] | ~inside[:, 4:]).all(axis=1)
-        unnamed = (lengths[rest] == 1) & (names[:, 0] == ord("*"))
-        good[rest] = counted | unnamed
+        numbered = rest[lengths[rest] >= 5]
+        prefixed = np.ones(len(numbered), dtype=bool)
+        for column, letter in enumerate(READ_PREFIX.tolist()):
+            prefixed &= block.data[starts[numbered] + column] == letter
+        numbered = numbered[prefixed]
+        good[numbered] = scan.spans_within(block.data, starts[numbered] + 4, ends[numbered], DIGITS)
+        unnamed = rest[lengths[rest] == 1]
+        good[unnamed] = block.data[starts[unnamed]] == ord("*")
     bad = np.flatnonzero(~good)
     if len(bad):
         leading = bad[:EXAMPLES_PER_KEY].tolist()
@@ -551,18 +407,19 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     assert checks.forbid is not None
     hits = []
     plain_names = np.ones(len(block.name_starts), dtype=bool)
-    if block.hashed is not None:  # hashed names, already gathered and checked as lower-case hex: searched as they are
+    if block.hashed is not None:  # hashed names, already joined and checked as lower-case hex: searched as they are
         rows, names = block.hashed
         plain_names[rows] = False
-        for entry, at in checks.forbid.search(names.tobytes()):
+        for entry, at in checks.forbid.search(names):
             if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
                 hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
     named = np.flatnonzero(plain_names)
     text = np.flatnonzero(TEXT_TYPES[tags.types])
     starts = np.concatenate([block.name_starts[named], tags.starts[text]])
-    lengths = np.concatenate([block.name_lengths[named], tags.ends[text] - tags.starts[text]]) + 1
-    gathered, placed = gather(block.data, starts, lengths)
-    for entry, at in checks.forbid.search(gathered.tobytes().lower()):
+    ends = np.concatenate([block.name_starts[named] + block.name_lengths[named], tags.ends[text]]) + 1
+    placed = exclusive_sum(ends - starts)
+    gathered = scan.join_spans(block.buffer, starts, ends)
+    for entry, at in checks.forbid.search(gathered):
         span = int(np.searchsorted(placed, at, side="right")) - 1
         if span < len(named):
             row, field_name = int(named[span]), "QNAME"
@@ -575,33 +432,44 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
 
 
 def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
-    """Germline alleles and region bases: in bulk for plain alignments, one by one for the rest."""
-    owner, operations, lengths = block.cigars()
-    rows = len(block.offsets)
-    reference_length = np.bincount(owner, weights=lengths * CONSUMES_REFERENCE_CODES[operations], minlength=rows).astype(np.int64)
+    """Germline alleles and region bases: in bulk for plain alignments, one by one for the rest.
+
+    A read whose bases lie on the reference one after the other (soft clips laid beside its
+    aligned bases, as ``audit_reads`` lays them) has its SNV and MNP bases checked in bulk
+    too; it is looked at one by one only near an indel site, for the indel alleles."""
     placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
     mapped = placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0)
-    first_operation = np.full(rows, -1, dtype=np.int64)
-    firsts = np.zeros(rows, dtype=np.int64)
-    if len(owner):
-        firsts = np.searchsorted(owner, np.arange(rows))
-        has_cigar = block.cigar_counts > 0
-        first_operation[has_cigar] = operations[firsts[has_cigar]]
+    first_operation = block.first_operations
     plain = mapped & (block.cigar_counts == 1) & ALIGNED_CODES[np.maximum(first_operation, 0)] & (first_operation >= 0)
     offset = block.ref_id.clip(0) << 32
     start = offset + block.pos
-    end = start + reference_length
+    end = start + block.reference_lengths
     # A read that is not plain may carry bases beyond its alignment in clips: widen by its length.
     reach = np.where(plain, 0, block.sequence_lengths)
     wide_start, wide_end = start - reach, end + reach
-    slow: set[int] = set()
+    snvs_counted = plain.copy()  # reads whose SNV and MNP alleles the bulk check counted
+    slow: dict[int, set[int]] = {}  # rows to look at one by one -> sites already counted for them
     if checks.germline is not None:
         sites = checks.germline
         near = mapped & overlapping(sites.span_starts, sites.span_ends, wide_start, wide_end)
-        slow.update(np.flatnonzero(near & ~plain).tolist())
         plain_near = np.flatnonzero(near & plain)
         if len(plain_near):
-            snv_alleles(block, plain_near, start, end, checks, findings)
+            snv_alleles(block, plain_near, start[plain_near], end[plain_near], checks, findings)
+        others = np.flatnonzero(near & ~plain)
+        contiguous, leading, laid_length = laid_out(block, others)
+        laid = others[contiguous]
+        laid_start = start[laid] - leading[contiguous]
+        laid_end = laid_start + laid_length[contiguous]
+        counted = snv_alleles(block, laid, laid_start, laid_end, checks, findings, (wide_start[laid], wide_end[laid]))
+        snvs_counted[laid] = True
+        for row in others[~contiguous].tolist():
+            slow[row] = set()
+        near_indel = laid[overlapping(sites.indel_span_starts, sites.indel_span_ends, wide_start[laid], wide_end[laid])]
+        for row in near_indel.tolist():
+            slow[row] = set()
+        for site, row in counted.T.tolist():
+            if row in slow:
+                slow[row].add(site)
     if checks.regions is not None:
         regions = checks.regions
         unmapped_placed = placed & ~mapped
@@ -609,36 +477,73 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         near = (mapped & overlapping(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
             unmapped_placed & overlapping(regions.merged_starts, regions.merged_ends, start, unmapped_end)
         )
-        slow.update(np.flatnonzero(near).tolist())
+        for row in np.flatnonzero(near).tolist():
+            slow.setdefault(row, set())
     for row in sorted(slow):
-        check_one_read(block, row, bool(mapped[row]), bool(plain[row]), int(wide_start[row]), int(wide_end[row]), checks, findings)
+        check_one_read(
+            block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings
+        )
 
 
-def snv_alleles(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, findings: Findings) -> None:
-    """SNV and MNP bases of plain (single-operation) alignments, all pairs of read and site at once."""
+def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each row: whether its bases lie on the reference one after the other (its CIGAR,
+    hard clips and padding aside, is aligned operations with at most a soft clip at either
+    end), the length of its leading soft clip (laid before the alignment) and how many
+    bases it lays; read by ``scan.bam_records`` with the record's other fields."""
+    return block.contiguous[rows].astype(bool), block.leading_clips[rows], block.laid_lengths[rows]
+
+
+def snv_alleles(
+    block: RecordBlock,
+    rows: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    checks: RecordChecks,
+    findings: Findings,
+    windows: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """SNV and MNP bases of reads laid on ``[starts, ends)`` without gaps, all pairs of read and
+    site at once; returns the ``(site, row)`` pairs counted, one a column. With ``windows``,
+    only sites whose span overlaps the row's window count: the sites the one-read path
+    would look at (a SEQ shorter than its CIGAR narrows the window, not the layout)."""
     sites = checks.germline
     assert sites is not None
-    low = np.searchsorted(sites.snv_positions, start[rows], side="left")
-    high = np.searchsorted(sites.snv_positions, end[rows], side="left")
+    low = np.searchsorted(sites.snv_positions, starts, side="left")
+    high = np.searchsorted(sites.snv_positions, ends, side="left")
     counts = high - low
     if not counts.sum():
-        return
+        return np.zeros((2, 0), dtype=np.int64)
     pair_rows = np.repeat(rows, counts)
     entries = np.repeat(low, counts) + np.arange(int(counts.sum())) - np.repeat(exclusive_sum(counts), counts)
-    query = sites.snv_positions[entries] - start[pair_rows]
+    query = sites.snv_positions[entries] - np.repeat(starts, counts)
     inside = query < block.sequence_lengths[pair_rows]  # SEQ may be '*' (a secondary alignment): no bases to carry anything
+    if windows is not None:
+        window_starts, window_ends = np.repeat(windows[0], counts), np.repeat(windows[1], counts)
+        site = sites.snv_sites[entries]
+        inside &= (sites.global_starts[site] < window_ends) & (sites.global_ends[site] > window_starts)
     pair_rows, entries, query = pair_rows[inside], entries[inside], query[inside]
     carried = block.base_codes(pair_rows, query) == sites.snv_codes[entries]
     if not carried.any():
-        return
+        return np.zeros((2, 0), dtype=np.int64)
     pairs = np.unique(np.stack([sites.snv_sites[entries[carried]], pair_rows[carried]]), axis=1)
     for site in pairs[0].tolist():  # one count per read and site, however many bases of an MNP it carries
         findings.germline.add(sites.label(site))
+    return pairs
 
 
 def check_one_read(
-    block: RecordBlock, row: int, mapped: bool, plain: bool, low: int, high: int, checks: RecordChecks, findings: Findings
+    block: RecordBlock,
+    row: int,
+    mapped: bool,
+    snvs_counted: bool,
+    counted: set[int],
+    low: int,
+    high: int,
+    checks: RecordChecks,
+    findings: Findings,
 ) -> None:
+    """One read's germline alleles and region bases. ``snvs_counted``: its SNV and MNP alleles
+    were counted in bulk, so only indel sites are looked at here, less the ``counted`` ones."""
     read = block.decoded(row, checks.references)
     if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
         return
@@ -647,9 +552,9 @@ def check_one_read(
         read.insertions = []
     if checks.germline is not None and mapped:
         candidates = checks.germline.sites_between(low, high)
-        if plain:
-            candidates = [index for index in candidates if checks.germline.is_indel[index]]
-        for index in carried_sites(read, checks.germline, candidates, with_snvs=not plain):
+        if snvs_counted:
+            candidates = [index for index in candidates if checks.germline.is_indel[index] and index not in counted]
+        for index in carried_sites(read, checks.germline, candidates, with_snvs=not snvs_counted):
             findings.germline.add(checks.germline.label(index))
     if checks.regions is not None:
         for region in unmasked_regions(read, checks.regions.regions_between(low, high)):
@@ -759,11 +664,11 @@ def audit_chunk(chunk: Chunk) -> ChunkResult:
     if first is None:
         return ChunkResult(None, data, b"", findings)
     try:
-        offsets, stop = record_offsets(data, first)
-        audit_records(data, offsets, checks, findings)
+        walked = walk(data, first)
+        audit_records(data, walked, checks, findings)
     except (ValueError, InputError):
         return ChunkResult(None, data, b"", Findings())
-    return ChunkResult(first, data[:first], data[stop:], findings)
+    return ChunkResult(first, data[:first], data[walked.stop :], findings)
 
 
 def chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
@@ -835,11 +740,11 @@ class BamAudit:
     def sequential(self, pending: bytes, chunk: Chunk) -> bytes:
         data = pending + inflate_all(raw_chunk(chunk), self.checks.path)
         try:
-            offsets, stop = record_offsets(data, 0)
+            walked = walk(data, 0)
         except ValueError:
             raise InputError("corrupt BAM record", self.checks.path) from None
-        audit_records(data, offsets, self.checks, self.findings)
-        return data[stop:]
+        audit_records(data, walked, self.checks, self.findings)
+        return data[walked.stop :]
 
     def parallel(self, pending: bytes, firsts: list[Chunk], rest: Iterator[Chunk]) -> bytes:
         context = multiprocessing.get_context("fork")
@@ -861,12 +766,12 @@ class BamAudit:
             return self.sequential(pending, chunk)
         boundary = pending + done.head
         try:
-            offsets, stop = record_offsets(boundary, 0)
-        except ValueError:
+            walked = walk(boundary, 0)
+        except ValueError:  # a record of the boundary is corrupt: found, and reported, again from the known start
             return self.sequential(pending, chunk)
-        if stop != len(boundary):
+        if walked.stop != len(boundary):
             return self.sequential(pending, chunk)
-        audit_records(boundary, offsets, self.checks, self.findings)
+        audit_records(boundary, walked, self.checks, self.findings)
         self.findings.merge(done.findings)
         return done.tail
 

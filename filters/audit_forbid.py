@@ -6,10 +6,9 @@ and INFO/FORMAT values; never SEQ, QUAL, REF or a base ALT, where a short string
 up by chance. Findings name the list's line number, never the string itself.
 
 Speed matters because a BAM's text fields are searched record by record. Text is
-gathered in large buffers and each string is looked for with ``bytes.find``; before that,
-a string is skipped outright when one of its bytes does not occur in the buffer at all
-(one ``memchr`` per byte, most of which stop at once), so a clean file pays for a few
-passes, not one per string.
+gathered in large buffers and searched for every string at once (``scan.find_strings``:
+one pass in C, whatever the length of the list; its pure twin skips a string outright
+when one of its bytes does not occur in the buffer, then looks for it with ``bytes.find``).
 """
 
 from __future__ import annotations
@@ -18,14 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from genoscrub import scan
 from genoscrub.report import UsageError
 
 MIN_LENGTH = 3
 """Shorter strings occur everywhere by chance; the list refuses them."""
-
-# Bytes looked for first: those least likely in a scrubbed file's text fields, so a clean
-# buffer rules a string out with one failed memchr.
-_RARE_FIRST = b" /\\~+=,;@#$%&!?'\"()[]{}<>|^`_-.:" + b"zqjxvykwpsuhlbfoinrmedgtca9876543210"
 
 
 @dataclass(frozen=True)
@@ -34,7 +30,6 @@ class ForbiddenString:
 
     text: bytes
     line: int
-    probes: tuple[bytes, ...]  # its distinct bytes, rarest first
 
 
 class ForbidList:
@@ -43,6 +38,7 @@ class ForbidList:
     def __init__(self, entries: list[ForbiddenString], path: str) -> None:
         self.entries = entries
         self.path = path
+        self.texts = [found.text for found in entries]
 
     @classmethod
     def read(cls, path: Path) -> ForbidList:
@@ -64,38 +60,18 @@ class ForbidList:
             raise UsageError("the forbid list holds no string")
         return cls(entries, str(path))
 
-    def search(self, folded: bytes) -> Iterator[tuple[ForbiddenString, int]]:
-        """``(entry, offset)`` of every occurrence in ``folded`` (text already lower-cased)."""
-        present: dict[bytes, bool] = {}
-        for found in self.entries:
-            possible = True
-            for probe in found.probes:
-                known = present.get(probe)
-                if known is None:
-                    known = present[probe] = folded.find(probe) >= 0
-                if not known:
-                    possible = False
-                    break
-            if not possible:
-                continue
-            text = found.text
-            at = folded.find(text)
-            while at >= 0:
-                yield found, at
-                at = folded.find(text, at + 1)
+    def search(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
+        """``(entry, offset)`` of every occurrence in ``text`` (either case), entry by entry in
+        list order, each entry's offsets in increasing order."""
+        indexes, starts = scan.find_strings(text, self.texts)
+        entries = self.entries
+        for index, at in zip(indexes.tolist(), starts.tolist(), strict=True):
+            yield entries[index], at
 
     def search_text(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
-        """``search`` on text not yet folded."""
-        return self.search(text.lower())
+        """``search``, for callers that name the text as not yet folded (``search`` folds it)."""
+        return self.search(text)
 
 
 def entry(text: bytes, line: int) -> ForbiddenString:
-    folded = text.lower()
-    distinct = set(folded)
-    order = sorted(distinct, key=lambda byte: _rarity(byte))
-    return ForbiddenString(folded, line, tuple(bytes([byte]) for byte in order))
-
-
-def _rarity(byte: int) -> int:
-    position = _RARE_FIRST.find(bytes([byte]))
-    return position if position >= 0 else -1  # bytes outside the table (non-ASCII) are the rarest
+    return ForbiddenString(text.lower(), line)

@@ -154,7 +154,8 @@ class GermlineSites:
 
     ``snv_*`` arrays hold one entry per ALT base of an SNV or MNP that differs from REF,
     sorted by global position; ``span_*`` the merged intervals any site covers (an
-    indel's REF span), for picking the reads that need a closer look. A site's alleles
+    indel's REF span), ``indel_span_*`` those of the sites with an indel allele, for
+    picking the reads that need a closer look. A site's alleles
     are read from the list only when a read needs them (``site``).
     """
 
@@ -208,10 +209,12 @@ class GermlineSites:
         self.span_starts, self.span_ends = merged_intervals(starts, ends)
         self.records = np.asarray(records, dtype=np.int64)
         self.global_starts = starts
+        self.global_ends = ends
         self.site_order = np.argsort(starts, kind="stable")
         self.site_starts = starts[self.site_order]
         self.site_ends = ends[self.site_order]
         self.is_indel = np.asarray(indels, dtype=bool)
+        self.indel_span_starts, self.indel_span_ends = merged_intervals(starts[self.is_indel], ends[self.is_indel])
         self.longest_site = int((ends - starts).max()) if len(starts) else 1
 
     def __len__(self) -> int:

@@ -25,20 +25,35 @@ from types import ModuleType
 
 # Relative, so that mypy checks both implementations against one another under either package name.
 from . import scan_python as python
-from .scan_python import BAD_COLUMN_COUNT, BAD_POS, EMPTY_CHROM, FastqRecords, RevertedMatches, VcfColumns
+from .scan_python import (
+    BAD_COLUMN_COUNT,
+    BAD_POS,
+    BAM_RECORD_FIELDS,
+    BAM_TAG_FIELDS,
+    EMPTY_CHROM,
+    BamRecords,
+    FastqRecords,
+    RevertedMatches,
+    VcfColumns,
+)
 
 __all__ = [
     "BAD_COLUMN_COUNT",
     "BAD_POS",
+    "BAM_RECORD_FIELDS",
+    "BAM_TAG_FIELDS",
     "EMPTY_CHROM",
     "LOOPS",
+    "BamRecords",
     "FastqRecords",
     "RevertedMatches",
     "VcfColumns",
+    "bam_records",
     "compiled",
     "count_lines",
     "fastq_rebuild",
     "fastq_scan",
+    "find_strings",
     "info_values",
     "join_spans",
     "native",
@@ -63,6 +78,8 @@ LOOPS = (
     "fastq_rebuild",
     "sam_revert_matches",
     "splice_lines",
+    "bam_records",
+    "find_strings",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -86,9 +103,11 @@ compiled: ModuleType | None = None
 if native is not None:
     from . import scan_compiled
     from .scan_compiled import (
+        bam_records,
         count_lines,
         fastq_rebuild,
         fastq_scan,
+        find_strings,
         info_values,
         join_spans,
         read_into,
@@ -102,9 +121,11 @@ if native is not None:
     compiled = scan_compiled
 else:
     from .scan_python import (
+        bam_records,
         count_lines,
         fastq_rebuild,
         fastq_scan,
+        find_strings,
         info_values,
         join_spans,
         read_into,

@@ -13,7 +13,7 @@ import numpy as np
 
 # Relative, so that mypy checks these calls against _scan.pyi under either package name.
 from . import _scan
-from .scan_python import FastqRecords, RevertedMatches, VcfColumns
+from .scan_python import BAM_RECORD_FIELDS, BAM_TAG_FIELDS, BamRecords, FastqRecords, RevertedMatches, VcfColumns
 
 
 def _int64(buffer: bytearray) -> np.ndarray:
@@ -99,3 +99,15 @@ def sam_revert_matches(
 def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, rows: np.ndarray, lines: list[bytes | None]) -> bytes:
     """``text`` with line ``rows[k]`` replaced by ``lines[k]``, or removed where it is None."""
     return _scan.splice_lines(text, np.ascontiguousarray(line_starts), np.ascontiguousarray(line_ends), np.ascontiguousarray(rows), lines)
+
+
+def bam_records(data: bytes, start: int) -> BamRecords:
+    """The whole BAM records of ``data[start:]`` and their aux fields, walked once; see ``scan_python.bam_records``."""
+    count, stop, records, tags = _scan.bam_records(data, start)
+    return BamRecords(count, stop, _int64(records).reshape(len(BAM_RECORD_FIELDS), count), _int64(tags).reshape(len(BAM_TAG_FIELDS), -1))
+
+
+def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of each needle in ``text``, in one pass; see ``scan_python.find_strings``."""
+    _, indexes, starts = _scan.find_strings(text, needles)
+    return _int64(indexes), _int64(starts)

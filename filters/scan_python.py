@@ -422,3 +422,229 @@ def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, ro
         previous_row, previous_end = row, end
     pieces.append(text[copied:])
     return b"".join(pieces)
+
+
+# --- BAM --------------------------------------------------------------------------------------
+
+BAM_RECORD_FIELDS = (
+    "offset", "ref_id", "pos", "flag", "name_length", "cigar_count", "sequence_length", "end", "reference_length", "first_operation",
+    "contiguous", "leading_clip", "laid_length",
+)  # fmt: skip
+"""The rows of ``BamRecords.records``: where each record starts, its fixed fields (``name_length``
+with the NUL), where it ends, the reference bases its CIGAR covers and its first CIGAR
+operation (-1 without a CIGAR); then how its bases lie when soft clips are laid beside
+the alignment: ``contiguous`` 1 when, hard clips and padding aside, its CIGAR is aligned
+operations (M, =, X) with at most a soft clip at either end, one aligned operation at
+least; ``leading_clip`` the length of a soft clip that opens it (laid before the
+alignment); ``laid_length`` the bases of its aligned operations and end clips."""
+BAM_TAG_FIELDS = ("record", "code", "type", "start", "end")
+"""The rows of ``BamRecords.tags``: the record (0-based in the block), the tag's two letters
+as ``first << 8 | second``, its type letter and its value's span (a text value ends at its
+NUL; an array's span starts at its subtype letter)."""
+
+
+class BamRecords(NamedTuple):
+    """The whole BAM records at ``start`` of a block of uncompressed BAM data (``bam_records``)."""
+
+    record_count: int
+    stop: int
+    """Where the first incomplete record begins (the end of the data when none is)."""
+    records: np.ndarray
+    """int64, one row a field of ``BAM_RECORD_FIELDS``, one column a record."""
+    tags: np.ndarray
+    """int64, one row a field of ``BAM_TAG_FIELDS``, one column an aux field, in file order."""
+
+
+_BAM_FIXED = np.dtype(
+    [("block_size", "<i4"), ("ref_id", "<i4"), ("pos", "<i4"), ("l_read_name", "u1"), ("mapq", "u1"), ("bin", "<u2"),
+     ("n_cigar_op", "<u2"), ("flag", "<u2"), ("l_seq", "<i4"), ("next_ref_id", "<i4"), ("next_pos", "<i4"), ("tlen", "<i4")]
+)  # fmt: skip
+_BAM_FIXED_COLUMNS = np.arange(36, dtype=np.int64)
+_AUX_SIZES = np.zeros(256, dtype=np.int64)  # fixed sizes; -1 text (Z, H), -2 array (B), 0 no type
+for _letter, _size in (("A", 1), ("c", 1), ("C", 1), ("s", 2), ("S", 2), ("i", 4), ("I", 4), ("f", 4), ("Z", -1), ("H", -1), ("B", -2)):
+    _AUX_SIZES[ord(_letter)] = _size
+_ARRAY_SIZES = np.zeros(256, dtype=np.int64)
+for _letter, _size in (("c", 1), ("C", 1), ("s", 2), ("S", 2), ("i", 4), ("I", 4), ("f", 4)):
+    _ARRAY_SIZES[ord(_letter)] = _size
+_CONSUMES_REFERENCE = np.zeros(16, dtype=np.float64)
+_CONSUMES_REFERENCE[[0, 2, 3, 7, 8]] = 1  # M, D, N, =, X
+
+
+def _exclusive_sum(values: np.ndarray) -> np.ndarray:
+    totals = np.zeros(len(values), dtype=np.int64)
+    if len(values) > 1:
+        np.cumsum(values[:-1], out=totals[1:])
+    return totals
+
+
+def _gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The spans laid end to end, and where each starts in the result."""
+    placed = _exclusive_sum(lengths)
+    total = int(lengths.sum()) if len(lengths) else 0
+    if not total:
+        return np.zeros(0, dtype=np.uint8), placed
+    source = np.repeat(starts - placed, lengths) + np.arange(total, dtype=np.int64)
+    return data[source], placed
+
+
+def _record_offsets(data: bytes, start: int) -> tuple[list[int], int]:
+    offsets: list[int] = []
+    end = len(data) - 4
+    at = start
+    while at <= end:
+        size = int.from_bytes(data[at : at + 4], "little", signed=True)
+        if size < 32:
+            raise ValueError("corrupt BAM record")
+        following = at + 4 + size
+        if following > end + 4:
+            break
+        offsets.append(at)
+        at = following
+    return offsets, at
+
+
+def _aux_fields(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Every record's aux fields walked at once, one field per round; (5, fields) in file order.
+
+    The aux bytes of all records are gathered first, so the NUL that ends a text value is
+    found by one ``searchsorted`` over the NULs of that small array; each round keeps only
+    the records that have a field left."""
+    lengths = ends - starts
+    aux, placed = _gather(data, starts, lengths)
+    nuls = np.flatnonzero(aux == 0)
+    rows = np.flatnonzero(lengths > 0)
+    at = placed[rows]
+    stop = at + lengths[rows]
+    columns: list[np.ndarray] = []
+    while len(rows):
+        if bool((at + 3 > stop).any()):
+            raise ValueError("corrupt BAM record")
+        kind = aux[at + 2]
+        size = _AUX_SIZES[kind]
+        if bool((size == 0).any()):
+            raise ValueError("corrupt BAM record")
+        value = at + 3
+        value_end = value + size
+        text = size == -1
+        if bool(text.any()):
+            found = np.searchsorted(nuls, value[text])
+            if bool((found >= len(nuls)).any()):
+                raise ValueError("corrupt BAM record")
+            value_end[text] = nuls[found]
+        array = size == -2
+        if bool(array.any()):
+            base = value[array]
+            if bool((base + 5 > stop[array]).any()):
+                raise ValueError("corrupt BAM record")
+            element = _ARRAY_SIZES[aux[base]]
+            if bool((element == 0).any()):
+                raise ValueError("corrupt BAM record")
+            count = np.frombuffer(aux[(base[:, None] + np.arange(1, 5)).ravel()].tobytes(), dtype="<u4").astype(np.int64)
+            value_end[array] = base + 5 + count * element
+        following = value_end + text
+        if bool((following > stop).any()):
+            raise ValueError("corrupt BAM record")
+        shift = (starts - placed)[rows]  # from the gathered aux bytes back to the block
+        code = (aux[at].astype(np.int64) << 8) | aux[at + 1]
+        columns.append(np.stack([rows, code, kind.astype(np.int64), value + shift, value_end + shift]))
+        more = following < stop
+        rows, at, stop = rows[more], following[more], stop[more]
+    if not columns:
+        return np.zeros((len(BAM_TAG_FIELDS), 0), dtype=np.int64)
+    fields = np.concatenate(columns, axis=1)
+    return fields[:, np.argsort(fields[0], kind="stable")]  # rounds to file order: by record, then field
+
+
+def _laid_out(owner: np.ndarray, codes: np.ndarray, lengths: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``contiguous``, ``leading_clip`` and ``laid_length`` of each record (``BAM_RECORD_FIELDS``),
+    from its CIGAR operations (``owner``: the record of each)."""
+    rows = len(counts)
+    kept = (codes != 5) & (codes != 6)  # H and P lay nothing
+    kept_counts = np.bincount(owner, weights=kept, minlength=rows).astype(np.int64)
+    rank = np.cumsum(kept) - 1 - np.repeat(_exclusive_sum(kept_counts), counts)  # among the record's kept operations
+    aligned = ((codes == 0) | (codes == 7) | (codes == 8)) & kept
+    clip = (codes == 4) & kept & ((rank == 0) | (rank == np.repeat(kept_counts, counts) - 1))
+    breaking = kept & ~aligned & ~clip
+    contiguous = (np.bincount(owner, weights=breaking, minlength=rows) == 0) & (np.bincount(owner, weights=aligned, minlength=rows) > 0)
+    leading = np.zeros(rows, dtype=np.int64)
+    first = clip & (rank == 0)
+    leading[owner[first]] = lengths[first]
+    laid_lengths = np.bincount(owner, weights=lengths * (aligned | clip), minlength=rows).astype(np.int64)
+    return contiguous.astype(np.int64), leading, laid_lengths
+
+
+def bam_records(data: bytes, start: int) -> BamRecords:
+    """The whole BAM records of ``data[start:]`` (uncompressed) and their aux fields (SAM 1.6,
+    section 4.2): fixed fields read with one gather, aux fields walked a round at a time.
+    ValueError for a record shorter than 32 bytes, whose fields overrun it, whose read name
+    lacks its NUL, or whose aux fields do not parse (an unknown type, a value past the record)."""
+    if not 0 <= start <= len(data):
+        raise IndexError("start outside the data")
+    offsets, stop = _record_offsets(data, start)
+    if not offsets:
+        empty = np.zeros(0, dtype=np.int64)
+        return BamRecords(0, stop, empty.reshape(len(BAM_RECORD_FIELDS), 0), empty.reshape(len(BAM_TAG_FIELDS), 0))
+    block = np.frombuffer(data, dtype=np.uint8)
+    at = np.asarray(offsets, dtype=np.int64)
+    fixed = block[at[:, None] + _BAM_FIXED_COLUMNS].view(_BAM_FIXED).ravel()
+    name_lengths = fixed["l_read_name"].astype(np.int64)
+    cigar_counts = fixed["n_cigar_op"].astype(np.int64)
+    sequence_lengths = fixed["l_seq"].astype(np.int64)
+    ends = at + 4 + fixed["block_size"].astype(np.int64)
+    cigar_starts = at + 36 + name_lengths
+    aux_starts = cigar_starts + 4 * cigar_counts + (sequence_lengths + 1) // 2 + sequence_lengths
+    if bool(((name_lengths < 1) | (sequence_lengths < 0) | (aux_starts > ends)).any()):
+        raise ValueError("corrupt BAM record")
+    if bool((block[cigar_starts - 1] != 0).any()):
+        raise ValueError("corrupt BAM record")
+    tags = _aux_fields(block, aux_starts, ends)
+    words, placed = _gather(block, cigar_starts, 4 * cigar_counts)
+    operations = words.view("<u4").astype(np.int64)
+    owner = np.repeat(np.arange(len(offsets)), cigar_counts)
+    codes = operations & 0xF
+    reference_lengths = np.bincount(owner, weights=(operations >> 4) * _CONSUMES_REFERENCE[codes], minlength=len(offsets)).astype(np.int64)
+    first_operations = np.full(len(offsets), -1, dtype=np.int64)
+    has_cigar = cigar_counts > 0
+    first_operations[has_cigar] = codes[placed[has_cigar] // 4]
+    contiguous, leading, laid_lengths = _laid_out(owner, codes, operations >> 4, cigar_counts)
+    records = np.stack([
+        at, fixed["ref_id"].astype(np.int64), fixed["pos"].astype(np.int64), fixed["flag"].astype(np.int64), name_lengths,
+        cigar_counts, sequence_lengths, ends, reference_lengths, first_operations, contiguous, leading, laid_lengths,
+    ])  # fmt: skip
+    return BamRecords(len(offsets), stop, records, tags)
+
+
+# --- many strings ----------------------------------------------------------------------------------
+
+
+def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of each needle in ``text``, ASCII letters matched in either case,
+    overlapping occurrences included: which needle and where it starts, ordered by needle,
+    then by start. A needle is skipped at once when one of its bytes does not occur in the
+    text (one ``find`` per distinct byte, most of which fail at once on clean text)."""
+    if not isinstance(needles, list) or not all(isinstance(needle, bytes) for needle in needles):
+        raise TypeError("needles must be a list of bytes")
+    if not all(needles):
+        raise ValueError("a needle is empty")
+    folded = bytes(text).lower()
+    present: dict[int, bool] = {}
+    indexes: list[int] = []
+    starts: list[int] = []
+    for index, needle in enumerate(needles):
+        needle = needle.lower()
+        possible = True
+        for byte in set(needle):
+            known = present.get(byte)
+            if known is None:
+                known = present[byte] = folded.find(bytes([byte])) >= 0
+            if not known:
+                possible = False
+                break
+        if not possible:
+            continue
+        at = folded.find(needle)
+        while at >= 0:
+            indexes.append(index)
+            starts.append(at)
+            at = folded.find(needle, at + 1)
+    return np.asarray(indexes, dtype=np.int64), np.asarray(starts, dtype=np.int64)

@@ -19,13 +19,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pysam
 import pytest
 from genoscrub import audit_bam
-from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, record_offsets
+from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
-from genoscrub.audit_sites import GermlineSites, Reference, read_variants
+from genoscrub.audit_sites import GermlineSites, Reference, RegionList, read_variants
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -382,7 +383,7 @@ def test_first_record_from_any_cut_is_a_record_start(simulated: Path, cut: int) 
             data += audit_bam.inflate(block, path)
             if len(data) > 12_000:
                 break
-    offsets, _ = record_offsets(data, 0)
+    offsets = walk(data, 0).records[0].tolist()
     found = first_record(data[cut:], len(header.references))
     assert found is not None and cut + found in offsets
 
@@ -508,3 +509,131 @@ def test_presets_found_in_a_grch38_file_and_build_told_by_lengths(tmp_path: Path
     result = run_command("genoscrub-audit", "--preset", "codis-str", "-", input=vcf.encode(), cwd=tmp_path)
     assert result.returncode == 1
     assert re.search(r": regions: 1: ", result.stdout.decode())
+
+
+# --- the bulk germline check against the one-read path ----------------------------------------------
+
+LAID_REFERENCE = "ACGTTGCAACGGATCCATTAGGCATCGATCGGATACCAGTCACGTAGCTAGCTAGGATCCGATCGTAGCTAGCATCGATCGATTTAGCGATCGAGTCA" * 2
+LAID_SITES = [  # 1-based POS and kind: SNVs, an MNP, indels, a site with an SNV and an indel allele, one with two SNVs
+    (6, "snv"), (12, "snv"), (20, "two snvs"), (30, "insertion"), (41, "deletion"), (47, "mnp"), (60, "snv and insertion"),
+    (75, "snv"), (90, "deletion"), (104, "snv"), (130, "insertion"), (150, "mnp"), (170, "snv"),
+]  # fmt: skip
+
+
+def other_base(base: str, step: int = 1) -> str:
+    return "ACGT"[("ACGT".index(base) + step) % 4]
+
+
+def laid_site(position: int, kind: str) -> tuple[str, str]:
+    """REF and ALT of a site of ``kind`` at ``position`` of ``LAID_REFERENCE``."""
+    base, pair = LAID_REFERENCE[position - 1], LAID_REFERENCE[position - 1 : position + 1]
+    alts = {
+        "snv": (base, other_base(base)),
+        "two snvs": (base, f"{other_base(base)},{other_base(base, 2)}"),
+        "insertion": (base, base + "CA"),
+        "deletion": (pair, base),
+        "mnp": (pair, other_base(pair[0]) + other_base(pair[1])),
+        "snv and insertion": (base, f"{other_base(base)},{base}T"),
+    }
+    return alts[kind]
+
+
+def laid_haplotype() -> str:
+    """The reference with the first ALT of every SNV and MNP site in it."""
+    bases = list(LAID_REFERENCE)
+    for position, kind in LAID_SITES:
+        ref, alts = laid_site(position, kind)
+        alt = alts.split(",")[0]
+        if len(alt) == len(ref):
+            bases[position - 1 : position - 1 + len(ref)] = alt
+    return "".join(bases)
+
+
+LAID_HAPLOTYPE = laid_haplotype()
+
+
+@pytest.fixture(scope="module")
+def laid_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("laid")
+    (folder / "ref.fa").write_text(f">chr1\n{LAID_REFERENCE}\n")
+    pysam.faidx(str(folder / "ref.fa"))
+    header = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(LAID_REFERENCE)}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    lines = [f"chr1\t{position}\t.\t{chr(9).join(laid_site(position, kind))}\t.\t.\t.\n" for position, kind in LAID_SITES]
+    (folder / "germline.vcf").write_text(header + "".join(lines))
+    (folder / "regions.bed").write_text("chr1\t25\t45\tSTR_A\nchr1\t140\t160\tSTR_B\n")
+    return folder
+
+
+@st.composite
+def laid_reads(draw: st.DrawFn) -> list[pysam.AlignedSegment]:
+    """Reads of every CIGAR shape near the sites: plain, soft- and hard-clipped, =/X runs,
+    padding, indels and skips, SEQ shorter than the CIGAR or '*', unmapped beside a mate."""
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    reads = []
+    for index in range(draw(st.integers(1, 12))):
+        operations = st.sampled_from([0, 0, 0, 4, 4, 7, 8, 5, 1, 2, 3, 6])  # mostly M and S; =, X, H, I, D, N, P
+        cigar = [(draw(operations), draw(st.integers(0, 12))) for _ in range(draw(st.integers(1, 5)))]
+        query_length = sum(length for op, length in cigar if op in (0, 1, 4, 7, 8))
+        position = draw(st.integers(0, len(LAID_REFERENCE) - 60))
+        if draw(st.integers(0, 3)):  # the germline haplotype from near the read's start, a few bases changed
+            unclipped = [(op, length) for op, length in cigar if op != 5]  # H
+            leading = unclipped[0][1] if unclipped and unclipped[0][0] == 4 else 0  # S
+            source = max(0, position - (leading if draw(st.booleans()) else draw(st.integers(0, 12))))
+            bases = list(LAID_HAPLOTYPE[source : source + query_length].ljust(query_length, "A"))
+            for at in draw(st.lists(st.integers(0, max(0, query_length - 1)), max_size=3)):
+                if bases:
+                    bases[at] = draw(st.sampled_from("ACGTN"))
+            sequence = "".join(bases)
+        else:
+            sequence = "".join(draw(st.sampled_from("ACGT")) for _ in range(query_length))
+        read = pysam.AlignedSegment(header)
+        read.query_name = f"READ{index}"
+        read.reference_id = 0
+        read.reference_start = position
+        read.flag = draw(st.sampled_from([0, 16, 256, 4 | 1 | 8]))
+        read.mapping_quality = 60
+        read.cigartuples = cigar
+        shape = draw(st.sampled_from(["whole", "whole", "whole", "short", "star"]))
+        if shape == "short":
+            sequence = sequence[: max(1, len(sequence) // 2)]
+        if shape != "star" and sequence:
+            read.query_sequence = sequence
+            read.query_qualities = pysam.qualitystring_to_array("I" * len(sequence))
+        reads.append(read)
+    return sorted(reads, key=lambda read: read.reference_start)
+
+
+def audited(path: str, folder: Path, with_regions: bool) -> dict[str, Any]:
+    reference = Reference(str(folder / "ref.fa"))
+    variants = read_variants(str(folder / "germline.vcf"), "germline list")
+    with open(path, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, path))
+        header, rest = read_header(blocks, path)
+        names = {name: length for name, length in header.references}
+        germline = GermlineSites(variants, "germline", names, reference)
+        regions = RegionList([str(folder / "regions.bed")], [], "auto", 0, names) if with_regions else None
+        checks = RecordChecks(path, list(names), germline=germline, regions=regions)
+        findings = Findings()
+        BamAudit(checks, findings, 1).run(blocks, rest)
+    return findings.as_dict()
+
+
+@settings(max_examples=300, deadline=None)
+@given(reads=laid_reads(), with_regions=st.booleans())
+def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
+    laid_files: Path, reads: list[pysam.AlignedSegment], with_regions: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Clipped and =/X reads have their SNV and MNP alleles counted in bulk: the same counts and
+    positions as when every read that is not a single aligned operation is looked at one by one."""
+    path = str(tmp_path_factory.mktemp("reads") / "reads.bam")
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        for read in reads:
+            out.write(read)
+    bulk = audited(path, laid_files, with_regions)
+    one_by_one = audit_bam.laid_out
+    try:
+        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *one_by_one(block, rows)[1:])  # type: ignore[assignment]
+        assert audited(path, laid_files, with_regions) == bulk
+    finally:
+        audit_bam.laid_out = one_by_one

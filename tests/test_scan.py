@@ -16,6 +16,7 @@ import contextlib
 import inspect
 import io
 import os
+import struct
 import subprocess
 import sys
 import threading
@@ -579,3 +580,145 @@ def test_splice_lines_agree(lines: list[bytes], data: st.DataObject) -> None:
         for row, line in enumerate(lines)
     )
     assert ours == twin == expected
+
+
+# --- BAM: the audit's record walk ---------------------------------------------------------------
+
+AUX_VALUES = {
+    "A": st.binary(min_size=1, max_size=1),
+    "c": st.binary(min_size=1, max_size=1),
+    "C": st.binary(min_size=1, max_size=1),
+    "s": st.binary(min_size=2, max_size=2),
+    "S": st.binary(min_size=2, max_size=2),
+    "i": st.binary(min_size=4, max_size=4),
+    "I": st.binary(min_size=4, max_size=4),
+    "f": st.binary(min_size=4, max_size=4),
+    "Z": st.binary(max_size=8).map(lambda value: value.replace(b"\0", b"x") + b"\0"),
+    "H": st.text("0123456789ABCDEF", max_size=6).map(lambda value: value.encode() + b"\0"),
+}
+
+
+@st.composite
+def aux_field(draw: st.DrawFn) -> bytes:
+    """One aux field: every type, arrays of every subtype, and a few that do not parse
+    (an unknown type or subtype, a text value without its NUL, an array longer than its bytes)."""
+    code = draw(st.sampled_from([b"RG", b"MD", b"NM", b"XA", b"OQ", b"zz"]))
+    kind = draw(st.sampled_from([*AUX_VALUES, "B", "B"]))
+    if draw(st.integers(0, 30)) == 0:
+        return code + draw(st.sampled_from([b"Q\x01", b"Zab", b"B", b"BA\x01\0\0\0x", b"Bc\x05\0\0\0ab", b"i\x01"]))
+    if kind == "B":
+        subtype = draw(st.sampled_from("cCsSiIf"))
+        width = {"c": 1, "C": 1, "s": 2, "S": 2, "i": 4, "I": 4, "f": 4}[subtype]
+        count = draw(st.integers(0, 3))
+        values = draw(st.binary(min_size=count * width, max_size=count * width))
+        return code + b"B" + subtype.encode() + count.to_bytes(4, "little") + values
+    return code + kind.encode() + draw(AUX_VALUES[kind])
+
+
+@st.composite
+def bam_record(draw: st.DrawFn) -> bytes:
+    """One BAM record, its block_size set to fit its fields (or, now and then, not)."""
+    name = draw(st.sampled_from([b"r1", b"READ12", b"*", b"", b"0123456789abcdef01234567", b"a\0b"])) + b"\0"
+    if draw(st.integers(0, 20)) == 0:
+        name = name[:-1] + b"x"  # a read name without its NUL
+    cigar = draw(st.lists(st.tuples(st.integers(0, 15), st.integers(0, 1 << 27)), max_size=4))
+    length = draw(st.integers(0, 9))
+    sequence = draw(st.binary(min_size=(length + 1) // 2 + length, max_size=(length + 1) // 2 + length))
+    aux = b"".join(draw(st.lists(aux_field(), max_size=4)))
+    fixed = struct.pack(
+        "<iiBBHHHiiii", draw(st.integers(-1, 3)), draw(st.integers(-2, 1000)), len(name), 60, 0, len(cigar), draw(st.integers(0, 0xFFFF)),
+        length if draw(st.integers(0, 20)) else -1, -1, -1, 0,
+    )  # fmt: skip
+    body = fixed + name + b"".join(struct.pack("<I", length << 4 | op) for op, length in cigar) + sequence + aux
+    size = len(body) + (draw(st.sampled_from([-1, 1, -len(body) + 31])) if draw(st.integers(0, 30)) == 0 else 0)
+    return struct.pack("<i", size) + body
+
+
+NOISE = st.one_of(st.just(b""), st.binary(min_size=1, max_size=3))
+"""Nothing, or a byte overwritten somewhere (where, from the other bytes)."""
+
+
+def walked(implementation: ModuleType, data: bytes, start: int) -> tuple[Any, ...] | type[Exception]:
+    try:
+        found = implementation.bam_records(data, start)
+    except Exception as error:  # noqa: BLE001 - the type is the answer
+        return type(error)
+    assert found.records.shape == (len(scan.BAM_RECORD_FIELDS), found.record_count)
+    assert found.tags.shape[0] == len(scan.BAM_TAG_FIELDS)
+    return found.record_count, found.stop, found.records.tolist(), found.tags.tolist()
+
+
+@needs_compiled
+@settings(max_examples=600, deadline=None)
+@given(st.lists(bam_record(), max_size=6), st.one_of(st.just(0), st.integers(0, 60)), st.integers(0, 8), NOISE)
+def test_bam_records_walks_and_rejects_as_numpy_does(records: list[bytes], cut: int, start: int, noise: bytes) -> None:
+    """Whole records, a last one cut short, a start inside a record, a corrupt field anywhere:
+    the same records, fields, aux spans and stop, or the same refusal."""
+    data = b"".join(records)
+    data = data[: len(data) - cut] if cut < len(data) else data
+    if noise and data:
+        at = int.from_bytes(noise, "little") % len(data)
+        data = data[:at] + noise[:1] + data[at + 1 :]
+    start = min(start, len(data)) if start % 2 else 0
+    assert compiled is not None
+    assert walked(compiled, data, start) == walked(python, data, start)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_bam_records_finds_fields_and_aux_spans(implementation: ModuleType) -> None:
+    aux = b"RGZrg1\0" + b"NMi\x02\0\0\0" + b"XBBs\x02\0\0\0\x01\0\x02\0"
+    name = b"READ7\0"
+    body = struct.pack("<iiBBHHHiiii", 1, 99, len(name), 60, 0, 2, 16, 3, -1, -1, 0) + name
+    body += struct.pack("<II", 2 << 4 | 4, 5 << 4 | 0) + b"\x12\x40" + b"III" + aux
+    record = struct.pack("<i", len(body)) + body
+    found = implementation.bam_records(record + record[:10], 0)
+    assert (found.record_count, found.stop) == (1, len(record))
+    assert dict(zip(scan.BAM_RECORD_FIELDS, found.records[:, 0].tolist(), strict=True)) == {
+        "offset": 0, "ref_id": 1, "pos": 99, "flag": 16, "name_length": 6, "cigar_count": 2, "sequence_length": 3,
+        "end": len(record), "reference_length": 5, "first_operation": 4, "contiguous": 1, "leading_clip": 2, "laid_length": 7,
+    }  # fmt: skip
+    aux_start = len(record) - len(aux)
+    assert found.tags.T.tolist() == [
+        [0, ord("R") << 8 | ord("G"), ord("Z"), aux_start + 3, aux_start + 6],
+        [0, ord("N") << 8 | ord("M"), ord("i"), aux_start + 10, aux_start + 14],
+        [0, ord("X") << 8 | ord("B"), ord("B"), aux_start + 17, aux_start + 26],
+    ]
+    for corrupt in (record[:4] + b"\x01" + record[5:12] + b"\0" + record[13:], struct.pack("<i", 20) + body):
+        with pytest.raises(ValueError):
+            implementation.bam_records(corrupt, 0)
+    with pytest.raises(IndexError):
+        implementation.bam_records(record, len(record) + 1)
+
+
+# --- many strings at once: the forbid list -----------------------------------------------------------
+
+NEEDLE = st.one_of(
+    st.sampled_from([b"S2301217", b"s23", b"/data/", b"ab", b"a", b"\0x", b"\xff\xfe", b"2023-10-29"]), st.binary(min_size=1, max_size=5)
+)
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.one_of(NEEDLE, st.binary(max_size=12)), max_size=10), st.lists(NEEDLE, max_size=8), st.booleans())
+def test_find_strings_finds_what_bytes_find_finds(pieces: list[bytes], needles: list[bytes], upper: bool) -> None:
+    """Every occurrence, overlapping ones and either case included, in needle then text order:
+    the C pass and the twin, and both against ``bytes.find`` on folded text."""
+    text = b"".join(pieces)
+    text = text.upper() if upper else text
+    assert compiled is not None
+    found = [(int(index), int(at)) for index, at in zip(*compiled.find_strings(text, needles), strict=True)]
+    assert found == [(int(index), int(at)) for index, at in zip(*python.find_strings(text, needles), strict=True)]
+    expected = []
+    for index, needle in enumerate(needles):
+        at = text.lower().find(needle.lower())
+        while at >= 0:
+            expected.append((index, at))
+            at = text.lower().find(needle.lower(), at + 1)
+    assert found == expected
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(("needles", "error"), [([b"ab", b""], ValueError), ([b"ab", "ab"], TypeError), ((b"ab",), TypeError)])
+def test_find_strings_refuses_an_empty_needle_or_one_not_bytes(implementation: ModuleType, needles: Any, error: type[Exception]) -> None:
+    with pytest.raises(error):
+        implementation.find_strings(b"abc", needles)
