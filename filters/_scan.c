@@ -920,6 +920,8 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
             if (following > end)
                 return -1;
             if (tags != NULL) {
+                if (tag >= tag_total)  /* the data changed between the walks (a shared bytearray) */
+                    return -1;
                 tags[TAG_RECORD * tag_total + tag] = row;
                 tags[TAG_CODE * tag_total + tag] = (int64_t)d[field] << 8 | d[field + 1];
                 tags[TAG_TYPE * tag_total + tag] = type;
@@ -930,6 +932,8 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
             field = following;
         }
         if (records != NULL) {
+            if (row >= record_total)
+                return -1;
             int64_t reference_length = 0, first_operation = -1, kept = 0;
             for (int64_t k = 0; k < cigar_count; k++) {
                 const uint32_t word = le32(d + cigar_start + 4 * k);
@@ -1025,10 +1029,18 @@ bam_records(PyObject *Py_UNUSED(module), PyObject *args)
         return NULL;
     }
     int64_t *record_table = (int64_t *)PyByteArray_AS_STRING(records), *tag_table = (int64_t *)PyByteArray_AS_STRING(tags);
+    const Py_ssize_t counted_records = record_count, counted_tags = tag_count;
+    Py_ssize_t second_stop;
     Py_BEGIN_ALLOW_THREADS
-    walk_bam(d, view.len, start, &record_count, &tag_count, record_table, tag_table);
+    second_stop = walk_bam(d, view.len, start, &record_count, &tag_count, record_table, tag_table);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
+    if (second_stop != stop || record_count != counted_records || tag_count != counted_tags) {
+        Py_DECREF(records);
+        Py_DECREF(tags);
+        PyErr_SetString(PyExc_ValueError, "the data changed while it was walked");
+        return NULL;
+    }
     return Py_BuildValue("nnNN", record_count, stop, records, tags);
 }
 
