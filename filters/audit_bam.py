@@ -36,7 +36,8 @@ from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
-from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList, overlapping
+from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList
+from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
 from isal import isal_zlib
@@ -451,7 +452,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     slow: dict[int, set[int]] = {}  # rows to look at one by one -> sites already counted for them
     if checks.germline is not None:
         sites = checks.germline
-        near = mapped & overlapping(sites.span_starts, sites.span_ends, wide_start, wide_end)
+        near = mapped & overlap_mask(sites.span_starts, sites.span_ends, wide_start, wide_end)
         plain_near = np.flatnonzero(near & plain)
         if len(plain_near):
             snv_alleles(block, plain_near, start[plain_near], end[plain_near], checks, findings)
@@ -464,7 +465,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         snvs_counted[laid] = True
         for row in others[~contiguous].tolist():
             slow[row] = set()
-        near_indel = laid[overlapping(sites.indel_span_starts, sites.indel_span_ends, wide_start[laid], wide_end[laid])]
+        near_indel = laid[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[laid], wide_end[laid])]
         for row in near_indel.tolist():
             slow[row] = set()
         for site, row in counted.T.tolist():
@@ -474,8 +475,8 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         regions = checks.regions
         unmapped_placed = placed & ~mapped
         unmapped_end = start + block.sequence_lengths
-        near = (mapped & overlapping(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
-            unmapped_placed & overlapping(regions.merged_starts, regions.merged_ends, start, unmapped_end)
+        near = (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
+            unmapped_placed & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
         )
         for row in np.flatnonzero(near).tolist():
             slow.setdefault(row, set())

@@ -260,17 +260,6 @@ def merged_intervals(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, 
     return merged_starts, merged_ends
 
 
-def overlapping(starts: np.ndarray, ends: np.ndarray, query_starts: np.ndarray, query_ends: np.ndarray) -> np.ndarray:
-    """Which half-open queries overlap one of the merged intervals."""
-    if not len(starts) or not len(query_starts):
-        return np.zeros(len(query_starts), dtype=bool)
-    index = np.searchsorted(ends, query_starts, side="right")
-    inside = index < len(starts)
-    hit = np.zeros(len(query_starts), dtype=bool)
-    hit[inside] = starts[index[inside]] < query_ends[inside]
-    return hit
-
-
 # --- forensic regions -----------------------------------------------------------------------
 
 

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from genoscrub.cigar import CIGAR_OPERATION
 from genoscrub.fields import spans_within, windows
 
 IUPAC = b"ACGTUNRYKMSWBDHV"
@@ -350,7 +351,6 @@ class Hex(Grammar):
 
 
 CIGAR_TEXT = re.compile(rb"(?:[0-9]{1,9}[MIDNSHPX=])+")
-CIGAR_OPERATION = re.compile(rb"([0-9]+)([MIDNSHPX=])")
 CIGARS = values_block(rb"(?:[0-9]{1,9}[MIDNSHPX=])+")
 CIGAR_OPERATION_BYTES = byte_table(CIGAR_OPERATIONS)
 REFERENCE_OPERATIONS = byte_table(b"MDX=")
