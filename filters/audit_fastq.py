@@ -9,16 +9,20 @@ record's text is audited:
 - forbidden strings: in names, comments and ``+`` lines.
 
 Records are read as kseq reads them (a header line, sequence lines up to the ``+`` line,
-quality lines until the quality is as long as the sequence). Blocks of plain four-line
-records, the usual case, are checked a block at a time with one regular expression;
-others record by record. Germline alleles and regions need an alignment: they are not
-checked in FASTQ.
+quality lines until the quality is as long as the sequence), then checked one by one,
+except the forbidden strings: the name and ``+`` lines of ``BATCH`` records are searched
+at once (``ForbidList.search`` over the lines joined by newlines, which no list string
+holds), and only the records with a hit are searched again one by one, so that what is
+reported, and in which order, is what a record-by-record search reports. Germline
+alleles and regions need an alignment: they are not checked in FASTQ.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
+from itertools import accumulate
 from typing import IO
 
 from genoscrub.audit_allowlist import FASTQ_COMMENT, READ_NAME
@@ -29,7 +33,8 @@ from genoscrub.streams import line_blocks
 
 NAME_LINE = re.compile(rb"@(" + READ_NAME.encode() + rb")(?:/[1-4])?(?:[ \t](" + FASTQ_COMMENT.encode() + rb"))?")
 NAME_PARTS = re.compile(rb"@([^ \t]*)(?:[ \t](.*))?", re.DOTALL)
-PLAIN_BLOCK = re.compile(rb"(?:" + NAME_LINE.pattern + rb"\n[^\n]*\n\+\n[^\n]*\n)*")
+BATCH = 4096
+"""Records whose name and ``+`` lines are searched for forbidden strings in one call."""
 
 
 class FastqAudit:
@@ -39,8 +44,16 @@ class FastqAudit:
         self.findings = findings
 
     def run(self, stream: IO[bytes]) -> None:
-        for number, header, plus in self.records(stream):
-            self.check(number, header, plus)
+        batch: list[tuple[int, bytes, bytes]] = []
+        for record in self.records(stream):
+            self.check(*record)
+            if self.forbid is not None:
+                batch.append(record)
+                if len(batch) == BATCH:
+                    self.search_batch(batch)
+                    batch = []
+        if batch:
+            self.search_batch(batch)
 
     def records(self, stream: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
         """``(record number, header line, + line)`` of every record."""
@@ -76,6 +89,7 @@ class FastqAudit:
             yield from enumerate(block, start=first)
 
     def check(self, number: int, header: bytes, plus: bytes) -> None:
+        """The metadata of one record (the forbidden strings are searched by batch)."""
         self.findings.records += 1
         where = f"record {number}"
         if NAME_LINE.fullmatch(header) is None:
@@ -87,9 +101,25 @@ class FastqAudit:
                 self.findings.metadata.add("read comment", where)
         if plus != b"+":
             self.findings.metadata.add("+ line (not empty)", where)
-        if self.forbid is not None:
-            for entry, at in self.forbid.search_text(header):
-                field = "read comment" if re.search(rb"[ \t]", header[:at]) else "read name"
-                self.findings.forbidden.add(f"{field} (list line {entry.line})", where)
-            for entry, _ in self.forbid.search_text(plus):
-                self.findings.forbidden.add(f"+ line (list line {entry.line})", where)
+
+    def search_batch(self, batch: list[tuple[int, bytes, bytes]]) -> None:
+        """The forbidden strings in the name and ``+`` lines of ``batch``: one search over them
+        all; the records with a hit (usually none) searched again, in order, one by one."""
+        assert self.forbid is not None
+        lines = [line for _, header, plus in batch for line in (header, plus)]
+        found = list(self.forbid.search(b"\n".join(lines)))
+        if not found:
+            return
+        ends = list(accumulate(len(line) + 1 for line in lines))
+        hit = sorted({bisect_right(ends, at) // 2 for _, at in found})
+        for index in hit:
+            self.search_record(*batch[index])
+
+    def search_record(self, number: int, header: bytes, plus: bytes) -> None:
+        assert self.forbid is not None
+        where = f"record {number}"
+        for entry, at in self.forbid.search_text(header):
+            field = "read comment" if re.search(rb"[ \t]", header[:at]) else "read name"
+            self.findings.forbidden.add(f"{field} (list line {entry.line})", where)
+        for entry, _ in self.forbid.search_text(plus):
+            self.findings.forbidden.add(f"+ line (list line {entry.line})", where)

@@ -10,6 +10,7 @@ Germline counts are compared with pysam's pileup, an independent reading of the 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import re
@@ -22,7 +23,7 @@ from typing import Any
 import numpy as np
 import pysam
 import pytest
-from genoscrub import audit_bam
+from genoscrub import audit_bam, audit_fastq
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
@@ -210,6 +211,37 @@ def test_jobs_and_chunk_boundaries_give_the_same_findings(simulated: Path, monke
                 BamAudit(checks, findings, jobs).run(blocks, rest)
         results.append((findings.records, findings.as_dict()))
     assert results[0][0] > 3000
+    assert all(result == results[0] for result in results)
+
+
+def test_fastq_batch_search_equals_record_by_record(simulated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The forbidden strings of a FASTQ pair searched a batch of records at a time give the counts
+    and the first positions, key by key, that one record at a time gives: hits in names, comments
+    and + lines, several in one record, at the first and last record of a batch."""
+    forbid = ForbidList.read(simulated / "forbidden.txt")
+    planted = forbid.entries[0].text.decode().upper()
+    other = forbid.entries[-1].text.decode()
+    lines = gzip.decompress((simulated / "tumour_R1.fastq.gz").read_bytes()).split(b"\n")
+    records = [lines[i : i + 4] for i in range(0, len(lines) - 3, 4)]
+    records = [list(record) for record in (records * 3)[:3000]]  # the simulated pair has 1500 records
+    for number, (head, plus) in {0: ("name", ""), 6: ("comment", other), 7: ("", "plus"), 1499: ("name", "plus"),
+                                 1500: ("comment", ""), 2999: ("name", "plus")}.items():  # fmt: skip
+        name = records[number][0].split(b" ")[0]
+        if head == "name":
+            name += f"_{planted}_{other}".encode()
+        elif head == "comment":
+            name += f" 1:N:0 {planted}".encode()
+        records[number][0] = name
+        if plus:
+            records[number][2] = f"+{other}".encode()
+    data = b"\n".join(line for record in records for line in record) + b"\n"
+    results = []
+    for batch in (1, 1500, 4096):
+        monkeypatch.setattr(audit_fastq, "BATCH", batch)
+        findings = Findings()
+        audit_fastq.FastqAudit("R1.fastq", forbid, findings).run(io.BytesIO(data))
+        results.append((findings.records, findings.forbidden.counts, findings.forbidden.examples, findings.metadata.counts))
+    assert results[0][0] == 3000 and sum(results[0][1].values()) >= 8
     assert all(result == results[0] for result in results)
 
 
