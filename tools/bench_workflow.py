@@ -11,13 +11,17 @@ One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour 
   with its defaults (BAMs this small are one part each), with every BAM cut by chromosome
   (``scatter_min_mb=0``, as a 30x genome is), and with ``fastq: from_reverted_bam``;
 - ``snakemake -n``: Snakemake's start and planning, paid once per run, not per sample (a cohort
-  of N samples shares it); the bench's one-sample runs include it.
+  of N samples shares it); the bench's one-sample runs include it;
+- at the small scale, the workflow with its defaults on a cohort of three samples (the same
+  patient's files under three sample IDs): what one more sample costs in a cohort, with the
+  run's start and planning left out.
 
 It prints CPU seconds (the children's user+sys, the figure that scales to a cluster; wall time
 on a shared 2-core machine says little). Given both scales, it also prints each pipeline's
 marginal CPU per BAM read, (full - small) / (reads full - reads small), its ratio to the
-baseline's, and its fixed CPU per sample, small - marginal x reads small: the figures the
-README's table and 1M-genome estimate are made of.
+baseline's, and its fixed CPU per sample, small - marginal x reads small (the run's planning
+included); and the fixed CPU of one more sample in a cohort, (cohort of 3 - one sample) / 2 -
+marginal x reads small: the figures the README's table and 1M-genome estimate are made of.
 """
 
 from __future__ import annotations
@@ -45,6 +49,9 @@ READS_30X_WGS = 3.1e9 * 30 / 150
 GENOMES = 1_000_000
 BASELINE = "samtools view -h | samtools view -b"
 PLANNING = "snakemake -n: start and planning, once a run"
+DEFAULTS = "workflow, defaults (BAMs whole)"
+COHORT = "workflow, defaults, cohort of 3 samples"
+COHORT_SIZE = 3
 
 
 def cohort_of_one(folder: Path, contig_length: int) -> int:
@@ -54,7 +61,10 @@ def cohort_of_one(folder: Path, contig_length: int) -> int:
         shutil.copyfile(folder / "patient1" / name, folder / name)
     columns = ["tumour_bam", "normal_bam", "germline_vcf", "somatic_vcf", "fastq_r1", "fastq_r2"]
     files = ["tumour.bam", "normal.bam", "germline.vcf.gz", "somatic.vcf.gz", "tumour_R1.fastq.gz", "tumour_R2.fastq.gz"]
-    (folder / "samples.tsv").write_text("sample\t" + "\t".join(columns) + "\nS2301217\t" + "\t".join(f"patient1/{f}" for f in files) + "\n")
+    row = "\t".join(f"patient1/{f}" for f in files)
+    (folder / "samples.tsv").write_text("sample\t" + "\t".join(columns) + "\nS2301217\t" + row + "\n")
+    cohort = "".join(f"S230121{7 + k}\t{row}\n" for k in range(COHORT_SIZE))
+    (folder / "cohort.tsv").write_text("sample\t" + "\t".join(columns) + "\n" + cohort)
     private = folder / "private"
     private.mkdir(mode=0o700)
     key = private / "site.key"
@@ -71,7 +81,7 @@ def workflow_run(folder: Path, config: str, options: str = "") -> str:
     )
 
 
-def pipelines(folder: Path) -> dict[str, str]:
+def pipelines(folder: Path, cohort: bool) -> dict[str, str]:
     bin_ = ROOT / "bin"
     patient = folder / "patient1"
     ids = f"--key-file {folder}/private/site.key --map {folder}/ids.tsv"
@@ -87,11 +97,11 @@ def pipelines(folder: Path) -> dict[str, str]:
     return {
         BASELINE: baseline,
         "genoscrub BAM pipes, no scatter": bam,
-        "workflow, defaults (BAMs whole)": workflow_run(folder, ""),
+        DEFAULTS: workflow_run(folder, ""),
         "workflow, BAMs cut by chromosome": workflow_run(folder, "scatter_min_mb=0"),
         "workflow, fastq: from_reverted_bam": workflow_run(folder, "fastq=from_reverted_bam"),
         PLANNING: workflow_run(folder, "", "-n"),
-    }
+    } | ({COHORT: workflow_run(folder, "samples=cohort.tsv")} if cohort else {})
 
 
 def cpu_seconds() -> float:
@@ -105,7 +115,7 @@ def measure_scale(scale: str, runs: int) -> tuple[int, dict[str, float]]:
         folder = Path(temporary)
         reads = cohort_of_one(folder, SCALES[scale])
         megabytes = sum((folder / "patient1" / f"{b}.bam").stat().st_size for b in ("tumour", "normal")) / 1e6
-        commands = pipelines(folder)
+        commands = pipelines(folder, cohort=scale == "small")
         walls: dict[str, list[float]] = {name: [] for name in commands}
         cpus: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(runs):
@@ -139,6 +149,9 @@ def main() -> int:
                 f"{name:<44}{per_read * 1e6:>14.1f}{per_read / marginal[BASELINE]:>8.2f}{fixed:>13.1f}"
                 f"{per_read * READS_30X_WGS * GENOMES / 3600:>22,.0f}"
             )
+        if COHORT in small:
+            another = (small[COHORT] - small[DEFAULTS]) / (COHORT_SIZE - 1) - marginal[DEFAULTS] * small_reads
+            print(f"\nfixed CPU s of one more sample in a cohort (defaults, the run's planning shared): {another:.1f}")
     return 0
 
 
