@@ -36,6 +36,7 @@ from genoscrub.fields import (  # noqa: F401 - re-exported: sam-mask-regions rea
     distinct,
     field_bounds,
     field_values,
+    gathered_spans,
     parse_digits,
 )
 from genoscrub.report import InputError, UsageError

@@ -26,14 +26,15 @@ merged region arrays; only the few reads near a region are parsed further.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, md_and_nm
 from genoscrub.cli import (
@@ -54,11 +55,12 @@ from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.regions import (
     AUTO_BUILD,
     DEFAULT_FLANK,
+    BlockColumns,
     RegionIndex,
     RegionRequest,
-    block_columns,
     distinct,
     field_values,
+    gathered_spans,
     load_regions,
     overlap_mask,
     parse_digits,
@@ -74,7 +76,8 @@ UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of i
 # Tags that copy the read's bases or qualities, or describe them per base:
 # stale or leaking once bases are masked (SAM tags specification).
 SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
-MATE_CIGAR = re.compile(rb"\tMC:Z:([^\t\n]*)")
+FIELD_TABS = 10  # the tabs between the eleven mandatory columns
+TAB, COLON = ord("\t"), ord(":")
 
 app = make_app()
 
@@ -171,6 +174,13 @@ def tag_value(tags: bytes, name: bytes) -> bytes | None:
     return tags[start : end if end >= 0 else len(tags)]
 
 
+def tag_part(rest: bytes) -> bytes:
+    """The optional fields of a record, given its text from SEQ on (``SEQ\\tQUAL[\\tTAGS]``):
+    a tag is looked for there only, never in SEQ or QUAL (a QUAL may read ``MC:Z:...``)."""
+    parts = rest.split(b"\t", 2)
+    return parts[2] if len(parts) > 2 else b""
+
+
 def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     """The tag part with every tag named in ``names`` removed, and how many went."""
     if not tags:
@@ -178,6 +188,71 @@ def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     remove = set(names)
     kept = [tag for tag in tags.split(b"\t") if tag[:2] not in remove]
     return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
+
+
+@dataclass
+class LocatedBlock:
+    """A block of SAM lines (``text``: each line ending in a newline) with the mandatory
+    columns of every line and every tab located once."""
+
+    text: bytes
+    columns: BlockColumns
+    tabs: np.ndarray  # every tab of the block, in order
+    line_ends: np.ndarray  # the newline of each line
+
+    def tags_after_tabs(self, names: Iterable[bytes]) -> dict[bytes, np.ndarray]:
+        """For each two-letter name, the tabs followed by ``NAME:Z:``: every such tag of the
+        block, and perhaps a field that happens to start so (callers over-select, never under-)."""
+        data, tabs = self.columns.data, self.tabs
+        last = len(data) - 1
+
+        def after(rows: np.ndarray, shift: int) -> np.ndarray:
+            return data[np.minimum(rows + shift, last)]
+
+        first_letters = after(tabs, 1)
+        wanted = {name: tabs[:0] for name in names}
+        letters = np.frombuffer(bytes({name[0] for name in wanted}), dtype=np.uint8)
+        near = tabs[np.isin(first_letters, letters)]
+        typed = near[(after(near, 3) == COLON) & (after(near, 4) == ord("Z")) & (after(near, 5) == COLON)]
+        first_letters, second_letters = after(typed, 1), after(typed, 2)
+        for name in wanted:
+            wanted[name] = typed[(first_letters == name[0]) & (second_letters == name[1])]
+        return wanted
+
+    def rows_of(self, offsets: np.ndarray) -> np.ndarray:
+        """The line each offset of the block lies on."""
+        return np.searchsorted(self.columns.line_starts, offsets, side="right") - 1
+
+    def values_after(self, tag_tabs: np.ndarray, skip: int) -> np.ndarray:
+        """The text from ``skip`` bytes past each tab to the next tab or the line's end, as a bytes array."""
+        following = np.searchsorted(self.tabs, tag_tabs) + 1
+        next_tabs = self.tabs[np.minimum(following, len(self.tabs) - 1)]
+        line_ends = self.line_ends[self.rows_of(tag_tabs)]
+        ends = np.where((following < len(self.tabs)) & (next_tabs < line_ends), next_tabs, line_ends)
+        return gathered_spans(self.text, self.columns.data, tag_tabs + skip, ends)
+
+
+def locate_block(text: bytes, lines: list[bytes]) -> LocatedBlock | None:
+    """The columns of ``text`` (``lines``, each followed by a newline), or None when a line
+    starts with ``@`` (a header line among records) or has fewer than eleven columns."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    count = len(lines)
+    if not count:
+        return None
+    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=count)
+    line_starts = np.zeros(count, dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=line_starts[1:])
+    line_ends = line_starts + lengths
+    if bool((data[line_starts] == ord("@")).any()):
+        return None
+    tabs = np.flatnonzero(data == TAB)
+    first = np.searchsorted(tabs, line_starts)
+    if int(first[-1]) + FIELD_TABS > len(tabs):
+        return None
+    columns = [tabs[first + k] for k in range(FIELD_TABS)]
+    if not bool((columns[-1] < line_ends).all()):
+        return None
+    return LocatedBlock(text, BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs))), tabs, line_ends)
 
 
 class RegionMasker:
@@ -230,33 +305,36 @@ class RegionMasker:
             found[selected] = overlap_mask(intervals[0], intervals[1], starts[selected], ends[selected])
         return found
 
-    def process(self, lines: list[bytes], first_line: int) -> list[bytes]:
-        """The block's output lines: untouched reads as the same bytes, the few near a region rewritten.
+    def process(self, lines: list[bytes], first_line: int) -> bytes:
+        """The block's output text (each kept line ending in a newline): untouched reads as
+        the same bytes, the few near a region rewritten.
 
-        Positions, flags and CIGAR spans of the whole block are read with one
-        regular expression and tested with ``searchsorted``; Python work per
-        read is spent only on the reads whose footprint, mate or alignment
-        list comes near a region.
+        Positions, flags and CIGAR spans of the whole block are read from the located
+        columns and tested with ``searchsorted``; the ``MC``, ``SA`` and ``XA`` tags are
+        found from the block's tabs, not by searching the text again. Python work per read
+        is spent only on the reads whose footprint, mate or alignment list may come near
+        a region; the block's text is then copied with those lines replaced.
         """
-        block = b"\n".join(lines)
-        if b"\0" in block:  # the block's columns are gathered as NUL-padded strings, which would drop it
+        text = b"\n".join(lines) + b"\n"
+        if b"\0" in text:  # the block's columns are gathered as NUL-padded strings, which would drop it
             index = next(index for index, line in enumerate(lines) if b"\0" in line)
             raise InputError("record holds a NUL byte", self.path, first_line + index)
-        columns = None if block.startswith(b"@") or b"\n@" in block else block_columns(block, lines, 10)
+        located = locate_block(text, lines)
+        columns = located.columns if located else None
         flags = parse_digits(columns, 1) if columns else None
         positions = parse_digits(columns, 3) if columns else None
         mate_positions = parse_digits(columns, 7) if columns else None
-        if columns is None or flags is None or positions is None or mate_positions is None:
+        if located is None or columns is None or flags is None or positions is None or mate_positions is None:
             raise self.find_bad_record(lines, first_line)
-        contigs = field_values(block, columns, 2)
-        cigars = field_values(block, columns, 5)
-        mate_contigs = field_values(block, columns, 6)
+        contigs = field_values(text, columns, 2)
+        cigars = field_values(text, columns, 5)
+        mate_contigs = field_values(text, columns, 6)
         self.check_declared(contigs, lines, first_line)
         if self.reference is not None and (on_reference := self.on_reference(contigs, first_line)) is not None:
             self.report.add("reads_in", len(lines) - int(on_reference.sum()))
             self.report.add("reads_dropped_unknown_contig", len(lines) - int(on_reference.sum()))
             kept = [line for line, keep in zip(lines, on_reference.tolist(), strict=True) if keep]
-            return self.process(kept, first_line) if kept else []
+            return self.process(kept, first_line) if kept else b""
         lead, extent = self.cigar_extents(cigars, first_line)
         self.report.add("reads_in", len(lines))
         self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
@@ -267,21 +345,22 @@ class RegionMasker:
         own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
         own_ends = np.where(unmapped, positions + UNMAPPED_REACH, positions + extent)
         own_hit = self.hits(contigs, own_starts, own_ends)
-        candidates = set(np.flatnonzero(own_hit).tolist())
-        candidates |= self.mate_candidates(block, flags, contigs, mate_contigs, mate_positions - 1)
-        if b"SA:Z:" in block or b"XA:Z:" in block:
-            candidates |= {index for index, line in enumerate(lines) if b"SA:Z:" in line or b"XA:Z:" in line}
-        if not candidates:
+        tags = located.tags_after_tabs((b"MC", b"SA", b"XA"))
+        candidates = own_hit | self.mate_candidates(located, tags[b"MC"], flags, contigs, mate_contigs, mate_positions - 1)
+        for name in (b"SA", b"XA"):
+            candidates[located.rows_of(tags[name])] = True
+        rows = np.flatnonzero(candidates)
+        if not len(rows):
             self.report.add("reads_out", len(lines))
-            return lines
-        out: list[bytes | None] = list(lines)
-        for index in sorted(candidates):
-            out[index] = self.rewrite(lines[index], bool(own_hit[index]), int(own_starts[index]), int(own_ends[index]), first_line + index)
-        kept = [line for line in out if line is not None]
-        self.report.add("reads_out", len(kept))
-        return kept
+            return text
+        rewritten = [
+            self.rewrite(lines[index], bool(own_hit[index]), int(own_starts[index]), int(own_ends[index]), first_line + index)
+            for index in rows.tolist()
+        ]
+        self.report.add("reads_out", len(lines) - rewritten.count(None))
+        return scan.splice_lines(text, located.columns.line_starts, located.line_ends, rows, rewritten)
 
-    def process_one_by_one(self, lines: list[bytes], first_line: int) -> list[bytes]:
+    def process_one_by_one(self, lines: list[bytes], first_line: int) -> bytes:
         """The same block, every record judged by itself (``GENOSCRUB_ONE_BY_ONE=1``):
         the path the bulk one must agree with."""
         kept: list[bytes] = []
@@ -293,7 +372,7 @@ class RegionMasker:
             if new_line is not None:
                 kept.append(new_line)
         self.report.add("reads_out", len(kept))
-        return kept
+        return b"".join(line + b"\n" for line in kept)
 
     def footprint(self, flag: int, position: int, cigar: bytes) -> tuple[int, int]:
         """The reference a record's bases may come from: its aligned span with soft clips laid
@@ -328,47 +407,65 @@ class RegionMasker:
         return ~outside
 
     def cigar_extents(self, cigars: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per read: bases clipped before POS, and the end of its footprint relative to POS."""
+        """Per read: bases clipped before POS, and the end of its footprint relative to POS.
+
+        Most reads of a block share one CIGAR (``150M``): one comparison settles them,
+        and the others are looked up one by one in the block's few distinct strings.
+        """
         count = len(cigars)
         lead = np.zeros(count, dtype=np.int64)
         extent = np.zeros(count, dtype=np.int64)
-        for cigar in distinct(cigars):
-            selected = cigars == cigar
-            if cigar == b"*":
-                extent[selected] = 1
-                continue
-            shape = self.shapes[cigar]
-            if shape is None:
-                index = int(np.flatnonzero(selected)[0])
-                raise InputError("CIGAR is malformed", self.path, first_line + index)
-            lead[selected] = shape.left_clip
-            extent[selected] = max(1, shape.reference_length) + shape.right_clip
+        if not count:
+            return lead, extent
+        common = cigars[0]
+        others = np.flatnonzero(cigars != common)
+        strings = [bytes(common), *cigars[others].tolist()]
+        spans = {cigar: self.cigar_span(cigar) for cigar in set(strings)}
+        if None in spans.values():
+            index = next(index for index, cigar in zip([0, *others.tolist()], strings, strict=True) if spans[cigar] is None)
+            raise InputError("CIGAR is malformed", self.path, first_line + index)
+        lead[:], extent[:] = spans[strings[0]]  # type: ignore[misc]
+        if len(others):
+            lead[others], extent[others] = np.array([spans[cigar] for cigar in strings[1:]], dtype=np.int64).T
         return lead, extent
 
+    def cigar_span(self, cigar: bytes) -> tuple[int, int] | None:
+        """``(bases clipped before POS, end of the footprint after POS)`` of a CIGAR (``*``: one base); None if malformed."""
+        if cigar == b"*":
+            return 0, 1
+        shape = self.shapes[cigar]
+        if shape is None:
+            return None
+        return shape.left_clip, max(1, shape.reference_length) + shape.right_clip
+
     def mate_candidates(
-        self, block: bytes, flags: np.ndarray, contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray
-    ) -> set[int]:
-        """Reads whose mate may touch a region, judged with the widest mate CIGAR in the block.
+        self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, flags: np.ndarray, contigs: np.ndarray,
+        mate_contigs: np.ndarray, mate_positions: np.ndarray,
+    ) -> np.ndarray:
+        """Which reads' mate may touch a region, judged with the widest mate CIGAR in the block.
 
         The exact test (this read's own ``MC``) runs later on these few reads;
         a read whose mate cannot touch a region needs neither ``MC`` removal
-        nor, with ``--drop``, removal.
+        nor, with ``--drop``, removal. A read with an unreadable ``MC`` is always
+        one of them: the exact test fails closed on it.
         """
+        found = np.zeros(len(flags), dtype=bool)
+        if not self.drop and not len(mate_cigar_tabs):
+            return found
         paired = ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*")
-        if not self.drop and b"MC:Z:" not in block:
-            return set()
         if not paired.any():
-            return set()
+            return found
         lead, extent = 0, 1
-        for cigar in set(MATE_CIGAR.findall(block)):
+        mate_cigars = located.values_after(mate_cigar_tabs, len(b"\tMC:Z:"))
+        for cigar in distinct(mate_cigars):
             shape = self.shapes[cigar]
             if shape is None:
-                continue  # judged (fail closed) when the read is rewritten
+                found[located.rows_of(mate_cigar_tabs[mate_cigars == cigar])] = True
+                continue
             lead, extent = max(lead, shape.left_clip), max(extent, max(1, shape.reference_length) + shape.right_clip)
         where = np.where(mate_contigs == b"=", contigs, mate_contigs)
         where = np.where(paired, where, b"*")
-        hit = self.hits(where, mate_positions - lead, mate_positions + extent)
-        return set(np.flatnonzero(hit).tolist())
+        return found | self.hits(where, mate_positions - lead, mate_positions + extent)
 
     def mate_touches(self, fields: list[bytes]) -> bool:
         """Whether this read's mate (from RNEXT, PNEXT and MC) touches a region."""
@@ -377,7 +474,8 @@ class RegionMasker:
             return False
         contig = fields[2] if fields[6] == b"=" else fields[6]
         position = int(fields[7]) - 1
-        cigar = tag_value(fields[9], b"MC") if b"MC:Z:" in fields[9] else None
+        tags = tag_part(fields[9])
+        cigar = tag_value(tags, b"MC") if b"MC:Z:" in tags else None
         if not cigar:
             return self.regions.overlaps(contig, position, position + 1)
         shape = self.shapes[cigar]
@@ -397,9 +495,11 @@ class RegionMasker:
             changed = self.mask_record(fields, line_number, self.regions.overlapping(fields[2], int(start), int(end)))
             if changed is None:
                 return None
-        if mate_hit and b"MC:Z:" in fields[9]:
+        if mate_hit and b"MC:Z:" in fields[9] and tag_value(tag_part(fields[9]), b"MC") is not None:
             changed = changed or list(fields)
-            changed[9], removed = without_tags(changed[9], [b"MC"])
+            sequence, quality, tags = changed[9].split(b"\t", 2)
+            tags, removed = without_tags(tags, [b"MC"])
+            changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
             self.report.add("mate_cigar_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
@@ -535,9 +635,9 @@ def mask_regions(
         one_record_path_forced() if one_by_one is None else one_by_one,
     )
     for first_line, lines in chain(pending, blocks):
-        kept = masker.process(lines, first_line)
-        if kept:
-            yield b"\n".join(kept) + b"\n"
+        text = masker.process(lines, first_line)
+        if text:
+            yield text
 
 
 def output_format(value: str) -> str:
