@@ -36,7 +36,6 @@ from genoscrub.fields import (  # noqa: F401 - re-exported: sam-mask-regions rea
     distinct,
     field_bounds,
     field_values,
-    gathered_spans,
     parse_digits,
 )
 from genoscrub.report import InputError, UsageError

@@ -59,8 +59,7 @@ from genoscrub.regions import (
     RegionIndex,
     RegionRequest,
     distinct,
-    field_values,
-    gathered_spans,
+    field_bounds,
     load_regions,
     overlap_mask,
     parse_digits,
@@ -219,17 +218,74 @@ class LocatedBlock:
             wanted[name] = typed[(first_letters == name[0]) & (second_letters == name[1])]
         return wanted
 
+    def values(self, field: int) -> MostlyOneValue:
+        """Column ``field`` (0-based) of every line."""
+        begin, end = field_bounds(self.columns, field)
+        return mostly_one_value(self.text, self.columns.data, begin, end)
+
     def rows_of(self, offsets: np.ndarray) -> np.ndarray:
         """The line each offset of the block lies on."""
         return np.searchsorted(self.columns.line_starts, offsets, side="right") - 1
 
-    def values_after(self, tag_tabs: np.ndarray, skip: int) -> np.ndarray:
-        """The text from ``skip`` bytes past each tab to the next tab or the line's end, as a bytes array."""
+    def values_after(self, tag_tabs: np.ndarray, skip: int) -> MostlyOneValue:
+        """The text from ``skip`` bytes past each tab to the next tab or the line's end."""
         following = np.searchsorted(self.tabs, tag_tabs) + 1
         next_tabs = self.tabs[np.minimum(following, len(self.tabs) - 1)]
         line_ends = self.line_ends[self.rows_of(tag_tabs)]
         ends = np.where((following < len(self.tabs)) & (next_tabs < line_ends), next_tabs, line_ends)
-        return gathered_spans(self.text, self.columns.data, tag_tabs + skip, ends)
+        return mostly_one_value(self.text, self.columns.data, tag_tabs + skip, ends)
+
+
+COMPARED_WIDTH = 32  # a common value longer than this is not looked for byte by byte
+
+
+@dataclass
+class MostlyOneValue:
+    """The values of a column (or of one tag) over a block, when most rows hold the same
+    one: a sorted block's RNAME, its ``150M`` CIGAR, ``=`` for RNEXT. Those rows are found
+    with one comparison per byte of that value; only the others are cut out of the text."""
+
+    common: bytes
+    others: np.ndarray  # the rows whose value is not ``common``
+    other_values: list[bytes]
+    count: int
+
+    def distinct(self) -> set[bytes]:
+        if not self.count:
+            return set()
+        return {*self.other_values, self.common} if len(self.others) < self.count else set(self.other_values)
+
+    def array(self) -> np.ndarray:
+        """Every row's value, as a bytes array."""
+        width = max(1, len(self.common), *map(len, self.other_values))
+        values = np.full(self.count, self.common, dtype=f"S{width}")
+        if len(self.others):
+            values[self.others] = self.other_values
+        return values
+
+
+def mostly_one_value(text: bytes, data: np.ndarray, begin: np.ndarray, end: np.ndarray) -> MostlyOneValue:
+    """The values of the spans ``text[begin:end]``. The first row's value is taken as the
+    common one, or, when most rows differ from it, the value of the first row that does."""
+    count = len(begin)
+    common, others = b"", np.arange(count)
+    row = 0
+    for _ in range(2):
+        value = text[int(begin[row]) : int(end[row])] if row < count else b""
+        if row >= count or len(value) > COMPARED_WIDTH:
+            break
+        same = (end - begin) == len(value)
+        last = len(data) - 1
+        for offset, byte in enumerate(value):
+            same &= data[np.minimum(begin + offset, last)] == byte
+        differing = np.flatnonzero(~same)
+        if len(differing) < len(others):
+            common, others = value, differing
+        if len(differing) <= count // 2:
+            break
+        row = int(differing[0])
+    other_values = list(map(text.__getitem__, map(slice, begin[others].tolist(), end[others].tolist())))
+    return MostlyOneValue(common, others, other_values, count)
 
 
 def locate_block(text: bytes, lines: list[bytes]) -> LocatedBlock | None:
@@ -326,9 +382,9 @@ class RegionMasker:
         mate_positions = parse_digits(columns, 7) if columns else None
         if located is None or columns is None or flags is None or positions is None or mate_positions is None:
             raise self.find_bad_record(lines, first_line)
-        contigs = field_values(text, columns, 2)
-        cigars = field_values(text, columns, 5)
-        mate_contigs = field_values(text, columns, 6)
+        contigs = located.values(2).array()
+        cigars = located.values(5)
+        mate_contigs = located.values(6).array()
         self.check_declared(contigs, lines, first_line)
         if self.reference is not None and (on_reference := self.on_reference(contigs, first_line)) is not None:
             self.report.add("reads_in", len(lines) - int(on_reference.sum()))
@@ -406,27 +462,22 @@ class RegionMasker:
             raise InputError(message, self.path, first_line + int(np.flatnonzero(outside)[0]))
         return ~outside
 
-    def cigar_extents(self, cigars: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per read: bases clipped before POS, and the end of its footprint relative to POS.
-
-        Most reads of a block share one CIGAR (``150M``): one comparison settles them,
-        and the others are looked up one by one in the block's few distinct strings.
-        """
-        count = len(cigars)
-        lead = np.zeros(count, dtype=np.int64)
-        extent = np.zeros(count, dtype=np.int64)
-        if not count:
-            return lead, extent
-        common = cigars[0]
-        others = np.flatnonzero(cigars != common)
-        strings = [bytes(common), *cigars[others].tolist()]
-        spans = {cigar: self.cigar_span(cigar) for cigar in set(strings)}
+    def cigar_extents(self, cigars: MostlyOneValue, first_line: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per read: bases clipped before POS, and the end of its footprint relative to POS."""
+        spans = {cigar: self.cigar_span(cigar) for cigar in cigars.distinct()}
         if None in spans.values():
-            index = next(index for index, cigar in zip([0, *others.tolist()], strings, strict=True) if spans[cigar] is None)
-            raise InputError("CIGAR is malformed", self.path, first_line + index)
-        lead[:], extent[:] = spans[strings[0]]  # type: ignore[misc]
-        if len(others):
-            lead[others], extent[others] = np.array([spans[cigar] for cigar in strings[1:]], dtype=np.int64).T
+            rows = [row for row, cigar in zip(cigars.others.tolist(), cigars.other_values, strict=True) if spans[cigar] is None]
+            if len(cigars.others) < cigars.count and spans[cigars.common] is None:
+                holding = np.ones(cigars.count, dtype=bool)
+                holding[cigars.others] = False
+                rows.append(int(np.flatnonzero(holding)[0]))
+            raise InputError("CIGAR is malformed", self.path, first_line + min(rows))
+        lead = np.zeros(cigars.count, dtype=np.int64)
+        extent = np.zeros(cigars.count, dtype=np.int64)
+        if len(cigars.others) < cigars.count:
+            lead[:], extent[:] = spans[cigars.common]  # type: ignore[misc]
+        if len(cigars.others):
+            lead[cigars.others], extent[cigars.others] = np.array([spans[cigar] for cigar in cigars.other_values], dtype=np.int64).T
         return lead, extent
 
     def cigar_span(self, cigar: bytes) -> tuple[int, int] | None:
@@ -457,10 +508,10 @@ class RegionMasker:
             return found
         lead, extent = 0, 1
         mate_cigars = located.values_after(mate_cigar_tabs, len(b"\tMC:Z:"))
-        for cigar in distinct(mate_cigars):
+        for cigar in mate_cigars.distinct():
             shape = self.shapes[cigar]
             if shape is None:
-                found[located.rows_of(mate_cigar_tabs[mate_cigars == cigar])] = True
+                found[located.rows_of(mate_cigar_tabs[mate_cigars.array() == cigar])] = True
                 continue
             lead, extent = max(lead, shape.left_clip), max(extent, max(1, shape.reference_length) + shape.right_clip)
         where = np.where(mate_contigs == b"=", contigs, mate_contigs)
