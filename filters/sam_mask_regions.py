@@ -75,6 +75,7 @@ UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of i
 # Tags that copy the read's bases or qualities, or describe them per base:
 # stale or leaking once bases are masked (SAM tags specification).
 SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
+STALE_ONCE_MASKED = SEQUENCE_TAGS | {b"MD", b"NM"}
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns
 TAB, COLON = ord("\t"), ord(":")
 
@@ -173,11 +174,21 @@ def tag_value(tags: bytes, name: bytes) -> bytes | None:
     return tags[start : end if end >= 0 else len(tags)]
 
 
-def tag_part(rest: bytes) -> bytes:
-    """The optional fields of a record, given its text from SEQ on (``SEQ\\tQUAL[\\tTAGS]``):
-    a tag is looked for there only, never in SEQ or QUAL (a QUAL may read ``MC:Z:...``)."""
-    parts = rest.split(b"\t", 2)
-    return parts[2] if len(parts) > 2 else b""
+def optional_tag(rest: bytes, name: bytes) -> bytes | None:
+    """The value of the first ``NAME:Z:`` tag of a record given from SEQ on
+    (``SEQ\\tQUAL[\\tTAGS]``): ``tag_value`` of its optional fields, without cutting them
+    out. A tag is looked for there only, never in SEQ or QUAL (a QUAL may read ``MC:Z:...``)."""
+    quality_tab = rest.find(b"\t")
+    tags_tab = rest.find(b"\t", quality_tab + 1) if quality_tab >= 0 else -1
+    if tags_tab < 0:
+        return None
+    marker = b"\t" + name + b":Z:"
+    start = rest.find(marker, tags_tab)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = rest.find(b"\t", start)
+    return rest[start : end if end >= 0 else len(rest)]
 
 
 def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
@@ -525,8 +536,7 @@ class RegionMasker:
             return False
         contig = fields[2] if fields[6] == b"=" else fields[6]
         position = int(fields[7]) - 1
-        tags = tag_part(fields[9])
-        cigar = tag_value(tags, b"MC") if b"MC:Z:" in tags else None
+        cigar = optional_tag(fields[9], b"MC")
         if not cigar:
             return self.regions.overlaps(contig, position, position + 1)
         shape = self.shapes[cigar]
@@ -546,7 +556,7 @@ class RegionMasker:
             changed = self.mask_record(fields, line_number, self.regions.overlapping(fields[2], int(start), int(end)))
             if changed is None:
                 return None
-        if mate_hit and b"MC:Z:" in fields[9] and tag_value(tag_part(fields[9]), b"MC") is not None:
+        if mate_hit and optional_tag(fields[9], b"MC") is not None:
             changed = changed or list(fields)
             sequence, quality, tags = changed[9].split(b"\t", 2)
             tags, removed = without_tags(tags, [b"MC"])
@@ -591,7 +601,7 @@ class RegionMasker:
             return list(fields)
         self.report.add("reads_masked")
         self.report.add("bases_masked", masked)
-        tags, removed = without_tags(tags, SEQUENCE_TAGS | {b"MD", b"NM"})
+        tags, removed = without_tags(tags, STALE_ONCE_MASKED)
         self.report.add("tags_removed", removed)
         if shape is not None and self.reference is not None:
             reference = self.reference.fetch_exact(contig.decode("ascii", errors="replace"), position, position + shape.reference_length)
