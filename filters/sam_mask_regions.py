@@ -66,7 +66,7 @@ from genoscrub.regions import (
 )
 from genoscrub.report import InputError, Report
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
-from genoscrub.streams import line_blocks, workers
+from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, workers
 
 COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")
@@ -77,7 +77,7 @@ UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of i
 SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
 STALE_ONCE_MASKED = SEQUENCE_TAGS | {b"MD", b"NM"}
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns
-TAB, COLON = ord("\t"), ord(":")
+NEWLINE, TAB, COLON = ord("\n"), ord("\t"), ord(":")
 
 app = make_app()
 
@@ -297,17 +297,15 @@ def mostly_one_value(text: bytes, data: np.ndarray, begin: np.ndarray, end: np.n
     return MostlyOneValue(common, others, other_values, count)
 
 
-def locate_block(text: bytes, lines: list[bytes]) -> LocatedBlock | None:
-    """The columns of ``text`` (``lines``, each followed by a newline), or None when a line
+def locate_block(text: bytes) -> LocatedBlock | None:
+    """The columns of ``text`` (whole lines, each ending in a newline), or None when a line
     starts with ``@`` (a header line among records) or has fewer than eleven columns."""
     data = np.frombuffer(text, dtype=np.uint8)
-    count = len(lines)
-    if not count:
+    line_ends = np.flatnonzero(data == NEWLINE)
+    if not len(line_ends):
         return None
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=count)
-    line_starts = np.zeros(count, dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=line_starts[1:])
-    line_ends = line_starts + lengths
+    line_starts = np.zeros(len(line_ends), dtype=np.int64)
+    line_starts[1:] = line_ends[:-1] + 1
     if bool((data[line_starts] == ord("@")).any()):
         return None
     tabs = np.flatnonzero(data == TAB)
@@ -318,6 +316,11 @@ def locate_block(text: bytes, lines: list[bytes]) -> LocatedBlock | None:
     if not bool((columns[-1] < line_ends).all()):
         return None
     return LocatedBlock(text, BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs))), tabs, line_ends)
+
+
+def lines_of(text: bytes) -> list[bytes]:
+    """The lines of a block of whole lines, without their newlines (for the rare paths that need them)."""
+    return text[:-1].split(b"\n") if text else []
 
 
 class RegionMasker:
@@ -370,41 +373,43 @@ class RegionMasker:
             found[selected] = overlap_mask(intervals[0], intervals[1], starts[selected], ends[selected])
         return found
 
-    def process(self, lines: list[bytes], first_line: int) -> bytes:
-        """The block's output text (each kept line ending in a newline): untouched reads as
-        the same bytes, the few near a region rewritten.
+    def process(self, text: bytes, first_line: int) -> bytes:
+        """The output text of a block of whole lines (kept lines, each ending in a newline):
+        untouched reads as the same bytes, the few near a region rewritten.
 
-        Positions, flags and CIGAR spans of the whole block are read from the located
-        columns and tested with ``searchsorted``; the ``MC``, ``SA`` and ``XA`` tags are
-        found from the block's tabs, not by searching the text again. Python work per read
-        is spent only on the reads whose footprint, mate or alignment list may come near
-        a region; the block's text is then copied with those lines replaced.
+        The block is never split into lines. Positions, flags and CIGAR spans of the whole
+        block are read from the located columns and tested with ``searchsorted``; the
+        ``MC``, ``SA`` and ``XA`` tags are found from the block's tabs, not by searching the
+        text again. Python work per read is spent only on the reads whose footprint, mate
+        or alignment list may come near a region; the block's text is then copied with
+        those lines replaced.
         """
-        text = b"\n".join([*lines, b""])  # one copy (a concatenation after the join would be a second)
-        if b"\0" in text:  # the block's columns are gathered as NUL-padded strings, which would drop it
-            index = next(index for index, line in enumerate(lines) if b"\0" in line)
-            raise InputError("record holds a NUL byte", self.path, first_line + index)
-        located = locate_block(text, lines)
+        nul = text.find(b"\0")
+        if nul >= 0:  # the block's columns are gathered as NUL-padded strings, which would drop it
+            raise InputError("record holds a NUL byte", self.path, first_line + text.count(b"\n", 0, nul))
+        located = locate_block(text)
         columns = located.columns if located else None
         flags = parse_digits(columns, 1) if columns else None
         positions = parse_digits(columns, 3) if columns else None
         mate_positions = parse_digits(columns, 7) if columns else None
         if located is None or columns is None or flags is None or positions is None or mate_positions is None:
-            raise self.find_bad_record(lines, first_line)
+            raise self.find_bad_record(lines_of(text), first_line)
+        count = len(located.line_ends)
         contigs = located.values(2).array()
         cigars = located.values(5)
         mate_contigs = located.values(6).array()
-        self.check_declared(contigs, lines, first_line)
+        self.check_declared(contigs, text, first_line)
         if self.reference is not None and (on_reference := self.on_reference(contigs, first_line)) is not None:
-            self.report.add("reads_in", len(lines) - int(on_reference.sum()))
-            self.report.add("reads_dropped_unknown_contig", len(lines) - int(on_reference.sum()))
-            kept = [line for line, keep in zip(lines, on_reference.tolist(), strict=True) if keep]
+            self.report.add("reads_in", count - int(on_reference.sum()))
+            self.report.add("reads_dropped_unknown_contig", count - int(on_reference.sum()))
+            outside = np.flatnonzero(~on_reference)
+            kept = scan.splice_lines(text, columns.line_starts, located.line_ends, outside, [None] * len(outside))
             return self.process(kept, first_line) if kept else b""
         lead, extent = self.cigar_extents(cigars, first_line)
-        self.report.add("reads_in", len(lines))
+        self.report.add("reads_in", count)
         self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
         if self.one_by_one:
-            return self.process_one_by_one(lines, first_line)
+            return self.process_one_by_one(lines_of(text), first_line)
         positions -= 1
         unmapped = (flags & 4) != 0
         own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
@@ -416,14 +421,15 @@ class RegionMasker:
             candidates[located.rows_of(tags[name])] = True
         rows = np.flatnonzero(candidates)
         if not len(rows):
-            self.report.add("reads_out", len(lines))
+            self.report.add("reads_out", count)
             return text
+        starts, ends = columns.line_starts[rows].tolist(), located.line_ends[rows].tolist()
         rewritten = [
-            self.rewrite(lines[index], bool(own_hit[index]), int(own_starts[index]), int(own_ends[index]), first_line + index)
-            for index in rows.tolist()
+            self.rewrite(text[start:end], bool(own_hit[index]), int(own_starts[index]), int(own_ends[index]), first_line + index)
+            for index, start, end in zip(rows.tolist(), starts, ends, strict=True)
         ]
-        self.report.add("reads_out", len(lines) - rewritten.count(None))
-        return scan.splice_lines(text, located.columns.line_starts, located.line_ends, rows, rewritten)
+        self.report.add("reads_out", count - rewritten.count(None))
+        return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, rewritten)
 
     def process_one_by_one(self, lines: list[bytes], first_line: int) -> bytes:
         """The same block, every record judged by itself (``GENOSCRUB_ONE_BY_ONE=1``):
@@ -449,9 +455,9 @@ class RegionMasker:
             return position, position + 1
         return position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip
 
-    def check_declared(self, contigs: np.ndarray, lines: list[bytes], first_line: int) -> None:
+    def check_declared(self, contigs: np.ndarray, text: bytes, first_line: int) -> None:
         if not bool((contigs != b"").all()):
-            raise self.find_bad_record(lines, first_line)
+            raise self.find_bad_record(lines_of(text), first_line)
         unknown = distinct(contigs) - self.declared - {b"*"}
         if unknown:
             index = int(np.flatnonzero(np.isin(contigs, list(unknown)))[0])
@@ -650,18 +656,22 @@ class RegionMasker:
         return False
 
 
-def split_header(blocks: Iterator[tuple[int, list[bytes]]]) -> tuple[list[bytes], list[tuple[int, list[bytes]]]]:
+def split_header(blocks: Iterator[tuple[int, bytes]]) -> tuple[list[bytes], list[tuple[int, bytes]]]:
+    """The header lines at the start of ``blocks``, and the first block of records (its rest)."""
     header: list[bytes] = []
-    for first_line, lines in blocks:
-        for index, line in enumerate(lines):
-            if not line.startswith(b"@"):
-                return header, [(first_line + index, lines[index:])]
-            header.append(line)
+    for first_line, text in blocks:
+        start = taken = 0
+        while start < len(text) and text[start] == ord("@"):
+            end = text.index(b"\n", start)
+            header.append(text[start:end])
+            start, taken = end + 1, taken + 1
+        if start < len(text):
+            return header, [(first_line + taken, text[start:])]
     return header, []
 
 
 def mask_regions(
-    source: Iterable[tuple[int, list[bytes]]],
+    source: Iterable[tuple[int, bytes]],
     request: RegionRequest,
     reference_path: str | None,
     drop: bool,
@@ -670,8 +680,10 @@ def mask_regions(
     drop_unknown_contigs: bool = False,
     one_by_one: bool | None = None,
 ) -> Iterator[bytes]:
-    """Yield SAM text: the header with one ``@PG`` line, then the masked reads
-    (``one_by_one``: every record judged alone; by default as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
+    """Yield SAM text: the header with one ``@PG`` line, then the masked reads. ``source``
+    gives ``(number of the first line, text)`` for blocks of whole lines, each ending in a
+    newline (``streams.whole_line_blocks``); ``one_by_one``: every record judged alone (by
+    default as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
     blocks = iter(source)
     header, pending = split_header(blocks)
     contigs = sequence_dictionary(header, path)
@@ -693,10 +705,10 @@ def mask_regions(
         regions, {name.encode() for name in contigs}, reference, drop, path, report, drop_unknown_contigs,
         one_record_path_forced() if one_by_one is None else one_by_one,
     )
-    for first_line, lines in chain(pending, blocks):
-        text = masker.process(lines, first_line)
-        if text:
-            yield text
+    for first_line, text in chain(pending, blocks):
+        out = masker.process(text, first_line)
+        if out:
+            yield out
 
 
 def output_format(value: str) -> str:
@@ -737,7 +749,8 @@ def main(
         stream: Any = open_alignment_text(input, reference)
         sink = AlignmentOutput(output, output_fmt, reference)
         try:
-            for chunk in mask_regions(line_blocks(stream, input), request, reference, drop, input, report, drop_unknown_contigs):
+            blocks = ((first, text) for first, _, text in whole_line_blocks(background_reads(stream, BLOCK_SIZE, depth=2), input))
+            for chunk in mask_regions(blocks, request, reference, drop, input, report, drop_unknown_contigs):
                 sink.write(chunk)
             sink.close()
         except BaseException:

@@ -387,11 +387,11 @@ def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
     bed.write_text("chr1\t100\t110\n")
     read: list[int] = []
 
-    def blocks() -> Iterator[tuple[int, list[bytes]]]:
-        yield 1, [b"@SQ\tSN:chr1\tLN:1000"]
+    def blocks() -> Iterator[tuple[int, bytes]]:
+        yield 1, b"@SQ\tSN:chr1\tLN:1000\n"
         for number in range(1000):
             read.append(number)
-            yield 2 + number, [b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII" % (number, number % 900 + 1)]
+            yield 2 + number, b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII\n" % (number, number % 900 + 1)
 
     chunks = mask_regions(blocks(), RegionRequest(beds=[str(bed)]), None, False, "-", Report("sam-mask-regions"))
     next(chunks)
@@ -429,6 +429,11 @@ def small_alignments(draw: st.DrawFn) -> list[bytes]:
     return lines
 
 
+def whole_lines(lines: list[bytes]) -> bytes:
+    """A block as ``mask_regions`` takes it: whole lines, each ending in a newline."""
+    return b"".join(line + b"\n" for line in lines)
+
+
 def masked_text(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool) -> tuple[bytes, dict[str, int]]:
     from genoscrub.regions import RegionRequest
     from genoscrub.report import InputError, Report
@@ -436,7 +441,7 @@ def masked_text(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool) -> 
 
     report = Report("sam-mask-regions")
     try:
-        text = b"".join(mask_regions([(1, lines)], RegionRequest(beds=[str(bed)], flank=0), None, drop, "in.sam", report,
+        text = b"".join(mask_regions([(1, whole_lines(lines))], RegionRequest(beds=[str(bed)], flank=0), None, drop, "in.sam", report,
                                      one_by_one=one_by_one))
     except InputError as error:
         return f"{error.line}: {error.message}".encode(), dict(report.counts)
@@ -523,7 +528,8 @@ def masked_with(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool, ref
 
     report = Report("sam-mask-regions")
     try:
-        blocks = [(1, lines[:2]), (3, lines[2:5]), (6, lines[5:])] if len(lines) > 5 else [(1, lines)]
+        parts = [(1, lines[:2]), (3, lines[2:5]), (6, lines[5:])] if len(lines) > 5 else [(1, lines)]
+        blocks = [(first, whole_lines(part)) for first, part in parts]
         text = b"".join(mask_regions(blocks, RegionRequest(beds=[str(bed)], flank=0), reference, drop, "in.sam", report, one_by_one=one_by_one))
     except InputError as error:
         return f"{error.line}: {error.message}".encode(), dict(report.counts)
