@@ -76,6 +76,7 @@ UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of i
 # stale or leaking once bases are masked (SAM tags specification).
 SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
 STALE_ONCE_MASKED = SEQUENCE_TAGS | {b"MD", b"NM"}
+MATE_CIGAR_TAG = frozenset([b"MC"])
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns
 NEWLINE, TAB, COLON = ord("\n"), ord("\t"), ord(":")
 
@@ -195,7 +196,7 @@ def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     """The tag part with every tag named in ``names`` removed, and how many went."""
     if not tags:
         return tags, 0
-    remove = set(names)
+    remove = names if isinstance(names, frozenset) else frozenset(names)
     kept = [tag for tag in tags.split(b"\t") if tag[:2] not in remove]
     return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
 
@@ -563,7 +564,7 @@ class RegionMasker:
         if mate_hit and optional_tag(fields[9], b"MC") is not None:
             changed = changed or list(fields)
             sequence, quality, tags = changed[9].split(b"\t", 2)
-            tags, removed = without_tags(tags, [b"MC"])
+            tags, removed = without_tags(tags, MATE_CIGAR_TAG)
             changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
             self.report.add("mate_cigar_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:

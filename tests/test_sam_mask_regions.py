@@ -530,7 +530,8 @@ def masked_with(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool, ref
     try:
         parts = [(1, lines[:2]), (3, lines[2:5]), (6, lines[5:])] if len(lines) > 5 else [(1, lines)]
         blocks = [(first, whole_lines(part)) for first, part in parts]
-        text = b"".join(mask_regions(blocks, RegionRequest(beds=[str(bed)], flank=0), reference, drop, "in.sam", report, one_by_one=one_by_one))
+        request = RegionRequest(beds=[str(bed)], flank=0)
+        text = b"".join(mask_regions(blocks, request, reference, drop, "in.sam", report, one_by_one=one_by_one))
     except InputError as error:
         return f"{error.line}: {error.message}".encode(), dict(report.counts)
     return text, dict(report.counts)
