@@ -424,10 +424,17 @@ class RegionMasker:
         if not len(rows):
             self.report.add("reads_out", count)
             return text
-        starts, ends = columns.line_starts[rows].tolist(), located.line_ends[rows].tolist()
         rewritten = [
-            self.rewrite(text[start:end], bool(own_hit[index]), int(own_starts[index]), int(own_ends[index]), first_line + index)
-            for index, start, end in zip(rows.tolist(), starts, ends, strict=True)
+            self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index)
+            for index, start, end, hit, footprint_start, footprint_end in zip(
+                rows.tolist(),
+                columns.line_starts[rows].tolist(),
+                located.line_ends[rows].tolist(),
+                own_hit[rows].tolist(),
+                own_starts[rows].tolist(),
+                own_ends[rows].tolist(),
+                strict=True,
+            )
         ]
         self.report.add("reads_out", count - rewritten.count(None))
         return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, rewritten)
