@@ -497,8 +497,9 @@ class RegionMasker:
             raise InputError("CIGAR is malformed", self.path, first_line + min(rows))
         lead = np.zeros(cigars.count, dtype=np.int64)
         extent = np.zeros(cigars.count, dtype=np.int64)
-        if len(cigars.others) < cigars.count:
-            lead[:], extent[:] = spans[cigars.common]  # type: ignore[misc]
+        common = spans.get(cigars.common)
+        if common is not None and len(cigars.others) < cigars.count:
+            lead[:], extent[:] = common
         if len(cigars.others):
             lead[cigars.others], extent[cigars.others] = np.array([spans[cigar] for cigar in cigars.other_values], dtype=np.int64).T
         return lead, extent
