@@ -302,14 +302,16 @@ def locate_block(text: bytes) -> LocatedBlock | None:
     """The columns of ``text`` (whole lines, each ending in a newline), or None when a line
     starts with ``@`` (a header line among records) or has fewer than eleven columns."""
     data = np.frombuffer(text, dtype=np.uint8)
-    line_ends = np.flatnonzero(data == NEWLINE)
+    separators = np.flatnonzero(data <= NEWLINE)  # tabs and newlines in one pass over the text (and any other control byte)
+    kinds = data[separators]
+    line_ends = separators[kinds == NEWLINE]
     if not len(line_ends):
         return None
     line_starts = np.zeros(len(line_ends), dtype=np.int64)
     line_starts[1:] = line_ends[:-1] + 1
     if bool((data[line_starts] == ord("@")).any()):
         return None
-    tabs = np.flatnonzero(data == TAB)
+    tabs = separators[kinds == TAB]
     first = np.searchsorted(tabs, line_starts)
     if int(first[-1]) + FIELD_TABS > len(tabs):
         return None
@@ -538,9 +540,10 @@ class RegionMasker:
                 found[located.rows_of(mate_cigar_tabs[mate_cigars.array() == cigar])] = True
                 continue
             lead, extent = max(lead, shape.left_clip), max(extent, max(1, shape.reference_length) + shape.right_clip)
-        where = np.where(mate_contigs == b"=", contigs, mate_contigs)
-        where = np.where(paired, where, b"*")
-        return found | self.hits(where, mate_positions - lead, mate_positions + extent)
+        rows = np.flatnonzero(paired)  # an unpaired read's RNEXT is not looked up (and "*" would make the block's contigs mixed)
+        where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
+        found[rows] |= self.hits(where, mate_positions[rows] - lead, mate_positions[rows] + extent)
+        return found
 
     def mate_touches(self, fields: list[bytes]) -> bool:
         """Whether this read's mate (from RNEXT, PNEXT and MC) touches a region."""
