@@ -545,14 +545,13 @@ class RegionMasker:
         found[rows] |= self.hits(where, mate_positions[rows] - lead, mate_positions[rows] + extent)
         return found
 
-    def mate_touches(self, fields: list[bytes]) -> bool:
-        """Whether this read's mate (from RNEXT, PNEXT and MC) touches a region."""
+    def mate_touches(self, fields: list[bytes], cigar: bytes | None) -> bool:
+        """Whether this read's mate (from RNEXT, PNEXT and ``cigar``, its MC) touches a region."""
         flag = int(fields[1])
         if not flag & 1 or flag & 8 or fields[6] == b"*":
             return False
         contig = fields[2] if fields[6] == b"=" else fields[6]
         position = int(fields[7]) - 1
-        cigar = optional_tag(fields[9], b"MC")
         if not cigar:
             return self.regions.overlaps(contig, position, position + 1)
         shape = self.shapes[cigar]
@@ -563,7 +562,8 @@ class RegionMasker:
     def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int) -> bytes | None:
         """One read near a region: dropped (None), masked, or stripped of tags that point into a region."""
         fields = line.split(b"\t", 9)
-        mate_hit = self.mate_touches(fields)
+        mate_cigar = optional_tag(fields[9], b"MC")
+        mate_hit = self.mate_touches(fields, mate_cigar)
         if self.drop and (own_hit or mate_hit):
             self.report.add("reads_dropped")
             return None
@@ -572,7 +572,7 @@ class RegionMasker:
             changed = self.mask_record(fields, line_number, self.regions.overlapping(fields[2], int(start), int(end)))
             if changed is None:
                 return None
-        if mate_hit and optional_tag(fields[9], b"MC") is not None:
+        if mate_hit and mate_cigar is not None:
             changed = changed or list(fields)
             sequence, quality, tags = changed[9].split(b"\t", 2)
             tags, removed = without_tags(tags, MATE_CIGAR_TAG)
