@@ -22,6 +22,7 @@ applied to the wrong build stops with an error instead of masking nothing;
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -168,27 +169,40 @@ class RegionIndex:
     renamed: dict[str, str] = field(default_factory=dict)
     genome_check: str = "contig lengths"
 
+    as_lists: dict[bytes, tuple[list[int], list[int]]] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """``by_contig`` as Python lists, for the one-read questions: ``bisect`` on a list is
+    several times cheaper than ``numpy.searchsorted`` on one number."""
+
     def intervals(self, contig: bytes) -> tuple[np.ndarray, np.ndarray] | None:
         return self.by_contig.get(contig)
 
+    def interval_lists(self, contig: bytes) -> tuple[list[int], list[int]] | None:
+        found = self.as_lists.get(contig)
+        if found is None:
+            arrays = self.by_contig.get(contig)
+            if arrays is None:
+                return None
+            found = self.as_lists[contig] = (arrays[0].tolist(), arrays[1].tolist())
+        return found
+
     def overlaps(self, contig: bytes, start: int, end: int) -> bool:
-        found = self.by_contig.get(contig)
+        found = self.interval_lists(contig)
         if found is None:
             return False
         starts, ends = found
-        index = int(np.searchsorted(ends, start, side="right"))
-        return index < len(starts) and int(starts[index]) < end
+        index = bisect_right(ends, start)
+        return index < len(starts) and starts[index] < end
 
     def overlapping(self, contig: bytes, start: int, end: int) -> list[Interval]:
         """The merged intervals that overlap or touch ``[start, end]``."""
-        found = self.by_contig.get(contig)
+        found = self.interval_lists(contig)
         if found is None:
             return []
         starts, ends = found
-        index = int(np.searchsorted(ends, start, side="left"))
+        index = bisect_left(ends, start)
         result: list[Interval] = []
-        while index < len(starts) and int(starts[index]) <= end:
-            result.append((int(starts[index]), int(ends[index])))
+        while index < len(starts) and starts[index] <= end:
+            result.append((starts[index], ends[index]))
             index += 1
         return result
 

@@ -26,14 +26,15 @@ merged region arrays; only the few reads near a region are parsed further.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
 import typer
+from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, md_and_nm
 from genoscrub.cli import (
@@ -54,18 +55,18 @@ from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.regions import (
     AUTO_BUILD,
     DEFAULT_FLANK,
+    BlockColumns,
     RegionIndex,
     RegionRequest,
-    block_columns,
     distinct,
-    field_values,
+    field_bounds,
     load_regions,
     overlap_mask,
     parse_digits,
 )
 from genoscrub.report import InputError, Report
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
-from genoscrub.streams import line_blocks, workers
+from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, workers
 
 COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")
@@ -74,7 +75,10 @@ UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of i
 # Tags that copy the read's bases or qualities, or describe them per base:
 # stale or leaking once bases are masked (SAM tags specification).
 SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
-MATE_CIGAR = re.compile(rb"\tMC:Z:([^\t\n]*)")
+STALE_ONCE_MASKED = SEQUENCE_TAGS | {b"MD", b"NM"}
+MATE_CIGAR_TAG = frozenset([b"MC"])
+FIELD_TABS = 10  # the tabs between the eleven mandatory columns
+NEWLINE, TAB, COLON = ord("\n"), ord("\t"), ord(":")
 
 app = make_app()
 
@@ -171,13 +175,155 @@ def tag_value(tags: bytes, name: bytes) -> bytes | None:
     return tags[start : end if end >= 0 else len(tags)]
 
 
+def optional_tag(rest: bytes, name: bytes) -> bytes | None:
+    """The value of the first ``NAME:Z:`` tag of a record given from SEQ on
+    (``SEQ\\tQUAL[\\tTAGS]``): ``tag_value`` of its optional fields, without cutting them
+    out. A tag is looked for there only, never in SEQ or QUAL (a QUAL may read ``MC:Z:...``)."""
+    quality_tab = rest.find(b"\t")
+    tags_tab = rest.find(b"\t", quality_tab + 1) if quality_tab >= 0 else -1
+    if tags_tab < 0:
+        return None
+    marker = b"\t" + name + b":Z:"
+    start = rest.find(marker, tags_tab)
+    if start < 0:
+        return None
+    start += len(marker)
+    end = rest.find(b"\t", start)
+    return rest[start : end if end >= 0 else len(rest)]
+
+
 def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     """The tag part with every tag named in ``names`` removed, and how many went."""
     if not tags:
         return tags, 0
-    remove = set(names)
+    remove = names if isinstance(names, frozenset) else frozenset(names)
     kept = [tag for tag in tags.split(b"\t") if tag[:2] not in remove]
     return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
+
+
+@dataclass
+class LocatedBlock:
+    """A block of SAM lines (``text``: each line ending in a newline) with the mandatory
+    columns of every line and every tab located once."""
+
+    text: bytes
+    columns: BlockColumns
+    tabs: np.ndarray  # every tab of the block, in order
+    line_ends: np.ndarray  # the newline of each line
+
+    def tags_after_tabs(self, names: Iterable[bytes]) -> dict[bytes, np.ndarray]:
+        """For each two-letter name, the tabs followed by ``NAME:Z:``: every such tag of the
+        block, and perhaps a field that happens to start so (callers over-select, never under-).
+
+        The four bytes after every tab are read as one little-endian number (a view of the
+        text with a stride of one byte), so each name is one comparison over the tabs.
+        """
+        data, tabs = self.columns.data, self.tabs
+        words = np.ndarray(shape=(len(data) - 3,), dtype="<u4", buffer=self.text, strides=(1,))
+        # A tab too near the end for four bytes after it cannot start a tag (the text ends in a newline).
+        following = words[np.minimum(tabs + 1, len(words) - 1)]
+        found: dict[bytes, np.ndarray] = {}
+        for name in names:
+            tagged = tabs[following == int.from_bytes(name + b":Z", "little")]
+            found[name] = tagged[data[tagged + 5] == COLON]
+        return found
+
+    def values(self, field: int) -> MostlyOneValue:
+        """Column ``field`` (0-based) of every line."""
+        begin, end = field_bounds(self.columns, field)
+        return mostly_one_value(self.text, self.columns.data, begin, end)
+
+    def rows_of(self, offsets: np.ndarray) -> np.ndarray:
+        """The line each offset of the block lies on."""
+        return np.searchsorted(self.columns.line_starts, offsets, side="right") - 1
+
+    def values_after(self, tag_tabs: np.ndarray, skip: int) -> MostlyOneValue:
+        """The text from ``skip`` bytes past each tab to the next tab or the line's end."""
+        following = np.searchsorted(self.tabs, tag_tabs) + 1
+        next_tabs = self.tabs[np.minimum(following, len(self.tabs) - 1)]
+        line_ends = self.line_ends[self.rows_of(tag_tabs)]
+        ends = np.where((following < len(self.tabs)) & (next_tabs < line_ends), next_tabs, line_ends)
+        return mostly_one_value(self.text, self.columns.data, tag_tabs + skip, ends)
+
+
+COMPARED_WIDTH = 32  # a common value longer than this is not looked for byte by byte
+
+
+@dataclass
+class MostlyOneValue:
+    """The values of a column (or of one tag) over a block, when most rows hold the same
+    one: a sorted block's RNAME, its ``150M`` CIGAR, ``=`` for RNEXT. Those rows are found
+    with one comparison per byte of that value; only the others are cut out of the text."""
+
+    common: bytes
+    others: np.ndarray  # the rows whose value is not ``common``
+    other_values: list[bytes]
+    count: int
+
+    def distinct(self) -> set[bytes]:
+        if not self.count:
+            return set()
+        return {*self.other_values, self.common} if len(self.others) < self.count else set(self.other_values)
+
+    def array(self) -> np.ndarray:
+        """Every row's value, as a bytes array."""
+        width = max(1, len(self.common), *map(len, self.other_values))
+        values = np.full(self.count, self.common, dtype=f"S{width}")
+        if len(self.others):
+            values[self.others] = self.other_values
+        return values
+
+
+def mostly_one_value(text: bytes, data: np.ndarray, begin: np.ndarray, end: np.ndarray) -> MostlyOneValue:
+    """The values of the spans ``text[begin:end]``. The first row's value is taken as the
+    common one, or, when most rows differ from it, the value of the first row that does."""
+    count = len(begin)
+    common, others = b"", np.arange(count)
+    row = 0
+    for _ in range(2):
+        value = text[int(begin[row]) : int(end[row])] if row < count else b""
+        if row >= count or len(value) > COMPARED_WIDTH:
+            break
+        same = (end - begin) == len(value)
+        last = len(data) - 1
+        for offset, byte in enumerate(value):
+            same &= data[np.minimum(begin + offset, last)] == byte
+        differing = np.flatnonzero(~same)
+        if len(differing) < len(others):
+            common, others = value, differing
+        if len(differing) <= count // 2:
+            break
+        row = int(differing[0])
+    other_values = list(map(text.__getitem__, map(slice, begin[others].tolist(), end[others].tolist())))
+    return MostlyOneValue(common, others, other_values, count)
+
+
+def locate_block(text: bytes) -> LocatedBlock | None:
+    """The columns of ``text`` (whole lines, each ending in a newline), or None when a line
+    starts with ``@`` (a header line among records) or has fewer than eleven columns."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    separators = np.flatnonzero(data <= NEWLINE)  # tabs and newlines in one pass over the text (and any other control byte)
+    kinds = data[separators]
+    line_ends = separators[kinds == NEWLINE]
+    if not len(line_ends):
+        return None
+    line_starts = np.zeros(len(line_ends), dtype=np.int64)
+    line_starts[1:] = line_ends[:-1] + 1
+    if bool((data[line_starts] == ord("@")).any()):
+        return None
+    tabs = separators[kinds == TAB]
+    first = np.searchsorted(tabs, line_starts)
+    if int(first[-1]) + FIELD_TABS > len(tabs):
+        return None
+    columns = [tabs[first + k] for k in range(FIELD_TABS)]
+    if not bool((columns[-1] < line_ends).all()):
+        return None
+    return LocatedBlock(text, BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs))), tabs, line_ends)
+
+
+def lines_of(text: bytes) -> list[bytes]:
+    """The lines of a block of whole lines, without their newlines (for the rare paths that need them)."""
+    return text[:-1].split(b"\n") if text else []
 
 
 class RegionMasker:
@@ -230,58 +376,72 @@ class RegionMasker:
             found[selected] = overlap_mask(intervals[0], intervals[1], starts[selected], ends[selected])
         return found
 
-    def process(self, lines: list[bytes], first_line: int) -> list[bytes]:
-        """The block's output lines: untouched reads as the same bytes, the few near a region rewritten.
+    def process(self, text: bytes, first_line: int) -> bytes:
+        """The output text of a block of whole lines (kept lines, each ending in a newline):
+        untouched reads as the same bytes, the few near a region rewritten.
 
-        Positions, flags and CIGAR spans of the whole block are read with one
-        regular expression and tested with ``searchsorted``; Python work per
-        read is spent only on the reads whose footprint, mate or alignment
-        list comes near a region.
+        The block is never split into lines. Positions, flags and CIGAR spans of the whole
+        block are read from the located columns and tested with ``searchsorted``; the
+        ``MC``, ``SA`` and ``XA`` tags are found from the block's tabs, not by searching the
+        text again. Python work per read is spent only on the reads whose footprint, mate
+        or alignment list may come near a region; the block's text is then copied with
+        those lines replaced.
         """
-        block = b"\n".join(lines)
-        if b"\0" in block:  # the block's columns are gathered as NUL-padded strings, which would drop it
-            index = next(index for index, line in enumerate(lines) if b"\0" in line)
-            raise InputError("record holds a NUL byte", self.path, first_line + index)
-        columns = None if block.startswith(b"@") or b"\n@" in block else block_columns(block, lines, 10)
+        nul = text.find(b"\0")
+        if nul >= 0:  # the block's columns are gathered as NUL-padded strings, which would drop it
+            raise InputError("record holds a NUL byte", self.path, first_line + text.count(b"\n", 0, nul))
+        located = locate_block(text)
+        columns = located.columns if located else None
         flags = parse_digits(columns, 1) if columns else None
         positions = parse_digits(columns, 3) if columns else None
         mate_positions = parse_digits(columns, 7) if columns else None
-        if columns is None or flags is None or positions is None or mate_positions is None:
-            raise self.find_bad_record(lines, first_line)
-        contigs = field_values(block, columns, 2)
-        cigars = field_values(block, columns, 5)
-        mate_contigs = field_values(block, columns, 6)
-        self.check_declared(contigs, lines, first_line)
+        if located is None or columns is None or flags is None or positions is None or mate_positions is None:
+            raise self.find_bad_record(lines_of(text), first_line)
+        count = len(located.line_ends)
+        contigs = located.values(2).array()
+        cigars = located.values(5)
+        mate_contigs = located.values(6).array()
+        self.check_declared(contigs, text, first_line)
         if self.reference is not None and (on_reference := self.on_reference(contigs, first_line)) is not None:
-            self.report.add("reads_in", len(lines) - int(on_reference.sum()))
-            self.report.add("reads_dropped_unknown_contig", len(lines) - int(on_reference.sum()))
-            kept = [line for line, keep in zip(lines, on_reference.tolist(), strict=True) if keep]
-            return self.process(kept, first_line) if kept else []
+            self.report.add("reads_in", count - int(on_reference.sum()))
+            self.report.add("reads_dropped_unknown_contig", count - int(on_reference.sum()))
+            outside = np.flatnonzero(~on_reference)
+            kept = scan.splice_lines(text, columns.line_starts, located.line_ends, outside, [None] * len(outside))
+            return self.process(kept, first_line) if kept else b""
         lead, extent = self.cigar_extents(cigars, first_line)
-        self.report.add("reads_in", len(lines))
+        self.report.add("reads_in", count)
         self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
         if self.one_by_one:
-            return self.process_one_by_one(lines, first_line)
+            return self.process_one_by_one(lines_of(text), first_line)
         positions -= 1
         unmapped = (flags & 4) != 0
         own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
         own_ends = np.where(unmapped, positions + UNMAPPED_REACH, positions + extent)
         own_hit = self.hits(contigs, own_starts, own_ends)
-        candidates = set(np.flatnonzero(own_hit).tolist())
-        candidates |= self.mate_candidates(block, flags, contigs, mate_contigs, mate_positions - 1)
-        if b"SA:Z:" in block or b"XA:Z:" in block:
-            candidates |= {index for index, line in enumerate(lines) if b"SA:Z:" in line or b"XA:Z:" in line}
-        if not candidates:
-            self.report.add("reads_out", len(lines))
-            return lines
-        out: list[bytes | None] = list(lines)
-        for index in sorted(candidates):
-            out[index] = self.rewrite(lines[index], bool(own_hit[index]), int(own_starts[index]), int(own_ends[index]), first_line + index)
-        kept = [line for line in out if line is not None]
-        self.report.add("reads_out", len(kept))
-        return kept
+        tags = located.tags_after_tabs((b"MC", b"SA", b"XA"))
+        candidates = own_hit | self.mate_candidates(located, tags[b"MC"], flags, contigs, mate_contigs, mate_positions - 1)
+        for name in (b"SA", b"XA"):
+            candidates[located.rows_of(tags[name])] = True
+        rows = np.flatnonzero(candidates)
+        if not len(rows):
+            self.report.add("reads_out", count)
+            return text
+        rewritten = [
+            self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index)
+            for index, start, end, hit, footprint_start, footprint_end in zip(
+                rows.tolist(),
+                columns.line_starts[rows].tolist(),
+                located.line_ends[rows].tolist(),
+                own_hit[rows].tolist(),
+                own_starts[rows].tolist(),
+                own_ends[rows].tolist(),
+                strict=True,
+            )
+        ]
+        self.report.add("reads_out", count - rewritten.count(None))
+        return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, rewritten)
 
-    def process_one_by_one(self, lines: list[bytes], first_line: int) -> list[bytes]:
+    def process_one_by_one(self, lines: list[bytes], first_line: int) -> bytes:
         """The same block, every record judged by itself (``GENOSCRUB_ONE_BY_ONE=1``):
         the path the bulk one must agree with."""
         kept: list[bytes] = []
@@ -293,7 +453,7 @@ class RegionMasker:
             if new_line is not None:
                 kept.append(new_line)
         self.report.add("reads_out", len(kept))
-        return kept
+        return b"".join(line + b"\n" for line in kept)
 
     def footprint(self, flag: int, position: int, cigar: bytes) -> tuple[int, int]:
         """The reference a record's bases may come from: its aligned span with soft clips laid
@@ -305,9 +465,9 @@ class RegionMasker:
             return position, position + 1
         return position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip
 
-    def check_declared(self, contigs: np.ndarray, lines: list[bytes], first_line: int) -> None:
+    def check_declared(self, contigs: np.ndarray, text: bytes, first_line: int) -> None:
         if not bool((contigs != b"").all()):
-            raise self.find_bad_record(lines, first_line)
+            raise self.find_bad_record(lines_of(text), first_line)
         unknown = distinct(contigs) - self.declared - {b"*"}
         if unknown:
             index = int(np.flatnonzero(np.isin(contigs, list(unknown)))[0])
@@ -327,57 +487,71 @@ class RegionMasker:
             raise InputError(message, self.path, first_line + int(np.flatnonzero(outside)[0]))
         return ~outside
 
-    def cigar_extents(self, cigars: np.ndarray, first_line: int) -> tuple[np.ndarray, np.ndarray]:
+    def cigar_extents(self, cigars: MostlyOneValue, first_line: int) -> tuple[np.ndarray, np.ndarray]:
         """Per read: bases clipped before POS, and the end of its footprint relative to POS."""
-        count = len(cigars)
-        lead = np.zeros(count, dtype=np.int64)
-        extent = np.zeros(count, dtype=np.int64)
-        for cigar in distinct(cigars):
-            selected = cigars == cigar
-            if cigar == b"*":
-                extent[selected] = 1
-                continue
-            shape = self.shapes[cigar]
-            if shape is None:
-                index = int(np.flatnonzero(selected)[0])
-                raise InputError("CIGAR is malformed", self.path, first_line + index)
-            lead[selected] = shape.left_clip
-            extent[selected] = max(1, shape.reference_length) + shape.right_clip
+        spans = {cigar: self.cigar_span(cigar) for cigar in cigars.distinct()}
+        if None in spans.values():
+            rows = [row for row, cigar in zip(cigars.others.tolist(), cigars.other_values, strict=True) if spans[cigar] is None]
+            if len(cigars.others) < cigars.count and spans[cigars.common] is None:
+                holding = np.ones(cigars.count, dtype=bool)
+                holding[cigars.others] = False
+                rows.append(int(np.flatnonzero(holding)[0]))
+            raise InputError("CIGAR is malformed", self.path, first_line + min(rows))
+        lead = np.zeros(cigars.count, dtype=np.int64)
+        extent = np.zeros(cigars.count, dtype=np.int64)
+        common = spans.get(cigars.common)
+        if common is not None and len(cigars.others) < cigars.count:
+            lead[:], extent[:] = common
+        if len(cigars.others):
+            lead[cigars.others], extent[cigars.others] = np.array([spans[cigar] for cigar in cigars.other_values], dtype=np.int64).T
         return lead, extent
 
+    def cigar_span(self, cigar: bytes) -> tuple[int, int] | None:
+        """``(bases clipped before POS, end of the footprint after POS)`` of a CIGAR (``*``: one base); None if malformed."""
+        if cigar == b"*":
+            return 0, 1
+        shape = self.shapes[cigar]
+        if shape is None:
+            return None
+        return shape.left_clip, max(1, shape.reference_length) + shape.right_clip
+
     def mate_candidates(
-        self, block: bytes, flags: np.ndarray, contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray
-    ) -> set[int]:
-        """Reads whose mate may touch a region, judged with the widest mate CIGAR in the block.
+        self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, flags: np.ndarray, contigs: np.ndarray,
+        mate_contigs: np.ndarray, mate_positions: np.ndarray,
+    ) -> np.ndarray:
+        """Which reads' mate may touch a region, judged with the widest mate CIGAR in the block.
 
         The exact test (this read's own ``MC``) runs later on these few reads;
         a read whose mate cannot touch a region needs neither ``MC`` removal
-        nor, with ``--drop``, removal.
+        nor, with ``--drop``, removal. A read with an unreadable ``MC`` is always
+        one of them: the exact test fails closed on it.
         """
+        found = np.zeros(len(flags), dtype=bool)
+        if not self.drop and not len(mate_cigar_tabs):
+            return found
         paired = ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*")
-        if not self.drop and b"MC:Z:" not in block:
-            return set()
         if not paired.any():
-            return set()
+            return found
         lead, extent = 0, 1
-        for cigar in set(MATE_CIGAR.findall(block)):
+        mate_cigars = located.values_after(mate_cigar_tabs, len(b"\tMC:Z:"))
+        for cigar in mate_cigars.distinct():
             shape = self.shapes[cigar]
             if shape is None:
-                continue  # judged (fail closed) when the read is rewritten
+                found[located.rows_of(mate_cigar_tabs[mate_cigars.array() == cigar])] = True
+                continue
             lead, extent = max(lead, shape.left_clip), max(extent, max(1, shape.reference_length) + shape.right_clip)
-        where = np.where(mate_contigs == b"=", contigs, mate_contigs)
-        where = np.where(paired, where, b"*")
-        hit = self.hits(where, mate_positions - lead, mate_positions + extent)
-        return set(np.flatnonzero(hit).tolist())
+        rows = np.flatnonzero(paired)  # an unpaired read's RNEXT is not looked up (and "*" would make the block's contigs mixed)
+        where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
+        found[rows] |= self.hits(where, mate_positions[rows] - lead, mate_positions[rows] + extent)
+        return found
 
-    def mate_touches(self, fields: list[bytes]) -> bool:
-        """Whether this read's mate (from RNEXT, PNEXT and MC) touches a region."""
+    def mate_touches(self, fields: list[bytes], cigar: bytes | None) -> bool:
+        """Whether this read's mate (from RNEXT, PNEXT and ``cigar``, its MC) touches a region."""
         flag = int(fields[1])
         if not flag & 1 or flag & 8 or fields[6] == b"*":
             return False
         contig = fields[2] if fields[6] == b"=" else fields[6]
         position = int(fields[7]) - 1
-        cigar = tag_value(fields[9], b"MC") if b"MC:Z:" in fields[9] else None
         if not cigar:
             return self.regions.overlaps(contig, position, position + 1)
         shape = self.shapes[cigar]
@@ -388,7 +562,8 @@ class RegionMasker:
     def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int) -> bytes | None:
         """One read near a region: dropped (None), masked, or stripped of tags that point into a region."""
         fields = line.split(b"\t", 9)
-        mate_hit = self.mate_touches(fields)
+        mate_cigar = optional_tag(fields[9], b"MC")
+        mate_hit = self.mate_touches(fields, mate_cigar)
         if self.drop and (own_hit or mate_hit):
             self.report.add("reads_dropped")
             return None
@@ -397,9 +572,11 @@ class RegionMasker:
             changed = self.mask_record(fields, line_number, self.regions.overlapping(fields[2], int(start), int(end)))
             if changed is None:
                 return None
-        if mate_hit and b"MC:Z:" in fields[9]:
+        if mate_hit and mate_cigar is not None:
             changed = changed or list(fields)
-            changed[9], removed = without_tags(changed[9], [b"MC"])
+            sequence, quality, tags = changed[9].split(b"\t", 2)
+            tags, removed = without_tags(tags, MATE_CIGAR_TAG)
+            changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
             self.report.add("mate_cigar_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
@@ -440,7 +617,7 @@ class RegionMasker:
             return list(fields)
         self.report.add("reads_masked")
         self.report.add("bases_masked", masked)
-        tags, removed = without_tags(tags, SEQUENCE_TAGS | {b"MD", b"NM"})
+        tags, removed = without_tags(tags, STALE_ONCE_MASKED)
         self.report.add("tags_removed", removed)
         if shape is not None and self.reference is not None:
             reference = self.reference.fetch_exact(contig.decode("ascii", errors="replace"), position, position + shape.reference_length)
@@ -491,18 +668,22 @@ class RegionMasker:
         return False
 
 
-def split_header(blocks: Iterator[tuple[int, list[bytes]]]) -> tuple[list[bytes], list[tuple[int, list[bytes]]]]:
+def split_header(blocks: Iterator[tuple[int, bytes]]) -> tuple[list[bytes], list[tuple[int, bytes]]]:
+    """The header lines at the start of ``blocks``, and the first block of records (its rest)."""
     header: list[bytes] = []
-    for first_line, lines in blocks:
-        for index, line in enumerate(lines):
-            if not line.startswith(b"@"):
-                return header, [(first_line + index, lines[index:])]
-            header.append(line)
+    for first_line, text in blocks:
+        start = taken = 0
+        while start < len(text) and text[start] == ord("@"):
+            end = text.index(b"\n", start)
+            header.append(text[start:end])
+            start, taken = end + 1, taken + 1
+        if start < len(text):
+            return header, [(first_line + taken, text[start:])]
     return header, []
 
 
 def mask_regions(
-    source: Iterable[tuple[int, list[bytes]]],
+    source: Iterable[tuple[int, bytes]],
     request: RegionRequest,
     reference_path: str | None,
     drop: bool,
@@ -511,8 +692,10 @@ def mask_regions(
     drop_unknown_contigs: bool = False,
     one_by_one: bool | None = None,
 ) -> Iterator[bytes]:
-    """Yield SAM text: the header with one ``@PG`` line, then the masked reads
-    (``one_by_one``: every record judged alone; by default as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
+    """Yield SAM text: the header with one ``@PG`` line, then the masked reads. ``source``
+    gives ``(number of the first line, text)`` for blocks of whole lines, each ending in a
+    newline (``streams.whole_line_blocks``); ``one_by_one``: every record judged alone (by
+    default as ``GENOSCRUB_ONE_BY_ONE=1`` asks)."""
     blocks = iter(source)
     header, pending = split_header(blocks)
     contigs = sequence_dictionary(header, path)
@@ -534,10 +717,10 @@ def mask_regions(
         regions, {name.encode() for name in contigs}, reference, drop, path, report, drop_unknown_contigs,
         one_record_path_forced() if one_by_one is None else one_by_one,
     )
-    for first_line, lines in chain(pending, blocks):
-        kept = masker.process(lines, first_line)
-        if kept:
-            yield b"\n".join(kept) + b"\n"
+    for first_line, text in chain(pending, blocks):
+        out = masker.process(text, first_line)
+        if out:
+            yield out
 
 
 def output_format(value: str) -> str:
@@ -578,7 +761,8 @@ def main(
         stream: Any = open_alignment_text(input, reference)
         sink = AlignmentOutput(output, output_fmt, reference)
         try:
-            for chunk in mask_regions(line_blocks(stream, input), request, reference, drop, input, report, drop_unknown_contigs):
+            blocks = ((first, text) for first, _, text in whole_line_blocks(background_reads(stream, BLOCK_SIZE, depth=2), input))
+            for chunk in mask_regions(blocks, request, reference, drop, input, report, drop_unknown_contigs):
                 sink.write(chunk)
             sink.close()
         except BaseException:

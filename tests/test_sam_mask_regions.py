@@ -387,11 +387,11 @@ def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
     bed.write_text("chr1\t100\t110\n")
     read: list[int] = []
 
-    def blocks() -> Iterator[tuple[int, list[bytes]]]:
-        yield 1, [b"@SQ\tSN:chr1\tLN:1000"]
+    def blocks() -> Iterator[tuple[int, bytes]]:
+        yield 1, b"@SQ\tSN:chr1\tLN:1000\n"
         for number in range(1000):
             read.append(number)
-            yield 2 + number, [b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII" % (number, number % 900 + 1)]
+            yield 2 + number, b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII\n" % (number, number % 900 + 1)
 
     chunks = mask_regions(blocks(), RegionRequest(beds=[str(bed)]), None, False, "-", Report("sam-mask-regions"))
     next(chunks)
@@ -429,6 +429,11 @@ def small_alignments(draw: st.DrawFn) -> list[bytes]:
     return lines
 
 
+def whole_lines(lines: list[bytes]) -> bytes:
+    """A block as ``mask_regions`` takes it: whole lines, each ending in a newline."""
+    return b"".join(line + b"\n" for line in lines)
+
+
 def masked_text(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool) -> tuple[bytes, dict[str, int]]:
     from genoscrub.regions import RegionRequest
     from genoscrub.report import InputError, Report
@@ -436,7 +441,7 @@ def masked_text(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool) -> 
 
     report = Report("sam-mask-regions")
     try:
-        text = b"".join(mask_regions([(1, lines)], RegionRequest(beds=[str(bed)], flank=0), None, drop, "in.sam", report,
+        text = b"".join(mask_regions([(1, whole_lines(lines))], RegionRequest(beds=[str(bed)], flank=0), None, drop, "in.sam", report,
                                      one_by_one=one_by_one))
     except InputError as error:
         return f"{error.line}: {error.message}".encode(), dict(report.counts)
@@ -463,3 +468,133 @@ def test_bulk_and_one_record_paths_agree_whatever_the_contig_names(lines: list[b
             assert [line for line in again.splitlines() if not line.startswith(b"@")] == [
                 line for line in bulk[0].splitlines() if not line.startswith(b"@")
             ]
+
+
+# --- the bulk selection against the one-record path, on the edges of its shortcuts ---------
+
+EDGE_TAGS = [
+    "MC:Z:10M",
+    "MC:Z:200M",  # a mate reaching far
+    "MC:Z:5S5M",
+    "MC:Z:xyz",  # unreadable: the read is looked at, and its mate judged to touch (fail closed)
+    "MC:Z:",  # empty
+    "mc:Z:10M",  # not an MC tag (names are case-sensitive)
+    "MC:Zx10M",  # nor this
+    "XX:Z:MC:Z:10M",  # an MC look-alike inside another tag's value
+    "SA:Z:chr1,110,+,10M,60,0;",
+    "SA:Z:chr2,5,+,10M,60,0;",
+    "SA:Z:chr1,oops;",  # unreadable: fail closed
+    "XA:Z:chr1,-105,10M,0;",
+    "XA:Z:chr2,+5,10M,0;",
+    "NM:i:0",
+    "MD:Z:10",
+    "OQ:Z:IIIIIIIIII",
+    "RG:Z:g",
+]
+
+
+@st.composite
+def edge_case_alignments(draw: st.DrawFn) -> list[bytes]:
+    """Records that reach the bulk path's shortcuts: unnamed (``*``) and unplaced reads, no
+    tags at all, a QUAL that reads like a tag, unreadable or look-alike ``MC``/``SA``/``XA``,
+    two contigs in one block, mates on the other contig, and a block whose first record
+    has a rare CIGAR (the common one is then found from another row)."""
+    lines = [b"@SQ\tSN:chr1\tLN:300", b"@SQ\tSN:chr2\tLN:300"]
+    common = draw(st.sampled_from(["10M", "2S8M", "*"]))
+    for number in range(draw(st.integers(1, 12))):
+        name = draw(st.sampled_from(["*", f"r{number}", "MC:Z:10M"]))
+        flag = draw(st.sampled_from([0, 16, 1 | 32, 1 | 16, 1 | 8, 1 | 4, 4, 256, 2048]))
+        contig = draw(st.sampled_from(["chr1", "chr1", "chr2", "*"]))
+        position = 0 if contig == "*" else draw(st.integers(1, 250))
+        cigar = "*" if flag & 4 or contig == "*" else draw(st.sampled_from([common, common, "10M", "3M2I5M", "4M4D6M", "10M"]))
+        length = 10 if cigar == "*" else cigar_shape(cigar.encode()).query_length
+        sequence = draw(st.sampled_from(["ACGTACGTAC"[:length], "*"])) if length else "*"
+        quality = draw(st.sampled_from(["I" * length, "MC:Z:10M11"[:length].ljust(length, "I"), "*"])) if sequence != "*" else "*"
+        mate = (
+            [draw(st.sampled_from(["=", "chr1", "chr2", "*"])), str(draw(st.integers(0, 250))), "0"]
+            if flag & 1
+            else ["*", "0", "0"]
+        )
+        tags = draw(st.lists(st.sampled_from(EDGE_TAGS), max_size=4))
+        fields = [name, str(flag), contig, str(position), "60", cigar, *mate, sequence, quality, *tags]
+        lines.append("\t".join(fields).encode())
+    return lines
+
+
+def masked_with(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool, reference: str | None = None) -> tuple[bytes, dict[str, int]]:
+    from genoscrub.regions import RegionRequest
+    from genoscrub.report import InputError, Report
+    from genoscrub.sam_mask_regions import mask_regions
+
+    report = Report("sam-mask-regions")
+    try:
+        parts = [(1, lines[:2]), (3, lines[2:5]), (6, lines[5:])] if len(lines) > 5 else [(1, lines)]
+        blocks = [(first, whole_lines(part)) for first, part in parts]
+        request = RegionRequest(beds=[str(bed)], flank=0)
+        text = b"".join(mask_regions(blocks, request, reference, drop, "in.sam", report, one_by_one=one_by_one))
+    except InputError as error:
+        return f"{error.line}: {error.message}".encode(), dict(report.counts)
+    return text, dict(report.counts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(edge_case_alignments(), st.booleans())
+def test_bulk_selection_agrees_with_the_one_record_path_on_edge_cases(lines: list[bytes], drop: bool) -> None:
+    """Same bytes and counts (the report's key order included) from the bulk path, with the
+    compiled and the pure-Python splice, and from the one-record path."""
+    import tempfile
+
+    import genoscrub.sam_mask_regions as module
+    from genoscrub import scan
+
+    with tempfile.TemporaryDirectory() as name:
+        bed = Path(name) / "r.bed"
+        bed.write_text("chr1\t100\t120\nchr2\t0\t3\n")
+        one = masked_with(lines, bed, drop, one_by_one=True)
+        bulk = masked_with(lines, bed, drop, one_by_one=False)
+        assert bulk == one and list(bulk[1]) == list(one[1])
+        compiled = module.scan
+        module.scan = scan.python  # type: ignore[assignment]
+        try:
+            assert masked_with(lines, bed, drop, one_by_one=False) == bulk
+        finally:
+            module.scan = compiled
+
+
+def test_a_qual_reading_like_a_mate_cigar_is_never_taken_for_one(tmp_path: Path) -> None:
+    """Only the optional fields hold tags: a read whose mate lies in a region keeps a QUAL
+    that begins ``MC:Z:`` (it once went as if it were the mate's CIGAR tag)."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    record = b"r1\t65\tchr1\t10\t60\t10M\t=\t105\t0\tACGTACGTAC\tMC:Z:10MII\tMC:Z:10M\tRG:Z:g"
+    text, counts = masked_with([b"@SQ\tSN:chr1\tLN:300", record], bed, drop=False, one_by_one=False)
+    assert text.splitlines()[-1] == record.rsplit(b"\tMC:Z:10M\t", 1)[0] + b"\tRG:Z:g"
+    assert counts["mate_cigar_tags_removed"] == 1
+    bare = b"r1\t65\tchr1\t10\t60\t10M\t=\t105\t0\tACGTACGTAC\tMC:Z:10MII"
+    text, counts = masked_with([b"@SQ\tSN:chr1\tLN:300", bare], bed, drop=False, one_by_one=False)
+    assert text.splitlines()[-1] == bare and "mate_cigar_tags_removed" not in counts
+
+
+def test_crlf_input_gives_the_same_bytes_on_every_path(tmp_path: Path) -> None:
+    """CRLF input, on the bulk path, the one-record path and without the C loops."""
+    import os
+
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    records = [
+        b"@SQ\tSN:chr1\tLN:300",
+        b"*\t0\tchr1\t95\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII",
+        b"r2\t65\tchr1\t10\t60\t10M\t=\t110\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M",
+        b"r3\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII",
+    ]
+    crlf = b"\r\n".join(records) + b"\r\n"
+    outputs = []
+    for switch in ({}, {"GENOSCRUB_ONE_BY_ONE": "1"}, {"GENOSCRUB_PURE_PYTHON": "1"}):
+        result = subprocess.run(
+            [str(ROOT / "bin" / "sam-mask-regions"), "-q", "--bed", str(bed), "--flank", "0"],
+            input=crlf, capture_output=True, env={**os.environ, **switch}, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert b"\r" not in outputs[0] and b"\tACGTACNNNN\tIIIIII####\n" in outputs[0] and b"MC:Z" not in outputs[0]
