@@ -17,6 +17,8 @@ the same contig the reads are compared with, whatever the VCF calls it.
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,22 +43,31 @@ SYMBOLIC_REFERENCE_BLOCK = frozenset((b"<*>", b"<NON_REF>", b"<X>", b"."))
 
 
 class SiteTable:
-    """Revert windows per input contig: sorted numpy arrays, no object per site.
+    """Revert windows per input contig: sorted int64 tables, no object per site.
 
     ``starts`` is sorted; ``reach[i]`` is the largest window end among the first
     ``i + 1`` windows, so one ``searchsorted`` tells whether a span touches any.
+    Each table is an ``array.array`` (for one read's question, in :meth:`windows`:
+    ``bisect`` and item reads without numpy's per-call cost) with a numpy view of the
+    same memory (for a block's reads at once, in :meth:`touching`).
     """
 
     def __init__(self) -> None:
         self.starts: dict[str, np.ndarray] = {}
         self.ends: dict[str, np.ndarray] = {}
         self.reach: dict[str, np.ndarray] = {}
+        self.lists: dict[str, tuple[array[int], array[int], array[int]]] = {}
+        """Per contig, ``starts``, ``ends`` and ``reach`` as the arrays the numpy views share."""
 
     def add_contig(self, name: str, starts: np.ndarray, ends: np.ndarray) -> None:
         order = np.argsort(starts, kind="stable")
-        self.starts[name] = starts[order]
-        self.ends[name] = ends[order]
-        self.reach[name] = np.maximum.accumulate(self.ends[name]) if len(order) else self.ends[name]
+        sorted_ends = ends[order]
+        reach = np.maximum.accumulate(sorted_ends) if len(order) else sorted_ends
+        tables = tuple(array("q", column.astype(np.int64).tobytes()) for column in (starts[order], sorted_ends, reach))
+        self.lists[name] = tables  # type: ignore[assignment]
+        self.starts[name], self.ends[name], self.reach[name] = (
+            np.frombuffer(table, dtype=np.int64) if len(table) else np.zeros(0, dtype=np.int64) for table in tables
+        )
 
     def __len__(self) -> int:
         return sum(len(starts) for starts in self.starts.values())
@@ -73,16 +84,18 @@ class SiteTable:
     def windows(self, name: str, start: int, end: int, index: int | None = None) -> list[Window]:
         """The windows touching ``[start, end)``; ``index``, when known, is
         ``searchsorted`` of ``end`` in the window starts."""
-        window_starts = self.starts.get(name)
-        if window_starts is None:
+        tables = self.lists.get(name)
+        if tables is None:
             return []
-        index = (int(window_starts.searchsorted(end)) if index is None else index) - 1
+        window_starts, ends, reach = tables
+        index = (bisect_left(window_starts, end) if index is None else index) - 1
+        if index < 0 or reach[index] <= start:
+            return []
         found: list[Window] = []
-        ends, reach = self.ends[name], self.reach[name]
-        while index >= 0 and reach.item(index) > start:
-            window_end = ends.item(index)
+        while index >= 0 and reach[index] > start:
+            window_end = ends[index]
             if window_end > start:
-                found.append((window_starts.item(index), window_end))
+                found.append((window_starts[index], window_end))
             index -= 1
         found.reverse()
         return found
