@@ -20,7 +20,7 @@ from collections import Counter
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import CigarShape, M, ShapeCache, md_and_nm
+from genoscrub.cigar import CigarShape, ShapeCache, md_and_nm_of_match
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
@@ -32,7 +32,7 @@ from genoscrub.record_reverter import (
     RecordReverter,
 )
 from genoscrub.report import InputError
-from genoscrub.revert import ClipRule, clip_differs, revert_single_match
+from genoscrub.revert import ClipRule, clip_differs, revert_match_run
 from genoscrub.sam_columns import (
     BlockFields,
     CigarColumn,
@@ -147,8 +147,6 @@ class BlockReverter:
         tags_only &= ~selected
         fast[mate_rows] = False
         windows = self.windows
-        if not windows.revert_all:  # --all keeps only KEPT_TAGS, MD, NM and MC on a record anyway
-            fast[copying_rows] = False
         if isinstance(windows, GermlineWindows):
             starts = positions + cigars.each(windows.span_starts)
             ends = positions + cigars.each(windows.span_ends)
@@ -222,9 +220,11 @@ class BlockReverter:
     def _revert_simple_rows(
         self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
     ) -> dict[int, bytes]:
-        """The common record, one ``M`` run with SEQ and no tag to fix: its new
+        """The common record, one ``M`` run with SEQ and no mate CIGAR to fix: its new
         text, by the same rules as the one-record path without building its
-        fields. ``fast`` marks the candidates; anything unusual (a keep allele
+        fields (the tags it keeps are KEPT_TAGS and MC, so a tag that copies
+        another record goes as it would there; with one ``M`` run and no clip,
+        an SA tag changes nothing). ``fast`` marks the candidates; anything unusual (a keep allele
         under the read, a read past the contig's end, a length that does not
         add up) is left to the one-record path."""
         lengths = cigars.each(self.match_lengths)
@@ -261,6 +261,8 @@ class BlockReverter:
         reference = self.reference
         counts = self.report.counts
         single_name = names[0] if len(names) == 1 else None
+        contigs = {name: contig for name in ({single_name} if single_name is not None else set(names)) if (contig := name.decode(errors="replace")) in reference}
+        """The block's contig names the reference has, decoded once."""
         keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
         keep_changed = KEPT_TAGS | {b"MC"}
         for row, start, sequence_start, sequence_end, quality_end, end, position, length, index in zip(
@@ -272,15 +274,14 @@ class BlockReverter:
             if sequence == b"*" or (quality_end - sequence_end == 2 and text[sequence_end + 1] != 42 and length != 1):
                 continue
             name = single_name if single_name is not None else names[row]
-            contig = name.decode(errors="replace")
-            if contig not in reference:
+            contig = contigs.get(name)
+            if contig is None:
                 continue
             if sites is None:
                 read_windows = [(position - 1, position + length + 1)]
             else:
                 read_windows = sites.windows(contig, position, position + length, index)
-                if not read_windows:
-                    results[row] = text[start:end]
+                if not read_windows:  # never for a hit of _select (the same span): left to the one-record path
                     continue
             region = regions.get(name)
             if region is not None:
@@ -293,19 +294,20 @@ class BlockReverter:
             if revert_all and sequence.upper() == bases:
                 results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
                 continue
-            result = revert_single_match(position, length, sequence, b"", bases, position, read_windows)
-            if result.bases_reverted:
+            new_sequence, reverted = revert_match_run(position, sequence, bases, read_windows)
+            if reverted:
                 counts["reads_changed"] += 1
-                counts["bases_reverted"] += result.bases_reverted
-            prefixes = [tag[:2] for tag in tags]
-            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix in keep_changed]
-            if b"MD" in prefixes or b"NM" in prefixes:
-                md, distance = md_and_nm(position, [(M, length)], result.sequence, bases, position)
-                if b"MD" in prefixes:
+                counts["bases_reverted"] += reverted
+            kept = [tag for tag in tags if tag[:2] in keep_changed]
+            tag_text = text[quality_end:end]  # the tags, each after a tab
+            with_md, with_nm = b"\tMD" in tag_text, b"\tNM" in tag_text
+            if with_md or with_nm:
+                md, distance = md_and_nm_of_match(new_sequence, bases)
+                if with_md:
                     kept.append(b"MD:Z:" + md)
-                if b"NM" in prefixes:
+                if with_nm:
                     kept.append(b"NM:i:%d" % distance)
-            results[row] = b"\t".join([text[start:sequence_start] + result.sequence + text[sequence_end:quality_end], *kept])
+            results[row] = b"\t".join([text[start:sequence_start] + new_sequence + text[sequence_end:quality_end], *kept])
         same_report_keys(counts)
         return results
 

@@ -432,9 +432,17 @@ def revert_single_match(
 ) -> Reverted:
     """The common case, a CIGAR of one ``M`` run: the same rules as the general
     walk (the property tests check they agree), without building it."""
-    reverted = 0
     start = position - reference_offset
-    expected = reference[start : start + length]
+    new_sequence, reverted = revert_match_run(position, sequence, reference[start : start + length], windows)
+    return Reverted([(M, length)], new_sequence, qualities, bases_reverted=reverted)
+
+
+def revert_match_run(position: int, sequence: bytes, expected: bytes, windows: Sequence[Window]) -> tuple[bytes, int]:
+    """One ``M`` run at ``position`` (its bases ``sequence``, the reference under it
+    ``expected``) with every base in a window set to the reference: the new bases and
+    how many changed. A stretch equal to the reference but for case stays as it is."""
+    reverted = 0
+    length = len(sequence)
     for window_start, window_end in windows:
         first = max(window_start, position) - position
         last = min(window_end, position + length) - position
@@ -445,7 +453,7 @@ def revert_single_match(
             continue
         reverted += len(differences(piece, target))
         sequence = sequence[:first] + target + sequence[last:]
-    return Reverted([(M, length)], sequence, qualities, bases_reverted=reverted)
+    return sequence, reverted
 
 
 def _fill_quality(qualities: bytes, query_position: int) -> int:
