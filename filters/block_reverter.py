@@ -73,6 +73,7 @@ class BlockReverter:
         self.path = records.path
         self.shapes: ShapeCache = records.shapes
         self.match_lengths = MatchLength(self.shapes)
+        self.query_lengths = QueryLength(self.shapes)
         self.one_by_one = one_by_one
         self.known_contigs = records.known_contigs
         self.block_lines = 0
@@ -307,7 +308,8 @@ class BlockReverter:
                     kept.append(b"MD:Z:" + md)
                 if with_nm:
                     kept.append(b"NM:i:%d" % distance)
-            results[row] = b"\t".join([text[start:sequence_start] + new_sequence + text[sequence_end:quality_end], *kept])
+            fields = text[start:quality_end] if not reverted else text[start:sequence_start] + new_sequence + text[sequence_end:quality_end]
+            results[row] = b"\t".join([fields, *kept])
         same_report_keys(counts)
         return results
 
@@ -377,27 +379,24 @@ class BlockReverter:
         selected = np.flatnonzero(rows)
         if not len(selected):
             return results
-        text = table.text
-        shapes = self.shapes
-        tabs = table.tabs
-        quality_ends = table.quality_ends()
-        for row, start, sequence_start, sequence_end, quality_end, end in zip(
-            selected.tolist(), table.line_starts[selected].tolist(), (tabs[selected, 8] + 1).tolist(),
-            tabs[selected, 9].tolist(), quality_ends[selected].tolist(), table.line_ends[selected].tolist(), strict=True,
+        text, buffer, tabs = table.text, table.buffer, table.tabs
+        sequence_starts, sequence_ends = tabs[selected, 8] + 1, tabs[selected, 9]
+        quality_ends = table.quality_ends()[selected]
+        sequence_sizes = sequence_ends - sequence_starts
+        quality_sizes = quality_ends - sequence_ends - 1
+        query_lengths = cigars.each(self.query_lengths)[selected]
+        sizes_agree = (query_lengths < 0) | (sequence_sizes == query_lengths) | ((sequence_sizes == 1) & (buffer[sequence_starts] == 42))
+        sizes_agree &= (quality_sizes == sequence_sizes) | ((quality_sizes == 1) & (buffer[sequence_ends + 1] == 42))
+        selected = selected[sizes_agree]
+        for row, start, quality_end, end in zip(
+            selected.tolist(), table.line_starts[selected].tolist(), quality_ends[sizes_agree].tolist(),
+            table.line_ends[selected].tolist(), strict=True,
         ):
-            shape = shapes[cigars[row]]
-            sequence_size = sequence_end - sequence_start
-            quality_size = quality_end - sequence_end - 1
-            if shape is not None and sequence_size != shape.query_length and text[sequence_start:sequence_end] != b"*":
+            tag_text = text[quality_end:end]  # the tags, each after a tab
+            if b"\tSA" in tag_text:
                 continue
-            if quality_size != sequence_size and text[sequence_end + 1 : quality_end] != b"*":
-                continue
-            tags = text[quality_end + 1 : end].split(b"\t")
-            prefixes = [tag[:2] for tag in tags]
-            if b"SA" in prefixes:
-                continue
-            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix not in COPYING_TAGS]
-            if b"MC" in prefixes and MATE_CIGAR_CHANGES.search(text, quality_end, end):
+            kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in COPYING_TAGS]
+            if b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end):
                 mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
                 mate = self.records.mate_update(mate_fields, kept)
                 if mate in (MATE_REMOVED, MATE_UNKNOWN):
@@ -425,6 +424,21 @@ class BlockReverter:
             if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
                 regions[name] = (start, self.reference.fetch(contig, start, end))
         return regions
+
+
+class QueryLength(dict[bytes, int]):
+    """CIGAR string -> the SEQ length it implies, or -1 when it cannot be read."""
+
+    def __init__(self, shapes: ShapeCache) -> None:
+        super().__init__()
+        self.shapes = shapes
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > 100_000:
+            self.clear()
+        shape = self.shapes[cigar]
+        length = self[cigar] = -1 if shape is None else shape.query_length
+        return length
 
 
 def clips(shape: CigarShape | None) -> bool:

@@ -451,7 +451,7 @@ def revert_match_run(position: int, sequence: bytes, expected: bytes, windows: S
         piece, target = sequence[first:last], expected[first:last]
         if piece == target or piece.upper() == target:
             continue
-        reverted += len(differences(piece, target))
+        reverted += 1 if last - first == 1 else len(differences(piece, target))
         sequence = sequence[:first] + target + sequence[last:]
     return sequence, reverted
 
