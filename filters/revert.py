@@ -213,10 +213,24 @@ class Windows:
 NO_WINDOWS = Windows(())
 
 
+WINDOWS_CACHE_LIMIT = 4096
+_windows_seen: dict[tuple[Window, ...], Windows] = {}
+"""The indexed form of windows recently asked for: the reads over one germline site
+(and their mates' MC) ask with the same windows, one after another in sorted input."""
+
+
 def as_windows(windows: Sequence[Window] | Windows | None) -> Windows:
     if not windows:
         return NO_WINDOWS
-    return windows if isinstance(windows, Windows) else Windows(windows)
+    if isinstance(windows, Windows):
+        return windows
+    key = tuple(windows)
+    found = _windows_seen.get(key)
+    if found is None:
+        if len(_windows_seen) >= WINDOWS_CACHE_LIMIT:
+            _windows_seen.clear()
+        found = _windows_seen[key] = Windows(key)
+    return found
 
 
 # --- what a CIGAR operation becomes: the same for a record and for its mate's MC ---------------
