@@ -16,6 +16,7 @@ there, and the tests compare the two.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -49,6 +50,18 @@ from genoscrub.sam_columns import (
 COPYING_CODES = np.array(sorted(tag_code(tag) for tag in COPYING_TAGS), dtype=np.uint16)
 KEEP_UNCHANGED_CODES = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"})
 KEEP_CHANGED_CODES = tag_codes(KEPT_TAGS | {b"MC"})
+
+
+def tag_fields(names: frozenset[bytes] | set[bytes]) -> re.Pattern[bytes]:
+    """A pattern for the tags (each after its tab) whose first two bytes are one of
+    ``names``: the test ``tag[:2] in names`` of the one-record path, without
+    splitting the tags."""
+    return re.compile(rb"\t((?:" + b"|".join(re.escape(name) for name in sorted(names)) + rb")[^\t]*)")
+
+
+COPYING_TAG_FIELDS = tag_fields(COPYING_TAGS)
+KEPT_UNCHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MD", b"NM", b"MC"})
+KEPT_CHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MC"})
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
 """``bytes.upper`` as a lookup table, for reads compared in bulk."""
 REGION_LIMIT = 1 << 24
@@ -264,8 +277,6 @@ class BlockReverter:
         single_name = names[0] if len(names) == 1 else None
         contigs = {name: contig for name in ({single_name} if single_name is not None else set(names)) if (contig := name.decode(errors="replace")) in reference}
         """The block's contig names the reference has, decoded once."""
-        keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
-        keep_changed = KEPT_TAGS | {b"MC"}
         for row, start, sequence_start, sequence_end, quality_end, end, position, length, index in zip(
             rows.tolist(), table.line_starts[rows].tolist(), sequence_starts[rows].tolist(), sequence_ends[rows].tolist(),
             quality_ends[rows].tolist(), table.line_ends[rows].tolist(), positions[rows].tolist(), lengths[rows].tolist(),
@@ -291,15 +302,14 @@ class BlockReverter:
                 bases = reference.fetch(contig, position, position + length)
             if len(bases) < length:
                 continue
-            tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
             if revert_all and sequence.upper() == bases:
-                results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
+                results[row] = b"\t".join([text[start:quality_end], *KEPT_UNCHANGED_TAG_FIELDS.findall(text, quality_end, end)])
                 continue
             new_sequence, reverted = revert_match_run(position, sequence, bases, read_windows)
             if reverted:
                 counts["reads_changed"] += 1
                 counts["bases_reverted"] += reverted
-            kept = [tag for tag in tags if tag[:2] in keep_changed]
+            kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
             tag_text = text[quality_end:end]  # the tags, each after a tab
             with_md, with_nm = b"\tMD" in tag_text, b"\tNM" in tag_text
             if with_md or with_nm:
@@ -395,14 +405,16 @@ class BlockReverter:
             tag_text = text[quality_end:end]  # the tags, each after a tab
             if b"\tSA" in tag_text:
                 continue
+            if not (b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end)):
+                results[row] = text[start:quality_end] + COPYING_TAG_FIELDS.sub(b"", tag_text)
+                continue
             kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in COPYING_TAGS]
-            if b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end):
-                mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
-                mate = self.records.mate_update(mate_fields, kept)
-                if mate in (MATE_REMOVED, MATE_UNKNOWN):
-                    continue
-                if mate is not None:
-                    kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
+            mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+            mate = self.records.mate_update(mate_fields, kept)
+            if mate in (MATE_REMOVED, MATE_UNKNOWN):
+                continue
+            if mate is not None:
+                kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
             results[row] = b"\t".join([text[start:quality_end], *kept])
         return results
 
