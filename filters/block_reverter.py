@@ -21,7 +21,7 @@ from collections import Counter
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import CigarShape, ShapeCache, md_and_nm_of_match
+from genoscrub.cigar import ShapeCache, md_and_nm_of_match
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
@@ -87,6 +87,7 @@ class BlockReverter:
         self.shapes: ShapeCache = records.shapes
         self.match_lengths = MatchLength(self.shapes)
         self.query_lengths = QueryLength(self.shapes)
+        self.clipped = Clipped(self.shapes)
         self.one_by_one = one_by_one
         self.known_contigs = records.known_contigs
         self.block_lines = 0
@@ -132,6 +133,7 @@ class BlockReverter:
         count = len(flags)
         names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
         cigars = CigarColumn(table)
+        query_lengths = cigars.each(self.query_lengths)
         unmapped = (flags & 4) != 0
         selected = np.zeros(count, dtype=bool)
         touched: set[int] = set()
@@ -149,9 +151,7 @@ class BlockReverter:
         if not self.options.keep_unmapped:
             selected |= unmapped
             selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
-            invalid = [index for index, string in enumerate(cigars.strings) if self.shapes[string] is None]
-            if invalid:  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
-                selected[np.isin(cigars.ids, invalid)] = True
+            selected |= query_lengths < 0  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
         selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
         copying_rows, mate_rows = table.tag_rows(COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
@@ -178,7 +178,7 @@ class BlockReverter:
         selected |= tags_only
         simple = self._revert_simple_rows(table, fast, positions, names, cigars)
         if not windows.revert_all:
-            simple.update(self._tags_only_rows(table, tags_only, cigars))
+            simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple
 
     def _rows_to_look_at(
@@ -195,9 +195,9 @@ class BlockReverter:
             with_quality = (table.quality_ends() - tabs[:, 9] != 2) | (buffer[tabs[:, 9] + 1] != 42)
             rows |= secondary & (with_sequence | with_quality)
         if self.options.clips is ClipRule.DIFFERING:
-            clipped = {string: clips(self.shapes[string]) for string in cigars.strings}
-            if any(clipped.values()):
-                candidates = np.flatnonzero(cigars.rows_where(clipped) & with_sequence & ~unmapped & ~rows)
+            clipped = cigars.each(self.clipped) != 0
+            if clipped.any():
+                candidates = np.flatnonzero(clipped & with_sequence & ~unmapped & ~rows)
                 rows[candidates[self._clips_differ(table, candidates, positions, names, cigars)]] = True
         return rows & ~unmapped
 
@@ -381,7 +381,7 @@ class BlockReverter:
         same_report_keys(counts)
         return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
 
-    def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, cigars: CigarColumn) -> dict[int, bytes]:
+    def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, all_query_lengths: np.ndarray) -> dict[int, bytes]:
         """Records on no window that carry a tag to remove: their new text, by the
         rules of the one-record path (an SA tag, a mate that goes or whose CIGAR
         cannot be told, or lengths that do not add up, leave the record to it)."""
@@ -394,7 +394,7 @@ class BlockReverter:
         quality_ends = table.quality_ends()[selected]
         sequence_sizes = sequence_ends - sequence_starts
         quality_sizes = quality_ends - sequence_ends - 1
-        query_lengths = cigars.each(self.query_lengths)[selected]
+        query_lengths = all_query_lengths[selected]
         sizes_agree = (query_lengths < 0) | (sequence_sizes == query_lengths) | ((sequence_sizes == 1) & (buffer[sequence_starts] == 42))
         sizes_agree &= (quality_sizes == sequence_sizes) | ((quality_sizes == 1) & (buffer[sequence_ends + 1] == 42))
         selected = selected[sizes_agree]
@@ -453,9 +453,19 @@ class QueryLength(dict[bytes, int]):
         return length
 
 
-def clips(shape: CigarShape | None) -> bool:
-    """Whether a CIGAR has a soft clip."""
-    return shape is not None and bool(shape.left_clip or shape.right_clip)
+class Clipped(dict[bytes, int]):
+    """CIGAR string -> 1 when it has a soft clip, else 0."""
+
+    def __init__(self, shapes: ShapeCache) -> None:
+        super().__init__()
+        self.shapes = shapes
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > 100_000:
+            self.clear()
+        shape = self.shapes[cigar]
+        clipped = self[cigar] = int(shape is not None and bool(shape.left_clip or shape.right_clip))
+        return clipped
 
 
 def same_report_keys(counts: Counter[str]) -> None:
