@@ -355,10 +355,16 @@ def revert_alignment(
     result = Reverted(new_operations, b"", b"")
     reference_position = position
     query_position = 0
-    uses_match_mismatch = any(op in (EQUAL, DIFF) for op, _ in operations)
-    unclipped = [i for i, (op, _) in enumerate(operations) if op != HARD]
     for index, (op, length) in enumerate(operations):
-        if op in ALIGNED:
+        if op in ALIGNED and op != DIFF and not windows.touches(reference_position, reference_position + length):
+            if has_sequence:  # no window over the run: its bases stay (the common run of an indel read)
+                new_sequence += sequence[query_position : query_position + length]
+                if has_qualities:
+                    new_qualities += qualities[query_position : query_position + length]
+            append_operation(new_operations, op, length)
+            reference_position += length
+            query_position += length
+        elif op in ALIGNED:
             start = reference_position - reference_offset
             run_reference = reference[start : start + length]
             run: bytearray | None = None
@@ -396,6 +402,7 @@ def revert_alignment(
                     new_sequence += deleted
                     if has_qualities:
                         new_qualities += bytes((_fill_quality(qualities, query_position),)) * length
+                uses_match_mismatch = any(kind in (EQUAL, DIFF) for kind, _ in operations)
                 append_operation(new_operations, EQUAL if uses_match_mismatch else M, length)
             else:
                 append_operation(new_operations, DEL, length)
@@ -408,7 +415,7 @@ def revert_alignment(
         elif op == SOFT:
             if has_sequence:
                 clip = sequence[query_position : query_position + length]
-                leading = bool(unclipped) and index == unclipped[0]
+                leading = all(kind == HARD for kind, _ in operations[:index])  # the first operation but hard clips
                 start = reference_position - length if leading else reference_position
                 if leading:
                     projection = (reference_position - length - CLIP_MARGIN, reference_position)
