@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from genoscrub.fasta import ContigReference
-from genoscrub.population import normalised
+from genoscrub.alleles import normalised
 from genoscrub.report import InputError, Report
 from genoscrub.revert import Window
 from genoscrub.streams import open_input
