@@ -275,7 +275,8 @@ class BlockReverter:
         reference = self.reference
         counts = self.report.counts
         single_name = names[0] if len(names) == 1 else None
-        contigs = {name: contig for name in ({single_name} if single_name is not None else set(names)) if (contig := name.decode(errors="replace")) in reference}
+        decoded = {name: name.decode(errors="replace") for name in set(names)}
+        contigs = {name: contig for name, contig in decoded.items() if contig in reference}
         """The block's contig names the reference has, decoded once."""
         for row, start, sequence_start, sequence_end, quality_end, end, position, length, index in zip(
             rows.tolist(), table.line_starts[rows].tolist(), sequence_starts[rows].tolist(), sequence_ends[rows].tolist(),
@@ -286,9 +287,9 @@ class BlockReverter:
             if sequence == b"*" or (quality_end - sequence_end == 2 and text[sequence_end + 1] != 42 and length != 1):
                 continue
             name = single_name if single_name is not None else names[row]
-            contig = contigs.get(name)
-            if contig is None:
+            if name not in contigs:
                 continue
+            contig = contigs[name]
             if sites is None:
                 read_windows = [(position - 1, position + length + 1)]
             else:

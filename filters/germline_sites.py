@@ -22,8 +22,8 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
-from genoscrub.fasta import ContigReference
 from genoscrub.alleles import normalised
+from genoscrub.fasta import ContigReference
 from genoscrub.report import InputError, Report
 from genoscrub.revert import Window
 from genoscrub.streams import open_input

@@ -97,7 +97,7 @@ def sam_blocks(draw: st.DrawFn) -> tuple[str, list[tuple[int, str, str]], str]:
         lines.append("\t".join(fields))
     lines.sort(key=lambda line: int(line.split("\t")[3]))
     end = "\r\n" if draw(st.booleans()) else "\n"
-    header = [f"@HD\tVN:1.6\tSO:coordinate", f"@SQ\tSN:chr1\tLN:{CONTIG_LENGTH}", f"@RG\tID:{PLANTED}\tSM:{PLANTED}"]
+    header = ["@HD\tVN:1.6\tSO:coordinate", f"@SQ\tSN:chr1\tLN:{CONTIG_LENGTH}", f"@RG\tID:{PLANTED}\tSM:{PLANTED}"]
     return reference, sites, end.join(header + lines) + end
 
 
