@@ -209,7 +209,7 @@ class BlockReverter:
         carry the reference passes as it is, one whose lengths do not add up goes to the
         one-record path."""
         differ = np.ones(len(rows), dtype=bool)
-        text, tabs, reference = table.text, table.tabs, self.reference
+        text, tabs, reference, nearby = table.text, table.tabs, self.reference, self.records.nearby
         for index, row in enumerate(rows.tolist()):
             shape = self.shapes[cigars[row]]
             contig = (names[0] if len(names) == 1 else names[row]).decode(errors="replace")
@@ -226,7 +226,7 @@ class BlockReverter:
             if shape.right_clip:
                 pieces.append((sequence[len(sequence) - shape.right_clip :], end))
             differ[index] = any(
-                clip_differs(clip, reference.fetch(contig, max(0, start), start + len(clip)), start, max(0, start))
+                clip_differs(clip, nearby.fetch(contig, max(0, start), start + len(clip)), start, max(0, start))
                 for clip, start in pieces
             )
         return differ
@@ -300,7 +300,7 @@ class BlockReverter:
             if region is not None:
                 bases = region[1][position - region[0] : position - region[0] + length]
             else:
-                bases = reference.fetch(contig, position, position + length)
+                bases = self.records.nearby.fetch(contig, position, position + length)
             if len(bases) < length:
                 continue
             if revert_all and sequence.upper() == bases:
