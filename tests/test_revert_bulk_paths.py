@@ -23,9 +23,10 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from genoscrub.contigs import ContigMap
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
-from genoscrub.record_reverter import COPYING_TAGS, RevertOptions
+from genoscrub.record_reverter import COPYING_TAGS, NearbyBases, RevertOptions
 from genoscrub.report import Report
 from genoscrub.revert import ClipRule
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
@@ -183,3 +184,18 @@ def test_the_command_gives_the_same_bytes_bulk_one_by_one_and_pure_python(tmp_pa
             outputs.append(result.stdout)
         assert outputs[0] == outputs[1] == outputs[2]
         assert not copying_tags_left(outputs[0])
+
+
+@given(st.lists(st.tuples(st.sampled_from(["chr1", "chr2"]), st.integers(-50, 1200), st.integers(0, 300)), min_size=1, max_size=30))
+def test_nearby_bases_are_the_fetched_bases(spans: list[tuple[str, int, int]]) -> None:
+    """NearbyBases slices what it fetched 64 kb at a time: the same bytes as a fetch each,
+    clamped at a contig's ends the same way."""
+    with tempfile.TemporaryDirectory() as name:
+        fasta = Path(name) / "ref.fa"
+        rng = random.Random(3)
+        fasta.write_text("".join(f">{contig}\n{''.join(rng.choice(BASES) for _ in range(length))}\n"
+                                 for contig, length in (("chr1", 1000), ("chr2", 700))))
+        reference = Fasta(str(fasta)).through(ContigMap({"chr1": 1000, "chr2": 700}, {"chr1": 1000, "chr2": 700}, "reference", "ref.fa"))
+        nearby = NearbyBases(reference)
+        for contig, start, size in spans:
+            assert nearby.fetch(contig, start, start + size) == reference.fetch(contig, start, start + size)
