@@ -159,8 +159,9 @@ class BlockReverter:
         tags_only[copying_rows] = True
         tags_only[mate_rows] = True
         tags_only &= ~selected
-        fast[mate_rows] = False
         windows = self.windows
+        if windows.revert_all:  # sam_revert_matches does not rewrite MC: such records go to the one-record path
+            fast[mate_rows] = False
         if isinstance(windows, GermlineWindows):
             starts = positions + cigars.each(windows.span_starts)
             ends = positions + cigars.each(windows.span_ends)
@@ -176,7 +177,7 @@ class BlockReverter:
         else:
             selected |= ~unmapped
         selected |= tags_only
-        simple = self._revert_simple_rows(table, fast, positions, names, cigars)
+        simple = self._revert_simple_rows(table, fast, positions, names, cigars, set(mate_rows.tolist()))
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple
@@ -232,13 +233,15 @@ class BlockReverter:
         return differ
 
     def _revert_simple_rows(
-        self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
+        self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn,
+        mate_rows: set[int],
     ) -> dict[int, bytes]:
-        """The common record, one ``M`` run with SEQ and no mate CIGAR to fix: its new
+        """The common record, one ``M`` run with SEQ: its new
         text, by the same rules as the one-record path without building its
         fields (the tags it keeps are KEPT_TAGS and MC, so a tag that copies
         another record goes as it would there; with one ``M`` run and no clip,
-        an SA tag changes nothing). ``fast`` marks the candidates; anything unusual (a keep allele
+        an SA tag changes nothing; ``mate_rows`` may have an MC to rewrite, by
+        ``RecordReverter.mate_update``, unless the mate goes). ``fast`` marks the candidates; anything unusual (a keep allele
         under the read, a read past the contig's end, a length that does not
         add up) is left to the one-record path."""
         lengths = cigars.each(self.match_lengths)
@@ -306,11 +309,18 @@ class BlockReverter:
             if revert_all and sequence.upper() == bases:
                 results[row] = b"\t".join([text[start:quality_end], *KEPT_UNCHANGED_TAG_FIELDS.findall(text, quality_end, end)])
                 continue
+            kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
+            if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
+                mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+                mate = self.records.mate_update(mate_fields, kept)
+                if mate in (MATE_REMOVED, MATE_UNKNOWN):  # the record changes more: the one-record path, which counts it
+                    continue
+                if mate is not None:
+                    kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
             new_sequence, reverted = revert_match_run(position, sequence, bases, read_windows)
             if reverted:
                 counts["reads_changed"] += 1
                 counts["bases_reverted"] += reverted
-            kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
             tag_text = text[quality_end:end]  # the tags, each after a tab
             with_md, with_nm = b"\tMD" in tag_text, b"\tNM" in tag_text
             if with_md or with_nm:
