@@ -63,7 +63,7 @@ class SiteTable:
         order = np.argsort(starts, kind="stable")
         sorted_ends = ends[order]
         reach = np.maximum.accumulate(sorted_ends) if len(order) else sorted_ends
-        tables = tuple(array("q", column.astype(np.int64).tobytes()) for column in (starts[order], sorted_ends, reach))
+        tables = tuple(as_array(column) for column in (starts[order], sorted_ends, reach))
         self.lists[name] = tables  # type: ignore[assignment]
         self.starts[name], self.ends[name], self.reach[name] = (
             np.frombuffer(table, dtype=np.int64) if len(table) else np.zeros(0, dtype=np.int64) for table in tables
@@ -99,6 +99,13 @@ class SiteTable:
             index -= 1
         found.reverse()
         return found
+
+
+def as_array(column: np.ndarray) -> array[int]:
+    """A column of int64 as an ``array.array`` (one copy, no bytes object in between)."""
+    table = array("q")
+    table.frombytes(np.ascontiguousarray(column, dtype=np.int64).data.cast("B"))
+    return table
 
 
 # --- windows of one record ------------------------------------------------------------------
