@@ -17,7 +17,6 @@ the same contig the reads are compared with, whatever the VCF calls it.
 from __future__ import annotations
 
 import re
-from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
@@ -47,27 +46,23 @@ class SiteTable:
 
     ``starts`` is sorted; ``reach[i]`` is the largest window end among the first
     ``i + 1`` windows, so one ``searchsorted`` tells whether a span touches any.
-    Each table is an ``array.array`` (for one read's question, in :meth:`windows`:
-    ``bisect`` and item reads without numpy's per-call cost) with a numpy view of the
-    same memory (for a block's reads at once, in :meth:`touching`).
+    One read's question (:meth:`windows`) reads them through memoryviews of the same
+    memory: ``bisect`` and item reads give Python ints without numpy's per-call cost.
     """
 
     def __init__(self) -> None:
         self.starts: dict[str, np.ndarray] = {}
         self.ends: dict[str, np.ndarray] = {}
         self.reach: dict[str, np.ndarray] = {}
-        self.lists: dict[str, tuple[array[int], array[int], array[int]]] = {}
-        """Per contig, ``starts``, ``ends`` and ``reach`` as the arrays the numpy views share."""
+        self.items: dict[str, tuple[memoryview, memoryview, memoryview]] = {}
+        """Per contig, ``starts``, ``ends`` and ``reach`` seen through memoryviews (no copy)."""
 
     def add_contig(self, name: str, starts: np.ndarray, ends: np.ndarray) -> None:
         order = np.argsort(starts, kind="stable")
-        sorted_ends = ends[order]
-        reach = np.maximum.accumulate(sorted_ends) if len(order) else sorted_ends
-        tables = tuple(as_array(column) for column in (starts[order], sorted_ends, reach))
-        self.lists[name] = tables  # type: ignore[assignment]
-        self.starts[name], self.ends[name], self.reach[name] = (
-            np.frombuffer(table, dtype=np.int64) if len(table) else np.zeros(0, dtype=np.int64) for table in tables
-        )
+        self.starts[name] = np.ascontiguousarray(starts[order], dtype=np.int64)
+        self.ends[name] = np.ascontiguousarray(ends[order], dtype=np.int64)
+        self.reach[name] = np.maximum.accumulate(self.ends[name]) if len(order) else self.ends[name]
+        self.items[name] = (self.starts[name].data, self.ends[name].data, self.reach[name].data)
 
     def __len__(self) -> int:
         return sum(len(starts) for starts in self.starts.values())
@@ -84,7 +79,7 @@ class SiteTable:
     def windows(self, name: str, start: int, end: int, index: int | None = None) -> list[Window]:
         """The windows touching ``[start, end)``; ``index``, when known, is
         ``searchsorted`` of ``end`` in the window starts."""
-        tables = self.lists.get(name)
+        tables = self.items.get(name)
         if tables is None:
             return []
         window_starts, ends, reach = tables
@@ -99,13 +94,6 @@ class SiteTable:
             index -= 1
         found.reverse()
         return found
-
-
-def as_array(column: np.ndarray) -> array[int]:
-    """A column of int64 as an ``array.array`` (one copy, no bytes object in between)."""
-    table = array("q")
-    table.frombytes(np.ascontiguousarray(column, dtype=np.int64).data.cast("B"))
-    return table
 
 
 # --- windows of one record ------------------------------------------------------------------
