@@ -16,11 +16,12 @@ there, and the tests compare the two.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import CigarShape, M, ShapeCache, md_and_nm
+from genoscrub.cigar import ShapeCache, md_and_nm_of_match
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
@@ -32,7 +33,7 @@ from genoscrub.record_reverter import (
     RecordReverter,
 )
 from genoscrub.report import InputError
-from genoscrub.revert import ClipRule, clip_differs, revert_single_match
+from genoscrub.revert import ClipRule, clip_differs, revert_match_run
 from genoscrub.sam_columns import (
     BlockFields,
     CigarColumn,
@@ -49,6 +50,18 @@ from genoscrub.sam_columns import (
 COPYING_CODES = np.array(sorted(tag_code(tag) for tag in COPYING_TAGS), dtype=np.uint16)
 KEEP_UNCHANGED_CODES = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"})
 KEEP_CHANGED_CODES = tag_codes(KEPT_TAGS | {b"MC"})
+
+
+def tag_fields(names: frozenset[bytes] | set[bytes]) -> re.Pattern[bytes]:
+    """A pattern for the tags (each after its tab) whose first two bytes are one of
+    ``names``: the test ``tag[:2] in names`` of the one-record path, without
+    splitting the tags."""
+    return re.compile(rb"\t((?:" + b"|".join(re.escape(name) for name in sorted(names)) + rb")[^\t]*)")
+
+
+COPYING_TAG_FIELDS = tag_fields(COPYING_TAGS)
+KEPT_UNCHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MD", b"NM", b"MC"})
+KEPT_CHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MC"})
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
 """``bytes.upper`` as a lookup table, for reads compared in bulk."""
 REGION_LIMIT = 1 << 24
@@ -73,6 +86,8 @@ class BlockReverter:
         self.path = records.path
         self.shapes: ShapeCache = records.shapes
         self.match_lengths = MatchLength(self.shapes)
+        self.query_lengths = QueryLength(self.shapes)
+        self.clipped = Clipped(self.shapes)
         self.one_by_one = one_by_one
         self.known_contigs = records.known_contigs
         self.block_lines = 0
@@ -118,6 +133,7 @@ class BlockReverter:
         count = len(flags)
         names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
         cigars = CigarColumn(table)
+        query_lengths = cigars.each(self.query_lengths)
         unmapped = (flags & 4) != 0
         selected = np.zeros(count, dtype=bool)
         touched: set[int] = set()
@@ -135,9 +151,7 @@ class BlockReverter:
         if not self.options.keep_unmapped:
             selected |= unmapped
             selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
-            invalid = [index for index, string in enumerate(cigars.strings) if self.shapes[string] is None]
-            if invalid:  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
-                selected[np.isin(cigars.ids, invalid)] = True
+            selected |= query_lengths < 0  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
         selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
         copying_rows, mate_rows = table.tag_rows(COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
@@ -145,10 +159,9 @@ class BlockReverter:
         tags_only[copying_rows] = True
         tags_only[mate_rows] = True
         tags_only &= ~selected
-        fast[mate_rows] = False
         windows = self.windows
-        if not windows.revert_all:  # --all keeps only KEPT_TAGS, MD, NM and MC on a record anyway
-            fast[copying_rows] = False
+        if windows.revert_all:  # sam_revert_matches does not rewrite MC: such records go to the one-record path
+            fast[mate_rows] = False
         if isinstance(windows, GermlineWindows):
             starts = positions + cigars.each(windows.span_starts)
             ends = positions + cigars.each(windows.span_ends)
@@ -164,9 +177,9 @@ class BlockReverter:
         else:
             selected |= ~unmapped
         selected |= tags_only
-        simple = self._revert_simple_rows(table, fast, positions, names, cigars)
+        simple = self._revert_simple_rows(table, fast, positions, names, cigars, set(mate_rows.tolist()))
         if not windows.revert_all:
-            simple.update(self._tags_only_rows(table, tags_only, cigars))
+            simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple
 
     def _rows_to_look_at(
@@ -183,9 +196,9 @@ class BlockReverter:
             with_quality = (table.quality_ends() - tabs[:, 9] != 2) | (buffer[tabs[:, 9] + 1] != 42)
             rows |= secondary & (with_sequence | with_quality)
         if self.options.clips is ClipRule.DIFFERING:
-            clipped = {string: clips(self.shapes[string]) for string in cigars.strings}
-            if any(clipped.values()):
-                candidates = np.flatnonzero(cigars.rows_where(clipped) & with_sequence & ~unmapped & ~rows)
+            clipped = cigars.each(self.clipped) != 0
+            if clipped.any():
+                candidates = np.flatnonzero(clipped & with_sequence & ~unmapped & ~rows)
                 rows[candidates[self._clips_differ(table, candidates, positions, names, cigars)]] = True
         return rows & ~unmapped
 
@@ -197,7 +210,7 @@ class BlockReverter:
         carry the reference passes as it is, one whose lengths do not add up goes to the
         one-record path."""
         differ = np.ones(len(rows), dtype=bool)
-        text, tabs, reference = table.text, table.tabs, self.reference
+        text, tabs, reference, nearby = table.text, table.tabs, self.reference, self.records.nearby
         for index, row in enumerate(rows.tolist()):
             shape = self.shapes[cigars[row]]
             contig = (names[0] if len(names) == 1 else names[row]).decode(errors="replace")
@@ -214,17 +227,21 @@ class BlockReverter:
             if shape.right_clip:
                 pieces.append((sequence[len(sequence) - shape.right_clip :], end))
             differ[index] = any(
-                clip_differs(clip, reference.fetch(contig, max(0, start), start + len(clip)), start, max(0, start))
+                clip_differs(clip, nearby.fetch(contig, max(0, start), start + len(clip)), start, max(0, start))
                 for clip, start in pieces
             )
         return differ
 
     def _revert_simple_rows(
-        self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn
+        self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn,
+        mate_rows: set[int],
     ) -> dict[int, bytes]:
-        """The common record, one ``M`` run with SEQ and no tag to fix: its new
+        """The common record, one ``M`` run with SEQ: its new
         text, by the same rules as the one-record path without building its
-        fields. ``fast`` marks the candidates; anything unusual (a keep allele
+        fields (the tags it keeps are KEPT_TAGS and MC, so a tag that copies
+        another record goes as it would there; with one ``M`` run and no clip,
+        an SA tag changes nothing; ``mate_rows`` may have an MC to rewrite, by
+        ``RecordReverter.mate_update``, unless the mate goes). ``fast`` marks the candidates; anything unusual (a keep allele
         under the read, a read past the contig's end, a length that does not
         add up) is left to the one-record path."""
         lengths = cigars.each(self.match_lengths)
@@ -261,8 +278,9 @@ class BlockReverter:
         reference = self.reference
         counts = self.report.counts
         single_name = names[0] if len(names) == 1 else None
-        keep_all = KEPT_TAGS | {b"MD", b"NM", b"MC"}
-        keep_changed = KEPT_TAGS | {b"MC"}
+        decoded = {name: name.decode(errors="replace") for name in set(names)}
+        contigs = {name: contig for name, contig in decoded.items() if contig in reference}
+        """The block's contig names the reference has, decoded once."""
         for row, start, sequence_start, sequence_end, quality_end, end, position, length, index in zip(
             rows.tolist(), table.line_starts[rows].tolist(), sequence_starts[rows].tolist(), sequence_ends[rows].tolist(),
             quality_ends[rows].tolist(), table.line_ends[rows].tolist(), positions[rows].tolist(), lengths[rows].tolist(),
@@ -272,40 +290,47 @@ class BlockReverter:
             if sequence == b"*" or (quality_end - sequence_end == 2 and text[sequence_end + 1] != 42 and length != 1):
                 continue
             name = single_name if single_name is not None else names[row]
-            contig = name.decode(errors="replace")
-            if contig not in reference:
+            if name not in contigs:
                 continue
+            contig = contigs[name]
             if sites is None:
                 read_windows = [(position - 1, position + length + 1)]
             else:
                 read_windows = sites.windows(contig, position, position + length, index)
-                if not read_windows:
-                    results[row] = text[start:end]
+                if not read_windows:  # never for a hit of _select (the same span): left to the one-record path
                     continue
             region = regions.get(name)
             if region is not None:
                 bases = region[1][position - region[0] : position - region[0] + length]
             else:
-                bases = reference.fetch(contig, position, position + length)
+                bases = self.records.nearby.fetch(contig, position, position + length)
             if len(bases) < length:
                 continue
-            tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
             if revert_all and sequence.upper() == bases:
-                results[row] = b"\t".join([text[start:quality_end], *[tag for tag in tags if tag[:2] in keep_all]])
+                results[row] = b"\t".join([text[start:quality_end], *KEPT_UNCHANGED_TAG_FIELDS.findall(text, quality_end, end)])
                 continue
-            result = revert_single_match(position, length, sequence, b"", bases, position, read_windows)
-            if result.bases_reverted:
+            kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
+            if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
+                mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+                mate = self.records.mate_update(mate_fields, kept)
+                if mate in (MATE_REMOVED, MATE_UNKNOWN):  # the record changes more: the one-record path, which counts it
+                    continue
+                if mate is not None:
+                    kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
+            new_sequence, reverted = revert_match_run(position, sequence, bases, read_windows)
+            if reverted:
                 counts["reads_changed"] += 1
-                counts["bases_reverted"] += result.bases_reverted
-            prefixes = [tag[:2] for tag in tags]
-            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix in keep_changed]
-            if b"MD" in prefixes or b"NM" in prefixes:
-                md, distance = md_and_nm(position, [(M, length)], result.sequence, bases, position)
-                if b"MD" in prefixes:
+                counts["bases_reverted"] += reverted
+            tag_text = text[quality_end:end]  # the tags, each after a tab
+            with_md, with_nm = b"\tMD" in tag_text, b"\tNM" in tag_text
+            if with_md or with_nm:
+                md, distance = md_and_nm_of_match(new_sequence, bases)
+                if with_md:
                     kept.append(b"MD:Z:" + md)
-                if b"NM" in prefixes:
+                if with_nm:
                     kept.append(b"NM:i:%d" % distance)
-            results[row] = b"\t".join([text[start:sequence_start] + result.sequence + text[sequence_end:quality_end], *kept])
+            fields = text[start:quality_end] if not reverted else text[start:sequence_start] + new_sequence + text[sequence_end:quality_end]
+            results[row] = b"\t".join([fields, *kept])
         same_report_keys(counts)
         return results
 
@@ -367,7 +392,7 @@ class BlockReverter:
         same_report_keys(counts)
         return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
 
-    def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, cigars: CigarColumn) -> dict[int, bytes]:
+    def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, all_query_lengths: np.ndarray) -> dict[int, bytes]:
         """Records on no window that carry a tag to remove: their new text, by the
         rules of the one-record path (an SA tag, a mate that goes or whose CIGAR
         cannot be told, or lengths that do not add up, leave the record to it)."""
@@ -375,33 +400,32 @@ class BlockReverter:
         selected = np.flatnonzero(rows)
         if not len(selected):
             return results
-        text = table.text
-        shapes = self.shapes
-        tabs = table.tabs
-        quality_ends = table.quality_ends()
-        for row, start, sequence_start, sequence_end, quality_end, end in zip(
-            selected.tolist(), table.line_starts[selected].tolist(), (tabs[selected, 8] + 1).tolist(),
-            tabs[selected, 9].tolist(), quality_ends[selected].tolist(), table.line_ends[selected].tolist(), strict=True,
+        text, buffer, tabs = table.text, table.buffer, table.tabs
+        sequence_starts, sequence_ends = tabs[selected, 8] + 1, tabs[selected, 9]
+        quality_ends = table.quality_ends()[selected]
+        sequence_sizes = sequence_ends - sequence_starts
+        quality_sizes = quality_ends - sequence_ends - 1
+        query_lengths = all_query_lengths[selected]
+        sizes_agree = (query_lengths < 0) | (sequence_sizes == query_lengths) | ((sequence_sizes == 1) & (buffer[sequence_starts] == 42))
+        sizes_agree &= (quality_sizes == sequence_sizes) | ((quality_sizes == 1) & (buffer[sequence_ends + 1] == 42))
+        selected = selected[sizes_agree]
+        for row, start, quality_end, end in zip(
+            selected.tolist(), table.line_starts[selected].tolist(), quality_ends[sizes_agree].tolist(),
+            table.line_ends[selected].tolist(), strict=True,
         ):
-            shape = shapes[cigars[row]]
-            sequence_size = sequence_end - sequence_start
-            quality_size = quality_end - sequence_end - 1
-            if shape is not None and sequence_size != shape.query_length and text[sequence_start:sequence_end] != b"*":
+            tag_text = text[quality_end:end]  # the tags, each after a tab
+            if b"\tSA" in tag_text:
                 continue
-            if quality_size != sequence_size and text[sequence_end + 1 : quality_end] != b"*":
+            if not (b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end)):
+                results[row] = text[start:quality_end] + COPYING_TAG_FIELDS.sub(b"", tag_text)
                 continue
-            tags = text[quality_end + 1 : end].split(b"\t")
-            prefixes = [tag[:2] for tag in tags]
-            if b"SA" in prefixes:
+            kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in COPYING_TAGS]
+            mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+            mate = self.records.mate_update(mate_fields, kept)
+            if mate in (MATE_REMOVED, MATE_UNKNOWN):
                 continue
-            kept = [tag for tag, prefix in zip(tags, prefixes, strict=True) if prefix not in COPYING_TAGS]
-            if b"MC" in prefixes and MATE_CIGAR_CHANGES.search(text, quality_end, end):
-                mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
-                mate = self.records.mate_update(mate_fields, kept)
-                if mate in (MATE_REMOVED, MATE_UNKNOWN):
-                    continue
-                if mate is not None:
-                    kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
+            if mate is not None:
+                kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
             results[row] = b"\t".join([text[start:quality_end], *kept])
         return results
 
@@ -425,9 +449,34 @@ class BlockReverter:
         return regions
 
 
-def clips(shape: CigarShape | None) -> bool:
-    """Whether a CIGAR has a soft clip."""
-    return shape is not None and bool(shape.left_clip or shape.right_clip)
+class QueryLength(dict[bytes, int]):
+    """CIGAR string -> the SEQ length it implies, or -1 when it cannot be read."""
+
+    def __init__(self, shapes: ShapeCache) -> None:
+        super().__init__()
+        self.shapes = shapes
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > 100_000:
+            self.clear()
+        shape = self.shapes[cigar]
+        length = self[cigar] = -1 if shape is None else shape.query_length
+        return length
+
+
+class Clipped(dict[bytes, int]):
+    """CIGAR string -> 1 when it has a soft clip, else 0."""
+
+    def __init__(self, shapes: ShapeCache) -> None:
+        super().__init__()
+        self.shapes = shapes
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > 100_000:
+            self.clear()
+        shape = self.shapes[cigar]
+        clipped = self[cigar] = int(shape is not None and bool(shape.left_clip or shape.right_clip))
+        return clipped
 
 
 def same_report_keys(counts: Counter[str]) -> None:

@@ -191,6 +191,14 @@ def md_and_nm(
     return b"".join(parts), distance
 
 
+def md_and_nm_of_match(sequence: bytes, reference: bytes) -> tuple[bytes, int]:
+    """:func:`md_and_nm` of a CIGAR of one ``M`` run, ``reference`` the bases under it:
+    a read equal to the reference (the common case) is settled by one comparison."""
+    if sequence == reference and b"N" not in sequence:  # the reference is uppercase: so is the read
+        return b"%d" % len(sequence), 0
+    return md_and_nm(0, ((M, len(sequence)),), sequence, reference, 0)
+
+
 NONZERO = bytes([0] + [1] * 255)
 MANY = 16
 """Differences past which :func:`differences` hands over to numpy."""

@@ -17,11 +17,12 @@ the same contig the reads are compared with, whatever the VCF calls it.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
+from genoscrub.alleles import normalised
 from genoscrub.fasta import ContigReference
-from genoscrub.population import normalised
 from genoscrub.report import InputError, Report
 from genoscrub.revert import Window
 from genoscrub.streams import open_input
@@ -41,22 +42,27 @@ SYMBOLIC_REFERENCE_BLOCK = frozenset((b"<*>", b"<NON_REF>", b"<X>", b"."))
 
 
 class SiteTable:
-    """Revert windows per input contig: sorted numpy arrays, no object per site.
+    """Revert windows per input contig: sorted int64 tables, no object per site.
 
     ``starts`` is sorted; ``reach[i]`` is the largest window end among the first
     ``i + 1`` windows, so one ``searchsorted`` tells whether a span touches any.
+    One read's question (:meth:`windows`) reads them through memoryviews of the same
+    memory: ``bisect`` and item reads give Python ints without numpy's per-call cost.
     """
 
     def __init__(self) -> None:
         self.starts: dict[str, np.ndarray] = {}
         self.ends: dict[str, np.ndarray] = {}
         self.reach: dict[str, np.ndarray] = {}
+        self.items: dict[str, tuple[memoryview, memoryview, memoryview]] = {}
+        """Per contig, ``starts``, ``ends`` and ``reach`` seen through memoryviews (no copy)."""
 
     def add_contig(self, name: str, starts: np.ndarray, ends: np.ndarray) -> None:
         order = np.argsort(starts, kind="stable")
-        self.starts[name] = starts[order]
-        self.ends[name] = ends[order]
+        self.starts[name] = np.ascontiguousarray(starts[order], dtype=np.int64)
+        self.ends[name] = np.ascontiguousarray(ends[order], dtype=np.int64)
         self.reach[name] = np.maximum.accumulate(self.ends[name]) if len(order) else self.ends[name]
+        self.items[name] = (self.starts[name].data, self.ends[name].data, self.reach[name].data)
 
     def __len__(self) -> int:
         return sum(len(starts) for starts in self.starts.values())
@@ -73,16 +79,18 @@ class SiteTable:
     def windows(self, name: str, start: int, end: int, index: int | None = None) -> list[Window]:
         """The windows touching ``[start, end)``; ``index``, when known, is
         ``searchsorted`` of ``end`` in the window starts."""
-        window_starts = self.starts.get(name)
-        if window_starts is None:
+        tables = self.items.get(name)
+        if tables is None:
             return []
-        index = (int(window_starts.searchsorted(end)) if index is None else index) - 1
+        window_starts, ends, reach = tables
+        index = (bisect_left(window_starts, end) if index is None else index) - 1
+        if index < 0 or reach[index] <= start:
+            return []
         found: list[Window] = []
-        ends, reach = self.ends[name], self.reach[name]
-        while index >= 0 and reach.item(index) > start:
-            window_end = ends.item(index)
+        while index >= 0 and reach[index] > start:
+            window_end = ends[index]
             if window_end > start:
-                found.append((window_starts.item(index), window_end))
+                found.append((window_starts[index], window_end))
             index -= 1
         found.reverse()
         return found

@@ -213,10 +213,24 @@ class Windows:
 NO_WINDOWS = Windows(())
 
 
+WINDOWS_CACHE_LIMIT = 4096
+_windows_seen: dict[tuple[Window, ...], Windows] = {}
+"""The indexed form of windows recently asked for: the reads over one germline site
+(and their mates' MC) ask with the same windows, one after another in sorted input."""
+
+
 def as_windows(windows: Sequence[Window] | Windows | None) -> Windows:
     if not windows:
         return NO_WINDOWS
-    return windows if isinstance(windows, Windows) else Windows(windows)
+    if isinstance(windows, Windows):
+        return windows
+    key = tuple(windows)
+    found = _windows_seen.get(key)
+    if found is None:
+        if len(_windows_seen) >= WINDOWS_CACHE_LIMIT:
+            _windows_seen.clear()
+        found = _windows_seen[key] = Windows(key)
+    return found
 
 
 # --- what a CIGAR operation becomes: the same for a record and for its mate's MC ---------------
@@ -341,10 +355,16 @@ def revert_alignment(
     result = Reverted(new_operations, b"", b"")
     reference_position = position
     query_position = 0
-    uses_match_mismatch = any(op in (EQUAL, DIFF) for op, _ in operations)
-    unclipped = [i for i, (op, _) in enumerate(operations) if op != HARD]
     for index, (op, length) in enumerate(operations):
-        if op in ALIGNED:
+        if op in ALIGNED and op != DIFF and not windows.touches(reference_position, reference_position + length):
+            if has_sequence:  # no window over the run: its bases stay (the common run of an indel read)
+                new_sequence += sequence[query_position : query_position + length]
+                if has_qualities:
+                    new_qualities += qualities[query_position : query_position + length]
+            append_operation(new_operations, op, length)
+            reference_position += length
+            query_position += length
+        elif op in ALIGNED:
             start = reference_position - reference_offset
             run_reference = reference[start : start + length]
             run: bytearray | None = None
@@ -382,6 +402,7 @@ def revert_alignment(
                     new_sequence += deleted
                     if has_qualities:
                         new_qualities += bytes((_fill_quality(qualities, query_position),)) * length
+                uses_match_mismatch = any(kind in (EQUAL, DIFF) for kind, _ in operations)
                 append_operation(new_operations, EQUAL if uses_match_mismatch else M, length)
             else:
                 append_operation(new_operations, DEL, length)
@@ -394,7 +415,7 @@ def revert_alignment(
         elif op == SOFT:
             if has_sequence:
                 clip = sequence[query_position : query_position + length]
-                leading = bool(unclipped) and index == unclipped[0]
+                leading = all(kind == HARD for kind, _ in operations[:index])  # the first operation but hard clips
                 start = reference_position - length if leading else reference_position
                 if leading:
                     projection = (reference_position - length - CLIP_MARGIN, reference_position)
@@ -432,9 +453,17 @@ def revert_single_match(
 ) -> Reverted:
     """The common case, a CIGAR of one ``M`` run: the same rules as the general
     walk (the property tests check they agree), without building it."""
-    reverted = 0
     start = position - reference_offset
-    expected = reference[start : start + length]
+    new_sequence, reverted = revert_match_run(position, sequence, reference[start : start + length], windows)
+    return Reverted([(M, length)], new_sequence, qualities, bases_reverted=reverted)
+
+
+def revert_match_run(position: int, sequence: bytes, expected: bytes, windows: Sequence[Window]) -> tuple[bytes, int]:
+    """One ``M`` run at ``position`` (its bases ``sequence``, the reference under it
+    ``expected``) with every base in a window set to the reference: the new bases and
+    how many changed. A stretch equal to the reference but for case stays as it is."""
+    reverted = 0
+    length = len(sequence)
     for window_start, window_end in windows:
         first = max(window_start, position) - position
         last = min(window_end, position + length) - position
@@ -443,9 +472,9 @@ def revert_single_match(
         piece, target = sequence[first:last], expected[first:last]
         if piece == target or piece.upper() == target:
             continue
-        reverted += len(differences(piece, target))
+        reverted += 1 if last - first == 1 else len(differences(piece, target))
         sequence = sequence[:first] + target + sequence[last:]
-    return Reverted([(M, length)], sequence, qualities, bases_reverted=reverted)
+    return sequence, reverted
 
 
 def _fill_quality(qualities: bytes, query_position: int) -> int:
