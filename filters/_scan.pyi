@@ -74,3 +74,11 @@ def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearr
 
 def find_strings(text: Text, needles: list[bytes], /) -> tuple[int, bytearray, bytearray]:
     """(count, needle indexes, starts) of every occurrence of each needle in text, either case, ordered by needle then start."""
+
+def line_fields(
+    text: Text, tabs_kept: int, /
+) -> tuple[int, bytearray, bytearray, bytearray, bytearray, bytearray, bytearray, int]:
+    """(count, starts, ends, tabs, extra_starts, extra_ends, extra_counts, bad_row) of the lines of text."""
+
+def splice_spans(text: Text, starts: Int64Buffer, ends: Int64Buffer, pieces: list[bytes], choices: Int64Buffer, /) -> bytes:
+    """text with each span (in order, not overlapping) replaced by pieces[choices[i]]."""

@@ -33,6 +33,7 @@ from .scan_python import (
     EMPTY_CHROM,
     BamRecords,
     FastqRecords,
+    LineFields,
     RevertedMatches,
     VcfColumns,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "LOOPS",
     "BamRecords",
     "FastqRecords",
+    "LineFields",
     "RevertedMatches",
     "VcfColumns",
     "bam_records",
@@ -56,6 +58,7 @@ __all__ = [
     "find_strings",
     "info_values",
     "join_spans",
+    "line_fields",
     "native",
     "python",
     "read_into",
@@ -63,6 +66,7 @@ __all__ = [
     "sam_revert_matches",
     "spans_within",
     "splice_lines",
+    "splice_spans",
     "vcf_columns",
 ]
 
@@ -73,6 +77,7 @@ LOOPS = (
     "info_values",
     "replace_spans",
     "join_spans",
+    "line_fields",
     "read_into",
     "fastq_scan",
     "fastq_rebuild",
@@ -80,6 +85,8 @@ LOOPS = (
     "splice_lines",
     "bam_records",
     "find_strings",
+    "line_fields",
+    "splice_spans",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -110,11 +117,13 @@ if native is not None:
         find_strings,
         info_values,
         join_spans,
+        line_fields,
         read_into,
         replace_spans,
         sam_revert_matches,
         spans_within,
         splice_lines,
+        splice_spans,
         vcf_columns,
     )
 
@@ -128,10 +137,12 @@ else:
         find_strings,
         info_values,
         join_spans,
+        line_fields,
         read_into,
         replace_spans,
         sam_revert_matches,
         spans_within,
         splice_lines,
+        splice_spans,
         vcf_columns,
     )

@@ -53,6 +53,26 @@ class VcfColumns(NamedTuple):
     columns_found: int
 
 
+class LineFields(NamedTuple):
+    """Where the lines of a block are, their first tabs and the fields after those (``line_fields``).
+
+    ``starts``/``ends``: each line's first byte and its newline; ``tabs``: (line_count,
+    tabs_kept) offsets of each line's first tabs; ``extra_starts``: every further tab,
+    in order, ``extra_ends`` the tab or newline after it, ``extra_counts`` how many a
+    line has. ``bad_row`` is -1, or the first line with fewer than ``tabs_kept`` tabs:
+    the lines from it on are then left out (``line_count`` is ``bad_row``).
+    """
+
+    line_count: int
+    starts: np.ndarray
+    ends: np.ndarray
+    tabs: np.ndarray
+    extra_starts: np.ndarray
+    extra_ends: np.ndarray
+    extra_counts: np.ndarray
+    bad_row: int
+
+
 class FastqRecords(NamedTuple):
     """The plain 4-line FASTQ records at the start of a text (``fastq_scan``)."""
 
@@ -422,6 +442,63 @@ def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, ro
         previous_row, previous_end = row, end
     pieces.append(text[copied:])
     return b"".join(pieces)
+
+
+# --- SAM-like lines ---------------------------------------------------------------------------
+
+
+def line_fields(text: bytes, tabs_kept: int) -> LineFields:
+    """Locate the lines of ``text`` that end in a newline (bytes after the last newline
+    are no line), the first ``tabs_kept`` tabs of each and the fields after them; stop
+    at the first line with fewer tabs (``bad_row``). See ``LineFields``.
+
+    numpy: the newlines, the tabs, and each line's first tab by a sorted search.
+    """
+    if tabs_kept < 1:
+        raise ValueError("tabs_kept must be at least 1")
+    data = np.frombuffer(text, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    starts = np.zeros(len(ends), dtype=np.int64)
+    starts[1:] = ends[:-1] + 1
+    all_tabs = np.flatnonzero(data == 9)
+    first = np.searchsorted(all_tabs, starts)
+    last = np.searchsorted(all_tabs, ends)
+    short = np.flatnonzero(last - first < tabs_kept)
+    bad_row = int(short[0]) if len(short) else -1
+    count = bad_row if bad_row >= 0 else len(ends)
+    starts, ends, first, last = starts[:count], ends[:count], first[:count], last[:count]
+    tabs = all_tabs[first[:, None] + np.arange(tabs_kept)] if count else np.zeros((0, tabs_kept), dtype=np.int64)
+    extra_counts = (last - first - tabs_kept).astype(np.int64)
+    line_of = np.repeat(np.arange(count), extra_counts)
+    ranks = np.arange(int(extra_counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(extra_counts) - extra_counts, extra_counts)
+    ranks += np.repeat(first + tabs_kept, extra_counts)
+    extra_starts = all_tabs[ranks].astype(np.int64)
+    next_ranks = ranks + 1
+    last_of_line = next_ranks == last[line_of]
+    extra_ends = np.where(last_of_line, ends[line_of], all_tabs[np.minimum(next_ranks, len(all_tabs) - 1)] if len(all_tabs) else 0)
+    return LineFields(count, starts, ends.astype(np.int64), tabs.astype(np.int64), extra_starts, extra_ends.astype(np.int64), extra_counts, bad_row)
+
+
+def splice_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, pieces: list[bytes], choices: np.ndarray) -> bytes:
+    """``text`` with each span replaced by ``pieces[choices[i]]``; the spans must be in order and not overlap."""
+    if not isinstance(pieces, list):
+        raise TypeError("pieces must be a list")
+    _spans(starts, ends, len(text))
+    _offsets(choices, "choices")
+    if any(not isinstance(piece, bytes) for piece in pieces):
+        raise TypeError("pieces must hold bytes")
+    if len(choices) != len(starts):
+        raise ValueError("choices must be as long as starts")
+    if len(starts) > 1 and (starts[1:] < ends[:-1]).any():
+        raise ValueError("spans out of order or overlapping")
+    if len(choices) and ((choices < 0) | (choices >= len(pieces))).any():
+        raise IndexError("choice outside pieces")
+    kept = [text[start:end] for start, end in zip([0, *ends.tolist()], [*starts.tolist(), len(text)], strict=True)]
+    result = [kept[0]]
+    for choice, piece in zip(choices.tolist(), kept[1:], strict=True):
+        result.append(pieces[choice])
+        result.append(piece)
+    return b"".join(result)
 
 
 # --- BAM --------------------------------------------------------------------------------------
