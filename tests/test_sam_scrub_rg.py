@@ -302,6 +302,19 @@ def scrub_or_error(text: bytes, report: Report | None = None) -> bytes | InputEr
         return error
 
 
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+@pytest.mark.parametrize("columns", [3, 11, 14])
+def test_a_header_line_among_records_is_refused_with_its_line(columns: int, one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found from the located line starts (a line with the 11 columns) or by the search (fewer): the same line."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    record = b"r1\t0\tchr1\t1\t60\t1M\t*\t0\t0\tA\t@"
+    stray = b"\t".join([b"@CO"] + [b"x"] * (columns - 1))
+    text = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n" + record + b"\n" + record + b"\n" + stray + b"\n" + record + b"\n"
+    error = scrub_or_error(text)
+    assert isinstance(error, InputError)
+    assert (error.message, error.line) == ("header line after the first record", 5)
+
+
 def parses(sam: bytes, tmp_path: Path) -> int | None:
     """``samtools view -c`` of SAM text, or None when samtools rejects it."""
     try:
