@@ -311,3 +311,37 @@ def distinct(values: np.ndarray) -> set[bytes]:
     if len(values) and bool((values == values[0]).all()):
         return {bytes(values[0])}
     return set(values.tolist())
+
+
+SPAN_KEY_MIXER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def distinct_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+    """The distinct values of the spans ``text[starts[i]:ends[i]]`` and, for each span, the
+    index of its value among them: a block's RG:Z values, many spans and few values.
+
+    Each span gets a key from its length and its first and last 8 bytes (read in place,
+    unaligned), the keys are sorted once, and the answer is then checked byte for byte
+    (every span against its value, in one join); should two values share a key, the spans
+    are looked up one by one instead.
+    """
+    if not len(starts):
+        return [], np.zeros(0, dtype=np.int64)
+    lengths = ends - starts
+    if len(text) >= 8 and int(starts.max()) <= len(text) - 8:
+        words = np.ndarray(shape=(len(text) - 7,), dtype="<u8", buffer=text, strides=(1,))
+        short = lengths < 8  # only the span's own bytes go into its key
+        head = words[starts] & np.where(short, (np.uint64(1) << (np.minimum(lengths, 7) * 8).astype(np.uint64)) - np.uint64(1), ~np.uint64(0))
+        tail = np.where(short, np.uint64(0), words[np.clip(ends - 8, 0, len(words) - 1)])
+        keys = (head * SPAN_KEY_MIXER) ^ tail ^ lengths.astype(np.uint64)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+        values = [text[start:end] for start, end in zip(starts[first].tolist(), ends[first].tolist(), strict=True)]
+        sizes = lengths[first]
+        offsets = np.cumsum(sizes) - sizes
+        expected = scan.join_spans(b"".join(values), offsets[inverse], (offsets + sizes)[inverse])
+        if (sizes[inverse] == lengths).all() and expected == scan.join_spans(text, starts, ends):
+            return values, inverse
+    spans = list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+    index = {value: number for number, value in enumerate(dict.fromkeys(spans))}
+    return list(index), np.fromiter(map(index.__getitem__, spans), dtype=np.int64, count=len(spans))

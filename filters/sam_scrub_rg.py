@@ -68,7 +68,7 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
-from genoscrub.fields import gathered_spans
+from genoscrub.fields import distinct_spans
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
@@ -319,17 +319,12 @@ class RecordScrubber:
         pieces = [b""]
         rewrite = np.flatnonzero(kinds == REWRITE_RG)
         if len(rewrite):
-            rg_starts, rg_ends = starts[rewrite], ends[rewrite]
-            values = gathered_spans(chunk, np.frombuffer(chunk, dtype=np.uint8), rg_starts, rg_ends)
-            distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
-            originals = [chunk[start:end] for start, end in zip(rg_starts[first].tolist(), rg_ends[first].tolist(), strict=True)]
-            if (np.array(list(map(len, originals)), dtype=np.int64)[inverse] != rg_ends - rg_starts).any():
-                return None  # a value gathering cannot tell apart (a NUL in it): the exact path decides
+            originals, which = distinct_spans(chunk, starts[rewrite], ends[rewrite])
             new = [self.rewritten_tags.get(original) for original in originals]
             if None in new:
                 return None  # an RG:Z naming no @RG line: the exact path names it
             pieces += new  # type: ignore[arg-type]
-            choices[rewrite] = 1 + inverse.reshape(-1)
+            choices[rewrite] = 1 + which
         rg_count = len(rewrite)
         pg_count = int(np.count_nonzero(kinds == REMOVE_PG))
         if rg_count:
