@@ -1024,6 +1024,86 @@ release_text:
     return result;
 }
 
+/* --- MD strings (SAM optional fields, MD:Z) --------------------------------------------------- */
+
+PyDoc_STRVAR(md_lengths_doc,
+"md_lengths(text, starts, ends, letters) -> bytearray\n"
+"\n"
+"The reference bases each MD string text[starts[i]:ends[i]] describes (its numbers,\n"
+"its mismatched and deleted bases), as int64, or -1 where the span is off the MD\n"
+"grammar [0-9]{1,9}(([L]|\\^[L]+)[0-9]{1,9})*, L the bytes nonzero in letters\n"
+"(256 entries). A number's digits add up as written (leading zeros allowed).");
+
+/* The length an MD string describes, or -1 off the grammar. */
+static int64_t
+md_length(const unsigned char *p, const unsigned char *end, const unsigned char *letters)
+{
+    int64_t total = 0;
+    for (;;) {
+        int64_t number = 0;
+        int digits = 0;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (++digits > 9)
+                return -1;
+            number = number * 10 + (*p++ - '0');
+        }
+        if (digits == 0)
+            return -1;
+        total += number;
+        if (p == end)
+            return total;
+        if (*p == '^') {
+            p++;
+            if (p == end || !letters[*p])
+                return -1;
+            while (p < end && letters[*p]) {
+                total++;
+                p++;
+            }
+        } else if (letters[*p]) {
+            total++;
+            p++;
+        } else {
+            return -1;
+        }
+    }
+}
+
+static PyObject *
+md_lengths(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, letters;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &letters))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (letters.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "letters must have 256 entries");
+        goto release_text;
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = int64_array(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *table = letters.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++)
+        out[i] = md_length(bytes + start[i], bytes + end[i], table);
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&letters);
+    return result;
+}
+
 /* --- BAM records (SAM 1.6, section 4.2) ------------------------------------------------------ */
 
 enum {
@@ -1440,6 +1520,7 @@ static PyMethodDef scan_methods[] = {
     {"find_strings", find_strings, METH_VARARGS, find_strings_doc},
     {"line_fields", line_fields, METH_VARARGS, line_fields_doc},
     {"splice_spans", splice_spans, METH_VARARGS, splice_spans_doc},
+    {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},
     {NULL, NULL, 0, NULL},
 };
 

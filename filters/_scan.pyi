@@ -82,3 +82,6 @@ def line_fields(
 
 def splice_spans(text: Text, starts: Int64Buffer, ends: Int64Buffer, pieces: list[bytes], choices: Int64Buffer, /) -> bytes:
     """text with each span (in order, not overlapping) replaced by pieces[choices[i]]."""
+
+def md_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, letters: ByteTable, /) -> bytearray:
+    """The reference bases each MD string span describes (int64), -1 off the MD grammar with letters L."""

@@ -34,6 +34,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from genoscrub import scan
 from genoscrub.cigar import CIGAR_OPERATION
 from genoscrub.fields import spans_within, windows
 
@@ -425,7 +426,6 @@ def cigar_reference_lengths(data: np.ndarray, text: bytes, starts: np.ndarray, e
 
 
 MD_TEXT = re.compile(rb"[0-9]{1,9}(?:(?:[%s]|\^[%s]+)[0-9]{1,9})*" % (IUPAC, IUPAC))
-MD_STRINGS = values_block(MD_TEXT.pattern)
 MD_LETTERS = byte_table(IUPAC)
 
 
@@ -438,29 +438,13 @@ def md_reference_length(value: bytes) -> int:
 
 
 def md_reference_lengths(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``md_reference_length`` of many spans at once: numbers alone (``100``: a read without
-    mismatches) read at once, the others by one pattern over them all (each read on its
-    own when one of them is off the grammar)."""
-    lengths = ends - starts
-    digits = (lengths >= 1) & (lengths <= MAX_OPERATION_DIGITS) & spans_within(data, text, starts, ends, DIGIT_TABLE)
-    result = np.where(digits, short_numbers(data, starts, np.where(digits, ends, starts)), -1)
-    rest = np.flatnonzero(~digits)
-    if not len(rest):
-        return result
-    block = joined(data, starts[rest], ends[rest])
-    if block is None or MD_STRINGS.fullmatch(block) is None:
-        result[rest] = [md_reference_length(value) for value in span_values(text, starts[rest], ends[rest])]
-        return result
-    numbers, counts, flat = numbers_by_span(block, len(rest))
-    span_starts = np.cumsum(lengths[rest] + 1) - (lengths[rest] + 1)
-    result[rest] = sums_by_span(numbers, counts) + np.add.reduceat(MD_LETTERS[flat].astype(np.int64), span_starts)
-    return result
+    """``md_reference_length`` of many spans at once (``scan.md_lengths``: one pass in C)."""
+    return scan.md_lengths(text, starts, ends, MD_LETTERS)
 
 
-def concatenated(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
+def concatenated(text: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
     """The spans one after the other, as bytes."""
-    positions, _ = flat_positions(starts, ends)
-    return data[positions].tobytes()
+    return scan.join_spans(text, starts, ends)
 
 
 def md_matches_cigar(
@@ -478,7 +462,7 @@ def md_matches_cigar(
     simple &= spans_within(data, text, starts, ends, DIGIT_TABLE) & spans_within(data, text, cigar_starts, cigar_ends - 1, DIGIT_TABLE)
     matches = np.zeros(len(starts), dtype=bool)
     rows = np.flatnonzero(simple)
-    if concatenated(data, starts[rows], ends[rows]) == concatenated(data, cigar_starts[rows], cigar_ends[rows] - 1):
+    if concatenated(text, starts[rows], ends[rows]) == concatenated(text, cigar_starts[rows], cigar_ends[rows] - 1):
         matches[rows] = True
     else:
         simple[:] = False

@@ -331,7 +331,8 @@ def distinct_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> tuple[l
     if len(text) >= 8 and int(starts.max()) <= len(text) - 8:
         words = np.ndarray(shape=(len(text) - 7,), dtype="<u8", buffer=text, strides=(1,))
         short = lengths < 8  # only the span's own bytes go into its key
-        head = words[starts] & np.where(short, (np.uint64(1) << (np.minimum(lengths, 7) * 8).astype(np.uint64)) - np.uint64(1), ~np.uint64(0))
+        own_bytes = (np.uint64(1) << (np.minimum(lengths, 7) * 8).astype(np.uint64)) - np.uint64(1)
+        head = words[starts] & np.where(short, own_bytes, ~np.uint64(0))
         tail = np.where(short, np.uint64(0), words[np.clip(ends - 8, 0, len(words) - 1)])
         keys = (head * SPAN_KEY_MIXER) ^ tail ^ lengths.astype(np.uint64)
         _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)

@@ -59,6 +59,7 @@ __all__ = [
     "info_values",
     "join_spans",
     "line_fields",
+    "md_lengths",
     "native",
     "python",
     "read_into",
@@ -87,6 +88,7 @@ LOOPS = (
     "find_strings",
     "line_fields",
     "splice_spans",
+    "md_lengths",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -118,6 +120,7 @@ if native is not None:
         info_values,
         join_spans,
         line_fields,
+        md_lengths,
         read_into,
         replace_spans,
         sam_revert_matches,
@@ -138,6 +141,7 @@ else:
         info_values,
         join_spans,
         line_fields,
+        md_lengths,
         read_into,
         replace_spans,
         sam_revert_matches,

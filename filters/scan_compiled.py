@@ -125,3 +125,9 @@ def line_fields(text: bytes, tabs_kept: int) -> LineFields:
 def splice_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, pieces: list[bytes], choices: np.ndarray) -> bytes:
     """``text`` with each span (in order, not overlapping) replaced by ``pieces[choices[i]]``."""
     return _scan.splice_spans(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), pieces, np.ascontiguousarray(choices))
+
+
+def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.ndarray) -> np.ndarray:
+    """The reference bases each MD string describes, -1 off the grammar; see ``scan_python.md_lengths``."""
+    table = np.ascontiguousarray(letters, dtype=np.uint8)
+    return _int64(_scan.md_lengths(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), table))

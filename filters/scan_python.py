@@ -16,6 +16,7 @@ also applies to the lines it holds as a list).
 from __future__ import annotations
 
 import os
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -476,7 +477,9 @@ def line_fields(text: bytes, tabs_kept: int) -> LineFields:
     next_ranks = ranks + 1
     last_of_line = next_ranks == last[line_of]
     extra_ends = np.where(last_of_line, ends[line_of], all_tabs[np.minimum(next_ranks, len(all_tabs) - 1)] if len(all_tabs) else 0)
-    return LineFields(count, starts, ends.astype(np.int64), tabs.astype(np.int64), extra_starts, extra_ends.astype(np.int64), extra_counts, bad_row)
+    return LineFields(
+        count, starts, ends.astype(np.int64), tabs.astype(np.int64), extra_starts, extra_ends.astype(np.int64), extra_counts, bad_row
+    )
 
 
 def splice_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, pieces: list[bytes], choices: np.ndarray) -> bytes:
@@ -499,6 +502,27 @@ def splice_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, pieces: list
         result.append(pieces[choice])
         result.append(piece)
     return b"".join(result)
+
+
+def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.ndarray) -> np.ndarray:
+    """The reference bases each MD string ``text[starts[i]:ends[i]]`` describes (its numbers,
+    its mismatched and deleted bases), or -1 where it is off the grammar
+    ``[0-9]{1,9}(([L]|\\^[L]+)[0-9]{1,9})*`` (``L``: the bytes ``letters`` allows, 256 entries)."""
+    if len(letters) != 256:
+        raise ValueError("letters must have 256 entries")
+    _spans(starts, ends, len(text))
+    allowed = bytes(np.flatnonzero(np.asarray(letters)).tolist())
+    if not allowed:
+        grammar = re.compile(rb"[0-9]{1,9}")
+    else:
+        letter = b"[" + b"".join(re.escape(bytes([byte])) for byte in allowed) + b"]"
+        grammar = re.compile(rb"[0-9]{1,9}(?:(?:" + letter + rb"|\^" + letter + rb"+)[0-9]{1,9})*")
+    lengths = np.full(len(starts), -1, dtype=np.int64)
+    for index, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        value = text[start:end]
+        if grammar.fullmatch(value) is not None:
+            lengths[index] = sum(int(number) for number in re.findall(rb"[0-9]+", value)) + sum(byte in allowed for byte in value)
+    return lengths
 
 
 # --- BAM --------------------------------------------------------------------------------------

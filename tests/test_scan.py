@@ -275,7 +275,11 @@ REFUSED = [
     ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, np.array([0, 1], dtype=np.int64), b"A", ONE, KEEP, KEEP), ValueError),
     ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, b"A", ONE.astype(np.float64), KEEP, KEEP), TypeError),
     ("line_fields", (LINES, 0), ValueError),
-    ("splice_spans", (TEXT, np.array([4, 2], dtype=np.int64), np.array([6, 3], dtype=np.int64), [b"."], np.zeros(2, dtype=np.int64)), ValueError),
+    ("md_lengths", (TEXT, ONE, ONE, KEEP[:255]), ValueError),
+    ("md_lengths", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), KEEP[:256]), IndexError),
+    ("md_lengths", (TEXT, ONE, ONE.astype(np.int32), KEEP[:256]), TypeError),
+    ("splice_spans", (TEXT, np.array([4, 2], dtype=np.int64), np.array([6, 3], dtype=np.int64), [b"."], np.zeros(2, dtype=np.int64)),
+     ValueError),
     ("splice_spans", (TEXT, ONE, ONE, [b"."], np.array([1], dtype=np.int64)), IndexError),
     ("splice_spans", (TEXT, ONE, ONE, [b"."], np.array([-1], dtype=np.int64)), IndexError),
     ("splice_spans", (TEXT, ONE, ONE, [b"."], np.zeros(2, dtype=np.int64)), ValueError),
@@ -630,7 +634,8 @@ def test_line_fields_find_what_split_finds(lines: list[list[bytes]], tabs_kept: 
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=120), st.lists(st.integers(0, 120), max_size=12), st.lists(st.binary(max_size=3), min_size=1, max_size=4), st.data())
+@given(st.binary(max_size=120), st.lists(st.integers(0, 120), max_size=12), st.lists(st.binary(max_size=3), min_size=1, max_size=4),
+       st.data())
 def test_splice_spans_replace_each_span_by_its_piece(text: bytes, cuts: list[int], pieces: list[bytes], data: st.DataObject) -> None:
     edges = sorted(min(cut, len(text)) for cut in cuts)
     starts = np.array(edges[0::2][: len(edges) // 2], dtype=np.int64)
@@ -644,6 +649,28 @@ def test_splice_spans_replace_each_span_by_its_piece(text: bytes, cuts: list[int
     for implementation in (python, compiled):
         if implementation is not None:
             assert implementation.splice_spans(text, starts, ends, pieces, choices) == b"".join(expected)
+
+
+MD_PIECE = st.sampled_from(["0", "1", "10", "150", "000000007", "1234567890", "A", "N", "a", "^", "^AC", "^", "Z", "-", "\t", "T"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(MD_PIECE, max_size=7).map("".join), max_size=8))
+def test_md_lengths_follow_the_md_grammar(values: list[str]) -> None:
+    """Both loops give ``aux_values.md_reference_length`` (the regex rule) for each span."""
+    from genoscrub.aux_values import MD_LETTERS, md_reference_length
+
+    text = b"\t".join(value.encode() for value in values)
+    starts, ends, at = [], [], 0
+    for value in values:
+        starts.append(at)
+        ends.append(at + len(value))
+        at += len(value) + 1
+    arguments = (text, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), MD_LETTERS)
+    wanted = [md_reference_length(value.encode()) for value in values]
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.md_lengths(*arguments).tolist() == wanted
 
 
 # --- BAM: the audit's record walk ---------------------------------------------------------------
