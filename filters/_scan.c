@@ -363,6 +363,45 @@ release_text:
     return result;
 }
 
+PyDoc_STRVAR(span_list_doc,
+"span_list(text, starts, ends) -> list\n"
+"\n"
+"The spans text[starts[i]:ends[i]] (int64 arrays) as a list of bytes objects:\n"
+"what slicing each would give, without a slice object per span.");
+
+static PyObject *
+span_list(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OO", &text, &starts_object, &ends_object))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = PyList_New(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    const char *bytes = text.buf;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = PyBytes_FromStringAndSize(bytes + start[i], (Py_ssize_t)(end[i] - start[i]));
+        if (value == NULL) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SET_ITEM(result, i, value);
+    }
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    return result;
+}
+
 PyDoc_STRVAR(info_values_doc,
 "info_values(text, info_starts, info_ends, key) -> (found, value_starts, value_ends)\n"
 "\n"
@@ -1521,6 +1560,7 @@ static PyMethodDef scan_methods[] = {
     {"line_fields", line_fields, METH_VARARGS, line_fields_doc},
     {"splice_spans", splice_spans, METH_VARARGS, splice_spans_doc},
     {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},
+    {"span_list", span_list, METH_VARARGS, span_list_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -85,3 +85,6 @@ def splice_spans(text: Text, starts: Int64Buffer, ends: Int64Buffer, pieces: lis
 
 def md_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, letters: ByteTable, /) -> bytearray:
     """The reference bases each MD string span describes (int64), -1 off the MD grammar with letters L."""
+
+def span_list(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> list[bytes]:
+    """The spans text[starts[i]:ends[i]] as a list of bytes."""

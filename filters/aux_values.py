@@ -83,7 +83,7 @@ BARCODE = IUPAC + b"-"
 
 
 def span_values(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
-    return [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return scan.span_list(text, starts, ends)
 
 
 @dataclass

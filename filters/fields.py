@@ -343,6 +343,6 @@ def distinct_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> tuple[l
         expected = scan.join_spans(b"".join(values), offsets[inverse], (offsets + sizes)[inverse])
         if (sizes[inverse] == lengths).all() and expected == scan.join_spans(text, starts, ends):
             return values, inverse
-    spans = list(map(text.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+    spans = scan.span_list(text, starts, ends)
     index = {value: number for number, value in enumerate(dict.fromkeys(spans))}
     return list(index), np.fromiter(map(index.__getitem__, spans), dtype=np.int64, count=len(spans))

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
+from genoscrub import scan
 from genoscrub.cigar import DEL, INS, M, ShapeCache
 
 FIELD_TABS = 10
@@ -56,8 +57,7 @@ class BlockFields:
 
     def values(self, field: int) -> list[bytes]:
         """Field ``field`` (1 to 9) of every line, as bytes."""
-        starts = (self.tabs[:, field - 1] + 1).tolist()
-        return list(map(self.text.__getitem__, map(slice, starts, self.tabs[:, field].tolist())))
+        return scan.span_list(self.text, self.tabs[:, field - 1] + 1, self.tabs[:, field])
 
     def value(self, row: int, field: int) -> bytes:
         """Field ``field`` (1 to 9) of line ``row``."""

@@ -431,7 +431,7 @@ class ReadNamer:
 
     def new_names(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray, first_line: int) -> list[bytes]:
         """The new QNAME of each line, given where each line's QNAME is (the block path)."""
-        names = list(map(chunk.__getitem__, map(slice, starts.tolist(), ends.tolist())))
+        names = scan.span_list(chunk, starts, ends)
         renamed = self.renamed(names, first_line)
         self.report.add("names_replaced", len(names))
         return list(map(renamed.get, names, names))

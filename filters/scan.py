@@ -67,6 +67,7 @@ __all__ = [
     "sam_revert_matches",
     "spans_within",
     "splice_lines",
+    "span_list",
     "splice_spans",
     "vcf_columns",
 ]
@@ -89,6 +90,7 @@ LOOPS = (
     "line_fields",
     "splice_spans",
     "md_lengths",
+    "span_list",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -126,6 +128,7 @@ if native is not None:
         sam_revert_matches,
         spans_within,
         splice_lines,
+        span_list,
         splice_spans,
         vcf_columns,
     )
@@ -147,6 +150,7 @@ else:
         sam_revert_matches,
         spans_within,
         splice_lines,
+        span_list,
         splice_spans,
         vcf_columns,
     )

@@ -131,3 +131,8 @@ def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.nd
     """The reference bases each MD string describes, -1 off the grammar; see ``scan_python.md_lengths``."""
     table = np.ascontiguousarray(letters, dtype=np.uint8)
     return _int64(_scan.md_lengths(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), table))
+
+
+def span_list(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    """The spans as a list of bytes (one C loop)."""
+    return _scan.span_list(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends))

@@ -247,6 +247,12 @@ def join_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
     return b"".join([text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)])
 
 
+def span_list(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    """The spans as a list of bytes."""
+    _spans(starts, ends, len(text))
+    return [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
 # --- reading a descriptor ---------------------------------------------------------------------
 
 

@@ -230,6 +230,8 @@ def test_replace_and_join_spans_are_slices(text: bytes, cuts: list[int], replace
     assert both("replace_spans", text, starts, ends, replacement) == (b"".join(pieces) + text[copied:],) * 2
     joined = b"".join(text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
     assert both("join_spans", text, starts, ends) == (joined, joined)
+    sliced = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+    assert both("span_list", text, starts, ends) == (sliced, sliced)
 
 
 @needs_compiled
@@ -275,6 +277,8 @@ REFUSED = [
     ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, np.array([0, 1], dtype=np.int64), b"A", ONE, KEEP, KEEP), ValueError),
     ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, b"A", ONE.astype(np.float64), KEEP, KEEP), TypeError),
     ("line_fields", (LINES, 0), ValueError),
+    ("span_list", (TEXT, np.array([5], dtype=np.int64), np.array([4], dtype=np.int64)), IndexError),
+    ("span_list", (TEXT, ONE, np.array([1, 2], dtype=np.int64)), ValueError),
     ("md_lengths", (TEXT, ONE, ONE, KEEP[:255]), ValueError),
     ("md_lengths", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), KEEP[:256]), IndexError),
     ("md_lengths", (TEXT, ONE, ONE.astype(np.int32), KEEP[:256]), TypeError),
