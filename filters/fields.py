@@ -249,20 +249,16 @@ class BlockColumns:
 
 
 def block_columns(block: bytes, lines: list[bytes], count: int) -> BlockColumns | None:
-    """Tab offsets of ``block`` (``lines`` joined by newlines), or None if a line has fewer than ``count`` tabs."""
-    data = np.frombuffer(block, dtype=np.uint8)
-    lines_count = len(lines)
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=lines_count)
-    line_starts = np.zeros(lines_count, dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=line_starts[1:])
-    tabs = np.flatnonzero(data == TAB)
-    first = np.searchsorted(tabs, line_starts)
-    if not lines_count or not len(tabs) or int(first[-1]) + count > len(tabs):
+    """Tab offsets of ``block`` (``lines`` joined by newlines), or None if a line has fewer than ``count`` tabs.
+
+    One pass of ``scan.line_fields`` over the block (given a final newline)."""
+    if not lines:
         return None
-    columns = [tabs[first + k] for k in range(count)]
-    if not bool((columns[-1] < line_starts + lengths).all()):
+    located = scan.line_fields(block + b"\n", count)
+    if located.bad_row >= 0 or located.line_count != len(lines):
         return None
-    return BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs)))
+    columns = list(np.ascontiguousarray(located.tabs.T))
+    return BlockColumns(np.frombuffer(block, dtype=np.uint8), located.starts, columns, located.extra_counts + count)
 
 
 def field_bounds(columns: BlockColumns, field: int) -> tuple[np.ndarray, np.ndarray]:
