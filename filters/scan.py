@@ -126,9 +126,9 @@ if native is not None:
         read_into,
         replace_spans,
         sam_revert_matches,
+        span_list,
         spans_within,
         splice_lines,
-        span_list,
         splice_spans,
         vcf_columns,
     )
@@ -148,9 +148,9 @@ else:
         read_into,
         replace_spans,
         sam_revert_matches,
+        span_list,
         spans_within,
         splice_lines,
-        span_list,
         splice_spans,
         vcf_columns,
     )

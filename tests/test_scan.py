@@ -606,7 +606,9 @@ SAM_FIELD = st.sampled_from([b"", b"*", b"r1", b"@", b"RG:Z:g", b"NM:i:0", b"\r"
 
 def fields_by_split(text: bytes, tabs_kept: int) -> tuple[list[list[int]], list[tuple[int, int]], list[int], int]:
     """``line_fields`` worked out with bytes.split: each line's first tabs, its further fields' spans, their count, bad_row."""
-    tabs, extras, counts = [], [], []
+    tabs: list[list[int]] = []
+    extras: list[tuple[int, int]] = []
+    counts: list[int] = []
     start = 0
     lines = text.split(b"\n")[:-1]
     for row, line in enumerate(lines):
