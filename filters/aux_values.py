@@ -530,17 +530,25 @@ class Alignments(Grammar):
         return True
 
     def valid_spans(self, spans: Spans) -> np.ndarray:
+        """One pattern over all the values; then each entry's name, position and mapping
+        quality checked at once, and a value valid when all its entries are."""
         text = joined(spans.data, spans.starts, spans.ends)
-        if text is not None and self.block.fullmatch(text) is not None and self.on_references(self.entries.findall(text), spans.references):
+        if text is None or self.block.fullmatch(text) is None:
+            return one_at_a_time(self, spans)
+        found = list(self.entries.finditer(text))
+        if not found:
             return np.ones(len(spans), dtype=bool)
-        return one_at_a_time(self, spans)
+        entries_ok = self.entries_on_references([match.groups() for match in found], spans.references)
+        value_ends = np.cumsum(spans.ends - spans.starts + 1)  # each value and its tab or newline, in ``text``
+        owners = np.searchsorted(value_ends, np.array([match.start() for match in found], dtype=np.int64), side="right")
+        ok = np.ones(len(spans), dtype=bool)
+        ok[owners[~entries_ok]] = False
+        return ok
 
-    def on_references(self, entries: list[tuple[bytes, ...]], references: Mapping[bytes, int]) -> bool:
-        """Whether every entry (its ``name``, ``pos`` and ``mapq`` groups, in that order)
-        lies on a reference of the header, with a mapping quality of at most 255: what
-        ``valid`` asks of each entry, asked of all at once."""
-        if not entries:
-            return True
+    def entries_on_references(self, entries: list[tuple[bytes, ...]], references: Mapping[bytes, int]) -> np.ndarray:
+        """Which entries (their ``name``, ``pos`` and ``mapq`` groups, in that order) lie on
+        a reference of the header, with a mapping quality of at most 255: what ``valid``
+        asks of each entry, asked of all at once."""
         columns = list(zip(*entries, strict=True))
         names = columns[0]
         positions = np.array(columns[1]).astype(np.int64)
@@ -548,9 +556,9 @@ class Alignments(Grammar):
         on = (positions >= 1) & (positions <= lengths)
         if self.unmapped:
             on |= (np.array(names) == b"*") & (positions == 0)
-        if len(columns) > 2 and (np.array(columns[2]).astype(np.int64) > 255).any():
-            return False
-        return bool(on.all())
+        if len(columns) > 2:
+            on &= np.array(columns[2]).astype(np.int64) <= 255
+        return on
 
 
 NAME = rb"(?P<name>[^,;\t\n]+)"
