@@ -1143,6 +1143,69 @@ release_text:
     return result;
 }
 
+PyDoc_STRVAR(cigar_lengths_doc,
+"cigar_lengths(text, starts, ends, operations, counted) -> bytearray\n"
+"\n"
+"For each span text[starts[i]:ends[i]]: the sum of the lengths of its operations\n"
+"whose letter is nonzero in counted, as int64, or -1 where the span is off the CIGAR\n"
+"grammar ([0-9]{1,9}[O])+, O the letters nonzero in operations (both 256 entries).");
+
+static PyObject *
+cigar_lengths(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, operations, counted;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*y*", &text, &starts_object, &ends_object, &operations, &counted))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (operations.len != 256 || counted.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "operations and counted must have 256 entries");
+        goto release_text;
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = int64_array(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *allowed = operations.buf, *summed = counted.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *p = bytes + start[i], *stop = bytes + end[i];
+        int64_t total = 0;
+        if (p == stop)
+            total = -1;
+        while (p < stop) {
+            int64_t number = 0;
+            int digits = 0;
+            while (p < stop && *p >= '0' && *p <= '9' && digits < 10) {
+                number = number * 10 + (*p++ - '0');
+                digits++;
+            }
+            if (digits == 0 || digits > 9 || p == stop || !allowed[*p]) {
+                total = -1;
+                break;
+            }
+            if (summed[*p])
+                total += number;
+            p++;
+        }
+        out[i] = total;
+    }
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&operations);
+    PyBuffer_Release(&counted);
+    return result;
+}
+
 /* --- BAM records (SAM 1.6, section 4.2) ------------------------------------------------------ */
 
 enum {
@@ -1560,6 +1623,7 @@ static PyMethodDef scan_methods[] = {
     {"line_fields", line_fields, METH_VARARGS, line_fields_doc},
     {"splice_spans", splice_spans, METH_VARARGS, splice_spans_doc},
     {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},
+    {"cigar_lengths", cigar_lengths, METH_VARARGS, cigar_lengths_doc},
     {"span_list", span_list, METH_VARARGS, span_list_doc},
     {NULL, NULL, 0, NULL},
 };

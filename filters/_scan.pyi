@@ -88,3 +88,6 @@ def md_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, letters: Byte
 
 def span_list(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> list[bytes]:
     """The spans text[starts[i]:ends[i]] as a list of bytes."""
+
+def cigar_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, operations: ByteTable, counted: ByteTable, /) -> bytearray:
+    """The summed lengths of the counted operations of each CIGAR span (int64), -1 off the CIGAR grammar."""

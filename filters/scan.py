@@ -51,6 +51,7 @@ __all__ = [
     "RevertedMatches",
     "VcfColumns",
     "bam_records",
+    "cigar_lengths",
     "compiled",
     "count_lines",
     "fastq_rebuild",
@@ -91,6 +92,7 @@ LOOPS = (
     "splice_spans",
     "md_lengths",
     "span_list",
+    "cigar_lengths",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -115,6 +117,7 @@ if native is not None:
     from . import scan_compiled
     from .scan_compiled import (
         bam_records,
+        cigar_lengths,
         count_lines,
         fastq_rebuild,
         fastq_scan,
@@ -137,6 +140,7 @@ if native is not None:
 else:
     from .scan_python import (
         bam_records,
+        cigar_lengths,
         count_lines,
         fastq_rebuild,
         fastq_scan,

@@ -136,3 +136,9 @@ def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.nd
 def span_list(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
     """The spans as a list of bytes (one C loop)."""
     return _scan.span_list(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends))
+
+
+def cigar_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, operations: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """The counted operations' lengths of each CIGAR span, -1 off the grammar; see ``scan_python.cigar_lengths``."""
+    tables = np.ascontiguousarray(operations, dtype=np.uint8), np.ascontiguousarray(counted, dtype=np.uint8)
+    return _int64(_scan.cigar_lengths(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), *tables))

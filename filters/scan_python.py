@@ -531,6 +531,26 @@ def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.nd
     return lengths
 
 
+def cigar_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, operations: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """For each span: the sum of the lengths of its operations ``counted`` allows, or -1
+    where it is off the grammar ``([0-9]{1,9}[O])+`` (``O``: the letters ``operations``
+    allows); both tables have 256 entries."""
+    if len(operations) != 256 or len(counted) != 256:
+        raise ValueError("operations and counted must have 256 entries")
+    _spans(starts, ends, len(text))
+    allowed = np.flatnonzero(np.asarray(operations)).tolist()
+    summed = set(np.flatnonzero(np.asarray(counted)).tolist())
+    letters = b"[" + b"".join(re.escape(bytes([byte])) for byte in allowed) + b"]" if allowed else b"(?!)"
+    grammar = re.compile(rb"(?:[0-9]{1,9}" + letters + rb")+")
+    operation = re.compile(rb"([0-9]+)(" + letters + rb")")
+    lengths = np.full(len(starts), -1, dtype=np.int64)
+    for index, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        value = text[start:end]
+        if grammar.fullmatch(value) is not None:
+            lengths[index] = sum(int(number) for number, letter in operation.findall(value) if letter[0] in summed)
+    return lengths
+
+
 # --- BAM --------------------------------------------------------------------------------------
 
 BAM_RECORD_FIELDS = (

@@ -280,6 +280,8 @@ REFUSED = [
     ("span_list", (TEXT, np.array([5], dtype=np.int64), np.array([4], dtype=np.int64)), IndexError),
     ("span_list", (TEXT, ONE, np.array([1, 2], dtype=np.int64)), ValueError),
     ("md_lengths", (TEXT, ONE, ONE, KEEP[:255]), ValueError),
+    ("cigar_lengths", (TEXT, ONE, ONE, KEEP[:256], KEEP[:255]), ValueError),
+    ("cigar_lengths", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), KEEP[:256], KEEP[:256]), IndexError),
     ("md_lengths", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), KEEP[:256]), IndexError),
     ("md_lengths", (TEXT, ONE, ONE.astype(np.int32), KEEP[:256]), TypeError),
     ("splice_spans", (TEXT, np.array([4, 2], dtype=np.int64), np.array([6, 3], dtype=np.int64), [b"."], np.zeros(2, dtype=np.int64)),
@@ -677,6 +679,30 @@ def test_md_lengths_follow_the_md_grammar(values: list[str]) -> None:
     for implementation in (python, compiled):
         if implementation is not None:
             assert implementation.md_lengths(*arguments).tolist() == wanted
+
+
+CIGAR_PIECE = st.sampled_from(
+    ["0", "1", "10", "150", "000000007", "1234567890", "M", "I", "D", "N", "S", "H", "P", "X", "=", "Q", "*", "\t"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(CIGAR_PIECE, max_size=7).map("".join), max_size=8))
+def test_cigar_lengths_follow_the_cigar_grammar(values: list[str]) -> None:
+    """Both loops give ``aux_values.cigar_reference_length`` (the regex rule) for each span."""
+    from genoscrub.aux_values import CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS, cigar_reference_length
+
+    text = b"\t".join(value.encode() for value in values)
+    starts, ends, at = [], [], 0
+    for value in values:
+        starts.append(at)
+        ends.append(at + len(value))
+        at += len(value) + 1
+    arguments = (text, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS)
+    wanted = [cigar_reference_length(value.encode()) for value in values]
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.cigar_lengths(*arguments).tolist() == wanted
 
 
 # --- BAM: the audit's record walk ---------------------------------------------------------------
