@@ -17,14 +17,16 @@ from parsed, validated fields (fail closed):
   ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with ``--names`` QNAME becomes
   a pseudonym. The 11 mandatory columns pass as the same bytes.
 
-Records are not split one by one where the block allows otherwise: the tags of a
-1 MiB block of whole lines are located by column in a few numpy passes
-(``aux_tags.locate_tags``), the values of the kept ones checked grammar by grammar
-(``TagPolicy.valid_values``), and only the tags to change are visited: the block is
-copied in the slices between them, a dropped tag left out, an RG:Z tag replaced
-by its new one (the whole tag is the key, so ``rg1`` never matches ``rg10``). A
-block whose structure is in doubt goes through the exact, field-by-field path,
-which names the faulty line (ARCHITECTURE.md). Reading and writing run on their
+Records are not split one by one where the block allows otherwise: the lines and
+tags of a 1 MiB block of whole lines are located by column in one C pass
+(``aux_tags.locate_tags`` over ``scan.line_fields``), the values of the kept ones
+checked grammar by grammar (``TagPolicy.valid_values``), and only the spans to
+change are visited: a dropped tag left out, an RG:Z tag replaced by its new one
+(the whole tag is the key, so ``rg1`` never matches ``rg10``), and with a key or a
+map each QNAME (from the line's start to its first tab) replaced by its pseudonym,
+all in one splice of the block (``scan.splice_spans``). A block whose structure is
+in doubt goes through the exact, field-by-field path, which names the faulty line
+(ARCHITECTURE.md). Reading and writing run on their
 own threads, so the decoder upstream and the encoder downstream never wait for
 this process's CPU.
 """
@@ -226,7 +228,6 @@ class BlockEdits:
         choices = np.concatenate([np.arange(len(self.pieces), len(self.pieces) + len(names), dtype=np.int64), self.choices])
         ends = np.concatenate([name_ends, self.ends])
         return BlockEdits(starts[order], ends[order], self.pieces + names, choices[order])
-
 
 
 class RecordScrubber:
