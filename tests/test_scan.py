@@ -659,6 +659,13 @@ def test_splice_spans_replace_each_span_by_its_piece(text: bytes, cuts: list[int
             assert implementation.splice_spans(text, starts, ends, pieces, choices) == b"".join(expected)
 
 
+def tab_joined(values: list[str]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """The values joined by tabs, and the span of each (a value may hold a tab itself)."""
+    lengths = np.array([len(value.encode()) for value in values], dtype=np.int64)
+    starts = np.cumsum(lengths + 1) - lengths - 1
+    return b"\t".join(value.encode() for value in values), starts, starts + lengths
+
+
 MD_PIECE = st.sampled_from(["0", "1", "10", "150", "000000007", "1234567890", "A", "N", "a", "^", "^AC", "^", "Z", "-", "\t", "T"])
 
 
@@ -668,13 +675,8 @@ def test_md_lengths_follow_the_md_grammar(values: list[str]) -> None:
     """Both loops give ``aux_values.md_reference_length`` (the regex rule) for each span."""
     from genoscrub.aux_values import MD_LETTERS, md_reference_length
 
-    text = b"\t".join(value.encode() for value in values)
-    starts, ends, at = [], [], 0
-    for value in values:
-        starts.append(at)
-        ends.append(at + len(value))
-        at += len(value) + 1
-    arguments = (text, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), MD_LETTERS)
+    text, starts, ends = tab_joined(values)
+    arguments = (text, starts, ends, MD_LETTERS)
     wanted = [md_reference_length(value.encode()) for value in values]
     for implementation in (python, compiled):
         if implementation is not None:
@@ -692,13 +694,8 @@ def test_cigar_lengths_follow_the_cigar_grammar(values: list[str]) -> None:
     """Both loops give ``aux_values.cigar_reference_length`` (the regex rule) for each span."""
     from genoscrub.aux_values import CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS, cigar_reference_length
 
-    text = b"\t".join(value.encode() for value in values)
-    starts, ends, at = [], [], 0
-    for value in values:
-        starts.append(at)
-        ends.append(at + len(value))
-        at += len(value) + 1
-    arguments = (text, np.array(starts, dtype=np.int64), np.array(ends, dtype=np.int64), CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS)
+    text, starts, ends = tab_joined(values)
+    arguments = (text, starts, ends, CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS)
     wanted = [cigar_reference_length(value.encode()) for value in values]
     for implementation in (python, compiled):
         if implementation is not None:
