@@ -363,6 +363,45 @@ release_text:
     return result;
 }
 
+PyDoc_STRVAR(span_list_doc,
+"span_list(text, starts, ends) -> list\n"
+"\n"
+"The spans text[starts[i]:ends[i]] (int64 arrays) as a list of bytes objects:\n"
+"what slicing each would give, without a slice object per span.");
+
+static PyObject *
+span_list(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OO", &text, &starts_object, &ends_object))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = PyList_New(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    const char *bytes = text.buf;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *value = PyBytes_FromStringAndSize(bytes + start[i], (Py_ssize_t)(end[i] - start[i]));
+        if (value == NULL) {
+            Py_CLEAR(result);
+            break;
+        }
+        PyList_SET_ITEM(result, i, value);
+    }
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    return result;
+}
+
 PyDoc_STRVAR(info_values_doc,
 "info_values(text, info_starts, info_ends, key) -> (found, value_starts, value_ends)\n"
 "\n"
@@ -833,6 +872,340 @@ release:
     return result;
 }
 
+/* --- SAM-like lines: the first tabs of each line and the fields after them ------------------ */
+
+PyDoc_STRVAR(line_fields_doc,
+"line_fields(text, tabs_kept) -> (count, starts, ends, tabs, extra_starts, extra_ends, extra_counts, bad_row)\n"
+"\n"
+"Locate, in one pass, the lines of text that end in a newline (bytes after the last\n"
+"newline are no line): each line's start and end (its newline's offset), the offsets\n"
+"of its first tabs_kept tabs (count x tabs_kept), and the fields after them: for each\n"
+"further tab, its offset (extra_starts) and that of the next tab or newline of its line\n"
+"(extra_ends), with extra_counts such fields a line. All as bytearrays of int64.\n"
+"bad_row is -1, or the first line with fewer than tabs_kept tabs: the lines from it\n"
+"on are then left out (count is bad_row).");
+
+/* Append one int64 to a growing malloc'd pair of arrays; 0 on success, -1 out of memory. */
+static int
+grow_pair(int64_t **first, int64_t **second, Py_ssize_t *capacity)
+{
+    const Py_ssize_t larger = *capacity * 2 + 64;
+    int64_t *a = realloc(*first, (size_t)larger * sizeof(int64_t));
+    if (a == NULL)
+        return -1;
+    *first = a;
+    int64_t *b = realloc(*second, (size_t)larger * sizeof(int64_t));
+    if (b == NULL)
+        return -1;
+    *second = b;
+    *capacity = larger;
+    return 0;
+}
+
+static PyObject *
+line_fields(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    Py_ssize_t tabs_kept;
+    if (!PyArg_ParseTuple(args, "y*n", &view, &tabs_kept))
+        return NULL;
+    if (tabs_kept < 1) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "tabs_kept must be at least 1");
+        return NULL;
+    }
+    const char *text = view.buf;
+    const char *text_end = text + view.len;
+    const Py_ssize_t lines = count_newlines(text, text_end);
+    PyObject *starts = int64_array(lines), *ends = int64_array(lines), *tabs = int64_array(lines * tabs_kept);
+    PyObject *counts = int64_array(lines), *extra_starts = NULL, *extra_ends = NULL, *result = NULL;
+    Py_ssize_t capacity = lines * 8, extra = 0, count = lines, bad_row = -1;
+    int64_t *extra_start = malloc((size_t)(capacity + 1) * sizeof(int64_t));
+    int64_t *extra_end = malloc((size_t)(capacity + 1) * sizeof(int64_t));
+    int failed = extra_start == NULL || extra_end == NULL;
+    if (starts == NULL || ends == NULL || tabs == NULL || counts == NULL || failed)
+        goto done;
+    int64_t *start_out = (int64_t *)PyByteArray_AS_STRING(starts);
+    int64_t *end_out = (int64_t *)PyByteArray_AS_STRING(ends);
+    int64_t *tab_out = (int64_t *)PyByteArray_AS_STRING(tabs);
+    int64_t *count_out = (int64_t *)PyByteArray_AS_STRING(counts);
+
+    Py_BEGIN_ALLOW_THREADS
+    const char *line = text;
+    for (Py_ssize_t row = 0; row < lines && !failed; row++) {
+        const char *line_end = memchr(line, '\n', (size_t)(text_end - line));
+        int64_t *row_tabs = tab_out + row * tabs_kept;
+        Py_ssize_t found = 0;
+        const char *p = line;
+        while (found < tabs_kept && (p = memchr(p, '\t', (size_t)(line_end - p))) != NULL) {
+            row_tabs[found++] = p - text;
+            p++;
+        }
+        if (found < tabs_kept) {
+            bad_row = count = row;
+            break;
+        }
+        start_out[row] = line - text;
+        end_out[row] = line_end - text;
+        const Py_ssize_t first = extra;
+        while ((p = memchr(p, '\t', (size_t)(line_end - p))) != NULL) {
+            if (extra == capacity && grow_pair(&extra_start, &extra_end, &capacity) < 0) {
+                failed = 1;
+                break;
+            }
+            extra_start[extra++] = p - text;
+            p++;
+        }
+        for (Py_ssize_t k = first; k + 1 < extra; k++)
+            extra_end[k] = extra_start[k + 1];
+        if (extra > first)
+            extra_end[extra - 1] = line_end - text;
+        count_out[row] = extra - first;
+        line = line_end + 1;
+    }
+    Py_END_ALLOW_THREADS
+
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (count < lines
+        && (PyByteArray_Resize(starts, count * (Py_ssize_t)sizeof(int64_t)) < 0
+            || PyByteArray_Resize(ends, count * (Py_ssize_t)sizeof(int64_t)) < 0
+            || PyByteArray_Resize(tabs, count * tabs_kept * (Py_ssize_t)sizeof(int64_t)) < 0
+            || PyByteArray_Resize(counts, count * (Py_ssize_t)sizeof(int64_t)) < 0))
+        goto done;
+    extra_starts = PyByteArray_FromStringAndSize((const char *)extra_start, extra * (Py_ssize_t)sizeof(int64_t));
+    extra_ends = PyByteArray_FromStringAndSize((const char *)extra_end, extra * (Py_ssize_t)sizeof(int64_t));
+    if (extra_starts == NULL || extra_ends == NULL)
+        goto done;
+    result = Py_BuildValue("nOOOOOOn", count, starts, ends, tabs, extra_starts, extra_ends, counts, bad_row);
+done:
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    Py_XDECREF(tabs);
+    Py_XDECREF(counts);
+    Py_XDECREF(extra_starts);
+    Py_XDECREF(extra_ends);
+    free(extra_start);
+    free(extra_end);
+    PyBuffer_Release(&view);
+    return result;
+}
+
+PyDoc_STRVAR(splice_spans_doc,
+"splice_spans(text, starts, ends, pieces, choices) -> bytes\n"
+"\n"
+"text with each span text[starts[i]:ends[i]] replaced by pieces[choices[i]]. The spans\n"
+"(int64 arrays) must be in order and not overlap; pieces is a list of bytes and\n"
+"choices an int64 array as long as starts, each an index into pieces.");
+
+static PyObject *
+splice_spans(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object, *pieces, *choices_object;
+    if (!PyArg_ParseTuple(args, "y*OOO!O", &text, &starts_object, &ends_object, &PyList_Type, &pieces, &choices_object))
+        return NULL;
+    Py_buffer starts, ends, choices;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    if (int64_buffer(choices_object, &choices, "choices") < 0)
+        goto release_spans;
+    const int64_t *start = starts.buf, *end = ends.buf, *choice = choices.buf;
+    const Py_ssize_t piece_count = PyList_GET_SIZE(pieces);
+    if (choices.len != starts.len) {
+        PyErr_SetString(PyExc_ValueError, "choices must be as long as starts");
+        goto release_all;
+    }
+    for (Py_ssize_t k = 0; k < piece_count; k++) {
+        if (!PyBytes_Check(PyList_GET_ITEM(pieces, k))) {
+            PyErr_SetString(PyExc_TypeError, "pieces must hold bytes");
+            goto release_all;
+        }
+    }
+    Py_ssize_t size = text.len;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (i > 0 && start[i] < end[i - 1]) {
+            PyErr_SetString(PyExc_ValueError, "spans out of order or overlapping");
+            goto release_all;
+        }
+        if (choice[i] < 0 || choice[i] >= piece_count) {
+            PyErr_SetString(PyExc_IndexError, "choice outside pieces");
+            goto release_all;
+        }
+        size += PyBytes_GET_SIZE(PyList_GET_ITEM(pieces, choice[i])) - (Py_ssize_t)(end[i] - start[i]);
+    }
+    result = PyBytes_FromStringAndSize(NULL, size);
+    if (result == NULL)
+        goto release_all;
+    char *out = PyBytes_AS_STRING(result);
+    const char *bytes = text.buf;
+    int64_t copied = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {  /* with the GIL: the list's items are read */
+        PyObject *piece = PyList_GET_ITEM(pieces, choice[i]);
+        memcpy(out, bytes + copied, (size_t)(start[i] - copied));
+        out += start[i] - copied;
+        memcpy(out, PyBytes_AS_STRING(piece), (size_t)PyBytes_GET_SIZE(piece));
+        out += PyBytes_GET_SIZE(piece);
+        copied = end[i];
+    }
+    memcpy(out, bytes + copied, (size_t)(text.len - copied));
+release_all:
+    PyBuffer_Release(&choices);
+release_spans:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    return result;
+}
+
+/* --- MD strings (SAM optional fields, MD:Z) --------------------------------------------------- */
+
+PyDoc_STRVAR(md_lengths_doc,
+"md_lengths(text, starts, ends, letters) -> bytearray\n"
+"\n"
+"The reference bases each MD string text[starts[i]:ends[i]] describes (its numbers,\n"
+"its mismatched and deleted bases), as int64, or -1 where the span is off the MD\n"
+"grammar [0-9]{1,9}(([L]|\\^[L]+)[0-9]{1,9})*, L the bytes nonzero in letters\n"
+"(256 entries). A number's digits add up as written (leading zeros allowed).");
+
+/* The length an MD string describes, or -1 off the grammar. */
+static int64_t
+md_length(const unsigned char *p, const unsigned char *end, const unsigned char *letters)
+{
+    int64_t total = 0;
+    for (;;) {
+        int64_t number = 0;
+        int digits = 0;
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (++digits > 9)
+                return -1;
+            number = number * 10 + (*p++ - '0');
+        }
+        if (digits == 0)
+            return -1;
+        total += number;
+        if (p == end)
+            return total;
+        if (*p == '^') {
+            p++;
+            if (p == end || !letters[*p])
+                return -1;
+            while (p < end && letters[*p]) {
+                total++;
+                p++;
+            }
+        } else if (letters[*p]) {
+            total++;
+            p++;
+        } else {
+            return -1;
+        }
+    }
+}
+
+static PyObject *
+md_lengths(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, letters;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &letters))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (letters.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "letters must have 256 entries");
+        goto release_text;
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = int64_array(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *table = letters.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++)
+        out[i] = md_length(bytes + start[i], bytes + end[i], table);
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&letters);
+    return result;
+}
+
+PyDoc_STRVAR(cigar_lengths_doc,
+"cigar_lengths(text, starts, ends, operations, counted) -> bytearray\n"
+"\n"
+"For each span text[starts[i]:ends[i]]: the sum of the lengths of its operations\n"
+"whose letter is nonzero in counted, as int64, or -1 where the span is off the CIGAR\n"
+"grammar ([0-9]{1,9}[O])+, O the letters nonzero in operations (both 256 entries).");
+
+static PyObject *
+cigar_lengths(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, operations, counted;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*y*", &text, &starts_object, &ends_object, &operations, &counted))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (operations.len != 256 || counted.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "operations and counted must have 256 entries");
+        goto release_text;
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = int64_array(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *allowed = operations.buf, *summed = counted.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *p = bytes + start[i], *stop = bytes + end[i];
+        int64_t total = 0;
+        if (p == stop)
+            total = -1;
+        while (p < stop) {
+            int64_t number = 0;
+            int digits = 0;
+            while (p < stop && *p >= '0' && *p <= '9' && digits < 10) {
+                number = number * 10 + (*p++ - '0');
+                digits++;
+            }
+            if (digits == 0 || digits > 9 || p == stop || !allowed[*p]) {
+                total = -1;
+                break;
+            }
+            if (summed[*p])
+                total += number;
+            p++;
+        }
+        out[i] = total;
+    }
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&operations);
+    PyBuffer_Release(&counted);
+    return result;
+}
+
 /* --- BAM records (SAM 1.6, section 4.2) ------------------------------------------------------ */
 
 enum {
@@ -1247,6 +1620,11 @@ static PyMethodDef scan_methods[] = {
     {"replace_spans", replace_spans, METH_VARARGS, replace_spans_doc},
     {"bam_records", bam_records, METH_VARARGS, bam_records_doc},
     {"find_strings", find_strings, METH_VARARGS, find_strings_doc},
+    {"line_fields", line_fields, METH_VARARGS, line_fields_doc},
+    {"splice_spans", splice_spans, METH_VARARGS, splice_spans_doc},
+    {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},
+    {"cigar_lengths", cigar_lengths, METH_VARARGS, cigar_lengths_doc},
+    {"span_list", span_list, METH_VARARGS, span_list_doc},
     {NULL, NULL, 0, NULL},
 };
 

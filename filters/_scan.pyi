@@ -74,3 +74,20 @@ def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearr
 
 def find_strings(text: Text, needles: list[bytes], /) -> tuple[int, bytearray, bytearray]:
     """(count, needle indexes, starts) of every occurrence of each needle in text, either case, ordered by needle then start."""
+
+def line_fields(
+    text: Text, tabs_kept: int, /
+) -> tuple[int, bytearray, bytearray, bytearray, bytearray, bytearray, bytearray, int]:
+    """(count, starts, ends, tabs, extra_starts, extra_ends, extra_counts, bad_row) of the lines of text."""
+
+def splice_spans(text: Text, starts: Int64Buffer, ends: Int64Buffer, pieces: list[bytes], choices: Int64Buffer, /) -> bytes:
+    """text with each span (in order, not overlapping) replaced by pieces[choices[i]]."""
+
+def md_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, letters: ByteTable, /) -> bytearray:
+    """The reference bases each MD string span describes (int64), -1 off the MD grammar with letters L."""
+
+def span_list(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> list[bytes]:
+    """The spans text[starts[i]:ends[i]] as a list of bytes."""
+
+def cigar_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, operations: ByteTable, counted: ByteTable, /) -> bytearray:
+    """The summed lengths of the counted operations of each CIGAR span (int64), -1 off the CIGAR grammar."""

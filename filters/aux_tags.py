@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+from genoscrub import scan
 from genoscrub.aux_values import (
     ALTERNATIVE_HITS,
     AS_LONG_AS_SEQ,
@@ -74,6 +75,9 @@ TAG_FIELD = re.compile(rb"([^\t\n]{2}):([AifZHB]):")
 off the spec's grammar (``A!``) is on no allowlist: it is dropped like any other."""
 TYPES = b"AifZHB"
 VALUE_OFFSET = 6
+TAG_COLONS_MASK = np.uint64(0xFF00FF000000)
+TAG_COLONS = np.uint64(0x3A003A000000)
+"""The two colons of ``\tXX:T:`` in the word read from its tab (little-endian: byte k is bits 8k to 8k+7)."""
 """From the tab before a tag to its value: ``\tXX:T:``."""
 
 # The grammars of the table (aux_values), named once.
@@ -379,7 +383,7 @@ def partners_agree_by_line(
     """Partner ties of a block: each value of ``spans`` against the valid partner tag
     (``partners``, indices into ``layout``, on ``partner_lines``) of its line, which must
     be given once."""
-    line_count = len(layout.line_first)
+    line_count = len(layout.line_starts)
     once = np.bincount(partner_lines, minlength=line_count)[span_lines] == 1
     partner_starts = np.full(line_count, -1, dtype=np.int64)
     partner_ends = np.full(line_count, -1, dtype=np.int64)
@@ -393,23 +397,27 @@ def partners_agree_by_line(
 class TagLayout:
     """Every tag field of a block of records: ``starts`` (the tab before it), ``ends``
     (the tab or newline after it) and ``codes`` (``tag_code``), in order; and where the
-    columns of each line are (``separators``: every tab and newline of the block;
-    ``line_first``: the rank among them of each line's first tab)."""
+    mandatory columns of each line are (``line_starts``; ``tabs``: each line's ten tabs
+    between them; ``tags_per_line``)."""
 
     starts: np.ndarray
     ends: np.ndarray
     codes: np.ndarray
-    separators: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    line_first: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    line_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    tabs: np.ndarray = field(default_factory=lambda: np.zeros((0, MANDATORY_TABS), dtype=np.int64))
     tags_per_line: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def tag_lines(self) -> np.ndarray:
         """The line (0-based, in the block) of each tag."""
-        return np.repeat(np.arange(len(self.line_first)), self.tags_per_line)
+        return np.repeat(np.arange(len(self.line_starts)), self.tags_per_line)
 
     def column(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """Start and end offsets of mandatory column ``index`` (0-based, 1 or more) on every line."""
-        return self.separators[self.line_first + index - 1] + 1, self.separators[self.line_first + index]
+        """Start and end offsets of mandatory column ``index`` (0-based, 1 to 10) on every line."""
+        return self.tabs[:, index - 1] + 1, self.tabs[:, index]
+
+    def names(self) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end offsets of QNAME (column 0) on every line."""
+        return self.line_starts, self.tabs[:, 0]
 
 
 def locate_tags(text: bytes) -> TagLayout | None:
@@ -417,39 +425,32 @@ def locate_tags(text: bytes) -> TagLayout | None:
     newline) is, found by column; None when a line has fewer than the 11 mandatory
     columns or a field from column 12 on is not ``TAG:TYPE:`` (the one-record path
     then names the line).
+
+    One pass of ``scan.line_fields`` finds the tabs; the tags' bytes are then read in
+    bulk from their offsets.
     """
-    buffer = np.frombuffer(text, dtype=np.uint8)
-    separators = np.flatnonzero((buffer - np.uint8(9)) <= 1)  # tab (9) or newline (10)
-    is_newline = buffer[separators] == 10
-    newline_rank = np.flatnonzero(is_newline)
-    if not len(newline_rank):
-        return TagLayout(*(np.zeros(0, dtype=np.int64),) * 3) if not len(separators) else None
-    if newline_rank[-1] + 1 != len(separators):
-        return None  # a tab after the last newline: not whole lines
-    line_first = np.empty(len(newline_rank), dtype=np.int64)
-    line_first[0] = 0
-    line_first[1:] = newline_rank[:-1] + 1
-    tabs_per_line = newline_rank - line_first
-    if tabs_per_line.min() < MANDATORY_TABS:
+    located = scan.line_fields(text, MANDATORY_TABS)
+    if located.bad_row >= 0:
         return None
-    tags_per_line = tabs_per_line - MANDATORY_TABS
-    tag_count = int(tags_per_line.sum())
-    if not tag_count:
-        return TagLayout(*(np.zeros(0, dtype=np.int64),) * 3, separators, line_first, tags_per_line)
-    # Separator ranks of each line's tag tabs: from its 11th tab up to its newline.
-    ordinal = np.arange(len(separators), dtype=np.int64) - np.repeat(line_first, tabs_per_line + 1)
-    tag_ranks = np.flatnonzero((ordinal >= MANDATORY_TABS) & ~is_newline)
-    starts = separators[tag_ranks]
-    ends = separators[tag_ranks + 1]
+    if not text.endswith(b"\n") and b"\t" in text[text.rfind(b"\n") + 1 :]:
+        return None  # a tab after the last newline: not whole lines
+    starts, ends = located.extra_starts, located.extra_ends
+    if not len(starts):
+        return TagLayout(starts, ends, np.zeros(0, dtype=np.int64), located.starts, located.tabs, located.extra_counts)
     if (ends - starts).min() < VALUE_OFFSET:  # shorter than \tXX:T:
         return None
-    first, second, colon, tag_type, colon2 = (buffer[starts + offset] for offset in range(1, 6))
-    well_formed = (colon == 58) & (colon2 == 58)
-    types = TYPE_INDEX[tag_type]
-    if not well_formed.all() or (types == 7).any():
+    # "\tXX:T:" of every tag, read as one little-endian word from where it starts (a tag in
+    # the last 8 bytes of the block, "\tXX:T:" and its newline, is read from a padded copy)
+    source = text if int(starts.max()) <= len(text) - 8 else text + bytes(8)
+    heads = np.ndarray(shape=(len(source) - 7,), dtype="<u8", buffer=source, strides=(1,))[starts]
+    if ((heads & TAG_COLONS_MASK) != TAG_COLONS).any():
         return None
-    codes = (first.astype(np.int64) << 11) | (second.astype(np.int64) << 3) | types
-    return TagLayout(starts.astype(np.int64), ends.astype(np.int64), codes, separators, line_first, tags_per_line)
+    types = TYPE_INDEX[(heads >> np.uint64(32)) & np.uint64(0xFF)]
+    if (types == 7).any():
+        return None
+    names = (heads >> np.uint64(8)).astype(np.int64)
+    codes = ((names & 0xFF) << 11) | (((names >> 8) & 0xFF) << 3) | types
+    return TagLayout(starts, ends, codes, located.starts, located.tabs, located.extra_counts)
 
 
 def tag_name(code: int) -> str:

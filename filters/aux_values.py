@@ -13,10 +13,13 @@ Each grammar answers one question two ways that must agree:
 - ``valid_spans(spans)``: every value of a block at once. Most records carry only
   ``MD``, ``MC``, ``NM``, ``AS``, ``XS``, with the commonest forms (``100``,
   ``100M``, ``0``): those are byte classes checked in bulk (``fields.spans_within``,
-  the C loop) and numbers read in numpy; the less common forms of a block are
-  checked by one regular-expression pass over them all, joined (``all_valid``),
-  and read one by one only when that finds a value off the grammar. Grammars of
-  the few complex values (``SA``, ``XA``, ``MM``, ...) call ``valid`` for each value.
+  the C loop) and numbers read in numpy; CIGAR and MD strings are read by their
+  own C loops (``scan.cigar_lengths``, ``scan.md_lengths``); the less common forms
+  of a block are checked by one regular-expression pass over them all, joined
+  (``all_valid``), and read one by one only when that finds a value off the
+  grammar. Grammars of the few complex values (``MM``, ...) call ``valid`` for
+  each value; alignment lists (``SA``, ``XA``) are matched at once and their
+  entries looked up together.
 
 ``seq_length`` is the length of the record's SEQ (-1 when SEQ is ``*``) and
 ``references`` the header's ``{SN: LN}``: the reference names a value may name.
@@ -34,13 +37,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from genoscrub import scan
 from genoscrub.cigar import CIGAR_OPERATION
 from genoscrub.fields import spans_within, windows
 
 IUPAC = b"ACGTUNRYKMSWBDHV"
 """Nucleotide codes (IUPAC): the letters a sequence or a reference base may be."""
 CIGAR_OPERATIONS = b"MIDNSHPX="
-MAX_OPERATION_DIGITS = 9
 """A CIGAR length or an MD run: at most 9 digits (BAM holds 28 bits, under 2^28)."""
 INT_MIN, INT_MAX = -(1 << 31), (1 << 32) - 1
 """The range of an ``i`` value: what BAM can hold (int32 or uint32), as htslib reads it."""
@@ -82,7 +85,7 @@ BARCODE = IUPAC + b"-"
 
 
 def span_values(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
-    return [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return scan.span_list(text, starts, ends)
 
 
 @dataclass
@@ -164,29 +167,6 @@ def all_valid(block_pattern: re.Pattern[bytes], data: np.ndarray, starts: np.nda
 
 def values_block(pattern: bytes) -> re.Pattern[bytes]:
     return re.compile(rb"(?:" + pattern + rb"[\t\n])*")
-
-
-NOT_DIGITS = bytes(byte if byte in DIGITS else 32 for byte in range(256))
-"""A translation table: digits stay, every other byte becomes a blank."""
-
-
-def numbers_by_span(text: bytes, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The numbers of ``joined`` spans known to be valid, in order (``np.fromstring`` reads
-    them at once, every other byte a blank), how many each span holds, and the flat
-    bytes."""
-    flat = np.frombuffer(text, dtype=np.uint8)
-    digits = DIGIT_TABLE[flat]
-    run_starts = digits.copy()
-    run_starts[1:] &= ~digits[:-1]
-    span_starts = np.flatnonzero(SEPARATORS[flat]) + 1
-    span_starts = np.concatenate(([0], span_starts[:-1])) if count else span_starts[:0]
-    counts = np.add.reduceat(run_starts.astype(np.int64), span_starts) if count else np.zeros(0, dtype=np.int64)
-    return np.fromstring(text.translate(NOT_DIGITS), dtype=np.int64, sep=" "), counts, flat
-
-
-def sums_by_span(numbers: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """The sum of each span's numbers (every span holds at least one)."""
-    return np.add.reduceat(numbers, np.cumsum(counts) - counts) if len(counts) else np.zeros(0, dtype=np.int64)
 
 
 # --- byte classes ------------------------------------------------------------------------
@@ -351,7 +331,6 @@ class Hex(Grammar):
 
 
 CIGAR_TEXT = re.compile(rb"(?:[0-9]{1,9}[MIDNSHPX=])+")
-CIGARS = values_block(rb"(?:[0-9]{1,9}[MIDNSHPX=])+")
 CIGAR_OPERATION_BYTES = byte_table(CIGAR_OPERATIONS)
 REFERENCE_OPERATIONS = byte_table(b"MDX=")
 """The CIGAR operations an MD string describes: aligned bases and deletions (not N, the skips)."""
@@ -368,13 +347,7 @@ class Cigar(Grammar):
     def valid_spans(self, spans: Spans) -> np.ndarray:
         data, starts, ends = spans.data, spans.starts, spans.ends
         first = data[np.minimum(starts, len(data) - 1)]
-        ok = ((ends - starts == 1) & (first == ord("*"))) | single_operations(data, spans.text, starts, ends)
-        rest = np.flatnonzero(~ok)
-        if len(rest) and not all_valid(CIGARS, data, starts[rest], ends[rest]):
-            ok[rest] = one_at_a_time(self, spans.subset(rest))
-        elif len(rest):
-            ok[rest] = True
-        return ok
+        return ((ends - starts == 1) & (first == ord("*"))) | (cigar_reference_lengths(data, spans.text, starts, ends) >= 0)
 
 
 def cigar_reference_length(cigar: bytes) -> int:
@@ -384,48 +357,12 @@ def cigar_reference_length(cigar: bytes) -> int:
     return sum(int(length) for length, operation in CIGAR_OPERATION.findall(cigar) if operation in b"MDX=")
 
 
-def short_numbers(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Spans of 0 to 9 digits (checked before) read as integers, digit by digit for all at
-    once (0 for an empty span)."""
-    lengths = ends - starts
-    numbers = np.zeros(len(starts), dtype=np.int64)
-    last = len(data) - 1
-    for offset in range(int(lengths.max(initial=0))):
-        digits = data[np.minimum(starts + offset, last)].astype(np.int64)
-        numbers = np.where(offset < lengths, numbers * 10 + digits - 48, numbers)
-    return numbers
-
-
-def single_operations(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Which spans are a CIGAR of one operation (``100M``: most records), at once."""
-    lengths = ends - starts
-    operation = data[np.maximum(ends - 1, 0)]
-    single = (lengths >= 2) & (lengths <= MAX_OPERATION_DIGITS + 1) & CIGAR_OPERATION_BYTES[operation]
-    return single & spans_within(data, text, starts, np.maximum(ends - 1, starts), DIGIT_TABLE)
-
-
 def cigar_reference_lengths(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``cigar_reference_length`` of many spans at once (-1 where one is no CIGAR): those of
-    one operation read at once, the others by one pattern over them all (each read on its
-    own when one of them is no CIGAR)."""
-    single = single_operations(data, text, starts, ends)
-    counted = REFERENCE_OPERATIONS[data[np.maximum(ends - 1, 0)]]
-    lengths = np.where(single & counted, short_numbers(data, starts, np.where(single, ends - 1, starts)), np.where(single, 0, -1))
-    rest = np.flatnonzero(~single)
-    if not len(rest):
-        return lengths
-    block = joined(data, starts[rest], ends[rest])
-    if block is None or CIGARS.fullmatch(block) is None:
-        lengths[rest] = [cigar_reference_length(value) for value in span_values(text, starts[rest], ends[rest])]
-        return lengths
-    numbers, counts, flat = numbers_by_span(block, len(rest))
-    operations = REFERENCE_OPERATIONS[flat[CIGAR_OPERATION_BYTES[flat]]]  # the operation after each number
-    lengths[rest] = sums_by_span(numbers * operations, counts)
-    return lengths
+    """``cigar_reference_length`` of many spans at once (-1 where one is no CIGAR): ``scan.cigar_lengths``, one C pass."""
+    return scan.cigar_lengths(text, starts, ends, CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS)
 
 
 MD_TEXT = re.compile(rb"[0-9]{1,9}(?:(?:[%s]|\^[%s]+)[0-9]{1,9})*" % (IUPAC, IUPAC))
-MD_STRINGS = values_block(MD_TEXT.pattern)
 MD_LETTERS = byte_table(IUPAC)
 
 
@@ -438,55 +375,18 @@ def md_reference_length(value: bytes) -> int:
 
 
 def md_reference_lengths(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """``md_reference_length`` of many spans at once: numbers alone (``100``: a read without
-    mismatches) read at once, the others by one pattern over them all (each read on its
-    own when one of them is off the grammar)."""
-    lengths = ends - starts
-    digits = (lengths >= 1) & (lengths <= MAX_OPERATION_DIGITS) & spans_within(data, text, starts, ends, DIGIT_TABLE)
-    result = np.where(digits, short_numbers(data, starts, np.where(digits, ends, starts)), -1)
-    rest = np.flatnonzero(~digits)
-    if not len(rest):
-        return result
-    block = joined(data, starts[rest], ends[rest])
-    if block is None or MD_STRINGS.fullmatch(block) is None:
-        result[rest] = [md_reference_length(value) for value in span_values(text, starts[rest], ends[rest])]
-        return result
-    numbers, counts, flat = numbers_by_span(block, len(rest))
-    span_starts = np.cumsum(lengths[rest] + 1) - (lengths[rest] + 1)
-    result[rest] = sums_by_span(numbers, counts) + np.add.reduceat(MD_LETTERS[flat].astype(np.int64), span_starts)
-    return result
-
-
-def concatenated(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes:
-    """The spans one after the other, as bytes."""
-    positions, _ = flat_positions(starts, ends)
-    return data[positions].tobytes()
+    """``md_reference_length`` of many spans at once (``scan.md_lengths``: one pass in C)."""
+    return scan.md_lengths(text, starts, ends, MD_LETTERS)
 
 
 def md_matches_cigar(
     data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, cigar_starts: np.ndarray, cigar_ends: np.ndarray
 ) -> np.ndarray:
     """Which MD strings are valid and describe as many reference bases as their record's
-    CIGAR aligns (``md_reference_length(md) == cigar_reference_length(cigar) >= 0``).
-
-    Most records hold a number and a CIGAR of one M of that number (``100``, ``100M``):
-    those are compared as text, all at once; the others are read as numbers.
-    """
-    lengths = ends - starts
-    simple = (lengths >= 1) & (lengths <= MAX_OPERATION_DIGITS) & (cigar_ends - cigar_starts == lengths + 1)
-    simple &= data[np.maximum(cigar_ends - 1, 0)] == ord("M")
-    simple &= spans_within(data, text, starts, ends, DIGIT_TABLE) & spans_within(data, text, cigar_starts, cigar_ends - 1, DIGIT_TABLE)
-    matches = np.zeros(len(starts), dtype=bool)
-    rows = np.flatnonzero(simple)
-    if concatenated(data, starts[rows], ends[rows]) == concatenated(data, cigar_starts[rows], cigar_ends[rows] - 1):
-        matches[rows] = True
-    else:
-        simple[:] = False
-    rest = np.flatnonzero(~simple)
-    if len(rest):
-        described = md_reference_lengths(data, text, starts[rest], ends[rest])
-        matches[rest] = (described >= 0) & (described == cigar_reference_lengths(data, text, cigar_starts[rest], cigar_ends[rest]))
-    return matches
+    CIGAR aligns (``md_reference_length(md) == cigar_reference_length(cigar) >= 0``):
+    both lengths read in one C pass each."""
+    described = md_reference_lengths(data, text, starts, ends)
+    return (described >= 0) & (described == cigar_reference_lengths(data, text, cigar_starts, cigar_ends))
 
 
 class MismatchString(Grammar):
@@ -546,17 +446,25 @@ class Alignments(Grammar):
         return True
 
     def valid_spans(self, spans: Spans) -> np.ndarray:
+        """One pattern over all the values; then each entry's name, position and mapping
+        quality checked at once, and a value valid when all its entries are."""
         text = joined(spans.data, spans.starts, spans.ends)
-        if text is not None and self.block.fullmatch(text) is not None and self.on_references(self.entries.findall(text), spans.references):
+        if text is None or self.block.fullmatch(text) is None:
+            return one_at_a_time(self, spans)
+        found = list(self.entries.finditer(text))
+        if not found:
             return np.ones(len(spans), dtype=bool)
-        return one_at_a_time(self, spans)
+        entries_ok = self.entries_on_references([match.groups() for match in found], spans.references)
+        value_ends = np.cumsum(spans.ends - spans.starts + 1)  # each value and its tab or newline, in ``text``
+        owners = np.searchsorted(value_ends, np.array([match.start() for match in found], dtype=np.int64), side="right")
+        ok = np.ones(len(spans), dtype=bool)
+        ok[owners[~entries_ok]] = False
+        return ok
 
-    def on_references(self, entries: list[tuple[bytes, ...]], references: Mapping[bytes, int]) -> bool:
-        """Whether every entry (its ``name``, ``pos`` and ``mapq`` groups, in that order)
-        lies on a reference of the header, with a mapping quality of at most 255: what
-        ``valid`` asks of each entry, asked of all at once."""
-        if not entries:
-            return True
+    def entries_on_references(self, entries: list[tuple[bytes, ...]], references: Mapping[bytes, int]) -> np.ndarray:
+        """Which entries (their ``name``, ``pos`` and ``mapq`` groups, in that order) lie on
+        a reference of the header, with a mapping quality of at most 255: what ``valid``
+        asks of each entry, asked of all at once."""
         columns = list(zip(*entries, strict=True))
         names = columns[0]
         positions = np.array(columns[1]).astype(np.int64)
@@ -564,9 +472,9 @@ class Alignments(Grammar):
         on = (positions >= 1) & (positions <= lengths)
         if self.unmapped:
             on |= (np.array(names) == b"*") & (positions == 0)
-        if len(columns) > 2 and (np.array(columns[2]).astype(np.int64) > 255).any():
-            return False
-        return bool(on.all())
+        if len(columns) > 2:
+            on &= np.array(columns[2]).astype(np.int64) <= 255
+        return on
 
 
 NAME = rb"(?P<name>[^,;\t\n]+)"

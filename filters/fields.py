@@ -249,20 +249,16 @@ class BlockColumns:
 
 
 def block_columns(block: bytes, lines: list[bytes], count: int) -> BlockColumns | None:
-    """Tab offsets of ``block`` (``lines`` joined by newlines), or None if a line has fewer than ``count`` tabs."""
-    data = np.frombuffer(block, dtype=np.uint8)
-    lines_count = len(lines)
-    lengths = np.fromiter(map(len, lines), dtype=np.int64, count=lines_count)
-    line_starts = np.zeros(lines_count, dtype=np.int64)
-    np.cumsum(lengths[:-1] + 1, out=line_starts[1:])
-    tabs = np.flatnonzero(data == TAB)
-    first = np.searchsorted(tabs, line_starts)
-    if not lines_count or not len(tabs) or int(first[-1]) + count > len(tabs):
+    """Tab offsets of ``block`` (``lines`` joined by newlines), or None if a line has fewer than ``count`` tabs.
+
+    One pass of ``scan.line_fields`` over the block (given a final newline)."""
+    if not lines:
         return None
-    columns = [tabs[first + k] for k in range(count)]
-    if not bool((columns[-1] < line_starts + lengths).all()):
+    located = scan.line_fields(block + b"\n", count)
+    if located.bad_row >= 0 or located.line_count != len(lines):
         return None
-    return BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs)))
+    columns = list(np.ascontiguousarray(located.tabs.T))
+    return BlockColumns(np.frombuffer(block, dtype=np.uint8), located.starts, columns, located.extra_counts + count)
 
 
 def field_bounds(columns: BlockColumns, field: int) -> tuple[np.ndarray, np.ndarray]:
@@ -311,3 +307,38 @@ def distinct(values: np.ndarray) -> set[bytes]:
     if len(values) and bool((values == values[0]).all()):
         return {bytes(values[0])}
     return set(values.tolist())
+
+
+SPAN_KEY_MIXER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def distinct_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> tuple[list[bytes], np.ndarray]:
+    """The distinct values of the spans ``text[starts[i]:ends[i]]`` and, for each span, the
+    index of its value among them: a block's RG:Z values, many spans and few values.
+
+    Each span gets a key from its length and its first and last 8 bytes (read in place,
+    unaligned), the keys are sorted once, and the answer is then checked byte for byte
+    (every span against its value, in one join); should two values share a key, the spans
+    are looked up one by one instead.
+    """
+    if not len(starts):
+        return [], np.zeros(0, dtype=np.int64)
+    lengths = ends - starts
+    if len(text) >= 8 and int(starts.max()) <= len(text) - 8:
+        words = np.ndarray(shape=(len(text) - 7,), dtype="<u8", buffer=text, strides=(1,))
+        short = lengths < 8  # only the span's own bytes go into its key
+        own_bytes = (np.uint64(1) << (np.minimum(lengths, 7) * 8).astype(np.uint64)) - np.uint64(1)
+        head = words[starts] & np.where(short, own_bytes, ~np.uint64(0))
+        tail = np.where(short, np.uint64(0), words[np.clip(ends - 8, 0, len(words) - 1)])
+        keys = (head * SPAN_KEY_MIXER) ^ tail ^ lengths.astype(np.uint64)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1).astype(np.int64)
+        values = [text[start:end] for start, end in zip(starts[first].tolist(), ends[first].tolist(), strict=True)]
+        sizes = lengths[first]
+        offsets = np.cumsum(sizes) - sizes
+        expected = scan.join_spans(b"".join(values), offsets[inverse], (offsets + sizes)[inverse])
+        if (sizes[inverse] == lengths).all() and expected == scan.join_spans(text, starts, ends):
+            return values, inverse
+    spans = scan.span_list(text, starts, ends)
+    index = {value: number for number, value in enumerate(dict.fromkeys(spans))}
+    return list(index), np.fromiter(map(index.__getitem__, spans), dtype=np.int64, count=len(spans))

@@ -134,6 +134,7 @@ class Pseudonyms:
 
     def __init__(self, map_path: Path | None = None, key_path: Path | None = None, map_out: Path | None = None) -> None:
         self.table = read_map(map_path) if map_path else None
+        self._byte_table = {original.encode(): pseudonym.encode() for original, pseudonym in (self.table or {}).items()}
         key = read_key(key_path) if key_path else None
         self._id_hash = _KeyedHash(key, b"id:") if key else None
         self._read_hash = _KeyedHash(key, b"read:") if key else None
@@ -207,14 +208,31 @@ class Pseudonyms:
         return [digest(name)[:READ_HASH_DIGITS].encode() for name in names]
 
     def _mapped_read_names(self, names: list[bytes]) -> list[bytes]:
+        """The map's pseudonym of each name (looked up as text, a name that is not UTF-8
+        with its bad bytes replaced), else its keyed hash.
+
+        The map's originals are UTF-8, so a name found as bytes is the name found as text,
+        and an ASCII name not found as bytes is not in the map either: only the other
+        names are decoded, and the names left are hashed in one call.
+        """
         assert self.table is not None
-        found = [self.table.get(name.decode(errors="replace")) for name in names]
-        if None in found and self._read_hash is None:
+        found: list[bytes | None] = list(map(self._byte_table.get, names))
+        if None not in found:
+            return found  # type: ignore[return-value]
+        missing = [index for index, value in enumerate(found) if value is None]
+        for index in missing:
+            name = names[index]
+            if not name.isascii():
+                value = self.table.get(name.decode(errors="replace"))
+                found[index] = value.encode() if value is not None else None
+        missing = [index for index in missing if found[index] is None]
+        if not missing:
+            return found  # type: ignore[return-value]
+        if self._read_hash is None:
             raise KeyError("read name not in the map")
-        return [
-            value.encode() if value is not None else self._keyed_read_names([name])[0]
-            for name, value in zip(names, found, strict=True)
-        ]
+        for index, hashed in zip(missing, self._keyed_read_names([names[index] for index in missing]), strict=True):
+            found[index] = hashed
+        return found  # type: ignore[return-value]
 
     def read_name(self, name: bytes) -> bytes:
         """One template's new name (see ``read_names``)."""

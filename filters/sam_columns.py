@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
+from genoscrub import scan
 from genoscrub.cigar import DEL, INS, M, ShapeCache
 
 FIELD_TABS = 10
@@ -38,26 +39,24 @@ def tag_codes(names: Iterable[bytes]) -> np.ndarray:
 
 
 class BlockFields:
-    """Where the mandatory fields of every record of a block lie, found with numpy
-    (no per-line split): ``tabs[i, k]`` is the offset of line ``i``'s tab after field ``k``."""
+    """Where the mandatory fields of every record of a block lie, found in one pass
+    (``scan.line_fields``, no per-line split): ``tabs[i, k]`` is the offset of line
+    ``i``'s tab after field ``k``; the optional fields' tabs are ``located.extra_starts``."""
 
-    def __init__(self, text: bytes, buffer: np.ndarray, line_starts: np.ndarray, line_ends: np.ndarray,
-                 all_tabs: np.ndarray, columns: np.ndarray) -> None:
+    def __init__(self, text: bytes, located: scan.LineFields) -> None:
         self.text = text
-        self.buffer = buffer
-        self.line_starts = line_starts
-        self.line_ends = line_ends
-        self.all_tabs = all_tabs
-        self.columns = columns
-        self.tabs = all_tabs[columns]
+        self.buffer = np.frombuffer(text, dtype=np.uint8)
+        self.line_starts = located.starts
+        self.line_ends = located.ends
+        self.tabs = located.tabs
+        self.located = located
 
     def __len__(self) -> int:
         return len(self.line_starts)
 
     def values(self, field: int) -> list[bytes]:
         """Field ``field`` (1 to 9) of every line, as bytes."""
-        starts = (self.tabs[:, field - 1] + 1).tolist()
-        return list(map(self.text.__getitem__, map(slice, starts, self.tabs[:, field].tolist())))
+        return scan.span_list(self.text, self.tabs[:, field - 1] + 1, self.tabs[:, field])
 
     def value(self, row: int, field: int) -> bytes:
         """Field ``field`` (1 to 9) of line ``row``."""
@@ -77,23 +76,19 @@ class BlockFields:
         return bool((cells == cells[0]).all())
 
     def quality_ends(self) -> np.ndarray:
-        """Where QUAL ends on each line: the next tab on the line, or the line's end."""
-        following = self.columns[:, -1] + 1
-        inside = following < len(self.all_tabs)
-        ends = self.line_ends.copy()
-        next_tab = self.all_tabs[np.minimum(following, len(self.all_tabs) - 1)]
-        use = inside & (next_tab < self.line_ends)
-        ends[use] = next_tab[use]
-        return ends
+        """Where QUAL ends on each line: the line's first optional field's tab, or the line's end."""
+        counts = self.located.extra_counts
+        if not len(self.located.extra_starts):
+            return self.line_ends.copy()
+        first = np.minimum(np.cumsum(counts) - counts, len(self.located.extra_starts) - 1)
+        return np.where(counts > 0, self.located.extra_starts[first], self.line_ends)
 
     def tag_rows(self, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int) -> tuple[np.ndarray, np.ndarray]:
         """Lines that carry a tag named in ``codes`` (numbers from :func:`tag_code`), and
         lines whose ``MC:Z`` value holds one of ``mate_cigar_letters`` within its first
         ``mate_cigar_width`` bytes or is longer (may over-select, never under-select:
         the record is then looked at whole)."""
-        is_tag = np.ones(len(self.all_tabs), dtype=bool)
-        is_tag[self.columns.ravel()] = False
-        tag_tabs = self.all_tabs[is_tag]
+        tag_tabs = self.located.extra_starts
         if not len(tag_tabs):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         buffer, last = self.buffer, len(self.buffer) - 1
@@ -117,20 +112,11 @@ class BlockFields:
 
 def block_fields(text: bytes) -> BlockFields | None:
     """The field table of a block of whole lines (each ending in a newline);
-    None when a line has fewer than eleven fields."""
-    buffer = np.frombuffer(text, dtype=np.uint8)
-    line_ends = np.flatnonzero(buffer == 10)
-    line_starts = np.empty_like(line_ends)
-    line_starts[:1] = 0
-    line_starts[1:] = line_ends[:-1] + 1
-    all_tabs = np.flatnonzero(buffer == 9)
-    first = np.searchsorted(all_tabs, line_starts)
-    columns = first[:, None] + np.arange(FIELD_TABS)
-    if columns.max(initial=0) >= len(all_tabs):
+    None when a line has fewer than eleven fields, or the block holds no line and no tab."""
+    located = scan.line_fields(text, FIELD_TABS)
+    if located.bad_row >= 0 or (not located.line_count and b"\t" not in text):
         return None
-    if (all_tabs[columns[:, -1]] >= line_ends).any():
-        return None
-    return BlockFields(text, buffer, line_starts, line_ends, all_tabs, columns)
+    return BlockFields(text, located)
 
 
 def first_short_line(text: bytes) -> int:

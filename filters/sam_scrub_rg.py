@@ -17,14 +17,16 @@ from parsed, validated fields (fail closed):
   ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with ``--names`` QNAME becomes
   a pseudonym. The 11 mandatory columns pass as the same bytes.
 
-Records are not split one by one where the block allows otherwise: the tags of a
-1 MiB block of whole lines are located by column in a few numpy passes
-(``aux_tags.locate_tags``), the values of the kept ones checked grammar by grammar
-(``TagPolicy.valid_values``), and only the tags to change are visited: the block is
-copied in the slices between them, a dropped tag left out, an RG:Z tag replaced
-by its new one (the whole tag is the key, so ``rg1`` never matches ``rg10``). A
-block whose structure is in doubt goes through the exact, field-by-field path,
-which names the faulty line (ARCHITECTURE.md). Reading and writing run on their
+Records are not split one by one where the block allows otherwise: the lines and
+tags of a 1 MiB block of whole lines are located by column in one C pass
+(``aux_tags.locate_tags`` over ``scan.line_fields``), the values of the kept ones
+checked grammar by grammar (``TagPolicy.valid_values``), and only the spans to
+change are visited: a dropped tag left out, an RG:Z tag replaced by its new one
+(the whole tag is the key, so ``rg1`` never matches ``rg10``), and with a key or a
+map each QNAME (from the line's start to its first tab) replaced by its pseudonym,
+all in one splice of the block (``scan.splice_spans``). A block whose structure is
+in doubt goes through the exact, field-by-field path, which names the faulty line
+(ARCHITECTURE.md). Reading and writing run on their
 own threads, so the decoder upstream and the encoder downstream never wait for
 this process's CPU.
 """
@@ -40,6 +42,7 @@ from typing import Annotated, Optional
 
 import numpy as np
 import typer
+from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.aux_tags import (
     DROP,
@@ -48,6 +51,7 @@ from genoscrub.aux_tags import (
     REMOVE_PG,
     REWRITE_RG,
     TAG_FIELD,
+    TagLayout,
     TagPolicy,
     locate_tags,
     parse_tag_option,
@@ -66,6 +70,7 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
+from genoscrub.fields import distinct_spans
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
@@ -201,6 +206,30 @@ class HeaderScrubber:
 # --- records -----------------------------------------------------------------
 
 
+class BlockEdits:
+    """Spans of a block to replace, in order: span ``k`` by ``pieces[choices[k]]`` (``scan.splice_spans``)."""
+
+    def __init__(self, starts: np.ndarray, ends: np.ndarray, pieces: list[bytes], choices: np.ndarray) -> None:
+        self.starts = starts
+        self.ends = ends
+        self.pieces = pieces
+        self.choices = choices
+
+    @classmethod
+    def none(cls) -> BlockEdits:
+        empty = np.zeros(0, dtype=np.int64)
+        return cls(empty, empty, [b""], empty)
+
+    def with_names(self, name_starts: np.ndarray, name_ends: np.ndarray, names: list[bytes]) -> BlockEdits:
+        """These edits and each line's QNAME replaced by ``names[line]``, merged in text order
+        (a line's QNAME comes before its tags, after the tags of the line before)."""
+        starts = np.concatenate([name_starts, self.starts])
+        order = np.argsort(starts, kind="stable")
+        choices = np.concatenate([np.arange(len(self.pieces), len(self.pieces) + len(names), dtype=np.int64), self.choices])
+        ends = np.concatenate([name_ends, self.ends])
+        return BlockEdits(starts[order], ends[order], self.pieces + names, choices[order])
+
+
 class RecordScrubber:
     """Record chunks in, chunks with tags off the allowlist or off their value's grammar
     dropped, RG:Z rewritten, PG:Z removed (and names replaced) out.
@@ -229,22 +258,34 @@ class RecordScrubber:
         self.rewritten_tags = {b"\tRG:Z:" + old: b"\tRG:Z:" + new for old, new in self.read_groups.items()}
 
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
-        self.refuse_header_lines(chunk, first_line)
+        layout = None if one_by_one() else locate_tags(chunk)
+        self.refuse_header_lines(chunk, first_line, layout)
         self.report.add("records", count)
-        scrubbed = None if one_by_one() else self.scrub_block(chunk)
-        if scrubbed is None:
+        edits = None if layout is None else self.block_edits(chunk, layout)
+        if edits is None:
             self.report.notes["chunks_checked_field_by_field"] = self.report.notes.get("chunks_checked_field_by_field", 0) + 1
             scrubbed = self.scrub_by_field(chunk, first_line)
-        if self.names is not None:
+            return scrubbed if self.names is None else self.names.rename(scrubbed, first_line)
+        assert layout is not None
+        if self.names is not None and not self.names.reads_tags:
+            edits = edits.with_names(*layout.names(), self.names.new_names(chunk, *layout.names(), first_line))
+        scrubbed = scan.splice_spans(chunk, edits.starts, edits.ends, edits.pieces, edits.choices) if len(edits.starts) else chunk
+        if self.names is not None and self.names.reads_tags:
             scrubbed = self.names.rename(scrubbed, first_line)
         return scrubbed
 
-    def refuse_header_lines(self, chunk: bytes, first_line: int) -> None:
+    def refuse_header_lines(self, chunk: bytes, first_line: int, layout: TagLayout | None = None) -> None:
         """A header line after the first record is an error (SAM spec 1.3: the header comes first).
 
-        QNAME cannot start with ``@``; QUAL often holds one, so the cheap test
-        for any ``@`` comes first.
+        QNAME cannot start with ``@``. With the block's lines located, their first
+        bytes are looked at; otherwise the block is searched (QUAL often holds an
+        ``@``, so the cheap test for any ``@`` comes first).
         """
+        if layout is not None and chunk.endswith(b"\n"):
+            starting = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8)[layout.line_starts] == 64)
+            if len(starting):
+                raise InputError("header line after the first record", self.path, first_line + int(starting[0]))
+            return
         if chunk.startswith(b"@"):
             raise InputError("header line after the first record", self.path, first_line)
         found = LINE_STARTING_WITH_AT.search(chunk) if b"@" in chunk else None
@@ -253,38 +294,39 @@ class RecordScrubber:
             raise InputError("header line after the first record", self.path, line)
 
     def scrub_block(self, chunk: bytes) -> bytes | None:
-        """The fast path: tags located by column for the whole block, decided by their
-        layout codes and the kept ones' values checked grammar by grammar; None when
-        anything needs the exact path (which names the line).
-
-        Only the tags to change are visited: the block is copied in the slices
-        between them, a dropped tag or PG:Z left out, an RG:Z replaced by the tag
-        of its new ID.
-        """
+        """The fast path without names: the block with its tags edited, or None when
+        anything needs the exact path (see ``block_edits``)."""
         layout = locate_tags(chunk)
-        if layout is None:
+        edits = None if layout is None else self.block_edits(chunk, layout)
+        if edits is None:
             return None
+        return scan.splice_spans(chunk, edits.starts, edits.ends, edits.pieces, edits.choices) if len(edits.starts) else chunk
+
+    def block_edits(self, chunk: bytes, layout: TagLayout) -> BlockEdits | None:
+        """The fast path: the tags of the whole block decided by their layout codes and
+        the kept ones' values checked grammar by grammar; the spans to replace (a
+        dropped tag or PG:Z by nothing, an RG:Z by the tag of its new ID), or None when
+        anything needs the exact path (which names the line)."""
         if not len(layout.codes):
-            return chunk
+            return BlockEdits.none()
         status = self.policy.status[layout.codes]
         status[~self.policy.valid_values(chunk, layout, self.policy.rule_of[layout.codes], self.references)] = DROP_VALUE
         edited = np.flatnonzero(status)  # KEEP is 0
         if not len(edited):
-            return chunk
+            return BlockEdits.none()
         kinds = status[edited]
-        pieces = []
-        previous = 0
-        rewritten = self.rewritten_tags
-        try:
-            for start, end, kind in zip(layout.starts[edited].tolist(), layout.ends[edited].tolist(), kinds.tolist(), strict=True):
-                pieces.append(chunk[previous:start])
-                if kind == REWRITE_RG:
-                    pieces.append(rewritten[chunk[start:end]])
-                previous = end
-        except KeyError:
-            return None  # an RG:Z naming no @RG line: the exact path names it
-        pieces.append(chunk[previous:])
-        rg_count = int(np.count_nonzero(kinds == REWRITE_RG))
+        starts, ends = layout.starts[edited], layout.ends[edited]
+        choices = np.zeros(len(edited), dtype=np.int64)  # pieces[0]: nothing
+        pieces = [b""]
+        rewrite = np.flatnonzero(kinds == REWRITE_RG)
+        if len(rewrite):
+            originals, which = distinct_spans(chunk, starts[rewrite], ends[rewrite])
+            new = [self.rewritten_tags.get(original) for original in originals]
+            if None in new:
+                return None  # an RG:Z naming no @RG line: the exact path names it
+            pieces += new  # type: ignore[arg-type]
+            choices[rewrite] = 1 + which
+        rg_count = len(rewrite)
         pg_count = int(np.count_nonzero(kinds == REMOVE_PG))
         if rg_count:
             self.report.add("rg_tags_rewritten", rg_count)
@@ -292,7 +334,7 @@ class RecordScrubber:
             self.report.add("pg_tags_removed", pg_count)
         self.count_removed(layout.codes[edited[kinds == DROP]], self.removed_by_tag, "aux_tags_removed")
         self.count_removed(layout.codes[edited[kinds == DROP_VALUE]], self.removed_by_value, "aux_values_removed")
-        return b"".join(pieces)
+        return BlockEdits(starts, ends, pieces, choices)
 
     def count_removed(self, codes: np.ndarray, by_tag: Counter[str], total: str) -> None:
         if not len(codes):
@@ -370,26 +412,42 @@ class ReadNamer:
     with no table. ``*`` and empty names stay: they hold nothing to hide.
     """
 
+    reads_tags = False
+    """Whether a record's new name depends on its scrubbed tags (then it is renamed after them)."""
+
     def __init__(self, pseudonyms: Pseudonyms, path: str, report: Report) -> None:
         self.pseudonyms = pseudonyms
         self.path = path
         self.report = report
 
     def rename(self, chunk: bytes, first_line: int) -> bytes:
+        """``chunk`` with each QNAME replaced (the one-record path: names found by a regex)."""
         parts = QNAME.split(chunk)
         del parts[-2:]  # the empty match after the last newline
         names = parts[1::2]
-        unique = dict.fromkeys(names)  # mates in one chunk are hashed once
+        renamed = self.renamed(names, first_line)
+        parts[1::2] = map(renamed.get, names, names)
+        self.report.add("names_replaced", len(names))
+        return b"".join(parts)
+
+    def new_names(self, chunk: bytes, starts: np.ndarray, ends: np.ndarray, first_line: int) -> list[bytes]:
+        """The new QNAME of each line, given where each line's QNAME is (the block path)."""
+        names = scan.span_list(chunk, starts, ends)
+        renamed = self.renamed(names, first_line)
+        self.report.add("names_replaced", len(names))
+        return list(map(renamed.get, names, names))
+
+    def renamed(self, names: list[bytes], first_line: int) -> dict[bytes, bytes]:
+        """Each distinct name of a block (but ``*`` and empty ones) -> its pseudonym,
+        hashed once however many mates share it, in order of first appearance."""
+        unique = dict.fromkeys(names)
         for unnamed in UNNAMED:
             unique.pop(unnamed, None)
         originals = list(unique)
         try:
-            renamed = dict(zip(originals, self.pseudonyms.read_names(originals), strict=True))
+            return dict(zip(originals, self.pseudonyms.read_names(originals), strict=True))
         except KeyError:
             raise self.missing_from_map(names, first_line) from None
-        parts[1::2] = map(renamed.get, names, names)
-        self.report.add("names_replaced", len(names))
-        return b"".join(parts)
 
     def missing_from_map(self, names: list[bytes], first_line: int) -> InputError:
         table = self.pseudonyms.table or {}
@@ -407,6 +465,8 @@ class CountingReadNamer(ReadNamer):
     input, and nothing else; a secondary record (0x100) that comes after all of
     its template's primary and supplementary records gets a new number.
     """
+
+    reads_tags = True  # the SA:Z tags kept
 
     def __init__(self, pseudonyms: Pseudonyms, path: str, report: Report) -> None:
         super().__init__(pseudonyms, path, report)

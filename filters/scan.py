@@ -33,6 +33,7 @@ from .scan_python import (
     EMPTY_CHROM,
     BamRecords,
     FastqRecords,
+    LineFields,
     RevertedMatches,
     VcfColumns,
 )
@@ -46,9 +47,11 @@ __all__ = [
     "LOOPS",
     "BamRecords",
     "FastqRecords",
+    "LineFields",
     "RevertedMatches",
     "VcfColumns",
     "bam_records",
+    "cigar_lengths",
     "compiled",
     "count_lines",
     "fastq_rebuild",
@@ -56,6 +59,8 @@ __all__ = [
     "find_strings",
     "info_values",
     "join_spans",
+    "line_fields",
+    "md_lengths",
     "native",
     "python",
     "read_into",
@@ -63,6 +68,8 @@ __all__ = [
     "sam_revert_matches",
     "spans_within",
     "splice_lines",
+    "span_list",
+    "splice_spans",
     "vcf_columns",
 ]
 
@@ -73,6 +80,7 @@ LOOPS = (
     "info_values",
     "replace_spans",
     "join_spans",
+    "line_fields",
     "read_into",
     "fastq_scan",
     "fastq_rebuild",
@@ -80,6 +88,11 @@ LOOPS = (
     "splice_lines",
     "bam_records",
     "find_strings",
+    "line_fields",
+    "splice_spans",
+    "md_lengths",
+    "span_list",
+    "cigar_lengths",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -104,17 +117,22 @@ if native is not None:
     from . import scan_compiled
     from .scan_compiled import (
         bam_records,
+        cigar_lengths,
         count_lines,
         fastq_rebuild,
         fastq_scan,
         find_strings,
         info_values,
         join_spans,
+        line_fields,
+        md_lengths,
         read_into,
         replace_spans,
         sam_revert_matches,
+        span_list,
         spans_within,
         splice_lines,
+        splice_spans,
         vcf_columns,
     )
 
@@ -122,16 +140,21 @@ if native is not None:
 else:
     from .scan_python import (
         bam_records,
+        cigar_lengths,
         count_lines,
         fastq_rebuild,
         fastq_scan,
         find_strings,
         info_values,
         join_spans,
+        line_fields,
+        md_lengths,
         read_into,
         replace_spans,
         sam_revert_matches,
+        span_list,
         spans_within,
         splice_lines,
+        splice_spans,
         vcf_columns,
     )

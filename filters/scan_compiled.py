@@ -13,7 +13,7 @@ import numpy as np
 
 # Relative, so that mypy checks these calls against _scan.pyi under either package name.
 from . import _scan
-from .scan_python import BAM_RECORD_FIELDS, BAM_TAG_FIELDS, BamRecords, FastqRecords, RevertedMatches, VcfColumns
+from .scan_python import BAM_RECORD_FIELDS, BAM_TAG_FIELDS, BamRecords, FastqRecords, LineFields, RevertedMatches, VcfColumns
 
 
 def _int64(buffer: bytearray) -> np.ndarray:
@@ -111,3 +111,34 @@ def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndar
     """Every occurrence of each needle in ``text``, in one pass; see ``scan_python.find_strings``."""
     _, indexes, starts = _scan.find_strings(text, needles)
     return _int64(indexes), _int64(starts)
+
+
+def line_fields(text: bytes, tabs_kept: int) -> LineFields:
+    """The lines of a block, their first tabs and the fields after them, in one pass; see ``scan_python.line_fields``."""
+    count, starts, ends, tabs, extra_starts, extra_ends, extra_counts, bad_row = _scan.line_fields(text, tabs_kept)
+    return LineFields(
+        count, _int64(starts), _int64(ends), _int64(tabs).reshape(count, tabs_kept), _int64(extra_starts), _int64(extra_ends),
+        _int64(extra_counts), bad_row,
+    )  # fmt: skip
+
+
+def splice_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, pieces: list[bytes], choices: np.ndarray) -> bytes:
+    """``text`` with each span (in order, not overlapping) replaced by ``pieces[choices[i]]``."""
+    return _scan.splice_spans(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), pieces, np.ascontiguousarray(choices))
+
+
+def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.ndarray) -> np.ndarray:
+    """The reference bases each MD string describes, -1 off the grammar; see ``scan_python.md_lengths``."""
+    table = np.ascontiguousarray(letters, dtype=np.uint8)
+    return _int64(_scan.md_lengths(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), table))
+
+
+def span_list(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    """The spans as a list of bytes (one C loop)."""
+    return _scan.span_list(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends))
+
+
+def cigar_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, operations: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """The counted operations' lengths of each CIGAR span, -1 off the grammar; see ``scan_python.cigar_lengths``."""
+    tables = np.ascontiguousarray(operations, dtype=np.uint8), np.ascontiguousarray(counted, dtype=np.uint8)
+    return _int64(_scan.cigar_lengths(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), *tables))

@@ -16,6 +16,7 @@ also applies to the lines it holds as a list).
 from __future__ import annotations
 
 import os
+import re
 from typing import NamedTuple
 
 import numpy as np
@@ -51,6 +52,26 @@ class VcfColumns(NamedTuple):
     bad_row: int
     problem: int
     columns_found: int
+
+
+class LineFields(NamedTuple):
+    """Where the lines of a block are, their first tabs and the fields after those (``line_fields``).
+
+    ``starts``/``ends``: each line's first byte and its newline; ``tabs``: (line_count,
+    tabs_kept) offsets of each line's first tabs; ``extra_starts``: every further tab,
+    in order, ``extra_ends`` the tab or newline after it, ``extra_counts`` how many a
+    line has. ``bad_row`` is -1, or the first line with fewer than ``tabs_kept`` tabs:
+    the lines from it on are then left out (``line_count`` is ``bad_row``).
+    """
+
+    line_count: int
+    starts: np.ndarray
+    ends: np.ndarray
+    tabs: np.ndarray
+    extra_starts: np.ndarray
+    extra_ends: np.ndarray
+    extra_counts: np.ndarray
+    bad_row: int
 
 
 class FastqRecords(NamedTuple):
@@ -224,6 +245,12 @@ def join_spans(text: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
     """The spans one after the other."""
     _spans(starts, ends, len(text))
     return b"".join([text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)])
+
+
+def span_list(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
+    """The spans as a list of bytes."""
+    _spans(starts, ends, len(text))
+    return [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
 
 
 # --- reading a descriptor ---------------------------------------------------------------------
@@ -422,6 +449,106 @@ def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, ro
         previous_row, previous_end = row, end
     pieces.append(text[copied:])
     return b"".join(pieces)
+
+
+# --- SAM-like lines ---------------------------------------------------------------------------
+
+
+def line_fields(text: bytes, tabs_kept: int) -> LineFields:
+    """Locate the lines of ``text`` that end in a newline (bytes after the last newline
+    are no line), the first ``tabs_kept`` tabs of each and the fields after them; stop
+    at the first line with fewer tabs (``bad_row``). See ``LineFields``.
+
+    numpy: the newlines, the tabs, and each line's first tab by a sorted search.
+    """
+    if tabs_kept < 1:
+        raise ValueError("tabs_kept must be at least 1")
+    data = np.frombuffer(text, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    starts = np.zeros(len(ends), dtype=np.int64)
+    starts[1:] = ends[:-1] + 1
+    all_tabs = np.flatnonzero(data == 9)
+    first = np.searchsorted(all_tabs, starts)
+    last = np.searchsorted(all_tabs, ends)
+    short = np.flatnonzero(last - first < tabs_kept)
+    bad_row = int(short[0]) if len(short) else -1
+    count = bad_row if bad_row >= 0 else len(ends)
+    starts, ends, first, last = starts[:count], ends[:count], first[:count], last[:count]
+    tabs = all_tabs[first[:, None] + np.arange(tabs_kept)] if count else np.zeros((0, tabs_kept), dtype=np.int64)
+    extra_counts = (last - first - tabs_kept).astype(np.int64)
+    line_of = np.repeat(np.arange(count), extra_counts)
+    ranks = np.arange(int(extra_counts.sum()), dtype=np.int64) - np.repeat(np.cumsum(extra_counts) - extra_counts, extra_counts)
+    ranks += np.repeat(first + tabs_kept, extra_counts)
+    extra_starts = all_tabs[ranks].astype(np.int64)
+    next_ranks = ranks + 1
+    last_of_line = next_ranks == last[line_of]
+    extra_ends = np.where(last_of_line, ends[line_of], all_tabs[np.minimum(next_ranks, len(all_tabs) - 1)] if len(all_tabs) else 0)
+    return LineFields(
+        count, starts, ends.astype(np.int64), tabs.astype(np.int64), extra_starts, extra_ends.astype(np.int64), extra_counts, bad_row
+    )
+
+
+def splice_spans(text: bytes, starts: np.ndarray, ends: np.ndarray, pieces: list[bytes], choices: np.ndarray) -> bytes:
+    """``text`` with each span replaced by ``pieces[choices[i]]``; the spans must be in order and not overlap."""
+    if not isinstance(pieces, list):
+        raise TypeError("pieces must be a list")
+    _spans(starts, ends, len(text))
+    _offsets(choices, "choices")
+    if any(not isinstance(piece, bytes) for piece in pieces):
+        raise TypeError("pieces must hold bytes")
+    if len(choices) != len(starts):
+        raise ValueError("choices must be as long as starts")
+    if len(starts) > 1 and (starts[1:] < ends[:-1]).any():
+        raise ValueError("spans out of order or overlapping")
+    if len(choices) and ((choices < 0) | (choices >= len(pieces))).any():
+        raise IndexError("choice outside pieces")
+    kept = [text[start:end] for start, end in zip([0, *ends.tolist()], [*starts.tolist(), len(text)], strict=True)]
+    result = [kept[0]]
+    for choice, piece in zip(choices.tolist(), kept[1:], strict=True):
+        result.append(pieces[choice])
+        result.append(piece)
+    return b"".join(result)
+
+
+def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.ndarray) -> np.ndarray:
+    """The reference bases each MD string ``text[starts[i]:ends[i]]`` describes (its numbers,
+    its mismatched and deleted bases), or -1 where it is off the grammar
+    ``[0-9]{1,9}(([L]|\\^[L]+)[0-9]{1,9})*`` (``L``: the bytes ``letters`` allows, 256 entries)."""
+    if len(letters) != 256:
+        raise ValueError("letters must have 256 entries")
+    _spans(starts, ends, len(text))
+    allowed = bytes(np.flatnonzero(np.asarray(letters)).tolist())
+    if not allowed:
+        grammar = re.compile(rb"[0-9]{1,9}")
+    else:
+        letter = b"[" + b"".join(re.escape(bytes([byte])) for byte in allowed) + b"]"
+        grammar = re.compile(rb"[0-9]{1,9}(?:(?:" + letter + rb"|\^" + letter + rb"+)[0-9]{1,9})*")
+    lengths = np.full(len(starts), -1, dtype=np.int64)
+    for index, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        value = text[start:end]
+        if grammar.fullmatch(value) is not None:
+            lengths[index] = sum(int(number) for number in re.findall(rb"[0-9]+", value)) + sum(byte in allowed for byte in value)
+    return lengths
+
+
+def cigar_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, operations: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """For each span: the sum of the lengths of its operations ``counted`` allows, or -1
+    where it is off the grammar ``([0-9]{1,9}[O])+`` (``O``: the letters ``operations``
+    allows); both tables have 256 entries."""
+    if len(operations) != 256 or len(counted) != 256:
+        raise ValueError("operations and counted must have 256 entries")
+    _spans(starts, ends, len(text))
+    allowed = np.flatnonzero(np.asarray(operations)).tolist()
+    summed = set(np.flatnonzero(np.asarray(counted)).tolist())
+    letters = b"[" + b"".join(re.escape(bytes([byte])) for byte in allowed) + b"]" if allowed else b"(?!)"
+    grammar = re.compile(rb"(?:[0-9]{1,9}" + letters + rb")+")
+    operation = re.compile(rb"([0-9]+)(" + letters + rb")")
+    lengths = np.full(len(starts), -1, dtype=np.int64)
+    for index, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        value = text[start:end]
+        if grammar.fullmatch(value) is not None:
+            lengths[index] = sum(int(number) for number, letter in operation.findall(value) if letter[0] in summed)
+    return lengths
 
 
 # --- BAM --------------------------------------------------------------------------------------

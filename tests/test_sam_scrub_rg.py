@@ -19,6 +19,7 @@ from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
 from genoscrub.sam_scrub_rg import (
     HeaderScrubber,
+    ReadNamer,
     RecordScrubber,
     scrub_stream,
     supplementary_count,
@@ -301,6 +302,19 @@ def scrub_or_error(text: bytes, report: Report | None = None) -> bytes | InputEr
         return error
 
 
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+@pytest.mark.parametrize("columns", [3, 11, 14])
+def test_a_header_line_among_records_is_refused_with_its_line(columns: int, one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found from the located line starts (a line with the 11 columns) or by the search (fewer): the same line."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    record = b"r1\t0\tchr1\t1\t60\t1M\t*\t0\t0\tA\t@"
+    stray = b"\t".join([b"@CO"] + [b"x"] * (columns - 1))
+    text = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n" + record + b"\n" + record + b"\n" + stray + b"\n" + record + b"\n"
+    error = scrub_or_error(text)
+    assert isinstance(error, InputError)
+    assert (error.message, error.line) == ("header line after the first record", 5)
+
+
 def parses(sam: bytes, tmp_path: Path) -> int | None:
     """``samtools view -c`` of SAM text, or None when samtools rejects it."""
     try:
@@ -566,6 +580,45 @@ def test_fast_path_agrees_with_exact_path(sam: bytes) -> None:
             return
         outputs.append((out, report.as_dict()))
     assert outputs[0] == outputs[1]  # the same bytes and the same counts, tag by tag
+
+
+# Names the block path must rename as the one-record path does: unnamed (``*``, empty),
+# planted identifiers, mates sharing a name, bytes that are not UTF-8, one the map lists.
+QNAMES = [b"r1", b"r2", b"*", b"", b"S2301217T", b"HD753_S1:1:FC:7", b"r\xff", b"mapped"]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sam=sam_files(), names=st.lists(st.sampled_from(QNAMES), min_size=30, max_size=30), crlf=st.booleans(),
+       chunk=st.integers(1, 400), mapped=st.booleans())  # fmt: skip
+def test_block_path_with_names_agrees_with_the_one_record_path(
+    sam: bytes, names: list[bytes], crlf: bool, chunk: int, mapped: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keyed (and mapped) read names with the tags edited in the same splice: the bytes, the
+    report and the --map-out lines of the one-record path, on records with and without tags."""
+    head, records = header_and_records(sam)
+    records = [name + line[line.index(b"\t") :] for name, line in zip(names, records, strict=False)]
+    end = b"\r\n" if crlf else b"\n"
+    sam = b"".join(line + end for line in head + records)
+    key = write_key(tmp_path, "site.key", KEY)
+    table = tmp_path / "ids.tsv"
+    table.write_text("mapped\tREADMAPPED\nrg1\tRGONE\n")
+    results = []
+    for switch in ("", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+        map_out = tmp_path / f"links{switch}.tsv"
+        pseudonyms = Pseudonyms(table if mapped else None, key, map_out)
+        report = Report(COMMAND)
+        header = HeaderScrubber(pseudonyms, "NGS", "-", report)
+        scrubber = RecordScrubber(ReadNamer(pseudonyms, "-", report), "-", report)
+        blocks = [sam[i : i + chunk] for i in range(0, len(sam), chunk)]
+        out = b"".join(scrub_stream(whole_line_blocks(blocks, "-"), header, scrubber))
+        pseudonyms.close()
+        data = report.as_dict()
+        exact = data.pop("chunks_checked_field_by_field", 0)
+        assert (exact > 0) == (switch == "1" and bool(records))  # the block path took every block
+        results.append((out, data, map_out.read_bytes()))
+    assert results[0] == results[1]
+    assert b"S2301217T" not in results[0][0] and b"HD753_S1:1" not in results[0][0]
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -230,6 +230,8 @@ def test_replace_and_join_spans_are_slices(text: bytes, cuts: list[int], replace
     assert both("replace_spans", text, starts, ends, replacement) == (b"".join(pieces) + text[copied:],) * 2
     joined = b"".join(text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True))
     assert both("join_spans", text, starts, ends) == (joined, joined)
+    sliced = [text[s:e] for s, e in zip(starts.tolist(), ends.tolist(), strict=True)]
+    assert both("span_list", text, starts, ends) == (sliced, sliced)
 
 
 @needs_compiled
@@ -274,6 +276,23 @@ REFUSED = [
     ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, b"A", ONE, KEEP[:10], KEEP), ValueError),
     ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, np.array([0, 1], dtype=np.int64), b"A", ONE, KEEP, KEEP), ValueError),
     ("sam_revert_matches", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, b"A", ONE.astype(np.float64), KEEP, KEEP), TypeError),
+    ("line_fields", (LINES, 0), ValueError),
+    ("span_list", (TEXT, np.array([5], dtype=np.int64), np.array([4], dtype=np.int64)), IndexError),
+    ("span_list", (TEXT, ONE, np.array([1, 2], dtype=np.int64)), ValueError),
+    ("md_lengths", (TEXT, ONE, ONE, KEEP[:255]), ValueError),
+    ("cigar_lengths", (TEXT, ONE, ONE, KEEP[:256], KEEP[:255]), ValueError),
+    ("cigar_lengths", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), KEEP[:256], KEEP[:256]), IndexError),
+    ("md_lengths", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), KEEP[:256]), IndexError),
+    ("md_lengths", (TEXT, ONE, ONE.astype(np.int32), KEEP[:256]), TypeError),
+    ("splice_spans", (TEXT, np.array([4, 2], dtype=np.int64), np.array([6, 3], dtype=np.int64), [b"."], np.zeros(2, dtype=np.int64)),
+     ValueError),
+    ("splice_spans", (TEXT, ONE, ONE, [b"."], np.array([1], dtype=np.int64)), IndexError),
+    ("splice_spans", (TEXT, ONE, ONE, [b"."], np.array([-1], dtype=np.int64)), IndexError),
+    ("splice_spans", (TEXT, ONE, ONE, [b"."], np.zeros(2, dtype=np.int64)), ValueError),
+    ("splice_spans", (TEXT, ONE, ONE, ["."], ONE), TypeError),
+    ("splice_spans", (TEXT, ONE, ONE, (b".",), ONE), TypeError),
+    ("splice_spans", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), [b"."], ONE), IndexError),
+    ("splice_spans", (TEXT, ONE, ONE, [b"."], ONE.astype(np.int32)), TypeError),
 ]
 
 
@@ -580,6 +599,107 @@ def test_splice_lines_agree(lines: list[bytes], data: st.DataObject) -> None:
         for row, line in enumerate(lines)
     )
     assert ours == twin == expected
+
+
+# --- SAM-like lines: tabs located, spans spliced ----------------------------------------------
+
+SAM_FIELD = st.sampled_from([b"", b"*", b"r1", b"@", b"RG:Z:g", b"NM:i:0", b"\r", b"ACGT" * 9])
+
+
+def fields_by_split(text: bytes, tabs_kept: int) -> tuple[list[list[int]], list[tuple[int, int]], list[int], int]:
+    """``line_fields`` worked out with bytes.split: each line's first tabs, its further fields' spans, their count, bad_row."""
+    tabs: list[list[int]] = []
+    extras: list[tuple[int, int]] = []
+    counts: list[int] = []
+    start = 0
+    lines = text.split(b"\n")[:-1]
+    for row, line in enumerate(lines):
+        at = [start + index for index, byte in enumerate(line) if byte == 9]
+        if len(at) < tabs_kept:
+            return tabs, extras, counts, row
+        tabs.append(at[:tabs_kept])
+        further = at[tabs_kept:]
+        extras += list(zip(further, [*further[1:], start + len(line)][: len(further)], strict=True))
+        counts.append(len(further))
+        start += len(line) + 1
+    return tabs, extras, counts, -1
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(SAM_FIELD, min_size=1, max_size=14), max_size=8), st.integers(1, 11), st.binary(max_size=4))
+def test_line_fields_find_what_split_finds(lines: list[list[bytes]], tabs_kept: int, tail: bytes) -> None:
+    text = b"".join(b"\t".join(fields) + b"\n" for fields in lines) + tail.replace(b"\n", b"")
+    tabs, extras, counts, bad_row = fields_by_split(text, tabs_kept)
+    results = [implementation.line_fields(text, tabs_kept) for implementation in (python, compiled) if implementation is not None]
+    for found in results:
+        assert found.bad_row == bad_row
+        assert found.line_count == len(tabs) == len(found.starts) == len(found.ends) == len(found.extra_counts)
+        assert found.tabs.reshape(-1, tabs_kept).tolist() == tabs
+        assert list(zip(found.extra_starts.tolist(), found.extra_ends.tolist(), strict=True)) == extras
+        assert found.extra_counts.tolist() == counts
+        assert all(text[end] == 10 for end in found.ends.tolist())
+        assert all(start == 0 or text[start - 1] == 10 for start in found.starts.tolist())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=120), st.lists(st.integers(0, 120), max_size=12), st.lists(st.binary(max_size=3), min_size=1, max_size=4),
+       st.data())
+def test_splice_spans_replace_each_span_by_its_piece(text: bytes, cuts: list[int], pieces: list[bytes], data: st.DataObject) -> None:
+    edges = sorted(min(cut, len(text)) for cut in cuts)
+    starts = np.array(edges[0::2][: len(edges) // 2], dtype=np.int64)
+    ends = np.array(edges[1::2], dtype=np.int64)
+    choices = np.array([data.draw(st.integers(0, len(pieces) - 1)) for _ in starts], dtype=np.int64)
+    expected, copied = [], 0
+    for start, end, choice in zip(starts.tolist(), ends.tolist(), choices.tolist(), strict=True):
+        expected += [text[copied:start], pieces[choice]]
+        copied = end
+    expected.append(text[copied:])
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.splice_spans(text, starts, ends, pieces, choices) == b"".join(expected)
+
+
+def tab_joined(values: list[str]) -> tuple[bytes, np.ndarray, np.ndarray]:
+    """The values joined by tabs, and the span of each (a value may hold a tab itself)."""
+    lengths = np.array([len(value.encode()) for value in values], dtype=np.int64)
+    starts = np.cumsum(lengths + 1) - lengths - 1
+    return b"\t".join(value.encode() for value in values), starts, starts + lengths
+
+
+MD_PIECE = st.sampled_from(["0", "1", "10", "150", "000000007", "1234567890", "A", "N", "a", "^", "^AC", "^", "Z", "-", "\t", "T"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(MD_PIECE, max_size=7).map("".join), max_size=8))
+def test_md_lengths_follow_the_md_grammar(values: list[str]) -> None:
+    """Both loops give ``aux_values.md_reference_length`` (the regex rule) for each span."""
+    from genoscrub.aux_values import MD_LETTERS, md_reference_length
+
+    text, starts, ends = tab_joined(values)
+    arguments = (text, starts, ends, MD_LETTERS)
+    wanted = [md_reference_length(value.encode()) for value in values]
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.md_lengths(*arguments).tolist() == wanted
+
+
+CIGAR_PIECE = st.sampled_from(
+    ["0", "1", "10", "150", "000000007", "1234567890", "M", "I", "D", "N", "S", "H", "P", "X", "=", "Q", "*", "\t"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(CIGAR_PIECE, max_size=7).map("".join), max_size=8))
+def test_cigar_lengths_follow_the_cigar_grammar(values: list[str]) -> None:
+    """Both loops give ``aux_values.cigar_reference_length`` (the regex rule) for each span."""
+    from genoscrub.aux_values import CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS, cigar_reference_length
+
+    text, starts, ends = tab_joined(values)
+    arguments = (text, starts, ends, CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS)
+    wanted = [cigar_reference_length(value.encode()) for value in values]
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.cigar_lengths(*arguments).tolist() == wanted
 
 
 # --- BAM: the audit's record walk ---------------------------------------------------------------
