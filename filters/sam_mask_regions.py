@@ -204,21 +204,21 @@ def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
 @dataclass
 class LocatedBlock:
     """A block of SAM lines (``text``: each line ending in a newline) with the mandatory
-    columns of every line and every tab located once."""
+    columns of every line and its optional fields located once (``scan.line_fields``)."""
 
     text: bytes
     columns: BlockColumns
-    tabs: np.ndarray  # every tab of the block, in order
+    tag_tabs: np.ndarray  # the tab before each optional field, in order
+    tag_ends: np.ndarray  # the tab or newline after each optional field
     line_ends: np.ndarray  # the newline of each line
 
     def tags_after_tabs(self, names: Iterable[bytes]) -> dict[bytes, np.ndarray]:
-        """For each two-letter name, the tabs followed by ``NAME:Z:``: every such tag of the
-        block, and perhaps a field that happens to start so (callers over-select, never under-).
+        """For each two-letter name, the tabs followed by ``NAME:Z:``: every such tag of the block.
 
         The four bytes after every tab are read as one little-endian number (a view of the
         text with a stride of one byte), so each name is one comparison over the tabs.
         """
-        data, tabs = self.columns.data, self.tabs
+        data, tabs = self.columns.data, self.tag_tabs
         words = np.ndarray(shape=(len(data) - 3,), dtype="<u4", buffer=self.text, strides=(1,))
         # A tab too near the end for four bytes after it cannot start a tag (the text ends in a newline).
         following = words[np.minimum(tabs + 1, len(words) - 1)]
@@ -239,10 +239,7 @@ class LocatedBlock:
 
     def values_after(self, tag_tabs: np.ndarray, skip: int) -> MostlyOneValue:
         """The text from ``skip`` bytes past each tab to the next tab or the line's end."""
-        following = np.searchsorted(self.tabs, tag_tabs) + 1
-        next_tabs = self.tabs[np.minimum(following, len(self.tabs) - 1)]
-        line_ends = self.line_ends[self.rows_of(tag_tabs)]
-        ends = np.where((following < len(self.tabs)) & (next_tabs < line_ends), next_tabs, line_ends)
+        ends = self.tag_ends[np.searchsorted(self.tag_tabs, tag_tabs)]
         return mostly_one_value(self.text, self.columns.data, tag_tabs + skip, ends)
 
 
@@ -301,24 +298,14 @@ def mostly_one_value(text: bytes, data: np.ndarray, begin: np.ndarray, end: np.n
 def locate_block(text: bytes) -> LocatedBlock | None:
     """The columns of ``text`` (whole lines, each ending in a newline), or None when a line
     starts with ``@`` (a header line among records) or has fewer than eleven columns."""
+    located = scan.line_fields(text, FIELD_TABS)
+    if located.bad_row >= 0 or not located.line_count:
+        return None
     data = np.frombuffer(text, dtype=np.uint8)
-    separators = np.flatnonzero(data <= NEWLINE)  # tabs and newlines in one pass over the text (and any other control byte)
-    kinds = data[separators]
-    line_ends = separators[kinds == NEWLINE]
-    if not len(line_ends):
+    if bool((data[located.starts] == ord("@")).any()):
         return None
-    line_starts = np.zeros(len(line_ends), dtype=np.int64)
-    line_starts[1:] = line_ends[:-1] + 1
-    if bool((data[line_starts] == ord("@")).any()):
-        return None
-    tabs = separators[kinds == TAB]
-    first = np.searchsorted(tabs, line_starts)
-    if int(first[-1]) + FIELD_TABS > len(tabs):
-        return None
-    columns = [tabs[first + k] for k in range(FIELD_TABS)]
-    if not bool((columns[-1] < line_ends).all()):
-        return None
-    return LocatedBlock(text, BlockColumns(data, line_starts, columns, np.diff(first, append=len(tabs))), tabs, line_ends)
+    columns = BlockColumns(data, located.starts, list(np.ascontiguousarray(located.tabs.T)), located.extra_counts + FIELD_TABS)
+    return LocatedBlock(text, columns, located.extra_starts, located.extra_ends, located.ends)
 
 
 def lines_of(text: bytes) -> list[bytes]:
