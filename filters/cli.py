@@ -103,8 +103,8 @@ FlankOption = Annotated[
 ]
 
 
-def open_pseudonyms(map_path: Path | None, key_file: Path | None, map_out: Path | None) -> Pseudonyms:
-    return Pseudonyms(map_path=map_path, key_path=key_file, map_out=map_out)
+def open_pseudonyms(map_path: Path | None, key_file: Path | None, map_out: Path | None, map_out_read_names: bool = True) -> Pseudonyms:
+    return Pseudonyms(map_path=map_path, key_path=key_file, map_out=map_out, map_out_read_names=map_out_read_names)
 
 
 def _silence_stdout() -> None:

@@ -132,13 +132,17 @@ class MapOut:
 class Pseudonyms:
     """Pseudonyms for IDs (sample, library, read group) and for read names."""
 
-    def __init__(self, map_path: Path | None = None, key_path: Path | None = None, map_out: Path | None = None) -> None:
+    def __init__(
+        self, map_path: Path | None = None, key_path: Path | None = None, map_out: Path | None = None, map_out_read_names: bool = True
+    ) -> None:
+        """``map_out_read_names=False`` keeps read names out of ``map_out`` (the IDs still go in)."""
         self.table = read_map(map_path) if map_path else None
         self._byte_table = {original.encode(): pseudonym.encode() for original, pseudonym in (self.table or {}).items()}
         key = read_key(key_path) if key_path else None
         self._id_hash = _KeyedHash(key, b"id:") if key else None
         self._read_hash = _KeyedHash(key, b"read:") if key else None
         self.map_out = MapOut(map_out) if map_out else None
+        self.map_out_read_names = map_out_read_names
         self._ids: dict[str, str] = {}
         self.reads_counted = 0
         self.assigned = 0
@@ -198,7 +202,7 @@ class Pseudonyms:
             start = self.reads_counted + 1
             self.reads_counted += len(names)
             new = list(map(b"READ%d".__mod__, range(start, start + len(names))))
-        if self.map_out is not None:
+        if self.map_out is not None and self.map_out_read_names:
             self.map_out.record_many(names, new)
         return new
 

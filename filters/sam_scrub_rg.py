@@ -579,6 +579,14 @@ def main(
     map_path: MapOption = None,
     key_file: KeyFileOption = None,
     map_out: MapOutOption = None,
+    map_out_read_names: Annotated[
+        bool,
+        typer.Option(
+            "--map-out-read-names/--no-map-out-read-names",
+            help="With --names, write read names to --map-out too (the default); --no-map-out-read-names writes the "
+            "header's IDs only: keyed read names can be computed again from the key and the original file.",
+        ),
+    ] = True,
     report_path: ReportOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -588,7 +596,7 @@ def main(
             keep=[parse_tag_option(tag, "--keep-tag") for tag in keep_tags or []],
             drop=[parse_tag_option(tag, "--drop-tag") for tag in drop_tags or []],
         )
-        pseudonyms = open_pseudonyms(map_path, key_file, map_out)
+        pseudonyms = open_pseudonyms(map_path, key_file, map_out, map_out_read_names)
         report.notes["scheme"] = pseudonyms.scheme
         namer: ReadNamer | None = None
         if names:

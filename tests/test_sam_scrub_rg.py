@@ -509,6 +509,24 @@ def test_map_out_links_every_assigned_pseudonym(tmp_path: Path) -> None:
     assert links.stat().st_mode & 0o077 == 0
 
 
+def test_map_out_without_read_names_links_the_header_ids_as_a_header_alone_does(tmp_path: Path) -> None:
+    """--no-map-out-read-names: the IDs only, the rows the header alone gives, whatever the records."""
+    key = tmp_path / "site.key"
+    key.write_bytes(KEY)
+    key.chmod(0o600)
+    header = b"@RG\tID:L1\tSM:PATIENT\tLB:LIB\n"
+    records = b"".join(b"r%d\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\tRG:Z:L1\n" % number for number in range(3))
+    tables = []
+    for name, sam, options in (("all", header + records, ["--no-map-out-read-names"]), ("header", header, [])):
+        links = tmp_path / f"{name}.tsv"
+        result = run_command(COMMAND, "-q", "--names", "--key-file", str(key), "--map-out", str(links), *options, input=sam)
+        assert result.returncode == 0
+        assert links.stat().st_mode & 0o077 == 0
+        tables.append(links.read_text())
+    assert tables[0] == tables[1]
+    assert [line.split("\t")[0] for line in tables[0].splitlines()] == ["L1", "PATIENT", "LIB"]
+
+
 READ_GROUPS = [b"rg1", b"rg10", b"HD753_S1.L001", b"x"]
 KEPT = [b"NM:i:0", b"XA:Z:chr1,+5,4M,0;", b"SA:Z:RG:Z:rg1,5,+,2S2M,60,0;", b"tp:A:P", b"MI:i:3", b"MI:Z:7", b"MC:Z:4M"]
 DROPPED = [b"XP:Z:PG:Z:bwa", b"CO:Z:RG:Z:rg1", b"XR:Z:RG", b"zz:i:1", b"SM:Z:S2301217T", b"MD:i:4", b"A!:A:!"]

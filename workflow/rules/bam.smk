@@ -44,6 +44,10 @@ def part_report(sample, kind, group, step):
     return WORK / sample / "reports" / f"{kind}.{group}.{step}.json"
 
 
+def part_link(sample, kind, group):
+    return LINKAGE_PARTS / f"{sample}.{kind}.{group}.tsv"
+
+
 def part_pipeline(wildcards, input, output, threads):
     """samtools view (one part) | sam-scrub-rg | sam-revert-germline [| sam-mask-regions] | samtools view -b.
     Without a germline VCF every difference from the reference is reverted (--all): fail closed."""
@@ -53,7 +57,8 @@ def part_pipeline(wildcards, input, output, threads):
     reference = quoted(input.reference)
     steps = [
         f"{SCATTER_SCRIPT} extract --bam {quoted(input.bam)} --reference {reference} --group {wildcards.group} {SCATTER_ARGS} 2>>{log}",
-        f"{command('sam-scrub-rg')} -q --names {PSEUDONYM_ARGS} --report {quoted(reports['sam-scrub-rg'])} 2>>{log}",
+        f"{command('sam-scrub-rg')} -q --names {PSEUDONYM_ARGS} --map-out {quoted(output.link)} --no-map-out-read-names"
+        f" --report {quoted(reports['sam-scrub-rg'])} 2>>{log}",
         f"{command('sam-revert-germline')} -q -r {reference} {revert} --report {quoted(reports['sam-revert-germline'])} 2>>{log}",
     ]
     if REGION_ARGS:
@@ -75,6 +80,7 @@ rule bam_part:
         part=temp(WORK / "{sample}" / "parts" / "{kind}.{group}.bam"),
         index=temp(WORK / "{sample}" / "parts" / "{kind}.{group}.bam.bai"),
         reports=[WORK / "{sample}" / "reports" / f"{{kind}}.{{group}}.{step}.json" for step in BAM_STEPS],
+        link=temp(LINKAGE_PARTS / "{sample}.{kind}.{group}.tsv"),  # the header's IDs, private beside the linkage table
     params:
         pipeline=part_pipeline,
     log:
@@ -105,14 +111,11 @@ def gather_arguments(wildcards, input, output):
 
 
 def header_linkage(wildcards, input, output):
-    """The header's IDs (sample, library, read group) and their pseudonyms, from sam-scrub-rg's
-    own --map-out on the header alone: the data runs name reads too, and a table of every read
-    name would be as large as the BAM (the key re-derives them)."""
-    log = quoted(WORK / "logs" / wildcards.sample / f"{wildcards.kind}.gather.log")
-    return (
-        f"samtools view -H --no-PG {quoted(input.bam)} 2>>{log}"
-        f" | {command('sam-scrub-rg')} -q {PSEUDONYM_ARGS} --map-out {quoted(output.link)} >/dev/null 2>>{log}"
-    )
+    """The header's IDs (sample, read group, library) and their pseudonyms, as the first part's
+    sam-scrub-rg wrote them (`--no-map-out-read-names`: a table of every read name would be as
+    large as the BAM, and the key re-derives them). Every part holds the whole header, so any
+    part's table is the BAM's."""
+    return f"install -m 600 {quoted(input.links[0])} {quoted(output.link)}"
 
 
 rule bam_gather:
@@ -124,6 +127,7 @@ rule bam_gather:
         parts=lambda w: [part_path(w.sample, w.kind, group) for group in bam_part_groups(w.sample, w.kind)],
         indexes=lambda w: [f"{part_path(w.sample, w.kind, group)}.bai" for group in bam_part_groups(w.sample, w.kind)],
         reports=lambda w: [part_report(w.sample, w.kind, group, step) for group in bam_part_groups(w.sample, w.kind) for step in BAM_STEPS],
+        links=lambda w: [part_link(w.sample, w.kind, group) for group in bam_part_groups(w.sample, w.kind)],
     output:
         bam=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.bam"),  # delivered by the gate (rules/gate.smk)
         bai=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.bam.bai"),
