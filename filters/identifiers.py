@@ -34,6 +34,7 @@ PATHS = re.compile(
     + rb"|(?<![A-Za-z0-9])[A-Za-z]:[\\/]" + _RUN + rb"*"  # C:\Users\..., D:/data
     + rb"|[^\s\"'<>()\[\]{}|;,\\]*\\" + _RUN + rb"+"  # \\server\share, \Users\kim: any token with a backslash
     + rb"|(?<![\w.~-])~[A-Za-z0-9._-]*(?:/" + _RUN + rb"*)?"  # ~/lab, ~user/x
+    + rb"|~[A-Za-z0-9._-]*/" + _RUN + rb"*"  # the same after other text: String~/kimjh
     + rb"|(?<![\w.~-])/" + _RUN + rb"+"  # /home/kimjh/x.bam
     + rb"|" + _RUN + rb"*@" + _RUN + rb"+"  # user@host, e-mail addresses
     + rb"|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?::[0-9]+)?\b"  # 192.168.1.10:8080

@@ -15,7 +15,7 @@ import subprocess
 
 import pytest
 from genoscrub.vcf_scrub_header import app
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -154,6 +154,7 @@ OPTIONS = [(), ("--keep", "SAMPLE", "--keep", "vendor"), ("--descriptions", "dro
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(structured_line(), min_size=1, max_size=4), st.sampled_from(OPTIONS))
+@example(['##vendor=<ID="X1",Number="1",Type="String~/kimjh",Description="x",Source="y">'], OPTIONS[1])  # a path after other text
 def test_any_structure_leaks_nothing_and_parses(lines: list[str], options: tuple[str, ...]) -> None:
     import tempfile
     from pathlib import Path
