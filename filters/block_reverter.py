@@ -21,7 +21,7 @@ from collections import Counter
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import ShapeCache, md_and_nm_of_match
+from genoscrub.cigar import CigarShape, CigarTable, ShapeCache, md_and_nm_of_match
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
@@ -449,34 +449,18 @@ class BlockReverter:
         return regions
 
 
-class QueryLength(dict[bytes, int]):
+class QueryLength(CigarTable):
     """CIGAR string -> the SEQ length it implies, or -1 when it cannot be read."""
 
-    def __init__(self, shapes: ShapeCache) -> None:
-        super().__init__()
-        self.shapes = shapes
-
-    def __missing__(self, cigar: bytes) -> int:
-        if len(self) > 100_000:
-            self.clear()
-        shape = self.shapes[cigar]
-        length = self[cigar] = -1 if shape is None else shape.query_length
-        return length
+    def value(self, cigar: bytes, shape: CigarShape | None) -> int:
+        return -1 if shape is None else shape.query_length
 
 
-class Clipped(dict[bytes, int]):
+class Clipped(CigarTable):
     """CIGAR string -> 1 when it has a soft clip, else 0."""
 
-    def __init__(self, shapes: ShapeCache) -> None:
-        super().__init__()
-        self.shapes = shapes
-
-    def __missing__(self, cigar: bytes) -> int:
-        if len(self) > 100_000:
-            self.clear()
-        shape = self.shapes[cigar]
-        clipped = self[cigar] = int(shape is not None and bool(shape.left_clip or shape.right_clip))
-        return clipped
+    def value(self, cigar: bytes, shape: CigarShape | None) -> int:
+        return int(shape is not None and bool(shape.left_clip or shape.right_clip))
 
 
 def same_report_keys(counts: Counter[str]) -> None:

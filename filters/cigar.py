@@ -98,6 +98,25 @@ class ShapeCache(dict[bytes, Optional[CigarShape]]):
         return shape
 
 
+class CigarTable(dict[bytes, int]):
+    """CIGAR string -> a number read from its shape (``value``), found once per distinct string
+    and forgotten past ``CACHE_LIMIT`` strings, so that new CIGARs without end keep memory flat."""
+
+    def __init__(self, shapes: ShapeCache) -> None:
+        super().__init__()
+        self.shapes = shapes
+
+    def __missing__(self, cigar: bytes) -> int:
+        if len(self) > CACHE_LIMIT:
+            self.clear()
+        found = self[cigar] = self.value(cigar, self.shapes[cigar])
+        return found
+
+    def value(self, cigar: bytes, shape: CigarShape | None) -> int:
+        """The number for ``cigar``; ``shape`` is None when it does not parse."""
+        raise NotImplementedError
+
+
 def append_operation(operations: Operations, op: int, length: int) -> None:
     """Append a CIGAR operation, merging it with an equal one before it."""
     if length <= 0:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import DEL, INS, M, ShapeCache
+from genoscrub.cigar import DEL, INS, CigarShape, CigarTable, M, ShapeCache
 
 FIELD_TABS = 10
 """Tabs located per record: the ten between the eleven mandatory fields."""
@@ -221,7 +221,7 @@ def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[b
         yield name, selected[mapped[selected]]
 
 
-class SpanEdge(dict[bytes, int]):
+class SpanEdge(CigarTable):
     """CIGAR string -> where the reference a read touches starts (side 0) or ends
     (side 1), relative to POS: the aligned span, soft clips projected with
     ``clip_margin`` more bases, and the reach of its longest indel (an insertion
@@ -229,42 +229,24 @@ class SpanEdge(dict[bytes, int]):
     a read's first or last base reaches past the aligned span)."""
 
     def __init__(self, shapes: ShapeCache, side: int, clip_margin: int) -> None:
-        super().__init__()
-        self.shapes = shapes
+        super().__init__(shapes)
         self.side = side
         self.clip_margin = clip_margin
 
-    def __missing__(self, cigar: bytes) -> int:
-        if len(self) > 100_000:
-            self.clear()
-        shape = self.shapes[cigar]
+    def value(self, cigar: bytes, shape: CigarShape | None) -> int:
         if shape is None:
-            edge = 1 if self.side else 0
-        else:
-            reach = max((length for op, length in shape.operations if op in (INS, DEL)), default=0)
-            if self.side:
-                edge = shape.reference_length + (shape.right_clip + self.clip_margin if shape.right_clip else 0) + reach
-            else:
-                edge = -(shape.left_clip + self.clip_margin if shape.left_clip else 0) - reach
-        self[cigar] = edge
-        return edge
+            return 1 if self.side else 0
+        reach = max((length for op, length in shape.operations if op in (INS, DEL)), default=0)
+        if self.side:
+            return shape.reference_length + (shape.right_clip + self.clip_margin if shape.right_clip else 0) + reach
+        return -(shape.left_clip + self.clip_margin if shape.left_clip else 0) - reach
 
 
-class MatchLength(dict[bytes, int]):
+class MatchLength(CigarTable):
     """CIGAR string -> its length when it is one ``M`` run written plainly (``150M``), else -1."""
 
-    def __init__(self, shapes: ShapeCache) -> None:
-        super().__init__()
-        self.shapes = shapes
-
-    def __missing__(self, cigar: bytes) -> int:
-        if len(self) > 100_000:
-            self.clear()
-        shape = self.shapes[cigar]
-        length = -1
-        if shape is not None and len(shape.operations) == 1 and shape.operations[0][0] == M:
-            length = shape.operations[0][1]
-            if cigar != b"%dM" % length:
-                length = -1
-        self[cigar] = length
-        return length
+    def value(self, cigar: bytes, shape: CigarShape | None) -> int:
+        if shape is None or len(shape.operations) != 1 or shape.operations[0][0] != M:
+            return -1
+        length = shape.operations[0][1]
+        return length if cigar == b"%dM" % length else -1
