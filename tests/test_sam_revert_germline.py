@@ -615,3 +615,60 @@ def test_symbolic_deletion_windowed_over_its_span() -> None:
     assert info_span(b"SVTYPE=DEL;END=52;SVLEN=-7") == (52, 7)
     assert info_span(b"SVLEN=-3,12") == (None, 12)
     assert symbolic_kind(b"<DEL:ME:ALU>") == b"DEL" and symbolic_kind(b"N[chr2:10[") == b""
+
+
+def calmd_by_base(position: int, cigar: bytes, sequence: bytes, reference: bytes) -> tuple[bytes, int]:
+    """MD and NM one base at a time, as the SAM spec words calmd's rule: the reference for ``md_and_nm``."""
+    md, run, distance, query, at = b"", 0, 0, 0, position
+    for op, length in ops(cigar):
+        if op in b"M=X":
+            for _ in range(length):
+                base = sequence[query : query + 1].upper()
+                if base == b"=" or (base == reference[at : at + 1] and base != b"N"):
+                    run += 1
+                else:
+                    md += b"%d" % run + reference[at : at + 1]
+                    run = 0
+                    distance += 1
+                query += 1
+                at += 1
+        elif op == ord("D"):
+            md += b"%d^" % run + reference[at : at + length]
+            run = 0
+            distance += length
+            at += length
+        elif op == ord("I"):
+            distance += length
+            query += length
+        elif op == ord("S"):
+            query += length
+        elif op == ord("N"):
+            at += length
+    return md + b"%d" % run, distance
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(b"MIDSX="), st.integers(1, 12)), min_size=1, max_size=6),
+    st.randoms(use_true_random=False),
+    st.integers(0, 20),
+)
+def test_md_and_nm_equal_calmd_base_by_base_with_masked_runs(pieces: list[tuple[int, int]], rng: random.Random, position: int) -> None:
+    """Runs of N (a masked stretch), lone mismatches, '=' and deletions: the run-at-once MD equals
+    the base-by-base rule."""
+    cigar = b"".join(b"%d%c" % (length, op) for op, length in pieces)
+    shape = parse_cigar(cigar)
+    if shape is None:
+        return
+    sequence = bytearray()
+    at = position
+    for op, length in ops(cigar):
+        if op in b"M=X":
+            for offset in range(length):
+                sequence += rng.choice([REFERENCE[at + offset : at + offset + 1]] * 3 + [b"N", b"A", b"=", b"c"])
+            at += length
+        elif op in b"IS":
+            sequence += bytes(rng.choice(b"ACGTN") for _ in range(length))
+        elif op in b"DN":
+            at += length
+    assert md_and_nm(position, ops(cigar), bytes(sequence), REFERENCE, 0) == calmd_by_base(position, cigar, bytes(sequence), REFERENCE)
