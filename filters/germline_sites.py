@@ -185,7 +185,50 @@ def allele_window(reference: bytes, offset: int, position: int, reference_allele
                 counts[side] = count
     left, right = counts
     pad = indel_reach(abs(len(ref) - len(alt)))
-    return union(window, (start - left - pad, end + right + pad)), complete
+    window = union(window, (start - left - pad, end + right + pad))
+    shifted_left, shifted_right, shifted_complete = shifted_reach(haplotype, first, after, max(len(ref), len(alt)) - 1)
+    return union(window, (start - shifted_left, end + shifted_right)), complete and shifted_complete
+
+
+def shifted_reach(haplotype: bytes, first: int, after: int, mismatches: int) -> tuple[int, int, bool]:
+    """How far, each way, a read of the ALT haplotype that begins or ends at the allele may put
+    its differences when an aligner places it ``g`` bases along (``g`` up to ``STR_UNIT`` or
+    the ALT allele's length).
+
+    Such a read matches the reference ``g`` bases over as far as the haplotype repeats with
+    period ``g`` beside the allele (a repeat the ALT allele itself may make: ``CG`` written
+    before ``CGGGG``), then needs a gap of ``g`` to come back in step, as an indel of ``g``
+    would; an aligner prefers that only while it writes fewer mismatches than the allele has
+    bases (``mismatches`` of them at most, anywhere in the run), and a gap bar pushes the gap
+    further with mismatches (:func:`indel_reach`). ``haplotype`` is the ALT haplotype, the
+    allele at ``[first, after)``; the reach is counted from the allele's REF span each way.
+    An allele of one base (an SNV) has no mismatch to spare: its shifted reads stay in step
+    within the repeats :func:`allele_window` already covers. Also returns whether
+    ``haplotype`` was wide enough to tell.
+    """
+    if mismatches <= 0:
+        return 0, 0, True
+    reach = [0, 0]
+    complete = True
+    size = len(haplotype)
+    for period in range(1, max(after - first, STR_UNIT) + 1):
+        for side, index, step in ((0, first - 1, -1), (1, after, 1)):
+            count = 0
+            spare = mismatches
+            while count < REPEAT_LIMIT:
+                other = index - step * period
+                if not (0 <= index < size and 0 <= other < size):
+                    complete = False
+                    break
+                if haplotype[index] != haplotype[other]:
+                    if not spare:
+                        break
+                    spare -= 1
+                count += 1
+                index += step
+            if count > mismatches - spare:  # the run matched at least one base
+                reach[side] = max(reach[side], count + indel_reach(period))
+    return reach[0], reach[1], complete
 
 
 def indel_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> Window:
