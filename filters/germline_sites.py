@@ -186,50 +186,69 @@ def allele_window(reference: bytes, offset: int, position: int, reference_allele
     left, right = counts
     pad = indel_reach(abs(len(ref) - len(alt)))
     window = union(window, (start - left - pad, end + right + pad))
-    shifted_left, shifted_right, shifted_complete = shifted_reach(haplotype, first, after, max(len(ref), len(alt)) - 1)
-    return union(window, (start - shifted_left, end + shifted_right)), complete and shifted_complete
+    shifted, shifted_complete = shifted_window(reference, haplotype, first, last, after, max(len(ref), len(alt)) - 1)
+    if shifted is not None:
+        window = union(window, (offset + shifted[0], offset + shifted[1]))
+    return window, complete and shifted_complete
 
 
-def shifted_reach(haplotype: bytes, first: int, after: int, mismatches: int) -> tuple[int, int, bool]:
-    """How far, each way, a read of the ALT haplotype that begins or ends at the allele may put
-    its differences when an aligner places it ``g`` bases along (``g`` up to ``STR_UNIT`` or
-    the ALT allele's length).
+def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, after: int, mismatches: int) -> tuple[Window | None, bool]:
+    """Where a read of the ALT haplotype that begins or ends at the allele may put its
+    differences when an aligner places it ``d`` bases along (``|d|`` up to ``STR_UNIT`` or
+    the allele's length), as offsets in ``reference``; None when no such placement is likely.
 
-    Such a read matches the reference ``g`` bases over as far as the haplotype repeats with
-    period ``g`` beside the allele (a repeat the ALT allele itself may make: ``CG`` written
-    before ``CGGGG``), then needs a gap of ``g`` to come back in step, as an indel of ``g``
-    would; an aligner prefers that only while it writes fewer mismatches than the allele has
-    bases (``mismatches`` of them at most, anywhere in the run), and a gap bar pushes the gap
-    further with mismatches (:func:`indel_reach`). ``haplotype`` is the ALT haplotype, the
-    allele at ``[first, after)``; the reach is counted from the allele's REF span each way.
-    An allele of one base (an SNV) has no mismatch to spare: its shifted reads stay in step
-    within the repeats :func:`allele_window` already covers. Also returns whether
-    ``haplotype`` was wide enough to tell.
+    Placed ``d`` along, such a read keeps in step with the reference as far as the haplotype
+    matches the reference ``d`` bases over (a repeat the ALT allele itself may make: ``CG``
+    written before ``CGGGG``), then needs a gap of ``|d|`` to come back in step. An aligner
+    prefers that to the allele's own spelling only while it writes fewer mismatches than the
+    allele has bases (``mismatches`` of them at most); it may put the gap anywhere up to there
+    (a gap bar pushes it past the mismatches). The allele is ``reference[first:last]``, its
+    ALT ``haplotype[first:after]``. An allele of one base (an SNV) has no mismatch to spare;
+    its shifted reads stay within the repeats :func:`allele_window` already covers. Also
+    returns whether the strings were wide enough to tell.
     """
     if mismatches <= 0:
-        return 0, 0, True
-    reach = [0, 0]
+        return None, True
+    low, high = first, last
     complete = True
-    size = len(haplotype)
-    for period in range(1, max(after - first, STR_UNIT) + 1):
-        for side, index, step in ((0, first - 1, -1), (1, after, 1)):
-            count = 0
-            spare = mismatches
-            while count < REPEAT_LIMIT:
-                other = index - step * period
-                if not (0 <= index < size and 0 <= other < size):
-                    complete = False
-                    break
-                if haplotype[index] != haplotype[other]:
-                    if not spare:
+    for distance in range(1, max(after - first, last - first, STR_UNIT) + 1):
+        for shift in (distance, -distance):
+            for step, begin, spare in _read_ends(first, after, mismatches):
+                matched, count = 0, 0
+                while count < REPEAT_LIMIT:
+                    read_at = begin + step * count
+                    reference_at = read_at + shift if read_at < after else read_at - after + last + shift
+                    if not (0 <= read_at < len(haplotype) and 0 <= reference_at < len(reference)):
+                        complete = False
                         break
-                    spare -= 1
-                count += 1
-                index += step
-            if count > mismatches - spare:  # the run matched at least one base
-                reach[side] = max(reach[side], count + indel_reach(period))
-    return reach[0], reach[1], complete
+                    if haplotype[read_at] == reference[reference_at]:
+                        matched += 1
+                    elif spare:
+                        spare -= 1
+                    else:
+                        break
+                    count += 1
+                if not matched:
+                    continue
+                placed = begin + shift if begin < after else last + shift  # where the read's end lands
+                if step > 0:
+                    low, high = min(low, placed), max(high, placed + count + distance + 1)
+                else:
+                    low, high = min(low, placed - count - distance), max(high, placed + 2)
+    return (low, high), complete
 
+
+def _read_ends(first: int, after: int, mismatches: int) -> list[tuple[int, int, int]]:
+    """``(step, base, mismatches)`` of each read end :func:`shifted_window` tries: a read that
+    begins at each base of the ALT allele (``step`` 1) or ends at each (``step`` -1), and the
+    mismatches its shifted spelling may write (one fewer per allele base it does not carry)."""
+    ends = []
+    for skipped in range(max(after - first, 1)):
+        spare = mismatches - skipped
+        if spare < 0:
+            break
+        ends += [(1, first + skipped, spare), (-1, after - 1 - skipped, spare)]
+    return ends
 
 def indel_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> Window:
     """The stretch where an aligner may place or spell this allele (REF and ALT of sequence
