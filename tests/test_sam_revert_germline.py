@@ -134,12 +134,37 @@ def test_indel_window_spans_the_repeat() -> None:
     start, end = indel_window(REFERENCE, 0, 59, b"T", b"TCA")
     assert start <= 60 - 7 and end >= 68 + 7 and end - start < 30
     # a deletion of GT at 41-42, in no long repeat: its span, one base, its length and the gap bar
+    # (more on the left, where a read ending at it may be placed along the GAG repeats before it)
     start, end = indel_window(REFERENCE, 0, 40, b"AGT", b"A")
-    assert start <= 41 - 7 and end >= 43 + 7 and end - start < 25
+    assert start <= 41 - 7 and end >= 43 + 7 and end - start < 30
     # an SNV: its base, and the few bases beside it that repeat (ATA, GG: a read ending there may
     # be placed a period along)
     start, end = indel_window(REFERENCE, 0, 88, b"C", b"T")
     assert start <= 88 < end and end - start <= 6
+
+
+
+MNP_CONTEXT_START = 240
+MNP_CONTEXT = b"GATTTGCCTGAAAAAAAAACCGGGGAGAAGCCGGTCGATCAGCAGTGGTAATTGGATATT"
+"""Reference from 240 on, with an MNP AC>CG at 258-259 whose ALT makes ``CGCG`` with the CG after it."""
+
+
+def test_window_covers_a_read_placed_along_a_repeat_the_alt_makes() -> None:
+    # the ALT haplotype's read that begins at the MNP, placed 2 bases right (its CG on the
+    # reference's CG at 260), a gap bar pushing the insertion that brings it back in step past a
+    # mismatch: 4M2I42M at 260, mismatch at 262, insertion at 264; all of it must be reverted
+    start, end = indel_window(MNP_CONTEXT, MNP_CONTEXT_START, 258, b"AC", b"CG")
+    assert start <= 258 and end > 264
+    reference = b"N" * MNP_CONTEXT_START + MNP_CONTEXT
+    haplotype = reference[:258] + b"CG" + reference[260:]
+    read = haplotype[258:292]
+    result = revert_alignment(260, ops(b"4M2I28M"), read, b"I" * len(read), reference, 0, [(start, end)])
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"32M"
+    assert result.sequence == reference[260:292]
+    assert rewrite_mate_cigar(260, b"4M2I28M", [(start, end)]) == b"32M"
+    # an SNV keeps its narrow window: a read placed along has no mismatch to spare
+    start, end = indel_window(MNP_CONTEXT, MNP_CONTEXT_START, 258, b"A", b"C")
+    assert end - start <= 12
 
 
 alignments = st.builds(
