@@ -211,14 +211,17 @@ def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, af
         return None, True
     low, high = first, last
     complete = True
+    read_size, reference_size = len(haplotype), len(reference)
+    moved = last - after  # a haplotype base after the allele is this far from its reference base
+    ends = _read_ends(first, after, mismatches)
     for distance in range(1, max(after - first, last - first, STR_UNIT) + 1):
         for shift in (distance, -distance):
-            for step, begin, spare in _read_ends(first, after, mismatches):
-                matched, count = 0, 0
-                while count < REPEAT_LIMIT:
-                    read_at = begin + step * count
-                    reference_at = read_at + shift if read_at < after else read_at - after + last + shift
-                    if not (0 <= read_at < len(haplotype) and 0 <= reference_at < len(reference)):
+            for step, begin, spare in ends:
+                matched = count = 0
+                read_at = begin
+                while count < REPEAT_LIMIT:  # inline, not a function: it runs for every allele
+                    reference_at = read_at + shift if read_at < after else read_at + moved + shift
+                    if not (0 <= read_at < read_size and 0 <= reference_at < reference_size):
                         complete = False
                         break
                     if haplotype[read_at] == reference[reference_at]:
@@ -228,9 +231,10 @@ def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, af
                     else:
                         break
                     count += 1
+                    read_at += step
                 if not matched:
                     continue
-                placed = begin + shift if begin < after else last + shift  # where the read's end lands
+                placed = begin + shift if begin < after else begin + moved + shift  # where the read's end lands
                 if step > 0:
                     low, high = min(low, placed), max(high, placed + count + distance + 1)
                 else:
