@@ -186,29 +186,27 @@ def allele_window(reference: bytes, offset: int, position: int, reference_allele
     left, right = counts
     pad = indel_reach(abs(len(ref) - len(alt)))
     window = union(window, (start - left - pad, end + right + pad))
-    shifted, shifted_complete = shifted_window(reference, haplotype, first, last, after, max(len(ref), len(alt)) - 1)
-    if shifted is not None:
-        window = union(window, (offset + shifted[0], offset + shifted[1]))
-    return window, complete and shifted_complete
+    (low, high), shifted_complete = shifted_window(reference, haplotype, first, last, after, max(len(ref), len(alt)) - 1)
+    return union(window, (offset + low, offset + high)), complete and shifted_complete
 
 
-def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, after: int, mismatches: int) -> tuple[Window | None, bool]:
+def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, after: int, mismatches: int) -> tuple[Window, bool]:
     """Where a read of the ALT haplotype that begins or ends at the allele may put its
     differences when an aligner places it ``d`` bases along (``|d|`` up to ``STR_UNIT`` or
-    the allele's length), as offsets in ``reference``; None when no such placement is likely.
+    the allele's length), as offsets in ``reference``.
 
     Placed ``d`` along, such a read keeps in step with the reference as far as the haplotype
     matches the reference ``d`` bases over (a repeat the ALT allele itself may make: ``CG``
     written before ``CGGGG``), then needs a gap of ``|d|`` to come back in step. An aligner
     prefers that to the allele's own spelling only while it writes fewer mismatches than the
     allele has bases (``mismatches`` of them at most); it may put the gap anywhere up to there
-    (a gap bar pushes it past the mismatches). The allele is ``reference[first:last]``, its
-    ALT ``haplotype[first:after]``. An allele of one base (an SNV) has no mismatch to spare;
-    its shifted reads stay within the repeats :func:`allele_window` already covers. Also
-    returns whether the strings were wide enough to tell.
+    (a gap bar pushes it past the mismatches), even at the far end of a repeat (an SNV that
+    extends a repeat by a base: the read ending at it placed a unit back, the unit inserted at
+    the repeat's start). The window reaches one base past the read's bases in step: a gap
+    there touches it by the indel rules of filters/revert.py. The allele is
+    ``reference[first:last]``, its ALT ``haplotype[first:after]``. Also returns whether the
+    strings were wide enough to tell.
     """
-    if mismatches <= 0:
-        return None, True
     low, high = first, last
     complete = True
     read_size, reference_size = len(haplotype), len(reference)
@@ -235,10 +233,10 @@ def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, af
                 if not matched:
                     continue
                 placed = begin + shift if begin < after else begin + moved + shift  # where the read's end lands
-                if step > 0:
-                    low, high = min(low, placed), max(high, placed + count + distance + 1)
+                if step > 0:  # its bases on [placed, placed + count), the gap at most at the end
+                    low, high = min(low, placed), max(high, placed + count + 1)
                 else:
-                    low, high = min(low, placed - count - distance), max(high, placed + 2)
+                    low, high = min(low, placed - count), max(high, placed + 1)
     return (low, high), complete
 
 
@@ -353,14 +351,57 @@ def snv_windows(reference: ContigReference, contig: str, positions: np.ndarray, 
         count, through = runs(equal)
         right, longer = np.maximum(right, count), longer | through
         placed = bases[:, RUN_REACH] != 0  # an SNV past the contig's end touches no read
-        starts[chunk] -= np.where(placed, left, 0)
-        ends[chunk] += np.where(placed, right, 0)
+        low, high, through = shifted_snv_reach(bases, alternate)
+        longer |= through
+        starts[chunk] -= np.where(placed, np.maximum(left, low), 0)
+        ends[chunk] += np.where(placed, np.maximum(right, high), 0)
         for row in np.flatnonzero(longer & placed).tolist():
             index = first + row
             position = int(positions[index])
             reference_allele = bytes((int(bases[row, RUN_REACH]),))
             starts[index], ends[index] = sequence_window(reference, contig, position, reference_allele, bytes((int(alternates[index]),)))
     return starts, ends
+
+
+def shifted_snv_reach(bases: np.ndarray, alternate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`shifted_window` of many SNVs at once, on the ``RUN_REACH`` bases each side of each
+    (rows of ``bases``, the SNV in the middle column): how far it reaches left of the SNV and
+    right of its base, and whether a run met the gathered bases' edge (then the SNV is windowed
+    alone). An SNV has no mismatch to spare: a read that begins or ends at it, placed ``d``
+    along, needs the ALT base to equal the reference ``d`` bases over, then keeps in step as
+    far as the reference repeats with period ``|d|`` from there, and its gap of ``|d|`` lies
+    up to ``|d|`` bases past that."""
+    centre = RUN_REACH
+    rows = len(bases)
+    low = np.zeros(rows, dtype=np.int64)
+    high = np.zeros(rows, dtype=np.int64)
+    through = np.zeros(rows, dtype=bool)
+    for distance in range(1, STR_UNIT + 1):
+        for shift in (distance, -distance):
+            hit = bases[:, centre + shift] == alternate
+            if not hit.any():
+                continue
+            width = RUN_REACH - max(shift, 0)  # right of the SNV: column k against k + shift
+            right_columns = np.arange(centre + 1, centre + 1 + width)
+            right_run, right_through = leading_run(bases[:, right_columns] == bases[:, right_columns + shift])
+            width = RUN_REACH - max(-shift, 0)  # left of it: column -k against -k + shift
+            left_columns = np.arange(centre - 1, centre - 1 - width, -1)
+            left_run, left_through = leading_run(bases[:, left_columns] == bases[:, left_columns + shift])
+            # from the SNV: the read that begins at it reaches [shift, shift + 1 + run + 1),
+            # the read that ends at it [shift - 1 - run, shift + 1)
+            reach_right = shift + 1 + right_run
+            reach_left = 1 + left_run - shift
+            high = np.where(hit, np.maximum(high, reach_right), high)
+            low = np.where(hit, np.maximum(low, reach_left), low)
+            through |= hit & (right_through | left_through)
+    return low, high, through
+
+
+def leading_run(equal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``equal`` (rows, columns): how many leading columns are True, and whether all are."""
+    first_false = np.argmin(equal, axis=1)
+    through = equal[np.arange(len(equal)), first_false]
+    return np.where(through, equal.shape[1], first_false), through
 
 
 def shortens(reference_allele: bytes, alternate: bytes) -> bool:

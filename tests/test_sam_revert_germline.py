@@ -21,8 +21,8 @@ import pysam
 import pytest
 from genoscrub.alignments import open_alignment_text
 from genoscrub.cigar import format_cigar, md_and_nm, parse_cigar
-from genoscrub.fasta import Fasta
-from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window
+from genoscrub.fasta import ContigReference, Fasta
+from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
 from genoscrub.revert import NO_ALIGNED_BASE, Reverted, Windows, revert_alignment, rewrite_mate_cigar
@@ -138,9 +138,9 @@ def test_indel_window_spans_the_repeat() -> None:
     start, end = indel_window(REFERENCE, 0, 40, b"AGT", b"A")
     assert start <= 41 - 7 and end >= 43 + 7 and end - start < 30
     # an SNV: its base, and the few bases beside it that repeat (ATA, GG: a read ending there may
-    # be placed a period along)
+    # be placed a period along; its T on the T of ATA, with a gap of 2 before it)
     start, end = indel_window(REFERENCE, 0, 88, b"C", b"T")
-    assert start <= 88 < end and end - start <= 6
+    assert start <= 84 and 88 < end and end - start <= 8
 
 
 
@@ -165,6 +165,27 @@ def test_window_covers_a_read_placed_along_a_repeat_the_alt_makes() -> None:
     # an SNV keeps its narrow window: a read placed along has no mismatch to spare
     start, end = indel_window(MNP_CONTEXT, MNP_CONTEXT_START, 258, b"A", b"C")
     assert end - start <= 12
+
+
+
+def test_snv_windows_in_bulk_equal_one_by_one(tmp_path: Path) -> None:
+    # the numpy path for SNVs gives every SNV the window indel_window gives it, in repeats
+    # (where a read placed along one may put its gap at the far end) and at the contig's ends
+    rng = random.Random(7)
+    pieces = []
+    for _ in range(40):
+        unit = "".join(rng.choice("ACGT") for _ in range(rng.randint(1, 6)))
+        pieces.append("".join(rng.choice("ACGT") for _ in range(rng.randint(3, 20))) + unit * rng.randint(2, 8))
+    contig = "".join(pieces).encode()
+    (tmp_path / "ref.fa").write_bytes(b">chr1\n" + contig + b"\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    reference = ContigReference(Fasta(str(tmp_path / "ref.fa")), {"chr1": "chr1"})
+    positions = np.arange(len(contig), dtype=np.int64)
+    alternates = np.array([rng.choice([b for b in b"ACGT" if b != base]) for base in contig], dtype=np.uint8)
+    starts, ends = snv_windows(reference, "chr1", positions, alternates)
+    for position in range(len(contig)):
+        expected = indel_window(contig, 0, position, contig[position : position + 1], bytes((int(alternates[position]),)))
+        assert (max(0, int(starts[position])), int(ends[position])) == (max(0, expected[0]), expected[1]), position
 
 
 alignments = st.builds(
