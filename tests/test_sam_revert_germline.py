@@ -140,7 +140,7 @@ def test_indel_window_spans_the_repeat() -> None:
     # an SNV: its base, and the few bases beside it that repeat (ATA, GG: a read ending there may
     # be placed a period along; its T on the T of ATA, with a gap of 2 before it)
     start, end = indel_window(REFERENCE, 0, 88, b"C", b"T")
-    assert start <= 84 and 88 < end and end - start <= 8
+    assert start <= 84 and end > 88 and end - start <= 8
 
 
 
@@ -166,6 +166,20 @@ def test_window_covers_a_read_placed_along_a_repeat_the_alt_makes() -> None:
     start, end = indel_window(MNP_CONTEXT, MNP_CONTEXT_START, 258, b"A", b"C")
     assert end - start <= 12
 
+
+
+def test_window_covers_a_unit_inserted_at_the_far_end_of_a_repeat_an_snv_extends() -> None:
+    # AACAACAAC then T; the SNV T>A makes AACAACAACA. The read that ends at it, placed a unit (3)
+    # back, is in step along the repeat and writes the unit as an insertion at the repeat's start
+    flank = b"GATTCGTAGCCTGAGTCCAGTGCATGACTTGCGTACCGTG"
+    reference = flank + b"AACAACAAC" + b"T" + b"GGCATCGTTCAGGCTTAGCA"
+    snv = len(flank) + 9
+    haplotype = reference[:snv] + b"A" + reference[snv + 1 :]
+    read = haplotype[snv + 1 - 48 : snv + 1]
+    start, end = indel_window(reference, 0, snv, b"T", b"A")
+    result = revert_alignment(2, ops(b"38M3I7M"), read, b"I" * 48, reference, 0, [(start, end)])
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"45M"
+    assert result.sequence == reference[2:47]
 
 
 def test_snv_windows_in_bulk_equal_one_by_one(tmp_path: Path) -> None:
