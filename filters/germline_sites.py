@@ -241,7 +241,7 @@ def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, af
 
 
 def _read_ends(first: int, after: int, mismatches: int) -> list[tuple[int, int, int]]:
-    """``(step, base, mismatches)`` of each read end :func:`shifted_window` tries: a read that
+    """``(step, end base, mismatches)`` of each read end :func:`shifted_window` tries: a read that
     begins at each base of the ALT allele (``step`` 1) or ends at each (``step`` -1), and the
     mismatches its shifted spelling may write (one fewer per allele base it does not carry)."""
     ends = []
@@ -251,6 +251,7 @@ def _read_ends(first: int, after: int, mismatches: int) -> list[tuple[int, int, 
             break
         ends += [(1, first + skipped, spare), (-1, after - 1 - skipped, spare)]
     return ends
+
 
 def indel_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> Window:
     """The stretch where an aligner may place or spell this allele (REF and ALT of sequence
@@ -265,7 +266,8 @@ def indel_window(reference: bytes, offset: int, position: int, reference_allele:
     by the longest stretch beside it that repeats with a period up to ``STR_UNIT`` (or the
     allele's length); a length change adds one base, its length and ``GAP_BAR``
     (``REACH_LIMIT`` at most) each way, for the mismatches an aligner writes near a read's
-    end instead of a gap. ``reference`` is the contig from ``offset`` on, wide enough
+    end instead of a gap; and every allele reaches where a read that begins or ends at it,
+    placed a few bases along, puts its differences (:func:`shifted_window`). ``reference`` is the contig from ``offset`` on, wide enough
     around the site (``REPEAT_LIMIT`` and the allele each way).
     """
     return allele_window(reference, offset, position, reference_allele, alternate)[0]
@@ -369,8 +371,8 @@ def shifted_snv_reach(bases: np.ndarray, alternate: np.ndarray) -> tuple[np.ndar
     right of its base, and whether a run met the gathered bases' edge (then the SNV is windowed
     alone). An SNV has no mismatch to spare: a read that begins or ends at it, placed ``d``
     along, needs the ALT base to equal the reference ``d`` bases over, then keeps in step as
-    far as the reference repeats with period ``|d|`` from there, and its gap of ``|d|`` lies
-    up to ``|d|`` bases past that."""
+    far as the reference repeats with period ``|d|`` from there; the reach ends one base past
+    that (the gap that brings it back in step touches it)."""
     centre = RUN_REACH
     rows = len(bases)
     low = np.zeros(rows, dtype=np.int64)
