@@ -185,7 +185,72 @@ def allele_window(reference: bytes, offset: int, position: int, reference_allele
                 counts[side] = count
     left, right = counts
     pad = indel_reach(abs(len(ref) - len(alt)))
-    return union(window, (start - left - pad, end + right + pad)), complete
+    window = union(window, (start - left - pad, end + right + pad))
+    (low, high), shifted_complete = shifted_window(reference, haplotype, first, last, after, max(len(ref), len(alt)) - 1)
+    return union(window, (offset + low, offset + high)), complete and shifted_complete
+
+
+def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, after: int, mismatches: int) -> tuple[Window, bool]:
+    """Where a read of the ALT haplotype that begins or ends at the allele may put its
+    differences when an aligner places it ``d`` bases along (``|d|`` up to ``STR_UNIT`` or
+    the allele's length), as offsets in ``reference``.
+
+    Placed ``d`` along, such a read keeps in step with the reference as far as the haplotype
+    matches the reference ``d`` bases over (a repeat the ALT allele itself may make: ``CG``
+    written before ``CGGGG``), then needs a gap of ``|d|`` to come back in step. An aligner
+    prefers that to the allele's own spelling only while it writes fewer mismatches than the
+    allele has bases (``mismatches`` of them at most); it may put the gap anywhere up to there
+    (a gap bar pushes it past the mismatches), even at the far end of a repeat (an SNV that
+    extends a repeat by a base: the read ending at it placed a unit back, the unit inserted at
+    the repeat's start). The window reaches one base past the read's bases in step: a gap
+    there touches it by the indel rules of filters/revert.py. The allele is
+    ``reference[first:last]``, its ALT ``haplotype[first:after]``. Also returns whether the
+    strings were wide enough to tell.
+    """
+    low, high = first, last
+    complete = True
+    read_size, reference_size = len(haplotype), len(reference)
+    moved = last - after  # a haplotype base after the allele is this far from its reference base
+    ends = _read_ends(first, after, mismatches)
+    for distance in range(1, max(after - first, last - first, STR_UNIT) + 1):
+        for shift in (distance, -distance):
+            for step, begin, spare in ends:
+                matched = count = 0
+                read_at = begin
+                while count < REPEAT_LIMIT:  # inline, not a function: it runs for every allele
+                    reference_at = read_at + shift if read_at < after else read_at + moved + shift
+                    if not (0 <= read_at < read_size and 0 <= reference_at < reference_size):
+                        complete = False
+                        break
+                    if haplotype[read_at] == reference[reference_at]:
+                        matched += 1
+                    elif spare:
+                        spare -= 1
+                    else:
+                        break
+                    count += 1
+                    read_at += step
+                if not matched:
+                    continue
+                placed = begin + shift if begin < after else begin + moved + shift  # where the read's end lands
+                if step > 0:  # its bases on [placed, placed + count), the gap at most at the end
+                    low, high = min(low, placed), max(high, placed + count + 1)
+                else:
+                    low, high = min(low, placed - count), max(high, placed + 1)
+    return (low, high), complete
+
+
+def _read_ends(first: int, after: int, mismatches: int) -> list[tuple[int, int, int]]:
+    """``(step, end base, mismatches)`` of each read end :func:`shifted_window` tries: a read that
+    begins at each base of the ALT allele (``step`` 1) or ends at each (``step`` -1), and the
+    mismatches its shifted spelling may write (one fewer per allele base it does not carry)."""
+    ends = []
+    for skipped in range(max(after - first, 1)):
+        spare = mismatches - skipped
+        if spare < 0:
+            break
+        ends += [(1, first + skipped, spare), (-1, after - 1 - skipped, spare)]
+    return ends
 
 
 def indel_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> Window:
@@ -201,7 +266,8 @@ def indel_window(reference: bytes, offset: int, position: int, reference_allele:
     by the longest stretch beside it that repeats with a period up to ``STR_UNIT`` (or the
     allele's length); a length change adds one base, its length and ``GAP_BAR``
     (``REACH_LIMIT`` at most) each way, for the mismatches an aligner writes near a read's
-    end instead of a gap. ``reference`` is the contig from ``offset`` on, wide enough
+    end instead of a gap; and every allele reaches where a read that begins or ends at it,
+    placed a few bases along, puts its differences (:func:`shifted_window`). ``reference`` is the contig from ``offset`` on, wide enough
     around the site (``REPEAT_LIMIT`` and the allele each way).
     """
     return allele_window(reference, offset, position, reference_allele, alternate)[0]
@@ -287,14 +353,57 @@ def snv_windows(reference: ContigReference, contig: str, positions: np.ndarray, 
         count, through = runs(equal)
         right, longer = np.maximum(right, count), longer | through
         placed = bases[:, RUN_REACH] != 0  # an SNV past the contig's end touches no read
-        starts[chunk] -= np.where(placed, left, 0)
-        ends[chunk] += np.where(placed, right, 0)
+        low, high, through = shifted_snv_reach(bases, alternate)
+        longer |= through
+        starts[chunk] -= np.where(placed, np.maximum(left, low), 0)
+        ends[chunk] += np.where(placed, np.maximum(right, high), 0)
         for row in np.flatnonzero(longer & placed).tolist():
             index = first + row
             position = int(positions[index])
             reference_allele = bytes((int(bases[row, RUN_REACH]),))
             starts[index], ends[index] = sequence_window(reference, contig, position, reference_allele, bytes((int(alternates[index]),)))
     return starts, ends
+
+
+def shifted_snv_reach(bases: np.ndarray, alternate: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`shifted_window` of many SNVs at once, on the ``RUN_REACH`` bases each side of each
+    (rows of ``bases``, the SNV in the middle column): how far it reaches left of the SNV and
+    right of its base, and whether a run met the gathered bases' edge (then the SNV is windowed
+    alone). An SNV has no mismatch to spare: a read that begins or ends at it, placed ``d``
+    along, needs the ALT base to equal the reference ``d`` bases over, then keeps in step as
+    far as the reference repeats with period ``|d|`` from there; the reach ends one base past
+    that (the gap that brings it back in step touches it)."""
+    centre = RUN_REACH
+    rows = len(bases)
+    low = np.zeros(rows, dtype=np.int64)
+    high = np.zeros(rows, dtype=np.int64)
+    through = np.zeros(rows, dtype=bool)
+    for distance in range(1, STR_UNIT + 1):
+        for shift in (distance, -distance):
+            hit = bases[:, centre + shift] == alternate
+            if not hit.any():
+                continue
+            width = RUN_REACH - max(shift, 0)  # right of the SNV: column k against k + shift
+            right_columns = np.arange(centre + 1, centre + 1 + width)
+            right_run, right_through = leading_run(bases[:, right_columns] == bases[:, right_columns + shift])
+            width = RUN_REACH - max(-shift, 0)  # left of it: column -k against -k + shift
+            left_columns = np.arange(centre - 1, centre - 1 - width, -1)
+            left_run, left_through = leading_run(bases[:, left_columns] == bases[:, left_columns + shift])
+            # from the SNV: the read that begins at it reaches [shift, shift + 1 + run + 1),
+            # the read that ends at it [shift - 1 - run, shift + 1)
+            reach_right = shift + 1 + right_run
+            reach_left = 1 + left_run - shift
+            high = np.where(hit, np.maximum(high, reach_right), high)
+            low = np.where(hit, np.maximum(low, reach_left), low)
+            through |= hit & (right_through | left_through)
+    return low, high, through
+
+
+def leading_run(equal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per row of ``equal`` (rows, columns): how many leading columns are True, and whether all are."""
+    first_false = np.argmin(equal, axis=1)
+    through = equal[np.arange(len(equal)), first_false]
+    return np.where(through, equal.shape[1], first_false), through
 
 
 def shortens(reference_allele: bytes, alternate: bytes) -> bool:

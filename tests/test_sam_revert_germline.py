@@ -21,8 +21,8 @@ import pysam
 import pytest
 from genoscrub.alignments import open_alignment_text
 from genoscrub.cigar import format_cigar, md_and_nm, parse_cigar
-from genoscrub.fasta import Fasta
-from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window
+from genoscrub.fasta import ContigReference, Fasta
+from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
 from genoscrub.revert import NO_ALIGNED_BASE, Reverted, Windows, revert_alignment, rewrite_mate_cigar
@@ -134,12 +134,72 @@ def test_indel_window_spans_the_repeat() -> None:
     start, end = indel_window(REFERENCE, 0, 59, b"T", b"TCA")
     assert start <= 60 - 7 and end >= 68 + 7 and end - start < 30
     # a deletion of GT at 41-42, in no long repeat: its span, one base, its length and the gap bar
+    # (more on the left, where a read ending at it may be placed along the GAG repeats before it)
     start, end = indel_window(REFERENCE, 0, 40, b"AGT", b"A")
-    assert start <= 41 - 7 and end >= 43 + 7 and end - start < 25
+    assert start <= 41 - 7 and end >= 43 + 7 and end - start < 30
     # an SNV: its base, and the few bases beside it that repeat (ATA, GG: a read ending there may
-    # be placed a period along)
+    # be placed a period along; its T on the T of ATA, with a gap of 2 before it)
     start, end = indel_window(REFERENCE, 0, 88, b"C", b"T")
-    assert start <= 88 < end and end - start <= 6
+    assert start <= 84 and end > 88 and end - start <= 8
+
+
+
+MNP_CONTEXT_START = 240
+MNP_CONTEXT = b"GATTTGCCTGAAAAAAAAACCGGGGAGAAGCCGGTCGATCAGCAGTGGTAATTGGATATT"
+"""Reference from 240 on, with an MNP AC>CG at 258-259 whose ALT makes ``CGCG`` with the CG after it."""
+
+
+def test_window_covers_a_read_placed_along_a_repeat_the_alt_makes() -> None:
+    # the ALT haplotype's read that begins at the MNP, placed 2 bases right (its CG on the
+    # reference's CG at 260), a gap bar pushing the insertion that brings it back in step past a
+    # mismatch: 4M2I42M at 260, mismatch at 262, insertion at 264; all of it must be reverted
+    start, end = indel_window(MNP_CONTEXT, MNP_CONTEXT_START, 258, b"AC", b"CG")
+    assert start <= 258 and end > 264
+    reference = b"N" * MNP_CONTEXT_START + MNP_CONTEXT
+    haplotype = reference[:258] + b"CG" + reference[260:]
+    read = haplotype[258:292]
+    result = revert_alignment(260, ops(b"4M2I28M"), read, b"I" * len(read), reference, 0, [(start, end)])
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"32M"
+    assert result.sequence == reference[260:292]
+    assert rewrite_mate_cigar(260, b"4M2I28M", [(start, end)]) == b"32M"
+    # an SNV keeps its narrow window: a read placed along has no mismatch to spare
+    start, end = indel_window(MNP_CONTEXT, MNP_CONTEXT_START, 258, b"A", b"C")
+    assert end - start <= 12
+
+
+
+def test_window_covers_a_unit_inserted_at_the_far_end_of_a_repeat_an_snv_extends() -> None:
+    # AACAACAAC then T; the SNV T>A makes AACAACAACA. The read that ends at it, placed a unit (3)
+    # back, is in step along the repeat and writes the unit as an insertion at the repeat's start
+    flank = b"GATTCGTAGCCTGAGTCCAGTGCATGACTTGCGTACCGTG"
+    reference = flank + b"AACAACAAC" + b"T" + b"GGCATCGTTCAGGCTTAGCA"
+    snv = len(flank) + 9
+    haplotype = reference[:snv] + b"A" + reference[snv + 1 :]
+    read = haplotype[snv + 1 - 48 : snv + 1]
+    start, end = indel_window(reference, 0, snv, b"T", b"A")
+    result = revert_alignment(2, ops(b"38M3I7M"), read, b"I" * 48, reference, 0, [(start, end)])
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"45M"
+    assert result.sequence == reference[2:47]
+
+
+def test_snv_windows_in_bulk_equal_one_by_one(tmp_path: Path) -> None:
+    # the numpy path for SNVs gives every SNV the window indel_window gives it, in repeats
+    # (where a read placed along one may put its gap at the far end) and at the contig's ends
+    rng = random.Random(7)
+    pieces = []
+    for _ in range(40):
+        unit = "".join(rng.choice("ACGT") for _ in range(rng.randint(1, 6)))
+        pieces.append("".join(rng.choice("ACGT") for _ in range(rng.randint(3, 20))) + unit * rng.randint(2, 8))
+    contig = "".join(pieces).encode()
+    (tmp_path / "ref.fa").write_bytes(b">chr1\n" + contig + b"\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    reference = ContigReference(Fasta(str(tmp_path / "ref.fa")), {"chr1": "chr1"})
+    positions = np.arange(len(contig), dtype=np.int64)
+    alternates = np.array([rng.choice([b for b in b"ACGT" if b != base]) for base in contig], dtype=np.uint8)
+    starts, ends = snv_windows(reference, "chr1", positions, alternates)
+    for position in range(len(contig)):
+        expected = indel_window(contig, 0, position, contig[position : position + 1], bytes((int(alternates[position]),)))
+        assert (max(0, int(starts[position])), int(ends[position])) == (max(0, expected[0]), expected[1]), position
 
 
 alignments = st.builds(
