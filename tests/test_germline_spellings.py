@@ -28,10 +28,10 @@ from pathlib import Path
 
 import pysam
 from genoscrub.fasta import Fasta
-from genoscrub.germline_sites import GermlineSites
+from genoscrub.germline_sites import GermlineSites, indel_window
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import Report
-from genoscrub.revert import ClipRule
+from genoscrub.revert import ClipRule, Reverted, revert_alignment
 from genoscrub.sam_revert_germline import RevertSetup, revert_stream
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
@@ -307,3 +307,63 @@ def test_no_spelling_of_a_germline_allele_survives(case: tuple[str, Site, list[s
         assert revert(sam, fasta, variants, options, one_by_one=True) == (output, counts)
         again, _ = revert(output.decode(), fasta, variants, options, one_by_one=False)
         assert records(again) == records(output)
+
+
+def shifted_read_sites(rng: random.Random) -> tuple[str, int, str, str]:
+    """A reference with a tandem repeat and an allele at, just before or just past it:
+    (reference, 0-based position, REF, ALT)."""
+    unit = "".join(rng.choice(BASES) for _ in range(rng.randint(1, 6)))
+    copies = rng.randint(2, 6)
+    reference = "".join(rng.choice(BASES) for _ in range(120)) + unit * copies + "".join(rng.choice(BASES) for _ in range(160))
+    repeat_start, repeat_end = 120, 120 + len(unit) * copies
+    beside = [repeat_start - 2, repeat_start - 1, repeat_start, repeat_start + 1, repeat_end - 1, repeat_end, repeat_end + 1]
+    position = rng.choice([*beside, rng.randint(repeat_start, repeat_end)])
+    kind = rng.choice(["snv", "mnp", "mnp", "mnp", "insertion", "deletion", "complex"])  # MNPs most: the rarest to leak
+    if kind == "snv":
+        ref = reference[position]
+        alt = rng.choice([base for base in BASES if base != ref])
+    elif kind == "mnp":
+        ref = reference[position : position + rng.randint(2, 3)]
+        alt = "".join(rng.choice([base for base in BASES if base != old]) for old in ref)
+    elif kind == "insertion":
+        ref = reference[position]
+        inserted = (unit * 2)[: rng.randint(1, 4)] if rng.random() < 0.5 else "".join(rng.choice(BASES) for _ in range(rng.randint(1, 4)))
+        alt = ref + inserted
+    elif kind == "deletion":
+        ref = reference[position : position + 1 + rng.randint(1, 6)]
+        alt = ref[0]
+    else:
+        length = rng.randint(1, 6)
+        ref = reference[position : position + 1 + length]
+        changed = rng.choice([base for base in BASES if base != reference[position + length]])
+        alt = changed + ("" if rng.random() < 0.5 else rng.choice(BASES))
+    return reference, position, ref, alt
+
+
+def test_reads_that_begin_or_end_at_an_allele_placed_along_its_repeat_carry_nothing() -> None:
+    """A seeded sweep where hypothesis rarely goes: reads of the ALT haplotype that begin or end
+    within a few bases of an SNV, MNP, insertion, deletion or complex allele in or beside a repeat,
+    aligned by the test aligner under random scorings (so placed along the repeat, gapped past the
+    allele, clipped), then reverted with the allele's window: no ALT k-mer survives."""
+    rng = random.Random(20261205)
+    leaks = []
+    for _ in range(int(os.environ.get("SHIFTED_READ_SITES", "300"))):
+        reference, position, ref, alt = shifted_read_sites(rng)
+        haplotype = reference[:position] + alt + reference[position + len(ref) :]
+        window = indel_window(reference.encode(), 0, position, ref.encode(), alt.encode())
+        for _ in range(6):
+            start = position + rng.randint(-8, 4) if rng.random() < 0.5 else position + len(alt) - READ_LENGTH + rng.randint(-3, 8)
+            start = max(0, min(len(haplotype) - READ_LENGTH, start))
+            read = haplotype[start : start + READ_LENGTH]
+            scoring = Scoring(mismatch=rng.randint(1, 20), gap_open=rng.randint(1, 8), gap_extend=rng.randint(1, 3),
+                              gap_bar=rng.choice([0, 4, 4]), clip=rng.choice([None, None, 2, 6]),
+                              gaps_right=rng.random() < 0.5)  # fmt: skip
+            stretch = max(0, start - 12)
+            offset, operations = align(read, reference[stretch : start + READ_LENGTH + 40], scoring)
+            if not any(op == "M" for op, _ in operations):
+                continue
+            result = revert_alignment(stretch + offset, [(ord(op), length) for op, length in operations], read.encode(),
+                                      b"I" * READ_LENGTH, reference.encode(), 0, [window], clips=ClipRule.DIFFERING)  # fmt: skip
+            if isinstance(result, Reverted) and leaked_kmers(reference, haplotype, [result.sequence.decode()]):
+                leaks.append((position, ref, alt, cigar_text(operations)))
+    assert not leaks
