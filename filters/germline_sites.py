@@ -385,10 +385,10 @@ def shifted_snv_reach(bases: np.ndarray, alternate: np.ndarray) -> tuple[np.ndar
                 continue
             width = RUN_REACH - max(shift, 0)  # right of the SNV: column k against k + shift
             right_columns = np.arange(centre + 1, centre + 1 + width)
-            right_run, right_through = leading_run(bases[:, right_columns] == bases[:, right_columns + shift])
+            right_run, right_through = runs((bases[:, right_columns] == bases[:, right_columns + shift])[:, None])
             width = RUN_REACH - max(-shift, 0)  # left of it: column -k against -k + shift
             left_columns = np.arange(centre - 1, centre - 1 - width, -1)
-            left_run, left_through = leading_run(bases[:, left_columns] == bases[:, left_columns + shift])
+            left_run, left_through = runs((bases[:, left_columns] == bases[:, left_columns + shift])[:, None])
             # from the SNV: the read that begins at it reaches [shift, shift + 1 + run + 1),
             # the read that ends at it [shift - 1 - run, shift + 1)
             reach_right = shift + 1 + right_run
@@ -397,13 +397,6 @@ def shifted_snv_reach(bases: np.ndarray, alternate: np.ndarray) -> tuple[np.ndar
             low = np.where(hit, np.maximum(low, reach_left), low)
             through |= hit & (right_through | left_through)
     return low, high, through
-
-
-def leading_run(equal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per row of ``equal`` (rows, columns): how many leading columns are True, and whether all are."""
-    first_false = np.argmin(equal, axis=1)
-    through = equal[np.arange(len(equal)), first_false]
-    return np.where(through, equal.shape[1], first_false), through
 
 
 def shortens(reference_allele: bytes, alternate: bytes) -> bool:
