@@ -46,6 +46,10 @@ InputArgument = Annotated[
     str, typer.Argument(metavar="INPUT", help="Input path, or - for stdin (default); compression is detected by content.")
 ]
 OutputOption = Annotated[Optional[str], typer.Option("-o", "--output", metavar="PATH", help="Write here instead of stdout.")]
+VcfOutputTypeOption = Annotated[
+    Optional[str],
+    typer.Option("-O", "--output-type", metavar="v|z", help="v: VCF text (default); z: bgzipped VCF (BGZF, indexable by tabix)."),
+]
 MapOption = Annotated[
     Optional[Path],
     typer.Option(

@@ -45,7 +45,7 @@ from genoscrub.alleles import (
     short_alleles,
     trimmed_alleles,
 )
-from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, make_app, run
+from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
 from genoscrub.fields import info_values, repeated_info_values, span_floats, span_integers, spans_within, vcf_float
 from genoscrub.one_by_one import one_by_one
 from genoscrub.population import SITE_KEY, JoinError, PopulationJoin
@@ -374,10 +374,7 @@ def output_header(header: VcfHeader) -> bytes:
 def main(
     input: InputArgument = "-",
     output: OutputOption = None,
-    output_type: Annotated[
-        Optional[str],
-        typer.Option("-O", "--output-type", metavar="v|z", help="v: VCF text (default); z: bgzipped VCF (BGZF, indexable by tabix)."),
-    ] = None,
+    output_type: VcfOutputTypeOption = None,
     af_key: Annotated[
         str,
         typer.Option(

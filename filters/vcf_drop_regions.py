@@ -18,10 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Optional
 
 import numpy as np
-import typer
 from genoscrub import __version__
 from genoscrub.cli import (
     BedOption,
@@ -32,6 +30,7 @@ from genoscrub.cli import (
     PresetOption,
     QuietOption,
     ReportOption,
+    VcfOutputTypeOption,
     make_app,
     run,
 )
@@ -183,10 +182,7 @@ def write_all(chunks: Iterable[bytes], sink: VcfOutput) -> None:
 def main(
     input: InputArgument = "-",
     output: OutputOption = None,
-    output_type: Annotated[
-        Optional[str],
-        typer.Option("-O", "--output-type", metavar="v|z", help="v: VCF text (default); z: bgzipped VCF (BGZF, indexable by tabix)."),
-    ] = None,
+    output_type: VcfOutputTypeOption = None,
     bed: BedOption = None,
     preset: PresetOption = None,
     build: BuildOption = AUTO_BUILD,

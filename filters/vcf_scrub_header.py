@@ -48,6 +48,7 @@ from genoscrub.cli import (
     OutputOption,
     QuietOption,
     ReportOption,
+    VcfOutputTypeOption,
     make_app,
     open_pseudonyms,
     run,
@@ -638,10 +639,7 @@ def scrub_header(
 def main(
     input: InputArgument = "-",
     output: OutputOption = None,
-    output_type: Annotated[
-        Optional[str],
-        typer.Option("-O", "--output-type", metavar="v|z", help="v: VCF text (default); z: bgzipped VCF (BGZF, indexable by tabix)."),
-    ] = None,
+    output_type: VcfOutputTypeOption = None,
     map_path: MapOption = None,
     key_file: KeyFileOption = None,
     map_out: MapOutOption = None,
