@@ -41,7 +41,9 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 PAIRS = 1500  # per sample; enough for variant calling at ~6x, small enough for a fast run
 TEST_CONFIG = ["scatter=[chr1]", "part_threads=1"]  # chr2 and chrM then share the "other" part
 SCATTERED = ["scatter_min_mb=0", "multiqc=report"]  # the example's BAMs are far below the default: cut them anyway
-WHOLE_FROM_BAM = ["scatter_min_mb=4000", "fastq=from_reverted_bam", "multiqc=content"]  # the default threshold: one part per BAM
+WHOLE_FROM_BAM = [  # the default threshold: one part per BAM; a FASTQ level other than the example's and bgzip's
+    "scatter_min_mb=4000", "fastq=from_reverted_bam", "multiqc=content", "fastq_compression_level=4",
+]  # fmt: skip
 
 
 def load_workflow_script(name: str) -> Any:
@@ -593,12 +595,51 @@ def test_unplaced_reads_left_out_when_configured(cohort: Cohort) -> None:
         (["somatic_keep_missing=perhaps"], "'somatic_keep_missing' must be true or false"),
         (["multiqc=always"], "'multiqc' must be"),
         (["audit_forbid=[no-such-list.txt]"], "a file of 'audit_forbid' was not found"),
+        (["fastq_compression_level=10"], "'fastq_compression_level' must be a whole number from 0"),
+        (["fastq_compression_level=-1"], "'fastq_compression_level' must be a whole number from 0"),
+        (["fastq_compression_level=fast"], "'fastq_compression_level' must be a whole number from 0"),
+        (["fastq_compression_level=1.5"], "'fastq_compression_level' must be a whole number from 0"),
+        (["fastq_compression_level=true"], "'fastq_compression_level' must be a whole number from 0"),
     ],
 )
 def test_bad_config_is_refused(cohort: Cohort, config: list[str], message: str) -> None:
     result = snakemake(cohort.path, "-n", config=config)
     assert result.returncode != 0 and message in result.stdout + result.stderr
     assert not [word for word in cohort.forbidden if word in result.stdout + result.stderr]
+
+
+def test_bad_compression_level_is_one_line(cohort: Cohort) -> None:
+    result = snakemake(cohort.path, "-n", config=["fastq_compression_level=12"])
+    shown = [line for line in (result.stdout + result.stderr).splitlines() if "fastq_compression_level" in line]
+    assert result.returncode != 0
+    message = "config: 'fastq_compression_level' must be a whole number from 0 (stored, fastest) to 9 (smallest)"
+    assert shown == [f"genoscrub workflow: {message}"]
+
+
+def bgzip(data: bytes, *options: str) -> bytes:
+    return subprocess.run(["bgzip", "-c", *options], input=data, capture_output=True, check=True, timeout=300).stdout
+
+
+@pytest.mark.parametrize(("run_name", "level"), [("cohort", 1), ("whole", 4)])  # rename: the example's 1; from_reverted_bam: 4
+def test_fastq_pair_is_bgzf_at_the_configured_level(request: pytest.FixtureRequest, run_name: str, level: int) -> None:
+    folder: Cohort = request.getfixturevalue(run_name)
+    for original in (FIRST, SECOND):
+        for mate in ("R1", "R2"):
+            path = folder.output(original, f"{mate}.fastq.gz")
+            run("bgzip", "-t", str(path))
+            run("gzip", "-t", str(path))
+            data = path.read_bytes()
+            text = gzip.decompress(data)
+            assert text.count(b"\n") == 4 * PAIRS  # reads back whole
+            assert data == bgzip(text, "-l", str(level))  # bgzip at that level, byte for byte: the level reached it
+            assert data != bgzip(text)  # control: bgzip's default level gives other bytes
+
+
+def test_fastq_from_bam_refuses_a_level_bgzip_lacks(capsys: pytest.CaptureFixture[str]) -> None:
+    required = ["--bam", "b", "--r1", "1", "--r2", "2", "--scrub", "s", "--pseudonyms", "", "--out-r1", "o1", "--out-r2", "o2"]
+    with pytest.raises(SystemExit) as exit_status:
+        fastq_from_bam.main([*required, "--report", "r", "--temporary", "t", "--compression-level", "10"])
+    assert exit_status.value.code == 2 and "--compression-level" in capsys.readouterr().err
 
 
 def test_public_key_file_is_refused(cohort: Cohort, tmp_path: Path) -> None:

@@ -216,7 +216,7 @@ def write_pair(options: argparse.Namespace, order: Path, reads: Path, counts: di
     order.unlink()
     reads.unlink()
     compressors = []
-    bgzip = ["bgzip", "-c", "-@", str(max(options.threads // 2, 1))]
+    bgzip = ["bgzip", "-c", "-l", str(options.compression_level), "-@", str(max(options.threads // 2, 1))]
     for target in (options.out_r1, options.out_r2):
         with open(target, "wb") as handle:
             compressors.append(subprocess.Popen(bgzip, stdin=subprocess.PIPE, stdout=handle))
@@ -245,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--temporary", type=Path, required=True, help="a private folder for the sorts; deleted at the end")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--memory-mb", type=int, default=1000, help="per sort")
+    parser.add_argument(
+        "--compression-level", type=int, choices=range(10), default=1, metavar="0-9", help="bgzip's level for the pair (default 1)"
+    )
     options = parser.parse_args(argv)
     counts = dict.fromkeys(COUNTS, 0)
     shutil.rmtree(options.temporary, ignore_errors=True)
