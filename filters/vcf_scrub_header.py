@@ -53,7 +53,7 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within, windows
-from genoscrub.identifiers import IdentifierScrub, NameReplacement, distinctive
+from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
@@ -207,7 +207,8 @@ def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list
 
 def scrub_reference(value: bytes, scrub: IdentifierScrub) -> bytes | None:
     """The base name of a reference file (``GRCh38.fa`` of ``file:///data/ref/GRCh38.fa``) or a
-    build name; None for anything else (a structured value, free text, a name of no FASTA)."""
+    build name; None for anything else (a structured value, free text, a name of no FASTA, a
+    name holding a date or a long number: ``ref_19900101.fa`` is someone's file)."""
     if value.startswith(b"<") or not value.strip():
         return None
     base = re.split(rb"[/\\]", value.rstrip(b"/\\"))[-1]
@@ -216,7 +217,7 @@ def scrub_reference(value: bytes, scrub: IdentifierScrub) -> bytes | None:
     if REFERENCE_NAME.fullmatch(base) is None:
         return None
     base = scrub.names(base)
-    return base if REFERENCE_NAME.fullmatch(base) else None
+    return base if REFERENCE_NAME.fullmatch(base) and PERSONAL.search(base) is None else None
 
 
 def fileformat_line(value: bytes) -> tuple[bytes, bool]:
