@@ -1,0 +1,343 @@
+"""Identifiers in the forms a Korean hospital's data carries, planted in every text field.
+
+A privacy reviewer of a Korean biobank delivery plants, in every field a command reads
+or writes, the values a hospital's systems actually write: names in Hangul (UTF-8) and
+romanised, a resident registration number with and without its hyphen, record numbers,
+dates of birth, phone numbers, e-mail addresses, Windows and UNC paths, URLs with
+credentials, and the same values percent-encoded or escaped. Each test runs a command
+and searches the bytes it wrote (output decoded by samtools or bcftools where it is
+binary, stderr, the ``--report`` JSON) for the distinctive part of each value, as
+plain bytes: no parser of ours decides what "gone" means.
+
+The audit (``genoscrub-audit``) is the safety net when a scrubber is bypassed: it must
+find each value in the spellings a system writes it in, given the value once in its
+forbid list, and never print it.
+
+Two places keep such values on purpose or by a documented limit: a romanised name in
+free text (no pattern tells it from other words; ``--descriptions drop`` removes it),
+and read names without ``--names``. What still survives where the fix would change a
+command widely is marked ``xfail`` below, with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+from genoscrub.audit_forbid import ForbidList, entry, spellings
+from genoscrub.vcf_scrub_header import app
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tests.conftest import run_command
+
+# form -> (planted value, what must not survive of it: searched case-insensitively as bytes)
+FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "hangul": ("김지현", ("김지현", "지현")),
+    "hangul-2": ("이서연", ("이서연",)),
+    "rrn": ("900101-1234567", ("1234567", "900101")),
+    "rrn-without-hyphen": ("9001011234567", ("1234567", "900101")),
+    "mrn": ("MRN:12345678", ("12345678",)),
+    "mrn-hospital": ("H-2023-000123", ("000123",)),
+    "birth-date": ("1990-01-01", ("1990-01-01",)),
+    "birth-date-compact": ("19900101", ("19900101",)),
+    "birth-date-dots": ("1990.01.01", ("1990.01.01",)),
+    "phone": ("010-1234-5678", ("1234-5678",)),
+    "email": ("kimjh@snuh.org", ("kimjh", "snuh")),
+    "windows-path": ("C:\\Users\\kimjh\\", ("kimjh",)),
+    "unc-path": ("\\\\nas01\\genome\\", ("nas01",)),
+    "url-credentials": ("https://user:pw@host/", ("user:pw",)),
+    "s3-url": ("s3://bucket/kimjh/", ("kimjh",)),
+    "percent-encoded": ("%EA%B9%80%EC%A7%80%ED%98%84", ("%EA%B9%80",)),
+    "backslash-escaped": ("\\xea\\xb9\\x80\\xec\\xa7\\x80", ("\\xea",)),
+    "unicode-escaped": ("\\uAE40\\uC9C0\\uD604", ("\\uAE40",)),
+    "html-entities": ("&#44608;&#51648;&#54788;", ("44608",)),
+}
+ROMANISED: dict[str, tuple[str, tuple[str, ...]]] = {
+    "romanised": ("KIM JIHYUN", ("JIHYUN",)),
+    "romanised-hyphen": ("Kim Ji-hyun", ("Ji-hyun",)),
+}
+
+
+def survivors(data: bytes, forms: dict[str, tuple[str, tuple[str, ...]]] = FORMS) -> list[str]:
+    """The forms of which something distinctive is in ``data`` (plain bytes, any ASCII case)."""
+    folded = data.lower()
+    return [name for name, (_, needles) in forms.items() if any(needle.encode().lower() in folded for needle in needles)]
+
+
+# --- vcf-scrub-header ------------------------------------------------------------------------------
+
+COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217T_20231029"
+RECORD = "chr1\t10\t.\tA\tG\t50\tPASS\tDP=3\tGT\t0/1"
+BASE = ["##fileformat=VCFv4.3", "##contig=<ID=chr1,length=1000>", '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">']  # fmt: skip
+# place -> (header line with {X}, options)
+VCF_PLACES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "INFO Description": ('##INFO=<ID=X1,Number=1,Type=String,Description="from {X} run">', ()),
+    "FORMAT Description": ('##FORMAT=<ID=X2,Number=1,Type=String,Description="{X}">', ()),
+    "FILTER Description": ('##FILTER=<ID=q10,Description="patient {X}">', ()),
+    "ALT Description": ('##ALT=<ID=DEL,Description="{X}, deletion">', ()),
+    "SAMPLE Description (kept)": ('##SAMPLE=<ID=S2301217T_20231029,Assay=WGS,Description="{X}">', ("--keep", "SAMPLE")),
+    "plain value (kept)": ("##tumor_sample=sample of {X}", ("--keep", "tumor_sample")),
+    "structured value (kept)": ('##lab=<ID=run,Path="{X}",Host=x>', ("--keep", "lab")),
+    "reference base name": ("##reference=file:///data/ref_{X}.fa", ()),
+}
+MAP = "S2301217T_20231029\tCMT7777777_00\n"
+
+
+def scrub_vcf(text: str, options: tuple[str, ...], folder: Path) -> tuple[bytes, bytes]:
+    """vcf-scrub-header in process: its output and its report."""
+    (folder / "ids.tsv").write_text(MAP)
+    report = folder / "report.json"
+    result = CliRunner().invoke(app, ["-q", "--map", str(folder / "ids.tsv"), "--report", str(report), *options], input=text.encode())
+    assert result.exit_code == 0, result.output
+    return result.stdout_bytes, report.read_bytes()
+
+
+def bcftools_reads(vcf: bytes) -> None:
+    result = subprocess.run(["bcftools", "view", "-"], input=vcf, capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+@pytest.mark.parametrize("place", list(VCF_PLACES))
+def test_vcf_header_text_keeps_no_form(place: str, form: str, tmp_path: Path) -> None:
+    line, options = VCF_PLACES[place]
+    text = "\n".join([*BASE, line.replace("{X}", FORMS[form][0]), COLUMNS, RECORD]) + "\n"
+    out, report = scrub_vcf(text, options, tmp_path)
+    assert survivors(out + report, {form: FORMS[form]}) == [], out.decode(errors="replace")
+    bcftools_reads(out)
+
+
+def test_vcf_every_form_everywhere_at_once_nothing_on_stderr(tmp_path: Path) -> None:
+    """Every place and form in one file, through the installed command: output, stderr and report."""
+    lines = [line.replace("{X}", value).replace("X1", f"X{number}") for number, (value, _) in enumerate(FORMS.values())
+             for line, _ in list(VCF_PLACES.values())[:4]]  # fmt: skip
+    kept = [line.replace("{X}", value) for value, _ in FORMS.values() for line in ("##tumor_sample={X}",)]
+    (tmp_path / "in.vcf").write_text("\n".join([*BASE, *lines, *kept, COLUMNS, RECORD]) + "\n")
+    (tmp_path / "ids.tsv").write_text(MAP)
+    report = tmp_path / "report.json"
+    result = run_command("vcf-scrub-header", "--map", str(tmp_path / "ids.tsv"), "--keep", "tumor_sample", "--report", str(report),
+                         str(tmp_path / "in.vcf"))  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    assert survivors(result.stdout + result.stderr + report.read_bytes()) == []
+    bcftools_reads(result.stdout)
+
+
+def test_vcf_pseudonyms_accessions_and_ordinary_descriptions_are_kept(tmp_path: Path) -> None:
+    """Numbers go only where they could be someone's: a pseudonym's digits stay (names are replaced
+    before numbers are removed), an assembly accession stays, ordinary numbers stay."""
+    lines = [
+        '##INFO=<ID=X1,Number=1,Type=String,Description="Tumour S2301217T_20231029 of 1990-01-01">',
+        '##INFO=<ID=X2,Number=1,Type=Float,Description="Phred-scaled p-value, 95% CI, gnomAD v4.1, 141456 samples">',
+        "##reference=file:///ref/GCA_000001405.15_GRCh38_no_alt_analysis_set.fna",
+    ]
+    out, _ = scrub_vcf("\n".join([*BASE, *lines, COLUMNS, RECORD]) + "\n", (), tmp_path)
+    assert b'Description="Tumour CMT7777777_00 of [removed]"' in out
+    assert b'Description="Phred-scaled p-value, 95% CI, gnomAD v4.1, 141456 samples"' in out
+    assert b"##reference=GCA_000001405.15_GRCh38_no_alt_analysis_set.fna\n" in out
+
+
+@pytest.mark.parametrize("form", list(ROMANISED))
+def test_vcf_romanised_name_in_free_text_goes_with_descriptions_drop(form: str, tmp_path: Path) -> None:
+    """A romanised name in a Description is words like any other (the man page says so); the
+    documented remedy, ``--descriptions drop``, removes it."""
+    text = "\n".join([*BASE, f'##INFO=<ID=X1,Number=1,Type=String,Description="from {ROMANISED[form][0]}">', COLUMNS, RECORD]) + "\n"
+    scrubbed, _ = scrub_vcf(text, (), tmp_path)
+    assert survivors(scrubbed, ROMANISED) == [form]  # the documented limit: still there
+    dropped, _ = scrub_vcf(text, ("--descriptions", "drop"), tmp_path)
+    assert survivors(dropped, ROMANISED) == []
+
+
+@pytest.mark.xfail(strict=True, reason="vcf-scrub-header passes INFO/FORMAT string values of records as they are, "
+                   "except known names: free text there (a Hangul name, an RRN) survives")  # fmt: skip
+def test_vcf_record_string_values_keep_no_form(tmp_path: Path) -> None:
+    header = [*BASE, '##INFO=<ID=NOTE,Number=1,Type=String,Description="x">', '##FORMAT=<ID=NM,Number=1,Type=String,Description="x">']
+    records = [f"chr1\t{10 + index}\t.\tA\tG\t50\tPASS\tNOTE={value.replace(' ', '_')}\tGT:NM\t0/1:{value.replace(' ', '_')}"
+               for index, (value, _) in enumerate(FORMS.values())]  # fmt: skip
+    out, _ = scrub_vcf("\n".join([*header, COLUMNS, *records]) + "\n", (), tmp_path)
+    assert survivors(out) == []
+
+
+# --- sam-scrub-rg ----------------------------------------------------------------------------------
+
+HEADER_TAGS = {
+    "HD": ("GO", "SS", "XY"),
+    "SQ": ("AH", "AN", "AS", "DS", "M5", "SP", "TP", "UR"),
+    "RG": ("BC", "CN", "DS", "DT", "FO", "KS", "LB", "PG", "PI", "PL", "PM", "PU", "SM"),
+    "PG": ("PN", "CL", "PP", "DS", "VN"),
+}
+# Record tags that are kept (each checked against its grammar) and some that are not.
+# MI, a molecular identifier, is a number by its grammar: see the xfail test of numbers below.
+Z_TAGS = ("CC", "MC", "MD", "SA", "OA", "OC", "OQ", "R2", "BQ", "RX", "QX", "OX", "BZ", "CB", "CR", "XA", "XB", "YT", "UB",
+          "DT", "CO", "XX", "zz", "PU", "LB")  # fmt: skip
+
+
+def planted_sam(value: str) -> bytes:
+    """``value`` in every header tag and line type, as a read group's ID and in every Z tag listed."""
+    single = value.replace(" ", "_")
+    lines = [
+        "@HD\tVN:1.6\tSO:coordinate" + "".join(f"\t{tag}:{value}" for tag in HEADER_TAGS["HD"]),
+        "@SQ\tSN:chr1\tLN:100" + "".join(f"\t{tag}:{value}" for tag in HEADER_TAGS["SQ"]),
+        "@RG\tID:rg1" + "".join(f"\t{tag}:{value}" for tag in HEADER_TAGS["RG"]),
+        f"@RG\tID:{single}\tSM:x",
+        "@PG\tID:bwa" + "".join(f"\t{tag}:{value}" for tag in HEADER_TAGS["PG"]),
+        f"@PG\tID:{value}\tPN:x",
+        f"@CO\t{value}",
+    ]
+    fixed = ["0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
+    lines.append("\t".join([f"r1_{single}", *fixed, "RG:Z:rg1", *(f"{tag}:Z:{value}" for tag in Z_TAGS)]))
+    lines.append("\t".join([f"{single}:1:FC:1:2:3", *fixed, f"RG:Z:{single}"]))
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(scope="module")
+def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("key") / "site.key"
+    path.write_bytes(b"0123456789abcdef0123456789abcdef")
+    os.chmod(path, 0o600)
+    return path
+
+
+@pytest.mark.parametrize("input_format", ["sam", "bam"])
+@pytest.mark.parametrize("form", list(FORMS) + list(ROMANISED))
+def test_sam_scrub_rg_keeps_no_form_in_any_field(form: str, input_format: str, key_file: Path, tmp_path: Path) -> None:
+    forms = FORMS | ROMANISED
+    source = tmp_path / "in.sam"
+    source.write_bytes(planted_sam(forms[form][0]))
+    if input_format == "bam":
+        encoded = subprocess.run(["samtools", "view", "--no-PG", "-b", "-o", str(tmp_path / "in.bam"), str(source)], capture_output=True)
+        assert encoded.returncode == 0, encoded.stderr.decode()
+        source = tmp_path / "in.bam"
+    out, report = tmp_path / "out.bam", tmp_path / "report.json"
+    result = run_command("sam-scrub-rg", "--names", "--key-file", str(key_file), "-O", "bam", "-o", str(out), "--report", str(report),
+                         str(source))  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    decoded = subprocess.run(["samtools", "view", "-h", "--no-PG", str(out)], capture_output=True, check=True).stdout
+    assert survivors(decoded + result.stderr + report.read_bytes(), {form: forms[form]}) == [], decoded.decode(errors="replace")
+
+
+@pytest.mark.xfail(strict=True, reason="sam-scrub-rg keeps a kept aux tag's number whatever its size: an integer tag of the "
+                   "allowlist (MQ, NM, AS, HI, ...), de:f or MI:Z (a molecular identifier, a number) can carry a date of "
+                   "birth or a record number")  # fmt: skip
+def test_sam_scrub_rg_keeps_no_identifier_number_in_kept_number_tags(tmp_path: Path) -> None:
+    tags = ["MQ:i:19900101", "NM:i:19900101", "AS:i:19900101", "HI:i:19900101", "NH:i:19900101", "de:f:19900101", "MI:Z:19900101"]
+    fixed = ["r1", "0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
+    sam = ("@SQ\tSN:chr1\tLN:100\n" + "\t".join([*fixed, *tags]) + "\n").encode()
+    result = run_command("sam-scrub-rg", "-q", input=sam)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"19900101" not in result.stdout
+
+
+# --- fastq-scrub-names -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["counter", "key"])
+def test_fastq_scrub_names_keeps_no_form(keyed: bool, key_file: Path, tmp_path: Path) -> None:
+    """Each form in a name, a comment after the space and after a tab, and a repeated ``+`` line."""
+    records = []
+    for value, _ in (FORMS | ROMANISED).values():
+        single = value.replace(" ", "_")
+        records += [f"@{single} 1:N:0:ACGT\nACGT\n+\nIIII\n", f"@r2 {value}\nACGT\n+r2 {value}\nIIII\n",
+                    f"@r3/1\t{value}\nACGT\n+\nIIII\n", f"@M1:2:FC:{single}:1:2:3 1:N:0:1\nACGT\n+\nIIII\n"]  # fmt: skip
+    (tmp_path / "in.fastq").write_text("".join(records))
+    report = tmp_path / "report.json"
+    options = ["--key-file", str(key_file)] if keyed else []
+    result = run_command("fastq-scrub-names", *options, "--report", str(report), str(tmp_path / "in.fastq"))
+    assert result.returncode == 0, result.stderr.decode()
+    assert survivors(result.stdout + result.stderr + report.read_bytes(), FORMS | ROMANISED) == []
+
+
+# --- the audit ---------------------------------------------------------------------------------------
+
+# The forbid list holds each value once, as the site writes it; the file holds another spelling.
+SPELLINGS = {
+    "hangul as UTF-8": ("김지현", "김지현"),
+    "hangul percent-encoded": ("김지현", "%EA%B9%80%EC%A7%80%ED%98%84"),
+    "hangul percent-encoded, lower case": ("김지현", "%ea%b9%80%ec%a7%80%ed%98%84"),
+    "hangul as \\x escapes": ("김지현", "\\xea\\xb9\\x80\\xec\\xa7\\x80\\xed\\x98\\x84"),
+    "hangul as octal escapes": ("김지현", "\\352\\271\\200\\354\\247\\200\\355\\230\\204"),
+    "hangul as \\u escapes": ("김지현", "\\uAE40\\uC9C0\\uD604"),
+    "hangul as HTML references": ("김지현", "&#44608;&#51648;&#54788;"),
+    "rrn with hyphen": ("900101-1234567", "900101-1234567"),
+    "rrn without hyphen": ("900101-1234567", "9001011234567"),
+    "rrn listed without hyphen": ("9001011234567", "900101-1234567"),
+    "romanised, other case": ("KIM JIHYUN", "kim jihyun"),
+    "romanised with underscore": ("KIM JIHYUN", "KIM_JIHYUN"),
+    "romanised run together": ("Kim Ji-hyun", "KIMJIHYUN"),
+    "mrn without colon": ("MRN:12345678", "MRN12345678"),
+    "phone without hyphens": ("010-1234-5678", "01012345678"),
+    "phone with dots": ("010-1234-5678", "010.1234.5678"),
+    "e-mail percent-encoded": ("kimjh@snuh.org", "kimjh%40snuh.org"),
+}
+
+
+def audit_files(value: str, folder: Path) -> list[Path]:
+    """``value`` in a SAM (a Z tag, a read name, @CO), a FASTQ (a comment) and a VCF (an INFO value, a
+    sample value, a Description): files a scrubber was bypassed for."""
+    single = value.replace(" ", "_")
+    sam = folder / "planted.sam"
+    sam.write_text(
+        "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n@RG\tID:rg1\tSM:S1\tPL:ILLUMINA\n"
+        f"@CO\t{value}\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\tMI:Z:{value}\n"
+        f"{single}\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\n"
+    )
+    fastq = folder / "planted.fastq"
+    fastq.write_text(f"@r1 {value}\nACGT\n+\nIIII\n")
+    vcf = folder / "planted.vcf"
+    vcf.write_text(
+        "\n".join([*BASE[:2], f'##INFO=<ID=NOTE,Number=1,Type=String,Description="{value}">', *BASE[3:],
+                   COLUMNS.rsplit("\t", 1)[0] + "\tS1", f"chr1\t10\t.\tA\tG\t50\tPASS\tNOTE={single}\tGT\t0/1"]) + "\n"  # fmt: skip
+    )
+    return [sam, fastq, vcf]
+
+
+@pytest.mark.parametrize("spelling", list(SPELLINGS))
+def test_audit_finds_each_spelling_of_a_listed_value(spelling: str, tmp_path: Path) -> None:
+    listed, planted = SPELLINGS[spelling]
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text(f"{listed}\n")
+    files = audit_files(planted, tmp_path)
+    report = tmp_path / "report.json"
+    result = run_command("genoscrub-audit", "--forbid", str(forbid), "--report", str(report), *map(str, files))
+    assert result.returncode == 1, result.stderr.decode()
+    found = {Path(entry["file"]).name: entry["findings"]["forbidden"]["count"] for entry in json.loads(report.read_text())["files"]}
+    assert found == {"planted.sam": 3, "planted.fastq": 1, "planted.vcf": 2}
+    said = result.stdout + result.stderr + report.read_bytes()
+    assert planted.lower().encode() not in said.lower() and listed.lower().encode() not in said.lower()
+
+
+def test_audit_prints_no_key_holding_a_date_or_a_number(tmp_path: Path) -> None:
+    """Keys off the allowlist are named in findings; one that holds a date or a record number is
+    someone's data (``##KIM_19900101``), named ``(a key)`` even without a forbid list."""
+    vcf = tmp_path / "keys.vcf"
+    vcf.write_text(
+        "\n".join(["##fileformat=VCFv4.3", "##contig=<ID=chr1,length=100>", "##KIM_19900101=x", "##MRN-1234-5678=x",
+                   '##INFO=<ID=H2023000123,Number=1,Type=String,Description="x">', "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+                   "chr1\t10\t.\tA\tG\t50\tPASS\tH2023000123=x;P01012345678=1"]) + "\n"  # fmt: skip
+    )
+    report = tmp_path / "report.json"
+    result = run_command("genoscrub-audit", "--report", str(report), str(vcf))
+    assert result.returncode == 1
+    said = result.stdout + result.stderr + report.read_bytes()
+    for number in (b"19900101", b"1234-5678", b"2023000123", b"01012345678"):
+        assert number not in said
+    assert b"(a key)" in said
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.binary(max_size=200), word=st.text(alphabet="abcXYZ019/-_ 김", min_size=3, max_size=8), spelled=st.integers(min_value=0))
+def test_forbid_search_finds_every_spelling_and_the_plain_matches(text: bytes, word: str, spelled: int) -> None:
+    """With other spellings, a list finds all that the plain case-folded search finds, and each spelling."""
+    needle = word.lower().encode()
+    forms = [needle, *spellings(needle)]
+    planted = text + forms[spelled % len(forms)] + text[:5]
+    listing = ForbidList([entry(word.encode(), 1)], "list", other_spellings=True)
+    found = {at for _, at in listing.search_text(planted)}
+    folded = planted.lower()
+    assert {at for at in range(len(folded)) if folded.startswith(needle, at)} <= found
+    assert len(text) in found
