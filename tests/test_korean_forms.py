@@ -341,3 +341,28 @@ def test_forbid_search_finds_every_spelling_and_the_plain_matches(text: bytes, w
     folded = planted.lower()
     assert {at for at in range(len(folded)) if folded.startswith(needle, at)} <= found
     assert len(text) in found
+
+
+AUDITED_IN_DESCRIPTIONS = ["hangul", "hangul-2", "rrn", "rrn-without-hyphen", "mrn", "mrn-hospital", "birth-date", "birth-date-compact",
+                           "phone", "percent-encoded", "html-entities"]  # fmt: skip
+
+
+def test_audit_finds_personal_data_in_descriptions_without_a_forbid_list(tmp_path: Path) -> None:
+    """A Description or ##reference holding what vcf-scrub-header removes (text outside ASCII, seven
+    digits or more, encoded text) is a metadata finding with no forbid list; the scrubbed file passes."""
+    lines = [f'##INFO=<ID=X{number},Number=1,Type=String,Description="of {FORMS[form][0]}">'
+             for number, form in enumerate(AUDITED_IN_DESCRIPTIONS)]  # fmt: skip
+    planted = tmp_path / "planted.vcf"
+    planted.write_text("\n".join([*BASE, *lines, "##reference=ref_19900101.fa", COLUMNS, RECORD]) + "\n")
+    report = tmp_path / "report.json"
+    result = run_command("genoscrub-audit", "--report", str(report), str(planted))
+    assert result.returncode == 1
+    counts = json.loads(report.read_text())["files"][0]["findings"]["metadata"]["by_key"]
+    assert counts == {"header value ##INFO Description": len(AUDITED_IN_DESCRIPTIONS), "header value ##reference": 1}
+    assert survivors(result.stdout + result.stderr + report.read_bytes()) == []
+    (tmp_path / "ids.tsv").write_text(MAP)
+    scrubbed = tmp_path / "scrubbed.vcf"
+    result = run_command("vcf-scrub-header", "-q", "--map", str(tmp_path / "ids.tsv"), "-o", str(scrubbed), str(planted))
+    assert result.returncode == 0, result.stderr.decode()
+    result = run_command("genoscrub-audit", str(scrubbed))
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
