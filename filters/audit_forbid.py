@@ -9,11 +9,23 @@ Speed matters because a BAM's text fields are searched record by record. Text is
 gathered in large buffers and searched for every string at once (``scan.find_strings``:
 one pass in C, whatever the length of the list; its pure twin skips a string outright
 when one of its bytes does not occur in the buffer, then looks for it with ``bytes.find``).
+
+An entry read from a ``--forbid`` file is also searched in the other spellings systems
+write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
+as ``9001011234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), a registration number, date or
+mobile number listed without separators given them, percent-encoded (a Hangul name in a
+URL or a path), its non-ASCII characters escaped as a C, Python, JSON or HTML writer does
+(hexadecimal, octal, ``\\u``, ``&#44608;``), decomposed (macOS file names), and encoded as
+Korean Windows systems (CP949) or UTF-16 text write it. A finding of any spelling names
+the entry's line. What is not found: a name romanised otherwise than listed (``Kim
+Ji-hyun`` for ``KIM JIHYUN``): the list holds each form.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +131,11 @@ def spellings(text: bytes) -> list[bytes]:
         forms.add(b"".join(b"\\x%02x" % byte if byte >= 0x80 else bytes([byte]) for byte in text))
         forms.add(b"".join(b"\\%03o" % byte if byte >= 0x80 else bytes([byte]) for byte in text))
         characters = text.decode("utf-8", "surrogateescape")
+        for normal_form in ("NFC", "NFD"):  # macOS writes file names decomposed: Hangul as its letters (jamo)
+            forms.add(unicodedata.normalize(normal_form, characters).encode("utf-8", "surrogateescape"))
+        for encoding in ("cp949", "utf-16-le", "utf-16-be"):  # Korean Windows systems; UTF-16 text
+            with contextlib.suppress(UnicodeError):  # a character the encoding lacks: no such spelling
+                forms.add(characters.encode(encoding))
         for form in ("\\u{:04x}", "&#{:d};", "&#x{:x};"):
             escaped = "".join(form.format(ord(c)) if 0x80 <= ord(c) <= 0xFFFF else c for c in characters)
             forms.add(escaped.encode("utf-8", "surrogateescape"))

@@ -255,7 +255,7 @@ def test_fastq_scrub_names_keeps_no_form(keyed: bool, key_file: Path, tmp_path: 
 # --- the audit ---------------------------------------------------------------------------------------
 
 # The forbid list holds each value once, as the site writes it; the file holds another spelling.
-SPELLINGS = {
+SPELLINGS: dict[str, tuple[str, str | bytes]] = {
     "hangul as UTF-8": ("김지현", "김지현"),
     "hangul percent-encoded": ("김지현", "%EA%B9%80%EC%A7%80%ED%98%84"),
     "hangul percent-encoded, lower case": ("김지현", "%ea%b9%80%ec%a7%80%ed%98%84"),
@@ -263,6 +263,9 @@ SPELLINGS = {
     "hangul as octal escapes": ("김지현", "\\352\\271\\200\\354\\247\\200\\355\\230\\204"),
     "hangul as \\u escapes": ("김지현", "\\uAE40\\uC9C0\\uD604"),
     "hangul as HTML references": ("김지현", "&#44608;&#51648;&#54788;"),
+    "hangul decomposed (macOS)": ("김지현", "\u1100\u1175\u11b7\u110c\u1175\u1112\u1167\u11ab"),
+    "hangul in CP949 (Korean Windows)": ("김지현", "김지현".encode("cp949")),
+    "hangul in UTF-16": ("김지현", "김지현".encode("utf-16-le")),
     "rrn with hyphen": ("900101-1234567", "900101-1234567"),
     "rrn without hyphen": ("900101-1234567", "9001011234567"),
     "rrn listed without hyphen": ("9001011234567", "900101-1234567"),
@@ -276,29 +279,29 @@ SPELLINGS = {
 }
 
 
-def audit_files(value: str, folder: Path) -> list[Path]:
+def audit_files(value: bytes, folder: Path) -> list[Path]:
     """``value`` in a SAM (a Z tag, a read name, @CO), a FASTQ (a comment) and a VCF (an INFO value, a
     sample value, a Description): files a scrubber was bypassed for."""
-    single = value.replace(" ", "_")
+    single = value.replace(b" ", b"_")
     sam = folder / "planted.sam"
-    sam.write_text(
-        "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n@RG\tID:rg1\tSM:S1\tPL:ILLUMINA\n"
-        f"@CO\t{value}\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\tMI:Z:{value}\n"
-        f"{single}\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\n"
+    sam.write_bytes(
+        b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n@RG\tID:rg1\tSM:S1\tPL:ILLUMINA\n"
+        b"@CO\t%s\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\tMI:Z:%s\n"
+        b"%s\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\n" % (value, value, single)
     )
     fastq = folder / "planted.fastq"
-    fastq.write_text(f"@r1 {value}\nACGT\n+\nIIII\n")
+    fastq.write_bytes(b"@r1 %s\nACGT\n+\nIIII\n" % value)
     vcf = folder / "planted.vcf"
-    vcf.write_text(
-        "\n".join([*BASE[:2], f'##INFO=<ID=NOTE,Number=1,Type=String,Description="{value}">', *BASE[3:],
-                   COLUMNS.rsplit("\t", 1)[0] + "\tS1", f"chr1\t10\t.\tA\tG\t50\tPASS\tNOTE={single}\tGT\t0/1"]) + "\n"  # fmt: skip
-    )
+    header = [*BASE[:2], '##INFO=<ID=NOTE,Number=1,Type=String,Description="{X}">', *BASE[3:], COLUMNS.rsplit("\t", 1)[0] + "\tS1"]
+    text = "\n".join([*header, "chr1\t10\t.\tA\tG\t50\tPASS\tNOTE={S}\tGT\t0/1"]) + "\n"
+    vcf.write_bytes(text.encode().replace(b"{X}", value).replace(b"{S}", single))
     return [sam, fastq, vcf]
 
 
 @pytest.mark.parametrize("spelling", list(SPELLINGS))
 def test_audit_finds_each_spelling_of_a_listed_value(spelling: str, tmp_path: Path) -> None:
-    listed, planted = SPELLINGS[spelling]
+    listed, written = SPELLINGS[spelling]
+    planted = written if isinstance(written, bytes) else written.encode()
     forbid = tmp_path / "forbid.txt"
     forbid.write_text(f"{listed}\n")
     files = audit_files(planted, tmp_path)
@@ -307,8 +310,8 @@ def test_audit_finds_each_spelling_of_a_listed_value(spelling: str, tmp_path: Pa
     assert result.returncode == 1, result.stderr.decode()
     found = {Path(entry["file"]).name: entry["findings"]["forbidden"]["count"] for entry in json.loads(report.read_text())["files"]}
     assert found == {"planted.sam": 3, "planted.fastq": 1, "planted.vcf": 2}
-    said = result.stdout + result.stderr + report.read_bytes()
-    assert planted.lower().encode() not in said.lower() and listed.lower().encode() not in said.lower()
+    said = (result.stdout + result.stderr + report.read_bytes()).lower()
+    assert planted.lower() not in said and listed.lower().encode() not in said
 
 
 def test_audit_prints_no_key_holding_a_date_or_a_number(tmp_path: Path) -> None:
