@@ -319,7 +319,7 @@ class HeaderScrub:
     def field_line(self, kind: bytes, value: bytes) -> bytes | None:
         found = field_definition(kind, value)
         identifier = self.record_names(found.id) if found is not None else b""
-        if found is None or FIELD_ID.fullmatch(identifier) is None:
+        if found is None or FIELD_ID.fullmatch(identifier) is None or PERSONAL.search(identifier):
             loose = re.search(rb"[<,]\s*ID=([^,>\"]+)", value)
             if loose is not None:
                 (self.dropped_info if kind == b"INFO" else self.dropped_format).add(self.record_names(loose.group(1)))
@@ -334,7 +334,7 @@ class HeaderScrub:
         found = definition(kind, value)
         identifier = self.record_names(found.id) if found is not None else b""
         grammar = ALT_ID if kind == b"ALT" else FILTER_ID
-        if found is None or grammar.fullmatch(identifier) is None:
+        if found is None or grammar.fullmatch(identifier) is None or PERSONAL.search(identifier):
             self.removed(f"unparseable_{kind.decode()}")
             return None
         self.fields_removed(found.dropped_fields)

@@ -369,3 +369,17 @@ def test_audit_finds_personal_data_in_descriptions_without_a_forbid_list(tmp_pat
     assert result.returncode == 0, result.stderr.decode()
     result = run_command("genoscrub-audit", str(scrubbed))
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+
+
+@pytest.mark.parametrize("kind", ["INFO", "FORMAT", "FILTER", "ALT"])
+@pytest.mark.parametrize("form", ["rrn", "phone", "birth-date-compact", "mrn-hospital"])
+def test_vcf_definition_id_holding_a_number_is_removed(kind: str, form: str, tmp_path: Path) -> None:
+    """A definition whose ID is a registration, phone or record number or a date is removed from the
+    header (the records' use of it is counted; record values are the xfail test above)."""
+    value = FORMS[form][0]
+    line = {"INFO": f'##INFO=<ID={value},Number=1,Type=String,Description="x">',
+            "FORMAT": f'##FORMAT=<ID={value},Number=1,Type=String,Description="x">',
+            "FILTER": f'##FILTER=<ID={value},Description="x">', "ALT": f'##ALT=<ID=DEL:{value},Description="x">'}[kind]  # fmt: skip
+    out, report = scrub_vcf("\n".join([*BASE, line, COLUMNS, RECORD]) + "\n", (), tmp_path)
+    assert survivors(out + report, {form: FORMS[form]}) == [], out.decode(errors="replace")
+    assert json.loads(report)["counts"][f"header_lines_unparseable_{kind}"] == 1
