@@ -23,10 +23,11 @@ Records pass as the same bytes except where they name something: the ID column k
 public database IDs (``rs...``, ``COSV...``, ``COSM...``) only, and the breakend links
 (``MATEID``, ``PARID``, ``EVENT``) follow it with one pseudonym per original ID; a
 known sample name in ALT (``<INS:S2301217T>``), FILTER, INFO or FORMAT becomes its
-pseudonym. A 4 MiB block is never split into lines when it holds none of these: numpy
-locates the ID spans and decides ``.`` and ``rs`` IDs for the whole block at once,
-and only other IDs reach Python (``IdScrubber.scrub``). A block with links or names,
-and every block with ``GENOSCRUB_ONE_BY_ONE=1``, goes line by line
+pseudonym; text outside ASCII (a name in Hangul) in those columns becomes ``.``. A 4 MiB
+block is never split into lines when it holds none of these: numpy locates the ID spans
+and decides ``.`` and ``rs`` IDs for the whole block at once, and only other IDs reach
+Python (``IdScrubber.scrub``). A block with links, names or other scripts, and every
+block with ``GENOSCRUB_ONE_BY_ONE=1``, goes line by line
 (``RecordScrub.scrub_line``), the reference the bulk path must agree with.
 """
 
@@ -490,6 +491,8 @@ class RecordScrub:
         changes; only a block where one is found is lowered and searched for the names.
         """
         text = block.text
+        if not text.isascii():  # text outside ASCII (see scrub_line): one C pass, no copy
+            return True
         if self.ids is not None and (b"[" in text or b"]" in text or holds_link_key(block.data)):
             return True
         if not self.needles or (self.anchors is not None and not any(anchor in text for anchor in self.anchors)):
@@ -529,7 +532,18 @@ class RecordScrub:
             fields[6:] = [self.names(field) for field in fields[6:]]
             if [fields[0], fields[4], *fields[6:]] != names_before:
                 self.report.add("records_with_names_replaced")
+        if not line.isascii():
+            self.remove_other_scripts(fields)
         return b"\t".join(fields)
+
+    def remove_other_scripts(self, fields: list[bytes]) -> None:
+        """Text outside ASCII in ALT, FILTER, INFO, FORMAT and the samples becomes ``.``: a pipeline writes
+        ASCII there, a person writes a name in Hangul (``NOTE=김지현``), in UTF-8 or CP949 alike."""
+        before = fields[4:]
+        fields[4] = NOT_ASCII.sub(b".", fields[4])
+        fields[6:] = [NOT_ASCII.sub(b".", field) for field in fields[6:]]
+        if fields[4:] != before:
+            self.report.add("records_with_other_scripts_removed")
 
     def link_item(self, item: bytes) -> bytes:
         key, equals, value = item.partition(b"=")
@@ -551,6 +565,7 @@ class RecordScrub:
                 self.report.add("records_using_removed_definitions")
 
 
+NOT_ASCII = re.compile(rb"[\x80-\xff]+")
 EQUALS = ord("=")
 LINK_KEY_TAILS = sorted({key[-2:] for key in LINK_KEYS})  # ID of MATEID and PARID, NT of EVENT
 
