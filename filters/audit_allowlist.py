@@ -160,7 +160,14 @@ fastq-scrub-names (``1:N:0``), never the index sequences."""
 
 VCF_ID = r"[A-Za-z_][0-9A-Za-z_.]*|1000G"
 VCF_NUMBER = r"[0-9]+|[ARG.]"
-VCF_DESCRIPTION = r'"(?:[^"\\]|\\.)*"'
+PERSONAL_IN_TEXT = (
+    r"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6}"  # seven digits or more: an RRN, a phone or record number, a date
+    r"|(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
+    r"|&#(?:[0-9]+|[xX][0-9A-Fa-f]+);"  # the same as an HTML character reference
+)
+"""What a scrubbed Description never holds (nor text outside printable ASCII): vcf-scrub-header
+removes it as personal data."""
+VCF_DESCRIPTION = r'"(?:(?!' + PERSONAL_IN_TEXT + r')[ !#-\[\]-~]|\\[ -~])*"'
 
 VCF_STRUCTURED_KEYS: Mapping[str, Mapping[str, str]] = {
     "INFO": {
@@ -185,10 +192,10 @@ last field) are findings."""
 
 VCF_PLAIN_KEYS: Mapping[str, str] = {
     "fileformat": r"VCFv4\.[0-5]",
-    "reference": r"[A-Za-z0-9][A-Za-z0-9_.+-]*",
+    "reference": r"(?!.*(?:" + PERSONAL_IN_TEXT + r"))[A-Za-z0-9][A-Za-z0-9_.+-]*",
 }
 """``##KEY=value`` lines kept: the format version, and a reference named by its file's base
-name or a build name (no directory, host or URL)."""
+name or a build name (no directory, host or URL, no date or long number)."""
 
 VCF_PROVENANCE_KEY = "genoscrub_" + _choice(GENOSCRUB_COMMANDS)
 """``##genoscrub_<command>=<version>``: the commands' own provenance line."""

@@ -9,13 +9,27 @@ Speed matters because a BAM's text fields are searched record by record. Text is
 gathered in large buffers and searched for every string at once (``scan.find_strings``:
 one pass in C, whatever the length of the list; its pure twin skips a string outright
 when one of its bytes does not occur in the buffer, then looks for it with ``bytes.find``).
+
+An entry read from a ``--forbid`` file is also searched in the other spellings systems
+write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
+as ``9001011234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), a registration number, date or
+mobile number listed without separators given them, percent-encoded (a Hangul name in a
+URL or a path), its non-ASCII characters escaped as a C, Python, JSON or HTML writer does
+(hexadecimal, octal, ``\\u``, ``&#44608;``), decomposed (macOS file names), and encoded as
+Korean Windows systems (CP949) or UTF-16 text write it. A finding of any spelling names
+the entry's line. What is not found: a name romanised otherwise than listed (``Kim
+Ji-hyun`` for ``KIM JIHYUN``): the list holds each form.
 """
 
 from __future__ import annotations
 
+import contextlib
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 from genoscrub import scan
 from genoscrub.report import UsageError
@@ -35,10 +49,20 @@ class ForbiddenString:
 class ForbidList:
     """The strings of a ``--forbid`` file, searched case-insensitively (ASCII letters)."""
 
-    def __init__(self, entries: list[ForbiddenString], path: str) -> None:
+    def __init__(self, entries: list[ForbiddenString], path: str, other_spellings: bool = False) -> None:
         self.entries = entries
         self.path = path
         self.texts = [found.text for found in entries]
+        self.owners = list(range(len(entries)))
+        """The entry (index) each searched text spells: the entries first, then (``other_spellings``,
+        as a ``--forbid`` file is read) their other spellings."""
+        seen = set(self.texts)
+        for index, found in enumerate(entries if other_spellings else []):
+            for text in spellings(found.text):
+                if text not in seen:
+                    seen.add(text)
+                    self.texts.append(text)
+                    self.owners.append(index)
 
     @classmethod
     def read(cls, path: Path) -> ForbidList:
@@ -58,15 +82,18 @@ class ForbidList:
             entries.append(entry(text, number))
         if not entries:
             raise UsageError("the forbid list holds no string")
-        return cls(entries, str(path))
+        return cls(entries, str(path), other_spellings=True)
 
     def search(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
         """``(entry, offset)`` of every occurrence in ``text`` (either case), entry by entry in
         list order, each entry's offsets in increasing order."""
         indexes, starts = scan.find_strings(text, self.texts)
-        entries = self.entries
-        for index, at in zip(indexes.tolist(), starts.tolist(), strict=True):
-            yield entries[index], at
+        entries, owners = self.entries, self.owners
+        found = [(owners[index], at) for index, at in zip(indexes.tolist(), starts.tolist(), strict=True)]
+        if any(index >= len(entries) for index in indexes.tolist()):
+            found.sort()
+        for owner, at in found:
+            yield entries[owner], at
 
     def search_text(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
         """``search``, for callers that name the text as not yet folded (``search`` folds it)."""
@@ -75,3 +102,42 @@ class ForbidList:
 
 def entry(text: bytes, line: int) -> ForbiddenString:
     return ForbiddenString(text.lower(), line)
+
+
+SEPARATORS = re.compile(rb"[\s_.:/-]+")
+DIGIT_GROUPS = [
+    (re.compile(rb"[0-9]{13}"), (6, 7)),  # a resident registration number, 900101-1234567
+    (re.compile(rb"(?:19|20)[0-9]{6}"), (4, 2, 2)),  # a date, 1990-01-01
+    (re.compile(rb"01[0-9]{9}"), (3, 4, 4)),  # a mobile number, 010-1234-5678
+]
+"""A number listed without its separators, and where a Korean system puts them."""
+
+
+def spellings(text: bytes) -> list[bytes]:
+    """Other spellings of one entry's (lower-cased) text that a system may have written: separators
+    dropped or replaced (``-``, ``_``, ``.``, none), a number listed without separators given those
+    of ``DIGIT_GROUPS``, percent-encoded, and non-ASCII characters
+    escaped (``\\xea``, ``\\352``, ``\\uae40``, ``&#44608;``, ``&#xae40;``). Each at least as long as
+    the list's shortest string."""
+    forms = {SEPARATORS.sub(separator, text) for separator in (b"", b"_", b"-", b".")}
+    for digits, lengths in DIGIT_GROUPS:
+        if digits.fullmatch(text):
+            ends = [sum(lengths[: index + 1]) for index in range(len(lengths))]
+            groups = [text[end - length : end] for end, length in zip(ends, lengths, strict=True)]
+            forms.update(separator.join(groups) for separator in (b"-", b".", b" ", b"_", b"/"))
+    forms.add(quote(text, safe="").encode())
+    forms.add(quote_plus(text, safe="").encode())
+    if any(byte >= 0x80 for byte in text):
+        forms.add(b"".join(b"\\x%02x" % byte if byte >= 0x80 else bytes([byte]) for byte in text))
+        forms.add(b"".join(b"\\%03o" % byte if byte >= 0x80 else bytes([byte]) for byte in text))
+        characters = text.decode("utf-8", "surrogateescape")
+        for normal_form in ("NFC", "NFD"):  # macOS writes file names decomposed: Hangul as its letters (jamo)
+            forms.add(unicodedata.normalize(normal_form, characters).encode("utf-8", "surrogateescape"))
+        for encoding in ("cp949", "utf-16-le", "utf-16-be"):  # Korean Windows systems; UTF-16 text
+            with contextlib.suppress(UnicodeError):  # a character the encoding lacks: no such spelling
+                forms.add(characters.encode(encoding))
+        for form in ("\\u{:04x}", "&#{:d};", "&#x{:x};"):
+            escaped = "".join(form.format(ord(c)) if 0x80 <= ord(c) <= 0xFFFF else c for c in characters)
+            forms.add(escaped.encode("utf-8", "surrogateescape"))
+    forms.discard(text)
+    return sorted(form.lower() for form in forms if len(form) >= MIN_LENGTH)

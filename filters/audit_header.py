@@ -9,7 +9,8 @@ found too.
 
 Names printed in findings are the format's own field names. A key or tag that is not
 on the allowlist may itself be an identifier (``##S2301217T=...``): it is printed only
-when it looks like a field name and holds no forbidden string, else as ``(a key)``.
+when it looks like a field name, holds no forbidden string and no number as long as a
+date or a record number (``##KIM_19900101``, ``INFO/MRN12345678``), else as ``(a key)``.
 """
 
 from __future__ import annotations
@@ -35,13 +36,15 @@ PROVENANCE = re.compile(VCF_PROVENANCE_KEY)
 PROVENANCE_VALUE = re.compile(VERSION)
 REFERENCE_NAME = re.compile(SAM_REFERENCE_NAME)
 PRINTABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
+NUMBER_IN_KEY = re.compile(r"[0-9](?:[_.-]?[0-9]){4,}")
+"""Five digits or more, separators between them allowed: a date, a phone or record number in a key."""
 SAM_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9]):(.*)", re.DOTALL)
 VCF_STRUCTURED = re.compile(r'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,"<>]*)(,|>$)', re.DOTALL)
 
 
 def printable(name: str, forbid: ForbidList | None) -> str:
     """A field name as it may be printed: itself when it looks like one and holds nothing forbidden."""
-    if not PRINTABLE_KEY.fullmatch(name):
+    if not PRINTABLE_KEY.fullmatch(name) or NUMBER_IN_KEY.search(name):
         return "(a key)"
     if forbid is not None and any(True for _ in forbid.search_text(name.encode(errors="replace"))):
         return "(a key)"

@@ -13,6 +13,15 @@ What is removed is a pattern, not a list of known places: a relative path needs 
 ``/`` and a letter (``lab/x.bam``, also ``Ref/Alt``: fail closed), a host name a
 suffix such as ``.org`` or ``.local``. Free text that names a person or a hospital in
 words is not recognised: the man pages say so.
+
+Personal data a hospital's systems write as numbers or in another script is removed the
+same way (``PERSONAL``): any text that is not ASCII (a Hangul name, ``김지현``; a
+pipeline's header is ASCII), the same text percent-encoded (``%EA%B9%80...``) or as
+HTML character references (``&#44608;``), a run of seven digits or more, hyphens
+allowed between them (a resident registration number ``900101-1234567``, a phone number
+``010-1234-5678``, a record number ``MRN:12345678``, a date ``19900101``), and a
+date with separators (``1990-01-01``, ``1990.1.1``, ``01/01/1990``). A coordinate
+or a long count in a Description goes too: fail closed.
 """
 
 from __future__ import annotations
@@ -45,6 +54,18 @@ PATHS = re.compile(
     re.IGNORECASE,
 )
 TOKEN_EDGE = rb"(?<![A-Za-z0-9])", rb"(?![A-Za-z0-9])"
+PERSONAL = re.compile(
+    rb"(?:"
+    + rb"[\x80-\xff]+"  # not ASCII: a name in Hangul (UTF-8) or any other script
+    + rb"|(?:%[0-9A-Fa-f]{2}){2,}"  # the same, percent-encoded
+    + rb"|(?:&#(?:[0-9]+|[xX][0-9A-Fa-f]+);)+"  # the same, as HTML character references
+    + rb"|(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6,}(?![0-9])"  # 900101-1234567, 010-1234-5678, 19900101
+    # (not an assembly accession, GCA_000001405.15: a public name of the reference)
+    + rb"|(?<![0-9])[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990.1.1
+    + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
+    + rb")"
+)
+"""Numbers and scripts that carry personal data in a hospital's text (see the module)."""
 
 
 DISTINCTIVE_LENGTH = 5
@@ -98,4 +119,17 @@ class IdentifierScrub:
         return PATHS.sub(REMOVED, text)
 
     def scrub(self, text: bytes) -> bytes:
-        return self.names(self.without_paths(text))
+        """Paths removed, known names replaced, then personal data (``PERSONAL``) removed from
+        the text around the pseudonyms, so that a pseudonym's digits stay as they are."""
+        text = self.without_paths(text)
+        pattern = self.names.pattern
+        if pattern is None:
+            return PERSONAL.sub(REMOVED, text)
+        pieces = []
+        last = 0
+        for match in pattern.finditer(text):
+            pieces.append(PERSONAL.sub(REMOVED, text[last : match.start()]))
+            pieces.append(self.names.replacements[match.group(0).lower()])
+            last = match.end()
+        pieces.append(PERSONAL.sub(REMOVED, text[last:]))
+        return b"".join(pieces)

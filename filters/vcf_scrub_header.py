@@ -23,10 +23,11 @@ Records pass as the same bytes except where they name something: the ID column k
 public database IDs (``rs...``, ``COSV...``, ``COSM...``) only, and the breakend links
 (``MATEID``, ``PARID``, ``EVENT``) follow it with one pseudonym per original ID; a
 known sample name in ALT (``<INS:S2301217T>``), FILTER, INFO or FORMAT becomes its
-pseudonym. A 4 MiB block is never split into lines when it holds none of these: numpy
-locates the ID spans and decides ``.`` and ``rs`` IDs for the whole block at once,
-and only other IDs reach Python (``IdScrubber.scrub``). A block with links or names,
-and every block with ``GENOSCRUB_ONE_BY_ONE=1``, goes line by line
+pseudonym; text outside ASCII (a name in Hangul) in those columns becomes ``.``. A 4 MiB
+block is never split into lines when it holds none of these: numpy locates the ID spans
+and decides ``.`` and ``rs`` IDs for the whole block at once, and only other IDs reach
+Python (``IdScrubber.scrub``). A block with links, names or other scripts, and every
+block with ``GENOSCRUB_ONE_BY_ONE=1``, goes line by line
 (``RecordScrub.scrub_line``), the reference the bulk path must agree with.
 """
 
@@ -54,7 +55,7 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within, windows
-from genoscrub.identifiers import IdentifierScrub, NameReplacement, distinctive
+from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
@@ -208,7 +209,8 @@ def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list
 
 def scrub_reference(value: bytes, scrub: IdentifierScrub) -> bytes | None:
     """The base name of a reference file (``GRCh38.fa`` of ``file:///data/ref/GRCh38.fa``) or a
-    build name; None for anything else (a structured value, free text, a name of no FASTA)."""
+    build name; None for anything else (a structured value, free text, a name of no FASTA, a
+    name holding a date or a long number: ``ref_19900101.fa`` is someone's file)."""
     if value.startswith(b"<") or not value.strip():
         return None
     base = re.split(rb"[/\\]", value.rstrip(b"/\\"))[-1]
@@ -217,7 +219,7 @@ def scrub_reference(value: bytes, scrub: IdentifierScrub) -> bytes | None:
     if REFERENCE_NAME.fullmatch(base) is None:
         return None
     base = scrub.names(base)
-    return base if REFERENCE_NAME.fullmatch(base) else None
+    return base if REFERENCE_NAME.fullmatch(base) and PERSONAL.search(base) is None else None
 
 
 def fileformat_line(value: bytes) -> tuple[bytes, bool]:
@@ -319,7 +321,7 @@ class HeaderScrub:
     def field_line(self, kind: bytes, value: bytes) -> bytes | None:
         found = field_definition(kind, value)
         identifier = self.record_names(found.id) if found is not None else b""
-        if found is None or FIELD_ID.fullmatch(identifier) is None:
+        if found is None or FIELD_ID.fullmatch(identifier) is None or PERSONAL.search(identifier):
             loose = re.search(rb"[<,]\s*ID=([^,>\"]+)", value)
             if loose is not None:
                 (self.dropped_info if kind == b"INFO" else self.dropped_format).add(self.record_names(loose.group(1)))
@@ -334,7 +336,7 @@ class HeaderScrub:
         found = definition(kind, value)
         identifier = self.record_names(found.id) if found is not None else b""
         grammar = ALT_ID if kind == b"ALT" else FILTER_ID
-        if found is None or grammar.fullmatch(identifier) is None:
+        if found is None or grammar.fullmatch(identifier) is None or PERSONAL.search(identifier):
             self.removed(f"unparseable_{kind.decode()}")
             return None
         self.fields_removed(found.dropped_fields)
@@ -490,6 +492,8 @@ class RecordScrub:
         changes; only a block where one is found is lowered and searched for the names.
         """
         text = block.text
+        if not text.isascii():  # text outside ASCII (see scrub_line): one C pass, no copy
+            return True
         if self.ids is not None and (b"[" in text or b"]" in text or holds_link_key(block.data)):
             return True
         if not self.needles or (self.anchors is not None and not any(anchor in text for anchor in self.anchors)):
@@ -529,7 +533,18 @@ class RecordScrub:
             fields[6:] = [self.names(field) for field in fields[6:]]
             if [fields[0], fields[4], *fields[6:]] != names_before:
                 self.report.add("records_with_names_replaced")
+        if not line.isascii():
+            self.remove_other_scripts(fields)
         return b"\t".join(fields)
+
+    def remove_other_scripts(self, fields: list[bytes]) -> None:
+        """Text outside ASCII in ALT, FILTER, INFO, FORMAT and the samples becomes ``.``: a pipeline writes
+        ASCII there, a person writes a name in Hangul (``NOTE=김지현``), in UTF-8 or CP949 alike."""
+        before = fields[4:]
+        fields[4] = NOT_ASCII.sub(b".", fields[4])
+        fields[6:] = [NOT_ASCII.sub(b".", field) for field in fields[6:]]
+        if fields[4:] != before:
+            self.report.add("records_with_other_scripts_removed")
 
     def link_item(self, item: bytes) -> bytes:
         key, equals, value = item.partition(b"=")
@@ -551,6 +566,7 @@ class RecordScrub:
                 self.report.add("records_using_removed_definitions")
 
 
+NOT_ASCII = re.compile(rb"[\x80-\xff]+")
 EQUALS = ord("=")
 LINK_KEY_TAILS = sorted({key[-2:] for key in LINK_KEYS})  # ID of MATEID and PARID, NT of EVENT
 
