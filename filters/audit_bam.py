@@ -478,7 +478,20 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         near = (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
             unmapped_placed & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
         )
-        for row in np.flatnonzero(near).tolist():
+        near_rows = np.flatnonzero(near)
+        if slow:  # already looked at one by one (germline): their region bases are too
+            near_rows = near_rows[~np.isin(near_rows, np.fromiter(slow, dtype=np.int64, count=len(slow)))]
+        # Reads that lay their bases without gaps (most of them) are settled in bulk when every
+        # base they lay in a region is N; the rest, and any that keeps a base, go one by one.
+        contiguous, leading, laid_length = laid_out(block, near_rows)
+        laid = contiguous | ~mapped[near_rows]  # an unmapped read lies at its place, base after base
+        laid_rows = near_rows[laid]
+        laid_start = np.where(mapped[laid_rows], start[laid_rows] - leading[laid], start[laid_rows])
+        laid_bases = np.where(mapped[laid_rows], laid_length[laid], block.sequence_lengths[laid_rows])
+        laid_end = laid_start + np.minimum(laid_bases, block.sequence_lengths[laid_rows])  # bases beyond SEQ are not there
+        masked = np.zeros(len(near_rows), dtype=bool)
+        masked[laid] = masked_in_regions(block, laid_rows, laid_start, laid_end, regions)
+        for row in near_rows[~masked].tolist():
             slow.setdefault(row, set())
     for row in sorted(slow):
         check_one_read(
@@ -492,6 +505,46 @@ def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     end), the length of its leading soft clip (laid before the alignment) and how many
     bases it lays; read by ``scan.bam_records`` with the record's other fields."""
     return block.contiguous[rows].astype(bool), block.leading_clips[rows], block.laid_lengths[rows]
+
+
+N_BYTE = np.zeros(256, dtype=bool)
+N_BYTE[0xFF] = True  # two N bases (4-bit code 15 each) packed in one byte
+
+
+def masked_in_regions(
+    block: RecordBlock, rows: np.ndarray, laid_starts: np.ndarray, laid_ends: np.ndarray, regions: RegionList
+) -> np.ndarray:
+    """For each row, whose bases lie one after the other on ``[laid_start, laid_end)`` (query
+    offset 0 at ``laid_start``): is every base it lays inside a region N? Then no region
+    can find a base kept (``audit_reads.unmasked_regions``), whatever region it is.
+
+    The merged regions each read overlaps are paired with it, and each pair's bases are
+    read from SEQ as packed: whole bytes in one pass (``scan.spans_within``), an odd base
+    at either end of a span by its 4-bit half."""
+    merged_starts, merged_ends = regions.merged_starts, regions.merged_ends
+    low = np.searchsorted(merged_ends, laid_starts, side="right")
+    high = np.searchsorted(merged_starts, laid_ends, side="left")
+    counts = np.maximum(high - low, 0)
+    masked = np.ones(len(rows), dtype=bool)
+    total = int(counts.sum())
+    if not total:
+        return masked
+    pair = np.repeat(np.arange(len(rows)), counts)
+    interval = np.repeat(low, counts) + np.arange(total) - np.repeat(exclusive_sum(counts), counts)
+    first = np.maximum(merged_starts[interval], laid_starts[pair]) - laid_starts[pair]  # query offsets, [first, last)
+    last = np.minimum(merged_ends[interval], laid_ends[pair]) - laid_starts[pair]
+    sequence = block.sequence_starts[rows][pair]
+    data = block.data
+    kept = np.zeros(total, dtype=bool)
+    odd_first = (first & 1) == 1  # its base is the low half of a byte whose high half is outside
+    kept[odd_first] = (data[sequence[odd_first] + (first[odd_first] >> 1)] & 0xF) != 0xF
+    first = first + odd_first
+    odd_last = (last & 1) == 1  # the base before ``last`` is the high half of a byte
+    kept[odd_last] |= (data[sequence[odd_last] + (last[odd_last] >> 1)] >> 4) != 0xF
+    last = last - odd_last
+    kept |= ~scan.spans_within(data, sequence + (first >> 1), sequence + (np.maximum(last, first) >> 1), N_BYTE)
+    masked[pair[kept]] = False
+    return masked
 
 
 def snv_alleles(

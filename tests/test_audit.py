@@ -18,6 +18,7 @@ import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ from genoscrub import audit_bam, audit_fastq
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
-from genoscrub.audit_sites import GermlineSites, Reference, RegionList, read_variants
+from genoscrub.audit_sites import BASE_CODES, GermlineSites, Reference, RegionList, read_variants
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -546,6 +547,7 @@ def test_presets_found_in_a_grch38_file_and_build_told_by_lengths(tmp_path: Path
 # --- the bulk germline check against the one-read path ----------------------------------------------
 
 LAID_REFERENCE = "ACGTTGCAACGGATCCATTAGGCATCGATCGGATACCAGTCACGTAGCTAGCTAGGATCCGATCGTAGCTAGCATCGATCGATTTAGCGATCGAGTCA" * 2
+LAID_REGIONS = [(25, 45), (140, 160)]  # 0-based, half-open, as in the BED
 LAID_SITES = [  # 1-based POS and kind: SNVs, an MNP, indels, a site with an SNV and an indel allele, one with two SNVs
     (6, "snv"), (12, "snv"), (20, "two snvs"), (30, "insertion"), (41, "deletion"), (47, "mnp"), (60, "snv and insertion"),
     (75, "snv"), (90, "deletion"), (104, "snv"), (130, "insertion"), (150, "mnp"), (170, "snv"),
@@ -592,7 +594,7 @@ def laid_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     header = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(LAID_REFERENCE)}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     lines = [f"chr1\t{position}\t.\t{chr(9).join(laid_site(position, kind))}\t.\t.\t.\n" for position, kind in LAID_SITES]
     (folder / "germline.vcf").write_text(header + "".join(lines))
-    (folder / "regions.bed").write_text("chr1\t25\t45\tSTR_A\nchr1\t140\t160\tSTR_B\n")
+    (folder / "regions.bed").write_text("".join(f"chr1\t{start}\t{end}\tSTR_{index}\n" for index, (start, end) in enumerate(LAID_REGIONS)))
     return folder
 
 
@@ -618,6 +620,15 @@ def laid_reads(draw: st.DrawFn) -> list[pysam.AlignedSegment]:
             sequence = "".join(bases)
         else:
             sequence = "".join(draw(st.sampled_from("ACGT")) for _ in range(query_length))
+        if sequence and not draw(st.integers(0, 2)):  # masked as sam-mask-regions masks: N over a region, give or take a base
+            unclipped = [(op, length) for op, length in cigar if op not in (5, 6)]  # H, P
+            laid_start = position - (unclipped[0][1] if len(unclipped) > 1 and unclipped[0][0] == 4 else 0)
+            bases = list(sequence)
+            for region_start, region_end in LAID_REGIONS:
+                first = max(0, region_start - laid_start + draw(st.integers(-1, 1)))
+                last = min(len(bases), region_end - laid_start + draw(st.integers(-1, 1)))
+                bases[first:last] = "N" * max(0, last - first)
+            sequence = "".join(bases)
         read = pysam.AlignedSegment(header)
         read.query_name = f"READ{index}"
         read.reference_id = 0
@@ -655,17 +666,53 @@ def audited(path: str, folder: Path, with_regions: bool) -> dict[str, Any]:
 def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
     laid_files: Path, reads: list[pysam.AlignedSegment], with_regions: bool, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Clipped and =/X reads have their SNV and MNP alleles counted in bulk: the same counts and
-    positions as when every read that is not a single aligned operation is looked at one by one."""
+    """Clipped and =/X reads have their SNV and MNP alleles counted in bulk, and reads laid without
+    gaps whose region bases are all N settled in bulk: the same counts and positions as when
+    every read that is not a single aligned operation, and every read near a region, is looked
+    at one by one."""
     path = str(tmp_path_factory.mktemp("reads") / "reads.bam")
     header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
     with pysam.AlignmentFile(path, "wb", header=header) as out:
         for read in reads:
             out.write(read)
     bulk = audited(path, laid_files, with_regions)
-    one_by_one = audit_bam.laid_out
+    laid_out, masked_in_regions = audit_bam.laid_out, audit_bam.masked_in_regions
     try:
-        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *one_by_one(block, rows)[1:])  # type: ignore[assignment]
+        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:])  # type: ignore[assignment]
+        audit_bam.masked_in_regions = lambda block, rows, *_: np.zeros(len(rows), dtype=bool)  # type: ignore[assignment]
         assert audited(path, laid_files, with_regions) == bulk
     finally:
-        audit_bam.laid_out = one_by_one
+        audit_bam.laid_out, audit_bam.masked_in_regions = laid_out, masked_in_regions
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    reads=st.lists(st.tuples(st.integers(0, 60), st.text(alphabet="NNNNACGT", max_size=40)), min_size=1, max_size=8),
+    bounds=st.lists(st.integers(0, 110), max_size=8, unique=True),
+)
+def test_region_bases_masked_in_bulk_as_base_by_base(reads: list[tuple[int, str]], bounds: list[int]) -> None:
+    """``masked_in_regions`` reads SEQ as packed (two bases a byte): the same answer as asking
+    base by base whether every base laid in a region is N, whichever half of a byte a
+    region's first or last base falls on."""
+    edges = sorted(bounds)
+    regions = list(zip(edges[0::2], edges[1::2], strict=False))
+    packed = bytearray(b"\x00" * 3)  # SEQ does not start the buffer
+    sequence_starts = []
+    for _, sequence in reads:
+        sequence_starts.append(len(packed))
+        codes = [int(BASE_CODES[ord(letter)]) for letter in sequence] + [0]
+        packed += bytes((codes[at] << 4) | codes[at + 1] for at in range(0, len(sequence), 2))
+    packed += b"\x00" * 3
+    block = SimpleNamespace(data=np.frombuffer(bytes(packed), dtype=np.uint8), sequence_starts=np.asarray(sequence_starts, dtype=np.int64))
+    merged = SimpleNamespace(
+        merged_starts=np.asarray([start for start, _ in regions], dtype=np.int64),
+        merged_ends=np.asarray([end for _, end in regions], dtype=np.int64),
+    )
+    starts = np.asarray([start for start, _ in reads], dtype=np.int64)
+    ends = starts + np.asarray([len(sequence) for _, sequence in reads], dtype=np.int64)
+    found = audit_bam.masked_in_regions(block, np.arange(len(reads)), starts, ends, merged)  # type: ignore[arg-type]
+    expected = [
+        all(letter == "N" for offset, letter in enumerate(sequence) if any(low <= start + offset < high for low, high in regions))
+        for start, sequence in reads
+    ]
+    assert found.tolist() == expected
