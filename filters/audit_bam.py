@@ -480,7 +480,9 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         )
         near_rows = np.flatnonzero(near)
         if slow:  # already looked at one by one (germline): their region bases are too
-            near_rows = near_rows[~np.isin(near_rows, np.fromiter(slow, dtype=np.int64, count=len(slow)))]
+            seen = np.zeros(len(near), dtype=bool)
+            seen[list(slow)] = True
+            near_rows = near_rows[~seen[near_rows]]
         # Reads that lay their bases without gaps (most of them) are settled in bulk when every
         # base they lay in a region is N; the rest, and any that keeps a base, go one by one.
         contiguous, leading, laid_length = laid_out(block, near_rows)
