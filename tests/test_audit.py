@@ -29,6 +29,8 @@ from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_bloc
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
 from genoscrub.audit_sites import BASE_CODES, GermlineSites, Reference, RegionList, read_variants
+from genoscrub.report import InputError
+from genoscrub.streams import line_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -716,3 +718,70 @@ def test_region_bases_masked_in_bulk_as_base_by_base(reads: list[tuple[int, str]
         for start, sequence in reads
     ]
     assert found.tolist() == expected
+
+
+@st.composite
+def fastq_texts(draw: st.DrawFn) -> bytes:
+    """FASTQ as scrubbed and as not: hashed, counted and instrument names, comments, + lines
+    that repeat a name, forbidden strings, empty reads, sequence split over lines, blank
+    lines, white space, quality of the wrong length, CRLF, a record cut short."""
+    hexes = "0123456789abcdef"
+    records: list[str] = []
+    for _ in range(draw(st.integers(0, 14))):
+        kind = draw(st.sampled_from(["hash", "hash", "hash", "counter", "star", "instrument", "upper", "long"]))
+        name = {
+            "hash": "".join(draw(st.sampled_from(hexes)) for _ in range(24)),
+            "counter": f"READ{draw(st.integers(0, 99))}",
+            "star": "*",
+            "instrument": f"M04123:1:FC:{draw(st.integers(0, 9))}",
+            "upper": "ABCDEF0123456789abcdef01",
+            "long": "0" * 25,
+        }[kind]
+        name += draw(st.sampled_from(["", "", "/1", "/2", "/5", "_CMT001"]))
+        comment = draw(st.sampled_from(["", "", " 1:N:0", " 2:Y:12", "\t1:N:0", " 1:N:0:ATCACG", " 1:N:0 CMT001", " x" * 20]))
+        sequence = "".join(draw(st.sampled_from("ACGTN")) for _ in range(draw(st.integers(0, 6))))
+        quality = "I" * len(sequence)
+        shape = draw(st.sampled_from(["plain"] * 8 + ["split", "blank", "plus-start", "short-quality", "space", "plus-name"]))
+        plus = f"+{name}" if shape == "plus-name" else "+"
+        lines = [f"@{name}{comment}", sequence, plus, quality]
+        if shape == "split" and len(sequence) > 1:
+            lines = [lines[0], sequence[:1], sequence[1:], plus, quality]
+        elif shape == "blank":
+            lines.append("")
+        elif shape == "plus-start":  # read as the + line, and the quality as the next record
+            lines[1] = "+" + sequence
+            lines[3] = "I" + quality
+        elif shape == "short-quality":
+            lines[3] = quality[:-1]
+        elif shape == "space":  # stripped by kseq: the lines are as long, the read and quality not
+            spaced = draw(st.sampled_from([1, 3]))
+            lines[spaced] += draw(st.sampled_from([" ", "\t", "\r"]))
+            lines[4 - spaced] += "I" if spaced == 1 else "A"
+        records.extend(lines)
+    newline = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    last_line_ended = draw(st.booleans())
+    text = newline.join(records) + (newline if records and last_line_ended else "")
+    if draw(st.integers(0, 9)) == 0:
+        text = text[: draw(st.integers(0, len(text)))]
+    return text.encode()
+
+
+def fastq_audited(data: bytes, forbid: ForbidList, one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1" if one_by_one else "0")
+    findings = Findings()
+    try:
+        audit_fastq.FastqAudit("R1.fastq", forbid, findings).run(io.BytesIO(data))
+    except InputError as error:
+        return ("error", error.message, error.line)
+    return (findings.records, findings.as_dict())
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=fastq_texts(), size=st.sampled_from([16, 64, 1 << 20]))
+def test_fastq_four_line_blocks_in_bulk_as_one_by_one(data: bytes, size: int) -> None:
+    """Blocks of four-line records settled in bulk give the findings, positions, record count
+    and errors (message and line) of the one-record path, whatever the blocks' bounds."""
+    forbid = ForbidList([entry(b"CMT001", 1), entry(b"m04123", 2), entry(b"readx", 3)], "forbid.txt")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(audit_fastq, "line_blocks", lambda stream, path: line_blocks(stream, path, size))
+        assert fastq_audited(data, forbid, False, monkeypatch) == fastq_audited(data, forbid, True, monkeypatch)
