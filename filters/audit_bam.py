@@ -302,7 +302,7 @@ class RecordBlock:
     contiguous: np.ndarray  # 1 where the bases lie without gaps (``laid_out``)
     leading_clips: np.ndarray
     laid_lengths: np.ndarray
-    hashed: tuple[np.ndarray, bytes] | None = None  # rows with hashed names, and those names joined (set by check_read_names)
+    hashed: np.ndarray | None = None  # rows with hashed names (set by check_read_names)
 
     @classmethod
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
@@ -384,8 +384,7 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
     hashed = np.flatnonzero(lengths == HASHED_NAME)
     if len(hashed):
         good[hashed] = scan.spans_within(block.data, starts[hashed], ends[hashed], LOWER_HEX)
-        hashed = hashed[good[hashed]]
-        block.hashed = (hashed, scan.join_spans(block.buffer, starts[hashed], ends[hashed]))
+        block.hashed = hashed[good[hashed]]
     rest = np.flatnonzero(~good)
     if len(rest):
         numbered = rest[lengths[rest] >= 5]
@@ -408,12 +407,14 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     assert checks.forbid is not None
     hits = []
     plain_names = np.ones(len(block.name_starts), dtype=bool)
-    if block.hashed is not None:  # hashed names, already joined and checked as lower-case hex: searched as they are
-        rows, names = block.hashed
+    if block.hashed is not None:  # hashed names, checked as lower-case hex: searched for the strings that can occur in them
+        rows = block.hashed
         plain_names[rows] = False
-        for entry, at in checks.forbid.search(names):
-            if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
-                hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
+        if checks.forbid.hex_only:
+            names = scan.join_spans(block.buffer, block.name_starts[rows], block.name_starts[rows] + HASHED_NAME)
+            for entry, at in ForbidList(checks.forbid.hex_only, checks.forbid.path).search(names):
+                if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
+                    hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
     named = np.flatnonzero(plain_names)
     text = np.flatnonzero(TEXT_TYPES[tags.types])
     starts = np.concatenate([block.name_starts[named], tags.starts[text]])

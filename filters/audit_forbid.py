@@ -20,6 +20,7 @@ from pathlib import Path
 from genoscrub import scan
 from genoscrub.report import UsageError
 
+LOWER_HEX_DIGITS = b"0123456789abcdef"
 MIN_LENGTH = 3
 """Shorter strings occur everywhere by chance; the list refuses them."""
 
@@ -39,6 +40,9 @@ class ForbidList:
         self.entries = entries
         self.path = path
         self.texts = [found.text for found in entries]
+        self.hex_only = [found for found in entries if not found.text.strip(LOWER_HEX_DIGITS)]
+        """The entries that can occur in text of lower-case hex digits only (keyed read names):
+        any other holds a byte that such text, folded or not, never has."""
 
     @classmethod
     def read(cls, path: Path) -> ForbidList:

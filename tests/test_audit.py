@@ -306,6 +306,20 @@ def test_forbidden_strings_found_in_any_case(place: str, tmp_path: Path) -> None
     assert "2301217" not in result.stdout.decode() + result.stderr.decode()
 
 
+def test_forbidden_strings_in_hashed_read_names(tmp_path: Path) -> None:
+    """Keyed-hash names (24 lower-case hex digits) are searched only for the list's strings that
+    can occur in them: a number or hex string is found, in either case, at each name that
+    holds it, never across two names; a string with another letter is never searched there."""
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("S2301217T\n2301217\nDEADBEEF\nfeed0\n")
+    names = ["0123456789abcdef02301217", "deadbeef0123456789abcdef", "00000000000000000000feed", "0ccccccccccccccccccccccc"]
+    data = sam(*[record(name=name, pos=index + 1) for index, name in enumerate(names)])
+    result = run_command("genoscrub-audit", "--forbid", str(forbid), "-", input=data, cwd=tmp_path)
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.decode().splitlines() if ": forbidden: " in line)
+    assert line.endswith("forbidden: 2: QNAME (list line 2) 1 (chr1:1); QNAME (list line 3) 1 (chr1:2)"), line
+
+
 def test_forbidden_string_in_seq_qual_ref_or_base_alt_is_not_a_finding(tmp_path: Path) -> None:
     forbid = tmp_path / "forbid.txt"
     forbid.write_text("ACGTAC\nIIIIII\n")
