@@ -20,6 +20,7 @@ What counts as carrying a germline allele (man page, *GERMLINE ALLELES*):
 
 from __future__ import annotations
 
+import os
 from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -53,7 +54,9 @@ def global_offsets(count: int) -> np.ndarray:
 
 
 class Reference:
-    """The FASTA given with ``-r`` (faidx-indexed by htslib), opened again in each process."""
+    """The FASTA given with ``-r`` (faidx-indexed by htslib), opened again in each process: a
+    worker forked after the parent read from it must not share the parent's file offset
+    (htslib seeks, then reads), or two processes reading at once could get each other's bases."""
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -63,11 +66,13 @@ class Reference:
         except (OSError, ValueError):
             raise InputError("cannot read the reference (a FASTA file, indexed or indexable by samtools faidx)", path) from None
         self._fasta: pysam.FastaFile | None = None
+        self.opened_in = 0  # the process that opened ``_fasta``
 
     def fetch(self, contig: str, start: int, end: int) -> bytes:
         """Upper-case bases of ``[start, end)``, clipped to the contig."""
-        if self._fasta is None:
+        if self._fasta is None or self.opened_in != os.getpid():
             self._fasta = pysam.FastaFile(self.path)
+            self.opened_in = os.getpid()
         start = max(0, start)
         end = min(end, self.lengths.get(contig, 0))
         if end <= start:
@@ -75,7 +80,7 @@ class Reference:
         return self._fasta.fetch(contig, start, end).upper().encode()
 
     def __getstate__(self) -> dict[str, object]:
-        return {"path": self.path, "lengths": self.lengths, "_fasta": None}
+        return {"path": self.path, "lengths": self.lengths, "_fasta": None, "opened_in": 0}
 
 
 # --- germline sites ----------------------------------------------------------------------------

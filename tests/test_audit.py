@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import multiprocessing
 import os
 import re
 import shutil
@@ -799,3 +800,27 @@ def test_fastq_four_line_blocks_in_bulk_as_one_by_one(data: bytes, size: int) ->
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(audit_fastq, "line_blocks", lambda stream, path: line_blocks(stream, path, size))
         assert fastq_audited(data, forbid, False, monkeypatch) == fastq_audited(data, forbid, True, monkeypatch)
+
+
+FORKED: dict[str, Reference] = {}
+
+
+def fetched_in_forked_worker() -> tuple[bool, str]:
+    """In a worker: whether the reference opened its own handle, and the bases it read."""
+    reference = FORKED["reference"]
+    inherited = reference._fasta
+    bases = reference.fetch("chr1", 10, 30).decode()
+    return reference._fasta is not inherited and reference.opened_in == os.getpid(), bases
+
+
+def test_reference_opened_again_in_a_forked_worker(laid_files: Path) -> None:
+    """A worker forked after the parent read the reference opens it again: a handle shared
+    across processes shares its file offset, and htslib seeks before it reads."""
+    reference = Reference(str(laid_files / "ref.fa"))
+    assert reference.fetch("chr1", 10, 30).decode() == LAID_REFERENCE[10:30]
+    FORKED["reference"] = reference
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.apply(fetched_in_forked_worker) == (True, LAID_REFERENCE[10:30])
+    finally:
+        FORKED.clear()
