@@ -32,7 +32,7 @@ from typing import BinaryIO
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
+from genoscrub.audit_allowlist import AUX_TAGS, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME, SEQUENCE_COPYING_TAGS
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
@@ -47,13 +47,13 @@ FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
 CHUNK_BYTES = 3 << 20
 READ_AHEAD = 1 << 20
 FLAG_UNMAPPED = 0x4
-HASHED_NAME = 24  # hex digits of a keyed read-name pseudonym
+HASHED_NAME = HASHED_NAME_LENGTH
 
 TEXT_TYPES = np.zeros(256, dtype=bool)
 TEXT_TYPES[[ord("Z"), ord("H")]] = True
 
 LOWER_HEX = np.zeros(256, dtype=np.uint8)
-LOWER_HEX[list(b"0123456789abcdef")] = 1
+LOWER_HEX[list(HASHED_NAME_DIGITS)] = 1
 DIGITS = np.zeros(256, dtype=np.uint8)
 DIGITS[list(b"0123456789")] = 1
 READ_PREFIX = np.frombuffer(b"READ", dtype=np.uint8)

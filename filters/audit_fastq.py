@@ -35,7 +35,7 @@ from typing import IO
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import FASTQ_COMMENT, READ_NAME
+from genoscrub.audit_allowlist import FASTQ_COMMENT, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.one_by_one import one_by_one
@@ -173,13 +173,13 @@ class FastqAudit:
 
 STRIPPED = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
 """What ``bytes.strip`` takes off a sequence or quality line besides the newline."""
-HASHED = 24  # hex digits of a keyed read-name pseudonym
+HASHED = HASHED_NAME_LENGTH
 LONGEST_SUFFIX = 32
 DISTINCT_SUFFIXES = 8
 """What may follow a hashed name to be matched in bulk (``/1 1:N:0`` and the like), and how
 many different ones of a length; a longer one, or one more, is left to ``check``."""
 LOWER_HEX = np.zeros(256, dtype=np.uint8)
-LOWER_HEX[list(b"0123456789abcdef")] = 1
+LOWER_HEX[list(HASHED_NAME_DIGITS)] = 1
 
 
 class FourLineBlock:

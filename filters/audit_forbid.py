@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from genoscrub import scan
+from genoscrub.audit_allowlist import HASHED_NAME_DIGITS
 from genoscrub.report import UsageError
 
-LOWER_HEX_DIGITS = b"0123456789abcdef"
 MIN_LENGTH = 3
 """Shorter strings occur everywhere by chance; the list refuses them."""
 
@@ -40,7 +40,7 @@ class ForbidList:
         self.entries = entries
         self.path = path
         self.texts = [found.text for found in entries]
-        self.hex_only = [found for found in entries if not found.text.strip(LOWER_HEX_DIGITS)]
+        self.hex_only = [found for found in entries if not found.text.strip(HASHED_NAME_DIGITS)]
         """The entries that can occur in text of lower-case hex digits only (keyed read names):
         any other holds a byte that such text, folded or not, never has."""
 

@@ -26,6 +26,7 @@ import numpy as np
 import pysam
 import pytest
 from genoscrub import audit_bam, audit_fastq
+from genoscrub.audit_allowlist import HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
@@ -305,6 +306,17 @@ def test_forbidden_strings_found_in_any_case(place: str, tmp_path: Path) -> None
     assert result.returncode == 1
     assert re.search(rf": forbidden: 1: (header )?{re.escape(place)} ", result.stdout.decode()), result.stdout.decode()
     assert "2301217" not in result.stdout.decode() + result.stderr.decode()
+
+
+def test_hashed_name_digits_are_read_names_second_form() -> None:
+    """The bulk name checks read a keyed hash as HASHED_NAME_LENGTH of HASHED_NAME_DIGITS: exactly
+    what READ_NAME accepts in that form."""
+    digits = HASHED_NAME_DIGITS.decode()
+    assert all(re.fullmatch(READ_NAME, digit * HASHED_NAME_LENGTH) for digit in digits)
+    lengths = (HASHED_NAME_LENGTH - 1, HASHED_NAME_LENGTH + 1)
+    assert not any(re.fullmatch(READ_NAME, digit * length) for digit in digits for length in lengths)
+    others = [chr(byte) for byte in range(33, 127) if chr(byte) not in digits]
+    assert not any(re.fullmatch(READ_NAME, other + digits[0] * (HASHED_NAME_LENGTH - 1)) for other in others if other != "*")
 
 
 def test_forbidden_strings_in_hashed_read_names(tmp_path: Path) -> None:
