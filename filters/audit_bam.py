@@ -485,9 +485,15 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             seen[list(slow)] = True
             near_rows = near_rows[~seen[near_rows]]
         # Reads that lay their bases without gaps (most of them) are settled in bulk when every
-        # base they lay in a region is N; the rest, and any that keeps a base, go one by one.
+        # base they lay in a region is N; the rest, and any that keeps a base, go one by one,
+        # as do reads near an indel site (one by one, a read of one match is compared for indels too).
         contiguous, leading, laid_length = laid_out(block, near_rows)
         laid = contiguous | ~mapped[near_rows]  # an unmapped read lies at its place, base after base
+        if checks.germline is not None:
+            sites = checks.germline
+            near_mapped = mapped[near_rows]
+            rows = near_rows[near_mapped]
+            laid[near_mapped] &= ~overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])
         laid_rows = near_rows[laid]
         laid_start = np.where(mapped[laid_rows], start[laid_rows] - leading[laid], start[laid_rows])
         laid_bases = np.where(mapped[laid_rows], laid_length[laid], block.sequence_lengths[laid_rows])

@@ -613,6 +613,9 @@ def laid_haplotype() -> str:
 
 
 LAID_HAPLOTYPE = laid_haplotype()
+LAID_INDEL_HAPLOTYPE = LAID_HAPLOTYPE[:41] + LAID_HAPLOTYPE[42:130] + "CA" + LAID_HAPLOTYPE[130:]
+"""The same with the deletion at POS 41 and the insertion at POS 130 too: reads of one match that
+carry an indel allele beside a region."""
 
 
 @pytest.fixture(scope="module")
@@ -642,7 +645,8 @@ def laid_reads(draw: st.DrawFn) -> list[pysam.AlignedSegment]:
             unclipped = [(op, length) for op, length in cigar if op != 5]  # H
             leading = unclipped[0][1] if unclipped and unclipped[0][0] == 4 else 0  # S
             source = max(0, position - (leading if draw(st.booleans()) else draw(st.integers(0, 12))))
-            bases = list(LAID_HAPLOTYPE[source : source + query_length].ljust(query_length, "A"))
+            haplotype = draw(st.sampled_from([LAID_HAPLOTYPE, LAID_HAPLOTYPE, LAID_INDEL_HAPLOTYPE]))
+            bases = list(haplotype[source : source + query_length].ljust(query_length, "A"))
             for at in draw(st.lists(st.integers(0, max(0, query_length - 1)), max_size=3)):
                 if bases:
                     bases[at] = draw(st.sampled_from("ACGTN"))
@@ -836,3 +840,30 @@ def test_reference_opened_again_in_a_forked_worker(laid_files: Path) -> None:
             assert pool.apply(fetched_in_forked_worker) == (True, LAID_REFERENCE[10:30])
     finally:
         FORKED.clear()
+
+
+def test_single_match_read_near_an_indel_and_a_masked_region_as_one_by_one(laid_files: Path, tmp_path: Path) -> None:
+    """A read aligned as one match, carrying a deletion's ALT haplotype beside a region it has
+    masked: the region check in bulk does not take from it the look one by one that its
+    indel site gives it (the same germline finding either way)."""
+    deleted = 41  # 0-based: the second base of the deletion at POS 41
+    haplotype = LAID_REFERENCE[:deleted] + LAID_REFERENCE[deleted + 1 :]
+    sequence = "N" * (45 - 30) + haplotype[45:80]  # laid from 30; the region [25, 45) masked
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    path = str(tmp_path / "reads.bam")
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        read = pysam.AlignedSegment(header)
+        read.query_name, read.reference_id, read.reference_start, read.mapping_quality = "READ1", 0, 30, 60
+        read.cigartuples = [(0, len(sequence))]
+        read.query_sequence = sequence
+        read.query_qualities = pysam.qualitystring_to_array("I" * len(sequence))
+        out.write(read)
+    bulk = audited(path, laid_files, True)
+    laid_out, masked_in_regions = audit_bam.laid_out, audit_bam.masked_in_regions
+    try:
+        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:])  # type: ignore[assignment]
+        audit_bam.masked_in_regions = lambda block, rows, *_: np.zeros(len(rows), dtype=bool)  # type: ignore[assignment]
+        assert audited(path, laid_files, True) == bulk
+    finally:
+        audit_bam.laid_out, audit_bam.masked_in_regions = laid_out, masked_in_regions
+    assert bulk["germline"]["by_key"]["chr1:41"] == 1, bulk["germline"]
