@@ -438,7 +438,8 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
 
     A read whose bases lie on the reference one after the other (soft clips laid beside its
     aligned bases, as ``audit_reads`` lays them) has its SNV and MNP bases checked in bulk
-    too; it is looked at one by one only near an indel site, for the indel alleles."""
+    too, and its region bases when they are all N; it is looked at one by one only near an
+    indel site, for the indel alleles, or when it keeps a base in a region."""
     placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
     mapped = placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0)
     first_operation = block.first_operations
@@ -451,6 +452,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     wide_start, wide_end = start - reach, end + reach
     snvs_counted = plain.copy()  # reads whose SNV and MNP alleles the bulk check counted
     slow: dict[int, set[int]] = {}  # rows to look at one by one -> sites already counted for them
+    regions_unsettled: set[int] = set()  # rows whose region bases are looked at one by one
     if checks.germline is not None:
         sites = checks.germline
         near = mapped & overlap_mask(sites.span_starts, sites.span_ends, wide_start, wide_end)
@@ -480,32 +482,30 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             unmapped_placed & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
         )
         near_rows = np.flatnonzero(near)
-        if slow:  # already looked at one by one (germline): their region bases are too
-            seen = np.zeros(len(near), dtype=bool)
-            seen[list(slow)] = True
-            near_rows = near_rows[~seen[near_rows]]
         # Reads that lay their bases without gaps (most of them) are settled in bulk when every
-        # base they lay in a region is N; the rest, and any that keeps a base, go one by one,
-        # as do reads near an indel site (one by one, a read of one match is compared for indels too).
+        # base they lay in a region is N; the rest, and any that keeps a base, have their region
+        # bases looked at one by one.
         contiguous, leading, laid_length = laid_out(block, near_rows)
         laid = contiguous | ~mapped[near_rows]  # an unmapped read lies at its place, base after base
-        if checks.germline is not None:
-            sites = checks.germline
-            near_mapped = mapped[near_rows]
-            rows = near_rows[near_mapped]
-            laid[near_mapped] &= ~overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])
         laid_rows = near_rows[laid]
         laid_start = np.where(mapped[laid_rows], start[laid_rows] - leading[laid], start[laid_rows])
         laid_bases = np.where(mapped[laid_rows], laid_length[laid], block.sequence_lengths[laid_rows])
         laid_end = laid_start + np.minimum(laid_bases, block.sequence_lengths[laid_rows])  # bases beyond SEQ are not there
         masked = np.zeros(len(near_rows), dtype=bool)
         masked[laid] = masked_in_regions(block, laid_rows, laid_start, laid_end, regions)
-        for row in near_rows[~masked].tolist():
+        regions_unsettled = set(near_rows[~masked].tolist())
+        for row in regions_unsettled:
             slow.setdefault(row, set())
+        if checks.germline is not None:  # one by one, a read of one match near a region is compared for indels too
+            sites = checks.germline
+            rows = near_rows[mapped[near_rows]]
+            for row in rows[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])].tolist():
+                slow.setdefault(row, set())
     for row in sorted(slow):
         check_one_read(
-            block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings
-        )
+            block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
+            checks.regions is not None and row in regions_unsettled,
+        )  # fmt: skip
 
 
 def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -604,9 +604,12 @@ def check_one_read(
     high: int,
     checks: RecordChecks,
     findings: Findings,
+    with_regions: bool,
 ) -> None:
-    """One read's germline alleles and region bases. ``snvs_counted``: its SNV and MNP alleles
-    were counted in bulk, so only indel sites are looked at here, less the ``counted`` ones."""
+    """One read's germline alleles and, ``with_regions``, region bases. ``snvs_counted``: its SNV
+    and MNP alleles were counted in bulk, so only indel sites are looked at here, less the
+    ``counted`` ones. Region bases are not looked at for a read the bulk check found no region
+    base in, or that touches no region."""
     read = block.decoded(row, checks.references)
     if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
         return
@@ -619,7 +622,7 @@ def check_one_read(
             candidates = [index for index in candidates if checks.germline.is_indel[index] and index not in counted]
         for index in carried_sites(read, checks.germline, candidates, with_snvs=not snvs_counted):
             findings.germline.add(checks.germline.label(index))
-    if checks.regions is not None:
+    if checks.regions is not None and with_regions:
         for region in unmasked_regions(read, checks.regions.regions_between(low, high)):
             findings.regions.add(
                 region.label + (f" {region.name}" if region.name else ""), where(checks, int(block.ref_id[row]), int(block.pos[row]))
