@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from array import array
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -238,10 +239,12 @@ class GermlineSites:
 
     def sites_between(self, global_start: int, global_end: int) -> list[int]:
         """Indices of the sites whose span overlaps ``[global_start, global_end)``."""
-        low = int(np.searchsorted(self.site_starts, global_start - self.longest_site, side="left"))
-        high = int(np.searchsorted(self.site_starts, global_end, side="left"))
-        inside = self.site_ends[low:high] > global_start
-        return self.site_order[low:high][inside].tolist()
+        # ``bisect`` over the arrays as memoryviews (no copy, a whole-genome list holds millions)
+        # is several times cheaper than ``numpy.searchsorted`` on one number.
+        site_starts, site_ends, site_order = self.site_starts.data, self.site_ends.data, self.site_order.data
+        low = bisect_left(site_starts, global_start - self.longest_site)
+        high = bisect_left(site_starts, global_end)
+        return [site_order[at] for at in range(low, high) if site_ends[at] > global_start]
 
 
 def is_sequence_allele(allele: bytes) -> bool:
@@ -326,13 +329,11 @@ class RegionList:
         self.longest = int((self.ends - self.starts).max()) if len(self.regions) else 0
 
     def regions_between(self, global_start: int, global_end: int) -> list[Region]:
-        low = int(np.searchsorted(self.sorted_starts, global_start - self.longest, side="left"))
-        high = int(np.searchsorted(self.sorted_starts, global_end, side="left"))
-        return [
-            self.regions[index]
-            for index in self.order[low:high].tolist()
-            if int(self.ends[index]) > global_start and int(self.starts[index]) < global_end
-        ]
+        sorted_starts, order = self.sorted_starts.data, self.order.data  # as in ``GermlineSites.sites_between``
+        starts, ends = self.starts.data, self.ends.data
+        low = bisect_left(sorted_starts, global_start - self.longest)
+        high = bisect_left(sorted_starts, global_end)
+        return [self.regions[index] for index in order[low:high] if ends[index] > global_start and starts[index] < global_end]
 
 
 def choose_build(presets: Sequence[str], build: str, input_contigs: Mapping[str, int | None]) -> str:

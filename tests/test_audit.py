@@ -30,6 +30,7 @@ from genoscrub.audit_allowlist import HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, RE
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
+from genoscrub.audit_reads import mismatches
 from genoscrub.audit_sites import BASE_CODES, GermlineSites, Reference, RegionList, read_variants
 from genoscrub.report import InputError
 from genoscrub.streams import line_blocks
@@ -867,3 +868,12 @@ def test_single_match_read_near_an_indel_and_a_masked_region_as_one_by_one(laid_
     finally:
         audit_bam.laid_out, audit_bam.masked_in_regions = laid_out, masked_in_regions
     assert bulk["germline"]["by_key"]["chr1:41"] == 1, bulk["germline"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(read=st.text(alphabet="ACGTNNN", max_size=30), haplotype=st.text(alphabet="ACGTN", max_size=30))
+def test_mismatches_count_as_base_by_base(read: str, haplotype: str) -> None:
+    """The read's differences from a haplotype, an N in the read matching anything, counted in
+    one pass less the N runs: the same as position by position."""
+    expected = sum(1 for a, b in zip(read, haplotype, strict=False) if a != b and a != "N")
+    assert mismatches(read.encode(), haplotype.encode()) == expected
