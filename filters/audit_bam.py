@@ -499,13 +499,49 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         if checks.germline is not None:  # one by one, a read of one match near a region is compared for indels too
             sites = checks.germline
             rows = near_rows[mapped[near_rows]]
-            for row in rows[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])].tolist():
+            near_indel = rows[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])]
+            if sites.indels_on_reference and len(near_indel):  # unless its bases are the reference's: nothing to find
+                settled = plain[near_indel] & (block.sequence_lengths[near_indel] == block.reference_lengths[near_indel])
+                settled &= ~np.isin(near_indel, np.fromiter(regions_unsettled, dtype=np.int64, count=len(regions_unsettled)))
+                settled[settled] = on_reference(block, near_indel[settled], checks)
+                near_indel = near_indel[~settled]
+            for row in near_indel.tolist():
                 slow.setdefault(row, set())
     for row in sorted(slow):
         check_one_read(
             block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
             checks.regions is not None and row in regions_unsettled,
         )  # fmt: skip
+
+
+REFERENCE_SPAN = 1 << 20
+"""Reference bases fetched at once for the reads of a block on one contig; reads spread wider
+(an unsorted file) are not compared in bulk."""
+
+
+def on_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> np.ndarray:
+    """For each row, a read of one match with as many bases as its alignment: is every base of
+    it the reference's where it lies (an N in the read matching anything)? Such a read fits no
+    indel's ALT better than its REF, where it is compared one by one; so it need not be."""
+    sites = checks.germline
+    assert sites is not None
+    fits = np.zeros(len(rows), dtype=bool)
+    for ref_id in np.unique(block.ref_id[rows]).tolist():
+        which = np.flatnonzero(block.ref_id[rows] == ref_id)
+        contig = sites.reference_names.get(checks.references[ref_id])
+        positions, lengths = block.pos[rows[which]], block.sequence_lengths[rows[which]]
+        low, high = int(positions.min()), int((positions + lengths).max())
+        if contig is None or high - low > REFERENCE_SPAN:
+            continue
+        bases = np.frombuffer(sites.reference.fetch(contig, low, high), dtype=np.uint8)
+        inside = positions + lengths - low <= len(bases)  # beyond the contig's end: not compared here
+        which, positions, lengths = which[inside], positions[inside], lengths[inside]
+        pair = np.repeat(np.arange(len(which)), lengths)
+        query = np.arange(len(pair)) - np.repeat(exclusive_sum(lengths), lengths)
+        letters = BASE_LETTERS[block.base_codes(rows[which][pair], query)]
+        differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N"))
+        fits[which] = np.bincount(pair[differs], minlength=len(which)) == 0
+    return fits
 
 
 def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

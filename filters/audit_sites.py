@@ -187,6 +187,10 @@ class GermlineSites:
         site_ends: list[int] = []
         indels: list[bool] = []
         contig_of = list_to_input[variants.contig_of].tolist() if len(variants) else []
+        self.indels_on_reference = True
+        """Whether every indel allele's REF ends on its contig of the reference: then a read of
+        one match whose bases are the reference's cannot fit an indel's ALT better than its REF
+        (``audit_reads.supports_alternate`` compares it with the reference where it lies)."""
         for record, (input_contig, start) in enumerate(zip(contig_of, variants.starts.tolist(), strict=True)):
             if input_contig < 0:
                 continue
@@ -205,6 +209,10 @@ class GermlineSites:
                             snv_codes.append(int(BASE_CODES[alt_base]))
                             snv_sites.append(index)
             indels.append(any(len(alt) != len(ref) for alt in sequence_alts))
+            if indels[-1]:
+                on_reference = self.reference_names.get(names[input_contig])
+                if on_reference is None or start + len(ref) > reference.lengths.get(on_reference, 0):
+                    self.indels_on_reference = False
             site_starts.append(base)
             site_ends.append(base + max(len(ref), 1) + (1 if any(len(alt) > len(ref) for alt in sequence_alts) else 0))
         order = np.argsort(np.asarray(snv_positions, dtype=np.int64), kind="stable")

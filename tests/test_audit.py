@@ -646,7 +646,7 @@ def laid_reads(draw: st.DrawFn) -> list[pysam.AlignedSegment]:
             unclipped = [(op, length) for op, length in cigar if op != 5]  # H
             leading = unclipped[0][1] if unclipped and unclipped[0][0] == 4 else 0  # S
             source = max(0, position - (leading if draw(st.booleans()) else draw(st.integers(0, 12))))
-            haplotype = draw(st.sampled_from([LAID_HAPLOTYPE, LAID_HAPLOTYPE, LAID_INDEL_HAPLOTYPE]))
+            haplotype = draw(st.sampled_from([LAID_REFERENCE, LAID_HAPLOTYPE, LAID_HAPLOTYPE, LAID_INDEL_HAPLOTYPE]))
             bases = list(haplotype[source : source + query_length].ljust(query_length, "A"))
             for at in draw(st.lists(st.integers(0, max(0, query_length - 1)), max_size=3)):
                 if bases:
@@ -877,3 +877,56 @@ def test_mismatches_count_as_base_by_base(read: str, haplotype: str) -> None:
     one pass less the N runs: the same as position by position."""
     expected = sum(1 for a, b in zip(read, haplotype, strict=False) if a != b and a != "N")
     assert mismatches(read.encode(), haplotype.encode()) == expected
+
+
+CHANGED_BASES = st.lists(st.tuples(st.integers(0, 39), st.sampled_from("ACGTN")), max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(reads=st.lists(st.tuples(st.integers(0, len(LAID_REFERENCE) - 45), st.integers(1, 40), CHANGED_BASES), min_size=1, max_size=10))
+def test_reads_on_the_reference_in_bulk_as_base_by_base(
+    laid_files: Path, reads: list[tuple[int, int, list[tuple[int, str]]]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``on_reference``: whether a read of one match has the reference's bases where it lies, an N
+    matching anything, read from SEQ as packed and the reference fetched once: the same as base by base."""
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    path = str(tmp_path_factory.mktemp("on_reference") / "reads.bam")
+    expected = []
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        for index, (position, length, changes) in enumerate(sorted(reads)):
+            bases = list(LAID_REFERENCE[position : position + length])
+            for at, base in changes:
+                bases[at % length] = base
+            expected.append(all(base in ("N", LAID_REFERENCE[position + at]) for at, base in enumerate(bases)))
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.reference_id, read.reference_start, read.mapping_quality = f"READ{index}", 0, position, 60
+            read.cigartuples = [(0, length)]
+            read.query_sequence = "".join(bases)
+            read.query_qualities = pysam.qualitystring_to_array("I" * length)
+            out.write(read)
+    with open(path, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, path))
+        bam_header, rest = read_header(blocks, path)
+        data = rest + b"".join(audit_bam.inflate(block, path) for block in blocks)
+    names = {name: length for name, length in bam_header.references}
+    variants = read_variants(str(laid_files / "germline.vcf"), "germline list")
+    sites = GermlineSites(variants, "germline", names, Reference(str(laid_files / "ref.fa")))
+    checks = RecordChecks(path, list(names), germline=sites)
+    block = audit_bam.RecordBlock.read(data, walk(data, 0))
+    assert audit_bam.on_reference(block, np.arange(len(expected)), checks).tolist() == expected
+
+
+def test_indel_ending_past_the_reference_turns_off_the_reference_shortcut(tmp_path: Path) -> None:
+    """An indel whose REF runs past its contig's end is compared with a reference cut short, so a
+    read with the reference's bases is not taken to fit no ALT: every such read goes one by one."""
+    (tmp_path / "ref.fa").write_text(f">chr1\n{LAID_REFERENCE[:60]}\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    names: dict[str, int | None] = {"chr1": 60}
+    for position, ref, on_reference in ((20, LAID_REFERENCE[19:22], True), (58, LAID_REFERENCE[57:60] + "AC", False)):
+        (tmp_path / "germline.vcf").write_text(
+            "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=60>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+            f"chr1\t{position}\t.\t{ref}\t{ref[0]}\t.\t.\t.\n"
+        )
+        variants = read_variants(str(tmp_path / "germline.vcf"), "germline list")
+        sites = GermlineSites(variants, "germline", names, Reference(str(tmp_path / "ref.fa")))
+        assert sites.indels_on_reference is on_reference
