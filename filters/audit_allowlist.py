@@ -152,6 +152,11 @@ READ_NAME = r"READ[0-9]+|[0-9a-f]{24}|\*"
 """Read names as the scrubbers write them (a counter or a keyed hash; ``*`` is SAM's
 "no name"): an instrument, run, flowcell, tile or coordinate in a name is a finding."""
 
+HASHED_NAME_LENGTH = 24
+HASHED_NAME_DIGITS = b"0123456789abcdef"
+"""A keyed-hash read name, READ_NAME's second form: this many of these digits. The bulk
+checks of BAM and FASTQ names read it as arrays by these two values."""
+
 FASTQ_COMMENT = r"[1-4]:[YN]:[0-9]+"
 """What may follow a FASTQ read name after a blank: the Casava read number kept by
 fastq-scrub-names (``1:N:0``), never the index sequences."""

@@ -32,7 +32,7 @@ from typing import BinaryIO
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import AUX_TAGS, READ_NAME, SEQUENCE_COPYING_TAGS
+from genoscrub.audit_allowlist import AUX_TAGS, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME, SEQUENCE_COPYING_TAGS
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
@@ -47,13 +47,13 @@ FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
 CHUNK_BYTES = 3 << 20
 READ_AHEAD = 1 << 20
 FLAG_UNMAPPED = 0x4
-HASHED_NAME = 24  # hex digits of a keyed read-name pseudonym
+HASHED_NAME = HASHED_NAME_LENGTH
 
 TEXT_TYPES = np.zeros(256, dtype=bool)
 TEXT_TYPES[[ord("Z"), ord("H")]] = True
 
 LOWER_HEX = np.zeros(256, dtype=np.uint8)
-LOWER_HEX[list(b"0123456789abcdef")] = 1
+LOWER_HEX[list(HASHED_NAME_DIGITS)] = 1
 DIGITS = np.zeros(256, dtype=np.uint8)
 DIGITS[list(b"0123456789")] = 1
 READ_PREFIX = np.frombuffer(b"READ", dtype=np.uint8)
@@ -302,7 +302,7 @@ class RecordBlock:
     contiguous: np.ndarray  # 1 where the bases lie without gaps (``laid_out``)
     leading_clips: np.ndarray
     laid_lengths: np.ndarray
-    hashed: tuple[np.ndarray, bytes] | None = None  # rows with hashed names, and those names joined (set by check_read_names)
+    hashed: np.ndarray | None = None  # rows with hashed names (set by check_read_names)
 
     @classmethod
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
@@ -384,8 +384,7 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
     hashed = np.flatnonzero(lengths == HASHED_NAME)
     if len(hashed):
         good[hashed] = scan.spans_within(block.data, starts[hashed], ends[hashed], LOWER_HEX)
-        hashed = hashed[good[hashed]]
-        block.hashed = (hashed, scan.join_spans(block.buffer, starts[hashed], ends[hashed]))
+        block.hashed = hashed[good[hashed]]
     rest = np.flatnonzero(~good)
     if len(rest):
         numbered = rest[lengths[rest] >= 5]
@@ -408,12 +407,14 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     assert checks.forbid is not None
     hits = []
     plain_names = np.ones(len(block.name_starts), dtype=bool)
-    if block.hashed is not None:  # hashed names, already joined and checked as lower-case hex: searched as they are
-        rows, names = block.hashed
+    if block.hashed is not None:  # hashed names, checked as lower-case hex: searched for the strings that can occur in them
+        rows = block.hashed
         plain_names[rows] = False
-        for entry, at in checks.forbid.search(names):
-            if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
-                hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
+        if checks.forbid.hex_only:
+            names = scan.join_spans(block.buffer, block.name_starts[rows], block.name_starts[rows] + HASHED_NAME)
+            for entry, at in ForbidList(checks.forbid.hex_only, checks.forbid.path).search(names):
+                if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
+                    hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
     named = np.flatnonzero(plain_names)
     text = np.flatnonzero(TEXT_TYPES[tags.types])
     starts = np.concatenate([block.name_starts[named], tags.starts[text]])
@@ -437,7 +438,8 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
 
     A read whose bases lie on the reference one after the other (soft clips laid beside its
     aligned bases, as ``audit_reads`` lays them) has its SNV and MNP bases checked in bulk
-    too; it is looked at one by one only near an indel site, for the indel alleles."""
+    too, and its region bases when they are all N; it is looked at one by one only near an
+    indel site, for the indel alleles, or when it keeps a base in a region."""
     placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
     mapped = placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0)
     first_operation = block.first_operations
@@ -450,6 +452,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     wide_start, wide_end = start - reach, end + reach
     snvs_counted = plain.copy()  # reads whose SNV and MNP alleles the bulk check counted
     slow: dict[int, set[int]] = {}  # rows to look at one by one -> sites already counted for them
+    regions_unsettled: set[int] = set()  # rows whose region bases are looked at one by one
     if checks.germline is not None:
         sites = checks.germline
         near = mapped & overlap_mask(sites.span_starts, sites.span_ends, wide_start, wide_end)
@@ -478,12 +481,67 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         near = (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
             unmapped_placed & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
         )
-        for row in np.flatnonzero(near).tolist():
+        near_rows = np.flatnonzero(near)
+        # Reads that lay their bases without gaps (most of them) are settled in bulk when every
+        # base they lay in a region is N; the rest, and any that keeps a base, have their region
+        # bases looked at one by one.
+        contiguous, leading, laid_length = laid_out(block, near_rows)
+        laid = contiguous | ~mapped[near_rows]  # an unmapped read lies at its place, base after base
+        laid_rows = near_rows[laid]
+        laid_start = np.where(mapped[laid_rows], start[laid_rows] - leading[laid], start[laid_rows])
+        laid_bases = np.where(mapped[laid_rows], laid_length[laid], block.sequence_lengths[laid_rows])
+        laid_end = laid_start + np.minimum(laid_bases, block.sequence_lengths[laid_rows])  # bases beyond SEQ are not there
+        masked = np.zeros(len(near_rows), dtype=bool)
+        masked[laid] = masked_in_regions(block, laid_rows, laid_start, laid_end, regions)
+        regions_unsettled = set(near_rows[~masked].tolist())
+        for row in regions_unsettled:
             slow.setdefault(row, set())
+        if checks.germline is not None:  # one by one, a read of one match near a region is compared for indels too
+            sites = checks.germline
+            rows = near_rows[mapped[near_rows]]
+            near_indel = rows[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])]
+            if sites.indels_on_reference and len(near_indel):  # unless its bases are the reference's: nothing to find
+                settled = plain[near_indel] & (block.sequence_lengths[near_indel] == block.reference_lengths[near_indel])
+                settled &= ~np.isin(near_indel, np.fromiter(regions_unsettled, dtype=np.int64, count=len(regions_unsettled)))
+                settled[settled] = on_reference(block, near_indel[settled], checks)
+                near_indel = near_indel[~settled]
+            for row in near_indel.tolist():
+                slow.setdefault(row, set())
     for row in sorted(slow):
         check_one_read(
-            block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings
-        )
+            block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
+            checks.regions is not None and row in regions_unsettled,
+        )  # fmt: skip
+
+
+REFERENCE_SPAN = 1 << 20
+"""Reference bases fetched at once for the reads of a block on one contig; reads spread wider
+(an unsorted file) are not compared in bulk."""
+
+
+def on_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> np.ndarray:
+    """For each row, a read of one match with as many bases as its alignment: is every base of
+    it the reference's where it lies (an N in the read matching anything)? Such a read fits no
+    indel's ALT better than its REF, where it is compared one by one; so it need not be."""
+    sites = checks.germline
+    assert sites is not None
+    fits = np.zeros(len(rows), dtype=bool)
+    for ref_id in np.unique(block.ref_id[rows]).tolist():
+        which = np.flatnonzero(block.ref_id[rows] == ref_id)
+        contig = sites.reference_names.get(checks.references[ref_id])
+        positions, lengths = block.pos[rows[which]], block.sequence_lengths[rows[which]]
+        low, high = int(positions.min()), int((positions + lengths).max())
+        if contig is None or high - low > REFERENCE_SPAN:
+            continue
+        bases = np.frombuffer(sites.reference.fetch(contig, low, high), dtype=np.uint8)
+        inside = positions + lengths - low <= len(bases)  # beyond the contig's end: not compared here
+        which, positions, lengths = which[inside], positions[inside], lengths[inside]
+        pair = np.repeat(np.arange(len(which)), lengths)
+        query = np.arange(len(pair)) - np.repeat(exclusive_sum(lengths), lengths)
+        letters = BASE_LETTERS[block.base_codes(rows[which][pair], query)]
+        differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N"))
+        fits[which] = np.bincount(pair[differs], minlength=len(which)) == 0
+    return fits
 
 
 def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -492,6 +550,46 @@ def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     end), the length of its leading soft clip (laid before the alignment) and how many
     bases it lays; read by ``scan.bam_records`` with the record's other fields."""
     return block.contiguous[rows].astype(bool), block.leading_clips[rows], block.laid_lengths[rows]
+
+
+N_BYTE = np.zeros(256, dtype=bool)
+N_BYTE[0xFF] = True  # two N bases (4-bit code 15 each) packed in one byte
+
+
+def masked_in_regions(
+    block: RecordBlock, rows: np.ndarray, laid_starts: np.ndarray, laid_ends: np.ndarray, regions: RegionList
+) -> np.ndarray:
+    """For each row, whose bases lie one after the other on ``[laid_start, laid_end)`` (query
+    offset 0 at ``laid_start``): is every base it lays inside a region N? Then no region
+    can find a base kept (``audit_reads.unmasked_regions``), whatever region it is.
+
+    The merged regions each read overlaps are paired with it, and each pair's bases are
+    read from SEQ as packed: whole bytes in one pass (``scan.spans_within``), an odd base
+    at either end of a span by its 4-bit half."""
+    merged_starts, merged_ends = regions.merged_starts, regions.merged_ends
+    low = np.searchsorted(merged_ends, laid_starts, side="right")
+    high = np.searchsorted(merged_starts, laid_ends, side="left")
+    counts = np.maximum(high - low, 0)
+    masked = np.ones(len(rows), dtype=bool)
+    total = int(counts.sum())
+    if not total:
+        return masked
+    pair = np.repeat(np.arange(len(rows)), counts)
+    interval = np.repeat(low, counts) + np.arange(total) - np.repeat(exclusive_sum(counts), counts)
+    first = np.maximum(merged_starts[interval], laid_starts[pair]) - laid_starts[pair]  # query offsets, [first, last)
+    last = np.minimum(merged_ends[interval], laid_ends[pair]) - laid_starts[pair]
+    sequence = block.sequence_starts[rows][pair]
+    data = block.data
+    kept = np.zeros(total, dtype=bool)
+    odd_first = (first & 1) == 1  # its base is the low half of a byte whose high half is outside
+    kept[odd_first] = (data[sequence[odd_first] + (first[odd_first] >> 1)] & 0xF) != 0xF
+    first = first + odd_first
+    odd_last = (last & 1) == 1  # the base before ``last`` is the high half of a byte
+    kept[odd_last] |= (data[sequence[odd_last] + (last[odd_last] >> 1)] >> 4) != 0xF
+    last = last - odd_last
+    kept |= ~scan.spans_within(data, sequence + (first >> 1), sequence + (np.maximum(last, first) >> 1), N_BYTE)
+    masked[pair[kept]] = False
+    return masked
 
 
 def snv_alleles(
@@ -542,9 +640,12 @@ def check_one_read(
     high: int,
     checks: RecordChecks,
     findings: Findings,
+    with_regions: bool,
 ) -> None:
-    """One read's germline alleles and region bases. ``snvs_counted``: its SNV and MNP alleles
-    were counted in bulk, so only indel sites are looked at here, less the ``counted`` ones."""
+    """One read's germline alleles and, ``with_regions``, region bases. ``snvs_counted``: its SNV
+    and MNP alleles were counted in bulk, so only indel sites are looked at here, less the
+    ``counted`` ones. Region bases are not looked at for a read the bulk check found no region
+    base in, or that touches no region."""
     read = block.decoded(row, checks.references)
     if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
         return
@@ -557,7 +658,7 @@ def check_one_read(
             candidates = [index for index in candidates if checks.germline.is_indel[index] and index not in counted]
         for index in carried_sites(read, checks.germline, candidates, with_snvs=not snvs_counted):
             findings.germline.add(checks.germline.label(index))
-    if checks.regions is not None:
+    if checks.regions is not None and with_regions:
         for region in unmasked_regions(read, checks.regions.regions_between(low, high)):
             findings.regions.add(
                 region.label + (f" {region.name}" if region.name else ""), where(checks, int(block.ref_id[row]), int(block.pos[row]))

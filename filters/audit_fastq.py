@@ -15,19 +15,30 @@ at once (``ForbidList.search`` over the lines joined by newlines, which no list 
 holds), and only the records with a hit are searched again one by one, so that what is
 reported, and in which order, is what a record-by-record search reports. Germline
 alleles and regions need an alignment: they are not checked in FASTQ.
+
+Most files are four lines a record, and most names keyed hashes: a block of such
+records is settled in bulk (``FourLineBlock``) when its shape leaves no doubt that kseq
+reads it four lines at a time, and its names are checked as arrays (24 lower-case hex
+digits, then a suffix of which only the few distinct ones are matched). A record the
+bulk check does not settle goes through ``check`` as before; a block of another shape
+sends the rest of the file down the one-record path (``GENOSCRUB_ONE_BY_ONE=1`` sends
+all of it), which stays the reference.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
-from itertools import accumulate
+from collections.abc import Iterable, Iterator
+from itertools import accumulate, chain
 from typing import IO
 
-from genoscrub.audit_allowlist import FASTQ_COMMENT, READ_NAME
+import numpy as np
+from genoscrub import scan
+from genoscrub.audit_allowlist import FASTQ_COMMENT, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
+from genoscrub.one_by_one import one_by_one
 from genoscrub.report import InputError
 from genoscrub.streams import line_blocks
 
@@ -44,8 +55,47 @@ class FastqAudit:
         self.findings = findings
 
     def run(self, stream: IO[bytes]) -> None:
+        blocks = line_blocks(stream, self.path)
+        if one_by_one():
+            self.one_by_one(blocks, 0)
+            return
+        carried: list[bytes] = []  # the lines of a record that the block ended inside
+        carried_first = 1
+        records = 0
+        for first, block in blocks:
+            lines = carried + block if carried else block
+            first = carried_first if carried else first
+            whole = len(lines) - len(lines) % 4
+            four = FourLineBlock.read(lines, whole)
+            if four is None:  # not four lines a record from here on, or not that kseq would read so
+                self.one_by_one(chain([(first, lines)], blocks), records)
+                return
+            self.check_block(four, records)
+            records += four.count
+            carried, carried_first = lines[whole:], first + whole
+        if carried:
+            self.one_by_one([(carried_first, carried)], records)
+
+    def check_block(self, block: FourLineBlock, before: int) -> None:
+        """The metadata and forbidden strings of a block of four-line records numbered from
+        ``before + 1``: the records the bulk check does not settle through ``check``, in order."""
+        settled = block.settled()
+        self.findings.records += int(settled.sum())
+        lines = block.lines
+        for index in np.flatnonzero(~settled).tolist():
+            self.check(before + index + 1, lines[4 * index], lines[4 * index + 2])
+        if self.forbid is not None:
+            interleaved = lines[0 : 4 * block.count : 2]  # each record's header line, then its + line
+            found = list(self.forbid.search(b"\n".join(interleaved)))
+            if found:
+                ends = list(accumulate(len(line) + 1 for line in interleaved))
+                for index in sorted({bisect_right(ends, at) // 2 for _, at in found}):
+                    self.search_record(before + index + 1, lines[4 * index], lines[4 * index + 2])
+
+    def one_by_one(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> None:
+        """Records one at a time, numbered from ``before + 1``; the forbidden strings by batch."""
         batch: list[tuple[int, bytes, bytes]] = []
-        for record in self.records(stream):
+        for record in self.records(blocks, before):
             self.check(*record)
             if self.forbid is not None:
                 batch.append(record)
@@ -55,10 +105,10 @@ class FastqAudit:
         if batch:
             self.search_batch(batch)
 
-    def records(self, stream: IO[bytes]) -> Iterator[tuple[int, bytes, bytes]]:
+    def records(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> Iterator[tuple[int, bytes, bytes]]:
         """``(record number, header line, + line)`` of every record."""
-        lines = self.lines(stream)
-        record = 0
+        lines = (numbered for first, block in blocks for numbered in enumerate(block, start=first))
+        record = before
         for line_number, line in lines:
             if not line:
                 continue  # blank lines between records, as kseq skips them
@@ -83,10 +133,6 @@ class FastqAudit:
                 raise InputError("FASTQ quality and sequence lengths differ", self.path, line_number)
             record += 1
             yield record, line, plus
-
-    def lines(self, stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
-        for first, block in line_blocks(stream, self.path):
-            yield from enumerate(block, start=first)
 
     def check(self, number: int, header: bytes, plus: bytes) -> None:
         """The metadata of one record (the forbidden strings are searched by batch)."""
@@ -123,3 +169,79 @@ class FastqAudit:
             self.findings.forbidden.add(f"{field} (list line {entry.line})", where)
         for entry, _ in self.forbid.search_text(plus):
             self.findings.forbidden.add(f"+ line (list line {entry.line})", where)
+
+
+STRIPPED = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
+"""What ``bytes.strip`` takes off a sequence or quality line besides the newline."""
+HASHED = HASHED_NAME_LENGTH
+LONGEST_SUFFIX = 32
+DISTINCT_SUFFIXES = 8
+"""What may follow a hashed name to be matched in bulk (``/1 1:N:0`` and the like), and how
+many different ones of a length; a longer one, or one more, is left to ``check``."""
+LOWER_HEX = np.zeros(256, dtype=np.uint8)
+LOWER_HEX[list(HASHED_NAME_DIGITS)] = 1
+
+
+class FourLineBlock:
+    """Whole records of four lines each (header, one sequence line, ``+`` line, one quality
+    line), as kseq reads them: every header starts with ``@``, no sequence line with ``+``,
+    every third line does, and each quality line is as long as its sequence line, neither
+    with white space that kseq would strip. Anything else is not such a block."""
+
+    def __init__(self, lines: list[bytes], count: int) -> None:
+        self.lines = lines
+        self.count = count
+        self.headers = lines[0 : 4 * count : 4]
+        self.pluses = lines[2 : 4 * count : 4]
+
+    @classmethod
+    def read(cls, lines: list[bytes], whole: int) -> FourLineBlock | None:
+        """The first ``whole`` lines (a multiple of four) as a block, or None when they are not one."""
+        count = whole // 4
+        block = cls(lines, count)
+        if not count:
+            return block
+        headers = b"\n".join(block.headers)
+        pluses = b"\n".join(block.pluses)
+        sequences = b"\n".join(lines[1:whole:4])
+        qualities = b"\n".join(lines[3:whole:4])
+        if not (headers.startswith(b"@") and headers.count(b"\n@") == count - 1):
+            return None
+        if not (pluses.startswith(b"+") and pluses.count(b"\n+") == count - 1):
+            return None
+        if b"+" in sequences and (sequences.startswith(b"+") or b"\n+" in sequences):  # one byte is found faster than two
+            return None
+        if any(space in sequences or space in qualities for space in STRIPPED):
+            return None
+        if list(map(len, lines[1:whole:4])) != list(map(len, lines[3:whole:4])):
+            return None
+        return block
+
+    def settled(self) -> np.ndarray:
+        """For each record: whether ``check`` would find nothing in it, known in bulk. A record
+        whose name is a keyed hash (``@`` and 24 lower-case hex digits) is settled when what
+        follows its name matches as it would after any such name, and its ``+`` line is bare;
+        any other record is not settled here (``check`` looks at it)."""
+        headers = self.headers
+        settled = np.zeros(self.count, dtype=bool)
+        if not self.count:
+            return settled
+        lengths = np.fromiter(map(len, headers), dtype=np.int64, count=self.count)
+        starts = np.zeros(self.count, dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        text = np.frombuffer(b"\n".join(headers), dtype=np.uint8)
+        hashed = np.flatnonzero(lengths > HASHED)
+        hashed = hashed[scan.spans_within(text, starts[hashed] + 1, starts[hashed] + 1 + HASHED, LOWER_HEX)]
+        suffix_lengths = lengths[hashed] - 1 - HASHED
+        for length in np.unique(suffix_lengths[suffix_lengths <= LONGEST_SUFFIX]).tolist():
+            rows = hashed[suffix_lengths == length]
+            suffixes = text[(starts[rows] + 1 + HASHED)[:, None] + np.arange(length)]
+            for _ in range(DISTINCT_SUFFIXES):  # the first suffix left, and every row that has it
+                if not len(rows):
+                    break
+                same = (suffixes == suffixes[0]).all(axis=1)
+                settled[rows[same]] = NAME_LINE.fullmatch(b"@" + b"0" * HASHED + suffixes[0].tobytes()) is not None
+                rows, suffixes = rows[~same], suffixes[~same]
+        if self.pluses.count(b"+") != self.count:
+            settled &= np.asarray([plus == b"+" for plus in self.pluses], dtype=bool)
+        return settled

@@ -32,6 +32,7 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 from genoscrub import scan
+from genoscrub.audit_allowlist import HASHED_NAME_DIGITS
 from genoscrub.report import UsageError
 
 MIN_LENGTH = 3
@@ -63,6 +64,13 @@ class ForbidList:
                     seen.add(text)
                     self.texts.append(text)
                     self.owners.append(index)
+        self.hex_only = [
+            ForbiddenString(text, entries[owner].line) for text, owner in zip(self.texts, self.owners, strict=True)
+            if not text.strip(HASHED_NAME_DIGITS)
+        ]  # fmt: skip
+        """The searched texts (entries and their other spellings) that can occur in text of lower-case
+        hex digits only (keyed read names): any other holds a byte that such text, folded or not,
+        never has."""
 
     @classmethod
     def read(cls, path: Path) -> ForbidList:

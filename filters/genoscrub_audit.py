@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -55,6 +55,28 @@ class Settings:
     allowed_header: frozenset[str] = frozenset()
     allowed_tags: frozenset[str] = frozenset()
     jobs: int = 1
+    sites_by_contigs: dict[tuple[tuple[str, int], ...], GermlineSites] = field(default_factory=dict, repr=False)
+    regions_by_contigs: dict[tuple[tuple[str, int], ...], RegionList] = field(default_factory=dict, repr=False)
+    """Germline sites and region lists by the contigs they were joined with: built once for all
+    the files that share a header's contigs (a tumour BAM and its normal)."""
+
+    def germline_sites(self, references: list[tuple[str, int]]) -> GermlineSites | None:
+        if self.germline is None:
+            return None
+        assert self.reference is not None and self.germline_path is not None
+        key = tuple(references)
+        if key not in self.sites_by_contigs:
+            self.sites_by_contigs[key] = GermlineSites(self.germline, self.germline_path, dict(references), self.reference)
+        return self.sites_by_contigs[key]
+
+    def region_list(self, references: list[tuple[str, int]]) -> RegionList | None:
+        if self.regions is None:
+            return None
+        key = tuple(references)
+        if key not in self.regions_by_contigs:
+            request = self.regions
+            self.regions_by_contigs[key] = RegionList(request.beds, request.presets, request.build, request.flank, dict(references))
+        return self.regions_by_contigs[key]
 
     def describe(self) -> dict[str, Any]:
         """The settings for the report: what was checked, never a path or a forbidden string."""
@@ -101,22 +123,13 @@ def audit_alignments(path: str, kind: str, settings: Settings, findings: Finding
         blocks = CountedBlocks(bgzf_blocks(stream, path))  # type: ignore[arg-type]
         header, rest = read_header(blocks, path)
         check_sam_header(header.text, header.references, settings.forbid, findings, settings.allowed_header)
-        contigs: dict[str, int | None] = dict(header.references)
-        germline = None
-        if settings.germline is not None:
-            assert settings.reference is not None and settings.germline_path is not None
-            germline = GermlineSites(settings.germline, settings.germline_path, contigs, settings.reference)
-        regions = None
-        if settings.regions is not None:
-            request = settings.regions
-            regions = RegionList(request.beds, request.presets, request.build, request.flank, contigs)
         checks = RecordChecks(
             path,
             [name for name, _ in header.references],
             forbid=settings.forbid,
             allowed_tags=tag_table(AUX_TAGS | settings.allowed_tags),
-            germline=germline,
-            regions=regions,
+            germline=settings.germline_sites(header.references),
+            regions=settings.region_list(header.references),
         )
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
         audit = BamAudit(checks, findings, settings.jobs, private)

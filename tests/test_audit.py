@@ -12,22 +12,28 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import multiprocessing
 import os
 import re
 import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 import pysam
 import pytest
 from genoscrub import audit_bam, audit_fastq
+from genoscrub.audit_allowlist import HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList, entry
-from genoscrub.audit_sites import GermlineSites, Reference, RegionList, read_variants
+from genoscrub.audit_reads import mismatches
+from genoscrub.audit_sites import BASE_CODES, GermlineSites, Reference, RegionList, read_variants
+from genoscrub.report import InputError
+from genoscrub.streams import line_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -303,6 +309,31 @@ def test_forbidden_strings_found_in_any_case(place: str, tmp_path: Path) -> None
     assert "2301217" not in result.stdout.decode() + result.stderr.decode()
 
 
+def test_hashed_name_digits_are_read_names_second_form() -> None:
+    """The bulk name checks read a keyed hash as HASHED_NAME_LENGTH of HASHED_NAME_DIGITS: exactly
+    what READ_NAME accepts in that form."""
+    digits = HASHED_NAME_DIGITS.decode()
+    assert all(re.fullmatch(READ_NAME, digit * HASHED_NAME_LENGTH) for digit in digits)
+    lengths = (HASHED_NAME_LENGTH - 1, HASHED_NAME_LENGTH + 1)
+    assert not any(re.fullmatch(READ_NAME, digit * length) for digit in digits for length in lengths)
+    others = [chr(byte) for byte in range(33, 127) if chr(byte) not in digits]
+    assert not any(re.fullmatch(READ_NAME, other + digits[0] * (HASHED_NAME_LENGTH - 1)) for other in others if other != "*")
+
+
+def test_forbidden_strings_in_hashed_read_names(tmp_path: Path) -> None:
+    """Keyed-hash names (24 lower-case hex digits) are searched only for the list's strings that
+    can occur in them: a number or hex string is found, in either case, at each name that
+    holds it, never across two names; a string with another letter is never searched there."""
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("S2301217T\n2301217\nDEADBEEF\nfeed0\n")
+    names = ["0123456789abcdef02301217", "deadbeef0123456789abcdef", "00000000000000000000feed", "0ccccccccccccccccccccccc"]
+    data = sam(*[record(name=name, pos=index + 1) for index, name in enumerate(names)])
+    result = run_command("genoscrub-audit", "--forbid", str(forbid), "-", input=data, cwd=tmp_path)
+    assert result.returncode == 1
+    line = next(line for line in result.stdout.decode().splitlines() if ": forbidden: " in line)
+    assert line.endswith("forbidden: 2: QNAME (list line 2) 1 (chr1:1); QNAME (list line 3) 1 (chr1:2)"), line
+
+
 def test_forbidden_string_in_seq_qual_ref_or_base_alt_is_not_a_finding(tmp_path: Path) -> None:
     forbid = tmp_path / "forbid.txt"
     forbid.write_text("ACGTAC\nIIIIII\n")
@@ -546,6 +577,7 @@ def test_presets_found_in_a_grch38_file_and_build_told_by_lengths(tmp_path: Path
 # --- the bulk germline check against the one-read path ----------------------------------------------
 
 LAID_REFERENCE = "ACGTTGCAACGGATCCATTAGGCATCGATCGGATACCAGTCACGTAGCTAGCTAGGATCCGATCGTAGCTAGCATCGATCGATTTAGCGATCGAGTCA" * 2
+LAID_REGIONS = [(25, 45), (140, 160)]  # 0-based, half-open, as in the BED
 LAID_SITES = [  # 1-based POS and kind: SNVs, an MNP, indels, a site with an SNV and an indel allele, one with two SNVs
     (6, "snv"), (12, "snv"), (20, "two snvs"), (30, "insertion"), (41, "deletion"), (47, "mnp"), (60, "snv and insertion"),
     (75, "snv"), (90, "deletion"), (104, "snv"), (130, "insertion"), (150, "mnp"), (170, "snv"),
@@ -582,6 +614,9 @@ def laid_haplotype() -> str:
 
 
 LAID_HAPLOTYPE = laid_haplotype()
+LAID_INDEL_HAPLOTYPE = LAID_HAPLOTYPE[:41] + LAID_HAPLOTYPE[42:130] + "CA" + LAID_HAPLOTYPE[130:]
+"""The same with the deletion at POS 41 and the insertion at POS 130 too: reads of one match that
+carry an indel allele beside a region."""
 
 
 @pytest.fixture(scope="module")
@@ -592,7 +627,7 @@ def laid_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     header = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(LAID_REFERENCE)}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     lines = [f"chr1\t{position}\t.\t{chr(9).join(laid_site(position, kind))}\t.\t.\t.\n" for position, kind in LAID_SITES]
     (folder / "germline.vcf").write_text(header + "".join(lines))
-    (folder / "regions.bed").write_text("chr1\t25\t45\tSTR_A\nchr1\t140\t160\tSTR_B\n")
+    (folder / "regions.bed").write_text("".join(f"chr1\t{start}\t{end}\tSTR_{index}\n" for index, (start, end) in enumerate(LAID_REGIONS)))
     return folder
 
 
@@ -611,13 +646,23 @@ def laid_reads(draw: st.DrawFn) -> list[pysam.AlignedSegment]:
             unclipped = [(op, length) for op, length in cigar if op != 5]  # H
             leading = unclipped[0][1] if unclipped and unclipped[0][0] == 4 else 0  # S
             source = max(0, position - (leading if draw(st.booleans()) else draw(st.integers(0, 12))))
-            bases = list(LAID_HAPLOTYPE[source : source + query_length].ljust(query_length, "A"))
+            haplotype = draw(st.sampled_from([LAID_REFERENCE, LAID_HAPLOTYPE, LAID_HAPLOTYPE, LAID_INDEL_HAPLOTYPE]))
+            bases = list(haplotype[source : source + query_length].ljust(query_length, "A"))
             for at in draw(st.lists(st.integers(0, max(0, query_length - 1)), max_size=3)):
                 if bases:
                     bases[at] = draw(st.sampled_from("ACGTN"))
             sequence = "".join(bases)
         else:
             sequence = "".join(draw(st.sampled_from("ACGT")) for _ in range(query_length))
+        if sequence and not draw(st.integers(0, 2)):  # masked as sam-mask-regions masks: N over a region, give or take a base
+            unclipped = [(op, length) for op, length in cigar if op not in (5, 6)]  # H, P
+            laid_start = position - (unclipped[0][1] if len(unclipped) > 1 and unclipped[0][0] == 4 else 0)
+            bases = list(sequence)
+            for region_start, region_end in LAID_REGIONS:
+                first = max(0, region_start - laid_start + draw(st.integers(-1, 1)))
+                last = min(len(bases), region_end - laid_start + draw(st.integers(-1, 1)))
+                bases[first:last] = "N" * max(0, last - first)
+            sequence = "".join(bases)
         read = pysam.AlignedSegment(header)
         read.query_name = f"READ{index}"
         read.reference_id = 0
@@ -655,17 +700,233 @@ def audited(path: str, folder: Path, with_regions: bool) -> dict[str, Any]:
 def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
     laid_files: Path, reads: list[pysam.AlignedSegment], with_regions: bool, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Clipped and =/X reads have their SNV and MNP alleles counted in bulk: the same counts and
-    positions as when every read that is not a single aligned operation is looked at one by one."""
+    """Clipped and =/X reads have their SNV and MNP alleles counted in bulk, and reads laid without
+    gaps whose region bases are all N settled in bulk: the same counts and positions as when
+    every read that is not a single aligned operation, and every read near a region, is looked
+    at one by one."""
     path = str(tmp_path_factory.mktemp("reads") / "reads.bam")
     header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
     with pysam.AlignmentFile(path, "wb", header=header) as out:
         for read in reads:
             out.write(read)
     bulk = audited(path, laid_files, with_regions)
-    one_by_one = audit_bam.laid_out
+    laid_out, masked_in_regions = audit_bam.laid_out, audit_bam.masked_in_regions
     try:
-        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *one_by_one(block, rows)[1:])  # type: ignore[assignment]
+        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:])  # type: ignore[assignment]
+        audit_bam.masked_in_regions = lambda block, rows, *_: np.zeros(len(rows), dtype=bool)  # type: ignore[assignment]
         assert audited(path, laid_files, with_regions) == bulk
     finally:
-        audit_bam.laid_out = one_by_one
+        audit_bam.laid_out, audit_bam.masked_in_regions = laid_out, masked_in_regions
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    reads=st.lists(st.tuples(st.integers(0, 60), st.text(alphabet="NNNNACGT", max_size=40)), min_size=1, max_size=8),
+    bounds=st.lists(st.integers(0, 110), max_size=8, unique=True),
+)
+def test_region_bases_masked_in_bulk_as_base_by_base(reads: list[tuple[int, str]], bounds: list[int]) -> None:
+    """``masked_in_regions`` reads SEQ as packed (two bases a byte): the same answer as asking
+    base by base whether every base laid in a region is N, whichever half of a byte a
+    region's first or last base falls on."""
+    edges = sorted(bounds)
+    regions = list(zip(edges[0::2], edges[1::2], strict=False))
+    packed = bytearray(b"\x00" * 3)  # SEQ does not start the buffer
+    sequence_starts = []
+    for _, sequence in reads:
+        sequence_starts.append(len(packed))
+        codes = [int(BASE_CODES[ord(letter)]) for letter in sequence] + [0]
+        packed += bytes((codes[at] << 4) | codes[at + 1] for at in range(0, len(sequence), 2))
+    packed += b"\x00" * 3
+    block = SimpleNamespace(data=np.frombuffer(bytes(packed), dtype=np.uint8), sequence_starts=np.asarray(sequence_starts, dtype=np.int64))
+    merged = SimpleNamespace(
+        merged_starts=np.asarray([start for start, _ in regions], dtype=np.int64),
+        merged_ends=np.asarray([end for _, end in regions], dtype=np.int64),
+    )
+    starts = np.asarray([start for start, _ in reads], dtype=np.int64)
+    ends = starts + np.asarray([len(sequence) for _, sequence in reads], dtype=np.int64)
+    found = audit_bam.masked_in_regions(block, np.arange(len(reads)), starts, ends, merged)  # type: ignore[arg-type]
+    expected = [
+        all(letter == "N" for offset, letter in enumerate(sequence) if any(low <= start + offset < high for low, high in regions))
+        for start, sequence in reads
+    ]
+    assert found.tolist() == expected
+
+
+@st.composite
+def fastq_texts(draw: st.DrawFn) -> bytes:
+    """FASTQ as scrubbed and as not: hashed, counted and instrument names, comments, + lines
+    that repeat a name, forbidden strings, empty reads, sequence split over lines, blank
+    lines, white space, quality of the wrong length, CRLF, a record cut short."""
+    hexes = "0123456789abcdef"
+    records: list[str] = []
+    for _ in range(draw(st.integers(0, 14))):
+        kind = draw(st.sampled_from(["hash", "hash", "hash", "counter", "star", "instrument", "upper", "long"]))
+        name = {
+            "hash": "".join(draw(st.sampled_from(hexes)) for _ in range(24)),
+            "counter": f"READ{draw(st.integers(0, 99))}",
+            "star": "*",
+            "instrument": f"M04123:1:FC:{draw(st.integers(0, 9))}",
+            "upper": "ABCDEF0123456789abcdef01",
+            "long": "0" * 25,
+        }[kind]
+        name += draw(st.sampled_from(["", "", "/1", "/2", "/5", "_CMT001"]))
+        comment = draw(st.sampled_from(["", "", " 1:N:0", " 2:Y:12", "\t1:N:0", " 1:N:0:ATCACG", " 1:N:0 CMT001", " x" * 20]))
+        sequence = "".join(draw(st.sampled_from("ACGTN")) for _ in range(draw(st.integers(0, 6))))
+        quality = "I" * len(sequence)
+        shape = draw(st.sampled_from(["plain"] * 8 + ["split", "blank", "plus-start", "short-quality", "space", "plus-name"]))
+        plus = f"+{name}" if shape == "plus-name" else "+"
+        lines = [f"@{name}{comment}", sequence, plus, quality]
+        if shape == "split" and len(sequence) > 1:
+            lines = [lines[0], sequence[:1], sequence[1:], plus, quality]
+        elif shape == "blank":
+            lines.append("")
+        elif shape == "plus-start":  # read as the + line, and the quality as the next record
+            lines[1] = "+" + sequence
+            lines[3] = "I" + quality
+        elif shape == "short-quality":
+            lines[3] = quality[:-1]
+        elif shape == "space":  # stripped by kseq: the lines are as long, the read and quality not
+            spaced = draw(st.sampled_from([1, 3]))
+            lines[spaced] += draw(st.sampled_from([" ", "\t", "\r"]))
+            lines[4 - spaced] += "I" if spaced == 1 else "A"
+        records.extend(lines)
+    newline = draw(st.sampled_from(["\n", "\n", "\r\n"]))
+    last_line_ended = draw(st.booleans())
+    text = newline.join(records) + (newline if records and last_line_ended else "")
+    if draw(st.integers(0, 9)) == 0:
+        text = text[: draw(st.integers(0, len(text)))]
+    return text.encode()
+
+
+def fastq_audited(data: bytes, forbid: ForbidList, one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1" if one_by_one else "0")
+    findings = Findings()
+    try:
+        audit_fastq.FastqAudit("R1.fastq", forbid, findings).run(io.BytesIO(data))
+    except InputError as error:
+        return ("error", error.message, error.line)
+    return (findings.records, findings.as_dict())
+
+
+@settings(max_examples=400, deadline=None)
+@given(data=fastq_texts(), size=st.sampled_from([16, 64, 1 << 20]))
+def test_fastq_four_line_blocks_in_bulk_as_one_by_one(data: bytes, size: int) -> None:
+    """Blocks of four-line records settled in bulk give the findings, positions, record count
+    and errors (message and line) of the one-record path, whatever the blocks' bounds."""
+    forbid = ForbidList([entry(b"CMT001", 1), entry(b"m04123", 2), entry(b"readx", 3)], "forbid.txt")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(audit_fastq, "line_blocks", lambda stream, path: line_blocks(stream, path, size))
+        assert fastq_audited(data, forbid, False, monkeypatch) == fastq_audited(data, forbid, True, monkeypatch)
+
+
+FORKED: dict[str, Reference] = {}
+
+
+def fetched_in_forked_worker() -> tuple[bool, str]:
+    """In a worker: whether the reference opened its own handle, and the bases it read."""
+    reference = FORKED["reference"]
+    inherited = reference._fasta
+    bases = reference.fetch("chr1", 10, 30).decode()
+    return reference._fasta is not inherited and reference.opened_in == os.getpid(), bases
+
+
+def test_reference_opened_again_in_a_forked_worker(laid_files: Path) -> None:
+    """A worker forked after the parent read the reference opens it again: a handle shared
+    across processes shares its file offset, and htslib seeks before it reads."""
+    reference = Reference(str(laid_files / "ref.fa"))
+    assert reference.fetch("chr1", 10, 30).decode() == LAID_REFERENCE[10:30]
+    FORKED["reference"] = reference
+    try:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            assert pool.apply(fetched_in_forked_worker) == (True, LAID_REFERENCE[10:30])
+    finally:
+        FORKED.clear()
+
+
+def test_single_match_read_near_an_indel_and_a_masked_region_as_one_by_one(laid_files: Path, tmp_path: Path) -> None:
+    """A read aligned as one match, carrying a deletion's ALT haplotype beside a region it has
+    masked: the region check in bulk does not take from it the look one by one that its
+    indel site gives it (the same germline finding either way)."""
+    deleted = 41  # 0-based: the second base of the deletion at POS 41
+    haplotype = LAID_REFERENCE[:deleted] + LAID_REFERENCE[deleted + 1 :]
+    sequence = "N" * (45 - 30) + haplotype[45:80]  # laid from 30; the region [25, 45) masked
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    path = str(tmp_path / "reads.bam")
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        read = pysam.AlignedSegment(header)
+        read.query_name, read.reference_id, read.reference_start, read.mapping_quality = "READ1", 0, 30, 60
+        read.cigartuples = [(0, len(sequence))]
+        read.query_sequence = sequence
+        read.query_qualities = pysam.qualitystring_to_array("I" * len(sequence))
+        out.write(read)
+    bulk = audited(path, laid_files, True)
+    laid_out, masked_in_regions = audit_bam.laid_out, audit_bam.masked_in_regions
+    try:
+        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:])  # type: ignore[assignment]
+        audit_bam.masked_in_regions = lambda block, rows, *_: np.zeros(len(rows), dtype=bool)  # type: ignore[assignment]
+        assert audited(path, laid_files, True) == bulk
+    finally:
+        audit_bam.laid_out, audit_bam.masked_in_regions = laid_out, masked_in_regions
+    assert bulk["germline"]["by_key"]["chr1:41"] == 1, bulk["germline"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(read=st.text(alphabet="ACGTNNN", max_size=30), haplotype=st.text(alphabet="ACGTN", max_size=30))
+def test_mismatches_count_as_base_by_base(read: str, haplotype: str) -> None:
+    """The read's differences from a haplotype, an N in the read matching anything, counted in
+    one pass less the N runs: the same as position by position."""
+    expected = sum(1 for a, b in zip(read, haplotype, strict=False) if a != b and a != "N")
+    assert mismatches(read.encode(), haplotype.encode()) == expected
+
+
+CHANGED_BASES = st.lists(st.tuples(st.integers(0, 39), st.sampled_from("ACGTN")), max_size=3)
+
+
+@settings(max_examples=150, deadline=None)
+@given(reads=st.lists(st.tuples(st.integers(0, len(LAID_REFERENCE) - 45), st.integers(1, 40), CHANGED_BASES), min_size=1, max_size=10))
+def test_reads_on_the_reference_in_bulk_as_base_by_base(
+    laid_files: Path, reads: list[tuple[int, int, list[tuple[int, str]]]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """``on_reference``: whether a read of one match has the reference's bases where it lies, an N
+    matching anything, read from SEQ as packed and the reference fetched once: the same as base by base."""
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    path = str(tmp_path_factory.mktemp("on_reference") / "reads.bam")
+    expected = []
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        for index, (position, length, changes) in enumerate(sorted(reads)):
+            bases = list(LAID_REFERENCE[position : position + length])
+            for at, base in changes:
+                bases[at % length] = base
+            expected.append(all(base in ("N", LAID_REFERENCE[position + at]) for at, base in enumerate(bases)))
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.reference_id, read.reference_start, read.mapping_quality = f"READ{index}", 0, position, 60
+            read.cigartuples = [(0, length)]
+            read.query_sequence = "".join(bases)
+            read.query_qualities = pysam.qualitystring_to_array("I" * length)
+            out.write(read)
+    with open(path, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, path))
+        bam_header, rest = read_header(blocks, path)
+        data = rest + b"".join(audit_bam.inflate(block, path) for block in blocks)
+    names = {name: length for name, length in bam_header.references}
+    variants = read_variants(str(laid_files / "germline.vcf"), "germline list")
+    sites = GermlineSites(variants, "germline", names, Reference(str(laid_files / "ref.fa")))
+    checks = RecordChecks(path, list(names), germline=sites)
+    block = audit_bam.RecordBlock.read(data, walk(data, 0))
+    assert audit_bam.on_reference(block, np.arange(len(expected)), checks).tolist() == expected
+
+
+def test_indel_ending_past_the_reference_turns_off_the_reference_shortcut(tmp_path: Path) -> None:
+    """An indel whose REF runs past its contig's end is compared with a reference cut short, so a
+    read with the reference's bases is not taken to fit no ALT: every such read goes one by one."""
+    (tmp_path / "ref.fa").write_text(f">chr1\n{LAID_REFERENCE[:60]}\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    names: dict[str, int | None] = {"chr1": 60}
+    for position, ref, on_reference in ((20, LAID_REFERENCE[19:22], True), (58, LAID_REFERENCE[57:60] + "AC", False)):
+        (tmp_path / "germline.vcf").write_text(
+            "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=60>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+            f"chr1\t{position}\t.\t{ref}\t{ref[0]}\t.\t.\t.\n"
+        )
+        variants = read_variants(str(tmp_path / "germline.vcf"), "germline list")
+        sites = GermlineSites(variants, "germline", names, Reference(str(tmp_path / "ref.fa")))
+        assert sites.indels_on_reference is on_reference
