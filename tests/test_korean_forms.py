@@ -346,6 +346,19 @@ def test_audit_finds_each_spelling_of_a_listed_value(spelling: str, tmp_path: Pa
     assert planted.lower() not in said and listed.lower().encode() not in said
 
 
+def test_audit_finds_a_spelling_of_a_listed_value_in_a_name_shaped_like_a_keyed_pseudonym(tmp_path: Path) -> None:
+    """Names of 24 lower-case hex digits (keyed pseudonyms) are searched only for the strings that can
+    occur in them: an RRN listed with its hyphen occurs there as digits only, one of its spellings."""
+    sam = tmp_path / "hashed.sam"
+    sam.write_bytes(b"@SQ\tSN:chr1\tLN:100\n9001011234567abcdef01234\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\n")
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("900101-1234567\n")
+    report = tmp_path / "report.json"
+    result = run_command("genoscrub-audit", "--forbid", str(forbid), "--report", str(report), str(sam))
+    assert result.returncode == 1, result.stderr.decode()
+    assert json.loads(report.read_text())["files"][0]["findings"]["forbidden"]["by_key"] == {"QNAME (list line 1)": 1}
+
+
 def test_audit_prints_no_key_holding_a_date_or_a_number(tmp_path: Path) -> None:
     """Keys off the allowlist are named in findings; one that holds a date or a record number is
     someone's data (``##KIM_19900101``), named ``(a key)`` even without a forbid list."""
