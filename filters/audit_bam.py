@@ -37,6 +37,7 @@ from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
 from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList
+from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
@@ -688,6 +689,8 @@ class FileRange:
 
 Chunk = bytes | FileRange
 _OPEN_FILES: dict[str, int] = {}
+_WORKER_HEAP = HeapTrim()
+"""A worker's chunks, for trimming its heap now and then (a forked worker starts with a copy)."""
 
 
 def raw_chunk(chunk: Chunk) -> bytes:
@@ -758,6 +761,7 @@ class CountedBlocks:
 
 def audit_chunk(chunk: Chunk) -> ChunkResult:
     """Worker: inflate a chunk, find its first record, audit every whole record in it."""
+    _WORKER_HEAP.chunk_done()  # the last chunk's freed pages, before this one's allocations
     checks = _CHECKS
     assert checks is not None
     data = inflate_all(raw_chunk(chunk), checks.path)
@@ -804,6 +808,7 @@ class BamAudit:
         self.findings = findings
         self.jobs = jobs
         self.private = private or []
+        self.heap = HeapTrim()
 
     def run(self, blocks: Iterator[bytes], rest: bytes) -> None:
         """Audit the records of ``blocks`` (after the header, whose leftover bytes are ``rest``)."""
@@ -840,6 +845,7 @@ class BamAudit:
             raise InputError("truncated BAM input (its last record is cut short)", self.checks.path)
 
     def sequential(self, pending: bytes, chunk: Chunk) -> bytes:
+        self.heap.chunk_done()
         data = pending + inflate_all(raw_chunk(chunk), self.checks.path)
         try:
             walked = walk(data, 0)
@@ -863,6 +869,7 @@ class BamAudit:
 
     def accept(self, pending: bytes, chunk: Chunk, result: multiprocessing.pool.AsyncResult[ChunkResult]) -> bytes:
         """Take a worker's result if its first record follows the last one known; else redo the chunk here."""
+        self.heap.chunk_done()
         done = result.get()
         if done.first is None:
             return self.sequential(pending, chunk)
