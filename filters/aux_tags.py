@@ -35,6 +35,7 @@ from genoscrub.aux_values import (
     COLOURS,
     DIFFERENCES,
     GENE_IDS,
+    INT_MAX,
     MATCHING_CIGAR,
     MOLECULE,
     ORIGINAL,
@@ -48,6 +49,7 @@ from genoscrub.aux_values import (
     Characters,
     Cigar,
     Float,
+    Fraction,
     Grammar,
     Hex,
     Integer,
@@ -83,6 +85,14 @@ TAG_COLONS = np.uint64(0x3A003A000000)
 # The grammars of the table (aux_values), named once.
 INTEGER = Integer()
 FLOAT = Float()
+MAPPING_QUALITY = Integer(0, 255, "integer, 0 to 255")
+COUNT = Integer(-999_999, 999_999, "integer of at most 6 digits")
+"""A count, a score or a length of the tools' tags: 7 digits or more is what a date of birth, a
+record number or a registration number has, and no short read's count or score. (A read of
+several hundred kilobases may score more: the tag goes, counted.)"""
+POSITION = Integer(0, INT_MAX, "integer, 0 to 2^32-1")
+"""A position on a contig, or a number given through a whole file (Picard's duplicate sets)."""
+DIVERGENCE = Fraction()
 NUMBERS = NumericArray()
 STRAND = Character("+ or -", b"+-")
 CIGAR_STRING = Cigar()
@@ -120,20 +130,20 @@ def kept(types: bytes, grammar: Grammar, reveals: str, tie: Tie | None = None) -
     return KeptTag({bytes([letter]): grammar for letter in types}, reveals, tie)
 
 
-def counted(reveals: str) -> KeptTag:
-    """An integer tag (a count, a score, a position)."""
-    return kept(b"i", INTEGER, reveals)
+def counted(reveals: str, grammar: Integer = COUNT) -> KeptTag:
+    """An integer tag: a count or a score (at most 6 digits), or the ``grammar`` given."""
+    return kept(b"i", grammar, reveals)
 
 
 # tag -> (grammar of each type it may have, what it can reveal, what ties it to its record).
 # Sources: SAMtags.pdf (2024), the manuals of bwa, minimap2, STAR, Bowtie2, fgbio and GATK/Picard.
 KEPT_TAGS: dict[bytes, KeptTag] = {
     # SAM standard tags: alignment
-    b"AM": counted("smallest template-independent mapping quality of the template"),
+    b"AM": counted("smallest template-independent mapping quality of the template", MAPPING_QUALITY),
     b"AS": counted("alignment score"),
     b"CC": kept(b"Z", ReferenceName(), "reference name of the next hit"),
     b"CG": kept(b"B", NumericArray(b"I"), "the CIGAR of a long alignment (BAM only)"),
-    b"CP": counted("leftmost position of the next hit"),
+    b"CP": counted("leftmost position of the next hit", POSITION),
     b"H0": counted("number of perfect hits"),
     b"H1": counted("number of 1-difference hits"),
     b"H2": counted("number of 2-difference hits"),
@@ -141,17 +151,17 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"IH": counted("number of alignments of the query in this file"),
     b"MC": kept(b"Z", CIGAR_STRING, "CIGAR of the mate"),
     b"MD": kept(b"Z", MISMATCHES, "where the read differs from the reference: with the reference, the read's bases there", MATCHING_CIGAR),
-    b"MQ": counted("mapping quality of the mate"),
+    b"MQ": counted("mapping quality of the mate", MAPPING_QUALITY),
     b"NH": counted("number of reported alignments of the query"),
     b"NM": counted("number of differences from the reference"),
     b"SA": kept(b"Z", SUPPLEMENTARY, "other alignments of a chimeric read (positions, CIGARs)"),
-    b"SM": counted("template-independent mapping quality (an integer, not a sample)"),
+    b"SM": counted("template-independent mapping quality (an integer, not a sample)", MAPPING_QUALITY),
     b"TS": kept(b"A", STRAND, "transcript strand"),
     b"UQ": counted("Phred likelihood of the segment"),
     # SAM standard tags: original values kept by tools
     b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)"),
     b"OC": kept(b"Z", CIGAR_STRING, "the original CIGAR"),
-    b"OP": counted("the original position"),
+    b"OP": counted("the original position", POSITION),
     b"OQ": kept(b"Z", QUALITIES, "the original base qualities", AS_LONG_AS_SEQ),
     # SAM standard tags: sequence and quality of other calls or of the mate
     b"E2": kept(b"Z", BASES, "the second most likely base calls: sequence, like SEQ", AS_LONG_AS_SEQ),
@@ -178,7 +188,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"CY": kept(b"Z", SPACED_QUALITIES, "cell barcode base qualities", Tie("partner", b"CR")),
     # bwa (mem, aln/samse/sampe) and Bowtie2
     b"XA": kept(b"Z", ALTERNATIVE_HITS, "alternative hits (positions, CIGARs, differences)"),
-    b"XS": KeptTag({b"i": INTEGER, b"A": STRAND}, "suboptimal alignment score (STAR, HISAT2: strand, A)"),
+    b"XS": KeptTag({b"i": COUNT, b"A": STRAND}, "suboptimal alignment score (STAR, HISAT2: strand, A)"),
     b"XN": counted("number of ambiguous reference bases"),
     b"XM": counted("number of mismatches"),
     b"XO": counted("number of gap opens"),
@@ -201,8 +211,8 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"ts": kept(b"A", STRAND, "minimap2: transcript strand"),
     b"cs": kept(b"Z", DIFFERENCES, "minimap2: the differences from the reference: with it, the read's bases there"),
     b"cg": kept(b"Z", CIGAR_STRING, "minimap2: CIGAR"),
-    b"de": kept(b"f", FLOAT, "minimap2: gap-compressed divergence"),
-    b"dv": kept(b"f", FLOAT, "minimap2: approximate divergence"),
+    b"de": kept(b"f", DIVERGENCE, "minimap2: gap-compressed divergence"),
+    b"dv": kept(b"f", DIVERGENCE, "minimap2: approximate divergence"),
     b"rl": counted("minimap2: length of query regions with repetitive seeds"),
     # STAR
     b"nM": counted("STAR: mismatches of the pair"),
@@ -221,7 +231,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"BI": kept(b"Z", QUALITIES, "GATK: base insertion qualities", AS_LONG_AS_SEQ),
     b"DT": kept(b"Z", OneOf("LB or SQ", (b"LB", b"SQ")), "Picard MarkDuplicates: duplicate type (LB or SQ)"),
     b"DS": counted("Picard MarkDuplicates: size of the duplicate set"),
-    b"DI": counted("Picard MarkDuplicates: index of the duplicate set"),
+    b"DI": counted("Picard MarkDuplicates: index of the duplicate set (numbered through the file)", POSITION),
 }
 
 REWRITTEN_TAG = b"RG"

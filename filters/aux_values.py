@@ -246,18 +246,24 @@ INTEGER_TEXT = re.compile(rb"[-+]?[0-9]{1,10}")
 
 
 class Integer(Grammar):
-    """An ``i`` value: an optional sign and 1 to 10 digits, from -2^31 to 2^32-1 (what BAM holds)."""
+    """An ``i`` value: an optional sign and 1 to 10 digits, from ``low`` to ``high``; by default
+    -2^31 to 2^32-1, what BAM holds. A tag whose values are counts, scores or qualities gets a
+    narrower range (``aux_tags``), so it cannot carry a date or a record number."""
 
-    label = "integer, -2^31 to 2^32-1"
+    def __init__(self, low: int = INT_MIN, high: int = INT_MAX, label: str = "integer, -2^31 to 2^32-1") -> None:
+        self.low, self.high, self.label = low, high, label
+        self.plain_digits = len(str(high)) - 1 if low <= 0 else 0
+        """Digits a value may have and be valid by its bytes alone: below ``high`` whatever they are."""
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
-        return INTEGER_TEXT.fullmatch(value) is not None and INT_MIN <= int(value) <= INT_MAX
+        return INTEGER_TEXT.fullmatch(value) is not None and self.low <= int(value) <= self.high
 
     def valid_spans(self, spans: Spans) -> np.ndarray:
-        """Most values are 1 to 9 digits: valid by their bytes. The others (signed, 10 digits) are read."""
+        """Most values are a few digits, fewer than ``high`` has: valid by their bytes. The others
+        (signed, longer) are read."""
         starts, ends = spans.starts, spans.ends
         lengths = ends - starts
-        ok = (lengths >= 1) & (lengths <= 9) & spans_within(spans.data, spans.text, starts, ends, DIGIT_TABLE)
+        ok = (lengths >= 1) & (lengths <= self.plain_digits) & spans_within(spans.data, spans.text, starts, ends, DIGIT_TABLE)
         rest = np.flatnonzero(~ok & (lengths >= 1) & (lengths <= 11))
         if len(rest):
             ok[rest] = one_at_a_time(self, spans.subset(rest))
@@ -289,6 +295,25 @@ class Float(Grammar):
 
     def valid_spans(self, spans: Spans) -> np.ndarray:
         if all_valid(DECIMALS, spans.data, spans.starts, spans.ends):
+            return np.ones(len(spans), dtype=bool)
+        return one_at_a_time(self, spans)
+
+
+FRACTIONS = values_block(rb"(?:0(?:\.[0-9]*)?|1(?:\.0*)?|\.[0-9]+)")
+"""Plain decimals from 0 to 1 (``0.0123``, ``1``, ``.5``)."""
+
+
+class Fraction(Float):
+    """An ``f`` value from 0 to 1 (a divergence, a proportion): no room for a date or a number."""
+
+    label = "float from 0 to 1"
+
+    def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+        number = float_value(value)
+        return number is not None and 0 <= number <= 1
+
+    def valid_spans(self, spans: Spans) -> np.ndarray:
+        if all_valid(FRACTIONS, spans.data, spans.starts, spans.ends):
             return np.ones(len(spans), dtype=bool)
         return one_at_a_time(self, spans)
 

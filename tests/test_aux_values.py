@@ -122,7 +122,15 @@ VALID = [
     (b"NM:i:0", b"", b""),
     (b"AS:i:+5", b"", b""),
     (b"CP:i:4294967295", b"", b""),
-    (b"XS:i:-2147483648", b"", b""),
+    (b"XS:i:-999999", b"", b""),  # a count or score: at most 6 digits
+    (b"AS:i:999999", b"", b""),
+    (b"MQ:i:255", b"", b""),
+    (b"MQ:i:0", b"", b""),
+    (b"DI:i:19900101", b"", b""),  # numbered through the file: any number
+    (b"de:f:1", b"", b""),
+    (b"de:f:0", b"", b""),
+    (b"dv:f:.5", b"", b""),
+    (b"de:f:1.000", b"", b""),
     (b"XS:A:+", b"", b""),
     (b"XT:A:U", b"", b""),
     (b"TS:A:-", b"", b""),
@@ -134,6 +142,14 @@ VALID = [
 ]
 
 INVALID = [
+    (b"XS:i:-2147483648", b"", b""),  # a count or score of 7 digits or more: a date, a record number
+    (b"AS:i:1000000", b"", b""),
+    (b"NM:i:19900101", b"", b""),
+    (b"MQ:i:256", b"", b""),
+    (b"SM:i:-1", b"", b""),
+    (b"de:f:1.5", b"", b""),
+    (b"dv:f:19900101", b"", b""),
+    (b"de:f:-0.1", b"", b""),
     (b"MC:Z:" + PLANTED, b"", b""),
     (b"MC:Z:/home/kimjh", b"", b""),
     (b"MC:Z:10M*", b"", b""),
