@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pysam
 import pytest
-from genoscrub import audit_bam, audit_fastq
+from genoscrub import audit_bam, audit_fastq, audit_vcf
 from genoscrub.audit_allowlist import HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
 from genoscrub.audit_findings import Findings
@@ -817,6 +817,52 @@ def test_fastq_four_line_blocks_in_bulk_as_one_by_one(data: bytes, size: int) ->
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setattr(audit_fastq, "line_blocks", lambda stream, path: line_blocks(stream, path, size))
         assert fastq_audited(data, forbid, False, monkeypatch) == fastq_audited(data, forbid, True, monkeypatch)
+
+
+VCF_FORBIDDEN = ["S2301217", "kimjh", "acgt", "12345"]
+VCF_HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100000>\n"
+    '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">\n##INFO=<ID=NOTE,Number=1,Type=String,Description="Note">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n##FORMAT=<ID=XN,Number=1,Type=String,Description="Note">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n"
+)
+
+
+@st.composite
+def vcf_records(draw: st.DrawFn) -> bytes:
+    """Records with the forbid list's strings (in any case) planted in any column, POS, REF and
+    base ALTs included (where they are no finding), some split across a tab or a line's end."""
+    word = st.sampled_from(VCF_FORBIDDEN).map(lambda text: text.upper() if draw(st.booleans()) else text)
+    text = st.one_of(st.sampled_from(["x", "AC", "kim", "jh", "S23", "01217", "", "rs1"]), word)
+    lines = []
+    for _ in range(draw(st.integers(0, 12))):
+        pos = draw(st.sampled_from(["100", "12345", "2301217"]))
+        ref = draw(st.sampled_from(["A", "ACGT", "G"]))
+        alt = draw(st.sampled_from(["C", "ACGTACGT", "<DEL>", "T,ACGT", f"<{draw(word)}>"]))
+        info = draw(st.sampled_from(["DP=5", "NOTE=" + draw(text), "DP=5;NOTE=" + draw(text) + draw(text)]))
+        samples = [draw(st.sampled_from(["0/1", "0/1:" + draw(text), "1/1:" + draw(text) + draw(text)])) for _ in range(2)]
+        filters = draw(st.sampled_from(["PASS", draw(text) or "."]))
+        fields = ["chr1", pos, draw(text) or ".", ref, alt, "50", filters, info, "GT:XN", *samples]
+        lines.append("\t".join(fields))
+    return (VCF_HEADER + "".join(line + "\n" for line in lines)).encode()
+
+
+def vcf_audited(data: bytes, one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> object:
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1" if one_by_one else "0")
+    forbid = ForbidList([entry(text.encode(), line) for line, text in enumerate(VCF_FORBIDDEN, start=1)], "forbid.txt")
+    findings = Findings()
+    audit_vcf.VcfAudit(audit_vcf.VcfChecks("x.vcf", forbid, frozenset(), None, None), findings).run(io.BytesIO(data))
+    return (findings.records, findings.as_dict())
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=vcf_records(), size=st.sampled_from([64, 1 << 20]))
+def test_vcf_forbid_search_by_block_as_record_by_record(data: bytes, size: int) -> None:
+    """The forbid list searched over a block first, its columns then only in the lines with a
+    hit, gives the findings and positions of searching every record's columns."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(audit_vcf, "line_blocks", lambda stream, path: line_blocks(stream, path, size))
+        assert vcf_audited(data, False, monkeypatch) == vcf_audited(data, True, monkeypatch)
 
 
 FORKED: dict[str, Reference] = {}
