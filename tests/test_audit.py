@@ -695,6 +695,16 @@ def audited(path: str, folder: Path, with_regions: bool) -> dict[str, Any]:
     return findings.as_dict()
 
 
+def audited_without_bulk_paths(path: str, folder: Path, with_regions: bool) -> dict[str, Any]:
+    """``audited`` with every read sent down the one-read path: none laid without gaps, none
+    settled by its region bases in bulk."""
+    laid_out = audit_bam.laid_out
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(audit_bam, "laid_out", lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:]))
+        monkeypatch.setattr(audit_bam, "masked_in_regions", lambda block, rows, *_: np.zeros(len(rows), dtype=bool))
+        return audited(path, folder, with_regions)
+
+
 @settings(max_examples=300, deadline=None)
 @given(reads=laid_reads(), with_regions=st.booleans())
 def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
@@ -710,13 +720,7 @@ def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
         for read in reads:
             out.write(read)
     bulk = audited(path, laid_files, with_regions)
-    laid_out, masked_in_regions = audit_bam.laid_out, audit_bam.masked_in_regions
-    try:
-        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:])  # type: ignore[assignment]
-        audit_bam.masked_in_regions = lambda block, rows, *_: np.zeros(len(rows), dtype=bool)  # type: ignore[assignment]
-        assert audited(path, laid_files, with_regions) == bulk
-    finally:
-        audit_bam.laid_out, audit_bam.masked_in_regions = laid_out, masked_in_regions
+    assert audited_without_bulk_paths(path, laid_files, with_regions) == bulk
 
 
 @settings(max_examples=500, deadline=None)
@@ -906,13 +910,7 @@ def test_single_match_read_near_an_indel_and_a_masked_region_as_one_by_one(laid_
         read.query_qualities = pysam.qualitystring_to_array("I" * len(sequence))
         out.write(read)
     bulk = audited(path, laid_files, True)
-    laid_out, masked_in_regions = audit_bam.laid_out, audit_bam.masked_in_regions
-    try:
-        audit_bam.laid_out = lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:])  # type: ignore[assignment]
-        audit_bam.masked_in_regions = lambda block, rows, *_: np.zeros(len(rows), dtype=bool)  # type: ignore[assignment]
-        assert audited(path, laid_files, True) == bulk
-    finally:
-        audit_bam.laid_out, audit_bam.masked_in_regions = laid_out, masked_in_regions
+    assert audited_without_bulk_paths(path, laid_files, True) == bulk
     assert bulk["germline"]["by_key"]["chr1:41"] == 1, bulk["germline"]
 
 
