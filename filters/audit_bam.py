@@ -411,9 +411,10 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     if block.hashed is not None:  # hashed names, checked as lower-case hex: searched for the strings that can occur in them
         rows = block.hashed
         plain_names[rows] = False
-        if checks.forbid.hex_only:
+        hex_only = checks.forbid.hex_only
+        if hex_only is not None:
             names = scan.join_spans(block.buffer, block.name_starts[rows], block.name_starts[rows] + HASHED_NAME)
-            for entry, at in ForbidList(checks.forbid.hex_only, checks.forbid.path).search(names):
+            for entry, at in hex_only.search(names):
                 if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
                     hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
     named = np.flatnonzero(plain_names)

@@ -24,6 +24,7 @@ Ji-hyun`` for ``KIM JIHYUN``): the list holds each form.
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -64,13 +65,17 @@ class ForbidList:
                     seen.add(text)
                     self.texts.append(text)
                     self.owners.append(index)
-        self.hex_only = [
-            ForbiddenString(text, entries[owner].line) for text, owner in zip(self.texts, self.owners, strict=True)
+
+    @functools.cached_property
+    def hex_only(self) -> ForbidList | None:
+        """The searched texts (entries and their other spellings) that can occur in text of lower-case
+        hex digits only (keyed read names), as a list of their own, made once; None when there is
+        none. Any other text holds a byte that such text, folded or not, never has."""
+        found = [
+            ForbiddenString(text, self.entries[owner].line) for text, owner in zip(self.texts, self.owners, strict=True)
             if not text.strip(HASHED_NAME_DIGITS)
         ]  # fmt: skip
-        """The searched texts (entries and their other spellings) that can occur in text of lower-case
-        hex digits only (keyed read names): any other holds a byte that such text, folded or not,
-        never has."""
+        return ForbidList(found, self.path) if found else None
 
     @classmethod
     def read(cls, path: Path) -> ForbidList:
