@@ -654,6 +654,346 @@ release:
     return result;
 }
 
+/* --- identifiers in VCF record text (record_values.py) ---------------------------------------- */
+
+/* Bytes of the ID grammars of vcf_header: FIELD_ID (INFO and FORMAT keys), FILTER_ID, ALT_ID. */
+enum { ID_FIELD = 1, ID_FILTER = 2, ID_ALT = 4 };
+
+static int
+id_byte(unsigned char c, int kind)
+{
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '+' || c == '-')
+        return 1;
+    if (c == '*')
+        return kind != ID_FIELD;
+    if (c == ':')
+        return kind != ID_FIELD;
+    return 0;
+}
+
+static int
+is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int
+is_word(unsigned char c)
+{
+    return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.';
+}
+
+/* Digits joined by single hyphens from p (a digit), longest: where the run ends, its digit
+ * count, and whether it is a range (two groups of one length without a leading zero, the
+ * second not below the first). */
+typedef struct {
+    const unsigned char *end;
+    Py_ssize_t digits;
+    int range;
+} DigitRun;
+
+static DigitRun
+digit_run(const unsigned char *p, const unsigned char *end)
+{
+    DigitRun run = {p, 0, 0};
+    const unsigned char *group[2] = {NULL, NULL};
+    Py_ssize_t length[2] = {0, 0};
+    int groups = 0;
+    for (;;) {
+        const unsigned char *start = p;
+        while (p < end && is_digit(*p))
+            p++;
+        if (groups < 2) {
+            group[groups] = start;
+            length[groups] = p - start;
+        }
+        groups++;
+        run.digits += p - start;
+        if (p + 1 < end && *p == '-' && is_digit(p[1])) {
+            p++;
+            continue;
+        }
+        break;
+    }
+    run.end = p;
+    run.range = groups == 2 && length[0] == length[1] && *group[0] != '0' && *group[1] != '0'
+                && memcmp(group[1], group[0], (size_t)length[0]) >= 0;
+    return run;
+}
+
+/* Three groups of digits separated by '-', '.' or '/' from p: any date's shape. */
+static int
+date_like(const unsigned char *p, const unsigned char *end)
+{
+    for (int part = 0;; part++) {
+        const unsigned char *start = p;
+        while (p < end && is_digit(*p))
+            p++;
+        if (p == start)
+            return 0;
+        if (part == 2)
+            return 1;
+        if (p >= end || (*p != '-' && *p != '.' && *p != '/'))
+            return 0;
+        p++;
+    }
+}
+
+/* Whether an ID may fail the ID rule: off its grammar's bytes, empty, '%', 7+ digits, a date. */
+static int
+id_candidate(const unsigned char *p, const unsigned char *end, int kind)
+{
+    if (p == end)
+        return 1;
+    if (kind == ID_FIELD && !(is_word(*p) && *p != '.') && *p != '_')
+        return 1;
+    if (kind == ID_ALT && (*p == ':' || end[-1] == ':'))
+        return 1;
+    for (const unsigned char *q = p; q < end; q++) {
+        if (!id_byte(*q, kind) || *q == '%')
+            return 1;
+        if (kind == ID_ALT && *q == ':' && q + 1 < end && q[1] == ':')
+            return 1;
+        if (is_digit(*q) && (q == p || !is_digit(q[-1]))) {
+            if (digit_run(q, end).digits >= 7 || date_like(q, end))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int
+token_edge(unsigned char c)
+{
+    return c == '|' || c == ',' || c == '&' || c == ':' || c == '=' || c == '(' || c == ')' || c == ' ';
+}
+
+/* Whether a String value may hold what the value rule finds (all but the contig, accession
+ * and GENEINFO exceptions, which record_values.py weighs). public_numbers: the subfields
+ * (counted by '|', from 0 again after each ',') whose numbers are public IDs (a bit each). */
+static int
+value_candidate(const unsigned char *p, const unsigned char *end, uint64_t public_numbers)
+{
+    int slashes = 0, subfield = 0;
+    for (const unsigned char *q = p; q < end; q++) {
+        const unsigned char c = *q;
+        if (c >= 0x80 || c == '\\' || c == '@')
+            return 1;
+        if (q + 1 < end && ((c == '%' && ((q[1] >= '8' && q[1] <= '9') || (q[1] >= 'A' && q[1] <= 'F') || (q[1] >= 'a' && q[1] <= 'f')))
+                            || (c == '&' && q[1] == '#') || (c == ':' && q[1] == '/')))
+            return 1;
+        if (c == '/' || c == '~') {
+            if (q == p || token_edge(q[-1]) || (c == '/' && ++slashes >= 2))
+                return 1;
+        } else if (token_edge(c)) {
+            slashes = 0;
+            subfield = c == '|' ? subfield + 1 : c == ',' ? 0 : subfield;
+        } else if (is_digit(c) && (q == p || !is_word(q[-1]))) {
+            if (date_like(q, end))
+                return 1;
+            const DigitRun run = digit_run(q, end);
+            const int public_number = subfield < 64 && (public_numbers >> subfield) & 1;
+            if (run.digits >= 7 && !run.range && !public_number
+                && !(run.end + 1 < end && (*run.end == '_' || *run.end == '-') && memchr("ACGTN", run.end[1], 5) != NULL))
+                return 1;
+            q = run.end - 1;
+        }
+    }
+    return 0;
+}
+
+/* A list of keys (bytes), and for the keys with subfields, the public-number bits of each. */
+typedef struct {
+    Py_ssize_t count;
+    const char **bytes;
+    Py_ssize_t *lengths;
+    uint64_t *masks;
+} KeyList;
+
+static int
+key_list(PyObject *list, PyObject *masks, KeyList *keys)
+{
+    keys->count = PyList_GET_SIZE(list);
+    keys->bytes = malloc(sizeof(char *) * (size_t)(keys->count + 1));
+    keys->lengths = malloc(sizeof(Py_ssize_t) * (size_t)(keys->count + 1));
+    keys->masks = malloc(sizeof(uint64_t) * (size_t)(keys->count + 1));
+    if (keys->bytes == NULL || keys->lengths == NULL || keys->masks == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (masks != NULL && PyList_GET_SIZE(masks) != keys->count) {
+        PyErr_SetString(PyExc_ValueError, "the subfield keys and masks must have one length");
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < keys->count; i++) {
+        PyObject *key = PyList_GET_ITEM(list, i);
+        if (!PyBytes_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "keys must be bytes");
+            return -1;
+        }
+        keys->bytes[i] = PyBytes_AS_STRING(key);
+        keys->lengths[i] = PyBytes_GET_SIZE(key);
+        keys->masks[i] = 0;
+        if (masks != NULL) {
+            keys->masks[i] = PyLong_AsUnsignedLongLongMask(PyList_GET_ITEM(masks, i));
+            if (PyErr_Occurred())
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void
+free_keys(KeyList *keys)
+{
+    free(keys->bytes);
+    free(keys->lengths);
+    free(keys->masks);
+}
+
+/* The index of [p, end) in keys, or -1. */
+static Py_ssize_t
+listed(const KeyList *keys, const unsigned char *p, const unsigned char *end)
+{
+    const Py_ssize_t length = end - p;
+    for (Py_ssize_t i = 0; i < keys->count; i++) {
+        if (keys->lengths[i] == length && memcmp(keys->bytes[i], p, (size_t)length) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static const unsigned char *
+until(const unsigned char *p, const unsigned char *end, unsigned char c)
+{
+    const unsigned char *found = memchr(p, c, (size_t)(end - p));
+    return found == NULL ? end : found;
+}
+
+enum { MAX_FORMAT_KEYS = 64 };
+
+/* Whether the record text from ALT (p) to the line's end may hold an identifier. */
+static int
+record_candidate(const unsigned char *p, const unsigned char *end, const KeyList *info, const KeyList *format,
+                 const KeyList *layouts)
+{
+    const unsigned char *tab = until(p, end, '\t');
+    for (const unsigned char *allele = p; allele < tab;) { /* ALT: each symbolic allele's ID */
+        const unsigned char *next = until(allele, tab, ',');
+        const unsigned char *inner_end = next[-1] == '>' && next - allele > 1 ? next - 1 : next;
+        if (*allele == '<' && (inner_end == allele + 1 || id_candidate(allele + 1, inner_end, ID_ALT)))
+            return 1;
+        allele = next + 1;
+    }
+    if (tab == end)
+        return 0;
+    tab = until(tab + 1, end, '\t'); /* QUAL */
+    if (tab == end)
+        return 0;
+    const unsigned char *column = tab + 1; /* FILTER */
+    tab = until(column, end, '\t');
+    if (!(tab - column == 1 && *column == '.')) {
+        for (const unsigned char *id = column; id <= tab;) {
+            const unsigned char *next = until(id, tab, ';');
+            if (next > id && id_candidate(id, next, ID_FILTER))
+                return 1;
+            id = next + 1;
+        }
+    }
+    if (tab == end)
+        return 0;
+    column = tab + 1; /* INFO */
+    tab = until(column, end, '\t');
+    if (!(tab - column == 1 && *column == '.')) {
+        for (const unsigned char *item = column; item <= tab;) {
+            const unsigned char *next = until(item, tab, ';');
+            const unsigned char *equals = until(item, next, '=');
+            if (next > item && id_candidate(item, equals, ID_FIELD)) /* an empty item is nothing */
+                return 1;
+            if (equals < next && listed(info, item, equals) < 0) {
+                const Py_ssize_t layout = listed(layouts, item, equals);
+                if (value_candidate(equals + 1, next, layout < 0 ? 0 : layouts->masks[layout]))
+                    return 1;
+            }
+            item = next + 1;
+        }
+    }
+    if (tab == end)
+        return 0;
+    column = tab + 1; /* FORMAT */
+    tab = until(column, end, '\t');
+    if (tab - column == 1 && *column == '.')
+        return 0;
+    unsigned char checked[MAX_FORMAT_KEYS];
+    int keys = 0;
+    for (const unsigned char *key = column; key <= tab; keys++) {
+        const unsigned char *next = until(key, tab, ':');
+        if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
+            return 1;
+        checked[keys] = listed(format, key, next) < 0;
+        key = next + 1;
+    }
+    while (tab < end) { /* the samples */
+        column = tab + 1;
+        tab = until(column, end, '\t');
+        int index = 0;
+        for (const unsigned char *value = column; value <= tab; index++) {
+            const unsigned char *next = until(value, tab, ':');
+            if (index == keys || (checked[index] && value_candidate(value, next, 0)))
+                return 1; /* a value beyond the FORMAT keys goes too */
+            value = next + 1;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(vcf_identifier_candidates_doc,
+"vcf_identifier_candidates(text, starts, ends, info_unchecked, format_unchecked, layout_keys, layout_masks)\n"
+"    -> bytearray\n"
+"\n"
+"For each span text[starts[i]:ends[i]], a VCF record from its ALT column to its line's\n"
+"end, 1 if it may hold what record_values.py removes (a superset of its two rules: the\n"
+"ID rule over symbolic ALT IDs, FILTER IDs, INFO and FORMAT keys; the value rule over\n"
+"INFO values and sample values, except those of the keys listed unchecked), else 0.\n"
+"The INFO values of layout_keys[k] may hold numbers of 7+ digits in the '|'-separated\n"
+"subfields whose bits are set in layout_masks[k] (public gene IDs of an annotation).");
+
+static PyObject *
+vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object, *info_object, *format_object, *layout_object, *mask_object;
+    if (!PyArg_ParseTuple(args, "y*OOO!O!O!O!", &text, &starts_object, &ends_object, &PyList_Type, &info_object, &PyList_Type,
+                          &format_object, &PyList_Type, &layout_object, &PyList_Type, &mask_object))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    KeyList info = {0}, format = {0}, layouts = {0};
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    if (key_list(info_object, NULL, &info) < 0 || key_list(format_object, NULL, &format) < 0
+        || key_list(layout_object, mask_object, &layouts) < 0)
+        goto release_all;
+    result = PyByteArray_FromStringAndSize(NULL, count);
+    if (result == NULL)
+        goto release_all;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    for (Py_ssize_t i = 0; i < count; i++)
+        out[i] = (unsigned char)record_candidate(bytes + start[i], bytes + end[i], &info, &format, &layouts);
+release_all:
+    free_keys(&info);
+    free_keys(&format);
+    free_keys(&layouts);
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    return result;
+}
+
 /* --- SAM records ------------------------------------------------------------------------- */
 
 /* Index of a SAM tag's two-letter name in a 65536-entry table. */
@@ -1625,6 +1965,7 @@ static PyMethodDef scan_methods[] = {
     {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},
     {"cigar_lengths", cigar_lengths, METH_VARARGS, cigar_lengths_doc},
     {"span_list", span_list, METH_VARARGS, span_list_doc},
+    {"vcf_identifier_candidates", vcf_identifier_candidates, METH_VARARGS, vcf_identifier_candidates_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -91,3 +91,15 @@ def span_list(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> list[byt
 
 def cigar_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, operations: ByteTable, counted: ByteTable, /) -> bytearray:
     """The summed lengths of the counted operations of each CIGAR span (int64), -1 off the CIGAR grammar."""
+
+def vcf_identifier_candidates(
+    text: Text,
+    starts: Int64Buffer,
+    ends: Int64Buffer,
+    info_unchecked: list[bytes],
+    format_unchecked: list[bytes],
+    layout_keys: list[bytes],
+    layout_masks: list[int],
+    /,
+) -> bytearray:
+    """1 for each span (a VCF record from ALT to its line's end) that may hold an identifier record_values removes."""

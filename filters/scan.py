@@ -71,6 +71,7 @@ __all__ = [
     "span_list",
     "splice_spans",
     "vcf_columns",
+    "vcf_identifier_candidates",
 ]
 
 LOOPS = (
@@ -93,6 +94,7 @@ LOOPS = (
     "md_lengths",
     "span_list",
     "cigar_lengths",
+    "vcf_identifier_candidates",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -134,6 +136,7 @@ if native is not None:
         splice_lines,
         splice_spans,
         vcf_columns,
+        vcf_identifier_candidates,
     )
 
     compiled = scan_compiled
@@ -157,4 +160,5 @@ else:
         splice_lines,
         splice_spans,
         vcf_columns,
+        vcf_identifier_candidates,
     )

@@ -142,3 +142,19 @@ def cigar_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, operations:
     """The counted operations' lengths of each CIGAR span, -1 off the grammar; see ``scan_python.cigar_lengths``."""
     tables = np.ascontiguousarray(operations, dtype=np.uint8), np.ascontiguousarray(counted, dtype=np.uint8)
     return _int64(_scan.cigar_lengths(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), *tables))
+
+
+def vcf_identifier_candidates(
+    text: bytes,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    info_unchecked: list[bytes],
+    format_unchecked: list[bytes],
+    layout_keys: list[bytes],
+    layout_masks: list[int],
+) -> np.ndarray:
+    """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?"""
+    found = _scan.vcf_identifier_candidates(
+        text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), info_unchecked, format_unchecked, layout_keys, layout_masks
+    )
+    return np.frombuffer(found, dtype=bool)

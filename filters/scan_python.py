@@ -775,3 +775,172 @@ def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndar
             starts.append(at)
             at = folded.find(needle, at + 1)
     return np.asarray(indexes, dtype=np.int64), np.asarray(starts, dtype=np.int64)
+
+
+# --- identifiers in VCF record text (record_values.py) -------------------------------------------
+
+_ID_BYTES = {
+    kind: frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.+-" + extra)
+    for kind, extra in (("field", b""), ("filter", b"*:"), ("alt", b"*:"))
+}
+_DIGITS = frozenset(b"0123456789")
+_WORD = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.")
+_TOKEN_EDGES = frozenset(b"|,&:=() ")
+_HIGH_HEX = frozenset(b"89ABCDEFabcdef")
+_BASES = frozenset(b"ACGTN")
+
+
+def _digit_run(text: bytes, at: int, end: int) -> tuple[int, int, bool]:
+    """(end, digits, range) of the digits joined by single hyphens from ``at``; see ``_scan.c``."""
+    groups: list[bytes] = []
+    while True:
+        start = at
+        while at < end and text[at] in _DIGITS:
+            at += 1
+        groups.append(text[start:at])
+        if at + 1 < end and text[at] == 0x2D and text[at + 1] in _DIGITS:
+            at += 1
+            continue
+        break
+    first = groups[0]
+    is_range = len(groups) == 2 and len(first) == len(groups[1]) and first[:1] != b"0" and groups[1][:1] != b"0" and groups[1] >= first
+    return at, sum(map(len, groups)), is_range
+
+
+def _date_like(text: bytes, at: int, end: int) -> bool:
+    """Three groups of digits separated by ``-``, ``.`` or ``/`` from ``at``."""
+    for part in range(3):
+        start = at
+        while at < end and text[at] in _DIGITS:
+            at += 1
+        if at == start:
+            return False
+        if part == 2:
+            return True
+        if at >= end or text[at] not in b"-./":
+            return False
+        at += 1
+    return False
+
+
+def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
+    if start == end:
+        return True
+    if kind == "field" and not (text[start] in _WORD and text[start] != 0x2E) and text[start] != 0x5F:
+        return True
+    if kind == "alt" and (text[start] == 0x3A or text[end - 1] == 0x3A or b"::" in text[start:end]):
+        return True
+    allowed = _ID_BYTES[kind]
+    for at in range(start, end):
+        byte = text[at]
+        if byte not in allowed:
+            return True
+        starts_number = byte in _DIGITS and (at == start or text[at - 1] not in _DIGITS)
+        if starts_number and (_digit_run(text, at, end)[1] >= 7 or _date_like(text, at, end)):
+            return True
+    return False
+
+
+def _value_candidate(text: bytes, start: int, end: int, public_numbers: int) -> bool:
+    slashes, subfield, at = 0, 0, start
+    while at < end:
+        byte = text[at]
+        following = text[at + 1] if at + 1 < end else -1
+        if byte >= 0x80 or byte in b"\\@":
+            return True
+        if (byte == 0x25 and following in _HIGH_HEX) or (byte == 0x26 and following == 0x23) or (byte == 0x3A and following == 0x2F):
+            return True
+        if byte in b"/~":
+            slashes += byte == 0x2F
+            if at == start or text[at - 1] in _TOKEN_EDGES or slashes >= 2:
+                return True
+        elif byte in _TOKEN_EDGES:
+            slashes = 0
+            subfield = subfield + 1 if byte == 0x7C else 0 if byte == 0x2C else subfield
+        elif byte in _DIGITS and (at == start or text[at - 1] not in _WORD):
+            if _date_like(text, at, end):
+                return True
+            run_end, digits, is_range = _digit_run(text, at, end)
+            variant = run_end + 1 < end and text[run_end] in b"_-" and text[run_end + 1] in _BASES
+            public = subfield < 64 and (public_numbers >> subfield) & 1
+            if digits >= 7 and not is_range and not variant and not public:
+                return True
+            at = run_end
+            continue
+        at += 1
+    return False
+
+
+def _record_candidate(
+    text: bytes, start: int, end: int, info: frozenset[bytes], format_keys: frozenset[bytes], layouts: dict[bytes, int]
+) -> bool:
+    columns = text[start:end].split(b"\t")
+    offsets = [start]
+    for column in columns[:-1]:
+        offsets.append(offsets[-1] + len(column) + 1)
+    position = offsets[0]
+    for allele in columns[0].split(b","):
+        if allele[:1] == b"<":  # an empty ID (<>) is off the grammar too
+            inner_end = position + len(allele) - (1 if len(allele) > 1 and allele[-1:] == b">" else 0)
+            if _id_candidate(text, position + 1, inner_end, "alt"):
+                return True
+        position += len(allele) + 1
+    if len(columns) > 2 and columns[2] != b".":
+        position = offsets[2]
+        for identifier in columns[2].split(b";"):
+            if identifier and _id_candidate(text, position, position + len(identifier), "filter"):
+                return True
+            position += len(identifier) + 1
+    if len(columns) > 3 and columns[3] != b".":
+        position = offsets[3]
+        for item in columns[3].split(b";"):
+            key, equals, _ = item.partition(b"=")
+            if item and _id_candidate(text, position, position + len(key), "field"):  # an empty item is nothing
+                return True
+            if equals and key not in info and _value_candidate(text, position + len(key) + 1, position + len(item), layouts.get(key, 0)):
+                return True
+            position += len(item) + 1
+    if len(columns) <= 4 or columns[4] == b".":
+        return False
+    keys = columns[4].split(b":")
+    position = offsets[4]
+    for key in keys:
+        if _id_candidate(text, position, position + len(key), "field"):
+            return True
+        position += len(key) + 1
+    if len(keys) > 64:
+        return True
+    for sample in range(5, len(columns)):
+        position = offsets[sample]
+        values = columns[sample].split(b":")
+        if len(values) > len(keys):
+            return True  # a value beyond the FORMAT keys goes too
+        for key, value in zip(keys, values, strict=False):
+            if key not in format_keys and _value_candidate(text, position, position + len(value), 0):
+                return True
+            position += len(value) + 1
+    return False
+
+
+def vcf_identifier_candidates(
+    text: bytes,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    info_unchecked: list[bytes],
+    format_unchecked: list[bytes],
+    layout_keys: list[bytes],
+    layout_masks: list[int],
+) -> np.ndarray:
+    """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?
+    The values of ``layout_keys[k]`` may hold long numbers in the ``|`` subfields set in ``layout_masks[k]``."""
+    _spans(starts, ends, len(text))
+    if not all(isinstance(keys, list) for keys in (info_unchecked, format_unchecked, layout_keys, layout_masks)):
+        raise TypeError("the keys and masks must be lists")
+    if len(layout_keys) != len(layout_masks):
+        raise ValueError("the subfield keys and masks must have one length")
+    info, format_keys = frozenset(info_unchecked), frozenset(format_unchecked)
+    layouts = {key: mask & (1 << 64) - 1 for key, mask in zip(layout_keys, layout_masks, strict=True)}
+    found = [
+        _record_candidate(text, start, end, info, format_keys, layouts) for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    return np.array(found, dtype=bool)

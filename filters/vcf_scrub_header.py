@@ -58,6 +58,7 @@ from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within, windows
 from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.record_values import RecordValues, public_number_subfields, unchecked_keys, unsafe_id
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
 from genoscrub.vcf_header import (
@@ -259,7 +260,15 @@ class HeaderScrub:
         self.report = report
         self.dropped_info: set[bytes] = set()
         self.dropped_format: set[bytes] = set()
+        self.types: dict[bytes, dict[bytes, set[bytes]]] = {b"INFO": {}, b"FORMAT": {}}
+        self.layouts: dict[bytes, frozenset[int]] = {}
+        self.contigs: set[bytes] = set()
         self.fileformat_seen = False
+
+    def record_values(self) -> RecordValues:
+        """The rules for identifiers in records, with what the kept header says: types, contigs, annotation layouts."""
+        info, format_keys = unchecked_keys(b"INFO", self.types[b"INFO"]), unchecked_keys(b"FORMAT", self.types[b"FORMAT"])
+        return RecordValues(info, format_keys, frozenset(self.contigs), self.layouts)
 
     def removed(self, kind: str) -> None:
         self.report.add("header_lines_removed")
@@ -299,6 +308,7 @@ class HeaderScrub:
                 self.removed("unparseable_contig")
                 return None
             self.fields_removed(found.dropped_fields)
+            self.contigs.add(identifier)
             return Contig(identifier, found.length).line()
         if key == b"reference":
             name = scrub_reference(value, self.scrub)
@@ -321,22 +331,26 @@ class HeaderScrub:
     def field_line(self, kind: bytes, value: bytes) -> bytes | None:
         found = field_definition(kind, value)
         identifier = self.record_names(found.id) if found is not None else b""
-        if found is None or FIELD_ID.fullmatch(identifier) is None or PERSONAL.search(identifier):
+        if found is None or unsafe_id(FIELD_ID, identifier):
             loose = re.search(rb"[<,]\s*ID=([^,>\"]+)", value)
             if loose is not None:
                 (self.dropped_info if kind == b"INFO" else self.dropped_format).add(self.record_names(loose.group(1)))
             self.removed(f"unparseable_{kind.decode()}")
             return None
         self.fields_removed(found.dropped_fields)
+        self.types[kind].setdefault(identifier, set()).add(found.type)
+        description = self.description(kind, found.id, found.description)
+        if kind == b"INFO" and found.type == b"String":
+            self.layouts[identifier] = public_number_subfields(description)
         fields = [(b"ID", identifier, False), (b"Number", found.number, False), (b"Type", found.type, False)]
-        fields.append((b"Description", self.description(kind, found.id, found.description), True))
+        fields.append((b"Description", description, True))
         return structured_line(kind, fields)
 
     def definition_line(self, kind: bytes, value: bytes) -> bytes | None:
         found = definition(kind, value)
         identifier = self.record_names(found.id) if found is not None else b""
         grammar = ALT_ID if kind == b"ALT" else FILTER_ID
-        if found is None or grammar.fullmatch(identifier) is None or PERSONAL.search(identifier):
+        if found is None or unsafe_id(grammar, identifier):
             self.removed(f"unparseable_{kind.decode()}")
             return None
         self.fields_removed(found.dropped_fields)
@@ -469,14 +483,22 @@ NO_PUBLIC_ID_LETTER[[ord("r"), ord("C")]] = False
 
 
 class RecordScrub:
-    """Records as the header left them: IDs (``IdScrubber``), links, sample names in values, and
-    the use of definitions the header lost, counted."""
+    """Records as the header left them: IDs (``IdScrubber``), links, sample names in values,
+    identifiers written into records (``RecordValues``), and the use of definitions the header
+    lost, counted."""
 
     def __init__(
-        self, ids: IdScrubber | None, names: NameReplacement, dropped_info: set[bytes], dropped_format: set[bytes], report: Report
+        self,
+        ids: IdScrubber | None,
+        names: NameReplacement,
+        values: RecordValues,
+        dropped_info: set[bytes],
+        dropped_format: set[bytes],
+        report: Report,
     ) -> None:
         self.ids = ids
         self.names = names
+        self.values = values
         self.dropped_info = dropped_info
         self.dropped_format = dropped_format
         self.report = report
@@ -501,14 +523,27 @@ class RecordScrub:
         lowered = text.lower()
         return any(lowered.find(needle) >= 0 for needle in self.needles)
 
-    def scrub(self, block: RecordBlock) -> bytes:
-        """The block's text to write."""
+    def scrub(self, block: RecordBlock, column_count: int) -> bytes:
+        """The block's text to write.
+
+        A block with links, names or text outside ASCII goes line by line. Otherwise only the
+        records that may hold an identifier (``RecordValues.candidate_rows``, one C pass) are
+        split and rebuilt, then the IDs of the whole block are scrubbed in bulk (the rebuilt
+        records' IDs are scrubbed already, and stay).
+        """
         if self.dropped_info or self.dropped_format:
             self.count_dropped_use(block)
         if one_by_one() or self.special(block):
             lines = [self.scrub_line(line) for line in block.lines()]
             lines.append(b"")
             return b"\n".join(lines)
+        rows = self.values.candidate_rows(block)
+        if len(rows):
+            rebuilt: list[bytes | None] = [self.scrub_line(block.line(row)) for row in rows.tolist()]
+            text = scan.splice_lines(block.text, block.starts, block.ends, rows.astype(np.int64), rebuilt)
+            if self.ids is None:
+                return text
+            block = RecordBlock(block.first_line, text, block.path, column_count)
         return self.ids.scrub(block) if self.ids is not None else block.text
 
     def scrub_line(self, line: bytes) -> bytes:
@@ -535,6 +570,8 @@ class RecordScrub:
                 self.report.add("records_with_names_replaced")
         if not line.isascii():
             self.remove_other_scripts(fields)
+        if self.values.scrub(fields):
+            self.report.add("records_with_identifiers_removed")
         return b"\t".join(fields)
 
     def remove_other_scripts(self, fields: list[bytes]) -> None:
@@ -616,7 +653,7 @@ def scrub_records(body: TextBlocks, column_count: int, records: RecordScrub, pat
     for first_line, text in body:
         block = RecordBlock(first_line, text, path, column_count)
         report.add("records", block.count)
-        yield records.scrub(block)
+        yield records.scrub(block, column_count)
 
 
 def scrub_header(
@@ -700,7 +737,8 @@ def main(
                 text, headers = scrub_header(header, new_samples, pseudonyms, kept_keys, descriptions, report)
                 sink.write(text)
                 id_scrubber = IdScrubber() if ids == "scrub" else None
-                records = RecordScrub(id_scrubber, headers.record_names, headers.dropped_info, headers.dropped_format, report)
+                records = RecordScrub(id_scrubber, headers.record_names, headers.record_values(), headers.dropped_info,
+                                      headers.dropped_format, report)  # fmt: skip
                 for chunk in scrub_records(body, len(header.columns), records, input, report):
                     sink.write(chunk)
                 if id_scrubber is not None:

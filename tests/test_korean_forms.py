@@ -15,8 +15,7 @@ forbid list, and never print it.
 
 Two places keep such values on purpose or by a documented limit: a romanised name in
 free text (no pattern tells it from other words; ``--descriptions drop`` removes it),
-and read names without ``--names``. What still survives where the fix would change a
-command widely is marked ``xfail`` below, with the reason.
+and read names without ``--names``.
 """
 
 from __future__ import annotations
@@ -186,13 +185,15 @@ def test_vcf_record_values_in_another_script_are_removed(one_record_path: bool, 
     bcftools_reads(result.stdout)
 
 
-@pytest.mark.xfail(strict=True, reason="vcf-scrub-header passes INFO/FORMAT string values of records as they are, except known "
-                   "names and text outside ASCII: a registration or phone number, a date or a path written there survives")  # fmt: skip
 def test_vcf_record_string_values_keep_no_form(tmp_path: Path) -> None:
+    """Every ASCII form as a String INFO value, a sample's String value and a FILTER ID: removed
+    (the value rule and the ID rule of ``record_values``; tests/test_record_values.py holds the rest)."""
     forms = [form for form in FORMS if form not in SCRIPTS]
-    out, _ = scrub_vcf((b"\n".join([*(line.encode() for line in RECORD_HEADER), COLUMNS.encode(), *record_values(forms)]) + b"\n").decode(),
-                       (), tmp_path)  # fmt: skip
-    assert survivors(out) == []
+    out, report = scrub_vcf((b"\n".join([*(line.encode() for line in RECORD_HEADER), COLUMNS.encode(), *record_values(forms)]) + b"\n").decode(),
+                            (), tmp_path)  # fmt: skip
+    assert survivors(out + report) == []
+    assert json.loads(report)["counts"]["records_with_identifiers_removed"] == len(forms)
+    bcftools_reads(out)
 
 
 # --- sam-scrub-rg ----------------------------------------------------------------------------------
@@ -204,7 +205,7 @@ HEADER_TAGS = {
     "PG": ("PN", "CL", "PP", "DS", "VN"),
 }
 # Record tags that are kept (each checked against its grammar) and some that are not.
-# MI, a molecular identifier, is a number by its grammar: see the xfail test of numbers below.
+# MI, a molecular identifier, is a number by its grammar: any number passes there (the man page says so).
 Z_TAGS = ("CC", "MC", "MD", "SA", "OA", "OC", "OQ", "R2", "BQ", "RX", "QX", "OX", "BZ", "CB", "CR", "XA", "XB", "YT", "UB",
           "DT", "CO", "XX", "zz", "PU", "LB")  # fmt: skip
 
@@ -434,7 +435,7 @@ def test_audit_finds_personal_data_in_descriptions_without_a_forbid_list(tmp_pat
 @pytest.mark.parametrize("form", ["rrn", "phone", "birth-date-compact", "mrn-hospital"])
 def test_vcf_definition_id_holding_a_number_is_removed(kind: str, form: str, tmp_path: Path) -> None:
     """A definition whose ID is a registration, phone or record number or a date is removed from the
-    header (the records' use of it is counted; record values are the xfail test above)."""
+    header (records lose their use of it: tests/test_record_values.py)."""
     value = FORMS[form][0]
     line = {"INFO": f'##INFO=<ID={value},Number=1,Type=String,Description="x">',
             "FORMAT": f'##FORMAT=<ID={value},Number=1,Type=String,Description="x">',

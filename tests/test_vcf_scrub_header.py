@@ -262,7 +262,10 @@ def test_corpus_vcf_scrubbed_and_readable(path: Path) -> None:
         if len(sample) >= 4:
             assert not re.search(rb"(?<![A-Za-z0-9])" + re.escape(sample) + rb"(?![A-Za-z0-9])", header_values)
     query = "%CHROM\t%POS\t%REF\t%ALT\n"
-    assert bcftools("query", "-f", query, "-", input=stdout) == bcftools("query", "-f", query, str(path))
+    # A symbolic allele off the ALT ID grammar (``<validIdWithSymbols!"#$...@[\\]...>``: a path's and an
+    # e-mail's bytes) becomes <*>; everything else of the sites stays.
+    expected = re.sub(rb"<(?![A-Za-z0-9_.*+-]+(?::[A-Za-z0-9_.*+-]+)*>)[^\t\n,]*>", b"<*>", bcftools("query", "-f", query, str(path)))
+    assert bcftools("query", "-f", query, "-", input=stdout) == expected
     for line in stdout.splitlines():
         if line.startswith(b"##"):
             key = line[2:].split(b"=", 1)[0]

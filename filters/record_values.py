@@ -1,0 +1,241 @@
+"""Identifiers written into VCF records: which values, keys and IDs vcf-scrub-header removes.
+
+A hospital pipeline writes into records what it knows: ``NOTE=900101-1234567`` (a
+resident registration number), a sample's ``NM:Z`` with a date of birth, a FILTER named
+after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
+(ARCHITECTURE.md, "Record values"):
+
+- the ID rule, for what the header defines (FILTER IDs, INFO and FORMAT keys, the ID of
+  a symbolic ALT allele): the header's own rule for a definition's ID (``unsafe_id``), so
+  that a record never keeps what the header removed;
+- the value rule, for the values of String and Character keys (and of keys the header
+  does not define): text outside ASCII, the same percent-encoded or as HTML references,
+  a backslash, ``@`` or ``://``, a path (a ``/`` or ``~`` starting a token, or two ``/``
+  in one), a date, and a number of 7 digits or more written alone (``19900101``,
+  ``MRN:12345678``, ``010-1234-5678``), except where the format writes long numbers on
+  purpose: after a letter, digit or ``.`` (``rs76717221``, ``ENSG00000227232``,
+  ``c.1234567A>G``, ``0.0001997``), a range (``1234567-1234570``), a position before its
+  bases (``16050036_A_C``), after a contig of the header (``chr1:12345678``), a RefSeq or
+  assembly accession (``NM_001009931``), and dbSNP's ``GENEINFO`` gene IDs.
+
+Integer and Float values are not checked: a date written as an Integer passes (the man
+page says so), as do a romanised name and a number written onto a word.
+
+``RecordValues.scrub`` applies both rules to one record (the one-record path);
+``scan.vcf_identifier_candidates`` finds, in C over a whole block, the records that may
+hold one (a superset: it knows neither contigs nor GENEINFO), so that only those are split.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from genoscrub import scan
+from genoscrub.identifiers import PERSONAL
+from genoscrub.vcf import RecordBlock
+from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
+
+NUMBER_GROUP = "number"
+VALUE_SHAPES = re.compile(
+    rb"[\x80-\xff]"  # text outside ASCII
+    rb"|%[89A-Fa-f][0-9A-Fa-f]"  # the same, percent-encoded (VEP's %3D is ASCII: fine)
+    rb"|&#[0-9xX]"  # the same, as an HTML character reference (its ; ends an INFO item: not required)
+    rb"|[\\@]|://"  # a Windows or UNC path, an escape, an e-mail address, a URL
+    rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # a path: / or ~ starting a token, or two / in one
+    rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4})(?![0-9])"  # a date
+    rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
+)
+"""What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
+CONTIG_BEFORE_COLON = re.compile(rb"[A-Za-z0-9._*+-]+\Z")
+NAME_BEFORE_UNDERSCORE = re.compile(rb"[A-Za-z0-9.]+\Z")
+ACCESSION_PREFIXES = frozenset(
+    {b"AC", b"NC", b"NG", b"NT", b"NW", b"NZ", b"NM", b"NR", b"NP", b"XM", b"XR", b"XP", b"AP", b"YP", b"WP", b"GCA", b"GCF"}
+)
+"""RefSeq prefixes (``NM_001009931``) and assembly accessions (``GCA_000001405``): public numbers after ``_``."""
+GENE_IDS_KEY = b"GENEINFO"
+GENOTYPE_KEY = b"GT"
+SYMBOLIC_REMOVED = b"<*>"
+NUMERIC_TYPES = frozenset({b"Integer", b"Float", b"Flag"})
+# The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; structural variants, 3 and 5):
+# their values go unchecked where a file uses them without defining them (PS, a phase set, is a position).
+SPECIFIED_NUMERIC = {
+    b"INFO": frozenset({b"AC", b"AD", b"ADF", b"ADR", b"AF", b"AN", b"BQ", b"DB", b"DP", b"END", b"H2", b"H3", b"MQ", b"MQ0", b"NS",
+                        b"SB", b"SOMATIC", b"VALIDATED", b"1000G", b"IMPRECISE", b"NOVEL", b"SVLEN", b"CIPOS", b"CIEND", b"HOMLEN",
+                        b"DPADJ", b"CN", b"CNADJ", b"CICN", b"CICNADJ", b"CILEN"}),
+    b"FORMAT": frozenset({b"AD", b"ADF", b"ADR", b"DP", b"EC", b"GL", b"GP", b"GQ", b"HQ", b"MQ", b"PL", b"PQ", b"PS", b"CN", b"CNQ",
+                          b"CNL", b"CNP", b"NQ"}),
+}  # fmt: skip
+# An annotation's subfields, as its Description lists them: VEP's "Format: Allele|Consequence|...",
+# SnpEff's "Functional annotations: 'Allele | Annotation | ...'", bcftools csq's "Format: Consequence|gene|...".
+SUBFIELD_LIST = re.compile(rb"[A-Za-z0-9_.+-]+(?: ?\| ?[A-Za-z0-9_.+-]+)+")
+PUBLIC_NUMBER_SUBFIELDS = frozenset({b"Gene", b"Gene_ID"})
+"""Subfields holding a gene's ID, which for RefSeq annotations is an Entrez number (``102723996``)."""
+
+
+def unchecked_keys(kind: bytes, types: dict[bytes, set[bytes]]) -> frozenset[bytes]:
+    """The ``kind`` (INFO, FORMAT) keys whose record values are not checked: those every definition of
+    which is Integer, Float or Flag, and the specification's numeric keys a header leaves undefined."""
+    defined = frozenset(key for key, found in types.items() if found <= NUMERIC_TYPES)
+    return defined | (SPECIFIED_NUMERIC[kind] - types.keys())
+
+
+def public_number_subfields(description: bytes) -> frozenset[int]:
+    """The indexes of an annotation's gene ID subfields, from the list of subfields its Description gives."""
+    found = SUBFIELD_LIST.search(description)
+    if found is None:
+        return frozenset()
+    names = [name.strip() for name in found.group(0).split(b"|")]
+    return frozenset(index for index, name in enumerate(names) if name in PUBLIC_NUMBER_SUBFIELDS)
+
+
+def unsafe_id(grammar: re.Pattern[bytes], identifier: bytes) -> bool:
+    """Whether a header-defined ID (of a definition, or its use in a record) must go: off its
+    grammar, or holding personal data (``identifiers.PERSONAL``)."""
+    return grammar.fullmatch(identifier) is None or PERSONAL.search(identifier) is not None
+
+
+def with_and_without_chr(contigs: frozenset[bytes]) -> frozenset[bytes]:
+    """Contig names in both spellings, so that ``1:12345678`` and ``chr1:12345678`` are one decision."""
+    other = {name[3:] if name.startswith(b"chr") else b"chr" + name for name in contigs}
+    return contigs | frozenset(other)
+
+
+class RecordValues:
+    """The ID rule and the value rule over one record's ALT, FILTER, INFO, FORMAT and samples.
+
+    ``numeric_info`` and ``numeric_format`` are the keys whose values are not checked
+    (``unchecked_keys``); ``contigs`` the header's contig IDs; ``layouts`` the INFO keys
+    whose ``|`` subfields hold gene IDs, with those subfields' indexes.
+    """
+
+    def __init__(
+        self,
+        numeric_info: frozenset[bytes],
+        numeric_format: frozenset[bytes],
+        contigs: frozenset[bytes],
+        layouts: dict[bytes, frozenset[int]] | None = None,
+    ) -> None:
+        self.numeric_info = numeric_info
+        self.numeric_format = numeric_format | {GENOTYPE_KEY}
+        self.contigs = with_and_without_chr(contigs)
+        self.layouts = {key: indexes for key, indexes in (layouts or {}).items() if indexes}
+        self.layout_keys = sorted(self.layouts)
+        self.layout_masks = [sum(1 << index for index in self.layouts[key] if index < 64) for key in self.layout_keys]
+
+    def holds_identifier(self, value: bytes, key: bytes) -> bool:
+        """Whether a String value of ``key`` holds something the value rule finds (an annotation's
+        gene ID subfields may hold numbers: each subfield is weighed alone)."""
+        public = self.layouts.get(key)
+        if public is None:
+            return self.text_holds_identifier(value, key, False)
+        return any(
+            self.text_holds_identifier(subfield, key, index in public)
+            for part in value.split(b",")
+            for index, subfield in enumerate(part.split(b"|"))
+        )
+
+    def text_holds_identifier(self, value: bytes, key: bytes, numbers_public: bool) -> bool:
+        for match in VALUE_SHAPES.finditer(value):
+            if match.group(NUMBER_GROUP) is None:
+                return True
+            if not numbers_public and not self.number_is_public(value, match, key):
+                return True
+        return False
+
+    def number_is_public(self, value: bytes, match: re.Match[bytes], key: bytes) -> bool:
+        """Whether a number of 7+ digits is one the format writes on purpose (see the module)."""
+        number, start, end = match.group(NUMBER_GROUP), match.start(), match.end()
+        groups = number.split(b"-")
+        equal = len(groups) == 2 and len(groups[0]) == len(groups[1]) and b"0" not in (groups[0][:1], groups[1][:1])
+        if equal and groups[1] >= groups[0]:  # a range: equal lengths, so comparing the bytes compares the numbers
+            return True
+        if value[end : end + 1] in (b"_", b"-") and value[end + 1 : end + 2] in (b"A", b"C", b"G", b"T", b"N"):
+            return True  # POS_REF_ALT
+        if key == GENE_IDS_KEY:
+            return True
+        before = value[: max(start - 1, 0)]
+        if value[start - 1 : start] == b":":
+            found = CONTIG_BEFORE_COLON.search(before)
+            return found is not None and found.group(0) in self.contigs
+        if value[start - 1 : start] == b"_":
+            found = NAME_BEFORE_UNDERSCORE.search(before)
+            return found is not None and (found.group(0) in self.contigs or found.group(0) in ACCESSION_PREFIXES)
+        return False
+
+    def scrub(self, fields: list[bytes]) -> bool:
+        """Remove, in place, what either rule finds in a record's fields; whether anything went.
+
+        A symbolic allele becomes ``<*>``, a FILTER ID leaves the list (``.`` when none is
+        left), an INFO item or FORMAT key goes with its values, a value becomes ``.``, and a
+        sample's values beyond its FORMAT keys go.
+        """
+        changed = False
+        if b"<" in fields[4]:
+            changed |= self.scrub_alt(fields)
+        if fields[6] not in (b".", b"PASS"):
+            filters = fields[6].split(b";")
+            kept = [identifier for identifier in filters if not identifier or not unsafe_id(FILTER_ID, identifier)]
+            if len(kept) < len(filters):
+                fields[6] = b";".join(kept) or b"."
+                changed = True
+        if fields[7] != b".":
+            changed |= self.scrub_info(fields)
+        if len(fields) > 8 and fields[8] != b".":
+            changed |= self.scrub_samples(fields)
+        return changed
+
+    def scrub_alt(self, fields: list[bytes]) -> bool:
+        alleles = fields[4].split(b",")
+        new = [
+            SYMBOLIC_REMOVED if allele[:1] == b"<" and allele[-1:] == b">" and unsafe_id(ALT_ID, allele[1:-1]) else allele
+            for allele in alleles
+        ]
+        if new == alleles:
+            return False
+        fields[4] = b",".join(new)
+        return True
+
+    def scrub_info(self, fields: list[bytes]) -> bool:
+        items = fields[7].split(b";")
+        new: list[bytes] = []
+        for item in items:
+            key, equals, value = item.partition(b"=")
+            if item and unsafe_id(FIELD_ID, key):  # an empty item (a; at the end) is nothing to remove
+                continue
+            if equals and key not in self.numeric_info and self.holds_identifier(value, key):
+                item = key + b"=."
+            new.append(item)
+        if new == items:
+            return False
+        fields[7] = b";".join(new) or b"."
+        return True
+
+    def scrub_samples(self, fields: list[bytes]) -> bool:
+        keys = fields[8].split(b":")
+        kept = [index for index, key in enumerate(keys) if not unsafe_id(FIELD_ID, key)]
+        checked = [index for index in kept if keys[index] not in self.numeric_format]
+        changed = len(kept) < len(keys)
+        for column in range(9, len(fields)):
+            values = fields[column].split(b":")
+            if len(values) > len(keys):  # values no key names: the format has no place for them
+                del values[len(keys) :]
+                changed = True
+            for index in checked:
+                if index < len(values) and self.holds_identifier(values[index], keys[index]):
+                    values[index] = b"."
+                    changed = True
+            if len(kept) < len(keys):
+                values = [values[index] for index in kept if index < len(values)]
+            fields[column] = b":".join(values) or b"."
+        if len(kept) < len(keys):
+            fields[8] = b":".join(keys[index] for index in kept) or b"."
+        return changed
+
+    def candidate_rows(self, block: RecordBlock) -> np.ndarray:
+        """The rows of a block that may hold something either rule finds (a superset, in C)."""
+        starts = block.column(4)[0]
+        found = scan.vcf_identifier_candidates(
+            block.text, starts, block.ends, sorted(self.numeric_info), sorted(self.numeric_format), self.layout_keys, self.layout_masks
+        )
+        return np.flatnonzero(found)

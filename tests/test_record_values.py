@@ -1,0 +1,219 @@
+"""Identifiers written into VCF records: vcf-scrub-header removes them, keeps what the format writes.
+
+Planted in every record place the scrubber reads (a String INFO value, an undefined
+key's value, a sample's String value, a FILTER ID, an INFO key, a FORMAT key, a
+symbolic allele), each personal form must be gone from the bytes written, on the bulk
+path and the one-record path alike, and bcftools must read the output. The numbers
+annotations write on purpose (dbSNP, Ensembl and RefSeq IDs, positions, ranges, gene
+IDs) must stay byte for byte. The C loop that picks the records worth splitting is a
+superset of the rules: whatever the rules change, it picked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from genoscrub import scan
+from genoscrub.record_values import RecordValues
+from genoscrub.vcf_scrub_header import app
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from tests.conftest import ROOT
+
+# form -> (planted value, what must not survive of it)
+FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "rrn": ("900101-1234567", ("1234567", "900101")),
+    "rrn-without-hyphen": ("9001011234567", ("1234567",)),
+    "mrn": ("MRN_12345678", ("12345678",)),
+    "mrn-after-colon": ("MRN.no.12345678", ()),  # after a dot: the documented limit (a number written onto a word)
+    "hospital-number": ("H-2023-000123", ("000123",)),
+    "birth-date": ("1990-01-01", ("1990-01-01",)),
+    "birth-date-compact": ("19900101", ("19900101",)),
+    "birth-date-dots": ("1990.01.01", ("1990.01.01",)),
+    "birth-date-slashes": ("01/02/1990", ("01/02/1990",)),
+    "phone": ("010-1234-5678", ("1234-5678",)),
+    "email": ("kimjh@snuh.org", ("kimjh",)),
+    "windows-path": ("C:\\Users\\kimjh", ("kimjh",)),
+    "unix-path": ("/home/kimjh/run1", ("kimjh",)),
+    "relative-path": ("data/kimjh/run1", ("kimjh",)),
+    "home-path": ("~kimjh", ("kimjh",)),
+    "url": ("https://x.org/kimjh", ("kimjh",)),
+    "percent-encoded": ("%EA%B9%80", ("%EA",)),
+    "html-entities": ("&#44608", ("44608",)),
+    "hangul": ("김지현", ("김지현",)),
+}
+PLANTED = {name: value for name, (value, needles) in FORMS.items() if needles}
+PLACES = {
+    "INFO String value": "chr1\t{pos}\t.\tA\tG\t50\tPASS\tNOTE={X};DP=3\tGT:NM\t0/1:ok",
+    "undefined INFO key's value": "chr1\t{pos}\t.\tA\tG\t50\tPASS\tDP=3;WHO={X}\tGT:NM\t0/1:ok",
+    "sample String value": "chr1\t{pos}\t.\tA\tG\t50\tPASS\tDP=3\tGT:NM\t0/1:{X}",
+    "FILTER ID": "chr1\t{pos}\t.\tA\tG\t50\tq10;f{X}\tDP=3\tGT:NM\t0/1:ok",
+    "INFO key": "chr1\t{pos}\t.\tA\tG\t50\tPASS\tDP=3;K{X}=1\tGT:NM\t0/1:ok",
+    "FORMAT key": "chr1\t{pos}\t.\tA\tG\t50\tPASS\tDP=3\tGT:K{X}:NM\t0/1:1:ok",
+    "symbolic allele": "chr1\t{pos}\t.\tA\t<DEL:{X}>\t50\tPASS\tDP=3\tGT:NM\t0/1:ok",
+}
+HEADER = [
+    "##fileformat=VCFv4.3",
+    "##contig=<ID=chr1,length=100000000>",
+    '##FILTER=<ID=q10,Description="Quality below 10">',
+    '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">',
+    '##INFO=<ID=END,Number=1,Type=Integer,Description="End">',
+    '##INFO=<ID=NOTE,Number=.,Type=String,Description="A note">',
+    '##INFO=<ID=CAF,Number=.,Type=String,Description="Allele frequencies">',
+    '##INFO=<ID=GENEINFO,Number=1,Type=String,Description="Genes">',
+    '##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequences. Format: Allele|Consequence|Gene|Feature|cDNA_position|'
+    'Amino_acids|Codons|HGVSp|Existing_variation">',
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
+    '##FORMAT=<ID=NM,Number=1,Type=String,Description="A note">',
+    '##FORMAT=<ID=PID,Number=1,Type=String,Description="Phasing ID">',
+    '##FORMAT=<ID=K1,Number=1,Type=Integer,Description="A count">',
+]
+COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217T"
+KEPT = [  # what the format writes on purpose: every record must come out as it went in
+    "chr1\t100\trs76717221\tA\tG\t50\tPASS\tDP=3;NOTE=rs76717221,ENSG00000227232,LOC100506134\tGT:NM\t0/1:ENST00000456328.2",
+    "chr1\t101\t.\tA\tG\t50\tPASS\tCAF=0.9998,0.0001997;GENEINFO=DDX11L1:100287102\tGT:PID\t0|1:16050036_A_C",
+    "chr1\t102\t.\tA\tG\t50\tPASS\tNOTE=chr1:12345678,1:12345679,chr1_12345678_A_G,1-55516888-G-GA,NM_001009931.2,GCA_000001405.15\tGT\t0/1",
+    "chr1\t103\t.\tAC\tA\t50\tPASS\tCSQ=-|frameshift_variant|102723996|NM_001363770.2|1234567-1234570|R/W|Cgg/Tgg|"
+    "NP_001350699.1:p.Ser12%3D|rs1\tGT\t0/1",
+    "chr1\t104\t.\tA\tG\t50\tPASS\tEND=12345678;DP=19900101\tGT:PS:K1\t0/1:12345678:19900101",
+    "chr1\t105\t.\tA\t<DUP:TANDEM>\t50\tq10\tNOTE=c.1234567A>G,g.12345678del,1/4,0.5%\tGT:NM\t0/1:.",
+    "chr1\t106\t.\tA\tG\t50\t.\tDP=3;\tGT:NM\t./.:.",
+]
+
+
+def scrub(text: str | bytes, tmp_path: Path, one_by_one: bool) -> tuple[bytes, dict[str, int]]:
+    """The installed command on ``text``: its output and its report's counts; bcftools must read the output."""
+    (tmp_path / "in.vcf").write_bytes(text.encode() if isinstance(text, str) else text)
+    report = tmp_path / "report.json"
+    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    result = subprocess.run([str(ROOT / "bin" / "vcf-scrub-header"), "-q", "--report", str(report), str(tmp_path / "in.vcf")],
+                            capture_output=True, env=environment)  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
+    assert result.stderr == b""
+    read = subprocess.run(["bcftools", "view", "-"], input=result.stdout, capture_output=True)
+    assert read.returncode == 0, read.stderr.decode()
+    counts: dict[str, int] = json.loads(report.read_text())["counts"]
+    return result.stdout, counts
+
+
+def records(output: bytes) -> list[bytes]:
+    return [line for line in output.splitlines() if not line.startswith(b"#")]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+@pytest.mark.parametrize("place", list(PLACES))
+def test_each_form_in_each_record_place_is_removed(place: str, one_by_one: bool, tmp_path: Path) -> None:
+    lines = [PLACES[place].replace("{pos}", str(10 + index)).replace("{X}", value) for index, value in enumerate(PLANTED.values())]
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    survived = [name for name in PLANTED if any(needle.encode().lower() in output.lower() for needle in FORMS[name][1])]
+    assert survived == []
+    assert counts["records_with_identifiers_removed"] + counts.get("records_with_other_scripts_removed", 0) >= len(PLANTED)
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_what_annotations_write_on_purpose_stays(one_by_one: bool, tmp_path: Path) -> None:
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *KEPT]) + "\n", tmp_path, one_by_one)
+    assert records(output) == [line.encode() for line in KEPT]
+    assert "records_with_identifiers_removed" not in counts
+
+
+def test_a_number_is_public_only_where_the_annotation_says_so(tmp_path: Path) -> None:
+    """An Entrez ID stays in CSQ's Gene subfield; the same number in its Feature subfield, or in a
+    note, goes; a date goes from the Gene subfield too."""
+    lines = [
+        "chr1\t10\t.\tA\tG\t50\tPASS\tCSQ=G|missense_variant|102723996|NM_1|1|R/W|Cgg/Tgg|.|.\tGT\t0/1",
+        "chr1\t11\t.\tA\tG\t50\tPASS\tCSQ=G|missense_variant|ENSG1|102723996|1|R/W|Cgg/Tgg|.|.\tGT\t0/1",
+        "chr1\t12\t.\tA\tG\t50\tPASS\tCSQ=G|missense_variant|1990-01-01|NM_1|1|R/W|Cgg/Tgg|.|.\tGT\t0/1",
+        "chr1\t13\t.\tA\tG\t50\tPASS\tNOTE=102723996\tGT\t0/1",
+    ]
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, False)
+    assert [line.split(b"\t")[7] for line in records(output)] == [lines[0].split("\t")[7].encode(), b"CSQ=.", b"CSQ=.", b"NOTE=."]
+    assert counts["records_with_identifiers_removed"] == 3
+
+
+@pytest.mark.parametrize("declared", ["chr1", "1"])
+def test_contig_positions_give_one_answer_in_either_naming(declared: str, tmp_path: Path) -> None:
+    """``chr1:12345678`` and ``1:12345678`` are positions whichever of the two names the header declares;
+    a number after another word's colon is not."""
+    header = [line.replace("ID=chr1,", f"ID={declared},") for line in HEADER]
+    lines = [f"{declared}\t10\t.\tA\tG\t50\tPASS\tNOTE=chr1:12345678,1:12345678\tGT\t0/1",
+             f"{declared}\t11\t.\tA\tG\t50\tPASS\tNOTE=MRN:12345678\tGT\t0/1"]  # fmt: skip
+    output, _ = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, False)
+    assert [line.split(b"\t")[7] for line in records(output)] == [b"NOTE=chr1:12345678,1:12345678", b"NOTE=."]
+
+
+def test_keys_go_with_their_values_and_values_without_a_key_go(tmp_path: Path) -> None:
+    lines = [
+        "chr1\t10\t.\tA\tG\t50\tPASS\tDP=3;K19900101=5;NOTE=x\tGT:K19900101:NM\t0/1:7:ok",
+        "chr1\t11\t.\tA\tG\t50\tPASS\tDP=3\tGT:NM\t0/1:ok:12345678:extra",
+    ]
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, False)
+    assert records(output) == [b"chr1\t10\t.\tA\tG\t50\tPASS\tDP=3;NOTE=x\tGT:NM\t0/1:ok", b"chr1\t11\t.\tA\tG\t50\tPASS\tDP=3\tGT:NM\t0/1:ok"]
+    assert counts["records_with_identifiers_removed"] == 2
+
+
+# --- the C loop is a superset of the rules; the bulk path gives the one-record path's bytes -------
+
+PIECES = st.sampled_from(
+    ["1990-01-01", "19900101", "900101-1234567", "1234567-1234570", "1234567-1234560", "16050036_A_C", "chr1:12345678", "2:12345678",
+     "MRN:12345678", "NM_001009931", "PT_12345678", "rs76717221", "0.0001997", "a/b", "a/b/c", "/x", "~x", "x@y", "%3D", "%EA", "&#1",
+     "\\x", "s3://b", "12", "0", "-", "|", ",", ":", "=", "(", ")", " ", "&", "G", "ENSG1", "1.2.3", "01/02/1990", "102723996", "."]
+)  # fmt: skip
+VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
+IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])
+KEYS = st.sampled_from(["NOTE", "WHO", "CSQ", "GENEINFO", "DP", "END", "K19900101", "", "a/b", "PS"])
+FORMAT_KEYS = st.lists(st.sampled_from(["GT", "NM", "PID", "K1", "PS", "K900101-1234567", "X"]), min_size=1, max_size=4, unique=True)
+
+
+@st.composite
+def record_lines(draw: st.DrawFn) -> str:
+    alt = draw(st.sampled_from(["G", "<DEL>", "<DEL:{v}>", "G,<INS:ME:{v}>", "<>"])).replace("{v}", draw(VALUES).replace(",", "."))
+    filters = ";".join(draw(st.lists(IDS, min_size=1, max_size=3)))
+    info = ";".join(f"{key}={draw(VALUES).replace(';', '')}" if key not in ("", "DB") else key for key in draw(st.lists(KEYS, max_size=4)))
+    keys = draw(FORMAT_KEYS)
+    samples = [":".join(draw(VALUES).replace(":", "").replace("\t", "") for _ in range(len(keys) + draw(st.integers(-1, 1)))) or "."
+               for _ in range(2)]  # fmt: skip
+    return "\t".join(["chr1", "10", ".", "A", alt, "50", filters or ".", info or ".", ":".join(keys), *samples])
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(record_lines(), min_size=1, max_size=6))
+def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> None:
+    values = RecordValues(frozenset({b"DP", b"END"}), frozenset({b"PS", b"K1"}), frozenset({b"chr1"}), {b"CSQ": frozenset({2})})
+    text = ("\n".join(lines) + "\n").encode()
+    encoded = [line.encode() for line in lines]
+    ends = np.cumsum([len(line) + 1 for line in encoded], dtype=np.int64) - 1
+    starts = np.array([end - len(line) for end, line in zip(ends.tolist(), encoded, strict=True)], dtype=np.int64)
+    alt_starts = np.array([start + len(b"\t".join(line.split(b"\t")[:4])) + 1 for start, line in zip(starts.tolist(), encoded, strict=True)],
+                          dtype=np.int64)  # fmt: skip
+    arguments = (text, alt_starts, ends, sorted(values.numeric_info), sorted(values.numeric_format), values.layout_keys, values.layout_masks)
+    found = scan.python.vcf_identifier_candidates(*arguments)
+    if scan.compiled is not None:
+        assert scan.compiled.vcf_identifier_candidates(*arguments).tolist() == found.tolist()
+    for line, candidate in zip(encoded, found.tolist(), strict=True):
+        fields = line.split(b"\t")
+        if values.scrub(fields):
+            assert candidate, line
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(record_lines(), min_size=1, max_size=8))
+def test_bulk_path_gives_the_one_record_path_bytes(lines: list[str]) -> None:
+    text = "\n".join([*HEADER, COLUMNS + "\tS2", *lines]) + "\n"
+    outputs = []
+    for one_by_one in (False, True):
+        os.environ["GENOSCRUB_ONE_BY_ONE"] = "1" if one_by_one else "0"
+        try:
+            result = CliRunner().invoke(app, ["-q"], input=text.encode())
+        finally:
+            del os.environ["GENOSCRUB_ONE_BY_ONE"]
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout_bytes)
+    assert outputs[0] == outputs[1]
