@@ -683,9 +683,11 @@ is_word(unsigned char c)
     return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '.';
 }
 
+enum { MAX_RANGE_SPAN = 1000, MAX_RANGE_DIGITS = 18 };
+
 /* Digits joined by single hyphens from p (a digit), longest: where the run ends, its digit
- * count, and whether it is a range (two groups of one length without a leading zero, the
- * second not below the first). */
+ * count, and whether it is a range (two groups without a leading zero, the second from the
+ * first to MAX_RANGE_SPAN above it: VEP's 999-1000). */
 typedef struct {
     const unsigned char *end;
     Py_ssize_t digits;
@@ -698,6 +700,7 @@ digit_run(const unsigned char *p, const unsigned char *end)
     DigitRun run = {p, 0, 0};
     const unsigned char *group[2] = {NULL, NULL};
     Py_ssize_t length[2] = {0, 0};
+    uint64_t value[2] = {0, 0};
     int groups = 0;
     for (;;) {
         const unsigned char *start = p;
@@ -706,6 +709,8 @@ digit_run(const unsigned char *p, const unsigned char *end)
         if (groups < 2) {
             group[groups] = start;
             length[groups] = p - start;
+            for (const unsigned char *digit = start; digit < p && digit - start < MAX_RANGE_DIGITS; digit++)
+                value[groups] = value[groups] * 10 + (uint64_t)(*digit - '0');
         }
         groups++;
         run.digits += p - start;
@@ -716,8 +721,8 @@ digit_run(const unsigned char *p, const unsigned char *end)
         break;
     }
     run.end = p;
-    run.range = groups == 2 && length[0] == length[1] && *group[0] != '0' && *group[1] != '0'
-                && memcmp(group[1], group[0], (size_t)length[0]) >= 0;
+    run.range = groups == 2 && length[0] <= MAX_RANGE_DIGITS && length[1] <= MAX_RANGE_DIGITS && *group[0] != '0'
+                && *group[1] != '0' && value[1] >= value[0] && value[1] - value[0] <= MAX_RANGE_SPAN;
     return run;
 }
 
@@ -766,40 +771,6 @@ static int
 token_edge(unsigned char c)
 {
     return c == '|' || c == ',' || c == '&' || c == ':' || c == '=' || c == '(' || c == ')' || c == ' ';
-}
-
-/* Whether a String value may hold what the value rule finds (all but the contig, accession
- * and GENEINFO exceptions, which record_values.py weighs). public_numbers: the subfields
- * (counted by '|', from 0 again after each ',') whose numbers are public IDs (a bit each). */
-static int
-value_candidate(const unsigned char *p, const unsigned char *end, uint64_t public_numbers)
-{
-    int slashes = 0, subfield = 0;
-    for (const unsigned char *q = p; q < end; q++) {
-        const unsigned char c = *q;
-        if (c >= 0x80 || c == '\\' || c == '@')
-            return 1;
-        if (q + 1 < end && ((c == '%' && ((q[1] >= '8' && q[1] <= '9') || (q[1] >= 'A' && q[1] <= 'F') || (q[1] >= 'a' && q[1] <= 'f')))
-                            || (c == '&' && q[1] == '#') || (c == ':' && q[1] == '/')))
-            return 1;
-        if (c == '/' || c == '~') {
-            if (q == p || token_edge(q[-1]) || (c == '/' && ++slashes >= 2))
-                return 1;
-        } else if (token_edge(c)) {
-            slashes = 0;
-            subfield = c == '|' ? subfield + 1 : c == ',' ? 0 : subfield;
-        } else if (is_digit(c) && (q == p || !is_word(q[-1]))) {
-            if (date_like(q, end))
-                return 1;
-            const DigitRun run = digit_run(q, end);
-            const int public_number = subfield < 64 && (public_numbers >> subfield) & 1;
-            if (run.digits >= 7 && !run.range && !public_number
-                && !(run.end + 1 < end && (*run.end == '_' || *run.end == '-') && memchr("ACGTN", run.end[1], 5) != NULL))
-                return 1;
-            q = run.end - 1;
-        }
-    }
-    return 0;
 }
 
 /* A list of keys (bytes), and for the keys with subfields, the public-number bits of each. */
@@ -863,6 +834,71 @@ listed(const KeyList *keys, const unsigned char *p, const unsigned char *end)
     return -1;
 }
 
+/* The names a number may follow: contigs before ':' (a position, chr1:12345678), contigs and
+ * accession prefixes before '_' (chr1_12345678_A_G, NM_001009931). */
+typedef struct {
+    KeyList colon;
+    KeyList underscore;
+} Prefixes;
+
+static int
+prefix_byte(unsigned char c, unsigned char separator)
+{
+    return is_word(c) || (separator == ':' && (c == '_' || c == '*' || c == '+' || c == '-'));
+}
+
+/* Whether the number at q (after p) follows one of the names of prefixes and its separator. */
+static int
+after_public_prefix(const unsigned char *p, const unsigned char *q, const Prefixes *prefixes)
+{
+    if (q == p || (q[-1] != ':' && q[-1] != '_'))
+        return 0;
+    const unsigned char separator = q[-1];
+    const unsigned char *name = q - 1;
+    while (name > p && prefix_byte(name[-1], separator))
+        name--;
+    return name < q - 1 && listed(separator == ':' ? &prefixes->colon : &prefixes->underscore, name, q - 1) >= 0;
+}
+
+/* Whether a String value may hold what the value rule finds (a superset: record_values.py weighs
+ * each number again). public_numbers: the subfields (counted by '|', from 0 again after each ',')
+ * whose numbers are public IDs (a bit each). */
+static int
+value_candidate(const unsigned char *p, const unsigned char *end, uint64_t public_numbers, const Prefixes *prefixes)
+{
+    int slashes = 0, subfield = 0;
+    for (const unsigned char *q = p; q < end; q++) {
+        const unsigned char c = *q;
+        if (is_word(c) && !is_digit(c)) { /* a word (ENSG00000227232, c.1234A): no number starts inside it */
+            while (q + 1 < end && is_word(q[1]))
+                q++;
+            continue;
+        }
+        if (c >= 0x80 || c == '\\' || c == '@')
+            return 1;
+        if (q + 1 < end && ((c == '%' && ((q[1] >= '8' && q[1] <= '9') || (q[1] >= 'A' && q[1] <= 'F') || (q[1] >= 'a' && q[1] <= 'f')))
+                            || (c == '&' && q[1] == '#') || (c == ':' && q[1] == '/')))
+            return 1;
+        if (c == '/' || c == '~') {
+            if (q == p || token_edge(q[-1]) || (c == '/' && ++slashes >= 2))
+                return 1;
+        } else if (token_edge(c)) {
+            slashes = 0;
+            subfield = c == '|' ? subfield + 1 : c == ',' ? 0 : subfield;
+        } else if (is_digit(c) && (q == p || !is_word(q[-1]))) {
+            if (date_like(q, end))
+                return 1;
+            const DigitRun run = digit_run(q, end);
+            const int public_number = subfield < 64 && (public_numbers >> subfield) & 1;
+            if (run.digits >= 7 && !run.range && !public_number && !after_public_prefix(p, q, prefixes)
+                && !(run.end + 1 < end && (*run.end == '_' || *run.end == '-') && memchr("ACGTN", run.end[1], 5) != NULL))
+                return 1;
+            q = run.end - 1;
+        }
+    }
+    return 0;
+}
+
 static const unsigned char *
 until(const unsigned char *p, const unsigned char *end, unsigned char c)
 {
@@ -875,7 +911,7 @@ enum { MAX_FORMAT_KEYS = 64 };
 /* Whether the record text from ALT (p) to the line's end may hold an identifier. */
 static int
 record_candidate(const unsigned char *p, const unsigned char *end, const KeyList *info, const KeyList *format,
-                 const KeyList *layouts)
+                 const KeyList *layouts, const Prefixes *prefixes)
 {
     const unsigned char *tab = until(p, end, '\t');
     for (const unsigned char *allele = p; allele < tab;) { /* ALT: each symbolic allele's ID */
@@ -912,7 +948,7 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
                 return 1;
             if (equals < next && listed(info, item, equals) < 0) {
                 const Py_ssize_t layout = listed(layouts, item, equals);
-                if (value_candidate(equals + 1, next, layout < 0 ? 0 : layouts->masks[layout]))
+                if (value_candidate(equals + 1, next, layout < 0 ? 0 : layouts->masks[layout], prefixes))
                     return 1;
             }
             item = next + 1;
@@ -939,7 +975,7 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
         int index = 0;
         for (const unsigned char *value = column; value <= tab; index++) {
             const unsigned char *next = until(value, tab, ':');
-            if (index == keys || (checked[index] && value_candidate(value, next, 0)))
+            if (index == keys || (checked[index] && value_candidate(value, next, 0, prefixes)))
                 return 1; /* a value beyond the FORMAT keys goes too */
             value = next + 1;
         }
@@ -948,32 +984,38 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
 }
 
 PyDoc_STRVAR(vcf_identifier_candidates_doc,
-"vcf_identifier_candidates(text, starts, ends, info_unchecked, format_unchecked, layout_keys, layout_masks)\n"
-"    -> bytearray\n"
+"vcf_identifier_candidates(text, starts, ends, info_unchecked, format_unchecked, layout_keys, layout_masks,\n"
+"                          colon_names, underscore_names) -> bytearray\n"
 "\n"
 "For each span text[starts[i]:ends[i]], a VCF record from its ALT column to its line's\n"
 "end, 1 if it may hold what record_values.py removes (a superset of its two rules: the\n"
 "ID rule over symbolic ALT IDs, FILTER IDs, INFO and FORMAT keys; the value rule over\n"
 "INFO values and sample values, except those of the keys listed unchecked), else 0.\n"
 "The INFO values of layout_keys[k] may hold numbers of 7+ digits in the '|'-separated\n"
-"subfields whose bits are set in layout_masks[k] (public gene IDs of an annotation).");
+"subfields whose bits are set in layout_masks[k] (public gene IDs of an annotation).\n"
+"A number may follow a name of colon_names and ':' (contigs) or of underscore_names\n"
+"and '_' (contigs, accession prefixes).");
 
 static PyObject *
 vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
 {
     Py_buffer text;
-    PyObject *starts_object, *ends_object, *info_object, *format_object, *layout_object, *mask_object;
-    if (!PyArg_ParseTuple(args, "y*OOO!O!O!O!", &text, &starts_object, &ends_object, &PyList_Type, &info_object, &PyList_Type,
-                          &format_object, &PyList_Type, &layout_object, &PyList_Type, &mask_object))
+    PyObject *starts_object, *ends_object, *info_object, *format_object, *layout_object, *mask_object, *colon_object,
+        *underscore_object;
+    if (!PyArg_ParseTuple(args, "y*OOO!O!O!O!O!O!", &text, &starts_object, &ends_object, &PyList_Type, &info_object, &PyList_Type,
+                          &format_object, &PyList_Type, &layout_object, &PyList_Type, &mask_object, &PyList_Type, &colon_object,
+                          &PyList_Type, &underscore_object))
         return NULL;
     Py_buffer starts, ends;
     Py_ssize_t count;
     PyObject *result = NULL;
     KeyList info = {0}, format = {0}, layouts = {0};
+    Prefixes prefixes = {{0}, {0}};
     if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
         goto release_text;
     if (key_list(info_object, NULL, &info) < 0 || key_list(format_object, NULL, &format) < 0
-        || key_list(layout_object, mask_object, &layouts) < 0)
+        || key_list(layout_object, mask_object, &layouts) < 0 || key_list(colon_object, NULL, &prefixes.colon) < 0
+        || key_list(underscore_object, NULL, &prefixes.underscore) < 0)
         goto release_all;
     result = PyByteArray_FromStringAndSize(NULL, count);
     if (result == NULL)
@@ -982,11 +1024,13 @@ vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
     const unsigned char *bytes = text.buf;
     const int64_t *start = starts.buf, *end = ends.buf;
     for (Py_ssize_t i = 0; i < count; i++)
-        out[i] = (unsigned char)record_candidate(bytes + start[i], bytes + end[i], &info, &format, &layouts);
+        out[i] = (unsigned char)record_candidate(bytes + start[i], bytes + end[i], &info, &format, &layouts, &prefixes);
 release_all:
     free_keys(&info);
     free_keys(&format);
     free_keys(&layouts);
+    free_keys(&prefixes.colon);
+    free_keys(&prefixes.underscore);
     PyBuffer_Release(&ends);
     PyBuffer_Release(&starts);
 release_text:

@@ -100,6 +100,8 @@ def vcf_identifier_candidates(
     format_unchecked: list[bytes],
     layout_keys: list[bytes],
     layout_masks: list[int],
+    colon_names: list[bytes],
+    underscore_names: list[bytes],
     /,
 ) -> bytearray:
     """1 for each span (a VCF record from ALT to its line's end) that may hold an identifier record_values removes."""

@@ -14,16 +14,19 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
   in one), a date, and a number of 7 digits or more written alone (``19900101``,
   ``MRN:12345678``, ``010-1234-5678``), except where the format writes long numbers on
   purpose: after a letter, digit or ``.`` (``rs76717221``, ``ENSG00000227232``,
-  ``c.1234567A>G``, ``0.0001997``), a range (``1234567-1234570``), a position before its
+  ``c.1234567A>G``, ``0.0001997``), a range of at most 1000 (``999-1000``,
+  ``1234567-1234570``), a position before its
   bases (``16050036_A_C``), after a contig of the header (``chr1:12345678``), a RefSeq or
-  assembly accession (``NM_001009931``), and dbSNP's ``GENEINFO`` gene IDs.
+  assembly accession (``NM_001009931``), dbSNP's ``GENEINFO`` gene IDs, and an
+  annotation's gene ID subfield (VEP's ``Gene``, SnpEff's ``Gene_ID``: an Entrez number
+  for RefSeq transcripts, found by the subfield list of the key's Description).
 
 Integer and Float values are not checked: a date written as an Integer passes (the man
 page says so), as do a romanised name and a number written onto a word.
 
 ``RecordValues.scrub`` applies both rules to one record (the one-record path);
 ``scan.vcf_identifier_candidates`` finds, in C over a whole block, the records that may
-hold one (a superset: it knows neither contigs nor GENEINFO), so that only those are split.
+hold one (a superset of both rules), so that only those are split.
 """
 
 from __future__ import annotations
@@ -54,6 +57,10 @@ ACCESSION_PREFIXES = frozenset(
 )
 """RefSeq prefixes (``NM_001009931``) and assembly accessions (``GCA_000001405``): public numbers after ``_``."""
 GENE_IDS_KEY = b"GENEINFO"
+EVERY_SUBFIELD = frozenset(range(64))
+MAX_RANGE_SPAN = 1000
+"""A range's most: a local phone number (``1234-5678``) and a registration number span more."""
+MAX_RANGE_DIGITS = 18
 GENOTYPE_KEY = b"GT"
 SYMBOLIC_REMOVED = b"<*>"
 NUMERIC_TYPES = frozenset({b"Integer", b"Float", b"Flag"})
@@ -119,7 +126,9 @@ class RecordValues:
         self.numeric_info = numeric_info
         self.numeric_format = numeric_format | {GENOTYPE_KEY}
         self.contigs = with_and_without_chr(contigs)
-        self.layouts = {key: indexes for key, indexes in (layouts or {}).items() if indexes}
+        self.underscore_names = self.contigs | ACCESSION_PREFIXES
+        found = {key: indexes for key, indexes in (layouts or {}).items() if indexes}
+        self.layouts = {**found, GENE_IDS_KEY: EVERY_SUBFIELD}  # dbSNP's gene symbol:Entrez ID pairs
         self.layout_keys = sorted(self.layouts)
         self.layout_masks = [sum(1 << index for index in self.layouts[key] if index < 64) for key in self.layout_keys]
 
@@ -139,28 +148,26 @@ class RecordValues:
         for match in VALUE_SHAPES.finditer(value):
             if match.group(NUMBER_GROUP) is None:
                 return True
-            if not numbers_public and not self.number_is_public(value, match, key):
+            if not numbers_public and not self.number_is_public(value, match):
                 return True
         return False
 
-    def number_is_public(self, value: bytes, match: re.Match[bytes], key: bytes) -> bool:
+    def number_is_public(self, value: bytes, match: re.Match[bytes]) -> bool:
         """Whether a number of 7+ digits is one the format writes on purpose (see the module)."""
         number, start, end = match.group(NUMBER_GROUP), match.start(), match.end()
         groups = number.split(b"-")
-        equal = len(groups) == 2 and len(groups[0]) == len(groups[1]) and b"0" not in (groups[0][:1], groups[1][:1])
-        if equal and groups[1] >= groups[0]:  # a range: equal lengths, so comparing the bytes compares the numbers
+        plain = len(groups) == 2 and max(map(len, groups)) <= MAX_RANGE_DIGITS and b"0" not in (groups[0][:1], groups[1][:1])
+        if plain and 0 <= int(groups[1]) - int(groups[0]) <= MAX_RANGE_SPAN:  # a range: VEP's 999-1000, 1234567-1234570
             return True
         if value[end : end + 1] in (b"_", b"-") and value[end + 1 : end + 2] in (b"A", b"C", b"G", b"T", b"N"):
             return True  # POS_REF_ALT
-        if key == GENE_IDS_KEY:
-            return True
         before = value[: max(start - 1, 0)]
         if value[start - 1 : start] == b":":
             found = CONTIG_BEFORE_COLON.search(before)
             return found is not None and found.group(0) in self.contigs
         if value[start - 1 : start] == b"_":
             found = NAME_BEFORE_UNDERSCORE.search(before)
-            return found is not None and (found.group(0) in self.contigs or found.group(0) in ACCESSION_PREFIXES)
+            return found is not None and found.group(0) in self.underscore_names
         return False
 
     def scrub(self, fields: list[bytes]) -> bool:
@@ -236,6 +243,14 @@ class RecordValues:
         """The rows of a block that may hold something either rule finds (a superset, in C)."""
         starts = block.column(4)[0]
         found = scan.vcf_identifier_candidates(
-            block.text, starts, block.ends, sorted(self.numeric_info), sorted(self.numeric_format), self.layout_keys, self.layout_masks
+            block.text,
+            starts,
+            block.ends,
+            sorted(self.numeric_info),
+            sorted(self.numeric_format),
+            self.layout_keys,
+            self.layout_masks,
+            sorted(self.contigs),
+            sorted(self.underscore_names),
         )
         return np.flatnonzero(found)

@@ -152,9 +152,19 @@ def vcf_identifier_candidates(
     format_unchecked: list[bytes],
     layout_keys: list[bytes],
     layout_masks: list[int],
+    colon_names: list[bytes],
+    underscore_names: list[bytes],
 ) -> np.ndarray:
     """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?"""
     found = _scan.vcf_identifier_candidates(
-        text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), info_unchecked, format_unchecked, layout_keys, layout_masks
+        text,
+        np.ascontiguousarray(starts),
+        np.ascontiguousarray(ends),
+        info_unchecked,
+        format_unchecked,
+        layout_keys,
+        layout_masks,
+        colon_names,
+        underscore_names,
     )
     return np.frombuffer(found, dtype=bool)

@@ -802,9 +802,14 @@ def _digit_run(text: bytes, at: int, end: int) -> tuple[int, int, bool]:
             at += 1
             continue
         break
-    first = groups[0]
-    is_range = len(groups) == 2 and len(first) == len(groups[1]) and first[:1] != b"0" and groups[1][:1] != b"0" and groups[1] >= first
-    return at, sum(map(len, groups)), is_range
+    return at, sum(map(len, groups)), _is_range(groups)
+
+
+def _is_range(groups: list[bytes]) -> bool:
+    """Two groups without a leading zero, the second from the first to 1000 above it (VEP's ``999-1000``)."""
+    if len(groups) != 2 or max(map(len, groups)) > 18 or b"0" in (groups[0][:1], groups[1][:1]):
+        return False
+    return 0 <= int(groups[1]) - int(groups[0]) <= 1000
 
 
 def _date_like(text: bytes, at: int, end: int) -> bool:
@@ -841,7 +846,19 @@ def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
     return False
 
 
-def _value_candidate(text: bytes, start: int, end: int, public_numbers: int) -> bool:
+def _after_public_prefix(text: bytes, start: int, at: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:
+    """Whether the number at ``at`` follows a contig and ``:``, or a contig or accession prefix and ``_``."""
+    if at == start or text[at - 1] not in b":_":
+        return False
+    separator = text[at - 1]
+    allowed = _WORD | frozenset(b"_*+-") if separator == 0x3A else _WORD
+    name = at - 1
+    while name > start and text[name - 1] in allowed:
+        name -= 1
+    return name < at - 1 and text[name : at - 1] in prefixes[separator == 0x5F]
+
+
+def _value_candidate(text: bytes, start: int, end: int, public_numbers: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:
     slashes, subfield, at = 0, 0, start
     while at < end:
         byte = text[at]
@@ -863,7 +880,7 @@ def _value_candidate(text: bytes, start: int, end: int, public_numbers: int) -> 
             run_end, digits, is_range = _digit_run(text, at, end)
             variant = run_end + 1 < end and text[run_end] in b"_-" and text[run_end + 1] in _BASES
             public = subfield < 64 and (public_numbers >> subfield) & 1
-            if digits >= 7 and not is_range and not variant and not public:
+            if digits >= 7 and not is_range and not variant and not public and not _after_public_prefix(text, start, at, prefixes):
                 return True
             at = run_end
             continue
@@ -872,7 +889,13 @@ def _value_candidate(text: bytes, start: int, end: int, public_numbers: int) -> 
 
 
 def _record_candidate(
-    text: bytes, start: int, end: int, info: frozenset[bytes], format_keys: frozenset[bytes], layouts: dict[bytes, int]
+    text: bytes,
+    start: int,
+    end: int,
+    info: frozenset[bytes],
+    format_keys: frozenset[bytes],
+    layouts: dict[bytes, int],
+    prefixes: tuple[frozenset[bytes], frozenset[bytes]],
 ) -> bool:
     columns = text[start:end].split(b"\t")
     offsets = [start]
@@ -897,7 +920,7 @@ def _record_candidate(
             key, equals, _ = item.partition(b"=")
             if item and _id_candidate(text, position, position + len(key), "field"):  # an empty item is nothing
                 return True
-            if equals and key not in info and _value_candidate(text, position + len(key) + 1, position + len(item), layouts.get(key, 0)):
+            if equals and key not in info and _value_candidate(text, position + len(key) + 1, position + len(item), layouts.get(key, 0), prefixes):
                 return True
             position += len(item) + 1
     if len(columns) <= 4 or columns[4] == b".":
@@ -916,7 +939,7 @@ def _record_candidate(
         if len(values) > len(keys):
             return True  # a value beyond the FORMAT keys goes too
         for key, value in zip(keys, values, strict=False):
-            if key not in format_keys and _value_candidate(text, position, position + len(value), 0):
+            if key not in format_keys and _value_candidate(text, position, position + len(value), 0, prefixes):
                 return True
             position += len(value) + 1
     return False
@@ -930,17 +953,23 @@ def vcf_identifier_candidates(
     format_unchecked: list[bytes],
     layout_keys: list[bytes],
     layout_masks: list[int],
+    colon_names: list[bytes],
+    underscore_names: list[bytes],
 ) -> np.ndarray:
     """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?
-    The values of ``layout_keys[k]`` may hold long numbers in the ``|`` subfields set in ``layout_masks[k]``."""
+    The values of ``layout_keys[k]`` may hold long numbers in the ``|`` subfields set in ``layout_masks[k]``;
+    a number may follow a name of ``colon_names`` and ``:``, or of ``underscore_names`` and ``_``."""
     _spans(starts, ends, len(text))
-    if not all(isinstance(keys, list) for keys in (info_unchecked, format_unchecked, layout_keys, layout_masks)):
+    lists = (info_unchecked, format_unchecked, layout_keys, layout_masks, colon_names, underscore_names)
+    if not all(isinstance(keys, list) for keys in lists):
         raise TypeError("the keys and masks must be lists")
     if len(layout_keys) != len(layout_masks):
         raise ValueError("the subfield keys and masks must have one length")
     info, format_keys = frozenset(info_unchecked), frozenset(format_unchecked)
     layouts = {key: mask & (1 << 64) - 1 for key, mask in zip(layout_keys, layout_masks, strict=True)}
+    prefixes = (frozenset(colon_names), frozenset(underscore_names))
     found = [
-        _record_candidate(text, start, end, info, format_keys, layouts) for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
+        _record_candidate(text, start, end, info, format_keys, layouts, prefixes)
+        for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
     return np.array(found, dtype=bool)

@@ -193,7 +193,8 @@ def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> Non
     starts = np.array([end - len(line) for end, line in zip(ends.tolist(), encoded, strict=True)], dtype=np.int64)
     alt_starts = np.array([start + len(b"\t".join(line.split(b"\t")[:4])) + 1 for start, line in zip(starts.tolist(), encoded, strict=True)],
                           dtype=np.int64)  # fmt: skip
-    arguments = (text, alt_starts, ends, sorted(values.numeric_info), sorted(values.numeric_format), values.layout_keys, values.layout_masks)
+    arguments = (text, alt_starts, ends, sorted(values.numeric_info), sorted(values.numeric_format), values.layout_keys, values.layout_masks,
+                 sorted(values.contigs), sorted(values.underscore_names))  # fmt: skip
     found = scan.python.vcf_identifier_candidates(*arguments)
     if scan.compiled is not None:
         assert scan.compiled.vcf_identifier_candidates(*arguments).tolist() == found.tolist()
