@@ -920,7 +920,8 @@ def _record_candidate(
             key, equals, _ = item.partition(b"=")
             if item and _id_candidate(text, position, position + len(key), "field"):  # an empty item is nothing
                 return True
-            if equals and key not in info and _value_candidate(text, position + len(key) + 1, position + len(item), layouts.get(key, 0), prefixes):
+            value_start, value_end = position + len(key) + 1, position + len(item)
+            if equals and key not in info and _value_candidate(text, value_start, value_end, layouts.get(key, 0), prefixes):
                 return True
             position += len(item) + 1
     if len(columns) <= 4 or columns[4] == b".":

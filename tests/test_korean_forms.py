@@ -189,8 +189,8 @@ def test_vcf_record_string_values_keep_no_form(tmp_path: Path) -> None:
     """Every ASCII form as a String INFO value, a sample's String value and a FILTER ID: removed
     (the value rule and the ID rule of ``record_values``; tests/test_record_values.py holds the rest)."""
     forms = [form for form in FORMS if form not in SCRIPTS]
-    out, report = scrub_vcf((b"\n".join([*(line.encode() for line in RECORD_HEADER), COLUMNS.encode(), *record_values(forms)]) + b"\n").decode(),
-                            (), tmp_path)  # fmt: skip
+    text = b"\n".join([*(line.encode() for line in RECORD_HEADER), COLUMNS.encode(), *record_values(forms)]) + b"\n"
+    out, report = scrub_vcf(text.decode(), (), tmp_path)
     assert survivors(out + report) == []
     assert json.loads(report)["counts"]["records_with_identifiers_removed"] == len(forms)
     bcftools_reads(out)

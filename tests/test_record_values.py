@@ -155,7 +155,10 @@ def test_keys_go_with_their_values_and_values_without_a_key_go(tmp_path: Path) -
         "chr1\t11\t.\tA\tG\t50\tPASS\tDP=3\tGT:NM\t0/1:ok:12345678:extra",
     ]
     output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, False)
-    assert records(output) == [b"chr1\t10\t.\tA\tG\t50\tPASS\tDP=3;NOTE=x\tGT:NM\t0/1:ok", b"chr1\t11\t.\tA\tG\t50\tPASS\tDP=3\tGT:NM\t0/1:ok"]
+    assert records(output) == [
+        b"chr1\t10\t.\tA\tG\t50\tPASS\tDP=3;NOTE=x\tGT:NM\t0/1:ok",
+        b"chr1\t11\t.\tA\tG\t50\tPASS\tDP=3\tGT:NM\t0/1:ok",
+    ]
     assert counts["records_with_identifiers_removed"] == 2
 
 
@@ -191,10 +194,10 @@ def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> Non
     encoded = [line.encode() for line in lines]
     ends = np.cumsum([len(line) + 1 for line in encoded], dtype=np.int64) - 1
     starts = np.array([end - len(line) for end, line in zip(ends.tolist(), encoded, strict=True)], dtype=np.int64)
-    alt_starts = np.array([start + len(b"\t".join(line.split(b"\t")[:4])) + 1 for start, line in zip(starts.tolist(), encoded, strict=True)],
-                          dtype=np.int64)  # fmt: skip
-    arguments = (text, alt_starts, ends, sorted(values.numeric_info), sorted(values.numeric_format), values.layout_keys, values.layout_masks,
-                 sorted(values.contigs), sorted(values.underscore_names))  # fmt: skip
+    alt_offsets = [start + len(b"\t".join(line.split(b"\t")[:4])) + 1 for start, line in zip(starts.tolist(), encoded, strict=True)]
+    alt_starts = np.array(alt_offsets, dtype=np.int64)
+    keys = (sorted(values.numeric_info), sorted(values.numeric_format), values.layout_keys, values.layout_masks)
+    arguments = (text, alt_starts, ends, *keys, sorted(values.contigs), sorted(values.underscore_names))
     found = scan.python.vcf_identifier_candidates(*arguments)
     if scan.compiled is not None:
         assert scan.compiled.vcf_identifier_candidates(*arguments).tolist() == found.tolist()
