@@ -906,12 +906,32 @@ until(const unsigned char *p, const unsigned char *end, unsigned char c)
     return found == NULL ? end : found;
 }
 
-enum { MAX_FORMAT_KEYS = 64 };
+enum { MAX_FORMAT_KEYS = 64, MAX_SEEN_ITEMS = 64 };
+
+/* What the previous records' keys were found to be, so that the next record, which mostly has the
+ * same INFO keys in the same places and the same FORMAT, compares bytes instead of deciding again:
+ * a key seen at an item's place passed the ID rule and was looked up in the key lists. */
+typedef struct {
+    const unsigned char *key[MAX_SEEN_ITEMS];
+    Py_ssize_t length[MAX_SEEN_ITEMS];
+    uint64_t mask[MAX_SEEN_ITEMS]; /* public-number subfields of a checked value */
+    unsigned char checked[MAX_SEEN_ITEMS];
+    const unsigned char *format;
+    Py_ssize_t format_length;
+    int format_keys;
+    unsigned char format_checked[MAX_FORMAT_KEYS];
+} Seen;
+
+static int
+seen_before(const unsigned char *seen, Py_ssize_t seen_length, const unsigned char *p, const unsigned char *end)
+{
+    return seen != NULL && seen_length == end - p && memcmp(seen, p, (size_t)seen_length) == 0;
+}
 
 /* Whether the record text from ALT (p) to the line's end may hold an identifier. */
 static int
 record_candidate(const unsigned char *p, const unsigned char *end, const KeyList *info, const KeyList *format,
-                 const KeyList *layouts, const Prefixes *prefixes)
+                 const KeyList *layouts, const Prefixes *prefixes, Seen *seen)
 {
     const unsigned char *tab = until(p, end, '\t');
     for (const unsigned char *allele = p; allele < tab;) { /* ALT: each symbolic allele's ID */
@@ -941,16 +961,30 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
     column = tab + 1; /* INFO */
     tab = until(column, end, '\t');
     if (!(tab - column == 1 && *column == '.')) {
-        for (const unsigned char *item = column; item <= tab;) {
+        int place = 0;
+        for (const unsigned char *item = column; item <= tab; place++) {
             const unsigned char *next = until(item, tab, ';');
             const unsigned char *equals = until(item, next, '=');
-            if (next > item && id_candidate(item, equals, ID_FIELD)) /* an empty item is nothing */
-                return 1;
-            if (equals < next && listed(info, item, equals) < 0) {
-                const Py_ssize_t layout = listed(layouts, item, equals);
-                if (value_candidate(equals + 1, next, layout < 0 ? 0 : layouts->masks[layout], prefixes))
+            int checked;
+            uint64_t mask;
+            if (place < MAX_SEEN_ITEMS && seen_before(seen->key[place], seen->length[place], item, equals)) {
+                checked = seen->checked[place];
+                mask = seen->mask[place];
+            } else {
+                if (next > item && id_candidate(item, equals, ID_FIELD)) /* an empty item is nothing */
                     return 1;
+                checked = listed(info, item, equals) < 0;
+                const Py_ssize_t layout = checked ? listed(layouts, item, equals) : -1;
+                mask = layout < 0 ? 0 : layouts->masks[layout];
+                if (place < MAX_SEEN_ITEMS && next > item) {
+                    seen->key[place] = item;
+                    seen->length[place] = equals - item;
+                    seen->checked[place] = (unsigned char)checked;
+                    seen->mask[place] = mask;
+                }
             }
+            if (equals < next && checked && value_candidate(equals + 1, next, mask, prefixes))
+                return 1;
             item = next + 1;
         }
     }
@@ -960,14 +994,22 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
     tab = until(column, end, '\t');
     if (tab - column == 1 && *column == '.')
         return 0;
-    unsigned char checked[MAX_FORMAT_KEYS];
+    unsigned char *checked = seen->format_checked;
     int keys = 0;
-    for (const unsigned char *key = column; key <= tab; keys++) {
-        const unsigned char *next = until(key, tab, ':');
-        if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
-            return 1;
-        checked[keys] = listed(format, key, next) < 0;
-        key = next + 1;
+    if (seen_before(seen->format, seen->format_length, column, tab)) {
+        keys = seen->format_keys;
+    } else {
+        seen->format = NULL;
+        for (const unsigned char *key = column; key <= tab; keys++) {
+            const unsigned char *next = until(key, tab, ':');
+            if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
+                return 1;
+            checked[keys] = listed(format, key, next) < 0;
+            key = next + 1;
+        }
+        seen->format = column;
+        seen->format_length = tab - column;
+        seen->format_keys = keys;
     }
     while (tab < end) { /* the samples */
         column = tab + 1;
@@ -1023,8 +1065,10 @@ vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
     unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(result);
     const unsigned char *bytes = text.buf;
     const int64_t *start = starts.buf, *end = ends.buf;
+    Seen seen;
+    memset(&seen, 0, sizeof seen);
     for (Py_ssize_t i = 0; i < count; i++)
-        out[i] = (unsigned char)record_candidate(bytes + start[i], bytes + end[i], &info, &format, &layouts, &prefixes);
+        out[i] = (unsigned char)record_candidate(bytes + start[i], bytes + end[i], &info, &format, &layouts, &prefixes, &seen);
 release_all:
     free_keys(&info);
     free_keys(&format);
