@@ -899,6 +899,37 @@ value_candidate(const unsigned char *p, const unsigned char *end, uint64_t publi
     return 0;
 }
 
+/* The bytes of numbers (and of a genotype's separators): record_values.NUMBERS. */
+static const unsigned char NUMBER_BYTE[256] = {
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
+    ['.'] = 1, [','] = 1, ['+'] = 1, ['-'] = 1, ['e'] = 1, ['E'] = 1, ['/'] = 1, ['|'] = 1,
+};
+
+static int
+numbers_only(const unsigned char *p, const unsigned char *end)
+{
+    for (; p < end; p++) {
+        if (!NUMBER_BYTE[*p])
+            return 0;
+    }
+    return 1;
+}
+
+/* A sample of numbers only, its values separated by ':': how many values it has, or -1 when a
+ * byte of it is no number's (then each value is looked at alone). */
+static int
+number_values(const unsigned char *p, const unsigned char *end)
+{
+    int values = 1;
+    for (; p < end; p++) {
+        if (*p == ':')
+            values++;
+        else if (!NUMBER_BYTE[*p])
+            return -1;
+    }
+    return values;
+}
+
 static const unsigned char *
 until(const unsigned char *p, const unsigned char *end, unsigned char c)
 {
@@ -919,6 +950,7 @@ typedef struct {
     const unsigned char *format;
     Py_ssize_t format_length;
     int format_keys;
+    int format_any_checked;
     unsigned char format_checked[MAX_FORMAT_KEYS];
 } Seen;
 
@@ -983,7 +1015,7 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
                     seen->mask[place] = mask;
                 }
             }
-            if (equals < next && checked && value_candidate(equals + 1, next, mask, prefixes))
+            if (equals < next && (checked || !numbers_only(equals + 1, next)) && value_candidate(equals + 1, next, mask, prefixes))
                 return 1;
             item = next + 1;
         }
@@ -999,12 +1031,14 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
     if (seen_before(seen->format, seen->format_length, column, tab)) {
         keys = seen->format_keys;
     } else {
+        seen->format_any_checked = 0;
         seen->format = NULL;
         for (const unsigned char *key = column; key <= tab; keys++) {
             const unsigned char *next = until(key, tab, ':');
             if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
                 return 1;
             checked[keys] = listed(format, key, next) < 0;
+            seen->format_any_checked |= checked[keys];
             key = next + 1;
         }
         seen->format = column;
@@ -1014,10 +1048,17 @@ record_candidate(const unsigned char *p, const unsigned char *end, const KeyList
     while (tab < end) { /* the samples */
         column = tab + 1;
         tab = until(column, end, '\t');
+        if (!seen->format_any_checked) { /* numbers only, as many as the keys: nothing to look at */
+            const int values = number_values(column, tab);
+            if (values > keys)
+                return 1;
+            if (values > 0)
+                continue;
+        }
         int index = 0;
         for (const unsigned char *value = column; value <= tab; index++) {
             const unsigned char *next = until(value, tab, ':');
-            if (index == keys || (checked[index] && value_candidate(value, next, 0, prefixes)))
+            if (index == keys || ((checked[index] || !numbers_only(value, next)) && value_candidate(value, next, 0, prefixes)))
                 return 1; /* a value beyond the FORMAT keys goes too */
             value = next + 1;
         }
@@ -1032,7 +1073,7 @@ PyDoc_STRVAR(vcf_identifier_candidates_doc,
 "For each span text[starts[i]:ends[i]], a VCF record from its ALT column to its line's\n"
 "end, 1 if it may hold what record_values.py removes (a superset of its two rules: the\n"
 "ID rule over symbolic ALT IDs, FILTER IDs, INFO and FORMAT keys; the value rule over\n"
-"INFO values and sample values, except those of the keys listed unchecked), else 0.\n"
+"INFO values and sample values, except numbers of the keys listed unchecked), else 0.\n"
 "The INFO values of layout_keys[k] may hold numbers of 7+ digits in the '|'-separated\n"
 "subfields whose bits are set in layout_masks[k] (public gene IDs of an annotation).\n"
 "A number may follow a name of colon_names and ':' (contigs) or of underscore_names\n"

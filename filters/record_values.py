@@ -63,13 +63,15 @@ MAX_RANGE_SPAN = 1000
 MAX_RANGE_DIGITS = 18
 GENOTYPE_KEY = b"GT"
 SYMBOLIC_REMOVED = b"<*>"
-NUMERIC_TYPES = frozenset({b"Integer", b"Float", b"Flag"})
+NUMERIC_TYPES = frozenset({b"Integer", b"Float"})
+"""Types whose values go unchecked while they are numbers (a Flag has no value: one written is checked)."""
+NUMBERS = re.compile(rb"[0-9.,+eE/|-]*")
+"""A numeric key's value that is numbers (and a genotype's): anything else in it is checked as a String."""
 # The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; structural variants, 3 and 5):
 # their values go unchecked where a file uses them without defining them (PS, a phase set, is a position).
 SPECIFIED_NUMERIC = {
-    b"INFO": frozenset({b"AC", b"AD", b"ADF", b"ADR", b"AF", b"AN", b"BQ", b"DB", b"DP", b"END", b"H2", b"H3", b"MQ", b"MQ0", b"NS",
-                        b"SB", b"SOMATIC", b"VALIDATED", b"1000G", b"IMPRECISE", b"NOVEL", b"SVLEN", b"CIPOS", b"CIEND", b"HOMLEN",
-                        b"DPADJ", b"CN", b"CNADJ", b"CICN", b"CICNADJ", b"CILEN"}),
+    b"INFO": frozenset({b"AC", b"AD", b"ADF", b"ADR", b"AF", b"AN", b"BQ", b"DP", b"END", b"MQ", b"MQ0", b"NS", b"SB", b"SVLEN",
+                        b"CIPOS", b"CIEND", b"HOMLEN", b"DPADJ", b"CN", b"CNADJ", b"CICN", b"CICNADJ", b"CILEN"}),
     b"FORMAT": frozenset({b"AD", b"ADF", b"ADR", b"DP", b"EC", b"GL", b"GP", b"GQ", b"HQ", b"MQ", b"PL", b"PQ", b"PS", b"CN", b"CNQ",
                           b"CNL", b"CNP", b"NQ"}),
 }  # fmt: skip
@@ -81,8 +83,9 @@ PUBLIC_NUMBER_SUBFIELDS = frozenset({b"Gene", b"Gene_ID"})
 
 
 def unchecked_keys(kind: bytes, types: dict[bytes, set[bytes]]) -> frozenset[bytes]:
-    """The ``kind`` (INFO, FORMAT) keys whose record values are not checked: those every definition of
-    which is Integer, Float or Flag, and the specification's numeric keys a header leaves undefined."""
+    """The ``kind`` (INFO, FORMAT) keys whose record values are not checked while they are numbers
+    (``NUMBERS``): those every definition of which is Integer or Float, and the specification's
+    numeric keys a header leaves undefined."""
     defined = frozenset(key for key, found in types.items() if found <= NUMERIC_TYPES)
     return defined | (SPECIFIED_NUMERIC[kind] - types.keys())
 
@@ -111,8 +114,8 @@ def with_and_without_chr(contigs: frozenset[bytes]) -> frozenset[bytes]:
 class RecordValues:
     """The ID rule and the value rule over one record's ALT, FILTER, INFO, FORMAT and samples.
 
-    ``numeric_info`` and ``numeric_format`` are the keys whose values are not checked
-    (``unchecked_keys``); ``contigs`` the header's contig IDs; ``layouts`` the INFO keys
+    ``numeric_info`` and ``numeric_format`` are the keys whose values are not checked while
+    they are numbers (``unchecked_keys``); ``contigs`` the header's contig IDs; ``layouts`` the INFO keys
     whose ``|`` subfields hold gene IDs, with those subfields' indexes.
     """
 
@@ -210,7 +213,7 @@ class RecordValues:
             key, equals, value = item.partition(b"=")
             if item and unsafe_id(FIELD_ID, key):  # an empty item (a; at the end) is nothing to remove
                 continue
-            if equals and key not in self.numeric_info and self.holds_identifier(value, key):
+            if equals and self.checked(value, key, self.numeric_info) and self.holds_identifier(value, key):
                 item = key + b"=."
             new.append(item)
         if new == items:
@@ -218,18 +221,23 @@ class RecordValues:
         fields[7] = b";".join(new) or b"."
         return True
 
+    @staticmethod
+    def checked(value: bytes, key: bytes, numeric: frozenset[bytes]) -> bool:
+        """Whether the value rule applies: a String key's value, or a numeric key's value that is not numbers."""
+        return key not in numeric or NUMBERS.fullmatch(value) is None
+
     def scrub_samples(self, fields: list[bytes]) -> bool:
         keys = fields[8].split(b":")
         kept = [index for index, key in enumerate(keys) if not unsafe_id(FIELD_ID, key)]
-        checked = [index for index in kept if keys[index] not in self.numeric_format]
         changed = len(kept) < len(keys)
         for column in range(9, len(fields)):
             values = fields[column].split(b":")
             if len(values) > len(keys):  # values no key names: the format has no place for them
                 del values[len(keys) :]
                 changed = True
-            for index in checked:
-                if index < len(values) and self.holds_identifier(values[index], keys[index]):
+            for index in kept:
+                if index < len(values) and self.checked(values[index], keys[index], self.numeric_format) \
+                        and self.holds_identifier(values[index], keys[index]):
                     values[index] = b"."
                     changed = True
             if len(kept) < len(keys):

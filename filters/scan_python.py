@@ -846,6 +846,13 @@ def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
     return False
 
 
+_NUMBERS = frozenset(b"0123456789.,+-eE/|")
+
+
+def _numbers_only(value: bytes) -> bool:
+    return all(byte in _NUMBERS for byte in value)
+
+
 def _after_public_prefix(text: bytes, start: int, at: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:
     """Whether the number at ``at`` follows a contig and ``:``, or a contig or accession prefix and ``_``."""
     if at == start or text[at - 1] not in b":_":
@@ -921,7 +928,9 @@ def _record_candidate(
             if item and _id_candidate(text, position, position + len(key), "field"):  # an empty item is nothing
                 return True
             value_start, value_end = position + len(key) + 1, position + len(item)
-            if equals and key not in info and _value_candidate(text, value_start, value_end, layouts.get(key, 0), prefixes):
+            mask = layouts.get(key, 0) if key not in info else 0
+            checked = key not in info or not _numbers_only(text[value_start:value_end])
+            if equals and checked and _value_candidate(text, value_start, value_end, mask, prefixes):
                 return True
             position += len(item) + 1
     if len(columns) <= 4 or columns[4] == b".":
@@ -940,7 +949,8 @@ def _record_candidate(
         if len(values) > len(keys):
             return True  # a value beyond the FORMAT keys goes too
         for key, value in zip(keys, values, strict=False):
-            if key not in format_keys and _value_candidate(text, position, position + len(value), 0, prefixes):
+            checked = key not in format_keys or not _numbers_only(value)
+            if checked and _value_candidate(text, position, position + len(value), 0, prefixes):
                 return True
             position += len(value) + 1
     return False

@@ -162,6 +162,18 @@ def test_keys_go_with_their_values_and_values_without_a_key_go(tmp_path: Path) -
     assert counts["records_with_identifiers_removed"] == 2
 
 
+def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_path: Path) -> None:
+    """Integer and Float values go unchecked only while they are numbers; a Flag has no value."""
+    header = [*HEADER, '##INFO=<ID=SOMATIC,Number=0,Type=Flag,Description="Somatic">']
+    lines = ["chr1\t10\t.\tA\tG\t50\tPASS\tDP=kimjh@snuh.org;SOMATIC=19900101;END=12345678\tGT:K1\t0/1:900101-1234567x",
+             "chr1\t11\t.\tA\tG\t50\tPASS\tDP=12345678;SOMATIC\tGT:K1\t0/1:12345678"]  # fmt: skip
+    output, _ = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, False)
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [
+        b"DP=.;SOMATIC=.;END=12345678\tGT:K1\t0/1:.",
+        b"DP=12345678;SOMATIC\tGT:K1\t0/1:12345678",
+    ]
+
+
 # --- the C loop is a superset of the rules; the bulk path gives the one-record path's bytes -------
 
 PIECES = st.sampled_from(
@@ -171,7 +183,7 @@ PIECES = st.sampled_from(
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])
-KEYS = st.sampled_from(["NOTE", "WHO", "CSQ", "GENEINFO", "DP", "END", "K19900101", "", "a/b", "PS"])
+KEYS = st.sampled_from(["NOTE", "WHO", "CSQ", "GENEINFO", "DP", "END", "K19900101", "", "a/b", "PS", "DB"])
 FORMAT_KEYS = st.lists(st.sampled_from(["GT", "NM", "PID", "K1", "PS", "K900101-1234567", "X"]), min_size=1, max_size=4, unique=True)
 
 
