@@ -939,6 +939,14 @@ until(const unsigned char *p, const unsigned char *end, unsigned char c)
 
 enum { MAX_FORMAT_KEYS = 64, MAX_SEEN_ITEMS = 64 };
 
+/* The key lists and names a call is given. */
+typedef struct {
+    KeyList info;     /* INFO keys whose numbers are not checked */
+    KeyList format;   /* FORMAT keys whose numbers are not checked */
+    KeyList layouts;  /* INFO keys with gene ID subfields, and their masks */
+    Prefixes prefixes;
+} Lists;
+
 /* What the previous records' keys were found to be, so that the next record, which mostly has the
  * same INFO keys in the same places and the same FORMAT, compares bytes instead of deciding again:
  * a key seen at an item's place passed the ID rule and was looked up in the key lists. */
@@ -960,110 +968,135 @@ seen_before(const unsigned char *seen, Py_ssize_t seen_length, const unsigned ch
     return seen != NULL && seen_length == end - p && memcmp(seen, p, (size_t)seen_length) == 0;
 }
 
-/* Whether the record text from ALT (p) to the line's end may hold an identifier. */
+/* A symbolic allele's ID off the ALT grammar, in an ALT column [p, end). */
 static int
-record_candidate(const unsigned char *p, const unsigned char *end, const KeyList *info, const KeyList *format,
-                 const KeyList *layouts, const Prefixes *prefixes, Seen *seen)
+alt_candidate(const unsigned char *p, const unsigned char *end)
 {
-    const unsigned char *tab = until(p, end, '\t');
-    for (const unsigned char *allele = p; allele < tab;) { /* ALT: each symbolic allele's ID */
-        const unsigned char *next = until(allele, tab, ',');
+    for (const unsigned char *allele = p; allele < end;) {
+        const unsigned char *next = until(allele, end, ',');
         const unsigned char *inner_end = next[-1] == '>' && next - allele > 1 ? next - 1 : next;
         if (*allele == '<' && (inner_end == allele + 1 || id_candidate(allele + 1, inner_end, ID_ALT)))
             return 1;
         allele = next + 1;
     }
-    if (tab == end)
+    return 0;
+}
+
+/* A FILTER ID off the FILTER grammar, in a FILTER column [p, end). */
+static int
+filter_candidate(const unsigned char *p, const unsigned char *end)
+{
+    if (end - p == 1 && *p == '.')
         return 0;
-    tab = until(tab + 1, end, '\t'); /* QUAL */
-    if (tab == end)
-        return 0;
-    const unsigned char *column = tab + 1; /* FILTER */
-    tab = until(column, end, '\t');
-    if (!(tab - column == 1 && *column == '.')) {
-        for (const unsigned char *id = column; id <= tab;) {
-            const unsigned char *next = until(id, tab, ';');
-            if (next > id && id_candidate(id, next, ID_FILTER))
-                return 1;
-            id = next + 1;
-        }
-    }
-    if (tab == end)
-        return 0;
-    column = tab + 1; /* INFO */
-    tab = until(column, end, '\t');
-    if (!(tab - column == 1 && *column == '.')) {
-        int place = 0;
-        for (const unsigned char *item = column; item <= tab; place++) {
-            const unsigned char *next = until(item, tab, ';');
-            const unsigned char *equals = until(item, next, '=');
-            int checked;
-            uint64_t mask;
-            if (place < MAX_SEEN_ITEMS && seen_before(seen->key[place], seen->length[place], item, equals)) {
-                checked = seen->checked[place];
-                mask = seen->mask[place];
-            } else {
-                if (next > item && id_candidate(item, equals, ID_FIELD)) /* an empty item is nothing */
-                    return 1;
-                checked = listed(info, item, equals) < 0;
-                const Py_ssize_t layout = checked ? listed(layouts, item, equals) : -1;
-                mask = layout < 0 ? 0 : layouts->masks[layout];
-                if (place < MAX_SEEN_ITEMS && next > item) {
-                    seen->key[place] = item;
-                    seen->length[place] = equals - item;
-                    seen->checked[place] = (unsigned char)checked;
-                    seen->mask[place] = mask;
-                }
-            }
-            if (equals < next && (checked || !numbers_only(equals + 1, next)) && value_candidate(equals + 1, next, mask, prefixes))
-                return 1;
-            item = next + 1;
-        }
-    }
-    if (tab == end)
-        return 0;
-    column = tab + 1; /* FORMAT */
-    tab = until(column, end, '\t');
-    if (tab - column == 1 && *column == '.')
-        return 0;
-    unsigned char *checked = seen->format_checked;
-    int keys = 0;
-    if (seen_before(seen->format, seen->format_length, column, tab)) {
-        keys = seen->format_keys;
-    } else {
-        seen->format_any_checked = 0;
-        seen->format = NULL;
-        for (const unsigned char *key = column; key <= tab; keys++) {
-            const unsigned char *next = until(key, tab, ':');
-            if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
-                return 1;
-            checked[keys] = listed(format, key, next) < 0;
-            seen->format_any_checked |= checked[keys];
-            key = next + 1;
-        }
-        seen->format = column;
-        seen->format_length = tab - column;
-        seen->format_keys = keys;
-    }
-    while (tab < end) { /* the samples */
-        column = tab + 1;
-        tab = until(column, end, '\t');
-        if (!seen->format_any_checked) { /* numbers only, as many as the keys: nothing to look at */
-            const int values = number_values(column, tab);
-            if (values > keys)
-                return 1;
-            if (values > 0)
-                continue;
-        }
-        int index = 0;
-        for (const unsigned char *value = column; value <= tab; index++) {
-            const unsigned char *next = until(value, tab, ':');
-            if (index == keys || ((checked[index] || !numbers_only(value, next)) && value_candidate(value, next, 0, prefixes)))
-                return 1; /* a value beyond the FORMAT keys goes too */
-            value = next + 1;
-        }
+    for (const unsigned char *id = p; id <= end;) {
+        const unsigned char *next = until(id, end, ';');
+        if (next > id && id_candidate(id, next, ID_FILTER))
+            return 1;
+        id = next + 1;
     }
     return 0;
+}
+
+/* A key off the INFO grammar, or a value the value rule may find, in an INFO column [p, end). */
+static int
+info_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, Seen *seen)
+{
+    if (end - p == 1 && *p == '.')
+        return 0;
+    int place = 0;
+    for (const unsigned char *item = p; item <= end; place++) {
+        const unsigned char *next = until(item, end, ';');
+        const unsigned char *equals = until(item, next, '=');
+        int checked;
+        uint64_t mask;
+        if (place < MAX_SEEN_ITEMS && seen_before(seen->key[place], seen->length[place], item, equals)) {
+            checked = seen->checked[place];
+            mask = seen->mask[place];
+        } else {
+            if (next > item && id_candidate(item, equals, ID_FIELD)) /* an empty item is nothing */
+                return 1;
+            checked = listed(&lists->info, item, equals) < 0;
+            const Py_ssize_t layout = checked ? listed(&lists->layouts, item, equals) : -1;
+            mask = layout < 0 ? 0 : lists->layouts.masks[layout];
+            if (place < MAX_SEEN_ITEMS && next > item) {
+                seen->key[place] = item;
+                seen->length[place] = equals - item;
+                seen->checked[place] = (unsigned char)checked;
+                seen->mask[place] = mask;
+            }
+        }
+        if (equals < next && (checked || !numbers_only(equals + 1, next))
+            && value_candidate(equals + 1, next, mask, &lists->prefixes))
+            return 1;
+        item = next + 1;
+    }
+    return 0;
+}
+
+/* The FORMAT keys of [p, end) into seen (which keys' values are checked); 1 if a key is off the grammar. */
+static int
+format_keys_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, Seen *seen)
+{
+    if (seen_before(seen->format, seen->format_length, p, end))
+        return 0;
+    seen->format = NULL;
+    seen->format_any_checked = 0;
+    int keys = 0;
+    for (const unsigned char *key = p; key <= end; keys++) {
+        const unsigned char *next = until(key, end, ':');
+        if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
+            return 1;
+        seen->format_checked[keys] = listed(&lists->format, key, next) < 0;
+        seen->format_any_checked |= seen->format_checked[keys];
+        key = next + 1;
+    }
+    seen->format = p;
+    seen->format_length = end - p;
+    seen->format_keys = keys;
+    return 0;
+}
+
+/* A value the value rule may find, or a value beyond the FORMAT keys, in a sample column [p, end). */
+static int
+sample_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, const Seen *seen)
+{
+    if (!seen->format_any_checked) { /* numbers only, no more values than keys: nothing to look at */
+        const int values = number_values(p, end);
+        if (values >= 0)
+            return values > seen->format_keys;
+    }
+    int index = 0;
+    for (const unsigned char *value = p; value <= end; index++) {
+        const unsigned char *next = until(value, end, ':');
+        if (index == seen->format_keys
+            || ((seen->format_checked[index] || !numbers_only(value, next)) && value_candidate(value, next, 0, &lists->prefixes)))
+            return 1;
+        value = next + 1;
+    }
+    return 0;
+}
+
+/* Whether the record text from ALT (p) to the line's end may hold an identifier. */
+static int
+record_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, Seen *seen)
+{
+    const unsigned char *column = p, *tab = until(p, end, '\t');
+    for (int index = 4;; index++) { /* the column from ALT on */
+        if (index == 8 && tab - column == 1 && *column == '.')
+            return 0; /* no FORMAT: the samples are not looked at */
+        const int found = index == 4   ? alt_candidate(column, tab)
+                          : index == 6 ? filter_candidate(column, tab)
+                          : index == 7 ? info_candidate(column, tab, lists, seen)
+                          : index == 8 ? format_keys_candidate(column, tab, lists, seen)
+                          : index > 8  ? sample_candidate(column, tab, lists, seen)
+                                       : 0;
+        if (found)
+            return 1;
+        if (tab == end)
+            return 0;
+        column = tab + 1;
+        tab = until(column, end, '\t');
+    }
 }
 
 PyDoc_STRVAR(vcf_identifier_candidates_doc,
@@ -1092,13 +1125,13 @@ vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
     Py_buffer starts, ends;
     Py_ssize_t count;
     PyObject *result = NULL;
-    KeyList info = {0}, format = {0}, layouts = {0};
-    Prefixes prefixes = {{0}, {0}};
+    Lists lists;
+    memset(&lists, 0, sizeof lists);
     if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
         goto release_text;
-    if (key_list(info_object, NULL, &info) < 0 || key_list(format_object, NULL, &format) < 0
-        || key_list(layout_object, mask_object, &layouts) < 0 || key_list(colon_object, NULL, &prefixes.colon) < 0
-        || key_list(underscore_object, NULL, &prefixes.underscore) < 0)
+    if (key_list(info_object, NULL, &lists.info) < 0 || key_list(format_object, NULL, &lists.format) < 0
+        || key_list(layout_object, mask_object, &lists.layouts) < 0 || key_list(colon_object, NULL, &lists.prefixes.colon) < 0
+        || key_list(underscore_object, NULL, &lists.prefixes.underscore) < 0)
         goto release_all;
     result = PyByteArray_FromStringAndSize(NULL, count);
     if (result == NULL)
@@ -1109,13 +1142,13 @@ vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
     Seen seen;
     memset(&seen, 0, sizeof seen);
     for (Py_ssize_t i = 0; i < count; i++)
-        out[i] = (unsigned char)record_candidate(bytes + start[i], bytes + end[i], &info, &format, &layouts, &prefixes, &seen);
+        out[i] = (unsigned char)record_candidate(bytes + start[i], bytes + end[i], &lists, &seen);
 release_all:
-    free_keys(&info);
-    free_keys(&format);
-    free_keys(&layouts);
-    free_keys(&prefixes.colon);
-    free_keys(&prefixes.underscore);
+    free_keys(&lists.info);
+    free_keys(&lists.format);
+    free_keys(&lists.layouts);
+    free_keys(&lists.prefixes.colon);
+    free_keys(&lists.prefixes.underscore);
     PyBuffer_Release(&ends);
     PyBuffer_Release(&starts);
 release_text:

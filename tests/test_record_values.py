@@ -195,7 +195,10 @@ def record_lines(draw: st.DrawFn) -> str:
     keys = draw(FORMAT_KEYS)
     samples = [":".join(draw(VALUES).replace(":", "").replace("\t", "") for _ in range(len(keys) + draw(st.integers(-1, 1)))) or "."
                for _ in range(2)]  # fmt: skip
-    return "\t".join(["chr1", "10", ".", "A", alt, "50", filters or ".", info or ".", ":".join(keys), *samples])
+    format_column = ":".join(keys)
+    if draw(st.integers(0, 9)) == 0:  # no FORMAT: the samples are not looked at
+        format_column, samples = ".", [draw(VALUES).replace("\t", "") or "." for _ in range(2)]
+    return "\t".join(["chr1", "10", ".", "A", alt, "50", filters or ".", info or ".", format_column, *samples])
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
