@@ -899,42 +899,56 @@ value_candidate(const unsigned char *p, const unsigned char *end, uint64_t publi
     return 0;
 }
 
-/* The bytes of numbers (and of a genotype's separators): record_values.NUMBERS. */
-static const unsigned char NUMBER_BYTE[256] = {
-    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1,
-    ['.'] = 1, [','] = 1, ['+'] = 1, ['-'] = 1, ['e'] = 1, ['E'] = 1, ['/'] = 1, ['|'] = 1,
-};
-
-static int
-numbers_only(const unsigned char *p, const unsigned char *end)
-{
-    for (; p < end; p++) {
-        if (!NUMBER_BYTE[*p])
-            return 0;
-    }
-    return 1;
-}
-
-/* A sample of numbers only, its values separated by ':': how many values it has, or -1 when a
- * byte of it is no number's (then each value is looked at alone). */
-static int
-number_values(const unsigned char *p, const unsigned char *end)
-{
-    int values = 1;
-    for (; p < end; p++) {
-        if (*p == ':')
-            values++;
-        else if (!NUMBER_BYTE[*p])
-            return -1;
-    }
-    return values;
-}
-
 static const unsigned char *
 until(const unsigned char *p, const unsigned char *end, unsigned char c)
 {
     const unsigned char *found = memchr(p, c, (size_t)(end - p));
     return found == NULL ? end : found;
+}
+
+/* The bytes of numbers (and of a genotype's separators): record_values.NUMBERS. 2 marks a digit. */
+static const unsigned char NUMBER_BYTE[256] = {
+    ['0'] = 2, ['1'] = 2, ['2'] = 2, ['3'] = 2, ['4'] = 2, ['5'] = 2, ['6'] = 2, ['7'] = 2, ['8'] = 2, ['9'] = 2,
+    ['.'] = 1, [','] = 1, ['+'] = 1, ['-'] = 1, ['e'] = 1, ['E'] = 1, ['/'] = 1, ['|'] = 1,
+};
+
+enum { LONGEST_INTEGER = 10 }; /* digits of the largest 32-bit Integer, 2147483647 */
+
+/* Whether [p, end) is numbers a numeric key holds: their bytes only, and no run of more digits
+ * than an Integer has, except after a '.' (a fraction's digits). */
+static int
+numbers_only(const unsigned char *p, const unsigned char *end)
+{
+    int run = 0;
+    for (const unsigned char *q = p; q < end; q++) {
+        const unsigned char kind = NUMBER_BYTE[*q];
+        if (!kind)
+            return 0;
+        if (kind == 2) {
+            if (run == 0 && q > p && q[-1] == '.')
+                run = -(int)(end - q); /* a fraction: no bound */
+            if (++run > LONGEST_INTEGER)
+                return 0;
+        } else {
+            run = 0;
+        }
+    }
+    return 1;
+}
+
+/* A sample of numbers only (numbers_only), its values separated by ':': how many values it has,
+ * or -1 when it is not (then each value is looked at alone). */
+static int
+number_values(const unsigned char *p, const unsigned char *end)
+{
+    int values = 1;
+    for (const unsigned char *value = p; value <= end; values++) {
+        const unsigned char *next = until(value, end, ':');
+        if (!numbers_only(value, next))
+            return -1;
+        value = next + 1;
+    }
+    return values - 1;
 }
 
 enum { MAX_FORMAT_KEYS = 64, MAX_SEEN_ITEMS = 64 };

@@ -65,8 +65,9 @@ GENOTYPE_KEY = b"GT"
 SYMBOLIC_REMOVED = b"<*>"
 NUMERIC_TYPES = frozenset({b"Integer", b"Float"})
 """Types whose values go unchecked while they are numbers (a Flag has no value: one written is checked)."""
-NUMBERS = re.compile(rb"[0-9.,+eE/|-]*")
-"""A numeric key's value that is numbers (and a genotype's): anything else in it is checked as a String."""
+NUMBERS = re.compile(rb"(?![^\n]*(?<![0-9.])[0-9]{11})[0-9.,+eE/|-]*")
+"""A numeric key's value that is numbers (and a genotype's), none longer than a 32-bit Integer (10
+digits) but a fraction: anything else in it (``DP=kimjh``, ``ID=9001011234567``) is checked as a String."""
 # The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; structural variants, 3 and 5):
 # their values go unchecked where a file uses them without defining them (PS, a phase set, is a position).
 SPECIFIED_NUMERIC = {

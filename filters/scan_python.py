@@ -850,7 +850,8 @@ _NUMBERS = frozenset(b"0123456789.,+-eE/|")
 
 
 def _numbers_only(value: bytes) -> bool:
-    return all(byte in _NUMBERS for byte in value)
+    """Numbers a numeric key holds: their bytes, no run of 11+ digits but a fraction's."""
+    return all(byte in _NUMBERS for byte in value) and re.search(rb"(?<![0-9.])[0-9]{11}", value) is None
 
 
 def _after_public_prefix(text: bytes, start: int, at: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:

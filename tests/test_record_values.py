@@ -163,15 +163,20 @@ def test_keys_go_with_their_values_and_values_without_a_key_go(tmp_path: Path) -
 
 
 def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_path: Path) -> None:
-    """Integer and Float values go unchecked only while they are numbers; a Flag has no value."""
-    header = [*HEADER, '##INFO=<ID=SOMATIC,Number=0,Type=Flag,Description="Somatic">']
+    """Integer and Float values go unchecked only while they are numbers that fit (no run of 11+
+    digits but a fraction's: a 32-bit Integer has 10 at most); a Flag has no value."""
+    header = [*HEADER, '##INFO=<ID=SOMATIC,Number=0,Type=Flag,Description="Somatic">',
+              '##INFO=<ID=AF,Number=A,Type=Float,Description="Frequency">']  # fmt: skip
     lines = ["chr1\t10\t.\tA\tG\t50\tPASS\tDP=kimjh@snuh.org;SOMATIC=19900101;END=12345678\tGT:K1\t0/1:900101-1234567x",
-             "chr1\t11\t.\tA\tG\t50\tPASS\tDP=12345678;SOMATIC\tGT:K1\t0/1:12345678"]  # fmt: skip
-    output, _ = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, False)
-    assert [line.split(b"\t", 7)[7] for line in records(output)] == [
-        b"DP=.;SOMATIC=.;END=12345678\tGT:K1\t0/1:.",
-        b"DP=12345678;SOMATIC\tGT:K1\t0/1:12345678",
-    ]
+             "chr1\t11\t.\tA\tG\t50\tPASS\tDP=12345678;SOMATIC;AF=0.000123456789012\tGT:K1\t0/1:12345678",
+             "chr1\t12\t.\tA\tG\t50\tPASS\tDP=9001011234567;AF=1.5e-05\tGT:K1:PS\t0/1:1,01012345678:2147483647"]  # fmt: skip
+    for one_by_one in (False, True):
+        output, _ = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+        assert [line.split(b"\t", 7)[7] for line in records(output)] == [
+            b"DP=.;SOMATIC=.;END=12345678\tGT:K1\t0/1:.",
+            b"DP=12345678;SOMATIC;AF=0.000123456789012\tGT:K1\t0/1:12345678",
+            b"DP=.;AF=1.5e-05\tGT:K1:PS\t0/1:.:2147483647",
+        ]
 
 
 # --- the C loop is a superset of the rules; the bulk path gives the one-record path's bytes -------
@@ -179,7 +184,8 @@ def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_p
 PIECES = st.sampled_from(
     ["1990-01-01", "19900101", "900101-1234567", "1234567-1234570", "1234567-1234560", "16050036_A_C", "chr1:12345678", "2:12345678",
      "MRN:12345678", "NM_001009931", "PT_12345678", "rs76717221", "0.0001997", "a/b", "a/b/c", "/x", "~x", "x@y", "%3D", "%EA", "&#1",
-     "\\x", "s3://b", "12", "0", "-", "|", ",", ":", "=", "(", ")", " ", "&", "G", "ENSG1", "1.2.3", "01/02/1990", "102723996", "."]
+     "\\x", "s3://b", "12", "0", "9001011234567", "0.00012345678901", "-", "|", ",", ":", "=", "(", ")", " ", "&", "G", "ENSG1",
+     "1.2.3", "01/02/1990", "102723996", "."]
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])
