@@ -13,6 +13,7 @@ workflow's gate audits scrubbed output), so they are exactly these, no more, no 
   Float values are not checked: a date written as an Integer passes (a documented limit).
 - ID RULE (``id_fails``): each FILTER ID, INFO key, FORMAT key and the ID of a symbolic ALT
   ``<...>`` must match the format's grammar for it and hold nothing of ``PERSONAL_IN_ID``.
+  The missing values (FILTER, INFO or FORMAT ``.``, an empty INFO item) are no IDs.
 
 A number is an identifier unless it is one of the shapes public annotations write
 (``NUMBER_EXCEPTIONS``): a range, a variant ``POS_REF_ALT``, a position after a contig of
@@ -128,14 +129,14 @@ class FormatState:
     """What a FORMAT column (``GT:AD:NOTE``) asks of the records that use it, worked out once."""
 
     def __init__(self, column: bytes, checked_types: dict[bytes, bool], forbid: ForbidList | None) -> None:
-        self.keys = column.split(b":")
+        self.keys = column.split(b":") if column != b"." else []
         self.failing = [id_fails(key, FIELD_ID) for key in self.keys]
         self.checked = [key != b"GT" and checked_types.get(key, True) for key in self.keys]
         self.labels = [
             "FORMAT/" + ("(a key)" if failing else printable(key.decode("latin-1"), forbid))
             for key, failing in zip(self.keys, self.failing, strict=True)
         ]
-        self.must_check = any(self.failing) or self.checked[0]
+        self.must_check = any(self.failing) or not self.checked or self.checked[0]
         """Whether a record with samples must be looked at value by value whatever the block
         search found: a key fails, or the first sample value (after a tab) is read."""
 
@@ -225,6 +226,8 @@ class RecordValues:
         info = fields[7]
         if info != b".":
             for item in info.split(b";"):
+                if not item:  # ``DP=5;;AF=0.5``, a trailing ``;``: no key, no value
+                    continue
                 key, equals, value = item.partition(b"=")
                 failing = self.info_key_fails(key)
                 read = equals and self.info_checked.get(key, True)
