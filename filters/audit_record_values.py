@@ -54,6 +54,7 @@ SHAPES = re.compile(
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4})(?![0-9])"  # V7: a date
 )
 """Every shape of the value rule but numbers (V6, ``holds_number``)."""
+NOT_ASCII = re.compile(rb"[\x80-\xff]")
 NUMBER = re.compile(rb"(?<![A-Za-z0-9.])[0-9]+(?:-[0-9]+)*")
 """V6: a number written alone, digits joined by single hyphens, taken longest."""
 NUMBER_DIGITS = 7
@@ -68,16 +69,47 @@ NUMBERS_ALLOWED_KEY = b"GENEINFO"
 UNCHECKED_TYPES = frozenset({b"Integer", b"Float", b"Flag"})
 """Types whose values the value rule does not read; any other (String, Character, none) is read."""
 
-BLOCK_SHAPES = re.compile(
-    rb"[\x80-\xff]|%[89A-Fa-f]|&#|\\|@|~"
-    rb"|[|,&:=() ]/|/[^|,&:=() \t\n]*/"
-    rb"|(?<![A-Za-z0-9.\t])[0-9](?:-?[0-9]){6}"
-    rb"|(?<![A-Za-z0-9.\t])(?:[0-9]{4}[-./][0-9]{1,2}[-./]|[0-9]{1,2}[-/][0-9]{1,2}[-/])[0-9]"
+RARE_IN_BLOCK = (
+    (b"@", re.compile(rb"@")),
+    (b"\\", re.compile(rb"\\")),
+    (b"~", re.compile(rb"~")),
+    (b"&#", re.compile(rb"&#")),
+    (b"%", re.compile(rb"%[89A-Fa-f]")),
 )
-"""A superset of the value rule over a block of records, for values that do not start a column
-(INFO values follow ``=``, sample values after the first follow ``:``); a sample's first value
-follows a tab and is looked at by its FORMAT (``FormatState.first_value_checked``). POS, the
-ID column and QUAL are numbers after a tab: left out, so most records are not hits."""
+"""Shapes of the value rule made of bytes most VCFs never hold (V2 to V5): a block is searched
+for each only when its first byte occurs in it at all."""
+SLASH_IN_BLOCK = re.compile(rb"/(?:(?<=[|,&:=() ]/)|[^|,&:=() \t\n/]*/)")
+"""V5's ``/`` in a block: one starting a token after a delimiter, or two in one token (a
+genotype's ``0/1`` is neither). Tab-led tokens are a sample's first value (``FormatState``)."""
+AFTER_NUMBER_BLOCKED = bytes(byte in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.\t\n" for byte in range(256))
+"""Bytes after which a digit starts no V6 number or V7 date: letters, digits, ``.``; and tab and
+newline (a value never starts a column but a sample's first, which ``FormatState`` sees to).
+A translation table to 0 and 1: ``bytes.translate`` maps a block through it at memory speed."""
+
+
+def numbers_and_dates(block: bytes) -> np.ndarray:
+    """Offsets in ``block`` from which every V6 number and V7 date not led by a tab can be found
+    (a superset): a run of seven digits or more, or of four followed by ``.`` or ``/`` and a
+    digit, after a byte not in ``AFTER_NUMBER_BLOCKED``; a hyphen between digits (any number of
+    hyphenated groups, a date with hyphens); ``d/d/d`` and ``d/dd/d`` (dates with slashes).
+    Numpy over the block: regular expressions cost ten times as much here."""
+    padded = b"\n" + block + bytes(8)  # a byte before the first, room after the last
+    text = np.frombuffer(padded, dtype=np.uint8)
+    digit = (text - 48) < 10
+    blocked = np.frombuffer(padded.translate(AFTER_NUMBER_BLOCKED), dtype=bool)
+    four = ~blocked[:-4] & digit[1:-3] & digit[2:-2] & digit[3:-1] & digit[4:]  # four digits after a free byte
+    starts = np.flatnonzero(four) + 1
+    separator = text[starts + 4]
+    dated = ((separator == ord(".")) | (separator == ord("/"))) & digit[starts + 5]
+    seven = digit[starts + 4] & digit[starts + 5] & digit[starts + 6]
+    hyphens = np.flatnonzero(text == ord("-"))
+    joined = hyphens[digit[hyphens - 1] & digit[hyphens + 1]]
+    slashes = np.flatnonzero(text == ord("/"))
+    slashes = slashes[digit[slashes - 1] & digit[slashes + 1]]
+    two = ((text[slashes + 2] == ord("/")) & digit[slashes + 3]) | (
+        digit[slashes + 2] & (text[slashes + 3] == ord("/")) & digit[slashes + 4]
+    )
+    return np.concatenate((starts[seven | dated], joined, slashes[two])) - 1
 
 
 def id_fails(identifier: bytes, grammar: re.Pattern[bytes]) -> bool:
@@ -129,6 +161,7 @@ class FormatState:
     """What a FORMAT column (``GT:AD:NOTE``) asks of the records that use it, worked out once."""
 
     def __init__(self, column: bytes, checked_types: dict[bytes, bool], forbid: ForbidList | None) -> None:
+        self.column = column
         self.keys = column.split(b":") if column != b"." else []
         self.failing = [id_fails(key, FIELD_ID) for key in self.keys]
         self.checked = [key != b"GT" and checked_types.get(key, True) for key in self.keys]
@@ -137,8 +170,9 @@ class FormatState:
             for key, failing in zip(self.keys, self.failing, strict=True)
         ]
         self.must_check = any(self.failing) or not self.checked or self.checked[0]
-        """Whether a record with samples must be looked at value by value whatever the block
-        search found: a key fails, or the first sample value (after a tab) is read."""
+        """Whether a record must be looked at value by value whatever the block search found: a
+        key fails, or the first sample value (after a tab, where the search does not look) is
+        read. So must a record whose FILTER fails or that has a symbolic ALT."""
 
 
 class RecordValues:
@@ -157,23 +191,19 @@ class RecordValues:
         self.filter_failing: dict[bytes, bool] = {}
         self.allele_failing: dict[bytes, bool] = {}
         self.formats: dict[bytes, FormatState] = {}
+        self.last_format: FormatState | None = None
 
     def format_state(self, column: bytes) -> FormatState:
+        state = self.last_format
+        if state is not None and column == state.column:  # most records share the one before's FORMAT
+            return state
         state = self.formats.get(column)
         if state is None:
             if len(self.formats) > 10_000:  # a file whose every record has its own FORMAT: keep memory flat
                 self.formats.clear()
             state = self.formats[column] = FormatState(column, self.format_checked, self.forbid)
+        self.last_format = state
         return state
-
-    def ids_fail(self, fields: list[bytes]) -> bool:
-        """Whether a record must be looked at value by value for its columns other than INFO:
-        a FILTER or symbolic ALT ID fails, or its FORMAT asks for it (``FormatState.must_check``)."""
-        if b"<" in fields[4] and self.alleles_fail(fields[4]):
-            return True
-        if fields[6] != b"PASS" and self.filter_fails(fields[6]):
-            return True
-        return len(fields) > 8 and self.format_state(fields[8]).must_check
 
     def info_key_fails(self, key: bytes) -> bool:
         failing = self.info_key_failing.get(key)
@@ -207,13 +237,22 @@ class RecordValues:
         return False
 
     def lines_to_check(self, lines: list[bytes]) -> set[int]:
-        """The lines of a block in which a value may hold an identifier (``BLOCK_SHAPES``)."""
+        """The lines of a block in which a value may hold an identifier: a superset, found with
+        searches over the whole block (byte searches and numpy: a regular expression of many
+        alternatives costs some 60 ns a byte, ten times these), then mapped to lines."""
         block = b"\n".join(lines)
-        hits = [found.start() for found in BLOCK_SHAPES.finditer(block)]
-        if not hits:
+        hits: list[int] = []
+        if not block.isascii():
+            hits.extend(found.start() for found in NOT_ASCII.finditer(block))
+        for first, pattern in RARE_IN_BLOCK:
+            if first in block:
+                hits.extend(found.start() for found in pattern.finditer(block))
+        hits.extend(found.start() for found in SLASH_IN_BLOCK.finditer(block))
+        found = numbers_and_dates(block)
+        if not hits and not len(found):
             return set()
         ends = np.cumsum([len(line) + 1 for line in lines])
-        return set(np.searchsorted(ends, hits, side="right").tolist())
+        return set(np.searchsorted(ends, np.concatenate((np.array(hits, dtype=np.int64), found)), side="right").tolist())
 
     def places(self, fields: list[bytes]) -> list[str]:
         """Where a record's columns (split at tabs) hold an identifier, by field name, in column

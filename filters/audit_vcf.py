@@ -295,7 +295,13 @@ class VcfAudit:
             findings.records += 1
             if not ID_COLUMN.fullmatch(record_id):
                 findings.metadata.add("ID column", where)
-            check_values = every_record or number - first in value_lines or values.ids_fail(fields)  # type: ignore[operator]
+            check_values = (
+                every_record
+                or number - first in value_lines  # type: ignore[operator]
+                or (b"<" in alt and values.alleles_fail(alt))
+                or (fields[6] != b"PASS" and values.filter_fails(fields[6]))
+                or (len(fields) > 8 and values.format_state(fields[8]).must_check)
+            )
             if info != b".":
                 for item in info.split(b";"):
                     key = item.split(b"=", 1)[0]
