@@ -91,7 +91,8 @@ def numbers_and_dates(block: bytes) -> np.ndarray:
     """Offsets in ``block`` from which every V6 number and V7 date not led by a tab can be found
     (a superset): a run of seven digits or more, or of four followed by ``.`` or ``/`` and a
     digit, after a byte not in ``AFTER_NUMBER_BLOCKED``; a hyphen between digits (any number of
-    hyphenated groups, a date with hyphens); ``d/d/d`` and ``d/dd/d`` (dates with slashes).
+    hyphenated groups, a date with hyphens). A date with two slashes is a token with two
+    slashes (V5): ``SLASH_IN_BLOCK`` finds it.
     Numpy over the block: regular expressions cost ten times as much here."""
     padded = b"\n" + block + bytes(8)  # a byte before the first, room after the last
     text = np.frombuffer(padded, dtype=np.uint8)
@@ -104,12 +105,7 @@ def numbers_and_dates(block: bytes) -> np.ndarray:
     seven = digit[starts + 4] & digit[starts + 5] & digit[starts + 6]
     hyphens = np.flatnonzero(text == ord("-"))
     joined = hyphens[digit[hyphens - 1] & digit[hyphens + 1]]
-    slashes = np.flatnonzero(text == ord("/"))
-    slashes = slashes[digit[slashes - 1] & digit[slashes + 1]]
-    two = ((text[slashes + 2] == ord("/")) & digit[slashes + 3]) | (
-        digit[slashes + 2] & (text[slashes + 3] == ord("/")) & digit[slashes + 4]
-    )
-    return np.concatenate((starts[seven | dated], joined, slashes[two])) - 1
+    return np.concatenate((starts[seven | dated], joined)) - 1
 
 
 def id_fails(identifier: bytes, grammar: re.Pattern[bytes]) -> bool:
