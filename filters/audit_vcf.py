@@ -255,7 +255,7 @@ class VcfAudit:
         fields = structured(line.partition("=")[2])
         for name, value in fields or []:
             if name == "Type":
-                types.add(value.encode("latin-1"))
+                types.add(value.encode("utf-8", errors="surrogateescape"))
 
     def start_records(self) -> None:
         """Join the side files with the contigs the header declares (or, with no ``##contig``
