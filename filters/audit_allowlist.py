@@ -169,9 +169,35 @@ PERSONAL_IN_TEXT = (
     r"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6}"  # seven digits or more: an RRN, a phone or record number, a date
     r"|(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
     r"|&#(?:[0-9]+|[xX][0-9A-Fa-f]+);"  # the same as an HTML character reference
+    r"|(?<![0-9])[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}(?![0-9])"  # a date: 1990-01-01, 1990.1.1
+    r"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
 )
 """What a scrubbed Description never holds (nor text outside printable ASCII): vcf-scrub-header
-removes it as personal data."""
+removes it as personal data. Nor does an INFO, FORMAT, FILTER or symbolic ALT ID of a record."""
+_RUN = r"[^\s\"'<>()\[\]{}|;,]"
+HOST_SUFFIXES = (
+    "com|org|net|edu|gov|mil|int|info|biz|io|ai|cloud|local|lan|internal|intranet|corp|home|localdomain|"
+    "kr|jp|cn|uk|de|fr|us|ca|au|ch|nl|se|no|dk|fi|it|es|be|at|sg|tw|hk|nz|ie|il|br|ru|eu|ac"
+)
+PLACE_IN_TEXT = "|".join(
+    (
+        r"\b[A-Za-z][A-Za-z0-9+.-]*://",  # scheme://..., file:///..., s3://...
+        r"\b(?:file|https?|ftp|sftp|smb|s3|gs):" + _RUN,  # file:x, http:x without //
+        r"(?<![A-Za-z0-9])[A-Za-z]:[\\/]",  # C:\Users\..., D:/data
+        r"\\" + _RUN,  # \\server\share, \Users\kim: a backslash before more text
+        r"(?<![\w.~-])~|~[A-Za-z0-9._-]*/",  # ~/lab, ~user; String~/kimjh
+        r"(?<![\w.~-])/" + _RUN,  # /home/kimjh/x.bam
+        r"@" + _RUN,  # user@host, e-mail addresses
+        r"\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b",  # 192.168.1.10
+        r"\b(?:[A-Za-z0-9-]+\.)+(?:" + HOST_SUFFIXES + r")\b",  # seq01.hospital.local
+        r"[A-Za-z][\w.+-]*/|[\w.+-]+/[\w.+-]*[A-Za-z]",  # lab/x.bam, ./run/x: a token with a / and a letter
+    )
+)
+"""Where a Description names a place: a path, URL, e-mail address, IP address or host name, as
+vcf-scrub-header finds them to remove them from every Description it keeps (a relative path
+needs a ``/`` and a letter, so ``Ref/Alt`` goes too: fail closed). Each alternative finds the
+start of one (searched case-insensitively, ASCII), so a match anywhere in the unescaped
+Description is a finding."""
 VCF_DESCRIPTION = r'"(?:(?!' + PERSONAL_IN_TEXT + r')[ !#-\[\]-~]|\\[ -~])*"'
 
 VCF_STRUCTURED_KEYS: Mapping[str, Mapping[str, str]] = {

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterable
 
 from genoscrub.audit_allowlist import (
+    PLACE_IN_TEXT,
     SAM_HEADER_TAGS,
     SAM_REFERENCE_NAME,
     VCF_PLAIN_KEYS,
@@ -39,6 +40,8 @@ PRINTABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 NUMBER_IN_KEY = re.compile(r"[0-9](?:[_.-]?[0-9]){4,}")
 """Five digits or more, separators between them allowed: a date, a phone or record number in a key."""
 SAM_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9]):(.*)", re.DOTALL)
+PLACE = re.compile(PLACE_IN_TEXT, re.IGNORECASE | re.ASCII)
+ESCAPED = re.compile(r"\\(.)", re.DOTALL)
 VCF_STRUCTURED = re.compile(r'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,"<>]*)(,|>$)', re.DOTALL)
 
 
@@ -146,7 +149,7 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
             grammar = fields.get(name)
             if grammar is None:
                 findings.metadata.add(f"header field {label} {printable(name, forbid)}", where)
-            elif not grammar.fullmatch(field_value):
+            elif not grammar.fullmatch(field_value) or (name == "Description" and names_a_place(field_value)):
                 findings.metadata.add(f"header value {label} {name}", where)
         return
     grammar = VCF_VALUES.get(key)
@@ -159,6 +162,11 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
             findings.metadata.add(f"header value {label}", where)
         return
     findings.metadata.add(f"header line {label}", where)
+
+
+def names_a_place(description: str) -> bool:
+    """A quoted Description that names a path, URL, address or host (``PLACE_IN_TEXT``), unescaped."""
+    return PLACE.search(ESCAPED.sub(r"\1", description[1:-1])) is not None
 
 
 def structured(value: str) -> list[tuple[str, str]] | None:

@@ -6,7 +6,9 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
 
 - metadata: header lines against the allowlist (``audit_header``); an ID column other than
   public database IDs; INFO and FORMAT keys the header does not declare (the header's
-  declarations were rebuilt by the scrubbers; an undeclared key was not);
+  declarations were rebuilt by the scrubbers; an undeclared key was not); a record whose
+  String values, keys, FILTER or symbolic ALT IDs hold an identifier's shape (a personal
+  number, a date, a path, an address: ``audit_record_values``), one finding a record;
 - forbidden strings: in every column but POS, REF and a base ALT, located by column
   (``INFO/KEY``, ``sample 2 FORMAT/KEY``);
 - population (``--population FILE --af-key K``): a record with an allele rarer than
@@ -28,7 +30,8 @@ import pysam
 from genoscrub.audit_allowlist import VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_header import check_vcf_meta, printable
+from genoscrub.audit_header import check_vcf_meta, printable, structured
+from genoscrub.audit_record_values import KIND, RecordValues
 from genoscrub.audit_sites import RegionList, is_sequence_allele
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.one_by_one import one_by_one
@@ -188,6 +191,8 @@ class VcfAudit:
         self.checks = checks
         self.findings = findings
         self.declared: dict[bytes, set[bytes]] = {b"INFO": set(), b"FORMAT": set()}
+        self.types: dict[bytes, dict[bytes, set[bytes]]] = {b"INFO": {}, b"FORMAT": {}}
+        self.record_values: RecordValues | None = None
         self.contigs: dict[str, int | None] = {}
         self.columns = 0
         self.regions: RegionList | None = None
@@ -227,6 +232,7 @@ class VcfAudit:
             declared = DECLARED.match(line)
             if declared:
                 self.declared[declared.group(1)].add(declared.group(2))
+                self.declare_type(declared.group(1), declared.group(2), text)
             if line.startswith(b"##contig=<"):
                 fields = dict(re.findall(rb"([A-Za-z0-9_.:-]+)=([^,>]*)", line[10:]))
                 if b"ID" in fields:
@@ -242,9 +248,19 @@ class VcfAudit:
                 for entry, _ in self.checks.forbid.search_text(sample):
                     self.findings.forbidden.add(f"sample name {index} (list line {entry.line})", f"header line {number}")
 
+    def declare_type(self, kind: bytes, key: bytes, line: str) -> None:
+        """The Type of an INFO or FORMAT definition (none when the line does not parse: such a
+        key's values are read as String's)."""
+        types = self.types[kind].setdefault(key, set())
+        fields = structured(line.partition("=")[2])
+        for name, value in fields or []:
+            if name == "Type":
+                types.add(value.encode("utf-8", errors="surrogateescape"))
+
     def start_records(self) -> None:
         """Join the side files with the contigs the header declares (or, with no ``##contig``
         lines, with the names the records use, as they come)."""
+        self.record_values = RecordValues(self.types[b"INFO"], self.types[b"FORMAT"], self.contigs, self.checks.forbid)
         request = self.checks.regions
         if request is not None:
             self.regions = RegionList(request.beds, request.presets, request.build, request.flank, self.contigs or None)
@@ -258,6 +274,11 @@ class VcfAudit:
         checks, findings = self.checks, self.findings
         info_declared, format_declared = self.declared[b"INFO"], self.declared[b"FORMAT"]
         searched = self.lines_to_search(lines)
+        values = self.record_values
+        assert values is not None
+        every_record = one_by_one()
+        value_lines = None if every_record else values.lines_to_check(lines)
+        good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):
             if not line:
                 continue
@@ -274,15 +295,28 @@ class VcfAudit:
             findings.records += 1
             if not ID_COLUMN.fullmatch(record_id):
                 findings.metadata.add("ID column", where)
+            check_values = (
+                every_record
+                or number - first in value_lines  # type: ignore[operator]
+                or (b"<" in alt and values.alleles_fail(alt))
+                or (fields[6] != b"PASS" and values.filter_fails(fields[6]))
+                or (len(fields) > 8 and values.format_state(fields[8]).must_check)
+            )
             if info != b".":
                 for item in info.split(b";"):
                     key = item.split(b"=", 1)[0]
-                    if key not in info_declared:
-                        findings.metadata.add(f"INFO/{printable(key.decode('latin-1'), checks.forbid)} (not in the header)", where)
+                    if key not in good_keys:
+                        if key not in info_declared:
+                            findings.metadata.add(f"INFO/{printable(key.decode('latin-1'), checks.forbid)} (not in the header)", where)
+                        check_values = check_values or values.info_key_fails(key)
             if len(fields) > 8:
                 for key in fields[8].split(b":"):
                     if key not in format_declared:
                         findings.metadata.add(f"FORMAT/{printable(key.decode('latin-1'), checks.forbid)} (not in the header)", where)
+            if check_values:
+                places = values.places(fields)
+                if places:
+                    findings.metadata.add(KIND, f"line {number} {' and '.join(places)}")
             if checks.forbid is not None and (searched is None or number - first in searched):
                 self.search_record(fields, where)
             alts = alt.split(b",") if alt != b"." else []

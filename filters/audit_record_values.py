@@ -1,0 +1,289 @@
+"""Identifiers in VCF record text: the values and IDs a hospital pipeline may have written there.
+
+A pipeline can write a resident registration number, a record number, an e-mail address or
+a path into a record (``NOTE=900101-1234567``, ``NM=kimjh@snuh.org``), or into a key or ID
+(a FILTER ``MRN:12345678``, an INFO key, a symbolic ALT ``<김지현>``). vcf-scrub-header
+removes these shapes and the audit reports them, by the same two rules, implemented here
+apart from the scrubber so that the audit checks its output from outside
+(ARCHITECTURE.md, *The audit*). The rules must not flag what the scrubber keeps (the
+workflow's gate audits scrubbed output), so they are exactly these, no more, no less:
+
+- VALUE RULE (``value_holds_identifier``): the value of an INFO item of Type String or
+  Character or not declared, a sample's value of such a FORMAT key (not GT). Integer and
+  Float values are not checked: a date written as an Integer passes (a documented limit).
+- ID RULE (``id_fails``): each FILTER ID, INFO key, FORMAT key and the ID of a symbolic ALT
+  ``<...>`` must match the format's grammar for it and hold nothing of ``PERSONAL_IN_ID``.
+  The missing values (FILTER, INFO or FORMAT ``.``, an empty INFO item) are no IDs.
+
+A number is an identifier unless it is one of the shapes public annotations write
+(``NUMBER_EXCEPTIONS``): a range, a variant ``POS_REF_ALT``, a position after a contig of
+the header, an accession after a RefSeq prefix, dbSNP's GENEINFO. A romanised name, a
+number written onto a word (``MRN12345678``), a relative path ``lab/x.bam`` or a host name
+is not recognised in a value.
+
+Most records hold none of these shapes: ``RecordValues.lines_to_check`` finds, with one
+search over a block of records, the lines that may (a superset); only those, and records
+whose IDs or first sample value need it, are looked at value by value (``places``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from genoscrub.audit_allowlist import PERSONAL_IN_TEXT
+from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_header import printable
+from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
+
+KIND = "identifier in record value"
+"""The metadata finding of a record holding one of these shapes (one per record)."""
+
+PERSONAL_IN_ID = re.compile(rb"[\x80-\xff]|" + PERSONAL_IN_TEXT.encode())
+"""What an ID never holds: text that is not ASCII, or the personal numbers and dates of a Description."""
+
+DELIMITERS = rb"|,&:=() "
+"""What separates the tokens of a value (VEP's ``|`` and ``&``, lists, ``key:value``, blanks)."""
+SHAPES = re.compile(
+    rb"[\x80-\xff]"  # V1: not ASCII
+    rb"|%[89A-Fa-f][0-9A-Fa-f]"  # V2: a percent-encoded byte of text that is not ASCII
+    rb"|&#[0-9]+;|&#[xX][0-9A-Fa-f]+;"  # V3: an HTML character reference
+    rb"|\\|@|://"  # V4: a Windows or UNC path, an e-mail address, a URL
+    rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # V5: a token that starts with / or ~, or holds two /
+    rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4})(?![0-9])"  # V7: a date
+)
+"""Every shape of the value rule but numbers (V6, ``holds_number``)."""
+NOT_ASCII = re.compile(rb"[\x80-\xff]")
+NUMBER = re.compile(rb"(?<![A-Za-z0-9.])[0-9]+(?:-[0-9]+)*")
+"""V6: a number written alone, digits joined by single hyphens, taken longest."""
+NUMBER_DIGITS = 7
+VARIANT_AFTER = re.compile(rb"[_-][ACGTN]")
+CONTIG_BEFORE_COLON = re.compile(rb"[A-Za-z0-9._*+-]*\Z")
+NAME_BEFORE_UNDERSCORE = re.compile(rb"[A-Za-z0-9.]*\Z")
+ACCESSION_PREFIXES = frozenset(b"AC NC NG NT NW NZ NM NR NP XM XR XP AP YP WP GCA GCF".split())
+"""RefSeq prefixes and the assembly accessions: ``NM_001009931``, ``GCA_000001405`` are public names."""
+NUMBERS_ALLOWED_KEY = b"GENEINFO"
+"""dbSNP's ``SYMBOL:EntrezID|...``: gene IDs, not checked for numbers."""
+
+UNCHECKED_TYPES = frozenset({b"Integer", b"Float", b"Flag"})
+"""Types whose values the value rule does not read; any other (String, Character, none) is read."""
+
+RARE_IN_BLOCK = (
+    (b"@", re.compile(rb"@")),
+    (b"\\", re.compile(rb"\\")),
+    (b"~", re.compile(rb"~")),
+    (b"&#", re.compile(rb"&#")),
+    (b"%", re.compile(rb"%[89A-Fa-f]")),
+)
+"""Shapes of the value rule made of bytes most VCFs never hold (V2 to V5): a block is searched
+for each only when its first byte occurs in it at all."""
+SLASH_IN_BLOCK = re.compile(rb"/(?:(?<=[|,&:=() ]/)|[^|,&:=() \t\n/]*/)")
+"""V5's ``/`` in a block: one starting a token after a delimiter, or two in one token (a
+genotype's ``0/1`` is neither). Tab-led tokens are a sample's first value (``FormatState``)."""
+AFTER_NUMBER_BLOCKED = bytes(byte in b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.\t\n" for byte in range(256))
+"""Bytes after which a digit starts no V6 number or V7 date: letters, digits, ``.``; and tab and
+newline (a value never starts a column but a sample's first, which ``FormatState`` sees to).
+A translation table to 0 and 1: ``bytes.translate`` maps a block through it at memory speed."""
+
+
+def numbers_and_dates(block: bytes) -> np.ndarray:
+    """Offsets in ``block`` from which every V6 number and V7 date not led by a tab can be found
+    (a superset): a run of seven digits or more, or of four followed by ``.`` or ``/`` and a
+    digit, after a byte not in ``AFTER_NUMBER_BLOCKED``; a hyphen between digits (any number of
+    hyphenated groups, a date with hyphens). A date with two slashes is a token with two
+    slashes (V5): ``SLASH_IN_BLOCK`` finds it.
+    Numpy over the block: regular expressions cost ten times as much here."""
+    padded = b"\n" + block + bytes(8)  # a byte before the first, room after the last
+    text = np.frombuffer(padded, dtype=np.uint8)
+    digit = (text - 48) < 10
+    blocked = np.frombuffer(padded.translate(AFTER_NUMBER_BLOCKED), dtype=bool)
+    four = ~blocked[:-4] & digit[1:-3] & digit[2:-2] & digit[3:-1] & digit[4:]  # four digits after a free byte
+    starts = np.flatnonzero(four) + 1
+    separator = text[starts + 4]
+    dated = ((separator == ord(".")) | (separator == ord("/"))) & digit[starts + 5]
+    seven = digit[starts + 4] & digit[starts + 5] & digit[starts + 6]
+    hyphens = np.flatnonzero(text == ord("-"))
+    joined = hyphens[digit[hyphens - 1] & digit[hyphens + 1]]
+    return np.concatenate((starts[seven | dated], joined)) - 1
+
+
+def id_fails(identifier: bytes, grammar: re.Pattern[bytes]) -> bool:
+    """The ID RULE: an ID that does not match its grammar, or holds a personal number."""
+    return grammar.fullmatch(identifier) is None or PERSONAL_IN_ID.search(identifier) is not None
+
+
+def is_range(groups: list[bytes]) -> bool:
+    """``1234567-1234570``: two groups of one length, no leading zero, the second not below the
+    first (of equal lengths, so compared as bytes)."""
+    if len(groups) != 2 or len(groups[0]) != len(groups[1]):
+        return False
+    return groups[0][:1] != b"0" and groups[1][:1] != b"0" and groups[1] >= groups[0]
+
+
+def holds_number(value: bytes, contigs: frozenset[bytes]) -> bool:
+    """V6: a number of ``NUMBER_DIGITS`` digits or more that none of the public shapes explains."""
+    for found in NUMBER.finditer(value):
+        number = found.group()
+        if len(number) - number.count(b"-") < NUMBER_DIGITS:
+            continue
+        groups = number.split(b"-")
+        if is_range(groups):
+            continue
+        start, end = found.span()
+        if VARIANT_AFTER.match(value, end):
+            continue
+        before = value[start - 1 : start]
+        if before == b":":
+            name = CONTIG_BEFORE_COLON.search(value, 0, start - 1)
+            if name is not None and name.group() in contigs:
+                continue
+        elif before == b"_":
+            name = NAME_BEFORE_UNDERSCORE.search(value, 0, start - 1)
+            if name is not None and (name.group() in contigs or name.group() in ACCESSION_PREFIXES):
+                continue
+        return True
+    return False
+
+
+def value_holds_identifier(value: bytes, contigs: frozenset[bytes], numbers_allowed: bool = False) -> bool:
+    """The VALUE RULE over one value (``numbers_allowed``: GENEINFO's)."""
+    if SHAPES.search(value) is not None:
+        return True
+    return not numbers_allowed and holds_number(value, contigs)
+
+
+class FormatState:
+    """What a FORMAT column (``GT:AD:NOTE``) asks of the records that use it, worked out once."""
+
+    def __init__(self, column: bytes, checked_types: dict[bytes, bool], forbid: ForbidList | None) -> None:
+        self.column = column
+        self.keys = column.split(b":") if column != b"." else []
+        self.failing = [id_fails(key, FIELD_ID) for key in self.keys]
+        self.checked = [key != b"GT" and checked_types.get(key, True) for key in self.keys]
+        self.labels = [
+            "FORMAT/" + ("(a key)" if failing else printable(key.decode("latin-1"), forbid))
+            for key, failing in zip(self.keys, self.failing, strict=True)
+        ]
+        self.must_check = any(self.failing) or not self.checked or self.checked[0]
+        """Whether a record must be looked at value by value whatever the block search found: a
+        key fails, or the first sample value (after a tab, where the search does not look) is
+        read. So must a record whose FILTER fails or that has a symbolic ALT."""
+
+
+class RecordValues:
+    """The value and ID rules over the records of one VCF, with the header's types and contigs."""
+
+    def __init__(
+        self, info_types: dict[bytes, set[bytes]], format_types: dict[bytes, set[bytes]], contigs: Iterable[str], forbid: ForbidList | None
+    ) -> None:
+        self.info_checked = {key: bool(types - UNCHECKED_TYPES) or not types for key, types in info_types.items()}
+        self.format_checked = {key: bool(types - UNCHECKED_TYPES) or not types for key, types in format_types.items()}
+        self.contigs = frozenset(name.encode("latin-1") for name in contigs)
+        self.forbid = forbid
+        self.passing_info_keys = frozenset(key for key in info_types if not id_fails(key, FIELD_ID))
+        """Declared INFO keys that pass the ID rule: the records' keys are looked up here first."""
+        self.info_key_failing: dict[bytes, bool] = {}
+        self.filter_failing: dict[bytes, bool] = {}
+        self.allele_failing: dict[bytes, bool] = {}
+        self.formats: dict[bytes, FormatState] = {}
+        self.last_format: FormatState | None = None
+
+    def format_state(self, column: bytes) -> FormatState:
+        state = self.last_format
+        if state is not None and column == state.column:  # most records share the one before's FORMAT
+            return state
+        state = self.formats.get(column)
+        if state is None:
+            if len(self.formats) > 10_000:  # a file whose every record has its own FORMAT: keep memory flat
+                self.formats.clear()
+            state = self.formats[column] = FormatState(column, self.format_checked, self.forbid)
+        self.last_format = state
+        return state
+
+    def info_key_fails(self, key: bytes) -> bool:
+        failing = self.info_key_failing.get(key)
+        if failing is None:
+            if len(self.info_key_failing) > 10_000:
+                self.info_key_failing.clear()
+            failing = self.info_key_failing[key] = id_fails(key, FIELD_ID)
+        return failing
+
+    def filter_fails(self, column: bytes) -> bool:
+        failing = self.filter_failing.get(column)
+        if failing is None:
+            if len(self.filter_failing) > 10_000:
+                self.filter_failing.clear()
+            failing = self.filter_failing[column] = any(
+                id_fails(name, FILTER_ID) for name in column.split(b";") if name not in (b".", b"PASS")
+            )
+        return failing
+
+    def alleles_fail(self, column: bytes) -> bool:
+        """Whether the ID of a symbolic ALT (``<DEL>``) fails; breakends and bases are not checked."""
+        for allele in column.split(b","):
+            if allele[:1] == b"<" and allele[-1:] == b">":
+                failing = self.allele_failing.get(allele)
+                if failing is None:
+                    if len(self.allele_failing) > 10_000:
+                        self.allele_failing.clear()
+                    failing = self.allele_failing[allele] = id_fails(allele[1:-1], ALT_ID)
+                if failing:
+                    return True
+        return False
+
+    def lines_to_check(self, lines: list[bytes]) -> set[int]:
+        """The lines of a block in which a value may hold an identifier: a superset, found with
+        searches over the whole block (byte searches and numpy: a regular expression of many
+        alternatives costs some 60 ns a byte, ten times these), then mapped to lines."""
+        block = b"\n".join(lines)
+        hits: list[int] = []
+        if not block.isascii():
+            hits.extend(found.start() for found in NOT_ASCII.finditer(block))
+        for first, pattern in RARE_IN_BLOCK:
+            if first in block:
+                hits.extend(found.start() for found in pattern.finditer(block))
+        hits.extend(found.start() for found in SLASH_IN_BLOCK.finditer(block))
+        found = numbers_and_dates(block)
+        if not hits and not len(found):
+            return set()
+        ends = np.cumsum([len(line) + 1 for line in lines])
+        return set(np.searchsorted(ends, np.concatenate((np.array(hits, dtype=np.int64), found)), side="right").tolist())
+
+    def places(self, fields: list[bytes]) -> list[str]:
+        """Where a record's columns (split at tabs) hold an identifier, by field name, in column
+        order, each once: ``FILTER``, ``ALT``, ``INFO/NOTE``, ``FORMAT/(a key)``; [] for none."""
+        found: list[str] = []
+        if b"<" in fields[4] and self.alleles_fail(fields[4]):
+            found.append("ALT")
+        if self.filter_fails(fields[6]):
+            found.append("FILTER")
+        info = fields[7]
+        if info != b".":
+            for item in info.split(b";"):
+                if not item:  # ``DP=5;;AF=0.5``, a trailing ``;``: no key, no value
+                    continue
+                key, equals, value = item.partition(b"=")
+                failing = self.info_key_fails(key)
+                read = equals and self.info_checked.get(key, True)
+                if failing or (read and value_holds_identifier(value, self.contigs, key == NUMBERS_ALLOWED_KEY)):
+                    label = "INFO/" + ("(a key)" if failing else printable(key.decode("latin-1"), self.forbid))
+                    if label not in found:
+                        found.append(label)
+        if len(fields) > 8:
+            state = self.format_state(fields[8])
+            for label, failing in zip(state.labels, state.failing, strict=True):
+                if failing and label not in found:
+                    found.append(label)
+            keys = len(state.keys)
+            for sample in fields[9:]:
+                for index, value in enumerate(sample.split(b":")):
+                    if index < keys:
+                        if not state.checked[index]:
+                            continue
+                        label = state.labels[index]
+                    else:
+                        label = "FORMAT/(a value without a key)"
+                    if label not in found and value_holds_identifier(value, self.contigs):
+                        found.append(label)
+        return found

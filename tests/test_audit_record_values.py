@@ -1,0 +1,414 @@
+"""genoscrub-audit without a forbid list: identifier shapes in VCF record values, keys and IDs,
+and places (paths, URLs, addresses, hosts) in header Descriptions.
+
+Each form a Korean hospital's systems write (a name in Hangul, a resident registration
+number, a record or phone number, a date, an e-mail address, a path, the same percent-encoded
+or as HTML references) is planted in an INFO String value, a FORMAT String sample value, a
+FILTER ID, an INFO key and a symbolic ALT: each record is a finding, and the form is never
+printed or reported. The public shapes of annotations (dbSNP, Ensembl, VEP, GATK, gnomAD) are
+no finding. The block search and the record-by-record path find the same records.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from genoscrub import audit_vcf
+from genoscrub.audit_findings import Findings
+from genoscrub.audit_record_values import KIND, id_fails, value_holds_identifier
+from genoscrub.streams import line_blocks
+from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import BIN
+
+SIMULATION = {"pairs": 1500}
+
+# form -> (the value as written, what of it must never be printed); as in tests/test_korean_forms.py
+FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "hangul": ("김지현", ("김지현", "지현")),
+    "hangul-2": ("이서연", ("이서연",)),
+    "rrn": ("900101-1234567", ("1234567", "900101")),
+    "rrn-without-hyphen": ("9001011234567", ("1234567", "900101")),
+    "mrn": ("MRN:12345678", ("12345678",)),
+    "mrn-hospital": ("H-2023-000123", ("000123",)),
+    "birth-date": ("1990-01-01", ("1990-01-01",)),
+    "birth-date-compact": ("19900101", ("19900101",)),
+    "birth-date-dots": ("1990.01.01", ("1990.01.01",)),
+    "phone": ("010-1234-5678", ("1234-5678",)),
+    "email": ("kimjh@snuh.org", ("kimjh", "snuh")),
+    "windows-path": ("C:\\Users\\kimjh\\", ("kimjh",)),
+    "unc-path": ("\\\\nas01\\genome\\", ("nas01",)),
+    "url-credentials": ("https://user:pw@host/", ("user:pw",)),
+    "s3-url": ("s3://bucket/kimjh/", ("kimjh",)),
+    "percent-encoded": ("%EA%B9%80%EC%A7%80%ED%98%84", ("%EA%B9%80",)),
+    "backslash-escaped": ("\\xea\\xb9\\x80\\xec\\xa7\\x80", ("\\xea",)),
+    "unicode-escaped": ("\\uAE40\\uC9C0\\uD604", ("\\uAE40",)),
+    "html-entities": ("&#44608;&#51648;&#54788;", ("44608",)),
+}
+
+HEADER = (
+    "##fileformat=VCFv4.2\n"
+    "##contig=<ID=chr1,length=248956422>\n"
+    '##FILTER=<ID=q10,Description="Quality below 10">\n'
+    '##INFO=<ID=NOTE,Number=1,Type=String,Description="A note">\n'
+    '##INFO=<ID=CODE,Number=1,Type=Character,Description="A code">\n'
+    '##INFO=<ID=END,Number=1,Type=Integer,Description="End position">\n'
+    '##INFO=<ID=CAF,Number=.,Type=String,Description="dbSNP allele frequencies">\n'
+    '##INFO=<ID=GENEINFO,Number=1,Type=String,Description="dbSNP gene">\n'
+    '##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP consequences">\n'
+    '##INFO=<ID=GENE,Number=1,Type=String,Description="A gene">\n'
+    '##INFO=<ID=DB,Number=0,Type=Flag,Description="In dbSNP">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    '##FORMAT=<ID=NM,Number=1,Type=String,Description="A sample note">\n'
+    '##FORMAT=<ID=PID,Number=1,Type=String,Description="Phasing ID">\n'
+    '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tSAMPLE1\n"
+)
+CLEAN = ["chr1", "1000", "rs76717221", "A", "G", "50", "PASS", "NOTE=fine", "GT:NM", "0/1:fine"]
+
+
+def planted(form: str) -> list[str]:
+    """Five records, the form in one place each: INFO String value, FORMAT String sample value,
+    FILTER ID, INFO key, symbolic ALT."""
+    value = FORMS[form][0]
+    records = []
+    for column, text in ((7, f"NOTE={value}"), (9, f"0/1:{value}"), (6, f"q10;{value}"), (7, f"DB;{value}=1"), (4, f"<{value}>")):
+        fields = list(CLEAN)
+        fields[column] = text
+        records.append("\t".join(fields))
+    return records
+
+
+EXCEPTIONS = [
+    "NOTE=rs76717221",
+    "NOTE=ENSG00000227232",
+    "GENE=LOC100506134",
+    "CAF=0.9998,0.0001997",
+    "GENEINFO=DDX11L1:100287102",
+    "NOTE=chr1:12345678",
+    "NOTE=chr1:12345678-12345999",
+    "NOTE=NM_001009931",
+    "NOTE=GCA_000001405.15",
+    "NOTE=1-55516888-G-GA",
+    "NOTE=c.1234567A>G",
+    "CSQ=A|missense_variant|MODERATE|DDX11L1|ENSG00000223972|Transcript|ENST00000456328|1234567-1234570|p.Ser12%3D|R/W|Cgg/Tgg|1/4",
+    "END=12345678",
+    "CODE=A",
+    "DB",
+]
+"""INFO items that are no finding (the contract's exceptions and public annotation shapes)."""
+SAMPLE_EXCEPTIONS = [("GT:PID:PS", "0|1:16050036_A_C:12345678"), ("GT:NM", "0/1:NM_001009931"), ("GT:NM", "./.:.")]
+
+
+def vcf_text(records: list[str], header: str = HEADER) -> bytes:
+    return (header + "".join(record + "\n" for record in records)).encode()
+
+
+def audited(data: bytes, one_by_one: bool, monkeypatch: pytest.MonkeyPatch, block_size: int = 1 << 20) -> Findings:
+    """The audit's VCF reader over ``data`` in process, without a forbid list."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1" if one_by_one else "0")
+    monkeypatch.setattr(audit_vcf, "line_blocks", lambda stream, path: line_blocks(stream, path, block_size))
+    findings = Findings()
+    audit_vcf.VcfAudit(audit_vcf.VcfChecks("x.vcf", None, frozenset(), None, None), findings).run(io.BytesIO(data))
+    return findings
+
+
+def record_value_findings(findings: Findings) -> tuple[int, list[str]]:
+    return findings.metadata.counts[KIND], findings.metadata.examples.get(KIND, [])
+
+
+def run_audit(path: Path, *options: str) -> tuple[subprocess.CompletedProcess[bytes], dict[str, Any]]:
+    report = path.with_name(path.name + ".audit.json")
+    done = subprocess.run([str(BIN / "genoscrub-audit"), "--report", str(report), *options, str(path)], capture_output=True, timeout=300)
+    return done, json.loads(report.read_text()) if report.exists() else {}
+
+
+def metadata_keys(report: dict[str, Any]) -> dict[str, int]:
+    (found,) = report["files"]
+    return dict(found["findings"]["metadata"].get("by_key", {}))
+
+
+# --- the rules, one value at a time ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_every_form_fails_the_value_rule_and_the_id_rule(form: str) -> None:
+    value = FORMS[form][0].encode()
+    assert value_holds_identifier(value, frozenset({b"chr1"}))
+    for grammar in (FIELD_ID, FILTER_ID, ALT_ID):
+        assert id_fails(value, grammar)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["19900101", "MRN:12345678", "900101-1234567", "010-1234-5678", "H-2023-000123", "PT_12345678", "chr2:12345678",
+     "1234570-1234567", "0123456-0123457", "12345678-123456789", "1990.1.1", "01/01/1990", "x=/home/kim", "a|~kim", "a/b/c",
+     "%C3%A9", "&#x44;", "kim@lab", "s3://x", "1234567a"],
+)  # fmt: skip
+def test_the_contracts_failing_shapes_are_identifiers(value: str) -> None:
+    assert value_holds_identifier(value.encode(), frozenset({b"chr1"}))
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["rs76717221", "ENSG00000227232", "LOC100506134", "0.0001997", "c.1234567A>G", "1234567-1234570", "16050036_A_C",
+     "1-55516888-G-GA", "chr1:12345678", "chr1_12345678", "NM_001009931", "XP_011544380.1", "GCA_000001405", "p.Ser12%3D",
+     "R/W", "Cgg/Tgg", "1/4", "MRN12345678", "lab/x.bam", "seq01.hospital.local"],
+)  # fmt: skip
+def test_the_contracts_public_shapes_and_documented_limits_pass(value: str) -> None:
+    """Public annotation shapes pass; so do the documented limits (a number written onto a word,
+    one relative path, a host name): the scrubber keeps them, so the audit must not flag them."""
+    assert not value_holds_identifier(value.encode(), frozenset({b"chr1"}))
+
+
+def test_geneinfo_may_hold_numbers_but_not_other_shapes() -> None:
+    assert not value_holds_identifier(b"DDX11L1:100287102|WASH7P:653635", frozenset(), numbers_allowed=True)
+    assert value_holds_identifier(b"DDX11L1:100287102", frozenset())
+    assert value_holds_identifier(b"kim@lab", frozenset(), numbers_allowed=True)
+
+
+# --- the audit over planted files ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_each_place_of_each_form_is_a_finding(one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every record holding a form is one finding, located by line, whichever path reads it."""
+    records = [record for form in FORMS for record in planted(form)]
+    findings = audited(vcf_text(records), one_by_one, monkeypatch)
+    count, examples = record_value_findings(findings)
+    assert count == len(records)
+    first_line = HEADER.count("\n") + 1
+    assert examples == [
+        f"line {first_line} INFO/NOTE",
+        f"line {first_line + 1} FORMAT/NM",
+        f"line {first_line + 2} FILTER",
+    ]
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_a_form_is_never_printed_or_reported(form: str, tmp_path: Path) -> None:
+    path = tmp_path / "planted.vcf"
+    path.write_bytes(vcf_text(planted(form)))
+    done, report = run_audit(path)
+    assert done.returncode == 1, done.stderr.decode()
+    assert metadata_keys(report)[KIND] == 5
+    assert f"identifier in record value 5 (line {HEADER.count(chr(10)) + 1} INFO/" in done.stdout.decode()
+    shown = (done.stdout + done.stderr + json.dumps(report, ensure_ascii=False).encode()).lower()
+    for needle in FORMS[form][1]:
+        assert needle.encode().lower() not in shown
+    assert b"INFO/(a key)" in done.stdout  # the planted INFO key is named as a key, never spelled out
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_public_annotation_shapes_are_no_finding(one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = []
+    for item in EXCEPTIONS:
+        fields = list(CLEAN)
+        fields[7] = item
+        records.append("\t".join(fields))
+    for format_column, sample in SAMPLE_EXCEPTIONS:
+        records.append("\t".join([*CLEAN[:8], format_column, sample]))
+    records.append("\t".join(["chr1", "100", ".", "A", "<DEL>,<INS:ME:ALU>,<*>", "50", "q10", "END=1234567", "GT:PS", "0|1:1234567"]))
+    records.append("\t".join(["chr1", "100", ".", "A", "A[chr1:12345678[", "50", ".", ".", "GT", "0/1"]))
+    findings = audited(vcf_text(records), one_by_one, monkeypatch)
+    assert record_value_findings(findings) == (0, [])
+    assert findings.total == 0
+
+
+def test_undeclared_keys_are_read_as_strings_integers_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An INFO or FORMAT key the header does not declare is read as a String (and is its own
+    finding, not in the header); an Integer's value is not read (a documented limit)."""
+    records = [
+        "\t".join([*CLEAN[:7], "SEEN=19900101", *CLEAN[8:]]),
+        "\t".join([*CLEAN[:8], "GT:XS", "0/1:19900101"]),
+        "\t".join([*CLEAN[:8], "GT:PS", "0/1:19900101"]),
+        "\t".join([*CLEAN[:7], "END=19900101", *CLEAN[8:]]),
+        "\t".join([*CLEAN[:8], "NM:GT", "19900101:0/1"]),  # the first sample value, after a tab
+        "\t".join([*CLEAN[:8], "GT:NM", "0/1:x:19900101"]),  # a value without a key
+    ]
+    count, examples = record_value_findings(audited(vcf_text(records), False, monkeypatch))
+    first_line = HEADER.count("\n") + 1
+    assert count == 4
+    assert examples == [f"line {first_line} INFO/SEEN", f"line {first_line + 1} FORMAT/XS", f"line {first_line + 4} FORMAT/NM"]
+
+
+@pytest.mark.parametrize(
+    ("description", "found"),
+    [
+        ("from /data/kimjh/run1", True),
+        ("by kimjh@snuh.org", True),
+        ("see https://lab.example/x", True),
+        ("on seq01.hospital.local", True),
+        ("C:\\\\Users\\\\kimjh", True),
+        ("Ref/Alt depth", True),  # a relative path's shape: removed by the scrubber too (fail closed)
+        ("born 1990.01.01", True),
+        ("Allelic depths for the ref and alt alleles in the order listed", False),
+        ("Phred-scaled p-value (0.05 or less), [removed] run", False),
+    ],
+)
+def test_a_description_naming_a_place_is_a_metadata_finding(description: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    header = HEADER.replace('Description="A note"', f'Description="{description}"')
+    findings = audited(vcf_text(["\t".join(CLEAN)], header), False, monkeypatch)
+    assert findings.metadata.counts["header value ##INFO Description"] == (1 if found else 0)
+    assert findings.total == (1 if found else 0)
+
+
+# --- the block search as the record-by-record path ---------------------------------------------
+
+FRAGMENTS = [
+    "x", "A", "chr1", "chr2", "NM", "PT", "MRN", "_", "-", ".", ":", "|", ",", "&", "=", "(", " ", "/", "//", "~", "@", "\\",
+    "%3D", "%EA", "&#1;", "&#x4;", "1", "12", "123", "1234", "1234567", "12345678", "1990", "01", "_A", "-G", "김",
+]  # fmt: skip
+SHAPES = [
+    "1990.01.01", "1990.1.1", "1990/01.01", "01/01/1990", "1/2/33", "1/2-33", "123456-7", "12-34-567", "1234567-1234570",
+    "1234570-1234567", "0123456-0123457", "16050036_A_C", "1-55516888-G-GA", "chr1:1234567", "NM_1234567", "PT_1234567",
+    "a/b/c", " /x", "(~x", "|/x", "%C3", "%80", "x@y", "a\\b", "&#12;", "~", "/x", "1234.5",
+]  # fmt: skip
+"""Whole shapes and near misses, planted alone as often as fragments are strung together."""
+
+
+PLACES = ["NOTE", "END", "CAF", "GENEINFO", "UNDECLARED", "info key", "NM", "PS", "extra", "format key", "first", "FILTER", "ALT"]
+
+
+@st.composite
+def record_lines(draw: st.DrawFn) -> bytes:
+    """Clean records with up to two texts made of the fragments the rules look at planted in any
+    place: INFO String, Integer and undeclared values and keys, sample values (the first, after
+    a tab, too), FORMAT keys, FILTER, symbolic ALTs. Most lines hold nothing or one shape, so a
+    block search that missed a shape would leave a finding out."""
+    text = st.one_of(st.sampled_from(SHAPES), st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=4).map("".join))
+    lines = []
+    for _ in range(draw(st.integers(0, 10))):
+        info = {"NOTE": "x", "END": "5"}
+        keys, samples = ["GT", "NM", "PS"], [["0/1", "x", "5"], ["1/1", "y", "6"]]
+        alt, filters, key_text = "G", "PASS", ""
+        for place in draw(st.lists(st.sampled_from(PLACES), max_size=2)):
+            planted = draw(text).replace(";", "")
+            if place in ("NOTE", "END", "CAF", "GENEINFO", "UNDECLARED"):
+                info[place] = planted
+            elif place == "info key":
+                key_text = ";" + planted
+            elif place in ("NM", "PS"):
+                samples[draw(st.integers(0, 1))][1 if place == "NM" else 2] = planted
+            elif place == "extra":
+                samples[draw(st.integers(0, 1))].append(planted)
+            elif place == "format key":
+                keys[1] = planted
+            elif place == "first":
+                keys = ["NM", "GT", "PS"]
+                samples[0][0] = planted
+            elif place == "FILTER":
+                filters = "q10;" + planted
+            else:
+                alt = draw(st.sampled_from(["<", "A,<"])) + planted + ">"
+        info_column = ";".join(f"{key}={value}" for key, value in info.items()) + key_text
+        pos = draw(st.sampled_from(["100", "12345678"]))
+        fields = ["chr1", pos, ".", "A", alt, "50", filters, info_column, ":".join(keys), *(":".join(sample) for sample in samples)]
+        lines.append("\t".join(fields))
+    header = HEADER.replace("\tSAMPLE1\n", "\tSAMPLE1\tSAMPLE2\n")
+    return (header + "".join(line + "\n" for line in lines)).encode()
+
+
+def planted_alone(place: str, text: str) -> str:
+    """A clean record with ``text`` in one place (one of ``PLACES``)."""
+    info, key_text = {"NOTE": "x", "END": "5"}, ""
+    keys, samples = ["GT", "NM", "PS"], [["0/1", "x", "5"], ["1/1", "y", "6"]]
+    alt, filters = "G", "PASS"
+    if place in ("NOTE", "END", "CAF", "GENEINFO", "UNDECLARED"):
+        info[place] = text
+    elif place == "info key":
+        key_text = ";" + text
+    elif place in ("NM", "PS"):
+        samples[1][1 if place == "NM" else 2] = text
+    elif place == "extra":
+        samples[1].append(text)
+    elif place == "format key":
+        keys[1] = text
+    elif place == "first":
+        keys, samples[0][0] = ["NM", "GT", "PS"], text
+    elif place == "FILTER":
+        filters = "q10;" + text
+    else:
+        alt = "<" + text + ">"
+    info_column = ";".join(f"{key}={value}" for key, value in info.items()) + key_text
+    return "\t".join(["chr1", "100", ".", "A", alt, "50", filters, info_column, ":".join(keys), *(":".join(sample) for sample in samples)])
+
+
+@pytest.mark.parametrize("place", PLACES)
+def test_every_shape_alone_in_every_place_found_by_block_as_record_by_record(place: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each shape (and near miss) alone in a clean record, in each place: the block search selects
+    every record the rules find something in."""
+    header = HEADER.replace("\tSAMPLE1\n", "\tSAMPLE1\tSAMPLE2\n")
+    data = vcf_text([planted_alone(place, text) for text in SHAPES], header)
+    one_by_one = audited(data, True, monkeypatch)
+    assert audited(data, False, monkeypatch).as_dict() == one_by_one.as_dict()
+    if place not in ("END", "PS"):  # Integer values are not read
+        assert one_by_one.metadata.counts[KIND] > 0
+
+
+@settings(max_examples=600, deadline=None)
+@given(data=record_lines(), size=st.sampled_from([64, 1 << 20]))
+def test_record_values_searched_by_block_as_record_by_record(data: bytes, size: int) -> None:
+    """The block search, then the rules only in the lines it selects, finds the records and
+    positions of applying the rules to every record (GENOSCRUB_ONE_BY_ONE=1)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        by_block = audited(data, False, monkeypatch, size).as_dict()
+        one_by_one = audited(data, True, monkeypatch, size).as_dict()
+    assert by_block == one_by_one
+
+
+# --- the simulated set and the corpus ---------------------------------------------------------
+
+
+def test_the_simulated_vcfs_hold_no_identifier_in_a_record_value(simulated: Path, tmp_path: Path) -> None:
+    """The simulated set plants its identifiers in the header, sample columns and ID column; its
+    record values are annotations only: no finding of the new kind, before or after scrubbing."""
+    for name in ("germline.vcf.gz", "somatic.vcf.gz", "germline_as_somatic.vcf.gz"):
+        _, report = run_audit(simulated / name)
+        assert KIND not in metadata_keys(report), name
+        scrubbed = tmp_path / name.replace(".vcf.gz", ".scrubbed.vcf")
+        done = subprocess.run(
+            [str(BIN / "vcf-scrub-header"), "-q", "--map", str(simulated / "ids.tsv"), "-o", str(scrubbed), str(simulated / name)],
+            capture_output=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr.decode()
+        done, report = run_audit(scrubbed, "--forbid", str(simulated / "forbidden.txt"))
+        assert done.returncode == 0, done.stdout.decode()
+
+
+def test_corpus_vcfs_audited_for_record_values(corpus: Path, tmp_path: Path) -> None:
+    """Every corpus VCF is read to its end (a finding or a clean pass, never a crash); the counts
+    of the new kind are printed (``pytest -s``) for the record. Files that hold one: VEP with
+    RefSeq (an Entrez gene ID as a bare number), ANNOVAR (a date), picard (an undeclared PS),
+    the VCF 4.3 test of symbols in a symbolic ALT."""
+    counts = {}
+    for path in sorted((corpus / "vcf").iterdir()):
+        link = tmp_path / path.name
+        link.symlink_to(path)
+        done, report = run_audit(link)
+        assert done.returncode in (0, 1) and b"Traceback" not in done.stderr, path.name
+        if report:
+            counts[path.name] = metadata_keys(report).get(KIND, 0)
+    print({name: count for name, count in counts.items() if count})
+    assert counts["bcftools__view.filter.annovar.vcf"] == 3
+    assert counts["picard__haplotypeMap.vcf"] == 10
+    assert sum(1 for count in counts.values() if count) == 4
+
+
+def test_a_type_off_the_grammar_reads_the_values_as_strings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Type the header's grammar does not know (here not even ASCII: a metadata finding of its
+    own) makes its key's values read as String's, and is no error."""
+    data = vcf_text(["\t".join([*CLEAN[:7], "END=19900101", *CLEAN[8:]])]).replace(
+        b"END,Number=1,Type=Integer", b"END,Number=1,Type=In\xeaeger"
+    )
+    findings = audited(data, False, monkeypatch)
+    assert findings.metadata.counts[KIND] == 1
+    assert findings.metadata.counts["header value ##INFO Type"] == 1
