@@ -65,9 +65,36 @@ ACCESSION_PREFIXES = frozenset(b"AC NC NG NT NW NZ NM NR NP XM XR XP AP YP WP GC
 """RefSeq prefixes and the assembly accessions: ``NM_001009931``, ``GCA_000001405`` are public names."""
 NUMBERS_ALLOWED_KEY = b"GENEINFO"
 """dbSNP's ``SYMBOL:EntrezID|...``: gene IDs, not checked for numbers."""
+SUBFIELD_NAMES = re.compile(rb"[A-Za-z0-9_.+-]+(?: ?\| ?[A-Za-z0-9_.+-]+)+")
+"""An annotation's subfields as its Description lists them (VEP's ``Format: Allele|...|Gene|...``)."""
+GENE_ID_SUBFIELDS = frozenset({b"Gene", b"Gene_ID"})
+"""Subfields that hold a gene's ID: an Entrez number (``102723996``) for RefSeq transcripts."""
+MAX_SUBFIELDS = 64
 
 UNCHECKED_TYPES = frozenset({b"Integer", b"Float", b"Flag"})
 """Types whose values the value rule does not read; any other (String, Character, none) is read."""
+UNDECLARED_NUMERIC = {
+    b"INFO": frozenset(b"AC AD ADF ADR AF AN BQ DP END MQ MQ0 NS SB SVLEN CIPOS CIEND HOMLEN DPADJ CN CNADJ CICN CICNADJ CILEN".split()),
+    b"FORMAT": frozenset(b"AD ADF ADR DP EC GL GP GQ HQ MQ PL PQ PS CN CNQ CNL CNP NQ".split()),
+}
+"""The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; 3 and 5): not read
+where a header uses them without declaring them (PS, a phase set, is a position)."""
+MAX_RANGE_SPAN = 1000
+
+
+def gene_id_subfields(description: bytes) -> frozenset[int]:
+    """The places of the gene ID subfields in the subfield list an INFO Description gives."""
+    found = SUBFIELD_NAMES.search(description)
+    if found is None:
+        return frozenset()
+    names = [name.strip() for name in found.group().split(b"|")]
+    return frozenset(index for index, name in enumerate(names) if name in GENE_ID_SUBFIELDS and index < MAX_SUBFIELDS)
+
+
+def both_spellings(contigs: Iterable[str]) -> frozenset[bytes]:
+    """Contig names with and without ``chr``: ``1:12345678`` and ``chr1:12345678`` are one position."""
+    names = {name.encode("latin-1") for name in contigs}
+    return frozenset(names | {name[3:] if name.startswith(b"chr") else b"chr" + name for name in names})
 
 RARE_IN_BLOCK = (
     (b"@", re.compile(rb"@")),
@@ -114,11 +141,11 @@ def id_fails(identifier: bytes, grammar: re.Pattern[bytes]) -> bool:
 
 
 def is_range(groups: list[bytes]) -> bool:
-    """``1234567-1234570``: two groups of one length, no leading zero, the second not below the
-    first (of equal lengths, so compared as bytes)."""
-    if len(groups) != 2 or len(groups[0]) != len(groups[1]):
+    """``1234567-1234570``, ``999-1000``: two groups without a leading zero, the second from the
+    first to ``MAX_RANGE_SPAN`` above it (a local phone number ``1234-5678`` spans more)."""
+    if len(groups) != 2 or max(len(groups[0]), len(groups[1])) > 18 or b"0" in (groups[0][:1], groups[1][:1]):
         return False
-    return groups[0][:1] != b"0" and groups[1][:1] != b"0" and groups[1] >= groups[0]
+    return 0 <= int(groups[1]) - int(groups[0]) <= MAX_RANGE_SPAN
 
 
 def holds_number(value: bytes, contigs: frozenset[bytes]) -> bool:
@@ -146,11 +173,19 @@ def holds_number(value: bytes, contigs: frozenset[bytes]) -> bool:
     return False
 
 
-def value_holds_identifier(value: bytes, contigs: frozenset[bytes], numbers_allowed: bool = False) -> bool:
-    """The VALUE RULE over one value (``numbers_allowed``: GENEINFO's)."""
+def value_holds_identifier(
+    value: bytes, contigs: frozenset[bytes], numbers_allowed: bool = False, gene_ids: frozenset[int] = frozenset()
+) -> bool:
+    """The VALUE RULE over one value (``numbers_allowed``: GENEINFO's; ``gene_ids``: the places of an
+    annotation's gene ID subfields, counted by ``|`` in each ``,`` part, where numbers are allowed)."""
     if SHAPES.search(value) is not None:
         return True
-    return not numbers_allowed and holds_number(value, contigs)
+    if numbers_allowed:
+        return False
+    if not gene_ids:
+        return holds_number(value, contigs)
+    subfields = (subfield for part in value.split(b",") for subfield in enumerate(part.split(b"|")))
+    return any(index not in gene_ids and holds_number(subfield, contigs) for index, subfield in subfields)
 
 
 class FormatState:
@@ -160,7 +195,7 @@ class FormatState:
         self.column = column
         self.keys = column.split(b":") if column != b"." else []
         self.failing = [id_fails(key, FIELD_ID) for key in self.keys]
-        self.checked = [key != b"GT" and checked_types.get(key, True) for key in self.keys]
+        self.checked = [key != b"GT" and checked_types.get(key, key not in UNDECLARED_NUMERIC[b"FORMAT"]) for key in self.keys]
         self.labels = [
             "FORMAT/" + ("(a key)" if failing else printable(key.decode("latin-1"), forbid))
             for key, failing in zip(self.keys, self.failing, strict=True)
@@ -175,11 +210,17 @@ class RecordValues:
     """The value and ID rules over the records of one VCF, with the header's types and contigs."""
 
     def __init__(
-        self, info_types: dict[bytes, set[bytes]], format_types: dict[bytes, set[bytes]], contigs: Iterable[str], forbid: ForbidList | None
+        self,
+        info_types: dict[bytes, set[bytes]],
+        format_types: dict[bytes, set[bytes]],
+        contigs: Iterable[str],
+        forbid: ForbidList | None,
+        gene_subfields: dict[bytes, frozenset[int]] | None = None,
     ) -> None:
         self.info_checked = {key: bool(types - UNCHECKED_TYPES) or not types for key, types in info_types.items()}
         self.format_checked = {key: bool(types - UNCHECKED_TYPES) or not types for key, types in format_types.items()}
-        self.contigs = frozenset(name.encode("latin-1") for name in contigs)
+        self.contigs = both_spellings(contigs)
+        self.gene_subfields = {key: found for key, found in (gene_subfields or {}).items() if found and self.info_checked.get(key)}
         self.forbid = forbid
         self.passing_info_keys = frozenset(key for key in info_types if not id_fails(key, FIELD_ID))
         """Declared INFO keys that pass the ID rule: the records' keys are looked up here first."""
@@ -215,7 +256,7 @@ class RecordValues:
             if len(self.filter_failing) > 10_000:
                 self.filter_failing.clear()
             failing = self.filter_failing[column] = any(
-                id_fails(name, FILTER_ID) for name in column.split(b";") if name not in (b".", b"PASS")
+                id_fails(name, FILTER_ID) for name in column.split(b";") if name not in (b"", b".", b"PASS")  # q10; is no ID
             )
         return failing
 
@@ -265,8 +306,9 @@ class RecordValues:
                     continue
                 key, equals, value = item.partition(b"=")
                 failing = self.info_key_fails(key)
-                read = equals and self.info_checked.get(key, True)
-                if failing or (read and value_holds_identifier(value, self.contigs, key == NUMBERS_ALLOWED_KEY)):
+                read = equals and self.info_checked.get(key, key not in UNDECLARED_NUMERIC[b"INFO"])
+                gene_ids = self.gene_subfields.get(key, frozenset())
+                if failing or (read and value_holds_identifier(value, self.contigs, key == NUMBERS_ALLOWED_KEY, gene_ids)):
                     label = "INFO/" + ("(a key)" if failing else printable(key.decode("latin-1"), self.forbid))
                     if label not in found:
                         found.append(label)

@@ -31,7 +31,7 @@ from genoscrub.audit_allowlist import VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, printable, structured
-from genoscrub.audit_record_values import KIND, RecordValues
+from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_sites import RegionList, is_sequence_allele
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.one_by_one import one_by_one
@@ -192,6 +192,7 @@ class VcfAudit:
         self.findings = findings
         self.declared: dict[bytes, set[bytes]] = {b"INFO": set(), b"FORMAT": set()}
         self.types: dict[bytes, dict[bytes, set[bytes]]] = {b"INFO": {}, b"FORMAT": {}}
+        self.gene_subfields: dict[bytes, frozenset[int]] = {}
         self.record_values: RecordValues | None = None
         self.contigs: dict[str, int | None] = {}
         self.columns = 0
@@ -256,11 +257,13 @@ class VcfAudit:
         for name, value in fields or []:
             if name == "Type":
                 types.add(value.encode("utf-8", errors="surrogateescape"))
+            elif name == "Description" and kind == b"INFO":
+                self.gene_subfields[key] = gene_id_subfields(value.encode("utf-8", errors="surrogateescape"))
 
     def start_records(self) -> None:
         """Join the side files with the contigs the header declares (or, with no ``##contig``
         lines, with the names the records use, as they come)."""
-        self.record_values = RecordValues(self.types[b"INFO"], self.types[b"FORMAT"], self.contigs, self.checks.forbid)
+        self.record_values = RecordValues(self.types[b"INFO"], self.types[b"FORMAT"], self.contigs, self.checks.forbid, self.gene_subfields)
         request = self.checks.regions
         if request is not None:
             self.regions = RegionList(request.beds, request.presets, request.build, request.flank, self.contigs or None)

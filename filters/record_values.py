@@ -188,7 +188,7 @@ class RecordValues:
             filters = fields[6].split(b";")
             kept = [identifier for identifier in filters if not identifier or not unsafe_id(FILTER_ID, identifier)]
             if len(kept) < len(filters):
-                fields[6] = b";".join(kept) or b"."
+                fields[6] = b";".join(identifier for identifier in kept if identifier) or b"."
                 changed = True
         if fields[7] != b".":
             changed |= self.scrub_info(fields)

@@ -139,3 +139,22 @@ def test_what_the_scrubber_keeps_the_audit_does_not_flag(values: list[str]) -> N
 def test_a_scrubbed_form_is_gone_from_the_record(form: str) -> None:
     data = (HEADER + "\t".join([*CLEAN[:7], f"NOTE={FORMS[form]}", "GT:NM", f"0/1:{FORMS[form]}"]) + "\n").encode()
     assert FORMS[form].encode() not in scrubbed(data)
+
+
+def test_the_amended_public_shapes_are_kept_and_not_flagged() -> None:
+    """Numbers the scrubber keeps since the contract's amendments, which the audit must not flag:
+    a gene ID subfield the Description names (RefSeq VEP's Entrez number), a range across a power
+    of ten, a position after the other spelling of a header contig, the specification's undeclared
+    numeric keys, and an empty FILTER ID."""
+    header = HEADER.replace(
+        '##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP consequences">',
+        '##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP consequences. Format: Allele|Consequence|Gene|Feature|cDNA_position">',
+    )
+    records = [
+        "\t".join([*CLEAN[:6], "q10;", "CSQ=A|missense_variant|102723996|NM_001363770.2|999-1000,A|x|102723996|NM_1|1", "GT:NM", "0/1:x"]),
+        "\t".join([*CLEAN[:7], "NOTE=1:12345678;SVLEN=12345678", "GT:PS:AD", "0|1:12345678:1,2"]),
+    ]
+    data = (header + "".join(record + "\n" for record in records)).encode()
+    out = scrubbed(data)
+    assert [line for line in out.splitlines() if not line.startswith(b"#")] == [record.encode() for record in records]
+    assert record_value_findings(data) == 0
