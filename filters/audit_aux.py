@@ -24,21 +24,25 @@ from typing import Protocol
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import ALIGNMENT_ENTRIES, AUX_TAGS, AUX_VALUES, NUCLEOTIDES, AuxValue
+from genoscrub.audit_allowlist import ALIGNMENT_ENTRIES, AUX_TAGS, AUX_VALUES, CIGAR_OPERATION_TEXT, CIGAR_VALUE, NUCLEOTIDES, AuxValue
+from genoscrub.fields import distinct_spans
 
-SAM_TYPES = {ord(letter): "i" for letter in "cCsSiI"} | {ord(letter): letter for letter in "fAZHB"}
-"""The SAM type of each BAM type letter: BAM stores an ``i`` value in the smallest type that holds it."""
-TYPE_SLOTS = "ifAZHB"
-TYPE_SLOT = np.full(256, len(TYPE_SLOTS), dtype=np.int64)
-for _bam_type, _sam_type in SAM_TYPES.items():
-    TYPE_SLOT[_bam_type] = TYPE_SLOTS.index(_sam_type)
-SLOTS = len(TYPE_SLOTS) + 1
+BAM_TYPES = "cCsSiIfAZHB"
+"""The BAM type letters of aux values (SAM 1.6, 4.2.4): BAM stores a SAM ``i`` value in the
+smallest of c, C, s, S, i and I that holds it."""
+BAM_INTEGER_RANGES = {"c": (-(1 << 7), (1 << 7) - 1), "C": (0, (1 << 8) - 1), "s": (-(1 << 15), (1 << 15) - 1),
+                      "S": (0, (1 << 16) - 1), "i": (-(1 << 31), (1 << 31) - 1), "I": (0, (1 << 32) - 1)}  # fmt: skip
+TYPE_SLOT = np.full(256, len(BAM_TYPES), dtype=np.int64)
+TYPE_SLOT[list(BAM_TYPES.encode())] = np.arange(len(BAM_TYPES))
+SLOTS = len(BAM_TYPES) + 1
 NOT_CHECKED, OFF_GRAMMAR = -1, 0
 """Rule numbers: a tag the audit does not check the value of (not allowlisted: its name is the
 finding; or allowed by ``--allow-tag``), and a type its tag may not have."""
 MD_LETTERS = np.zeros(256, dtype=bool)
 MD_LETTERS[list(NUCLEOTIDES.encode())] = True
 SPACE, HYPHEN = ord(" "), ord("-")
+CIGAR_OPERATIONS = np.zeros(256, dtype=bool)
+CIGAR_OPERATIONS[list(CIGAR_OPERATION_TEXT.encode())] = True
 NO_SPACE = np.ones(256, dtype=bool)
 NO_SPACE[SPACE] = False
 NO_HYPHEN = np.ones(256, dtype=bool)
@@ -85,7 +89,7 @@ class AuxValueChecks:
         self.lengths: Mapping[bytes, int] = {name.encode(): length for name, length in references}
         self.read_groups = frozenset(read_groups)
         self.rules: list[Rule | None] = [None]  # OFF_GRAMMAR
-        self.rule_of = np.full((1 << 16) * SLOTS, NOT_CHECKED, dtype=np.int64)
+        self.rule_of = np.full((1 << 16) * SLOTS, NOT_CHECKED, dtype=np.int16)
         skipped = set(unchecked)
         for tag in sorted(AUX_TAGS - skipped):
             code = (ord(tag[0]) << 8) | ord(tag[1])
@@ -93,26 +97,42 @@ class AuxValueChecks:
             for value in AUX_VALUES[tag]:
                 pattern = re.compile(value.pattern.encode()) if value.pattern is not None else None
                 entry = re.compile(ALIGNMENT_ENTRIES[tag].encode()) if value.tie == "alignments" else None
-                self.rule_of[code * SLOTS + TYPE_SLOTS.index(value.type)] = len(self.rules)
+                for bam_type in BAM_INTEGER_RANGES if value.type == "i" else value.type:
+                    low, high = BAM_INTEGER_RANGES.get(bam_type, (0, 0))
+                    always = value.type == "i" and value.low <= low and high <= value.high  # a C value is always a valid count
+                    self.rule_of[code * SLOTS + BAM_TYPES.index(bam_type)] = NOT_CHECKED if always else len(self.rules)
                 self.rules.append(Rule(tag, value, byte_table(value.characters), pattern, entry))
         self.tag_codes = {tag: (ord(tag[0]) << 8) | ord(tag[1]) for tag in AUX_TAGS}
+        # By rule number, with one more entry at the end for NOT_CHECKED (-1): integer rules and their
+        # ranges, checked together; the other rules, one at a time.
+        values = [rule.value if rule is not None else None for rule in self.rules] + [None]
+        self.numeric = np.array([value is not None and value.type == "i" for value in values])
+        self.other = np.array([value is not None and value.type != "i" for value in values])
+        self.low = np.array([int(value.low) if value is not None and value.type == "i" else 0 for value in values], dtype=np.int64)
+        self.high = np.array([int(value.high) if value is not None and value.type == "i" else 0 for value in values], dtype=np.int64)
 
     def off_grammar(self, block: Records, records: np.ndarray, codes: np.ndarray, types: np.ndarray, starts: np.ndarray,
                     ends: np.ndarray) -> np.ndarray:  # fmt: skip
         """For each aux field of ``block`` (its record, code, BAM type and value span): is its
-        value off its tag's grammar? Partner ties are read last: they look at their partner."""
+        value off its tag's grammar? Integer values are checked together, the others rule by rule."""
         rule_ids = self.rule_of[codes * SLOTS + TYPE_SLOT[types]]
         off = rule_ids == OFF_GRAMMAR
-        checked = np.flatnonzero(rule_ids > OFF_GRAMMAR)
-        if not len(checked):
+        numeric = np.flatnonzero(self.numeric[rule_ids])  # one pass for every integer tag (most of them)
+        if len(numeric):
+            numbers = integers(block.data, types[numeric], starts[numeric])
+            numeric_rules = rule_ids[numeric]
+            off[numeric] = (numbers < self.low[numeric_rules]) | (numbers > self.high[numeric_rules])
+        others = np.flatnonzero(self.other[rule_ids])
+        if not len(others):
             return off
-        order = checked[np.argsort(rule_ids[checked], kind="stable")]
-        present, first = np.unique(rule_ids[order], return_index=True)
-        bounds = [*first.tolist(), len(order)]
-        for index, rule_id in enumerate(present.tolist()):
+        other_rules = rule_ids[others]
+        by_rule = others[np.argsort(other_rules, kind="stable")]  # each rule's fields one slice, in file order
+        counts = np.bincount(other_rules, minlength=len(self.rules))
+        ends_of = np.cumsum(counts)
+        for rule_id in np.flatnonzero(counts).tolist():
             rule = self.rules[rule_id]
             assert rule is not None
-            fields = order[bounds[index] : bounds[index + 1]]
+            fields = by_rule[int(ends_of[rule_id] - counts[rule_id]) : int(ends_of[rule_id])]
             fits = self.fits(rule, block, records[fields], types[fields], starts[fields], ends[fields], records, codes, starts, ends)
             off[fields] = ~fits
         return off
@@ -133,22 +153,29 @@ class AuxValueChecks:
             return rule.characters[data[starts]]
         if value.type == "B":
             return byte_table(value.subtypes)[data[starts]]
+        tie = value.tie
+        if tie == "cigar":  # the MD loop reads the grammar, bytes included
+            return self.md_fits_cigar(block, rows, starts, ends)
+        if value.pattern == CIGAR_VALUE:  # one C pass over CIGAR strings, the commonest text values
+            described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_OPERATIONS), dtype=np.int64)
+            return (described >= 0) | ((ends - starts == 1) & (data[starts] == ord("*")))
+        if tie == "read group":  # a name of the header: one look-up for each distinct value
+            return self.distinct_fit(rule, block.buffer, starts, ends)
         ok = np.asarray(scan.spans_within(data, starts, ends, rule.characters), dtype=bool)
         lengths = ends - starts
-        tie = value.tie
         if tie == "seq":
             ok &= (lengths == block.sequence_lengths[rows]) & (lengths > 0)
-        elif tie == "cigar":
-            ok &= self.md_fits_cigar(block, rows, starts, ends)
         elif len(tie) == 2:
             ok &= partner_agrees(data, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
-        if rule.pattern is not None or tie in ("reference", "alignments", "read group"):
+        if rule.pattern is not None or tie in ("reference", "alignments"):
             candidates = np.flatnonzero(ok)
-            values = scan.span_list(block.buffer, starts[candidates], ends[candidates])
-            wrong = {text for text in set(values) if not self.text_fits(rule, text)}
-            if wrong:
-                ok[candidates] = [text not in wrong for text in values]
+            ok[candidates] = self.distinct_fit(rule, block.buffer, starts[candidates], ends[candidates])
         return ok
+
+    def distinct_fit(self, rule: Rule, buffer: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """``text_fits`` of each span, asked once for each distinct value (``fields.distinct_spans``)."""
+        values, which = distinct_spans(buffer, starts, ends)
+        return np.array([self.text_fits(rule, text) for text in values], dtype=bool)[which] if values else np.ones(0, dtype=bool)
 
     def text_fits(self, rule: Rule, text: bytes) -> bool:
         """One distinct text value against its pattern and its names (the byte class passed)."""
@@ -201,18 +228,22 @@ class AuxValueChecks:
 
 
 def integers(data: np.ndarray, types: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """The integer at each start, of its BAM type (little-endian, SAM 1.6, 4.2.4)."""
+    """The integer at each start, of its BAM type (little-endian, SAM 1.6, 4.2.4). Most are
+    one unsigned byte (C), read as such; the others are assembled from their bytes."""
+    numbers = data[starts].astype(np.int64)
+    wider = np.flatnonzero(types != ord("C"))
+    if not len(wider):
+        return numbers
+    kinds, at = types[wider], starts[wider]
     last = len(data) - 1
-    octets = [data[np.minimum(starts + shift, last)].astype(np.int64) for shift in range(4)]
+    octets = [data[np.minimum(at + shift, last)].astype(np.int64) for shift in range(4)]
     unsigned = octets[0] | (octets[1] << 8) | (octets[2] << 16) | (octets[3] << 24)
-    numbers = unsigned.copy()  # I
-    small = octets[0]
     half = octets[0] | (octets[1] << 8)
-    numbers = np.where(types == ord("C"), small, numbers)
-    numbers = np.where(types == ord("c"), (small ^ 0x80) - 0x80, numbers)
-    numbers = np.where(types == ord("S"), half, numbers)
-    numbers = np.where(types == ord("s"), (half ^ 0x8000) - 0x8000, numbers)
-    return np.where(types == ord("i"), (unsigned ^ 0x80000000) - 0x80000000, numbers)
+    wide = np.where(kinds == ord("c"), (octets[0] ^ 0x80) - 0x80, unsigned)
+    wide = np.where(kinds == ord("S"), half, wide)
+    wide = np.where(kinds == ord("s"), (half ^ 0x8000) - 0x8000, wide)
+    numbers[wider] = np.where(kinds == ord("i"), (unsigned ^ 0x80000000) - 0x80000000, wide)
+    return numbers
 
 
 def floats(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
