@@ -15,17 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pysam
 import pytest
 from genoscrub import audit_bam, aux_tags
 from genoscrub.audit_allowlist import AUX_TAGS, AUX_VALUES
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
-from genoscrub.audit_bam import AUX_VALUE_OFF_GRAMMAR, BamAudit, CountedBlocks, RecordBlock, RecordChecks, bgzf_blocks, read_header, walk
+from genoscrub.audit_bam import AUX_VALUE_OFF_GRAMMAR, BamAudit, CountedBlocks, RecordBlock, RecordChecks, bgzf_blocks, read_header
 from genoscrub.audit_findings import Findings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_command
+from tests.conftest import bam_block, run_command
 
 SEQ = "ACGTACGTAC" * 3
 """30 bases: no planted value is as long, so a quality tag cannot take one by its length alone."""
@@ -214,28 +213,13 @@ def tagged_records(draw: st.DrawFn) -> list[list[str]]:
     return records
 
 
-def sam_to_bam_block(text: str, folder: Path) -> tuple[bytes, Any, list[tuple[str, int]], bytes]:
-    """The records of a SAM text as one block of BAM records, walked; the header's references and text."""
-    sam, bam = folder / "block.sam", folder / "block.bam"
-    sam.write_text(text, encoding="utf-8")
-    with pysam.AlignmentFile(str(sam)) as source, pysam.AlignmentFile(str(bam), "wb", template=source) as target:
-        for read in source:
-            target.write(read)
-    path = str(bam)
-    with open(path, "rb") as stream:
-        blocks = CountedBlocks(bgzf_blocks(stream, path))
-        header, rest = read_header(blocks, path)
-        data = rest + b"".join(audit_bam.inflate(block, path) for block in blocks)
-    return data, walk(data, 0), header.references, header.text
-
-
 @settings(max_examples=150, deadline=None)
 @given(records=tagged_records())
 def test_values_of_a_block_checked_in_bulk_as_record_by_record(records: list[list[str]], tmp_path_factory: pytest.TempPathFactory) -> None:
     folder = tmp_path_factory.mktemp("block")
     text = HEADER + "".join(line(number, tags) + "\n" for number, tags in enumerate(records, start=1))
     try:
-        data, walked, references, header_text = sam_to_bam_block(text, folder)
+        data, walked, references, header_text = bam_block(text, folder)
     except (ValueError, OSError):
         return  # htslib refused a value (a float it cannot hold, an empty A): nothing to audit
     checks = AuxValueChecks(references, read_group_ids(header_text))
