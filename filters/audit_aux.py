@@ -25,7 +25,6 @@ from typing import Protocol
 import numpy as np
 from genoscrub import scan
 from genoscrub.audit_allowlist import ALIGNMENT_ENTRIES, AUX_TAGS, AUX_VALUES, CIGAR_OPERATION_TEXT, CIGAR_VALUE, NUCLEOTIDES, AuxValue
-from genoscrub.fields import distinct_spans
 
 BAM_TYPES = "cCsSiIfAZHB"
 """The BAM type letters of aux values (SAM 1.6, 4.2.4): BAM stores a SAM ``i`` value in the
@@ -173,9 +172,12 @@ class AuxValueChecks:
         return ok
 
     def distinct_fit(self, rule: Rule, buffer: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """``text_fits`` of each span, asked once for each distinct value (``fields.distinct_spans``)."""
-        values, which = distinct_spans(buffer, starts, ends)
-        return np.array([self.text_fits(rule, text) for text in values], dtype=bool)[which] if values else np.ones(0, dtype=bool)
+        """``text_fits`` of each span, asked once for each distinct value (a chunk holds few)."""
+        values = scan.span_list(buffer, starts, ends)
+        verdicts = {text: self.text_fits(rule, text) for text in set(values)}
+        if all(verdicts.values()):
+            return np.ones(len(values), dtype=bool)
+        return np.fromiter(map(verdicts.__getitem__, values), dtype=bool, count=len(values))
 
     def text_fits(self, rule: Rule, text: bytes) -> bool:
         """One distinct text value against its pattern and its names (the byte class passed)."""
