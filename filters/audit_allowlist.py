@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 # --- shared vocabularies -------------------------------------------------------------------
 
@@ -234,3 +235,142 @@ VCF_PROVENANCE_KEY = "genoscrub_" + _choice(GENOSCRUB_COMMANDS)
 VCF_ID_COLUMN = r"\.|(?:rs|COSV|COSM)[0-9]+(?:;(?:rs|COSV|COSM)[0-9]+)*"
 """The ID column keeps public database IDs only; a lab's own variant IDs are findings."""
 
+
+# --- record aux tag values ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuxValue:
+    """What one type of an allowlisted aux tag may hold, as BAM stores it (SAM 1.6, 4.2.4).
+
+    ``type`` is the SAM type letter (``i`` stands for BAM's c, C, s, S, i and I). Integers
+    and floats have a range ``low``..``high``: a count of 6 digits or a mapping quality has
+    no room for a date, a phone or a registration number. An ``A`` value is one of
+    ``characters``; a ``Z`` value is made of ``characters`` only and, where ``pattern`` is
+    given, matches it whole. ``tie`` names what the value must agree with beyond its own
+    bytes: ``seq`` (as long as SEQ), ``cigar`` (an MD string describing as many reference
+    bases as the CIGAR aligns), ``reference`` (an @SQ name, or ``=``), ``alignments``
+    (each entry's ``name`` an @SQ name, ``pos`` within it, ``mapq`` at most 255),
+    ``read group`` (an @RG ID of the header), or a tag name: as long as that tag of the same
+    record, given once, with a space exactly where it has a ``-`` (barcode qualities).
+    A ``B`` array has one of ``subtypes``."""
+
+    type: str
+    low: float = 0
+    high: float = 0
+    characters: str = ""
+    pattern: str | None = None
+    tie: str = ""
+    subtypes: str = ""
+
+
+NUCLEOTIDES = "ACGTUNRYKMSWBDHV"
+"""IUPAC nucleotide codes, upper case: what a base of a sequence or a reference may be."""
+PRINTABLE_TEXT = "".join(map(chr, range(32, 127)))
+QUALITY_TEXT = PRINTABLE_TEXT[1:]
+"""Phred + 33 qualities: ``!`` to ``~``."""
+DIGIT_TEXT = "0123456789"
+CIGAR_OPERATION_TEXT = "MIDNSHPX="
+CIGAR_VALUE = r"\*|(?:[0-9]{1,9}[MIDNSHPX=])+"
+_ALIGNMENT_NAME = r"(?P<name>[^,;\t\n]+)"
+_ALIGNMENT_POS = r"(?P<pos>[0-9]{1,10})"
+_ALIGNMENT_MAPQ = r"(?P<mapq>[0-9]{1,3})"
+_ALIGNMENT_CIGAR = r"(?:[0-9]{1,9}[MIDNSHPX=])+"
+ALIGNMENT_ENTRIES = {
+    "SA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-]," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_MAPQ + ",[0-9]{1,9}",
+    "OA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-],(?:" + _ALIGNMENT_CIGAR + r"|\*)," + _ALIGNMENT_MAPQ + ",(?:[0-9]{1,9})?",
+    "XA": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + ",[0-9]{1,9}",
+    "XB": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + ",[0-9]{1,9},-?[0-9]{1,10}," + _ALIGNMENT_MAPQ,
+}
+"""One entry of each alignment list (``entry;entry;...;``): SAMtags for SA and OA, bwa's
+manual for XA and XB. OA may name ``*`` at position 0: an unmapped original."""
+_BOTH_CASES = "[" + NUCLEOTIDES + NUCLEOTIDES.lower() + "]"
+_DIFFERENCES = (
+    r"(?::[0-9]{1,9}|\*" + _BOTH_CASES + "{2}|[-+=]" + _BOTH_CASES + "+|~" + _BOTH_CASES + "{2}[0-9]{1,9}" + _BOTH_CASES + "{2})+"
+)
+"""minimap2's ``cs`` string: identical runs, substitutions, indels, introns."""
+_ENSEMBL_GENE = r"ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+
+
+def _integer(low: int, high: int) -> AuxValue:
+    return AuxValue("i", low, high)
+
+
+def _text(characters: str, pattern: str | None = None, tie: str = "") -> AuxValue:
+    return AuxValue("Z", characters=characters, pattern=pattern, tie=tie)
+
+
+def _letter(characters: str) -> AuxValue:
+    return AuxValue("A", characters=characters)
+
+
+def _array(subtypes: str = "cCsSiIf") -> AuxValue:
+    return AuxValue("B", subtypes=subtypes)
+
+
+def _alignments(tag: str) -> AuxValue:
+    return _text(PRINTABLE_TEXT, "(?:" + ALIGNMENT_ENTRIES[tag] + ";)+", "alignments")
+
+
+COUNT = _integer(-999_999, 999_999)
+"""A count, a score or a length: at most 6 digits (7 or more is a date, a record number)."""
+MAPPING_QUALITY = _integer(0, 255)
+POSITION = _integer(0, (1 << 32) - 1)
+ANY_INTEGER = _integer(-(1 << 31), (1 << 32) - 1)
+FRACTION = AuxValue("f", 0, 1)
+STRAND = _letter("+-")
+CIGAR = _text(DIGIT_TEXT + CIGAR_OPERATION_TEXT + "*", CIGAR_VALUE)
+QUALITIES_OF_SEQ = _text(QUALITY_TEXT, tie="seq")
+BASES = NUCLEOTIDES + NUCLEOTIDES.lower() + "=."
+BARCODE_BASES = _text(NUCLEOTIDES + "-")
+
+
+def _barcode_qualities(partner: str) -> AuxValue:
+    return _text(QUALITY_TEXT + " ", tie=partner)
+
+
+# fmt: off
+AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
+    "AM": (MAPPING_QUALITY,), "AS": (COUNT,), "CP": (POSITION,), "H0": (COUNT,), "H1": (COUNT,), "H2": (COUNT,),
+    "HI": (COUNT,), "IH": (COUNT,), "MQ": (MAPPING_QUALITY,), "NH": (COUNT,), "NM": (COUNT,), "SM": (MAPPING_QUALITY,),
+    "UQ": (COUNT,), "OP": (POSITION,), "CM": (COUNT,), "FI": (COUNT,), "TC": (COUNT,), "MN": (COUNT,),
+    "CC": (_text(PRINTABLE_TEXT, tie="reference"),),
+    "CG": (_array("I"),),
+    "MC": (CIGAR,), "OC": (CIGAR,), "cg": (CIGAR,),
+    "MD": (_text(DIGIT_TEXT + NUCLEOTIDES + "^", tie="cigar"),),
+    "SA": (_alignments("SA"),), "OA": (_alignments("OA"),), "XA": (
+        _text(PRINTABLE_TEXT, "(?:" + ALIGNMENT_ENTRIES["XA"] + ";)+|map(?:[1-4]|all|vsw)-[0-9]{1,2}", "alignments"),
+    ), "XB": (_alignments("XB"),),
+    "TS": (STRAND,),
+    "OQ": (QUALITIES_OF_SEQ,), "U2": (QUALITIES_OF_SEQ,), "BQ": (QUALITIES_OF_SEQ,), "BD": (QUALITIES_OF_SEQ,),
+    "BI": (QUALITIES_OF_SEQ,),
+    "E2": (_text(BASES, tie="seq"),), "R2": (_text(BASES),), "Q2": (_text(QUALITY_TEXT, tie="R2"),),
+    "CS": (_text("ACGTN0123.", "[ACGTN][0-3.]*"),), "CQ": (_text(QUALITY_TEXT, tie="CS"),),
+    "MM": (_text(PRINTABLE_TEXT, r"(?:[ACGTUN][-+](?:[mhfcgeboan]+|[ACGTUN]|[0-9]{1,7})[.?]?(?:,[0-9]{1,10})*;)*"),),
+    "ML": (_array("C"),),
+    "MI": (_text(PRINTABLE_TEXT, "(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?"), ANY_INTEGER),
+    "RX": (BARCODE_BASES,), "QX": (_barcode_qualities("RX"),), "OX": (BARCODE_BASES,), "BZ": (_barcode_qualities("OX"),),
+    "CB": (_text(NUCLEOTIDES + "-" + DIGIT_TEXT, "[" + NUCLEOTIDES + "-]*(?:-[0-9]{1,3})?"),),
+    "CR": (BARCODE_BASES,), "CY": (_barcode_qualities("CR"),),
+    "UB": (BARCODE_BASES,), "UR": (BARCODE_BASES,), "UY": (_barcode_qualities("UR"),),
+    "XS": (COUNT, STRAND), "XN": (COUNT,), "XM": (COUNT,), "XO": (COUNT,), "XG": (COUNT,), "X0": (COUNT,), "X1": (COUNT,),
+    "XT": (_letter("URNM"),),
+    "YS": (COUNT,), "ZS": (COUNT,),
+    "YT": (_text("UCDP", "UU|CP|DP|UP"),), "YF": (_text("LNSCQ", "LN|NS|SC|QC"),),
+    "tp": (_letter("PSIi"),), "cm": (COUNT,), "s1": (COUNT,), "s2": (COUNT,), "ms": (COUNT,), "nn": (COUNT,),
+    "ts": (STRAND,), "rl": (COUNT,),
+    "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES),),
+    "de": (FRACTION,), "dv": (FRACTION,),
+    "nM": (COUNT,), "jM": (_array(),), "jI": (_array(),), "ch": (_letter("1"),), "vA": (_array(),), "vG": (_array(),),
+    "vW": (COUNT,),
+    "GX": (_text(PRINTABLE_TEXT, "-|" + _ENSEMBL_GENE + "(?:;" + _ENSEMBL_GENE + ")*"),),
+    "DT": (_text("LBSQ", "LB|SQ"),), "DS": (COUNT,), "DI": (POSITION,),
+    "RG": (_text(PRINTABLE_TEXT, tie="read group"),),
+}
+# fmt: on
+"""The value grammars of the allowlisted aux tags (every tag of ``AUX_TAGS`` has an entry): a
+type not listed for its tag, or a value off its grammar, is a finding, so a tag that
+kept its name but not the scrubbers' checks (``BC`` renamed, ``MQ:i:19900101``,
+``XA:Z:`` holding a registration number) is caught without a forbid list. Written from
+the SAM tags specification and the tools' manuals, apart from the scrubbers' own
+grammars; ``tests/test_allowlists_agree.py`` holds the two to the same answer."""

@@ -33,6 +33,7 @@ from typing import BinaryIO
 import numpy as np
 from genoscrub import scan
 from genoscrub.audit_allowlist import AUX_TAGS, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME, SEQUENCE_COPYING_TAGS
+from genoscrub.audit_aux import AuxValueChecks
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
@@ -89,6 +90,8 @@ class RecordChecks:
     read_names: bool = True
     germline: GermlineSites | None = None
     regions: RegionList | None = None
+    aux_values: AuxValueChecks | None = None
+    """The value grammars of the allowlisted tags (None: their names alone are checked)."""
 
     def __post_init__(self) -> None:
         self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if self.germline is not None else None
@@ -355,17 +358,26 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         check_positions(block, checks, findings)
 
 
+AUX_VALUE_OFF_GRAMMAR = "aux value off its grammar"
+"""The finding of an allowlisted tag whose value (or type) is off its grammar: counted by tag name."""
+
+
 def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
-    """Aux tags not on the allowlist (metadata); with ``--germline``, tags copying sequence."""
+    """Aux tags not on the allowlist, and allowlisted tags whose value is off its grammar
+    (metadata); with ``--germline``, tags copying sequence."""
     if not len(tags.codes):
         return
-    for table, found, label in (
-        (~checks.allowed_tags, findings.metadata, "aux tag"),
-        (checks.copying_tags, findings.germline, "tag copying sequence"),
+    off_grammar = None
+    if checks.aux_values is not None:
+        off_grammar = checks.aux_values.off_grammar(block, tags.records, tags.codes, tags.types, tags.starts, tags.ends)
+    for marked, found, label in (
+        (~checks.allowed_tags[tags.codes], findings.metadata, "aux tag"),
+        (off_grammar, findings.metadata, AUX_VALUE_OFF_GRAMMAR),
+        (checks.copying_tags[tags.codes] if checks.copying_tags is not None else None, findings.germline, "tag copying sequence"),
     ):
-        if table is None:
+        if marked is None:
             continue
-        bad = np.flatnonzero(table[tags.codes])
+        bad = np.flatnonzero(marked)
         if not len(bad):
             continue
         order = np.lexsort((tags.records[bad], tags.codes[bad]))  # by tag, then by record: the first in the file lead

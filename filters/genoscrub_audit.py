@@ -22,6 +22,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 from genoscrub.audit_allowlist import AUX_TAGS
+from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
 from genoscrub.audit_fastq import FastqAudit
 from genoscrub.audit_findings import CLASSES, Findings
@@ -130,6 +131,7 @@ def audit_alignments(path: str, kind: str, settings: Settings, findings: Finding
             allowed_tags=tag_table(AUX_TAGS | settings.allowed_tags),
             germline=settings.germline_sites(header.references),
             regions=settings.region_list(header.references),
+            aux_values=AuxValueChecks(header.references, read_group_ids(header.text), settings.allowed_tags),
         )
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
         audit = BamAudit(checks, findings, settings.jobs, private)
@@ -230,9 +232,7 @@ def main(
         Optional[str],
         typer.Option("--af-key", metavar="KEY", help="INFO key of the population frequency, e.g. AF_eas (with --population)."),
     ] = None,
-    min_af: Annotated[
-        float, typer.Option("--min-af", metavar="F", help="Alleles rarer than this are findings.")
-    ] = DEFAULT_MIN_AF,
+    min_af: Annotated[float, typer.Option("--min-af", metavar="F", help="Alleles rarer than this are findings.")] = DEFAULT_MIN_AF,
     preset: PresetOption = None,
     bed: BedOption = None,
     build: BuildOption = "auto",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,23 @@ def simulated(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathF
     for the same options share the folder: a test may add files of its own names
     there, never change the simulator's."""
     return simulated_set(tmp_path_factory, **getattr(request.module, "SIMULATION", DEFAULT_SIMULATION))
+
+
+def bam_block(sam_text: str, folder: Path) -> tuple[bytes, Any, list[tuple[str, int]], bytes]:
+    """The records of a SAM text as BAM (written by pysam, as htslib encodes them), inflated
+    into one block and walked as genoscrub-audit walks it: ``(data, walked, references,
+    header text)``. ValueError or OSError when htslib refuses a record."""
+    import pysam
+    from genoscrub import audit_bam
+
+    sam, bam = folder / "block.sam", folder / "block.bam"
+    sam.write_text(sam_text, encoding="utf-8")
+    with pysam.AlignmentFile(str(sam)) as source, pysam.AlignmentFile(str(bam), "wb", template=source) as target:
+        for read in source:
+            target.write(read)
+    path = str(bam)
+    with open(path, "rb") as stream:
+        blocks = audit_bam.CountedBlocks(audit_bam.bgzf_blocks(stream, path))
+        header, rest = audit_bam.read_header(blocks, path)
+        data = rest + b"".join(audit_bam.inflate(block, path) for block in blocks)
+    return data, audit_bam.walk(data, 0), header.references, header.text

@@ -16,9 +16,14 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from genoscrub import audit_allowlist, aux_tags, sam_header, vcf_scrub_header
+from genoscrub.audit_aux import AuxValueChecks, read_group_ids
+from genoscrub.audit_bam import RecordBlock
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from tests.conftest import BIN
+from tests.conftest import BIN, bam_block
 
 
 def lowered(values: object) -> set[str]:
@@ -90,8 +95,8 @@ def test_what_sam_scrub_rg_writes_the_audit_accepts_and_what_it_drops_the_audit_
 PLANTED_VCF = (
     b"##fileformat=VCFv4.2\n##fileDate=20231029\n##source=caller /home/kimjh\n"
     b"##contig=<ID=chr1,length=100,assembly=GRCh38,URL=file:///x>\n"
-    b"##INFO=<ID=AF,Number=A,Type=Float,Description=\"AF in /home/kimjh\",Source=\"lab\">\n"
-    b"##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+    b'##INFO=<ID=AF,Number=A,Type=Float,Description="AF in /home/kimjh",Source="lab">\n'
+    b'##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
     b"##reference=file:///data/S2301217T/GRCh38.fa\n##SAMPLE=<ID=S2301217T>\n##bcftools_viewCommand=view x.vcf\n"
     b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217T\n"
     b"chr1\t3\tHOSP_1\tG\tA\t50\tPASS\tAF=0.2\tGT\t0/1\n"
@@ -108,3 +113,137 @@ def test_what_vcf_scrub_header_writes_the_audit_accepts_and_what_it_drops_the_au
     found = " ".join(metadata_keys(audit(planted, tmp_path / "in.json")))
     for key in ("fileDate", "source", "SAMPLE", "bcftools_viewCommand", "URL", "Source", "ID column"):
         assert key in found, (key, found)
+
+
+# --- aux tag values: what sam-scrub-rg keeps, the audit accepts ------------------------------------
+
+SEQ = "ACGTACGTAC" * 3
+CIGAR = f"{len(SEQ)}M"
+READ_GROUP = "CMT001_00.L1"
+VALUES_HEADER = (
+    f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:100000\n@SQ\tSN:chr2\tLN:5000\n@RG\tID:{READ_GROUP}\tSM:CMT001_00\tPL:ILLUMINA\n"
+)
+REFERENCES = {b"chr1": 100000, b"chr2": 5000}
+BARCODE = "ACGT-TTGA"
+EXAMPLES = {
+    "CC": "chr2", "CG": "I,30", "MC": "75M1D75M", "OC": "30M", "cg": "10M2I18M", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
+    "OA": "chr1,100,-,30M,0,;*,0,+,*,0,;", "XA": "chr1,-900,30M,2;chr2,+1,15M1I14M,3;", "XB": "chr1,+5,30M,1,25,60;",
+    "TS": "+", "OQ": "#" * 30, "U2": "5" * 30, "BQ": "@" * 30, "BD": "N" * 30, "BI": "N" * 30, "E2": "ACGTN" * 6, "R2": "acgtn=.",
+    "Q2": "IIIIIII", "CS": "T0123.", "CQ": "IIIIII", "MM": "C+m,0,2;A-a?,1;", "ML": "C,255,0", "MI": "12/A", "RX": BARCODE,
+    "QX": "IIII IIII", "OX": BARCODE, "BZ": "IIII IIII", "CB": "ACGTACGT-1", "CR": BARCODE, "CY": "IIII IIII", "UB": "ACGTAC",
+    "UR": BARCODE, "UY": "IIII IIII", "XS": "+", "XT": "U", "YT": "CP", "YF": "NS", "tp": "P", "ts": "-", "cs": ":10*ag:5-ac:4+t:10",
+    "de": "0.0123", "dv": "1", "jM": "c,-1", "jI": "i,-1", "ch": "1", "vA": "C,1,2", "vG": "i,100,200", "GX": "ENSG00000139618.5",
+    "DT": "SQ", "RG": READ_GROUP,
+}  # fmt: skip
+"""A value of each tag that is not a number: what its tools write."""
+PARTNERS = {"Q2": "R2", "CQ": "CS", "QX": "RX", "BZ": "OX", "CY": "CR", "UY": "UR"}
+"""Tags tied to a partner tag of their record (barcode and mate qualities)."""
+
+
+def types_of(tag: str) -> list[str]:
+    return sorted(set(aux_tags.KEPT_TAGS[tag.encode()].types.decode())) if tag != "RG" else ["Z"]
+
+
+def record_line(number: int, tags: list[tuple[str, str, str]]) -> str:
+    fields = [f"READ{number}", "0", "chr1", "100", "60", CIGAR, "*", "0", "0", SEQ, "I" * len(SEQ)]
+    return "\t".join(fields + [f"{tag}:{kind}:{value}" for tag, kind, value in tags])
+
+
+def scrubber_keeps(tags: list[tuple[str, str, str]]) -> list[bool]:
+    """sam-scrub-rg's decision on each tag of one record (its one-record path)."""
+    policy = aux_tags.TagPolicy()
+    encoded = [(tag.encode(), kind.encode(), value.encode()) for tag, kind, value in tags]
+    valid = policy.valid_record_values(encoded, SEQ.encode(), CIGAR.encode(), REFERENCES)
+    decided = [policy.decide(tag, kind) for tag, kind, _ in encoded]
+    return [status == aux_tags.REWRITE_RG or (status == aux_tags.KEEP and ok) for status, ok in zip(decided, valid, strict=True)]
+
+
+def audit_off_grammar(records: list[list[tuple[str, str, str]]], folder: Path) -> list[list[bool]]:
+    """genoscrub-audit's value check (its bulk path, on BAM) of each tag of each record."""
+    text = VALUES_HEADER + "".join(record_line(number, tags) + "\n" for number, tags in enumerate(records, start=1))
+    data, walked, references, header_text = bam_block(text, folder)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    rows, codes, types, starts, ends = walked.tags
+    off = checks.off_grammar(RecordBlock.read(data, walked), rows, codes, types, starts, ends).tolist()
+    found: list[list[bool]] = [[] for _ in records]
+    for row, flag in zip(rows.tolist(), off, strict=True):
+        found[row].append(flag)
+    return found
+
+
+def test_every_allowlisted_tag_has_a_value_grammar_of_the_types_sam_scrub_rg_keeps() -> None:
+    assert set(audit_allowlist.AUX_VALUES) == set(audit_allowlist.AUX_TAGS)
+    for name, tag in aux_tags.KEPT_TAGS.items():
+        assert {value.type for value in audit_allowlist.AUX_VALUES[name.decode()]} == set(tag.types.decode()), name
+
+
+def test_a_tool_written_value_of_each_tag_is_kept_and_accepted(tmp_path: Path) -> None:
+    records = []
+    for tag in sorted(audit_allowlist.AUX_TAGS):
+        for kind in types_of(tag):
+            value = "7" if kind == "i" else EXAMPLES[tag]
+            tags = [(tag, kind, value)]
+            if tag in PARTNERS:
+                partner = "T" + "0" * (len(value) - 1) if PARTNERS[tag] == "CS" else BARCODE if " " in value else "A" * len(value)
+                tags.append((PARTNERS[tag], "Z", partner))
+            if tag != "RG":
+                tags.insert(0, ("RG", "Z", READ_GROUP))
+            assert all(scrubber_keeps(tags)), tags
+            records.append(tags)
+    assert not any(flag for flags in audit_off_grammar(records, tmp_path) for flag in flags)
+
+
+@st.composite
+def values_of(draw: st.DrawFn, tag: str) -> tuple[str, str]:
+    """A type and value for ``tag``: near its grammar (edges of its range, its alphabet, a tool's
+    value changed a little), so that sam-scrub-rg keeps many and drops many."""
+    kind = draw(st.sampled_from(types_of(tag)))
+    if kind == "i":
+        edge = st.sampled_from([-1, 0, 255, 256, 999_999, 1_000_000, -999_999, -1_000_000, 19900101, (1 << 31) - 1, -(1 << 31)])
+        return kind, str(draw(st.one_of(edge, st.integers(-(1 << 31), (1 << 31) - 1), st.integers(-300, 300))))
+    if kind == "f":
+        return kind, draw(st.sampled_from(["0", "1", "0.5", "1.0001", "-0.1", "19900101", "1e-05", ".5"]))
+    if kind == "A":
+        return kind, draw(st.sampled_from("+-URNMPSIi1x0"))
+    if kind == "B":
+        subtype = draw(st.sampled_from("cCsSiI"))
+        return kind, subtype + "".join(f",{number}" for number in draw(st.lists(st.integers(0, 100), max_size=4)))
+    example = EXAMPLES[tag]
+    alphabet = sorted(set(example + "0123456789-;,*"))
+    planted = ["19900101", "900101-1234567", "1990-01-01", "kimjh@snuh.org", "/home/kimjh/x.bam", "*", "=", "chr1", "30M", "I" * 30]
+    at, piece = draw(st.integers(0, len(example))), draw(st.text(alphabet=alphabet, max_size=3))
+    changed = draw(st.one_of(
+        st.just(example), st.text(alphabet=alphabet, max_size=len(example) + 3), st.just(example[:at] + piece + example[at + 1 :]),
+        st.sampled_from(planted),
+    ))  # fmt: skip
+    return kind, changed
+
+
+@st.composite
+def tagged_records(draw: st.DrawFn) -> list[list[tuple[str, str, str]]]:
+    records = []
+    for _ in range(draw(st.integers(1, 6))):
+        tags = [("RG", "Z", READ_GROUP)]
+        for tag in draw(st.lists(st.sampled_from(sorted(audit_allowlist.AUX_TAGS - {"RG"})), min_size=1, max_size=4, unique=True)):
+            kind, value = draw(values_of(tag))
+            tags.append((tag, kind, value))
+        records.append(tags)
+    return records
+
+
+@settings(max_examples=250, deadline=None)
+@given(records=tagged_records())
+def test_values_sam_scrub_rg_keeps_the_audit_accepts(
+    records: list[list[tuple[str, str, str]]], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Generated values of every allowlisted tag: each kept by sam-scrub-rg is no finding of the
+    audit (which would otherwise hold back clean deliveries). Planted identifiers the scrubber
+    drops are findings: tests/test_audit_aux_values.py."""
+    try:
+        off = audit_off_grammar(records, tmp_path_factory.mktemp("values"))
+    except (ValueError, OSError):
+        return  # htslib refused a value: no BAM to audit
+    for tags, flags in zip(records, off, strict=True):
+        kept = scrubber_keeps(tags)
+        assert len(flags) == len(tags)
+        assert not [tag for tag, keep, flag in zip(tags, kept, flags, strict=True) if keep and flag]

@@ -120,6 +120,20 @@ def test_pipeline_output_passes_every_check(simulated: Path, delivery: Path, tmp
     assert result.stdout.decode().splitlines()[-1].startswith("genoscrub-audit: PASS: 5 files")
 
 
+def test_pipeline_output_keeps_tag_values_on_their_grammars(delivery: Path, tmp_path: Path) -> None:
+    """The scrubbed BAMs keep MD, MC, MQ, OQ, ... (checked with pysam): every value is on its tag's
+    grammar, so the audit's value check holds back nothing the scrubbers deliver."""
+    carried: Counter[str] = Counter()
+    with pysam.AlignmentFile(str(delivery / "tumour.bam")) as reads:
+        for read in reads:
+            carried.update(tag for tag, _ in read.get_tags())
+    assert {"MD", "MC", "NM", "MQ", "AS", "RG", "OQ"} <= set(carried), carried
+    _, report = audit(str(delivery / "tumour.bam"), str(delivery / "normal.bam"), cwd=tmp_path)
+    files: list[dict[str, Any]] = report["files"]  # type: ignore[assignment]
+    for found in files:
+        assert not [key for key in found["findings"]["metadata"].get("by_key", {}) if key.startswith("aux value off its grammar")]
+
+
 def test_pipeline_input_fails_every_class_that_applies(simulated: Path, tmp_path: Path) -> None:
     inputs = [str(simulated / name) for name in ("tumour.bam", "germline.vcf.gz", "tumour_R1.fastq.gz")]
     result, report = audit(*every_check(simulated), *inputs, cwd=tmp_path)

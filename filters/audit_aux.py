@@ -1,0 +1,288 @@
+"""The values of allowlisted aux tags, checked a block of BAM records at once.
+
+An allowlisted tag name says nothing of what the tag holds: ``MQ:i:19900101`` or
+``XA:Z:900101-1234567`` carries an identifier under a name the audit accepts. Each value is
+checked against its tag's grammar (``audit_allowlist.AUX_VALUES``), in bulk:
+
+- integers are decoded from their BAM type (c, C, s, S, i, I) with numpy and compared with
+  their tag's range, floats read as float32, ``A`` values and array subtypes looked up;
+- text values are checked by a byte class over their spans (``scan.spans_within``); only
+  the values that also need a grammar are matched by a regular expression, once for each
+  distinct value of the block; MD strings are read by ``scan.md_lengths``;
+- ties to the rest of the record (as long as SEQ, the MD string against the CIGAR, a
+  barcode's qualities against its bases, names of the header) are compared as arrays.
+
+A value is never copied into a finding: the caller counts the tag by name and place.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+from genoscrub import scan
+from genoscrub.audit_allowlist import ALIGNMENT_ENTRIES, AUX_TAGS, AUX_VALUES, CIGAR_OPERATION_TEXT, CIGAR_VALUE, NUCLEOTIDES, AuxValue
+
+BAM_TYPES = "cCsSiIfAZHB"
+"""The BAM type letters of aux values (SAM 1.6, 4.2.4): BAM stores a SAM ``i`` value in the
+smallest of c, C, s, S, i and I that holds it."""
+BAM_INTEGER_RANGES = {"c": (-(1 << 7), (1 << 7) - 1), "C": (0, (1 << 8) - 1), "s": (-(1 << 15), (1 << 15) - 1),
+                      "S": (0, (1 << 16) - 1), "i": (-(1 << 31), (1 << 31) - 1), "I": (0, (1 << 32) - 1)}  # fmt: skip
+TYPE_SLOT = np.full(256, len(BAM_TYPES), dtype=np.int64)
+TYPE_SLOT[list(BAM_TYPES.encode())] = np.arange(len(BAM_TYPES))
+SLOTS = len(BAM_TYPES) + 1
+NOT_CHECKED, OFF_GRAMMAR = -1, 0
+"""Rule numbers: a tag the audit does not check the value of (not allowlisted: its name is the
+finding; or allowed by ``--allow-tag``), and a type its tag may not have."""
+MD_LETTERS = np.zeros(256, dtype=bool)
+MD_LETTERS[list(NUCLEOTIDES.encode())] = True
+SPACE, HYPHEN = ord(" "), ord("-")
+CIGAR_OPERATIONS = np.zeros(256, dtype=bool)
+CIGAR_OPERATIONS[list(CIGAR_OPERATION_TEXT.encode())] = True
+NO_SPACE = np.ones(256, dtype=bool)
+NO_SPACE[SPACE] = False
+NO_HYPHEN = np.ones(256, dtype=bool)
+NO_HYPHEN[HYPHEN] = False
+
+
+class Records(Protocol):
+    """The fields of a block of BAM records the value checks read (``audit_bam.RecordBlock``)."""
+
+    buffer: bytes
+    data: np.ndarray
+    sequence_lengths: np.ndarray
+    reference_lengths: np.ndarray
+    cigar_starts: np.ndarray
+    cigar_counts: np.ndarray
+
+
+def byte_table(characters: str) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[list(characters.encode())] = True
+    return table
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One ``AuxValue`` of one tag, with its tables made once."""
+
+    tag: str
+    value: AuxValue
+    characters: np.ndarray
+    pattern: re.Pattern[bytes] | None
+    entry: re.Pattern[bytes] | None
+    """One entry of an alignment list (``ALIGNMENT_ENTRIES``), for the names and numbers it holds."""
+
+
+class AuxValueChecks:
+    """The grammar of every allowlisted tag, as lookup tables by tag code and BAM type.
+
+    ``references`` are the header's ``(name, length)`` pairs and ``read_groups`` its @RG
+    IDs: the names a value may use. ``unchecked`` are tags allowed by ``--allow-tag``,
+    whose values the scrubber keeps by the SAM grammar alone (``--keep-tag``)."""
+
+    def __init__(self, references: Iterable[tuple[str, int]], read_groups: Iterable[bytes], unchecked: Iterable[str] = ()) -> None:
+        self.lengths: Mapping[bytes, int] = {name.encode(): length for name, length in references}
+        self.read_groups = frozenset(read_groups)
+        self.rules: list[Rule | None] = [None]  # OFF_GRAMMAR
+        self.rule_of = np.full((1 << 16) * SLOTS, NOT_CHECKED, dtype=np.int16)
+        skipped = set(unchecked)
+        for tag in sorted(AUX_TAGS - skipped):
+            code = (ord(tag[0]) << 8) | ord(tag[1])
+            self.rule_of[code * SLOTS : (code + 1) * SLOTS] = OFF_GRAMMAR
+            for value in AUX_VALUES[tag]:
+                pattern = re.compile(value.pattern.encode()) if value.pattern is not None else None
+                entry = re.compile(ALIGNMENT_ENTRIES[tag].encode()) if value.tie == "alignments" else None
+                for bam_type in BAM_INTEGER_RANGES if value.type == "i" else value.type:
+                    low, high = BAM_INTEGER_RANGES.get(bam_type, (0, 0))
+                    always = value.type == "i" and value.low <= low and high <= value.high  # a C value is always a valid count
+                    self.rule_of[code * SLOTS + BAM_TYPES.index(bam_type)] = NOT_CHECKED if always else len(self.rules)
+                self.rules.append(Rule(tag, value, byte_table(value.characters), pattern, entry))
+        self.tag_codes = {tag: (ord(tag[0]) << 8) | ord(tag[1]) for tag in AUX_TAGS}
+        # By rule number, with one more entry at the end for NOT_CHECKED (-1): integer rules and their
+        # ranges, checked together; the other rules, one at a time.
+        values = [rule.value if rule is not None else None for rule in self.rules] + [None]
+        self.numeric = np.array([value is not None and value.type == "i" for value in values])
+        self.other = np.array([value is not None and value.type != "i" for value in values])
+        self.low = np.array([int(value.low) if value is not None and value.type == "i" else 0 for value in values], dtype=np.int64)
+        self.high = np.array([int(value.high) if value is not None and value.type == "i" else 0 for value in values], dtype=np.int64)
+
+    def off_grammar(self, block: Records, records: np.ndarray, codes: np.ndarray, types: np.ndarray, starts: np.ndarray,
+                    ends: np.ndarray) -> np.ndarray:  # fmt: skip
+        """For each aux field of ``block`` (its record, code, BAM type and value span): is its
+        value off its tag's grammar? Integer values are checked together, the others rule by rule."""
+        rule_ids = self.rule_of[codes * SLOTS + TYPE_SLOT[types]]
+        off = rule_ids == OFF_GRAMMAR
+        numeric = np.flatnonzero(self.numeric[rule_ids])  # one pass for every integer tag (most of them)
+        if len(numeric):
+            numbers = integers(block.data, types[numeric], starts[numeric])
+            numeric_rules = rule_ids[numeric]
+            off[numeric] = (numbers < self.low[numeric_rules]) | (numbers > self.high[numeric_rules])
+        others = np.flatnonzero(self.other[rule_ids])
+        if not len(others):
+            return off
+        other_rules = rule_ids[others]
+        by_rule = others[np.argsort(other_rules, kind="stable")]  # each rule's fields one slice, in file order
+        counts = np.bincount(other_rules, minlength=len(self.rules))
+        ends_of = np.cumsum(counts)
+        for rule_id in np.flatnonzero(counts).tolist():
+            rule = self.rules[rule_id]
+            assert rule is not None
+            fields = by_rule[int(ends_of[rule_id] - counts[rule_id]) : int(ends_of[rule_id])]
+            fits = self.fits(rule, block, records[fields], types[fields], starts[fields], ends[fields], records, codes, starts, ends)
+            off[fields] = ~fits
+        return off
+
+    def fits(self, rule: Rule, block: Records, rows: np.ndarray, types: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+             all_records: np.ndarray, all_codes: np.ndarray, all_starts: np.ndarray, all_ends: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Which of these values (one rule's, of records ``rows``) fit the rule."""
+        value = rule.value
+        data = block.data
+        if value.type == "i":
+            numbers = integers(data, types, starts)
+            return (numbers >= value.low) & (numbers <= value.high)
+        if value.type == "f":
+            numbers = floats(data, starts)
+            with np.errstate(invalid="ignore"):
+                return np.isfinite(numbers) & (numbers >= value.low) & (numbers <= value.high)
+        if value.type == "A":
+            return rule.characters[data[starts]]
+        if value.type == "B":
+            return byte_table(value.subtypes)[data[starts]]
+        tie = value.tie
+        if tie == "cigar":  # the MD loop reads the grammar, bytes included
+            return self.md_fits_cigar(block, rows, starts, ends)
+        if value.pattern == CIGAR_VALUE:  # one C pass over CIGAR strings, the commonest text values
+            described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_OPERATIONS), dtype=np.int64)
+            return (described >= 0) | ((ends - starts == 1) & (data[starts] == ord("*")))
+        if tie == "read group":  # a name of the header: one look-up for each distinct value
+            return self.distinct_fit(rule, block.buffer, starts, ends)
+        ok = np.asarray(scan.spans_within(data, starts, ends, rule.characters), dtype=bool)
+        lengths = ends - starts
+        if tie == "seq":
+            ok &= (lengths == block.sequence_lengths[rows]) & (lengths > 0)
+        elif len(tie) == 2:
+            ok &= partner_agrees(data, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
+        if rule.pattern is not None or tie in ("reference", "alignments"):
+            candidates = np.flatnonzero(ok)
+            ok[candidates] = self.distinct_fit(rule, block.buffer, starts[candidates], ends[candidates])
+        return ok
+
+    def distinct_fit(self, rule: Rule, buffer: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """``text_fits`` of each span, asked once for each distinct value (a chunk holds few)."""
+        values = scan.span_list(buffer, starts, ends)
+        verdicts = {text: self.text_fits(rule, text) for text in set(values)}
+        if all(verdicts.values()):
+            return np.ones(len(values), dtype=bool)
+        return np.fromiter(map(verdicts.__getitem__, values), dtype=bool, count=len(values))
+
+    def text_fits(self, rule: Rule, text: bytes) -> bool:
+        """One distinct text value against its pattern and its names (the byte class passed)."""
+        tie = rule.value.tie
+        if tie == "reference":
+            return text == b"=" or text in self.lengths
+        if tie == "read group":
+            return text in self.read_groups
+        assert rule.pattern is not None
+        if rule.pattern.fullmatch(text) is None:
+            return False
+        if tie == "alignments":
+            return self.alignments_fit(rule, text)
+        return True
+
+    def alignments_fit(self, rule: Rule, text: bytes) -> bool:
+        """Each entry of an alignment list names an @SQ of the header, at a position within it
+        (OA's ``*,0``: an unmapped original), with a mapping quality of at most 255."""
+        entry = rule.entry
+        if entry is None or not text.endswith(b";"):
+            return True  # XA's other form (TMAP's algorithm name) has no entries
+        for part in text[:-1].split(b";"):
+            match = entry.fullmatch(part)
+            if match is None:
+                return False
+            groups = match.groupdict()
+            name, position = groups["name"], int(groups["pos"])
+            if rule.tag == "OA" and name == b"*":
+                if position != 0:
+                    return False
+            elif not 1 <= position <= self.lengths.get(name, 0):
+                return False
+            if groups.get("mapq") is not None and int(groups["mapq"]) > 255:
+                return False
+        return True
+
+    def md_fits_cigar(self, block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """MD strings on the MD grammar that describe as many reference bases as their CIGAR's
+        M, D, = and X operations: compared with the record's reference length first (which also
+        counts N), then, for the few records where those differ, with the CIGAR read again."""
+        described = np.asarray(scan.md_lengths(block.buffer, starts, ends, MD_LETTERS), dtype=np.int64)
+        ok = (described >= 0) & (described == block.reference_lengths[rows])
+        for index in np.flatnonzero((described >= 0) & ~ok).tolist():
+            row = int(rows[index])
+            start, count = int(block.cigar_starts[row]), int(block.cigar_counts[row])
+            words = np.frombuffer(block.buffer[start : start + 4 * count], dtype="<u4").astype(np.int64)
+            aligned = np.isin(words & 0xF, (0, 2, 7, 8))  # M, D, =, X (not N: skipped introns have no MD)
+            ok[index] = count > 0 and int((words >> 4)[aligned].sum()) == int(described[index])
+        return ok
+
+
+def integers(data: np.ndarray, types: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The integer at each start, of its BAM type (little-endian, SAM 1.6, 4.2.4). Most are
+    one unsigned byte (C), read as such; the others are assembled from their bytes."""
+    numbers = data[starts].astype(np.int64)
+    wider = np.flatnonzero(types != ord("C"))
+    if not len(wider):
+        return numbers
+    kinds, at = types[wider], starts[wider]
+    last = len(data) - 1
+    octets = [data[np.minimum(at + shift, last)].astype(np.int64) for shift in range(4)]
+    unsigned = octets[0] | (octets[1] << 8) | (octets[2] << 16) | (octets[3] << 24)
+    half = octets[0] | (octets[1] << 8)
+    wide = np.where(kinds == ord("c"), (octets[0] ^ 0x80) - 0x80, unsigned)
+    wide = np.where(kinds == ord("S"), half, wide)
+    wide = np.where(kinds == ord("s"), (half ^ 0x8000) - 0x8000, wide)
+    numbers[wider] = np.where(kinds == ord("i"), (unsigned ^ 0x80000000) - 0x80000000, wide)
+    return numbers
+
+
+def floats(data: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """The float32 at each start."""
+    gathered = data[starts[:, None] + np.arange(4)]
+    return np.ascontiguousarray(gathered).view("<f4").ravel().astype(np.float64)
+
+
+def partner_agrees(data: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, all_records: np.ndarray,
+                   all_codes: np.ndarray, all_starts: np.ndarray, all_ends: np.ndarray, partner_code: int) -> np.ndarray:  # fmt: skip
+    """Barcode qualities against their bases (SAMtags, Barcodes): the record has the partner
+    tag once, as long as the value, with a space in the value exactly where the partner has
+    a ``-``. Lengths in bulk; the few values with a space or a ``-`` byte by byte."""
+    partners = np.flatnonzero(all_codes == partner_code)
+    if not len(partners):
+        return np.zeros(len(rows), dtype=bool)
+    record_count = int(max(int(all_records.max()), int(rows.max()))) + 1
+    given = np.bincount(all_records[partners], minlength=record_count)
+    partner_start = np.full(record_count, -1, dtype=np.int64)
+    partner_end = np.full(record_count, -1, dtype=np.int64)
+    partner_start[all_records[partners]] = all_starts[partners]
+    partner_end[all_records[partners]] = all_ends[partners]
+    ok = (given[rows] == 1) & (ends - starts == partner_end[rows] - partner_start[rows])
+    paired = np.flatnonzero(ok)
+    spaced = ~np.asarray(scan.spans_within(data, starts[paired], ends[paired], NO_SPACE), dtype=bool)
+    spaced |= ~np.asarray(scan.spans_within(data, partner_start[rows[paired]], partner_end[rows[paired]], NO_HYPHEN), dtype=bool)
+    for index in paired[spaced].tolist():
+        value = data[starts[index] : ends[index]]
+        partner = data[partner_start[rows[index]] : partner_end[rows[index]]]
+        ok[index] = bool(((value == SPACE) == (partner == HYPHEN)).all())
+    return ok
+
+
+def read_group_ids(header_text: bytes) -> list[bytes]:
+    """The ``ID`` of each ``@RG`` line of a SAM header text."""
+    found: list[bytes] = []
+    for line in header_text.split(b"\n"):
+        if line.startswith(b"@RG\t"):
+            found.extend(field[3:] for field in line.split(b"\t")[1:] if field.startswith(b"ID:"))
+    return found

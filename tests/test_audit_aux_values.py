@@ -1,0 +1,253 @@
+"""genoscrub-audit: the values of allowlisted aux tags, checked by the audit's own grammars.
+
+An identifier kept under an allowlisted name (``MQ:i:19900101``, ``XA:Z:900101-1234567``)
+is a finding of the metadata class, ``aux value off its grammar TAG``, counted by tag and
+place, never quoted. The audit must agree with sam-scrub-rg: what the scrubber drops from
+a tag is a finding, and what it keeps is not (the gate would hold back clean deliveries).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from genoscrub import audit_bam, aux_tags
+from genoscrub.audit_allowlist import AUX_TAGS, AUX_VALUES
+from genoscrub.audit_aux import AuxValueChecks, read_group_ids
+from genoscrub.audit_bam import AUX_VALUE_OFF_GRAMMAR, BamAudit, CountedBlocks, RecordBlock, RecordChecks, bgzf_blocks, read_header
+from genoscrub.audit_findings import Findings
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import bam_block, run_command
+
+SEQ = "ACGTACGTAC" * 3
+"""30 bases: no planted value is as long, so a quality tag cannot take one by its length alone."""
+CIGAR = f"{len(SEQ)}M"
+READ_GROUP = "CMT001_00.L1"
+HEADER = f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:100000\n@RG\tID:{READ_GROUP}\tSM:CMT001_00\tPL:ILLUMINA\n"
+REFERENCES = {b"chr1": 100000}
+
+PLANTED_TEXT = (
+    "900101-1234567",
+    "9001011234567",
+    "19900101",
+    "1990-01-01",
+    "kimjh@snuh.org",
+    "/home/kimjh/S2301217T.bam",
+    "김정호",
+    "1234567",
+)
+"""A registration number with and without its hyphen, a date of birth in two spellings, an
+e-mail address, a path, a name in Hangul, a 7-digit number."""
+PLANTED_NUMBERS = ("19900101", "1234567", "-1234567")
+PARTNERS = {"Q2": "R2:Z:ACGTACGTACGT", "CQ": "CS:Z:T01230123012", "QX": "RX:Z:ACGTACGTACGT", "BZ": "OX:Z:ACGTACGTACGT",
+            "CY": "CR:Z:ACGTACGTACGT", "UY": "UR:Z:ACGTACGTACGT"}  # fmt: skip
+"""A valid partner for the tags tied to one (barcode and mate qualities), 12 bases long."""
+KEPT_BY_BOTH = {
+    ("MI", "Z", "19900101"), ("MI", "Z", "1234567"),  # fgbio's molecule IDs are numbers of up to 10 digits
+    *((tag, "i", number) for tag in ("CP", "OP", "DI", "MI") for number in PLANTED_NUMBERS if not (tag != "MI" and number.startswith("-"))),
+}  # fmt: skip
+"""Planted forms that are values of the tag's grammar (a position, a molecule number): kept by
+sam-scrub-rg, accepted by the audit. ``--forbid`` is the check for those."""
+
+
+def line(number: int, tags: list[str], sequence: str = SEQ, cigar: str = CIGAR) -> str:
+    return "\t".join([f"READ{number}", "0", "chr1", "100", "60", cigar, "*", "0", "0", sequence, "I" * len(sequence), *tags])
+
+
+def planted_records() -> list[tuple[str, str, str]]:
+    """Every (tag, SAM type, value) planted: the text forms in every ``Z`` tag and, as ``Z``, in
+    every numeric tag (a type its grammar does not have); the numbers in every ``i`` and ``f`` tag."""
+    planted = []
+    for tag in sorted(AUX_TAGS):
+        types = {value.type for value in AUX_VALUES[tag]}
+        planted += [(tag, "Z", text) for text in PLANTED_TEXT if "Z" in types or types & {"i", "f"}]
+        planted += [(tag, kind, number) for kind in ("i", "f") if kind in types for number in PLANTED_NUMBERS]
+    return planted
+
+
+def scrubber_keeps(tag: str, kind: str, value: str, partner: str | None) -> bool:
+    """What sam-scrub-rg decides for one tag of a record (its one-record path, the reference)."""
+    if tag == "RG":
+        return False  # an RG:Z naming no @RG line: sam-scrub-rg stops with an error
+    policy = aux_tags.TagPolicy()
+    if policy.decide(tag.encode(), kind.encode()) != aux_tags.KEEP:
+        return False
+    tags = [(tag.encode(), kind.encode(), value.encode())]
+    if partner is not None:
+        name, partner_type, partner_value = partner.split(":", 2)
+        tags.append((name.encode(), partner_type.encode(), partner_value.encode()))
+    return policy.valid_record_values(tags, SEQ.encode(), CIGAR.encode(), REFERENCES)[0]
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Counter[str]]:
+    """A SAM and a BAM with one record per planted form, and the findings expected of each tag."""
+    folder = tmp_path_factory.mktemp("planted")
+    lines: list[str] = []
+    expected: Counter[str] = Counter()
+    for number, (tag, kind, value) in enumerate(planted_records(), start=1):
+        partner = PARTNERS.get(tag)
+        tags = [f"{tag}:{kind}:{value}"] + ([partner] if partner else [])
+        lines.append(line(number, tags if tag == "RG" else [f"RG:Z:{READ_GROUP}", *tags]))
+        if not scrubber_keeps(tag, kind, value, partner):
+            expected[f"{AUX_VALUE_OFF_GRAMMAR} {tag}"] += 1
+        else:
+            assert (tag, kind, value) in KEPT_BY_BOTH, (tag, kind)
+    sam = folder / "planted.sam"
+    sam.write_text(HEADER + "".join(text + "\n" for text in lines), encoding="utf-8")
+    bam = folder / "planted.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(bam), str(sam)], check=True, capture_output=True)
+    return sam, bam, expected
+
+
+def audit_report(folder: Path, *paths: Path, jobs: int = 1) -> tuple[subprocess.CompletedProcess[bytes], dict[str, Any]]:
+    report = folder / "report.json"
+    result = run_command("genoscrub-audit", "--jobs", str(jobs), "--report", str(report), *map(str, paths), cwd=folder)
+    return result, json.loads(report.read_text())
+
+
+def value_findings(found: dict[str, Any]) -> dict[str, int]:
+    by_key = found["findings"]["metadata"].get("by_key", {})
+    return {key: count for key, count in by_key.items() if key.startswith(AUX_VALUE_OFF_GRAMMAR)}
+
+
+def test_planted_values_are_found_where_sam_scrub_rg_drops_them(planted: tuple[Path, Path, Counter[str]], tmp_path: Path) -> None:
+    sam, bam, expected = planted
+    result, report = audit_report(tmp_path, sam, bam)
+    assert result.returncode == 1
+    for found in report["files"]:
+        assert value_findings(found) == dict(expected), found["file"]
+    numeric = {tag for tag, values in AUX_VALUES.items() if any(value.type in "if" for value in values)}
+    text = {tag for tag, values in AUX_VALUES.items() if any(value.type == "Z" for value in values)}
+    found_tags = {key.rsplit(" ", 1)[1] for key in expected}
+    assert numeric - {"CP", "OP", "DI"} <= found_tags and text <= found_tags  # a number in a position can be a position
+    for data in (result.stdout, result.stderr, json.dumps(report, ensure_ascii=False).encode()):
+        for value in PLANTED_TEXT + PLANTED_NUMBERS:
+            assert value.encode() not in data
+
+
+def test_sam_scrub_rg_output_of_the_planted_file_has_no_value_finding(planted: tuple[Path, Path, Counter[str]], tmp_path: Path) -> None:
+    sam, _, _ = planted
+    text = sam.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = "".join(row for row in text if "\tRG:Z:" + READ_GROUP in row or row.startswith("@"))  # RG planted: the scrubber stops
+    scrubbed = tmp_path / "scrubbed.sam"
+    done = run_command("sam-scrub-rg", "-q", "-o", str(scrubbed), "-", input=kept.encode())
+    assert done.returncode == 0, done.stderr
+    result, report = audit_report(tmp_path, scrubbed)
+    assert value_findings(report["files"][0]) == {}
+
+
+def records_audited(path: Path, jobs: int) -> tuple[int, dict[str, Any]]:
+    with open(path, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, str(path)))
+        header, rest = read_header(blocks, str(path))
+        checks = RecordChecks(str(path), [name for name, _ in header.references],
+                              aux_values=AuxValueChecks(header.references, read_group_ids(header.text)))  # fmt: skip
+        findings = Findings()
+        BamAudit(checks, findings, jobs).run_file(str(path), blocks.consumed, rest)
+    return findings.records, findings.as_dict()
+
+
+def test_jobs_and_chunks_give_the_same_value_findings(planted: tuple[Path, Path, Counter[str]], tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    sam, _, _ = planted
+    rows = sam.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = [row for row in rows if row.startswith("@")]
+    body = [row for row in rows if not row.startswith("@")]
+    repeated = tmp_path / "repeated.sam"
+    repeated.write_text(
+        "".join(header) + "".join(row.replace("READ", f"READ{copy}0", 1) for copy in range(1, 41) for row in body), encoding="utf-8"
+    )
+    bam = tmp_path / "repeated.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(bam), str(repeated)], check=True, capture_output=True)
+    results = []
+    for jobs, chunk in ((1, 1 << 20), (2, 20_000), (2, 33_333), (1, 25_000)):
+        monkeypatch.setattr(audit_bam, "CHUNK_BYTES", chunk)
+        results.append(records_audited(bam, jobs))
+    assert results[0][0] > 10_000
+    assert results[0][1]["metadata"]["count"] > 0
+    assert all(result == results[0] for result in results)
+
+
+def test_value_findings_in_cli_same_for_one_and_many_jobs(planted: tuple[Path, Path, Counter[str]], tmp_path: Path) -> None:
+    _, bam, _ = planted
+    reports = [audit_report(tmp_path, bam, jobs=jobs)[1]["files"][0]["findings"] for jobs in (1, 3)]
+    assert reports[0] == reports[1]
+
+
+# --- the bulk check equals each record checked alone ---------------------------------------------
+
+
+TEXT_VALUES = st.one_of(
+    st.sampled_from(PLANTED_TEXT + ("150M", "*", "75", "10A19", "ACGT", "ACGT-TTGA", "IIII", "chr1,100,+,30M,60,0;", "chr1,+100,30M,0;",
+                                    "C+m,0,1;", ":10*ag:19", "LB", "UU", "ENSG00000139618", "12/A", "=", READ_GROUP)),
+    st.text(alphabet="ACGTN-0123456789MIDS:;,+*I# ", max_size=32),
+)  # fmt: skip
+
+
+@st.composite
+def tagged_records(draw: st.DrawFn) -> list[list[str]]:
+    """Records of several tags each: allowlisted tags with text, numbers or characters of many kinds."""
+    records = []
+    for _ in range(draw(st.integers(1, 8))):
+        tags = []
+        for tag in draw(st.lists(st.sampled_from(sorted(AUX_TAGS)), min_size=1, max_size=5, unique=True)):
+            kind = draw(st.sampled_from(["Z", "i", "f", "A"]))
+            if kind == "Z":
+                value = draw(TEXT_VALUES)
+            elif kind == "i":
+                value = str(draw(st.one_of(st.integers(-(1 << 31), (1 << 31) - 1), st.integers(-300, 300))))
+            elif kind == "f":
+                value = repr(draw(st.floats(-2, 3e7, width=32)))
+            else:
+                value = draw(st.sampled_from("+-URNMPSIi1x"))
+            tags.append(f"{tag}:{kind}:{value}")
+        records.append(tags)
+    return records
+
+
+@settings(max_examples=150, deadline=None)
+@given(records=tagged_records())
+def test_values_of_a_block_checked_in_bulk_as_record_by_record(records: list[list[str]], tmp_path_factory: pytest.TempPathFactory) -> None:
+    folder = tmp_path_factory.mktemp("block")
+    text = HEADER + "".join(line(number, tags) + "\n" for number, tags in enumerate(records, start=1))
+    try:
+        data, walked, references, header_text = bam_block(text, folder)
+    except (ValueError, OSError):
+        return  # htslib refused a value (a float it cannot hold, an empty A): nothing to audit
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    block = RecordBlock.read(data, walked)
+    rows, codes, types, starts, ends = walked.tags
+    together = checks.off_grammar(block, rows, codes, types, starts, ends)
+    alone = np.zeros(len(codes), dtype=bool)
+    for row in range(walked.record_count):
+        mine = np.flatnonzero(rows == row)
+        alone[mine] = checks.off_grammar(block, rows[mine], codes[mine], types[mine], starts[mine], ends[mine])
+    assert together.tolist() == alone.tolist()
+
+
+# --- real files: what sam-scrub-rg writes, the audit accepts ---------------------------------------
+
+
+def test_corpus_files_after_sam_scrub_rg_have_no_value_finding(corpus: Path, tmp_path: Path) -> None:
+    scrubbed: list[tuple[str, Path]] = []
+    for path in sorted((corpus / "sam").iterdir()):
+        if path.suffix not in (".sam", ".bam"):
+            continue
+        out = tmp_path / f"{len(scrubbed)}.sam"
+        if run_command("sam-scrub-rg", "-q", "-o", str(out), str(path)).returncode != 0:
+            continue  # a file the scrubber refuses: nothing delivered
+        as_bam = subprocess.run(["samtools", "view", "-b", "-o", "/dev/null", str(out)], capture_output=True, timeout=60).returncode == 0
+        if as_bam and b"\n@SQ\t" in out.read_bytes():  # the audit reads SAM as BAM, converted by htslib, which wants @SQ lines
+            scrubbed.append((path.name, out))
+    assert len(scrubbed) > 30
+    _, report = audit_report(tmp_path, *(out for _, out in scrubbed))
+    found = {name: value_findings(result) for (name, _), result in zip(scrubbed, report["files"], strict=True)}
+    assert {name: keys for name, keys in found.items() if keys} == {}
