@@ -27,31 +27,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import BIN
+from tests.identifier_forms import FORMS
 
 SIMULATION = {"pairs": 1500}
 
-# form -> (the value as written, what of it must never be printed); as in tests/test_korean_forms.py
-FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "hangul": ("김지현", ("김지현", "지현")),
-    "hangul-2": ("이서연", ("이서연",)),
-    "rrn": ("900101-1234567", ("1234567", "900101")),
-    "rrn-without-hyphen": ("9001011234567", ("1234567", "900101")),
-    "mrn": ("MRN:12345678", ("12345678",)),
-    "mrn-hospital": ("H-2023-000123", ("000123",)),
-    "birth-date": ("1990-01-01", ("1990-01-01",)),
-    "birth-date-compact": ("19900101", ("19900101",)),
-    "birth-date-dots": ("1990.01.01", ("1990.01.01",)),
-    "phone": ("010-1234-5678", ("1234-5678",)),
-    "email": ("kimjh@snuh.org", ("kimjh", "snuh")),
-    "windows-path": ("C:\\Users\\kimjh\\", ("kimjh",)),
-    "unc-path": ("\\\\nas01\\genome\\", ("nas01",)),
-    "url-credentials": ("https://user:pw@host/", ("user:pw",)),
-    "s3-url": ("s3://bucket/kimjh/", ("kimjh",)),
-    "percent-encoded": ("%EA%B9%80%EC%A7%80%ED%98%84", ("%EA%B9%80",)),
-    "backslash-escaped": ("\\xea\\xb9\\x80\\xec\\xa7\\x80", ("\\xea",)),
-    "unicode-escaped": ("\\uAE40\\uC9C0\\uD604", ("\\uAE40",)),
-    "html-entities": ("&#44608;&#51648;&#54788;", ("44608",)),
-}
 
 HEADER = (
     "##fileformat=VCFv4.2\n"

@@ -24,28 +24,9 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from tests.conftest import BIN
+from tests.identifier_forms import FORMS as IDENTIFIER_FORMS
 
-# form -> value, as in tests/test_korean_forms.py
-FORMS = {
-    "hangul": "김지현",
-    "rrn": "900101-1234567",
-    "rrn-without-hyphen": "9001011234567",
-    "mrn": "MRN:12345678",
-    "mrn-hospital": "H-2023-000123",
-    "birth-date": "1990-01-01",
-    "birth-date-compact": "19900101",
-    "birth-date-dots": "1990.01.01",
-    "phone": "010-1234-5678",
-    "email": "kimjh@snuh.org",
-    "windows-path": "C:\\Users\\kimjh\\",
-    "unc-path": "\\\\nas01\\genome\\",
-    "url-credentials": "https://user:pw@host/",
-    "s3-url": "s3://bucket/kimjh/",
-    "percent-encoded": "%EA%B9%80%EC%A7%80%ED%98%84",
-    "backslash-escaped": "\\xea\\xb9\\x80\\xec\\xa7\\x80",
-    "unicode-escaped": "\\uAE40\\uC9C0\\uD604",
-    "html-entities": "&#44608;&#51648;&#54788;",
-}
+FORMS = {name: value for name, (value, _) in IDENTIFIER_FORMS.items()}
 HEADER = (
     "##fileformat=VCFv4.2\n"
     "##contig=<ID=chr1,length=248956422>\n"
