@@ -21,8 +21,10 @@ from genoscrub.audit_allowlist import AUX_TAGS, AUX_VALUES
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import AUX_VALUE_OFF_GRAMMAR, BamAudit, CountedBlocks, RecordBlock, RecordChecks, bgzf_blocks, read_header
 from genoscrub.audit_findings import Findings
+from genoscrub.sam_scrub_rg import app as scrub_rg_app
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from tests.conftest import bam_block, run_command
 
@@ -242,7 +244,7 @@ def test_corpus_files_after_sam_scrub_rg_have_no_value_finding(corpus: Path, tmp
         if path.suffix not in (".sam", ".bam"):
             continue
         out = tmp_path / f"{len(scrubbed)}.sam"
-        if run_command("sam-scrub-rg", "-q", "-o", str(out), str(path)).returncode != 0:
+        if CliRunner().invoke(scrub_rg_app, ["-q", "-o", str(out), str(path)]).exit_code != 0:  # in process: 2.7 s, not 30
             continue  # a file the scrubber refuses: nothing delivered
         as_bam = subprocess.run(["samtools", "view", "-b", "-o", "/dev/null", str(out)], capture_output=True, timeout=60).returncode == 0
         if as_bam and b"\n@SQ\t" in out.read_bytes():  # the audit reads SAM as BAM, converted by htslib, which wants @SQ lines
