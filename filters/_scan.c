@@ -24,6 +24,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <string.h>
 #include <time.h>
@@ -916,24 +917,36 @@ enum { LONGEST_INTEGER = 10 }; /* digits of the largest 32-bit Integer, 21474836
 
 /* Whether [p, end) is numbers a numeric key holds: their bytes only, and no run of more digits
  * than an Integer has, except after a '.' (a fraction's digits). */
+/* The values of [p, end), separated by separator (0: one value), if each is numbers a numeric key
+ * holds: their bytes only, no run of more digits than an Integer has but a fraction's (after a
+ * '.'); else -1. */
+static int
+number_values_by(const unsigned char *p, const unsigned char *end, unsigned char separator)
+{
+    int values = 1, run = 0;
+    for (const unsigned char *q = p; q < end; q++) {
+        const unsigned char kind = NUMBER_BYTE[*q];
+        if (kind == 2) {
+            if (run == 0 && q > p && q[-1] == '.')
+                run = INT_MIN / 2; /* a fraction: no bound */
+            if (++run > LONGEST_INTEGER)
+                return -1;
+        } else if (kind) {
+            run = 0;
+        } else if (*q == separator && separator) {
+            values++;
+            run = 0;
+        } else {
+            return -1;
+        }
+    }
+    return values;
+}
+
 static int
 numbers_only(const unsigned char *p, const unsigned char *end)
 {
-    int run = 0;
-    for (const unsigned char *q = p; q < end; q++) {
-        const unsigned char kind = NUMBER_BYTE[*q];
-        if (!kind)
-            return 0;
-        if (kind == 2) {
-            if (run == 0 && q > p && q[-1] == '.')
-                run = -(int)(end - q); /* a fraction: no bound */
-            if (++run > LONGEST_INTEGER)
-                return 0;
-        } else {
-            run = 0;
-        }
-    }
-    return 1;
+    return number_values_by(p, end, 0) > 0;
 }
 
 /* A sample of numbers only (numbers_only), its values separated by ':': how many values it has,
@@ -941,14 +954,7 @@ numbers_only(const unsigned char *p, const unsigned char *end)
 static int
 number_values(const unsigned char *p, const unsigned char *end)
 {
-    int values = 1;
-    for (const unsigned char *value = p; value <= end; values++) {
-        const unsigned char *next = until(value, end, ':');
-        if (!numbers_only(value, next))
-            return -1;
-        value = next + 1;
-    }
-    return values - 1;
+    return number_values_by(p, end, ':');
 }
 
 enum { MAX_FORMAT_KEYS = 64, MAX_SEEN_ITEMS = 64 };
