@@ -964,6 +964,7 @@ typedef struct {
     KeyList info;     /* INFO keys whose numbers are not checked */
     KeyList format;   /* FORMAT keys whose numbers are not checked */
     KeyList layouts;  /* INFO keys with gene ID subfields, and their masks */
+    KeyList links;    /* INFO keys that link records (MATEID, PARID, EVENT): such a record is picked */
     Prefixes prefixes;
 } Lists;
 
@@ -988,10 +989,12 @@ seen_before(const unsigned char *seen, Py_ssize_t seen_length, const unsigned ch
     return seen != NULL && seen_length == end - p && memcmp(seen, p, (size_t)seen_length) == 0;
 }
 
-/* A symbolic allele's ID off the ALT grammar, in an ALT column [p, end). */
+/* A symbolic allele's ID off the ALT grammar, or a breakend (a link), in an ALT column [p, end). */
 static int
 alt_candidate(const unsigned char *p, const unsigned char *end)
 {
+    if (memchr(p, '[', (size_t)(end - p)) != NULL || memchr(p, ']', (size_t)(end - p)) != NULL)
+        return 1;
     for (const unsigned char *allele = p; allele < end;) {
         const unsigned char *next = until(allele, end, ',');
         const unsigned char *inner_end = next[-1] == '>' && next - allele > 1 ? next - 1 : next;
@@ -1033,8 +1036,8 @@ info_candidate(const unsigned char *p, const unsigned char *end, const Lists *li
             checked = seen->checked[place];
             mask = seen->mask[place];
         } else {
-            if (next > item && id_candidate(item, equals, ID_FIELD)) /* an empty item is nothing */
-                return 1;
+            if (next > item && (id_candidate(item, equals, ID_FIELD) || listed(&lists->links, item, equals) >= 0))
+                return 1; /* an empty item is nothing; a link is picked (never remembered) */
             checked = listed(&lists->info, item, equals) < 0;
             const Py_ssize_t layout = checked ? listed(&lists->layouts, item, equals) : -1;
             mask = layout < 0 ? 0 : lists->layouts.masks[layout];
@@ -1121,7 +1124,7 @@ record_candidate(const unsigned char *p, const unsigned char *end, const Lists *
 
 PyDoc_STRVAR(vcf_identifier_candidates_doc,
 "vcf_identifier_candidates(text, starts, ends, info_unchecked, format_unchecked, layout_keys, layout_masks,\n"
-"                          colon_names, underscore_names) -> bytearray\n"
+"                          colon_names, underscore_names, link_keys) -> bytearray\n"
 "\n"
 "For each span text[starts[i]:ends[i]], a VCF record from its ALT column to its line's\n"
 "end, 1 if it may hold what record_values.py removes (a superset of its two rules: the\n"
@@ -1130,17 +1133,18 @@ PyDoc_STRVAR(vcf_identifier_candidates_doc,
 "The INFO values of layout_keys[k] may hold numbers of 7+ digits in the '|'-separated\n"
 "subfields whose bits are set in layout_masks[k] (public gene IDs of an annotation).\n"
 "A number may follow a name of colon_names and ':' (contigs) or of underscore_names\n"
-"and '_' (contigs, accession prefixes).");
+"and '_' (contigs, accession prefixes). A record that links to others (an INFO key of\n"
+"link_keys, a breakend ALT) is picked too.");
 
 static PyObject *
 vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
 {
     Py_buffer text;
     PyObject *starts_object, *ends_object, *info_object, *format_object, *layout_object, *mask_object, *colon_object,
-        *underscore_object;
-    if (!PyArg_ParseTuple(args, "y*OOO!O!O!O!O!O!", &text, &starts_object, &ends_object, &PyList_Type, &info_object, &PyList_Type,
+        *underscore_object, *link_object;
+    if (!PyArg_ParseTuple(args, "y*OOO!O!O!O!O!O!O!", &text, &starts_object, &ends_object, &PyList_Type, &info_object, &PyList_Type,
                           &format_object, &PyList_Type, &layout_object, &PyList_Type, &mask_object, &PyList_Type, &colon_object,
-                          &PyList_Type, &underscore_object))
+                          &PyList_Type, &underscore_object, &PyList_Type, &link_object))
         return NULL;
     Py_buffer starts, ends;
     Py_ssize_t count;
@@ -1151,7 +1155,7 @@ vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
         goto release_text;
     if (key_list(info_object, NULL, &lists.info) < 0 || key_list(format_object, NULL, &lists.format) < 0
         || key_list(layout_object, mask_object, &lists.layouts) < 0 || key_list(colon_object, NULL, &lists.prefixes.colon) < 0
-        || key_list(underscore_object, NULL, &lists.prefixes.underscore) < 0)
+        || key_list(underscore_object, NULL, &lists.prefixes.underscore) < 0 || key_list(link_object, NULL, &lists.links) < 0)
         goto release_all;
     result = PyByteArray_FromStringAndSize(NULL, count);
     if (result == NULL)
@@ -1169,6 +1173,7 @@ release_all:
     free_keys(&lists.layouts);
     free_keys(&lists.prefixes.colon);
     free_keys(&lists.prefixes.underscore);
+    free_keys(&lists.links);
     PyBuffer_Release(&ends);
     PyBuffer_Release(&starts);
 release_text:

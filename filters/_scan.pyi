@@ -102,6 +102,7 @@ def vcf_identifier_candidates(
     layout_masks: list[int],
     colon_names: list[bytes],
     underscore_names: list[bytes],
+    link_keys: list[bytes],
     /,
 ) -> bytearray:
     """1 for each span (a VCF record from ALT to its line's end) that may hold an identifier record_values removes."""

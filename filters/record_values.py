@@ -117,7 +117,8 @@ class RecordValues:
 
     ``numeric_info`` and ``numeric_format`` are the keys whose values are not checked while
     they are numbers (``unchecked_keys``); ``contigs`` the header's contig IDs; ``layouts`` the INFO keys
-    whose ``|`` subfields hold gene IDs, with those subfields' indexes.
+    whose ``|`` subfields hold gene IDs, with those subfields' indexes; ``link_keys`` the INFO keys
+    that make ``candidate_rows`` pick a record whatever it holds.
     """
 
     def __init__(
@@ -126,11 +127,13 @@ class RecordValues:
         numeric_format: frozenset[bytes],
         contigs: frozenset[bytes],
         layouts: dict[bytes, frozenset[int]] | None = None,
+        link_keys: frozenset[bytes] = frozenset(),
     ) -> None:
         self.numeric_info = numeric_info
         self.numeric_format = numeric_format | {GENOTYPE_KEY}
         self.contigs = with_and_without_chr(contigs)
         self.underscore_names = self.contigs | ACCESSION_PREFIXES
+        self.link_keys = link_keys
         found = {key: indexes for key, indexes in (layouts or {}).items() if indexes}
         self.layouts = {**found, GENE_IDS_KEY: EVERY_SUBFIELD}  # dbSNP's gene symbol:Entrez ID pairs
         self.layout_keys = sorted(self.layouts)
@@ -249,7 +252,9 @@ class RecordValues:
         return changed
 
     def candidate_rows(self, block: RecordBlock) -> np.ndarray:
-        """The rows of a block that may hold something either rule finds (a superset, in C)."""
+        """The rows of a block that may hold something either rule finds (a superset, in C), and
+        those that link to others (an INFO key of ``link_keys``, a breakend ALT), whose IDs the
+        one-record path gives pseudonyms."""
         starts = block.column(4)[0]
         found = scan.vcf_identifier_candidates(
             block.text,
@@ -261,5 +266,6 @@ class RecordValues:
             self.layout_masks,
             sorted(self.contigs),
             sorted(self.underscore_names),
+            sorted(self.link_keys),
         )
         return np.flatnonzero(found)

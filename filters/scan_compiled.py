@@ -154,6 +154,7 @@ def vcf_identifier_candidates(
     layout_masks: list[int],
     colon_names: list[bytes],
     underscore_names: list[bytes],
+    link_keys: list[bytes],
 ) -> np.ndarray:
     """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?"""
     found = _scan.vcf_identifier_candidates(
@@ -166,5 +167,6 @@ def vcf_identifier_candidates(
         layout_masks,
         colon_names,
         underscore_names,
+        link_keys,
     )
     return np.frombuffer(found, dtype=bool)

@@ -904,8 +904,11 @@ def _record_candidate(
     format_keys: frozenset[bytes],
     layouts: dict[bytes, int],
     prefixes: tuple[frozenset[bytes], frozenset[bytes]],
+    links: frozenset[bytes],
 ) -> bool:
     columns = text[start:end].split(b"\t")
+    if b"[" in columns[0] or b"]" in columns[0]:
+        return True  # a breakend: a link
     offsets = [start]
     for column in columns[:-1]:
         offsets.append(offsets[-1] + len(column) + 1)
@@ -926,8 +929,8 @@ def _record_candidate(
         position = offsets[3]
         for item in columns[3].split(b";"):
             key, equals, _ = item.partition(b"=")
-            if item and _id_candidate(text, position, position + len(key), "field"):  # an empty item is nothing
-                return True
+            if item and (_id_candidate(text, position, position + len(key), "field") or key in links):
+                return True  # an empty item is nothing; a link is picked
             value_start, value_end = position + len(key) + 1, position + len(item)
             mask = layouts.get(key, 0) if key not in info else 0
             checked = key not in info or not _numbers_only(text[value_start:value_end])
@@ -967,12 +970,14 @@ def vcf_identifier_candidates(
     layout_masks: list[int],
     colon_names: list[bytes],
     underscore_names: list[bytes],
+    link_keys: list[bytes],
 ) -> np.ndarray:
-    """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?
-    The values of ``layout_keys[k]`` may hold long numbers in the ``|`` subfields set in ``layout_masks[k]``;
+    """For each span (a record from its ALT column on): may it hold what ``record_values`` removes,
+    or does it link to others (an INFO key of ``link_keys``, a breakend)? The values of
+    ``layout_keys[k]`` may hold long numbers in the ``|`` subfields set in ``layout_masks[k]``;
     a number may follow a name of ``colon_names`` and ``:``, or of ``underscore_names`` and ``_``."""
     _spans(starts, ends, len(text))
-    lists = (info_unchecked, format_unchecked, layout_keys, layout_masks, colon_names, underscore_names)
+    lists = (info_unchecked, format_unchecked, layout_keys, layout_masks, colon_names, underscore_names, link_keys)
     if not all(isinstance(keys, list) for keys in lists):
         raise TypeError("the keys and masks must be lists")
     if len(layout_keys) != len(layout_masks):
@@ -981,7 +986,7 @@ def vcf_identifier_candidates(
     layouts = {key: mask & (1 << 64) - 1 for key, mask in zip(layout_keys, layout_masks, strict=True)}
     prefixes = (frozenset(colon_names), frozenset(underscore_names))
     found = [
-        _record_candidate(text, start, end, info, format_keys, layouts, prefixes)
+        _record_candidate(text, start, end, info, format_keys, layouts, prefixes, frozenset(link_keys))
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
     return np.array(found, dtype=bool)

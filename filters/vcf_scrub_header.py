@@ -54,7 +54,7 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
-from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within, windows
+from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
 from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
@@ -268,7 +268,7 @@ class HeaderScrub:
     def record_values(self) -> RecordValues:
         """The rules for identifiers in records, with what the kept header says: types, contigs, annotation layouts."""
         info, format_keys = unchecked_keys(b"INFO", self.types[b"INFO"]), unchecked_keys(b"FORMAT", self.types[b"FORMAT"])
-        return RecordValues(info, format_keys, frozenset(self.contigs), self.layouts)
+        return RecordValues(info, format_keys, frozenset(self.contigs), self.layouts, LINK_KEYS)
 
     def removed(self, kind: str) -> None:
         self.report.add("header_lines_removed")
@@ -436,8 +436,9 @@ class IdScrubber:
     def linked_column(self, column: bytes) -> bytes:
         return b";".join(self.link_id(part) for part in column.split(b";"))
 
-    def scrub(self, block: RecordBlock) -> bytes:
-        """The block's text with every private ID column rewritten (a block without links).
+    def scrub(self, block: RecordBlock, done: np.ndarray | None = None) -> bytes:
+        """The block's text with every private ID column rewritten, but in the rows ``done`` (whose
+        IDs the one-record path decided already: links get pseudonyms there).
 
         Which IDs stay (``.``, a lone ``rs`` ID) and which become ``.`` (no ``r`` and no
         ``C``, so no public ID inside) is decided for the whole block at once, by numpy
@@ -451,7 +452,10 @@ class IdScrubber:
         dot = (lengths == 1) & (data[starts] == DOT)
         dbsnp = (lengths > 2) & (data[starts] == LETTER_R) & (data[np.minimum(starts + 1, last)] == LETTER_S)
         dbsnp[dbsnp] = spans_within(data, text, starts[dbsnp] + 2, ends[dbsnp], DIGITS)
-        others = np.flatnonzero(~(dot | dbsnp))
+        leave = dot | dbsnp
+        if done is not None:
+            leave[done] = True
+        others = np.flatnonzero(~leave)
         if not len(others):
             return text
         private = spans_within(data, text, starts[others], ends[others], NO_PUBLIC_ID_LETTER)
@@ -506,17 +510,15 @@ class RecordScrub:
         self.anchors = case_free_anchors(self.needles)
 
     def special(self, block: RecordBlock) -> bool:
-        """Whether a block may hold a link or a known name (then it goes line by line).
+        """Whether a block may hold a known name or text outside ASCII (then it goes line by line).
 
-        Each test is one pass over the block at most: a bracket (a breakend ALT) by memchr, a
-        link key by the bytes before each ``=`` (numpy), a known name by a plain search for a
-        run of digits and punctuation every name holds (``case_free_anchors``), which no case
-        changes; only a block where one is found is lowered and searched for the names.
+        Each test is one pass over the block at most: a known name by a plain search for a run
+        of digits and punctuation every name holds (``case_free_anchors``), which no case
+        changes; only a block where one is found is lowered and searched for the names. Records
+        that link to others are picked one by one with the identifiers (``RecordValues``).
         """
         text = block.text
         if not text.isascii():  # text outside ASCII (see scrub_line): one C pass, no copy
-            return True
-        if self.ids is not None and (b"[" in text or b"]" in text or holds_link_key(block.data)):
             return True
         if not self.needles or (self.anchors is not None and not any(anchor in text for anchor in self.anchors)):
             return False
@@ -526,10 +528,9 @@ class RecordScrub:
     def scrub(self, block: RecordBlock, column_count: int) -> bytes:
         """The block's text to write.
 
-        A block with links, names or text outside ASCII goes line by line. Otherwise only the
-        records that may hold an identifier (``RecordValues.candidate_rows``, one C pass) are
-        split and rebuilt, then the IDs of the whole block are scrubbed in bulk (the rebuilt
-        records' IDs are scrubbed already, and stay).
+        A block with names or text outside ASCII goes line by line. Otherwise only the records
+        that may hold an identifier or link to others (``RecordValues.candidate_rows``, one C
+        pass) are split and rebuilt, then the IDs of the other records are scrubbed in bulk.
         """
         if self.dropped_info or self.dropped_format:
             self.count_dropped_use(block)
@@ -543,7 +544,7 @@ class RecordScrub:
             text = scan.splice_lines(block.text, block.starts, block.ends, rows.astype(np.int64), rebuilt)
             if self.ids is None:
                 return text
-            block = RecordBlock(block.first_line, text, block.path, column_count)
+            return self.ids.scrub(RecordBlock(block.first_line, text, block.path, column_count), rows)
         return self.ids.scrub(block) if self.ids is not None else block.text
 
     def scrub_line(self, line: bytes) -> bytes:
@@ -604,26 +605,6 @@ class RecordScrub:
 
 
 NOT_ASCII = re.compile(rb"[\x80-\xff]+")
-EQUALS = ord("=")
-LINK_KEY_TAILS = sorted({key[-2:] for key in LINK_KEYS})  # ID of MATEID and PARID, NT of EVENT
-
-
-def holds_link_key(data: np.ndarray) -> bool:
-    """Whether ``MATEID=``, ``PARID=`` or ``EVENT=`` is anywhere in a block: the two bytes before
-    each ``=`` (``ID``, ``NT``) leave a few candidates, whose whole key is then compared."""
-    equals = np.flatnonzero(data == EQUALS)
-    equals = equals[equals >= 2]
-    last, second = data[equals - 1], data[equals - 2]
-    tail = np.zeros(len(equals), dtype=bool)
-    for pair in LINK_KEY_TAILS:
-        tail |= (second == pair[0]) & (last == pair[1])
-    candidates = equals[tail]
-    for key in LINK_KEYS:
-        width = len(key)
-        starts = candidates[candidates >= width] - width
-        if len(starts) and (windows(data, starts, width) == np.frombuffer(key, dtype=np.uint8)).all(axis=1).any():
-            return True
-    return False
 
 
 def case_free_anchors(needles: list[bytes]) -> list[bytes] | None:

@@ -189,13 +189,14 @@ PIECES = st.sampled_from(
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])
-KEYS = st.sampled_from(["NOTE", "WHO", "CSQ", "GENEINFO", "DP", "END", "K19900101", "", "a/b", "PS", "DB"])
+KEYS = st.sampled_from(["NOTE", "WHO", "CSQ", "GENEINFO", "DP", "END", "K19900101", "", "a/b", "PS", "DB", "MATEID", "EVENT"])
 FORMAT_KEYS = st.lists(st.sampled_from(["GT", "NM", "PID", "K1", "PS", "K900101-1234567", "X"]), min_size=1, max_size=4, unique=True)
 
 
 @st.composite
 def record_lines(draw: st.DrawFn) -> str:
-    alt = draw(st.sampled_from(["G", "<DEL>", "<DEL:{v}>", "G,<INS:ME:{v}>", "<>"])).replace("{v}", draw(VALUES).replace(",", "."))
+    alt = draw(st.sampled_from(["G", "<DEL>", "<DEL:{v}>", "G,<INS:ME:{v}>", "<>", "G]chr1:5]"]))
+    alt = alt.replace("{v}", draw(VALUES).replace(",", "."))
     filters = ";".join(draw(st.lists(IDS, min_size=1, max_size=3)))
     info = ";".join(f"{key}={draw(VALUES).replace(';', '')}" if key not in ("", "DB") else key for key in draw(st.lists(KEYS, max_size=4)))
     keys = draw(FORMAT_KEYS)
@@ -204,7 +205,8 @@ def record_lines(draw: st.DrawFn) -> str:
     format_column = ":".join(keys)
     if draw(st.integers(0, 9)) == 0:  # no FORMAT: the samples are not looked at
         format_column, samples = ".", [draw(VALUES).replace("\t", "") or "." for _ in range(2)]
-    return "\t".join(["chr1", "10", ".", "A", alt, "50", filters or ".", info or ".", format_column, *samples])
+    identifier = draw(st.sampled_from([".", "rs12", "bnd_1", "bnd_2", "HOSP_7;rs3"]))
+    return "\t".join(["chr1", "10", identifier, "A", alt, "50", filters or ".", info or ".", format_column, *samples])
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -218,7 +220,7 @@ def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> Non
     alt_offsets = [start + len(b"\t".join(line.split(b"\t")[:4])) + 1 for start, line in zip(starts.tolist(), encoded, strict=True)]
     alt_starts = np.array(alt_offsets, dtype=np.int64)
     keys = (sorted(values.numeric_info), sorted(values.numeric_format), values.layout_keys, values.layout_masks)
-    arguments = (text, alt_starts, ends, *keys, sorted(values.contigs), sorted(values.underscore_names))
+    arguments = (text, alt_starts, ends, *keys, sorted(values.contigs), sorted(values.underscore_names), [b"EVENT", b"MATEID"])
     found = scan.python.vcf_identifier_candidates(*arguments)
     if scan.compiled is not None:
         assert scan.compiled.vcf_identifier_candidates(*arguments).tolist() == found.tolist()

@@ -334,12 +334,3 @@ def test_case_free_anchors_cover_every_name(names: list[str]) -> None:
         assert all(not any(c.isalpha() for c in anchor.decode()) for anchor in anchors)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="MATEIDPRVNQ=;\t0", max_size=60))
-def test_link_keys_found_as_a_plain_search_finds_them(text: str) -> None:
-    import numpy as np
-    from genoscrub.vcf_scrub_header import holds_link_key
-
-    data = text.encode()
-    expected = any(key in data for key in (b"MATEID=", b"PARID=", b"EVENT="))
-    assert holds_link_key(np.frombuffer(data, dtype=np.uint8)) == expected
