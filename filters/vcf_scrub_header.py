@@ -23,12 +23,14 @@ Records pass as the same bytes except where they name something: the ID column k
 public database IDs (``rs...``, ``COSV...``, ``COSM...``) only, and the breakend links
 (``MATEID``, ``PARID``, ``EVENT``) follow it with one pseudonym per original ID; a
 known sample name in ALT (``<INS:S2301217T>``), FILTER, INFO or FORMAT becomes its
-pseudonym; text outside ASCII (a name in Hangul) in those columns becomes ``.``. A 4 MiB
-block is never split into lines when it holds none of these: numpy locates the ID spans
-and decides ``.`` and ``rs`` IDs for the whole block at once, and only other IDs reach
-Python (``IdScrubber.scrub``). A block with links, names or other scripts, and every
-block with ``GENOSCRUB_ONE_BY_ONE=1``, goes line by line
-(``RecordScrub.scrub_line``), the reference the bulk path must agree with.
+pseudonym; text outside ASCII (a name in Hangul) in those columns becomes ``.``; an
+identifier written into a record goes (``record_values``). A 4 MiB block is never split
+into lines when it holds none of these: numpy locates the ID spans and decides ``.`` and
+``rs`` IDs for the whole block at once, and only other IDs reach Python
+(``IdScrubber.scrub``); one C pass (``RecordValues.candidate_rows``) picks the records
+that link to others or may hold an identifier, and only those are split. A block with
+names or other scripts, and every block with ``GENOSCRUB_ONE_BY_ONE=1``, goes line by
+line (``RecordScrub.scrub_line``), the reference the bulk path must agree with.
 """
 
 from __future__ import annotations
