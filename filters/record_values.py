@@ -65,9 +65,10 @@ GENOTYPE_KEY = b"GT"
 SYMBOLIC_REMOVED = b"<*>"
 NUMERIC_TYPES = frozenset({b"Integer", b"Float"})
 """Types whose values go unchecked while they are numbers (a Flag has no value: one written is checked)."""
-NUMBERS = re.compile(rb"(?![^\n]*(?<![0-9.])[0-9]{11})[0-9.,+eE/|-]*")
-"""A numeric key's value that is numbers (and a genotype's), none longer than a 32-bit Integer (10
-digits) but a fraction: anything else in it (``DP=kimjh``, ``ID=9001011234567``) is checked as a String."""
+NUMBER_TEXT = re.compile(rb"[0-9.,+eE/|-]*")
+"""The bytes of numbers (and of a genotype)."""
+BEYOND_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{11}")
+"""More digits than a 32-bit Integer has (10), but a fraction's."""
 # The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; structural variants, 3 and 5):
 # their values go unchecked where a file uses them without defining them (PS, a phase set, is a position).
 SPECIFIED_NUMERIC = {
@@ -85,7 +86,7 @@ PUBLIC_NUMBER_SUBFIELDS = frozenset({b"Gene", b"Gene_ID"})
 
 def unchecked_keys(kind: bytes, types: dict[bytes, set[bytes]]) -> frozenset[bytes]:
     """The ``kind`` (INFO, FORMAT) keys whose record values are not checked while they are numbers
-    (``NUMBERS``): those every definition of which is Integer or Float, and the specification's
+    (``RecordValues.checked``): those every definition of which is Integer or Float, and the specification's
     numeric keys a header leaves undefined."""
     defined = frozenset(key for key, found in types.items() if found <= NUMERIC_TYPES)
     return defined | (SPECIFIED_NUMERIC[kind] - types.keys())
@@ -138,6 +139,9 @@ class RecordValues:
         self.layouts = {**found, GENE_IDS_KEY: EVERY_SUBFIELD}  # dbSNP's gene symbol:Entrez ID pairs
         self.layout_keys = sorted(self.layouts)
         self.layout_masks = [sum(1 << index for index in self.layouts[key] if index < 64) for key in self.layout_keys]
+        # what candidate_rows hands the C loop, made once
+        self.loop_lists = (sorted(self.numeric_info), sorted(self.numeric_format), self.layout_keys, self.layout_masks,
+                           sorted(self.contigs), sorted(self.underscore_names), sorted(self.link_keys))  # fmt: skip
 
     def holds_identifier(self, value: bytes, key: bytes) -> bool:
         """Whether a String value of ``key`` holds something the value rule finds (an annotation's
@@ -227,8 +231,9 @@ class RecordValues:
 
     @staticmethod
     def checked(value: bytes, key: bytes, numeric: frozenset[bytes]) -> bool:
-        """Whether the value rule applies: a String key's value, or a numeric key's value that is not numbers."""
-        return key not in numeric or NUMBERS.fullmatch(value) is None
+        """Whether the value rule applies: a String key's value, or a numeric key's value that is not
+        numbers that fit an Integer (``DP=kimjh``, ``DP=9001011234567``)."""
+        return key not in numeric or NUMBER_TEXT.fullmatch(value) is None or BEYOND_INTEGER.search(value) is not None
 
     def scrub_samples(self, fields: list[bytes]) -> bool:
         keys = fields[8].split(b":")
@@ -255,17 +260,5 @@ class RecordValues:
         """The rows of a block that may hold something either rule finds (a superset, in C), and
         those that link to others (an INFO key of ``link_keys``, a breakend ALT), whose IDs the
         one-record path gives pseudonyms."""
-        starts = block.column(4)[0]
-        found = scan.vcf_identifier_candidates(
-            block.text,
-            starts,
-            block.ends,
-            sorted(self.numeric_info),
-            sorted(self.numeric_format),
-            self.layout_keys,
-            self.layout_masks,
-            sorted(self.contigs),
-            sorted(self.underscore_names),
-            sorted(self.link_keys),
-        )
+        found = scan.vcf_identifier_candidates(block.text, block.column(4)[0], block.ends, *self.loop_lists)
         return np.flatnonzero(found)

@@ -32,7 +32,6 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "rrn": ("900101-1234567", ("1234567", "900101")),
     "rrn-without-hyphen": ("9001011234567", ("1234567",)),
     "mrn": ("MRN_12345678", ("12345678",)),
-    "mrn-after-colon": ("MRN.no.12345678", ()),  # after a dot: the documented limit (a number written onto a word)
     "hospital-number": ("H-2023-000123", ("000123",)),
     "birth-date": ("1990-01-01", ("1990-01-01",)),
     "birth-date-compact": ("19900101", ("19900101",)),
@@ -49,7 +48,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "html-entities": ("&#44608", ("44608",)),
     "hangul": ("김지현", ("김지현",)),
 }
-PLANTED = {name: value for name, (value, needles) in FORMS.items() if needles}
+PLANTED = {name: value for name, (value, _) in FORMS.items()}
 PLACES = {
     "INFO String value": "chr1\t{pos}\t.\tA\tG\t50\tPASS\tNOTE={X};DP=3\tGT:NM\t0/1:ok",
     "undefined INFO key's value": "chr1\t{pos}\t.\tA\tG\t50\tPASS\tDP=3;WHO={X}\tGT:NM\t0/1:ok",
@@ -246,7 +245,7 @@ def test_bulk_path_gives_the_one_record_path_bytes(lines: list[str]) -> None:
     assert outputs[0] == outputs[1]
 
 
-def test_corpus_vcfs_give_one_answer_on_both_paths(corpus: Path, tmp_path: Path) -> None:
+def test_corpus_vcfs_give_one_answer_on_both_paths(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every real VCF of the corpus: the bulk path (the C loop, then only its records split) writes the
     bytes and counts the one-record path writes."""
     compared = 0
@@ -254,11 +253,8 @@ def test_corpus_vcfs_give_one_answer_on_both_paths(corpus: Path, tmp_path: Path)
     for path in sorted((corpus / "vcf").glob("*.vcf*")):
         outputs = []
         for one_by_one in ("0", "1"):
-            os.environ["GENOSCRUB_ONE_BY_ONE"] = one_by_one
-            try:
-                result = CliRunner().invoke(app, ["-q", "--report", str(report), str(path)])
-            finally:
-                del os.environ["GENOSCRUB_ONE_BY_ONE"]
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+            result = CliRunner().invoke(app, ["-q", "--report", str(report), str(path)])
             counts = json.loads(report.read_text())["counts"] if result.exit_code == 0 else None
             outputs.append((result.exit_code, result.stdout_bytes, counts))
         assert outputs[0] == outputs[1], path.name
