@@ -164,9 +164,9 @@ def _run(command: str, job: Callable[[Report], None], report_path: Path | None, 
             pending_outputs.discard()
             raise
     except InputError as error:
-        _fail(error.located(command), EXIT_DATA)
+        _fail(error.located(error.command or command), EXIT_DATA)
     except UsageError as error:
-        _fail(f"{command}: {error}", EXIT_USAGE)
+        _fail(f"{error.command or command}: {error}", EXIT_USAGE)
     except BrokenPipeError:
         _silence_stdout()
         raise SystemExit(EXIT_PIPE) from None

@@ -26,6 +26,10 @@ EXIT_PIPE = 141
 class InputError(Exception):
     """Bad input data: reported as ``command: file:line: message``, exit 1."""
 
+    command: str | None = None
+    """The command to name instead of the running one: the stage of several run in one
+    process (``genoscrub.sam_stage``) that met the bad data."""
+
     def __init__(self, message: str, file: str = "-", line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
@@ -41,6 +45,9 @@ class InputError(Exception):
 
 class UsageError(Exception):
     """Bad usage (options, permissions of a key or map file): exit 2."""
+
+    command: str | None = None
+    """As ``InputError.command``."""
 
 
 def display_name(path: str) -> str:

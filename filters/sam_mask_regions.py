@@ -66,6 +66,7 @@ from genoscrub.regions import (
 )
 from genoscrub.report import InputError, Report
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
+from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, workers
 
 COMMAND = "sam-mask-regions"
@@ -710,6 +711,30 @@ def mask_regions(
             yield out
 
 
+def mask_stage(
+    report: Report,
+    path: str,
+    *,
+    bed: list[str] | None = None,
+    preset: list[str] | None = None,
+    build: str = AUTO_BUILD,
+    flank: int = DEFAULT_FLANK,
+    reference: str | None = None,
+    drop: bool = False,
+    drop_unknown_contigs: bool = False,
+) -> SamStage:
+    """The command's work, its region request checked (keyword names are the options' own,
+    see ``main``): what ``main`` runs between its reader and writer, and the cohort workflow
+    in one process with the commands before it (``genoscrub.sam_stage``)."""
+    request = RegionRequest(beds=bed or [], presets=preset or [], build=build, flank=flank)
+    request.check()
+
+    def transform(blocks: Iterable[tuple[int, int, bytes]]) -> Iterator[bytes]:
+        return mask_regions(((first, text) for first, _, text in blocks), request, reference, drop, path, report, drop_unknown_contigs)
+
+    return SamStage(COMMAND, transform)
+
+
 def output_format(value: str) -> str:
     if value not in ("sam", "bam"):
         raise typer.BadParameter("choose sam or bam")
@@ -741,15 +766,22 @@ def main(
     report_path: ReportOption = None,
     quiet: QuietOption = False,
 ) -> None:
-    request = RegionRequest(beds=bed or [], presets=preset or [], build=build, flank=flank)
-
     def job(report: Report) -> None:
-        request.check()
+        stage = mask_stage(
+            report,
+            input,
+            bed=bed,
+            preset=preset,
+            build=build,
+            flank=flank,
+            reference=reference,
+            drop=drop,
+            drop_unknown_contigs=drop_unknown_contigs,
+        )
         stream: Any = open_alignment_text(input, reference)
         sink = AlignmentOutput(output, output_fmt, reference)
         try:
-            blocks = ((first, text) for first, _, text in whole_line_blocks(background_reads(stream, BLOCK_SIZE, depth=2), input))
-            for chunk in mask_regions(blocks, request, reference, drop, input, report, drop_unknown_contigs):
+            for chunk in stage.transform(whole_line_blocks(background_reads(stream, BLOCK_SIZE, depth=2), input)):
                 sink.write(chunk)
             sink.close()
         except BaseException:

@@ -44,6 +44,7 @@ from genoscrub.record_reverter import EveryDifference, GermlineWindows, RecordRe
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.revert import ClipRule
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
+from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BackgroundWriter, background_reads, whole_line_blocks, workers
 
 COMMAND = "sam-revert-germline"
@@ -148,6 +149,67 @@ def revert_stream(chunks: Iterable[bytes], setup: RevertSetup) -> Iterator[bytes
         yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
 
 
+def revert_stage(
+    report: Report,
+    path: str,
+    *,
+    reference_path: str | None,
+    variants: str | None = None,
+    revert_all: bool = False,
+    keep_path: str | None = None,
+    population: str | None = None,
+    af_key: str = "AF",
+    germline_af: float = GERMLINE_AF,
+    drop_unknown_contigs: bool = False,
+    keep_unmapped: bool = False,
+    keep_secondary_seq: bool = False,
+    keep_clips_off_sites: bool = False,
+) -> SamStage:
+    """The command's work, its options checked and the reference, germline sites and keep
+    list read (keyword names are the options' own, see ``main``): what ``main`` runs
+    between its reader and writer, and the cohort workflow in one process with the
+    commands around it (``genoscrub.sam_stage``)."""
+    if reference_path is None:
+        raise UsageError("give the reference with -r/--reference")
+    if revert_all == (variants is not None):
+        raise UsageError("give exactly one of -v/--variants and --all")
+    if keep_path is not None and not revert_all:
+        raise UsageError("--keep needs --all (it lists the alleles --all spares)")
+    if population is not None and keep_path is None:
+        raise UsageError("--population screens --keep: give --keep")
+    if not 0.0 <= germline_af <= 1.0:
+        raise UsageError("--germline-af must be between 0 and 1")
+    if keep_clips_off_sites and variants is None:
+        raise UsageError("--keep-clips-off-sites needs -v/--variants (with --all every clip is masked)")
+    fasta = Fasta(reference_path)
+    keep = None
+    if keep_path is not None:
+        keep, listed = read_keep_list(keep_path, fasta, report)
+        screen_keep_list(keep, listed, population, af_key, germline_af, report)
+    sites = None
+    if variants is not None:
+        sites = GermlineSites(variants, report)
+        if not sites.by_contig:
+            raise InputError("no variant records: nothing to revert (an empty germline list is refused)", variants)
+        report.notes["germline_records"] = len(sites)
+    report.notes["mode"] = ("all-keep" if keep is not None else "all") if revert_all else "germline"
+    options = RevertOptions(
+        keep_unmapped=keep_unmapped,
+        drop_unknown_contigs=drop_unknown_contigs,
+        keep_secondary_seq=keep_secondary_seq,
+        clips=ClipRule.NEAR_WINDOWS if keep_clips_off_sites else ClipRule.DIFFERING,
+    )
+    setup = RevertSetup(fasta, sites, keep, options, path, report)
+
+    def finish() -> None:
+        removed = report.counts["reads_removed_no_aligned_base"] + report.counts["reads_dropped_unknown_contig"]
+        report.counts["reads_out"] = report.counts["reads_in"] - removed
+        if keep is not None:
+            report.counts["keep_allele_observations_kept"] = keep.kept_observations()
+
+    return SamStage(COMMAND, lambda blocks: revert_stream((text for _, _, text in blocks), setup), finish=finish)
+
+
 @app.command(
     help="Revert germline alleles in reads to the reference; somatic variants stay, --all reverts every difference, "
     "MD, NM and MC are recomputed and the output stays a valid alignment."
@@ -199,45 +261,29 @@ def main(
     quiet: QuietOption = False,
 ) -> None:
     def job(report: Report) -> None:
-        if reference_path is None:
-            raise UsageError("give the reference with -r/--reference")
-        if revert_all == (variants is not None):
-            raise UsageError("give exactly one of -v/--variants and --all")
         if output_format not in ("sam", "bam", "cram"):
             raise UsageError("--output-fmt must be sam, bam or cram")
-        if keep_path is not None and not revert_all:
-            raise UsageError("--keep needs --all (it lists the alleles --all spares)")
-        if population is not None and keep_path is None:
-            raise UsageError("--population screens --keep: give --keep")
-        if not 0.0 <= germline_af <= 1.0:
-            raise UsageError("--germline-af must be between 0 and 1")
-        if keep_clips_off_sites and variants is None:
-            raise UsageError("--keep-clips-off-sites needs -v/--variants (with --all every clip is masked)")
-        fasta = Fasta(reference_path)
-        keep = None
-        if keep_path is not None:
-            keep, listed = read_keep_list(keep_path, fasta, report)
-            screen_keep_list(keep, listed, population, af_key, germline_af, report)
-        sites = None
-        if variants is not None:
-            sites = GermlineSites(variants, report)
-            if not sites.by_contig:
-                raise InputError("no variant records: nothing to revert (an empty germline list is refused)", variants)
-            report.notes["germline_records"] = len(sites)
-        report.notes["mode"] = ("all-keep" if keep is not None else "all") if revert_all else "germline"
-        options = RevertOptions(
-            keep_unmapped=keep_unmapped,
+        stage = revert_stage(
+            report,
+            input,
+            reference_path=reference_path,
+            variants=variants,
+            revert_all=revert_all,
+            keep_path=keep_path,
+            population=population,
+            af_key=af_key,
+            germline_af=germline_af,
             drop_unknown_contigs=drop_unknown_contigs,
+            keep_unmapped=keep_unmapped,
             keep_secondary_seq=keep_secondary_seq,
-            clips=ClipRule.NEAR_WINDOWS if keep_clips_off_sites else ClipRule.DIFFERING,
+            keep_clips_off_sites=keep_clips_off_sites,
         )
-        setup = RevertSetup(fasta, sites, keep, options, input, report)
         sink = AlignmentOutput(output, output_format, reference_path if output_format == "cram" else None)
         writer = BackgroundWriter(sink)  # the encoder downstream never waits for this process's CPU
         try:
             source = open_alignment_text(input, reference_path)
             try:
-                for chunk in revert_stream(record_chunks(source, input), setup):
+                for chunk in stage.transform(whole_line_blocks(background_reads(source, READ_SIZE), input)):
                     writer.write(chunk)
             finally:
                 workers.close(source)
@@ -252,10 +298,7 @@ def main(
             writer.abort()
             sink.abort()
             raise
-        removed = report.counts["reads_removed_no_aligned_base"] + report.counts["reads_dropped_unknown_contig"]
-        report.counts["reads_out"] = report.counts["reads_in"] - removed
-        if keep is not None:
-            report.counts["keep_allele_observations_kept"] = keep.kept_observations()
+        stage.finish()
 
     run(COMMAND, job, Path(report_path) if report_path else None, quiet)
 

@@ -75,6 +75,7 @@ from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.sam_header import HeaderLine, parse_header, program_line
+from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BackgroundWriter, background_reads, enlarge_pipe, keep_freed_chunks_in_the_heap, whole_line_blocks, workers
 
 COMMAND = "sam-scrub-rg"
@@ -138,6 +139,38 @@ def scrub_stream(
         yield records.scrub(chunk, first_line, count)
     if not new_header:
         yield header.scrub(header_lines)
+
+
+def scrub_stage(
+    report: Report,
+    path: str,
+    *,
+    names: bool = False,
+    platform_unit: str = DEFAULT_PLATFORM_UNIT,
+    keep_tags: list[str] | None = None,
+    drop_tags: list[str] | None = None,
+    map_path: Path | None = None,
+    key_file: Path | None = None,
+    map_out: Path | None = None,
+    map_out_read_names: bool = True,
+) -> SamStage:
+    """The command's work, its options checked and its pseudonyms opened (keyword names are
+    the options' own, see ``main``): what ``main`` runs between its reader and writer, and
+    the cohort workflow in one process with the next commands (``genoscrub.sam_stage``)."""
+    check_platform_unit(platform_unit)
+    policy = TagPolicy(
+        keep=[parse_tag_option(tag, "--keep-tag") for tag in keep_tags or []],
+        drop=[parse_tag_option(tag, "--drop-tag") for tag in drop_tags or []],
+    )
+    pseudonyms = open_pseudonyms(map_path, key_file, map_out, map_out_read_names)
+    report.notes["scheme"] = pseudonyms.scheme
+    namer: ReadNamer | None = None
+    if names:
+        counting = pseudonyms.table is None and pseudonyms.scheme == "counter"
+        namer = (CountingReadNamer if counting else ReadNamer)(pseudonyms, path, report)
+    header = HeaderScrubber(pseudonyms, platform_unit, path, report)
+    records = RecordScrubber(namer, path, report, policy)
+    return SamStage(COMMAND, lambda blocks: scrub_stream(blocks, header, records), close=pseudonyms.close)
 
 
 # --- header ------------------------------------------------------------------
@@ -591,19 +624,18 @@ def main(
     quiet: QuietOption = False,
 ) -> None:
     def job(report: Report) -> None:
-        check_platform_unit(platform_unit)
-        policy = TagPolicy(
-            keep=[parse_tag_option(tag, "--keep-tag") for tag in keep_tags or []],
-            drop=[parse_tag_option(tag, "--drop-tag") for tag in drop_tags or []],
+        stage = scrub_stage(
+            report,
+            input,
+            names=names,
+            platform_unit=platform_unit,
+            keep_tags=keep_tags,
+            drop_tags=drop_tags,
+            map_path=map_path,
+            key_file=key_file,
+            map_out=map_out,
+            map_out_read_names=map_out_read_names,
         )
-        pseudonyms = open_pseudonyms(map_path, key_file, map_out, map_out_read_names)
-        report.notes["scheme"] = pseudonyms.scheme
-        namer: ReadNamer | None = None
-        if names:
-            counting = pseudonyms.table is None and pseudonyms.scheme == "counter"
-            namer = (CountingReadNamer if counting else ReadNamer)(pseudonyms, input, report)
-        header = HeaderScrubber(pseudonyms, platform_unit, input, report)
-        records = RecordScrubber(namer, input, report, policy)
         fasta = str(reference) if reference else None
         keep_freed_chunks_in_the_heap()
         enlarge_pipe(0)
@@ -613,8 +645,7 @@ def main(
             sink = AlignmentOutput(output, output_format.value, fasta)
             writer = BackgroundWriter(sink)
             try:
-                chunks = whole_line_blocks(background_reads(source), input)
-                for chunk in scrub_stream(chunks, header, records):
+                for chunk in stage.transform(whole_line_blocks(background_reads(source), input)):
                     writer.write(chunk)
                 writer.close()
                 sink.close()  # the encoder's failure too leaves no -o file behind (abort below)
@@ -625,7 +656,7 @@ def main(
             finally:
                 workers.close(source)
         finally:
-            pseudonyms.close()
+            stage.close()
 
     run(COMMAND, job, Path(report_path) if report_path else None, quiet)
 

@@ -1,0 +1,50 @@
+"""A SAM command's work apart from its input and output: whole-line SAM text in, SAM text out.
+
+Each SAM filter (sam-scrub-rg, sam-revert-germline, sam-mask-regions) builds its
+stage from its options and runs it between its own reader and writer. The cohort
+workflow runs the stages of one BAM part in one process (workflow/sam_chain.py):
+the same work as the commands joined by pipes, byte for byte, without parsing and
+writing the text again and copying it through a pipe at every step
+(ARCHITECTURE.md, *The cohort workflow*).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from genoscrub import scan
+
+Blocks = Iterable[tuple[int, int, bytes]]
+"""``(number of the first line, number of lines, text)``: blocks of whole lines, each ending
+in a newline, as ``streams.whole_line_blocks`` yields them."""
+
+
+def _nothing() -> None:
+    return None
+
+
+@dataclass
+class SamStage:
+    """What one command does to a stream: built once its options are checked and its
+    files read, before the first byte of input."""
+
+    command: str
+    transform: Callable[[Blocks], Iterator[bytes]]
+    """Blocks in; the header, then the records, out as whole lines."""
+    finish: Callable[[], None] = field(default=_nothing)
+    """Once the stream went through: the counts only the end knows (``reads_out``)."""
+    close: Callable[[], None] = field(default=_nothing)
+    """However the run ends: files the stage holds open (the linkage table)."""
+
+
+def numbered(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
+    """One stage's output as the next stage's input blocks, numbered as the next command
+    would number the lines of its stdin in a pipe; empty chunks (every record of a block
+    dropped) are left out."""
+    line = 1
+    for chunk in chunks:
+        if chunk:
+            count = scan.count_lines(chunk)
+            yield line, count, chunk
+            line += count

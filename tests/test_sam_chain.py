@@ -1,0 +1,220 @@
+"""workflow/sam_chain.py: the SAM filters of a BAM part in one process must be the pipe of the
+commands, byte for byte.
+
+Each case runs the same command lines twice, joined by pipes and given to the chain, and
+compares what a user or the workflow could see: stdout, each --report, the --map-out linkage
+table, the summary lines, and for bad data or bad options the exit status and the one line on
+stderr (naming the command that failed, and the line as that command numbered its stdin).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BIN, ROOT
+
+CHAIN = ROOT / "workflow" / "sam_chain.py"
+SIMULATION = {"pairs": 6000}
+"""About 4 MB of SAM text: each command reads it in several blocks, and the chain hands every
+stage the previous one's blocks, not its own."""
+
+
+@pytest.fixture(scope="module")
+def files(simulated: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The simulated set's files, a private key, and the tumour BAM as SAM text."""
+    folder = tmp_path_factory.mktemp("chain")
+    key = folder / "site.key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o600)
+    sam = folder / "tumour.sam"
+    decoded = subprocess.run(["samtools", "view", "-h", "--no-PG", str(simulated / "tumour.bam")], check=True, capture_output=True)
+    sam.write_bytes(decoded.stdout)
+    return {
+        "ref": str(simulated / "ref.fa"),
+        "germline": str(simulated / "germline.vcf.gz"),
+        "repeats": str(simulated / "repeats.bed"),
+        "ids": str(simulated / "ids.tsv"),
+        "bam": str(simulated / "tumour.bam"),
+        "sam": str(sam),
+        "key": str(key),
+    }
+
+
+def steps_of(case: str, files: dict[str, str], out: Path) -> list[str]:
+    """The command lines of a case, with reports and linkage table written under ``out``."""
+    ref, key = shlex.quote(files["ref"]), shlex.quote(files["key"])
+    reports = [f"--report {shlex.quote(str(out / f'{step}.json'))}" for step in ("scrub", "revert", "mask")]
+    map_out = f"--map-out {shlex.quote(str(out / 'links.tsv'))}"
+    return {
+        # The workflow's own three steps (workflow/rules/bam.smk).
+        "workflow": [
+            f"sam-scrub-rg -q --names --key-file {key} --map {shlex.quote(files['ids'])} {map_out} --no-map-out-read-names {reports[0]}",
+            f"sam-revert-germline -q -r {ref} -v {shlex.quote(files['germline'])} {reports[1]}",
+            f"sam-mask-regions -q -r {ref} --bed {shlex.quote(files['repeats'])} --flank 0 {reports[2]}",
+        ],
+        # Counter pseudonyms, every difference reverted, reads touching a region dropped with their mates.
+        "all-and-drop": [
+            f"sam-scrub-rg --names {map_out} {reports[0]}",
+            f"sam-revert-germline -r {ref} --all --keep-secondary-seq {reports[1]}",
+            f"sam-mask-regions --bed {shlex.quote(files['repeats'])} --flank 5 --drop {reports[2]}",
+        ],
+        # Two steps, keyed names written to the linkage table too.
+        "two-steps": [
+            f"sam-scrub-rg -q --names --key-file {key} {map_out} --keep-tag XS --drop-tag MD {reports[0]}",
+            f"sam-revert-germline -q -r {ref} --all --keep-unmapped {reports[1]}",
+        ],
+        "one-step": [f"sam-mask-regions -q -r {ref} --bed {shlex.quote(files['repeats'])} {reports[2]}"],
+    }[case]
+
+
+def pipe(steps: list[str], stdin: bytes, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    """The commands joined by pipes, as a user runs them (bin/ on PATH); the status is the
+    first failing command's (the commands after it fail or not on the text it left)."""
+    script = " | ".join(steps) + '; for status in "${PIPESTATUS[@]}"; do [ "$status" = 0 ] || exit "$status"; done'
+
+    environment = os.environ | {"PATH": f"{BIN}:{os.environ['PATH']}"}
+    return subprocess.run(["bash", "-c", script], input=stdin, capture_output=True, cwd=cwd, env=environment, timeout=300)
+
+
+def chain(steps: list[str], stdin: bytes, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, str(CHAIN), *steps], input=stdin, capture_output=True, cwd=cwd, timeout=300)
+
+
+def outputs(folder: Path) -> dict[str, object]:
+    """The files a run wrote: reports as their JSON (a report lists its counts in the order
+    they were first met, which follows where blocks end), everything else as bytes."""
+    return {path.name: json.loads(path.read_bytes()) if path.suffix == ".json" else path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+def summaries(stderr: bytes) -> dict[str, dict[str, str]]:
+    """Summary lines by command, each as its counts (a pipe's commands end in any order)."""
+    lines = (line.split(": ", 1) for line in stderr.decode().splitlines())
+    return {command: dict(part.rsplit(" ", 1) for part in counts.split(", ")) for command, counts in lines}
+
+
+@pytest.mark.parametrize("case", ["workflow", "all-and-drop", "two-steps", "one-step"])
+@pytest.mark.parametrize("encoded", [False, True], ids=["sam", "bam"])
+def test_the_chain_writes_what_the_pipe_writes(case: str, encoded: bool, files: dict[str, str], tmp_path: Path) -> None:
+    stdin = Path(files["bam" if encoded else "sam"]).read_bytes()
+    runs = {}
+    for how, runner in (("pipe", pipe), ("chain", chain)):
+        out = tmp_path / how
+        out.mkdir()
+        result = runner(steps_of(case, files, out), stdin, tmp_path)
+        assert result.returncode == 0, result.stderr.decode()
+        runs[how] = (result.stdout, outputs(out), summaries(result.stderr))
+    assert runs["chain"] == runs["pipe"]
+    assert runs["chain"][0].count(b"\n") > 10_000
+    if case == "workflow":
+        assert (tmp_path / "chain" / "links.tsv").stat().st_mode & 0o077 == 0
+
+
+def test_the_one_record_path_agrees_in_the_chain(files: dict[str, str], tmp_path: Path) -> None:
+    """GENOSCRUB_ONE_BY_ONE=1 reaches every stage of the chain as it reaches every command."""
+    stdin = Path(files["sam"]).read_bytes()
+    steps = steps_of("workflow", files, tmp_path)
+    bulk = chain(steps, stdin, tmp_path)
+    os.environ["GENOSCRUB_ONE_BY_ONE"] = "1"
+    try:
+        one_by_one = chain(steps, stdin, tmp_path)
+    finally:
+        del os.environ["GENOSCRUB_ONE_BY_ONE"]
+    assert bulk.returncode == one_by_one.returncode == 0
+    assert bulk.stdout == one_by_one.stdout
+
+
+def edited(sam: bytes, line: int, column: int, value: bytes) -> bytes:
+    lines = sam.split(b"\n")
+    fields = lines[line - 1].split(b"\t")
+    fields[column - 1] = value
+    lines[line - 1] = b"\t".join(fields)
+    return b"\n".join(lines)
+
+
+def bad_inputs(sam: bytes) -> dict[str, bytes]:
+    header = sum(1 for line in sam.split(b"\n") if line.startswith(b"@"))
+    return {
+        # sam-scrub-rg stops at a record of three columns.
+        "short record": b"\n".join([*sam.split(b"\n")[: header + 5], b"r1\t0\tchr1", b""]),
+        # sam-scrub-rg passes it; sam-revert-germline stops, at the line of its own stdin
+        # (sam-scrub-rg's header has fewer lines than the input's).
+        "cigar against seq": edited(sam, header + 40, 6, b"10M"),
+    }
+
+
+@pytest.mark.parametrize("problem", ["short record", "cigar against seq"])
+def test_bad_data_ends_the_chain_as_it_ends_the_pipe(problem: str, files: dict[str, str], tmp_path: Path) -> None:
+    """The chain stops where the pipe's first command fails, with its status and its line;
+    unlike the pipe it writes no report at all (in a pipe the commands after the failing one
+    may finish on the text it left, and report it); the linkage table holds what the pipe's
+    holds: the header's IDs, assigned before the bad record."""
+    stdin = bad_inputs(Path(files["sam"]).read_bytes())[problem]
+    (tmp_path / "pipe").mkdir()
+    (tmp_path / "chain").mkdir()
+    piped = pipe(steps_of("workflow", files, tmp_path / "pipe"), stdin, tmp_path)
+    chained = chain(steps_of("workflow", files, tmp_path / "chain"), stdin, tmp_path)
+    message = chained.stderr.decode()
+    failing = "sam-scrub-rg" if problem == "short record" else "sam-revert-germline"
+    assert chained.returncode == piped.returncode == 1
+    assert message.startswith(f"{failing}: <stdin>:") and message.count("\n") == 1
+    assert message in piped.stderr.decode().splitlines(keepends=True)
+    assert not list((tmp_path / "chain").glob("*.json"))
+    assert (tmp_path / "chain" / "links.tsv").read_bytes() == (tmp_path / "pipe" / "links.tsv").read_bytes()
+
+
+def test_a_truncated_bam_is_an_error_of_the_first_step(files: dict[str, str], tmp_path: Path) -> None:
+    data = Path(files["bam"]).read_bytes()
+    result = chain(steps_of("workflow", files, tmp_path), data[: len(data) // 2], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.decode().startswith("sam-scrub-rg: <stdin>") and result.stderr.count(b"\n") == 1
+    assert not (tmp_path / "scrub.json").exists()
+
+
+@pytest.mark.parametrize(
+    "steps, expected",
+    [
+        ([], "sam-chain: usage:"),
+        (["samtools view -b"], "sam-chain: each argument is one command line of sam-scrub-rg, sam-revert-germline, sam-mask-regions; not"),
+        (["sam-scrub-rg --bogus"], "sam-scrub-rg: No such option: --bogus"),
+        (["sam-scrub-rg --help"], "sam-chain: sam-scrub-rg: --help has no place in a chain"),
+        (["sam-scrub-rg --names --key-file /nonexistent/site.key"], "sam-scrub-rg: "),
+        (["sam-scrub-rg in.sam"], "sam-scrub-rg: a chain reads stdin and writes SAM text to stdout: no INPUT, -o or -O"),
+        (["sam-scrub-rg", "sam-revert-germline --all -r REF -o out.sam"], "sam-revert-germline: a chain reads stdin"),
+        (["sam-scrub-rg", "sam-mask-regions --bed BED -O bam"], "sam-mask-regions: a chain reads stdin"),
+        (["sam-scrub-rg -T REF"], "sam-scrub-rg: a chain decodes CRAM before its first step: no -T"),
+        (["sam-scrub-rg", "sam-revert-germline --all"], "sam-revert-germline: give the reference with -r/--reference"),
+        (["sam-scrub-rg --platform-unit ''", "sam-revert-germline --all -r REF"], "sam-scrub-rg: --platform-unit must be"),
+    ],
+)
+def test_bad_options_are_refused_before_any_record(steps: list[str], expected: str, files: dict[str, str], tmp_path: Path) -> None:
+    steps = [step.replace("REF", files["ref"]).replace("BED", files["repeats"]) for step in steps]
+    result = chain(steps, Path(files["sam"]).read_bytes(), tmp_path)
+    message = result.stderr.decode()
+    assert result.returncode == 2 and result.stdout == b""
+    assert message.startswith(expected) and message.count("\n") == 1, message
+
+
+def test_an_open_key_file_is_refused_as_the_command_refuses_it(files: dict[str, str], tmp_path: Path) -> None:
+    key = tmp_path / "open.key"
+    key.write_bytes(b"k" * 32)
+    key.chmod(0o644)
+    steps = [f"sam-scrub-rg --names --key-file {key}", f"sam-revert-germline --all -r {files['ref']}"]
+    stdin = Path(files["sam"]).read_bytes()
+    piped, chained = pipe(steps, stdin, tmp_path), chain(steps, stdin, tmp_path)
+    assert chained.returncode == piped.returncode == 2 and chained.stderr.startswith(b"sam-scrub-rg: ")
+    assert chained.stderr in piped.stderr.splitlines(keepends=True)
+
+
+def test_a_closed_downstream_pipe_ends_the_chain_quietly(files: dict[str, str], tmp_path: Path) -> None:
+    steps = " ".join(shlex.quote(step) for step in steps_of("workflow", files, tmp_path))
+    sam = shlex.quote(files["sam"])
+    script = f"{shlex.quote(sys.executable)} {CHAIN} {steps} < {sam} | head -c 100 > /dev/null; echo ${{PIPESTATUS[0]}}"
+    result = subprocess.run(["bash", "-c", script], capture_output=True, timeout=300)
+    assert result.stdout.strip() == b"141" and result.stderr == b""
