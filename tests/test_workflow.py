@@ -41,8 +41,8 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 PAIRS = 1500  # per sample; enough for variant calling at ~6x, small enough for a fast run
 TEST_CONFIG = ["scatter=[chr1]", "part_threads=1"]  # chr2 and chrM then share the "other" part
 SCATTERED = ["scatter_min_mb=0", "multiqc=report"]  # the example's BAMs are far below the default: cut them anyway
-WHOLE_FROM_BAM = [  # the default threshold: one part per BAM; a FASTQ level other than the example's and bgzip's
-    "scatter_min_mb=4000", "fastq=from_reverted_bam", "multiqc=content", "fastq_compression_level=4",
+WHOLE_FROM_BAM = [  # the default threshold: one part per BAM; FASTQ and BAM levels other than the example's and the tools'
+    "scatter_min_mb=4000", "fastq=from_reverted_bam", "multiqc=content", "fastq_compression_level=4", "bam_compression_level=1",
 ]  # fmt: skip
 
 
@@ -600,6 +600,8 @@ def test_unplaced_reads_left_out_when_configured(cohort: Cohort) -> None:
         (["fastq_compression_level=fast"], "'fastq_compression_level' must be a whole number from 0"),
         (["fastq_compression_level=1.5"], "'fastq_compression_level' must be a whole number from 0"),
         (["fastq_compression_level=true"], "'fastq_compression_level' must be a whole number from 0"),
+        (["bam_compression_level=10"], "'bam_compression_level' must be a whole number from 0"),
+        (["bam_compression_level=fast"], "'bam_compression_level' must be a whole number from 0"),
     ],
 )
 def test_bad_config_is_refused(cohort: Cohort, config: list[str], message: str) -> None:
@@ -633,6 +635,26 @@ def test_fastq_pair_is_bgzf_at_the_configured_level(request: pytest.FixtureReque
             assert text.count(b"\n") == 4 * PAIRS  # reads back whole
             assert data == bgzip(text, "-l", str(level))  # bgzip at that level, byte for byte: the level reached it
             assert data != bgzip(text)  # control: bgzip's default level gives other bytes
+
+
+def encoded(bam: Path, *options: str) -> bytes:
+    """The BAM's header and records encoded again by samtools view, with ``options``."""
+    text = subprocess.run(["samtools", "view", "-h", "--no-PG", str(bam)], capture_output=True, check=True, timeout=300).stdout
+    command = ["samtools", "view", "--no-PG", *options, "-o", "-", "-"]
+    return subprocess.run(command, input=text, capture_output=True, check=True, timeout=300).stdout
+
+
+@pytest.mark.parametrize(("run_name", "level"), [("cohort", None), ("whole", 1)])  # the example's htslib default; the whole run's 1
+def test_bams_are_bgzf_at_the_configured_level(request: pytest.FixtureRequest, run_name: str, level: int | None) -> None:
+    folder: Cohort = request.getfixturevalue(run_name)
+    for kind in ("tumour.bam", "normal.bam"):
+        data = folder.output(FIRST, kind).read_bytes()
+        fast = encoded(folder.output(FIRST, kind), "--output-fmt", "bam,level=1")
+        if level == 1:  # one part, moved into place: samtools view's bytes at that level
+            assert data == fast
+            assert data != encoded(folder.output(FIRST, kind), "-b")  # control: htslib's default level gives other bytes
+        else:  # cut by chromosome and joined by samtools cat (the parts' blocks as encoded), at htslib's default level
+            assert len(data) < len(fast)
 
 
 def test_fastq_from_bam_refuses_a_level_bgzip_lacks(capsys: pytest.CaptureFixture[str]) -> None:
@@ -682,6 +704,13 @@ def test_gather_uses_cat_only_when_parts_follow_the_header() -> None:
     )
     assert scatter.gather_plan(["chrM", "chr1", "chr2"], ["chr1", "chr2"], groups) == (["other", "chr1", "chr2", "unplaced"], "cat")
     assert scatter.gather_plan(["chr1", "chrM", "chr2", "chrUn"], ["chr1", "chr2"], groups)[1] == "merge"
+
+
+def test_only_merge_encodes_again_at_the_configured_level() -> None:
+    merged = ["samtools", "merge", "--no-PG", "-l", "1", "-o", "o.bam", "a.bam", "b.bam"]
+    assert scatter.join_command("merge", ["a.bam", "b.bam"], "o.bam", 1) == merged
+    assert scatter.join_command("merge", ["a.bam"], "o.bam", None) == ["samtools", "merge", "--no-PG", "-o", "o.bam", "a.bam"]
+    assert scatter.join_command("cat", ["a.bam"], "o.bam", 1) == ["samtools", "cat", "--no-PG", "-o", "o.bam", "a.bam"]
 
 
 @given(

@@ -7,9 +7,13 @@ One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour 
 
 - ``samtools view -h | samtools view -b``, both BAMs: decoding and encoding alone (the baseline);
 - the genoscrub BAM pipes by hand, one BAM after the other, no scatter, no FASTQ, no VCF;
+- the same three commands in one process, as the workflow runs them (workflow/sam_chain.py);
 - the workflow, ``snakemake --cores 2``, everything (BAMs, VCFs, FASTQ pair, reports, linkage):
   with its defaults (BAMs this small are one part each), with every BAM cut by chromosome
-  (``scatter_min_mb=0``, as a 30x genome is), and with ``fastq: from_reverted_bam``;
+  (``scatter_min_mb=0``, as a 30x genome is), with ``fastq: from_reverted_bam``, and with a
+  region list masking the share of reads GRCh38's five presets mask (``PRESET_SHARE_REGIONS`` of
+  the simulated repeats: ~0.05 % of the reads, where the example's whole repeat list masks ~7 %),
+  and that again with the BAMs written at BGZF level 1 (``bam_compression_level``);
 - ``snakemake -n``: Snakemake's start and planning, paid once per run, not per sample (a cohort
   of N samples shares it); the bench's one-sample runs include it;
 - at the small scale, the workflow with its defaults on a cohort of three samples (the same
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shlex
 import shutil
 import statistics
 import sys
@@ -52,6 +57,14 @@ PLANNING = "snakemake -n: start and planning, once a run"
 DEFAULTS = "workflow, defaults (BAMs whole)"
 COHORT = "workflow, defaults, cohort of 3 samples"
 COHORT_SIZE = 3
+PRESET_SHARE_REGIONS = 4
+"""Simulated repeats masked by the preset-share run. Each masks ~37 of a full-scale BAM's 303k
+reads (the 596 of the example mask 7.3 %), so 4 mask ~0.05 %: the share that codis-str,
+forensic-str, y-str, identity-snp and mt-control (~190 loci, ~66 kb with their 100 bp flanks,
+most reads of them on chrM's control region) mask in a 30x GRCh38 genome, chrM reads taken as
+~0.5 % of all."""
+PRESET_SHARE = "workflow, regions: a GRCh38 preset's share"
+PRESET_SHARE_FAST_BAM = "the same, bam_compression_level: 1"
 
 
 def cohort_of_one(folder: Path, contig_length: int) -> int:
@@ -65,6 +78,9 @@ def cohort_of_one(folder: Path, contig_length: int) -> int:
     (folder / "samples.tsv").write_text("sample\t" + "\t".join(columns) + "\nS2301217\t" + row + "\n")
     cohort = "".join(f"S230121{7 + k}\t{row}\n" for k in range(COHORT_SIZE))
     (folder / "cohort.tsv").write_text("sample\t" + "\t".join(columns) + "\n" + cohort)
+    repeats = (folder / "repeats.bed").read_text().splitlines(keepends=True)
+    (folder / "preset_share.bed").write_text("".join(repeats[:PRESET_SHARE_REGIONS]))
+    (folder / "preset_share.yaml").write_text("regions:\n  presets: []\n  beds: [preset_share.bed]\n  flank: 0\n")
     private = folder / "private"
     private.mkdir(mode=0o700)
     key = private / "site.key"
@@ -73,10 +89,11 @@ def cohort_of_one(folder: Path, contig_length: int) -> int:
     return 4 * int(result["counts"]["pairs"])
 
 
-def workflow_run(folder: Path, config: str, options: str = "") -> str:
+def workflow_run(folder: Path, config: str, options: str = "", configfile: str = "") -> str:
+    """``configfile``: one more, over the example's."""
     return (
         f"cd {folder} && rm -rf results work private/links.tsv* .snakemake && {Path(sys.executable).parent}/snakemake -q {options}"
-        f" --snakefile {ROOT}/workflow/Snakefile --configfile {ROOT}/workflow/config.example.yaml --cores 2"
+        f" --snakefile {ROOT}/workflow/Snakefile --configfile {ROOT}/workflow/config.example.yaml {configfile} --cores 2"
         f" --config 'scatter=[chr1,chr2]' {config} >/dev/null 2>&1"
     )
 
@@ -88,18 +105,29 @@ def pipelines(folder: Path, cohort: bool) -> dict[str, str]:
     baseline = " && ".join(
         f"samtools view -h --no-PG {patient}/{b}.bam | samtools view -b --no-PG -o /dev/null -" for b in ("tumour", "normal")
     )
+    steps = [
+        f"sam-scrub-rg -q --names {ids}",
+        f"sam-revert-germline -q -r {folder}/ref.fa -v {patient}/germline.vcf.gz",
+        f"sam-mask-regions -q -r {folder}/ref.fa --bed {folder}/repeats.bed --flank 0",
+    ]
+    piped = " | ".join(f"{bin_}/{step}" for step in steps)
     bam = " && ".join(
-        f"samtools view -h --no-PG {patient}/{b}.bam | {bin_}/sam-scrub-rg -q --names {ids}"
-        f" | {bin_}/sam-revert-germline -q -r {folder}/ref.fa -v {patient}/germline.vcf.gz"
-        f" | {bin_}/sam-mask-regions -q -r {folder}/ref.fa --bed {folder}/repeats.bed --flank 0 | samtools view -b --no-PG -o /dev/null -"
+        f"samtools view -h --no-PG {patient}/{b}.bam | {piped} | samtools view -b --no-PG -o /dev/null -" for b in ("tumour", "normal")
+    )
+    chain = " && ".join(
+        f"samtools view -h --no-PG {patient}/{b}.bam | {sys.executable} {ROOT}/workflow/sam_chain.py {' '.join(map(shlex.quote, steps))}"
+        " | samtools view -b --no-PG -o /dev/null -"
         for b in ("tumour", "normal")
     )
     return {
         BASELINE: baseline,
         "genoscrub BAM pipes, no scatter": bam,
+        "the same commands in one process (sam_chain.py)": chain,
         DEFAULTS: workflow_run(folder, ""),
         "workflow, BAMs cut by chromosome": workflow_run(folder, "scatter_min_mb=0"),
         "workflow, fastq: from_reverted_bam": workflow_run(folder, "fastq=from_reverted_bam"),
+        PRESET_SHARE: workflow_run(folder, "", configfile=f"{folder}/preset_share.yaml"),
+        PRESET_SHARE_FAST_BAM: workflow_run(folder, "bam_compression_level=1", configfile=f"{folder}/preset_share.yaml"),
         PLANNING: workflow_run(folder, "", "-n"),
     } | ({COHORT: workflow_run(folder, "samples=cohort.tsv")} if cohort else {})
 

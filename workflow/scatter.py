@@ -7,8 +7,9 @@ A part is a contig named in the config's ``scatter`` list, ``other`` (every othe
 header, in one job rather than hundreds of decoys and alts), or ``unplaced`` (reads with no
 coordinate, ``samtools view in.bam '*'``). A BAM smaller than the config's ``scatter_min_mb`` is
 not cut at all: its one part is ``whole`` (every record, read front to back) or, when unplaced
-reads are left out, ``placed`` (every contig of the header). Each part job costs three Python
-starts and a Snakemake job; below a few GB that fixed cost outweighs the parallelism.
+reads are left out, ``placed`` (every contig of the header). Each part job costs two Python
+starts (this script's extract, the SAM filters' chain) and a Snakemake job; below a few GB that
+fixed cost outweighs the parallelism.
 """
 
 from __future__ import annotations
@@ -123,6 +124,13 @@ def counts_of(path: str) -> dict[str, int]:
     return dict(json.loads(Path(path).read_text())["counts"])
 
 
+def join_command(method: str, parts: list[str], output: str, level: int | None) -> list[str]:
+    """``samtools cat`` copies the parts' compressed blocks as they are; ``samtools merge``
+    encodes the records again, at the configured level (``bam_compression_level``) if any."""
+    options = ["-l", str(level)] if method == "merge" and level is not None else []
+    return ["samtools", method, "--no-PG", *options, "-o", output, *parts]
+
+
 def gather(options: argparse.Namespace) -> None:
     """Join the parts (cat or merge), index, quickcheck, and prove no record went missing:
     the first step of every part saw as many records as the input's index counts, and the
@@ -138,7 +146,7 @@ def gather(options: argparse.Namespace) -> None:
     else:
         order, method = gather_plan(header_contigs(options.input), options.scatter, groups)
         commands = [
-            ["samtools", method, "--no-PG", "-o", options.output, *(parts[group] for group in order)],
+            join_command(method, [parts[group] for group in order], options.output, options.compression_level),
             ["samtools", "index", "-o", options.index, options.output],
             ["samtools", "quickcheck", options.output],
         ]
@@ -178,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     join.add_argument("--report", required=True)
     join.add_argument("--scatter", action="append", default=[])
     join.add_argument("--keep-unplaced", action="store_true")
+    join.add_argument("--compression-level", type=int, choices=range(10), help="of samtools merge (cat copies the parts' blocks)")
     join.add_argument("--whole", action="store_true", help="the BAM was not cut: one part, with its index")
     join.add_argument("--parts", nargs="+", required=True, help="one per part, in part_groups order")
     join.add_argument("--first-reports", nargs="+", required=True)

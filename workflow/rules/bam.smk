@@ -17,6 +17,7 @@ import shlex
 BAM_STEPS = ["sam-scrub-rg", "sam-revert-germline"] + (["sam-mask-regions"] if REGION_ARGS else [])
 SCATTER_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'scatter.py'))}"
 CHAIN_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'sam_chain.py'))}"
+BAM_FORMAT = "-b" if BAM_COMPRESSION_LEVEL is None else f"--output-fmt bam,level={BAM_COMPRESSION_LEVEL}"
 SCATTER_ARGS = " ".join(f"--scatter {shlex.quote(contig)}" for contig in SCATTER)
 
 
@@ -69,7 +70,7 @@ def part_pipeline(wildcards, input, output, threads):
             f"{SCATTER_SCRIPT} extract --bam {quoted(input.bam)} --reference {reference} --group {wildcards.group} {SCATTER_ARGS} 2>>{log}",
             f"{CHAIN_SCRIPT} {' '.join(quoted(step) for step in steps)} 2>>{log}",
             # The part's index is built while it is encoded (no decoding); gather keeps it when the BAM is one part.
-            f"samtools view -b --no-PG -@ {max(threads - 1, 0)} --write-index -o {quoted(f'{output.part}##idx##{output.index}')} 2>>{log}",
+            f"samtools view {BAM_FORMAT} --no-PG -@ {max(threads - 1, 0)} --write-index -o {quoted(f'{output.part}##idx##{output.index}')} 2>>{log}",
         ]
     )
 
@@ -108,6 +109,7 @@ def gather_arguments(wildcards, input, output):
             f"--input {quoted(input.bam)} --output {quoted(output.bam)} --index {quoted(output.bai)} --report {quoted(output.report)}",
             SCATTER_ARGS,
             "--keep-unplaced" if UNMAPPED == "mask" else "",
+            "" if BAM_COMPRESSION_LEVEL is None else f"--compression-level {BAM_COMPRESSION_LEVEL}",
             "--whole" if len(groups) == 1 else "",
             "--parts " + " ".join(quoted(part_path(sample, kind, group)) for group in groups),
             "--first-reports " + " ".join(first),
