@@ -122,7 +122,7 @@ def pipelines(folder: Path, cohort: bool) -> dict[str, str]:
     return {
         BASELINE: baseline,
         "genoscrub BAM pipes, no scatter": bam,
-        "the same commands in one process (sam_chain.py)": chain,
+        "the same in one process (sam_chain.py)": chain,
         DEFAULTS: workflow_run(folder, ""),
         "workflow, BAMs cut by chromosome": workflow_run(folder, "scatter_min_mb=0"),
         "workflow, fastq: from_reverted_bam": workflow_run(folder, "fastq=from_reverted_bam"),

@@ -17,8 +17,9 @@ encoder downstream and the other parts still run beside them).
 A stage's bad data or bad option ends the run as that command would end it, named after it
 (``sam-revert-germline: <stdin>:12: ...``, exit 1 or 2); no report is written then, and the
 workflow's job fails. What the command line cannot mean here is refused: an INPUT, ``-o`` or
-another output format than SAM (the chain reads stdin and writes stdout), a ``-T`` reference
-for sam-scrub-rg (CRAM is decoded before the chain).
+another output format than SAM (the chain reads stdin and writes stdout), ``--help``. CRAM on
+stdin is decoded with the first command's reference (sam-scrub-rg's ``-T``, the others' ``-r``),
+as that command decodes it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ class Step:
     options: dict[str, Any]
     report_path: Path | None
     quiet: bool
+    decoder: str | None
+    """The reference that decodes CRAM input, as the command reads it when it runs first."""
 
 
 def parse_step(text: str) -> Step:
@@ -88,12 +91,12 @@ def parse_step(text: str) -> Step:
             usage = UsageError("a chain reads stdin and writes SAM text to stdout: no INPUT, -o or -O")
             usage.command = name
             raise usage
-    if name == sam_scrub_rg.COMMAND and params.pop("reference") is not None:
-        usage = UsageError("a chain decodes CRAM before its first step: no -T")
-        usage.command = name
-        raise usage
+    # The reference that decodes CRAM input: sam-scrub-rg's -T is for that alone here, the
+    # others' -r is their reference too.
+    decoder = params.pop("reference") if name == sam_scrub_rg.COMMAND else params.get("reference_path", params.get("reference"))
     report_path, quiet = (params.pop(option) for option in RUN_OPTIONS)
-    return Step(name, build, typed(module.main, params), Path(report_path) if report_path else None, bool(quiet))
+    options = typed(module.main, params)
+    return Step(name, build, options, Path(report_path) if report_path else None, bool(quiet), str(decoder) if decoder else None)
 
 
 def typed(main: Callable[..., None], params: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +140,7 @@ def run_chain(steps: list[Step]) -> None:
     try:
         for step, report in zip(steps, reports, strict=True):
             stages.append(built(step, report))
-        source = open_alignment_text("-", None)
+        source = open_alignment_text("-", steps[0].decoder)
         sink = AlignmentOutput(None, "sam", None)
         writer = BackgroundWriter(sink)
         try:
