@@ -10,10 +10,11 @@ writing the text again and copying it through a pipe at every step
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from genoscrub import scan
+from genoscrub.report import InputError, UsageError
 
 Blocks = Iterable[tuple[int, int, bytes]]
 """``(number of the first line, number of lines, text)``: blocks of whole lines, each ending
@@ -48,3 +49,22 @@ def numbered(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
             count = scan.count_lines(chunk)
             yield line, count, chunk
             line += count
+
+
+def attributed(command: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A stage's output; its bad data and bad usage name the stage's command (the first
+    stage to meet an error names it: the stages after it pass it on untouched)."""
+    try:
+        yield from chunks
+    except (InputError, UsageError) as error:
+        if error.command is None:
+            error.command = command
+        raise
+
+
+def chained(stages: Sequence[SamStage], blocks: Blocks) -> Iterator[bytes]:
+    """The stages one after the other, as their commands joined by pipes: each stage's
+    output chunks are the next one's blocks (``numbered``)."""
+    for stage in stages[:-1]:
+        blocks = numbered(attributed(stage.command, stage.transform(blocks)))
+    return attributed(stages[-1].command, stages[-1].transform(blocks))

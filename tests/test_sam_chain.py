@@ -1,5 +1,6 @@
 """workflow/sam_chain.py: the SAM filters of a BAM part in one process must be the pipe of the
-commands, byte for byte.
+commands, byte for byte; and in process (genoscrub.sam_stage.chained), the stages' output must
+not depend on where the blocks they are handed end.
 
 Each case runs the same command lines twice, joined by pipes and given to the chain, and
 compares what a user or the workflow could see: stdout, each --report, the --map-out linkage
@@ -17,6 +18,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from genoscrub import scan
+from genoscrub.report import Report
+from genoscrub.sam_mask_regions import mask_stage
+from genoscrub.sam_revert_germline import revert_stage
+from genoscrub.sam_scrub_rg import scrub_stage
+from genoscrub.sam_stage import SamStage, chained
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import BIN, ROOT
 
@@ -227,3 +236,61 @@ def test_a_closed_downstream_pipe_ends_the_chain_quietly(files: dict[str, str], 
     script = f"{shlex.quote(sys.executable)} {CHAIN} {steps} < {sam} | head -c 100 > /dev/null; echo ${{PIPESTATUS[0]}}"
     result = subprocess.run(["bash", "-c", script], capture_output=True, timeout=300)
     assert result.stdout.strip() == b"141" and result.stderr == b""
+
+
+def stages(files: dict[str, str]) -> tuple[list[SamStage], list[Report]]:
+    """The workflow's three stages, built in process (keyed names, germline sites, regions)."""
+    reports = [Report("sam-scrub-rg"), Report("sam-revert-germline"), Report("sam-mask-regions")]
+    built = [
+        scrub_stage(reports[0], "-", names=True, key_file=Path(files["key"])),
+        revert_stage(reports[1], "-", reference_path=files["ref"], variants=files["germline"]),
+        mask_stage(reports[2], "-", bed=[files["repeats"]], flank=0, reference=files["ref"]),
+    ]
+    return built, reports
+
+
+def blocks_of(text: bytes, cuts: list[int]) -> list[tuple[int, int, bytes]]:
+    """``text`` as whole-line blocks ending after the given lines (as streams.whole_line_blocks
+    numbers them)."""
+    lines = text.splitlines(keepends=True)
+    edges = sorted({0, len(lines), *(cut for cut in cuts if 0 < cut < len(lines))})
+    return [(start + 1, end - start, b"".join(lines[start:end])) for start, end in zip(edges, edges[1:], strict=False)]
+
+
+def run_stages(built: list[SamStage], blocks: list[tuple[int, int, bytes]]) -> bytes:
+    try:
+        out = b"".join(chained(built, blocks))
+        for stage in built:
+            stage.finish()
+    finally:
+        for stage in built:
+            stage.close()
+    return out
+
+
+Excerpt = tuple[bytes, bytes, list[dict[str, object]]]
+
+
+@pytest.fixture(scope="module")
+def excerpt(files: dict[str, str]) -> Excerpt:
+    """The first 1,500 records of the tumour BAM, and what the three stages make of it when
+    each reads the previous one's whole output as one block."""
+    lines = Path(files["sam"]).read_bytes().splitlines(keepends=True)
+    header = sum(1 for line in lines if line.startswith(b"@"))
+    text = b"".join(lines[: header + 1500])
+    out = text
+    built, reports = stages(files)
+    for stage in built:
+        out = run_stages([stage], [(1, scan.count_lines(out), out)])
+    return text, out, [report.as_dict() for report in reports]
+
+
+@settings(max_examples=25, deadline=None)
+@given(cuts=st.lists(st.integers(min_value=1, max_value=1520), max_size=12))
+def test_where_blocks_end_changes_nothing(cuts: list[int], files: dict[str, str], excerpt: Excerpt) -> None:
+    """In a pipe each command reads its stdin in its own blocks; in the chain a stage gets the
+    previous stage's chunks. Neither may change a byte or a count."""
+    text, expected, expected_reports = excerpt
+    built, reports = stages(files)
+    assert run_stages(built, blocks_of(text, cuts)) == expected
+    assert [report.as_dict() for report in reports] == expected_reports

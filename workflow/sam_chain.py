@@ -27,7 +27,7 @@ from __future__ import annotations
 import shlex
 import sys
 import typing
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from genoscrub import sam_mask_regions, sam_revert_germline, sam_scrub_rg  # noq
 from genoscrub.alignments import AlignmentOutput, open_alignment_text  # noqa: E402
 from genoscrub.cli import run  # noqa: E402
 from genoscrub.report import InputError, Report, UsageError  # noqa: E402
-from genoscrub.sam_stage import SamStage, numbered  # noqa: E402
+from genoscrub.sam_stage import SamStage, chained  # noqa: E402
 from genoscrub.streams import BackgroundWriter, background_reads, whole_line_blocks, workers  # noqa: E402
 
 PROGRAM = "sam-chain"
@@ -113,16 +113,6 @@ def typed(main: Callable[..., None], params: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def attributed(command: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """A stage's output; its errors name the stage's command, as its own run would."""
-    try:
-        yield from chunks
-    except (InputError, UsageError) as error:
-        if error.command is None:
-            error.command = command
-        raise
-
-
 def built(step: Step, report: Report) -> SamStage:
     try:
         return step.build(report, "-", **step.options)
@@ -144,10 +134,7 @@ def run_chain(steps: list[Step]) -> None:
         sink = AlignmentOutput(None, "sam", None)
         writer = BackgroundWriter(sink)
         try:
-            blocks: Iterable[tuple[int, int, bytes]] = whole_line_blocks(background_reads(source), "-")
-            for stage in stages[:-1]:
-                blocks = numbered(attributed(stage.command, stage.transform(blocks)))
-            for chunk in attributed(stages[-1].command, stages[-1].transform(blocks)):
+            for chunk in chained(stages, whole_line_blocks(background_reads(source), "-")):
                 writer.write(chunk)
             writer.close()
             sink.close()
