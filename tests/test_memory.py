@@ -1,4 +1,5 @@
-"""Memory stays flat in the input's size, for every command (the README promises it; `make memory` runs the SAM commands at 10x).
+"""Memory stays flat in the input's size, for every command and the workflow's SAM chain (the
+README promises it; `make memory` runs the SAM commands at 10x).
 
 Each command reads a generated stream on stdin under a memory cap (``ulimit -v``)
 and writes to /dev/null; GNU time measures the peak RSS of the command's own
@@ -23,6 +24,7 @@ from __future__ import annotations
 import gzip
 import os
 import random
+import shlex
 import shutil
 import subprocess
 import sys
@@ -62,6 +64,7 @@ SIZES = {
     "sam-revert-germline": ("sam", 40_000_000 if FULL else 4_000_000),  # 1x in make test
     "sam-mask-regions": ("sam", 40_000_000 if FULL else 2_000_000),  # 0.5x in make test
     "genoscrub-audit:sam": ("sam", 40_000_000 if FULL else 2_000_000),  # 0.5x in make test
+    "sam-chain": ("sam", 40_000_000 if FULL else 1_000_000),  # the three SAM commands in one process (workflow/sam_chain.py); 0.25x
     "genoscrub-audit:fastq": ("fastq", 20_000_000 if FULL else 400_000),  # 0.2x in make test
     "genoscrub-audit:vcf": ("vcf", 10_000_000 if FULL else 3_000_000),  # 3x in make test
 }
@@ -190,10 +193,18 @@ def arguments(case: str, folder: Path) -> list[str]:
     }[case]
 
 
+def command_line(case: str, folder: Path) -> str:
+    """The command of a case; the chain's, its three SAM commands' lines as its arguments."""
+    if case == "sam-chain":
+        steps = [" ".join([step, "-q", *arguments(step, folder)]) for step in ("sam-scrub-rg", "sam-revert-germline", "sam-mask-regions")]
+        return " ".join([sys.executable, str(ROOT / "workflow" / "sam_chain.py"), *map(shlex.quote, steps)])
+    return " ".join([str(BIN / case.split(":")[0]), "-q", *arguments(case, folder)])
+
+
 def peak_rss_kib(case: str, folder: Path, kind: str, records: int) -> int:
     command = case.split(":")[0]
     feed = f"{sys.executable} -c 'from tests.test_memory import generate; generate(\"{kind}\", \"{folder}\", {records})'"
-    run = " ".join([str(BIN / command), "-q", *arguments(case, folder)])
+    run = command_line(case, folder)
     script = f"set -o pipefail; {feed} | (ulimit -v {CAP_KIB}; /usr/bin/time -f 'RSS %M' {run} > /dev/null)"
     result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=3600 if FULL else 900, cwd=ROOT)
     findings = command == "genoscrub-audit" and result.returncode == FINDINGS_EXIT
