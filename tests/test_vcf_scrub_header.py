@@ -215,11 +215,17 @@ def test_simulated_calls_leak_no_planted_identifier(simulated: Path, tmp_path: P
         leaked = [word for word in forbidden if word in text]
         assert not leaked, f"{name}: {len(leaked)} planted identifiers survive"
         assert "HOSP_VAR" not in text
-        # bcftools reads it; same records, same positions and alleles; only the ID column changed.
+        # bcftools reads it; same records, same positions and alleles; only the ID column changed,
+        # and the values a LIMS wrote into the germline records' INFO: the specimen (a name the
+        # map knows) becomes its pseudonym, the date goes.
         query = "%CHROM\t%POS\t%REF\t%ALT\t%QUAL\t%FILTER\t%INFO[\t%GT]\n"
-        assert bcftools("query", "-f", query, "-", input=result.stdout) == bcftools("query", "-f", query, str(source))
+        pseudonym = dict(line.split("\t") for line in (simulated / "ids.tsv").read_text().splitlines())["S2301217N_20231029"]
+        planted = b"SPECIMEN=S2301217N_20231029;CALLED=2023-10-29"
+        expected = bcftools("query", "-f", query, str(source)).replace(planted, f"SPECIMEN={pseudonym};CALLED=.".encode())
+        assert bcftools("query", "-f", query, "-", input=result.stdout) == expected
         report = json.loads(report_path.read_text())
         assert report["counts"]["records"] == len(records(gzip.decompress(source.read_bytes())))
+        assert report["counts"].get("records_with_identifiers_removed", 0) == (3 if name == "germline.vcf.gz" else 0)
         assert report["counts"]["header_lines_removed"] > 0
         assert report["scheme"] == "map"
 

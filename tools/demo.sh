@@ -106,6 +106,9 @@ if built vcf-scrub-header; then
     echo "header lines: $(bcftools view -h "$in/germline.vcf.gz" | wc -l) before, $(bcftools view -h "$out/germline.vcf.gz" | wc -l) after"
     echo "records:      $(bcftools view -H "$in/germline.vcf.gz" | wc -l) before, $(bcftools view -H "$out/germline.vcf.gz" | wc -l) after"
     echo "samples:      $(bcftools query -l "$in/germline.vcf.gz" | paste -sd,) -> $(bcftools query -l "$out/germline.vcf.gz" | paste -sd,)"
+    # The first record's INFO, where a LIMS wrote the specimen and the date (vcf-scrub-header alone:
+    # vcf-drop-rare may drop that record).
+    echo "record INFO:  $(bcftools query -f '%INFO\n' "$in/germline.vcf.gz" | head -1) -> $(vcf-scrub-header -q --map "$in/ids.tsv" "$in/germline.vcf.gz" | bcftools query -f '%INFO\n' - | head -1)"
 else
     echo "(vcf-scrub-header not implemented yet: VCF step skipped)"
 fi

@@ -36,7 +36,8 @@ Files written into DIR (names are fixed):
     repeat-unit changes inside STRs; GT ``0/1`` and ``1/1`` (``1/1`` on chrM). Header carries
     ``##fileDate``, ``##source``, ``##GATKCommandLine``, ``##bcftools_callCommand``,
     ``##SAMPLE``, contig URLs and a hospital ``##reference`` path; IDs mix ``rs...``,
-    private ``HOSP_VAR_0001``-style IDs and ``.``.
+    private ``HOSP_VAR_0001``-style IDs and ``.``; the first records' INFO holds the specimen ID
+    and the date of the call (``SPECIMEN``, ``CALLED``), as a LIMS writes them.
 ``somatic.vcf.gz`` (+ ``.tbi``)
     Somatic SNVs and small indels present only in the tumour, VAF 5-30 %, INFO flag
     ``SOMATIC``; samples ``S2301217T_20231029`` (tumour) then ``S2301217N_20231029`` (normal),
@@ -105,6 +106,8 @@ REFERENCE_PATH = "/data/hospital/ref/GRCh38.fa"
 PATIENT_DIR = "/home/kimjh/patients"
 RUN_DIR = "/data/hospital/runs/231029_M04123_0123_000000000-ABCDE"
 HOST = "hpc-node07"
+RECORDS_WITH_IDENTIFIERS = 3
+"""Germline VCF records whose INFO holds the specimen ID and the date of the call."""
 
 FORBIDDEN = [
     NORMAL_SAMPLE,
@@ -513,6 +516,8 @@ def germline_vcf(path: Path, lengths: dict[str, int], germline: list[Variant], r
         '##FILTER=<ID=PASS,Description="All filters passed">',
         f'##FILTER=<ID=LowQual,Description="Low quality (caller run on {NORMAL_SAMPLE})">',
         '##INFO=<ID=DP,Number=1,Type=Integer,Description="Approximate read depth">',
+        '##INFO=<ID=SPECIMEN,Number=1,Type=String,Description="Specimen the call was made on (LIMS)">',
+        '##INFO=<ID=CALLED,Number=1,Type=String,Description="Date of the call">',
         '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">',
         '##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype Quality">',
         f'##GATKCommandLine=<ID=HaplotypeCaller,CommandLine="HaplotypeCaller --input {PATIENT_DIR}/{NORMAL_SAMPLE}.bam '
@@ -525,11 +530,14 @@ def germline_vcf(path: Path, lengths: dict[str, int], germline: list[Variant], r
         f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{NORMAL_SAMPLE}",
     ]
     records = []
-    for v in germline:
+    for index, v in enumerate(germline):
         qual = f"{rng.uniform(60, 3000):.2f}"
         depth = int(rng.integers(20, 41))
         quality = int(rng.integers(40, 100))
-        records.append(f"{v.contig}\t{v.pos0 + 1}\t{v.vid}\t{v.ref}\t{v.alt}\t{qual}\tPASS\tDP={depth}\tGT:GQ\t{v.genotype}:{quality}")
+        # A LIMS writes the specimen and the date into the first records' INFO: identifiers in record values.
+        planted = f";SPECIMEN={NORMAL_SAMPLE};CALLED=2023-10-29" if index < RECORDS_WITH_IDENTIFIERS else ""
+        info = f"DP={depth}{planted}"
+        records.append(f"{v.contig}\t{v.pos0 + 1}\t{v.vid}\t{v.ref}\t{v.alt}\t{qual}\tPASS\t{info}\tGT:GQ\t{v.genotype}:{quality}")
     write_vcf(path, header, records)
 
 
