@@ -3,8 +3,8 @@
 Each SAM filter (sam-scrub-rg, sam-revert-germline, sam-mask-regions) builds its
 stage from its options and runs it between its own reader and writer. The cohort
 workflow runs the stages of one BAM part in one process (workflow/sam_chain.py):
-the same work as the commands joined by pipes, byte for byte, without parsing and
-writing the text again and copying it through a pipe at every step
+the same work as the commands joined by pipes, byte for byte, without a process, a pipe
+and the reading of its text at every step
 (ARCHITECTURE.md, *The cohort workflow*).
 """
 
