@@ -11,6 +11,7 @@ and the reading of its text at every step
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from genoscrub import scan
@@ -51,15 +52,22 @@ def numbered(chunks: Iterable[bytes]) -> Iterator[tuple[int, int, bytes]]:
             line += count
 
 
-def attributed(command: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """A stage's output; its bad data and bad usage name the stage's command (the first
-    stage to meet an error names it: the stages after it pass it on untouched)."""
+@contextmanager
+def named_errors(command: str) -> Iterator[None]:
+    """Bad data and bad usage met inside name ``command``, unless a stage nearer the error
+    (the first to meet it) named it already."""
     try:
-        yield from chunks
+        yield
     except (InputError, UsageError) as error:
         if error.command is None:
             error.command = command
         raise
+
+
+def attributed(command: str, chunks: Iterable[bytes]) -> Iterator[bytes]:
+    """A stage's output; its bad data and bad usage name the stage's command."""
+    with named_errors(command):
+        yield from chunks
 
 
 def chained(stages: Sequence[SamStage], blocks: Blocks) -> Iterator[bytes]:

@@ -41,8 +41,8 @@ import typer.main  # noqa: E402
 from genoscrub import sam_mask_regions, sam_revert_germline, sam_scrub_rg  # noqa: E402
 from genoscrub.alignments import AlignmentOutput, open_alignment_text  # noqa: E402
 from genoscrub.cli import run  # noqa: E402
-from genoscrub.report import InputError, Report, UsageError  # noqa: E402
-from genoscrub.sam_stage import SamStage, chained  # noqa: E402
+from genoscrub.report import Report, UsageError  # noqa: E402
+from genoscrub.sam_stage import SamStage, chained, named_errors  # noqa: E402
 from genoscrub.streams import BackgroundWriter, background_reads, whole_line_blocks, workers  # noqa: E402
 
 PROGRAM = "sam-chain"
@@ -82,15 +82,11 @@ def parse_step(text: str) -> Step:
     try:
         context = typer.main.get_command(module.app).make_context(name, words[1:])
     except typer.exceptions.TyperException as error:  # typer's click: a bad option
-        usage = UsageError(getattr(error, "format_message", error.__str__)())
-        usage.command = name
-        raise usage from None
+        raise refused(name, getattr(error, "format_message", error.__str__)()) from None
     params = dict(context.params)
     for option, only in STREAM_OPTIONS.items():
         if option in params and params.pop(option) != only:
-            usage = UsageError("a chain reads stdin and writes SAM text to stdout: no INPUT, -o or -O")
-            usage.command = name
-            raise usage
+            raise refused(name, "a chain reads stdin and writes SAM text to stdout: no INPUT, -o or -O")
     # The reference that decodes CRAM input: sam-scrub-rg's -T is for that alone here, the
     # others' -r is their reference too.
     decoder = params.pop("reference") if name == sam_scrub_rg.COMMAND else params.get("reference_path", params.get("reference"))
@@ -114,12 +110,15 @@ def typed(main: Callable[..., None], params: dict[str, Any]) -> dict[str, Any]:
 
 
 def built(step: Step, report: Report) -> SamStage:
-    try:
+    with named_errors(step.command):
         return step.build(report, "-", **step.options)
-    except (InputError, UsageError) as error:
-        if error.command is None:
-            error.command = step.command
-        raise
+
+
+def refused(name: str, message: str) -> UsageError:
+    """A usage error named after the command whose line it is about."""
+    error = UsageError(message)
+    error.command = name
+    return error
 
 
 def run_chain(steps: list[Step]) -> None:
