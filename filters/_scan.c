@@ -2133,6 +2133,137 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(md_and_nm_doc,
+"md_and_nm(position, operations, sequence, reference, reference_offset) -> (md, nm)\n"
+"\n"
+"MD and NM of an alignment as samtools calmd computes them: operations is a sequence\n"
+"of (operation letter as an int, length) pairs, reference the uppercase reference from\n"
+"reference_offset on. A read base is a mismatch where it is N, or differs from the\n"
+"reference (either case) and is not =. ValueError where a run lies outside the\n"
+"sequence or the reference, as in cigar.md_and_nm.");
+
+/* A growing byte buffer for the MD string. */
+struct md_text {
+    char *bytes;
+    size_t length, size;
+};
+
+static int
+md_reserve(struct md_text *md, size_t more)
+{
+    if (md->length + more <= md->size)
+        return 0;
+    size_t size = md->size ? md->size : 64;
+    while (size < md->length + more)
+        size *= 2;
+    char *grown = realloc(md->bytes, size);
+    if (grown == NULL)
+        return -1;
+    md->bytes = grown;
+    md->size = size;
+    return 0;
+}
+
+/* Append the decimal digits of number (>= 0). */
+static int
+md_number(struct md_text *md, int64_t number)
+{
+    char digits[24];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + number % 10);
+        number /= 10;
+    } while (number > 0);
+    if (md_reserve(md, (size_t)count) < 0)
+        return -1;
+    while (count > 0)
+        md->bytes[md->length++] = digits[--count];
+    return 0;
+}
+
+static int
+md_bytes(struct md_text *md, const char *bytes, size_t length)
+{
+    if (md_reserve(md, length) < 0)
+        return -1;
+    memcpy(md->bytes + md->length, bytes, length);
+    md->length += length;
+    return 0;
+}
+
+static PyObject *
+md_and_nm(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_ssize_t position, reference_offset;
+    PyObject *operations_object;
+    Py_buffer sequence, reference;
+    if (!PyArg_ParseTuple(args, "nOy*y*n", &position, &operations_object, &sequence, &reference, &reference_offset))
+        return NULL;
+    PyObject *result = NULL, *operations = PySequence_Fast(operations_object, "operations must be a sequence of (op, length) pairs");
+    struct md_text md = {NULL, 0, 0};
+    if (operations == NULL)
+        goto release;
+    const unsigned char *read = sequence.buf, *bases = reference.buf;
+    int64_t matches = 0, distance = 0, reference_position = (int64_t)position - (int64_t)reference_offset, query_position = 0;
+    const Py_ssize_t count = PySequence_Fast_GET_SIZE(operations);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        long op;
+        Py_ssize_t length;
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(operations, i), "ln", &op, &length))
+            goto release;
+        const int aligned = op == 'M' || op == '=' || op == 'X';
+        if (length < 0 || ((aligned || op == 'I' || op == 'S') && query_position + length > sequence.len)
+            || ((aligned || op == 'D') && (reference_position < 0 || reference_position + length > reference.len))) {
+            PyErr_SetString(PyExc_ValueError, "a CIGAR run lies outside the sequence or the reference");
+            goto release;
+        }
+        if (aligned) {
+            for (Py_ssize_t k = 0; k < length; k++) {
+                unsigned char base = read[query_position + k];
+                if (base >= 'a' && base <= 'z')
+                    base -= 'a' - 'A';
+                const unsigned char expected = bases[reference_position + k];
+                if (base == 'N' || (base != expected && base != '=')) {
+                    if (md_number(&md, matches) < 0 || md_bytes(&md, (const char *)&expected, 1) < 0)
+                        goto memory;
+                    matches = 0;
+                    distance++;
+                } else {
+                    matches++;
+                }
+            }
+            reference_position += length;
+            query_position += length;
+        } else if (op == 'D') {
+            if (md_number(&md, matches) < 0 || md_bytes(&md, "^", 1) < 0
+                || md_bytes(&md, (const char *)bases + reference_position, (size_t)length) < 0)
+                goto memory;
+            matches = 0;
+            distance += length;
+            reference_position += length;
+        } else if (op == 'I') {
+            distance += length;
+            query_position += length;
+        } else if (op == 'S') {
+            query_position += length;
+        } else if (op == 'N') {
+            reference_position += length;
+        }
+    }
+    if (md_number(&md, matches) < 0)
+        goto memory;
+    result = Py_BuildValue("y#L", md.bytes ? md.bytes : "", (Py_ssize_t)md.length, (long long)distance);
+    goto release;
+memory:
+    PyErr_NoMemory();
+release:
+    free(md.bytes);
+    Py_XDECREF(operations);
+    PyBuffer_Release(&sequence);
+    PyBuffer_Release(&reference);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -2153,6 +2284,7 @@ static PyMethodDef scan_methods[] = {
     {"cigar_lengths", cigar_lengths, METH_VARARGS, cigar_lengths_doc},
     {"span_list", span_list, METH_VARARGS, span_list_doc},
     {"vcf_identifier_candidates", vcf_identifier_candidates, METH_VARARGS, vcf_identifier_candidates_doc},
+    {"md_and_nm", md_and_nm, METH_VARARGS, md_and_nm_doc},
     {NULL, NULL, 0, NULL},
 };
 

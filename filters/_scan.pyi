@@ -5,6 +5,7 @@ bytearrays of native int64, for ``numpy.frombuffer``; ``scan_compiled`` does bot
 Every function takes its arguments by position only.
 """
 
+from collections.abc import Sequence
 from typing import TypeAlias
 
 import numpy as np
@@ -22,6 +23,11 @@ def vcf_columns(
     text: Text, column_count: int, tabs_kept: int, /
 ) -> tuple[int, bytearray, bytearray, bytearray, int, int, int]:
     """(count, starts, ends, tabs, bad_row, problem, columns_found) of a block of VCF record lines: check columns, CHROM, POS."""
+
+def md_and_nm(
+    position: int, operations: Sequence[tuple[int, int]], sequence: ReadableBuffer, reference: ReadableBuffer, reference_offset: int, /
+) -> tuple[bytes, int]:
+    """(MD, NM) of an alignment as samtools calmd computes them; ValueError where a run lies outside sequence or reference."""
 
 def count_lines(text: Text, /) -> int:
     """The number of newlines in text."""

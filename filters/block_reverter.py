@@ -21,7 +21,7 @@ from collections import Counter
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import CigarShape, CigarTable, ShapeCache, md_and_nm_of_match
+from genoscrub.cigar import CigarShape, CigarTable, M, ShapeCache
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
@@ -71,6 +71,14 @@ REGION_PER_READ = 2048
 as much as slicing 2 kb more of a shared stretch (unsorted or sparse input)."""
 MATE_CIGAR_WIDTH = 24
 """Bytes of an MC value looked at in bulk; a longer one is decided per record."""
+
+
+def md_and_nm_of_match(sequence: bytes, reference: bytes) -> tuple[bytes, int]:
+    """MD and NM of a CIGAR of one ``M`` run, ``reference`` the bases under it: a read
+    equal to the reference (the common case) is settled by one comparison."""
+    if sequence == reference and b"N" not in sequence:  # the reference is uppercase: so is the read
+        return b"%d" % len(sequence), 0
+    return scan.md_and_nm(0, ((M, len(sequence)),), sequence, reference, 0)
 
 
 class BlockReverter:

@@ -20,6 +20,8 @@ CIGAR_WHOLE = re.compile(rb"(?:[0-9]+[MIDNSHP=X])+")
 CONSUMES_REFERENCE = frozenset(b"MDN=X")
 CONSUMES_QUERY = frozenset(b"MIS=X")
 ALIGNED = frozenset(b"M=X")
+READS_REFERENCE = frozenset(b"MD=X")
+"""The operations whose reference bases MD spells (a skip's, ``N``, it does not)."""
 M, INS, DEL, SKIP, SOFT, HARD, PAD, EQUAL, DIFF = b"MIDNSHP=X"
 
 MAX_CIGAR_LENGTH = (1 << 28) - 1
@@ -171,7 +173,11 @@ def md_and_nm(
     """MD and NM of an alignment, exactly as ``samtools calmd`` computes them (SAM v1 1.5).
 
     ``reference`` is the uppercase reference from ``reference_offset`` on; a read
-    ``N`` counts as a mismatch, ``=`` as a match, case does not matter.
+    ``N`` counts as a mismatch, ``=`` as a match, case does not matter. A run that lies
+    outside ``sequence`` or ``reference`` is a ValueError.
+
+    The twin of the compiled loop (``scan.md_and_nm``, which the commands call); the
+    ``mismatches`` rule below is the one both follow.
     """
     parts: list[bytes] = []
     matches = 0
@@ -179,6 +185,12 @@ def md_and_nm(
     reference_position = position - reference_offset
     query_position = 0
     for op, length in operations:
+        if (
+            length < 0
+            or (op in CONSUMES_QUERY and query_position + length > len(sequence))
+            or (op in READS_REFERENCE and (reference_position < 0 or reference_position + length > len(reference)))
+        ):
+            raise ValueError("a CIGAR run lies outside the sequence or the reference")
         if op in ALIGNED:
             read = sequence[query_position : query_position + length].upper()
             expected = reference[reference_position : reference_position + length]
@@ -208,14 +220,6 @@ def md_and_nm(
             reference_position += length
     parts.append(b"%d" % matches)
     return b"".join(parts), distance
-
-
-def md_and_nm_of_match(sequence: bytes, reference: bytes) -> tuple[bytes, int]:
-    """:func:`md_and_nm` of a CIGAR of one ``M`` run, ``reference`` the bases under it:
-    a read equal to the reference (the common case) is settled by one comparison."""
-    if sequence == reference and b"N" not in sequence:  # the reference is uppercase: so is the read
-        return b"%d" % len(sequence), 0
-    return md_and_nm(0, ((M, len(sequence)),), sequence, reference, 0)
 
 
 NONZERO = bytes([0] + [1] * 255)

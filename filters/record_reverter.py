@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from genoscrub.cigar import CigarShape, ShapeCache, format_cigar, md_and_nm
+from genoscrub import scan
+from genoscrub.cigar import CigarShape, ShapeCache, format_cigar
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
 from genoscrub.keep_list import KeepList
@@ -284,7 +285,7 @@ class RecordReverter:
         names = [tag[:2] for tag in tags]
         new_tags = [tag for tag, tag_name in zip(tags, names, strict=True) if tag_name in KEPT_TAGS or tag_name == b"MC"]
         if result.sequence != b"*" and (b"MD" in names or b"NM" in names):
-            md, distance = md_and_nm(position, result.operations, result.sequence, reference, offset)
+            md, distance = scan.md_and_nm(position, result.operations, result.sequence, reference, offset)
             if b"MD" in names:
                 new_tags.append(b"MD:Z:" + md)
             if b"NM" in names:

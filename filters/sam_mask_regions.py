@@ -36,7 +36,7 @@ import numpy as np
 import typer
 from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
-from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, md_and_nm
+from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache
 from genoscrub.cli import (
     BedOption,
     BuildOption,
@@ -610,7 +610,7 @@ class RegionMasker:
         if shape is not None and self.reference is not None:
             reference = self.reference.fetch_exact(contig.decode("ascii", errors="replace"), position, position + shape.reference_length)
             if reference is not None:
-                md, distance = md_and_nm(position, shape.operations, bytes(sequence), reference, position)
+                md, distance = scan.md_and_nm(position, shape.operations, bytes(sequence), reference, position)
                 tags = b"\t".join(filter(None, [tags, b"MD:Z:" + md, b"NM:i:%d" % distance]))
                 self.report.add("md_nm_recomputed")
         rest = b"\t".join(filter(None, [bytes(sequence) or b"*", bytes(quality) if quality is not None else b"*", tags]))

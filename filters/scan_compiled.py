@@ -9,6 +9,8 @@ Importing this module raises ImportError where ``_scan.c`` was not built.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 # Relative, so that mypy checks these calls against _scan.pyi under either package name.
@@ -18,6 +20,13 @@ from .scan_python import BAM_RECORD_FIELDS, BAM_TAG_FIELDS, BamRecords, FastqRec
 
 def _int64(buffer: bytearray) -> np.ndarray:
     return np.frombuffer(buffer, dtype=np.int64)
+
+
+def md_and_nm(
+    position: int, operations: Sequence[tuple[int, int]], sequence: bytes, reference: bytes, reference_offset: int
+) -> tuple[bytes, int]:
+    """MD and NM of an alignment as ``samtools calmd`` computes them; see ``cigar.md_and_nm``."""
+    return _scan.md_and_nm(position, operations, sequence, reference, reference_offset)
 
 
 def count_lines(text: bytes) -> int:

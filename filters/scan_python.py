@@ -22,6 +22,9 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+# Relative, as scan imports this module; cigar imports neither.
+from .cigar import md_and_nm as md_and_nm
+
 BAD_COLUMN_COUNT, EMPTY_CHROM, BAD_POS = 1, 2, 3
 """The problems ``vcf_columns`` reports (0: none), numbered as ``_scan.c`` numbers them."""
 

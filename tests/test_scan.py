@@ -293,6 +293,13 @@ REFUSED = [
     ("splice_spans", (TEXT, ONE, ONE, (b".",), ONE), TypeError),
     ("splice_spans", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), [b"."], ONE), IndexError),
     ("splice_spans", (TEXT, ONE, ONE, [b"."], ONE.astype(np.int32)), TypeError),
+    ("md_and_nm", (0, ((ord("M"), 5),), b"ACGT", b"ACGTA", 0), ValueError),
+    ("md_and_nm", (0, ((ord("M"), 5),), b"ACGTA", b"ACGT", 0), ValueError),
+    ("md_and_nm", (2, ((ord("D"), 3),), b"", b"ACGT", 0), ValueError),
+    ("md_and_nm", (0, ((ord("M"), 2),), b"AC", b"ACGT", 1), ValueError),
+    ("md_and_nm", (0, ((ord("S"), 1), (ord("M"), 4)), b"ACGT", b"ACGT", 0), ValueError),
+    ("md_and_nm", (0, ((ord("M"), -1),), b"ACGT", b"ACGT", 0), ValueError),
+    ("md_and_nm", (0, None, b"ACGT", b"ACGT", 0), TypeError),
 ]
 
 
@@ -681,6 +688,22 @@ def test_md_lengths_follow_the_md_grammar(values: list[str]) -> None:
     for implementation in (python, compiled):
         if implementation is not None:
             assert implementation.md_lengths(*arguments).tolist() == wanted
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(b"MIDNSHP=XQ"), st.integers(0, 9)), max_size=7),
+    st.binary(max_size=30).map(lambda raw: bytes(b"ACGTNacgtn=."[byte % 12] for byte in raw)),
+    st.binary(max_size=40).map(lambda raw: bytes(b"ACGTN"[byte % 5] for byte in raw)),
+    st.integers(-2, 12),
+    st.integers(0, 3),
+)
+def test_md_and_nm_loops_agree(operations: list[tuple[int, int]], sequence: bytes, reference: bytes, position: int, offset: int) -> None:
+    """The same MD and NM, or the same refusal, for any operations over any bases (runs
+    past the sequence or the reference included)."""
+    if compiled is not None:
+        from_c, from_python = both("md_and_nm", position, tuple(operations), sequence, reference, offset)
+        assert from_c == from_python
 
 
 CIGAR_PIECE = st.sampled_from(
