@@ -2207,9 +2207,18 @@ md_and_nm(PyObject *Py_UNUSED(module), PyObject *args)
     int64_t matches = 0, distance = 0, reference_position = (int64_t)position - (int64_t)reference_offset, query_position = 0;
     const Py_ssize_t count = PySequence_Fast_GET_SIZE(operations);
     for (Py_ssize_t i = 0; i < count; i++) {
-        long op;
-        Py_ssize_t length;
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(operations, i), "ln", &op, &length))
+        PyObject *pair = PySequence_Fast(PySequence_Fast_GET_ITEM(operations, i), "each operation must be an (op, length) pair");
+        if (pair == NULL)
+            goto release;
+        if (PySequence_Fast_GET_SIZE(pair) != 2) {
+            Py_DECREF(pair);
+            PyErr_SetString(PyExc_ValueError, "each operation must be an (op, length) pair");
+            goto release;
+        }
+        const long op = PyLong_AsLong(PySequence_Fast_GET_ITEM(pair, 0));
+        const Py_ssize_t length = PyLong_AsSsize_t(PySequence_Fast_GET_ITEM(pair, 1));
+        Py_DECREF(pair);
+        if (PyErr_Occurred())
             goto release;
         const int aligned = op == 'M' || op == '=' || op == 'X';
         if (length < 0 || ((aligned || op == 'I' || op == 'S') && query_position + length > sequence.len)

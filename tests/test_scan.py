@@ -300,6 +300,7 @@ REFUSED = [
     ("md_and_nm", (0, ((ord("S"), 1), (ord("M"), 4)), b"ACGT", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, ((ord("M"), -1),), b"ACGT", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, None, b"ACGT", b"ACGT", 0), TypeError),
+    ("md_and_nm", (0, ((ord("M"), 2, 0),), b"ACGT", b"ACGT", 0), ValueError),
 ]
 
 
