@@ -2273,6 +2273,60 @@ release:
     return result;
 }
 
+PyDoc_STRVAR(tag_codes_doc,
+"tag_codes(text, starts, ends, types) -> bytearray or None\n"
+"\n"
+"The code of each optional field text[starts[i]:ends[i]] (its tab, TAG:TYPE:VALUE):\n"
+"the tag's two bytes as 16 bits, then types[TYPE] (256 bytes, 7 or more for a byte\n"
+"that is no type) in the low 3, as int64; None when a field is shorter than\n"
+"'\\tXX:T:', lacks a colon there, or its type is none.");
+
+static PyObject *
+tag_codes(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, table;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &table))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (table.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "types must hold 256 bytes");
+        goto release_text;
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    result = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
+    if (result == NULL)
+        goto release_all;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *types = table.buf;
+    int regular = 1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count && regular; i++) {
+        const unsigned char *field = bytes + start[i];
+        if (end[i] - start[i] < 6 || field[3] != ':' || field[5] != ':' || types[field[4]] >= 7) {
+            regular = 0;
+            break;
+        }
+        out[i] = (int64_t)field[1] << 11 | (int64_t)field[2] << 3 | types[field[4]];
+    }
+    Py_END_ALLOW_THREADS
+    if (!regular) {
+        Py_DECREF(result);
+        result = Py_NewRef(Py_None);
+    }
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&table);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -2294,6 +2348,7 @@ static PyMethodDef scan_methods[] = {
     {"span_list", span_list, METH_VARARGS, span_list_doc},
     {"vcf_identifier_candidates", vcf_identifier_candidates, METH_VARARGS, vcf_identifier_candidates_doc},
     {"md_and_nm", md_and_nm, METH_VARARGS, md_and_nm_doc},
+    {"tag_codes", tag_codes, METH_VARARGS, tag_codes_doc},
     {NULL, NULL, 0, NULL},
 };
 

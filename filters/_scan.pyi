@@ -112,3 +112,6 @@ def vcf_identifier_candidates(
     /,
 ) -> bytearray:
     """1 for each span (a VCF record from ALT to its line's end) that may hold an identifier record_values removes."""
+
+def tag_codes(text: Text, starts: Int64Buffer, ends: Int64Buffer, types: ReadableBuffer, /) -> bytearray | None:
+    """The code of each optional field (int64: its tag's bytes, then types[TYPE]); None when one is not a \\tXX:T: field."""

@@ -77,9 +77,6 @@ TAG_FIELD = re.compile(rb"([^\t\n]{2}):([AifZHB]):")
 off the spec's grammar (``A!``) is on no allowlist: it is dropped like any other."""
 TYPES = b"AifZHB"
 VALUE_OFFSET = 6
-TAG_COLONS_MASK = np.uint64(0xFF00FF000000)
-TAG_COLONS = np.uint64(0x3A003A000000)
-"""The two colons of ``\tXX:T:`` in the word read from its tab (little-endian: byte k is bits 8k to 8k+7)."""
 """From the tab before a tag to its value: ``\tXX:T:``."""
 
 # The grammars of the table (aux_values), named once.
@@ -244,6 +241,8 @@ KEEP, DROP, REWRITE_RG, REMOVE_PG, DROP_VALUE = 0, 1, 2, 3, 4
 TYPE_INDEX = np.full(256, 7, dtype=np.int64)
 for _index, _type in enumerate(TYPES):
     TYPE_INDEX[_type] = _index
+TYPE_BYTES = TYPE_INDEX.astype(np.uint8).tobytes()
+"""``TYPE_INDEX`` as the 256-byte table of ``scan.tag_codes``."""
 CODE_COUNT = 1 << 19  # 16 bits of name (any two bytes), 3 of type
 
 
@@ -445,21 +444,9 @@ def locate_tags(text: bytes) -> TagLayout | None:
     if not text.endswith(b"\n") and b"\t" in text[text.rfind(b"\n") + 1 :]:
         return None  # a tab after the last newline: not whole lines
     starts, ends = located.extra_starts, located.extra_ends
-    if not len(starts):
-        return TagLayout(starts, ends, np.zeros(0, dtype=np.int64), located.starts, located.tabs, located.extra_counts)
-    if (ends - starts).min() < VALUE_OFFSET:  # shorter than \tXX:T:
-        return None
-    # "\tXX:T:" of every tag, read as one little-endian word from where it starts (a tag in
-    # the last 8 bytes of the block, "\tXX:T:" and its newline, is read from a padded copy)
-    source = text if int(starts.max()) <= len(text) - 8 else text + bytes(8)
-    heads = np.ndarray(shape=(len(source) - 7,), dtype="<u8", buffer=source, strides=(1,))[starts]
-    if ((heads & TAG_COLONS_MASK) != TAG_COLONS).any():
-        return None
-    types = TYPE_INDEX[(heads >> np.uint64(32)) & np.uint64(0xFF)]
-    if (types == 7).any():
-        return None
-    names = (heads >> np.uint64(8)).astype(np.int64)
-    codes = ((names & 0xFF) << 11) | (((names >> 8) & 0xFF) << 3) | types
+    codes = scan.tag_codes(text, starts, ends, TYPE_BYTES)
+    if codes is None:
+        return None  # a field shorter than \tXX:T:, without its colons or of no type
     return TagLayout(starts, ends, codes, located.starts, located.tabs, located.extra_counts)
 
 

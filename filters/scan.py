@@ -71,6 +71,7 @@ __all__ = [
     "splice_lines",
     "span_list",
     "splice_spans",
+    "tag_codes",
     "vcf_columns",
     "vcf_identifier_candidates",
 ]
@@ -97,6 +98,7 @@ LOOPS = (
     "span_list",
     "cigar_lengths",
     "vcf_identifier_candidates",
+    "tag_codes",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -138,6 +140,7 @@ if native is not None:
         spans_within,
         splice_lines,
         splice_spans,
+        tag_codes,
         vcf_columns,
         vcf_identifier_candidates,
     )
@@ -163,6 +166,7 @@ else:
         spans_within,
         splice_lines,
         splice_spans,
+        tag_codes,
         vcf_columns,
         vcf_identifier_candidates,
     )

@@ -179,3 +179,9 @@ def vcf_identifier_candidates(
         link_keys,
     )
     return np.frombuffer(found, dtype=bool)
+
+
+def tag_codes(text: bytes, starts: np.ndarray, ends: np.ndarray, types: bytes) -> np.ndarray | None:
+    """The code of each optional field, None when one is not ``\tXX:T:``; see ``scan_python.tag_codes``."""
+    codes = _scan.tag_codes(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), types)
+    return None if codes is None else _int64(codes)

@@ -993,3 +993,36 @@ def vcf_identifier_candidates(
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
     return np.array(found, dtype=bool)
+
+
+# --- SAM optional fields ----------------------------------------------------------------------
+
+TAG_COLONS_MASK = np.uint64(0xFF00FF000000)
+TAG_COLONS = np.uint64(0x3A003A000000)
+"""The two colons of ``\tXX:T:``, read as one little-endian word from its tab."""
+
+
+def tag_codes(text: bytes, starts: np.ndarray, ends: np.ndarray, types: bytes) -> np.ndarray | None:
+    """The code of each optional field ``text[starts[i]:ends[i]]`` (from its tab): the tag's
+    two bytes as 16 bits, then ``types[TYPE]`` (256 bytes, 7 or more for a byte that is no
+    type) in the low 3; None when a field is shorter than ``\tXX:T:``, lacks a colon
+    there, or its type is none (``aux_tags.locate_tags``)."""
+    _spans(starts, ends, len(text))
+    table = np.frombuffer(types, dtype=np.uint8)
+    if len(table) != 256:
+        raise ValueError("types must hold 256 bytes")
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    if int((ends - starts).min()) < 6:
+        return None
+    # "\tXX:T:" of every field as one little-endian word from where it starts (a field in
+    # the last 8 bytes of the text, "\tXX:T:" and its newline, is read from a padded copy)
+    source = text if int(starts.max()) <= len(text) - 8 else bytes(text) + bytes(8)
+    heads = np.ndarray(shape=(len(source) - 7,), dtype="<u8", buffer=source, strides=(1,))[starts]
+    if ((heads & TAG_COLONS_MASK) != TAG_COLONS).any():
+        return None
+    field_types = table[(heads >> np.uint64(32)) & np.uint64(0xFF)].astype(np.int64)
+    if (field_types >= 7).any():
+        return None
+    names = (heads >> np.uint64(8)).astype(np.int64)
+    return ((names & 0xFF) << 11) | (((names >> 8) & 0xFF) << 3) | field_types

@@ -301,6 +301,11 @@ REFUSED = [
     ("md_and_nm", (0, ((ord("M"), -1),), b"ACGT", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, None, b"ACGT", b"ACGT", 0), TypeError),
     ("md_and_nm", (0, ((ord("M"), 2, 0),), b"ACGT", b"ACGT", 0), ValueError),
+    ("tag_codes", (TEXT, ONE, ONE, KEEP[:255].tobytes()), ValueError),
+    ("tag_codes", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), KEEP[:256].tobytes()), IndexError),
+    ("tag_codes", (TEXT, np.array([3], dtype=np.int64), np.array([2], dtype=np.int64), KEEP[:256].tobytes()), IndexError),
+    ("tag_codes", (TEXT, ONE, ONE.astype(np.int32), KEEP[:256].tobytes()), TypeError),
+    ("tag_codes", (TEXT, ONE, np.array([1, 2], dtype=np.int64), KEEP[:256].tobytes()), ValueError),
 ]
 
 
@@ -866,3 +871,50 @@ def test_find_strings_finds_what_bytes_find_finds(pieces: list[bytes], needles: 
 def test_find_strings_refuses_an_empty_needle_or_one_not_bytes(implementation: ModuleType, needles: Any, error: type[Exception]) -> None:
     with pytest.raises(error):
         implementation.find_strings(b"abc", needles)
+
+
+# --- tag codes --------------------------------------------------------------------------------
+
+FIELD_PIECE = st.sampled_from(["\t", "NM", "RG", "X", "A!", ":", "i", "Z", "B", "Q", "0", "rg1", "\n", "", "\xff"])
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(st.lists(FIELD_PIECE, max_size=6).map("".join), max_size=8), st.booleans())
+def test_tag_codes_loops_agree(fields: list[str], newline: bool) -> None:
+    """The same codes, or the same None, for fields well formed or not (short, a colon
+    missing, no type, ending in the text's last 8 bytes), against ``aux_tags.tag_code``."""
+    from genoscrub.aux_tags import TYPE_BYTES, TYPES, tag_code
+
+    text, starts, ends = tab_joined(["", *fields])
+    text += b"\n" if newline else b""
+    starts, ends = starts[1:] - 1, ends[1:]  # each field from its tab
+    codes = python.tag_codes(text, starts, ends, TYPE_BYTES)
+    regular = [
+        len(field) >= 6 and field[3:4] == b":" and field[5:6] == b":" and field[4] in TYPES
+        for field in (text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True))
+    ]
+    if all(regular):
+        assert codes is not None
+        wanted = [tag_code(text[start + 1 : start + 3], text[start + 4]) for start in starts.tolist()]
+        assert codes.tolist() == wanted
+    else:
+        assert codes is None
+    if compiled is not None:
+        from_c = compiled.tag_codes(text, starts, ends, TYPE_BYTES)
+        assert (from_c is None and codes is None) or (from_c is not None and codes is not None and from_c.tolist() == codes.tolist())
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_tag_codes_of_a_record(implementation: ModuleType) -> None:
+    """Each field's code, the last one within the text's last 8 bytes; one bad field is None."""
+    from genoscrub.aux_tags import TYPE_BYTES, tag_code
+
+    text = b"r\t0\t*\t0\t0\t*\t*\t0\t0\t*\t*\tNM:i:0\tRG:Z:rg1\tXA:Z:x\tAB:A:c\n"
+    starts = np.array([i for i in range(len(text)) if text[i] == 9][10:], dtype=np.int64)
+    ends = np.append(starts[1:], len(text) - 1)
+    codes = implementation.tag_codes(text, starts, ends, TYPE_BYTES)
+    assert codes is not None
+    assert codes.tolist() == [tag_code(name, kind) for name, kind in ((b"NM", 105), (b"RG", 90), (b"XA", 90), (b"AB", 65))]
+    assert implementation.tag_codes(text.replace(b"AB:A:", b"AB:a:"), starts, ends, TYPE_BYTES) is None
+    assert implementation.tag_codes(text.replace(b"NM:i:", b"NM:i;"), starts, ends, TYPE_BYTES) is None
+    assert implementation.tag_codes(text, starts[:1], starts[:1] + 5, TYPE_BYTES) is None
