@@ -2327,6 +2327,59 @@ release_text:
     return result;
 }
 
+PyDoc_STRVAR(span_choices_doc,
+"span_choices(text, starts, ends, values) -> bytearray\n"
+"\n"
+"For each span text[starts[i]:ends[i]], the index in values (a list of bytes, a few:\n"
+"each span is compared with each) of the first one equal to it, or -1; as int64.");
+
+static PyObject *
+span_choices(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object, *values;
+    if (!PyArg_ParseTuple(args, "y*OOO!", &text, &starts_object, &ends_object, &PyList_Type, &values))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    const Py_ssize_t value_count = PyList_GET_SIZE(values);
+    for (Py_ssize_t k = 0; k < value_count; k++) {
+        if (!PyBytes_Check(PyList_GET_ITEM(values, k))) {
+            PyErr_SetString(PyExc_TypeError, "values must be a list of bytes");
+            PyBuffer_Release(&text);
+            return NULL;
+        }
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0) {
+        PyBuffer_Release(&text);
+        return NULL;
+    }
+    const int64_t *start = starts.buf, *end = ends.buf;
+    result = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
+    if (result != NULL) {
+        int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+        const char *bytes = text.buf;
+        /* The values are held by the list, which holds the GIL: no thread can change it here. */
+        for (Py_ssize_t i = 0; i < count; i++) {
+            const Py_ssize_t length = (Py_ssize_t)(end[i] - start[i]);
+            int64_t found = -1;
+            for (Py_ssize_t k = 0; k < value_count; k++) {
+                PyObject *value = PyList_GET_ITEM(values, k);
+                if (PyBytes_GET_SIZE(value) == length && memcmp(PyBytes_AS_STRING(value), bytes + start[i], (size_t)length) == 0) {
+                    found = k;
+                    break;
+                }
+            }
+            out[i] = found;
+        }
+    }
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+    PyBuffer_Release(&text);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -2349,6 +2402,7 @@ static PyMethodDef scan_methods[] = {
     {"vcf_identifier_candidates", vcf_identifier_candidates, METH_VARARGS, vcf_identifier_candidates_doc},
     {"md_and_nm", md_and_nm, METH_VARARGS, md_and_nm_doc},
     {"tag_codes", tag_codes, METH_VARARGS, tag_codes_doc},
+    {"span_choices", span_choices, METH_VARARGS, span_choices_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -115,3 +115,6 @@ def vcf_identifier_candidates(
 
 def tag_codes(text: Text, starts: Int64Buffer, ends: Int64Buffer, types: ReadableBuffer, /) -> bytearray | None:
     """The code of each optional field (int64: its tag's bytes, then types[TYPE]); None when one is not a \\tXX:T: field."""
+
+def span_choices(text: Text, starts: Int64Buffer, ends: Int64Buffer, values: list[bytes], /) -> bytearray:
+    """For each span, the index in values of the first one equal to it, or -1 (int64)."""

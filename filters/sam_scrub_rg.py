@@ -86,6 +86,9 @@ PRINTABLE = re.compile(rb"[ -~]+")
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
+FEW_READ_GROUPS = 16
+"""Up to this many @RG lines, each RG:Z tag of a block is compared with each of their tags
+(``scan.span_choices``); with more, a block's distinct tags are found first (``distinct_spans``)."""
 UNNAMED = (b"*", b"")  # QNAME unavailable: nothing to hide, nothing to join on
 
 FLAG_PAIRED = 0x1
@@ -278,6 +281,8 @@ class RecordScrubber:
         self.policy = policy or TagPolicy()
         self.read_groups: dict[bytes, bytes] = {}
         self.rewritten_tags: dict[bytes, bytes] = {}
+        self.old_tags: list[bytes] = []
+        self.new_tags: list[bytes] = []
         self.references: dict[bytes, int] = {}
         self.removed_by_tag: Counter[str] = Counter()
         self.removed_by_value: Counter[str] = Counter()
@@ -289,6 +294,7 @@ class RecordScrubber:
         self.read_groups = header.read_groups
         self.references = header.references
         self.rewritten_tags = {b"\tRG:Z:" + old: b"\tRG:Z:" + new for old, new in self.read_groups.items()}
+        self.old_tags, self.new_tags = list(self.rewritten_tags), list(self.rewritten_tags.values())
 
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
         layout = None if one_by_one() else locate_tags(chunk)
@@ -352,7 +358,13 @@ class RecordScrubber:
         choices = np.zeros(len(edited), dtype=np.int64)  # pieces[0]: nothing
         pieces = [b""]
         rewrite = np.flatnonzero(kinds == REWRITE_RG)
-        if len(rewrite):
+        if len(rewrite) and len(self.old_tags) <= FEW_READ_GROUPS:
+            named = scan.span_choices(chunk, starts[rewrite], ends[rewrite], self.old_tags)
+            if (named < 0).any():
+                return None  # an RG:Z naming no @RG line: the exact path names it
+            pieces += self.new_tags
+            choices[rewrite] = 1 + named
+        elif len(rewrite):
             originals, which = distinct_spans(chunk, starts[rewrite], ends[rewrite])
             new = [self.rewritten_tags.get(original) for original in originals]
             if None in new:

@@ -67,6 +67,7 @@ __all__ = [
     "read_into",
     "replace_spans",
     "sam_revert_matches",
+    "span_choices",
     "spans_within",
     "splice_lines",
     "span_list",
@@ -99,6 +100,7 @@ LOOPS = (
     "cigar_lengths",
     "vcf_identifier_candidates",
     "tag_codes",
+    "span_choices",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -136,6 +138,7 @@ if native is not None:
         read_into,
         replace_spans,
         sam_revert_matches,
+        span_choices,
         span_list,
         spans_within,
         splice_lines,
@@ -162,6 +165,7 @@ else:
         read_into,
         replace_spans,
         sam_revert_matches,
+        span_choices,
         span_list,
         spans_within,
         splice_lines,

@@ -185,3 +185,8 @@ def tag_codes(text: bytes, starts: np.ndarray, ends: np.ndarray, types: bytes) -
     """The code of each optional field, None when one is not ``\tXX:T:``; see ``scan_python.tag_codes``."""
     codes = _scan.tag_codes(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), types)
     return None if codes is None else _int64(codes)
+
+
+def span_choices(text: bytes, starts: np.ndarray, ends: np.ndarray, values: list[bytes]) -> np.ndarray:
+    """For each span, the index in ``values`` of the first one equal to it, or -1; see ``scan_python.span_choices``."""
+    return _int64(_scan.span_choices(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), values))

@@ -1026,3 +1026,16 @@ def tag_codes(text: bytes, starts: np.ndarray, ends: np.ndarray, types: bytes) -
         return None
     names = (heads >> np.uint64(8)).astype(np.int64)
     return ((names & 0xFF) << 11) | (((names >> 8) & 0xFF) << 3) | field_types
+
+
+def span_choices(text: bytes, starts: np.ndarray, ends: np.ndarray, values: list[bytes]) -> np.ndarray:
+    """For each span, the index in ``values`` (a few) of the first one equal to it, or -1:
+    which of a header's read groups each RG:Z tag of a block names."""
+    _spans(starts, ends, len(text))
+    if not isinstance(values, list) or not all(isinstance(value, bytes) for value in values):
+        raise TypeError("values must be a list of bytes")
+    index: dict[bytes, int] = {}
+    for number, value in enumerate(values):
+        index.setdefault(value, number)
+    spans = [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
+    return np.fromiter((index.get(span, -1) for span in spans), dtype=np.int64, count=len(spans))

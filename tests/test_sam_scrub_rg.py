@@ -600,6 +600,29 @@ def test_fast_path_agrees_with_exact_path(sam: bytes) -> None:
     assert outputs[0] == outputs[1]  # the same bytes and the same counts, tag by tag
 
 
+@settings(max_examples=40, deadline=None)
+@given(sam=sam_files(), extra=st.sampled_from([0, 12, 40]))
+def test_fast_path_agrees_with_exact_path_however_many_read_groups(sam: bytes, extra: int) -> None:
+    """RG:Z tags matched against a few @RG lines' tags one by one, or by their distinct values
+    with many @RG lines: the exact path's bytes and counts either way."""
+    head, records = header_and_records(sam)
+    head += [b"@RG\tID:extra%d\tSM:e%d" % (i, i) for i in range(extra)]
+    report = Report(COMMAND)
+    header = HeaderScrubber(Pseudonyms(), "NGS", "-", report)
+    header.scrub(head)
+    chunk = b"".join(line + b"\n" for line in records)
+    outputs = []
+    for fast in (True, False):
+        report = Report(COMMAND)
+        scrubber = RecordScrubber(None, "-", report)
+        scrubber.use_header(header)
+        out = scrubber.scrub_block(chunk) if fast else scrubber.scrub_by_field(chunk, 1)
+        if out is None:
+            return
+        outputs.append((out, report.as_dict()))
+    assert outputs[0] == outputs[1]
+
+
 # Names the block path must rename as the one-record path does: unnamed (``*``, empty),
 # planted identifiers, mates sharing a name, bytes that are not UTF-8, one the map lists.
 QNAMES = [b"r1", b"r2", b"*", b"", b"S2301217T", b"HD753_S1:1:FC:7", b"r\xff", b"mapped"]

@@ -306,6 +306,10 @@ REFUSED = [
     ("tag_codes", (TEXT, np.array([3], dtype=np.int64), np.array([2], dtype=np.int64), KEEP[:256].tobytes()), IndexError),
     ("tag_codes", (TEXT, ONE, ONE.astype(np.int32), KEEP[:256].tobytes()), TypeError),
     ("tag_codes", (TEXT, ONE, np.array([1, 2], dtype=np.int64), KEEP[:256].tobytes()), ValueError),
+    ("span_choices", (TEXT, ONE, ONE, [b"x", "y"]), TypeError),
+    ("span_choices", (TEXT, ONE, ONE, (b"x",)), TypeError),
+    ("span_choices", (TEXT, ONE, np.array([len(TEXT) + 1], dtype=np.int64), [b"x"]), IndexError),
+    ("span_choices", (TEXT, ONE, ONE.astype(np.int32), [b"x"]), TypeError),
 ]
 
 
@@ -918,3 +922,21 @@ def test_tag_codes_of_a_record(implementation: ModuleType) -> None:
     assert implementation.tag_codes(text.replace(b"AB:A:", b"AB:a:"), starts, ends, TYPE_BYTES) is None
     assert implementation.tag_codes(text.replace(b"NM:i:", b"NM:i;"), starts, ends, TYPE_BYTES) is None
     assert implementation.tag_codes(text, starts[:1], starts[:1] + 5, TYPE_BYTES) is None
+
+
+# --- span choices -----------------------------------------------------------------------------
+
+CHOICE_PIECE = st.sampled_from(["\tRG:Z:", "rg1", "rg10", "rg", "1", "0", "\t", "", "\xff"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.lists(CHOICE_PIECE, max_size=4).map("".join), max_size=10),
+       st.lists(st.lists(CHOICE_PIECE, max_size=3).map("".join), max_size=5))  # fmt: skip
+def test_span_choices_loops_agree(spans: list[str], values: list[str]) -> None:
+    """Each span's first equal value, prefixes and repeated values included (``rg1`` is no ``rg10``)."""
+    text, starts, ends = tab_joined(spans)
+    choices = [value.encode() for value in values]
+    wanted = [next((k for k, value in enumerate(choices) if value == text[start:end]), -1) for start, end in zip(starts, ends, strict=True)]
+    assert python.span_choices(text, starts, ends, choices).tolist() == wanted
+    if compiled is not None:
+        assert compiled.span_choices(text, starts, ends, choices).tolist() == wanted
