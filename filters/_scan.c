@@ -2264,6 +2264,150 @@ release:
     return result;
 }
 
+/* --- SAM columns of the bulk reverter: numbers and optional-field names, one pass -------------- */
+
+PyDoc_STRVAR(span_numbers_doc,
+"span_numbers(text, starts, ends) -> bytearray\n"
+"\n"
+"For each span text[starts[i]:ends[i]]: its value as int64 when it is 1 to 10 ASCII\n"
+"digits (a SAM FLAG or POS), else -1.");
+
+static PyObject *
+span_numbers(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OO", &text, &starts_object, &ends_object))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = int64_array(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *p = bytes + start[i], *stop = bytes + end[i];
+        int64_t number = 0;
+        if (stop - p < 1 || stop - p > 10)
+            number = -1;
+        for (; number >= 0 && p < stop; p++) {
+            if (*p < '0' || *p > '9')
+                number = -1;
+            else
+                number = number * 10 + (*p - '0');
+        }
+        out[i] = number;
+    }
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    return result;
+}
+
+enum { TAG_LINE_NAMED = 1, TAG_LINE_MATE_CIGAR = 2 };
+
+PyDoc_STRVAR(sam_tag_lines_doc,
+"sam_tag_lines(text, tag_tabs, tag_counts, codes, letters, width) -> bytearray\n"
+"\n"
+"One byte a line: the lines own tag_counts[i] of the tab offsets tag_tabs (in order),\n"
+"each the tab before an optional field. Bit 1: a field whose first two bytes, as\n"
+"first << 8 | second, are nonzero in codes (65536 entries). Bit 2: an MC:Z field whose\n"
+"value holds a byte nonzero in letters (256 entries) within its first width bytes, or\n"
+"runs past them. A byte past the text's end reads as its last byte.");
+
+static PyObject *
+sam_tag_lines(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, codes, letters;
+    PyObject *tabs_object, *counts_object;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*OOy*y*n", &text, &tabs_object, &counts_object, &codes, &letters, &width))
+        return NULL;
+    Py_buffer tabs, counts;
+    PyObject *result = NULL;
+    if (codes.len != 65536 || letters.len != 256 || width < 1) {
+        PyErr_SetString(PyExc_ValueError, "codes must have 65536 entries, letters 256, width at least 1");
+        goto release_text;
+    }
+    if (int64_buffer(tabs_object, &tabs, "tag_tabs") < 0)
+        goto release_text;
+    if (int64_buffer(counts_object, &counts, "tag_counts") < 0)
+        goto release_tabs;
+    Py_ssize_t tab_count = tabs.len / (Py_ssize_t)sizeof(int64_t), line_count = counts.len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *tab = tabs.buf, *per_line = counts.buf;
+    int64_t total = 0;
+    for (Py_ssize_t i = 0; i < line_count; i++) {
+        if (per_line[i] < 0 || per_line[i] > tab_count - total) {
+            PyErr_SetString(PyExc_ValueError, "tag_counts must add up to the number of tag_tabs");
+            goto release_all;
+        }
+        total += per_line[i];
+    }
+    if (total != tab_count) {
+        PyErr_SetString(PyExc_ValueError, "tag_counts must add up to the number of tag_tabs");
+        goto release_all;
+    }
+    for (Py_ssize_t i = 0; i < tab_count; i++) {
+        if (tab[i] < 0 || tab[i] >= text.len) {
+            PyErr_SetString(PyExc_IndexError, "tag tab outside the text");
+            goto release_all;
+        }
+    }
+    result = PyByteArray_FromStringAndSize(NULL, line_count);
+    if (result == NULL)
+        goto release_all;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *named = codes.buf, *letter = letters.buf;
+    const int64_t last = (int64_t)text.len - 1;
+#define AT(offset) bytes[(offset) < last ? (offset) : last]
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t next = 0;
+    for (Py_ssize_t line = 0; line < line_count; line++) {
+        unsigned char found = 0;
+        for (int64_t k = 0; k < per_line[line]; k++) {
+            int64_t t = tab[next++];
+            unsigned char first = AT(t + 1), second = AT(t + 2);
+            if (named[(unsigned)first << 8 | second])
+                found |= TAG_LINE_NAMED;
+            if (first == 'M' && second == 'C' && AT(t + 3) == ':' && AT(t + 4) == 'Z' && AT(t + 5) == ':') {
+                Py_ssize_t j = 0;
+                for (; j < width; j++) {
+                    unsigned char c = AT(t + 6 + j);
+                    if (c == '\t' || c == '\n')
+                        break;
+                    if (letter[c]) {
+                        found |= TAG_LINE_MATE_CIGAR;
+                        break;
+                    }
+                }
+                if (j == width)
+                    found |= TAG_LINE_MATE_CIGAR;
+            }
+        }
+        out[line] = found;
+    }
+    Py_END_ALLOW_THREADS
+#undef AT
+release_all:
+    PyBuffer_Release(&counts);
+release_tabs:
+    PyBuffer_Release(&tabs);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&letters);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -2285,6 +2429,8 @@ static PyMethodDef scan_methods[] = {
     {"span_list", span_list, METH_VARARGS, span_list_doc},
     {"vcf_identifier_candidates", vcf_identifier_candidates, METH_VARARGS, vcf_identifier_candidates_doc},
     {"md_and_nm", md_and_nm, METH_VARARGS, md_and_nm_doc},
+    {"span_numbers", span_numbers, METH_VARARGS, span_numbers_doc},
+    {"sam_tag_lines", sam_tag_lines, METH_VARARGS, sam_tag_lines_doc},
     {NULL, NULL, 0, NULL},
 };
 

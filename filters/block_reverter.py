@@ -41,13 +41,13 @@ from genoscrub.sam_columns import (
     block_fields,
     first_bad_number,
     first_short_line,
-    parse_numbers,
+    number_column,
     rows_by_contig,
-    tag_code,
     tag_codes,
+    tag_lines,
 )
 
-COPYING_CODES = np.array(sorted(tag_code(tag) for tag in COPYING_TAGS), dtype=np.uint16)
+COPYING_CODES = tag_codes(COPYING_TAGS)
 KEEP_UNCHANGED_CODES = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"})
 KEEP_CHANGED_CODES = tag_codes(KEPT_TAGS | {b"MC"})
 
@@ -132,9 +132,8 @@ class BlockReverter:
         ``--drop-unknown-contigs``); the overlap with the windows is computed
         for the whole block at once.
         """
-        buffer, tabs = table.buffer, table.tabs
-        flags = parse_numbers(buffer, tabs[:, 0] + 1, tabs[:, 1])
-        positions = parse_numbers(buffer, tabs[:, 2] + 1, tabs[:, 3])
+        flags = number_column(table, 1)
+        positions = number_column(table, 3)
         if flags is None or positions is None:
             raise InputError("FLAG and POS must be numbers (at most 2^31-1)", self.path, first_line + first_bad_number(table.text))
         positions -= 1
@@ -161,7 +160,7 @@ class BlockReverter:
             selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
             selected |= query_lengths < 0  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
         selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
-        copying_rows, mate_rows = table.tag_rows(COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
+        copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True

@@ -179,3 +179,17 @@ def vcf_identifier_candidates(
         link_keys,
     )
     return np.frombuffer(found, dtype=bool)
+
+
+def span_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Each span's value as a FLAG or POS (1 to 10 digits), else -1; see ``scan_python.span_numbers``."""
+    return _int64(_scan.span_numbers(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends)))
+
+
+def sam_tag_lines(
+    text: bytes, tag_tabs: np.ndarray, tag_counts: np.ndarray, codes: np.ndarray, letters: np.ndarray, width: int
+) -> np.ndarray:
+    """A byte a line: a named tag, an MC value to look at; see ``scan_python.sam_tag_lines``."""
+    tables = np.ascontiguousarray(codes, dtype=np.uint8), np.ascontiguousarray(letters, dtype=np.uint8)
+    found = _scan.sam_tag_lines(text, np.ascontiguousarray(tag_tabs), np.ascontiguousarray(tag_counts), *tables, width)
+    return np.frombuffer(found, dtype=np.uint8)

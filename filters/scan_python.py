@@ -993,3 +993,62 @@ def vcf_identifier_candidates(
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
     return np.array(found, dtype=bool)
+
+
+# --- SAM columns of the bulk reverter ---------------------------------------------------------
+
+TAG_LINE_NAMED, TAG_LINE_MATE_CIGAR = 1, 2
+"""The bits of a line's byte in ``sam_tag_lines``."""
+
+
+def span_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each span: its value when it is 1 to 10 ASCII digits (a SAM FLAG or POS), else -1
+    (numpy: every span's digits gathered at once)."""
+    _spans(starts, ends, len(text))
+    sizes = ends - starts
+    if not len(sizes) or not len(text):
+        return np.full(len(sizes), -1, dtype=np.int64)
+    places = np.arange(10)
+    inside = places < sizes[:, None]
+    buffer = np.frombuffer(text, dtype=np.uint8)
+    digits = buffer[np.minimum(starts[:, None] + places, len(buffer) - 1)].astype(np.int64) - 48
+    good = (sizes >= 1) & (sizes <= 10) & ~(((digits < 0) | (digits > 9)) & inside).any(axis=1)
+    powers = np.where(inside, 10 ** np.clip(sizes[:, None] - 1 - places, 0, None), 0)
+    return np.where(good, (digits * powers).sum(axis=1), -1)
+
+
+def sam_tag_lines(
+    text: bytes, tag_tabs: np.ndarray, tag_counts: np.ndarray, codes: np.ndarray, letters: np.ndarray, width: int
+) -> np.ndarray:
+    """One uint8 a line, the lines owning ``tag_counts[i]`` of ``tag_tabs`` (each the tab
+    before an optional field) in order: bit ``TAG_LINE_NAMED`` where a field's first two
+    bytes, as ``first << 8 | second``, are nonzero in ``codes`` (65536 entries); bit
+    ``TAG_LINE_MATE_CIGAR`` where an ``MC:Z`` value holds a byte nonzero in ``letters``
+    (256 entries) within its first ``width`` bytes, or runs past them. A byte past the
+    text's end reads as its last byte (numpy: every tag at once)."""
+    if len(codes) != 1 << 16 or len(letters) != 256 or width < 1:
+        raise ValueError("codes must have 65536 entries, letters 256, width at least 1")
+    _offsets(tag_tabs, "tag_tabs")
+    _offsets(tag_counts, "tag_counts")
+    if (tag_counts < 0).any() or int(tag_counts.sum()) != len(tag_tabs):
+        raise ValueError("tag_counts must add up to the number of tag_tabs")
+    if len(tag_tabs) and ((tag_tabs < 0) | (tag_tabs >= len(text))).any():
+        raise IndexError("tag tab outside the text")
+    found = np.zeros(len(tag_counts), dtype=np.uint8)
+    if not len(tag_tabs):
+        return found
+    buffer = np.frombuffer(text, dtype=np.uint8)
+    last = len(buffer) - 1
+
+    def at(shift: int) -> np.ndarray:
+        return buffer[np.minimum(tag_tabs + shift, last)]
+
+    owners = np.repeat(np.arange(len(tag_counts)), tag_counts)
+    first, second = at(1), at(2)
+    found[owners[np.asarray(codes)[(first.astype(np.int64) << 8) | second] != 0]] |= TAG_LINE_NAMED
+    mate = (first == 77) & (second == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)
+    cells = buffer[np.minimum(tag_tabs[mate][:, None] + 6 + np.arange(width), last)]
+    inside = np.cumsum((cells == 9) | (cells == 10), axis=1) == 0
+    flagged = ((np.asarray(letters)[cells] != 0) & inside).any(axis=1) | inside[:, -1]
+    found[owners[mate][flagged]] |= TAG_LINE_MATE_CIGAR
+    return found

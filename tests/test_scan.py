@@ -298,6 +298,14 @@ REFUSED = [
     ("md_and_nm", (2, ((ord("D"), 3),), b"", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, ((ord("M"), 2),), b"AC", b"ACGT", 1), ValueError),
     ("md_and_nm", (0, ((ord("S"), 1), (ord("M"), 4)), b"ACGT", b"ACGT", 0), ValueError),
+    ("span_numbers", (TEXT, np.array([5], dtype=np.int64), np.array([4], dtype=np.int64)), IndexError),
+    ("span_numbers", (TEXT, ONE, np.array([1, 2], dtype=np.int64)), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE + 2, KEEP, KEEP[:256], 4), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE, KEEP, KEEP[:256], 4), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE + 1, KEEP[:255], KEEP[:256], 4), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE + 1, KEEP, KEEP[:256], 0), ValueError),
+    ("sam_tag_lines", (TEXT, np.array([len(TEXT)], dtype=np.int64), ONE + 1, KEEP, KEEP[:256], 4), IndexError),
+    ("sam_tag_lines", (TEXT, ONE, (ONE + 1).astype(np.int32), KEEP, KEEP[:256], 4), TypeError),
     ("md_and_nm", (0, ((ord("M"), -1),), b"ACGT", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, None, b"ACGT", b"ACGT", 0), TypeError),
 ]
@@ -723,6 +731,56 @@ def test_cigar_lengths_follow_the_cigar_grammar(values: list[str]) -> None:
     for implementation in (python, compiled):
         if implementation is not None:
             assert implementation.cigar_lengths(*arguments).tolist() == wanted
+
+
+NUMBER_PIECE = st.sampled_from(["0", "1", "9", "42", "2147483647", "2147483648", "9999999999", "12345678901", "-1", "+1", "a", " ", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(NUMBER_PIECE, max_size=3).map("".join), max_size=8))
+def test_span_numbers_read_what_parse_numbers_reads(values: list[str]) -> None:
+    """Each span's value when it is 1 to 10 digits, else -1: ``parse_numbers`` gives the
+    same values, and None exactly where a span is -1."""
+    from genoscrub.sam_columns import parse_numbers
+
+    text, starts, ends = tab_joined(values)
+    wanted = [int(value) if value.isdigit() and len(value) <= 10 else -1 for value in values]
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.span_numbers(text, starts, ends).tolist() == wanted
+    if text:
+        parsed = parse_numbers(np.frombuffer(text, dtype=np.uint8), starts, ends)
+        assert (parsed is None) == (-1 in wanted)
+        assert parsed is None or parsed.tolist() == wanted
+
+
+TAG_PIECE = st.sampled_from(
+    ["MC:Z:", "MC:Z:150M", "MC:Z:5S145M", "MC:Z:10M2I138M", "MC:Z:1234567890123456789012345M", "MC:i:3", "MC", "M", "SA:Z:x",
+     "XA:Z:", "OA", "RG:Z:a", "NM:i:0", "I", "D", "N", "X", "\t", ""]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.lists(TAG_PIECE, max_size=3).map("".join), max_size=4), min_size=1, max_size=6), st.integers(1, 30))
+def test_sam_tag_lines_find_the_rows_tag_rows_finds(lines: list[list[str]], width: int) -> None:
+    """Both loops mark the lines ``BlockFields.tag_rows`` (numpy over every tag) names, each
+    once, for tags cut anywhere (a name of one letter, an MC value at the block's end)."""
+    from genoscrub.sam_columns import block_fields, tag_codes
+
+    text = "".join("r\t0\tc\t1\t0\t*\t*\t0\t0\t*\t*" + "".join("\t" + tag for tag in tags) + "\n" for tags in lines).encode()
+    table = block_fields(text)
+    assert table is not None
+    names = [b"SA", b"XA", b"OA", b"MC"]
+    codes = np.array(sorted((name[0] << 8) | name[1] for name in names), dtype=np.uint16)
+    named, mate = table.tag_rows(codes, b"IDXN", width)
+    letters = np.zeros(256, dtype=np.uint8)
+    letters[list(b"IDXN")] = 1
+    located = table.located
+    for implementation in (python, compiled):
+        if implementation is not None:
+            found = implementation.sam_tag_lines(text, located.extra_starts, located.extra_counts, tag_codes(names), letters, width)
+            assert np.flatnonzero(found & scan.TAG_LINE_NAMED).tolist() == sorted(set(named.tolist()))
+            assert np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR).tolist() == sorted(set(mate.tolist()))
 
 
 # --- BAM: the audit's record walk ---------------------------------------------------------------
