@@ -116,5 +116,7 @@ def vcf_identifier_candidates(
 def span_numbers(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> bytearray:
     """Each span's value (int64) when it is 1 to 10 ASCII digits, else -1."""
 
-def sam_tag_lines(text: Text, tag_tabs: Int64Buffer, tag_counts: Int64Buffer, codes: ByteTable, letters: ByteTable, width: int, /) -> bytearray:
+def sam_tag_lines(
+    text: Text, tag_tabs: Int64Buffer, tag_counts: Int64Buffer, codes: ByteTable, letters: ByteTable, width: int, /
+) -> bytearray:
     """A byte a line: bit 1 a tag named in codes, bit 2 an MC:Z value with a letter in its first width bytes or longer."""

@@ -31,11 +31,11 @@ from .scan_python import (
     BAM_RECORD_FIELDS,
     BAM_TAG_FIELDS,
     EMPTY_CHROM,
+    TAG_LINE_MATE_CIGAR,
+    TAG_LINE_NAMED,
     BamRecords,
     FastqRecords,
     LineFields,
-    TAG_LINE_MATE_CIGAR,
-    TAG_LINE_NAMED,
     RevertedMatches,
     VcfColumns,
 )
