@@ -120,3 +120,21 @@ def sam_tag_lines(
     text: Text, tag_tabs: Int64Buffer, tag_counts: Int64Buffer, codes: ByteTable, letters: ByteTable, width: int, /
 ) -> bytearray:
     """A byte a line: bit 1 a tag named in codes, bit 2 an MC:Z value with a letter in its first width bytes or longer."""
+
+def sam_revert_windows(
+    text: Text,
+    line_starts: Int64Buffer,
+    sequence_starts: Int64Buffer,
+    sequence_ends: Int64Buffer,
+    quality_ends: Int64Buffer,
+    line_ends: Int64Buffer,
+    positions: Int64Buffer,
+    reference: ReadableBuffer,
+    offsets: Int64Buffer,
+    window_starts: Int64Buffer,
+    window_ends: Int64Buffer,
+    window_counts: Int64Buffer,
+    keep_changed: ByteTable,
+    /,
+) -> tuple[list[bytes | None], int, int]:
+    """(lines, reads changed, bases reverted) of one-M-run records whose bases in their windows become the reference."""

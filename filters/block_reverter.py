@@ -285,6 +285,7 @@ class BlockReverter:
         reference = self.reference
         counts = self.report.counts
         single_name = names[0] if len(names) == 1 else None
+        batch = WindowBatch()
         decoded = {name: name.decode(errors="replace") for name in set(names)}
         contigs = {name: contig for name, contig in decoded.items() if contig in reference}
         """The block's contig names the reference has, decoded once."""
@@ -316,6 +317,9 @@ class BlockReverter:
             if revert_all and sequence.upper() == bases:
                 results[row] = b"\t".join([text[start:quality_end], *KEPT_UNCHANGED_TAG_FIELDS.findall(text, quality_end, end)])
                 continue
+            if sites is not None and row not in mate_rows:  # its MC stays as it is: the line is built in C, below
+                batch.add(row, position, bases, read_windows)
+                continue
             kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
             if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
                 mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
@@ -338,6 +342,8 @@ class BlockReverter:
                     kept.append(b"NM:i:%d" % distance)
             fields = text[start:quality_end] if not reverted else text[start:sequence_start] + new_sequence + text[sequence_end:quality_end]
             results[row] = b"\t".join([fields, *kept])
+        if batch.rows:
+            batch.revert(table, quality_ends, results, counts)
         same_report_keys(counts)
         return results
 
@@ -454,6 +460,48 @@ class BlockReverter:
             if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
                 regions[name] = (start, self.reference.fetch(contig, start, end))
         return regions
+
+
+class WindowBatch:
+    """The block's one-``M``-run reads on germline windows whose MC stays as it is, gathered
+    for ``scan.sam_revert_windows`` (C): it reverts their windows and builds their lines
+    by the rules of the loop in ``_revert_simple_rows``, one call a block."""
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+        self.positions: list[int] = []
+        self.bases: list[bytes] = []
+        self.window_starts: list[int] = []
+        self.window_ends: list[int] = []
+        self.window_counts: list[int] = []
+
+    def add(self, row: int, position: int, bases: bytes, windows: list[tuple[int, int]]) -> None:
+        """A read (its row, 0-based start and the reference under it) and the windows it touches."""
+        self.rows.append(row)
+        self.positions.append(position)
+        self.bases.append(bases)
+        for start, end in windows:
+            self.window_starts.append(start)
+            self.window_ends.append(end)
+        self.window_counts.append(len(windows))
+
+    def revert(self, table: BlockFields, quality_ends: np.ndarray, results: dict[int, bytes], counts: Counter[str]) -> None:
+        """Each read's new line into ``results``; its changes into the report's ``counts``."""
+        rows = np.array(self.rows, dtype=np.int64)
+        sizes = np.array([len(bases) for bases in self.bases], dtype=np.int64)
+        tabs = table.tabs
+        lines, changed_reads, changed_bases = scan.sam_revert_windows(
+            table.text, table.line_starts[rows], tabs[rows, 8] + 1, tabs[rows, 9], quality_ends[rows], table.line_ends[rows],
+            np.array(self.positions, dtype=np.int64), b"".join(self.bases), np.cumsum(sizes) - sizes,
+            np.array(self.window_starts, dtype=np.int64), np.array(self.window_ends, dtype=np.int64),
+            np.array(self.window_counts, dtype=np.int64), KEEP_CHANGED_CODES,
+        )
+        if changed_reads:
+            counts["reads_changed"] += changed_reads
+            counts["bases_reverted"] += changed_bases
+        for row, line in zip(self.rows, lines, strict=True):
+            assert line is not None
+            results[row] = line
 
 
 class QueryLength(CigarTable):

@@ -71,6 +71,7 @@ __all__ = [
     "read_into",
     "replace_spans",
     "sam_revert_matches",
+    "sam_revert_windows",
     "sam_tag_lines",
     "span_numbers",
     "spans_within",
@@ -105,6 +106,7 @@ LOOPS = (
     "vcf_identifier_candidates",
     "span_numbers",
     "sam_tag_lines",
+    "sam_revert_windows",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -142,6 +144,7 @@ if native is not None:
         read_into,
         replace_spans,
         sam_revert_matches,
+        sam_revert_windows,
         sam_tag_lines,
         span_list,
         span_numbers,
@@ -169,6 +172,7 @@ else:
         read_into,
         replace_spans,
         sam_revert_matches,
+        sam_revert_windows,
         sam_tag_lines,
         span_list,
         span_numbers,

@@ -193,3 +193,28 @@ def sam_tag_lines(
     tables = np.ascontiguousarray(codes, dtype=np.uint8), np.ascontiguousarray(letters, dtype=np.uint8)
     found = _scan.sam_tag_lines(text, np.ascontiguousarray(tag_tabs), np.ascontiguousarray(tag_counts), *tables, width)
     return np.frombuffer(found, dtype=np.uint8)
+
+
+def sam_revert_windows(
+    text: bytes,
+    line_starts: np.ndarray,
+    sequence_starts: np.ndarray,
+    sequence_ends: np.ndarray,
+    quality_ends: np.ndarray,
+    line_ends: np.ndarray,
+    positions: np.ndarray,
+    reference: bytes,
+    offsets: np.ndarray,
+    window_starts: np.ndarray,
+    window_ends: np.ndarray,
+    window_counts: np.ndarray,
+    keep_changed: np.ndarray,
+) -> RevertedMatches:
+    """sam-revert-germline ``-v`` for one-M-run records on windows, lines built in C; see ``scan_python.sam_revert_windows``."""
+    contiguous = np.ascontiguousarray
+    lines, changed, bases = _scan.sam_revert_windows(
+        text, contiguous(line_starts), contiguous(sequence_starts), contiguous(sequence_ends), contiguous(quality_ends),
+        contiguous(line_ends), contiguous(positions), reference, contiguous(offsets), contiguous(window_starts),
+        contiguous(window_ends), contiguous(window_counts), contiguous(keep_changed, dtype=np.uint8),
+    )
+    return RevertedMatches(lines, changed, bases)

@@ -1052,3 +1052,82 @@ def sam_tag_lines(
     flagged = ((np.asarray(letters)[cells] != 0) & inside).any(axis=1) | inside[:, -1]
     found[owners[mate][flagged]] |= TAG_LINE_MATE_CIGAR
     return found
+
+
+def sam_revert_windows(
+    text: bytes,
+    line_starts: np.ndarray,
+    sequence_starts: np.ndarray,
+    sequence_ends: np.ndarray,
+    quality_ends: np.ndarray,
+    line_ends: np.ndarray,
+    positions: np.ndarray,
+    reference: bytes,
+    offsets: np.ndarray,
+    window_starts: np.ndarray,
+    window_ends: np.ndarray,
+    window_counts: np.ndarray,
+    keep_changed: np.ndarray,
+) -> RevertedMatches:
+    """sam-revert-germline ``-v`` for records of one M run that touch a window: read ``i``
+    (0-based start ``positions[i]``, the reference under it ``reference[offsets[i]:
+    offsets[i] + its length]``) owns the next ``window_counts[i]`` windows; in each, in
+    order, a stretch that differs from the reference (but for case) becomes the reference
+    (``revert.revert_match_run``'s rule). Its line: the record up to QUAL with the new SEQ,
+    the tags marked in ``keep_changed``, then MD and NM (``cigar.md_and_nm``) where it had
+    them. ``changed``/``bases``: reads changed and the bases that differed in their
+    reverted stretches."""
+    arrays = (line_starts, sequence_starts, sequence_ends, quality_ends, line_ends, positions, offsets)
+    names = ("line_starts", "sequence_starts", "sequence_ends", "quality_ends", "line_ends", "positions", "offsets")
+    for array, name in zip(arrays, names, strict=True):
+        _offsets(array, name)
+    for array, name in ((window_starts, "window_starts"), (window_ends, "window_ends"), (window_counts, "window_counts")):
+        _offsets(array, name)
+    if any(len(array) != len(line_starts) for array in (*arrays, window_counts)):
+        raise ValueError("the per-read arrays must have one length")
+    if len(window_ends) != len(window_starts):
+        raise ValueError("window_starts and window_ends must have one length")
+    if len(keep_changed) != 65536:
+        raise ValueError("keep_changed must hold 65536 bytes")
+    sizes = sequence_ends - sequence_starts
+    if len(line_starts) and (
+        (line_starts < 0) | (line_starts > sequence_starts) | (sizes < 0) | (sequence_ends >= quality_ends)
+        | (quality_ends > line_ends) | (line_ends > len(text)) | (offsets < 0) | (offsets + sizes > len(reference))
+    ).any():
+        raise IndexError("a record's offsets lie outside the text or the reference")
+    if (window_counts < 0).any() or int(window_counts.sum()) != len(window_starts):
+        raise ValueError("window_counts must add up to the number of windows")
+    keep = bytes(keep_changed)
+    lines: list[bytes | None] = []
+    changed_reads = changed_bases = 0
+    window_list = list(zip(window_starts.tolist(), window_ends.tolist(), strict=True))
+    next_window = 0
+    for start, sequence_start, sequence_end, quality_end, end, position, offset, window_count in zip(
+        line_starts.tolist(), sequence_starts.tolist(), sequence_ends.tolist(), quality_ends.tolist(), line_ends.tolist(),
+        positions.tolist(), offsets.tolist(), window_counts.tolist(), strict=True,
+    ):
+        size = sequence_end - sequence_start
+        sequence, expected = text[sequence_start:sequence_end], reference[offset : offset + size]
+        reverted = 0
+        for window_start, window_end in window_list[next_window : next_window + window_count]:
+            first, last = max(window_start, position) - position, min(window_end, position + size) - position
+            piece, target = sequence[first:last], expected[first:last]
+            if first >= last or piece == target or piece.upper() == target:
+                continue
+            reverted += sum(a != b for a, b in zip(piece, target, strict=True))
+            sequence = sequence[:first] + target + sequence[last:]
+        next_window += window_count
+        tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
+        kept, has_md, has_nm = _kept_tags(tags, keep)
+        if has_md or has_nm:  # a read equal to the reference is settled by one comparison (whatever its case)
+            plain = sequence == expected and b"N" not in sequence
+            md, distance = (b"%d" % size, 0) if plain else md_and_nm(0, ((ord("M"), size),), sequence, expected, 0)
+            if has_md:
+                kept.append(b"MD:Z:" + md)
+            if has_nm:
+                kept.append(b"NM:i:%d" % distance)
+        lines.append(b"\t".join([text[start:sequence_start] + sequence + text[sequence_end:quality_end], *kept]))
+        if reverted:
+            changed_reads += 1
+            changed_bases += reverted
+    return RevertedMatches(lines, changed_reads, changed_bases)

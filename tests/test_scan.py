@@ -306,6 +306,16 @@ REFUSED = [
     ("sam_tag_lines", (TEXT, ONE, ONE + 1, KEEP, KEEP[:256], 0), ValueError),
     ("sam_tag_lines", (TEXT, np.array([len(TEXT)], dtype=np.int64), ONE + 1, KEEP, KEEP[:256], 4), IndexError),
     ("sam_tag_lines", (TEXT, ONE, (ONE + 1).astype(np.int32), KEEP, KEEP[:256], 4), TypeError),
+    ("sam_revert_windows", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, ONE, b"A", ONE, ONE, ONE, ONE, KEEP), IndexError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, ONE + 1, KEEP[:10]),
+     ValueError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, ONE + 2, KEEP), ValueError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE[:0], ONE + 1, KEEP),
+     ValueError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE + 1, ONE, ONE, ONE + 1, KEEP),
+     IndexError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, (ONE + 1).astype(np.int32),
+     KEEP), TypeError),
     ("md_and_nm", (0, ((ord("M"), -1),), b"ACGT", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, None, b"ACGT", b"ACGT", 0), TypeError),
 ]
@@ -781,6 +791,75 @@ def test_sam_tag_lines_find_the_rows_tag_rows_finds(lines: list[list[str]], widt
             found = implementation.sam_tag_lines(text, located.extra_starts, located.extra_counts, tag_codes(names), letters, width)
             assert np.flatnonzero(found & scan.TAG_LINE_NAMED).tolist() == sorted(set(named.tolist()))
             assert np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR).tolist() == sorted(set(mate.tolist()))
+
+
+WindowCase = tuple[bytes, list[tuple[int, ...]], bytes, list[tuple[int, int]], list[int]]
+"""SAM text, each read's offsets, the reference, the windows and how many each read owns."""
+WINDOW_READ_TAGS = ["MD:Z:40", "NM:i:3", "RG:Z:g1", "AS:i:40", "MC:Z:40M", "M", "MDx", "XA:Z:c,+1,40M,0", ""]
+
+
+@st.composite
+def window_reads(draw: st.DrawFn) -> WindowCase:
+    """One-M reads (bases of either case, N, '=') over a reference with an N and a lowercase
+    base, each with windows in, across, beside and outside it (overlapping ones included)."""
+    reference = draw(st.text("ACGTACGTNa", min_size=60, max_size=60)).encode()
+    lines: list[bytes] = []
+    rows: list[tuple[int, ...]] = []
+    windows: list[tuple[int, int]] = []
+    counts: list[int] = []
+    offset = 0
+    for index in range(draw(st.integers(0, 6))):
+        position = draw(st.integers(0, 40))
+        size = draw(st.integers(1, 20))
+        bases = bytearray(reference[position : position + size])
+        for _ in range(draw(st.integers(0, 4))):
+            bases[draw(st.integers(0, size - 1))] = draw(st.sampled_from(b"ACGTNacgtn="))
+        tags = draw(st.lists(st.sampled_from(WINDOW_READ_TAGS), max_size=4))
+        head = b"r%d\t0\tc\t%d\t60\t%dM\t*\t0\t0\t" % (index, position + 1, size)
+        line = head + bytes(bases) + b"\t" + b"I" * size + b"".join(b"\t" + tag.encode() for tag in tags)
+        start = offset
+        sequence_start = start + len(head)
+        quality_end = sequence_start + 2 * size + 1
+        rows.append((start, sequence_start, sequence_start + size, quality_end, start + len(line), position, position, size))
+        offset += len(line) + 1
+        lines.append(line)
+        read_windows = draw(st.lists(st.tuples(st.integers(-5, 65), st.integers(0, 8)), max_size=3))
+        windows += [(start_, start_ + width) for start_, width in read_windows]
+        counts.append(len(read_windows))
+    return b"".join(line + b"\n" for line in lines), rows, reference, windows, counts
+
+
+@settings(max_examples=400, deadline=None)
+@given(window_reads())
+def test_sam_revert_windows_is_the_one_m_read_rule(case: WindowCase) -> None:
+    """Both loops give, read by read, what ``revert.revert_match_run`` and calmd's MD and NM
+    make of it (the bulk reverter's rule before the loop), tags kept as its pattern keeps them."""
+    from genoscrub.block_reverter import KEEP_CHANGED_CODES, KEPT_CHANGED_TAG_FIELDS, md_and_nm_of_match
+    from genoscrub.revert import revert_match_run
+
+    text, rows, reference, windows, counts = case
+    columns = [np.array([row[k] for row in rows], dtype=np.int64) for k in range(7)]
+    arguments = (
+        text, *columns[:6], reference, columns[6], np.array([w[0] for w in windows], dtype=np.int64),
+        np.array([w[1] for w in windows], dtype=np.int64), np.array(counts, dtype=np.int64), KEEP_CHANGED_CODES,
+    )
+    wanted_lines, changed, reverted_bases, used = [], 0, 0, 0
+    for (start, sequence_start, sequence_end, quality_end, end, position, _, size), count in zip(rows, counts, strict=True):
+        bases = reference[position : position + size]
+        sequence, reverted = revert_match_run(position, text[sequence_start:sequence_end], bases, windows[used : used + count])
+        used += count
+        kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
+        tag_text = text[quality_end:end]
+        if b"\tMD" in tag_text or b"\tNM" in tag_text:
+            md, distance = md_and_nm_of_match(sequence, bases)
+            kept += [b"MD:Z:" + md] if b"\tMD" in tag_text else []
+            kept += [b"NM:i:%d" % distance] if b"\tNM" in tag_text else []
+        wanted_lines.append(b"\t".join([text[start:sequence_start] + sequence + text[sequence_end:quality_end], *kept]))
+        changed += reverted > 0
+        reverted_bases += reverted
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert tuple(implementation.sam_revert_windows(*arguments)) == (wanted_lines, changed, reverted_bases)
 
 
 # --- BAM: the audit's record walk ---------------------------------------------------------------
