@@ -269,6 +269,8 @@ class BlockReverter:
         revert_all = windows.revert_all
         if revert_all and len(rows):
             rows = self._revert_all_in_bulk(table, rows, positions, lengths, names, quality_ends, results)
+        elif isinstance(windows, GermlineWindows) and len(rows):
+            rows = self._revert_on_windows_in_bulk(table, rows, positions, lengths, names, quality_ends, mate_rows, results)
         if not len(rows):
             return results
         indexes = np.zeros(len(rows), dtype=np.int64)
@@ -285,7 +287,6 @@ class BlockReverter:
         reference = self.reference
         counts = self.report.counts
         single_name = names[0] if len(names) == 1 else None
-        batch = WindowBatch()
         decoded = {name: name.decode(errors="replace") for name in set(names)}
         contigs = {name: contig for name, contig in decoded.items() if contig in reference}
         """The block's contig names the reference has, decoded once."""
@@ -317,9 +318,6 @@ class BlockReverter:
             if revert_all and sequence.upper() == bases:
                 results[row] = b"\t".join([text[start:quality_end], *KEPT_UNCHANGED_TAG_FIELDS.findall(text, quality_end, end)])
                 continue
-            if sites is not None and row not in mate_rows:  # its MC stays as it is: the line is built in C, below
-                batch.add(row, position, bases, read_windows)
-                continue
             kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
             if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
                 mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
@@ -342,8 +340,6 @@ class BlockReverter:
                     kept.append(b"NM:i:%d" % distance)
             fields = text[start:quality_end] if not reverted else text[start:sequence_start] + new_sequence + text[sequence_end:quality_end]
             results[row] = b"\t".join([fields, *kept])
-        if batch.rows:
-            batch.revert(table, quality_ends, results, counts)
         same_report_keys(counts)
         return results
 
@@ -405,6 +401,67 @@ class BlockReverter:
         same_report_keys(counts)
         return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
 
+    def _revert_on_windows_in_bulk(
+        self,
+        table: BlockFields,
+        rows: np.ndarray,
+        positions: np.ndarray,
+        lengths: np.ndarray,
+        names: list[bytes],
+        quality_ends: np.ndarray,
+        mate_rows: set[int],
+        results: dict[int, bytes],
+    ) -> np.ndarray:
+        """``-v`` for one-``M``-run records: their windows found for the block at once
+        (``SiteTable.windows_of_spans``) and, per contig, every read reverted and its line
+        built by ``scan.sam_revert_windows`` (C, or its Python twin) by the rules of the
+        per-record loop in ``_revert_simple_rows``. Returns the rows left to that loop: a
+        record whose MC may change, SEQ or QUAL ``*``, no reference region, no window."""
+        assert isinstance(self.windows, GermlineWindows)
+        sites = self.windows.sites
+        left: list[np.ndarray] = []
+        regions = self._reference_regions(names, rows, positions, lengths)
+        row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+        buffer, tabs = table.buffer, table.tabs
+        mates = np.zeros(len(table), dtype=bool)
+        mates[list(mate_rows)] = True
+        counts = self.report.counts
+        for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+            found = rows[group]
+            region = regions.get(name)
+            contig = name.decode(errors="replace")
+            if region is None or contig not in sites.starts:
+                left.append(found)
+                continue
+            region_start, bases = region
+            starts, sizes = positions[found], lengths[found]
+            sequence_starts, sequence_ends = tabs[found, 8] + 1, tabs[found, 9]
+            usable = ~mates[found] & (starts - region_start + sizes <= len(bases)) & ~((sizes == 1) & (buffer[sequence_starts] == 42))
+            usable &= ~((quality_ends[found] - sequence_ends == 2) & (sizes != 1) & (buffer[sequence_ends + 1] != 42))
+            window_rows, window_starts, window_ends = sites.windows_of_spans(contig, starts, starts + sizes)
+            window_counts = np.bincount(window_rows, minlength=len(found))
+            usable &= window_counts > 0
+            if not usable.all():
+                left.append(found[~usable])
+                chosen = usable[window_rows]
+                window_starts, window_ends = window_starts[chosen], window_ends[chosen]
+                found, starts, window_counts = found[usable], starts[usable], window_counts[usable]
+                sequence_starts, sequence_ends = sequence_starts[usable], sequence_ends[usable]
+            if not len(found):
+                continue
+            lines, changed_reads, changed_bases = scan.sam_revert_windows(
+                table.text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
+                starts, bases, starts - region_start, window_starts, window_ends, window_counts, KEEP_CHANGED_CODES,
+            )
+            if changed_reads:
+                counts["reads_changed"] += changed_reads
+                counts["bases_reverted"] += changed_bases
+            for row, line in zip(found.tolist(), lines, strict=True):
+                assert line is not None
+                results[row] = line
+        same_report_keys(counts)
+        return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
+
     def _tags_only_rows(self, table: BlockFields, rows: np.ndarray, all_query_lengths: np.ndarray) -> dict[int, bytes]:
         """Records on no window that carry a tag to remove: their new text, by the
         rules of the one-record path (an SA tag, a mate that goes or whose CIGAR
@@ -460,48 +517,6 @@ class BlockReverter:
             if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
                 regions[name] = (start, self.reference.fetch(contig, start, end))
         return regions
-
-
-class WindowBatch:
-    """The block's one-``M``-run reads on germline windows whose MC stays as it is, gathered
-    for ``scan.sam_revert_windows`` (C): it reverts their windows and builds their lines
-    by the rules of the loop in ``_revert_simple_rows``, one call a block."""
-
-    def __init__(self) -> None:
-        self.rows: list[int] = []
-        self.positions: list[int] = []
-        self.bases: list[bytes] = []
-        self.window_starts: list[int] = []
-        self.window_ends: list[int] = []
-        self.window_counts: list[int] = []
-
-    def add(self, row: int, position: int, bases: bytes, windows: list[tuple[int, int]]) -> None:
-        """A read (its row, 0-based start and the reference under it) and the windows it touches."""
-        self.rows.append(row)
-        self.positions.append(position)
-        self.bases.append(bases)
-        for start, end in windows:
-            self.window_starts.append(start)
-            self.window_ends.append(end)
-        self.window_counts.append(len(windows))
-
-    def revert(self, table: BlockFields, quality_ends: np.ndarray, results: dict[int, bytes], counts: Counter[str]) -> None:
-        """Each read's new line into ``results``; its changes into the report's ``counts``."""
-        rows = np.array(self.rows, dtype=np.int64)
-        sizes = np.array([len(bases) for bases in self.bases], dtype=np.int64)
-        tabs = table.tabs
-        lines, changed_reads, changed_bases = scan.sam_revert_windows(
-            table.text, table.line_starts[rows], tabs[rows, 8] + 1, tabs[rows, 9], quality_ends[rows], table.line_ends[rows],
-            np.array(self.positions, dtype=np.int64), b"".join(self.bases), np.cumsum(sizes) - sizes,
-            np.array(self.window_starts, dtype=np.int64), np.array(self.window_ends, dtype=np.int64),
-            np.array(self.window_counts, dtype=np.int64), KEEP_CHANGED_CODES,
-        )
-        if changed_reads:
-            counts["reads_changed"] += changed_reads
-            counts["bases_reverted"] += changed_bases
-        for row, line in zip(self.rows, lines, strict=True):
-            assert line is not None
-            results[row] = line
 
 
 class QueryLength(CigarTable):

@@ -108,3 +108,27 @@ def test_one_m_reads_on_windows_give_the_one_record_answer(case: tuple[str, list
     assert bulk == pure
     assert bulk[0] == one_by_one[0]
     assert dict(bulk[1]) == dict(one_by_one[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 30)), max_size=12),
+    st.lists(st.tuples(st.integers(-10, 240), st.integers(0, 60)), max_size=20),
+)
+def test_windows_of_spans_are_the_windows_of_each_span(windows: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
+    """The bulk window lookup lists, span by span, what ``SiteTable.windows`` lists for that
+    span alone (nested, overlapping and empty windows included)."""
+    import numpy as np
+    from genoscrub.germline_sites import SiteTable
+
+    table = SiteTable()
+    table.add_contig("chr1", np.array([start for start, _ in windows], dtype=np.int64),
+                     np.array([start + width for start, width in windows], dtype=np.int64))
+    starts = np.array([start for start, _ in spans], dtype=np.int64)
+    ends = np.array([start + width for start, width in spans], dtype=np.int64)
+    rows, window_starts, window_ends = table.windows_of_spans("chr1", starts, ends)
+    found = list(zip(rows.tolist(), window_starts.tolist(), window_ends.tolist(), strict=True))
+    wanted = [(index, *window) for index, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True))
+              for window in table.windows("chr1", start, end)]
+    assert found == wanted
+    assert table.windows_of_spans("chr2", starts, ends)[0].tolist() == []
