@@ -7,8 +7,11 @@ are found for the whole block at once, and every other record passes as a slice
 of the block, the same bytes. The common record that does need work, one ``M``
 run, is rewritten without being split into fields; with ``--all`` its bases are
 compared with the reference and its line rebuilt by ``scan.sam_revert_matches``
-(C, or a numpy twin where it is not built), and the block is spliced by
-``scan.splice_lines``.
+(C, or a numpy twin where it is not built); with ``-v`` the windows of every such
+read are listed for the block at once (``SiteTable.windows_of_spans``) and
+``scan.sam_revert_windows`` reverts them and rebuilds its line (C, or a Python twin);
+the block is spliced by ``scan.splice_lines``. FLAG, POS and the names of the
+optional fields are read by C loops too (``sam_columns.number_column``, ``tag_lines``).
 Anything else goes to the one-record path (filters/record_reverter.py), which
 every bulk rule must agree with: ``GENOSCRUB_ONE_BY_ONE=1`` sends every record
 there, and the tests compare the two.
