@@ -2380,6 +2380,320 @@ span_choices(PyObject *Py_UNUSED(module), PyObject *args)
     return result;
 }
 
+/* --- SAM columns of the bulk reverter: numbers and optional-field names, one pass -------------- */
+
+PyDoc_STRVAR(span_numbers_doc,
+"span_numbers(text, starts, ends) -> bytearray\n"
+"\n"
+"For each span text[starts[i]:ends[i]]: its value as int64 when it is 1 to 10 ASCII\n"
+"digits (a SAM FLAG or POS), else -1.");
+
+static PyObject *
+span_numbers(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OO", &text, &starts_object, &ends_object))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    result = int64_array(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *p = bytes + start[i], *stop = bytes + end[i];
+        int64_t number = 0;
+        if (stop - p < 1 || stop - p > 10)
+            number = -1;
+        for (; number >= 0 && p < stop; p++) {
+            if (*p < '0' || *p > '9')
+                number = -1;
+            else
+                number = number * 10 + (*p - '0');
+        }
+        out[i] = number;
+    }
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    return result;
+}
+
+enum { TAG_LINE_NAMED = 1, TAG_LINE_MATE_CIGAR = 2 };
+
+PyDoc_STRVAR(sam_tag_lines_doc,
+"sam_tag_lines(text, tag_tabs, tag_counts, codes, letters, width) -> bytearray\n"
+"\n"
+"One byte a line: the lines own tag_counts[i] of the tab offsets tag_tabs (in order),\n"
+"each the tab before an optional field. Bit 1: a field whose first two bytes, as\n"
+"first << 8 | second, are nonzero in codes (65536 entries). Bit 2: an MC:Z field whose\n"
+"value holds a byte nonzero in letters (256 entries) within its first width bytes, or\n"
+"runs past them. A byte past the text's end reads as its last byte.");
+
+static PyObject *
+sam_tag_lines(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, codes, letters;
+    PyObject *tabs_object, *counts_object;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*OOy*y*n", &text, &tabs_object, &counts_object, &codes, &letters, &width))
+        return NULL;
+    Py_buffer tabs, counts;
+    PyObject *result = NULL;
+    if (codes.len != 65536 || letters.len != 256 || width < 1) {
+        PyErr_SetString(PyExc_ValueError, "codes must have 65536 entries, letters 256, width at least 1");
+        goto release_text;
+    }
+    if (int64_buffer(tabs_object, &tabs, "tag_tabs") < 0)
+        goto release_text;
+    if (int64_buffer(counts_object, &counts, "tag_counts") < 0)
+        goto release_tabs;
+    Py_ssize_t tab_count = tabs.len / (Py_ssize_t)sizeof(int64_t), line_count = counts.len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *tab = tabs.buf, *per_line = counts.buf;
+    int64_t total = 0;
+    for (Py_ssize_t i = 0; i < line_count; i++) {
+        if (per_line[i] < 0 || per_line[i] > tab_count - total) {
+            PyErr_SetString(PyExc_ValueError, "tag_counts must add up to the number of tag_tabs");
+            goto release_all;
+        }
+        total += per_line[i];
+    }
+    if (total != tab_count) {
+        PyErr_SetString(PyExc_ValueError, "tag_counts must add up to the number of tag_tabs");
+        goto release_all;
+    }
+    for (Py_ssize_t i = 0; i < tab_count; i++) {
+        if (tab[i] < 0 || tab[i] >= text.len) {
+            PyErr_SetString(PyExc_IndexError, "tag tab outside the text");
+            goto release_all;
+        }
+    }
+    result = PyByteArray_FromStringAndSize(NULL, line_count);
+    if (result == NULL)
+        goto release_all;
+    unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *named = codes.buf, *letter = letters.buf;
+    const int64_t last = (int64_t)text.len - 1;
+#define AT(offset) bytes[(offset) < last ? (offset) : last]
+    Py_BEGIN_ALLOW_THREADS
+    Py_ssize_t next = 0;
+    for (Py_ssize_t line = 0; line < line_count; line++) {
+        unsigned char found = 0;
+        for (int64_t k = 0; k < per_line[line]; k++) {
+            int64_t t = tab[next++];
+            unsigned char first = AT(t + 1), second = AT(t + 2);
+            if (named[(unsigned)first << 8 | second])
+                found |= TAG_LINE_NAMED;
+            if (first == 'M' && second == 'C' && AT(t + 3) == ':' && AT(t + 4) == 'Z' && AT(t + 5) == ':') {
+                Py_ssize_t j = 0;
+                for (; j < width; j++) {
+                    unsigned char c = AT(t + 6 + j);
+                    if (c == '\t' || c == '\n')
+                        break;
+                    if (letter[c]) {
+                        found |= TAG_LINE_MATE_CIGAR;
+                        break;
+                    }
+                }
+                if (j == width)
+                    found |= TAG_LINE_MATE_CIGAR;
+            }
+        }
+        out[line] = found;
+    }
+    Py_END_ALLOW_THREADS
+#undef AT
+release_all:
+    PyBuffer_Release(&counts);
+release_tabs:
+    PyBuffer_Release(&tabs);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&letters);
+    return result;
+}
+
+PyDoc_STRVAR(sam_revert_windows_doc,
+"sam_revert_windows(text, line_starts, sequence_starts, sequence_ends, quality_ends, line_ends,\n"
+"                   positions, reference, offsets, window_starts, window_ends, window_counts,\n"
+"                   keep_changed) -> (lines, changed, bases)\n"
+"\n"
+"sam-revert-germline -v for records of one M run (CIGAR = SEQ length) that touch a\n"
+"window, as scan_python.sam_revert_windows does it: read i (0-based start positions[i],\n"
+"the reference under it reference[offsets[i]:offsets[i] + its length]) owns the next\n"
+"window_counts[i] windows [window_starts, window_ends); in each, in order, a stretch\n"
+"that differs from the reference (but for case) becomes the reference. Its line: the\n"
+"record up to QUAL with the new SEQ, the tags named in keep_changed (65536 bytes), then\n"
+"MD and NM (as samtools calmd computes them) where it had them. changed and bases:\n"
+"reads changed and the bases that differed in their reverted stretches.");
+
+/* Write the MD of one M run (read against expected, size bases) at out, calmd's rule. */
+static char *
+match_run_md(char *out, const unsigned char *read, const unsigned char *expected, Py_ssize_t size, int64_t *distance)
+{
+    int64_t matches = 0;
+    *distance = 0;
+    for (Py_ssize_t k = 0; k < size; k++) {
+        unsigned char base = read[k];
+        if (base >= 'a' && base <= 'z')
+            base -= 'a' - 'A';
+        if (base == 'N' || (base != expected[k] && base != '=')) {
+            out += sprintf(out, "%lld%c", (long long)matches, expected[k]);
+            matches = 0;
+            (*distance)++;
+        } else {
+            matches++;
+        }
+    }
+    return out + sprintf(out, "%lld", (long long)matches);
+}
+
+static PyObject *
+sam_revert_windows(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, reference, keep_changed;
+    PyObject *objects[10];
+    if (!PyArg_ParseTuple(args, "y*OOOOOOy*OOOOy*", &text, &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &reference, &objects[6], &objects[7], &objects[8], &objects[9], &keep_changed))
+        return NULL;
+    static const char *names[10] = {"line_starts", "sequence_starts", "sequence_ends", "quality_ends", "line_ends", "positions",
+                                    "offsets", "window_starts", "window_ends", "window_counts"};
+    Py_buffer arrays[10];
+    int got = 0;
+    PyObject *lines = NULL, *result = NULL;
+    char *sequence = NULL;
+    for (; got < 10; got++) {
+        if (int64_buffer(objects[got], &arrays[got], names[got]) < 0)
+            goto release;
+    }
+    const Py_ssize_t count = arrays[0].len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t window_total = arrays[7].len / (Py_ssize_t)sizeof(int64_t);
+    for (int i = 1; i < 10; i++) {
+        if (i != 7 && i != 8 && arrays[i].len != arrays[0].len) {
+            PyErr_SetString(PyExc_ValueError, "the per-read arrays must have one length");
+            goto release;
+        }
+    }
+    if (arrays[8].len != arrays[7].len) {
+        PyErr_SetString(PyExc_ValueError, "window_starts and window_ends must have one length");
+        goto release;
+    }
+    if (keep_changed.len != 65536) {
+        PyErr_SetString(PyExc_ValueError, "keep_changed must hold 65536 bytes");
+        goto release;
+    }
+    const int64_t *line_start = arrays[0].buf, *sequence_start = arrays[1].buf, *sequence_end = arrays[2].buf;
+    const int64_t *quality_end = arrays[3].buf, *line_stop = arrays[4].buf, *position = arrays[5].buf, *offset = arrays[6].buf;
+    const int64_t *window_start = arrays[7].buf, *window_end = arrays[8].buf, *window_count = arrays[9].buf;
+    Py_ssize_t longest = 0;
+    int64_t windows_owned = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (line_start[i] < 0 || line_start[i] > sequence_start[i] || sequence_start[i] > sequence_end[i]
+            || sequence_end[i] >= quality_end[i] || quality_end[i] > line_stop[i] || line_stop[i] > text.len || offset[i] < 0
+            || offset[i] + (sequence_end[i] - sequence_start[i]) > reference.len) {
+            PyErr_SetString(PyExc_IndexError, "a record's offsets lie outside the text or the reference");
+            goto release;
+        }
+        if (window_count[i] < 0 || window_count[i] > window_total - windows_owned) {
+            PyErr_SetString(PyExc_ValueError, "window_counts must add up to the number of windows");
+            goto release;
+        }
+        windows_owned += window_count[i];
+        if (sequence_end[i] - sequence_start[i] > longest)
+            longest = (Py_ssize_t)(sequence_end[i] - sequence_start[i]);
+    }
+    if (windows_owned != window_total) {
+        PyErr_SetString(PyExc_ValueError, "window_counts must add up to the number of windows");
+        goto release;
+    }
+    sequence = malloc((size_t)longest + 1);
+    lines = PyList_New(count);
+    if (sequence == NULL || lines == NULL) {
+        if (sequence == NULL)
+            PyErr_NoMemory();
+        goto release;
+    }
+    const char *bytes = text.buf;
+    const unsigned char *bases = reference.buf, *keep = keep_changed.buf;
+    Py_ssize_t changed = 0, reverted_bases = 0, next_window = 0;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const Py_ssize_t size = (Py_ssize_t)(sequence_end[i] - sequence_start[i]);
+        const unsigned char *target = bases + offset[i];
+        memcpy(sequence, bytes + sequence_start[i], (size_t)size);
+        Py_ssize_t reverted = 0;
+        for (int64_t w = 0; w < window_count[i]; w++, next_window++) {
+            int64_t first = (window_start[next_window] > position[i] ? window_start[next_window] : position[i]) - position[i];
+            int64_t last = (window_end[next_window] < position[i] + size ? window_end[next_window] : position[i] + size) - position[i];
+            if (first >= last)
+                continue;
+            Py_ssize_t raw = 0;
+            int differs = 0;
+            for (int64_t k = first; k < last; k++) {
+                const unsigned char base = (unsigned char)sequence[k];
+                raw += base != target[k];
+                differs |= (base >= 'a' && base <= 'z' ? base - 32 : base) != target[k];
+            }
+            if (!differs)
+                continue;
+            reverted += raw;
+            memcpy(sequence + first, target + first, (size_t)(last - first));
+        }
+        const Py_ssize_t bound = (Py_ssize_t)(line_stop[i] - line_start[i]) + 3 * size + 80;
+        PyObject *line = PyBytes_FromStringAndSize(NULL, bound);
+        if (line == NULL)
+            goto release;
+        char *out = PyBytes_AS_STRING(line);
+        memcpy(out, bytes + line_start[i], (size_t)(sequence_start[i] - line_start[i]));
+        out += sequence_start[i] - line_start[i];
+        memcpy(out, sequence, (size_t)size);
+        out += size;
+        memcpy(out, bytes + sequence_end[i], (size_t)(quality_end[i] - sequence_end[i]));
+        out += quality_end[i] - sequence_end[i];
+        int has_md = 0, has_nm = 0;
+        out = kept_tags(out, bytes + quality_end[i], bytes + line_stop[i], keep, &has_md, &has_nm);
+        if (has_md || has_nm) {
+            int64_t distance = 0;
+            char *md_start = out + 6; /* after "\tMD:Z:" */
+            if (has_md)
+                memcpy(out, "\tMD:Z:", 6);
+            int plain = memcmp(sequence, target, (size_t)size) == 0 && memchr(sequence, 'N', (size_t)size) == NULL;
+            char *md_end = plain ? md_start + sprintf(md_start, "%zd", size)
+                                 : match_run_md(md_start, (const unsigned char *)sequence, target, size, &distance);
+            out = has_md ? md_end : out;
+            if (has_nm)
+                out += sprintf(out, "\tNM:i:%lld", (long long)distance);
+        }
+        if (reverted) {
+            changed++;
+            reverted_bases += reverted;
+        }
+        if (_PyBytes_Resize(&line, out - PyBytes_AS_STRING(line)) < 0)
+            goto release;
+        PyList_SET_ITEM(lines, i, line);
+    }
+    result = Py_BuildValue("Onn", lines, changed, reverted_bases);
+release:
+    free(sequence);
+    Py_XDECREF(lines);
+    for (int i = 0; i < got; i++)
+        PyBuffer_Release(&arrays[i]);
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&reference);
+    PyBuffer_Release(&keep_changed);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -2403,6 +2717,9 @@ static PyMethodDef scan_methods[] = {
     {"md_and_nm", md_and_nm, METH_VARARGS, md_and_nm_doc},
     {"tag_codes", tag_codes, METH_VARARGS, tag_codes_doc},
     {"span_choices", span_choices, METH_VARARGS, span_choices_doc},
+    {"span_numbers", span_numbers, METH_VARARGS, span_numbers_doc},
+    {"sam_tag_lines", sam_tag_lines, METH_VARARGS, sam_tag_lines_doc},
+    {"sam_revert_windows", sam_revert_windows, METH_VARARGS, sam_revert_windows_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -118,3 +118,28 @@ def tag_codes(text: Text, starts: Int64Buffer, ends: Int64Buffer, types: Readabl
 
 def span_choices(text: Text, starts: Int64Buffer, ends: Int64Buffer, values: list[bytes], /) -> bytearray:
     """For each span, the index in values of the first one equal to it, or -1 (int64)."""
+def span_numbers(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> bytearray:
+    """Each span's value (int64) when it is 1 to 10 ASCII digits, else -1."""
+
+def sam_tag_lines(
+    text: Text, tag_tabs: Int64Buffer, tag_counts: Int64Buffer, codes: ByteTable, letters: ByteTable, width: int, /
+) -> bytearray:
+    """A byte a line: bit 1 a tag named in codes, bit 2 an MC:Z value with a letter in its first width bytes or longer."""
+
+def sam_revert_windows(
+    text: Text,
+    line_starts: Int64Buffer,
+    sequence_starts: Int64Buffer,
+    sequence_ends: Int64Buffer,
+    quality_ends: Int64Buffer,
+    line_ends: Int64Buffer,
+    positions: Int64Buffer,
+    reference: ReadableBuffer,
+    offsets: Int64Buffer,
+    window_starts: Int64Buffer,
+    window_ends: Int64Buffer,
+    window_counts: Int64Buffer,
+    keep_changed: ByteTable,
+    /,
+) -> tuple[list[bytes | None], int, int]:
+    """(lines, reads changed, bases reverted) of one-M-run records whose bases in their windows become the reference."""

@@ -7,8 +7,11 @@ are found for the whole block at once, and every other record passes as a slice
 of the block, the same bytes. The common record that does need work, one ``M``
 run, is rewritten without being split into fields; with ``--all`` its bases are
 compared with the reference and its line rebuilt by ``scan.sam_revert_matches``
-(C, or a numpy twin where it is not built), and the block is spliced by
-``scan.splice_lines``.
+(C, or a numpy twin where it is not built); with ``-v`` the windows of every such
+read are listed for the block at once (``SiteTable.windows_of_spans``) and
+``scan.sam_revert_windows`` reverts them and rebuilds its line (C, or a Python twin);
+the block is spliced by ``scan.splice_lines``. FLAG, POS and the names of the
+optional fields are read by C loops too (``sam_columns.number_column``, ``tag_lines``).
 Anything else goes to the one-record path (filters/record_reverter.py), which
 every bulk rule must agree with: ``GENOSCRUB_ONE_BY_ONE=1`` sends every record
 there, and the tests compare the two.
@@ -41,13 +44,13 @@ from genoscrub.sam_columns import (
     block_fields,
     first_bad_number,
     first_short_line,
-    parse_numbers,
+    number_column,
     rows_by_contig,
-    tag_code,
     tag_codes,
+    tag_lines,
 )
 
-COPYING_CODES = np.array(sorted(tag_code(tag) for tag in COPYING_TAGS), dtype=np.uint16)
+COPYING_CODES = tag_codes(COPYING_TAGS)
 KEEP_UNCHANGED_CODES = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"})
 KEEP_CHANGED_CODES = tag_codes(KEPT_TAGS | {b"MC"})
 
@@ -132,9 +135,8 @@ class BlockReverter:
         ``--drop-unknown-contigs``); the overlap with the windows is computed
         for the whole block at once.
         """
-        buffer, tabs = table.buffer, table.tabs
-        flags = parse_numbers(buffer, tabs[:, 0] + 1, tabs[:, 1])
-        positions = parse_numbers(buffer, tabs[:, 2] + 1, tabs[:, 3])
+        flags = number_column(table, 1)
+        positions = number_column(table, 3)
         if flags is None or positions is None:
             raise InputError("FLAG and POS must be numbers (at most 2^31-1)", self.path, first_line + first_bad_number(table.text))
         positions -= 1
@@ -161,7 +163,7 @@ class BlockReverter:
             selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
             selected |= query_lengths < 0  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
         selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
-        copying_rows, mate_rows = table.tag_rows(COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
+        copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True
@@ -270,6 +272,8 @@ class BlockReverter:
         revert_all = windows.revert_all
         if revert_all and len(rows):
             rows = self._revert_all_in_bulk(table, rows, positions, lengths, names, quality_ends, results)
+        elif isinstance(windows, GermlineWindows) and len(rows):
+            rows = self._revert_on_windows_in_bulk(table, rows, positions, lengths, names, quality_ends, mate_rows, results)
         if not len(rows):
             return results
         indexes = np.zeros(len(rows), dtype=np.int64)
@@ -397,6 +401,67 @@ class BlockReverter:
                     results[row] = line
             if unknown_rows:
                 left.append(np.array(unknown_rows, dtype=np.int64))
+        same_report_keys(counts)
+        return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
+
+    def _revert_on_windows_in_bulk(
+        self,
+        table: BlockFields,
+        rows: np.ndarray,
+        positions: np.ndarray,
+        lengths: np.ndarray,
+        names: list[bytes],
+        quality_ends: np.ndarray,
+        mate_rows: set[int],
+        results: dict[int, bytes],
+    ) -> np.ndarray:
+        """``-v`` for one-``M``-run records: their windows found for the block at once
+        (``SiteTable.windows_of_spans``) and, per contig, every read reverted and its line
+        built by ``scan.sam_revert_windows`` (C, or its Python twin) by the rules of the
+        per-record loop in ``_revert_simple_rows``. Returns the rows left to that loop: a
+        record whose MC may change, SEQ or QUAL ``*``, no reference region, no window."""
+        assert isinstance(self.windows, GermlineWindows)
+        sites = self.windows.sites
+        left: list[np.ndarray] = []
+        regions = self._reference_regions(names, rows, positions, lengths)
+        row_names = [names[0]] if len(names) == 1 else [names[row] for row in rows.tolist()]
+        buffer, tabs = table.buffer, table.tabs
+        mates = np.zeros(len(table), dtype=bool)
+        mates[list(mate_rows)] = True
+        counts = self.report.counts
+        for name, group in rows_by_contig(row_names, np.zeros(len(rows), dtype=bool)):
+            found = rows[group]
+            region = regions.get(name)
+            contig = name.decode(errors="replace")
+            if region is None or contig not in sites.starts:
+                left.append(found)
+                continue
+            region_start, bases = region
+            starts, sizes = positions[found], lengths[found]
+            sequence_starts, sequence_ends = tabs[found, 8] + 1, tabs[found, 9]
+            usable = ~mates[found] & (starts - region_start + sizes <= len(bases)) & ~((sizes == 1) & (buffer[sequence_starts] == 42))
+            usable &= ~((quality_ends[found] - sequence_ends == 2) & (sizes != 1) & (buffer[sequence_ends + 1] != 42))
+            window_rows, window_starts, window_ends = sites.windows_of_spans(contig, starts, starts + sizes)
+            window_counts = np.bincount(window_rows, minlength=len(found))
+            usable &= window_counts > 0
+            if not usable.all():
+                left.append(found[~usable])
+                chosen = usable[window_rows]
+                window_starts, window_ends = window_starts[chosen], window_ends[chosen]
+                found, starts, window_counts = found[usable], starts[usable], window_counts[usable]
+                sequence_starts, sequence_ends = sequence_starts[usable], sequence_ends[usable]
+            if not len(found):
+                continue
+            lines, changed_reads, changed_bases = scan.sam_revert_windows(
+                table.text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
+                starts, bases, starts - region_start, window_starts, window_ends, window_counts, KEEP_CHANGED_CODES,
+            )
+            if changed_reads:
+                counts["reads_changed"] += changed_reads
+                counts["bases_reverted"] += changed_bases
+            for row, line in zip(found.tolist(), lines, strict=True):
+                assert line is not None
+                results[row] = line
         same_report_keys(counts)
         return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
 

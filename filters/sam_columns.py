@@ -250,3 +250,22 @@ class MatchLength(CigarTable):
             return -1
         length = shape.operations[0][1]
         return length if cigar == b"%dM" % length else -1
+
+
+def number_column(table: BlockFields, field: int) -> np.ndarray | None:
+    """Field ``field`` (1 to 9) of every line as a number (``parse_numbers``' answer, in one
+    ``scan.span_numbers`` pass); None if one is not 1 to 10 digits."""
+    values = scan.span_numbers(table.text, table.tabs[:, field - 1] + 1, table.tabs[:, field])
+    return None if len(values) and int(values.min()) < 0 else values
+
+
+def tag_lines(table: BlockFields, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int) -> tuple[np.ndarray, np.ndarray]:
+    """``BlockFields.tag_rows``' rows, each once, in one ``scan.sam_tag_lines`` pass: lines
+    that carry a tag whose name is nonzero in ``codes`` (a :func:`tag_codes` table), and lines
+    whose ``MC:Z`` value holds one of ``mate_cigar_letters`` within its first
+    ``mate_cigar_width`` bytes or is longer."""
+    letters = np.zeros(256, dtype=np.uint8)
+    letters[list(mate_cigar_letters)] = 1
+    located = table.located
+    found = scan.sam_tag_lines(table.text, located.extra_starts, located.extra_counts, codes, letters, mate_cigar_width)
+    return np.flatnonzero(found & scan.TAG_LINE_NAMED), np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR)

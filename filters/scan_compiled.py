@@ -190,3 +190,40 @@ def tag_codes(text: bytes, starts: np.ndarray, ends: np.ndarray, types: bytes) -
 def span_choices(text: bytes, starts: np.ndarray, ends: np.ndarray, values: list[bytes]) -> np.ndarray:
     """For each span, the index in ``values`` of the first one equal to it, or -1; see ``scan_python.span_choices``."""
     return _int64(_scan.span_choices(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), values))
+def span_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Each span's value as a FLAG or POS (1 to 10 digits), else -1; see ``scan_python.span_numbers``."""
+    return _int64(_scan.span_numbers(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends)))
+
+
+def sam_tag_lines(
+    text: bytes, tag_tabs: np.ndarray, tag_counts: np.ndarray, codes: np.ndarray, letters: np.ndarray, width: int
+) -> np.ndarray:
+    """A byte a line: a named tag, an MC value to look at; see ``scan_python.sam_tag_lines``."""
+    tables = np.ascontiguousarray(codes, dtype=np.uint8), np.ascontiguousarray(letters, dtype=np.uint8)
+    found = _scan.sam_tag_lines(text, np.ascontiguousarray(tag_tabs), np.ascontiguousarray(tag_counts), *tables, width)
+    return np.frombuffer(found, dtype=np.uint8)
+
+
+def sam_revert_windows(
+    text: bytes,
+    line_starts: np.ndarray,
+    sequence_starts: np.ndarray,
+    sequence_ends: np.ndarray,
+    quality_ends: np.ndarray,
+    line_ends: np.ndarray,
+    positions: np.ndarray,
+    reference: bytes,
+    offsets: np.ndarray,
+    window_starts: np.ndarray,
+    window_ends: np.ndarray,
+    window_counts: np.ndarray,
+    keep_changed: np.ndarray,
+) -> RevertedMatches:
+    """sam-revert-germline ``-v`` for one-M-run records on windows, lines built in C; see ``scan_python.sam_revert_windows``."""
+    contiguous = np.ascontiguousarray
+    lines, changed, bases = _scan.sam_revert_windows(
+        text, contiguous(line_starts), contiguous(sequence_starts), contiguous(sequence_ends), contiguous(quality_ends),
+        contiguous(line_ends), contiguous(positions), reference, contiguous(offsets), contiguous(window_starts),
+        contiguous(window_ends), contiguous(window_counts), contiguous(keep_changed, dtype=np.uint8),
+    )
+    return RevertedMatches(lines, changed, bases)

@@ -1039,3 +1039,139 @@ def span_choices(text: bytes, starts: np.ndarray, ends: np.ndarray, values: list
         index.setdefault(value, number)
     spans = [text[start:end] for start, end in zip(starts.tolist(), ends.tolist(), strict=True)]
     return np.fromiter((index.get(span, -1) for span in spans), dtype=np.int64, count=len(spans))
+# --- SAM columns of the bulk reverter ---------------------------------------------------------
+
+TAG_LINE_NAMED, TAG_LINE_MATE_CIGAR = 1, 2
+"""The bits of a line's byte in ``sam_tag_lines``."""
+
+
+def span_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For each span: its value when it is 1 to 10 ASCII digits (a SAM FLAG or POS), else -1
+    (numpy: every span's digits gathered at once)."""
+    _spans(starts, ends, len(text))
+    sizes = ends - starts
+    if not len(sizes) or not len(text):
+        return np.full(len(sizes), -1, dtype=np.int64)
+    places = np.arange(10)
+    inside = places < sizes[:, None]
+    buffer = np.frombuffer(text, dtype=np.uint8)
+    digits = buffer[np.minimum(starts[:, None] + places, len(buffer) - 1)].astype(np.int64) - 48
+    good = (sizes >= 1) & (sizes <= 10) & ~(((digits < 0) | (digits > 9)) & inside).any(axis=1)
+    powers = np.where(inside, 10 ** np.clip(sizes[:, None] - 1 - places, 0, None), 0)
+    return np.where(good, (digits * powers).sum(axis=1), -1)
+
+
+def sam_tag_lines(
+    text: bytes, tag_tabs: np.ndarray, tag_counts: np.ndarray, codes: np.ndarray, letters: np.ndarray, width: int
+) -> np.ndarray:
+    """One uint8 a line, the lines owning ``tag_counts[i]`` of ``tag_tabs`` (each the tab
+    before an optional field) in order: bit ``TAG_LINE_NAMED`` where a field's first two
+    bytes, as ``first << 8 | second``, are nonzero in ``codes`` (65536 entries); bit
+    ``TAG_LINE_MATE_CIGAR`` where an ``MC:Z`` value holds a byte nonzero in ``letters``
+    (256 entries) within its first ``width`` bytes, or runs past them. A byte past the
+    text's end reads as its last byte (numpy: every tag at once)."""
+    if len(codes) != 1 << 16 or len(letters) != 256 or width < 1:
+        raise ValueError("codes must have 65536 entries, letters 256, width at least 1")
+    _offsets(tag_tabs, "tag_tabs")
+    _offsets(tag_counts, "tag_counts")
+    if (tag_counts < 0).any() or int(tag_counts.sum()) != len(tag_tabs):
+        raise ValueError("tag_counts must add up to the number of tag_tabs")
+    if len(tag_tabs) and ((tag_tabs < 0) | (tag_tabs >= len(text))).any():
+        raise IndexError("tag tab outside the text")
+    found = np.zeros(len(tag_counts), dtype=np.uint8)
+    if not len(tag_tabs):
+        return found
+    buffer = np.frombuffer(text, dtype=np.uint8)
+    last = len(buffer) - 1
+
+    def at(shift: int) -> np.ndarray:
+        return buffer[np.minimum(tag_tabs + shift, last)]
+
+    owners = np.repeat(np.arange(len(tag_counts)), tag_counts)
+    first, second = at(1), at(2)
+    found[owners[np.asarray(codes)[(first.astype(np.int64) << 8) | second] != 0]] |= TAG_LINE_NAMED
+    mate = (first == 77) & (second == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)
+    cells = buffer[np.minimum(tag_tabs[mate][:, None] + 6 + np.arange(width), last)]
+    inside = np.cumsum((cells == 9) | (cells == 10), axis=1) == 0
+    flagged = ((np.asarray(letters)[cells] != 0) & inside).any(axis=1) | inside[:, -1]
+    found[owners[mate][flagged]] |= TAG_LINE_MATE_CIGAR
+    return found
+
+
+def sam_revert_windows(
+    text: bytes,
+    line_starts: np.ndarray,
+    sequence_starts: np.ndarray,
+    sequence_ends: np.ndarray,
+    quality_ends: np.ndarray,
+    line_ends: np.ndarray,
+    positions: np.ndarray,
+    reference: bytes,
+    offsets: np.ndarray,
+    window_starts: np.ndarray,
+    window_ends: np.ndarray,
+    window_counts: np.ndarray,
+    keep_changed: np.ndarray,
+) -> RevertedMatches:
+    """sam-revert-germline ``-v`` for records of one M run that touch a window: read ``i``
+    (0-based start ``positions[i]``, the reference under it ``reference[offsets[i]:
+    offsets[i] + its length]``) owns the next ``window_counts[i]`` windows; in each, in
+    order, a stretch that differs from the reference (but for case) becomes the reference
+    (``revert.revert_match_run``'s rule). Its line: the record up to QUAL with the new SEQ,
+    the tags marked in ``keep_changed``, then MD and NM (``cigar.md_and_nm``) where it had
+    them. ``changed``/``bases``: reads changed and the bases that differed in their
+    reverted stretches."""
+    arrays = (line_starts, sequence_starts, sequence_ends, quality_ends, line_ends, positions, offsets)
+    names = ("line_starts", "sequence_starts", "sequence_ends", "quality_ends", "line_ends", "positions", "offsets")
+    for array, name in zip(arrays, names, strict=True):
+        _offsets(array, name)
+    for array, name in ((window_starts, "window_starts"), (window_ends, "window_ends"), (window_counts, "window_counts")):
+        _offsets(array, name)
+    if any(len(array) != len(line_starts) for array in (*arrays, window_counts)):
+        raise ValueError("the per-read arrays must have one length")
+    if len(window_ends) != len(window_starts):
+        raise ValueError("window_starts and window_ends must have one length")
+    if len(keep_changed) != 65536:
+        raise ValueError("keep_changed must hold 65536 bytes")
+    sizes = sequence_ends - sequence_starts
+    if len(line_starts) and (
+        (line_starts < 0) | (line_starts > sequence_starts) | (sizes < 0) | (sequence_ends >= quality_ends)
+        | (quality_ends > line_ends) | (line_ends > len(text)) | (offsets < 0) | (offsets + sizes > len(reference))
+    ).any():
+        raise IndexError("a record's offsets lie outside the text or the reference")
+    if (window_counts < 0).any() or int(window_counts.sum()) != len(window_starts):
+        raise ValueError("window_counts must add up to the number of windows")
+    keep = bytes(keep_changed)
+    lines: list[bytes | None] = []
+    changed_reads = changed_bases = 0
+    window_list = list(zip(window_starts.tolist(), window_ends.tolist(), strict=True))
+    next_window = 0
+    for start, sequence_start, sequence_end, quality_end, end, position, offset, window_count in zip(
+        line_starts.tolist(), sequence_starts.tolist(), sequence_ends.tolist(), quality_ends.tolist(), line_ends.tolist(),
+        positions.tolist(), offsets.tolist(), window_counts.tolist(), strict=True,
+    ):
+        size = sequence_end - sequence_start
+        sequence, expected = text[sequence_start:sequence_end], reference[offset : offset + size]
+        reverted = 0
+        for window_start, window_end in window_list[next_window : next_window + window_count]:
+            first, last = max(window_start, position) - position, min(window_end, position + size) - position
+            piece, target = sequence[first:last], expected[first:last]
+            if first >= last or piece == target or piece.upper() == target:
+                continue
+            reverted += sum(a != b for a, b in zip(piece, target, strict=True))
+            sequence = sequence[:first] + target + sequence[last:]
+        next_window += window_count
+        tags = text[quality_end + 1 : end].split(b"\t") if quality_end < end else []
+        kept, has_md, has_nm = _kept_tags(tags, keep)
+        if has_md or has_nm:  # a read equal to the reference is settled by one comparison (whatever its case)
+            plain = sequence == expected and b"N" not in sequence
+            md, distance = (b"%d" % size, 0) if plain else md_and_nm(0, ((ord("M"), size),), sequence, expected, 0)
+            if has_md:
+                kept.append(b"MD:Z:" + md)
+            if has_nm:
+                kept.append(b"NM:i:%d" % distance)
+        lines.append(b"\t".join([text[start:sequence_start] + sequence + text[sequence_end:quality_end], *kept]))
+        if reverted:
+            changed_reads += 1
+            changed_bases += reverted
+    return RevertedMatches(lines, changed_reads, changed_bases)

@@ -298,6 +298,24 @@ REFUSED = [
     ("md_and_nm", (2, ((ord("D"), 3),), b"", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, ((ord("M"), 2),), b"AC", b"ACGT", 1), ValueError),
     ("md_and_nm", (0, ((ord("S"), 1), (ord("M"), 4)), b"ACGT", b"ACGT", 0), ValueError),
+    ("span_numbers", (TEXT, np.array([5], dtype=np.int64), np.array([4], dtype=np.int64)), IndexError),
+    ("span_numbers", (TEXT, ONE, np.array([1, 2], dtype=np.int64)), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE + 2, KEEP, KEEP[:256], 4), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE, KEEP, KEEP[:256], 4), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE + 1, KEEP[:255], KEEP[:256], 4), ValueError),
+    ("sam_tag_lines", (TEXT, ONE, ONE + 1, KEEP, KEEP[:256], 0), ValueError),
+    ("sam_tag_lines", (TEXT, np.array([len(TEXT)], dtype=np.int64), ONE + 1, KEEP, KEEP[:256], 4), IndexError),
+    ("sam_tag_lines", (TEXT, ONE, (ONE + 1).astype(np.int32), KEEP, KEEP[:256], 4), TypeError),
+    ("sam_revert_windows", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, ONE, b"A", ONE, ONE, ONE, ONE, KEEP), IndexError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, ONE + 1, KEEP[:10]),
+     ValueError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, ONE + 2, KEEP), ValueError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE[:0], ONE + 1, KEEP),
+     ValueError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE + 1, ONE, ONE, ONE + 1, KEEP),
+     IndexError),
+    ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, (ONE + 1).astype(np.int32),
+     KEEP), TypeError),
     ("md_and_nm", (0, ((ord("M"), -1),), b"ACGT", b"ACGT", 0), ValueError),
     ("md_and_nm", (0, None, b"ACGT", b"ACGT", 0), TypeError),
     ("md_and_nm", (0, ((ord("M"), 2, 0),), b"ACGT", b"ACGT", 0), ValueError),
@@ -733,6 +751,125 @@ def test_cigar_lengths_follow_the_cigar_grammar(values: list[str]) -> None:
     for implementation in (python, compiled):
         if implementation is not None:
             assert implementation.cigar_lengths(*arguments).tolist() == wanted
+
+
+NUMBER_PIECE = st.sampled_from(["0", "1", "9", "42", "2147483647", "2147483648", "9999999999", "12345678901", "-1", "+1", "a", " ", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(NUMBER_PIECE, max_size=3).map("".join), max_size=8))
+def test_span_numbers_read_what_parse_numbers_reads(values: list[str]) -> None:
+    """Each span's value when it is 1 to 10 digits, else -1: ``parse_numbers`` gives the
+    same values, and None exactly where a span is -1."""
+    from genoscrub.sam_columns import parse_numbers
+
+    text, starts, ends = tab_joined(values)
+    wanted = [int(value) if value.isdigit() and len(value) <= 10 else -1 for value in values]
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.span_numbers(text, starts, ends).tolist() == wanted
+    if text:
+        parsed = parse_numbers(np.frombuffer(text, dtype=np.uint8), starts, ends)
+        assert (parsed is None) == (-1 in wanted)
+        assert parsed is None or parsed.tolist() == wanted
+
+
+TAG_PIECE = st.sampled_from(
+    ["MC:Z:", "MC:Z:150M", "MC:Z:5S145M", "MC:Z:10M2I138M", "MC:Z:1234567890123456789012345M", "MC:i:3", "MC", "M", "SA:Z:x",
+     "XA:Z:", "OA", "RG:Z:a", "NM:i:0", "I", "D", "N", "X", "\t", ""]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(st.lists(TAG_PIECE, max_size=3).map("".join), max_size=4), min_size=1, max_size=6), st.integers(1, 30))
+def test_sam_tag_lines_find_the_rows_tag_rows_finds(lines: list[list[str]], width: int) -> None:
+    """Both loops mark the lines ``BlockFields.tag_rows`` (numpy over every tag) names, each
+    once, for tags cut anywhere (a name of one letter, an MC value at the block's end)."""
+    from genoscrub.sam_columns import block_fields, tag_codes
+
+    text = "".join("r\t0\tc\t1\t0\t*\t*\t0\t0\t*\t*" + "".join("\t" + tag for tag in tags) + "\n" for tags in lines).encode()
+    table = block_fields(text)
+    assert table is not None
+    names = [b"SA", b"XA", b"OA", b"MC"]
+    codes = np.array(sorted((name[0] << 8) | name[1] for name in names), dtype=np.uint16)
+    named, mate = table.tag_rows(codes, b"IDXN", width)
+    letters = np.zeros(256, dtype=np.uint8)
+    letters[list(b"IDXN")] = 1
+    located = table.located
+    for implementation in (python, compiled):
+        if implementation is not None:
+            found = implementation.sam_tag_lines(text, located.extra_starts, located.extra_counts, tag_codes(names), letters, width)
+            assert np.flatnonzero(found & scan.TAG_LINE_NAMED).tolist() == sorted(set(named.tolist()))
+            assert np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR).tolist() == sorted(set(mate.tolist()))
+
+
+WindowCase = tuple[bytes, list[tuple[int, ...]], bytes, list[tuple[int, int]], list[int]]
+"""SAM text, each read's offsets, the reference, the windows and how many each read owns."""
+WINDOW_READ_TAGS = ["MD:Z:40", "NM:i:3", "RG:Z:g1", "AS:i:40", "MC:Z:40M", "M", "MDx", "XA:Z:c,+1,40M,0", ""]
+
+
+@st.composite
+def window_reads(draw: st.DrawFn) -> WindowCase:
+    """One-M reads (bases of either case, N, '=') over a reference with an N and a lowercase
+    base, each with windows in, across, beside and outside it (overlapping ones included)."""
+    reference = draw(st.text("ACGTACGTNa", min_size=60, max_size=60)).encode()
+    lines: list[bytes] = []
+    rows: list[tuple[int, ...]] = []
+    windows: list[tuple[int, int]] = []
+    counts: list[int] = []
+    offset = 0
+    for index in range(draw(st.integers(0, 6))):
+        position = draw(st.integers(0, 40))
+        size = draw(st.integers(1, 20))
+        bases = bytearray(reference[position : position + size])
+        for _ in range(draw(st.integers(0, 4))):
+            bases[draw(st.integers(0, size - 1))] = draw(st.sampled_from(b"ACGTNacgtn="))
+        tags = draw(st.lists(st.sampled_from(WINDOW_READ_TAGS), max_size=4))
+        head = b"r%d\t0\tc\t%d\t60\t%dM\t*\t0\t0\t" % (index, position + 1, size)
+        line = head + bytes(bases) + b"\t" + b"I" * size + b"".join(b"\t" + tag.encode() for tag in tags)
+        start = offset
+        sequence_start = start + len(head)
+        quality_end = sequence_start + 2 * size + 1
+        rows.append((start, sequence_start, sequence_start + size, quality_end, start + len(line), position, position, size))
+        offset += len(line) + 1
+        lines.append(line)
+        read_windows = draw(st.lists(st.tuples(st.integers(-5, 65), st.integers(0, 8)), max_size=3))
+        windows += [(start_, start_ + width) for start_, width in read_windows]
+        counts.append(len(read_windows))
+    return b"".join(line + b"\n" for line in lines), rows, reference, windows, counts
+
+
+@settings(max_examples=400, deadline=None)
+@given(window_reads())
+def test_sam_revert_windows_is_the_one_m_read_rule(case: WindowCase) -> None:
+    """Both loops give, read by read, what ``revert.revert_match_run`` and calmd's MD and NM
+    make of it (the bulk reverter's rule before the loop), tags kept as its pattern keeps them."""
+    from genoscrub.block_reverter import KEEP_CHANGED_CODES, KEPT_CHANGED_TAG_FIELDS, md_and_nm_of_match
+    from genoscrub.revert import revert_match_run
+
+    text, rows, reference, windows, counts = case
+    columns = [np.array([row[k] for row in rows], dtype=np.int64) for k in range(7)]
+    arguments = (
+        text, *columns[:6], reference, columns[6], np.array([w[0] for w in windows], dtype=np.int64),
+        np.array([w[1] for w in windows], dtype=np.int64), np.array(counts, dtype=np.int64), KEEP_CHANGED_CODES,
+    )
+    wanted_lines, changed, reverted_bases, used = [], 0, 0, 0
+    for (start, sequence_start, sequence_end, quality_end, end, position, _, size), count in zip(rows, counts, strict=True):
+        bases = reference[position : position + size]
+        sequence, reverted = revert_match_run(position, text[sequence_start:sequence_end], bases, windows[used : used + count])
+        used += count
+        kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
+        tag_text = text[quality_end:end]
+        if b"\tMD" in tag_text or b"\tNM" in tag_text:
+            md, distance = md_and_nm_of_match(sequence, bases)
+            kept += [b"MD:Z:" + md] if b"\tMD" in tag_text else []
+            kept += [b"NM:i:%d" % distance] if b"\tNM" in tag_text else []
+        wanted_lines.append(b"\t".join([text[start:sequence_start] + sequence + text[sequence_end:quality_end], *kept]))
+        changed += reverted > 0
+        reverted_bases += reverted
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert tuple(implementation.sam_revert_windows(*arguments)) == (wanted_lines, changed, reverted_bases)
 
 
 # --- BAM: the audit's record walk ---------------------------------------------------------------

@@ -1,0 +1,134 @@
+"""sam-revert-germline's C path for one-``M`` reads on germline windows against the one-record path.
+
+The bulk reverter hands a block's one-``M`` reads that touch a window (their ``MC``, if any,
+left as it is) to ``scan.sam_revert_windows``, which reverts their windows and builds their
+lines in C. Hypothesis draws blocks of such reads packed onto close germline sites (SNVs side
+by side, a deletion, an insertion: several windows a read, overlapping ones), with bases in
+either case, ``N`` and ``=``, ``MD`` or ``NM`` alone, tags that go, and mates whose ``MC``
+changes (left to the Python rule); the bytes and counts must be the one-record path's
+(``GENOSCRUB_ONE_BY_ONE``), with the C loops and with their pure-Python twins, and the
+report's keys must come in the same order either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import random
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from genoscrub import scan
+from genoscrub.fasta import Fasta
+from genoscrub.germline_sites import GermlineSites
+from genoscrub.record_reverter import RevertOptions
+from genoscrub.report import Report
+from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+CONTIG_LENGTH = 300
+TAGS = ["MD:Z:30", "NM:i:2", "RG:Z:PATIENT-0042", "AS:i:30", "XS:i:1", "MC:Z:30M", "MC:Z:10M2I18M", "SA:Z:chr1,5,+,30M,60,0;", "MQ:i:60"]
+
+
+@contextlib.contextmanager
+def python_loops() -> Iterator[None]:
+    """Every loop of ``scan`` bound to its pure twin for the duration."""
+    saved = {name: getattr(scan, name) for name in (*scan.LOOPS, "native")}
+    for name in scan.LOOPS:
+        setattr(scan, name, getattr(scan.python, name))
+    scan.native = None
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(scan, name, value)
+
+
+@st.composite
+def packed_sites(draw: st.DrawFn) -> tuple[str, list[tuple[int, str, str]], str]:
+    """A reference, close germline sites (0-based start, REF, ALT) and one-M reads over them."""
+    rng = random.Random(draw(st.integers(0, 2**32)))
+    reference = "".join(rng.choice("ACGT") for _ in range(CONTIG_LENGTH))
+    sites: list[tuple[int, str, str]] = []
+    start = 40
+    while start < CONTIG_LENGTH - 60 and len(sites) < 8:
+        kind = draw(st.sampled_from(["snv", "snv", "snv", "deletion", "insertion"]))
+        ref = reference[start]
+        if kind == "snv":
+            sites.append((start, ref, rng.choice([b for b in "ACGT" if b != ref])))
+        elif kind == "deletion":
+            sites.append((start, reference[start : start + 3], ref))
+        else:
+            sites.append((start, ref, ref + "G"))
+        start += draw(st.integers(1, 25))
+    lines = []
+    for index in range(draw(st.integers(1, 30))):
+        size = draw(st.sampled_from([1, 2, 30, 30, 30]))
+        site = rng.choice(sites)[0]
+        position = max(0, min(CONTIG_LENGTH - size, site - draw(st.integers(-3, size + 3))))
+        bases = list(reference[position : position + size])
+        for _ in range(draw(st.integers(0, 4))):
+            at = min(size - 1, max(0, site - position + draw(st.integers(-2, 2))))
+            bases[at] = draw(st.sampled_from("ACGTNacgtn="))
+        tags = draw(st.lists(st.sampled_from(TAGS), max_size=4))
+        mate_position = max(1, rng.choice(sites)[0] - 9 + draw(st.integers(-2, 2)))
+        fields = [f"read{index}", "99", "chr1", str(position + 1), "60", f"{size}M", "=", str(mate_position), "0", "".join(bases),
+                  "I" * size, *tags]
+        lines.append("\t".join(fields))
+    lines.sort(key=lambda line: int(line.split("\t")[3]))
+    header = ["@HD\tVN:1.6\tSO:coordinate", f"@SQ\tSN:chr1\tLN:{CONTIG_LENGTH}"]
+    return reference, sites, "\n".join(header + lines) + "\n"
+
+
+def revert(sam: str, folder: Path, one_by_one: bool) -> tuple[bytes, list[tuple[str, int]]]:
+    report = Report("sam-revert-germline")
+    setup = RevertSetup(Fasta(str(folder / "ref.fa")), GermlineSites(str(folder / "germline.vcf"), report), None, RevertOptions(),
+                        "in.sam", report, one_by_one=one_by_one)
+    output = b"".join(revert_stream(record_chunks(io.BytesIO(sam.encode()), "in.sam"), setup))
+    return output, list(report.counts.items())
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(packed_sites())
+def test_one_m_reads_on_windows_give_the_one_record_answer(case: tuple[str, list[tuple[int, str, str]], str]) -> None:
+    reference, sites, sam = case
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        (folder / "ref.fa").write_text(f">chr1\n{reference}\n")
+        records = "".join(f"chr1\t{start + 1}\t.\t{ref}\t{alt}\t50\tPASS\t.\n" for start, ref, alt in sites)
+        (folder / "germline.vcf").write_text(
+            f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={CONTIG_LENGTH}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n{records}"
+        )
+        bulk = revert(sam, folder, one_by_one=False)
+        with python_loops():
+            pure = revert(sam, folder, one_by_one=False)
+        one_by_one = revert(sam, folder, one_by_one=True)
+    assert bulk == pure
+    assert bulk[0] == one_by_one[0]
+    assert dict(bulk[1]) == dict(one_by_one[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 30)), max_size=12),
+    st.lists(st.tuples(st.integers(-10, 240), st.integers(0, 60)), max_size=20),
+)
+def test_windows_of_spans_are_the_windows_of_each_span(windows: list[tuple[int, int]], spans: list[tuple[int, int]]) -> None:
+    """The bulk window lookup lists, span by span, what ``SiteTable.windows`` lists for that
+    span alone (nested, overlapping and empty windows included)."""
+    import numpy as np
+    from genoscrub.germline_sites import SiteTable
+
+    table = SiteTable()
+    table.add_contig("chr1", np.array([start for start, _ in windows], dtype=np.int64),
+                     np.array([start + width for start, width in windows], dtype=np.int64))
+    starts = np.array([start for start, _ in spans], dtype=np.int64)
+    ends = np.array([start + width for start, width in spans], dtype=np.int64)
+    rows, window_starts, window_ends = table.windows_of_spans("chr1", starts, ends)
+    found = list(zip(rows.tolist(), window_starts.tolist(), window_ends.tolist(), strict=True))
+    wanted = [(index, *window) for index, (start, end) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True))
+              for window in table.windows("chr1", start, end)]
+    assert found == wanted
+    assert table.windows_of_spans("chr2", starts, ends)[0].tolist() == []
