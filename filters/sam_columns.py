@@ -23,7 +23,6 @@ from genoscrub.cigar import DEL, INS, CigarShape, CigarTable, M, ShapeCache
 FIELD_TABS = 10
 """Tabs located per record: the ten between the eleven mandatory fields."""
 
-MATE_CIGAR_CODE = (ord("M") << 8) | ord("C")
 
 
 def tag_code(name: bytes) -> int:
@@ -82,32 +81,6 @@ class BlockFields:
             return self.line_ends.copy()
         first = np.minimum(np.cumsum(counts) - counts, len(self.located.extra_starts) - 1)
         return np.where(counts > 0, self.located.extra_starts[first], self.line_ends)
-
-    def tag_rows(self, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int) -> tuple[np.ndarray, np.ndarray]:
-        """Lines that carry a tag named in ``codes`` (numbers from :func:`tag_code`), and
-        lines whose ``MC:Z`` value holds one of ``mate_cigar_letters`` within its first
-        ``mate_cigar_width`` bytes or is longer (may over-select, never under-select:
-        the record is then looked at whole)."""
-        tag_tabs = self.located.extra_starts
-        if not len(tag_tabs):
-            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-        buffer, last = self.buffer, len(self.buffer) - 1
-
-        def at(shift: int) -> np.ndarray:
-            return buffer[np.minimum(tag_tabs + shift, last)]
-
-        code = (at(1).astype(np.uint16) << 8) | at(2)
-        colon = at(3) == 58
-        named = np.isin(code, codes)
-        mate = tag_tabs[colon & (code == MATE_CIGAR_CODE) & (at(4) == 90) & (at(5) == 58)]
-        cells = buffer[np.minimum(mate[:, None] + 6 + np.arange(mate_cigar_width), last)]
-        inside = np.cumsum((cells == 9) | (cells == 10), axis=1) == 0
-        letters = np.isin(cells, np.frombuffer(mate_cigar_letters, dtype=np.uint8))
-        flagged = (letters & inside).any(axis=1) | inside[:, -1]
-        return (
-            np.searchsorted(self.line_starts, tag_tabs[named], side="right") - 1,
-            np.searchsorted(self.line_starts, mate[flagged], side="right") - 1,
-        )
 
 
 def block_fields(text: bytes) -> BlockFields | None:
@@ -187,24 +160,6 @@ def first_bad_number(text: bytes) -> int:
     return next((i for i, line in enumerate(lines) if not all(map(is_position, line.split(b"\t", 4)[1:4:2]))), 0)
 
 
-def parse_numbers(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray, width: int = 10) -> np.ndarray | None:
-    """Decimal numbers in ``buffer[starts[i]:ends[i]]``, all at once; None if one is not a number."""
-    sizes = ends - starts
-    if not len(sizes):
-        return np.zeros(0, dtype=np.int64)
-    if sizes.min() < 1 or sizes.max() > width:
-        return None
-    width = int(sizes.max())
-    places = np.arange(width)
-    index = np.minimum(starts[:, None] + places, len(buffer) - 1)
-    digits = buffer[index].astype(np.int64) - 48
-    inside = places < sizes[:, None]
-    if ((digits < 0) | (digits > 9))[inside].any():
-        return None
-    powers = np.where(inside, 10 ** np.clip(sizes[:, None] - 1 - places, 0, None), 0)
-    return (digits * powers).sum(axis=1)
-
-
 def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[bytes, np.ndarray]]:
     """Mapped rows of a block grouped by RNAME: one group for sorted input, a
     dictionary pass (not one scan per contig) for any other order. ``names`` has
@@ -253,14 +208,14 @@ class MatchLength(CigarTable):
 
 
 def number_column(table: BlockFields, field: int) -> np.ndarray | None:
-    """Field ``field`` (1 to 9) of every line as a number (``parse_numbers``' answer, in one
-    ``scan.span_numbers`` pass); None if one is not 1 to 10 digits."""
+    """Field ``field`` (1 to 9) of every line as a number, in one ``scan.span_numbers``
+    pass; None if one is not 1 to 10 digits."""
     values = scan.span_numbers(table.text, table.tabs[:, field - 1] + 1, table.tabs[:, field])
     return None if len(values) and int(values.min()) < 0 else values
 
 
 def tag_lines(table: BlockFields, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int) -> tuple[np.ndarray, np.ndarray]:
-    """``BlockFields.tag_rows``' rows, each once, in one ``scan.sam_tag_lines`` pass: lines
+    """In one ``scan.sam_tag_lines`` pass, each once: lines
     that carry a tag whose name is nonzero in ``codes`` (a :func:`tag_codes` table), and lines
     whose ``MC:Z`` value holds one of ``mate_cigar_letters`` within its first
     ``mate_cigar_width`` bytes or is longer."""
