@@ -346,6 +346,26 @@ def _kept_tags(tags: list[bytes], keep: bytes) -> tuple[list[bytes], bool, bool]
     return kept, b"MD" in names, b"NM" in names
 
 
+def _records_inside(
+    text: bytes,
+    reference: bytes,
+    line_starts: np.ndarray,
+    sequence_starts: np.ndarray,
+    sequence_ends: np.ndarray,
+    quality_ends: np.ndarray,
+    line_ends: np.ndarray,
+    offsets: np.ndarray,
+) -> None:
+    """IndexError unless every record's SEQ, QUAL and line lie in order inside ``text`` and
+    the reference under its SEQ inside ``reference`` (the revert loops' common check)."""
+    sizes = sequence_ends - sequence_starts
+    if len(line_starts) and (
+        (line_starts < 0) | (line_starts > sequence_starts) | (sizes < 0) | (sequence_ends >= quality_ends)
+        | (quality_ends > line_ends) | (line_ends > len(text)) | (offsets < 0) | (offsets + sizes > len(reference))
+    ).any():
+        raise IndexError("a record's offsets lie outside the text or the reference")
+
+
 def sam_revert_matches(
     text: bytes,
     line_starts: np.ndarray,
@@ -376,14 +396,10 @@ def sam_revert_matches(
         raise ValueError("the offset arrays must have one length")
     if len(keep_unchanged) != 65536 or len(keep_changed) != 65536:
         raise ValueError("keep tables must hold 65536 bytes")
-    sizes = sequence_ends - sequence_starts
-    if len(line_starts) and (
-        (line_starts < 0) | (line_starts > sequence_starts) | (sizes < 0) | (sequence_ends >= quality_ends)
-        | (quality_ends > line_ends) | (line_ends > len(text)) | (offsets < 0) | (offsets + sizes > len(reference))
-    ).any():
-        raise IndexError("a record's offsets lie outside the text or the reference")
+    _records_inside(text, reference, line_starts, sequence_starts, sequence_ends, quality_ends, line_ends, offsets)
     if not len(line_starts):
         return RevertedMatches([], 0, 0)
+    sizes = sequence_ends - sequence_starts
     firsts = np.cumsum(sizes) - sizes
     within = np.arange(int(sizes.sum())) - np.repeat(firsts, sizes)
     read = np.frombuffer(text, dtype=np.uint8)[np.repeat(sequence_starts, sizes) + within]
@@ -1133,12 +1149,7 @@ def sam_revert_windows(
         raise ValueError("window_starts and window_ends must have one length")
     if len(keep_changed) != 65536:
         raise ValueError("keep_changed must hold 65536 bytes")
-    sizes = sequence_ends - sequence_starts
-    if len(line_starts) and (
-        (line_starts < 0) | (line_starts > sequence_starts) | (sizes < 0) | (sequence_ends >= quality_ends)
-        | (quality_ends > line_ends) | (line_ends > len(text)) | (offsets < 0) | (offsets + sizes > len(reference))
-    ).any():
-        raise IndexError("a record's offsets lie outside the text or the reference")
+    _records_inside(text, reference, line_starts, sequence_starts, sequence_ends, quality_ends, line_ends, offsets)
     if (window_counts < 0).any() or int(window_counts.sum()) != len(window_starts):
         raise ValueError("window_counts must add up to the number of windows")
     keep = bytes(keep_changed)
