@@ -309,6 +309,35 @@ def locate_block(text: bytes) -> LocatedBlock | None:
     return LocatedBlock(text, columns, located.extra_starts, located.extra_ends, located.ends)
 
 
+@dataclass
+class MateCigarCuts:
+    """Reads settled without ``rewrite``: ``settled`` (per row of the block) pass as they
+    are except for the ``MC`` fields ``[starts, ends)`` (the tab before each field to the
+    byte after it) that go."""
+
+    settled: np.ndarray
+    rows: np.ndarray  # the row of each cut, in order
+    starts: np.ndarray
+    ends: np.ndarray
+
+    @staticmethod
+    def none(count: int) -> MateCigarCuts:
+        empty = np.zeros(0, dtype=np.int64)
+        return MateCigarCuts(np.zeros(count, dtype=bool), empty, empty, empty)
+
+
+def splice_lines_and_cuts(text: bytes, starts: np.ndarray, ends: np.ndarray, lines: list[bytes | None], cuts: MateCigarCuts) -> bytes:
+    """``text`` with the lines ``[starts[k], ends[k])`` (``ends``: their newlines) replaced by
+    ``lines[k]`` (None: removed with its newline) and the spans of ``cuts`` removed."""
+    removed = np.array([line is None for line in lines], dtype=bool)
+    span_starts = np.concatenate([starts, cuts.starts])
+    span_ends = np.concatenate([ends + removed, cuts.ends])
+    choices = np.concatenate([np.where(removed, 0, np.arange(1, len(lines) + 1)), np.zeros(len(cuts.starts), dtype=np.int64)])
+    order = np.argsort(span_starts, kind="stable")
+    pieces = [b"", *(line if line is not None else b"" for line in lines)]
+    return scan.splice_spans(text, span_starts[order], span_ends[order], pieces, choices[order].astype(np.int64))
+
+
 def lines_of(text: bytes) -> list[bytes]:
     """The lines of a block of whole lines, without their newlines (for the rare paths that need them)."""
     return text[:-1].split(b"\n") if text else []
@@ -410,24 +439,86 @@ class RegionMasker:
         candidates = own_hit | self.mate_candidates(located, tags[b"MC"], flags, contigs, mate_contigs, mate_positions - 1)
         for name in (b"SA", b"XA"):
             candidates[located.rows_of(tags[name])] = True
+        cuts = MateCigarCuts.none(count)
+        if not self.drop:
+            mate_only = candidates & ~own_hit
+            for name in (b"SA", b"XA"):
+                mate_only[located.rows_of(tags[name])] = False
+            cuts = self.mate_cigar_cuts(located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1)
+            candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
-        if not len(rows):
+        if not len(rows) and not len(cuts.starts):
             self.report.add("reads_out", count)
             return text
-        rewritten = [
-            self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index)
-            for index, start, end, hit, footprint_start, footprint_end in zip(
-                rows.tolist(),
-                columns.line_starts[rows].tolist(),
-                located.line_ends[rows].tolist(),
-                own_hit[rows].tolist(),
-                own_starts[rows].tolist(),
-                own_ends[rows].tolist(),
-                strict=True,
-            )
-        ]
-        self.report.add("reads_out", count - rewritten.count(None))
-        return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, rewritten)
+
+        def rewritten(selected: np.ndarray) -> list[bytes | None]:
+            return [
+                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index)
+                for index, start, end, hit, footprint_start, footprint_end in zip(
+                    selected.tolist(),
+                    columns.line_starts[selected].tolist(),
+                    located.line_ends[selected].tolist(),
+                    own_hit[selected].tolist(),
+                    own_starts[selected].tolist(),
+                    own_ends[selected].tolist(),
+                    strict=True,
+                )
+            ]
+
+        if not len(cuts.starts):
+            lines = rewritten(rows)
+            self.report.add("reads_out", count - lines.count(None))
+            return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, lines)
+        # The reads before the first cut are judged first, so that the report's counts
+        # appear in the order the one-record path adds them.
+        before = int(np.searchsorted(rows, cuts.rows[0]))
+        lines = rewritten(rows[:before])
+        self.report.add("mate_cigar_tags_removed", len(cuts.starts))
+        lines += rewritten(rows[before:])
+        self.report.add("reads_out", count - lines.count(None))
+        return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, cuts)
+
+    def mate_cigar_cuts(
+        self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, mate_only: np.ndarray, flags: np.ndarray,
+        contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray,
+    ) -> MateCigarCuts:
+        """The reads among ``mate_only`` (not in a region themselves, no ``SA``/``XA``,
+        no ``--drop``) that ``rewrite`` would at most strip of their ``MC``, settled for
+        the whole block: ``mate_touches`` on each read's own ``MC``, and the fields
+        ``without_tags`` would remove, as spans of the text.
+
+        A read whose tag section is anything but plain stays with ``rewrite``: an
+        ``MC`` that is unreadable or empty, two fields named ``MC*`` or one of
+        another type than ``Z``, an empty optional field, a carriage return.
+        """
+        rows = np.flatnonzero(mate_only)
+        if not len(rows):
+            return MateCigarCuts.none(len(flags))
+        data, tabs, ends = located.columns.data, located.tag_tabs, located.tag_ends
+        last = len(data) - 1
+        tag_rows = located.rows_of(tabs)
+        named_mc = (data[np.minimum(tabs + 1, last)] == ord("M")) & (data[np.minimum(tabs + 2, last)] == ord("C"))
+        mate_cigar_rows = located.rows_of(mate_cigar_tabs)
+        mate_cigar_counts = np.bincount(mate_cigar_rows, minlength=len(flags))
+        unusual = (np.bincount(tag_rows[named_mc], minlength=len(flags)) != mate_cigar_counts) | (mate_cigar_counts > 1)
+        unusual[tag_rows[ends - tabs == 1]] = True
+        unusual |= data[np.maximum(located.line_ends - 1, 0)] == ord("\r")
+        lead = np.zeros(len(flags), dtype=np.int64)  # a read without MC: its mate's one base at PNEXT
+        extent = np.ones(len(flags), dtype=np.int64)
+        looked_at = mate_only[mate_cigar_rows] & ~unusual[mate_cigar_rows]
+        if looked_at.any():
+            holding = mate_cigar_rows[looked_at]
+            distinct_cigars, which = np.unique(located.values_after(mate_cigar_tabs[looked_at], len(b"\tMC:Z:")).array(), return_inverse=True)
+            spans = np.array([self.mate_span(cigar) for cigar in distinct_cigars.tolist()], dtype=np.int64).reshape(-1, 2)[which]
+            unusual[holding[spans[:, 1] < 0]] = True  # unreadable or empty: rewrite judges it
+            lead[holding], extent[holding] = spans[:, 0], spans[:, 1]
+        settled = mate_only & ~unusual
+        rows = np.flatnonzero(settled & ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*"))
+        where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
+        touching = np.zeros(len(flags), dtype=bool)
+        touching[rows] = self.hits(where, mate_positions[rows] - lead[rows], mate_positions[rows] + extent[rows])
+        cut = touching[mate_cigar_rows]
+        return MateCigarCuts(settled, mate_cigar_rows[cut], mate_cigar_tabs[cut], ends[np.searchsorted(tabs, mate_cigar_tabs[cut])])
 
     def process_one_by_one(self, lines: list[bytes], first_line: int) -> bytes:
         """The same block, every record judged by itself (``GENOSCRUB_ONE_BY_ONE=1``):
@@ -532,6 +623,14 @@ class RegionMasker:
         where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
         found[rows] |= self.hits(where, mate_positions[rows] - lead, mate_positions[rows] + extent)
         return found
+
+    def mate_span(self, cigar: bytes) -> tuple[int, int]:
+        """``(bases clipped before PNEXT, end of the mate's footprint after PNEXT)`` as
+        ``mate_touches`` reads an ``MC`` value; ``(0, -1)`` where it is empty or unreadable."""
+        shape = self.shapes[cigar] if cigar else None
+        if shape is None:
+            return 0, -1
+        return shape.left_clip, max(1, shape.reference_length) + shape.right_clip
 
     def mate_touches(self, fields: list[bytes], cigar: bytes | None) -> bool:
         """Whether this read's mate (from RNEXT, PNEXT and ``cigar``, its MC) touches a region."""
