@@ -508,7 +508,8 @@ class RegionMasker:
         looked_at = mate_only[mate_cigar_rows] & ~unusual[mate_cigar_rows]
         if looked_at.any():
             holding = mate_cigar_rows[looked_at]
-            distinct_cigars, which = np.unique(located.values_after(mate_cigar_tabs[looked_at], len(b"\tMC:Z:")).array(), return_inverse=True)
+            values = located.values_after(mate_cigar_tabs[looked_at], len(b"\tMC:Z:")).array()
+            distinct_cigars, which = np.unique(values, return_inverse=True)
             spans = np.array([self.mate_span(cigar) for cigar in distinct_cigars.tolist()], dtype=np.int64).reshape(-1, 2)[which]
             unusual[holding[spans[:, 1] < 0]] = True  # unreadable or empty: rewrite judges it
             lead[holding], extent[holding] = spans[:, 0], spans[:, 1]
