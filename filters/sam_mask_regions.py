@@ -496,12 +496,16 @@ class RegionMasker:
             return MateCigarCuts.none(len(flags))
         data, tabs, ends = located.columns.data, located.tag_tabs, located.tag_ends
         last = len(data) - 1
-        tag_rows = located.rows_of(tabs)
-        named_mc = (data[np.minimum(tabs + 1, last)] == ord("M")) & (data[np.minimum(tabs + 2, last)] == ord("C"))
+        named_mc = tabs[(data[np.minimum(tabs + 1, last)] == ord("M")) & (data[np.minimum(tabs + 2, last)] == ord("C"))]
+        of_type_z = (
+            (data[np.minimum(named_mc + 3, last)] == COLON) & (data[np.minimum(named_mc + 4, last)] == ord("Z"))
+            & (data[np.minimum(named_mc + 5, last)] == COLON)
+        )
+        unusual = np.zeros(len(flags), dtype=bool)
+        unusual[located.rows_of(named_mc[~of_type_z])] = True  # MC:i:, MCx:Z:, "MC", ...
         mate_cigar_rows = located.rows_of(mate_cigar_tabs)
-        mate_cigar_counts = np.bincount(mate_cigar_rows, minlength=len(flags))
-        unusual = (np.bincount(tag_rows[named_mc], minlength=len(flags)) != mate_cigar_counts) | (mate_cigar_counts > 1)
-        unusual[tag_rows[ends - tabs == 1]] = True
+        unusual[mate_cigar_rows[1:][np.diff(mate_cigar_rows) == 0]] = True  # two MC:Z:
+        unusual[located.rows_of(tabs[ends - tabs == 1])] = True
         unusual |= data[np.maximum(located.line_ends - 1, 0)] == ord("\r")
         lead = np.zeros(len(flags), dtype=np.int64)  # a read without MC: its mate's one base at PNEXT
         extent = np.ones(len(flags), dtype=np.int64)

@@ -16,7 +16,7 @@ from genoscrub import scan
 from genoscrub.regions import RegionRequest
 from genoscrub.report import InputError, Report
 from genoscrub.sam_mask_regions import RegionMasker, mask_regions
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 HEADER = [b"@SQ\tSN:chr1\tLN:300", b"@SQ\tSN:chr2\tLN:300"]
@@ -80,6 +80,7 @@ def masked(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool) -> tuple
 
 @settings(max_examples=400, deadline=None)
 @given(paired_blocks(), st.booleans())
+@example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t81\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:60M\tMC:Z:1M"], False)  # the first MC decides
 def test_mate_cigar_removal_in_bulk_agrees_with_the_one_record_path(lines: list[bytes], drop: bool) -> None:
     """Same bytes and counts, in the same order, from the bulk path (compiled and
     pure-Python splice) and from the one-record path."""
