@@ -512,9 +512,12 @@ class RegionMasker:
         looked_at = mate_only[mate_cigar_rows] & ~unusual[mate_cigar_rows]
         if looked_at.any():
             holding = mate_cigar_rows[looked_at]
-            values = located.values_after(mate_cigar_tabs[looked_at], len(b"\tMC:Z:")).array()
-            distinct_cigars, which = np.unique(values, return_inverse=True)
-            spans = np.array([self.mate_span(cigar) for cigar in distinct_cigars.tolist()], dtype=np.int64).reshape(-1, 2)[which]
+            mate_cigars = located.values_after(mate_cigar_tabs[looked_at], len(b"\tMC:Z:"))
+            spans = np.empty((len(holding), 2), dtype=np.int64)
+            if len(mate_cigars.others) < len(holding):
+                spans[:] = self.mate_span(mate_cigars.common)
+            if len(mate_cigars.others):
+                spans[mate_cigars.others] = [self.mate_span(cigar) for cigar in mate_cigars.other_values]
             unusual[holding[spans[:, 1] < 0]] = True  # unreadable or empty: rewrite judges it
             lead[holding], extent[holding] = spans[:, 0], spans[:, 1]
         settled = mate_only & ~unusual
