@@ -400,9 +400,11 @@ class RegionMasker:
         The block is never split into lines. Positions, flags and CIGAR spans of the whole
         block are read from the located columns and tested with ``searchsorted``; the
         ``MC``, ``SA`` and ``XA`` tags are found from the block's tabs, not by searching the
-        text again. Python work per read is spent only on the reads whose footprint, mate
-        or alignment list may come near a region; the block's text is then copied with
-        those lines replaced.
+        text again. A read whose only change can be the loss of its ``MC`` is settled for the
+        whole block (``mate_cigar_cuts``); Python work per read is spent only on the reads
+        whose own footprint or alignment list may come near a region, or whose tag section
+        is unusual. The block's text is then copied with those lines replaced and the ``MC``
+        fields cut.
         """
         nul = text.find(b"\0")
         if nul >= 0:  # the block's columns are gathered as NUL-padded strings, which would drop it
