@@ -635,8 +635,9 @@ class RegionMasker:
         return found
 
     def mate_span(self, cigar: bytes) -> tuple[int, int]:
-        """``(bases clipped before PNEXT, end of the mate's footprint after PNEXT)`` as
-        ``mate_touches`` reads an ``MC`` value; ``(0, -1)`` where it is empty or unreadable."""
+        """``(bases clipped before PNEXT, end of the mate's footprint after PNEXT)`` of an
+        ``MC`` value, for ``mate_touches`` and ``mate_cigar_cuts`` alike; ``(0, -1)`` where
+        it is empty or unreadable."""
         shape = self.shapes[cigar] if cigar else None
         if shape is None:
             return 0, -1
@@ -651,10 +652,10 @@ class RegionMasker:
         position = int(fields[7]) - 1
         if not cigar:
             return self.regions.overlaps(contig, position, position + 1)
-        shape = self.shapes[cigar]
-        if shape is None:
+        lead, extent = self.mate_span(cigar)
+        if extent < 0:
             return True  # an unreadable mate CIGAR: fail closed
-        return self.regions.overlaps(contig, position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip)
+        return self.regions.overlaps(contig, position - lead, position + extent)
 
     def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int) -> bytes | None:
         """One read near a region: dropped (None), masked, or stripped of tags that point into a region."""
