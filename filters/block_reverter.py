@@ -48,6 +48,7 @@ from genoscrub.sam_columns import (
     rows_by_contig,
     tag_codes,
     tag_lines,
+    within_sam_limit,
 )
 
 COPYING_CODES = tag_codes(COPYING_TAGS)
@@ -137,7 +138,7 @@ class BlockReverter:
         """
         flags = number_column(table, 1)
         positions = number_column(table, 3)
-        if flags is None or positions is None:
+        if flags is None or positions is None or not within_sam_limit(flags, positions):
             raise InputError("FLAG and POS must be numbers (at most 2^31-1)", self.path, first_line + first_bad_number(table.text))
         positions -= 1
         count = len(flags)

@@ -149,9 +149,19 @@ class CigarColumn:
         return np.isin(self.ids, chosen)
 
 
+SAM_NUMBER_LIMIT = 1 << 31
+"""FLAG, POS and PNEXT are below this (SAM 1.4: POS ``[0, 2^31-1]``; BAM holds them in 32 bits):
+a larger one names no place, and every command refuses it alike."""
+
+
 def is_position(field: bytes) -> bool:
     """A FLAG or POS as the SAM spec allows it: digits, at most 2^31-1."""
-    return field.isdigit() and int(field) < 1 << 31
+    return field.isdigit() and int(field) < SAM_NUMBER_LIMIT
+
+
+def within_sam_limit(*columns: np.ndarray) -> bool:
+    """Whether every value of the parsed numeric columns is below ``SAM_NUMBER_LIMIT``."""
+    return all(not len(column) or int(column.max()) < SAM_NUMBER_LIMIT for column in columns)
 
 
 def first_bad_number(text: bytes) -> int:

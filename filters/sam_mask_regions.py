@@ -65,6 +65,7 @@ from genoscrub.regions import (
     parse_digits,
 )
 from genoscrub.report import InputError, Report
+from genoscrub.sam_columns import is_position, within_sam_limit
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, workers
@@ -378,6 +379,8 @@ class RegionMasker:
                 return InputError("record has fewer than 11 columns", self.path, first_line + index)
             if not (fields[1].isdigit() and fields[3].isdigit() and fields[7].isdigit()):
                 return InputError("FLAG, POS or PNEXT is not a number", self.path, first_line + index)
+            if not (is_position(fields[1]) and is_position(fields[3]) and is_position(fields[7])):
+                return InputError("FLAG, POS or PNEXT is past 2^31-1", self.path, first_line + index)
             if not fields[2] or not fields[5] or not fields[6]:
                 return InputError("RNAME, CIGAR or RNEXT is empty", self.path, first_line + index)
         return InputError("malformed record", self.path, first_line)
@@ -414,7 +417,10 @@ class RegionMasker:
         flags = parse_digits(columns, 1) if columns else None
         positions = parse_digits(columns, 3) if columns else None
         mate_positions = parse_digits(columns, 7) if columns else None
-        if located is None or columns is None or flags is None or positions is None or mate_positions is None:
+        if (
+            located is None or columns is None or flags is None or positions is None or mate_positions is None
+            or not within_sam_limit(flags, positions, mate_positions)
+        ):
             raise self.find_bad_record(lines_of(text), first_line)
         count = len(located.line_ends)
         contigs = located.values(2).array()

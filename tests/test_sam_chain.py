@@ -294,3 +294,35 @@ def test_where_blocks_end_changes_nothing(cuts: list[int], files: dict[str, str]
     built, reports = stages(files)
     assert run_stages(built, blocks_of(text, cuts)) == expected
     assert [report.as_dict() for report in reports] == expected_reports
+
+
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+@pytest.mark.parametrize("column", [1, 3, 7])
+def test_the_position_commands_refuse_a_number_past_2_31_alike(tmp_path: Path, one_by_one: str, column: int) -> None:
+    """sam-revert-germline and sam-mask-regions read FLAG and POS (the masker PNEXT too): a value
+    past 2^31-1 (what BAM holds) names no place, so both refuse it on its line, in bulk and one
+    record at a time; 2^31-1 itself passes. Neither may keep the read's bases as they are."""
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "ACGT" * 30 + "\n")
+    subprocess.run(["samtools", "faidx", str(tmp_path / "ref.fa")], check=True)
+    (tmp_path / "regions.bed").write_text("chr1\t40\t60\n")
+    record = ["r1", "0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
+    header = "@SQ\tSN:chr1\tLN:120\n"
+    commands = {
+        "sam-mask-regions": ["-q", "-r", "ref.fa", "--bed", "regions.bed", "--flank", "0"],
+        "sam-revert-germline": ["-q", "-r", "ref.fa", "--all"],
+    }
+    env = {**os.environ, "GENOSCRUB_ONE_BY_ONE": one_by_one}
+    for value, refused in ((2**31, True), (2**31 - 1, False)):
+        line = list(record)
+        line[column] = str(value)
+        text = (header + "\t".join(record) + "\n" + "\t".join(line) + "\n").encode()
+        for command, options in commands.items():
+            if column == 7 and command == "sam-revert-germline":
+                continue  # PNEXT is the mate's place: the reverter passes it through
+            result = subprocess.run([str(BIN / command), *options], input=text, capture_output=True, cwd=tmp_path, env=env, timeout=60)
+            if refused:
+                assert result.returncode == 1, (command, result.stderr)
+                assert result.stderr.decode().startswith(f"{command}: <stdin>:3: "), result.stderr
+                assert b"\tACGT\t" not in result.stdout.split(b"\n", 3)[-1]
+            else:
+                assert result.returncode == 0, (command, result.stderr)
