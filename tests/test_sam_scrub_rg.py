@@ -580,31 +580,11 @@ def test_records_change_only_in_rg_and_pg_tags(sam: bytes, chunk: int) -> None:
     assert header_and_records(out)[1] == reference_scrub(sam, table)
 
 
-@settings(max_examples=60, deadline=None)
-@given(sam=sam_files())
-def test_fast_path_agrees_with_exact_path(sam: bytes) -> None:
-    report = Report(COMMAND)
-    header = HeaderScrubber(Pseudonyms(), "NGS", "-", report)
-    head, records = header_and_records(sam)
-    header.scrub(head)
-    chunk = b"".join(line + b"\n" for line in records)
-    outputs = []
-    for fast in (True, False):
-        report = Report(COMMAND)
-        scrubber = RecordScrubber(None, "-", report)
-        scrubber.use_header(header)
-        out = scrubber.scrub_block(chunk) if fast else scrubber.scrub_by_field(chunk, 1)
-        if out is None:
-            return
-        outputs.append((out, report.as_dict()))
-    assert outputs[0] == outputs[1]  # the same bytes and the same counts, tag by tag
-
-
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(sam=sam_files(), extra=st.sampled_from([0, 12, 40]))
 def test_fast_path_agrees_with_exact_path_however_many_read_groups(sam: bytes, extra: int) -> None:
     """RG:Z tags matched against a few @RG lines' tags one by one, or by their distinct values
-    with many @RG lines: the exact path's bytes and counts either way."""
+    with many @RG lines: the exact path's bytes and counts, tag by tag, either way."""
     head, records = header_and_records(sam)
     head += [b"@RG\tID:extra%d\tSM:e%d" % (i, i) for i in range(extra)]
     report = Report(COMMAND)
