@@ -11,7 +11,7 @@ compared with the reference and its line rebuilt by ``scan.sam_revert_matches``
 read are listed for the block at once (``SiteTable.windows_of_spans``) and
 ``scan.sam_revert_windows`` reverts them and rebuilds its line (C, or a Python twin);
 the block is spliced by ``scan.splice_lines``. FLAG, POS and the names of the
-optional fields are read by C loops too (``sam_columns.number_column``, ``tag_lines``).
+optional fields are read by C loops too (``sam_columns.ReadPlaces``, ``tag_lines``).
 Anything else goes to the one-record path (filters/record_reverter.py), which
 every bulk rule must agree with: ``GENOSCRUB_ONE_BY_ONE=1`` sends every record
 there, and the tests compare the two.
@@ -41,14 +41,12 @@ from genoscrub.sam_columns import (
     BlockFields,
     CigarColumn,
     MatchLength,
+    ReadPlaces,
     block_fields,
-    first_bad_number,
     first_short_line,
-    number_column,
     rows_by_contig,
     tag_codes,
     tag_lines,
-    within_sam_limit,
 )
 
 COPYING_CODES = tag_codes(COPYING_TAGS)
@@ -88,8 +86,10 @@ def md_and_nm_of_match(sequence: bytes, reference: bytes) -> tuple[bytes, int]:
 class BlockReverter:
     """Blocks of SAM records (whole lines, each ending in a newline) in, SAM text out."""
 
-    def __init__(self, records: RecordReverter, one_by_one: bool = False) -> None:
+    def __init__(self, records: RecordReverter, places: ReadPlaces, one_by_one: bool = False) -> None:
         self.records = records
+        self.places = places
+        """FLAG, POS, PNEXT, RNAME and RNEXT of every block read as every SAM command reads them."""
         self.windows = records.windows
         self.reference = records.reference
         self.keep = records.keep
@@ -136,10 +136,7 @@ class BlockReverter:
         ``--drop-unknown-contigs``); the overlap with the windows is computed
         for the whole block at once.
         """
-        flags = number_column(table, 1)
-        positions = number_column(table, 3)
-        if flags is None or positions is None or not within_sam_limit(flags, positions):
-            raise InputError("FLAG and POS must be numbers (at most 2^31-1)", self.path, first_line + first_bad_number(table.text))
+        flags, positions, _ = self.places.read_block(table.text, table.spans, self.path, first_line)
         positions -= 1
         count = len(flags)
         names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)

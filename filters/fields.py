@@ -267,22 +267,6 @@ def field_bounds(columns: BlockColumns, field: int) -> tuple[np.ndarray, np.ndar
     return begin, columns.tabs[field]
 
 
-def parse_digits(columns: BlockColumns, field: int, widest: int = 12) -> np.ndarray | None:
-    """Column ``field`` as integers, or None when one is empty, too long or not all digits."""
-    begin, end = field_bounds(columns, field)
-    widths = end - begin
-    if not (bool((widths >= 1).all()) and bool((widths <= widest).all())):
-        return None
-    values = np.zeros(len(begin), dtype=np.int64)
-    for digit in range(int(widths.max())):
-        present = widths > digit
-        found = columns.data[np.where(present, begin + digit, 0)].astype(np.int64) - 48
-        if bool(((found < 0) | (found > 9))[present].any()):
-            return None
-        values = np.where(present, values * 10 + found, values)
-    return values
-
-
 def field_values(block: bytes, columns: BlockColumns, field: int, widest: int = 64) -> np.ndarray:
     """Column ``field`` as a bytes array, gathered with array indexing (fields are short and hold no NUL)."""
     begin, end = field_bounds(columns, field)

@@ -37,7 +37,6 @@ from genoscrub.fields import (  # noqa: F401 - re-exported: sam-mask-regions rea
     distinct,
     field_bounds,
     field_values,
-    parse_digits,
 )
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import open_input

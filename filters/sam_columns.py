@@ -14,11 +14,13 @@ Fields are numbered from 0 as in the SAM spec's table (0 QNAME ... 10 QUAL).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from genoscrub import scan
 from genoscrub.cigar import DEL, INS, CigarShape, CigarTable, M, ShapeCache
+from genoscrub.fields import distinct_spans
+from genoscrub.report import InputError
 
 FIELD_TABS = 10
 """Tabs located per record: the ten between the eleven mandatory fields."""
@@ -52,6 +54,10 @@ class BlockFields:
 
     def __len__(self) -> int:
         return len(self.line_starts)
+
+    def spans(self, field: int) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end offsets of field ``field`` (1 to 10) on every line."""
+        return self.tabs[:, field - 1] + 1, self.tabs[:, field]
 
     def values(self, field: int) -> list[bytes]:
         """Field ``field`` (1 to 9) of every line, as bytes."""
@@ -153,21 +159,149 @@ SAM_NUMBER_LIMIT = 1 << 31
 """FLAG, POS and PNEXT are below this (SAM 1.4: POS ``[0, 2^31-1]``; BAM holds them in 32 bits):
 a larger one names no place, and every command refuses it alike."""
 
+SAM_NUMBER_DIGITS = 10
+"""FLAG, POS and PNEXT have at most this many digits (2^31-1 has 10): htslib reads any number
+of leading zeros, every command here refuses them past ten, alike, in bulk and one record at a time."""
+
 
 def is_position(field: bytes) -> bool:
-    """A FLAG or POS as the SAM spec allows it: digits, at most 2^31-1."""
-    return field.isdigit() and int(field) < SAM_NUMBER_LIMIT
+    """A FLAG, POS or PNEXT as every SAM command reads it: 1 to 10 digits, at most 2^31-1
+    (the one-record twin of :func:`sam_numbers`)."""
+    return 0 < len(field) <= SAM_NUMBER_DIGITS and field.isdigit() and int(field) < SAM_NUMBER_LIMIT
 
 
-def within_sam_limit(*columns: np.ndarray) -> bool:
-    """Whether every value of the parsed numeric columns is below ``SAM_NUMBER_LIMIT``."""
-    return all(not len(column) or int(column.max()) < SAM_NUMBER_LIMIT for column in columns)
+def sam_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray | None:
+    """The spans ``text[starts[i]:ends[i]]`` (a FLAG, POS or PNEXT column) as numbers, in one
+    ``scan.span_numbers`` pass; None when one fails :func:`is_position`."""
+    values = scan.span_numbers(text, starts, ends)
+    if len(values) and (int(values.min()) < 0 or int(values.max()) >= SAM_NUMBER_LIMIT):
+        return None
+    return values
 
 
-def first_bad_number(text: bytes) -> int:
-    """The 0-based number of the first line whose FLAG or POS is not such a number."""
-    lines = text.split(b"\n")
-    return next((i for i, line in enumerate(lines) if not all(map(is_position, line.split(b"\t", 4)[1:4:2]))), 0)
+BAD_NUMBER = "FLAG, POS or PNEXT is not a number of 1 to 10 digits, at most 2^31-1"
+COLUMN_NAMES = {1: "FLAG", 3: "POS", 4: "MAPQ", 5: "CIGAR", 7: "PNEXT", 8: "TLEN"}
+
+
+def off_grammar(field: int) -> str:
+    """The message for a checked column that is empty or holds a character it may not."""
+    return f"{COLUMN_NAMES[field]} is empty or holds a character off its grammar"
+UNDECLARED_RNAME = "record on a contig the header does not declare (@SQ)"
+UNDECLARED_RNEXT = "mate on a contig the header does not declare (@SQ)"
+PLACE_NUMBERS = (1, 3, 7)
+"""FLAG, POS and PNEXT."""
+DIGITS, SIGNED, CIGAR_CHARACTERS = b"0123456789", b"-0123456789", b"0123456789MIDNSHP=X*"
+COPIED_COLUMNS = ((4, DIGITS), (5, CIGAR_CHARACTERS), (8, SIGNED))
+"""MAPQ, CIGAR and TLEN, which every SAM command copies, and the characters each may hold:
+an identifier cannot be spelled in them (CIGAR's grammar is left to the commands that read it)."""
+UNPLACED_COLUMNS = ((1, DIGITS), (3, DIGITS), (7, SIGNED))
+"""FLAG, POS and PNEXT as a command that places no read copies them (htslib writes a negative
+PNEXT for some mates)."""
+
+
+def character_table(characters: bytes) -> np.ndarray:
+    """A 256-entry table, 1 for each of ``characters`` (``scan.spans_within``)."""
+    table = np.zeros(256, dtype=np.uint8)
+    table[list(characters)] = 1
+    return table
+
+
+class ReadPlaces:
+    """The mandatory columns every SAM command copies without rewriting them, as every one
+    reads them: RNAME ``*`` or an @SQ ``SN`` of the header, RNEXT that or ``=``; MAPQ, CIGAR
+    and TLEN not empty and of their characters (``COPIED_COLUMNS``); FLAG, POS and PNEXT
+    numbers (:func:`is_position`) for the commands that place reads on the reference
+    (``numbers``), else of their characters (sam-scrub-rg copies them as htslib reads them,
+    a negative PNEXT or a position past 2^31 included). A record off these is refused, alike
+    by every command, in bulk and one record at a time: what a column holds beyond its
+    grammar is text nothing has read, and a name no @SQ declares can be a sample's. A header
+    without @SQ lines declares no contig.
+
+    A block's names are checked with ``scan.span_choices`` against ``*``, ``=`` and the
+    contigs seen lately (sorted input names one contig for long runs); only the spans not
+    among them are collected and looked up (``fields.distinct_spans``). When anything is
+    refused, the block is read again one record at a time (:meth:`fault`) for the first
+    line and its message, so both paths name the same line with the same words.
+    """
+
+    RECENT = 8
+    """How many declared names the bulk check tries first (after ``*`` and ``=``)."""
+
+    def __init__(self, declared: Iterable[bytes], numbers: bool = True) -> None:
+        self.declared = frozenset(declared)
+        self.numbers = numbers
+        self.recent: list[bytes] = [b"*", b"="]
+        self.columns = COPIED_COLUMNS if numbers else (*UNPLACED_COLUMNS, *COPIED_COLUMNS)
+        """The columns checked by their characters, and those characters."""
+        self.tables = [(field, character_table(characters)) for field, characters in self.columns]
+
+    def fault(self, fields: list[bytes]) -> str | None:
+        """What is wrong with one record (its fields, at least the first nine), or None."""
+        if self.numbers and not all(is_position(fields[field]) for field in PLACE_NUMBERS):
+            return BAD_NUMBER
+        for field, characters in self.columns:
+            if not fields[field] or fields[field].translate(None, characters):
+                return off_grammar(field)
+        if fields[2] != b"*" and fields[2] not in self.declared:
+            return UNDECLARED_RNAME
+        if fields[6] not in (b"*", b"=") and fields[6] not in self.declared:
+            return UNDECLARED_RNEXT
+        return None
+
+    def first_fault(self, text: bytes, path: str, first_line: int) -> InputError:
+        """The error for the first record of ``text`` that :meth:`fault` refuses (lines with
+        fewer than nine fields are left to the caller's own check)."""
+        for index, line in enumerate(text.split(b"\n")):
+            fields = line.split(b"\t", 9)
+            if len(fields) > 9 and (message := self.fault(fields)):
+                return InputError(message, path, first_line + index)
+        return InputError("malformed record", path, first_line)  # the bulk check refuses nothing more
+
+    def read_block(
+        self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """FLAG, POS and PNEXT of every line of a block as numbers, its RNAME and RNEXT
+        checked (``spans(field)``: start and end offsets of a column on every line); or
+        the error :meth:`first_fault` names."""
+        flags, positions, mate_positions = (sam_numbers(text, *spans(field)) for field in PLACE_NUMBERS)
+        if flags is None or positions is None or mate_positions is None:
+            raise self.first_fault(text, path, first_line)
+        self.check_block(text, spans, path, first_line)
+        return flags, positions, mate_positions
+
+    def check_block(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int) -> None:
+        """Every line of a block checked but for the numbers :meth:`read_block` reads, or the
+        error :meth:`first_fault` names."""
+        if not (
+            self.all_within(text, spans)
+            and self.all_declared(text, *spans(2), mate=False)
+            and self.all_declared(text, *spans(6), mate=True)
+        ):
+            raise self.first_fault(text, path, first_line)
+
+    def all_within(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> bool:
+        """Whether every checked column of every line is not empty and holds only its characters."""
+        data = np.frombuffer(text, dtype=np.uint8)
+        for field, table in self.tables:
+            starts, ends = spans(field)
+            if not (bool((ends > starts).all()) and bool(scan.spans_within(data, starts, ends, table).all())):
+                return False
+        return True
+
+    def all_declared(self, text: bytes, starts: np.ndarray, ends: np.ndarray, mate: bool) -> bool:
+        """Whether every span is ``*`` (``=`` too when ``mate``) or a declared contig."""
+        found = scan.span_choices(text, starts, ends, self.recent)
+        if not mate and bool((found == 1).any()):
+            return False  # '=' names no contig as RNAME
+        unknown = np.flatnonzero(found < 0)
+        if not len(unknown):
+            return True
+        values, _ = distinct_spans(text, starts[unknown], ends[unknown])
+        if any(value not in self.declared for value in values):
+            return False
+        self.recent[2:2] = [value for value in values if value not in self.recent]
+        del self.recent[2 + self.RECENT :]
+        return True
 
 
 def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[bytes, np.ndarray]]:
@@ -215,13 +349,6 @@ class MatchLength(CigarTable):
             return -1
         length = shape.operations[0][1]
         return length if cigar == b"%dM" % length else -1
-
-
-def number_column(table: BlockFields, field: int) -> np.ndarray | None:
-    """Field ``field`` (1 to 9) of every line as a number, in one ``scan.span_numbers``
-    pass; None if one is not 1 to 10 digits."""
-    values = scan.span_numbers(table.text, table.tabs[:, field - 1] + 1, table.tabs[:, field])
-    return None if len(values) and int(values.min()) < 0 else values
 
 
 def tag_lines(table: BlockFields, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int) -> tuple[np.ndarray, np.ndarray]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
@@ -62,10 +63,9 @@ from genoscrub.regions import (
     field_bounds,
     load_regions,
     overlap_mask,
-    parse_digits,
 )
 from genoscrub.report import InputError, Report
-from genoscrub.sam_columns import is_position, within_sam_limit
+from genoscrub.sam_columns import BAD_NUMBER, ReadPlaces, is_position
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, workers
@@ -359,7 +359,8 @@ class RegionMasker:
         one_by_one: bool = False,
     ) -> None:
         self.regions = regions
-        self.declared = declared
+        self.places = ReadPlaces(declared)
+        """FLAG, POS, PNEXT, RNAME and RNEXT read as every SAM command reads them."""
         self.reference = reference
         self.drop = drop
         self.path = path
@@ -377,10 +378,8 @@ class RegionMasker:
                 return InputError("header line after the first record", self.path, first_line + index)
             if len(fields) < 10 or fields[9].count(b"\t") < 1:
                 return InputError("record has fewer than 11 columns", self.path, first_line + index)
-            if not (fields[1].isdigit() and fields[3].isdigit() and fields[7].isdigit()):
-                return InputError("FLAG, POS or PNEXT is not a number", self.path, first_line + index)
             if not (is_position(fields[1]) and is_position(fields[3]) and is_position(fields[7])):
-                return InputError("FLAG, POS or PNEXT is past 2^31-1", self.path, first_line + index)
+                return InputError(BAD_NUMBER, self.path, first_line + index)
             if not fields[2] or not fields[5] or not fields[6]:
                 return InputError("RNAME, CIGAR or RNEXT is empty", self.path, first_line + index)
         return InputError("malformed record", self.path, first_line)
@@ -414,19 +413,13 @@ class RegionMasker:
             raise InputError("record holds a NUL byte", self.path, first_line + text.count(b"\n", 0, nul))
         located = locate_block(text)
         columns = located.columns if located else None
-        flags = parse_digits(columns, 1) if columns else None
-        positions = parse_digits(columns, 3) if columns else None
-        mate_positions = parse_digits(columns, 7) if columns else None
-        if (
-            located is None or columns is None or flags is None or positions is None or mate_positions is None
-            or not within_sam_limit(flags, positions, mate_positions)
-        ):
+        if located is None or columns is None:
             raise self.find_bad_record(lines_of(text), first_line)
+        flags, positions, mate_positions = self.places.read_block(text, partial(field_bounds, columns), self.path, first_line)
         count = len(located.line_ends)
         contigs = located.values(2).array()
         cigars = located.values(5)
         mate_contigs = located.values(6).array()
-        self.check_declared(contigs, text, first_line)
         if self.reference is not None and (on_reference := self.on_reference(contigs, first_line)) is not None:
             self.report.add("reads_in", count - int(on_reference.sum()))
             self.report.add("reads_dropped_unknown_contig", count - int(on_reference.sum()))
@@ -559,14 +552,6 @@ class RegionMasker:
         if shape is None:
             return position, position + 1
         return position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip
-
-    def check_declared(self, contigs: np.ndarray, text: bytes, first_line: int) -> None:
-        if not bool((contigs != b"").all()):
-            raise self.find_bad_record(lines_of(text), first_line)
-        unknown = distinct(contigs) - self.declared - {b"*"}
-        if unknown:
-            index = int(np.flatnonzero(np.isin(contigs, list(unknown)))[0])
-            raise InputError("record on a contig the header does not declare (@SQ)", self.path, first_line + index)
 
     def on_reference(self, contigs: np.ndarray, first_line: int) -> np.ndarray | None:
         """A read on a contig the reference lacks is an error, or with

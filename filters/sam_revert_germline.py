@@ -43,6 +43,7 @@ from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.record_reverter import EveryDifference, GermlineWindows, RecordReverter, RevertOptions
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.revert import ClipRule
+from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BackgroundWriter, background_reads, whole_line_blocks, workers
@@ -105,7 +106,7 @@ class RevertSetup:
         if self.keep is not None:
             self.keep.use_for_input(contigs, report)
         records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report)
-        return BlockReverter(records, self.one_by_one)
+        return BlockReverter(records, ReadPlaces(name.encode() for name in contigs), self.one_by_one)
 
 
 # --- the stream ------------------------------------------------------------------

@@ -74,6 +74,7 @@ from genoscrub.fields import distinct_spans
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report, UsageError
+from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import HeaderLine, parse_header, program_line
 from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BackgroundWriter, background_reads, enlarge_pipe, keep_freed_chunks_in_the_heap, whole_line_blocks, workers
@@ -284,6 +285,8 @@ class RecordScrubber:
         self.old_tags: list[bytes] = []
         self.new_tags: list[bytes] = []
         self.references: dict[bytes, int] = {}
+        self.places = ReadPlaces((), numbers=False)
+        """The mandatory columns copied as they are, checked as every SAM command checks them (set by the header)."""
         self.removed_by_tag: Counter[str] = Counter()
         self.removed_by_value: Counter[str] = Counter()
         report.notes["aux_tags_removed_by_tag"] = self.removed_by_tag
@@ -293,12 +296,14 @@ class RecordScrubber:
         """Take the read-group mapping: ``\tRG:Z:old`` -> ``\tRG:Z:new``, as the block path slices tags."""
         self.read_groups = header.read_groups
         self.references = header.references
+        self.places = ReadPlaces(header.references, numbers=False)
         self.rewritten_tags = {b"\tRG:Z:" + old: b"\tRG:Z:" + new for old, new in self.read_groups.items()}
         self.old_tags, self.new_tags = list(self.rewritten_tags), list(self.rewritten_tags.values())
 
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
         layout = None if one_by_one() else locate_tags(chunk)
         self.refuse_header_lines(chunk, first_line, layout)
+        self.check_places(chunk, first_line, layout)
         self.report.add("records", count)
         edits = None if layout is None else self.block_edits(chunk, layout)
         if edits is None:
@@ -331,6 +336,20 @@ class RecordScrubber:
         if found:
             line = first_line + chunk.count(b"\n", 0, found.start()) + 1
             raise InputError("header line after the first record", self.path, line)
+
+    def check_places(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> None:
+        """RNAME and RNEXT name contigs of the header, and FLAG, POS, MAPQ, CIGAR, PNEXT and TLEN
+        hold only their characters, or stop (``sam_columns.ReadPlaces``, as in every SAM
+        command): these columns are copied, so text nothing has read does not pass."""
+        if layout is not None:
+            self.places.check_block(chunk, layout.column, self.path, first_line)
+            return
+        for index, line in enumerate(chunk[:-1].split(b"\n") if chunk else ()):
+            fields = line.split(b"\t", 11)
+            if len(fields) < 11:
+                raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
+            if message := self.places.fault(fields):
+                raise InputError(message, self.path, first_line + index)
 
     def scrub_block(self, chunk: bytes) -> bytes | None:
         """The fast path without names: the block with its tags edited, or None when

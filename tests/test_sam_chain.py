@@ -15,11 +15,13 @@ import os
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from genoscrub import scan
 from genoscrub.report import Report
+from genoscrub.sam_columns import BAD_NUMBER
 from genoscrub.sam_mask_regions import mask_stage
 from genoscrub.sam_revert_germline import revert_stage
 from genoscrub.sam_scrub_rg import scrub_stage
@@ -296,33 +298,71 @@ def test_where_blocks_end_changes_nothing(cuts: list[int], files: dict[str, str]
     assert [report.as_dict() for report in reports] == expected_reports
 
 
+PLACE_COMMANDS = {
+    "sam-scrub-rg": ["-q"],
+    "sam-mask-regions": ["-q", "-r", "ref.fa", "--bed", "regions.bed", "--flank", "0"],
+    "sam-revert-germline": ["-q", "-r", "ref.fa", "--all"],
+}
+
+
+def refusals(tmp_path: Path, line: list[str], one_by_one: str, commands: Iterable[str]) -> dict[str, subprocess.CompletedProcess[bytes]]:
+    """Each command on a good record and then ``line`` (SAM text on stdin), in ``tmp_path``."""
+    if not (tmp_path / "ref.fa.fai").exists():
+        (tmp_path / "ref.fa").write_text(">chr1\n" + "ACGT" * 30 + "\n")
+        subprocess.run(["samtools", "faidx", str(tmp_path / "ref.fa")], check=True)
+        (tmp_path / "regions.bed").write_text("chr1\t40\t60\n")
+    good = ["r1", "0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
+    text = ("@SQ\tSN:chr1\tLN:120\n" + "\t".join(good) + "\n" + "\t".join(line) + "\n").encode()
+    env = {**os.environ, "GENOSCRUB_ONE_BY_ONE": one_by_one}
+    def run(command: str) -> subprocess.CompletedProcess[bytes]:
+        arguments = [str(BIN / command), *PLACE_COMMANDS[command]]
+        return subprocess.run(arguments, input=text, capture_output=True, cwd=tmp_path, env=env, timeout=60)
+
+    return {command: run(command) for command in commands}
+
+
 @pytest.mark.parametrize("one_by_one", ["", "1"])
 @pytest.mark.parametrize("column", [1, 3, 7])
 def test_the_position_commands_refuse_a_number_past_2_31_alike(tmp_path: Path, one_by_one: str, column: int) -> None:
-    """sam-revert-germline and sam-mask-regions read FLAG and POS (the masker PNEXT too): a value
-    past 2^31-1 (what BAM holds) names no place, so both refuse it on its line, in bulk and one
-    record at a time; 2^31-1 itself passes. Neither may keep the read's bases as they are."""
-    (tmp_path / "ref.fa").write_text(">chr1\n" + "ACGT" * 30 + "\n")
-    subprocess.run(["samtools", "faidx", str(tmp_path / "ref.fa")], check=True)
-    (tmp_path / "regions.bed").write_text("chr1\t40\t60\n")
-    record = ["r1", "0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
-    header = "@SQ\tSN:chr1\tLN:120\n"
-    commands = {
-        "sam-mask-regions": ["-q", "-r", "ref.fa", "--bed", "regions.bed", "--flank", "0"],
-        "sam-revert-germline": ["-q", "-r", "ref.fa", "--all"],
-    }
-    env = {**os.environ, "GENOSCRUB_ONE_BY_ONE": one_by_one}
-    for value, refused in ((2**31, True), (2**31 - 1, False)):
-        line = list(record)
-        line[column] = str(value)
-        text = (header + "\t".join(record) + "\n" + "\t".join(line) + "\n").encode()
-        for command, options in commands.items():
-            if column == 7 and command == "sam-revert-germline":
-                continue  # PNEXT is the mate's place: the reverter passes it through
-            result = subprocess.run([str(BIN / command), *options], input=text, capture_output=True, cwd=tmp_path, env=env, timeout=60)
+    """sam-revert-germline and sam-mask-regions read FLAG, POS and PNEXT with one rule
+    (``sam_columns.ReadPlaces``): a value past 2^31-1 (what BAM holds) names no place, and one
+    of more than 10 digits (zero-padded) is refused too, so both refuse it on its line, in bulk
+    and one record at a time; 2^31-1 and 10 digits pass. Neither may keep the read's bases as
+    they are."""
+    cases = ((str(2**31), True), (str(2**31 - 1), False), ("00000000001", True), ("0000000001", False))
+    for value, refused in cases:
+        line = ["r2", "0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
+        line[column] = value
+        for command, result in refusals(tmp_path, line, one_by_one, ["sam-mask-regions", "sam-revert-germline"]).items():
             if refused:
-                assert result.returncode == 1, (command, result.stderr)
-                assert result.stderr.decode().startswith(f"{command}: <stdin>:3: "), result.stderr
-                assert b"\t%d\t" % value not in result.stdout
+                assert result.returncode == 1, (command, value, result.stderr)
+                assert result.stderr.decode() == f"{command}: <stdin>:3: {BAD_NUMBER}\n"
+                assert b"\t%s\t" % value.encode() not in result.stdout
             else:
-                assert result.returncode == 0, (command, result.stderr)
+                assert result.returncode == 0, (command, value, result.stderr)
+
+
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+@pytest.mark.parametrize(("column", "value", "message"), [
+    (2, "S2301217T_contig_1", "record on a contig the header does not declare (@SQ)"),
+    (2, "=", "record on a contig the header does not declare (@SQ)"),
+    (6, "S2301217T_contig_1", "mate on a contig the header does not declare (@SQ)"),
+    (4, "S2301217T", "MAPQ is empty or holds a character off its grammar"),
+    (4, "", "MAPQ is empty or holds a character off its grammar"),
+    (5, "4MS2301217T", "CIGAR is empty or holds a character off its grammar"),
+    (8, "-S2301217T", "TLEN is empty or holds a character off its grammar"),
+])  # fmt: skip
+def test_every_sam_command_refuses_a_copied_column_it_cannot_read_alike(
+    tmp_path: Path, one_by_one: str, column: int, value: str, message: str
+) -> None:
+    """RNAME, RNEXT, MAPQ, CIGAR and TLEN are copied by every SAM command: a contig no @SQ line
+    declares, or a character off a column's grammar, is text none of them has read (htslib
+    turns an undeclared name into '*' in BAM, but SAM text keeps it). The three refuse it on
+    its line with the same words, in bulk and one record at a time, and the value is in
+    neither stdout nor stderr."""
+    line = ["r2", "1", "chr1", "5", "60", "4M", "=", "9", "0", "ACGT", "IIII"]
+    line[column] = value
+    for command, result in refusals(tmp_path, line, one_by_one, PLACE_COMMANDS).items():
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr.decode() == f"{command}: <stdin>:3: {message}\n"
+        assert b"S2301217T" not in result.stdout

@@ -28,7 +28,6 @@ from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
 from genoscrub.revert import NO_ALIGNED_BASE, Reverted, Windows, revert_alignment, rewrite_mate_cigar
-from genoscrub.sam_columns import block_fields, number_column
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -286,16 +285,6 @@ def test_site_table_agrees_with_brute_force(windows: list[tuple[int, int]], span
         expected = sorted((a, a + b) for a, b in windows if a < end and a + b > start)
         assert hit == bool(expected)
         assert sorted(table.windows("chr1", start, end)) == expected
-
-
-def test_number_column_reads_digits_and_refuses_others() -> None:
-    table = block_fields(b"r\t12\tc\t4294967295\t0\t*\t*\t0\t0\t*\t*\nr\t0\tc\t1\t0\t*\t*\t0\t0\t*\t*\n")
-    assert table is not None
-    flags, positions = number_column(table, 1), number_column(table, 3)
-    assert flags is not None and flags.tolist() == [12, 0]
-    assert positions is not None and positions.tolist() == [4294967295, 1]
-    bad = block_fields(b"r\tx1\tc\t1\t0\t*\t*\t0\t0\t*\t*\n")
-    assert bad is not None and number_column(bad, 1) is None
 
 
 # --- end to end, on the simulator's tumour/normal set ------------------------------

@@ -1,0 +1,137 @@
+"""sam_columns.ReadPlaces: FLAG, POS, PNEXT, RNAME and RNEXT as every SAM command reads them.
+
+The bulk check of a block must refuse exactly the blocks the one-record check refuses, and
+name the same line with the same message; the numbers it returns are those ``int()`` reads.
+"""
+
+from __future__ import annotations
+
+import pytest
+from genoscrub.report import InputError
+from genoscrub.sam_columns import (
+    BAD_NUMBER,
+    SAM_NUMBER_LIMIT,
+    UNDECLARED_RNAME,
+    UNDECLARED_RNEXT,
+    ReadPlaces,
+    block_fields,
+    is_position,
+    off_grammar,
+)
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+DECLARED = [b"chr1", b"chr2", b"chrM", b"1", b"HLA-A*01:01:01:01"]
+NUMBERS = st.one_of(
+    st.integers(0, SAM_NUMBER_LIMIT - 1).map(lambda number: b"%d" % number),
+    st.sampled_from([b"2147483647", b"2147483648", b"4294967296", b"0000000001", b"00000000001", b"", b"-1", b"1x", b"+1"]),
+)
+CONTIGS = st.sampled_from([*DECLARED, b"*", b"=", b"chr3", b"S2301217T_contig_1", b"chr1 ", b""])
+
+
+COPIED = st.sampled_from([b"60", b"4M", b"0", b"-12", b"*", b"", b"KIMJ", b"4M1Z", b"255", b"1=2X3I"])
+"""Values of MAPQ, CIGAR and TLEN: each on or off some column's characters."""
+
+
+def record(
+    flag: bytes, rname: bytes, position: bytes, rnext: bytes, mate_position: bytes,
+    quality: bytes = b"60", cigar: bytes = b"4M", length: bytes = b"0",
+) -> bytes:
+    return b"\t".join([b"r", flag, rname, position, quality, cigar, rnext, mate_position, length, b"ACGT", b"IIII"])
+
+
+@st.composite
+def blocks(draw: st.DrawFn) -> list[bytes]:
+    contig, mate = st.sampled_from([b"chr1", b"chr2"]), st.sampled_from([b"=", b"*"])
+    good = st.builds(record, st.just(b"99"), contig, st.just(b"100"), mate, st.just(b"0"))
+    anything = st.builds(record, NUMBERS, CONTIGS, NUMBERS, CONTIGS, NUMBERS, COPIED, COPIED, COPIED)
+    return draw(st.lists(st.one_of(good, good, anything), min_size=1, max_size=12))
+
+
+def one_record_error(lines: list[bytes], places: ReadPlaces) -> tuple[int, str] | None:
+    for index, line in enumerate(lines):
+        if message := places.fault(line.split(b"\t")):
+            return index, message
+    return None
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=blocks(), numbers=st.booleans())
+def test_the_bulk_check_refuses_what_the_one_record_check_refuses(lines: list[bytes], numbers: bool) -> None:
+    text = b"\n".join(lines) + b"\n"
+    table = block_fields(text)
+    assert table is not None
+    places = ReadPlaces(DECLARED, numbers=numbers)
+    expected = one_record_error(lines, places)
+    try:
+        if numbers:
+            flags, positions, mate_positions = places.read_block(text, table.spans, "x.sam", 10)
+        else:
+            places.check_block(text, table.spans, "x.sam", 10)
+    except InputError as error:
+        assert expected is not None
+        assert (error.line, error.message) == (10 + expected[0], expected[1])
+        return
+    assert expected is None
+    if numbers:
+        columns = [line.split(b"\t") for line in lines]
+        assert flags.tolist() == [int(fields[1]) for fields in columns]
+        assert positions.tolist() == [int(fields[3]) for fields in columns]
+        assert mate_positions.tolist() == [int(fields[7]) for fields in columns]
+
+
+def test_the_names_seen_lately_are_tried_first_and_stay_few() -> None:
+    """A name found by the slow lookup joins the short list; more than RECENT names push the oldest out."""
+    many = [b"c%d" % number for number in range(30)]
+    places = ReadPlaces(many)
+    for name in many:
+        text = record(b"0", name, b"1", b"=", b"1") + b"\n"
+        table = block_fields(text)
+        assert table is not None
+        places.check_block(text, table.spans, "x.sam", 1)
+    assert places.recent[:2] == [b"*", b"="] and len(places.recent) == 2 + ReadPlaces.RECENT
+    assert places.recent[2] == many[-1]
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ((b"0", b"chr1", b"1", b"=", b"0"), None),
+        ((b"0", b"*", b"0", b"*", b"0"), None),
+        ((b"0", b"=", b"1", b"*", b"0"), UNDECLARED_RNAME),  # '=' is for RNEXT only
+        ((b"0", b"chr3", b"1", b"*", b"0"), UNDECLARED_RNAME),
+        ((b"0", b"chr1", b"1", b"chr3", b"0"), UNDECLARED_RNEXT),
+        ((b"0", b"chr1", b"00000000001", b"*", b"0"), BAD_NUMBER),  # 11 digits: refused although htslib reads 1
+        ((b"0", b"chr1", b"0000000001", b"*", b"0"), None),
+        ((b"0", b"chr1", b"2147483648", b"*", b"0"), BAD_NUMBER),
+        ((b"0", b"chr1", b"1", b"*", b"-1"), BAD_NUMBER),
+        ((b"0", b"chr1", b"1", b"*", b"0", b"KIMJ"), off_grammar(4)),
+        ((b"0", b"chr1", b"1", b"*", b"0", b""), off_grammar(4)),
+        ((b"0", b"chr1", b"1", b"*", b"0", b"60", b"KIMJ"), off_grammar(5)),
+        ((b"0", b"chr1", b"1", b"*", b"0", b"60", b"4M", b"-KIMJ"), off_grammar(8)),
+        ((b"0", b"chr1", b"1", b"*", b"0", b"60", b"4M", b"-4"), None),
+    ],
+)
+def test_one_record(fields: tuple[bytes, ...], message: str | None) -> None:
+    assert ReadPlaces(DECLARED).fault(record(*fields).split(b"\t")) == message
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ((b"0x10", b"chr1", b"1", b"*", b"0"), off_grammar(1)),
+        ((b"0", b"chr1", b"KIMJ", b"*", b"0"), off_grammar(3)),
+        ((b"0", b"chr1", b"1", b"*", b"-129696966"), None),  # htslib writes such a PNEXT
+        ((b"0", b"chr1", b"4294967296", b"*", b"0"), None),  # htslib reads long positions in SAM text
+        ((b"0", b"chr3", b"1", b"*", b"0"), UNDECLARED_RNAME),
+    ],
+)
+def test_one_record_where_no_read_is_placed(fields: tuple[bytes, ...], message: str | None) -> None:
+    """sam-scrub-rg reads no number: FLAG, POS and PNEXT are checked by their characters."""
+    assert ReadPlaces(DECLARED, numbers=False).fault(record(*fields).split(b"\t")) == message
+
+
+def test_is_position_is_the_rule_of_the_numbers() -> None:
+    assert [is_position(value) for value in (b"0", b"2147483647", b"2147483648", b"00000000001", b"", b"1.0")] == [
+        True, True, False, False, False, False,
+    ]  # fmt: skip
