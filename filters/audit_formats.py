@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from typing import IO, BinaryIO, cast
 
 from genoscrub.report import InputError, UsageError
-from genoscrub.streams import open_input
+from genoscrub.streams import enlarge_pipe, open_input
 
 PEEK = 1 << 16
 SAM_HEADER_START = re.compile(rb"@(?:HD|SQ|RG|PG|CO)\t")
@@ -173,6 +173,8 @@ class ConvertedStream:
         )
         self.feeder: threading.Thread | None = None
         if piped:
+            assert self.child.stdin is not None
+            enlarge_pipe(self.child.stdin.fileno())
             self.feeder = threading.Thread(target=self._feed, daemon=True, name="genoscrub-audit-feed")
             self.feeder.start()
         assert self.child.stdout is not None
