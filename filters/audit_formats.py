@@ -128,7 +128,9 @@ try:
     else:
         source = pysam.AlignmentFile(path, "r", reference_filename=reference, check_sq=False)
         sink = pysam.AlignmentFile("-", "wbu", template=source)
-        for record in iter(source.__next__, None):  # not "in source": pysam refuses SAM without @SQ lines there
+        # SAM by __next__: "for record in source" refuses SAM without @SQ lines (unaligned reads, or names
+        # no @SQ declares, which the parent found and handed on as "*")
+        for record in iter(source.__next__, None) if kind == "sam" else source:
             sink.write(record)
     sink.close()
     source.close()

@@ -116,6 +116,14 @@ def test_the_same_records_with_their_names_declared_pass(tmp_path: Path, way: st
     assert json.loads(report)["verdict"] == "pass"
 
 
+@pytest.mark.parametrize("header", ["@HD\tVN:1.6\n", ""], ids=["no-sq", "no-header"])
+def test_unaligned_sam_without_sq_lines_is_audited(tmp_path: Path, header: str) -> None:
+    """Unaligned reads need no @SQ line: such a SAM is read (pysam's iterator refused it) and passes."""
+    result, report = audit(tmp_path, header + "READ1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n", "stdin")
+    assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
+    assert json.loads(report)["files"][0]["records"] == 1
+
+
 def test_a_bam_of_the_same_records_holds_nothing_of_it(tmp_path: Path) -> None:
     """samtools makes a BAM of a SAM that declares the contig: no text is left to find, and the
     audit (which reads BAM without this module) finds none of these keys."""
