@@ -8,14 +8,17 @@ the delivered file, but the BAM the checks read no longer holds it:
   none declares becomes ``*``: a contig named after a sample, or a path, would pass;
 - a number aux value (types ``i``, ``f``, ``B``) keeps the number its text starts with
   (``NM:i:0KIMJ`` is read as ``NM:i:0``; ``NM:i:KIMJ`` as 0; ``de:f:nan(KIMJ)`` as NaN),
-  an ``A`` value its first character, and the two colons of an aux field are not read.
+  an ``A`` value its first character, and the two colons of an aux field are not read;
+- a header line's text ends at a NUL byte: what follows it is never checked.
 
-A BAM or CRAM cannot hold any of these, so only SAM text (plain or compressed, a path or
-stdin) goes through here. ``SamTextAudit.checked_blocks`` reads the text, as whole-line
-blocks, on its way to the htslib child: each record whose RNAME or RNEXT is not declared
-(nor ``*``, nor ``=`` for RNEXT) is a metadata finding and its name is searched for the
-forbid list's strings; each aux field whose value htslib would not read whole is a metadata
-finding, searched whole. Nothing is quoted: findings are located by line number.
+A BAM or CRAM cannot hold the first two (and a BAM's header text is read by ``audit_bam``
+itself), so only SAM text (plain or compressed, a path or stdin) goes through here.
+``SamTextAudit.checked_blocks`` reads the text, as whole-line blocks, on its way to the
+htslib child: each record whose RNAME or RNEXT is not declared (nor ``*``, nor ``=`` for
+RNEXT) is a metadata finding and its name is searched for the forbid list's strings; each
+aux field whose value htslib would not read whole is a metadata
+finding, searched whole; so is each line holding a NUL byte. Nothing is quoted: findings are
+located by line number.
 
 An undeclared name is handed to htslib as ``*``, what htslib makes of it anyway, so htslib
 neither reads nor warns about it (its warning would quote the name), and a SAM file
@@ -129,6 +132,8 @@ class SamTextAudit:
 
     def check_text(self, first_line: int, text: bytes) -> bytes:
         """A block of whole lines: the header's @SQ names while the header lasts, then records."""
+        if b"\0" in text:
+            self.add_nul_lines(first_line, text)
         if not self.in_header:
             return self.check_records(first_line, text)
         at = 0
@@ -238,6 +243,20 @@ class SamTextAudit:
                 line = line[:start] + b"*" + line[end:]
             out.append(line + b"\n")
         return b"".join(out)
+
+    def add_nul_lines(self, first_line: int, text: bytes) -> None:
+        """Lines holding a NUL byte, a finding each, searched whole: htslib keeps a header line's text
+        only up to it (what follows is never checked) and refuses a record that holds one."""
+        found = []
+        at = text.find(b"\0")
+        while at >= 0:
+            start = text.rfind(b"\n", 0, at) + 1
+            end = text.index(b"\n", at)
+            number = first_line + text.count(b"\n", 0, start)
+            found.append((number, text[start:end]))
+            self.findings.metadata.add("line holds a NUL byte", f"line {number}")
+            at = text.find(b"\0", end)
+        self.search("line with a NUL byte", found)
 
     def add_names(self, key: str, found: list[tuple[int, bytes]]) -> None:
         """Records whose RNAME (or RNEXT) no @SQ declares: ``(line, name)`` in file order."""

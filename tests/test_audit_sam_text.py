@@ -155,6 +155,19 @@ def test_htslib_hides_these_values_from_the_bam_it_makes(tmp_path: Path) -> None
         assert SAMPLE.encode() in sam.read_bytes()
 
 
+@pytest.mark.parametrize("way", ["path", "stdin-gzip"])
+def test_a_nul_byte_in_a_header_line_is_found(tmp_path: Path, way: str) -> None:
+    """htslib keeps a header line's text up to a NUL byte: the planted name after it was never checked."""
+    header = HEADER + "@RG\tID:g1\tSM:CMT001_00\0" + SAMPLE + "\tPL:ILLUMINA\n"
+    result, report = audit(tmp_path, header + record(aux="RG:Z:g1"), way)
+    assert result.returncode == 1, result.stderr
+    findings = json.loads(report)["files"][0]["findings"]
+    assert findings["metadata"]["by_key"]["line holds a NUL byte"] == 1
+    assert findings["metadata"]["examples"]["line holds a NUL byte"] == ["line 3"]
+    assert findings["forbidden"]["by_key"] == {"line with a NUL byte (list line 1)": 1}
+    assert_unquoted(result, report)
+
+
 def test_htslib_warnings_never_reach_stderr(tmp_path: Path) -> None:
     """htslib warns "unrecognized reference name X" with the name; the audit's stderr stays empty."""
     result, report = audit(tmp_path, HEADER + record(2, SAMPLE) + record(6, SAMPLE), "path")
@@ -199,7 +212,7 @@ def test_aux_value_whole(field: str, whole: bool) -> None:
 
 NAMES = [b"c1", b"c2", b"*", b"=", b"KIMJ", b"/home/kim/x", b"", b"c1 "]
 AUX = [
-    b"NM:i:0", b"NM:i:0KIMJ", b"NM:i:-3", b"NM:i:", b"XT:A:U", b"XT:A:UK", b"de:f:0.5", b"de:f:nan",
+    b"XZ:Z:a\0b", b"NM:i:0", b"NM:i:0KIMJ", b"NM:i:-3", b"NM:i:", b"XT:A:U", b"XT:A:UK", b"de:f:0.5", b"de:f:nan",
     b"ML:B:C,1,2", b"ML:B:C,1K", b"XZ:Z:KIMJ", b"", b"N", b"NMXiX0", b"RG:Z:g1",
 ]  # fmt: skip
 
