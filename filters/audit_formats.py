@@ -7,7 +7,9 @@ readers:
 - BAM as its BGZF blocks (``audit_bam``);
 - SAM and CRAM as BAM: a child process converts them with htslib (pysam), so alignments
   are checked by one code path. The child is told never to fetch a CRAM reference over
-  the network (``REF_PATH``/``REF_CACHE``), and ``-r`` gives it the reference;
+  the network (``REF_PATH``/``REF_CACHE``), and ``-r`` gives it the reference. SAM text
+  reaches the child through this process, which reads the fields htslib does not keep as
+  text on the way (``audit_sam_text``);
 - VCF and FASTQ as text (``streams.open_input``); BCF as VCF text from an htslib child.
 
 For ``-`` the format is sniffed by peeking at stdin's buffer without consuming it, so the
@@ -25,10 +27,11 @@ import subprocess
 import sys
 import threading
 import zlib
+from collections.abc import Iterator
 from typing import IO, BinaryIO, cast
 
 from genoscrub.report import InputError, UsageError
-from genoscrub.streams import open_input
+from genoscrub.streams import enlarge_pipe, open_input
 
 PEEK = 1 << 16
 SAM_HEADER_START = re.compile(rb"@(?:HD|SQ|RG|PG|CO)\t")
@@ -125,7 +128,9 @@ try:
     else:
         source = pysam.AlignmentFile(path, "r", reference_filename=reference, check_sq=False)
         sink = pysam.AlignmentFile("-", "wbu", template=source)
-        for record in source:
+        # SAM by __next__: "for record in source" refuses SAM without @SQ lines (unaligned reads, or names
+        # no @SQ declares, which the parent found and handed on as "*")
+        for record in iter(source.__next__, None) if kind == "sam" else source:
             sink.write(record)
     sink.close()
     source.close()
@@ -148,20 +153,30 @@ def _htslib_environment() -> dict[str, str]:
 
 class ConvertedStream:
     """The output of an htslib child converting ``path`` (a file or stdin); ``read`` returns
-    ``b""`` only after the child ended well, so a broken input is an error, not a short audit."""
+    ``b""`` only after the child ended well, so a broken input is an error, not a short audit.
 
-    def __init__(self, kind: str, path: str, reference: str | None) -> None:
+    ``feed``, when given, is the input as the child must read it, handed to its stdin by a
+    thread (SAM text checked on its way, ``audit_sam_text.SamTextAudit``); an error raised
+    by ``feed`` is raised by ``read`` at the end. Without it the child reads ``path``, or
+    stdin's bytes as they come."""
+
+    def __init__(self, kind: str, path: str, reference: str | None, feed: Iterator[bytes] | None = None) -> None:
         self.path = path
         self.kind = kind
+        self.feed = feed
+        self.feed_error: BaseException | None = None
+        piped = path == "-" or feed is not None
         self.child = subprocess.Popen(
-            [sys.executable, "-c", _CONVERT, kind, path, reference or ""],
-            stdin=subprocess.PIPE if path == "-" else subprocess.DEVNULL,
+            [sys.executable, "-c", _CONVERT, kind, "-" if piped else path, reference or ""],
+            stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=_htslib_environment(),
         )
         self.feeder: threading.Thread | None = None
-        if path == "-":
+        if piped:
+            assert self.child.stdin is not None
+            enlarge_pipe(self.child.stdin.fileno())
             self.feeder = threading.Thread(target=self._feed, daemon=True, name="genoscrub-audit-feed")
             self.feeder.start()
         assert self.child.stdout is not None
@@ -176,15 +191,33 @@ class ConvertedStream:
     def _feed(self) -> None:
         child_in = self.child.stdin
         assert child_in is not None
+        try:
+            if self.feed is None:
+                self._feed_stdin(child_in)
+            else:
+                self._feed_checked(child_in, self.feed)
+        finally:
+            with contextlib.suppress(OSError):
+                child_in.close()
+
+    @staticmethod
+    def _feed_stdin(child_in: IO[bytes]) -> None:
         source = sys.stdin.buffer
         try:
             while chunk := source.read1(1 << 20):  # type: ignore[union-attr,attr-defined]
                 child_in.write(chunk)
         except (BrokenPipeError, OSError, ValueError):
             pass
-        finally:
-            with contextlib.suppress(OSError):
-                child_in.close()
+
+    def _feed_checked(self, child_in: IO[bytes], feed: Iterator[bytes]) -> None:
+        try:
+            for chunk in feed:
+                try:
+                    child_in.write(chunk)
+                except (BrokenPipeError, OSError, ValueError):
+                    return  # the child ended (its status says why) or was stopped by close()
+        except BaseException as error:  # noqa: BLE001 - reading or checking the input: raised by read()
+            self.feed_error = error
 
     def read(self, size: int = -1) -> bytes:
         data = self.out.read(size)
@@ -192,6 +225,8 @@ class ConvertedStream:
             status = self.child.wait()
             if self.feeder is not None:
                 self.feeder.join()
+            if self.feed_error is not None:
+                raise self.feed_error
             if status != 0:
                 what = {"bcf": "BCF", "cram": "CRAM", "sam": "SAM"}[self.kind]
                 raise InputError(

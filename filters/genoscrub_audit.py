@@ -18,7 +18,7 @@ import stat
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, BinaryIO, Optional
 
 import typer
 from genoscrub.audit_allowlist import AUX_TAGS
@@ -29,12 +29,13 @@ from genoscrub.audit_findings import CLASSES, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, peek, raw_stream, sniff, text_stream
 from genoscrub.audit_header import check_sam_header
+from genoscrub.audit_sam_text import SamTextAudit, text_blocks
 from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, read_variants
 from genoscrub.audit_vcf import PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
 from genoscrub.regions import PRESETS
 from genoscrub.report import EXIT_DATA, InputError, Report, UsageError, display_name
-from genoscrub.streams import reading
+from genoscrub.streams import open_input, reading
 
 COMMAND = "genoscrub-audit"
 DEFAULT_MIN_AF = 0.01
@@ -118,8 +119,19 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
 
 
 def audit_alignments(path: str, kind: str, settings: Settings, findings: Findings) -> None:
+    if kind == "sam":
+        # SAM text reaches htslib through this process: the fields htslib does not keep as text are read on the way
+        text = SamTextAudit(path, settings.forbid)
+        with reading(open_input(path)) as source:
+            audit_bam_records(path, ConvertedStream(kind, path, None, text.checked_blocks(text_blocks(source))), kind, settings, findings)
+        findings.merge(text.findings)
+        return
     reference = settings.reference.path if settings.reference else None
-    stream = raw_stream(path) if kind == "bam" else ConvertedStream(kind, path, reference)
+    audit_bam_records(path, raw_stream(path) if kind == "bam" else ConvertedStream(kind, path, reference), kind, settings, findings)
+
+
+def audit_bam_records(path: str, stream: BinaryIO | ConvertedStream, kind: str, settings: Settings, findings: Findings) -> None:
+    """A BAM file, or the BAM an htslib child makes of SAM or CRAM: its header, then its records."""
     try:
         blocks = CountedBlocks(bgzf_blocks(stream, path))  # type: ignore[arg-type]
         header, rest = read_header(blocks, path)
