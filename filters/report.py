@@ -70,9 +70,13 @@ class Report:
         self.counts[key] += amount
 
     def as_dict(self) -> dict[str, Any]:
+        """The report's content. Counts, and the counts by name among the notes (``Counter``
+        values), are in the order of their names, not the order they were first met (which follows where blocks
+        end): the same input gives the same bytes, whether a command reads a file, a pipe or
+        the chunks of another stage (``sam_stage``)."""
         data: dict[str, Any] = {"command": self.command, "version": __version__}
-        data["counts"] = dict(self.counts)
-        data.update(self.notes)
+        data["counts"] = dict(sorted(self.counts.items()))
+        data.update({key: dict(sorted(value.items())) if isinstance(value, Counter) else value for key, value in self.notes.items()})
         return data
 
     def write(self, path: Path) -> None:
