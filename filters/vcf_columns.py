@@ -8,14 +8,15 @@ refused (exit 1, the line and the column named, never the value):
 
 - CHROM: a contig a ``##contig`` line declares; a header without ``##contig`` lines (many
   real files have none) declares nothing to compare with, and CHROM is then held to the
-  VCF contig-ID grammar only (``vcf_header.CONTIG_ID``);
+  VCF contig-ID grammar only (``vcf_header.CONTIG_ID``, or such an ID in angle brackets,
+  VCF 4.3's contig of an assembly file);
 - REF: IUPAC nucleotide codes, either case (hg19 holds IUPAC codes such as ``M`` and ``R``);
 - ALT: ``.``, or alleles separated by ``,``, each IUPAC codes, ``*``, a symbolic allele
   ``<...>`` or a breakend (VCF 4.4, 5.4: ``G]chr2:321682]``, ``]chr1:100]T``, ``C.``,
   ``.C``), whose contig is declared like CHROM's; what a symbolic allele's ID or a
   breakend's names may hold is vcf-scrub-header's rule (``record_values``);
-- QUAL: ``.`` or a VCF Float (``fields.FLOAT_TEXT``), or ``inf``, ``-inf``, ``nan`` as
-  bcftools writes an infinite or undefined QUAL; no other word.
+- QUAL: ``.`` or a VCF Float (``fields.FLOAT_TEXT``), or the words bcftools reads as an
+  infinite or undefined QUAL (``inf``, ``Inf``, ``-infinity``, ``nan``...); no other word.
 
 ``RecordColumns.check`` decides a whole ``vcf.RecordBlock`` with numpy and the C loops
 (``scan.spans_within`` over REF and ALT, ``scan.span_choices`` over CHROM against the
@@ -49,15 +50,17 @@ QUAL_OFF_GRAMMAR = "QUAL is not . or a number"
 
 IUPAC = b"ACGTURYKMSWBDHVNacgturykmswbdhvn"
 """The IUPAC nucleotide codes REF and ALT bases are written in."""
-QUAL_WORDS = frozenset({b"inf", b"-inf", b"nan"})
-"""What bcftools writes for a QUAL that is no finite number (it reads Inf, INF, NaN, infinity alike)."""
+QUAL_WORDS = re.compile(rb"[-+]?(?:inf|infinity|nan)", re.IGNORECASE)
+"""A QUAL that is no finite number, as bcftools reads it (``Inf``, ``NaN``, ``infinity``; it writes
+``inf``, ``-inf``, ``nan``): words that spell no name; any other word is refused."""
 BASES = rb"[ACGTURYKMSWBDHVNacgturykmswbdhvn]+"
 BREAKEND = re.compile(
     rb"(?P<before>" + BASES + rb")?(?P<open>[\[\]])(?P<contig><[^<>\[\]]+>|[^<>\[\],:]+):[0-9]+(?P=open)(?P<after>" + BASES + rb")?"
 )
 """A breakend with a mate (VCF 4.4, 5.4): bases on exactly one side of the bracketed place."""
 SINGLE_BREAKEND = re.compile(rb"\." + BASES + rb"|" + BASES + rb"\.")
-SYMBOLIC = re.compile(rb"<[^<>\[\],\s]+>")
+SYMBOLIC = re.compile(rb"<[^<>,\s]*>")
+"""A symbolic allele; its ID is vcf-scrub-header's to judge (an empty or unsafe one becomes ``<*>``)."""
 SEQUENCE = re.compile(BASES + rb"|\*")
 
 
@@ -93,7 +96,7 @@ class RecordColumns:
     def contig_known(self, name: bytes) -> bool:
         if self.declared:
             return name in self.declared
-        return CONTIG_ID.fullmatch(name) is not None
+        return CONTIG_ID.fullmatch(name[1:-1] if name[:1] == b"<" and name[-1:] == b">" else name) is not None
 
     def alt_fault(self, alt: bytes) -> str | None:
         """What is wrong with an ALT column, or None."""
@@ -112,7 +115,7 @@ class RecordColumns:
 
     @staticmethod
     def qual_fault(qual: bytes) -> str | None:
-        if qual == b"." or qual in QUAL_WORDS or FLOAT_TEXT.fullmatch(qual):
+        if qual == b"." or QUAL_WORDS.fullmatch(qual) or FLOAT_TEXT.fullmatch(qual):
             return None
         return QUAL_OFF_GRAMMAR
 

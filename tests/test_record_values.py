@@ -73,6 +73,7 @@ HEADER = [
     '##FORMAT=<ID=NM,Number=1,Type=String,Description="A note">',
     '##FORMAT=<ID=PID,Number=1,Type=String,Description="Phasing ID">',
     '##FORMAT=<ID=K1,Number=1,Type=Integer,Description="A count">',
+    '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">',
 ]
 COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217T"
 KEPT = [  # what the format writes on purpose: every record must come out as it went in
@@ -113,7 +114,8 @@ def test_each_form_in_each_record_place_is_removed(place: str, one_by_one: bool,
     output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
     survived = [name for name in PLANTED if any(needle.encode().lower() in output.lower() for needle in FORMS[name][1])]
     assert survived == []
-    assert counts["records_with_identifiers_removed"] + counts.get("records_with_other_scripts_removed", 0) >= len(PLANTED)
+    removed = counts.get("records_with_identifiers_removed", 0) + counts.get("records_with_other_scripts_removed", 0)
+    assert removed + counts.get("record_info_keys_undefined_removed", 0) >= len(PLANTED)  # an undefined key goes whole
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
@@ -195,7 +197,7 @@ FORMAT_KEYS = st.lists(st.sampled_from(["GT", "NM", "PID", "K1", "PS", "K900101-
 @st.composite
 def record_lines(draw: st.DrawFn) -> str:
     alt = draw(st.sampled_from(["G", "<DEL>", "<DEL:{v}>", "G,<INS:ME:{v}>", "<>", "G]chr1:5]"]))
-    alt = alt.replace("{v}", draw(VALUES).replace(",", "."))
+    alt = alt.replace("{v}", draw(VALUES).replace(",", ".").replace(" ", "_"))
     filters = ";".join(draw(st.lists(IDS, min_size=1, max_size=3)))
     info = ";".join(f"{key}={draw(VALUES).replace(';', '')}" if key not in ("", "DB") else key for key in draw(st.lists(KEYS, max_size=4)))
     keys = draw(FORMAT_KEYS)
