@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from genoscrub import scan
-from genoscrub.record_values import RecordValues
+from genoscrub.record_values import RecordDefinitions, RecordValues
 from genoscrub.vcf_scrub_header import app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -228,6 +228,17 @@ def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> Non
     for line, candidate in zip(encoded, found.tolist(), strict=True):
         fields = line.split(b"\t")
         if values.scrub(fields):
+            assert candidate, line
+    definitions = RecordDefinitions(frozenset({b"DP", b"NOTE", b"CSQ", b"MATEID"}), frozenset({b"GT", b"NM", b"K1"}), frozenset({b"q10"}))
+    defined = RecordValues(values.numeric_info, values.numeric_format - {b"GT"}, frozenset({b"chr1"}), {b"CSQ": frozenset({2})},
+                           definitions=definitions)  # fmt: skip
+    lists = (*defined.loop_lists[:6], [b"EVENT", b"MATEID"], *defined.definition_lists)
+    found = scan.python.vcf_identifier_candidates(text, alt_starts, ends, *lists)
+    if scan.compiled is not None:
+        assert scan.compiled.vcf_identifier_candidates(text, alt_starts, ends, *lists).tolist() == found.tolist()
+    for line, candidate in zip(encoded, found.tolist(), strict=True):
+        fields = line.split(b"\t")
+        if defined.scrub(fields) or b"\t".join(fields) != line:
             assert candidate, line
 
 
