@@ -1038,12 +1038,12 @@ def _undefined_candidate(
     """A record (from ALT on) using a key or FILTER ID the header does not define, or with a GT off its grammar."""
     columns = record.split(b"\t")
     alleles = 0 if columns[0] == b"." else columns[0].count(b",") + 1
-    if len(columns) > 2 and columns[2] != b".":
-        if any(identifier and identifier not in filters for identifier in columns[2].split(b";")):
-            return True
-    if len(columns) > 3 and columns[3] != b".":
-        if any(item and item.partition(b"=")[0] not in info_defined for item in columns[3].split(b";")):
-            return True
+    filter_ids = columns[2].split(b";") if len(columns) > 2 and columns[2] != b"." else []
+    if any(identifier and identifier not in filters for identifier in filter_ids):
+        return True
+    items = columns[3].split(b";") if len(columns) > 3 and columns[3] != b"." else []
+    if any(item and item.partition(b"=")[0] not in info_defined for item in items):
+        return True
     if len(columns) <= 4 or columns[4] == b".":
         return False
     keys = columns[4].split(b":")

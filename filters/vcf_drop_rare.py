@@ -67,7 +67,6 @@ from genoscrub.rarity import (
     verdict,
 )
 from genoscrub.report import InputError, Report, UsageError
-from genoscrub.vcf_columns import RecordColumns
 from genoscrub.vcf import (
     RecordBlock,
     TextBlocks,
@@ -78,6 +77,7 @@ from genoscrub.vcf import (
     split_header_text,
     text_blocks,
 )
+from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-rare"
 DEFAULT_MIN_AF = 0.01

@@ -38,8 +38,8 @@ from genoscrub.fields import distinct, gathered_spans, span_integers, unsigned_i
 from genoscrub.one_by_one import one_by_one
 from genoscrub.regions import AUTO_BUILD, DEFAULT_FLANK, LONGEST, RegionIndex, RegionRequest, load_regions, overlap_mask
 from genoscrub.report import InputError, Report
-from genoscrub.vcf_columns import RecordColumns
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
+from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-regions"
 SPAN_KEYS = (b"END=", b"SVLEN=")  # INFO keys that make a record span more than its REF

@@ -62,8 +62,8 @@ from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_id
 from genoscrub.report import InputError, Report, UsageError
-from genoscrub.vcf_columns import RecordColumns
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
+from genoscrub.vcf_columns import RecordColumns
 from genoscrub.vcf_header import (
     ALT_ID,
     CONTIG_ID,
