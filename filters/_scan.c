@@ -966,6 +966,10 @@ typedef struct {
     KeyList layouts;  /* INFO keys with gene ID subfields, and their masks */
     KeyList links;    /* INFO keys that link records (MATEID, PARID, EVENT): such a record is picked */
     Prefixes prefixes;
+    int definitions;         /* whether the keys and FILTER IDs must be defined by the header (below) */
+    KeyList info_defined;    /* INFO keys the header defines */
+    KeyList format_defined;  /* FORMAT keys the header defines */
+    KeyList filters;         /* FILTER IDs the header declares (PASS is always declared) */
 } Lists;
 
 /* What the previous records' keys were found to be, so that the next record, which mostly has the
@@ -980,6 +984,7 @@ typedef struct {
     Py_ssize_t format_length;
     int format_keys;
     int format_any_checked;
+    int genotype; /* the index of GT among the FORMAT keys, or -1 */
     unsigned char format_checked[MAX_FORMAT_KEYS];
 } Seen;
 
@@ -1005,15 +1010,19 @@ alt_candidate(const unsigned char *p, const unsigned char *end)
     return 0;
 }
 
-/* A FILTER ID off the FILTER grammar, in a FILTER column [p, end). */
+/* A FILTER ID off the FILTER grammar, or (with definitions) one the header does not declare, in a
+ * FILTER column [p, end). */
 static int
-filter_candidate(const unsigned char *p, const unsigned char *end)
+filter_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists)
 {
     if (end - p == 1 && *p == '.')
         return 0;
     for (const unsigned char *id = p; id <= end;) {
         const unsigned char *next = until(id, end, ';');
         if (next > id && id_candidate(id, next, ID_FILTER))
+            return 1;
+        if (next > id && lists->definitions && !(next - id == 4 && memcmp(id, "PASS", 4) == 0)
+            && listed(&lists->filters, id, next) < 0)
             return 1;
         id = next + 1;
     }
@@ -1038,6 +1047,8 @@ info_candidate(const unsigned char *p, const unsigned char *end, const Lists *li
         } else {
             if (next > item && (id_candidate(item, equals, ID_FIELD) || listed(&lists->links, item, equals) >= 0))
                 return 1; /* an empty item is nothing; a link is picked (never remembered) */
+            if (next > item && lists->definitions && listed(&lists->info_defined, item, equals) < 0)
+                return 1; /* a key the header does not define */
             checked = listed(&lists->info, item, equals) < 0;
             const Py_ssize_t layout = checked ? listed(&lists->layouts, item, equals) : -1;
             mask = layout < 0 ? 0 : lists->layouts.masks[layout];
@@ -1064,11 +1075,16 @@ format_keys_candidate(const unsigned char *p, const unsigned char *end, const Li
         return 0;
     seen->format = NULL;
     seen->format_any_checked = 0;
+    seen->genotype = -1;
     int keys = 0;
     for (const unsigned char *key = p; key <= end; keys++) {
         const unsigned char *next = until(key, end, ':');
         if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
             return 1;
+        if (lists->definitions && listed(&lists->format_defined, key, next) < 0)
+            return 1;
+        if (next - key == 2 && key[0] == 'G' && key[1] == 'T' && seen->genotype < 0)
+            seen->genotype = keys;
         seen->format_checked[keys] = listed(&lists->format, key, next) < 0;
         seen->format_any_checked |= seen->format_checked[keys];
         key = next + 1;
@@ -1079,10 +1095,58 @@ format_keys_candidate(const unsigned char *p, const unsigned char *end, const Li
     return 0;
 }
 
-/* A value the value rule may find, or a value beyond the FORMAT keys, in a sample column [p, end). */
+enum { MAX_ALLELE_DIGITS = 9 };
+
+/* Whether a GT value [p, end) is off the genotype grammar (record_values.genotype_off_grammar):
+ * '.' or allele numbers up to alleles, joined by '/' or '|', a phase marker may lead (VCF 4.4). */
 static int
-sample_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, const Seen *seen)
+genotype_off_grammar(const unsigned char *p, const unsigned char *end, Py_ssize_t alleles)
 {
+    if (p < end && (*p == '/' || *p == '|'))
+        p++;
+    for (;;) {
+        if (p < end && *p == '.') {
+            p++;
+        } else {
+            const unsigned char *start = p;
+            Py_ssize_t value = 0;
+            while (p < end && is_digit(*p)) {
+                if (p - start < MAX_ALLELE_DIGITS)
+                    value = value * 10 + (*p - '0');
+                p++;
+            }
+            if (p == start || p - start > MAX_ALLELE_DIGITS || value > alleles)
+                return 1;
+        }
+        if (p == end)
+            return 0;
+        if (*p != '/' && *p != '|')
+            return 1;
+        p++;
+    }
+}
+
+/* The GT value of a sample column [p, end), the seen FORMAT's key genotype, off its grammar. */
+static int
+sample_genotype_off(const unsigned char *p, const unsigned char *end, const Seen *seen, Py_ssize_t alleles)
+{
+    const unsigned char *value = p;
+    for (int index = 0; index < seen->genotype; index++) {
+        const unsigned char *next = until(value, end, ':');
+        if (next == end)
+            return 0; /* fewer values than keys: no GT written */
+        value = next + 1;
+    }
+    return genotype_off_grammar(value, until(value, end, ':'), alleles);
+}
+
+/* A value the value rule may find, or a value beyond the FORMAT keys, in a sample column [p, end);
+ * with definitions, a GT value off its grammar (alleles: how many ALT alleles the record has). */
+static int
+sample_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, const Seen *seen, Py_ssize_t alleles)
+{
+    if (lists->definitions && seen->genotype >= 0 && sample_genotype_off(p, end, seen, alleles))
+        return 1;
     if (!seen->format_any_checked) { /* numbers only, no more values than keys: nothing to look at */
         const int values = number_values(p, end);
         if (values >= 0)
@@ -1104,14 +1168,18 @@ static int
 record_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, Seen *seen)
 {
     const unsigned char *column = p, *tab = until(p, end, '\t');
+    Py_ssize_t alleles = 0; /* ALT alleles: 0 for '.' */
+    if (!(tab - column == 1 && *column == '.'))
+        for (const unsigned char *q = column; q <= tab; q = until(q, tab, ',') + 1)
+            alleles++;
     for (int index = 4;; index++) { /* the column from ALT on */
         if (index == 8 && tab - column == 1 && *column == '.')
             return 0; /* no FORMAT: the samples are not looked at */
         const int found = index == 4   ? alt_candidate(column, tab)
-                          : index == 6 ? filter_candidate(column, tab)
+                          : index == 6 ? filter_candidate(column, tab, lists)
                           : index == 7 ? info_candidate(column, tab, lists, seen)
                           : index == 8 ? format_keys_candidate(column, tab, lists, seen)
-                          : index > 8  ? sample_candidate(column, tab, lists, seen)
+                          : index > 8  ? sample_candidate(column, tab, lists, seen, alleles)
                                        : 0;
         if (found)
             return 1;
@@ -1124,7 +1192,8 @@ record_candidate(const unsigned char *p, const unsigned char *end, const Lists *
 
 PyDoc_STRVAR(vcf_identifier_candidates_doc,
 "vcf_identifier_candidates(text, starts, ends, info_unchecked, format_unchecked, layout_keys, layout_masks,\n"
-"                          colon_names, underscore_names, link_keys) -> bytearray\n"
+"                          colon_names, underscore_names, link_keys, definitions, info_defined,\n"
+"                          format_defined, filters_declared) -> bytearray\n"
 "\n"
 "For each span text[starts[i]:ends[i]], a VCF record from its ALT column to its line's\n"
 "end, 1 if it may hold what record_values.py removes (a superset of its two rules: the\n"
@@ -1134,17 +1203,22 @@ PyDoc_STRVAR(vcf_identifier_candidates_doc,
 "subfields whose bits are set in layout_masks[k] (public gene IDs of an annotation).\n"
 "A number may follow a name of colon_names and ':' (contigs) or of underscore_names\n"
 "and '_' (contigs, accession prefixes). A record that links to others (an INFO key of\n"
-"link_keys, a breakend ALT) is picked too.");
+"link_keys, a breakend ALT) is picked too. With definitions true, so is a record with an\n"
+"INFO key not in info_defined, a FORMAT key not in format_defined, a FILTER ID other than\n"
+"PASS not in filters_declared, or a GT value off the genotype grammar (allele numbers up\n"
+"to the record's ALT count).");
 
 static PyObject *
 vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
 {
     Py_buffer text;
     PyObject *starts_object, *ends_object, *info_object, *format_object, *layout_object, *mask_object, *colon_object,
-        *underscore_object, *link_object;
-    if (!PyArg_ParseTuple(args, "y*OOO!O!O!O!O!O!O!", &text, &starts_object, &ends_object, &PyList_Type, &info_object, &PyList_Type,
-                          &format_object, &PyList_Type, &layout_object, &PyList_Type, &mask_object, &PyList_Type, &colon_object,
-                          &PyList_Type, &underscore_object, &PyList_Type, &link_object))
+        *underscore_object, *link_object, *info_defined_object, *format_defined_object, *filters_object;
+    int definitions;
+    if (!PyArg_ParseTuple(args, "y*OOO!O!O!O!O!O!O!pO!O!O!", &text, &starts_object, &ends_object, &PyList_Type, &info_object,
+                          &PyList_Type, &format_object, &PyList_Type, &layout_object, &PyList_Type, &mask_object, &PyList_Type,
+                          &colon_object, &PyList_Type, &underscore_object, &PyList_Type, &link_object, &definitions, &PyList_Type,
+                          &info_defined_object, &PyList_Type, &format_defined_object, &PyList_Type, &filters_object))
         return NULL;
     Py_buffer starts, ends;
     Py_ssize_t count;
@@ -1155,8 +1229,11 @@ vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)
         goto release_text;
     if (key_list(info_object, NULL, &lists.info) < 0 || key_list(format_object, NULL, &lists.format) < 0
         || key_list(layout_object, mask_object, &lists.layouts) < 0 || key_list(colon_object, NULL, &lists.prefixes.colon) < 0
-        || key_list(underscore_object, NULL, &lists.prefixes.underscore) < 0 || key_list(link_object, NULL, &lists.links) < 0)
+        || key_list(underscore_object, NULL, &lists.prefixes.underscore) < 0 || key_list(link_object, NULL, &lists.links) < 0
+        || key_list(info_defined_object, NULL, &lists.info_defined) < 0 || key_list(format_defined_object, NULL, &lists.format_defined) < 0
+        || key_list(filters_object, NULL, &lists.filters) < 0)
         goto release_all;
+    lists.definitions = definitions;
     result = PyByteArray_FromStringAndSize(NULL, count);
     if (result == NULL)
         goto release_all;
@@ -1174,6 +1251,9 @@ release_all:
     free_keys(&lists.prefixes.colon);
     free_keys(&lists.prefixes.underscore);
     free_keys(&lists.links);
+    free_keys(&lists.info_defined);
+    free_keys(&lists.format_defined);
+    free_keys(&lists.filters);
     PyBuffer_Release(&ends);
     PyBuffer_Release(&starts);
 release_text:

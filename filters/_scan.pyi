@@ -109,9 +109,14 @@ def vcf_identifier_candidates(
     colon_names: list[bytes],
     underscore_names: list[bytes],
     link_keys: list[bytes],
+    definitions: bool,
+    info_defined: list[bytes],
+    format_defined: list[bytes],
+    filters_declared: list[bytes],
     /,
 ) -> bytearray:
-    """1 for each span (a VCF record from ALT to its line's end) that may hold an identifier record_values removes."""
+    """1 for each span (a VCF record from ALT to its line's end) that may hold an identifier record_values removes,
+    or, with definitions, a key or FILTER ID the header does not define or a GT off its grammar."""
 
 def tag_codes(text: Text, starts: Int64Buffer, ends: Int64Buffer, types: ReadableBuffer, /) -> bytearray | None:
     """The code of each optional field (int64: its tag's bytes, then types[TYPE]); None when one is not a \\tXX:T: field."""

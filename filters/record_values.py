@@ -24,7 +24,16 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
 Integer and Float values are not checked: a date written as an Integer passes (the man
 page says so), as do a romanised name and a number written onto a word.
 
-``RecordValues.scrub`` applies both rules to one record (the one-record path);
+With the header's definitions (``RecordDefinitions``), vcf-scrub-header's output holds no
+record text its header does not explain, as ``genoscrub-audit`` requires: an INFO key or a
+FORMAT key no kept ``##INFO``/``##FORMAT`` line defines goes with its values (a FORMAT key
+from FORMAT and every sample), a FILTER ID no kept ``##FILTER`` line declares (``PASS``
+always is) leaves the list, and a GT value off the genotype grammar (``.`` or allele
+numbers up to the record's ALT count, joined by ``/`` or ``|``, a phase marker may lead)
+becomes ``.``, one per allele where its separators are plain (``0/KIMJ`` -> ``./.``).
+Each is counted by kind (``RecordValues.removed``).
+
+``RecordValues.scrub`` applies these rules to one record (the one-record path);
 ``scan.vcf_identifier_candidates`` finds, in C over a whole block, the records that may
 hold one (a superset of both rules), so that only those are split.
 """
@@ -32,6 +41,8 @@ hold one (a superset of both rules), so that only those are split.
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 from genoscrub import scan
@@ -84,6 +95,34 @@ PUBLIC_NUMBER_SUBFIELDS = frozenset({b"Gene", b"Gene_ID"})
 """Subfields holding a gene's ID, which for RefSeq annotations is an Entrez number (``102723996``)."""
 
 
+GENOTYPE = re.compile(rb"[/|]?(?:[0-9]{1,9}|\.)(?:[/|](?:[0-9]{1,9}|\.))*")
+"""The GT grammar (VCF 4.4, 1.6.2): alleles (at most 9 digits) or ``.``, ``/`` unphased, ``|`` phased."""
+GENOTYPE_PARTS = re.compile(rb"[/|]?[^/|]+(?:[/|][^/|]+)*")
+"""A GT whose separators are plain: off the grammar, it keeps its ploidy as ``.`` alleles."""
+PASS = b"PASS"
+
+
+def genotype_off_grammar(value: bytes, alleles: int) -> bool:
+    """Whether a GT value is off the GT grammar, or names an allele past the record's ``alleles`` ALTs."""
+    return GENOTYPE.fullmatch(value) is None or any(int(number) > alleles for number in re.findall(rb"[0-9]+", value))
+
+
+def missing_genotype(value: bytes) -> bytes:
+    """What a GT off its grammar becomes: ``.`` for each allele where its separators are plain, else ``.``."""
+    if GENOTYPE_PARTS.fullmatch(value) is None:
+        return b"."
+    return re.sub(rb"[^/|]+", b".", value)
+
+
+@dataclass(frozen=True)
+class RecordDefinitions:
+    """What the output header defines, which a record may use: INFO and FORMAT keys, FILTER IDs."""
+
+    info: frozenset[bytes]
+    format: frozenset[bytes]
+    filters: frozenset[bytes]
+
+
 def unchecked_keys(kind: bytes, types: dict[bytes, set[bytes]]) -> frozenset[bytes]:
     """The ``kind`` (INFO, FORMAT) keys whose record values are not checked while they are numbers
     (``RecordValues.checked``): those every definition of which is Integer or Float, and the specification's
@@ -129,7 +168,11 @@ class RecordValues:
         contigs: frozenset[bytes],
         layouts: dict[bytes, frozenset[int]] | None = None,
         link_keys: frozenset[bytes] = frozenset(),
+        definitions: RecordDefinitions | None = None,
     ) -> None:
+        self.definitions = definitions
+        self.removed: Counter[str] = Counter()
+        """Removals of undefined things, by kind (``info_keys_undefined``, ...): the command reports them."""
         self.numeric_info = numeric_info
         self.numeric_format = numeric_format | {GENOTYPE_KEY}
         self.contigs = with_and_without_chr(contigs)
@@ -142,6 +185,10 @@ class RecordValues:
         # what candidate_rows hands the C loop, made once
         self.loop_lists = (sorted(self.numeric_info), sorted(self.numeric_format), self.layout_keys, self.layout_masks,
                            sorted(self.contigs), sorted(self.underscore_names), sorted(self.link_keys))  # fmt: skip
+        self.definition_lists = (
+            (True, sorted(definitions.info), sorted(definitions.format), sorted(definitions.filters))
+            if definitions is not None else (False, [], [], [])
+        )  # fmt: skip
 
     def holds_identifier(self, value: bytes, key: bytes) -> bool:
         """Whether a String value of ``key`` holds something the value rule finds (an annotation's
@@ -181,8 +228,15 @@ class RecordValues:
             return found is not None and found.group(0) in self.underscore_names
         return False
 
+    def undefined(self, kind: str, key: bytes) -> bool:
+        """Whether ``key`` (of ``info``, ``format``, ``filters``) is one the header does not define."""
+        if self.definitions is None:
+            return False
+        return key not in getattr(self.definitions, kind) and not (kind == "filters" and key == PASS)
+
     def scrub(self, fields: list[bytes]) -> bool:
-        """Remove, in place, what either rule finds in a record's fields; whether anything went.
+        """Remove, in place, what either rule finds in a record's fields, and what the header does not
+        define; whether an identifier went (the undefined are counted in ``removed``).
 
         A symbolic allele becomes ``<*>``, a FILTER ID leaves the list (``.`` when none is
         left), an INFO item or FORMAT key goes with its values, a value becomes ``.``, and a
@@ -191,12 +245,15 @@ class RecordValues:
         changed = False
         if b"<" in fields[4]:
             changed |= self.scrub_alt(fields)
-        if fields[6] not in (b".", b"PASS"):
+        if fields[6] not in (b".", PASS):
             filters = fields[6].split(b";")
             kept = [identifier for identifier in filters if not identifier or not unsafe_id(FILTER_ID, identifier)]
             if len(kept) < len(filters):
-                fields[6] = b";".join(identifier for identifier in kept if identifier) or b"."
                 changed = True
+            declared = [identifier for identifier in kept if not identifier or not self.undefined("filters", identifier)]
+            self.removed["filter_ids_undeclared"] += len(kept) - len(declared)
+            if len(declared) < len(filters):
+                fields[6] = b";".join(identifier for identifier in declared if identifier) or b"."
         if fields[7] != b".":
             changed |= self.scrub_info(fields)
         if len(fields) > 8 and fields[8] != b".":
@@ -217,17 +274,22 @@ class RecordValues:
     def scrub_info(self, fields: list[bytes]) -> bool:
         items = fields[7].split(b";")
         new: list[bytes] = []
+        changed = False
         for item in items:
             key, equals, value = item.partition(b"=")
             if item and unsafe_id(FIELD_ID, key):  # an empty item (a; at the end) is nothing to remove
+                changed = True
+                continue
+            if item and self.undefined("info", key):
+                self.removed["info_keys_undefined"] += 1
                 continue
             if equals and self.checked(value, key, self.numeric_info) and self.holds_identifier(value, key):
                 item = key + b"=."
+                changed = True
             new.append(item)
-        if new == items:
-            return False
-        fields[7] = b";".join(new) or b"."
-        return True
+        if new != items:
+            fields[7] = b";".join(new) or b"."
+        return changed
 
     @staticmethod
     def checked(value: bytes, key: bytes, numeric: frozenset[bytes]) -> bool:
@@ -237,13 +299,20 @@ class RecordValues:
 
     def scrub_samples(self, fields: list[bytes]) -> bool:
         keys = fields[8].split(b":")
-        kept = [index for index, key in enumerate(keys) if not unsafe_id(FIELD_ID, key)]
-        changed = len(kept) < len(keys)
+        safe = [index for index, key in enumerate(keys) if not unsafe_id(FIELD_ID, key)]
+        changed = len(safe) < len(keys)
+        kept = [index for index in safe if not self.undefined("format", keys[index])]
+        self.removed["format_keys_undefined"] += len(safe) - len(kept)
+        genotype = keys.index(GENOTYPE_KEY) if self.definitions is not None and GENOTYPE_KEY in keys else -1
+        alleles = 0 if fields[4] == b"." else fields[4].count(b",") + 1
         for column in range(9, len(fields)):
             values = fields[column].split(b":")
             if len(values) > len(keys):  # values no key names: the format has no place for them
                 del values[len(keys) :]
                 changed = True
+            if genotype in kept and genotype < len(values) and genotype_off_grammar(values[genotype], alleles):
+                values[genotype] = missing_genotype(values[genotype])
+                self.removed["genotypes_off_grammar"] += 1
             for index in kept:
                 if index < len(values) and self.checked(values[index], keys[index], self.numeric_format) \
                         and self.holds_identifier(values[index], keys[index]):
@@ -260,5 +329,5 @@ class RecordValues:
         """The rows of a block that may hold something either rule finds (a superset, in C), and
         those that link to others (an INFO key of ``link_keys``, a breakend ALT), whose IDs the
         one-record path gives pseudonyms."""
-        found = scan.vcf_identifier_candidates(block.text, block.column(4)[0], block.ends, *self.loop_lists)
+        found = scan.vcf_identifier_candidates(block.text, block.column(4)[0], block.ends, *self.loop_lists, *self.definition_lists)
         return np.flatnonzero(found)

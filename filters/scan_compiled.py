@@ -164,8 +164,13 @@ def vcf_identifier_candidates(
     colon_names: list[bytes],
     underscore_names: list[bytes],
     link_keys: list[bytes],
+    definitions: bool = False,
+    info_defined: list[bytes] | None = None,
+    format_defined: list[bytes] | None = None,
+    filters_declared: list[bytes] | None = None,
 ) -> np.ndarray:
-    """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?"""
+    """For each span (a record from its ALT column on): may it hold what ``record_values`` removes?
+    See ``scan_python.vcf_identifier_candidates``."""
     found = _scan.vcf_identifier_candidates(
         text,
         np.ascontiguousarray(starts),
@@ -177,6 +182,10 @@ def vcf_identifier_candidates(
         colon_names,
         underscore_names,
         link_keys,
+        definitions,
+        info_defined or [],
+        format_defined or [],
+        filters_declared or [],
     )
     return np.frombuffer(found, dtype=bool)
 

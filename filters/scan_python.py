@@ -990,11 +990,18 @@ def vcf_identifier_candidates(
     colon_names: list[bytes],
     underscore_names: list[bytes],
     link_keys: list[bytes],
+    definitions: bool = False,
+    info_defined: list[bytes] | None = None,
+    format_defined: list[bytes] | None = None,
+    filters_declared: list[bytes] | None = None,
 ) -> np.ndarray:
     """For each span (a record from its ALT column on): may it hold what ``record_values`` removes,
     or does it link to others (an INFO key of ``link_keys``, a breakend)? The values of
     ``layout_keys[k]`` may hold long numbers in the ``|`` subfields set in ``layout_masks[k]``;
-    a number may follow a name of ``colon_names`` and ``:``, or of ``underscore_names`` and ``_``."""
+    a number may follow a name of ``colon_names`` and ``:``, or of ``underscore_names`` and ``_``.
+    With ``definitions``, a record is picked too when it uses an INFO or FORMAT key or a FILTER
+    ID the header does not define (``info_defined``, ``format_defined``, ``filters_declared``;
+    PASS is always declared) or holds a GT value off the genotype grammar."""
     _spans(starts, ends, len(text))
     lists = (info_unchecked, format_unchecked, layout_keys, layout_masks, colon_names, underscore_names, link_keys)
     if not all(isinstance(keys, list) for keys in lists):
@@ -1004,11 +1011,52 @@ def vcf_identifier_candidates(
     info, format_keys = frozenset(info_unchecked), frozenset(format_unchecked)
     layouts = {key: mask & (1 << 64) - 1 for key, mask in zip(layout_keys, layout_masks, strict=True)}
     prefixes = (frozenset(colon_names), frozenset(underscore_names))
+    defined = (
+        (frozenset(info_defined or []), frozenset(format_defined or []), frozenset(filters_declared or []) | {b"PASS"})
+        if definitions else None
+    )  # fmt: skip
     found = [
         _record_candidate(text, start, end, info, format_keys, layouts, prefixes, frozenset(link_keys))
+        or (defined is not None and _undefined_candidate(text[start:end], *defined))
         for start, end in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
     return np.array(found, dtype=bool)
+
+
+_GENOTYPE = re.compile(rb"[/|]?(?:[0-9]{1,9}|\.)(?:[/|](?:[0-9]{1,9}|\.))*")
+
+
+def _genotype_off(value: bytes, alleles: int) -> bool:
+    if _GENOTYPE.fullmatch(value) is None:
+        return True
+    return any(int(number) > alleles for number in re.findall(rb"[0-9]+", value))
+
+
+def _undefined_candidate(
+    record: bytes, info_defined: frozenset[bytes], format_defined: frozenset[bytes], filters: frozenset[bytes]
+) -> bool:
+    """A record (from ALT on) using a key or FILTER ID the header does not define, or with a GT off its grammar."""
+    columns = record.split(b"\t")
+    alleles = 0 if columns[0] == b"." else columns[0].count(b",") + 1
+    filter_ids = columns[2].split(b";") if len(columns) > 2 and columns[2] != b"." else []
+    if any(identifier and identifier not in filters for identifier in filter_ids):
+        return True
+    items = columns[3].split(b";") if len(columns) > 3 and columns[3] != b"." else []
+    if any(item and item.partition(b"=")[0] not in info_defined for item in items):
+        return True
+    if len(columns) <= 4 or columns[4] == b".":
+        return False
+    keys = columns[4].split(b":")
+    if any(key not in format_defined for key in keys):
+        return True
+    if b"GT" not in keys:
+        return False
+    genotype = keys.index(b"GT")
+    for sample in columns[5:]:
+        values = sample.split(b":")
+        if genotype < len(values) and _genotype_off(values[genotype], alleles):
+            return True
+    return False
 
 
 # --- SAM optional fields ----------------------------------------------------------------------

@@ -77,6 +77,7 @@ from genoscrub.vcf import (
     split_header_text,
     text_blocks,
 )
+from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-rare"
 DEFAULT_MIN_AF = 0.01
@@ -315,10 +316,12 @@ class RareVariantFilter:
         min_af: float,
         keep_missing: bool,
         drop_germline: bool,
+        columns: RecordColumns,
         report: Report,
         path: str,
     ) -> None:
         self.source = source
+        self.columns = columns
         self.min_af = min_af
         self.keep_missing = keep_missing
         self.drop_germline = drop_germline
@@ -353,6 +356,7 @@ class RareVariantFilter:
         """Yield the text of the records kept, block by block, as slices of the input."""
         for first_line, text in body:
             block = RecordBlock(first_line, text, self.path, column_count)
+            self.columns.check(block)
             self.report.add("records", block.count)
             outcomes = self.outcomes(block)
             self.count(outcomes)
@@ -429,7 +433,9 @@ def main(
                     frequencies = PopulationFrequencies(join)
                 else:
                     frequencies = InfoFrequencies(af_key, header, input)
-                records = RareVariantFilter(frequencies, min_af, keep_missing, drop_germline, report, input)
+                records = RareVariantFilter(
+                    frequencies, min_af, keep_missing, drop_germline, RecordColumns(header.contig_ids()), report, input
+                )
                 sink.write(output_header(header))
                 for chunk in records.filter_records(body, len(header.columns)):
                     sink.write(chunk)

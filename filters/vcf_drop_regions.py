@@ -39,6 +39,7 @@ from genoscrub.one_by_one import one_by_one
 from genoscrub.regions import AUTO_BUILD, DEFAULT_FLANK, LONGEST, RegionIndex, RegionRequest, load_regions, overlap_mask
 from genoscrub.report import InputError, Report
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
+from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-regions"
 SPAN_KEYS = (b"END=", b"SVLEN=")  # INFO keys that make a record span more than its REF
@@ -81,9 +82,8 @@ def _clamped(text: bytes, message: str) -> int:
 class RegionDropper:
     """Drops the records of a block whose span overlaps a region."""
 
-    def __init__(self, regions: RegionIndex, declared: set[bytes], path: str, report: Report) -> None:
+    def __init__(self, regions: RegionIndex, path: str, report: Report) -> None:
         self.regions = regions
-        self.declared = declared
         self.path = path
         self.report = report
 
@@ -128,10 +128,7 @@ class RegionDropper:
     def kept_text(self, block: RecordBlock) -> bytes:
         chroms, starts, ends = self.spans(block)
         dropped = np.zeros(block.count, dtype=bool)
-        for chrom in distinct(chroms):
-            if chrom not in self.declared:
-                index = int(np.flatnonzero(chroms == chrom)[0])
-                raise InputError("record on a contig the header does not declare (##contig)", self.path, block.first_line + index)
+        for chrom in distinct(chroms):  # each declared: vcf_columns checked the block
             intervals = self.regions.intervals(chrom)
             if intervals is None:
                 continue
@@ -162,9 +159,12 @@ def drop_regions(blocks: TextBlocks, request: RegionRequest, path: str, report: 
     regions = load_regions(request, header.contigs, path)
     report.notes.update(regions.report_notes())
     yield output_header(header)
-    dropper = RegionDropper(regions, {name.encode(errors="surrogateescape") for name in header.contigs}, path, report)
+    dropper = RegionDropper(regions, path, report)
+    columns = RecordColumns(header.contig_ids())
     for first_line, text in body:
-        kept = dropper.kept_text(RecordBlock(first_line, text, path, len(header.columns)))
+        block = RecordBlock(first_line, text, path, len(header.columns))
+        columns.check(block)
+        kept = dropper.kept_text(block)
         if kept:
             yield kept
     report.add("records_out", report.counts["records_in"] - report.counts["records_dropped"])

@@ -272,6 +272,10 @@ class VcfHeader:
     def contigs(self) -> dict[str, int | None]:
         return contig_lengths(self.meta)
 
+    def contig_ids(self) -> frozenset[bytes]:
+        """The IDs ``##contig`` lines declare (``vcf_columns`` holds CHROM to them)."""
+        return frozenset(name.encode(errors="surrogateescape") for name in self.contigs)
+
     @cached_property
     def info_numbers(self) -> dict[bytes, bytes]:
         return info_numbers(self.meta)

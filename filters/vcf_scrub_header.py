@@ -60,9 +60,10 @@ from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
 from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
-from genoscrub.record_values import RecordValues, public_number_subfields, unchecked_keys, unsafe_id
+from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_id
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
+from genoscrub.vcf_columns import RecordColumns
 from genoscrub.vcf_header import (
     ALT_ID,
     CONTIG_ID,
@@ -265,12 +266,14 @@ class HeaderScrub:
         self.types: dict[bytes, dict[bytes, set[bytes]]] = {b"INFO": {}, b"FORMAT": {}}
         self.layouts: dict[bytes, frozenset[int]] = {}
         self.contigs: set[bytes] = set()
+        self.filters: set[bytes] = set()
         self.fileformat_seen = False
 
     def record_values(self) -> RecordValues:
         """The rules for identifiers in records, with what the kept header says: types, contigs, annotation layouts."""
         info, format_keys = unchecked_keys(b"INFO", self.types[b"INFO"]), unchecked_keys(b"FORMAT", self.types[b"FORMAT"])
-        return RecordValues(info, format_keys, frozenset(self.contigs), self.layouts, LINK_KEYS)
+        definitions = RecordDefinitions(frozenset(self.types[b"INFO"]), frozenset(self.types[b"FORMAT"]), frozenset(self.filters))
+        return RecordValues(info, format_keys, frozenset(self.contigs), self.layouts, LINK_KEYS, definitions)
 
     def removed(self, kind: str) -> None:
         self.report.add("header_lines_removed")
@@ -356,6 +359,8 @@ class HeaderScrub:
             self.removed(f"unparseable_{kind.decode()}")
             return None
         self.fields_removed(found.dropped_fields)
+        if kind == b"FILTER":
+            self.filters.add(identifier)
         return found.line(self.description(kind, found.id, found.description), identifier)
 
     def sample_pseudonym(self, original: bytes) -> bytes | None:
@@ -631,10 +636,13 @@ def substrings(runs: list[bytes]) -> list[bytes]:
     return [run[start:end] for run in runs for start in range(len(run)) for end in range(start + 3, len(run) + 1)]
 
 
-def scrub_records(body: TextBlocks, column_count: int, records: RecordScrub, path: str, report: Report) -> Iterable[bytes]:
-    """Yield record text: checked, the same bytes except what ``RecordScrub`` changes."""
+def scrub_records(
+    body: TextBlocks, column_count: int, columns: RecordColumns, records: RecordScrub, path: str, report: Report
+) -> Iterable[bytes]:
+    """Yield record text: checked (``vcf_columns``), the same bytes except what ``RecordScrub`` changes."""
     for first_line, text in body:
         block = RecordBlock(first_line, text, path, column_count)
+        columns.check(block)
         report.add("records", block.count)
         yield records.scrub(block, column_count)
 
@@ -722,8 +730,12 @@ def main(
                 id_scrubber = IdScrubber() if ids == "scrub" else None
                 records = RecordScrub(id_scrubber, headers.record_names, headers.record_values(), headers.dropped_info,
                                       headers.dropped_format, report)  # fmt: skip
-                for chunk in scrub_records(body, len(header.columns), records, input, report):
+                columns = RecordColumns(header.contig_ids())
+                for chunk in scrub_records(body, len(header.columns), columns, records, input, report):
                     sink.write(chunk)
+                for kind, count in sorted(records.values.removed.items()):
+                    if count:
+                        report.add(f"record_{kind}_removed", count)
                 if id_scrubber is not None:
                     report.add("ids_removed", id_scrubber.removed)
                     if id_scrubber.linked:

@@ -37,10 +37,12 @@ HEADER = (
     '##INFO=<ID=GENEINFO,Number=1,Type=String,Description="dbSNP gene">\n'
     '##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP consequences">\n'
     '##INFO=<ID=DB,Number=0,Type=Flag,Description="In dbSNP">\n'
+    '##INFO=<ID=SVLEN,Number=A,Type=Integer,Description="Length of structural variant">\n'
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
     '##FORMAT=<ID=NM,Number=1,Type=String,Description="A sample note">\n'
     '##FORMAT=<ID=PID,Number=1,Type=String,Description="Phasing ID">\n'
     '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n'
+    '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Read depth for each allele">\n'
     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217T_20231029\n"
 )
 CLEAN = ["chr1", "1000", "rs76717221", "A", "G", "50", "PASS", "NOTE=fine", "GT:NM", "0/1:fine"]

@@ -256,9 +256,20 @@ def corpus_files(category: str) -> list[Path]:
     return sorted((root / category).glob("*.vcf*")) if root else []
 
 
+REFUSED_CORPUS = {
+    # ALT alleles of letters that are no IUPAC code (mpileup's old "X", a test's "I"): off the VCF
+    # grammar; htslib copies them unread, the VCF commands refuse them (vcf_columns).
+    "bcftools__mpileup.vcf": b":25: ALT holds an allele that is not bases",
+    "bcftools__norm.vcf": b":60: ALT holds an allele that is not bases",
+}
+
+
 @pytest.mark.parametrize("path", corpus_files("vcf"), ids=lambda p: p.name)
 def test_corpus_vcf_scrubbed_and_readable(path: Path) -> None:
     status, stdout, stderr = invoke("-q", str(path))
+    if path.name in REFUSED_CORPUS:
+        assert status == 1 and REFUSED_CORPUS[path.name] in stderr, stderr
+        return
     assert status == 0, stderr
     samples_in = bcftools("query", "-l", str(path)).split()
     samples_out = bcftools("query", "-l", "-", input=stdout).split()
