@@ -222,11 +222,12 @@ class ColumnGrammar:
         if located.problem or located.line_count != count - 1:
             return None
         tabs = located.tabs
+        data = np.frombuffer(block, dtype=np.uint8)
         fits = np.ones(count - 1, dtype=bool)
         for start, end in ((tabs[:, 2] + 1, tabs[:, 3]), (tabs[:, 3] + 1, tabs[:, 4])):  # REF, ALT
-            fits &= (end > start) & scan.spans_within(block, start, end, IUPAC_BYTES)
+            fits &= (end > start) & scan.spans_within(data, start, end, IUPAC_BYTES)
         quals_start, quals_end = tabs[:, 4] + 1, tabs[:, 5]
-        fits &= (quals_end > quals_start) & scan.spans_within(block, quals_start, quals_end, QUAL_BYTES)
+        fits &= (quals_end > quals_start) & scan.spans_within(data, quals_start, quals_end, QUAL_BYTES)
         lengths = quals_end - quals_start
         quals = np.frombuffer(scan.join_spans(block, quals_start, quals_end), dtype=np.uint8)
         dots = np.concatenate(([0], np.cumsum(quals == ord("."))))
