@@ -273,11 +273,13 @@ class RecordValues:
                     return True
         return False
 
-    def lines_to_check(self, lines: list[bytes]) -> set[int]:
+    def lines_to_check(self, lines: list[bytes], block: bytes | None = None) -> set[int]:
         """The lines of a block in which a value may hold an identifier: a superset, found with
         searches over the whole block (byte searches and numpy: a regular expression of many
-        alternatives costs some 60 ns a byte, ten times these), then mapped to lines."""
-        block = b"\n".join(lines)
+        alternatives costs some 60 ns a byte, ten times these), then mapped to lines.
+        ``block``: the lines joined by newlines, when the caller has them."""
+        if block is None:
+            block = b"\n".join(lines)
         hits: list[int] = []
         if not block.isascii():
             hits.extend(found.start() for found in NOT_ASCII.finditer(block))

@@ -33,13 +33,14 @@ from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_sites import RegionList, is_sequence_allele
+from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.one_by_one import one_by_one
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import line_blocks
 
 ID_COLUMN = re.compile(VCF_ID_COLUMN.encode())
-DECLARED = re.compile(rb"^##(INFO|FORMAT)=<ID=([^,>]+)")
+DECLARED = re.compile(rb"^##(INFO|FORMAT|FILTER)=<ID=([^,>]+)")
 FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 COLUMN_NAMES = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
 NO_ALLELE = frozenset({b".", b"<*>", b"<NON_REF>"})
@@ -190,10 +191,12 @@ class VcfAudit:
     def __init__(self, checks: VcfChecks, findings: Findings) -> None:
         self.checks = checks
         self.findings = findings
-        self.declared: dict[bytes, set[bytes]] = {b"INFO": set(), b"FORMAT": set()}
+        self.declared: dict[bytes, set[bytes]] = {b"INFO": set(), b"FORMAT": set(), b"FILTER": set()}
         self.types: dict[bytes, dict[bytes, set[bytes]]] = {b"INFO": {}, b"FORMAT": {}}
         self.gene_subfields: dict[bytes, frozenset[int]] = {}
         self.record_values: RecordValues | None = None
+        self.grammar: ColumnGrammar | None = None
+        self.places: dict[bytes, str] = {}
         self.contigs: dict[str, int | None] = {}
         self.columns = 0
         self.regions: RegionList | None = None
@@ -233,7 +236,8 @@ class VcfAudit:
             declared = DECLARED.match(line)
             if declared:
                 self.declared[declared.group(1)].add(declared.group(2))
-                self.declare_type(declared.group(1), declared.group(2), text)
+                if declared.group(1) != b"FILTER":
+                    self.declare_type(declared.group(1), declared.group(2), text)
             if line.startswith(b"##contig=<"):
                 fields = dict(re.findall(rb"([A-Za-z0-9_.:-]+)=([^,>]*)", line[10:]))
                 if b"ID" in fields:
@@ -264,6 +268,7 @@ class VcfAudit:
         """Join the side files with the contigs the header declares (or, with no ``##contig``
         lines, with the names the records use, as they come)."""
         self.record_values = RecordValues(self.types[b"INFO"], self.types[b"FORMAT"], self.contigs, self.checks.forbid, self.gene_subfields)
+        self.grammar = ColumnGrammar((name.encode("latin-1") for name in self.contigs), self.declared[b"FILTER"])
         request = self.checks.regions
         if request is not None:
             self.regions = RegionList(request.beds, request.presets, request.build, request.flank, self.contigs or None)
@@ -276,11 +281,14 @@ class VcfAudit:
     def records(self, first: int, lines: list[bytes]) -> None:
         checks, findings = self.checks, self.findings
         info_declared, format_declared = self.declared[b"INFO"], self.declared[b"FORMAT"]
-        searched = self.lines_to_search(lines)
-        values = self.record_values
-        assert values is not None
+        values, grammar = self.record_values, self.grammar
+        assert values is not None and grammar is not None
         every_record = one_by_one()
-        value_lines = None if every_record else values.lines_to_check(lines)
+        block = b"" if every_record else b"\n".join(lines)  # the block searches share one copy
+        searched = self.lines_to_search(lines, block)
+        value_lines = None if every_record else values.lines_to_check(lines, block)
+        grammar_lines = None if every_record else grammar.lines_to_check(block, len(lines), max(self.columns, 8))
+        passing_contigs, passing_filters = grammar.passing_contigs, grammar.passing_filters
         good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):
             if not line:
@@ -294,10 +302,19 @@ class VcfAudit:
             except ValueError:
                 raise InputError("VCF POS is not a number", checks.path, number) from None
             contig = chrom.decode("latin-1")
-            where = f"{contig}:{pos}"
+            place = self.places.get(chrom)
+            if place is None:
+                place = self.place_of(chrom)
+            where = f"{place}:{pos}" if place else f"line {number}"
             findings.records += 1
             if not ID_COLUMN.fullmatch(record_id):
                 findings.metadata.add("ID column", where)
+            if grammar_lines is None or number - first in grammar_lines:
+                for fault in grammar.record_faults(fields):
+                    findings.metadata.add(FAULTS[fault], where)
+            elif chrom not in passing_contigs or fields[6] not in passing_filters:
+                for fault in grammar.named_faults(fields):
+                    findings.metadata.add(FAULTS[fault], where)
             check_values = (
                 every_record
                 or number - first in value_lines  # type: ignore[operator]
@@ -334,7 +351,19 @@ class VcfAudit:
             if self.regions is not None and self.region_names is not None:
                 self.check_regions(contig, pos - 1, ref, info, where)
 
-    def lines_to_search(self, lines: list[bytes]) -> set[int] | None:
+    def place_of(self, chrom: bytes) -> str:
+        """How a record's CHROM locates it: the name, when a ``##contig`` line declares it and it
+        holds no forbidden string; else ``""`` (the record is located by its line): a CHROM no
+        header line declares may be anything, a sample name too."""
+        if len(self.places) > 10_000:
+            self.places.clear()
+        name = chrom.decode("latin-1")
+        forbid = self.checks.forbid
+        printed = name in self.contigs and (forbid is None or not any(True for _ in forbid.search_text(chrom)))
+        self.places[chrom] = place = name if printed else ""
+        return place
+
+    def lines_to_search(self, lines: list[bytes], block: bytes) -> set[int] | None:
         """The lines of a block in which a forbid string occurs anywhere, found by one search over
         the block (None: every line, with ``GENOSCRUB_ONE_BY_ONE=1``). Only those are searched
         column by column: a string found in a column is found in its line, so the findings are
@@ -343,17 +372,17 @@ class VcfAudit:
         if forbid is None or one_by_one():
             return None
         ends = np.cumsum([len(line) + 1 for line in lines])
-        hits = [at for _, at in forbid.search(b"\n".join(lines))]
+        hits = [at for _, at in forbid.search(block)]
         return set(np.searchsorted(ends, hits, side="right").tolist()) if hits else set()
 
     def search_record(self, fields: list[bytes], where: str) -> None:
         forbid = self.checks.forbid
         assert forbid is not None
         for index, column in enumerate(fields):
-            if index in (1, 3):  # POS, REF
+            if index == 1 or (index == 3 and is_sequence(column)):  # POS, REF of bases
                 continue
-            if index == 4:
-                column = b",".join(allele for allele in column.split(b",") if not allele.isalpha())
+            if index == 4:  # the alleles that are not bases
+                column = b",".join(allele for allele in column.split(b",") if not is_sequence(allele))
             if not column:
                 continue
             for entry, at in forbid.search_text(column):

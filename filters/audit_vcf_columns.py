@@ -1,0 +1,258 @@
+"""The grammar of a VCF record's columns that hold sequence, numbers or declared names.
+
+A pipeline can write a sample name or a path where the format expects something else: a
+CHROM, a REF or an ALT of letters that are not bases, a QUAL that is not a number, a FILTER
+the header never declared, a GT that is not a genotype. The header's declarations were
+rebuilt by the scrubbers from parsed fields; these columns were not. Read here by the
+audit's own reading of VCF 4.4 (sections 1.4 and 1.6), apart from the scrubbers
+(ARCHITECTURE.md, *The audit*):
+
+- CHROM: declared by a ``##contig`` line, when the header has any;
+- REF: IUPAC nucleotide codes (``ACGTURYKMSWBDHVN``, either case);
+- ALT: ``.`` alone, or alleles (comma-separated) each of IUPAC codes, ``*``, a symbolic
+  ``<ID>`` (printable ASCII but ``<``, ``>`` and ``,``) or a breakend (``t[p[``, ``t]p]``,
+  ``]p]t``, ``[p[t``, ``.t``, ``t.``; the mate's contig declared like CHROM, or ``<ID>``);
+- QUAL: ``.`` or a Float as the specification and bcftools write it (``1e+06``, ``inf``,
+  ``nan``, either case);
+- FILTER: ``.`` or IDs (separated by ``;``) each ``PASS`` or declared by a ``##FILTER`` line;
+- GT: ``.`` or allele numbers joined by ``/`` or ``|``, a phase marker in front allowed.
+
+Each column off its grammar is one metadata finding of its record (``FAULTS``); its value is
+never printed, and it is text, not sequence, to the forbid search.
+
+CHROM and FILTER are read for every record (a set lookup, the location needs CHROM anyway).
+The others are settled for a whole block (``ColumnGrammar.lines_to_check``): byte classes
+over the column spans with the C loops, numpy over the GT's first bytes; only the records
+it selects, a superset of those off the grammar, are read column by column
+(``record_faults``, the one-record reference that ``GENOSCRUB_ONE_BY_ONE=1`` applies to every
+record).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import numpy as np
+from genoscrub import scan
+
+IUPAC = b"ACGTURYKMSWBDHVNacgturykmswbdhvn"
+BASES = b"[" + IUPAC + b"]+"
+SYMBOLIC = re.compile(rb"<[\x21-\x2b\x2d-\x3b\x3d\x3f-\x7e]+>")
+"""A symbolic allele: printable ASCII but ``<``, ``>`` and ``,`` between angle brackets."""
+MATE = rb"([\x21-\x5a\x5c\x5e-\x7e]+):[0-9]+"
+"""A breakend's mate ``chr:pos`` (a contig name holds no ``[`` or ``]``; it may hold ``:``)."""
+BREAKEND = re.compile(BASES + rb"([\[\]])" + MATE + rb"\1|([\[\]])" + MATE + rb"\3" + BASES + rb"|\." + BASES + rb"|" + BASES + rb"\.")
+SEQUENCE = re.compile(BASES)
+QUAL = re.compile(rb"\.|[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+GT = re.compile(rb"[|/]?(?:[0-9]+|\.)(?:[|/](?:[0-9]+|\.))*")
+
+FAULTS = {
+    "CHROM": "CHROM (no ##contig line declares it)",
+    "REF": "REF (not IUPAC bases)",
+    "ALT": "ALT (an allele off its grammar)",
+    "QUAL": "QUAL (not a number)",
+    "FILTER": "FILTER (no ##FILTER line declares it)",
+    "GT": "FORMAT/GT (off its grammar)",
+}
+"""The metadata finding of each column off its grammar, by column."""
+
+CACHED = 10_000
+"""Distinct column values remembered as settled (ALT, FILTER, GT, FORMAT): memory stays flat."""
+FORMATS_IN_BULK = 32
+"""Distinct FORMAT columns the block path tells apart (the first met); a record with another is read whole."""
+
+
+def byte_table(allowed: bytes) -> np.ndarray:
+    table = np.zeros(256, dtype=bool)
+    table[list(allowed)] = True
+    return table
+
+
+IUPAC_BYTES = byte_table(IUPAC)
+QUAL_BYTES = byte_table(b"0123456789.")
+ALLELE, SEPARATOR, END = 1, 2, 4
+GT_CLASSES = np.zeros(256, dtype=np.uint8)
+GT_CLASSES[list(b"0123456789.")] = ALLELE
+GT_CLASSES[list(b"/|")] = SEPARATOR
+GT_CLASSES[list(b":\t\n")] = END
+"""A GT's first bytes by class: allele (one digit or ``.``), separator, and what ends the GT."""
+
+
+NO_GT, GT_FIRST, GT_ELSEWHERE = 0, 1, 2
+DIPLOID = int.from_bytes(bytes([ALLELE, SEPARATOR, ALLELE, END]), "little")
+HAPLOID = int.from_bytes(bytes([ALLELE, END]), "little")
+"""Four (two) classes of a GT's first bytes read as one little-endian uint32 (its low half)."""
+
+
+def is_sequence(text: bytes) -> bool:
+    """IUPAC codes only (a REF, a base ALT allele): sequence, not text, to the forbid search."""
+    return SEQUENCE.fullmatch(text) is not None
+
+
+class ColumnGrammar:
+    """The column grammars over the records of one VCF, with its header's contigs and FILTERs."""
+
+    def __init__(self, contigs: Iterable[bytes], filters: Iterable[bytes]) -> None:
+        self.contigs = frozenset(contigs)
+        """Declared contigs; none: CHROM and breakend mates are not checked."""
+        self.filters = frozenset(filters) | {b"PASS"}
+        self.passing_contigs = set(self.contigs)
+        """CHROM values that pass: the declared ones, or, with none declared, those met so far."""
+        self.passing_filters = self.filters | {b"."}
+        """FILTER columns of one ID that pass: others are read by ``filter_fails``."""
+        self.alt_failing: dict[bytes, bool] = {}
+        self.filter_failing: dict[bytes, bool] = {b"PASS": False, b".": False}
+        self.gt_failing: dict[bytes, bool] = {}
+        self.gt_places: dict[bytes, int | None] = {}
+        self.bulk_formats: list[bytes] = []
+        self.bulk_gt: list[int] = []
+        """Of each FORMAT in ``bulk_formats``: ``NO_GT``, ``GT_FIRST`` or ``GT_ELSEWHERE``."""
+
+    # --- one record ------------------------------------------------------------------------
+
+    def contig_fails(self, chrom: bytes) -> bool:
+        if not self.contigs:
+            if len(self.passing_contigs) < CACHED:
+                self.passing_contigs.add(chrom)
+            return False
+        return chrom not in self.contigs
+
+    def filter_fails(self, column: bytes) -> bool:
+        failing = self.filter_failing.get(column)
+        if failing is None:
+            if len(self.filter_failing) > CACHED:
+                self.filter_failing = {b"PASS": False, b".": False}
+            names = column.split(b";")
+            failing = self.filter_failing[column] = any(name not in self.filters for name in names if name)
+        return failing
+
+    def alt_fails(self, column: bytes) -> bool:
+        failing = self.alt_failing.get(column)
+        if failing is None:
+            if len(self.alt_failing) > CACHED:
+                self.alt_failing.clear()
+            failing = self.alt_failing[column] = column != b"." and not all(map(self.allele_fits, column.split(b",")))
+        return failing
+
+    def allele_fits(self, allele: bytes) -> bool:
+        if allele == b"*" or SEQUENCE.fullmatch(allele) or SYMBOLIC.fullmatch(allele):
+            return True
+        breakend = BREAKEND.fullmatch(allele)
+        if breakend is None:
+            return False
+        mate = breakend.group(2) or breakend.group(4)
+        return mate is None or not self.contigs or mate in self.contigs or SYMBOLIC.fullmatch(mate) is not None
+
+    def gt_place(self, format_column: bytes) -> int | None:
+        """Where GT is among a FORMAT column's keys (None: not there)."""
+        if format_column not in self.gt_places:
+            if len(self.gt_places) > CACHED:
+                self.gt_places.clear()
+            keys = format_column.split(b":")
+            self.gt_places[format_column] = keys.index(b"GT") if b"GT" in keys else None
+        return self.gt_places[format_column]
+
+    def gt_fails(self, fields: list[bytes]) -> bool:
+        """Whether a sample's GT (a sample without one, or with fewer values, has none) is off its grammar."""
+        place = self.gt_place(fields[8])
+        if place is None:
+            return False
+        for sample in fields[9:]:
+            values = sample.split(b":", place + 1)
+            if len(values) <= place:
+                continue
+            value = values[place]
+            failing = self.gt_failing.get(value)
+            if failing is None:
+                if len(self.gt_failing) > CACHED:
+                    self.gt_failing.clear()
+                failing = self.gt_failing[value] = GT.fullmatch(value) is None
+            if failing:
+                return True
+        return False
+
+    def record_faults(self, fields: list[bytes]) -> list[str]:
+        """The columns of one record (split at tabs, 8 or more) off their grammar, in column order."""
+        found = []
+        if self.contig_fails(fields[0]):
+            found.append("CHROM")
+        if SEQUENCE.fullmatch(fields[3]) is None:
+            found.append("REF")
+        if self.alt_fails(fields[4]):
+            found.append("ALT")
+        if QUAL.fullmatch(fields[5]) is None:
+            found.append("QUAL")
+        if self.filter_fails(fields[6]):
+            found.append("FILTER")
+        if len(fields) > 9 and self.gt_fails(fields):
+            found.append("GT")
+        self.learn_format(fields)
+        return found
+
+    def named_faults(self, fields: list[bytes]) -> list[str]:
+        """CHROM and FILTER alone: what the block path leaves to each record."""
+        found = []
+        if self.contig_fails(fields[0]):
+            found.append("CHROM")
+        if self.filter_fails(fields[6]):
+            found.append("FILTER")
+        return found
+
+    def learn_format(self, fields: list[bytes]) -> None:
+        """Remember a FORMAT column for the block path (the first ``FORMATS_IN_BULK`` met)."""
+        if len(fields) > 9 and len(self.bulk_formats) < FORMATS_IN_BULK and fields[8] not in self.bulk_formats:
+            place = self.gt_place(fields[8])
+            self.bulk_formats.append(fields[8])
+            self.bulk_gt.append(NO_GT if place is None else GT_FIRST if place == 0 else GT_ELSEWHERE)
+
+    # --- a block ---------------------------------------------------------------------------
+
+    def lines_to_check(self, block: bytes, count: int, columns: int) -> set[int] | None:
+        """The lines of a block (``count`` lines joined by newlines) whose REF, ALT, QUAL or GT
+        may be off the grammar: a superset; None: every line (a block the column locator
+        refuses: a wrong column count, an empty line, a POS not of digits; each record says
+        which when it is read). The last line, which has no newline to end it, is always read.
+
+        Settled here: a REF and an ALT of IUPAC codes; a QUAL of digits and at most one ``.``;
+        a GT of one or two alleles of one digit or ``.`` (``0/1``, ``.|.``, ``1``) where the
+        FORMAT column is one met before with GT first, or without GT. Everything else (``*``,
+        several alleles, symbols, ``1e+06``, ``10/12``, a new FORMAT) is read whole."""
+        located = scan.vcf_columns(block, columns, columns - 1)
+        if located.problem or located.line_count != count - 1:
+            return None
+        tabs = located.tabs
+        data = np.frombuffer(block, dtype=np.uint8)
+        fits = np.ones(count - 1, dtype=bool)
+        for start, end in ((tabs[:, 2] + 1, tabs[:, 3]), (tabs[:, 3] + 1, tabs[:, 4])):  # REF, ALT
+            fits &= (end > start) & scan.spans_within(data, start, end, IUPAC_BYTES)
+        quals_start, quals_end = tabs[:, 4] + 1, tabs[:, 5]
+        fits &= (quals_end > quals_start) & scan.spans_within(data, quals_start, quals_end, QUAL_BYTES)
+        lengths = quals_end - quals_start
+        quals = np.frombuffer(scan.join_spans(block, quals_start, quals_end), dtype=np.uint8)
+        dots = np.concatenate(([0], np.cumsum(quals == ord("."))))
+        ends = np.cumsum(lengths)
+        fits &= dots[ends] - dots[ends - lengths] <= 1
+        if columns > 9:
+            fits &= self.gts_fit(block, tabs)
+        return {*np.flatnonzero(~fits).tolist(), count - 1}
+
+    def gts_fit(self, block: bytes, tabs: np.ndarray) -> np.ndarray:
+        """Per line: its FORMAT is one met before, and every sample's GT is settled (or there is none).
+
+        A GT-first sample's first four bytes are gathered (one C loop) and read by class: an
+        allele and an end (``1:``), or allele, separator, allele, end (``0/1:``, ``./.\t``)."""
+        if not self.bulk_formats:
+            return np.zeros(len(tabs), dtype=bool)
+        chosen = scan.span_choices(block, tabs[:, 7] + 1, tabs[:, 8], self.bulk_formats)
+        state = np.array(self.bulk_gt)[np.maximum(chosen, 0)]
+        known = (chosen >= 0) & (state != GT_ELSEWHERE)  # GT elsewhere: such records are read whole
+        gt_first = known & (state == GT_FIRST)
+        starts = tabs[gt_first][:, 8:] + 1  # each sample's first byte
+        room = starts + 4 <= len(block)  # a line ends with a newline and one line follows: only its last bytes lack room
+        windows = np.where(room, starts, 0).ravel()
+        classes = GT_CLASSES[np.frombuffer(scan.join_spans(block, windows, windows + 4), dtype=np.uint8)]
+        codes = classes.view("<u4").reshape(starts.shape)
+        settled = known.copy()
+        settled[gt_first] = (room & ((codes == DIPLOID) | ((codes & 0xFFFF) == HAPLOID))).all(axis=1)
+        return settled

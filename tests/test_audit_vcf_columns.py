@@ -1,0 +1,249 @@
+"""genoscrub-audit: VCF columns off their grammar (CHROM, REF, ALT, QUAL, FILTER, GT).
+
+A sample name (``KIMJ``) and a path (``/home/kim/x``) are planted in each column: each is a
+metadata finding of its column, located by position (by line where CHROM is the planted
+value), and a forbidden-string finding with ``--forbid``, by path, gzipped and on stdin; the
+value is printed or reported nowhere. The forms the format allows are no finding. The block
+path and the one-record path (``GENOSCRUB_ONE_BY_ONE=1``) find the same. BCF keeps REF and
+ALT as text, and they are found there too (htslib refuses to write a BCF with an undeclared
+CHROM or FILTER, and keeps QUAL and GT as numbers).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from genoscrub import audit_vcf
+from genoscrub.audit_findings import Findings
+from genoscrub.audit_vcf_columns import FAULTS
+from genoscrub.streams import line_blocks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import BIN
+
+HEADER = (
+    "##fileformat=VCFv4.2\n"
+    "##contig=<ID=chr1,length=1000>\n"
+    "##contig=<ID=chr2,length=1000>\n"
+    '##FILTER=<ID=PASS,Description="All filters passed">\n'
+    '##FILTER=<ID=q10,Description="Quality below 10">\n'
+    '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    '##FORMAT=<ID=DP,Number=1,Type=Integer,Description="Depth">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2\n"
+)
+FIRST_LINE = HEADER.count("\n") + 1
+CLEAN = ["chr1", "100", ".", "A", "G", "50", "PASS", "DP=10", "GT:DP", "0/1:5", "1|1:7"]
+VALUES = ["KIMJ", "/home/kim/x"]
+PLACES: dict[str, tuple[int, str, str]] = {
+    # column planted: (index, how the value is written there, the forbidden finding's field name)
+    "CHROM": (0, "{}", "CHROM"),
+    "REF": (3, "{}", "REF"),
+    "ALT": (4, "G,{}", "ALT"),
+    "QUAL": (5, "{}", "QUAL"),
+    "FILTER": (6, "q10;{}", "FILTER"),
+    "GT": (10, "{}:7", "sample 2 FORMAT/GT"),
+}
+
+
+def record(column: str, value: str) -> str:
+    index, shape, _ = PLACES[column]
+    fields = list(CLEAN)
+    fields[index] = shape.format(value)
+    return "\t".join(fields)
+
+
+def vcf_text(records: list[str], header: str = HEADER) -> bytes:
+    return (header + "".join(line + "\n" for line in records)).encode()
+
+
+def audited(data: bytes, one_by_one: bool, monkeypatch: pytest.MonkeyPatch, block_size: int = 1 << 20) -> Findings:
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1" if one_by_one else "0")
+    monkeypatch.setattr(audit_vcf, "line_blocks", lambda stream, path: line_blocks(stream, path, block_size))
+    findings = Findings()
+    audit_vcf.VcfAudit(audit_vcf.VcfChecks("x.vcf", None, frozenset(), None, None), findings).run(io.BytesIO(data))
+    return findings
+
+
+def run_audit(tmp_path: Path, data: bytes, how: str, *options: str) -> tuple[subprocess.CompletedProcess[bytes], dict[str, Any]]:
+    """The CLI over ``data``: by path, gzipped by path, or on stdin."""
+    report = tmp_path / "report.json"
+    report.unlink(missing_ok=True)
+    command = [str(BIN / "genoscrub-audit"), "--report", str(report), *options]
+    if how == "stdin":
+        done = subprocess.run([*command, "-"], input=data, capture_output=True, timeout=300)
+    else:
+        path = tmp_path / ("in.vcf.gz" if how == "gzip" else "in.vcf")
+        path.write_bytes(gzip.compress(data) if how == "gzip" else data)
+        done = subprocess.run([*command, str(path)], capture_output=True, timeout=300)
+    return done, json.loads(report.read_text()) if report.exists() else {}
+
+
+def file_findings(report: dict[str, Any], kind: str) -> tuple[dict[str, int], dict[str, list[str]]]:
+    (found,) = report["files"]
+    return found["findings"][kind].get("by_key", {}), found["findings"][kind].get("examples", {})
+
+
+@pytest.mark.parametrize("how", ["path", "gzip", "stdin"])
+@pytest.mark.parametrize("value", VALUES)
+@pytest.mark.parametrize("column", list(PLACES))
+def test_a_value_planted_in_a_column_is_found_never_quoted(column: str, value: str, how: str, tmp_path: Path) -> None:
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text(value + "\n")
+    data = vcf_text(["\t".join(CLEAN), record(column, value)])
+    done, report = run_audit(tmp_path, data, how, "--forbid", str(forbid))
+    assert done.returncode == 1, done.stderr.decode()
+    where = f"line {FIRST_LINE + 1}" if column == "CHROM" else "chr1:100"
+    counts, examples = file_findings(report, "metadata")
+    assert counts[FAULTS[column]] == 1
+    assert examples[FAULTS[column]] == [where]
+    forbidden, places = file_findings(report, "forbidden")
+    key = f"{PLACES[column][2]} (list line 1)"
+    assert forbidden == {key: 1}
+    assert places[key] == [where]
+    shown = done.stdout + done.stderr + json.dumps(report).encode()
+    assert value.encode() not in shown
+    assert b"kim" not in shown.lower()
+    assert f"{FAULTS[column]} 1 ({where})".encode() in done.stdout
+
+
+@pytest.mark.parametrize("column", list(PLACES))
+def test_a_column_off_its_grammar_is_found_without_a_forbid_list(column: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for one_by_one in (False, True):
+        findings = audited(vcf_text(["\t".join(CLEAN), record(column, "KIMJ")]), one_by_one, monkeypatch)
+        assert findings.metadata.counts[FAULTS[column]] == 1
+        assert sum(findings.metadata.counts[fault] for fault in FAULTS.values()) == 1
+
+
+ACCEPTED = [
+    ["chr2", "1", ".", "acgtn", "G,*,<DEL>,<INS:ME:ALU>,<*>", ".", ".", "DP=1", "GT:DP", "0/1:5", "1|2:7"],
+    ["chr1", "2", ".", "N", "A[chr2:40[,]chr1:5]A,.A,A.,[<ctg1>:7[A", "inf", "q10", "DP=1", "GT:DP", "1:5", ".:7"],
+    ["chr1", "3", ".", "RYKMSWBDHVU", ".", "-NaN", "q10;PASS", "DP=1", "GT:DP", "./.:5", ".|.:7"],
+    ["chr1", "4", ".", "A", "<NON_REF>", "1e+06", "PASS", "DP=1", "GT:DP", "|0/1:5", "10/12:7"],
+    ["chr1", "5", ".", "A", "C", "Infinity", "PASS", "DP=1", "DP:GT", "5:0/1/2", "7"],
+    ["chr1", "6", ".", "A", "C", ".5", "PASS", "DP=1", "GT:DP", ".", "0/1"],
+    ["chr1", "7", ".", "A", "C", "5.", "PASS", "DP=1", "DP", "5", "7"],
+]
+"""Forms the format allows: IUPAC codes either case, *, symbolic alleles, breakends, missing
+values, bcftools' QUAL spellings, declared FILTERs, haploid, phased, VCF 4.4's phase marker,
+polyploid and multi-digit GTs, GT elsewhere or absent, a sample without values."""
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_the_forms_the_format_allows_are_no_finding(one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    findings = audited(vcf_text(["\t".join(fields) for fields in ACCEPTED]), one_by_one, monkeypatch)
+    assert findings.total == 0, findings.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [("REF", "A-C"), ("REF", ""), ("ALT", "G,,T"), ("ALT", "<a b>"), ("ALT", "A[chr9:5["), ("ALT", "A[chr1:5]"), ("ALT", "X"),
+     ("QUAL", "1.2.3"), ("QUAL", "0x10"), ("QUAL", ""), ("FILTER", "LowQual"), ("GT", "0//1"), ("GT", "0/"), ("GT", ".0"), ("GT", "")],
+)  # fmt: skip
+def test_near_misses_are_findings(column: str, value: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for one_by_one in (False, True):
+        findings = audited(
+            vcf_text([record(column, value).replace("G,", "") if column == "ALT" else record(column, value)]), one_by_one, monkeypatch
+        )
+        assert findings.metadata.counts[FAULTS[column]] == 1, (column, value, one_by_one)
+
+
+def test_without_contig_lines_chrom_is_not_judged_and_records_are_located_by_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    header = "".join(line + "\n" for line in HEADER.splitlines() if not line.startswith("##contig"))
+    data = vcf_text([record("CHROM", "KIMJ"), record("REF", "KIMJ")], header)
+    for one_by_one in (False, True):
+        findings = audited(data, one_by_one, monkeypatch)
+        assert findings.metadata.counts == {FAULTS["REF"]: 1}
+        assert findings.metadata.examples[FAULTS["REF"]] == [f"line {header.count(chr(10)) + 2}"]
+
+
+# --- the block path as the one-record path ------------------------------------------------------
+
+COLUMN_TEXTS = {
+    0: ["chr1", "chr2", "chr3", "KIMJ"],
+    3: ["A", "ACGT", "acgtn", "N", "KIMJ", "A-C", "A C", "*"],
+    4: ["G", "G,T", "*", ".", "<DEL>", "<*>", "A[chr1:5[", "A[chr9:5[", ".A", "A.", "G,,T", "KIMJ", "X", "g", ""],
+    5: ["50", "0", ".", "29.6", "1e+06", "inf", "nan", "-NaN", "1.2.3", "..", "5.", ".5", "KIMJ", "", "+3"],
+    6: ["PASS", ".", "q10", "q10;PASS", "LowQual", "q10;KIMJ", ""],
+    8: ["GT:DP", "GT", "DP:GT", "DP", "GT:DP:XX"],
+    9: ["0/1", "1|1", ".", "./.", "1", "10/12", "|0/1", "0//1", "0/", "KIMJ", "", "0/1/2", ".|.", "0:5", "0/1:5:6"],
+}
+
+
+@st.composite
+def vcf_files(draw: st.DrawFn) -> bytes:
+    """Records whose columns are drawn from accepted forms and near misses, most clean."""
+    lines = []
+    for position in range(draw(st.integers(0, 12))):
+        fields = [*CLEAN[:9], "0/1:5", "1|1:7"]
+        fields[1] = str(position + 1)
+        for column in draw(st.lists(st.sampled_from(sorted(COLUMN_TEXTS)), max_size=3)):
+            text = draw(st.sampled_from(COLUMN_TEXTS[column]))
+            if column == 9:
+                fields[draw(st.sampled_from([9, 10]))] = text
+            else:
+                fields[column] = text
+        lines.append("\t".join(fields))
+    return vcf_text(lines)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=vcf_files(), size=st.sampled_from([40, 200, 1 << 20]))
+def test_columns_judged_by_block_as_record_by_record(data: bytes, size: int) -> None:
+    """The block path (byte classes over column spans, then the selected records) finds the
+    findings and positions of reading every record (GENOSCRUB_ONE_BY_ONE=1), however the
+    blocks are cut."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        by_block = audited(data, False, monkeypatch, size).as_dict()
+        one_by_one = audited(data, True, monkeypatch, size).as_dict()
+    assert by_block == one_by_one
+
+
+# --- BCF, the corpus ---------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("bcftools") is None, reason="bcftools not installed")
+def test_bcf_keeps_ref_and_alt_as_text_and_they_are_found(tmp_path: Path) -> None:
+    source = tmp_path / "in.vcf"
+    source.write_bytes(vcf_text(["\t".join(CLEAN), record("REF", "KIMJ"), record("ALT", "KIMJ")]))
+    bcf = tmp_path / "in.bcf"
+    subprocess.run(["bcftools", "view", "--no-version", "-Ob", "-o", str(bcf), str(source)], check=True, capture_output=True)
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("KIMJ\n")
+    report = tmp_path / "report.json"
+    done = subprocess.run(
+        [str(BIN / "genoscrub-audit"), "--report", str(report), "--forbid", str(forbid), str(bcf)], capture_output=True, timeout=300
+    )
+    assert done.returncode == 1
+    (found,) = json.loads(report.read_text())["files"]
+    metadata = found["findings"]["metadata"]["by_key"]
+    assert metadata[FAULTS["REF"]] == 1 and metadata[FAULTS["ALT"]] == 1
+    assert found["findings"]["forbidden"]["by_key"] == {"REF (list line 1)": 1, "ALT (list line 1)": 1}
+    assert b"KIMJ" not in done.stdout + done.stderr
+
+
+def test_corpus_vcfs_off_the_column_grammars(corpus: Path, tmp_path: Path) -> None:
+    """Every corpus VCF is read to its end; two hold an ALT off the grammar: bcftools' mpileup
+    test writes samtools' old unseen allele ``X`` (7 records), its norm test an ``I`` (1)."""
+    paths = sorted((corpus / "vcf").iterdir())
+    report_path = tmp_path / "audit.json"
+    done = subprocess.run(
+        [str(BIN / "genoscrub-audit"), "-q", "--report", str(report_path), *map(str, paths)], capture_output=True, timeout=300
+    )
+    assert done.returncode in (0, 1) and b"Traceback" not in done.stderr
+    files = json.loads(report_path.read_text())["files"]
+    found = {}
+    for entry in files:
+        counts = entry["findings"]["metadata"].get("by_key", {})
+        faults = {key: count for key, count in counts.items() if key in FAULTS.values()}
+        if faults:
+            found[Path(entry["file"]).name] = faults
+    assert found == {"bcftools__mpileup.vcf": {FAULTS["ALT"]: 7}, "bcftools__norm.vcf": {FAULTS["ALT"]: 1}}
