@@ -550,7 +550,8 @@ class RenamingPool:
     Only for names that depend on nothing but the read's own name (``--key-file``
     without ``--map-out``): counters follow the order of the whole file and the
     linkage table is one file, so those take one worker. Keyed hashing is the
-    costly part (about 1 us a name), and two children do it on both cores. A
+    costly part (about 0.2 us a name in C, 0.7 with hashlib: ``keyed_hash``), and
+    two children do it on both cores. A
     block goes to the child with the fewest names still to rename (a block's
     end gives a run of one record, so taking turns would leave one child all
     the long runs); replies are taken in the order the blocks were sent.

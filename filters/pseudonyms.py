@@ -21,12 +21,12 @@ never an encoding error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from pathlib import Path
 from typing import IO
 
+from genoscrub.keyed_hash import KeyedHash
 from genoscrub.report import InputError, UsageError
 
 ID_COUNTER_PREFIX = "SAMPLE"
@@ -86,25 +86,6 @@ def read_map(path: Path) -> dict[str, str]:
     return table
 
 
-class _KeyedHash:
-    """HMAC-SHA-256 with the key schedule done once (RFC 2104), for speed per read."""
-
-    def __init__(self, key: bytes, domain: bytes) -> None:
-        if len(key) > 64:
-            key = hashlib.sha256(key).digest()
-        key = key.ljust(64, b"\0")
-        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
-        self._inner.update(domain)
-        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
-
-    def hexdigest(self, message: bytes) -> str:
-        inner = self._inner.copy()
-        inner.update(message)
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
-
-
 class MapOut:
     """Append-only linkage table, created 0600; refuses an existing public one."""
 
@@ -139,8 +120,8 @@ class Pseudonyms:
         self.table = read_map(map_path) if map_path else None
         self._byte_table = {original.encode(): pseudonym.encode() for original, pseudonym in (self.table or {}).items()}
         key = read_key(key_path) if key_path else None
-        self._id_hash = _KeyedHash(key, b"id:") if key else None
-        self._read_hash = _KeyedHash(key, b"read:") if key else None
+        self._id_hash = KeyedHash(key, b"id:") if key else None
+        self._read_hash = KeyedHash(key, b"read:") if key else None
         self.map_out = MapOut(map_out) if map_out else None
         self.map_out_read_names = map_out_read_names
         self._ids: dict[str, str] = {}
@@ -208,8 +189,7 @@ class Pseudonyms:
 
     def _keyed_read_names(self, names: list[bytes]) -> list[bytes]:
         assert self._read_hash is not None
-        digest = self._read_hash.hexdigest
-        return [digest(name)[:READ_HASH_DIGITS].encode() for name in names]
+        return self._read_hash.hex_prefixes(names, READ_HASH_DIGITS)
 
     def _mapped_read_names(self, names: list[bytes]) -> list[bytes]:
         """The map's pseudonym of each name (looked up as text, a name that is not UTF-8
