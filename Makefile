@@ -9,10 +9,13 @@ export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
 
 all: test
 
-# Rebuilt when the C loops change too: pip install -e compiles filters/_scan.c into filters/
+# Rebuilt when the C loops change too: pip install -e compiles filters/_scan.c and
+# filters/_keyed_hash.c into filters/
 # (with gcc, installed here where no C compiler is found; without one the commands run their
-# slower pure-Python twins, and make test refuses that).
-$(STAMP): pyproject.toml filters/_scan.c
+# slower pure-Python twins, and make test refuses that). The modules' bytecode is written here
+# too: where Python may not write it at run time (PYTHONDONTWRITEBYTECODE, a read-only checkout
+# on a cluster), every start would compile them again, ~0.07 CPU s a command.
+$(STAMP): pyproject.toml filters/_scan.c filters/_keyed_hash.c
 	@if ! command -v cc >/dev/null && ! command -v gcc >/dev/null; then \
 		echo "installing gcc (apt-get) for filters/_scan.c"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -22,6 +25,7 @@ $(STAMP): pyproject.toml filters/_scan.c
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m compileall -q filters workflow >/dev/null
 	touch $@
 
 # samtools/bcftools/tabix check our outputs independently; mandoc lints the man pages.
