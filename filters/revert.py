@@ -339,6 +339,12 @@ def revert_alignment(
     ``deletions`` are the windows of germline deletions, for the skip rule;
     a skip shorter than ``short_skip`` is filled like a deletion (``--all``).
     Returns :data:`NO_ALIGNED_BASE` or :data:`SKIP_AT_DELETION` when the record must go.
+
+    An indel reverted can join the deletions beside it into a longer one (``1D3I1D`` becomes
+    ``2D``), whose reach under ``deletion_reverted`` is longer than either part's. So the rules
+    are applied again to what they wrote until nothing changes: the result holds no indel the
+    rules would revert, and reverting it again changes nothing (``rewrite_mate_cigar`` does
+    the same from the CIGAR alone).
     """
     if (
         len(operations) == 1 and operations[0][0] == M and keep is None and sequence != b"*"
@@ -347,6 +353,38 @@ def revert_alignment(
         return revert_single_match(position, operations[0][1], sequence, qualities, reference, reference_offset, windows)
     windows = as_windows(windows)
     deletion_windows = as_windows(deletions)
+    rules = (reference, reference_offset, windows, clips, keep, deletion_windows, short_skip)
+    result = _revert_pass(position, operations, sequence, qualities, *rules)
+    while isinstance(result, Reverted) and result.indels_reverted and _may_revert_again(result.operations, short_skip):
+        again = _revert_pass(position, result.operations, result.sequence, result.qualities, *rules)
+        if not isinstance(again, Reverted) or not again.changed:
+            return again if not isinstance(again, Reverted) else result
+        again.bases_reverted += result.bases_reverted
+        again.indels_reverted += result.indels_reverted
+        again.clip_bases_masked += result.clip_bases_masked
+        result = again
+    return result
+
+
+def _may_revert_again(operations: Operations, short_skip: int) -> bool:
+    """Whether an alignment the rules wrote still holds an indel (or a short skip) they may revert."""
+    return any(op in (INS, DEL) or (op == SKIP and length < short_skip) for op, length in operations)
+
+
+def _revert_pass(
+    position: int,
+    operations: Sequence[tuple[int, int]],
+    sequence: bytes,
+    qualities: bytes,
+    reference: bytes,
+    reference_offset: int,
+    windows: Windows,
+    clips: ClipRule,
+    keep: KeepAllele | None,
+    deletion_windows: Windows,
+    short_skip: int,
+) -> Reverted | Removed:
+    """One walk of ``revert_alignment``'s rules over an alignment."""
     has_sequence = sequence != b"*"
     has_qualities = qualities != b"*" and has_sequence
     new_sequence = bytearray()
@@ -548,4 +586,8 @@ def rewrite_mate_cigar(
         return NO_ALIGNED_BASE
     if reverted:
         operations = without_padding(operations)
+        new_cigar = format_cigar(operations)
+        if new_cigar != mate_cigar and _may_revert_again(operations, short_skip):  # as revert_alignment: until nothing changes
+            return rewrite_mate_cigar(position, new_cigar, windows, None, keep, deletion_windows, short_skip)
+        return new_cigar
     return format_cigar(operations)

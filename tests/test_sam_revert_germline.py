@@ -234,6 +234,21 @@ def build_read(start: int, parts: list[tuple[int, int]], rng: random.Random) -> 
     return operations, bytes(rng.choice(b"ACGT") for _ in range(query))
 
 
+def test_a_deletion_joined_by_a_reverted_insertion_is_judged_whole() -> None:
+    """``1D3I1D3M`` at 10 beside a window ending at 9: the insertion's reach (3 bases each side)
+    touches the window, so it goes; the two deletions then join into ``2D``, whose reach (2 each
+    side) touches it too, so it is filled. One walk left the ``2D`` (a second run filled it): the
+    rules now run until nothing changes, in the record's walk and in its mate's MC alike."""
+    operations = [(ord("D"), 1), (ord("I"), 3), (ord("D"), 1), (ord("M"), 3)]
+    sequence = b"TTAGTT"
+    result = revert_alignment(10, operations, sequence, b"I" * 6, REFERENCE, 0, [(1, 9)])
+    assert isinstance(result, Reverted)
+    assert (format_cigar(result.operations), result.sequence, result.indels_reverted) == (b"5M", REFERENCE[10:12] + b"GTT", 2)
+    assert rewrite_mate_cigar(10, b"1D3I1D3M", [(1, 9)]) == b"5M"
+    again = revert_alignment(10, result.operations, result.sequence, result.qualities, REFERENCE, 0, [(1, 9)])
+    assert isinstance(again, Reverted) and not again.changed
+
+
 @settings(max_examples=150, deadline=None)
 @given(alignments, st.lists(st.tuples(st.integers(0, 90), st.integers(1, 8)), max_size=4), st.integers(0, 1000))
 def test_revert_invariants(alignment: tuple[int, list[tuple[int, int]]], spans: list[tuple[int, int]], seed: int) -> None:
