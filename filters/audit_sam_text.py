@@ -9,6 +9,8 @@ the delivered file, but the BAM the checks read no longer holds it:
 - a number aux value (types ``i``, ``f``, ``B``) keeps the number its text starts with
   (``NM:i:0KIMJ`` is read as ``NM:i:0``; ``NM:i:KIMJ`` as 0; ``de:f:nan(KIMJ)`` as NaN),
   an ``A`` value its first character, and the two colons of an aux field are not read;
+- a SEQ letter outside BAM's sixteen base codes becomes ``N`` (``KIMJ`` is read as
+  ``KNMN``; a digit may even become a base): a name written into SEQ would pass;
 - a header line's text ends at a NUL byte: what follows it is never checked.
 
 A BAM or CRAM cannot hold the first two (and a BAM's header text is read by ``audit_bam``
@@ -17,7 +19,8 @@ itself), so only SAM text (plain or compressed, a path or stdin) goes through he
 htslib child: each record whose RNAME or RNEXT is not declared (nor ``*``, nor ``=`` for
 RNEXT) is a metadata finding and its name is searched for the forbid list's strings; each
 aux field whose value htslib would not read whole is a metadata
-finding, searched whole; so is each line holding a NUL byte. Nothing is quoted: findings are
+finding, searched whole; so is each SEQ holding a character that is not a base, and each
+line holding a NUL byte. Nothing is quoted: findings are
 located by line number.
 
 An undeclared name is handed to htslib as ``*``, what htslib makes of it anyway, so htslib
@@ -45,7 +48,14 @@ from genoscrub.streams import BLOCK_SIZE, whole_line_blocks
 
 MANDATORY_TABS = 10
 """The tabs between SAM's 11 mandatory columns; optional (aux) fields follow further tabs."""
-RNAME_COLUMN, RNEXT_COLUMN = 2, 6
+RNAME_COLUMN, RNEXT_COLUMN, SEQ_COLUMN = 2, 6, 9
+BASE_TEXT = b"=ACMGRSVTWYHKDBNacmgrsvtwyhkdbn.Uu"
+"""What htslib keeps of a SEQ (SAM 1.6, section 4.2.3): the sixteen codes, in either case (the
+case alone is lost), ``.`` (read as N) and ``U`` (read as T, as RNA writes it). ``*`` alone
+means no SEQ."""
+BASES = np.zeros(256, dtype=bool)
+BASES[list(BASE_TEXT)] = True
+NO_SEQUENCE = b"*"
 UNPLACED = frozenset({b"*"})
 MATE_UNPLACED = frozenset({b"*", b"="})
 
@@ -85,9 +95,14 @@ def aux_value_whole(field: bytes) -> bool:
     return True  # Z, H (kept as text) or a type htslib refuses
 
 
+def sequence_kept(value: bytes) -> bool:
+    """Whether htslib keeps a SEQ as its text says (but for case): ``*``, or bases only."""
+    return value == NO_SEQUENCE or not value.strip(BASE_TEXT)
+
+
 def line_findings(line: bytes, names: frozenset[bytes]) -> tuple[list[tuple[str, int, bytes]], list[tuple[int, int]]]:
     """One record line (no newline) read field by field: ``(kind, column, text)`` of each
-    finding (``kind`` ``RNAME``, ``RNEXT`` or ``aux``; ``column`` the field's offset in the
+    finding (``kind`` ``RNAME``, ``RNEXT``, ``SEQ`` or ``aux``; ``column`` the field's offset in the
     line) and the spans of the names htslib is handed as ``*``. The one-record reference of
     ``SamTextAudit.check_records``; a line with fewer than 11 columns is left to htslib,
     which refuses it."""
@@ -104,6 +119,8 @@ def line_findings(line: bytes, names: frozenset[bytes]) -> tuple[list[tuple[str,
         if value not in names and value not in extra:
             found.append((key, offsets[column], value))
             spans.append((offsets[column], offsets[column] + len(value)))
+    if not sequence_kept(fields[SEQ_COLUMN]):
+        found.append(("SEQ", offsets[SEQ_COLUMN], fields[SEQ_COLUMN]))
     for column in range(MANDATORY_TABS + 1, len(fields)):
         value = fields[column]
         if value and not aux_value_whole(value):
@@ -187,6 +204,7 @@ class SamTextAudit:
             rows = [row for row, value in enumerate(values) if value in undeclared]
             self.add_names(key, [(first_line + row, values[row]) for row in rows])
             cuts.extend((int(starts[row]), int(ends[row])) for row in rows)
+        self.check_sequences(first_line, text, located)
         self.check_aux(first_line, text, located)
         if not cuts:
             return text
@@ -194,6 +212,15 @@ class SamTextAudit:
         starts_array = np.array([start for start, _ in cuts], dtype=np.int64)
         ends_array = np.array([end for _, end in cuts], dtype=np.int64)
         return scan.splice_spans(text, starts_array, ends_array, [b"*"], np.zeros(len(cuts), dtype=np.int64))
+
+    def check_sequences(self, first_line: int, text: bytes, located: scan.LineFields) -> None:
+        """SEQ columns holding a character htslib does not keep (``sequence_kept``), found in bulk."""
+        starts, ends = located.tabs[:, SEQ_COLUMN - 1] + 1, located.tabs[:, SEQ_COLUMN]
+        rows = np.flatnonzero(~scan.spans_within(np.frombuffer(text, dtype=np.uint8), starts, ends, BASES))
+        if not len(rows):
+            return
+        values = scan.span_list(text, starts[rows], ends[rows])
+        self.add_sequences([(first_line + row, value) for row, value in zip(rows.tolist(), values, strict=True) if value != NO_SEQUENCE])
 
     def check_aux(self, first_line: int, text: bytes, located: scan.LineFields) -> None:
         """Aux fields whose value htslib would not read whole (``aux_value_whole``), found in bulk."""
@@ -237,6 +264,8 @@ class SamTextAudit:
             for key, _, value in found:
                 if key == "aux":
                     self.add_aux([(number, value)])
+                elif key == "SEQ":
+                    self.add_sequences([(number, value)])
                 else:
                     self.add_names(key, [(number, value)])
             for start, end in reversed(spans):
@@ -262,6 +291,13 @@ class SamTextAudit:
         """Records whose RNAME (or RNEXT) no @SQ declares: ``(line, name)`` in file order."""
         self.findings.metadata.add_all(f"{key} not declared by @SQ", [f"line {line}" for line, _ in found], len(found))
         self.search(key, found)
+
+    def add_sequences(self, found: list[tuple[int, bytes]]) -> None:
+        """SEQ columns with a character that is not a base: ``(line, SEQ)`` in file order, a finding each."""
+        if not found:
+            return
+        self.findings.metadata.add_all("SEQ holds a character that is not a base", [f"line {line}" for line, _ in found], len(found))
+        self.search("SEQ", found)
 
     def add_aux(self, found: list[tuple[int, bytes]]) -> None:
         """Aux fields htslib would not read whole: ``(line, field)`` in file order, a finding each."""

@@ -1,10 +1,11 @@
 """genoscrub-audit on SAM text: the fields htslib reads without keeping their text are found.
 
 htslib makes an RNAME or RNEXT that no @SQ declares ``*``, keeps the number an ``i``/``f``
-aux value starts with and the first character of an ``A`` value, and does not read an aux
-field's colons. Each case plants a sample name and a path there, runs the audit as a user
-would (a path, stdin, gzip, BGZF) and expects a metadata finding, a forbidden finding, and
-neither value in stdout, stderr or the report. A BAM made from the same records by samtools
+aux value starts with and the first character of an ``A`` value, does not read an aux
+field's colons, and reads a SEQ letter that is not a base code as ``N``. Each case plants a
+sample name and a path there, runs the audit as a user would (a path, stdin, gzip, BGZF) and
+expects a metadata finding, a forbidden finding, and neither value in stdout, stderr or the
+report. A BAM made from the same records by samtools
 holds none of that text and gives none of these findings. The bulk check is held to the
 one-record reference (``line_findings``) by hypothesis.
 """
@@ -54,6 +55,7 @@ GAPS = [
     ("float-after-number", HEADER, record(aux="de:f:0.5{}"), "aux value does not parse de"),
     ("float-nan-text", HEADER, record(aux="de:f:nan({})"), "aux value does not parse de"),
     ("letter-after-letter", HEADER, record(aux="XT:A:U{}"), "aux value does not parse XT"),
+    ("seq", HEADER, "READ1\t4\t*\t0\t0\t*\t*\t0\t0\t{}\t*\n", "SEQ holds a character that is not a base"),
 ]
 WAYS = ["path", "gzip", "bgzip", "stdin", "stdin-gzip"]
 
@@ -96,7 +98,7 @@ def test_a_value_htslib_does_not_keep_is_found_unquoted(tmp_path: Path, header: 
     findings = json.loads(report)["files"][0]["findings"]
     assert findings["metadata"]["by_key"][key] == 1
     assert findings["metadata"]["examples"][key] == ["line " + str(header.count("\n") + 1)]
-    field = key.split()[-1] if key.startswith("aux") else key.split()[0]
+    field = key.split()[-1] if key.startswith("aux") else key.split()[0]  # RNAME, RNEXT, SEQ
     label = f"aux {field}" if key.startswith("aux") else field
     assert sum(count for name, count in findings["forbidden"]["by_key"].items() if name.startswith(label + " (list line")) == 1
     assert_unquoted(result, report)
@@ -110,6 +112,9 @@ def test_the_same_records_with_their_names_declared_pass(tmp_path: Path, way: st
         record(6, "="),
         "\t".join(["READ2", "99", "c1", "1", "60", "4M", "c1", "5", "8", "ACGT", "IIII", "NM:i:-0", "AS:i:+7", "de:f:1e-2"]) + "\tXT:A:U\n",
         record(2, "*"),
+        record(9, "acgN").replace("NM:i:0", "XS:i:1"),
+        record(9, "MRWS"),
+        "READ3\t4\t*\t0\t0\t*\t*\t0\t0\t*\t*\n",
     ]
     result, report = audit(tmp_path, HEADER + "".join(lines), way)
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
@@ -217,8 +222,12 @@ AUX = [
 ]  # fmt: skip
 
 
-def sam_line(rname: bytes, rnext: bytes, aux: list[bytes]) -> bytes:
-    return b"\t".join([b"READ1", b"0", rname, b"1", b"60", b"4M", rnext, b"0", b"0", b"ACGT", b"IIII", *aux]) + b"\n"
+SEQS = [b"ACGT", b"acgt", b"*", b"KIMJ", b"AC.=", b"A1CT", b"NNNN", b"AC-T", b"RYKM", b"ACGU"]
+BASE_CODES = b"=ACMGRSVTWYHKDBNacmgrsvtwyhkdbn.Uu"
+
+
+def sam_line(rname: bytes, rnext: bytes, aux: list[bytes], seq: bytes = b"ACGT") -> bytes:
+    return b"\t".join([b"READ1", b"0", rname, b"1", b"60", b"4M", rnext, b"0", b"0", seq, b"IIII", *aux]) + b"\n"
 
 
 def checked(text: bytes, monkeypatch: pytest.MonkeyPatch, every_record: bool, size: int) -> tuple[bytes, dict[str, object]]:
@@ -231,7 +240,9 @@ def checked(text: bytes, monkeypatch: pytest.MonkeyPatch, every_record: bool, si
 
 lines_strategy = st.lists(
     st.one_of(
-        st.builds(sam_line, st.sampled_from(NAMES), st.sampled_from(NAMES), st.lists(st.sampled_from(AUX), max_size=4)),
+        st.builds(
+            sam_line, st.sampled_from(NAMES), st.sampled_from(NAMES), st.lists(st.sampled_from(AUX), max_size=4), st.sampled_from(SEQS)
+        ),
         st.sampled_from([b"READ9\t0\tKIMJ\n", b"\n"]),
     ),
     min_size=1,
@@ -251,19 +262,27 @@ def test_bulk_and_one_record_paths_agree(lines: list[bytes], size: int, declared
 
 
 @settings(max_examples=100, deadline=None)
-@given(rname=st.sampled_from(NAMES[:-2]), rnext=st.sampled_from(NAMES[:-2]), aux=st.lists(st.sampled_from(AUX[:11]), max_size=3))
-def test_the_one_record_reference_reads_each_field(rname: bytes, rnext: bytes, aux: list[bytes]) -> None:
-    """``line_findings`` against the rules stated plainly: an undeclared name, an aux value not read whole."""
+@given(
+    rname=st.sampled_from(NAMES[:-2]),
+    rnext=st.sampled_from(NAMES[:-2]),
+    aux=st.lists(st.sampled_from(AUX[:11]), max_size=3),
+    seq=st.sampled_from(SEQS),
+)
+def test_the_one_record_reference_reads_each_field(rname: bytes, rnext: bytes, aux: list[bytes], seq: bytes) -> None:
+    """``line_findings`` against the rules stated plainly: an undeclared name, a SEQ with a
+    character that is no base code, an aux value not read whole."""
     names = frozenset({b"c1", b"c2"})
-    found, spans = line_findings(sam_line(rname, rnext, aux)[:-1], names)
+    found, spans = line_findings(sam_line(rname, rnext, aux, seq)[:-1], names)
     expected = []
     if rname not in names | {b"*"}:
         expected.append(("RNAME", rname))
     if rnext not in names | {b"*", b"="}:
         expected.append(("RNEXT", rnext))
+    if seq != b"*" and any(base not in BASE_CODES for base in seq):
+        expected.append(("SEQ", seq))
     expected += [("aux", field) for field in aux if field and not aux_value_whole(field)]
     assert [(kind, text) for kind, _, text in found] == expected
-    assert len(spans) == sum(kind != "aux" for kind, _ in expected)
+    assert len(spans) == sum(kind in ("RNAME", "RNEXT") for kind, _ in expected)
 
 
 def test_undeclared_names_reach_htslib_as_a_star() -> None:
@@ -271,3 +290,20 @@ def test_undeclared_names_reach_htslib_as_a_star() -> None:
     out = b"".join(SamTextAudit("in.sam", None).checked_blocks([text]))
     assert out == HEADER.encode() + sam_line(b"*", b"*", [b"NM:i:0"]) + sam_line(b"c1", b"=", [])
     assert audit_sam_text.MANDATORY_TABS == 10
+
+
+def test_the_corpus_seq_conformance_cases(corpus: Path, tmp_path: Path) -> None:
+    """hts-specs' SEQ cases: ``Uu`` (read as T) passes, the whole alphabet (most of it read as N)
+    is a finding at its line; htslib's ``xx#u.sam`` (a SEQ with U) has no SEQ finding."""
+    report = tmp_path / "report.json"
+    expected = {
+        "sam/htsspecs__seq.warn.sam": ["line 5"],
+        "sam-bad/htsspecs__seq.fail2.sam": ["line 3", "line 4", "line 5"],
+        "sam/htslib__xx#u.sam": [],
+    }
+    for name, lines in expected.items():
+        run_command("genoscrub-audit", "--report", str(report), str(corpus / name))
+        findings = json.loads(report.read_text())["files"][0]["findings"]["metadata"]
+        key = "SEQ holds a character that is not a base"
+        assert findings["by_key"].get(key, 0) == len(lines), name
+        assert findings["examples"].get(key, []) == lines[: len(findings["examples"].get(key, []))], name
