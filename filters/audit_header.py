@@ -95,12 +95,18 @@ def check_sam_header(
         if line[3:4] not in ("\t", ""):
             findings.metadata.add(f"header line {label} (does not parse)", where)
             continue
+        if kind == "HD" and number != 1:  # SAM 1.6, section 1.3: @HD, if present, is the first line
+            findings.metadata.add("header line @HD (not the first line)", where)
+        seen: set[str] = set()
         for field in line.split("\t")[1:]:
             match = SAM_FIELD.fullmatch(field)
             if match is None:
                 findings.metadata.add(f"header line {label} (does not parse)", where)
                 continue
             tag, value = match.groups()
+            if tag in seen:  # a tag appears at most once in a line (section 1.3); readers keep one of the two
+                findings.metadata.add(f"header tag {label} {tag} (repeated)", where)
+            seen.add(tag)
             grammar = allowed.get(tag)
             if grammar is None:
                 findings.metadata.add(f"header tag {label} {tag}", where)

@@ -287,6 +287,8 @@ def record(name: str = "READ1", pos: int = 1, sequence: str = "ACGTACGTAC", tags
         (sam(record(), header=SAM_HEADER + "@PG\tID:samtools\tPN:samtools\tCL:samtools view /data/x.bam\n"), "header tag @PG CL"),
         (sam(record(), header=SAM_HEADER.replace("PL:ILLUMINA", "PL:ILLUMINA\tCN:SeoulHospital")), "header tag @RG CN"),
         (sam(record(), header=SAM_HEADER.replace("LN:100", "LN:100\tUR:/data/ref.fa")), "header tag @SQ UR"),
+        (sam(record(), header=SAM_HEADER + "@HD\tVN:1.6\n"), "header line @HD (not the first line)"),
+        (sam(record(), header=SAM_HEADER.replace("SM:CMT001_00", "SM:CMT001_00\tSM:CMT001_00")), "header tag @RG SM (repeated)"),
         (b"##fileformat=VCFv4.2\n##fileDate=20231029\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "header line ##fileDate"),
         (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\tHOSP_VAR_1\tA\tC\t.\t.\t.\n", "ID column"),
         (b"@M04123:1:FC:1:1:1:1\nACGT\n+\nIIII\n", "read name"),
@@ -297,6 +299,28 @@ def test_metadata_not_on_the_allowlist_is_found_without_a_forbid_list(data: byte
     assert result.returncode == 1, result.stderr
     line = next(line for line in result.stdout.decode().splitlines() if ": metadata: " in line)
     assert key in line
+
+
+@pytest.mark.parametrize(
+    ("header", "key"),
+    [
+        (SAM_HEADER + "@HD\tVN:1.6\tSO:coordinate\n", "header line @HD (not the first line)"),
+        (SAM_HEADER.replace("SM:CMT001_00", "SM:CMT001_00\tSM:CMT001_00"), "header tag @RG SM (repeated)"),
+        (SAM_HEADER.replace("LN:100", "LN:100\tLN:100"), "header tag @SQ LN (repeated)"),
+    ],
+)
+def test_a_header_line_the_specification_allows_once_is_found_again_in_a_bam(header: str, key: str, tmp_path: Path) -> None:
+    """SAM 1.6, section 1.3: @HD is the first line, a tag appears once a line. samtools keeps
+    a second one in the BAM it makes (a reader keeps one of the two): the audit finds it there,
+    in a line that is otherwise a copy of a valid one."""
+    source = tmp_path / "in.sam"
+    source.write_bytes(sam(record(), header=header))
+    bam = tmp_path / "in.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(bam), str(source)], check=True, capture_output=True)
+    report = tmp_path / "report.json"
+    result = run_command("genoscrub-audit", "--report", str(report), str(bam), cwd=tmp_path)
+    assert result.returncode == 1, result.stdout.decode()
+    assert json.loads(report.read_text())["files"][0]["findings"]["metadata"]["by_key"] == {key: 1}
 
 
 @pytest.mark.parametrize("place", ["QNAME", "@RG SM", "aux XX", "sample name", "INFO/NOTE"])
