@@ -151,7 +151,11 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
         if parsed is None:
             findings.metadata.add(f"header line {label} (does not parse)", where)
             return
+        seen: set[str] = set()
         for name, field_value in parsed:
+            if name in seen:  # a field given twice: a reader keeps one, the other is text nobody reads
+                findings.metadata.add(f"header field {label} {printable(name, forbid)} (repeated)", where)
+            seen.add(name)
             grammar = fields.get(name)
             if grammar is None:
                 findings.metadata.add(f"header field {label} {printable(name, forbid)}", where)

@@ -290,6 +290,15 @@ def record(name: str = "READ1", pos: int = 1, sequence: str = "ACGTACGTAC", tags
         (sam(record(), header=SAM_HEADER + "@HD\tVN:1.6\n"), "header line @HD (not the first line)"),
         (sam(record(), header=SAM_HEADER.replace("SM:CMT001_00", "SM:CMT001_00\tSM:CMT001_00")), "header tag @RG SM (repeated)"),
         (b"##fileformat=VCFv4.2\n##fileDate=20231029\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n", "header line ##fileDate"),
+        (
+            b'##fileformat=VCFv4.2\n##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth",Description="Kim">\n'
+            b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+            "header field ##INFO Description (repeated)",
+        ),
+        (
+            b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100,length=200>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n",
+            "header field ##contig length (repeated)",
+        ),
         (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\tHOSP_VAR_1\tA\tC\t.\t.\t.\n", "ID column"),
         (b"@M04123:1:FC:1:1:1:1\nACGT\n+\nIIII\n", "read name"),
     ],
