@@ -2,7 +2,7 @@
 
 ``hexdigest`` hashes one message (an ID) with hashlib. ``hex_prefixes`` hashes a list of
 read names, every template of a BAM part or a FASTQ file: in one call of the compiled
-``_keyed_hash`` (``filters/_keyed_hash.c``, about 0.15 us a name with the CPU's SHA
+``_keyed_hash`` (``filters/_keyed_hash.c``, about 0.17 us a name with the CPU's SHA
 instructions) where it is built, else with hashlib (about 0.7 us a name). Both give the
 same digits; tests/test_keyed_hash.py holds them to ``hmac``. The environment switches
 are the byte loops' (``scan``): ``GENOSCRUB_PURE_PYTHON=1`` uses hashlib,
