@@ -4,32 +4,18 @@
 read names, every template of a BAM part or a FASTQ file: in one call of the compiled
 ``_keyed_hash`` (``filters/_keyed_hash.c``, about 0.17 us a name with the CPU's SHA
 instructions) where it is built, else with hashlib (about 0.7 us a name). Both give the
-same digits; tests/test_keyed_hash.py holds them to ``hmac``. The environment switches
-are the byte loops' (``scan``): ``GENOSCRUB_PURE_PYTHON=1`` uses hashlib,
+same digits; tests/test_keyed_hash.py holds them to ``hmac``. ``scan.load_compiled`` loads
+it under the byte loops' switches: ``GENOSCRUB_PURE_PYTHON=1`` uses hashlib,
 ``GENOSCRUB_REQUIRE_SCAN=1`` makes a missing build an error.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-from types import ModuleType
 
+from genoscrub.scan import load_compiled
 
-def _load() -> ModuleType | None:
-    """The compiled module, or None where it was not built or is not wanted."""
-    if os.environ.get("GENOSCRUB_PURE_PYTHON"):
-        return None
-    try:
-        from . import _keyed_hash
-    except ImportError:
-        if os.environ.get("GENOSCRUB_REQUIRE_SCAN"):
-            raise
-        return None
-    return _keyed_hash
-
-
-compiled = _load()
+compiled = load_compiled("_keyed_hash")
 
 
 class KeyedHash:

@@ -353,38 +353,6 @@ def revert_alignment(
         return revert_single_match(position, operations[0][1], sequence, qualities, reference, reference_offset, windows)
     windows = as_windows(windows)
     deletion_windows = as_windows(deletions)
-    rules = (reference, reference_offset, windows, clips, keep, deletion_windows, short_skip)
-    result = _revert_pass(position, operations, sequence, qualities, *rules)
-    while isinstance(result, Reverted) and result.indels_reverted and _may_revert_again(result.operations, short_skip):
-        again = _revert_pass(position, result.operations, result.sequence, result.qualities, *rules)
-        if not isinstance(again, Reverted) or not again.changed:
-            return again if not isinstance(again, Reverted) else result
-        again.bases_reverted += result.bases_reverted
-        again.indels_reverted += result.indels_reverted
-        again.clip_bases_masked += result.clip_bases_masked
-        result = again
-    return result
-
-
-def _may_revert_again(operations: Operations, short_skip: int) -> bool:
-    """Whether an alignment the rules wrote still holds an indel (or a short skip) they may revert."""
-    return any(op in (INS, DEL) or (op == SKIP and length < short_skip) for op, length in operations)
-
-
-def _revert_pass(
-    position: int,
-    operations: Sequence[tuple[int, int]],
-    sequence: bytes,
-    qualities: bytes,
-    reference: bytes,
-    reference_offset: int,
-    windows: Windows,
-    clips: ClipRule,
-    keep: KeepAllele | None,
-    deletion_windows: Windows,
-    short_skip: int,
-) -> Reverted | Removed:
-    """One walk of ``revert_alignment``'s rules over an alignment."""
     has_sequence = sequence != b"*"
     has_qualities = qualities != b"*" and has_sequence
     new_sequence = bytearray()
@@ -483,7 +451,24 @@ def _revert_pass(
         new_operations[:] = without_padding(new_operations)
     result.sequence = bytes(new_sequence) if has_sequence else b"*"
     result.qualities = bytes(new_qualities) if has_qualities else b"*"
+    if result.indels_reverted and _may_revert_again(new_operations, short_skip):  # until nothing changes (above)
+        again = revert_alignment(
+            position, new_operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
+            deletion_windows, short_skip,
+        )  # fmt: skip
+        if not isinstance(again, Reverted):
+            return again
+        if again.changed:
+            again.bases_reverted += result.bases_reverted
+            again.indels_reverted += result.indels_reverted
+            again.clip_bases_masked += result.clip_bases_masked
+            return again
     return result
+
+
+def _may_revert_again(operations: Operations, short_skip: int) -> bool:
+    """Whether an alignment the rules wrote still holds an indel (or a short skip) they may revert."""
+    return any(op in (INS, DEL) or (op == SKIP and length < short_skip) for op, length in operations)
 
 
 def revert_single_match(

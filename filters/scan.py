@@ -20,6 +20,7 @@ module (or None), for code not yet calling the functions here.
 
 from __future__ import annotations
 
+import importlib
 import os
 from types import ModuleType
 
@@ -115,20 +116,20 @@ LOOPS = (
 """The loops each implementation defines, with one signature."""
 
 
-def _load() -> ModuleType | None:
-    """The compiled module, or None where it was not built or is not wanted."""
+def load_compiled(name: str) -> ModuleType | None:
+    """The package's compiled module ``name`` (``_scan``, ``_keyed_hash``), or None where it was
+    not built or is not wanted; the two switches above apply to every compiled module."""
     if os.environ.get("GENOSCRUB_PURE_PYTHON"):
         return None
     try:
-        from . import _scan
+        return importlib.import_module(f".{name}", __package__)
     except ImportError:
         if os.environ.get("GENOSCRUB_REQUIRE_SCAN"):
             raise
         return None
-    return _scan
 
 
-native = _load()
+native = load_compiled("_scan")
 compiled: ModuleType | None = None
 
 if native is not None:

@@ -12,7 +12,6 @@ CHROM or FILTER, and keeps QUAL and GT as numbers).
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import shutil
 import subprocess
@@ -20,14 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from genoscrub import audit_vcf
-from genoscrub.audit_findings import Findings
 from genoscrub.audit_vcf_columns import FAULTS
-from genoscrub.streams import line_blocks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import BIN
+from tests.test_audit_record_values import audited
 
 HEADER = (
     "##fileformat=VCFv4.2\n"
@@ -63,14 +60,6 @@ def record(column: str, value: str) -> str:
 
 def vcf_text(records: list[str], header: str = HEADER) -> bytes:
     return (header + "".join(line + "\n" for line in records)).encode()
-
-
-def audited(data: bytes, one_by_one: bool, monkeypatch: pytest.MonkeyPatch, block_size: int = 1 << 20) -> Findings:
-    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1" if one_by_one else "0")
-    monkeypatch.setattr(audit_vcf, "line_blocks", lambda stream, path: line_blocks(stream, path, block_size))
-    findings = Findings()
-    audit_vcf.VcfAudit(audit_vcf.VcfChecks("x.vcf", None, frozenset(), None, None), findings).run(io.BytesIO(data))
-    return findings
 
 
 def run_audit(tmp_path: Path, data: bytes, how: str, *options: str) -> tuple[subprocess.CompletedProcess[bytes], dict[str, Any]]:
