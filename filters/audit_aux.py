@@ -151,7 +151,10 @@ class AuxValueChecks:
         if value.type == "A":
             return rule.characters[data[starts]]
         if value.type == "B":
-            return byte_table(value.subtypes)[data[starts]]
+            ok = byte_table(value.subtypes)[data[starts]]
+            if tie := value.tie:
+                ok &= calls_agree(block.buffer, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
+            return ok
         tie = value.tie
         if tie == "cigar":  # the MD loop reads the grammar, bytes included
             return self.md_fits_cigar(block, rows, starts, ends)
@@ -276,6 +279,49 @@ def partner_agrees(data: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends:
         value = data[starts[index] : ends[index]]
         partner = data[partner_start[rows[index]] : partner_end[rows[index]]]
         ok[index] = bool(((value == SPACE) == (partner == HYPHEN)).all())
+    return ok
+
+
+MODIFICATION_ENTRY = re.compile(rb"[ACGTUN][-+]([mhfcgeboan]+|[ACGTUN]|[0-9]{1,7})[.?]?((?:,[0-9]{1,10})*);")
+"""One entry of an ``MM`` value (its grammar in ``AUX_VALUES``): its modification codes, then the
+skips of the bases it calls."""
+
+
+def modification_calls(text: bytes) -> int:
+    """How many likelihoods an ``ML`` array gives for this ``MM`` value (SAMtags, Base
+    modifications): the bases each entry calls (one skip each), times the entry's codes
+    (``C+mh`` calls two modifications at each base; a ChEBI number or a base is one code).
+    -1 for a value off the grammar."""
+    calls, at = 0, 0
+    while at < len(text):
+        entry = MODIFICATION_ENTRY.match(text, at)
+        if entry is None:
+            return -1
+        codes, skips = entry.groups()
+        calls += skips.count(b",") * (len(codes) if codes.islower() else 1)
+        at = entry.end()
+    return calls
+
+
+def calls_agree(buffer: bytes, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, all_records: np.ndarray,
+                all_codes: np.ndarray, all_starts: np.ndarray, all_ends: np.ndarray, partner_code: int) -> np.ndarray:  # fmt: skip
+    """Base modification likelihoods (``ML``, an array of C numbers: 5 bytes of subtype and
+    count, then a byte a number) against their ``MM``: the record has it once, and it calls as
+    many modifications as the array has numbers. Without it the array is free bytes. One
+    value at a time: only long reads carry them, one array a read."""
+    partners = np.flatnonzero(all_codes == partner_code)
+    ok = np.zeros(len(rows), dtype=bool)
+    if not len(partners):
+        return ok
+    given: dict[int, int] = {}
+    for partner in partners.tolist():
+        record = int(all_records[partner])
+        given[record] = -1 if record in given else partner
+    for index, row in enumerate(rows.tolist()):
+        partner = given.get(row, -1)
+        if partner >= 0:
+            calls = modification_calls(buffer[int(all_starts[partner]) : int(all_ends[partner])])
+            ok[index] = calls == int(ends[index] - starts[index]) - 5
     return ok
 
 

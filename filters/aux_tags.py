@@ -37,6 +37,7 @@ from genoscrub.aux_values import (
     GENE_IDS,
     INT_MAX,
     MATCHING_CIGAR,
+    MODIFICATION_LIKELIHOODS,
     MOLECULE,
     ORIGINAL,
     PRINTABLE,
@@ -62,8 +63,6 @@ from genoscrub.aux_values import (
     cigar_reference_length,
     md_matches_cigar,
     md_reference_length,
-    partner_agrees,
-    partners_agree,
 )
 from genoscrub.report import UsageError
 
@@ -172,7 +171,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"FI": counted("index of the segment in the template"),
     b"TC": counted("number of segments in the template"),
     b"MM": kept(b"Z", BaseModifications(), "base modifications (e.g. methylation) of the read"),
-    b"ML": kept(b"B", NumericArray(b"C"), "likelihoods of the base modifications"),
+    b"ML": kept(b"B", NumericArray(b"C"), "likelihoods of the base modifications", MODIFICATION_LIKELIHOODS),
     b"MN": counted("length of SEQ the base modifications refer to"),
     # SAM standard tags: molecular and cell barcodes (random sequences, not sample indexes)
     b"MI": KeptTag({b"Z": MOLECULE, b"i": INTEGER}, "molecular identifier of the read's source molecule"),
@@ -302,7 +301,7 @@ class TagPolicy:
                 if key not in known:
                     assert tag.tie != MATCHING_CIGAR or isinstance(grammar, MismatchString)
                     known[key] = len(self.rules)
-                    partner = tag_code(tag.tie.partner, ord("Z")) if tag.tie is not None and tag.tie.kind == "partner" else -1
+                    partner = tag_code(tag.tie.partner, ord("Z")) if tag.tie is not None and tag.tie.has_partner else -1
                     self.rules.append(ValueRule(grammar, tag.tie, partner))
                 self.rule_of[code] = known[key]
         if not self.drop_read_groups:
@@ -342,7 +341,8 @@ class TagPolicy:
                 for other, (other_name, other_type, other_value) in enumerate(tags)
                 if valid[other] and tag_code(other_name, other_type[0]) == rule.partner_code
             ]
-            valid[index] = len(partners) == 1 and partner_agrees(value, partners[0])
+            assert rule.tie is not None
+            valid[index] = len(partners) == 1 and rule.tie.agrees(value, partners[0])
         return valid
 
     def valid_values(self, text: bytes, layout: TagLayout, rule_ids: np.ndarray, references: Mapping[bytes, int]) -> np.ndarray:
@@ -381,16 +381,24 @@ class TagPolicy:
             elif rule.partner_code >= 0:
                 partners = np.flatnonzero(layout.codes == rule.partner_code)
                 partners = partners[valid[partners] & (rule_ids[partners] > 0)]
-                ok &= partners_agree_by_line(data, text, layout, partners, tag_lines[partners], spans, member_lines)
+                assert rule.tie is not None
+                ok &= partners_agree_by_line(rule.tie, data, text, layout, partners, tag_lines[partners], spans, member_lines)
             valid[order[first:last]] = ok
         return valid
 
 
 def partners_agree_by_line(
-    data: np.ndarray, text: bytes, layout: TagLayout, partners: np.ndarray, partner_lines: np.ndarray, spans: Spans, span_lines: np.ndarray
+    tie: Tie,
+    data: np.ndarray,
+    text: bytes,
+    layout: TagLayout,
+    partners: np.ndarray,
+    partner_lines: np.ndarray,
+    spans: Spans,
+    span_lines: np.ndarray,
 ) -> np.ndarray:
-    """Partner ties of a block: each value of ``spans`` against the valid partner tag
-    (``partners``, indices into ``layout``, on ``partner_lines``) of its line, which must
+    """Partner ties of a block (``tie``): each value of ``spans`` against the valid partner
+    tag (``partners``, indices into ``layout``, on ``partner_lines``) of its line, which must
     be given once."""
     line_count = len(layout.line_starts)
     once = np.bincount(partner_lines, minlength=line_count)[span_lines] == 1
@@ -399,7 +407,7 @@ def partners_agree_by_line(
     partner_starts[partner_lines] = layout.starts[partners] + VALUE_OFFSET
     partner_ends[partner_lines] = layout.ends[partners]
     partner_starts = np.where(once, partner_starts[span_lines], -1)
-    return once & partners_agree(data, text, spans.starts, spans.ends, partner_starts, partner_ends[span_lines])
+    return once & tie.agree(data, text, spans.starts, spans.ends, partner_starts, partner_ends[span_lines])
 
 
 @dataclass

@@ -547,7 +547,8 @@ class ReferenceName(Grammar):
         return value == b"=" or value in references
 
 
-MODIFICATION = re.compile(rb"[ACGTUN][-+](?:[mhfcgeboan]+|[ACGTUN]|[0-9]{1,7})[.?]?((?:,[0-9]{1,10})*)")
+MODIFICATION = re.compile(rb"[ACGTUN][-+]([mhfcgeboan]+|[ACGTUN]|[0-9]{1,7})[.?]?((?:,[0-9]{1,10})*)")
+"""One entry of ``MM``: its modification codes (group 1) and its skips (group 2)."""
 
 
 class BaseModifications(Grammar):
@@ -566,10 +567,23 @@ class BaseModifications(Grammar):
             match = MODIFICATION.fullmatch(entry)
             if match is None:
                 return False
-            skips = match.group(1).split(b",")[1:]
+            skips = match.group(2).split(b",")[1:]
             if sum(map(int, skips)) + len(skips) > seq_length:
                 return False
         return True
+
+
+def modification_calls(value: bytes) -> int:
+    """How many likelihoods ``ML`` gives for an ``MM`` value on its grammar (SAMtags, Base
+    modifications): one for each base an entry lists (its skips), for each of its codes
+    (``C+mh`` calls two modifications at each base; a ChEBI number or an ambiguity code is one)."""
+    calls = 0
+    for entry in value[:-1].split(b";") if value else ():
+        match = MODIFICATION.fullmatch(entry)
+        assert match is not None, "the caller checked the MM grammar"
+        codes = match.group(1)
+        calls += match.group(2).count(b",") * (len(codes) if codes.isalpha() and codes.islower() else 1)
+    return calls
 
 
 class Pattern(Grammar):
@@ -623,9 +637,13 @@ class Tie:
     """A value that must agree with another part of its record.
 
     ``kind`` is ``seq`` (as long as SEQ, which is not ``*``), ``cigar`` (an MD string
-    describing as many reference bases as the record's CIGAR aligns) or ``partner``
+    describing as many reference bases as the record's CIGAR aligns), ``partner``
     (as long as the kept, valid ``partner`` tag of the record, given once, with a
-    space exactly where the partner has a ``-``: QX and RX, SAMtags, Barcodes).
+    space exactly where the partner has a ``-``: QX and RX, SAMtags, Barcodes) or
+    ``calls`` (an array with one number for each modification call of the kept, valid
+    ``partner`` tag, given once: ML and MM, SAMtags, Base modifications). A tie to a
+    partner tag is what keeps a value from outliving what gives it a meaning: ``ML``
+    without its ``MM`` is a free array of bytes, which can spell a name.
     """
 
     kind: str
@@ -637,11 +655,37 @@ class Tie:
             return "as long as SEQ"
         if self.kind == "cigar":
             return "as many reference bases as the CIGAR aligns"
+        if self.kind == "calls":
+            return f"one number for each call of {self.partner.decode()} in the same record"
         return f"as long as {self.partner.decode()} in the same record"
+
+    @property
+    def has_partner(self) -> bool:
+        return self.kind in ("partner", "calls")
+
+    def agrees(self, value: bytes, partner: bytes) -> bool:
+        """The one-value check of a tie to a partner tag (the caller found it given once, valid)."""
+        if self.kind == "calls":
+            return value.count(b",") == modification_calls(partner)
+        return partner_agrees(value, partner)
+
+    def agree(
+        self, data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, partner_starts: np.ndarray, partner_ends: np.ndarray
+    ) -> np.ndarray:
+        """``agrees`` of many values at once (partner offsets are -1 where there is none)."""
+        if self.kind == "partner":
+            return partners_agree(data, text, starts, ends, partner_starts, partner_ends)
+        # One ML array to a read, and only long reads carry them: one value at a time is enough.
+        ok = partner_starts >= 0
+        for row in np.flatnonzero(ok).tolist():
+            partner = text[int(partner_starts[row]) : int(partner_ends[row])]
+            ok[row] = self.agrees(text[int(starts[row]) : int(ends[row])], partner)
+        return ok
 
 
 AS_LONG_AS_SEQ = Tie("seq")
 MATCHING_CIGAR = Tie("cigar")
+MODIFICATION_LIKELIHOODS = Tie("calls", b"MM")
 
 
 def partner_agrees(value: bytes, partner: bytes) -> bool:

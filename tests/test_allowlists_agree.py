@@ -129,15 +129,15 @@ EXAMPLES = {
     "CC": "chr2", "CG": "I,30", "MC": "75M1D75M", "OC": "30M", "cg": "10M2I18M", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
     "OA": "chr1,100,-,30M,0,;*,0,+,*,0,;", "XA": "chr1,-900,30M,2;chr2,+1,15M1I14M,3;", "XB": "chr1,+5,30M,1,25,60;",
     "TS": "+", "OQ": "#" * 30, "U2": "5" * 30, "BQ": "@" * 30, "BD": "N" * 30, "BI": "N" * 30, "E2": "ACGTN" * 6, "R2": "acgtn=.",
-    "Q2": "IIIIIII", "CS": "T0123.", "CQ": "IIIIII", "MM": "C+m,0,2;A-a?,1;", "ML": "C,255,0", "MI": "12/A", "RX": BARCODE,
+    "Q2": "IIIIIII", "CS": "T0123.", "CQ": "IIIIII", "MM": "C+m,0,2;A-a?,1;", "ML": "C,255,0,128", "MI": "12/A", "RX": BARCODE,
     "QX": "IIII IIII", "OX": BARCODE, "BZ": "IIII IIII", "CB": "ACGTACGT-1", "CR": BARCODE, "CY": "IIII IIII", "UB": "ACGTAC",
     "UR": BARCODE, "UY": "IIII IIII", "XS": "+", "XT": "U", "YT": "CP", "YF": "NS", "tp": "P", "ts": "-", "cs": ":10*ag:5-ac:4+t:10",
     "de": "0.0123", "dv": "1", "jM": "c,-1", "jI": "i,-1", "ch": "1", "vA": "C,1,2", "vG": "i,100,200", "GX": "ENSG00000139618.5",
     "DT": "SQ", "RG": READ_GROUP,
 }  # fmt: skip
 """A value of each tag that is not a number: what its tools write."""
-PARTNERS = {"Q2": "R2", "CQ": "CS", "QX": "RX", "BZ": "OX", "CY": "CR", "UY": "UR"}
-"""Tags tied to a partner tag of their record (barcode and mate qualities)."""
+PARTNERS = {"Q2": "R2", "CQ": "CS", "QX": "RX", "BZ": "OX", "CY": "CR", "UY": "UR", "ML": "MM"}
+"""Tags tied to a partner tag of their record (barcode and mate qualities, base modification likelihoods)."""
 
 
 def types_of(tag: str) -> list[str]:
@@ -185,6 +185,7 @@ def test_a_tool_written_value_of_each_tag_is_kept_and_accepted(tmp_path: Path) -
             tags = [(tag, kind, value)]
             if tag in PARTNERS:
                 partner = "T" + "0" * (len(value) - 1) if PARTNERS[tag] == "CS" else BARCODE if " " in value else "A" * len(value)
+                partner = EXAMPLES["MM"] if tag == "ML" else partner
                 tags.append((PARTNERS[tag], "Z", partner))
             if tag != "RG":
                 tags.insert(0, ("RG", "Z", READ_GROUP))
