@@ -251,7 +251,8 @@ class AuxValue:
     bytes: ``seq`` (as long as SEQ), ``cigar`` (an MD string describing as many reference
     bases as the CIGAR aligns), ``reference`` (an @SQ name, or ``=``), ``alignments``
     (each entry's ``name`` an @SQ name, ``pos`` within it, ``mapq`` at most 255),
-    ``read group`` (an @RG ID of the header), or a tag name: as long as that tag of the same
+    ``read group`` (an @RG ID of the header), ``modified bases`` (``MM``: the bases each entry
+    skips and calls lie within SEQ, and a record without SEQ calls none), or a tag name: as long as that tag of the same
     record, given once, with a space exactly where it has a ``-`` (barcode qualities).
     A ``B`` array has one of ``subtypes``; tied to a tag name (``ML`` to ``MM``), it holds one
     number for each base modification that tag of the same record, given once, calls."""
@@ -347,7 +348,7 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "BI": (QUALITIES_OF_SEQ,),
     "E2": (_text(BASES, tie="seq"),), "R2": (_text(BASES),), "Q2": (_text(QUALITY_TEXT, tie="R2"),),
     "CS": (_text("ACGTN0123.", "[ACGTN][0-3.]*"),), "CQ": (_text(QUALITY_TEXT, tie="CS"),),
-    "MM": (_text(PRINTABLE_TEXT, r"(?:[ACGTUN][-+](?:[mhfcgeboan]+|[ACGTUN]|[0-9]{1,7})[.?]?(?:,[0-9]{1,10})*;)*"),),
+    "MM": (_text(PRINTABLE_TEXT, r"(?:[ACGTUN][-+](?:[mhfcgeboan]+|[ACGTUN]|[0-9]{1,7})[.?]?(?:,[0-9]{1,10})*;)*", "modified bases"),),
     "ML": (_array("C", tie="MM"),),
     "MI": (_text(PRINTABLE_TEXT, "(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?"), ANY_INTEGER),
     "RX": (BARCODE_BASES,), "QX": (_barcode_qualities("RX"),), "OX": (BARCODE_BASES,), "BZ": (_barcode_qualities("OX"),),

@@ -153,7 +153,7 @@ class AuxValueChecks:
         if value.type == "B":
             ok = byte_table(value.subtypes)[data[starts]]
             if tie := value.tie:
-                ok &= calls_agree(block.buffer, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
+                ok &= calls_agree(block, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
             return ok
         tie = value.tie
         if tie == "cigar":  # the MD loop reads the grammar, bytes included
@@ -172,6 +172,10 @@ class AuxValueChecks:
         if rule.pattern is not None or tie in ("reference", "alignments"):
             candidates = np.flatnonzero(ok)
             ok[candidates] = self.distinct_fit(rule, block.buffer, starts[candidates], ends[candidates])
+        if tie == "modified bases":
+            candidates = np.flatnonzero(ok)
+            sequences = block.sequence_lengths[rows[candidates]]
+            ok[candidates] = modified_bases_within(block.buffer, starts[candidates], ends[candidates], sequences)
         return ok
 
     def distinct_fit(self, rule: Rule, buffer: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -303,12 +307,33 @@ def modification_calls(text: bytes) -> int:
     return calls
 
 
-def calls_agree(buffer: bytes, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, all_records: np.ndarray,
+def modification_reach(text: bytes) -> int:
+    """How far into SEQ an ``MM`` value on its grammar reaches: the most bases one entry skips
+    and calls (each skip, then the base called); 0 for a value that calls none."""
+    reach = 0
+    for skips in MODIFICATION_ENTRY.findall(text):
+        numbers = skips[1].split(b",")[1:]
+        reach = max(reach, sum(map(int, numbers)) + len(numbers))
+    return reach
+
+
+def modified_bases_within(buffer: bytes, starts: np.ndarray, ends: np.ndarray, sequence_lengths: np.ndarray) -> np.ndarray:
+    """``MM`` values (on their grammar) that call bases within SEQ: a skip count past its end
+    is a number the read cannot hold (``C+m,19900101;``), and a record without SEQ (length 0
+    in BAM) calls none, not even an empty entry (``C+m;``)."""
+    values = scan.span_list(buffer, starts, ends)
+    reach = {text: modification_reach(text) for text in set(values)}
+    within = (not text or (length > 0 and reach[text] <= length) for text, length in zip(values, sequence_lengths.tolist(), strict=True))
+    return np.fromiter(within, dtype=bool, count=len(values))
+
+
+def calls_agree(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, all_records: np.ndarray,
                 all_codes: np.ndarray, all_starts: np.ndarray, all_ends: np.ndarray, partner_code: int) -> np.ndarray:  # fmt: skip
     """Base modification likelihoods (``ML``, an array of C numbers: 5 bytes of subtype and
-    count, then a byte a number) against their ``MM``: the record has it once, and it calls as
-    many modifications as the array has numbers. Without it the array is free bytes. One
-    value at a time: only long reads carry them, one array a read."""
+    count, then a byte a number) against their ``MM``: the record has it once, on its grammar
+    and within SEQ (as its own check wants it), and it calls as many modifications as the array
+    has numbers. Without it the array is free bytes. One value at a time: only long reads carry
+    them, one array a read."""
     partners = np.flatnonzero(all_codes == partner_code)
     ok = np.zeros(len(rows), dtype=bool)
     if not len(partners):
@@ -320,8 +345,10 @@ def calls_agree(buffer: bytes, rows: np.ndarray, starts: np.ndarray, ends: np.nd
     for index, row in enumerate(rows.tolist()):
         partner = given.get(row, -1)
         if partner >= 0:
-            calls = modification_calls(buffer[int(all_starts[partner]) : int(all_ends[partner])])
-            ok[index] = calls == int(ends[index] - starts[index]) - 5
+            start, end = all_starts[partner : partner + 1], all_ends[partner : partner + 1]
+            calls = modification_calls(block.buffer[int(start[0]) : int(end[0])])
+            within = modified_bases_within(block.buffer, start, end, block.sequence_lengths[row : row + 1])[0]
+            ok[index] = bool(within) and calls == int(ends[index] - starts[index]) - 5
     return ok
 
 

@@ -299,8 +299,9 @@ class Float(Grammar):
         return one_at_a_time(self, spans)
 
 
-FRACTIONS = values_block(rb"(?:0(?:\.[0-9]*)?|1(?:\.0*)?|\.[0-9]+)")
-"""Plain decimals from 0 to 1 (``0.0123``, ``1``, ``.5``)."""
+FRACTIONS = values_block(rb"(?:0(?:\.[0-9]+)?|1(?:\.0+)?|\.[0-9]+)")
+"""Plain decimals from 0 to 1 (``0.0123``, ``1``, ``.5``), as the SAM grammar writes them: a
+point has a digit after it (``0.`` and ``1.`` are off the grammar, as ``float_value`` finds)."""
 
 
 class Fraction(Float):

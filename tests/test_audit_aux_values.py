@@ -147,34 +147,39 @@ def test_sam_scrub_rg_output_of_the_planted_file_has_no_value_finding(planted: t
 
 
 MODIFICATIONS = [
-    (["MM:Z:C+m,0,1;", "ML:B:C,200,10"], True),
-    (["ML:B:C,9,8,7", "MM:Z:C+mh,0;A-a?,3;"], True),  # C+mh calls two at each base; in either order
-    (["MM:Z:C+76792,0,1;", "ML:B:C,1,2"], True),  # a ChEBI number is one code
-    (["MM:Z:C+m;", "ML:B:C"], True),
-    (["ML:B:C,75,73,77,74"], False),  # no MM: free bytes (KIMJ)
-    (["MM:Z:C+m,0;", "ML:B:C,75,73,77,74"], False),  # more numbers than calls
-    (["MM:Z:C+mh,0,1;", "ML:B:C,75,73"], False),  # fewer
-    (["MM:Z:C+m,0;", "ML:B:S,75"], False),
+    (["MM:Z:C+m,0,1;", "ML:B:C,200,10"], ""),
+    (["ML:B:C,9,8,7", "MM:Z:C+mh,0;A-a?,3;"], ""),  # C+mh calls two at each base; in either order
+    (["MM:Z:C+76792,0,1;", "ML:B:C,1,2"], ""),  # a ChEBI number is one code
+    (["MM:Z:C+m;", "ML:B:C"], ""),
+    (["MM:Z:C+m,29;"], ""),  # the 30th base of SEQ, its last
+    (["ML:B:C,75,73,77,74"], "ML"),  # no MM: free bytes (KIMJ)
+    (["MM:Z:C+m,0;", "ML:B:C,75,73,77,74"], "ML"),  # more numbers than calls
+    (["MM:Z:C+mh,0,1;", "ML:B:C,75,73"], "ML"),  # fewer
+    (["MM:Z:C+m,0;", "ML:B:S,75"], "ML"),
+    (["MM:Z:C+m,30;"], "MM"),  # past the end of SEQ
+    (["MM:Z:C+m,19900101;"], "MM"),  # a date of birth as a skip count
+    (["MM:Z:C+m,19900101;", "ML:B:C,1"], "MM ML"),
 ]
-"""Base modification likelihoods (ML) beside their modifications (MM): kept by sam-scrub-rg and
-accepted by the audit only with one number for each call of a valid MM of the same record."""
+"""Base modifications (MM) and their likelihoods (ML), and the tags found: sam-scrub-rg keeps
+and the audit accepts MM only when the bases it calls lie within SEQ, and ML only with one number
+for each call of a valid MM of the same record."""
 
 
-def test_likelihoods_without_their_modifications_are_found_and_removed(tmp_path: Path) -> None:
+def test_base_modifications_off_seq_and_likelihoods_without_them_are_found_and_removed(tmp_path: Path) -> None:
     sam = tmp_path / "modified.sam"
     sam.write_text(HEADER + "".join(line(number, [f"RG:Z:{READ_GROUP}", *tags]) + "\n" for number, (tags, _) in enumerate(MODIFICATIONS)))
     bam = tmp_path / "modified.bam"
     subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(bam), str(sam)], check=True, capture_output=True)
     result, report = audit_report(tmp_path, sam, bam)
     assert result.returncode == 1
-    found = sum(not valid for _, valid in MODIFICATIONS)
-    assert [value_findings(file) for file in report["files"]] == [{f"{AUX_VALUE_OFF_GRAMMAR} ML": found}] * 2
+    expected = Counter(f"{AUX_VALUE_OFF_GRAMMAR} {tag}" for _, found in MODIFICATIONS for tag in found.split())
+    assert [value_findings(file) for file in report["files"]] == [dict(expected)] * 2
     scrubbed = tmp_path / "scrubbed.sam"
     done = run_command("sam-scrub-rg", "-q", "-o", str(scrubbed), str(bam))
     assert done.returncode == 0, done.stderr
-    records = [row for row in scrubbed.read_text().splitlines() if not row.startswith("@")]
-    assert ["ML:B:" in row for row in records] == [valid for _, valid in MODIFICATIONS]
-    assert all("MM:Z:" in row for row, (tags, _) in zip(records, MODIFICATIONS, strict=True) if any(tag.startswith("MM") for tag in tags))
+    records = [row.split("\t")[11:] for row in scrubbed.read_text().splitlines() if not row.startswith("@")]
+    for tags, (planted, found) in zip(records, MODIFICATIONS, strict=True):
+        assert [tag for tag in tags if tag[:2] in ("MM", "ML")] == [tag for tag in planted if tag[:2] not in found.split()]
     result, report = audit_report(tmp_path, scrubbed)
     assert result.returncode == 0 and value_findings(report["files"][0]) == {}
 

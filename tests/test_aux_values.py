@@ -216,6 +216,8 @@ INVALID = [
     (b"de:f:inf", b"", b""),
     (b"de:f:3.5e38", b"", b""),
     (b"de:f:10.", b"", b""),
+    (b"de:f:0.", b"", b""),  # a point needs a digit after it (a block of them once kept it: the bulk check's pattern)
+    (b"dv:f:1.", b"", b""),
     (b"dv:f:" + PLANTED, b"", b""),
     (b"tp:A:X", b"", b""),
     (b"tp:A:PP", b"", b""),
