@@ -149,6 +149,12 @@ SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC
 indel): with ``--germline`` the audit cannot check them base by base, so they are
 findings of the germline class (fail closed)."""
 
+GERMLINE_SITE_TAGS = frozenset(["vA", "vG", "vW"])
+"""STAR's WASP tags, made from the germline variants STAR was given: ``vG`` their positions,
+``vA`` the read's allele at each, ``vW`` set only on reads that lie on one. A read with the
+reference allele there shows nothing to revert, but its tags still show the site: with
+``--germline`` they are findings of the germline class wherever they are."""
+
 READ_NAME = r"READ[0-9]+|[0-9a-f]{24}|\*"
 """Read names as the scrubbers write them (a counter or a keyed hash; ``*`` is SAM's
 "no name"): an instrument, run, flowcell, tile or coordinate in a name is a finding."""
@@ -251,11 +257,12 @@ class AuxValue:
     bytes: ``seq`` (as long as SEQ), ``cigar`` (an MD string describing as many reference
     bases as the CIGAR aligns), ``reference`` (an @SQ name, or ``=``), ``alignments``
     (each entry's ``name`` an @SQ name, ``pos`` within it, ``mapq`` at most 255),
-    ``read group`` (an @RG ID of the header), ``modified bases`` (``MM``: the bases each entry
-    skips and calls lie within SEQ, and a record without SEQ calls none), or a tag name: as long as that tag of the same
-    record, given once, with a space exactly where it has a ``-`` (barcode qualities).
-    A ``B`` array has one of ``subtypes``; tied to a tag name (``ML`` to ``MM``), it holds one
-    number for each base modification that tag of the same record, given once, calls."""
+    ``read group`` (an @RG ID of the header), ``modified bases`` (``MM``: the bases each
+    entry skips and calls lie within SEQ, and a record without SEQ calls none), or a tag
+    name: as long as that tag of the same record, given once, with a space exactly where it
+    has a ``-`` (barcode qualities). A ``B`` array has one of ``subtypes`` and, where
+    ``elements`` is given, only those numbers; tied to a tag name (``ML`` to ``MM``), it holds
+    one number for each base modification that tag of the same record, given once, calls."""
 
     type: str
     low: float = 0
@@ -264,6 +271,8 @@ class AuxValue:
     pattern: str | None = None
     tie: str = ""
     subtypes: str = ""
+    elements: frozenset[int] = frozenset()
+    """The numbers a ``B`` array of one-byte elements may hold (empty: any of its subtype)."""
 
 
 NUCLEOTIDES = "ACGTUNRYKMSWBDHV"
@@ -306,8 +315,9 @@ def _letter(characters: str) -> AuxValue:
     return AuxValue("A", characters=characters)
 
 
-def _array(subtypes: str = "cCsSiIf", tie: str = "") -> AuxValue:
-    return AuxValue("B", subtypes=subtypes, tie=tie)
+def _array(subtypes: str = "cCsSiIf", tie: str = "", elements: frozenset[int] = frozenset()) -> AuxValue:
+    assert not elements or set(subtypes) <= set("cC")
+    return AuxValue("B", subtypes=subtypes, tie=tie, elements=elements)
 
 
 def _alignments(tag: str) -> AuxValue:
@@ -325,6 +335,10 @@ CIGAR = _text(DIGIT_TEXT + CIGAR_OPERATION_TEXT + "*", CIGAR_VALUE)
 QUALITIES_OF_SEQ = _text(QUALITY_TEXT, tie="seq")
 BASES = NUCLEOTIDES + NUCLEOTIDES.lower() + "=."
 BARCODE_BASES = _text(NUCLEOTIDES + "-")
+
+
+STAR_MOTIFS = frozenset([-1, 0, 1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24, 25, 26])
+"""``jM``: STAR's intron motif codes (0 to 6, 20 more when the junction is annotated; -1: none)."""
 
 
 def _barcode_qualities(partner: str) -> AuxValue:
@@ -363,7 +377,8 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "ts": (STRAND,), "rl": (COUNT,),
     "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES),),
     "de": (FRACTION,), "dv": (FRACTION,),
-    "nM": (COUNT,), "jM": (_array(),), "jI": (_array(),), "ch": (_letter("1"),), "vA": (_array(),), "vG": (_array(),),
+    "nM": (COUNT,), "jM": (_array("c", elements=STAR_MOTIFS),), "jI": (_array(),), "ch": (_letter("1"),),
+    "vA": (_array("cC", elements=frozenset({1, 2, 3})),), "vG": (_array(),),
     "vW": (COUNT,),
     "GX": (_text(PRINTABLE_TEXT, "-|" + _ENSEMBL_GENE + "(?:;" + _ENSEMBL_GENE + ")*"),),
     "DT": (_text("LBSQ", "LB|SQ"),), "DS": (COUNT,), "DI": (POSITION,),

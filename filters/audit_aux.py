@@ -152,6 +152,8 @@ class AuxValueChecks:
             return rule.characters[data[starts]]
         if value.type == "B":
             ok = byte_table(value.subtypes)[data[starts]]
+            if value.elements:
+                ok &= elements_among(data, starts, ends, value.elements)
             if tie := value.tie:
                 ok &= calls_agree(block, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
             return ok
@@ -305,6 +307,24 @@ def modification_calls(text: bytes) -> int:
         calls += skips.count(b",") * (len(codes) if codes.islower() else 1)
         at = entry.end()
     return calls
+
+
+def elements_among(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, elements: frozenset[int]) -> np.ndarray:
+    """B arrays of one-byte numbers (c or C; 5 bytes of subtype and count, then a byte a number)
+    whose every number is one of ``elements``, read as the subtype at ``starts`` says."""
+    signed = data[starts] == ord("c")
+    allowed = np.zeros((2, 256), dtype=bool)  # by [signed, byte]
+    for number in elements:
+        if 0 <= number < 256:
+            allowed[0, number] = True
+        if -128 <= number < 128:
+            allowed[1, number & 0xFF] = True
+    firsts = starts + 5
+    counts = np.maximum(ends - firsts, 0)
+    owner = np.repeat(np.arange(len(starts)), counts)
+    positions = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(firsts, counts)
+    off = ~allowed[signed[owner].astype(np.int64), data[positions]]
+    return np.bincount(owner[off], minlength=len(starts)) == 0
 
 
 def modification_reach(text: bytes) -> int:

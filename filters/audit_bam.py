@@ -32,7 +32,14 @@ from typing import BinaryIO
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import AUX_TAGS, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME, SEQUENCE_COPYING_TAGS
+from genoscrub.audit_allowlist import (
+    AUX_TAGS,
+    GERMLINE_SITE_TAGS,
+    HASHED_NAME_DIGITS,
+    HASHED_NAME_LENGTH,
+    READ_NAME,
+    SEQUENCE_COPYING_TAGS,
+)
 from genoscrub.audit_aux import AuxValueChecks
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
@@ -95,6 +102,7 @@ class RecordChecks:
 
     def __post_init__(self) -> None:
         self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if self.germline is not None else None
+        self.site_tags = tag_table(GERMLINE_SITE_TAGS) if self.germline is not None else None
         self.read_name_pattern = READ_NAME
 
 
@@ -364,7 +372,7 @@ AUX_VALUE_OFF_GRAMMAR = "aux value off its grammar"
 
 def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
     """Aux tags not on the allowlist, and allowlisted tags whose value is off its grammar
-    (metadata); with ``--germline``, tags copying sequence."""
+    (metadata); with ``--germline``, tags copying sequence or naming germline sites."""
     if not len(tags.codes):
         return
     off_grammar = None
@@ -374,6 +382,7 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
         (~checks.allowed_tags[tags.codes], findings.metadata, "aux tag"),
         (off_grammar, findings.metadata, AUX_VALUE_OFF_GRAMMAR),
         (checks.copying_tags[tags.codes] if checks.copying_tags is not None else None, findings.germline, "tag copying sequence"),
+        (checks.site_tags[tags.codes] if checks.site_tags is not None else None, findings.germline, "tag naming germline sites"),
     ):
         if marked is None:
             continue

@@ -90,6 +90,10 @@ POSITION = Integer(0, INT_MAX, "integer, 0 to 2^32-1")
 """A position on a contig, or a number given through a whole file (Picard's duplicate sets)."""
 DIVERGENCE = Fraction()
 NUMBERS = NumericArray()
+JUNCTION_MOTIFS = NumericArray(b"c", {-1, *range(7), *range(20, 27)}, "array of c numbers: -1, 0 to 6 or 20 to 26")
+"""STAR's intron motifs: 0 non-canonical, 1 to 6 the canonical ones, 20 more when annotated, -1 no junction."""
+VARIANT_ALLELES = NumericArray(b"cC", {1, 2, 3}, "array of c or C numbers: 1, 2 or 3")
+"""STAR's WASP alleles: 1 the reference allele, 2 the alternative, 3 neither."""
 STRAND = Character("+ or -", b"+-")
 CIGAR_STRING = Cigar()
 MISMATCHES = MismatchString()
@@ -212,12 +216,12 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"rl": counted("minimap2: length of query regions with repetitive seeds"),
     # STAR
     b"nM": counted("STAR: mismatches of the pair"),
-    b"jM": kept(b"B", NUMBERS, "STAR: intron motifs of the splice junctions"),
+    b"jM": kept(b"B", JUNCTION_MOTIFS, "STAR: intron motifs of the splice junctions"),
     b"jI": kept(b"B", NUMBERS, "STAR: start and end of the introns"),
     b"ch": kept(b"A", Character("1", b"1"), "STAR: chimeric alignment marker"),
-    b"vA": kept(b"B", NUMBERS, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
-    b"vG": kept(b"B", NUMBERS, "STAR --waspOutputMode: genomic coordinates of the variants"),
-    b"vW": counted("STAR --waspOutputMode: WASP filtering result"),
+    b"vA": kept(b"B", VARIANT_ALLELES, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
+    b"vG": kept(b"B", NUMBERS, "STAR --waspOutputMode: genomic coordinates of the variants (germline sites)"),
+    b"vW": counted("STAR --waspOutputMode: WASP filtering result (marks reads at germline sites)"),
     b"GX": kept(b"Z", GENE_IDS, "STARsolo: gene ID"),
     b"UB": kept(b"Z", BARCODE_BASES, "STARsolo: corrected UMI"),
     b"UR": kept(b"Z", BARCODE_BASES, "STARsolo: UMI as read"),
@@ -229,6 +233,13 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"DS": counted("Picard MarkDuplicates: size of the duplicate set"),
     b"DI": counted("Picard MarkDuplicates: index of the duplicate set (numbered through the file)", POSITION),
 }
+
+TAGS_BLIND_TO_BASES = frozenset(b"RG LB PU PG MQ NH HI IH FI TC MI RX QX OX BX BC QT BZ CB CR CY UB UR UY".split())
+"""Tags that say nothing of a read's bases: its read group, its mate's mapping quality, hit
+counts, molecule and cell barcodes (the barcode's bases, not the genome's). The only tags a
+read whose bases were changed (reverted at a germline site, masked in a region) keeps as
+they were: every other one (AS, XS, NM, MD, cs, nM, OQ, ...) is scored on, copies or
+describes the bases it had."""
 
 REWRITTEN_TAG = b"RG"
 """``RG:Z`` names a read group: rewritten to its new ID, never dropped by the allowlist."""

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -323,11 +323,15 @@ ARRAY_TEXT = re.compile(rb"([cCsSiIf])((?:,[^,]*)*)")
 
 
 class NumericArray(Grammar):
-    """A ``B`` value: an element type, then comma-separated numbers of that type in its range."""
+    """A ``B`` value: an element type, then comma-separated numbers of that type in its range
+    and, where ``allowed`` is given, among those numbers (the codes a tool writes: no room
+    for the character codes of a name)."""
 
-    def __init__(self, element_types: bytes = b"cCsSiIf") -> None:
+    def __init__(self, element_types: bytes = b"cCsSiIf", allowed: Collection[int] | None = None, label: str = "") -> None:
         self.element_types = element_types
-        self.label = "array of numbers" if len(element_types) > 1 else f"array of {element_types.decode()} numbers"
+        self.allowed = frozenset(allowed) if allowed is not None else None
+        assert self.allowed is None or b"f" not in element_types
+        self.label = label or ("array of numbers" if len(element_types) > 1 else f"array of {element_types.decode()} numbers")
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
         match = ARRAY_TEXT.fullmatch(value)
@@ -338,7 +342,9 @@ class NumericArray(Grammar):
         if element_type == ord("f"):
             return all(float_value(element) is not None for element in elements)
         low, high = ARRAY_RANGES[element_type]
-        return all(INTEGER_TEXT.fullmatch(element) is not None and low <= int(element) <= high for element in elements)
+        if not all(INTEGER_TEXT.fullmatch(element) is not None and low <= int(element) <= high for element in elements):
+            return False
+        return self.allowed is None or all(int(element) in self.allowed for element in elements)
 
 
 HEX_TEXT = re.compile(rb"(?:[0-9A-Fa-f]{2})*")

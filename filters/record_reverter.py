@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from genoscrub import scan
+from genoscrub.aux_tags import TAGS_BLIND_TO_BASES
 from genoscrub.cigar import CigarShape, ShapeCache, format_cigar
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
@@ -23,16 +24,24 @@ from genoscrub.report import InputError, Report
 from genoscrub.revert import CLIP_MARGIN, SHORT_SKIP, ClipRule, Removed, Window, revert_alignment, rewrite_mate_cigar
 from genoscrub.sam_columns import SpanEdge
 
-KEPT_TAGS = frozenset(
-    b"RG LB PU PG MQ NH HI IH FI TC MI RX QX OX BX BC QT BZ CB CR CY UB UR UY".split()
-)
-"""Tags a rewritten record keeps untouched: read-group, mate mapping quality,
-hit counts, UMI and cell barcodes. MD, NM and MC are recomputed; every other
-tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and is removed."""
+KEPT_TAGS = TAGS_BLIND_TO_BASES
+"""Tags a rewritten record keeps untouched (``aux_tags.TAGS_BLIND_TO_BASES``). MD, NM and MC
+are recomputed; every other tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and
+is removed."""
 
-COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA CS CQ".split())
-"""Tags removed from every record, touched or not: they copy another record's
-sequence or an alignment (CIGAR, NM) that may hold a germline indel."""
+COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA CS CQ cs ds YS nM vA vG vW".split())
+"""Tags removed from every record, touched or not, because what they hold may carry a
+germline allele that reverting the record's own bases does not reach:
+
+- another record's sequence (R2, Q2, E2, U2, CS, CQ);
+- an alignment (OA, OC, OP, SA, XA: a CIGAR or NM that may hold a germline indel);
+- the read's bases where it differs from the reference (minimap2's ``cs`` and ``ds``;
+  genoscrub-audit --germline cannot check them base by base and finds them anywhere);
+- the mate's score or mismatches (Bowtie2's ``YS``, STAR's ``nM`` for a pair): a mate
+  reverted at a site would show in them which allele it had;
+- the germline variants an aligner was given (STAR's WASP tags: ``vG`` their positions,
+  ``vA`` the read's allele at each, ``vW`` set only on reads that lie on one): a read
+  with the reference allele there has nothing to revert, yet its tags show the site."""
 
 MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MSHP=]*[IDXN]")
 """An MC value with an operation the rules may change (M, S, H, P and = never change)."""

@@ -15,9 +15,10 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
   alignment starts or ends inside W at a clip, is dropped: masking its bases
   would still show the allele length (in SEQ length or clip position);
 - an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole;
-- ``MC`` (the mate's CIGAR) is removed where the mate touches W, ``SA``/``XA``
-  where an alignment they list touches W; tags that copy sequence or
-  qualities (``R2``, ``OQ``, ``MM``, ...) are removed from masked reads.
+- ``MC`` (the mate's CIGAR), and ``YS``/``nM`` (scored on the mate's bases), are
+  removed where the mate touches W, ``SA``/``XA`` where an alignment they list
+  touches W; a masked read keeps only the tags that say nothing of its bases
+  (``KEPT_WHEN_MASKED``): those that copy them or were scored on them go.
 
 Reads whose span touches no region pass as the same bytes: each block's
 positions and CIGAR spans are tested with ``numpy.searchsorted`` against the
@@ -37,6 +38,7 @@ import numpy as np
 import typer
 from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
+from genoscrub.aux_tags import TAGS_BLIND_TO_BASES
 from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache
 from genoscrub.cli import (
     BedOption,
@@ -74,11 +76,16 @@ COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")
 MASK_QUALITY = ord("#")  # Phred 2, the conventional "unreliable base" quality
 UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of its placed position
-# Tags that copy the read's bases or qualities, or describe them per base:
-# stale or leaking once bases are masked (SAM tags specification).
-SEQUENCE_TAGS = frozenset(b"R2 Q2 E2 U2 OQ OA CS CQ BQ BD BI MM ML MN FZ".split())
-STALE_ONCE_MASKED = SEQUENCE_TAGS | {b"MD", b"NM"}
+KEPT_WHEN_MASKED = TAGS_BLIND_TO_BASES | {b"MC", b"SA", b"XA"}
+"""The tags a masked read keeps: those that say nothing of its bases (``aux_tags``), and the mate's
+CIGAR and the read's other alignments, which have rules of their own (below). Every other tag
+goes, fail closed: it copies the bases (``R2``, ``cs``, ``OQ``, ``MM``, ...), or it was scored on
+them (``AS``, ``XS``, ``nM``, ``UQ``, ...), and a score tells how many of the masked bases
+differed from the reference. ``MD`` and ``NM`` are recomputed against ``-r``."""
 MATE_CIGAR_TAG = frozenset([b"MC"])
+MATE_SCORE_TAGS = frozenset([b"YS", b"nM"])
+"""Tags of a read scored on its mate's bases too (Bowtie2's ``YS``, the mate's alignment score;
+STAR's ``nM``, the mismatches of the pair): removed where the mate touches a region, like ``MC``."""
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns
 NEWLINE, TAB, COLON = ord("\n"), ord("\t"), ord(":")
 
@@ -194,6 +201,14 @@ def optional_tag(rest: bytes, name: bytes) -> bytes | None:
     return rest[start : end if end >= 0 else len(rest)]
 
 
+def only_tags(tags: bytes, names: frozenset[bytes]) -> tuple[bytes, int]:
+    """The tag part with only the tags named in ``names`` left, and how many went."""
+    if not tags:
+        return tags, 0
+    kept = [tag for tag in tags.split(b"\t") if tag[:2] in names]
+    return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
+
+
 def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     """The tag part with every tag named in ``names`` removed, and how many went."""
     if not tags:
@@ -213,6 +228,17 @@ class LocatedBlock:
     tag_tabs: np.ndarray  # the tab before each optional field, in order
     tag_ends: np.ndarray  # the tab or newline after each optional field
     line_ends: np.ndarray  # the newline of each line
+
+    def fields_named(self, names: Iterable[bytes]) -> np.ndarray:
+        """The tabs before every optional field whose first two bytes are one of ``names``
+        (whatever follows: the test ``tag[:2] in names`` of ``without_tags``)."""
+        data, tabs = self.columns.data, self.tag_tabs
+        last = len(data) - 1
+        first, second = data[np.minimum(tabs + 1, last)], data[np.minimum(tabs + 2, last)]
+        named = np.zeros(len(tabs), dtype=bool)
+        for name in names:
+            named |= (first == name[0]) & (second == name[1])
+        return tabs[named & (self.tag_ends - tabs > 2)]
 
     def tags_after_tabs(self, names: Iterable[bytes]) -> dict[bytes, np.ndarray]:
         """For each two-letter name, the tabs followed by ``NAME:Z:``: every such tag of the block.
@@ -445,6 +471,7 @@ class RegionMasker:
             mate_only = candidates & ~own_hit
             for name in (b"SA", b"XA"):
                 mate_only[located.rows_of(tags[name])] = False
+            mate_only[located.rows_of(located.fields_named(MATE_SCORE_TAGS))] = False  # rewrite judges what they lose
             cuts = self.mate_cigar_cuts(located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1)
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
@@ -667,6 +694,13 @@ class RegionMasker:
             tags, removed = without_tags(tags, MATE_CIGAR_TAG)
             changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
             self.report.add("mate_cigar_tags_removed", removed)
+        if mate_hit and (changed or fields)[9].count(b"\t") >= 2:
+            sequence, quality, tags = (changed or fields)[9].split(b"\t", 2)
+            tags, removed = without_tags(tags, MATE_SCORE_TAGS)
+            if removed:
+                changed = changed or list(fields)
+                changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
+                self.report.add("mate_score_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
         return line if changed is None else b"\t".join(changed)
@@ -706,7 +740,7 @@ class RegionMasker:
             return list(fields)
         self.report.add("reads_masked")
         self.report.add("bases_masked", masked)
-        tags, removed = without_tags(tags, STALE_ONCE_MASKED)
+        tags, removed = only_tags(tags, KEPT_WHEN_MASKED)
         self.report.add("tags_removed", removed)
         if shape is not None and self.reference is not None:
             reference = self.reference.fetch_exact(contig.decode("ascii", errors="replace"), position, position + shape.reference_length)

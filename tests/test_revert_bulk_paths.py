@@ -47,6 +47,7 @@ TAGS = [
     "MC:Z:5S30M1I4M", "MC:Z:20M3N20M", "MC:Z:2I2D38M", f"R2:Z:ACGT{PLANTED}", "Q2:Z:IIII", f"XA:Z:chr1,+10,40M,0;{PLANTED}",
     "SA:Z:chr1,200,+,40M,60,0;",
     "SA:Z:chr1,20,+,35M5S,60,0;", f"OQ:Z:{PLANTED}", f"XX:Z:{PLANTED}", "MDx", "NMnumber", "OA:Z:chr1,5,+,40M,60,0;",
+    "vA:B:c,1", "vG:B:i,12", "vW:i:1", "cs:Z::40", "ds:Z::40",
 ]
 
 
