@@ -655,6 +655,75 @@ release:
     return result;
 }
 
+PyDoc_STRVAR(fastq_kseq_block_doc,
+"fastq_kseq_block(lines, count) -> bool\n"
+"\n"
+"Whether lines[:4 * count] (a list of bytes, lines without their newlines) are count\n"
+"FASTQ records of four lines each as kseq reads them: every name line starts with '@',\n"
+"no sequence line does with '+', every '+' line does, and each quality line is as long\n"
+"as its sequence line, neither holding a byte bytes.strip takes off (space, \\t, \\r, \\v,\n"
+"\\f). The audit's rule (audit_fastq.FourLineBlock), stricter than fastq_scan's.\n"
+"ValueError when count is negative or lines hold fewer than 4 * count; TypeError when\n"
+"one of those lines is not bytes.");
+
+/* Whether a line holds a byte that bytes.strip() takes off besides the newline (the lines have
+ * none): space, \t, \r, \v, \f. All are at most ' ', below every base letter and quality
+ * character, so the line's least byte is found first (a loop the compiler vectorizes) and the
+ * bytes are looked at one by one only when it is that low. */
+static int
+has_strippable(const char *p, Py_ssize_t length)
+{
+    const unsigned char *q = (const unsigned char *)p;
+    unsigned char least = 0xFF;
+    for (Py_ssize_t i = 0; i < length; i++)
+        least = q[i] < least ? q[i] : least;
+    if (least > ' ')
+        return 0;
+    for (Py_ssize_t i = 0; i < length; i++)
+        if (q[i] == ' ' || q[i] == '\t' || q[i] == '\r' || q[i] == '\v' || q[i] == '\f')
+            return 1;
+    return 0;
+}
+
+static PyObject *
+fastq_kseq_block(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    PyObject *lines;
+    Py_ssize_t count;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &lines, &count))
+        return NULL;
+    if (count < 0 || count > PyList_GET_SIZE(lines) / 4) {
+        PyErr_SetString(PyExc_ValueError, "lines must hold 4 * count lines");
+        return NULL;
+    }
+    const Py_ssize_t total = 4 * count;
+    Py_ssize_t at = 0;
+    int kseq = 1;
+    /* The list holds its items and the GIL is held: no thread can change them here. */
+    for (; at < total; at += 4) {
+        PyObject *name = PyList_GET_ITEM(lines, at), *sequence = PyList_GET_ITEM(lines, at + 1);
+        PyObject *plus = PyList_GET_ITEM(lines, at + 2), *quality = PyList_GET_ITEM(lines, at + 3);
+        if (!PyBytes_Check(name) || !PyBytes_Check(sequence) || !PyBytes_Check(plus) || !PyBytes_Check(quality))
+            goto not_bytes;
+        const Py_ssize_t length = PyBytes_GET_SIZE(sequence);
+        const char *bases = PyBytes_AS_STRING(sequence);
+        if (PyBytes_GET_SIZE(name) == 0 || PyBytes_AS_STRING(name)[0] != '@' || PyBytes_GET_SIZE(plus) == 0
+            || PyBytes_AS_STRING(plus)[0] != '+' || (length > 0 && bases[0] == '+') || PyBytes_GET_SIZE(quality) != length
+            || has_strippable(bases, length) || has_strippable(PyBytes_AS_STRING(quality), length)) {
+            kseq = 0;
+            at += 4;
+            break;
+        }
+    }
+    for (; at < total; at++) /* the rest is not read, only held to be bytes, as the twin's join does */
+        if (!PyBytes_Check(PyList_GET_ITEM(lines, at)))
+            goto not_bytes;
+    return PyBool_FromLong(kseq);
+not_bytes:
+    PyErr_SetString(PyExc_TypeError, "lines must be a list of bytes");
+    return NULL;
+}
+
 /* --- identifiers in VCF record text (record_values.py) ---------------------------------------- */
 
 /* Bytes of the ID grammars of vcf_header: FIELD_ID (INFO and FORMAT keys), FILTER_ID, ALT_ID. */
@@ -2779,6 +2848,7 @@ static PyMethodDef scan_methods[] = {
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
     {"fastq_scan", fastq_scan, METH_VARARGS, fastq_scan_doc},
     {"fastq_rebuild", fastq_rebuild, METH_VARARGS, fastq_rebuild_doc},
+    {"fastq_kseq_block", fastq_kseq_block, METH_VARARGS, fastq_kseq_block_doc},
     {"read_into", read_into, METH_VARARGS, read_into_doc},
     {"join_spans", join_spans, METH_VARARGS, join_spans_doc},
     {"info_values", info_values, METH_VARARGS, info_values_doc},

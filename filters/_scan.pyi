@@ -52,6 +52,9 @@ def read_into(fd: int, buffer: WriteableBuffer, /) -> int:
 def fastq_scan(text: Text, /) -> tuple[int, int, bytes, int]:
     """(count, end, heads, plus_named) of the plain 4-line FASTQ records at the start of text."""
 
+def fastq_kseq_block(lines: list[bytes], count: int, /) -> bool:
+    """Whether lines[:4 * count] are count four-line FASTQ records as kseq reads them."""
+
 def fastq_rebuild(text: Text, count: int, heads: ReadableBuffer, /) -> bytes:
     """text (count plain records) with each name line replaced by a line of heads and each + line by +."""
 

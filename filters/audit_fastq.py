@@ -171,8 +171,6 @@ class FastqAudit:
             self.findings.forbidden.add(f"+ line (list line {entry.line})", where)
 
 
-STRIPPED = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
-"""What ``bytes.strip`` takes off a sequence or quality line besides the newline."""
 HASHED = HASHED_NAME_LENGTH
 LONGEST_SUFFIX = 32
 DISTINCT_SUFFIXES = 8
@@ -196,26 +194,10 @@ class FourLineBlock:
 
     @classmethod
     def read(cls, lines: list[bytes], whole: int) -> FourLineBlock | None:
-        """The first ``whole`` lines (a multiple of four) as a block, or None when they are not one."""
+        """The first ``whole`` lines (a multiple of four) as a block, or None when they are not one
+        (``scan.fastq_kseq_block``: the rule above, one pass in C over the lines)."""
         count = whole // 4
-        block = cls(lines, count)
-        if not count:
-            return block
-        headers = b"\n".join(block.headers)
-        pluses = b"\n".join(block.pluses)
-        sequences = b"\n".join(lines[1:whole:4])
-        qualities = b"\n".join(lines[3:whole:4])
-        if not (headers.startswith(b"@") and headers.count(b"\n@") == count - 1):
-            return None
-        if not (pluses.startswith(b"+") and pluses.count(b"\n+") == count - 1):
-            return None
-        if b"+" in sequences and (sequences.startswith(b"+") or b"\n+" in sequences):  # one byte is found faster than two
-            return None
-        if any(space in sequences or space in qualities for space in STRIPPED):
-            return None
-        if list(map(len, lines[1:whole:4])) != list(map(len, lines[3:whole:4])):
-            return None
-        return block
+        return cls(lines, count) if scan.fastq_kseq_block(lines, count) else None
 
     def settled(self) -> np.ndarray:
         """For each record: whether ``check`` would find nothing in it, known in bulk. A record

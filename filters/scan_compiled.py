@@ -72,6 +72,11 @@ def fastq_scan(text: bytes | memoryview) -> FastqRecords:
     return FastqRecords(*_scan.fastq_scan(text))
 
 
+def fastq_kseq_block(lines: list[bytes], count: int) -> bool:
+    """Whether ``lines[:4 * count]`` are ``count`` four-line FASTQ records as kseq reads them."""
+    return _scan.fastq_kseq_block(lines, count)
+
+
 def fastq_rebuild(text: bytes | memoryview, count: int, heads: bytes) -> bytes:
     """``text`` (``count`` plain records) with new name lines and ``+`` lines."""
     return _scan.fastq_rebuild(text, count, heads)

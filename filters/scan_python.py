@@ -322,6 +322,38 @@ def fastq_scan(text: bytes | memoryview) -> FastqRecords:
     return FastqRecords(count, end, b"\n".join(lines[0::4]), count - lines[2::4].count(b"+"))
 
 
+KSEQ_STRIPPED = (b" ", b"\t", b"\r", b"\x0b", b"\x0c")
+"""What ``bytes.strip`` takes off a sequence or quality line besides the newline."""
+
+
+def fastq_kseq_block(lines: list[bytes], count: int) -> bool:
+    """Whether ``lines[:4 * count]`` are ``count`` FASTQ records of four lines each as kseq reads
+    them: every name line starts with ``@``, no sequence line does with ``+``, every ``+``
+    line does, and each quality line is as long as its sequence line, neither holding a
+    byte ``bytes.strip`` takes off. Checked over the lines joined by newlines (which no line
+    holds), at C speed: a count of ``\n@`` and ``\n+``, a search for each stripped byte."""
+    if not isinstance(lines, list):  # as the C loop takes only a list
+        raise TypeError("lines must be a list of bytes")
+    if count < 0 or 4 * count > len(lines):
+        raise ValueError("lines must hold 4 * count lines")
+    whole = 4 * count
+    headers = b"\n".join(lines[0:whole:4])
+    pluses = b"\n".join(lines[2:whole:4])
+    sequences = b"\n".join(lines[1:whole:4])
+    qualities = b"\n".join(lines[3:whole:4])
+    if not count:
+        return True
+    if not (headers.startswith(b"@") and headers.count(b"\n@") == count - 1):
+        return False
+    if not (pluses.startswith(b"+") and pluses.count(b"\n+") == count - 1):
+        return False
+    if b"+" in sequences and (sequences.startswith(b"+") or b"\n+" in sequences):  # one byte is found faster than two
+        return False
+    if any(space in sequences or space in qualities for space in KSEQ_STRIPPED):
+        return False
+    return list(map(len, lines[1:whole:4])) == list(map(len, lines[3:whole:4]))
+
+
 def fastq_rebuild(text: bytes | memoryview, count: int, heads: bytes) -> bytes:
     """``text`` (``count`` plain records, as ``fastq_scan`` found them) with each name line
     replaced by the matching line of ``heads`` and each ``+`` line by ``+``."""

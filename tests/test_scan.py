@@ -267,6 +267,11 @@ REFUSED = [
     ("fastq_rebuild", (b"a\nA\n+\nI\n", 1, b"@x"), ValueError),  # no '@'
     ("fastq_rebuild", (b"@a\nA\n\nI\n", 1, b"@x"), ValueError),  # an empty '+' line
     ("fastq_rebuild", (b"@a\nAC\n+\nI\n", 1, b"@x"), ValueError),  # lengths differ
+    ("fastq_kseq_block", ([b"@a", b"A", b"+"], 1), ValueError),
+    ("fastq_kseq_block", ([], -1), ValueError),
+    ("fastq_kseq_block", ([b"@a", "A", b"+", b"I"], 1), TypeError),
+    ("fastq_kseq_block", ([b"a", b"A", b"+", b"I", b"@b", b"C", b"+", None], 2), TypeError),  # after a record off the rule
+    ("fastq_kseq_block", ((b"@a", b"A", b"+", b"I"), 1), TypeError),
     ("splice_lines", (LINES, LINE_STARTS, LINE_ENDS, np.array([2, 1], dtype=np.int64), [b"X", b"Y"]), IndexError),
     ("splice_lines", (LINES, LINE_STARTS, LINE_ENDS, np.array([4], dtype=np.int64), [b"X"]), IndexError),
     ("splice_lines", (LINES, np.array([0, 0]), np.array([4, 8]), np.array([0, 1], dtype=np.int64), [b"X", b"Y"]), IndexError),
@@ -391,6 +396,38 @@ def test_fastq_scan_and_rebuild_agree(records: list[tuple[str, str]], skip: int,
     assert heads == b"\n".join(lines[0:-1:4])
     ours, twin = both("fastq_scan", data[:-1])  # the last line without its newline: no whole line
     assert ours == twin
+
+
+KSEQ_LINE = st.one_of(
+    st.sampled_from([b"@r", b"@", b"+", b"+r", b"", b"ACGT", b"IIII", b"AC", b"II", b"+A", b"@A", b"r"]),
+    st.binary(max_size=6),  # any byte: the stripped ones (space, \t, \r, \v, \f), NUL, high bytes
+    st.builds(lambda left, space, right: left + space + right, st.sampled_from([b"", b"AC", b"I" * 40]),
+              st.sampled_from([b" ", b"\t", b"\r", b"\x0b", b"\x0c", b"\x00", b"!", b"\x1f"]), st.sampled_from([b"", b"G", b"I" * 40])),
+)  # fmt: skip
+
+
+@st.composite
+def kseq_lines(draw: st.DrawFn) -> tuple[list[bytes], int]:
+    """Lines of four-line records, most of them on kseq's rule, a few lines changed; and a count."""
+    records = draw(st.lists(st.tuples(st.sampled_from([b"ACGT", b"A" * 40, b"", b"N+"]), st.booleans()), max_size=8))
+    lines: list[bytes] = []
+    for sequence, named in records:
+        lines += [b"@r", sequence, b"+r" if named else b"+", b"I" * len(sequence)]
+    for _ in range(draw(st.integers(0, 2))):
+        if lines:
+            lines[draw(st.integers(0, len(lines) - 1))] = draw(KSEQ_LINE)
+    lines += draw(st.lists(KSEQ_LINE, max_size=3))  # beyond the records counted: never read
+    return lines, draw(st.integers(0, len(lines) // 4))
+
+
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(kseq_lines())
+def test_fastq_kseq_block_agrees(case: tuple[list[bytes], int]) -> None:
+    lines, count = case
+    ours, twin = both("fastq_kseq_block", lines, count)
+    assert ours == twin
+    assert both("fastq_kseq_block", lines, 0) == (True, True)
 
 
 def scrubbed(data: bytes, block_size: int) -> tuple[bytes, tuple[int | None, str] | None, dict[str, int]]:
