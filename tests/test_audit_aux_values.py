@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from genoscrub import audit_bam, aux_tags
+from genoscrub import audit_aux, audit_bam, aux_tags
 from genoscrub.audit_allowlist import AUX_TAGS, AUX_VALUES
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import AUX_VALUE_OFF_GRAMMAR, BamAudit, CountedBlocks, RecordBlock, RecordChecks, bgzf_blocks, read_header
@@ -193,6 +193,16 @@ def records_audited(path: Path, jobs: int) -> tuple[int, dict[str, Any]]:
         findings = Findings()
         BamAudit(checks, findings, jobs).run_file(str(path), blocks.consumed, rest)
     return findings.records, findings.as_dict()
+
+
+def test_few_or_many_read_groups_give_the_same_value_findings(planted: tuple[Path, Path, Counter[str]],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """RG:Z values against a few @RG IDs in one C pass, or against many one distinct value at a time."""
+    _, bam, _ = planted
+    few = records_audited(bam, 1)
+    monkeypatch.setattr(audit_aux, "FEW_READ_GROUPS", 0)
+    assert records_audited(bam, 1) == few
+    assert any(key.endswith(" RG") for key in few[1]["metadata"]["by_key"])
 
 
 def test_jobs_and_chunks_give_the_same_value_findings(planted: tuple[Path, Path, Counter[str]], tmp_path: Path,
