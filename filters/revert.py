@@ -358,6 +358,7 @@ def revert_alignment(
     new_sequence = bytearray()
     new_qualities = bytearray()
     new_operations: Operations = []
+    uses_match_mismatch: bool | None = None  # found once, at the first deletion filled (a long read may have thousands)
     result = Reverted(new_operations, b"", b"")
     reference_position = position
     query_position = 0
@@ -408,7 +409,8 @@ def revert_alignment(
                     new_sequence += deleted
                     if has_qualities:
                         new_qualities += bytes((_fill_quality(qualities, query_position),)) * length
-                uses_match_mismatch = any(kind in (EQUAL, DIFF) for kind, _ in operations)
+                if uses_match_mismatch is None:
+                    uses_match_mismatch = any(kind in (EQUAL, DIFF) for kind, _ in operations)
                 append_operation(new_operations, EQUAL if uses_match_mismatch else M, length)
             else:
                 append_operation(new_operations, DEL, length)
