@@ -319,20 +319,15 @@ def modification_calls(text: bytes) -> int:
 
 def elements_among(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, elements: frozenset[int]) -> np.ndarray:
     """B arrays of one-byte numbers (c or C; 5 bytes of subtype and count, then a byte a number)
-    whose every number is one of ``elements``, read as the subtype at ``starts`` says."""
-    signed = data[starts] == ord("c")
-    allowed = np.zeros((2, 256), dtype=bool)  # by [signed, byte]
-    for number in elements:
-        if 0 <= number < 256:
-            allowed[0, number] = True
-        if -128 <= number < 128:
-            allowed[1, number & 0xFF] = True
-    firsts = starts + 5
-    counts = np.maximum(ends - firsts, 0)
-    owner = np.repeat(np.arange(len(starts)), counts)
-    positions = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(firsts, counts)
-    off = ~allowed[signed[owner].astype(np.int64), data[positions]]
-    return np.bincount(owner[off], minlength=len(starts)) == 0
+    whose every number is one of ``elements``, read as the subtype at ``starts`` says: one byte
+    class a subtype, over the numbers' bytes."""
+    ok = np.zeros(len(starts), dtype=bool)
+    for subtype, low, high in (("C", 0, 255), ("c", -128, 127)):
+        table = np.zeros(256, dtype=bool)
+        table[[number & 0xFF for number in elements if low <= number <= high]] = True
+        rows = np.flatnonzero(data[starts] == ord(subtype))
+        ok[rows] = np.asarray(scan.spans_within(data, starts[rows] + 5, ends[rows], table), dtype=bool)
+    return ok
 
 
 def modification_reach(text: bytes) -> int:
@@ -345,13 +340,19 @@ def modification_reach(text: bytes) -> int:
     return reach
 
 
+def modifications_within(text: bytes, reach: int, sequence_length: int) -> bool:
+    """An ``MM`` value that reaches ``reach`` bases calls bases within a SEQ of that length
+    (a record without SEQ, length 0 in BAM, calls none, not even an empty entry)."""
+    return not text or (sequence_length > 0 and reach <= sequence_length)
+
+
 def modified_bases_within(buffer: bytes, starts: np.ndarray, ends: np.ndarray, sequence_lengths: np.ndarray) -> np.ndarray:
     """``MM`` values (on their grammar) that call bases within SEQ: a skip count past its end
     is a number the read cannot hold (``C+m,19900101;``), and a record without SEQ (length 0
     in BAM) calls none, not even an empty entry (``C+m;``)."""
     values = scan.span_list(buffer, starts, ends)
     reach = {text: modification_reach(text) for text in set(values)}
-    within = (not text or (length > 0 and reach[text] <= length) for text, length in zip(values, sequence_lengths.tolist(), strict=True))
+    within = (modifications_within(text, reach[text], length) for text, length in zip(values, sequence_lengths.tolist(), strict=True))
     return np.fromiter(within, dtype=bool, count=len(values))
 
 
@@ -373,10 +374,9 @@ def calls_agree(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.n
     for index, row in enumerate(rows.tolist()):
         partner = given.get(row, -1)
         if partner >= 0:
-            start, end = all_starts[partner : partner + 1], all_ends[partner : partner + 1]
-            calls = modification_calls(block.buffer[int(start[0]) : int(end[0])])
-            within = modified_bases_within(block.buffer, start, end, block.sequence_lengths[row : row + 1])[0]
-            ok[index] = bool(within) and calls == int(ends[index] - starts[index]) - 5
+            text = block.buffer[int(all_starts[partner]) : int(all_ends[partner])]
+            within = modifications_within(text, modification_reach(text), int(block.sequence_lengths[row]))
+            ok[index] = within and modification_calls(text) == int(ends[index] - starts[index]) - 5
     return ok
 
 

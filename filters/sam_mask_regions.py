@@ -694,12 +694,12 @@ class RegionMasker:
             tags, removed = without_tags(tags, MATE_CIGAR_TAG)
             changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
             self.report.add("mate_cigar_tags_removed", removed)
-        if mate_hit and (changed or fields)[9].count(b"\t") >= 2:
-            sequence, quality, tags = (changed or fields)[9].split(b"\t", 2)
-            tags, removed = without_tags(tags, MATE_SCORE_TAGS)
+        if mate_hit:
+            parts = (changed or fields)[9].split(b"\t", 2)
+            tags, removed = without_tags(parts[2], MATE_SCORE_TAGS) if len(parts) == 3 else (b"", 0)
             if removed:
                 changed = changed or list(fields)
-                changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
+                changed[9] = b"\t".join(parts[:2] + [tags] if tags else parts[:2])
                 self.report.add("mate_score_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
