@@ -463,7 +463,8 @@ class RegionMasker:
         own_ends = np.where(unmapped, positions + UNMAPPED_REACH, positions + extent)
         own_hit = self.hits(contigs, own_starts, own_ends)
         tags = located.tags_after_tabs((b"MC", b"SA", b"XA"))
-        candidates = own_hit | self.mate_candidates(located, tags[b"MC"], flags, contigs, mate_contigs, mate_positions - 1)
+        mate_scores = located.fields_named(MATE_SCORE_TAGS)
+        candidates = own_hit | self.mate_candidates(located, tags[b"MC"], mate_scores, flags, contigs, mate_contigs, mate_positions - 1)
         for name in (b"SA", b"XA"):
             candidates[located.rows_of(tags[name])] = True
         cuts = MateCigarCuts.none(count)
@@ -471,7 +472,7 @@ class RegionMasker:
             mate_only = candidates & ~own_hit
             for name in (b"SA", b"XA"):
                 mate_only[located.rows_of(tags[name])] = False
-            mate_only[located.rows_of(located.fields_named(MATE_SCORE_TAGS))] = False  # rewrite judges what they lose
+            mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             cuts = self.mate_cigar_cuts(located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1)
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
@@ -623,18 +624,18 @@ class RegionMasker:
         return shape.left_clip, max(1, shape.reference_length) + shape.right_clip
 
     def mate_candidates(
-        self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, flags: np.ndarray, contigs: np.ndarray,
-        mate_contigs: np.ndarray, mate_positions: np.ndarray,
+        self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, mate_score_tabs: np.ndarray, flags: np.ndarray,
+        contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray,
     ) -> np.ndarray:
         """Which reads' mate may touch a region, judged with the widest mate CIGAR in the block.
 
         The exact test (this read's own ``MC``) runs later on these few reads;
-        a read whose mate cannot touch a region needs neither ``MC`` removal
-        nor, with ``--drop``, removal. A read with an unreadable ``MC`` is always
+        a read whose mate cannot touch a region needs neither ``MC`` nor ``YS``/``nM``
+        removal nor, with ``--drop``, removal. A read with an unreadable ``MC`` is always
         one of them: the exact test fails closed on it.
         """
         found = np.zeros(len(flags), dtype=bool)
-        if not self.drop and not len(mate_cigar_tabs):
+        if not self.drop and not len(mate_cigar_tabs) and not len(mate_score_tabs):
             return found
         paired = ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*")
         if not paired.any():

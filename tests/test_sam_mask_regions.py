@@ -662,6 +662,7 @@ def paired_blocks(draw: st.DrawFn) -> list[bytes]:
 @given(paired_blocks(), st.booleans())
 @example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t81\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:60M\tMC:Z:1M"], False)  # the first MC decides
 @example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\t"], False)  # the tags go, with the empty one
+@example([*HEADER, b"r0\t1\tchr1\t20\t60\t10M\tchr2\t1\t0\t*\t*\tYS:i:0"], False)  # no MC in the block: YS still goes
 def test_mate_cigar_removal_in_bulk_agrees_with_the_one_record_path(lines: list[bytes], drop: bool) -> None:
     """Paired reads whose mates lie in or out of a region: the bulk path's ``MC`` removal
     (``mate_cigar_tags_removed`` counts tags) equals the one-record path's."""
