@@ -164,9 +164,13 @@ HASHED_NAME_DIGITS = b"0123456789abcdef"
 """A keyed-hash read name, READ_NAME's second form: this many of these digits. The bulk
 checks of BAM and FASTQ names read it as arrays by these two values."""
 
-FASTQ_COMMENT = r"[1-4]:[YN]:[0-9]+"
+FASTQ_COMMENT = r"[1-4]:[YN]:[0-9]{1,2}"
 """What may follow a FASTQ read name after a blank: the Casava read number kept by
-fastq-scrub-names (``1:N:0``), never the index sequences."""
+fastq-scrub-names (``1:N:0``), never the index sequences; its control number is 0 or a
+small even number (``1:N:19900101`` holds a date)."""
+FASTQ_BASES = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv."
+"""What a FASTQ sequence line holds: IUPAC base codes in either case, and ``.`` (a no-call
+of early Illumina files). Any other byte is text put where the bases belong."""
 
 # --- VCF header --------------------------------------------------------------------------------
 

@@ -1,11 +1,12 @@
-"""FASTQ records audited: names, comments and ``+`` lines; never the bases.
+"""FASTQ records audited: names, comments and ``+`` lines, and that the bases are bases.
 
 A FASTQ file keeps its sequence (the guideline leaves it to consent), so only the
 record's text is audited:
 
 - metadata: a read name that is not a pseudonym as the scrubbers write it, a comment
   other than the Casava read number (``1:N:0``, no index sequences), a ``+`` line that
-  repeats anything;
+  repeats anything, a sequence line with a byte that is no base code (``FASTQ_BASES``:
+  text such as ``S2301217N_19900101`` put where the bases belong);
 - forbidden strings: in names, comments and ``+`` lines.
 
 Records are read as kseq reads them (a header line, sequence lines up to the ``+`` line,
@@ -35,7 +36,7 @@ from typing import IO
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import FASTQ_COMMENT, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
+from genoscrub.audit_allowlist import FASTQ_BASES, FASTQ_COMMENT, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.one_by_one import one_by_one
@@ -80,10 +81,13 @@ class FastqAudit:
         """The metadata and forbidden strings of a block of four-line records numbered from
         ``before + 1``: the records the bulk check does not settle through ``check``, in order."""
         settled = block.settled()
-        self.findings.records += int(settled.sum())
         lines = block.lines
+        sequences = lines[1 : 4 * block.count : 4]
+        if b"".join(sequences).translate(None, FASTQ_BASES):  # a block of bases has nothing left
+            settled &= np.asarray([not sequence.translate(None, FASTQ_BASES) for sequence in sequences], dtype=bool)
+        self.findings.records += int(settled.sum())
         for index in np.flatnonzero(~settled).tolist():
-            self.check(before + index + 1, lines[4 * index], lines[4 * index + 2])
+            self.check(before + index + 1, lines[4 * index], lines[4 * index + 2], not lines[4 * index + 1].translate(None, FASTQ_BASES))
         if self.forbid is not None:
             interleaved = lines[0 : 4 * block.count : 2]  # each record's header line, then its + line
             found = list(self.forbid.search(b"\n".join(interleaved)))
@@ -98,15 +102,15 @@ class FastqAudit:
         for record in self.records(blocks, before):
             self.check(*record)
             if self.forbid is not None:
-                batch.append(record)
+                batch.append(record[:3])
                 if len(batch) == BATCH:
                     self.search_batch(batch)
                     batch = []
         if batch:
             self.search_batch(batch)
 
-    def records(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> Iterator[tuple[int, bytes, bytes]]:
-        """``(record number, header line, + line)`` of every record."""
+    def records(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> Iterator[tuple[int, bytes, bytes, bool]]:
+        """``(record number, header line, + line, whether the sequence is all bases)`` of every record."""
         lines = (numbered for first, block in blocks for numbered in enumerate(block, start=first))
         record = before
         for line_number, line in lines:
@@ -115,12 +119,15 @@ class FastqAudit:
             if not line.startswith(b"@"):
                 raise InputError("FASTQ record does not start with @", self.path, line_number)
             sequence = 0
+            bases = True
             plus: bytes | None = None
             for _, inner in lines:
                 if inner.startswith(b"+"):
                     plus = inner
                     break
-                sequence += len(inner.strip())
+                stripped = inner.strip()
+                sequence += len(stripped)
+                bases = bases and not stripped.translate(None, FASTQ_BASES)
             if plus is None:
                 raise InputError("FASTQ record cut short (no + line)", self.path, line_number)
             quality = 0
@@ -132,10 +139,11 @@ class FastqAudit:
             if quality != sequence:
                 raise InputError("FASTQ quality and sequence lengths differ", self.path, line_number)
             record += 1
-            yield record, line, plus
+            yield record, line, plus, bases
 
-    def check(self, number: int, header: bytes, plus: bytes) -> None:
-        """The metadata of one record (the forbidden strings are searched by batch)."""
+    def check(self, number: int, header: bytes, plus: bytes, bases: bool = True) -> None:
+        """The metadata of one record (the forbidden strings are searched by batch); ``bases``:
+        whether its sequence holds only base codes."""
         self.findings.records += 1
         where = f"record {number}"
         if NAME_LINE.fullmatch(header) is None:
@@ -147,6 +155,8 @@ class FastqAudit:
                 self.findings.metadata.add("read comment", where)
         if plus != b"+":
             self.findings.metadata.add("+ line (not empty)", where)
+        if not bases:
+            self.findings.metadata.add("sequence (not bases)", where)
 
     def search_batch(self, batch: list[tuple[int, bytes, bytes]]) -> None:
         """The forbidden strings in the name and ``+`` lines of ``batch``: one search over them

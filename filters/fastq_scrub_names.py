@@ -57,11 +57,14 @@ from genoscrub.streams import background_reads, enlarge_pipe, open_input, readin
 COMMAND = "fastq-scrub-names"
 
 # One header line: name (group 1), a /1../4 read number ending it (group 2), a
-# Casava 1.8 "1:N:0" read number opening the comment (group 3, with its blank).
+# Casava 1.8 "1:N:0" read number opening the comment (group 3, with its blank). Its control
+# number is 0 or a small even number; a longer one (1:N:19900101) could carry anything, so
+# such a comment is not kept (``CONTROL_NUMBER``).
+CONTROL_NUMBER = rb"[0-9]{1,2}"
 HEADER = re.compile(
-    rb"@([^ \t\n]*(?=/[1-4](?:[ \t]|$))|[^ \t\n]*)(/[1-4])?(?:([ \t][1-4]:[YN]:[0-9]+)(?=[: \t]|$))?[^\n]*"
+    rb"@([^ \t\n]*(?=/[1-4](?:[ \t]|$))|[^ \t\n]*)(/[1-4])?(?:([ \t][1-4]:[YN]:" + CONTROL_NUMBER + rb")(?=[: \t]|$))?[^\n]*"
 )
-CASAVA = re.compile(rb"[1-4]:[YN]:[0-9]+(?=:|$)")
+CASAVA = re.compile(rb"[1-4]:[YN]:" + CONTROL_NUMBER + rb"(?=:|$)")
 SLASH_AT_END = re.compile(rb"/[1-4]$", re.M)
 SUFFIX_CACHE_LIMIT = 100_000
 RENAMING_AHEAD = 4  # blocks sent for renaming and not yet written: each child of a pool of two always has the next one

@@ -234,6 +234,25 @@ def test_jobs_and_chunk_boundaries_give_the_same_findings(simulated: Path, monke
     assert all(result == results[0] for result in results)
 
 
+def test_fastq_text_where_the_bases_or_the_read_number_belong_is_found(tmp_path: Path) -> None:
+    """A long Casava control number (``1:N:19900101``) and text in a sequence line are findings;
+    what fastq-scrub-names writes from such a file (it drops the comment, copies the bases) passes
+    but for the sequence, and IUPAC codes in either case and a ``.`` no-call are bases."""
+    names = [b"0123456789abcdef01234567", b"89abcdef0123456789abcdef", b"fedcba9876543210fedcba98"]
+    data = (
+        b"@" + names[0] + b" 1:N:19900101\nACGT\n+\nIIII\n"
+        + b"@" + names[1] + b" 1:N:0\nS2301217N_19900101\n+\n" + b"I" * 18 + b"\n"
+        + b"@" + names[2] + b" 2:N:2\nacgtRYSWKMBDHVNU.\n+\n" + b"I" * 17 + b"\n"
+    )
+    (tmp_path / "R1.fastq").write_bytes(data)
+    result, report = audit(str(tmp_path / "R1.fastq"), cwd=tmp_path)
+    assert result.returncode == 1
+    metadata = report["files"][0]["findings"]["metadata"]  # type: ignore[index]
+    assert metadata["count"] == 2 and set(metadata["by_key"]) == {"read comment", "sequence (not bases)"}, metadata
+    scrubbed = run_command("fastq-scrub-names", "-q", input=b"@M1:1:FC:1:1:1:1 1:N:19900101:ACGTAC\nACGT\n+\nIIII\n")
+    assert scrubbed.stdout == b"@READ1\nACGT\n+\nIIII\n"
+
+
 def test_fastq_batch_search_equals_record_by_record(simulated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The forbidden strings of a FASTQ pair searched a batch of records at a time give the counts
     and the first positions, key by key, that one record at a time gives: hits in names, comments
@@ -821,8 +840,10 @@ def fastq_texts(draw: st.DrawFn) -> bytes:
             "long": "0" * 25,
         }[kind]
         name += draw(st.sampled_from(["", "", "/1", "/2", "/5", "_CMT001"]))
-        comment = draw(st.sampled_from(["", "", " 1:N:0", " 2:Y:12", "\t1:N:0", " 1:N:0:ATCACG", " 1:N:0 CMT001", " x" * 20]))
-        sequence = "".join(draw(st.sampled_from("ACGTN")) for _ in range(draw(st.integers(0, 6))))
+        comment = draw(
+            st.sampled_from(["", "", " 1:N:0", " 2:Y:12", "\t1:N:0", " 1:N:0:ATCACG", " 1:N:0 CMT001", " 1:N:19900101", " x" * 20])
+        )
+        sequence = "".join(draw(st.sampled_from("ACGTN" * 6 + "acgtRY.-_19K")) for _ in range(draw(st.integers(0, 6))))
         quality = "I" * len(sequence)
         shape = draw(st.sampled_from(["plain"] * 8 + ["split", "blank", "plus-start", "short-quality", "space", "plus-name"]))
         plus = f"+{name}" if shape == "plus-name" else "+"

@@ -35,6 +35,9 @@ QUALITIES = "".join(chr(c) for c in range(33, 75))
         (b"@read/5", b"read/5", b""),
         (b"@plain", b"plain", b""),
         (b"@name 1:N:x", b"name", b""),
+        (b"@M04123:1:FC:1:1:1:1 1:N:19900101:ACGTAC", b"M04123:1:FC:1:1:1:1", b""),  # a control number that long holds anything
+        (b"@S2301217N_20231029/1 1:Y:9001011234567", b"S2301217N_20231029", b"/1"),
+        (b"@r 1:N:2:ACGT", b"r", b" 1:N:2"),
         (b"@", b"", b""),
     ],
 )
@@ -237,7 +240,10 @@ def test_corpus_fastq_files(corpus: Path, tmp_path: Path) -> None:
 
 
 HEADER_PARTS = st.sampled_from([b"M1:9:FC:1:1101:5:7", b"r", b"a/b", b"HWI:1:1:1#0", b"x/1", b"y/2", b"z/7", b""])
-COMMENTS = st.sampled_from([b"", b" 1:N:0:ACGT", b" 2:Y:18:AC+GT", b" 1:N:0", b" free text", b" 3:N:x", b"\t1:N:0:A", b" BC:Z:ACGT"])
+COMMENTS = st.sampled_from(
+    [b"", b" 1:N:0:ACGT", b" 2:Y:18:AC+GT", b" 1:N:0", b" free text", b" 3:N:x", b"\t1:N:0:A", b" BC:Z:ACGT"]
+    + [b" 1:N:19900101:AC", b" 1:N:123"]
+)
 
 
 def assert_split_agrees(heads: list[bytes]) -> None:
