@@ -28,7 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pysam
-from genoscrub.contigs import ContigMap
+from genoscrub.contigs import ContigMap, OtherSpelling
 from genoscrub.regions import BUILDS, available_builds, build_contig_lengths, preset_path
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import DECOMPRESSION_ERRORS, open_input, reading
@@ -357,7 +357,7 @@ def choose_build(presets: Sequence[str], build: str, input_contigs: Mapping[str,
         try:
             ContigMap(input_contigs, dict(build_contig_lengths(candidate)), f"{candidate} preset", "presets")
         except InputError as error:
-            first_error = first_error or error
+            first_error = error if isinstance(error, OtherSpelling) and not isinstance(first_error, OtherSpelling) else first_error or error
             continue
         fitting.append(candidate)
     if not fitting:

@@ -8,7 +8,11 @@ exit 0 — the worst failure this project can have. So:
 - contigs of equal name but different length (another build) are an error;
 - names that differ only by convention (``chr1``/``1``, ``chrM``/``MT``/``M``)
   with equal (or unknown) lengths are mapped, and the mapping is reported;
-- a site or region list that matches none of the input's contigs is an error.
+- a site or region list that matches none of the input's contigs is an error;
+- an input contig that matches no name of the other file but has the length of one of its
+  chromosomes (``NC_000001.11``, GRCh38's chr1 under its RefSeq name), or a RefSeq
+  chromosome name matching nothing, is an error: its records would pass unchecked while
+  the other file has rules for that chromosome under another name.
 
 Where neither file gives lengths, the genome cannot be checked by them: the map
 says so (``lengths_compared`` is 0, ``genome_check`` is ``"contig names"``) and the
@@ -17,11 +21,20 @@ commands then decide by the contig set (see vcf-drop-rare).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from genoscrub.report import InputError
 
 MITOCHONDRIAL = ("chrM", "MT", "M", "chrMT")
+CHROMOSOME = re.compile(r"(?:chr)?(?:[1-9]|1[0-9]|2[0-2]|X|Y)")
+CHROMOSOME_SCALE = 1_000_000
+"""A primary chromosome's name, as builds spell it, and the least length that makes a contig
+of the same length the same chromosome (the shortest human one, chr21, has 46.7 Mb; small
+test genomes give many contigs one length)."""
+REFSEQ_CHROMOSOME = re.compile(r"NC_0000(?:0[1-9]|1[0-9]|2[0-4])\.[0-9]+|NC_012920\.[0-9]+|NC_001807\.[0-9]+")
+"""RefSeq's names of the human chromosomes and mitochondrion (``NC_000001.11``): no
+convention maps them, so one that matches nothing is another spelling, not another contig."""
 
 
 def conventional_names(name: str) -> list[str]:
@@ -31,6 +44,11 @@ def conventional_names(name: str) -> list[str]:
     if name.startswith("chr"):
         return [name[3:]] if len(name) > 3 else []
     return ["chr" + name]
+
+
+class OtherSpelling(InputError):
+    """A chromosome of the other file under another name in the input: of the errors met
+    while trying builds, the one to report (the builds it does not fit say less)."""
 
 
 class ContigMap:
@@ -75,6 +93,36 @@ class ContigMap:
                         self.renamed[name] = candidate
         if require_overlap and other_contigs and input_contigs and not self.to_other:
             raise InputError(f"no contig of the {other_label} matches a contig of the input: another genome build?", other_path)
+        self._refuse_other_spellings(input_contigs, other_contigs, other_label, other_path)
+
+    def _refuse_other_spellings(
+        self, input_contigs: Mapping[str, int | None], other_contigs: Mapping[str, int | None], other_label: str, other_path: str
+    ) -> None:
+        """Stop where an input contig that matched nothing is one of the other file's
+        chromosomes spelled another way (its length, or a RefSeq name): fail closed.
+
+        The input's name is not quoted (a contig may be named after anything); the other
+        file's chromosome name is."""
+        chromosome_lengths = {
+            length: name
+            for name, length in other_contigs.items()
+            if length is not None and length >= CHROMOSOME_SCALE and CHROMOSOME.fullmatch(name)
+        }
+        for name, length in input_contigs.items():
+            if name in self.to_other:
+                continue
+            if length is not None and length in chromosome_lengths:
+                raise OtherSpelling(
+                    f"a contig of the input has the length of {chromosome_lengths[length]} in the {other_label} but a name "
+                    "that does not match it: rename the input's contigs (bcftools annotate --rename-chrs, samtools reheader)",
+                    other_path,
+                )
+            if other_contigs and REFSEQ_CHROMOSOME.fullmatch(name):
+                raise OtherSpelling(
+                    f"a contig of the input has a RefSeq chromosome name that matches no contig of the {other_label}: "
+                    "rename the input's contigs (bcftools annotate --rename-chrs, samtools reheader)",
+                    other_path,
+                )
 
     def get(self, input_name: str) -> str | None:
         return self.to_other.get(input_name)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import IO
 
 import numpy as np
-from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.contigs import ContigMap, OtherSpelling, conventional_names
 from genoscrub.fields import (  # noqa: F401 - re-exported: sam-mask-regions reads its columns with them
     UNSIGNED_TEXT,
     BlockColumns,
@@ -291,7 +291,7 @@ def load_regions(request: RegionRequest, input_contigs: Mapping[str, int | None]
         try:
             contig_map = ContigMap(input_contigs, lengths, label, where)
         except InputError as error:
-            first_error = first_error or error
+            first_error = error if isinstance(error, OtherSpelling) and not isinstance(first_error, OtherSpelling) else first_error or error
             continue
         outcomes.append((build, contig_map, intervals))
     if not outcomes:
