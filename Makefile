@@ -63,8 +63,8 @@ man: $(STAMP)
 bench: $(STAMP) tools
 	$(PY) tools/bench.py $(BENCH_ARGS)
 
-# Peak memory of every command at 10x the bench size (make test runs the SAM commands at 1x or 0.5x
-# for time): about 25 CPU minutes, most of them the three SAM commands on 40M records.
+# Peak memory of every command at 10x the bench size (make test runs them at 0.1x to 4x for
+# time): about 25 CPU minutes, most of them the three SAM commands on 40M records.
 memory: $(STAMP) tools
 	GENOSCRUB_MEMORY_FULL=1 $(PY) -m pytest -q -rP -p no:randomly tests/test_memory.py
 

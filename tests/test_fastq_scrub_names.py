@@ -85,7 +85,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(pair=read_pairs())
 def test_sequences_unchanged_and_mates_in_sync(pair: tuple[bytes, bytes], tmp_path: Path, keys: tuple[Path, Path]) -> None:
     """Checked by dnaio, an independent FASTQ parser, in every scheme."""
