@@ -796,7 +796,9 @@ digit_run(const unsigned char *p, const unsigned char *end)
     return run;
 }
 
-/* Three groups of digits separated by '-', '.' or '/' from p: any date's shape. */
+/* Three groups of digits from p, separated by '-', '.' or '/' (each perhaps followed by a blank),
+ * a blank, '_' or ':': any date's shape, and a phone number's written with blanks or dots
+ * (identifiers.PERSONAL: 1990-01-01, 1990. 01. 01., 2023_10_29, 01 01 1990, 02 1234 5678). */
 static int
 date_like(const unsigned char *p, const unsigned char *end)
 {
@@ -808,9 +810,11 @@ date_like(const unsigned char *p, const unsigned char *end)
             return 0;
         if (part == 2)
             return 1;
-        if (p >= end || (*p != '-' && *p != '.' && *p != '/'))
+        if (p >= end || (*p != '-' && *p != '.' && *p != '/' && *p != ' ' && *p != '_' && *p != ':'))
             return 0;
         p++;
+        if (p < end && *p == ' ' && (p[-1] == '-' || p[-1] == '.' || p[-1] == '/'))
+            p++;
     }
 }
 
@@ -984,46 +988,98 @@ static const unsigned char NUMBER_BYTE[256] = {
 
 enum { LONGEST_INTEGER = 10 }; /* digits of the largest 32-bit Integer, 2147483647 */
 
-/* Whether [p, end) is numbers a numeric key holds: their bytes only, and no run of more digits
- * than an Integer has, except after a '.' (a fraction's digits). */
-/* The values of [p, end), separated by separator (0: one value), if each is numbers a numeric key
- * holds: their bytes only, no run of more digits than an Integer has but a fraction's (after a
- * '.'); else -1. */
+/* Whether [p, end) has no run of more digits than an Integer has, but a fraction's (after a '.'). */
 static int
-number_values_by(const unsigned char *p, const unsigned char *end, unsigned char separator)
+digit_runs_fit(const unsigned char *p, const unsigned char *end)
 {
-    int values = 1, run = 0;
+    int run = 0;
     for (const unsigned char *q = p; q < end; q++) {
-        const unsigned char kind = NUMBER_BYTE[*q];
-        if (kind == 2) {
+        if (is_digit(*q)) {
             if (run == 0 && q > p && q[-1] == '.')
                 run = INT_MIN / 2; /* a fraction: no bound */
             if (++run > LONGEST_INTEGER)
-                return -1;
-        } else if (kind) {
-            run = 0;
-        } else if (*q == separator && separator) {
-            values++;
-            run = 0;
+                return 0;
         } else {
-            return -1;
+            run = 0;
         }
     }
-    return values;
+    return 1;
 }
 
+/* Whether a GT value [p, end) of a numeric FORMAT list holds a genotype's bytes only, and no run of
+ * more digits than an Integer has (record_values.RecordValues.checked with genotype). */
+static int
+genotype_bytes_only(const unsigned char *p, const unsigned char *end)
+{
+    for (const unsigned char *q = p; q < end; q++) {
+        if (!NUMBER_BYTE[*q])
+            return 0;
+    }
+    return digit_runs_fit(p, end);
+}
+
+/* Whether [p, end) spells word (lower case), in any case. */
+static int
+same_word(const unsigned char *p, const unsigned char *end, const char *word)
+{
+    const size_t length = strlen(word);
+    if ((size_t)(end - p) != length)
+        return 0;
+    for (size_t i = 0; i < length; i++) {
+        if ((p[i] | 0x20) != (unsigned char)word[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* Whether [p, end) is one VCF number (VCF 4.4, 1.3; fields.FLOAT_TEXT, an Integer is one too), or a
+ * word bcftools reads as an infinite or undefined number (Inf, infinity, NaN). */
+static int
+vcf_number(const unsigned char *p, const unsigned char *end)
+{
+    if (p < end && (*p == '-' || *p == '+'))
+        p++;
+    if (same_word(p, end, "inf") || same_word(p, end, "infinity") || same_word(p, end, "nan"))
+        return 1;
+    const unsigned char *start = p;
+    while (p < end && is_digit(*p))
+        p++;
+    int digits = p > start;
+    if (p < end && *p == '.') {
+        const unsigned char *fraction = ++p;
+        while (p < end && is_digit(*p))
+            p++;
+        digits |= p > fraction;
+    }
+    if (!digits)
+        return 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '-' || *p == '+'))
+            p++;
+        const unsigned char *exponent = p;
+        while (p < end && is_digit(*p))
+            p++;
+        if (p == exponent)
+            return 0;
+    }
+    return p == end;
+}
+
+/* Whether [p, end) is numbers a numeric key holds (record_values.numbers_fit): each comma-separated
+ * element '.' or a VCF number, and no run of more digits than an Integer has but a fraction's. */
 static int
 numbers_only(const unsigned char *p, const unsigned char *end)
 {
-    return number_values_by(p, end, 0) > 0;
-}
-
-/* A sample of numbers only (numbers_only), its values separated by ':': how many values it has,
- * or -1 when it is not (then each value is looked at alone). */
-static int
-number_values(const unsigned char *p, const unsigned char *end)
-{
-    return number_values_by(p, end, ':');
+    for (const unsigned char *element = p;;) {
+        const unsigned char *next = until(element, end, ',');
+        if (!(next - element == 1 && *element == '.') && !vcf_number(element, next))
+            return 0;
+        if (next == end)
+            break;
+        element = next + 1;
+    }
+    return digit_runs_fit(p, end);
 }
 
 enum { MAX_FORMAT_KEYS = 64, MAX_SEEN_ITEMS = 64 };
@@ -1052,7 +1108,6 @@ typedef struct {
     const unsigned char *format;
     Py_ssize_t format_length;
     int format_keys;
-    int format_any_checked;
     int genotype; /* the index of GT among the FORMAT keys, or -1 */
     unsigned char format_checked[MAX_FORMAT_KEYS];
 } Seen;
@@ -1110,18 +1165,20 @@ info_candidate(const unsigned char *p, const unsigned char *end, const Lists *li
         const unsigned char *equals = until(item, next, '=');
         int checked;
         uint64_t mask;
+        if (next == item)
+            return 1; /* an empty item (a ';' at the end, or ";;") goes */
         if (place < MAX_SEEN_ITEMS && seen_before(seen->key[place], seen->length[place], item, equals)) {
             checked = seen->checked[place];
             mask = seen->mask[place];
         } else {
-            if (next > item && (id_candidate(item, equals, ID_FIELD) || listed(&lists->links, item, equals) >= 0))
-                return 1; /* an empty item is nothing; a link is picked (never remembered) */
-            if (next > item && lists->definitions && listed(&lists->info_defined, item, equals) < 0)
+            if (id_candidate(item, equals, ID_FIELD) || listed(&lists->links, item, equals) >= 0)
+                return 1; /* a link is picked (never remembered) */
+            if (lists->definitions && listed(&lists->info_defined, item, equals) < 0)
                 return 1; /* a key the header does not define */
             checked = listed(&lists->info, item, equals) < 0;
             const Py_ssize_t layout = checked ? listed(&lists->layouts, item, equals) : -1;
             mask = layout < 0 ? 0 : lists->layouts.masks[layout];
-            if (place < MAX_SEEN_ITEMS && next > item) {
+            if (place < MAX_SEEN_ITEMS) {
                 seen->key[place] = item;
                 seen->length[place] = equals - item;
                 seen->checked[place] = (unsigned char)checked;
@@ -1143,7 +1200,6 @@ format_keys_candidate(const unsigned char *p, const unsigned char *end, const Li
     if (seen_before(seen->format, seen->format_length, p, end))
         return 0;
     seen->format = NULL;
-    seen->format_any_checked = 0;
     seen->genotype = -1;
     int keys = 0;
     for (const unsigned char *key = p; key <= end; keys++) {
@@ -1155,7 +1211,6 @@ format_keys_candidate(const unsigned char *p, const unsigned char *end, const Li
         if (next - key == 2 && key[0] == 'G' && key[1] == 'T' && seen->genotype < 0)
             seen->genotype = keys;
         seen->format_checked[keys] = listed(&lists->format, key, next) < 0;
-        seen->format_any_checked |= seen->format_checked[keys];
         key = next + 1;
     }
     seen->format = p;
@@ -1216,16 +1271,13 @@ sample_candidate(const unsigned char *p, const unsigned char *end, const Lists *
 {
     if (lists->definitions && seen->genotype >= 0 && sample_genotype_off(p, end, seen, alleles))
         return 1;
-    if (!seen->format_any_checked) { /* numbers only, no more values than keys: nothing to look at */
-        const int values = number_values(p, end);
-        if (values >= 0)
-            return values > seen->format_keys;
-    }
     int index = 0;
     for (const unsigned char *value = p; value <= end; index++) {
         const unsigned char *next = until(value, end, ':');
-        if (index == seen->format_keys
-            || ((seen->format_checked[index] || !numbers_only(value, next)) && value_candidate(value, next, 0, &lists->prefixes)))
+        if (index == seen->format_keys)
+            return 1;
+        const int numbers = index == seen->genotype ? genotype_bytes_only(value, next) : numbers_only(value, next);
+        if ((seen->format_checked[index] || !numbers) && value_candidate(value, next, 0, &lists->prefixes))
             return 1;
         value = next + 1;
     }

@@ -176,15 +176,39 @@ of early Illumina files). Any other byte is text put where the bases belong."""
 
 VCF_ID = r"[A-Za-z_][0-9A-Za-z_.]*|1000G"
 VCF_NUMBER = r"[0-9]+|[ARG.]"
-PERSONAL_IN_TEXT = (
+PERSONAL_NUMBERS = (
     r"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6}"  # seven digits or more: an RRN, a phone or record number, a date
     r"|(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
     r"|&#(?:[0-9]+|[xX][0-9A-Fa-f]+);"  # the same as an HTML character reference
-    r"|(?<![0-9])[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}(?![0-9])"  # a date: 1990-01-01, 1990.1.1
+    r"|(?<![0-9])[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990. 01. 01., 2023_10_29
     r"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
+    r"|(?<![0-9])[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990
+    r"|(?<![0-9])0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4}(?![0-9])"  # a phone number: 02 1234 5678, 010.1234.5678
+)
+"""The personal numbers and dates of every kind of text: what a record's INFO, FORMAT, FILTER or
+symbolic ALT ID never holds (``audit_record_values``), and part of ``PERSONAL_IN_TEXT``. A day-first
+date needs a four-digit year: ``4.2.10`` is a version."""
+PERSONAL_IN_TEXT = (
+    PERSONAL_NUMBERS + r"|(?<![A-Za-z0-9.])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 900101: a YYMMDD date
 )
 """What a scrubbed Description never holds (nor text outside printable ASCII): vcf-scrub-header
-removes it as personal data. Nor does an INFO, FORMAT, FILTER or symbolic ALT ID of a record."""
+removes it as personal data. In header text six digits that read as a date (``900101``, the first
+half of a registration number) count too; in records they do not (ClinVar's ``OMIM:600101``)."""
+PUBLIC_ACCESSION = (
+    r"(?<![A-Za-z0-9])(?:(?:AC|NC|NG|NT|NW|NZ)_[0-9]{6,9}(?:\.[0-9]+)?"  # RefSeq: NC_000001.11
+    r"|[A-Z]{1,2}[0-9]{5,6}(?:\.[0-9]+)?(?:v[0-9]+)?"  # GenBank: GL000192.1, KI270706v1, CM000663.2
+    r"|[A-Z]{4,6}[0-9]{8,10}(?:\.[0-9]+)?(?:v[0-9]+)?"  # WGS: JTFH01000001v1
+    r"|HLA-[A-Z0-9]+\*[0-9:]+[A-Z]?)(?![0-9])"  # HLA alleles of hs38DH: HLA-DRB1*15:01:01:01
+)
+"""Public accessions in contig names, set aside before ``PERSONAL_IN_CONTIG`` is searched."""
+PERSONAL_IN_CONTIG = r"[^\x21-\x7e]|[/\\@]|" + PERSONAL_IN_TEXT
+"""What a contig name (``##contig`` ID, CHROM, a breakend's mate) never holds, its public
+accessions set aside: text outside printable ASCII, a path, URL or e-mail address, a personal
+number or date. The assemblies' names pass (``1``, ``chrUn_JTFH01000001v1_decoy``, ``hs37d5``)."""
+SAMPLE_PSEUDONYM = r"S[0-9a-f]{16}"
+"""vcf-scrub-header's keyed pseudonym of a sample (``--key-file``): its hex digits may run to seven."""
+PERSONAL_IN_SAMPLE = r"[^\x20-\x7e]|[/\\@]|" + PERSONAL_IN_TEXT
+"""What a sample name of the ``#CHROM`` line never holds (a pseudonym: ``CMN001_00``, ``SAMPLE1``)."""
 _RUN = r"[^\s\"'<>()\[\]{}|;,]"
 HOST_SUFFIXES = (
     "com|org|net|edu|gov|mil|int|info|biz|io|ai|cloud|local|lan|internal|intranet|corp|home|localdomain|"
@@ -242,8 +266,9 @@ name or a build name (no directory, host or URL, no date or long number)."""
 VCF_PROVENANCE_KEY = "genoscrub_" + _choice(GENOSCRUB_COMMANDS)
 """``##genoscrub_<command>=<version>``: the commands' own provenance line."""
 
-VCF_ID_COLUMN = r"\.|(?:rs|COSV|COSM)[0-9]+(?:;(?:rs|COSV|COSM)[0-9]+)*"
-"""The ID column keeps public database IDs only; a lab's own variant IDs are findings."""
+VCF_ID_COLUMN = r"\.|(?:rs|COSV|COSM|id)[0-9]+(?:;(?:rs|COSV|COSM|id)[0-9]+)*"
+"""The ID column keeps public database IDs only, and the IDs vcf-scrub-header numbers linked
+records by (``id1``, ``id2``: breakend mates, events); a lab's own variant IDs are findings."""
 
 
 # --- record aux tag values ---------------------------------------------------------------------

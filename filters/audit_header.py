@@ -19,7 +19,9 @@ import re
 from collections.abc import Iterable
 
 from genoscrub.audit_allowlist import (
+    PERSONAL_IN_CONTIG,
     PLACE_IN_TEXT,
+    PUBLIC_ACCESSION,
     SAM_HEADER_TAGS,
     SAM_REFERENCE_NAME,
     VCF_PLAIN_KEYS,
@@ -41,7 +43,10 @@ NUMBER_IN_KEY = re.compile(r"[0-9](?:[_.-]?[0-9]){4,}")
 """Five digits or more, separators between them allowed: a date, a phone or record number in a key."""
 SAM_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9]):(.*)", re.DOTALL)
 PLACE = re.compile(PLACE_IN_TEXT, re.IGNORECASE | re.ASCII)
-ESCAPED = re.compile(r"\\(.)", re.DOTALL)
+ESCAPED = re.compile(r'\\(["\\])')
+"""The escapes of a quoted VCF value, ``\\"`` and ``\\\\`` (VCF 4.4, 1.4): any other backslash is itself."""
+PUBLIC_ACCESSIONS = re.compile(PUBLIC_ACCESSION)
+CONTIG_PERSONAL = re.compile(PERSONAL_IN_CONTIG)
 VCF_STRUCTURED = re.compile(r'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,"<>]*)(,|>$)', re.DOTALL)
 
 
@@ -159,7 +164,11 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
             grammar = fields.get(name)
             if grammar is None:
                 findings.metadata.add(f"header field {label} {printable(name, forbid)}", where)
-            elif not grammar.fullmatch(field_value) or (name == "Description" and names_a_place(field_value)):
+            elif (
+                not grammar.fullmatch(field_value)
+                or (name == "Description" and names_a_place(field_value))
+                or (key == "contig" and name == "ID" and contig_holds_personal(field_value))
+            ):
                 findings.metadata.add(f"header value {label} {name}", where)
         return
     grammar = VCF_VALUES.get(key)
@@ -175,8 +184,17 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
 
 
 def names_a_place(description: str) -> bool:
-    """A quoted Description that names a path, URL, address or host (``PLACE_IN_TEXT``), unescaped."""
+    """A quoted Description that names a path, URL, address or host (``PLACE_IN_TEXT``), unescaped
+    as the specification unescapes it: only ``\\"`` and ``\\\\``, so ``C:\\Users\\kim`` keeps its
+    backslashes and ``1990\\-01\\-01`` or ``1\\9\\9\\0`` is a backslash before text (a finding)."""
     return PLACE.search(ESCAPED.sub(r"\1", description[1:-1])) is not None
+
+
+def contig_holds_personal(name: str) -> bool:
+    """A contig name (``##contig`` ID, CHROM, a breakend's mate; latin-1 text) holding a path, an
+    address, a personal number or date or text outside printable ASCII (``PERSONAL_IN_CONTIG``),
+    once the public accessions in it (``NC_000001.11``, ``KI270706v1``, HLA alleles) are set aside."""
+    return CONTIG_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", name)) is not None
 
 
 def structured(value: str) -> list[tuple[str, str]] | None:

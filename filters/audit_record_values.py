@@ -9,10 +9,16 @@ apart from the scrubber so that the audit checks its output from outside
 workflow's gate audits scrubbed output), so they are exactly these, no more, no less:
 
 - VALUE RULE (``value_holds_identifier``): the value of an INFO item of Type String or
-  Character or not declared, a sample's value of such a FORMAT key (not GT). Integer and
-  Float values are not checked: a date written as an Integer passes (a documented limit).
+  Character or not declared, a sample's value of such a FORMAT key (not GT). An Integer or
+  Float value (and one of the specification's numeric keys the header does not declare) is
+  read only when an element of it is off the VCF number grammar (``NUMBER_GRAMMARS``: ``-?[0-9]+``,
+  the Float grammar with ``NaN`` and ``Inf``, ``.``) or holds a run of 11 digits: then by the
+  value rule, so ``BIRTH=1990-01-01`` is found and ``DP=12``, ``AF=1e-05`` pass. A date written
+  as an Integer (``19900101``) passes (a documented limit).
 - ID RULE (``id_fails``): each FILTER ID, INFO key, FORMAT key and the ID of a symbolic ALT
-  ``<...>`` must match the format's grammar for it and hold nothing of ``PERSONAL_IN_ID``.
+  ``<...>`` must match the format's grammar for it and hold nothing of ``PERSONAL_IN_ID``; so
+  must a breakend's mate written ``<ID>`` (``A[<ctg1>:5[``), which must also pass the contig
+  rule (``audit_header.contig_holds_personal``).
   The missing values (FILTER, INFO or FORMAT ``.``, an empty INFO item) are no IDs.
 
 A number is an identifier unless it is one of the shapes public annotations write
@@ -32,26 +38,30 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
-from genoscrub.audit_allowlist import PERSONAL_IN_TEXT
+from genoscrub.audit_allowlist import PERSONAL_NUMBERS
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_header import printable
+from genoscrub.audit_header import contig_holds_personal, printable
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 
 KIND = "identifier in record value"
 """The metadata finding of a record holding one of these shapes (one per record)."""
 
-PERSONAL_IN_ID = re.compile(rb"[\x80-\xff]|" + PERSONAL_IN_TEXT.encode())
-"""What an ID never holds: text that is not ASCII, or the personal numbers and dates of a Description."""
+PERSONAL_IN_ID = re.compile(rb"[\x80-\xff]|" + PERSONAL_NUMBERS.encode())
+"""What an ID never holds: text that is not ASCII, or the personal numbers and dates of any text
+(not the six-digit dates of header text alone)."""
 
 DELIMITERS = rb"|,&:=() "
 """What separates the tokens of a value (VEP's ``|`` and ``&``, lists, ``key:value``, blanks)."""
 SHAPES = re.compile(
     rb"[\x80-\xff]"  # V1: not ASCII
     rb"|%[89A-Fa-f][0-9A-Fa-f]"  # V2: a percent-encoded byte of text that is not ASCII
-    rb"|&#[0-9]+;|&#[xX][0-9A-Fa-f]+;"  # V3: an HTML character reference
+    rb"|&#[0-9xX]"  # V3: an HTML character reference, with or without its ``;`` (which ends an INFO item)
     rb"|\\|@|://"  # V4: a Windows or UNC path, an e-mail address, a URL
     rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # V5: a token that starts with / or ~, or holds two /
-    rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4})(?![0-9])"  # V7: a date
+    rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}"  # V7: a date, year first,
+    rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}"  # day or month first,
+    rb"|[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}"  # day first with a four-digit year (01.01.1990);
+    rb"|0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4})(?![0-9])"  # V8: a phone number with blanks or dots
 )
 """Every shape of the value rule but numbers (V6, ``holds_number``)."""
 NOT_ASCII = re.compile(rb"[\x80-\xff]")
@@ -71,8 +81,15 @@ GENE_ID_SUBFIELDS = frozenset({b"Gene", b"Gene_ID"})
 """Subfields that hold a gene's ID: an Entrez number (``102723996``) for RefSeq transcripts."""
 MAX_SUBFIELDS = 64
 
-UNCHECKED_TYPES = frozenset({b"Integer", b"Float", b"Flag"})
-"""Types whose values the value rule does not read; any other (String, Character, none) is read."""
+STRING, INTEGER, FLOAT, SKIPPED = 0, 1, 2, 3
+"""How a key's values are read: by the value rule; by the Integer or the Float grammar first; not."""
+NUMBER_GRAMMARS = {
+    INTEGER: re.compile(rb"-?[0-9]+|\."),
+    FLOAT: re.compile(rb"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:inf|infinity|nan)|\.", re.IGNORECASE),
+}
+"""An element of an Integer or Float value (VCF 4.4, 1.3: the Float grammar, ``.`` missing)."""
+LONG_DIGIT_RUN = re.compile(rb"[0-9]{11}")
+"""Eleven digits in a row: more than a 32-bit Integer holds, a registration or phone number."""
 UNDECLARED_NUMERIC = {
     b"INFO": frozenset(b"AC AD ADF ADR AF AN BQ DP END MQ MQ0 NS SB SVLEN CIPOS CIEND HOMLEN DPADJ CN CNADJ CICN CICNADJ CILEN".split()),
     b"FORMAT": frozenset(b"AD ADF ADR DP EC GL GP GQ HQ MQ PL PQ PS CN CNQ CNL CNP NQ".split()),
@@ -80,6 +97,38 @@ UNDECLARED_NUMERIC = {
 """The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; 3 and 5): not read
 where a header uses them without declaring them (PS, a phase set, is a position)."""
 MAX_RANGE_SPAN = 1000
+
+
+def reading(types: set[bytes] | None, numeric: bool = False) -> int:
+    """How the values of a key of these declared Types (None: undeclared; ``numeric``: one of the
+    specification's numeric keys) are read."""
+    if types is None:
+        return FLOAT if numeric else STRING
+    if types and types <= {b"Integer"}:
+        return INTEGER
+    if types and types <= {b"Integer", b"Float"}:
+        return FLOAT
+    return STRING  # String, Character, none that parses; and a Flag's value, which it never has
+
+
+def number_holds_identifier(value: bytes, how: int, contigs: frozenset[bytes]) -> bool:
+    """An Integer or Float value: the value rule, when an element is off the number grammar or
+    holds a run of 11 digits (``1990-01-01``, ``010-1234-5678``, ``9001011234567``)."""
+    grammar = NUMBER_GRAMMARS[how]
+    if LONG_DIGIT_RUN.search(value) is None and all(grammar.fullmatch(element) for element in value.split(b",")):
+        return False
+    return value_holds_identifier(value, contigs)
+
+
+def read_value(
+    value: bytes, how: int, contigs: frozenset[bytes], numbers_allowed: bool = False, gene_ids: frozenset[int] = frozenset()
+) -> bool:
+    """Whether a value read ``how`` (``reading``) holds an identifier."""
+    if how == STRING:
+        return value_holds_identifier(value, contigs, numbers_allowed, gene_ids)
+    if how == SKIPPED:
+        return False
+    return number_holds_identifier(value, how, contigs)
 
 
 def gene_id_subfields(description: bytes) -> frozenset[int]:
@@ -114,6 +163,49 @@ newline (a value never starts a column but a sample's first, which ``FormatState
 A translation table to 0 and 1: ``bytes.translate`` maps a block through it at memory speed."""
 
 
+SEPARATORS = np.zeros(256, dtype=bool)
+SEPARATORS[list(b"-./_: ")] = True
+"""What separates the groups of a date or phone number (V7, V8)."""
+INFO_COLUMN = 7
+
+
+def spaced_dates(block: bytes) -> np.ndarray:
+    """Offsets in ``block`` from which every V7 date and V8 phone number can be found (a superset),
+    the day-first ones and those with blanks, ``_`` or ``:`` too: two junctions (a digit, a
+    separator, a blank perhaps, a digit) two to six bytes apart, with four digits before the first
+    or after the second. A ``:`` counts only in the INFO column: it splits a sample's values, so
+    ``0.5:1234`` is no date. Numpy over the block."""
+    size = len(block)
+    padded = block + bytes(8)
+    text = np.frombuffer(padded, dtype=np.uint8)
+    digit = (text - 48) < 10
+    separator = SEPARATORS[text]
+    colons = np.flatnonzero(text[:size] == ord(":"))
+    if len(colons):
+        tabs = np.flatnonzero(text[:size] == ord("\t"))
+        newlines = np.concatenate(([-1], np.flatnonzero(text[:size] == ord("\n"))))  # -1: before the first line
+        line_start = newlines[np.searchsorted(newlines, colons) - 1]
+        column = np.searchsorted(tabs, colons) - np.searchsorted(tabs, line_start)
+        separator[colons[column != INFO_COLUMN]] = False
+    space = text == ord(" ")
+    next_group = digit[2 : size + 2] | (space[2 : size + 2] & digit[3 : size + 3])
+    junctions = np.flatnonzero(digit[:size] & separator[1 : size + 1] & next_group)
+    if len(junctions) < 2:
+        return junctions[:0]
+    four_before = digit[np.maximum(junctions - 1, 0)] & digit[np.maximum(junctions - 2, 0)] & digit[np.maximum(junctions - 3, 0)]
+    after = junctions + 2 + space[junctions + 2]
+    four_after = digit[after] & digit[after + 1] & digit[after + 2] & digit[after + 3]
+    nearest = np.searchsorted(junctions, junctions + 2)
+    paired = (nearest < len(junctions)) & (junctions[np.minimum(nearest, len(junctions) - 1)] <= junctions + 6)
+    ends = junctions[four_after]
+    if len(ends):
+        nearest_end = np.searchsorted(ends, junctions + 2)
+        paired_end = (nearest_end < len(ends)) & (ends[np.minimum(nearest_end, len(ends) - 1)] <= junctions + 6)
+    else:
+        paired_end = np.zeros(len(junctions), dtype=bool)
+    return junctions[(paired & four_before) | paired_end]
+
+
 def numbers_and_dates(block: bytes) -> np.ndarray:
     """Offsets in ``block`` from which every V6 number and V7 date not led by a tab can be found
     (a superset): a run of seven digits or more, or of four followed by ``.`` or ``/`` and a
@@ -138,6 +230,19 @@ def numbers_and_dates(block: bytes) -> np.ndarray:
 def id_fails(identifier: bytes, grammar: re.Pattern[bytes]) -> bool:
     """The ID RULE: an ID that does not match its grammar, or holds a personal number."""
     return grammar.fullmatch(identifier) is None or PERSONAL_IN_ID.search(identifier) is not None
+
+
+BRACKETED_MATE = re.compile(rb"[\[\]]<([^<>]*)>:[0-9]*[\[\]]")
+"""A breakend's mate written ``<ID>``: ``A[<ctg1>:5[``, ``]<ctg1>:5]A``."""
+
+
+def allele_fails(allele: bytes) -> bool:
+    """The ID RULE over an ALT allele that holds ``<``: a symbolic allele's ID, or each mate
+    ``<ID>`` of a breakend, which must pass the contig rule too (``audit_header.contig_holds_personal``)."""
+    if allele[:1] == b"<" and allele[-1:] == b">":
+        return id_fails(allele[1:-1], ALT_ID)
+    mates = BRACKETED_MATE.findall(allele)
+    return any(id_fails(mate, ALT_ID) or contig_holds_personal(mate.decode("latin-1")) for mate in mates)
 
 
 def is_range(groups: list[bytes]) -> bool:
@@ -191,16 +296,18 @@ def value_holds_identifier(
 class FormatState:
     """What a FORMAT column (``GT:AD:NOTE``) asks of the records that use it, worked out once."""
 
-    def __init__(self, column: bytes, checked_types: dict[bytes, bool], forbid: ForbidList | None) -> None:
+    def __init__(self, column: bytes, checked_types: dict[bytes, set[bytes]], forbid: ForbidList | None) -> None:
         self.column = column
         self.keys = column.split(b":") if column != b"." else []
         self.failing = [id_fails(key, FIELD_ID) for key in self.keys]
-        self.checked = [key != b"GT" and checked_types.get(key, key not in UNDECLARED_NUMERIC[b"FORMAT"]) for key in self.keys]
+        self.checked = [
+            SKIPPED if key == b"GT" else reading(checked_types.get(key), key in UNDECLARED_NUMERIC[b"FORMAT"]) for key in self.keys
+        ]
         self.labels = [
             "FORMAT/" + ("(a key)" if failing else printable(key.decode("latin-1"), forbid))
             for key, failing in zip(self.keys, self.failing, strict=True)
         ]
-        self.must_check = any(self.failing) or not self.checked or self.checked[0]
+        self.must_check = any(self.failing) or not self.checked or self.checked[0] != SKIPPED
         """Whether a record must be looked at value by value whatever the block search found: a
         key fails, or the first sample value (after a tab, where the search does not look) is
         read. So must a record whose FILTER fails or that has a symbolic ALT."""
@@ -217,10 +324,12 @@ class RecordValues:
         forbid: ForbidList | None,
         gene_subfields: dict[bytes, frozenset[int]] | None = None,
     ) -> None:
-        self.info_checked = {key: bool(types - UNCHECKED_TYPES) or not types for key, types in info_types.items()}
-        self.format_checked = {key: bool(types - UNCHECKED_TYPES) or not types for key, types in format_types.items()}
+        self.info_types = info_types
+        self.format_types = format_types
         self.contigs = both_spellings(contigs)
-        self.gene_subfields = {key: found for key, found in (gene_subfields or {}).items() if found and self.info_checked.get(key)}
+        self.gene_subfields = {
+            key: found for key, found in (gene_subfields or {}).items() if found and reading(info_types.get(key)) == STRING
+        }
         self.forbid = forbid
         self.passing_info_keys = frozenset(key for key in info_types if not id_fails(key, FIELD_ID))
         """Declared INFO keys that pass the ID rule: the records' keys are looked up here first."""
@@ -238,7 +347,7 @@ class RecordValues:
         if state is None:
             if len(self.formats) > 10_000:  # a file whose every record has its own FORMAT: keep memory flat
                 self.formats.clear()
-            state = self.formats[column] = FormatState(column, self.format_checked, self.forbid)
+            state = self.formats[column] = FormatState(column, self.format_types, self.forbid)
         self.last_format = state
         return state
 
@@ -261,14 +370,15 @@ class RecordValues:
         return failing
 
     def alleles_fail(self, column: bytes) -> bool:
-        """Whether the ID of a symbolic ALT (``<DEL>``) fails; breakends and bases are not checked."""
+        """Whether the ID of a symbolic ALT (``<DEL>``) or of a breakend's mate written ``<ID>``
+        (``A[<ctg1>:5[``, which must pass the contig rule too) fails; bases are not checked."""
         for allele in column.split(b","):
-            if allele[:1] == b"<" and allele[-1:] == b">":
+            if b"<" in allele:
                 failing = self.allele_failing.get(allele)
                 if failing is None:
                     if len(self.allele_failing) > 10_000:
                         self.allele_failing.clear()
-                    failing = self.allele_failing[allele] = id_fails(allele[1:-1], ALT_ID)
+                    failing = self.allele_failing[allele] = allele_fails(allele)
                 if failing:
                     return True
         return False
@@ -287,7 +397,7 @@ class RecordValues:
             if first in block:
                 hits.extend(found.start() for found in pattern.finditer(block))
         hits.extend(found.start() for found in SLASH_IN_BLOCK.finditer(block))
-        found = numbers_and_dates(block)
+        found = np.concatenate((numbers_and_dates(block), spaced_dates(block)))
         if not hits and not len(found):
             return set()
         ends = np.cumsum([len(line) + 1 for line in lines])
@@ -308,9 +418,9 @@ class RecordValues:
                     continue
                 key, equals, value = item.partition(b"=")
                 failing = self.info_key_fails(key)
-                read = equals and self.info_checked.get(key, key not in UNDECLARED_NUMERIC[b"INFO"])
+                how = reading(self.info_types.get(key), key in UNDECLARED_NUMERIC[b"INFO"])
                 gene_ids = self.gene_subfields.get(key, frozenset())
-                if failing or (read and value_holds_identifier(value, self.contigs, key == NUMBERS_ALLOWED_KEY, gene_ids)):
+                if failing or (equals and read_value(value, how, self.contigs, key == NUMBERS_ALLOWED_KEY, gene_ids)):
                     label = "INFO/" + ("(a key)" if failing else printable(key.decode("latin-1"), self.forbid))
                     if label not in found:
                         found.append(label)
@@ -322,12 +432,14 @@ class RecordValues:
             keys = len(state.keys)
             for sample in fields[9:]:
                 for index, value in enumerate(sample.split(b":")):
+                    how = STRING
                     if index < keys:
-                        if not state.checked[index]:
+                        how = state.checked[index]
+                        if how == SKIPPED:
                             continue
                         label = state.labels[index]
                     else:
                         label = "FORMAT/(a value without a key)"
-                    if label not in found and value_holds_identifier(value, self.contigs):
+                    if label not in found and read_value(value, how, self.contigs):
                         found.append(label)
         return found

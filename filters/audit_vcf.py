@@ -4,9 +4,12 @@ VCF and bgzipped VCF are read as text (BCF is turned into VCF text by htslib fir
 ``audit_formats``). Each record is split into its columns here, by this module's own
 reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
 
-- metadata: header lines against the allowlist (``audit_header``); an ID column other than
-  public database IDs; INFO and FORMAT keys the header does not declare (the header's
-  declarations were rebuilt by the scrubbers; an undeclared key was not); a record whose
+- metadata: header lines against the allowlist (``audit_header``); a sample name holding a
+  path, an address, a personal number or date or text outside ASCII (``PERSONAL_IN_SAMPLE``; the
+  scrubbers' pseudonyms pass); an ID column other than public database IDs and linked record
+  IDs; an empty INFO item (``DP=5;;AF=0.5``, a trailing ``;``: the specification has none);
+  INFO and FORMAT keys the header does not declare (the header's declarations were rebuilt
+  by the scrubbers; an undeclared key was not); a record whose
   String values, keys, FILTER or symbolic ALT IDs hold an identifier's shape (a personal
   number, a date, a path, an address: ``audit_record_values``), one finding a record;
 - forbidden strings: in every column but POS, REF and a base ALT, located by column
@@ -27,10 +30,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pysam
-from genoscrub.audit_allowlist import VCF_ID_COLUMN
+from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_header import check_vcf_meta, printable, structured
+from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_sites import RegionList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
@@ -40,6 +43,10 @@ from genoscrub.report import InputError, UsageError
 from genoscrub.streams import line_blocks
 
 ID_COLUMN = re.compile(VCF_ID_COLUMN.encode())
+SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
+PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
+SAMPLE_NAME_FINDING = "sample name (holds personal data)"
+EMPTY_INFO_ITEM = "INFO (an empty item)"
 DECLARED = re.compile(rb"^##(INFO|FORMAT|FILTER)=<ID=([^,>]+)")
 FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 COLUMN_NAMES = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
@@ -248,6 +255,10 @@ class VcfAudit:
         if tuple(column.decode("latin-1") for column in columns[:8]) != FIXED_COLUMNS or (len(columns) > 8 and columns[8] != b"FORMAT"):
             raise InputError("the #CHROM line must name the 8 fixed columns (and FORMAT), separated by tabs", self.checks.path, number)
         self.columns = len(columns)
+        for index, sample in enumerate(columns[9:], start=1):
+            name = sample.decode("latin-1")
+            if PSEUDONYM.fullmatch(name) is None and SAMPLE_PERSONAL.search(name) is not None:
+                self.findings.metadata.add(SAMPLE_NAME_FINDING, f"header line {number} sample {index}")
         if self.checks.forbid is not None:
             for index, sample in enumerate(columns[9:], start=1):
                 for entry, _ in self.checks.forbid.search_text(sample):
@@ -325,11 +336,13 @@ class VcfAudit:
             if info != b".":
                 for item in info.split(b";"):
                     key = item.split(b"=", 1)[0]
-                    if key not in good_keys:
+                    if not item:
+                        findings.metadata.add(EMPTY_INFO_ITEM, where)
+                    elif key not in good_keys:
                         if key not in info_declared:
                             findings.metadata.add(f"INFO/{printable(key.decode('latin-1'), checks.forbid)} (not in the header)", where)
                         check_values = check_values or values.info_key_fails(key)
-            if len(fields) > 8:
+            if len(fields) > 8 and fields[8] != b".":  # "." is a FORMAT with no key (what the scrubber writes when none is defined)
                 for key in fields[8].split(b":"):
                     if key not in format_declared:
                         findings.metadata.add(f"FORMAT/{printable(key.decode('latin-1'), checks.forbid)} (not in the header)", where)
@@ -353,13 +366,17 @@ class VcfAudit:
 
     def place_of(self, chrom: bytes) -> str:
         """How a record's CHROM locates it: the name, when a ``##contig`` line declares it and it
-        holds no forbidden string; else ``""`` (the record is located by its line): a CHROM no
-        header line declares may be anything, a sample name too."""
+        holds no forbidden string and passes the contig rule; else ``""`` (the record is located by
+        its line): a CHROM no header line declares may be anything, a sample name too."""
         if len(self.places) > 10_000:
             self.places.clear()
         name = chrom.decode("latin-1")
         forbid = self.checks.forbid
-        printed = name in self.contigs and (forbid is None or not any(True for _ in forbid.search_text(chrom)))
+        printed = (
+            name in self.contigs
+            and not contig_holds_personal(name)
+            and (forbid is None or not any(True for _ in forbid.search_text(chrom)))
+        )
         self.places[chrom] = place = name if printed else ""
         return place
 

@@ -7,11 +7,14 @@ rebuilt by the scrubbers from parsed fields; these columns were not. Read here b
 audit's own reading of VCF 4.4 (sections 1.4 and 1.6), apart from the scrubbers
 (ARCHITECTURE.md, *The audit*):
 
-- CHROM: declared by a ``##contig`` line, when the header has any;
+- CHROM: declared by a ``##contig`` line, when the header has any; without them, a name that
+  passes the contig rule (``audit_header.contig_holds_personal``: no path, address, personal
+  number or date);
 - REF: IUPAC nucleotide codes (``ACGTURYKMSWBDHVN``, either case);
 - ALT: ``.`` alone, or alleles (comma-separated) each of IUPAC codes, ``*``, a symbolic
   ``<ID>`` (printable ASCII but ``<``, ``>`` and ``,``) or a breakend (``t[p[``, ``t]p]``,
-  ``]p]t``, ``[p[t``, ``.t``, ``t.``; the mate's contig declared like CHROM, or ``<ID>``);
+  ``]p]t``, ``[p[t``, ``.t``, ``t.``; the mate's contig declared like CHROM (or passing the
+  contig rule when none is), or ``<ID>``, whose ID ``audit_record_values`` judges);
 - QUAL: ``.`` or a Float as the specification and bcftools write it (``1e+06``, ``inf``,
   ``nan``, either case);
 - FILTER: ``.`` or IDs (separated by ``;``) each ``PASS`` or declared by a ``##FILTER`` line;
@@ -35,6 +38,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from genoscrub import scan
+from genoscrub.audit_header import contig_holds_personal
 
 IUPAC = b"ACGTURYKMSWBDHVNacgturykmswbdhvn"
 BASES = b"[" + IUPAC + b"]+"
@@ -49,6 +53,7 @@ GT = re.compile(rb"[|/]?(?:[0-9]+|\.)(?:[|/](?:[0-9]+|\.))*")
 
 FAULTS = {
     "CHROM": "CHROM (no ##contig line declares it)",
+    "CHROM_NAME": "CHROM (holds personal data)",
     "REF": "REF (not IUPAC bases)",
     "ALT": "ALT (an allele off its grammar)",
     "QUAL": "QUAL (not a number)",
@@ -111,12 +116,18 @@ class ColumnGrammar:
 
     # --- one record ------------------------------------------------------------------------
 
-    def contig_fails(self, chrom: bytes) -> bool:
+    def contig_fault(self, chrom: bytes) -> str | None:
+        """``CHROM`` when no ``##contig`` line declares it; without any, ``CHROM_NAME`` when the
+        name fails the contig rule."""
         if not self.contigs:
+            if chrom in self.passing_contigs:
+                return None
+            if contig_holds_personal(chrom.decode("latin-1")):
+                return "CHROM_NAME"
             if len(self.passing_contigs) < CACHED:
                 self.passing_contigs.add(chrom)
-            return False
-        return chrom not in self.contigs
+            return None
+        return "CHROM" if chrom not in self.contigs else None
 
     def filter_fails(self, column: bytes) -> bool:
         failing = self.filter_failing.get(column)
@@ -142,7 +153,9 @@ class ColumnGrammar:
         if breakend is None:
             return False
         mate = breakend.group(2) or breakend.group(4)
-        return mate is None or not self.contigs or mate in self.contigs or SYMBOLIC.fullmatch(mate) is not None
+        if mate is None or SYMBOLIC.fullmatch(mate) is not None:
+            return True
+        return mate in self.contigs if self.contigs else not contig_holds_personal(mate.decode("latin-1"))
 
     def gt_place(self, format_column: bytes) -> int | None:
         """Where GT is among a FORMAT column's keys (None: not there)."""
@@ -175,8 +188,9 @@ class ColumnGrammar:
     def record_faults(self, fields: list[bytes]) -> list[str]:
         """The columns of one record (split at tabs, 8 or more) off their grammar, in column order."""
         found = []
-        if self.contig_fails(fields[0]):
-            found.append("CHROM")
+        chrom = self.contig_fault(fields[0])
+        if chrom is not None:
+            found.append(chrom)
         if SEQUENCE.fullmatch(fields[3]) is None:
             found.append("REF")
         if self.alt_fails(fields[4]):
@@ -193,8 +207,9 @@ class ColumnGrammar:
     def named_faults(self, fields: list[bytes]) -> list[str]:
         """CHROM and FILTER alone: what the block path leaves to each record."""
         found = []
-        if self.contig_fails(fields[0]):
-            found.append("CHROM")
+        chrom = self.contig_fault(fields[0])
+        if chrom is not None:
+            found.append(chrom)
         if self.filter_fails(fields[6]):
             found.append("FILTER")
         return found

@@ -20,8 +20,17 @@ pipeline's header is ASCII), the same text percent-encoded (``%EA%B9%80...``) or
 HTML character references (``&#44608;``), a run of seven digits or more, hyphens
 allowed between them (a resident registration number ``900101-1234567``, a phone number
 ``010-1234-5678``, a record number ``MRN:12345678``, a date ``19900101``), and a
-date with separators (``1990-01-01``, ``1990.1.1``, ``01/01/1990``). A coordinate
-or a long count in a Description goes too: fail closed.
+date with separators (``1990-01-01``, ``1990.1.1``, ``01/01/1990``, ``01.01.1990``, the
+Korean written form ``1990. 01. 01.``, ``1990 01 01``, ``2023_10_29``, ``1990:01:01``,
+``01 01 1990``) and a phone number written with blanks or dots (``02 1234 5678``,
+``010.1234.5678``). A coordinate or a long count in a Description goes too: fail closed.
+Header text (``HEADER_PERSONAL``) loses six digits that read as a date ``YYMMDD`` too
+(``900101``, the first half of a registration number), which records keep (ClinVar's
+``OMIM:600101`` is a public ID).
+
+A contig ID is an assembly's name or a person's data (``personal_contig``): public accession
+tokens (``NC_000001.11``, ``KI270706v1``, ``JTFH01000001v1``, ``HLA-A*01:01:01:01``) are set
+aside, then what remains is held to ``PATHS`` and ``HEADER_PERSONAL``.
 """
 
 from __future__ import annotations
@@ -54,6 +63,12 @@ PATHS = re.compile(
     re.IGNORECASE,
 )
 TOKEN_EDGE = rb"(?<![A-Za-z0-9])", rb"(?![A-Za-z0-9])"
+YEAR_FIRST_SEPARATOR = rb"(?:[-./] ?| |_|:)"
+"""Between a year's parts: ``-``, ``.`` or ``/``, each perhaps followed by a blank, or a blank, ``_`` or ``:``."""
+DAY_FIRST = rb"[0-9]{1,2}[. _:][0-9]{1,2}[. _:][0-9]{4}"
+"""A day-first date with a four-digit year, by dots, blanks, ``_`` or ``:`` (``01.01.1990``)."""
+PHONE = rb"0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4}"
+"""A phone number written with blanks or dots (``02 1234 5678``, ``010.1234.5678``)."""
 PERSONAL = re.compile(
     rb"(?:"
     + rb"[\x80-\xff]+"  # not ASCII: a name in Hangul (UTF-8) or any other script
@@ -61,11 +76,26 @@ PERSONAL = re.compile(
     + rb"|(?:&#(?:[0-9]+|[xX][0-9A-Fa-f]+);)+"  # the same, as HTML character references
     + rb"|(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6,}(?![0-9])"  # 900101-1234567, 010-1234-5678, 19900101
     # (not an assembly accession, GCA_000001405.15: a public name of the reference)
-    + rb"|(?<![0-9])[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990.1.1
+    # 1990-01-01, 1990.1.1, 1990. 01. 01. (the Korean written form), 1990 01 01, 2023_10_29, 1990:01:01
+    + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
     + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
+    + rb"|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990 (not 4.2.10: a version)
+    + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])"  # 02 1234 5678, 010.1234.5678
     + rb")"
 )
 """Numbers and scripts that carry personal data in a hospital's text (see the module)."""
+YYMMDD = rb"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+HEADER_PERSONAL = re.compile(PERSONAL.pattern + rb"|(?<![A-Za-z0-9.])" + YYMMDD + rb"(?![0-9])")
+"""``PERSONAL`` and, in header text only, six digits that read as a date ``YYMMDD`` (``900101``)."""
+PUBLIC_ACCESSION = re.compile(
+    rb"(?<![A-Za-z0-9])(?:"
+    + rb"(?:AC|NC|NG|NT|NW|NZ)_[0-9]{6,9}(?:\.[0-9]+)?"  # RefSeq: NC_000001.11, NC_007605
+    + rb"|[A-Z]{4,6}[0-9]{8,10}(?:\.[0-9]+)?(?:v[0-9]+)?"  # WGS: JTFH01000001.1, JTFH01000001v1
+    + rb"|[A-Z]{1,2}[0-9]{5,6}(?:\.[0-9]+)?(?:v[0-9]+)?"  # GenBank: GL000192.1, CM000663.2, KI270706v1
+    + rb"|HLA-[A-Z0-9]+\*[0-9:]+[A-Z]?"  # HLA alleles: HLA-A*01:01:01:01, HLA-DRB1*15:01:01:01
+    + rb")(?![0-9])"
+)
+"""Public accession tokens of assembly contigs, set aside before a contig ID is judged."""
 
 
 DISTINCTIVE_LENGTH = 5
@@ -124,12 +154,22 @@ class IdentifierScrub:
         text = self.without_paths(text)
         pattern = self.names.pattern
         if pattern is None:
-            return PERSONAL.sub(REMOVED, text)
+            return HEADER_PERSONAL.sub(REMOVED, text)
         pieces = []
         last = 0
         for match in pattern.finditer(text):
-            pieces.append(PERSONAL.sub(REMOVED, text[last : match.start()]))
+            pieces.append(HEADER_PERSONAL.sub(REMOVED, text[last : match.start()]))
             pieces.append(self.names.replacements[match.group(0).lower()])
             last = match.end()
-        pieces.append(PERSONAL.sub(REMOVED, text[last:]))
+        pieces.append(HEADER_PERSONAL.sub(REMOVED, text[last:]))
         return b"".join(pieces)
+
+
+def personal_contig(identifier: bytes) -> bool:
+    """Whether a contig ID holds a path, an address, a URL, text outside ASCII or a number or date
+    shape of ``HEADER_PERSONAL``, once its public accession tokens (``PUBLIC_ACCESSION``) are set aside:
+    ``KIM_19900101`` and ``/home/kimjh/asm.fa`` do; ``chrUn_JTFH01000001v1_decoy`` and
+    ``HLA-DRB1*15:01:01:01`` do not."""
+    if PATHS.search(identifier) is not None:
+        return True
+    return HEADER_PERSONAL.search(PUBLIC_ACCESSION.sub(b" ", identifier)) is not None

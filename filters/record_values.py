@@ -20,9 +20,21 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
   assembly accession (``NM_001009931``), dbSNP's ``GENEINFO`` gene IDs, and an
   annotation's gene ID subfield (VEP's ``Gene``, SnpEff's ``Gene_ID``: an Entrez number
   for RefSeq transcripts, found by the subfield list of the key's Description).
+  The dates include ``01.01.1990``, ``1990. 01. 01.``, ``1990 01 01``, ``2023_10_29``,
+  ``1990:01:01`` and ``01 01 1990``, and phone numbers ``02 1234 5678`` and
+  ``010.1234.5678`` (``identifiers``); six digits alone (``OMIM:600101``) stay.
 
-Integer and Float values are not checked: a date written as an Integer passes (the man
-page says so), as do a romanised name and a number written onto a word.
+Integer and Float values are not checked while each of their comma-separated elements is
+``.`` or a number of the VCF grammar (``numbers_fit``: ``12``, ``-3``, ``1e-05``, ``NaN``)
+that fits a 32-bit Integer: a date written as an Integer (``19900101``) passes (the man
+page says so), as do a romanised name and a number written onto a word. A value off the
+grammar (``1990-01-01``, ``010-1234-5678``, ``01/01/1990`` as an Integer) is held to the
+value rule. A GT value is held to the genotype grammar instead (below).
+
+A breakend whose mate is written ``<ID>`` (``A[<ctg1>:5[``, a contig of an assembly file)
+has that ID held to the symbolic-allele rule and to the contig rule
+(``identifiers.personal_contig``); a failing one becomes ``<*>``, as a symbolic allele does.
+An INFO column's empty item (a ``;`` at its end, or ``;;``) goes: the VCF has no empty item.
 
 With the header's definitions (``RecordDefinitions``), vcf-scrub-header's output holds no
 record text its header does not explain, as ``genoscrub-audit`` requires: an INFO key or a
@@ -46,7 +58,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.identifiers import PERSONAL
+from genoscrub.fields import FLOAT_TEXT
+from genoscrub.identifiers import DAY_FIRST, PERSONAL, PHONE, YEAR_FIRST_SEPARATOR, personal_contig
 from genoscrub.vcf import RecordBlock
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 
@@ -57,7 +70,8 @@ VALUE_SHAPES = re.compile(
     rb"|&#[0-9xX]"  # the same, as an HTML character reference (its ; ends an INFO item: not required)
     rb"|[\\@]|://"  # a Windows or UNC path, an escape, an e-mail address, a URL
     rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # a path: / or ~ starting a token, or two / in one
-    rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4})(?![0-9])"  # a date
+    rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}"
+    rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}|" + DAY_FIRST + rb"|" + PHONE + rb")(?![0-9])"  # a date, a phone number
     rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
@@ -77,9 +91,13 @@ SYMBOLIC_REMOVED = b"<*>"
 NUMERIC_TYPES = frozenset({b"Integer", b"Float"})
 """Types whose values go unchecked while they are numbers (a Flag has no value: one written is checked)."""
 NUMBER_TEXT = re.compile(rb"[0-9.,+eE/|-]*")
-"""The bytes of numbers (and of a genotype)."""
+"""The bytes of a genotype's numbers (a GT value of a numeric FORMAT list is held to these)."""
+NUMBER_ELEMENT = re.compile(rb"\.|" + FLOAT_TEXT.pattern + rb"|[-+]?(?i:inf|infinity|nan)")
+"""One element of an Integer or Float value (VCF 4.4, 1.3): ``.``, a Float (an Integer is one), ``Inf``, ``NaN``."""
 BEYOND_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{11}")
 """More digits than a 32-bit Integer has (10), but a fraction's."""
+BREAKEND_MATE = re.compile(rb"[\[\]]<([^<>\[\]]*)>:")
+"""The mate of a breakend written ``<ID>`` (VCF 4.4, 5.4: a contig of an assembly file)."""
 # The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; structural variants, 3 and 5):
 # their values go unchecked where a file uses them without defining them (PS, a phase set, is a position).
 SPECIFIED_NUMERIC = {
@@ -100,6 +118,21 @@ GENOTYPE = re.compile(rb"[/|]?(?:[0-9]{1,9}|\.)(?:[/|](?:[0-9]{1,9}|\.))*")
 GENOTYPE_PARTS = re.compile(rb"[/|]?[^/|]+(?:[/|][^/|]+)*")
 """A GT whose separators are plain: off the grammar, it keeps its ploidy as ``.`` alleles."""
 PASS = b"PASS"
+
+
+def numbers_fit(value: bytes) -> bool:
+    """Whether a numeric key's value is numbers of the VCF grammar that fit: each comma-separated
+    element ``.`` or a number (``NUMBER_ELEMENT``), and no run of more digits than an Integer has."""
+    return all(NUMBER_ELEMENT.fullmatch(element) for element in value.split(b",")) and BEYOND_INTEGER.search(value) is None
+
+
+def unsafe_allele(allele: bytes) -> bool:
+    """Whether an ALT allele names what must go: a symbolic allele's ID off the ALT grammar or holding
+    personal data, or a breakend's ``<ID>`` mate failing that rule or the contig rule."""
+    if allele[:1] == b"<" and allele[-1:] == b">":
+        return unsafe_id(ALT_ID, allele[1:-1])
+    mate = BREAKEND_MATE.search(allele)
+    return mate is not None and (unsafe_id(ALT_ID, mate.group(1)) or personal_contig(mate.group(1)))
 
 
 def genotype_off_grammar(value: bytes, alleles: int) -> bool:
@@ -262,10 +295,7 @@ class RecordValues:
 
     def scrub_alt(self, fields: list[bytes]) -> bool:
         alleles = fields[4].split(b",")
-        new = [
-            SYMBOLIC_REMOVED if allele[:1] == b"<" and allele[-1:] == b">" and unsafe_id(ALT_ID, allele[1:-1]) else allele
-            for allele in alleles
-        ]
+        new = [SYMBOLIC_REMOVED if unsafe_allele(allele) else allele for allele in alleles]
         if new == alleles:
             return False
         fields[4] = b",".join(new)
@@ -277,10 +307,13 @@ class RecordValues:
         changed = False
         for item in items:
             key, equals, value = item.partition(b"=")
-            if item and unsafe_id(FIELD_ID, key):  # an empty item (a; at the end) is nothing to remove
+            if not item:  # a ; at the end, or ;;: the VCF has no empty item
+                self.removed["info_empty_items"] += 1
+                continue
+            if unsafe_id(FIELD_ID, key):
                 changed = True
                 continue
-            if item and self.undefined("info", key):
+            if self.undefined("info", key):
                 self.removed["info_keys_undefined"] += 1
                 continue
             if equals and self.checked(value, key, self.numeric_info) and self.holds_identifier(value, key):
@@ -292,10 +325,16 @@ class RecordValues:
         return changed
 
     @staticmethod
-    def checked(value: bytes, key: bytes, numeric: frozenset[bytes]) -> bool:
+    def checked(value: bytes, key: bytes, numeric: frozenset[bytes], genotype: bool = False) -> bool:
         """Whether the value rule applies: a String key's value, or a numeric key's value that is not
-        numbers that fit an Integer (``DP=kimjh``, ``DP=9001011234567``)."""
-        return key not in numeric or NUMBER_TEXT.fullmatch(value) is None or BEYOND_INTEGER.search(value) is not None
+        numbers of the VCF grammar that fit an Integer (``DP=kimjh``, ``DP=9001011234567``,
+        ``DP=1990-01-01``: ``numbers_fit``). A ``genotype`` (FORMAT GT) is looked at when it holds more
+        than a genotype's bytes; its grammar is the definitions rule's."""
+        if key not in numeric:
+            return True
+        if genotype:
+            return NUMBER_TEXT.fullmatch(value) is None or BEYOND_INTEGER.search(value) is not None
+        return not numbers_fit(value)
 
     def scrub_samples(self, fields: list[bytes]) -> bool:
         keys = fields[8].split(b":")
@@ -314,7 +353,7 @@ class RecordValues:
                 values[genotype] = missing_genotype(values[genotype])
                 self.removed["genotypes_off_grammar"] += 1
             for index in kept:
-                if index < len(values) and self.checked(values[index], keys[index], self.numeric_format) \
+                if index < len(values) and self.checked(values[index], keys[index], self.numeric_format, keys[index] == GENOTYPE_KEY) \
                         and self.holds_identifier(values[index], keys[index]):
                     values[index] = b"."
                     changed = True
@@ -326,8 +365,8 @@ class RecordValues:
         return changed
 
     def candidate_rows(self, block: RecordBlock) -> np.ndarray:
-        """The rows of a block that may hold something either rule finds (a superset, in C), and
-        those that link to others (an INFO key of ``link_keys``, a breakend ALT), whose IDs the
-        one-record path gives pseudonyms."""
+        """The rows of a block that may hold something either rule finds (a superset, in C), an empty
+        INFO item, and those that link to others (an INFO key of ``link_keys``, a breakend ALT), whose
+        IDs the one-record path gives pseudonyms."""
         found = scan.vcf_identifier_candidates(block.text, block.column(4)[0], block.ends, *self.loop_lists, *self.definition_lists)
         return np.flatnonzero(found)

@@ -864,7 +864,8 @@ def _is_range(groups: list[bytes]) -> bool:
 
 
 def _date_like(text: bytes, at: int, end: int) -> bool:
-    """Three groups of digits separated by ``-``, ``.`` or ``/`` from ``at``."""
+    """Three groups of digits from ``at``, separated by ``-``, ``.`` or ``/`` (each perhaps followed by a
+    blank), a blank, ``_`` or ``:``: a date's shape, or a phone number's written with blanks or dots."""
     for part in range(3):
         start = at
         while at < end and text[at] in _DIGITS:
@@ -873,9 +874,11 @@ def _date_like(text: bytes, at: int, end: int) -> bool:
             return False
         if part == 2:
             return True
-        if at >= end or text[at] not in b"-./":
+        if at >= end or text[at] not in b"-./ _:":
             return False
         at += 1
+        if at < end and text[at] == 0x20 and text[at - 1] in b"-./":
+            at += 1
     return False
 
 
@@ -898,11 +901,19 @@ def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
 
 
 _NUMBERS = frozenset(b"0123456789.,+-eE/|")
+_BEYOND_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{11}")
+_NUMBER_ELEMENT = re.compile(rb"\.|[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?i:inf|infinity|nan)")
 
 
 def _numbers_only(value: bytes) -> bool:
-    """Numbers a numeric key holds: their bytes, no run of 11+ digits but a fraction's."""
-    return all(byte in _NUMBERS for byte in value) and re.search(rb"(?<![0-9.])[0-9]{11}", value) is None
+    """Numbers a numeric key holds: each comma-separated element ``.`` or a VCF number, no run of
+    11+ digits but a fraction's."""
+    return all(_NUMBER_ELEMENT.fullmatch(element) for element in value.split(b",")) and _BEYOND_INTEGER.search(value) is None
+
+
+def _genotype_bytes_only(value: bytes) -> bool:
+    """A GT value of a numeric FORMAT list: a genotype's bytes, no run of 11+ digits but a fraction's."""
+    return all(byte in _NUMBERS for byte in value) and _BEYOND_INTEGER.search(value) is None
 
 
 def _after_public_prefix(text: bytes, start: int, at: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:
@@ -980,8 +991,8 @@ def _record_candidate(
         position = offsets[3]
         for item in columns[3].split(b";"):
             key, equals, _ = item.partition(b"=")
-            if item and (_id_candidate(text, position, position + len(key), "field") or key in links):
-                return True  # an empty item is nothing; a link is picked
+            if not item or _id_candidate(text, position, position + len(key), "field") or key in links:
+                return True  # an empty item goes; a link is picked
             value_start, value_end = position + len(key) + 1, position + len(item)
             mask = layouts.get(key, 0) if key not in info else 0
             checked = key not in info or not _numbers_only(text[value_start:value_end])
@@ -998,13 +1009,15 @@ def _record_candidate(
         position += len(key) + 1
     if len(keys) > 64:
         return True
+    genotype = keys.index(b"GT") if b"GT" in keys else -1
     for sample in range(5, len(columns)):
         position = offsets[sample]
         values = columns[sample].split(b":")
         if len(values) > len(keys):
             return True  # a value beyond the FORMAT keys goes too
-        for key, value in zip(keys, values, strict=False):
-            checked = key not in format_keys or not _numbers_only(value)
+        for index, (key, value) in enumerate(zip(keys, values, strict=False)):
+            numbers = _genotype_bytes_only(value) if index == genotype else _numbers_only(value)
+            checked = key not in format_keys or not numbers
             if checked and _value_candidate(text, position, position + len(value), 0, prefixes):
                 return True
             position += len(value) + 1

@@ -15,7 +15,10 @@ Every removal is counted, by kind, in the report.
   Description. A Description goes through the identifier scrub (``identifiers``) or,
   with ``--descriptions drop``, becomes the VCF specification's text for a standard key
   and a neutral one for the rest;
-- ``##contig``: ID and length; ``##reference``: the base name of a reference file;
+- ``##contig``: ID and length; an ID holding a path, an address or personal data
+  (``identifiers.personal_contig``: ``KIM_19900101``, ``/home/kimjh/asm.fa``) is an error
+  naming the line, never the ID, as no record on it could be kept; ``##reference``: the
+  base name of a reference file;
 - ``--keep KEY`` lines: every value scrubbed; ``##PEDIGREE``/``##SAMPLE`` sample IDs get
   the columns' pseudonyms, or the line goes when one is not a known sample.
 
@@ -57,7 +60,7 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
-from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive
+from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive, personal_contig
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_id
@@ -85,7 +88,7 @@ ALLOWED_KEYS = frozenset({b"fileformat", b"INFO", b"FORMAT", b"FILTER", b"ALT", 
 PUBLIC_ID = re.compile(rb"(?:rs|COSV|COSM)[0-9]+")
 # An ID column that stays as it is: "." or a list of public IDs.
 KEPT_ID_COLUMN = re.compile(rb"\.|(?:(?:rs|COSV|COSM)[0-9]+;)*(?:rs|COSV|COSM)[0-9]+")
-STEM_SEPARATORS = re.compile(rb"[_.]")
+STEM_SEPARATORS = re.compile(rb"[-_.]")
 MIN_STEM_LENGTH = 5
 # A name replaced inside records (values, keys, symbolic alleles) must be unmistakable there:
 # at least this long, with a letter, not only bases (a sample "1", "DP" or "ACGT" stays a value).
@@ -102,6 +105,7 @@ BUILD_NAMES = frozenset(
      b"CHM13", b"GRCm38", b"GRCm39", b"mm10", b"mm39"}
 )
 LINK_KEYS = frozenset({b"MATEID", b"PARID", b"EVENT"})
+PERSONAL_CONTIG = "contig ID holds a path or personal data; rename the contig before scrubbing"
 NEUTRAL_DESCRIPTION = b"Description removed"
 # The VCF specification's own words for its reserved keys (VCF 4.4, 1.6.1 and 5), for --descriptions drop.
 STANDARD_DESCRIPTIONS: dict[tuple[bytes, bytes], bytes] = {
@@ -157,7 +161,8 @@ app = make_app()
 
 
 def sample_stem(name: bytes) -> bytes | None:
-    """``S2301217N`` of ``S2301217N_20231029``: the part a lab also writes alone.
+    """``S2301217N`` of ``S2301217N_20231029`` (or ``S2301217N-T``, ``S2301217N.L1``): the part a lab
+    also writes alone.
 
     Only stems long enough and with a digit count, so a sample ``tumour_1``
     does not turn every "tumour" in a description into a pseudonym.
@@ -240,7 +245,7 @@ class HeaderScrub:
 
     ``dropped_info`` and ``dropped_format`` collect the IDs of INFO and FORMAT lines that
     did not parse (as far as an ``ID=`` can be read), so that the records' use of them is
-    counted (``RecordScrub``).
+    counted (``RecordScrub``). ``path`` names the input in an error.
     """
 
     def __init__(
@@ -253,7 +258,9 @@ class HeaderScrub:
         scrub: IdentifierScrub,
         record_names: NameReplacement,
         report: Report,
+        path: str = "-",
     ) -> None:
+        self.path = path
         self.samples = dict(zip(header.samples, new_samples, strict=True))
         self.pseudonyms = pseudonyms
         self.keep = keep
@@ -285,14 +292,15 @@ class HeaderScrub:
 
     def lines(self, meta: list[bytes]) -> list[bytes]:
         kept = []
-        for line in meta:
-            rebuilt = self.line(line)
+        for number, line in enumerate(meta, start=1):
+            rebuilt = self.line(line, number)
             if rebuilt is not None:
                 kept.append(rebuilt)
         return kept
 
-    def line(self, line: bytes) -> bytes | None:
-        """The line to write for one ``##`` line, or None to remove it (counted by kind)."""
+    def line(self, line: bytes, number: int = 0) -> bytes | None:
+        """The line to write for one ``##`` line (line ``number`` of the file), or None to remove it
+        (counted by kind)."""
         key, value = meta_key(line), meta_value(line)
         if key == b"fileformat":
             if self.fileformat_seen:
@@ -312,6 +320,8 @@ class HeaderScrub:
             if found is None or CONTIG_ID.fullmatch(identifier) is None:
                 self.removed("unparseable_contig")
                 return None
+            if self.personal_contig(found.id):
+                raise InputError(PERSONAL_CONTIG, self.path, number or None)
             self.fields_removed(found.dropped_fields)
             self.contigs.add(identifier)
             return Contig(identifier, found.length).line()
@@ -326,6 +336,12 @@ class HeaderScrub:
             return self.kept_line(key, value)
         self.removed("not_allowlisted")
         return None
+
+    def personal_contig(self, identifier: bytes) -> bool:
+        """Whether a contig ID holds a path or personal data (``identifiers.personal_contig``) around the
+        sample names it may hold (an assembly's contig named after its sample gets the pseudonym)."""
+        pattern = self.record_names.pattern
+        return personal_contig(pattern.sub(b"_", identifier) if pattern is not None else identifier)
 
     def description(self, kind: bytes, identifier: bytes, text: bytes) -> bytes:
         if self.descriptions == "drop":
@@ -654,9 +670,11 @@ def scrub_header(
     keep: frozenset[bytes],
     descriptions: str,
     report: Report,
+    path: str = "-",
 ) -> tuple[bytes, HeaderScrub]:
     """The whole new header (rebuilt meta lines, the provenance line, renamed columns) and the
-    ``HeaderScrub`` that made it (its name replacement and removed definitions serve the records)."""
+    ``HeaderScrub`` that made it (its name replacement and removed definitions serve the records);
+    ``path`` names the input in an error."""
     replacements = name_replacements(header.samples, new_samples, pseudonyms.table)
     defined = {
         found.id
@@ -667,7 +685,7 @@ def scrub_header(
     }
     scrub = IdentifierScrub(replacements)
     record_names = NameReplacement(record_replacements(replacements, defined))
-    headers = HeaderScrub(header, new_samples, pseudonyms, keep, descriptions, scrub, record_names, report)
+    headers = HeaderScrub(header, new_samples, pseudonyms, keep, descriptions, scrub, record_names, report, path)
     lines = headers.lines(header.meta)
     if not headers.fileformat_seen:
         lines.insert(0, b"##fileformat=" + LATEST_FILEFORMAT)
@@ -725,7 +743,7 @@ def main(
                 header, body = split_header_text(text_blocks(source, input), input)
                 new_samples = rename_samples(header, pseudonyms, input)
                 report.add("samples_renamed", len(new_samples))
-                text, headers = scrub_header(header, new_samples, pseudonyms, kept_keys, descriptions, report)
+                text, headers = scrub_header(header, new_samples, pseudonyms, kept_keys, descriptions, report, input)
                 sink.write(text)
                 id_scrubber = IdScrubber() if ids == "scrub" else None
                 records = RecordScrub(id_scrubber, headers.record_names, headers.record_values(), headers.dropped_info,

@@ -248,3 +248,43 @@ def test_values_sam_scrub_rg_keeps_the_audit_accepts(
         kept = scrubber_keeps(tags)
         assert len(flags) == len(tags)
         assert not [tag for tag, keep, flag in zip(tags, kept, flags, strict=True) if keep and flag]
+
+
+PLANTED_VCF_SHAPES = (
+    b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##contig=<ID=chrUn_JTFH01000001v1_decoy,length=1000>\n"
+    b"##contig=<ID=HLA-A*01:01:01:01,length=1000>\n"
+    b'##INFO=<ID=BIRTH,Number=.,Type=Integer,Description="born 01.01.1990, DOB 900101, tel 02 1234 5678">\n'
+    b'##INFO=<ID=FL,Number=1,Type=Float,Description="from C:\\Users\\kimjh, 1990\\-01\\-01, version 4.2.10">\n'
+    b'##INFO=<ID=NOTE,Number=1,Type=String,Description="A note">\n'
+    b'##INFO=<ID=SVTYPE,Number=1,Type=String,Description="SV type">\n'
+    b'##INFO=<ID=MATEID,Number=.,Type=String,Description="Mate">\n'
+    b'##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    b'##FORMAT=<ID=DB,Number=1,Type=Integer,Description="A count">\n'
+    b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217N_20231029\n"
+    b"chr1\t100\t.\tA\tC\t50\tPASS\tBIRTH=1990-01-01,12;FL=1990.01.01;NOTE=&#44608;\tGT:DB\t0/1:01/01/1990\n"
+    b"chr1\t101\t.\tA\tC\t50\tPASS\tBIRTH=12;FL=1e-05;NOTE=OMIM:600101\tGT:DB\t0/1:12\n"
+    b"chr1\t102\tbnd_a\tA\tA[chr1:300[\t50\tPASS\tSVTYPE=BND;MATEID=bnd_b;NOTE=2023_10_29\tGT:DB\t0/1:.\n"
+    b"chr1\t300\tbnd_b\tA\t]chr1:102]A\t50\tPASS\tSVTYPE=BND;MATEID=bnd_a;NOTE=.;\tGT:DB\t0/1:.\n"
+    b"chr1\t400\t.\tA\tA[<KIM_19900101>:5[,A[<ctg1>:5[\t50\tPASS\tSVTYPE=BND\tGT:DB\t0/1:NaN\n"
+    b"chrUn_JTFH01000001v1_decoy\t5\t.\tA\tC\t50\tPASS\t.\tGT:DB\t0/1:-3\n"
+)
+
+
+def test_the_vcf_shapes_vcf_scrub_header_keeps_the_audit_accepts(tmp_path: Path) -> None:
+    """The red team's shapes (Integer and Float values off the number grammar, the new dates and
+    phone numbers, backslashes in a Description, an HTML reference without ``;``, a breakend mate
+    ``<ID>``, a sample name, linked IDs, an empty INFO item, assembly contigs): what the scrubber
+    writes the audit accepts, and the input holds a finding of each kind."""
+    planted = tmp_path / "planted.vcf"
+    planted.write_bytes(PLANTED_VCF_SHAPES)
+    scrubbed = tmp_path / "scrubbed.vcf"
+    done = subprocess.run([str(BIN / "vcf-scrub-header"), "-q", "-o", str(scrubbed), str(planted)], capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    assert metadata_keys(audit(scrubbed, tmp_path / "out.json")) == {}
+    found = metadata_keys(audit(planted, tmp_path / "in.json"))
+    assert found["identifier in record value"] == 3  # records at 100, 102 and 400
+    assert found["header value ##INFO Description"] == 2
+    assert found["sample name (holds personal data)"] == 1
+    assert found["INFO (an empty item)"] == 2  # NOTE=&#44608; and NOTE=.;
+    assert found["ID column"] == 2
+    assert "header value ##contig ID" not in found

@@ -253,6 +253,21 @@ def test_fastq_text_where_the_bases_or_the_read_number_belong_is_found(tmp_path:
     assert scrubbed.stdout == b"@READ1\nACGT\n+\nIIII\n"
 
 
+def test_a_format_column_of_a_dot_has_no_key(tmp_path: Path) -> None:
+    """vcf-scrub-header writes FORMAT ``.`` (and ``.`` samples) where no FORMAT key is defined;
+    the audit took the dot for an undeclared key, so such a scrubbed file failed the gate."""
+    data = (
+        "##fileformat=VCFv4.2\n##contig=<ID=1,length=1000>\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tSAMPLE1\tSAMPLE2\n1\t100\t.\tA\tT\t.\t.\t.\t.\t.\t.\n"
+    )
+    (tmp_path / "dot.vcf").write_text(data)
+    result, report = audit(str(tmp_path / "dot.vcf"), cwd=tmp_path)
+    assert result.returncode == 0, result.stdout.decode()
+    (tmp_path / "key.vcf").write_text(data.replace("\t.\t.\t.\n", "\tXX\t.\t.\n"))
+    result, report = audit(str(tmp_path / "key.vcf"), cwd=tmp_path)
+    assert result.returncode == 1 and b"FORMAT/XX (not in the header)" in result.stdout
+
+
 def test_fastq_batch_search_equals_record_by_record(simulated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The forbidden strings of a FASTQ pair searched a batch of records at a time give the counts
     and the first positions, key by key, that one record at a time gives: hits in names, comments

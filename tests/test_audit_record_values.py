@@ -44,10 +44,13 @@ HEADER = (
     '##INFO=<ID=CSQ,Number=.,Type=String,Description="VEP consequences">\n'
     '##INFO=<ID=GENE,Number=1,Type=String,Description="A gene">\n'
     '##INFO=<ID=DB,Number=0,Type=Flag,Description="In dbSNP">\n'
+    '##INFO=<ID=BIRTH,Number=.,Type=Integer,Description="A count">\n'
+    '##INFO=<ID=FL,Number=1,Type=Float,Description="A fraction">\n'
     '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
     '##FORMAT=<ID=NM,Number=1,Type=String,Description="A sample note">\n'
     '##FORMAT=<ID=PID,Number=1,Type=String,Description="Phasing ID">\n'
     '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n'
+    '##FORMAT=<ID=DB,Number=1,Type=Integer,Description="A count">\n'
     "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tSAMPLE1\n"
 )
 CLEAN = ["chr1", "1000", "rs76717221", "A", "G", "50", "PASS", "NOTE=fine", "GT:NM", "0/1:fine"]
@@ -203,7 +206,8 @@ def test_public_annotation_shapes_are_no_finding(one_by_one: bool, monkeypatch: 
 
 def test_undeclared_keys_are_read_as_strings_integers_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
     """An INFO or FORMAT key the header does not declare is read as a String (and is its own
-    finding, not in the header); an Integer's value is not read (a documented limit)."""
+    finding, not in the header); an Integer's value of the number grammar is not read (a date
+    written as one, ``19900101``, is a documented limit)."""
     records = [
         "\t".join([*CLEAN[:7], "SEEN=19900101", *CLEAN[8:]]),
         "\t".join([*CLEAN[:8], "GT:XS", "0/1:19900101"]),
@@ -249,11 +253,17 @@ SHAPES = [
     "1990.01.01", "1990.1.1", "1990/01.01", "01/01/1990", "1/2/33", "1/2-33", "123456-7", "12-34-567", "1234567-1234570",
     "1234570-1234567", "0123456-0123457", "16050036_A_C", "1-55516888-G-GA", "chr1:1234567", "NM_1234567", "PT_1234567",
     "a/b/c", " /x", "(~x", "|/x", "%C3", "%80", "x@y", "a\\b", "&#12;", "~", "/x", "1234.5",
+    "01.01.1990", "29.10.2023", "1990. 01. 01.", "1990 01 01", "2023_10_29", "1990:01:01", "01 01 1990", "01_01_1990",
+    "02 1234 5678", "010.1234.5678", "&#44608", "1990- 01- 01", "4.2.10", "0.5 1234", "1.5:12:1234", "12,1990-01-01",
+    "1e-05", "NaN", "-Inf", "-3", "9001011234567", "0.12345678901", "OMIM:600101", "900101",
 ]  # fmt: skip
 """Whole shapes and near misses, planted alone as often as fragments are strung together."""
 
 
-PLACES = ["NOTE", "END", "CAF", "GENEINFO", "UNDECLARED", "info key", "NM", "PS", "extra", "format key", "first", "FILTER", "ALT"]
+PLACES = [
+    "NOTE", "END", "CAF", "GENEINFO", "UNDECLARED", "BIRTH", "FL", "info key", "NM", "PS", "DB", "extra", "format key", "first",
+    "first number", "FILTER", "ALT", "mate",
+]  # fmt: skip
 
 
 @st.composite
@@ -270,8 +280,14 @@ def record_lines(draw: st.DrawFn) -> bytes:
         alt, filters, key_text = "G", "PASS", ""
         for place in draw(st.lists(st.sampled_from(PLACES), max_size=2)):
             planted = draw(text).replace(";", "")
-            if place in ("NOTE", "END", "CAF", "GENEINFO", "UNDECLARED"):
+            if place in ("NOTE", "END", "CAF", "GENEINFO", "UNDECLARED", "BIRTH", "FL"):
                 info[place] = planted
+            elif place == "DB":
+                keys, samples[1] = ["GT", "NM", "DB"], ["1/1", "y", planted]
+            elif place == "first number":
+                keys, samples[0][0] = ["DB", "GT", "PS"], planted
+            elif place == "mate":
+                alt = "A[<" + planted.replace(",", "").replace(">", "").replace("<", "") + ">:5["
             elif place == "info key":
                 key_text = ";" + planted
             elif place in ("NM", "PS"):
@@ -300,8 +316,14 @@ def planted_alone(place: str, text: str) -> str:
     info, key_text = {"NOTE": "x", "END": "5"}, ""
     keys, samples = ["GT", "NM", "PS"], [["0/1", "x", "5"], ["1/1", "y", "6"]]
     alt, filters = "G", "PASS"
-    if place in ("NOTE", "END", "CAF", "GENEINFO", "UNDECLARED"):
+    if place in ("NOTE", "END", "CAF", "GENEINFO", "UNDECLARED", "BIRTH", "FL"):
         info[place] = text
+    elif place == "DB":
+        keys, samples[1] = ["GT", "NM", "DB"], ["1/1", "y", text]
+    elif place == "first number":
+        keys, samples[0][0] = ["DB", "GT", "PS"], text
+    elif place == "mate":
+        alt = "A[<" + text.replace(",", "") + ">:5["
     elif place == "info key":
         key_text = ";" + text
     elif place in ("NM", "PS"):
@@ -328,8 +350,7 @@ def test_every_shape_alone_in_every_place_found_by_block_as_record_by_record(pla
     data = vcf_text([planted_alone(place, text) for text in SHAPES], header)
     one_by_one = audited(data, True, monkeypatch)
     assert audited(data, False, monkeypatch).as_dict() == one_by_one.as_dict()
-    if place not in ("END", "PS"):  # Integer values are not read
-        assert one_by_one.metadata.counts[KIND] > 0
+    assert one_by_one.metadata.counts[KIND] > 0  # an Integer's or Float's dates too
 
 
 @settings(max_examples=600, deadline=None)
@@ -367,7 +388,8 @@ def test_the_simulated_vcfs_hold_identifiers_in_record_values_until_scrubbed(sim
 def test_corpus_vcfs_audited_for_record_values(corpus: Path, tmp_path: Path) -> None:
     """Every corpus VCF is read to its end (a finding or a clean pass, never a crash); the counts
     of the new kind are printed (``pytest -s``) for the record. Files that hold one: ANNOVAR (a
-    date) and the VCF 4.3 test of symbols in a symbolic ALT. Not findings: VEP with RefSeq (an
+    date), the VCF 4.3 test of symbols in a symbolic ALT and htslib's test of positions past
+    32 bits (an Integer END of 11 digits). Not findings: VEP with RefSeq (an
     Entrez gene ID in the Gene subfield its Description names), picard (an undeclared PS, a
     numeric key of the specification)."""
     paths = sorted((corpus / "vcf").iterdir())
@@ -381,7 +403,8 @@ def test_corpus_vcfs_audited_for_record_values(corpus: Path, tmp_path: Path) -> 
     print({name: count for name, count in counts.items() if count})
     assert counts["bcftools__view.filter.annovar.vcf"] == 3
     assert counts["htsspecs__43_passed_body_alt.vcf"] == 1
-    assert sum(1 for count in counts.values() if count) == 2
+    assert counts["htslib__index.vcf"] == 1  # END=10010001000: 11 digits, more than an Integer holds
+    assert sum(1 for count in counts.values() if count) == 3
 
 
 def test_a_type_off_the_grammar_reads_the_values_as_strings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -393,3 +416,79 @@ def test_a_type_off_the_grammar_reads_the_values_as_strings(monkeypatch: pytest.
     findings = audited(data, False, monkeypatch)
     assert findings.metadata.counts[KIND] == 1
     assert findings.metadata.counts["header value ##INFO Type"] == 1
+
+
+# --- Integer and Float values, the new date and phone shapes, breakend mates ---------------------
+
+
+@pytest.mark.parametrize(
+    ("item", "found"),
+    [("BIRTH=1990-01-01", True), ("BIRTH=12,1990-01-01", True), ("BIRTH=010-1234-5678", True), ("FL=1990.01.01", True),
+     ("BIRTH=9001011234567", True), ("FL=01.01.1990", True), ("BIRTH=12", False), ("BIRTH=-3,.", False), ("FL=1e-05", False),
+     ("FL=.", False), ("FL=NaN", False), ("FL=-Inf", False), ("FL=0.12345678901", False), ("BIRTH=19900101", False),
+     ("END=1990-01-01", True), ("DP=12", False), ("AF=1e-05", False), ("DB=1990-01-01", True)],
+)  # fmt: skip
+def test_integer_and_float_values_follow_the_number_grammar(item: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An element off the VCF number grammar (or 11 digits in a row) sends the value to the value
+    rule; numbers of the grammar pass (``DP`` and ``AF`` here undeclared: the specification's)."""
+    for one_by_one in (False, True):
+        findings = audited(vcf_text(["\t".join([*CLEAN[:7], item, *CLEAN[8:]])]), one_by_one, monkeypatch)
+        assert findings.metadata.counts[KIND] == (1 if found else 0), (item, one_by_one)
+
+
+@pytest.mark.parametrize(("sample", "found"), [("0/1:x:01/01/1990", True), ("0/1:x:900101-1234567", True), ("0/1:x:12", False)])
+def test_an_integer_format_value_follows_the_number_grammar(sample: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    for one_by_one in (False, True):
+        findings = audited(vcf_text(["\t".join([*CLEAN[:8], "GT:NM:DB", sample])]), one_by_one, monkeypatch)
+        assert findings.metadata.counts[KIND] == (1 if found else 0), (sample, one_by_one)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["01.01.1990", "29.10.2023", "1990. 01. 01.", "1990 01 01", "2023_10_29", "1990:01:01", "01 01 1990", "01_01_1990",
+     "02 1234 5678", "010 1234 5678", "010.1234.5678", "&#44608", "&#xAE40"],
+)  # fmt: skip
+def test_the_new_shapes_are_identifiers_in_values_and_ids(value: str) -> None:
+    assert value_holds_identifier(value.encode(), frozenset())
+    if "&" not in value and " " not in value:
+        assert id_fails(("DEL:" + value.replace(" ", "")).encode(), ALT_ID)
+
+
+@pytest.mark.parametrize("value", ["4.2.10", "OMIM:600101", "900101", "1.2.3", "0.5", "1e-05"])
+def test_versions_and_six_digits_pass_in_values(value: str) -> None:
+    """Six digits that read as a date are a header text shape only: ClinVar's ``OMIM:600101`` passes."""
+    assert not value_holds_identifier(value.encode(), frozenset())
+
+
+@pytest.mark.parametrize(("alt", "found"), [("A[<KIM_19900101>:5[", True), ("]<ctg/home/kimjh>:5]A", True),
+                                            ("A[<900101-1234567>:5[", True), ("A[<ctg1>:5[", False),
+                                            ("A[<chrUn_JTFH01000001v1_decoy>:5[", True), ("A[<HLA-A*01:01:01:01>:5[", False)])  # fmt: skip
+def test_a_breakend_mate_id_is_held_to_the_id_and_contig_rules(alt: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both rules, as for a symbolic allele: a decoy's WGS accession passes the contig rule but its
+    eight digits fail the ID rule (the scrubber makes it ``<*>`` too)."""
+    for one_by_one in (False, True):
+        findings = audited(vcf_text(["\t".join([*CLEAN[:4], alt, *CLEAN[5:]])]), one_by_one, monkeypatch)
+        assert findings.metadata.counts[KIND] == (1 if found else 0), (alt, one_by_one)
+        assert (findings.metadata.examples.get(KIND, [""])[0].endswith("ALT")) == found
+
+
+def test_an_html_reference_without_its_semicolon_is_found(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = ["\t".join([*CLEAN[:7], "NOTE=&#44608;DB", *CLEAN[8:]]), "\t".join([*CLEAN[:8], "GT:NM", "0/1:&#44608"])]
+    for one_by_one in (False, True):
+        assert audited(vcf_text(records), one_by_one, monkeypatch).metadata.counts[KIND] == 2
+
+
+@pytest.mark.parametrize(
+    ("description", "found"),
+    [("Called from C:\\Users\\kimjh\\SNUH\\run1.bam", True), ("DOB 1990\\-01\\-01", True), ("born 1\\9\\9\\0\\0\\1\\0\\1", True),
+     ("born 01.01.1990", True), ("born 1990. 01. 01.", True), ("born 1990 01 01", True), ("on 2023_10_29", True),
+     ("at 1990:01:01", True), ("tel 02 1234 5678", True), ("DOB 900101 sex 1", True), ("born 01 01 1990", True),
+     ("see OMIM:600101", True), ("version 4.2.10", False), ('quoted \\"text\\" and \\\\share', True),
+     ('quoted \\"text\\"', False), ("gnomAD v2.1.1 1000 Genomes", False)],
+)  # fmt: skip
+def test_description_escapes_and_new_shapes(description: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only ``\\"`` and ``\\\\`` are escapes (VCF 4.4, 1.4): any other backslash stays, a finding;
+    the new date and phone shapes, six digits read as a date among them, are header text findings."""
+    header = HEADER.replace('Description="A note"', f'Description="{description}"')
+    findings = audited(vcf_text(["\t".join(CLEAN)], header), False, monkeypatch)
+    assert findings.metadata.counts["header value ##INFO Description"] == (1 if found else 0)

@@ -157,9 +157,10 @@ def test_without_contig_lines_chrom_is_not_judged_and_records_are_located_by_lin
 # --- the block path as the one-record path ------------------------------------------------------
 
 COLUMN_TEXTS = {
-    0: ["chr1", "chr2", "chr3", "KIMJ"],
+    0: ["chr1", "chr2", "chr3", "KIMJ", "KIM_19900101", "/home/kimjh/asm.fa", "NC_000001.11"],
     3: ["A", "ACGT", "acgtn", "N", "KIMJ", "A-C", "A C", "*"],
-    4: ["G", "G,T", "*", ".", "<DEL>", "<*>", "A[chr1:5[", "A[chr9:5[", ".A", "A.", "G,,T", "KIMJ", "X", "g", ""],
+    4: ["G", "G,T", "*", ".", "<DEL>", "<*>", "A[chr1:5[", "A[chr9:5[", ".A", "A.", "G,,T", "KIMJ", "X", "g", "", "A[<ctg1>:5[",
+        "A[<KIM_19900101>:5[", "A[kim@snuh.org:5[", "]chrUn_JTFH01000001v1_decoy:5]A"],
     5: ["50", "0", ".", "29.6", "1e+06", "inf", "nan", "-NaN", "1.2.3", "..", "5.", ".5", "KIMJ", "", "+3"],
     6: ["PASS", ".", "q10", "q10;PASS", "LowQual", "q10;KIMJ", ""],
     8: ["GT:DP", "GT", "DP:GT", "DP", "GT:DP:XX"],
@@ -181,6 +182,8 @@ def vcf_files(draw: st.DrawFn) -> bytes:
             else:
                 fields[column] = text
         lines.append("\t".join(fields))
+    if draw(st.booleans()):  # without ##contig lines: CHROM and mates held to the contig rule alone
+        return vcf_text(lines, "".join(line + "\n" for line in HEADER.splitlines() if not line.startswith("##contig")))
     return vcf_text(lines)
 
 
@@ -236,3 +239,79 @@ def test_corpus_vcfs_off_the_column_grammars(corpus: Path, tmp_path: Path) -> No
         if faults:
             found[Path(entry["file"]).name] = faults
     assert found == {"bcftools__mpileup.vcf": {FAULTS["ALT"]: 7}, "bcftools__norm.vcf": {FAULTS["ALT"]: 1}}
+
+
+# --- contig names, sample names, linked IDs, empty INFO items -------------------------------------
+
+PUBLIC_CONTIGS = [
+    "1", "22", "X", "Y", "MT", "chr1", "chrX", "chrM", "chrEBV", "hs37d5", "NC_007605", "GL000192.1", "GL000220.1",
+    "NC_000001.11", "NC_012920.1", "CM000663.2", "JTFH01000001.1", "chrUn_JTFH01000001v1_decoy", "chrUn_JTFH01001998v1_decoy",
+    "chrUn_KN707606v1_decoy", "chr1_KI270706v1_random", "chr6_GL000250v2_alt", "chr22_KI270879v1_alt", "chrUn_GL000195v1",
+    "chrY_KI270740v1_random", "HLA-A*01:01:01:01", "HLA-DRB1*15:01:01:01", "HLA-A*01:01:38L", "HLA-DQA1*01:01:02",
+]  # fmt: skip
+"""Contigs of GRCh37, GRCh38, hs38DH and T2T-CHM13, the list of the shared rules and more."""
+PERSONAL_CONTIGS = ["KIM_19900101", "900101-1234567", "/home/kimjh/asm.fa", "kimjh@snuh.org", "%EA%B9%80", "ctg_01.01.1990"]
+
+
+def contig_header(names: list[str]) -> str:
+    return HEADER.replace("##contig=<ID=chr2,length=1000>\n", "".join(f"##contig=<ID={name},length=1000>\n" for name in names))
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_public_assembly_contigs_pass(one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    records = ["\t".join([name, *CLEAN[1:]]) for name in PUBLIC_CONTIGS]
+    records.append("\t".join([*CLEAN[:4], "A[HLA-A*01:01:01:01:5[", *CLEAN[5:]]))
+    findings = audited(vcf_text(records, contig_header(PUBLIC_CONTIGS)), one_by_one, monkeypatch)
+    assert findings.total == 0, findings.as_dict()
+    no_contigs = "".join(line + "\n" for line in HEADER.splitlines() if not line.startswith("##contig"))
+    findings = audited(vcf_text(records, no_contigs), one_by_one, monkeypatch)
+    assert findings.total == 0, findings.as_dict()
+
+
+@pytest.mark.parametrize("name", PERSONAL_CONTIGS)
+def test_a_contig_holding_personal_data_is_found_and_never_printed(name: str, tmp_path: Path) -> None:
+    """In ``##contig``: a header finding, and the records on it are located by line, not by the
+    name. Without ``##contig`` lines: a CHROM finding, and a breakend mate an ALT finding."""
+    data = vcf_text(["\t".join([name, *CLEAN[1:]])], contig_header([name]))
+    done, report = run_audit(tmp_path, data, "path")
+    assert done.returncode == 1
+    counts, examples = file_findings(report, "metadata")
+    assert counts == {"header value ##contig ID": 1}
+    assert name.encode() not in done.stdout + done.stderr + json.dumps(report).encode()
+    no_contigs = "".join(line + "\n" for line in HEADER.splitlines() if not line.startswith("##contig"))
+    records = ["\t".join([name, *CLEAN[1:]]), "\t".join([*CLEAN[:4], f"A[{name}:5[", *CLEAN[5:]])]
+    done, report = run_audit(tmp_path, vcf_text(records, no_contigs), "path")
+    counts, examples = file_findings(report, "metadata")
+    assert counts == {FAULTS["CHROM_NAME"]: 1, FAULTS["ALT"]: 1}
+    assert examples[FAULTS["CHROM_NAME"]] == [f"line {no_contigs.count(chr(10)) + 1}"]
+    assert name.encode() not in done.stdout + done.stderr + json.dumps(report).encode()
+
+
+@pytest.mark.parametrize(
+    ("sample", "found"),
+    [("900101-1234567", True), ("S2301217N_20231029", True), ("/home/kimjh/x.bam", True), ("kim@snuh.org", True),
+     ("https://x.org/s", True), ("김지현", True), ("S2301217N", True), ("CMN001_00", False), ("S0123456789abcdef", False),
+     ("S1234567890abcdef", False), ("SAMPLE1", False), ("NA12878", False), ("HG00096", False)],
+)  # fmt: skip
+def test_sample_names_are_held_to_the_personal_data_rule(sample: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    header = HEADER.replace("\tS1\tS2\n", f"\tS1\t{sample}\n")
+    findings = audited(vcf_text(["\t".join(CLEAN)], header), False, monkeypatch)
+    assert findings.metadata.counts["sample name (holds personal data)"] == (1 if found else 0)
+    assert findings.total == (1 if found else 0)
+
+
+@pytest.mark.parametrize(("column", "found"), [("id1", False), ("id12;rs123", False), ("bnd1", True), ("ID1", True), ("id", True)])
+def test_linked_record_ids_as_the_scrubber_numbers_them_pass(column: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    fields = list(CLEAN)
+    fields[2] = column
+    for one_by_one in (False, True):
+        assert audited(vcf_text(["\t".join(fields)]), one_by_one, monkeypatch).metadata.counts["ID column"] == (1 if found else 0)
+
+
+@pytest.mark.parametrize("info", ["DP=10;", "DP=10;;DP=3", ";DP=10"])
+def test_an_empty_info_item_is_its_own_finding(info: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    fields = list(CLEAN)
+    fields[7] = info
+    for one_by_one in (False, True):
+        findings = audited(vcf_text(["\t".join(fields)]), one_by_one, monkeypatch)
+        assert findings.metadata.counts == {"INFO (an empty item)": 1}, findings.as_dict()

@@ -132,7 +132,8 @@ def test_a_scrubbed_file_scrubbed_again_is_unchanged(simulated: Path, tmp_path: 
 
 # --- small records, every odd shape, both paths -------------------------------------------------
 
-ALLELES = ["A", "C", "G", "T", "a", "g", "AT", "ACG", "<DEL>", "<INS:ME>", "*", "<NON_REF>", "G]chr1:50]", "."]
+ALLELES = ["A", "C", "G", "T", "a", "g", "AT", "ACG", "<DEL>", "<INS:ME>", "*", "<NON_REF>", "G]chr1:50]", ".", "G]<ctg1>:50]",
+           "[<KIM_19900101>:5[C"]
 AF_TEXT = ["0.5", "0.005", "0.3", ".", "0.995", "1e-05"]
 
 
@@ -146,7 +147,8 @@ def record(draw: st.DrawFn, position: int) -> str:
     if draw(st.integers(0, 5)) == 0:
         info.append(f"AF={','.join(draw(st.sampled_from(AF_TEXT)) for _ in alts)}")  # the key twice
     if draw(st.integers(0, 5)) == 0:
-        info.append(draw(st.sampled_from(["MATEID=bnd_2", "EVENT=ev1", "SAMPLE=S2301217T_20231029", "SAO=1", "END=900"])))
+        info.append(draw(st.sampled_from(["MATEID=bnd_2", "EVENT=ev1", "SAMPLE=S2301217T_20231029", "SAO=1", "END=900", "",
+                                          "SAMPLE=1990 01 01", "SAO=1990-01-01", "SAO=NaN"])))  # "": an empty item
     identifier = draw(st.sampled_from([".", "rs12", "HOSP_1", "rs1;HOSP_2", "bnd_1"]))
     filter_value = draw(st.sampled_from(["PASS", "germline", "s2301217t_artifact"]))
     ref = draw(st.sampled_from(["A", "AT", "GCA", "c"]))

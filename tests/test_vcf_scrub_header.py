@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pysam
 import pytest
-from genoscrub.identifiers import IdentifierScrub
+from genoscrub.identifiers import IdentifierScrub, personal_contig
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import Report
 from genoscrub.vcf import RecordBlock, VcfHeader
@@ -91,6 +91,100 @@ def test_stems_need_a_digit_and_some_length() -> None:
     assert sample_stem(b"NA12878.bam") == b"NA12878"
     assert sample_stem(b"tumour_1") is None
     assert sample_stem(b"NA00001") is None
+    assert sample_stem(b"S2301217N-T") == b"S2301217N"  # a hyphen separates a stem too
+    assert sample_stem(b"tumour-1") is None
+
+
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["bulk", "one-by-one"])
+def test_a_hyphenated_pair_loses_its_stem_everywhere(one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Samples ``S2301217N-T`` and ``S2301217N-N``: the stem ``S2301217N`` a lab writes alone goes from a
+    Description, an INFO value and a read group, not only the two full names."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    text = (b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n"
+            b'##INFO=<ID=N,Number=1,Type=String,Description="tumour of S2301217N, normal S2301217N-N">\n'
+            b'##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+            b'##FORMAT=<ID=RG,Number=1,Type=String,Description="rg">\n'
+            + FIXED.encode() + b"\tFORMAT\tS2301217N-T\tS2301217N-N\n"
+            b"chr1\t1\t.\tA\tC\t5\tPASS\tN=S2301217N\tGT:RG\t0/1:S2301217N.L1\t0/0:S2301217N-N.L1\n")  # fmt: skip
+    status, output, _ = invoke("-q", input=text)
+    assert status == 0
+    assert b"2301217" not in output
+    assert b'Description="tumour of SAMPLE1, normal SAMPLE2"' in output
+    assert records(output)[0][7:] == [b"N=SAMPLE1", b"GT:RG", b"0/1:SAMPLE1.L1", b"0/0:SAMPLE2.L1"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"born 01.01.1990 or 29.10.2023", b"born [removed] or [removed]"),
+        (b"born 1990. 01. 01.", b"born [removed]."),
+        (b"born 1990 01 01, 2023_10_29 or 1990:01:01", b"born [removed], [removed] or [removed]"),
+        (b"born 01 01 1990 or 01_01_1990", b"born [removed] or [removed]"),
+        (b"tel 02 1234 5678, 010 1234 5678, 010.1234.5678", b"tel [removed], [removed], [removed]"),
+        (b"DOB 900101 sex 1", b"DOB [removed] sex 1"),
+        (b"DP=12, AF=1e-05, -3, NaN, version 4.2.10, build 151, 100000 reads, 141456 samples", None),
+        (b"v900101 and 1.900101 and x900101 are not dates alone", None),
+    ],
+)
+def test_descriptions_lose_dates_phone_numbers_and_yymmdd(text: bytes, expected: bytes | None) -> None:
+    assert IdentifierScrub({}).scrub(text) == (text if expected is None else expected)
+
+
+# Public assembly names, by family: every one must pass the contig rule (GRCh37, GRCh38 in UCSC,
+# NCBI and Ensembl naming, hs37d5, hs38DH with its decoys and HLA alleles, T2T-CHM13).
+PRIMARY = [str(n) for n in range(1, 23)] + ["X", "Y"]
+ASSEMBLY_CONTIGS = (
+    PRIMARY + ["MT", "hs37d5", "NC_007605"]
+    + [f"chr{name}" for name in PRIMARY] + ["chrM", "chrEBV", "chrUn_KN707606v1_decoy", "chr6_apd_hap1", "chr17_ctg5_hap1"]
+    + [f"GL{number:06d}.1" for number in range(191, 250)] + ["chrUn_gl000211", "chr1_gl000191_random"]
+    + [f"CM{number:06d}.2" for number in range(663, 687)]
+    + [f"NC_{number:06d}.{version}" for number in range(1, 25) for version in (10, 11)]
+    + ["NC_012920.1", "J01415.2", "KI270706.1", "KI270728.1", "KN707606.1"]
+    + [f"chr1_KI{number}v1_random" for number in (270706, 270707, 270708, 270709, 270710, 270711, 270712, 270713, 270714)]
+    + [f"chrUn_KI{number}v1" for number in range(270302, 270600, 7)] + [f"chrUn_GL{number:06d}v1" for number in (195, 213, 214, 216, 218)]
+    + ["chr6_GL000250v2_alt", "chr22_KI270879v1_alt", "chr19_GL949746v1_alt", "chr1_KI270762v1_alt", "chr6_GL000256v2_alt"]
+    + [f"chrUn_JTFH{number:08d}v1_decoy" for number in range(1, 2502)] + ["JTFH01000001.1", "JTFH01002501.1"]
+    + ["HLA-A*01:01:01:01", "HLA-A*01:01:01:02N", "HLA-A*02:01:01:02L", "HLA-B*07:02:01", "HLA-C*01:02:01", "HLA-DQA1*01:01:02",
+       "HLA-DQB1*02:01:01", "HLA-DRB1*15:01:01:01", "HLA-DRB1*04:03:01", "HLA-DPB1*04:01:01:01", "HLA-DRB3*01:01:02:01"]
+    + [f"CP{number:06d}.2" for number in range(68255, 68278)] + ["CP086569.2"] + [f"NC_{number:06d}.1" for number in range(60925, 60949)]
+)  # fmt: skip
+PERSONAL_CONTIGS = ["KIM_19900101", "900101-1234567", "/home/kimjh/asm.fa", "kimjh@snuh.org", "%EA%B9%80", "ctg_1990-01-01",
+                    "asm_2023_10_29", "ctg_900101", "https://x.org/a", "ctg.snuh.ac.kr", "chrUn_010.1234.5678"]  # fmt: skip
+
+
+def test_public_assembly_contigs_pass_and_personal_ones_fail() -> None:
+    assert [name for name in ASSEMBLY_CONTIGS if personal_contig(name.encode())] == []
+    assert [name for name in PERSONAL_CONTIGS if not personal_contig(name.encode())] == []
+
+
+def test_assembly_contigs_are_kept_with_their_records() -> None:
+    names = ASSEMBLY_CONTIGS[::25] + ["HLA-DRB1*15:01:01:01", "chrUn_JTFH01000001v1_decoy"]
+    header = b"".join(b"##contig=<ID=%s,length=1000>\n" % name.encode() for name in names)
+    body = b"".join(b"%s\t5\t.\tA\tC\t5\tPASS\t.\n" % name.encode() for name in names)
+    status, output, _ = invoke("-q", input=b"##fileformat=VCFv4.2\n" + header + FIXED.encode() + b"\n" + body)
+    assert status == 0
+    assert [line[0] for line in records(output)] == [name.encode() for name in names]
+    assert [line[0] for line in records(bcftools("view", "-", input=output))] == [name.encode() for name in names]
+
+
+@pytest.mark.parametrize("name", PERSONAL_CONTIGS[:4])
+def test_a_contig_holding_personal_data_stops_naming_the_line_not_the_id(name: str, tmp_path: Path) -> None:
+    path = tmp_path / "in.vcf"
+    path.write_bytes(f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=9>\n##contig=<ID={name},length=1000>\n{FIXED}\n"
+                     f"chr1\t5\t.\tA\tC\t5\tPASS\t.\n".encode())  # fmt: skip
+    out = tmp_path / "out.vcf"
+    status, output, error = invoke("-q", "-o", str(out), str(path))
+    assert status == 1
+    assert error == f"vcf-scrub-header: {path}:3: contig ID holds a path or personal data; rename the contig before scrubbing\n".encode()
+    assert output == b"" and not out.exists()
+
+
+def test_a_contig_named_after_a_sample_gets_its_pseudonym() -> None:
+    text = (b"##fileformat=VCFv4.2\n##contig=<ID=chrUn_S2301217N_20231029,length=9>\n"
+            + FIXED.encode() + b"\tFORMAT\tS2301217N_20231029\nchrUn_S2301217N_20231029\t5\t.\tA\tC\t5\tPASS\t.\t.\t.\n")  # fmt: skip
+    status, output, _ = invoke("-q", input=text)
+    assert status == 0
+    assert records(output)[0][0] == b"chrUn_SAMPLE1"
 
 
 def test_names_stems_and_paths_replaced_in_kept_text() -> None:
