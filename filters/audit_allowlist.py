@@ -176,15 +176,17 @@ of early Illumina files). Any other byte is text put where the bases belong."""
 
 VCF_ID = r"[A-Za-z_][0-9A-Za-z_.]*|1000G"
 VCF_NUMBER = r"[0-9]+|[ARG.]"
-PERSONAL_NUMBERS = (
-    r"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6}"  # seven digits or more: an RRN, a phone or record number, a date
-    r"|(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
+SEVEN_DIGITS = r"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6}"  # seven digits or more: an RRN, a phone or record number, a date
+WRITTEN_PERSONAL = (
+    r"(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
     r"|&#(?:[0-9]+|[xX][0-9A-Fa-f]+);"  # the same as an HTML character reference
     r"|(?<![0-9])[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990. 01. 01., 2023_10_29
     r"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
     r"|(?<![0-9])[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990
     r"|(?<![0-9])0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4}(?![0-9])"  # a phone number: 02 1234 5678, 010.1234.5678
 )
+"""Personal data written as numbers with separators, or encoded: every kind of text holds none."""
+PERSONAL_NUMBERS = SEVEN_DIGITS + "|" + WRITTEN_PERSONAL
 """The personal numbers and dates of every kind of text: what a record's INFO, FORMAT, FILTER or
 symbolic ALT ID never holds (``audit_record_values``), and part of ``PERSONAL_IN_TEXT``. A day-first
 date needs a four-digit year: ``4.2.10`` is a version."""
@@ -207,8 +209,17 @@ accessions set aside: text outside printable ASCII, a path, URL or e-mail addres
 number or date. The assemblies' names pass (``1``, ``chrUn_JTFH01000001v1_decoy``, ``hs37d5``)."""
 SAMPLE_PSEUDONYM = r"S[0-9a-f]{16}"
 """vcf-scrub-header's keyed pseudonym of a sample (``--key-file``): its hex digits may run to seven."""
-PERSONAL_IN_SAMPLE = r"[^\x20-\x7e]|[/\\@]|" + PERSONAL_IN_TEXT
-"""What a sample name of the ``#CHROM`` line never holds (a pseudonym: ``CMN001_00``, ``SAMPLE1``)."""
+PERSONAL_IN_SAMPLE = (
+    r"[^\x20-\x7e]|[/\\@]|" + WRITTEN_PERSONAL
+    + r"|(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 20231029: a date
+    + r"|(?<![0-9])[0-9]{6}-?[0-9]{7}(?![0-9])"  # 900101-1234567: a registration number
+    + r"|(?<![0-9])01[016789]-?[0-9]{3,4}-?[0-9]{4}(?![0-9])"  # 010-1234-5678: a mobile number
+)
+"""What a sample name of the ``#CHROM`` line never holds: text outside printable ASCII, a path or
+address, a date, a registration or mobile number. Not seven digits as such: a pseudonym of a
+site's map may have them (``CMT1234567_00`` in a biobank of a million), so a hospital's sample
+ID of seven digits (``S2301217N``) is left to the forbid list, as any identifier put where a
+pseudonym belongs."""
 _RUN = r"[^\s\"'<>()\[\]{}|;,]"
 HOST_SUFFIXES = (
     "com|org|net|edu|gov|mil|int|info|biz|io|ai|cloud|local|lan|internal|intranet|corp|home|localdomain|"

@@ -290,8 +290,9 @@ def test_a_contig_holding_personal_data_is_found_and_never_printed(name: str, tm
 @pytest.mark.parametrize(
     ("sample", "found"),
     [("900101-1234567", True), ("S2301217N_20231029", True), ("/home/kimjh/x.bam", True), ("kim@snuh.org", True),
-     ("https://x.org/s", True), ("김지현", True), ("S2301217N", True), ("CMN001_00", False), ("S0123456789abcdef", False),
-     ("S1234567890abcdef", False), ("SAMPLE1", False), ("NA12878", False), ("HG00096", False)],
+     ("https://x.org/s", True), ("김지현", True), ("S2301217N", False), ("CMN001_00", False), ("S0123456789abcdef", False),
+     ("S1234567890abcdef", False), ("SAMPLE1", False), ("NA12878", False), ("HG00096", False), ("CMT7777777_00", False),
+     ("9001011234567", True), ("01012345678", True), ("KIM_1990.01.01", True)],
 )  # fmt: skip
 def test_sample_names_are_held_to_the_personal_data_rule(sample: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     header = HEADER.replace("\tS1\tS2\n", f"\tS1\t{sample}\n")
