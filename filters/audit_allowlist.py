@@ -174,7 +174,6 @@ of early Illumina files). Any other byte is text put where the bases belong."""
 
 # --- VCF header --------------------------------------------------------------------------------
 
-VCF_ID = r"[A-Za-z_][0-9A-Za-z_.]*|1000G"
 VCF_NUMBER = r"[0-9]+|[ARG.]"
 SEVEN_DIGITS = r"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6}"  # seven digits or more: an RRN, a phone or record number, a date
 WRITTEN_PERSONAL = (
@@ -190,6 +189,12 @@ PERSONAL_NUMBERS = SEVEN_DIGITS + "|" + WRITTEN_PERSONAL
 """The personal numbers and dates of every kind of text: what a record's INFO, FORMAT, FILTER or
 symbolic ALT ID never holds (``audit_record_values``), and part of ``PERSONAL_IN_TEXT``. A day-first
 date needs a four-digit year: ``4.2.10`` is a version."""
+VCF_ID = r"(?!.*(?:" + PERSONAL_NUMBERS + r"))[A-Za-z0-9_][A-Za-z0-9_.+-]*"
+"""The ID of an ``##INFO`` or ``##FORMAT`` line: the letters, digits and ``_.+-`` that bcftools reads
+and records use as keys (the specification's ``[A-Za-z_][0-9A-Za-z_.]*`` and ``1000G``, and
+annotators' ``1000g2012apr_eur``, ``LJB2_GERP++``), holding none of the personal numbers and
+dates. The records' keys are held to the same (``audit_record_values``): a definition whose ID
+failed here while its records' key passed failed the gate on every ANNOVAR file."""
 PERSONAL_IN_TEXT = (
     PERSONAL_NUMBERS + r"|(?<![A-Za-z0-9.])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 900101: a YYMMDD date
 )

@@ -268,6 +268,24 @@ def test_a_format_column_of_a_dot_has_no_key(tmp_path: Path) -> None:
     assert result.returncode == 1 and b"FORMAT/XX (not in the header)" in result.stdout
 
 
+@pytest.mark.parametrize(
+    ("identifier", "found"),
+    [("DP", False), ("1000G", False), ("1000g2012apr_eur", False), ("LJB2_GERP++", False), ("gnomAD.AF", False),
+     ("MRN12345678", True), ("DOB_1990-01-01", True), ("KIM/x", True)],
+)  # fmt: skip
+def test_info_ids_are_the_keys_records_may_use(identifier: str, found: bool, tmp_path: Path) -> None:
+    """An ``##INFO`` ID is held to the grammar of the keys records use (annotators' IDs pass) and to
+    the personal numbers; vcf-scrub-header keeps the first and removes the second."""
+    (tmp_path / "ids.vcf").write_text(
+        f'##fileformat=VCFv4.2\n##INFO=<ID={identifier},Number=1,Type=Float,Description="x">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    )
+    result, report = audit(str(tmp_path / "ids.vcf"), cwd=tmp_path)
+    assert result.returncode == (1 if found else 0), result.stdout.decode()
+    if found:
+        assert report["files"][0]["findings"]["metadata"]["by_key"] == {"header value ##INFO ID": 1}  # type: ignore[index]
+
+
 def test_fastq_batch_search_equals_record_by_record(simulated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The forbidden strings of a FASTQ pair searched a batch of records at a time give the counts
     and the first positions, key by key, that one record at a time gives: hits in names, comments
