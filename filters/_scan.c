@@ -2895,6 +2895,89 @@ release:
     return result;
 }
 
+PyDoc_STRVAR(date_junctions_doc,
+"date_junctions(text, info_column) -> bytearray\n"
+"\n"
+"Offsets (int64) in text, a block of VCF lines, from which every date or phone number of\n"
+"the audit's value rule written with separators can be found (a superset; see\n"
+"scan_python.date_junctions, its twin, for the rule). A ':' separates only in the\n"
+"column after info_column tabs of its line.");
+
+static int
+date_separator(unsigned char c)
+{
+    return c == '-' || c == '.' || c == '/' || c == '_' || c == ':' || c == ' ';
+}
+
+static PyObject *
+date_junctions(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text;
+    int info_column;
+    if (!PyArg_ParseTuple(args, "y*i", &text, &info_column))
+        return NULL;
+    const unsigned char *t = text.buf;
+    const Py_ssize_t n = text.len;
+#define DIGIT_AT(i) ((i) < n && is_digit(t[(i)]))
+#define SPACE_AT(i) ((i) < n && t[(i)] == ' ')
+    unsigned char *junction = PyMem_Calloc((size_t)n + 8, 1); /* 1: a junction; 2: one ending a date */
+    int64_t *found = NULL;
+    Py_ssize_t count = 0, capacity = 0;
+    PyObject *result = NULL;
+    if (junction == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int tabs = 0; /* tabs before this byte in its line */
+    for (Py_ssize_t j = 0; j < n; j++) {
+        const unsigned char c = t[j];
+        if (c == '\n') {
+            tabs = 0;
+            continue;
+        }
+        if (c == '\t')
+            tabs++;
+        if (!is_digit(c) || j + 1 >= n || !date_separator(t[j + 1]))
+            continue;
+        if (!(DIGIT_AT(j + 2) || (SPACE_AT(j + 2) && DIGIT_AT(j + 3))))
+            continue;
+        if (t[j + 1] == ':' && tabs != info_column)
+            continue; /* a ':' outside INFO splits a sample's values */
+        const Py_ssize_t after = j + 2 + (SPACE_AT(j + 2) ? 1 : 0);
+        junction[j] = 1 | ((DIGIT_AT(after) && DIGIT_AT(after + 1) && DIGIT_AT(after + 2) && DIGIT_AT(after + 3)) ? 2 : 0);
+    }
+    for (Py_ssize_t j = 0; j < n; j++) {
+        if (!junction[j])
+            continue;
+        int paired = 0, paired_end = 0;
+        for (Py_ssize_t k = j + 2; k <= j + 6 && k < n; k++) {
+            paired |= junction[k] != 0;
+            paired_end |= (junction[k] & 2) != 0;
+        }
+        const int four_before = is_digit(t[j > 0 ? j - 1 : 0]) && is_digit(t[j > 1 ? j - 2 : 0]) && is_digit(t[j > 2 ? j - 3 : 0]);
+        if (!((paired && four_before) || paired_end))
+            continue;
+        if (count == capacity) {
+            capacity = capacity ? 2 * capacity : 256;
+            int64_t *grown = PyMem_Realloc(found, (size_t)capacity * sizeof(int64_t));
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            found = grown;
+        }
+        found[count++] = (int64_t)j;
+    }
+    result = PyByteArray_FromStringAndSize((const char *)found, count * (Py_ssize_t)sizeof(int64_t));
+done:
+#undef DIGIT_AT
+#undef SPACE_AT
+    PyMem_Free(found);
+    PyMem_Free(junction);
+    PyBuffer_Release(&text);
+    return result;
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -2922,6 +3005,7 @@ static PyMethodDef scan_methods[] = {
     {"span_numbers", span_numbers, METH_VARARGS, span_numbers_doc},
     {"sam_tag_lines", sam_tag_lines, METH_VARARGS, sam_tag_lines_doc},
     {"sam_revert_windows", sam_revert_windows, METH_VARARGS, sam_revert_windows_doc},
+    {"date_junctions", date_junctions, METH_VARARGS, date_junctions_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -32,6 +32,9 @@ def md_and_nm(
 def count_lines(text: Text, /) -> int:
     """The number of newlines in text."""
 
+def date_junctions(text: Text, info_column: int, /) -> bytearray:
+    """int64 offsets where a date or phone number written with separators may start (a superset)."""
+
 def spans_within(text: Text, starts: Int64Buffer, ends: Int64Buffer, allowed: ByteTable, /) -> bytearray:
     """1 for each span all of whose bytes are nonzero in allowed (256 bytes), else 0."""
 

@@ -38,6 +38,7 @@ import re
 from collections.abc import Iterable
 
 import numpy as np
+from genoscrub import scan
 from genoscrub.audit_allowlist import PERSONAL_NUMBERS
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import contig_holds_personal, printable
@@ -163,47 +164,8 @@ newline (a value never starts a column but a sample's first, which ``FormatState
 A translation table to 0 and 1: ``bytes.translate`` maps a block through it at memory speed."""
 
 
-SEPARATORS = np.zeros(256, dtype=bool)
-SEPARATORS[list(b"-./_: ")] = True
-"""What separates the groups of a date or phone number (V7, V8)."""
 INFO_COLUMN = 7
-
-
-def spaced_dates(block: bytes) -> np.ndarray:
-    """Offsets in ``block`` from which every V7 date and V8 phone number can be found (a superset),
-    the day-first ones and those with blanks, ``_`` or ``:`` too: two junctions (a digit, a
-    separator, a blank perhaps, a digit) two to six bytes apart, with four digits before the first
-    or after the second. A ``:`` counts only in the INFO column: it splits a sample's values, so
-    ``0.5:1234`` is no date. Numpy over the block."""
-    size = len(block)
-    padded = block + bytes(8)
-    text = np.frombuffer(padded, dtype=np.uint8)
-    digit = (text - 48) < 10
-    separator = SEPARATORS[text]
-    colons = np.flatnonzero(text[:size] == ord(":"))
-    if len(colons):
-        tabs = np.flatnonzero(text[:size] == ord("\t"))
-        newlines = np.concatenate(([-1], np.flatnonzero(text[:size] == ord("\n"))))  # -1: before the first line
-        line_start = newlines[np.searchsorted(newlines, colons) - 1]
-        column = np.searchsorted(tabs, colons) - np.searchsorted(tabs, line_start)
-        separator[colons[column != INFO_COLUMN]] = False
-    space = text == ord(" ")
-    next_group = digit[2 : size + 2] | (space[2 : size + 2] & digit[3 : size + 3])
-    junctions = np.flatnonzero(digit[:size] & separator[1 : size + 1] & next_group)
-    if len(junctions) < 2:
-        return junctions[:0]
-    four_before = digit[np.maximum(junctions - 1, 0)] & digit[np.maximum(junctions - 2, 0)] & digit[np.maximum(junctions - 3, 0)]
-    after = junctions + 2 + space[junctions + 2]
-    four_after = digit[after] & digit[after + 1] & digit[after + 2] & digit[after + 3]
-    nearest = np.searchsorted(junctions, junctions + 2)
-    paired = (nearest < len(junctions)) & (junctions[np.minimum(nearest, len(junctions) - 1)] <= junctions + 6)
-    ends = junctions[four_after]
-    if len(ends):
-        nearest_end = np.searchsorted(ends, junctions + 2)
-        paired_end = (nearest_end < len(ends)) & (ends[np.minimum(nearest_end, len(ends) - 1)] <= junctions + 6)
-    else:
-        paired_end = np.zeros(len(junctions), dtype=bool)
-    return junctions[(paired & four_before) | paired_end]
+"""The INFO column's index: a ``:`` there may separate a date's parts (``scan.date_junctions``)."""
 
 
 def numbers_and_dates(block: bytes) -> np.ndarray:
@@ -397,7 +359,7 @@ class RecordValues:
             if first in block:
                 hits.extend(found.start() for found in pattern.finditer(block))
         hits.extend(found.start() for found in SLASH_IN_BLOCK.finditer(block))
-        found = np.concatenate((numbers_and_dates(block), spaced_dates(block)))
+        found = np.concatenate((numbers_and_dates(block), scan.date_junctions(block, INFO_COLUMN)))
         if not hits and not len(found):
             return set()
         ends = np.cumsum([len(line) + 1 for line in lines])

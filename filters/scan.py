@@ -59,6 +59,7 @@ __all__ = [
     "cigar_lengths",
     "compiled",
     "count_lines",
+    "date_junctions",
     "fastq_kseq_block",
     "fastq_rebuild",
     "fastq_scan",
@@ -88,6 +89,7 @@ __all__ = [
 
 LOOPS = (
     "count_lines",
+    "date_junctions",
     "vcf_columns",
     "spans_within",
     "info_values",
@@ -140,6 +142,7 @@ if native is not None:
         bam_records,
         cigar_lengths,
         count_lines,
+        date_junctions,
         fastq_kseq_block,
         fastq_rebuild,
         fastq_scan,
@@ -171,6 +174,7 @@ else:
         bam_records,
         cigar_lengths,
         count_lines,
+        date_junctions,
         fastq_kseq_block,
         fastq_rebuild,
         fastq_scan,

@@ -40,6 +40,11 @@ def vcf_columns(text: bytes, column_count: int, tabs_kept: int) -> VcfColumns:
     return VcfColumns(count, _int64(starts), _int64(ends), _int64(tabs).reshape(count, tabs_kept), bad_row, problem, columns_found)
 
 
+def date_junctions(text: bytes, info_column: int) -> np.ndarray:
+    """Where dates written with separators may start in a block of VCF lines; see ``scan_python.date_junctions``."""
+    return _int64(_scan.date_junctions(text, info_column))
+
+
 def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """For each span ``data[start:end]``: is every byte of it in ``allowed``?"""
     within = _scan.spans_within(data, np.ascontiguousarray(starts), np.ascontiguousarray(ends), allowed)

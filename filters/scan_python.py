@@ -173,6 +173,64 @@ def vcf_columns(text: bytes, column_count: int, tabs_kept: int) -> VcfColumns:
     return VcfColumns(count, starts, ends, kept, -1, 0, 0)
 
 
+DATE_SEPARATORS = bytes(byte in b"-./_: " for byte in range(256))
+"""What separates the groups of a date or phone number, as a translation table to 0 and 1."""
+DIGIT_TABLE = bytes(byte in b"0123456789" for byte in range(256))
+
+
+def in_column(text: np.ndarray, offsets: np.ndarray, column: int) -> np.ndarray:
+    """Whether each offset of a block of lines lies in its line's column ``column`` (0-based):
+    after the line's ``column``-th tab and before the next one (or the line's end)."""
+    tabs = np.append(np.flatnonzero(text == ord("\t")), len(text))  # one past the last: an index for lines without
+    line_starts = np.concatenate(([0], np.flatnonzero(text == ord("\n")) + 1))
+    line_ends = np.append(line_starts[1:] - 1, len(text))
+    first_tab = np.searchsorted(tabs[:-1], line_starts)
+    tab_counts = np.diff(np.append(first_tab, len(tabs) - 1))
+    has_column = tab_counts >= column
+    if column == 0:
+        starts = line_starts - 1
+    else:
+        starts = np.where(has_column, tabs[np.minimum(first_tab + column - 1, len(tabs) - 1)], line_ends)
+    ends = np.where(tab_counts > column, tabs[np.minimum(first_tab + column, len(tabs) - 1)], line_ends)
+    line = np.searchsorted(line_starts, offsets, side="right") - 1
+    return has_column[line] & (offsets > starts[line]) & (offsets < ends[line])
+
+
+def date_junctions(text: bytes, info_column: int) -> np.ndarray:
+    """Offsets in a block of VCF lines from which every date or phone number written with
+    separators can be found (a superset, for the audit's value rule): a junction is a digit, a
+    separator (``-./_:`` or a blank), a blank perhaps, and a digit; a ``:`` is one only in the
+    column after ``info_column`` tabs (it splits a sample's values, so ``0.5:1234`` is no date).
+    A junction is kept with another junction two to six bytes after it and four digits before
+    it, or with one two to six bytes after it that four digits follow."""
+    size = len(text)
+    padded = text + bytes(8)
+    data = np.frombuffer(padded, dtype=np.uint8)
+    digit = np.frombuffer(padded.translate(DIGIT_TABLE), dtype=bool)
+    separator = np.frombuffer(padded.translate(DATE_SEPARATORS), dtype=bool)
+    space = data == ord(" ")
+    next_group = digit[2 : size + 2] | (space[2 : size + 2] & digit[3 : size + 3])
+    junction = digit[:size] & separator[1 : size + 1] & next_group
+    colons = np.flatnonzero(junction & (data[1 : size + 1] == ord(":")))
+    if len(colons):
+        junction[colons[~in_column(data[:size], colons + 1, info_column)]] = False
+    junctions = np.flatnonzero(junction)
+    if len(junctions) < 2:
+        return junctions[:0].astype(np.int64)
+    four_before = digit[np.maximum(junctions - 1, 0)] & digit[np.maximum(junctions - 2, 0)] & digit[np.maximum(junctions - 3, 0)]
+    after = junctions + 2 + space[junctions + 2]
+    four_after = digit[after] & digit[after + 1] & digit[after + 2] & digit[after + 3]
+    nearest = np.searchsorted(junctions, junctions + 2)
+    paired = (nearest < len(junctions)) & (junctions[np.minimum(nearest, len(junctions) - 1)] <= junctions + 6)
+    ends = junctions[four_after]
+    if len(ends):
+        nearest_end = np.searchsorted(ends, junctions + 2)
+        paired_end = (nearest_end < len(ends)) & (ends[np.minimum(nearest_end, len(ends) - 1)] <= junctions + 6)
+    else:
+        paired_end = np.zeros(len(junctions), dtype=bool)
+    return junctions[(paired & four_before) | paired_end].astype(np.int64)
+
+
 def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """For each span ``data[start:end]``: is every byte of it in ``allowed`` (a 256-entry
     table)? An empty span is within anything.

@@ -17,10 +17,12 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from genoscrub import audit_vcf
 from genoscrub.audit_findings import Findings
-from genoscrub.audit_record_values import KIND, id_fails, value_holds_identifier
+from genoscrub.audit_record_values import INFO_COLUMN, KIND, id_fails, value_holds_identifier
+from genoscrub.scan_python import in_column
 from genoscrub.streams import line_blocks
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 from hypothesis import given, settings
@@ -492,3 +494,15 @@ def test_description_escapes_and_new_shapes(description: str, found: bool, monke
     header = HEADER.replace('Description="A note"', f'Description="{description}"')
     findings = audited(vcf_text(["\t".join(CLEAN)], header), False, monkeypatch)
     assert findings.metadata.counts["header value ##INFO Description"] == (1 if found else 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="0123456789:\t\n .-_/ab", max_size=80))
+def test_the_info_column_is_after_the_seventh_tab_of_a_line(text: str) -> None:
+    """``scan_python.in_column`` (where the date search lets a ``:`` separate a date's parts) is
+    "that many tabs before it in its line"; the block search as a whole is held to the
+    record-by-record reading by the tests above, its C loop to its twin in ``test_scan``."""
+    block = text.encode()
+    columns = [block[:offset].rsplit(b"\n", 1)[-1].count(b"\t") for offset in range(len(block))]
+    found = in_column(np.frombuffer(block, dtype=np.uint8), np.arange(len(block)), INFO_COLUMN)
+    assert found.tolist() == [column == INFO_COLUMN for column in columns]

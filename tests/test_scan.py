@@ -1120,3 +1120,14 @@ def test_span_choices_loops_agree(spans: list[str], values: list[str]) -> None:
     assert python.span_choices(text, starts, ends, choices).tolist() == wanted
     if compiled is not None:
         assert compiled.span_choices(text, starts, ends, choices).tolist() == wanted
+
+
+@needs_compiled
+@settings(max_examples=600, deadline=None)
+@given(st.text(alphabet="0123456789:\t\n .-_/ab", max_size=120).map(str.encode), st.sampled_from([7, 0, 2]))
+def test_date_junctions_agree(text: bytes, info_column: int) -> None:
+    """The audit's search for dates written with separators (``1990. 01. 01.``, ``01:01:1990`` in
+    INFO): the C loop gives the offsets of its numpy twin."""
+    ours, twin = both("date_junctions", text, info_column)
+    assert ours.dtype == twin.dtype == np.int64
+    assert ours.tolist() == twin.tolist()
