@@ -19,7 +19,14 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
+
+try:
+    from bam_index import NotJoinable, joined_index
+except ModuleNotFoundError:  # loaded by file path (tests): the script's folder is not on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bam_index import NotJoinable, joined_index
 
 OTHER = "other"
 UNPLACED = "unplaced"
@@ -131,29 +138,44 @@ def join_command(method: str, parts: list[str], output: str, level: int | None) 
     return ["samtools", method, "--no-PG", *options, "-o", output, *parts]
 
 
+def run_samtools(command: list[str]) -> None:
+    if subprocess.run(command).returncode != 0:
+        raise SystemExit(f"scatter: samtools {command[1]} failed")
+
+
+def join_index(output: str, parts: list[str], index: str) -> bool:
+    """Write the index of the BAM ``samtools cat`` joined from ``parts`` from the parts' own
+    indexes, shifted (bam_index.py): no record decoded again. False where the files are not
+    what that needs (then samtools index reads the records)."""
+    try:
+        data = joined_index(Path(output), [Path(part) for part in parts], [Path(part + ".bai") for part in parts])
+    except NotJoinable:
+        return False
+    Path(index).write_bytes(data)
+    return True
+
+
 def gather(options: argparse.Namespace) -> None:
     """Join the parts (cat or merge), index, quickcheck, and prove no record went missing:
     the first step of every part saw as many records as the input's index counts, and the
     gathered BAM holds what the last step of every part wrote. A BAM of one part is moved into
-    place with the index its part wrote while encoding: no record is decoded again."""
+    place with the index its part wrote while encoding, and the parts joined by ``samtools cat``
+    get their indexes joined: no record is decoded again (``samtools merge`` encodes the records
+    anew, so its BAM is indexed by samtools)."""
     groups = part_groups(options.scatter, options.keep_unplaced, cut=not options.whole)
     parts = dict(zip(groups, options.parts, strict=True))
     if len(groups) == 1:
         move(parts[groups[0]], options.output)
         move(parts[groups[0]] + ".bai", options.index)
-        commands = [["samtools", "quickcheck", options.output]]
-        gathered_by = "one part, moved"
+        gathered_by, indexed_by = "one part, moved", "the part's index, written while encoding"
     else:
         order, method = gather_plan(header_contigs(options.input), options.scatter, groups)
-        commands = [
-            join_command(method, [parts[group] for group in order], options.output, options.compression_level),
-            ["samtools", "index", "-o", options.index, options.output],
-            ["samtools", "quickcheck", options.output],
-        ]
-        gathered_by = f"samtools {method}"
-    for command in commands:
-        if subprocess.run(command).returncode != 0:
-            raise SystemExit(f"scatter: samtools {command[1]} failed")
+        run_samtools(join_command(method, [parts[group] for group in order], options.output, options.compression_level))
+        gathered_by, indexed_by = f"samtools {method}", "the parts' indexes, shifted"
+        if method != "cat" or not join_index(options.output, [parts[group] for group in order], options.index):
+            run_samtools(["samtools", "index", "-o", options.index, options.output])
+            indexed_by = "samtools index"
+    run_samtools(["samtools", "quickcheck", options.output])
     input_records, unplaced = index_counts(options.input)
     dropped = 0 if options.keep_unplaced else unplaced
     seen = sum(counts_of(path).get("records", 0) for path in options.first_reports)
@@ -167,6 +189,7 @@ def gather(options: argparse.Namespace) -> None:
         "command": "gather",
         "counts": {"records_in_input": input_records, "unplaced_reads_dropped": dropped, "records_written": written, "parts": len(groups)},
         "gathered_by": gathered_by,
+        "indexed_by": indexed_by,
     }
     Path(options.report).write_text(json.dumps(summary, indent=2) + "\n")
 

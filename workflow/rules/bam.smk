@@ -10,6 +10,8 @@
 # stay (mate flags stay valid) but carry no sequence; `unmapped: drop` leaves the unplaced part
 # out and counts what was left out. The gather step checks that the parts hold every record
 # the input's index counts, so a read that no region query returned cannot vanish silently.
+# Each part writes its index while encoding; parts joined by samtools cat get their indexes
+# joined (workflow/bam_index.py), so no record is decoded again to index the gathered BAM.
 
 import json
 import shlex
