@@ -12,7 +12,8 @@ when one of its bytes does not occur in the buffer, then looks for it with ``byt
 
 An entry read from a ``--forbid`` file is also searched in the other spellings systems
 write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
-as ``9001011234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), a registration number, date or
+as ``9001011234567`` or the VCF list ``900101,1234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), a
+phone number without its leading 0 (as a number field keeps it), a registration number, date or
 mobile number listed without separators given them, percent-encoded (a Hangul name in a
 URL or a path), its non-ASCII characters escaped as a C, Python, JSON or HTML writer does
 (hexadecimal, octal, ``\\u``, ``&#44608;``), decomposed (macOS file names), and encoded as
@@ -99,13 +100,20 @@ class ForbidList:
 
     def search(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
         """``(entry, offset)`` of every occurrence in ``text`` (either case), entry by entry in
-        list order, each entry's offsets in increasing order."""
+        list order, each entry's offsets in increasing order. Spellings of one entry that overlap
+        (``01012345678`` holds ``1012345678``, the same phone number without its 0) are one
+        occurrence, at the first one's offset."""
         indexes, starts = scan.find_strings(text, self.texts)
-        entries, owners = self.entries, self.owners
-        found = [(owners[index], at) for index, at in zip(indexes.tolist(), starts.tolist(), strict=True)]
+        entries, owners, texts = self.entries, self.owners, self.texts
+        found = [(owners[index], at, at + len(texts[index])) for index, at in zip(indexes.tolist(), starts.tolist(), strict=True)]
         if any(index >= len(entries) for index in indexes.tolist()):
             found.sort()
-        for owner, at in found:
+        last_owner, last_end = -1, -1
+        for owner, at, end in found:
+            if owner == last_owner and at < last_end:
+                last_end = max(last_end, end)
+                continue
+            last_owner, last_end = owner, end
             yield entries[owner], at
 
     def search_text(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
@@ -124,20 +132,27 @@ DIGIT_GROUPS = [
     (re.compile(rb"01[0-9]{9}"), (3, 4, 4)),  # a mobile number, 010-1234-5678
 ]
 """A number listed without its separators, and where a Korean system puts them."""
+NUMBER_DIGITS = 7
+"""A number listed with a leading 0 (a phone number) is also searched without it, when as long as this."""
 
 
 def spellings(text: bytes) -> list[bytes]:
     """Other spellings of one entry's (lower-cased) text that a system may have written: separators
-    dropped or replaced (``-``, ``_``, ``.``, none), a number listed without separators given those
-    of ``DIGIT_GROUPS``, percent-encoded, and non-ASCII characters
+    dropped or replaced (``-``, ``_``, ``.``, ``,`` as a VCF list writes ``900101,1234567``, a blank,
+    none), a number listed without separators given those of ``DIGIT_GROUPS``, a number listed with
+    a leading 0 without it (``010-1234-5678`` kept as the Integer ``1012345678``), percent-encoded,
+    and non-ASCII characters
     escaped (``\\xea``, ``\\352``, ``\\uae40``, ``&#44608;``, ``&#xae40;``). Each at least as long as
     the list's shortest string."""
-    forms = {SEPARATORS.sub(separator, text) for separator in (b"", b"_", b"-", b".")}
+    forms = {SEPARATORS.sub(separator, text) for separator in (b"", b"_", b"-", b".", b",", b" ")}
     for digits, lengths in DIGIT_GROUPS:
         if digits.fullmatch(text):
             ends = [sum(lengths[: index + 1]) for index in range(len(lengths))]
             groups = [text[end - length : end] for end, length in zip(ends, lengths, strict=True)]
-            forms.update(separator.join(groups) for separator in (b"-", b".", b" ", b"_", b"/"))
+            forms.update(separator.join(groups) for separator in (b"-", b".", b" ", b"_", b"/", b","))
+    number = SEPARATORS.sub(b"", text)
+    if number.isdigit() and number.startswith(b"0") and len(number.lstrip(b"0")) >= NUMBER_DIGITS:
+        forms.add(number.lstrip(b"0"))  # stored as a number, a phone number loses its leading 0
     forms.add(quote(text, safe="").encode())
     forms.add(quote_plus(text, safe="").encode())
     if any(byte >= 0x80 for byte in text):

@@ -108,9 +108,15 @@ def distinctive(name: bytes) -> bool:
     return len(name) >= DISTINCTIVE_LENGTH and re.search(rb"[0-9]", name) is not None and re.search(rb"[A-Za-z]", name) is not None
 
 
-def names_pattern(names: list[bytes]) -> re.Pattern[bytes] | None:
+NUMBER_AFTER_NAME = rb"(?:[-_.: ]?[0-9]{6,}(?![0-9]))"
+"""Six digits or more written onto a known name, perhaps after one separator: the rest of the sample ID
+without its separator (``S2301217N20231029``), a collection date or a birth date (``S2301217N.19900101``)."""
+
+
+def names_pattern(names: list[bytes], with_number: bool = False) -> re.Pattern[bytes] | None:
     """One case-insensitive pattern for ``names``, longest first: distinctive names anywhere, the
-    others as whole tokens (not inside a longer word or number)."""
+    others as whole tokens (not inside a longer word or number). ``with_number``: a number written
+    onto the name (``NUMBER_AFTER_NAME``) is part of the match; the name is its group ``name``."""
     if not names:
         return None
     ordered = sorted(set(names), key=len, reverse=True)
@@ -118,21 +124,27 @@ def names_pattern(names: list[bytes]) -> re.Pattern[bytes] | None:
     tokens = b"|".join(re.escape(name) for name in ordered if not distinctive(name))
     alternatives = [anywhere] if anywhere else []
     if tokens:
-        alternatives.append(TOKEN_EDGE[0] + rb"(?:" + tokens + rb")" + TOKEN_EDGE[1])
+        token_end = rb"(?:" + TOKEN_EDGE[1] + rb"|(?=" + NUMBER_AFTER_NAME + rb"))" if with_number else TOKEN_EDGE[1]
+        alternatives.append(TOKEN_EDGE[0] + rb"(?:" + tokens + rb")" + token_end)
+    if with_number:
+        return re.compile(rb"(?P<name>" + b"|".join(alternatives) + rb")" + NUMBER_AFTER_NAME + b"?", re.IGNORECASE)
     return re.compile(b"|".join(alternatives), re.IGNORECASE)
 
 
 class NameReplacement:
-    """Known names (any case; see ``names_pattern``) -> their pseudonyms."""
+    """Known names (any case; see ``names_pattern``) -> their pseudonyms. ``with_number`` (records):
+    a number written onto a name goes with it, so ``S2301217N20231029`` does not become the
+    pseudonym followed by the date."""
 
-    def __init__(self, replacements: Mapping[bytes, bytes]) -> None:
+    def __init__(self, replacements: Mapping[bytes, bytes], with_number: bool = False) -> None:
         self.replacements = {original.lower(): pseudonym for original, pseudonym in replacements.items()}
-        self.pattern = names_pattern(list(replacements))
+        self.pattern = names_pattern(list(replacements), with_number)
+        self.group = "name" if with_number else 0
 
     def __call__(self, text: bytes) -> bytes:
         if self.pattern is None:
             return text
-        return self.pattern.sub(lambda match: self.replacements[match.group(0).lower()], text)
+        return self.pattern.sub(lambda match: self.replacements[match.group(self.group).lower()], text)
 
     def found(self, text: bytes) -> bool:
         return self.pattern is not None and self.pattern.search(text) is not None

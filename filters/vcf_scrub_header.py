@@ -684,7 +684,7 @@ def scrub_header(
         if found is not None
     }
     scrub = IdentifierScrub(replacements)
-    record_names = NameReplacement(record_replacements(replacements, defined))
+    record_names = NameReplacement(record_replacements(replacements, defined), with_number=True)
     headers = HeaderScrub(header, new_samples, pseudonyms, keep, descriptions, scrub, record_names, report, path)
     lines = headers.lines(header.meta)
     if not headers.fileformat_seen:

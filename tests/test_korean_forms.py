@@ -302,6 +302,9 @@ SPELLINGS: dict[str, tuple[str, str | bytes]] = {
     "mrn without colon": ("MRN:12345678", "MRN12345678"),
     "phone without hyphens": ("010-1234-5678", "01012345678"),
     "phone with dots": ("010-1234-5678", "010.1234.5678"),
+    "phone kept as a number (no leading 0)": ("010-1234-5678", "1012345678"),
+    "rrn as a VCF list": ("900101-1234567", "900101,1234567"),
+    "date as a VCF list": ("1990-01-01", "1990,01,01"),
     "e-mail percent-encoded": ("kimjh@snuh.org", "kimjh%40snuh.org"),
 }
 

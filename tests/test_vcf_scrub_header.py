@@ -113,6 +113,36 @@ def test_a_hyphenated_pair_loses_its_stem_everywhere(one_by_one: str, monkeypatc
     assert records(output)[0][7:] == [b"N=SAMPLE1", b"GT:RG", b"0/1:SAMPLE1.L1", b"0/0:SAMPLE2.L1"]
 
 
+NAME_WITH_NUMBER = {
+    b"S2301217N20231029": b"SAMPLE1",  # the sample ID without its separator
+    b"S2301217N.20231029": b"SAMPLE1",  # with another one
+    b"s2301217n:19900101": b"SAMPLE1",  # the stem and a birth date, in any case
+    b"S2301217N-900101": b"SAMPLE1",  # six digits: a date YYMMDD
+    b"S2301217N20231029X": b"SAMPLE1X",
+    b"KIMJIHOON19900101": b"SAMPLE2",  # a name without a digit: a token, or one with a number written on
+    b"KIMJIHOON_19900101": b"SAMPLE2",
+    b"S2301217N.L1": b"SAMPLE1.L1",  # not a number: a lane stays
+    b"S2301217N_12345": b"SAMPLE1_12345",  # five digits stay (a lab's counter, not a date)
+    b"XKIMJIHOON19900101": b"XKIMJIHOON19900101",  # inside a longer word: not the name
+}
+
+
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["bulk", "one-by-one"])
+def test_a_number_written_onto_a_sample_name_goes_with_it(one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``S2301217N20231029`` (the ID without its separator) or the stem and a date became the pseudonym
+    followed by the date (``SAMPLE120231029``), which reads as an accession; now the number goes with
+    the name, in records of both paths."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    header = (b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n"
+              b'##INFO=<ID=N,Number=1,Type=String,Description="n">\n##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+              + FIXED.encode() + b"\tFORMAT\tS2301217N_20231029\tKIMJIHOON\n")  # fmt: skip
+    body = b"".join(b"chr1\t%d\t.\tA\tC\t5\tPASS\tN=%s\tGT\t0/1\t0/0\n" % (position, value)
+                    for position, value in enumerate(NAME_WITH_NUMBER, start=1))  # fmt: skip
+    status, output, _ = invoke("-q", input=header + body)
+    assert status == 0
+    assert [line[7] for line in records(output)] == [b"N=" + expected for expected in NAME_WITH_NUMBER.values()]
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
