@@ -27,6 +27,7 @@
 #include <limits.h>
 #include <fcntl.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -819,10 +820,31 @@ date_like(const unsigned char *p, const unsigned char *end)
 }
 
 /* Whether an ID may fail the ID rule: off its grammar's bytes, empty, '%', 7+ digits, a date. */
+/* Whether a symbolic allele's ID may name a place (identifiers.PATHS within the ALT grammar): a host
+   name or an IP address holds a dot, a scheme without slashes is a word such as file or http and a
+   colon. A superset: the one-record path decides. */
+static int
+alt_place_candidate(const unsigned char *p, const unsigned char *end)
+{
+    static const char *const schemes[] = {"file:", "http:", "https:", "ftp:", "sftp:", "smb:", "s3:", "gs:"};
+    for (const unsigned char *q = p; q < end; q++) {
+        if (*q == '.')
+            return 1;
+        for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+            size_t length = strlen(schemes[i]);
+            if ((size_t)(end - q) >= length && strncasecmp((const char *)q, schemes[i], length) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 static int
 id_candidate(const unsigned char *p, const unsigned char *end, int kind)
 {
     if (p == end)
+        return 1;
+    if (kind == ID_ALT && alt_place_candidate(p, end))
         return 1;
     if (kind == ID_FIELD && !(is_word(*p) && *p != '.') && *p != '_')
         return 1;

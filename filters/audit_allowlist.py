@@ -265,7 +265,7 @@ VCF_STRUCTURED_KEYS: Mapping[str, Mapping[str, str]] = {
         "Description": VCF_DESCRIPTION,
     },
     "FILTER": {"ID": r"[^\s,;=<>\"]+", "Description": VCF_DESCRIPTION},
-    "ALT": {"ID": r"[A-Za-z0-9_.:*-]+", "Description": VCF_DESCRIPTION},
+    "ALT": {"ID": r"(?!.*(?i:" + PLACE_IN_TEXT + r"))[A-Za-z0-9_.:*-]+", "Description": VCF_DESCRIPTION},  # no host, no scheme
     "contig": {"ID": SAM_REFERENCE_NAME, "length": r"[1-9][0-9]{0,11}"},
 }
 """``##KEY=<...>`` lines the scrubbers rebuild: key -> field -> grammar. Fields other than

@@ -39,7 +39,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import PERSONAL_NUMBERS
+from genoscrub.audit_allowlist import PERSONAL_NUMBERS, PLACE_IN_TEXT
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import contig_holds_personal, printable
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
@@ -198,13 +198,23 @@ BRACKETED_MATE = re.compile(rb"[\[\]]<([^<>]*)>:[0-9]*[\[\]]")
 """A breakend's mate written ``<ID>``: ``A[<ctg1>:5[``, ``]<ctg1>:5]A``."""
 
 
+PLACE_IN_ALT_ID = re.compile(PLACE_IN_TEXT.encode(), re.IGNORECASE)
+"""A place in a symbolic allele's ID, as in a Description: a host name (``DEL:kim.snuh.ac.kr``), an
+IP address, a scheme (``http:``)."""
+
+
+def alt_id_fails(identifier: bytes) -> bool:
+    """The ID RULE over a symbolic allele's ID, which names no place either."""
+    return id_fails(identifier, ALT_ID) or PLACE_IN_ALT_ID.search(identifier) is not None
+
+
 def allele_fails(allele: bytes) -> bool:
-    """The ID RULE over an ALT allele that holds ``<``: a symbolic allele's ID, or each mate
-    ``<ID>`` of a breakend, which must pass the contig rule too (``audit_header.contig_holds_personal``)."""
+    """The ID RULE over an ALT allele that holds ``<``: a symbolic allele's ID (``alt_id_fails``), or
+    each mate ``<ID>`` of a breakend, which must pass the contig rule too (``audit_header.contig_holds_personal``)."""
     if allele[:1] == b"<" and allele[-1:] == b">":
-        return id_fails(allele[1:-1], ALT_ID)
+        return alt_id_fails(allele[1:-1])
     mates = BRACKETED_MATE.findall(allele)
-    return any(id_fails(mate, ALT_ID) or contig_holds_personal(mate.decode("latin-1")) for mate in mates)
+    return any(alt_id_fails(mate) or contig_holds_personal(mate.decode("latin-1")) for mate in mates)
 
 
 def is_range(groups: list[bytes]) -> bool:

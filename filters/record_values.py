@@ -59,7 +59,7 @@ from dataclasses import dataclass
 import numpy as np
 from genoscrub import scan
 from genoscrub.fields import FLOAT_TEXT
-from genoscrub.identifiers import DAY_FIRST, PERSONAL, PHONE, YEAR_FIRST_SEPARATOR, personal_contig
+from genoscrub.identifiers import DAY_FIRST, PATHS, PERSONAL, PHONE, YEAR_FIRST_SEPARATOR, personal_contig
 from genoscrub.vcf import RecordBlock
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 
@@ -126,13 +126,20 @@ def numbers_fit(value: bytes) -> bool:
     return all(NUMBER_ELEMENT.fullmatch(element) for element in value.split(b",")) and BEYOND_INTEGER.search(value) is None
 
 
+def unsafe_alt_id(identifier: bytes) -> bool:
+    """Whether a symbolic allele's ID must go: the ID rule (``unsafe_id``), or it names a place
+    (``identifiers.PATHS`` within the ALT grammar: a host name ``DEL:kim.snuh.ac.kr``, an IP address,
+    ``http:`` and the like), in a record's ALT and in an ``##ALT`` line alike."""
+    return unsafe_id(ALT_ID, identifier) or PATHS.search(identifier) is not None
+
+
 def unsafe_allele(allele: bytes) -> bool:
-    """Whether an ALT allele names what must go: a symbolic allele's ID off the ALT grammar or holding
-    personal data, or a breakend's ``<ID>`` mate failing that rule or the contig rule."""
+    """Whether an ALT allele names what must go: a symbolic allele's ID failing ``unsafe_alt_id``,
+    or a breakend's ``<ID>`` mate failing that rule or the contig rule."""
     if allele[:1] == b"<" and allele[-1:] == b">":
-        return unsafe_id(ALT_ID, allele[1:-1])
+        return unsafe_alt_id(allele[1:-1])
     mate = BREAKEND_MATE.search(allele)
-    return mate is not None and (unsafe_id(ALT_ID, mate.group(1)) or personal_contig(mate.group(1)))
+    return mate is not None and (unsafe_alt_id(mate.group(1)) or personal_contig(mate.group(1)))
 
 
 def genotype_off_grammar(value: bytes, alleles: int) -> bool:

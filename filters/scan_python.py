@@ -940,6 +940,9 @@ def _date_like(text: bytes, at: int, end: int) -> bool:
     return False
 
 
+_ALT_SCHEME = re.compile(rb"(?i:file|https?|s?ftp|smb|s3|gs):")
+
+
 def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
     if start == end:
         return True
@@ -947,6 +950,8 @@ def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
         return True
     if kind == "alt" and (text[start] == 0x3A or text[end - 1] == 0x3A or b"::" in text[start:end]):
         return True
+    if kind == "alt" and (b"." in text[start:end] or _ALT_SCHEME.search(text, start, end)):
+        return True  # a host name or IP address (a dot), or a scheme without slashes: identifiers.PATHS decides
     allowed = _ID_BYTES[kind]
     for at in range(start, end):
         byte = text[at]

@@ -63,12 +63,11 @@ from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
 from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive, personal_contig
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
-from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_id
+from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_alt_id, unsafe_id
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
 from genoscrub.vcf_columns import RecordColumns
 from genoscrub.vcf_header import (
-    ALT_ID,
     CONTIG_ID,
     FIELD_ID,
     FILEFORMAT,
@@ -370,8 +369,8 @@ class HeaderScrub:
     def definition_line(self, kind: bytes, value: bytes) -> bytes | None:
         found = definition(kind, value)
         identifier = self.record_names(found.id) if found is not None else b""
-        grammar = ALT_ID if kind == b"ALT" else FILTER_ID
-        if found is None or unsafe_id(grammar, identifier):
+        unsafe = unsafe_alt_id(identifier) if kind == b"ALT" else unsafe_id(FILTER_ID, identifier)
+        if found is None or unsafe:
             self.removed(f"unparseable_{kind.decode()}")
             return None
         self.fields_removed(found.dropped_fields)

@@ -462,6 +462,21 @@ def test_versions_and_six_digits_pass_in_values(value: str) -> None:
     assert not value_holds_identifier(value.encode(), frozenset())
 
 
+@pytest.mark.parametrize(("alt", "found"), [("<DEL:kim.snuh.ac.kr>", True), ("<DEL:KIM.SNUH.AC.KR>", True), ("<INS:10.0.0.1>", True),
+                                            ("<INS:http:kimjh>", True), ("A[<asm.snuh.org>:5[", True), ("<DUP:TANDEM>", False),
+                                            ("<INS:ME:L1.HS>", False), ("<CN0>", False)])  # fmt: skip
+def test_a_symbolic_allele_naming_a_place_is_found(alt: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A host name, an IP address or a scheme in a symbolic allele's ID, in a record and in an
+    ``##ALT`` line: the Description's place rule (vcf-scrub-header makes the allele ``<*>``)."""
+    for one_by_one in (False, True):
+        findings = audited(vcf_text(["\t".join([*CLEAN[:4], alt, *CLEAN[5:]])]), one_by_one, monkeypatch)
+        assert findings.metadata.counts[KIND] == (1 if found else 0), (alt, one_by_one)
+    if alt.startswith("<"):
+        header = HEADER.replace("#CHROM", f'##ALT=<ID={alt[1:-1]},Description="An allele">\n#CHROM', 1)
+        findings = audited(vcf_text(["\t".join(CLEAN)], header), False, monkeypatch)
+        assert findings.metadata.counts.get("header value ##ALT ID", 0) == (1 if found else 0), alt
+
+
 @pytest.mark.parametrize(("alt", "found"), [("A[<KIM_19900101>:5[", True), ("]<ctg/home/kimjh>:5]A", True),
                                             ("A[<900101-1234567>:5[", True), ("A[<ctg1>:5[", False),
                                             ("A[<chrUn_JTFH01000001v1_decoy>:5[", True), ("A[<HLA-A*01:01:01:01>:5[", False)])  # fmt: skip
