@@ -228,7 +228,7 @@ def test_linkage_table_is_private_complete_and_outside_the_results(cohort: Cohor
 
 
 @pytest.mark.parametrize("kind", ["tumour", "normal"])
-def test_every_read_accounted_for_and_unplaced_reads_masked(cohort: Cohort, kind: str) -> None:
+def test_every_read_accounted_for_and_unplaced_reads_masked(cohort: Cohort, kind: str, tmp_path: Path) -> None:
     source = cohort.path / "patient1" / f"{kind}.bam"
     output = cohort.output(FIRST, f"{kind}.bam")
     report = json.loads(cohort.output(FIRST, "report.json").read_text())["files"][output.name]
@@ -242,6 +242,9 @@ def test_every_read_accounted_for_and_unplaced_reads_masked(cohort: Cohort, kind
     assert len(unplaced) == int(run("samtools", "view", "-c", str(source), "*").stdout) > 0
     assert all(set(line.split("\t")[9]) <= {"N"} for line in unplaced)
     assert report["sam-scrub-rg"]["parts"] == 3 and report["gather"]["gathered_by"] == "samtools cat"
+    assert report["gather"]["indexed_by"] == "the parts' indexes, shifted"  # no record decoded again (bam_index.py)
+    run("samtools", "index", "-o", str(tmp_path / "check.bai"), str(output))
+    assert (tmp_path / "check.bai").read_bytes() == Path(f"{output}.bai").read_bytes()
 
 
 def germline_truth(cohort: Cohort, folder: str, category: str | None = None) -> set[tuple[str, int]]:
@@ -337,7 +340,7 @@ def test_forbid_list_is_private_and_holds_the_sample_ids_and_input_names(cohort:
         strings
     )
     assert str((cohort.path / SECOND / f"{tumour}.bam").resolve()) in strings
-    assert not [line for line in strings if FIRST in line]  # one sample's list
+    assert FIRST in strings  # every list forbids the whole sheet's IDs (a VCF may name another patient)
     first = (folder / f"{cohort.linkage[FIRST]}.txt").read_text().splitlines()
     assert {FIRST, "tumour.bam", "germline.vcf.gz", "patient1"} <= set(first)
     assert not {"tumour", "normal", "germline", "somatic"} & set(first)  # plain words: the outputs' descriptions hold them
@@ -389,6 +392,7 @@ def vcf_only_cohort(cohort: Cohort, folder: Path, germline: dict[str, Path]) -> 
     folder.mkdir()
     for name in ("ref.fa", "ref.fa.fai", "population.vcf.gz", "population.vcf.gz.tbi", "ids.tsv", "repeats.bed"):
         shutil.copyfile(cohort.path / name, folder / name)
+    (folder / "ids.tsv").chmod(0o600)  # the map: the workflow refuses it readable by others
     (folder / "private").mkdir(mode=0o700)
     shutil.copy(cohort.path / "private" / "site.key", folder / "private" / "site.key")
     rows = ["sample\tgermline_vcf", *(f"{original}\t{path}" for original, path in germline.items())]

@@ -73,6 +73,7 @@ def cohort_of_one(folder: Path, contig_length: int) -> int:
     result = simulate(folder / "patient1", seed=1, contig_length=contig_length, read_length=150)
     for name in ("ref.fa", "ref.fa.fai", "repeats.bed", "population.vcf.gz", "population.vcf.gz.tbi", "ids.tsv"):
         shutil.copyfile(folder / "patient1" / name, folder / name)
+    (folder / "ids.tsv").chmod(0o600)  # the map: the workflow refuses it readable by others
     columns = ["tumour_bam", "normal_bam", "germline_vcf", "somatic_vcf", "fastq_r1", "fastq_r2"]
     files = ["tumour.bam", "normal.bam", "germline.vcf.gz", "somatic.vcf.gz", "tumour_R1.fastq.gz", "tumour_R2.fastq.gz"]
     row = "\t".join(f"patient1/{f}" for f in files)

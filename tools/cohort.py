@@ -124,6 +124,7 @@ def make_cohort(out: Path, pairs: int | None = None) -> dict[str, dict[str, Path
     subprocess.run(["tabix", "-f", "-p", "vcf", str(population)], check=True)
     second_ids = renamed((raw / "ids.tsv").read_text()).replace("001_", "002_")
     (out / "ids.tsv").write_text((first / "ids.tsv").read_text() + second_ids)
+    (out / "ids.tsv").chmod(0o600)  # the map links originals to pseudonyms: the workflow refuses it readable by others
     forbidden = (first / "forbidden.txt").read_text().splitlines()
     forbidden += [line for line in map(renamed, forbidden) if line not in forbidden]
     (out / "forbidden.txt").write_text("".join(f"{line}\n" for line in forbidden))

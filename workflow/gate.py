@@ -7,7 +7,8 @@ The data rules write a sample's BAMs, VCFs and FASTQs to ``work/<p>/staged/``; t
    originals of its linkage fragments (the sheet's sample ID, the read group, library and
    VCF sample IDs the commands replaced), the paths and names of its input files (read from
    the links the workflow made to them at parse time: no job names them on its command
-   line), and the site's own lists (config ``audit_forbid``);
+   line), then the whole cohort's (``<linkage>.forbid/cohort.txt``, below), and the site's own
+   lists (config ``audit_forbid``);
 2. runs ``genoscrub-audit`` on every staged output with the checks the config implies
    (germline list and reference for the BAMs, population for the VCFs, region lists), one
    run per set of checks, and merges the reports;
@@ -15,6 +16,12 @@ The data rules write a sample's BAMs, VCFs and FASTQs to ``work/<p>/staged/``; t
    beside them when the verdict is pass; otherwise exits 1 with one line naming the sample by
    its pseudonym and each class found, by count, and leaves the outputs in
    ``work/<p>/staged/``, undelivered (the audit's report in ``work/<p>/audit.failed.json``).
+
+The cohort's list (``<linkage>.forbid/cohort.txt``, written by the Snakefile when it reads
+the sheet: ``cohort_list_text``) holds every sample ID of the sheet and every input path as
+the sheet writes it and as it resolves (a symlink's name and its target's). A VCF that names
+another patient of the cohort (``INFO/MOTHER=S2301388``, a family's second sample column)
+then fails its sample, as its own ID would.
 
 A script, not a ``run:`` block (a whole Snakemake process per job). Nothing here prints a value
 read from the files or the forbid list: messages name pseudonyms, classes and counts.
@@ -87,14 +94,18 @@ def identifying_original(text: str) -> bool:
     return len(text) >= MIN_LENGTH and text.lower() not in STOCK_WORDS
 
 
-def forbid_strings(originals: Iterable[str], input_paths: Iterable[str], extra_lines: Iterable[str]) -> list[str]:
+def forbid_strings(
+    originals: Iterable[str], input_paths: Iterable[str], extra_lines: Iterable[str], cohort: Iterable[str] = ()
+) -> list[str]:
     """The forbid list of one sample, in a fixed order, each string once (whatever its case).
 
     ``originals``: IDs the commands replaced (linkage fragments), kept unless shorter than
     three characters or a stock label; ``input_paths``: the sample's input files (absolute),
     as the full path, the folder's name and the file's name in :func:`name_variants` forms;
-    ``extra_lines``: the site's own lists, kept as they are (blank lines, strings under three
-    characters and strings holding a NUL byte skipped, which genoscrub-audit would refuse)."""
+    ``cohort``: the cohort's list (:func:`cohort_forbid_strings`, chosen by these rules already),
+    after the sample's own, so a finding of the sample's own ID names the same list line as
+    before; ``extra_lines``: the site's own lists, kept as they are (blank lines, strings under
+    three characters and strings holding a NUL byte skipped, which genoscrub-audit would refuse)."""
     chosen: dict[str, str] = {}
 
     def add(text: str, rule: Callable[[str], bool] | None = identifying) -> None:
@@ -110,9 +121,26 @@ def forbid_strings(originals: Iterable[str], input_paths: Iterable[str], extra_l
         add(pure.parent.name)
         for form in name_variants(pure.name):
             add(form)
+    for text in cohort:
+        add(text, None)
     for line in extra_lines:
         add(line, None)
     return list(chosen.values())
+
+
+def cohort_forbid_strings(sheet_inputs: dict[str, list[str]]) -> list[str]:
+    """The forbid list of the whole cohort, shared by every sample's: every sample ID of the sheet
+    and every input path (as written in the sheet, as joined to the sheet's folder, and resolved;
+    indexes too), by the rules of :func:`forbid_strings`. Known when the workflow parses the sheet,
+    so no sample's gate waits for another sample's jobs; the IDs only another sample's files hold
+    (its read groups, its VCF's sample names) are in that sample's own list, and most hold the
+    sheet's ID (``S2301388N_20231029`` holds ``S2301388``), which the audit finds inside them."""
+    return forbid_strings(sheet_inputs.get("ids", []), sheet_inputs.get("paths", []), [])
+
+
+def cohort_list_text(sheet_inputs: dict[str, list[str]]) -> str:
+    """The cohort's list as its file holds it, one string a line."""
+    return "".join(f"{text}\n" for text in cohort_forbid_strings(sheet_inputs))
 
 
 def fragment_originals(paths: Iterable[Path]) -> list[str]:
@@ -126,6 +154,15 @@ def staged_input_paths(folder: Path) -> list[str]:
 
 
 # --- audit runs and their reports -----------------------------------------------------------
+
+
+def own_message(stderr: bytes, prefix: str) -> str | None:
+    """The last line of ``stderr`` that a genoscrub command wrote (``genoscrub-audit: FILE:LINE:
+    what``, never a value), or None. The audit reads the sample's raw germline VCF, and htslib's
+    warnings about it quote the input (``[W::vcf_parse] Contig 'chrKIMJIHOON' is not defined``):
+    such a line is never repeated."""
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.startswith(prefix)]
+    return lines[-1].strip() if lines else None
 
 
 class GateError(Exception):
@@ -146,8 +183,7 @@ def run_audit(
         except OSError as error:
             raise GateError(f"cannot start genoscrub-audit ({error.strerror}; is `bin` in the config right?)") from None
     if result.returncode not in (0, 1) or not report.is_file():
-        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GateError(lines[-1] if lines else f"genoscrub-audit exited with status {result.returncode}")
+        raise GateError(own_message(result.stderr, "genoscrub-audit:") or f"genoscrub-audit exited with status {result.returncode}")
     data: dict[str, Any] = json.loads(report.read_text())
     report.unlink()
     return data
@@ -164,7 +200,7 @@ def merge_audits(sample: str, runs: list[tuple[dict[str, Any], dict[str, str]]])
                 found = entry["findings"].get(name, {})
                 if not found.get("checked") and str(found.get("reason", "")).startswith("no --"):  # an option not given, not "not a VCF"
                     found["reason"] = why
-            files.append(entry)
+            files.append({**entry, "file": Path(entry["file"]).name})  # delivered: the staged path names the site's work folder
     counts = {name: sum(int(entry["findings"][name]["count"]) for entry in files) for name in CLASSES}
     return {
         "command": "genoscrub-audit",
@@ -217,8 +253,9 @@ def audit_outputs(sample: str, audit: dict[str, Any], staged_folder: Path) -> di
     pass; None (and one line on stderr) when anything was found or the audit could not check."""
     forbid = Path(audit["forbid_list"])
     extra = [line for path in audit["extra_forbid"] for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines()]
+    cohort = Path(audit["cohort_forbid"]).read_text(encoding="utf-8").splitlines() if audit.get("cohort_forbid") else []
     strings = forbid_strings(
-        fragment_originals(Path(path) for path in audit["fragments"]), staged_input_paths(Path(audit["inputs"])), extra
+        fragment_originals(Path(path) for path in audit["fragments"]), staged_input_paths(Path(audit["inputs"])), extra, cohort
     )
     forbid.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     write_private(forbid, "".join(f"{text}\n" for text in strings))
@@ -277,8 +314,8 @@ def main(argv: list[str] | None = None) -> int:
         "--spec",
         required=True,
         help='JSON: {"sample", "deliver": [[staged, target], ...], "sample_report": {"out", "files", "settings"}, '
-        '"audit": null or {"command", "threads", "forbid_list", '
-        '"fragments", "inputs", "extra_forbid", "runs": [{"options", "files", "reasons"}], "log", "report", "failed_report"}}',
+        '"audit": null or {"command", "threads", "forbid_list", "fragments", "inputs", "cohort_forbid" (optional), '
+        '"extra_forbid", "runs": [{"options", "files", "reasons"}], "log", "report", "failed_report"}}',
     )
     options = parser.parse_args(argv)
     return gate(json.loads(options.spec))

@@ -1,11 +1,13 @@
-"""The cohort workflow's bookkeeping steps: linkage table, per-sample report, cohort summary, MultiQC.
+"""The cohort workflow's bookkeeping steps: linkage table, per-sample report, cohort summary,
+MultiQC, and the guard on the stderr of the tools that read the raw inputs.
 
-Called by the rules of workflow/rules/report.smk as ``python workflow/reports.py STEP ...``.
-A script and not ``run:`` blocks: Snakemake starts a whole new Snakemake process (about two CPU
-seconds, most of a small sample's fixed cost) for every ``run:`` job, and runs a shell job
-itself. The functions are pure over file contents and tested without Snakemake
-(tests/test_workflow.py). Nothing here prints a value read from the files: errors name what
-is wrong, never an ID.
+Called by the rules of workflow/rules/report.smk as ``python workflow/reports.py STEP ...``
+(``stderr-count`` by the data rules, rules/bam.smk and rules/vcf.smk). A script and not
+``run:`` blocks: Snakemake starts a whole new Snakemake process (about two CPU seconds, most of
+a small sample's fixed cost) for every ``run:`` job, and runs a shell job itself. The functions
+are pure over file contents and tested without Snakemake (tests/test_workflow.py,
+tests/test_workflow_delivery.py). Nothing here prints a value read from the files: errors name
+what is wrong, never an ID.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import shutil
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -88,6 +91,26 @@ def linkage_rows(fragments: list[str]) -> list[tuple[str, str]]:
     return sorted(rows.items())
 
 
+def linkage_disagreements(table: bytes, pseudonym_of: Callable[[str], str]) -> tuple[int, int]:
+    """(rows whose pseudonym ``pseudonym_of`` no longer gives, rows) of an existing linkage
+    table or fragment. Every row is one a command's --map-out wrote for an ID (read names are
+    never in it), so the key and map the table was written with give each row again: a row that
+    differs means another key or map, and a run with it would deliver the same person under a
+    second pseudonym and write a table without the first. A row is read as the commands write
+    it, bytes (an ID that is not UTF-8 keeps its bytes, as ``Pseudonyms.for_id_bytes`` reads it)."""
+    rows = differ = 0
+    for number, line in enumerate(table.split(b"\n"), start=1):
+        if not line:
+            continue
+        fields = line.split(b"\t")
+        if len(fields) != 2:
+            raise LinkageError(f"line {number} of the linkage table is not original<TAB>pseudonym")
+        original, pseudonym = (field.decode("utf-8", "surrogateescape") for field in fields)
+        rows += 1
+        differ += pseudonym_of(original) != pseudonym
+    return differ, rows
+
+
 def write_private(path: Path, text: str) -> None:
     """Write ``path`` mode 0600, atomically: a reader sees the old table or the new one."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
@@ -117,20 +140,123 @@ def multiqc_program(python: str = sys.executable) -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("multiqc")
 
 
+MULTIQC_SETTINGS = "show_analysis_paths: false"  # its report's "based on data in": every input's absolute path
+MULTIQC_LOG = Path("multiqc_data") / "multiqc.log"  # its working folder, each search path, its command line
+MULTIQC_DATA = Path("multiqc_data") / "multiqc_data.json"
+
+
 def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
     """MultiQC custom content (genoscrub.multiqc) from the sample and audit reports into ``out``;
     with ``program``, MultiQC's own report of that content beside it (multiqc_report.html,
-    multiqc_data/). Only the content files are given to MultiQC: not the BAMs beside them."""
+    multiqc_data/). Only the content files are given to MultiQC: not the BAMs beside them.
+
+    MultiQC writes where it ran and what it read into its report: the analysis paths into the
+    HTML, the working folder and search paths into multiqc.log, the output folder, the inputs'
+    absolute paths, the program's path and its installation folder into multiqc_data.json. A
+    folder of the analysis server is metadata of the delivery (a name, a user, a project), so
+    MultiQC runs inside ``out`` on the content files' names, without the analysis paths in its
+    HTML; its log is not delivered, and multiqc_data.json is written back without those paths
+    (:func:`without_site_paths`). Then no delivered file may hold the folder ``out`` lies in."""
     load_genoscrub()
     from genoscrub.multiqc import write_custom_content
 
     written = write_custom_content(reports, out)
-    if program is not None:
-        command = [program, "--quiet", "--force", "--no-version-check", "--outdir", str(out), *map(str, written)]
-        result = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        if result.returncode != 0:
-            lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise SystemExit(f"genoscrub workflow: multiqc failed (status {result.returncode}): {lines[-1] if lines else ''}")
+    if program is None:
+        return
+    command = [program, "--quiet", "--force", "--no-version-check", "--cl-config", MULTIQC_SETTINGS, "--outdir", "."]
+    result = subprocess.run([*command, *(path.name for path in written)], cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if result.returncode != 0:
+        lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SystemExit(f"genoscrub workflow: multiqc failed (status {result.returncode}): {lines[-1] if lines else ''}")
+    (out / MULTIQC_LOG).unlink(missing_ok=True)
+    data = out / MULTIQC_DATA
+    if data.is_file():
+        data.write_text(json.dumps(without_site_paths(json.loads(data.read_text()), out.resolve(), program), indent=4) + "\n")
+    found = files_naming(out, [out.resolve().parent, Path.cwd().resolve()])
+    if found:
+        raise SystemExit(f"genoscrub workflow: multiqc wrote a folder of this machine into {found[0]}; not delivered")
+
+
+def without_site_paths(data: Any, folder: Path, program: str) -> Any:
+    """multiqc_data.json as MultiQC wrote it in ``folder``, without a path of this machine: the
+    output folder as ``.``, the inputs by name, the program and its installation as ``multiqc``
+    (``config_output_dir``, ``config_analysis_dir[_abs]``, ``config_script_path``,
+    ``report_multiqc_command``); then every other string with the same paths replaced."""
+    if not isinstance(data, dict):
+        return data
+    data = dict(data)
+    replacements = [(program, "multiqc"), (f"{folder}/", ""), (str(folder), ".")]
+    script = data.get("config_script_path")
+    if isinstance(script, str) and script:
+        replacements.insert(0, (script, "multiqc"))
+        data["config_script_path"] = "multiqc"
+    if "config_output_dir" in data:
+        data["config_output_dir"] = "."
+    for key in ("config_analysis_dir", "config_analysis_dir_abs"):
+        value = data.get(key)
+        if isinstance(value, list):
+            data[key] = [Path(path).name if isinstance(path, str) else path for path in value]
+        elif isinstance(value, str):
+            data[key] = Path(value).name
+
+    def replaced(value: Any) -> Any:
+        if isinstance(value, str):
+            for path, instead in replacements:
+                value = value.replace(path, instead)
+            return value
+        if isinstance(value, list):
+            return [replaced(item) for item in value]
+        if isinstance(value, dict):
+            return {key: replaced(item) for key, item in value.items()}
+        return value
+
+    return replaced(data)
+
+
+def files_naming(folder: Path, paths: list[Path]) -> list[str]:
+    """The files under ``folder`` (as paths relative to it) whose bytes hold one of ``paths``;
+    the root folder and one-component paths are left out (they are in every text)."""
+    needles = [str(path).encode() for path in paths if len(path.parts) > 2]
+    return sorted(
+        str(path.relative_to(folder))
+        for path in folder.rglob("*")
+        if path.is_file() and any(needle in path.read_bytes() for needle in needles)
+    )
+
+
+def run_counting_stderr(command: list[str], name: str, log: Path, own: str | None = None) -> int:
+    """Run ``command`` (stdin and stdout its own) and keep its stderr out of the job's log:
+    htslib's warnings quote what they read (``[W::vcf_parse_info] INFO 'S2301217N' is not
+    defined in the header``, a malformed header line whole), and the profiles show a failed
+    job's log on the terminal (show-failed-logs). The log gets one line, when there was any
+    stderr or the exit status is not 0: ``NAME: N lines on stderr not kept ...; exit status S``.
+    Lines that start with ``own`` (the workflow's own script's messages, which name no value)
+    pass as they are. Returns the command's exit status (128 + the signal when it was killed,
+    as the shell reports it)."""
+    try:
+        process = subprocess.Popen(command, stderr=subprocess.PIPE)
+    except OSError as error:
+        with open(log, "a", encoding="utf-8") as out:
+            out.write(f"{name}: cannot start ({error.strerror})\n")
+        return 127
+    assert process.stderr is not None
+    counted = 0
+    own_prefix = own.encode() if own else None
+    with open(log, "ab") as out:
+        for line in process.stderr:
+            if own_prefix is not None and line.startswith(own_prefix):
+                out.write(line if line.endswith(b"\n") else line + b"\n")
+            else:
+                counted += 1
+        status = process.wait()
+        status = status if status >= 0 else 128 - status
+        if counted or status:
+            what = "line" if counted == 1 else "lines"
+            out.write(
+                f"{name}: {counted} {what} on stderr not kept (they can quote names and header lines of the input);"
+                f" exit status {status}\n".encode()
+            )
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -146,7 +272,17 @@ def main(argv: list[str] | None = None) -> int:
     multiqc.add_argument("--out", type=Path, required=True)
     multiqc.add_argument("--run", action="store_true", help="also run the multiqc program on the content")
     multiqc.add_argument("reports", nargs="+", type=Path)
+    counted = steps.add_parser("stderr-count", help="run a command reading a raw input; its stderr counted into --log, not kept")
+    counted.add_argument("--name", required=True, help="the command as the log line names it (bcftools view)")
+    counted.add_argument("--log", type=Path, required=True)
+    counted.add_argument("--own", help="lines starting with this pass as they are (the workflow script's own messages)")
+    counted.add_argument("command", nargs=argparse.REMAINDER, help="-- then the command and its arguments")
     options = parser.parse_args(argv)
+    if options.step == "stderr-count":
+        command = options.command[1:] if options.command[:1] == ["--"] else options.command
+        if not command:
+            parser.error("stderr-count: no command after --")
+        return run_counting_stderr(command, options.name, options.log, options.own)
     if options.step == "linkage":
         try:
             table = linkage_rows([path.read_text(encoding="utf-8") for path in options.fragments])

@@ -70,7 +70,13 @@ def part_pipeline(wildcards, input, output, threads):
         steps.append(f"sam-mask-regions -q -r {reference} {REGION_ARGS} --report {quoted(reports['sam-mask-regions'])}")
     return " | ".join(
         [
-            f"{SCATTER_SCRIPT} extract --bam {quoted(input.bam)} --reference {reference} --group {wildcards.group} {SCATTER_ARGS} 2>>{log}",
+            # samtools view of the raw BAM/CRAM: htslib's warnings about it quote its header, so they are counted, not logged
+            stderr_counted(
+                "samtools view",
+                log,
+                f"{SCATTER_SCRIPT} extract --bam {quoted(input.bam)} --reference {reference} --group {wildcards.group} {SCATTER_ARGS}",
+                own="scatter:",
+            ),
             f"{CHAIN_SCRIPT} {' '.join(quoted(step) for step in steps)} 2>>{log}",
             # The part's index is built while it is encoded (no decoding); gather keeps it when the BAM is one part.
             f"samtools view {BAM_FORMAT} --no-PG -@ {max(threads - 1, 0)} --write-index -o {quoted(f'{output.part}##idx##{output.index}')} 2>>{log}",

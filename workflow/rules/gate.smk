@@ -9,7 +9,10 @@
 #
 # - --forbid: a list made in the job, kept beside the linkage table (<linkage>.forbid/<sample>.txt,
 #   0600): the IDs the commands replaced (the sample's linkage fragments), its input files' paths
-#   and names, and the site's own lists (`audit_forbid`);
+#   and names, then every sample ID and input path of the sheet (<linkage>.forbid/cohort.txt,
+#   written when the Snakefile reads the sheet: a VCF naming another patient of the sheet fails
+#   its sample, and no gate waits for another sample's jobs), and the site's own lists
+#   (`audit_forbid`);
 # - --germline (the sample's germline VCF) and -r (the reference) for the BAMs;
 # - --population, --af-key, --min-af for the VCFs; a somatic VCF whose calls absent from the
 #   population are kept on purpose (`somatic_keep_missing`) is audited in a second run without
@@ -17,6 +20,10 @@
 # - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`).
 #
 # `audit: false` delivers without checking.
+#
+# The cohort's list is an ancient() input: a sample added to the sheet later changes it, and the
+# samples delivered before are not audited again (their staged outputs, temporary, would all be
+# made again).
 
 GATE_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'gate.py'))}"
 AUDIT_PRESETS = REGION_PRESETS + [str(name) for name in AUDIT_REGIONS.get("presets", []) or []]
@@ -69,6 +76,7 @@ def gate_spec(wildcards, output, threads):
             "forbid_list": str(FORBID_LISTS / f"{sample}.txt"),
             "fragments": [str(path) for path in linkage_fragments(sample)],
             "inputs": str(STAGING / sample),
+            "cohort_forbid": str(COHORT_FORBID),
             "extra_forbid": [str(path) for path in AUDIT_FORBID],
             "runs": gate_runs(sample),
             "log": str(WORK / "logs" / sample / "audit.log"),
@@ -84,6 +92,7 @@ def gate_inputs(wildcards):
     files += [path for steps in sample_step_reports(sample).values() for _, path in steps]
     if AUDIT:
         files += linkage_fragments(sample) + [REFERENCE] + AUDIT_BEDS + AUDIT_FORBID + ([POPULATION] if POPULATION else [])
+        files += [ancient(COHORT_FORBID)]
         files += [SAMPLES[sample]["vcf"]["germline"]] if "germline" in SAMPLES[sample]["vcf"] else []
     return files
 

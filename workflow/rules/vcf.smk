@@ -21,7 +21,7 @@ def vcf_pipeline(wildcards, input, output):
     if wildcards.kind == "somatic":
         frequencies += " --drop-germline" + (" --keep-missing" if SOMATIC_KEEP_MISSING else "")
     steps = [
-        f"bcftools view --no-version -Ov {quoted(input.vcf)} 2>>{log}",
+        stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
         f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --map-out {quoted(output.link)} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
         f"{command('vcf-drop-rare')} -q {frequencies} --report {quoted(reports['vcf-drop-rare'])} 2>>{log}",

@@ -1,0 +1,496 @@
+"""What the cohort workflow delivers and leaves behind, beyond the data files (workflow/Snakefile).
+
+A privacy red-team of the workflow's delivery found: each sample's gate forbade only its own
+IDs, so a VCF naming another patient of the sheet was delivered; the delivered audit report
+named the staged paths (the config's work folder); MultiQC wrote the run's absolute folder into
+its report, data and log; bcftools' warnings quoted the raw input's names into work/logs and,
+through show-failed-logs, onto the terminal; the key, the map and the site's forbid lists were
+accepted inside results/ or work/; work/ followed the umask; a group-readable map was read; a
+second key silently gave the same patients second pseudonyms; and the forbid list named a
+symlinked input by its target only. Each is held here.
+
+One Snakemake run (module fixture) on two VCF-only samples, small and fast: the first sample's
+germline VCF reaches the sheet through a symlink named after the patient and carries an INFO key
+and a FILTER that its header does not define (bcftools warns about both, quoting them); the
+second's names the first patient's sheet ID in INFO/MOTHER. The run folder's name is planted too
+(``KimJihoonStudy``), to find it wherever a path of the site is written. Config errors are
+`snakemake -n` runs; the rest are the workflow scripts' functions, as tests/test_workflow.py
+loads them.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tools.simulate import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEFILE = ROOT / "workflow" / "Snakefile"
+EXAMPLE_CONFIG = ROOT / "workflow" / "config.example.yaml"
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+FIRST, SECOND = "S2301217", "S2301388"
+PATIENT = "KIMJIHOON"  # planted as an undefined INFO key and in the symlink's name: only bcftools' warnings quote it
+UNDEFINED_FILTER = f"LOWQ_{FIRST}N"
+RUN_FOLDER = "KimJihoonStudy"  # a folder of the analysis server named after a patient
+SYMLINK = f"{PATIENT}_germline.vcf"
+TARGET = "germline.planted.vcf"
+
+
+def load_workflow_script(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(f"workflow_delivery_{name}", ROOT / "workflow" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gate = load_workflow_script("gate")
+reports = load_workflow_script("reports")
+
+
+def snakemake(folder: Path, *args: str, config: list[str] | None = None) -> subprocess.CompletedProcess[str]:
+    command = [str(SNAKEMAKE), "--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
+    command += ["--config", f"work={folder / 'work'}", "multiqc=content", *(config or [])]  # a later key=value wins
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600)
+
+
+def shown(result: subprocess.CompletedProcess[str]) -> str:
+    return result.stdout + result.stderr
+
+
+def vcf_text(path: Path) -> str:
+    return subprocess.run(["bcftools", "view", "--no-version", str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def planted_first(text: str) -> str:
+    """Every 5th record gains an INFO key named after the patient, every 7th an undefined FILTER."""
+    lines = []
+    for number, line in enumerate(text.splitlines()):
+        fields = line.split("\t")
+        if not line.startswith("#"):
+            if number % 5 == 0:
+                fields[7] += f";{PATIENT}=1"
+            if number % 7 == 0:
+                fields[6] = UNDEFINED_FILTER
+        lines.append("\t".join(fields))
+    return "\n".join(lines) + "\n"
+
+
+def second_naming_the_first(text: str) -> str:
+    """The same patient's calls under the second sample's IDs, every 4th record with INFO/MOTHER
+    naming the first patient's sheet ID (a family's LIMS field)."""
+    lines = []
+    for number, line in enumerate(text.replace(FIRST, SECOND).splitlines()):
+        if line.startswith("#CHROM"):
+            lines.append('##INFO=<ID=MOTHER,Number=1,Type=String,Description="Sample of the mother">')
+        fields = line.split("\t")
+        if not line.startswith("#") and number % 4 == 0:
+            fields[7] += f";MOTHER={FIRST}"
+        lines.append("\t".join(fields))
+    return "\n".join(lines) + "\n"
+
+
+class Delivery:
+    def __init__(self, path: Path, result: subprocess.CompletedProcess[str]) -> None:
+        self.path = path
+        self.returncode = result.returncode
+        self.messages = result.stdout + result.stderr
+        self.private = path / "private"
+        self.linkage = dict(line.split("\t") for line in (self.private / "links.tsv").read_text().splitlines())
+        self.first, self.second = self.linkage[FIRST], self.linkage[SECOND]
+        self.forbidden = [line for line in (path / "patient1" / "forbidden.txt").read_text().splitlines() if line]
+        self.forbidden += [PATIENT, UNDEFINED_FILTER, FIRST, SECOND]  # not RUN_FOLDER: Snakemake prints the config's paths
+
+    def forbid_list(self, name: str) -> list[str]:
+        return (self.private / "links.tsv.forbid" / f"{name}.txt").read_text().splitlines()
+
+
+@pytest.fixture(scope="module")
+def delivery(tmp_path_factory: pytest.TempPathFactory) -> Delivery:
+    if not SNAKEMAKE.exists():
+        pytest.skip("snakemake not installed: pip install -e '.[test]'")
+    for tool in ("bcftools", "bgzip", "tabix"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} not installed")
+    folder = tmp_path_factory.mktemp("delivery") / RUN_FOLDER
+    patient = folder / "patient1"
+    simulate(patient, seed=1, pairs=300)
+    for name in ("ref.fa", "ref.fa.fai", "population.vcf.gz", "population.vcf.gz.tbi", "repeats.bed", "ids.tsv"):
+        shutil.copyfile(patient / name, folder / name)
+    (folder / "ids.tsv").chmod(0o600)  # the map links pseudonyms to people: private, like the key
+    (folder / "private").mkdir(mode=0o700)
+    key = folder / "private" / "site.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    (patient / TARGET).write_text(planted_first(vcf_text(patient / "germline.vcf.gz")))
+    (folder / "links").mkdir()
+    (folder / "links" / SYMLINK).symlink_to(Path("..") / "patient1" / TARGET)
+    second = folder / SECOND / f"{SECOND}N_20231029.germline.vcf.gz"
+    second.parent.mkdir()
+    second.write_bytes(subprocess.run(["bgzip", "-c"], input=second_naming_the_first(vcf_text(patient / "germline.vcf.gz")).encode(),
+                                      capture_output=True, check=True).stdout)  # fmt: skip
+    (folder / "samples.tsv").write_text(f"sample\tgermline_vcf\n{FIRST}\tlinks/{SYMLINK}\n{SECOND}\t{second.relative_to(folder)}\n")
+    (folder / "work").mkdir(mode=0o755)
+    (folder / "work").chmod(0o755)  # made by hand, open to the group: the workflow closes it
+    result = snakemake(folder, "--keep-going")
+    assert (folder / "private" / "links.tsv").is_file(), result.stdout + result.stderr
+    return Delivery(folder, result)
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(path for path in folder.rglob("*") if path.is_file() and not path.is_symlink())
+
+
+def readable(path: Path) -> str:
+    data = path.read_bytes()
+    return (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("latin-1")
+
+
+# --- finding 1: every sample's gate forbids the whole cohort's originals ---------------------
+
+
+def test_a_vcf_naming_another_patient_of_the_sheet_fails_its_sample(delivery: Delivery) -> None:
+    staged = delivery.path / "work" / delivery.second / "staged" / f"{delivery.second}.germline.vcf.gz"
+    named = sum(f"MOTHER={FIRST}" in line for line in vcf_text(staged).splitlines() if not line.startswith("#"))
+    assert named > 0  # control: the scrubbers leave another patient's bare sheet ID in an INFO value
+    assert delivery.returncode != 0
+    line = f"sample {delivery.second} held back: genoscrub-audit found forbidden {named} ({delivery.second}.germline.vcf.gz {named})"
+    assert line in delivery.messages
+    assert not (delivery.path / "results" / delivery.second).exists()
+    assert (delivery.path / "results" / delivery.first / f"{delivery.first}.germline.vcf.gz").is_file()  # the other passed
+    failed = json.loads((delivery.path / "work" / delivery.second / "audit.failed.json").read_text())
+    [(where, count)] = failed["files"][0]["findings"]["forbidden"]["by_key"].items()
+    assert where.startswith("INFO/MOTHER (list line ") and count == named
+    # control: the sample's own list, all the gate held before, does not hold the other patient's ID
+    own = gate.forbid_strings(
+        gate.fragment_originals(sorted((delivery.private / "links.tsv.parts").glob(f"{delivery.second}.*.tsv"))),
+        gate.staged_input_paths(delivery.private / "links.tsv.inputs" / delivery.second),
+        [],
+    )
+    assert own and not [text for text in own if FIRST in text]
+    assert not [word for word in delivery.forbidden if word in delivery.messages]
+
+
+def test_every_forbid_list_holds_the_whole_cohort_privately(delivery: Delivery) -> None:
+    folder = delivery.private / "links.tsv.forbid"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for name in ("cohort", "sheet", delivery.first, delivery.second):
+        path = folder / (f"{name}.json" if name == "sheet" else f"{name}.txt")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
+    first, second = delivery.forbid_list(delivery.first), delivery.forbid_list(delivery.second)
+    assert first[0] == FIRST and second[0] == SECOND  # the sample's own ID first: its findings keep list line 1
+    cohort = {FIRST, SECOND, f"{SECOND}N_20231029", f"{SECOND}/{SECOND}N_20231029.germline.vcf.gz"}
+    assert cohort <= set(first) and cohort <= set(second)
+    assert f"{FIRST}N_20231029" in first  # the first's VCF sample name, from its fragments: its own list (it holds FIRST)
+    assert set(delivery.forbid_list("cohort")) <= set(first) and set(delivery.forbid_list("cohort")) <= set(second)
+
+
+def test_a_symlinked_input_is_forbidden_by_its_name_as_written_and_by_its_target(delivery: Delivery) -> None:
+    strings = set(delivery.forbid_list(delivery.second))  # the other sample's list too: the whole cohort's
+    assert {SYMLINK, f"{PATIENT}_germline", f"links/{SYMLINK}", str(delivery.path / "links" / SYMLINK)} <= strings
+    assert {TARGET, str((delivery.path / "patient1" / TARGET).resolve())} <= strings
+    assert "links" not in strings  # a plain word, as every folder name
+    sheet = json.loads((delivery.private / "links.tsv.forbid" / "sheet.json").read_text())
+    assert sheet["ids"] == [FIRST, SECOND]
+
+
+def test_forbid_strings_put_the_cohort_after_the_samples_own_and_before_the_sites() -> None:
+    sheet = {"ids": ["S2301217", "S2301388"], "paths": ["a/KIM_link.vcf", "/data/S2301388/S2301388N.vcf.gz", "/data/x/tumour.bam"]}
+    cohort = gate.cohort_forbid_strings(sheet)
+    assert cohort == [
+        "S2301217", "S2301388", "a/KIM_link.vcf", "KIM_link.vcf", "KIM_link",
+        "/data/S2301388/S2301388N.vcf.gz", "S2301388N.vcf.gz", "S2301388N", "/data/x/tumour.bam", "tumour.bam",
+    ]  # fmt: skip
+    assert gate.cohort_list_text(sheet) == "".join(f"{text}\n" for text in cohort)
+    strings = gate.forbid_strings(["S2301388"], ["/data/S2301388/S2301388N.vcf.gz"], ["Kim J.H."], cohort)
+    assert strings[:4] == ["S2301388", "/data/S2301388/S2301388N.vcf.gz", "S2301388N.vcf.gz", "S2301388N"]
+    assert strings[4] == "S2301217" and strings[-1] == "Kim J.H." and len(strings) == len(set(strings))
+
+
+# --- findings 5 and 4: nothing of the site's folders in what is delivered -----------------------
+
+
+def test_delivered_audit_report_names_files_not_the_work_folder(delivery: Delivery) -> None:
+    path = delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json"
+    report = json.loads(path.read_text())
+    assert [entry["file"] for entry in report["files"]] == [f"{delivery.first}.germline.vcf.gz"]
+    assert [run["files"] for run in report["runs"]] == [[f"{delivery.first}.germline.vcf.gz"]]
+    assert str(delivery.path) not in path.read_text() and RUN_FOLDER not in path.read_text()
+
+
+def test_merged_audit_keeps_file_names_only() -> None:
+    findings = {klass: {"checked": True, "count": 0} for klass in gate.CLASSES}
+    entry = {"file": "/site/KIM/work/P1/staged/P1.R1.fastq.gz", "verdict": "pass", "findings": findings}
+    report = gate.merge_audits("P1", [({"version": "x", "settings": {}, "files": [entry]}, {})])
+    assert report["files"][0]["file"] == "P1.R1.fastq.gz" and "/site" not in json.dumps(report)
+    assert entry["file"] == "/site/KIM/work/P1/staged/P1.R1.fastq.gz"  # the audit's own report is left as it was
+
+
+def multiqc_text(path: Path) -> str:
+    if path.suffix == ".parquet":
+        import polars
+
+        return polars.read_parquet(path).write_csv()
+    return path.read_bytes().decode("latin-1")
+
+
+def test_multiqc_report_holds_no_folder_of_the_site(delivery: Delivery, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rule's own step (reports.py multiqc --run), as Snakemake runs it: from the run folder."""
+    program = reports.multiqc_program()
+    if program is None:
+        pytest.skip("multiqc not installed: pip install -e '.[test]'")
+    sample = delivery.path / "results" / delivery.first
+    out = delivery.path / "delivered-report" / "multiqc"
+    monkeypatch.chdir(delivery.path)
+    reports.main(["multiqc", "--run", "--out", str(out.relative_to(delivery.path)),
+                  str(sample / f"{delivery.first}.report.json"), str(sample / f"{delivery.first}.audit.json")])  # fmt: skip
+    written = files_under(out)
+    assert (out / "multiqc_report.html").is_file() and not (out / "multiqc_data" / "multiqc.log").exists()
+    data = json.loads((out / "multiqc_data" / "multiqc_data.json").read_text())
+    assert data["config_output_dir"] == "." and data["config_script_path"] == "multiqc"
+    assert all("/" not in name for name in data["config_analysis_dir_abs"] + data["config_analysis_dir"])
+    assert data["report_multiqc_command"].startswith("multiqc ")
+    assert delivery.first in data["report_saved_raw_data"]["multiqc_genoscrub_summary_table"]  # the content is there
+    leaks = [f"{path.relative_to(out)}: {word}" for path in written for word in (str(delivery.path), RUN_FOLDER, str(Path(program).parent))
+             if word in multiqc_text(path)]  # fmt: skip
+    assert len(written) > 5 and not leaks
+
+
+def test_multiqc_data_is_written_back_without_the_sites_paths(tmp_path: Path) -> None:
+    folder = tmp_path / RUN_FOLDER / "results" / "multiqc"
+    data = {
+        "report_multiqc_command": f"/opt/{RUN_FOLDER}/.venv/bin/multiqc --outdir . genoscrub_summary_mqc.yaml",
+        "config_output_dir": str(folder),
+        "config_analysis_dir": ["genoscrub_summary_mqc.yaml"],
+        "config_analysis_dir_abs": [f"{folder}/genoscrub_summary_mqc.yaml"],
+        "config_script_path": f"/opt/{RUN_FOLDER}/.venv/lib/python3.11/site-packages/multiqc",
+        "report_data_sources": {"custom": {"all_sections": {"P1": f"{folder}/genoscrub_summary_mqc.yaml"}}},
+        "report_saved_raw_data": {"table": {"P1": {"findings": 0}}},
+    }
+    clean = reports.without_site_paths(data, folder, f"/opt/{RUN_FOLDER}/.venv/bin/multiqc")
+    assert clean["config_output_dir"] == "." and clean["config_script_path"] == "multiqc"
+    assert clean["config_analysis_dir_abs"] == ["genoscrub_summary_mqc.yaml"]
+    assert clean["report_multiqc_command"] == "multiqc --outdir . genoscrub_summary_mqc.yaml"
+    assert clean["report_data_sources"]["custom"]["all_sections"]["P1"] == "genoscrub_summary_mqc.yaml"
+    assert clean["report_saved_raw_data"] == data["report_saved_raw_data"] and RUN_FOLDER not in json.dumps(clean)
+    (folder / "multiqc_data").mkdir(parents=True)
+    (folder / "multiqc_data" / "multiqc_data.json").write_text(json.dumps(data))
+    (folder / "multiqc_report.html").write_text("<p>genoscrub</p>")
+    assert reports.files_naming(folder, [folder.parent, Path("/")]) == ["multiqc_data/multiqc_data.json"]
+
+
+# --- finding 6: bcftools and samtools on raw inputs: counted, never quoted --------------------
+
+
+def test_bcftools_warnings_about_a_raw_input_are_counted_not_logged(delivery: Delivery) -> None:
+    warned = subprocess.run(["bcftools", "view", str(delivery.path / "patient1" / TARGET)], capture_output=True, text=True)
+    assert PATIENT in warned.stderr and UNDEFINED_FILTER in warned.stderr  # control: htslib quotes the input
+    log = (delivery.path / "work" / "logs" / delivery.first / "germline.vcf.log").read_text()
+    assert log.startswith("bcftools view: ") and "lines on stderr not kept" in log and "exit status 0" in log
+    leaks = []
+    for folder in ("work", ".snakemake", "results"):
+        for path in files_under(delivery.path / folder):
+            if folder == "work" and "staged" in path.parts:
+                continue  # the held-back sample's outputs: the gate found what they hold
+            text = readable(path) + str(path.relative_to(delivery.path))
+            leaks += [f"{path.relative_to(delivery.path)}: {word}" for word in (PATIENT, UNDEFINED_FILTER, "vcf_parse") if word in text]
+    assert not leaks and PATIENT not in delivery.messages and UNDEFINED_FILTER not in delivery.messages
+
+
+def count_stderr(tmp_path: Path, script: str, *options: str) -> tuple[subprocess.CompletedProcess[bytes], str]:
+    log = tmp_path / "step.log"
+    log.unlink(missing_ok=True)
+    command = [sys.executable, str(ROOT / "workflow" / "reports.py"), "stderr-count", "--name", "bcftools view", "--log", str(log)]
+    result = subprocess.run([*command, *options, "--", "sh", "-c", script], input=b"in\n", capture_output=True, timeout=60)
+    return result, log.read_text() if log.exists() else ""
+
+
+def test_stderr_count_keeps_stdin_stdout_and_status_and_no_word_of_stderr(tmp_path: Path) -> None:
+    warning = f"[W::vcf_parse_info] INFO '{PATIENT}' is not defined in the header"
+    result, log = count_stderr(tmp_path, f"cat; echo \"{warning}\" >&2; echo '[E::x] {FIRST}' >&2; exit 3")
+    assert (result.returncode, result.stdout, result.stderr) == (3, b"in\n", b"")
+    assert log == "bcftools view: 2 lines on stderr not kept (they can quote names and header lines of the input); exit status 3\n"
+    result, log = count_stderr(tmp_path, "cat")
+    assert (result.returncode, result.stdout, log) == (0, b"in\n", "")  # nothing to say: nothing written
+    result, log = count_stderr(tmp_path, f"echo 'scatter: samtools idxstats failed' >&2; echo '{PATIENT}' >&2; kill -PIPE $$",
+                               "--own", "scatter:")  # fmt: skip
+    lines = log.splitlines()
+    assert result.returncode == 141 and PATIENT not in log and len(lines) == 2
+    assert lines[0] == "scatter: samtools idxstats failed" and lines[1].startswith("bcftools view: 1 line on stderr not kept")
+
+
+def test_data_rules_run_raw_input_readers_through_the_count() -> None:
+    """The commands that read an input as the sheet gave it (its link in <linkage>.inputs/):
+    bcftools view of the VCF, samtools view of the BAM/CRAM (scatter.py extract)."""
+    for rule, reader in (("vcf.smk", "bcftools view --no-version"), ("bam.smk", "extract --bam")):
+        text = (ROOT / "workflow" / "rules" / rule).read_text()
+        lines = [line for line in text.splitlines() if reader in line]
+        assert lines and "stderr_counted(" in text and not [line for line in lines if "2>>" in line], rule
+
+
+def audit_that_fails(tmp_path: Path, stderr_lines: list[str]) -> dict[str, Any]:
+    audit = tmp_path / "genoscrub-audit"
+    audit.write_text("#!/bin/sh\n" + "".join(f"echo '{line}' >&2\n" for line in stderr_lines) + "exit 2\n")
+    audit.chmod(0o755)
+    staged = tmp_path / "work" / "P1" / "staged" / "P1.germline.vcf.gz"
+    staged.parent.mkdir(parents=True, exist_ok=True)
+    staged.write_bytes(b"VCF")
+    return {
+        "sample": "P1",
+        "deliver": [[str(staged), str(tmp_path / "results" / "P1" / staged.name)]],
+        "sample_report": {"out": str(tmp_path / "results" / "P1" / "P1.report.json"), "files": {}, "settings": {}},
+        "audit": {
+            "command": str(audit), "threads": 1, "forbid_list": str(tmp_path / "private" / "P1.txt"), "fragments": [],
+            "inputs": str(tmp_path / "no-links"), "extra_forbid": [], "runs": [{"files": [str(staged)], "options": [], "reasons": {}}],
+            "log": str(tmp_path / "audit.log"), "report": str(tmp_path / "results" / "P1" / "P1.audit.json"),
+            "failed_report": str(tmp_path / "work" / "P1" / "audit.failed.json"),
+        },
+    }  # fmt: skip
+
+
+def test_gate_repeats_the_audits_own_line_never_htslibs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The audit reads the raw germline VCF: htslib's warnings about it come after its own line."""
+    htslib = f"[W::vcf_parse] Contig 'chr{PATIENT}' is not defined in the header. (Quick workaround: index the file.)"
+    assert gate.gate(audit_that_fails(tmp_path, ["genoscrub-audit: germline.vcf:7: cannot read the germline VCF", htslib])) == 1
+    err = capsys.readouterr().err
+    assert "could not check its outputs: genoscrub-audit: germline.vcf:7: cannot read the germline VCF\n" in err and PATIENT not in err
+    assert gate.gate(audit_that_fails(tmp_path, [htslib])) == 1
+    err = capsys.readouterr().err
+    assert err.endswith("could not check its outputs: genoscrub-audit exited with status 2\n") and PATIENT not in err
+
+
+# --- findings 7 and 10: private files outside what is shared; modes --------------------------
+
+
+def test_work_folder_is_private(delivery: Delivery) -> None:
+    assert stat.S_IMODE((delivery.path / "work").stat().st_mode) == 0o700  # made 0755 by hand before the run
+    inputs = delivery.private / "links.tsv.inputs"
+    assert {stat.S_IMODE(path.stat().st_mode) for path in [inputs, *inputs.iterdir()]} == {0o700}
+
+
+@pytest.mark.parametrize("where", ["results", "work", ".snakemake"])
+@pytest.mark.parametrize("label", ["key_file", "map", "audit_forbid"])
+def test_private_files_inside_shared_folders_are_refused(delivery: Delivery, tmp_path: Path, where: str, label: str) -> None:
+    shared = {"results": tmp_path / "results", "work": tmp_path / "work", ".snakemake": delivery.path / ".snakemake"}
+    source = {"key_file": delivery.private / "site.key", "map": delivery.path / "ids.tsv", "audit_forbid": delivery.path / "ids.tsv"}
+    folder = shared[where] / "private-copy"
+    folder.mkdir(parents=True)
+    try:
+        copy = folder / source[label].name
+        shutil.copyfile(source[label], copy)
+        copy.chmod(0o600)
+        value = f"[{copy}]" if label == "audit_forbid" else str(copy)
+        result = snakemake(delivery.path, "-n", config=[f"results={tmp_path / 'results'}", f"work={tmp_path / 'work'}", f"{label}={value}"])
+        assert result.returncode != 0
+        assert f"genoscrub workflow: config: '{label}' must lie outside the results, work and .snakemake folders (" in shown(result)
+    finally:
+        shutil.rmtree(folder)
+
+
+def test_a_symlink_inside_results_is_refused_whatever_it_points_to(delivery: Delivery, tmp_path: Path) -> None:
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "site.key").symlink_to(delivery.private / "site.key")
+    result = snakemake(delivery.path, "-n", config=[f"results={tmp_path / 'results'}", f"key_file={tmp_path / 'results' / 'site.key'}"])
+    assert result.returncode != 0 and "'key_file' must lie outside the results" in shown(result)
+
+
+def test_a_map_readable_by_others_is_refused(delivery: Delivery, tmp_path: Path) -> None:
+    public = tmp_path / "ids.tsv"
+    shutil.copyfile(delivery.path / "ids.tsv", public)
+    public.chmod(0o644)
+    result = snakemake(delivery.path, "-n", config=[f"map={public}"])
+    lines = [line for line in shown(result).splitlines() if "'map'" in line]
+    assert result.returncode != 0
+    assert lines == [
+        "genoscrub workflow: config: the 'map' file is readable by group or others (it links pseudonyms to people); run: chmod 600 on it"
+    ]
+    public.chmod(0o600)
+    assert snakemake(delivery.path, "-n", config=[f"map={public}"]).returncode == 0
+
+
+def test_an_open_linkage_folder_is_refused_not_changed(delivery: Delivery, tmp_path: Path) -> None:
+    folder = tmp_path / "site-private"
+    folder.mkdir()
+    folder.chmod(0o755)
+    result = snakemake(delivery.path, "-n", config=[f"linkage={folder / 'links.tsv'}"])
+    assert result.returncode != 0 and "the folder of 'linkage' is open to group or others" in shown(result)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o755 and not list(folder.iterdir())
+    made = tmp_path / "made-here" / "links.tsv"
+    assert snakemake(delivery.path, "-n", config=[f"linkage={made}"]).returncode == 0
+    assert stat.S_IMODE(made.parent.stat().st_mode) == 0o700
+
+
+# --- finding 8: another key stops the run ----------------------------------------------------
+
+
+def test_a_run_with_another_key_stops_before_anything_is_written(delivery: Delivery, tmp_path: Path) -> None:
+    other = tmp_path / "other.key"
+    other.write_bytes(os.urandom(32))
+    other.chmod(0o600)
+    parts = delivery.private / "links.tsv.parts"
+    before = sorted(path.name for path in parts.iterdir())
+    result = snakemake(delivery.path, "-n", config=[f"key_file={other}"])
+    assert result.returncode != 0
+    assert "genoscrub workflow: config: the linkage table was written with another key or map: " in shown(result)
+    assert "run with the key and map it was written with, or give a new 'linkage'" in shown(result)
+    assert sorted(path.name for path in parts.iterdir()) == before  # no fragment under the new pseudonyms
+    assert not [word for word in delivery.forbidden if word in shown(result)]
+    assert snakemake(delivery.path, "-n").returncode == 0  # the key it was written with
+
+
+def test_linkage_rows_are_derived_again_with_the_current_key() -> None:
+    def pseudonym_of(original: str) -> str:
+        return {"S2301217": "P1", "b\udcff": "P2"}.get(original, "P?")
+
+    assert reports.linkage_disagreements(b"S2301217\tP1\nb\xff\tP2\n", pseudonym_of) == (0, 2)  # not UTF-8: its bytes
+    assert reports.linkage_disagreements(b"S2301217\tP1\nS2301388\tP3\n\n", pseudonym_of) == (1, 2)
+    with pytest.raises(reports.LinkageError, match="line 2 of the linkage table"):
+        reports.linkage_disagreements(b"S2301217\tP1\nS2301388\n", pseudonym_of)
+
+
+# --- the cohort list does not make delivered samples run again --------------------------------
+
+
+def test_a_sample_added_later_reruns_neither_the_delivered_ones_nor_their_data_jobs(delivery: Delivery) -> None:
+    sheet = delivery.path / "more-samples.tsv"
+    rows = (delivery.path / "samples.tsv").read_text()
+    sheet.write_text(rows + f"S2309999\t{SECOND}/{SECOND}N_20231029.germline.vcf.gz\n")
+    lists = [delivery.private / "links.tsv.forbid" / name for name in ("sheet.json", "cohort.txt")]
+    kept = [(path.read_bytes(), path.stat().st_mtime_ns) for path in lists]
+    parts = set((delivery.private / "links.tsv.parts").iterdir())
+    inputs = set((delivery.private / "links.tsv.inputs").iterdir())
+    try:
+        result = snakemake(delivery.path, "-n", config=[f"samples={sheet}"])
+        assert result.returncode == 0, shown(result)
+        jobs = {line.split()[0]: int(line.split()[-1]) for line in result.stdout.splitlines() if line.split()[:1] and line.split()[-1:]
+                and line.split()[-1].isdigit() and len(line.split()) == 2}  # fmt: skip
+        assert (jobs["vcf"], jobs["gate"]) == (1, 2)  # the new sample's; the held-back one's gate again
+        assert "cohort_forbid" not in jobs  # the cohort's list is written while the sheet is read: no job
+    finally:
+        for path, (data, mtime) in zip(lists, kept, strict=True):
+            path.write_bytes(data)
+            os.utime(path, ns=(mtime, mtime))
+        for path in set((delivery.private / "links.tsv.parts").iterdir()) - parts:
+            path.unlink()
+        for path in set((delivery.private / "links.tsv.inputs").iterdir()) - inputs:
+            shutil.rmtree(path)
+
+
+def test_slurm_profile_runs_the_gate_inside_the_sample_groups() -> None:
+    """The cohort's list is made before any job, so a sample's gate waits for no other sample and
+    runs in its sample's SLURM job."""
+    profile = (ROOT / "workflow" / "profiles" / "slurm" / "config.yaml").read_text()
+    groups = [line.strip() for line in profile.splitlines() if line.strip().startswith("- ") and "=sample_{sample}" in line]
+    assert "- vcf=sample_{sample}" in groups and "- gate=sample_{sample}" in groups
