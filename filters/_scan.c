@@ -956,6 +956,19 @@ after_public_prefix(const unsigned char *p, const unsigned char *q, const Prefix
     return name < q - 1 && listed(separator == ':' ? &prefixes->colon : &prefixes->underscore, name, q - 1) >= 0;
 }
 
+/* Whether q (after p) is an 'e' or 'E' after a digit or '.' and before an exponent that is not
+ * negative: a number written with an exponent may be 1,000,000 or more (1.9900101e7, 1e+06;
+ * record_values.EXPONENT). A superset: record_values.py weighs the number. */
+static int
+exponent_candidate(const unsigned char *p, const unsigned char *q, const unsigned char *end)
+{
+    if ((*q | 0x20) != 'e' || q == p || !(is_digit(q[-1]) || q[-1] == '.'))
+        return 0;
+    if (q + 1 < end && q[1] == '+')
+        q++;
+    return q + 1 < end && is_digit(q[1]);
+}
+
 /* Whether a String value may hold what the value rule finds (a superset: record_values.py weighs
  * each number again). public_numbers: the subfields (counted by '|', from 0 again after each ',')
  * whose numbers are public IDs (a bit each). */
@@ -966,8 +979,12 @@ value_candidate(const unsigned char *p, const unsigned char *end, uint64_t publi
     for (const unsigned char *q = p; q < end; q++) {
         const unsigned char c = *q;
         if (is_word(c) && !is_digit(c)) { /* a word (ENSG00000227232, c.1234A): no number starts inside it */
-            while (q + 1 < end && is_word(q[1]))
-                q++;
+            for (;; q++) {                 /* but an exponent ends one (1.5e+07) */
+                if (exponent_candidate(p, q, end))
+                    return 1;
+                if (!(q + 1 < end && is_word(q[1])))
+                    break;
+            }
             continue;
         }
         if (c >= 0x80 || c == '\\' || c == '@')

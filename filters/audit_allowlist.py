@@ -286,6 +286,40 @@ VCF_ID_COLUMN = r"\.|(?:rs|COSV|COSM|id)[0-9]+(?:;(?:rs|COSV|COSM|id)[0-9]+)*"
 """The ID column keeps public database IDs only, and the IDs vcf-scrub-header numbers linked
 records by (``id1``, ``id2``: breakend mates, events); a lab's own variant IDs are findings."""
 
+# --- VCF record values ---------------------------------------------------------------------------
+
+LARGE_NUMBER_KEYS = frozenset(
+    {
+        # where a variant ends or its mate lies, a phase set's first position, dbSNP's position of the rs,
+        # SURVIVOR's mean start and end of merged calls
+        "END", "END2", "POS2", "SVEND", "MATEPOS", "PS", "RSPOS", "AVG_START", "AVG_END",
+        # how long a structural variant is
+        "SVLEN", "LEN", "AVG_LEN",
+        # reads at a site, whole or split by allele, strand, tier or evidence (deep amplicon and UMI files
+        # pass a million): VCF's and GATK's, bcftools', Mutect2's, DeepVariant's, freebayes', Strelka2's,
+        # VarScan2's, VarDict's, Delly's
+        "DP", "AD", "ADF", "ADR", "SB", "MQ0", "DP4", "MIN_DP", "MED_DP", "VarDP", "AS_VarDP",
+        "F1R2", "F2R1", "FAD", "AS_UNIQ_ALT_READ_COUNT",
+        "RO", "AO", "SRF", "SRR", "SAF", "SAR", "RPL", "RPR", "DPR", "DPB",
+        "FDP", "SDP", "SUBDP", "AU", "CU", "GU", "TU", "DP2", "TAR", "TIR", "TOR", "DP50", "FDP50", "SUBDP50", "DPF", "DPI",
+        "RD", "RDF", "RDR", "ADP", "VD", "HICNT", "HICOV", "RC", "RCL", "RCR",
+        # sums of qualities over reads or samples
+        "QR", "QA", "RAW_MQ", "RAW_MQandDP", "QUALapprox", "AS_QUALapprox", "I16",
+        # a cohort's counts of alleles and samples
+        "AC", "AN", "MLEAC", "NS",
+        # public database numbers: dbSNP's rs, ClinVar's allele ID
+        "RS", "ALLELEID",
+    }
+)  # fmt: skip
+"""INFO and FORMAT keys whose Integer or Float values may hold numbers of seven digits or more
+on purpose: only these are read by the number grammar alone (``audit_record_values``); every
+other numeric key's values are read by the value rule, so ``BIRTH=19900101`` of Type Integer
+is an identifier. The same list as vcf-scrub-header's, written apart."""
+LARGE_NUMBER_FAMILY = r"(?:^|_)(?:AC|AN|nhomalt|DP)(?:_|$)|_n_(?:smaller|larger)$"
+"""Keys of the population databases' families, found in a key (``re.search``): gnomAD's
+``AC_afr``, ``controls_AN_nfe``, ``nhomalt_XX``, gnomAD-SV's ``AFR_AC``, ``MIN_DP``, and the
+counts of samples past a histogram's edges (``dp_hist_all_n_larger``)."""
+
 
 # --- record aux tag values ---------------------------------------------------------------------
 

@@ -105,15 +105,15 @@ class ForbidList:
         occurrence, at the first one's offset."""
         indexes, starts = scan.find_strings(text, self.texts)
         entries, owners, texts = self.entries, self.owners, self.texts
-        found = [(owners[index], at, at + len(texts[index])) for index, at in zip(indexes.tolist(), starts.tolist(), strict=True)]
+        found = [(owners[index], at, index) for index, at in zip(indexes.tolist(), starts.tolist(), strict=True)]
         if any(index >= len(entries) for index in indexes.tolist()):
             found.sort()
-        last_owner, last_end = -1, -1
-        for owner, at, end in found:
-            if owner == last_owner and at < last_end:
-                last_end = max(last_end, end)
+        last_owner, last_index, last_end = -1, -1, -1
+        for owner, at, index in found:
+            if owner == last_owner and index != last_index and at < last_end:  # another spelling of the same place
+                last_end = max(last_end, at + len(texts[index]))
                 continue
-            last_owner, last_end = owner, end
+            last_owner, last_index, last_end = owner, index, at + len(texts[index])
             yield entries[owner], at
 
     def search_text(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:

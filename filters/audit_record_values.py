@@ -9,12 +9,15 @@ apart from the scrubber so that the audit checks its output from outside
 workflow's gate audits scrubbed output), so they are exactly these, no more, no less:
 
 - VALUE RULE (``value_holds_identifier``): the value of an INFO item of Type String or
-  Character or not declared, a sample's value of such a FORMAT key (not GT). An Integer or
-  Float value (and one of the specification's numeric keys the header does not declare) is
-  read only when an element of it is off the VCF number grammar (``NUMBER_GRAMMARS``: ``-?[0-9]+``,
-  the Float grammar with ``NaN`` and ``Inf``, ``.``) or holds a run of 11 digits: then by the
-  value rule, so ``BIRTH=1990-01-01`` is found and ``DP=12``, ``AF=1e-05`` pass. A date written
-  as an Integer (``19900101``) passes (a documented limit).
+  Character or not declared, a sample's value of such a FORMAT key (not GT), and the values
+  of Integer and Float keys but those known to hold large numbers, so ``BIRTH=19900101`` of
+  Type Integer is found and ``BIRTH=12``, ``AF=1e-05`` pass. A value of a key known to hold
+  large numbers (``audit_allowlist.LARGE_NUMBER_KEYS`` and ``LARGE_NUMBER_FAMILY``: positions,
+  lengths, depths, a cohort's counts, dbSNP's rs; and one of the specification's numeric keys
+  the header does not declare, if it is one of them) is read only when an element of it is off
+  the VCF number grammar (``NUMBER_GRAMMAR``: the Float grammar with ``NaN`` and ``Inf``, ``.``;
+  an Integer is one) or holds a run of 11 digits: then by the value rule, so ``END=1990-01-01``
+  is found and ``END=123456789`` passes.
 - ID RULE (``id_fails``): each FILTER ID, INFO key, FORMAT key and the ID of a symbolic ALT
   ``<...>`` must match the format's grammar for it and hold nothing of ``PERSONAL_IN_ID``; so
   must a breakend's mate written ``<ID>`` (``A[<ctg1>:5[``), which must also pass the contig
@@ -23,9 +26,11 @@ workflow's gate audits scrubbed output), so they are exactly these, no more, no 
 
 A number is an identifier unless it is one of the shapes public annotations write
 (``NUMBER_EXCEPTIONS``): a range, a variant ``POS_REF_ALT``, a position after a contig of
-the header, an accession after a RefSeq prefix, dbSNP's GENEINFO. A romanised name, a
-number written onto a word (``MRN12345678``), a relative path ``lab/x.bam`` or a host name
-is not recognised in a value.
+the header, an accession after a RefSeq prefix, dbSNP's GENEINFO. A number written alone
+with an exponent (``1.9900101e7``, ``1e+06``) is one when it is 1,000,000 or more. Six digits
+before a number's point pass whatever its fraction (``900101.1234567``: a documented limit).
+A romanised name, a number written onto a word (``MRN12345678``), a relative path
+``lab/x.bam`` or a host name is not recognised in a value.
 
 Most records hold none of these shapes: ``RecordValues.lines_to_check`` finds, with one
 search over a block of records, the lines that may (a superset); only those, and records
@@ -39,7 +44,7 @@ from collections.abc import Iterable
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import PERSONAL_NUMBERS, PLACE_IN_TEXT
+from genoscrub.audit_allowlist import LARGE_NUMBER_FAMILY, LARGE_NUMBER_KEYS, PERSONAL_NUMBERS, PLACE_IN_TEXT
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import contig_holds_personal, printable
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
@@ -69,6 +74,10 @@ NOT_ASCII = re.compile(rb"[\x80-\xff]")
 NUMBER = re.compile(rb"(?<![A-Za-z0-9.])[0-9]+(?:-[0-9]+)*")
 """V6: a number written alone, digits joined by single hyphens, taken longest."""
 NUMBER_DIGITS = 7
+EXPONENT_NUMBER = re.compile(rb"(?<![A-Za-z0-9.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE]\+?[0-9]+")
+"""V6 too: a number written alone with an exponent that is not negative (Java's ``1.9900101E7``,
+C's ``1e+06``), an identifier from ``SEVEN_DIGIT_NUMBER`` up."""
+SEVEN_DIGIT_NUMBER = 1_000_000
 VARIANT_AFTER = re.compile(rb"[_-][ACGTN]")
 CONTIG_BEFORE_COLON = re.compile(rb"[A-Za-z0-9._*+-]*\Z")
 NAME_BEFORE_UNDERSCORE = re.compile(rb"[A-Za-z0-9.]*\Z")
@@ -82,13 +91,12 @@ GENE_ID_SUBFIELDS = frozenset({b"Gene", b"Gene_ID"})
 """Subfields that hold a gene's ID: an Entrez number (``102723996``) for RefSeq transcripts."""
 MAX_SUBFIELDS = 64
 
-STRING, INTEGER, FLOAT, SKIPPED = 0, 1, 2, 3
-"""How a key's values are read: by the value rule; by the Integer or the Float grammar first; not."""
-NUMBER_GRAMMARS = {
-    INTEGER: re.compile(rb"-?[0-9]+|\."),
-    FLOAT: re.compile(rb"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:inf|infinity|nan)|\.", re.IGNORECASE),
-}
-"""An element of an Integer or Float value (VCF 4.4, 1.3: the Float grammar, ``.`` missing)."""
+STRING, NUMERIC, SKIPPED = 0, 1, 2
+"""How a key's values are read: by the value rule; by the number grammar first; not."""
+NUMBER_GRAMMAR = re.compile(rb"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:inf|infinity|nan)|\.", re.IGNORECASE)
+"""An element of an Integer or Float value (VCF 4.4, 1.3: the Float grammar, ``.`` missing). An
+Integer's value is read by it too: a key known to hold large numbers tells no more by a fraction,
+a sign or an exponent (``END=1234567.5``), and vcf-scrub-header keeps such a number."""
 LONG_DIGIT_RUN = re.compile(rb"[0-9]{11}")
 """Eleven digits in a row: more than a 32-bit Integer holds, a registration or phone number."""
 UNDECLARED_NUMERIC = {
@@ -98,25 +106,31 @@ UNDECLARED_NUMERIC = {
 """The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; 3 and 5): not read
 where a header uses them without declaring them (PS, a phase set, is a position)."""
 MAX_RANGE_SPAN = 1000
+LARGE_NUMBERS = frozenset(key.encode() for key in LARGE_NUMBER_KEYS)
+LARGE_NUMBERS_FAMILY = re.compile(LARGE_NUMBER_FAMILY.encode())
 
 
-def reading(types: set[bytes] | None, numeric: bool = False) -> int:
+def holds_large_numbers(key: bytes) -> bool:
+    """Whether an INFO or FORMAT key's numbers may be large on purpose (``audit_allowlist.LARGE_NUMBER_KEYS``)."""
+    return key in LARGE_NUMBERS or LARGE_NUMBERS_FAMILY.search(key) is not None
+
+
+def reading(types: set[bytes] | None, numeric: bool = False, large: bool = True) -> int:
     """How the values of a key of these declared Types (None: undeclared; ``numeric``: one of the
-    specification's numeric keys) are read."""
+    specification's numeric keys; ``large``: a key known to hold large numbers) are read: the
+    numbers of a key not ``large`` by the value rule."""
     if types is None:
-        return FLOAT if numeric else STRING
-    if types and types <= {b"Integer"}:
-        return INTEGER
-    if types and types <= {b"Integer", b"Float"}:
-        return FLOAT
+        return NUMERIC if numeric and large else STRING
+    if types and types <= {b"Integer", b"Float"} and large:
+        return NUMERIC
     return STRING  # String, Character, none that parses; and a Flag's value, which it never has
 
 
-def number_holds_identifier(value: bytes, how: int, contigs: frozenset[bytes]) -> bool:
-    """An Integer or Float value: the value rule, when an element is off the number grammar or
-    holds a run of 11 digits (``1990-01-01``, ``010-1234-5678``, ``9001011234567``)."""
-    grammar = NUMBER_GRAMMARS[how]
-    if LONG_DIGIT_RUN.search(value) is None and all(grammar.fullmatch(element) for element in value.split(b",")):
+def number_holds_identifier(value: bytes, contigs: frozenset[bytes]) -> bool:
+    """An Integer or Float value of a key known to hold large numbers: the value rule, when an element
+    is off the number grammar or holds a run of 11 digits (``1990-01-01``, ``010-1234-5678``,
+    ``9001011234567``)."""
+    if LONG_DIGIT_RUN.search(value) is None and all(NUMBER_GRAMMAR.fullmatch(element) for element in value.split(b",")):
         return False
     return value_holds_identifier(value, contigs)
 
@@ -129,7 +143,7 @@ def read_value(
         return value_holds_identifier(value, contigs, numbers_allowed, gene_ids)
     if how == SKIPPED:
         return False
-    return number_holds_identifier(value, how, contigs)
+    return number_holds_identifier(value, contigs)
 
 
 def gene_id_subfields(description: bytes) -> frozenset[int]:
@@ -172,8 +186,9 @@ def numbers_and_dates(block: bytes) -> np.ndarray:
     """Offsets in ``block`` from which every V6 number and V7 date not led by a tab can be found
     (a superset): a run of seven digits or more, or of four followed by ``.`` or ``/`` and a
     digit, after a byte not in ``AFTER_NUMBER_BLOCKED``; a hyphen between digits (any number of
-    hyphenated groups, a date with hyphens). A date with two slashes is a token with two
-    slashes (V5): ``SLASH_IN_BLOCK`` finds it.
+    hyphenated groups, a date with hyphens); an ``e`` or ``E`` after a digit or ``.`` and before
+    a digit or ``+`` and a digit (an exponent that is not negative, ``EXPONENT_NUMBER``). A date
+    with two slashes is a token with two slashes (V5): ``SLASH_IN_BLOCK`` finds it.
     Numpy over the block: regular expressions cost ten times as much here."""
     padded = b"\n" + block + bytes(8)  # a byte before the first, room after the last
     text = np.frombuffer(padded, dtype=np.uint8)
@@ -186,7 +201,10 @@ def numbers_and_dates(block: bytes) -> np.ndarray:
     seven = digit[starts + 4] & digit[starts + 5] & digit[starts + 6]
     hyphens = np.flatnonzero(text == ord("-"))
     joined = hyphens[digit[hyphens - 1] & digit[hyphens + 1]]
-    return np.concatenate((starts[seven | dated], joined)) - 1
+    letters = np.flatnonzero((text | 0x20) == ord("e"))  # e and E; the byte before the block's first is its "\n"
+    mantissa = digit[letters - 1] | (text[letters - 1] == ord("."))
+    exponent = digit[letters + 1] | ((text[letters + 1] == ord("+")) & digit[letters + 2])
+    return np.concatenate((starts[seven | dated], joined, letters[mantissa & exponent])) - 1
 
 
 def id_fails(identifier: bytes, grammar: re.Pattern[bytes]) -> bool:
@@ -226,7 +244,8 @@ def is_range(groups: list[bytes]) -> bool:
 
 
 def holds_number(value: bytes, contigs: frozenset[bytes]) -> bool:
-    """V6: a number of ``NUMBER_DIGITS`` digits or more that none of the public shapes explains."""
+    """V6: a number of ``NUMBER_DIGITS`` digits or more that none of the public shapes explains, or
+    one of ``SEVEN_DIGIT_NUMBER`` or more written with an exponent."""
     for found in NUMBER.finditer(value):
         number = found.group()
         if len(number) - number.count(b"-") < NUMBER_DIGITS:
@@ -247,7 +266,7 @@ def holds_number(value: bytes, contigs: frozenset[bytes]) -> bool:
             if name is not None and (name.group() in contigs or name.group() in ACCESSION_PREFIXES):
                 continue
         return True
-    return False
+    return any(float(found.group()) >= SEVEN_DIGIT_NUMBER for found in EXPONENT_NUMBER.finditer(value))
 
 
 def value_holds_identifier(
@@ -273,7 +292,8 @@ class FormatState:
         self.keys = column.split(b":") if column != b"." else []
         self.failing = [id_fails(key, FIELD_ID) for key in self.keys]
         self.checked = [
-            SKIPPED if key == b"GT" else reading(checked_types.get(key), key in UNDECLARED_NUMERIC[b"FORMAT"]) for key in self.keys
+            SKIPPED if key == b"GT" else reading(checked_types.get(key), key in UNDECLARED_NUMERIC[b"FORMAT"], holds_large_numbers(key))
+            for key in self.keys
         ]
         self.labels = [
             "FORMAT/" + ("(a key)" if failing else printable(key.decode("latin-1"), forbid))
@@ -306,6 +326,7 @@ class RecordValues:
         self.passing_info_keys = frozenset(key for key in info_types if not id_fails(key, FIELD_ID))
         """Declared INFO keys that pass the ID rule: the records' keys are looked up here first."""
         self.info_key_failing: dict[bytes, bool] = {}
+        self.info_readings: dict[bytes, int] = {}
         self.filter_failing: dict[bytes, bool] = {}
         self.allele_failing: dict[bytes, bool] = {}
         self.formats: dict[bytes, FormatState] = {}
@@ -322,6 +343,15 @@ class RecordValues:
             state = self.formats[column] = FormatState(column, self.format_types, self.forbid)
         self.last_format = state
         return state
+
+    def info_reading(self, key: bytes) -> int:
+        """How an INFO key's values are read (``reading``), worked out once a key."""
+        how = self.info_readings.get(key)
+        if how is None:
+            if len(self.info_readings) > 10_000:
+                self.info_readings.clear()
+            how = self.info_readings[key] = reading(self.info_types.get(key), key in UNDECLARED_NUMERIC[b"INFO"], holds_large_numbers(key))
+        return how
 
     def info_key_fails(self, key: bytes) -> bool:
         failing = self.info_key_failing.get(key)
@@ -390,7 +420,7 @@ class RecordValues:
                     continue
                 key, equals, value = item.partition(b"=")
                 failing = self.info_key_fails(key)
-                how = reading(self.info_types.get(key), key in UNDECLARED_NUMERIC[b"INFO"])
+                how = self.info_reading(key)
                 gene_ids = self.gene_subfields.get(key, frozenset())
                 if failing or (equals and read_value(value, how, self.contigs, key == NUMBERS_ALLOWED_KEY, gene_ids)):
                     label = "INFO/" + ("(a key)" if failing else printable(key.decode("latin-1"), self.forbid))

@@ -8,8 +8,9 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
 - the ID rule, for what the header defines (FILTER IDs, INFO and FORMAT keys, the ID of
   a symbolic ALT allele): the header's own rule for a definition's ID (``unsafe_id``), so
   that a record never keeps what the header removed;
-- the value rule, for the values of String and Character keys (and of keys the header
-  does not define): text outside ASCII, the same percent-encoded or as HTML references,
+- the value rule, for the values of String and Character keys, of keys the header does
+  not define, and of Integer and Float keys but those known to hold large numbers: text
+  outside ASCII, the same percent-encoded or as HTML references,
   a backslash, ``@`` or ``://``, a path (a ``/`` or ``~`` starting a token, or two ``/``
   in one), a date, and a number of 7 digits or more written alone (``19900101``,
   ``MRN:12345678``, ``010-1234-5678``), except where the format writes long numbers on
@@ -22,14 +23,22 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
   for RefSeq transcripts, found by the subfield list of the key's Description).
   The dates include ``01.01.1990``, ``1990. 01. 01.``, ``1990 01 01``, ``2023_10_29``,
   ``1990:01:01`` and ``01 01 1990``, and phone numbers ``02 1234 5678`` and
-  ``010.1234.5678`` (``identifiers``); six digits alone (``OMIM:600101``) stay.
+  ``010.1234.5678`` (``identifiers``); six digits alone (``OMIM:600101``) stay. A number
+  written alone with an exponent goes when it is 1,000,000 or more (``1.9900101e7``,
+  ``1e+06``: ``EXPONENT``), as its 7 digits would.
 
-Integer and Float values are not checked while each of their comma-separated elements is
-``.`` or a number of the VCF grammar (``numbers_fit``: ``12``, ``-3``, ``1e-05``, ``NaN``)
-that fits a 32-bit Integer: a date written as an Integer (``19900101``) passes (the man
-page says so), as do a romanised name and a number written onto a word. A value off the
-grammar (``1990-01-01``, ``010-1234-5678``, ``01/01/1990`` as an Integer) is held to the
-value rule. A GT value is held to the genotype grammar instead (below).
+Integer and Float values are held to the value rule too, so a date of birth written as an
+Integer (``BIRTH=19900101``), a registration number cut in two (``900101,1234567``) or a
+phone number that lost its leading 0 (``1012345678``) goes; small numbers (``12``, ``-3``,
+``999999.5``, ``0.12345678``, ``1e-05``, ``NaN``) stay. Only the keys known to hold large
+numbers on purpose (``large_numbers``: positions such as ``END`` and ``PS``, lengths, depths
+and counts, dbSNP's ``RS``) are not checked while each of their comma-separated elements is
+``.`` or a number of the VCF grammar (``numbers_fit``) that fits a 32-bit Integer; a value of
+theirs off the grammar (``1990-01-01``, ``010-1234-5678``, ``01/01/1990``) is held to the
+value rule. A number whose integer part has six digits or fewer passes, whatever its
+fraction: ``900101.1234567`` (a YYMMDD date with a registration number's second half
+written as the fraction) is a documented limit. A GT value is held to the genotype grammar
+instead (below).
 
 A breakend whose mate is written ``<ID>`` (``A[<ctg1>:5[``, a contig of an assembly file)
 has that ID held to the symbolic-allele rule and to the contig rule
@@ -60,6 +69,7 @@ import numpy as np
 from genoscrub import scan
 from genoscrub.fields import FLOAT_TEXT
 from genoscrub.identifiers import DAY_FIRST, PATHS, PERSONAL, PHONE, YEAR_FIRST_SEPARATOR, personal_contig
+from genoscrub.large_numbers import holds_large_numbers
 from genoscrub.vcf import RecordBlock
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 
@@ -75,6 +85,11 @@ VALUE_SHAPES = re.compile(
     rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
+EXPONENT = re.compile(rb"(?<![A-Za-z0-9.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE]\+?[0-9]+")
+"""A number written alone with an exponent that is not negative (``1.9900101e7``, ``1e+06``, as Java
+and C's ``%g`` write large values): the value rule removes it when it is ``LARGE`` or more."""
+LARGE = 1_000_000.0
+"""The smallest number of seven digits."""
 CONTIG_BEFORE_COLON = re.compile(rb"[A-Za-z0-9._*+-]+\Z")
 NAME_BEFORE_UNDERSCORE = re.compile(rb"[A-Za-z0-9.]+\Z")
 ACCESSION_PREFIXES = frozenset(
@@ -89,7 +104,8 @@ MAX_RANGE_DIGITS = 18
 GENOTYPE_KEY = b"GT"
 SYMBOLIC_REMOVED = b"<*>"
 NUMERIC_TYPES = frozenset({b"Integer", b"Float"})
-"""Types whose values go unchecked while they are numbers (a Flag has no value: one written is checked)."""
+"""Types whose values go unchecked while they are numbers, for the keys of ``large_numbers`` (a Flag has no
+value: one written is checked)."""
 NUMBER_TEXT = re.compile(rb"[0-9.,+eE/|-]*")
 """The bytes of a genotype's numbers (a GT value of a numeric FORMAT list is held to these)."""
 NUMBER_ELEMENT = re.compile(rb"\.|" + FLOAT_TEXT.pattern + rb"|[-+]?(?i:inf|infinity|nan)")
@@ -99,7 +115,8 @@ BEYOND_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{11}")
 BREAKEND_MATE = re.compile(rb"[\[\]]<([^<>\[\]]*)>:")
 """The mate of a breakend written ``<ID>`` (VCF 4.4, 5.4: a contig of an assembly file)."""
 # The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; structural variants, 3 and 5):
-# their values go unchecked where a file uses them without defining them (PS, a phase set, is a position).
+# those of large_numbers go unchecked where a file uses them without defining them (PS, a phase set, is a
+# position); the others' values are held to the value rule, as a defined Integer's are.
 SPECIFIED_NUMERIC = {
     b"INFO": frozenset({b"AC", b"AD", b"ADF", b"ADR", b"AF", b"AN", b"BQ", b"DP", b"END", b"MQ", b"MQ0", b"NS", b"SB", b"SVLEN",
                         b"CIPOS", b"CIEND", b"HOMLEN", b"DPADJ", b"CN", b"CNADJ", b"CICN", b"CICNADJ", b"CILEN"}),
@@ -165,10 +182,11 @@ class RecordDefinitions:
 
 def unchecked_keys(kind: bytes, types: dict[bytes, set[bytes]]) -> frozenset[bytes]:
     """The ``kind`` (INFO, FORMAT) keys whose record values are not checked while they are numbers
-    (``RecordValues.checked``): those every definition of which is Integer or Float, and the specification's
-    numeric keys a header leaves undefined."""
+    (``RecordValues.checked``): the keys known to hold large numbers (``large_numbers.holds_large_numbers``)
+    every definition of which is Integer or Float, or which are the specification's numeric keys and a
+    header leaves undefined. Every other key's values are held to the value rule."""
     defined = frozenset(key for key, found in types.items() if found <= NUMERIC_TYPES)
-    return defined | (SPECIFIED_NUMERIC[kind] - types.keys())
+    return frozenset(key for key in defined | (SPECIFIED_NUMERIC[kind] - types.keys()) if holds_large_numbers(key))
 
 
 def public_number_subfields(description: bytes) -> frozenset[int]:
@@ -196,9 +214,10 @@ class RecordValues:
     """The ID rule and the value rule over one record's ALT, FILTER, INFO, FORMAT and samples.
 
     ``numeric_info`` and ``numeric_format`` are the keys whose values are not checked while
-    they are numbers (``unchecked_keys``); ``contigs`` the header's contig IDs; ``layouts`` the INFO keys
-    whose ``|`` subfields hold gene IDs, with those subfields' indexes; ``link_keys`` the INFO keys
-    that make ``candidate_rows`` pick a record whatever it holds.
+    they are numbers (``unchecked_keys``: numeric keys known to hold large numbers); ``contigs``
+    the header's contig IDs; ``layouts`` the INFO keys whose ``|`` subfields hold gene IDs, with
+    those subfields' indexes; ``link_keys`` the INFO keys that make ``candidate_rows`` pick a
+    record whatever it holds.
     """
 
     def __init__(
@@ -248,7 +267,7 @@ class RecordValues:
                 return True
             if not numbers_public and not self.number_is_public(value, match):
                 return True
-        return False
+        return not numbers_public and any(float(found.group(0)) >= LARGE for found in EXPONENT.finditer(value))
 
     def number_is_public(self, value: bytes, match: re.Match[bytes]) -> bool:
         """Whether a number of 7+ digits is one the format writes on purpose (see the module)."""
@@ -333,10 +352,11 @@ class RecordValues:
 
     @staticmethod
     def checked(value: bytes, key: bytes, numeric: frozenset[bytes], genotype: bool = False) -> bool:
-        """Whether the value rule applies: a String key's value, or a numeric key's value that is not
-        numbers of the VCF grammar that fit an Integer (``DP=kimjh``, ``DP=9001011234567``,
-        ``DP=1990-01-01``: ``numbers_fit``). A ``genotype`` (FORMAT GT) is looked at when it holds more
-        than a genotype's bytes; its grammar is the definitions rule's."""
+        """Whether the value rule applies: the value of a key not in ``numeric`` (a String key's, or an
+        Integer's not known to hold large numbers), or a ``numeric`` key's value that is not numbers of
+        the VCF grammar that fit an Integer (``DP=kimjh``, ``DP=9001011234567``, ``DP=1990-01-01``:
+        ``numbers_fit``). A ``genotype`` (FORMAT GT) is looked at when it holds more than a genotype's
+        bytes; its grammar is the definitions rule's."""
         if key not in numeric:
             return True
         if genotype:

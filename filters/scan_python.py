@@ -991,11 +991,21 @@ def _after_public_prefix(text: bytes, start: int, at: int, prefixes: tuple[froze
     return name < at - 1 and text[name : at - 1] in prefixes[separator == 0x5F]
 
 
+def _exponent_candidate(text: bytes, start: int, at: int, end: int) -> bool:
+    """An ``e`` or ``E`` after a digit or ``.`` and before an exponent that is not negative (``1.5e+07``)."""
+    if text[at] not in b"eE" or at == start or not (text[at - 1] in _DIGITS or text[at - 1] == 0x2E):
+        return False
+    after = at + 2 if at + 1 < end and text[at + 1] == 0x2B else at + 1
+    return after < end and text[after] in _DIGITS
+
+
 def _value_candidate(text: bytes, start: int, end: int, public_numbers: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:
     slashes, subfield, at = 0, 0, start
     while at < end:
         byte = text[at]
         following = text[at + 1] if at + 1 < end else -1
+        if _exponent_candidate(text, start, at, end):
+            return True
         if byte >= 0x80 or byte in b"\\@":
             return True
         if (byte == 0x25 and following in _HIGH_HEX) or (byte == 0x26 and following == 0x23) or (byte == 0x3A and following == 0x2F):

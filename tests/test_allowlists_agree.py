@@ -17,9 +17,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from genoscrub import audit_allowlist, aux_tags, sam_header, vcf_scrub_header
+from genoscrub import audit_allowlist, aux_tags, large_numbers, sam_header, vcf_scrub_header
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import RecordBlock
+from genoscrub.audit_record_values import holds_large_numbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -53,6 +54,45 @@ def test_vcf_keys_the_audit_accepts_are_those_vcf_scrub_header_writes() -> None:
     audited = set(audit_allowlist.VCF_STRUCTURED_KEYS) | set(audit_allowlist.VCF_PLAIN_KEYS)
     assert audited == {key.decode() for key in vcf_scrub_header.ALLOWED_KEYS}
 
+
+
+def test_the_keys_known_to_hold_large_numbers_agree() -> None:
+    """The Integer and Float keys whose numbers pass unread (a position, a depth, an rs number):
+    vcf-scrub-header's list and the audit's, written apart, are the same list."""
+    assert {key.decode() for key in large_numbers.LARGE_NUMBER_KEYS} == set(audit_allowlist.LARGE_NUMBER_KEYS)
+
+
+FAMILY_KEYS = [
+    "AC_afr", "AN_XX", "controls_AC_afr_female", "non_topmed_AN", "nhomalt", "nhomalt_grpmax", "nhomalt_grpmax_non_ukb",
+    "AFR_AC", "AC_Adj", "gnomad_AN_nfe", "MIN_DP", "AS_MQ_DP", "dp_hist_all_n_larger", "age_hist_het_n_smaller", "STAR_AC",
+    "ACC", "xAC", "AC1", "ANN", "DP4x", "DPADJ", "NAN", "n_larger", "hist_n_largest", "nhomaltx", "BIRTH", "AF_afr", "RSPOS",
+    "faf95_afr", "AGE", "PHONE", "dbSNPBuildID", "PL", "GQ", "TLOD", "CIPOS", "HOMLEN",
+]  # fmt: skip
+"""Keys of the population databases' families and near misses."""
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["AC", "AN", "DP", "nhomalt", "n", "smaller", "larger", "afr", "X", "AS", "", "hist", "RS", "END"]),
+                min_size=1, max_size=4).map("_".join))  # fmt: skip
+def test_the_families_of_keys_known_to_hold_large_numbers_agree(key: str) -> None:
+    assert large_numbers.holds_large_numbers(key.encode()) == holds_large_numbers(key.encode()), key
+
+
+def test_the_keys_of_the_corpus_and_the_families_get_one_answer(corpus: Path) -> None:
+    """Every INFO and FORMAT ID of the corpus's VCF headers, and the families' keys: the scrubber
+    and the audit agree on which hold large numbers on purpose."""
+    keys = {key.encode() for key in FAMILY_KEYS} | large_numbers.LARGE_NUMBER_KEYS
+    for path in sorted((corpus / "vcf").iterdir()) + sorted((corpus / "vcf-bad").iterdir()):
+        if path.suffix in (".vcf", ".gz"):
+            opened = subprocess.run(["bcftools", "view", "-h", str(path)], capture_output=True).stdout
+            keys |= set(re.findall(rb"^##(?:INFO|FORMAT)=<ID=([^,>]+)", opened, re.MULTILINE))
+    assert len(keys) > 300
+    assert {key for key in keys if large_numbers.holds_large_numbers(key)} == {key for key in keys if holds_large_numbers(key)}
+    assert {key for key in FAMILY_KEYS if large_numbers.holds_large_numbers(key.encode())} == {
+        "AC_afr", "AN_XX", "controls_AC_afr_female", "non_topmed_AN", "nhomalt", "nhomalt_grpmax", "nhomalt_grpmax_non_ukb",
+        "AFR_AC", "AC_Adj", "gnomad_AN_nfe", "MIN_DP", "AS_MQ_DP", "dp_hist_all_n_larger", "age_hist_het_n_smaller", "STAR_AC",
+        "RSPOS",
+    }  # fmt: skip
 
 PLANTED_SAM = (
     b"@HD\tVN:1.6\tSO:coordinate\tSS:coordinate:S2301217T\tXX:lab\n"

@@ -208,8 +208,8 @@ def test_public_annotation_shapes_are_no_finding(one_by_one: bool, monkeypatch: 
 
 def test_undeclared_keys_are_read_as_strings_integers_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
     """An INFO or FORMAT key the header does not declare is read as a String (and is its own
-    finding, not in the header); an Integer's value of the number grammar is not read (a date
-    written as one, ``19900101``, is a documented limit)."""
+    finding, not in the header); the value of an Integer known to hold large numbers (a position:
+    END, PS) is not read while it is of the number grammar."""
     records = [
         "\t".join([*CLEAN[:7], "SEEN=19900101", *CLEAN[8:]]),
         "\t".join([*CLEAN[:8], "GT:XS", "0/1:19900101"]),
@@ -250,6 +250,7 @@ def test_a_description_naming_a_place_is_a_metadata_finding(description: str, fo
 FRAGMENTS = [
     "x", "A", "chr1", "chr2", "NM", "PT", "MRN", "_", "-", ".", ":", "|", ",", "&", "=", "(", " ", "/", "//", "~", "@", "\\",
     "%3D", "%EA", "&#1;", "&#x4;", "1", "12", "123", "1234", "1234567", "12345678", "1990", "01", "_A", "-G", "김",
+    "e", "E+", "e7", "e-",
 ]  # fmt: skip
 SHAPES = [
     "1990.01.01", "1990.1.1", "1990/01.01", "01/01/1990", "1/2/33", "1/2-33", "123456-7", "12-34-567", "1234567-1234570",
@@ -258,6 +259,8 @@ SHAPES = [
     "01.01.1990", "29.10.2023", "1990. 01. 01.", "1990 01 01", "2023_10_29", "1990:01:01", "01 01 1990", "01_01_1990",
     "02 1234 5678", "010.1234.5678", "&#44608", "1990- 01- 01", "4.2.10", "0.5 1234", "1.5:12:1234", "12,1990-01-01",
     "1e-05", "NaN", "-Inf", "-3", "9001011234567", "0.12345678901", "OMIM:600101", "900101",
+    "-1234567", "1234567.5", "12,3456789", "1012345678", "900101.1234567", "999999.5", "1.9900101e7", "1e+06", "2E7", "1.5e5",
+    ".5e7", "1.E7", "x1e9", "1e-9",
 ]  # fmt: skip
 """Whole shapes and near misses, planted alone as often as fragments are strung together."""
 
@@ -390,10 +393,12 @@ def test_the_simulated_vcfs_hold_identifiers_in_record_values_until_scrubbed(sim
 def test_corpus_vcfs_audited_for_record_values(corpus: Path, tmp_path: Path) -> None:
     """Every corpus VCF is read to its end (a finding or a clean pass, never a crash); the counts
     of the new kind are printed (``pytest -s``) for the record. Files that hold one: ANNOVAR (a
-    date), the VCF 4.3 test of symbols in a symbolic ALT and htslib's test of positions past
-    32 bits (an Integer END of 11 digits). Not findings: VEP with RefSeq (an
-    Entrez gene ID in the Gene subfield its Description names), picard (an undeclared PS, a
-    numeric key of the specification)."""
+    date), the VCF 4.3 test of symbols in a symbolic ALT, htslib's test of positions past
+    32 bits (an Integer END of 11 digits) and bcftools' tests of Number=A, G and R, whose Float
+    test keys (XRF, XAF, XGF, FRF, FAF, FGF: no key known to hold large numbers) hold ``1e+06``
+    and ``9e+09``. Not findings: VEP with RefSeq (an Entrez gene ID in the Gene subfield its
+    Description names), picard (an undeclared PS, a numeric key of the specification), dbSNP's
+    Integer RS."""
     paths = sorted((corpus / "vcf").iterdir())
     report_path = tmp_path / "audit.json"  # one audit of every file: a process start each would cost 20 s
     command = [str(BIN / "genoscrub-audit"), "-q", "--report", str(report_path), *map(str, paths)]
@@ -406,7 +411,10 @@ def test_corpus_vcfs_audited_for_record_values(corpus: Path, tmp_path: Path) -> 
     assert counts["bcftools__view.filter.annovar.vcf"] == 3
     assert counts["htsspecs__43_passed_body_alt.vcf"] == 1
     assert counts["htslib__index.vcf"] == 1  # END=10010001000: 11 digits, more than an Integer holds
-    assert sum(1 for count in counts.values() if count) == 3
+    assert counts["bcftools__norm.vcf"] == 2  # XRF=1e+06,2e+06,500000 and the like
+    assert counts["bcftools__view.vectors.vcf"] == 1
+    assert counts["bcftools__atomize.split.1.vcf"] == 1
+    assert sum(1 for count in counts.values() if count) == 6
 
 
 def test_a_type_off_the_grammar_reads_the_values_as_strings(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -427,22 +435,55 @@ def test_a_type_off_the_grammar_reads_the_values_as_strings(monkeypatch: pytest.
     ("item", "found"),
     [("BIRTH=1990-01-01", True), ("BIRTH=12,1990-01-01", True), ("BIRTH=010-1234-5678", True), ("FL=1990.01.01", True),
      ("BIRTH=9001011234567", True), ("FL=01.01.1990", True), ("BIRTH=12", False), ("BIRTH=-3,.", False), ("FL=1e-05", False),
-     ("FL=.", False), ("FL=NaN", False), ("FL=-Inf", False), ("FL=0.12345678901", False), ("BIRTH=19900101", False),
-     ("END=1990-01-01", True), ("DP=12", False), ("AF=1e-05", False), ("DB=1990-01-01", True)],
+     ("FL=.", False), ("FL=NaN", False), ("FL=-Inf", False), ("FL=0.12345678901", False), ("BIRTH=19900101", True),
+     ("END=1990-01-01", True), ("DP=12", False), ("AF=1e-05", False), ("DB=1990-01-01", True), ("END=19900101", False),
+     ("DP=12345678", False), ("AF=19900101", True), ("BIRTH=900101,1234567", True), ("BIRTH=1012345678", True),
+     ("BIRTH=-1234567", True), ("FL=1234567.5", True), ("BIRTH=12,3456789", True), ("FL=1.9900101e7", True), ("FL=1e+06", True),
+     ("FL=2E7", True), ("FL=999999.5", False), ("FL=1.5e5", False), ("FL=900101.1234567", False), ("BIRTH=999999", False)],
 )  # fmt: skip
 def test_integer_and_float_values_follow_the_number_grammar(item: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An element off the VCF number grammar (or 11 digits in a row) sends the value to the value
-    rule; numbers of the grammar pass (``DP`` and ``AF`` here undeclared: the specification's)."""
+    """An Integer or Float of a key known to hold large numbers (END; DP undeclared, the
+    specification's) is read only when an element is off the VCF number grammar (or 11 digits in a
+    row); any other numeric key's values (BIRTH, FL; AF undeclared) by the value rule: a number of 7
+    digits, or of 1,000,000 or more with an exponent, is found, smaller ones pass (six digits before
+    the point with a fraction of seven pass: a documented limit)."""
     for one_by_one in (False, True):
         findings = audited(vcf_text(["\t".join([*CLEAN[:7], item, *CLEAN[8:]])]), one_by_one, monkeypatch)
         assert findings.metadata.counts[KIND] == (1 if found else 0), (item, one_by_one)
 
 
-@pytest.mark.parametrize(("sample", "found"), [("0/1:x:01/01/1990", True), ("0/1:x:900101-1234567", True), ("0/1:x:12", False)])
+@pytest.mark.parametrize(
+    ("sample", "found"),
+    [("0/1:x:01/01/1990", True), ("0/1:x:900101-1234567", True), ("0/1:x:12", False), ("0/1:x:19900101", True), ("0/1:x:1e+06", True)],
+)
 def test_an_integer_format_value_follows_the_number_grammar(sample: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     for one_by_one in (False, True):
         findings = audited(vcf_text(["\t".join([*CLEAN[:8], "GT:NM:DB", sample])]), one_by_one, monkeypatch)
         assert findings.metadata.counts[KIND] == (1 if found else 0), (sample, one_by_one)
+
+
+def test_personal_numbers_of_numeric_keys_are_found_large_numbers_of_known_keys_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The red team's records: a date of birth of Type Integer (INFO and FORMAT), a registration number
+    cut in two, a phone number without its leading 0 are findings, located by key and never printed;
+    a position, a depth, an allele number, an rs number and a phase set of any size are not."""
+    header = HEADER.replace(
+        '##FORMAT=<ID=GT,',
+        '##INFO=<ID=RRNI,Number=2,Type=Integer,Description="x">\n##INFO=<ID=PHONE,Number=1,Type=Integer,Description="x">\n'
+        '##INFO=<ID=DP,Number=1,Type=Integer,Description="x">\n##INFO=<ID=AN,Number=1,Type=Integer,Description="x">\n'
+        '##INFO=<ID=RS,Number=1,Type=Integer,Description="x">\n##FORMAT=<ID=AGE,Number=1,Type=Integer,Description="x">\n##FORMAT=<ID=GT,',
+    )
+    records = [
+        "\t".join([*CLEAN[:7], "BIRTH=19900101", *CLEAN[8:]]),
+        "\t".join([*CLEAN[:7], "RRNI=900101,1234567;PHONE=1012345678", *CLEAN[8:]]),
+        "\t".join([*CLEAN[:8], "GT:AGE", "0/1:19900101"]),
+        "\t".join([*CLEAN[:7], "END=123456789;DP=12345678;AN=1500000;RS=1234567890", "GT:PS", "0|1:123456789"]),
+    ]
+    first_line = header.count("\n") + 1
+    for one_by_one in (False, True):
+        count, examples = record_value_findings(audited(vcf_text(records, header), one_by_one, monkeypatch))
+        assert count == 3
+        assert examples == [f"line {first_line} INFO/BIRTH", f"line {first_line + 1} INFO/RRNI and INFO/PHONE",
+                            f"line {first_line + 2} FORMAT/AGE"]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -5,21 +5,24 @@ key's value, a sample's String value, a FILTER ID, an INFO key, a FORMAT key, a
 symbolic allele), each personal form must be gone from the bytes written, on the bulk
 path and the one-record path alike, and bcftools must read the output. The numbers
 annotations write on purpose (dbSNP, Ensembl and RefSeq IDs, positions, ranges, gene
-IDs) must stay byte for byte. The C loop that picks the records worth splitting is a
-superset of the rules: whatever the rules change, it picked.
+IDs, and the large numbers of the keys known to hold them) must stay byte for byte; a
+personal number written as an Integer or Float of any other key goes. The C loop that
+picks the records worth splitting is a superset of the rules: whatever the rules change,
+it picked.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
-from genoscrub import scan
-from genoscrub.record_values import RecordDefinitions, RecordValues
+from genoscrub import large_numbers, scan
+from genoscrub.record_values import RecordDefinitions, RecordValues, unchecked_keys
 from genoscrub.vcf_scrub_header import app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -80,6 +83,7 @@ HEADER = [
     '##FORMAT=<ID=PID,Number=1,Type=String,Description="Phasing ID">',
     '##FORMAT=<ID=K1,Number=1,Type=Integer,Description="A count">',
     '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">',
+    '##INFO=<ID=BIRTH,Number=.,Type=Integer,Description="A site\'s own number">',
 ]
 COLUMNS = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217T"
 KEPT = [  # what the format writes on purpose: every record must come out as it went in
@@ -88,7 +92,7 @@ KEPT = [  # what the format writes on purpose: every record must come out as it 
     "chr1\t102\t.\tA\tG\t50\tPASS\tNOTE=chr1:12345678,1:12345679,chr1_12345678_A_G,1-55516888-G-GA,NM_001009931.2,GCA_000001405.15\tGT\t0/1",
     "chr1\t103\t.\tAC\tA\t50\tPASS\tCSQ=-|frameshift_variant|102723996|NM_001363770.2|1234567-1234570|R/W|Cgg/Tgg|"
     "NP_001350699.1:p.Ser12%3D|rs1\tGT\t0/1",
-    "chr1\t104\t.\tA\tG\t50\tPASS\tEND=12345678;DP=19900101\tGT:PS:K1\t0/1:12345678:19900101",
+    "chr1\t104\t.\tA\tG\t50\tPASS\tEND=12345678;DP=19900101\tGT:PS:K1\t0/1:12345678:999999",
     "chr1\t105\t.\tA\t<DUP:TANDEM>\t50\tq10\tNOTE=c.1234567A>G,g.12345678del,1/4,0.5%\tGT:NM\t0/1:.",
     "chr1\t106\t.\tA\tG\t50\t.\tDP=3\tGT:NM\t./.:.",
     "chr1\t107\t.\tA\tG\t50\tPASS\tDP=12;AF=1e-05,.,NaN,-3;NOTE=OMIM:600101,4.2.10,v4.2.10\tGT:K1\t0/1:-3",
@@ -173,8 +177,9 @@ def test_keys_go_with_their_values_and_values_without_a_key_go(tmp_path: Path) -
 
 
 def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_path: Path) -> None:
-    """Integer and Float values go unchecked only while they are numbers that fit (no run of 11+
-    digits but a fraction's: a 32-bit Integer has 10 at most); a Flag has no value."""
+    """The values of a key known to hold large numbers (DP, END, PS) go unchecked only while they are
+    numbers that fit (no run of 11+ digits but a fraction's: a 32-bit Integer has 10 at most); any
+    other Integer's (K1) are held to the value rule; a Flag has no value."""
     header = [*HEADER, '##INFO=<ID=SOMATIC,Number=0,Type=Flag,Description="Somatic">',
               '##INFO=<ID=AF,Number=A,Type=Float,Description="Frequency">']  # fmt: skip
     lines = ["chr1\t10\t.\tA\tG\t50\tPASS\tDP=kimjh@snuh.org;SOMATIC=19900101;END=12345678\tGT:K1\t0/1:900101-1234567x",
@@ -184,16 +189,17 @@ def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_p
         output, _ = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
         assert [line.split(b"\t", 7)[7] for line in records(output)] == [
             b"DP=.;SOMATIC=.;END=12345678\tGT:K1\t0/1:.",
-            b"DP=12345678;SOMATIC;AF=0.000123456789012\tGT:K1\t0/1:12345678",
+            b"DP=12345678;SOMATIC;AF=0.000123456789012\tGT:K1\t0/1:.",
             b"DP=.;AF=1.5e-05\tGT:K1:PS\t0/1:.:2147483647",
         ]
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
 def test_a_numeric_value_off_the_number_grammar_is_held_to_the_value_rule(one_by_one: bool, tmp_path: Path) -> None:
-    """An Integer or Float value goes unchecked only while each element is ``.`` or a VCF number: a date,
-    a registration number or a phone number written as one is removed; numbers of the grammar stay,
-    a date written as a plain Integer too (the man page says so)."""
+    """A value of a key known to hold large numbers (DP, END) goes unchecked only while each element is
+    ``.`` or a VCF number: a date, a registration number or a phone number written as one is removed;
+    numbers of the grammar stay, large ones too (DP=19900101). The small numbers of any other Integer
+    or Float key (AF, PH, DB) stay."""
     header = [*HEADER, '##INFO=<ID=PH,Number=.,Type=Integer,Description="Phone">',
               '##FORMAT=<ID=DB,Number=1,Type=Integer,Description="Birth">']  # fmt: skip
     lines = ["chr1\t10\t.\tA\tC\t50\tPASS\tDP=1990-01-01;END=900101-1234567;AF=1990.01.01;PH=010-1234-5678\tGT:DB\t0/1:01/01/1990",
@@ -206,6 +212,65 @@ def test_a_numeric_value_off_the_number_grammar_is_held_to_the_value_rule(one_by
         b"DP=12;AF=1e-05,NaN,-Inf,.,.5,5.;PH=.\tGT:DB\t1|0:+7",
     ]
     assert counts["records_with_identifiers_removed"] == 3
+
+
+NUMERIC_HEADER = [
+    *HEADER,
+    '##INFO=<ID=RRNI,Number=2,Type=Integer,Description="A registration number in two">',
+    '##INFO=<ID=PHONE,Number=1,Type=Integer,Description="A phone number">',
+    '##INFO=<ID=BIRTHF,Number=.,Type=Float,Description="A birth date">',
+    '##INFO=<ID=AN,Number=1,Type=Integer,Description="Allele number">',
+    '##INFO=<ID=RS,Number=1,Type=Integer,Description="dbSNP ID">',
+    '##INFO=<ID=AC_afr,Number=A,Type=Integer,Description="Allele count, African">',
+    '##INFO=<ID=nhomalt_grpmax,Number=A,Type=Integer,Description="Homozygous individuals">',
+    '##FORMAT=<ID=AGE,Number=1,Type=Integer,Description="Age">',
+    '##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">',
+]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_personal_numbers_written_as_numbers_of_a_sites_own_keys_go(one_by_one: bool, tmp_path: Path) -> None:
+    """The red team's cases: a date of birth as an Integer (INFO and FORMAT), a registration number
+    cut in two (Number=2), a mobile number that lost its leading 0; and the other spellings of a
+    number of seven digits (a sign, a fraction, a list, an exponent). Each value goes, counted."""
+    lines = ["chr1\t10\t.\tA\tC\t50\tPASS\tBIRTH=19900101\tGT:AGE\t0/1:19900101",
+             "chr1\t11\t.\tA\tC\t50\tPASS\tRRNI=900101,1234567;PHONE=1012345678\tGT:AGE\t0/1:-1234567",
+             "chr1\t12\t.\tA\tC\t50\tPASS\tBIRTH=12,3456789;BIRTHF=1234567.5\tGT:AGE\t0/1:+1990010",
+             "chr1\t13\t.\tA\tC\t50\tPASS\tBIRTHF=1.9900101e7;PHONE=1e+06\tGT:AGE\t0/1:2E7"]  # fmt: skip
+    output, counts = scrub("\n".join([*NUMERIC_HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [
+        b"BIRTH=.\tGT:AGE\t0/1:.",
+        b"RRNI=.;PHONE=.\tGT:AGE\t0/1:.",
+        b"BIRTH=.;BIRTHF=.\tGT:AGE\t0/1:.",
+        b"BIRTHF=.;PHONE=.\tGT:AGE\t0/1:.",
+    ]
+    assert counts["records_with_identifiers_removed"] == 4
+    for number in (b"19900101", b"1234567", b"1012345678", b"3456789", b"1990010", b"9900101"):
+        assert number not in output.split(b"#CHROM")[1]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_known_keys_keep_their_large_numbers_and_other_keys_their_small_ones(one_by_one: bool, tmp_path: Path) -> None:
+    """Positions, depths, a cohort's counts, dbSNP's rs number and gnomAD's families keep numbers of
+    any size; a site's own Integer and Float keys keep numbers below 1,000,000, fractions of any
+    length, ``1e-05``, ``NaN``. Six digits before the point pass whatever the fraction holds: a YYMMDD
+    date with a registration number's second half as its fraction stays (the man page's limit)."""
+    lines = ["chr1\t10\t.\tA\tC\t50\tPASS\tEND=123456789;DP=12345678;AN=1500000;RS=1234567890;AC_afr=2000000;"
+             "nhomalt_grpmax=2147483647\tGT:PS:AD\t0|1:123456789:1500000,2500000",
+             "chr1\t11\t.\tA\tC\t50\tPASS\tEND=1.5e+08;BIRTH=999999,-3,.;BIRTHF=1e-05,NaN,-Inf,0.123456789,999999.5,1.5e5,.5e5"
+             "\tGT:AGE\t0/1:999999",
+             "chr1\t12\t.\tA\tC\t50\tPASS\tBIRTHF=900101.1234567\tGT:AGE\t0/1:12"]  # fmt: skip
+    output, counts = scrub("\n".join([*NUMERIC_HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    assert records(output) == [line.encode() for line in lines]
+    assert "records_with_identifiers_removed" not in counts
+
+
+def test_the_man_page_lists_every_key_known_to_hold_large_numbers() -> None:
+    """A user must know which numbers pass: NUMBERS IN RECORDS names every key of the list and family."""
+    section = (ROOT / "man" / "vcf-scrub-header.md").read_text().split("## NUMBERS IN RECORDS", 1)[1].split("\n## ", 1)[0]
+    named = set(re.findall(r"[A-Za-z0-9_]+", section))
+    assert {key.decode() for key in large_numbers.LARGE_NUMBER_KEYS | large_numbers.LARGE_NUMBER_WORDS} <= named
+    assert all(ending.decode() in named for ending in large_numbers.LARGE_NUMBER_ENDINGS)
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
@@ -272,6 +337,8 @@ def test_an_empty_info_item_goes(one_by_one: bool, tmp_path: Path) -> None:
 
 PIECES = st.sampled_from(
     ["1990-01-01", "19900101", "900101-1234567", "1234567-1234570", "1234567-1234560", "16050036_A_C", "chr1:12345678", "2:12345678",
+     "-1234567", "1234567.5", "12,3456789", "1012345678", "900101.1234567", "999999.5", "1.9900101e7", "1e+06", "2E7", "1.5e5",
+     ".5e7", "1e", "e+", "e-05", "E",
      "MRN:12345678", "NM_001009931", "PT_12345678", "rs76717221", "0.0001997", "a/b", "a/b/c", "/x", "~x", "x@y", "%3D", "%EA", "&#1",
      "\\x", "s3://b", "12", "0", "9001011234567", "0.00012345678901", "-", "|", ",", ":", "=", "(", ")", " ", "&", "G", "ENSG1",
      "1.2.3", "01/02/1990", "102723996", ".", "1990 01 01", "1990. 01. 01.", "2023_10_29", "1990:01:01", "29.10.2023",
@@ -280,7 +347,9 @@ PIECES = st.sampled_from(
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])
-KEYS = st.sampled_from(["NOTE", "WHO", "CSQ", "GENEINFO", "DP", "END", "K19900101", "", "a/b", "PS", "DB", "MATEID", "EVENT"])
+KEYS = st.sampled_from(
+    ["NOTE", "WHO", "CSQ", "GENEINFO", "DP", "END", "K19900101", "", "a/b", "PS", "DB", "MATEID", "EVENT", "BIRTH", "AF"]
+)
 FORMAT_KEYS = st.lists(st.sampled_from(["GT", "NM", "PID", "K1", "PS", "K900101-1234567", "X"]), min_size=1, max_size=4, unique=True)
 
 
@@ -303,7 +372,14 @@ def record_lines(draw: st.DrawFn) -> str:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(record_lines(), min_size=1, max_size=6))
 def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> None:
-    values = RecordValues(frozenset({b"DP", b"END"}), frozenset({b"PS", b"K1"}), frozenset({b"chr1"}), {b"CSQ": frozenset({2})})
+    """The C loop and its twin pick the same records, and every record a rule changes (with and
+    without the header's definitions); BIRTH, AF and K1 are numeric keys not known to hold large
+    numbers, held to the value rule as String keys are."""
+    info = unchecked_keys(b"INFO", {b"DP": {b"Integer"}, b"END": {b"Integer"}, b"BIRTH": {b"Integer"}, b"AF": {b"Float"}})
+    format_keys = unchecked_keys(b"FORMAT", {b"PS": {b"Integer"}, b"K1": {b"Integer"}, b"NM": {b"String"}})
+    assert (info, format_keys) == ({b"DP", b"END"} | {b"AC", b"AN", b"MQ0", b"NS", b"SB", b"SVLEN", b"AD", b"ADF", b"ADR"},
+                                   {b"PS", b"AD", b"ADF", b"ADR", b"DP"})  # fmt: skip
+    values = RecordValues(info, format_keys, frozenset({b"chr1"}), {b"CSQ": frozenset({2})})
     text = ("\n".join(lines) + "\n").encode()
     encoded = [line.encode() for line in lines]
     ends = np.cumsum([len(line) + 1 for line in encoded], dtype=np.int64) - 1
@@ -329,6 +405,26 @@ def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> Non
     for line, candidate in zip(encoded, found.tolist(), strict=True):
         fields = line.split(b"\t")
         if defined.scrub(fields) or b"\t".join(fields) != line:
+            assert candidate, line
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="0129.eE+-,|x_ ", max_size=14), min_size=1, max_size=5))
+def test_numbers_of_a_numeric_key_both_loops_agree_and_pick_what_the_rule_removes(texts: list[str]) -> None:
+    """Numbers in every spelling (signs, fractions, exponents, lists, near misses) as the values of a
+    site's own Integer key (BIRTH, K1) and a known one (DP, PS): the C loop and its twin pick the same
+    records, and every record the rule changes."""
+    values = RecordValues(frozenset({b"DP"}), frozenset({b"PS"}), frozenset({b"chr1"}))
+    lines = [f"chr1\t10\t.\tA\tG\t50\tPASS\tBIRTH={text};DP={text}\tGT:K1:PS\t0/1:{text}:{text}".encode() for text in texts]
+    text = b"\n".join(lines) + b"\n"
+    ends = np.cumsum([len(line) + 1 for line in lines], dtype=np.int64) - 1
+    alt_starts = np.array([end - len(line) + len(b"chr1\t10\t.\tA\t") for end, line in zip(ends.tolist(), lines, strict=True)])
+    arguments = (text, alt_starts.astype(np.int64), ends, *values.loop_lists)
+    found = scan.python.vcf_identifier_candidates(*arguments)
+    if scan.compiled is not None:
+        assert scan.compiled.vcf_identifier_candidates(*arguments).tolist() == found.tolist()
+    for line, candidate in zip(lines, found.tolist(), strict=True):
+        if values.scrub(line.split(b"\t")):
             assert candidate, line
 
 
