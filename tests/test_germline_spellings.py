@@ -19,6 +19,7 @@ a skip. After the command:
 
 from __future__ import annotations
 
+import functools
 import os
 import random
 import subprocess
@@ -202,12 +203,18 @@ def kmers(text: str, size: int) -> set[str]:
     return {text[i : i + size] for i in range(len(text) - size + 1)}
 
 
+@functools.lru_cache(maxsize=16)
+def allele_kmers(reference: str, haplotype: str, size: int) -> frozenset[str]:
+    """The ALT haplotype's k-mers the reference lacks on either strand (the same for every read of a site)."""
+    known = kmers(reference, size) | kmers(reference.translate(COMPLEMENT)[::-1], size)
+    return frozenset(kmers(haplotype, size) - known)
+
+
 def leaked_kmers(reference: str, haplotype: str, sequences: list[str]) -> list[str]:
     """ALT-haplotype k-mers the reference lacks (either strand) found in any read sequence."""
     found = []
     for size in K_SIZES:
-        known = kmers(reference, size) | kmers(reference.translate(COMPLEMENT)[::-1], size)
-        specific = kmers(haplotype, size) - known
+        specific = allele_kmers(reference, haplotype, size)
         for sequence in sequences:
             found += sorted(kmers(sequence, size) & specific)
     return found

@@ -10,6 +10,10 @@ with GENOSCRUB_PURE_PYTHON=1: the pure-Python twins of the C loops
 (filters/scan.py) must give the same bytes. On a mismatch ``expected.new`` (or
 ``stderr.new``) is written beside it, one ``diff -u`` away. ``make golden``
 rewrites the expected files on purpose (GENOSCRUB_GOLDEN_UPDATE=1).
+
+Each run is a process of its own, with its own pipes, folder and arguments, forked from one
+that loaded the command as bin/ does (tests/preloaded_commands.py): some 1,100 runs, each of
+which spent 0.25 CPU s starting the interpreter and importing the command before.
 """
 
 from __future__ import annotations
@@ -19,10 +23,13 @@ import os
 import re
 import shlex
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from genoscrub import __version__
+
+from tests.preloaded_commands import PreloadedCommands
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
@@ -38,7 +45,15 @@ def normalise(data: bytes) -> bytes:
     return re.sub(rb"(VN:|genoscrub_[\w-]+=|\"version\": \")" + re.escape(__version__.encode()), rb"\1{VERSION}", data)
 
 
-def run_case(case: Path, mode: str, pure: bool = False) -> subprocess.CompletedProcess[bytes]:
+@pytest.fixture(scope="module")
+def commands() -> Iterator[PreloadedCommands]:
+    """Two kept: the cases come command by command, each run with the C loops and without."""
+    preloaded = PreloadedCommands(ROOT / "filters", keep=2)
+    yield preloaded
+    preloaded.close()
+
+
+def run_case(commands: PreloadedCommands, case: Path, mode: str, pure: bool = False) -> subprocess.CompletedProcess[bytes]:
     command = case.parent.name
     for key in case.glob("*.key"):
         key.chmod(0o600)  # git keeps no modes but 644/755; key files must be private
@@ -57,7 +72,7 @@ def run_case(case: Path, mode: str, pure: bool = False) -> subprocess.CompletedP
     if pure:
         env["GENOSCRUB_PURE_PYTHON"] = "1"
         env.pop("GENOSCRUB_REQUIRE_SCAN", None)
-    return subprocess.run([str(ROOT / "bin" / command), *args], cwd=case, input=stdin, capture_output=True, env=env, timeout=120)
+    return commands.command(command, env).run(args, cwd=case, input=stdin, timeout=120)
 
 
 def expected_stderr(case: Path, mode: str, stderr: bytes) -> bytes:
@@ -77,7 +92,7 @@ def expected_stdout(case: Path, mode: str, stdout: bytes) -> bytes:
 
 @pytest.mark.parametrize("mode", (*MODES, PURE))
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
-def test_golden(case: Path, mode: str) -> None:
+def test_golden(case: Path, mode: str, commands: PreloadedCommands) -> None:
     modes = (case / "modes").read_text().split() if (case / "modes").exists() else MODES
     pure = mode == PURE
     if pure:
@@ -86,7 +101,7 @@ def test_golden(case: Path, mode: str) -> None:
         mode = modes[0]
     elif mode not in modes:
         pytest.skip(f"case runs only as {', '.join(modes)}")
-    result = run_case(case, mode, pure)
+    result = run_case(commands, case, mode, pure)
     stdout = expected_stdout(case, mode, normalise(result.stdout))
     stderr = expected_stderr(case, mode, normalise(result.stderr))
     if UPDATE and mode == modes[0]:

@@ -1,6 +1,7 @@
 """The cohort workflow (workflow/Snakefile), end to end on the bundled two-patient cohort.
 
-One Snakemake run (module fixture) on tools/cohort.py's cohort with workflow/config.example.yaml,
+One Snakemake run (made once a test session, shared by the pytest-xdist workers) on tools/cohort.py's
+cohort with workflow/config.example.yaml,
 each BAM scattered by chromosome, MultiQC run on the result, then every check with
 samtools/bcftools: outputs valid and indexed, one pseudonym per sample across BAM, VCF and FASTQ,
 no planted identifier in any output, work file, MultiQC file, Snakemake log or message, every read
@@ -15,6 +16,7 @@ invariant).
 
 from __future__ import annotations
 
+import fcntl
 import gzip
 import importlib.util
 import io
@@ -24,6 +26,8 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -64,16 +68,27 @@ def run(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.C
     return subprocess.run(list(args), cwd=cwd, capture_output=True, text=True, check=check, timeout=300)
 
 
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Held across the test processes (pytest -n) by whoever works in ``path``: the cohort's
+    folders are shared, so one Snakemake at a time runs in each, and never while a test reads
+    its .snakemake."""
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield  # closing the file lets go
+
+
 def snakemake(cohort: Path, *args: str, config: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     command = [str(SNAKEMAKE), "--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
     command += ["--config", *TEST_CONFIG, *SCATTERED, *(config or [])]  # a later key=value wins
-    return subprocess.run(command, cwd=cohort, capture_output=True, text=True, timeout=600)
+    with locked(cohort):
+        return subprocess.run(command, cwd=cohort, capture_output=True, text=True, timeout=600)
 
 
 class Cohort:
-    def __init__(self, path: Path, result: subprocess.CompletedProcess[str]) -> None:
+    def __init__(self, path: Path, messages: str) -> None:
         self.path = path
-        self.messages = result.stdout + result.stderr
+        self.messages = messages
         self.results = path / "results"
         self.linkage = {
             original: pseudonym
@@ -89,28 +104,55 @@ class Cohort:
         return self.results / pseudonym / f"{pseudonym}.{kind}"
 
 
-@pytest.fixture(scope="module")
+def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The test session's temporary folder, above each pytest-xdist worker's own."""
+    folder = tmp_path_factory.getbasetemp()
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    return folder.parent if worker and folder.name == f"popen-{worker}" else folder
+
+
+def shared_run(path: Path, make: Callable[[Path], subprocess.CompletedProcess[str]]) -> Cohort:
+    """The Snakemake run ``make(path)`` in ``path``, made once a test session: by the first test
+    process that asks, while the others wait; every test after reads its files, written once.
+    Its messages are kept beside the folder; a failed run fails every test that asks again."""
+    messages, failure = path.with_name(path.name + ".messages"), path.with_name(path.name + ".failed")
+    with locked(path.with_name(path.name + ".setup")):
+        if not messages.exists() and not failure.exists():
+            try:
+                result = make(path)
+                text = result.stdout + result.stderr
+                (messages if result.returncode == 0 else failure).write_text(text)
+            except BaseException as error:
+                failure.write_text(f"{type(error).__name__}: {error}")
+                raise
+    if failure.exists():
+        pytest.fail(failure.read_text(), pytrace=False)
+    return Cohort(path, messages.read_text())
+
+
+@pytest.fixture(scope="session")
 def cohort(tmp_path_factory: pytest.TempPathFactory) -> Cohort:
     if not SNAKEMAKE.exists():
         pytest.skip("snakemake not installed: pip install -e '.[test]'")
     for tool in ("samtools", "bcftools", "bgzip", "tabix"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} not installed")
-    path = tmp_path_factory.mktemp("cohort")
-    make_cohort(path, pairs=PAIRS)
-    shutil.copytree(path, path.with_name(path.name + "-whole"))  # for the second run: the same key and inputs
-    result = snakemake(path, "--printshellcmds")  # not quiet: the logs then name every input, output and command
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Cohort(path, result)
+
+    def make(path: Path) -> subprocess.CompletedProcess[str]:
+        path.mkdir()
+        make_cohort(path, pairs=PAIRS)
+        shutil.copytree(path, path.with_name(path.name + "-whole"))  # for the second run: the same key and inputs
+        return snakemake(path, "--printshellcmds")  # not quiet: the logs then name every input, output and command
+
+    return shared_run(shared_folder(tmp_path_factory) / "cohort", make)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def whole(cohort: Cohort) -> Cohort:
     """The same cohort, each BAM one part, the FASTQ pair written from the reverted BAM."""
-    path = cohort.path.with_name(cohort.path.name + "-whole")
-    result = snakemake(path, "--printshellcmds", config=WHOLE_FROM_BAM)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return Cohort(path, result)
+    return shared_run(
+        cohort.path.with_name(cohort.path.name + "-whole"), lambda path: snakemake(path, "--printshellcmds", config=WHOLE_FROM_BAM)
+    )
 
 
 def bam_text(path: Path) -> str:
@@ -191,15 +233,16 @@ def test_one_pseudonym_per_sample_across_bam_vcf_and_fastq(cohort: Cohort, origi
 def test_no_planted_identifier_in_any_output_work_file_or_log(cohort: Cohort) -> None:
     scanned = 0
     leaks = []
-    for folder in ("results", "work", ".snakemake"):
-        for path in sorted((cohort.path / folder).rglob("*")):
-            if path.is_symlink():
-                leaks += [f"{path}: symlink"]
-            if not path.is_file() or path.is_symlink():
-                continue
-            text = readable(path) + "\n" + str(path.relative_to(cohort.path))
-            leaks += [f"{path.relative_to(cohort.path)}: {word}" for word in cohort.forbidden if word in text]
-            scanned += 1
+    with locked(cohort.path):  # no Snakemake writes in .snakemake meanwhile
+        for folder in ("results", "work", ".snakemake"):
+            for path in sorted((cohort.path / folder).rglob("*")):
+                if path.is_symlink():
+                    leaks += [f"{path}: symlink"]
+                if not path.is_file() or path.is_symlink():
+                    continue
+                text = readable(path) + "\n" + str(path.relative_to(cohort.path))
+                leaks += [f"{path.relative_to(cohort.path)}: {word}" for word in cohort.forbidden if word in text]
+                scanned += 1
     leaks += [f"snakemake messages: {word}" for word in cohort.forbidden if word in cohort.messages]
     assert scanned > 50
     assert not leaks

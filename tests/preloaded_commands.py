@@ -1,0 +1,183 @@
+"""A command started as bin/ starts it, once, then forked for every run (the golden tests).
+
+bin/<command> starts an interpreter, loads the checkout's filters/ as ``genoscrub``, imports the
+command's module and calls its ``app``: some 0.25 CPU s, nearly all of it the imports, against a
+few hundredths for a golden case's input. Here a process does the same loading once (run as
+``python tests/preloaded_commands.py FILTERS COMMAND FD``, with the environment a run gets: what
+the modules read when imported, such as GENOSCRUB_PURE_PYTHON, is read then) and waits on a
+socket; for each run it forks a child that takes the run's pipes as its stdin, stdout and stderr,
+moves to the run's folder, and calls the command's ``app`` with the run's arguments, as bin/'s
+last line does. The child ends the way that process would: through the command's own exit, then
+the interpreter's shutdown. Each run is its own process, forked from one that has run nothing;
+the runs' stdio are pipes, as under ``subprocess.run``, and so were the preloaded process's own
+when Python built ``sys.stdin``/``sys.stdout``/``sys.stderr`` over them (their buffering and
+seekability are decided then). The bin/ launcher itself is run by every other test of a command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import os
+import select
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+FDS = 3  # the run's stdin, stdout and stderr
+
+
+class PreloadedCommand:
+    """One preloaded command (``name`` from bin/); ``run`` is ``subprocess.run`` of it, captured."""
+
+    def __init__(self, filters: Path, name: str, env: dict[str, str]) -> None:
+        self.name = name
+        self.channel, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        command = [sys.executable, __file__, str(filters), name, str(theirs.fileno())]
+        self.process = subprocess.Popen(
+            command, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, pass_fds=[theirs.fileno()]
+        )
+        theirs.close()
+
+    def run(self, args: list[str], cwd: Path, input: bytes | None, timeout: float) -> subprocess.CompletedProcess[bytes]:
+        stdin, feed = os.pipe()
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        try:
+            request = json.dumps({"argv": [self.name, *args], "cwd": str(cwd)}).encode()
+            socket.send_fds(self.channel, [request], [stdin, out_write, err_write])
+        finally:
+            for fd in (stdin, out_write, err_write):
+                os.close(fd)
+        pid = self._receive()["pid"]
+        try:
+            stdout, stderr = communicate(feed, out_read, err_read, input or b"", time.monotonic() + timeout)
+        except subprocess.TimeoutExpired:
+            os.kill(pid, signal.SIGKILL)
+            self._receive()
+            raise subprocess.TimeoutExpired([self.name, *args], timeout) from None
+        return subprocess.CompletedProcess([self.name, *args], self._receive()["status"], stdout, stderr)
+
+    def _receive(self) -> dict[str, int]:
+        message = self.channel.recv(1 << 12)
+        if not message:
+            _, stderr = self.process.communicate(timeout=60)
+            raise RuntimeError(f"the preloaded {self.name} ended: {stderr.decode(errors='replace')[-2000:]}")
+        reply: dict[str, int] = json.loads(message)
+        return reply
+
+    def close(self) -> None:
+        self.channel.close()
+        self.process.communicate(timeout=60)
+
+
+class PreloadedCommands:
+    """Preloaded commands by name and environment, started when first asked for; the ``keep`` last
+    asked for stay (each holds an interpreter's memory), the one asked for least recently ends.
+    PYTEST_CURRENT_TEST, set anew for every test, is the one variable that may differ: a run sees
+    it as it was when its command was started."""
+
+    def __init__(self, filters: Path, keep: int) -> None:
+        self.filters, self.keep = filters, keep
+        self.started: dict[tuple[str, tuple[tuple[str, str], ...]], PreloadedCommand] = {}
+
+    def command(self, name: str, env: dict[str, str]) -> PreloadedCommand:
+        key = (name, tuple(sorted((variable, value) for variable, value in env.items() if variable != "PYTEST_CURRENT_TEST")))
+        if key not in self.started:
+            while len(self.started) >= self.keep:
+                self.started.pop(next(iter(self.started))).close()
+            self.started[key] = PreloadedCommand(self.filters, name, env)
+        self.started[key] = self.started.pop(key)  # the most recent last
+        return self.started[key]
+
+    def close(self) -> None:
+        while self.started:
+            self.started.popitem()[1].close()
+
+
+def communicate(feed: int, out: int, err: int, data: bytes, deadline: float) -> tuple[bytes, bytes]:
+    """Write ``data`` to ``feed`` (then close it) while reading ``out`` and ``err`` to their ends,
+    as ``subprocess`` does; TimeoutExpired after ``deadline``."""
+    received: dict[int, list[bytes]] = {out: [], err: []}
+    offset = 0
+    with selectors.DefaultSelector() as selector:
+        for fd in (out, err):
+            selector.register(fd, selectors.EVENT_READ)
+        if data:
+            selector.register(feed, selectors.EVENT_WRITE)
+        else:
+            os.close(feed)
+        try:
+            while selector.get_map():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise subprocess.TimeoutExpired("", 0)
+                for key, _ in selector.select(left):
+                    fd = key.fd
+                    if fd == feed:
+                        try:
+                            offset += os.write(feed, data[offset : offset + select.PIPE_BUF])
+                        except BrokenPipeError:
+                            offset = len(data)  # the command stopped reading: as subprocess, no error
+                        if offset >= len(data):
+                            selector.unregister(feed)
+                            os.close(feed)
+                    elif chunk := os.read(fd, 1 << 16):
+                        received[fd].append(chunk)
+                    else:
+                        selector.unregister(fd)
+                        os.close(fd)
+        finally:
+            for key in list(selector.get_map().values()):
+                os.close(key.fd)
+    return b"".join(received[out]), b"".join(received[err])
+
+
+def serve(channel: socket.socket) -> dict[str, Any] | None:
+    """Fork a child for each request: the child returns its request (to run it), this process
+    returns None once the channel closes."""
+    while True:
+        message, fds, _, _ = socket.recv_fds(channel, 1 << 16, FDS)
+        if not message:
+            return None
+        request: dict[str, Any] = json.loads(message)
+        pid = os.fork()
+        if pid == 0:
+            channel.close()
+            for target, fd in enumerate(fds):
+                os.dup2(fd, target)
+                os.close(fd)
+            return request
+        for fd in fds:
+            os.close(fd)
+        channel.send(json.dumps({"pid": pid}).encode())
+        _, status = os.waitpid(pid, 0)
+        channel.send(json.dumps({"status": os.waitstatus_to_exitcode(status)}).encode())
+
+
+def main() -> None:
+    package, name, channel = sys.argv[1:4]
+    sys.path[0] = ""  # as under bin/'s python -c: the current folder, not tests/
+    # bin/'s loading, word for word
+    spec = importlib.util.spec_from_file_location("genoscrub", package + "/__init__.py", submodule_search_locations=[package])
+    assert spec is not None and spec.loader is not None
+    genoscrub = importlib.util.module_from_spec(spec)
+    sys.modules["genoscrub"] = genoscrub
+    spec.loader.exec_module(genoscrub)
+    module = importlib.import_module("genoscrub." + name.replace("-", "_"))
+    request = serve(socket.socket(fileno=int(channel)))
+    if request is None:
+        return
+    os.chdir(request["cwd"])
+    sys.argv[:] = request["argv"]
+    module.app(prog_name=name)
+
+
+if __name__ == "__main__":
+    main()
