@@ -156,3 +156,13 @@ def gather(simulated: Path, folder: Path, parts: list[Path]) -> dict[str, Any]:
     scatter.gather(options)
     report: dict[str, Any] = json.loads((folder / "gather.json").read_text())
     return report
+
+
+def test_a_part_index_cut_short_is_indexed_by_samtools(simulated: Path, tmp_path: Path) -> None:
+    """A part's index that does not parse (cut short) leaves the joined BAM to samtools index."""
+    parts = parts_of(simulated, tmp_path, {})
+    index = Path(f"{parts[0]}.bai")
+    index.write_bytes(index.read_bytes()[:40])
+    report = gather(simulated, tmp_path, parts)
+    assert report["indexed_by"] == "samtools index"
+    assert (tmp_path / "out.bam.bai").read_bytes() == samtools_index(tmp_path / "out.bam")

@@ -18,8 +18,10 @@ import argparse
 import json
 import os
 import shutil
+import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 try:
@@ -149,7 +151,7 @@ def join_index(output: str, parts: list[str], index: str) -> bool:
     what that needs (then samtools index reads the records)."""
     try:
         data = joined_index(Path(output), [Path(part) for part in parts], [Path(part + ".bai") for part in parts])
-    except NotJoinable:
+    except (NotJoinable, OSError, ValueError, IndexError, struct.error, zlib.error):  # a file cut short or not what it says
         return False
     Path(index).write_bytes(data)
     return True
