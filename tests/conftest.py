@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -13,6 +16,21 @@ os.environ.setdefault("GENOSCRUB_TRACEBACKS", "1")  # an internal error shows it
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / "bin"
+
+
+def load_workflow_script(name: str) -> Any:
+    """A script of workflow/ as a module (``workflow_<name>``), loaded once per test process and
+    registered so that dataclasses and pickling find it; the scripts import each other by their
+    own names from workflow/, which they put on sys.path when loaded this way."""
+    module_name = f"workflow_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, ROOT / "workflow" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def corpus_dir() -> Path | None:

@@ -4,36 +4,20 @@ gather falls back to samtools index and says so in its report."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import struct
 import subprocess
-import sys
 import zlib
 from argparse import Namespace
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
-WORKFLOW = Path(__file__).resolve().parents[1] / "workflow"
+from tests.conftest import load_workflow_script
 
-
-def workflow_script(name: str) -> Any:
-    """A workflow script as the module of its own name, which the scripts import each other by."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, WORKFLOW / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-bam_index = workflow_script("bam_index")
-scatter = workflow_script("scatter")
+bam_index = load_workflow_script("bam_index")
+scatter = load_workflow_script("scatter")
 
 GROUPS = {"chr1": ["chr1"], "other": ["chr2", "chrM"], "unplaced": ["*"]}
 

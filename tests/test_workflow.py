@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import fcntl
 import gzip
-import importlib.util
 import io
 import json
 import os
@@ -29,13 +28,13 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import load_workflow_script
 from tools.cohort import FIRST, SECOND, make_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,14 +47,6 @@ SCATTERED = ["scatter_min_mb=0", "multiqc=report"]  # the example's BAMs are far
 WHOLE_FROM_BAM = [  # the default threshold: one part per BAM; FASTQ and BAM levels other than the example's and the tools'
     "scatter_min_mb=4000", "fastq=from_reverted_bam", "multiqc=content", "fastq_compression_level=4", "bam_compression_level=1",
 ]  # fmt: skip
-
-
-def load_workflow_script(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"workflow_{name}", ROOT / "workflow" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 scatter = load_workflow_script("scatter")

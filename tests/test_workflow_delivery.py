@@ -21,7 +21,6 @@ loads them.
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
 import os
 import shutil
@@ -29,11 +28,11 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.conftest import load_workflow_script
 from tools.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,14 +45,6 @@ UNDEFINED_FILTER = f"LOWQ_{FIRST}N"
 RUN_FOLDER = "KimJihoonStudy"  # a folder of the analysis server named after a patient
 SYMLINK = f"{PATIENT}_germline.vcf"
 TARGET = "germline.planted.vcf"
-
-
-def load_workflow_script(name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(f"workflow_delivery_{name}", ROOT / "workflow" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 gate = load_workflow_script("gate")
