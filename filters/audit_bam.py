@@ -58,6 +58,8 @@ READ_AHEAD = 1 << 20
 FLAG_UNMAPPED = 0x4
 HASHED_NAME = HASHED_NAME_LENGTH
 
+QNAME_CODE = 1 << 16
+"""Where ``search_text_fields`` counts a read name among tag codes (a code is two bytes)."""
 TEXT_TYPES = np.zeros(256, dtype=bool)
 TEXT_TYPES[[ord("Z"), ord("H")]] = True
 
@@ -425,35 +427,57 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
 
 def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
     """Forbidden strings in read names and text aux values (never SEQ or QUAL), searched in one
-    buffer: each field with the NUL that ends it in the record, so no match spans two fields."""
+    buffer: each field with the NUL that ends it in the record, so no match spans two fields.
+    A raw file may hold a hit in every record: the hits are placed and counted in bulk, by field
+    and list line, each key's first records (in file order) named, as ``check_tags`` does."""
     assert checks.forbid is not None
-    hits = []
+    rows: list[np.ndarray] = []
+    codes: list[np.ndarray] = []  # the tag's code, or QNAME_CODE
+    lines: list[np.ndarray] = []
     plain_names = np.ones(len(block.name_starts), dtype=bool)
     if block.hashed is not None:  # hashed names, checked as lower-case hex: searched for the strings that can occur in them
-        rows = block.hashed
-        plain_names[rows] = False
+        hashed = block.hashed
+        plain_names[hashed] = False
         hex_only = checks.forbid.hex_only
         if hex_only is not None:
-            names = scan.join_spans(block.buffer, block.name_starts[rows], block.name_starts[rows] + HASHED_NAME)
-            for entry, at in hex_only.search(names):
-                if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
-                    hits.append((int(rows[at // HASHED_NAME]), "QNAME", entry.line))
+            names = scan.join_spans(block.buffer, block.name_starts[hashed], block.name_starts[hashed] + HASHED_NAME)
+            hex_hits = [(at, entry.line) for entry, at in hex_only.search(names) if at % HASHED_NAME + len(entry.text) <= HASHED_NAME]
+            if hex_hits:
+                at, line = np.array(hex_hits, dtype=np.int64).T
+                rows.append(hashed[at // HASHED_NAME])
+                codes.append(np.full(len(at), QNAME_CODE))
+                lines.append(line)
     named = np.flatnonzero(plain_names)
     text = np.flatnonzero(TEXT_TYPES[tags.types])
     starts = np.concatenate([block.name_starts[named], tags.starts[text]])
     ends = np.concatenate([block.name_starts[named] + block.name_lengths[named], tags.ends[text]]) + 1
     placed = exclusive_sum(ends - starts)
     gathered = scan.join_spans(block.buffer, starts, ends)
-    for entry, at in checks.forbid.search(gathered):
-        span = int(np.searchsorted(placed, at, side="right")) - 1
-        if span < len(named):
-            row, field_name = int(named[span]), "QNAME"
-        else:
-            tag = int(text[span - len(named)])
-            row, field_name = int(tags.records[tag]), f"aux {tag_name(int(tags.codes[tag]))}"
-        hits.append((row, field_name, entry.line))
-    for row, field_name, line in sorted(hits):  # the positions listed are then the first in the file
-        findings.forbidden.add(f"{field_name} (list line {line})", where(checks, int(block.ref_id[row]), int(block.pos[row])))
+    found = [(at, entry.line) for entry, at in checks.forbid.search(gathered)]
+    if found:
+        at, line = np.array(found, dtype=np.int64).T
+        span = np.searchsorted(placed, at, side="right") - 1
+        in_name, in_tag = span < len(named), span >= len(named)
+        row, code = np.empty(len(span), dtype=np.int64), np.full(len(span), QNAME_CODE, dtype=np.int64)
+        row[in_name] = named[span[in_name]]
+        tag = text[span[in_tag] - len(named)]
+        row[in_tag], code[in_tag] = tags.records[tag], tags.codes[tag]
+        rows.append(row)
+        codes.append(code)
+        lines.append(line)
+    if not rows:
+        return
+    row, code, line = (np.concatenate(parts).astype(np.int64) for parts in (rows, codes, lines))
+    key = (code << 32) | line
+    order = np.lexsort((row, key))  # by field and list line, then by record: the first in the file lead
+    keys, first, counts = np.unique(key[order], return_index=True, return_counts=True)
+    leading_rows = row[order]
+    for each, index, count in zip(keys.tolist(), first.tolist(), counts.tolist(), strict=True):
+        field_code, list_line = each >> 32, each & 0xFFFFFFFF
+        field_name = "QNAME" if field_code == QNAME_CODE else f"aux {tag_name(field_code)}"
+        leading = leading_rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
+        positions = [where(checks, int(block.ref_id[at]), int(block.pos[at])) for at in leading]
+        findings.forbidden.add_all(f"{field_name} (list line {list_line})", positions, count)
 
 
 def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:

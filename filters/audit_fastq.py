@@ -13,8 +13,9 @@ Records are read as kseq reads them (a header line, sequence lines up to the ``+
 quality lines until the quality is as long as the sequence), then checked one by one,
 except the forbidden strings: the name and ``+`` lines of ``BATCH`` records are searched
 at once (``ForbidList.search`` over the lines joined by newlines, which no list string
-holds), and only the records with a hit are searched again one by one, so that what is
-reported, and in which order, is what a record-by-record search reports. Germline
+holds). On the one-record path only the records with a hit are searched again one by one
+(``search_record``); a bulk block's hits are placed by their offsets and counted by key
+(``count_hits``): the same counts and the same first records as record by record. Germline
 alleles and regions need an alignment: they are not checked in FASTQ.
 
 Most files are four lines a record, and most names keyed hashes: a block of such
@@ -37,13 +38,15 @@ from typing import IO
 import numpy as np
 from genoscrub import scan
 from genoscrub.audit_allowlist import FASTQ_BASES, FASTQ_COMMENT, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
-from genoscrub.audit_findings import Findings
-from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
+from genoscrub.audit_forbid import ForbiddenString, ForbidList
 from genoscrub.one_by_one import one_by_one
 from genoscrub.report import InputError
 from genoscrub.streams import line_blocks
 
 NAME_LINE = re.compile(rb"@(" + READ_NAME.encode() + rb")(?:/[1-4])?(?:[ \t](" + FASTQ_COMMENT.encode() + rb"))?")
+BLANK = re.compile(rb"[ \t]")
+"""What ends a read name: a hit after it lies in the comment."""
 NAME_PARTS = re.compile(rb"@([^ \t]*)(?:[ \t](.*))?", re.DOTALL)
 BATCH = 4096
 """Records whose name and ``+`` lines are searched for forbidden strings in one call."""
@@ -92,9 +95,7 @@ class FastqAudit:
             interleaved = lines[0 : 4 * block.count : 2]  # each record's header line, then its + line
             found = list(self.forbid.search(b"\n".join(interleaved)))
             if found:
-                ends = list(accumulate(len(line) + 1 for line in interleaved))
-                for index in sorted({bisect_right(ends, at) // 2 for _, at in found}):
-                    self.search_record(before + index + 1, lines[4 * index], lines[4 * index + 2])
+                self.count_hits(interleaved, before + 1, found)
 
     def one_by_one(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> None:
         """Records one at a time, numbered from ``before + 1``; the forbidden strings by batch."""
@@ -171,11 +172,31 @@ class FastqAudit:
         for index in hit:
             self.search_record(*batch[index])
 
+    def count_hits(self, lines: list[bytes], first: int, found: list[tuple[ForbiddenString, int]]) -> None:
+        """The hits of one search over the header and ``+`` lines of records numbered from ``first``
+        (``lines``: each record's header line, then its ``+`` line), counted by field and list line
+        with each key's first records named: what ``search_record`` reports record by record, for a
+        raw file with a hit in every record at the cost of a lookup a hit."""
+        ends = list(accumulate(len(line) + 1 for line in lines))
+        records: dict[str, list[int]] = {}
+        for entry, at in found:
+            index = bisect_right(ends, at)
+            if index % 2:
+                field = "+ line"
+            else:
+                header = lines[index]
+                start = ends[index - 1] if index else 0
+                field = "read comment" if BLANK.search(header, 0, at - start) else "read name"
+            records.setdefault(f"{field} (list line {entry.line})", []).append(first + index // 2)
+        for key, numbers in records.items():
+            numbers.sort()
+            self.findings.forbidden.add_all(key, [f"record {number}" for number in numbers[:EXAMPLES_PER_KEY]], len(numbers))
+
     def search_record(self, number: int, header: bytes, plus: bytes) -> None:
         assert self.forbid is not None
         where = f"record {number}"
         for entry, at in self.forbid.search_text(header):
-            field = "read comment" if re.search(rb"[ \t]", header[:at]) else "read name"
+            field = "read comment" if BLANK.search(header, 0, at) else "read name"
             self.findings.forbidden.add(f"{field} (list line {entry.line})", where)
         for entry, _ in self.forbid.search_text(plus):
             self.findings.forbidden.add(f"+ line (list line {entry.line})", where)
