@@ -433,6 +433,65 @@ def test_forbidden_strings_in_hashed_read_names(tmp_path: Path) -> None:
     assert line.endswith("forbidden: 2: QNAME (list line 2) 1 (chr1:1); QNAME (list line 3) 1 (chr1:2)"), line
 
 
+BAM_FORBIDDEN = ["S2301217", "kimjh", "deadbeef", "feed0"]
+BAM_WORDS = st.sampled_from([*BAM_FORBIDDEN, "KIMJH", "DeadBeef", "x", "0", "s23", "01217", "dead", ""])
+
+
+@st.composite
+def forbid_planted_records(draw: st.DrawFn) -> list[str]:
+    """SAM records with the list's strings (in either case) in plain or hashed read names and in
+    text and hex tags, several to a field, a record or a key, placed and unplaced."""
+    records = []
+    for index in range(draw(st.integers(1, 30))):
+        if draw(st.booleans()):
+            name = "".join(draw(st.lists(st.sampled_from(["0", "a", "deadbeef", "feed0", "12"]), max_size=8)))
+            name = (name + "0" * HASHED_NAME_LENGTH)[:HASHED_NAME_LENGTH]  # a keyed hash's form
+        else:
+            name = "".join(draw(st.lists(BAM_WORDS, min_size=1, max_size=4))) or "r"
+        tags = ["RG:Z:CMT001_00.L1"]
+        for tag in draw(st.lists(st.sampled_from(["XA", "CO", "BC", "ZZ", "XH"]), unique=True, max_size=3)):
+            if tag == "XH":
+                tags.append("XH:H:" + draw(st.sampled_from(["DEADBEEF", "00FEED0A", "1AE3"])))
+            else:
+                tags.append(f"{tag}:Z:" + ("".join(draw(st.lists(BAM_WORDS, min_size=1, max_size=3))) or "x"))
+        fields = record(name=name, pos=index + 1, tags="\t".join(tags)).split("\t")
+        if draw(st.integers(0, 5)) == 0:
+            fields[1:4] = ["4", "*", "0"]  # unplaced, after the placed ones
+            fields[5] = "*"
+        records.append("\t".join(fields))
+    placed = [line for line in records if line.split("\t")[2] != "*"]
+    return placed + [line for line in records if line.split("\t")[2] == "*"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(records=forbid_planted_records())
+def test_forbidden_strings_in_bam_counted_in_bulk_as_field_by_field(records: list[str], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The BAM path counts forbid-list hits of a block in bulk: the counts and the first positions
+    of each key are what a search of each record's fields one at a time (pysam's reading) gives."""
+    folder = tmp_path_factory.mktemp("planted")
+    bam = folder / "planted.bam"
+    source = folder / "planted.sam"
+    source.write_bytes(sam(*records))
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(bam), str(source)], check=True, capture_output=True)
+    forbid = ForbidList([entry(text.encode(), line) for line, text in enumerate(BAM_FORBIDDEN, start=1)], "forbid.txt")
+    expected: dict[str, list[str]] = {}
+    with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as alignments:
+        for read in alignments:
+            where = f"chr1:{read.reference_start + 1}" if read.reference_id >= 0 else "unplaced"
+            tags = read.get_tags(with_value_type=True)
+            fields = [("QNAME", read.query_name)] + [(f"aux {tag}", value) for tag, value, kind in tags if kind in "ZH"]
+            for field_name, value in fields:
+                for found, _ in forbid.search(str(value).encode()):
+                    expected.setdefault(f"{field_name} (list line {found.line})", []).append(where)
+    with open(bam, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, str(bam)))
+        header, rest = read_header(blocks, str(bam))
+        findings = Findings()
+        BamAudit(RecordChecks(str(bam), [name for name, _ in header.references], forbid=forbid), findings, 1).run(blocks, rest)
+    assert dict(findings.forbidden.counts) == {key: len(wheres) for key, wheres in expected.items()}
+    assert findings.forbidden.examples == {key: wheres[:3] for key, wheres in expected.items()}
+
+
 def test_forbidden_string_in_seq_qual_ref_or_base_alt_is_not_a_finding(tmp_path: Path) -> None:
     forbid = tmp_path / "forbid.txt"
     forbid.write_text("ACGTAC\nIIIIII\n")
