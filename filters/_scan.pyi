@@ -137,6 +137,9 @@ def sam_tag_lines(
 ) -> bytearray:
     """A byte a line: bit 1 a tag named in codes, bit 2 an MC:Z value with a letter in its first width bytes or longer."""
 
+def repeated_codes(codes: Int64Buffer, counts: Int64Buffer, /) -> bytearray:
+    """A byte a code: 1 where an earlier code of its owner (counts[i] codes each, in order) is equal; negative codes never."""
+
 def sam_revert_windows(
     text: Text,
     line_starts: Int64Buffer,

@@ -72,6 +72,7 @@ __all__ = [
     "native",
     "python",
     "read_into",
+    "repeated_codes",
     "replace_spans",
     "sam_revert_matches",
     "span_choices",
@@ -115,6 +116,7 @@ LOOPS = (
     "span_choices",
     "span_numbers",
     "sam_tag_lines",
+    "repeated_codes",
     "sam_revert_windows",
 )
 """The loops each implementation defines, with one signature."""
@@ -153,6 +155,7 @@ if native is not None:
         md_and_nm,
         md_lengths,
         read_into,
+        repeated_codes,
         replace_spans,
         sam_revert_matches,
         sam_revert_windows,
@@ -185,6 +188,7 @@ else:
         md_and_nm,
         md_lengths,
         read_into,
+        repeated_codes,
         replace_spans,
         sam_revert_matches,
         sam_revert_windows,

@@ -223,6 +223,12 @@ def sam_tag_lines(
     return np.frombuffer(found, dtype=np.uint8)
 
 
+def repeated_codes(codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """A byte a code: 1 where its owner had it before; see ``scan_python.repeated_codes``."""
+    found = _scan.repeated_codes(np.ascontiguousarray(codes), np.ascontiguousarray(counts))
+    return np.frombuffer(found, dtype=np.uint8)
+
+
 def sam_revert_windows(
     text: bytes,
     line_starts: np.ndarray,

@@ -1280,6 +1280,28 @@ def sam_tag_lines(
     return found
 
 
+def repeated_codes(codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """One uint8 a code: 1 where an earlier code of the same owner is equal. The ``codes``
+    (each below 65536: a tag's two bytes as ``first << 8 | second``; a negative one names
+    nothing and is never repeated) belong to owners in order, ``counts[i]`` of them to owner
+    ``i``: a tag given twice in one record, which SAM allows once (SAM 1.6, 1.5)."""
+    _offsets(codes, "codes")
+    _offsets(counts, "counts")
+    if (counts < 0).any() or int(counts.sum()) != len(codes):
+        raise ValueError("counts must add up to the number of codes")
+    if len(codes) and int(codes.max()) >= 1 << 16:
+        raise ValueError("codes must be below 65536")
+    repeated = np.zeros(len(codes), dtype=np.uint8)
+    named = np.flatnonzero(codes >= 0)
+    if not len(named):
+        return repeated
+    keys = np.repeat(np.arange(len(counts), dtype=np.int64), counts)[named] << 16 | codes[named]
+    order = np.argsort(keys, kind="stable")  # equal keys keep their order: the first copy leads
+    sorted_keys = keys[order]
+    repeated[named[order[1:][sorted_keys[1:] == sorted_keys[:-1]]]] = 1
+    return repeated
+
+
 def sam_revert_windows(
     text: bytes,
     line_starts: np.ndarray,

@@ -312,6 +312,11 @@ REFUSED = [
     ("sam_tag_lines", (TEXT, ONE, ONE + 1, KEEP, KEEP[:256], 0), ValueError),
     ("sam_tag_lines", (TEXT, np.array([len(TEXT)], dtype=np.int64), ONE + 1, KEEP, KEEP[:256], 4), IndexError),
     ("sam_tag_lines", (TEXT, ONE, (ONE + 1).astype(np.int32), KEEP, KEEP[:256], 4), TypeError),
+    ("repeated_codes", (ONE, ONE), ValueError),  # counts add up to 0 of 1 code
+    ("repeated_codes", (ONE, np.array([2, -1], dtype=np.int64)), ValueError),
+    ("repeated_codes", (ONE + 65536, ONE + 1), ValueError),
+    ("repeated_codes", (ONE.astype(np.int32), ONE + 1), TypeError),
+    ("repeated_codes", (ONE, (ONE + 1).astype(np.float64)), TypeError),
     ("sam_revert_windows", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, ONE, b"A", ONE, ONE, ONE, ONE, KEEP), IndexError),
     ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, ONE + 1, KEEP[:10]),
      ValueError),
@@ -844,6 +849,27 @@ def test_sam_tag_lines_mark_what_a_byte_by_byte_reading_finds(lines: list[list[s
             found = implementation.sam_tag_lines(text, located.extra_starts, located.extra_counts, tag_codes(names), letters, width)
             assert np.flatnonzero(found & scan.TAG_LINE_NAMED).tolist() == sorted(named)
             assert np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR).tolist() == sorted(mate)
+
+
+CODES = st.one_of(st.sampled_from([0, 1, 255, 256, 0x4E4D, 0x4D44, 0xFFFF]), st.integers(-3, -1), st.integers(0, 0xFFFF))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.lists(CODES, max_size=24), max_size=8))
+def test_repeated_codes_mark_what_a_set_of_each_owner_finds(owners: list[list[int]]) -> None:
+    """Both loops mark each code an earlier code of its owner equals (negative codes never),
+    for owners with no code, one, or more than a stamp table could mix up."""
+    codes = np.array([code for owner in owners for code in owner], dtype=np.int64)
+    counts = np.array([len(owner) for owner in owners], dtype=np.int64)
+    expected = []
+    for owner in owners:
+        seen: set[int] = set()
+        for code in owner:
+            expected.append(int(code >= 0 and code in seen))
+            seen.add(code)
+    for implementation in (python, compiled):
+        if implementation is not None:
+            assert implementation.repeated_codes(codes, counts).tolist() == expected
 
 
 WindowCase = tuple[bytes, list[tuple[int, ...]], bytes, list[tuple[int, int]], list[int]]
