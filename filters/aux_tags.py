@@ -247,7 +247,7 @@ REMOVED_TAG = b"PG"
 """``PG:Z`` names an @PG line, and sam-scrub-rg removes those: always removed (counted apart)."""
 
 # Status of a tag in a block, by code (see tag_code).
-KEEP, DROP, REWRITE_RG, REMOVE_PG, DROP_VALUE = 0, 1, 2, 3, 4
+KEEP, DROP, REWRITE_RG, REMOVE_PG, DROP_VALUE, DROP_REPEAT = 0, 1, 2, 3, 4, 5
 TYPE_INDEX = np.full(256, 7, dtype=np.int64)
 for _index, _type in enumerate(TYPES):
     TYPE_INDEX[_type] = _index
@@ -259,6 +259,32 @@ CODE_COUNT = 1 << 19  # 16 bits of name (any two bytes), 3 of type
 def tag_code(name: bytes, tag_type: int) -> int:
     """The number of a tag name and type: ``name`` bytes as 16 bits, then the type's index."""
     return (name[0] << 11) | (name[1] << 3) | int(TYPE_INDEX[tag_type])  # the largest: 2**19 - 1
+
+
+def without_repeats(tags: list[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """A record's optional fields (without their tabs) but the second and later copies of a
+    tag, and the names of the copies left out.
+
+    SAM allows a tag once a record (SAM 1.6, 1.5), but htslib stores every copy it reads
+    and tools read the first (``bam_aux_get``): a second ``MD`` or ``MC`` rides along
+    unseen, held to no tie and left stale by a rewrite. The first copy is the one tools
+    read, so it stays. A tag is its name, the field's first two bytes, whatever its type
+    (``NM:i:0`` and ``NM:Z:x`` are one tag); a field shorter than that names nothing. The
+    block paths find the same copies with ``scan.repeated_codes``.
+    """
+    names = [tag[:2] for tag in tags]
+    if len(set(names)) == len(names):
+        return tags, []
+    seen: set[bytes] = set()
+    kept: list[bytes] = []
+    repeated: list[bytes] = []
+    for tag, name in zip(tags, names, strict=True):
+        if len(name) == 2 and name in seen:
+            repeated.append(name)
+            continue
+        seen.add(name)
+        kept.append(tag)
+    return kept, repeated
 
 
 def parse_tag_option(value: str, option: str) -> bytes:

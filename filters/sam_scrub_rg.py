@@ -13,7 +13,8 @@ from parsed, validated fields (fail closed):
   command line is added;
 - records: optional fields not on the allowlist of ``genoscrub.aux_tags`` go
   (counted by tag), and so do kept ones whose value is off its grammar
-  (``genoscrub.aux_values``: an identifier written into ``XA:Z`` or ``MD:Z``);
+  (``genoscrub.aux_values``: an identifier written into ``XA:Z`` or ``MD:Z``), and so do the
+  second and later copies of a tag in a record (``aux_tags.without_repeats``);
   ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with ``--names`` QNAME becomes
   a pseudonym. The 11 mandatory columns pass as the same bytes.
 
@@ -46,6 +47,7 @@ from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.aux_tags import (
     DROP,
+    DROP_REPEAT,
     DROP_VALUE,
     KEEP,
     REMOVE_PG,
@@ -57,6 +59,7 @@ from genoscrub.aux_tags import (
     parse_tag_option,
     report_name,
     tag_name,
+    without_repeats,
 )
 from genoscrub.cli import (
     InputArgument,
@@ -289,8 +292,10 @@ class RecordScrubber:
         """The mandatory columns copied as they are, checked as every SAM command checks them (set by the header)."""
         self.removed_by_tag: Counter[str] = Counter()
         self.removed_by_value: Counter[str] = Counter()
+        self.removed_by_repeat: Counter[str] = Counter()
         report.notes["aux_tags_removed_by_tag"] = self.removed_by_tag
         report.notes["aux_tags_removed_by_value"] = self.removed_by_value
+        report.notes["aux_tags_removed_by_repeat"] = self.removed_by_repeat
 
     def use_header(self, header: HeaderScrubber) -> None:
         """Take the read-group mapping: ``\tRG:Z:old`` -> ``\tRG:Z:new``, as the block path slices tags."""
@@ -364,11 +369,18 @@ class RecordScrubber:
         """The fast path: the tags of the whole block decided by their layout codes and
         the kept ones' values checked grammar by grammar; the spans to replace (a
         dropped tag or PG:Z by nothing, an RG:Z by the tag of its new ID), or None when
-        anything needs the exact path (which names the line)."""
+        anything needs the exact path (which names the line). A tag's second and later
+        copies in a record go first (``aux_tags.without_repeats``): the rest of the
+        record is decided as if they were not there."""
         if not len(layout.codes):
             return BlockEdits.none()
         status = self.policy.status[layout.codes]
-        status[~self.policy.valid_values(chunk, layout, self.policy.rule_of[layout.codes], self.references)] = DROP_VALUE
+        rule_ids = self.policy.rule_of[layout.codes]
+        repeated = scan.repeated_codes(layout.codes >> 3, layout.tags_per_line).view(bool)
+        if repeated.any():
+            status[repeated] = DROP_REPEAT
+            rule_ids[repeated] = 0  # no rule: neither checked nor anyone's partner
+        status[~self.policy.valid_values(chunk, layout, rule_ids, self.references)] = DROP_VALUE
         edited = np.flatnonzero(status)  # KEEP is 0
         if not len(edited):
             return BlockEdits.none()
@@ -398,6 +410,7 @@ class RecordScrubber:
             self.report.add("pg_tags_removed", pg_count)
         self.count_removed(layout.codes[edited[kinds == DROP]], self.removed_by_tag, "aux_tags_removed")
         self.count_removed(layout.codes[edited[kinds == DROP_VALUE]], self.removed_by_value, "aux_values_removed")
+        self.count_removed(layout.codes[edited[kinds == DROP_REPEAT]], self.removed_by_repeat, "aux_repeats_removed")
         return BlockEdits(starts, ends, pieces, choices)
 
     def count_removed(self, codes: np.ndarray, by_tag: Counter[str], total: str) -> None:
@@ -416,22 +429,25 @@ class RecordScrubber:
         rg_count = pg_count = 0
         dropped: Counter[str] = Counter()
         invalid: Counter[str] = Counter()
+        repeats: Counter[str] = Counter()
         for index, line in enumerate(lines):
             fields = line.split(b"\t")
             if len(fields) < 11:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
             if len(fields) == 11:
                 continue
+            if not all(TAG_FIELD.match(tag) for tag in fields[11:]):
+                raise InputError("optional field is not TAG:TYPE:VALUE", self.path, first_line + index)
+            tags, repeated = without_repeats(fields[11:])
+            repeats.update(map(report_name, repeated))
             kept: list[bytes | None] = list(fields[:11])
             values: list[tuple[bytes, bytes, bytes]] = []
             places: list[int] = []
-            for tag in fields[11:]:
-                match = TAG_FIELD.match(tag)
-                if match is None:
-                    raise InputError("optional field is not TAG:TYPE:VALUE", self.path, first_line + index)
-                status = self.policy.decide(match.group(1), match.group(2))
+            for tag in tags:
+                name, tag_type = tag[:2], tag[3:4]  # TAG_FIELD: two bytes, a colon, the type
+                status = self.policy.decide(name, tag_type)
                 if status == KEEP:
-                    values.append((match.group(1), match.group(2), tag[5:]))
+                    values.append((name, tag_type, tag[5:]))
                     places.append(len(kept))
                     kept.append(tag)
                 elif status == REWRITE_RG:
@@ -443,7 +459,7 @@ class RecordScrubber:
                 elif status == REMOVE_PG:
                     pg_count += 1
                 else:
-                    dropped[report_name(match.group(1))] += 1
+                    dropped[report_name(name)] += 1
             if values:
                 verdicts = self.policy.valid_record_values(values, fields[9], fields[5], self.references)
                 for place, (tag_name_bytes, _, _), verdict in zip(places, values, verdicts, strict=True):
@@ -451,12 +467,11 @@ class RecordScrubber:
                         kept[place] = None
                         invalid[report_name(tag_name_bytes)] += 1
             lines[index] = b"\t".join(field for field in kept if field is not None)
-        for name, count in dropped.items():
-            self.removed_by_tag[name] += count
-        for name, count in invalid.items():
-            self.removed_by_value[name] += count
+        self.removed_by_tag.update(dropped)
+        self.removed_by_value.update(invalid)
+        self.removed_by_repeat.update(repeats)
         counts = (("rg_tags_rewritten", rg_count), ("pg_tags_removed", pg_count), ("aux_tags_removed", sum(dropped.values())),
-                  ("aux_values_removed", sum(invalid.values())))  # fmt: skip
+                  ("aux_values_removed", sum(invalid.values())), ("aux_repeats_removed", sum(repeats.values())))  # fmt: skip
         for key, count in counts:
             if count:
                 self.report.add(key, count)

@@ -91,11 +91,22 @@ def record(aux: list[str], read_group: str = "rg1", value: str = PLANTED, kept: 
 def every_place_at_once(fmt: str) -> bytes:
     """Every place of the matrix; for BAM and CRAM, those htslib itself can encode
     (it refuses a header line of an unknown record type, checks M5 in CRAM, and reads
-    the numbers of i, f and B values: an identifier goes only into the kept Z tags)."""
+    the numbers of i, f and B values: an identifier goes only into the kept Z tags).
+    A tag is given once a record (a second copy would go as a repeat, not by its value):
+    the kept tags whose name a record already has (``SM:i`` after ``SM:Z``, a second
+    type) go into the next records."""
     places = [(kind, tag) for kind, tag in HEADER_PLACES if (kind, tag) != ("RG", "ID") and (fmt == "sam" or (kind, tag) != ("SQ", "M5"))]
     lines = LINE_PLACES if fmt == "sam" else ["@CO"]
     kept = KEPT_PLACES if fmt == "sam" else [(name, tag_type) for name, tag_type in KEPT_PLACES if tag_type == "Z"]
-    return ("\n".join([*planted_header(places, lines), record(AUX_PLACES, kept=kept)]) + "\n").encode()
+    groups: list[list[tuple[str, str]]] = [[]]
+    for name, tag_type in kept:
+        group = next((group for group in groups if name not in {other for other, _ in group}), None)
+        if group is None:
+            groups.append(group := [])
+        group.append((name, tag_type))
+    records = [record(AUX_PLACES, kept=[place for place in groups[0] if place[0] not in AUX_PLACES])]
+    records += [record([], kept=group) for group in [[place for place in groups[0] if place[0] in AUX_PLACES], *groups[1:]] if group]
+    return ("\n".join([*planted_header(places, lines), *records]) + "\n").encode()
 
 
 @pytest.fixture(scope="module")

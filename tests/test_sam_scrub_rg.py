@@ -539,11 +539,15 @@ KEPT = [b"NM:i:0", b"XA:Z:chr1,+5,4M,0;", b"SA:Z:RG:Z:rg1,5,+,2S2M,60,0;", b"tp:
 DROPPED = [b"XP:Z:PG:Z:bwa", b"CO:Z:RG:Z:rg1", b"XR:Z:RG", b"zz:i:1", b"SM:Z:S2301217T", b"MD:i:4", b"A!:A:!"]
 VALUES_DROPPED = [b"XA:Z:RG:Z:rg1", b"SA:Z:PG:Z:bwa", b"MC:Z:S2301217T", b"NM:i:x1", b"tp:A:Q", b"OQ:Z:PG:Z:bwa"]
 MD_TAGS = [b"MD:Z:%d" % length for length in range(1, 7)]  # kept where the CIGAR aligns as many bases
+PROGRAM_TAGS = [b"PG:Z:bwa", b"PG:Z:MarkDuplicates", b"PG:Z:undeclared"]
 TAG = st.one_of(
     st.sampled_from(READ_GROUPS).map(lambda rg: b"RG:Z:" + rg),
-    st.sampled_from([b"PG:Z:bwa", b"PG:Z:MarkDuplicates", b"PG:Z:undeclared"]),
+    st.sampled_from(PROGRAM_TAGS),
     st.sampled_from(KEPT + DROPPED + VALUES_DROPPED + MD_TAGS),
 )
+EVERY_TAG = [b"RG:Z:" + rg for rg in READ_GROUPS] + PROGRAM_TAGS + KEPT + DROPPED + VALUES_DROPPED + MD_TAGS + [b"RG:Z:unknown"]
+"""...and a second copy of a drawn tag's name may be any of these with that name (of another type
+too: MI:i and MI:Z, MD:i and MD:Z), an RG naming no read group among them (only a copy may)."""
 # QUAL and RNAME that read like tags: a QUAL ``RG:Z:g`` is no tag.
 QUALS = [b"I", b"RG:Z:g", b"PG:Z:b", b"CO:Z:x", b"NM:i:0"]
 
@@ -556,6 +560,11 @@ def sam_files(draw: st.DrawFn) -> bytes:
     records = []
     for index in range(draw(st.integers(0, 30))):
         tags = draw(st.lists(TAG, max_size=4))
+        given_twice = draw(st.booleans())
+        if tags and given_twice:  # a tag given twice, anywhere after its first copy
+            first = draw(st.integers(0, len(tags) - 1))
+            copy = draw(st.sampled_from([tag for tag in EVERY_TAG if tag[:2] == tags[first][:2]]))
+            tags.insert(draw(st.integers(first + 1, len(tags))), copy)
         name = b"r%d" % draw(st.integers(0, 9))
         quality = draw(st.sampled_from(QUALS))
         sequence = b"A" * len(quality)
@@ -572,7 +581,8 @@ def reference_scrub(sam: bytes, table: dict[bytes, bytes]) -> list[bytes]:
     for line in records:
         fields = line.split(b"\t")
         aligned = b"MD:Z:" + fields[5][:-1]  # the CIGAR is nM
-        kept = [t for t in fields[11:] if t in KEPT or t == aligned or t.startswith(b"RG:Z:")]
+        first_copies = [t for i, t in enumerate(fields[11:]) if t[:2] not in [u[:2] for u in fields[11 : 11 + i]]]
+        kept = [t for t in first_copies if t in KEPT or t == aligned or t.startswith(b"RG:Z:")]
         tags = [b"RG:Z:" + table[t[5:]] if t.startswith(b"RG:Z:") else t for t in kept]
         result.append(b"\t".join(fields[:11] + tags))
     return result
