@@ -44,6 +44,7 @@ from genoscrub.sam_columns import (
     ReadPlaces,
     block_fields,
     first_short_line,
+    lines_with_repeated_tags,
     rows_by_contig,
     tag_codes,
     tag_lines,
@@ -161,6 +162,7 @@ class BlockReverter:
             selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
             selected |= query_lengths < 0  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
         selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
+        selected[lines_with_repeated_tags(table.text, table.located)] = True  # the one-record path leaves the copies out
         copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from genoscrub import scan
-from genoscrub.aux_tags import TAGS_BLIND_TO_BASES
+from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
 from genoscrub.cigar import CigarShape, ShapeCache, format_cigar
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
@@ -191,7 +191,10 @@ class RecordReverter:
         if len(fields) < 11:
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, line_number)
         flag = int(fields[1])
-        tags = fields[11:]
+        tags, repeated = without_repeats(fields[11:])
+        if repeated:  # a second MC or MD would escape the rewrite of the first
+            report.add("aux_repeats_removed", len(repeated))
+            line = join(fields, tags)
         kept_tags = [tag for tag in tags if tag[:2] not in COPYING_TAGS]
         sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) else False
         secondary_masked = False

@@ -361,3 +361,21 @@ def tag_lines(table: BlockFields, codes: np.ndarray, mate_cigar_letters: bytes, 
     located = table.located
     found = scan.sam_tag_lines(table.text, located.extra_starts, located.extra_counts, codes, letters, mate_cigar_width)
     return np.flatnonzero(found & scan.TAG_LINE_NAMED), np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR)
+
+
+def lines_with_repeated_tags(text: bytes, located: scan.LineFields) -> np.ndarray:
+    """The lines (sorted, each once) of a located block that give a tag twice: an optional
+    field whose first two bytes an earlier field of the line starts with too (a field shorter
+    than that names nothing), the copies ``aux_tags.without_repeats`` leaves out."""
+    tabs, ends = located.extra_starts, located.extra_ends
+    if not len(tabs):
+        return np.zeros(0, dtype=np.int64)
+    data = np.frombuffer(text, dtype=np.uint8)
+    named = ends - tabs > 2
+    codes = np.full(len(tabs), -1, dtype=np.int64)
+    at = tabs[named]
+    codes[named] = (data[at + 1].astype(np.int64) << 8) | data[at + 2]
+    repeated = tabs[scan.repeated_codes(codes, located.extra_counts) != 0]
+    if not len(repeated):
+        return repeated
+    return np.unique(np.searchsorted(located.starts, repeated, side="right") - 1)

@@ -38,7 +38,7 @@ import numpy as np
 import typer
 from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
-from genoscrub.aux_tags import TAGS_BLIND_TO_BASES
+from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
 from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache
 from genoscrub.cli import (
     BedOption,
@@ -67,7 +67,7 @@ from genoscrub.regions import (
     overlap_mask,
 )
 from genoscrub.report import InputError, Report
-from genoscrub.sam_columns import BAD_NUMBER, ReadPlaces, is_position
+from genoscrub.sam_columns import BAD_NUMBER, ReadPlaces, is_position, lines_with_repeated_tags
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, workers
@@ -228,6 +228,7 @@ class LocatedBlock:
     tag_tabs: np.ndarray  # the tab before each optional field, in order
     tag_ends: np.ndarray  # the tab or newline after each optional field
     line_ends: np.ndarray  # the newline of each line
+    fields: scan.LineFields  # all of the above, as scan.line_fields found them
 
     def fields_named(self, names: Iterable[bytes]) -> np.ndarray:
         """The tabs before every optional field whose first two bytes are one of ``names``
@@ -333,7 +334,7 @@ def locate_block(text: bytes) -> LocatedBlock | None:
     if bool((data[located.starts] == ord("@")).any()):
         return None
     columns = BlockColumns(data, located.starts, list(np.ascontiguousarray(located.tabs.T)), located.extra_counts + FIELD_TABS)
-    return LocatedBlock(text, columns, located.extra_starts, located.extra_ends, located.ends)
+    return LocatedBlock(text, columns, located.extra_starts, located.extra_ends, located.ends, located)
 
 
 @dataclass
@@ -467,12 +468,15 @@ class RegionMasker:
         candidates = own_hit | self.mate_candidates(located, tags[b"MC"], mate_scores, flags, contigs, mate_contigs, mate_positions - 1)
         for name in (b"SA", b"XA"):
             candidates[located.rows_of(tags[name])] = True
+        repeating = lines_with_repeated_tags(text, located.fields)
+        candidates[repeating] = True
         cuts = MateCigarCuts.none(count)
         if not self.drop:
             mate_only = candidates & ~own_hit
             for name in (b"SA", b"XA"):
                 mate_only[located.rows_of(tags[name])] = False
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
+            mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
             cuts = self.mate_cigar_cuts(located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1)
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
@@ -677,7 +681,11 @@ class RegionMasker:
         return self.regions.overlaps(contig, position - lead, position + extent)
 
     def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int) -> bytes | None:
-        """One read near a region: dropped (None), masked, or stripped of tags that point into a region."""
+        """One read near a region (or giving a tag twice): dropped (None), masked, or stripped
+        of tags that point into a region. A tag's second and later copies go first
+        (``aux_tags.without_repeats``): only the first is read for the mate or the alignment
+        lists, so a second ``MC`` or ``SA`` would keep a length inside a region."""
+        line = self.without_repeated_tags(line)
         fields = line.split(b"\t", 9)
         mate_cigar = optional_tag(fields[9], b"MC")
         mate_hit = self.mate_touches(fields, mate_cigar)
@@ -705,6 +713,17 @@ class RegionMasker:
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
         return line if changed is None else b"\t".join(changed)
+
+    def without_repeated_tags(self, line: bytes) -> bytes:
+        """The line without the second and later copies of its tags (counted)."""
+        fields = line.split(b"\t", 11)
+        if len(fields) < 12:
+            return line
+        tags, repeated = without_repeats(fields[11].split(b"\t"))
+        if not repeated:
+            return line
+        self.report.add("aux_repeats_removed", len(repeated))
+        return b"\t".join([*fields[:11], *tags])
 
     def mask_record(
         self, fields: list[bytes], line_number: int, windows: list[tuple[int, int]] | None, whole: bool = False

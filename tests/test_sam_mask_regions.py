@@ -422,6 +422,10 @@ def small_alignments(draw: st.DrawFn) -> list[bytes]:
             tags.append(f"SA:Z:chr1,{draw(st.integers(1, 250))},+,{draw(st.sampled_from(['10M', '5H5M']))},60,0;")
         if draw(st.booleans()):
             tags.append(f"XA:Z:chr1,{draw(st.sampled_from(['+', '-']))}{draw(st.integers(1, 250))},10M,0;")
+        given_twice = draw(st.booleans())
+        if tags and given_twice:  # a second copy, pointing elsewhere: only the first is read, so it goes
+            copied = draw(st.sampled_from(tags))
+            tags.append(copied[:5] + draw(st.sampled_from(["4M4D4M", "chr1,110,+,4M4D4M,60,0;", "chr1,+105,4M4D4M,0;"])))
         sequence = "".join(random.Random(number).choice("ACGT") for _ in range(shape.query_length))
         mate = ["=", str(draw(st.integers(1, 250))), "0"] if flag & 1 else ["*", "0", "0"]
         fields = [f"r{number}", str(flag), "chr1", str(position), "60", cigar, *mate, sequence, "I" * len(sequence), *tags, "RG:Z:g"]
@@ -725,7 +729,11 @@ def test_plain_mate_cigar_reads_are_settled_without_a_rewrite(tmp_path: Path, mo
         b"c\t65\tchr1\t20\t60\t10M\t=\t92\t0\tACGTACGTAC\tIIIIIIIIII\tNM:i:0\tRG:Z:g",
         plain[3],
     ]
-    assert dict(counts)["mate_cigar_tags_removed"] == 3 + 2 + 2 + 1 + 1
+    assert records[4:6] == [  # the second copy goes first (as a repeat); then the first is judged alone
+        b"e\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII",
+        b"f\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:i:1",  # no CIGAR: as MC:i alone
+    ]
+    assert dict(counts)["mate_cigar_tags_removed"] == 3 + 1 + 0 + 1 + 1 and dict(counts)["aux_repeats_removed"] == 2
     monkeypatch.setattr(RegionMasker, "rewrite", original)
     one = masked_with([*HEADER, *plain, *unusual], bed, drop=False, one_by_one=True)
     assert (text, counts) == one and list(counts) == list(one[1])
