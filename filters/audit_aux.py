@@ -380,6 +380,35 @@ def calls_agree(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.n
     return ok
 
 
+MANY_TAGS = 16
+"""Records with more aux fields than this are compared field by field (a few, if any); the
+others, every field with the ones before it in its record, as arrays."""
+
+
+def repeated_fields(records: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each aux field whose tag (``codes``: its two bytes, first << 8 | second) an earlier
+    field of its record has (``records``: the record of each field, in file order).
+
+    SAM allows a tag once a record (SAM 1.6, 1.5), yet htslib writes every copy it reads, and
+    a reader takes the first (``bam_aux_get``): a second ``MC`` or ``NM`` is held to nothing
+    and shown by no tool. The fields of a record lie together, so each is compared with the
+    few before it, as whole arrays; only a record with more than ``MANY_TAGS`` is read alone.
+    """
+    repeated = np.zeros(len(codes), dtype=bool)
+    if len(codes) < 2:
+        return repeated
+    per_record = np.bincount(records)
+    for back in range(1, min(int(per_record.max()), MANY_TAGS)):
+        repeated[back:] |= (codes[back:] == codes[:-back]) & (records[back:] == records[:-back])
+    for record in np.flatnonzero(per_record > MANY_TAGS).tolist():
+        first = int(np.searchsorted(records, record))
+        seen: set[int] = set()
+        for index, code in enumerate(codes[first : first + int(per_record[record])].tolist(), start=first):
+            repeated[index] = code in seen
+            seen.add(code)
+    return repeated
+
+
 def read_group_ids(header_text: bytes) -> list[bytes]:
     """The ``ID`` of each ``@RG`` line of a SAM header text."""
     found: list[bytes] = []

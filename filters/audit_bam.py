@@ -40,7 +40,7 @@ from genoscrub.audit_allowlist import (
     READ_NAME,
     SEQUENCE_COPYING_TAGS,
 )
-from genoscrub.audit_aux import AuxValueChecks
+from genoscrub.audit_aux import AuxValueChecks, repeated_fields
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
@@ -370,21 +370,25 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
 
 AUX_VALUE_OFF_GRAMMAR = "aux value off its grammar"
 """The finding of an allowlisted tag whose value (or type) is off its grammar: counted by tag name."""
+REPEATED = " (repeated)"
+"""After ``aux tag`` and its name, the finding of a tag given twice in a record: each copy after the first."""
 
 
 def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
-    """Aux tags not on the allowlist, and allowlisted tags whose value is off its grammar
-    (metadata); with ``--germline``, tags copying sequence or naming germline sites."""
+    """Aux tags not on the allowlist, tags given twice in a record, and allowlisted tags whose
+    value is off its grammar (metadata); with ``--germline``, tags copying sequence or naming
+    germline sites."""
     if not len(tags.codes):
         return
     off_grammar = None
     if checks.aux_values is not None:
         off_grammar = checks.aux_values.off_grammar(block, tags.records, tags.codes, tags.types, tags.starts, tags.ends)
-    for marked, found, label in (
-        (~checks.allowed_tags[tags.codes], findings.metadata, "aux tag"),
-        (off_grammar, findings.metadata, AUX_VALUE_OFF_GRAMMAR),
-        (checks.copying_tags[tags.codes] if checks.copying_tags is not None else None, findings.germline, "tag copying sequence"),
-        (checks.site_tags[tags.codes] if checks.site_tags is not None else None, findings.germline, "tag naming germline sites"),
+    for marked, found, label, suffix in (
+        (~checks.allowed_tags[tags.codes], findings.metadata, "aux tag", ""),
+        (repeated_fields(tags.records, tags.codes), findings.metadata, "aux tag", REPEATED),
+        (off_grammar, findings.metadata, AUX_VALUE_OFF_GRAMMAR, ""),
+        (checks.copying_tags[tags.codes] if checks.copying_tags is not None else None, findings.germline, "tag copying sequence", ""),
+        (checks.site_tags[tags.codes] if checks.site_tags is not None else None, findings.germline, "tag naming germline sites", ""),
     ):
         if marked is None:
             continue
@@ -397,7 +401,7 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
         for code, index, count in zip(codes.tolist(), first.tolist(), counts.tolist(), strict=True):
             leading = rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
             positions = [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading]
-            found.add_all(f"{label} {tag_name(code)}", positions, count)
+            found.add_all(f"{label} {tag_name(code)}{suffix}", positions, count)
 
 
 def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
