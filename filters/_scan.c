@@ -2669,49 +2669,45 @@ release_text:
     return result;
 }
 
-PyDoc_STRVAR(repeated_codes_doc,
-"repeated_codes(codes, counts) -> bytearray\n"
+PyDoc_STRVAR(repeated_tags_doc,
+"repeated_tags(text, starts, ends, counts) -> bytearray\n"
 "\n"
-"One byte a code: 1 where an earlier code of the same owner is equal, else 0. The\n"
-"codes (int64, each below 65536: a tag's two bytes as first << 8 | second; a negative\n"
-"one names nothing and is never repeated) belong to owners in order, counts[i] of them\n"
-"to owner i (a record): a tag given twice in one record, which SAM allows once.");
+"One byte a field text[starts[i]:ends[i]] (an optional field from the tab before it to the\n"
+"tab or newline after it; counts[k] of them, in order, to line k): 1 where an earlier field\n"
+"of its line starts with the same two bytes, a tag given twice in one record (SAM allows one\n"
+"of each); 0 else. A field of fewer than two bytes names nothing and is never repeated.");
 
 static PyObject *
-repeated_codes(PyObject *Py_UNUSED(module), PyObject *args)
+repeated_tags(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    PyObject *codes_object, *counts_object;
-    if (!PyArg_ParseTuple(args, "OO", &codes_object, &counts_object))
+    Py_buffer text;
+    PyObject *starts_object, *ends_object, *counts_object;
+    if (!PyArg_ParseTuple(args, "y*OOO", &text, &starts_object, &ends_object, &counts_object))
         return NULL;
-    Py_buffer codes, counts;
+    Py_buffer starts, ends, counts;
+    Py_ssize_t field_count;
     PyObject *result = NULL;
     Py_ssize_t *seen = NULL;
-    if (int64_buffer(codes_object, &codes, "codes") < 0)
-        return NULL;
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &field_count) < 0)
+        goto release_text;
     if (int64_buffer(counts_object, &counts, "counts") < 0)
-        goto release_codes;
-    const Py_ssize_t code_count = codes.len / (Py_ssize_t)sizeof(int64_t), owner_count = counts.len / (Py_ssize_t)sizeof(int64_t);
-    const int64_t *code = codes.buf, *per_owner = counts.buf;
+        goto release_spans;
+    const Py_ssize_t line_count = counts.len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *start = starts.buf, *end = ends.buf, *per_line = counts.buf;
     int64_t total = 0;
-    for (Py_ssize_t i = 0; i < owner_count; i++) {
-        if (per_owner[i] < 0 || per_owner[i] > code_count - total) {
-            PyErr_SetString(PyExc_ValueError, "counts must add up to the number of codes");
+    for (Py_ssize_t i = 0; i < line_count; i++) {
+        if (per_line[i] < 0 || per_line[i] > field_count - total) {
+            PyErr_SetString(PyExc_ValueError, "counts must add up to the number of fields");
             goto release_all;
         }
-        total += per_owner[i];
+        total += per_line[i];
     }
-    if (total != code_count) {
-        PyErr_SetString(PyExc_ValueError, "counts must add up to the number of codes");
+    if (total != field_count) {
+        PyErr_SetString(PyExc_ValueError, "counts must add up to the number of fields");
         goto release_all;
     }
-    for (Py_ssize_t i = 0; i < code_count; i++) {
-        if (code[i] >= 65536) {
-            PyErr_SetString(PyExc_ValueError, "codes must be below 65536");
-            goto release_all;
-        }
-    }
-    result = PyByteArray_FromStringAndSize(NULL, code_count);
-    seen = PyMem_RawCalloc(65536, sizeof(Py_ssize_t)); /* per code: 1 + the last owner that had it */
+    result = PyByteArray_FromStringAndSize(NULL, field_count);
+    seen = PyMem_RawCalloc(65536, sizeof(Py_ssize_t)); /* per name: 1 + the last line that had it */
     if (result == NULL || seen == NULL) {
         Py_CLEAR(result);
         if (!PyErr_Occurred())
@@ -2719,23 +2715,29 @@ repeated_codes(PyObject *Py_UNUSED(module), PyObject *args)
         goto release_all;
     }
     unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf;
     Py_BEGIN_ALLOW_THREADS
     Py_ssize_t next = 0;
-    for (Py_ssize_t owner = 0; owner < owner_count; owner++) {
-        const Py_ssize_t stamp = owner + 1;
-        for (int64_t k = 0; k < per_owner[owner]; k++, next++) {
-            const int64_t c = code[next];
-            out[next] = c >= 0 && seen[c] == stamp;
-            if (c >= 0)
-                seen[c] = stamp;
+    for (Py_ssize_t line = 0; line < line_count; line++) {
+        const Py_ssize_t stamp = line + 1;
+        for (int64_t k = 0; k < per_line[line]; k++, next++) {
+            out[next] = 0;
+            if (end[next] - start[next] < 3)
+                continue;
+            const unsigned int name = (unsigned int)bytes[start[next] + 1] << 8 | bytes[start[next] + 2];
+            out[next] = seen[name] == stamp;
+            seen[name] = stamp;
         }
     }
     Py_END_ALLOW_THREADS
 release_all:
     PyMem_RawFree(seen);
     PyBuffer_Release(&counts);
-release_codes:
-    PyBuffer_Release(&codes);
+release_spans:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
     return result;
 }
 
@@ -3113,7 +3115,7 @@ static PyMethodDef scan_methods[] = {
     {"span_choices", span_choices, METH_VARARGS, span_choices_doc},
     {"span_numbers", span_numbers, METH_VARARGS, span_numbers_doc},
     {"sam_tag_lines", sam_tag_lines, METH_VARARGS, sam_tag_lines_doc},
-    {"repeated_codes", repeated_codes, METH_VARARGS, repeated_codes_doc},
+    {"repeated_tags", repeated_tags, METH_VARARGS, repeated_tags_doc},
     {"sam_revert_windows", sam_revert_windows, METH_VARARGS, sam_revert_windows_doc},
     {"date_junctions", date_junctions, METH_VARARGS, date_junctions_doc},
     {NULL, NULL, 0, NULL},

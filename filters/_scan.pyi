@@ -137,8 +137,8 @@ def sam_tag_lines(
 ) -> bytearray:
     """A byte a line: bit 1 a tag named in codes, bit 2 an MC:Z value with a letter in its first width bytes or longer."""
 
-def repeated_codes(codes: Int64Buffer, counts: Int64Buffer, /) -> bytearray:
-    """A byte a code: 1 where an earlier code of its owner (counts[i] codes each, in order) is equal; negative codes never."""
+def repeated_tags(text: Text, starts: Int64Buffer, ends: Int64Buffer, counts: Int64Buffer, /) -> bytearray:
+    """A byte a field (counts[k] to line k): 1 where an earlier field of its line starts with the same two bytes."""
 
 def sam_revert_windows(
     text: Text,

@@ -270,7 +270,7 @@ def without_repeats(tags: list[bytes]) -> tuple[list[bytes], list[bytes]]:
     unseen, held to no tie and left stale by a rewrite. The first copy is the one tools
     read, so it stays. A tag is its name, the field's first two bytes, whatever its type
     (``NM:i:0`` and ``NM:Z:x`` are one tag); a field shorter than that names nothing. The
-    block paths find the same copies with ``scan.repeated_codes``.
+    block paths find the same copies with ``scan.repeated_tags``.
     """
     names = [tag[:2] for tag in tags]
     if len(set(names)) == len(names):

@@ -367,15 +367,7 @@ def lines_with_repeated_tags(text: bytes, located: scan.LineFields) -> np.ndarra
     """The lines (sorted, each once) of a located block that give a tag twice: an optional
     field whose first two bytes an earlier field of the line starts with too (a field shorter
     than that names nothing), the copies ``aux_tags.without_repeats`` leaves out."""
-    tabs, ends = located.extra_starts, located.extra_ends
-    if not len(tabs):
-        return np.zeros(0, dtype=np.int64)
-    data = np.frombuffer(text, dtype=np.uint8)
-    named = ends - tabs > 2
-    codes = np.full(len(tabs), -1, dtype=np.int64)
-    at = tabs[named]
-    codes[named] = (data[at + 1].astype(np.int64) << 8) | data[at + 2]
-    repeated = tabs[scan.repeated_codes(codes, located.extra_counts) != 0]
+    repeated = located.extra_starts[scan.repeated_tags(text, located.extra_starts, located.extra_ends, located.extra_counts) != 0]
     if not len(repeated):
         return repeated
     return np.unique(np.searchsorted(located.starts, repeated, side="right") - 1)

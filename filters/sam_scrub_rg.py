@@ -376,7 +376,7 @@ class RecordScrubber:
             return BlockEdits.none()
         status = self.policy.status[layout.codes]
         rule_ids = self.policy.rule_of[layout.codes]
-        repeated = scan.repeated_codes(layout.codes >> 3, layout.tags_per_line).view(bool)
+        repeated = scan.repeated_tags(chunk, layout.starts, layout.ends, layout.tags_per_line).view(bool)
         if repeated.any():
             status[repeated] = DROP_REPEAT
             rule_ids[repeated] = 0  # no rule: neither checked nor anyone's partner

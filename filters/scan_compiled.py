@@ -223,10 +223,10 @@ def sam_tag_lines(
     return np.frombuffer(found, dtype=np.uint8)
 
 
-def repeated_codes(codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """A byte a code: 1 where its owner had it before; see ``scan_python.repeated_codes``."""
-    found = _scan.repeated_codes(np.ascontiguousarray(codes), np.ascontiguousarray(counts))
-    return np.frombuffer(found, dtype=np.uint8)
+def repeated_tags(text: bytes, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """A byte a field: 1 where its line had its name before; see ``scan_python.repeated_tags``."""
+    contiguous = np.ascontiguousarray
+    return np.frombuffer(_scan.repeated_tags(text, contiguous(starts), contiguous(ends), contiguous(counts)), dtype=np.uint8)
 
 
 def sam_revert_windows(

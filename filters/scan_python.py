@@ -1280,22 +1280,23 @@ def sam_tag_lines(
     return found
 
 
-def repeated_codes(codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
-    """One uint8 a code: 1 where an earlier code of the same owner is equal. The ``codes``
-    (each below 65536: a tag's two bytes as ``first << 8 | second``; a negative one names
-    nothing and is never repeated) belong to owners in order, ``counts[i]`` of them to owner
-    ``i``: a tag given twice in one record, which SAM allows once (SAM 1.6, 1.5)."""
-    _offsets(codes, "codes")
+def repeated_tags(text: bytes, starts: np.ndarray, ends: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """One uint8 a field ``text[starts[i]:ends[i]]`` (an optional field from the tab before
+    it to the tab or newline after it; ``counts[k]`` of them, in order, to line ``k``): 1 where
+    an earlier field of its line starts with the same two bytes, a tag given twice in one
+    record (SAM 1.6, 1.5: one of each). A field of fewer than two bytes names nothing."""
+    _spans(starts, ends, len(text))
     _offsets(counts, "counts")
-    if (counts < 0).any() or int(counts.sum()) != len(codes):
-        raise ValueError("counts must add up to the number of codes")
-    if len(codes) and int(codes.max()) >= 1 << 16:
-        raise ValueError("codes must be below 65536")
-    repeated = np.zeros(len(codes), dtype=np.uint8)
-    named = np.flatnonzero(codes >= 0)
+    if (counts < 0).any() or int(counts.sum()) != len(starts):
+        raise ValueError("counts must add up to the number of fields")
+    repeated = np.zeros(len(starts), dtype=np.uint8)
+    named = np.flatnonzero(ends - starts >= 3)
     if not len(named):
         return repeated
-    keys = np.repeat(np.arange(len(counts), dtype=np.int64), counts)[named] << 16 | codes[named]
+    data = np.frombuffer(text, dtype=np.uint8)
+    at = starts[named]
+    lines = np.repeat(np.arange(len(counts), dtype=np.int64), counts)[named]
+    keys = lines << 16 | data[at + 1].astype(np.int64) << 8 | data[at + 2]
     order = np.argsort(keys, kind="stable")  # equal keys keep their order: the first copy leads
     sorted_keys = keys[order]
     repeated[named[order[1:][sorted_keys[1:] == sorted_keys[:-1]]]] = 1

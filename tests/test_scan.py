@@ -312,11 +312,12 @@ REFUSED = [
     ("sam_tag_lines", (TEXT, ONE, ONE + 1, KEEP, KEEP[:256], 0), ValueError),
     ("sam_tag_lines", (TEXT, np.array([len(TEXT)], dtype=np.int64), ONE + 1, KEEP, KEEP[:256], 4), IndexError),
     ("sam_tag_lines", (TEXT, ONE, (ONE + 1).astype(np.int32), KEEP, KEEP[:256], 4), TypeError),
-    ("repeated_codes", (ONE, ONE), ValueError),  # counts add up to 0 of 1 code
-    ("repeated_codes", (ONE, np.array([2, -1], dtype=np.int64)), ValueError),
-    ("repeated_codes", (ONE + 65536, ONE + 1), ValueError),
-    ("repeated_codes", (ONE.astype(np.int32), ONE + 1), TypeError),
-    ("repeated_codes", (ONE, (ONE + 1).astype(np.float64)), TypeError),
+    ("repeated_tags", (TEXT, ONE, ONE + 3, ONE), ValueError),  # counts add up to 0 of 1 field
+    ("repeated_tags", (TEXT, ONE, ONE + 3, np.array([2, -1], dtype=np.int64)), ValueError),
+    ("repeated_tags", (TEXT, ONE, ONE + len(TEXT) + 1, ONE + 1), IndexError),
+    ("repeated_tags", (TEXT, ONE + 3, ONE, ONE + 1), IndexError),
+    ("repeated_tags", (TEXT, ONE, ONE + 3, (ONE + 1).astype(np.int32)), TypeError),
+    ("repeated_tags", (TEXT, ONE.astype(np.int32), ONE + 3, ONE + 1), TypeError),
     ("sam_revert_windows", (b"r\t*\tI\n", ONE, ONE, ONE, ONE, ONE, ONE, b"A", ONE, ONE, ONE, ONE, KEEP), IndexError),
     ("sam_revert_windows", (b"r\tA\tI\n", ONE, ONE + 2, ONE + 3, ONE + 4, ONE + 5, ONE, b"A", ONE, ONE, ONE, ONE + 1, KEEP[:10]),
      ValueError),
@@ -851,25 +852,30 @@ def test_sam_tag_lines_mark_what_a_byte_by_byte_reading_finds(lines: list[list[s
             assert np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR).tolist() == sorted(mate)
 
 
-CODES = st.one_of(st.sampled_from([0, 1, 255, 256, 0x4E4D, 0x4D44, 0xFFFF]), st.integers(-3, -1), st.integers(0, 0xFFFF))
+REPEATED_FIELD = st.one_of(
+    st.sampled_from([b"NM:i:0", b"NM:Z:x", b"MD:Z:4", b"MC:Z:4M", b"", b"N", b"NM", b"\r", b"N\r"]),
+    st.binary(max_size=3).filter(lambda field: b"\t" not in field and b"\n" not in field),
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.lists(CODES, max_size=24), max_size=8))
-def test_repeated_codes_mark_what_a_set_of_each_owner_finds(owners: list[list[int]]) -> None:
-    """Both loops mark each code an earlier code of its owner equals (negative codes never),
-    for owners with no code, one, or more than a stamp table could mix up."""
-    codes = np.array([code for owner in owners for code in owner], dtype=np.int64)
-    counts = np.array([len(owner) for owner in owners], dtype=np.int64)
+@given(st.lists(st.lists(REPEATED_FIELD, max_size=24), max_size=8))
+def test_repeated_tags_mark_what_a_set_of_each_line_finds(lines: list[list[bytes]]) -> None:
+    """Both loops mark each optional field whose first two bytes an earlier field of its line
+    starts with (fields of fewer bytes never), for lines with no field, one, or many."""
+    text = b"".join(b"r\t0\tc\t1\t0\t*\t*\t0\t0\t*\t*" + b"".join(b"\t" + field for field in fields) + b"\n" for fields in lines)
+    located = scan.python.line_fields(text, 10)
     expected = []
-    for owner in owners:
-        seen: set[int] = set()
-        for code in owner:
-            expected.append(int(code >= 0 and code in seen))
-            seen.add(code)
+    for fields in lines:
+        seen: set[bytes] = set()
+        for field in fields:
+            expected.append(int(len(field) >= 2 and field[:2] in seen))
+            if len(field) >= 2:
+                seen.add(field[:2])
     for implementation in (python, compiled):
         if implementation is not None:
-            assert implementation.repeated_codes(codes, counts).tolist() == expected
+            found = implementation.repeated_tags(text, located.extra_starts, located.extra_ends, located.extra_counts)
+            assert found.tolist() == expected
 
 
 WindowCase = tuple[bytes, list[tuple[int, ...]], bytes, list[tuple[int, int]], list[int]]
