@@ -41,6 +41,7 @@ from genoscrub.audit_allowlist import (
     SEQUENCE_COPYING_TAGS,
 )
 from genoscrub.audit_aux import AuxValueChecks, repeated_fields
+from genoscrub.audit_containers import BGZF_SLACK, SAFE_BGZF_HEAD, ContainerWatch, check_bgzf_block_header
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
@@ -49,7 +50,7 @@ from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
-from isal import isal_zlib
+from isal import igzip_lib, isal_zlib
 
 FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
 """The 36 bytes every BAM record starts with (SAM 1.6, section 4.2)."""
@@ -121,11 +122,13 @@ def where(checks: RecordChecks, ref_id: int, pos: int) -> str:
 # --- BGZF -------------------------------------------------------------------------------------------
 
 
-def bgzf_blocks(stream: BinaryIO, path: str) -> Iterator[bytes]:
-    """Whole BGZF blocks, compressed, as read; a missing end-of-file block is an error."""
+def bgzf_blocks(stream: BinaryIO, path: str, watch: ContainerWatch | None = None) -> Iterator[bytes]:
+    """Whole BGZF blocks, compressed, as read; a missing end-of-file block is an error. With
+    ``watch``, each block's header is held to what is known safe (``audit_containers``)."""
     buffer = b""
     at = 0
     last = b""
+    number = 0
     while True:
         if len(buffer) - at < 18 or len(buffer) - at < (size := _block_size(buffer, at, path)):
             more = stream.read(READ_AHEAD)
@@ -140,6 +143,9 @@ def bgzf_blocks(stream: BinaryIO, path: str) -> Iterator[bytes]:
             continue
         last = buffer[at : at + size]
         at += size
+        number += 1
+        if watch is not None and not last.startswith(SAFE_BGZF_HEAD):
+            check_bgzf_block_header(last, number, watch)
         yield last
 
 
@@ -161,12 +167,17 @@ def _block_size(buffer: bytes, at: int, path: str) -> int:
 
 
 def inflate(block: bytes, path: str) -> bytes:
-    """One BGZF block's data, checked against its CRC32 and length."""
+    """One BGZF block's data, checked against its CRC32 and length. Its compressed data must end
+    where its trailer starts (SAM 1.6, section 4.1: CDATA is BSIZE-XLEN-19 bytes): bytes between
+    would be read by no decoder, so they make the block corrupt."""
     extra_length = int.from_bytes(block[10:12], "little")
+    inflater = igzip_lib.IgzipDecompressor(flag=igzip_lib.DECOMP_DEFLATE)
     try:
-        data = isal_zlib.decompress(block[12 + extra_length : -8], -15)
+        data = inflater.decompress(block[12 + extra_length : -8])
     except Exception:  # isal's error type is not an OSError
         raise InputError("corrupt BGZF block", path) from None
+    if not inflater.eof or inflater.unused_data:
+        raise InputError(BGZF_SLACK, path)
     if len(data) != int.from_bytes(block[-4:], "little") or isal_zlib.crc32(data) != int.from_bytes(block[-8:-4], "little"):
         raise InputError("corrupt BGZF block (CRC or length mismatch)", path)
     return data
@@ -190,6 +201,8 @@ def inflate_all(raw: bytes, path: str) -> bytes:
 class BamHeader:
     text: bytes
     references: list[tuple[str, int]]
+    after_nul: bytes = b""
+    """The bytes of ``l_text`` after the NUL that ends the text: no reader reads them."""
 
 
 def read_header(blocks: Iterator[bytes], path: str) -> tuple[BamHeader, bytes]:
@@ -209,7 +222,7 @@ def read_header(blocks: Iterator[bytes], path: str) -> tuple[BamHeader, bytes]:
         raise InputError("not a BAM file (no BAM magic)", path)
     text_length = int.from_bytes(data[4:8], "little")
     need(8 + text_length + 4)
-    text = data[8 : 8 + text_length].split(b"\0", 1)[0]
+    text, _, after_nul = data[8 : 8 + text_length].partition(b"\0")
     at = 8 + text_length
     count = int.from_bytes(data[at : at + 4], "little", signed=True)
     if count < 0:
@@ -224,7 +237,7 @@ def read_header(blocks: Iterator[bytes], path: str) -> tuple[BamHeader, bytes]:
         length = int.from_bytes(data[at + 4 + name_length : at + 8 + name_length], "little")
         references.append((name, length))
         at += 8 + name_length
-    return BamHeader(text, references), data[at:]
+    return BamHeader(text, references, after_nul), data[at:]
 
 
 # --- walking records ------------------------------------------------------------------------------------
@@ -359,6 +372,7 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
     records, codes, types, starts, ends = walked.tags
     tags = AuxTags(records, codes, types, starts, ends)
     findings.records += walked.record_count
+    check_skipped_fields(block, checks, findings)
     check_tags(block, tags, checks, findings)
     if checks.read_names:
         check_read_names(block, checks, findings)
@@ -366,6 +380,63 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         search_text_fields(block, tags, checks, findings)
     if checks.germline is not None or checks.regions is not None:
         check_positions(block, checks, findings)
+
+
+BIN = "bin (not the one of its position)"
+QUAL_AFTER_MISSING = "QUAL after its missing mark (not 0xFF)"
+SEQ_PADDING = "SEQ padding (not 0)"
+FF_BYTE = np.zeros(256, dtype=np.uint8)
+FF_BYTE[0xFF] = 1
+BIN_LEVELS = ((14, 4681), (17, 585), (20, 73), (23, 9), (26, 1))
+"""The first bin of each level of the binning index, finest first (SAM 1.6, section 5.3)."""
+
+
+def reg2bin(begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The bin of ``[begin, end)`` (SAM 1.6, section 5.3, ``reg2bin``), for arrays."""
+    last = ends - 1
+    bins = np.zeros(len(begins), dtype=np.int64)
+    done = np.zeros(len(begins), dtype=bool)
+    for shift, first in BIN_LEVELS:
+        same = ~done & ((begins >> shift) == (last >> shift))
+        bins[same] = first + (begins[same] >> shift)
+        done |= same
+    return bins
+
+
+def check_skipped_fields(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """The bytes of a record readers skip (SAM 1.6, section 4.2), each a metadata finding unless
+    it is what htslib writes: ``bin``, which htslib computes again from the position and CIGAR
+    when it reads a record (0 too for an unmapped read: writers that leave it unset); QUAL after
+    a first byte of 0xFF (QUAL missing: printed ``*``), which must be 0xFF throughout; the low
+    half of SEQ's last byte when SEQ has an odd length. A few array passes over the block: most
+    reads lie within one 16 kb bin, and have neither a missing QUAL nor an odd length."""
+    data = block.data
+    at = block.offsets + 14
+    stored = np.take(data, at).astype(np.int64) | (np.take(data, at + 1).astype(np.int64) << 8)
+    unmapped = (block.flag & FLAG_UNMAPPED) != 0
+    spans = np.where(unmapped | (block.reference_lengths == 0), 1, block.reference_lengths)
+    begins = block.pos
+    finest = begins >> 14
+    within = finest == (begins + spans - 1) >> 14
+    bins = finest + BIN_LEVELS[0][1]
+    wider = np.flatnonzero(~within)
+    if len(wider):
+        bins[wider] = reg2bin(begins[wider], begins[wider] + spans[wider])
+    marked = [((bins != stored) & ~(unmapped & (stored == 0)), BIN)]
+    lengths = block.sequence_lengths
+    quality_starts = block.sequence_starts + ((lengths + 1) >> 1)
+    missing = np.flatnonzero((np.take(data, quality_starts, mode="clip") == 0xFF) & (lengths > 1))
+    if len(missing):
+        kept = ~scan.spans_within(data, quality_starts[missing], quality_starts[missing] + lengths[missing], FF_BYTE)
+        marked.append((missing[kept], QUAL_AFTER_MISSING))
+    odd = np.flatnonzero(lengths & 1)
+    if len(odd):
+        marked.append((odd[(data[block.sequence_starts[odd] + (lengths[odd] >> 1)] & 0x0F) != 0], SEQ_PADDING))
+    for rows, key in marked:
+        bad = np.flatnonzero(rows) if rows.dtype == bool else rows
+        if len(bad):
+            leading = bad[:EXAMPLES_PER_KEY].tolist()
+            findings.metadata.add_all(key, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
 
 
 AUX_VALUE_OFF_GRAMMAR = "aux value off its grammar"
@@ -763,9 +834,10 @@ def close_files() -> None:
     _OPEN_FILES.clear()
 
 
-def file_chunks(path: str, offset: int) -> Iterator[FileRange]:
+def file_chunks(path: str, offset: int, watch: ContainerWatch | None = None, number: int = 0) -> Iterator[FileRange]:
     """Runs of whole BGZF blocks of about CHUNK_BYTES from ``offset`` on, found by reading only
-    the blocks' headers; a block cut short or a missing end-of-file block is an error."""
+    the blocks' headers; a block cut short or a missing end-of-file block is an error. With
+    ``watch``, each header is held to what is known safe, the blocks numbered after ``number``."""
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         descriptor = handle.fileno()
@@ -775,11 +847,14 @@ def file_chunks(path: str, offset: int) -> Iterator[FileRange]:
             header = os.pread(descriptor, 18, at)
             if len(header) < 18:
                 raise InputError("truncated BGZF input (a block is cut short)", path)
-            if header[12:16] == b"BC\x02\x00" and header[10:12] == b"\x06\x00" and header[:4] == b"\x1f\x8b\x08\x04":
+            number += 1
+            if header.startswith(SAFE_BGZF_HEAD):  # known safe as it stands: the block's length follows
                 length = int.from_bytes(header[16:18], "little") + 1
             else:
                 head = os.pread(descriptor, 12 + int.from_bytes(header[10:12], "little"), at)
                 length = _block_size(head, 0, path)
+                if watch is not None:
+                    check_bgzf_block_header(head, number, watch)
             if at + length > size:
                 raise InputError("truncated BGZF input (a block is cut short)", path)
             last = at
@@ -794,11 +869,12 @@ def file_chunks(path: str, offset: int) -> Iterator[FileRange]:
 
 
 class CountedBlocks:
-    """Blocks passed on as read, counting their bytes: where the records' blocks start in the file."""
+    """Blocks passed on as read, counting them and their bytes: where the records' blocks start in the file."""
 
     def __init__(self, blocks: Iterator[bytes]) -> None:
         self.blocks = blocks
         self.consumed = 0
+        self.count = 0
 
     def __iter__(self) -> CountedBlocks:
         return self
@@ -806,6 +882,7 @@ class CountedBlocks:
     def __next__(self) -> bytes:
         block = next(self.blocks)
         self.consumed += len(block)
+        self.count += 1
         return block
 
 
@@ -864,10 +941,11 @@ class BamAudit:
         """Audit the records of ``blocks`` (after the header, whose leftover bytes are ``rest``)."""
         self.run_chunks(chunks(blocks), rest)
 
-    def run_file(self, path: str, offset: int, rest: bytes) -> None:
-        """Audit the records of a regular file whose blocks after the header start at ``offset``."""
+    def run_file(self, path: str, offset: int, rest: bytes, watch: ContainerWatch | None = None, number: int = 0) -> None:
+        """Audit the records of a regular file whose blocks after the header start at ``offset``
+        (after block ``number``); ``watch`` holds their headers to what is known safe."""
         try:
-            self.run_chunks(file_chunks(path, offset), rest)
+            self.run_chunks(file_chunks(path, offset, watch, number), rest)
         finally:
             close_files()
 

@@ -10,16 +10,20 @@ readers:
   the network (``REF_PATH``/``REF_CACHE``), and ``-r`` gives it the reference. SAM text
   reaches the child through this process, which reads the fields htslib does not keep as
   text on the way (``audit_sam_text``);
-- VCF and FASTQ as text (``streams.open_input``); BCF as VCF text from an htslib child.
+- VCF and FASTQ as text; BCF as VCF text from an htslib child.
 
-For ``-`` the format is sniffed by peeking at stdin's buffer without consuming it, so the
-reader (or the child, fed by a thread) sees every byte.
+Text and BCF are decompressed here (``audit_containers.CheckedStream``), not by xopen or htslib,
+so the bytes a container carries beside its content are read on the way; BCF reaches its
+child uncompressed. CRAM reaches its child through this process too, walked container by
+container on the way (``audit_cram``). For ``-`` the format is sniffed by peeking at stdin's
+buffer without consuming it, so the reader (or the child, fed by a thread) sees every byte.
 """
 
 from __future__ import annotations
 
 import bz2
 import contextlib
+import io
 import lzma
 import os
 import re
@@ -30,8 +34,19 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, BinaryIO, cast
 
+from genoscrub.audit_containers import (
+    ZSTD_MAGIC,
+    ByteSource,
+    CheckedStream,
+    ContainerWatch,
+    checked_bcf,
+    compression,
+    file_name,
+    read_gzip_header,
+)
+from genoscrub.audit_cram import checked_cram
 from genoscrub.report import InputError, UsageError
-from genoscrub.streams import enlarge_pipe, open_input
+from genoscrub.streams import enlarge_pipe
 
 PEEK = 1 << 16
 SAM_HEADER_START = re.compile(rb"@(?:HD|SQ|RG|PG|CO)\t")
@@ -39,9 +54,11 @@ SAM_HEADER_START = re.compile(rb"@(?:HD|SQ|RG|PG|CO)\t")
 
 def text_head(raw: bytes) -> bytes:
     """The first decompressed bytes of a stream's first bytes (as much as they hold)."""
+    raw = after_skippable_frames(raw)
     try:
-        if raw.startswith(b"\x1f\x8b"):
-            return zlib.decompressobj(31).decompress(raw, PEEK)
+        if raw.startswith(b"\x1f\x8b"):  # the header read as the audit reads it: zlib refuses some it need not
+            header = read_gzip_header(ByteSource(io.BytesIO(raw), "-"))
+            return zlib.decompressobj(-15).decompress(raw[header.length :], PEEK)
         if raw.startswith(b"\x28\xb5\x2f\xfd"):
             import zstandard
 
@@ -50,10 +67,18 @@ def text_head(raw: bytes) -> bytes:
             return bz2.BZ2Decompressor().decompress(raw, PEEK)
         if raw.startswith(b"\xfd7zXZ\x00"):
             return lzma.LZMADecompressor().decompress(raw, PEEK)
-    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError):
+    except (OSError, EOFError, ValueError, zlib.error, lzma.LZMAError, InputError):
         return b""
     except Exception:  # zstandard's own error type
         return b""
+    return raw
+
+
+def after_skippable_frames(raw: bytes) -> bytes:
+    """A zstd stream's first bytes after the skippable frames that start it (``audit_containers``
+    finds them): the format is told by the content."""
+    while len(raw) >= 8 and compression(raw) == "zstd" and not raw.startswith(ZSTD_MAGIC):
+        raw = raw[8 + int.from_bytes(raw[4:8], "little") :]
     return raw
 
 
@@ -107,9 +132,30 @@ def raw_stream(path: str) -> BinaryIO:
         raise InputError(f"cannot open: {error.strerror}", path) from None
 
 
-def text_stream(path: str) -> IO[bytes]:
-    """VCF or FASTQ text, decompressed by content."""
-    return open_input(path)
+def text_stream(path: str, watch: ContainerWatch) -> IO[bytes]:
+    """VCF, FASTQ or SAM text, decompressed by content; the container's skipped bytes checked into
+    ``watch``. A ``CheckedStream``: ``read(size)`` and ``close()``, all the text readers ask of it."""
+    return cast(IO[bytes], CheckedStream(path, watch))
+
+
+def bcf_feed(path: str, watch: ContainerWatch) -> Iterator[bytes]:
+    """A BCF file for htslib, uncompressed: decompressed here like text, whatever the compression,
+    its container and its header's bytes after the NUL checked (``audit_containers``)."""
+    stream = CheckedStream(path, watch)
+    try:
+        yield from checked_bcf(stream, watch)
+    finally:
+        stream.close()
+
+
+def cram_feed(path: str, watch: ContainerWatch) -> Iterator[bytes]:
+    """A CRAM file for htslib, byte for byte, its containers walked on the way (``audit_cram``)."""
+    raw = raw_stream(path)
+    try:
+        yield from checked_cram(ByteSource(raw, path), watch, None if path == "-" else file_name(path))
+    finally:
+        if path != "-":
+            raw.close()
 
 
 # A child process that converts with htslib: SAM/CRAM -> uncompressed BAM, BCF -> VCF text.

@@ -125,6 +125,29 @@ def check_sam_header(
                 findings.forbidden.add(f"reference name (list line {entry.line})", "header references")
 
 
+REFERENCE_LIST = "reference list (not the @SQ lines)"
+
+
+def check_reference_list(text: bytes, references: list[tuple[str, int]], findings: Findings) -> None:
+    """A BAM's binary reference list against its text's @SQ lines (SAM 1.6, section 4.2): readers
+    name a record's reference from the list, print the text, and keep one of the two where they
+    differ. So where the text has @SQ lines they must be the list, name for name and length for
+    length; a file without @SQ lines has only the list, whose names are checked as names. One
+    finding per entry that differs."""
+    declared = []
+    for line in text.split(b"\n"):
+        if line.startswith(b"@SQ\t"):
+            fields = dict(field.split(b":", 1) for field in line.split(b"\t")[1:] if b":" in field)
+            length = fields.get(b"LN", b"")
+            declared.append((fields.get(b"SN", b"").decode("latin-1"), int(length) if length.isdigit() else -1))
+    if not declared:
+        return
+    differing = sum(1 for ours, theirs in zip(declared, references, strict=False) if ours != theirs)
+    differing += abs(len(declared) - len(references))
+    if differing:
+        findings.metadata.add(REFERENCE_LIST, "header references", differing)
+
+
 def _tag_at(line: str, at: int) -> str:
     """The tag of the field of a header line in which offset ``at`` lies ("" for the record type)."""
     index = line.count("\t", 0, at)

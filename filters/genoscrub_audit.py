@@ -24,18 +24,19 @@ import typer
 from genoscrub.audit_allowlist import AUX_TAGS
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
+from genoscrub.audit_containers import ContainerWatch, check_after_nul, file_name
 from genoscrub.audit_fastq import FastqAudit
 from genoscrub.audit_findings import CLASSES, Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, peek, raw_stream, sniff, text_stream
-from genoscrub.audit_header import check_sam_header
+from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, bcf_feed, cram_feed, peek, raw_stream, sniff, text_stream
+from genoscrub.audit_header import check_reference_list, check_sam_header
 from genoscrub.audit_sam_text import SamTextAudit, text_blocks
 from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, read_variants
 from genoscrub.audit_vcf import PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
 from genoscrub.regions import PRESETS
 from genoscrub.report import EXIT_DATA, InputError, Report, UsageError, display_name
-from genoscrub.streams import open_input, reading
+from genoscrub.streams import reading
 
 COMMAND = "genoscrub-audit"
 DEFAULT_MIN_AF = 0.01
@@ -99,43 +100,71 @@ class Settings:
 
 
 def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
-    """The format of one file and what was found in it."""
+    """The format of one file and what was found in it: in its content, in the bytes its
+    container carries beside the content (``audit_containers``, ``audit_cram``) and in its name."""
     findings = Findings()
     kind = sniff(peek(path))
     if not kind:
         raise InputError("not a FASTQ, SAM, BAM, CRAM, VCF or BCF file", path)
     mark_checked(findings, kind, settings)
+    check_file_name(path, settings.forbid, findings)
+    watch = ContainerWatch(settings.forbid)
     if kind in ALIGNMENTS:
-        audit_alignments(path, kind, settings, findings)
+        audit_alignments(path, kind, settings, findings, watch)
     elif kind in ("vcf", "bcf"):
         checks = VcfChecks(path, settings.forbid, settings.allowed_header, settings.population, settings.regions)
-        stream = ConvertedStream("bcf", path, None) if kind == "bcf" else text_stream(path)
+        stream = ConvertedStream("bcf", path, None, bcf_feed(path, watch)) if kind == "bcf" else text_stream(path, watch)
         with reading(stream):  # type: ignore[type-var]
             VcfAudit(checks, findings).run(stream)
     else:
-        with reading(text_stream(path)) as stream:
+        with reading(text_stream(path, watch)) as stream:
             FastqAudit(path, settings.forbid, findings).run(stream)
+    findings.merge(watch.findings)
     return FORMAT_NAMES[kind], findings
 
 
-def audit_alignments(path: str, kind: str, settings: Settings, findings: Findings) -> None:
+FILE_NAME = "file name"
+
+
+def check_file_name(path: str, forbid: ForbidList | None, findings: Findings) -> None:
+    """The delivered file's own name (not the folders above it, which are the auditor's) against
+    the forbid list: ``gzip`` and htslib copy it into the file, and it travels with the file."""
+    if forbid is None or path == "-":
+        return
+    for line in sorted({entry.line for entry, _ in forbid.search_text(file_name(path))}):
+        findings.forbidden.add(f"{FILE_NAME} (list line {line})", FILE_NAME)
+
+
+def audit_alignments(path: str, kind: str, settings: Settings, findings: Findings, watch: ContainerWatch) -> None:
     if kind == "sam":
         # SAM text reaches htslib through this process: the fields htslib does not keep as text are read on the way
         text = SamTextAudit(path, settings.forbid)
-        with reading(open_input(path)) as source:
-            audit_bam_records(path, ConvertedStream(kind, path, None, text.checked_blocks(text_blocks(source))), kind, settings, findings)
+        with reading(text_stream(path, watch)) as source:
+            converted = ConvertedStream(kind, path, None, text.checked_blocks(text_blocks(source)))
+            audit_bam_records(path, converted, kind, settings, findings, watch)
         findings.merge(text.findings)
         return
+    if kind == "bam":
+        audit_bam_records(path, raw_stream(path), kind, settings, findings, watch)
+        return
     reference = settings.reference.path if settings.reference else None
-    audit_bam_records(path, raw_stream(path) if kind == "bam" else ConvertedStream(kind, path, reference), kind, settings, findings)
+    audit_bam_records(path, ConvertedStream(kind, path, reference, cram_feed(path, watch)), kind, settings, findings, watch)
 
 
-def audit_bam_records(path: str, stream: BinaryIO | ConvertedStream, kind: str, settings: Settings, findings: Findings) -> None:
-    """A BAM file, or the BAM an htslib child makes of SAM or CRAM: its header, then its records."""
+def audit_bam_records(
+    path: str, stream: BinaryIO | ConvertedStream, kind: str, settings: Settings, findings: Findings, watch: ContainerWatch
+) -> None:
+    """A BAM file, or the BAM an htslib child makes of SAM or CRAM: its header, then its records.
+    A BAM's own BGZF block headers and header bytes are checked into ``watch`` (a child's BAM is
+    htslib's, not the file's: what its input carried beside the records was checked on the way)."""
+    own = watch if kind == "bam" else None
     try:
-        blocks = CountedBlocks(bgzf_blocks(stream, path))  # type: ignore[arg-type]
+        blocks = CountedBlocks(bgzf_blocks(stream, path, own))  # type: ignore[arg-type]
         header, rest = read_header(blocks, path)
         check_sam_header(header.text, header.references, settings.forbid, findings, settings.allowed_header)
+        check_reference_list(header.text, header.references, findings)
+        if own is not None:
+            check_after_nul(header.after_nul, "header", own)
         checks = RecordChecks(
             path,
             [name for name, _ in header.references],
@@ -148,7 +177,7 @@ def audit_bam_records(path: str, stream: BinaryIO | ConvertedStream, kind: str, 
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
         audit = BamAudit(checks, findings, settings.jobs, private)
         if kind == "bam" and path != "-" and stat.S_ISREG(os.stat(path).st_mode):
-            audit.run_file(path, blocks.consumed, rest)  # workers read their part of the file themselves
+            audit.run_file(path, blocks.consumed, rest, own, blocks.count)  # workers read their part of the file themselves
         else:
             audit.run(blocks, rest)
     finally:
