@@ -509,10 +509,11 @@ def test_forbid_strings_keep_ids_and_names_once_and_leave_out_plain_words() -> N
         ["/data/KR0042/tumour.bam", "/data/KR0042/KR0042_R1.fastq.gz", "/data/Kim/reads.bam"],
         ["Kim J.H.", "", "ab"],
     )
-    assert strings == ["S2301217", "LIB-1", "KimJiHoon", "/data/KR0042/tumour.bam", "KR0042", "tumour.bam",
+    assert strings == ["S2301217", "LIB-1", "KimJiHoon", "/data/KR0042/tumour.bam", "KR0042",
                        "/data/KR0042/KR0042_R1.fastq.gz", "KR0042_R1.fastq.gz", "KR0042_R1", "/data/Kim/reads.bam",
-                       "reads.bam", "Kim J.H."]  # fmt: skip
-    # an ID the commands replaced stays even as a plain word (a name in SM); a stock label does not
+                       "Kim J.H."]  # fmt: skip
+    # an ID the commands replaced stays even as a plain word (a name in SM); a stock label does not; a file
+    # name that is a stock label with extensions (tumour.bam, reads.bam) does not either: the outputs are named so
 
 
 @given(
@@ -983,3 +984,14 @@ def test_whole_part_reads_the_file_front_to_back() -> None:
     assert scatter.part_regions(["chr1", "chr2"], ["chr1"], "whole") is None
     assert scatter.part_regions(["chr1", "chr2"], ["chr1"], "placed") == ["{chr1}", "{chr2}"]
     assert scatter.gather_plan(["chr1", "chr2"], ["chr1"], ["whole"]) == (["whole"], "cat")
+
+
+@pytest.mark.parametrize(
+    ("name", "listed"),
+    [("tumour.bam", False), ("normal_R1.fastq.gz", False), ("R1.fastq.gz", False), ("germline.vcf.gz", False),
+     ("reads.bam", False), ("KR0042.bam", True), ("S2301217T_R1.fastq.gz", True), ("kimjh.bam", True)],
+)  # fmt: skip
+def test_a_plain_word_file_name_is_not_forbidden_as_the_outputs_are_named_so(name: str, listed: bool) -> None:
+    """genoscrub-audit searches a delivered file's own name (``P1.tumour.bam``): an input named ``tumour.bam``
+    names no one, and listing it would hold back every sample; ``kimjh.bam`` names someone."""
+    assert (name in gate.forbid_strings([], [f"/data/x/{name}"], [])) == listed

@@ -52,12 +52,12 @@ PLAIN_WORD = re.compile(r"[A-Za-z]+")
 COMPRESSION = (".gz", ".bgz", ".bz2", ".xz", ".zst")
 FORMATS = (".bam", ".cram", ".sam", ".bai", ".csi", ".crai", ".vcf", ".bcf", ".tbi", ".fastq", ".fq")
 READ_NUMBER = re.compile(r"([._-](R?[12])(_001)?)$")
+BARE_READ_NUMBER = re.compile(r"R?[12](_001)?", re.IGNORECASE)
 INDEXES = (".bai", ".csi", ".crai", ".tbi")
 
 
-def name_variants(name: str) -> list[str]:
-    """The forms a file name takes in other files: as is, without its format and compression
-    extensions, before its first dot, and without a read number (``_R1``, ``_2``, ``_R1_001``)."""
+def without_extensions(name: str) -> str:
+    """A file name without its format and compression extensions (``x.vcf.gz`` -> ``x``)."""
     stem = name
     changed = True
     while changed:
@@ -66,6 +66,13 @@ def name_variants(name: str) -> list[str]:
             if stem.lower().endswith(suffix) and len(stem) > len(suffix):
                 stem = stem[: -len(suffix)]
                 changed = True
+    return stem
+
+
+def name_variants(name: str) -> list[str]:
+    """The forms a file name takes in other files: as is, without its format and compression
+    extensions, before its first dot, and without a read number (``_R1``, ``_2``, ``_R1_001``)."""
+    stem = without_extensions(name)
     forms = [name, stem, stem.split(".")[0]]
     forms += [READ_NUMBER.sub("", form) for form in forms]
     return forms
@@ -83,8 +90,14 @@ def identifying(text: str) -> bool:
     """Whether a string derived from a file name can go on the forbid list: three characters
     at least, and not a plain word (``tumour``, ``normal``, ``germline``, ``data``: folder and
     file names are full of them and the outputs' own header descriptions hold such words, so
-    the gate would fail every sample)."""
-    return len(text) >= MIN_LENGTH and not PLAIN_WORD.fullmatch(text)
+    the gate would fail every sample), nor a stock label or a read number with extensions
+    (``tumour.bam``, ``normal_R1.fastq.gz``, ``R1.fastq.gz``): genoscrub-audit searches the
+    delivered files' own names, and the outputs are named ``<pseudonym>.tumour.bam``."""
+    if len(text) < MIN_LENGTH or PLAIN_WORD.fullmatch(text):
+        return False
+    stem = without_extensions(text)
+    stem = "" if BARE_READ_NUMBER.fullmatch(stem) else READ_NUMBER.sub("", stem)
+    return stem != "" and stem.lower() not in STOCK_WORDS
 
 
 def identifying_original(text: str) -> bool:
