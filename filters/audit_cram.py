@@ -6,7 +6,7 @@ specification, sections 6 to 9), and held to what htslib writes; the rest is a m
 finding, never quoted, and searched for the forbid list's strings:
 
 - the file definition's 20-byte file ID: htslib fills it with the output path as it was given
-  (``-o /home/kim/S2301.cram`` writes ``/home/kim/S2301.cra``). Known safe: all NUL, ``-``
+  (``-o crt/home/kim/S2301.cram`` writes ``crt/home/kim/S2301.c``). Known safe: all NUL, ``-``
   (stdout; genoscrub's own CRAM writer) or the file's own base name (a bare output name), which
   is checked against the forbid list with the file's name;
 - the header container: after the SAM header text, its block and the blocks and bytes after
@@ -15,22 +15,25 @@ finding, never quoted, and searched for the forbid list's strings:
   encodings, read whole; a key htslib does not know, a tag dictionary entry of no aux type,
   or bytes after the tag encoding map are findings; the tag dictionary is searched for the
   forbid list's strings (a tag name is two characters, a dictionary line is their run);
-- each slice header: bytes after its MD5 (optional tags; htslib writes none), and an MD5 that
-  is not all NUL where htslib does not check it (a multi-reference or unmapped slice, or a
-  container that needs no reference);
-- each block: an external block no data series and no tag reads (htslib skips it), an
-  embedded reference that is not bases (read where its compression is raw, gzip, bzip2 or
-  lzma; a finding otherwise), a block of a content type no reader knows, a gzip-compressed
-  block whose gzip header holds a name, comment, extra field or time, or whose last four
-  bytes are not its raw size (bytes after the gzip data);
+- each slice header: bytes after its MD5 other than the specification's digest tags (htsjdk
+  writes them, htslib none), and an MD5 that is not all NUL where htslib does not check it (a
+  multi-reference or unmapped slice, or a container that needs no reference);
+- each block: an external block no data series and no tag of the tag dictionary reads (htslib
+  skips it; a tag encoding of a tag no dictionary line names is read by no record), a CORE
+  block holding data when no encoding reads it, an embedded reference that is not bases or
+  not the MD5 its slice gives (read where its compression is raw, gzip, bzip2 or lzma; a
+  finding otherwise), a block of a content type no reader knows, a gzip-compressed block
+  whose gzip header holds a name, comment, extra field or time, or whose last four bytes are
+  not its raw size (bytes after the gzip data);
 - the containers: blocks that do not fill their container exactly, and bytes that do not parse
   as containers (after the end-of-file container too: htslib reads on past it).
 
 Not checked: bytes a data series leaves unread at the end of a CORE or external block it
-does read, and what the rANS, arithmetic, fqzcomp and name-tokeniser codecs (methods 4 to 8)
-could carry inside their own streams: finding those means decoding every record's data
-series, htslib's whole work, a second time. Only CRAM 2.1 and 3.x are walked; another
-version is a finding (fail closed).
+does read, a block read by a data series no record asks for (a feature code no read has), and
+what the rANS, arithmetic, fqzcomp and name-tokeniser codecs (methods 4 to 8) could carry
+inside their own streams: finding those means decoding every record's data series, htslib's
+whole work, a second time. Only CRAM 2.1 and 3.x are walked; another version is a finding
+(fail closed).
 """
 
 from __future__ import annotations
@@ -170,6 +173,11 @@ class CompressionHeader:
 
     read_ids: set[int] = field(default_factory=set)
     needs_reference: bool = True
+    uses_core: bool = False
+    """Whether any encoding reads the CORE block (a CORE block of data none reads is a finding)."""
+    dictionary: set[int] = field(default_factory=set)
+    """The tags of the tag dictionary, as the tag encoding map keys them (tag and type, 24 bits):
+    only their encodings are read by a record."""
 
 
 def _parse_growing(source: ByteSource, parse, limit: int = 1 << 16):  # type: ignore[no-untyped-def]
@@ -355,7 +363,10 @@ class CramWalk:
                 yield whole
                 self.embedded_reference(block, whole, where)
                 continue
-            if block.content_type == EXTERNAL and (compression is None or block.content_id not in compression.read_ids):
+            read = compression is not None and (
+                block.content_id in compression.read_ids if block.content_type == EXTERNAL else compression.uses_core or not block.raw
+            )
+            if block.content_type in (EXTERNAL, CORE) and not read:
                 self.watch.found(UNREAD_BLOCK, where)
             elif block.content_type not in (EXTERNAL, CORE):
                 self.watch.found(BLOCK_TYPE, where)
@@ -415,7 +426,7 @@ class CramWalk:
                 length, at = itf8(content, at)
                 if key not in DATA_SERIES:
                     self.watch.found(COMPRESSION_KEY, where, key.encode("latin-1"))
-                ids = self.encoding_ids(codec, content[at : at + length], where)
+                ids = self.encoding_ids(codec, content[at : at + length], where, found)
                 if key not in UNREAD_SERIES:
                     found.read_ids |= ids
                 at += length
@@ -425,10 +436,12 @@ class CramWalk:
             end = at + size
             count, at = itf8(content, at)
             for _ in range(count):
-                _, at = itf8(content, at)  # the tag and its type
+                tag, at = itf8(content, at)  # the tag and its type
                 codec, at = itf8(content, at)
                 length, at = itf8(content, at)
-                found.read_ids |= self.encoding_ids(codec, content[at : at + length], where)
+                ids = self.encoding_ids(codec, content[at : at + length], where, found)
+                if tag in found.dictionary:  # a tag no dictionary line names is read by no record
+                    found.read_ids |= ids
                 at += length
             if at != end:
                 raise Unparsed
@@ -447,7 +460,7 @@ class CramWalk:
             at += 2
             if key == "TD":
                 length, at = itf8(content, at)
-                self.tag_dictionary(content[at : at + length], where)
+                found.dictionary = self.tag_dictionary(content[at : at + length], where)
                 at += length
             elif key in PRESERVATION_KEYS:
                 if key == "RR":
@@ -460,17 +473,22 @@ class CramWalk:
             raise Unparsed
         return at
 
-    def tag_dictionary(self, dictionary: bytes, where: str) -> None:
-        """Lines of three-byte entries (two for the tag, one for its type), each line ending in NUL."""
+    def tag_dictionary(self, dictionary: bytes, where: str) -> set[int]:
+        """Lines of three-byte entries (two for the tag, one for its type), each line ending in NUL;
+        the tags it names, keyed as the tag encoding map keys them."""
+        tags = set()
         for line in dictionary.split(b"\0"):
             if len(line) % 3 or any(type_ not in AUX_TYPES for type_ in line[2::3]):
                 self.watch.found(TAG_DICTIONARY, where, line)
+            tags |= {int.from_bytes(line[at : at + 3], "big") for at in range(0, len(line) - 2, 3)}
         if self.watch.forbid is not None:
             for entry in sorted({entry.line for entry, _ in self.watch.forbid.search_text(dictionary.replace(b"\0", b"\n"))}):
                 self.watch.findings.forbidden.add(f"{TAG_DICTIONARY_TEXT} (list line {entry})", where)
+        return tags
 
-    def encoding_ids(self, codec: int, parameters: bytes, where: str) -> set[int]:
-        """The external blocks an encoding reads (CRAM 3.1, section 13)."""
+    def encoding_ids(self, codec: int, parameters: bytes, where: str, found: CompressionHeader) -> set[int]:
+        """The external blocks an encoding reads (CRAM 3.1, section 13); one that reads the CORE
+        block marks it read in ``found``."""
         if codec == EXTERNAL_ENCODING:
             return {itf8(parameters, 0)[0]}
         if codec == BYTE_ARRAY_STOP:
@@ -478,11 +496,13 @@ class CramWalk:
         if codec == BYTE_ARRAY_LEN:
             lengths, at = itf8(parameters, 0)
             size, at = itf8(parameters, at)
-            ids = self.encoding_ids(lengths, parameters[at : at + size], where)
+            ids = self.encoding_ids(lengths, parameters[at : at + size], where, found)
             values, at = itf8(parameters, at + size)
             size, at = itf8(parameters, at)
-            return ids | self.encoding_ids(values, parameters[at : at + size], where)
-        if codec not in CORE_ENCODINGS and codec != 0:
+            return ids | self.encoding_ids(values, parameters[at : at + size], where, found)
+        if codec in CORE_ENCODINGS:
+            found.uses_core = True
+        elif codec != 0:
             self.watch.found(ENCODING, where)
         return set()
 

@@ -632,6 +632,23 @@ def add_unread_block(cram: Cram) -> None:
     container["blocks"].append({"method": 0, "type": 4, "id": 4242, "raw": len(PLANTED), "data": PLANTED.encode()})
 
 
+def tag_encoding_no_record_uses(cram: Cram) -> None:
+    """A tag encoding for a tag the tag dictionary does not name (no record has it), reading a block of its own."""
+    add_unread_block(cram)
+    block = cram.containers[1]["blocks"][0]
+    content = block["data"]
+    at = 0
+    for _ in range(2):  # the preservation map, the data series map
+        size, at = itf8(content, at)
+        at += size
+    size, start = itf8(content, at)
+    count, entries = itf8(content, start)
+    entry = itf8_bytes(int.from_bytes(b"XXZ", "big")) + itf8_bytes(1) + itf8_bytes(len(itf8_bytes(4242))) + itf8_bytes(4242)
+    body = itf8_bytes(count + 1) + content[entries : start + size] + entry
+    block["data"] = content[:at] + itf8_bytes(len(body)) + body + content[start + size :]
+    block["raw"] = len(block["data"])
+
+
 def slice_tail(cram: Cram) -> None:
     _, header_block = first_slice(cram)
     header_block["data"] += b"XXZ" + PLANTED.encode() + b"\0"
@@ -656,11 +673,12 @@ def header_padding(cram: Cram) -> None:
     ("change", "key"),
     [
         (add_unread_block, "CRAM block no data series reads"),
+        (tag_encoding_no_record_uses, "CRAM block no data series reads"),
         (slice_tail, "CRAM slice header bytes after its MD5"),
         (compression_tail, "CRAM compression header bytes after its maps"),
         (header_padding, "CRAM header padding (not NUL)"),
     ],
-    ids=["unread-block", "slice-tail", "compression-tail", "header-padding"],
+    ids=["unread-block", "unread-tag-block", "slice-tail", "compression-tail", "header-padding"],
 )
 def test_cram_bytes_htslib_reads_past_are_found(alignments: Path, tmp_path: Path, change: Any, key: str) -> None:
     target = planted_cram(alignments, tmp_path, change)
