@@ -406,7 +406,8 @@ def reg2bin(begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
 def check_skipped_fields(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
     """The bytes of a record readers skip (SAM 1.6, section 4.2), each a metadata finding unless
     it is what htslib writes: ``bin``, which htslib computes again from the position and CIGAR
-    when it reads a record (0 too for an unmapped read: writers that leave it unset); QUAL after
+    when it reads a record (its low 16 bits, all the field holds past 2^29; 0 too for an
+    unmapped read: writers that leave it unset); QUAL after
     a first byte of 0xFF (QUAL missing: printed ``*``), which must be 0xFF throughout; the low
     half of SEQ's last byte when SEQ has an odd length. A few array passes over the block: most
     reads lie within one 16 kb bin, and have neither a missing QUAL nor an odd length."""
@@ -422,7 +423,7 @@ def check_skipped_fields(block: RecordBlock, checks: RecordChecks, findings: Fin
     wider = np.flatnonzero(~within)
     if len(wider):
         bins[wider] = reg2bin(begins[wider], begins[wider] + spans[wider])
-    marked = [((bins != stored) & ~(unmapped & (stored == 0)), BIN)]
+    marked = [(((bins & 0xFFFF) != stored) & ~(unmapped & (stored == 0)), BIN)]
     lengths = block.sequence_lengths
     quality_starts = block.sequence_starts + ((lengths + 1) >> 1)
     missing = np.flatnonzero((np.take(data, quality_starts, mode="clip") == 0xFF) & (lengths > 1))

@@ -501,15 +501,20 @@ class CheckedStream:
         self.pending = b""
 
     def read(self, size: int = -1) -> bytes:
-        """Up to ``size`` bytes (all that is left for -1); ``b""`` only at the end."""
+        """``size`` bytes, fewer only at the end (all that is left for -1); ``b""`` only at the end.
+        A BGZF member holds 64 KiB: the readers' blocks of whole lines are made of many."""
         if size < 0:
             return self.pending + b"".join(self.chunks)
-        while not self.pending:
+        pieces = [self.pending] if self.pending else []
+        held = len(self.pending)
+        while held < size:
             chunk = next(self.chunks, None)
             if chunk is None:
-                return b""
-            self.pending = chunk
-        data, self.pending = self.pending[:size], self.pending[size:]
+                break
+            pieces.append(chunk)
+            held += len(chunk)
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        data, self.pending = (data[:size], data[size:]) if len(data) > size else (data, b"")
         return data
 
     def close(self) -> None:

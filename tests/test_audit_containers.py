@@ -826,3 +826,48 @@ def test_bam_record_bytes_readers_skip_are_found(tmp_path: Path, field: str) -> 
     assert records_of(target) == records_of(clean)
     for status, found, _ in both_ways(tmp_path, target):
         assert status == 1 and found["metadata"] == {key: 1}
+
+
+def test_every_prefix_of_a_compressed_file_is_content_or_a_clean_error(tmp_path: Path) -> None:
+    """A stream cut anywhere is read whole or refused as bad input (InputError), never another error."""
+    text = CLEAN_FASTQ * 4
+    for data in (
+        member(text, name=b"R1.fastq"),
+        bgzf_block(text) + EOF_BLOCK,
+        zstandard.ZstdCompressor().compress(text),
+        bz2.compress(text),
+        lzma.compress(text),
+    ):
+        path = tmp_path / "cut"
+        for cut in range(len(data) + 1):
+            path.write_bytes(data[:cut])
+            stream = CheckedStream(str(path), ContainerWatch(None))
+            try:
+                stream.read(-1)
+            except InputError:
+                pass
+            finally:
+                stream.close()
+
+
+def test_every_prefix_of_a_cram_is_handed_on_whole(alignments: Path, tmp_path: Path) -> None:
+    """The walk never raises and never holds a byte back: htslib, reading what it hands on, judges a cut file."""
+    data = (alignments / "clean.cram").read_bytes()
+    path = tmp_path / "cut.cram"
+    for cut in sorted({*range(0, 400), *range(0, len(data), 97), len(data) - 1}):
+        path.write_bytes(data[:cut])
+        with path.open("rb") as raw:
+            assert b"".join(checked_cram(ByteSource(raw, str(path)), ContainerWatch(None), None)) == data[:cut]
+
+
+def test_a_bin_past_two_to_the_29_is_its_low_16_bits(tmp_path: Path) -> None:
+    """The BAM bin field holds 16 bits: a read placed past 2^29 keeps the low bits of its bin, as htslib writes it."""
+    sam = tmp_path / "far.sam"
+    sam.write_text("@SQ\tSN:long\tLN:2147483647\nb348ed1f0685d22e7c02bd4a\t0\tlong\t2147483647\t1\t1M\t*\t0\t0\tA\tI\n")
+    target = tmp_path / "far.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(target), str(sam)], check=True)
+    raw = gunzip(target.read_bytes())
+    at = first_record_offset(raw) + 14
+    assert int.from_bytes(raw[at : at + 2], "little") == (4681 + (2147483646 >> 14)) & 0xFFFF
+    for status, found, _ in both_ways(tmp_path, target):
+        assert status == 0, found
