@@ -3,8 +3,9 @@
 A decoder hands on the content of a compressed file and nothing else, so an identifier in the
 container itself would pass an audit that reads only what decoders hand it. ``gzip file``
 stores the file's name and time in the member header; bytes after the last member or stream
-are ignored by most readers, and Python's bz2 and xz readers drop a second stream after
-padding without a word; a zstd skippable frame holds any bytes. This module reads the
+are ignored by most readers (Python's bz2 and xz readers drop them without a word, and its
+xz reader stops at stream padding, a second stream after it unread); a zstd skippable frame
+holds any bytes. This module reads the
 compressed bytes itself, decompresses them (one pass: the text the audits read comes from
 here) and holds every such place to what is known safe; the rest is a metadata finding,
 located by member, frame or stream and never quoted, and searched for the forbid list's
@@ -13,9 +14,10 @@ strings too. Known safe (RFC 1952; SAM 1.6, section 4.1; RFC 8878; the xz file f
 - gzip and BGZF, every member: no file name (FNAME), no comment (FCOMMENT), no extra
   subfield but BGZF's ``BC``, MTIME 0, XFL and OS values the specification defines, no
   reserved flag, a header CRC (FHCRC) that matches; nothing after the last member. MTIME is
-  a date, the input file's time when ``gzip`` compresses a file by name (``gzip -n``,
-  bgzip, htslib and zlib write 0); a date of the data holder's is metadata the scrubbers
-  remove elsewhere (``fileDate``, ``@RG DT``), so it is a finding here too;
+  a date, the input file's time when ``gzip`` compresses a file, by name or redirected to
+  its stdin (``gzip -n``, gzip on a pipe, bgzip, htslib and zlib write 0); a date of the data
+  holder's is metadata the scrubbers remove elsewhere (``fileDate``, ``@RG DT``), so it is a
+  finding here too;
 - zstd: zstd frames only (a skippable frame is a finding), nothing after the last;
 - bzip2: bzip2 streams only, nothing after the last (the format has no field a decoder skips
   but the up to seven padding bits of a stream's last byte, which are not read);
