@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import subprocess
@@ -11,6 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+
+from tests.preloaded_commands import PreloadedCommands
 
 os.environ.setdefault("GENOSCRUB_TRACEBACKS", "1")  # an internal error shows its traceback to the tests (filters/cli.py)
 
@@ -48,8 +51,24 @@ def corpus() -> Path:
 
 
 def run_command(command: str, *args: str, input: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run a command from bin/ as a user would, capturing everything."""
-    return subprocess.run([str(BIN / command), *args], input=input, capture_output=True, cwd=cwd, timeout=300)
+    """Run a command as bin/ runs it, capturing everything: forked from a process that loaded it
+    as bin/ does, once per environment (tests/preloaded_commands.py; the imports are ~0.25 CPU s
+    of a run, and the tests run commands thousands of times). ``input=None`` is an empty stdin.
+    GENOSCRUB_TEST_LAUNCHER=1 runs bin/ itself, as test_cli and the tests of pipes, signals and
+    killed runs always do."""
+    if os.environ.get("GENOSCRUB_TEST_LAUNCHER") == "1":
+        return subprocess.run([str(BIN / command), *args], input=input or b"", capture_output=True, cwd=cwd, timeout=300)
+    global _PRELOADED
+    if _PRELOADED is None:
+        _PRELOADED = PreloadedCommands(ROOT / "filters", keep=PRELOADED_KEPT)
+        atexit.register(_PRELOADED.close)
+    return _PRELOADED.command(command, dict(os.environ)).run(list(args), cwd=cwd or Path.cwd(), input=input, timeout=300)
+
+
+_PRELOADED: PreloadedCommands | None = None
+PRELOADED_KEPT = 4
+"""Preloaded commands kept by each test process (an interpreter's memory each): a module runs one
+to three commands, in one or two environments."""
 
 
 def simulated_set(tmp_path_factory: pytest.TempPathFactory, pairs: int, **options: int) -> Path:

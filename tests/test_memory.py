@@ -65,7 +65,7 @@ SIZES = {
     "sam-scrub-rg": ("sam", 40_000_000 if FULL else 1_000_000),  # 10x; 0.25x (500k pairs)
     "sam-revert-germline": ("sam", 40_000_000 if FULL else 1_000_000),  # 10x; 0.25x
     "sam-mask-regions": ("sam", 40_000_000 if FULL else 1_000_000),  # 10x; 0.25x
-    "genoscrub-audit:sam": ("sam", 40_000_000 if FULL else 1_000_000),  # 10x; 0.25x
+    "genoscrub-audit:sam": ("sam", 40_000_000 if FULL else 500_000),  # 10x; 0.125x
     "sam-chain": ("sam", 40_000_000 if FULL else 500_000),  # the three SAM commands in one process (workflow/sam_chain.py); 0.125x
     "genoscrub-audit:fastq": ("fastq", 20_000_000 if FULL else 200_000),  # 10x; 0.1x
     "genoscrub-audit:vcf": ("vcf", 10_000_000 if FULL else 1_000_000),  # 10x; 1x
