@@ -1,4 +1,5 @@
-"""A command started as bin/ starts it, once, then forked for every run (the golden tests).
+"""A command started as bin/ starts it, once, then forked for every run (the golden tests and
+``conftest.run_command``).
 
 bin/<command> starts an interpreter, loads the checkout's filters/ as ``genoscrub``, imports the
 command's module and calls its ``app``: some 0.25 CPU s, nearly all of it the imports, against a
@@ -11,7 +12,9 @@ last line does. The child ends the way that process would: through the command's
 the interpreter's shutdown. Each run is its own process, forked from one that has run nothing;
 the runs' stdio are pipes, as under ``subprocess.run``, and so were the preloaded process's own
 when Python built ``sys.stdin``/``sys.stdout``/``sys.stderr`` over them (their buffering and
-seekability are decided then). The bin/ launcher itself is run by every other test of a command.
+seekability are decided then). The bin/ launcher itself is run by test_cli and by the tests that
+start a command themselves (pipes, signals, killed runs), and by every test under
+GENOSCRUB_TEST_LAUNCHER=1.
 """
 
 from __future__ import annotations
