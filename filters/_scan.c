@@ -58,6 +58,25 @@ int64_buffer(PyObject *object, Py_buffer *view, const char *what)
     return 0;
 }
 
+/* Counts per line that share out items in order: each one 0 or more, adding up to the items. */
+static int
+counts_add_up(const int64_t *per_line, Py_ssize_t line_count, Py_ssize_t item_count, const char *message)
+{
+    int64_t total = 0;
+    for (Py_ssize_t i = 0; i < line_count; i++) {
+        if (per_line[i] < 0 || per_line[i] > item_count - total) {
+            PyErr_SetString(PyExc_ValueError, message);
+            return -1;
+        }
+        total += per_line[i];
+    }
+    if (total != item_count) {
+        PyErr_SetString(PyExc_ValueError, message);
+        return -1;
+    }
+    return 0;
+}
+
 /* Check that spans [starts[i], ends[i]) lie inside a text of size bytes. */
 static int
 spans_inside(const int64_t *starts, const int64_t *ends, Py_ssize_t count, Py_ssize_t size)
@@ -2694,18 +2713,8 @@ repeated_tags(PyObject *Py_UNUSED(module), PyObject *args)
         goto release_spans;
     const Py_ssize_t line_count = counts.len / (Py_ssize_t)sizeof(int64_t);
     const int64_t *start = starts.buf, *end = ends.buf, *per_line = counts.buf;
-    int64_t total = 0;
-    for (Py_ssize_t i = 0; i < line_count; i++) {
-        if (per_line[i] < 0 || per_line[i] > field_count - total) {
-            PyErr_SetString(PyExc_ValueError, "counts must add up to the number of fields");
-            goto release_all;
-        }
-        total += per_line[i];
-    }
-    if (total != field_count) {
-        PyErr_SetString(PyExc_ValueError, "counts must add up to the number of fields");
+    if (counts_add_up(per_line, line_count, field_count, "counts must add up to the number of fields") < 0)
         goto release_all;
-    }
     result = PyByteArray_FromStringAndSize(NULL, field_count);
     seen = PyMem_RawCalloc(65536, sizeof(Py_ssize_t)); /* per name: 1 + the last line that had it */
     if (result == NULL || seen == NULL) {
@@ -2772,18 +2781,8 @@ sam_tag_lines(PyObject *Py_UNUSED(module), PyObject *args)
         goto release_tabs;
     Py_ssize_t tab_count = tabs.len / (Py_ssize_t)sizeof(int64_t), line_count = counts.len / (Py_ssize_t)sizeof(int64_t);
     const int64_t *tab = tabs.buf, *per_line = counts.buf;
-    int64_t total = 0;
-    for (Py_ssize_t i = 0; i < line_count; i++) {
-        if (per_line[i] < 0 || per_line[i] > tab_count - total) {
-            PyErr_SetString(PyExc_ValueError, "tag_counts must add up to the number of tag_tabs");
-            goto release_all;
-        }
-        total += per_line[i];
-    }
-    if (total != tab_count) {
-        PyErr_SetString(PyExc_ValueError, "tag_counts must add up to the number of tag_tabs");
+    if (counts_add_up(per_line, line_count, tab_count, "tag_counts must add up to the number of tag_tabs") < 0)
         goto release_all;
-    }
     for (Py_ssize_t i = 0; i < tab_count; i++) {
         if (tab[i] < 0 || tab[i] >= text.len) {
             PyErr_SetString(PyExc_IndexError, "tag tab outside the text");
