@@ -27,6 +27,7 @@ import struct
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from typing import BinaryIO
 
@@ -44,7 +45,15 @@ from genoscrub.audit_aux import AuxValueChecks, repeated_fields
 from genoscrub.audit_containers import BGZF_SLACK, SAFE_BGZF_HEAD, ContainerWatch, check_bgzf_block_header
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_reads import ALIGNED, AlignedRead, carried_sites, unmasked_regions
+from genoscrub.audit_reads import (
+    ALIGNED,
+    HARD_CLIP,
+    SOFT_CLIP,
+    AlignedRead,
+    carried_sites,
+    length_shown_in_regions,
+    unmasked_regions,
+)
 from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList
 from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
@@ -601,9 +610,9 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         regions = checks.regions
         unmapped_placed = placed & ~mapped
         unmapped_end = start + block.sequence_lengths
-        near = (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, wide_start, wide_end)) | (
+        near = (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, wide_start - 1, wide_end + 1)) | (
             unmapped_placed & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
-        )
+        )  # an insertion or clip at a region's edge shows a length too (``length_shown_in_regions``)
         near_rows = np.flatnonzero(near)
         # Reads that lay their bases without gaps (most of them) are settled in bulk when every
         # base they lay in a region is N; the rest, and any that keeps a base, have their region
@@ -616,7 +625,9 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         laid_end = laid_start + np.minimum(laid_bases, block.sequence_lengths[laid_rows])  # bases beyond SEQ are not there
         masked = np.zeros(len(near_rows), dtype=bool)
         masked[laid] = masked_in_regions(block, laid_rows, laid_start, laid_end, regions)
+        masked &= ~clip_at_region(block, near_rows, start[near_rows], end[near_rows], mapped[near_rows], regions)
         regions_unsettled = set(near_rows[~masked].tolist())
+        template_lengths_into_regions(block, placed, start, end, checks, findings)
         for row in regions_unsettled:
             slow.setdefault(row, set())
         if checks.germline is not None:  # one by one, a read of one match near a region is compared for indels too
@@ -635,6 +646,49 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
             checks.regions is not None and row in regions_unsettled,
         )  # fmt: skip
+
+
+def clip_at_region(
+    block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, mapped: np.ndarray, regions: RegionList
+) -> np.ndarray:
+    """For each row: a mapped read whose first or last CIGAR operation is a clip (soft or hard)
+    with its junction in a region or at its edge; the bulk check settles a read by its bases,
+    and such a read is looked at one by one for the length its clip shows."""
+    counts = block.cigar_counts[rows]
+    last_words = block.cigar_starts[rows] + 4 * np.maximum(counts - 1, 0)
+    last = block.data[np.minimum(last_words, len(block.data) - 1)] & 0xF  # the operation is the low 4 bits of the word's first byte
+    first = block.first_operations[rows]
+    leading = mapped & ((first == SOFT_CLIP) | (first == HARD_CLIP))
+    trailing = mapped & (counts > 1) & ((last == SOFT_CLIP) | (last == HARD_CLIP))
+    at_edge = partial(overlap_mask, regions.merged_starts, regions.merged_ends)
+    return (leading & at_edge(start - 1, start + 1)) | (trailing & at_edge(end - 1, end + 1))
+
+
+def template_lengths_into_regions(
+    block: RecordBlock, placed: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, findings: Findings
+) -> None:
+    """Reads whose TLEN ends the template past their own end on a mate that reaches into a
+    region: TLEN and PNEXT then give the mate's reference span, and with its read length the
+    length of an indel in the region, whatever the mate's own record shows. A region finding
+    keyed ``(TLEN)``. TLEN is the template's span on the reference (SAM 1.6, section 1.4,
+    field 9); ``start`` and ``end`` are global as the regions are."""
+    regions = checks.regions
+    assert regions is not None
+    fixed = block.offsets[:, None] + np.arange(24, 36)  # next_refID, next_pos, tlen
+    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
+    next_ref_id, next_pos, tlen = mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64), mate[:, 2].astype(np.int64)
+    own_end = np.maximum(end, start + 1)
+    mate_start = start - block.pos + next_pos
+    reach = np.minimum(start, mate_start) + np.abs(tlen)
+    shown = placed & (next_ref_id == block.ref_id) & (next_pos >= 0) & (tlen != 0) & (reach > own_end)
+    rows = np.flatnonzero(shown)
+    if not len(rows):
+        return
+    rows = rows[overlap_mask(regions.merged_starts, regions.merged_ends, mate_start[rows], reach[rows])]
+    for row in rows.tolist():
+        for region in regions.regions_between(int(mate_start[row]), int(reach[row]))[:1]:
+            label = f"{region.label}{f' {region.name}' if region.name else ''} (TLEN)"
+            findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
 
 
 REFERENCE_SPAN = 1 << 20
@@ -770,6 +824,10 @@ def check_one_read(
     ``counted`` ones. Region bases are not looked at for a read the bulk check found no region
     base in, or that touches no region."""
     read = block.decoded(row, checks.references)
+    if checks.regions is not None and with_regions and mapped:
+        for region in length_shown_in_regions(read, checks.regions.regions_between(low - 1, high + 1)):
+            label = f"{region.label}{f' {region.name}' if region.name else ''} (length)"
+            findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
     if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
         return
     if not mapped:  # an unmapped read placed beside its mate: all its bases at that place

@@ -37,6 +37,8 @@ class AlignedRead:
     sequence: bytes
     blocks: list[tuple[int, int, int]]
     insertions: list[tuple[int, int, int]]
+    operations: tuple[tuple[int, int], ...] = ()
+    """The CIGAR as read, clips and padding included (``length_shown_in_regions``)."""
 
     @classmethod
     def from_cigar(cls, contig: str, start: int, cigar: list[tuple[int, int]], sequence: bytes) -> AlignedRead:
@@ -58,7 +60,7 @@ class AlignedRead:
                 reference += length
             if op in CONSUMES_QUERY:
                 query += length
-        return cls(contig, start, reference, sequence, blocks, insertions)
+        return cls(contig, start, reference, sequence, blocks, insertions, tuple(cigar))
 
     def query_at(self, position: int) -> int | None:
         """The query offset of the base laid at reference ``position``, or None (deleted, outside,
@@ -166,3 +168,32 @@ def unmasked_regions(read: AlignedRead, regions: list[Region]) -> list[Region]:
         if kept:
             found.append(region)
     return found
+
+
+def length_shown_in_regions(read: AlignedRead, regions: list[Region]) -> list[Region]:
+    """The regions in which the read's alignment shows a length whatever its bases say: an
+    insertion at a point in the region or at its edge, a deletion or skip that overlaps the
+    region or meets its edge, or a clip (soft or hard) whose junction with the aligned bases lies
+    in it or at its edge. A repeat's length is the distance between its flanks, and each of
+    these moves with it, so masking the bases to N does not hide it."""
+    points: list[int] = []
+    gaps: list[tuple[int, int]] = []
+    operations = read.operations
+    if operations and operations[0][0] in (SOFT_CLIP, HARD_CLIP):
+        points.append(read.start)
+    if operations and operations[-1][0] in (SOFT_CLIP, HARD_CLIP) and len(operations) > 1:
+        points.append(read.end)
+    reference = read.start
+    for op, length in operations:
+        if op == INSERTION:
+            points.append(reference)
+        elif op in (DELETION, SKIP):
+            gaps.append((reference, reference + length))
+        if op in CONSUMES_REFERENCE:
+            reference += length
+    return [
+        region
+        for region in regions
+        if any(region.start <= point <= region.end for point in points)
+        or any(low <= region.end and high >= region.start for low, high in gaps)
+    ]

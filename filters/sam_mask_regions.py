@@ -17,7 +17,9 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
 - an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole;
 - ``MC`` (the mate's CIGAR), and ``YS``/``nM`` (scored on the mate's bases), are
   removed where the mate touches W, ``SA``/``XA`` where an alignment they list
-  touches W; a masked read keeps only the tags that say nothing of its bases
+  touches W; TLEN becomes 0 where it shows the end of a mate that reaches into W
+  (``template_length_reach``): with the mate's start (PNEXT) and its read length,
+  that end tells an indel's length inside W as the mate's CIGAR would; a masked read keeps only the tags that say nothing of its bases
   (``KEPT_WHEN_MASKED``): those that copy them or were scored on them go.
 
 Reads whose span touches no region pass as the same bytes: each block's
@@ -88,6 +90,9 @@ MATE_SCORE_TAGS = frozenset([b"YS", b"nM"])
 STAR's ``nM``, the mismatches of the pair): removed where the mate touches a region, like ``MC``."""
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns
 NEWLINE, TAB, COLON = ord("\n"), ord("\t"), ord(":")
+REACH_UNKNOWN = 1 << 32
+"""Where a TLEN that is not a number of 1 to 10 digits (``-`` allowed first) may reach: past
+every contig's end, so such a TLEN is judged as reaching every region after the mate's start."""
 
 app = make_app()
 
@@ -199,6 +204,27 @@ def optional_tag(rest: bytes, name: bytes) -> bytes | None:
     start += len(marker)
     end = rest.find(b"\t", start)
     return rest[start : end if end >= 0 else len(rest)]
+
+
+def template_length_reach(fields: list[bytes], aligned_end: int) -> int | None:
+    """The end of the mate that this record's TLEN shows, or None when it shows none.
+
+    TLEN spans the template, from the leftmost aligned base of the pair to the rightmost; this
+    record's own start and end, and the mate's start (PNEXT), are known. So where the template
+    ends past this record's own aligned end (0-based, exclusive), that end is the mate's, and
+    with the mate's read length it tells the length of an indel in the mate, whatever the mate's
+    own record shows. A mate on another contig, or TLEN 0, shows nothing; a TLEN that is not a
+    number is judged as reaching ``REACH_UNKNOWN`` (fail closed). The block twin is
+    ``RegionMasker.template_lengths_reaching``."""
+    if fields[2] == b"*" or fields[6] not in (b"=", fields[2]):
+        return None
+    digits = fields[8][1:] if fields[8][:1] == b"-" else fields[8]
+    magnitude = int(digits) if 0 < len(digits) <= 10 and digits.isdigit() else -1
+    if magnitude == 0:
+        return None
+    start = min(int(fields[3]), int(fields[7])) - 1
+    reach = REACH_UNKNOWN if magnitude < 0 else start + magnitude
+    return reach if reach > aligned_end else None
 
 
 def only_tags(tags: bytes, names: frozenset[bytes]) -> tuple[bytes, int]:
@@ -470,6 +496,8 @@ class RegionMasker:
             candidates[located.rows_of(tags[name])] = True
         repeating = lines_with_repeated_tags(text, located.fields)
         candidates[repeating] = True
+        clearing = self.template_lengths_reaching(text, columns, contigs, mate_contigs, positions, mate_positions - 1, cigars)
+        candidates |= clearing
         cuts = MateCigarCuts.none(count)
         if not self.drop:
             mate_only = candidates & ~own_hit
@@ -477,6 +505,7 @@ class RegionMasker:
                 mate_only[located.rows_of(tags[name])] = False
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
+            mate_only &= ~clearing  # rewrite sets their TLEN to 0
             cuts = self.mate_cigar_cuts(located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1)
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
@@ -510,6 +539,28 @@ class RegionMasker:
         lines += rewritten(rows[before:])
         self.report.add("reads_out", count - lines.count(None))
         return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, cuts)
+
+    def template_lengths_reaching(
+        self, text: bytes, columns: BlockColumns, contigs: np.ndarray, mate_contigs: np.ndarray, positions: np.ndarray,
+        mate_positions: np.ndarray, cigars: MostlyOneValue,
+    ) -> np.ndarray:
+        """Which reads' TLEN shows the end of a mate that reaches into a region: the block
+        twin of ``template_length_reach`` (``positions`` and ``mate_positions`` 0-based)."""
+        starts, ends = field_bounds(columns, 8)
+        negative = columns.data[starts] == ord("-")  # TLEN is never empty (ReadPlaces)
+        magnitudes = scan.span_numbers(text, starts + negative, ends)  # -1: not a number of 1 to 10 digits
+        spans = {cigar: (max(1, shape.reference_length) if (shape := self.shapes[cigar]) is not None else 1) for cigar in cigars.distinct()}
+        spans[b"*"] = 1
+        aligned = np.full(cigars.count, spans.get(cigars.common, 1), dtype=np.int64)
+        if len(cigars.others):
+            aligned[cigars.others] = [spans[cigar] for cigar in cigars.other_values]
+        reach = np.where(magnitudes < 0, REACH_UNKNOWN, np.minimum(positions, mate_positions) + magnitudes)
+        same_contig = (contigs != b"*") & ((mate_contigs == b"=") | (mate_contigs == contigs))
+        rows = np.flatnonzero(same_contig & (magnitudes != 0) & (reach > positions + aligned))
+        found = np.zeros(len(contigs), dtype=bool)
+        if len(rows):
+            found[rows] = self.hits(contigs[rows], mate_positions[rows], reach[rows])
+        return found
 
     def mate_cigar_cuts(
         self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, mate_only: np.ndarray, flags: np.ndarray,
@@ -712,7 +763,18 @@ class RegionMasker:
                 self.report.add("mate_score_tags_removed", removed)
         if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
+        if self.template_length_shows_region(fields):
+            changed = changed or list(fields)
+            changed[8] = b"0"
+            self.report.add("template_lengths_cleared")
         return line if changed is None else b"\t".join(changed)
+
+    def template_length_shows_region(self, fields: list[bytes]) -> bool:
+        """Whether TLEN shows the end of a mate that reaches into a region (``template_length_reach``)."""
+        position = int(fields[3]) - 1
+        shape = self.shapes[fields[5]] if fields[5] != b"*" else None
+        reach = template_length_reach(fields, position + (max(1, shape.reference_length) if shape is not None else 1))
+        return reach is not None and self.regions.overlaps(fields[2], int(fields[7]) - 1, reach)
 
     def without_repeated_tags(self, line: bytes) -> bytes:
         """The line without the second and later copies of its tags (counted)."""

@@ -529,7 +529,71 @@ def test_regions_found_in_reads_and_records(simulated: Path, tmp_path: Path) -> 
     assert result.returncode == 1
     keys = report["files"][0]["findings"]["regions"]["by_key"]  # type: ignore[index]
     bed = [line.split("\t") for line in (simulated / "repeats.bed").read_text().splitlines()]
-    assert set(keys) <= {f"{c}:{int(s) + 1}-{e} {n}" for c, s, e, n in bed}
+    labels = {f"{c}:{int(s) + 1}-{e} {n}" for c, s, e, n in bed}
+    # a region's bases kept; a length its reads' CIGARs show in it; a TLEN that shows a mate's end in it
+    assert {re.sub(r" \((length|TLEN)\)$", "", key) for key in keys} <= labels
+    assert any(key.endswith(" (length)") for key in keys) and any(key.endswith(" (TLEN)") for key in keys)
+
+
+# A read's place shows a repeat's length however its bases are masked: its CIGAR's indels and clip
+# junctions in a region, and a TLEN that ends the template on a mate reaching into one.
+LENGTH_REGION = "chr1\t100\t120\tSTR1\n"  # 101-120, 1-based
+LENGTH_READS = [
+    # name, flag, pos (1-based), cigar, pnext, tlen, sequence (None: '*'), what the audit should find
+    ("deletion", 0, 91, "15M4D15M", 0, 0, "A" * 10 + "N" * 20, "(length)"),
+    ("deletion-no-seq", 0, 91, "15M4D15M", 0, 0, None, "(length)"),
+    ("insertion-at-edge", 0, 91, "30M2I10M", 0, 0, "A" * 9 + "N" * 23 + "A" * 10, "(length)"),
+    ("soft-clip-junction", 0, 111, "5S25M", 0, 0, "N" * 15 + "A" * 15, "(length)"),
+    ("hard-clip-junction", 0, 111, "5H25M", 0, 0, "N" * 10 + "A" * 15, "(length)"),
+    ("template-into-region", 65, 21, "30M", 81, 90, "A" * 30, "(TLEN)"),
+    ("template-rightmost", 129, 201, "30M", 81, -150, "A" * 30, ""),
+    ("template-short", 65, 21, "30M", 41, 50, "A" * 30, ""),
+    ("bases-masked", 0, 96, "30M", 0, 0, "A" * 5 + "N" * 20 + "A" * 5, ""),
+]
+
+
+def length_reads_bam(path: Path) -> Path:
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": 400}]})
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for name, flag, position, cigar, mate_position, tlen, sequence, _ in LENGTH_READS:
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.flag, read.reference_id, read.reference_start = name, flag, 0, position - 1
+            read.cigarstring, read.mapping_quality = cigar, 60
+            if flag & 1:
+                read.next_reference_id, read.next_reference_start, read.template_length = 0, mate_position - 1, tlen
+            if sequence is not None:
+                read.query_sequence, read.query_qualities = sequence, pysam.qualitystring_to_array("I" * len(sequence))
+            out.write(read)
+    return path
+
+
+def region_keys(report: dict[str, Any]) -> dict[str, int]:
+    return report["files"][0]["findings"]["regions"].get("by_key", {})  # type: ignore[no-any-return]
+
+
+def test_lengths_shown_in_a_region_are_found_and_gone_after_masking(tmp_path: Path) -> None:
+    """Each read that shows a length in the region is a region finding at its place (the BAM
+    written by pysam, the expected answers worked out by hand), on the bulk path and with every
+    read looked at one by one; after sam-mask-regions none is left."""
+    bam = length_reads_bam(tmp_path / "lengths.bam")
+    (tmp_path / "r.bed").write_text(LENGTH_REGION)
+    expected = Counter(f"chr1:101-120 STR1 {what}" for *_, what in LENGTH_READS if what)
+    for switch in ({}, {"GENOSCRUB_ONE_BY_ONE": "1"}):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            for name, value in switch.items():
+                monkeypatch.setenv(name, value)
+            result, report = audit("--bed", str(tmp_path / "r.bed"), str(bam), cwd=tmp_path)
+        assert result.returncode == 1
+        assert Counter(region_keys(report)) == expected
+        positions = report["files"][0]["findings"]["regions"]["examples"]  # type: ignore[index]
+        assert positions["chr1:101-120 STR1 (TLEN)"] == ["chr1:21"]
+    masked = tmp_path / "masked.bam"
+    sam = subprocess.run(["samtools", "view", "-h", str(bam)], check=True, capture_output=True).stdout
+    bed = str(tmp_path / "r.bed")
+    result = run_command("sam-mask-regions", "-q", "--flank", "0", "--bed", bed, "-O", "bam", "-o", str(masked), input=sam)
+    assert result.returncode == 0, result.stderr
+    result, report = audit("--bed", str(tmp_path / "r.bed"), str(masked), cwd=tmp_path)
+    assert region_keys(report) == {}, report
 
 
 # --- usage and bad input ----------------------------------------------------------------------------

@@ -160,6 +160,35 @@ def test_no_read_keeps_an_indel_or_clip_junction_in_a_region(simulated: Path, ma
                     position += length
 
 
+def shows_mate_in_region(read: pysam.AlignedSegment, wide: dict[str, list[tuple[int, int]]]) -> bool:
+    """Whether the read's TLEN, as pysam reads it, ends the template past the read's own end, on a
+    mate whose span from its start to that end overlaps a window (the SAM spec's TLEN, worked out here
+    from pysam's fields rather than from the command's code)."""
+    if not read.template_length or read.next_reference_id != read.reference_id or read.reference_id < 0:
+        return False
+    start = min(read.reference_start, read.next_reference_start)
+    reach = start + abs(read.template_length)
+    own_end = read.reference_start + 1
+    if read.reference_end is not None and read.reference_end > read.reference_start:
+        own_end = read.reference_end
+    spans = wide.get(read.reference_name or "", [])
+    return reach > own_end and any(s < reach and read.next_reference_start < e for s, e in spans)
+
+
+def test_no_template_length_shows_a_mate_end_in_a_region(simulated: Path, masked_simulation: Path) -> None:
+    """A read outside the regions whose mate carries an indel inside one: TLEN and PNEXT would give
+    the mate's reference span, so its indel's length, though the mate itself was dropped."""
+    wide = windows(simulated)
+    cleared = 0
+    with pysam.AlignmentFile(str(simulated / "normal.bam")) as reads:
+        before = {key(read): read for read in reads}
+    with pysam.AlignmentFile(str(masked_simulation)) as reads:
+        for read in reads:
+            assert not shows_mate_in_region(read, wide)
+            cleared += read.template_length == 0 and before[key(read)].template_length != 0
+    assert cleared > 20
+
+
 def test_outside_bases_untouched_and_other_reads_same_bytes(simulated: Path, masked_simulation: Path) -> None:
     wide = windows(simulated)
     with pysam.AlignmentFile(str(simulated / "normal.bam")) as reads:
@@ -186,8 +215,10 @@ def test_outside_bases_untouched_and_other_reads_same_bytes(simulated: Path, mas
             for index, (now, then) in enumerate(zip(read.query_sequence or "", before.query_sequence or "", strict=True)):
                 if index not in inside and index not in clipped:
                     assert now == then
+            assert read.template_length == (0 if shows_mate_in_region(before, wide) else before.template_length)
             if read.query_sequence == before.query_sequence:
-                # MC goes where the mate touches a region (the mate may have been dropped)
+                # MC goes where the mate touches a region (the mate may have been dropped), TLEN where it shows such a mate's end
+                before.template_length = read.template_length
                 assert re.sub(r"\tMC:Z:[^\t]*", "", before.to_string()) == re.sub(r"\tMC:Z:[^\t]*", "", read.to_string())
                 unchanged += 1
     assert unchanged > 1000
@@ -402,6 +433,10 @@ def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
 # --- one input, one answer: paths, contig names, a second run ---------------------------
 
 
+TEMPLATE_LENGTHS = st.sampled_from(["0", "0", "30", "-30", "95", "-95", "250", "-250", "007", "-", "12345678901"])
+"""TLENs that end a template before, inside and past the regions, and some that are not numbers."""
+
+
 @st.composite
 def small_alignments(draw: st.DrawFn) -> list[bytes]:
     """Records near a region at 100-120 of a 300-base chr1: clips, indels, unmapped and
@@ -427,7 +462,7 @@ def small_alignments(draw: st.DrawFn) -> list[bytes]:
             copied = draw(st.sampled_from(tags))
             tags.append(copied[:5] + draw(st.sampled_from(["4M4D4M", "chr1,110,+,4M4D4M,60,0;", "chr1,+105,4M4D4M,0;"])))
         sequence = "".join(random.Random(number).choice("ACGT") for _ in range(shape.query_length))
-        mate = ["=", str(draw(st.integers(1, 250))), "0"] if flag & 1 else ["*", "0", "0"]
+        mate = ["=", str(draw(st.integers(1, 250))), draw(TEMPLATE_LENGTHS)] if flag & 1 else ["*", "0", "0"]
         fields = [f"r{number}", str(flag), "chr1", str(position), "60", cigar, *mate, sequence, "I" * len(sequence), *tags, "RG:Z:g"]
         lines.append("\t".join(fields).encode())
     return lines
@@ -520,7 +555,7 @@ def edge_case_alignments(draw: st.DrawFn) -> list[bytes]:
         sequence = draw(st.sampled_from(["ACGTACGTAC"[:length], "*"])) if length else "*"
         quality = draw(st.sampled_from(["I" * length, "MC:Z:10M11"[:length].ljust(length, "I"), "*"])) if sequence != "*" else "*"
         mate = (
-            [draw(st.sampled_from(["=", "chr1", "chr2", "*"])), str(draw(st.integers(0, 250))), "0"]
+            [draw(st.sampled_from(["=", "chr1", "chr2", "*"])), str(draw(st.integers(0, 250))), draw(TEMPLATE_LENGTHS)]
             if flag & 1
             else ["*", "0", "0"]
         )
@@ -651,7 +686,8 @@ def paired_blocks(draw: st.DrawFn) -> list[bytes]:
         contig = draw(st.sampled_from(["chr1", "chr1", "chr2"]))
         position = draw(st.sampled_from([20, 60, 200, 240, 105]))
         cigar = "*" if flag & 4 else draw(st.sampled_from(["10M", "10M", "2S8M"]))
-        mate = [draw(st.sampled_from(["=", "=", "chr1", "chr2", "*"])), str(draw(st.sampled_from(MATE_POSITIONS)) + 1), "0"]
+        mate_place = str(draw(st.sampled_from(MATE_POSITIONS)) + 1)
+        mate = [draw(st.sampled_from(["=", "=", "chr1", "chr2", "*"])), mate_place, draw(TEMPLATE_LENGTHS)]
         sequence = draw(st.sampled_from(["ACGTACGTAC", "*"]))
         quality = draw(st.sampled_from(["IIIIIIIIII", "MC:Z:10M:I", "*"])) if sequence != "*" else "*"
         tags = draw(st.sampled_from(MATE_TAGS)) + draw(st.lists(st.sampled_from(OTHER_TAGS), max_size=3))
