@@ -89,6 +89,12 @@ class NameMap:
         return found
 
 
+def block_end(info: bytes) -> int:
+    """A record's INFO/END as a 0-based exclusive end (the largest, where END is written twice); 0 without one."""
+    ends = [int(item[4:]) for item in info.split(b";") if item[:4] == b"END=" and item[4:].isdigit() and len(item) <= 14]
+    return max(ends, default=0)
+
+
 class PopulationFrequencies:
     """Allele frequencies from a tabix-indexed population VCF (``--af-key``), read with htslib
     in step with the audited file: a window of records around the current position."""
@@ -140,11 +146,13 @@ class PopulationFrequencies:
         self.window = [entry for entry in self.window if entry[0] >= low]
         return [entry for entry in self.window if entry[0] <= end]
 
-    def judge(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> list[str]:
-        """Why a record's alleles are not common enough: ``[]`` when every allele reaches min-af."""
+    def judge(self, contig: str, start: int, ref: bytes, alts: list[bytes], end: int = 0) -> list[str]:
+        """Why a record's alleles are not common enough: ``[]`` when every allele reaches min-af.
+        A record that names no allele (ALT ``.``, a gVCF reference block) says the person carries
+        REF over its span, to ``end`` (0-based, exclusive: its INFO/END) where that is longer."""
         judged = [alt.upper() for alt in alts if alt not in NO_ALLELE]
         if not judged:
-            return []
+            return self.judge_block(contig, start, max(end, start + len(ref)))
         ref = ref.upper()
         nearby = self.near(contig, start, start + len(ref))
         known: dict[tuple[int, bytes, bytes], float | None] = {}
@@ -170,6 +178,17 @@ class PopulationFrequencies:
         if ref_frequency < threshold:
             reasons.append(f"REF rarer than {self.min_af:g}")
         return sorted(set(reasons))
+
+    def judge_block(self, contig: str, start: int, end: int) -> list[str]:
+        """A reference block says the person carries the REF allele at every base of
+        ``[start, end)``: rare where the population's REF frequency at one of its sites (1 less
+        the ALT frequencies listed there) is below min-af."""
+        listed: dict[int, float] = {}
+        for other_start, _, _, afs in self.near(contig, start, end - 1):
+            if start <= other_start < end:
+                listed[other_start] = listed.get(other_start, 0.0) + sum(af for af in afs if af is not None)
+        threshold = self.min_af - TOLERANCE
+        return [f"REF rarer than {self.min_af:g} in a reference block"] if any(1.0 - alts < threshold for alts in listed.values()) else []
 
     def close(self) -> None:
         self.variants.close()
@@ -356,7 +375,7 @@ class VcfAudit:
             if checks.population is not None and self.population_names is not None:
                 other = self.population_names.get(contig)
                 if other is not None:
-                    reasons = checks.population.judge(other, pos - 1, ref, alts)
+                    reasons = checks.population.judge(other, pos - 1, ref, alts, block_end(info))
                 else:  # a contig the population does not cover: every allele is unknown there
                     reasons = ["allele absent from the population"] if any(alt not in NO_ALLELE for alt in alts) else []
                 for reason in reasons:

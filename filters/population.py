@@ -127,6 +127,16 @@ class SortedAlleles:
         hit = self.keys[at] == keys
         return (np.where(hit, self.values[at], np.nan), np.where(hit, self.bounds[at], np.nan), np.where(hit, self.exact[at], True))
 
+    def lowest_between(self, low: Any, high: Any) -> tuple[float, bool]:
+        """The lowest bound of the keys in ``[low, high]``, and whether every one is exact; NaN,
+        True where there are none (a reference block's span: ``PopulationJoin.encoded_alleles``)."""
+        first, last = int(np.searchsorted(self.keys, low, side="left")), int(np.searchsorted(self.keys, high, side="right"))
+        if last <= first:
+            return math.nan, True
+        bounds = self.bounds[first:last]
+        known = bounds[~np.isnan(bounds)]
+        return (float(known.min()) if len(known) else math.nan), bool(self.exact[first:last].all())
+
     def __len__(self) -> int:
         return len(self.keys)
 
@@ -456,6 +466,7 @@ class PopulationJoin:
         texts: np.ndarray,
         indels: Mapping[int, Allele],
         sites: bool = True,
+        site_ends: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For alleles already encoded (``alleles.encoded_arrays``) at POS ``positions`` with
         POS + len(REF) ``ends``: each allele's frequency (NaN: not in the population), the REF
@@ -464,7 +475,11 @@ class PopulationJoin:
         ``keys`` are ``snv_key`` values, TEXT_KEY where ``texts`` holds an ``indel_key``,
         LONG_KEY where ``indels`` holds the normalised allele, SITE_KEY for a site-only query.
         A value that is not a frequency is an error where a query meets it: its allele's, or
-        with ``sites`` any at the sites asked about (their REF frequency cannot be known)."""
+        with ``sites`` any at the sites asked about (their REF frequency cannot be known).
+        ``site_ends``: the last POS each query's site covers (a gVCF reference block's END, which
+        says the REF allele is carried at every population site up to it): its site values are
+        then the lowest REF bound of the population sites from POS to there (``ends`` must reach
+        past it)."""
         count = len(positions)
         values, bounds, site_bounds = np.full(count, np.nan), np.full(count, np.nan), np.full(count, np.nan)
         exact, site_exact = np.ones(count, dtype=bool), np.ones(count, dtype=bool)
@@ -504,6 +519,9 @@ class PopulationJoin:
                 if found is not None:
                     values[index], bounds[index], exact[index] = found
             _, site_bounds[part], site_exact[part] = self.sites.looked_up(positions[part])
+            if site_ends is not None:
+                for index in (np.flatnonzero(site_ends[part] > positions[part]) + start).tolist():
+                    site_bounds[index], site_exact[index] = self.sites.lowest_between(int(positions[index]), int(site_ends[index]))
             bad = (values[part] < 0.0) | (values[part] > 1.0)
             if sites:
                 bad |= (bounds[part] > 1.0) | (site_bounds[part] > 1.0)

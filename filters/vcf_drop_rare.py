@@ -102,6 +102,15 @@ def rarest(first: float | None, second: float | None) -> float | None:
     return first if second is None else min(first, second)
 
 
+def reference_block_end(info: bytes, last: int) -> int:
+    """The last POS a record without an allele covers: its INFO END (the largest, where END is
+    written twice), or ``last`` (its REF's last base). A gVCF reference block says the person
+    carries the REF allele at every site up to there; a REF rare at one of them is a rare
+    genotype, so the block is judged by every population site it spans."""
+    ends = [int(value) for item in info.split(b";") if item[:4] == b"END=" and (value := item[4:]).isdigit() and len(value) <= 10]
+    return max([last, *ends])
+
+
 class BadRecord(Exception):
     """A record of a block that cannot be judged; ``index`` says which."""
 
@@ -256,6 +265,8 @@ class PopulationFrequencies:
         symbolic = np.zeros(count, dtype=bool)  # names an allele no join key identifies: its frequency is unknown
         others = np.flatnonzero(~snv & ~short).tolist()
         other_codes: list[list[int | bytes | Allele]] = []
+        block_ends: dict[int, int] = {}  # row -> the END of a reference block (gVCF): REF is asserted up to it
+        info_start, info_end = block.column(7)
         for row in others:
             pos, ref = int(positions[row]), text[ref_start[row] : ref_end[row]]
             codes: list[int | bytes | Allele] = []
@@ -265,6 +276,10 @@ class PopulationFrequencies:
                     codes.append(encoded(normalised(pos, ref, alt)))
                 elif kind == SYMBOLIC:
                     symbolic[row] = True
+            if not codes and not symbolic[row]:
+                end = reference_block_end(text[info_start[start + row] : info_end[start + row]], pos + len(ref) - 1)
+                if end > pos:
+                    block_ends[row] = end
             other_codes.append(codes or [SITE_KEY])
             counts[row] = len(other_codes[-1])
         owners = np.repeat(np.arange(count), counts)
@@ -286,8 +301,16 @@ class PopulationFrequencies:
         indels = {int(other_indexes[index]): allele for index, allele in other_indels.items()}
         query_positions = positions[owners]
         ends = np.minimum(query_positions, SNV_KEY_LIMIT) + (ref_end - ref_start)[owners]  # past any contig: no overflow
+        site_ends = None
+        if block_ends:
+            site_ends = query_positions.copy()
+            rows = np.fromiter(block_ends, dtype=np.int64, count=len(block_ends))
+            site_ends[offsets[rows]] = np.minimum(np.fromiter(block_ends.values(), dtype=np.int64, count=len(rows)), SNV_KEY_LIMIT)
+            ends = np.maximum(ends, site_ends + 1)
         try:
-            values, bounds, exact, site_bounds, site_exact = self.join.encoded_alleles(chrom, query_positions, ends, keys, texts, indels)
+            values, bounds, exact, site_bounds, site_exact = self.join.encoded_alleles(
+                chrom, query_positions, ends, keys, texts, indels, site_ends=site_ends
+            )
         except JoinError as error:
             error.index = int(owners[error.index]) if len(owners) else 0
             raise

@@ -465,3 +465,36 @@ def test_unsorted_corpus_file_is_refused_with_population(corpus: Path, simulated
     status, _, stderr = invoke("-q", "--population", str(population), "--af-key", "AF_eas", str(path))
     assert status == 1
     assert b"sort the input" in stderr or b"another genome build" in stderr
+
+
+# --- gVCF reference blocks: REF carried over the block's span -------------------------------------
+
+BLOCK_CASE = Path(__file__).parent / "golden" / "vcf-drop-rare" / "reference-block-over-a-rare-ref-dropped"
+
+
+def test_a_reference_block_is_judged_by_every_population_site_it_spans(tmp_path: Path) -> None:
+    """A 0/0 block over a site where REF is rare (0.005) says the person is homozygous for a rare
+    allele there: dropped, as the same site written as its own record is, on the bulk and the
+    one-record path and with the input's contigs named ``1``; the audit finds such a block in the
+    input and none in the output. Expected answers by hand: the blocks over 3000 (REF 0.005) and
+    7000 (REF 1 - 0.6 - 0.395) go, those over 5000 (REF 0.8) and short of 7000 stay."""
+    plain = (BLOCK_CASE / "input").read_bytes()
+    renamed = plain.replace(b"ID=chr1,", b"ID=1,").replace(b"\nchr1\t", b"\n1\t")
+    population = ["--population", str(BLOCK_CASE / "pop.vcf.gz"), "--af-key", "AF_eas"]
+    kept = []
+    for text in (plain, renamed):
+        for switch in ({}, {"GENOSCRUB_ONE_BY_ONE": "1"}):
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                for name, value in switch.items():
+                    monkeypatch.setenv(name, value)
+                result = run_command(COMMAND, *population, input=text)
+            assert result.returncode == 0, result.stderr
+            kept.append([line.split(b"\t")[1] for line in result.stdout.splitlines() if not line.startswith(b"#")])
+    assert kept == [[b"4900", b"6900", b"7500"]] * 4
+    (tmp_path / "in.vcf").write_bytes(plain)
+    audit = run_command("genoscrub-audit", *population, "--report", str(tmp_path / "in.json"), str(tmp_path / "in.vcf"))
+    found = json.loads((tmp_path / "in.json").read_text())["files"][0]["findings"]["population"]
+    assert audit.returncode == 1 and found["by_key"] == {"REF rarer than 0.01 in a reference block": 2}
+    (tmp_path / "out.vcf").write_bytes(run_command(COMMAND, *population, input=plain).stdout)
+    audit = run_command("genoscrub-audit", *population, str(tmp_path / "out.vcf"))
+    assert audit.returncode == 0, audit.stdout
