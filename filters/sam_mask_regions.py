@@ -206,6 +206,23 @@ def optional_tag(rest: bytes, name: bytes) -> bytes | None:
     return rest[start : end if end >= 0 else len(rest)]
 
 
+UNKNOWN_MATE_CIGAR = b"*"
+"""What ``rewrite`` judges the mate by when its ``MC`` is of another type than ``Z`` (``MC:i:5``):
+no CIGAR, so the mate's span is unknown, judged as touching a region (fail closed), and the
+field goes as an ``MC`` would."""
+
+
+def mate_cigar_of(rest: bytes) -> bytes | None:
+    """The first ``MC`` of a record given from SEQ on: its value when it is of type ``Z``,
+    ``UNKNOWN_MATE_CIGAR`` when it is of another type, None without one."""
+    value = optional_tag(rest, b"MC")
+    if value is not None:
+        return value
+    quality_tab = rest.find(b"\t")
+    tags_tab = rest.find(b"\t", quality_tab + 1) if quality_tab >= 0 else -1
+    return UNKNOWN_MATE_CIGAR if tags_tab >= 0 and rest.find(b"\tMC:", tags_tab) >= 0 else None
+
+
 def template_length_reach(fields: list[bytes], aligned_end: int) -> int | None:
     """The end of the mate that this record's TLEN shows, or None when it shows none.
 
@@ -496,6 +513,7 @@ class RegionMasker:
             candidates[located.rows_of(tags[name])] = True
         repeating = lines_with_repeated_tags(text, located.fields)
         candidates[repeating] = True
+        candidates[located.rows_of(self.mate_cigars_of_other_types(located))] = True  # rewrite judges them (fail closed)
         clearing = self.template_lengths_reaching(text, columns, contigs, mate_contigs, positions, mate_positions - 1, cigars)
         candidates |= clearing
         cuts = MateCigarCuts.none(count)
@@ -539,6 +557,18 @@ class RegionMasker:
         lines += rewritten(rows[before:])
         self.report.add("reads_out", count - lines.count(None))
         return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, cuts)
+
+    def mate_cigars_of_other_types(self, located: LocatedBlock) -> np.ndarray:
+        """The tabs before fields named ``MC`` of another type than ``Z`` (``MC:i:5``): the block
+        twin of ``mate_cigar_of``'s ``UNKNOWN_MATE_CIGAR``."""
+        data, tabs = located.columns.data, located.tag_tabs
+        last = len(data) - 1
+
+        def byte(offset: int, value: bytes) -> np.ndarray:
+            return data[np.minimum(tabs + offset, last)] == ord(value)
+
+        named = byte(1, b"M") & byte(2, b"C") & byte(3, b":")
+        return tabs[named & ~(byte(4, b"Z") & byte(5, b":"))]
 
     def template_lengths_reaching(
         self, text: bytes, columns: BlockColumns, contigs: np.ndarray, mate_contigs: np.ndarray, positions: np.ndarray,
@@ -738,7 +768,7 @@ class RegionMasker:
         lists, so a second ``MC`` or ``SA`` would keep a length inside a region."""
         line = self.without_repeated_tags(line)
         fields = line.split(b"\t", 9)
-        mate_cigar = optional_tag(fields[9], b"MC")
+        mate_cigar = mate_cigar_of(fields[9])
         mate_hit = self.mate_touches(fields, mate_cigar)
         if self.drop and (own_hit or mate_hit):
             self.report.add("reads_dropped")

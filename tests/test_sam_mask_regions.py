@@ -609,6 +609,17 @@ def test_bulk_selection_agrees_with_the_one_record_path_on_edge_cases(lines: lis
     assert_every_path_agrees(lines, "chr1\t100\t120\nchr2\t0\t3\n", drop)
 
 
+def test_a_mate_cigar_of_another_type_is_judged_as_touching_and_removed(tmp_path: Path) -> None:
+    """``MC:i:5`` holds no CIGAR: the mate's span is unknown, so it is judged as touching a region
+    (fail closed) and the field goes, wherever the mate lies, on the bulk and one-record paths."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    record = b"r1\t65\tchr1\t10\t60\t10M\t=\t250\t0\tACGTACGTAC\tIIIIIIIIII\tMC:i:5\tRG:Z:g"
+    for one_by_one in (False, True):
+        text, counts = masked_with([b"@SQ\tSN:chr1\tLN:300", record], bed, drop=False, one_by_one=one_by_one)
+        assert text.splitlines()[-1] == record.replace(b"\tMC:i:5", b"") and counts["mate_cigar_tags_removed"] == 1
+
+
 def test_a_qual_reading_like_a_mate_cigar_is_never_taken_for_one(tmp_path: Path) -> None:
     """Only the optional fields hold tags: a read whose mate lies in a region keeps a QUAL
     that begins ``MC:Z:`` (it once went as if it were the mate's CIGAR tag)."""
@@ -767,9 +778,9 @@ def test_plain_mate_cigar_reads_are_settled_without_a_rewrite(tmp_path: Path, mo
     ]
     assert records[4:6] == [  # the second copy goes first (as a repeat); then the first is judged alone
         b"e\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII",
-        b"f\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:i:1",  # no CIGAR: as MC:i alone
+        b"f\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII",  # MC:i alone: no CIGAR, judged as touching, removed
     ]
-    assert dict(counts)["mate_cigar_tags_removed"] == 3 + 1 + 0 + 1 + 1 and dict(counts)["aux_repeats_removed"] == 2
+    assert dict(counts)["mate_cigar_tags_removed"] == 3 + 1 + 1 + 1 + 1 and dict(counts)["aux_repeats_removed"] == 2
     monkeypatch.setattr(RegionMasker, "rewrite", original)
     one = masked_with([*HEADER, *plain, *unusual], bed, drop=False, one_by_one=True)
     assert (text, counts) == one and list(counts) == list(one[1])
