@@ -3088,6 +3088,349 @@ done:
     return result;
 }
 
+/* --- BCF records -------------------------------------------------------------------------------- */
+
+/* The rows, fields, problems and key bits of scan_python.bcf_records (BCF_PROBLEM_FIELDS, BCF_FIELD_*,
+ * BCF_PROBLEM_*, BCF_KEY_*): the two must agree, tests/test_audit_bcf.py holds them to one answer. */
+enum { BCF_RECORD, BCF_ID, BCF_ALLELE, BCF_FILTER, BCF_INFO, BCF_FORMAT, BCF_QUAL };
+enum {
+    BCF_AFTER_NUL = 1, BCF_AFTER_END, BCF_NAN_BITS, BCF_TYPE, BCF_UNDECLARED, BCF_SHARED_TAIL, BCF_INDIV_TAIL,
+    BCF_SAMPLE_COUNT, BCF_UNPARSED, BCF_FORMAT_WITHOUT_SAMPLES
+};
+enum { BCF_KEY_FILTER = 1, BCF_KEY_INFO = 2, BCF_KEY_FORMAT = 4, BCF_PROBLEM_FIELDS = 8 };
+/* How a walk of a part went: on, stopped where a field does not fit or parse (the part is unparsed),
+ * or stopped at a problem already reported (a type code: the rest of the part is its span). */
+enum { BCF_ON = 0, BCF_STOP = 1, BCF_STOP_REPORTED = 2 };
+
+/* Bytes of a value of each BCF 2.2 type code (VCF 4.3, section 6.3.3); -1 for a reserved code. */
+static const int bcf_sizes[16] = {0, 1, 2, 4, -1, 4, -1, 1, -1, -1, -1, -1, -1, -1, -1, -1};
+
+typedef struct {
+    const unsigned char *d;
+    const unsigned char *kinds;  /* BCF_KEY_* bits of each dictionary index */
+    Py_ssize_t kind_count;
+    int64_t *rows;               /* BCF_PROBLEM_FIELDS int64 a problem, row-major */
+    Py_ssize_t count, capacity;
+    int out_of_memory;
+} BcfWalk;
+
+static void
+bcf_problem(BcfWalk *w, int64_t record, int64_t field, int64_t key, int64_t problem, int64_t start, int64_t end, int64_t width,
+            int64_t type)
+{
+    if (w->count == w->capacity) {
+        Py_ssize_t capacity = w->capacity ? 2 * w->capacity : 64;
+        int64_t *rows = PyMem_RawRealloc(w->rows, (size_t)capacity * BCF_PROBLEM_FIELDS * sizeof(int64_t));
+        if (rows == NULL) {
+            w->out_of_memory = 1;
+            return;
+        }
+        w->rows = rows;
+        w->capacity = capacity;
+    }
+    int64_t *row = w->rows + w->count * BCF_PROBLEM_FIELDS;
+    row[0] = record, row[1] = field, row[2] = key, row[3] = problem, row[4] = start, row[5] = end, row[6] = width, row[7] = type;
+    w->count++;
+}
+
+static inline int64_t
+bcf_signed(const unsigned char *p, int size)
+{
+    return size == 1 ? (int64_t)(int8_t)p[0] : size == 2 ? (int64_t)(int16_t)le16(p) : (int64_t)(int32_t)le32(p);
+}
+
+/* A typed atomic integer (a key, a vector's size) at d[at]: an integer type, a count of 1. */
+static int
+bcf_key(BcfWalk *w, int64_t at, int64_t limit, int64_t record, int64_t field, int64_t key, int64_t *value, int64_t *next)
+{
+    if (at >= limit)
+        return BCF_STOP;
+    const int kind = w->d[at] & 15;
+    if (kind < 1 || kind > 3) {
+        bcf_problem(w, record, field, key, BCF_TYPE, at, limit, limit - at, kind);
+        return BCF_STOP_REPORTED;
+    }
+    if (w->d[at] >> 4 != 1)
+        bcf_problem(w, record, field, key, BCF_TYPE, at, at + 1, 1, kind);
+    const int size = bcf_sizes[kind];
+    if (at + 1 + size > limit)
+        return BCF_STOP;
+    *value = bcf_signed(w->d + at + 1, size);
+    *next = at + 1 + size;
+    return BCF_ON;
+}
+
+/* The type descriptor at d[at]: type, count (a count of 15 followed by a typed integer) and where
+ * the values start; they must fit before limit. */
+static int
+bcf_typed(BcfWalk *w, int64_t at, int64_t limit, int64_t record, int64_t field, int64_t key, int *kind, int64_t *count,
+          int64_t *next)
+{
+    if (at >= limit)
+        return BCF_STOP;
+    const unsigned char descriptor = w->d[at];
+    *kind = descriptor & 15;
+    *count = descriptor >> 4;
+    int64_t following = at + 1;
+    if (*count == 15) {
+        const int status = bcf_key(w, following, limit, record, field, key, count, &following);
+        if (status != BCF_ON)
+            return status;
+        if (*count < 0)
+            return BCF_STOP;
+    }
+    if (bcf_sizes[*kind] < 0 || (*kind == 0 && *count)) {
+        bcf_problem(w, record, field, key, BCF_TYPE, at, limit, limit - at, *kind);
+        return BCF_STOP_REPORTED;
+    }
+    if (following + *count * bcf_sizes[*kind] > limit)
+        return BCF_STOP;
+    *next = following;
+    return BCF_ON;
+}
+
+static inline int
+bcf_odd_nan(uint32_t value)
+{
+    return (value & 0x7F800000u) == 0x7F800000u && (value & 0x7FFFFFu) && value != 0x7FC00000u && value != 0xFFC00000u
+           && value != 0x7F800001u;
+}
+
+/* The problem of one value of count elements at d[at], 0 for none (scan_python._bcf_slot_problem). */
+static int
+bcf_slot_problem(const unsigned char *d, int64_t at, int kind, int64_t count)
+{
+    if (kind == 7) {
+        const unsigned char *nul = memchr(d + at, 0, (size_t)count);
+        if (nul == NULL)
+            return 0;
+        for (const unsigned char *p = nul + 1, *end = d + at + count; p < end; p++)
+            if (*p)
+                return BCF_AFTER_NUL;
+        return 0;
+    }
+    if (kind == 0)
+        return 0;
+    const int size = bcf_sizes[kind];
+    const uint32_t marker = kind == 1 ? 0x81u : kind == 2 ? 0x8001u : kind == 3 ? 0x80000001u : 0x7F800002u;
+    int found = 0, ended = 0;
+    const unsigned char *p = d + at;
+    for (int64_t element = 0; element < count; element++, p += size) {
+        const uint32_t value = size == 1 ? p[0] : size == 2 ? (uint32_t)le16(p) : le32(p);
+        if (ended) {
+            if (value != marker)
+                return BCF_AFTER_END;
+        } else if (value == marker) {
+            ended = 1;
+        } else if (kind == 5 && bcf_odd_nan(value)) {
+            found = BCF_NAN_BITS;
+        }
+    }
+    return found;
+}
+
+static void
+bcf_values(BcfWalk *w, int64_t at, int kind, int64_t count, int64_t slots, int64_t record, int64_t field, int64_t key)
+{
+    const int64_t width = count * bcf_sizes[kind];
+    for (int64_t slot = 0; slot < slots; slot++) {
+        const int found = bcf_slot_problem(w->d, at + slot * width, kind, count);
+        if (found) {
+            bcf_problem(w, record, field, key, found, at, at + slots * width, width, kind);
+            return;
+        }
+    }
+}
+
+static inline int
+bcf_declared(const BcfWalk *w, int64_t key, int bit)
+{
+    return key >= 0 && key < w->kind_count && (w->kinds[key] & bit);
+}
+
+/* A typed string (ID, an allele): a character type whatever its length. */
+static int
+bcf_string(BcfWalk *w, int64_t *at, int64_t limit, int64_t record, int64_t field, int64_t key)
+{
+    int kind;
+    int64_t count, value;
+    const int status = bcf_typed(w, *at, limit, record, field, key, &kind, &count, &value);
+    if (status != BCF_ON)
+        return status;
+    const int64_t width = count * bcf_sizes[kind];
+    if (kind != 7)
+        bcf_problem(w, record, field, key, BCF_TYPE, value, value + width, width, kind);
+    else
+        bcf_values(w, value, kind, count, 1, record, field, key);
+    *at = value + width;
+    return BCF_ON;
+}
+
+/* A record's shared part after its fixed 24 bytes: ID, alleles, FILTER, INFO. */
+static int
+bcf_shared(BcfWalk *w, int64_t *at, int64_t end, int64_t n_info, int64_t n_allele, int64_t record)
+{
+    int status = bcf_string(w, at, end, record, BCF_ID, -1);
+    for (int64_t allele = 0; status == BCF_ON && allele < n_allele; allele++)
+        status = bcf_string(w, at, end, record, BCF_ALLELE, allele);
+    if (status != BCF_ON)
+        return status;
+    int kind;
+    int64_t count, value;
+    status = bcf_typed(w, *at, end, record, BCF_FILTER, -1, &kind, &count, &value);
+    if (status != BCF_ON)
+        return status;
+    const int size = bcf_sizes[kind];
+    if (count && (kind < 1 || kind > 3)) {
+        bcf_problem(w, record, BCF_FILTER, -1, BCF_TYPE, value, value + count * size, count * size, kind);
+    } else {
+        for (int64_t element = 0; element < count; element++) {
+            const int64_t index = bcf_signed(w->d + value + element * size, size);
+            if (!bcf_declared(w, index, BCF_KEY_FILTER)) {
+                bcf_problem(w, record, BCF_FILTER, index, BCF_UNDECLARED, value, value + count * size, count * size, kind);
+                break;
+            }
+        }
+    }
+    *at = value + count * size;
+    for (int64_t i = 0; i < n_info; i++) {
+        int64_t key;
+        status = bcf_key(w, *at, end, record, BCF_INFO, -1, &key, at);
+        if (status != BCF_ON)
+            return status;
+        status = bcf_typed(w, *at, end, record, BCF_INFO, key, &kind, &count, &value);
+        if (status != BCF_ON)
+            return status;
+        const int64_t width = count * bcf_sizes[kind];
+        if (!bcf_declared(w, key, BCF_KEY_INFO))
+            bcf_problem(w, record, BCF_INFO, key, BCF_UNDECLARED, value, value + width, width, kind);
+        bcf_values(w, value, kind, count, 1, record, BCF_INFO, key);
+        *at = value + width;
+    }
+    return BCF_ON;
+}
+
+/* A record's FORMAT fields, each key's values for every sample. */
+static int
+bcf_indiv(BcfWalk *w, int64_t *at, int64_t end, int64_t n_fmt, int64_t n_sample, int64_t record)
+{
+    for (int64_t i = 0; i < n_fmt; i++) {
+        int64_t key, count, value;
+        int kind;
+        int status = bcf_key(w, *at, end, record, BCF_FORMAT, -1, &key, at);
+        if (status != BCF_ON)
+            return status;
+        status = bcf_typed(w, *at, end, record, BCF_FORMAT, key, &kind, &count, &value);
+        if (status != BCF_ON)
+            return status;
+        const int64_t width = count * bcf_sizes[kind];
+        if (value + n_sample * width > end)
+            return BCF_STOP;
+        if (!bcf_declared(w, key, BCF_KEY_FORMAT))
+            bcf_problem(w, record, BCF_FORMAT, key, BCF_UNDECLARED, value, value + n_sample * width, width, kind);
+        bcf_values(w, value, kind, count, n_sample, record, BCF_FORMAT, key);
+        *at = value + n_sample * width;
+    }
+    return BCF_ON;
+}
+
+static void
+bcf_part_end(BcfWalk *w, int status, int64_t start, int64_t at, int64_t end, int tail, int64_t record)
+{
+    if (status == BCF_STOP)
+        bcf_problem(w, record, BCF_RECORD, -1, BCF_UNPARSED, start, end, end - start, 0);
+    else if (status == BCF_ON && at < end)
+        bcf_problem(w, record, BCF_RECORD, -1, tail, at, end, end - at, 0);
+}
+
+/* Walk the whole records of d[at:size] (scan_python.bcf_records); returns where the first
+ * incomplete one begins, its count in *records. */
+static Py_ssize_t
+walk_bcf(BcfWalk *w, Py_ssize_t size, Py_ssize_t at, int64_t samples, int64_t *records)
+{
+    const unsigned char *d = w->d;
+    int64_t row = 0;
+    while (at + 8 <= size && !w->out_of_memory) {
+        const int64_t shared = at + 8, indiv = shared + le32(d + at), end = indiv + le32(d + at + 4);
+        if (end > size)
+            break;
+        if (indiv - shared < 24) {
+            bcf_problem(w, row, BCF_RECORD, -1, BCF_UNPARSED, shared, end, end - shared, 0);
+        } else {
+            if (bcf_odd_nan(le32(d + shared + 12)))
+                bcf_problem(w, row, BCF_QUAL, -1, BCF_NAN_BITS, shared + 12, shared + 16, 4, 5);
+            const int64_t n_info = le16(d + shared + 16), n_allele = le16(d + shared + 18);
+            const int64_t n_sample = le32(d + shared + 20) & 0xFFFFFF, n_fmt = d[shared + 23];
+            if (n_sample != samples)
+                bcf_problem(w, row, BCF_RECORD, -1, BCF_SAMPLE_COUNT, shared + 20, shared + 23, 3, 0);
+            int64_t walked = shared + 24;
+            int status = bcf_shared(w, &walked, indiv, n_info, n_allele, row);
+            bcf_part_end(w, status, shared + 24, walked, indiv, BCF_SHARED_TAIL, row);
+            if (n_fmt && n_sample && end > indiv) {
+                walked = indiv;
+                status = bcf_indiv(w, &walked, end, n_fmt, n_sample, row);
+                bcf_part_end(w, status, indiv, walked, end, BCF_INDIV_TAIL, row);
+            } else {
+                if (n_fmt)
+                    bcf_problem(w, row, BCF_RECORD, -1, BCF_FORMAT_WITHOUT_SAMPLES, shared + 23, shared + 24, 1, 0);
+                if (end > indiv)
+                    bcf_problem(w, row, BCF_RECORD, -1, BCF_INDIV_TAIL, indiv, end, end - indiv, 0);
+            }
+        }
+        row++;
+        at = end;
+    }
+    *records = row;
+    return at;
+}
+
+PyDoc_STRVAR(bcf_records_doc,
+"bcf_records(data, start, samples, kinds) -> (count, stop, problems)\n"
+"\n"
+"The whole BCF records of data[start:] (uncompressed, after the header) walked field by\n"
+"field through the layout of BCF 2.2, as scan_python.bcf_records: count, where the first\n"
+"incomplete record begins, and the problems found, 8 int64 each in file order (record,\n"
+"field, key, problem, start, end, width, type): a string's bytes after its NUL, a vector's\n"
+"values after its END_OF_VECTOR, an odd NaN, a type code off the specification, an INFO or\n"
+"FORMAT key or FILTER value that kinds (one byte of BCF_KEY_* bits a dictionary index)\n"
+"does not declare so, bytes after a part's fields, a sample count other than samples, a\n"
+"part that does not parse.");
+
+static PyObject *
+bcf_records(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view, kinds;
+    Py_ssize_t start;
+    long long samples;
+    if (!PyArg_ParseTuple(args, "y*nLy*", &view, &start, &samples, &kinds))
+        return NULL;
+    if (start < 0 || start > view.len) {
+        PyBuffer_Release(&view);
+        PyBuffer_Release(&kinds);
+        PyErr_SetString(PyExc_IndexError, "start outside the data");
+        return NULL;
+    }
+    BcfWalk w = {.d = view.buf, .kinds = kinds.buf, .kind_count = kinds.len};
+    int64_t records = 0;
+    Py_ssize_t stop;
+    Py_BEGIN_ALLOW_THREADS
+    stop = walk_bcf(&w, view.len, start, samples, &records);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    PyBuffer_Release(&kinds);
+    if (w.out_of_memory) {
+        PyMem_RawFree(w.rows);
+        return PyErr_NoMemory();
+    }
+    PyObject *problems = int64_array(w.count * BCF_PROBLEM_FIELDS);
+    if (problems != NULL && w.count)
+        memcpy(PyByteArray_AS_STRING(problems), w.rows, (size_t)w.count * BCF_PROBLEM_FIELDS * sizeof(int64_t));
+    PyMem_RawFree(w.rows);
+    if (problems == NULL)
+        return NULL;
+    return Py_BuildValue("LnN", (long long)records, stop, problems);
+}
+
 static PyMethodDef scan_methods[] = {
     {"sam_revert_matches", sam_revert_matches, METH_VARARGS, sam_revert_matches_doc},
     {"splice_lines", splice_lines, METH_VARARGS, splice_lines_doc},
@@ -3117,6 +3460,7 @@ static PyMethodDef scan_methods[] = {
     {"repeated_tags", repeated_tags, METH_VARARGS, repeated_tags_doc},
     {"sam_revert_windows", sam_revert_windows, METH_VARARGS, sam_revert_windows_doc},
     {"date_junctions", date_junctions, METH_VARARGS, date_junctions_doc},
+    {"bcf_records", bcf_records, METH_VARARGS, bcf_records_doc},
     {NULL, NULL, 0, NULL},
 };
 

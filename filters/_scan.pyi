@@ -81,6 +81,9 @@ def splice_lines(
 ) -> bytes:
     """text with line rows[k] replaced by lines[k], or removed with its newline where lines[k] is None."""
 
+def bcf_records(data: Text, start: int, samples: int, kinds: ReadableBuffer, /) -> tuple[int, int, bytearray]:
+    """(count, stop, problems) of the whole BCF records of data[start:]: problems 8 int64 each, row by row."""
+
 def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearray]:
     """(count, stop, records, tags) of the whole BAM records of data[start:]: fixed fields and aux fields, field-major int64."""
 

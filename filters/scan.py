@@ -31,10 +31,12 @@ from .scan_python import (
     BAD_POS,
     BAM_RECORD_FIELDS,
     BAM_TAG_FIELDS,
+    BCF_PROBLEM_FIELDS,
     EMPTY_CHROM,
     TAG_LINE_MATE_CIGAR,
     TAG_LINE_NAMED,
     BamRecords,
+    BcfRecords,
     FastqRecords,
     LineFields,
     RevertedMatches,
@@ -46,9 +48,11 @@ __all__ = [
     "BAD_POS",
     "BAM_RECORD_FIELDS",
     "BAM_TAG_FIELDS",
+    "BCF_PROBLEM_FIELDS",
     "EMPTY_CHROM",
     "LOOPS",
     "BamRecords",
+    "BcfRecords",
     "FastqRecords",
     "LineFields",
     "RevertedMatches",
@@ -56,6 +60,7 @@ __all__ = [
     "TAG_LINE_NAMED",
     "VcfColumns",
     "bam_records",
+    "bcf_records",
     "cigar_lengths",
     "compiled",
     "count_lines",
@@ -118,6 +123,7 @@ LOOPS = (
     "sam_tag_lines",
     "repeated_tags",
     "sam_revert_windows",
+    "bcf_records",
 )
 """The loops each implementation defines, with one signature."""
 
@@ -142,6 +148,7 @@ if native is not None:
     from . import scan_compiled
     from .scan_compiled import (
         bam_records,
+        bcf_records,
         cigar_lengths,
         count_lines,
         date_junctions,
@@ -175,6 +182,7 @@ if native is not None:
 else:
     from .scan_python import (
         bam_records,
+        bcf_records,
         cigar_lengths,
         count_lines,
         date_junctions,

@@ -15,7 +15,17 @@ import numpy as np
 
 # Relative, so that mypy checks these calls against _scan.pyi under either package name.
 from . import _scan
-from .scan_python import BAM_RECORD_FIELDS, BAM_TAG_FIELDS, BamRecords, FastqRecords, LineFields, RevertedMatches, VcfColumns
+from .scan_python import (
+    BAM_RECORD_FIELDS,
+    BAM_TAG_FIELDS,
+    BCF_PROBLEM_FIELDS,
+    BamRecords,
+    BcfRecords,
+    FastqRecords,
+    LineFields,
+    RevertedMatches,
+    VcfColumns,
+)
 
 
 def _int64(buffer: bytearray) -> np.ndarray:
@@ -118,6 +128,12 @@ def sam_revert_matches(
 def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, rows: np.ndarray, lines: list[bytes | None]) -> bytes:
     """``text`` with line ``rows[k]`` replaced by ``lines[k]``, or removed where it is None."""
     return _scan.splice_lines(text, np.ascontiguousarray(line_starts), np.ascontiguousarray(line_ends), np.ascontiguousarray(rows), lines)
+
+
+def bcf_records(data: bytes, start: int, samples: int, kinds: bytes) -> BcfRecords:
+    """The whole BCF records of ``data[start:]`` walked field by field, their problems found; see ``scan_python.bcf_records``."""
+    count, stop, problems = _scan.bcf_records(data, start, samples, kinds)
+    return BcfRecords(count, stop, np.ascontiguousarray(_int64(problems).reshape(-1, len(BCF_PROBLEM_FIELDS)).T))
 
 
 def bam_records(data: bytes, start: int) -> BamRecords:

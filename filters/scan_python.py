@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -1375,3 +1375,243 @@ def sam_revert_windows(
             changed_reads += 1
             changed_bases += reverted
     return RevertedMatches(lines, changed_reads, changed_bases)
+
+
+# --- BCF records ------------------------------------------------------------------------------------
+
+BCF_PROBLEM_FIELDS = ("record", "field", "key", "problem", "start", "end", "width", "type")
+"""The rows of ``BcfRecords.problems``: the record (0-based in the call), the field
+(``BCF_FIELD_*``), its key (the dictionary index of an INFO or FORMAT key or a FILTER value, the
+allele's number, else -1), the problem (``BCF_PROBLEM_*``), the span of the bytes the problem
+is about (a value's bytes, every sample's for a FORMAT value; the unread rest of a part), the
+bytes a sample's value takes (the span's length outside FORMAT) and the value's type code."""
+BCF_FIELD_RECORD, BCF_FIELD_ID, BCF_FIELD_ALLELE, BCF_FIELD_FILTER, BCF_FIELD_INFO, BCF_FIELD_FORMAT, BCF_FIELD_QUAL = range(7)
+(
+    BCF_PROBLEM_AFTER_NUL,
+    BCF_PROBLEM_AFTER_END,
+    BCF_PROBLEM_NAN_BITS,
+    BCF_PROBLEM_TYPE,
+    BCF_PROBLEM_UNDECLARED,
+    BCF_PROBLEM_SHARED_TAIL,
+    BCF_PROBLEM_INDIV_TAIL,
+    BCF_PROBLEM_SAMPLE_COUNT,
+    BCF_PROBLEM_UNPARSED,
+    BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES,
+) = range(1, 11)
+BCF_KEY_FILTER, BCF_KEY_INFO, BCF_KEY_FORMAT = 1, 2, 4
+"""Bits of the dictionary table ``bcf_records`` takes: what the header declares each index as."""
+BCF_TYPE_SIZES = {0: 0, 1: 1, 2: 2, 3: 4, 5: 4, 7: 1}
+"""BCF 2.2's type codes and the bytes of a value of each (VCF 4.3, section 6.3.3); 4, 6 and 8 to 15 are reserved."""
+BCF_VECTOR_END = {1: 0x81, 2: 0x8001, 3: 0x80000001, 5: 0x7F800002}
+BCF_FLOAT_MISSING = 0x7F800001
+BCF_NANS = frozenset({0x7FC00000, 0xFFC00000, BCF_FLOAT_MISSING})
+"""The NaNs a float may be (htslib writes a quiet NaN for ``nan``, the specification's MISSING);
+another NaN is printed ``nan`` too, and its other bits pass unseen."""
+
+
+class BcfRecords(NamedTuple):
+    """The whole BCF records at ``start`` of uncompressed BCF data and their problems (``bcf_records``)."""
+
+    record_count: int
+    stop: int
+    """Where the first incomplete record begins (the end of the data when none is)."""
+    problems: np.ndarray
+    """int64, one row a field of ``BCF_PROBLEM_FIELDS``, one column a problem, in file order."""
+
+
+class _Stop(Exception):
+    """A part of a record the walk cannot go on reading: found, and the rest of the part unread."""
+
+
+def _bcf_typed(data: bytes, at: int, limit: int, problems: list[list[int]], context: list[int]) -> tuple[int, int, int]:
+    """(type, count, value start) of the type descriptor at ``at`` (VCF 4.3, section 6.3.3): a count
+    of 15 is followed by a typed integer (an integer type, a count of 1, not negative). A type code
+    BCF does not define, or a MISSING type with a count, is a problem and stops the part."""
+    if at >= limit:
+        raise _Stop
+    descriptor = data[at]
+    kind, count = descriptor & 15, descriptor >> 4
+    following = at + 1
+    if count == 15:
+        count, following = _bcf_key(data, following, limit, problems, context)
+        if count < 0:
+            raise _Stop
+    if kind not in BCF_TYPE_SIZES or (kind == 0 and count):
+        problems.append([*context, BCF_PROBLEM_TYPE, at, limit, limit - at, kind])
+        raise _Stop(True)
+    if following + count * BCF_TYPE_SIZES[kind] > limit:
+        raise _Stop
+    return kind, count, following
+
+
+def _bcf_key(data: bytes, at: int, limit: int, problems: list[list[int]], context: list[int]) -> tuple[int, int]:
+    """(value, next offset) of a typed atomic integer (a key, a vector's size): an integer type and a
+    count of 1 (htslib reads the type alone, so other count bits would pass unseen)."""
+    if at >= limit:
+        raise _Stop
+    kind = data[at] & 15
+    if kind not in (1, 2, 3):
+        problems.append([*context, BCF_PROBLEM_TYPE, at, limit, limit - at, kind])
+        raise _Stop(True)
+    if data[at] >> 4 != 1:
+        problems.append([*context, BCF_PROBLEM_TYPE, at, at + 1, 1, kind])
+    size = BCF_TYPE_SIZES[kind]
+    if at + 1 + size > limit:
+        raise _Stop
+    return int.from_bytes(data[at + 1 : at + 1 + size], "little", signed=True), at + 1 + size
+
+
+def _bcf_slot_problem(data: bytes, at: int, kind: int, count: int) -> int:
+    """The problem of one value of ``count`` elements at ``at`` (0 for none): a string's bytes after
+    its first NUL not NUL; a vector's elements after its first END_OF_VECTOR not END_OF_VECTOR; a
+    float NaN other than ``BCF_NANS`` before it."""
+    if kind == 7:
+        text = data[at : at + count]
+        nul = text.find(b"\0")
+        return BCF_PROBLEM_AFTER_NUL if nul >= 0 and text.count(0, nul) != count - nul else 0
+    if kind == 0:
+        return 0
+    size = BCF_TYPE_SIZES[kind]
+    end_marker = BCF_VECTOR_END[kind]
+    found = 0
+    ended = False
+    for element in range(count):
+        value = int.from_bytes(data[at + element * size : at + (element + 1) * size], "little")
+        if ended:
+            if value != end_marker:
+                return BCF_PROBLEM_AFTER_END
+        elif value == end_marker:
+            ended = True
+        elif kind == 5 and value & 0x7F800000 == 0x7F800000 and value & 0x7FFFFF and value not in BCF_NANS:
+            found = BCF_PROBLEM_NAN_BITS
+    return found
+
+
+def _bcf_values(data: bytes, at: int, kind: int, count: int, slots: int, problems: list[list[int]], context: list[int]) -> None:
+    """``slots`` values (one a sample) of ``count`` elements each: the first problem of the first
+    value that has one, reported once for all with the span of every value."""
+    width = count * BCF_TYPE_SIZES[kind]
+    for slot in range(slots):
+        found = _bcf_slot_problem(data, at + slot * width, kind, count)
+        if found:
+            problems.append([*context, found, at, at + slots * width, width, kind])
+            return
+
+
+def _bcf_string(data: bytes, at: int, limit: int, problems: list[list[int]], context: list[int]) -> int:
+    """A typed string (ID, an allele): a character type whatever its length, as htslib requires."""
+    kind, count, at = _bcf_typed(data, at, limit, problems, context)
+    width = count * BCF_TYPE_SIZES[kind]
+    if kind != 7:
+        problems.append([*context, BCF_PROBLEM_TYPE, at, at + width, width, kind])
+    else:
+        _bcf_values(data, at, kind, count, 1, problems, context)
+    return at + width
+
+
+def _bcf_shared(data: bytes, start: int, end: int, n_info: int, n_allele: int, kinds: bytes, problems: list[list[int]], row: int) -> int:
+    """Walk a record's shared part after its fixed 24 bytes: ID, alleles, FILTER, INFO. Returns where it stopped."""
+    at = _bcf_string(data, start, end, problems, [row, BCF_FIELD_ID, -1])
+    for allele in range(n_allele):
+        at = _bcf_string(data, at, end, problems, [row, BCF_FIELD_ALLELE, allele])
+    context = [row, BCF_FIELD_FILTER, -1]
+    kind, count, at = _bcf_typed(data, at, end, problems, context)
+    size = BCF_TYPE_SIZES[kind]
+    if count and kind not in (1, 2, 3):
+        problems.append([*context, BCF_PROBLEM_TYPE, at, at + count * size, count * size, kind])
+    else:
+        for element in range(count):
+            value = int.from_bytes(data[at + element * size : at + (element + 1) * size], "little", signed=True)
+            if not (0 <= value < len(kinds) and kinds[value] & BCF_KEY_FILTER):
+                problems.append([row, BCF_FIELD_FILTER, value, BCF_PROBLEM_UNDECLARED, at, at + count * size, count * size, kind])
+                break
+    at += count * size
+    for _ in range(n_info):
+        key, at = _bcf_key(data, at, end, problems, [row, BCF_FIELD_INFO, -1])
+        context = [row, BCF_FIELD_INFO, key]
+        kind, count, value = _bcf_typed(data, at, end, problems, context)
+        width = count * BCF_TYPE_SIZES[kind]
+        if not (0 <= key < len(kinds) and kinds[key] & BCF_KEY_INFO):
+            problems.append([*context, BCF_PROBLEM_UNDECLARED, value, value + width, width, kind])
+        _bcf_values(data, value, kind, count, 1, problems, context)
+        at = value + width
+    return at
+
+
+def _bcf_indiv(data: bytes, start: int, end: int, n_fmt: int, n_sample: int, kinds: bytes, problems: list[list[int]], row: int) -> int:
+    """Walk a record's FORMAT fields, each key's values for every sample. Returns where it stopped."""
+    at = start
+    for _ in range(n_fmt):
+        key, at = _bcf_key(data, at, end, problems, [row, BCF_FIELD_FORMAT, -1])
+        context = [row, BCF_FIELD_FORMAT, key]
+        kind, count, value = _bcf_typed(data, at, end, problems, context)
+        width = count * BCF_TYPE_SIZES[kind]
+        if value + n_sample * width > end:
+            raise _Stop
+        if not (0 <= key < len(kinds) and kinds[key] & BCF_KEY_FORMAT):
+            problems.append([*context, BCF_PROBLEM_UNDECLARED, value, value + n_sample * width, width, kind])
+        _bcf_values(data, value, kind, count, n_sample, problems, context)
+        at = value + n_sample * width
+    return at
+
+
+def _bcf_walk_part(walk: Any, data: bytes, start: int, end: int, tail: int, problems: list[list[int]], row: int, *fields: Any) -> None:
+    """One part of a record walked: its bytes after the last field are a problem (``tail``); so is a
+    field that does not fit in the part or does not parse, with the whole part (the walk cannot
+    tell where its fields lie), unless the walk found why (a type code) and stopped there."""
+    try:
+        at = walk(data, start, end, *fields, problems, row)
+    except _Stop as stop:
+        if not stop.args:
+            problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_UNPARSED, start, end, end - start, 0])
+        return
+    if at < end:
+        problems.append([row, BCF_FIELD_RECORD, -1, tail, at, end, end - at, 0])
+
+
+def bcf_records(data: bytes, start: int, samples: int, kinds: bytes) -> BcfRecords:
+    """The whole BCF records of ``data[start:]`` (uncompressed, after the header) walked field by
+    field through the layout of BCF 2.2 (VCF 4.3, section 6.3), each record's problems found: every
+    byte htslib does not print must be the canonical filler (NUL after a string's first NUL,
+    END_OF_VECTOR after a vector's first), each part must hold exactly its fields (``l_shared``,
+    ``l_indiv``), the record's sample count must be the header's (``samples``), its INFO and FORMAT
+    keys and FILTER values indexes the header declares so (``kinds``: ``BCF_KEY_*`` bits an index).
+    A field the walk cannot read is a problem too, never a reason to stop: a record's length is
+    known from its first 8 bytes, so the next one is walked all the same."""
+    if not 0 <= start <= len(data):
+        raise IndexError("start outside the data")
+    problems: list[list[int]] = []
+    row = 0
+    at = start
+    while at + 8 <= len(data):
+        shared_length = int.from_bytes(data[at : at + 4], "little")
+        indiv_length = int.from_bytes(data[at + 4 : at + 8], "little")
+        shared = at + 8
+        indiv = shared + shared_length
+        end = indiv + indiv_length
+        if end > len(data):
+            break
+        if shared_length < 24:
+            problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_UNPARSED, shared, end, end - shared, 0])
+        else:
+            quality = int.from_bytes(data[shared + 12 : shared + 16], "little")
+            if quality & 0x7F800000 == 0x7F800000 and quality & 0x7FFFFF and quality not in BCF_NANS:
+                problems.append([row, BCF_FIELD_QUAL, -1, BCF_PROBLEM_NAN_BITS, shared + 12, shared + 16, 4, 5])
+            n_info = int.from_bytes(data[shared + 16 : shared + 18], "little")
+            n_allele = int.from_bytes(data[shared + 18 : shared + 20], "little")
+            n_sample = int.from_bytes(data[shared + 20 : shared + 23], "little")
+            n_fmt = data[shared + 23]
+            if n_sample != samples:
+                problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_SAMPLE_COUNT, shared + 20, shared + 23, 3, 0])
+            _bcf_walk_part(_bcf_shared, data, shared + 24, indiv, BCF_PROBLEM_SHARED_TAIL, problems, row, n_info, n_allele, kinds)
+            if n_fmt and n_sample and indiv_length:
+                _bcf_walk_part(_bcf_indiv, data, indiv, end, BCF_PROBLEM_INDIV_TAIL, problems, row, n_fmt, n_sample, kinds)
+            else:  # htslib reads no FORMAT field then: every byte of the part passes unseen
+                if n_fmt:
+                    problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES, shared + 23, shared + 24, 1, 0])
+                if indiv_length:
+                    problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_INDIV_TAIL, indiv, end, indiv_length, 0])
+        row += 1
+        at = end
+    table = np.asarray(problems, dtype=np.int64).reshape(-1, len(BCF_PROBLEM_FIELDS)).T.copy()
+    return BcfRecords(row, at, table)

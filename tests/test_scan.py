@@ -1163,3 +1163,65 @@ def test_date_junctions_agree(text: bytes, info_column: int) -> None:
     ours, twin = both("date_junctions", text, info_column)
     assert ours.dtype == twin.dtype == np.int64
     assert ours.tolist() == twin.tolist()
+
+
+# --- BCF records: the audit's walk (tests/test_audit_bcf.py plants them in bcftools' files) --------------
+
+
+def both_walks(data: bytes, start: int, samples: int, kinds: bytes) -> list[Any]:
+    answers: list[Any] = []
+    for implementation in (scan.python, scan.compiled):
+        assert implementation is not None
+        try:
+            found = implementation.bcf_records(data, start, samples, kinds)
+        except Exception as error:  # noqa: BLE001 - the type is the answer
+            answers.append(type(error))
+            continue
+        assert found.problems.shape[0] == len(scan.BCF_PROBLEM_FIELDS)
+        answers.append((found.record_count, found.stop, found.problems.tolist()))
+    return answers
+
+
+TYPE_BYTES = st.sampled_from([0x00, 0x07, 0x17, 0x11, 0x12, 0x13, 0x15, 0x21, 0x31, 0x35, 0x47, 0xF7, 0xF1, 0x14, 0x16, 0x01, 0x91])
+"""Type descriptors: MISSING, strings, integers, floats, overflow counts, reserved codes, odd counts."""
+ELEMENTS = st.sampled_from([b"\0", b"\x81", b"\x01\x80", b"\x01\x00\x00\x80", b"\x02\x00\x80\x7f", b"\x01\x00\x80\x7f", b"\x00\x00\xc0\x7f",
+                            b"\x49\x4b\xc0\x7f", b"A", b"\x11\x02", b"\x12\x20\x00", b"\x13\x03\x00\x00\x00"])  # fmt: skip
+
+
+@st.composite
+def bcf_record(draw: st.DrawFn) -> bytes:
+    """A record of typed pieces in a plausible order, its counts and lengths sometimes off."""
+    n_sample = draw(st.integers(0, 3))
+    n_fmt = draw(st.integers(0, 3))
+    n_info = draw(st.integers(0, 3))
+    n_allele = draw(st.integers(0, 3))
+    fixed = struct.pack("<iiifHHI", 0, draw(st.integers(0, 99)), 1, draw(st.sampled_from([1.0, float("nan")])), n_info, n_allele,
+                        n_sample | n_fmt << 24)  # fmt: skip
+    if draw(st.booleans()):
+        fixed = fixed[:12] + draw(st.sampled_from([b"\x01\x00\x80\x7f", b"\x49\x4b\xc0\x7f", b"\x00\x00\xc0\x7f"])) + fixed[16:]
+    pieces = draw(st.lists(st.tuples(TYPE_BYTES, st.lists(ELEMENTS, max_size=4)), max_size=8))
+    shared = fixed + b"".join(bytes([kind]) + b"".join(elements) for kind, elements in pieces)
+    formats = draw(st.lists(st.tuples(TYPE_BYTES, st.lists(ELEMENTS, max_size=6)), max_size=6))
+    indiv = b"".join(bytes([kind]) + b"".join(elements) for kind, elements in formats)
+    shared_length = len(shared) + draw(st.sampled_from([0, 0, 0, -1, 1, -30]))
+    indiv_length = len(indiv) + draw(st.sampled_from([0, 0, 0, -1, 2]))
+    return struct.pack("<II", max(0, shared_length), max(0, indiv_length)) + shared + indiv
+
+
+@needs_compiled
+@settings(max_examples=800, deadline=None)
+@given(st.lists(bcf_record(), max_size=5), st.integers(0, 4), st.binary(min_size=1, max_size=12), st.integers(0, 3), st.integers(0, 40))
+def test_the_c_walk_finds_what_its_twin_finds(records: list[bytes], samples: int, kinds: bytes, start: int, cut: int) -> None:
+    """Random records (types, counts, lengths, padding, NaNs off), a start inside one, the data
+    cut short: the same records, stop and problems from the C walk and the Python twin."""
+    data = b"".join(records)
+    data = data[: max(0, len(data) - cut)]
+    start = min(start, len(data))
+    first, second = both_walks(data, start, samples, kinds)
+    assert first == second
+
+
+
+
+def test_the_bcf_walks_refuse_a_start_outside_the_data() -> None:
+    assert both_walks(b"\0" * 8, 9, 0, b"") == [IndexError, IndexError]
