@@ -24,9 +24,8 @@ strings too. Known safe (RFC 1952; SAM 1.6, section 4.1; RFC 8878; the xz file f
 - xz: xz streams and the stream padding between them (NUL bytes, a multiple of four),
   nothing after the last.
 
-Also here: the bytes after the NUL that ends a BAM or BCF header's text (``check_after_nul``),
-and BCF's header, read before the BCF goes to htslib (``checked_bcf``). The CRAM container
-is walked by ``audit_cram``.
+Also here: the bytes after the NUL that ends a BAM or BCF header's text (``check_after_nul``).
+A BCF's records are walked by ``audit_bcf``, the CRAM container by ``audit_cram``.
 """
 
 from __future__ import annotations
@@ -543,28 +542,6 @@ def check_after_nul(after: bytes, where: str, watch: ContainerWatch) -> None:
     the text, which every reader skips: NUL padding is known safe, any other byte a finding."""
     if after.strip(b"\0"):
         watch.found(TEXT_AFTER_NUL, where, after.replace(b"\0", b"\n"))
-
-
-def checked_bcf(stream: CheckedStream, watch: ContainerWatch) -> Iterator[bytes]:
-    """An uncompressed BCF for htslib to read: the decompressed content of ``stream``, its
-    header's text after the NUL checked on the way (BCF 2.2: magic, ``l_text``, text)."""
-    head = b""
-    while len(head) < 9:
-        more = stream.read(PIECE)
-        if not more:
-            yield head
-            return
-        head += more
-    text_end = 9 + int.from_bytes(head[5:9], "little")
-    while len(head) < text_end:
-        more = stream.read(max(PIECE, text_end - len(head)))
-        if not more:
-            break
-        head += more
-    check_after_nul(head[9:text_end].partition(b"\0")[2], "header", watch)
-    yield head
-    while more := stream.read(PIECE):
-        yield more
 
 
 def file_name(path: str) -> bytes:

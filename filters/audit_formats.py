@@ -34,12 +34,12 @@ import zlib
 from collections.abc import Iterator
 from typing import IO, BinaryIO, cast
 
+from genoscrub.audit_bcf import checked_bcf
 from genoscrub.audit_containers import (
     ZSTD_MAGIC,
     ByteSource,
     CheckedStream,
     ContainerWatch,
-    checked_bcf,
     compression,
     file_name,
     read_gzip_header,
@@ -140,7 +140,8 @@ def text_stream(path: str, watch: ContainerWatch) -> IO[bytes]:
 
 def bcf_feed(path: str, watch: ContainerWatch) -> Iterator[bytes]:
     """A BCF file for htslib, uncompressed: decompressed here like text, whatever the compression,
-    its container and its header's bytes after the NUL checked (``audit_containers``)."""
+    its container and its header's bytes after the NUL checked (``audit_containers``), its records
+    walked (``audit_bcf``)."""
     stream = CheckedStream(path, watch)
     try:
         yield from checked_bcf(stream, watch)

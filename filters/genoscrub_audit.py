@@ -24,6 +24,7 @@ import typer
 from genoscrub.audit_allowlist import AUX_TAGS
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
+from genoscrub.audit_bcf import REFUSED, holds_record_findings
 from genoscrub.audit_containers import ContainerWatch, check_after_nul, file_name
 from genoscrub.audit_fastq import FastqAudit
 from genoscrub.audit_findings import CLASSES, Findings
@@ -113,14 +114,30 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
         audit_alignments(path, kind, settings, findings, watch)
     elif kind in ("vcf", "bcf"):
         checks = VcfChecks(path, settings.forbid, settings.allowed_header, settings.population, settings.regions)
-        stream = ConvertedStream("bcf", path, None, bcf_feed(path, watch)) if kind == "bcf" else text_stream(path, watch)
-        with reading(stream):  # type: ignore[type-var]
-            VcfAudit(checks, findings).run(stream)
+        if kind == "bcf":
+            audit_bcf_text(path, checks, findings, watch)
+        else:
+            with reading(text_stream(path, watch)) as stream:
+                VcfAudit(checks, findings).run(stream)
     else:
         with reading(text_stream(path, watch)) as stream:
             FastqAudit(path, settings.forbid, findings).run(stream)
     findings.merge(watch.findings)
     return FORMAT_NAMES[kind], findings
+
+
+def audit_bcf_text(path: str, checks: VcfChecks, findings: Findings, watch: ContainerWatch) -> None:
+    """A BCF as the VCF text an htslib child makes of it, its records walked on their way there
+    (``audit_bcf``). When the walk found a record off the specification and the child then refuses
+    the file, what was found is the answer (``audit_bcf.REFUSED``), not an error."""
+    stream = ConvertedStream("bcf", path, None, bcf_feed(path, watch))
+    try:
+        with reading(stream):  # type: ignore[type-var]
+            VcfAudit(checks, findings).run(stream)
+    except InputError:
+        if stream.feed_error is not None or not holds_record_findings(watch):
+            raise
+        watch.findings.metadata.add(REFUSED)
 
 
 FILE_NAME = "file name"
