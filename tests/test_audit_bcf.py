@@ -366,10 +366,10 @@ def test_the_two_walks_agree_on_corrupted_bcftools_records(clean: bytes, at: int
 
 
 def test_corpus_vcfs_made_bcf_by_bcftools_walk_clean(corpus: Path, tmp_path: Path) -> None:
-    """The corpus holds no BCF: every VCF bcftools reads is made one, and its records walk without a
-    finding (bcftools writes nothing the walk refuses)."""
+    """The corpus holds no BCF: every VCF bcftools reads (of vcf/ and vcf-bad/) is made one, and its
+    records walk without a finding (bcftools writes nothing the walk refuses)."""
     walked_files = 0
-    for path in sorted((corpus / "vcf").glob("*")):
+    for path in sorted([*(corpus / "vcf").glob("*"), *(corpus / "vcf-bad").glob("*")]):
         made = subprocess.run(["bcftools", "view", "--no-version", "-Ou", str(path)], capture_output=True)
         if made.returncode != 0 or not made.stdout.startswith(b"BCF\2"):
             continue
