@@ -34,6 +34,7 @@ from genoscrub.record_reverter import (
     MATE_UNKNOWN,
     GermlineWindows,
     RecordReverter,
+    template_length,
 )
 from genoscrub.report import InputError
 from genoscrub.revert import ClipRule, clip_differs, revert_match_run
@@ -72,6 +73,9 @@ REGION_LIMIT = 1 << 24
 REGION_PER_READ = 2048
 """...and at most this many bases per read in it: one fetch per read costs about
 as much as slicing 2 kb more of a shared stretch (unsorted or sparse input)."""
+NO_TAG_CODES = np.zeros(1 << 16, dtype=np.uint8)
+EVERY_BYTE = np.ones(256, dtype=np.uint8)
+"""With ``scan.sam_tag_lines``, width 1: the lines that carry an ``MC:Z`` field at all."""
 MATE_CIGAR_WIDTH = 24
 """Bytes of an MC value looked at in bulk; a longer one is decided per record."""
 
@@ -172,6 +176,10 @@ class BlockReverter:
         windows = self.windows
         if windows.revert_all:  # sam_revert_matches does not rewrite MC: such records go to the one-record path
             fast[mate_rows] = False
+        unknown_mates = self._mates_unknown(table, flags, unmapped, names, query_lengths)
+        fast &= ~unknown_mates  # TLEN 0 (fail closed): the one-record path
+        tags_only &= ~unknown_mates
+        selected |= unknown_mates
         if isinstance(windows, GermlineWindows):
             starts = positions + cigars.each(windows.span_starts)
             ends = positions + cigars.each(windows.span_ends)
@@ -191,6 +199,42 @@ class BlockReverter:
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple
+
+    def _mates_unknown(
+        self, table: BlockFields, flags: np.ndarray, unmapped: np.ndarray, names: list[bytes], query_lengths: np.ndarray
+    ) -> np.ndarray:
+        """Paired records without ``MC`` whose TLEN the one-record path sets to 0: the mate,
+        mapped on the same contig, may have had its end moved by the length rule
+        (``RecordReverter.mate_may_change``: its footprint from PNEXT and TLEN touches a window).
+        A superset is enough (the one-record path decides); TLEN is read for the candidates only."""
+        count = len(flags)
+        rows = np.zeros(count, dtype=bool)
+        paired = ((flags & 0xD) == 0x1) & (query_lengths >= 0)
+        if not paired.any():
+            return rows
+        located = table.located
+        found = scan.sam_tag_lines(table.text, located.extra_starts, located.extra_counts, NO_TAG_CODES, EVERY_BYTE, 1)
+        candidates = np.flatnonzero(paired & ((found & scan.TAG_LINE_MATE_CIGAR) == 0))
+        if not len(candidates):
+            return rows
+        mate_names = table.values(6)
+        sites = self.windows.sites if isinstance(self.windows, GermlineWindows) else None
+        for row in candidates.tolist():
+            name = names[0] if len(names) == 1 else names[row]
+            if mate_names[row] != b"=" and mate_names[row] != name:
+                continue
+            tlen_field, mate_field = table.value(row, 8), table.value(row, 7)
+            tlen = abs(template_length(tlen_field))
+            if not tlen or not mate_field.isdigit():
+                continue
+            if sites is None:
+                rows[row] = True
+                continue
+            mate_position = int(mate_field) - 1
+            reach = max(tlen, int(query_lengths[row]))
+            if sites.windows(name.decode(errors="replace"), mate_position - reach, mate_position + tlen + reach):
+                rows[row] = True
+        return rows & ~unmapped
 
     def _rows_to_look_at(
         self, table: BlockFields, flags: np.ndarray, unmapped: np.ndarray, cigars: CigarColumn, positions: np.ndarray, names: list[bytes]
@@ -322,12 +366,14 @@ class BlockReverter:
                 results[row] = b"\t".join([text[start:quality_end], *KEPT_UNCHANGED_TAG_FIELDS.findall(text, quality_end, end)])
                 continue
             kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
+            template_length = None
             if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
-                mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+                mate_fields = table.mandatory(row)
                 mate = self.records.mate_update(mate_fields, kept)
                 if mate in (MATE_REMOVED, MATE_UNKNOWN):  # the record changes more: the one-record path, which counts it
                     continue
                 if mate is not None:
+                    template_length = self._template_length(mate_fields, kept, mate, position, length, length)
                     kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
             new_sequence, reverted = revert_match_run(position, sequence, bases, read_windows)
             if reverted:
@@ -342,6 +388,8 @@ class BlockReverter:
                 if with_nm:
                     kept.append(b"NM:i:%d" % distance)
             fields = text[start:quality_end] if not reverted else text[start:sequence_start] + new_sequence + text[sequence_end:quality_end]
+            if template_length is not None:
+                fields = with_template_length(table, row, fields, template_length)
             results[row] = b"\t".join([fields, *kept])
         same_report_keys(counts)
         return results
@@ -493,14 +541,38 @@ class BlockReverter:
                 results[row] = text[start:quality_end] + COPYING_TAG_FIELDS.sub(b"", tag_text)
                 continue
             kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in COPYING_TAGS]
-            mate_fields = [b"", b"", table.value(row, 2), b"", b"", b"", table.value(row, 6), table.value(row, 7)]
+            mate_fields = table.mandatory(row)
             mate = self.records.mate_update(mate_fields, kept)
             if mate in (MATE_REMOVED, MATE_UNKNOWN):
                 continue
+            head = text[start:quality_end]
             if mate is not None:
+                shape = self.shapes[mate_fields[5]]
+                if shape is not None and not int(mate_fields[1]) & 4:
+                    position = int(mate_fields[3]) - 1
+                    template_length = self._template_length(
+                        mate_fields, kept, mate, position, shape.reference_length, shape.query_length
+                    )
+                    if template_length is not None:
+                        head = with_template_length(table, row, head, template_length)
                 kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
-            results[row] = b"\t".join([text[start:quality_end], *kept])
+            results[row] = b"\t".join([head, *kept])
         return results
+
+    def _template_length(
+        self, fields: list[bytes], tags: list[bytes], mate: bytes, position: int, reference_length: int, query_length: int
+    ) -> bytes | None:
+        """A record the bulk paths settle keeps its own alignment end; its mate's may move
+        (``mate``, its new CIGAR): TLEN by ``RecordReverter.fit_template_length``, or None
+        when it stays."""
+        old_mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
+        template = self.records.template(fields, old_mate_cigar, mate)
+        if template is None:
+            return None
+        before = fields[8]
+        end = position + reference_length
+        self.records.fit_template_length(fields, template, position, end, end, query_length)
+        return None if fields[8] == before else fields[8]
 
     def _reference_regions(
         self, names: list[bytes], rows: np.ndarray, positions: np.ndarray, lengths: np.ndarray
@@ -520,6 +592,12 @@ class BlockReverter:
             if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
                 regions[name] = (start, self.reference.fetch(contig, start, end))
         return regions
+
+
+def with_template_length(table: BlockFields, row: int, head: bytes, template_length: bytes) -> bytes:
+    """``head``, a record's text from its line start, with TLEN replaced."""
+    start = int(table.line_starts[row])
+    return head[: int(table.tabs[row, 7]) + 1 - start] + template_length + head[int(table.tabs[row, 8]) - start :]
 
 
 class QueryLength(CigarTable):

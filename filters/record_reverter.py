@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
-from genoscrub.cigar import CigarShape, ShapeCache, format_cigar
+from genoscrub.cigar import CONSUMES_REFERENCE, INS, CigarShape, ShapeCache, format_cigar
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
 from genoscrub.keep_list import KeepList
@@ -210,6 +210,7 @@ class RecordReverter:
             mate = None
         else:
             mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_CHANGES.search(line) else None
+        old_mate_cigar = next((tag[5:] for tag in kept_tags if tag.startswith(b"MC:Z:")), None)
         if mate == MATE_REMOVED:
             report.add("mates_removed")
             make_single(fields)
@@ -222,6 +223,7 @@ class RecordReverter:
         if flag & 4:
             self._mask_unplaced(fields)
             return join(fields, kept_tags)
+        template = self.template(fields, old_mate_cigar, mate)
         name = fields[2].decode(errors="replace")
         shape = self.shapes[fields[5]]
         if shape is None:  # CIGAR '*': htslib reads it as unmapped, so is it treated here
@@ -237,18 +239,23 @@ class RecordReverter:
             options.clips is ClipRule.DIFFERING and fields[9] != b"*" and bool(shape.left_clip or shape.right_clip)
         )
         if not windows and not sa_windows and not clips_to_check:
+            end = position + shape.reference_length
+            self.fit_template_length(fields, template, position, end, end, shape.query_length)
             return join(fields, kept_tags)
         if name not in self.reference:
             raise InputError(f"contig {name} is not in the reference", self.path, line_number)
         offset = max(0, position - shape.left_clip)
-        reference = self.nearby.fetch(name, offset, position + shape.reference_length + shape.right_clip)
+        inserted = sum(length for op, length in shape.operations if op == INS) if shape.has_indel else 0
+        reference = self.nearby.fetch(name, offset, position + shape.reference_length + inserted + shape.right_clip)
         aligned_end = position + shape.reference_length - offset
-        if len(reference) < aligned_end:
+        known = len(reference)
+        if known < aligned_end:
             report.add("reads_past_contig_end")
-            reference += b"N" * (aligned_end - len(reference))  # no reference there: reverted to N
+        if known < aligned_end + inserted:  # no reference there: reverted to N (the length rule may add bases up to there)
+            reference += b"N" * (aligned_end + inserted - known)
         clips = ClipRule.ALL if sa_windows or self.windows.revert_all else options.clips
         clips_only = not windows and not sa_windows and not secondary_masked
-        return self._revert(fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only)
+        return self._revert(fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known)
 
     def _mask_unplaced(self, fields: list[bytes]) -> None:
         """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked."""
@@ -268,12 +275,17 @@ class RecordReverter:
         clips: ClipRule,
         name: str,
         clips_only: bool,
+        template: Template | None,
+        known: int,
     ) -> bytes | None:
         """``clips_only``: the record was looked at for its clips alone; unless one is
-        masked it passes as it was."""
+        masked it passes as it was. ``template``: its mate's place, for TLEN; ``known``: the
+        bases of ``reference`` the contig has (the rest is ``N`` past its end)."""
+        end = position + shape.reference_length
         if self.windows.revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip:
             sequence = fields[9]
-            if sequence == b"*" or sequence.upper() == reference[position - offset :]:
+            if sequence == b"*" or sequence.upper() == reference[position - offset : end - offset]:
+                self.fit_template_length(fields, template, position, end, end, shape.query_length)
                 return join(fields, [tag for tag in tags if tag[:2] in KEPT_TAGS or tag[:2] in (b"MD", b"NM", b"MC")])
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
@@ -289,8 +301,18 @@ class RecordReverter:
             counts["bases_reverted"] += result.bases_reverted
             counts["indels_reverted"] += result.indels_reverted
             counts["clip_bases_masked"] += result.clip_bases_masked
+            new_end = position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
+            if result.bases_trimmed_to_length:
+                counts["bases_trimmed_to_length"] += result.bases_trimmed_to_length
+            if result.bases_added_to_length:
+                counts["bases_added_to_length"] += result.bases_added_to_length
+            if result.bases_added_to_length and new_end - offset > known >= end - offset:  # added past the end; not counted already
+                counts["reads_past_contig_end"] += 1
         elif clips_only:
+            self.fit_template_length(fields, template, position, end, end, shape.query_length)
             return join(fields, tags)  # its clips carry the reference
+        new_end = position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
+        self.fit_template_length(fields, template, position, end, new_end, shape.query_length)
         fields[5] = format_cigar(result.operations)
         fields[9] = result.sequence
         fields[10] = result.qualities
@@ -323,6 +345,59 @@ class RecordReverter:
                     return True
         return False
 
+    def template(self, fields: list[bytes], old_mate_cigar: bytes | None, mate: bytes | None) -> Template | None:
+        """What TLEN needs of the mate: None when TLEN does not follow the ends (not a pair of
+        records mapped on one contig, or TLEN 0). ``old_mate_cigar`` is MC as read, ``mate`` what
+        :meth:`mate_update` made of it. ``fields`` needs FLAG, RNAME, RNEXT, PNEXT and TLEN."""
+        flag = int(fields[1])
+        if flag & 0xD != 0x1 or (fields[6] != b"=" and fields[6] != fields[2]) or not fields[7].isdigit():
+            return None
+        tlen = template_length(fields[8])
+        if not tlen:
+            return None
+        mate_position = int(fields[7]) - 1
+        if mate == MATE_UNKNOWN:
+            return Template(tlen, mate_position, None, None, known=False)
+        if old_mate_cigar is None:
+            return Template(tlen, mate_position, None, None)
+        old_shape = self.shapes[old_mate_cigar]
+        if old_shape is None:  # an MC that cannot be read: the mate is left as it is (mate_update)
+            return Template(tlen, mate_position, None, None, mate_cigar_unreadable=True)
+        new_shape = self.shapes[mate] if mate is not None else old_shape
+        assert new_shape is not None
+        old_end = mate_position + old_shape.reference_length
+        return Template(tlen, mate_position, old_end, mate_position + new_shape.reference_length)
+
+    def fit_template_length(
+        self, fields: list[bytes], template: Template | None, position: int, old_end: int, new_end: int, query_length: int
+    ) -> None:
+        """TLEN after the length rule moved this record's end or its mate's (:func:`fitted_template_length`);
+        0 where the mate's end cannot be known and may have moved (counted as ``template_lengths_cleared``)."""
+        if template is None:
+            return
+        tlen = template.tlen
+        if template.mate_old_end is None or template.mate_new_end is None:
+            if template.known and old_end == new_end and (
+                template.mate_cigar_unreadable or not self.mate_may_change(fields[2], template.mate_position, tlen, query_length)
+            ):
+                return
+            fields[8] = b"0"
+            self.report.add("template_lengths_cleared")
+            return
+        new_tlen = fitted_template_length(
+            tlen, position, old_end, new_end, template.mate_position, template.mate_old_end, template.mate_new_end
+        )
+        if new_tlen != tlen:
+            fields[8] = b"%d" % new_tlen
+
+    def mate_may_change(self, contig: bytes, mate_position: int, tlen: int, query_length: int) -> bool:
+        """Whether a mate known only by PNEXT and TLEN (no MC) may have had its length rule move its
+        end: its footprint, ``[PNEXT, PNEXT + |TLEN|)`` under the SAM outer-coordinate rule, widened
+        each way by ``max(|TLEN|, this read's length)`` for the reach of an indel in it, touches a window."""
+        reach = max(abs(tlen), query_length)
+        name = contig.decode(errors="replace")
+        return bool(self.windows.for_span(name, mate_position - reach, mate_position + abs(tlen) + reach))
+
     def mate_update(self, fields: list[bytes], tags: list[bytes]) -> bytes | None:
         """The mate's new CIGAR for MC (the rules of its own record, from MC alone):
         the new CIGAR, MATE_REMOVED, MATE_UNKNOWN, or None (no change).
@@ -350,6 +425,47 @@ class RecordReverter:
         if new_cigar is None:
             return MATE_UNKNOWN
         return None if new_cigar == mate_cigar else new_cigar
+
+
+@dataclass(frozen=True)
+class Template:
+    """A paired record's TLEN and its mate's place: the mate's alignment end as read and after the
+    rules, from MC (None for both without MC)."""
+
+    tlen: int
+    mate_position: int
+    mate_old_end: int | None
+    mate_new_end: int | None
+    known: bool = True
+    """False: MC had to go (a keep-list allele), so the mate's new end cannot be told."""
+    mate_cigar_unreadable: bool = False
+    """MC is there but is no CIGAR: the mate is taken as unchanged, as ``MC`` is kept as it is."""
+
+
+def template_length(field: bytes) -> int:
+    """TLEN as a number; 0 (left as it is) when it is not one."""
+    try:
+        return int(field)
+    except ValueError:
+        return 0
+
+
+def fitted_template_length(
+    tlen: int, position: int, old_end: int, new_end: int, mate_position: int, mate_old_end: int, mate_new_end: int
+) -> int:
+    """TLEN once the length rule moved alignment ends (POS never moves): the fragment's outer span
+    (SAM v1 1.4: leftmost start to rightmost end of the two records) changes by what the ends
+    moved it, and TLEN's magnitude by as much, its sign kept; both records compute the same from
+    their own CIGAR and their mate's MC. A TLEN that would not stay positive (one not written by
+    the outer rule) becomes the new outer span."""
+    left = min(position, mate_position)
+    change = (max(new_end, mate_new_end) - left) - (max(old_end, mate_old_end) - left)
+    if not change:
+        return tlen
+    magnitude = abs(tlen) + change
+    if magnitude <= 0:
+        magnitude = max(new_end, mate_new_end) - left
+    return magnitude if tlen > 0 else -magnitude
 
 
 def make_single(fields: list[bytes]) -> None:

@@ -35,12 +35,17 @@ aligner chose for an allele:
   by :class:`ClipRule`: by default when their projection onto the reference
   (plus ``CLIP_MARGIN``) touches a window or when they differ from the
   reference at that projection, since a clip's bases may belong anywhere; the
-  CIGAR keeps the clip, so POS, TLEN and the mate's view stay valid;
-- ``H`` and ``P`` are kept (``P`` goes once an insertion is removed).
+  CIGAR keeps the clip, so POS and the mate's view stay valid;
+- ``H`` and ``P`` are kept (``P`` goes once an insertion is removed);
+- then the read keeps its number of bases (:func:`length_kept`): what a filled
+  deletion added is taken from the right end of the aligned part, what a removed
+  insertion took is given back there as the reference bases after the alignment's
+  end. Otherwise a read's length would tell its germline indel.
 
 A base equal to the reference but for its case is not a difference. Reverting
-never moves POS nor the end of the alignment (``D``, ``M`` and ``N`` consume the
-same reference), so TLEN and the mate's PNEXT stay right. The new CIGAR depends
+never moves POS, so the mate's PNEXT stays right; the length rule moves the end
+of the alignment, and TLEN follows it (filters/record_reverter.py:
+``fitted_template_length``). The new CIGAR depends
 on POS, the CIGAR and the windows only, never on the bases (except where the
 keep list spares an allele), so a record computes its mate's new CIGAR for ``MC``
 from ``MC`` alone (:func:`rewrite_mate_cigar`), the same as the mate computes it.
@@ -56,12 +61,14 @@ from itertools import accumulate
 
 from genoscrub.cigar import (
     ALIGNED,
+    CONSUMES_QUERY,
     CONSUMES_REFERENCE,
     DEL,
     DIFF,
     EQUAL,
     HARD,
     INS,
+    PAD,
     SKIP,
     SOFT,
     CigarShape,
@@ -180,6 +187,12 @@ class Reverted:
     bases_reverted: int = 0
     indels_reverted: int = 0
     clip_bases_masked: int = 0
+    bases_trimmed_to_length: int = 0
+    """Bases taken from the right end of the aligned part so the read keeps its length (filled deletions)."""
+    bases_added_to_length: int = 0
+    """Reference bases added at the right end of the aligned part so the read keeps its length (removed insertions)."""
+    past_contig_end: bool = False
+    """Bases added past the contig's end, which has no reference there: they are ``N``."""
 
     @property
     def changed(self) -> bool:
@@ -329,6 +342,126 @@ def revert_alignment(
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
 ) -> Reverted | Removed:
+    """Revert every difference from the reference that lies in a window, keeping the read's length.
+
+    The rules (:func:`revert_until_settled`) fill deletions and remove insertions, so they change
+    how many bases a read has: in a file of 150-base reads, a read of 160 at a germline site would
+    say "10-base deletion here". So the read then keeps its number of bases (:func:`length_kept`):
+    the bases a filled deletion added are taken from the right end of the aligned part (POS never
+    moves; the end of the alignment moves left), and the bases a removed insertion took are given
+    back there as the reference bases that follow the alignment's end, with the quality of the base
+    before them (a filled deletion's rule: the lower neighbour, and the aligned part has one there),
+    ``N`` past the contig's end. Soft clips keep their lengths; a right clip, now beside another
+    stretch of reference, is judged again there. ``reference`` must then reach the insertions'
+    bases further (the caller fetches them). :func:`rewrite_mate_cigar` applies the same rule from
+    the CIGAR alone, so ``MC`` still equals the mate's CIGAR.
+    """
+    result = revert_until_settled(
+        position, operations, sequence, qualities, reference, reference_offset, windows, clips, keep, deletions, short_skip
+    )
+    if not isinstance(result, Reverted) or not result.indels_reverted:
+        return result
+    delta = query_length(result.operations) - query_length(operations)
+    if not delta:
+        return result
+    uses_match_mismatch = any(op in (EQUAL, DIFF) for op, _ in operations)
+    fitted = length_kept(result.operations, delta, EQUAL if uses_match_mismatch else M)
+    if fitted is None:
+        return NO_ALIGNED_BASE
+    result.operations, point = fitted
+    has_sequence = result.sequence != b"*"
+    if delta > 0:
+        if has_sequence:
+            result.sequence = result.sequence[:point] + result.sequence[point + delta :]
+            result.bases_trimmed_to_length = delta
+            if result.qualities != b"*":
+                result.qualities = result.qualities[:point] + result.qualities[point + delta :]
+    else:
+        added = -delta
+        start = position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE) - added - reference_offset
+        missing = start + added - len(reference)
+        if missing > 0:
+            reference += b"N" * missing  # no reference past the contig's end: N, as a read that runs past it
+            result.past_contig_end = True
+        if has_sequence:
+            result.sequence = result.sequence[:point] + reference[start : start + added] + result.sequence[point:]
+            result.bases_added_to_length = added
+            if result.qualities != b"*":
+                quality = result.qualities[point - 1] if point else MASKED_QUALITY
+                result.qualities = result.qualities[:point] + bytes((quality,)) * added + result.qualities[point:]
+    if has_sequence and _right_clip(result.operations):
+        again = revert_until_settled(
+            position, result.operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
+            deletions, short_skip,
+        )  # the right clip lies beside another stretch of reference now: judged there
+        if not isinstance(again, Reverted):
+            return again
+        result.sequence, result.qualities = again.sequence, again.qualities
+        result.bases_reverted += again.bases_reverted
+        result.clip_bases_masked += again.clip_bases_masked
+    return result
+
+
+def query_length(operations: Sequence[tuple[int, int]]) -> int:
+    return sum(length for op, length in operations if op in CONSUMES_QUERY)
+
+
+def _right_clip(operations: Sequence[tuple[int, int]]) -> bool:
+    """Whether an alignment ends in a soft clip (hard clips aside)."""
+    for op, _ in reversed(operations):
+        if op != HARD:
+            return op == SOFT
+    return False
+
+
+def length_kept(operations: Sequence[tuple[int, int]], delta: int, fill: int) -> tuple[Operations, int] | None:
+    """The length rule on a reverted CIGAR ``delta`` query bases longer than the record's was:
+    ``delta`` bases taken from the right end of the aligned part (a trailing ``D``, ``N`` or ``P``
+    left with no base after it goes, so does an ``I`` emptied), or ``-delta`` bases of ``fill``
+    (``M``, or ``=`` in a record spelled with ``=``/``X``) added there; soft and hard clips stay.
+    Returns the new operations and the query offset where the bases were taken or go, or None
+    when no aligned base is left."""
+    tail_start = len(operations)
+    while tail_start and operations[tail_start - 1][0] in (SOFT, HARD):
+        tail_start -= 1
+    if tail_start == 0:
+        return None
+    body: Operations = list(operations[:tail_start])
+    if delta > 0:
+        remaining = delta
+        while remaining:
+            if not body:
+                return None
+            op, length = body.pop()
+            if op in CONSUMES_QUERY:
+                if length > remaining:
+                    body.append((op, length - remaining))
+                    remaining = 0
+                else:
+                    remaining -= length
+        while body and body[-1][0] in (DEL, SKIP, PAD):
+            body.pop()
+        if not any(op in ALIGNED for op, _ in body):
+            return None
+        return body + list(operations[tail_start:]), query_length(body)
+    point = query_length(body)
+    append_operation(body, fill, -delta)
+    return body + list(operations[tail_start:]), point
+
+
+def revert_until_settled(
+    position: int,
+    operations: Sequence[tuple[int, int]],
+    sequence: bytes,
+    qualities: bytes,
+    reference: bytes,
+    reference_offset: int,
+    windows: Sequence[Window] | Windows,
+    clips: ClipRule = ClipRule.NEAR_WINDOWS,
+    keep: KeepAllele | None = None,
+    deletions: Sequence[Window] | Windows | None = None,
+    short_skip: int = 0,
+) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window.
 
     ``reference`` is the uppercase reference from ``reference_offset`` on and
@@ -339,6 +472,7 @@ def revert_alignment(
     ``deletions`` are the windows of germline deletions, for the skip rule;
     a skip shorter than ``short_skip`` is filled like a deletion (``--all``).
     Returns :data:`NO_ALIGNED_BASE` or :data:`SKIP_AT_DELETION` when the record must go.
+    The read's length is not kept here (:func:`revert_alignment` does that).
 
     An indel reverted can join the deletions beside it into a longer one (``1D3I1D`` becomes
     ``2D``), whose reach under ``deletion_reverted`` is longer than either part's. So the rules
@@ -454,7 +588,7 @@ def revert_alignment(
     result.sequence = bytes(new_sequence) if has_sequence else b"*"
     result.qualities = bytes(new_qualities) if has_qualities else b"*"
     if result.indels_reverted and _may_revert_again(new_operations, short_skip):  # until nothing changes (above)
-        again = revert_alignment(
+        again = revert_until_settled(
             position, new_operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
             deletion_windows, short_skip,
         )  # fmt: skip
@@ -520,7 +654,36 @@ def rewrite_mate_cigar(
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
 ) -> bytes | Removed | None:
-    """What the mate's CIGAR becomes under the same rules, from its MC tag alone.
+    """What the mate's CIGAR becomes under the same rules, from its MC tag alone, its length
+    kept as :func:`revert_alignment` keeps it (:func:`length_kept`, from the CIGAR alone too).
+    Returns what :func:`mate_cigar_settled` returns."""
+    shape = shape or parse_cigar(mate_cigar)
+    if shape is None:
+        return mate_cigar
+    new_cigar = mate_cigar_settled(position, mate_cigar, windows, shape, keep, deletions, short_skip)
+    if not isinstance(new_cigar, bytes) or new_cigar == mate_cigar:
+        return new_cigar
+    new_shape = parse_cigar(new_cigar)
+    assert new_shape is not None
+    delta = new_shape.query_length - shape.query_length
+    if not delta:
+        return new_cigar
+    fitted = length_kept(new_shape.operations, delta, EQUAL if shape.uses_match_mismatch else M)
+    if fitted is None:
+        return NO_ALIGNED_BASE
+    return format_cigar(fitted[0])
+
+
+def mate_cigar_settled(
+    position: int,
+    mate_cigar: bytes,
+    windows: Sequence[Window] | Windows,
+    shape: CigarShape | None = None,
+    keep: KeepAlleles | None = None,
+    deletions: Sequence[Window] | Windows | None = None,
+    short_skip: int = 0,
+) -> bytes | Removed | None:
+    """What the mate's CIGAR becomes under the rules (its length not yet kept), from its MC tag alone.
 
     Which operations change depends only on the CIGAR, POS and the windows, never
     on the bases, so a record can update ``MC`` without seeing its mate (no second
@@ -575,6 +738,6 @@ def rewrite_mate_cigar(
         operations = without_padding(operations)
         new_cigar = format_cigar(operations)
         if new_cigar != mate_cigar and _may_revert_again(operations, short_skip):  # as revert_alignment: until nothing changes
-            return rewrite_mate_cigar(position, new_cigar, windows, None, keep, deletion_windows, short_skip)
+            return mate_cigar_settled(position, new_cigar, windows, None, keep, deletion_windows, short_skip)
         return new_cigar
     return format_cigar(operations)

@@ -70,6 +70,12 @@ class BlockFields:
     def line(self, row: int) -> bytes:
         return self.text[int(self.line_starts[row]) : int(self.line_ends[row])]
 
+    def mandatory(self, row: int) -> list[bytes]:
+        """Fields 0 to 8 (QNAME to TLEN) of line ``row``, as a split line has them."""
+        ends = self.tabs[row, :9].tolist()
+        starts = [int(self.line_starts[row])] + [end + 1 for end in ends[:-1]]
+        return [self.text[start:end] for start, end in zip(starts, ends, strict=True)]
+
     def same_everywhere(self, field: int) -> bool:
         """Whether every line has the same bytes in field ``field`` (sorted input: one RNAME per block)."""
         starts, ends = self.tabs[:, field - 1] + 1, self.tabs[:, field]

@@ -67,17 +67,19 @@ def test_deletion_filled_with_reference_and_lower_neighbour_quality() -> None:
     qualities = b"I" * 11 + b"5" + b"@" + b"I" * 9
     result = revert_alignment(30, ops(b"12M2D10M"), sequence, qualities, REFERENCE, 0, [(40, 44)])
     assert isinstance(result, Reverted)
-    assert format_cigar(result.operations) == b"24M"
-    assert result.sequence == REFERENCE[30:54]
-    assert result.qualities == b"I" * 11 + b"5" + b"55" + b"@" + b"I" * 9
-    assert result.indels_reverted == 1
+    # filled, then the read keeps its 22 bases: two taken from its right end
+    assert format_cigar(result.operations) == b"22M"
+    assert result.sequence == REFERENCE[30:52]
+    assert result.qualities == b"I" * 11 + b"5" + b"55" + b"@" + b"I" * 7
+    assert (result.indels_reverted, result.bases_trimmed_to_length) == (1, 2)
 
 
 def test_insertion_removed_only_when_its_anchor_is_in_a_window() -> None:
     sequence = REFERENCE[50:61] + b"CA" + REFERENCE[61:71]
     result = revert_alignment(50, ops(b"11M2I10M"), sequence, b"I" * 23, REFERENCE, 0, [(59, 69)])
-    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"21M"
-    assert result.sequence == REFERENCE[50:71]
+    # removed, then the read keeps its 23 bases: the 2 reference bases after its end added
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"23M"
+    assert result.sequence == REFERENCE[50:73] and result.bases_added_to_length == 2
     kept = revert_alignment(50, ops(b"11M2I10M"), sequence, b"I" * 23, REFERENCE, 0, [(80, 81)])
     assert isinstance(kept, Reverted) and format_cigar(kept.operations) == b"11M2I10M" and not kept.changed
 
@@ -95,7 +97,7 @@ def test_soft_clip_masked_only_when_its_projection_touches_a_window() -> None:
 def test_record_without_sequence_gets_its_cigar_reverted() -> None:
     result = revert_alignment(30, ops(b"12M2D10M"), b"*", b"*", REFERENCE, 0, [(40, 44)])
     assert isinstance(result, Reverted)
-    assert (format_cigar(result.operations), result.sequence, result.qualities) == (b"24M", b"*", b"*")
+    assert (format_cigar(result.operations), result.sequence, result.qualities) == (b"22M", b"*", b"*")
 
 
 def test_match_mismatch_cigar_stays_match_mismatch() -> None:
@@ -163,9 +165,9 @@ def test_window_covers_a_read_placed_along_a_repeat_the_alt_makes() -> None:
     haplotype = reference[:258] + b"CG" + reference[260:]
     read = haplotype[258:292]
     result = revert_alignment(260, ops(b"4M2I28M"), read, b"I" * len(read), reference, 0, [(start, end)])
-    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"32M"
-    assert result.sequence == reference[260:292]
-    assert rewrite_mate_cigar(260, b"4M2I28M", [(start, end)]) == b"32M"
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"34M"
+    assert result.sequence == reference[260:294]
+    assert rewrite_mate_cigar(260, b"4M2I28M", [(start, end)]) == b"34M"
     # an SNV keeps its narrow window: a read placed along has no mismatch to spare
     start, end = indel_window(MNP_CONTEXT, MNP_CONTEXT_START, 258, b"A", b"C")
     assert end - start <= 12
@@ -182,8 +184,8 @@ def test_window_covers_a_unit_inserted_at_the_far_end_of_a_repeat_an_snv_extends
     read = haplotype[snv + 1 - 48 : snv + 1]
     start, end = indel_window(reference, 0, snv, b"T", b"A")
     result = revert_alignment(2, ops(b"38M3I7M"), read, b"I" * 48, reference, 0, [(start, end)])
-    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"45M"
-    assert result.sequence == reference[2:47]
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"48M"
+    assert result.sequence == reference[2:50]
 
 
 def test_snv_windows_in_bulk_equal_one_by_one(tmp_path: Path) -> None:
@@ -243,8 +245,9 @@ def test_a_deletion_joined_by_a_reverted_insertion_is_judged_whole() -> None:
     sequence = b"TTAGTT"
     result = revert_alignment(10, operations, sequence, b"I" * 6, REFERENCE, 0, [(1, 9)])
     assert isinstance(result, Reverted)
-    assert (format_cigar(result.operations), result.sequence, result.indels_reverted) == (b"5M", REFERENCE[10:12] + b"GTT", 2)
-    assert rewrite_mate_cigar(10, b"1D3I1D3M", [(1, 9)]) == b"5M"
+    # 5 bases for 6: the reference base after the end added
+    assert (format_cigar(result.operations), result.sequence, result.indels_reverted) == (b"6M", REFERENCE[10:12] + b"GTT" + REFERENCE[15:16], 2)
+    assert rewrite_mate_cigar(10, b"1D3I1D3M", [(1, 9)]) == b"6M"
     again = revert_alignment(10, result.operations, result.sequence, result.qualities, REFERENCE, 0, [(1, 9)])
     assert isinstance(again, Reverted) and not again.changed
 
@@ -265,9 +268,8 @@ def test_revert_invariants(alignment: tuple[int, list[tuple[int, int]]], spans: 
     shape = parse_cigar(format_cigar(result.operations))
     before = parse_cigar(format_cigar(operations))
     assert shape is not None and before is not None
-    # valid: CIGAR and SEQ agree, the reference span (so POS, TLEN) does not move
-    assert shape.query_length == len(result.sequence) == len(result.qualities)
-    assert shape.reference_length == before.reference_length
+    # valid: CIGAR and SEQ agree, and the read keeps its length (POS never moves)
+    assert shape.query_length == len(result.sequence) == len(result.qualities) == before.query_length == len(sequence)
     # the mate computes the same CIGAR from MC alone
     assert rewrite_mate_cigar(start, format_cigar(operations), windows) == format_cigar(result.operations)
     # inside windows every aligned base is the reference; no window, no change
