@@ -35,7 +35,10 @@ class CigarShape:
     """What the commands need of a CIGAR, computed once per distinct string.
 
     ``left_clip``/``right_clip`` are the soft-clipped bases before and after the
-    aligned part (hard clips hold no bases and are skipped over).
+    aligned part (hard clips hold no bases and are skipped over). ``length_change_start``
+    and ``length_change_end`` (relative to POS; both 0 without an insertion or deletion)
+    bound the reference spans of its insertions and deletions, each widened by its length
+    on each side (``widened_length_changes``).
     """
 
     operations: tuple[tuple[int, int], ...]
@@ -46,6 +49,8 @@ class CigarShape:
     has_indel: bool
     has_aligned: bool
     has_skip: bool = False
+    length_change_start: int = 0
+    length_change_end: int = 0
 
     @property
     def uses_match_mismatch(self) -> bool:
@@ -69,6 +74,7 @@ def parse_cigar(cigar: bytes) -> CigarShape | None:
         left_clip = unclipped[0][1]
     if len(unclipped) > 1 and unclipped[-1][0] == SOFT:
         right_clip = unclipped[-1][1]
+    widened = widened_length_changes(operations)
     return CigarShape(
         operations,
         reference_length,
@@ -78,7 +84,30 @@ def parse_cigar(cigar: bytes) -> CigarShape | None:
         has_indel=INS in inner or DEL in inner,
         has_aligned=any(op in ALIGNED for op in inner),
         has_skip=SKIP in inner,
+        length_change_start=min((start for start, _ in widened), default=0),
+        length_change_end=max((end for _, end in widened), default=0),
     )
+
+
+def widened_length_changes(operations: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The reference span (relative to POS) of each insertion and deletion, widened by its
+    length L on each side (at least 1): ``[r - L, r + L]`` for an insertion before reference
+    offset r, ``[r - L, r + 2L]`` for a deletion of ``[r, r + L)``.
+
+    An indel in a repeat may be placed anywhere along it (the aligner's choice, or the
+    normaliser's: left-aligned, one unit can move past the repeat's first base), so it can
+    sit up to about its own length outside a repeat's catalogued edges and still be that
+    repeat's allele length. A skip (``N``, an intron) is not a change of length.
+    """
+    widened: list[tuple[int, int]] = []
+    reference = 0
+    for op, length in operations:
+        if op in (INS, DEL):
+            widen = max(1, length)
+            widened.append((reference - widen, reference + (length if op == DEL else 0) + widen))
+        if op in CONSUMES_REFERENCE:
+            reference += length
+    return widened
 
 
 def format_cigar(operations: Sequence[tuple[int, int]]) -> bytes:

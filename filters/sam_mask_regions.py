@@ -13,7 +13,9 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
   is masked whole (its bases may be repeat units the aligner could not place);
 - a read whose CIGAR has an insertion, deletion or skip touching W, or whose
   alignment starts or ends inside W at a clip, is dropped: masking its bases
-  would still show the allele length (in SEQ length or clip position);
+  would still show the allele length (in SEQ length or clip position); an
+  insertion or deletion of L bases touches W when its span widened by L on each
+  side overlaps or meets W (an aligner may place it anywhere along the repeat);
 - an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole;
 - ``MC`` (the mate's CIGAR), and ``YS``/``nM`` (scored on the mate's bases), are
   removed where the mate touches W, ``SA``/``XA`` where an alignment they list
@@ -41,7 +43,7 @@ import typer
 from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
-from genoscrub.cigar import ALIGNED, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache
+from genoscrub.cigar import ALIGNED, CONSUMES_REFERENCE, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, widened_length_changes
 from genoscrub.cli import (
     BedOption,
     BuildOption,
@@ -106,25 +108,41 @@ def reveals_length(shape: CigarShape, position: int, windows: list[tuple[int, in
     """Whether the CIGAR alone shows an allele length inside a window.
 
     Insertions, deletions and skips touching a window, and clip junctions
-    inside one, change with the repeat length whatever the bases say.
+    inside one, change with the repeat length whatever the bases say. An
+    insertion or deletion of L bases is judged over its span widened by L on
+    each side (``cigar.widened_length_changes``): an aligner may place it
+    anywhere along the repeat, up to about its own length past the repeat's
+    catalogued edges.
     """
     operations = shape.operations
     if operations[0][0] in (SOFT, HARD) and touches(windows, position):
         return True
     if operations[-1][0] in (SOFT, HARD) and touches(windows, position + shape.reference_length):
         return True
-    reference = position
-    for op, length in operations:
-        if op == INS:
-            if touches(windows, reference):
+    if shape.has_indel:
+        for low, high in widened_length_changes(operations):
+            if any(position + low <= end and position + high >= start for start, end in windows):
                 return True
-        elif op in (DEL, SKIP):
-            if any(reference <= end and reference + length >= start for start, end in windows):
+    if shape.has_skip:
+        reference = position
+        for op, length in operations:
+            if op == SKIP and any(reference <= end and reference + length >= start for start, end in windows):
                 return True
-            reference += length
-        elif op in ALIGNED:
-            reference += length
+            if op in CONSUMES_REFERENCE:
+                reference += length
     return False
+
+
+def footprint_extents(shape: CigarShape) -> tuple[int, int]:
+    """``(bases before POS, end after POS)`` of the reference a CIGAR's read may show
+    something of: its aligned span with soft clips laid out beyond it, and the widened span
+    of each insertion and deletion (``reveals_length``) one base further, so that a region
+    that only meets a widened span still overlaps the footprint. The one-record and the
+    block paths, and the mate's ``MC`` and the ``SA``/``XA`` lists, all take it from here."""
+    lead, extent = shape.left_clip, max(1, shape.reference_length) + shape.right_clip
+    if shape.has_indel:
+        lead, extent = max(lead, 1 - shape.length_change_start), max(extent, shape.length_change_end + 1)
+    return lead, extent
 
 
 def mask_bases(shape: CigarShape, position: int, windows: list[tuple[int, int]], sequence: bytearray, quality: bytearray | None) -> int:
@@ -664,7 +682,8 @@ class RegionMasker:
         shape = self.shapes[cigar] if cigar != b"*" else None
         if shape is None:
             return position, position + 1
-        return position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip
+        lead, extent = footprint_extents(shape)
+        return position - lead, position + extent
 
     def on_reference(self, contigs: np.ndarray, first_line: int) -> np.ndarray | None:
         """A read on a contig the reference lacks is an error, or with
@@ -706,7 +725,7 @@ class RegionMasker:
         shape = self.shapes[cigar]
         if shape is None:
             return None
-        return shape.left_clip, max(1, shape.reference_length) + shape.right_clip
+        return footprint_extents(shape)
 
     def mate_candidates(
         self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, mate_score_tabs: np.ndarray, flags: np.ndarray,
@@ -732,7 +751,8 @@ class RegionMasker:
             if shape is None:
                 found[located.rows_of(mate_cigar_tabs[mate_cigars.array() == cigar])] = True
                 continue
-            lead, extent = max(lead, shape.left_clip), max(extent, max(1, shape.reference_length) + shape.right_clip)
+            shape_lead, shape_extent = footprint_extents(shape)
+            lead, extent = max(lead, shape_lead), max(extent, shape_extent)
         rows = np.flatnonzero(paired)  # an unpaired read's RNEXT is not looked up (and "*" would make the block's contigs mixed)
         where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
         found[rows] |= self.hits(where, mate_positions[rows] - lead, mate_positions[rows] + extent)
@@ -745,7 +765,7 @@ class RegionMasker:
         shape = self.shapes[cigar] if cigar else None
         if shape is None:
             return 0, -1
-        return shape.left_clip, max(1, shape.reference_length) + shape.right_clip
+        return footprint_extents(shape)
 
     def mate_touches(self, fields: list[bytes], cigar: bytes | None) -> bool:
         """Whether this read's mate (from RNEXT, PNEXT and ``cigar``, its MC) touches a region."""
@@ -898,7 +918,8 @@ class RegionMasker:
             shape = self.shapes[cigar]
             if shape is None:
                 return True
-            if self.regions.overlaps(contig, position - shape.left_clip, position + max(1, shape.reference_length) + shape.right_clip):
+            lead, extent = footprint_extents(shape)
+            if self.regions.overlaps(contig, position - lead, position + extent):
                 return True
         return False
 

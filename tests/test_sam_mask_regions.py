@@ -60,8 +60,14 @@ def test_soft_clip_that_would_reach_a_region_is_masked_whole() -> None:
         ("5M4I5M", (100, 110), True),  # insertion inside: the allele is longer
         ("5M4D5M", (100, 110), True),  # deletion inside: shorter
         ("5M4I5M", (105, 110), True),  # insertion just before the region's first base
-        ("5M4I5M", (90, 104), False),  # insertion after the region
-        ("5M4D5M", (112, 130), False),  # deletion ends before the region
+        ("5M4I5M", (90, 100), False),  # insertion 5 bases after the region: more than its 4 bases
+        ("5M4I5M", (90, 101), True),  # 4 bases after it: an aligner may place it there from the repeat's end
+        ("5M4I5M", (109, 120), True),  # 4 bases before it: or from the repeat's start
+        ("5M4I5M", (110, 120), False),
+        ("5M4D5M", (114, 130), False),  # deletion of 105-108 ends 5 bases before the region
+        ("5M4D5M", (113, 130), True),  # 4 bases before it
+        ("5M1I5M", (90, 104), True),  # widened by at least one base: an insertion that meets the region's end
+        ("5M200N5M", (310, 320), False),  # a skip is an intron, not a length: not widened
         ("5M200N5M", (150, 160), True),  # skip across the region
         ("6M6S", (104, 110), True),  # alignment ends inside at a clip: the junction shows where the allele diverged
         ("6S6M", (80, 99), False),  # clip junction outside
@@ -152,9 +158,11 @@ def test_no_read_keeps_an_indel_or_clip_junction_in_a_region(simulated: Path, ma
             spans = wide.get(read.reference_name or "", [])
             position = read.reference_start
             for op, length in read.cigartuples:
-                if op in (1,) and any(s <= position <= e for s, e in spans):
-                    pytest.fail("an insertion inside a region survived")
-                if op in (2, 3):
+                if op in (1,) and any(s <= position + length and position - length <= e for s, e in spans):
+                    pytest.fail("an insertion in a region or within its length of one survived")
+                if op == 2:
+                    assert not any(position - length <= e and position + 2 * length >= s for s, e in spans)
+                if op == 3:
                     assert not any(position <= e and position + length >= s for s, e in spans)
                 if op in (0, 2, 3, 7, 8):
                     position += length
@@ -445,11 +453,16 @@ def small_alignments(draw: st.DrawFn) -> list[bytes]:
     for number in range(draw(st.integers(1, 8))):
         parts = draw(cigar_operations)
         lead, trail = draw(st.integers(0, 5)), draw(st.integers(0, 5))
+        position = draw(st.integers(1, 250))
+        if not draw(st.integers(0, 2)):  # an indel a few bases outside the region, about its own length away
+            size, before, after = draw(st.integers(1, 12)), draw(st.integers(0, 10)), draw(st.integers(0, 10))
+            parts = [(before, "M")] * bool(before) + [(size, draw(st.sampled_from("ID")))] + [(after, "M")] * bool(after)
+            point = draw(st.sampled_from([100, 120])) + draw(st.integers(-size - 3, size + 3))  # 0-based, where the indel starts
+            position = max(1, point - before + 1)
         cigar = "".join(f"{length}{op}" for length, op in ([(lead, "S")] if lead else []) + parts + ([(trail, "S")] if trail else []))
         shape = parse_cigar(cigar.encode())
         assert shape is not None
         flag = draw(st.sampled_from([0, 0, 16, 256, 2048, 4, 65, 129]))
-        position = draw(st.integers(1, 250))
         tags = []
         if flag & 1:
             tags.append(f"MC:Z:{draw(st.sampled_from(['10M', '5S5M', '3M2I3M', '4M4D4M']))}")
@@ -487,6 +500,25 @@ def masked_text(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool) -> 
     return text, dict(report.counts)
 
 
+def indel_touches_region(line: bytes) -> bool:
+    """Whether a mapped record has an insertion or deletion of L bases whose span, widened by L on
+    each side, overlaps or meets the region at 100-120 (0-based, half-open) of the property
+    tests: the rule, written out here apart from ``cigar``'s own."""
+    fields = line.split(b"\t")
+    if line.startswith(b"@") or len(fields) < 11 or int(fields[1]) & 4 or fields[5] == b"*":
+        return False
+    reference = int(fields[3]) - 1
+    for length, op in re.findall(rb"(\d+)([MIDNSHP=X])", fields[5]):
+        size = int(length)
+        if op == b"I" and reference - size <= 120 and reference + size >= 100:
+            return True
+        if op == b"D" and reference - size <= 120 and reference + 2 * size >= 100:
+            return True
+        if op in b"MDN=X":
+            reference += size
+    return False
+
+
 @settings(max_examples=200, deadline=None)
 @given(small_alignments(), st.booleans())
 def test_bulk_and_one_record_paths_agree_whatever_the_contig_names(lines: list[bytes], drop: bool) -> None:
@@ -500,6 +532,7 @@ def test_bulk_and_one_record_paths_agree_whatever_the_contig_names(lines: list[b
         (folder / "plain.bed").write_text("1\t100\t120\n")
         bulk = masked_text(lines, folder / "chr.bed", drop, one_by_one=False)
         assert masked_text(lines, folder / "chr.bed", drop, one_by_one=True) == bulk
+        assert not any(map(indel_touches_region, bulk[0].splitlines()))
         plain = masked_text(lines, folder / "plain.bed", drop, one_by_one=False)
         assert plain[0].splitlines()[1:] == bulk[0].splitlines()[1:] and plain[1] == bulk[1]
         if bulk[0].startswith(b"@"):
@@ -784,3 +817,39 @@ def test_plain_mate_cigar_reads_are_settled_without_a_rewrite(tmp_path: Path, mo
     monkeypatch.setattr(RegionMasker, "rewrite", original)
     one = masked_with([*HEADER, *plain, *unusual], bed, drop=False, one_by_one=True)
     assert (text, counts) == one and list(counts) == list(one[1])
+
+
+def test_an_insertion_placed_just_before_a_repeat_is_dropped_with_flank_0(tmp_path: Path) -> None:
+    """The red team's reads: a repeat at 14201-14232 (BED 14200-14232), an insertion of three
+    CTTT units placed after 14199, as bwa and ``bcftools norm`` place it. With ``--flank 0``
+    the insertion's point lies one base before the region, but widened by its 12 bases it
+    reaches in: ``80M12I8M`` and ``80M12I`` (which ends there) are dropped, not masked, on
+    both paths; their mate loses ``MC``, which spells the insertion's length; a read whose
+    clip would reach the region is masked, and a read ending 13 bases before it passes."""
+    rng = random.Random(3)
+    left = "".join(rng.choice("ACGT") for _ in range(80))
+    insertion, right = "TCTTTCTTTCTT", "CTTTCTTT"
+    records = [
+        f"insedge\t0\tchr1\t14120\t60\t80M12I8M\t*\t0\t0\t{left + insertion + right}\t{'I' * 100}",
+        f"insend\t0\tchr1\t14120\t60\t80M12I\t*\t0\t0\t{left + insertion}\t{'I' * 92}",
+        f"clipedge\t0\tchr1\t14120\t60\t80M20S\t*\t0\t0\t{left + insertion + right}\t{'I' * 100}",
+        f"far\t0\tchr1\t14107\t60\t80M12I\t*\t0\t0\t{left + insertion}\t{'I' * 92}",
+        "mate\t65\tchr1\t13900\t60\t10M\t=\t14120\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:80M12I8M",
+    ]
+    sam = "@SQ\tSN:chr1\tLN:20000\n" + "".join(record + "\n" for record in records)
+    bed = tmp_path / "str.bed"
+    bed.write_text("chr1\t14200\t14232\tSTR_CTTTx8\n")
+    outputs = []
+    for switch in ("0", "1"):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+            result = run_command("sam-mask-regions", "-q", "--flank", "0", "--bed", str(bed), input=sam.encode())
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    kept = {line.split(b"\t")[0]: line.split(b"\t") for line in outputs[0].splitlines() if not line.startswith(b"@")}
+    assert sorted(kept) == [b"clipedge", b"far", b"mate"]
+    assert kept[b"clipedge"][9].endswith(b"N" * 20) and kept[b"far"][9] == (left + insertion).encode()
+    assert kept[b"mate"][11:] == []
+    default = run_command("sam-mask-regions", "-q", "--bed", str(bed), input=sam.encode())  # flank 100: the clip junction is in it too
+    assert [line.split(b"\t")[0] for line in default.stdout.splitlines() if not line.startswith(b"@")] == [b"mate"]
