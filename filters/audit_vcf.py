@@ -18,7 +18,12 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   ``--min-af`` in the population, or absent from it (matched by position and the
   allele trimmed of shared bases), or whose REF is that rare (1 - the sum of the ALT
   frequencies the population lists at that position);
-- regions (``--bed``/``--preset``): a record whose REF span, or INFO/END span, overlaps one.
+- regions (``--bed``/``--preset``): a record whose span overlaps one: its REF, its INFO/END,
+  and for a symbolic ALT other than ``<INS>`` POS + |INFO/SVLEN|; where an allele changes the
+  length by L (an ALT of bases L longer or shorter than REF, a symbolic ``<DEL>``, ``<INS>``,
+  ``<DUP>`` or ``<CNV>`` by its SVLEN), that span widened by L on each side, and a region it
+  only meets counts too (``judged_span``): a normaliser places an indel in a repeat at its
+  left end, up to about its own length before the repeat's first catalogued base.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
-from genoscrub.audit_sites import RegionList, is_sequence_allele
+from genoscrub.audit_sites import CONTIG_SPACING, RegionList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.one_by_one import one_by_one
@@ -381,7 +386,7 @@ class VcfAudit:
                 for reason in reasons:
                     findings.population.add(reason, where)
             if self.regions is not None and self.region_names is not None:
-                self.check_regions(contig, pos - 1, ref, info, where)
+                self.check_regions(contig, pos - 1, ref, alt, info, where)
 
     def place_of(self, chrom: bytes) -> str:
         """How a record's CHROM locates it: the name, when a ``##contig`` line declares it and it
@@ -437,15 +442,50 @@ class VcfAudit:
             return f"sample {index - 8} FORMAT/{printable(name, forbid)}"
         return COLUMN_NAMES[index]
 
-    def check_regions(self, contig: str, start: int, ref: bytes, info: bytes, where: str) -> None:
+    def check_regions(self, contig: str, start: int, ref: bytes, alt: bytes, info: bytes, where: str) -> None:
         assert self.regions is not None and self.region_names is not None
         name = self.region_names.get(contig)
         if name is None:
             return
-        end = start + max(1, len(ref))
-        found = re.search(rb"(?:^|;)END=([0-9]+)(?:;|$)", info)
-        if found:
-            end = max(end, int(found.group(1)))
+        low, high = judged_span(start, ref, alt, info)
         base = int(self.regions.offsets[self.regions.contig_index[name]])
-        for region in self.regions.regions_between(base + start, base + end):
+        for region in self.regions.regions_between(base + max(0, low), base + min(high, CONTIG_SPACING)):
             self.findings.regions.add(region.label + (f" {region.name}" if region.name else ""), where)
+
+
+INFO_INTEGER = re.compile(rb"(?:^|;)(END|SVLEN)=([^;]*)")
+RESIZING_SYMBOLS = (b"<DEL", b"<INS", b"<DUP", b"<CNV")
+"""Symbolic alleles (their subtypes too: ``<DEL:ME>``, ``<CNV:TR>``) that make the sequence longer
+or shorter by their SVLEN (VCF 4.4, section 5.3)."""
+
+
+def judged_span(start: int, ref: bytes, alt: bytes, info: bytes) -> tuple[int, int]:
+    """The 0-based, half-open span a record is judged over for regions.
+
+    REF; INFO/END (1-based, inclusive: a half-open end); for a symbolic ALT other than an
+    insertion, POS + |SVLEN|. Where an allele changes the length by L, the span widened by
+    L + 1 on each side: L because an indel's place along a repeat is the normaliser's
+    choice (left-aligned, it can sit up to its own length before the repeat's first base),
+    one more so that a region the L-widened span meets is overlapped. L is how much longer
+    or shorter an ALT of bases is than REF; for ``RESIZING_SYMBOLS``, the largest |SVLEN|,
+    or without one the span after POS, and at least 1.
+    """
+    end = start + max(1, len(ref))
+    lengths: list[int] = []
+    for key, value in INFO_INTEGER.findall(info):
+        if key == b"END":
+            if value.isdigit():
+                end = max(end, int(value))
+        else:
+            lengths += [int(item.lstrip(b"-")) for item in value.split(b",") if item.lstrip(b"-").isdigit()]
+    if lengths and b"<" in alt and b"<INS" not in alt:
+        end = max(end, start + 1 + max(lengths))
+    change = 0
+    for allele in alt.split(b","):
+        if allele.isalpha():
+            change = max(change, abs(len(allele) - len(ref)))
+        elif allele.upper().startswith(RESIZING_SYMBOLS):
+            change = max(change, max(lengths, default=end - start - 1), 1)
+    if change:
+        return start - change - 1, end + change + 1
+    return start, end

@@ -5,17 +5,25 @@ be deleted unless the research needs them; identity SNPs, Y-STRs and
 mitochondrial control-region variants identify a person or a family line the
 same way. A record is dropped when any base of its REF allele, of its
 ``INFO/END`` span, or of the span ``INFO/SVLEN`` gives a symbolic allele, lies in
-a region widened by ``--flank``.
+a region widened by ``--flank``; and a record with an allele that changes the length
+by L bases (an ALT of bases L longer or shorter than REF; a symbolic ``<DEL>``,
+``<INS>``, ``<DUP>`` or ``<CNV>``, L its SVLEN) when that span widened by L on each
+side overlaps or meets such a region: a normaliser places an indel in a repeat at its
+left end, which can be up to about its own length before the repeat's catalogued
+first base (``bcftools norm`` writes ``chr1 14199 A ATCTTTCTTTCTT`` for an insertion
+of CTTT units into a repeat that starts at 14201).
 
 The header and the records are read by the shared VCF modules (``vcf``,
-``vcf_header``): records come as located blocks (``RecordBlock``), whose CHROM, POS
-and REF are read in bulk; only records with ``END=`` or ``SVLEN=`` in the line are
-split, one by one (every record with ``GENOSCRUB_ONE_BY_ONE=1``). Kept records pass
-as the same bytes.
+``vcf_header``): records come as located blocks (``RecordBlock``), whose CHROM, POS,
+REF and ALT are read in bulk; records with ``END=`` or ``SVLEN=`` in the line, and
+records whose REF or ALT is longer than one base and that lie near a region (within
+the longer of the two, a bound on any length change), are split, one by one (every
+record with ``GENOSCRUB_ONE_BY_ONE=1``). Kept records pass as the same bytes.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -43,33 +51,61 @@ from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-regions"
 SPAN_KEYS = (b"END=", b"SVLEN=")  # INFO keys that make a record span more than its REF
+LENGTH_CHANGING_SYMBOLS = (b"<DEL", b"<INS", b"<DUP", b"<CNV")
+"""Symbolic alleles (and their subtypes, ``<DEL:ME>``, ``<CNV:TR>``) that make the sequence
+longer or shorter, by their SVLEN (VCF 4.4, 5.3); ``<INV>``, ``<*>``, breakends do not."""
+BASES = re.compile(rb"[A-Za-z]+")
 
 app = make_app()
 
 
 def record_span(line: bytes) -> tuple[bytes, int, int]:
-    """CHROM and the 0-based, half-open span of one record line: its REF, or more where INFO says.
+    """CHROM and the 0-based, half-open span one record line is judged over.
 
-    ``INFO/END`` (1-based, inclusive: already a half-open end) reaches its position; for a
-    symbolic ALT other than an insertion, ``INFO/SVLEN`` reaches POS + |SVLEN| (VCF 4.4,
-    5.3). An END or SVLEN past any contig reaches its end. Raises ValueError (with the
-    message for the user) for an END or SVLEN that is not an integer.
+    Its REF, or more where INFO says: ``INFO/END`` (1-based, inclusive: already a
+    half-open end) reaches its position; for a symbolic ALT other than an insertion,
+    ``INFO/SVLEN`` reaches POS + |SVLEN| (VCF 4.4, 5.3). An END or SVLEN past any contig
+    reaches its end. Where an allele changes the length by L (``length_change``), that
+    span widened by L on each side and by one base more, so that a region the widened
+    span only meets overlaps it. Raises ValueError (with the message for the user) for
+    an END or SVLEN that is not an integer.
     """
     fields = line.split(b"\t", 8)
     start = min(vcf_position(fields[1]) - 1, LONGEST)
     end = start + max(1, len(fields[3]))
     info = fields[7]
+    lengths: list[int] = []
     if b"END=" in info or b"SVLEN=" in info:
         symbolic_span = b"<" in fields[4] and b"<INS" not in fields[4]
         for item in info.split(b";"):
             key, _, value = item.partition(b"=")
             if key == b"END":
                 end = max(end, _clamped(value, "INFO/END is not an integer"))
-            elif key == b"SVLEN" and symbolic_span:
+            elif key == b"SVLEN" and b"<" in fields[4]:
                 for length in value.split(b","):
                     if length != b".":
-                        end = max(end, min(start + 1 + _clamped(length.lstrip(b"-"), "INFO/SVLEN is not an integer"), LONGEST))
+                        lengths.append(_clamped(length.lstrip(b"-"), "INFO/SVLEN is not an integer"))
+                        if symbolic_span:
+                            end = max(end, min(start + 1 + lengths[-1], LONGEST))
+    widen = length_change(fields[3], fields[4], lengths, end - start - 1)
+    if widen:
+        return fields[0], start - widen - 1, min(end + widen + 1, LONGEST)
     return fields[0], start, end
+
+
+def length_change(ref: bytes, alt: bytes, lengths: list[int], span_after_anchor: int) -> int:
+    """The most any allele of ``alt`` changes the length by, or 0: an ALT of bases by how
+    much longer or shorter than REF it is; a symbolic ``LENGTH_CHANGING_SYMBOLS`` allele by
+    the largest SVLEN (``lengths``), without one by the span after its first base (a
+    ``<DEL>`` with only END), and by at least 1 either way. ``*``, ``.``, ``<INV>``, ``<*>``
+    and breakends change nothing."""
+    widen = 0
+    for allele in alt.split(b","):
+        if BASES.fullmatch(allele):
+            widen = max(widen, abs(len(allele) - len(ref)))
+        elif allele.upper().startswith(LENGTH_CHANGING_SYMBOLS):
+            widen = max(widen, max(lengths, default=span_after_anchor), 1)
+    return widen
 
 
 def _clamped(text: bytes, message: str) -> int:
@@ -87,12 +123,16 @@ class RegionDropper:
         self.path = path
         self.report = report
 
-    def spans(self, block: RecordBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """CHROM, 0-based start and end of every record of a block.
+    def spans(self, block: RecordBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """CHROM, 0-based start and end of every record of a block, and which spans are exact.
 
-        CHROM, POS and REF are read in bulk (``RecordBlock`` checked POS); the lines that
-        hold ``END=`` or ``SVLEN=``, and every line with ``GENOSCRUB_ONE_BY_ONE=1``, go
-        through ``record_span``.
+        CHROM, POS, REF and ALT are read in bulk (``RecordBlock`` checked POS). A record
+        whose REF and ALT are one base each (an SNV, or no ALT) is judged over its REF; for
+        any other the span is a bound: REF widened on each side by the longer of the REF
+        and ALT columns and one base, which no length change of its alleles can pass
+        (``record_span``), and ``kept_text`` judges such a record exactly only where that
+        bound reaches a region. The lines that hold ``END=`` or ``SVLEN=``, and every line
+        with ``GENOSCRUB_ONE_BY_ONE=1``, go through ``record_span`` here.
         """
         text = block.text
         if b"\0" in text:  # CHROM is gathered as a NUL-padded string, which would drop it
@@ -102,16 +142,25 @@ class RegionDropper:
         chroms = gathered_spans(text, block.data, *block.column(0))
         starts = np.minimum(span_integers(block.data, text, *block.column(1)) - 1, LONGEST)  # past any region: no overflow
         ref_start, ref_end = block.column(3)
-        ends = starts + np.maximum(ref_end - ref_start, 1)
+        alt_start, alt_end = block.column(4)
+        ref_lengths, alt_lengths = ref_end - ref_start, alt_end - alt_start
+        ends = starts + np.maximum(ref_lengths, 1)
+        exact = slow | ((ref_lengths == 1) & (alt_lengths == 1))
+        bound = np.where(exact, 0, np.maximum(ref_lengths, alt_lengths) + 1)
+        starts, ends = starts - bound, ends + bound
         if slow.any():
             chroms = chroms.astype(object)
             for index in np.flatnonzero(slow).tolist():
-                try:
-                    chroms[index], starts[index], ends[index] = record_span(block.line(index))
-                except ValueError as error:
-                    raise InputError(str(error), self.path, block.first_line + index) from None
+                chroms[index], starts[index], ends[index] = self.record_span(block, index)
             chroms = np.array(chroms.tolist())
-        return chroms, starts, ends
+        return chroms, starts, ends, exact
+
+    def record_span(self, block: RecordBlock, index: int) -> tuple[bytes, int, int]:
+        """``record_span`` of one line of a block, its error located."""
+        try:
+            return record_span(block.line(index))
+        except ValueError as error:
+            raise InputError(str(error), self.path, block.first_line + index) from None
 
     @staticmethod
     def _span_lines(block: RecordBlock) -> np.ndarray:
@@ -126,7 +175,7 @@ class RegionDropper:
         return lines
 
     def kept_text(self, block: RecordBlock) -> bytes:
-        chroms, starts, ends = self.spans(block)
+        chroms, starts, ends, exact = self.spans(block)
         dropped = np.zeros(block.count, dtype=bool)
         for chrom in distinct(chroms):  # each declared: vcf_columns checked the block
             intervals = self.regions.intervals(chrom)
@@ -134,6 +183,9 @@ class RegionDropper:
                 continue
             selected = chroms == chrom
             dropped[selected] = overlap_mask(intervals[0], intervals[1], starts[selected], ends[selected])
+        for index in np.flatnonzero(dropped & ~exact).tolist():  # near a region by its bound: judged exactly
+            chrom, start, end = self.record_span(block, index)
+            dropped[index] = self.regions.overlaps(chrom, start, end)
         count = int(dropped.sum())
         self.report.add("records_in", block.count)
         self.report.add("records_dropped", count)

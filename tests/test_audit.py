@@ -1198,3 +1198,40 @@ def test_indel_ending_past_the_reference_turns_off_the_reference_shortcut(tmp_pa
         variants = read_variants(str(tmp_path / "germline.vcf"), "germline list")
         sites = GermlineSites(variants, "germline", names, Reference(str(tmp_path / "ref.fa")))
         assert sites.indels_on_reference is on_reference
+
+
+def test_vcf_region_spans_follow_svlen_and_widen_length_changes(tmp_path: Path) -> None:
+    """The audit judges a VCF record's span as vcf-drop-regions does, by its own code: SVLEN of a
+    symbolic allele (not an insertion) reaches POS + |SVLEN|, and an allele that changes the length
+    by L widens the span by L each side (a region it then only meets counts). Each record here
+    touches the repeat at 14201-14232 (BED 14200-14232) that way alone; the last two do not."""
+    (tmp_path / "str.bed").write_text("chr1\t14200\t14232\tSTR\n")
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##ALT=<ID=DEL,Description=\"Deletion\">\n"
+        "##ALT=<ID=DUP,Description=\"Duplication\">\n##ALT=<ID=INS,Description=\"Insertion\">\n"
+        "##INFO=<ID=SVLEN,Number=A,Type=Integer,Description=\"Length\">\n"
+        "##INFO=<ID=END,Number=1,Type=Integer,Description=\"End\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    )
+    rows = [
+        (14150, "G", "<DEL>", "SVLEN=-120"),  # spans the repeat
+        (14160, "A", "<DUP>", "SVLEN=80"),  # as vcf-drop-regions: a symbolic span by SVLEN
+        (14199, "A", "ATCTTTCTTTCTT", "."),  # the left-normalised insertion of three units
+        (14190, "A", "<INS>", "SVLEN=12"),  # an insertion is no span, but widened by its 12 bases
+        (14233, "TCTTT", "T", "."),  # one unit deleted after the repeat's end
+        (14180, "A", "<INS>", "SVLEN=12"),  # 19 bases before the repeat
+        (14190, "G", "A", "."),  # an SNV beside it
+    ]
+    vcf = tmp_path / "in.vcf"
+    vcf.write_text(header + "".join(f"chr1\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t{info}\n" for pos, ref, alt, info in rows))
+    for switch in ("0", "1"):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+            result, report = audit("--bed", str(tmp_path / "str.bed"), str(vcf), cwd=tmp_path)
+        assert result.returncode == 1
+        regions = report["files"][0]["findings"]["regions"]  # type: ignore[index]
+        assert regions["count"] == 5 and regions["by_key"] == {"chr1:14201-14232 STR": 5}, regions
+    scrubbed = run_command("vcf-drop-regions", "-q", "--flank", "0", "--bed", str(tmp_path / "str.bed"), str(vcf))
+    assert scrubbed.returncode == 0 and scrubbed.stdout.count(b"\nchr1\t") == 2
+    (tmp_path / "out.vcf").write_bytes(scrubbed.stdout)
+    _, report = audit("--bed", str(tmp_path / "str.bed"), str(tmp_path / "out.vcf"), cwd=tmp_path)
+    assert report["files"][0]["findings"]["regions"]["count"] == 0  # type: ignore[index]
