@@ -47,10 +47,13 @@ from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import (
     ALIGNED,
+    DELETION,
     HARD_CLIP,
+    INSERTION,
     SOFT_CLIP,
     AlignedRead,
     carried_sites,
+    length_change_reach,
     length_shown_in_regions,
     unmasked_regions,
 )
@@ -608,12 +611,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
                 slow[row].add(site)
     if checks.regions is not None:
         regions = checks.regions
-        unmapped_placed = placed & ~mapped
-        unmapped_end = start + block.sequence_lengths
-        near = (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, wide_start - 1, wide_end + 1)) | (
-            unmapped_placed & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
-        )  # an insertion or clip at a region's edge shows a length too (``length_shown_in_regions``)
-        near_rows = np.flatnonzero(near)
+        near_rows = np.flatnonzero(reads_near_regions(block, regions, placed, mapped, plain, start, end, reach))
         # Reads that lay their bases without gaps (most of them) are settled in bulk when every
         # base they lay in a region is N; the rest, and any that keeps a base, have their region
         # bases looked at one by one.
@@ -646,6 +644,46 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
             checks.regions is not None and row in regions_unsettled,
         )  # fmt: skip
+
+
+def reads_near_regions(
+    block: RecordBlock, regions: RegionList, placed: np.ndarray, mapped: np.ndarray, plain: np.ndarray, start: np.ndarray,
+    end: np.ndarray, reach: np.ndarray,
+) -> np.ndarray:
+    """Which reads may keep a base in a region or show a length there, and are looked at further:
+    a mapped read whose span, widened by ``reach`` (its clips' bases) and by its longest insertion
+    or deletion, overlaps a region or meets its edge (an insertion, a clip junction or an indel's
+    widened span at a region's edge shows a length too: ``length_shown_in_regions``), and an
+    unmapped read whose bases, laid from its place, overlap one."""
+    widen = reach.copy()
+    gapped = np.flatnonzero(mapped & ~plain)
+    widen[gapped] = np.maximum(widen[gapped], longest_length_changes(block, gapped))
+    unmapped_end = start + block.sequence_lengths
+    return (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, start - widen - 1, end + widen + 1)) | (
+        placed & ~mapped & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
+    )
+
+
+def longest_length_changes(block: RecordBlock, rows: np.ndarray) -> np.ndarray:
+    """For each row, its CIGAR's longest insertion or deletion (at least 1 where it has one),
+    0 without: ``audit_reads.length_change_reach`` for a block's rows, the CIGAR words read
+    with numpy (SAM 1.6, section 4.2: length << 4 | operation, little-endian)."""
+    counts = block.cigar_counts[rows]
+    longest = np.zeros(len(rows), dtype=np.int64)
+    total = int(counts.sum())
+    if not total:
+        return longest
+    owner = np.repeat(np.arange(len(rows)), counts)
+    within = np.arange(total) - np.repeat(exclusive_sum(counts), counts)
+    at = block.cigar_starts[rows][owner] + 4 * within
+    data = block.data
+    words = data[at].astype(np.int64) | data[at + 1].astype(np.int64) << 8 | data[at + 2].astype(np.int64) << 16 | (
+        data[at + 3].astype(np.int64) << 24
+    )
+    operations, lengths = words & 0xF, np.maximum(words >> 4, 1)
+    changing = (operations == INSERTION) | (operations == DELETION)
+    np.maximum.at(longest, owner[changing], lengths[changing])
+    return longest
 
 
 def clip_at_region(
@@ -825,7 +863,8 @@ def check_one_read(
     base in, or that touches no region."""
     read = block.decoded(row, checks.references)
     if checks.regions is not None and with_regions and mapped:
-        for region in length_shown_in_regions(read, checks.regions.regions_between(low - 1, high + 1)):
+        widen = length_change_reach(read)
+        for region in length_shown_in_regions(read, checks.regions.regions_between(low - widen - 1, high + widen + 1)):
             label = f"{region.label}{f' {region.name}' if region.name else ''} (length)"
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
     if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat

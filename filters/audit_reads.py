@@ -172,10 +172,12 @@ def unmasked_regions(read: AlignedRead, regions: list[Region]) -> list[Region]:
 
 def length_shown_in_regions(read: AlignedRead, regions: list[Region]) -> list[Region]:
     """The regions in which the read's alignment shows a length whatever its bases say: an
-    insertion at a point in the region or at its edge, a deletion or skip that overlaps the
-    region or meets its edge, or a clip (soft or hard) whose junction with the aligned bases lies
-    in it or at its edge. A repeat's length is the distance between its flanks, and each of
-    these moves with it, so masking the bases to N does not hide it."""
+    insertion or deletion whose span, widened by its length L on each side, overlaps the region
+    or meets its edge (an aligner places an indel anywhere along a repeat, up to about its own
+    length outside the repeat's catalogued edges), a skip that overlaps the region or meets its
+    edge, or a clip (soft or hard) whose junction with the aligned bases lies in it or at its
+    edge. A repeat's length is the distance between its flanks, and each of these moves with
+    it, so masking the bases to N does not hide it."""
     points: list[int] = []
     gaps: list[tuple[int, int]] = []
     operations = read.operations
@@ -185,9 +187,12 @@ def length_shown_in_regions(read: AlignedRead, regions: list[Region]) -> list[Re
         points.append(read.end)
     reference = read.start
     for op, length in operations:
+        widen = max(1, length)
         if op == INSERTION:
-            points.append(reference)
-        elif op in (DELETION, SKIP):
+            gaps.append((reference - widen, reference + widen))
+        elif op == DELETION:
+            gaps.append((reference - widen, reference + length + widen))
+        elif op == SKIP:
             gaps.append((reference, reference + length))
         if op in CONSUMES_REFERENCE:
             reference += length
@@ -197,3 +202,9 @@ def length_shown_in_regions(read: AlignedRead, regions: list[Region]) -> list[Re
         if any(region.start <= point <= region.end for point in points)
         or any(low <= region.end and high >= region.start for low, high in gaps)
     ]
+
+
+def length_change_reach(read: AlignedRead) -> int:
+    """How far past the read's aligned span ``length_shown_in_regions`` may find a region: its
+    longest insertion or deletion (at least 1 when it has one), 0 without."""
+    return max((max(1, length) for op, length in read.operations if op in (INSERTION, DELETION)), default=0)

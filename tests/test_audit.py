@@ -549,6 +549,12 @@ LENGTH_READS = [
     ("template-rightmost", 129, 201, "30M", 81, -150, "A" * 30, ""),
     ("template-short", 65, 21, "30M", 41, 50, "A" * 30, ""),
     ("bases-masked", 0, 96, "30M", 0, 0, "A" * 5 + "N" * 20 + "A" * 5, ""),
+    # an indel of L bases is judged over its span widened by L: an aligner may place it anywhere along the repeat
+    ("insertion-ending-before", 0, 71, "29M6I", 0, 0, "A" * 35, "(length)"),  # its point one base before the region
+    ("insertion-no-seq", 0, 71, "29M6I", 0, 0, None, "(length)"),
+    ("deletion-after-end", 0, 122, "3M4D20M", 0, 0, "A" * 23, "(length)"),  # 121-124 deleted, widened to meet 120
+    ("long-deletion-before", 0, 11, "10M60D5M", 0, 0, "A" * 15, "(length)"),  # longer than its read: widened by 60
+    ("insertion-far-before", 0, 61, "29M6I", 0, 0, "A" * 35, ""),  # 11 bases before: kept
 ]
 
 
@@ -862,8 +868,13 @@ def laid_reads(draw: st.DrawFn) -> list[pysam.AlignedSegment]:
     for index in range(draw(st.integers(1, 12))):
         operations = st.sampled_from([0, 0, 0, 4, 4, 7, 8, 5, 1, 2, 3, 6])  # mostly M and S; =, X, H, I, D, N, P
         cigar = [(draw(operations), draw(st.integers(0, 12))) for _ in range(draw(st.integers(1, 5)))]
-        query_length = sum(length for op, length in cigar if op in (0, 1, 4, 7, 8))
         position = draw(st.integers(0, len(LAID_REFERENCE) - 60))
+        if not draw(st.integers(0, 3)):  # an insertion or deletion a few bases outside a region, about its own length away
+            size, before, after = draw(st.integers(1, 40)), draw(st.integers(0, 10)), draw(st.integers(0, 10))
+            cigar = [(0, before), (draw(st.sampled_from([1, 2])), size), (0, after)]
+            edge = draw(st.sampled_from([edge for region in LAID_REGIONS for edge in region]))
+            position = min(max(0, edge + draw(st.integers(-size - 3, size + 3)) - before), len(LAID_REFERENCE) - 60)
+        query_length = sum(length for op, length in cigar if op in (0, 1, 4, 7, 8))
         if draw(st.integers(0, 3)):  # the germline haplotype from near the read's start, a few bases changed
             unclipped = [(op, length) for op, length in cigar if op != 5]  # H
             leading = unclipped[0][1] if unclipped and unclipped[0][0] == 4 else 0  # S
@@ -919,9 +930,16 @@ def audited(path: str, folder: Path, with_regions: bool) -> dict[str, Any]:
 
 def audited_without_bulk_paths(path: str, folder: Path, with_regions: bool) -> dict[str, Any]:
     """``audited`` with every read sent down the one-read path: none laid without gaps, none
-    settled by its region bases in bulk."""
-    laid_out = audit_bam.laid_out
+    settled by its region bases in bulk, and every mapped read but one of a single aligned
+    operation looked at for regions, however far from one (not only those the bulk selection
+    finds near one)."""
+    laid_out, near = audit_bam.laid_out, audit_bam.reads_near_regions
+
+    def every_gapped_read(block: Any, regions: Any, placed: Any, mapped: Any, plain: Any, *rest: Any) -> np.ndarray:
+        return near(block, regions, placed, mapped, plain, *rest) | (mapped & ~plain)  # type: ignore[no-any-return]
+
     with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(audit_bam, "reads_near_regions", every_gapped_read)
         monkeypatch.setattr(audit_bam, "laid_out", lambda block, rows: (np.zeros(len(rows), dtype=bool), *laid_out(block, rows)[1:]))
         monkeypatch.setattr(audit_bam, "masked_in_regions", lambda block, rows, *_: np.zeros(len(rows), dtype=bool))
         return audited(path, folder, with_regions)
