@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable
 from itertools import pairwise
 from operator import ne
@@ -34,6 +35,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 from genoscrub import __version__
+from genoscrub.allele_annotations import AlleleAnnotations, kept_text
 from genoscrub.alleles import (
     SEQUENCE_BYTES,
     SNV_KEY_LIMIT,
@@ -340,10 +342,12 @@ class RareVariantFilter:
         keep_missing: bool,
         drop_germline: bool,
         columns: RecordColumns,
+        annotations: AlleleAnnotations,
         report: Report,
         path: str,
     ) -> None:
         self.source = source
+        self.annotations = annotations
         self.columns = columns
         self.min_af = min_af
         self.keep_missing = keep_missing
@@ -376,14 +380,20 @@ class RareVariantFilter:
             self.report.add("dropped_germline", int(counts[GERMLINE]))
 
     def filter_records(self, body: TextBlocks, column_count: int) -> Iterable[bytes]:
-        """Yield the text of the records kept, block by block, as slices of the input."""
+        """Yield the text of the records kept, block by block, as slices of the input; a kept
+        record naming another record's allele in a String field loses it (``allele_annotations``)."""
         for first_line, text in body:
             block = RecordBlock(first_line, text, self.path, column_count)
             self.columns.check(block)
             self.report.add("records", block.count)
             outcomes = self.outcomes(block)
             self.count(outcomes)
-            kept = block.kept_text(np.isin(outcomes, list(self.kept_outcomes)))
+            keep = np.isin(outcomes, list(self.kept_outcomes))
+            removed: Counter[str] = Counter()
+            rewritten = kept_text(self.annotations, block.text, block.starts, block.ends, keep, removed)
+            for name, amount in sorted(removed.items()):
+                self.report.add(name, amount)
+            kept = block.kept_text(keep) if rewritten is None else rewritten
             if kept:
                 yield kept
 
@@ -457,7 +467,14 @@ def main(
                 else:
                     frequencies = InfoFrequencies(af_key, header, input)
                 records = RareVariantFilter(
-                    frequencies, min_af, keep_missing, drop_germline, RecordColumns(header.contig_ids()), report, input
+                    frequencies,
+                    min_af,
+                    keep_missing,
+                    drop_germline,
+                    RecordColumns(header.contig_ids()),
+                    AlleleAnnotations.of_header(header),
+                    report,
+                    input,
                 )
                 sink.write(output_header(header))
                 for chunk in records.filter_records(body, len(header.columns)):

@@ -280,6 +280,15 @@ class VcfHeader:
     def info_numbers(self) -> dict[bytes, bytes]:
         return info_numbers(self.meta)
 
+    @cached_property
+    def info_descriptions(self) -> dict[bytes, bytes]:
+        """INFO ID -> its Description, from the ``##INFO`` lines that parse (the first of an ID)."""
+        descriptions: dict[bytes, bytes] = {}
+        for line in self.meta:
+            if meta_key(line) == b"INFO" and (found := field_definition(b"INFO", meta_value(line))) is not None:
+                descriptions.setdefault(found.id, found.description)
+        return descriptions
+
     def provenance_replaced(self, line: bytes) -> list[bytes]:
         """The meta lines with ``line`` (``##genoscrub_<command>=VERSION``) last, any earlier one of
         the same command removed: running a command twice writes one line, not two."""
