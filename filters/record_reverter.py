@@ -29,12 +29,13 @@ KEPT_TAGS = TAGS_BLIND_TO_BASES
 are recomputed; every other tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and
 is removed."""
 
-COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA CS CQ cs ds YS nM vA vG vW".split())
+COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM vA vG vW".split())
 """Tags removed from every record, touched or not, because what they hold may carry a
 germline allele that reverting the record's own bases does not reach:
 
 - another record's sequence (R2, Q2, E2, U2, CS, CQ);
-- an alignment (OA, OC, OP, SA, XA: a CIGAR or NM that may hold a germline indel);
+- an alignment (OA, OC, OP, SA, XA, and XB, bwa mem -u's XA with scores: a CIGAR or NM
+  that may hold a germline indel);
 - the read's bases where it differs from the reference (minimap2's ``cs`` and ``ds``;
   genoscrub-audit --germline cannot check them base by base and finds them anywhere);
 - the mate's score or mismatches (Bowtie2's ``YS``, STAR's ``nM`` for a pair): a mate

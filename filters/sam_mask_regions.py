@@ -18,7 +18,7 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
   side overlaps or meets W (an aligner may place it anywhere along the repeat);
 - an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole;
 - ``MC`` (the mate's CIGAR), and ``YS``/``nM`` (scored on the mate's bases), are
-  removed where the mate touches W, ``SA``/``XA`` where an alignment they list
+  removed where the mate touches W, ``SA``/``XA``/``XB`` where an alignment they list
   touches W; TLEN becomes 0 where it shows the end of a mate that reaches into W
   (``template_length_reach``): with the mate's start (PNEXT) and its read length,
   that end tells an indel's length inside W as the mate's CIGAR would; a masked read keeps only the tags that say nothing of its bases
@@ -80,7 +80,11 @@ COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")
 MASK_QUALITY = ord("#")  # Phred 2, the conventional "unreliable base" quality
 UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of its placed position
-KEPT_WHEN_MASKED = TAGS_BLIND_TO_BASES | {b"MC", b"SA", b"XA"}
+ALIGNMENT_LISTS = (b"SA", b"XA", b"XB")
+"""Tags listing the read's other alignments: SA (its chimeric parts), XA (bwa's alternative
+hits, ``rname,[+-]pos,CIGAR,NM;``) and XB (bwa mem -u's XA, each hit with its score and MAPQ
+after the same fields). Each is judged by the hits it lists (``check_alignment_lists``)."""
+KEPT_WHEN_MASKED = TAGS_BLIND_TO_BASES | {b"MC", b"SA", b"XA", b"XB"}
 """The tags a masked read keeps: those that say nothing of its bases (``aux_tags``), and the mate's
 CIGAR and the read's other alignments, which have rules of their own (below). Every other tag
 goes, fail closed: it copies the bases (``R2``, ``cs``, ``OQ``, ``MM``, ...), or it was scored on
@@ -489,7 +493,7 @@ class RegionMasker:
 
         The block is never split into lines. Positions, flags and CIGAR spans of the whole
         block are read from the located columns and tested with ``searchsorted``; the
-        ``MC``, ``SA`` and ``XA`` tags are found from the block's tabs, not by searching the
+        ``MC``, ``SA``, ``XA`` and ``XB`` tags are found from the block's tabs, not by searching the
         text again. A read whose only change can be the loss of its ``MC`` is settled for the
         whole block (``mate_cigar_cuts``); Python work per read is spent only on the reads
         whose own footprint or alignment list may come near a region, or whose tag section
@@ -524,10 +528,10 @@ class RegionMasker:
         own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
         own_ends = np.where(unmapped, positions + UNMAPPED_REACH, positions + extent)
         own_hit = self.hits(contigs, own_starts, own_ends)
-        tags = located.tags_after_tabs((b"MC", b"SA", b"XA"))
+        tags = located.tags_after_tabs((b"MC", *ALIGNMENT_LISTS))
         mate_scores = located.fields_named(MATE_SCORE_TAGS)
         candidates = own_hit | self.mate_candidates(located, tags[b"MC"], mate_scores, flags, contigs, mate_contigs, mate_positions - 1)
-        for name in (b"SA", b"XA"):
+        for name in ALIGNMENT_LISTS:
             candidates[located.rows_of(tags[name])] = True
         repeating = lines_with_repeated_tags(text, located.fields)
         candidates[repeating] = True
@@ -537,7 +541,7 @@ class RegionMasker:
         cuts = MateCigarCuts.none(count)
         if not self.drop:
             mate_only = candidates & ~own_hit
-            for name in (b"SA", b"XA"):
+            for name in ALIGNMENT_LISTS:
                 mate_only[located.rows_of(tags[name])] = False
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
@@ -614,7 +618,7 @@ class RegionMasker:
         self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, mate_only: np.ndarray, flags: np.ndarray,
         contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray,
     ) -> MateCigarCuts:
-        """The reads among ``mate_only`` (not in a region themselves, no ``SA``/``XA``,
+        """The reads among ``mate_only`` (not in a region themselves, no ``SA``/``XA``/``XB``,
         no ``--drop``) that ``rewrite`` would at most strip of their ``MC``, settled for
         the whole block: ``mate_touches`` on each read's own ``MC``, and the fields
         ``without_tags`` would remove, as spans of the text.
@@ -811,7 +815,7 @@ class RegionMasker:
                 changed = changed or list(fields)
                 changed[9] = b"\t".join(parts[:2] + [tags] if tags else parts[:2])
                 self.report.add("mate_score_tags_removed", removed)
-        if b"SA:Z:" in fields[9] or b"XA:Z:" in fields[9]:
+        if any(name + b":Z:" in fields[9] for name in ALIGNMENT_LISTS):
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
         if self.template_length_shows_region(fields):
             changed = changed or list(fields)
@@ -884,20 +888,21 @@ class RegionMasker:
         return [*fields[:9], rest]
 
     def check_alignment_lists(self, fields: list[bytes], line_number: int) -> list[bytes] | None:
-        """``SA``/``XA`` that list an alignment touching a region (its CIGAR may show a length)
-        are removed, and the bases they place there masked: the soft clips, for another part
-        of a chimeric read (``SA``); the whole read, for an alternative alignment (``XA``):
-        the read may come from the region as well as from where it was placed."""
+        """``SA``/``XA``/``XB`` that list an alignment touching a region (its CIGAR may show a
+        length) are removed, and the bases they place there masked: the soft clips, for another
+        part of a chimeric read (``SA``); the whole read, for an alternative alignment (``XA``,
+        or ``XB``, bwa mem -u's XA with scores): the read may come from the region as well as
+        from where it was placed."""
         parts = fields[9].split(b"\t", 2)
         if len(parts) < 3:
             return None
-        leaking = [name for name in (b"SA", b"XA") if self.list_touches(tag_value(parts[2], name), name)]
+        leaking = [name for name in ALIGNMENT_LISTS if self.list_touches(tag_value(parts[2], name), name)]
         if not leaking:
             return None
         tags, removed = without_tags(parts[2], leaking)
         self.report.add("alignment_tags_removed", removed)
         fields = [*fields[:9], b"\t".join(filter(None, [parts[0], parts[1], tags]))]
-        if b"XA" in leaking:
+        if b"XA" in leaking or b"XB" in leaking:
             self.report.add("reads_masked_alternative_hit_in_region")
             return self.mask_record(fields, line_number, None, whole=True)
         self.report.add("reads_masked_chimeric_part_in_region")

@@ -45,7 +45,7 @@ CIGARS = ["40M", "40M", "40M", "5S35M", "35M5S", "18M2D22M", "20M1I19M", "10H40M
 TAGS = [
     f"RG:Z:{PLANTED}", "MD:Z:0", "NM:i:9", "MQ:i:60", "AS:i:40", "MC:Z:40M", "MC:Z:18M2D22M", "MC:Z:20M1I19M",
     "MC:Z:5S30M1I4M", "MC:Z:20M3N20M", "MC:Z:2I2D38M", f"R2:Z:ACGT{PLANTED}", "Q2:Z:IIII", f"XA:Z:chr1,+10,40M,0;{PLANTED}",
-    "SA:Z:chr1,200,+,40M,60,0;",
+    f"XB:Z:chr1,+10,18M2D22M,2,30,60;{PLANTED}", "SA:Z:chr1,200,+,40M,60,0;",
     "SA:Z:chr1,20,+,35M5S,60,0;", f"OQ:Z:{PLANTED}", f"XX:Z:{PLANTED}", "MDx", "NMnumber", "OA:Z:chr1,5,+,40M,60,0;",
     "vA:B:c,1", "vG:B:i,12", "vW:i:1", "cs:Z::40", "ds:Z::40",
 ]

@@ -390,6 +390,28 @@ def test_any_cigar_is_either_dropped_or_masked_exactly(
             reference += length
 
 
+def test_scored_alternative_hits_are_judged_as_alternative_hits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """bwa mem -u writes XA's hits as XB, each with its score and MAPQ: a hit in a region masks
+    the read whole and XB goes; a hit elsewhere leaves the read as it was (read by pysam)."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    sam = (
+        b"@SQ\tSN:chr1\tLN:1000\n"
+        b"r1\t0\tchr1\t500\t60\t4M\t*\t0\t0\tACGT\tIIII\tXB:Z:chr1,+103,2M2D2M,2,-4,60;\tRG:Z:g\n"
+        b"r2\t0\tchr1\t500\t60\t4M\t*\t0\t0\tACGT\tIIII\tXB:Z:chr1,+700,4M,0,4,60;\n"
+    )
+    for one_by_one in ("0", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        result = run_command("sam-mask-regions", "--flank", "0", "--bed", str(bed), input=sam)
+        assert result.returncode == 0, result.stderr
+        out = tmp_path / "out.sam"
+        out.write_bytes(result.stdout)
+        with pysam.AlignmentFile(str(out), "r") as reads:
+            records = list(reads)
+        assert records[0].query_sequence == "NNNN" and not records[0].has_tag("XB")
+        assert records[1].query_sequence == "ACGT" and records[1].get_tag("XB") == "chr1,+700,4M,0,4,60;"
+
+
 def test_alternative_hits_into_a_region_are_removed_and_the_read_masked(tmp_path: Path) -> None:
     """An XA hit in a region: the read may come from there as well, so XA goes and every base is masked."""
     bed = tmp_path / "r.bed"
@@ -470,6 +492,8 @@ def small_alignments(draw: st.DrawFn) -> list[bytes]:
             tags.append(f"SA:Z:chr1,{draw(st.integers(1, 250))},+,{draw(st.sampled_from(['10M', '5H5M']))},60,0;")
         if draw(st.booleans()):
             tags.append(f"XA:Z:chr1,{draw(st.sampled_from(['+', '-']))}{draw(st.integers(1, 250))},10M,0;")
+        if draw(st.booleans()):  # bwa mem -u: XA's hits with their scores
+            tags.append(f"XB:Z:chr1,{draw(st.sampled_from(['+', '-']))}{draw(st.integers(1, 250))},10M,0,10,60;")
         given_twice = draw(st.booleans())
         if tags and given_twice:  # a second copy, pointing elsewhere: only the first is read, so it goes
             copied = draw(st.sampled_from(tags))
@@ -558,6 +582,9 @@ EDGE_TAGS = [
     "SA:Z:chr1,oops;",  # unreadable: fail closed
     "XA:Z:chr1,-105,10M,0;",
     "XA:Z:chr2,+5,10M,0;",
+    "XB:Z:chr1,-105,10M,0,10,60;",
+    "XB:Z:chr2,+5,10M,0,10,60;",
+    "XB:Z:chr1,oops;",  # unreadable: fail closed
     "NM:i:0",
     "MD:Z:10",
     "OQ:Z:IIIIIIIIII",
@@ -714,7 +741,8 @@ MATE_TAGS = [
     ["MC:Z:10M", ""],  # an empty optional field
 ]
 OTHER_TAGS = ["RG:Z:g", "NM:i:0", "MD:Z:10", "XX:Z:MC:Z:10M", "SA:Z:chr1,110,+,10M,60,0;", "SA:Z:chr2,200,+,10M,60,0;",
-              "XA:Z:chr1,-105,10M,0;", "XA:Z:chr1,+250,10M,0;", "OQ:Z:IIIIIIIIII", "YS:i:0", "nM:i:2", "AS:i:0"]
+              "XA:Z:chr1,-105,10M,0;", "XA:Z:chr1,+250,10M,0;", "XB:Z:chr1,-105,10M,0,10,60;", "XB:Z:chr1,+250,10M,0,10,60;",
+              "OQ:Z:IIIIIIIIII", "YS:i:0", "nM:i:2", "AS:i:0"]
 # Mates near the edges of chr1's region (100-120, 0-based) and on chr2's (0-3).
 MATE_POSITIONS = [0, 1, 3, 4, 80, 90, 91, 95, 100, 101, 110, 120, 121, 150, 250]
 
