@@ -241,6 +241,87 @@ count_lines(PyObject *Py_UNUSED(module), PyObject *args)
     return PyLong_FromSsize_t(count);
 }
 
+PyDoc_STRVAR(first_of_strings_doc,
+"first_of_strings(text, needles) -> int\n"
+"\n"
+"The offset of the first place in text where one of needles (a list of at most 64 non-empty\n"
+"bytes, matched exactly) starts, or -1: one pass over text, a needle compared only where\n"
+"the text holds its first byte.");
+
+#define FIRST_OF_NEEDLES 64
+
+static PyObject *
+first_of_strings(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view;
+    PyObject *needles_object;
+    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyList_Type, &needles_object))
+        return NULL;
+    const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
+    const unsigned char *needles[FIRST_OF_NEEDLES];
+    Py_ssize_t lengths[FIRST_OF_NEEDLES];
+    uint64_t starting[256] = {0}; /* for each byte, the needles that start with it */
+    if (needle_count > FIRST_OF_NEEDLES) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "too many needles");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < needle_count; k++) {
+        PyObject *needle = PyList_GET_ITEM(needles_object, k);
+        if (!PyBytes_Check(needle) || PyBytes_GET_SIZE(needle) == 0) {
+            PyBuffer_Release(&view);
+            PyErr_SetString(PyBytes_Check(needle) ? PyExc_ValueError : PyExc_TypeError,
+                            PyBytes_Check(needle) ? "a needle is empty" : "needles must be a list of bytes");
+            return NULL;
+        }
+        needles[k] = (const unsigned char *)PyBytes_AS_STRING(needle);
+        lengths[k] = PyBytes_GET_SIZE(needle);
+        starting[needles[k][0]] |= (uint64_t)1 << k;
+    }
+    /* A necessary condition, without branches: for each of the first three bytes of a window,
+       the needles that hold that byte there (a needle shorter than three holds any byte past its
+       end). A chunk where no window meets it for any needle holds no needle start. */
+    uint64_t second[256], third[256];
+    for (int b = 0; b < 256; b++)
+        second[b] = third[b] = 0;
+    for (Py_ssize_t k = 0; k < needle_count; k++) {
+        const uint64_t bit = (uint64_t)1 << k;
+        for (int b = 0; b < 256; b++) {
+            if (lengths[k] < 2 || needles[k][1] == b)
+                second[b] |= bit;
+            if (lengths[k] < 3 || needles[k][2] == b)
+                third[b] |= bit;
+        }
+    }
+    const unsigned char *p = view.buf;
+    const Py_ssize_t size = view.len;
+    Py_ssize_t found = -1;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t chunk = 0; chunk < size && found < 0; chunk += 4096) {
+        const Py_ssize_t chunk_end = size - chunk > 4096 ? chunk + 4096 : size;
+        const Py_ssize_t windows_end = chunk_end < size - 2 ? chunk_end : size - 2;
+        uint64_t seen = 0;
+        for (Py_ssize_t i = chunk; i < windows_end; i++)
+            seen |= starting[p[i]] & second[p[i + 1]] & third[p[i + 2]];
+        if (seen == 0 && windows_end == chunk_end)
+            continue;
+        for (Py_ssize_t i = chunk; i < chunk_end && found < 0; i++) {
+            uint64_t candidates = starting[p[i]];
+            while (candidates) {
+                const int k = __builtin_ctzll(candidates);
+                candidates &= candidates - 1;
+                if (lengths[k] <= size - i && memcmp(p + i, needles[k], (size_t)lengths[k]) == 0) {
+                    found = i;
+                    break;
+                }
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+    return PyLong_FromSsize_t(found);
+}
+
 PyDoc_STRVAR(spans_within_doc,
 "spans_within(text, starts, ends, allowed) -> bytearray\n"
 "\n"
@@ -3446,6 +3527,7 @@ static PyMethodDef scan_methods[] = {
     {"replace_spans", replace_spans, METH_VARARGS, replace_spans_doc},
     {"bam_records", bam_records, METH_VARARGS, bam_records_doc},
     {"find_strings", find_strings, METH_VARARGS, find_strings_doc},
+    {"first_of_strings", first_of_strings, METH_VARARGS, first_of_strings_doc},
     {"line_fields", line_fields, METH_VARARGS, line_fields_doc},
     {"splice_spans", splice_spans, METH_VARARGS, splice_spans_doc},
     {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},

@@ -29,6 +29,9 @@ def md_and_nm(
 ) -> tuple[bytes, int]:
     """(MD, NM) of an alignment as samtools calmd computes them; ValueError where a run lies outside sequence or reference."""
 
+def first_of_strings(text: Text, needles: list[bytes], /) -> int:
+    """Where the first of needles (at most 64, none empty) starts in text, or -1."""
+
 def count_lines(text: Text, /) -> int:
     """The number of newlines in text."""
 

@@ -39,6 +39,11 @@ def md_and_nm(
     return _scan.md_and_nm(position, operations, sequence, reference, reference_offset)
 
 
+def first_of_strings(text: bytes, needles: list[bytes]) -> int:
+    """Where the first of ``needles`` starts in ``text``, or -1; see ``scan_python.first_of_strings``."""
+    return _scan.first_of_strings(text, needles)
+
+
 def count_lines(text: bytes) -> int:
     """The number of newlines in ``text``."""
     return _scan.count_lines(text)

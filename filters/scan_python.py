@@ -853,6 +853,19 @@ def bam_records(data: bytes, start: int) -> BamRecords:
 # --- many strings ----------------------------------------------------------------------------------
 
 
+def first_of_strings(text: bytes, needles: list[bytes]) -> int:
+    """The offset of the first place in ``text`` where one of ``needles`` (at most 64, none
+    empty, matched exactly) starts, or -1."""
+    if not isinstance(needles, list) or not all(isinstance(needle, bytes) for needle in needles):
+        raise TypeError("needles must be a list of bytes")
+    if len(needles) > 64:
+        raise ValueError("too many needles")
+    if not all(needles):
+        raise ValueError("a needle is empty")
+    places = [place for place in (text.find(needle) for needle in needles) if place >= 0]
+    return min(places, default=-1)
+
+
 def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Every occurrence of each needle in ``text``, ASCII letters matched in either case,
     overlapping occurrences included: which needle and where it starts, ordered by needle,

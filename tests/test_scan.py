@@ -238,6 +238,19 @@ def test_replace_and_join_spans_are_slices(text: bytes, cuts: list[int], replace
 @needs_compiled
 @given(st.binary(max_size=70000))
 @settings(max_examples=50, deadline=None)
+def test_first_of_strings_is_the_first_find(text: bytes) -> None:
+    needles = [b"ANN=", b"A", b"PID", b"\n\n"]
+    places = [place for place in (text.find(needle) for needle in needles) if place >= 0]
+    assert both("first_of_strings", text, needles) == (min(places, default=-1),) * 2
+    assert both("first_of_strings", text, [b"\xff\xfe"]) == (text.find(b"\xff\xfe"),) * 2
+    planted = text.replace(b"A", b"") + b"PI\tPGT;ANN="  # a needle's prefix before a whole needle, one at the end
+    expected = min(place for place in (planted.find(needle) for needle in (b"PGT", b"ANN=")) if place >= 0)
+    assert both("first_of_strings", planted, [b"ANN=", b"PID", b"PGT"]) == (expected,) * 2
+
+
+@needs_compiled
+@given(st.binary(max_size=70000))
+@settings(max_examples=50, deadline=None)
 def test_count_lines_is_bytes_count(text: bytes) -> None:
     assert both("count_lines", text) == (text.count(b"\n"),) * 2
     assert both("count_lines", b"\n" * 70000) == (70000, 70000)
