@@ -37,6 +37,7 @@ ALLELE_WIDTH = 16
 KEY_ALLELES = 2 * ALLELE_WIDTH
 POS_DIGITS = 12
 TEXT_KEY, LONG_KEY = -1, -2
+SITE_KEY = -3  # a record that names no sequence allele: a query for the site's REF frequency at its POS only
 # A POS at or past this cannot be shifted into an ``snv_key`` (int64): such alleles are long keys.
 SNV_KEY_LIMIT = 1 << 47
 GREATER = ord(">")

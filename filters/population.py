@@ -59,7 +59,6 @@ from genoscrub.vcf_header import contig_lengths, info_numbers
 # Seek the population file (one tabix query) rather than read through a gap this long.
 SEEK_GAP = 100_000
 POPULATION_TABLE_START = 4096
-SITE_KEY = -3  # a query that asks only for the site's REF frequency at its POS (no allele)
 BAD = 2.0  # a population value that is not a frequency: an error if an input record meets it
 
 

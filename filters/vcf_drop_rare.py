@@ -36,21 +36,12 @@ import numpy as np
 import typer
 from genoscrub import __version__
 from genoscrub.allele_annotations import AlleleAnnotations, kept_text
-from genoscrub.alleles import (
-    SEQUENCE_BYTES,
-    SNV_KEY_LIMIT,
-    UPPER,
-    Allele,
-    encoded,
-    encoded_arrays,
-    normalised,
-    short_alleles,
-    trimmed_alleles,
-)
+from genoscrub.alleles import SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
 from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
-from genoscrub.fields import info_values, repeated_info_values, span_floats, span_integers, spans_within, vcf_float
+from genoscrub.fields import info_values, repeated_info_values, span_floats, spans_within, vcf_float
+from genoscrub.germline_list import GermlineList
 from genoscrub.one_by_one import one_by_one
-from genoscrub.population import SITE_KEY, JoinError, PopulationJoin
+from genoscrub.population import JoinError, PopulationJoin
 from genoscrub.rarity import (
     GERMLINE,
     KEPT,
@@ -58,8 +49,6 @@ from genoscrub.rarity import (
     OUTCOME,
     PLACEHOLDER,
     RARE,
-    SEQUENCE,
-    SYMBOLIC,
     TOLERANCE,
     allele_kind,
     alt_alleles,
@@ -68,6 +57,7 @@ from genoscrub.rarity import (
     reference_frequency,
     verdict,
 )
+from genoscrub.record_alleles import RecordAlleles, record_alleles
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import (
     RecordBlock,
@@ -82,6 +72,7 @@ from genoscrub.vcf import (
 from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-rare"
+LISTED = "listed"  # an outcome: the record carries an allele of the --germline list
 DEFAULT_MIN_AF = 0.01
 
 app = make_app()
@@ -222,96 +213,84 @@ class InfoFrequencies:
         return verdict(per_alt, kinds, reference_frequency(per_alt, kinds, given), min_af)
 
 
+def reference_block_ends(block: RecordBlock, start: int, alleles: RecordAlleles) -> np.ndarray | None:
+    """For each key of a run (records ``start:`` of ``block``): the last POS its site query
+    covers, the END of a record that names no allele (``reference_block_end``) and its POS
+    for the rest; None when no record of the run reaches past its POS."""
+    offsets = alleles.offsets
+    rows = np.flatnonzero((alleles.keys[offsets] == SITE_KEY) & (alleles.counts == 1) & ~alleles.symbolic)
+    if not len(rows):
+        return None
+    info_start, info_end = block.column(7)
+    text, positions = block.text, alleles.positions
+    found = {}
+    for row in rows.tolist():
+        pos = int(positions[row])
+        end = reference_block_end(text[info_start[start + row] : info_end[start + row]], pos + int(alleles.ref_lengths[row]) - 1)
+        if end > pos:
+            found[row] = min(end, SNV_KEY_LIMIT)
+    if not found:
+        return None
+    site_ends = positions[alleles.owners].copy()
+    site_ends[offsets[list(found)]] = list(found.values())
+    return site_ends
+
+
+ContigRun = tuple[str, int, int, RecordAlleles]
+"""Records ``start:stop`` of a block, all on contig ``chrom``, and their alleles as join keys."""
+
+
+def contig_runs(block: RecordBlock) -> list[ContigRun]:
+    """A block cut where CHROM changes, each run's alleles encoded once for every list they
+    are joined with (the population, the germline list)."""
+    chrom_start, chrom_end = block.column(0)
+    chroms = block.spans(chrom_start, chrom_end)
+    changes = np.fromiter(map(ne, chroms[1:], chroms[:-1]), dtype=bool, count=max(0, block.count - 1))
+    bounds = [0, *(np.flatnonzero(changes) + 1).tolist(), block.count]
+    columns = [block.column(index) for index in (1, 3, 4)]
+    runs = []
+    for start, stop in pairwise(bounds):
+        pos_spans, ref_spans, alt_spans = ((begin[start:stop], end[start:stop]) for begin, end in columns)
+        alleles = record_alleles(block.data, block.text, pos_spans, ref_spans, alt_spans)
+        runs.append((chroms[start].decode(errors="surrogateescape"), start, stop, alleles))
+    return runs
+
+
 class PopulationFrequencies:
     """The population join as the command's frequency source: verdicts for a block of records."""
 
     def __init__(self, join: PopulationJoin) -> None:
         self.join = join
 
-    def outcomes(self, block: RecordBlock, min_af: float) -> np.ndarray:
-        chrom_start, chrom_end = block.column(0)
-        chroms = block.spans(chrom_start, chrom_end)
-        changes = np.fromiter(map(ne, chroms[1:], chroms[:-1]), dtype=bool, count=max(0, block.count - 1))
-        bounds = [0, *(np.flatnonzero(changes) + 1).tolist(), block.count]
+    def outcomes(self, block: RecordBlock, min_af: float, runs: list[ContigRun]) -> np.ndarray:
         outcomes = np.empty(block.count, dtype=OUTCOME)
-        for start, stop in pairwise(bounds):
-            chrom = chroms[start]
+        for chrom, start, stop, alleles in runs:
             try:
-                outcomes[start:stop] = self._contig_outcomes(chrom.decode(errors="surrogateescape"), block, start, stop, min_af)
+                outcomes[start:stop] = self._contig_outcomes(chrom, alleles, min_af, block, start)
             except JoinError as error:
                 raise BadRecord(start + error.index, str(error)) from None
         return outcomes
 
-    def _contig_outcomes(self, chrom: str, block: RecordBlock, start: int, stop: int, min_af: float) -> np.ndarray:
-        """Verdicts of records ``start:stop`` of a block, all on one contig.
+    def _contig_outcomes(self, chrom: str, alleles: RecordAlleles, min_af: float, block: RecordBlock, start: int) -> np.ndarray:
+        """Verdicts of a run of records on one contig.
 
-        Each record asks the join for its sequence alleles (a one-base REF and ALT is one
-        query encoded by numpy, one short ALT of bases another, the rest split one by one;
-        every record one by one with ``GENOSCRUB_ONE_BY_ONE=1``), or for the site alone when
-        it names none. REF is judged by the lowest REF frequency of the population sites
-        involved: the one at the record's POS and those its alleles came from.
+        Each record asks the join for its sequence alleles (``record_alleles``: a one-base
+        REF and ALT is one query encoded by numpy, one short ALT of bases another, the rest
+        split one by one), or for the site alone when it names none. REF is judged by the
+        lowest REF frequency of the population sites involved: the one at the record's POS
+        and those its alleles came from; a record naming no allele (a gVCF reference block)
+        by every site to its END (``reference_block_ends``). A symbolic allele's frequency is
+        unknown. ``start``: the run's first record in ``block``.
         """
-        count = stop - start
-        data, text = block.data, block.text
-        pos_start, pos_end = (column[start:stop] for column in block.column(1))
-        ref_start, ref_end = (column[start:stop] for column in block.column(3))
-        alt_start, alt_end = (column[start:stop] for column in block.column(4))
-        positions = span_integers(data, text, pos_start, pos_end)
-        if one_by_one():
-            snv = short = np.zeros(count, dtype=bool)
-        else:
-            snv = (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & SEQUENCE_BYTES[data[alt_start]]
-            snv &= positions < SNV_KEY_LIMIT
-            short = ~snv & short_alleles(data, text, positions, ref_start, ref_end, alt_start, alt_end)
-        counts = np.ones(count, dtype=np.int64)
-        symbolic = np.zeros(count, dtype=bool)  # names an allele no join key identifies: its frequency is unknown
-        others = np.flatnonzero(~snv & ~short).tolist()
-        other_codes: list[list[int | bytes | Allele]] = []
-        block_ends: dict[int, int] = {}  # row -> the END of a reference block (gVCF): REF is asserted up to it
-        info_start, info_end = block.column(7)
-        for row in others:
-            pos, ref = int(positions[row]), text[ref_start[row] : ref_end[row]]
-            codes: list[int | bytes | Allele] = []
-            for alt in alt_alleles(text[alt_start[row] : alt_end[row]]):
-                kind = allele_kind(alt)
-                if kind == SEQUENCE:
-                    codes.append(encoded(normalised(pos, ref, alt)))
-                elif kind == SYMBOLIC:
-                    symbolic[row] = True
-            if not codes and not symbolic[row]:
-                end = reference_block_end(text[info_start[start + row] : info_end[start + row]], pos + len(ref) - 1)
-                if end > pos:
-                    block_ends[row] = end
-            other_codes.append(codes or [SITE_KEY])
-            counts[row] = len(other_codes[-1])
-        owners = np.repeat(np.arange(count), counts)
-        offsets = np.cumsum(counts) - counts
-        keys = np.empty(len(owners), dtype=np.int64)
-        keys[offsets[snv]] = (positions[snv] << 16) | (UPPER[data[ref_start[snv]]].astype(np.int64) << 8) | UPPER[data[alt_start[snv]]]
-        spans = (ref_start[short], ref_end[short], alt_start[short], alt_end[short])
-        short_keys, short_texts = trimmed_alleles(data, positions[short], *spans)
-        keys[offsets[short]] = short_keys
-        other_keys, other_texts, other_indels = encoded_arrays([code for codes in other_codes for code in codes])
-        other_indexes = np.repeat(offsets[others], counts[others]) + (
-            np.arange(len(other_keys)) - np.repeat(np.cumsum(counts[others]) - counts[others], counts[others])
-        )
-        keys[other_indexes] = other_keys
-        widths = [texts.dtype.itemsize for texts in (short_texts, other_texts) if len(texts)]
-        texts = np.zeros(len(owners), dtype=f"S{max(widths, default=1)}")
-        texts[offsets[short]] = short_texts
-        texts[other_indexes] = other_texts
-        indels = {int(other_indexes[index]): allele for index, allele in other_indels.items()}
-        query_positions = positions[owners]
-        ends = np.minimum(query_positions, SNV_KEY_LIMIT) + (ref_end - ref_start)[owners]  # past any contig: no overflow
-        site_ends = None
-        if block_ends:
-            site_ends = query_positions.copy()
-            rows = np.fromiter(block_ends, dtype=np.int64, count=len(block_ends))
-            site_ends[offsets[rows]] = np.minimum(np.fromiter(block_ends.values(), dtype=np.int64, count=len(rows)), SNV_KEY_LIMIT)
+        count, owners, offsets, keys = alleles.count, alleles.owners, alleles.offsets, alleles.keys
+        query_positions = alleles.positions[owners]
+        ends = np.minimum(query_positions, SNV_KEY_LIMIT) + alleles.ref_lengths[owners]  # past any contig: no overflow
+        site_ends = reference_block_ends(block, start, alleles)
+        if site_ends is not None:
             ends = np.maximum(ends, site_ends + 1)
         try:
             values, bounds, exact, site_bounds, site_exact = self.join.encoded_alleles(
-                chrom, query_positions, ends, keys, texts, indels, site_ends=site_ends
+                chrom, query_positions, ends, keys, alleles.texts, alleles.indels, site_ends=site_ends
             )
         except JoinError as error:
             error.index = int(owners[error.index]) if len(owners) else 0
@@ -319,7 +298,7 @@ class PopulationFrequencies:
         threshold = min_af - TOLERANCE
         allele = keys != SITE_KEY
         any_rare = np.bincount(owners, weights=allele & (values < threshold), minlength=count) > 0
-        any_missing = (np.bincount(owners, weights=allele & np.isnan(values), minlength=count) > 0) | symbolic
+        any_missing = (np.bincount(owners, weights=allele & np.isnan(values), minlength=count) > 0) | alleles.symbolic
         ref_bound = np.fmin(np.fmin.reduceat(bounds, offsets), np.fmin.reduceat(site_bounds, offsets))
         inexact = (~np.isnan(bounds) & ~exact) | (~np.isnan(site_bounds) & ~site_exact)
         ref_exact = np.bincount(owners, weights=inexact, minlength=count) == 0
@@ -345,6 +324,7 @@ class RareVariantFilter:
         annotations: AlleleAnnotations,
         report: Report,
         path: str,
+        germline: GermlineList | None = None,
     ) -> None:
         self.source = source
         self.annotations = annotations
@@ -352,14 +332,23 @@ class RareVariantFilter:
         self.min_af = min_af
         self.keep_missing = keep_missing
         self.drop_germline = drop_germline
+        self.germline = germline
         self.report = report
         self.path = path
         self.kept_outcomes = frozenset({KEPT, MISSING}) if keep_missing else frozenset({KEPT})
 
     def outcomes(self, block: RecordBlock) -> np.ndarray:
-        """``kept``, ``rare``, ``missing`` or ``germline`` for each record of a block."""
+        """``kept``, ``rare``, ``missing``, ``germline`` or ``listed`` for each record of a block.
+
+        A record carrying an allele of the germline list (``--germline``) is ``listed``
+        whatever its frequencies: the matched normal carries it, so it is the person's."""
+        population = isinstance(self.source, PopulationFrequencies)
+        runs = contig_runs(block) if population or self.germline is not None else []
         try:
-            outcomes = self.source.outcomes(block, self.min_af)
+            if isinstance(self.source, PopulationFrequencies):
+                outcomes = self.source.outcomes(block, self.min_af, runs)
+            else:
+                outcomes = self.source.outcomes(block, self.min_af)
         except BadRecord as error:
             raise InputError(str(error), self.path, block.first_line + error.index) from None
         if self.drop_germline and may_hold_germline_marker(block.text):
@@ -369,15 +358,20 @@ class RareVariantFilter:
             for index in range(block.count):
                 if is_germline(text[filter_start[index] : filter_end[index]], text[info_start[index] : info_end[index]]):
                     outcomes[index] = GERMLINE
+        if self.germline is not None:
+            for chrom, start, stop, alleles in runs:
+                outcomes[start:stop][self.germline.carried(chrom, alleles)] = LISTED
         return outcomes
 
     def count(self, outcomes: np.ndarray) -> None:
-        counts = {outcome: int(np.count_nonzero(outcomes == outcome)) for outcome in (KEPT, RARE, MISSING, GERMLINE)}
+        counts = {outcome: int(np.count_nonzero(outcomes == outcome)) for outcome in (KEPT, RARE, MISSING, GERMLINE, LISTED)}
         self.report.add("kept", int(counts[KEPT] + (counts[MISSING] if self.keep_missing else 0)))
         self.report.add("dropped_rare", int(counts[RARE]))
         self.report.add("kept_missing" if self.keep_missing else "dropped_missing", int(counts[MISSING]))
         if self.drop_germline:
             self.report.add("dropped_germline", int(counts[GERMLINE]))
+        if self.germline is not None:
+            self.report.add("dropped_germline_listed", int(counts[LISTED]))
 
     def filter_records(self, body: TextBlocks, column_count: int) -> Iterable[bytes]:
         """Yield the text of the records kept, block by block, as slices of the input; a kept
@@ -406,7 +400,7 @@ def output_header(header: VcfHeader) -> bytes:
 
 @app.command(
     help="Drop rare variants from a VCF; a record stays only if every allele has a population frequency of at least --min-af, "
-    "and, with --drop-germline, if it is not marked germline."
+    "and, with --drop-germline, if it is not marked germline, and with --germline, if it carries no allele of the normal's germline calls."
 )
 def main(
     input: InputArgument = "-",
@@ -443,6 +437,15 @@ def main(
             "VarDict STATUS, DRAGEN GermlineStatus, INFO GERMLINE (see the man page).",
         ),
     ] = False,
+    germline: Annotated[
+        Optional[str],
+        typer.Option(
+            "--germline",
+            metavar="FILE",
+            help="The matched normal's germline VCF: drop every record carrying one of its alleles, whatever its frequencies "
+            "and --keep-missing (matched on CHROM, POS, REF, ALT as --population is).",
+        ),
+    ] = None,
     report_path: ReportOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -466,6 +469,12 @@ def main(
                     frequencies = PopulationFrequencies(join)
                 else:
                     frequencies = InfoFrequencies(af_key, header, input)
+                germline_list: GermlineList | None = None
+                if germline is not None:
+                    germline_list = GermlineList(germline, header.contigs)
+                    report.notes["germline_alleles"] = germline_list.alleles()
+                    report.notes["germline_contigs_renamed"] = germline_list.contig_map.report_note()
+                    report.notes["germline_genome_check"] = germline_list.contig_map.genome_check
                 records = RareVariantFilter(
                     frequencies,
                     min_af,
@@ -475,10 +484,13 @@ def main(
                     AlleleAnnotations.of_header(header),
                     report,
                     input,
+                    germline_list,
                 )
                 sink.write(output_header(header))
                 for chunk in records.filter_records(body, len(header.columns)):
                     sink.write(chunk)
+                if germline_list is not None:
+                    germline_list.check_matched(report.counts["records"])
                 if isinstance(frequencies, InfoFrequencies) and frequencies.repeated:
                     report.add("repeated_af_key", frequencies.repeated)
             sink.close()

@@ -498,3 +498,151 @@ def test_a_reference_block_is_judged_by_every_population_site_it_spans(tmp_path:
     (tmp_path / "out.vcf").write_bytes(run_command(COMMAND, *population, input=plain).stdout)
     audit = run_command("genoscrub-audit", *population, str(tmp_path / "out.vcf"))
     assert audit.returncode == 0, audit.stdout
+
+
+# --- --germline: the matched normal's calls drop what they name, whatever its frequency ------------
+
+GERMLINE_LIST = """##fileformat=VCFv4.2
+##contig=<ID=chr1,length=20000>
+##contig=<ID=chr2,length=10000>
+##INFO=<ID=END,Number=1,Type=Integer,Description="End">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tN
+chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1
+chr1\t200\t.\tCAT\tC\t50\tPASS\t.\tGT\t0/1
+chr1\t300\t.\tG\tT,C\t50\tPASS\t.\tGT\t1/2
+chr1\t400\t.\tA\t<DEL>\t50\tPASS\tEND=600\tGT\t0/1
+chr1\t500\t.\tT\t<NON_REF>\t.\t.\tEND=550\tGT\t0/0
+chr1\t600\t.\tG\tG]chr2:100]\t50\tPASS\t.\tGT\t0/1
+chr2\t50\t.\tACGTACGTACGTACGTACGT\tA\t50\tlowq\t.\tGT\t0/0
+chr2\t100\t.\tA\tAACGTTGCAACGTTGCAACGTTGCAACGTTGCAACGTTGCA\t50\tPASS\t.\tGT\t0/1
+"""
+CALLS_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr1,length=20000>
+##contig=<ID=chr2,length=10000>
+##INFO=<ID=AF,Number=A,Type=Float,Description="Frequency">
+##INFO=<ID=END,Number=1,Type=Integer,Description="End">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO
+"""
+# (record, carries an allele of GERMLINE_LIST)
+GERMLINE_CALLS = [
+    ("chr1\t100\t.\ta\tg\t.\tPASS\t.", True),  # lower case
+    ("chr1\t100\t.\tA\tT\t.\tPASS\t.", False),  # another allele at the site
+    ("chr1\t200\t.\tCATG\tCG\t.\tPASS\t.", True),  # the deletion padded otherwise
+    ("chr1\t300\t.\tG\tC\t.\tPASS\tAF=0.4", True),  # one allele of a multi-allelic germline record, common or not
+    ("chr1\t310\t.\tA\tC,T\t.\tPASS\t.", False),
+    ("chr1\t320\t.\tAG\tAC,T\t.\tPASS\t.", False),
+    ("chr1\t330\t.\tG\tA,T\t.\tPASS\t.", False),
+    ("chr1\t300\t.\tGA\tTA,GC\t.\tPASS\t.", True),  # a multi-allelic call whose first allele trims to G>T
+    ("chr1\t400\t.\tA\t<DEL>\t.\tPASS\tEND=900", True),  # a symbolic allele: its type at its POS, any span
+    ("chr1\t400\t.\tA\t<DUP>\t.\tPASS\tEND=600", False),
+    ("chr1\t500\t.\tT\tC\t.\tPASS\t.", False),  # the germline record there is a reference block
+    ("chr1\t600\t.\tG\tG]chr2:200]\t.\tPASS\t.", True),  # a breakend at the POS of a germline breakend
+    ("chr2\t50\t.\tACGTACGTACGTACGTACGT\tA\t.\tPASS\t.", True),  # any FILTER, any genotype of the list
+    ("chr2\t60\t.\tA\tG\t.\tPASS\t.", False),
+    ("chr2\t100\t.\tAC\tAACGTTGCAACGTTGCAACGTTGCAACGTTGCAACGTTGCAC,T\t.\tPASS\t.", True),  # a long insertion, padded otherwise, in a multi-allelic call
+    ("chr2\t100\t.\tA\tAACGTTGCAACGTTGCAACGTTGCAACGTTGCAACGTTGC\t.\tPASS\t.", False),
+]
+
+
+def calls_text(records: list[tuple[str, bool]]) -> bytes:
+    ordered = sorted(records, key=lambda item: (item[0].split("\t")[0], int(item[0].split("\t")[1])))
+    return (CALLS_HEADER + "".join(record + "\n" for record, _ in ordered)).encode()
+
+
+def written_germline_list(folder: Path, text: str, how: str) -> Path:
+    """The list as plain text, gzip or BGZF (indexed)."""
+    if how == "plain":
+        path = folder / "germline.vcf"
+        path.write_text(text)
+    elif how == "gzip":
+        path = folder / "germline.vcf.gz"
+        path.write_bytes(gzip.compress(text.encode()))
+    else:
+        plain = folder / "germline.plain.vcf"
+        plain.write_text(text)
+        path = folder / "germline.bgzf.vcf.gz"
+        pysam.tabix_compress(str(plain), str(path), force=True)
+        pysam.tabix_index(str(path), preset="vcf", force=True)
+    return path
+
+
+@pytest.mark.parametrize("how", ["plain", "gzip", "bgzf"])
+@pytest.mark.parametrize("one", [False, True], ids=["bulk", "one-by-one"])
+def test_germline_list_drops_each_call_carrying_a_listed_allele(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, one: bool) -> None:
+    if one:
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+    listed = written_germline_list(tmp_path, GERMLINE_LIST, how)
+    status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), "--report", str(tmp_path / "r.json"), input=calls_text(GERMLINE_CALLS))
+    assert status == 0, err
+    kept = [line for line in out.decode().splitlines() if not line.startswith("#")]
+    expected = [record for record, carried in GERMLINE_CALLS if not carried]
+    assert sorted(kept) == sorted(expected)
+    counts = json.loads((tmp_path / "r.json").read_text())["counts"]
+    assert counts["dropped_germline_listed"] == sum(carried for _, carried in GERMLINE_CALLS)
+
+
+def test_germline_list_contig_names_and_lengths(tmp_path: Path) -> None:
+    """chr1/1 and chrM/MT give the same answer whichever file uses which; another build stops."""
+    other_naming = GERMLINE_LIST.replace("chr1", "1").replace("chr2", "2")
+    calls = calls_text(GERMLINE_CALLS)
+    outputs = []
+    for text, input_text in ((GERMLINE_LIST, calls), (other_naming, calls), (GERMLINE_LIST, calls.replace(b"chr", b""))):
+        listed = written_germline_list(tmp_path, text, "plain")
+        status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=input_text)
+        assert status == 0, err
+        outputs.append(out.replace(b"chr", b""))
+    assert outputs[0] == outputs[1] == outputs[2]
+    mito = "##fileformat=VCFv4.2\n##contig=<ID=MT,length=16569>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nMT\t73\t.\tA\tG\t.\t.\t.\n"
+    listed = written_germline_list(tmp_path, mito, "plain")
+    calls_m = (CALLS_HEADER.replace("##contig=<ID=chr2,length=10000>", "##contig=<ID=chrM,length=16569>") + "chrM\t73\t.\tA\tG\t.\tPASS\t.\n").encode()
+    status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=calls_m)
+    assert status == 0 and b"chrM\t73" not in out, err
+    listed = written_germline_list(tmp_path, GERMLINE_LIST.replace("length=20000", "length=20001"), "plain")
+    status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=calls)
+    assert status == 1 and b"another genome build" in err
+    listed = written_germline_list(tmp_path, "\n".join(line for line in GERMLINE_LIST.splitlines() if not line.startswith("##contig")).replace("chr", "NC_00000") + "\n", "plain")
+    bare_calls = b"\n".join(line for line in calls.split(b"\n") if not line.startswith(b"##contig"))
+    status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=bare_calls)
+    assert status == 1 and b"germline list" in err
+
+
+def test_germline_list_private_germline_call_of_the_somatic_vcf(simulated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The red-team case: a private germline variant (in the normal's calls, absent from the
+    population) that a tumour-only style caller wrote as somatic is kept as missing by the
+    workflow's somatic settings, and dropped with --germline: same bytes on both paths and
+    whichever contig naming the germline list uses; bcftools finds no allele of the list left."""
+    germline = simulated / "germline.vcf.gz"
+    plain_names = rename_contigs_of(germline, tmp_path / "germline.1.vcf.gz", {"chr1": "1", "chr2": "2", "chrM": "MT"})
+    somatic = ["--population", str(simulated / "population.vcf.gz"), "--af-key", "AF_eas", "--drop-germline", "--keep-missing"]
+    calls = str(simulated / "germline_as_somatic.vcf.gz")
+
+    def shared_with_germline(vcf_text: bytes, name: str) -> int:
+        path = tmp_path / f"{name}.vcf.gz"
+        plain = tmp_path / f"{name}.vcf"
+        plain.write_bytes(vcf_text)
+        pysam.tabix_compress(str(plain), str(path), force=True)
+        pysam.tabix_index(str(path), preset="vcf", force=True)
+        isec = subprocess.run(["bcftools", "isec", "-n=2", "-w1", "-c", "none", str(path), str(germline)], capture_output=True, check=True)
+        return sum(1 for line in isec.stdout.splitlines() if line and not line.startswith(b"#"))
+
+    before = run_command(COMMAND, "-q", *somatic, calls)
+    assert before.returncode == 0, before.stderr
+    assert shared_with_germline(before.stdout, "before") > 0  # the gap: germline alleles kept as missing
+    outputs = []
+    for env in ("", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", env)
+        for listed in (germline, plain_names):
+            result = run_command(COMMAND, "-q", *somatic, "--germline", str(listed), calls)
+            assert result.returncode == 0, result.stderr
+            outputs.append(result.stdout)
+    assert all(output == outputs[0] for output in outputs)
+    assert shared_with_germline(outputs[0], "after") == 0
+    assert len(sites(outputs[0])) > 0  # the somatic calls stay
+
+
+def rename_contigs_of(source: Path, target: Path, names: dict[str, str]) -> Path:
+    table = target.with_suffix(".chrs")
+    table.write_text("".join(f"{old}\t{new}\n" for old, new in names.items()))
+    subprocess.run(["bcftools", "annotate", "--rename-chrs", str(table), "-Oz", "-o", str(target), str(source)], check=True)
+    return target

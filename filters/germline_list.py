@@ -1,0 +1,156 @@
+"""The matched normal's germline calls as a list of alleles: which records carry one.
+
+A somatic call set keeps calls absent from the population (a somatic mutation is), so a
+private germline variant mis-called as somatic would pass every frequency rule. The
+normal's own germline VCF names such variants; vcf-drop-rare ``--germline`` drops every
+record carrying one of its alleles (``GermlineList.carried``).
+
+The list is read once, whole (plain, gzip or BGZF; a 30x genome has ~5M records), in
+4 MiB blocks located by numpy (``vcf.RecordBlock``), and its alleles encoded by the same
+function as the input's (``record_alleles``): CHROM through the input's contig map (the
+same answer for ``chr1``/``1``, ``chrM``/``MT``), POS, and REF and ALT trimmed of shared
+bases and in upper case, one key per allele of a multi-allelic record. It is held per
+contig as sorted numpy arrays (SNV keys as int64, short indels as fixed-width text) and a
+set for the few long indels and symbolic alleles: about 8 bytes an SNV, and a lookup is one
+``searchsorted`` for a whole block.
+
+Every record counts, whatever its FILTER or genotype (fail closed). Reference blocks
+(ALT ``.``, ``<*>``, ``<NON_REF>``) and ``*`` name no allele of the person's. A symbolic
+allele or breakend matches one of the same type at the same POS, whatever its span
+(``record_alleles.symbolic_key``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import pairwise
+from operator import ne
+
+import numpy as np
+from genoscrub.alleles import TEXT_KEY, Allele
+from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.record_alleles import RecordAlleles, record_alleles
+from genoscrub.report import InputError
+from genoscrub.vcf import RecordBlock, opened_input, split_header_text, text_blocks
+
+LABEL = "germline list"
+
+
+class ContigAlleles:
+    """One contig's germline alleles, sorted for ``searchsorted``."""
+
+    def __init__(self) -> None:
+        self.snv_parts: list[np.ndarray] = []
+        self.text_parts: list[np.ndarray] = []
+        self.snvs = np.empty(0, dtype=np.int64)
+        self.texts = np.empty(0, dtype="S1")
+        self.others: set[Allele] = set()
+
+    def add(self, alleles: RecordAlleles) -> None:
+        keys = alleles.keys
+        self.snv_parts.append(keys[keys >= 0])
+        self.text_parts.append(alleles.texts[keys == TEXT_KEY])
+        self.others.update(alleles.indels.values())
+        self.others.update(key for _, key in alleles.structural)
+
+    def sort(self) -> None:
+        if self.snv_parts:
+            self.snvs = np.unique(np.concatenate([self.snvs, *self.snv_parts]))
+        texts = [part for part in self.text_parts if len(part)]
+        if texts:
+            self.texts = np.unique(np.concatenate([self.texts, *texts]) if len(self.texts) else np.concatenate(texts))
+        self.snv_parts, self.text_parts = [], []
+
+    def __len__(self) -> int:
+        return len(self.snvs) + len(self.texts) + len(self.others)
+
+
+def sorted_hits(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Which ``keys`` are in the sorted array ``table``."""
+    if not len(table) or not len(keys):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+    return table[at] == keys
+
+
+class GermlineList:
+    """The alleles of a germline VCF, joined with the input's contigs.
+
+    ``input_contigs`` are the input's ``##contig`` names and lengths: a contig of equal
+    name (or of another convention's name) and different length stops the command
+    before any record is read (``ContigMap``, *Same genome, or stop*). A CHROM no
+    ``##contig`` line declares is looked up by its name and its other spellings.
+    """
+
+    def __init__(self, path: str, input_contigs: Mapping[str, int | None]) -> None:
+        self.path = path
+        self.by_contig: dict[str, ContigAlleles] = {}
+        self.records = 0
+        with opened_input(path) as stream:
+            header, body = split_header_text(text_blocks(stream, path), path)
+            contigs: dict[str, int | None] = dict(header.contigs)
+            for first_line, text in body:
+                self._add_block(RecordBlock(first_line, text, path, len(header.columns)))
+        for alleles in self.by_contig.values():
+            alleles.sort()
+        for name in self.by_contig:
+            contigs.setdefault(name, None)
+        self.contigs = contigs
+        self.contig_map = ContigMap(input_contigs, contigs, LABEL, path)
+        self.names: dict[str, str | None] = dict(self.contig_map.to_other)
+        self.matched = bool(self.names)
+
+    def _add_block(self, block: RecordBlock) -> None:
+        self.records += block.count
+        chrom_start, chrom_end = block.column(0)
+        chroms = block.spans(chrom_start, chrom_end)
+        changes = np.fromiter(map(ne, chroms[1:], chroms[:-1]), dtype=bool, count=max(0, block.count - 1))
+        bounds = [0, *(np.flatnonzero(changes) + 1).tolist(), block.count]
+        columns = [block.column(index) for index in (1, 3, 4)]
+        for start, stop in pairwise(bounds):
+            pos_spans, ref_spans, alt_spans = ((begin[start:stop], end[start:stop]) for begin, end in columns)
+            name = chroms[start].decode(errors="surrogateescape")
+            contig = self.by_contig.get(name)
+            if contig is None:
+                contig = self.by_contig[name] = ContigAlleles()
+            contig.add(record_alleles(block.data, block.text, pos_spans, ref_spans, alt_spans))
+            if len(contig.snv_parts) > 64:  # keep the parts few: merge them as they come
+                contig.sort()
+
+    def alleles(self) -> int:
+        """How many distinct alleles the list holds."""
+        return sum(len(contig) for contig in self.by_contig.values())
+
+    def _contig(self, chrom: str) -> ContigAlleles | None:
+        if chrom not in self.names:
+            self.names[chrom] = next((name for name in (chrom, *conventional_names(chrom)) if name in self.contigs), None)
+        name = self.names[chrom]
+        if name is None:
+            return None
+        self.matched = True
+        return self.by_contig.get(name)
+
+    def carried(self, chrom: str, alleles: RecordAlleles) -> np.ndarray:
+        """Which records of a run on ``chrom`` carry an allele of the list (one bool a record)."""
+        contig = self._contig(chrom)
+        if contig is None:
+            return np.zeros(alleles.count, dtype=bool)
+        keys = alleles.keys
+        hit = np.zeros(len(keys), dtype=bool)
+        snv = keys >= 0
+        hit[snv] = sorted_hits(contig.snvs, keys[snv])
+        text = keys == TEXT_KEY
+        hit[text] = sorted_hits(contig.texts, alleles.texts[text])
+        for index, allele in alleles.indels.items():
+            hit[index] = allele in contig.others
+        carried = np.bincount(alleles.owners, weights=hit, minlength=alleles.count) > 0
+        for row, key in alleles.structural:
+            carried[row] |= key in contig.others
+        return carried
+
+    def check_matched(self, records: int) -> None:
+        """After the input: records were read, the list has alleles, and no contig of the input
+        was found in it (neither file declared its contigs to compare): another naming or
+        build, and every record would have passed unchecked. Fail closed."""
+        if records and self.alleles() and not self.matched:
+            raise InputError(f"no contig of the {LABEL} matches a contig of the input: another genome build?", self.path)
