@@ -24,12 +24,16 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   ``<DUP>`` or ``<CNV>`` by its SVLEN), that span widened by L on each side, and a region it
   only meets counts too (``judged_span``): a normaliser places an indel in a repeat at its
   left end, up to about its own length before the repeat's first catalogued base.
+- germline (``--germline FILE --germline-in-vcf``, for somatic call sets): a record carrying an
+  allele of the matched normal's germline calls (``GermlineAlleles``), located and keyed by the
+  record's site, never by the allele.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -40,7 +44,7 @@ from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
-from genoscrub.audit_sites import CONTIG_SPACING, RegionList, is_sequence_allele
+from genoscrub.audit_sites import CONTIG_SPACING, RegionList, VariantList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.one_by_one import one_by_one
@@ -71,6 +75,68 @@ def trimmed(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes]:
     while shared < min(len(ref), len(alt)) and ref[shared] == alt[shared]:
         shared += 1
     return start + shared, ref[shared:], alt[shared:]
+
+
+SYMBOLIC_ID = re.compile(rb"<([^:>]*)")
+NO_GERMLINE_ALLELE = frozenset({b".", b"*", b"<*>", b"<NON_REF>", b"<X>"})
+"""ALTs that name no allele of the person's: no call, a deletion upstream, reference blocks."""
+
+
+def germline_key(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes] | None:
+    """How the audit compares an allele with the germline list: trimmed and in upper case for
+    bases; a symbolic allele or breakend by its type (``<DEL:ME>`` is DEL, a breakend BND) at its
+    position, whatever its span or mate (a germline SV called again with another END still
+    counts); None for an ALT that names no allele."""
+    alt = alt.upper()
+    if alt in NO_GERMLINE_ALLELE:
+        return None
+    if is_sequence_allele(alt):
+        return trimmed(start, ref.upper(), alt)
+    if alt.isalpha():  # N, or a run of N: no base to compare
+        return None
+    symbolic = SYMBOLIC_ID.match(alt)
+    return start, b"<", symbolic.group(1) if symbolic is not None else b"BND"
+
+
+class GermlineAlleles:
+    """The alleles of the germline list (as htslib read it, ``audit_sites.read_variants``), per
+    contig: SNVs as sorted int64 keys (``start << 16 | REF << 8 | ALT``, a whole genome's millions
+    in 8 bytes each), other alleles as a set of ``germline_key`` values."""
+
+    def __init__(self, variants: VariantList, path: str) -> None:
+        self.path = path
+        self.contigs = variants.contigs
+        snvs: dict[int, list[int]] = {}
+        self.others: dict[str, set[tuple[int, bytes, bytes]]] = {}
+        contig_of, starts = variants.contig_of.tolist(), variants.starts.tolist()
+        for index, (contig, start) in enumerate(zip(contig_of, starts, strict=True)):
+            _, _, ref, alts = variants.record(index)
+            for alt in alts:
+                key = germline_key(start, ref, alt)
+                if key is None:
+                    continue
+                if len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
+                    snvs.setdefault(contig, []).append((key[0] << 16) | (key[1][0] << 8) | key[2][0])
+                else:
+                    self.others.setdefault(variants.names[contig], set()).add(key)
+        self.snvs = {variants.names[contig]: np.unique(np.asarray(keys, dtype=np.int64)) for contig, keys in snvs.items()}
+
+    def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> bool:
+        """Whether a record (``contig`` named as in the list) carries an allele of the list."""
+        snvs, others = self.snvs.get(contig), self.others.get(contig, set())
+        for alt in alts:
+            key = germline_key(start, ref, alt)
+            if key is None:
+                continue
+            if len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
+                if snvs is not None:
+                    code = (key[0] << 16) | (key[1][0] << 8) | key[2][0]
+                    at = bisect_left(snvs.data, code)
+                    if at < len(snvs) and snvs[at] == code:
+                        return True
+            elif key in others:
+                return True
+        return False
 
 
 class NameMap:
@@ -214,6 +280,7 @@ class VcfChecks:
     allowed_keys: frozenset[str]
     population: PopulationFrequencies | None
     regions: RegionRequest | None
+    germline: GermlineAlleles | None = None
 
 
 class VcfAudit:
@@ -233,6 +300,7 @@ class VcfAudit:
         self.regions: RegionList | None = None
         self.region_names: NameMap | None = None
         self.population_names: NameMap | None = None
+        self.germline_names: NameMap | None = None
 
     def run(self, stream: object) -> None:
         header_done = False
@@ -256,7 +324,11 @@ class VcfAudit:
         if not header_done:
             raise InputError("no #CHROM line: not a VCF file", self.checks.path)
         if self.findings.records:
-            for names, label in ((self.region_names, "region list"), (self.population_names, "population file")):
+            for names, label in (
+                (self.region_names, "region list"),
+                (self.population_names, "population file"),
+                (self.germline_names, "germline list"),
+            ):
                 if names is not None and not names.matched:
                     raise InputError(f"no contig of the {label} matches a contig of the input: another genome build?", self.checks.path)
 
@@ -312,6 +384,9 @@ class VcfAudit:
         population = self.checks.population
         if population is not None:
             self.population_names = NameMap(self.contigs, population.contigs, "population file", population.path)
+        germline = self.checks.germline
+        if germline is not None:
+            self.germline_names = NameMap(self.contigs, germline.contigs, "germline list", germline.path)
 
     def records(self, first: int, lines: list[bytes]) -> None:
         checks, findings = self.checks, self.findings
@@ -387,6 +462,10 @@ class VcfAudit:
                     findings.population.add(reason, where)
             if self.regions is not None and self.region_names is not None:
                 self.check_regions(contig, pos - 1, ref, alt, info, where)
+            if checks.germline is not None and self.germline_names is not None:
+                listed = self.germline_names.get(contig)
+                if listed is not None and checks.germline.carried(listed, pos - 1, ref, alts):
+                    findings.germline.add(where)  # keyed by the site, as in alignments: never the allele
 
     def place_of(self, chrom: bytes) -> str:
         """How a record's CHROM locates it: the name, when a ``##contig`` line declares it and it

@@ -33,7 +33,7 @@ from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, bcf_feed, cra
 from genoscrub.audit_header import check_reference_list, check_sam_header
 from genoscrub.audit_sam_text import SamTextAudit, text_blocks
 from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, read_variants
-from genoscrub.audit_vcf import PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
+from genoscrub.audit_vcf import GermlineAlleles, PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
 from genoscrub.regions import PRESETS
 from genoscrub.report import EXIT_DATA, InputError, Report, UsageError, display_name
@@ -53,6 +53,8 @@ class Settings:
     forbid: ForbidList | None = None
     germline_path: str | None = None
     germline: VariantList | None = None
+    germline_in_vcf: bool = False
+    """Whether VCF records are checked against the germline list too (somatic call sets)."""
     reference: Reference | None = None
     population: PopulationFrequencies | None = None
     regions: RegionRequest | None = None
@@ -61,17 +63,29 @@ class Settings:
     jobs: int = 1
     sites_by_contigs: dict[tuple[tuple[str, int], ...], GermlineSites] = field(default_factory=dict, repr=False)
     regions_by_contigs: dict[tuple[tuple[str, int], ...], RegionList] = field(default_factory=dict, repr=False)
+    vcf_germline: GermlineAlleles | None = field(default=None, repr=False)
     """Germline sites and region lists by the contigs they were joined with: built once for all
     the files that share a header's contigs (a tumour BAM and its normal)."""
 
     def germline_sites(self, references: list[tuple[str, int]]) -> GermlineSites | None:
         if self.germline is None:
             return None
-        assert self.reference is not None and self.germline_path is not None
+        if self.reference is None:
+            raise UsageError("--germline needs -r/--reference to check alignments (the reference the reads were aligned to)")
+        assert self.germline_path is not None
         key = tuple(references)
         if key not in self.sites_by_contigs:
             self.sites_by_contigs[key] = GermlineSites(self.germline, self.germline_path, dict(references), self.reference)
         return self.sites_by_contigs[key]
+
+    def germline_alleles(self) -> GermlineAlleles | None:
+        """The germline list's alleles for VCF records (``--germline-in-vcf``), built once."""
+        if not self.germline_in_vcf or self.germline is None:
+            return None
+        if self.vcf_germline is None:
+            assert self.germline_path is not None
+            self.vcf_germline = GermlineAlleles(self.germline, self.germline_path)
+        return self.vcf_germline
 
     def region_list(self, references: list[tuple[str, int]]) -> RegionList | None:
         if self.regions is None:
@@ -87,6 +101,7 @@ class Settings:
         data: dict[str, Any] = {
             "forbid_strings": len(self.forbid.entries) if self.forbid else 0,
             "germline_records": len(self.germline) if self.germline is not None else None,
+            "germline_in_vcf": self.germline_in_vcf,
             "population": self.population is not None,
         }
         if self.population is not None:
@@ -113,7 +128,9 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
     if kind in ALIGNMENTS:
         audit_alignments(path, kind, settings, findings, watch)
     elif kind in ("vcf", "bcf"):
-        checks = VcfChecks(path, settings.forbid, settings.allowed_header, settings.population, settings.regions)
+        checks = VcfChecks(
+            path, settings.forbid, settings.allowed_header, settings.population, settings.regions, settings.germline_alleles()
+        )
         if kind == "bcf":
             audit_bcf_text(path, checks, findings, watch)
         else:
@@ -216,6 +233,7 @@ def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
         findings.regions.reason = "no --bed or --preset"
         findings.population.reason = "not a VCF"
     elif kind in ("vcf", "bcf"):
+        findings.germline.checked = settings.germline_in_vcf
         findings.germline.reason = "not alignments"
         findings.population.checked = settings.population is not None
         findings.population.reason = "no --population"
@@ -274,6 +292,14 @@ def main(
         Optional[str],
         typer.Option("--germline", metavar="VCF", help="Germline sites: reads carrying one of their alleles are findings (needs -r)."),
     ] = None,
+    germline_in_vcf: Annotated[
+        bool,
+        typer.Option(
+            "--germline-in-vcf",
+            help="Check VCF records against --germline too: a record carrying one of its alleles is a finding. "
+            "For somatic call sets; never audit the germline VCF itself in such a run.",
+        ),
+    ] = False,
     reference: Annotated[
         Optional[str],
         typer.Option("-r", "--reference", metavar="FASTA", help="Reference genome (for --germline, and to decode CRAM)."),
@@ -314,7 +340,21 @@ def main(
 ) -> None:
     def job(report: Report) -> None:
         settings = prepare(
-            files or [], forbid, germline, reference, population, af_key, min_af, preset, bed, build, flank, allow_header, allow_tag, jobs
+            files or [],
+            forbid,
+            germline,
+            germline_in_vcf,
+            reference,
+            population,
+            af_key,
+            min_af,
+            preset,
+            bed,
+            build,
+            flank,
+            allow_header,
+            allow_tag,
+            jobs,
         )
         results = []
         try:
@@ -344,6 +384,7 @@ def prepare(
     files: list[str],
     forbid: Path | None,
     germline: str | None,
+    germline_in_vcf: bool,
     reference: str | None,
     population: str | None,
     af_key: str | None,
@@ -361,8 +402,10 @@ def prepare(
         raise UsageError("give at least one FILE (or - for stdin)")
     if files.count("-") > 1:
         raise UsageError("stdin (-) can be given only once")
-    if germline is not None and reference is None:
+    if germline is not None and reference is None and not germline_in_vcf:
         raise UsageError("--germline needs -r/--reference (the reference the reads were aligned to)")
+    if germline_in_vcf and germline is None:
+        raise UsageError("--germline-in-vcf needs --germline (the matched normal's germline calls)")
     if population is not None and not af_key:
         raise UsageError("--population needs --af-key (the INFO key of the frequency, e.g. AF_eas)")
     if af_key is not None and population is None:
@@ -383,6 +426,7 @@ def prepare(
         forbid=ForbidList.read(forbid) if forbid is not None else None,
         allowed_header=frozenset(allow_header or []),
         allowed_tags=frozenset(allow_tag or []),
+        germline_in_vcf=germline_in_vcf,
         jobs=jobs or default_jobs(),
     )
     if reference is not None:

@@ -1253,3 +1253,54 @@ def test_vcf_region_spans_follow_svlen_and_widen_length_changes(tmp_path: Path) 
     (tmp_path / "out.vcf").write_bytes(scrubbed.stdout)
     _, report = audit("--bed", str(tmp_path / "str.bed"), str(tmp_path / "out.vcf"), cwd=tmp_path)
     assert report["files"][0]["findings"]["regions"]["count"] == 0  # type: ignore[index]
+
+
+# --- --germline-in-vcf: a somatic call set holding an allele of the normal's germline calls ---------
+
+
+def test_germline_in_vcf_keys_each_carrying_record_by_its_site(tmp_path: Path) -> None:
+    """The audit's own matching gives vcf-drop-rare --germline's answers on its table of cases
+    (case, padding, multi-allelic records either side, symbolic types, reference blocks)."""
+    from tests.test_vcf_drop_rare import GERMLINE_CALLS, GERMLINE_LIST, calls_text
+
+    (tmp_path / "germline.vcf").write_text(GERMLINE_LIST)
+    (tmp_path / "calls.vcf").write_bytes(calls_text(GERMLINE_CALLS))
+    result, report = audit("--germline", "germline.vcf", "--germline-in-vcf", "calls.vcf", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    found = report["files"][0]["findings"]["germline"]  # type: ignore[index]
+    carried = Counter(":".join(record.split("\t")[:2]) for record, listed in GERMLINE_CALLS if listed)
+    assert found["by_key"] == dict(carried)
+    assert not any(allele in result.stdout for allele in (b"<DEL>", b"CATG", b"]chr2"))  # sites, never alleles
+    renamed = GERMLINE_LIST.replace("chr1", "1").replace("chr2", "2")
+    (tmp_path / "germline.1.vcf").write_text(renamed)
+    again, report_again = audit("--germline", "germline.1.vcf", "--germline-in-vcf", "calls.vcf", cwd=tmp_path)
+    assert report_again["files"][0]["findings"]["germline"] == found  # type: ignore[index]
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "A" * 20000 + "\n>chr2\n" + "A" * 10000 + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    plain, plain_report = audit("--germline", "germline.vcf", "-r", "ref.fa", "calls.vcf", cwd=tmp_path)
+    assert plain_report["files"][0]["findings"]["germline"] == {"checked": False, "count": 0, "reason": "not alignments"}  # type: ignore[index]
+    usage, _ = audit("--germline-in-vcf", "calls.vcf", cwd=tmp_path)
+    assert usage.returncode == 2
+
+
+def test_germline_in_vcf_finds_the_private_germline_call_vcf_drop_rare_kept(simulated: Path, tmp_path: Path) -> None:
+    """The red-team case as the workflow ran it: the somatic VCF of the old settings holds
+    germline alleles (bcftools isec counts them); the audit finds each, and none in the output
+    of vcf-drop-rare --germline."""
+    germline = simulated / "germline.vcf.gz"
+    somatic = ["--population", str(simulated / "population.vcf.gz"), "--af-key", "AF_eas", "--drop-germline", "--keep-missing"]
+    calls = str(simulated / "germline_as_somatic.vcf.gz")
+    outputs = {}
+    for name, extra in (("old", []), ("new", ["--germline", str(germline)])):
+        result = run_command("vcf-drop-rare", "-q", *somatic, *extra, "-O", "z", "-o", str(tmp_path / f"{name}.vcf.gz"), calls)
+        assert result.returncode == 0, result.stderr
+        outputs[name] = tmp_path / f"{name}.vcf.gz"
+        pysam.tabix_index(str(outputs[name]), preset="vcf", force=True)
+    isec = subprocess.run(["bcftools", "isec", "-n=2", "-w1", "-c", "none", str(outputs["old"]), str(germline)],
+                          capture_output=True, check=True).stdout.decode()
+    shared = {":".join(line.split("\t")[:2]) for line in isec.splitlines() if line and not line.startswith("#")}
+    assert shared
+    _, old_report = audit("--germline", str(germline), "--germline-in-vcf", str(outputs["old"]))
+    assert set(old_report["files"][0]["findings"]["germline"]["by_key"]) == shared  # type: ignore[index]
+    _, new_report = audit("--germline", str(germline), "--germline-in-vcf", str(outputs["new"]))
+    assert new_report["files"][0]["findings"]["germline"] == {"checked": True, "count": 0}  # type: ignore[index]
