@@ -352,11 +352,12 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     alignments, germline_vcf = {"forbidden", "metadata", "germline", "regions"}, {"forbidden", "metadata", "population", "regions"}
     assert checked_classes(report) == {
         "tumour.bam": alignments, "normal.bam": alignments, "germline.vcf.gz": germline_vcf,
-        "somatic.vcf.gz": {"forbidden", "metadata", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
+        "somatic.vcf.gz": {"forbidden", "metadata", "germline", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
         "R2.fastq.gz": {"forbidden", "metadata"},
     }  # fmt: skip
     somatic = next(entry for entry in report["files"] if entry["file"].endswith(".somatic.vcf.gz"))
     assert somatic["findings"]["population"]["reason"].startswith("somatic_keep_missing")  # its absent calls are kept on purpose
+    assert [run["settings"]["germline_in_vcf"] for run in report["runs"]] == [False, True]  # the normal's alleles, in the somatic run only
     settings = report["runs"][0]["settings"]
     assert (settings["af_key"], settings["min_af"], settings["beds"], settings["flank"]) == ("AF_eas", 0.01, 1, 0)
     assert settings["germline_records"] > 0 and settings["forbid_strings"] > 10

@@ -12,7 +12,8 @@ symlinked input by its target only. Each is held here.
 One Snakemake run (module fixture) on two VCF-only samples, small and fast: the first sample's
 germline VCF reaches the sheet through a symlink named after the patient and carries an INFO key
 and a FILTER that its header does not define (bcftools warns about both, quoting them); the
-second's names the first patient's sheet ID in INFO/MOTHER. The run folder's name is planted too
+second's names the first patient's sheet ID in INFO/MOTHER. The first also has a somatic VCF
+holding germline alleles of its germline VCF written as somatic, some absent from the population. The run folder's name is planted too
 (``KimJihoonStudy``), to find it wherever a path of the site is written. Config errors are
 `snakemake -n` runs; the rest are the workflow scripts' functions, as tests/test_workflow.py
 loads them.
@@ -45,6 +46,7 @@ UNDEFINED_FILTER = f"LOWQ_{FIRST}N"
 RUN_FOLDER = "KimJihoonStudy"  # a folder of the analysis server named after a patient
 SYMLINK = f"{PATIENT}_germline.vcf"
 TARGET = "germline.planted.vcf"
+SOMATIC = "patient1/germline_as_somatic.vcf.gz"  # a tumour-only style call set: germline alleles written as somatic
 
 
 gate = load_workflow_script("gate")
@@ -132,7 +134,8 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> Delivery:
     second.parent.mkdir()
     second.write_bytes(subprocess.run(["bgzip", "-c"], input=second_naming_the_first(vcf_text(patient / "germline.vcf.gz")).encode(),
                                       capture_output=True, check=True).stdout)  # fmt: skip
-    (folder / "samples.tsv").write_text(f"sample\tgermline_vcf\n{FIRST}\tlinks/{SYMLINK}\n{SECOND}\t{second.relative_to(folder)}\n")
+    sheet = f"sample\tgermline_vcf\tsomatic_vcf\n{FIRST}\tlinks/{SYMLINK}\t{SOMATIC}\n{SECOND}\t{second.relative_to(folder)}\t.\n"
+    (folder / "samples.tsv").write_text(sheet)
     (folder / "work").mkdir(mode=0o755)
     (folder / "work").chmod(0o755)  # made by hand, open to the group: the workflow closes it
     result = snakemake(folder, "--keep-going")
@@ -182,7 +185,7 @@ def test_every_forbid_list_holds_the_whole_cohort_privately(delivery: Delivery) 
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
     first, second = delivery.forbid_list(delivery.first), delivery.forbid_list(delivery.second)
     assert first[0] == FIRST and second[0] == SECOND  # the sample's own ID first: its findings keep list line 1
-    cohort = {FIRST, SECOND, f"{SECOND}N_20231029", f"{SECOND}/{SECOND}N_20231029.germline.vcf.gz"}
+    cohort = {FIRST, SECOND, f"{SECOND}N_20231029", f"{SECOND}/{SECOND}N_20231029.germline.vcf.gz", SOMATIC}
     assert cohort <= set(first) and cohort <= set(second)
     assert f"{FIRST}N_20231029" in first  # the first's VCF sample name, from its fragments: its own list (it holds FIRST)
     assert set(delivery.forbid_list("cohort")) <= set(first) and set(delivery.forbid_list("cohort")) <= set(second)
@@ -216,9 +219,32 @@ def test_forbid_strings_put_the_cohort_after_the_samples_own_and_before_the_site
 def test_delivered_audit_report_names_files_not_the_work_folder(delivery: Delivery) -> None:
     path = delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json"
     report = json.loads(path.read_text())
-    assert [entry["file"] for entry in report["files"]] == [f"{delivery.first}.germline.vcf.gz"]
-    assert [run["files"] for run in report["runs"]] == [[f"{delivery.first}.germline.vcf.gz"]]
+    germline, somatic = f"{delivery.first}.germline.vcf.gz", f"{delivery.first}.somatic.vcf.gz"
+    assert [entry["file"] for entry in report["files"]] == [germline, somatic]
+    assert [run["files"] for run in report["runs"]] == [[germline], [somatic]]
     assert str(delivery.path) not in path.read_text() and RUN_FOLDER not in path.read_text()
+
+
+def test_the_somatic_vcf_delivered_holds_no_allele_of_the_germline_vcf(delivery: Delivery) -> None:
+    """A private germline variant called as somatic (absent from the population, so kept by
+    somatic_keep_missing) is dropped by vcf-drop-rare --germline, and the gate checked it
+    (--germline-in-vcf) in the somatic VCF's run only: bcftools finds none of the germline
+    VCF's alleles in what was delivered, as it finds some in the input."""
+    germline = delivery.path / "patient1" / "germline.vcf.gz"
+
+    def shared(path: Path) -> int:
+        isec = subprocess.run(["bcftools", "isec", "-n=2", "-w1", "-c", "none", str(path), str(germline)], capture_output=True, text=True, check=True)
+        return sum(1 for line in isec.stdout.splitlines() if line and not line.startswith("#"))
+
+    delivered = delivery.path / "results" / delivery.first / f"{delivery.first}.somatic.vcf.gz"
+    assert shared(delivery.path / SOMATIC) > 0 and shared(delivered) == 0
+    assert subprocess.run(["bcftools", "view", "-H", str(delivered)], capture_output=True, text=True, check=True).stdout  # somatic calls stay
+    sample_report = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.report.json").read_text())
+    assert sample_report["files"][f"{delivery.first}.somatic.vcf.gz"]["vcf-drop-rare"]["counts"]["dropped_germline_listed"] > 0
+    audit = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json").read_text())
+    checked = {entry["file"].split(".", 1)[1]: entry["findings"]["germline"]["checked"] for entry in audit["files"]}
+    assert checked == {"germline.vcf.gz": False, "somatic.vcf.gz": True}
+    assert [run["settings"]["germline_in_vcf"] for run in audit["runs"]] == [False, True]
 
 
 def test_merged_audit_keeps_file_names_only() -> None:
@@ -457,7 +483,7 @@ def test_linkage_rows_are_derived_again_with_the_current_key() -> None:
 def test_a_sample_added_later_reruns_neither_the_delivered_ones_nor_their_data_jobs(delivery: Delivery) -> None:
     sheet = delivery.path / "more-samples.tsv"
     rows = (delivery.path / "samples.tsv").read_text()
-    sheet.write_text(rows + f"S2309999\t{SECOND}/{SECOND}N_20231029.germline.vcf.gz\n")
+    sheet.write_text(rows + f"S2309999\t{SECOND}/{SECOND}N_20231029.germline.vcf.gz\t.\n")
     lists = [delivery.private / "links.tsv.forbid" / name for name in ("sheet.json", "cohort.txt")]
     kept = [(path.read_bytes(), path.stat().st_mtime_ns) for path in lists]
     parts = set((delivery.private / "links.tsv.parts").iterdir())

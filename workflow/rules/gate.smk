@@ -17,6 +17,9 @@
 # - --population, --af-key, --min-af for the VCFs; a somatic VCF whose calls absent from the
 #   population are kept on purpose (`somatic_keep_missing`) is audited in a second run without
 #   them, since each of its somatic calls would be a finding;
+# - --germline --germline-in-vcf for the somatic VCF of a sample with a germline VCF, in that
+#   second run: a call carrying an allele of the normal's germline calls is a finding (the
+#   germline VCF itself, germline by nature, is audited without it);
 # - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`).
 #
 # `audit: false` delivers without checking.
@@ -40,22 +43,31 @@ SOMATIC_KEPT_ABSENT = "somatic_keep_missing: calls absent from the population ar
 
 
 def gate_runs(sample):
-    """The audit runs of one sample: [{"files", "options", "reasons"}]."""
+    """The audit runs of one sample: [{"files", "options", "reasons"}].
+
+    The somatic VCF is audited in a run of its own when it is judged otherwise than the rest:
+    when its calls absent from the population are kept on purpose (`somatic_keep_missing`), and
+    when the sample has a germline VCF, whose alleles are findings in the somatic VCF
+    (--germline-in-vcf) but not in the germline VCF itself."""
     entry = SAMPLES[sample]
     files = [str(staged(sample, name)) for name in data_outputs(sample) if not name.endswith((".bai", ".tbi"))]
     germline = entry["vcf"].get("germline")
     options = ["--germline", str(germline), "-r", str(REFERENCE)] if germline and entry["bam"] else []
-    options += ["--population", str(POPULATION), "--af-key", AF_KEY, "--min-af", str(MIN_AF)] if POPULATION else []
+    population = ["--population", str(POPULATION), "--af-key", AF_KEY, "--min-af", str(MIN_AF)] if POPULATION else []
+    options += population
     reasons = {}
     if not germline:
         reasons["germline"] = "no germline VCF: the reads were reverted with --all"
     if not POPULATION:
         reasons["population"] = "no population file: vcf-drop-rare read af_key from each record"
     somatic = str(staged(sample, f"{sample}.somatic.vcf.gz"))
-    apart = POPULATION and SOMATIC_KEEP_MISSING and somatic in files
+    kept_absent = POPULATION and SOMATIC_KEEP_MISSING
+    apart = somatic in files and (kept_absent or germline)
     runs = [{"files": [path for path in files if not (apart and path == somatic)], "options": options + AUDIT_REGION_OPTIONS, "reasons": reasons}]
     if apart:
-        runs.append({"files": [somatic], "options": list(AUDIT_REGION_OPTIONS), "reasons": {"population": SOMATIC_KEPT_ABSENT}})
+        somatic_options = (["--germline", str(germline), "--germline-in-vcf"] if germline else []) + ([] if kept_absent else population)
+        somatic_reasons = {"population": SOMATIC_KEPT_ABSENT} if kept_absent else reasons
+        runs.append({"files": [somatic], "options": somatic_options + AUDIT_REGION_OPTIONS, "reasons": somatic_reasons})
     return [run for run in runs if run["files"]]
 
 

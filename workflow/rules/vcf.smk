@@ -4,13 +4,21 @@
 # population. A somatic call set also drops records flagged germline; with
 # `somatic_keep_missing` (default) a call absent from the population stays, since a true
 # somatic mutation is absent from every population resource; one found there but rare is a
-# germline allele in disguise and goes (vcf-drop-rare(1)).
+# germline allele in disguise and goes (vcf-drop-rare(1)). A somatic call set of a sample with a
+# germline VCF also drops every call carrying an allele of it (vcf-drop-rare --germline): a
+# private germline variant mis-called as somatic is absent from the population, and would stay.
 
 VCF_STEPS = ["vcf-scrub-header", "vcf-drop-rare"] + (["vcf-drop-regions"] if REGION_ARGS else [])
 
 
 def staged_vcf(wildcards):
     return SAMPLES[wildcards.sample]["vcf"][wildcards.kind]
+
+
+def germline_list(wildcards):
+    """The sample's germline VCF, for its somatic call set (none for the germline one)."""
+    germline = SAMPLES[wildcards.sample]["vcf"].get("germline")
+    return [germline] if germline and wildcards.kind == "somatic" else []
 
 
 def vcf_pipeline(wildcards, input, output):
@@ -20,6 +28,7 @@ def vcf_pipeline(wildcards, input, output):
     frequencies += f"--af-key {shlex.quote(AF_KEY)} --min-af {MIN_AF}"
     if wildcards.kind == "somatic":
         frequencies += " --drop-germline" + (" --keep-missing" if SOMATIC_KEEP_MISSING else "")
+        frequencies += f" --germline {quoted(input.germline[0])}" if input.germline else ""
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
@@ -39,6 +48,7 @@ rule vcf:
         vcf=staged_vcf,
         pseudonyms=PSEUDONYM_FILES,
         population=[POPULATION] if POPULATION else [],
+        germline=germline_list,
     output:
         vcf=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz"),  # delivered by the gate (rules/gate.smk)
         tbi=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz.tbi"),
