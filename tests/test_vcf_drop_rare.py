@@ -505,6 +505,7 @@ def test_a_reference_block_is_judged_by_every_population_site_it_spans(tmp_path:
 GERMLINE_LIST = """##fileformat=VCFv4.2
 ##contig=<ID=chr1,length=20000>
 ##contig=<ID=chr2,length=10000>
+##FILTER=<ID=lowq,Description="Low quality">
 ##INFO=<ID=END,Number=1,Type=Integer,Description="End">
 ##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
 #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tN
@@ -540,7 +541,8 @@ GERMLINE_CALLS = [
     ("chr1\t600\t.\tG\tG]chr2:200]\t.\tPASS\t.", True),  # a breakend at the POS of a germline breakend
     ("chr2\t50\t.\tACGTACGTACGTACGTACGT\tA\t.\tPASS\t.", True),  # any FILTER, any genotype of the list
     ("chr2\t60\t.\tA\tG\t.\tPASS\t.", False),
-    ("chr2\t100\t.\tAC\tAACGTTGCAACGTTGCAACGTTGCAACGTTGCAACGTTGCAC,T\t.\tPASS\t.", True),  # a long insertion, padded otherwise, in a multi-allelic call
+    # a long insertion, padded otherwise, in a multi-allelic call
+    ("chr2\t100\t.\tAC\tAACGTTGCAACGTTGCAACGTTGCAACGTTGCAACGTTGCAC,T\t.\tPASS\t.", True),
     ("chr2\t100\t.\tA\tAACGTTGCAACGTTGCAACGTTGCAACGTTGCAACGTTGC\t.\tPASS\t.", False),
 ]
 
@@ -569,11 +571,14 @@ def written_germline_list(folder: Path, text: str, how: str) -> Path:
 
 @pytest.mark.parametrize("how", ["plain", "gzip", "bgzf"])
 @pytest.mark.parametrize("one", [False, True], ids=["bulk", "one-by-one"])
-def test_germline_list_drops_each_call_carrying_a_listed_allele(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, one: bool) -> None:
+def test_germline_list_drops_each_call_carrying_a_listed_allele(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, how: str, one: bool
+) -> None:
     if one:
         monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
     listed = written_germline_list(tmp_path, GERMLINE_LIST, how)
-    status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), "--report", str(tmp_path / "r.json"), input=calls_text(GERMLINE_CALLS))
+    options = ["--af-key", "AF", "--keep-missing", "--germline", str(listed), "--report", str(tmp_path / "r.json")]
+    status, out, err = invoke(*options, input=calls_text(GERMLINE_CALLS))
     assert status == 0, err
     kept = [line for line in out.decode().splitlines() if not line.startswith("#")]
     expected = [record for record, carried in GERMLINE_CALLS if not carried]
@@ -595,13 +600,15 @@ def test_germline_list_contig_names_and_lengths(tmp_path: Path) -> None:
     assert outputs[0] == outputs[1] == outputs[2]
     mito = "##fileformat=VCFv4.2\n##contig=<ID=MT,length=16569>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nMT\t73\t.\tA\tG\t.\t.\t.\n"
     listed = written_germline_list(tmp_path, mito, "plain")
-    calls_m = (CALLS_HEADER.replace("##contig=<ID=chr2,length=10000>", "##contig=<ID=chrM,length=16569>") + "chrM\t73\t.\tA\tG\t.\tPASS\t.\n").encode()
+    mito_header = CALLS_HEADER.replace("##contig=<ID=chr2,length=10000>", "##contig=<ID=chrM,length=16569>")
+    calls_m = (mito_header + "chrM\t73\t.\tA\tG\t.\tPASS\t.\n").encode()
     status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=calls_m)
     assert status == 0 and b"chrM\t73" not in out, err
     listed = written_germline_list(tmp_path, GERMLINE_LIST.replace("length=20000", "length=20001"), "plain")
     status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=calls)
     assert status == 1 and b"another genome build" in err
-    listed = written_germline_list(tmp_path, "\n".join(line for line in GERMLINE_LIST.splitlines() if not line.startswith("##contig")).replace("chr", "NC_00000") + "\n", "plain")
+    undeclared = "\n".join(line for line in GERMLINE_LIST.splitlines() if not line.startswith("##contig"))
+    listed = written_germline_list(tmp_path, undeclared.replace("chr", "NC_00000") + "\n", "plain")
     bare_calls = b"\n".join(line for line in calls.split(b"\n") if not line.startswith(b"##contig"))
     status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=bare_calls)
     assert status == 1 and b"germline list" in err

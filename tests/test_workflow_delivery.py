@@ -233,12 +233,13 @@ def test_the_somatic_vcf_delivered_holds_no_allele_of_the_germline_vcf(delivery:
     germline = delivery.path / "patient1" / "germline.vcf.gz"
 
     def shared(path: Path) -> int:
-        isec = subprocess.run(["bcftools", "isec", "-n=2", "-w1", "-c", "none", str(path), str(germline)], capture_output=True, text=True, check=True)
+        command = ["bcftools", "isec", "-n=2", "-w1", "-c", "none", str(path), str(germline)]
+        isec = subprocess.run(command, capture_output=True, text=True, check=True)
         return sum(1 for line in isec.stdout.splitlines() if line and not line.startswith("#"))
 
     delivered = delivery.path / "results" / delivery.first / f"{delivery.first}.somatic.vcf.gz"
     assert shared(delivery.path / SOMATIC) > 0 and shared(delivered) == 0
-    assert subprocess.run(["bcftools", "view", "-H", str(delivered)], capture_output=True, text=True, check=True).stdout  # somatic calls stay
+    assert subprocess.run(["bcftools", "view", "-H", str(delivered)], capture_output=True, check=True).stdout  # somatic calls stay
     sample_report = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.report.json").read_text())
     assert sample_report["files"][f"{delivery.first}.somatic.vcf.gz"]["vcf-drop-rare"]["counts"]["dropped_germline_listed"] > 0
     audit = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json").read_text())
