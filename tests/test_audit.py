@@ -1300,7 +1300,7 @@ def test_germline_in_vcf_finds_the_private_germline_call_vcf_drop_rare_kept(simu
                           capture_output=True, check=True).stdout.decode()
     shared = {":".join(line.split("\t")[:2]) for line in isec.splitlines() if line and not line.startswith("#")}
     assert shared
-    _, old_report = audit("--germline", str(germline), "--germline-in-vcf", str(outputs["old"]))
+    _, old_report = audit("--germline", str(germline), "--germline-in-vcf", str(outputs["old"]), cwd=tmp_path)
     assert set(old_report["files"][0]["findings"]["germline"]["by_key"]) == shared  # type: ignore[index]
-    _, new_report = audit("--germline", str(germline), "--germline-in-vcf", str(outputs["new"]))
+    _, new_report = audit("--germline", str(germline), "--germline-in-vcf", str(outputs["new"]), cwd=tmp_path)
     assert new_report["files"][0]["findings"]["germline"] == {"checked": True, "count": 0}  # type: ignore[index]
