@@ -34,6 +34,7 @@ from genoscrub.report import InputError
 from genoscrub.vcf import RecordBlock, opened_input, split_header_text, text_blocks
 
 LABEL = "germline list"
+CHROM_WIDTH = 64
 
 
 class ContigAlleles:
@@ -55,14 +56,36 @@ class ContigAlleles:
 
     def sort(self) -> None:
         if self.snv_parts:
-            self.snvs = np.unique(np.concatenate([self.snvs, *self.snv_parts]))
+            self.snvs = sorted_once(np.concatenate([self.snvs, *self.snv_parts]))
         texts = [part for part in self.text_parts if len(part)]
         if texts:
-            self.texts = np.unique(np.concatenate([self.texts, *texts]) if len(self.texts) else np.concatenate(texts))
+            self.texts = sorted_once(np.concatenate([self.texts, *texts]) if len(self.texts) else np.concatenate(texts))
         self.snv_parts, self.text_parts = [], []
 
     def __len__(self) -> int:
         return len(self.snvs) + len(self.texts) + len(self.others)
+
+
+def sorted_once(keys: np.ndarray) -> np.ndarray:
+    """Keys sorted, each once (``np.unique`` hashes, several times slower on millions of keys)."""
+    keys = np.sort(keys, kind="stable")
+    return keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
+
+
+def contig_bounds(block: RecordBlock) -> list[int]:
+    """Where CHROM changes in a block (and its two ends), compared as byte rows by numpy: one
+    Python object per record would cost more than reading the list."""
+    start, end = block.column(0)
+    lengths = end - start
+    width = int(lengths.max()) if block.count else 0
+    if width > CHROM_WIDTH:  # a long name somewhere: rows that wide would cost more than the names
+        chroms = block.spans(start, end)
+        changes = np.fromiter(map(ne, chroms[1:], chroms[:-1]), dtype=bool, count=max(0, block.count - 1))
+    else:
+        offsets = np.arange(width)
+        rows = np.where(offsets < lengths[:, None], block.data[np.minimum(start[:, None] + offsets, len(block.data) - 1)], 0)
+        changes = (lengths[1:] != lengths[:-1]) | (rows[1:] != rows[:-1]).any(axis=1)
+    return [0, *(np.flatnonzero(changes) + 1).tolist(), block.count]
 
 
 def sorted_hits(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
@@ -103,13 +126,10 @@ class GermlineList:
     def _add_block(self, block: RecordBlock) -> None:
         self.records += block.count
         chrom_start, chrom_end = block.column(0)
-        chroms = block.spans(chrom_start, chrom_end)
-        changes = np.fromiter(map(ne, chroms[1:], chroms[:-1]), dtype=bool, count=max(0, block.count - 1))
-        bounds = [0, *(np.flatnonzero(changes) + 1).tolist(), block.count]
         columns = [block.column(index) for index in (1, 3, 4)]
-        for start, stop in pairwise(bounds):
+        for start, stop in pairwise(contig_bounds(block)):
             pos_spans, ref_spans, alt_spans = ((begin[start:stop], end[start:stop]) for begin, end in columns)
-            name = chroms[start].decode(errors="surrogateescape")
+            name = block.text[chrom_start[start] : chrom_end[start]].decode(errors="surrogateescape")
             contig = self.by_contig.get(name)
             if contig is None:
                 contig = self.by_contig[name] = ContigAlleles()

@@ -653,3 +653,20 @@ def rename_contigs_of(source: Path, target: Path, names: dict[str, str]) -> Path
     table.write_text("".join(f"{old}\t{new}\n" for old, new in names.items()))
     subprocess.run(["bcftools", "annotate", "--rename-chrs", str(table), "-Oz", "-o", str(target), str(source)], check=True)
     return target
+
+
+@pytest.mark.parametrize("one", [False, True], ids=["bulk", "one-by-one"])
+def test_germline_list_with_a_long_contig_name(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one: bool) -> None:
+    """A contig name longer than the list's byte rows compare (germline_list.CHROM_WIDTH) is read by name."""
+    if one:
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+    long_name = "chrUn_" + "KN707606v1_decoy" * 5
+    header = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##contig=<ID={long_name},length=5000>\n"
+    header += '##INFO=<ID=AF,Number=A,Type=Float,Description="Frequency">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
+    listed = tmp_path / "germline.vcf"
+    listed.write_text(header + f"chr1\t10\t.\tA\tG\t.\t.\t.\n{long_name}\t20\t.\tC\tT\t.\t.\t.\n{long_name}\t30\t.\tC\tT\t.\t.\t.\n")
+    calls = header + "chr1\t10\t.\tA\tG\t.\t.\t.\nchr1\t20\t.\tC\tT\t.\t.\t.\n"
+    calls += f"{long_name}\t20\t.\tC\tT\t.\t.\t.\n{long_name}\t40\t.\tC\tT\t.\t.\t.\n"
+    status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=calls.encode())
+    assert status == 0, err
+    assert [line.split("\t")[:2] for line in out.decode().splitlines() if not line.startswith("#")] == [["chr1", "20"], [long_name, "40"]]
