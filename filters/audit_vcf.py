@@ -100,26 +100,37 @@ def germline_key(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes]
 
 class GermlineAlleles:
     """The alleles of the germline list (as htslib read it, ``audit_sites.read_variants``), per
-    contig: SNVs as sorted int64 keys (``start << 16 | REF << 8 | ALT``, a whole genome's millions
-    in 8 bytes each), other alleles as a set of ``germline_key`` values."""
+    contig: records of one-base REF and ALT as sorted int64 keys (``start << 16 | REF << 8 | ALT``,
+    made by numpy: a whole genome's millions in 8 bytes each), the alleles of the other records
+    as a set of ``germline_key`` values."""
 
     def __init__(self, variants: VariantList, path: str) -> None:
         self.path = path
         self.contigs = variants.contigs
-        snvs: dict[int, list[int]] = {}
+        # one-base REF and ALT ("A,G" in the list's buffer) as keys by numpy; the rest one by one
+        data = np.frombuffer(variants.alleles, dtype=np.uint8)
+        first, sizes = variants.bounds[:-1], np.diff(variants.bounds)
+        snv = sizes == 3
+        at = first[snv]
+        ref, comma, alt = data[at], data[at + 1], data[at + 2]
+        letters = (ref >= ord("A")) & (ref <= ord("Z")) & (alt >= ord("A")) & (alt <= ord("Z")) & (ref != alt)
+        snv[snv] = letters & (comma == ord(",")) & (alt != ord("N"))
+        at = first[snv]
+        keys = (variants.starts[snv] << 16) | (data[at].astype(np.int64) << 8) | data[at + 2]
+        contigs = variants.contig_of[snv]
+        order = np.lexsort((keys, contigs))  # by contig, then key (np.unique hashes: several times slower)
+        keys, contigs = keys[order], contigs[order]
+        once = np.concatenate(([True], (keys[1:] != keys[:-1]) | (contigs[1:] != contigs[:-1])))
+        keys, contigs = keys[once], contigs[once]
+        edges = np.searchsorted(contigs, np.arange(len(variants.names) + 1))
+        self.snvs = {name: keys[edges[index] : edges[index + 1]] for index, name in enumerate(variants.names)}
         self.others: dict[str, set[tuple[int, bytes, bytes]]] = {}
-        contig_of, starts = variants.contig_of.tolist(), variants.starts.tolist()
-        for index, (contig, start) in enumerate(zip(contig_of, starts, strict=True)):
-            _, _, ref, alts = variants.record(index)
-            for alt in alts:
-                key = germline_key(start, ref, alt)
-                if key is None:
-                    continue
-                if len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
-                    snvs.setdefault(contig, []).append((key[0] << 16) | (key[1][0] << 8) | key[2][0])
-                else:
-                    self.others.setdefault(variants.names[contig], set()).add(key)
-        self.snvs = {variants.names[contig]: np.unique(np.asarray(keys, dtype=np.int64)) for contig, keys in snvs.items()}
+        for index in np.flatnonzero(~snv).tolist():
+            contig, start, ref_allele, alts = variants.record(index)
+            for allele in alts:
+                key = germline_key(start, ref_allele, allele)
+                if key is not None:  # an SNV of a multi-allelic or padded record too: ``carried`` looks here after the array
+                    self.others.setdefault(contig, set()).add(key)
 
     def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> bool:
         """Whether a record (``contig`` named as in the list) carries an allele of the list."""
@@ -128,13 +139,12 @@ class GermlineAlleles:
             key = germline_key(start, ref, alt)
             if key is None:
                 continue
-            if len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
-                if snvs is not None:
-                    code = (key[0] << 16) | (key[1][0] << 8) | key[2][0]
-                    at = bisect_left(snvs.data, code)
-                    if at < len(snvs) and snvs[at] == code:
-                        return True
-            elif key in others:
+            if snvs is not None and len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
+                code = (key[0] << 16) | (key[1][0] << 8) | key[2][0]
+                at = bisect_left(snvs.data, code)
+                if at < len(snvs) and snvs[at] == code:
+                    return True
+            if key in others:
                 return True
         return False
 
