@@ -226,8 +226,9 @@ def test_listed_indels_kept_other_indels_reverted() -> None:
     other = REFERENCE[40:43] + REFERENCE[44:47] + b"G" + REFERENCE[47:60]
     reverted = revert_alignment(40, operations, other, b"I" * 20, REFERENCE, 0, all_windows(40, 20), ClipRule.ALL, keep)
     assert isinstance(reverted, Reverted) and reverted.indels_reverted == 1  # the listed deletion stays, the other insertion goes
-    assert reverted.operations == [(ord("M"), 3), (ord("D"), 1), (ord("M"), 16)]
-    assert reverted.sequence == REFERENCE[40:43] + REFERENCE[44:60]
+    # the read keeps its 20 bases: the reference base after its end comes in for the one removed
+    assert reverted.operations == [(ord("M"), 3), (ord("D"), 1), (ord("M"), 17)]
+    assert reverted.sequence == REFERENCE[40:43] + REFERENCE[44:61]
 
 
 @settings(max_examples=200, deadline=None)
