@@ -32,7 +32,7 @@ import numpy as np
 from genoscrub import scan
 from genoscrub.audit_containers import PIECE, CheckedStream, ContainerWatch, check_after_nul
 from genoscrub.audit_header import VCF_STRUCTURED, printable
-from genoscrub.scan_python import (
+from genoscrub.scan import (
     BCF_FIELD_ALLELE,
     BCF_FIELD_FILTER,
     BCF_FIELD_FORMAT,
