@@ -19,6 +19,7 @@ GENOSCRUB_TEST_LAUNCHER=1.
 
 from __future__ import annotations
 
+import gc
 import importlib
 import importlib.util
 import json
@@ -145,6 +146,7 @@ def communicate(feed: int, out: int, err: int, data: bytes, deadline: float) -> 
 def serve(channel: socket.socket) -> dict[str, Any] | None:
     """Fork a child for each request: the child returns its request (to run it), this process
     returns None once the channel closes."""
+    gc.freeze()  # what was loaded stays out of every child's collections, so its exit neither walks nor copies it: 0.05 CPU s a run
     while True:
         message, fds, _, _ = socket.recv_fds(channel, 1 << 16, FDS)
         if not message:
