@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import importlib.util
+import locale
 import os
 import subprocess
 import sys
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.preloaded_commands import PreloadedCommands
+from tests.preloaded_commands import PreloadedCommand, PreloadedCommands
 
 os.environ.setdefault("GENOSCRUB_TRACEBACKS", "1")  # an internal error shows its traceback to the tests (filters/cli.py)
 
@@ -58,13 +59,36 @@ def run_command(command: str, *args: str, input: bytes | None = None, cwd: Path 
     killed runs always do."""
     if os.environ.get("GENOSCRUB_TEST_LAUNCHER") == "1":
         return subprocess.run([str(BIN / command), *args], input=input or b"", capture_output=True, cwd=cwd, timeout=300)
+    return preloaded(command).run(list(args), cwd=cwd or Path.cwd(), input=input, timeout=300)
+
+
+def run_snakemake(args: list[str], cwd: Path, timeout: float = 600, program: bool = False) -> subprocess.CompletedProcess[str]:
+    """``snakemake ARGS`` (the program beside this Python) in ``cwd``, captured as text. A dry run
+    (``-n``: the tests of the workflow's config checks and plans) is forked from a process that
+    imported Snakemake and its plugins (tests/preloaded_commands.py; ~1 of its ~1.2 CPU s); a run
+    that does the work, a dry run asked for with ``program=True`` and every run under
+    GENOSCRUB_TEST_LAUNCHER=1 start the program itself."""
+    command = [str(SNAKEMAKE), *args]
+    if program or "-n" not in args or os.environ.get("GENOSCRUB_TEST_LAUNCHER") == "1":
+        return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    result = preloaded(SNAKEMAKE.name).run(args, cwd=cwd, input=None, timeout=timeout)
+    return subprocess.CompletedProcess(command, result.returncode, text(result.stdout), text(result.stderr))
+
+
+def text(data: bytes) -> str:
+    """``data`` as ``subprocess.run(text=True)`` gives it: the locale's encoding, universal newlines."""
+    return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def preloaded(name: str) -> PreloadedCommand:
     global _PRELOADED
     if _PRELOADED is None:
         _PRELOADED = PreloadedCommands(ROOT / "filters", keep=PRELOADED_KEPT)
         atexit.register(_PRELOADED.close)
-    return _PRELOADED.command(command, dict(os.environ)).run(list(args), cwd=cwd or Path.cwd(), input=input, timeout=300)
+    return _PRELOADED.command(name, dict(os.environ))
 
 
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 _PRELOADED: PreloadedCommands | None = None
 PRELOADED_KEPT = 4
 """Preloaded commands kept by each test process (an interpreter's memory each): a module runs one

@@ -34,7 +34,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.conftest import load_workflow_script
+from tests.conftest import load_workflow_script, run_snakemake
 from tools.cohort import FIRST, SECOND, make_cohort
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,11 +69,19 @@ def locked(path: Path) -> Iterator[None]:
         yield  # closing the file lets go
 
 
-def snakemake(cohort: Path, *args: str, config: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [str(SNAKEMAKE), "--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
+def snakemake(
+    cohort: Path, *args: str, config: list[str] | None = None, program: bool = False, lock: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Snakemake in ``cohort`` (conftest.run_snakemake: a dry run forked from a preloaded Snakemake
+    unless ``program``), holding its lock unless ``lock`` is False: for a config the Snakefile
+    refuses before it writes anything (its checks above the making of work/), which then reads
+    nothing of the folder that another run writes."""
+    command = ["--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
     command += ["--config", *TEST_CONFIG, *SCATTERED, *(config or [])]  # a later key=value wins
+    if not lock:
+        return run_snakemake(command, cwd=cohort, program=program)
     with locked(cohort):
-        return subprocess.run(command, cwd=cohort, capture_output=True, text=True, timeout=600)
+        return run_snakemake(command, cwd=cohort, program=program)
 
 
 class Cohort:
@@ -607,7 +615,7 @@ def test_delivery_links_data_before_indexes_and_leaves_none_older_than_its_data(
 
 
 def test_a_second_run_has_nothing_to_do(cohort: Cohort) -> None:
-    result = snakemake(cohort.path, "-n")
+    result = snakemake(cohort.path, "-n", program=True)  # the program itself, once
     assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr
 
 
@@ -647,13 +655,13 @@ def test_unplaced_reads_left_out_when_configured(cohort: Cohort) -> None:
     ],
 )
 def test_bad_config_is_refused(cohort: Cohort, config: list[str], message: str) -> None:
-    result = snakemake(cohort.path, "-n", config=config)
+    result = snakemake(cohort.path, "-n", config=config, lock=False)
     assert result.returncode != 0 and message in result.stdout + result.stderr
     assert not [word for word in cohort.forbidden if word in result.stdout + result.stderr]
 
 
 def test_bad_compression_level_is_one_line(cohort: Cohort) -> None:
-    result = snakemake(cohort.path, "-n", config=["fastq_compression_level=12"])
+    result = snakemake(cohort.path, "-n", config=["fastq_compression_level=12"], program=True, lock=False)  # as the program shows it
     shown = [line for line in (result.stdout + result.stderr).splitlines() if "fastq_compression_level" in line]
     assert result.returncode != 0
     message = "config: 'fastq_compression_level' must be a whole number from 0 (stored, fastest) to 9 (smallest)"
@@ -957,7 +965,7 @@ def test_fastq_from_reverted_bam_needs_a_pair_and_a_bam(cohort: Cohort) -> None:
     single.write_text("\n".join(line.rsplit("\t", 1)[0] for line in sheet) + "\n")  # no fastq_r2 column
     result = snakemake(cohort.path, "-n", config=[f"samples={single}", "fastq=from_reverted_bam"])
     assert result.returncode != 0 and "sample sheet line 2: fastq: from_reverted_bam" in result.stdout + result.stderr
-    bogus = snakemake(cohort.path, "-n", config=["fastq=germline_free"])
+    bogus = snakemake(cohort.path, "-n", config=["fastq=germline_free"], lock=False)
     assert bogus.returncode != 0 and "'fastq' must be" in bogus.stdout + bogus.stderr
 
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import load_workflow_script
+from tests.conftest import load_workflow_script, run_snakemake
 from tools.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,9 +54,10 @@ reports = load_workflow_script("reports")
 
 
 def snakemake(folder: Path, *args: str, config: list[str] | None = None) -> subprocess.CompletedProcess[str]:
-    command = [str(SNAKEMAKE), "--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
+    """Snakemake in ``folder`` (conftest.run_snakemake: a dry run forked from a preloaded Snakemake)."""
+    command = ["--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
     command += ["--config", f"work={folder / 'work'}", "multiqc=content", *(config or [])]  # a later key=value wins
-    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=600)
+    return run_snakemake(command, cwd=folder)
 
 
 def shown(result: subprocess.CompletedProcess[str]) -> str:
