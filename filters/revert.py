@@ -57,6 +57,7 @@ import enum
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 
 from genoscrub.cigar import (
@@ -663,15 +664,23 @@ def rewrite_mate_cigar(
     new_cigar = mate_cigar_settled(position, mate_cigar, windows, shape, keep, deletions, short_skip)
     if not isinstance(new_cigar, bytes) or new_cigar == mate_cigar:
         return new_cigar
-    new_shape = parse_cigar(new_cigar)
-    assert new_shape is not None
-    delta = new_shape.query_length - shape.query_length
+    fitted = cigar_of_length(new_cigar, shape.query_length, shape.uses_match_mismatch)
+    return NO_ALIGNED_BASE if fitted is None else fitted
+
+
+@lru_cache(maxsize=4096)
+def cigar_of_length(cigar: bytes, query_length: int, match_mismatch: bool) -> bytes | None:
+    """``cigar`` (a reverted mate CIGAR) brought to ``query_length`` bases by :func:`length_kept`;
+    None when no aligned base is left. A pure function of its arguments, cached: a mate CIGAR
+    and its reverted form recur across a file's reads (parsing and formatting them again was
+    most of the mate's cost)."""
+    shape = parse_cigar(cigar)
+    assert shape is not None
+    delta = shape.query_length - query_length
     if not delta:
-        return new_cigar
-    fitted = length_kept(new_shape.operations, delta, EQUAL if shape.uses_match_mismatch else M)
-    if fitted is None:
-        return NO_ALIGNED_BASE
-    return format_cigar(fitted[0])
+        return cigar
+    fitted = length_kept(shape.operations, delta, EQUAL if match_mismatch else M)
+    return None if fitted is None else format_cigar(fitted[0])
 
 
 def mate_cigar_settled(

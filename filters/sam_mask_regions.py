@@ -419,15 +419,22 @@ class MateCigarCuts:
         return MateCigarCuts(np.zeros(count, dtype=bool), empty, empty, empty)
 
 
-def splice_lines_and_cuts(text: bytes, starts: np.ndarray, ends: np.ndarray, lines: list[bytes | None], cuts: MateCigarCuts) -> bytes:
+def splice_lines_and_cuts(
+    text: bytes, starts: np.ndarray, ends: np.ndarray, lines: list[bytes | None], cuts: MateCigarCuts,
+    zeroed: tuple[np.ndarray, np.ndarray],
+) -> bytes:
     """``text`` with the lines ``[starts[k], ends[k])`` (``ends``: their newlines) replaced by
-    ``lines[k]`` (None: removed with its newline) and the spans of ``cuts`` removed."""
+    ``lines[k]`` (None: removed with its newline), the spans of ``cuts`` removed and the spans
+    ``zeroed`` (TLEN fields) replaced by ``0``."""
     removed = np.array([line is None for line in lines], dtype=bool)
-    span_starts = np.concatenate([starts, cuts.starts])
-    span_ends = np.concatenate([ends + removed, cuts.ends])
-    choices = np.concatenate([np.where(removed, 0, np.arange(1, len(lines) + 1)), np.zeros(len(cuts.starts), dtype=np.int64)])
+    span_starts = np.concatenate([starts, cuts.starts, zeroed[0]])
+    span_ends = np.concatenate([ends + removed, cuts.ends, zeroed[1]])
+    choices = np.concatenate([
+        np.where(removed, 0, np.arange(1, len(lines) + 1)), np.zeros(len(cuts.starts), dtype=np.int64),
+        np.full(len(zeroed[0]), len(lines) + 1, dtype=np.int64),
+    ])  # fmt: skip
     order = np.argsort(span_starts, kind="stable")
-    pieces = [b"", *(line if line is not None else b"" for line in lines)]
+    pieces = [b"", *(line if line is not None else b"" for line in lines), b"0"]
     return scan.splice_spans(text, span_starts[order], span_ends[order], pieces, choices[order].astype(np.int64))
 
 
@@ -545,11 +552,11 @@ class RegionMasker:
                 mate_only[located.rows_of(tags[name])] = False
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
-            mate_only &= ~clearing  # rewrite sets their TLEN to 0
             cuts = self.mate_cigar_cuts(located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1)
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
-        if not len(rows) and not len(cuts.starts):
+        cleared = np.flatnonzero(cuts.settled & clearing)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
+        if not len(rows) and not len(cuts.starts) and not len(cleared):
             self.report.add("reads_out", count)
             return text
 
@@ -567,18 +574,26 @@ class RegionMasker:
                 )
             ]
 
-        if not len(cuts.starts):
-            lines = rewritten(rows)
-            self.report.add("reads_out", count - lines.count(None))
-            return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, lines)
-        # The reads before the first cut are judged first, so that the report's counts
-        # appear in the order the one-record path adds them.
-        before = int(np.searchsorted(rows, cuts.rows[0]))
-        lines = rewritten(rows[:before])
-        self.report.add("mate_cigar_tags_removed", len(cuts.starts))
-        lines += rewritten(rows[before:])
+        if not len(cuts.starts) and not len(cleared):
+            every = rewritten(rows)
+            self.report.add("reads_out", count - every.count(None))
+            return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, every)
+        # The reads before the first cut (and before the first TLEN cleared in bulk) are judged
+        # first, so that the report's counts appear in the order the one-record path adds them.
+        events = [(int(cuts.rows[0]), 0, "mate_cigar_tags_removed", len(cuts.starts))] if len(cuts.starts) else []
+        events += [(int(cleared[0]), 1, "template_lengths_cleared", len(cleared))] if len(cleared) else []
+        lines: list[bytes | None] = []
+        done = 0
+        for row, _, key, total in sorted(events):
+            before = int(np.searchsorted(rows, row))
+            lines += rewritten(rows[done:before])
+            done = before
+            self.report.add(key, total)
+        lines += rewritten(rows[done:])
         self.report.add("reads_out", count - lines.count(None))
-        return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, cuts)
+        tlen_starts, tlen_ends = field_bounds(columns, 8)
+        zeroed = (tlen_starts[cleared], tlen_ends[cleared])
+        return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, cuts, zeroed)
 
     def mate_cigars_of_other_types(self, located: LocatedBlock) -> np.ndarray:
         """The tabs before fields named ``MC`` of another type than ``Z`` (``MC:i:5``): the block
