@@ -104,6 +104,7 @@ class BlockReverter:
         self.shapes: ShapeCache = records.shapes
         self.match_lengths = MatchLength(self.shapes)
         self.query_lengths = QueryLength(self.shapes)
+        self.reference_lengths = ReferenceLength(self.shapes)
         self.clipped = Clipped(self.shapes)
         self.one_by_one = one_by_one
         self.known_contigs = records.known_contigs
@@ -166,6 +167,7 @@ class BlockReverter:
             selected[cigars.rows_with(b"*")] = True  # CIGAR '*' on a mapped record: htslib reads it as unmapped
             selected |= query_lengths < 0  # a CIGAR that cannot be read hides where the read lies: treated like '*' (fail closed)
         selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
+        selected |= self._past_contig_end(positions + cigars.each(self.reference_lengths), names, unmapped)
         selected[lines_with_repeated_tags(table.text, table.located)] = True  # the one-record path leaves the copies out
         copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
@@ -199,6 +201,16 @@ class BlockReverter:
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple
+
+    def _past_contig_end(self, ends: np.ndarray, names: list[bytes], unmapped: np.ndarray) -> np.ndarray:
+        """Mapped reads whose alignment runs past their contig's end (as on a circular chrM):
+        the one-record path masks the bases there (``RecordReverter.past_end_window``)."""
+        past = np.zeros(len(ends), dtype=bool)
+        for name, rows in rows_by_contig(names, unmapped):
+            length = self.reference.length(name.decode(errors="replace")) if name != b"*" else None
+            if length is not None:
+                past[rows[ends[rows] > length]] = True
+        return past & ~unmapped
 
     def _mates_unknown(
         self, table: BlockFields, flags: np.ndarray, unmapped: np.ndarray, names: list[bytes], query_lengths: np.ndarray
@@ -605,6 +617,13 @@ class QueryLength(CigarTable):
 
     def value(self, cigar: bytes, shape: CigarShape | None) -> int:
         return -1 if shape is None else shape.query_length
+
+
+class ReferenceLength(CigarTable):
+    """CIGAR string -> the reference bases it covers (0 when it cannot be read)."""
+
+    def value(self, cigar: bytes, shape: CigarShape | None) -> int:
+        return 0 if shape is None else shape.reference_length
 
 
 class Clipped(CigarTable):

@@ -236,6 +236,7 @@ class RecordReverter:
             raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
         position = int(fields[3]) - 1
         windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
+        windows = self.past_end_window(windows, name, position + shape.reference_length)
         clips_to_check = (
             options.clips is ClipRule.DIFFERING and fields[9] != b"*" and bool(shape.left_clip or shape.right_clip)
         )
@@ -257,6 +258,22 @@ class RecordReverter:
         clips = ClipRule.ALL if sa_windows or self.windows.revert_all else options.clips
         clips_only = not windows and not sa_windows and not secondary_masked
         return self._revert(fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known)
+
+    def past_end_window(self, windows: ReadWindows, name: str, end: int) -> ReadWindows:
+        """``windows`` with one more over the bases a read aligns past its contig's end: no
+        reference is there to check them against (the reference is read as ``N`` past the end,
+        so they are reverted to ``N``), and on a circular contig (chrM) they are the contig's
+        first bases, germline alleles included."""
+        length = self.reference.length(name) if name in self.reference else None
+        if length is None or end <= length:
+            return windows
+        merged: list[Window] = []
+        for start, stop in sorted([*windows.windows, (length, end)]):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+            else:
+                merged.append((start, stop))
+        return ReadWindows(merged, windows.deletions, windows.short_skip)
 
     def _mask_unplaced(self, fields: list[bytes]) -> None:
         """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked."""

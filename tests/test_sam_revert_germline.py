@@ -795,3 +795,41 @@ def test_md_and_nm_equal_calmd_base_by_base_with_masked_runs(pieces: list[tuple[
     wanted = calmd_by_base(position, cigar, bytes(sequence), REFERENCE)
     for loop in MD_AND_NM_LOOPS:
         assert loop(position, ops(cigar), bytes(sequence), REFERENCE, 0) == wanted
+
+
+# --- a read aligned past its contig's end ----------------------------------------------------------
+
+
+def test_bases_aligned_past_the_contig_end_become_n_on_both_paths(tmp_path: Path) -> None:
+    """chrM is circular: a read an aligner writes past its end (16520 100M on a 16569-base chrM)
+    holds the contig's first bases there, a germline allele at chrM:30 included, which no
+    window near the end reverted. Every base past the end becomes N, on the bulk path and the
+    one-record path; a read inside the contig, and the bases before the end, stay."""
+    random.seed(7)
+    bases = "".join(random.choice("ACGT") for _ in range(16569))
+    (tmp_path / "ref.fa").write_text(">chrM\n" + "\n".join(bases[i : i + 60] for i in range(0, len(bases), 60)) + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    allele = "G" if bases[29] != "G" else "T"
+    first = bases[:29] + allele + bases[30:50]  # the contig's first 50 bases, chrM:30's allele in them
+    (tmp_path / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chrM\t30\t.\t{bases[29]}\t{allele}\t50\tPASS\t.\n"
+    )
+    records = [
+        f"pastend\t0\tchrM\t16520\t60\t100M\t*\t0\t0\t{bases[16519:] + first}\t{'I' * 100}",
+        f"inside\t0\tchrM\t8000\t60\t100M\t*\t0\t0\t{bases[7999:8099]}\t{'I' * 100}",
+    ]
+    sam = ("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chrM\tLN:16569\n" + "".join(line + "\n" for line in records)).encode()
+    outputs = []
+    for switch in ({}, {"GENOSCRUB_ONE_BY_ONE": "1"}):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            for name, value in switch.items():
+                monkeypatch.setenv(name, value)
+            arguments = ["-q", "-r", str(tmp_path / "ref.fa"), "-v", str(tmp_path / "germline.vcf")]
+            result = run_command("sam-revert-germline", *arguments, input=sam)
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    reads = {fields[0]: fields for fields in (line.split("\t") for line in outputs[0].decode().splitlines() if not line.startswith("@"))}
+    assert reads["pastend"][9] == bases[16519:] + "N" * 50 and reads["pastend"][5] == "100M"
+    assert reads["inside"][9] == bases[7999:8099]
