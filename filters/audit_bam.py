@@ -609,6 +609,10 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         for site, row in counted.T.tolist():
             if row in slow:
                 slow[row].add(site)
+        past_end = mapped & (block.ref_id < len(sites.lengths))
+        past_end[past_end] = block.pos[past_end] + block.reference_lengths[past_end] > sites.lengths[block.ref_id[past_end]]
+        for row in np.flatnonzero(past_end).tolist():  # bases past a contig's end: a circular chrM's first bases
+            slow.setdefault(row, set())
     if checks.regions is not None:
         regions = checks.regions
         near_rows = np.flatnonzero(reads_near_regions(block, regions, placed, mapped, plain, start, end, reach))
@@ -727,6 +731,22 @@ def template_lengths_into_regions(
         for region in regions.regions_between(int(mate_start[row]), int(reach[row]))[:1]:
             label = f"{region.label}{f' {region.name}' if region.name else ''} (TLEN)"
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
+
+
+PAST_CONTIG_END = "bases past the contig end"
+"""A germline finding: a read aligned past its contig's end keeps bases there that are not N.
+Nothing there can be compared with the reference; on a circular contig (chrM) they are its
+first bases, with the germline alleles of its start."""
+
+
+def bases_past_contig_end(read: AlignedRead, length: int) -> bool:
+    """Whether an aligned block of the read lays a base other than N at or past ``length``."""
+    for reference, query, size in read.blocks:
+        if reference + size > length:
+            skip = max(0, length - reference)
+            if read.sequence[query + skip : query + size].strip(b"N"):
+                return True
+    return False
 
 
 REFERENCE_SPAN = 1 << 20
@@ -872,6 +892,8 @@ def check_one_read(
     if not mapped:  # an unmapped read placed beside its mate: all its bases at that place
         read.blocks = [(read.start, 0, len(read.sequence))]
         read.insertions = []
+    if checks.germline is not None and mapped and bases_past_contig_end(read, int(checks.germline.lengths[block.ref_id[row]])):
+        findings.germline.add(PAST_CONTIG_END, where(checks, int(block.ref_id[row]), int(block.pos[row])))
     if checks.germline is not None and mapped:
         candidates = checks.germline.sites_between(low, high)
         if snvs_counted:

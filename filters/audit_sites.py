@@ -154,6 +154,10 @@ def read_variants(path: str, label: str) -> VariantList:
     )
 
 
+MAX_LENGTH = 1 << 40
+"""The length of a contig whose header gives none: no read runs past it."""
+
+
 class GermlineSites:
     """Every record of the germline VCF, whatever its FILTER or genotype (fail closed), on the
     audited file's contigs.
@@ -173,6 +177,8 @@ class GermlineSites:
         self.names = names
         self.contig_index = {name: index for index, name in enumerate(names)}
         self.offsets = global_offsets(len(names))
+        self.lengths = np.array([length if length is not None else MAX_LENGTH for length in input_contigs.values()], dtype=np.int64)
+        """Each contig's length in the audited file (reads aligned past it: ``audit_bam``)."""
         contig_map = ContigMap(input_contigs, variants.contigs, "germline list", path)
         self.renamed = contig_map.report_note()
         reference_map = ContigMap(input_contigs, dict(reference.lengths), "reference", reference.path)

@@ -1304,3 +1304,35 @@ def test_germline_in_vcf_finds_the_private_germline_call_vcf_drop_rare_kept(simu
     assert set(old_report["files"][0]["findings"]["germline"]["by_key"]) == shared  # type: ignore[index]
     _, new_report = audit("--germline", str(germline), "--germline-in-vcf", str(outputs["new"]), cwd=tmp_path)
     assert new_report["files"][0]["findings"]["germline"] == {"checked": True, "count": 0}  # type: ignore[index]
+
+
+def test_bases_past_a_contig_end_are_a_germline_finding(tmp_path: Path) -> None:
+    """A read aligned past chrM's end keeps the contig's first bases there (a circular genome):
+    with --germline, a base other than N past the end is a finding, located at the read, on the
+    bulk path and one by one; the same read with N there, and a read inside the contig, are not."""
+    import random
+
+    random.seed(3)
+    bases = "".join(random.choice("ACGT") for _ in range(400))
+    (tmp_path / "ref.fa").write_text(">chrM\n" + bases + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    (tmp_path / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=400>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chrM\t200\t.\t{bases[199]}\t{'A' if bases[199] != 'A' else 'C'}\t50\tPASS\t.\n"
+    )
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chrM", "LN": 400}]})
+    reads = [("past", 370, bases[370:] + bases[:20]), ("masked", 370, bases[370:] + "N" * 20), ("inside", 100, bases[100:150])]
+    with pysam.AlignmentFile(str(tmp_path / "reads.bam"), "wb", header=header) as out:
+        for name, start, sequence in reads:
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.reference_id, read.reference_start, read.mapping_quality = name, 0, start, 60
+            read.cigarstring, read.query_sequence = f"{len(sequence)}M", sequence
+            read.query_qualities = pysam.qualitystring_to_array("I" * len(sequence))
+            out.write(read)
+    for switch in ("0", "1"):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+            result, report = audit("--germline", "germline.vcf", "-r", "ref.fa", "reads.bam", cwd=tmp_path)
+        found = report["files"][0]["findings"]["germline"]  # type: ignore[index]
+        assert result.returncode == 1 and found["by_key"] == {"bases past the contig end": 1}, found
+        assert found["examples"]["bases past the contig end"] == ["chrM:371"]
