@@ -42,8 +42,8 @@ records it finds are split (every kept record with ``GENOSCRUB_ONE_BY_ONE=1``).
 
 from __future__ import annotations
 
-import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,7 +56,6 @@ GENE_KEYS = (b"LOF", b"NMD")
 PHASING_KEYS = (b"PID", b"PGT")
 # A superset of the records that hold one of the keys: what the block search looks for.
 NEEDLES = [b"ANN=", b"EFF=", b"CSQ=", b"LOF=", b"NMD=", b"PID", b"PGT"]
-NEEDLE_PATTERN = re.compile(b"|".join(re.escape(needle) for needle in NEEDLES))
 EFF_ALLELE = 10  # Effect(Impact|Class|Codon|AA|Length|Gene|Biotype|Coding|Transcript|Rank|Genotype|...)
 BCSQ_CHANGE = 6  # Consequence|gene|transcript|biotype|strand|amino_acid_change|dna_change
 
@@ -189,8 +188,18 @@ def candidate_rows(text: bytes, starts: np.ndarray) -> np.ndarray:
         return np.arange(len(starts))
     if scan.first_of_strings(text, NEEDLES) < 0:  # one pass in C: most blocks end here
         return np.zeros(0, dtype=np.int64)
-    offsets = np.fromiter((match.start() for match in NEEDLE_PATTERN.finditer(text)), dtype=np.int64)
+    offsets = np.fromiter(needle_offsets(text), dtype=np.int64)
     return np.unique(np.searchsorted(starts, offsets, side="right") - 1)
+
+
+def needle_offsets(text: bytes) -> Iterator[int]:
+    """Where each of ``NEEDLES`` occurs in ``text``, needle by needle (``bytes.find`` scans in
+    C; a regular expression of their alternation read an annotated block at ~80 MB/s)."""
+    for needle in NEEDLES:
+        at = text.find(needle)
+        while at >= 0:
+            yield at
+            at = text.find(needle, at + 1)
 
 
 def kept_text(
