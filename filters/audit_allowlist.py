@@ -144,11 +144,12 @@ from a sample name by its letters) is not here; ``GX`` carries the same gene as 
 AUX_TAGS = SAM_STANDARD_TAGS | ALIGNER_TAGS
 """Every aux tag a scrubbed record may carry; any other tag is a finding."""
 
-SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC", "XB"])
+SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC", "XA", "XB"])
 """Tags that copy read sequence or an earlier or alternative alignment (its CIGAR can hold a
 germline indel): with ``--germline`` the audit cannot check them base by base, so they are
-findings of the germline class (fail closed). ``XB`` (bwa mem -u's scored alternative hits)
-is one: sam-revert-germline removes it from every record, so a reverted delivery has none."""
+findings of the germline class (fail closed). ``XA`` (bwa's alternative hits) and ``XB`` (bwa
+mem -u's XA with scores) are two: sam-revert-germline removes both from every record, so a
+reverted delivery has none."""
 
 GERMLINE_SITE_TAGS = frozenset(["vA", "vG", "vW"])
 """STAR's WASP tags, made from the germline variants STAR was given: ``vG`` their positions,
