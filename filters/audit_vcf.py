@@ -11,7 +11,10 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   INFO and FORMAT keys the header does not declare (the header's declarations were rebuilt
   by the scrubbers; an undeclared key was not); a record whose
   String values, keys, FILTER or symbolic ALT IDs hold an identifier's shape (a personal
-  number, a date, a path, an address: ``audit_record_values``), one finding a record;
+  number, a date, a path, an address: ``audit_record_values``), one finding a record; an
+  annotation entry naming an allele that is not one of the record's ALTs, and GATK's
+  FORMAT/PID and PGT (``audit_allele_fields``: vcf-drop-rare removes them from every record
+  whatever its options, so they are found whether or not rarity is judged);
 - forbidden strings: in every column but POS, REF and a base ALT, located by column
   (``INFO/KEY``, ``sample 2 FORMAT/KEY``);
 - population (``--population FILE --af-key K``): a record with an allele rarer than
@@ -39,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pysam
+from genoscrub.audit_allele_fields import AlleleFields, csq_allele_field, lines_to_read
 from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
@@ -302,6 +306,8 @@ class VcfAudit:
         self.declared: dict[bytes, set[bytes]] = {b"INFO": set(), b"FORMAT": set(), b"FILTER": set()}
         self.types: dict[bytes, dict[bytes, set[bytes]]] = {b"INFO": {}, b"FORMAT": {}}
         self.gene_subfields: dict[bytes, frozenset[int]] = {}
+        self.csq_description: str | None = None
+        self.allele_fields: AlleleFields | None = None
         self.record_values: RecordValues | None = None
         self.grammar: ColumnGrammar | None = None
         self.places: dict[bytes, str] = {}
@@ -380,12 +386,15 @@ class VcfAudit:
                 types.add(value.encode("utf-8", errors="surrogateescape"))
             elif name == "Description" and kind == b"INFO":
                 self.gene_subfields[key] = gene_id_subfields(value.encode("utf-8", errors="surrogateescape"))
+                if key == b"CSQ":
+                    self.csq_description = value
 
     def start_records(self) -> None:
         """Join the side files with the contigs the header declares (or, with no ``##contig``
         lines, with the names the records use, as they come)."""
         self.record_values = RecordValues(self.types[b"INFO"], self.types[b"FORMAT"], self.contigs, self.checks.forbid, self.gene_subfields)
         self.grammar = ColumnGrammar((name.encode("latin-1") for name in self.contigs), self.declared[b"FILTER"])
+        self.allele_fields = AlleleFields(csq_allele_field(self.csq_description))
         request = self.checks.regions
         if request is not None:
             self.regions = RegionList(request.beds, request.presets, request.build, request.flank, self.contigs or None)
@@ -401,13 +410,14 @@ class VcfAudit:
     def records(self, first: int, lines: list[bytes]) -> None:
         checks, findings = self.checks, self.findings
         info_declared, format_declared = self.declared[b"INFO"], self.declared[b"FORMAT"]
-        values, grammar = self.record_values, self.grammar
-        assert values is not None and grammar is not None
+        values, grammar, allele_fields = self.record_values, self.grammar, self.allele_fields
+        assert values is not None and grammar is not None and allele_fields is not None
         every_record = one_by_one()
         block = b"" if every_record else b"\n".join(lines)  # the block searches share one copy
         searched = self.lines_to_search(lines, block)
         value_lines = None if every_record else values.lines_to_check(lines, block)
         grammar_lines = None if every_record else grammar.lines_to_check(block, len(lines), max(self.columns, 8))
+        allele_lines = None if every_record else lines_to_read(lines, block)
         passing_contigs, passing_filters = grammar.passing_contigs, grammar.passing_filters
         good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):
@@ -459,6 +469,9 @@ class VcfAudit:
                 places = values.places(fields)
                 if places:
                     findings.metadata.add(KIND, f"line {number} {' and '.join(places)}")
+            if allele_lines is None or number - first in allele_lines:
+                for named in allele_fields.keys(fields):
+                    findings.metadata.add(named, where)
             if checks.forbid is not None and (searched is None or number - first in searched):
                 self.search_record(fields, where)
             alts = alt.split(b",") if alt != b"." else []

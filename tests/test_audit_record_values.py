@@ -203,7 +203,10 @@ def test_public_annotation_shapes_are_no_finding(one_by_one: bool, monkeypatch: 
     records.append("\t".join(["chr1", "100", ".", "A", "A[chr1:12345678[", "50", ".", ".", "GT", "0/1"]))
     findings = audited(vcf_text(records), one_by_one, monkeypatch)
     assert record_value_findings(findings) == (0, [])
-    assert findings.total == 0
+    # no identifier; GATK's PID and a CSQ entry of an allele not the record's are findings of
+    # their own (they name another record's allele: test_audit_allele_fields.py)
+    assert set(findings.metadata.counts) == {"FORMAT/PID", "INFO/CSQ (another allele)"}
+    assert findings.total == findings.metadata.counts["FORMAT/PID"] + findings.metadata.counts["INFO/CSQ (another allele)"]
 
 
 def test_undeclared_keys_are_read_as_strings_integers_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -467,7 +470,7 @@ def test_personal_numbers_of_numeric_keys_are_found_large_numbers_of_known_keys_
     cut in two, a phone number without its leading 0 are findings, located by key and never printed;
     a position, a depth, an allele number, an rs number and a phase set of any size are not."""
     header = HEADER.replace(
-        '##FORMAT=<ID=GT,',
+        "##FORMAT=<ID=GT,",
         '##INFO=<ID=RRNI,Number=2,Type=Integer,Description="x">\n##INFO=<ID=PHONE,Number=1,Type=Integer,Description="x">\n'
         '##INFO=<ID=DP,Number=1,Type=Integer,Description="x">\n##INFO=<ID=AN,Number=1,Type=Integer,Description="x">\n'
         '##INFO=<ID=RS,Number=1,Type=Integer,Description="x">\n##FORMAT=<ID=AGE,Number=1,Type=Integer,Description="x">\n##FORMAT=<ID=GT,',

@@ -110,9 +110,17 @@ def test_the_corpus_once_scrubbed_holds_no_identifier_in_a_record_value_and_pass
     assert len(files) == len(scrubbed)
     left = {found["file"]: count for found in files if (count := found["findings"]["metadata"].get("by_key", {}).get(KIND, 0))}
     assert left == {}
-    metadata = {Path(found["file"]).name: found["findings"]["metadata"] for found in files}
-    failing = {name: found.get("by_key") for name, found in metadata.items() if found["count"]}
+    metadata = {Path(found["file"]).name: found["findings"]["metadata"].get("by_key", {}) for found in files}
+    # Fields naming another record's allele are vcf-drop-rare's to remove, the gate's next step
+    # (test_audit_allele_fields.py holds the audit to its output), not vcf-scrub-header's.
+    failing = {
+        name: keys for name, found in metadata.items() if (keys := {key: count for key, count in found.items() if not allele_field(key)})
+    }
     assert failing == {}
+
+
+def allele_field(key: str) -> bool:
+    return key.endswith("(another allele)") or key in ("FORMAT/PID", "FORMAT/PGT")
 
 
 FRAGMENTS = ["x", "A", "chr1", "NM", "_", "-", ".", ":", "|", ",", "&", "=", " ", "/", "~", "@", "%3D", "%EA", "1", "1234", "1234567", "_A",
