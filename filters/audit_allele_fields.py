@@ -23,8 +23,6 @@ block is searched for them once (``lines_to_read``) and only the lines it finds 
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 from genoscrub import scan
 from genoscrub.one_by_one import one_by_one
@@ -32,7 +30,6 @@ from genoscrub.one_by_one import one_by_one
 NEEDLES = [b"ANN", b"EFF", b"CSQ", b"LOF", b"NMD", b"PID", b"PGT"]
 """Every key below holds one of these (``BCSQ`` holds ``CSQ``): the lines of a block without
 any of them hold none of the keys."""
-NEEDLE_PATTERN = re.compile(b"|".join(re.escape(needle) for needle in NEEDLES))
 ANNOTATION_KEYS = frozenset([b"ANN", b"EFF", b"CSQ", b"BCSQ"])
 GENE_KEYS = frozenset([b"LOF", b"NMD"])
 PHASING_KEYS = frozenset([b"PID", b"PGT"])
@@ -48,17 +45,75 @@ def csq_allele_field(description: str | None) -> int | None:
     return names.index("Allele") if "Allele" in names else None
 
 
-def lines_to_read(lines: list[bytes], block: bytes) -> set[int] | None:
+def lines_to_read(lines: list[bytes], block: bytes, columns: int, csq_allele: int | None) -> set[int] | None:
     """The lines of a block that may hold one of the keys: a superset, found by one search over
     the block (most blocks hold no needle and end there); None: every line, with
-    ``GENOSCRUB_ONE_BY_ONE=1``."""
+    ``GENOSCRUB_ONE_BY_ONE=1``. In an annotated file, where most lines hold a key, the lines
+    whose every hit is an ANN (or CSQ, ``Allele`` first) of an SNV naming its ALT in each entry
+    are settled in bulk (``settled_hits``)."""
     if one_by_one():
         return None
     if scan.first_of_strings(block, NEEDLES) < 0:
         return set()
+    _, hits = scan.find_strings(block, NEEDLES)  # in C, either case: a superset still
     ends = np.cumsum([len(line) + 1 for line in lines])
-    hits = np.fromiter((found.start() for found in NEEDLE_PATTERN.finditer(block)), dtype=np.int64)
-    return set(np.searchsorted(ends, hits, side="right").tolist())
+    rows = np.searchsorted(ends, hits, side="right")
+    if len(hits) > len(lines) // 8:
+        keys = [b"ANN", b"CSQ"] if csq_allele == 0 else [b"ANN"]
+        settled = settled_hits(block, len(lines), columns, hits, keys)
+        if settled is not None:
+            rows = rows[~settled]
+    return set(np.unique(rows).tolist())
+
+
+def settled_hits(block: bytes, count: int, columns: int, hits: np.ndarray, keys: list[bytes]) -> np.ndarray | None:
+    """Which needle ``hits`` are the key of an INFO item (``ANN=``, at an item's start, the
+    first of its key) of a record with one-base REF and ALT that differ, each of whose entries
+    starts with that ALT as written and a bar: the value's first bytes and the bytes after each
+    of its commas, compared with numpy. None: a block the column locator refuses."""
+    located = scan.vcf_columns(block, columns, columns - 1)
+    if located.problem or located.line_count != count - 1:
+        return None
+    tabs, starts = located.tabs, located.starts
+    if not len(tabs):
+        return np.zeros(len(hits), dtype=bool)
+    data = np.frombuffer(block, dtype=np.uint8)
+    size = len(data)
+    ref_start, alt_start = tabs[:, 2] + 1, tabs[:, 3] + 1
+    info_start = tabs[:, 6] + 1
+    info_end = tabs[:, 7] if columns > 8 else located.ends
+    snv = (tabs[:, 3] - ref_start == 1) & (tabs[:, 4] - alt_start == 1)
+    snv &= (data[ref_start] | 32) != (data[alt_start] | 32)
+    alt = data[alt_start]
+    commas = np.flatnonzero(data == ord(","))
+    comma_rows = np.searchsorted(starts, commas, side="right") - 1
+    after = np.minimum(commas + 1, size - 1), np.minimum(commas + 2, size - 1)
+    settled = np.zeros(len(hits), dtype=bool)
+    for key in keys:
+        found, value_start, value_end = scan.info_values(block, info_start, info_end, key)
+        fits = found & snv & (value_end - value_start >= 2)
+        at = np.flatnonzero(fits)
+        fits[at] = (data[value_start[at]] == alt[at]) & (data[value_start[at] + 1] == ord("|"))
+        inside = (comma_rows >= 0) & (comma_rows < len(found))
+        row = np.where(inside, comma_rows, 0)
+        inside &= found[row] & (commas >= value_start[row]) & (commas < value_end[row])
+        off = inside & ((data[after[0]] != alt[row]) | (data[after[1]] != ord("|")) | (commas + 2 >= size))
+        fits[row[off]] = False
+        settled |= np.isin(hits, (value_start - len(key) - 1)[fits])
+    return settled
+
+
+INFO_NEEDLES = (b"ANN", b"EFF", b"CSQ", b"LOF", b"NMD")
+
+
+def leading_alleles_own(value: bytes, own: set[bytes]) -> bool:
+    """Whether every entry of ``value`` (entries split at commas, fields at bars) starts with an
+    allele of ``own`` written as given and a bar, counted with byte searches: an entry starts at
+    the value's start and after each comma, and ``,A|`` and ``,AT|`` never match at one comma.
+    False leaves the entry-by-entry reading to decide (another case, a missing bar)."""
+    if not any(value.startswith(allele + b"|") for allele in own):
+        return False
+    return value.count(b",") == sum(value.count(b"," + allele + b"|") for allele in own)
 
 
 class AlleleFields:
@@ -71,7 +126,7 @@ class AlleleFields:
         """The finding keys of one record (its columns split at tabs), each once, in column order."""
         found: list[str] = []
         info = fields[7]
-        if info != b".":
+        if any(needle in info for needle in INFO_NEEDLES):
             items = [item.partition(b"=") for item in info.split(b";")]
             alts = [alt.upper() for alt in fields[4].split(b",")]
             own_annotation = False  # an ANN or EFF of the record's own alleles: it vouches for LOF and NMD
@@ -84,7 +139,7 @@ class AlleleFields:
             for key, _, _ in items:
                 if key in GENE_KEYS and not own_annotation:
                     found.append(f"INFO/{key.decode()} (another allele)")
-        if len(fields) > 8:
+        if len(fields) > 8 and (b"PID" in fields[8] or b"PGT" in fields[8]):
             found.extend(f"FORMAT/{key.decode()}" for key in fields[8].split(b":") if key in PHASING_KEYS)
         return list(dict.fromkeys(found))
 
@@ -100,6 +155,9 @@ class AlleleFields:
                 own = {alt[1:] or b"-" for alt in alts}
         else:
             own = set(alts)
+        if key == b"ANN" or (key == b"CSQ" and self.csq_allele == 0):
+            if leading_alleles_own(value, own):  # most annotated records: settled without a split
+                return False
         return any(self.allele(key, entry) not in own for entry in value.split(b","))
 
     def allele(self, key: bytes, entry: bytes) -> bytes | None:

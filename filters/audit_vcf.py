@@ -417,7 +417,7 @@ class VcfAudit:
         searched = self.lines_to_search(lines, block)
         value_lines = None if every_record else values.lines_to_check(lines, block)
         grammar_lines = None if every_record else grammar.lines_to_check(block, len(lines), max(self.columns, 8))
-        allele_lines = None if every_record else lines_to_read(lines, block)
+        allele_lines = None if every_record else lines_to_read(lines, block, max(self.columns, 8), allele_fields.csq_allele)
         passing_contigs, passing_filters = grammar.passing_contigs, grammar.passing_filters
         good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):
@@ -469,7 +469,7 @@ class VcfAudit:
                 places = values.places(fields)
                 if places:
                     findings.metadata.add(KIND, f"line {number} {' and '.join(places)}")
-            if allele_lines is None or number - first in allele_lines:
+            if allele_lines is None or (allele_lines and number - first in allele_lines):
                 for named in allele_fields.keys(fields):
                     findings.metadata.add(named, where)
             if checks.forbid is not None and (searched is None or number - first in searched):

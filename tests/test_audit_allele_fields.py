@@ -214,3 +214,15 @@ def test_vcf_drop_rare_output_of_a_split_multiallelic_and_a_gatk_phase_group_pas
         verdicts[name] = (result.returncode, {key for key in metadata_of(result, report) if "allele" in key or "FORMAT/P" in key})
     assert verdicts["split.vcf"] == (1, {"INFO/ANN (another allele)", "FORMAT/PID", "FORMAT/PGT"})
     assert verdicts["out.vcf"] == (0, set())
+
+
+@settings(max_examples=100, deadline=None)
+@given(records=st.lists(annotated_records(), min_size=1, max_size=40), block_size=st.sampled_from([200, 1 << 20]))
+def test_bulk_settling_finds_what_reading_every_record_finds(records: list[str], block_size: int) -> None:
+    """An annotated file, where most lines hold a key: the lines settled in bulk (an SNV whose
+    ANN or CSQ entries all name its ALT) hide no finding reading each record gives."""
+    data = (HEADER + "".join(line + "\n" for line in records)).encode()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        bulk = audited(data, False, monkeypatch, block_size)
+        every = audited(data, True, monkeypatch, block_size)
+    assert bulk.metadata.counts == every.metadata.counts and bulk.metadata.examples == every.metadata.examples
