@@ -155,9 +155,8 @@ class AlleleFields:
                 own = {alt[1:] or b"-" for alt in alts}
         else:
             own = set(alts)
-        if key == b"ANN" or (key == b"CSQ" and self.csq_allele == 0):
-            if leading_alleles_own(value, own):  # most annotated records: settled without a split
-                return False
+        if (key == b"ANN" or (key == b"CSQ" and self.csq_allele == 0)) and leading_alleles_own(value, own):
+            return False  # most annotated records: settled without a split
         return any(self.allele(key, entry) not in own for entry in value.split(b","))
 
     def allele(self, key: bytes, entry: bytes) -> bytes | None:
