@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pysam
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -308,6 +309,20 @@ def test_germline_alleles_are_gone_from_the_reads(cohort: Cohort) -> None:
     after = called_sites(cohort, cohort.output(FIRST, "normal.bam")) & truth
     assert len(before) > len(truth) // 2  # control: the input's germline SNVs are callable
     assert not after
+
+
+def test_alternative_hits_are_gone_from_the_reads(cohort: Cohort) -> None:
+    """bwa's XA (and mem -u's XB) list alternative hits whose CIGAR may hold a germline indel:
+    sam-revert-germline removes them from every record, and the gate's --germline audit would
+    hold back a BAM that kept one."""
+
+    def alternative_hits(path: Path) -> int:
+        with pysam.AlignmentFile(str(path)) as bam:
+            return sum(1 for read in bam.fetch(until_eof=True) if read.has_tag("XA") or read.has_tag("XB"))
+
+    assert alternative_hits(cohort.path / "patient1" / "normal.bam") > 0  # control: the simulated input has some
+    for kind in ("normal.bam", "tumour.bam"):
+        assert alternative_hits(cohort.output(FIRST, kind)) == 0
 
 
 def test_rare_variants_are_gone_from_the_vcfs(cohort: Cohort) -> None:
