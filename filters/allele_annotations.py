@@ -42,6 +42,7 @@ records it finds are split (every kept record with ``GENOSCRUB_ONE_BY_ONE=1``).
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -85,6 +86,8 @@ class AlleleAnnotations:
 
     def record(self, line: bytes, counts: Counter[str]) -> bytes | None:
         """The record without what names another allele, or None when nothing changes."""
+        if unchanged_at_a_glance(line):
+            return None
         columns = line.split(b"\t")
         if len(columns) < 8:
             return None
@@ -179,6 +182,35 @@ class AlleleAnnotations:
             values = [value for index, value in enumerate(values) if index not in gone]
             columns[sample] = b":".join(values) if left and values else b"."
         return True
+
+
+GLANCE_DOUBTS = re.compile(rb"EFF=|CSQ=|LOF|NMD|PID|PGT")
+"""Keys of the rule other than ANN (``CSQ=`` finds ``BCSQ=`` too): a record holding any of
+them anywhere is left to the whole rule."""
+
+
+def unchanged_at_a_glance(line: bytes) -> bool:
+    """Whether the rule leaves a record as it is, told without splitting it into columns and
+    items: one ALT, one ``ANN=`` in the line and it the INFO key, every entry of it naming that
+    ALT as written, and no other key of the rule anywhere. The common annotated record (an SNV
+    annotated by snpEff) is settled here; any doubt is False and the whole rule decides."""
+    if line.count(b"ANN=") != 1 or GLANCE_DOUBTS.search(line):
+        return False
+    columns = line.split(b"\t", 8)
+    if len(columns) < 8 or not columns[4] or b"," in columns[4]:
+        return False
+    info = columns[7]
+    if info.startswith(b"ANN="):
+        start = 4
+    else:
+        found = info.find(b";ANN=")
+        if found < 0:
+            return False
+        start = found + 5
+    end = info.find(b";", start)
+    value = info[start : end if end >= 0 else len(info)]
+    head = columns[4] + b"|"
+    return value.startswith(head) and value.count(b",") == value.count(b"," + head)
 
 
 def candidate_rows(text: bytes, starts: np.ndarray) -> np.ndarray:

@@ -207,3 +207,35 @@ def test_rule_on_one_record() -> None:
     assert rule.record(line, counts) == f"chr1\t10\t.\tC\tG\t.\t.\tANN={COMMON_ENTRY}\tGT\t0|1\t1|0".encode()
     assert counts == Counter({"removed_annotation_entries": 1, "removed_phasing_ids": 1})
     assert rule.record(b"chr1\t10\t.\tC\tG\t.\t.\tDP=3\tGT\t0/1", counts) is None
+
+
+GLANCE_PARTS = st.sampled_from(
+    ["G|missense|X", "g|missense|X", "T|stop|Y", "G|a,b", "GG|ins|Z", "G", "", "G|", "T|G|x", "-|del|W"]
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    alt=st.sampled_from(["G", "g", "T", "G,T", "GG", "<DEL>", ""]),
+    entries=st.lists(GLANCE_PARTS, min_size=1, max_size=4),
+    before=st.sampled_from(["AF=0.3;", "", "XANN=G|q;", "NOTE=ANN=T|x;", "ANN;"]),
+    after=st.sampled_from(["", ";DP=3", ";LOF=(G1|E1|1|1.00)", ";ANN=T|y", ";CSQ=G|m|M|G1|c", ";BCSQ=@150"]),
+    sample=st.sampled_from(["GT\t0/1", "GT:PID\t0|1:1270_A_T", "GT:PS\t0|1:150", "GT\tANN=G|z"]),
+)
+def test_a_record_settled_at_a_glance_is_one_the_rule_leaves(alt: str, entries: list[str], before: str, after: str, sample: str) -> None:
+    """``unchanged_at_a_glance`` settles only what the whole rule would leave as it is."""
+    from genoscrub.allele_annotations import unchanged_at_a_glance
+
+    line = f"chr1\t200\t.\tC\t{alt}\t50\tPASS\t{before}ANN={','.join(entries)}{after}\t{sample}".encode()
+    rule = AlleleAnnotations(csq_allele_index(b"Format: Allele|Consequence|IMPACT|SYMBOL|HGVSc"))
+    if unchanged_at_a_glance(line):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("genoscrub.allele_annotations.unchanged_at_a_glance", lambda _: False)
+            assert rule.record(line, Counter()) is None
+
+
+def test_the_common_annotated_snv_is_settled_at_a_glance() -> None:
+    from genoscrub.allele_annotations import unchanged_at_a_glance
+
+    assert unchanged_at_a_glance(f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY},{COMMON_ENTRY}\tGT\t0/1".encode())
+    assert not unchanged_at_a_glance(f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY},{RARE_ENTRY}\tGT\t0/1".encode())
