@@ -248,6 +248,25 @@ PyDoc_STRVAR(first_of_strings_doc,
 "bytes, matched exactly) starts, or -1: one pass over text, a needle compared only where\n"
 "the text holds its first byte.");
 
+/* 0 when every item of the list ``needles`` is bytes and not empty; else -1, with TypeError
+   or ValueError set (first_of_strings and find_strings take the same list). */
+static int
+needles_checked(PyObject *needles)
+{
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(needles); k++) {
+        PyObject *needle = PyList_GET_ITEM(needles, k);
+        if (!PyBytes_Check(needle)) {
+            PyErr_SetString(PyExc_TypeError, "needles must be a list of bytes");
+            return -1;
+        }
+        if (PyBytes_GET_SIZE(needle) == 0) {
+            PyErr_SetString(PyExc_ValueError, "a needle is empty");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 #define FIRST_OF_NEEDLES 64
 
 static PyObject *
@@ -266,14 +285,12 @@ first_of_strings(PyObject *Py_UNUSED(module), PyObject *args)
         PyErr_SetString(PyExc_ValueError, "too many needles");
         return NULL;
     }
+    if (needles_checked(needles_object) < 0) {
+        PyBuffer_Release(&view);
+        return NULL;
+    }
     for (Py_ssize_t k = 0; k < needle_count; k++) {
         PyObject *needle = PyList_GET_ITEM(needles_object, k);
-        if (!PyBytes_Check(needle) || PyBytes_GET_SIZE(needle) == 0) {
-            PyBuffer_Release(&view);
-            PyErr_SetString(PyBytes_Check(needle) ? PyExc_ValueError : PyExc_TypeError,
-                            PyBytes_Check(needle) ? "a needle is empty" : "needles must be a list of bytes");
-            return NULL;
-        }
         needles[k] = (const unsigned char *)PyBytes_AS_STRING(needle);
         lengths[k] = PyBytes_GET_SIZE(needle);
         starting[needles[k][0]] |= (uint64_t)1 << k;
@@ -2355,18 +2372,10 @@ find_strings(PyObject *Py_UNUSED(module), PyObject *args)
         PyErr_SetString(PyExc_ValueError, "too many needles");
         goto done;
     }
-    for (Py_ssize_t k = 0; k < needle_count; k++) {
-        PyObject *needle = PyList_GET_ITEM(needles_object, k);
-        if (!PyBytes_Check(needle)) {
-            PyErr_SetString(PyExc_TypeError, "needles must be a list of bytes");
-            goto done;
-        }
-        if (PyBytes_GET_SIZE(needle) == 0) {
-            PyErr_SetString(PyExc_ValueError, "a needle is empty");
-            goto done;
-        }
-        total += PyBytes_GET_SIZE(needle);
-    }
+    if (needles_checked(needles_object) < 0)
+        goto done;
+    for (Py_ssize_t k = 0; k < needle_count; k++)
+        total += PyBytes_GET_SIZE(PyList_GET_ITEM(needles_object, k));
     heads = malloc(HEADS * sizeof(int32_t));
     next = malloc((size_t)(needle_count + 1) * sizeof(int32_t));
     offsets = malloc((size_t)(needle_count + 1) * sizeof(Py_ssize_t));
