@@ -144,12 +144,13 @@ from a sample name by its letters) is not here; ``GX`` carries the same gene as 
 AUX_TAGS = SAM_STANDARD_TAGS | ALIGNER_TAGS
 """Every aux tag a scrubbed record may carry; any other tag is a finding."""
 
-SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC", "XA", "XB"])
-"""Tags that copy read sequence or an earlier or alternative alignment (its CIGAR can hold a
-germline indel): with ``--germline`` the audit cannot check them base by base, so they are
-findings of the germline class (fail closed). ``XA`` (bwa's alternative hits) and ``XB`` (bwa
-mem -u's XA with scores) are two: sam-revert-germline removes both from every record, so a
-reverted delivery has none."""
+SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC", "OP", "SA", "XA", "XB", "YS", "nM"])
+"""Tags that copy read sequence, an earlier, alternative or supplementary alignment (its CIGAR
+can hold a germline indel; ``OP``, the position before a realignment, moves with one), or the
+mate's score (Bowtie2's ``YS``, STAR's ``nM``: a mismatch at a germline site the mate no
+longer shows once reverted): with ``--germline`` the audit cannot check them base by base, so
+they are findings of the germline class (fail closed). sam-revert-germline removes each of
+them from every record (its ``COPYING_TAGS``), so a reverted delivery has none."""
 
 GERMLINE_SITE_TAGS = frozenset(["vA", "vG", "vW"])
 """STAR's WASP tags, made from the germline variants STAR was given: ``vG`` their positions,

@@ -711,9 +711,13 @@ def template_lengths_into_regions(
 ) -> None:
     """Reads whose TLEN ends the template past their own end on a mate that reaches into a
     region: TLEN and PNEXT then give the mate's reference span, and with its read length the
-    length of an indel in the region, whatever the mate's own record shows. A region finding
-    keyed ``(TLEN)``. TLEN is the template's span on the reference (SAM 1.6, section 1.4,
-    field 9); ``start`` and ``end`` are global as the regions are."""
+    length of an indel in the region, whatever the mate's own record shows. The mate reaches a
+    region when its span, widened on each side by one more than the larger of the span and this
+    read's length, meets one: an indel of L bases may lie up to L from the repeat whose length
+    it is (a deletion no longer than the span, an insertion than the mate's read, taken as long
+    as this one). A region finding keyed ``(TLEN)``. TLEN is the template's span on the
+    reference (SAM 1.6, section 1.4, field 9); ``start`` and ``end`` are global as the regions
+    are."""
     regions = checks.regions
     assert regions is not None
     fixed = block.offsets[:, None] + np.arange(24, 36)  # next_refID, next_pos, tlen
@@ -726,9 +730,12 @@ def template_lengths_into_regions(
     rows = np.flatnonzero(shown)
     if not len(rows):
         return
-    rows = rows[overlap_mask(regions.merged_starts, regions.merged_ends, mate_start[rows], reach[rows])]
-    for row in rows.tolist():
-        for region in regions.regions_between(int(mate_start[row]), int(reach[row]))[:1]:
+    widen = np.maximum(reach[rows] - mate_start[rows], block.sequence_lengths[rows]) + 1
+    contig_start = start[rows] - block.pos[rows]  # global positions: the contig's number above 32 bits
+    low, high = np.maximum(mate_start[rows] - widen, contig_start), np.minimum(reach[rows] + widen, contig_start + (1 << 32))
+    met = overlap_mask(regions.merged_starts, regions.merged_ends, low, high)
+    for row, first, last in zip(rows[met].tolist(), low[met].tolist(), high[met].tolist(), strict=True):
+        for region in regions.regions_between(first, last)[:1]:
             label = f"{region.label}{f' {region.name}' if region.name else ''} (TLEN)"
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
 

@@ -19,9 +19,10 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
 - an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole;
 - ``MC`` (the mate's CIGAR), and ``YS``/``nM`` (scored on the mate's bases), are
   removed where the mate touches W, ``SA``/``XA``/``XB`` where an alignment they list
-  touches W; TLEN becomes 0 where it shows the end of a mate that reaches into W
-  (``template_length_reach``): with the mate's start (PNEXT) and its read length,
-  that end tells an indel's length inside W as the mate's CIGAR would; a masked read keeps only the tags that say nothing of its bases
+  touches W; TLEN becomes 0 where it shows the end of a mate that may have been
+  dropped (``template_length_reach``, ``mate_footprint``): with the mate's start (PNEXT)
+  and its read length, that end tells an indel's length inside W as the mate's CIGAR
+  would; a masked read keeps only the tags that say nothing of its bases
   (``KEPT_WHEN_MASKED``): those that copy them or were scored on them go.
 
 Reads whose span touches no region pass as the same bytes: each block's
@@ -264,6 +265,19 @@ def template_length_reach(fields: list[bytes], aligned_end: int) -> int | None:
     start = min(int(fields[3]), int(fields[7])) - 1
     reach = REACH_UNKNOWN if magnitude < 0 else start + magnitude
     return reach if reach > aligned_end else None
+
+
+def mate_footprint(mate_start: int, reach: int, own_length: int) -> tuple[int, int]:
+    """The reference ``[start, end)`` the mate whose span TLEN shows as ``[mate_start, reach)``
+    may have been dropped for: that span widened by W + 1 on each side, W the larger of the
+    span and this read's own length (its CIGAR's bases or SEQ). The masker drops a mate whose
+    insertion or deletion of L bases, widened by L (``reveals_length``), meets a region; a
+    deletion is no longer than the span, an insertion no longer than the mate's read, taken
+    as long as this one. Without the widening, a mate dropped for a deletion placed just past
+    a region would show its length here. The block twin is in
+    ``RegionMasker.template_lengths_reaching``."""
+    widen = max(reach - mate_start, own_length) + 1
+    return mate_start - widen, reach + widen
 
 
 def only_tags(tags: bytes, names: frozenset[bytes]) -> tuple[bytes, int]:
@@ -616,17 +630,26 @@ class RegionMasker:
         starts, ends = field_bounds(columns, 8)
         negative = columns.data[starts] == ord("-")  # TLEN is never empty (ReadPlaces)
         magnitudes = scan.span_numbers(text, starts + negative, ends)  # -1: not a number of 1 to 10 digits
-        spans = {cigar: (max(1, shape.reference_length) if (shape := self.shapes[cigar]) is not None else 1) for cigar in cigars.distinct()}
-        spans[b"*"] = 1
-        aligned = np.full(cigars.count, spans.get(cigars.common, 1), dtype=np.int64)
+        shapes = {cigar: self.shapes[cigar] for cigar in cigars.distinct() if cigar != b"*"}
+        spans = {
+            cigar: (max(1, shape.reference_length), shape.query_length) if shape is not None else (1, 0) for cigar, shape in shapes.items()
+        }
+        spans[b"*"] = (1, 0)
+        common = spans.get(cigars.common, (1, 0))
+        aligned = np.full(cigars.count, common[0], dtype=np.int64)
+        query = np.full(cigars.count, common[1], dtype=np.int64)
         if len(cigars.others):
-            aligned[cigars.others] = [spans[cigar] for cigar in cigars.other_values]
+            others = np.array([spans[cigar] for cigar in cigars.other_values], dtype=np.int64).reshape(-1, 2)
+            aligned[cigars.others], query[cigars.others] = others[:, 0], others[:, 1]
         reach = np.where(magnitudes < 0, REACH_UNKNOWN, np.minimum(positions, mate_positions) + magnitudes)
         same_contig = (contigs != b"*") & ((mate_contigs == b"=") | (mate_contigs == contigs))
         rows = np.flatnonzero(same_contig & (magnitudes != 0) & (reach > positions + aligned))
         found = np.zeros(len(contigs), dtype=bool)
         if len(rows):
-            found[rows] = self.hits(contigs[rows], mate_positions[rows], reach[rows])
+            sequence_starts, sequence_ends = field_bounds(columns, 9)
+            own_lengths = np.maximum(sequence_ends[rows] - sequence_starts[rows], query[rows])
+            widen = np.maximum(reach[rows] - mate_positions[rows], own_lengths) + 1  # mate_footprint
+            found[rows] = self.hits(contigs[rows], mate_positions[rows] - widen, reach[rows] + widen)
         return found
 
     def mate_cigar_cuts(
@@ -843,7 +866,11 @@ class RegionMasker:
         position = int(fields[3]) - 1
         shape = self.shapes[fields[5]] if fields[5] != b"*" else None
         reach = template_length_reach(fields, position + (max(1, shape.reference_length) if shape is not None else 1))
-        return reach is not None and self.regions.overlaps(fields[2], int(fields[7]) - 1, reach)
+        if reach is None:
+            return False
+        sequence_end = fields[9].find(b"\t")
+        own_length = max(sequence_end if sequence_end >= 0 else len(fields[9]), shape.query_length if shape is not None else 0)
+        return self.regions.overlaps(fields[2], *mate_footprint(int(fields[7]) - 1, reach, own_length))
 
     def without_repeated_tags(self, line: bytes) -> bytes:
         """The line without the second and later copies of its tags (counted)."""

@@ -328,3 +328,13 @@ def test_the_vcf_shapes_vcf_scrub_header_keeps_the_audit_accepts(tmp_path: Path)
     assert found["INFO (an empty item)"] == 2  # NOTE=&#44608; and NOTE=.;
     assert found["ID column"] == 2
     assert "header value ##contig ID" not in found
+
+
+def test_the_audit_finds_every_tag_the_reverter_removes_for_what_it_may_show_of_an_allele() -> None:
+    """sam-revert-germline removes its ``COPYING_TAGS`` from every record; with ``--germline`` the
+    audit must find each of them that can show an allele (all but the qualities Q2 and CQ), so
+    a delivery that skipped the reverter, or a tool that added one back, fails the gate."""
+    from genoscrub.record_reverter import COPYING_TAGS
+
+    removed = {tag.decode() for tag in COPYING_TAGS} - {"Q2", "CQ"}
+    assert removed <= audit_allowlist.SEQUENCE_COPYING_TAGS | audit_allowlist.GERMLINE_SITE_TAGS

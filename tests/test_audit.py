@@ -547,7 +547,10 @@ LENGTH_READS = [
     ("hard-clip-junction", 0, 111, "5H25M", 0, 0, "N" * 10 + "A" * 15, "(length)"),
     ("template-into-region", 65, 21, "30M", 81, 90, "A" * 30, "(TLEN)"),
     ("template-rightmost", 129, 201, "30M", 81, -150, "A" * 30, ""),
-    ("template-short", 65, 21, "30M", 41, 50, "A" * 30, ""),
+    # the mate's span 131-170 lies past the region, but a deletion of up to its 40 bases placed
+    # there, widened by its length, meets it: the mate may have been dropped for it
+    ("template-deletion-past", 65, 11, "30M", 131, 160, "A" * 30, "(TLEN)"),
+    ("template-short", 65, 1, "30M", 31, 60, "A" * 30, ""),  # the mate's 31-60 widened by 31 ends before 101
     ("bases-masked", 0, 96, "30M", 0, 0, "A" * 5 + "N" * 20 + "A" * 5, ""),
     # an indel of L bases is judged over its span widened by L: an aligner may place it anywhere along the repeat
     ("insertion-ending-before", 0, 71, "29M6I", 0, 0, "A" * 35, "(length)"),  # its point one base before the region
@@ -592,7 +595,7 @@ def test_lengths_shown_in_a_region_are_found_and_gone_after_masking(tmp_path: Pa
         assert result.returncode == 1
         assert Counter(region_keys(report)) == expected
         positions = report["files"][0]["findings"]["regions"]["examples"]  # type: ignore[index]
-        assert positions["chr1:101-120 STR1 (TLEN)"] == ["chr1:21"]
+        assert positions["chr1:101-120 STR1 (TLEN)"] == ["chr1:21", "chr1:11"]
     masked = tmp_path / "masked.bam"
     sam = subprocess.run(["samtools", "view", "-h", str(bam)], check=True, capture_output=True).stdout
     bed = str(tmp_path / "r.bed")

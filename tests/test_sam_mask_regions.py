@@ -170,8 +170,10 @@ def test_no_read_keeps_an_indel_or_clip_junction_in_a_region(simulated: Path, ma
 
 def shows_mate_in_region(read: pysam.AlignedSegment, wide: dict[str, list[tuple[int, int]]]) -> bool:
     """Whether the read's TLEN, as pysam reads it, ends the template past the read's own end, on a
-    mate whose span from its start to that end overlaps a window (the SAM spec's TLEN, worked out here
-    from pysam's fields rather than from the command's code)."""
+    mate whose span from its start to that end, widened on each side by one more than the larger of
+    that span and the read's own length (how far the mate's indels and clips may reach), overlaps a
+    window (the SAM spec's TLEN, worked out here from pysam's fields rather than from the command's
+    code)."""
     if not read.template_length or read.next_reference_id != read.reference_id or read.reference_id < 0:
         return False
     start = min(read.reference_start, read.next_reference_start)
@@ -180,7 +182,9 @@ def shows_mate_in_region(read: pysam.AlignedSegment, wide: dict[str, list[tuple[
     if read.reference_end is not None and read.reference_end > read.reference_start:
         own_end = read.reference_end
     spans = wide.get(read.reference_name or "", [])
-    return reach > own_end and any(s < reach and read.next_reference_start < e for s, e in spans)
+    widen = max(reach - read.next_reference_start, read.infer_query_length() or 0, read.query_length) + 1
+    low, high = read.next_reference_start - widen, reach + widen
+    return reach > own_end and any(s < high and low < e for s, e in spans)
 
 
 def test_no_template_length_shows_a_mate_end_in_a_region(simulated: Path, masked_simulation: Path) -> None:
@@ -881,3 +885,30 @@ def test_an_insertion_placed_just_before_a_repeat_is_dropped_with_flank_0(tmp_pa
     assert kept[b"mate"][11:] == []
     default = run_command("sam-mask-regions", "-q", "--bed", str(bed), input=sam.encode())  # flank 100: the clip junction is in it too
     assert [line.split(b"\t")[0] for line in default.stdout.splitlines() if not line.startswith(b"@")] == [b"mate"]
+
+
+def test_a_kept_read_does_not_show_its_dropped_mates_deletion_placed_past_a_region(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mate carries a 20-base deletion just past a region: widened by its length it meets the
+    region, so the mate is dropped, though its aligned span does not reach the region. Its kept
+    read's TLEN and PNEXT would still give the mate's span, 170 bases for 150 read bases: the
+    deletion's length. TLEN becomes 0 (read by pysam), in bulk and one record at a time; a pair
+    far from the region keeps its TLEN."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t1000\t1020\n")
+    bases, qualities = "A" * 150, "I" * 150
+    sam = (
+        "@SQ\tSN:chr1\tLN:5000\n"
+        f"near\t99\tchr1\t601\t60\t150M\t=\t1031\t600\t{bases}\t{qualities}\n"
+        f"near\t147\tchr1\t1031\t60\t5M20D145M\t=\t601\t-600\t{bases}\t{qualities}\n"
+        f"far\t99\tchr1\t3001\t60\t150M\t=\t3431\t600\t{bases}\t{qualities}\n"
+        f"far\t147\tchr1\t3431\t60\t5M20D145M\t=\t3001\t-600\t{bases}\t{qualities}\n"
+    ).encode()
+    for one_by_one in ("0", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        result = run_command("sam-mask-regions", "--flank", "0", "--bed", str(bed), input=sam)
+        assert result.returncode == 0, result.stderr
+        out = tmp_path / "out.sam"
+        out.write_bytes(result.stdout)
+        with pysam.AlignmentFile(str(out), "r") as reads:
+            kept = {(read.query_name, read.reference_start): read.template_length for read in reads}
+        assert kept == {("near", 600): 0, ("far", 3000): 600, ("far", 3430): -600}

@@ -600,9 +600,9 @@ def test_read_left_without_aligned_base_is_removed_and_its_mate_unpaired(tmp_pat
 def test_tags_naming_germline_sites_or_copying_bases_go_from_every_record_and_the_audit_finds_them(tmp_path: Path) -> None:
     """STAR's WASP tags name the germline variants it was given: a read with the reference allele
     at one (nothing to revert, no window of the list, here none at all) would still show the
-    site. They go from every record, as minimap2's cs and ds and bwa's XA and XB (a germline
-    deletion in an alternative hit's CIGAR) do; genoscrub-audit --germline finds each in the
-    input and none in the output."""
+    site. They go from every record, as minimap2's cs and ds, bwa's XA and XB and a supplementary
+    alignment's SA (a germline deletion in another alignment's CIGAR), OP, and the mate's score
+    (YS, nM) do; genoscrub-audit --germline finds each in the input and none in the output."""
     reference = tmp_path / "ref.fa"
     reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
     pysam.faidx(str(reference))
@@ -611,7 +611,7 @@ def test_tags_naming_germline_sites_or_copying_bases_go_from_every_record_and_th
                       b"chr1\t95\t.\t%c\tT\t.\t.\t.\n" % REFERENCE[94])  # fmt: skip
     # XA: bwa's alternative hits, XB: bwa mem -u's with scores, here each with a 2-base deletion at the site
     tags = {"vA": "B:c,1", "vG": "B:i,30", "vW": "i:1", "cs": "Z::10", "ds": "Z::10", "XA": "Z:chr1,+90,5M2D5M,2;",
-            "XB": "Z:chr1,+90,5M2D5M,2,-6,60;"}  # fmt: skip
+            "XB": "Z:chr1,+90,5M2D5M,2,-6,60;", "SA": "Z:chr1,90,+,5M2D5M,60,2;", "OP": "i:93", "YS": "i:-6", "nM": "i:1"}  # fmt: skip
     header = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n"
     body = "".join(
         f"r{number}\t0\tchr1\t21\t60\t10M\t*\t0\t0\t{REFERENCE[20:30].decode()}\tIIIIIIIIII\tMD:Z:10\t{tag}:{value}\n"
@@ -629,7 +629,8 @@ def test_tags_naming_germline_sites_or_copying_bases_go_from_every_record_and_th
         run_command("genoscrub-audit", "-q", "--germline", str(sites), "-r", str(reference), "--report", str(report), str(tmp_path / name))
         audited[name] = json.loads(report.read_text())["files"][0]["findings"]["germline"].get("by_key", {})
     assert audited["planted.sam"] == {"tag copying sequence cs": 1, "tag copying sequence ds": 1, "tag copying sequence XA": 1,
-                                      "tag copying sequence XB": 1,
+                                      "tag copying sequence XB": 1, "tag copying sequence SA": 1, "tag copying sequence OP": 1,
+                                      "tag copying sequence YS": 1, "tag copying sequence nM": 1,
                                       "tag naming germline sites vA": 1,
                                       "tag naming germline sites vG": 1, "tag naming germline sites vW": 1}  # fmt: skip
     assert audited["out.bam"] == {}
