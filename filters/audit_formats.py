@@ -45,6 +45,7 @@ from genoscrub.audit_containers import (
     read_gzip_header,
 )
 from genoscrub.audit_cram import checked_cram
+from genoscrub.audit_index import sniff_index
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import enlarge_pipe
 
@@ -83,10 +84,14 @@ def after_skippable_frames(raw: bytes) -> bytes:
 
 
 def sniff(raw: bytes) -> str:
-    """``bam``, ``cram``, ``bcf``, ``vcf``, ``sam`` or ``fastq``; ``""`` when none fits."""
+    """``bam``, ``cram``, ``bcf``, ``vcf``, ``sam`` or ``fastq``, or an index (``bai``, ``csi``,
+    ``tbi``, ``crai``: ``audit_index``); ``""`` when none fits."""
     if raw.startswith(b"CRAM"):
         return "cram"
     head = text_head(raw)
+    index = sniff_index(raw, head)
+    if index:
+        return index
     if head.startswith(b"BAM\x01"):
         return "bam"
     if head.startswith(b"BCF\x02"):
@@ -103,7 +108,10 @@ def sniff(raw: bytes) -> str:
     return ""
 
 
-FORMAT_NAMES = {"bam": "BAM", "cram": "CRAM", "bcf": "BCF", "vcf": "VCF", "sam": "SAM", "fastq": "FASTQ"}
+FORMAT_NAMES = {
+    "bam": "BAM", "cram": "CRAM", "bcf": "BCF", "vcf": "VCF", "sam": "SAM", "fastq": "FASTQ",
+    "bai": "BAI", "csi": "CSI", "tbi": "TBI", "crai": "CRAI",
+}  # fmt: skip
 
 
 def peek(path: str) -> bytes:

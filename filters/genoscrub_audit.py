@@ -31,6 +31,7 @@ from genoscrub.audit_findings import CLASSES, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, bcf_feed, cram_feed, peek, raw_stream, sniff, text_stream
 from genoscrub.audit_header import check_reference_list, check_sam_header
+from genoscrub.audit_index import INDEX_KINDS, audit_index
 from genoscrub.audit_sam_text import SamTextAudit, text_blocks
 from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, read_variants
 from genoscrub.audit_vcf import GermlineAlleles, PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
@@ -121,11 +122,13 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
     findings = Findings()
     kind = sniff(peek(path))
     if not kind:
-        raise InputError("not a FASTQ, SAM, BAM, CRAM, VCF or BCF file", path)
+        raise InputError("not a FASTQ, SAM, BAM, CRAM, VCF or BCF file, nor an index of one", path)
     mark_checked(findings, kind, settings)
     check_file_name(path, settings.forbid, findings)
     watch = ContainerWatch(settings.forbid)
-    if kind in ALIGNMENTS:
+    if kind in INDEX_KINDS:
+        audit_index(path, kind, settings.forbid, findings, watch)
+    elif kind in ALIGNMENTS:
         audit_alignments(path, kind, settings, findings, watch)
     elif kind in ("vcf", "bcf"):
         checks = VcfChecks(
@@ -239,6 +242,8 @@ def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
         findings.population.reason = "no --population"
         findings.regions.checked = settings.regions is not None
         findings.regions.reason = "no --bed or --preset"
+    elif kind in INDEX_KINDS:
+        findings.germline.reason = findings.regions.reason = findings.population.reason = "an index"
     else:
         findings.germline.reason = findings.regions.reason = "not aligned"
         findings.population.reason = "not a VCF"

@@ -377,6 +377,9 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
         "tumour.bam": alignments, "normal.bam": alignments, "germline.vcf.gz": germline_vcf,
         "somatic.vcf.gz": {"forbidden", "metadata", "germline", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
         "R2.fastq.gz": {"forbidden", "metadata"},
+        # the indexes too, each held to the data file beside it
+        "tumour.bam.bai": {"forbidden", "metadata"}, "normal.bam.bai": {"forbidden", "metadata"},
+        "germline.vcf.gz.tbi": {"forbidden", "metadata"}, "somatic.vcf.gz.tbi": {"forbidden", "metadata"},
     }  # fmt: skip
     somatic = next(entry for entry in report["files"] if entry["file"].endswith(".somatic.vcf.gz"))
     assert somatic["findings"]["population"]["reason"].startswith("somatic_keep_missing")  # its absent calls are kept on purpose

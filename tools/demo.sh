@@ -117,7 +117,7 @@ say "5. Audit: the outputs pass, the inputs fail (genoscrub-audit, independent o
 checks=(--forbid "$in/forbidden.txt" --germline "$in/germline.vcf.gz" -r "$in/ref.fa"
         --population "$in/population.vcf.gz" --af-key AF_eas)
 audited=("$out"/tumour_R1.fastq.gz "$out"/tumour_R2.fastq.gz)
-[ -e "$out/tumour.bam" ] && audited+=("$out/tumour.bam" "$out/normal.bam")
+[ -e "$out/tumour.bam" ] && audited+=("$out/tumour.bam" "$out/normal.bam" "$out/tumour.bam.bai" "$out/normal.bam.bai")
 [ -e "$out/germline.vcf.gz" ] && audited+=("$out/germline.vcf.gz")
 if genoscrub-audit "${checks[@]}" --report "$out/audit.json" "${audited[@]}" > demo-out/audit-outputs.txt; then
     echo "outputs: $(tail -1 demo-out/audit-outputs.txt)"

@@ -5,7 +5,8 @@
 # links them into results/<sample>/ only when nothing is found. A finding fails the job: the
 # sample's outputs stay staged, nothing of its data reaches results/, Snakemake exits non-zero
 # naming the sample by its pseudonym and each class found, by count; the audit's report is
-# work/<sample>/audit.failed.json. The checks are the ones the config implies:
+# work/<sample>/audit.failed.json. Every file delivered is audited, the indexes too (each read
+# whole and held to the data file beside it). The checks are the ones the config implies:
 #
 # - --forbid: a list made in the job, kept beside the linkage table (<linkage>.forbid/<sample>.txt,
 #   0600): the IDs the commands replaced (the sample's linkage fragments), its input files' paths
@@ -50,7 +51,7 @@ def gate_runs(sample):
     when the sample has a germline VCF, whose alleles are findings in the somatic VCF
     (--germline-in-vcf) but not in the germline VCF itself."""
     entry = SAMPLES[sample]
-    files = [str(staged(sample, name)) for name in data_outputs(sample) if not name.endswith((".bai", ".tbi"))]
+    files = [str(staged(sample, name)) for name in data_outputs(sample)]  # indexes too, held to their data files
     germline = entry["vcf"].get("germline")
     options = ["--germline", str(germline), "-r", str(REFERENCE)] if germline and entry["bam"] else []
     population = ["--population", str(POPULATION), "--af-key", AF_KEY, "--min-af", str(MIN_AF)] if POPULATION else []
