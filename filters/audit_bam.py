@@ -69,6 +69,7 @@ FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
 CHUNK_BYTES = 3 << 20
 READ_AHEAD = 1 << 20
 FLAG_UNMAPPED = 0x4
+FLAG_MATE_UNMAPPED = 0x8
 HASHED_NAME = HASHED_NAME_LENGTH
 
 QNAME_CODE = 1 << 16
@@ -392,6 +393,8 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         search_text_fields(block, tags, checks, findings)
     if checks.germline is not None or checks.regions is not None:
         check_positions(block, checks, findings)
+    if checks.regions is not None:
+        mate_starts_into_regions(block, tags, checks, findings)
 
 
 BIN = "bin (not the one of its position)"
@@ -737,6 +740,58 @@ def template_lengths_into_regions(
     for row, first, last in zip(rows[met].tolist(), low[met].tolist(), high[met].tolist(), strict=True):
         for region in regions.regions_between(first, last)[:1]:
             label = f"{region.label}{f' {region.name}' if region.name else ''} (TLEN)"
+            findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
+
+
+MATE_CIGAR_CODE = (ord("M") << 8) | ord("C")
+CLIP_LETTERS = frozenset(b"SH")
+
+
+def mate_starts_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+    """Reads whose RNEXT and PNEXT place their mapped mate's start in a region or at its edge, unless
+    they carry an ``MC`` (the mate's CIGAR) that starts with an aligned base: a mate whose
+    alignment starts there at a clip shows the clip's junction, which moves with a repeat's
+    length (a read of its own with such a junction is a ``(length)`` finding). A region
+    finding keyed ``(PNEXT)``. An unmapped read placed in a region or at its edge is one keyed
+    ``(placed unmapped)``: SAM places it at its mate's start, so it shows the same junction."""
+    regions = checks.regions
+    assert regions is not None
+    placed_unmapped = np.flatnonzero(
+        ((block.flag & FLAG_UNMAPPED) != 0) & (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
+    )
+    if len(placed_unmapped):  # placed at the mate's start (SAM's rule): the same junction
+        place = (block.ref_id[placed_unmapped].astype(np.int64) << 32) + block.pos[placed_unmapped]
+        inside = overlap_mask(regions.merged_starts, regions.merged_ends, place - 1, place + 1)
+        for row, start in zip(placed_unmapped[inside].tolist(), place[inside].tolist(), strict=True):
+            for region in regions.regions_between(start - 1, start + 1)[:1]:
+                label = f"{region.label}{f' {region.name}' if region.name else ''} (placed unmapped)"
+                findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
+    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
+    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
+    next_ref_id, next_pos = mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64)
+    mate_mapped = (block.flag & FLAG_MATE_UNMAPPED) == 0  # an unmapped mate has no alignment, so no junction
+    rows = np.flatnonzero(mate_mapped & (next_ref_id >= 0) & (next_pos >= 0) & (next_ref_id < len(checks.references)))
+    if not len(rows):
+        return
+    mate_start = (next_ref_id[rows] << 32) + next_pos[rows]  # global, as the regions are
+    met = overlap_mask(regions.merged_starts, regions.merged_ends, mate_start - 1, mate_start + 1)
+    if not met.any():
+        return
+    rows, mate_start = rows[met], mate_start[met]
+    named = np.flatnonzero((tags.codes == MATE_CIGAR_CODE) & np.isin(tags.records, rows))
+    first_mate_cigar: dict[int, bytes | None] = {}
+    for index in named.tolist():
+        record = int(tags.records[index])
+        if record not in first_mate_cigar:
+            typed = int(tags.types[index]) == ord("Z")
+            first_mate_cigar[record] = block.buffer[int(tags.starts[index]) : int(tags.ends[index])] if typed else None
+    for row, start in zip(rows.tolist(), mate_start.tolist(), strict=True):
+        cigar = first_mate_cigar.get(row)
+        leading = cigar.lstrip(b"0123456789")[:1] if cigar else b""
+        if leading and leading in b"MIDNP=X" and cigar is not None and cigar[:1].isdigit():
+            continue
+        for region in regions.regions_between(start - 1, start + 1)[:1]:
+            label = f"{region.label}{f' {region.name}' if region.name else ''} (PNEXT)"
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
 
 

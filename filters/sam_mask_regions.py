@@ -16,7 +16,13 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
   would still show the allele length (in SEQ length or clip position); an
   insertion or deletion of L bases touches W when its span widened by L on each
   side overlaps or meets W (an aligner may place it anywhere along the repeat);
-- an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole;
+- an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole, and dropped
+  when placed in W or at its edge: it is placed at its mate's start (SAM's rule), which
+  may be the clip junction its mate was dropped for;
+- RNEXT and PNEXT become ``*`` and 0 (and TLEN 0) where PNEXT lies in W or at its edge
+  and may be a clip junction (``mate_start_shows_region``: the read keeps no readable
+  ``MC`` that starts with no clip): a mate dropped for a clip junction in W would show it
+  there, and the junctions of many reads pile up at the repeat allele's end;
 - ``MC`` (the mate's CIGAR), and ``YS``/``nM`` (scored on the mate's bases), are
   removed where the mate touches W, ``SA``/``XA``/``XB`` where an alignment they list
   touches W; TLEN becomes 0 where it shows the end of a mate that may have been
@@ -559,6 +565,8 @@ class RegionMasker:
         candidates[located.rows_of(self.mate_cigars_of_other_types(located))] = True  # rewrite judges them (fail closed)
         clearing = self.template_lengths_reaching(text, columns, contigs, mate_contigs, positions, mate_positions - 1, cigars)
         candidates |= clearing
+        mate_starts_in_region = self.mate_starts_in_regions(contigs, mate_contigs, mate_positions - 1, flags)
+        candidates |= mate_starts_in_region
         cuts = MateCigarCuts.none(count)
         if not self.drop:
             mate_only = candidates & ~own_hit
@@ -566,7 +574,9 @@ class RegionMasker:
                 mate_only[located.rows_of(tags[name])] = False
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
-            cuts = self.mate_cigar_cuts(located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1)
+            cuts = self.mate_cigar_cuts(
+                located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1, mate_starts_in_region
+            )
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
         cleared = np.flatnonzero(cuts.settled & clearing)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
@@ -652,9 +662,23 @@ class RegionMasker:
             found[rows] = self.hits(contigs[rows], mate_positions[rows] - widen, reach[rows] + widen)
         return found
 
+    def mate_starts_in_regions(
+        self, contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray, flags: np.ndarray
+    ) -> np.ndarray:
+        """Which reads' PNEXT (``mate_positions``, 0-based) of a mapped mate lies in a region or
+        at its edge, on the mate's contig: ``rewrite`` then judges by the mate's ``MC`` whether
+        that start may be a clip junction (``mate_start_shows_region``)."""
+        placed = (mate_contigs != b"*") & (mate_positions >= 0) & ((flags & 8) == 0)
+        rows = np.flatnonzero(placed)
+        found = np.zeros(len(contigs), dtype=bool)
+        if len(rows):
+            names = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
+            found[rows] = self.hits(names, mate_positions[rows] - 1, mate_positions[rows] + 1)
+        return found
+
     def mate_cigar_cuts(
         self, located: LocatedBlock, mate_cigar_tabs: np.ndarray, mate_only: np.ndarray, flags: np.ndarray,
-        contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray,
+        contigs: np.ndarray, mate_contigs: np.ndarray, mate_positions: np.ndarray, mate_starts_in_region: np.ndarray,
     ) -> MateCigarCuts:
         """The reads among ``mate_only`` (not in a region themselves, no ``SA``/``XA``/``XB``,
         no ``--drop``) that ``rewrite`` would at most strip of their ``MC``, settled for
@@ -663,7 +687,9 @@ class RegionMasker:
 
         A read whose tag section is anything but plain stays with ``rewrite``: an
         ``MC`` that is unreadable or empty, two fields named ``MC*`` or one of
-        another type than ``Z``, an empty optional field, a carriage return.
+        another type than ``Z``, an empty optional field, a carriage return; so does a
+        read whose PNEXT lies in a region (``mate_starts_in_region``) unless it keeps an
+        ``MC`` that starts with no clip (``mate_start_shows_region``).
         """
         rows = np.flatnonzero(mate_only)
         if not len(rows):
@@ -694,11 +720,22 @@ class RegionMasker:
                 spans[mate_cigars.others] = [self.mate_span(cigar) for cigar in mate_cigars.other_values]
             unusual[holding[spans[:, 1] < 0]] = True  # unreadable or empty: rewrite judges it
             lead[holding], extent[holding] = spans[:, 0], spans[:, 1]
+            clipped_first = {cigar: self.starts_with_clip(cigar) for cigar in mate_cigars.distinct()}
+            clipped = np.full(len(holding), clipped_first.get(mate_cigars.common, True), dtype=bool)
+            if len(mate_cigars.others):
+                clipped[mate_cigars.others] = [clipped_first[cigar] for cigar in mate_cigars.other_values]
+            unusual[holding[clipped & mate_starts_in_region[holding]]] = True  # rewrite clears RNEXT and PNEXT
+        read_by_mate_cigar = np.zeros(len(flags), dtype=bool)
+        read_by_mate_cigar[mate_cigar_rows[looked_at]] = True
+        unusual[mate_starts_in_region & ~read_by_mate_cigar] = True  # no MC to go by: rewrite clears RNEXT and PNEXT
         settled = mate_only & ~unusual
         rows = np.flatnonzero(settled & ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*"))
         where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
         touching = np.zeros(len(flags), dtype=bool)
         touching[rows] = self.hits(where, mate_positions[rows] - lead[rows], mate_positions[rows] + extent[rows])
+        losing_place = touching & mate_starts_in_region  # without its MC, PNEXT may show a clip junction: rewrite clears it
+        settled &= ~losing_place
+        touching &= ~losing_place
         cut = touching[mate_cigar_rows]
         return MateCigarCuts(settled, mate_cigar_rows[cut], mate_cigar_tabs[cut], ends[np.searchsorted(tabs, mate_cigar_tabs[cut])])
 
@@ -855,11 +892,31 @@ class RegionMasker:
                 self.report.add("mate_score_tags_removed", removed)
         if any(name + b":Z:" in fields[9] for name in ALIGNMENT_LISTS):
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
-        if self.template_length_shows_region(fields):
+        if self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
+            changed = changed or list(fields)
+            changed[6], changed[7], changed[8] = b"*", b"0", b"0"
+            self.report.add("mate_positions_cleared")
+        elif self.template_length_shows_region(fields):
             changed = changed or list(fields)
             changed[8] = b"0"
             self.report.add("template_lengths_cleared")
         return line if changed is None else b"\t".join(changed)
+
+    def starts_with_clip(self, cigar: bytes) -> bool:
+        """Whether a mate's CIGAR (its ``MC``) may start with a clip: it does, or it cannot be read."""
+        shape = self.shapes[cigar] if cigar not in (b"", UNKNOWN_MATE_CIGAR) else None
+        return shape is None or shape.operations[0][0] in (SOFT, HARD)
+
+    def mate_start_shows_region(self, fields: list[bytes], mate_cigar: bytes | None) -> bool:
+        """Whether PNEXT may show a mate's clip junction in a region: it lies in one or at its
+        edge, and the ``MC`` the read keeps (``mate_cigar``: None where it goes) starts with a
+        clip or is missing or unreadable. Without ``MC``, nothing tells a reader (or the audit)
+        that the mate's alignment did not start at a clip there. The block twin is
+        ``mate_starts_in_regions`` with ``mate_cigar_cuts``."""
+        if fields[6] == b"*" or int(fields[1]) & 8 or (mate_cigar is not None and not self.starts_with_clip(mate_cigar)):
+            return False  # no mate's place, a mate unmapped (no alignment, no junction), or an aligned start
+        start = int(fields[7]) - 1
+        return start >= 0 and self.regions.overlaps(fields[2] if fields[6] == b"=" else fields[6], start - 1, start + 1)
 
     def template_length_shows_region(self, fields: list[bytes]) -> bool:
         """Whether TLEN shows the end of a mate that reaches into a region (``template_length_reach``)."""
@@ -899,6 +956,9 @@ class RegionMasker:
         tags = parts[2] if len(parts) > 2 else b""
         if quality is not None and len(quality) != len(sequence):
             raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
+        if flag & 4 and windows and touches(windows, position):
+            self.report.add("reads_dropped_placed_unmapped")  # placed at its mate's start, which may be a clip junction
+            return None
         shape = None if flag & 4 or fields[5] == b"*" else self.shapes[fields[5]]
         if shape is not None and sequence and shape.query_length != len(sequence):
             raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)

@@ -20,7 +20,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pysam
@@ -530,8 +530,9 @@ def test_regions_found_in_reads_and_records(simulated: Path, tmp_path: Path) -> 
     keys = report["files"][0]["findings"]["regions"]["by_key"]  # type: ignore[index]
     bed = [line.split("\t") for line in (simulated / "repeats.bed").read_text().splitlines()]
     labels = {f"{c}:{int(s) + 1}-{e} {n}" for c, s, e, n in bed}
-    # a region's bases kept; a length its reads' CIGARs show in it; a TLEN that shows a mate's end in it
-    assert {re.sub(r" \((length|TLEN)\)$", "", key) for key in keys} <= labels
+    # a region's bases kept; a length its reads' CIGARs show in it; a TLEN that shows a mate's end in it,
+    # a PNEXT its start
+    assert {re.sub(r" \((length|TLEN|PNEXT)\)$", "", key) for key in keys} <= labels
     assert any(key.endswith(" (length)") for key in keys) and any(key.endswith(" (TLEN)") for key in keys)
 
 
@@ -551,6 +552,9 @@ LENGTH_READS = [
     # there, widened by its length, meets it: the mate may have been dropped for it
     ("template-deletion-past", 65, 11, "30M", 131, 160, "A" * 30, "(TLEN)"),
     ("template-short", 65, 1, "30M", 31, 60, "A" * 30, ""),  # the mate's 31-60 widened by 31 ends before 101
+    # the mate starts in the region and no MC says it starts with an aligned base: a clip junction may lie there
+    ("mate-start-in-region", 65, 41, "30M", 111, 0, "A" * 30, "(PNEXT)"),
+    ("mate-start-at-edge", 65, 51, "30M", 121, 0, "A" * 30, "(PNEXT)"),
     ("bases-masked", 0, 96, "30M", 0, 0, "A" * 5 + "N" * 20 + "A" * 5, ""),
     # an indel of L bases is judged over its span widened by L: an aligner may place it anywhere along the repeat
     ("insertion-ending-before", 0, 71, "29M6I", 0, 0, "A" * 35, "(length)"),  # its point one base before the region
@@ -1339,3 +1343,34 @@ def test_bases_past_a_contig_end_are_a_germline_finding(tmp_path: Path) -> None:
         found = report["files"][0]["findings"]["germline"]  # type: ignore[index]
         assert result.returncode == 1 and found["by_key"] == {"bases past the contig end": 1}, found
         assert found["examples"]["bases past the contig end"] == ["chrM:371"]
+
+
+def test_a_mate_start_in_a_region_is_a_finding_unless_mc_shows_an_aligned_start(tmp_path: Path) -> None:
+    """PNEXT in the region (or at its edge, on the mate's contig): a finding keyed ``(PNEXT)``
+    unless the read's MC starts with an aligned base; an MC that starts with a clip, one of
+    another type, or none at all leave the junction possible. The BAM written by pysam."""
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": 400}, {"SN": "chr2", "LN": 400}]})
+    cases: list[tuple[str, int, int, tuple[str, str | int, Literal["Z", "i"]] | None, bool]] = [  # name, mate contig, PNEXT, MC, found
+        ("aligned-start", 0, 111, ("MC", "10M", "Z"), False),
+        ("clipped-start", 0, 111, ("MC", "5S5M", "Z"), True),
+        ("hard-clipped-start", 0, 111, ("MC", "5H5M", "Z"), True),
+        ("other-type", 0, 111, ("MC", 5, "i"), True),
+        ("no-mc", 0, 111, None, True),
+        ("other-contig", 1, 111, None, False),  # chr2 has no region
+        ("before", 0, 90, None, False),
+    ]
+    bam = tmp_path / "mates.bam"
+    with pysam.AlignmentFile(str(bam), "wb", header=header) as out:
+        for name, mate_contig, mate_position, tag, _ in cases:
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.flag, read.reference_id, read.reference_start = name, 65, 0, 10
+            read.cigarstring, read.mapping_quality, read.query_sequence = "10M", 60, "A" * 10
+            read.query_qualities = pysam.qualitystring_to_array("I" * 10)
+            read.next_reference_id, read.next_reference_start = mate_contig, mate_position - 1
+            if tag is not None:
+                read.set_tag(tag[0], tag[1], value_type=tag[2])
+            out.write(read)
+    (tmp_path / "r.bed").write_text(LENGTH_REGION)
+    result, report = audit("--bed", str(tmp_path / "r.bed"), str(bam), cwd=tmp_path)
+    assert region_keys(report) == {"chr1:101-120 STR1 (PNEXT)": sum(found for *_, found in cases)}
+    assert result.returncode == 1

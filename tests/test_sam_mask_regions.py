@@ -187,6 +187,19 @@ def shows_mate_in_region(read: pysam.AlignedSegment, wide: dict[str, list[tuple[
     return reach > own_end and any(s < high and low < e for s, e in spans)
 
 
+def shows_mate_start_in_region(read: pysam.AlignedSegment, wide: dict[str, list[tuple[int, int]]], kept: pysam.AlignedSegment) -> bool:
+    """Whether the read's PNEXT, as pysam reads it, lies in a window or at its edge on the mate's
+    contig, where the MC the read keeps (``kept``: the output record) does not start with an
+    aligned base: the mate's clip junction may lie there."""
+    if read.next_reference_id < 0 or read.next_reference_start < 0:
+        return False
+    mate_cigar = kept.get_tag("MC") if kept.has_tag("MC") else None
+    if isinstance(mate_cigar, str) and re.match(r"[0-9]+[MIDNP=X]", mate_cigar):
+        return False
+    start = read.next_reference_start
+    return any(s <= start <= e for s, e in wide.get(read.next_reference_name or "", []))
+
+
 def test_no_template_length_shows_a_mate_end_in_a_region(simulated: Path, masked_simulation: Path) -> None:
     """A read outside the regions whose mate carries an indel inside one: TLEN and PNEXT would give
     the mate's reference span, so its indel's length, though the mate itself was dropped."""
@@ -227,10 +240,16 @@ def test_outside_bases_untouched_and_other_reads_same_bytes(simulated: Path, mas
             for index, (now, then) in enumerate(zip(read.query_sequence or "", before.query_sequence or "", strict=True)):
                 if index not in inside and index not in clipped:
                     assert now == then
-            assert read.template_length == (0 if shows_mate_in_region(before, wide) else before.template_length)
+            if shows_mate_start_in_region(before, wide, read):
+                assert (read.next_reference_id, read.next_reference_start, read.template_length) == (-1, -1, 0)
+            else:
+                assert read.template_length == (0 if shows_mate_in_region(before, wide) else before.template_length)
+                assert (read.next_reference_id, read.next_reference_start) == (before.next_reference_id, before.next_reference_start)
             if read.query_sequence == before.query_sequence:
-                # MC goes where the mate touches a region (the mate may have been dropped), TLEN where it shows such a mate's end
+                # MC goes where the mate touches a region (the mate may have been dropped), TLEN where it shows such a
+                # mate's end, RNEXT and PNEXT where they may show its clip junction
                 before.template_length = read.template_length
+                before.next_reference_id, before.next_reference_start = read.next_reference_id, read.next_reference_start
                 assert re.sub(r"\tMC:Z:[^\t]*", "", before.to_string()) == re.sub(r"\tMC:Z:[^\t]*", "", read.to_string())
                 unchanged += 1
     assert unchanged > 1000
@@ -691,11 +710,13 @@ def test_a_qual_reading_like_a_mate_cigar_is_never_taken_for_one(tmp_path: Path)
     bed.write_text("chr1\t100\t120\n")
     record = b"r1\t65\tchr1\t10\t60\t10M\t=\t105\t0\tACGTACGTAC\tMC:Z:10MII\tMC:Z:10M\tRG:Z:g"
     text, counts = masked_with([b"@SQ\tSN:chr1\tLN:300", record], bed, drop=False, one_by_one=False)
-    assert text.splitlines()[-1] == record.rsplit(b"\tMC:Z:10M\t", 1)[0] + b"\tRG:Z:g"
+    # the mate starts in the region and its MC goes: RNEXT and PNEXT go too (a clip junction may lie there)
+    assert text.splitlines()[-1] == (record.rsplit(b"\tMC:Z:10M\t", 1)[0] + b"\tRG:Z:g").replace(b"\t=\t105\t", b"\t*\t0\t")
     assert counts["mate_cigar_tags_removed"] == 1
     bare = b"r1\t65\tchr1\t10\t60\t10M\t=\t105\t0\tACGTACGTAC\tMC:Z:10MII"
     text, counts = masked_with([b"@SQ\tSN:chr1\tLN:300", bare], bed, drop=False, one_by_one=False)
-    assert text.splitlines()[-1] == bare and "mate_cigar_tags_removed" not in counts
+    # no MC: the mate's start in the region may be a clip junction, so RNEXT and PNEXT go (fail closed)
+    assert text.splitlines()[-1] == bare.replace(b"\t=\t105\t", b"\t*\t0\t") and "mate_cigar_tags_removed" not in counts
 
 
 def test_crlf_input_gives_the_same_bytes_on_every_path(tmp_path: Path) -> None:
@@ -809,20 +830,21 @@ def test_a_masked_read_keeps_no_tag_scored_on_its_bases_nor_its_mate_a_score_of_
 def test_plain_mate_cigar_reads_are_settled_without_a_rewrite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reads whose only change is the loss of ``MC`` never reach ``rewrite``; the ``MC``
     fields go wherever they stand, a QUAL reading ``MC:Z:...`` stays, and the reads that
-    are not plain (two ``MC``, ``MC:i``, an unreadable one, ``SA``) are rewritten one by one."""
+    are not plain (two ``MC``, ``MC:i``, an unreadable one, ``SA``) are rewritten one by one.
+    The mates start before the regions (a PNEXT inside one is ``rewrite``'s too)."""
     bed = tmp_path / "r.bed"
     bed.write_text(REGIONS)
     plain = [
-        b"a\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tMC:Z:10M:I\tMC:Z:10M\tRG:Z:g",
-        b"b\t129\tchr1\t200\t60\t10M\tchr2\t2\t0\t*\t*\tRG:Z:g\tMC:Z:5S5M",
+        b"a\t65\tchr1\t20\t60\t10M\t=\t95\t0\tACGTACGTAC\tMC:Z:10M:I\tMC:Z:10M\tRG:Z:g",
+        b"b\t129\tchr1\t200\t60\t10M\tchr2\t5\t0\t*\t*\tRG:Z:g\tMC:Z:5S5M",
         b"c\t65\tchr1\t20\t60\t10M\t=\t92\t0\tACGTACGTAC\tIIIIIIIIII\tNM:i:0\tMC:Z:10M\tRG:Z:g",  # 91-101: touches
         b"d\t65\tchr1\t20\t60\t10M\t=\t200\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M",  # mate far: unchanged
     ]
     unusual = [
-        b"e\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\tMC:Z:10M",
-        b"f\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:i:1\tMC:Z:10M",
+        b"e\t65\tchr1\t20\t60\t10M\t=\t95\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\tMC:Z:10M",
+        b"f\t65\tchr1\t20\t60\t10M\t=\t95\t0\tACGTACGTAC\tIIIIIIIIII\tMC:i:1\tMC:Z:10M",
         b"g\t65\tchr1\t20\t60\t10M\t=\t200\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:xyz",
-        b"h\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\tSA:Z:chr1,250,+,10M,60,0;",
+        b"h\t65\tchr1\t20\t60\t10M\t=\t95\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\tSA:Z:chr1,250,+,10M,60,0;",
     ]
     rewritten: list[bytes] = []
     original = RegionMasker.rewrite
@@ -836,14 +858,14 @@ def test_plain_mate_cigar_reads_are_settled_without_a_rewrite(tmp_path: Path, mo
     assert sorted(rewritten) == [b"e", b"f", b"g", b"h"]
     records = text.splitlines()[len(HEADER) + 1 :]
     assert records[:4] == [
-        b"a\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tMC:Z:10M:I\tRG:Z:g",
-        b"b\t129\tchr1\t200\t60\t10M\tchr2\t2\t0\t*\t*\tRG:Z:g",
+        b"a\t65\tchr1\t20\t60\t10M\t=\t95\t0\tACGTACGTAC\tMC:Z:10M:I\tRG:Z:g",
+        b"b\t129\tchr1\t200\t60\t10M\tchr2\t5\t0\t*\t*\tRG:Z:g",
         b"c\t65\tchr1\t20\t60\t10M\t=\t92\t0\tACGTACGTAC\tIIIIIIIIII\tNM:i:0\tRG:Z:g",
         plain[3],
     ]
     assert records[4:6] == [  # the second copy goes first (as a repeat); then the first is judged alone
-        b"e\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII",
-        b"f\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII",  # MC:i alone: no CIGAR, judged as touching, removed
+        b"e\t65\tchr1\t20\t60\t10M\t=\t95\t0\tACGTACGTAC\tIIIIIIIIII",
+        b"f\t65\tchr1\t20\t60\t10M\t=\t95\t0\tACGTACGTAC\tIIIIIIIIII",  # MC:i alone: no CIGAR, judged as touching, removed
     ]
     assert dict(counts)["mate_cigar_tags_removed"] == 3 + 1 + 1 + 1 + 1 and dict(counts)["aux_repeats_removed"] == 2
     monkeypatch.setattr(RegionMasker, "rewrite", original)
@@ -912,3 +934,36 @@ def test_a_kept_read_does_not_show_its_dropped_mates_deletion_placed_past_a_regi
         with pysam.AlignmentFile(str(out), "r") as reads:
             kept = {(read.query_name, read.reference_start): read.template_length for read in reads}
         assert kept == {("near", 600): 0, ("far", 3000): 600, ("far", 3430): -600}
+
+
+def test_a_mate_start_in_a_region_that_may_be_a_clip_junction_goes(tmp_path: Path) -> None:
+    """A mate dropped for a clip junction in a region would show the junction in its kept read's
+    PNEXT; junctions pile up at the repeat allele's end. RNEXT, PNEXT and TLEN become ``*``, 0
+    and 0 where PNEXT lies in a region or at its edge and the read keeps no ``MC`` that starts
+    with no clip (an ``MC`` whose mate touches the region goes): on the bulk and one-record
+    paths alike, read by pysam."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    bases, qualities = "A" * 10, "I" * 10
+    reads = [  # name, PNEXT (1-based), MC, kept place
+        ("clipped", 111, "MC:Z:5S5M", False),  # the dropped mate's junction at 111
+        ("no-mate-cigar", 111, "", False),  # nothing tells it was no junction
+        ("aligned-inside", 111, "MC:Z:10M", False),  # its MC goes (the mate touches): then as above
+        ("at-the-edge", 121, "MC:Z:10M", True),  # starts just past the region, touching nothing: MC and place kept
+        ("clip-at-the-edge", 121, "MC:Z:3S7M", False),  # a junction at the region's edge
+        ("before", 90, "", True),
+    ]
+    lines = [b"@SQ\tSN:chr1\tLN:300"] + [
+        f"{name}\t65\tchr1\t20\t60\t10M\t=\t{mate}\t{mate + 9 - 20}\t{bases}\t{qualities}{chr(9) + tag if tag else ''}".encode()
+        for name, mate, tag, _ in reads
+    ]
+    results = [masked_with(lines, bed, drop=False, one_by_one=one_by_one) for one_by_one in (False, True)]
+    assert results[0] == results[1]
+    out = tmp_path / "out.sam"
+    out.write_bytes(results[0][0])
+    with pysam.AlignmentFile(str(out), "r") as kept:
+        places = {read.query_name: (read.next_reference_id, read.next_reference_start, read.template_length) for read in kept}
+    for name, mate, _, keeps in reads:
+        # a kept place keeps PNEXT; its TLEN goes by the TLEN rule (the mate's span, widened, meets the region)
+        assert places[name] == ((0, mate - 1, 0) if keeps else (-1, -1, 0)), name
+    assert results[0][1]["mate_positions_cleared"] == 4

@@ -221,8 +221,8 @@ def test_delivered_audit_report_names_files_not_the_work_folder(delivery: Delive
     path = delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json"
     report = json.loads(path.read_text())
     germline, somatic = f"{delivery.first}.germline.vcf.gz", f"{delivery.first}.somatic.vcf.gz"
-    assert [entry["file"] for entry in report["files"]] == [germline, somatic]
-    assert [run["files"] for run in report["runs"]] == [[germline], [somatic]]
+    assert [entry["file"] for entry in report["files"]] == [germline, f"{germline}.tbi", f"{somatic}.tbi", somatic]  # indexes too
+    assert [run["files"] for run in report["runs"]] == [[germline, f"{germline}.tbi", f"{somatic}.tbi"], [somatic]]
     assert str(delivery.path) not in path.read_text() and RUN_FOLDER not in path.read_text()
 
 
@@ -245,7 +245,7 @@ def test_the_somatic_vcf_delivered_holds_no_allele_of_the_germline_vcf(delivery:
     assert sample_report["files"][f"{delivery.first}.somatic.vcf.gz"]["vcf-drop-rare"]["counts"]["dropped_germline_listed"] > 0
     audit = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json").read_text())
     checked = {entry["file"].split(".", 1)[1]: entry["findings"]["germline"]["checked"] for entry in audit["files"]}
-    assert checked == {"germline.vcf.gz": False, "somatic.vcf.gz": True}
+    assert checked == {"germline.vcf.gz": False, "somatic.vcf.gz": True, "germline.vcf.gz.tbi": False, "somatic.vcf.gz.tbi": False}
     assert [run["settings"]["germline_in_vcf"] for run in audit["runs"]] == [False, True]
 
 
