@@ -55,8 +55,9 @@ from genoscrub.vcf_header import VcfHeader
 ALLELE_KEYS = (b"ANN", b"EFF", b"CSQ", b"BCSQ")
 GENE_KEYS = (b"LOF", b"NMD")
 PHASING_KEYS = (b"PID", b"PGT")
-# A superset of the records that hold one of the keys: what the block search looks for.
-NEEDLES = [b"ANN=", b"EFF=", b"CSQ=", b"LOF=", b"NMD=", b"PID", b"PGT"]
+# A superset of the records that hold one of the keys: what the block search looks for. LOF
+# and NMD without ``=``: the rule removes them as flags too. ``CSQ=`` finds ``BCSQ=``.
+NEEDLES = [b"ANN=", b"EFF=", b"CSQ=", b"LOF", b"NMD", b"PID", b"PGT"]
 EFF_ALLELE = 10  # Effect(Impact|Class|Codon|AA|Length|Gene|Biotype|Coding|Transcript|Rank|Genotype|...)
 BCSQ_CHANGE = 6  # Consequence|gene|transcript|biotype|strand|amino_acid_change|dna_change
 

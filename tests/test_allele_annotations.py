@@ -239,3 +239,11 @@ def test_the_common_annotated_snv_is_settled_at_a_glance() -> None:
 
     assert unchanged_at_a_glance(f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY},{COMMON_ENTRY}\tGT\t0/1".encode())
     assert not unchanged_at_a_glance(f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY},{RARE_ENTRY}\tGT\t0/1".encode())
+
+
+def test_a_lof_flag_is_found_by_the_block_search(tmp_path: Path) -> None:
+    """``LOF`` written as a flag goes on both paths (the block search once looked for ``LOF=``)."""
+    vcf = (HEADER + "chr1\t500\t.\tC\tT\t50\tPASS\tAF=0.3;LOF\tGT\t0/1\n").encode()
+    bulk, counts = drop_rare(vcf, tmp_path)
+    assert (bulk, counts) == drop_rare(vcf, tmp_path, one_by_one=True)
+    assert bulk.endswith(b"AF=0.3\tGT\t0/1\n") and counts["removed_annotation_fields"] == 1
