@@ -37,19 +37,24 @@ The rule, fail closed (an entry that cannot be tied to one of the record's own A
   variant PID names is kept is not known here, and PS keeps the phase set.
 
 Most records hold none of these: a block is searched for the keys once, and only the kept
-records it finds are split (every kept record with ``GENOSCRUB_ONE_BY_ONE=1``).
+records it finds are split (every kept record with ``GENOSCRUB_ONE_BY_ONE=1``). In an annotated
+file most records hold one ALT and an ANN whose every entry names it, which the rule leaves as
+they are (``unchanged_at_a_glance``, one record); those are settled for the whole block with
+numpy (``settled_at_a_glance``) and only the rest are split.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 from genoscrub import scan
+from genoscrub.alleles import SEQUENCE_BYTES
+from genoscrub.fields import spans_within
 from genoscrub.one_by_one import one_by_one
+from genoscrub.vcf import RecordBlock
 from genoscrub.vcf_header import VcfHeader
 
 ALLELE_KEYS = (b"ANN", b"EFF", b"CSQ", b"BCSQ")
@@ -58,6 +63,10 @@ PHASING_KEYS = (b"PID", b"PGT")
 # A superset of the records that hold one of the keys: what the block search looks for. LOF
 # and NMD without ``=``: the rule removes them as flags too. ``CSQ=`` finds ``BCSQ=``.
 NEEDLES = [b"ANN=", b"EFF=", b"CSQ=", b"LOF", b"NMD", b"PID", b"PGT"]
+DOUBTS = NEEDLES[1:]
+"""The keys of the rule other than ANN: a record holding any of them anywhere is never settled
+at a glance."""
+GLANCE_WIDTH = 32  # the longest ALT settled in bulk; a longer one goes to the one-record path
 EFF_ALLELE = 10  # Effect(Impact|Class|Codon|AA|Length|Gene|Biotype|Coding|Transcript|Rank|Genotype|...)
 BCSQ_CHANGE = 6  # Consequence|gene|transcript|biotype|strand|amino_acid_change|dna_change
 
@@ -185,9 +194,8 @@ class AlleleAnnotations:
         return True
 
 
-GLANCE_DOUBTS = re.compile(rb"EFF=|CSQ=|LOF|NMD|PID|PGT")
-"""Keys of the rule other than ANN (``CSQ=`` finds ``BCSQ=`` too): a record holding any of
-them anywhere is left to the whole rule."""
+GLANCE_DOUBTS = re.compile(b"|".join(DOUBTS))
+"""``DOUBTS`` as one expression, for the one-record glance."""
 
 
 def unchanged_at_a_glance(line: bytes) -> bool:
@@ -214,35 +222,107 @@ def unchanged_at_a_glance(line: bytes) -> bool:
     return value.startswith(head) and value.count(b",") == value.count(b"," + head)
 
 
-def candidate_rows(text: bytes, starts: np.ndarray) -> np.ndarray:
-    """The rows of a block (lines starting at ``starts``) that may hold one of the keys: a
-    superset, found by searching the whole block; every row with ``GENOSCRUB_ONE_BY_ONE=1``."""
+@dataclass(frozen=True)
+class Candidates:
+    """The rows of a block that may hold one of the keys (a superset, in order), and for each
+    whether it may be settled at a glance (``glanceable``: its line's one ``ANN=`` is an INFO
+    key, at ``value_starts:value_ends``, and no other needle is in it)."""
+
+    rows: np.ndarray
+    glanceable: np.ndarray
+    value_starts: np.ndarray
+    value_ends: np.ndarray
+
+    @classmethod
+    def of(cls, rows: np.ndarray) -> Candidates:
+        """Rows none of which is settled at a glance."""
+        zeros = np.zeros(len(rows), dtype=np.int64)
+        return cls(rows, np.zeros(len(rows), dtype=bool), zeros, zeros)
+
+    def __getitem__(self, chosen: np.ndarray) -> Candidates:
+        return Candidates(self.rows[chosen], self.glanceable[chosen], self.value_starts[chosen], self.value_ends[chosen])
+
+
+def candidate_rows(block: RecordBlock) -> Candidates:
+    """The rows of a block that may hold one of the keys, found by searching the whole block;
+    every row, none glanceable, with ``GENOSCRUB_ONE_BY_ONE=1``.
+
+    The other keys are searched in either case (``scan.find_strings``: a superset), ``ANN=`` as
+    an INFO key by ``scan.info_values``; one count of ``ANN=`` in the block says whether any
+    line holds it elsewhere or twice, and only then is each occurrence placed."""
+    text, count = block.text, block.count
     if one_by_one():
-        return np.arange(len(starts))
+        return Candidates.of(np.arange(count))
     if scan.first_of_strings(text, NEEDLES) < 0:  # one pass in C: most blocks end here
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.fromiter(needle_offsets(text), dtype=np.int64)
-    return np.unique(np.searchsorted(starts, offsets, side="right") - 1)
+        return Candidates.of(np.zeros(0, dtype=np.int64))
+    doubtful = np.zeros(count, dtype=bool)
+    if scan.first_of_strings(text, DOUBTS) >= 0:
+        doubtful[rows_of(block.starts, scan.find_strings(text, DOUBTS)[1])] = True
+    info_start, info_end = block.column(7)
+    found, value_starts, value_ends = scan.info_values(text, info_start, info_end, b"ANN")
+    annotated = found
+    if text.count(b"ANN=") != np.count_nonzero(found):  # a line with ANN= elsewhere, or twice
+        per_row = np.bincount(rows_of(block.starts, string_offsets(text, b"ANN=")), minlength=count)
+        annotated, found = per_row > 0, found & (per_row == 1)
+    rows = np.flatnonzero(annotated | doubtful)
+    return Candidates(rows, (found & ~doubtful)[rows], value_starts[rows], value_ends[rows])
 
 
-def needle_offsets(text: bytes) -> Iterator[int]:
-    """Where each of ``NEEDLES`` occurs in ``text``, needle by needle (``bytes.find`` scans in
-    C; a regular expression of their alternation read an annotated block at ~80 MB/s)."""
-    for needle in NEEDLES:
-        at = text.find(needle)
-        while at >= 0:
-            yield at
-            at = text.find(needle, at + 1)
+def rows_of(starts: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """The row (line starting at ``starts``) of each offset."""
+    return np.searchsorted(starts, offsets, side="right") - 1
 
 
-def kept_text(
-    rule: AlleleAnnotations, text: bytes, starts: np.ndarray, ends: np.ndarray, keep: np.ndarray, counts: Counter[str]
-) -> bytes | None:
+def string_offsets(text: bytes, needle: bytes) -> np.ndarray:
+    """Where ``needle`` (which cannot overlap itself) occurs in ``text``: one ``bytes.split``
+    in C, its pieces' lengths summed by numpy (a loop of ``bytes.find`` costs ~2 us a hit)."""
+    pieces = text.split(needle)
+    lengths = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))[:-1]
+    return np.cumsum(lengths + len(needle)) - len(needle)
+
+
+def settled_at_a_glance(block: RecordBlock, candidates: Candidates) -> np.ndarray:
+    """Which glanceable candidates ``unchanged_at_a_glance`` settles, for the whole block at
+    once: one ALT of 1 to ``GLANCE_WIDTH`` bases, and every entry of the ANN value (at its
+    start and after each of its commas) that ALT as written and a bar, inside the value. The
+    values are joined into one buffer (``scan.join_spans``) and compared with numpy, one byte
+    of the entries' heads at a time. A subset of what the glance settles: anything else is
+    False and goes one by one."""
+    data, rows = block.data, candidates.rows
+    settled = candidates.glanceable.copy()
+    alt_start, alt_end = (column[rows] for column in block.column(4))
+    lengths = alt_end - alt_start
+    settled &= (lengths >= 1) & (lengths <= GLANCE_WIDTH) & (candidates.value_ends - candidates.value_starts > lengths)
+    settled[settled] = spans_within(data, block.text, alt_start[settled], alt_end[settled], SEQUENCE_BYTES)
+    at = np.flatnonzero(settled)
+    if not len(at):
+        return settled
+    alt_start, lengths = alt_start[at], lengths[at]
+    starts, ends = candidates.value_starts[at], candidates.value_ends[at]
+    values = np.frombuffer(scan.join_spans(block.text, starts, ends), dtype=np.uint8)
+    bounds = np.concatenate(([0], np.cumsum(ends - starts)))  # value k is values[bounds[k]:bounds[k + 1]]
+    commas = np.flatnonzero(values == ord(","))
+    entries = np.concatenate((bounds[:-1], commas + 1))
+    owners = np.concatenate((np.arange(len(at)), np.searchsorted(bounds, commas, side="right") - 1))
+    entry_lengths = lengths[owners]
+    named = entries + entry_lengths < bounds[owners + 1]  # the head, bar included, lies inside the value
+    last = len(values) - 1
+    for offset in range(int(lengths.max()) + 1):
+        head = np.where(offset < lengths, data[np.minimum(alt_start + offset, len(data) - 1)], ord("|"))
+        named &= (values[np.minimum(entries + offset, last)] == head[owners]) | (offset > entry_lengths)
+    settled[at[np.bincount(owners[~named], minlength=len(at)) > 0]] = False
+    return settled
+
+
+def kept_text(rule: AlleleAnnotations, block: RecordBlock, keep: np.ndarray, counts: Counter[str]) -> bytes | None:
     """A block's kept records (``keep``), those holding another allele's strings rewritten;
-    None when none is rewritten (the caller writes its kept lines as they are).
-    ``ends``: each line's newline."""
-    rows = candidate_rows(text, starts)
-    rows = rows[keep[rows]] if len(rows) else rows
+    None when none is rewritten (the caller writes its kept lines as they are)."""
+    candidates = candidate_rows(block)
+    candidates = candidates[keep[candidates.rows]]
+    rows = candidates.rows
+    if candidates.glanceable.any():
+        rows = rows[~settled_at_a_glance(block, candidates)]
+    text, starts, ends = block.text, block.starts, block.ends
     changed: dict[int, bytes] = {}
     for row in rows.tolist():
         line = rule.record(text[int(starts[row]) : int(ends[row])], counts)

@@ -384,7 +384,7 @@ class RareVariantFilter:
             self.count(outcomes)
             keep = np.isin(outcomes, list(self.kept_outcomes))
             removed: Counter[str] = Counter()
-            rewritten = kept_text(self.annotations, block.text, block.starts, block.ends, keep, removed)
+            rewritten = kept_text(self.annotations, block, keep, removed)
             for name, amount in sorted(removed.items()):
                 self.report.add(name, amount)
             kept = block.kept_text(keep) if rewritten is None else rewritten

@@ -12,6 +12,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pysam
 import pytest
 from genoscrub.allele_annotations import AlleleAnnotations, csq_allele_index
@@ -239,6 +240,128 @@ def test_the_common_annotated_snv_is_settled_at_a_glance() -> None:
 
     assert unchanged_at_a_glance(f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY},{COMMON_ENTRY}\tGT\t0/1".encode())
     assert not unchanged_at_a_glance(f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY},{RARE_ENTRY}\tGT\t0/1".encode())
+
+
+# --- the block's glance against the one-record path ------------------------------------------
+
+ODD = ["", "|", "=", ";x", "ANN=", "pid", "Lof", "NMD3", "%2C", "(", "&", "\xe9", "\r"]
+"""Text planted in entries and around them: separators, other keys' names in either case,
+escapes, bytes outside ASCII."""
+
+
+@st.composite
+def annotated_records(draw: st.DrawFn, pos: int, format_columns: bool) -> str:
+    """One record as the rule may meet it: one or several ALTs (long ones too), an ANN, CSQ
+    (with its Allele field first) or none, entries naming mostly the record's first ALT, but
+    also another allele or none, odd text inside and around them, ``ANN=`` elsewhere in the
+    line, and the other keys of the rule now and then."""
+    alts = draw(st.lists(st.sampled_from(["G", "G", "g", "T", "GA", "N", "*", "<DEL>", "A" * 32, "A" * 33]), min_size=1, max_size=3))
+    alts = alts[:1] if draw(st.booleans()) else alts
+    named = st.sampled_from([alts[0]] * 6 + alts + ["G", "T", "C", "", "-", "A" * 31])
+    entry = st.builds(
+        lambda allele, bar, odd, tail: allele + bar + odd + tail,
+        named,
+        st.sampled_from(["|"] * 6 + ["", "=", ","]),
+        st.sampled_from([""] * 6 + ODD),
+        st.sampled_from(["missense|MODERATE|G1", "", "|x"]),
+    )
+    entries = ",".join(draw(st.lists(entry, min_size=1, max_size=4)))
+    key = draw(st.sampled_from(["ANN"] * 5 + ["CSQ", "ann", "XANN"]))
+    before = draw(st.sampled_from([""] * 2 + ["AF=0.3;"] * 4 + ["ANN;", "LOF;", "NOTE=ANN=T|x;", "DP=3;"]))
+    others = [";DP=3", ";LOF=(G1|E1|1|1.00)", ";NMD", ";ANN=T|y", ";EFF=X(M|M|c|p|1|G1|pc|C|T1|1|G)", ";BCSQ=@150"]
+    after = draw(st.sampled_from([""] * 6 + others))
+    info = before + (f"{key}={entries}" if draw(st.integers(0, 5)) or before == "" else "AF=0.2") + after
+    line = f"chr1\t{pos}\t.\t{draw(st.sampled_from(['C', 'CA', 'c']))}\t{','.join(alts)}\t50\tPASS\t{info}"
+    if format_columns:
+        samples = ["GT\t0/1"] * 4 + ["GT:PID:PGT\t0|1:1270_A_T:0|1", "GT:PS\t0|1:150", "GT\tANN=G|z", "GT\t0/1:PGT"]
+        line += "\t" + draw(st.sampled_from(samples))
+    return line
+
+
+@st.composite
+def annotated_blocks(draw: st.DrawFn) -> tuple[bytes, int, list[bool]]:
+    """A block of drawn records (with or without FORMAT and a sample), mixing records the glance
+    settles with those it does not; and which of them are kept."""
+    format_columns = draw(st.booleans())
+    count = draw(st.integers(min_value=1, max_value=25))
+    common = f"chr1\t{{pos}}\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY},{COMMON_ENTRY}" + ("\tGT\t0/1" if format_columns else "")
+    lines = [
+        common.format(pos=100 + index) if draw(st.booleans()) else draw(annotated_records(100 + index, format_columns))
+        for index in range(count)
+    ]
+    keep = draw(st.lists(st.booleans(), min_size=count, max_size=count))
+    return ("\n".join(lines) + "\n").encode(), 10 if format_columns else 8, keep
+
+
+def block_kept_text(text: bytes, column_count: int, keep: list[bool], one_by_one: bool) -> tuple[bytes, Counter[str]]:
+    """What vcf-drop-rare writes of a block's kept records, and the rule's counts, on one path."""
+    from genoscrub.allele_annotations import kept_text
+    from genoscrub.vcf import RecordBlock
+
+    block = RecordBlock(1, text, "-", column_count)
+    rule = AlleleAnnotations(csq_allele_index(b"Format: Allele|Consequence|IMPACT|SYMBOL"))
+    counts: Counter[str] = Counter()
+    kept = np.array(keep)
+    with pytest.MonkeyPatch.context() as patch:
+        if one_by_one:
+            patch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+        else:
+            patch.delenv("GENOSCRUB_ONE_BY_ONE", raising=False)
+        rewritten = kept_text(rule, block, kept, counts)
+    return (block.kept_text(kept) if rewritten is None else rewritten), counts
+
+
+@settings(max_examples=250, deadline=None)
+@given(annotated_blocks())
+def test_the_block_glance_gives_the_bytes_of_the_one_record_path(drawn: tuple[bytes, int, list[bool]]) -> None:
+    """``settled_at_a_glance`` (numpy over the block) leaves a record only where the rule on
+    that one record (``AlleleAnnotations.record``) leaves it too: same bytes, same counts."""
+    text, column_count, keep = drawn
+    assert block_kept_text(text, column_count, keep, one_by_one=False) == block_kept_text(text, column_count, keep, one_by_one=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(annotated_blocks())
+def test_the_block_glance_settles_only_what_the_record_glance_settles(drawn: tuple[bytes, int, list[bool]]) -> None:
+    from genoscrub.allele_annotations import candidate_rows, settled_at_a_glance, unchanged_at_a_glance
+    from genoscrub.vcf import RecordBlock
+
+    text, column_count, _ = drawn
+    block = RecordBlock(1, text, "-", column_count)
+    candidates = candidate_rows(block)
+    lines = block.lines()
+    assert set(range(block.count)) - set(candidates.rows.tolist()) <= {
+        row for row, line in enumerate(lines) if AlleleAnnotations(0).record(line, Counter()) is None
+    }
+    for row in candidates.rows[settled_at_a_glance(block, candidates)].tolist():
+        assert unchanged_at_a_glance(lines[row])
+
+
+def test_common_annotated_records_are_settled_for_the_block() -> None:
+    from genoscrub.allele_annotations import candidate_rows, settled_at_a_glance
+    from genoscrub.vcf import RecordBlock
+
+    records = [
+        f"chr1\t{100 + index}\t.\tC\t{alt}\t50\tPASS\tAF=0.3;ANN={entry}\tGT\t0/1"
+        for index, (alt, entry) in enumerate(
+            [
+                ("G", f"{COMMON_ENTRY},{COMMON_ENTRY}"),
+                ("GA", "GA|ins|M|G1"),
+                ("G", f"{COMMON_ENTRY},{RARE_ENTRY}"),
+                ("G,T", COMMON_ENTRY),
+                ("G", f"{COMMON_ENTRY},G"),  # an entry with no bar; the next value starts with one
+                ("T", "|x"),
+                ("T", "T|x,T|y"),
+                ("T", ""),
+                ("T", "T"),
+            ]
+        )
+    ]
+    block = RecordBlock(1, ("\n".join(records) + "\n").encode(), "-", 10)
+    candidates = candidate_rows(block)
+    assert candidates.rows[settled_at_a_glance(block, candidates)].tolist() == [0, 1, 6]
+    alone = RecordBlock(1, b"chr1\t100\t.\tC\tG\t50\tPASS\tAF=0.3;ANN=\tGT\t0/1\n", "-", 10)
+    assert not settled_at_a_glance(alone, candidate_rows(alone)).any()
 
 
 def test_a_lof_flag_is_found_by_the_block_search(tmp_path: Path) -> None:
