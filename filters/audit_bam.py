@@ -26,7 +26,7 @@ import os
 import struct
 from collections import deque
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from typing import BinaryIO
@@ -578,6 +578,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     aligned bases, as ``audit_reads`` lays them) has its SNV and MNP bases checked in bulk
     too, and its region bases when they are all N; it is looked at one by one only near an
     indel site, for the indel alleles, or when it keeps a base in a region."""
+    block = placed_at_mates(block)
     placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
     mapped = placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0)
     first_operation = block.first_operations
@@ -651,6 +652,21 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
             checks.regions is not None and row in regions_unsettled,
         )  # fmt: skip
+
+
+def placed_at_mates(block: RecordBlock) -> RecordBlock:
+    """The block with each unmapped read written unplaced (refID -1) that names its mate's place
+    (next_refID, next_pos) placed there, for the checks of bases by place: SAM places an
+    unmapped read at its mate, and its bases (a repeat allele's read that failed to map, its
+    mate anchored in the flank) say the same whichever way it is written. The other checks
+    read the fields as written."""
+    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
+    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
+    moved = (block.ref_id < 0) & ((block.flag & FLAG_UNMAPPED) != 0) & (mate[:, 0] >= 0) & (mate[:, 1] >= 0)
+    if not moved.any():
+        return block
+    ref_id = np.where(moved, mate[:, 0], block.ref_id).astype(block.ref_id.dtype)
+    return replace(block, ref_id=ref_id, pos=np.where(moved, mate[:, 1], block.pos).astype(block.pos.dtype))
 
 
 def reads_near_regions(

@@ -16,7 +16,8 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
   would still show the allele length (in SEQ length or clip position); an
   insertion or deletion of L bases touches W when its span widened by L on each
   side overlaps or meets W (an aligner may place it anywhere along the repeat);
-- an unmapped read placed within ``UNMAPPED_REACH`` of W is masked whole, and dropped
+- an unmapped read placed (by RNAME and POS, or written unplaced with its mate's place
+  in RNEXT and PNEXT: ``placement``) within ``UNMAPPED_REACH`` of W is masked whole, and dropped
   when placed in W or at its edge: it is placed at its mate's start (SAM's rule), which
   may be the clip junction its mate was dropped for;
 - RNEXT and PNEXT become ``*`` and 0 (and TLEN 0) where PNEXT lies in W or at its edge
@@ -271,6 +272,16 @@ def template_length_reach(fields: list[bytes], aligned_end: int) -> int | None:
     start = min(int(fields[3]), int(fields[7])) - 1
     reach = REACH_UNKNOWN if magnitude < 0 else start + magnitude
     return reach if reach > aligned_end else None
+
+
+def placement(fields: list[bytes]) -> tuple[bytes, int]:
+    """Where a record lies: RNAME and POS (0-based), or for an unmapped read written unplaced
+    (RNAME ``*``) that names its mate's place, RNEXT and PNEXT: SAM places an unmapped read
+    at its mate, and writing it unplaced must not let its bases pass a region unmasked. The
+    block path's twin is ``placed_by_mate`` in ``RegionMasker.process``."""
+    if fields[2] == b"*" and int(fields[1]) & 4 and fields[6] not in (b"*", b"=") and int(fields[7]) > 0:
+        return fields[6], int(fields[7]) - 1
+    return fields[2], int(fields[3]) - 1
 
 
 def mate_footprint(mate_start: int, reach: int, own_length: int) -> tuple[int, int]:
@@ -546,15 +557,19 @@ class RegionMasker:
             kept = scan.splice_lines(text, columns.line_starts, located.line_ends, outside, [None] * len(outside))
             return self.process(kept, first_line) if kept else b""
         lead, extent = self.cigar_extents(cigars, first_line)
+        unmapped = (flags & 4) != 0
+        # an unmapped read written unplaced but naming its mate's place lies there (``placement``)
+        placed_by_mate = (contigs == b"*") & unmapped & (mate_contigs != b"*") & (mate_contigs != b"=") & (mate_positions > 0)
         self.report.add("reads_in", count)
-        self.report.add("unplaced_reads_passed", int((contigs == b"*").sum()))
+        self.report.add("unplaced_reads_passed", int(((contigs == b"*") & ~placed_by_mate).sum()))
         if self.one_by_one:
             return self.process_one_by_one(lines_of(text), first_line)
         positions -= 1
-        unmapped = (flags & 4) != 0
-        own_starts = np.where(unmapped, positions - UNMAPPED_REACH, positions - lead)
-        own_ends = np.where(unmapped, positions + UNMAPPED_REACH, positions + extent)
-        own_hit = self.hits(contigs, own_starts, own_ends)
+        place_contigs = np.where(placed_by_mate, mate_contigs, contigs) if placed_by_mate.any() else contigs
+        places = np.where(placed_by_mate, mate_positions - 1, positions)
+        own_starts = np.where(unmapped, places - UNMAPPED_REACH, positions - lead)
+        own_ends = np.where(unmapped, places + UNMAPPED_REACH, positions + extent)
+        own_hit = self.hits(place_contigs, own_starts, own_ends)
         tags = located.tags_after_tabs((b"MC", *ALIGNMENT_LISTS))
         mate_scores = located.fields_named(MATE_SCORE_TAGS)
         candidates = own_hit | self.mate_candidates(located, tags[b"MC"], mate_scores, flags, contigs, mate_contigs, mate_positions - 1)
@@ -744,9 +759,10 @@ class RegionMasker:
         the path the bulk one must agree with."""
         kept: list[bytes] = []
         for index, line in enumerate(lines):
-            fields = line.split(b"\t", 6)
-            start, end = self.footprint(int(fields[1]), int(fields[3]) - 1, fields[5])
-            own_hit = self.regions.overlaps(fields[2], start, end)
+            fields = line.split(b"\t", 8)
+            contig, position = placement(fields)
+            start, end = self.footprint(int(fields[1]), position, fields[5])
+            own_hit = self.regions.overlaps(contig, start, end)
             new_line = self.rewrite(line, own_hit, start, end, first_line + index)
             if new_line is not None:
                 kept.append(new_line)
@@ -874,7 +890,7 @@ class RegionMasker:
             return None
         changed: list[bytes] | None = None
         if own_hit:
-            changed = self.mask_record(fields, line_number, self.regions.overlapping(fields[2], int(start), int(end)))
+            changed = self.mask_record(fields, line_number, self.regions.overlapping(placement(fields)[0], int(start), int(end)))
             if changed is None:
                 return None
         if mate_hit and mate_cigar is not None:
@@ -956,7 +972,7 @@ class RegionMasker:
         tags = parts[2] if len(parts) > 2 else b""
         if quality is not None and len(quality) != len(sequence):
             raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
-        if flag & 4 and windows and touches(windows, position):
+        if flag & 4 and windows and touches(windows, placement(fields)[1]):
             self.report.add("reads_dropped_placed_unmapped")  # placed at its mate's start, which may be a clip junction
             return None
         shape = None if flag & 4 or fields[5] == b"*" else self.shapes[fields[5]]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import subprocess
@@ -967,3 +968,38 @@ def test_a_mate_start_in_a_region_that_may_be_a_clip_junction_goes(tmp_path: Pat
         # a kept place keeps PNEXT; its TLEN goes by the TLEN rule (the mate's span, widened, meets the region)
         assert places[name] == ((0, mate - 1, 0) if keeps else (-1, -1, 0)), name
     assert results[0][1]["mate_positions_cleared"] == 4
+
+
+def test_an_unmapped_read_written_unplaced_lies_at_its_mates_place(tmp_path: Path) -> None:
+    """An unmapped read is placed at its mate (SAM's rule, what bwa writes) or written unplaced
+    (RNAME ``*``) with its mate's place in RNEXT and PNEXT: the same read either way. Near a
+    region it is masked whole, in it dropped, on the bulk and one-record paths; with RNEXT
+    ``*`` it cannot be placed and passes. The audit finds its bases in the input either way,
+    and nothing in the output (read by pysam)."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t1000\t1056\n")
+    repeat, qualities = "GATA" * 10, "I" * 40
+    lines = [b"@SQ\tSN:chr1\tLN:3000"]
+    for name, mate in (("near", 700), ("inside", 1010)):
+        lines += [
+            f"{name}-placed\t133\tchr1\t{mate}\t0\t*\t=\t{mate}\t0\t{repeat}\t{qualities}".encode(),
+            f"{name}-unplaced\t133\t*\t0\t0\t*\tchr1\t{mate}\t0\t{repeat}\t{qualities}".encode(),
+        ]
+    lines.append(f"nowhere\t141\t*\t0\t0\t*\t*\t0\t0\t{repeat}\t{qualities}".encode())
+    results = [masked_with(lines, bed, drop=False, one_by_one=one_by_one) for one_by_one in (False, True)]
+    assert results[0] == results[1]
+    text, counts = results[0]
+    out = tmp_path / "out.sam"
+    out.write_bytes(text)
+    with pysam.AlignmentFile(str(out), "r") as reads:
+        kept = {read.query_name: read.query_sequence for read in reads}
+    assert kept == {"near-placed": "N" * 40, "near-unplaced": "N" * 40, "nowhere": repeat}
+    assert counts["reads_dropped_placed_unmapped"] == 2 and counts["unplaced_reads_passed"] == 1
+    source = tmp_path / "in.sam"
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    for path, found in ((source, True), (out, False)):
+        report = tmp_path / "audit.json"
+        run_command("genoscrub-audit", "-q", "--flank", "0", "--bed", str(bed), "--report", str(report), str(path))
+        keys = json.loads(report.read_text())["files"][0]["findings"]["regions"].get("by_key", {})
+        # in the input: the two spellings' bases in the region alike, both PNEXTs, the placed one's place
+        assert keys == ({"chr1:1001-1056": 2, "chr1:1001-1056 (PNEXT)": 2, "chr1:1001-1056 (placed unmapped)": 1} if found else {})
