@@ -3182,12 +3182,19 @@ done:
 
 /* The rows, fields, problems and key bits of scan_python.bcf_records (BCF_PROBLEM_FIELDS, BCF_FIELD_*,
  * BCF_PROBLEM_*, BCF_KEY_*): the two must agree, tests/test_audit_bcf.py holds them to one answer. */
-enum { BCF_RECORD, BCF_ID, BCF_ALLELE, BCF_FILTER, BCF_INFO, BCF_FORMAT, BCF_QUAL };
+enum { BCF_RECORD, BCF_ID, BCF_ALLELE, BCF_FILTER, BCF_INFO, BCF_FORMAT, BCF_QUAL, BCF_RLEN };
 enum {
     BCF_AFTER_NUL = 1, BCF_AFTER_END, BCF_NAN_BITS, BCF_TYPE, BCF_UNDECLARED, BCF_SHARED_TAIL, BCF_INDIV_TAIL,
-    BCF_SAMPLE_COUNT, BCF_UNPARSED, BCF_FORMAT_WITHOUT_SAMPLES
+    BCF_SAMPLE_COUNT, BCF_UNPARSED, BCF_FORMAT_WITHOUT_SAMPLES, BCF_MISSING_CHAR, BCF_DECLARED_TYPE, BCF_PHASE,
+    BCF_END_VALUE, BCF_RLEN_VALUE
 };
 enum { BCF_KEY_FILTER = 1, BCF_KEY_INFO = 2, BCF_KEY_FORMAT = 4, BCF_PROBLEM_FIELDS = 8 };
+/* The Type a dictionary byte's INFO line declares (two bits from 3) and its FORMAT line's (from 5):
+ * scan_python.BCF_DECLARED_*; and the type codes a VCF reader gives each (BCF_DECLARED_CODES), a bit a code. */
+enum { BCF_DECLARED_INFO_SHIFT = 3, BCF_DECLARED_FORMAT_SHIFT = 5 };
+static const unsigned bcf_declared_codes[4] = {1u << 0 | 1u << 1 | 1u << 2 | 1u << 3, 1u << 0 | 1u << 5, 1u << 0 | 1u << 7,
+                                               1u << 0 | 1u << 7};
+static const unsigned bcf_gt_codes = 1u << 0 | 1u << 1 | 1u << 2 | 1u << 3;
 /* How a walk of a part went: on, stopped where a field does not fit or parse (the part is unparsed),
  * or stopped at a problem already reported (a type code: the rest of the part is its span). */
 enum { BCF_ON = 0, BCF_STOP = 1, BCF_STOP_REPORTED = 2 };
@@ -3197,11 +3204,18 @@ static const int bcf_sizes[16] = {0, 1, 2, 4, -1, 4, -1, 1, -1, -1, -1, -1, -1, 
 
 typedef struct {
     const unsigned char *d;
-    const unsigned char *kinds;  /* BCF_KEY_* bits of each dictionary index */
+    const unsigned char *kinds;  /* BCF_KEY_* bits and declared Types of each dictionary index */
     Py_ssize_t kind_count;
+    int64_t gt, end_key, svlen_key, length_key;  /* dictionary indexes of GT, END, SVLEN, LEN; -1 none */
+    int phase_printed;           /* htslib prints GT's first phase bit (VCF 4.4, htslib 1.22 or later) */
     int64_t *rows;               /* BCF_PROBLEM_FIELDS int64 a problem, row-major */
     Py_ssize_t count, capacity;
     int out_of_memory;
+    /* The record being walked, as scan_python._Record: what get_rlen reads of it. */
+    int64_t pos, rlen, reference, end, svlen, length, n_allele;
+    int end_given, svlen_given, block, any_measured;
+    unsigned char *measured;     /* a byte an allele: SVLEN measures it */
+    int64_t measured_capacity;
 } BcfWalk;
 
 static void
@@ -3292,12 +3306,12 @@ bcf_slot_problem(const unsigned char *d, int64_t at, int kind, int64_t count)
 {
     if (kind == 7) {
         const unsigned char *nul = memchr(d + at, 0, (size_t)count);
-        if (nul == NULL)
-            return 0;
-        for (const unsigned char *p = nul + 1, *end = d + at + count; p < end; p++)
-            if (*p)
-                return BCF_AFTER_NUL;
-        return 0;
+        if (nul != NULL)
+            for (const unsigned char *p = nul + 1, *end = d + at + count; p < end; p++)
+                if (*p)
+                    return BCF_AFTER_NUL;
+        const size_t printed = nul != NULL ? (size_t)(nul - (d + at)) : (size_t)count;
+        return memchr(d + at, 7, printed) != NULL ? BCF_MISSING_CHAR : 0;
     }
     if (kind == 0)
         return 0;
@@ -3338,9 +3352,11 @@ bcf_declared(const BcfWalk *w, int64_t key, int bit)
     return key >= 0 && key < w->kind_count && (w->kinds[key] & bit);
 }
 
-/* A typed string (ID, an allele): a character type whatever its length. */
+/* A typed string (ID, an allele): a character type whatever its length. *printed and *length:
+ * what htslib prints of it (up to its first NUL; nothing for another type). */
 static int
-bcf_string(BcfWalk *w, int64_t *at, int64_t limit, int64_t record, int64_t field, int64_t key)
+bcf_string(BcfWalk *w, int64_t *at, int64_t limit, int64_t record, int64_t field, int64_t key, const unsigned char **printed,
+           int64_t *length)
 {
     int kind;
     int64_t count, value;
@@ -3348,21 +3364,202 @@ bcf_string(BcfWalk *w, int64_t *at, int64_t limit, int64_t record, int64_t field
     if (status != BCF_ON)
         return status;
     const int64_t width = count * bcf_sizes[kind];
-    if (kind != 7)
+    *printed = w->d + value;
+    *length = 0;
+    if (kind != 7) {
         bcf_problem(w, record, field, key, BCF_TYPE, value, value + width, width, kind);
-    else
+    } else {
         bcf_values(w, value, kind, count, 1, record, field, key);
+        const unsigned char *nul = memchr(w->d + value, 0, (size_t)count);
+        *length = nul != NULL ? nul - (w->d + value) : count;
+    }
     *at = value + width;
     return BCF_ON;
+}
+
+/* Whether SVLEN gives the reference length of a symbolic ALT allele (htslib's svlen_on_ref_for_vcf_alt;
+ * scan_python._measured_allele). */
+static int
+bcf_measured_allele(const unsigned char *a, int64_t length)
+{
+    if (length < 5 || a[length - 1] != '>' || (a[4] != '>' && a[4] != ':'))
+        return 0;
+    return memcmp(a, "<CNV", 4) == 0 || memcmp(a, "<DEL", 4) == 0 || memcmp(a, "<DUP", 4) == 0 || memcmp(a, "<INV", 4) == 0;
+}
+
+/* The signed integer of type kind (1, 2, 3) at p. */
+static inline int64_t
+bcf_integer(const unsigned char *p, int kind)
+{
+    return bcf_signed(p, bcf_sizes[kind]);
+}
+
+static inline int64_t
+bcf_integer_vector_end(int kind)
+{
+    return kind == 1 ? -127 : kind == 2 ? -32767 : -2147483647;
+}
+
+static inline int64_t
+bcf_integer_missing(int kind)
+{
+    return kind == 1 ? -128 : kind == 2 ? -32768 : -2147483648LL;
+}
+
+/* The rules an INFO value is held to beyond its bytes (scan_python._bcf_info_rules): its declared
+ * Type; END one integer, the end rlen gives; the first END and SVLEN gathered for rlen. */
+static void
+bcf_info_rules(BcfWalk *w, int64_t key, int kind, int64_t count, int64_t value, int64_t record)
+{
+    const int64_t width = count * bcf_sizes[kind];
+    if (bcf_declared(w, key, BCF_KEY_INFO) && !(bcf_declared_codes[w->kinds[key] >> BCF_DECLARED_INFO_SHIFT & 3] >> kind & 1))
+        bcf_problem(w, record, BCF_INFO, key, BCF_DECLARED_TYPE, value, value + width, width, kind);
+    if (key == w->end_key) {
+        int given = kind >= 1 && kind <= 3 && count == 1;
+        const int64_t integer = given ? bcf_integer(w->d + value, kind) : 0;
+        if (given && integer == bcf_integer_missing(kind))
+            given = 0;
+        if (!w->end_given) {
+            w->end_given = 1;
+            w->end = given ? integer : 0;
+        }
+        if (!given || integer != w->pos + w->rlen)
+            bcf_problem(w, record, BCF_INFO, key, BCF_END_VALUE, value, value + width, width, kind);
+    } else if (key == w->svlen_key && !w->svlen_given && w->any_measured) {
+        w->svlen_given = 1;
+        w->svlen = 0;
+        if (kind >= 1 && kind <= 3) {
+            const int64_t elements = count < w->n_allele - 1 ? count : w->n_allele - 1;
+            for (int64_t element = 0; element < elements; element++) {
+                const int64_t number = bcf_integer(w->d + value + element * bcf_sizes[kind], kind);
+                if (number == bcf_integer_vector_end(kind))
+                    break;
+                const int64_t allele = (element & ~(int64_t)7) | ((element + 1) & 7);
+                if (w->measured[allele] && number != bcf_integer_missing(kind)) {
+                    const int64_t size = number < 0 ? -number : number;
+                    if (size > w->svlen)
+                        w->svlen = size;
+                }
+            }
+        }
+    }
+}
+
+/* Whether a GT value's first phase bit is one a VCF reader writes for the alleles htslib prints
+ * (scan_python._gt_canonical). */
+static int
+bcf_gt_canonical(const unsigned char *p, int kind, int64_t count)
+{
+    const int size = bcf_sizes[kind];
+    const int64_t vector_end = bcf_integer_vector_end(kind);
+    int64_t ploidy = 0;
+    int all_phased = 1;
+    if (kind == 1) {  /* the common type, read without bcf_integer's switch */
+        for (; ploidy < count && (int8_t)p[ploidy] != -127; ploidy++)
+            all_phased &= ploidy == 0 || (p[ploidy] & 1);
+    } else {
+        for (; ploidy < count; ploidy++) {
+            const int64_t element = bcf_integer(p + ploidy * size, kind);
+            if (element == vector_end)
+                break;
+            all_phased &= ploidy == 0 || (element & 1);
+        }
+    }
+    if (ploidy == 0)
+        return 0;
+    const int64_t first = bcf_integer(p, kind);
+    const int64_t inferred = ploidy == 1 ? (first >> 1) != 0 : all_phased;
+    return (first & 1) == 0 || (first & 1) == inferred;
+}
+
+/* The rules a FORMAT value is held to beyond its bytes (scan_python._bcf_format_rules): its declared
+ * Type (GT: integers), GT's first phase bit where htslib does not print it, LEN gathered for rlen. */
+static void
+bcf_format_rules(BcfWalk *w, int64_t key, int kind, int64_t count, int64_t value, int64_t n_sample, int64_t record)
+{
+    const int64_t width = count * bcf_sizes[kind];
+    if (key == w->gt) {
+        if (!(bcf_gt_codes >> kind & 1)) {
+            bcf_problem(w, record, BCF_FORMAT, key, BCF_DECLARED_TYPE, value, value + n_sample * width, width, kind);
+        } else if (kind && !w->phase_printed) {
+            /* A first element with its phase bit clear is canonical (END_OF_VECTOR has it set). Diploid
+             * 8-bit values, the most common, are judged without a branch: a phased first allele needs a
+             * phased second, or, haploid, an allele other than '.'; END_OF_VECTOR first is never canonical. */
+            const unsigned char *p = w->d + value;
+            int odd = 0;
+            if (kind == 1 && count == 2) {
+                for (int64_t sample = 0; sample < n_sample; sample++, p += 2) {
+                    const unsigned a = p[0], b = p[1];
+                    odd |= (a & 1) & ((a == 0x81) | ((b == 0x81) & (a == 1)) | ((b != 0x81) & ~b & 1));
+                }
+            } else {
+                for (int64_t sample = 0; sample < n_sample && !odd; sample++, p += width)
+                    odd = count == 0 || ((p[0] & 1) && !bcf_gt_canonical(p, kind, count));
+            }
+            if (odd)
+                bcf_problem(w, record, BCF_FORMAT, key, BCF_PHASE, value, value + n_sample * width, width, kind);
+        }
+    } else if (bcf_declared(w, key, BCF_KEY_FORMAT)
+               && !(bcf_declared_codes[w->kinds[key] >> BCF_DECLARED_FORMAT_SHIFT & 3] >> kind & 1)) {
+        bcf_problem(w, record, BCF_FORMAT, key, BCF_DECLARED_TYPE, value, value + n_sample * width, width, kind);
+    }
+    if (key == w->length_key && w->block && kind >= 1 && kind <= 3)
+        for (int64_t element = 0; element < count * n_sample; element++) {
+            const int64_t number = bcf_integer(w->d + value + element * bcf_sizes[kind], kind);
+            if (number > w->length)
+                w->length = number;
+        }
+}
+
+/* The rlen a VCF reader gives the record as htslib prints it, before htslib 1.22 and since
+ * (scan_python._bcf_rlen): whether rlen is one of the two. */
+static int
+bcf_rlen_canonical(const BcfWalk *w)
+{
+    const int64_t pos = w->pos, end = w->end_given ? w->end : 0;
+    const int64_t before = w->end_given && end > pos ? end - pos : w->reference;
+    int64_t svlen = w->svlen_given ? w->svlen : 0, length = w->length;
+    if (!svlen && end)
+        svlen = end > pos ? end - pos - 1 : 0;
+    if (!length && end)
+        length = end > pos ? end - pos : 0;
+    int64_t furthest = end;
+    if (pos + svlen + 1 > furthest)
+        furthest = pos + svlen + 1;
+    if (pos + length > furthest)
+        furthest = pos + length;
+    const int64_t since = furthest - pos > w->reference ? furthest - pos : w->reference;
+    return w->rlen == before || w->rlen == since;
 }
 
 /* A record's shared part after its fixed 24 bytes: ID, alleles, FILTER, INFO. */
 static int
 bcf_shared(BcfWalk *w, int64_t *at, int64_t end, int64_t n_info, int64_t n_allele, int64_t record)
 {
-    int status = bcf_string(w, at, end, record, BCF_ID, -1);
-    for (int64_t allele = 0; status == BCF_ON && allele < n_allele; allele++)
-        status = bcf_string(w, at, end, record, BCF_ALLELE, allele);
+    const unsigned char *printed;
+    int64_t length;
+    int status = bcf_string(w, at, end, record, BCF_ID, -1, &printed, &length);
+    if (n_allele > w->measured_capacity) {
+        unsigned char *measured = PyMem_RawRealloc(w->measured, (size_t)n_allele);
+        if (measured == NULL) {
+            w->out_of_memory = 1;
+            return BCF_STOP_REPORTED;
+        }
+        w->measured = measured;
+        w->measured_capacity = n_allele;
+    }
+    w->n_allele = n_allele;
+    for (int64_t allele = 0; status == BCF_ON && allele < n_allele; allele++) {
+        status = bcf_string(w, at, end, record, BCF_ALLELE, allele, &printed, &length);
+        if (status != BCF_ON)
+            break;
+        if (allele == 0)
+            w->reference = length;
+        w->measured[allele] = allele > 0 && bcf_measured_allele(printed, length);
+        w->any_measured |= w->measured[allele];
+        if (allele > 0 && ((length == 3 && memcmp(printed, "<*>", 3) == 0) || (length == 9 && memcmp(printed, "<NON_REF>", 9) == 0)))
+            w->block = 1;
+    }
     if (status != BCF_ON)
         return status;
     int kind;
@@ -3395,6 +3592,7 @@ bcf_shared(BcfWalk *w, int64_t *at, int64_t end, int64_t n_info, int64_t n_allel
         if (!bcf_declared(w, key, BCF_KEY_INFO))
             bcf_problem(w, record, BCF_INFO, key, BCF_UNDECLARED, value, value + width, width, kind);
         bcf_values(w, value, kind, count, 1, record, BCF_INFO, key);
+        bcf_info_rules(w, key, kind, count, value, record);
         *at = value + width;
     }
     return BCF_ON;
@@ -3419,18 +3617,21 @@ bcf_indiv(BcfWalk *w, int64_t *at, int64_t end, int64_t n_fmt, int64_t n_sample,
         if (!bcf_declared(w, key, BCF_KEY_FORMAT))
             bcf_problem(w, record, BCF_FORMAT, key, BCF_UNDECLARED, value, value + n_sample * width, width, kind);
         bcf_values(w, value, kind, count, n_sample, record, BCF_FORMAT, key);
+        bcf_format_rules(w, key, kind, count, value, n_sample, record);
         *at = value + n_sample * width;
     }
     return BCF_ON;
 }
 
-static void
+/* Returns whether the walk read every field of the part. */
+static int
 bcf_part_end(BcfWalk *w, int status, int64_t start, int64_t at, int64_t end, int tail, int64_t record)
 {
     if (status == BCF_STOP)
         bcf_problem(w, record, BCF_RECORD, -1, BCF_UNPARSED, start, end, end - start, 0);
     else if (status == BCF_ON && at < end)
         bcf_problem(w, record, BCF_RECORD, -1, tail, at, end, end - at, 0);
+    return status == BCF_ON;
 }
 
 /* Walk the whole records of d[at:size] (scan_python.bcf_records); returns where the first
@@ -3453,19 +3654,24 @@ walk_bcf(BcfWalk *w, Py_ssize_t size, Py_ssize_t at, int64_t samples, int64_t *r
             const int64_t n_sample = le32(d + shared + 20) & 0xFFFFFF, n_fmt = d[shared + 23];
             if (n_sample != samples)
                 bcf_problem(w, row, BCF_RECORD, -1, BCF_SAMPLE_COUNT, shared + 20, shared + 23, 3, 0);
+            w->pos = (int32_t)le32(d + shared + 4), w->rlen = (int32_t)le32(d + shared + 8);
+            w->reference = w->end = w->svlen = w->length = 0;
+            w->end_given = w->svlen_given = w->block = w->any_measured = 0;
             int64_t walked = shared + 24;
             int status = bcf_shared(w, &walked, indiv, n_info, n_allele, row);
-            bcf_part_end(w, status, shared + 24, walked, indiv, BCF_SHARED_TAIL, row);
+            int read = bcf_part_end(w, status, shared + 24, walked, indiv, BCF_SHARED_TAIL, row);
             if (n_fmt && n_sample && end > indiv) {
                 walked = indiv;
                 status = bcf_indiv(w, &walked, end, n_fmt, n_sample, row);
-                bcf_part_end(w, status, indiv, walked, end, BCF_INDIV_TAIL, row);
+                read &= bcf_part_end(w, status, indiv, walked, end, BCF_INDIV_TAIL, row);
             } else {
                 if (n_fmt)
                     bcf_problem(w, row, BCF_RECORD, -1, BCF_FORMAT_WITHOUT_SAMPLES, shared + 23, shared + 24, 1, 0);
                 if (end > indiv)
                     bcf_problem(w, row, BCF_RECORD, -1, BCF_INDIV_TAIL, indiv, end, end - indiv, 0);
             }
+            if (read && !bcf_rlen_canonical(w))
+                bcf_problem(w, row, BCF_RLEN, -1, BCF_RLEN_VALUE, shared + 8, shared + 12, 4, 3);
         }
         row++;
         at = end;
@@ -3475,24 +3681,29 @@ walk_bcf(BcfWalk *w, Py_ssize_t size, Py_ssize_t at, int64_t samples, int64_t *r
 }
 
 PyDoc_STRVAR(bcf_records_doc,
-"bcf_records(data, start, samples, kinds) -> (count, stop, problems)\n"
+"bcf_records(data, start, samples, kinds, keys, phase_printed) -> (count, stop, problems)\n"
 "\n"
 "The whole BCF records of data[start:] (uncompressed, after the header) walked field by\n"
 "field through the layout of BCF 2.2, as scan_python.bcf_records: count, where the first\n"
 "incomplete record begins, and the problems found, 8 int64 each in file order (record,\n"
 "field, key, problem, start, end, width, type): a string's bytes after its NUL, a vector's\n"
-"values after its END_OF_VECTOR, an odd NaN, a type code off the specification, an INFO or\n"
-"FORMAT key or FILTER value that kinds (one byte of BCF_KEY_* bits a dictionary index)\n"
-"does not declare so, bytes after a part's fields, a sample count other than samples, a\n"
-"part that does not parse.");
+"values after its END_OF_VECTOR, an odd NaN, a 0x07 byte of a string, a type code off the\n"
+"specification, an INFO or FORMAT key or FILTER value that kinds (one byte a dictionary\n"
+"index: BCF_KEY_* bits and BCF_DECLARED_* Types) does not declare so, a value of another\n"
+"type than its declared Type, bytes after a part's fields, a sample count other than\n"
+"samples, a part that does not parse; GT's first phase bit unless phase_printed, INFO/END\n"
+"and rlen where a VCF reader would not write them again (keys: the dictionary indexes of\n"
+"GT, END, SVLEN and LEN, -1 for none).");
 
 static PyObject *
 bcf_records(PyObject *Py_UNUSED(module), PyObject *args)
 {
     Py_buffer view, kinds;
     Py_ssize_t start;
-    long long samples;
-    if (!PyArg_ParseTuple(args, "y*nLy*", &view, &start, &samples, &kinds))
+    long long samples, gt, end_key, svlen_key, length_key;
+    int phase_printed;
+    if (!PyArg_ParseTuple(args, "y*nLy*(LLLL)p", &view, &start, &samples, &kinds, &gt, &end_key, &svlen_key, &length_key,
+                          &phase_printed))
         return NULL;
     if (start < 0 || start > view.len) {
         PyBuffer_Release(&view);
@@ -3500,7 +3711,8 @@ bcf_records(PyObject *Py_UNUSED(module), PyObject *args)
         PyErr_SetString(PyExc_IndexError, "start outside the data");
         return NULL;
     }
-    BcfWalk w = {.d = view.buf, .kinds = kinds.buf, .kind_count = kinds.len};
+    BcfWalk w = {.d = view.buf, .kinds = kinds.buf, .kind_count = kinds.len, .gt = gt, .end_key = end_key,
+                 .svlen_key = svlen_key, .length_key = length_key, .phase_printed = phase_printed};
     int64_t records = 0;
     Py_ssize_t stop;
     Py_BEGIN_ALLOW_THREADS
@@ -3508,6 +3720,7 @@ bcf_records(PyObject *Py_UNUSED(module), PyObject *args)
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyBuffer_Release(&kinds);
+    PyMem_RawFree(w.measured);
     if (w.out_of_memory) {
         PyMem_RawFree(w.rows);
         return PyErr_NoMemory();

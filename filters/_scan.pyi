@@ -84,7 +84,9 @@ def splice_lines(
 ) -> bytes:
     """text with line rows[k] replaced by lines[k], or removed with its newline where lines[k] is None."""
 
-def bcf_records(data: Text, start: int, samples: int, kinds: ReadableBuffer, /) -> tuple[int, int, bytearray]:
+def bcf_records(
+    data: Text, start: int, samples: int, kinds: ReadableBuffer, keys: tuple[int, int, int, int], phase_printed: bool, /
+) -> tuple[int, int, bytearray]:
     """(count, stop, problems) of the whole BCF records of data[start:]: problems 8 int64 each, row by row."""
 
 def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearray]:

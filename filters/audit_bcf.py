@@ -12,14 +12,41 @@ BCF 2.2 (VCF 4.3, section 6.3), in one C pass a piece (``scan.bcf_records``), an
 such byte to the canonical filler: NUL after a string's end, END_OF_VECTOR after a vector's,
 nothing after the last field. It also holds what htslib refuses or misreads to the header: a
 record's sample count, its INFO and FORMAT keys and FILTER values (indexes of the header's
-dictionary, ``dictionary``), its type codes. Each problem is a metadata finding located by
-record number and field name, never quoted; the hidden bytes are searched for the forbid
-list's strings. A record the walk cannot read is a finding too, never a skip: its length is
-in its first eight bytes, so the next record is walked all the same.
+dictionary, ``dictionary``), its type codes.
 
-Not checked: the first allele's phase bit of a GT (htslib itself sets it from the others'
-for VCF before 4.4), ``rlen`` (htslib computes it from REF, END and SVLEN in ways that changed
-between versions), CHROM and POS beyond what htslib prints.
+What htslib prints otherwise than stored is held to what a VCF reader would store again for
+the printed text (the canonical encoding):
+
+- a byte 0x07 of a string: htslib's ``bcf_str_missing``, printed ``.`` by htslib before 1.19
+  (every one), and as a one-byte FORMAT value by some later versions (1.16 on PATH here prints
+  ``.``, the 1.24 pysam bundles the byte itself);
+- a value of a type code its header line's Type never gets from htslib's VCF parser (Integer:
+  8, 16, 32-bit integers; Float: float; String, Character, and a Type htslib does not know:
+  characters; Flag: none or characters, ``FL=1``; an empty value MISSING for any): a float for
+  an Integer is printed to six digits (``1.99001e+07`` for 19900101), integers for a String as
+  numbers; FORMAT/GT must be integers, as htslib formats it by its name;
+- GT's first allele's phase bit, which htslib prints only for VCF 4.4 and later, and only from
+  1.22 (``|0/1``, ``/0``; ``phase_printed``); otherwise it must be 0 (what htslib before 1.22
+  stores for any text) or what 1.22 and later infer as VCF 4.4 does (phased when haploid and
+  not ``.``, else when every other allele is); a GT with no allele (END_OF_VECTOR first), printed
+  ``.``, is not canonical either;
+- ``rlen``, which htslib does not print but from which pysam (the child writes each record
+  through it) prints INFO/END = POS + rlen, or drops END when rlen is REF's length and no ALT
+  is symbolic: it must be what htslib before 1.22 computes (END - POS where END is after POS,
+  else REF's length) or what 1.22 to 1.24 compute (``get_rlen``: the furthest of END, POS + the
+  longest SVLEN of a ``<DEL>``, ``<DUP>``, ``<CNV>``, ``<INV>`` allele, else END, and POS + the
+  longest FORMAT/LEN of a ``<*>`` or ``<NON_REF>`` block, else END; at least REF's length; the
+  8th, 16th, ... SVLEN element is read as htslib reads it, against the wrong allele);
+- INFO/END, never printed as stored (pysam replaces or drops it, above): one integer, POS + rlen.
+
+Each problem is a metadata finding located by record number and field name, never quoted; the
+hidden bytes are searched for the forbid list's strings. A record the walk cannot read is a
+finding too, never a skip: its length is in its first eight bytes, so the next record is
+walked all the same.
+
+Not checked: CHROM and POS beyond what htslib prints; a float's digits beyond the six htslib
+prints (``%g``), which a VCF reader stores too, so they cannot be told from data; which
+integer width a value is stored in (a bit or two a value); a key given twice in one record.
 """
 
 from __future__ import annotations
@@ -33,20 +60,32 @@ from genoscrub import scan
 from genoscrub.audit_containers import PIECE, CheckedStream, ContainerWatch, check_after_nul
 from genoscrub.audit_header import VCF_STRUCTURED, printable
 from genoscrub.scan import (
+    BCF_DECLARED_FLAG,
+    BCF_DECLARED_FLOAT,
+    BCF_DECLARED_FORMAT_SHIFT,
+    BCF_DECLARED_INFO_SHIFT,
+    BCF_DECLARED_INTEGER,
+    BCF_DECLARED_STRING,
     BCF_FIELD_ALLELE,
     BCF_FIELD_FILTER,
     BCF_FIELD_FORMAT,
     BCF_FIELD_ID,
     BCF_FIELD_INFO,
     BCF_FIELD_QUAL,
+    BCF_FIELD_RLEN,
     BCF_KEY_FILTER,
     BCF_KEY_FORMAT,
     BCF_KEY_INFO,
     BCF_PROBLEM_AFTER_END,
     BCF_PROBLEM_AFTER_NUL,
+    BCF_PROBLEM_DECLARED_TYPE,
+    BCF_PROBLEM_END,
     BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES,
     BCF_PROBLEM_INDIV_TAIL,
+    BCF_PROBLEM_MISSING_CHAR,
     BCF_PROBLEM_NAN_BITS,
+    BCF_PROBLEM_PHASE,
+    BCF_PROBLEM_RLEN,
     BCF_PROBLEM_SAMPLE_COUNT,
     BCF_PROBLEM_SHARED_TAIL,
     BCF_PROBLEM_TYPE,
@@ -55,9 +94,22 @@ from genoscrub.scan import (
     BCF_TYPE_SIZES,
     BCF_VECTOR_END,
 )
+from pysam.version import __htslib_version__
 
 KINDS = {b"FILTER": BCF_KEY_FILTER, b"INFO": BCF_KEY_INFO, b"FORMAT": BCF_KEY_FORMAT}
+DECLARED_SHIFTS = {b"INFO": BCF_DECLARED_INFO_SHIFT, b"FORMAT": BCF_DECLARED_FORMAT_SHIFT}
+DECLARED_TYPES = {b"Integer": BCF_DECLARED_INTEGER, b"Float": BCF_DECLARED_FLOAT, b"Flag": BCF_DECLARED_FLAG}
+"""The Types htslib tells apart; String, Character, any other and none are a string to it."""
 DICTIONARY_LINE = re.compile(rb"##(FILTER|INFO|FORMAT)=<(.*)>\s*")
+LEADING_INTEGER = re.compile(rb"[ \t\n\v\f\r]*([+-]?[0-9]+)")
+SPECIAL_KEYS = (b"GT", b"END", b"SVLEN", b"LEN")
+"""The IDs whose dictionary indexes ``scan.bcf_records`` takes (``keys``): FORMAT/GT, printed as
+alleles and phases; INFO/END, SVLEN and FORMAT/LEN, what htslib derives ``rlen`` from."""
+VCF_DEFAULT_VERSION = 4_002_000
+PREFIXED_PHASE_VERSION = 4_004_000
+HTSLIB_PREFIXED_PHASE = (1, 22)
+"""htslib prints a GT's first phase (``|0/1``, ``/0``) where VCF 4.4 needs it from 1.22; older
+versions print none, for any VCF version."""
 
 PROBLEMS = {
     BCF_PROBLEM_AFTER_NUL: "bytes after its NUL",
@@ -69,6 +121,11 @@ PROBLEMS = {
     BCF_PROBLEM_SAMPLE_COUNT: "sample count not the header's",
     BCF_PROBLEM_UNPARSED: "does not parse",
     BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES: "FORMAT keys counted without sample fields",
+    BCF_PROBLEM_MISSING_CHAR: "a 0x07 byte htslib may print as '.'",
+    BCF_PROBLEM_DECLARED_TYPE: "a type its header line does not declare",
+    BCF_PROBLEM_PHASE: "a first allele's phase htslib does not print",
+    BCF_PROBLEM_END: "not the end rlen gives, which htslib prints instead",
+    BCF_PROBLEM_RLEN: "not what REF, END, SVLEN and LEN give",
 }
 """What each problem of ``scan.bcf_records`` is, in the words of a finding's key."""
 UNDECLARED = {BCF_FIELD_FILTER: "BCF FILTER (not a ##FILTER index)", BCF_FIELD_INFO: "BCF INFO key (not an ##INFO index)",
@@ -85,13 +142,24 @@ SEARCHED = 1 << 20
 class Dictionary:
     """What a BCF's records index (VCF 4.3, section 6.2.1): the header's FILTER, INFO and FORMAT
     IDs in one dictionary, PASS first, an ID given again (INFO and FORMAT ``DP``) at its first
-    index, ``IDX`` where the line gives one (htslib writes it into every BCF header); and the
-    number of samples of the ``#CHROM`` line."""
+    index, ``IDX`` where the line gives one (htslib writes it into every BCF header), the Type of
+    each ID's first INFO and first FORMAT line (htslib ignores the next); the number of samples of
+    the ``#CHROM`` line; the VCF version of ``##fileformat``, as htslib reads it."""
 
     kinds: bytes
-    """``BCF_KEY_*`` bits an index: what the header declares it as (0: nothing)."""
+    """``BCF_KEY_*`` bits an index (what the header declares it as, 0: nothing) and its declared
+    Types (``BCF_DECLARED_*``, from ``BCF_DECLARED_INFO_SHIFT`` and ``BCF_DECLARED_FORMAT_SHIFT``)."""
     names: dict[int, str]
     samples: int
+    keys: tuple[int, int, int, int] = scan.BCF_NO_KEYS
+    """The indexes of ``SPECIAL_KEYS`` (-1: not in the header)."""
+    version: int = VCF_DEFAULT_VERSION
+    """major * 1000000 + minor * 1000; every ``##fileformat`` line's lowest."""
+
+    @property
+    def phase_printed(self) -> bool:
+        """Whether the htslib child prints a GT's first phase (``HTSLIB_PREFIXED_PHASE``)."""
+        return self.version >= PREFIXED_PHASE_VERSION and htslib_version() >= HTSLIB_PREFIXED_PHASE
 
     @classmethod
     def read(cls, text: bytes) -> Dictionary:
@@ -100,10 +168,14 @@ class Dictionary:
         kinds: dict[int, int] = {0: BCF_KEY_FILTER}
         size = 1
         samples = 0
+        versions = []
         for line in text.split(b"\n"):
             if line.startswith(b"#CHROM"):
                 samples = max(0, len(line.rstrip(b"\r").split(b"\t")) - 9)
                 break
+            if line.startswith(b"##fileformat="):
+                versions.append(vcf_version(line.rstrip(b"\r")[len(b"##fileformat=") :]))
+                continue
             match = DICTIONARY_LINE.fullmatch(line)
             if match is None:
                 continue
@@ -112,21 +184,47 @@ class Dictionary:
             if not identifier:
                 continue
             if identifier in indexes:
-                kinds[indexes[identifier]] |= KINDS[match[1]]
-                continue
-            index = size
-            if b"IDX" in fields:
-                if not fields[b"IDX"].isdigit():
-                    continue  # htslib skips the line
-                index = int(fields[b"IDX"])
-            indexes[identifier] = index
-            kinds[index] = kinds.get(index, 0) | KINDS[match[1]]
-            size = max(size, index + 1)
+                index = indexes[identifier]
+            else:
+                index = size
+                if b"IDX" in fields:
+                    if not fields[b"IDX"].isdigit():
+                        continue  # htslib skips the line
+                    index = int(fields[b"IDX"])
+                indexes[identifier] = index
+                size = max(size, index + 1)
+            kind = kinds.get(index, 0)
+            if not kind & KINDS[match[1]] and match[1] in DECLARED_SHIFTS:
+                kind |= DECLARED_TYPES.get(fields.get(b"Type", b""), BCF_DECLARED_STRING) << DECLARED_SHIFTS[match[1]]
+            kinds[index] = kind | KINDS[match[1]]
         table = bytearray(size)
         for index, kind in kinds.items():
             table[index] = kind
         names = {index: identifier.decode("latin-1") for identifier, index in indexes.items()}
-        return cls(bytes(table), names, samples)
+        keys = tuple(indexes.get(identifier, -1) for identifier in SPECIAL_KEYS)
+        return cls(bytes(table), names, samples, (keys[0], keys[1], keys[2], keys[3]), min(versions, default=VCF_DEFAULT_VERSION))
+
+
+def vcf_version(value: bytes) -> int:
+    """A ``##fileformat`` value's version as htslib's ``bcf_get_version`` reads it: the numbers
+    after ``VCFv`` and after the next ``.`` (as ``strtol`` reads them, 0 for none), VCF 4.2 when
+    either is not there."""
+    at = value.find(b"VCFv")
+    if at < 0:
+        return VCF_DEFAULT_VERSION
+    major = value[at + 4 :]
+    dot = major.find(b".")
+    if dot < 0:
+        return VCF_DEFAULT_VERSION
+    numbers = [LEADING_INTEGER.match(text) for text in (major, major[dot + 1 :])]
+    major_number, minor_number = (int(number[1]) if number else 0 for number in numbers)
+    return major_number * 1_000_000 + minor_number * 1_000
+
+
+def htslib_version() -> tuple[int, ...]:
+    """The version of the htslib pysam bundles, which the audit's child prints a BCF with."""
+    text = str(__htslib_version__)
+    return tuple(int(number) for number in re.findall(r"\d+", text)[:2])
 
 
 def structured_fields(body: bytes) -> dict[bytes, bytes]:
@@ -155,7 +253,8 @@ class BcfRecordWalk:
 
     def feed(self, piece: bytes) -> None:
         data = self.pending + piece if self.pending else piece
-        walked = scan.bcf_records(data, 0, self.dictionary.samples, self.dictionary.kinds)
+        dictionary = self.dictionary
+        walked = scan.bcf_records(data, 0, dictionary.samples, dictionary.kinds, dictionary.keys, dictionary.phase_printed)
         if walked.problems.shape[1]:
             self.report(data, walked.problems)
         self.records += walked.record_count
@@ -188,6 +287,8 @@ class BcfRecordWalk:
             return "REF" if key == 0 else "ALT"
         if field == BCF_FIELD_QUAL:
             return "QUAL"
+        if field == BCF_FIELD_RLEN:
+            return "rlen"
         if field == BCF_FIELD_FILTER:
             return "FILTER"
         if field in (BCF_FIELD_INFO, BCF_FIELD_FORMAT):
@@ -202,8 +303,9 @@ class BcfRecordWalk:
 
 def hidden(data: bytes, problem: int, start: int, end: int, width: int, kind: int) -> bytes:
     """The bytes a problem hides, for the forbid list: each value's bytes after its first NUL or
-    END_OF_VECTOR, or the span itself (the rest of a part, a value of an undeclared key)."""
-    if problem in (BCF_PROBLEM_NAN_BITS, BCF_PROBLEM_SAMPLE_COUNT, BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES):
+    END_OF_VECTOR, or the span itself (the rest of a part, a value of an undeclared key or of
+    another type than declared, whose bytes are printed as numbers, an END never printed)."""
+    if problem in (BCF_PROBLEM_NAN_BITS, BCF_PROBLEM_SAMPLE_COUNT, BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES, BCF_PROBLEM_PHASE, BCF_PROBLEM_RLEN):
         return b""
     if problem not in (BCF_PROBLEM_AFTER_NUL, BCF_PROBLEM_AFTER_END) or width <= 0:
         return data[start : min(end, start + SEARCHED)]

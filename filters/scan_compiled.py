@@ -135,9 +135,9 @@ def splice_lines(text: bytes, line_starts: np.ndarray, line_ends: np.ndarray, ro
     return _scan.splice_lines(text, np.ascontiguousarray(line_starts), np.ascontiguousarray(line_ends), np.ascontiguousarray(rows), lines)
 
 
-def bcf_records(data: bytes, start: int, samples: int, kinds: bytes) -> BcfRecords:
+def bcf_records(data: bytes, start: int, samples: int, kinds: bytes, keys: tuple[int, int, int, int], phase_printed: bool) -> BcfRecords:
     """The whole BCF records of ``data[start:]`` walked field by field, their problems found; see ``scan_python.bcf_records``."""
-    count, stop, problems = _scan.bcf_records(data, start, samples, kinds)
+    count, stop, problems = _scan.bcf_records(data, start, samples, kinds, keys, phase_printed)
     return BcfRecords(count, stop, np.ascontiguousarray(_int64(problems).reshape(-1, len(BCF_PROBLEM_FIELDS)).T))
 
 

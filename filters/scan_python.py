@@ -1398,7 +1398,8 @@ BCF_PROBLEM_FIELDS = ("record", "field", "key", "problem", "start", "end", "widt
 allele's number, else -1), the problem (``BCF_PROBLEM_*``), the span of the bytes the problem
 is about (a value's bytes, every sample's for a FORMAT value; the unread rest of a part), the
 bytes a sample's value takes (the span's length outside FORMAT) and the value's type code."""
-BCF_FIELD_RECORD, BCF_FIELD_ID, BCF_FIELD_ALLELE, BCF_FIELD_FILTER, BCF_FIELD_INFO, BCF_FIELD_FORMAT, BCF_FIELD_QUAL = range(7)
+(BCF_FIELD_RECORD, BCF_FIELD_ID, BCF_FIELD_ALLELE, BCF_FIELD_FILTER, BCF_FIELD_INFO, BCF_FIELD_FORMAT, BCF_FIELD_QUAL,
+ BCF_FIELD_RLEN) = range(8)  # fmt: skip
 (
     BCF_PROBLEM_AFTER_NUL,
     BCF_PROBLEM_AFTER_END,
@@ -1410,16 +1411,44 @@ BCF_FIELD_RECORD, BCF_FIELD_ID, BCF_FIELD_ALLELE, BCF_FIELD_FILTER, BCF_FIELD_IN
     BCF_PROBLEM_SAMPLE_COUNT,
     BCF_PROBLEM_UNPARSED,
     BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES,
-) = range(1, 11)
+    BCF_PROBLEM_MISSING_CHAR,
+    BCF_PROBLEM_DECLARED_TYPE,
+    BCF_PROBLEM_PHASE,
+    BCF_PROBLEM_END,
+    BCF_PROBLEM_RLEN,
+) = range(1, 16)
 BCF_KEY_FILTER, BCF_KEY_INFO, BCF_KEY_FORMAT = 1, 2, 4
 """Bits of the dictionary table ``bcf_records`` takes: what the header declares each index as."""
+BCF_DECLARED_INFO_SHIFT, BCF_DECLARED_FORMAT_SHIFT = 3, 5
+BCF_DECLARED_INTEGER, BCF_DECLARED_FLOAT, BCF_DECLARED_STRING, BCF_DECLARED_FLAG = range(4)
+"""The rest of a dictionary byte: the Type its ``##INFO`` line declares (two bits from
+``BCF_DECLARED_INFO_SHIFT``) and its ``##FORMAT`` line's (from ``BCF_DECLARED_FORMAT_SHIFT``);
+Character, an unknown Type and none are String, as htslib reads them."""
+BCF_DECLARED_CODES = {
+    BCF_DECLARED_INTEGER: frozenset({0, 1, 2, 3}),
+    BCF_DECLARED_FLOAT: frozenset({0, 5}),
+    BCF_DECLARED_STRING: frozenset({0, 7}),
+    BCF_DECLARED_FLAG: frozenset({0, 7}),
+}
+"""The type codes a canonical writer (htslib's VCF parser) gives a value of each declared Type:
+an empty value (``DP`` without ``=``, a Flag) MISSING, a Flag given a value ``FL=1`` a string.
+FORMAT/GT, whatever its line says, is integers."""
+BCF_GT_CODES = frozenset({0, 1, 2, 3})
+BCF_NO_KEYS = (-1, -1, -1, -1)
+"""The ``keys`` of ``bcf_records`` for a header without GT, END, SVLEN and LEN."""
 BCF_TYPE_SIZES = {0: 0, 1: 1, 2: 2, 3: 4, 5: 4, 7: 1}
 """BCF 2.2's type codes and the bytes of a value of each (VCF 4.3, section 6.3.3); 4, 6 and 8 to 15 are reserved."""
 BCF_VECTOR_END = {1: 0x81, 2: 0x8001, 3: 0x80000001, 5: 0x7F800002}
+BCF_INT_MISSING = {1: 0x80, 2: 0x8000, 3: 0x80000000}
 BCF_FLOAT_MISSING = 0x7F800001
 BCF_NANS = frozenset({0x7FC00000, 0xFFC00000, BCF_FLOAT_MISSING})
 """The NaNs a float may be (htslib writes a quiet NaN for ``nan``, the specification's MISSING);
 another NaN is printed ``nan`` too, and its other bits pass unseen."""
+BCF_STRING_MISSING = 7
+"""htslib's ``bcf_str_missing``: a character it prints ``.`` (a one-byte FORMAT value; before
+htslib 1.19 every such byte of a string but ID's and the alleles')."""
+BCF_SPAN_ALLELES = (b"<CNV", b"<DEL", b"<DUP", b"<INV")
+BCF_REFERENCE_BLOCKS = (b"<*>", b"<NON_REF>")
 
 
 class BcfRecords(NamedTuple):
@@ -1434,6 +1463,38 @@ class BcfRecords(NamedTuple):
 
 class _Stop(Exception):
     """A part of a record the walk cannot go on reading: found, and the rest of the part unread."""
+
+
+class _Record:
+    """One record's context for the walk: its problems' first fields, the header's table and the
+    rules that need more than one field (the GT phase, the span ``rlen`` gives). What htslib's
+    ``get_rlen`` reads of the record is gathered on the way: REF's printed length, which ALT
+    alleles SVLEN measures (``<DEL>``, ``<DUP>``, ``<CNV>``, ``<INV>``, and ``:`` subtypes),
+    whether one is a reference block (``<*>``, ``<NON_REF>``: FORMAT/LEN counts), the first
+    INFO/END, the longest SVLEN and the longest LEN."""
+
+    def __init__(self, row: int, kinds: bytes, keys: tuple[int, int, int, int], phase_printed: bool, pos: int, rlen: int) -> None:
+        self.row = row
+        self.kinds = kinds
+        self.gt, self.end_key, self.svlen_key, self.length_key = keys
+        self.phase_printed = phase_printed
+        self.pos = pos
+        self.rlen = rlen
+        self.reference = 0
+        self.measured: list[bool] = []
+        self.block = False
+        self.end: int | None = None
+        self.svlen: int | None = None
+        self.length = 0
+
+
+def _declared(kinds: bytes, key: int, bit: int) -> bool:
+    return 0 <= key < len(kinds) and bool(kinds[key] & bit)
+
+
+def _off_declared(kinds: bytes, key: int, kind: int, bit: int, shift: int) -> bool:
+    """Whether a key declared as ``bit`` holds a value of a type code its declared Type never gets."""
+    return _declared(kinds, key, bit) and kind not in BCF_DECLARED_CODES[kinds[key] >> shift & 3]
 
 
 def _bcf_typed(data: bytes, at: int, limit: int, problems: list[list[int]], context: list[int]) -> tuple[int, int, int]:
@@ -1474,14 +1535,22 @@ def _bcf_key(data: bytes, at: int, limit: int, problems: list[list[int]], contex
     return int.from_bytes(data[at + 1 : at + 1 + size], "little", signed=True), at + 1 + size
 
 
+def _bcf_integers(data: bytes, at: int, kind: int, count: int) -> list[int]:
+    """The ``count`` signed integers of type ``kind`` at ``at``."""
+    size = BCF_TYPE_SIZES[kind]
+    return [int.from_bytes(data[at + element * size : at + (element + 1) * size], "little", signed=True) for element in range(count)]
+
+
 def _bcf_slot_problem(data: bytes, at: int, kind: int, count: int) -> int:
     """The problem of one value of ``count`` elements at ``at`` (0 for none): a string's bytes after
-    its first NUL not NUL; a vector's elements after its first END_OF_VECTOR not END_OF_VECTOR; a
-    float NaN other than ``BCF_NANS`` before it."""
+    its first NUL not NUL, else a ``BCF_STRING_MISSING`` byte before it; a vector's elements after
+    its first END_OF_VECTOR not END_OF_VECTOR; a float NaN other than ``BCF_NANS`` before it."""
     if kind == 7:
         text = data[at : at + count]
         nul = text.find(b"\0")
-        return BCF_PROBLEM_AFTER_NUL if nul >= 0 and text.count(0, nul) != count - nul else 0
+        if nul >= 0 and text.count(0, nul) != count - nul:
+            return BCF_PROBLEM_AFTER_NUL
+        return BCF_PROBLEM_MISSING_CHAR if BCF_STRING_MISSING in text[: nul if nul >= 0 else count] else 0
     if kind == 0:
         return 0
     size = BCF_TYPE_SIZES[kind]
@@ -1511,22 +1580,67 @@ def _bcf_values(data: bytes, at: int, kind: int, count: int, slots: int, problem
             return
 
 
-def _bcf_string(data: bytes, at: int, limit: int, problems: list[list[int]], context: list[int]) -> int:
-    """A typed string (ID, an allele): a character type whatever its length, as htslib requires."""
+def _bcf_string(data: bytes, at: int, limit: int, problems: list[list[int]], context: list[int]) -> tuple[int, bytes]:
+    """A typed string (ID, an allele): a character type whatever its length, as htslib requires.
+    Returns where it ends and what htslib prints of it (up to its first NUL)."""
     kind, count, at = _bcf_typed(data, at, limit, problems, context)
     width = count * BCF_TYPE_SIZES[kind]
     if kind != 7:
         problems.append([*context, BCF_PROBLEM_TYPE, at, at + width, width, kind])
-    else:
-        _bcf_values(data, at, kind, count, 1, problems, context)
-    return at + width
+        return at + width, b""
+    _bcf_values(data, at, kind, count, 1, problems, context)
+    return at + width, data[at : at + width].partition(b"\0")[0]
 
 
-def _bcf_shared(data: bytes, start: int, end: int, n_info: int, n_allele: int, kinds: bytes, problems: list[list[int]], row: int) -> int:
+def _measured_allele(allele: bytes) -> bool:
+    """Whether SVLEN gives the reference length of a symbolic ALT allele (htslib's ``svlen_on_ref_for_vcf_alt``)."""
+    return len(allele) >= 5 and allele[:4] in BCF_SPAN_ALLELES and allele[4:5] in (b">", b":") and allele.endswith(b">")
+
+
+def _svlen_allele(element: int) -> int:
+    """The allele whose kind htslib's ``get_rlen`` (1.22 to 1.24) consults for SVLEN's element
+    ``element``: allele ``element + 1``, but for the last element of each eight, whose bit it
+    looks up in the eight before (so the 8th, 16th, ... element's SVLEN is read as its
+    neighbour's allele says: allele 8's SVLEN is never counted)."""
+    return (element & ~7) | ((element + 1) & 7)
+
+
+def _bcf_info_rules(data: bytes, key: int, kind: int, count: int, value: int, problems: list[list[int]], record: _Record) -> None:
+    """The rules an INFO value is held to beyond its bytes: the Type its header line declares, and
+    END (the first gathered for ``rlen``; each must be one integer, the end ``rlen`` gives: the
+    htslib child, through pysam, prints END as POS + rlen or not at all, never the stored value)."""
+    context = [record.row, BCF_FIELD_INFO, key]
+    width = count * BCF_TYPE_SIZES[kind]
+    if _off_declared(record.kinds, key, kind, BCF_KEY_INFO, BCF_DECLARED_INFO_SHIFT):
+        problems.append([*context, BCF_PROBLEM_DECLARED_TYPE, value, value + width, width, kind])
+    if key == record.end_key:
+        integer = _bcf_integers(data, value, kind, 1)[0] if kind in (1, 2, 3) and count == 1 else None
+        if integer == -BCF_INT_MISSING.get(kind, 0):
+            integer = None
+        if record.end is None:
+            record.end = 0 if integer is None else integer
+        if integer is None or integer != record.pos + record.rlen:
+            problems.append([*context, BCF_PROBLEM_END, value, value + width, width, kind])
+    elif key == record.svlen_key and record.svlen is None and any(record.measured):
+        record.svlen = 0
+        if kind in (1, 2, 3):
+            for element, number in enumerate(_bcf_integers(data, value, kind, min(count, len(record.measured) - 1))):
+                if number == BCF_VECTOR_END[kind] - (1 << 8 * BCF_TYPE_SIZES[kind]):
+                    break
+                if record.measured[_svlen_allele(element)] and number != -BCF_INT_MISSING[kind]:
+                    record.svlen = max(record.svlen, abs(number))
+
+
+def _bcf_shared(data: bytes, start: int, end: int, n_info: int, n_allele: int, record: _Record, problems: list[list[int]]) -> int:
     """Walk a record's shared part after its fixed 24 bytes: ID, alleles, FILTER, INFO. Returns where it stopped."""
-    at = _bcf_string(data, start, end, problems, [row, BCF_FIELD_ID, -1])
+    row, kinds = record.row, record.kinds
+    at, _ = _bcf_string(data, start, end, problems, [row, BCF_FIELD_ID, -1])
     for allele in range(n_allele):
-        at = _bcf_string(data, at, end, problems, [row, BCF_FIELD_ALLELE, allele])
+        at, printed = _bcf_string(data, at, end, problems, [row, BCF_FIELD_ALLELE, allele])
+        if allele == 0:
+            record.reference = len(printed)
+        record.measured.append(allele > 0 and _measured_allele(printed))
+        record.block = record.block or (allele > 0 and printed in BCF_REFERENCE_BLOCKS)
     context = [row, BCF_FIELD_FILTER, -1]
     kind, count, at = _bcf_typed(data, at, end, problems, context)
     size = BCF_TYPE_SIZES[kind]
@@ -1535,7 +1649,7 @@ def _bcf_shared(data: bytes, start: int, end: int, n_info: int, n_allele: int, k
     else:
         for element in range(count):
             value = int.from_bytes(data[at + element * size : at + (element + 1) * size], "little", signed=True)
-            if not (0 <= value < len(kinds) and kinds[value] & BCF_KEY_FILTER):
+            if not _declared(kinds, value, BCF_KEY_FILTER):
                 problems.append([row, BCF_FIELD_FILTER, value, BCF_PROBLEM_UNDECLARED, at, at + count * size, count * size, kind])
                 break
     at += count * size
@@ -1544,15 +1658,58 @@ def _bcf_shared(data: bytes, start: int, end: int, n_info: int, n_allele: int, k
         context = [row, BCF_FIELD_INFO, key]
         kind, count, value = _bcf_typed(data, at, end, problems, context)
         width = count * BCF_TYPE_SIZES[kind]
-        if not (0 <= key < len(kinds) and kinds[key] & BCF_KEY_INFO):
+        if not _declared(kinds, key, BCF_KEY_INFO):
             problems.append([*context, BCF_PROBLEM_UNDECLARED, value, value + width, width, kind])
         _bcf_values(data, value, kind, count, 1, problems, context)
+        _bcf_info_rules(data, key, kind, count, value, problems, record)
         at = value + width
     return at
 
 
-def _bcf_indiv(data: bytes, start: int, end: int, n_fmt: int, n_sample: int, kinds: bytes, problems: list[list[int]], row: int) -> int:
+def _gt_canonical(elements: list[int]) -> bool:
+    """Whether a GT value's first phase bit is one a VCF reader writes for the alleles htslib
+    prints (those before END_OF_VECTOR, at least one): 0 (htslib before 1.22), or what 1.22 and
+    later infer as VCF 4.4 does, phased if haploid and not ``.``, else if every other allele is."""
+    if not elements:
+        return False
+    first = elements[0] & 1
+    if len(elements) == 1:
+        inferred = int(elements[0] >> 1 != 0)
+    else:
+        inferred = int(all(element & 1 for element in elements[1:]))
+    return first in (0, inferred)
+
+
+def _bcf_format_rules(
+    data: bytes, key: int, kind: int, count: int, value: int, n_sample: int, problems: list[list[int]], record: _Record
+) -> None:
+    """The rules a FORMAT value is held to beyond its bytes: the Type its header line declares
+    (GT: integers), the first allele's phase of GT where htslib does not print it (VCF before
+    4.4), FORMAT/LEN gathered for ``rlen`` where an ALT allele is a reference block."""
+    context = [record.row, BCF_FIELD_FORMAT, key]
+    width = count * BCF_TYPE_SIZES[kind]
+    span = [*context, 0, value, value + n_sample * width, width, kind]
+    if key == record.gt:
+        if kind not in BCF_GT_CODES:
+            problems.append([*context, BCF_PROBLEM_DECLARED_TYPE, *span[4:]])
+        elif kind and not record.phase_printed:
+            end_marker = BCF_VECTOR_END[kind] - (1 << 8 * BCF_TYPE_SIZES[kind])
+            for sample in range(n_sample):
+                elements = _bcf_integers(data, value + sample * width, kind, count)
+                if end_marker in elements:
+                    elements = elements[: elements.index(end_marker)]
+                if not _gt_canonical(elements):
+                    problems.append([*context, BCF_PROBLEM_PHASE, *span[4:]])
+                    break
+    elif _off_declared(record.kinds, key, kind, BCF_KEY_FORMAT, BCF_DECLARED_FORMAT_SHIFT):
+        problems.append([*context, BCF_PROBLEM_DECLARED_TYPE, *span[4:]])
+    if key == record.length_key and record.block and kind in (1, 2, 3):
+        record.length = max([record.length, *_bcf_integers(data, value, kind, count * n_sample)])
+
+
+def _bcf_indiv(data: bytes, start: int, end: int, n_fmt: int, n_sample: int, record: _Record, problems: list[list[int]]) -> int:
     """Walk a record's FORMAT fields, each key's values for every sample. Returns where it stopped."""
+    row, kinds = record.row, record.kinds
     at = start
     for _ in range(n_fmt):
         key, at = _bcf_key(data, at, end, problems, [row, BCF_FIELD_FORMAT, -1])
@@ -1561,34 +1718,58 @@ def _bcf_indiv(data: bytes, start: int, end: int, n_fmt: int, n_sample: int, kin
         width = count * BCF_TYPE_SIZES[kind]
         if value + n_sample * width > end:
             raise _Stop
-        if not (0 <= key < len(kinds) and kinds[key] & BCF_KEY_FORMAT):
+        if not _declared(kinds, key, BCF_KEY_FORMAT):
             problems.append([*context, BCF_PROBLEM_UNDECLARED, value, value + n_sample * width, width, kind])
         _bcf_values(data, value, kind, count, n_sample, problems, context)
+        _bcf_format_rules(data, key, kind, count, value, n_sample, problems, record)
         at = value + n_sample * width
     return at
 
 
-def _bcf_walk_part(walk: Any, data: bytes, start: int, end: int, tail: int, problems: list[list[int]], row: int, *fields: Any) -> None:
+def _bcf_walk_part(walk: Any, data: bytes, start: int, end: int, tail: int, problems: list[list[int]], row: int, *fields: Any) -> bool:
     """One part of a record walked: its bytes after the last field are a problem (``tail``); so is a
     field that does not fit in the part or does not parse, with the whole part (the walk cannot
-    tell where its fields lie), unless the walk found why (a type code) and stopped there."""
+    tell where its fields lie), unless the walk found why (a type code) and stopped there.
+    Returns whether the walk read every field."""
     try:
-        at = walk(data, start, end, *fields, problems, row)
+        at = walk(data, start, end, *fields, problems)
     except _Stop as stop:
         if not stop.args:
             problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_UNPARSED, start, end, end - start, 0])
-        return
+        return False
     if at < end:
         problems.append([row, BCF_FIELD_RECORD, -1, tail, at, end, end - at, 0])
+    return True
 
 
-def bcf_records(data: bytes, start: int, samples: int, kinds: bytes) -> BcfRecords:
+def _bcf_rlen(record: _Record) -> tuple[int, int]:
+    """The ``rlen`` a VCF reader gives the record as htslib prints it: before htslib 1.22, END - POS
+    where END is after POS, else REF's length; from 1.22 (``get_rlen``), the furthest of END,
+    POS + the longest SVLEN of a measured ALT allele (else END) and POS + the longest FORMAT/LEN
+    of a reference block (else END), at least REF's length. Positions 0-based, END 1-based."""
+    pos, end = record.pos, record.end or 0
+    before = end - pos if record.end is not None and end > pos else record.reference
+    svlen = record.svlen or 0
+    if not svlen and end:
+        svlen = end - pos - 1 if end > pos else 0
+    length = record.length
+    if not length and end:
+        length = end - pos if end > pos else 0
+    furthest = max(end, pos + svlen + 1, pos + length)
+    return before, max(record.reference, furthest - pos)
+
+
+def bcf_records(data: bytes, start: int, samples: int, kinds: bytes, keys: tuple[int, int, int, int], phase_printed: bool) -> BcfRecords:
     """The whole BCF records of ``data[start:]`` (uncompressed, after the header) walked field by
     field through the layout of BCF 2.2 (VCF 4.3, section 6.3), each record's problems found: every
     byte htslib does not print must be the canonical filler (NUL after a string's first NUL,
     END_OF_VECTOR after a vector's first), each part must hold exactly its fields (``l_shared``,
     ``l_indiv``), the record's sample count must be the header's (``samples``), its INFO and FORMAT
-    keys and FILTER values indexes the header declares so (``kinds``: ``BCF_KEY_*`` bits an index).
+    keys and FILTER values indexes the header declares so, each value of the type the header
+    declares (``kinds``: ``BCF_KEY_*`` bits and ``BCF_DECLARED_*`` Types an index). What htslib
+    prints of a record but not as stored must be what a VCF reader would store again: GT's first
+    phase bit unless ``phase_printed`` (VCF 4.4 and htslib 1.22 or later), INFO/END, ``rlen``
+    (``keys``: the dictionary indexes of GT, END, SVLEN and LEN, -1 for none; ``_bcf_rlen``).
     A field the walk cannot read is a problem too, never a reason to stop: a record's length is
     known from its first 8 bytes, so the next one is walked all the same."""
     if not 0 <= start <= len(data):
@@ -1610,20 +1791,24 @@ def bcf_records(data: bytes, start: int, samples: int, kinds: bytes) -> BcfRecor
             quality = int.from_bytes(data[shared + 12 : shared + 16], "little")
             if quality & 0x7F800000 == 0x7F800000 and quality & 0x7FFFFF and quality not in BCF_NANS:
                 problems.append([row, BCF_FIELD_QUAL, -1, BCF_PROBLEM_NAN_BITS, shared + 12, shared + 16, 4, 5])
+            pos, rlen = (int.from_bytes(data[shared + offset : shared + offset + 4], "little", signed=True) for offset in (4, 8))
             n_info = int.from_bytes(data[shared + 16 : shared + 18], "little")
             n_allele = int.from_bytes(data[shared + 18 : shared + 20], "little")
             n_sample = int.from_bytes(data[shared + 20 : shared + 23], "little")
             n_fmt = data[shared + 23]
             if n_sample != samples:
                 problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_SAMPLE_COUNT, shared + 20, shared + 23, 3, 0])
-            _bcf_walk_part(_bcf_shared, data, shared + 24, indiv, BCF_PROBLEM_SHARED_TAIL, problems, row, n_info, n_allele, kinds)
+            record = _Record(row, kinds, keys, phase_printed, pos, rlen)
+            read = _bcf_walk_part(_bcf_shared, data, shared + 24, indiv, BCF_PROBLEM_SHARED_TAIL, problems, row, n_info, n_allele, record)
             if n_fmt and n_sample and indiv_length:
-                _bcf_walk_part(_bcf_indiv, data, indiv, end, BCF_PROBLEM_INDIV_TAIL, problems, row, n_fmt, n_sample, kinds)
+                read &= _bcf_walk_part(_bcf_indiv, data, indiv, end, BCF_PROBLEM_INDIV_TAIL, problems, row, n_fmt, n_sample, record)
             else:  # htslib reads no FORMAT field then: every byte of the part passes unseen
                 if n_fmt:
                     problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES, shared + 23, shared + 24, 1, 0])
                 if indiv_length:
                     problems.append([row, BCF_FIELD_RECORD, -1, BCF_PROBLEM_INDIV_TAIL, indiv, end, indiv_length, 0])
+            if read and rlen not in _bcf_rlen(record):
+                problems.append([row, BCF_FIELD_RLEN, -1, BCF_PROBLEM_RLEN, shared + 8, shared + 12, 4, 3])
         row += 1
         at = end
     table = np.asarray(problems, dtype=np.int64).reshape(-1, len(BCF_PROBLEM_FIELDS)).T.copy()

@@ -1181,12 +1181,13 @@ def test_date_junctions_agree(text: bytes, info_column: int) -> None:
 # --- BCF records: the audit's walk (tests/test_audit_bcf.py plants them in bcftools' files) --------------
 
 
-def both_walks(data: bytes, start: int, samples: int, kinds: bytes) -> list[Any]:
+def both_walks(data: bytes, start: int, samples: int, kinds: bytes, keys: tuple[int, int, int, int] = scan.BCF_NO_KEYS,
+               phase_printed: bool = False) -> list[Any]:  # fmt: skip
     answers: list[Any] = []
     for implementation in (scan.python, scan.compiled):
         assert implementation is not None
         try:
-            found = implementation.bcf_records(data, start, samples, kinds)
+            found = implementation.bcf_records(data, start, samples, kinds, keys, phase_printed)
         except Exception as error:  # noqa: BLE001 - the type is the answer
             answers.append(type(error))
             continue
@@ -1195,10 +1196,15 @@ def both_walks(data: bytes, start: int, samples: int, kinds: bytes) -> list[Any]
     return answers
 
 
-TYPE_BYTES = st.sampled_from([0x00, 0x07, 0x17, 0x11, 0x12, 0x13, 0x15, 0x21, 0x31, 0x35, 0x47, 0xF7, 0xF1, 0x14, 0x16, 0x01, 0x91])
+TYPE_BYTES = st.sampled_from([0x00, 0x07, 0x17, 0x11, 0x12, 0x13, 0x15, 0x21, 0x31, 0x35, 0x47, 0xF7, 0xF1, 0x14, 0x16, 0x01, 0x91,
+                              0x22, 0x32, 0x23, 0x57])  # fmt: skip
 """Type descriptors: MISSING, strings, integers, floats, overflow counts, reserved codes, odd counts."""
 ELEMENTS = st.sampled_from([b"\0", b"\x81", b"\x01\x80", b"\x01\x00\x00\x80", b"\x02\x00\x80\x7f", b"\x01\x00\x80\x7f", b"\x00\x00\xc0\x7f",
-                            b"\x49\x4b\xc0\x7f", b"A", b"\x11\x02", b"\x12\x20\x00", b"\x13\x03\x00\x00\x00"])  # fmt: skip
+                            b"\x49\x4b\xc0\x7f", b"A", b"\x11\x02", b"\x12\x20\x00", b"\x13\x03\x00\x00\x00", b"\x07", b"\x02", b"\x03",
+                            b"\x04", b"\x05", b"\x80", b"\x00\x80", b"<DEL>", b"<*>", b"<DUP:TANDEM>", b"\x11\x00", b"\x11\x01",
+                            b"\x11\x03", b"\x12\x10\x00"])  # fmt: skip
+"""Elements: NULs, END_OF_VECTOR and MISSING of each type, NaNs, a character, typed keys (0 to 3, the
+indexes the keys of a walk take), 0x07, GT alleles with and without their phase bit, symbolic alleles."""
 
 
 @st.composite
@@ -1208,8 +1214,8 @@ def bcf_record(draw: st.DrawFn) -> bytes:
     n_fmt = draw(st.integers(0, 3))
     n_info = draw(st.integers(0, 3))
     n_allele = draw(st.integers(0, 3))
-    fixed = struct.pack("<iiifHHI", 0, draw(st.integers(0, 99)), 1, draw(st.sampled_from([1.0, float("nan")])), n_info, n_allele,
-                        n_sample | n_fmt << 24)  # fmt: skip
+    fixed = struct.pack("<iiifHHI", 0, draw(st.integers(-1, 99)), draw(st.sampled_from([0, 1, 2, 5, 100, -1, 1 << 30])),
+                        draw(st.sampled_from([1.0, float("nan")])), n_info, n_allele, n_sample | n_fmt << 24)  # fmt: skip
     if draw(st.booleans()):
         fixed = fixed[:12] + draw(st.sampled_from([b"\x01\x00\x80\x7f", b"\x49\x4b\xc0\x7f", b"\x00\x00\xc0\x7f"])) + fixed[16:]
     pieces = draw(st.lists(st.tuples(TYPE_BYTES, st.lists(ELEMENTS, max_size=4)), max_size=8))
@@ -1221,19 +1227,95 @@ def bcf_record(draw: st.DrawFn) -> bytes:
     return struct.pack("<II", max(0, shared_length), max(0, indiv_length)) + shared + indiv
 
 
+KEYS = st.tuples(*[st.integers(-1, 4)] * 4)
+"""Indexes of GT, END, SVLEN and LEN: among the keys the records hold (0 to 3), or none."""
+
+
 @needs_compiled
-@settings(max_examples=800, deadline=None)
-@given(st.lists(bcf_record(), max_size=5), st.integers(0, 4), st.binary(min_size=1, max_size=12), st.integers(0, 3), st.integers(0, 40))
-def test_the_c_walk_finds_what_its_twin_finds(records: list[bytes], samples: int, kinds: bytes, start: int, cut: int) -> None:
-    """Random records (types, counts, lengths, padding, NaNs off), a start inside one, the data
-    cut short: the same records, stop and problems from the C walk and the Python twin."""
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(bcf_record(), max_size=5), st.integers(0, 4), st.binary(min_size=1, max_size=12), st.integers(0, 3), st.integers(0, 40),
+       KEYS, st.booleans())  # fmt: skip
+def test_the_c_walk_finds_what_its_twin_finds(records: list[bytes], samples: int, kinds: bytes, start: int, cut: int,
+                                              keys: tuple[int, int, int, int], phase_printed: bool) -> None:  # fmt: skip
+    """Random records (types, counts, lengths, padding, NaNs off, GT, END, SVLEN and LEN among
+    their keys, symbolic alleles, declared Types in ``kinds``), a start inside one, the data cut
+    short: the same records, stop and problems from the C walk and the Python twin."""
     data = b"".join(records)
     data = data[: max(0, len(data) - cut)]
     start = min(start, len(data))
-    first, second = both_walks(data, start, samples, kinds)
+    first, second = both_walks(data, start, samples, kinds, keys, phase_printed)
     assert first == second
 
 
+
+
+def typed_value(kind: int, values: list[int] | bytes) -> bytes:
+    """A typed vector (``values`` of integer type ``kind``, or a string's bytes for type 7)."""
+    size = scan.BCF_TYPE_SIZES[kind]
+    body = values if isinstance(values, bytes) else b"".join(value.to_bytes(size, "little", signed=True) for value in values)
+    count = len(body) // max(1, scan.BCF_TYPE_SIZES[kind])
+    return bytes([min(count, 15) << 4 | kind]) + (bytes([0x11, count]) if count >= 15 else b"") + body
+
+
+SPAN_ALLELES = st.sampled_from([b"A", b"ACGT", b"", b"<DEL>", b"<DUP:TANDEM>", b"<INV>", b"<CNV>", b"<*>", b"<NON_REF>", b"<INS>",
+                                b"<DEL>\0\0", b"A\x07"])  # fmt: skip
+NUMBERS = st.sampled_from([0, 1, -1, 5, 99, 100, 104, 600, -500, -128, -127, 127, 20_000, -32768, 1 << 20, -(1 << 31)])
+
+
+@st.composite
+def bcf_span_record(draw: st.DrawFn) -> bytes:
+    """A well-formed record of the keys the multi-field rules read (END 1 and SVLEN 2 in INFO, GT 4
+    and LEN 3 in FORMAT, 5 another), with symbolic alleles, END, SVLEN and LEN of any integer
+    type or none, GT of any ploidy and phase, ``rlen`` drawn near what they give."""
+    n_sample = draw(st.integers(1, 3))
+    alleles = [draw(SPAN_ALLELES) for _ in range(draw(st.integers(1, 10)))]
+    pos = draw(st.sampled_from([0, 99, 1000]))
+    info = []
+    for key in draw(st.lists(st.sampled_from([1, 2, 5]), max_size=4)):
+        kind = draw(st.sampled_from([1, 2, 3, 5, 7]))
+        if kind == 5:
+            info.append(bytes([0x11, key]) + bytes([0x15]) + struct.pack("<f", 104.0))
+        elif kind == 7:
+            info.append(bytes([0x11, key]) + typed_value(7, draw(st.sampled_from([b"104", b"a\x07", b""]))))
+        else:
+            values = draw(st.lists(st.one_of(NUMBERS, st.integers(pos - 2, pos + 700)), min_size=0, max_size=3))
+            bits = 8 * scan.BCF_TYPE_SIZES[kind]
+            values = [value for value in values if -(1 << bits - 1) <= value < 1 << bits - 1]
+            info.append(bytes([0x11, key]) + typed_value(kind, values))
+    formats = []
+    for key in draw(st.lists(st.sampled_from([4, 3, 5]), max_size=3)):
+        kind = draw(st.sampled_from([1, 1, 2, 3, 7]))
+        count = draw(st.integers(0, 3))
+        if kind == 7:
+            body = b"".join(draw(st.sampled_from([b"\x07", b"ab", b"a\0", b"\0\0"]))[:1].ljust(count, b"\0") for _ in range(n_sample))
+            formats.append(bytes([0x11, key, count << 4 | 7]) + body)
+            continue
+        size = scan.BCF_TYPE_SIZES[kind]
+        missing, vector_end = -(1 << 8 * size - 1), scan.BCF_VECTOR_END[kind] - (1 << 8 * size)
+        elements = st.sampled_from([0, 1, 2, 3, 4, 5, 7, missing, vector_end, 60, 600])
+        body = b""
+        for _ in range(n_sample):
+            values = [draw(elements) for _ in range(count)]
+            body += b"".join((value % (1 << 8 * size)).to_bytes(size, "little") for value in values)
+        formats.append(bytes([0x11, key, count << 4 | kind]) + body)
+    shared = b"".join([bytes([0x07]), *(typed_value(7, allele) for allele in alleles), bytes([0x00]), *info])
+    indiv = b"".join(formats)
+    rlen = draw(st.sampled_from([0, 1, 4, 5, 101, 501, 601, 1 << 20, -1])) + draw(st.sampled_from([0, 0, 1, -1]))
+    fixed = struct.pack("<iiifHHI", 0, pos, rlen, 1.0, len(info), len(alleles), n_sample | len(formats) << 24)
+    return struct.pack("<II", len(fixed) + len(shared), len(indiv)) + fixed + shared + indiv
+
+
+@needs_compiled
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(bcf_span_record(), min_size=1, max_size=3), st.lists(st.integers(0, 127), min_size=6, max_size=6), st.booleans(),
+       st.sampled_from([(4, 1, 2, 3), (4, 1, 2, -1), (-1, -1, -1, 3)]))  # fmt: skip
+def test_the_walks_agree_on_gt_end_svlen_and_len(records: list[bytes], kinds: list[int], phase_printed: bool,
+                                                 keys: tuple[int, int, int, int]) -> None:  # fmt: skip
+    """Records built for the rules that read more than one field (GT's phase, END, ``rlen``,
+    declared Types, 0x07): the C walk and the Python twin give the same problems."""
+    data = b"".join(records)
+    first, second = both_walks(data, 0, len(records) and int.from_bytes(records[0][28:31], "little"), bytes(kinds), keys, phase_printed)
+    assert first == second
 
 
 def test_the_bcf_walks_refuse_a_start_outside_the_data() -> None:
