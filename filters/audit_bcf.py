@@ -303,9 +303,11 @@ class BcfRecordWalk:
 
 def hidden(data: bytes, problem: int, start: int, end: int, width: int, kind: int) -> bytes:
     """The bytes a problem hides, for the forbid list: each value's bytes after its first NUL or
-    END_OF_VECTOR, or the span itself (the rest of a part, a value of an undeclared key or of
-    another type than declared, whose bytes are printed as numbers, an END never printed)."""
-    if problem in (BCF_PROBLEM_NAN_BITS, BCF_PROBLEM_SAMPLE_COUNT, BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES, BCF_PROBLEM_PHASE, BCF_PROBLEM_RLEN):
+    END_OF_VECTOR, or the span itself (the rest of a part, a value of an undeclared key, numbers
+    of another type than declared, whose bytes are printed as numbers, an END never printed).
+    Text printed as text (a string of a wrong type, one with a 0x07) is searched in the text."""
+    if problem in (BCF_PROBLEM_NAN_BITS, BCF_PROBLEM_SAMPLE_COUNT, BCF_PROBLEM_FORMAT_WITHOUT_SAMPLES, BCF_PROBLEM_PHASE, BCF_PROBLEM_RLEN,
+                   BCF_PROBLEM_MISSING_CHAR) or (problem == BCF_PROBLEM_DECLARED_TYPE and kind == 7):  # fmt: skip
         return b""
     if problem not in (BCF_PROBLEM_AFTER_NUL, BCF_PROBLEM_AFTER_END) or width <= 0:
         return data[start : min(end, start + SEARCHED)]
