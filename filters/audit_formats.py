@@ -177,7 +177,11 @@ kind, path, reference = sys.argv[1], sys.argv[2], sys.argv[3] or None
 try:
     if kind == "bcf":
         source = pysam.VariantFile(path)
-        sink = pysam.VariantFile("-", "w", header=source.header)
+        header = source.header
+        if "END" not in header.info:  # htslib 1.22+ prints END for a symbolic allele's span, and needs it declared
+            header = header.copy()
+            header.add_line('##INFO=<ID=END,Number=1,Type=Integer,Description="End position of the variant">')
+        sink = pysam.VariantFile("-", "w", header=header)
         for record in source:
             sink.write(record)
     else:
