@@ -53,11 +53,12 @@ from genoscrub.audit_reads import (
     SOFT_CLIP,
     AlignedRead,
     carried_sites,
+    equals_resolved,
     length_change_reach,
     length_shown_in_regions,
     unmasked_regions,
 )
-from genoscrub.audit_sites import BASE_LETTERS, GermlineSites, RegionList
+from genoscrub.audit_sites import BASE_CODES, BASE_LETTERS, N_CODE, GermlineSites, RegionList
 from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError
@@ -852,7 +853,8 @@ def on_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> 
         pair = np.repeat(np.arange(len(which)), lengths)
         query = np.arange(len(pair)) - np.repeat(exclusive_sum(lengths), lengths)
         letters = BASE_LETTERS[block.base_codes(rows[which][pair], query)]
-        differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N"))
+        reference_base = letters == ord("=")  # SEQ's '=' (samtools calmd -e): the reference base by definition
+        differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N")) & ~reference_base
         fits[which] = np.bincount(pair[differs], minlength=len(which)) == 0
     return fits
 
@@ -934,13 +936,41 @@ def snv_alleles(
         site = sites.snv_sites[entries]
         inside &= (sites.global_starts[site] < window_ends) & (sites.global_ends[site] > window_starts)
     pair_rows, entries, query = pair_rows[inside], entries[inside], query[inside]
-    carried = block.base_codes(pair_rows, query) == sites.snv_codes[entries]
+    codes = block.base_codes(pair_rows, query)
+    equals = np.flatnonzero(codes == 0)  # '=' (samtools calmd -e): the reference base there, as ``audit_reads.equals_resolved`` reads it
+    if len(equals):
+        codes[equals] = reference_codes(sites, sites.snv_positions[entries[equals]])
+    carried = codes == sites.snv_codes[entries]
     if not carried.any():
         return np.zeros((2, 0), dtype=np.int64)
     pairs = np.unique(np.stack([sites.snv_sites[entries[carried]], pair_rows[carried]]), axis=1)
     for site in pairs[0].tolist():  # one count per read and site, however many bases of an MNP it carries
         findings.germline.add(sites.label(site))
     return pairs
+
+
+def reference_codes(sites: GermlineSites, positions: np.ndarray) -> np.ndarray:
+    """The 4-bit base codes of the reference at global ``positions`` (N where it has none): what
+    an ``=`` in SEQ stands for. Each contig's bases are fetched once when the positions lie
+    within ``REFERENCE_SPAN``, one by one otherwise (an unsorted file)."""
+    codes = np.full(len(positions), N_CODE, dtype=np.uint8)
+    contigs = positions >> 32
+    for index in np.unique(contigs).tolist():
+        which = np.flatnonzero(contigs == index)
+        contig = sites.reference_names.get(sites.names[index]) if index < len(sites.names) else None
+        if contig is None:
+            continue
+        places = positions[which] - (index << 32)
+        low, high = int(places.min()), int(places.max()) + 1
+        if high - low <= REFERENCE_SPAN:
+            bases = np.frombuffer(sites.reference.fetch(contig, low, high), dtype=np.uint8)
+            inside = places - low < len(bases)
+            codes[which[inside]] = BASE_CODES[bases[places[inside] - low]]
+        else:
+            for at, place in zip(which.tolist(), places.tolist(), strict=True):
+                base = sites.reference.fetch(contig, place, place + 1)
+                codes[at] = BASE_CODES[base[0]] if base else N_CODE
+    return codes
 
 
 def check_one_read(
@@ -960,6 +990,8 @@ def check_one_read(
     ``counted`` ones. Region bases are not looked at for a read the bulk check found no region
     base in, or that touches no region."""
     read = block.decoded(row, checks.references)
+    if checks.germline is not None and mapped and (reference_contig := checks.germline.reference_names.get(read.contig)) is not None:
+        read = equals_resolved(read, checks.germline.reference, reference_contig)
     if checks.regions is not None and with_regions and mapped:
         widen = length_change_reach(read)
         for region in length_shown_in_regions(read, checks.regions.regions_between(low - widen - 1, high + widen + 1)):

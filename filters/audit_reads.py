@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import operator
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from genoscrub.audit_sites import GermlineSites, Reference, Region
 
@@ -77,6 +77,33 @@ class AlignedRead:
         starts = [reference for reference, _, _ in self.blocks] or [self.start]
         ends = [reference + length for reference, _, length in self.blocks] or [self.end]
         return min(min(starts), self.start), max(max(ends), self.end)
+
+
+def equals_resolved(read: AlignedRead, reference: Reference, reference_contig: str) -> AlignedRead:
+    """The read with every ``=`` in SEQ laid on the reference (aligned, or in a clip laid beside
+    the alignment) replaced by the reference base there.
+
+    SAM 1.6, section 1.4 (field 10): ``=`` is a base identical to the reference base; ``samtools
+    calmd -e`` writes every matching base so, and BAM stores it as base code 0. Compared byte for
+    byte it fits neither haplotype of an indel, so a read of a germline deletion written that
+    way would carry nothing; read as the base it stands for it gives the findings the same read
+    written with its bases gives. An ``=`` with no reference base under it (an insertion, past
+    the contig's end) stays, a kept base that matches nothing."""
+    if b"=" not in read.sequence:
+        return read
+    sequence = bytearray(read.sequence)
+    for reference_start, query, length in read.blocks:
+        at = sequence.find(b"=", query, query + length)
+        if at < 0:
+            continue
+        low = max(reference_start, 0)
+        bases = reference.fetch(reference_contig, low, reference_start + length)
+        while at >= 0:
+            position = reference_start + at - query
+            if low <= position < low + len(bases):
+                sequence[at] = bases[position - low]
+            at = sequence.find(b"=", at + 1, query + length)
+    return replace(read, sequence=bytes(sequence))
 
 
 def mismatches(read: bytes, haplotype: bytes) -> int:

@@ -21,6 +21,7 @@ What counts as carrying a germline allele (man page, *GERMLINE ALLELES*):
 from __future__ import annotations
 
 import os
+import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pysam
+from genoscrub.audit_containers import CheckedStream, ContainerWatch, compression
 from genoscrub.contigs import ContigMap, OtherSpelling
 from genoscrub.regions import BUILDS, available_builds, build_contig_lengths, preset_path
 from genoscrub.report import InputError, UsageError
@@ -123,7 +125,43 @@ class VariantList:
 
 
 def read_variants(path: str, label: str) -> VariantList:
-    """Every record of a VCF or BCF, by htslib."""
+    """Every record of a VCF or BCF, by htslib. A list compressed otherwise than by BGZF
+    (plain gzip, zstd, bzip2, xz), which the scrubbers read by content, is decompressed by the
+    audit's own reader (``audit_containers.CheckedStream``) into a private temporary file
+    first: htslib reads only BGZF (it stops on a plain gzip stream's ``tell``)."""
+    if path != "-" and not (os.path.isfile(path) and _htslib_reads(path)):
+        with tempfile.TemporaryDirectory(prefix="genoscrub-audit-") as folder:
+            plain = os.path.join(folder, "list.vcf")
+            _decompress(path, plain)
+            return _read_variants(plain, path, label)
+    return _read_variants(path, path, label)
+
+
+def _htslib_reads(path: str) -> bool:
+    """Whether htslib reads the file as it is: uncompressed, or BGZF (a gzip member whose
+    extra field holds the ``BC`` subfield, SAM 1.6 section 4.1)."""
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(18)
+    except OSError:
+        return True  # htslib says what is wrong
+    kind = compression(head)
+    if not kind:
+        return True
+    return kind == "gzip" and len(head) >= 16 and head[3] & 4 != 0 and head[12:14] == b"BC"
+
+
+def _decompress(path: str, to: str) -> None:
+    source = CheckedStream(path, ContainerWatch(None))  # the list is not delivered: what its container carries is not a finding
+    try:
+        with open(to, "wb") as out:
+            while piece := source.read(PIECE):
+                out.write(piece)
+    finally:
+        source.close()
+
+
+def _read_variants(path: str, label_path: str, label: str) -> VariantList:
     contig_of = array("i")
     starts = array("q")
     bounds = array("q", [0])
@@ -142,8 +180,8 @@ def read_variants(path: str, label: str) -> VariantList:
                 starts.append(record.start)
                 alleles += ",".join([record.ref or "", *(record.alts or ())]).upper().encode()
                 bounds.append(len(alleles))
-    except (OSError, ValueError):
-        raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", path) from None
+    except (OSError, ValueError, NotImplementedError):
+        raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", label_path) from None
     return VariantList(
         contigs,
         list(names),
@@ -152,6 +190,10 @@ def read_variants(path: str, label: str) -> VariantList:
         bytes(alleles),
         np.frombuffer(bounds, dtype=np.int64),
     )
+
+
+PIECE = 1 << 22
+"""Bytes decompressed at once into the temporary copy of a list htslib cannot read as it is."""
 
 
 MAX_LENGTH = 1 << 40

@@ -970,6 +970,78 @@ def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
     assert audited_without_bulk_paths(path, laid_files, with_regions) == bulk
 
 
+def write_with_equals(read: pysam.AlignedSegment, reference: str, every: bool) -> None:
+    """Write the read's aligned bases equal to the reference as ``=``, as ``samtools calmd -e``
+    does (``every``), or only some of them."""
+    sequence = read.query_sequence
+    if not sequence or read.is_unmapped:
+        return
+    bases = list(sequence)
+    for query, position in read.get_aligned_pairs(matches_only=True):
+        if query < len(bases) and position < len(reference) and bases[query] == reference[position] and (every or position % 3):
+            bases[query] = "="
+    qualities = read.query_qualities
+    read.query_sequence = "".join(bases)
+    read.query_qualities = qualities
+
+
+@settings(max_examples=200, deadline=None)
+@given(reads=laid_reads(), with_regions=st.booleans(), every=st.booleans())
+def test_reads_written_with_equals_give_the_findings_of_their_bases(
+    laid_files: Path, reads: list[pysam.AlignedSegment], with_regions: bool, every: bool, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SEQ's ``=`` is the reference base (SAM 1.6, section 1.4; BAM code 0): reads written so
+    carry the germline alleles and keep the region bases the same reads written with their bases
+    do, in bulk and one by one."""
+    folder = tmp_path_factory.mktemp("equals")
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    paths = {name: str(folder / f"{name}.bam") for name in ("bases", "equals")}
+    for name in paths:
+        with pysam.AlignmentFile(paths[name], "wb", header=header) as out:
+            for read in reads:
+                if name == "equals":
+                    write_with_equals(read, LAID_REFERENCE, every)
+                out.write(read)
+    bases = audited(paths["bases"], laid_files, with_regions)
+    assert audited(paths["equals"], laid_files, with_regions) == bases
+    assert audited_without_bulk_paths(paths["equals"], laid_files, with_regions) == bases
+
+
+def test_calmd_equals_spelling_of_the_simulated_normal_gives_the_same_findings(simulated: Path, tmp_path: Path) -> None:
+    """The simulated normal BAM and ``samtools calmd -e`` of it (every base equal to the reference
+    written ``=``): the same germline sites (deletion carriers among them) and region findings."""
+    equals = tmp_path / "normal_equals.bam"
+    shell(f"samtools calmd -e {simulated}/normal.bam {simulated}/ref.fa | samtools view -b --no-PG -o {equals}", tmp_path)
+    with pysam.AlignmentFile(str(equals)) as bam:
+        assert any("=" in (read.query_sequence or "") for read in bam)
+    found = []
+    for path in (simulated / "normal.bam", equals):
+        args = ("--germline", f"{simulated}/germline.vcf.gz", "-r", f"{simulated}/ref.fa", "--bed", f"{simulated}/repeats.bed")
+        _, report = audit(*args, str(path), cwd=tmp_path)
+        findings = report["files"][0]["findings"]  # type: ignore[index]
+        found.append({name: (findings[name]["count"], findings[name].get("by_key")) for name in ("germline", "regions")})
+    assert found[0]["germline"][0] > 0 and found[0] == found[1]
+
+
+def test_germline_list_in_plain_gzip_zstd_or_bgzf_gives_the_same_findings(simulated: Path, tmp_path: Path) -> None:
+    """htslib reads a germline list only as text or BGZF; plain gzip and zstd, which the scrubbers
+    read, are decompressed by the audit's own reader first. A list that is none of these is one
+    line of error, never an internal one."""
+    with gzip.open(simulated / "germline.vcf.gz", "rb") as source:
+        text = source.read()
+    (tmp_path / "plain.vcf.gz").write_bytes(gzip.compress(text))
+    shell("zstd -q -c plain.vcf.gz > /dev/null && gzip -dc plain.vcf.gz | zstd -q -c > list.vcf.zst", tmp_path)
+    found = []
+    for listing in (simulated / "germline.vcf.gz", tmp_path / "plain.vcf.gz", tmp_path / "list.vcf.zst"):
+        result, report = audit("--germline", str(listing), "-r", f"{simulated}/ref.fa", str(simulated / "normal.bam"), cwd=tmp_path)
+        assert result.returncode == 1 and b"internal error" not in result.stderr
+        found.append(report["files"][0]["findings"]["germline"])  # type: ignore[index]
+    assert found[0]["count"] > 0 and found[0] == found[1] == found[2]
+    (tmp_path / "bad.vcf.gz").write_bytes(gzip.compress(b"not a VCF\n"))
+    result, _ = audit("--germline", str(tmp_path / "bad.vcf.gz"), "-r", f"{simulated}/ref.fa", str(simulated / "normal.bam"), cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr.count(b"\n") == 1 and b"cannot read the germline list" in result.stderr
+
+
 @settings(max_examples=500, deadline=None)
 @given(
     reads=st.lists(st.tuples(st.integers(0, 60), st.text(alphabet="NNNNACGT", max_size=40)), min_size=1, max_size=8),
