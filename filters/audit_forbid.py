@@ -12,7 +12,8 @@ when one of its bytes does not occur in the buffer, then looks for it with ``byt
 
 An entry read from a ``--forbid`` file is also searched in the other spellings systems
 write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
-as ``9001011234567`` or the VCF list ``900101,1234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), a
+as ``9001011234567`` or the VCF list ``900101,1234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), and
+percent-encoded as a VCF value writes them (``900101%2C1234567``, ``KIM%5FJIHYUN``), a
 phone number without its leading 0 (as a number field keeps it), a registration number, date or
 mobile number listed without separators given them, percent-encoded (a Hangul name in a
 URL or a path), its non-ASCII characters escaped as a C, Python, JSON or HTML writer does
@@ -136,11 +137,40 @@ NUMBER_DIGITS = 7
 """A number listed with a leading 0 (a phone number) is also searched without it, when as long as this."""
 
 
+ESCAPED_SEPARATOR = re.compile(rb"[\s_.:/,;=-]")
+"""Separators a VCF value writes percent-encoded (VCF 4.3, 1.2: ``:;=,`` must be in some places;
+a writer may escape any byte), as ``%3A``, ``%2C``, ``%5F``, ``%2D``, ``%20``..."""
+MIXED_ESCAPES = 3
+"""Up to this many separators in a form, every mix of them plain and escaped is searched; beyond,
+all plain or all escaped."""
+
+
+def escaped_separators(form: bytes) -> set[bytes]:
+    """``form`` with its separators percent-encoded (lower case, as the search folds text), each
+    mix of plain and escaped when it has few: ``900101%2d1234567``, ``kim%2cjihyun``."""
+    places = [found.start() for found in ESCAPED_SEPARATOR.finditer(form)]
+    if not places:
+        return set()
+    mixes = range(1, 1 << len(places)) if len(places) <= MIXED_ESCAPES else [(1 << len(places)) - 1]
+    found = set()
+    for mix in mixes:
+        pieces = []
+        last = 0
+        for bit, at in enumerate(places):
+            if mix >> bit & 1:
+                pieces += [form[last:at], b"%%%02x" % form[at]]
+                last = at + 1
+        pieces.append(form[last:])
+        found.add(b"".join(pieces))
+    return found
+
+
 def spellings(text: bytes) -> list[bytes]:
     """Other spellings of one entry's (lower-cased) text that a system may have written: separators
     dropped or replaced (``-``, ``_``, ``.``, ``,`` as a VCF list writes ``900101,1234567``, a blank,
     none), a number listed without separators given those of ``DIGIT_GROUPS``, a number listed with
-    a leading 0 without it (``010-1234-5678`` kept as the Integer ``1012345678``), percent-encoded,
+    a leading 0 without it (``010-1234-5678`` kept as the Integer ``1012345678``), each of these with its
+    separators percent-encoded (``escaped_separators``: ``900101%2C1234567``), percent-encoded whole,
     and non-ASCII characters
     escaped (``\\xea``, ``\\352``, ``\\uae40``, ``&#44608;``, ``&#xae40;``). Each at least as long as
     the list's shortest string."""
@@ -153,6 +183,8 @@ def spellings(text: bytes) -> list[bytes]:
     number = SEPARATORS.sub(b"", text)
     if number.isdigit() and number.startswith(b"0") and len(number.lstrip(b"0")) >= NUMBER_DIGITS:
         forms.add(number.lstrip(b"0"))  # stored as a number, a phone number loses its leading 0
+    for separated in [text, *forms]:
+        forms.update(escaped_separators(separated))
     forms.add(quote(text, safe="").encode())
     forms.add(quote_plus(text, safe="").encode())
     if any(byte >= 0x80 for byte in text):

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 
 from genoscrub.audit_allowlist import (
     PERSONAL_IN_CONTIG,
+    PERSONAL_IN_TEXT,
     PLACE_IN_TEXT,
     PUBLIC_ACCESSION,
     SAM_HEADER_TAGS,
@@ -47,6 +48,7 @@ ESCAPED = re.compile(r'\\(["\\])')
 """The escapes of a quoted VCF value, ``\\"`` and ``\\\\`` (VCF 4.4, 1.4): any other backslash is itself."""
 PUBLIC_ACCESSIONS = re.compile(PUBLIC_ACCESSION)
 CONTIG_PERSONAL = re.compile(PERSONAL_IN_CONTIG)
+TEXT_PERSONAL = re.compile(PERSONAL_IN_TEXT)
 VCF_STRUCTURED = re.compile(r'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,"<>]*)(,|>$)', re.DOTALL)
 
 
@@ -206,18 +208,49 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
     findings.metadata.add(f"header line {label}", where)
 
 
+ESCAPE = re.compile(rb"%([0-9A-Fa-f]{2})")
+"""A percent-encoded byte (VCF 4.3, 1.2: how a value writes ``:;=%,``, CR, LF and TAB; any writer
+may escape any byte so)."""
+DECODINGS = 4
+"""How often text is decoded again while escapes remain (``%253A`` is ``%3A``, then ``:``)."""
+
+
+def decoded_forms(text: bytes) -> list[bytes]:
+    """The audit's own percent-decoding of ``text``: each form, decoded once, then again while it
+    holds escapes (at most ``DECODINGS`` times); [] when ``text`` holds none. Text holds what any
+    of its forms shows, so each is judged as the written text is."""
+    forms: list[bytes] = []
+    while len(forms) < DECODINGS and ESCAPE.search(text) is not None:
+        text = ESCAPE.sub(lambda escape: bytes((int(escape.group(1), 16),)), text)
+        forms.append(text)
+    return forms
+
+
+def decoded_texts(text: str) -> list[str]:
+    """``decoded_forms`` of latin-1 text (header lines are read as latin-1: one byte, one character)."""
+    if "%" not in text:
+        return []
+    return [form.decode("latin-1") for form in decoded_forms(text.encode("latin-1", errors="replace"))]
+
+
 def names_a_place(description: str) -> bool:
     """A quoted Description that names a path, URL, address or host (``PLACE_IN_TEXT``), unescaped
     as the specification unescapes it: only ``\\"`` and ``\\\\``, so ``C:\\Users\\kim`` keeps its
-    backslashes and ``1990\\-01\\-01`` or ``1\\9\\9\\0`` is a backslash before text (a finding)."""
-    return PLACE.search(ESCAPED.sub(r"\1", description[1:-1])) is not None
+    backslashes and ``1990\\-01\\-01`` or ``1\\9\\9\\0`` is a backslash before text (a finding).
+    Percent-decoded too (``%2Fhome%2Fkimjh``), and then it holds no personal number or date
+    either (``PERSONAL_IN_TEXT``, which the Description's grammar holds the written text to)."""
+    text = ESCAPED.sub(r"\1", description[1:-1])
+    if PLACE.search(text) is not None:
+        return True
+    return any(PLACE.search(form) is not None or TEXT_PERSONAL.search(form) is not None for form in decoded_texts(text))
 
 
 def contig_holds_personal(name: str) -> bool:
     """A contig name (``##contig`` ID, CHROM, a breakend's mate; latin-1 text) holding a path, an
     address, a personal number or date or text outside printable ASCII (``PERSONAL_IN_CONTIG``),
-    once the public accessions in it (``NC_000001.11``, ``KI270706v1``, HLA alleles) are set aside."""
-    return CONTIG_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", name)) is not None
+    once the public accessions in it (``NC_000001.11``, ``KI270706v1``, HLA alleles) are set aside;
+    as written and percent-decoded (``KIM%5F19900101``)."""
+    return any(CONTIG_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None for form in (name, *decoded_texts(name)))
 
 
 def structured(value: str) -> list[tuple[str, str]] | None:

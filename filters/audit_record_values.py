@@ -32,6 +32,11 @@ before a number's point pass whatever its fraction (``900101.1234567``: a docume
 A romanised name, a number written onto a word (``MRN12345678``), a relative path
 ``lab/x.bam`` or a host name is not recognised in a value.
 
+Both rules read a value or ID as written and as percent-decoded (``audit_header.decoded_forms``):
+VCF 4.3 (1.2) writes ``:;=%,`` and CR, LF and TAB in a value as ``%3A``..., and any writer may
+escape any byte so, so ``DOB%3A19900101``, ``MRN%5F12345678`` and ``900101%2D1234567`` are
+identifiers as their plain spellings are; VEP's ``p.Leu10%3D`` holds none either way.
+
 Most records hold none of these shapes: ``RecordValues.lines_to_check`` finds, with one
 search over a block of records, the lines that may (a superset); only those, and records
 whose IDs or first sample value need it, are looked at value by value (``places``).
@@ -46,7 +51,7 @@ import numpy as np
 from genoscrub import scan
 from genoscrub.audit_allowlist import LARGE_NUMBER_FAMILY, LARGE_NUMBER_KEYS, PERSONAL_NUMBERS, PLACE_IN_TEXT
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_header import contig_holds_personal, printable
+from genoscrub.audit_header import contig_holds_personal, decoded_forms, printable
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 
 KIND = "identifier in record value"
@@ -165,10 +170,14 @@ RARE_IN_BLOCK = (
     (b"\\", re.compile(rb"\\")),
     (b"~", re.compile(rb"~")),
     (b"&#", re.compile(rb"&#")),
-    (b"%", re.compile(rb"%[89A-Fa-f]")),
+    (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee])")),
 )
 """Shapes of the value rule made of bytes most VCFs never hold (V2 to V5): a block is searched
-for each only when its first byte occurs in it at all."""
+for each only when its first byte occurs in it at all. With ``%``: V2, and an escape whose
+decoding may make a shape the written text lacks (before a digit, ``/`` or ``~``: a separator of
+a number, date or phone number or a delimiter before a path; an encoded digit, ``#``, ``%``,
+``&``, ``/``, ``@``, ``\\``, ``~``). Written, the public shapes are not read through an escape
+(a contig or an accession before a number), so no other escape hides a shape."""
 SLASH_IN_BLOCK = re.compile(rb"/(?:(?<=[|,&:=() ]/)|[^|,&:=() \t\n/]*/)")
 """V5's ``/`` in a block: one starting a token after a delimiter, or two in one token (a
 genotype's ``0/1`` is neither). Tab-led tokens are a sample's first value (``FormatState``)."""
@@ -208,8 +217,11 @@ def numbers_and_dates(block: bytes) -> np.ndarray:
 
 
 def id_fails(identifier: bytes, grammar: re.Pattern[bytes]) -> bool:
-    """The ID RULE: an ID that does not match its grammar, or holds a personal number."""
-    return grammar.fullmatch(identifier) is None or PERSONAL_IN_ID.search(identifier) is not None
+    """The ID RULE: an ID that does not match its grammar, or holds a personal number as written
+    or percent-decoded (a FILTER ``MRN%3A1990%2D01%2D01``)."""
+    if grammar.fullmatch(identifier) is None or PERSONAL_IN_ID.search(identifier) is not None:
+        return True
+    return b"%" in identifier and any(PERSONAL_IN_ID.search(form) is not None for form in decoded_forms(identifier))
 
 
 BRACKETED_MATE = re.compile(rb"[\[\]]<([^<>]*)>:[0-9]*[\[\]]")
@@ -273,7 +285,28 @@ def value_holds_identifier(
     value: bytes, contigs: frozenset[bytes], numbers_allowed: bool = False, gene_ids: frozenset[int] = frozenset()
 ) -> bool:
     """The VALUE RULE over one value (``numbers_allowed``: GENEINFO's; ``gene_ids``: the places of an
-    annotation's gene ID subfields, counted by ``|`` in each ``,`` part, where numbers are allowed)."""
+    annotation's gene ID subfields, counted by ``|`` in each ``,`` part, where numbers are allowed),
+    as written and percent-decoded: each subfield of an annotation decoded on its own, as its
+    ``|`` and ``,`` are the annotation's own."""
+    if written_value_holds_identifier(value, contigs, numbers_allowed, gene_ids):
+        return True
+    if b"%" not in value:
+        return False
+    if not gene_ids:
+        return any(written_value_holds_identifier(form, contigs, numbers_allowed) for form in decoded_forms(value))
+    return any(
+        written_value_holds_identifier(form, contigs, numbers_allowed or index in gene_ids)
+        for part in value.split(b",")
+        for index, subfield in enumerate(part.split(b"|"))
+        if b"%" in subfield
+        for form in decoded_forms(subfield)
+    )
+
+
+def written_value_holds_identifier(
+    value: bytes, contigs: frozenset[bytes], numbers_allowed: bool = False, gene_ids: frozenset[int] = frozenset()
+) -> bool:
+    """The VALUE RULE over one value as it is written."""
     if SHAPES.search(value) is not None:
         return True
     if numbers_allowed:

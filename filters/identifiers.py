@@ -28,6 +28,12 @@ Header text (``HEADER_PERSONAL``) loses six digits that read as a date ``YYMMDD`
 (``900101``, the first half of a registration number), which records keep (ClinVar's
 ``OMIM:600101`` is a public ID).
 
+The same data percent-encoded is judged as its decoded text too (``percent_decodings``): VCF
+4.3 (section 1.2) writes ``:;=%,`` and CR, LF and TAB in values as ``%3A``..., and any writer may
+escape any byte so, so ``%2Fhome%2Fkimjh`` is a path and ``2023%2D10%2D29`` a date. In free text
+the spelling of what the decoded text shows is removed (``IdentifierScrub.without_escaped``);
+an ID or a record value holding one is judged to hold it (``record_values``).
+
 A contig ID is an assembly's name or a person's data (``personal_contig``): public accession
 tokens (``NC_000001.11``, ``KI270706v1``, ``JTFH01000001v1``, ``HLA-A*01:01:01:01``) are set
 aside, then what remains is held to ``PATHS`` and ``HEADER_PERSONAL``.
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from urllib.parse import unquote_to_bytes
 
 REMOVED = b"[removed]"
 # A path or URL runs to the next blank, quote, comma, semicolon, bracket or pipe.
@@ -96,6 +103,39 @@ PUBLIC_ACCESSION = re.compile(
     + rb")(?![0-9])"
 )
 """Public accession tokens of assembly contigs, set aside before a contig ID is judged."""
+
+
+PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
+"""A percent-encoded byte (RFC 3986, 2.1; VCF 4.3, 1.2)."""
+PERCENT_LEVELS = 4
+"""How many times text is decoded again (``%253A`` is ``%3A`` once decoded, ``:`` twice)."""
+
+
+def percent_decodings(text: bytes) -> list[bytes]:
+    """``text`` percent-decoded, then decoded again while escapes remain (at most ``PERCENT_LEVELS``
+    times): each form, [] when ``text`` holds no escape. What any of them shows, the text holds."""
+    forms: list[bytes] = []
+    while len(forms) < PERCENT_LEVELS and PERCENT_ESCAPE.search(text) is not None:
+        text = unquote_to_bytes(text)
+        forms.append(text)
+    return forms
+
+
+def percent_decoded_with_origin(text: bytes) -> tuple[bytes, list[int]]:
+    """``text`` decoded once, and where each decoded byte's spelling starts in ``text`` (one more
+    entry: ``len(text)``), so that what is found in the decoded text is removed as it is written."""
+    decoded = bytearray()
+    origin: list[int] = []
+    at = 0
+    for escape in PERCENT_ESCAPE.finditer(text):
+        decoded += text[at : escape.start()]
+        origin.extend(range(at, escape.start()))
+        decoded.append(int(escape.group()[1:], 16))
+        origin.append(escape.start())
+        at = escape.end()
+    decoded += text[at:]
+    origin.extend(range(at, len(text) + 1))
+    return bytes(decoded), origin
 
 
 DISTINCTIVE_LENGTH = 5
@@ -158,23 +198,69 @@ class IdentifierScrub:
 
     @staticmethod
     def without_paths(text: bytes) -> bytes:
-        return PATHS.sub(REMOVED, text)
+        """Every path, URL, address and host removed, also where its text is percent-encoded
+        (``kimjh%40snuh.org``; the decoded text first, so that the whole address goes)."""
+        return PATHS.sub(REMOVED, without_escaped(text, (PATHS,)))
 
     def scrub(self, text: bytes) -> bytes:
         """Paths removed, known names replaced, then personal data (``PERSONAL``) removed from
-        the text around the pseudonyms, so that a pseudonym's digits stay as they are."""
+        the text around the pseudonyms, so that a pseudonym's digits stay as they are; and
+        what the text shows once percent-decoded (``without_escaped``)."""
         text = self.without_paths(text)
         pattern = self.names.pattern
         if pattern is None:
-            return HEADER_PERSONAL.sub(REMOVED, text)
+            return self.without_escaped(HEADER_PERSONAL.sub(REMOVED, text))
         pieces = []
         last = 0
         for match in pattern.finditer(text):
-            pieces.append(HEADER_PERSONAL.sub(REMOVED, text[last : match.start()]))
+            pieces.append(self.without_escaped(HEADER_PERSONAL.sub(REMOVED, text[last : match.start()])))
             pieces.append(self.names.replacements[match.group(0).lower()])
             last = match.end()
-        pieces.append(HEADER_PERSONAL.sub(REMOVED, text[last:]))
+        pieces.append(self.without_escaped(HEADER_PERSONAL.sub(REMOVED, text[last:])))
         return b"".join(pieces)
+
+    def without_escaped(self, text: bytes) -> bytes:
+        """``without_escaped`` of personal numbers, paths and the known names."""
+        patterns = (PATHS, HEADER_PERSONAL) if self.names.pattern is None else (PATHS, HEADER_PERSONAL, self.names.pattern)
+        return without_escaped(text, patterns)
+
+
+def without_escaped(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> bytes:
+    """``text`` without the spelling of what ``patterns`` find in its percent-decoded text
+    (``percent_decodings``): ``from %2Fhome%2Fkimjh`` becomes ``from [removed]``, ``date
+    2023%2D10%2D29`` ``date [removed]``. Each match in the decoded text (once, then again while
+    escapes remain) is removed where it is written, the escapes of its first and last bytes
+    whole. Text without ``%`` (most) is returned as it is."""
+    for _ in range(PERCENT_LEVELS * 4):  # each round removes what one decoding shows; the text shrinks
+        if b"%" not in text:
+            return text
+        spans = escaped_matches(text, patterns)
+        if not spans:
+            return text
+        pieces: list[bytes] = []
+        last = 0
+        for start, end in spans:
+            if start > last or not pieces:
+                pieces.append(text[last:start] + REMOVED)
+            last = max(last, end)
+        pieces.append(text[last:])
+        text = b"".join(pieces)
+    return text
+
+
+def escaped_matches(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> list[tuple[int, int]]:
+    """Where in ``text`` the first of its decodings in which ``patterns`` find anything finds it
+    (sorted spans of ``text``), or []."""
+    decoded, origin = text, list(range(len(text) + 1))
+    for _ in range(PERCENT_LEVELS):
+        if PERCENT_ESCAPE.search(decoded) is None:
+            return []
+        decoded, level = percent_decoded_with_origin(decoded)
+        origin = [origin[at] for at in level]
+        found = [match.span() for pattern in patterns for match in pattern.finditer(decoded)]
+        if found:
+            return sorted((origin[start], origin[end]) for start, end in found if end > start)
+    return []
 
 
 def personal_contig(identifier: bytes) -> bool:
@@ -182,6 +268,7 @@ def personal_contig(identifier: bytes) -> bool:
     shape of ``HEADER_PERSONAL``, once its public accession tokens (``PUBLIC_ACCESSION``) are set aside:
     ``KIM_19900101`` and ``/home/kimjh/asm.fa`` do; ``chrUn_JTFH01000001v1_decoy`` and
     ``HLA-DRB1*15:01:01:01`` do not."""
-    if PATHS.search(identifier) is not None:
-        return True
-    return HEADER_PERSONAL.search(PUBLIC_ACCESSION.sub(b" ", identifier)) is not None
+    for form in (identifier, *percent_decodings(identifier)):  # ``KIM%5F19900101`` is ``KIM_19900101``
+        if PATHS.search(form) is not None or HEADER_PERSONAL.search(PUBLIC_ACCESSION.sub(b" ", form)) is not None:
+            return True
+    return False

@@ -27,6 +27,13 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
   written alone with an exponent goes when it is 1,000,000 or more (``1.9900101e7``,
   ``1e+06``: ``EXPONENT``), as its 7 digits would.
 
+Both rules judge a value or ID as written and as percent-decoded (``identifiers.percent_decodings``):
+VCF 4.3 (1.2) writes ``:;=%,`` and CR, LF and TAB of a value as ``%3A``..., and any writer may
+escape any byte so; an identifier is one in either spelling (``DOB%3A19900101``,
+``MRN%5F12345678``, ``900101%2D1234567``), while VEP's ``p.Leu10%3D`` stays. A block holding
+no ``%`` needs no decoding; in one that does, ``PERCENT_CANDIDATE`` picks the records where a
+decoded escape could make a shape.
+
 Integer and Float values are held to the value rule too, so a date of birth written as an
 Integer (``BIRTH=19900101``), a registration number cut in two (``900101,1234567``) or a
 phone number that lost its leading 0 (``1012345678``) goes; small numbers (``12``, ``-3``,
@@ -68,7 +75,7 @@ from dataclasses import dataclass
 import numpy as np
 from genoscrub import scan
 from genoscrub.fields import FLOAT_TEXT
-from genoscrub.identifiers import DAY_FIRST, PATHS, PERSONAL, PHONE, YEAR_FIRST_SEPARATOR, personal_contig
+from genoscrub.identifiers import DAY_FIRST, PATHS, PERSONAL, PHONE, YEAR_FIRST_SEPARATOR, percent_decodings, personal_contig
 from genoscrub.large_numbers import holds_large_numbers
 from genoscrub.vcf import RecordBlock
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
@@ -85,6 +92,13 @@ VALUE_SHAPES = re.compile(
     rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
+PERCENT_CANDIDATE = re.compile(rb"%(?:[0-9A-Fa-f]{2}[0-9/~]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee])")
+"""An escape whose decoding may make a shape of the value rule the written text lacks: one before
+a digit, ``/`` or ``~`` (a separator of a number, date or phone number, or a delimiter before a
+path: ``DOB%3A19900101``, ``1990%2D01%2D01``, ``x%3A/home``), an encoded digit, ``#``, ``%``,
+``&``, ``/``, ``@``, ``\\`` or ``~``. Written, a shape is broken by an escape where it lies (a
+contig or an accession before a number is not read through one), so no other escape hides one;
+non-ASCII escapes are a shape as written. The records of a block holding one are read one by one."""
 EXPONENT = re.compile(rb"(?<![A-Za-z0-9.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE]\+?[0-9]+")
 """A number written alone with an exponent that is not negative (``1.9900101e7``, ``1e+06``, as Java
 and C's ``%g`` write large values): the value rule removes it when it is ``LARGE`` or more."""
@@ -200,8 +214,11 @@ def public_number_subfields(description: bytes) -> frozenset[int]:
 
 def unsafe_id(grammar: re.Pattern[bytes], identifier: bytes) -> bool:
     """Whether a header-defined ID (of a definition, or its use in a record) must go: off its
-    grammar, or holding personal data (``identifiers.PERSONAL``)."""
-    return grammar.fullmatch(identifier) is None or PERSONAL.search(identifier) is not None
+    grammar, or holding personal data (``identifiers.PERSONAL``) as written or percent-decoded
+    (a FILTER ``MRN%3A1990%2D01%2D01``)."""
+    if grammar.fullmatch(identifier) is None or PERSONAL.search(identifier) is not None:
+        return True
+    return b"%" in identifier and any(PERSONAL.search(form) is not None for form in percent_decodings(identifier))
 
 
 def with_and_without_chr(contigs: frozenset[bytes]) -> frozenset[bytes]:
@@ -262,6 +279,12 @@ class RecordValues:
         )
 
     def text_holds_identifier(self, value: bytes, key: bytes, numbers_public: bool) -> bool:
+        """The value rule over a value, or a subfield of one, as written and percent-decoded."""
+        if self.shape_in_text(value, numbers_public):
+            return True
+        return b"%" in value and any(self.shape_in_text(form, numbers_public) for form in percent_decodings(value))
+
+    def shape_in_text(self, value: bytes, numbers_public: bool) -> bool:
         for match in VALUE_SHAPES.finditer(value):
             if match.group(NUMBER_GROUP) is None:
                 return True
@@ -396,4 +419,15 @@ class RecordValues:
         INFO item, and those that link to others (an INFO key of ``link_keys``, a breakend ALT), whose
         IDs the one-record path gives pseudonyms."""
         found = scan.vcf_identifier_candidates(block.text, block.column(4)[0], block.ends, *self.loop_lists, *self.definition_lists)
+        if b"%" in block.text:  # one byte search: most blocks hold no escape
+            found = found.astype(bool) | escaped_rows(block.text, block.ends)
         return np.flatnonzero(found)
+
+
+def escaped_rows(text: bytes, ends: np.ndarray) -> np.ndarray:
+    """For each line of a block (``ends``: where each ends), whether it holds a ``PERCENT_CANDIDATE``."""
+    rows = np.zeros(len(ends), dtype=bool)
+    offsets = [found.start() for found in PERCENT_CANDIDATE.finditer(text)]
+    if offsets:
+        rows[np.searchsorted(ends, np.asarray(offsets, dtype=np.int64), side="right")] = True
+    return rows

@@ -253,7 +253,7 @@ def test_a_description_naming_a_place_is_a_metadata_finding(description: str, fo
 FRAGMENTS = [
     "x", "A", "chr1", "chr2", "NM", "PT", "MRN", "_", "-", ".", ":", "|", ",", "&", "=", "(", " ", "/", "//", "~", "@", "\\",
     "%3D", "%EA", "&#1;", "&#x4;", "1", "12", "123", "1234", "1234567", "12345678", "1990", "01", "_A", "-G", "김",
-    "e", "E+", "e7", "e-",
+    "e", "E+", "e7", "e-", "%3A", "%5F", "%2D", "%2d", "%2C", "%2F", "%20", "%31", "%253A", "%3B", "%09", "%40",
 ]  # fmt: skip
 SHAPES = [
     "1990.01.01", "1990.1.1", "1990/01.01", "01/01/1990", "1/2/33", "1/2-33", "123456-7", "12-34-567", "1234567-1234570",
@@ -264,8 +264,12 @@ SHAPES = [
     "1e-05", "NaN", "-Inf", "-3", "9001011234567", "0.12345678901", "OMIM:600101", "900101",
     "-1234567", "1234567.5", "12,3456789", "1012345678", "900101.1234567", "999999.5", "1.9900101e7", "1e+06", "2E7", "1.5e5",
     ".5e7", "1.E7", "x1e9", "1e-9",
+    "DOB%3A19900101", "MRN%5F12345678", "born%3A1990-01-01", "DOB%3D19900101", "900101%2D1234567", "900101%2C1234567",
+    "2023%2D10%2D29", "x%3A%2Fhome", "%2Fhome%2Fkimjh", "%31%39%39%30%30%31%30%31", "DOB%253A19900101", "kimjh%40snuh.org",
+    "02%201234%205678", "p.Leu10%3D", "p.Leu1234567%3D", "chr1%3A12345678", "NM%5F1234567",
 ]  # fmt: skip
-"""Whole shapes and near misses, planted alone as often as fragments are strung together."""
+"""Whole shapes and near misses, planted alone as often as fragments are strung together; the
+same percent-encoded as VCF 4.3 writes a value's ``:;=,`` (VEP's ``%3D`` among them)."""
 
 
 PLACES = [

@@ -306,6 +306,13 @@ SPELLINGS: dict[str, tuple[str, str | bytes]] = {
     "rrn as a VCF list": ("900101-1234567", "900101,1234567"),
     "date as a VCF list": ("1990-01-01", "1990,01,01"),
     "e-mail percent-encoded": ("kimjh@snuh.org", "kimjh%40snuh.org"),
+    # VCF 4.3 writes a value's , : ; = percent-encoded (and a writer may escape any separator so)
+    "sample ID, underscore percent-encoded": ("S2301217N_20231029", "S2301217N%5F20231029"),
+    "rrn as a VCF list, comma percent-encoded": ("900101-1234567", "900101%2C1234567"),
+    "rrn, hyphen percent-encoded": ("900101-1234567", "900101%2D1234567"),
+    "romanised, comma percent-encoded": ("KIM JIHYUN", "KIM%2CJIHYUN"),
+    "romanised, underscore percent-encoded in lower case": ("KIM JIHYUN", "KIM%5fJIHYUN"),
+    "date, one hyphen percent-encoded": ("1990-01-01", "1990%2D01-01"),
 }
 
 

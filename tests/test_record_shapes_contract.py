@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from genoscrub import audit_vcf
 from genoscrub.audit_findings import Findings
-from genoscrub.audit_record_values import KIND
+from genoscrub.audit_header import contig_holds_personal
+from genoscrub.audit_record_values import KIND, both_spellings, id_fails, value_holds_identifier
+from genoscrub.identifiers import personal_contig
+from genoscrub.record_values import RecordValues, unsafe_id
+from genoscrub.vcf_header import FILTER_ID
 from genoscrub.vcf_scrub_header import app
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -187,3 +192,140 @@ def test_the_amended_public_shapes_are_kept_and_not_flagged() -> None:
     out = scrubbed(data)
     assert [line for line in out.splitlines() if not line.startswith(b"#")] == [record.encode() for record in records]
     assert record_value_findings(data) == 0
+
+
+# --- percent-encoded separators ---------------------------------------------------------------
+
+BODIES = ["19900101", "12345678", "900101-1234567", "9001011234567", "1990-01-01", "1990.01.01", "1990.1.1", "01/02/1990",
+          "29.10.2023", "2023_10_29", "1990:01:01", "1990. 01. 01.", "1990 01 01", "01 01 1990", "02 1234 5678", "010.1234.5678",
+          "010-1234-5678", "900101,1234567", "H-2023-000123", "/home/kimjh", "~kimjh", "kimjh@snuh.org", "a/kimjh/b",
+          "1.9900101e+7", "1e+06", "&#44608", "C:\\Users\\kimjh"]  # fmt: skip
+PREFIXES = ["", "DOB", "MRN", "born", "PT", "x", "chr1", "NM"]
+JOINS = [":", "_", "=", " ", "-", ",", "/", "|", "&", "(", "."]
+
+
+@st.composite
+def separated_shapes(draw: st.DrawFn) -> tuple[bytes, bytes]:
+    """An identifier shape the value rule catches, after a word and a separator or alone, and the same
+    with its separators (and now and then another byte) percent-encoded as a VCF writer may write
+    them, hexadecimal digits in either case; ``:`` and ``;`` always (a FORMAT value's and an INFO
+    column's separators)."""
+    prefix = draw(st.sampled_from(PREFIXES))
+    plain = (prefix + draw(st.sampled_from(JOINS)) if prefix else "") + draw(st.sampled_from(BODIES))
+    encoded = []
+    for character in plain:
+        separator = not character.isalnum()
+        if character in ":;" or draw(st.integers(0, 3 if separator else 19)) == 0:
+            escape = f"%{ord(character):02X}"
+            encoded.append(escape if draw(st.booleans()) else escape.lower())
+        else:
+            encoded.append(character)
+    return plain.encode(), "".join(encoded).encode()
+
+
+def scrubbed_either_way(data: bytes) -> bytes:
+    """vcf-scrub-header's output, the same bytes on the bulk path and the one-record path."""
+    outputs = []
+    for one_by_one in ("0", "1"):
+        os.environ["GENOSCRUB_ONE_BY_ONE"] = one_by_one
+        try:
+            outputs.append(scrubbed(data))
+        finally:
+            del os.environ["GENOSCRUB_ONE_BY_ONE"]
+    assert outputs[0] == outputs[1]
+    return outputs[0]
+
+
+def findings_either_way(data: bytes) -> int:
+    """The audit's records holding an identifier in a value, the same by block and one by one."""
+    counts = []
+    for one_by_one in ("0", "1"):
+        os.environ["GENOSCRUB_ONE_BY_ONE"] = one_by_one
+        try:
+            counts.append(record_value_findings(data))
+        finally:
+            del os.environ["GENOSCRUB_ONE_BY_ONE"]
+    assert counts[0] == counts[1]
+    return counts[0]
+
+
+SCRUBBER_RULE = RecordValues(frozenset({b"END", b"DP"}), frozenset({b"PS", b"AD"}), frozenset({b"chr1"}))
+AUDIT_CONTIGS = both_spellings(["chr1"])
+
+
+@settings(max_examples=150, deadline=None)
+@given(shape=separated_shapes())
+def test_a_shape_the_value_rule_catches_is_caught_with_its_separators_percent_encoded(shape: tuple[bytes, bytes]) -> None:
+    """Whatever identifier shape the value rule catches as written is caught in any percent-encoded
+    spelling of it, by vcf-scrub-header (one value, and a whole file on both paths: the value
+    becomes ``.`` in INFO and FORMAT) and by the audit (one value, and a file by block and one by
+    one), which finds nothing once the scrubber is done."""
+    plain, encoded = shape
+    assume(SCRUBBER_RULE.holds_identifier(plain, b"NOTE") and value_holds_identifier(plain, AUDIT_CONTIGS))
+    assert SCRUBBER_RULE.holds_identifier(encoded, b"NOTE")
+    assert value_holds_identifier(encoded, AUDIT_CONTIGS)
+    record = "\t".join([*CLEAN[:7], f"NOTE={encoded.decode()}", "GT:NM", f"0/1:{encoded.decode()}"])
+    data = (HEADER + record + "\n").encode()
+    assert findings_either_way(data) == 1
+    out = scrubbed_either_way(data)
+    assert out.splitlines()[-1].split(b"\t")[7:] == [b"NOTE=.", b"GT:NM", b"0/1:."]
+    assert findings_either_way(out) == 0
+
+
+def test_the_red_teams_percent_encoded_spellings_go_and_annotation_escapes_stay() -> None:
+    """F4's values, in INFO and in FORMAT (where ``:`` must be encoded), go as their plain spellings
+    do; VEP's ``%3D`` in HGVS, ``%2C`` in a name and a percentage stay, and the audit flags none of them."""
+    gone = ["DOB%3A19900101", "MRN%5F12345678", "born%3A1990-01-01", "DOB%3D19900101", "900101%2D1234567", "900101%2C1234567",
+            "S2301217N%5F20231029", "%2Fhome%2Fkimjh", "2023%2D10%2D29", "DOB%253A19900101"]  # fmt: skip
+    kept = ["p.Leu10%3D", "ENSP00000354587.3%3Ap.Leu1234567%3D", "KIM%2CJIHYUN", "50%25", "a%3Db", "chr1%3A12345678"]
+    records = ["\t".join([*CLEAN[:7], f"NOTE={value}", "GT:NM", f"0/1:{value}"]) for value in [*gone, *kept]]
+    data = (HEADER + "".join(record + "\n" for record in records)).encode()
+    assert findings_either_way(data) == len(gone)
+    out = scrubbed_either_way(data).splitlines()[-len(records) :]
+    assert [line.split(b"\t")[7] for line in out] == [b"NOTE=."] * len(gone) + [f"NOTE={value}".encode() for value in kept]
+    assert [line.split(b"\t")[9] for line in out] == [b"0/1:."] * len(gone) + [f"0/1:{value}".encode() for value in kept]
+
+
+def description_findings(data: bytes) -> int:
+    findings = Findings()
+    audit_vcf.VcfAudit(audit_vcf.VcfChecks("x.vcf", None, frozenset(), None, None), findings).run(io.BytesIO(data))
+    return findings.metadata.counts["header value ##INFO Description"]
+
+
+@pytest.mark.parametrize(
+    ("description", "scrubbed_to"),
+    [("from %2Fhome%2Fkimjh%2Fpatients", "from [removed]"), ("date 2023%2D10%2D29", "date [removed]"),
+     ("born 1990.%2001.%2001. here", "born [removed]. here"), ("lab%2Fkimjh%2Frun1 x", "[removed] x"),
+     ("twice %252Fhome%252Fkimjh", "twice [removed]"), ("mail kimjh%40snuh.org", "mail [removed]"),
+     ("MRN%3A1234%2D5678", "MRN%3A[removed]")],
+)  # fmt: skip
+def test_a_description_percent_encoded_is_judged_as_its_decoded_text(description: str, scrubbed_to: str) -> None:
+    """A Description naming a path or a date once percent-decoded: vcf-scrub-header removes the
+    spelling of what the decoded text shows, as it removes the plain one; the audit finds it
+    before and nothing after."""
+    header = HEADER.replace('Description="A note"', f'Description="{description}"')
+    data = (header + "\t".join(CLEAN) + "\n").encode()
+    assert description_findings(data) == 1
+    out = scrubbed_either_way(data)
+    assert f'##INFO=<ID=NOTE,Number=1,Type=String,Description="{scrubbed_to}">'.encode() in out
+    assert description_findings(out) == 0
+
+
+@pytest.mark.parametrize("description", [">5% minor allele frequency", "Fraction 50%25 of reads", "Format: Allele|HGVSp (p.Leu10%3D)",
+                                         "Ratio 5%2C6 of reads"])  # fmt: skip
+def test_a_description_with_escapes_of_no_shape_stays(description: str) -> None:
+    header = HEADER.replace('Description="A note"', f'Description="{description}"')
+    data = (header + "\t".join(CLEAN) + "\n").encode()
+    assert description_findings(data) == 0
+    assert f'Description="{description}"'.encode() in scrubbed_either_way(data)
+
+
+@pytest.mark.parametrize("identifier", [b"f1990%2D01%2D01", b"MRN%3A1234%2D5678", b"x%252D1990%252D01%252D01", b"02%201234%205678"])
+def test_an_id_percent_encoded_is_judged_as_its_decoded_text(identifier: bytes) -> None:
+    """A FILTER ID (whose grammar allows ``%``) and a contig ID holding a date or a number once decoded
+    fail the ID rule and the contig rule of both sides; written plain they do already."""
+    assert unsafe_id(FILTER_ID, identifier) and id_fails(identifier, FILTER_ID)
+    assert personal_contig(identifier) and contig_holds_personal(identifier.decode())
+    plain = identifier.replace(b"%25", b"%").replace(b"%2D", b"-").replace(b"%3A", b":").replace(b"%20", b" ")
+    assert personal_contig(plain) and contig_holds_personal(plain.decode())
+    assert not unsafe_id(FILTER_ID, b"q10%25") and not id_fails(b"q10%25", FILTER_ID)
