@@ -970,6 +970,21 @@ def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
     assert audited_without_bulk_paths(path, laid_files, with_regions) == bulk
 
 
+def aligned_pairs(read: pysam.AlignedSegment) -> list[tuple[int, int]]:
+    """``(query, reference)`` of each aligned base by the SAM specification's CIGAR rules: pysam's
+    ``get_aligned_pairs`` moves the query past a padding operation (``1P2M`` pairs query 1 with
+    the first reference base), which P never does."""
+    pairs, query, position = [], 0, read.reference_start
+    for op, length in read.cigartuples or []:
+        if op in (0, 7, 8):  # M, =, X
+            pairs += [(query + step, position + step) for step in range(length)]
+        if op in (0, 1, 4, 7, 8):  # M, I, S, =, X consume the query
+            query += length
+        if op in (0, 2, 3, 7, 8):  # M, D, N, =, X consume the reference
+            position += length
+    return pairs
+
+
 def write_with_equals(read: pysam.AlignedSegment, reference: str, every: bool) -> None:
     """Write the read's aligned bases equal to the reference as ``=``, as ``samtools calmd -e``
     does (``every``), or only some of them."""
@@ -977,7 +992,7 @@ def write_with_equals(read: pysam.AlignedSegment, reference: str, every: bool) -
     if not sequence or read.is_unmapped:
         return
     bases = list(sequence)
-    for query, position in read.get_aligned_pairs(matches_only=True):
+    for query, position in aligned_pairs(read):
         if query < len(bases) and position < len(reference) and bases[query] == reference[position] and (every or position % 3):
             bases[query] = "="
     qualities = read.query_qualities
