@@ -75,7 +75,8 @@ def genome(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files["sites_chr"] = vcf(here / "sites_chr.vcf", LENGTHS, [("chr1", 101, chr1[100], alt, "AF=0.3")])
     files["sites_plain"] = vcf(here / "sites_plain.vcf", {"1": 400, "MT": 200},
                                [("1", 101, chr1[100], alt, "AF=0.3"), ("MT", 20, sequences["chrM"][19], "C", "AF=0.3")])
-    files["sites_nowhere"] = vcf(here / "sites_nowhere.vcf", {"chrZ": 400}, [("chrZ", 101, "A", "T", "AF=0.3")])
+    # chrZ: a length no contig of the reference has (one of equal length is refused as the same genome renamed)
+    files["sites_nowhere"] = vcf(here / "sites_nowhere.vcf", {"chrZ": 999}, [("chrZ", 101, "A", "T", "AF=0.3")])
     files["sites_other_build"] = vcf(here / "sites_other_build.vcf", {"chr1": 500}, [("chr1", 101, chr1[100], alt, "AF=0.3")])
     files["population_plain"] = vcf(here / "population_plain.vcf", {"1": 400, "MT": 200},
                                     [("1", 101, chr1[100], alt, "AF=0.3")], compress=True)
