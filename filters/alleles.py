@@ -12,6 +12,13 @@ A trimmed allele is a key: SNV-shaped alleles (one base each side) are the int64
 by POS (``indel_key``), longer ones the allele itself. ``trimmed_alleles`` encodes
 many alleles of a block at once with numpy, the same keys ``encoded(normalised(...))``
 gives one by one.
+
+An MNP (REF and ALT of one length, two bases or more, after trimming: ``TA>AC``) is the same
+change as the SNVs it is made of (``T>A``, ``A>C`` at the next POS): one caller writes
+adjacent changes as one record, another as two, ``bcftools norm -a`` the one as the other.
+So an MNP is also keyed by its SNVs (``snv_parts``), on both sides of every join: the
+population's MNP gives each of its SNVs its frequency, the input's MNP is also asked for
+as its SNVs (``record_alleles``).
 """
 
 from __future__ import annotations
@@ -85,6 +92,45 @@ def encoded(allele: Allele) -> int | bytes | Allele:
     if len(ref) + len(alt) <= KEY_ALLELES and 0 <= pos < 10**POS_DIGITS:
         return indel_key(pos, ref, alt)
     return allele
+
+
+def snv_parts(allele: Allele) -> list[int]:
+    """The ``snv_key`` of each base an MNP changes (a trimmed allele whose REF and ALT have
+    the same length, 2 or more): ``(1000, "TA", "AC")`` gives the keys of ``1000 T>A`` and
+    ``1001 A>C``; a base REF and ALT share in the middle gives none. Empty for any other allele."""
+    pos, ref, alt = allele
+    if len(ref) != len(alt) or len(ref) < 2 or not 0 <= pos < SNV_KEY_LIMIT - len(ref):
+        return []
+    return [snv_key(pos + at, ref[at : at + 1], alt[at : at + 1]) for at in range(len(ref)) if ref[at] != alt[at]]
+
+
+def mnp_texts(texts: np.ndarray) -> np.ndarray:
+    """Which ``indel_key`` texts name an MNP (REF and ALT of one length, 2 or more), by numpy."""
+    if not len(texts):
+        return np.zeros(0, dtype=bool)
+    width = texts.dtype.itemsize
+    rows = np.ascontiguousarray(texts).view(np.uint8).reshape(len(texts), width)
+    greater = np.argmax(rows == GREATER, axis=1)
+    length = np.count_nonzero(rows, axis=1)
+    ref_length = greater - POS_DIGITS
+    return (ref_length >= 2) & (length - greater - 1 == ref_length)  # an empty text: no '>', argmax 0, no MNP
+
+
+def text_snv_parts(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``snv_parts`` of many MNPs' ``indel_key`` texts (``mnp_texts``) at once, by numpy: the index
+    of the text each SNV key comes from (in order) and the keys."""
+    if not len(texts):
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    width = texts.dtype.itemsize
+    rows = np.ascontiguousarray(texts).view(np.uint8).reshape(len(texts), width).astype(np.int64)
+    ref_length = np.argmax(rows == GREATER, axis=1) - POS_DIGITS
+    positions = (rows[:, :POS_DIGITS] - ord("0")) @ (10 ** np.arange(POS_DIGITS - 1, -1, -1, dtype=np.int64))
+    offsets = np.arange(int(ref_length.max()))
+    inside = offsets < ref_length[:, None]
+    ref = np.take_along_axis(rows, np.minimum(POS_DIGITS + offsets, width - 1)[None, :].repeat(len(rows), axis=0), axis=1)
+    alt = np.take_along_axis(rows, np.minimum(POS_DIGITS + ref_length[:, None] + 1 + offsets, width - 1), axis=1)
+    owner, offset = np.nonzero(inside & (ref != alt) & (positions[:, None] + offsets < SNV_KEY_LIMIT))
+    return owner, ((positions[owner] + offset) << 16) | (ref[owner, offset] << 8) | alt[owner, offset]
 
 
 def encoded_arrays(codes: list[int | bytes | Allele]) -> tuple[np.ndarray, np.ndarray, dict[int, Allele]]:

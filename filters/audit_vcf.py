@@ -29,7 +29,9 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   left end, up to about its own length before the repeat's first catalogued base.
 - germline (``--germline FILE --germline-in-vcf``, for somatic call sets): a record carrying an
   allele of the matched normal's germline calls (``GermlineAlleles``), located and keyed by the
-  record's site, never by the allele.
+  record's site, never by the allele. An allele is compared whichever way a caller wrote it
+  (``germline_keys``): an MNP also as the SNVs it is made of, a deletion or insertion of
+  ``STRUCTURAL_BASES`` or more written with its bases also as the ``<DEL>`` or ``<INS>`` at its POS.
 """
 
 from __future__ import annotations
@@ -102,11 +104,40 @@ def germline_key(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes]
     return start, b"<", symbolic.group(1) if symbolic is not None else b"BND"
 
 
+STRUCTURAL_BASES = 50
+"""A deletion or insertion of this many bases or more, written with its bases, is also compared as
+the symbolic ``<DEL>`` or ``<INS>`` an SV caller writes at the same POS."""
+
+
+def germline_keys(start: int, ref: bytes, alt: bytes) -> list[tuple[int, bytes, bytes]]:
+    """Every key an allele meets the germline list by (none for an ALT that names no allele):
+    its ``germline_key``; for an MNP (REF and ALT of one length, 2 or more, once trimmed: ``TA>AC``)
+    also the SNV of each base it changes (``T>A``, and ``A>C`` a base on), as another caller or
+    ``bcftools norm -a`` writes it; for a deletion or insertion of ``STRUCTURAL_BASES`` or more
+    written with its bases also ``(start, "<", "DEL")`` or ``"INS"``, the key of the symbolic
+    allele an SV caller writes at the same POS (its padding base)."""
+    key = germline_key(start, ref, alt)
+    if key is None:
+        return []
+    keys = [key]
+    at, ref_bases, alt_bases = key
+    if ref_bases == b"<":
+        return keys
+    if len(ref_bases) == len(alt_bases) > 1:
+        changed = [offset for offset in range(len(ref_bases)) if ref_bases[offset] != alt_bases[offset]]
+        keys += [(at + offset, ref_bases[offset : offset + 1], alt_bases[offset : offset + 1]) for offset in changed]
+    if len(ref_bases) - len(alt_bases) >= STRUCTURAL_BASES:
+        keys.append((start, b"<", b"DEL"))
+    elif len(alt_bases) - len(ref_bases) >= STRUCTURAL_BASES:
+        keys.append((start, b"<", b"INS"))
+    return keys
+
+
 class GermlineAlleles:
     """The alleles of the germline list (as htslib read it, ``audit_sites.read_variants``), per
     contig: records of one-base REF and ALT as sorted int64 keys (``start << 16 | REF << 8 | ALT``,
     made by numpy: a whole genome's millions in 8 bytes each), the alleles of the other records
-    as a set of ``germline_key`` values."""
+    as a set of ``germline_keys`` values (an MNP's SNVs, a long indel's symbolic type too)."""
 
     def __init__(self, variants: VariantList, path: str) -> None:
         self.path = path
@@ -124,7 +155,7 @@ class GermlineAlleles:
         contigs = variants.contig_of[snv]
         order = np.lexsort((keys, contigs))  # by contig, then key (np.unique hashes: several times slower)
         keys, contigs = keys[order], contigs[order]
-        once = np.concatenate(([True], (keys[1:] != keys[:-1]) | (contigs[1:] != contigs[:-1])))
+        once = np.concatenate(([True], (keys[1:] != keys[:-1]) | (contigs[1:] != contigs[:-1])))[: len(keys)]  # none: a list of no SNV
         keys, contigs = keys[once], contigs[once]
         edges = np.searchsorted(contigs, np.arange(len(variants.names) + 1))
         self.snvs = {name: keys[edges[index] : edges[index + 1]] for index, name in enumerate(variants.names)}
@@ -132,17 +163,14 @@ class GermlineAlleles:
         for index in np.flatnonzero(~snv).tolist():
             contig, start, ref_allele, alts = variants.record(index)
             for allele in alts:
-                key = germline_key(start, ref_allele, allele)
-                if key is not None:  # an SNV of a multi-allelic or padded record too: ``carried`` looks here after the array
-                    self.others.setdefault(contig, set()).add(key)
+                keys_of_allele = germline_keys(start, ref_allele, allele)
+                if keys_of_allele:  # an SNV of a multi-allelic or padded record, or of an MNP, too: ``carried`` looks here after the array
+                    self.others.setdefault(contig, set()).update(keys_of_allele)
 
     def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> bool:
         """Whether a record (``contig`` named as in the list) carries an allele of the list."""
         snvs, others = self.snvs.get(contig), self.others.get(contig, set())
-        for alt in alts:
-            key = germline_key(start, ref, alt)
-            if key is None:
-                continue
+        for key in (key for alt in alts for key in germline_keys(start, ref, alt)):
             if snvs is not None and len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
                 code = (key[0] << 16) | (key[1][0] << 8) | key[2][0]
                 at = bisect_left(snvs.data, code)

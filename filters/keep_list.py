@@ -5,7 +5,9 @@ A tumour-only sample has no matched normal to say which alleles are germline, so
 here (the somatic calls). A tumour-only caller's list holds germline variants
 too, so each listed allele is first screened against a population resource with
 the same join vcf-drop-rare uses (filters/population.py): one seen at
-``--germline-af`` or more is germline and reverted after all.
+``--germline-af`` or more is germline and reverted after all. An MNP is screened whole and
+as the SNVs it is made of (``alleles.snv_parts``): one of them common makes it germline, as
+it would make that SNV's record germline were the MNP written as SNVs.
 
 Alleles are keyed the way :func:`genoscrub.population.normalised` leaves them
 (see :class:`genoscrub.revert.KeepAlleles`), per contig of the input.
@@ -17,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from genoscrub.alleles import encoded, encoded_arrays, snv_parts
 from genoscrub.contigs import ContigMap
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import VCF_RECORD, SiteTable
@@ -122,6 +125,30 @@ def read_keep_list(path: str, fasta: Fasta, report: Report) -> tuple[KeepList, l
     return keep, listed
 
 
+def screened_frequencies(join: PopulationJoin, chrom: str, batch: list[ListedAllele]) -> np.ndarray:
+    """The frequency each allele of ``batch`` (on ``chrom``, sorted) is screened by: its own, or
+    for an MNP the highest of its own and its SNVs' (NaN: none of them in the population).
+    ``UnsortedInput.index`` is made an index into ``batch``."""
+    codes: list[int | bytes | tuple[int, bytes, bytes]] = []
+    owners: list[int] = []
+    for index, item in enumerate(batch):
+        allele = normalised(item.position, item.reference, item.alternate)
+        found = [encoded(allele), *snv_parts(allele)]
+        codes += found
+        owners += [index] * len(found)
+    owner = np.array(owners, dtype=np.int64)
+    positions = np.array([item.position for item in batch], dtype=np.int64)[owner]
+    ends = positions + np.array([len(item.reference) for item in batch], dtype=np.int64)[owner]
+    try:
+        values = join.encoded_frequencies(chrom, positions, ends, *encoded_arrays(codes))
+    except UnsortedInput as error:
+        error.index = int(owner[error.index])
+        raise
+    highest = np.full(len(batch), np.nan)
+    np.fmax.at(highest, owner, values)
+    return highest
+
+
 def screen_keep_list(
     keep: KeepList,
     listed: list[ListedAllele],
@@ -145,12 +172,7 @@ def screen_keep_list(
                     stop += 1
                 batch = listed[start:stop]
                 try:
-                    frequencies[start:stop] = join.allele_frequencies(
-                        chrom,
-                        [item.position for item in batch],
-                        [item.reference.decode() for item in batch],
-                        [item.alternate.decode() for item in batch],
-                    )
+                    frequencies[start:stop] = screened_frequencies(join, chrom, batch)
                 except UnsortedInput as error:
                     raise InputError(f"{error}", keep.path, batch[error.index].line) from None
                 start = stop

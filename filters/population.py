@@ -35,8 +35,11 @@ from genoscrub.alleles import (  # noqa: F401 - normalised, SEQUENCE_ALLELE: re-
     encoded,
     encoded_arrays,
     indel_key,
+    mnp_texts,
     normalised,
     short_alleles,
+    snv_parts,
+    text_snv_parts,
     trimmed_alleles,
 )
 from genoscrub.contigs import ContigMap, conventional_names
@@ -356,18 +359,27 @@ class PopulationJoin:
         self.sites.add([positions[group_starts]], [np.full(len(group_starts), np.nan)], [site_bounds], [site_exact])
         one_base = trimmed >= 0
         one_base_owner = owner[one_base]
-        snv_parts = (
+        snv_tables = (
             [snv_keys, trimmed[one_base]],
             [snv_values, piece_values[one_base]],
             [row_bounds[snv_rows], row_bounds[one_base_owner]],
             [row_exact[snv_rows], row_exact[one_base_owner]],
         )
         text_owner = owner[~one_base]
-        text_parts = ([texts[~one_base]], [piece_values[~one_base]], [row_bounds[text_owner]], [row_exact[text_owner]])
+        text_tables = ([texts[~one_base]], [piece_values[~one_base]], [row_bounds[text_owner]], [row_exact[text_owner]])
+        # an MNP's SNVs, each with the MNP's value (``alleles.snv_parts``)
+        mnp_pieces = np.flatnonzero(~one_base)[mnp_texts(texts[~one_base])]
+        if len(mnp_pieces):
+            which, mnp_keys = text_snv_parts(texts[mnp_pieces])
+            pieces = mnp_pieces[which]
+            snv_tables[0].append(mnp_keys)
+            snv_tables[1].append(piece_values[pieces])
+            snv_tables[2].append(row_bounds[owner[pieces]])
+            snv_tables[3].append(row_exact[owner[pieces]])
         if slow:
             one_base_slow = [(row, code, value) for row, code, value in slow if isinstance(code, int)]
             fixed_slow = [(row, code, value) for row, code, value in slow if isinstance(code, bytes)]
-            for parts, items in ((snv_parts, one_base_slow), (text_parts, fixed_slow)):
+            for parts, items in ((snv_tables, one_base_slow), (text_tables, fixed_slow)):
                 if items:
                     rows = np.array([row for row, _, _ in items], dtype=np.int64)
                     parts[0].append(np.array([code for _, code, _ in items]))
@@ -378,8 +390,8 @@ class PopulationJoin:
                 if isinstance(code, tuple):
                     entry = (value, float(row_bounds[row]), bool(row_exact[row]))
                     self.indels[code] = folded(self.indels[code], entry) if code in self.indels else entry
-        self.snvs.add(*snv_parts)
-        self.short_indels.add(*text_parts)
+        self.snvs.add(*snv_tables)
+        self.short_indels.add(*text_tables)
 
     def _record_alleles(
         self, pos: int, ref: bytes, alt_field: bytes, value_texts: list[bytes]
@@ -403,11 +415,12 @@ class PopulationJoin:
         bad = any(value == BAD for value in [*per_alt, ref_value])
         alt_sum = sum(value for value in counted if not math.isnan(value) and value != BAD)
         unknown = any(math.isnan(value) for value in counted)
-        alleles = [
-            (encoded(normalised(pos, ref, alt)), value)
-            for alt, value, kind in zip(alts, per_alt, kinds, strict=True)
-            if kind == "sequence"
-        ]
+        alleles: list[tuple[int | bytes | Allele, float]] = []
+        for alt, value, kind in zip(alts, per_alt, kinds, strict=True):
+            if kind == "sequence":
+                allele = normalised(pos, ref, alt)
+                alleles.append((encoded(allele), value))
+                alleles += [(code, value) for code in snv_parts(allele)]  # an MNP's SNVs, each with its value
         return alleles, alt_sum, unknown, ref_value, bad
 
     def _forget_before(self, pos: int) -> None:
@@ -466,6 +479,7 @@ class PopulationJoin:
         indels: Mapping[int, Allele],
         sites: bool = True,
         site_ends: np.ndarray | None = None,
+        site_positions: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """For alleles already encoded (``alleles.encoded_arrays``) at POS ``positions`` with
         POS + len(REF) ``ends``: each allele's frequency (NaN: not in the population), the REF
@@ -478,7 +492,9 @@ class PopulationJoin:
         ``site_ends``: the last POS each query's site covers (a gVCF reference block's END, which
         says the REF allele is carried at every population site up to it): its site values are
         then the lowest REF bound of the population sites from POS to there (``ends`` must reach
-        past it)."""
+        past it). ``site_positions``: the POS whose site each query asks about, where it is not
+        the query's own (an MNP's SNV asks about its own base, at or after the query's POS and
+        before its end)."""
         count = len(positions)
         values, bounds, site_bounds = np.full(count, np.nan), np.full(count, np.nan), np.full(count, np.nan)
         exact, site_exact = np.ones(count, dtype=bool), np.ones(count, dtype=bool)
@@ -517,7 +533,7 @@ class PopulationJoin:
                 found = self.indels.get(indels[index])
                 if found is not None:
                     values[index], bounds[index], exact[index] = found
-            _, site_bounds[part], site_exact[part] = self.sites.looked_up(positions[part])
+            _, site_bounds[part], site_exact[part] = self.sites.looked_up((positions if site_positions is None else site_positions)[part])
             if site_ends is not None:
                 for index in (np.flatnonzero(site_ends[part] > positions[part]) + start).tolist():
                     site_bounds[index], site_exact[index] = self.sites.lowest_between(int(positions[index]), int(site_ends[index]))

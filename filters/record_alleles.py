@@ -14,7 +14,13 @@ multi-allelic, long and symbolic records are split one by one, and every record 
 
 A symbolic allele or breakend is no sequence: it is not sent to the population (whose
 keys cannot name it; its frequency is unknown), but it has a key of its own for the
-germline list (``symbolic_key``): POS and its type, not its span.
+germline list (``symbolic_key``): POS and its type, not its span. A deletion or insertion
+written with its bases, of ``STRUCTURAL_LENGTH`` bases or more, is one an SV caller writes
+as ``<DEL>`` or ``<INS>`` at the same POS: it has that key too (``structural_key``).
+
+An MNP's keys are followed by the keys of the SNVs it is made of (``alleles.snv_parts``;
+``parts`` says which key each belongs to), so the germline list and the population meet
+it whichever way either file wrote it.
 """
 
 from __future__ import annotations
@@ -24,15 +30,20 @@ from dataclasses import dataclass
 
 import numpy as np
 from genoscrub.alleles import (
+    LONG_KEY,
     SEQUENCE_BYTES,
     SITE_KEY,
     SNV_KEY_LIMIT,
+    TEXT_KEY,
     UPPER,
     Allele,
     encoded,
     encoded_arrays,
+    mnp_texts,
     normalised,
     short_alleles,
+    snv_parts,
+    text_snv_parts,
     trimmed_alleles,
 )
 from genoscrub.fields import span_integers
@@ -41,6 +52,10 @@ from genoscrub.rarity import SEQUENCE, SYMBOLIC, allele_kind, alt_alleles
 
 SYMBOLIC_TYPE = re.compile(rb"<([^:>]*)")
 BREAKEND = b"BND"
+STRUCTURAL_LENGTH = 50
+"""A deletion or insertion of this many bases or more is a structural variant (the usual SV
+threshold): written with its bases, it is also keyed as the ``<DEL>`` or ``<INS>`` an SV caller
+writes for it (``structural_key``)."""
 
 
 def symbolic_key(pos: int, allele: bytes) -> Allele:
@@ -53,6 +68,19 @@ def symbolic_key(pos: int, allele: bytes) -> Allele:
     found = SYMBOLIC_TYPE.match(allele)
     kind = found.group(1).upper() if found is not None else BREAKEND
     return pos, b"<", kind
+
+
+def structural_key(pos: int, allele: Allele) -> Allele | None:
+    """The symbolic key (``symbolic_key``) of a deletion or insertion written with its bases,
+    ``allele`` trimmed, that changes the length by ``STRUCTURAL_LENGTH`` bases or more: ``(POS,
+    "<", "DEL")`` or ``"INS"`` at the record's POS, the padding base an SV caller's ``<DEL>``
+    (END or SVLEN) is written at; None for a shorter change."""
+    change = len(allele[2]) - len(allele[1])
+    if change <= -STRUCTURAL_LENGTH:
+        return pos, b"<", b"DEL"
+    if change >= STRUCTURAL_LENGTH:
+        return pos, b"<", b"INS"
+    return None
 
 
 @dataclass
@@ -75,6 +103,7 @@ class RecordAlleles:
     indels: dict[int, Allele]
     symbolic: np.ndarray
     structural: list[tuple[int, Allele]]
+    parts: np.ndarray
 
     @property
     def count(self) -> int:
@@ -111,7 +140,11 @@ def record_alleles(
         for alt in alt_alleles(text[alt_start[row] : alt_end[row]]):
             kind = allele_kind(alt)
             if kind == SEQUENCE:
-                codes.append(encoded(normalised(pos, ref, alt)))
+                allele = normalised(pos, ref, alt)
+                codes.append(encoded(allele))
+                structural_allele = structural_key(pos, allele)
+                if structural_allele is not None:
+                    structural.append((row, structural_allele))
             elif kind == SYMBOLIC:
                 symbolic[row] = True
                 structural.append((row, symbolic_key(pos, alt)))
@@ -133,4 +166,52 @@ def record_alleles(
     texts[offsets[short]] = short_texts
     texts[other_indexes] = other_texts
     indels = {int(other_indexes[index]): allele for index, allele in other_indels.items()}
-    return RecordAlleles(positions, ref_end - ref_start, owners, offsets, counts, keys, texts, indels, symbolic, structural)
+    return with_snv_parts(
+        RecordAlleles(
+            positions, ref_end - ref_start, owners, offsets, counts, keys, texts, indels, symbolic, structural, np.full(len(keys), -1)
+        )
+    )
+
+
+def with_snv_parts(alleles: RecordAlleles) -> RecordAlleles:
+    """``alleles`` with the keys of every MNP's SNVs (``alleles.snv_parts``) after the MNP's own
+    key, in its record's keys; the same ``alleles`` when none is an MNP (found by numpy)."""
+    keys = alleles.keys
+    text_rows = np.flatnonzero(keys == TEXT_KEY)
+    text_mnps = text_rows[mnp_texts(alleles.texts[text_rows])]
+    long_mnps = [index for index, allele in alleles.indels.items() if keys[index] == LONG_KEY and snv_parts(allele)]
+    if not len(text_mnps) and not long_mnps:
+        return alleles
+    owner, text_keys = text_snv_parts(alleles.texts[text_mnps])
+    part_of: list[int] = []
+    part_keys: list[int] = []
+    for index in long_mnps:
+        found = snv_parts(alleles.indels[index])
+        part_of += [index] * len(found)
+        part_keys += found
+    parents = np.concatenate((text_mnps[owner], np.array(part_of, dtype=np.int64)))
+    part_keys_array = np.concatenate((text_keys, np.array(part_keys, dtype=np.int64)))
+    order = np.lexsort(
+        (
+            np.concatenate((np.zeros(len(keys), dtype=np.int64), np.ones(len(parents), dtype=np.int64))),
+            np.concatenate((np.arange(len(keys)), parents)),
+        )
+    )
+    moved = np.empty(len(order), dtype=np.int64)
+    moved[order] = np.arange(len(order))  # where each key (old ones first, then the parts) went
+    parts = np.full(len(order), -1, dtype=np.int64)
+    parts[moved[len(keys) :]] = moved[parents]
+    counts = alleles.counts + np.bincount(alleles.owners[parents], minlength=alleles.count)
+    return RecordAlleles(
+        alleles.positions,
+        alleles.ref_lengths,
+        np.repeat(np.arange(alleles.count), counts),
+        np.cumsum(counts) - counts,
+        counts,
+        np.concatenate((keys, part_keys_array))[order],
+        np.concatenate((alleles.texts, np.zeros(len(parents), dtype=alleles.texts.dtype)))[order],
+        {int(moved[index]): allele for index, allele in alleles.indels.items()},
+        alleles.symbolic,
+        alleles.structural,
+        parts,
+    )

@@ -280,7 +280,11 @@ class PopulationFrequencies:
         lowest REF frequency of the population sites involved: the one at the record's POS
         and those its alleles came from; a record naming no allele (a gVCF reference block)
         by every site to its END (``reference_block_ends``). A symbolic allele's frequency is
-        unknown. ``start``: the run's first record in ``block``.
+        unknown. An MNP is asked for whole and as its SNVs (``record_alleles``), each SNV with
+        the REF of the site at its own POS: it is rare when the whole or one of its SNVs is (or
+        a REF is), and its frequency is unknown only when the whole is and one of its SNVs is
+        too (the SNVs written as records would leave that one missing). ``start``: the run's
+        first record in ``block``.
         """
         count, owners, offsets, keys = alleles.count, alleles.owners, alleles.offsets, alleles.keys
         query_positions = alleles.positions[owners]
@@ -288,17 +292,28 @@ class PopulationFrequencies:
         site_ends = reference_block_ends(block, start, alleles)
         if site_ends is not None:
             ends = np.maximum(ends, site_ends + 1)
+        parts = alleles.parts
+        part = parts >= 0
+        site_positions = None
+        if part.any():  # an MNP's SNV asks about the site at its own POS
+            site_positions = query_positions.copy()
+            site_positions[part] = keys[part] >> 16
         try:
             values, bounds, exact, site_bounds, site_exact = self.join.encoded_alleles(
-                chrom, query_positions, ends, keys, alleles.texts, alleles.indels, site_ends=site_ends
+                chrom, query_positions, ends, keys, alleles.texts, alleles.indels, site_ends=site_ends, site_positions=site_positions
             )
         except JoinError as error:
             error.index = int(owners[error.index]) if len(owners) else 0
             raise
         threshold = min_af - TOLERANCE
         allele = keys != SITE_KEY
+        unknown = np.isnan(values)
+        if site_positions is not None:  # an MNP is known whole, or by every one of its SNVs
+            parts_unknown = np.bincount(parts[part], weights=unknown[part], minlength=len(keys)) > 0
+            unknown &= parts_unknown | (np.bincount(parts[part], minlength=len(keys)) == 0)
+            unknown[part] = False
         any_rare = np.bincount(owners, weights=allele & (values < threshold), minlength=count) > 0
-        any_missing = (np.bincount(owners, weights=allele & np.isnan(values), minlength=count) > 0) | alleles.symbolic
+        any_missing = (np.bincount(owners, weights=allele & unknown, minlength=count) > 0) | alleles.symbolic
         ref_bound = np.fmin(np.fmin.reduceat(bounds, offsets), np.fmin.reduceat(site_bounds, offsets))
         inexact = (~np.isnan(bounds) & ~exact) | (~np.isnan(site_bounds) & ~site_exact)
         ref_exact = np.bincount(owners, weights=inexact, minlength=count) == 0

@@ -1,0 +1,329 @@
+"""One variant, two spellings, one answer: vcf-drop-rare, sam-revert-germline's keep screening and
+the audit's --germline-in-vcf decide alike however a caller wrote the variant.
+
+- an MNP (``1000 TA AC``, as Mutect2 writes adjacent changes) and the SNVs it is made of
+  (``1000 T A`` + ``1001 A C``, as HaplotypeCaller, gnomAD and ``bcftools norm -a`` write them),
+  in the germline list, the population, the keep list and the input, each either way;
+- a deletion or insertion of 50 bases or more written with its bases and as ``<DEL>``/``<INS>``
+  with END or SVLEN;
+- a multi-allelic site joined and split (``bcftools norm -m-``), judged by ``--af-key``.
+
+Each spelling pair is built, both are run, and the decisions (records kept, report counts, the
+audit's finding) are compared, on the bulk paths and with ``GENOSCRUB_ONE_BY_ONE=1``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pysam
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import run_command
+
+HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr1,length=3000>
+##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">
+##INFO=<ID=END,Number=1,Type=Integer,Description="End">
+##INFO=<ID=SVLEN,Number=A,Type=Integer,Description="Length">
+##INFO=<ID=SVTYPE,Number=1,Type=String,Description="Type">
+##ALT=<ID=DEL,Description="Deletion">
+##ALT=<ID=INS,Description="Insertion">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1
+"""
+ONE_BY_ONE: tuple[dict[str, str], ...] = ({}, {"GENOSCRUB_ONE_BY_ONE": "1"})
+
+
+def vcf_text(records: list[tuple[int, str, str, str]]) -> str:
+    """(POS, REF, ALT, INFO) records on chr1, one sample carrying the ALT."""
+    return HEADER + "".join(f"chr1\t{pos}\t.\t{ref}\t{alt}\t50\tPASS\t{info}\tGT\t0/1\n" for pos, ref, alt, info in records)
+
+
+def written(folder: Path, name: str, records: list[tuple[int, str, str, str]], indexed: bool = False) -> Path:
+    path = folder / f"{name}.vcf"
+    path.write_text(vcf_text(records))
+    if indexed:
+        return Path(pysam.tabix_index(str(path), preset="vcf", force=True))
+    return path
+
+
+def atomized(pos: int, ref: str, alt: str, info: str = ".") -> list[tuple[int, str, str, str]]:
+    """The SNV records of an MNP (``bcftools norm -a``)."""
+    return [(pos + at, ref[at], alt[at], info) for at in range(len(ref)) if ref[at] != alt[at]]
+
+
+def drop_rare(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, *args: str, env: dict[str, str] | None = None
+) -> tuple[list[str], dict[str, int]]:
+    """vcf-drop-rare's kept records (CHROM POS REF ALT) and report counts."""
+    with monkeypatch.context() as patch:
+        for name, value in (env or {}).items():
+            patch.setenv(name, value)
+        report = folder / "report.json"
+        result = run_command("vcf-drop-rare", "-q", "--report", str(report), *args)
+    assert result.returncode == 0, result.stderr
+    kept = [" ".join(line.split("\t")[1:5]) for line in result.stdout.decode().splitlines() if line and not line.startswith("#")]
+    return kept, json.loads(report.read_text())["counts"]
+
+
+def audit_germline(folder: Path, listed: Path, calls: Path) -> int:
+    """How many records the audit's --germline-in-vcf finds carrying a listed allele."""
+    report = folder / "audit.json"
+    result = run_command("genoscrub-audit", "--report", str(report), "--germline", str(listed), "--germline-in-vcf", str(calls))
+    assert result.returncode in (0, 1), result.stderr
+    assert b"internal error" not in result.stderr
+    findings = json.loads(report.read_text())["files"][0]["findings"]["germline"]
+    assert findings["checked"]
+    return int(findings["count"])
+
+
+# --- F2: an MNP and its SNVs ------------------------------------------------------------------------
+
+MNP_SPELLINGS = {
+    "mnp": [(1000, "TA", "AC", ".")],
+    "padded-mnp": [(999, "GTAG", "GACG", ".")],
+    "snvs": atomized(1000, "TA", "AC"),
+}
+
+
+@pytest.mark.parametrize("env", ONE_BY_ONE, ids=["bulk", "one-by-one"])
+@pytest.mark.parametrize("listed", MNP_SPELLINGS)
+@pytest.mark.parametrize("called", MNP_SPELLINGS)
+def test_mnp_and_its_snvs_meet_in_the_germline_list(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: str, called: str, env: dict[str, str]
+) -> None:
+    """Whichever way the normal's caller and the somatic caller wrote the haplotype, every record of
+    it goes (vcf-drop-rare --germline) and the audit finds each; an MNP-only list does not crash
+    the audit (red-team F5a)."""
+    germline = written(tmp_path, "germline", MNP_SPELLINGS[listed])
+    calls = written(tmp_path, "calls", [*MNP_SPELLINGS[called], (2000, "C", "G", ".")])
+    kept, counts = drop_rare(tmp_path, monkeypatch, "--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls), env=env)
+    assert kept == ["2000 . C G"]
+    assert counts["dropped_germline_listed"] == len(MNP_SPELLINGS[called])
+    assert audit_germline(tmp_path, germline, calls) == len(MNP_SPELLINGS[called])
+
+
+def test_an_mnp_carrying_one_listed_base_is_germline_and_others_are_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A record carries a listed allele if one SNV it is made of is listed: ``TAG CAT`` (two
+    changes, a shared base between) carries the listed ``G T`` at its third base; ``TA GA`` at
+    the same POS, whose SNV is another, does not."""
+    germline = written(tmp_path, "germline", [(1002, "G", "T", ".")])
+    calls = written(tmp_path, "calls", [(1000, "TA", "GA", "."), (1000, "TAG", "CAT", ".")])
+    for env in ONE_BY_ONE:
+        kept, _ = drop_rare(tmp_path, monkeypatch, "--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls), env=env)
+        assert kept == ["1000 . TA GA"]
+    assert audit_germline(tmp_path, germline, calls) == 1
+
+
+@pytest.mark.parametrize("env", ONE_BY_ONE, ids=["bulk", "one-by-one"])
+@pytest.mark.parametrize("frequency", ["0.0005", "0.3"])
+@pytest.mark.parametrize("population", MNP_SPELLINGS)
+@pytest.mark.parametrize("called", MNP_SPELLINGS)
+def test_mnp_and_its_snvs_get_one_population_verdict(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, population: str, called: str, frequency: str, env: dict[str, str]
+) -> None:
+    """Rare in the population spelled either way: every spelling of the input goes as rare (not
+    as missing, so --keep-missing keeps nothing); common: every spelling stays without
+    --keep-missing."""
+    listed = [(pos, ref, alt, f"AF={frequency}") for pos, ref, alt, _ in MNP_SPELLINGS[population]]
+    pop = written(tmp_path, "population", listed, indexed=True)
+    calls = written(tmp_path, "calls", MNP_SPELLINGS[called])
+    options = ["--population", str(pop), "--af-key", "AF", str(calls)]
+    if frequency == "0.0005":
+        kept, counts = drop_rare(tmp_path, monkeypatch, "--keep-missing", *options, env=env)
+        assert kept == [] and counts["dropped_rare"] == len(MNP_SPELLINGS[called])
+    else:
+        kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+        assert len(kept) == len(MNP_SPELLINGS[called]) and counts["dropped_missing"] == 0
+
+
+def test_an_mnp_is_missing_only_when_one_of_its_snvs_is_unknown_and_rare_when_one_is_rare(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The population lists the MNP's first SNV only: common, the MNP is missing (as the record
+    of its second SNV would be); rare, the MNP is rare, whatever the other SNV."""
+    calls = written(tmp_path, "calls", [(1000, "TA", "AC", ".")])
+    for frequency, outcome in (("0.3", "dropped_missing"), ("0.0005", "dropped_rare")):
+        pop = written(tmp_path, "population", [(1000, "T", "A", f"AF={frequency}")], indexed=True)
+        for env in ONE_BY_ONE:
+            kept, counts = drop_rare(tmp_path, monkeypatch, "--population", str(pop), "--af-key", "AF", str(calls), env=env)
+            assert kept == [] and counts[outcome] == 1, counts
+
+
+def test_an_mnp_judges_the_ref_at_each_of_its_snvs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The REF at the MNP's second base is rare in the population (another allele there has
+    0.995): the record of that SNV goes as rare, and so does the MNP."""
+    listed = [(1000, "T", "A", "AF=0.3"), (1001, "A", "C", "AF=0.3"), (1001, "A", "G", "AF=0.695")]
+    pop = written(tmp_path, "population", listed, indexed=True)
+    for spelling in ("mnp", "snvs"):
+        calls = written(tmp_path, "calls", MNP_SPELLINGS[spelling])
+        kept, counts = drop_rare(tmp_path, monkeypatch, "--population", str(pop), "--af-key", "AF", str(calls))
+        assert kept == (["1000 . T A"] if spelling == "snvs" else []), spelling
+        assert counts["dropped_rare"] == 1
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.integers(2, 6).flatmap(lambda size: st.tuples(*[st.text("ACGT", min_size=size, max_size=size)] * 2)),
+    st.lists(st.sampled_from([None, "0.0005", "0.3"]), min_size=6, max_size=6),
+    st.booleans(),
+)
+def test_an_mnp_gets_the_worst_verdict_of_its_snvs(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    alleles: tuple[str, str],
+    values: list[str | None],
+    listed_whole: bool,
+) -> None:
+    """A random MNP and its atomized form: with the population listing its SNVs (each common, rare
+    or absent), the MNP's record goes as rare if one SNV's record goes as rare, as missing if
+    one goes as missing and none as rare, and stays if all stay; with the population listing the
+    MNP whole, every SNV record gets the MNP's verdict. The germline list, either spelling,
+    drops both."""
+    ref, alt = alleles
+    alt = ("G" if ref[0] == "A" else "A") + alt[1:-1] + ("G" if ref[-1] == "A" else "A")  # changes at both ends: trimmed, it stays this MNP
+    folder = tmp_path_factory.mktemp("mnp")
+    snvs = atomized(1000, ref, alt)
+    if listed_whole:
+        population = [(1000, ref, alt, f"AF={values[0]}")] if values[0] else []
+    else:
+        population = [(pos, r, a, f"AF={value}") for (pos, r, a, _), value in zip(snvs, values, strict=False) if value]
+    pop = written(folder, "population", population or [(2500, "A", "C", "AF=0.5")], indexed=True)
+    verdicts = {}
+    for name, records in (("mnp", [(1000, ref, alt, ".")]), ("snvs", snvs)):
+        calls = written(folder, name, records)
+        _, counts = drop_rare(folder, monkeypatch, "--population", str(pop), "--af-key", "AF", str(calls))
+        verdicts[name] = counts
+    snv_counts = verdicts["snvs"]
+    worst = "dropped_rare" if snv_counts["dropped_rare"] else "dropped_missing" if snv_counts["dropped_missing"] else "kept"
+    assert verdicts["mnp"][worst] == 1, (verdicts, population)
+    if listed_whole:
+        assert snv_counts[worst] == len(snvs)
+    for listed in ([(1000, ref, alt, ".")], snvs):
+        germline = written(folder, "germline", listed)
+        for name in ("mnp", "snvs"):
+            calls = folder / f"{name}.vcf"
+            kept, _ = drop_rare(folder, monkeypatch, "--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls))
+            assert kept == []
+            assert audit_germline(folder, germline, calls) == (1 if name == "mnp" else len(snvs))
+
+
+def test_an_indel_only_germline_list_is_audited(tmp_path: Path) -> None:
+    """A germline list without a one-base SNV (an indel-only list, red-team F5a) is read: the audit
+    finds the record carrying its deletion and exits 1, no internal error."""
+    germline = written(tmp_path, "germline", [(1000, "CAT", "C", ".")])
+    calls = written(tmp_path, "calls", [(1000, "CAT", "C", "."), (1200, "A", "G", ".")])
+    assert audit_germline(tmp_path, germline, calls) == 1
+
+
+# --- F2: sam-revert-germline --all --keep screened against the population ----------------------------
+
+
+@pytest.mark.parametrize("population", ["mnp", "snvs"])
+@pytest.mark.parametrize("keep", ["mnp", "snvs"])
+def test_a_common_mnp_in_the_keep_list_is_screened_out_whichever_way_either_file_writes_it(
+    tmp_path: Path, population: str, keep: str
+) -> None:
+    """Tumour-only mode: the keep list names a germline haplotype that is common in the population
+    (0.3); spelled as an MNP or as SNVs in either file, it is screened out and every read of it
+    is reverted to REF."""
+    rng = random.Random(3)
+    reference = "".join(rng.choice("ACGT") for _ in range(3000))
+    reference = reference[:999] + "TA" + reference[1001:]
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(reference[at : at + 60] for at in range(0, 3000, 60)) + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    haplotype = reference[:999] + "AC" + reference[1001:]
+    reads = ["@HD\tVN:1.6\tSO:coordinate", "@SQ\tSN:chr1\tLN:3000"]
+    reads += [
+        f"r{index}\t0\tchr1\t{start + 1}\t60\t100M\t*\t0\t0\t{haplotype[start : start + 100]}\t{'I' * 100}"
+        for index, start in enumerate(range(910, 995, 10))
+    ]
+    spelled = {"mnp": [(1000, "TA", "AC", ".")], "snvs": atomized(1000, "TA", "AC")}
+    pop = written(tmp_path, "population", [(pos, ref, alt, "AF=0.3") for pos, ref, alt, _ in spelled[population]], indexed=True)
+    listed = written(tmp_path, "keep", spelled[keep])
+    result = run_command(
+        "sam-revert-germline", "-q", "-r", str(tmp_path / "ref.fa"), "--all", "--keep", str(listed), "--population", str(pop),
+        "--report", str(tmp_path / "r.json"), input=("\n".join(reads) + "\n").encode(),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    records = [line.split("\t") for line in result.stdout.decode().splitlines() if not line.startswith("@")]
+    assert len(records) == 9
+    assert {fields[9][1000 - int(fields[3]) : 1002 - int(fields[3])] for fields in records} == {"TA"}
+    notes = json.loads((tmp_path / "r.json").read_text())
+    assert notes["keep_alleles_screened_out_as_germline"] == len(spelled[keep])
+
+
+# --- F6: a deletion or insertion written with its bases and as a symbolic allele ----------------------
+
+
+def structural_spellings(kind: str, length: int) -> dict[str, list[tuple[int, str, str, str]]]:
+    """One deletion (or insertion) of ``length`` bases after chr1:2000, written with its bases and
+    as the symbolic allele with END or SVLEN (VCF 4.2's negative SVLEN for a deletion)."""
+    bases = "".join(random.Random(length).choice("ACGT") for _ in range(length))
+    if kind == "DEL":
+        return {
+            "bases": [(2000, "A" + bases, "A", ".")],
+            "end": [(2000, "A", "<DEL>", f"END={2000 + length}")],
+            "svlen": [(2000, "A", "<DEL>", f"SVLEN=-{length}")],
+        }
+    return {"bases": [(2000, "A", "A" + bases, ".")], "svlen": [(2000, "A", "<INS>", f"SVLEN={length}")]}
+
+
+STRUCTURAL_CASES = [(kind, length, listed, called) for kind in ("DEL", "INS") for length in (50, 137)
+                    for listed in structural_spellings(kind, length) for called in structural_spellings(kind, length)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("kind", "length", "listed", "called"), STRUCTURAL_CASES)
+def test_a_long_indel_written_with_its_bases_meets_its_symbolic_spelling(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, length: int, listed: str, called: str
+) -> None:
+    """A deletion or insertion of 50 bases or more in the germline list, written with its bases or
+    as ``<DEL>``/``<INS>`` (END or SVLEN), drops the input's record of it written either way, and
+    the audit finds it, on both paths."""
+    spellings = structural_spellings(kind, length)
+    germline = written(tmp_path, "germline", spellings[listed])
+    calls = written(tmp_path, "calls", [*spellings[called], (2500, "C", "G", ".")])
+    options = ["--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls)]
+    for env in ONE_BY_ONE:
+        kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+        assert kept == ["2500 . C G"] and counts["dropped_germline_listed"] == 1
+    assert audit_germline(tmp_path, germline, calls) == 1
+
+
+@pytest.mark.parametrize("kind", ["DEL", "INS"])
+def test_an_indel_shorter_than_50_bases_does_not_meet_a_symbolic_allele(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """The threshold: an indel of 49 bases written with its bases is not a structural variant, and
+    does not meet a ``<DEL>``/``<INS>`` at its POS (in either file)."""
+    short, symbolic = structural_spellings(kind, 49)["bases"], structural_spellings(kind, 60)["svlen"]
+    for listed, called in ((short, symbolic), (symbolic, short)):
+        germline = written(tmp_path, "germline", listed)
+        calls = written(tmp_path, "calls", called)
+        kept, _ = drop_rare(tmp_path, monkeypatch, "--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls))
+        assert len(kept) == 1
+        assert audit_germline(tmp_path, germline, calls) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 10**11), *[st.text("ACGTN", min_size=1, max_size=16)] * 2), max_size=12))
+def test_mnp_parts_by_numpy_are_those_one_by_one(alleles: list[tuple[int, str, str]]) -> None:
+    """``text_snv_parts`` over many ``indel_key`` texts gives ``snv_parts`` of each MNP among them,
+    in order; ``mnp_texts`` finds exactly the alleles ``snv_parts`` splits."""
+    import numpy as np
+    from genoscrub.alleles import indel_key, mnp_texts, normalised, snv_parts, text_snv_parts
+
+    trimmed = [normalised(pos, ref.encode(), alt.encode()) for pos, ref, alt in alleles]
+    trimmed = [allele for allele in trimmed if len(allele[1]) + len(allele[2]) > 2]
+    texts = np.array([indel_key(*allele) for allele in trimmed], dtype=bytes) if trimmed else np.empty(0, dtype="S1")
+    found = mnp_texts(texts)
+    assert found.tolist() == [len(ref) == len(alt) >= 2 for _, ref, alt in trimmed]
+    owner, keys = text_snv_parts(texts[found])
+    mnps = [allele for allele, mnp in zip(trimmed, found, strict=True) if mnp]
+    expected = [(index, key) for index, allele in enumerate(mnps) for key in snv_parts(allele)]
+    assert list(zip(owner.tolist(), keys.tolist(), strict=True)) == expected
