@@ -38,7 +38,7 @@ from genoscrub import __version__
 from genoscrub.allele_annotations import AlleleAnnotations, kept_text
 from genoscrub.alleles import SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
 from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
-from genoscrub.fields import info_values, repeated_info_values, span_floats, spans_within, vcf_float
+from genoscrub.fields import info_values, repeated_info_values, span_floats, span_integers, spans_within, vcf_float
 from genoscrub.germline_list import GermlineList
 from genoscrub.one_by_one import one_by_one
 from genoscrub.population import JoinError, PopulationJoin
@@ -159,6 +159,7 @@ class InfoFrequencies:
             except ValueError as error:
                 message = str(error) if str(error).startswith("INFO/") else f"INFO/{self.key} is not a frequency between 0 and 1"
                 raise BadRecord(index, message) from None
+        self.judge_sites_together(block, outcomes, min_af)
         return outcomes
 
     def _bi_allelic_outcomes(
@@ -193,16 +194,22 @@ class InfoFrequencies:
             if b"0" in texts:
                 return RARE
             return KEPT if texts and all(text == b"1" for text in texts) else MISSING
-        per_alt: list[float | None] = [None] * len(alts)
+        per_alt, given = self.allele_values(texts, len(alts))
+        return verdict(per_alt, kinds, reference_frequency(per_alt, kinds, given), min_af)
+
+    def allele_values(self, texts: list[bytes], alt_count: int) -> tuple[list[float | None], float | None]:
+        """Each ALT's frequency from the key's values ``texts`` (the rarest where written twice), and
+        REF's where the key lists it first. Raises ValueError as ``record_verdict`` says."""
+        per_alt: list[float | None] = [None] * alt_count
         given: float | None = None
         for text in texts:
             values = text.split(b",")
             if self.kind == "ref-first":
-                if len(values) != len(alts) + 1:
+                if len(values) != alt_count + 1:
                     raise ValueError(f"INFO/{self.key} needs one value for REF and one per ALT")
                 given = rarest(given, frequency(values[0]))
                 values = values[1:]
-            elif len(values) != len(alts):
+            elif len(values) != alt_count:
                 if len(values) == 1:
                     frequency(values[0])  # one value for several ALTs: which allele it describes is unknown
                     continue
@@ -210,7 +217,92 @@ class InfoFrequencies:
                     continue
                 raise ValueError(f"INFO/{self.key} needs one value per ALT allele")
             per_alt = [rarest(old, frequency(value)) for old, value in zip(per_alt, values, strict=True)]
-        return verdict(per_alt, kinds, reference_frequency(per_alt, kinds, given), min_af)
+        return per_alt, given
+
+    def judge_sites_together(self, block: RecordBlock, outcomes: np.ndarray, min_af: float) -> None:
+        """Records next to each other at one CHROM and POS are one site, as a multi-allelic record
+        split by ``bcftools norm -m-`` is (each of its records holding one ALT's frequency): REF is
+        judged by 1 minus the frequencies of every ALT of them (and the lowest Number=R value), each
+        record's ALTs by their own. So ``100 A C,G AF=0.6,0.395`` and its split records agree: REF
+        is 0.005, rare. (The site's REF bound is never above a record's own: only drops are added.)
+        ``whole_sites`` keeps such records in one block."""
+        if self.kind == "common" or block.count < 2:
+            return
+        pos_start, pos_end = block.column(1)
+        positions = span_integers(block.data, block.text, pos_start, pos_end)
+        pairs = np.flatnonzero(positions[1:] == positions[:-1])
+        if not len(pairs):
+            return
+        chrom_start, chrom_end = block.column(0)
+        text = block.text
+        same = [text[chrom_start[row] : chrom_end[row]] == text[chrom_start[row + 1] : chrom_end[row + 1]] for row in pairs.tolist()]
+        joined = pairs[same]
+        if not len(joined):
+            return
+        info_start, info_end = block.column(7)
+        alt_start, alt_end = block.column(4)
+        run_starts = joined[np.concatenate(([True], joined[1:] != joined[:-1] + 1))]
+        run_ends = joined[np.concatenate((joined[1:] != joined[:-1] + 1, [True]))] + 2
+        for first, stop in zip(run_starts.tolist(), run_ends.tolist(), strict=True):
+            records = []
+            for row in range(first, stop):
+                alts = alt_alleles(text[alt_start[row] : alt_end[row]])
+                kinds = [allele_kind(alt) for alt in alts]
+                try:
+                    per_alt, given = self.allele_values(self.pattern.findall(text[info_start[row] : info_end[row]]), len(alts))
+                except ValueError as error:
+                    message = str(error) if str(error).startswith("INFO/") else f"INFO/{self.key} is not a frequency between 0 and 1"
+                    raise BadRecord(row, message) from None
+                records.append((row, per_alt, kinds, given))
+            site_values = [value for _, per_alt, _, _ in records for value in per_alt]
+            site_kinds = [kind for _, _, kinds, _ in records for kind in kinds]
+            givens = [given for _, _, _, given in records if given is not None]
+            reference = reference_frequency(site_values, site_kinds, min(givens) if givens else None)
+            for row, per_alt, kinds, _ in records:
+                if not all(kind == PLACEHOLDER for kind in kinds):
+                    outcomes[row] = verdict(per_alt, kinds, reference, min_af)
+
+
+def whole_sites(body: TextBlocks) -> TextBlocks:
+    """Text blocks cut where CHROM or POS changes: when another block follows, the records at a
+    block's last CHROM and POS go on with it, so that ``InfoFrequencies.judge_sites_together``
+    sees a site whole (a block that is one site whole goes on whole). The last block, and a
+    block whose last line has no second tab (left to the record checks), stay as read."""
+    pending: tuple[int, bytes] | None = None
+    for first_line, block in body:
+        if pending is None:
+            pending = first_line, block
+            continue
+        first, text = pending
+        cut = last_site_start(text)
+        if cut:
+            yield first, text[:cut]
+            pending = first + text.count(b"\n", 0, cut), text[cut:] + block
+        elif cut == 0:
+            pending = first, text + block
+        else:
+            yield pending
+            pending = first_line, block
+    if pending is not None:
+        yield pending
+
+
+def last_site_start(text: bytes) -> int:
+    """Where the records at the last CHROM and POS of ``text`` (whole lines) start; -1 when the
+    last line has no CHROM and POS to compare."""
+    last = text.rfind(b"\n", 0, len(text) - 1) + 1
+    chrom_end = text.find(b"\t", last)
+    pos_end = text.find(b"\t", chrom_end + 1) if chrom_end >= 0 else -1
+    if pos_end < 0:
+        return -1
+    site = text[last : pos_end + 1]
+    cut = last
+    while cut > 0:
+        previous = text.rfind(b"\n", 0, cut - 1) + 1
+        if not text.startswith(site, previous):
+            break
+        cut = previous
+    return cut
 
 
 def reference_block_ends(block: RecordBlock, start: int, alleles: RecordAlleles) -> np.ndarray | None:
@@ -502,7 +594,8 @@ def main(
                     germline_list,
                 )
                 sink.write(output_header(header))
-                for chunk in records.filter_records(body, len(header.columns)):
+                sites = whole_sites(body) if isinstance(frequencies, InfoFrequencies) else body
+                for chunk in records.filter_records(sites, len(header.columns)):
                     sink.write(chunk)
                 if germline_list is not None:
                     germline_list.check_matched(report.counts["records"])

@@ -327,3 +327,124 @@ def test_mnp_parts_by_numpy_are_those_one_by_one(alleles: list[tuple[int, str, s
     mnps = [allele for allele, mnp in zip(trimmed, found, strict=True) if mnp]
     expected = [(index, key) for index, allele in enumerate(mnps) for key in snv_parts(allele)]
     assert list(zip(owner.tolist(), keys.tolist(), strict=True)) == expected
+
+
+# --- F3: a multi-allelic site joined and split, judged by the records' own --af-key ------------------
+
+
+def site_records(alts: list[str], values: list[str], ref_value: str | None = None) -> dict[str, list[tuple[int, str, str, str]]]:
+    """One site at chr1:100 with REF A written joined and split (``bcftools norm -m-``), each
+    split record with its own ALT's value (and REF's first, for a Number=R key)."""
+    def info(own: list[str]) -> str:
+        return "AF=" + ",".join(([ref_value] if ref_value is not None else []) + own)
+
+    return {
+        "joined": [(100, "A", ",".join(alts), info(values))],
+        "split": [(100, "A", alt, info([value])) for alt, value in zip(alts, values, strict=True)],
+    }
+
+
+@pytest.mark.parametrize("env", ONE_BY_ONE, ids=["bulk", "one-by-one"])
+@pytest.mark.parametrize(
+    ("values", "ref_value", "dropped"),
+    [
+        (["0.6", "0.395"], None, True),  # REF 0.005: rare however written
+        (["0.3", "0.3"], None, False),
+        (["0.6", "0.395"], "0.5", True),  # Number=R: REF's own value is 0.5, 1 - ALTs is lower
+        (["0.5", "0.3"], "0.005", True),
+    ],
+)
+def test_a_split_multiallelic_site_judges_ref_as_the_joined_record_does(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    values: list[str],
+    ref_value: str | None,
+    dropped: bool,
+    env: dict[str, str],
+) -> None:
+    """Red-team F3: ``100 A C,G AF=0.6,0.395`` is dropped for its REF (0.005); split into ``A C
+    AF=0.6`` and ``A G AF=0.395`` each record alone says REF is 0.4 or 0.605, but the records of
+    one CHROM and POS next to each other are one site: both go. A site common however written
+    stays whole."""
+    header_number = "R" if ref_value is not None else "A"
+    for name, records in site_records(["C", "G"], values, ref_value).items():
+        path = written(tmp_path, name, [*records, (200, "C", "T", "AF=" + ",".join((["0.5"] if ref_value else []) + ["0.5"]))])
+        path.write_text(path.read_text().replace("ID=AF,Number=A", f"ID=AF,Number={header_number}"))
+        kept, counts = drop_rare(tmp_path, monkeypatch, "--af-key", "AF", str(path), env=env)
+        expected = [] if dropped else [f"{pos} . {ref} {alt}" for pos, ref, alt, _ in records]
+        assert kept == [*expected, "200 . C T"], name
+        assert counts["dropped_rare"] == (len(records) if dropped else 0)
+
+
+def test_the_records_of_a_site_are_judged_together_across_blocks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The input read in blocks of a few lines (``vcf.text_blocks`` with a small size): a split site
+    whose records fall at a block's end is still judged whole, with the same output as one block."""
+    from genoscrub import vcf, vcf_drop_rare
+
+    records = []
+    for site in range(40):
+        alts = ["C", "G", "T"][: 1 + site % 3]
+        values = ["0.6", "0.395", "0.001"][: len(alts)] if site % 4 == 0 else ["0.2"] * len(alts)
+        records += site_records(alts, values)["split"]
+        records[-len(alts) :] = [(100 + site * 10, ref, alt, info) for _, ref, alt, info in records[-len(alts) :]]
+    path = written(tmp_path, "split", records)
+    outputs = []
+    for size in (1 << 22, 97, 300):
+        monkeypatch.setattr(vcf_drop_rare, "text_blocks", lambda stream, path, size=size: vcf.text_blocks(stream, path, size))
+        status, out, err = invoke_drop_rare("--af-key", "AF", str(path))
+        assert status == 0, err
+        outputs.append(out)
+    assert outputs[0] == outputs[1] == outputs[2]
+    kept_positions = {line.split("\t")[1] for line in outputs[0].decode().splitlines() if not line.startswith("#")}
+    assert kept_positions == {str(100 + site * 10) for site in range(40) if site % 4}
+
+
+def invoke_drop_rare(*args: str) -> tuple[int, bytes, bytes]:
+    from genoscrub.vcf_drop_rare import app
+    from typer.testing import CliRunner
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout_bytes, result.stderr_bytes
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(1, 3)), min_size=1, max_size=30), st.data())
+def test_whole_sites_never_cuts_a_site_but_at_the_end(sites: list[tuple[int, int]], data: st.DataObject) -> None:
+    """``whole_sites`` over the records cut into blocks of whole lines anywhere: the same text and
+    line numbers come out, and no block but the last ends inside a site's run of records."""
+    from genoscrub.vcf_drop_rare import whole_sites
+
+    lines, pos = [], 1
+    for step, count in sites:
+        pos += step
+        lines += [b"chr1\t%d\t.\tA\tC\t.\t.\tAF=0.5\n" % pos] * count
+    cuts = sorted(set(data.draw(st.lists(st.integers(1, len(lines) - 1), max_size=6)) if len(lines) > 1 else []))
+    bounds = [0, *cuts, len(lines)]
+    blocks = [(10 + start, b"".join(lines[start:stop])) for start, stop in zip(bounds, bounds[1:], strict=False)]
+    out = list(whole_sites(iter(blocks)))
+    assert b"".join(text for _, text in out) == b"".join(lines)
+    line = 10
+    for index, (first, text) in enumerate(out):
+        assert first == line
+        line += text.count(b"\n")
+        if index + 1 < len(out):
+            assert text.rsplit(b"\n", 2)[-2].split(b"\t")[:2] != out[index + 1][1].split(b"\t")[:2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from(["0.001", "0.005", "0.2", "0.3", "0.49", "0.5", "0.6", "0.985", "."]), min_size=1, max_size=3))
+def test_a_site_joined_or_split_gets_one_answer(tmp_path_factory: pytest.TempPathFactory, values: list[str]) -> None:
+    """Random frequencies for a site's ALTs: its joined record is kept exactly when every split
+    record is, and when it goes for its REF (no ALT rare) every split record goes too."""
+    folder = tmp_path_factory.mktemp("site")
+    alts = ["C", "G", "T"][: len(values)]
+    spellings = site_records(alts, values)
+    kept = {}
+    for name, records in spellings.items():
+        path = written(folder, name, records)
+        status, out, err = invoke_drop_rare("--af-key", "AF", str(path))
+        assert status == 0, err
+        kept[name] = [line for line in out.decode().splitlines() if not line.startswith("#")]
+    assert (len(kept["joined"]) == 1) == (len(kept["split"]) == len(alts)), (values, kept)
+    if not kept["joined"] and not any(value != "." and float(value) < 0.01 for value in values):
+        assert kept["split"] == [], (values, kept)
