@@ -24,6 +24,7 @@ as its SNVs (``record_alleles``).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import AnyStr
 
 import numpy as np
@@ -131,6 +132,44 @@ def text_snv_parts(texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     alt = np.take_along_axis(rows, np.minimum(POS_DIGITS + ref_length[:, None] + 1 + offsets, width - 1), axis=1)
     owner, offset = np.nonzero(inside & (ref != alt) & (positions[:, None] + offsets < SNV_KEY_LIMIT))
     return owner, ((positions[owner] + offset) << 16) | (ref[owner, offset] << 8) | alt[owner, offset]
+
+
+LEFT_ALIGN_STEP = 64  # reference bases fetched at a time before an indel being left-aligned
+
+
+def left_aligned(allele: Allele, fetch: Callable[[int, int], bytes]) -> Allele:
+    """A trimmed insertion or deletion moved to the left end of the repeat it lies in, as
+    ``bcftools norm -f`` places it: while the base before it is the indel's last base, the
+    indel moves one base left (``(2004, "CA", "")`` in ``G(CA)8`` becomes ``(1990, "CA", "")``).
+    ``fetch(start, end)``: the reference's bases ``[start, end)``, 0-based, upper case. Any other
+    allele (an SNV, an MNP, a complex allele) is returned as it is."""
+    pos, ref, alt = allele
+    if (ref and alt) or not (ref or alt):
+        return allele
+    bases = ref or alt
+    start = pos - 1  # 0-based: the first base deleted, or the base the insertion goes before
+    while start > 0:
+        window = fetch(max(0, start - LEFT_ALIGN_STEP), start)
+        moved = 0
+        for base in reversed(window):
+            if base != bases[-1]:
+                break
+            bases = bytes((base,)) + bases[:-1]
+            moved += 1
+        start -= moved
+        if not window or moved < len(window):
+            break
+    return (start + 1, bases, b"") if ref else (start + 1, b"", bases)
+
+
+def indel_texts(texts: np.ndarray) -> np.ndarray:
+    """Which ``indel_key`` texts name an insertion or deletion (REF or ALT empty), by numpy."""
+    if not len(texts):
+        return np.zeros(0, dtype=bool)
+    rows = np.ascontiguousarray(texts).view(np.uint8).reshape(len(texts), texts.dtype.itemsize)
+    greater = np.argmax(rows == GREATER, axis=1)
+    length = np.count_nonzero(rows, axis=1)
+    return (greater >= POS_DIGITS) & ((greater == POS_DIGITS) | (length == greater + 1)) & (length > POS_DIGITS + 1)
 
 
 def encoded_arrays(codes: list[int | bytes | Allele]) -> tuple[np.ndarray, np.ndarray, dict[int, Allele]]:

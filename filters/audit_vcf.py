@@ -31,7 +31,9 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   allele of the matched normal's germline calls (``GermlineAlleles``), located and keyed by the
   record's site, never by the allele. An allele is compared whichever way a caller wrote it
   (``germline_keys``): an MNP also as the SNVs it is made of, a deletion or insertion of
-  ``STRUCTURAL_BASES`` or more written with its bases also as the ``<DEL>`` or ``<INS>`` at its POS.
+  ``STRUCTURAL_BASES`` or more written with its bases also as the ``<DEL>`` or ``<INS>`` at its POS;
+  with ``-r``, an insertion or deletion at the left end of its repeat (``leftmost``), wherever
+  either file placed it.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,7 +52,7 @@ from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
-from genoscrub.audit_sites import CONTIG_SPACING, RegionList, VariantList, is_sequence_allele
+from genoscrub.audit_sites import CONTIG_SPACING, Reference, RegionList, VariantList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.one_by_one import one_by_one
@@ -133,15 +135,46 @@ def germline_keys(start: int, ref: bytes, alt: bytes) -> list[tuple[int, bytes, 
     return keys
 
 
+REFERENCE_STEP = 64
+"""Reference bases read at a time before an indel moved left (``leftmost``)."""
+
+
+def leftmost(key: tuple[int, bytes, bytes], bases_before: Callable[[int, int], bytes]) -> tuple[int, bytes, bytes]:
+    """A trimmed insertion or deletion (0-based start, REF or ALT empty) at the left end of the
+    repeat it lies in: while the reference base before it equals its last base, it moves a base
+    left, keeping the haplotype (a ``CA`` deleted at the end of ``G(CA)8`` is the ``CA`` after
+    ``G``), as ``bcftools norm -f`` places it. ``bases_before(start, end)``: the reference's upper-case
+    bases of ``[start, end)``. Any other key is returned as it is."""
+    start, ref, alt = key
+    if bool(ref) == bool(alt) or ref == b"<":
+        return key
+    unit = ref or alt
+    while start > 0:
+        before = bases_before(max(0, start - REFERENCE_STEP), start)
+        shift = 0
+        while shift < len(before) and before[len(before) - 1 - shift] == unit[-1]:
+            unit = before[len(before) - 1 - shift : len(before) - shift] + unit[:-1]
+            shift += 1
+        start -= shift
+        if shift < len(before) or not before:
+            break
+    return (start, unit, b"") if ref else (start, b"", unit)
+
+
 class GermlineAlleles:
     """The alleles of the germline list (as htslib read it, ``audit_sites.read_variants``), per
     contig: records of one-base REF and ALT as sorted int64 keys (``start << 16 | REF << 8 | ALT``,
     made by numpy: a whole genome's millions in 8 bytes each), the alleles of the other records
     as a set of ``germline_keys`` values (an MNP's SNVs, a long indel's symbolic type too)."""
 
-    def __init__(self, variants: VariantList, path: str) -> None:
+    def __init__(self, variants: VariantList, path: str, reference: Reference | None = None) -> None:
         self.path = path
         self.contigs = variants.contigs
+        self.reference = reference  # with -r: indels of both files compared at the left end of their repeat
+        self.reference_names: dict[str, str | None] = {}
+        if reference is not None:  # another build's bases would move indels anywhere: stop
+            to_reference = ContigMap(self.contigs, reference.lengths, "reference", reference.path, require_overlap=False)
+            self.reference_names.update(to_reference.to_other)
         # one-base REF and ALT ("A,G" in the list's buffer) as keys by numpy; the rest one by one
         data = np.frombuffer(variants.alleles, dtype=np.uint8)
         first, sizes = variants.bounds[:-1], np.diff(variants.bounds)
@@ -163,14 +196,28 @@ class GermlineAlleles:
         for index in np.flatnonzero(~snv).tolist():
             contig, start, ref_allele, alts = variants.record(index)
             for allele in alts:
-                keys_of_allele = germline_keys(start, ref_allele, allele)
+                keys_of_allele = self.placed(contig, germline_keys(start, ref_allele, allele))
                 if keys_of_allele:  # an SNV of a multi-allelic or padded record, or of an MNP, too: ``carried`` looks here after the array
                     self.others.setdefault(contig, set()).update(keys_of_allele)
+
+    def placed(self, contig: str, keys: list[tuple[int, bytes, bytes]]) -> list[tuple[int, bytes, bytes]]:
+        """``keys`` of contig ``contig`` (the list's name) with indels moved to the left end of their
+        repeat (``leftmost``) when a reference is given and has the contig (by a spelling of it)."""
+        reference = self.reference
+        if reference is None or not keys:
+            return keys
+        if contig not in self.reference_names:
+            spellings = (contig, *conventional_names(contig))
+            self.reference_names[contig] = next((name for name in spellings if name in reference.lengths), None)
+        name = self.reference_names[contig]
+        if name is None:
+            return keys
+        return [leftmost(key, lambda begin, end: reference.fetch(name, begin, end)) for key in keys]
 
     def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> bool:
         """Whether a record (``contig`` named as in the list) carries an allele of the list."""
         snvs, others = self.snvs.get(contig), self.others.get(contig, set())
-        for key in (key for alt in alts for key in germline_keys(start, ref, alt)):
+        for key in (key for alt in alts for key in self.placed(contig, germline_keys(start, ref, alt))):
             if snvs is not None and len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
                 code = (key[0] << 16) | (key[1][0] << 8) | key[2][0]
                 at = bisect_left(snvs.data, code)

@@ -19,7 +19,7 @@ import mmap
 from collections.abc import Mapping
 
 import numpy as np
-from genoscrub.contigs import ContigMap
+from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.report import InputError
 
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
@@ -96,6 +96,16 @@ class ContigReference:
 
     def __contains__(self, name: str) -> bool:
         return name in self.to_reference
+
+    def knows(self, name: str) -> bool:
+        """Whether contig ``name`` is mapped; a name the map was not built with (a CHROM no
+        ``##contig`` line declares) is looked up by its spellings (``chr1``/``1``) when first asked."""
+        if name not in self.to_reference:
+            found = next((other for other in (name, *conventional_names(name)) if other in self.fasta.lengths), None)
+            if found is None:
+                return False
+            self.to_reference[name] = found
+        return True
 
     def length(self, name: str) -> int | None:
         """The contig's length in the reference (None for a name the map does not know)."""

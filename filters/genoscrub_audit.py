@@ -85,7 +85,7 @@ class Settings:
             return None
         if self.vcf_germline is None:
             assert self.germline_path is not None
-            self.vcf_germline = GermlineAlleles(self.germline, self.germline_path)
+            self.vcf_germline = GermlineAlleles(self.germline, self.germline_path, self.reference)
         return self.vcf_germline
 
     def region_list(self, references: list[tuple[str, int]]) -> RegionList | None:

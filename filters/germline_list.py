@@ -14,6 +14,10 @@ contig as sorted numpy arrays (SNV keys as int64, short indels as fixed-width te
 set for the few long indels and symbolic alleles: about 8 bytes an SNV, and a lookup is one
 ``searchsorted`` for a whole block.
 
+With a reference (``-r``), every insertion and deletion of both files is moved to the left
+end of its repeat before it is keyed (``record_alleles.left_aligned_indels``, as ``bcftools
+norm -f`` places it), so a list and an input that place an indel differently meet.
+
 Every record counts, whatever its FILTER or genotype (fail closed). Reference blocks
 (ALT ``.``, ``<*>``, ``<NON_REF>``) and ``*`` name no allele of the person's. A symbolic
 allele or breakend matches one of the same type at the same POS, whatever its span
@@ -29,7 +33,8 @@ from operator import ne
 import numpy as np
 from genoscrub.alleles import TEXT_KEY, Allele
 from genoscrub.contigs import ContigMap, conventional_names
-from genoscrub.record_alleles import RecordAlleles, record_alleles
+from genoscrub.fasta import ContigReference, Fasta
+from genoscrub.record_alleles import RecordAlleles, left_aligned_indels, record_alleles
 from genoscrub.report import InputError
 from genoscrub.vcf import RecordBlock, opened_input, split_header_text, text_blocks
 
@@ -96,6 +101,15 @@ def sorted_hits(table: np.ndarray, keys: np.ndarray) -> np.ndarray:
     return table[at] == keys
 
 
+def aligned(bases: ContigReference | None, chrom: str, alleles: RecordAlleles) -> RecordAlleles:
+    """``alleles`` of contig ``chrom`` with their indels left-aligned against ``bases`` (a name no
+    ``##contig`` line declared is looked up by its spellings when first met); as they are without
+    a reference, or on a contig it lacks."""
+    if bases is None or not bases.knows(chrom):
+        return alleles
+    return left_aligned_indels(alleles, lambda start, end: bases.fetch(chrom, start, end))
+
+
 class GermlineList:
     """The alleles of a germline VCF, joined with the input's contigs.
 
@@ -105,13 +119,20 @@ class GermlineList:
     ``##contig`` line declares is looked up by its name and its other spellings.
     """
 
-    def __init__(self, path: str, input_contigs: Mapping[str, int | None]) -> None:
+    def __init__(self, path: str, input_contigs: Mapping[str, int | None], reference: Fasta | None = None) -> None:
         self.path = path
         self.by_contig: dict[str, ContigAlleles] = {}
         self.records = 0
+        self.input_bases: ContigReference | None = None  # by the input's contig names
+        self.list_bases: ContigReference | None = None  # by the list's
+        if reference is not None:  # same genome, or stop: the input's contigs against the reference's
+            self.input_bases = reference.through(ContigMap(input_contigs, reference.lengths, "reference", reference.path))
         with opened_input(path) as stream:
             header, body = split_header_text(text_blocks(stream, path), path)
             contigs: dict[str, int | None] = dict(header.contigs)
+            if reference is not None:
+                to_reference = ContigMap(contigs, reference.lengths, "reference", reference.path, require_overlap=False)
+                self.list_bases = reference.through(to_reference)
             for first_line, text in body:
                 self._add_block(RecordBlock(first_line, text, path, len(header.columns)))
         for alleles in self.by_contig.values():
@@ -133,7 +154,7 @@ class GermlineList:
             contig = self.by_contig.get(name)
             if contig is None:
                 contig = self.by_contig[name] = ContigAlleles()
-            contig.add(record_alleles(block.data, block.text, pos_spans, ref_spans, alt_spans))
+            contig.add(aligned(self.list_bases, name, record_alleles(block.data, block.text, pos_spans, ref_spans, alt_spans)))
             if len(contig.snv_parts) > 64:  # keep the parts few: merge them as they come
                 contig.sort()
 
@@ -155,6 +176,7 @@ class GermlineList:
         contig = self._contig(chrom)
         if contig is None:
             return np.zeros(alleles.count, dtype=bool)
+        alleles = aligned(self.input_bases, chrom, alleles)
         keys = alleles.keys
         hit = np.zeros(len(keys), dtype=bool)
         snv = keys >= 0

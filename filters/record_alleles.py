@@ -26,11 +26,13 @@ it whichever way either file wrote it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 from genoscrub.alleles import (
     LONG_KEY,
+    POS_DIGITS,
     SEQUENCE_BYTES,
     SITE_KEY,
     SNV_KEY_LIMIT,
@@ -39,6 +41,9 @@ from genoscrub.alleles import (
     Allele,
     encoded,
     encoded_arrays,
+    indel_key,
+    indel_texts,
+    left_aligned,
     mnp_texts,
     normalised,
     short_alleles,
@@ -171,6 +176,27 @@ def record_alleles(
             positions, ref_end - ref_start, owners, offsets, counts, keys, texts, indels, symbolic, structural, np.full(len(keys), -1)
         )
     )
+
+
+def left_aligned_indels(alleles: RecordAlleles, fetch: Callable[[int, int], bytes]) -> RecordAlleles:
+    """``alleles`` with every insertion and deletion key moved to the left end of its repeat
+    (``alleles.left_aligned``; ``fetch`` the contig's reference bases), for vcf-drop-rare
+    ``--germline -r``: a list and an input that place an indel differently in a repeat meet."""
+    keys = alleles.keys
+    text_rows = np.flatnonzero(keys == TEXT_KEY)
+    text_rows = text_rows[indel_texts(alleles.texts[text_rows])]
+    long_rows = [index for index, (_, ref, alt) in alleles.indels.items() if keys[index] == LONG_KEY and not (ref and alt)]
+    if not len(text_rows) and not long_rows:
+        return alleles
+    texts = alleles.texts.copy()
+    for index in text_rows.tolist():
+        text = bytes(texts[index])
+        ref, _, alt = text[POS_DIGITS:].partition(b">")
+        texts[index] = indel_key(*left_aligned((int(text[:POS_DIGITS]), ref, alt), fetch))  # as long as before: same width
+    indels = dict(alleles.indels)
+    for index in long_rows:
+        indels[index] = left_aligned(indels[index], fetch)
+    return replace(alleles, texts=texts, indels=indels)
 
 
 def with_snv_parts(alleles: RecordAlleles) -> RecordAlleles:

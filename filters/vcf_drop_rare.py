@@ -38,6 +38,7 @@ from genoscrub import __version__
 from genoscrub.allele_annotations import AlleleAnnotations, kept_text
 from genoscrub.alleles import SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
 from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
+from genoscrub.fasta import Fasta
 from genoscrub.fields import info_values, repeated_info_values, span_floats, span_integers, spans_within, vcf_float
 from genoscrub.germline_list import GermlineList
 from genoscrub.one_by_one import one_by_one
@@ -553,12 +554,24 @@ def main(
             "and --keep-missing (matched on CHROM, POS, REF, ALT as --population is).",
         ),
     ] = None,
+    reference: Annotated[
+        Optional[str],
+        typer.Option(
+            "-r",
+            "--reference",
+            metavar="FASTA",
+            help="With --germline: left-align the insertions and deletions of both files against this reference before "
+            "matching them (as bcftools norm -f places them), so an indel placed elsewhere in its repeat still meets.",
+        ),
+    ] = None,
     report_path: ReportOption = None,
     quiet: QuietOption = False,
 ) -> None:
     def job(report: Report) -> None:
         if not 0.0 <= min_af <= 1.0:
             raise UsageError("--min-af must be between 0 and 1")
+        if reference is not None and germline is None:
+            raise UsageError("-r/--reference is used only with --germline")
         if af_key == "COMMON" and population is None and min_af != DEFAULT_MIN_AF:
             raise UsageError("dbSNP COMMON marks frequencies of 1 %: it cannot judge another --min-af")
         report.notes["min_af"] = min_af
@@ -578,7 +591,7 @@ def main(
                     frequencies = InfoFrequencies(af_key, header, input)
                 germline_list: GermlineList | None = None
                 if germline is not None:
-                    germline_list = GermlineList(germline, header.contigs)
+                    germline_list = GermlineList(germline, header.contigs, Fasta(reference) if reference is not None else None)
                     report.notes["germline_alleles"] = germline_list.alleles()
                     report.notes["germline_contigs_renamed"] = germline_list.contig_map.report_note()
                     report.notes["germline_genome_check"] = germline_list.contig_map.genome_check
