@@ -39,7 +39,7 @@ from genoscrub.allele_annotations import AlleleAnnotations, kept_text
 from genoscrub.alleles import SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
 from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
 from genoscrub.fasta import Fasta
-from genoscrub.fields import info_values, repeated_info_values, span_floats, span_integers, spans_within, vcf_float
+from genoscrub.fields import info_values, repeated_info_values, span_floats, spans_within, vcf_float
 from genoscrub.germline_list import GermlineList
 from genoscrub.one_by_one import one_by_one
 from genoscrub.population import JoinError, PopulationJoin
@@ -230,13 +230,16 @@ class InfoFrequencies:
         if self.kind == "common" or block.count < 2:
             return
         pos_start, pos_end = block.column(1)
-        positions = span_integers(block.data, block.text, pos_start, pos_end)
-        pairs = np.flatnonzero(positions[1:] == positions[:-1])
+        data, lengths = block.data, pos_end - pos_start
+        # records whose POS may equal the next one's: as long, ending in the same two digits (a few), then compared whole
+        may = (lengths[1:] == lengths[:-1]) & (data[pos_end[1:] - 1] == data[pos_end[:-1] - 1])
+        may &= data[np.maximum(pos_end[1:] - 2, pos_start[1:])] == data[np.maximum(pos_end[:-1] - 2, pos_start[:-1])]
+        pairs = np.flatnonzero(may)
         if not len(pairs):
             return
-        chrom_start, chrom_end = block.column(0)
+        chrom_start, _ = block.column(0)
         text = block.text
-        same = [text[chrom_start[row] : chrom_end[row]] == text[chrom_start[row + 1] : chrom_end[row + 1]] for row in pairs.tolist()]
+        same = [text[chrom_start[row] : pos_end[row]] == text[chrom_start[row + 1] : pos_end[row + 1]] for row in pairs.tolist()]
         joined = pairs[same]
         if not len(joined):
             return
@@ -265,10 +268,11 @@ class InfoFrequencies:
 
 
 def whole_sites(body: TextBlocks) -> TextBlocks:
-    """Text blocks cut where CHROM or POS changes: when another block follows, the records at a
-    block's last CHROM and POS go on with it, so that ``InfoFrequencies.judge_sites_together``
-    sees a site whole (a block that is one site whole goes on whole). The last block, and a
-    block whose last line has no second tab (left to the record checks), stay as read."""
+    """Text blocks cut where CHROM or POS changes: when the next block starts with a record at a
+    block's last CHROM and POS, the block's records there go on with it, so that
+    ``InfoFrequencies.judge_sites_together`` sees a site whole (a block that is one site whole
+    goes on whole). Other blocks (most), the last one, and a block whose last line has no second
+    tab (left to the record checks) stay as read, not copied."""
     pending: tuple[int, bytes] | None = None
     for first_line, block in body:
         if pending is None:
@@ -276,14 +280,16 @@ def whole_sites(body: TextBlocks) -> TextBlocks:
             continue
         first, text = pending
         cut = last_site_start(text)
-        if cut:
-            yield first, text[:cut]
-            pending = first + text.count(b"\n", 0, cut), text[cut:] + block
-        elif cut == 0:
-            pending = first, text + block
-        else:
+        chrom_end = text.find(b"\t", cut) if cut >= 0 else -1
+        site = text[cut : text.find(b"\t", chrom_end + 1) + 1] if chrom_end >= 0 else b""
+        if not site or not block.startswith(site):  # the next block starts another site (most often): as read
             yield pending
             pending = first_line, block
+        elif cut:
+            yield first, text[:cut]
+            pending = first + text.count(b"\n", 0, cut), text[cut:] + block
+        else:
+            pending = first, text + block
     if pending is not None:
         yield pending
 
