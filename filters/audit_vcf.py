@@ -106,6 +106,15 @@ def germline_key(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes]
     return start, b"<", symbolic.group(1) if symbolic is not None else b"BND"
 
 
+def mnp_snvs(key: tuple[int, bytes, bytes]) -> list[tuple[int, bytes, bytes]]:
+    """The SNVs a trimmed MNP (REF and ALT of one length, 2 or more: ``TAG>CAT``) is made of, one a
+    base it changes (``T>C``, and two bases on ``G>T``); none for any other allele."""
+    at, ref, alt = key
+    if ref == b"<" or len(ref) != len(alt) or len(ref) < 2:
+        return []
+    return [(at + offset, ref[offset : offset + 1], alt[offset : offset + 1]) for offset in range(len(ref)) if ref[offset] != alt[offset]]
+
+
 STRUCTURAL_BASES = 50
 """A deletion or insertion of this many bases or more, written with its bases, is also compared as
 the symbolic ``<DEL>`` or ``<INS>`` an SV caller writes at the same POS."""
@@ -122,12 +131,10 @@ def germline_keys(start: int, ref: bytes, alt: bytes) -> list[tuple[int, bytes, 
     if key is None:
         return []
     keys = [key]
-    at, ref_bases, alt_bases = key
+    _, ref_bases, alt_bases = key
     if ref_bases == b"<":
         return keys
-    if len(ref_bases) == len(alt_bases) > 1:
-        changed = [offset for offset in range(len(ref_bases)) if ref_bases[offset] != alt_bases[offset]]
-        keys += [(at + offset, ref_bases[offset : offset + 1], alt_bases[offset : offset + 1]) for offset in changed]
+    keys += mnp_snvs(key)
     if len(ref_bases) - len(alt_bases) >= STRUCTURAL_BASES:
         keys.append((start, b"<", b"DEL"))
     elif len(alt_bases) - len(ref_bases) >= STRUCTURAL_BASES:
@@ -316,19 +323,47 @@ class PopulationFrequencies:
         ref = ref.upper()
         nearby = self.near(contig, start, start + len(ref))
         known: dict[tuple[int, bytes, bytes], float | None] = {}
+        in_mnps: dict[tuple[int, bytes, bytes], float] = {}  # the SNVs of the population's MNPs: the rarest MNP's value
         same_site: list[float] = []
+        site_sums: dict[tuple[int, bytes], float] = {}  # (start, REF) -> its ALTs' frequencies summed
         for other_start, other_ref, other_alts, afs in nearby:
             for other_alt, af in zip(other_alts, afs, strict=True):
                 if is_sequence_allele(other_alt):
-                    known[trimmed(other_start, other_ref, other_alt)] = af
-                if other_start == start and other_ref == ref and af is not None:
+                    population_key = trimmed(other_start, other_ref, other_alt)
+                    known[population_key] = af
+                if af is None:
+                    continue
+                for part in mnp_snvs(population_key) if is_sequence_allele(other_alt) else []:
+                    in_mnps[part] = min(af, in_mnps.get(part, af))
+                if other_start == start and other_ref == ref:
                     same_site.append(af)
+                site_sums[other_start, other_ref] = site_sums.get((other_start, other_ref), 0.0) + af
+
+        def frequency(key: tuple[int, bytes, bytes]) -> float | None:
+            """An allele's frequency, listed on its own or within an MNP (the rarer of the two)."""
+            values = [value for value in (known.get(key), in_mnps.get(key)) if value is not None]
+            return min(values) if values else None
+
         reasons = []
         threshold = self.min_af - TOLERANCE
         matched: list[float] = []
         for alt in judged:
-            af = known.get(trimmed(start, ref, alt)) if is_sequence_allele(alt) else None
-            if af is None:
+            key = trimmed(start, ref, alt) if is_sequence_allele(alt) else None
+            af = frequency(key) if key is not None else None
+            parts = mnp_snvs(key) if key is not None else []
+            if parts:  # an MNP: whole and as its SNVs, as their own records would be judged
+                values = [frequency(part) for part in parts]
+                if any(value is not None and value < threshold for value in [af, *values]):
+                    reasons.append(f"allele rarer than {self.min_af:g}")
+                elif af is None and None in values:
+                    reasons.append("allele absent from the population")
+                else:
+                    matched.append(af if af is not None else min(value for value in values if value is not None))
+                for part_start, part_ref, _ in parts:
+                    listed = site_sums.get((part_start, part_ref))
+                    if listed is not None and 1.0 - listed < threshold:
+                        reasons.append(f"REF rarer than {self.min_af:g}")
+            elif af is None:
                 reasons.append("allele absent from the population")
             elif af < threshold:
                 reasons.append(f"allele rarer than {self.min_af:g}")

@@ -82,6 +82,14 @@ def audit_germline(folder: Path, listed: Path, calls: Path) -> int:
     return int(findings["count"])
 
 
+def audit_population(folder: Path, population: Path, calls: Path) -> int:
+    """How many population findings the audit's --population makes in ``calls``."""
+    report = folder / "audit.json"
+    result = run_command("genoscrub-audit", "--report", str(report), "--population", str(population), "--af-key", "AF", str(calls))
+    assert result.returncode in (0, 1), result.stderr
+    return int(json.loads(report.read_text())["files"][0]["findings"]["population"]["count"])
+
+
 # --- F2: an MNP and its SNVs ------------------------------------------------------------------------
 
 MNP_SPELLINGS = {
@@ -140,6 +148,7 @@ def test_mnp_and_its_snvs_get_one_population_verdict(
     else:
         kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
         assert len(kept) == len(MNP_SPELLINGS[called]) and counts["dropped_missing"] == 0
+    assert (audit_population(tmp_path, pop, calls) > 0) == (frequency == "0.0005")  # the audit's own reading agrees
 
 
 def test_an_mnp_is_missing_only_when_one_of_its_snvs_is_unknown_and_rare_when_one_is_rare(
@@ -165,6 +174,7 @@ def test_an_mnp_judges_the_ref_at_each_of_its_snvs(tmp_path: Path, monkeypatch: 
         kept, counts = drop_rare(tmp_path, monkeypatch, "--population", str(pop), "--af-key", "AF", str(calls))
         assert kept == (["1000 . T A"] if spelling == "snvs" else []), spelling
         assert counts["dropped_rare"] == 1
+        assert audit_population(tmp_path, pop, calls) == 1
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -183,8 +193,9 @@ def test_an_mnp_gets_the_worst_verdict_of_its_snvs(
     """A random MNP and its atomized form: with the population listing its SNVs (each common, rare
     or absent), the MNP's record goes as rare if one SNV's record goes as rare, as missing if
     one goes as missing and none as rare, and stays if all stay; with the population listing the
-    MNP whole, every SNV record gets the MNP's verdict. The germline list, either spelling,
-    drops both."""
+    MNP whole, every SNV record gets the MNP's verdict. The audit's --population finds something
+    in a spelling exactly when vcf-drop-rare drops something of it. The germline list, either
+    spelling, drops both."""
     ref, alt = alleles
     alt = ("G" if ref[0] == "A" else "A") + alt[1:-1] + ("G" if ref[-1] == "A" else "A")  # changes at both ends: trimmed, it stays this MNP
     folder = tmp_path_factory.mktemp("mnp")
@@ -199,6 +210,7 @@ def test_an_mnp_gets_the_worst_verdict_of_its_snvs(
         calls = written(folder, name, records)
         _, counts = drop_rare(folder, monkeypatch, "--population", str(pop), "--af-key", "AF", str(calls))
         verdicts[name] = counts
+        assert (audit_population(folder, pop, calls) > 0) == (counts["kept"] < len(records)), (name, counts, population)
     snv_counts = verdicts["snvs"]
     worst = "dropped_rare" if snv_counts["dropped_rare"] else "dropped_missing" if snv_counts["dropped_missing"] else "kept"
     assert verdicts["mnp"][worst] == 1, (verdicts, population)
