@@ -18,9 +18,10 @@
 # - --population, --af-key, --min-af for the VCFs; a somatic VCF whose calls absent from the
 #   population are kept on purpose (`somatic_keep_missing`) is audited in a second run without
 #   them, since each of its somatic calls would be a finding;
-# - --germline --germline-in-vcf for the somatic VCF of a sample with a germline VCF, in that
+# - --germline --germline-in-vcf -r for the somatic VCF of a sample with a germline VCF, in that
 #   second run: a call carrying an allele of the normal's germline calls is a finding (the
-#   germline VCF itself, germline by nature, is audited without it);
+#   germline VCF itself, germline by nature, is audited without it), its indels met wherever the
+#   two callers placed them in a repeat (-r);
 # - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`).
 #
 # `audit: false` delivers without checking.
@@ -66,7 +67,9 @@ def gate_runs(sample):
     apart = somatic in files and (kept_absent or germline)
     runs = [{"files": [path for path in files if not (apart and path == somatic)], "options": options + AUDIT_REGION_OPTIONS, "reasons": reasons}]
     if apart:
-        somatic_options = (["--germline", str(germline), "--germline-in-vcf"] if germline else []) + ([] if kept_absent else population)
+        somatic_options = (["--germline", str(germline), "--germline-in-vcf", "-r", str(REFERENCE)] if germline else []) + (
+            [] if kept_absent else population
+        )
         somatic_reasons = {"population": SOMATIC_KEPT_ABSENT} if kept_absent else reasons
         runs.append({"files": [somatic], "options": somatic_options + AUDIT_REGION_OPTIONS, "reasons": somatic_reasons})
     return [run for run in runs if run["files"]]

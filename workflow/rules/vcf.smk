@@ -28,7 +28,8 @@ def vcf_pipeline(wildcards, input, output):
     frequencies += f"--af-key {shlex.quote(AF_KEY)} --min-af {MIN_AF}"
     if wildcards.kind == "somatic":
         frequencies += " --drop-germline" + (" --keep-missing" if SOMATIC_KEEP_MISSING else "")
-        frequencies += f" --germline {quoted(input.germline[0])}" if input.germline else ""
+        # -r: its indels and the list's meet wherever each caller placed them in a repeat
+        frequencies += f" --germline {quoted(input.germline[0])} -r {quoted(input.reference[0])}" if input.germline else ""
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
@@ -49,6 +50,7 @@ rule vcf:
         pseudonyms=PSEUDONYM_FILES,
         population=[POPULATION] if POPULATION else [],
         germline=germline_list,
+        reference=lambda wildcards: [REFERENCE] if germline_list(wildcards) else [],
     output:
         vcf=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz"),  # delivered by the gate (rules/gate.smk)
         tbi=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz.tbi"),
