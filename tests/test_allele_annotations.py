@@ -311,7 +311,7 @@ def block_kept_text(text: bytes, column_count: int, keep: list[bool], one_by_one
     return (block.kept_text(kept) if rewritten is None else rewritten), counts
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(annotated_blocks())
 def test_the_block_glance_gives_the_bytes_of_the_one_record_path(drawn: tuple[bytes, int, list[bool]]) -> None:
     """``settled_at_a_glance`` (numpy over the block) leaves a record only where the rule on
@@ -320,7 +320,7 @@ def test_the_block_glance_gives_the_bytes_of_the_one_record_path(drawn: tuple[by
     assert block_kept_text(text, column_count, keep, one_by_one=False) == block_kept_text(text, column_count, keep, one_by_one=True)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(annotated_blocks())
 def test_the_block_glance_settles_only_what_the_record_glance_settles(drawn: tuple[bytes, int, list[bool]]) -> None:
     from genoscrub.allele_annotations import candidate_rows, settled_at_a_glance, unchanged_at_a_glance

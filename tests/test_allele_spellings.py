@@ -177,7 +177,7 @@ def test_an_mnp_judges_the_ref_at_each_of_its_snvs(tmp_path: Path, monkeypatch: 
         assert audit_population(tmp_path, pop, calls) == 1
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.integers(2, 6).flatmap(lambda size: st.tuples(*[st.text("ACGT", min_size=size, max_size=size)] * 2)),
     st.lists(st.sampled_from([None, "0.0005", "0.3"]), min_size=6, max_size=6),
@@ -486,7 +486,7 @@ def repeat_indel_placements(seed: int, deletion: bool) -> tuple[str, list[tuple[
     return reference, records
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.integers(0, 2**32), st.booleans())
 def test_an_indel_placed_anywhere_along_its_repeat_meets_with_a_reference(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, seed: int, deletion: bool

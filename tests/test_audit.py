@@ -1000,7 +1000,7 @@ def write_with_equals(read: pysam.AlignedSegment, reference: str, every: bool) -
     read.query_qualities = qualities
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(reads=laid_reads(), with_regions=st.booleans(), every=st.booleans())
 def test_reads_written_with_equals_give_the_findings_of_their_bases(
     laid_files: Path, reads: list[pysam.AlignedSegment], with_regions: bool, every: bool, tmp_path_factory: pytest.TempPathFactory

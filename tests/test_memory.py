@@ -58,10 +58,10 @@ FULL = bool(os.environ.get("GENOSCRUB_MEMORY_FULL"))
 # counted in bulk), 17 a million FASTQ records (each one a --forbid hit, found record by
 # record), 3.6 a million VCF records with --forbid.
 SIZES = {
-    "fastq-scrub-names": ("fastq", 20_000_000 if FULL else 5_000_000),  # 10x the bench; 2.5x in make test
-    "vcf-scrub-header": ("vcf", 10_000_000 if FULL else 4_000_000),  # 10x; 4x
-    "vcf-drop-rare": ("vcf", 10_000_000 if FULL else 4_000_000),  # 10x; 4x
-    "vcf-drop-regions": ("vcf", 10_000_000 if FULL else 4_000_000),  # 10x; 4x
+    "fastq-scrub-names": ("fastq", 20_000_000 if FULL else 2_500_000),  # 10x the bench; 1.25x in make test
+    "vcf-scrub-header": ("vcf", 10_000_000 if FULL else 2_000_000),  # 10x; 2x
+    "vcf-drop-rare": ("vcf", 10_000_000 if FULL else 2_000_000),  # 10x; 2x
+    "vcf-drop-regions": ("vcf", 10_000_000 if FULL else 2_000_000),  # 10x; 2x
     "sam-scrub-rg": ("sam", 40_000_000 if FULL else 1_000_000),  # 10x; 0.25x (500k pairs)
     "sam-revert-germline": ("sam", 40_000_000 if FULL else 1_000_000),  # 10x; 0.25x
     "sam-mask-regions": ("sam", 40_000_000 if FULL else 1_000_000),  # 10x; 0.25x

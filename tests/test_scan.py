@@ -1232,7 +1232,7 @@ KEYS = st.tuples(*[st.integers(-1, 4)] * 4)
 
 
 @needs_compiled
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(st.lists(bcf_record(), max_size=5), st.integers(0, 4), st.binary(min_size=1, max_size=12), st.integers(0, 3), st.integers(0, 40),
        KEYS, st.booleans())  # fmt: skip
 def test_the_c_walk_finds_what_its_twin_finds(records: list[bytes], samples: int, kinds: bytes, start: int, cut: int,
@@ -1306,7 +1306,7 @@ def bcf_span_record(draw: st.DrawFn) -> bytes:
 
 
 @needs_compiled
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(st.lists(bcf_span_record(), min_size=1, max_size=3), st.lists(st.integers(0, 127), min_size=6, max_size=6), st.booleans(),
        st.sampled_from([(4, 1, 2, 3), (4, 1, 2, -1), (-1, -1, -1, 3)]))  # fmt: skip
 def test_the_walks_agree_on_gt_end_svlen_and_len(records: list[bytes], kinds: list[int], phase_printed: bool,
