@@ -42,7 +42,8 @@ demo: $(STAMP) tools
 test: $(STAMP) tools lint
 	$(PY) man/build.py --check
 	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
-	GENOSCRUB_REQUIRE_SCAN=1 $(PY) -m pytest -q -n 2
+	# --dist loadfile: a module's fixtures (a cohort workflow run, a simulated patient) are made once, not in each worker
+	GENOSCRUB_REQUIRE_SCAN=1 $(PY) -m pytest -q -n 2 --dist loadfile
 
 # The cohort workflow through SLURM (snakemake-executor-plugin-slurm, workflow/profiles/slurm) on a
 # one-node cluster started here as root (tools/slurm_cluster.py: munge, slurmctld, slurmd from a

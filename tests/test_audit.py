@@ -952,7 +952,7 @@ def audited_without_bulk_paths(path: str, folder: Path, with_regions: bool) -> d
         return audited(path, folder, with_regions)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=180, deadline=None)
 @given(reads=laid_reads(), with_regions=st.booleans())
 def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
     laid_files: Path, reads: list[pysam.AlignedSegment], with_regions: bool, tmp_path_factory: pytest.TempPathFactory
@@ -1148,7 +1148,7 @@ def fastq_audited(data: bytes, forbid: ForbidList, one_by_one: bool, monkeypatch
     return (findings.records, findings.as_dict())
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=240, deadline=None)
 @given(data=fastq_texts(), size=st.sampled_from([16, 64, 1 << 20]))
 def test_fastq_four_line_blocks_in_bulk_as_one_by_one(data: bytes, size: int) -> None:
     """Blocks of four-line records settled in bulk give the findings, positions, record count
@@ -1195,7 +1195,7 @@ def vcf_audited(data: bytes, one_by_one: bool, monkeypatch: pytest.MonkeyPatch) 
     return (findings.records, findings.as_dict())
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=180, deadline=None)
 @given(data=vcf_records(), size=st.sampled_from([64, 1 << 20]))
 def test_vcf_forbid_search_by_block_as_record_by_record(data: bytes, size: int) -> None:
     """The forbid list searched over a block first, its columns then only in the lines with a

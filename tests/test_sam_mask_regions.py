@@ -687,7 +687,7 @@ def assert_every_path_agrees(lines: list[bytes], regions: str, drop: bool) -> No
             module.scan = compiled
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=180, deadline=None)
 @given(edge_case_alignments(), st.booleans())
 def test_bulk_selection_agrees_with_the_one_record_path_on_edge_cases(lines: list[bytes], drop: bool) -> None:
     assert_every_path_agrees(lines, "chr1\t100\t120\nchr2\t0\t3\n", drop)
@@ -796,7 +796,7 @@ def paired_blocks(draw: st.DrawFn) -> list[bytes]:
     return lines
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=240, deadline=None)
 @given(paired_blocks(), st.booleans())
 @example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t81\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:60M\tMC:Z:1M"], False)  # the first MC decides
 @example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\t"], False)  # the tags go, with the empty one

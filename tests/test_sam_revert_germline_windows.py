@@ -90,7 +90,7 @@ def revert(sam: str, folder: Path, one_by_one: bool) -> tuple[bytes, list[tuple[
     return output, list(report.counts.items())
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(packed_sites())
 def test_one_m_reads_on_windows_give_the_one_record_answer(case: tuple[str, list[tuple[int, str, str]], str]) -> None:
     reference, sites, sam = case
