@@ -23,7 +23,7 @@ from genoscrub.population import ALLELE_WIDTH, PopulationJoin, UnsortedInput, en
 from genoscrub.rarity import KEPT, MISSING, RARE, SEQUENCE, reference_frequency, verdict
 from genoscrub.report import InputError
 from genoscrub.vcf_drop_rare import app
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -235,9 +235,12 @@ population_values = st.sampled_from(["0.5", "0.004", ".", "x", "1.5", "", "1e-3"
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 40), st.sampled_from(["A", "AC", "CAC", "a", "ACGTACGTACGTACGTAC"]), population_alts,
                           st.lists(population_values, min_size=1, max_size=3)), min_size=1, max_size=30))
+@example(records=[(23, "CAC", ["A", "ACG"], ["0.5", "0.004"]), (24, "A", ["C"], ["0.5"])])  # an MNP holds a listed SNV
+@example(records=[(23, "CAC", ["A", "ACG"], ["0.5", "x"]), (24, "A", ["C"], ["0.5"])])
 def test_population_tables_hold_what_the_rule_says(tmp_path_factory: pytest.TempPathFactory, records: list) -> None:
     """Whatever path a population record takes (numpy keys, split multi-allelic, one by one), each
-    trimmed allele gets its value, the rarer of two, or an error for a value that is not a frequency."""
+    trimmed allele gets its value, the rarer of two, or an error for a value that is not a frequency;
+    each base an MNP changes is also that SNV, with the MNP's value."""
     records = sorted(records, key=lambda record: record[0])
     lines = [f"chr1\t{pos}\t.\t{ref}\t{','.join(alts)}\t.\t.\tAF_eas={','.join(values)}\n" for pos, ref, alts, values in records]
     path = tmp_path_factory.mktemp("population") / "pop.vcf"
@@ -251,7 +254,11 @@ def test_population_tables_hold_what_the_rule_says(tmp_path_factory: pytest.Temp
             if re.fullmatch("[ACGTNacgtn]+", alt):
                 key = normalised(pos, ref, alt)
                 value = text_float(numbers[index].encode() if index < len(numbers) else b".")
-                expected[key] = rarer(value, expected[key]) if key in expected else value
+                start, trimmed_ref, trimmed_alt = key
+                mnp_snvs = [(start + at, trimmed_ref[at], trimmed_alt[at]) for at in range(len(trimmed_ref))
+                            if trimmed_ref[at] != trimmed_alt[at]] if len(trimmed_ref) == len(trimmed_alt) >= 2 else []
+                for each in [key, *mnp_snvs]:  # an MNP's SNVs get its value too (alleles.snv_parts)
+                    expected[each] = rarer(value, expected[each]) if each in expected else value
     for (pos, ref, alt), value in sorted(expected.items()):
         join = PopulationJoin(str(path) + ".gz", "AF_eas", {})
         if ref == alt or not ref and not alt:
