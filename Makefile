@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export GENOSCRUB_CORPUS ?= $(abspath ../shared/corpus)
 
-.PHONY: all demo test golden man man-check bench memory fuzz lint tools clean check-presets test-cluster
+.PHONY: all demo test golden man man-check bench memory fuzz lint tools clean check-presets test-cluster test-slow
 
 all: test
 
@@ -43,7 +43,12 @@ test: $(STAMP) tools lint
 	$(PY) man/build.py --check
 	for page in man/*.1; do mandoc -Tlint -W style "$$page" || exit 1; done
 	# --dist loadfile: a module's fixtures (a cohort workflow run, a simulated patient) are made once, not in each worker
-	GENOSCRUB_REQUIRE_SCAN=1 $(PY) -m pytest -q -n 2 --dist loadfile
+	GENOSCRUB_REQUIRE_SCAN=1 $(PY) -m pytest -q -n 2 --dist loadfile -m "not slow"
+
+# The tests marked slow: peak memory of every command on streams of up to 2.5M records and a
+# short fuzz run of every parser (~4 CPU minutes). CI (.ci/run) runs them after make test.
+test-slow: $(STAMP) tools
+	GENOSCRUB_REQUIRE_SCAN=1 $(PY) -m pytest -q -n 2 -m slow
 
 # The cohort workflow through SLURM (snakemake-executor-plugin-slurm, workflow/profiles/slurm) on a
 # one-node cluster started here as root (tools/slurm_cluster.py: munge, slurmctld, slurmd from a
@@ -64,12 +69,12 @@ man: $(STAMP)
 bench: $(STAMP) tools
 	$(PY) tools/bench.py $(BENCH_ARGS)
 
-# Peak memory of every command at 10x the bench size (make test runs them at 0.1x to 4x for
+# Peak memory of every command at 10x the bench size (make test-slow runs them at 0.1x to 4x for
 # time): about 25 CPU minutes, most of them the three SAM commands on 40M records.
 memory: $(STAMP) tools
 	GENOSCRUB_MEMORY_FULL=1 $(PY) -m pytest -q -rP -p no:randomly tests/test_memory.py
 
-# Coverage-guided fuzzing of every parser (atheris); make test runs a short pass of each target.
+# Coverage-guided fuzzing of every parser (atheris); make test-slow runs a short pass of each target.
 # A crash is saved in fuzz-out/; replay it with: $(PY) tools/fuzz_parsers.py TARGET fuzz-out/FILE
 FUZZ_RUNS ?= 20000
 fuzz: $(STAMP)

@@ -1,8 +1,9 @@
 """A short coverage-guided run of every fuzz target (tools/fuzz_parsers.py), so the
 harness cannot rot between ``make fuzz`` runs and a crash it once found stays fixed.
 
-150 inputs per target (about 1 s each with the interpreter start); the long runs
-(``make fuzz``, 20,000 inputs per target) take minutes and stay out of ``make test``.
+150 inputs per target (about 1 s each with the interpreter start), run by ``make test-slow``
+(which CI runs after ``make test``); the long runs (``make fuzz``, 20,000 inputs per target) take
+minutes and stay out of both.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def test_every_target_is_run() -> None:
     assert listed.stdout.split() == TARGETS
 
 
+@pytest.mark.slow  # make test-slow, which CI runs after make test
 @pytest.mark.parametrize("target", TARGETS)
 def test_fuzz_target_survives_a_short_run(target: str, tmp_path: Path) -> None:
     result = subprocess.run(

@@ -10,7 +10,7 @@ The streams never touch the disk: a generator process tiles one block of
 records many times, renaming reads or shifting positions per copy with a
 single ``bytes.join`` (see ``Tile``), so it outruns every command. Sizes, as
 multiples of the bench sizes (FASTQ 2M records, VCF 1M records, BAM 2M pairs
-= 4M records), are in ``SIZES``: 10x under ``make memory``; under ``make test``
+= 4M records), are in ``SIZES``: 10x under ``make memory``; under ``make test-slow``
 what fits in 5 to 15 s a case, named there with the command's measured rate.
 
 The margin is not slack for a leak: vcf-scrub-header peaked at 105 MB on 1M
@@ -43,7 +43,7 @@ COPY_BYTES = 1 << 22  # the generator writes in blocks of about this size
 # Rates measured on the 2-core test machine under load 4 (CPU seconds of generator
 # and command per million records): FASTQ 1.4, vcf-scrub-header 0.75,
 # vcf-drop-rare 1.4, vcf-drop-regions 0.8, sam-scrub-rg --names 5.9,
-# sam-revert-germline 6.6, sam-mask-regions 15.8. ``make test`` runs each case in about
+# sam-revert-germline 6.6, sam-mask-regions 15.8. ``make test-slow`` runs each case in about
 # 5 to 15 s (the whole file once took 4 of the suite's CPU minutes at larger sizes): a
 # leak of 50 bytes a record still shows (45 MiB over the million SAM records between the
 # two runs, against a margin of 24 MiB and a quarter). ``make memory``
@@ -58,7 +58,7 @@ FULL = bool(os.environ.get("GENOSCRUB_MEMORY_FULL"))
 # counted in bulk), 17 a million FASTQ records (each one a --forbid hit, found record by
 # record), 3.6 a million VCF records with --forbid.
 SIZES = {
-    "fastq-scrub-names": ("fastq", 20_000_000 if FULL else 2_500_000),  # 10x the bench; 1.25x in make test
+    "fastq-scrub-names": ("fastq", 20_000_000 if FULL else 2_500_000),  # 10x the bench; 1.25x in make test-slow
     "vcf-scrub-header": ("vcf", 10_000_000 if FULL else 2_000_000),  # 10x; 2x
     "vcf-drop-rare": ("vcf", 10_000_000 if FULL else 2_000_000),  # 10x; 2x
     "vcf-drop-regions": ("vcf", 10_000_000 if FULL else 2_000_000),  # 10x; 2x
@@ -75,6 +75,7 @@ FINDINGS_EXIT = 1
 stderr: an error is one line naming the command, a finding under -q prints nothing."""
 
 pytestmark = [
+    pytest.mark.slow,  # make test-slow (CI runs it after make test); make memory runs every size
     pytest.mark.skipif(not Path("/usr/bin/time").exists(), reason="GNU time (/usr/bin/time) is not installed"),
     pytest.mark.timeout(3600 if FULL else 900),
 ]
