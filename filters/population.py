@@ -57,6 +57,7 @@ from genoscrub.fields import (
 from genoscrub.one_by_one import one_by_one
 from genoscrub.rarity import PLACEHOLDER, TOLERANCE, allele_kind, alt_alleles  # noqa: F401 - TOLERANCE re-exported
 from genoscrub.report import InputError, UsageError
+from genoscrub.streams import check_bgzf_end
 from genoscrub.vcf_header import contig_lengths, info_numbers
 
 # Seek the population file (one tabix query) rather than read through a gap this long.
@@ -176,6 +177,7 @@ class PopulationJoin:
         self.path = path
         self.af_key = af_key
         index = next((path + suffix for suffix in (".tbi", ".csi") if os.path.exists(path + suffix)), None)  # CSI: contigs past 2^29
+        check_bgzf_end(path)  # cut between blocks and indexed again, it would read short: its lost alleles "missing"
         try:
             self.tabix = pysam.TabixFile(path, parser=None, index=index)  # type: ignore[arg-type]
             self.text = PopulationText(pysam.BGZFile(path, "rb", index=None))

@@ -41,7 +41,7 @@ from genoscrub.fields import (  # noqa: F401 - re-exported: the number and span 
 )
 from genoscrub.outputs import OutputTarget, c_errno, open_output, pending_outputs
 from genoscrub.report import InputError, UsageError
-from genoscrub.streams import BLOCK_SIZE, DECOMPRESSION_ERRORS, background_reads, open_input, reading, whole_line_blocks
+from genoscrub.streams import BLOCK_SIZE, DECOMPRESSION_ERRORS, background_reads, check_bgzf_end, open_input, reading, whole_line_blocks
 from genoscrub.vcf_header import (  # noqa: F401 - re-exported: the header model, parsed in one place
     FIXED_COLUMNS,
     VcfHeader,
@@ -60,11 +60,14 @@ TextBlocks = Iterator[tuple[int, bytes]]
 @contextlib.contextmanager
 def opened_input(path: str) -> Iterator[BinaryIO]:
     """``streams.open_input``, but a path's file is closed too: xopen leaves open a file
-    object it was handed, which leaks one descriptor per compressed input."""
+    object it was handed, which leaks one descriptor per compressed input. A BGZF file
+    cut between blocks is refused as ``open_input`` refuses it (``streams.check_bgzf_end``):
+    read, it would end cleanly, short, and a germline list cut short drops too little."""
     if path == "-":
         with reading(open_input(path)) as stream:
             yield stream
         return
+    check_bgzf_end(path)
     try:
         raw = open(path, "rb")  # noqa: SIM115 - closed by the with below
     except OSError as error:

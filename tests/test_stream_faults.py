@@ -138,6 +138,30 @@ def test_bgzf_without_its_end_of_file_block_is_an_error(command: str, kind: str,
     assert result.returncode == 1 and one_clean_line(result.stderr, command)
 
 
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_path_to_bgzf_without_its_end_of_file_block_is_an_error(command: str, side_files: Path, tmp_path: Path) -> None:
+    """The same cut file named by path, not piped: each reader checks a path's end block too."""
+    cut = tmp_path / "cut.gz"
+    cut.write_bytes(bgzf(SAMPLES[FORMATS[command]], tmp_path)[:-BGZF_EOF_BLOCK])
+    result = subprocess.run(argv(command, side_files, str(cut)), capture_output=True, timeout=120)
+    assert result.returncode == 1 and result.stdout == b""
+    assert one_clean_line(result.stderr, command) and b"end-of-file block" in result.stderr
+
+
+def test_side_files_cut_between_blocks_are_refused(side_files: Path, tmp_path: Path) -> None:
+    """A germline list or a population file cut between blocks (an interrupted copy) would read
+    short and drop too little: a private germline call kept, a rare allele kept as missing."""
+    cut = tmp_path / "list.vcf.gz"
+    cut.write_bytes(bgzf(VCF, tmp_path)[:-BGZF_EOF_BLOCK])
+    population = tmp_path / "population.vcf.gz"
+    population.write_bytes(cut.read_bytes())
+    pysam.tabix_index(str(population), preset="vcf", force=True)  # indexed again after the cut
+    for extra in (["--germline", str(cut)], ["--population", str(population), "--keep-missing"]):
+        result = run("vcf-drop-rare", side_files, VCF, *extra)
+        assert result.returncode == 1 and result.stdout == b"", extra
+        assert one_clean_line(result.stderr, "vcf-drop-rare") and b"end-of-file block" in result.stderr, extra
+
+
 def cut_inside_last_record(sample: bytes, fmt: str) -> tuple[bytes, int]:
     """The sample cut where a reader can tell (a missing FASTQ line or SAM/VCF column), and the cut line's number."""
     last = sample.rstrip(b"\n").rfind(b"\n") + 1
