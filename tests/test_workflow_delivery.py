@@ -418,6 +418,39 @@ def test_private_files_inside_shared_folders_are_refused(delivery: Delivery, tmp
         shutil.rmtree(folder)
 
 
+@pytest.mark.parametrize(
+    ("where", "message"),
+    [
+        ({"results": "delivery", "work": "delivery/work"}, "'results' and 'work' must not lie inside one another"),
+        ({"results": "delivery/out", "work": "delivery"}, "'results' and 'work' must not lie inside one another"),
+        ({"results": ".", "work": "{tmp}/work"}, "'results' must not hold the folder the workflow runs in"),
+        ({"results": "..", "work": "{tmp}/work"}, "'results' must not hold the folder the workflow runs in"),
+    ],
+)
+def test_results_hold_nothing_the_workflow_keeps_back(delivery: Delivery, tmp_path: Path, where: dict, message: str) -> None:
+    """results/ is what a site ships whole (red team 4, F2): work/ (a held-back sample's outputs
+    and what the gate found in them) or the run folder (.snakemake/, the inputs) inside it would ship too."""
+    config = [f"{name}={value.format(tmp=tmp_path)}" for name, value in where.items()]
+    result = snakemake(delivery.path, "-n", config=config)
+    assert result.returncode != 0 and f"genoscrub workflow: config: {message}" in shown(result)
+
+
+def test_an_input_or_the_sheet_inside_results_is_refused(delivery: Delivery, tmp_path: Path) -> None:
+    results = tmp_path / "results"
+    results.mkdir()
+    sheet = (delivery.path / "samples.tsv").read_text()
+    first_input = next(value for value in sheet.splitlines()[1].split("\t")[1:] if value.strip())
+    source = (delivery.path / first_input).resolve()
+    (results / "raw").symlink_to(source.parent, target_is_directory=True)  # the raw folder linked in
+    moved = sheet.replace(first_input, str(results / "raw" / source.name), 1)
+    (tmp_path / "samples.tsv").write_text(moved)
+    result = snakemake(delivery.path, "-n", config=[f"results={results}", f"samples={tmp_path / 'samples.tsv'}"])
+    assert result.returncode != 0 and "lies inside the results folder (the raw input would ship with the delivery)" in shown(result)
+    (results / "samples.tsv").write_text(sheet)
+    result = snakemake(delivery.path, "-n", config=[f"results={results}", f"samples={results / 'samples.tsv'}"])
+    assert result.returncode != 0 and "the sample sheet must lie outside the results folder" in shown(result)
+
+
 def test_a_symlink_inside_results_is_refused_whatever_it_points_to(delivery: Delivery, tmp_path: Path) -> None:
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "site.key").symlink_to(delivery.private / "site.key")
