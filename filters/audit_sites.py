@@ -26,6 +26,7 @@ from array import array
 from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pysam
@@ -56,6 +57,32 @@ def global_offsets(count: int) -> np.ndarray:
 # --- the reference --------------------------------------------------------------------------
 
 
+REFERENCE_CUT = "the reference is shorter than its .fai says (cut short, or the .fai is another file's); run samtools faidx on it again"
+
+
+def index_fits(path: str) -> bool:
+    """Whether each contig's last base, where the ``.fai`` places it, lies within a plain FASTA:
+    htslib would read a FASTA cut short beside its old index past its end. (BGZF FASTAs are
+    placed in decompressed bytes; their blocks are checked as they are read.)"""
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(2) == b"\x1f\x8b":
+                return True
+            size = os.fstat(handle.fileno()).st_size
+        lines = Path(path + ".fai").read_text(errors="replace").splitlines()
+    except OSError:
+        return True  # htslib made or read the index above; nothing more to hold it to
+    for line in lines:
+        fields = line.split("\t")
+        try:
+            length, offset, per_line, line_bytes = (int(field) for field in fields[1:5])
+        except ValueError:
+            return False
+        if length > 0 and (per_line <= 0 or offset + (length - 1) // per_line * line_bytes + (length - 1) % per_line >= size):
+            return False
+    return True
+
+
 class Reference:
     """The FASTA given with ``-r`` (faidx-indexed by htslib), opened again in each process: a
     worker forked after the parent read from it must not share the parent's file offset
@@ -68,6 +95,8 @@ class Reference:
                 self.lengths = dict(zip(fasta.references, fasta.lengths, strict=True))
         except (OSError, ValueError):
             raise InputError("cannot read the reference (a FASTA file, indexed or indexable by samtools faidx)", path) from None
+        if not index_fits(path):
+            raise InputError(REFERENCE_CUT, path)
         self._fasta: pysam.FastaFile | None = None
         self.opened_in = 0  # the process that opened ``_fasta``
 
@@ -80,7 +109,10 @@ class Reference:
         end = min(end, self.lengths.get(contig, 0))
         if end <= start:
             return b""
-        return self._fasta.fetch(contig, start, end).upper().encode()
+        try:
+            return self._fasta.fetch(contig, start, end).upper().encode()
+        except (OSError, ValueError):  # a BGZF FASTA whose blocks end early
+            raise InputError(REFERENCE_CUT, self.path) from None
 
     def __getstate__(self) -> dict[str, object]:
         return {"path": self.path, "lengths": self.lengths, "_fasta": None, "opened_in": 0}

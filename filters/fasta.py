@@ -16,12 +16,15 @@ out uppercase.
 from __future__ import annotations
 
 import mmap
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.report import InputError
+from genoscrub.streams import check_bgzf_end
 
+REFERENCE_CUT = "the reference is shorter than its .fai says (cut short, or the .fai is another file's); run samtools faidx on it again"
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
 
 
@@ -32,8 +35,11 @@ class Fasta:
         import pyfaidx
 
         self.path = path
+        check_bgzf_end(path)  # a BGZF FASTA cut between blocks
         try:
-            self._faidx = pyfaidx.Faidx(path, sequence_always_upper=True, rebuild=False)
+            with warnings.catch_warnings():  # pyfaidx warns of an index older than its FASTA; the sizes below decide
+                warnings.simplefilter("ignore")
+                self._faidx = pyfaidx.Faidx(path, sequence_always_upper=True, rebuild=False)
         except (OSError, ValueError, pyfaidx.FastaIndexingError) as error:
             raise InputError(f"cannot read the reference: {type(error).__name__}", path) from None
         self._index = self._faidx.index
@@ -43,6 +49,17 @@ class Fasta:
             compressed = handle.read(2) == b"\x1f\x8b"
             if not compressed and self.lengths:
                 self._map = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+                self._check_index_fits(len(self._map))
+
+    def _check_index_fits(self, size: int) -> None:
+        """Every contig's last base within the file: a FASTA cut short (or replaced) beside its
+        old ``.fai`` would be read past its end, or off its lines, by the index's offsets."""
+        for record in self._index.values():
+            if record.lenc <= 0 or record.lenb < record.lenc:
+                raise InputError("the reference's .fai does not describe its lines; run samtools faidx on it again", self.path)
+            last = record.rlen - 1
+            if last >= 0 and record.offset + (last // record.lenc) * record.lenb + last % record.lenc >= size:
+                raise InputError(REFERENCE_CUT, self.path)
 
     def through(self, contig_map: ContigMap) -> ContigReference:
         """The bases, looked up by the names of the file ``contig_map`` was built for."""

@@ -19,6 +19,7 @@ the whole machine when the tests run as root (it happened once).
 from __future__ import annotations
 
 import gzip
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -160,6 +161,24 @@ def test_side_files_cut_between_blocks_are_refused(side_files: Path, tmp_path: P
         result = run("vcf-drop-rare", side_files, VCF, *extra)
         assert result.returncode == 1 and result.stdout == b"", extra
         assert one_clean_line(result.stderr, "vcf-drop-rare") and b"end-of-file block" in result.stderr, extra
+
+
+@pytest.mark.parametrize("command", ["sam-revert-germline", "sam-mask-regions", "genoscrub-audit"])
+def test_a_reference_cut_short_beside_its_old_index_is_one_line(command: str, side_files: Path, tmp_path: Path) -> None:
+    """An interrupted copy of ref.fa beside the .fai of the whole file: the index's offsets
+    point past its end. One line naming the reference, not an internal error."""
+    folder = tmp_path / "cut"
+    shutil.copytree(side_files, folder)
+    reference = folder / "ref.fa"
+    reference.write_bytes(reference.read_bytes()[: len(reference.read_bytes()) // 2])
+    if command == "genoscrub-audit":
+        (folder / "x.sam").write_bytes(SAM)
+        arguments = [str(BIN / command), "-q", "--germline", str(folder / "germline.vcf.gz"), "-r", str(reference), str(folder / "x.sam")]
+        result = subprocess.run(arguments, capture_output=True, timeout=120)
+    else:
+        result = run(command, folder, SAM)
+    assert result.returncode == 1 and result.stdout == b""
+    assert one_clean_line(result.stderr, command) and b"shorter than its .fai" in result.stderr, result.stderr
 
 
 def cut_inside_last_record(sample: bytes, fmt: str) -> tuple[bytes, int]:
