@@ -52,6 +52,7 @@ from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
+from genoscrub.audit_repeat_indels import RepeatIndels
 from genoscrub.audit_sites import CONTIG_SPACING, Reference, RegionList, VariantList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
 from genoscrub.contigs import ContigMap, conventional_names
@@ -200,12 +201,16 @@ class GermlineAlleles:
         edges = np.searchsorted(contigs, np.arange(len(variants.names) + 1))
         self.snvs = {name: keys[edges[index] : edges[index + 1]] for index, name in enumerate(variants.names)}
         self.others: dict[str, set[tuple[int, bytes, bytes]]] = {}
+        self.repeats: dict[str, RepeatIndels] = {}  # indels not moved left by a reference (``audit_repeat_indels``)
         for index in np.flatnonzero(~snv).tolist():
             contig, start, ref_allele, alts = variants.record(index)
             for allele in alts:
-                keys_of_allele = self.placed(contig, germline_keys(start, ref_allele, allele))
+                unmoved = germline_keys(start, ref_allele, allele)
+                keys_of_allele = self.placed(contig, unmoved)
                 if keys_of_allele:  # an SNV of a multi-allelic or padded record, or of an MNP, too: ``carried`` looks here after the array
                     self.others.setdefault(contig, set()).update(keys_of_allele)
+                if unmoved and keys_of_allele is unmoved:  # not left-aligned: placed anywhere in its repeat
+                    self.repeats.setdefault(contig, RepeatIndels()).add(start, ref_allele, unmoved[0])
 
     def placed(self, contig: str, keys: list[tuple[int, bytes, bytes]]) -> list[tuple[int, bytes, bytes]]:
         """``keys`` of contig ``contig`` (the list's name) with indels moved to the left end of their
@@ -222,7 +227,9 @@ class GermlineAlleles:
         return [leftmost(key, lambda begin, end: reference.fetch(name, begin, end)) for key in keys]
 
     def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> bool:
-        """Whether a record (``contig`` named as in the list) carries an allele of the list."""
+        """Whether a record (``contig`` named as in the list) carries an allele of the list, or an
+        insertion or deletion that may be one of the list's placed elsewhere in its repeat (where
+        no reference moved the list's to the left end: ``audit_repeat_indels``)."""
         snvs, others = self.snvs.get(contig), self.others.get(contig, set())
         for key in (key for alt in alts for key in self.placed(contig, germline_keys(start, ref, alt))):
             if snvs is not None and len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
@@ -232,6 +239,12 @@ class GermlineAlleles:
                     return True
             if key in others:
                 return True
+        repeats = self.repeats.get(contig)
+        if repeats:
+            for alt in alts:
+                allele = germline_key(start, ref, alt)
+                if allele is not None and repeats.meets(start, ref, allele):
+                    return True
         return False
 
 

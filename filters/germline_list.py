@@ -34,6 +34,7 @@ import numpy as np
 from genoscrub.alleles import TEXT_KEY, Allele
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.fasta import ContigReference, Fasta
+from genoscrub.nearby_indels import NearbyIndels, record_placements
 from genoscrub.record_alleles import RecordAlleles, left_aligned_indels, record_alleles
 from genoscrub.report import InputError
 from genoscrub.vcf import RecordBlock, opened_input, split_header_text, text_blocks
@@ -51,6 +52,7 @@ class ContigAlleles:
         self.snvs = np.empty(0, dtype=np.int64)
         self.texts = np.empty(0, dtype="S1")
         self.others: set[Allele] = set()
+        self.nearby = NearbyIndels()  # the indels not left-aligned by a reference (``nearby_indels``)
 
     def add(self, alleles: RecordAlleles) -> None:
         keys = alleles.keys
@@ -69,6 +71,10 @@ class ContigAlleles:
 
     def __len__(self) -> int:
         return len(self.snvs) + len(self.texts) + len(self.others)
+
+
+RecordRefs = tuple[bytes, np.ndarray, np.ndarray]
+"""A block's text and where each record of a run has its REF in it (start, end)."""
 
 
 def sorted_once(keys: np.ndarray) -> np.ndarray:
@@ -137,6 +143,7 @@ class GermlineList:
                 self._add_block(RecordBlock(first_line, text, path, len(header.columns)))
         for alleles in self.by_contig.values():
             alleles.sort()
+            alleles.nearby.sort()
         for name in self.by_contig:
             contigs.setdefault(name, None)
         self.contigs = contigs
@@ -154,7 +161,10 @@ class GermlineList:
             contig = self.by_contig.get(name)
             if contig is None:
                 contig = self.by_contig[name] = ContigAlleles()
-            contig.add(aligned(self.list_bases, name, record_alleles(block.data, block.text, pos_spans, ref_spans, alt_spans)))
+            alleles = record_alleles(block.data, block.text, pos_spans, ref_spans, alt_spans)
+            if self.list_bases is None or not self.list_bases.knows(name):  # no reference to left-align with
+                contig.nearby.add(record_placements(alleles, block.text, *ref_spans))
+            contig.add(aligned(self.list_bases, name, alleles))
             if len(contig.snv_parts) > 64:  # keep the parts few: merge them as they come
                 contig.sort()
 
@@ -171,11 +181,14 @@ class GermlineList:
         self.matched = True
         return self.by_contig.get(name)
 
-    def carried(self, chrom: str, alleles: RecordAlleles) -> np.ndarray:
-        """Which records of a run on ``chrom`` carry an allele of the list (one bool a record)."""
+    def carried(self, chrom: str, alleles: RecordAlleles, refs: RecordRefs) -> tuple[np.ndarray, np.ndarray]:
+        """Which records of a run on ``chrom`` carry an allele of the list (one bool a record), and
+        which others carry an insertion or deletion that may be one of the list's placed elsewhere
+        in its repeat (``nearby_indels``: without a reference to left-align both with)."""
         contig = self._contig(chrom)
         if contig is None:
-            return np.zeros(alleles.count, dtype=bool)
+            return np.zeros(alleles.count, dtype=bool), np.zeros(alleles.count, dtype=bool)
+        unaligned = alleles
         alleles = aligned(self.input_bases, chrom, alleles)
         keys = alleles.keys
         hit = np.zeros(len(keys), dtype=bool)
@@ -188,7 +201,12 @@ class GermlineList:
         carried = np.bincount(alleles.owners, weights=hit, minlength=alleles.count) > 0
         for row, key in alleles.structural:
             carried[row] |= key in contig.others
-        return carried
+        nearby = np.zeros(alleles.count, dtype=bool)
+        if contig.nearby:  # the list's indels of this contig were not left-aligned: nor are the input's here
+            for row, found in record_placements(unaligned, *refs):
+                if not carried[row] and not nearby[row] and contig.nearby.meets(found):
+                    nearby[row] = True
+        return carried, nearby
 
     def check_matched(self, records: int) -> None:
         """After the input: records were read, the list has alleles, and no contig of the input

@@ -74,6 +74,7 @@ from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-rare"
 LISTED = "listed"  # an outcome: the record carries an allele of the --germline list
+NEARBY = "nearby"  # an outcome: it carries an indel that may be one of the list's placed elsewhere in its repeat
 DEFAULT_MIN_AF = 0.01
 
 app = make_app()
@@ -452,10 +453,12 @@ class RareVariantFilter:
         self.kept_outcomes = frozenset({KEPT, MISSING}) if keep_missing else frozenset({KEPT})
 
     def outcomes(self, block: RecordBlock) -> np.ndarray:
-        """``kept``, ``rare``, ``missing``, ``germline`` or ``listed`` for each record of a block.
+        """``kept``, ``rare``, ``missing``, ``germline``, ``listed`` or ``nearby`` for each record of a block.
 
         A record carrying an allele of the germline list (``--germline``) is ``listed``
-        whatever its frequencies: the matched normal carries it, so it is the person's."""
+        whatever its frequencies: the matched normal carries it, so it is the person's; one
+        carrying an indel that may be one of the list's placed elsewhere in its repeat is
+        ``nearby`` (without ``-r``: ``nearby_indels``)."""
         population = isinstance(self.source, PopulationFrequencies)
         runs = contig_runs(block) if population or self.germline is not None else []
         try:
@@ -473,12 +476,15 @@ class RareVariantFilter:
                 if is_germline(text[filter_start[index] : filter_end[index]], text[info_start[index] : info_end[index]]):
                     outcomes[index] = GERMLINE
         if self.germline is not None:
+            ref_start, ref_end = block.column(3)
             for chrom, start, stop, alleles in runs:
-                outcomes[start:stop][self.germline.carried(chrom, alleles)] = LISTED
+                listed, nearby = self.germline.carried(chrom, alleles, (block.text, ref_start[start:stop], ref_end[start:stop]))
+                outcomes[start:stop][listed] = LISTED
+                outcomes[start:stop][nearby] = NEARBY
         return outcomes
 
     def count(self, outcomes: np.ndarray) -> None:
-        counts = {outcome: int(np.count_nonzero(outcomes == outcome)) for outcome in (KEPT, RARE, MISSING, GERMLINE, LISTED)}
+        counts = {outcome: int(np.count_nonzero(outcomes == outcome)) for outcome in (KEPT, RARE, MISSING, GERMLINE, LISTED, NEARBY)}
         self.report.add("kept", int(counts[KEPT] + (counts[MISSING] if self.keep_missing else 0)))
         self.report.add("dropped_rare", int(counts[RARE]))
         self.report.add("kept_missing" if self.keep_missing else "dropped_missing", int(counts[MISSING]))
@@ -486,6 +492,7 @@ class RareVariantFilter:
             self.report.add("dropped_germline", int(counts[GERMLINE]))
         if self.germline is not None:
             self.report.add("dropped_germline_listed", int(counts[LISTED]))
+            self.report.add("dropped_germline_listed_nearby", int(counts[NEARBY]))
 
     def filter_records(self, body: TextBlocks, column_count: int) -> Iterable[bytes]:
         """Yield the text of the records kept, block by block, as slices of the input; a kept
