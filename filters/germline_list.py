@@ -34,7 +34,7 @@ import numpy as np
 from genoscrub.alleles import TEXT_KEY, Allele
 from genoscrub.contigs import ContigMap, conventional_names
 from genoscrub.fasta import ContigReference, Fasta
-from genoscrub.nearby_indels import NearbyIndels, record_placements
+from genoscrub.nearby_indels import NearbyIndels
 from genoscrub.record_alleles import RecordAlleles, left_aligned_indels, record_alleles
 from genoscrub.report import InputError
 from genoscrub.vcf import RecordBlock, opened_input, split_header_text, text_blocks
@@ -73,8 +73,8 @@ class ContigAlleles:
         return len(self.snvs) + len(self.texts) + len(self.others)
 
 
-RecordRefs = tuple[bytes, np.ndarray, np.ndarray]
-"""A block's text and where each record of a run has its REF in it (start, end)."""
+RecordRefs = tuple[np.ndarray, bytes, np.ndarray, np.ndarray]
+"""A block's bytes (as numpy and as bytes) and where each record of a run has its REF in them (start, end)."""
 
 
 def sorted_once(keys: np.ndarray) -> np.ndarray:
@@ -163,7 +163,7 @@ class GermlineList:
                 contig = self.by_contig[name] = ContigAlleles()
             alleles = record_alleles(block.data, block.text, pos_spans, ref_spans, alt_spans)
             if self.list_bases is None or not self.list_bases.knows(name):  # no reference to left-align with
-                contig.nearby.add(record_placements(alleles, block.text, *ref_spans))
+                contig.nearby.add(alleles, block.data, block.text, *ref_spans)
             contig.add(aligned(self.list_bases, name, alleles))
             if len(contig.snv_parts) > 64:  # keep the parts few: merge them as they come
                 contig.sort()
@@ -201,11 +201,8 @@ class GermlineList:
         carried = np.bincount(alleles.owners, weights=hit, minlength=alleles.count) > 0
         for row, key in alleles.structural:
             carried[row] |= key in contig.others
-        nearby = np.zeros(alleles.count, dtype=bool)
-        if contig.nearby:  # the list's indels of this contig were not left-aligned: nor are the input's here
-            for row, found in record_placements(unaligned, *refs):
-                if not carried[row] and not nearby[row] and contig.nearby.meets(found):
-                    nearby[row] = True
+        # the list's indels of this contig were not left-aligned: the input's, as written, may meet them nearby
+        nearby = contig.nearby.meeting(unaligned, *refs) & ~carried if contig.nearby else np.zeros(alleles.count, dtype=bool)
         return carried, nearby
 
     def check_matched(self, records: int) -> None:

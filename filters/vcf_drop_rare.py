@@ -478,7 +478,7 @@ class RareVariantFilter:
         if self.germline is not None:
             ref_start, ref_end = block.column(3)
             for chrom, start, stop, alleles in runs:
-                listed, nearby = self.germline.carried(chrom, alleles, (block.text, ref_start[start:stop], ref_end[start:stop]))
+                listed, nearby = self.germline.carried(chrom, alleles, (block.data, block.text, ref_start[start:stop], ref_end[start:stop]))
                 outcomes[start:stop][listed] = LISTED
                 outcomes[start:stop][nearby] = NEARBY
         return outcomes

@@ -215,7 +215,8 @@ def both_rules_meet(listed: tuple[int, str, str], called: tuple[int, str, str]) 
     if normalised(listed[0], listed[1].encode(), listed[2].encode()) == normalised(called[0], called[1].encode(), called[2].encode()):
         return True, True
     nearby = NearbyIndels()
-    nearby.add([(0, scrubber_placement(listed))])
+    pos, ref, alt = listed
+    nearby.add_allele(normalised(pos, ref.encode(), alt.encode()), pos, ref.encode())
     nearby.sort()
     repeats = RepeatIndels()
     pos, ref, alt = listed
