@@ -69,47 +69,78 @@ def agreeing_bases(shown: bytes, bases: bytes, leftwards: bool) -> int:
     return REACH
 
 
+def agrees(shown: int, wanted: int) -> bool:
+    return shown == wanted or shown not in KNOWN or wanted not in KNOWN
+
+
 class RepeatIndels:
-    """One contig's listed insertions and deletions, as placements along their repeats."""
+    """One contig's listed insertions and deletions. Each is read as a placement along its repeat
+    (``_placement``: the rotation, the bases its record shows) only when a record's indel lies
+    within ``REACH`` of it and the two could be the left and the right one: a record whose base
+    before its indel does not continue it (left-aligned) can only be the left one."""
 
     def __init__(self) -> None:
-        # key -> sorted [(start, bases on the right that agree)], and the same for bases on the left
-        self.rightward: dict[RepeatKey, list[tuple[int, int]]] = {}
-        self.leftward: dict[RepeatKey, list[tuple[int, int]]] = {}
+        self.listed: list[tuple[int, int, bytes, tuple[int, bytes, bytes]]] = []  # start, record start, REF, key
+        self.starts: list[int] = []
+        self.open_starts: list[int] = []  # the starts of those that may be the right one of two
+        self.placements: dict[int, tuple[RepeatKey, int, int, int] | None] = {}
         self.ready = True
 
     def add(self, record_start: int, record_ref: bytes, key: tuple[int, bytes, bytes]) -> None:
         """A trimmed indel ``key`` (0-based start, REF, ALT) of the list's record at ``record_start``."""
-        placed = _placement(record_start, record_ref, key)
-        if placed is None:
+        start, ref, alt = key
+        if bool(ref) == bool(alt) or ref == b"<":
             return
-        repeat, start, left, right = placed
-        if right:
-            self.rightward.setdefault(repeat, []).append((start, right))
-        if left:
-            self.leftward.setdefault(repeat, []).append((start, left))
+        self.listed.append((start, record_start, record_ref.upper(), key))
         self.ready = False
 
     def __bool__(self) -> bool:
-        return bool(self.rightward or self.leftward)
+        return bool(self.listed)
+
+    def _index(self) -> None:
+        self.listed.sort()
+        self.starts = [start for start, _, _, _ in self.listed]
+        self.open_starts = [start for start, record_start, record_ref, key in self.listed if open_before(record_start, record_ref, key)]
+        self.placements = {}
+        self.ready = True
+
+    def _listed(self, index: int) -> tuple[RepeatKey, int, int, int] | None:
+        if index not in self.placements:
+            _, record_start, record_ref, key = self.listed[index]
+            self.placements[index] = _placement(record_start, record_ref, key)
+        return self.placements[index]
 
     def meets(self, record_start: int, record_ref: bytes, key: tuple[int, bytes, bytes]) -> bool:
         """Whether the record's trimmed indel ``key`` may be a listed one placed elsewhere in its repeat."""
-        placed = _placement(record_start, record_ref, key)
-        if placed is None:
+        start, ref, alt = key
+        if bool(ref) == bool(alt) or ref == b"<":
             return False
         if not self.ready:
-            for entries in (*self.rightward.values(), *self.leftward.values()):
-                entries.sort()
-            self.ready = True
-        repeat, start, left, right = placed
-        on_left = self.rightward.get(repeat, [])
-        low, high = bisect_left(on_left, (start - left, -1)), bisect_left(on_left, (start, -1))
-        if any(start - listed <= reach for listed, reach in on_left[low:high]):
-            return True
-        on_right = self.leftward.get(repeat, [])
-        low, high = bisect_right(on_right, (start, REACH + 1)), bisect_right(on_right, (start + right, REACH + 1))
-        return any(listed - start <= reach for listed, reach in on_right[low:high])
+            self._index()
+        record_ref = record_ref.upper()
+        left_near = open_before(record_start, record_ref, key) and bisect_left(self.starts, start - REACH) < bisect_left(self.starts, start)
+        right_near = bisect_right(self.open_starts, start) < bisect_right(self.open_starts, start + REACH)
+        if not (left_near or right_near):
+            return False
+        placed = _placement(record_start, record_ref, key)
+        assert placed is not None
+        repeat, _, left, right = placed
+        for index in range(bisect_left(self.starts, start - left), bisect_right(self.starts, start + right)):
+            listed = self._listed(index)
+            if listed is None or listed[0] != repeat:
+                continue
+            _, listed_start, listed_left, listed_right = listed
+            if listed_start < start <= listed_start + listed_right or start < listed_start <= start + listed_left:
+                return True
+        return False
+
+
+def open_before(record_start: int, record_ref: bytes, key: tuple[int, bytes, bytes]) -> bool:
+    """Whether the base a record shows just before its trimmed indel (if any) continues the
+    indel's sequence leftwards: only then may it be the right one of two placements."""
+    start, ref, alt = key
+    offset = start - record_start
+    return offset == 0 or agrees(record_ref[offset - 1], (ref or alt)[-1])
 
 
 def _placement(record_start: int, record_ref: bytes, key: tuple[int, bytes, bytes]) -> tuple[RepeatKey, int, int, int] | None:
