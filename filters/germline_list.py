@@ -16,7 +16,9 @@ set for the few long indels and symbolic alleles: about 8 bytes an SNV, and a lo
 
 With a reference (``-r``), every insertion and deletion of both files is moved to the left
 end of its repeat before it is keyed (``record_alleles.left_aligned_indels``, as ``bcftools
-norm -f`` places it), so a list and an input that place an indel differently meet.
+norm -f`` places it), so a list and an input that place an indel differently meet. Without
+it, an input indel that could be a listed one placed elsewhere in its repeat is reported apart
+(``nearby_indels``, ARCHITECTURE.md *Indels along a repeat*), and dropped too.
 
 Every record counts, whatever its FILTER or genotype (fail closed). Reference blocks
 (ALT ``.``, ``<*>``, ``<NON_REF>``) and ``*`` name no allele of the person's. A symbolic
