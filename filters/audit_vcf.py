@@ -240,7 +240,7 @@ class GermlineAlleles:
             if key in others:
                 return True
         repeats = self.repeats.get(contig)
-        if repeats:
+        if repeats and any(len(alt) != len(ref) for alt in alts):  # an indel changes the length
             for alt in alts:
                 allele = germline_key(start, ref, alt)
                 if allele is not None and repeats.meets(start, ref, allele):
