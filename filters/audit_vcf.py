@@ -143,6 +143,24 @@ def germline_keys(start: int, ref: bytes, alt: bytes) -> list[tuple[int, bytes, 
     return keys
 
 
+def structural_shape(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes] | None:
+    """How the population check compares a structural variant: a symbolic allele or breakend by its
+    type at its position (``germline_key``), a deletion or insertion of ``STRUCTURAL_BASES`` or more
+    written with its bases as the ``<DEL>`` or ``<INS>`` there; None for any other allele. Such a
+    match can only make an allele rare (a common ``<DEL>`` there may span other bases)."""
+    key = germline_key(start, ref, alt)
+    if key is None:
+        return None
+    _, ref_bases, alt_bases = key
+    if ref_bases == b"<":
+        return key
+    if len(ref_bases) - len(alt_bases) >= STRUCTURAL_BASES:
+        return start, b"<", b"DEL"
+    if len(alt_bases) - len(ref_bases) >= STRUCTURAL_BASES:
+        return start, b"<", b"INS"
+    return None
+
+
 REFERENCE_STEP = 64
 """Reference bases read at a time before an indel moved left (``leftmost``)."""
 
@@ -339,6 +357,7 @@ class PopulationFrequencies:
         in_mnps: dict[tuple[int, bytes, bytes], float] = {}  # the SNVs of the population's MNPs: the rarest MNP's value
         same_site: list[float] = []
         site_sums: dict[tuple[int, bytes], float] = {}  # (start, REF) -> its ALTs' frequencies summed
+        structural: dict[tuple[int, bytes, bytes], float] = {}  # an SV's type at its POS -> the rarest value
         for other_start, other_ref, other_alts, afs in nearby:
             for other_alt, af in zip(other_alts, afs, strict=True):
                 if is_sequence_allele(other_alt):
@@ -346,6 +365,9 @@ class PopulationFrequencies:
                     known[population_key] = af
                 if af is None:
                     continue
+                shape = structural_shape(other_start, other_ref, other_alt)
+                if shape is not None:
+                    structural[shape] = min(af, structural.get(shape, af))
                 for part in mnp_snvs(population_key) if is_sequence_allele(other_alt) else []:
                     in_mnps[part] = min(af, in_mnps.get(part, af))
                 if other_start == start and other_ref == ref:
@@ -361,6 +383,10 @@ class PopulationFrequencies:
         threshold = self.min_af - TOLERANCE
         matched: list[float] = []
         for alt in judged:
+            shape = structural_shape(start, ref, alt)
+            if shape is not None and structural.get(shape, 1.0) < threshold:  # a rare SV of its type at its POS
+                reasons.append(f"allele rarer than {self.min_af:g}")
+                continue
             key = trimmed(start, ref, alt) if is_sequence_allele(alt) else None
             af = frequency(key) if key is not None else None
             parts = mnp_snvs(key) if key is not None else []

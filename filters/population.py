@@ -55,7 +55,8 @@ from genoscrub.fields import (
     vcf_float,
 )
 from genoscrub.one_by_one import one_by_one
-from genoscrub.rarity import PLACEHOLDER, TOLERANCE, allele_kind, alt_alleles  # noqa: F401 - TOLERANCE re-exported
+from genoscrub.rarity import PLACEHOLDER, SYMBOLIC, TOLERANCE, allele_kind, alt_alleles  # noqa: F401 - TOLERANCE re-exported
+from genoscrub.record_alleles import structural_key, symbolic_key
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import check_bgzf_end
 from genoscrub.vcf_header import contig_lengths, info_numbers
@@ -423,6 +424,11 @@ class PopulationJoin:
                 allele = normalised(pos, ref, alt)
                 alleles.append((encoded(allele), value))
                 alleles += [(code, value) for code in snv_parts(allele)]  # an MNP's SNVs, each with its value
+                structural = structural_key(pos, allele)  # a long indel written with its bases: also as <DEL>/<INS>
+                if structural is not None:
+                    alleles.append((structural, value))
+            elif kind == SYMBOLIC:  # by its type at POS: only ever makes an input allele rare (``STRUCTURAL``)
+                alleles.append((symbolic_key(pos, alt), value))
         return alleles, alt_sum, unknown, ref_value, bad
 
     def _forget_before(self, pos: int) -> None:

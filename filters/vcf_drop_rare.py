@@ -36,7 +36,7 @@ import numpy as np
 import typer
 from genoscrub import __version__
 from genoscrub.allele_annotations import AlleleAnnotations, kept_text
-from genoscrub.alleles import SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
+from genoscrub.alleles import LONG_KEY, SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
 from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
 from genoscrub.fasta import Fasta
 from genoscrub.fields import info_values, repeated_info_values, span_floats, spans_within, vcf_float
@@ -398,14 +398,21 @@ class PopulationFrequencies:
         if part.any():  # an MNP's SNV asks about the site at its own POS
             site_positions = query_positions.copy()
             site_positions[part] = keys[part] >> 16
-        try:
-            values, bounds, exact, site_bounds, site_exact = self.join.encoded_alleles(
-                chrom, query_positions, ends, keys, alleles.texts, alleles.indels, site_ends=site_ends, site_positions=site_positions
-            )
-        except JoinError as error:
-            error.index = int(owners[error.index]) if len(owners) else 0
-            raise
         threshold = min_af - TOLERANCE
+        structural_rare = np.zeros(count, dtype=bool)
+        if alleles.structural:  # symbolic alleles and long indels also asked for as <DEL>/<INS> at POS (``structural_values``)
+            values, bounds, exact, site_bounds, site_exact, structural_rows, structural_found = structural_values(
+                self.join, chrom, alleles, query_positions, ends, site_ends, site_positions
+            )
+            structural_rare[structural_rows[structural_found < threshold]] = True
+        else:
+            try:
+                values, bounds, exact, site_bounds, site_exact = self.join.encoded_alleles(
+                    chrom, query_positions, ends, keys, alleles.texts, alleles.indels, site_ends=site_ends, site_positions=site_positions
+                )
+            except JoinError as error:
+                error.index = int(owners[error.index]) if len(owners) else 0
+                raise
         allele = keys != SITE_KEY
         unknown = np.isnan(values)
         if site_positions is not None:  # an MNP is known whole, or by every one of its SNVs
@@ -418,9 +425,56 @@ class PopulationFrequencies:
         inexact = (~np.isnan(bounds) & ~exact) | (~np.isnan(site_bounds) & ~site_exact)
         ref_exact = np.bincount(owners, weights=inexact, minlength=count) == 0
         ref_bound[np.isnan(ref_bound)] = 1.0  # no population record here: no other allele is known, REF is everyone's
-        rare = any_rare | (ref_bound < threshold)
+        rare = any_rare | (ref_bound < threshold) | structural_rare
         missing = any_missing | ~ref_exact
         return np.where(rare, RARE, np.where(missing, MISSING, KEPT)).astype(OUTCOME)
+
+
+def structural_values(
+    join: PopulationJoin,
+    chrom: str,
+    alleles: RecordAlleles,
+    query_positions: np.ndarray,
+    ends: np.ndarray,
+    site_ends: np.ndarray | None,
+    site_positions: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """``encoded_alleles`` of a run's keys, and besides, in the same ordered pass, the population
+    value of each structural key (``alleles.structural``: a symbolic allele's type at POS, a long
+    indel's ``<DEL>``/``<INS>``), with the record it is of. A structural key only ever makes a
+    record rare: a population ``<DEL>`` at the same POS may span other bases, so its being common
+    says nothing, but a rare one (or the same deletion written with its bases, rare) is the
+    record's allele or rarer (fail closed)."""
+    keys, owners = alleles.keys, alleles.owners
+    count = len(keys)
+    rows = np.array([row for row, _ in alleles.structural], dtype=np.int64)
+    extra = np.concatenate((np.zeros(count, dtype=np.int64), np.ones(len(rows), dtype=np.int64)))
+    order = np.lexsort((extra, np.concatenate((owners, rows))))
+    place = np.empty(len(order), dtype=np.int64)
+    place[order] = np.arange(len(order))  # where each query (the run's keys, then the structural ones) goes
+    record_positions = alleles.positions[rows]
+
+    def merged(first: np.ndarray, extra: np.ndarray) -> np.ndarray:
+        return np.concatenate((first, extra.astype(first.dtype)))[order]
+
+    merged_indels = {int(place[index]): allele for index, allele in alleles.indels.items()}
+    merged_indels.update({int(place[count + at]): key for at, (_, key) in enumerate(alleles.structural)})
+    try:
+        results = join.encoded_alleles(
+            chrom,
+            merged(query_positions, record_positions),
+            merged(ends, record_positions + alleles.ref_lengths[rows]),
+            merged(keys, np.full(len(rows), LONG_KEY)),
+            merged(alleles.texts, np.zeros(len(rows), dtype=alleles.texts.dtype)),
+            merged_indels,
+            site_ends=None if site_ends is None else merged(site_ends, record_positions),
+            site_positions=None if site_positions is None else merged(site_positions, record_positions),
+        )
+    except JoinError as error:
+        error.index = int(np.concatenate((owners, rows))[order][error.index])
+        raise
+    values, bounds, exact, site_bounds, site_exact = (result[place[:count]] for result in results)
+    return values, bounds, exact, site_bounds, site_exact, rows, results[0][place[count:]]
 
 
 # --- the command ---------------------------------------------------------------------------

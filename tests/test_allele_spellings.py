@@ -322,6 +322,30 @@ def test_an_indel_shorter_than_50_bases_does_not_meet_a_symbolic_allele(
         assert audit_germline(tmp_path, germline, calls) == 0
 
 
+@pytest.mark.parametrize("kind", ["DEL", "INS"])
+def test_a_rare_long_indel_in_the_population_drops_either_spelling_under_keep_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Red-team F6 in the population join: a deletion or insertion of 50 bases or more that the
+    population lists rare, with its bases or as ``<DEL>``/``<INS>``, is rare in the input written
+    either way, so --keep-missing does not keep it as missing (both paths; the audit agrees). A
+    common ``<DEL>`` at the same POS says nothing of the input's (its span may differ): missing."""
+    spellings = structural_spellings(kind, 60)
+    names = [name for name in spellings if name != "end"]
+    for listed in names:
+        for called in names:
+            for af, expected in (("0.0001", []), ("0.3", ["2000"])):  # common: kept, as known or as missing
+                records = [(pos, ref, alt, f"AF={af}" + ("" if info == "." else ";" + info)) for pos, ref, alt, info in spellings[listed]]
+                population = written(tmp_path, "population", records, indexed=True)
+                calls = written(tmp_path, "calls", [*spellings[called], (2500, "C", "G", ".")])
+                options = ["--population", str(population), "--af-key", "AF", "--keep-missing", str(calls)]
+                for env in ONE_BY_ONE:
+                    kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+                    assert [record.split()[0] for record in kept] == [*expected, "2500"], (listed, called, af)
+                common_and_known = af == "0.3" and listed == called == "bases"  # then only 2500, absent, is a finding
+                assert audit_population(tmp_path, population, calls) == (1 if common_and_known else 2), (listed, called, af)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 10**11), *[st.text("ACGTN", min_size=1, max_size=16)] * 2), max_size=12))
 def test_mnp_parts_by_numpy_are_those_one_by_one(alleles: list[tuple[int, str, str]]) -> None:
