@@ -183,8 +183,9 @@ class NearbyIndels:
                 self.add_allele(text_allele(bytes(alleles.texts[index])), int(alleles.positions[row]), text[ref_start[row] : ref_end[row]])
             rows, starts, lengths = rows[short], starts[short], lengths[short]
             offsets = np.arange(SHOWN_WIDTH)
-            bases = np.where(offsets < lengths[:, None], UPPER[data[np.minimum(starts[:, None] + offsets, len(data) - 1)]], 0)
-            refs = np.ascontiguousarray(bases.astype(np.uint8)).view(f"S{SHOWN_WIDTH}").ravel()
+            # REF as written (upper-cased when read), zeros after its end
+            bases = data[np.minimum(starts[:, None] + offsets, len(data) - 1)] * (offsets < lengths[:, None])
+            refs = np.ascontiguousarray(bases, dtype=np.uint8).view(f"S{SHOWN_WIDTH}").ravel()
             texts = alleles.texts[rows]
             self.parts.append((text_positions(texts), texts, alleles.positions[owners[rows]], refs))
         for index in long_rows:
@@ -210,7 +211,7 @@ class NearbyIndels:
         self.parts = []
         heads = positions[: len(self.texts)] - self.record_positions
         refs = np.ascontiguousarray(self.refs.astype(f"S{SHOWN_WIDTH}")).view(np.uint8).reshape(len(self.refs), SHOWN_WIDTH)
-        before = refs[np.arange(len(refs)), np.clip(heads - 1, 0, SHOWN_WIDTH - 1)] if len(refs) else np.zeros(0, dtype=np.uint8)
+        before = UPPER[refs[np.arange(len(refs)), np.clip(heads - 1, 0, SHOWN_WIDTH - 1)]] if len(refs) else np.zeros(0, dtype=np.uint8)
         is_open = np.concatenate((open_on_left(self.texts, heads, before), [placement(*entry).left > 0 for entry in self.long]))
         self.open_positions = np.sort(positions[is_open.astype(bool)])
 
@@ -222,7 +223,7 @@ class NearbyIndels:
         if found is None:
             at = int(self.where[entry])
             if at >= 0:
-                found = placement(text_allele(bytes(self.texts[at])), int(self.record_positions[at]), bytes(self.refs[at]))
+                found = placement(text_allele(bytes(self.texts[at])), int(self.record_positions[at]), upper(bytes(self.refs[at])))
             else:
                 found = placement(*self.long[-1 - at])
             self.placements[entry] = found
