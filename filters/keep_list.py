@@ -15,13 +15,14 @@ Alleles are keyed the way :func:`genoscrub.population.normalised` leaves them
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
-from genoscrub.alleles import encoded, encoded_arrays, snv_parts
+from genoscrub.alleles import encoded, encoded_arrays, left_aligned, snv_parts
 from genoscrub.contigs import ContigMap
-from genoscrub.fasta import Fasta
+from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import VCF_RECORD, SiteTable
 from genoscrub.population import SEQUENCE_ALLELE, TOLERANCE, PopulationJoin, UnsortedInput, normalised
 from genoscrub.report import InputError, Report
@@ -55,6 +56,7 @@ class KeepList:
         self.alleles: dict[str, set[tuple[int, bytes, bytes]]] = {}
         self.by_input: dict[str, KeepAlleles] = {}
         self.spans = SiteTable()
+        self.reference: ContigReference | None = None  # by the keep list's names: its indels left-aligned for the screen
 
     def use_for_input(self, input_contigs: Mapping[str, int | None], report: Report) -> None:
         """Map the keep list's contigs to the input's (same genome, or stop) and index the spans."""
@@ -110,7 +112,7 @@ def read_keep_list(path: str, fasta: Fasta, report: Report) -> tuple[KeepList, l
     if not to_reference.to_other:
         raise InputError("no contig of the keep list matches a contig of the reference: another genome build?", path)
     report.notes["contigs_renamed_keep_list_to_reference"] = to_reference.report_note()
-    reference = fasta.through(to_reference)
+    reference = keep.reference = fasta.through(to_reference)
     for chrom, pos, ref, alt, line_number in records:
         if chrom not in reference:
             raise InputError(f"keep record on contig {chrom}, which the reference lacks", path, line_number)
@@ -125,22 +127,40 @@ def read_keep_list(path: str, fasta: Fasta, report: Report) -> tuple[KeepList, l
     return keep, listed
 
 
-def screened_frequencies(join: PopulationJoin, chrom: str, batch: list[ListedAllele]) -> np.ndarray:
+def screened_frequencies(
+    join: PopulationJoin, chrom: str, batch: list[ListedAllele], fetch: Callable[[int, int], bytes] | None = None
+) -> np.ndarray:
     """The frequency each allele of ``batch`` (on ``chrom``, sorted) is screened by: its own, or
-    for an MNP the highest of its own and its SNVs' (NaN: none of them in the population).
-    ``UnsortedInput.index`` is made an index into ``batch``."""
+    for an MNP the highest of its own and its SNVs' (NaN: none of them in the population). With
+    ``fetch`` (the reference's bases of the contig), an insertion or deletion is also asked for at
+    the left end of its repeat, as ``bcftools norm -f`` writes the population (gnomAD): a common
+    germline indel the caller placed elsewhere is screened out too. ``UnsortedInput.index`` is
+    made an index into ``batch``."""
+    backwards = np.flatnonzero(np.diff([item.position for item in batch]) < 0)
+    if len(backwards):  # the join would see it once the left-aligned queries are in order: say it here
+        raise UnsortedInput("POS goes backwards: sort the input (bcftools sort)", int(backwards[0]) + 1)
     codes: list[int | bytes | tuple[int, bytes, bytes]] = []
     owners: list[int] = []
+    starts: list[int] = []
+    stops: list[int] = []
     for index, item in enumerate(batch):
         allele = normalised(item.position, item.reference, item.alternate)
         found = [encoded(allele), *snv_parts(allele)]
+        places = [(item.position, item.position + len(item.reference))] * len(found)
+        if fetch is not None and bool(allele[1]) != bool(allele[2]):
+            moved = left_aligned(allele, fetch)
+            if moved != allele:  # asked for where its padded record would be, POS one before
+                found.append(encoded(moved))
+                places.append((moved[0] - 1, moved[0] + len(moved[1])))
         codes += found
         owners += [index] * len(found)
-    owner = np.array(owners, dtype=np.int64)
-    positions = np.array([item.position for item in batch], dtype=np.int64)[owner]
-    ends = positions + np.array([len(item.reference) for item in batch], dtype=np.int64)[owner]
+        starts += [start for start, _ in places]
+        stops += [stop for _, stop in places]
+    order = np.argsort(np.array(starts, dtype=np.int64), kind="stable")  # the join reads in order of POS
+    owner = np.array(owners, dtype=np.int64)[order]
+    positions, ends = np.array(starts, dtype=np.int64)[order], np.array(stops, dtype=np.int64)[order]
     try:
-        values = join.encoded_frequencies(chrom, positions, ends, *encoded_arrays(codes))
+        values = join.encoded_frequencies(chrom, positions, ends, *encoded_arrays([codes[at] for at in order.tolist()]))
     except UnsortedInput as error:
         error.index = int(owner[error.index])
         raise
@@ -171,8 +191,9 @@ def screen_keep_list(
                 while stop < len(listed) and listed[stop].chrom == chrom:
                     stop += 1
                 batch = listed[start:stop]
+                fetch = None if keep.reference is None else partial(keep.reference.fetch, chrom)
                 try:
-                    frequencies[start:stop] = screened_frequencies(join, chrom, batch)
+                    frequencies[start:stop] = screened_frequencies(join, chrom, batch, fetch)
                 except UnsortedInput as error:
                     raise InputError(f"{error}", keep.path, batch[error.index].line) from None
                 start = stop

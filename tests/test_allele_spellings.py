@@ -270,6 +270,37 @@ def test_a_common_mnp_in_the_keep_list_is_screened_out_whichever_way_either_file
     assert notes["keep_alleles_screened_out_as_germline"] == len(spelled[keep])
 
 
+@pytest.mark.parametrize("deletion", [True, False], ids=["deletion", "insertion"])
+def test_a_common_indel_in_the_keep_list_is_screened_out_wherever_the_caller_placed_it(
+    tmp_path: Path, deletion: bool
+) -> None:
+    """Tumour-only mode: the keep list places a common germline indel at the right end of its
+    repeat, the population (as gnomAD, normalised) at the left end: it is screened out (the keep
+    indel is also asked for left-aligned against -r), and a rare one there is not."""
+    rng = random.Random(5)
+    reference = "".join(rng.choice("ACGT") for _ in range(3000))
+    reference = reference[:989] + "G" + "CA" * 8 + "T" + reference[1007:]  # G at 990, (CA)8 at 991..1006
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(reference[at : at + 60] for at in range(0, 3000, 60)) + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    if deletion:
+        left, right = (990, "GCA", "G"), (1004, "ACA", "A")
+    else:
+        left, right = (990, "G", "GCA"), (1006, "A", "ACA")
+    reads = ["@HD\tVN:1.6\tSO:coordinate", "@SQ\tSN:chr1\tLN:3000"]
+    reads.append(f"r0\t0\tchr1\t901\t60\t100M\t*\t0\t0\t{reference[900:1000]}\t{'I' * 100}")
+    for af, screened in (("0.3", 1), ("0.0001", 0)):
+        pop = written(tmp_path, "population", [(*left, f"AF={af}")], indexed=True)
+        listed = written(tmp_path, "keep", [(*right, ".")])
+        result = run_command(
+            "sam-revert-germline", "-q", "-r", str(tmp_path / "ref.fa"), "--all", "--keep", str(listed), "--population", str(pop),
+            "--report", str(tmp_path / "r.json"), input=("\n".join(reads) + "\n").encode(),
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        notes = json.loads((tmp_path / "r.json").read_text())
+        assert notes["keep_alleles_screened_out_as_germline"] == screened, af
+        assert notes["keep_alleles_not_in_population"] == 0
+
+
 # --- F6: a deletion or insertion written with its bases and as a symbolic allele ----------------------
 
 
