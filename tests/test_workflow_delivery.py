@@ -546,3 +546,24 @@ def test_slurm_profile_runs_the_gate_inside_the_sample_groups() -> None:
     profile = (ROOT / "workflow" / "profiles" / "slurm" / "config.yaml").read_text()
     groups = [line.strip() for line in profile.splitlines() if line.strip().startswith("- ") and "=sample_{sample}" in line]
     assert "- vcf=sample_{sample}" in groups and "- gate=sample_{sample}" in groups
+
+
+def test_what_the_gate_delivers_is_not_writable_by_others_whatever_the_umask(tmp_path: Path) -> None:
+    """Under umask 000 (red team 4) results/ was 0777 and its files 0666: an audited file could
+    be swapped after the gate. The gate closes write to group and others; read bits stay."""
+    staged = tmp_path / "work" / "staged"
+    staged.mkdir(parents=True)
+    data = staged / "x.bam"
+    data.write_bytes(b"data")
+    data.chmod(0o666)
+    results = tmp_path / "results"
+    results.mkdir(mode=0o777)
+    results.chmod(0o777)
+    previous = os.umask(0)
+    try:
+        gate.deliver([(data, results / "SAMPLE" / "SAMPLE.tumour.bam")])
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((results / "SAMPLE" / "SAMPLE.tumour.bam").stat().st_mode) == 0o644
+    assert stat.S_IMODE((results / "SAMPLE").stat().st_mode) == 0o755
+    assert stat.S_IMODE(results.stat().st_mode) == 0o755

@@ -34,6 +34,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterable
@@ -251,14 +252,25 @@ def deliver(pairs: list[tuple[Path, Path]]) -> None:
     ordered = sorted(pairs, key=lambda pair: str(pair[1]).endswith(INDEXES))
     for staged, target in ordered:
         target.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (target.parent.parent, target.parent):
+            not_writable_by_others(folder)
         temporary = target.with_name(f".{target.name}.{os.getpid()}")
         temporary.unlink(missing_ok=True)
         try:
             os.link(staged, temporary)
         except OSError:
             shutil.copyfile(staged, temporary)
+        not_writable_by_others(temporary)
         os.replace(temporary, target)
         os.utime(target)
+
+
+def not_writable_by_others(path: Path) -> None:
+    """Group and others may not write what the gate delivers, whatever the umask (000 makes it
+    0666): an audited file swapped after the gate would ship unchecked. Read bits stay as made."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o022:
+        path.chmod(mode & ~0o022)
 
 
 def audit_outputs(sample: str, audit: dict[str, Any], staged_folder: Path) -> dict[str, Any] | None:
