@@ -10,6 +10,12 @@ VCF when the same ``--map`` or ``--key-file`` is given:
 - neither: names in order of appearance (``SAMPLE1``..., ``READ1``...), which
   cannot be linked back to anyone (anonymization, not pseudonymization).
 
+A read group's ID and library are not the person's: a lane's ID (GATK's
+``FLOWCELL.LANE``) or a pool's library is the same for every patient sequenced on it.
+Their keyed pseudonym is therefore scoped to the sample (``for_sample_member``): the
+hash of ``ID@SAMPLE``, ``SAMPLE`` the sample's own pseudonym, so two patients on one
+lane get two pseudonyms, while every part of one BAM (the same header) gets the same.
+
 ``--map-out`` appends every pseudonym assigned to a 0600 TSV: the linkage table
 the data holder keeps apart from the data.
 
@@ -32,6 +38,9 @@ from genoscrub.report import InputError, UsageError
 ID_COUNTER_PREFIX = "SAMPLE"
 READ_COUNTER_PREFIX = b"READ"
 ID_KEYED_PREFIX = "S"
+SCOPE_SEPARATOR = "@"
+"""Between a read group's ID (or library) and its sample's pseudonym, in the original that is
+hashed and written to ``--map-out`` (``HK2VMDSXY.2@S3F...``)."""
 ID_HASH_DIGITS = 16  # 64 bits: no collision in a million-genome cohort
 READ_HASH_DIGITS = 24  # 96 bits: no collision among 10^12 reads
 MIN_KEY_BYTES = 16
@@ -52,9 +61,7 @@ def read_key(path: Path) -> bytes:
     except OSError as error:
         raise UsageError(f"cannot read key file {path}: {error.strerror}") from None
     if len(key) < MIN_KEY_BYTES:
-        raise UsageError(
-            f"key file {path} holds fewer than {MIN_KEY_BYTES} bytes; make one with: head -c 32 /dev/urandom > {path}"
-        )
+        raise UsageError(f"key file {path} holds fewer than {MIN_KEY_BYTES} bytes; make one with: head -c 32 /dev/urandom > {path}")
     return key
 
 
@@ -84,6 +91,10 @@ def read_map(path: Path) -> dict[str, str]:
         table[original] = pseudonym
         used.add(pseudonym)
     return table
+
+
+class SampleMissing(KeyError):
+    """A read group's ID or library to hash has no sample (no ``SM``) to scope it."""
 
 
 class MapOut:
@@ -157,6 +168,23 @@ class Pseudonyms:
         if self.map_out:
             self.map_out.record(raw, pseudonym.encode())
         return pseudonym
+
+    def for_sample_member(self, original: str, sample: str | None) -> str:
+        """The pseudonym of a read group's ID or library (``original``) of the sample ``sample``
+        (its original SM, None when the read group names none).
+
+        With a key it is the keyed pseudonym of ``original@S...`` (the sample's pseudonym), so
+        an ID shared by several samples (a lane, a pool) does not link them; a row of the map
+        for ``original`` itself is the table author's choice and is used as it is. Without a
+        key, numbers (or the map) as ``for_id``: a number carries no link between files.
+        Raises KeyError as ``for_id`` does, and ``SampleMissing`` when a key would hash an
+        ``original`` that has no sample to scope it (its hash alone would link the samples).
+        """
+        if self._id_hash is None or (self.table is not None and original in self.table):
+            return self.for_id(original)
+        if sample is None:
+            raise SampleMissing(original)
+        return self.for_id(original + SCOPE_SEPARATOR + self.for_id(sample))
 
     def for_id_bytes(self, original: bytes) -> bytes:
         """``for_id`` for an ID read as bytes (a VCF sample column), whatever its encoding."""

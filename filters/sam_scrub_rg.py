@@ -8,7 +8,9 @@ from parsed, validated fields (fail closed):
 - the header comes from the SAM header model (``genoscrub.sam_header``): @HD, @SQ
   and @RG tags checked against the spec's grammar, free text dropped; ``@RG`` ID,
   SM, LB become pseudonyms of the shared scheme (so SM here equals the VCF sample
-  name vcf-scrub-header gives with the same map or key), PU becomes ``NGS``;
+  name vcf-scrub-header gives with the same map or key; ID and LB, which a lane or
+  a pool shares between patients, are scoped to their SM: ``Pseudonyms.for_sample_member``),
+  PU becomes ``NGS``;
   ``@PG``, ``@CO`` and unknown lines go and one ``@PG ID:sam-scrub-rg`` without a
   command line is added;
 - records: optional fields not on the allowlist of ``genoscrub.aux_tags`` go
@@ -75,7 +77,7 @@ from genoscrub.cli import (
 )
 from genoscrub.fields import distinct_spans
 from genoscrub.one_by_one import one_by_one
-from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.pseudonyms import Pseudonyms, SampleMissing
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import HeaderLine, parse_header, program_line
@@ -86,6 +88,8 @@ COMMAND = "sam-scrub-rg"
 DEFAULT_PLATFORM_UNIT = "NGS"
 
 PSEUDONYMIZED_RG_TAGS = (b"ID", b"SM", b"LB")
+SAMPLE_MEMBER_TAGS = (b"ID", b"LB")
+"""@RG tags whose value several samples can share (a lane, a pool): pseudonyms scoped to the SM."""
 PRINTABLE = re.compile(rb"[ -~]+")
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
@@ -119,9 +123,7 @@ def end_of_header(chunk: bytes) -> int:
     return match.start() + 1 if match else -1
 
 
-def scrub_stream(
-    chunks: Iterable[tuple[int, int, bytes]], header: HeaderScrubber, records: RecordScrubber
-) -> Iterator[bytes]:
+def scrub_stream(chunks: Iterable[tuple[int, int, bytes]], header: HeaderScrubber, records: RecordScrubber) -> Iterator[bytes]:
     """Yield output chunks: the scrubbed header with the first records, then records.
 
     The header goes out together with the first chunk of records, so a bad
@@ -216,11 +218,13 @@ class HeaderScrubber:
         return header.text([program_line(COMMAND)])
 
     def scrub_read_group(self, line: HeaderLine) -> None:
-        """ID, SM, LB -> pseudonyms; PU -> the platform unit; record the ID mapping."""
+        """ID, SM, LB -> pseudonyms (ID and LB scoped to the line's SM); PU -> the platform
+        unit; record the ID mapping."""
         original_id = line.fields[b"ID"]
+        sample = line.fields.get(b"SM")
         for tag, value in line.fields.items():
             if tag in PSEUDONYMIZED_RG_TAGS:
-                line.fields[tag] = self.pseudonym(tag, value, line.number)
+                line.fields[tag] = self.pseudonym(tag, value, line.number, sample if tag in SAMPLE_MEMBER_TAGS else b"")
             elif tag == b"PU":
                 line.fields[tag] = self.platform_unit
         new_id = line.fields[b"ID"]
@@ -228,19 +232,34 @@ class HeaderScrubber:
             raise InputError("two @RG IDs get the same pseudonym (check the map)", self.path, line.number)
         self.read_groups[original_id] = new_id
 
-    def pseudonym(self, tag: bytes, value: bytes, number: int) -> bytes:
+    def pseudonym(self, tag: bytes, value: bytes, number: int, sample: bytes | None = b"") -> bytes:
+        """The pseudonym of an @RG value: of a member (ID, LB) of ``sample`` (the line's SM, None
+        when it has none), or, with ``sample`` ``b""``, of the SM itself."""
+        for name, text in ((tag, value), (b"SM", sample or b"")):
+            if not text.isascii() and not is_utf8(text):
+                raise InputError(f"@RG {name.decode()} is not UTF-8 text", self.path, number)
+        original = value.decode("utf-8")
+        scope = None if sample is None else sample.decode("utf-8")
         try:
-            original = value.decode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError(f"@RG {tag.decode()} is not UTF-8 text", self.path, number) from None
-        try:
-            new = self.pseudonyms.for_id(original).encode()
+            member = scope != ""
+            new = (self.pseudonyms.for_sample_member(original, scope) if member else self.pseudonyms.for_id(original)).encode()
+        except SampleMissing:
+            message = f"@RG without SM: with a key its {tag.decode()} needs the sample, or samples sharing it would share its pseudonym"
+            raise InputError(message, self.path, number) from None
         except KeyError:
             message = f"@RG {tag.decode()} not in the map (give --key-file to hash IDs the map lacks)"
             raise InputError(message, self.path, number) from None
         if not PRINTABLE.fullmatch(new):
             raise InputError(f"the pseudonym of @RG {tag.decode()} is not printable ASCII (check the map)", self.path, number)
         return new
+
+
+def is_utf8(text: bytes) -> bool:
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # --- records -----------------------------------------------------------------
@@ -625,8 +644,7 @@ def check_platform_unit(value: str) -> str:
 
 
 @app.command(
-    help="De-identify SAM/BAM/CRAM headers, read groups, record tags and read names; "
-    "the 11 mandatory record fields pass unchanged."
+    help="De-identify SAM/BAM/CRAM headers, read groups, record tags and read names; the 11 mandatory record fields pass unchanged."
 )
 def main(
     input: InputArgument = "-",

@@ -531,7 +531,9 @@ def test_map_out_without_read_names_links_the_header_ids_as_a_header_alone_does(
         assert links.stat().st_mode & 0o077 == 0
         tables.append(links.read_text())
     assert tables[0] == tables[1]
-    assert [line.split("\t")[0] for line in tables[0].splitlines()] == ["L1", "PATIENT", "LIB"]
+    sample = tables[0].splitlines()[0].split("\t")[1]
+    # the read group's ID and library are scoped to their sample's pseudonym (a lane is shared by patients)
+    assert [line.split("\t")[0] for line in tables[0].splitlines()] == ["PATIENT", f"L1@{sample}", f"LIB@{sample}"]
 
 
 READ_GROUPS = [b"rg1", b"rg10", b"HD753_S1.L001", b"x"]
@@ -760,3 +762,99 @@ def test_the_fast_path_takes_ordinary_blocks_and_counts_like_the_exact_path() ->
     assert reports[0] == reports[1]
     assert reports[0]["aux_tags_removed_by_tag"] == {"XY": 50, "CO": 50}
     assert reports[0]["counts"]["pg_tags_removed"] == 50 and reports[0]["counts"]["aux_tags_removed"] == 100
+
+
+# --- read-group IDs shared by samples (a lane, a pool) ----------------------------------------
+
+LANE = b"HK2VMDSXY.2"  # GATK's FLOWCELL.LANE: every patient pooled on the lane has this @RG ID
+
+
+def lane_sam(sample: bytes, lane: bytes = LANE, library: bytes | None = None, reads: range = range(4)) -> bytes:
+    header = b"@SQ\tSN:chr1\tLN:1000\n@RG\tID:%s\tSM:%s\tLB:%s\tPU:%s.ACGT\tPL:ILLUMINA\n" % (lane, sample, library or b"POOL7", lane)
+    records = b"".join(b"r%d\t0\tchr1\t%d\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:%s\n" % (n, 10 + n, lane) for n in reads)
+    return header + records
+
+
+def scrubbed_rg(sam: bytes, *options: str) -> dict[str, bytes]:
+    result = run_command(COMMAND, "-q", *options, input=sam)
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith(b"@RG"))
+    return {field[:2].decode(): field[3:] for field in line.split(b"\t")[1:]}
+
+
+def test_two_samples_on_one_lane_get_two_read_group_pseudonyms(tmp_path: Path) -> None:
+    """F9 (red team 4): a keyed @RG ID pseudonym of the ID alone was one for every patient of a lane,
+    linking them across deliveries; scoped to the sample, patients (and a tumour and its normal)
+    differ, and the same sample scrubbed again gives the same."""
+    key = write_key(tmp_path, "site.key", KEY)
+    first = scrubbed_rg(lane_sam(b"S2301217T_20231029"), "--key-file", str(key))
+    second = scrubbed_rg(lane_sam(b"S2301388T_20231029"), "--key-file", str(key))
+    normal = scrubbed_rg(lane_sam(b"S2301217N_20231029"), "--key-file", str(key))
+    assert len({first["ID"], second["ID"], normal["ID"]}) == 3
+    assert len({first["LB"], second["LB"], normal["LB"]}) == 3  # one pool's library: scoped too
+    assert first["PU"] == second["PU"] == b"NGS" and first["PL"] == b"ILLUMINA"  # PU is a constant, PL a platform of a list
+    assert scrubbed_rg(lane_sam(b"S2301217T_20231029"), "--key-file", str(key)) == first
+    # the sample pseudonym stays the ID's own (it is the VCF's sample column)
+    assert first["SM"] == Pseudonyms(key_path=key).for_id("S2301217T_20231029").encode()
+
+
+def test_parts_of_one_bam_scrubbed_apart_get_one_read_group_and_tags_match_it(tmp_path: Path) -> None:
+    """The workflow scrubs a BAM's parts in separate processes and joins them with samtools cat:
+    every part (the same header) gives the same @RG ID, and every RG:Z tag names it (samtools)."""
+    key = write_key(tmp_path, "site.key", KEY)
+    parts = []
+    for number, reads in enumerate((range(0, 3), range(3, 6))):
+        result = run_command(COMMAND, "-q", "--key-file", str(key), "--names", input=lane_sam(b"S2301217T", reads=reads))
+        assert result.returncode == 0, result.stderr
+        path = tmp_path / f"part{number}.sam"
+        path.write_bytes(result.stdout)
+        parts.append(path)
+    headers = [str(pysam.samtools.view("-H", "--no-PG", str(path))) for path in parts]
+    assert headers[0] == headers[1]
+    (identifier,) = re.findall(r"@RG\tID:(\S+)", headers[0])
+    for path in parts:
+        assert set(str(pysam.samtools.view("--no-PG", "--keep-tag", "RG", str(path))).split()) >= {f"RG:Z:{identifier}"}
+        tags = [line.split("\t")[11:] for line in str(pysam.samtools.view("--no-PG", str(path))).splitlines()]
+        assert tags and all(row == [f"RG:Z:{identifier}"] for row in tags)
+        assert int(str(pysam.samtools.view("-c", "-r", identifier, str(path))).strip()) == 3  # samtools selects them by the new ID
+
+
+def test_a_read_group_without_sample_is_refused_with_a_key_and_numbered_without(tmp_path: Path) -> None:
+    key = write_key(tmp_path, "site.key", KEY)
+    sam = b"@RG\tID:HK2VMDSXY.2\tLB:POOL7\nr1\t4\t*\t0\t0\t*\t*\t0\t0\tA\tI\tRG:Z:HK2VMDSXY.2\n"
+    result = run_command(COMMAND, "--key-file", str(key), input=sam)
+    assert result.returncode == 1 and result.stdout == b""
+    assert result.stderr.decode().strip() == (
+        "sam-scrub-rg: <stdin>:1: @RG without SM: with a key its ID needs the sample, or samples sharing it would share its pseudonym"
+    )
+    assert b"HK2VMDSXY" not in result.stderr
+    assert scrubbed_rg(sam)["ID"] == b"SAMPLE1"  # a number of this file's order: it links nothing
+
+
+def test_a_map_row_for_the_read_group_id_is_the_tables_choice(tmp_path: Path) -> None:
+    """A --map row naming the ID itself is used as written (the table's author chose it); an ID the
+    map lacks is hashed scoped to the sample when a key is given."""
+    key = write_key(tmp_path, "site.key", KEY)
+    table = tmp_path / "ids.tsv"
+    table.write_text("HK2VMDSXY.2\tRUN1\nS2301217T\tCMT001_00\nS2301388T\tCMT002_00\n")
+    assert scrubbed_rg(lane_sam(b"S2301217T"), "--map", str(table), "--key-file", str(key))["ID"] == b"RUN1"
+    other = [
+        scrubbed_rg(lane_sam(sample, lane=b"HJ7TT.1"), "--map", str(table), "--key-file", str(key))
+        for sample in (b"S2301217T", b"S2301388T")
+    ]
+    assert other[0]["ID"] != other[1]["ID"] and other[0]["SM"] == b"CMT001_00"
+    assert other[0]["ID"] == Pseudonyms(key_path=key).for_id("HJ7TT.1@CMT001_00").encode()  # the linkage row re-derives it
+
+
+def test_scoped_originals_go_to_the_map_out_one_to_one(tmp_path: Path) -> None:
+    key = write_key(tmp_path, "site.key", KEY)
+    rows: dict[str, str] = {}
+    for sample in (b"S2301217T", b"S2301388T"):
+        links = tmp_path / f"{sample.decode()}.tsv"
+        result = run_command(COMMAND, "-q", "--key-file", str(key), "--map-out", str(links), input=lane_sam(sample))
+        assert result.returncode == 0
+        for line in links.read_text().splitlines():
+            original, pseudonym = line.split("\t")
+            assert rows.setdefault(original, pseudonym) == pseudonym
+    assert len(set(rows.values())) == len(rows) == 6  # two samples, two IDs, two libraries: no original twice
+    assert sum(original.startswith("HK2VMDSXY.2@S") for original in rows) == 2
