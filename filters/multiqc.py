@@ -14,6 +14,11 @@ sample is named by the workflow's pseudonym (or, for an audit report, by the fir
 dot-separated part of its files' names, which the workflow gives as
 ``<pseudonym>.<kind>...``). The files are JSON, which is YAML too: no YAML library is
 needed to write them.
+
+It shows the counts the reports hold. The cohort workflow gives it the reports it delivers,
+which keep only counts that do not describe the person's genotype (workflow/reports.py,
+``delivered_report``): no column or plot of what was removed, reverted or dropped then.
+A column no report counts is left out rather than shown as 0.
 """
 
 from __future__ import annotations
@@ -115,12 +120,14 @@ class Collected:
 def summary_table(collected: Collected) -> dict[str, Any]:
     """A row per sample: totals per action over every step, and the audit's verdict."""
     data: dict[str, dict[str, Any]] = {}
+    reported = {action(key) for by_sample in collected.steps.values() for counts in by_sample.values() for key in counts}
+    columns = [name for name in ACTIONS if name in reported]  # a column no report counts is left out, not shown as 0
     for sample in collected.samples():
-        row: dict[str, Any] = dict.fromkeys(ACTIONS, 0)
+        row: dict[str, Any] = dict.fromkeys(columns, 0)
         for by_sample in collected.steps.values():
             for key, value in by_sample.get(sample, Counter()).items():
                 name = action(key)
-                if name is not None:
+                if name in row:
                     row[name] += value
         audit = collected.audits.get(sample)
         if audit is not None:
@@ -134,6 +141,7 @@ def summary_table(collected: Collected) -> dict[str, Any]:
         "dropped": {"title": "Dropped", "description": "Reads and records dropped (all steps)", "format": "{:,.0f}"},
         "renamed": {"title": "Renamed", "description": "Names and IDs replaced by pseudonyms (all steps)", "format": "{:,.0f}"},
     }
+    headers = {name: header for name, header in headers.items() if name in columns}
     if collected.audits:
         headers["audit"] = {"title": "Audit", "description": "genoscrub-audit verdict on the sample's outputs"}
         headers["findings"] = {"title": "Findings", "description": "genoscrub-audit findings, all classes", "format": "{:,.0f}"}

@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -102,6 +103,11 @@ class Cohort:
     def output(self, original: str, kind: str) -> Path:
         pseudonym = self.linkage[original]
         return self.results / pseudonym / f"{pseudonym}.{kind}"
+
+    def private(self, original: str, kind: str) -> Path:
+        """The site's own copy in work/ (the full sample or audit report: every count)."""
+        pseudonym = self.linkage[original]
+        return self.path / "work" / pseudonym / f"{pseudonym}.{kind}"
 
 
 def shared_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -274,13 +280,17 @@ def test_linkage_table_is_private_complete_and_outside_the_results(cohort: Cohor
 def test_every_read_accounted_for_and_unplaced_reads_masked(cohort: Cohort, kind: str, tmp_path: Path) -> None:
     source = cohort.path / "patient1" / f"{kind}.bam"
     output = cohort.output(FIRST, f"{kind}.bam")
-    report = json.loads(cohort.output(FIRST, "report.json").read_text())["files"][output.name]
+    report = json.loads(cohort.private(FIRST, "report.json").read_text())["files"][output.name]
     gather = report["gather"]["counts"]
     assert gather["records_in_input"] == int(run("samtools", "view", "-c", str(source)).stdout)
     assert gather["records_written"] == int(run("samtools", "view", "-c", str(output)).stdout)
     dropped = report["sam-revert-germline"]["counts"]["reads_in"] - report["sam-revert-germline"]["counts"]["reads_out"]
     dropped += report["sam-mask-regions"]["counts"]["reads_in"] - report["sam-mask-regions"]["counts"]["reads_out"]
     assert gather["records_written"] == gather["records_in_input"] - dropped
+    # its 3 parts, scrubbed in separate processes, gave one @RG ID each read group, which every RG:Z tag names
+    header_ids = re.findall(r"^@RG\tID:(\S+)", str(pysam.samtools.view("-H", "--no-PG", str(output))), flags=re.MULTILINE)
+    tags = re.findall(r"\tRG:Z:(\S+)", str(pysam.samtools.view("--no-PG", str(output))))
+    assert len(header_ids) == 2 and set(tags) == set(header_ids) and len(tags) == gather["records_written"]
     unplaced = run("samtools", "view", str(output), "*").stdout.splitlines()
     assert len(unplaced) == int(run("samtools", "view", "-c", str(source), "*").stdout) > 0
     assert all(set(line.split("\t")[9]) <= {"N"} for line in unplaced)
@@ -354,6 +364,47 @@ def test_sample_report_and_cohort_summary(cohort: Cohort) -> None:
     assert records[(pseudonym, f"{pseudonym}.tumour.bam", "gather", "records_written")] == int(
         run("samtools", "view", "-c", str(cohort.output(FIRST, "tumour.bam"))).stdout
     )
+    germline = f"{pseudonym}.germline.vcf.gz"
+    assert records[(pseudonym, germline, "vcf-drop-regions", "records_out")] == records_in(cohort.output(FIRST, "germline.vcf.gz"))
+    # only counts a delivered file shows itself: what the steps removed describes the person's genotype
+    assert {(row[2], row[3]) for row in rows[1:]} == DELIVERED_COUNTS
+    assert "germline_records" not in report["files"][f"{pseudonym}.tumour.bam"]["sam-revert-germline"]
+    assert set(report["files"][germline]) == {"vcf-scrub-header", "vcf-drop-rare", "vcf-drop-regions"}  # each step ran
+
+
+DELIVERED_COUNTS = {
+    ("sam-scrub-rg", "read_groups"), ("gather", "records_written"), ("vcf-scrub-header", "samples_renamed"),
+    ("vcf-drop-regions", "records_out"), ("fastq-scrub-names", "records"),
+}  # fmt: skip
+
+
+def records_in(vcf: Path) -> int:
+    return len(run("bcftools", "view", "-H", str(vcf)).stdout.splitlines())
+
+
+def test_the_full_counts_stay_with_the_site(cohort: Cohort) -> None:
+    """The site's copies in work/ (0600, in the 0700 work folder) hold every step's counts: the
+    germline variants dropped as rare or private, the bases reverted, which the delivery leaves out."""
+    for original in (FIRST, SECOND):
+        pseudonym = cohort.linkage[original]
+        path = cohort.private(original, "report.json")
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        files = json.loads(path.read_text())["files"]
+        assert files[f"{pseudonym}.germline.vcf.gz"]["vcf-drop-rare"]["counts"]["dropped_rare"] > 0
+        assert files[f"{pseudonym}.normal.bam"]["sam-revert-germline"]["counts"]["bases_reverted"] > 0
+        assert files[f"{pseudonym}.normal.bam"]["sam-revert-germline"]["germline_records"] > 0
+    summary = cohort.path / "work" / "cohort_summary.tsv"
+    assert stat.S_IMODE(summary.stat().st_mode) == 0o600
+    rows = [line.split("\t") for line in summary.read_text().splitlines()]
+    assert {row[0] for row in rows[1:]} == {cohort.linkage[FIRST], cohort.linkage[SECOND]}
+    assert {(row[2], row[3]) for row in rows[1:]} > DELIVERED_COUNTS | {
+        ("vcf-drop-rare", "dropped_rare"),
+        ("sam-revert-germline", "bases_reverted"),
+    }
+    delivered = "".join(path.read_text() for path in cohort.results.rglob("*.json")) + (cohort.results / "cohort_summary.tsv").read_text()
+    assert not {"dropped_rare", "dropped_missing", "dropped_germline", "bases_reverted", "germline_records", "germline_alleles"} & set(
+        word.strip('"') for word in delivered.replace("\t", " ").replace(":", " ").split()
+    )
 
 
 # --- the final gate: the audit of every output ----------------------------------------------------
@@ -386,7 +437,12 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     assert [run["settings"]["germline_in_vcf"] for run in report["runs"]] == [False, True]  # the normal's alleles, in the somatic run only
     settings = report["runs"][0]["settings"]
     assert (settings["af_key"], settings["min_af"], settings["beds"], settings["flank"]) == ("AF_eas", 0.01, 1, 0)
-    assert settings["germline_records"] > 0 and settings["forbid_strings"] > 10
+    # the size of the patient's germline list is theirs: in the site's copy only (work/, 0600)
+    assert "germline_records" not in settings and "forbid_strings" not in settings
+    private = json.loads(cohort.private(original, "audit.json").read_text())
+    assert stat.S_IMODE(cohort.private(original, "audit.json").stat().st_mode) == 0o600
+    assert private["runs"][0]["settings"]["germline_records"] > 0 and private["runs"][0]["settings"]["forbid_strings"] > 10
+    assert private["files"] == report["files"] and private["verdict"] == "pass"
     assert not list((cohort.path / "work").rglob("staged/*"))  # delivered, and the staged files removed
 
 
@@ -427,13 +483,14 @@ def test_multiqc_shows_the_genoscrub_section_with_the_numbers_of_the_reports(coh
     for original in (FIRST, SECOND):
         pseudonym = cohort.linkage[original]
         files = json.loads(cohort.output(original, "report.json").read_text())["files"]
-        reverted = sum(files[f"{pseudonym}.{kind}.bam"]["sam-revert-germline"]["counts"]["bases_reverted"] for kind in ("tumour", "normal"))
-        rare = sum(
-            files[f"{pseudonym}.{kind}.vcf.gz"]["vcf-drop-rare"]["counts"].get("dropped_rare", 0) for kind in ("germline", "somatic")
+        renamed = sum(
+            files[f"{pseudonym}.{kind}.vcf.gz"]["vcf-scrub-header"]["counts"]["samples_renamed"] for kind in ("germline", "somatic")
         )
-        assert reverted > 0 and raw["multiqc_genoscrub_sam_revert_germline_plot"][pseudonym]["bases_reverted"] == reverted
-        assert rare > 0 and raw["multiqc_genoscrub_vcf_drop_rare_plot"][pseudonym]["dropped_rare"] == rare
+        assert renamed > 0 and table[pseudonym]["renamed"] == renamed
         assert (table[pseudonym]["audit"], table[pseudonym]["findings"]) == ("PASS", 0)
+        # made of the delivered reports: no count of what the steps removed, reverted or dropped
+        assert not {"removed", "reverted", "dropped"} & set(table[pseudonym])
+    assert not [name for name in raw if "revert" in name or "drop_rare" in name]
     assert "genoscrub" in (folder / "multiqc_report.html").read_text()
     leaks = []
     written = [path for path in folder.rglob("*") if path.is_file()]
@@ -445,7 +502,7 @@ def test_multiqc_shows_the_genoscrub_section_with_the_numbers_of_the_reports(coh
 
 def test_multiqc_content_only_by_default(whole: Cohort) -> None:
     folder = whole.results / "multiqc"
-    assert {path.name for path in folder.iterdir()} >= {"genoscrub_summary_mqc.yaml", "genoscrub_sam_revert_germline_mqc.yaml"}
+    assert {path.name for path in folder.iterdir()} >= {"genoscrub_summary_mqc.yaml"}
     assert not (folder / "multiqc_report.html").exists()
     assert all(path.name.endswith("_mqc.yaml") or path.name == ".snakemake_timestamp" for path in folder.iterdir())
 
@@ -813,7 +870,7 @@ def test_whole_bam_holds_the_records_of_the_scattered_one(cohort: Cohort, whole:
 def test_whole_bam_is_one_part_moved_with_the_index_written_while_encoding(whole: Cohort) -> None:
     for kind in ("tumour", "normal"):
         output = whole.output(FIRST, f"{kind}.bam")
-        report = json.loads(whole.output(FIRST, "report.json").read_text())["files"][output.name]
+        report = json.loads(whole.private(FIRST, "report.json").read_text())["files"][output.name]
         assert report["gather"]["gathered_by"] == "one part, moved" and report["sam-scrub-rg"]["parts"] == 1
         assert report["gather"]["counts"]["records_written"] == int(run("samtools", "view", "-c", str(output)).stdout)
         run("samtools", "quickcheck", "-v", str(output))
@@ -912,7 +969,7 @@ def test_fastq_from_reverted_bam_holds_the_reverted_reads_and_masks_the_rest(who
                 masked += 1
             if key[:-2] in unplaced:
                 assert set(sequence) == {"N"}  # unplaced reads: masked in the BAM, so here too
-    report = json.loads(whole.output(original, "report.json").read_text())["files"][whole.output(original, "R1.fastq.gz").name]
+    report = json.loads(whole.private(original, "report.json").read_text())["files"][whole.output(original, "R1.fastq.gz").name]
     counts = report["fastq-from-reverted-bam"]["counts"]
     assert counts["reads_masked_not_in_bam"] == masked and same == len(from_bam) and counts["templates_written"] == PAIRS
     assert unplaced  # control: the cohort has unplaced pairs
@@ -1024,3 +1081,89 @@ def test_a_plain_word_file_name_is_not_forbidden_as_the_outputs_are_named_so(nam
     """genoscrub-audit searches a delivered file's own name (``P1.tumour.bam``): an input named ``tumour.bam``
     names no one, and listing it would hold back every sample; ``kimjh.bam`` names someone."""
     assert (name in gate.forbid_strings([], [f"/data/x/{name}"], [])) == listed
+
+
+# --- what the delivered reports keep (F10 of red team 4) ----------------------------------------
+
+
+def step_report(counts: dict[str, int], **fields: Any) -> dict[str, Any]:
+    return {"parts": 1, "version": "0.1.0", **fields, "counts": counts}
+
+
+def test_delivered_report_keeps_only_allowlisted_counts_and_fields() -> None:
+    """Two patients whose delivered VCFs are identical differ in how many rare germline variants
+    vcf-drop-rare removed (on a panel: carrier status). The delivered report keeps what the files
+    show themselves (the last step's records out), which steps ran and with which settings."""
+    full = {
+        "sample": "P1",
+        "settings": {"min_af": 0.01},
+        "files": {
+            "P1.germline.vcf.gz": {
+                "vcf-scrub-header": step_report({"records": 50, "samples_renamed": 1, "header_lines_removed": 3}, scheme="key"),
+                "vcf-drop-rare": step_report(
+                    {"records": 50, "kept": 45, "dropped_rare": 3, "dropped_missing": 2}, af_key="AF", germline_alleles=9
+                ),
+                "vcf-drop-regions": step_report({"records_in": 45, "records_out": 44, "records_dropped": 1}, regions=20),
+            },
+            "P1.somatic.vcf.gz": {
+                "vcf-scrub-header": step_report({"records": 9}),
+                "vcf-drop-rare": step_report({"kept": 7, "dropped_germline_listed": 2}),
+            },
+            "P1.normal.bam": {
+                "sam-scrub-rg": step_report({"records": 100, "read_groups": 2, "aux_tags_removed": 4}),
+                "sam-revert-germline": step_report(
+                    {"reads_in": 100, "reads_out": 99, "bases_reverted": 70}, mode="germline", germline_records=70
+                ),
+                "gather": step_report({"records_in_input": 100, "records_written": 99}, gathered_by="samtools cat"),
+            },
+            "P1.R1.fastq.gz": {"fastq-scrub-names": step_report({"records": 50, "plus_lines_cleared": 50})},
+            "P1.other": {"a-new-step": step_report({"records": 5, "something": 1}, new_field="x")},
+        },
+    }  # fmt: skip
+    delivered = reports.delivered_report(full)
+    files = delivered["files"]
+    assert delivered["sample"] == "P1" and delivered["settings"] == full["settings"] and delivered["counts_delivered"]
+    assert files["P1.germline.vcf.gz"] == {
+        "vcf-scrub-header": {"parts": 1, "version": "0.1.0", "scheme": "key", "counts": {"samples_renamed": 1}},
+        "vcf-drop-rare": {"parts": 1, "version": "0.1.0", "af_key": "AF", "counts": {}},  # kept: a later step drops more
+        "vcf-drop-regions": {"parts": 1, "version": "0.1.0", "regions": 20, "counts": {"records_out": 44}},
+    }
+    assert files["P1.somatic.vcf.gz"]["vcf-drop-rare"]["counts"] == {"kept": 7}  # the file's last step: its records out
+    assert files["P1.normal.bam"]["sam-scrub-rg"]["counts"] == {"read_groups": 2}
+    assert files["P1.normal.bam"]["sam-revert-germline"] == {"parts": 1, "version": "0.1.0", "mode": "germline", "counts": {}}
+    assert files["P1.normal.bam"]["gather"]["counts"] == {"records_written": 99}
+    assert files["P1.R1.fastq.gz"]["fastq-scrub-names"]["counts"] == {"records": 50}
+    assert files["P1.other"] == {"a-new-step": {"parts": 1, "version": "0.1.0", "counts": {}}}  # unknown: fail closed
+    # the panel case: one more rare variant removed, the same delivered file, the same delivered report
+    other = json.loads(json.dumps(full))
+    other["files"]["P1.germline.vcf.gz"]["vcf-drop-rare"]["counts"].update(records=51, dropped_rare=4)
+    other["files"]["P1.germline.vcf.gz"]["vcf-scrub-header"]["counts"]["records"] = 51
+    assert reports.delivered_report(other) == delivered
+
+
+def test_delivered_audit_leaves_out_the_size_of_the_germline_list() -> None:
+    report: dict[str, Any] = {
+        "verdict": "pass",
+        "runs": [{
+            "files": ["P1.normal.bam"],
+            "settings": {"germline_records": 70, "forbid_strings": 31, "population": True, "flank": 0, "new": 1},
+        }],
+        "files": [{"file": "P1.normal.bam", "records": 99, "verdict": "pass", "findings": {}}],
+    }  # fmt: skip
+    delivered = gate.delivered_audit(report)
+    assert delivered["runs"] == [{"files": ["P1.normal.bam"], "settings": {"population": True, "flank": 0}}]
+    assert delivered["files"] == report["files"] and delivered["verdict"] == "pass"
+    assert report["runs"][0]["settings"]["germline_records"] == 70  # the site's copy is left whole
+
+
+def test_forbid_list_gets_the_read_group_id_of_a_scoped_original(tmp_path: Path) -> None:
+    """sam-scrub-rg writes a read group's ID as ``ID@<sample pseudonym>`` (its pseudonym is scoped
+    to the sample): the gate forbids the ID itself, never the pseudonym the delivery holds."""
+    from genoscrub.pseudonyms import SCOPE_SEPARATOR
+
+    assert gate.SCOPE_SEPARATOR == SCOPE_SEPARATOR
+    fragment = tmp_path / "P1.normal.tsv"
+    fragment.write_text("S2301217N\tSAAAA\nHK2VMDSXY.2@SAAAA\tSBBBB\nLIB@7@SAAAA\tSCCCC\n")
+    originals = gate.fragment_originals([fragment])
+    assert {"S2301217N", "HK2VMDSXY.2", "LIB", "LIB@7"} <= set(originals)
+    assert "SAAAA" not in originals

@@ -241,8 +241,10 @@ def test_the_somatic_vcf_delivered_holds_no_allele_of_the_germline_vcf(delivery:
     delivered = delivery.path / "results" / delivery.first / f"{delivery.first}.somatic.vcf.gz"
     assert shared(delivery.path / SOMATIC) > 0 and shared(delivered) == 0
     assert subprocess.run(["bcftools", "view", "-H", str(delivered)], capture_output=True, check=True).stdout  # somatic calls stay
-    sample_report = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.report.json").read_text())
+    sample_report = json.loads((delivery.path / "work" / delivery.first / f"{delivery.first}.report.json").read_text())  # the site's
     assert sample_report["files"][f"{delivery.first}.somatic.vcf.gz"]["vcf-drop-rare"]["counts"]["dropped_germline_listed"] > 0
+    delivered = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.report.json").read_text())
+    assert "dropped_germline_listed" not in delivered["files"][f"{delivery.first}.somatic.vcf.gz"]["vcf-drop-rare"]["counts"]
     audit = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json").read_text())
     checked = {entry["file"].split(".", 1)[1]: entry["findings"]["germline"]["checked"] for entry in audit["files"]}
     assert checked == {"germline.vcf.gz": False, "somatic.vcf.gz": True, "germline.vcf.gz.tbi": False, "somatic.vcf.gz.tbi": False}

@@ -16,6 +16,10 @@ The data rules write a sample's BAMs, VCFs and FASTQs to ``work/<p>/staged/``; t
    beside them when the verdict is pass; otherwise exits 1 with one line naming the sample by
    its pseudonym and each class found, by count, and leaves the outputs in
    ``work/<p>/staged/``, undelivered (the audit's report in ``work/<p>/audit.failed.json``).
+   The delivered reports keep only allowlisted counts and settings (``reports.delivered_report``,
+   :func:`delivered_audit`): most counts of the steps describe the person's genotype. The full
+   ones are the site's: ``work/<p>/<p>.report.json`` (written whatever the verdict) and
+   ``work/<p>/<p>.audit.json``, mode 0600.
 
 The cohort's list (``<linkage>.forbid/cohort.txt``, written by the Snakefile when it reads
 the sheet: ``cohort_list_text``) holds every sample ID of the sheet and every input path as
@@ -42,10 +46,10 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from reports import sample_report, write_private
+    from reports import delivered_report, sample_report, write_private
 except ModuleNotFoundError:  # loaded by file path (tests): the script's folder is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from reports import sample_report, write_private
+    from reports import delivered_report, sample_report, write_private
 
 CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
 MIN_LENGTH = 3  # genoscrub-audit refuses shorter strings: they occur everywhere by chance
@@ -55,6 +59,7 @@ FORMATS = (".bam", ".cram", ".sam", ".bai", ".csi", ".crai", ".vcf", ".bcf", ".t
 READ_NUMBER = re.compile(r"([._-](R?[12])(_001)?)$")
 BARE_READ_NUMBER = re.compile(r"R?[12](_001)?", re.IGNORECASE)
 INDEXES = (".bai", ".csi", ".crai", ".tbi")
+SCOPE_SEPARATOR = "@"  # genoscrub.pseudonyms.SCOPE_SEPARATOR (this script loads no genoscrub module; a test compares them)
 
 
 def without_extensions(name: str) -> str:
@@ -158,8 +163,19 @@ def cohort_list_text(sheet_inputs: dict[str, list[str]]) -> str:
 
 
 def fragment_originals(paths: Iterable[Path]) -> list[str]:
-    """The original column of the commands' --map-out fragments (original<TAB>pseudonym)."""
-    return [line.split("\t", 1)[0] for path in paths for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    """The original column of the commands' --map-out fragments (original<TAB>pseudonym), and
+    what comes before each ``@`` in it: a read group's ID or library is written ``ID@S...``
+    (scoped to its sample's pseudonym, ``Pseudonyms.for_sample_member``), and the ID alone is
+    what could leak. The pseudonym after the ``@`` is never listed: the delivery holds it."""
+    originals = [line.split("\t", 1)[0] for path in paths for line in path.read_text(encoding="utf-8").splitlines() if "\t" in line]
+    return [part for original in originals for part in [original, *member_ids(original)]]
+
+
+def member_ids(original: str) -> list[str]:
+    """What comes before each ``@`` of an original (``HK2VMDSXY.2@S3F...`` -> ``HK2VMDSXY.2``);
+    an ID holding an ``@`` itself gives its pieces too, which only makes the list stricter."""
+    pieces = original.split(SCOPE_SEPARATOR)
+    return [SCOPE_SEPARATOR.join(pieces[:end]) for end in range(1, len(pieces))]
 
 
 def staged_input_paths(folder: Path) -> list[str]:
@@ -201,6 +217,22 @@ def run_audit(
     data: dict[str, Any] = json.loads(report.read_text())
     report.unlink()
     return data
+
+
+DELIVERED_AUDIT_SETTINGS = {"germline_in_vcf", "population", "af_key", "min_af", "presets", "beds", "flank"}
+"""The settings of an audit run the delivered audit report keeps (an allowlist): what was checked
+and how. Not ``germline_records`` (the size of the patient's germline list: how many germline
+variants the person has) nor ``forbid_strings`` (how many identifiers and paths the site holds)."""
+
+
+def delivered_audit(report: dict[str, Any]) -> dict[str, Any]:
+    """The merged audit report as delivered: each run's settings cut to :data:`DELIVERED_AUDIT_SETTINGS`;
+    the verdicts, the findings per class and each file's record count (the file's own) stay."""
+    runs = [
+        {**run, "settings": {key: value for key, value in run.get("settings", {}).items() if key in DELIVERED_AUDIT_SETTINGS}}
+        for run in report.get("runs", [])
+    ]
+    return {**report, "runs": runs}
 
 
 def merge_audits(sample: str, runs: list[tuple[dict[str, Any], dict[str, str]]]) -> dict[str, Any]:
@@ -318,18 +350,23 @@ def gate(spec: dict[str, Any]) -> int:
     sample = spec["sample"]
     pairs = [(Path(staged), Path(target)) for staged, target in spec["deliver"]]
     report = None
+    summary = spec["sample_report"]
+    files = {name: [(step, path) for step, path in steps] for name, steps in summary["files"].items()}
+    full = sample_report(sample, files, summary["settings"])
+    if summary.get("private"):  # the site's, every count, whatever the verdict (work/ is 0700)
+        write_private(Path(summary["private"]), json.dumps(full, indent=2) + "\n")
     if spec.get("audit"):
         report = audit_outputs(sample, spec["audit"], pairs[0][0].parent if pairs else Path("."))
         if report is None:
             return 1
+        if spec["audit"].get("private_report"):
+            write_private(Path(spec["audit"]["private_report"]), json.dumps(report, indent=2) + "\n")
     deliver(pairs)
-    summary = spec["sample_report"]
-    files = {name: [(step, path) for step, path in steps] for name, steps in summary["files"].items()}
     target = Path(summary["out"])
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(sample_report(sample, files, summary["settings"]), indent=2) + "\n")
+    target.write_text(json.dumps(delivered_report(full), indent=2) + "\n")
     if report is not None:
-        Path(spec["audit"]["report"]).write_text(json.dumps(report, indent=2) + "\n")
+        Path(spec["audit"]["report"]).write_text(json.dumps(delivered_audit(report), indent=2) + "\n")
     return 0
 
 

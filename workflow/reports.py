@@ -64,6 +64,65 @@ def sample_report(sample: str, files: dict[str, list[tuple[str, str]]], settings
     return {"sample": sample, "files": merged, "settings": settings}
 
 
+# What the delivered sample report keeps of each step's report: an allowlist, so a count a
+# command adds later stays private until it is judged here. Most counts describe the person:
+# how many rare, private or listed germline variants vcf-drop-rare removed, how many variants
+# lay in the masked regions, how many bases and reads the germline reversion changed or dropped
+# (on a gene panel, carrier status the delivered VCF no longer shows). Even a step's records in
+# is one: in minus out is what it dropped. So the recipient gets what a file shows itself (its
+# record count, from the file's last step only; its read groups and sample columns), whether
+# each step ran with which settings, and the gate's verdict. The full reports stay in work/
+# (gate.py writes work/<p>/<p>.report.json, the cohort_summary rule work/cohort_summary.tsv).
+DELIVERED_COUNTS = {
+    "sam-scrub-rg": {"read_groups"},  # the delivered header's @RG lines
+    "vcf-scrub-header": {"samples_renamed"},  # the delivered VCF's sample columns
+}
+OUTPUT_COUNTS = {
+    "gather": "records_written",
+    "vcf-drop-rare": "kept",
+    "vcf-drop-regions": "records_out",
+    "fastq-scrub-names": "records",
+    "fastq-from-reverted-bam": "reads_written",
+}
+"""A step's records out: the delivered file's own record count, delivered when the step is the
+file's last (before a later step that drops records, out minus the later out is that drop)."""
+DELIVERED_FIELDS = {
+    "parts",
+    "version",
+    "scheme",
+    "mode",
+    "min_af",
+    "af_key",
+    "genome_check",
+    "germline_genome_check",
+    "regions",
+    "flank",
+    "md_nm",
+    "gathered_by",
+    "indexed_by",
+}
+"""Fields of a step's report that are settings or how it ran, never counts of the person's data
+(not ``germline_records``, ``germline_alleles``: the size of the patient's germline list)."""
+PRIVATE_NOTE = "counts that describe the person's genotype are not delivered; the site keeps them in its work folder"
+
+
+def delivered_report(full: dict[str, Any]) -> dict[str, Any]:
+    """The delivered form of a sample report (:func:`sample_report`): per file and step only the
+    allowlisted fields and counts (:data:`DELIVERED_COUNTS`, :data:`OUTPUT_COUNTS`,
+    :data:`DELIVERED_FIELDS`); a step is listed, so it ran. Fail closed: an unknown step keeps
+    its settings fields and no count."""
+    files: dict[str, dict[str, Any]] = {}
+    for name, steps in full["files"].items():
+        last = list(steps)[-1] if steps else None
+        files[name] = {}
+        for step, data in steps.items():
+            allowed = DELIVERED_COUNTS.get(step, set()) | ({OUTPUT_COUNTS[step]} if step == last and step in OUTPUT_COUNTS else set())
+            kept = {key: value for key, value in data.items() if key in DELIVERED_FIELDS}
+            kept["counts"] = {key: value for key, value in data.get("counts", {}).items() if key in allowed}
+            files[name][step] = kept
+    return {"sample": full["sample"], "files": files, "settings": full["settings"], "counts_delivered": PRIVATE_NOTE}
+
+
 def summary_rows(reports: list[dict[str, Any]]) -> list[str]:
     """One TSV row per sample, file, step and count, under a header row."""
     rows = ["sample\tfile\tstep\tcount\tvalue"]
@@ -267,6 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     linkage.add_argument("fragments", nargs="*", type=Path)
     summary = steps.add_parser("cohort-summary", help="one TSV over the sample reports")
     summary.add_argument("--out", type=Path, required=True)
+    summary.add_argument("--private", action="store_true", help="write it 0600 (the site's summary of the full reports, in work/)")
     summary.add_argument("reports", nargs="*", type=Path)
     multiqc = steps.add_parser("multiqc", help="MultiQC custom content from the sample and audit reports")
     multiqc.add_argument("--out", type=Path, required=True)
@@ -296,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
         write_multiqc(options.out, options.reports, program)
     else:
         rows = summary_rows([json.loads(path.read_text()) for path in options.reports])
-        options.out.write_text("\n".join(rows) + "\n")
+        (write_private if options.private else Path.write_text)(options.out, "\n".join(rows) + "\n")
     return 0
 
 

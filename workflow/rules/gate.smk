@@ -82,7 +82,11 @@ def gate_spec(wildcards, output, threads):
     spec = {
         "sample": sample,
         "deliver": [[str(staged(sample, name)), str(folder / name)] for name in data_outputs(sample)],
-        "sample_report": {"out": str(folder / f"{sample}.report.json"), **sample_report_spec(sample)},
+        "sample_report": {
+            "out": str(folder / f"{sample}.report.json"),
+            "private": str(private_sample_report(sample)),
+            **sample_report_spec(sample),
+        },
         "audit": None,
     }
     if AUDIT:
@@ -98,6 +102,7 @@ def gate_spec(wildcards, output, threads):
             "log": str(WORK / "logs" / sample / "audit.log"),
             "report": str(folder / f"{sample}.audit.json"),
             "failed_report": str(WORK / sample / "audit.failed.json"),
+            "private_report": str(WORK / sample / f"{sample}.audit.json"),  # with the settings the delivered one leaves out
         }
     return shlex.quote(json.dumps(spec, separators=(",", ":")))
 

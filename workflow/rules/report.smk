@@ -56,6 +56,12 @@ def sample_reports():
     return [str(RESULTS / sample / f"{sample}.report.json") for sample in SAMPLES]
 
 
+def private_sample_report(sample):
+    """The full sample report, every step's counts: the site's, in work/ (the delivered one keeps
+    only counts that do not describe the person's genotype: reports.py, delivered_report)."""
+    return WORK / sample / f"{sample}.report.json"
+
+
 def audit_reports():
     return [str(RESULTS / sample / f"{sample}.audit.json") for sample in SAMPLES] if AUDIT else []
 
@@ -71,16 +77,21 @@ rule linkage:
         "{params.script} linkage --out {output:q} {input:q}"
 
 
+# The delivered summary is made of the delivered sample reports; the site's, with every count,
+# of the full ones the gate wrote in work/ beside them (written by the gate job: no input of its own).
 rule cohort_summary:
     input:
         [RESULTS / sample for sample in SAMPLES],  # each sample's folder, delivered whole by the gate
     output:
-        RESULTS / "cohort_summary.tsv",
+        delivered=RESULTS / "cohort_summary.tsv",
+        private=WORK / "cohort_summary.tsv",
     params:
         script=REPORTS_SCRIPT,
         reports=lambda w: " ".join(map(shlex.quote, sample_reports())),
+        full=lambda w: " ".join(quoted(private_sample_report(sample)) for sample in SAMPLES),
     shell:
-        "{params.script} cohort-summary --out {output:q} {params.reports}"
+        "{params.script} cohort-summary --out {output.delivered:q} {params.reports}"
+        " && {params.script} cohort-summary --private --out {output.private:q} {params.full}"
 
 
 # MultiQC custom content (genoscrub.multiqc): a table per sample and a bar plot per step, from the
