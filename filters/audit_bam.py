@@ -21,18 +21,19 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
-import multiprocessing.pool
 import os
 import struct
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from typing import BinaryIO
 
 import numpy as np
-from genoscrub import scan
+from genoscrub import scan, signals
 from genoscrub.audit_allowlist import (
     AUX_TAGS,
     GERMLINE_SITE_TAGS,
@@ -61,7 +62,7 @@ from genoscrub.audit_reads import (
 from genoscrub.audit_sites import BASE_CODES, BASE_LETTERS, N_CODE, GermlineSites, RegionList
 from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
-from genoscrub.report import InputError
+from genoscrub.report import InputError, WorkerFailed
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
 from isal import igzip_lib, isal_zlib
 
@@ -1148,12 +1149,27 @@ def chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-def close_descriptors(descriptors: list[int]) -> None:
+def start_worker(descriptors: list[int]) -> None:
     """Worker start: close what the parent must be the only one to hold open (the write end of a
-    converter's input, whose reader would otherwise never see its end)."""
+    converter's input, whose reader would otherwise never see its end); signals as a worker
+    takes them (``signals.for_worker``: the parent reports a stop and ends the workers)."""
+    signals.for_worker()
     for descriptor in descriptors:
         with contextlib.suppress(OSError):
             os.close(descriptor)
+
+
+def stop_workers(pool: ProcessPoolExecutor) -> None:
+    """End the workers now: on an error or a stop, nothing they do is wanted. The executor has
+    no public way to (Python 3.14's ``kill_workers``); its process table is read as it is."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.kill()
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            process.join(timeout=5)
 
 
 class BamAudit:
@@ -1213,22 +1229,34 @@ class BamAudit:
         return data[walked.stop :]
 
     def parallel(self, pending: bytes, firsts: list[Chunk], rest: Iterator[Chunk]) -> bytes:
-        context = multiprocessing.get_context("fork")
-        waiting: deque[tuple[Chunk, multiprocessing.pool.AsyncResult[ChunkResult]]] = deque()
+        """Chunks audited by ``jobs`` forked workers, taken in order. A worker that dies (the
+        OOM killer) breaks the pool (``BrokenProcessPool``): the audit ends with an error
+        rather than waiting for its lost chunk for ever, as ``multiprocessing.Pool`` did."""
+        waiting: deque[tuple[Chunk, Future[ChunkResult]]] = deque()
         limit = 2 * self.jobs
-        with context.Pool(self.jobs, initializer=close_descriptors, initargs=(self.private,)) as pool:  # leaving terminates them
+        pool = ProcessPoolExecutor(
+            self.jobs, mp_context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(self.private,)
+        )
+        try:
             for chunk in chain(firsts, rest):
-                waiting.append((chunk, pool.apply_async(audit_chunk, (chunk,))))
+                waiting.append((chunk, pool.submit(audit_chunk, chunk)))
                 if len(waiting) >= limit:
                     pending = self.accept(pending, *waiting.popleft())
             while waiting:
                 pending = self.accept(pending, *waiting.popleft())
+        except BrokenProcessPool:
+            stop_workers(pool)
+            raise WorkerFailed("a worker process was killed (out of memory?): the audit is incomplete") from None
+        except BaseException:
+            stop_workers(pool)  # an error or a stop: the chunks still queued are not waited for
+            raise
+        pool.shutdown()
         return pending
 
-    def accept(self, pending: bytes, chunk: Chunk, result: multiprocessing.pool.AsyncResult[ChunkResult]) -> bytes:
+    def accept(self, pending: bytes, chunk: Chunk, result: Future[ChunkResult]) -> bytes:
         """Take a worker's result if its first record follows the last one known; else redo the chunk here."""
         self.heap.chunk_done()
-        done = result.get()
+        done = result.result()
         if done.first is None:
             return self.sequential(pending, chunk)
         boundary = pending + done.head

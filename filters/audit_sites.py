@@ -20,13 +20,15 @@ What counts as carrying a germline allele (man page, *GERMLINE ALLELES*):
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import pysam
@@ -121,6 +123,8 @@ class Reference:
 # --- germline sites ----------------------------------------------------------------------------
 
 
+PROC_FD = "/proc/self/fd"  # where a process reopens its own descriptors by path (Linux)
+
 @dataclass
 class Site:
     """One germline record, in the audited file's contig naming."""
@@ -162,11 +166,31 @@ def read_variants(path: str, label: str) -> VariantList:
     audit's own reader (``audit_containers.CheckedStream``) into a private temporary file
     first: htslib reads only BGZF (it stops on a plain gzip stream's ``tell``)."""
     if path != "-" and not (os.path.isfile(path) and _htslib_reads(path)):
-        with tempfile.TemporaryDirectory(prefix="genoscrub-audit-") as folder:
-            plain = os.path.join(folder, "list.vcf")
-            _decompress(path, plain)
+        with private_copy(path) as plain:
             return _read_variants(plain, path, label)
     return _read_variants(path, path, label)
+
+
+@contextlib.contextmanager
+def private_copy(path: str) -> Iterator[str]:
+    """A path to ``path`` decompressed, readable by this process only, removed on leaving.
+
+    The copy is the patient's raw germline VCF. Where Linux's ``/proc/self/fd`` is, it is
+    a file without a name (``O_TMPFILE``, or created and unlinked at once: ``TemporaryFile``)
+    that htslib opens through that path: nothing is left in ``$TMPDIR`` even when the
+    process is SIGKILLed. Elsewhere it is ``list.vcf`` (0600) in a 0700 folder, removed by
+    ``cli.run``'s cleanup on an error or SIGTERM (``signals``)."""
+    if os.path.isdir(PROC_FD):
+        with tempfile.TemporaryFile(prefix="genoscrub-audit-") as unnamed:
+            _decompress(path, unnamed)
+            unnamed.flush()
+            yield os.path.join(PROC_FD, str(unnamed.fileno()))
+        return
+    with tempfile.TemporaryDirectory(prefix="genoscrub-audit-") as folder:  # mkdtemp: 0700
+        plain = os.path.join(folder, "list.vcf")
+        with open(os.open(plain, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            _decompress(path, out)
+        yield plain
 
 
 def _htslib_reads(path: str) -> bool:
@@ -183,12 +207,11 @@ def _htslib_reads(path: str) -> bool:
     return kind == "gzip" and len(head) >= 16 and head[3] & 4 != 0 and head[12:14] == b"BC"
 
 
-def _decompress(path: str, to: str) -> None:
+def _decompress(path: str, out: BinaryIO) -> None:
     source = CheckedStream(path, ContainerWatch(None))  # the list is not delivered: what its container carries is not a finding
     try:
-        with open(to, "wb") as out:
-            while piece := source.read(PIECE):
-                out.write(piece)
+        while piece := source.read(PIECE):
+            out.write(piece)
     finally:
         source.close()
 

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
+import signal
+import stat
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, NoReturn, Optional
 
 import typer
+from genoscrub import signals
 from genoscrub.alignments import keep_references_local
-from genoscrub.outputs import is_disk_full, pending_outputs
+from genoscrub.outputs import in_place_outputs, is_disk_full, pending_outputs
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.regions import PRESETS
 from genoscrub.report import (
@@ -26,6 +30,7 @@ from genoscrub.report import (
     EXIT_PIPE,
     EXIT_USAGE,
     InputError,
+    WorkerFailed,
     Report,
     UsageError,
 )
@@ -130,14 +135,19 @@ def run(command: str, job: Callable[[Report], None], report_path: Path | None = 
     The report is written only after the output is complete, so it is complete
     or absent. htslib never fetches a CRAM reference over the network
     (``alignments.keep_references_local``). A closed downstream pipe ends quietly with status 141, as a C
-    tool killed by SIGPIPE would. However it ends, the reading and writing
+    tool killed by SIGPIPE would; a broken pipe that is not the downstream one
+    (a helper process died) is an error. SIGTERM and SIGHUP end the job as Ctrl-C
+    does (``signals``): everything is cleaned up, exit 128 + the signal's number,
+    one line. However it ends, the reading and writing
     threads are stopped first (``streams.workers``): one left inside a read of
     stdin makes interpreter shutdown abort the process.
     """
+    signals.install()
     try:
         _run(command, job, report_path, quiet)
     except SystemExit as done:
         status = EXIT_OK if done.code is None else done.code if isinstance(done.code, int) else EXIT_DATA
+    signals.uninstall()
     if not workers.settle(timeout=2.0):
         # A reading or writing thread is still blocked (a stalled pipe): interpreter
         # shutdown would abort on the stream it holds, so leave as a C tool would.
@@ -157,38 +167,87 @@ def _run(command: str, job: Callable[[Report], None], report_path: Path | None, 
             keep_references_local()
             job(report)
             sys.stdout.flush()
-            pending_outputs.commit()
-            if report_path is not None:
-                report.write(report_path)
+            with signals.deferred():  # a stop waits until the outputs have their names
+                pending_outputs.commit()
+                if report_path is not None:
+                    report.write(report_path)
         except BaseException:
             pending_outputs.discard()
             raise
-    except InputError as error:
-        _fail(error.located(error.command or command), EXIT_DATA)
-    except UsageError as error:
-        _fail(f"{error.command or command}: {error}", EXIT_USAGE)
-    except BrokenPipeError:
-        _silence_stdout()
-        raise SystemExit(EXIT_PIPE) from None
-    except KeyboardInterrupt:
-        _silence_stdout()
-        raise SystemExit(EXIT_INTERRUPTED) from None
-    except OSError as error:
-        # Disk full can only come from writing; other errors may come from either side.
-        reason = error.strerror or type(error).__name__
-        message = "cannot write output: no space left on device" if is_disk_full(error) else f"I/O error: {reason}"
-        _silence_stdout()
-        _fail(f"{command}: {message}", EXIT_DATA)
+    except KeyboardInterrupt as stop:
+        _stopped(command, getattr(stop, "signum", signal.SIGINT))
     except Exception as error:
-        # A bug. Its traceback could quote a record (an exception's message often holds
-        # the value that broke it), so users get one line; tests set GENOSCRUB_TRACEBACKS.
-        if os.environ.get("GENOSCRUB_TRACEBACKS"):
-            raise
-        _silence_stdout()
-        _fail(f"{command}: internal error ({type(error).__name__}): the output is incomplete; please report it", EXIT_DATA)
+        if (stop_signal := signals.received()) is not None:
+            # The stop's own effects (a child killed by the same signal, a pipe it
+            # closed) can surface before it: the stop is what happened.
+            _stopped(command, stop_signal)
+        _failed(command, error)
     if not quiet:
         sys.stderr.write(report.summary_line() + "\n")
     raise SystemExit(EXIT_OK)
+
+
+def _failed(command: str, error: Exception) -> NoReturn:
+    """One line and the exit status for each way a job fails."""
+    if isinstance(error, InputError):
+        _fail(error.located(error.command or command), EXIT_DATA)
+    if isinstance(error, UsageError):
+        _fail(f"{error.command or command}: {error}", EXIT_USAGE)
+    closed = isinstance(error, BrokenPipeError) and downstream_closed()  # before stdout goes to /dev/null
+    _silence_stdout()
+    if closed:
+        raise SystemExit(EXIT_PIPE) from None
+    if isinstance(error, WorkerFailed):
+        _fail(f"{command}: {error}", EXIT_DATA)
+    if isinstance(error, BrokenPipeError):
+        _fail(f"{command}: a pipe to a helper process closed early: the output is incomplete", EXIT_DATA)
+    if isinstance(error, OSError):
+        # Disk full can only come from writing; other errors may come from either side.
+        reason = error.strerror or type(error).__name__
+        message = "cannot write output: no space left on device" if is_disk_full(error) else f"I/O error: {reason}"
+        _fail(f"{command}: {message}", EXIT_DATA)
+    # A bug. Its traceback could quote a record (an exception's message often holds
+    # the value that broke it), so users get one line; tests set GENOSCRUB_TRACEBACKS.
+    if os.environ.get("GENOSCRUB_TRACEBACKS"):
+        raise error
+    _fail(f"{command}: internal error ({type(error).__name__}): the output is incomplete; please report it", EXIT_DATA)
+
+
+def _stopped(command: str, signum: int) -> NoReturn:
+    """Ctrl-C ends quietly (the terminal shows it); SIGTERM and SIGHUP, sent by a scheduler
+    or supervisor, leave one line in the job's log. Either way 128 + the signal's number."""
+    _silence_stdout()
+    if signum != signal.SIGINT:
+        _fail(f"{command}: stopped by {signals.name(signum)}: the output is incomplete", 128 + signum)
+    raise SystemExit(EXIT_INTERRUPTED)
+
+
+def downstream_closed() -> bool:
+    """Whether stdout, or an output written in place (a FIFO given to ``-o``), is a pipe whose
+    reader has gone: only then is a BrokenPipeError the quiet ``| head`` case (141). A pipe to a
+    child process that died (a hashing child killed by the OOM killer) is a failure instead."""
+    return reader_gone(1) or any(fifo_reader_gone(path) for path in in_place_outputs())
+
+
+def fifo_reader_gone(path: str) -> bool:
+    """A FIFO without a reader cannot be opened for writing without blocking (ENXIO)."""
+    try:
+        if not stat.S_ISFIFO(os.stat(path).st_mode):
+            return False
+        os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:
+        return True
+    return False
+
+
+def reader_gone(descriptor: int) -> bool:
+    """A pipe's write end polls POLLERR once no reader is left (a socket's, POLLHUP)."""
+    try:
+        poller = select.poll()
+        poller.register(descriptor, select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP) for _, events in poller.poll(0))
+    except (OSError, ValueError):
+        return True  # cannot tell: the quiet status, as before
 
 
 def _fail(message: str, status: int) -> NoReturn:

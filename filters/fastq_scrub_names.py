@@ -35,7 +35,7 @@ from operator import eq, ne
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from genoscrub import scan
+from genoscrub import scan, signals
 from genoscrub.cli import (
     InputArgument,
     KeyFileOption,
@@ -50,7 +50,7 @@ from genoscrub.cli import (
 )
 from genoscrub.outputs import output_stream
 from genoscrub.pseudonyms import Pseudonyms
-from genoscrub.report import InputError, Report
+from genoscrub.report import InputError, Report, WorkerFailed
 from genoscrub.scan_python import first_irregular_record
 from genoscrub.streams import background_reads, enlarge_pipe, open_input, reading, whole_line_blocks, workers
 
@@ -471,6 +471,7 @@ class RenamingWorker:
         self.header_lines: deque[Sequence[int]] = deque()  # of the blocks sent, for errors
         self.outbox: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
         self.writer: threading.Thread | None = None
+        self.status: int | None = None  # the child's wait status, once reaped
         if start:
             self.start()
 
@@ -506,7 +507,7 @@ class RenamingWorker:
         header_lines = self.header_lines.popleft()
         header = self.replies.read(9)
         if len(header) != 9:
-            raise OSError(errno.EPIPE, "the renaming process ended early")
+            raise WorkerFailed(f"the renaming process {self._ended()}: the output is incomplete")
         kind, size = header[:1], int.from_bytes(header[1:], "little")
         payload = self.replies.read(size)
         if kind == b"n":
@@ -522,9 +523,19 @@ class RenamingWorker:
         self.replies.close()
         if self.writer is not None:
             self.writer.join()
-        _, status = os.waitpid(self.pid, 0)
-        if status != 0:
-            raise OSError(errno.EIO, "the renaming process failed")
+        if self.status is None:
+            _, self.status = os.waitpid(self.pid, 0)
+        if self.status != 0:
+            raise WorkerFailed(f"the renaming process {self._ended()}: the output is incomplete")
+
+    def _ended(self) -> str:
+        """How the child ended, for the error (its replies stopped: it has exited or is exiting).
+        Not a BrokenPipeError: that is the quiet status of a closed downstream pipe (141)."""
+        if self.status is None:
+            _, self.status = os.waitpid(self.pid, 0)
+        if os.WIFSIGNALED(self.status):
+            return f"was killed by {signals.name(os.WTERMSIG(self.status))}"
+        return f"ended early (exit status {os.waitstatus_to_exitcode(self.status)})"
 
 
 def serve_renames(names: NameReplacer, requests: BinaryIO, replies: BinaryIO) -> int:
@@ -583,11 +594,11 @@ class RenamingPool:
 
     def close(self) -> None:
         """End every child; the first failure is raised once all are waited for."""
-        failure: OSError | None = None
+        failure: OSError | WorkerFailed | None = None
         for worker in self.workers:
             try:
                 worker.close()
-            except OSError as error:
+            except (OSError, WorkerFailed) as error:
                 failure = failure or error
         if failure is not None:
             raise failure
@@ -677,7 +688,7 @@ def main(
                     sink.write(chunk)
                 renamer.close()
         finally:
-            with contextlib.suppress(OSError):
+            with contextlib.suppress(OSError, WorkerFailed):  # the error on its way out says more
                 renamer.close()
             pseudonyms.close()
 

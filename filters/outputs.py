@@ -39,6 +39,7 @@ class OutputTarget:
         self.writing = self.final if self.in_place else ""
         self.done = False
         if self.in_place:
+            _in_place.append(path)
             return
         folder, name = os.path.split(self.final)
         try:
@@ -52,7 +53,6 @@ class OutputTarget:
         """Give the finished file its name, with the mode a new file gets (or the old one's)."""
         if self.done or self.in_place:
             return
-        self.done = True
         try:
             mode = stat.S_IMODE(os.stat(self.final).st_mode)
         except OSError:
@@ -61,6 +61,7 @@ class OutputTarget:
             mode = 0o666 & ~mask
         os.chmod(self.writing, mode)
         os.replace(self.writing, self.final)
+        self.done = True  # only now: a failed rename leaves the temporary for discard
 
     def discard(self) -> None:
         """Remove the unfinished file (never a device: those are written in place)."""
@@ -96,10 +97,16 @@ class _PendingOutputs:
             self._targets.append(target)
 
     def commit(self) -> None:
-        with self._lock:
-            targets, self._targets = self._targets, []
-        for target in targets:
+        """One at a time: a target stays listed until it has its name, so a failed rename
+        leaves the rest to ``discard``."""
+        while True:
+            with self._lock:
+                if not self._targets:
+                    return
+                target = self._targets[0]
             target.commit()
+            with self._lock:
+                self._targets.remove(target)
 
     def discard(self) -> None:
         with self._lock:
@@ -109,6 +116,13 @@ class _PendingOutputs:
 
 
 pending_outputs = _PendingOutputs()
+_in_place: list[str] = []
+
+
+def in_place_outputs() -> list[str]:
+    """The ``-o`` paths written in place (a FIFO, a device): where a closed reader is the
+    downstream pipe closing, as on stdout (``cli.downstream_closed``)."""
+    return list(_in_place)
 
 
 def open_output(path: str | None) -> BinaryIO:

@@ -1,7 +1,8 @@
 """Errors, exit codes and the run summary that every command reports.
 
-Exit status (the README and every man page promise it): 0 success, 1 bad input data, 2 bad usage,
-130 interrupted, 141 downstream pipe closed. Messages never quote the
+Exit status (the README and every man page promise it): 0 success, 1 bad input data (or a
+worker process that died), 2 bad usage, 130 interrupted (Ctrl-C), 129/143 stopped by SIGHUP/SIGTERM
+(``signals``), 141 downstream pipe closed. Messages never quote the
 identifier that caused them: the report and stderr may leave the data holder.
 """
 
@@ -41,6 +42,11 @@ class InputError(Exception):
         if self.line is not None:
             where = f"{where}:{self.line}"
         return f"{command}: {where}: {self.message}"
+
+
+class WorkerFailed(Exception):
+    """A child process doing part of the work died (the OOM killer, a signal): exit 1, one line
+    (``command: message``, the message saying what is incomplete), never the quiet status of a closed pipe."""
 
 
 class UsageError(Exception):

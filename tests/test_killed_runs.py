@@ -103,20 +103,21 @@ def output_started(folder: Path, name: str | None, received: bytearray) -> bool:
     return any(path.stat().st_size > 0 for path in folder.iterdir() if path.name != "input")
 
 
-@pytest.mark.parametrize(
-    ("command", "options", "name", "kind"), CASES, ids=[f"{c[0]}-{c[2] or 'stdout'}{'-' + c[1][-1] if c[1] else ''}" for c in CASES]
-)
-def test_a_killed_run_leaves_no_finished_output(
-    command: str, options: list[str], name: str | None, kind: str, side: Path, tmp_path: Path
-) -> None:
+def stop_mid_stream(
+    command: str, options: list[str], name: str | None, kind: str, side: Path, folder: Path, signum: int
+) -> tuple[int, bytes, bytes]:
+    """Run ``command`` on records that keep coming through a pipe left open, send ``signum``
+    once its output has begun; its exit status, stderr and what reached stdout."""
     header, record = header_and_record(kind)
     block = records_block(kind, record)
     arguments = [str(BIN / command), "-q", *(option.replace("{side}", str(side)) for option in options)]
     if name is not None:
-        arguments += ["-o", str(tmp_path / name)]
+        arguments += ["-o", str(folder / name)]
     upstream_out, upstream_in = os.pipe()
     received = bytearray()
-    process = subprocess.Popen(arguments, stdin=upstream_out, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    errors = folder.parent / f"{folder.name}.stderr"
+    with open(errors, "wb") as stderr:
+        process = subprocess.Popen(arguments, stdin=upstream_out, stdout=subprocess.PIPE, stderr=stderr)
     os.close(upstream_out)
     assert process.stdout is not None
     stdout = process.stdout
@@ -130,13 +131,13 @@ def test_a_killed_run_leaves_no_finished_output(
     try:
         os.write(upstream_in, header)
         deadline = time.monotonic() + 60
-        while not output_started(tmp_path, name, received):  # more input until the output has begun
+        while not output_started(folder, name, received):  # more input until the output has begun
             os.write(upstream_in, block)
-            assert process.poll() is None, "the command ended before it was killed"
+            assert process.poll() is None, "the command ended before it was stopped"
             assert time.monotonic() < deadline, "no output after a minute"
             time.sleep(0.05)
         os.write(upstream_in, block)  # mid-stream now; the pipe stays open: the input never ends
-        process.send_signal(signal.SIGKILL)
+        process.send_signal(signum)
         process.wait(timeout=60)
         reader.join(timeout=60)  # stdout ends once the encoder child, if any, has gone too
         assert not reader.is_alive()
@@ -148,13 +149,43 @@ def test_a_killed_run_leaves_no_finished_output(
             process.wait()
         reader.join(timeout=60)
         stdout.close()
+    return process.returncode, errors.read_bytes(), bytes(received)
+
+
+@pytest.mark.parametrize(
+    ("command", "options", "name", "kind"), CASES, ids=[f"{c[0]}-{c[2] or 'stdout'}{'-' + c[1][-1] if c[1] else ''}" for c in CASES]
+)
+def test_a_killed_run_leaves_no_finished_output(
+    command: str, options: list[str], name: str | None, kind: str, side: Path, tmp_path: Path
+) -> None:
+    _, _, received = stop_mid_stream(command, options, name, kind, side, tmp_path, signal.SIGKILL)
     if name is not None:
         assert not (tmp_path / name).exists()
         for leftover in tmp_path.iterdir():
             assert leftover.name.startswith(".genoscrub-")
             assert not finished(leftover.read_bytes(), name)
     else:
-        assert received and not finished(bytes(received), "x.bam" if "bam" in options else "x.cram" if "cram" in options else "x.gz")
+        assert received and not finished(received, "x.bam" if "bam" in options else "x.cram" if "cram" in options else "x.gz")
+
+
+# SIGTERM (a cluster's time limit, Snakemake or ``timeout`` stopping a job) and SIGHUP end a
+# command as Ctrl-C does: the temporary -o file is removed, 128 + the signal, one line.
+STOPPED = [case for case in CASES if case[2] is not None and case[0] in ("fastq-scrub-names", "vcf-scrub-header", "sam-scrub-rg")]
+
+
+@pytest.mark.parametrize(("command", "options", "name", "kind"), STOPPED, ids=[f"{c[0]}-{c[2]}" for c in STOPPED])
+def test_sigterm_removes_the_unfinished_output(command: str, options: list[str], name: str, kind: str, side: Path, tmp_path: Path) -> None:
+    status, stderr, _ = stop_mid_stream(command, options, name, kind, side, tmp_path, signal.SIGTERM)
+    assert status == 128 + signal.SIGTERM
+    assert stderr == f"{command}: stopped by SIGTERM: the output is incomplete\n".encode()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sighup_is_a_stop_too(side: Path, tmp_path: Path) -> None:
+    status, stderr, _ = stop_mid_stream("sam-revert-germline", ["-r", "{side}/ref.fa", "-v", "{side}/germline.vcf.gz", "-O", "bam"], "out.bam", "sam", side, tmp_path, signal.SIGHUP)
+    assert status == 128 + signal.SIGHUP
+    assert stderr == b"sam-revert-germline: stopped by SIGHUP: the output is incomplete\n"
+    assert list(tmp_path.iterdir()) == []
 
 
 def finished(data: bytes, name: str) -> bool:
