@@ -1149,11 +1149,14 @@ def chunks(blocks: Iterator[bytes]) -> Iterator[bytes]:
         yield b"".join(pending)
 
 
-def start_worker(descriptors: list[int]) -> None:
+def start_worker(descriptors: list[int], parent: int) -> None:
     """Worker start: close what the parent must be the only one to hold open (the write end of a
     converter's input, whose reader would otherwise never see its end); signals as a worker
-    takes them (``signals.for_worker``: the parent reports a stop and ends the workers)."""
+    takes them (``signals.for_worker``: the parent reports a stop and ends the workers); and
+    die with the parent (``parent``, its pid): an executor's worker whose parent was SIGKILLed
+    would wait on its task queue for ever."""
     signals.for_worker()
+    signals.die_with_parent(parent)
     for descriptor in descriptors:
         with contextlib.suppress(OSError):
             os.close(descriptor)
@@ -1235,7 +1238,7 @@ class BamAudit:
         waiting: deque[tuple[Chunk, Future[ChunkResult]]] = deque()
         limit = 2 * self.jobs
         pool = ProcessPoolExecutor(
-            self.jobs, mp_context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(self.private,)
+            self.jobs, mp_context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(self.private, os.getpid())
         )
         try:
             for chunk in chain(firsts, rest):

@@ -30,9 +30,9 @@ from genoscrub.report import (
     EXIT_PIPE,
     EXIT_USAGE,
     InputError,
-    WorkerFailed,
     Report,
     UsageError,
+    WorkerFailed,
 )
 from genoscrub.streams import enlarge_pipe, keep_freed_chunks_in_the_heap, workers
 

@@ -12,12 +12,15 @@ manager cleans up, and the command exits 128 + the signal's number with one line
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import signal
 import threading
 from collections.abc import Iterator
 from types import FrameType
 
 STOPPING = (signal.SIGTERM, signal.SIGHUP)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class Stopped(KeyboardInterrupt):
@@ -96,6 +99,15 @@ def for_worker() -> None:
     for signum in STOPPING:
         signal.signal(signum, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel SIGKILL this process when its parent ends (Linux ``PR_SET_PDEATHSIG``;
+    the parent's forking thread must be its main thread). Elsewhere, nothing."""
+    with contextlib.suppress(AttributeError, OSError):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)
 
 
 def name(signum: int) -> str:

@@ -182,7 +182,8 @@ def test_sigterm_removes_the_unfinished_output(command: str, options: list[str],
 
 
 def test_sighup_is_a_stop_too(side: Path, tmp_path: Path) -> None:
-    status, stderr, _ = stop_mid_stream("sam-revert-germline", ["-r", "{side}/ref.fa", "-v", "{side}/germline.vcf.gz", "-O", "bam"], "out.bam", "sam", side, tmp_path, signal.SIGHUP)
+    options = ["-r", "{side}/ref.fa", "-v", "{side}/germline.vcf.gz", "-O", "bam"]
+    status, stderr, _ = stop_mid_stream("sam-revert-germline", options, "out.bam", "sam", side, tmp_path, signal.SIGHUP)
     assert status == 128 + signal.SIGHUP
     assert stderr == b"sam-revert-germline: stopped by SIGHUP: the output is incomplete\n"
     assert list(tmp_path.iterdir()) == []

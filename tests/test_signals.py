@@ -15,6 +15,7 @@ import os
 import signal
 import stat
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -42,6 +43,14 @@ def children(pid: int) -> list[int]:
     with contextlib.suppress(OSError):
         return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     return []
+
+
+def alive(pid: int) -> bool:
+    """Running (a zombie left to a container's init that does not reap is gone too)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def feeding(stream: int, first: bytes, more: bytes) -> threading.Thread:
@@ -119,11 +128,10 @@ def test_a_stop_waits_for_the_outputs_to_be_renamed() -> None:
     saved = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, *signals.STOPPING)}
     signals.install()
     try:
-        with pytest.raises(signals.Stopped) as stop:
-            with signals.deferred():
-                os.kill(os.getpid(), signal.SIGTERM)
-                time.sleep(0.01)  # the handler has run: nothing raised here
-                finished = True
+        with pytest.raises(signals.Stopped) as stop, signals.deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.01)  # the handler has run: nothing raised here
+            finished = True
         assert finished and stop.value.signum == signal.SIGTERM
     finally:
         for signum, handler in saved.items():
@@ -216,3 +224,46 @@ def test_the_audit_workers_go_with_a_stopped_audit(simulated: Path, monkeypatch:
         with pytest.raises(signals.Stopped):
             BamAudit(checks, Findings(), 2).run_chunks(stopping(audit_bam.chunks(blocks)), rest)
     assert multiprocessing.active_children() == []
+
+
+ORPHAN_PROBE = """
+import sys, time
+from genoscrub import audit_bam
+from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
+from genoscrub.audit_findings import Findings
+audit_bam.CHUNK_BYTES = 40_000
+path = sys.argv[1]
+
+def then_wait(chunks):
+    for number, chunk in enumerate(chunks):
+        if number == 6:
+            print("ready", flush=True)
+            time.sleep(600)
+        yield chunk
+
+with open(path, "rb") as stream:
+    blocks = CountedBlocks(bgzf_blocks(stream, path))
+    header, rest = read_header(blocks, path)
+    checks = RecordChecks(path, [name for name, _ in header.references])
+    BamAudit(checks, Findings(), 2).run_chunks(then_wait(audit_bam.chunks(blocks)), rest)
+"""
+
+
+def test_audit_workers_die_with_a_killed_parent(simulated: Path) -> None:
+    """An executor's worker whose parent was SIGKILLed waited on its queue for ever (Pool's did not)."""
+
+    process = subprocess.Popen([sys.executable, "-c", ORPHAN_PROBE, str(simulated / "tumour.bam")], stdout=subprocess.PIPE)
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"ready\n"
+        workers = children(process.pid)
+        assert len(workers) == 2
+        process.kill()
+        process.wait(timeout=10)
+        wait_for(lambda: not any(alive(worker) for worker in workers), "the workers are gone", 10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        assert process.stdout is not None
+        process.stdout.close()
