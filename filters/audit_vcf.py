@@ -50,7 +50,7 @@ from genoscrub.audit_allele_fields import AlleleFields, csq_allele_field, lines_
 from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, printable, structured
+from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, decoded_forms, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_repeat_indels import RepeatIndels
 from genoscrub.audit_sites import CONTIG_SPACING, Reference, RegionList, VariantList, is_sequence_allele
@@ -517,13 +517,21 @@ class VcfAudit:
             raise InputError("the #CHROM line must name the 8 fixed columns (and FORMAT), separated by tabs", self.checks.path, number)
         self.columns = len(columns)
         for index, sample in enumerate(columns[9:], start=1):
-            name = sample.decode("latin-1")
-            if PSEUDONYM.fullmatch(name) is None and SAMPLE_PERSONAL.search(name) is not None:
-                self.findings.metadata.add(SAMPLE_NAME_FINDING, f"header line {number} sample {index}")
+            self.check_sample_name(number, index, sample)
+
+    def check_sample_name(self, number: int, index: int, sample: bytes) -> None:
+        """A ``#CHROM`` sample name, as written and percent-decoded (``decoded_forms``: ``KIM%5FJIHYUN``,
+        ``%2Fhome%2Fkim``; VCF 4.3, 1.2 lets any text be written so, and a file the scrubber did not
+        write may): a personal shape (``PERSONAL_IN_SAMPLE``) in any form, or a forbidden string."""
+        forms = [sample, *decoded_forms(sample)]
+        written_pseudonym = PSEUDONYM.fullmatch(sample.decode("latin-1")) is not None
+        if not written_pseudonym and any(SAMPLE_PERSONAL.search(form.decode("latin-1")) is not None for form in forms):
+            self.findings.metadata.add(SAMPLE_NAME_FINDING, f"header line {number} sample {index}")
         if self.checks.forbid is not None:
-            for index, sample in enumerate(columns[9:], start=1):
-                for entry, _ in self.checks.forbid.search_text(sample):
-                    self.findings.forbidden.add(f"sample name {index} (list line {entry.line})", f"header line {number}")
+            written = [entry.line for entry, _ in self.checks.forbid.search_text(sample)]
+            decoded = {entry.line for form in forms[1:] for entry, _ in self.checks.forbid.search_text(form)}
+            for line in written + sorted(decoded - set(written)):  # an entry only the decoded name shows counts once
+                self.findings.forbidden.add(f"sample name {index} (list line {line})", f"header line {number}")
 
     def declare_type(self, kind: bytes, key: bytes, line: str) -> None:
         """The Type of an INFO or FORMAT definition (none when the line does not parse: such a

@@ -182,9 +182,36 @@ class NameReplacement:
         self.group = "name" if with_number else 0
 
     def __call__(self, text: bytes) -> bytes:
+        """Every known name in ``text`` replaced, as written and where its percent-decoded text shows
+        one (``escaped``)."""
         if self.pattern is None:
             return text
+        if b"%" in text:
+            text = self.escaped(text)
         return self.pattern.sub(lambda match: self.replacements[match.group(self.group).lower()], text)
+
+    def escaped(self, text: bytes) -> bytes:
+        """``text`` with each known name its percent-decoded text shows (``KIM%5FJIHYUN``, ``KIM%255FJIHYUN``,
+        ``%4B%49%4D...``: VCF 4.3, 1.2 lets any byte of a value be written so) replaced by its pseudonym
+        where it is written, the escapes of its first and last bytes whole (``decoded_matches``); the
+        decoded text is read first, so that ``S2301217N%5F20231029`` is the sample, not its stem
+        followed by a date. Text without ``%`` (most) is returned as it is."""
+        if self.pattern is None:
+            return text
+        for _ in range(PERCENT_LEVELS * 4):  # each round replaces what one decoding shows
+            if b"%" not in text:
+                return text
+            found = decoded_matches(text, (self.pattern,))
+            if not found:
+                return text
+            pieces: list[bytes] = []
+            last = 0
+            for start, end, match in found:
+                pieces += [text[last:start], self.replacements[match.group(self.group).lower()]]
+                last = end
+            pieces.append(text[last:])
+            text = b"".join(pieces)
+        return text
 
     def found(self, text: bytes) -> bool:
         return self.pattern is not None and self.pattern.search(text) is not None
@@ -208,6 +235,8 @@ class IdentifierScrub:
         what the text shows once percent-decoded (``without_escaped``)."""
         text = self.without_paths(text)
         pattern = self.names.pattern
+        if pattern is not None and b"%" in text:
+            text = self.names.escaped(text)
         if pattern is None:
             return self.without_escaped(HEADER_PERSONAL.sub(REMOVED, text))
         pieces = []
@@ -251,15 +280,27 @@ def without_escaped(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> byt
 def escaped_matches(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> list[tuple[int, int]]:
     """Where in ``text`` the first of its decodings in which ``patterns`` find anything finds it
     (sorted spans of ``text``), or []."""
+    return [(start, end) for start, end, _ in decoded_matches(text, patterns)]
+
+
+def decoded_matches(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> list[tuple[int, int, re.Match[bytes]]]:
+    """What ``patterns`` find in the first of ``text``'s decodings in which they find anything: each
+    match (of the decoded text) with the span of ``text`` that spells it, sorted by span; [] when
+    none does. A span runs from the escape of the match's first byte to the end of its last's."""
     decoded, origin = text, list(range(len(text) + 1))
     for _ in range(PERCENT_LEVELS):
         if PERCENT_ESCAPE.search(decoded) is None:
             return []
         decoded, level = percent_decoded_with_origin(decoded)
         origin = [origin[at] for at in level]
-        found = [match.span() for pattern in patterns for match in pattern.finditer(decoded)]
+        found = [
+            (origin[match.start()], origin[match.end()], match)
+            for pattern in patterns
+            for match in pattern.finditer(decoded)
+            if match.end() > match.start()
+        ]
         if found:
-            return sorted((origin[start], origin[end]) for start, end in found if end > start)
+            return sorted(found, key=lambda each: each[:2])
     return []
 
 

@@ -60,7 +60,7 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
-from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive, personal_contig
+from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive, percent_decodings, personal_contig
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_alt_id, unsafe_id
@@ -530,22 +530,37 @@ class RecordScrub:
         self.report = report
         self.needles = [name.lower() for name in names.replacements]
         self.anchors = case_free_anchors(self.needles)
+        self.name_escapes = escapes_of(self.needles)
 
     def special(self, block: RecordBlock) -> bool:
         """Whether a block may hold a known name or text outside ASCII (then it goes line by line).
 
         Each test is one pass over the block at most: a known name by a plain search for a run
         of digits and punctuation every name holds (``case_free_anchors``), which no case
-        changes; only a block where one is found is lowered and searched for the names. Records
-        that link to others are picked one by one with the identifiers (``RecordValues``).
+        changes; only a block where one is found is lowered and searched for the names. A name
+        percent-encoded (``KIM%5FJIHYUN``) is looked for in the block's decoded text, only where
+        the block holds an escape of a byte some name has, or of ``%`` (``name_escapes``; VEP's
+        ``%3D`` is none). Records that link to others are picked one by one with the identifiers
+        (``RecordValues``).
         """
         text = block.text
         if not text.isascii():  # text outside ASCII (see scrub_line): one C pass, no copy
             return True
-        if not self.needles or (self.anchors is not None and not any(anchor in text for anchor in self.anchors)):
+        if not self.needles:
+            return False
+        if self.escaped_name(text):
+            return True
+        if self.anchors is not None and not any(anchor in text for anchor in self.anchors):
             return False
         lowered = text.lower()
         return any(lowered.find(needle) >= 0 for needle in self.needles)
+
+    def escaped_name(self, text: bytes) -> bool:
+        """Whether a block's percent-decoded text (once, then again while escapes remain) may show a
+        known name: only a block holding an escape of a name's byte or of ``%`` is decoded."""
+        if self.name_escapes is None or b"%" not in text or self.name_escapes.search(text) is None:
+            return False
+        return any(needle in form.lower() for form in percent_decodings(text) for needle in self.needles)
 
     def scrub(self, block: RecordBlock, column_count: int) -> bytes:
         """The block's text to write.
@@ -644,6 +659,18 @@ def case_free_anchors(needles: list[bytes]) -> list[bytes] | None:
         anchors.append(best)
         uncovered = {needle for needle in uncovered if best not in runs[needle]}
     return anchors
+
+
+def escapes_of(needles: list[bytes]) -> re.Pattern[bytes] | None:
+    """A percent escape (either case of hex digit) of a byte some of ``needles`` (lower-cased names)
+    holds in either case, or of ``%`` (a second encoding): what a block must hold for its decoded
+    text to show a name its written text does not. None when there are no needles."""
+    if not needles:
+        return None
+    wanted = {byte for needle in needles for byte in needle} | {ord("%")}
+    wanted |= {ord(chr(byte).upper()) for byte in wanted if chr(byte).isalpha()}
+    spelled = sorted({re.sub(rb"[A-F]", lambda digit: b"[%s%s]" % (digit[0], digit[0].lower()), b"%02X" % byte) for byte in wanted})
+    return re.compile(b"%(?:" + b"|".join(spelled) + b")")
 
 
 def substrings(runs: list[bytes]) -> list[bytes]:
