@@ -3186,7 +3186,7 @@ enum { BCF_RECORD, BCF_ID, BCF_ALLELE, BCF_FILTER, BCF_INFO, BCF_FORMAT, BCF_QUA
 enum {
     BCF_AFTER_NUL = 1, BCF_AFTER_END, BCF_NAN_BITS, BCF_TYPE, BCF_UNDECLARED, BCF_SHARED_TAIL, BCF_INDIV_TAIL,
     BCF_SAMPLE_COUNT, BCF_UNPARSED, BCF_FORMAT_WITHOUT_SAMPLES, BCF_MISSING_CHAR, BCF_DECLARED_TYPE, BCF_PHASE,
-    BCF_END_VALUE, BCF_RLEN_VALUE
+    BCF_END_VALUE, BCF_RLEN_VALUE, BCF_REPEATED
 };
 enum { BCF_KEY_FILTER = 1, BCF_KEY_INFO = 2, BCF_KEY_FORMAT = 4, BCF_PROBLEM_FIELDS = 8 };
 /* The Type a dictionary byte's INFO line declares (two bits from 3) and its FORMAT line's (from 5):
@@ -3216,7 +3216,20 @@ typedef struct {
     int end_given, svlen_given, block, any_measured;
     unsigned char *measured;     /* a byte an allele: SVLEN measures it */
     int64_t measured_capacity;
+    int64_t *seen;               /* a dictionary index: the part (stamp) it was last a key of */
+    int64_t stamp;               /* this part's: one more for each INFO or FORMAT part walked */
 } BcfWalk;
+
+/* Whether a declared key was a key of the part being walked already (marks it: a key given twice). */
+static int
+bcf_repeated(BcfWalk *w, int64_t key)
+{
+    if (w->seen == NULL || key < 0 || key >= w->kind_count)
+        return 0;
+    const int repeated = w->seen[key] == w->stamp;
+    w->seen[key] = w->stamp;
+    return repeated;
+}
 
 static void
 bcf_problem(BcfWalk *w, int64_t record, int64_t field, int64_t key, int64_t problem, int64_t start, int64_t end, int64_t width,
@@ -3580,6 +3593,7 @@ bcf_shared(BcfWalk *w, int64_t *at, int64_t end, int64_t n_info, int64_t n_allel
         }
     }
     *at = value + count * size;
+    w->stamp++;
     for (int64_t i = 0; i < n_info; i++) {
         int64_t key;
         status = bcf_key(w, *at, end, record, BCF_INFO, -1, &key, at);
@@ -3591,6 +3605,8 @@ bcf_shared(BcfWalk *w, int64_t *at, int64_t end, int64_t n_info, int64_t n_allel
         const int64_t width = count * bcf_sizes[kind];
         if (!bcf_declared(w, key, BCF_KEY_INFO))
             bcf_problem(w, record, BCF_INFO, key, BCF_UNDECLARED, value, value + width, width, kind);
+        else if (bcf_repeated(w, key))
+            bcf_problem(w, record, BCF_INFO, key, BCF_REPEATED, value, value + width, width, kind);
         bcf_values(w, value, kind, count, 1, record, BCF_INFO, key);
         bcf_info_rules(w, key, kind, count, value, record);
         *at = value + width;
@@ -3602,6 +3618,7 @@ bcf_shared(BcfWalk *w, int64_t *at, int64_t end, int64_t n_info, int64_t n_allel
 static int
 bcf_indiv(BcfWalk *w, int64_t *at, int64_t end, int64_t n_fmt, int64_t n_sample, int64_t record)
 {
+    w->stamp++;
     for (int64_t i = 0; i < n_fmt; i++) {
         int64_t key, count, value;
         int kind;
@@ -3616,6 +3633,8 @@ bcf_indiv(BcfWalk *w, int64_t *at, int64_t end, int64_t n_fmt, int64_t n_sample,
             return BCF_STOP;
         if (!bcf_declared(w, key, BCF_KEY_FORMAT))
             bcf_problem(w, record, BCF_FORMAT, key, BCF_UNDECLARED, value, value + n_sample * width, width, kind);
+        else if (bcf_repeated(w, key))
+            bcf_problem(w, record, BCF_FORMAT, key, BCF_REPEATED, value, value + n_sample * width, width, kind);
         bcf_values(w, value, kind, count, n_sample, record, BCF_FORMAT, key);
         bcf_format_rules(w, key, kind, count, value, n_sample, record);
         *at = value + n_sample * width;
@@ -3691,7 +3710,8 @@ PyDoc_STRVAR(bcf_records_doc,
 "specification, an INFO or FORMAT key or FILTER value that kinds (one byte a dictionary\n"
 "index: BCF_KEY_* bits and BCF_DECLARED_* Types) does not declare so, a value of another\n"
 "type than its declared Type, bytes after a part's fields, a sample count other than\n"
-"samples, a part that does not parse; GT's first phase bit unless phase_printed, INFO/END\n"
+"samples, a part that does not parse, a declared INFO or FORMAT key given again in one record;\n"
+"GT's first phase bit unless phase_printed, INFO/END\n"
 "and rlen where a VCF reader would not write them again (keys: the dictionary indexes of\n"
 "GT, END, SVLEN and LEN, -1 for none).");
 
@@ -3716,11 +3736,14 @@ bcf_records(PyObject *Py_UNUSED(module), PyObject *args)
     int64_t records = 0;
     Py_ssize_t stop;
     Py_BEGIN_ALLOW_THREADS
+    w.seen = kinds.len ? PyMem_RawCalloc((size_t)kinds.len, sizeof(int64_t)) : NULL;
+    w.out_of_memory = kinds.len && w.seen == NULL;
     stop = walk_bcf(&w, view.len, start, samples, &records);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     PyBuffer_Release(&kinds);
     PyMem_RawFree(w.measured);
+    PyMem_RawFree(w.seen);
     if (w.out_of_memory) {
         PyMem_RawFree(w.rows);
         return PyErr_NoMemory();

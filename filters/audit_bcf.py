@@ -12,7 +12,12 @@ BCF 2.2 (VCF 4.3, section 6.3), in one C pass a piece (``scan.bcf_records``), an
 such byte to the canonical filler: NUL after a string's end, END_OF_VECTOR after a vector's,
 nothing after the last field. It also holds what htslib refuses or misreads to the header: a
 record's sample count, its INFO and FORMAT keys and FILTER values (indexes of the header's
-dictionary, ``dictionary``), its type codes.
+dictionary, ``dictionary``), its type codes. An INFO or FORMAT key given twice in one record is a
+finding too (the second and later values, searched for the forbid list's strings): VCF 4.3 (1.6.1)
+allows no duplicate key, and while htslib prints both values (1.16 and 1.24), a reader through
+its API gets the first only (``bcf_get_info_values``, ``bcf_get_fmt``, pysam's ``info[key]``), so
+what the second holds is read by no program that uses the file. bcftools writes such a record only
+from a VCF that has one (1.24 refuses a FORMAT key twice, 1.16 does not).
 
 What htslib prints otherwise than stored is held to what a VCF reader would store again for
 the printed text (the canonical encoding):
@@ -46,7 +51,10 @@ walked all the same.
 
 Not checked: CHROM and POS beyond what htslib prints; a float's digits beyond the six htslib
 prints (``%g``), which a VCF reader stores too, so they cannot be told from data; which
-integer width a value is stored in (a bit or two a value); a key given twice in one record.
+integer width a value is stored in (a bit or two a value): htslib's encoders pick the narrowest
+(``bcf_enc_int1``, ``bcf_enc_vint``, ``bcf_enc_size``), but bcftools copies the bytes of a record
+it does not change, so a BCF another writer made keeps its widths through bcftools, and a wider
+width is no sign of hand-made bytes.
 """
 
 from __future__ import annotations
@@ -85,6 +93,7 @@ from genoscrub.scan import (
     BCF_PROBLEM_MISSING_CHAR,
     BCF_PROBLEM_NAN_BITS,
     BCF_PROBLEM_PHASE,
+    BCF_PROBLEM_REPEATED,
     BCF_PROBLEM_RLEN,
     BCF_PROBLEM_SAMPLE_COUNT,
     BCF_PROBLEM_SHARED_TAIL,
@@ -126,6 +135,7 @@ PROBLEMS = {
     BCF_PROBLEM_PHASE: "a first allele's phase htslib does not print",
     BCF_PROBLEM_END: "not the end rlen gives, which htslib prints instead",
     BCF_PROBLEM_RLEN: "not what REF, END, SVLEN and LEN give",
+    BCF_PROBLEM_REPEATED: "given twice in the record",
 }
 """What each problem of ``scan.bcf_records`` is, in the words of a finding's key."""
 UNDECLARED = {BCF_FIELD_FILTER: "BCF FILTER (not a ##FILTER index)", BCF_FIELD_INFO: "BCF INFO key (not an ##INFO index)",

@@ -1416,7 +1416,8 @@ bytes a sample's value takes (the span's length outside FORMAT) and the value's 
     BCF_PROBLEM_PHASE,
     BCF_PROBLEM_END,
     BCF_PROBLEM_RLEN,
-) = range(1, 16)
+    BCF_PROBLEM_REPEATED,
+) = range(1, 17)
 BCF_KEY_FILTER, BCF_KEY_INFO, BCF_KEY_FORMAT = 1, 2, 4
 """Bits of the dictionary table ``bcf_records`` takes: what the header declares each index as."""
 BCF_DECLARED_INFO_SHIFT, BCF_DECLARED_FORMAT_SHIFT = 3, 5
@@ -1653,6 +1654,7 @@ def _bcf_shared(data: bytes, start: int, end: int, n_info: int, n_allele: int, r
                 problems.append([row, BCF_FIELD_FILTER, value, BCF_PROBLEM_UNDECLARED, at, at + count * size, count * size, kind])
                 break
     at += count * size
+    seen: set[int] = set()
     for _ in range(n_info):
         key, at = _bcf_key(data, at, end, problems, [row, BCF_FIELD_INFO, -1])
         context = [row, BCF_FIELD_INFO, key]
@@ -1660,6 +1662,9 @@ def _bcf_shared(data: bytes, start: int, end: int, n_info: int, n_allele: int, r
         width = count * BCF_TYPE_SIZES[kind]
         if not _declared(kinds, key, BCF_KEY_INFO):
             problems.append([*context, BCF_PROBLEM_UNDECLARED, value, value + width, width, kind])
+        elif key in seen:
+            problems.append([*context, BCF_PROBLEM_REPEATED, value, value + width, width, kind])
+        seen.add(key)
         _bcf_values(data, value, kind, count, 1, problems, context)
         _bcf_info_rules(data, key, kind, count, value, problems, record)
         at = value + width
@@ -1711,6 +1716,7 @@ def _bcf_indiv(data: bytes, start: int, end: int, n_fmt: int, n_sample: int, rec
     """Walk a record's FORMAT fields, each key's values for every sample. Returns where it stopped."""
     row, kinds = record.row, record.kinds
     at = start
+    seen: set[int] = set()
     for _ in range(n_fmt):
         key, at = _bcf_key(data, at, end, problems, [row, BCF_FIELD_FORMAT, -1])
         context = [row, BCF_FIELD_FORMAT, key]
@@ -1720,6 +1726,9 @@ def _bcf_indiv(data: bytes, start: int, end: int, n_fmt: int, n_sample: int, rec
             raise _Stop
         if not _declared(kinds, key, BCF_KEY_FORMAT):
             problems.append([*context, BCF_PROBLEM_UNDECLARED, value, value + n_sample * width, width, kind])
+        elif key in seen:
+            problems.append([*context, BCF_PROBLEM_REPEATED, value, value + n_sample * width, width, kind])
+        seen.add(key)
         _bcf_values(data, value, kind, count, n_sample, problems, context)
         _bcf_format_rules(data, key, kind, count, value, n_sample, problems, record)
         at = value + n_sample * width
