@@ -60,7 +60,7 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
-from genoscrub.identifiers import PERSONAL, IdentifierScrub, NameReplacement, distinctive, percent_decodings, personal_contig
+from genoscrub.identifiers import PERCENT_LEVELS, PERSONAL, IdentifierScrub, NameReplacement, distinctive, personal_contig
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_alt_id, unsafe_id
@@ -560,7 +560,7 @@ class RecordScrub:
         known name: only a block holding an escape of a name's byte or of ``%`` is decoded."""
         if self.name_escapes is None or b"%" not in text or self.name_escapes.search(text) is None:
             return False
-        return any(needle in form.lower() for form in percent_decodings(text) for needle in self.needles)
+        return any(needle in form.lower() for form in block_decodings(text) for needle in self.needles)
 
     def scrub(self, block: RecordBlock, column_count: int) -> bytes:
         """The block's text to write.
@@ -671,6 +671,47 @@ def escapes_of(needles: list[bytes]) -> re.Pattern[bytes] | None:
     wanted |= {ord(chr(byte).upper()) for byte in wanted if chr(byte).isalpha()}
     spelled = sorted({re.sub(rb"[A-F]", lambda digit: b"[%s%s]" % (digit[0], digit[0].lower()), b"%02X" % byte) for byte in wanted})
     return re.compile(b"%(?:" + b"|".join(spelled) + b")")
+
+
+HEX_VALUES = np.full(256, -1, dtype=np.int16)
+HEX_VALUES[np.frombuffer(b"0123456789", dtype=np.uint8)] = np.arange(10)
+HEX_VALUES[np.frombuffer(b"abcdef", dtype=np.uint8)] = np.arange(10, 16)
+HEX_VALUES[np.frombuffer(b"ABCDEF", dtype=np.uint8)] = np.arange(10, 16)
+PERCENT = ord("%")
+
+
+def block_decodings(text: bytes) -> list[bytes]:
+    """``identifiers.percent_decodings`` of a whole block, each decoding made with numpy
+    (``percent_decoded_block``): the same forms, at a quarter of the cost on a block with an escape a
+    record (a test holds the two equal)."""
+    forms: list[bytes] = []
+    while len(forms) < PERCENT_LEVELS:
+        decoded = percent_decoded_block(text)
+        if decoded is None:
+            break
+        forms.append(decoded)
+        text = decoded
+    return forms
+
+
+def percent_decoded_block(text: bytes) -> bytes | None:
+    """``text`` with every escape (``%`` and two hex digits) decoded, as ``unquote_to_bytes`` does;
+    None when it holds none. Escapes never overlap: a hex digit is never ``%``."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    if len(data) < 3:
+        return None
+    at = np.flatnonzero(data[:-2] == PERCENT)
+    high, low = HEX_VALUES[data[at + 1]], HEX_VALUES[data[at + 2]]
+    escape = (high >= 0) & (low >= 0)
+    if not escape.any():
+        return None
+    at = at[escape]
+    decoded = data.copy()
+    decoded[at] = (high[escape] * 16 + low[escape]).astype(np.uint8)
+    keep = np.ones(len(data), dtype=bool)
+    keep[at + 1] = False
+    keep[at + 2] = False
+    return decoded[keep].tobytes()
 
 
 def substrings(runs: list[bytes]) -> list[bytes]:

@@ -11,8 +11,8 @@ from urllib.parse import unquote_to_bytes
 import pysam.bcftools
 import pytest
 from genoscrub.genoscrub_audit import app as audit_app
-from genoscrub.identifiers import IdentifierScrub, NameReplacement
-from genoscrub.vcf_scrub_header import app, escapes_of
+from genoscrub.identifiers import IdentifierScrub, NameReplacement, percent_decodings
+from genoscrub.vcf_scrub_header import app, block_decodings, escapes_of
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -94,6 +94,14 @@ def test_name_escapes_are_those_of_the_names_bytes() -> None:
     assert all(pattern.search(escape) for escape in (b"%4B", b"%4b", b"%6B", b"%5f", b"%25", b"%4A"))
     assert not any(pattern.search(escape) for escape in (b"%3D", b"%3A", b"%2C", b"%41", b"%20"))
     assert escapes_of([]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40) | st.text("%25aAfFgG4\t\n_x", max_size=40).map(str.encode))
+def test_a_block_is_decoded_as_each_value_is(text: bytes) -> None:
+    """The bulk path's numpy decoding of a block gives the forms ``percent_decodings`` gives (the
+    standard library's decoding), so that it finds every name the one-record path finds."""
+    assert block_decodings(text) == percent_decodings(text)
 
 
 HEADER = (
