@@ -19,7 +19,9 @@ mobile number listed without separators given them, percent-encoded (a Hangul na
 URL or a path), its non-ASCII characters escaped as a C, Python, JSON or HTML writer does
 (hexadecimal, octal, ``\\u``, ``&#44608;``), decomposed (macOS file names), and encoded as
 Korean Windows systems (CP949) or UTF-16 text write it. A finding of any spelling names
-the entry's line. What is not found: a name romanised otherwise than listed (``Kim
+the entry's line. VCF text is searched percent-decoded as well
+(``audit_header.forbidden_when_decoded``), where it holds an escape of a byte some searched text
+has (``ForbidList.escapes``). What is not found: a name romanised otherwise than listed (``Kim
 Ji-hyun`` for ``KIM JIHYUN``): the list holds each form.
 """
 
@@ -78,6 +80,16 @@ class ForbidList:
             if not text.strip(HASHED_NAME_DIGITS)
         ]  # fmt: skip
         return ForbidList(found, self.path) if found else None
+
+    @functools.cached_property
+    def escapes(self) -> re.Pattern[bytes]:
+        """A percent escape (hex digits in either case) of a byte some searched text holds, in either
+        case, or of ``%`` (an escape encoded again): what text must hold for its percent-decoded form
+        to show a string its written form does not (VEP's ``%3D`` is none: no text holds ``=``)."""
+        wanted = {byte for text in self.texts for byte in text} | {ord("%")}
+        wanted |= {ord(chr(byte).swapcase()) for byte in wanted if chr(byte).isascii() and chr(byte).isalpha()}
+        spelled = sorted({re.sub(rb"[A-F]", lambda digit: b"[%s%s]" % (digit[0], digit[0].lower()), b"%02X" % byte) for byte in wanted})
+        return re.compile(b"%(?:" + b"|".join(spelled) + b")")
 
     @classmethod
     def read(cls, path: Path) -> ForbidList:

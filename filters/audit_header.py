@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+import numpy as np
 from genoscrub.audit_allowlist import (
     PERSONAL_IN_CONTIG,
     PERSONAL_IN_TEXT,
@@ -168,8 +169,11 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
     key, equals, value = line[2:].partition("=")
     label = "##" + printable(key, forbid)
     if forbid is not None:
-        for entry, _ in forbid.search_text(line.encode("utf-8", errors="surrogateescape")):
+        written = line.encode("utf-8", errors="surrogateescape")
+        for entry, _ in forbid.search_text(written):
             findings.forbidden.add(f"header {label} (list line {entry.line})", where)
+        for list_line in forbidden_when_decoded(forbid, written):
+            findings.forbidden.add(f"header {label} (list line {list_line})", where)
     if key in allowed_keys:
         return
     if not equals:
@@ -215,15 +219,51 @@ DECODINGS = 4
 """How often text is decoded again while escapes remain (``%253A`` is ``%3A``, then ``:``)."""
 
 
+LONG_TEXT = 4096
+"""From this length (a block of records) text is decoded with numpy (``decoded_once``)."""
+HEX_DIGITS = np.full(256, -1, dtype=np.int16)
+for _digits, _first in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
+    HEX_DIGITS[np.frombuffer(_digits, dtype=np.uint8)] = np.arange(_first, _first + len(_digits))
+
+
 def decoded_forms(text: bytes) -> list[bytes]:
     """The audit's own percent-decoding of ``text``: each form, decoded once, then again while it
     holds escapes (at most ``DECODINGS`` times); [] when ``text`` holds none. Text holds what any
     of its forms shows, so each is judged as the written text is."""
     forms: list[bytes] = []
     while len(forms) < DECODINGS and ESCAPE.search(text) is not None:
-        text = ESCAPE.sub(lambda escape: bytes((int(escape.group(1), 16),)), text)
+        text = decoded_once(text) if len(text) >= LONG_TEXT else ESCAPE.sub(lambda escape: bytes((int(escape.group(1), 16),)), text)
         forms.append(text)
     return forms
+
+
+def decoded_once(text: bytes) -> bytes:
+    """Every escape of ``text`` decoded, with numpy over the bytes (a block of records: a quarter of
+    the regular expression's time); the same bytes as ``ESCAPE.sub`` (a test holds them equal).
+    Escapes never overlap: a hex digit is never ``%``."""
+    data = np.frombuffer(text, dtype=np.uint8)
+    at = np.flatnonzero(data[:-2] == ord("%"))
+    high, low = HEX_DIGITS[data[at + 1]], HEX_DIGITS[data[at + 2]]
+    escape = (high >= 0) & (low >= 0)
+    at = at[escape]
+    decoded = data.copy()
+    decoded[at] = (high[escape] * 16 + low[escape]).astype(np.uint8)
+    keep = np.ones(len(data), dtype=bool)
+    keep[at + 1] = False
+    keep[at + 2] = False
+    return decoded[keep].tobytes()
+
+
+def forbidden_when_decoded(forbid: ForbidList, text: bytes) -> list[int]:
+    """The list lines of the forbidden strings ``text`` shows only percent-decoded (``decoded_forms``:
+    ``KIM%255FJIHYUN``, ``%4B%49%4D...``, which the other spellings of an entry do not cover), each
+    once, in order; [] at once for text holding no escape of a byte a searched string has, or of ``%``
+    (``ForbidList.escapes``: VEP's ``%3D`` is none)."""
+    if b"%" not in text or forbid.escapes.search(text) is None:
+        return []
+    written = {found.line for found, _ in forbid.search(text)}
+    decoded = {found.line for form in decoded_forms(text) for found, _ in forbid.search(form)}
+    return sorted(decoded - written)
 
 
 def decoded_texts(text: str) -> list[str]:

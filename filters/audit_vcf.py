@@ -16,7 +16,8 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   FORMAT/PID and PGT (``audit_allele_fields``: vcf-drop-rare removes them from every record
   whatever its options, so they are found whether or not rarity is judged);
 - forbidden strings: in every column but POS, REF and a base ALT, located by column
-  (``INFO/KEY``, ``sample 2 FORMAT/KEY``);
+  (``INFO/KEY``, ``sample 2 FORMAT/KEY``), as written and percent-decoded (each INFO item and
+  sample value on its own, ``search_decoded``), and in the ``#CHROM`` sample names likewise;
 - population (``--population FILE --af-key K``): a record with an allele rarer than
   ``--min-af`` in the population, or absent from it (matched by position and the
   allele trimmed of shared bases), or whose REF is that rare (1 - the sum of the ALT
@@ -50,7 +51,7 @@ from genoscrub.audit_allele_fields import AlleleFields, csq_allele_field, lines_
 from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, decoded_forms, printable, structured
+from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, decoded_forms, forbidden_when_decoded, printable, structured
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_repeat_indels import RepeatIndels
 from genoscrub.audit_sites import CONTIG_SPACING, Reference, RegionList, VariantList, is_sequence_allele
@@ -527,10 +528,10 @@ class VcfAudit:
         written_pseudonym = PSEUDONYM.fullmatch(sample.decode("latin-1")) is not None
         if not written_pseudonym and any(SAMPLE_PERSONAL.search(form.decode("latin-1")) is not None for form in forms):
             self.findings.metadata.add(SAMPLE_NAME_FINDING, f"header line {number} sample {index}")
-        if self.checks.forbid is not None:
-            written = [entry.line for entry, _ in self.checks.forbid.search_text(sample)]
-            decoded = {entry.line for form in forms[1:] for entry, _ in self.checks.forbid.search_text(form)}
-            for line in written + sorted(decoded - set(written)):  # an entry only the decoded name shows counts once
+        forbid = self.checks.forbid
+        if forbid is not None:
+            written = [entry.line for entry, _ in forbid.search_text(sample)]
+            for line in written + forbidden_when_decoded(forbid, sample):  # an entry only the decoded name shows counts once
                 self.findings.forbidden.add(f"sample name {index} (list line {line})", f"header line {number}")
 
     def declare_type(self, kind: bytes, key: bytes, line: str) -> None:
@@ -673,7 +674,22 @@ class VcfAudit:
             return None
         ends = np.cumsum([len(line) + 1 for line in lines])
         hits = [at for _, at in forbid.search(block)]
-        return set(np.searchsorted(ends, hits, side="right").tolist()) if hits else set()
+        found = set(np.searchsorted(ends, hits, side="right").tolist()) if hits else set()
+        if b"%" in block and forbid.escapes.search(block) is not None:  # most blocks hold no escape (one byte search)
+            found |= self.lines_found_decoded(lines, block, ends, found)
+        return found
+
+    def lines_found_decoded(self, lines: list[bytes], block: bytes, ends: np.ndarray, found: set[int]) -> set[int]:
+        """The lines of a block holding an escape of ``ForbidList.escapes`` whose percent-decoded text
+        shows a forbid string (a superset of what ``search_decoded`` finds in their values); none at
+        once when the decoded block shows none (a line's decoded text is a piece of the block's)."""
+        forbid = self.checks.forbid
+        assert forbid is not None
+        if not any(True for form in decoded_forms(block) for _ in forbid.search(form)):
+            return set()
+        escapes = [escape.start() for escape in forbid.escapes.finditer(block)]
+        candidates = set(np.searchsorted(ends, escapes, side="right").tolist()) - found
+        return {index for index in candidates if any(True for form in decoded_forms(lines[index]) for _ in forbid.search(form))}
 
     def search_record(self, fields: list[bytes], where: str) -> None:
         forbid = self.checks.forbid
@@ -687,6 +703,21 @@ class VcfAudit:
                 continue
             for entry, at in forbid.search_text(column):
                 self.findings.forbidden.add(f"{self.field_name(fields, index, at)} (list line {entry.line})", where)
+            if b"%" in column:
+                self.search_decoded(fields, index, column, where)
+
+    def search_decoded(self, fields: list[bytes], index: int, column: bytes, where: str) -> None:
+        """A column's values percent-decoded, each on its own as a reader decodes it (an INFO item's, a
+        sample's value of each FORMAT key; VCF 4.3, 1.2), searched for what their written text does not
+        show (``forbidden_when_decoded``), named as ``field_name`` names them."""
+        forbid = self.checks.forbid
+        assert forbid is not None
+        separator = b";" if index == 7 else b":" if index >= 9 else None
+        end = -1
+        for part in column.split(separator) if separator is not None else [column]:
+            end += len(part) + 1  # the part's end: field_name reads the key before it
+            for line in forbidden_when_decoded(forbid, part):
+                self.findings.forbidden.add(f"{self.field_name(fields, index, end)} (list line {line})", where)
 
     def field_name(self, fields: list[bytes], index: int, at: int) -> str:
         """``INFO/KEY``, ``sample 2 FORMAT/KEY`` or the column's name."""

@@ -104,6 +104,17 @@ def test_a_block_is_decoded_as_each_value_is(text: bytes) -> None:
     assert block_decodings(text) == percent_decodings(text)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.text("%25aAfFgG4\t_x", max_size=60).map(str.encode), st.integers(0, 4200))
+def test_the_audit_decodes_a_block_as_a_value(text: bytes, padding: int) -> None:
+    """The audit decodes long text (a block) with numpy, short text (a value) with a regular
+    expression: the two give the standard library's forms."""
+    from genoscrub.audit_header import decoded_forms
+
+    for written in (text, b"x" * padding + text):
+        assert decoded_forms(written) == percent_decodings(written)
+
+
 HEADER = (
     b"##fileformat=VCFv4.3\n##contig=<ID=chr1,length=100000>\n"
     b'##INFO=<ID=N,Number=1,Type=String,Description="tumour of KIM%5FJIHYUN, normal %4B%49%4D%5F%4A%49%48%59%55%4E">\n'
@@ -205,3 +216,36 @@ def test_audit_judges_decoded_sample_names_by_the_sample_rule(tmp_path: Path, sp
 def test_audit_passes_pseudonyms_and_harmless_escapes(tmp_path: Path) -> None:
     report = audit(tmp_path, [b"CMN001_00", b"S0123456789abcdef", b"tumour%2D1"], forbid=b"KIM_JIHYUN\n")
     assert "sample name" not in report
+
+
+def test_audit_finds_forbidden_strings_percent_decoded_in_records_and_meta_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each spelling, in an INFO value, a sample's FORMAT value and a meta line, is a forbidden finding
+    named by its field, the same record by record as over a block; VEP's ``%3D`` is none."""
+    header = (b"##fileformat=VCFv4.3\n##contig=<ID=chr1,length=100000>\n"
+              b'##INFO=<ID=N,Number=1,Type=String,Description="of KIM%255FJIHYUN">\n'
+              b'##INFO=<ID=CSQ,Number=.,Type=String,Description="Consequence. Format: Allele|HGVSp">\n'
+              b'##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+              b'##FORMAT=<ID=RG,Number=1,Type=String,Description="read group">\n'
+              b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tCMN001_00\tCMN002_00\n")  # fmt: skip
+    lines = []
+    for position in range(1, 601):
+        info, second = b"CSQ=C|p.Leu10%3D", b"0/1:rg2"
+        if position % 100 == 0:
+            spelled = SPELLINGS[(position // 100) % len(SPELLINGS)]
+            info, second = (b"N=a%3B" + spelled + b";CSQ=C|p.Leu10%3D", second) if position % 200 else (info, b"0/1:" + spelled)
+        lines.append(b"chr1\t%d\t.\tA\tC\t5\tPASS\t%s\tGT:RG\t0/1:rg1\t%s\n" % (position, info, second))
+    path = tmp_path / "in.vcf"
+    path.write_bytes(header + b"".join(lines))
+    (tmp_path / "forbid.txt").write_bytes(b"KIM_JIHYUN\n")
+    reports = []
+    for one_by_one in ("0", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        result = CliRunner().invoke(audit_app, ["--forbid", str(tmp_path / "forbid.txt"), str(path)])
+        reports.append(result.stderr + result.stdout)
+    assert reports[0] == reports[1]
+    report = reports[0]
+    assert "kim" not in report.lower()
+    assert "header ##INFO (list line 1) 1 (header line 3)" in report
+    assert "INFO/N (list line 1) 3 (chr1:100, chr1:300, chr1:500)" in report
+    assert "sample 2 FORMAT/RG (list line 1) 3 (chr1:200, chr1:400, chr1:600)" in report
+    assert "forbidden: 7:" in report  # nothing else: the CSQ values with VEP's %3D are none
