@@ -190,12 +190,12 @@ class NameReplacement:
             text = self.escaped(text)
         return self.pattern.sub(lambda match: self.replacements[match.group(self.group).lower()], text)
 
-    def escaped(self, text: bytes) -> bytes:
+    def escaped(self, text: bytes, placeholder: bytes | None = None) -> bytes:
         """``text`` with each known name its percent-decoded text shows (``KIM%5FJIHYUN``, ``KIM%255FJIHYUN``,
         ``%4B%49%4D...``: VCF 4.3, 1.2 lets any byte of a value be written so) replaced by its pseudonym
-        where it is written, the escapes of its first and last bytes whole (``decoded_matches``); the
-        decoded text is read first, so that ``S2301217N%5F20231029`` is the sample, not its stem
-        followed by a date. Text without ``%`` (most) is returned as it is."""
+        (or by ``placeholder``) where it is written, the escapes of its first and last bytes whole
+        (``decoded_matches``); the decoded text is read first, so that ``S2301217N%5F20231029`` is the
+        sample, not its stem followed by a date. Text without ``%`` (most) is returned as it is."""
         if self.pattern is None:
             return text
         for _ in range(PERCENT_LEVELS * 4):  # each round replaces what one decoding shows
@@ -207,7 +207,7 @@ class NameReplacement:
             pieces: list[bytes] = []
             last = 0
             for start, end, match in found:
-                pieces += [text[last:start], self.replacements[match.group(self.group).lower()]]
+                pieces += [text[last:start], placeholder if placeholder is not None else self.replacements[match.group(self.group).lower()]]
                 last = end
             pieces.append(text[last:])
             text = b"".join(pieces)

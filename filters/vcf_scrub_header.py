@@ -340,7 +340,9 @@ class HeaderScrub:
         """Whether a contig ID holds a path or personal data (``identifiers.personal_contig``) around the
         sample names it may hold (an assembly's contig named after its sample gets the pseudonym)."""
         pattern = self.record_names.pattern
-        return personal_contig(pattern.sub(b"_", identifier) if pattern is not None else identifier)
+        if pattern is None:
+            return personal_contig(identifier)
+        return personal_contig(pattern.sub(b"_", self.record_names.escaped(identifier, b"_")))  # KIM%5FJIHYUN too
 
     def description(self, kind: bytes, identifier: bytes, text: bytes) -> bytes:
         if self.descriptions == "drop":

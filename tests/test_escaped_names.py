@@ -249,3 +249,15 @@ def test_audit_finds_forbidden_strings_percent_decoded_in_records_and_meta_lines
     assert "INFO/N (list line 1) 3 (chr1:100, chr1:300, chr1:500)" in report
     assert "sample 2 FORMAT/RG (list line 1) 3 (chr1:200, chr1:400, chr1:600)" in report
     assert "forbidden: 7:" in report  # nothing else: the CSQ values with VEP's %3D are none
+
+
+def test_a_contig_named_after_a_sample_percent_encoded_gets_its_pseudonym(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As ``S2301217N_20231029`` would: the sample's date is not read as personal data in the contig ID."""
+    text = (b"##fileformat=VCFv4.3\n##contig=<ID=S2301217N%5F20231029,length=1000>\n"
+            b'##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+            b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t" + SAMPLE + b"\n"
+            b"S2301217N%5F20231029\t5\t.\tA\tC\t5\tPASS\t.\tGT\t0/1\n")  # fmt: skip
+    for one_by_one in ("0", "1"):
+        output = scrubbed(tmp_path, text, one_by_one, monkeypatch)
+        assert b"##contig=<ID=CMN001_00,length=1000>\n" in output
+        assert output.endswith(b"\nCMN001_00\t5\t.\tA\tC\t5\tPASS\t.\tGT\t0/1\n")
