@@ -153,6 +153,18 @@ NUMBER_AFTER_NAME = rb"(?:[-_.: ]?[0-9]{6,}(?![0-9]))"
 without its separator (``S2301217N20231029``), a collection date or a birth date (``S2301217N.19900101``)."""
 
 
+def escapes_of(needles: list[bytes]) -> re.Pattern[bytes] | None:
+    """A percent escape (either case of hex digit) of a byte some of ``needles`` (lower-cased names)
+    holds in either case, or of ``%`` (a second encoding): what text must hold for its decoded text
+    to show a name its written text does not (VEP's ``%3D`` is none). None when there are no needles."""
+    if not needles:
+        return None
+    wanted = {byte for needle in needles for byte in needle} | {ord("%")}
+    wanted |= {ord(chr(byte).upper()) for byte in wanted if chr(byte).isascii() and chr(byte).isalpha()}
+    spelled = sorted({re.sub(rb"[A-F]", lambda digit: b"[%s%s]" % (digit[0], digit[0].lower()), b"%02X" % byte) for byte in wanted})
+    return re.compile(b"%(?:" + b"|".join(spelled) + b")")
+
+
 def names_pattern(names: list[bytes], with_number: bool = False) -> re.Pattern[bytes] | None:
     """One case-insensitive pattern for ``names``, longest first: distinctive names anywhere, the
     others as whole tokens (not inside a longer word or number). ``with_number``: a number written
@@ -180,13 +192,15 @@ class NameReplacement:
         self.replacements = {original.lower(): pseudonym for original, pseudonym in replacements.items()}
         self.pattern = names_pattern(list(replacements), with_number)
         self.group = "name" if with_number else 0
+        self.escapes = escapes_of(list(self.replacements))
+        """What text must hold for its decoded form to show a name its written form does not."""
 
     def __call__(self, text: bytes) -> bytes:
         """Every known name in ``text`` replaced, as written and where its percent-decoded text shows
         one (``escaped``)."""
         if self.pattern is None:
             return text
-        if b"%" in text:
+        if b"%" in text and self.escapes is not None and self.escapes.search(text) is not None:
             text = self.escaped(text)
         return self.pattern.sub(lambda match: self.replacements[match.group(self.group).lower()], text)
 

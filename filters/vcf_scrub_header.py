@@ -532,7 +532,7 @@ class RecordScrub:
         self.report = report
         self.needles = [name.lower() for name in names.replacements]
         self.anchors = case_free_anchors(self.needles)
-        self.name_escapes = escapes_of(self.needles)
+        self.name_escapes = names.escapes
 
     def special(self, block: RecordBlock) -> bool:
         """Whether a block may hold a known name or text outside ASCII (then it goes line by line).
@@ -661,18 +661,6 @@ def case_free_anchors(needles: list[bytes]) -> list[bytes] | None:
         anchors.append(best)
         uncovered = {needle for needle in uncovered if best not in runs[needle]}
     return anchors
-
-
-def escapes_of(needles: list[bytes]) -> re.Pattern[bytes] | None:
-    """A percent escape (either case of hex digit) of a byte some of ``needles`` (lower-cased names)
-    holds in either case, or of ``%`` (a second encoding): what a block must hold for its decoded
-    text to show a name its written text does not. None when there are no needles."""
-    if not needles:
-        return None
-    wanted = {byte for needle in needles for byte in needle} | {ord("%")}
-    wanted |= {ord(chr(byte).upper()) for byte in wanted if chr(byte).isalpha()}
-    spelled = sorted({re.sub(rb"[A-F]", lambda digit: b"[%s%s]" % (digit[0], digit[0].lower()), b"%02X" % byte) for byte in wanted})
-    return re.compile(b"%(?:" + b"|".join(spelled) + b")")
 
 
 HEX_VALUES = np.full(256, -1, dtype=np.int16)

@@ -11,8 +11,8 @@ from urllib.parse import unquote_to_bytes
 import pysam.bcftools
 import pytest
 from genoscrub.genoscrub_audit import app as audit_app
-from genoscrub.identifiers import IdentifierScrub, NameReplacement, percent_decodings
-from genoscrub.vcf_scrub_header import app, block_decodings, escapes_of
+from genoscrub.identifiers import IdentifierScrub, NameReplacement, escapes_of, percent_decodings
+from genoscrub.vcf_scrub_header import app, block_decodings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
