@@ -1162,10 +1162,17 @@ def start_worker(descriptors: list[int], parent: int) -> None:
             os.close(descriptor)
 
 
-def stop_workers(pool: ProcessPoolExecutor) -> None:
-    """End the workers now: on an error or a stop, nothing they do is wanted. The executor has
-    no public way to (Python 3.14's ``kill_workers``); its process table is read as it is."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+def pool_processes(pool: ProcessPoolExecutor) -> list[multiprocessing.process.BaseProcess]:
+    """The executor's worker processes. It has no public way to name them (Python 3.14's
+    ``kill_workers``); its process table is read as it is."""
+    return list((getattr(pool, "_processes", None) or {}).values())
+
+
+def stop_workers(pool: ProcessPoolExecutor, started: list[multiprocessing.process.BaseProcess]) -> None:
+    """End the workers now: on an error or a stop, nothing they do is wanted. ``started`` are
+    the workers as first launched: once the pool is broken its own thread may have emptied its
+    table while it still ends them."""
+    processes = [*started, *(process for process in pool_processes(pool) if process not in started)]
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         with contextlib.suppress(OSError, ValueError, AttributeError):
@@ -1240,18 +1247,20 @@ class BamAudit:
         pool = ProcessPoolExecutor(
             self.jobs, mp_context=multiprocessing.get_context("fork"), initializer=start_worker, initargs=(self.private, os.getpid())
         )
+        started: list[multiprocessing.process.BaseProcess] = []
         try:
             for chunk in chain(firsts, rest):
                 waiting.append((chunk, pool.submit(audit_chunk, chunk)))
+                started = started or pool_processes(pool)  # a forking pool launches all its workers at the first task
                 if len(waiting) >= limit:
                     pending = self.accept(pending, *waiting.popleft())
             while waiting:
                 pending = self.accept(pending, *waiting.popleft())
         except BrokenProcessPool:
-            stop_workers(pool)
+            stop_workers(pool, started)
             raise WorkerFailed("a worker process was killed (out of memory?): the audit is incomplete") from None
         except BaseException:
-            stop_workers(pool)  # an error or a stop: the chunks still queued are not waited for
+            stop_workers(pool, started)  # an error or a stop: the chunks still queued are not waited for
             raise
         pool.shutdown()
         return pending
