@@ -510,6 +510,8 @@ class RenamingWorker:
             raise WorkerFailed(f"the renaming process {self._ended()}: the output is incomplete")
         kind, size = header[:1], int.from_bytes(header[1:], "little")
         payload = self.replies.read(size)
+        if len(payload) != size:  # killed while it wrote its reply
+            raise WorkerFailed(f"the renaming process {self._ended()}: the output is incomplete")
         if kind == b"n":
             return payload
         index = int.from_bytes(payload[:8], "little")
