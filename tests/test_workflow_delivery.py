@@ -25,6 +25,7 @@ import gzip
 import json
 import os
 import shutil
+import signal
 import stat
 import subprocess
 import sys
@@ -569,3 +570,36 @@ def test_what_the_gate_delivers_is_not_writable_by_others_whatever_the_umask(tmp
     assert stat.S_IMODE((results / "SAMPLE" / "SAMPLE.tumour.bam").stat().st_mode) == 0o644
     assert stat.S_IMODE((results / "SAMPLE").stat().st_mode) == 0o755
     assert stat.S_IMODE(results.stat().st_mode) == 0o755
+
+
+def test_a_stop_during_delivery_waits_until_every_output_has_landed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SIGTERM between the hidden link and its rename left the hidden copy in results/ (red
+    team 4's notes); the gate holds the stop until every output has its name, then stops."""
+    staged = tmp_path / "staged"
+    staged.mkdir()
+    pairs = []
+    for name in ("S.tumour.bam", "S.tumour.bam.bai"):
+        (staged / name).write_bytes(name.encode())
+        pairs.append((staged / name, tmp_path / "results" / "S" / name))
+
+    class Stopped(Exception):
+        pass
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped
+
+    replace = os.replace
+
+    def replace_then_stop(source: Path, target: Path) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # held: delivered after the last output lands
+        replace(source, target)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    monkeypatch.setattr(gate.os, "replace", replace_then_stop)
+    try:
+        with pytest.raises(Stopped):
+            gate.deliver(pairs)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    landed = sorted(path.name for path in (tmp_path / "results" / "S").iterdir())
+    assert landed == ["S.tumour.bam", "S.tumour.bam.bai"]  # both, and no hidden .name.pid

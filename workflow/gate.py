@@ -34,14 +34,16 @@ read from the files or the forbid list: messages name pseudonyms, classes and co
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -280,21 +282,41 @@ def failure_line(report: dict[str, Any]) -> str:
 def deliver(pairs: list[tuple[Path, Path]]) -> None:
     """Link each staged output to its place under results/ (a copy across file systems), data
     files before their indexes, each touched as it lands: an index never older than its data,
-    and no output older than the gate's inputs (Snakemake would rerun it)."""
+    and no output older than the gate's inputs (Snakemake would rerun it). SIGTERM, SIGHUP and
+    SIGINT are held until all have landed, so a stopped job never leaves a hidden copy behind."""
     ordered = sorted(pairs, key=lambda pair: str(pair[1]).endswith(INDEXES))
-    for staged, target in ordered:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        for folder in (target.parent.parent, target.parent):
-            not_writable_by_others(folder)
-        temporary = target.with_name(f".{target.name}.{os.getpid()}")
-        temporary.unlink(missing_ok=True)
-        try:
-            os.link(staged, temporary)
-        except OSError:
-            shutil.copyfile(staged, temporary)
-        not_writable_by_others(temporary)
-        os.replace(temporary, target)
-        os.utime(target)
+    with stops_held():
+        for staged, target in ordered:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            for folder in (target.parent.parent, target.parent):
+                not_writable_by_others(folder)
+            temporary = target.with_name(f".{target.name}.{os.getpid()}")
+            temporary.unlink(missing_ok=True)
+            try:
+                try:
+                    os.link(staged, temporary)
+                except OSError:
+                    shutil.copyfile(staged, temporary)
+                not_writable_by_others(temporary)
+                os.replace(temporary, target)
+            finally:
+                temporary.unlink(missing_ok=True)  # a failed copy leaves no hidden file under results/
+            os.utime(target)
+
+
+@contextlib.contextmanager
+def stops_held() -> Iterator[None]:
+    """SIGTERM, SIGHUP and SIGINT noted while the block runs, and raised again once it is done."""
+    received: list[int] = []
+    stops = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    previous = {stop: signal.signal(stop, lambda signum, frame: received.append(signum)) for stop in stops}
+    try:
+        yield
+    finally:
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
+        if received:
+            signal.raise_signal(received[0])
 
 
 def not_writable_by_others(path: Path) -> None:
