@@ -286,6 +286,7 @@ def test_values_of_a_block_checked_in_bulk_as_record_by_record(records: list[lis
 # --- real files: what sam-scrub-rg writes, the audit accepts ---------------------------------------
 
 
+@pytest.mark.slow  # every corpus SAM/BAM, scrubbed then audited: make test-slow
 def test_corpus_files_after_sam_scrub_rg_have_no_value_finding(corpus: Path, tmp_path: Path) -> None:
     scrubbed: list[tuple[str, Path]] = []
     for path in sorted((corpus / "sam").iterdir()):

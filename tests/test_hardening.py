@@ -82,6 +82,7 @@ def test_every_prefix_gives_records_or_a_clean_error(command: str, cases: dict[s
         check_outcome(case, case.sample[:end])
 
 
+@pytest.mark.slow  # random mutations: make test-slow (every prefix above stays in make test)
 @pytest.mark.parametrize("command", COMMANDS)
 def test_mutated_bytes_give_records_or_a_clean_error(command: str, cases: dict[str, Case]) -> None:
     case = cases[command]

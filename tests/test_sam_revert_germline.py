@@ -512,6 +512,7 @@ def every_37th_base(reference: Path, path: Path) -> set[tuple[str, int]]:
     return sites
 
 
+@pytest.mark.slow  # every corpus file with a reference, reverted: make test-slow
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # streams leaves a raw SAM.gz handle to the GC
 def test_corpus_files_with_their_reference(corpus: Path, tmp_path: Path) -> None:
     """Every corpus alignment that has a matched reference, with --all and with a
