@@ -215,8 +215,9 @@ PERSONAL_IN_CONTIG = r"[^\x21-\x7e]|[/\\@]|" + PERSONAL_IN_TEXT
 """What a contig name (``##contig`` ID, CHROM, a breakend's mate) never holds, its public
 accessions set aside: text outside printable ASCII, a path, URL or e-mail address, a personal
 number or date. The assemblies' names pass (``1``, ``chrUn_JTFH01000001v1_decoy``, ``hs37d5``)."""
-SAMPLE_PSEUDONYM = r"S[0-9a-f]{16}"
-"""vcf-scrub-header's keyed pseudonym of a sample (``--key-file``): its hex digits may run to seven."""
+SAMPLE_PSEUDONYM = r"S[0-9A-F]{16}"
+"""vcf-scrub-header's keyed pseudonym of a sample (``--key-file``), upper-case hex as it is written:
+its digits may read as a registration number (``S4903134303289D62``), 3 in 1,000, and are not held to the rule."""
 PERSONAL_IN_SAMPLE = (
     r"[^\x20-\x7e]|[/\\@]|" + WRITTEN_PERSONAL
     + r"|(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 20231029: a date

@@ -290,8 +290,9 @@ def test_a_contig_holding_personal_data_is_found_and_never_printed(name: str, tm
 @pytest.mark.parametrize(
     ("sample", "found"),
     [("900101-1234567", True), ("S2301217N_20231029", True), ("/home/kimjh/x.bam", True), ("kim@snuh.org", True),
-     ("https://x.org/s", True), ("김지현", True), ("S2301217N", False), ("CMN001_00", False), ("S0123456789abcdef", False),
-     ("S1234567890abcdef", False), ("SAMPLE1", False), ("NA12878", False), ("HG00096", False), ("CMT7777777_00", False),
+     ("https://x.org/s", True), ("김지현", True), ("S2301217N", False), ("CMN001_00", False), ("S0123456789ABCDEF", False),
+     ("S1234567890ABCDEF", False), ("S4903134303289D62", False), ("SD7A7020612292303", False), ("S4903134303289d62", True),
+     ("X4903134303289D62", True), ("SAMPLE1", False), ("NA12878", False), ("HG00096", False), ("CMT7777777_00", False),
      ("9001011234567", True), ("01012345678", True), ("KIM_1990.01.01", True)],
 )  # fmt: skip
 def test_sample_names_are_held_to_the_personal_data_rule(sample: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -299,6 +300,26 @@ def test_sample_names_are_held_to_the_personal_data_rule(sample: str, found: boo
     findings = audited(vcf_text(["\t".join(CLEAN)], header), False, monkeypatch)
     assert findings.metadata.counts["sample name (holds personal data)"] == (1 if found else 0)
     assert findings.total == (1 if found else 0)
+
+
+def test_keyed_sample_pseudonyms_pass_whatever_their_digits(tmp_path: Path) -> None:
+    """vcf-scrub-header's keyed pseudonyms are upper-case hex; ~3 in 1,000 hold digits that read as
+    a registration number (``S4903134303289D62``): the audit knows the shape and does not hold them to the rule."""
+    key = tmp_path / "site.key"
+    key.write_bytes(b"a key of thirty-two bytes, or so")
+    key.chmod(0o600)
+    names = [f"PATIENT{number:04d}" for number in range(2000)]
+    header = HEADER.replace("\tS1\tS2\n", "\t" + "\t".join(names) + "\n")
+    data = vcf_text(["\t".join(CLEAN[:9] + ["0/1:5"] * len(names))], header)
+    source = tmp_path / "in.vcf"
+    source.write_bytes(data)
+    command = [str(BIN / "vcf-scrub-header"), "-q", "--key-file", str(key), str(source)]
+    scrubbed = subprocess.run(command, capture_output=True, check=True).stdout
+    written = scrubbed.split(b"\n#CHROM")[1].split(b"\n")[0].split(b"\t")[9:]
+    assert len(written) == len(names) and not any(name.encode() in scrubbed for name in names)
+    done, report = run_audit(tmp_path, scrubbed, "path")
+    counts, _ = file_findings(report, "metadata")
+    assert done.returncode == 0 and counts == {}, counts
 
 
 @pytest.mark.parametrize(("column", "found"), [("id1", False), ("id12;rs123", False), ("bnd1", True), ("ID1", True), ("id", True)])
