@@ -2094,7 +2094,8 @@ release_text:
 
 enum {
     BAM_OFFSET, BAM_REF_ID, BAM_POS, BAM_FLAG, BAM_NAME_LENGTH, BAM_CIGAR_COUNT, BAM_SEQUENCE_LENGTH, BAM_END,
-    BAM_REFERENCE_LENGTH, BAM_FIRST_OPERATION, BAM_CONTIGUOUS, BAM_LEADING_CLIP, BAM_LAID_LENGTH, BAM_RECORD_FIELDS
+    BAM_REFERENCE_LENGTH, BAM_FIRST_OPERATION, BAM_CONTIGUOUS, BAM_LEADING_CLIP, BAM_LAID_LENGTH, BAM_CIGAR_START,
+    BAM_SEQUENCE_START, BAM_OFF_GRAMMAR, BAM_RECORD_FIELDS
 };
 enum { TAG_RECORD, TAG_CODE, TAG_TYPE, TAG_START, TAG_END, TAG_FIELDS };
 
@@ -2148,7 +2149,8 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
         const int64_t aux_start = sequence_start + (sequence_length + 1) / 2 + sequence_length;
         if (aux_start > end || d[cigar_start - 1] != 0)
             return -1;
-        int64_t field = aux_start;
+        int64_t field = aux_start, long_cigar = -1, long_count = 0;
+        int seen_cg = 0;
         while (field < end) {
             if (field + 3 > end)
                 return -1;
@@ -2176,6 +2178,13 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
             }
             if (following > end)
                 return -1;
+            if (!seen_cg && d[field] == 'C' && d[field + 1] == 'G') {  /* the first CG, as bam_aux_get finds it */
+                seen_cg = 1;
+                if (type == 'B' && (d[value] == 'I' || d[value] == 'i')) {
+                    long_cigar = value + 5;
+                    long_count = (int64_t)le32(d + value + 1);
+                }
+            }
             if (tags != NULL) {
                 if (tag >= tag_total)  /* the data changed between the walks (a shared bytearray) */
                     return -1;
@@ -2191,21 +2200,35 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
         if (records != NULL) {
             if (row >= record_total)
                 return -1;
-            int64_t reference_length = 0, first_operation = -1, kept = 0;
-            for (int64_t k = 0; k < cigar_count; k++) {
-                const uint32_t word = le32(d + cigar_start + 4 * k);
+            /* The CIGAR readers see: a placeholder <l_seq>S<n>N (or any CIGAR opening with a soft
+             * clip of l_seq bases) on a placed record is replaced by the first CG:B:I (or B:i) when
+             * that holds as many operations at least, fewer than 2^29: htslib's bam_tag2cigar,
+             * for CIGARs of more than 65535 operations (SAM 1.6, section 4.2.2). */
+            int64_t words = cigar_start, used = cigar_count;
+            if (cigar_count > 0 && long_cigar >= 0 && (int32_t)le32(r + 4) >= 0 && (int32_t)le32(r + 8) >= 0
+                && long_count >= cigar_count && long_count < ((int64_t)1 << 29)) {
+                const uint32_t first = le32(d + cigar_start);
+                if ((first & 0xF) == 4 && (int64_t)(first >> 4) == sequence_length) {
+                    words = long_cigar;
+                    used = long_count;
+                }
+            }
+            int64_t reference_length = 0, first_operation = -1, kept = 0, off_grammar = 0;
+            for (int64_t k = 0; k < used; k++) {
+                const uint32_t word = le32(d + words + 4 * k);
                 const uint32_t operation = word & 0xF;
                 if (k == 0)
                     first_operation = operation;
                 if (operation == 0 || operation == 2 || operation == 3 || operation == 7 || operation == 8)
                     reference_length += word >> 4;
                 kept += operation != 5 && operation != 6;
+                off_grammar |= operation > 8;
             }
             /* Laid out without gaps: hard clips and padding aside, aligned operations (M = X) with
              * at most a soft clip at either end, and one aligned operation at least. */
             int64_t rank = 0, aligned = 0, breaking = 0, leading = 0, laid_length = 0;
-            for (int64_t k = 0; k < cigar_count; k++) {
-                const uint32_t word = le32(d + cigar_start + 4 * k);
+            for (int64_t k = 0; k < used; k++) {
+                const uint32_t word = le32(d + words + 4 * k);
                 const uint32_t operation = word & 0xF;
                 if (operation == 5 || operation == 6)
                     continue;
@@ -2225,7 +2248,7 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
             column[BAM_POS * record_total] = (int32_t)le32(r + 8);
             column[BAM_FLAG * record_total] = le16(r + 18);
             column[BAM_NAME_LENGTH * record_total] = name_length;
-            column[BAM_CIGAR_COUNT * record_total] = cigar_count;
+            column[BAM_CIGAR_COUNT * record_total] = used;
             column[BAM_SEQUENCE_LENGTH * record_total] = sequence_length;
             column[BAM_END * record_total] = end;
             column[BAM_REFERENCE_LENGTH * record_total] = reference_length;
@@ -2233,6 +2256,9 @@ walk_bam(const unsigned char *d, Py_ssize_t size, Py_ssize_t at, Py_ssize_t *rec
             column[BAM_CONTIGUOUS * record_total] = breaking == 0 && aligned > 0;
             column[BAM_LEADING_CLIP * record_total] = leading;
             column[BAM_LAID_LENGTH * record_total] = laid_length;
+            column[BAM_CIGAR_START * record_total] = words;
+            column[BAM_SEQUENCE_START * record_total] = sequence_start;
+            column[BAM_OFF_GRAMMAR * record_total] = off_grammar;
         }
         row++;
         at = end;
@@ -2247,9 +2273,11 @@ PyDoc_STRVAR(bam_records_doc,
 "\n"
 "The whole BAM records of data[start:] (uncompressed), walked once, with their aux\n"
 "fields. count: how many; stop: where the first incomplete record begins. records:\n"
-"int64, field-major, 13 rows of count (offset, ref_id, pos, flag, l_read_name,\n"
+"int64, field-major, 16 rows of count (offset, ref_id, pos, flag, l_read_name,\n"
 "n_cigar_op, l_seq, end, reference length of the CIGAR, first CIGAR operation or -1,\n"
-"1 if its bases lie without gaps, leading soft clip, bases laid: see scan_python);\n"
+"1 if its bases lie without gaps, leading soft clip, bases laid, where the CIGAR's\n"
+"words start, where SEQ starts, 1 if an operation is off MIDNSHP=X; the CIGAR is CG's\n"
+"where htslib takes it from there: see scan_python);\n"
 "tags: int64, field-major, 5 rows of one entry an aux field in file order (record,\n"
 "tag code first letter << 8 | second, type letter, value start, value end; a text\n"
 "value ends at its NUL, an array's starts at its subtype letter). ValueError for a\n"

@@ -335,7 +335,7 @@ class RecordBlock:
     flag: np.ndarray
     name_starts: np.ndarray
     name_lengths: np.ndarray  # without the NUL
-    cigar_starts: np.ndarray
+    cigar_starts: np.ndarray  # the CIGAR readers see: CG's where htslib takes it from there (``scan.BAM_RECORD_FIELDS``)
     cigar_counts: np.ndarray
     sequence_starts: np.ndarray
     sequence_lengths: np.ndarray
@@ -344,18 +344,17 @@ class RecordBlock:
     contiguous: np.ndarray  # 1 where the bases lie without gaps (``laid_out``)
     leading_clips: np.ndarray
     laid_lengths: np.ndarray
+    off_grammar: np.ndarray  # 1 where a CIGAR operation is none of MIDNSHP=X
     hashed: np.ndarray | None = None  # rows with hashed names (set by check_read_names)
 
     @classmethod
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
         (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations, contiguous,
-         leading_clips, laid_lengths) = walked.records  # fmt: skip
-        name_starts = offsets + 36
-        cigar_starts = name_starts + name_lengths
+         leading_clips, laid_lengths, cigar_starts, sequence_starts, off_grammar) = walked.records  # fmt: skip
         return cls(
-            buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, name_starts, name_lengths - 1, cigar_starts,
-            cigar_counts, cigar_starts + 4 * cigar_counts, sequence_lengths, reference_lengths, first_operations, contiguous,
-            leading_clips, laid_lengths,
+            buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, offsets + 36, name_lengths - 1, cigar_starts,
+            cigar_counts, sequence_starts, sequence_lengths, reference_lengths, first_operations, contiguous, leading_clips,
+            laid_lengths, off_grammar,
         )  # fmt: skip
 
     def base_codes(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -388,6 +387,7 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
     tags = AuxTags(records, codes, types, starts, ends)
     findings.records += walked.record_count
     check_skipped_fields(block, checks, findings)
+    check_cigar_operations(block, checks, findings)
     check_tags(block, tags, checks, findings)
     if checks.read_names:
         check_read_names(block, checks, findings)
@@ -455,6 +455,23 @@ def check_skipped_fields(block: RecordBlock, checks: RecordChecks, findings: Fin
         if len(bad):
             leading = bad[:EXAMPLES_PER_KEY].tolist()
             findings.metadata.add_all(key, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
+
+
+CIGAR_OFF_GRAMMAR = "CIGAR (an operation none of MIDNSHP=X)"
+"""A metadata finding: a CIGAR operation of code 9 to 15 (htslib's ``B``, the others unnamed),
+which every scrubber refuses. Where it lies on the reference no check can tell, so the bases
+it governs are not judged: the record itself is the finding (fail closed)."""
+
+
+def check_cigar_operations(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """Records whose CIGAR (the one readers see: ``CG``'s where htslib takes it) holds an
+    operation off ``MIDNSHP=X``; flagged by ``scan.bam_records`` as it walks the operations."""
+    bad = np.flatnonzero(block.off_grammar)
+    if len(bad):
+        leading = bad[:EXAMPLES_PER_KEY].tolist()
+        findings.metadata.add_all(
+            CIGAR_OFF_GRAMMAR, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad)
+        )
 
 
 AUX_VALUE_OFF_GRAMMAR = "aux value off its grammar"

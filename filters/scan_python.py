@@ -664,7 +664,7 @@ def cigar_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, operations:
 
 BAM_RECORD_FIELDS = (
     "offset", "ref_id", "pos", "flag", "name_length", "cigar_count", "sequence_length", "end", "reference_length", "first_operation",
-    "contiguous", "leading_clip", "laid_length",
+    "contiguous", "leading_clip", "laid_length", "cigar_start", "sequence_start", "off_grammar",
 )  # fmt: skip
 """The rows of ``BamRecords.records``: where each record starts, its fixed fields (``name_length``
 with the NUL), where it ends, the reference bases its CIGAR covers and its first CIGAR
@@ -672,7 +672,15 @@ operation (-1 without a CIGAR); then how its bases lie when soft clips are laid 
 the alignment: ``contiguous`` 1 when, hard clips and padding aside, its CIGAR is aligned
 operations (M, =, X) with at most a soft clip at either end, one aligned operation at
 least; ``leading_clip`` the length of a soft clip that opens it (laid before the
-alignment); ``laid_length`` the bases of its aligned operations and end clips."""
+alignment); ``laid_length`` the bases of its aligned operations and end clips; where the
+words of its CIGAR and its SEQ start; ``off_grammar`` 1 when an operation is none of
+``MIDNSHP=X`` (codes 9 to 15: htslib's ``B`` and unnamed ones).
+
+The CIGAR is the one readers see: ``cigar_count`` and the fields read from it are those of
+the first ``CG:B:I`` (or ``B:i``) where htslib's ``bam_tag2cigar`` takes it from there (a
+placed record whose CIGAR opens with a soft clip of ``l_seq`` bases, the ``<l_seq>S<n>N``
+placeholder a BAM writer stores for a CIGAR of more than 65535 operations, SAM 1.6, section
+4.2.2, and a ``CG`` of as many operations at least, fewer than 2^29)."""
 BAM_TAG_FIELDS = ("record", "code", "type", "start", "end")
 """The rows of ``BamRecords.tags``: the record (0-based in the block), the tag's two letters
 as ``first << 8 | second``, its type letter and its value's span (a text value ends at its
@@ -834,6 +842,8 @@ def bam_records(data: bytes, start: int) -> BamRecords:
     if bool((block[cigar_starts - 1] != 0).any()):
         raise ValueError("corrupt BAM record")
     tags = _aux_fields(block, aux_starts, ends)
+    sequence_starts = cigar_starts + 4 * cigar_counts
+    cigar_starts, cigar_counts = _cigar_read(block, fixed, cigar_starts, cigar_counts, sequence_lengths, tags)
     words, placed = _gather(block, cigar_starts, 4 * cigar_counts)
     operations = words.view("<u4").astype(np.int64)
     owner = np.repeat(np.arange(len(offsets)), cigar_counts)
@@ -843,11 +853,46 @@ def bam_records(data: bytes, start: int) -> BamRecords:
     has_cigar = cigar_counts > 0
     first_operations[has_cigar] = codes[placed[has_cigar] // 4]
     contiguous, leading, laid_lengths = _laid_out(owner, codes, operations >> 4, cigar_counts)
+    off_grammar = (np.bincount(owner, weights=codes > 8, minlength=len(offsets)) > 0).astype(np.int64)
     records = np.stack([
         at, fixed["ref_id"].astype(np.int64), fixed["pos"].astype(np.int64), fixed["flag"].astype(np.int64), name_lengths,
-        cigar_counts, sequence_lengths, ends, reference_lengths, first_operations, contiguous, leading, laid_lengths,
+        cigar_counts, sequence_lengths, ends, reference_lengths, first_operations, contiguous, leading, laid_lengths, cigar_starts,
+        sequence_starts, off_grammar,
     ])  # fmt: skip
     return BamRecords(len(offsets), stop, records, tags)
+
+
+_CG_CODE = (ord("C") << 8) | ord("G")
+
+
+def _cigar_read(
+    block: np.ndarray,
+    fixed: np.ndarray,
+    cigar_starts: np.ndarray,
+    cigar_counts: np.ndarray,
+    sequence_lengths: np.ndarray,
+    tags: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each record's CIGAR words start and how many: the CIGAR field's, or the first
+    ``CG``'s where htslib takes the CIGAR from there (``BAM_RECORD_FIELDS``)."""
+    named = np.flatnonzero(tags[1] == _CG_CODE)
+    if not len(named):
+        return cigar_starts, cigar_counts
+    records, first = np.unique(tags[0][named], return_index=True)  # tags in file order: the first CG of each record
+    tag = named[first]
+    value = tags[3][tag]
+    typed = (tags[2][tag] == ord("B")) & np.isin(block[value], (ord("I"), ord("i")))
+    records, value = records[typed], value[typed]
+    placed = (fixed["ref_id"][records] >= 0) & (fixed["pos"][records] >= 0) & (cigar_counts[records] > 0)
+    records, value = records[placed], value[placed]
+    count = np.frombuffer(block[(value[:, None] + np.arange(1, 5)).ravel()].tobytes(), dtype="<u4").astype(np.int64)
+    first_word = np.frombuffer(block[(cigar_starts[records][:, None] + np.arange(4)).ravel()].tobytes(), dtype="<u4").astype(np.int64)
+    placeholder = ((first_word & 0xF) == 4) & ((first_word >> 4) == sequence_lengths[records])
+    taken = placeholder & (count >= cigar_counts[records]) & (count < 1 << 29)
+    starts, counts = cigar_starts.copy(), cigar_counts.copy()
+    starts[records[taken]] = value[taken] + 5
+    counts[records[taken]] = count[taken]
+    return starts, counts
 
 
 # --- many strings ----------------------------------------------------------------------------------

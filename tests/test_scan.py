@@ -980,7 +980,7 @@ AUX_VALUES = {
 def aux_field(draw: st.DrawFn) -> bytes:
     """One aux field: every type, arrays of every subtype, and a few that do not parse
     (an unknown type or subtype, a text value without its NUL, an array longer than its bytes)."""
-    code = draw(st.sampled_from([b"RG", b"MD", b"NM", b"XA", b"OQ", b"zz"]))
+    code = draw(st.sampled_from([b"RG", b"MD", b"NM", b"XA", b"OQ", b"zz", b"CG"]))
     kind = draw(st.sampled_from([*AUX_VALUES, "B", "B"]))
     if draw(st.integers(0, 30)) == 0:
         return code + draw(st.sampled_from([b"Q\x01", b"Zab", b"B", b"BA\x01\0\0\0x", b"Bc\x05\0\0\0ab", b"i\x01"]))
@@ -1003,6 +1003,14 @@ def bam_record(draw: st.DrawFn) -> bytes:
     length = draw(st.integers(0, 9))
     sequence = draw(st.binary(min_size=(length + 1) // 2 + length, max_size=(length + 1) // 2 + length))
     aux = b"".join(draw(st.lists(aux_field(), max_size=4)))
+    if not draw(st.integers(0, 3)):  # a long CIGAR's placeholder and its CG (SAM 1.6, 4.2.2), or nearly
+        cigar = [(4, length + draw(st.sampled_from([0, 0, 0, 1]))), (3, draw(st.integers(0, 99)))][: draw(st.integers(1, 2))]
+        words = draw(st.lists(st.tuples(st.integers(0, 15), st.integers(0, 50)), max_size=5))
+        subtype = draw(st.sampled_from([b"I", b"I", b"i", b"S"]))
+        width = 2 if subtype == b"S" else 4
+        values = b"".join((size << 4 | op).to_bytes(4, "little")[:width] for op, size in words)
+        long_cigar = b"CGB" + subtype + len(words).to_bytes(4, "little") + values
+        aux = long_cigar + aux if draw(st.booleans()) else aux + long_cigar
     fixed = struct.pack(
         "<iiBBHHHiiii", draw(st.integers(-1, 3)), draw(st.integers(-2, 1000)), len(name), 60, 0, len(cigar), draw(st.integers(0, 0xFFFF)),
         length if draw(st.integers(0, 20)) else -1, -1, -1, 0,
@@ -1054,6 +1062,7 @@ def test_bam_records_finds_fields_and_aux_spans(implementation: ModuleType) -> N
     assert dict(zip(scan.BAM_RECORD_FIELDS, found.records[:, 0].tolist(), strict=True)) == {
         "offset": 0, "ref_id": 1, "pos": 99, "flag": 16, "name_length": 6, "cigar_count": 2, "sequence_length": 3,
         "end": len(record), "reference_length": 5, "first_operation": 4, "contiguous": 1, "leading_clip": 2, "laid_length": 7,
+        "cigar_start": 36 + len(name), "sequence_start": 36 + len(name) + 8, "off_grammar": 0,
     }  # fmt: skip
     aux_start = len(record) - len(aux)
     assert found.tags.T.tolist() == [
@@ -1066,6 +1075,39 @@ def test_bam_records_finds_fields_and_aux_spans(implementation: ModuleType) -> N
             implementation.bam_records(corrupt, 0)
     with pytest.raises(IndexError):
         implementation.bam_records(record, len(record) + 1)
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_bam_records_take_a_long_cigar_from_cg_as_htslib_does(implementation: ModuleType) -> None:
+    """A CIGAR of more than 65535 operations is stored as ``<l_seq>S<n>N`` and ``CG:B:I`` (SAM
+    1.6, 4.2.2): the walk reads CG's operations where htslib's ``bam_tag2cigar`` takes them (a
+    placed record, the first CG, B:I or B:i, as many operations at least), and flags an
+    operation off MIDNSHP=X in the CIGAR readers see."""
+    name = b"READ7\0"
+    real = [(0, 2), (1, 1), (0, 2), (9, 3)]  # 2M1I2M3B: 4 reference bases, an operation off the grammar
+    values = b"".join(struct.pack("<I", length << 4 | op) for op, length in real)
+
+    def record(ref_id: int, subtype: bytes, first: int, before: bytes = b"") -> bytes:
+        body = struct.pack("<iiBBHHHiiii", ref_id, 99, len(name), 60, 0, 2, 0, 5, -1, -1, 0) + name
+        body += struct.pack("<II", first << 4 | 4, 4 << 4 | 3) + b"\x12\x48\x10" + b"IIIII"
+        aux = before + b"CGB" + subtype + struct.pack("<I", 16 // (2 if subtype == b"S" else 4)) + values
+        return struct.pack("<i", len(body + aux)) + body + aux
+
+    fields = {name: index for index, name in enumerate(scan.BAM_RECORD_FIELDS)}
+    for data, taken in (
+        (record(0, b"I", 5), True), (record(0, b"i", 5), True), (record(-1, b"I", 5), False), (record(0, b"I", 4), False),
+        (record(0, b"S", 5), False), (record(0, b"I", 5, b"CGZx\0"), False),
+    ):  # fmt: skip
+        found = implementation.bam_records(data, 0)
+        column = found.records[:, 0]
+        stored_cigar = 36 + len(name)
+        assert column[fields["sequence_start"]] == stored_cigar + 8
+        if taken:
+            assert column[fields["cigar_start"]] == len(data) - len(values) and column[fields["cigar_count"]] == 4
+            assert (column[fields["reference_length"]], column[fields["first_operation"]], column[fields["off_grammar"]]) == (4, 0, 1)
+        else:
+            assert column[fields["cigar_start"]] == stored_cigar and column[fields["cigar_count"]] == 2
+            assert (column[fields["reference_length"]], column[fields["first_operation"]], column[fields["off_grammar"]]) == (4, 4, 0)
 
 
 # --- many strings at once: the forbid list -----------------------------------------------------------
