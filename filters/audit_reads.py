@@ -22,7 +22,8 @@ CONSUMES_QUERY = frozenset({MATCH, INSERTION, SOFT_CLIP, EQUAL, DIFFERENT})
 ALIGNED = frozenset({MATCH, EQUAL, DIFFERENT})
 N_RUNS = re.compile(b"N+")
 WINDOW_LIMIT = 400
-"""Bases compared on each side of an indel (a long read needs no more to tell the haplotypes apart)."""
+"""Bases compared on each side of an indel (a long read needs no more to tell the haplotypes
+apart), and how far from the site a read's gap may write it along its repeat."""
 
 
 @dataclass
@@ -119,16 +120,143 @@ def mismatches(read: bytes, haplotype: bytes) -> int:
     return found
 
 
+def trimmed(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes]:
+    """REF and ALT less the bases they share at the start, then at the end, and where what is
+    left of them starts: ``(1000, TC, T)`` is ``(1001, C, "")``, the deletion of a C."""
+    shared = 0
+    while shared < min(len(ref), len(alt)) and ref[shared] == alt[shared]:
+        shared += 1
+    ref, alt = ref[shared:], alt[shared:]
+    tail = 0
+    while tail < min(len(ref), len(alt)) and ref[-1 - tail] == alt[-1 - tail]:
+        tail += 1
+    return start + shared, ref[: len(ref) - tail], alt[: len(alt) - tail]
+
+
+def same_bases(read: bytes, expected: bytes) -> bool:
+    """Equal, an N in the read matching anything (a masked base hides no length)."""
+    return len(read) == len(expected) and all(a == b or a == 78 for a, b in zip(read, expected, strict=True))
+
+
+@dataclass(frozen=True)
+class Gap:
+    """One insertion, deletion or skip of a read's CIGAR: ``position`` is the reference
+    position before which it inserts, or where it starts deleting; ``query`` the query
+    offset there (of its first base, for an insertion)."""
+
+    op: int
+    position: int
+    query: int
+    length: int
+
+
+def gaps(read: AlignedRead) -> list[Gap]:
+    """The insertions, deletions and skips of the read's CIGAR, in order."""
+    found = []
+    reference, query = read.start, 0
+    for op, length in read.operations:
+        if op in (INSERTION, DELETION, SKIP):
+            found.append(Gap(op, reference, query, length))
+        if op in CONSUMES_REFERENCE:
+            reference += length
+        if op in CONSUMES_QUERY:
+            query += length
+    return found
+
+
+def slide(bases: bytes, at: int, size: int, inserted: bytes) -> tuple[int, int]:
+    """How far a trimmed indel at ``bases[at]`` (deleting ``size`` bases, or inserting
+    ``inserted``) may move left and right along its repeat and write one haplotype: the
+    placements an aligner may choose."""
+    left = right = 0
+    if inserted:
+        turn = inserted
+        while at - 1 - left >= 0 and bases[at - 1 - left] == turn[-1]:
+            turn = turn[-1:] + turn[:-1]
+            left += 1
+        turn = inserted
+        while at + right < len(bases) and bases[at + right] == turn[0]:
+            turn = turn[1:] + turn[:1]
+            right += 1
+        return left, right
+    while at - 1 - left >= 0 and at + size - 1 - left < len(bases) and bases[at - 1 - left] == bases[at + size - 1 - left]:
+        left += 1
+    while at + size + right < len(bases) and bases[at + size + right] == bases[at + right]:
+        right += 1
+    return left, right
+
+
+def cigar_writes_allele(
+    read: AlignedRead, read_gaps: list[Gap], bases: bytes, offset: int, at: int, deleted: bytes, inserted: bytes
+) -> bool:
+    """Whether one of the read's gaps writes the trimmed indel (``deleted`` or ``inserted``
+    at ``at``) at one of its placements along the repeat: the same kind and length, and the
+    haplotype it makes the allele's (inserted bases compared, an N matching any). A skip
+    counts as a deletion: an RNA aligner writes a long germline deletion so. ``bases`` are
+    the reference from ``offset``. The read shows the allele so whatever its bases say."""
+    for gap in read_gaps:
+        if abs(gap.position - at) > WINDOW_LIMIT:
+            continue
+        if inserted and gap.op == INSERTION and gap.length == len(inserted):
+            low, high = min(gap.position, at) - offset, max(gap.position, at) - offset
+            if low < 0 or high > len(bases):
+                continue
+            shown = read.sequence[gap.query : gap.query + gap.length]
+            written = bases[low : gap.position - offset] + shown + bases[gap.position - offset : high]
+            allele = bases[low : at - offset] + inserted + bases[at - offset : high]
+            if same_bases(written, allele):
+                return True
+        elif deleted and gap.op in (DELETION, SKIP) and gap.length == len(deleted):
+            size = len(deleted)
+            low, high = min(gap.position, at) - offset, max(gap.position, at) + size - offset
+            if low < 0 or high > len(bases):
+                continue
+            written = bases[low : gap.position - offset] + bases[gap.position - offset + size : high]
+            if written == bases[low : at - offset] + bases[at - offset + size : high]:
+                return True
+    return False
+
+
 def supports_alternate(read: AlignedRead, reference_contig: str, reference: Reference, start: int, ref: bytes, alt: bytes) -> bool:
+    """Whether the read carries an insertion, deletion or complex allele: its CIGAR writes the
+    indel at one of its placements along the repeat (``cigar_writes_allele``), or its bases
+    beside the variant fit its ALT haplotype better than the REF one (``bases_fit_alternate``:
+    a read that writes the allele as mismatches or in a clip)."""
+    at, deleted, inserted = trimmed(start, ref, alt)
+    offset = max(0, start - 2 * WINDOW_LIMIT - len(alt))
+    bases = reference.fetch(reference_contig, offset, start + len(ref) + 2 * WINDOW_LIMIT)
+    read_gaps = gaps(read)
+    if bool(deleted) != bool(inserted):
+        if cigar_writes_allele(read, read_gaps, bases, offset, at, deleted, inserted):
+            return True
+        left, right = slide(bases, at - offset, len(deleted), inserted)
+        reach = len(deleted) + len(inserted) + 1  # an aligner may put it about its own length past the repeat, with mismatches
+        low, high = at - left - reach, at + len(deleted) + right + reach
+    else:  # a complex allele: its span, widened by its length
+        reach = max(len(ref), len(alt)) + 1
+        low, high = start - reach, start + len(ref) + reach
+    return bases_fit_alternate(read, read_gaps, (bases, offset), start, ref, alt, (low, high))
+
+
+def bases_fit_alternate(
+    read: AlignedRead, read_gaps: list[Gap], reference: tuple[bytes, int], start: int, ref: bytes, alt: bytes, guard: tuple[int, int]
+) -> bool:
     """Whether the read's bases beside a variant fit its ALT haplotype better than the REF one.
 
     Read rightwards from the variant's first base and leftwards from the first base after
-    its REF span; either side decides if the two haplotypes differ there.
+    its REF span, base for base; either side decides if the two haplotypes differ there.
+    Each side ends at the read's first gap outside ``guard`` (the reference span where a gap
+    may be this allele written along its repeat): past another indel the read's bases are
+    shifted against both haplotypes, and the longer side would win by that shift, not by the
+    allele. ``reference``: its bases from an offset.
     """
+    bases, offset = reference
+    low, high = guard
     anchor = read.query_at(start)
     if anchor is not None:
-        count = min(len(read.sequence) - anchor, WINDOW_LIMIT)
-        context = reference.fetch(reference_contig, start, start + len(ref) + count)
+        stop = min([gap.query for gap in read_gaps if gap.position >= high and gap.query >= anchor], default=len(read.sequence))
+        count = min(stop - anchor, WINDOW_LIMIT)
+        context = bases[start - offset : start - offset + len(ref) + count]
         if context:
             ref_side = context[:count]
             alt_side = (alt + context[len(ref) :])[:count]
@@ -142,15 +270,51 @@ def supports_alternate(read: AlignedRead, reference_contig: str, reference: Refe
     if end_query is None and read.span[1] == after:
         end_query = len(read.sequence)  # the read ends with the variant's last base
     if end_query:
-        count = min(end_query, WINDOW_LIMIT)
-        context = reference.fetch(reference_contig, after - count - len(alt), after)
-        if len(context) >= count:
+        ends = [gap.query + (gap.length if gap.op == INSERTION else 0) for gap in read_gaps]
+        begin = max([end for gap, end in zip(read_gaps, ends, strict=True) if end <= end_query and gap_end(gap) <= low], default=0)
+        count = min(end_query - begin, WINDOW_LIMIT)
+        context = bases[max(0, after - count - len(alt) - offset) : after - offset]
+        if count > 0 and len(context) >= count:
             ref_side = context[-count:]
             alt_side = (context[: len(context) - len(ref)] + alt)[-count:]
             observed = read.sequence[end_query - count : end_query]
             if len(alt_side) == count and ref_side != alt_side:
                 return mismatches(observed, alt_side) < mismatches(observed, ref_side)
     return False
+
+
+def gap_end(gap: Gap) -> int:
+    """The reference position after a gap (where an insertion is, after a deletion or skip)."""
+    return gap.position + (gap.length if gap.op in (DELETION, SKIP) else 0)
+
+
+def replaced_base(read: AlignedRead, position: int) -> bytes | None:
+    """The read's bases standing for a reference base it deletes beside an insertion (``1I1D``,
+    ``1D1I``: how some aligners write a mismatch): the deleted bases of a run of adjacent
+    insertions and deletions are replaced by its inserted bases, base for base when they are as
+    many, else all of them for each (fail closed); None when the base is not so replaced."""
+    operations = [(op, length) for op, length in read.operations if op not in (HARD_CLIP, PADDING)]
+    reference, query = read.start, 0
+    runs: list[list[tuple[int, int, int, int]]] = [[]]
+    for op, length in operations:
+        if op in (INSERTION, DELETION):
+            runs[-1].append((op, reference, query, length))
+        elif runs[-1]:
+            runs.append([])
+        if op in CONSUMES_REFERENCE:
+            reference += length
+        if op in CONSUMES_QUERY:
+            query += length
+    for run in runs:
+        deleted = [(at, length) for op, at, _, length in run if op == DELETION]
+        inserted = b"".join(read.sequence[at : at + length] for op, _, at, length in run if op == INSERTION)
+        if not deleted or not inserted:
+            continue
+        first = deleted[0][0]
+        last = deleted[-1][0] + deleted[-1][1]
+        if first <= position < last:
+            return inserted[position - first : position - first + 1] if len(inserted) == last - first else inserted
+    return None
 
 
 def carried_sites(read: AlignedRead, sites: GermlineSites, candidates: list[int], with_snvs: bool) -> list[int]:
@@ -163,10 +327,8 @@ def carried_sites(read: AlignedRead, sites: GermlineSites, candidates: list[int]
             if len(alt) == len(site.ref):
                 if not with_snvs:
                     continue
-                hit = any(
-                    ref_base != alt_base and (query := read.query_at(site.start + offset)) is not None and read.sequence[query] == alt_base
-                    for offset, (ref_base, alt_base) in enumerate(zip(site.ref, alt, strict=True))
-                )
+                hit = any(ref_base != alt_base and base_carried(read, site.start + offset, alt_base)
+                          for offset, (ref_base, alt_base) in enumerate(zip(site.ref, alt, strict=True)))  # fmt: skip
             elif reference_contig is None:
                 hit = False
             else:
@@ -175,6 +337,16 @@ def carried_sites(read: AlignedRead, sites: GermlineSites, candidates: list[int]
                 carried.append(index)
                 break
     return carried
+
+
+def base_carried(read: AlignedRead, position: int, alt_base: int) -> bool:
+    """Whether the read has ``alt_base`` at reference ``position``: aligned or laid out in a
+    clip, or inserted beside the deletion of that base (``replaced_base``)."""
+    query = read.query_at(position)
+    if query is not None:
+        return read.sequence[query] == alt_base
+    replaced = replaced_base(read, position)
+    return replaced is not None and alt_base in replaced
 
 
 def unmasked_regions(read: AlignedRead, regions: list[Region]) -> list[Region]:

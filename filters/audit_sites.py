@@ -11,11 +11,13 @@ What counts as carrying a germline allele (man page, *GERMLINE ALLELES*):
 
 - SNV and MNP: a read base, aligned or in a soft clip laid out beside the alignment,
   equal to the ALT base at a position where ALT differs from REF;
-- insertion, deletion or complex allele: the read's bases beside the variant fit the
-  ALT haplotype better than the REF one (fewer mismatches), read from the anchor base
-  rightwards and from the first base after the event leftwards. An aligner shows such
-  an allele as an insertion or deletion in the CIGAR or as a soft clip, so only reads
-  whose CIGAR has one near the site are compared this way.
+- insertion, deletion or complex allele: the read's CIGAR writes the indel at one of its
+  placements along its repeat, or the read's bases beside the variant fit the ALT
+  haplotype better than the REF one (fewer mismatches), read from the anchor base
+  rightwards and from the first base after the event leftwards, each side no further
+  than the read's next gap outside the allele's stretch (``audit_reads``). An aligner
+  shows such an allele as an insertion or deletion in the CIGAR or as a soft clip, so
+  only reads whose CIGAR has one near the site are compared this way.
 """
 
 from __future__ import annotations

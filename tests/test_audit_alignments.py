@@ -1,0 +1,286 @@
+"""genoscrub-audit --germline reads an alignment as htslib's readers do (red teams 5a and 5b).
+
+- a CIGAR of more than 65535 operations, stored as ``<l_seq>S<n>N`` and ``CG:B:I`` (SAM 1.6,
+  section 4.2.2), is read from CG, by the C walk and its numpy twin, in BAM and SAM;
+- a CIGAR operation none of ``MIDNSHP=X`` (``B``) is a finding, as every scrubber refuses it;
+- an SNV written as an insertion beside the deletion of its base (``1I1D``, ``1D1I``) is carried;
+- an indel allele is judged by the read's alignment: a gap that writes it anywhere along its
+  repeat is carried whatever the bases, and another indel nearby (a long read's errors, a
+  somatic indel) neither hides a carried allele nor makes one of a reference read.
+
+Inputs are built here with pysam; the findings are compared with what bcftools mpileup reads.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import random
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pysam
+import pytest
+from genoscrub import audit_bam, scan
+from genoscrub.audit_bam import CIGAR_OFF_GRAMMAR, BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
+from genoscrub.audit_findings import Findings
+from genoscrub.audit_sites import GermlineSites, Reference, read_variants
+
+from tests.conftest import run_command
+
+Cigar = list[tuple[int, int]]
+M, I, D, S = 0, 1, 2, 4  # noqa: E741 - the CIGAR letters
+REPEAT = "TAGA" * 8
+REPEAT_AT = 2000  # 0-based start of the repeat
+
+
+def reference_bases(length: int) -> str:
+    rng = random.Random(3)
+    bases = [rng.choice("ACGT") for _ in range(length)]
+    if length > REPEAT_AT + len(REPEAT) + 10:
+        bases[REPEAT_AT - 1] = "C"  # no TAGA before the repeat, nor after it
+        bases[REPEAT_AT : REPEAT_AT + len(REPEAT)] = REPEAT
+        bases[REPEAT_AT + len(REPEAT)] = "C"
+    return "".join(bases)
+
+
+def write_inputs(folder: Path, reference: str, sites: list[tuple[int, str, str]]) -> None:
+    """ref.fa and germline.vcf: ``sites`` are (0-based position, REF, ALT)."""
+    (folder / "ref.fa").write_text(">chr1\n" + "\n".join(reference[i : i + 60] for i in range(0, len(reference), 60)) + "\n")
+    pysam.faidx(str(folder / "ref.fa"))
+    lines = "".join(f"chr1\t{position + 1}\t.\t{ref}\t{alt}\t50\tPASS\t.\n" for position, ref, alt in sites)
+    header = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(reference)}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (folder / "germline.vcf").write_text(header + lines)
+
+
+def write_bam(path: Path, length: int, reads: list[tuple[int, Cigar, str]]) -> Path:
+    """One read a record (pysam, so htslib's own encoding: a CIGAR of more than 65535
+    operations goes to CG), sorted."""
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": length}]})
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for number, (position, cigar, sequence) in enumerate(sorted(reads, key=lambda read: read[0])):
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.reference_id, read.reference_start, read.mapping_quality = f"READ{number}", 0, position, 60
+            read.cigartuples = cigar
+            read.query_sequence = sequence
+            read.query_qualities = pysam.qualitystring_to_array("I" * len(sequence))
+            out.write(read)
+    return path
+
+
+def audited(path: Path, folder: Path, pure: bool = False) -> dict[str, Any]:
+    """The findings of --germline on ``path``, in one process, with the C walk or its numpy twin."""
+    reference = Reference(str(folder / "ref.fa"))
+    variants = read_variants(str(folder / "germline.vcf"), "germline list")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        if pure:
+            monkeypatch.setattr(audit_bam.scan, "bam_records", scan.python.bam_records)
+        with open(path, "rb") as stream:
+            blocks = CountedBlocks(bgzf_blocks(stream, str(path)))
+            header, rest = read_header(blocks, str(path))
+            names = {name: length for name, length in header.references}
+            checks = RecordChecks(str(path), list(names), germline=GermlineSites(variants, "germline", names, reference))
+            findings = Findings()
+            BamAudit(checks, findings, 1).run(blocks, rest)
+    return findings.as_dict()
+
+
+def germline_keys(found: dict[str, Any]) -> dict[str, int]:
+    return dict(found["germline"].get("by_key", {}))
+
+
+def test_a_read_of_more_than_65535_cigar_operations_is_read_from_cg(tmp_path: Path) -> None:
+    """An ultra-long read (1M1I 33000 times) carrying a germline SNV: htslib writes its CIGAR
+    to CG; the audit finds the allele in the BAM, by either walk, and in the SAM text."""
+    reference = reference_bases(40000)
+    site = 20000
+    alt = "A" if reference[site] != "A" else "C"
+    write_inputs(tmp_path, reference, [(site, reference[site], alt)])
+    start, pairs = 5000, 33000
+    sequence = "".join((alt if position == site else reference[position]) + "G" for position in range(start, start + pairs))
+    path = write_bam(tmp_path / "long.bam", len(reference), [(start, [(M, 1), (I, 1)] * pairs, sequence)])
+    with gzip.open(path) as stream:
+        assert b"CGBI" in stream.read()  # stored as the placeholder and CG, as every BAM writer stores it
+    for pure in (False, True):
+        assert germline_keys(audited(path, tmp_path, pure)) == {f"chr1:{site + 1}": 1}
+    sam = tmp_path / "long.sam"
+    sam.write_text(str(pysam.view("-h", str(path))))
+    report = tmp_path / "report.json"
+    germline, fasta = str(tmp_path / "germline.vcf"), str(tmp_path / "ref.fa")
+    result = run_command("genoscrub-audit", "-q", "-j", "1", "--report", str(report), "--germline", germline, "-r", fasta, str(sam))
+    assert result.returncode == 1, result.stderr
+    assert germline_keys(json.loads(report.read_text())["files"][0]["findings"]) == {f"chr1:{site + 1}": 1}
+
+
+def test_a_cigar_operation_off_midnshpx_is_a_finding(tmp_path: Path) -> None:
+    """``B`` (htslib's code 9), which every scrubber refuses: a metadata finding, by either walk;
+    the same read without it is none."""
+    reference = reference_bases(3000)
+    write_inputs(tmp_path, reference, [(1518, reference[1518], "A" if reference[1518] != "A" else "C")])
+    back = write_bam(
+        tmp_path / "back.bam", len(reference), [(1479, [(M, 39), (9, 5), (M, 66)], reference[1479:1518] + reference[1513:1579])]
+    )
+    for pure in (False, True):
+        found = audited(back, tmp_path, pure)
+        assert found["metadata"]["by_key"] == {CIGAR_OFF_GRAMMAR: 1}, found["metadata"]
+    plain = write_bam(tmp_path / "plain.bam", len(reference), [(1479, [(M, 105)], reference[1479:1584])])
+    assert audited(plain, tmp_path)["metadata"]["count"] == 0
+
+
+@pytest.mark.parametrize("order", ["1I1D", "1D1I"])
+def test_an_snv_written_as_an_insertion_beside_its_deleted_base_is_carried(tmp_path: Path, order: str) -> None:
+    """``82M1I1D17M`` and ``82M1D1I17M`` with the ALT base inserted where the site's base is
+    deleted (how some aligners score a mismatch): carried; with another base inserted, not."""
+    reference = reference_bases(3000)
+    site = 1889
+    alt = "A" if reference[site] != "A" else "C"
+    other = next(base for base in "ACGT" if base not in (alt, reference[site]))
+    write_inputs(tmp_path, reference, [(site, reference[site], alt)])
+    gap = [(I, 1), (D, 1)] if order == "1I1D" else [(D, 1), (I, 1)]
+    for inserted, carried in ((alt, True), (other, False)):
+        sequence = reference[site - 82 : site] + inserted + reference[site + 1 : site + 18]
+        path = write_bam(tmp_path / f"{inserted}.bam", len(reference), [(site - 82, [(M, 82), *gap, (M, 17)], sequence)])
+        assert germline_keys(audited(path, tmp_path)) == ({f"chr1:{site + 1}": 1} if carried else {})
+
+
+def indel_reads(reference: str, site: int) -> dict[str, tuple[int, Cigar, str, bool]]:
+    """The red team's reads at the deletion of ``reference[site + 1]``: (start, CIGAR, bases,
+    carries it)."""
+    start = site - 89
+
+    def bases(first: int, count: int) -> str:
+        return reference[first : first + count]
+
+    after = site + 2  # the first base after the deleted one
+    return {
+        "plain carrier": (start, [(M, 90), (D, 1), (M, 93)], bases(start, 90) + bases(after, 93), True),
+        "carrier, an insertion each side": (
+            start, [(M, 77), (I, 1), (M, 13), (D, 1), (M, 12), (I, 1), (M, 80)],
+            bases(start, 77) + "A" + bases(start + 77, 13) + bases(after, 12) + "G" + bases(after + 12, 80), True,
+        ),
+        "carrier, an insertion 5 right": (
+            start, [(M, 77), (I, 1), (M, 13), (D, 1), (M, 5), (I, 1), (M, 87)],
+            bases(start, 77) + "A" + bases(start + 77, 13) + bases(after, 5) + "G" + bases(after + 5, 87), True,
+        ),
+        "reference, a deletion 13 right": (start, [(M, 103), (D, 1), (M, 80)], bases(start, 103) + bases(start + 104, 80), False),
+        "reference, a deletion 31 right": (start, [(M, 121), (D, 1), (M, 80)], bases(start, 121) + bases(start + 122, 80), False),
+    }  # fmt: skip
+
+
+def test_another_indel_beside_a_germline_deletion_does_not_decide_it(tmp_path: Path) -> None:
+    """A germline 1-base deletion outside any repeat: reads that carry it with error insertions
+    a few bases away are found, reads of the reference with a deletion 13 or 31 bases away are
+    not (each as bcftools mpileup reads it)."""
+    reference = reference_bases(3000)
+    site = next(at for at in range(938, 1100) if len({reference[at], reference[at + 1], reference[at + 2]}) == 3)
+    write_inputs(tmp_path, reference, [(site, reference[site : site + 2], reference[site])])
+    for name, (start, cigar, sequence, carried) in indel_reads(reference, site).items():
+        path = write_bam(tmp_path / "read.bam", len(reference), [(start, cigar, sequence)])
+        pysam.index(str(path))
+        region, fasta = f"chr1:{site + 1}", str(tmp_path / "ref.fa")
+        pileup = subprocess.run(
+            ["bcftools", "mpileup", "--min-ireads", "1", "-f", fasta, "-r", region, str(path)], capture_output=True, text=True, check=True
+        ).stdout
+        called = any(line.split("\t")[4].startswith(reference[site]) for line in pileup.splitlines() if not line.startswith("#"))
+        assert called == carried, name  # the independent reading
+        assert germline_keys(audited(path, tmp_path)) == ({f"chr1:{site + 1}": 1} if carried else {}), name
+
+
+def test_a_deletion_written_anywhere_along_its_repeat_is_carried_whatever_the_bases(tmp_path: Path) -> None:
+    """One TAGA of (TAGA)8 deleted: the read's 4D at the repeat's left end, one unit in, at its
+    right end, or at its left end with the read clipped inside the repeat (its bases fit both
+    haplotypes, its CIGAR shows the deletion) is carried; a read of the reference across the
+    repeat with a 1-base deletion 13 bases past it is not."""
+    reference = reference_bases(3000)
+    site = REPEAT_AT - 1  # the base before the repeat, and the first TAGA
+    write_inputs(tmp_path, reference, [(site, reference[site : site + 5], reference[site])])
+    haplotype = reference[:REPEAT_AT] + reference[REPEAT_AT + 4 :]
+    start = REPEAT_AT - 100
+    reads = {
+        f"4D at repeat offset {offset}": (start, [(M, 100 + offset), (D, 4), (M, 80 - offset)], haplotype[start : start + 180], True)
+        for offset in (0, 4, len(REPEAT) - 4)
+    }
+    clipped_at = REPEAT_AT + 4
+    reads["clipped inside the repeat"] = (
+        start,
+        [(M, 100), (D, 4), (S, 10)],
+        reference[start:REPEAT_AT] + reference[clipped_at : clipped_at + 10],
+        True,
+    )
+    end = REPEAT_AT + len(REPEAT)
+    reads["reference, a deletion past the repeat"] = (
+        start,
+        [(M, end - start + 13), (D, 1), (M, 40)],
+        reference[start : end + 13] + reference[end + 14 : end + 54],
+        False,
+    )
+    for name, (position, cigar, sequence, carried) in reads.items():
+        path = write_bam(tmp_path / "read.bam", len(reference), [(position, cigar, sequence)])
+        assert germline_keys(audited(path, tmp_path)) == ({f"chr1:{site + 1}": 1} if carried else {}), name
+
+
+def spliced_error(cigar: Cigar, position: int, sequence: str, away: tuple[int, int], rng: random.Random) -> tuple[Cigar, str] | None:
+    """The read with a 1-base error insertion spliced into an aligned run, at a reference
+    position a few bases more than ``away[1]`` from ``away[0]``; None where it has no such place."""
+    query, reference = 0, position
+    for index, (op, length) in enumerate(cigar):
+        for step in range(2, length - 2) if op == M else ():
+            if away[1] < abs(reference + step - away[0]) < away[1] + 6:
+                changed = [*cigar[:index], (M, step), (I, 1), (M, length - step), *cigar[index + 1 :]]
+                return changed, sequence[: query + step] + rng.choice("ACGT") + sequence[query + step :]
+        query += length if op in (M, I, S) else 0
+        reference += length if op in (M, D) else 0
+    return None
+
+
+def test_an_error_indel_away_from_a_repeat_neither_hides_nor_makes_its_indel(tmp_path: Path) -> None:
+    """A seeded sweep: an insertion or deletion of one or two units at a repeat; reads of its ALT
+    haplotype spelled by the test aligner under random scorings (gaps at either end of the
+    repeat, mismatches, clips), each also with a 1-base error insertion spliced in away from the
+    repeat, and reads of the reference with a 1-base error indel away from it. A read found
+    without the error is found with it; no reference read is found."""
+    from tests.spelling import Scoring, align
+
+    rng = random.Random(20261206)
+    letters = {"M": M, "I": I, "D": D, "S": S}
+    for case in range(15):
+        unit = rng.choice(["A", "CA", "AGC", "ATCT", "TTTG"])
+        reference = "".join(rng.choice("ACGT") for _ in range(300)) + unit * rng.randint(2, 8)
+        repeat_end = len(reference)
+        reference += "".join(rng.choice("ACGT") for _ in range(300))
+        anchor = 299
+        if case % 2:
+            ref, alt = reference[anchor : anchor + 1 + min(len(unit) * rng.randint(1, 2), repeat_end - anchor - 1)], reference[anchor]
+        else:
+            ref, alt = reference[anchor], reference[anchor] + unit * rng.randint(1, 2)
+        folder = tmp_path / f"case{case}"
+        folder.mkdir()
+        write_inputs(folder, reference, [(anchor, ref, alt)])
+        haplotype = reference[:anchor] + alt + reference[anchor + len(ref) :]
+        away = ((anchor + repeat_end) // 2, (repeat_end - anchor) // 2 + 2 * len(unit) * 2 + 12)
+        for number in range(6):
+            position = anchor - rng.randint(5, 40)  # the site near the read's start, the error just past the repeat
+            edge = away[0] + rng.choice([-1, 1, 1, 1]) * (away[1] + rng.randint(1, 6)) - position
+            if rng.random() < 0.5:
+                bases = reference[position : position + edge] + reference[position + edge + 1 : position + 101]
+                cigar = [(M, edge), (D, 1), (M, 100 - edge)]
+            else:
+                bases = reference[position : position + edge] + rng.choice("ACGT") + reference[position + edge : position + 99]
+                cigar = [(M, edge), (I, 1), (M, 99 - edge)]
+            if 3 < edge < 96:
+                path = write_bam(folder / "ref.bam", len(reference), [(position, cigar, bases)])
+                assert germline_keys(audited(path, folder)) == {}, (case, cigar)
+            start = max(0, anchor + rng.randint(-30, 5))
+            read = haplotype[start : start + 100]
+            scoring = Scoring(mismatch=rng.randint(1, 20), gap_open=rng.randint(1, 8), gap_extend=rng.randint(1, 3),
+                              gap_bar=rng.choice([0, 0, 4]), clip=rng.choice([None, 2, 6]), gaps_right=rng.random() < 0.5)  # fmt: skip
+            window = max(0, start - 12)
+            offset, operations = align(read, reference[window : start + 140], scoring)
+            cigar = [(letters[op], length) for op, length in operations]
+            spliced = spliced_error(cigar, window + offset, read, away, rng)
+            if M not in [op for op, _ in cigar] or spliced is None:
+                continue
+            found = germline_keys(audited(write_bam(folder / "alt.bam", len(reference), [(window + offset, cigar, read)]), folder))
+            with_error = germline_keys(audited(write_bam(folder / "err.bam", len(reference), [(window + offset, *spliced)]), folder))
+            assert not found or with_error, (case, number, cigar, spliced[0])
