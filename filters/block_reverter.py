@@ -110,6 +110,15 @@ class BlockReverter:
         self.known_contigs = records.known_contigs
         self.block_lines = 0
         """Lines of the last block, for the next block's line numbers."""
+        passed_on = records.passed_on  # --keep-alignment-lists: SA/XA/XB stay on every record
+        self.keep_unchanged_codes = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"} | passed_on) if passed_on else KEEP_UNCHANGED_CODES
+        self.keep_changed_codes = tag_codes(KEPT_TAGS | {b"MC"} | passed_on) if passed_on else KEEP_CHANGED_CODES
+        self.kept_unchanged_fields = tag_fields(KEPT_TAGS | {b"MD", b"NM", b"MC"} | passed_on) if passed_on else KEPT_UNCHANGED_TAG_FIELDS
+        self.kept_changed_fields = tag_fields(KEPT_TAGS | {b"MC"} | passed_on) if passed_on else KEPT_CHANGED_TAG_FIELDS
+        self.copying_fields = tag_fields(records.copying) if passed_on else COPYING_TAG_FIELDS
+        """The tag tables of the bulk paths, with the alignment lists kept where they are passed on.
+        The rows to look at are still found by every copying tag (``COPYING_CODES``): an ``SA``
+        decides the one-record path's clip rule."""
 
     def revert_block(self, text: bytes, first_line: int) -> bytes:
         """One block of whole records in, the same block as SAM text out: untouched
@@ -375,9 +384,9 @@ class BlockReverter:
             if len(bases) < length:
                 continue
             if revert_all and sequence.upper() == bases:
-                results[row] = b"\t".join([text[start:quality_end], *KEPT_UNCHANGED_TAG_FIELDS.findall(text, quality_end, end)])
+                results[row] = b"\t".join([text[start:quality_end], *self.kept_unchanged_fields.findall(text, quality_end, end)])
                 continue
-            kept = KEPT_CHANGED_TAG_FIELDS.findall(text, quality_end, end)
+            kept = self.kept_changed_fields.findall(text, quality_end, end)
             template_length = None
             if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
                 mate_fields = table.mandatory(row)
@@ -448,7 +457,7 @@ class BlockReverter:
                 continue
             lines, changed_reads, changed_bases = scan.sam_revert_matches(
                 text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
-                bases, offsets, KEEP_UNCHANGED_CODES, KEEP_CHANGED_CODES,
+                bases, offsets, self.keep_unchanged_codes, self.keep_changed_codes,
             )
             if changed_reads:
                 counts["reads_changed"] += changed_reads
@@ -514,7 +523,7 @@ class BlockReverter:
                 continue
             lines, changed_reads, changed_bases = scan.sam_revert_windows(
                 table.text, table.line_starts[found], sequence_starts, sequence_ends, quality_ends[found], table.line_ends[found],
-                starts, bases, starts - region_start, window_starts, window_ends, window_counts, KEEP_CHANGED_CODES,
+                starts, bases, starts - region_start, window_starts, window_ends, window_counts, self.keep_changed_codes,
             )
             if changed_reads:
                 counts["reads_changed"] += changed_reads
@@ -550,9 +559,9 @@ class BlockReverter:
             if b"\tSA" in tag_text:
                 continue
             if not (b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end)):
-                results[row] = text[start:quality_end] + COPYING_TAG_FIELDS.sub(b"", tag_text)
+                results[row] = text[start:quality_end] + self.copying_fields.sub(b"", tag_text)
                 continue
-            kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in COPYING_TAGS]
+            kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in self.records.copying]
             mate_fields = table.mandatory(row)
             mate = self.records.mate_update(mate_fields, kept)
             if mate in (MATE_REMOVED, MATE_UNKNOWN):

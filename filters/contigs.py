@@ -282,3 +282,35 @@ class ContigMap:
     def report_note(self) -> dict[str, str]:
         """Contig names mapped by convention, for ``--report`` (names, not identifiers)."""
         return dict(self.renamed)
+
+
+HIT_NAMES_CACHED = 4096
+"""Distinct hit contig names remembered by :class:`HitContigs` (a file names few; a hostile one
+could name millions, so the memo is emptied when full)."""
+
+
+class HitContigs:
+    """Contig names written inside records (the hits of ``SA``, ``XA``, ``XB``) read as the
+    header's contigs. ``samtools reheader`` renames ``@SQ`` but no tag, so a hit may name ``1``
+    in a ``chr1`` header: it is read through the spellings a ``ContigMap`` joins files by
+    (``conventional_names``). A name the header declares is that contig; another is every
+    declared contig it spells (fail closed where two could be meant); a name the header
+    cannot place gives None, which the callers judge as touching what they protect."""
+
+    def __init__(self, declared: Iterable[bytes]) -> None:
+        self.declared = frozenset(declared)
+        self.seen: dict[bytes, tuple[bytes, ...] | None] = {}
+
+    def places(self, name: bytes) -> tuple[bytes, ...] | None:
+        """The declared contigs a hit naming ``name`` may lie on; None: none that the header declares."""
+        if name in self.declared:
+            return (name,)
+        found = self.seen.get(name, ())
+        if found == ():
+            text = name.decode("ascii", errors="replace")
+            spelled = tuple(other.encode() for other in conventional_names(text) if other.encode() in self.declared)
+            found = spelled or None
+            if len(self.seen) >= HIT_NAMES_CACHED:
+                self.seen.clear()
+            self.seen[name] = found
+        return found

@@ -12,11 +12,13 @@ another record's sequence or alignment removed.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
 from genoscrub.cigar import CONSUMES_REFERENCE, INS, CigarShape, ShapeCache, format_cigar
+from genoscrub.contigs import HitContigs
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
 from genoscrub.keep_list import KeepList
@@ -44,11 +46,19 @@ germline allele that reverting the record's own bases does not reach:
   ``vA`` the read's allele at each, ``vW`` set only on reads that lie on one): a read
   with the reference allele there has nothing to revert, yet its tags show the site."""
 
+ALIGNMENT_LISTS = frozenset([b"SA", b"XA", b"XB"])
+"""The copying tags that list the read's other alignments. ``--keep-alignment-lists`` leaves
+them on every record for sam-mask-regions ``--drop-alignment-lists`` after it (the cohort
+workflow's chain): the masker judges a read by them (an ``XA`` hit in a region masks every base)
+and then removes them all, as this command would have."""
+
 MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MSHP=]*[IDXN]")
 """An MC value with an operation the rules may change (M, S, H, P and = never change)."""
 MATE_CIGAR_LETTERS = b"IDXN"
 MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
+MATE_REMOVED_COUNT = "reads_removed_with_their_mate"
+"""The report key of records removed because their mate was (the template goes whole)."""
 MATE_UNKNOWN = b"?"
 """The mate's new CIGAR depends on bases this record cannot see (a keep-list allele): MC goes."""
 
@@ -92,6 +102,8 @@ class RevertOptions:
     """Keep SEQ and QUAL of secondary records (default: ``*``)."""
     clips: ClipRule = ClipRule.DIFFERING
     """Which soft clips are masked (``--keep-clips-off-sites``: ``ClipRule.NEAR_WINDOWS``)."""
+    keep_alignment_lists: bool = False
+    """Leave ``SA``/``XA``/``XB`` for sam-mask-regions ``--drop-alignment-lists`` (``ALIGNMENT_LISTS``)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +178,7 @@ class RecordReverter:
         shapes: ShapeCache,
         path: str,
         report: Report,
+        declared: Iterable[str] | None = None,
     ) -> None:
         self.reference = reference
         self.windows = windows
@@ -175,6 +188,12 @@ class RecordReverter:
         self.path = path
         self.report = report
         self.known_contigs = {name.encode() for name in reference.to_reference}
+        self.passed_on = ALIGNMENT_LISTS if options.keep_alignment_lists else frozenset()
+        """Copying tags left on every record for the masker after this command (``ALIGNMENT_LISTS``)."""
+        self.copying = COPYING_TAGS - self.passed_on
+        """The tags removed from every record (``COPYING_TAGS``, but those passed on)."""
+        self.hit_contigs = HitContigs(name.encode() for name in (reference.to_reference if declared is None else declared))
+        """The contigs of ``SA`` hits read as the header's (``declared``, its @SQ names)."""
         self.nearby = NearbyBases(reference)
 
     def rewrite(self, line: bytes, line_number: int, touched: bool = True) -> bytes | None:
@@ -196,13 +215,13 @@ class RecordReverter:
         if repeated:  # a second MC or MD would escape the rewrite of the first
             report.add("aux_repeats_removed", len(repeated))
             line = join(fields, tags)
-        kept_tags = [tag for tag in tags if tag[:2] not in COPYING_TAGS]
-        sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) else False
+        kept_tags = [tag for tag in tags if tag[:2] not in self.copying]
+        sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) or self.passed_on else False
         secondary_masked = False
         if flag & 0x100 and not options.keep_secondary_seq and (fields[9] != b"*" or fields[10] != b"*"):
             report.add("secondary_sequences_removed")  # its bases may hold an allele the alignment does not show
             fields[9] = fields[10] = b"*"
-            kept_tags = [tag for tag in kept_tags if tag[:2] in KEPT_TAGS or tag[:2] == b"MC"]
+            kept_tags = [tag for tag in kept_tags if tag[:2] in KEPT_TAGS or tag[:2] == b"MC" or tag[:2] in self.passed_on]
             secondary_masked = True
         if options.drop_unknown_contigs and fields[6] not in (b"=", b"*") and fields[6] not in self.known_contigs:
             report.add("mates_dropped_unknown_contig")  # the mate is dropped: this record stands alone
@@ -213,10 +232,11 @@ class RecordReverter:
             mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_CHANGES.search(line) else None
         old_mate_cigar = next((tag[5:] for tag in kept_tags if tag.startswith(b"MC:Z:")), None)
         if mate == MATE_REMOVED:
-            report.add("mates_removed")
-            make_single(fields)
-            kept_tags = without_mate_tags(kept_tags)
-        elif mate == MATE_UNKNOWN:
+            # The whole template goes: an unpaired mate would be left only where the read carried
+            # the germline allele that removed it (a skip at a deletion, a read of an insertion).
+            report.add(MATE_REMOVED_COUNT)
+            return None
+        if mate == MATE_UNKNOWN:
             report.add("mate_cigar_tags_removed")
             kept_tags = [tag for tag in kept_tags if not tag.startswith(b"MC:")]
         elif mate is not None:
@@ -304,7 +324,8 @@ class RecordReverter:
             sequence = fields[9]
             if sequence == b"*" or sequence.upper() == reference[position - offset : end - offset]:
                 self.fit_template_length(fields, template, position, end, end, shape.query_length)
-                return join(fields, [tag for tag in tags if tag[:2] in KEPT_TAGS or tag[:2] in (b"MD", b"NM", b"MC")])
+                kept = [tag for tag in tags if tag[:2] in KEPT_TAGS or tag[:2] in (b"MD", b"NM", b"MC") or tag[:2] in self.passed_on]
+                return join(fields, kept)
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
             position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
@@ -335,7 +356,10 @@ class RecordReverter:
         fields[9] = result.sequence
         fields[10] = result.qualities
         names = [tag[:2] for tag in tags]
-        new_tags = [tag for tag, tag_name in zip(tags, names, strict=True) if tag_name in KEPT_TAGS or tag_name == b"MC"]
+        passed_on = self.passed_on
+        new_tags = [
+            tag for tag, tag_name in zip(tags, names, strict=True) if tag_name in KEPT_TAGS or tag_name == b"MC" or tag_name in passed_on
+        ]
         if result.sequence != b"*" and (b"MD" in names or b"NM" in names):
             md, distance = scan.md_and_nm(position, result.operations, result.sequence, reference, offset)
             if b"MD" in names:
@@ -346,20 +370,26 @@ class RecordReverter:
 
     def _supplementary_touches(self, tags: list[bytes]) -> bool:
         """Whether another part of a chimeric read (SA tag) lies on a window: then this
-        record's soft clips hold those bases, and are masked."""
+        record's soft clips hold those bases, and are masked. A part's contig is read through
+        the header's spellings (``HitContigs``: ``1`` in a ``chr1`` header, after ``samtools
+        reheader``); a part that cannot be read, or on a contig the header cannot place, is
+        taken to lie on one (fail closed)."""
         for tag in tags:
             if not tag.startswith(b"SA:Z:"):
                 continue
             if self.windows.revert_all:
                 return True
-            for segment in tag[5:].split(b";"):
+            for segment in filter(None, tag[5:].split(b";")):
                 parts = segment.split(b",")
                 if len(parts) < 4 or not parts[1].isdigit():
-                    continue
+                    return True
+                places = self.hit_contigs.places(parts[0])
+                if places is None:
+                    return True
                 shape = self.shapes[parts[3]]
                 start = int(parts[1]) - 1
                 end = start + (shape.reference_length if shape else 1)
-                if self.windows.for_span(parts[0].decode(errors="replace"), start, end):
+                if any(self.windows.for_span(place.decode(errors="replace"), start, end) for place in places):
                     return True
         return False
 

@@ -25,12 +25,14 @@ aligner chose for an allele:
   bases and qualities, when the ``L`` bases each side of that point touch a
   window: an aligner may write an SNV as an insertion beside a deletion (``1I1D``
   as well as ``1D1I``), or put the insertion at a read's first or last base;
-- a skip (``N``) whose either edge lies in the window of a germline *deletion*
-  may be that deletion written as an intron: the record is removed (the mate
-  becomes unpaired); a skip that merely spans a window stays, as the read has
-  no bases there. With ``--all`` (no windows of deletions) a skip shorter than
-  ``SHORT_SKIP``, too short for an intron, is a deletion and filled like one;
-  a longer one stays;
+- a skip (``N``) lying wholly in the window of a germline *deletion* is that
+  deletion written as an intron (an RNA aligner's long gap) and is filled like
+  one; a skip with only one edge in such a window may hide the deletion beside
+  an intron: the record is removed, and so is its mate (which learns it from
+  ``MC``), so that no unpaired mate marks the carriers; a skip that merely
+  spans a window stays, as the read has no bases there. With ``--all`` (no
+  windows of deletions) a skip shorter than ``SHORT_SKIP``, too short for an
+  intron, is a deletion and filled like one; a longer one stays;
 - soft-clipped bases (``S``) are masked (base ``N``, quality ``MASKED_QUALITY``)
   by :class:`ClipRule`: by default when their projection onto the reference
   (plus ``CLIP_MARGIN``) touches a window or when they differ from the
@@ -223,6 +225,10 @@ class Windows:
         index = bisect_left(self.starts, end) - 1
         return index >= 0 and self.reach[index] > start
 
+    def covers(self, start: int, end: int) -> bool:
+        """Whether one window holds all of ``[start, end)``."""
+        return any(window_start <= start and end <= window_end for window_start, window_end in self.overlapping(start, end))
+
 
 NO_WINDOWS = Windows(())
 
@@ -266,6 +272,15 @@ def deletion_reverted(windows: Windows, position: int, length: int) -> bool:
 def skip_hides_deletion(deletions: Windows, position: int, length: int) -> bool:
     """Whether either edge of a skip ``[position, position + length)`` lies in a germline deletion's window."""
     return deletions.touches(position - 1, position + 1) or deletions.touches(position + length - 1, position + length + 1)
+
+
+def skip_is_deletion(deletions: Windows, position: int, length: int, short_skip: int) -> bool:
+    """Whether a skip ``[position, position + length)`` is filled like a deletion: shorter than
+    ``short_skip`` (``--all``: too short for an intron), or lying wholly in one germline
+    deletion's window, where it is that deletion written as an intron (an RNA aligner writes a
+    gap of 21 bases or more so). Removing such a read instead would leave its mate, or a dip in
+    depth, only where the person carries the deletion."""
+    return length < short_skip or deletions.covers(position, position + length)
 
 
 # --- one record ---------------------------------------------------------------------------------
@@ -534,7 +549,7 @@ def revert_until_settled(
                         new_qualities += qualities[query_position : query_position + length]
                 append_operation(new_operations, INS, length)
             query_position += length
-        elif op == DEL or (op == SKIP and length < short_skip):
+        elif op == DEL or (op == SKIP and skip_is_deletion(deletion_windows, reference_position, length, short_skip)):
             start = reference_position - reference_offset
             deleted = reference[start : start + length]
             reverted = op == SKIP or deletion_reverted(windows, reference_position, length)
@@ -717,7 +732,7 @@ def mate_cigar_settled(
                 reverted = True
             else:
                 append_operation(operations, INS, length)
-        elif op == DEL or (op == SKIP and length < short_skip):
+        elif op == DEL or (op == SKIP and skip_is_deletion(deletion_windows, reference_position, length, short_skip)):
             filled = op == SKIP or deletion_reverted(windows, reference_position, length)
             if filled and keep is not None and keep.keeps_deletion(reference_position, length):
                 filled = False

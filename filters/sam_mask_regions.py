@@ -64,7 +64,7 @@ from genoscrub.cli import (
     make_app,
     run,
 )
-from genoscrub.contigs import ContigMap
+from genoscrub.contigs import ContigMap, HitContigs
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.regions import (
@@ -487,10 +487,13 @@ class RegionMasker:
         report: Report,
         drop_unknown_contigs: bool = False,
         one_by_one: bool = False,
+        drop_alignment_lists: bool = False,
     ) -> None:
         self.regions = regions
         self.places = ReadPlaces(declared)
         """FLAG, POS, PNEXT, RNAME and RNEXT read as every SAM command reads them."""
+        self.hit_contigs = HitContigs(declared)
+        """The contigs of ``SA``/``XA``/``XB`` hits read as the header's (``1`` in a ``chr1`` header)."""
         self.reference = reference
         self.drop = drop
         self.path = path
@@ -499,6 +502,10 @@ class RegionMasker:
         self.drop_unknown_contigs = drop_unknown_contigs
         self.one_by_one = one_by_one
         """Every record judged alone (``GENOSCRUB_ONE_BY_ONE=1``): the reference the block path must equal."""
+        self.drop_alignment_lists = drop_alignment_lists
+        """``--drop-alignment-lists``: ``SA``/``XA``/``XB`` judged, then removed from every record
+        (after sam-revert-germline ``--keep-alignment-lists``, which left them for this judgement).
+        Every record holding one is a candidate of the block path, so ``rewrite`` sees them all."""
 
     def find_bad_record(self, lines: list[bytes], first_line: int) -> InputError:
         """The error for the first line the block-wide expression could not read."""
@@ -908,6 +915,8 @@ class RegionMasker:
                 self.report.add("mate_score_tags_removed", removed)
         if any(name + b":Z:" in fields[9] for name in ALIGNMENT_LISTS):
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
+        if self.drop_alignment_lists:
+            changed = without_alignment_lists(changed or list(fields)) or changed
         if self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
             changed = changed or list(fields)
             changed[6], changed[7], changed[8] = b"*", b"0", b"0"
@@ -1027,6 +1036,9 @@ class RegionMasker:
         return self.mask_record(fields, line_number, None)
 
     def list_touches(self, value: bytes | None, name: bytes) -> bool:
+        """Whether an alignment list names a hit that touches a region: its contig read through
+        the header's spellings (``HitContigs``), and judged as touching where it cannot be read
+        or placed."""
         if value is None:
             return False
         for entry in filter(None, value.split(b";")):
@@ -1039,12 +1051,24 @@ class RegionMasker:
             except (IndexError, ValueError):
                 return True  # unreadable: fail closed
             shape = self.shapes[cigar]
-            if shape is None:
-                return True
+            places = self.hit_contigs.places(contig)
+            if shape is None or places is None:
+                return True  # a CIGAR that cannot be read, a contig the header cannot place: fail closed
             lead, extent = footprint_extents(shape)
-            if self.regions.overlaps(contig, position - lead, position + extent):
+            if any(self.regions.overlaps(place, position - lead, position + extent) for place in places):
                 return True
         return False
+
+
+def without_alignment_lists(fields: list[bytes]) -> list[bytes] | None:
+    """The record's fields without ``SA``/``XA``/``XB`` (``--drop-alignment-lists``); None when it has none."""
+    parts = fields[9].split(b"\t", 2)
+    if len(parts) < 3:
+        return None
+    tags, removed = without_tags(parts[2], ALIGNMENT_LISTS)
+    if not removed:
+        return None
+    return [*fields[:9], b"\t".join(filter(None, [parts[0], parts[1], tags]))]
 
 
 def split_header(blocks: Iterator[tuple[int, bytes]]) -> tuple[list[bytes], list[tuple[int, bytes]]]:
@@ -1070,6 +1094,7 @@ def mask_regions(
     report: Report,
     drop_unknown_contigs: bool = False,
     one_by_one: bool | None = None,
+    drop_alignment_lists: bool = False,
 ) -> Iterator[bytes]:
     """Yield SAM text: the header with one ``@PG`` line, then the masked reads. ``source``
     gives ``(number of the first line, text)`` for blocks of whole lines, each ending in a
@@ -1094,7 +1119,7 @@ def mask_regions(
     yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
     masker = RegionMasker(
         regions, {name.encode() for name in contigs}, reference, drop, path, report, drop_unknown_contigs,
-        one_record_path_forced() if one_by_one is None else one_by_one,
+        one_record_path_forced() if one_by_one is None else one_by_one, drop_alignment_lists,
     )
     for first_line, text in chain(pending, blocks):
         out = masker.process(text, first_line)
@@ -1113,6 +1138,7 @@ def mask_stage(
     reference: str | None = None,
     drop: bool = False,
     drop_unknown_contigs: bool = False,
+    drop_alignment_lists: bool = False,
 ) -> SamStage:
     """The command's work, its region request checked (keyword names are the options' own,
     see ``main``): what ``main`` runs between its reader and writer, and the cohort workflow
@@ -1121,7 +1147,10 @@ def mask_stage(
     request.check()
 
     def transform(blocks: Iterable[tuple[int, int, bytes]]) -> Iterator[bytes]:
-        return mask_regions(((first, text) for first, _, text in blocks), request, reference, drop, path, report, drop_unknown_contigs)
+        return mask_regions(
+            ((first, text) for first, _, text in blocks), request, reference, drop, path, report, drop_unknown_contigs,
+            drop_alignment_lists=drop_alignment_lists,
+        )
 
     return SamStage(COMMAND, transform)
 
@@ -1151,6 +1180,13 @@ def main(
     drop_unknown_contigs: Annotated[
         bool, typer.Option("--drop-unknown-contigs", help="With -r: drop (and count) reads on contigs the reference lacks; default: fail.")
     ] = False,
+    drop_alignment_lists: Annotated[
+        bool,
+        typer.Option(
+            "--drop-alignment-lists",
+            help="Remove SA, XA and XB from every record once judged (after sam-revert-germline --keep-alignment-lists).",
+        ),
+    ] = False,
     output_fmt: Annotated[
         str, typer.Option("-O", "--output-fmt", metavar="FORMAT", callback=output_format, help="sam (default) or bam.")
     ] = "sam",
@@ -1168,6 +1204,7 @@ def main(
             reference=reference,
             drop=drop,
             drop_unknown_contigs=drop_unknown_contigs,
+            drop_alignment_lists=drop_alignment_lists,
         )
         stream: Any = open_alignment_text(input, reference)
         sink = AlignmentOutput(output, output_fmt, reference)

@@ -40,9 +40,9 @@ from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
 from genoscrub.keep_list import GERMLINE_AF, KeepList, read_keep_list, screen_keep_list
 from genoscrub.one_by_one import one_by_one as one_record_path_forced
-from genoscrub.record_reverter import EveryDifference, GermlineWindows, RecordReverter, RevertOptions
+from genoscrub.record_reverter import MATE_REMOVED_COUNT, EveryDifference, GermlineWindows, RecordReverter, RevertOptions
 from genoscrub.report import InputError, Report, UsageError
-from genoscrub.revert import ClipRule
+from genoscrub.revert import NO_ALIGNED_BASE, SKIP_AT_DELETION, ClipRule
 from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
@@ -50,6 +50,12 @@ from genoscrub.streams import BackgroundWriter, background_reads, whole_line_blo
 
 COMMAND = "sam-revert-germline"
 app = make_app()
+
+REMOVALS = (
+    NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MATE_REMOVED_COUNT, "reads_dropped_unknown_contig",
+)
+"""The report's counts of records not written: ``reads_out`` is ``reads_in`` less them (the
+workflow checks a gathered BAM's records against it)."""
 
 READ_SIZE = 1 << 20
 """Bytes per read from the decoder: small enough that the processes before and
@@ -105,7 +111,7 @@ class RevertSetup:
             windows = GermlineWindows(tables, shapes)
         if self.keep is not None:
             self.keep.use_for_input(contigs, report)
-        records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report)
+        records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs)
         return BlockReverter(records, ReadPlaces(name.encode() for name in contigs), self.one_by_one)
 
 
@@ -165,6 +171,7 @@ def revert_stage(
     keep_unmapped: bool = False,
     keep_secondary_seq: bool = False,
     keep_clips_off_sites: bool = False,
+    keep_alignment_lists: bool = False,
 ) -> SamStage:
     """The command's work, its options checked and the reference, germline sites and keep
     list read (keyword names are the options' own, see ``main``): what ``main`` runs
@@ -199,11 +206,12 @@ def revert_stage(
         drop_unknown_contigs=drop_unknown_contigs,
         keep_secondary_seq=keep_secondary_seq,
         clips=ClipRule.NEAR_WINDOWS if keep_clips_off_sites else ClipRule.DIFFERING,
+        keep_alignment_lists=keep_alignment_lists,
     )
     setup = RevertSetup(fasta, sites, keep, options, path, report)
 
     def finish() -> None:
-        removed = report.counts["reads_removed_no_aligned_base"] + report.counts["reads_dropped_unknown_contig"]
+        removed = sum(report.counts[key] for key in REMOVALS)
         report.counts["reads_out"] = report.counts["reads_in"] - removed
         if keep is not None:
             report.counts["keep_allele_observations_kept"] = keep.kept_observations()
@@ -254,6 +262,14 @@ def main(
             help="With -v: keep soft clips that touch no germline site (default: a clip that differs from the reference is masked).",
         ),
     ] = False,
+    keep_alignment_lists: Annotated[
+        bool,
+        typer.Option(
+            "--keep-alignment-lists",
+            help="Leave SA, XA and XB for sam-mask-regions --drop-alignment-lists piped after this command, which judges reads "
+            "by them and then removes them all (the cohort workflow). Never on its own: they may show germline indels.",
+        ),
+    ] = False,
     output: OutputOption = None,
     output_format: Annotated[
         str, typer.Option("-O", "--output-fmt", metavar="FORMAT", help="sam (default), bam or cram.")
@@ -278,6 +294,7 @@ def main(
             keep_unmapped=keep_unmapped,
             keep_secondary_seq=keep_secondary_seq,
             keep_clips_off_sites=keep_clips_off_sites,
+            keep_alignment_lists=keep_alignment_lists,
         )
         sink = AlignmentOutput(output, output_format, reference_path if output_format == "cram" else None)
         writer = BackgroundWriter(sink)  # the encoder downstream never waits for this process's CPU

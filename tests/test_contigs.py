@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pysam
 import pytest
-from genoscrub.contigs import ContigMap, OtherSpelling, conventional_names
+from genoscrub.contigs import ContigMap, HitContigs, OtherSpelling, conventional_names
 from genoscrub.report import InputError
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -375,3 +375,14 @@ def header_contigs(path: Path) -> dict[str, int | None]:
             return dict(zip(alignments.references, alignments.lengths, strict=True))
     except (OSError, ValueError):
         return {}
+
+
+def test_hit_contigs_are_read_as_the_headers_contigs() -> None:
+    """A contig named inside a record (an SA/XA hit) is the header's contig of that name, else
+    every header contig it spells, else None."""
+    hits = HitContigs([b"chr1", b"chrM", b"chrX", b"2", b"chr2"])
+    assert hits.places(b"chr1") == (b"chr1",) and hits.places(b"1") == (b"chr1",)
+    assert hits.places(b"MT") == (b"chrM",) and hits.places(b"23") == (b"chrX",)
+    assert hits.places(b"2") == (b"2",) and set(hits.places(b"chr2") or ()) == {b"chr2"}
+    assert hits.places(b"3") is None and hits.places(b"\xff") is None
+    assert HitContigs([b"1", b"chr1"]).places(b"chr1") == (b"chr1",) and HitContigs([b"chrM", b"MT"]).places(b"M") == (b"chrM", b"MT")

@@ -66,8 +66,8 @@ def steps_of(case: str, files: dict[str, str], out: Path) -> list[str]:
         # The workflow's own three steps (workflow/rules/bam.smk).
         "workflow": [
             f"sam-scrub-rg -q --names --key-file {key} --map {shlex.quote(files['ids'])} {map_out} --no-map-out-read-names {reports[0]}",
-            f"sam-revert-germline -q -r {ref} -v {shlex.quote(files['germline'])} {reports[1]}",
-            f"sam-mask-regions -q -r {ref} --bed {shlex.quote(files['repeats'])} --flank 0 {reports[2]}",
+            f"sam-revert-germline -q -r {ref} -v {shlex.quote(files['germline'])} --keep-alignment-lists {reports[1]}",
+            f"sam-mask-regions -q -r {ref} --bed {shlex.quote(files['repeats'])} --flank 0 --drop-alignment-lists {reports[2]}",
         ],
         # Counter pseudonyms, every difference reverted, reads touching a region dropped with their mates.
         "all-and-drop": [
@@ -124,6 +124,37 @@ def test_the_chain_writes_what_the_pipe_writes(case: str, encoded: bool, files: 
     assert runs["chain"][0].count(b"\n") > 10_000
     if case == "workflow":
         assert (tmp_path / "chain" / "links.tsv").stat().st_mode & 0o077 == 0
+
+
+def test_a_read_placed_at_a_paralog_of_a_region_is_masked_in_the_workflows_chain(files: dict[str, str], tmp_path: Path) -> None:
+    """A read of a repeat placed (MAPQ 3) at another locus, its XA naming the repeat: the masker
+    masks every base (it may come from the region), so must the workflow's chain, where the
+    reverter runs first and removes XA/XB/SA from every record; a chimeric part (SA) in the
+    region masks the clip. Afterwards no record keeps an alignment list (they may show germline
+    indels), in the chain as in the pipe, and the other reads are what the reverter alone makes."""
+    import pysam
+
+    with pysam.FastaFile(files["ref"]) as fasta:
+        contig, start, end = Path(files["repeats"]).read_text().split("\t")[:3]
+        source, placed = int(start) - 20, int(end) + 3000
+        read = fasta.fetch(contig, source, source + 100)
+        elsewhere = fasta.fetch(contig, placed, placed + 100)
+    header = b"".join(line for line in Path(files["sam"]).read_bytes().splitlines(keepends=True) if line.startswith(b"@SQ"))
+    records = [
+        f"paralog\t0\t{contig}\t{placed + 1}\t3\t100M\t*\t0\t0\t{read}\t{'I' * 100}\tXA:Z:{contig},+{source + 1},100M,0;",
+        f"chimera\t2048\t{contig}\t{placed + 1}\t60\t60M40S\t*\t0\t0\t{elsewhere[:60]}{read[:40]}\t{'I' * 100}"
+        f"\tSA:Z:{contig},{source + 1},+,60S40M,60,0;",
+        f"other\t0\t{contig}\t{placed + 1}\t3\t100M\t*\t0\t0\t{elsewhere}\t{'I' * 100}\tXA:Z:{contig},+{placed + 1001},100M,0;",
+    ]
+    stdin = header + "".join(record + "\n" for record in records).encode()
+    steps = steps_of("workflow", files, tmp_path)
+    piped, chained = pipe(steps, stdin, tmp_path), chain(steps, stdin, tmp_path)
+    assert chained.returncode == piped.returncode == 0, chained.stderr
+    assert chained.stdout == piped.stdout
+    out = [line.split("\t") for line in chained.stdout.decode().splitlines() if not line.startswith("@")]
+    assert len(out) == 3  # paralog, chimera, other (their names pseudonymised)
+    assert out[0][9] == "N" * 100 and out[1][9] == elsewhere[:60] + "N" * 40 and out[2][9] == elsewhere
+    assert not [tag for fields in out for tag in fields[11:] if tag[:2] in ("SA", "XA", "XB")]
 
 
 def test_cram_is_decoded_with_the_first_commands_reference(files: dict[str, str], tmp_path: Path) -> None:
@@ -210,6 +241,8 @@ def test_a_truncated_bam_is_an_error_of_the_first_step(files: dict[str, str], tm
         (["sam-scrub-rg", "sam-mask-regions --bed BED -O bam"], "sam-mask-regions: a chain reads stdin"),
         (["sam-scrub-rg", "sam-revert-germline --all"], "sam-revert-germline: give the reference with -r/--reference"),
         (["sam-scrub-rg --platform-unit ''", "sam-revert-germline --all -r REF"], "sam-scrub-rg: --platform-unit must be"),
+        (["sam-revert-germline --all -r REF --keep-alignment-lists", "sam-mask-regions --bed BED"],
+         "sam-revert-germline: --keep-alignment-lists needs a sam-mask-regions --drop-alignment-lists after it"),
     ],
 )
 def test_bad_options_are_refused_before_any_record(steps: list[str], expected: str, files: dict[str, str], tmp_path: Path) -> None:
@@ -244,8 +277,8 @@ def stages(files: dict[str, str]) -> tuple[list[SamStage], list[Report]]:
     reports = [Report("sam-scrub-rg"), Report("sam-revert-germline"), Report("sam-mask-regions")]
     built = [
         scrub_stage(reports[0], "-", names=True, key_file=Path(files["key"])),
-        revert_stage(reports[1], "-", reference_path=files["ref"], variants=files["germline"]),
-        mask_stage(reports[2], "-", bed=[files["repeats"]], flank=0, reference=files["ref"]),
+        revert_stage(reports[1], "-", reference_path=files["ref"], variants=files["germline"], keep_alignment_lists=True),
+        mask_stage(reports[2], "-", bed=[files["repeats"]], flank=0, reference=files["ref"], drop_alignment_lists=True),
     ]
     return built, reports
 

@@ -452,6 +452,34 @@ def test_alternative_hits_into_a_region_are_removed_and_the_read_masked(tmp_path
     assert records[1] == sam.decode().splitlines()[2]
 
 
+def test_alignment_lists_naming_a_contig_in_another_spelling_are_judged_through_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``samtools reheader`` renames @SQ (``1`` to ``chr1``) but no tag: a hit naming ``1`` lies on
+    ``chr1`` and is judged there (the read masked whole, the clip masked, the tag gone); a hit on a
+    contig the header cannot place counts as touching a region (fail closed); one on the same
+    contig away from the region leaves the read as it was. Both paths alike."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    sam = (
+        b"@SQ\tSN:chr1\tLN:1000\n@SQ\tSN:chr2\tLN:1000\n"
+        b"xa\t0\tchr2\t500\t3\t4M\t*\t0\t0\tACGT\tIIII\tXA:Z:1,-105,4M,0;\n"
+        b"sa\t2048\tchr2\t500\t60\t2M2S\t*\t0\t0\tACGT\tIIII\tSA:Z:1,104,+,2S2M,60,0;\n"
+        b"xb\t0\tchr2\t500\t3\t4M\t*\t0\t0\tACGT\tIIII\tXB:Z:chrUnknown,+700,4M,0,4,60;\n"
+        b"away\t0\tchr2\t500\t3\t4M\t*\t0\t0\tACGT\tIIII\tXA:Z:1,+700,4M,0;\n"
+    )
+    outputs = set()
+    for one_by_one in ("0", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        result = run_command("sam-mask-regions", "--flank", "0", "--bed", str(bed), input=sam)
+        assert result.returncode == 0, result.stderr
+        outputs.add(result.stdout)
+    records = [line.split("\t") for line in result.stdout.decode().splitlines() if not line.startswith("@")]
+    assert [record[9] for record in records] == ["NNNN", "ACNN", "NNNN", "ACGT"]
+    assert [record[11:] for record in records] == [[], [], [], ["XA:Z:1,+700,4M,0;"]]
+    assert len(outputs) == 1
+
+
 def test_reference_of_another_build_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "ref.fa").write_text(">chr1\n" + "ACGT" * 10 + "\n")
     bed = tmp_path / "r.bed"

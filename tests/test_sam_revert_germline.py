@@ -27,7 +27,7 @@ from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
-from genoscrub.revert import NO_ALIGNED_BASE, Reverted, Windows, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import NO_ALIGNED_BASE, ClipRule, Reverted, Windows, revert_alignment, rewrite_mate_cigar
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -575,8 +575,9 @@ def test_usage_errors_exit_2() -> None:
     assert run_command(COMMAND, "-r", "ref.fa", input=b"").returncode == 2
 
 
-def test_read_left_without_aligned_base_is_removed_and_its_mate_unpaired(tmp_path: Path) -> None:
-    """A record that would keep no aligned base goes; its mate learns it from MC alone."""
+def test_read_left_without_aligned_base_is_removed_with_its_mate(tmp_path: Path) -> None:
+    """A record that would keep no aligned base goes; its mate learns it from MC alone and goes
+    too: left unpaired, it would mark the reads that carried the insertion."""
     reference = tmp_path / "ref.fa"
     reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
     pysam.faidx(str(reference))
@@ -591,11 +592,8 @@ def test_read_left_without_aligned_base_is_removed_and_its_mate_unpaired(tmp_pat
         b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:3S2I\tRG:Z:L1",
     ]
     out = reverter.revert_block(b"\n".join(lines) + b"\n", 1).splitlines()
-    assert len(out) == 1
-    fields = out[0].split(b"\t")
-    assert fields[1] == b"0" and fields[6:9] == [b"*", b"0", b"0"]
-    assert [tag for tag in fields[11:] if tag.startswith(b"MC")] == []
-    assert report.counts["reads_removed_no_aligned_base"] == 1 and report.counts["mates_removed"] == 1
+    assert out == []
+    assert report.counts["reads_removed_no_aligned_base"] == 1 and report.counts["reads_removed_with_their_mate"] == 1
 
 
 def test_tags_naming_germline_sites_or_copying_bases_go_from_every_record_and_the_audit_finds_them(tmp_path: Path) -> None:
@@ -837,3 +835,77 @@ def test_bases_aligned_past_the_contig_end_become_n_on_both_paths(tmp_path: Path
     reads = {fields[0]: fields for fields in (line.split("\t") for line in outputs[0].decode().splitlines() if not line.startswith("@"))}
     assert reads["pastend"][9] == bases[16519:] + "N" * 50 and reads["pastend"][5] == "100M"
     assert reads["inside"][9] == bases[7999:8099]
+
+
+def test_a_chimeric_part_on_a_site_is_found_whatever_the_spelling_of_its_contig(tmp_path: Path) -> None:
+    """--keep-clips-off-sites masks a clip whose SA part lies on a germline site: the part's
+    contig read through the header's spellings (``1`` in a ``chr1`` header, as ``samtools
+    reheader`` leaves SA), and a part on a contig the header cannot place taken as lying on one."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    (tmp_path / "sites.vcf").write_bytes(
+        b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + b"chr1\t60\t.\t%c\tT\t.\t.\t.\n" % REFERENCE[59]
+    )
+    clip = b"ACGTACGTAC"
+    lines = [
+        b"r%d\t0\tchr1\t11\t60\t10M10S\t*\t0\t0\t%s%s\t%s\tSA:Z:%s;" % (number, REFERENCE[10:20], clip, b"I" * 20, part)
+        for number, part in enumerate([b"chr1,55,+,10H10M,60,0", b"1,55,+,10H10M,60,0", b"chrZ,55,+,10H10M,60,0", b"1,3,+,10H10M,60,0"])
+    ]
+    for one_by_one in (False, True):
+        report = Report(COMMAND)
+        options = RevertOptions(clips=ClipRule.NEAR_WINDOWS)
+        sites = GermlineSites(str(tmp_path / "sites.vcf"), report)
+        setup = RevertSetup(Fasta(str(reference)), sites, None, options, "-", report, one_by_one)
+        reverter = setup.reverter([b"@SQ\tSN:chr1\tLN:100"])
+        out = reverter.revert_block(b"\n".join(lines) + b"\n", 1).splitlines()
+        assert [line.split(b"\t")[9][10:] for line in out] == [b"N" * 10, b"N" * 10, b"N" * 10, clip]
+
+
+def test_a_germline_deletion_written_as_a_skip_is_filled_and_no_mate_is_left_unpaired(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An RNA aligner writes a germline deletion of 21 bases or more as a skip (``N``). Lying
+    wholly in the deletion's window, it is filled like the deletion: the pair stays a pair, as
+    a reference pair does. A skip with one edge in the window and the other far past it (the
+    deletion beside an intron) removes the read and its mate, which learns it from MC: an
+    unpaired mate would be left only at the carriers' fragments. ``reads_out`` counts what is
+    written. Both paths alike."""
+    rng = random.Random(8)
+    genome = "".join(rng.choice("ACGT") for _ in range(2000))
+    reference = tmp_path / "ref.fa"
+    reference.write_text(f">chr1\n{genome}\n")
+    pysam.faidx(str(reference))
+    (tmp_path / "sites.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=2000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t1000\t.\t{genome[999:1030]}\t{genome[999]}\t.\t.\t.\n"
+    )  # deletes chr1:1001-1030
+    mate = genome[1150:1250]
+    pairs = {
+        "carrier": ("50M30N50M", genome[950:1000] + genome[1030:1080]),
+        "reference": ("100M", genome[950:1050]),
+        "intron": ("50M300N50M", genome[950:1000] + genome[1300:1350]),
+    }
+    lines = ["@SQ\tSN:chr1\tLN:2000"]
+    for name, (cigar, sequence) in pairs.items():
+        lines.append(f"{name}\t99\tchr1\t951\t60\t{cigar}\t=\t1151\t300\t{sequence}\t{'I' * 100}\tMC:Z:100M")
+        lines.append(f"{name}\t147\tchr1\t1151\t60\t100M\t=\t951\t-300\t{mate}\t{'I' * 100}\tMC:Z:{cigar}")
+    (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
+    outputs = set()
+    for one_by_one in ("0", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        report = tmp_path / f"report{one_by_one}.json"
+        result = run_command(COMMAND, "-q", "-r", str(reference), "-v", str(tmp_path / "sites.vcf"), "--report", str(report),
+                             str(tmp_path / "in.sam"))  # fmt: skip
+        assert result.returncode == 0, result.stderr.decode()
+        outputs.add(result.stdout)
+        counts = json.loads(report.read_text())["counts"]
+        assert counts["reads_in"] == 6 and counts["reads_out"] == 4
+        assert counts["reads_removed_skip_at_germline_deletion"] == 1 and counts["reads_removed_with_their_mate"] == 1
+    assert len(outputs) == 1
+    records = [line.split("\t") for line in result.stdout.decode().splitlines() if not line.startswith("@")]
+    assert [(fields[0], fields[1], fields[5], fields[8]) for fields in records] == [
+        ("carrier", "99", "100M", "300"), ("carrier", "147", "100M", "-300"),
+        ("reference", "99", "100M", "300"), ("reference", "147", "100M", "-300"),
+    ]  # fmt: skip
+    assert records[0][9] == records[2][9] == genome[950:1050] and records[1][11:] == records[3][11:] == ["MC:Z:100M"]

@@ -323,8 +323,9 @@ def test_germline_alleles_are_gone_from_the_reads(cohort: Cohort) -> None:
 
 def test_alternative_hits_are_gone_from_the_reads(cohort: Cohort) -> None:
     """bwa's XA (and mem -u's XB) list alternative hits whose CIGAR may hold a germline indel:
-    sam-revert-germline removes them from every record, and the gate's --germline audit would
-    hold back a BAM that kept one."""
+    sam-revert-germline removes them from every record (with regions, sam-mask-regions does, once
+    it has judged the reads by them), and the gate's --germline audit would hold back a BAM that
+    kept one."""
 
     def alternative_hits(path: Path) -> int:
         with pysam.AlignmentFile(str(path)) as bam:

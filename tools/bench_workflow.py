@@ -109,8 +109,8 @@ def pipelines(folder: Path, cohort: bool) -> dict[str, str]:
     )
     steps = [
         f"sam-scrub-rg -q --names {ids}",
-        f"sam-revert-germline -q -r {folder}/ref.fa -v {patient}/germline.vcf.gz",
-        f"sam-mask-regions -q -r {folder}/ref.fa --bed {folder}/repeats.bed --flank 0",
+        f"sam-revert-germline -q -r {folder}/ref.fa -v {patient}/germline.vcf.gz --keep-alignment-lists",
+        f"sam-mask-regions -q -r {folder}/ref.fa --bed {folder}/repeats.bed --flank 0 --drop-alignment-lists",
     ]
     piped = " | ".join(f"{bin_}/{step}" for step in steps)
     bam = " && ".join(

@@ -95,6 +95,14 @@ def parse_step(text: str) -> Step:
     return Step(name, build, options, Path(report_path) if report_path else None, bool(quiet), str(decoder) if decoder else None)
 
 
+def check_lists_removed(steps: list[Step]) -> None:
+    """sam-revert-germline --keep-alignment-lists leaves SA/XA/XB, which may show germline
+    indels, for a sam-mask-regions --drop-alignment-lists after it: a chain without one is refused."""
+    for index, step in enumerate(steps):
+        if step.options.get("keep_alignment_lists") and not any(later.options.get("drop_alignment_lists") for later in steps[index + 1 :]):
+            raise refused(step.command, "--keep-alignment-lists needs a sam-mask-regions --drop-alignment-lists after it")
+
+
 def typed(main: Callable[..., None], params: dict[str, Any]) -> dict[str, Any]:
     """The values as the command's ``main`` gets them from typer: a Path where it takes a
     Path, a list for a repeated option (click gives str and tuple)."""
@@ -161,7 +169,9 @@ def main(argv: list[str] | None = None) -> None:
     def job(_: Report) -> None:
         if not arguments or arguments[0] in ("-h", "--help"):
             raise UsageError("usage: sam_chain.py 'sam-scrub-rg OPTIONS' 'sam-revert-germline OPTIONS' ... (see the script's docstring)")
-        run_chain([parse_step(text) for text in arguments])
+        steps = [parse_step(text) for text in arguments]
+        check_lists_removed(steps)
+        run_chain(steps)
 
     run(PROGRAM, job, None, quiet=True)
 

@@ -61,13 +61,18 @@ def part_pipeline(wildcards, input, output, threads):
     reports = dict(zip(BAM_STEPS, output.reports))
     revert = f"-v {quoted(input.germline[0])}" if input.germline else "--all"
     reference = quoted(input.reference)
+    # With regions, the reverter leaves SA/XA/XB for the masker, which masks a read by an
+    # alternative hit in a region (XA) or a chimeric part there (SA) and then removes them all.
+    lists = (" --keep-alignment-lists", " --drop-alignment-lists") if REGION_ARGS else ("", "")
     steps = [
         f"sam-scrub-rg -q --names {PSEUDONYM_ARGS} --map-out {quoted(output.link)} --no-map-out-read-names"
         f" --report {quoted(reports['sam-scrub-rg'])}",
-        f"sam-revert-germline -q -r {reference} {revert} --report {quoted(reports['sam-revert-germline'])}",
+        f"sam-revert-germline -q -r {reference} {revert}{lists[0]} --report {quoted(reports['sam-revert-germline'])}",
     ]
     if REGION_ARGS:
-        steps.append(f"sam-mask-regions -q -r {reference} {REGION_ARGS} --report {quoted(reports['sam-mask-regions'])}")
+        steps.append(
+            f"sam-mask-regions -q -r {reference} {REGION_ARGS}{lists[1]} --report {quoted(reports['sam-mask-regions'])}"
+        )
     return " | ".join(
         [
             # samtools view of the raw BAM/CRAM: htslib's warnings about it quote its header, so they are counted, not logged
