@@ -580,8 +580,11 @@ class RegionMasker:
         tags = located.tags_after_tabs((b"MC", *ALIGNMENT_LISTS))
         mate_scores = located.fields_named(MATE_SCORE_TAGS)
         candidates = own_hit | self.mate_candidates(located, tags[b"MC"], mate_scores, flags, contigs, mate_contigs, mate_positions - 1)
+        listing = np.zeros(count, dtype=bool)
         for name in ALIGNMENT_LISTS:
-            candidates[located.rows_of(tags[name])] = True
+            listing[located.rows_of(tags[name])] = True
+        if self.drop_alignment_lists:  # rewrite removes a list of any type
+            listing[located.rows_of(located.fields_named(ALIGNMENT_LISTS))] = True
         repeating = lines_with_repeated_tags(text, located.fields)
         candidates[repeating] = True
         candidates[located.rows_of(self.mate_cigars_of_other_types(located))] = True  # rewrite judges them (fail closed)
@@ -589,11 +592,13 @@ class RegionMasker:
         candidates |= clearing
         mate_starts_in_region = self.mate_starts_in_regions(contigs, mate_contigs, mate_positions - 1, flags)
         candidates |= mate_starts_in_region
+        list_cuts = MateCigarCuts.none(count)
+        if self.drop_alignment_lists:
+            list_cuts = self.alignment_list_cuts(located, listing & ~candidates)
+        candidates |= listing & ~list_cuts.settled
         cuts = MateCigarCuts.none(count)
         if not self.drop:
-            mate_only = candidates & ~own_hit
-            for name in ALIGNMENT_LISTS:
-                mate_only[located.rows_of(tags[name])] = False
+            mate_only = candidates & ~own_hit & ~listing
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
             cuts = self.mate_cigar_cuts(
@@ -602,7 +607,7 @@ class RegionMasker:
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
         cleared = np.flatnonzero(cuts.settled & clearing)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
-        if not len(rows) and not len(cuts.starts) and not len(cleared):
+        if not len(rows) and not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts):
             self.report.add("reads_out", count)
             return text
 
@@ -620,7 +625,7 @@ class RegionMasker:
                 )
             ]
 
-        if not len(cuts.starts) and not len(cleared):
+        if not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts):
             every = rewritten(rows)
             self.report.add("reads_out", count - every.count(None))
             return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, every)
@@ -639,7 +644,11 @@ class RegionMasker:
         self.report.add("reads_out", count - lines.count(None))
         tlen_starts, tlen_ends = field_bounds(columns, 8)
         zeroed = (tlen_starts[cleared], tlen_ends[cleared])
-        return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, cuts, zeroed)
+        every_cut = MateCigarCuts(
+            cuts.settled | list_cuts.settled, np.concatenate([cuts.rows, list_cuts.rows]),
+            np.concatenate([cuts.starts, list_cuts.starts]), np.concatenate([cuts.ends, list_cuts.ends]),
+        )
+        return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, every_cut, zeroed)
 
     def mate_cigars_of_other_types(self, located: LocatedBlock) -> np.ndarray:
         """The tabs before fields named ``MC`` of another type than ``Z`` (``MC:i:5``): the block
@@ -760,6 +769,34 @@ class RegionMasker:
         touching &= ~losing_place
         cut = touching[mate_cigar_rows]
         return MateCigarCuts(settled, mate_cigar_rows[cut], mate_cigar_tabs[cut], ends[np.searchsorted(tabs, mate_cigar_tabs[cut])])
+
+    def alignment_list_cuts(self, located: LocatedBlock, listing: np.ndarray) -> MateCigarCuts:
+        """With ``--drop-alignment-lists``: the reads among ``listing`` (an ``SA``/``XA``/``XB``
+        and nothing else that ``rewrite`` must judge) whose lists touch no region, settled for
+        the whole block: ``rewrite`` would only remove the lists, so their fields are cut as
+        spans. The hits are judged by ``list_touches``, the one rule; a read whose lists touch
+        a region, or whose tag section is unusual (a list of another type than ``Z``, an empty
+        field, a carriage return), stays with ``rewrite``."""
+        rows = np.flatnonzero(listing)
+        if not len(rows):
+            return MateCigarCuts.none(len(listing))
+        data, tabs, ends, text = located.columns.data, located.tag_tabs, located.tag_ends, located.text
+        named = located.fields_named(ALIGNMENT_LISTS)
+        named = named[listing[located.rows_of(named)]]
+        unusual = np.zeros(len(listing), dtype=bool)
+        unusual[located.rows_of(tabs[ends - tabs == 1])] = True
+        unusual |= data[np.maximum(located.line_ends - 1, 0)] == ord("\r")
+        field_ends = ends[np.searchsorted(tabs, named)]
+        named_rows = located.rows_of(named)
+        for tab, end, row in zip(named.tolist(), field_ends.tolist(), named_rows.tolist(), strict=True):
+            if unusual[row]:
+                continue
+            field = text[tab + 1 : end]
+            if field[2:5] != b":Z:" or self.list_touches(field[5:], field[:2]):
+                unusual[row] = True
+        settled = listing & ~unusual
+        cut = settled[named_rows]
+        return MateCigarCuts(settled, named_rows[cut], named[cut], field_ends[cut])
 
     def process_one_by_one(self, lines: list[bytes], first_line: int) -> bytes:
         """The same block, every record judged by itself (``GENOSCRUB_ONE_BY_ONE=1``):

@@ -637,6 +637,9 @@ EDGE_TAGS = [
     "XB:Z:chr1,-105,10M,0,10,60;",
     "XB:Z:chr2,+5,10M,0,10,60;",
     "XB:Z:chr1,oops;",  # unreadable: fail closed
+    "XA:Z:1,+5,10M,0;",  # another spelling of chr1 (samtools reheader)
+    "XA:Z:chrZ,+5,10M,0;",  # a contig the header cannot place: fail closed
+    "XA:i:5",  # a list of another type: --drop-alignment-lists removes it too
     "NM:i:0",
     "MD:Z:10",
     "OQ:Z:IIIIIIIIII",
@@ -677,7 +680,9 @@ def edge_case_alignments(draw: st.DrawFn) -> list[bytes]:
     return lines
 
 
-def masked_with(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool, reference: str | None = None) -> tuple[bytes, dict[str, int]]:
+def masked_with(
+    lines: list[bytes], bed: Path, drop: bool, one_by_one: bool, reference: str | None = None, drop_lists: bool = False
+) -> tuple[bytes, dict[str, int]]:
     from genoscrub.regions import RegionRequest
     from genoscrub.report import InputError, Report
     from genoscrub.sam_mask_regions import mask_regions
@@ -687,13 +692,15 @@ def masked_with(lines: list[bytes], bed: Path, drop: bool, one_by_one: bool, ref
         parts = [(1, lines[:2]), (3, lines[2:5]), (6, lines[5:])] if len(lines) > 5 else [(1, lines)]
         blocks = [(first, whole_lines(part)) for first, part in parts]
         request = RegionRequest(beds=[str(bed)], flank=0)
-        text = b"".join(mask_regions(blocks, request, reference, drop, "in.sam", report, one_by_one=one_by_one))
+        text = b"".join(
+            mask_regions(blocks, request, reference, drop, "in.sam", report, one_by_one=one_by_one, drop_alignment_lists=drop_lists)
+        )
     except InputError as error:
         return f"{error.line}: {error.message}".encode(), dict(report.counts)
     return text, dict(report.counts)
 
 
-def assert_every_path_agrees(lines: list[bytes], regions: str, drop: bool) -> None:
+def assert_every_path_agrees(lines: list[bytes], regions: str, drop: bool, drop_lists: bool = False) -> None:
     """Same bytes and counts (the report's key order included) from the bulk path, with the
     compiled and the pure-Python splice, and from the one-record path."""
     import tempfile
@@ -704,21 +711,23 @@ def assert_every_path_agrees(lines: list[bytes], regions: str, drop: bool) -> No
     with tempfile.TemporaryDirectory() as name:
         bed = Path(name) / "r.bed"
         bed.write_text(regions)
-        one = masked_with(lines, bed, drop, one_by_one=True)
-        bulk = masked_with(lines, bed, drop, one_by_one=False)
+        one = masked_with(lines, bed, drop, one_by_one=True, drop_lists=drop_lists)
+        bulk = masked_with(lines, bed, drop, one_by_one=False, drop_lists=drop_lists)
         assert bulk == one and list(bulk[1]) == list(one[1])
+        if drop_lists:
+            assert not re.search(rb"\t(?:SA|XA|XB)", bulk[0]), "--drop-alignment-lists leaves no list"
         compiled = module.scan
         module.scan = scan.python  # type: ignore[assignment]
         try:
-            assert masked_with(lines, bed, drop, one_by_one=False) == bulk
+            assert masked_with(lines, bed, drop, one_by_one=False, drop_lists=drop_lists) == bulk
         finally:
             module.scan = compiled
 
 
 @settings(max_examples=180, deadline=None)
-@given(edge_case_alignments(), st.booleans())
-def test_bulk_selection_agrees_with_the_one_record_path_on_edge_cases(lines: list[bytes], drop: bool) -> None:
-    assert_every_path_agrees(lines, "chr1\t100\t120\nchr2\t0\t3\n", drop)
+@given(edge_case_alignments(), st.booleans(), st.booleans())
+def test_bulk_selection_agrees_with_the_one_record_path_on_edge_cases(lines: list[bytes], drop: bool, drop_lists: bool) -> None:
+    assert_every_path_agrees(lines, "chr1\t100\t120\nchr2\t0\t3\n", drop, drop_lists)
 
 
 def test_a_mate_cigar_of_another_type_is_judged_as_touching_and_removed(tmp_path: Path) -> None:
@@ -825,14 +834,18 @@ def paired_blocks(draw: st.DrawFn) -> list[bytes]:
 
 
 @settings(max_examples=240, deadline=None)
-@given(paired_blocks(), st.booleans())
-@example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t81\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:60M\tMC:Z:1M"], False)  # the first MC decides
-@example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\t"], False)  # the tags go, with the empty one
-@example([*HEADER, b"r0\t1\tchr1\t20\t60\t10M\tchr2\t1\t0\t*\t*\tYS:i:0"], False)  # no MC in the block: YS still goes
-def test_mate_cigar_removal_in_bulk_agrees_with_the_one_record_path(lines: list[bytes], drop: bool) -> None:
+@given(paired_blocks(), st.booleans(), st.booleans())
+@example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t81\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:60M\tMC:Z:1M"], False, False)  # the first MC decides
+@example(
+    [*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t106\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\t"], False, False
+)  # the tags go, with the empty one
+@example([*HEADER, b"r0\t1\tchr1\t20\t60\t10M\tchr2\t1\t0\t*\t*\tYS:i:0"], False, False)  # no MC in the block: YS still goes
+@example([*HEADER, b"a\t0\tchr1\t20\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tXA:Z:chr1,+250,10M,0;\tRG:Z:g\r"], False, True)
+def test_mate_cigar_removal_in_bulk_agrees_with_the_one_record_path(lines: list[bytes], drop: bool, drop_lists: bool) -> None:
     """Paired reads whose mates lie in or out of a region: the bulk path's ``MC`` removal
-    (``mate_cigar_tags_removed`` counts tags) equals the one-record path's."""
-    assert_every_path_agrees(lines, REGIONS, drop)
+    (``mate_cigar_tags_removed`` counts tags) equals the one-record path's; with
+    ``--drop-alignment-lists``, so do the lists cut from reads settled in bulk."""
+    assert_every_path_agrees(lines, REGIONS, drop, drop_lists)
 
 
 def test_a_masked_read_keeps_no_tag_scored_on_its_bases_nor_its_mate_a_score_of_them(tmp_path: Path) -> None:
