@@ -2027,6 +2027,89 @@ release_text:
     return result;
 }
 
+PyDoc_STRVAR(md_bases_at_doc,
+"md_bases_at(text, starts, ends, letters, offsets) -> bytearray\n"
+"\n"
+"What each MD string text[starts[i]:ends[i]] says of the reference base at offset\n"
+"offsets[i] of the bases it describes, as int64: 0 a match, the letter's byte for a\n"
+"mismatch, 256 plus the letter's byte for a deleted base; -1 where the offset is\n"
+"negative or past what the string describes, or the span is off the MD grammar\n"
+"(md_lengths, L the bytes nonzero in letters, 256 entries).");
+
+/* What an MD string says at one offset of the bases it describes (md_bases_at). */
+static int64_t
+md_base_at(const unsigned char *p, const unsigned char *end, const unsigned char *letters, int64_t offset)
+{
+    if (offset < 0 || md_length(p, end, letters) < 0)
+        return -1;
+    int64_t at = 0;
+    for (;;) {
+        int64_t number = 0;
+        while (p < end && *p >= '0' && *p <= '9')
+            number = number * 10 + (*p++ - '0');
+        if (offset < at + number)
+            return 0;
+        at += number;
+        if (p == end)
+            return -1;
+        if (*p == '^') {
+            p++;
+            while (p < end && letters[*p]) {
+                if (at++ == offset)
+                    return 256 + *p;
+                p++;
+            }
+        } else {
+            if (at++ == offset)
+                return *p;
+            p++;
+        }
+    }
+}
+
+static PyObject *
+md_bases_at(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, letters, offsets;
+    PyObject *starts_object, *ends_object, *offsets_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*O", &text, &starts_object, &ends_object, &letters, &offsets_object))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    if (letters.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "letters must have 256 entries");
+        goto release_text;
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    if (int64_buffer(offsets_object, &offsets, "offsets") < 0)
+        goto release_spans;
+    if (offsets.len != starts.len) {
+        PyErr_SetString(PyExc_ValueError, "offsets and starts must have one length");
+        goto release_all;
+    }
+    result = int64_array(count);
+    if (result == NULL)
+        goto release_all;
+    const int64_t *start = starts.buf, *end = ends.buf, *offset = offsets.buf;
+    int64_t *out = (int64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf, *table = letters.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++)
+        out[i] = md_base_at(bytes + start[i], bytes + end[i], table, offset[i]);
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&offsets);
+release_spans:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&letters);
+    return result;
+}
+
 PyDoc_STRVAR(cigar_lengths_doc,
 "cigar_lengths(text, starts, ends, operations, counted) -> bytearray\n"
 "\n"
@@ -3804,6 +3887,7 @@ static PyMethodDef scan_methods[] = {
     {"line_fields", line_fields, METH_VARARGS, line_fields_doc},
     {"splice_spans", splice_spans, METH_VARARGS, splice_spans_doc},
     {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},
+    {"md_bases_at", md_bases_at, METH_VARARGS, md_bases_at_doc},
     {"cigar_lengths", cigar_lengths, METH_VARARGS, cigar_lengths_doc},
     {"span_list", span_list, METH_VARARGS, span_list_doc},
     {"vcf_identifier_candidates", vcf_identifier_candidates, METH_VARARGS, vcf_identifier_candidates_doc},

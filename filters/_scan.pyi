@@ -106,6 +106,9 @@ def splice_spans(text: Text, starts: Int64Buffer, ends: Int64Buffer, pieces: lis
 def md_lengths(text: Text, starts: Int64Buffer, ends: Int64Buffer, letters: ByteTable, /) -> bytearray:
     """The reference bases each MD string span describes (int64), -1 off the MD grammar with letters L."""
 
+def md_bases_at(text: Text, starts: Int64Buffer, ends: Int64Buffer, letters: ByteTable, offsets: Int64Buffer, /) -> bytearray:
+    """What each MD string span says at its offset (int64): 0 a match, a mismatch's letter, 256 + a deleted letter, -1 outside."""
+
 def span_list(text: Text, starts: Int64Buffer, ends: Int64Buffer, /) -> list[bytes]:
     """The spans text[starts[i]:ends[i]] as a list of bytes."""
 

@@ -34,6 +34,7 @@ from typing import BinaryIO
 
 import numpy as np
 from genoscrub import scan, signals
+from genoscrub.audit_alignment_tags import alignments_in_regions
 from genoscrub.audit_allowlist import (
     AUX_TAGS,
     GERMLINE_SITE_TAGS,
@@ -42,8 +43,23 @@ from genoscrub.audit_allowlist import (
     READ_NAME,
     SEQUENCE_COPYING_TAGS,
 )
-from genoscrub.audit_aux import AuxValueChecks, repeated_fields
+from genoscrub.audit_aux import AuxValueChecks, integers, repeated_fields
 from genoscrub.audit_containers import BGZF_SLACK, SAFE_BGZF_HEAD, ContainerWatch, check_bgzf_block_header
+from genoscrub.audit_edit_tags import (
+    INTEGER_TYPES,
+    MD_AT_SITE,
+    MD_CODE,
+    MD_DELETION,
+    NM_CODE,
+    NM_EDITS,
+    NO_CARET,
+    edits,
+    first_of_each,
+    md_offset,
+    mismatch_counts,
+    said_at_sites,
+    stale_at_sites,
+)
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_reads import (
@@ -393,10 +409,13 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         check_read_names(block, checks, findings)
     if checks.forbid is not None:
         search_text_fields(block, tags, checks, findings)
+    if checks.germline is not None:
+        unmapped_bases_kept(block, checks, findings)
     if checks.germline is not None or checks.regions is not None:
-        check_positions(block, checks, findings)
+        check_positions(block, checks, findings, tags)
     if checks.regions is not None:
         mate_starts_into_regions(block, tags, checks, findings)
+        tag_alignments_into_regions(block, tags, checks, findings)
 
 
 BIN = "bin (not the one of its position)"
@@ -590,7 +609,97 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
         findings.forbidden.add_all(f"{field_name} (list line {list_line})", positions, count)
 
 
-def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+class EditTags:
+    """Each record's first MD (type Z) and NM (an integer) of a block, for ``audit_edit_tags``."""
+
+    def __init__(self, block: RecordBlock, tags: AuxTags) -> None:
+        self.block = block
+        count = len(block.offsets)
+        self.md = first_of_each(tags.records, (tags.codes == MD_CODE) & (tags.types == ord("Z")), count)
+        nm = first_of_each(tags.records, (tags.codes == NM_CODE) & INTEGER_TYPES[tags.types], count)
+        self.md_starts, self.md_ends = tags.starts, tags.ends
+        self.nm = np.full(count, -1, dtype=np.int64)
+        has_nm = np.flatnonzero(nm >= 0)
+        if len(has_nm):
+            self.nm[has_nm] = integers(block.data, tags.types[nm[has_nm]], tags.starts[nm[has_nm]])
+
+    def check_laid(self, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, findings: Findings) -> None:
+        """Reads whose bases lie without gaps (``rows``; aligned from global ``start`` to ``end``):
+        MD at each germline SNV position, a deletion in MD, NM against MD's letters."""
+        sites = checks.germline
+        assert sites is not None
+        block = self.block
+        rows = rows[self.md[rows] >= 0]
+        if not len(rows):
+            return
+        md = self.md[rows]
+        starts, ends = self.md_starts[md], self.md_ends[md]
+        marked: list[tuple[np.ndarray, str]] = []
+        marked.append((rows[~np.asarray(scan.spans_within(block.data, starts, ends, NO_CARET), dtype=bool)], MD_DELETION))
+        with_nm = self.nm[rows] >= 0
+        if with_nm.any():
+            counts = mismatch_counts(block.buffer, block.data, starts[with_nm], ends[with_nm])
+            marked.append((rows[with_nm][counts != self.nm[rows[with_nm]]], NM_EDITS))
+        low = np.searchsorted(sites.snv_positions, start[rows], side="left")
+        high = np.searchsorted(sites.snv_positions, end[rows], side="left")
+        counts = high - low
+        if counts.sum():
+            pair = np.repeat(np.arange(len(rows)), counts)
+            entries = np.repeat(low, counts) + np.arange(int(counts.sum())) - np.repeat(exclusive_sum(counts), counts)
+            offsets = sites.snv_positions[entries] - start[rows][pair]
+            said = said_at_sites(block.buffer, starts[pair], ends[pair], offsets)
+            doubt = np.flatnonzero(said > 0)  # MD names a base there: held to SEQ and the reference
+            if len(doubt):
+                pair_rows = rows[pair[doubt]]
+                query = block.leading_clips[pair_rows] + offsets[doubt]
+                inside = query < block.sequence_lengths[pair_rows]
+                read_codes = np.full(len(doubt), N_CODE, dtype=np.uint8)
+                read_codes[inside] = block.base_codes(pair_rows[inside], query[inside])
+                stale = stale_at_sites(said[doubt], read_codes, reference_codes(sites, sites.snv_positions[entries[doubt]]))
+                marked.append((np.unique(pair_rows[stale]), MD_AT_SITE))
+        for bad, key in marked:
+            if len(bad):
+                leading = np.sort(bad)[:EXAMPLES_PER_KEY].tolist()
+                findings.germline.add_all(key, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
+
+    def check_one(self, row: int, read: AlignedRead, candidates: list[int], checks: RecordChecks, findings: Findings) -> None:
+        """A read with gaps: MD at each germline SNV position it aligns, NM against MD's letters and its insertions."""
+        sites = checks.germline
+        assert sites is not None
+        md = int(self.md[row])
+        if md < 0:
+            return
+        block = self.block
+        start, end = int(self.md_starts[md]), int(self.md_ends[md])
+        place = where(checks, int(block.ref_id[row]), int(block.pos[row]))
+        if (
+            self.nm[row] >= 0
+            and int(mismatch_counts(block.buffer, block.data, np.array([start]), np.array([end]))[0]) + edits(read) != self.nm[row]
+        ):
+            findings.germline.add(NM_EDITS, place)
+        positions, offsets, read_codes = [], [], []
+        for index in candidates:
+            site = sites.site(index)
+            for alt in site.alts:
+                if len(alt) != len(site.ref):
+                    continue
+                for at, (ref_base, alt_base) in enumerate(zip(site.ref, alt, strict=True)):
+                    offset = md_offset(read, site.start + at) if ref_base != alt_base else None
+                    if offset is not None:
+                        query = read.query_at(site.start + at)
+                        positions.append(int(sites.global_starts[index]) + at)
+                        offsets.append(offset)
+                        read_codes.append(int(BASE_CODES[read.sequence[query]]) if query is not None else N_CODE)
+        if not offsets:
+            return
+        count = len(offsets)
+        said = said_at_sites(block.buffer, np.full(count, start, dtype=np.int64), np.full(count, end, dtype=np.int64), np.array(offsets))
+        reference = reference_codes(sites, np.array(positions, dtype=np.int64))
+        if stale_at_sites(said, np.array(read_codes, dtype=np.uint8), reference).any():
+            findings.germline.add(MD_AT_SITE, place)
+
+
+def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings, tags: AuxTags | None = None) -> None:
     """Germline alleles and region bases: in bulk for plain alignments, one by one for the rest.
 
     A read whose bases lie on the reference one after the other (soft clips laid beside its
@@ -609,6 +718,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     reach = np.where(plain, 0, block.sequence_lengths)
     wide_start, wide_end = start - reach, end + reach
     snvs_counted = plain.copy()  # reads whose SNV and MNP alleles the bulk check counted
+    edit_tags: EditTags | None = None
     slow: dict[int, set[int]] = {}  # rows to look at one by one -> sites already counted for them
     regions_unsettled: set[int] = set()  # rows whose region bases are looked at one by one
     if checks.germline is not None:
@@ -623,6 +733,9 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         laid_start = start[laid] - leading[contiguous]
         laid_end = laid_start + laid_length[contiguous]
         counted = snv_alleles(block, laid, laid_start, laid_end, checks, findings, (wide_start[laid], wide_end[laid]))
+        edit_tags = EditTags(block, tags) if tags is not None else None
+        if edit_tags is not None:
+            edit_tags.check_laid(np.concatenate([plain_near, laid]), start, end, checks, findings)
         snvs_counted[laid] = True
         for row in others[~contiguous].tolist():
             slow[row] = set()
@@ -669,7 +782,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     for row in sorted(slow):
         check_one_read(
             block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
-            checks.regions is not None and row in regions_unsettled,
+            checks.regions is not None and row in regions_unsettled, edit_tags if checks.germline is not None else None,
         )  # fmt: skip
 
 
@@ -778,6 +891,27 @@ def template_lengths_into_regions(
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
 
 
+def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+    """Aux tags placing an alignment or the mate's bases in a region (``audit_alignment_tags``):
+    a region finding keyed ``(aux MC)``, ``(aux SA)``, ... ."""
+    assert checks.regions is not None
+    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
+    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
+    fields = {
+        "ref_id": block.ref_id, "pos": block.pos, "next_ref_id": mate[:, 0], "next_pos": mate[:, 1],
+        "flag": block.flag, "sequence_lengths": block.sequence_lengths, "reference_lengths": block.reference_lengths,
+    }  # fmt: skip
+    found = alignments_in_regions(
+        block.buffer, block.data, checks.references, fields, (tags.records, tags.codes, tags.types, tags.starts, tags.ends), checks.regions
+    )
+    for row, tag, region in found:
+        if region is None:
+            label = f"aux {tag} (the mate's place not given)"
+        else:
+            label = f"{region.label}{f' {region.name}' if region.name else ''} (aux {tag})"
+        findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
+
+
 MATE_CIGAR_CODE = (ord("M") << 8) | ord("C")
 CLIP_LETTERS = frozenset(b"SH")
 
@@ -828,6 +962,28 @@ def mate_starts_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordCh
         for region in regions.regions_between(start - 1, start + 1)[:1]:
             label = f"{region.label}{f' {region.name}' if region.name else ''} (PNEXT)"
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
+
+
+UNMAPPED_BASES = "unmapped read (keeps bases)"
+"""A germline finding: an unmapped read (FLAG 0x4, or CIGAR ``*``) with a base other than N.
+Nothing places its bases, so they cannot be compared with the reference, and a realignment
+puts its germline alleles back; sam-revert-germline makes every base of such a read N."""
+
+
+def unmapped_bases_kept(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """Unmapped reads, and records without a CIGAR (htslib reads them as unmapped), placed or
+    not, that keep a base other than N: SEQ's packed bytes all 0xFF but for an odd last half."""
+    rows = np.flatnonzero((((block.flag & FLAG_UNMAPPED) != 0) | (block.cigar_counts == 0)) & (block.sequence_lengths > 0))
+    if not len(rows):
+        return
+    starts, lengths = block.sequence_starts[rows], block.sequence_lengths[rows]
+    kept = ~scan.spans_within(block.data, starts, starts + (lengths >> 1), N_BYTE)
+    odd = (lengths & 1) == 1
+    kept[odd] |= (block.data[starts[odd] + (lengths[odd] >> 1)] >> 4) != 0xF
+    bad = rows[kept]
+    if len(bad):
+        leading = bad[:EXAMPLES_PER_KEY].tolist()
+        findings.germline.add_all(UNMAPPED_BASES, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
 
 
 PAST_CONTIG_END = "bases past the contig end"
@@ -1002,6 +1158,7 @@ def check_one_read(
     checks: RecordChecks,
     findings: Findings,
     with_regions: bool,
+    edit_tags: EditTags | None = None,
 ) -> None:
     """One read's germline alleles and, ``with_regions``, region bases. ``snvs_counted``: its SNV
     and MNP alleles were counted in bulk, so only indel sites are looked at here, less the
@@ -1026,6 +1183,8 @@ def check_one_read(
         candidates = checks.germline.sites_between(low, high)
         if snvs_counted:
             candidates = [index for index in candidates if checks.germline.is_indel[index] and index not in counted]
+        if edit_tags is not None and not block.contiguous[row]:  # a read laid without gaps had its MD and NM read in bulk
+            edit_tags.check_one(row, read, checks.germline.sites_between(low, high), checks, findings)
         for index in carried_sites(read, checks.germline, candidates, with_snvs=not snvs_counted):
             findings.germline.add(checks.germline.label(index))
     if checks.regions is not None and with_regions:

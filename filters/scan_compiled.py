@@ -173,6 +173,13 @@ def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.nd
     return _int64(_scan.md_lengths(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends), table))
 
 
+def md_bases_at(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """What each MD string says at its offset; see ``scan_python.md_bases_at``."""
+    table = np.ascontiguousarray(letters, dtype=np.uint8)
+    contiguous = np.ascontiguousarray
+    return _int64(_scan.md_bases_at(text, contiguous(starts), contiguous(ends), table, contiguous(offsets)))
+
+
 def span_list(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
     """The spans as a list of bytes (one C loop)."""
     return _scan.span_list(text, np.ascontiguousarray(starts), np.ascontiguousarray(ends))

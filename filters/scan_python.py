@@ -640,6 +640,38 @@ def md_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.nd
     return lengths
 
 
+def md_bases_at(text: bytes, starts: np.ndarray, ends: np.ndarray, letters: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """What each MD string ``text[starts[i]:ends[i]]`` says of the reference base at offset
+    ``offsets[i]`` of the bases it describes: 0 a match, the letter's byte for a mismatch, 256
+    plus the letter's byte for a deleted base; -1 where the offset is negative or past what the
+    string describes, or the span is off the grammar of ``md_lengths``."""
+    described = md_lengths(text, starts, ends, letters)
+    if len(offsets) != len(starts):
+        raise ValueError("offsets and starts must have one length")
+    said = np.full(len(starts), -1, dtype=np.int64)
+    for index, (start, end, offset) in enumerate(zip(starts.tolist(), ends.tolist(), offsets.tolist(), strict=True)):
+        if described[index] < 0 or not 0 <= offset < described[index]:
+            continue
+        at = 0
+        for number, deleted, mismatch in re.findall(rb"([0-9]+)|\^([^0-9]+)|([^0-9])", text[start:end]):
+            if number:
+                if offset < at + int(number):
+                    said[index] = 0
+                    break
+                at += int(number)
+            elif deleted:
+                if offset < at + len(deleted):
+                    said[index] = 256 + deleted[offset - at]
+                    break
+                at += len(deleted)
+            else:
+                if offset == at:
+                    said[index] = mismatch[0]
+                    break
+                at += 1
+    return said
+
+
 def cigar_lengths(text: bytes, starts: np.ndarray, ends: np.ndarray, operations: np.ndarray, counted: np.ndarray) -> np.ndarray:
     """For each span: the sum of the lengths of its operations ``counted`` allows, or -1
     where it is off the grammar ``([0-9]{1,9}[O])+`` (``O``: the letters ``operations``

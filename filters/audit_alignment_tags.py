@@ -1,0 +1,198 @@
+"""Alignments that aux tags place on the reference, held to the regions.
+
+A read's own CIGAR is not the only alignment a record shows. ``MC`` is the mate's CIGAR at
+RNEXT and PNEXT; ``SA`` lists the other parts of a chimeric read, ``XA`` and ``XB`` (bwa)
+its alternative hits, ``OA`` its original alignments, ``OC`` and ``OP`` (GATK's
+IndelRealigner) its CIGAR and position before a realignment; ``R2`` holds the mate's bases.
+Each places a CIGAR (or bases) on the reference, and an insertion or deletion there shows a
+repeat's length whatever the record's own alignment and bases say. sam-mask-regions removes
+``MC`` where the mate touches a region and ``SA``, ``XA`` and ``XB`` where an alignment they
+list does; with ``--germline`` every one of these tags but ``MC`` is a finding of its own
+(they copy sequence or an alignment). With regions, any of them whose alignment's footprint
+overlaps a region is a region finding keyed ``(aux MC)`` and so on.
+
+The footprint of a CIGAR at a position is the reference its read may show something of: the
+aligned span with its soft clips laid out beyond it, and the span of each insertion and
+deletion of L bases widened by L on each side (at least 1; ``audit_reads.length_shown_in_regions``),
+one base further, so a region it only meets overlaps it. Without a CIGAR (``R2`` without
+``MC``, ``OA`` of an unmapped original, ``OP`` alone) the footprint is the place widened by
+the read's length each way (fail closed).
+
+Most records carry an ``MC`` (bwa mem writes one for every mapped pair), so the tags are
+settled in bulk: each value's CIGAR lengths summed in one C pass (``scan.cigar_lengths``)
+bound its footprint, and only those whose bound meets a region are read one by one.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from genoscrub import scan
+from genoscrub.audit_aux import integers
+from genoscrub.audit_reads import DELETION, INSERTION, SOFT_CLIP
+from genoscrub.audit_sites import Region, RegionList
+from genoscrub.regions import overlap_mask
+
+OPERATION_CODES = {letter: code for code, letter in enumerate(b"MIDNSHP=X")}
+REFERENCE_OPERATIONS = frozenset(OPERATION_CODES[letter] for letter in b"MDN=X")
+CIGAR_TEXT = re.compile(rb"(?:[0-9]{1,9}[MIDNSHP=X])+")
+CIGAR_ITEM = re.compile(rb"([0-9]+)([MIDNSHP=X])")
+ALL_OPERATIONS = np.zeros(256, dtype=bool)
+ALL_OPERATIONS[list(b"MIDNSHP=X")] = True
+ENTRY_NAME = rb"([^,;\t\n]+)"
+LIST_ENTRIES = {
+    # name, position, strand, CIGAR (SAMtags: SA, OA); name, strand and position, CIGAR (bwa: XA, XB)
+    "SA": re.compile(ENTRY_NAME + rb",([0-9]{1,10}),[+-],([0-9A-Z=*]+),"),
+    "OA": re.compile(ENTRY_NAME + rb",([0-9]{1,10}),[+-],([0-9A-Z=*]+),"),
+    "XA": re.compile(ENTRY_NAME + rb",[+-]([0-9]{1,10}),([0-9A-Z=*]+),"),
+    "XB": re.compile(ENTRY_NAME + rb",[+-]([0-9]{1,10}),([0-9A-Z=*]+),"),
+}
+"""The fields of one entry of each alignment list that place it (``entry;entry;...``)."""
+PLACING_TAGS = ("MC", "R2", "OC", "OP", *LIST_ENTRIES)
+
+
+def code(tag: str) -> int:
+    return (ord(tag[0]) << 8) | ord(tag[1])
+
+
+CODES = {tag: code(tag) for tag in PLACING_TAGS}
+FLAG_MATE_UNMAPPED = 0x8
+
+
+def operations_of(cigar: bytes) -> list[tuple[int, int]] | None:
+    """A CIGAR string as ``(operation, length)`` pairs, or None when it is not one (``*`` too)."""
+    if not CIGAR_TEXT.fullmatch(cigar):
+        return None
+    return [(OPERATION_CODES[letter[0]], int(length)) for length, letter in CIGAR_ITEM.findall(cigar)]
+
+
+def footprint(operations: list[tuple[int, int]]) -> tuple[int, int]:
+    """``(bases before the position, end after it)`` of the reference a CIGAR's read may show
+    something of: soft clips laid out beside the aligned span, each indel's span widened by its
+    length on each side and one base further."""
+    unclipped = [item for item in operations if item[0] != OPERATION_CODES[ord("H")]]
+    lead = unclipped[0][1] if unclipped and unclipped[0][0] == SOFT_CLIP else 0
+    trail = unclipped[-1][1] if len(unclipped) > 1 and unclipped[-1][0] == SOFT_CLIP else 0
+    reference = 0
+    low, high = -lead, 0
+    for op, length in operations:
+        widen = max(1, length)
+        if op == INSERTION:
+            low, high = min(low, reference - widen - 1), max(high, reference + widen + 1)
+        elif op == DELETION:
+            low, high = min(low, reference - widen - 1), max(high, reference + length + widen + 1)
+        if op in REFERENCE_OPERATIONS:
+            reference += length
+    return -low, max(high, max(1, reference) + trail)
+
+
+class Placed:
+    """The alignments a block's tags place: record row, tag code, global position, CIGAR span
+    in the block (-1 without one) and, without a CIGAR, how far the place is widened."""
+
+    def __init__(self) -> None:
+        self.parts: list[tuple[np.ndarray, ...]] = []
+
+    def add(
+        self, rows: np.ndarray, codes: np.ndarray, places: np.ndarray, starts: np.ndarray, ends: np.ndarray, widths: np.ndarray
+    ) -> None:
+        if len(rows):
+            self.parts.append((rows, codes, places, starts, ends, widths))
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        return tuple(np.concatenate([part[index] for part in self.parts]).astype(np.int64) for index in range(6))
+
+
+def alignments_in_regions(
+    buffer: bytes,
+    data: np.ndarray,
+    references: list[str],
+    fields: dict[str, np.ndarray],
+    tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    regions: RegionList,
+) -> list[tuple[int, str, Region | None]]:
+    """``(row, tag, region)`` of each record's tag whose alignment overlaps a region (the first);
+    region None for an ``R2`` whose mapped mate's place is not given (fail closed).
+
+    ``fields`` are the block's fixed fields by name (``ref_id``, ``pos``, ``next_ref_id``,
+    ``next_pos``, ``flag``, ``sequence_lengths``, ``reference_lengths``); ``tags`` its aux fields (record, code, type, value
+    start and end)."""
+    records, codes, types, starts, ends = tags
+    wanted = np.isin(codes, list(CODES.values()))
+    if not wanted.any():
+        return []
+    index_of = {name: index for index, name in enumerate(references)}
+    ref_id, pos = fields["ref_id"].astype(np.int64), fields["pos"].astype(np.int64)
+    next_ref_id, next_pos = fields["next_ref_id"].astype(np.int64), fields["next_pos"].astype(np.int64)
+    lengths = fields["sequence_lengths"].astype(np.int64)
+    count = len(references)
+    placed = Placed()
+    text = types == ord("Z")
+    mate_cigar = np.full(len(ref_id), -1, dtype=np.int64)  # the tag index of each record's first MC:Z
+    mc = np.flatnonzero(wanted & text & (codes == CODES["MC"]))
+    mate_cigar[records[mc][::-1]] = mc[::-1]
+
+    def at(rows: np.ndarray, tag: str, on: np.ndarray, place: np.ndarray, cigar: np.ndarray | None, width: np.ndarray) -> None:
+        keep = (on >= 0) & (on < count) & (place >= 0)
+        rows, on, place, width = rows[keep], on[keep], place[keep], width[keep]
+        cigar_starts = starts[cigar[keep]] if cigar is not None else np.full(len(rows), -1, dtype=np.int64)
+        cigar_ends = ends[cigar[keep]] if cigar is not None else cigar_starts
+        if cigar is not None:
+            missing = cigar[keep] < 0
+            cigar_starts, cigar_ends = np.where(missing, -1, cigar_starts), np.where(missing, -1, cigar_ends)
+        placed.add(rows, np.full(len(rows), CODES[tag]), (on << 32) + place, cigar_starts, cigar_ends, width)
+
+    rows = records[mc]
+    at(rows, "MC", next_ref_id[rows], next_pos[rows], mc, lengths[rows])
+    r2 = np.flatnonzero(wanted & (codes == CODES["R2"]))
+    unknown: list[tuple[int, str, Region | None]] = []
+    if len(r2):  # the mate's bases: at RNEXT and PNEXT by its MC; an unmapped mate's beside this read (SAM places it so)
+        rows = records[r2]
+        mate_unmapped = (fields["flag"][rows] & FLAG_MATE_UNMAPPED) != 0
+        mate_placed = (next_ref_id[rows] >= 0) & ~mate_unmapped
+        erased = ~mate_placed & ~mate_unmapped  # a mapped mate whose place is not given (sam-mask-regions clears it in a region)
+        unknown = [(row, "R2", None) for row in rows[erased].tolist()]
+        width = np.maximum(ends[r2] - starts[r2], lengths[rows])
+        on, place = np.where(mate_placed, next_ref_id[rows], ref_id[rows]), np.where(mate_placed, next_pos[rows], pos[rows])
+        at(rows[~erased], "R2", on[~erased], place[~erased], np.where(mate_placed, mate_cigar[rows], -1)[~erased], width[~erased])
+    oc = np.flatnonzero(wanted & text & (codes == CODES["OC"]))
+    op = np.flatnonzero(wanted & (codes == CODES["OP"]) & (types != ord("Z")) & (types != ord("B")) & (types != ord("f")))
+    original_pos = pos.copy()
+    if len(op):  # the BAM integer types, read as the value checks read them
+        original_pos[records[op][::-1]] = integers(data, types[op], starts[op])[::-1] - 1
+    rows = records[oc]
+    at(rows, "OC", ref_id[rows], original_pos[rows], oc, lengths[rows])
+    lone = records[op][~np.isin(records[op], records[oc])]  # OP without OC: the CIGAR before is unknown
+    at(lone, "OP", ref_id[lone], original_pos[lone], None, lengths[lone] + np.maximum(fields["reference_lengths"][lone], 0))
+    for tag, pattern in LIST_ENTRIES.items():  # a few records list other alignments: each entry read by a pattern
+        listed = np.flatnonzero(wanted & text & (codes == CODES[tag]))
+        entries: list[tuple[int, int, int, int, int]] = []
+        for index, record in zip(listed.tolist(), records[listed].tolist(), strict=True):
+            for match in pattern.finditer(buffer, int(starts[index]), int(ends[index])):
+                on = index_of.get(match.group(1).decode("latin-1"), -1)  # a name the header lacks: off the tag's grammar
+                entries.append((record, on, int(match.group(2)) - 1, match.start(3), match.end(3)))
+        if entries:
+            rows, on, place, cigar_starts, cigar_ends = np.asarray(entries, dtype=np.int64).T
+            keep = on >= 0
+            placed.add(rows[keep], np.full(int(keep.sum()), CODES[tag]), (on[keep] << 32) + place[keep], cigar_starts[keep],
+                       cigar_ends[keep], lengths[rows[keep]])  # fmt: skip
+    if not placed.parts:
+        return unknown
+    rows, tag_codes, places, cigar_starts, cigar_ends, widths = placed.arrays()
+    with_cigar = cigar_starts >= 0
+    summed = np.zeros(len(rows), dtype=np.int64)
+    if with_cigar.any():
+        summed[with_cigar] = np.asarray(
+            scan.cigar_lengths(buffer, cigar_starts[with_cigar], cigar_ends[with_cigar], ALL_OPERATIONS, ALL_OPERATIONS)
+        )
+    reach = np.where(with_cigar & (summed >= 0), 2 * summed + 2, widths + 1)  # a bound of each footprint
+    near = overlap_mask(regions.merged_starts, regions.merged_ends, places - reach, places + reach + 1)
+    found = unknown
+    chosen = [array[near].tolist() for array in (rows, tag_codes, places, cigar_starts, cigar_ends, widths)]
+    for row, tag_code, place, first, last, width in zip(*chosen, strict=True):
+        operations = operations_of(buffer[first:last]) if first >= 0 else None
+        lead, extent = footprint(operations) if operations else (width, width + 1)
+        for region in regions.regions_between(place - lead, place + extent)[:1]:
+            found.append((row, bytes([tag_code >> 8, tag_code & 0xFF]).decode("latin-1"), region))
+    return found

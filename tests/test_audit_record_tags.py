@@ -1,0 +1,149 @@
+"""What a record keeps beside its own alignment and bases, held to the germline list and the
+regions: an unmapped read's bases, MD and NM at a germline site, and the alignments MC, SA, XA,
+XB, OA, OC/OP and R2 place on the reference (``audit_edit_tags``, ``audit_alignment_tags``)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pysam
+import pytest
+from genoscrub import scan
+from genoscrub.audit_edit_tags import MD_LETTERS
+
+from tests.test_audit import audit
+
+random.seed(5)
+REFERENCE = "".join(random.choice("ACGT") for _ in range(2000))
+SITE = 1000  # 0-based: the germline SNV, REF the reference's base there
+REF_BASE = REFERENCE[SITE]
+ALT_BASE = "G" if REF_BASE != "G" else "T"
+NAME = "0123456789abcdef01234567"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    (tmp_path / "ref.fa").write_text(f">chr1\n{REFERENCE}\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    (tmp_path / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=2000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t{SITE + 1}\t.\t{REF_BASE}\t{ALT_BASE}\t.\t.\t.\n"
+    )
+    (tmp_path / "str.bed").write_text("chr1\t1400\t1420\tSTR\n")
+    return tmp_path
+
+
+def bam(folder: Path, *records: str) -> str:
+    sam = folder / "in.sam"
+    sam.write_text("@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:2000\n@RG\tID:CMT001_00.L1\tSM:CMT001_00\n" + "".join(records))
+    path = folder / "in.bam"
+    pysam.view("-b", "--no-PG", "-o", str(path), str(sam), catch_stdout=False)
+    return str(path)
+
+
+def line(flag: int, pos: int, cigar: str, sequence: str, tags: str = "", mate: str = "*\t0\t0") -> str:
+    return f"{NAME}\t{flag}\tchr1\t{pos + 1}\t60\t{cigar}\t{mate}\t{sequence}\t*\tRG:Z:CMT001_00.L1{tags}\n"
+
+
+def findings(folder: Path, path: str, *options: str) -> tuple[int, dict[str, Any]]:
+    result, report = audit("-j", "1", *options, path, cwd=folder)
+    return result.returncode, report["files"][0]["findings"]  # type: ignore[index]
+
+
+def germline(folder: Path, path: str) -> dict[str, int]:
+    by_class = {}
+    for switch in ("0", "1"):  # the bulk path and the one-record path agree
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+            _, found = findings(folder, path, "--germline", str(folder / "germline.vcf"), "-r", str(folder / "ref.fa"))
+        by_class[switch] = found["germline"].get("by_key", {})
+    assert by_class["0"] == by_class["1"]
+    return by_class["0"]
+
+
+def test_an_unmapped_read_keeping_bases_is_a_germline_finding(files: Path) -> None:
+    """sam-revert-germline makes every base of an unmapped read N: one that keeps a base (its
+    germline allele among them, placed or not) is a finding; one of N only is not."""
+    bases = REFERENCE[SITE - 50 : SITE] + ALT_BASE + REFERENCE[SITE + 1 : SITE + 50]
+    for flag, pos, sequence, expected in (
+        (4, SITE - 50, bases, {"unmapped read (keeps bases)": 1}),
+        (4, -1, bases[:99], {"unmapped read (keeps bases)": 1}),
+        (4, SITE - 50, "N" * 99 + "A", {"unmapped read (keeps bases)": 1}),  # one base in the odd last half
+        (4, SITE - 50, "N" * 101, {}),
+    ):
+        record = line(flag, pos, "*", sequence).replace("\tchr1\t0\t", "\t*\t0\t") if pos < 0 else line(flag, pos, "*", sequence)
+        assert germline(files, bam(files, record)) == expected
+
+
+def test_md_and_nm_at_a_germline_site_are_held_to_seq(files: Path) -> None:
+    """A read reverted to REF that keeps the aligner's MD (a mismatch at the site) or an NM
+    counting it says it carried the ALT; recomputed ones pass. Also with a deletion elsewhere
+    (the one-record path)."""
+    read = REFERENCE[SITE - 82 : SITE + 18]
+    before, after = 82, 17
+    stale = f"{before}{REF_BASE}{after}"
+    gapped = REFERENCE[SITE - 82 : SITE - 40] + REFERENCE[SITE - 38 : SITE + 18]
+    for cigar, sequence, tags, expected in (
+        ("100M", read, "\tMD:Z:100\tNM:i:0", {}),
+        ("100M", read, f"\tMD:Z:{stale}\tNM:i:1", {"aux MD (a mismatch at a germline site SEQ does not show)": 1}),
+        ("100M", read, "\tMD:Z:100\tNM:i:1", {"aux NM (not the edits of MD and CIGAR)": 1}),
+        ("100M", read, "\tMD:Z:50^AC50\tNM:i:2", {"aux MD (a deletion its CIGAR does not have)": 1}),
+        ("100M", read[:before] + "N" + read[before + 1 :], f"\tMD:Z:{stale}\tNM:i:1", {}),  # an N: MD's mismatch is right
+        ("42M2D56M", gapped, f"\tMD:Z:42^{REFERENCE[SITE - 40 : SITE - 38]}56\tNM:i:2", {}),
+        ("42M2D56M", gapped, f"\tMD:Z:42^{REFERENCE[SITE - 40 : SITE - 38]}38{REF_BASE}17\tNM:i:3",
+         {"aux MD (a mismatch at a germline site SEQ does not show)": 1}),
+        ("42M2D56M", gapped, f"\tMD:Z:42^{REFERENCE[SITE - 40 : SITE - 38]}56\tNM:i:3", {"aux NM (not the edits of MD and CIGAR)": 1}),
+    ):  # fmt: skip
+        assert germline(files, bam(files, line(0, SITE - 82, cigar, sequence, tags))) == expected, (cigar, tags)
+
+
+@pytest.mark.parametrize(
+    ("tags", "mate", "key"),
+    [
+        ("\tMC:Z:20M4I76M", "=\t1390\t0", "aux MC"),  # the mate over the repeat with 4 more bases
+        ("\tSA:Z:chr1,1391,+,20M4I76M,60,4;", "*\t0\t0", "aux SA"),
+        ("\tXA:Z:chr1,+1391,20M4I76M,4;", "*\t0\t0", "aux XA"),
+        ("\tXB:Z:chr1,+1391,20M4I76M,4,90,60;", "*\t0\t0", "aux XB"),
+        ("\tOA:Z:chr1,1391,+,20M4I76M,60,4;", "*\t0\t0", "aux OA"),
+        ("\tOC:Z:20M4I76M\tOP:i:1391", "*\t0\t0", "aux OC"),
+        ("\tOP:i:1391", "*\t0\t0", "aux OP"),
+        ("\tR2:Z:" + REFERENCE[1390:1490], "=\t1390\t0", "aux R2"),
+    ],
+)
+def test_alignments_tags_place_in_a_region_are_region_findings(files: Path, tags: str, mate: str, key: str) -> None:
+    """With regions, a tag placing an alignment (or the mate's bases) over a region is a finding,
+    as sam-mask-regions removes it; the same tag placed away from the region is not."""
+    flag = 65 if mate.startswith("=") else 0
+    record = line(flag, 100, "100M", REFERENCE[100:200], tags, mate)
+    code, found = findings(files, bam(files, record), "--bed", str(files / "str.bed"))
+    assert found["regions"].get("by_key") == {f"chr1:1401-1420 STR ({key})": 1}, found["regions"]
+    away = record.replace("1391", "391").replace("=\t1390", "=\t390")
+    _, found = findings(files, bam(files, away), "--bed", str(files / "str.bed"))
+    assert found["regions"]["count"] == 0
+
+
+def test_the_mates_bases_without_the_mates_place_are_a_region_finding(files: Path) -> None:
+    """An R2 on a read whose mapped mate's place is not given (sam-mask-regions clears it in a
+    region) cannot be placed: a finding, fail closed."""
+    record = line(65, 100, "100M", REFERENCE[100:200], "\tR2:Z:" + REFERENCE[1390:1490])
+    _, found = findings(files, bam(files, record), "--bed", str(files / "str.bed"))
+    assert found["regions"].get("by_key") == {"aux R2 (the mate's place not given)": 1}
+
+
+def test_md_bases_at_compiled_equals_python() -> None:
+    if scan.compiled is None:
+        pytest.skip("the C build of _scan is absent")
+    values = [b"82C17", b"10^AC5G0T3", b"100", b"1x", b"0A0", b"5^A", b"3^ACG0c2", b"", b"^A1"]
+    text = b"".join(values)
+    bounds = np.cumsum([0, *map(len, values)])
+    offsets = np.arange(-1, 102)
+    starts = np.repeat(bounds[:-1], len(offsets)).astype(np.int64)
+    ends = np.repeat(bounds[1:], len(offsets)).astype(np.int64)
+    every = np.tile(offsets, len(values)).astype(np.int64)
+    compiled = scan.compiled.md_bases_at(text, starts, ends, MD_LETTERS, every)
+    assert compiled.tolist() == scan.python.md_bases_at(text, starts, ends, MD_LETTERS, every).tolist()
+    said = dict(zip(every[: len(offsets)].tolist(), compiled[: len(offsets)].tolist(), strict=True))
+    assert said[81] == 0 and said[82] == ord("C") and said[99] == 0 and said[100] == -1
