@@ -906,7 +906,7 @@ def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: Recor
     )
     for row, tag, region in found:
         if region is None:
-            label = f"aux {tag} (the mate's place not given)"
+            label = f"aux {tag} (no place for the mate)"
         else:
             label = f"{region.label}{f' {region.name}' if region.name else ''} (aux {tag})"
         findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))

@@ -130,7 +130,7 @@ def test_the_mates_bases_without_the_mates_place_are_a_region_finding(files: Pat
     region) cannot be placed: a finding, fail closed."""
     record = line(65, 100, "100M", REFERENCE[100:200], "\tR2:Z:" + REFERENCE[1390:1490])
     _, found = findings(files, bam(files, record), "--bed", str(files / "str.bed"))
-    assert found["regions"].get("by_key") == {"aux R2 (the mate's place not given)": 1}
+    assert found["regions"].get("by_key") == {"aux R2 (no place for the mate)": 1}
 
 
 def test_md_bases_at_compiled_equals_python() -> None:
