@@ -8,8 +8,11 @@ Each places a CIGAR (or bases) on the reference, and an insertion or deletion th
 repeat's length whatever the record's own alignment and bases say. sam-mask-regions removes
 ``MC`` where the mate touches a region and ``SA``, ``XA`` and ``XB`` where an alignment they
 list does; with ``--germline`` every one of these tags but ``MC`` is a finding of its own
-(they copy sequence or an alignment). With regions, any of them whose alignment's footprint
-overlaps a region is a region finding keyed ``(aux MC)`` and so on.
+(they copy sequence or an alignment). With regions, an alignment a tag places is judged as a
+read's own CIGAR is (``audit_reads.length_shown_in_regions``: an indel whose widened span
+meets a region, a skip, a clip junction in one), a region finding keyed ``(aux MC)`` and so
+on; ``R2``, the mate's bases, is one where the mate's footprint overlaps a region, and so is a
+place without a CIGAR.
 
 The footprint of a CIGAR at a position is the reference its read may show something of: the
 aligned span with its soft clips laid out beyond it, and the span of each insertion and
@@ -26,12 +29,13 @@ bound its footprint, and only those whose bound meets a region are read one by o
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import numpy as np
 from genoscrub import scan
 from genoscrub.audit_aux import integers
-from genoscrub.audit_reads import DELETION, INSERTION, SOFT_CLIP
-from genoscrub.audit_sites import Region, RegionList
+from genoscrub.audit_reads import DELETION, INSERTION, SOFT_CLIP, AlignedRead, length_shown_in_regions
+from genoscrub.audit_sites import CONTIG_SPACING, Region, RegionList
 from genoscrub.regions import overlap_mask
 
 OPERATION_CODES = {letter: code for code, letter in enumerate(b"MIDNSHP=X")}
@@ -40,6 +44,8 @@ CIGAR_TEXT = re.compile(rb"(?:[0-9]{1,9}[MIDNSHP=X])+")
 CIGAR_ITEM = re.compile(rb"([0-9]+)([MIDNSHP=X])")
 ALL_OPERATIONS = np.zeros(256, dtype=bool)
 ALL_OPERATIONS[list(b"MIDNSHP=X")] = True
+LENGTH_OPERATIONS = np.zeros(256, dtype=bool)
+LENGTH_OPERATIONS[list(b"IDNSH")] = True
 ENTRY_NAME = rb"([^,;\t\n]+)"
 LIST_ENTRIES = {
     # name, position, strand, CIGAR (SAMtags: SA, OA); name, strand and position, CIGAR (bwa: XA, XB)
@@ -57,6 +63,8 @@ def code(tag: str) -> int:
 
 
 CODES = {tag: code(tag) for tag in PLACING_TAGS}
+PLACING_CODES = np.zeros(1 << 16, dtype=bool)
+PLACING_CODES[list(CODES.values())] = True
 FLAG_MATE_UNMAPPED = 0x8
 
 
@@ -109,29 +117,27 @@ def alignments_in_regions(
     data: np.ndarray,
     references: list[str],
     fields: dict[str, np.ndarray],
+    mates: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     regions: RegionList,
 ) -> list[tuple[int, str, Region | None]]:
     """``(row, tag, region)`` of each record's tag whose alignment overlaps a region (the first);
     region None for an ``R2`` whose mapped mate's place is not given (fail closed).
 
-    ``fields`` are the block's fixed fields by name (``ref_id``, ``pos``, ``next_ref_id``,
-    ``next_pos``, ``flag``, ``sequence_lengths``, ``reference_lengths``); ``tags`` its aux fields (record, code, type, value
-    start and end)."""
+    ``fields`` are the block's fixed fields by name (``ref_id``, ``pos``, ``flag``,
+    ``sequence_lengths``, ``reference_lengths``), ``mates`` gives RNEXT and PNEXT of the rows
+    asked for; ``tags`` are its aux fields (record, code, type, value start and end)."""
     records, codes, types, starts, ends = tags
-    wanted = np.isin(codes, list(CODES.values()))
+    wanted = PLACING_CODES[codes]
     if not wanted.any():
         return []
     index_of = {name: index for index, name in enumerate(references)}
     ref_id, pos = fields["ref_id"].astype(np.int64), fields["pos"].astype(np.int64)
-    next_ref_id, next_pos = fields["next_ref_id"].astype(np.int64), fields["next_pos"].astype(np.int64)
     lengths = fields["sequence_lengths"].astype(np.int64)
     count = len(references)
     placed = Placed()
     text = types == ord("Z")
-    mate_cigar = np.full(len(ref_id), -1, dtype=np.int64)  # the tag index of each record's first MC:Z
     mc = np.flatnonzero(wanted & text & (codes == CODES["MC"]))
-    mate_cigar[records[mc][::-1]] = mc[::-1]
 
     def at(rows: np.ndarray, tag: str, on: np.ndarray, place: np.ndarray, cigar: np.ndarray | None, width: np.ndarray) -> None:
         keep = (on >= 0) & (on < count) & (place >= 0)
@@ -143,18 +149,23 @@ def alignments_in_regions(
             cigar_starts, cigar_ends = np.where(missing, -1, cigar_starts), np.where(missing, -1, cigar_ends)
         placed.add(rows, np.full(len(rows), CODES[tag]), (on << 32) + place, cigar_starts, cigar_ends, width)
 
-    rows = records[mc]
-    at(rows, "MC", next_ref_id[rows], next_pos[rows], mc, lengths[rows])
+    if len(mc):  # most records have one, most of them one aligned run (100M): it shows no length
+        shown = mc[np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, LENGTH_OPERATIONS)) != 0]
+        rows = records[shown]
+        at(rows, "MC", *mates(rows), shown, lengths[rows])
     r2 = np.flatnonzero(wanted & (codes == CODES["R2"]))
     unknown: list[tuple[int, str, Region | None]] = []
     if len(r2):  # the mate's bases: at RNEXT and PNEXT by its MC; an unmapped mate's beside this read (SAM places it so)
         rows = records[r2]
+        next_ref_id, next_pos = mates(rows)
+        mate_cigar = np.full(len(ref_id), -1, dtype=np.int64)  # the tag index of each record's first MC:Z
+        mate_cigar[records[mc][::-1]] = mc[::-1]
         mate_unmapped = (fields["flag"][rows] & FLAG_MATE_UNMAPPED) != 0
-        mate_placed = (next_ref_id[rows] >= 0) & ~mate_unmapped
+        mate_placed = (next_ref_id >= 0) & ~mate_unmapped
         erased = ~mate_placed & ~mate_unmapped  # a mapped mate whose place is not given (sam-mask-regions clears it in a region)
         unknown = [(row, "R2", None) for row in rows[erased].tolist()]
         width = np.maximum(ends[r2] - starts[r2], lengths[rows])
-        on, place = np.where(mate_placed, next_ref_id[rows], ref_id[rows]), np.where(mate_placed, next_pos[rows], pos[rows])
+        on, place = np.where(mate_placed, next_ref_id, ref_id[rows]), np.where(mate_placed, next_pos, pos[rows])
         at(rows[~erased], "R2", on[~erased], place[~erased], np.where(mate_placed, mate_cigar[rows], -1)[~erased], width[~erased])
     oc = np.flatnonzero(wanted & text & (codes == CODES["OC"]))
     op = np.flatnonzero(wanted & (codes == CODES["OP"]) & (types != ord("Z")) & (types != ord("B")) & (types != ord("f")))
@@ -170,8 +181,8 @@ def alignments_in_regions(
         entries: list[tuple[int, int, int, int, int]] = []
         for index, record in zip(listed.tolist(), records[listed].tolist(), strict=True):
             for match in pattern.finditer(buffer, int(starts[index]), int(ends[index])):
-                on = index_of.get(match.group(1).decode("latin-1"), -1)  # a name the header lacks: off the tag's grammar
-                entries.append((record, on, int(match.group(2)) - 1, match.start(3), match.end(3)))
+                contig = index_of.get(match.group(1).decode("latin-1"), -1)  # a name the header lacks: off the tag's grammar
+                entries.append((record, contig, int(match.group(2)) - 1, match.start(3), match.end(3)))
         if entries:
             rows, on, place, cigar_starts, cigar_ends = np.asarray(entries, dtype=np.int64).T
             keep = on >= 0
@@ -182,17 +193,27 @@ def alignments_in_regions(
     rows, tag_codes, places, cigar_starts, cigar_ends, widths = placed.arrays()
     with_cigar = cigar_starts >= 0
     summed = np.zeros(len(rows), dtype=np.int64)
+    shows = np.ones(len(rows), dtype=bool)  # whether an alignment may show a length (or the tag place bases)
     if with_cigar.any():
-        summed[with_cigar] = np.asarray(
-            scan.cigar_lengths(buffer, cigar_starts[with_cigar], cigar_ends[with_cigar], ALL_OPERATIONS, ALL_OPERATIONS)
-        )
+        spans = (buffer, cigar_starts[with_cigar], cigar_ends[with_cigar])
+        summed[with_cigar] = np.asarray(scan.cigar_lengths(*spans, ALL_OPERATIONS, ALL_OPERATIONS))
+        # a CIGAR without an insertion, deletion, skip or clip (100M, most MC values) shows no length
+        length_bases = np.asarray(scan.cigar_lengths(*spans, ALL_OPERATIONS, LENGTH_OPERATIONS))
+        shows[with_cigar] = (length_bases != 0) | (tag_codes[with_cigar] == CODES["R2"])
     reach = np.where(with_cigar & (summed >= 0), 2 * summed + 2, widths + 1)  # a bound of each footprint
-    near = overlap_mask(regions.merged_starts, regions.merged_ends, places - reach, places + reach + 1)
+    near = shows & overlap_mask(regions.merged_starts, regions.merged_ends, places - reach, places + reach + 1)
     found = unknown
     chosen = [array[near].tolist() for array in (rows, tag_codes, places, cigar_starts, cigar_ends, widths)]
     for row, tag_code, place, first, last, width in zip(*chosen, strict=True):
         operations = operations_of(buffer[first:last]) if first >= 0 else None
         lead, extent = footprint(operations) if operations else (width, width + 1)
-        for region in regions.regions_between(place - lead, place + extent)[:1]:
+        nearby = regions.regions_between(place - lead - 1, place + extent + 1)
+        if operations and tag_code != CODES["R2"]:  # an alignment: the length its CIGAR shows, as a read's own
+            local = place & (CONTIG_SPACING - 1)
+            nearby = length_shown_in_regions(AlignedRead.from_cigar("", local, operations, b""), nearby)
+        else:  # bases, or a place without a CIGAR: any overlap
+            nearby = [region for region in nearby if region.end > (place & (CONTIG_SPACING - 1)) - lead
+                      and region.start < (place & (CONTIG_SPACING - 1)) + extent]  # fmt: skip
+        for region in nearby[:1]:
             found.append((row, bytes([tag_code >> 8, tag_code & 0xFF]).decode("latin-1"), region))
     return found

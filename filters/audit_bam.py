@@ -616,12 +616,17 @@ class EditTags:
         self.block = block
         count = len(block.offsets)
         self.md = first_of_each(tags.records, (tags.codes == MD_CODE) & (tags.types == ord("Z")), count)
-        nm = first_of_each(tags.records, (tags.codes == NM_CODE) & INTEGER_TYPES[tags.types], count)
-        self.md_starts, self.md_ends = tags.starts, tags.ends
-        self.nm = np.full(count, -1, dtype=np.int64)
-        has_nm = np.flatnonzero(nm >= 0)
-        if len(has_nm):
-            self.nm[has_nm] = integers(block.data, tags.types[nm[has_nm]], tags.starts[nm[has_nm]])
+        self.nm_fields = first_of_each(tags.records, (tags.codes == NM_CODE) & INTEGER_TYPES[tags.types], count)
+        self.md_starts, self.md_ends, self.types = tags.starts, tags.ends, tags.types
+
+    def nm(self, rows: np.ndarray) -> np.ndarray:
+        """Each row's NM, -1 without one (read for the rows asked for: the reads over a site)."""
+        fields = self.nm_fields[rows]
+        values = np.full(len(rows), -1, dtype=np.int64)
+        has = np.flatnonzero(fields >= 0)
+        if len(has):
+            values[has] = integers(self.block.data, self.types[fields[has]], self.md_starts[fields[has]])
+        return values
 
     def check_laid(self, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, findings: Findings) -> None:
         """Reads whose bases lie without gaps (``rows``; aligned from global ``start`` to ``end``):
@@ -636,10 +641,11 @@ class EditTags:
         starts, ends = self.md_starts[md], self.md_ends[md]
         marked: list[tuple[np.ndarray, str]] = []
         marked.append((rows[~np.asarray(scan.spans_within(block.data, starts, ends, NO_CARET), dtype=bool)], MD_DELETION))
-        with_nm = self.nm[rows] >= 0
+        nm = self.nm(rows)
+        with_nm = nm >= 0
         if with_nm.any():
             counts = mismatch_counts(block.buffer, block.data, starts[with_nm], ends[with_nm])
-            marked.append((rows[with_nm][counts != self.nm[rows[with_nm]]], NM_EDITS))
+            marked.append((rows[with_nm][counts != nm[with_nm]], NM_EDITS))
         low = np.searchsorted(sites.snv_positions, start[rows], side="left")
         high = np.searchsorted(sites.snv_positions, end[rows], side="left")
         counts = high - low
@@ -655,7 +661,7 @@ class EditTags:
                 inside = query < block.sequence_lengths[pair_rows]
                 read_codes = np.full(len(doubt), N_CODE, dtype=np.uint8)
                 read_codes[inside] = block.base_codes(pair_rows[inside], query[inside])
-                stale = stale_at_sites(said[doubt], read_codes, reference_codes(sites, sites.snv_positions[entries[doubt]]))
+                stale = stale_at_sites(said[doubt], read_codes, reference_codes_at(sites, sites.snv_positions[entries[doubt]]))
                 marked.append((np.unique(pair_rows[stale]), MD_AT_SITE))
         for bad, key in marked:
             if len(bad):
@@ -672,10 +678,8 @@ class EditTags:
         block = self.block
         start, end = int(self.md_starts[md]), int(self.md_ends[md])
         place = where(checks, int(block.ref_id[row]), int(block.pos[row]))
-        if (
-            self.nm[row] >= 0
-            and int(mismatch_counts(block.buffer, block.data, np.array([start]), np.array([end]))[0]) + edits(read) != self.nm[row]
-        ):
+        nm = int(self.nm(np.array([row]))[0])
+        if nm >= 0 and int(mismatch_counts(block.buffer, block.data, np.array([start]), np.array([end]))[0]) + edits(read) != nm:
             findings.germline.add(NM_EDITS, place)
         positions, offsets, read_codes = [], [], []
         for index in candidates:
@@ -694,9 +698,28 @@ class EditTags:
             return
         count = len(offsets)
         said = said_at_sites(block.buffer, np.full(count, start, dtype=np.int64), np.full(count, end, dtype=np.int64), np.array(offsets))
-        reference = reference_codes(sites, np.array(positions, dtype=np.int64))
+        reference = reference_codes_at(sites, np.array(positions, dtype=np.int64))
         if stale_at_sites(said, np.array(read_codes, dtype=np.uint8), reference).any():
             findings.germline.add(MD_AT_SITE, place)
+
+
+FEW_POSITIONS = 256
+"""Up to this many reference bases are fetched one by one (``reference_codes_at``)."""
+
+
+def reference_codes_at(sites: GermlineSites, positions: np.ndarray) -> np.ndarray:
+    """``reference_codes`` for positions spread over a contig: a few (MD's letters at sites)
+    fetched one by one rather than the whole span they lie in."""
+    if len(positions) > FEW_POSITIONS:
+        return reference_codes(sites, positions)
+    codes = np.full(len(positions), N_CODE, dtype=np.uint8)
+    for at, position in enumerate(positions.tolist()):
+        index = position >> 32
+        contig = sites.reference_names.get(sites.names[index]) if index < len(sites.names) else None
+        if contig is not None:
+            base = sites.reference.fetch(contig, position & 0xFFFFFFFF, (position & 0xFFFFFFFF) + 1)
+            codes[at] = BASE_CODES[base[0]] if base else N_CODE
+    return codes
 
 
 def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings, tags: AuxTags | None = None) -> None:
@@ -895,15 +918,18 @@ def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: Recor
     """Aux tags placing an alignment or the mate's bases in a region (``audit_alignment_tags``):
     a region finding keyed ``(aux MC)``, ``(aux SA)``, ... ."""
     assert checks.regions is not None
-    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
+
+    def mates(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        fixed = block.offsets[rows][:, None] + np.arange(24, 32)  # next_refID, next_pos
+        mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
+        return mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64)
+
     fields = {
-        "ref_id": block.ref_id, "pos": block.pos, "next_ref_id": mate[:, 0], "next_pos": mate[:, 1],
-        "flag": block.flag, "sequence_lengths": block.sequence_lengths, "reference_lengths": block.reference_lengths,
+        "ref_id": block.ref_id, "pos": block.pos, "flag": block.flag, "sequence_lengths": block.sequence_lengths,
+        "reference_lengths": block.reference_lengths,
     }  # fmt: skip
-    found = alignments_in_regions(
-        block.buffer, block.data, checks.references, fields, (tags.records, tags.codes, tags.types, tags.starts, tags.ends), checks.regions
-    )
+    aux = (tags.records, tags.codes, tags.types, tags.starts, tags.ends)
+    found = alignments_in_regions(block.buffer, block.data, checks.references, fields, mates, aux, checks.regions)
     for row, tag, region in found:
         if region is None:
             label = f"aux {tag} (no place for the mate)"
