@@ -53,6 +53,7 @@ from genoscrub.audit_edit_tags import (
     NM_CODE,
     NM_EDITS,
     NO_CARET,
+    counted_edits,
     edits,
     first_of_each,
     md_offset,
@@ -634,18 +635,23 @@ class EditTags:
         sites = checks.germline
         assert sites is not None
         block = self.block
+        marked: list[tuple[np.ndarray, str]] = []
+        without_md = rows[self.md[rows] < 0]
+        if len(without_md):  # NM alone: held to SEQ and the reference, where it counts an edit at all
+            nm = self.nm(without_md)
+            counted = without_md[nm > 0]
+            if len(counted):
+                found = aligned_mismatches(block, counted, checks)
+                marked.append((counted[(found >= 0) & (nm[nm > 0] > found)], NM_EDITS))
         rows = rows[self.md[rows] >= 0]
-        if not len(rows):
-            return
         md = self.md[rows]
         starts, ends = self.md_starts[md], self.md_ends[md]
-        marked: list[tuple[np.ndarray, str]] = []
         marked.append((rows[~np.asarray(scan.spans_within(block.data, starts, ends, NO_CARET), dtype=bool)], MD_DELETION))
         nm = self.nm(rows)
         with_nm = nm >= 0
         if with_nm.any():
             counts = mismatch_counts(block.buffer, block.data, starts[with_nm], ends[with_nm])
-            marked.append((rows[with_nm][counts != nm[with_nm]], NM_EDITS))
+            marked.append((rows[with_nm][nm[with_nm] > counts], NM_EDITS))
         low = np.searchsorted(sites.snv_positions, start[rows], side="left")
         high = np.searchsorted(sites.snv_positions, end[rows], side="left")
         counts = high - low
@@ -673,13 +679,18 @@ class EditTags:
         sites = checks.germline
         assert sites is not None
         md = int(self.md[row])
-        if md < 0:
-            return
         block = self.block
-        start, end = int(self.md_starts[md]), int(self.md_ends[md])
         place = where(checks, int(block.ref_id[row]), int(block.pos[row]))
         nm = int(self.nm(np.array([row]))[0])
-        if nm >= 0 and int(mismatch_counts(block.buffer, block.data, np.array([start]), np.array([end]))[0]) + edits(read) != nm:
+        if md < 0:
+            contig = sites.reference_names.get(read.contig)
+            if nm > 0 and contig is not None:
+                reference = sites.reference.fetch(contig, read.start, read.end)
+                if len(reference) == read.end - read.start and nm > counted_edits(read, reference):
+                    findings.germline.add(NM_EDITS, place)
+            return
+        start, end = int(self.md_starts[md]), int(self.md_ends[md])
+        if nm >= 0 and nm > int(mismatch_counts(block.buffer, block.data, np.array([start]), np.array([end]))[0]) + edits(read):
             findings.germline.add(NM_EDITS, place)
         positions, offsets, read_codes = [], [], []
         for index in candidates:
@@ -698,11 +709,39 @@ class EditTags:
             return
         count = len(offsets)
         said = said_at_sites(block.buffer, np.full(count, start, dtype=np.int64), np.full(count, end, dtype=np.int64), np.array(offsets))
-        reference = reference_codes_at(sites, np.array(positions, dtype=np.int64))
-        if stale_at_sites(said, np.array(read_codes, dtype=np.uint8), reference).any():
+        reference_bases = reference_codes_at(sites, np.array(positions, dtype=np.int64))
+        if stale_at_sites(said, np.array(read_codes, dtype=np.uint8), reference_bases).any():
             findings.germline.add(MD_AT_SITE, place)
 
 
+def aligned_mismatches(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> np.ndarray:
+    """For each row, a read whose bases lie without gaps: its aligned bases that differ from the
+    reference (an N on either side counts, ``=`` matches), or -1 where the reference is not read
+    (a contig it lacks, reads spread wider than ``REFERENCE_SPAN``, past the contig's end)."""
+    sites = checks.germline
+    assert sites is not None
+    counts = np.full(len(rows), -1, dtype=np.int64)
+    for ref_id in np.unique(block.ref_id[rows]).tolist():
+        which = np.flatnonzero(block.ref_id[rows] == ref_id)
+        contig = sites.reference_names.get(checks.references[ref_id])
+        positions, lengths = block.pos[rows[which]].astype(np.int64), block.reference_lengths[rows[which]].astype(np.int64)
+        lengths = np.minimum(lengths, block.sequence_lengths[rows[which]] - block.leading_clips[rows[which]])
+        low, high = int(positions.min()), int((positions + lengths).max())
+        if contig is None or high - low > REFERENCE_SPAN:
+            continue
+        bases = UPPER_LETTERS[np.frombuffer(sites.reference.fetch(contig, low, high), dtype=np.uint8)]
+        inside = (positions + lengths - low <= len(bases)) & (lengths >= 0)
+        which, positions, lengths = which[inside], positions[inside], lengths[inside]
+        pair = np.repeat(np.arange(len(which)), lengths)
+        query = np.arange(len(pair)) - np.repeat(exclusive_sum(lengths), lengths)
+        letters = BASE_LETTERS[block.base_codes(rows[which][pair], block.leading_clips[rows[which]][pair] + query)]
+        differs = ((letters != bases[positions[pair] - low + query]) | (letters == ord("N"))) & (letters != ord("="))
+        counts[which] = np.bincount(pair[differs], minlength=len(which))
+    return counts
+
+
+UPPER_LETTERS = np.arange(256, dtype=np.uint8)
+UPPER_LETTERS[ord("a") : ord("z") + 1] -= 32
 FEW_POSITIONS = 256
 """Up to this many reference bases are fetched one by one (``reference_codes_at``)."""
 

@@ -9,9 +9,12 @@ site (with ``--germline``), the audit reads MD at each SNV or MNP position of th
 (``scan.md_bases_at``: one C pass over the pairs of read and site) and flags a mismatch
 or deleted base there that SEQ does not show (its base is the reference's), or a mismatch
 naming another reference base; for a read whose bases lie without gaps, a deletion in MD
-(its CIGAR has none) and an NM other than MD's mismatches are findings too. Elsewhere MD
-and NM are not compared (a step that forgot to recompute them left them stale at every
-changed read, so the sites find it), and NM without MD is not judged.
+(its CIGAR has none) is a finding too. NM may count no more edits than MD's letters and the
+CIGAR's insertions (or, without MD, than SEQ's differences from the reference and the CIGAR's
+indels: an N counts, as samtools calmd counts it) show: more, and it counted an allele SEQ no
+longer holds. Fewer is no finding (an aligner may leave N out). Elsewhere MD and NM are not
+compared: a step that forgot to recompute them left them stale at every changed read, so the
+sites find it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ DELETED = 256
 
 MD_AT_SITE = "aux MD (a mismatch at a germline site SEQ does not show)"
 MD_DELETION = "aux MD (a deletion its CIGAR does not have)"
-NM_EDITS = "aux NM (not the edits of MD and CIGAR)"
+NM_EDITS = "aux NM (more edits than MD, CIGAR and SEQ show)"
 
 
 def first_of_each(records: np.ndarray, wanted: np.ndarray, count: int) -> np.ndarray:
@@ -87,3 +90,27 @@ def md_offset(read: AlignedRead, position: int) -> int | None:
 def edits(read: AlignedRead) -> int:
     """The inserted bases of the read's CIGAR (NM counts them beside MD's letters)."""
     return sum(length for op, length in read.operations if op == INSERTION)
+
+
+def counted_edits(read: AlignedRead, reference: bytes) -> int:
+    """The read's edits against ``reference`` (the bases from its POS on): aligned bases that
+    differ (an N on either side counts, as samtools calmd counts it; ``=`` matches), and
+    inserted and deleted bases. What NM may count at most."""
+    count, at, query = 0, 0, 0
+    sequence = read.sequence
+    for op, length in read.operations:
+        if op in (0, 7, 8):  # M, =, X
+            for offset in range(length):
+                base = sequence[query + offset : query + offset + 1].upper()
+                expected = reference[at + offset : at + offset + 1].upper()
+                if base != b"=" and (base != expected or base == b"N" or not base):
+                    count += 1
+            at += length
+            query += length
+        elif op in (INSERTION, 4):  # I, S
+            count += length if op == INSERTION else 0
+            query += length
+        elif op in (DELETION, 3):  # D, N
+            count += length if op == DELETION else 0
+            at += length
+    return count

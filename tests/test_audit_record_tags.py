@@ -22,6 +22,7 @@ SITE = 1000  # 0-based: the germline SNV, REF the reference's base there
 REF_BASE = REFERENCE[SITE]
 ALT_BASE = "G" if REF_BASE != "G" else "T"
 NAME = "0123456789abcdef01234567"
+NM_KEY = "aux NM (more edits than MD, CIGAR and SEQ show)"
 
 
 @pytest.fixture
@@ -89,13 +90,18 @@ def test_md_and_nm_at_a_germline_site_are_held_to_seq(files: Path) -> None:
     for cigar, sequence, tags, expected in (
         ("100M", read, "\tMD:Z:100\tNM:i:0", {}),
         ("100M", read, f"\tMD:Z:{stale}\tNM:i:1", {"aux MD (a mismatch at a germline site SEQ does not show)": 1}),
-        ("100M", read, "\tMD:Z:100\tNM:i:1", {"aux NM (not the edits of MD and CIGAR)": 1}),
+        ("100M", read, "\tMD:Z:100\tNM:i:1", {NM_KEY: 1}),
         ("100M", read, "\tMD:Z:50^AC50\tNM:i:2", {"aux MD (a deletion its CIGAR does not have)": 1}),
         ("100M", read[:before] + "N" + read[before + 1 :], f"\tMD:Z:{stale}\tNM:i:1", {}),  # an N: MD's mismatch is right
         ("42M2D56M", gapped, f"\tMD:Z:42^{REFERENCE[SITE - 40 : SITE - 38]}56\tNM:i:2", {}),
         ("42M2D56M", gapped, f"\tMD:Z:42^{REFERENCE[SITE - 40 : SITE - 38]}38{REF_BASE}17\tNM:i:3",
          {"aux MD (a mismatch at a germline site SEQ does not show)": 1}),
-        ("42M2D56M", gapped, f"\tMD:Z:42^{REFERENCE[SITE - 40 : SITE - 38]}56\tNM:i:3", {"aux NM (not the edits of MD and CIGAR)": 1}),
+        ("42M2D56M", gapped, f"\tMD:Z:42^{REFERENCE[SITE - 40 : SITE - 38]}56\tNM:i:3", {NM_KEY: 1}),
+        ("100M", read, "\tNM:i:1", {NM_KEY: 1}),  # NM alone, held to SEQ and the reference
+        ("100M", read[:10] + "N" + read[11:], "\tNM:i:1", {}),
+        ("100M", read[:10] + "N" + read[11:], f"\tMD:Z:10{REFERENCE[SITE - 72]}89\tNM:i:0", {}),  # fewer: an aligner may leave N out
+        ("42M2D56M", gapped, "\tNM:i:2", {}),
+        ("42M2D56M", gapped, "\tNM:i:3", {NM_KEY: 1}),
     ):  # fmt: skip
         assert germline(files, bam(files, line(0, SITE - 82, cigar, sequence, tags))) == expected, (cigar, tags)
 
