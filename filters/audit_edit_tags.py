@@ -75,12 +75,13 @@ def mismatch_counts(buffer: bytes, data: np.ndarray, starts: np.ndarray, ends: n
 
 def md_offset(read: AlignedRead, position: int) -> int | None:
     """The offset of reference ``position`` among the bases the read's MD describes (its aligned
-    and deleted bases, from POS), or None where the CIGAR aligns or deletes no base there."""
+    and deleted bases, from POS), or None where the CIGAR aligns no base there (a deleted one
+    is MD's ``^`` as the CIGAR says)."""
     reference, described = read.start, 0
     for op, length in read.operations:
         if op in (0, 7, 8, DELETION):  # M, =, X and D: the bases MD spells
             if reference <= position < reference + length:
-                return described + position - reference
+                return described + position - reference if op != DELETION else None
             described += length
         if op in (0, 2, 3, 7, 8):
             reference += length

@@ -104,6 +104,9 @@ def test_md_and_nm_at_a_germline_site_are_held_to_seq(files: Path) -> None:
         ("42M2D56M", gapped, "\tNM:i:3", {NM_KEY: 1}),
     ):  # fmt: skip
         assert germline(files, bam(files, line(0, SITE - 82, cigar, sequence, tags))) == expected, (cigar, tags)
+    deleting = REFERENCE[SITE - 42 : SITE] + REFERENCE[SITE + 2 : SITE + 58]  # its CIGAR deletes the site: MD's ^ says so
+    tags = f"\tMD:Z:42^{REFERENCE[SITE : SITE + 2]}56\tNM:i:2"
+    assert germline(files, bam(files, line(0, SITE - 42, "42M2D56M", deleting, tags))) == {}
 
 
 @pytest.mark.parametrize(
