@@ -30,9 +30,11 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
   dropped (``template_length_reach``, ``mate_footprint``): with the mate's start (PNEXT)
   and its read length, that end tells an indel's length inside W as the mate's CIGAR
   would; a masked read keeps only the tags that say nothing of its bases
-  (``KEPT_WHEN_MASKED``): those that copy them or were scored on them go.
+  (``KEPT_WHEN_MASKED``): those that copy them or were scored on them go;
+- ``R2``/``Q2`` (the mate's bases) and ``OA``/``OC``/``OP`` (the alignment before
+  realignment) go from every record (``COPYING_TAGS``): no rule here judges them.
 
-Reads whose span touches no region pass as the same bytes: each block's
+Reads whose span touches no region pass as the same bytes (but for ``COPYING_TAGS``): each block's
 positions and CIGAR spans are tested with ``numpy.searchsorted`` against the
 merged region arrays; only the few reads near a region are parsed further.
 """
@@ -98,6 +100,14 @@ CIGAR and the read's other alignments, which have rules of their own (below). Ev
 goes, fail closed: it copies the bases (``R2``, ``cs``, ``OQ``, ``MM``, ...), or it was scored on
 them (``AS``, ``XS``, ``nM``, ``UQ``, ...), and a score tells how many of the masked bases
 differed from the reference. ``MD`` and ``NM`` are recomputed against ``-r``."""
+COPYING_TAGS = frozenset(b"R2 Q2 OA OC OP".split())
+"""Tags removed from every record, whether or not it touches a region: they hold what no rule
+here judges, another read's bases or another alignment. ``R2``/``Q2`` are the mate's bases
+and qualities (the mate may be dropped or masked for a region, its repeat allele left here);
+``OA``, ``OC`` and ``OP`` are the read's alignment before realignment (GATK's IndelRealigner,
+lifters): a position and a CIGAR that may lie in a region and show an allele's length. Counted
+in ``copying_tags_removed``; sam-revert-germline removes them too (its ``COPYING_TAGS``). The
+tags describing the read's own bases (``E2``, ``CS``, ``cs``, ...) go with them when it is masked."""
 MATE_CIGAR_TAG = frozenset([b"MC"])
 MATE_SCORE_TAGS = frozenset([b"YS", b"nM"])
 """Tags of a read scored on its mate's bases too (Bowtie2's ``YS``, the mate's alignment score;
@@ -592,6 +602,9 @@ class RegionMasker:
         candidates |= clearing
         mate_starts_in_region = self.mate_starts_in_regions(contigs, mate_contigs, mate_positions - 1, flags)
         candidates |= mate_starts_in_region
+        copying = located.fields_named(COPYING_TAGS)
+        unusual_copying = self.unusual_tag_sections(located, copying)
+        candidates[unusual_copying] = True  # a CR or an empty field beside them: rewrite removes them
         list_cuts = MateCigarCuts.none(count)
         if self.drop_alignment_lists:
             list_cuts = self.alignment_list_cuts(located, listing & ~candidates)
@@ -601,13 +614,15 @@ class RegionMasker:
             mate_only = candidates & ~own_hit & ~listing
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
+            mate_only[unusual_copying] = False
             cuts = self.mate_cigar_cuts(
                 located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1, mate_starts_in_region
             )
             candidates &= ~cuts.settled
         rows = np.flatnonzero(candidates)
         cleared = np.flatnonzero(cuts.settled & clearing)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
-        if not len(rows) and not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts):
+        copying = copying[~candidates[located.rows_of(copying)]]  # the rewritten lines lose theirs in rewrite
+        if not len(rows) and not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts) and not len(copying):
             self.report.add("reads_out", count)
             return text
 
@@ -625,13 +640,14 @@ class RegionMasker:
                 )
             ]
 
-        if not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts):
+        if not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts) and not len(copying):
             every = rewritten(rows)
             self.report.add("reads_out", count - every.count(None))
             return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, every)
         # The reads before the first cut (and before the first TLEN cleared in bulk) are judged
         # first, so that the report's counts appear in the order the one-record path adds them.
         events = [(int(cuts.rows[0]), 0, "mate_cigar_tags_removed", len(cuts.starts))] if len(cuts.starts) else []
+        events += [(int(located.rows_of(copying[:1])[0]), -1, "copying_tags_removed", len(copying))] if len(copying) else []
         events += [(int(cleared[0]), 1, "template_lengths_cleared", len(cleared))] if len(cleared) else []
         lines: list[bytes | None] = []
         done = 0
@@ -644,11 +660,25 @@ class RegionMasker:
         self.report.add("reads_out", count - lines.count(None))
         tlen_starts, tlen_ends = field_bounds(columns, 8)
         zeroed = (tlen_starts[cleared], tlen_ends[cleared])
+        copying_ends = located.tag_ends[np.searchsorted(located.tag_tabs, copying)]
         every_cut = MateCigarCuts(
-            cuts.settled | list_cuts.settled, np.concatenate([cuts.rows, list_cuts.rows]),
-            np.concatenate([cuts.starts, list_cuts.starts]), np.concatenate([cuts.ends, list_cuts.ends]),
-        )
+            cuts.settled | list_cuts.settled, np.concatenate([cuts.rows, list_cuts.rows, located.rows_of(copying)]),
+            np.concatenate([cuts.starts, list_cuts.starts, copying]), np.concatenate([cuts.ends, list_cuts.ends, copying_ends]),
+        )  # fmt: skip
         return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, every_cut, zeroed)
+
+    def unusual_tag_sections(self, located: LocatedBlock, tabs: np.ndarray) -> np.ndarray:
+        """The rows holding one of the fields at ``tabs`` whose tag section is not plain (an empty
+        optional field, a carriage return before the newline): ``rewrite`` takes those fields out
+        rather than ``copying_tag_cuts``'s spans."""
+        rows = np.unique(located.rows_of(tabs))
+        if not len(rows):
+            return rows
+        data, all_tabs, ends = located.columns.data, located.tag_tabs, located.tag_ends
+        unusual = np.zeros(len(located.line_ends), dtype=bool)
+        unusual[located.rows_of(all_tabs[ends - all_tabs == 1])] = True
+        unusual |= data[np.maximum(located.line_ends - 1, 0)] == ord("\r")
+        return rows[unusual[rows]]
 
     def mate_cigars_of_other_types(self, located: LocatedBlock) -> np.ndarray:
         """The tabs before fields named ``MC`` of another type than ``Z`` (``MC:i:5``): the block
@@ -925,7 +955,7 @@ class RegionMasker:
         of tags that point into a region. A tag's second and later copies go first
         (``aux_tags.without_repeats``): only the first is read for the mate or the alignment
         lists, so a second ``MC`` or ``SA`` would keep a length inside a region."""
-        line = self.without_repeated_tags(line)
+        line = self.without_copying_tags(self.without_repeated_tags(line))
         fields = line.split(b"\t", 9)
         mate_cigar = mate_cigar_of(fields[9])
         mate_hit = self.mate_touches(fields, mate_cigar)
@@ -990,6 +1020,18 @@ class RegionMasker:
         sequence_end = fields[9].find(b"\t")
         own_length = max(sequence_end if sequence_end >= 0 else len(fields[9]), shape.query_length if shape is not None else 0)
         return self.regions.overlaps(fields[2], *mate_footprint(int(fields[7]) - 1, reach, own_length))
+
+    def without_copying_tags(self, line: bytes) -> bytes:
+        """The line without its ``COPYING_TAGS`` (counted); the block twin is ``copying_tag_cuts``."""
+        fields = line.split(b"\t", 11)
+        if len(fields) < 12:
+            return line
+        tags = fields[11].split(b"\t")
+        kept = [tag for tag in tags if tag[:2] not in COPYING_TAGS]
+        if len(kept) == len(tags):
+            return line
+        self.report.add("copying_tags_removed", len(tags) - len(kept))
+        return b"\t".join(fields[:11] + kept)  # each field with the tab before it, as the block's cuts
 
     def without_repeated_tags(self, line: bytes) -> bytes:
         """The line without the second and later copies of its tags (counted)."""

@@ -248,10 +248,12 @@ def test_outside_bases_untouched_and_other_reads_same_bytes(simulated: Path, mas
                 assert (read.next_reference_id, read.next_reference_start) == (before.next_reference_id, before.next_reference_start)
             if read.query_sequence == before.query_sequence:
                 # MC goes where the mate touches a region (the mate may have been dropped), TLEN where it shows such a
-                # mate's end, RNEXT and PNEXT where they may show its clip junction
+                # mate's end, RNEXT and PNEXT where they may show its clip junction; R2, Q2, OA, OC and OP from every read
                 before.template_length = read.template_length
                 before.next_reference_id, before.next_reference_start = read.next_reference_id, read.next_reference_start
-                assert re.sub(r"\tMC:Z:[^\t]*", "", before.to_string()) == re.sub(r"\tMC:Z:[^\t]*", "", read.to_string())
+                copies = r"\t(?:R2|Q2|OA|OC|OP):[^\t]*"
+                assert not re.search(copies, read.to_string())
+                assert re.sub(r"\tMC:Z:[^\t]*|" + copies, "", before.to_string()) == re.sub(r"\tMC:Z:[^\t]*", "", read.to_string())
                 unchanged += 1
     assert unchanged > 1000
 
@@ -649,6 +651,10 @@ EDGE_TAGS = [
     "nM:i:1",
     "YSx:i:1",  # a field whose first two bytes are YS: removed as YS is
     "RG:Z:g",
+    "R2:Z:ACGTACGTAC",  # the mate's bases, OA/OC/OP the original alignment: removed from every record
+    "OA:Z:chr1,105,+,10M,60,0;",
+    "OC:Z:3M2I5M",
+    "OP:i:105",
 ]
 
 
@@ -805,7 +811,7 @@ MATE_TAGS = [
 ]
 OTHER_TAGS = ["RG:Z:g", "NM:i:0", "MD:Z:10", "XX:Z:MC:Z:10M", "SA:Z:chr1,110,+,10M,60,0;", "SA:Z:chr2,200,+,10M,60,0;",
               "XA:Z:chr1,-105,10M,0;", "XA:Z:chr1,+250,10M,0;", "XB:Z:chr1,-105,10M,0,10,60;", "XB:Z:chr1,+250,10M,0,10,60;",
-              "OQ:Z:IIIIIIIIII", "YS:i:0", "nM:i:2", "AS:i:0"]
+              "OQ:Z:IIIIIIIIII", "YS:i:0", "nM:i:2", "AS:i:0", "R2:Z:ACGT", "Q2:Z:IIII", "OC:Z:10M", "OP:i:105", "OPx:i:1"]
 # Mates near the edges of chr1's region (100-120, 0-based) and on chr2's (0-3).
 MATE_POSITIONS = [0, 1, 3, 4, 80, 90, 91, 95, 100, 101, 110, 120, 121, 150, 250]
 
@@ -1044,3 +1050,25 @@ def test_an_unmapped_read_written_unplaced_lies_at_its_mates_place(tmp_path: Pat
         keys = json.loads(report.read_text())["files"][0]["findings"]["regions"].get("by_key", {})
         # in the input: the two spellings' bases in the region alike, both PNEXTs, the placed one's place
         assert keys == ({"chr1:1001-1056": 2, "chr1:1001-1056 (PNEXT)": 2, "chr1:1001-1056 (placed unmapped)": 1} if found else {})
+
+
+def test_mate_bases_and_original_alignments_go_from_every_record(tmp_path: Path) -> None:
+    """``R2``/``Q2`` (the mate's bases: here a mate dropped for a 12-base insertion in the region)
+    and ``OA``/``OC``/``OP`` (the alignment before realignment, here inside the region with the
+    insertion) go from every record, the reads far from the region too, in both modes and on
+    every path; the other tags stay."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    lines = [
+        *HEADER,
+        b"p\t99\tchr1\t21\t60\t10M\t=\t96\t0\tACGTACGTAC\tIIIIIIIIII\tR2:Z:ACGTACGTACACGTACGTAC\tQ2:Z:IIIIIIIIIIIIIIIIIIII\tRG:Z:g",
+        b"o\t0\tchr1\t201\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOA:Z:chr1,96,+,4M12I4M,60,3;\tOC:Z:4M12I4M\tOP:i:96\tNM:i:0",
+        b"r\t0\tchr2\t101\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOP:i:96\r",
+        b"e\t0\tchr2\t151\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\t\tOC:Z:4M12I4M",
+    ]
+    for drop in (False, True):
+        text, counts = masked_with(lines, bed, drop=drop, one_by_one=False)
+        records = text.splitlines()[len(HEADER) + 1 :]
+        assert [record.split(b"\t")[11:] for record in records] == [[b"RG:Z:g"], [b"NM:i:0"], [], [b""]]
+        assert counts["copying_tags_removed"] == 7
+        assert_every_path_agrees(lines, "chr1\t100\t120\n", drop)
