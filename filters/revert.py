@@ -18,9 +18,9 @@ aligner chose for an allele:
   ``X`` there becomes ``=``, ``M`` and ``=`` stay as they were spelled;
 - a deletion (``D``) of ``L`` bases is filled with reference bases when it or the
   ``L`` bases each side of it touch a window, and becomes ``M`` (``=`` in a record
-  spelled with ``=``/``X``); the filled bases get
-  the lower quality of the two aligned bases beside the deletion, so a filled
-  deletion does not stand out by its quality;
+  spelled with ``=``/``X``); the filled bases get qualities borrowed from the
+  read's own bases beside the deletion (:func:`borrowed_qualities`), so a filled
+  deletion does not stand out by its quality: no run of one value, no pattern;
 - an insertion (``I``) of ``L`` bases at a point of the reference is removed,
   bases and qualities, when the ``L`` bases each side of that point touch a
   window: an aligner may write an SNV as an insertion beside a deletion (``1I1D``
@@ -42,7 +42,8 @@ aligner chose for an allele:
 - then the read keeps its number of bases (:func:`length_kept`): what a filled
   deletion added is taken from the right end of the aligned part, what a removed
   insertion took is given back there as the reference bases after the alignment's
-  end. Otherwise a read's length would tell its germline indel.
+  end, with qualities borrowed from the bases before them. Otherwise a read's length
+  would tell its germline indel.
 
 A base equal to the reference but for its case is not a difference. Reverting
 never moves POS, so the mate's PNEXT stays right; the length rule moves the end
@@ -56,6 +57,8 @@ from ``MC`` alone (:func:`rewrite_mate_cigar`), the same as the mate computes it
 from __future__ import annotations
 
 import enum
+import random
+import zlib
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -92,6 +95,9 @@ SHORT_SKIP = 50
 introns are about 60 bases) and is filled like the deletion it is."""
 MASKED_QUALITY = ord("#")
 """Quality 2 (``#``), Illumina's "do not trust" mark, for masked clip bases."""
+BORROWED_REACH = 8
+"""Bases each side of a filled deletion (before a read end given bases back) whose qualities
+the added bases borrow theirs from (:func:`borrowed_qualities`)."""
 
 Window = tuple[int, int]
 KeepAllele = Callable[[int, bytes, bytes], bool]
@@ -365,9 +371,9 @@ def revert_alignment(
     say "10-base deletion here". So the read then keeps its number of bases (:func:`length_kept`):
     the bases a filled deletion added are taken from the right end of the aligned part (POS never
     moves; the end of the alignment moves left), and the bases a removed insertion took are given
-    back there as the reference bases that follow the alignment's end, with the quality of the base
-    before them (a filled deletion's rule: the lower neighbour, and the aligned part has one there),
-    ``N`` past the contig's end. Soft clips keep their lengths; a right clip, now beside another
+    back there as the reference bases that follow the alignment's end, with qualities borrowed from
+    the bases before them (:func:`borrowed_qualities`, as a filled deletion's), ``N`` past the
+    contig's end. Soft clips keep their lengths; a right clip, now beside another
     stretch of reference, is judged again there. ``reference`` must then reach the insertions'
     bases further (the caller fetches them). :func:`rewrite_mate_cigar` applies the same rule from
     the CIGAR alone, so ``MC`` still equals the mate's CIGAR.
@@ -403,8 +409,8 @@ def revert_alignment(
             result.sequence = result.sequence[:point] + reference[start : start + added] + result.sequence[point:]
             result.bases_added_to_length = added
             if result.qualities != b"*":
-                quality = result.qualities[point - 1] if point else MASKED_QUALITY
-                result.qualities = result.qualities[:point] + bytes((quality,)) * added + result.qualities[point:]
+                padding = borrowed_qualities(result.qualities, point - BORROWED_REACH, point, added)
+                result.qualities = result.qualities[:point] + padding + result.qualities[point:]
     if has_sequence and _right_clip(result.operations):
         again = revert_until_settled(
             position, result.operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
@@ -558,7 +564,8 @@ def revert_until_settled(
                 if has_sequence:
                     new_sequence += deleted
                     if has_qualities:
-                        new_qualities += bytes((_fill_quality(qualities, query_position),)) * length
+                        near = query_position - BORROWED_REACH, query_position + BORROWED_REACH
+                        new_qualities += borrowed_qualities(qualities, *near, length)
                 if uses_match_mismatch is None:
                     uses_match_mismatch = any(kind in (EQUAL, DIFF) for kind, _ in operations)
                 append_operation(new_operations, EQUAL if uses_match_mismatch else M, length)
@@ -652,10 +659,21 @@ def revert_match_run(position: int, sequence: bytes, expected: bytes, windows: S
     return sequence, reverted
 
 
-def _fill_quality(qualities: bytes, query_position: int) -> int:
-    """Quality for bases filled into a deletion: the lower of the two neighbours."""
-    neighbours = [qualities[i] for i in (query_position - 1, query_position) if 0 <= i < len(qualities)]
-    return min(neighbours) if neighbours else MASKED_QUALITY
+def borrowed_qualities(qualities: bytes, start: int, end: int, count: int) -> bytes:
+    """Qualities for ``count`` bases a reverted indel adds to a read (a filled deletion's, or those
+    given back at the read's end for a removed insertion): each is one of the read's own
+    ``qualities[start:end]`` (bases beside where they go), chosen by a hash of the read's
+    qualities and the place, so the same read gets the same ones on every path and every run.
+
+    One value for all of them (the lower neighbour, before) made a run of equal qualities that
+    only the carriers of the indel had: with unbinned qualities (HiFi, ONT, HiSeq 2000/2500, MGI)
+    they could be read off QUAL. Values drawn from the neighbours repeat no more than the
+    neighbours' own do, and follow the read's quality where it is (its cycle, its context)."""
+    pool = qualities[max(0, start) : max(0, end)]
+    if not pool:
+        return bytes((MASKED_QUALITY,)) * count
+    choose = random.Random(zlib.crc32(qualities, max(0, start))).randrange
+    return bytes(pool[choose(len(pool))] for _ in range(count))
 
 
 # --- the mate, from its MC tag ------------------------------------------------------------------

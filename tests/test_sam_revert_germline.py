@@ -62,16 +62,44 @@ def test_snv_in_window_reverted_and_outside_kept() -> None:
     assert md_and_nm(10, result.operations, result.sequence, REFERENCE, 0) == (b"15%c4" % REFERENCE[25], 1)
 
 
-def test_deletion_filled_with_reference_and_lower_neighbour_quality() -> None:
+def test_deletion_filled_with_reference_and_qualities_borrowed_from_its_neighbours() -> None:
     sequence = REFERENCE[30:42] + REFERENCE[44:54]
-    qualities = b"I" * 11 + b"5" + b"@" + b"I" * 9
+    qualities = b"ABCDEFGHIJK5@LMNOPQRS"[:11] + b"5@" + b"LMNOPQRST"
     result = revert_alignment(30, ops(b"12M2D10M"), sequence, qualities, REFERENCE, 0, [(40, 44)])
     assert isinstance(result, Reverted)
     # filled, then the read keeps its 22 bases: two taken from its right end
     assert format_cigar(result.operations) == b"22M"
     assert result.sequence == REFERENCE[30:52]
-    assert result.qualities == b"I" * 11 + b"5" + b"55" + b"@" + b"I" * 7
+    assert result.qualities[:12] + result.qualities[14:] == qualities[:12] + qualities[12:20]
+    assert set(result.qualities[12:14]) <= set(qualities[12 - 8 : 12 + 8])  # two of the 8 bases' each side
     assert (result.indels_reverted, result.bases_trimmed_to_length) == (1, 2)
+    again = revert_alignment(30, ops(b"12M2D10M"), sequence, qualities, REFERENCE, 0, [(40, 44)])
+    assert isinstance(again, Reverted) and again.qualities == result.qualities  # the same read, the same qualities
+
+
+def test_qualities_at_a_reverted_indel_do_not_tell_carriers(tmp_path: Path) -> None:
+    """With unbinned qualities (Q10 to Q40 drawn per base), the reads of a germline deletion's or
+    insertion's carriers, reverted, show a run of equal qualities where the bases were added no
+    more often than the reads of the reference allele show one there (all carriers showed one
+    when the added bases all took one value)."""
+    rng = random.Random(11)
+    site, unit = 60, REFERENCE[60:62]  # a 2-base deletion / insertion after REFERENCE[59]
+    runs: Counter[str] = Counter()
+    for _ in range(200):
+        qualities = bytes(rng.randint(43, 73) for _ in range(40))
+        start = rng.randint(35, 50)
+        k = site - start
+        carriers = {
+            "deletion": (ops(b"%dM2D%dM" % (k, 40 - k)), REFERENCE[start:site] + REFERENCE[site + 2 : start + 42], k, k + 2),
+            "insertion": (ops(b"%dM2I%dM" % (k, 38 - k)), REFERENCE[start:site] + unit + REFERENCE[site : start + 38], 37, 40),
+        }
+        for kind, (operations, sequence, first, last) in carriers.items():
+            result = revert_alignment(start, operations, sequence, qualities, REFERENCE, 0, [(site - 4, site + 6)])
+            assert isinstance(result, Reverted) and result.sequence == REFERENCE[start : start + 40]
+            runs[kind] += len(set(result.qualities[first - 1 : last])) == 1 or len(set(result.qualities[first : last + 1])) == 1
+            runs[kind + " reference"] += len(set(qualities[first - 1 : last])) == 1 or len(set(qualities[first : last + 1])) == 1
+    for kind in ("deletion", "insertion"):
+        assert runs[kind] <= runs[kind + " reference"] + 10, runs
 
 
 def test_insertion_removed_only_when_its_anchor_is_in_a_window() -> None:
