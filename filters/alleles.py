@@ -253,3 +253,29 @@ def trimmed_alleles(
         remaining //= 10
     key_text[:, POS_DIGITS:] = body
     return keys, np.ascontiguousarray(key_text).view(f"S{POS_DIGITS + size}").ravel()
+
+
+IUPAC_BASES = {
+    "A": "A", "C": "C", "G": "G", "T": "T", "U": "T", "R": "AG", "Y": "CT", "S": "CG", "W": "AT", "K": "GT", "M": "AC",
+    "B": "CGT", "D": "AGT", "H": "ACT", "V": "ACG", "N": "ACGT",
+}  # fmt: skip
+"""The bases each nucleotide code stands for (IUPAC), upper case."""
+AGREEING = np.zeros((256, 256), dtype=bool)
+"""``AGREEING[a, b]``: codes ``a`` and ``b`` (either case) share a base. A byte that is no code
+(``0`` past a contig's end, ``*``, ``.``) agrees with nothing."""
+for _first, _bases in IUPAC_BASES.items():
+    for _second, _others in IUPAC_BASES.items():
+        if set(_bases) & set(_others):
+            for _a in (ord(_first), ord(_first.lower())):
+                AGREEING[_a, [ord(_second), ord(_second.lower())]] = True
+
+
+def agrees_with_reference(allele: bytes, reference: bytes) -> bool:
+    """Whether a REF allele is the reference's bases there, each code taken as the set of bases it
+    stands for (a REF ``N`` or ``R`` over an ``A`` agrees, a reference ``N`` agrees with any base).
+    ``reference`` shorter than the allele (the contig ends) does not agree."""
+    if len(reference) != len(allele):
+        return False
+    if allele.upper() == reference.upper():
+        return True
+    return bool(AGREEING[np.frombuffer(allele, dtype=np.uint8), np.frombuffer(reference, dtype=np.uint8)].all())

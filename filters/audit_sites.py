@@ -282,8 +282,11 @@ class GermlineSites:
         self.renamed = contig_map.report_note()
         reference_map = ContigMap(input_contigs, dict(reference.lengths), "reference", reference.path)
         self.reference_names = dict(reference_map.to_other)
-        to_input = {other: self.contig_index[name] for name, other in contig_map.to_other.items()}
-        list_to_input = np.asarray([to_input.get(name, -1) for name in variants.names], dtype=np.int64)
+        to_inputs: dict[str, list[int]] = {}  # every input contig that spells a list contig (chrM and MT both)
+        for name, others in contig_map.to_others.items():
+            for other in others:
+                to_inputs.setdefault(other, []).append(self.contig_index[name])
+        list_to_inputs = [to_inputs.get(name, []) for name in variants.names]
         snv_positions: list[int] = []
         snv_codes: list[int] = []
         snv_sites: list[int] = []
@@ -291,14 +294,16 @@ class GermlineSites:
         site_starts: list[int] = []
         site_ends: list[int] = []
         indels: list[bool] = []
-        contig_of = list_to_input[variants.contig_of].tolist() if len(variants) else []
+        placed = [
+            (record, input_contig, start)
+            for record, (list_contig, start) in enumerate(zip(variants.contig_of.tolist(), variants.starts.tolist(), strict=True))
+            for input_contig in list_to_inputs[list_contig]
+        ]
         self.indels_on_reference = True
         """Whether every indel allele's REF ends on its contig of the reference: then a read of
         one match whose bases are the reference's cannot fit an indel's ALT better than its REF
         (``audit_reads.supports_alternate`` compares it with the reference where it lies)."""
-        for record, (input_contig, start) in enumerate(zip(contig_of, variants.starts.tolist(), strict=True)):
-            if input_contig < 0:
-                continue
+        for record, input_contig, start in placed:
             _, _, ref, alts = variants.record(record)
             sequence_alts = [alt for alt in alts if is_sequence_allele(alt)]
             if not sequence_alts:
@@ -427,12 +432,15 @@ class RegionList:
         self.offsets = global_offsets(len(names))
         where = ", ".join([*beds, *(f"preset {name}" for name in presets)])
         contig_map = ContigMap(input_contigs, lengths, "region list", where)
-        to_input = {other: name for name, other in contig_map.to_other.items()}
+        to_inputs: dict[str, list[str]] = {}  # every input contig that spells a list contig (chrM and MT both)
+        for input_name, others in contig_map.to_others.items():
+            for other in others:
+                to_inputs.setdefault(other, []).append(input_name)
         self.renamed = contig_map.report_note()
         self.regions: list[Region] = []
         for contig, start, end, name in raw:
-            if contig in to_input:
-                self.regions.append(Region(to_input[contig], max(0, start - flank), end + flank, name))
+            for input_name in to_inputs.get(contig, []):
+                self.regions.append(Region(input_name, max(0, start - flank), end + flank, name))
         bases = [int(self.offsets[self.contig_index[region.contig]]) for region in self.regions]
         self.starts = np.asarray([base + region.start for base, region in zip(bases, self.regions, strict=True)], dtype=np.int64)
         self.ends = np.asarray([base + region.end for base, region in zip(bases, self.regions, strict=True)], dtype=np.int64)

@@ -21,7 +21,7 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
-from genoscrub.alleles import normalised
+from genoscrub.alleles import AGREEING, agrees_with_reference, normalised
 from genoscrub.fasta import ContigReference
 from genoscrub.report import InputError, Report
 from genoscrub.revert import Window
@@ -356,10 +356,23 @@ def runs(equal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return counts.max(axis=1), np.asarray(through.any(axis=1))
 
 
-def snv_windows(reference: ContigReference, contig: str, positions: np.ndarray, alternates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class ReferenceDisagrees(Exception):
+    """A germline record's REF is not the reference's bases at its POS: ``index`` is the record's
+    among those windowed (the caller finds its line)."""
+
+    def __init__(self, index: int) -> None:
+        super().__init__(index)
+        self.index = index
+
+
+def snv_windows(
+    reference: ContigReference, contig: str, positions: np.ndarray, alternates: np.ndarray, references: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`indel_window` of many SNVs at once (0-based positions, ALT bases as byte values),
     with numpy over the ``RUN_REACH`` bases each side of every SNV; an SNV in a longer repeat
-    (or by a contig's end) is windowed alone."""
+    (or by a contig's end) is windowed alone. With ``references`` (each SNV's REF base), an SNV
+    whose REF does not agree with the reference there (``alleles.AGREEING``) raises
+    :class:`ReferenceDisagrees` naming the first."""
     starts, ends = positions.copy(), positions + 1
     if not len(positions) or contig not in reference:
         return starts, ends
@@ -367,6 +380,10 @@ def snv_windows(reference: ContigReference, contig: str, positions: np.ndarray, 
         chunk = slice(first, first + (1 << 13))
         bases = reference.around(contig, positions[chunk], RUN_REACH)
         alternate = alternates[chunk]
+        if references is not None:
+            disagreeing = np.flatnonzero(~AGREEING[references[chunk], bases[:, RUN_REACH]])
+            if len(disagreeing):
+                raise ReferenceDisagrees(first + int(disagreeing[0]))
         equal = bases[:, LEFT] == bases[:, LEFT_PARTNER]
         left, longer = runs(equal)
         for row, column, partner, _ in CENTRE_PAIRS:  # the ALT haplotype differs only at the SNV
@@ -508,6 +525,21 @@ def record_window(contig: str, start: int, ref: bytes, alternates: list[bytes], 
 
 # --- the VCF ---------------------------------------------------------------------------------
 
+REFERENCE_DISAGREES = "germline record's REF differs from the reference: another build, or not normalised"
+"""A germline list of another build (without ``##contig`` lengths to tell it) would window the
+wrong places and protect nothing: each record's REF is compared with the reference as its
+windows are made (nucleotide codes as the sets of bases they stand for), and the first that
+differs stops the command, naming its line, as a keep record does."""
+
+
+class DisagreeingRecord(Exception):
+    """A record (0-based ``start``, its ``ref`` as the list holds it) whose REF the reference disagrees with."""
+
+    def __init__(self, start: int, ref: bytes) -> None:
+        super().__init__(start)
+        self.start = start
+        self.ref = ref
+
 
 @dataclass
 class ContigSites:
@@ -516,7 +548,9 @@ class ContigSites:
     points: list[np.ndarray] = field(default_factory=list)
     """0-based positions of SNVs (one base, one ALT), one array per block..."""
     point_alternates: list[np.ndarray] = field(default_factory=list)
-    """...and their ALT bases (byte values, uppercase)."""
+    """...their ALT bases (byte values, uppercase)..."""
+    point_references: list[np.ndarray] = field(default_factory=list)
+    """...and their REF bases (byte values, as written), checked against the reference."""
     positions: list[np.ndarray] = field(default_factory=list)
     """0-based positions of the other records, one array per block..."""
     alleles: list[bytes] = field(default_factory=list)
@@ -565,17 +599,18 @@ class GermlineSites:
         lines: list[bytes] | None = None
         if len(fields) != text.count(b"\n"):
             fields, lines = self._records_or_error(first_line, text)
-        points: dict[bytes, tuple[list[int], list[bytes]]] = {}
+        points: dict[bytes, tuple[list[int], list[bytes], list[bytes]]] = {}
         others: dict[bytes, tuple[list[int], list[bytes]]] = {}
         for index, (chrom, pos, ref, alt) in enumerate(fields):
             start = int(pos) - 1
-            contig_points, contig_alternates = points.setdefault(chrom, ([], []))
+            contig_points, contig_alternates, contig_references = points.setdefault(chrom, ([], [], []))
             if len(ref) == 1 and len(alt) == 1:
                 if alt == b".":
                     self.report.add("reference_blocks_skipped")
                     continue
                 contig_points.append(start)
                 contig_alternates.append(alt)
+                contig_references.append(ref)
                 continue
             alternates = [allele for allele in alt.upper().split(b",") if allele not in SYMBOLIC_REFERENCE_BLOCK]
             if not alternates:
@@ -591,14 +626,32 @@ class GermlineSites:
             other_starts, other_alleles = others.setdefault(chrom, ([], []))
             other_starts.append(start)
             other_alleles.append(b"\t".join((ref.upper(), b",".join(alternates), info)))
-        for chrom, (starts, alternates) in points.items():
+        for chrom, (starts, alternates, references) in points.items():
             sites = self._contig(chrom)
             sites.points.append(np.array(starts, dtype=np.int64))
             sites.point_alternates.append(np.frombuffer(b"".join(alternates).upper(), dtype=np.uint8))
+            sites.point_references.append(np.frombuffer(b"".join(references), dtype=np.uint8))
         for chrom, (starts, alleles) in others.items():
             sites = self._contig(chrom)
             sites.positions.append(np.array(starts, dtype=np.int64))
             sites.alleles.extend(alleles)
+
+    def _line_of(self, chrom: str, start: int, ref: bytes) -> int | None:
+        """The line of the first record at ``chrom`` and 0-based ``start`` with REF ``ref`` (any
+        case), read again from the file (only to name it in an error)."""
+        try:
+            with open_input(self.path) as stream:
+                _, blocks = split_header_text(text_blocks(stream, self.path), self.path)
+                for first_line, text in blocks:
+                    for index, line in enumerate(text.split(b"\n")):
+                        match = VCF_RECORD.match(line)
+                        if match is None or match.group(1).decode(errors="replace") != chrom or int(match.group(2)) != start + 1:
+                            continue
+                        if match.group(3).upper() == ref.upper():
+                            return first_line + index
+        except (OSError, InputError):
+            pass  # a pipe read once: the error names the file alone
+        return None
 
     def _count_symbolic(self, alternates: list[bytes], info: bytes) -> None:
         """A symbolic ALT with a span (END, SVLEN; ``<INS>``) is windowed over it; one without
@@ -632,40 +685,60 @@ class GermlineSites:
                 raise InputError("not a VCF record (need CHROM, POS, ID, REF, ALT)", self.path, first_line + index)
         return records, lines
 
-    def table(self, vcf_to_input: dict[str, str], reference: ContigReference) -> GermlineTables:
-        """The windows per input contig; ``vcf_to_input`` maps the VCF's contig names to
-        the input's, ``reference`` is read by the input's names. The sites are let go as
-        their windows are made (memory stays near one copy of them): a table is made once."""
-        tables = GermlineTables(SiteTable(), SiteTable())
+    def table(self, vcf_to_input: dict[str, list[str]], reference: ContigReference) -> GermlineTables:
+        """The windows per input contig; ``vcf_to_input`` maps each of the VCF's contig names to
+        every input contig that spells it (a header may declare ``chrM`` and ``MT``, or a VCF
+        hold ``chr1`` and ``1``: each input contig gets the windows of every VCF contig that
+        names it, fail closed), ``reference`` is read by the input's names. The sites are let
+        go as their windows are made (memory stays near one copy of them): a table is made once."""
+        found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
         for vcf_name in list(self.by_contig):
             sites = self.by_contig.pop(vcf_name)
-            input_name = vcf_to_input.get(vcf_name)
-            if input_name is None:
-                continue
-            point_starts, point_ends = snv_windows(
-                reference, input_name, np.concatenate(sites.points), np.concatenate(sites.point_alternates)
-            )
-            sites.points.clear()
-            sites.point_alternates.clear()
-            starts, ends = [point_starts], [point_ends]
-            deletion_starts: list[int] = []
-            deletion_ends: list[int] = []
-            if sites.alleles:
-                window_starts: list[int] = []
-                window_ends: list[int] = []
-                for start, record in zip(np.concatenate(sites.positions).tolist(), sites.alleles, strict=True):
-                    ref, alternate_field, info = record.split(b"\t")
-                    alternates = alternate_field.split(b",")
-                    window_start, window_end = record_window(input_name, start, ref, alternates, info, reference)
-                    window_starts.append(window_start)
-                    window_ends.append(window_end)
-                    if any(shortens(ref, allele) for allele in alternates):
-                        deletion_starts.append(window_start)
-                        deletion_ends.append(window_end)
-                sites.alleles.clear()
-                starts.append(np.array(window_starts, dtype=np.int64))
-                ends.append(np.array(window_ends, dtype=np.int64))
-            tables.windows.add_contig(input_name, np.concatenate(starts), np.concatenate(ends))
-            del starts, ends, point_starts, point_ends
-            tables.deletions.add_contig(input_name, np.array(deletion_starts, dtype=np.int64), np.array(deletion_ends, dtype=np.int64))
+            for input_name in vcf_to_input.get(vcf_name, []):
+                try:
+                    found.setdefault(input_name, []).append(self._contig_windows(sites, input_name, reference))
+                except DisagreeingRecord as error:
+                    raise InputError(REFERENCE_DISAGREES, self.path, self._line_of(vcf_name, error.start, error.ref)) from None
+            del sites
+        tables = GermlineTables(SiteTable(), SiteTable())
+        for input_name, parts in found.items():
+            tables.windows.add_contig(input_name, *(np.concatenate([part[k] for part in parts]) for k in (0, 1)))
+            tables.deletions.add_contig(input_name, *(np.concatenate([part[k] for part in parts]) for k in (2, 3)))
         return tables
+
+    def _contig_windows(
+        self, sites: ContigSites, input_name: str, reference: ContigReference
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The windows of one VCF contig's sites on input contig ``input_name``: all of them
+        (starts, ends), then those of its deletions."""
+        positions = np.concatenate(sites.points)
+        try:
+            point_starts, point_ends = snv_windows(
+                reference, input_name, positions, np.concatenate(sites.point_alternates), np.concatenate(sites.point_references)
+            )
+        except ReferenceDisagrees as error:
+            references = np.concatenate(sites.point_references)
+            raise DisagreeingRecord(int(positions[error.index]), bytes(references[error.index : error.index + 1])) from None
+        starts, ends = [point_starts], [point_ends]
+        deletion_starts: list[int] = []
+        deletion_ends: list[int] = []
+        if sites.alleles:
+            window_starts: list[int] = []
+            window_ends: list[int] = []
+            for start, record in zip(np.concatenate(sites.positions).tolist(), sites.alleles, strict=True):
+                ref, alternate_field, info = record.split(b"\t")
+                if not agrees_with_reference(ref, reference.fetch(input_name, start, start + len(ref))):
+                    raise DisagreeingRecord(start, ref)
+                alternates = alternate_field.split(b",")
+                window_start, window_end = record_window(input_name, start, ref, alternates, info, reference)
+                window_starts.append(window_start)
+                window_ends.append(window_end)
+                if any(shortens(ref, allele) for allele in alternates):
+                    deletion_starts.append(window_start)
+                    deletion_ends.append(window_end)
+            starts.append(np.array(window_starts, dtype=np.int64))
+            ends.append(np.array(window_ends, dtype=np.int64))
+        return (
+            np.concatenate(starts), np.concatenate(ends),
+            np.array(deletion_starts, dtype=np.int64), np.array(deletion_ends, dtype=np.int64),
+        )  # fmt: skip

@@ -62,8 +62,8 @@ class KeepList:
         """Map the keep list's contigs to the input's (same genome, or stop) and index the spans."""
         contig_map = ContigMap(input_contigs, self.contigs, "keep list", self.path)
         report.notes["contigs_renamed_for_keep_list"] = contig_map.report_note()
-        for input_name, keep_name in contig_map.to_other.items():
-            alleles = self.alleles.get(keep_name)
+        for input_name, keep_names in contig_map.to_others.items():  # every spelling the list holds (chr1 and 1)
+            alleles = set().union(*(self.alleles.get(keep_name, set()) for keep_name in keep_names))
             if not alleles:
                 continue
             self.by_input[input_name] = KeepAlleles(alleles)

@@ -95,9 +95,13 @@ SHORT_SKIP = 50
 introns are about 60 bases) and is filled like the deletion it is."""
 MASKED_QUALITY = ord("#")
 """Quality 2 (``#``), Illumina's "do not trust" mark, for masked clip bases."""
-BORROWED_REACH = 8
+BORROWED_REACH = 32
 """Bases each side of a filled deletion (before a read end given bases back) whose qualities
-the added bases borrow theirs from (:func:`borrowed_qualities`)."""
+the added bases borrow theirs from (:func:`borrowed_qualities`). On the corpus's reads with
+unbinned qualities, a quality drawn from 32 each side is found among the 8 each side of its
+place, and equals the one before it, about as often as a read's own quality there is (0.71
+to 0.86 against 0.69 to 0.80, and 0.12 to 0.17 against 0.11 to 0.19); drawn from 8 each
+side, it is always among them, which tells it."""
 
 Window = tuple[int, int]
 KeepAllele = Callable[[int, bytes, bytes], bool]
@@ -667,8 +671,11 @@ def borrowed_qualities(qualities: bytes, start: int, end: int, count: int) -> by
 
     One value for all of them (the lower neighbour, before) made a run of equal qualities that
     only the carriers of the indel had: with unbinned qualities (HiFi, ONT, HiSeq 2000/2500, MGI)
-    they could be read off QUAL. Values drawn from the neighbours repeat no more than the
-    neighbours' own do, and follow the read's quality where it is (its cycle, its context)."""
+    they could be read off QUAL. Values drawn from the bases around repeat no more than the
+    read's own do (``BORROWED_REACH``), and follow its quality where it is (its cycle, its context).
+    Every other base keeps its own quality: QUAL kept in cycle order instead would move every
+    quality after the indel off its base, which data whose quality follows the bases (a
+    long read's homopolymers) shows over the whole rest of the read."""
     pool = qualities[max(0, start) : max(0, end)]
     if not pool:
         return bytes((MASKED_QUALITY,)) * count

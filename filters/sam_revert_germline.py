@@ -105,7 +105,10 @@ class RevertSetup:
             for input_name in vcf_map.to_other:
                 if input_name not in reference:
                     raise InputError(f"contig {input_name} has germline sites but is not in the reference", self.fasta.path)
-            vcf_to_input = {vcf_name: input_name for input_name, vcf_name in vcf_map.to_other.items()}
+            vcf_to_input: dict[str, list[str]] = {}
+            for input_name, vcf_names in vcf_map.to_others.items():  # every spelling, both ways (chrM and MT)
+                for vcf_name in vcf_names:
+                    vcf_to_input.setdefault(vcf_name, []).append(input_name)
             tables = self.sites.table(vcf_to_input, reference)
             report.notes["germline_windows_used"] = len(tables.windows)
             windows = GermlineWindows(tables, shapes)

@@ -71,7 +71,7 @@ def test_deletion_filled_with_reference_and_qualities_borrowed_from_its_neighbou
     assert format_cigar(result.operations) == b"22M"
     assert result.sequence == REFERENCE[30:52]
     assert result.qualities[:12] + result.qualities[14:] == qualities[:12] + qualities[12:20]
-    assert set(result.qualities[12:14]) <= set(qualities[12 - 8 : 12 + 8])  # two of the 8 bases' each side
+    assert set(result.qualities[12:14]) <= set(qualities)  # two of the read's own (within 32 each side)
     assert (result.indels_reverted, result.bases_trimmed_to_length) == (1, 2)
     again = revert_alignment(30, ops(b"12M2D10M"), sequence, qualities, REFERENCE, 0, [(40, 44)])
     assert isinstance(again, Reverted) and again.qualities == result.qualities  # the same read, the same qualities
@@ -937,3 +937,107 @@ def test_a_germline_deletion_written_as_a_skip_is_filled_and_no_mate_is_left_unp
         ("reference", "99", "100M", "300"), ("reference", "147", "100M", "-300"),
     ]  # fmt: skip
     assert records[0][9] == records[2][9] == genome[950:1050] and records[1][11:] == records[3][11:] == ["MC:Z:100M"]
+
+
+def two_spellings_revert(tmp_path: Path, contigs: list[str], vcf_lines: list[tuple[str, int]], one_by_one: bool) -> dict[str, bytes]:
+    """Reads carrying the ALT at every site of ``vcf_lines`` (contig, 1-based POS), one per input
+    contig of ``contigs`` (all the same sequence, REFERENCE, named in the FASTA as the first
+    input contig), reverted in process: the bases of each."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">%s\n" % contigs[0].encode() + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    alternate = {ord("A"): b"C", ord("C"): b"G", ord("G"): b"T", ord("T"): b"A"}
+    body = b"".join(b"%s\t%d\t.\t%c\t%s\t.\t.\t.\n" % (name.encode(), pos, REFERENCE[pos - 1], alternate[REFERENCE[pos - 1]])
+                    for name, pos in vcf_lines)  # fmt: skip
+    (tmp_path / "sites.vcf").write_bytes(b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + body)
+    read = bytearray(REFERENCE[20:100])
+    for _, pos in vcf_lines:
+        read[pos - 21] = alternate[REFERENCE[pos - 1]][0]
+    report = Report(COMMAND)
+    setup = RevertSetup(Fasta(str(reference)), GermlineSites(str(tmp_path / "sites.vcf"), report), None, RevertOptions(), "-", report,
+                        one_by_one=one_by_one)  # fmt: skip
+    reverter = setup.reverter([b"@SQ\tSN:%s\tLN:100" % name.encode() for name in contigs])
+    lines = b"".join(b"r%d\t0\t%s\t21\t60\t80M\t*\t0\t0\t%s\t%s\n" % (index, name.encode(), bytes(read), b"I" * 80)
+                     for index, name in enumerate(contigs))  # fmt: skip
+    return {fields[2].decode(): fields[9] for fields in (line.split(b"\t") for line in reverter.revert_block(lines, 1).splitlines())}
+
+
+@pytest.mark.parametrize(("contigs", "vcf_lines"), [
+    (["chr1", "1"], [("chr1", 95)]),  # the header names one contig twice: both spellings are reverted
+    (["1", "chr1"], [("chr1", 95)]),
+    (["chrM", "MT"], [("MT", 40)]),
+    (["chr1"], [("chr1", 95), ("1", 40)]),  # the germline list names it twice: both lists' sites are reverted
+])  # fmt: skip
+def test_a_contig_spelled_two_ways_is_reverted_under_each(tmp_path: Path, contigs: list[str], vcf_lines: list[tuple[str, int]]) -> None:
+    """``@SQ`` lines of ``chrM`` and ``MT`` (a mitochondrion added to a reference that had one), or a
+    germline list with ``chr1`` and ``1``: every input contig gets the windows of every list contig
+    that spells it, on the bulk and the one-record path (one input contig got them before, and the
+    reads on the other kept the germline alleles)."""
+    results = [two_spellings_revert(tmp_path, contigs, vcf_lines, one_by_one) for one_by_one in (False, True)]
+    assert results[0] == results[1]
+    assert results[0] == {name: REFERENCE[20:100] for name in contigs}
+
+
+def test_the_audit_checks_a_contig_spelled_two_ways_under_each(tmp_path: Path) -> None:
+    """genoscrub-audit joins its germline list and its regions with every input contig that spells
+    a list contig: reads of the ALT on ``chr1`` and on ``1`` (one header) are both findings, and so
+    are their bases in a region (the reads on one spelling passed before)."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    sites = tmp_path / "sites.vcf"
+    sites.write_bytes(b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                      b"chr1\t95\t.\t%c\tT\t.\t.\t.\n" % REFERENCE[94])  # fmt: skip
+    (tmp_path / "r.bed").write_text("chr1\t30\t40\n")
+    read = bytearray(REFERENCE[20:100])
+    read[74] = ord("T")
+    contigs = ["chr1", "1"]
+    (tmp_path / "in.sam").write_text(
+        "@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n@SQ\tSN:1\tLN:100\n"
+        + "".join(f"r{index}\t0\t{contig}\t21\t60\t80M\t*\t0\t0\t{read.decode()}\t{'I' * 80}\n" for index, contig in enumerate(contigs))
+    )
+    report = tmp_path / "audit.json"
+    arguments = ["-q", "--germline", str(sites), "-r", str(reference), "--bed", str(tmp_path / "r.bed"), "--report", str(report)]
+    run_command("genoscrub-audit", *arguments, str(tmp_path / "in.sam"))
+    findings = json.loads(report.read_text())["files"][0]["findings"]
+    assert findings["germline"]["by_key"] == {"chr1:95": 1, "1:95": 1}
+    assert findings["regions"]["by_key"] == {"chr1:31-40": 1, "1:31-40": 1}
+
+
+@pytest.mark.parametrize(("records", "line"), [
+    ([(95, "%c", "T")], None),  # agrees
+    ([(95, "N", "T"), (40, "%c", "A,%c")], None),  # N agrees with any base; lower case is the same base
+    ([(30, "%c", "T"), (95, "X", "T")], 5),  # X is no base: the record's line is named
+    ([(41, "%c", "A"), (95, "@", "T")], 5),
+    ([(95, "%c", "T"), (60, "%c%c%c", "A")], 5),  # a deletion's REF one base along
+    ([(95, "%c", "T"), (60, "%c%c%c", "<DEL>")], 5),
+])  # fmt: skip
+def test_a_germline_record_whose_ref_is_not_the_reference_stops_the_command(
+    tmp_path: Path, records: list[tuple[int, str, str]], line: int | None
+) -> None:
+    """A germline list of another build without ``##contig`` lengths (VarScan's, a hand-made site
+    list) windowed the wrong places and protected nothing: each record's REF is compared with the
+    reference (codes as sets: ``N``, ``R`` and lower case agree with the bases they stand for), and
+    the first that differs is an error naming its line, before any record is written."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    body = ""
+    for position, ref, alt in records:
+        if ref == "@":
+            ref = "Y" if REFERENCE[position - 1] in b"AG" else "R"  # a code for two bases, neither the reference's
+        elif ref == "%c%c%c" and line is not None:
+            ref = REFERENCE[position : position + 3].decode()  # one base along: not the reference at POS
+        else:
+            ref = ref.replace("%c", REFERENCE[position - 1 : position].decode())
+        body += f"chr1\t{position}\t.\t{ref}\t{alt.replace('%c', REFERENCE[position - 1 : position].decode().lower())}\t.\t.\t.\n"
+    (tmp_path / "sites.vcf").write_text("##fileformat=VCFv4.2\n##source=hand\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + body)
+    report = Report(COMMAND)
+    setup = RevertSetup(Fasta(str(reference)), GermlineSites(str(tmp_path / "sites.vcf"), report), None, RevertOptions(), "-", report)
+    if line is None:
+        setup.reverter([b"@SQ\tSN:chr1\tLN:100"])
+        return
+    with pytest.raises(InputError) as error:
+        setup.reverter([b"@SQ\tSN:chr1\tLN:100"])
+    assert (error.value.file, error.value.line) == (str(tmp_path / "sites.vcf"), line)
+    assert "REF differs from the reference" in error.value.message

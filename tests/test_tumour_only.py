@@ -267,3 +267,22 @@ def test_unsorted_keep_list_is_an_error_when_screened(simulated: Path, tmp_path:
                          "--population", str(simulated / "population.vcf.gz"), str(simulated / "tumour.bam"))
     assert result.returncode == 1 and result.stdout == b""
     assert f"{keep}:4:".encode() in result.stderr
+
+
+def test_keep_alleles_of_every_spelling_reach_every_input_contig() -> None:
+    """A keep list naming one contig twice (``chr1`` and ``1``) spares the alleles of both names,
+    and a header declaring it twice gets them on both (only the first spelling's were joined)."""
+    from genoscrub.keep_list import KeepList
+    from genoscrub.report import Report
+
+    keep = KeepList("keep.vcf")
+    keep.contigs = {"chr1": None, "1": None}
+    keep.alleles = {"chr1": {(10, b"A", b"G")}, "1": {(20, b"C", b"T")}}
+    keep.use_for_input({"chr1": 100, "chr2": 50}, Report("sam-revert-germline"))
+    assert keep.by_input["chr1"].alleles == {(10, b"A", b"G"), (20, b"C", b"T")}
+    both = KeepList("keep.vcf")
+    both.contigs = {"chr1": None}
+    both.alleles = {"chr1": {(10, b"A", b"G")}}
+    both.use_for_input({"chr1": 100, "1": 100}, Report("sam-revert-germline"))
+    assert both.by_input["chr1"].alleles == both.by_input["1"].alleles == {(10, b"A", b"G")}
+    assert both.alleles_under("1", 5, 15) is not None
