@@ -41,6 +41,7 @@ merged region arrays; only the few reads near a region are parsed further.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -108,6 +109,7 @@ and qualities (the mate may be dropped or masked for a region, its repeat allele
 lifters): a position and a CIGAR that may lie in a region and show an allele's length. Counted
 in ``copying_tags_removed``; sam-revert-germline removes them too (its ``COPYING_TAGS``). The
 tags describing the read's own bases (``E2``, ``CS``, ``cs``, ...) go with them when it is masked."""
+COPYING_TAG_START = re.compile(rb"\t(?:%s)" % b"|".join(sorted(COPYING_TAGS)))
 MATE_CIGAR_TAG = frozenset([b"MC"])
 MATE_SCORE_TAGS = frozenset([b"YS", b"nM"])
 """Tags of a read scored on its mate's bases too (Bowtie2's ``YS``, the mate's alignment score;
@@ -670,7 +672,7 @@ class RegionMasker:
     def unusual_tag_sections(self, located: LocatedBlock, tabs: np.ndarray) -> np.ndarray:
         """The rows holding one of the fields at ``tabs`` whose tag section is not plain (an empty
         optional field, a carriage return before the newline): ``rewrite`` takes those fields out
-        rather than ``copying_tag_cuts``'s spans."""
+        rather than the cuts of ``process``."""
         rows = np.unique(located.rows_of(tabs))
         if not len(rows):
             return rows
@@ -1022,7 +1024,9 @@ class RegionMasker:
         return self.regions.overlaps(fields[2], *mate_footprint(int(fields[7]) - 1, reach, own_length))
 
     def without_copying_tags(self, line: bytes) -> bytes:
-        """The line without its ``COPYING_TAGS`` (counted); the block twin is ``copying_tag_cuts``."""
+        """The line without its ``COPYING_TAGS`` (counted); the block twin is the cuts of ``process``."""
+        if COPYING_TAG_START.search(line) is None:  # most lines: no field starts so (a QUAL may, then the fields tell)
+            return line
         fields = line.split(b"\t", 11)
         if len(fields) < 12:
             return line
