@@ -294,11 +294,11 @@ class GermlineSites:
         site_starts: list[int] = []
         site_ends: list[int] = []
         indels: list[bool] = []
-        placed = [
+        placed = (  # a generator: a whole-genome list holds millions of records
             (record, input_contig, start)
             for record, (list_contig, start) in enumerate(zip(variants.contig_of.tolist(), variants.starts.tolist(), strict=True))
             for input_contig in list_to_inputs[list_contig]
-        ]
+        )
         self.indels_on_reference = True
         """Whether every indel allele's REF ends on its contig of the reference: then a read of
         one match whose bases are the reference's cannot fit an indel's ALT better than its REF
