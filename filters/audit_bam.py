@@ -24,7 +24,7 @@ import multiprocessing
 import os
 import struct
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -63,6 +63,7 @@ from genoscrub.audit_edit_tags import (
 )
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_mate_cigars import mate_cigars_carrying_indels
 from genoscrub.audit_reads import (
     ALIGNED,
     DELETION,
@@ -412,6 +413,7 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         search_text_fields(block, tags, checks, findings)
     if checks.germline is not None:
         unmapped_bases_kept(block, checks, findings)
+        mate_cigars_at_germline_indels(block, tags, checks, findings)
     if checks.germline is not None or checks.regions is not None:
         check_positions(block, checks, findings, tags)
     if checks.regions is not None:
@@ -953,16 +955,33 @@ def template_lengths_into_regions(
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
 
 
-def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
-    """Aux tags placing an alignment or the mate's bases in a region (``audit_alignment_tags``):
-    a region finding keyed ``(aux MC)``, ``(aux SA)``, ... ."""
-    assert checks.regions is not None
+def mate_places(block: RecordBlock) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """RNEXT and PNEXT (0-based) of the rows of a block asked for."""
 
     def mates(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         fixed = block.offsets[rows][:, None] + np.arange(24, 32)  # next_refID, next_pos
         mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
         return mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64)
 
+    return mates
+
+
+def mate_cigars_at_germline_indels(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+    """An ``MC`` that writes a germline insertion or deletion at its mate's place
+    (``audit_mate_cigars``): a germline finding keyed by the site and ``(aux MC)``."""
+    sites = checks.germline
+    assert sites is not None
+    aux = (tags.records, tags.codes, tags.types, tags.starts, tags.ends)
+    for row, site in mate_cigars_carrying_indels(block.buffer, aux, mate_places(block), sites):
+        findings.germline.add(f"{sites.label(site)} (aux MC)", where(checks, int(block.ref_id[row]), int(block.pos[row])))
+
+
+def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+    """Aux tags placing an alignment or the mate's bases in a region (``audit_alignment_tags``):
+    a region finding keyed ``(aux MC)``, ``(aux SA)``, ... ."""
+    assert checks.regions is not None
+
+    mates = mate_places(block)
     fields = {
         "ref_id": block.ref_id, "pos": block.pos, "flag": block.flag, "sequence_lengths": block.sequence_lengths,
         "reference_lengths": block.reference_lengths,

@@ -217,6 +217,18 @@ def cigar_writes_allele(
     return False
 
 
+def cigar_carries_indel(read: AlignedRead, reference_contig: str, reference: Reference, start: int, ref: bytes, alt: bytes) -> bool:
+    """Whether the read's CIGAR alone writes the insertion or deletion ``ref`` > ``alt`` at one of
+    its placements along the repeat (``cigar_writes_allele``): for an alignment known only by its
+    CIGAR, such as a mate's in ``MC`` (a read of N bases: inserted bases match any)."""
+    at, deleted, inserted = trimmed(start, ref, alt)
+    if bool(deleted) == bool(inserted):
+        return False
+    offset = max(0, start - 2 * WINDOW_LIMIT - len(alt))
+    bases = reference.fetch(reference_contig, offset, start + len(ref) + 2 * WINDOW_LIMIT)
+    return cigar_writes_allele(read, gaps(read), bases, offset, at, deleted, inserted)
+
+
 def supports_alternate(read: AlignedRead, reference_contig: str, reference: Reference, start: int, ref: bytes, alt: bytes) -> bool:
     """Whether the read carries an insertion, deletion or complex allele: its CIGAR writes the
     indel at one of its placements along the repeat (``cigar_writes_allele``), or its bases

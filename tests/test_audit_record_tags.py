@@ -156,3 +156,20 @@ def test_md_bases_at_compiled_equals_python() -> None:
     assert compiled.tolist() == scan.python.md_bases_at(text, starts, ends, MD_LETTERS, every).tolist()
     said = dict(zip(every[: len(offsets)].tolist(), compiled[: len(offsets)].tolist(), strict=True))
     assert said[81] == 0 and said[82] == ord("C") and said[99] == 0 and said[100] == -1
+
+
+@pytest.mark.parametrize(
+    ("mate_cigar", "expected"),
+    [("40M2D60M", {"chr1:600 (aux MC)": 1}), ("38M2D62M", {}), ("40M3D60M", {}), ("100M", {}), ("40M2N60M", {"chr1:600 (aux MC)": 1})],
+)
+def test_a_mate_cigar_writing_a_germline_indel_is_a_germline_finding(files: Path, mate_cigar: str, expected: dict[str, int]) -> None:
+    """An ``MC`` left from before the mate was reverted (``MC:Z:40M2D60M`` beside a mate now
+    ``100M``) still says the mate deletes the germline allele's bases: laid at PNEXT, it is held
+    to the list's indels as a read's own CIGAR is (the same kind and length along the repeat)."""
+    deleted = REFERENCE[599:602]
+    (files / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=2000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t600\t.\t{deleted}\t{deleted[0]}\t.\t.\t.\n"
+    )
+    record = line(97, 300, "100M", REFERENCE[300:400], f"\tMC:Z:{mate_cigar}", mate="=\t561\t360")
+    assert germline(files, bam(files, record)) == expected

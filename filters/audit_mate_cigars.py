@@ -1,0 +1,76 @@
+"""A mate's CIGAR (``MC``) held to the germline list.
+
+``MC`` is the mate's CIGAR, placed at RNEXT and PNEXT. sam-revert-germline rewrites the CIGAR
+of a read that carries a germline insertion or deletion and the ``MC`` of its mate with it; a
+step that changed the one and not the other (or copied ``MC`` from the raw file) leaves
+``MC:Z:38M2D62M`` beside a mate now written ``100M``: the record still says that the mate
+deletes those bases, the germline allele. With ``--germline``, every ``MC`` with an insertion,
+deletion or skip is laid at its mate's place and held to the list's indels as a read's own
+CIGAR is (``audit_reads.cigar_carries_indel``: the same kind and length at one of the allele's
+placements along its repeat); one that writes one is a germline finding keyed by the site and
+``(aux MC)``. Most ``MC`` values are one aligned run (``100M``): one C pass over the block's
+values (``scan.cigar_lengths``) settles them; only those with an indel near a listed indel are
+read one by one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from genoscrub import scan
+from genoscrub.audit_alignment_tags import ALL_OPERATIONS, operations_of
+from genoscrub.audit_reads import CONSUMES_QUERY, WINDOW_LIMIT, AlignedRead, cigar_carries_indel
+from genoscrub.audit_sites import CONTIG_SPACING, GermlineSites
+from genoscrub.regions import overlap_mask
+
+MATE_CIGAR = (ord("M") << 8) | ord("C")
+INDEL_OPERATIONS = np.zeros(256, dtype=bool)
+INDEL_OPERATIONS[list(b"IDN")] = True
+
+
+def mate_cigars_carrying_indels(
+    buffer: bytes,
+    tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    mates: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    sites: GermlineSites,
+) -> list[tuple[int, int]]:
+    """``(row, site)`` of each record whose ``MC:Z`` writes a germline insertion or deletion of
+    ``sites`` at its mate's place (RNEXT, PNEXT, given by ``mates`` for the rows asked for);
+    ``tags`` are the block's aux fields (record, code, type, value start and end)."""
+    records, codes, types, starts, ends = tags
+    mc = np.flatnonzero((codes == MATE_CIGAR) & (types == ord("Z")))
+    if not len(mc) or not sites.is_indel.any():
+        return []
+    indel_bases = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, INDEL_OPERATIONS))
+    mc = mc[indel_bases != 0]  # a value off the CIGAR grammar (-1) is the grammar check's finding
+    if not len(mc):
+        return []
+    rows = records[mc]
+    on, place = mates(rows)
+    placed = (on >= 0) & (on < len(sites.names)) & (place >= 0)
+    mc, rows, on, place = mc[placed], rows[placed], on[placed], place[placed]
+    spans = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, ALL_OPERATIONS))
+    reach = np.maximum(spans, 0) + WINDOW_LIMIT + 1  # a gap may write the allele up to WINDOW_LIMIT from its site
+    low = (on << 32) + place - WINDOW_LIMIT - 1
+    near = overlap_mask(sites.indel_span_starts, sites.indel_span_ends, low, (on << 32) + place + reach)
+    found: list[tuple[int, int]] = []
+    for index, row, contig, start in zip(mc[near].tolist(), rows[near].tolist(), on[near].tolist(), place[near].tolist(), strict=True):
+        operations = operations_of(buffer[starts[index] : ends[index]])
+        if operations is None:
+            continue
+        name = sites.names[contig]
+        reference_contig = sites.reference_names.get(name)
+        if reference_contig is None:
+            continue
+        mate = AlignedRead.from_cigar(name, start, operations, b"N" * sum(length for op, length in operations if op in CONSUMES_QUERY))
+        global_start = contig * CONTIG_SPACING + start
+        candidates = sites.sites_between(global_start - WINDOW_LIMIT - 1, global_start + (mate.end - start) + WINDOW_LIMIT + 1)
+        for site_index in candidates:
+            if not sites.is_indel[site_index]:
+                continue
+            site = sites.site(site_index)
+            if any(cigar_carries_indel(mate, reference_contig, sites.reference, site.start, site.ref, alt) for alt in site.alts):
+                found.append((row, site_index))
+                break
+    return found
