@@ -36,6 +36,7 @@ from genoscrub import scan
 from genoscrub.audit_aux import integers
 from genoscrub.audit_reads import DELETION, INSERTION, SOFT_CLIP, AlignedRead, length_shown_in_regions
 from genoscrub.audit_sites import CONTIG_SPACING, Region, RegionList
+from genoscrub.contigs import HitContigs
 from genoscrub.regions import overlap_mask
 
 OPERATION_CODES = {letter: code for code, letter in enumerate(b"MIDNSHP=X")}
@@ -122,7 +123,8 @@ def alignments_in_regions(
     regions: RegionList,
 ) -> list[tuple[int, str, Region | None]]:
     """``(row, tag, region)`` of each record's tag whose alignment overlaps a region (the first);
-    region None for an ``R2`` whose mapped mate's place is not given (fail closed).
+    region None for an ``R2`` whose mapped mate's place is not given, and for a list's entry on a
+    contig the header cannot place under any spelling (``contigs.HitContigs``; fail closed).
 
     ``fields`` are the block's fixed fields by name (``ref_id``, ``pos``, ``flag``,
     ``sequence_lengths``, ``reference_lengths``), ``mates`` gives RNEXT and PNEXT of the rows
@@ -176,13 +178,20 @@ def alignments_in_regions(
     at(rows, "OC", ref_id[rows], original_pos[rows], oc, lengths[rows])
     lone = records[op][~np.isin(records[op], records[oc])]  # OP without OC: the CIGAR before is unknown
     at(lone, "OP", ref_id[lone], original_pos[lone], None, lengths[lone] + np.maximum(fields["reference_lengths"][lone], 0))
+    hits = HitContigs(name.encode("latin-1") for name in references)
     for tag, pattern in LIST_ENTRIES.items():  # a few records list other alignments: each entry read by a pattern
         listed = np.flatnonzero(wanted & text & (codes == CODES[tag]))
         entries: list[tuple[int, int, int, int, int]] = []
         for index, record in zip(listed.tolist(), records[listed].tolist(), strict=True):
             for match in pattern.finditer(buffer, int(starts[index]), int(ends[index])):
-                contig = index_of.get(match.group(1).decode("latin-1"), -1)  # a name the header lacks: off the tag's grammar
-                entries.append((record, contig, int(match.group(2)) - 1, match.start(3), match.end(3)))
+                if match.group(1) == b"*":  # OA of an unmapped original: no place
+                    continue
+                on_contigs = hits.places(match.group(1))  # ``1`` in a ``chr1`` header, as samtools reheader leaves it
+                if on_contigs is None:  # a contig the header cannot place: fail closed
+                    unknown.append((record, tag, None))
+                    continue
+                for name in on_contigs:
+                    entries.append((record, index_of[name.decode("latin-1")], int(match.group(2)) - 1, match.start(3), match.end(3)))
         if entries:
             rows, on, place, cigar_starts, cigar_ends = np.asarray(entries, dtype=np.int64).T
             keep = on >= 0

@@ -990,7 +990,7 @@ def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: Recor
     found = alignments_in_regions(block.buffer, block.data, checks.references, fields, mates, aux, checks.regions)
     for row, tag, region in found:
         if region is None:
-            label = f"aux {tag} (no place for the mate)"
+            label = f"aux {tag} (no place for the mate)" if tag == "R2" else f"aux {tag} (a contig the header lacks)"
         else:
             label = f"{region.label}{f' {region.name}' if region.name else ''} (aux {tag})"
         findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))

@@ -75,6 +75,7 @@ from genoscrub.cli import (
     open_pseudonyms,
     run,
 )
+from genoscrub.contigs import conventional_names
 from genoscrub.fields import distinct_spans
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms, SampleMissing
@@ -289,6 +290,22 @@ class BlockEdits:
         return BlockEdits(starts[order], ends[order], self.pieces + names, choices[order])
 
 
+def with_other_spellings(references: dict[bytes, int]) -> dict[bytes, int]:
+    """The header's ``{SN: LN}`` and each other spelling of one of its names that the header does not
+    declare (``contigs.conventional_names``: ``1`` for ``chr1``), with that contig's length.
+    ``samtools reheader`` renames @SQ but no tag, so a BAM renamed from ``1`` to ``chr1`` lists
+    its ``SA``/``XA`` hits on ``1``: kept, the region and clip rules of the commands after this
+    one read them through the same spellings (``contigs.HitContigs``), as they read a hit on
+    ``chr1``; dropped, they would judge the read without them. A spelling two contigs share is left
+    out (the value naming it is dropped)."""
+    spelled: dict[bytes, set[bytes]] = {}
+    for name in references:
+        for other in conventional_names(name.decode("ascii", errors="replace")):
+            spelled.setdefault(other.encode(), set()).add(name)
+    aliases = {other: references[next(iter(names))] for other, names in spelled.items() if len(names) == 1 and other not in references}
+    return {**references, **aliases}
+
+
 class RecordScrubber:
     """Record chunks in, chunks with tags off the allowlist or off their value's grammar
     dropped, RG:Z rewritten, PG:Z removed (and names replaced) out.
@@ -307,6 +324,9 @@ class RecordScrubber:
         self.old_tags: list[bytes] = []
         self.new_tags: list[bytes] = []
         self.references: dict[bytes, int] = {}
+        self.value_references: dict[bytes, int] = {}
+        """The references a kept value may name: the header's, and each other spelling of one of them
+        (``with_other_spellings``)."""
         self.places = ReadPlaces((), numbers=False)
         """The mandatory columns copied as they are, checked as every SAM command checks them (set by the header)."""
         self.removed_by_tag: Counter[str] = Counter()
@@ -320,6 +340,7 @@ class RecordScrubber:
         """Take the read-group mapping: ``\tRG:Z:old`` -> ``\tRG:Z:new``, as the block path slices tags."""
         self.read_groups = header.read_groups
         self.references = header.references
+        self.value_references = with_other_spellings(header.references)
         self.places = ReadPlaces(header.references, numbers=False)
         self.rewritten_tags = {b"\tRG:Z:" + old: b"\tRG:Z:" + new for old, new in self.read_groups.items()}
         self.old_tags, self.new_tags = list(self.rewritten_tags), list(self.rewritten_tags.values())
@@ -399,7 +420,7 @@ class RecordScrubber:
         if repeated.any():
             status[repeated] = DROP_REPEAT
             rule_ids[repeated] = 0  # no rule: neither checked nor anyone's partner
-        status[~self.policy.valid_values(chunk, layout, rule_ids, self.references)] = DROP_VALUE
+        status[~self.policy.valid_values(chunk, layout, rule_ids, self.value_references)] = DROP_VALUE
         edited = np.flatnonzero(status)  # KEEP is 0
         if not len(edited):
             return BlockEdits.none()
@@ -480,7 +501,7 @@ class RecordScrubber:
                 else:
                     dropped[report_name(name)] += 1
             if values:
-                verdicts = self.policy.valid_record_values(values, fields[9], fields[5], self.references)
+                verdicts = self.policy.valid_record_values(values, fields[9], fields[5], self.value_references)
                 for place, (tag_name_bytes, _, _), verdict in zip(places, values, verdicts, strict=True):
                     if not verdict:
                         kept[place] = None

@@ -173,3 +173,16 @@ def test_a_mate_cigar_writing_a_germline_indel_is_a_germline_finding(files: Path
     )
     record = line(97, 300, "100M", REFERENCE[300:400], f"\tMC:Z:{mate_cigar}", mate="=\t561\t360")
     assert germline(files, bam(files, record)) == expected
+
+
+@pytest.mark.parametrize("tags", ["\tSA:Z:1,1391,+,20M4I76M,60,4;", "\tXA:Z:1,+1391,20M4I76M,4;", "\tXB:Z:1,+1391,20M4I76M,4,90,60;"])
+def test_a_listed_alignment_on_another_spelling_of_a_contig_is_placed_there(files: Path, tags: str) -> None:
+    """``samtools reheader`` renames @SQ but no tag: a hit on ``1`` in a ``chr1`` header is read
+    through the spellings (as the scrubbers read it), and one on a contig the header cannot place
+    under any spelling is a finding of its own (fail closed)."""
+    key = tags[1:3]
+    record = line(0, 100, "100M", REFERENCE[100:200], tags)
+    _, found = findings(files, bam(files, record), "--bed", str(files / "str.bed"))
+    assert found["regions"].get("by_key") == {f"chr1:1401-1420 STR (aux {key})": 1}
+    _, found = findings(files, bam(files, record.replace(":1,", ":chrZ,")), "--bed", str(files / "str.bed"))
+    assert found["regions"].get("by_key") == {f"aux {key} (a contig the header lacks)": 1}

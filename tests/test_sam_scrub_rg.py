@@ -858,3 +858,18 @@ def test_scoped_originals_go_to_the_map_out_one_to_one(tmp_path: Path) -> None:
             assert rows.setdefault(original, pseudonym) == pseudonym
     assert len(set(rows.values())) == len(rows) == 6  # two samples, two IDs, two libraries: no original twice
     assert sum(original.startswith("HK2VMDSXY.2@S") for original in rows) == 2
+
+
+@pytest.mark.parametrize("one_by_one", ["0", "1"])
+def test_a_hit_on_another_spelling_of_a_header_contig_is_kept(one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``samtools reheader`` renames @SQ but no tag: ``SA``/``XA`` hits on ``1`` and ``MT`` in a
+    ``chr1``/``chrM`` header are kept (within that contig's length), so the region and clip rules
+    after this command judge them as they judge a hit on ``chr1``; a hit on a contig no spelling
+    places, or past the contig's end, goes as before."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    header = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:20000\n@SQ\tSN:chrM\tLN:16569\n"
+    values = [b"XA:Z:1,+14170,100M,0;", b"SA:Z:MT,100,+,60S40M,60,0;", b"XA:Z:chrZ,+14170,100M,0;", b"XA:Z:1,+20001,100M,0;"]
+    body = b"".join(b"r%d\t0\tchr1\t100\t60\t100M\t*\t0\t0\t%s\t*\t%s\n" % (index, b"A" * 100, value) for index, value in enumerate(values))
+    _, records = header_and_records(scrub_in_process(header + body))
+    kept = [line.split(b"\t")[11:] for line in records]
+    assert kept == [[values[0]], [values[1]], [], []]
