@@ -2593,6 +2593,208 @@ done:
     return result;
 }
 
+PyDoc_STRVAR(find_spread_strings_doc,
+"find_spread_strings(text, needles, skipped) -> (count, needle_indexes, starts, ends)\n"
+"\n"
+"Every occurrence of each needle (a list of non-empty bytes) in text read without the bytes\n"
+"of skipped (separators), ASCII letters matched in either case, overlapping occurrences\n"
+"included: an occurrence starts on a byte not skipped, and its needle's bytes are compared\n"
+"with the text's next bytes not skipped, so it may hold skipped bytes between them (a needle\n"
+"holding a skipped byte is never found). Count, then which needle, where each starts and\n"
+"where it ends (after its last byte), as bytearrays of int64, ordered by needle, then by\n"
+"start. find_strings' pass over text, each position's pair the byte there and the next byte\n"
+"not skipped. ValueError for an empty needle, TypeError for one that is not bytes.");
+
+/* Matches with their ends: (needle, start, end) triples in text order, and how many per needle. */
+typedef struct {
+    int64_t *triples;
+    Py_ssize_t count, capacity;
+    int64_t *per_needle;
+} SpreadMatches;
+
+static int
+add_spread_match(SpreadMatches *matches, int32_t needle, Py_ssize_t at, Py_ssize_t end)
+{
+    if (matches->count == matches->capacity) {
+        const Py_ssize_t capacity = matches->capacity ? 2 * matches->capacity : 1024;
+        int64_t *grown = realloc(matches->triples, (size_t)capacity * 3 * sizeof(int64_t));
+        if (grown == NULL)
+            return -1;
+        matches->triples = grown;
+        matches->capacity = capacity;
+    }
+    matches->triples[3 * matches->count] = needle;
+    matches->triples[3 * matches->count + 1] = at;
+    matches->triples[3 * matches->count + 2] = end;
+    matches->count++;
+    matches->per_needle[needle]++;
+    return 0;
+}
+
+static PyObject *
+find_spread_strings(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer view, skipped_view;
+    PyObject *needles_object;
+    if (!PyArg_ParseTuple(args, "y*O!y*", &view, &PyList_Type, &needles_object, &skipped_view))
+        return NULL;
+    const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
+    PyObject *result = NULL, *indexes = NULL, *starts = NULL, *ends = NULL;
+    SpreadMatches matches = {NULL, 0, 0, NULL};
+    int32_t *heads = NULL, *next = NULL;
+    Py_ssize_t *offsets = NULL, total = 0;
+    unsigned char *letters = NULL;
+    unsigned char skip[256] = {0};
+    for (Py_ssize_t k = 0; k < skipped_view.len; k++)
+        skip[((const unsigned char *)skipped_view.buf)[k]] = 1;
+    if (needle_count >= INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many needles");
+        goto done;
+    }
+    if (needles_checked(needles_object) < 0)
+        goto done;
+    for (Py_ssize_t k = 0; k < needle_count; k++)
+        total += PyBytes_GET_SIZE(PyList_GET_ITEM(needles_object, k));
+    heads = malloc(HEADS * sizeof(int32_t));
+    next = malloc((size_t)(needle_count + 1) * sizeof(int32_t));
+    offsets = malloc((size_t)(needle_count + 1) * sizeof(Py_ssize_t));
+    letters = malloc((size_t)total + 1); /* the needles, folded, one after the other */
+    matches.per_needle = calloc((size_t)needle_count + 1, sizeof(int64_t));
+    if (heads == NULL || next == NULL || offsets == NULL || letters == NULL || matches.per_needle == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(heads, 0xFF, HEADS * sizeof(int32_t));
+    offsets[0] = 0;
+    for (Py_ssize_t k = 0; k < needle_count; k++) {
+        PyObject *needle = PyList_GET_ITEM(needles_object, k);
+        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(needle);
+        for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(needle); j++)
+            letters[offsets[k] + j] = folded(bytes[j]);
+        offsets[k + 1] = offsets[k] + PyBytes_GET_SIZE(needle);
+    }
+    const unsigned char *text = view.buf;
+    const Py_ssize_t size = view.len;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    /* A needle with a byte the text lacks, or a skipped byte, cannot occur. */
+    unsigned char present[256] = {0}, fold[256];
+    for (Py_ssize_t at = 0; at < size; at++)
+        present[text[at]] = 1;
+    for (int byte = 0; byte < 256; byte++) {
+        fold[byte] = folded((unsigned char)byte);
+        present[fold[byte]] |= present[byte];
+    }
+    for (int byte = 0; byte < 256; byte++)
+        if (skip[byte])
+            present[byte] = 0;
+    unsigned char pairs[65536 / 8] = {0}; /* the first two bytes of the needles left */
+    int singles = 0;
+    for (Py_ssize_t k = needle_count - 1; k >= 0; k--) { /* chained from the last: each chain in needle order */
+        const unsigned char *needle = letters + offsets[k];
+        const Py_ssize_t length = offsets[k + 1] - offsets[k];
+        Py_ssize_t j = 0;
+        while (j < length && present[needle[j]])
+            j++;
+        if (j < length)
+            continue;
+        size_t head = (size_t)PAIR_HEADS + needle[0];
+        if (length == 1) {
+            singles = 1;
+        } else {
+            head = pair_head(needle[0], needle[1]);
+            const unsigned pair = (unsigned)needle[0] << 8 | needle[1];
+            pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
+        }
+        next[k] = heads[head];
+        heads[head] = (int32_t)k;
+    }
+    for (Py_ssize_t at = 0; singles && at < size && !failed; at++)
+        if (!skip[text[at]])
+            for (int32_t k = heads[PAIR_HEADS + fold[text[at]]]; k >= 0 && !failed; k = next[k])
+                failed = add_spread_match(&matches, k, at, at + 1) < 0;
+    /* Where a position's pair with the byte after it is no needle's start, and that byte is not
+       skipped, nothing starts there: one look-up, as in find_strings. Needles hold no skipped
+       byte, so a needle's pair never holds one. */
+    unsigned char looked[65536 / 8];
+    memcpy(looked, pairs, sizeof looked);
+    for (int other = 0; other < 256; other++)
+        if (skip[other])
+            for (int byte = 0; byte < 256; byte++) {
+                const unsigned pair = (unsigned)byte << 8 | fold[other];
+                looked[pair >> 3] |= (unsigned char)(1u << (pair & 7));
+            }
+    for (Py_ssize_t at = 0; at + 1 < size && !failed; at++) {
+        const unsigned near = (unsigned)fold[text[at]] << 8 | fold[text[at + 1]];
+        if (!(looked[near >> 3] & (1u << (near & 7))) || skip[text[at]])
+            continue;
+        Py_ssize_t second_at = at + 1; /* the next byte not skipped */
+        while (second_at < size && skip[text[second_at]])
+            second_at++;
+        if (second_at >= size)
+            break;
+        const unsigned char first = fold[text[at]], second = fold[text[second_at]];
+        const unsigned pair = (unsigned)first << 8 | second;
+        if (!(pairs[pair >> 3] & (1u << (pair & 7))))
+            continue;
+        for (int32_t k = heads[pair_head(first, second)]; k >= 0 && !failed; k = next[k]) {
+            const unsigned char *needle = letters + offsets[k];
+            const Py_ssize_t length = offsets[k + 1] - offsets[k];
+            if (length > size - at || needle[0] != first || needle[1] != second)
+                continue;
+            Py_ssize_t j = 2, place = second_at + 1;
+            while (j < length) {
+                while (place < size && skip[text[place]])
+                    place++;
+                if (place >= size || fold[text[place]] != needle[j])
+                    break;
+                j++;
+                place++;
+            }
+            if (j == length)
+                failed = add_spread_match(&matches, k, at, length == 2 ? second_at + 1 : place) < 0;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    indexes = int64_array(matches.count);
+    starts = int64_array(matches.count);
+    ends = int64_array(matches.count);
+    if (indexes == NULL || starts == NULL || ends == NULL)
+        goto done;
+    int64_t *index_out = (int64_t *)PyByteArray_AS_STRING(indexes), *start_out = (int64_t *)PyByteArray_AS_STRING(starts);
+    int64_t *end_out = (int64_t *)PyByteArray_AS_STRING(ends);
+    int64_t placed = 0;
+    for (Py_ssize_t k = 0; k < needle_count; k++) { /* a counting sort by needle: starts stay in text order */
+        const int64_t count = matches.per_needle[k];
+        matches.per_needle[k] = placed;
+        placed += count;
+    }
+    for (Py_ssize_t m = 0; m < matches.count; m++) {
+        const int64_t slot = matches.per_needle[matches.triples[3 * m]]++;
+        index_out[slot] = matches.triples[3 * m];
+        start_out[slot] = matches.triples[3 * m + 1];
+        end_out[slot] = matches.triples[3 * m + 2];
+    }
+    result = Py_BuildValue("nOOO", matches.count, indexes, starts, ends);
+done:
+    Py_XDECREF(indexes);
+    Py_XDECREF(starts);
+    Py_XDECREF(ends);
+    free(heads);
+    free(next);
+    free(offsets);
+    free(letters);
+    free(matches.per_needle);
+    free(matches.triples);
+    PyBuffer_Release(&skipped_view);
+    PyBuffer_Release(&view);
+    return result;
+}
+
 PyDoc_STRVAR(md_and_nm_doc,
 "md_and_nm(position, operations, sequence, reference, reference_offset) -> (md, nm)\n"
 "\n"
@@ -3883,6 +4085,7 @@ static PyMethodDef scan_methods[] = {
     {"replace_spans", replace_spans, METH_VARARGS, replace_spans_doc},
     {"bam_records", bam_records, METH_VARARGS, bam_records_doc},
     {"find_strings", find_strings, METH_VARARGS, find_strings_doc},
+    {"find_spread_strings", find_spread_strings, METH_VARARGS, find_spread_strings_doc},
     {"first_of_strings", first_of_strings, METH_VARARGS, first_of_strings_doc},
     {"line_fields", line_fields, METH_VARARGS, line_fields_doc},
     {"splice_spans", splice_spans, METH_VARARGS, splice_spans_doc},

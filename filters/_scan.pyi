@@ -95,6 +95,9 @@ def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearr
 def find_strings(text: Text, needles: list[bytes], /) -> tuple[int, bytearray, bytearray]:
     """(count, needle indexes, starts) of every occurrence of each needle in text, either case, ordered by needle then start."""
 
+def find_spread_strings(text: Text, needles: list[bytes], skipped: Text, /) -> tuple[int, bytearray, bytearray, bytearray]:
+    """(count, needle indexes, starts, ends) of every occurrence of each needle in text read without the skipped bytes."""
+
 def line_fields(
     text: Text, tabs_kept: int, /
 ) -> tuple[int, bytearray, bytearray, bytearray, bytearray, bytearray, bytearray, int]:

@@ -69,6 +69,30 @@ class ForbidList:
                     seen.add(text)
                     self.texts.append(text)
                     self.owners.append(index)
+        self.needles: list[bytes] = []
+        """Each searched text without its separators (``SPREAD``), once an entry, searched spread."""
+        self.needle_owners: list[int] = []
+        self.allowed: list[frozenset[int]] = []
+        """For each needle, the places (``k``: before its byte ``k``) where the text may hold separators."""
+        self.exact_texts: list[bytes] = []
+        """Searched texts as written: all of a list without other spellings, and those shorter than
+        ``MIN_LENGTH`` without their separators."""
+        self.exact_owners: list[int] = []
+        numbered: dict[tuple[int, bytes], int] = {}
+        listed: list[set[int]] = []
+        for text, owner in zip(self.texts, self.owners, strict=True):
+            needle, places = without_separators(text)
+            if len(needle) < MIN_LENGTH or not other_spellings:
+                self.exact_texts.append(text)
+                self.exact_owners.append(owner)
+                continue
+            number = numbered.setdefault((owner, needle), len(self.needles))
+            if number == len(self.needles):
+                self.needles.append(needle)
+                self.needle_owners.append(owner)
+                listed.append(set())
+            listed[number] |= places
+        self.allowed = [frozenset(places | inserted_places(needle)) for needle, places in zip(self.needles, listed, strict=True)]
 
     @functools.cached_property
     def hex_only(self) -> ForbidList | None:
@@ -113,21 +137,39 @@ class ForbidList:
 
     def search(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
         """``(entry, offset)`` of every occurrence in ``text`` (either case), entry by entry in
-        list order, each entry's offsets in increasing order. Spellings of one entry that overlap
+        list order, each entry's offsets in increasing order. An occurrence may hold separators
+        where ``allowed`` says (``KIM:JIHOON``, ``KIM__JIHOON`` for ``KIM JIHOON``; ``KIM_JIHOON``
+        for ``KIMJIHOON``): one pass over the text read without them (``scan.find_spread_strings``),
+        each hit that holds one checked against its places. Spellings of one entry that overlap
         (``01012345678`` holds ``1012345678``, the same phone number without its 0) are one
         occurrence, at the first one's offset."""
-        indexes, starts = scan.find_strings(text, self.texts)
-        entries, owners, texts = self.entries, self.owners, self.texts
-        found = [(owners[index], at, index) for index, at in zip(indexes.tolist(), starts.tolist(), strict=True)]
-        if any(index >= len(entries) for index in indexes.tolist()):
+        found: list[tuple[int, int, int, int]] = []  # owner, start, end, needle (exact texts after the needles)
+        needles, allowed = self.needles, self.allowed
+        if needles:
+            indexes, starts, ends = scan.find_spread_strings(text, needles, SPREAD)
+            for index, start, end in zip(indexes.tolist(), starts.tolist(), ends.tolist(), strict=True):
+                if end - start == len(needles[index]) or spread_fits(text, start, end, allowed[index]):
+                    found.append((self.needle_owners[index], start, end, index))
+        if self.exact_texts:
+            exact_indexes, exact_starts = scan.find_strings(text, self.exact_texts)
+            for index, start in zip(exact_indexes.tolist(), exact_starts.tolist(), strict=True):
+                found.append((self.exact_owners[index], start, start + len(self.exact_texts[index]), len(needles) + index))
+        if len(found) > 1:
             found.sort()
         last_owner, last_index, last_end = -1, -1, -1
-        for owner, at, index in found:
+        for owner, at, end, index in found:
             if owner == last_owner and index != last_index and at < last_end:  # another spelling of the same place
-                last_end = max(last_end, at + len(texts[index]))
+                last_end = max(last_end, end)
                 continue
-            last_owner, last_index, last_end = owner, index, at + len(texts[index])
-            yield entries[owner], at
+            last_owner, last_index, last_end = owner, index, end
+            yield self.entries[owner], at
+
+    @functools.cached_property
+    def least_number(self) -> int | None:
+        """The smallest number as long as the shortest needle of digits only (an integer that holds
+        one has at least as many digits); None when no needle is digits only."""
+        lengths = [len(needle) for needle in self.needles + self.exact_texts if needle.isdigit()]
+        return 10 ** (min(lengths) - 1) if lengths else None
 
     def search_text(self, text: bytes) -> Iterator[tuple[ForbiddenString, int]]:
         """``search``, for callers that name the text as not yet folded (``search`` folds it)."""
@@ -139,6 +181,51 @@ def entry(text: bytes, line: int) -> ForbiddenString:
 
 
 SEPARATORS = re.compile(rb"[\s_.:/-]+")
+SPREAD = b" \t\x0b\x0c_.:/-"
+"""The separators an occurrence may hold between a listed string's bytes (``SEPARATORS`` but the
+line ends, which end a searched field): blanks, underscores, dots, colons, slashes, hyphens."""
+SPREAD_BYTES = frozenset(SPREAD)
+INSERTED_LENGTH = 6
+"""A listed string this long without its separators is also found with separators where it has
+none, between two bytes that are not both digits (``KIM_JIHOON``, ``S_2301217`` for ``KIMJIHOON``,
+``S2301217``); a shorter one would meet its bytes by chance across separators. Between two digits
+only where the string (or a spelling of it, such as a date's 2023-10-29) has a separator: numbers
+stand side by side across colons and slashes in every VCF sample column (``0/1:12:99``)."""
+
+
+def without_separators(text: bytes) -> tuple[bytes, set[int]]:
+    """``text`` without its separators (``SPREAD``), and the places between its remaining bytes
+    where it had some (``k``: before byte ``k``)."""
+    kept = bytearray()
+    places = set()
+    for byte in text:
+        if byte in SPREAD_BYTES:
+            places.add(len(kept))
+        else:
+            kept.append(byte)
+    return bytes(kept), {place for place in places if 0 < place < len(kept)}
+
+
+def inserted_places(needle: bytes) -> set[int]:
+    """The places where separators a listed string does not have are found too (``INSERTED_LENGTH``)."""
+    if len(needle) < INSERTED_LENGTH:
+        return set()
+    digits = [chr(byte).isdigit() and byte < 0x80 for byte in needle]
+    return {place for place in range(1, len(needle)) if not (digits[place - 1] and digits[place])}
+
+
+def spread_fits(text: bytes, start: int, end: int, allowed: frozenset[int]) -> bool:
+    """Whether the separators of an occurrence ``text[start:end]`` lie at ``allowed`` places only."""
+    place = 0
+    for byte in text[start:end]:
+        if byte in SPREAD_BYTES:
+            if place not in allowed:
+                return False
+        else:
+            place += 1
+    return True
+
+
 DIGIT_GROUPS = [
     (re.compile(rb"[0-9]{13}"), (6, 7)),  # a resident registration number, 900101-1234567
     (re.compile(rb"(?:19|20)[0-9]{6}"), (4, 2, 2)),  # a date, 1990-01-01

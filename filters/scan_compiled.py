@@ -153,6 +153,12 @@ def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndar
     return _int64(indexes), _int64(starts)
 
 
+def find_spread_strings(text: bytes, needles: list[bytes], skipped: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every occurrence of each needle in ``text`` read without ``skipped``; see ``scan_python.find_spread_strings``."""
+    _, indexes, starts, ends = _scan.find_spread_strings(text, needles, skipped)
+    return _int64(indexes), _int64(starts), _int64(ends)
+
+
 def line_fields(text: bytes, tabs_kept: int) -> LineFields:
     """The lines of a block, their first tabs and the fields after them, in one pass; see ``scan_python.line_fields``."""
     count, starts, ends, tabs, extra_starts, extra_ends, extra_counts, bad_row = _scan.line_fields(text, tabs_kept)

@@ -976,6 +976,26 @@ def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndar
     return np.asarray(indexes, dtype=np.int64), np.asarray(starts, dtype=np.int64)
 
 
+def find_spread_strings(text: bytes, needles: list[bytes], skipped: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every occurrence of each needle in ``text`` read without the bytes of ``skipped``
+    (separators; no ASCII letter), ASCII letters matched in either case, overlapping occurrences
+    included: an occurrence starts on a byte not skipped and may hold skipped bytes between the
+    needle's bytes (a needle holding a skipped byte is never found). Which needle, where it starts
+    and where it ends (after its last byte), ordered by needle, then by start: ``find_strings``
+    over the text with the skipped bytes taken out, its offsets put back."""
+    if not isinstance(needles, list) or not all(isinstance(needle, bytes) for needle in needles):
+        raise TypeError("needles must be a list of bytes")
+    if not all(needles):
+        raise ValueError("a needle is empty")
+    table = np.zeros(256, dtype=bool)
+    table[list(bytes(skipped))] = True
+    kept = np.flatnonzero(~table[np.frombuffer(bytes(text), dtype=np.uint8)])
+    squeezed = np.frombuffer(bytes(text), dtype=np.uint8)[kept].tobytes()
+    indexes, starts = find_strings(squeezed, needles)
+    lengths = np.array([len(needle) for needle in needles], dtype=np.int64)[indexes] if len(indexes) else np.zeros(0, dtype=np.int64)
+    return indexes, kept[starts], kept[starts + lengths - 1] + 1
+
+
 # --- identifiers in VCF record text (record_values.py) -------------------------------------------
 
 _ID_BYTES = {

@@ -26,7 +26,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from genoscrub.audit_forbid import ForbidList, entry, spellings
+from genoscrub.audit_forbid import MIN_LENGTH, SPREAD, ForbidList, entry, spellings, without_separators
 from genoscrub.vcf_scrub_header import app
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -385,15 +385,21 @@ def test_audit_prints_no_key_holding_a_date_or_a_number(tmp_path: Path) -> None:
 @settings(max_examples=200, deadline=None)
 @given(text=st.binary(max_size=200), word=st.text(alphabet="abcXYZ019/-_ 김", min_size=3, max_size=8), spelled=st.integers(min_value=0))
 def test_forbid_search_finds_every_spelling_and_the_plain_matches(text: bytes, word: str, spelled: int) -> None:
-    """With other spellings, a list finds all that the plain case-folded search finds, and each spelling."""
+    """With other spellings, a list finds all that the plain case-folded search finds, and each spelling,
+    at its first byte that is not a separator (where it is searched spread: long enough without them)."""
     needle = word.lower().encode()
     forms = [needle, *spellings(needle)]
     planted = text + forms[spelled % len(forms)] + text[:5]
     listing = ForbidList([entry(word.encode(), 1)], "list", other_spellings=True)
     found = {at for _, at in listing.search_text(planted)}
     folded = planted.lower()
-    assert {at for at in range(len(folded)) if folded.startswith(needle, at)} <= found
-    assert len(text) in found
+    assert {at + leading_separators(needle) for at in range(len(folded)) if folded.startswith(needle, at)} <= found
+    assert len(text) + leading_separators(forms[spelled % len(forms)]) in found
+
+
+def leading_separators(form: bytes) -> int:
+    """Where a form's occurrence is reported from its start: past its separators when it is searched spread."""
+    return len(form) - len(form.lstrip(SPREAD)) if len(without_separators(form)[0]) >= MIN_LENGTH else 0
 
 
 AUDITED_IN_DESCRIPTIONS = ["hangul", "hangul-2", "rrn", "rrn-without-hyphen", "mrn", "mrn-hospital", "birth-date", "birth-date-compact",

@@ -1137,6 +1137,33 @@ def test_find_strings_finds_what_bytes_find_finds(pieces: list[bytes], needles: 
     assert found == expected
 
 
+SPREAD_PIECE = st.one_of(NEEDLE, st.binary(max_size=12), st.sampled_from([b" ", b"_", b".", b":", b"/", b"-", b"\t", b"__", b"\n"]))
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None)
+@given(st.lists(SPREAD_PIECE, max_size=16), st.lists(NEEDLE, max_size=8), st.booleans())
+def test_find_spread_strings_finds_each_needle_across_separators(pieces: list[bytes], needles: list[bytes], upper: bool) -> None:
+    """The C pass and the twin give the same (needle, start, end) triples, those of a search of the
+    text read without the separators, each start on a byte that is none and its end after the
+    needle's last byte; a needle holding a separator is never found."""
+    text = b"".join(pieces)
+    text = text.upper() if upper else text
+    skipped = b" \t_.:/-"
+    assert compiled is not None
+    found = [tuple(map(int, triple)) for triple in zip(*compiled.find_spread_strings(text, needles, skipped), strict=True)]
+    assert found == [tuple(map(int, triple)) for triple in zip(*python.find_spread_strings(text, needles, skipped), strict=True)]
+    kept = [at for at, byte in enumerate(text) if byte not in skipped]
+    squeezed = bytes(text[at] for at in kept).lower()
+    expected = []
+    for index, needle in enumerate(needles):
+        at = squeezed.find(needle.lower())
+        while at >= 0 and not any(byte in skipped for byte in needle):
+            expected.append((index, kept[at], kept[at + len(needle) - 1] + 1))
+            at = squeezed.find(needle.lower(), at + 1)
+    assert found == expected
+
+
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize(("needles", "error"), [([b"ab", b""], ValueError), ([b"ab", "ab"], TypeError), ((b"ab",), TypeError)])
 def test_find_strings_refuses_an_empty_needle_or_one_not_bytes(implementation: ModuleType, needles: Any, error: type[Exception]) -> None:
@@ -1362,3 +1389,12 @@ def test_the_walks_agree_on_gt_end_svlen_and_len(records: list[bytes], kinds: li
 
 def test_the_bcf_walks_refuse_a_start_outside_the_data() -> None:
     assert both_walks(b"\0" * 8, 9, 0, b"") == [IndexError, IndexError]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+@pytest.mark.parametrize(("needles", "error"), [([b"ab", b""], ValueError), ([b"ab", "ab"], TypeError), ((b"ab",), TypeError)])
+def test_find_spread_strings_refuses_an_empty_needle_or_one_not_bytes(
+    implementation: ModuleType, needles: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error):
+        implementation.find_spread_strings(b"abc", needles, b"_")
