@@ -44,6 +44,7 @@ from genoscrub.audit_allowlist import (
     SEQUENCE_COPYING_TAGS,
 )
 from genoscrub.audit_aux import AuxValueChecks, integers, repeated_fields
+from genoscrub.audit_aux_text import value_texts
 from genoscrub.audit_containers import BGZF_SLACK, SAFE_BGZF_HEAD, ContainerWatch, check_bgzf_block_header
 from genoscrub.audit_edit_tags import (
     INTEGER_TYPES,
@@ -559,7 +560,9 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
 
 def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
     """Forbidden strings in read names and text aux values (never SEQ or QUAL), searched in one
-    buffer: each field with the NUL that ends it in the record, so no match spans two fields.
+    buffer: each field with the NUL that ends it in the record, so no match spans two fields;
+    then the texts other aux values hold (``audit_aux_text``: arrays' bytes, numbers as long as
+    a listed one), each ended by a NUL too.
     A raw file may hold a hit in every record: the hits are placed and counted in bulk, by field
     and list line, each key's first records (in file order) named, as ``check_tags`` does."""
     assert checks.forbid is not None
@@ -583,19 +586,17 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     text = np.flatnonzero(TEXT_TYPES[tags.types])
     starts = np.concatenate([block.name_starts[named], tags.starts[text]])
     ends = np.concatenate([block.name_starts[named] + block.name_lengths[named], tags.ends[text]]) + 1
-    placed = exclusive_sum(ends - starts)
-    gathered = scan.join_spans(block.buffer, starts, ends)
+    values = value_texts(block.data, tags.records, tags.codes, tags.types, tags.starts, tags.ends, checks.forbid.least_number)
+    placed = exclusive_sum(np.concatenate([ends - starts, values.lengths]))
+    span_rows = np.concatenate([named, tags.records[text], values.rows])
+    span_codes = np.concatenate([np.full(len(named), QNAME_CODE, dtype=np.int64), tags.codes[text], values.codes])
+    gathered = scan.join_spans(block.buffer, starts, ends) + values.text
     found = [(at, entry.line) for entry, at in checks.forbid.search(gathered)]
     if found:
         at, line = np.array(found, dtype=np.int64).T
         span = np.searchsorted(placed, at, side="right") - 1
-        in_name, in_tag = span < len(named), span >= len(named)
-        row, code = np.empty(len(span), dtype=np.int64), np.full(len(span), QNAME_CODE, dtype=np.int64)
-        row[in_name] = named[span[in_name]]
-        tag = text[span[in_tag] - len(named)]
-        row[in_tag], code[in_tag] = tags.records[tag], tags.codes[tag]
-        rows.append(row)
-        codes.append(code)
+        rows.append(span_rows[span])
+        codes.append(span_codes[span])
         lines.append(line)
     if not rows:
         return
