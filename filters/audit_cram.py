@@ -20,9 +20,12 @@ finding, never quoted, and searched for the forbid list's strings:
   multi-reference or unmapped slice, or a container that needs no reference);
 - each block: an external block no data series and no tag of the tag dictionary reads (htslib
   skips it; a tag encoding of a tag no dictionary line names is read by no record), a CORE
-  block holding data when no encoding reads it, an embedded reference that is not bases or
-  not the MD5 its slice gives (read where its compression is raw, gzip, bzip2 or lzma; a
-  finding otherwise), a block of a content type no reader knows, a gzip-compressed block
+  block holding data when no encoding reads it, an embedded reference that is not bases, not
+  the MD5 its slice gives, or not the bases of ``-r`` over its slice's span (read where its
+  compression is raw, gzip, bzip2 or lzma; a finding otherwise, and without ``-r``): the reads
+  of a slice are stored against its embedded reference, so a reference holding the patient's
+  alleles (a consensus, or one planted) carries them while every read decodes to REF; a
+  block of a content type no reader knows, a gzip-compressed block
   whose gzip header holds a name, comment, extra field or time, or whose last four bytes are
   not its raw size (bytes after the gzip data);
 - the containers: blocks that do not fill their container exactly, and bytes that do not parse
@@ -59,6 +62,8 @@ from genoscrub.audit_containers import (
     check_gzip_header,
     read_gzip_header,
 )
+from genoscrub.audit_sites import Reference
+from genoscrub.contigs import ContigMap
 from genoscrub.report import InputError
 
 FILE_DEFINITION = 26
@@ -104,6 +109,8 @@ SLICE_MD5 = "CRAM slice MD5 (not checked by readers)"
 UNREAD_BLOCK = "CRAM block no data series reads"
 BLOCK_TYPE = "CRAM block of no known content type"
 EMBEDDED_REFERENCE = "CRAM embedded reference (not bases)"
+EMBEDDED_DIFFERS = "CRAM embedded reference (differs from the reference)"
+EMBEDDED_UNCOMPARED = "CRAM embedded reference (not compared: no -r, or not its contig)"
 UNREADABLE = "CRAM block (compressed by a method the audit does not read)"
 BLOCK_GZIP_HEADER = "CRAM block gzip header (name, comment, extra field or time)"
 BLOCK_GZIP_TAIL = "CRAM block bytes after its gzip data"
@@ -247,10 +254,16 @@ def decompressed(block: Block, data: bytes) -> bytes | None:
 class CramWalk:
     """The walk of one CRAM stream: ``walk`` hands on every byte, in order, after checking it."""
 
-    def __init__(self, source: ByteSource, watch: ContainerWatch, name: bytes | None) -> None:
+    def __init__(self, source: ByteSource, watch: ContainerWatch, name: bytes | None, reference: Reference | None = None) -> None:
         self.source = source
         self.watch = watch
         self.name = name
+        self.reference = reference
+        self.contigs: list[tuple[str, int]] = []
+        """The header's @SQ names and lengths, in order: what a slice's reference ID names."""
+        self.reference_names: dict[str, str] | None = None
+        self.embedded_span = (-1, 0, 0)
+        """The contig, first position (1-based) and span of the last slice with an embedded reference."""
         self.major = 0
         self.number = 0
         """The container being read (from 1)."""
@@ -321,6 +334,7 @@ class CramWalk:
             if index == 0:
                 length = int.from_bytes(content[:4], "little")
                 text, padding = content[4 : 4 + length], content[4 + length :]
+                self.contigs = sequence_lines(text)
                 if b"\0" in text:
                     self.watch.found(HEADER_TEXT_NUL, where, text[text.index(b"\0") :].replace(b"\0", b"\n"))
             else:
@@ -410,6 +424,28 @@ class CramWalk:
         if self.embedded_md5 and hashlib.md5(content).digest() != self.embedded_md5:
             self.watch.found(SLICE_MD5, where, self.embedded_md5)
         self.embedded_md5 = b""
+        expected = self.reference_bases()
+        if expected is None:
+            self.watch.found(EMBEDDED_UNCOMPARED, where)
+        elif content.upper() != expected:
+            self.watch.found(EMBEDDED_DIFFERS, where)
+
+    def reference_bases(self) -> bytes | None:
+        """The bases of ``-r`` over the span of the slice whose embedded reference is read (upper
+        case); None without ``-r`` or where its contig is not one of ``-r`` (in either spelling)."""
+        ref_id, start, span = self.embedded_span
+        if self.reference is None or not 0 <= ref_id < len(self.contigs) or start < 1 or span < 0:
+            return None
+        if self.reference_names is None:
+            try:
+                contigs = ContigMap(dict(self.contigs), dict(self.reference.lengths), "reference", self.reference.path, False)
+                self.reference_names = dict(contigs.to_other)
+            except InputError:  # another build: no contig compares
+                self.reference_names = {}
+        name = self.reference_names.get(self.contigs[ref_id][0])
+        if name is None or start - 1 + span > self.reference.lengths[name]:
+            return None
+        return self.reference.fetch(name, start - 1, start - 1 + span)
 
     def compression_header(self, content: bytes, where: str) -> CompressionHeader:
         """The maps of a compression header (CRAM 3.1, section 8.4): which external blocks its data
@@ -510,8 +546,8 @@ class CramWalk:
         """A slice header (CRAM 3.1, section 8.5); its embedded reference's content ID (-1: none)."""
         try:
             ref_id, at = itf8(content, 0)
-            _, at = itf8(content, at)  # start
-            _, at = itf8(content, at)  # span
+            start, at = itf8(content, at)
+            span, at = itf8(content, at)
             _, at = itf8(content, at)  # records
             _, at = ltf8(content, at) if self.major >= 3 else itf8(content, at)  # record counter
             _, at = itf8(content, at)  # blocks
@@ -526,6 +562,7 @@ class CramWalk:
         except IndexError:
             raise Unparsed from None
         checked = ref_id >= 0 and (compression is None or compression.needs_reference)  # as htslib decides to compare it
+        self.embedded_span = (ref_id, start, span)
         self.embedded_md5 = b""
         if md5 != bytes(16) and not checked:
             if embedded >= 0 and ref_id >= 0:
@@ -554,6 +591,19 @@ def digest_tags(tags: bytes) -> bool:
     return True
 
 
-def checked_cram(source: ByteSource, watch: ContainerWatch, name: bytes | None) -> Iterator[bytes]:
-    """Every byte of a CRAM stream, in order, for htslib to decode, walked on the way."""
-    return CramWalk(source, watch, name).walk()
+def sequence_lines(text: bytes) -> list[tuple[str, int]]:
+    """The ``SN`` and ``LN`` of each ``@SQ`` line of a SAM header text, in order (a line without
+    them, which htslib refuses, counts with an empty name)."""
+    contigs = []
+    for line in text.split(b"\n"):
+        if line.startswith(b"@SQ\t"):
+            fields = dict((field[:2], field[3:]) for field in line.split(b"\t")[1:] if field[2:3] == b":")
+            length = fields.get(b"LN", b"")
+            contigs.append((fields.get(b"SN", b"").decode("latin-1"), int(length) if length.isdigit() else 0))
+    return contigs
+
+
+def checked_cram(source: ByteSource, watch: ContainerWatch, name: bytes | None, reference: Reference | None = None) -> Iterator[bytes]:
+    """Every byte of a CRAM stream, in order, for htslib to decode, walked on the way; an embedded
+    reference compared with ``reference`` (``-r``)."""
+    return CramWalk(source, watch, name, reference).walk()

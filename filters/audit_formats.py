@@ -46,6 +46,7 @@ from genoscrub.audit_containers import (
 )
 from genoscrub.audit_cram import checked_cram
 from genoscrub.audit_index import sniff_index
+from genoscrub.audit_sites import Reference
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import enlarge_pipe
 
@@ -157,11 +158,12 @@ def bcf_feed(path: str, watch: ContainerWatch) -> Iterator[bytes]:
         stream.close()
 
 
-def cram_feed(path: str, watch: ContainerWatch) -> Iterator[bytes]:
-    """A CRAM file for htslib, byte for byte, its containers walked on the way (``audit_cram``)."""
+def cram_feed(path: str, watch: ContainerWatch, reference: Reference | None = None) -> Iterator[bytes]:
+    """A CRAM file for htslib, byte for byte, its containers walked on the way (``audit_cram``),
+    an embedded reference compared with ``reference``."""
     raw = raw_stream(path)
     try:
-        yield from checked_cram(ByteSource(raw, path), watch, None if path == "-" else file_name(path))
+        yield from checked_cram(ByteSource(raw, path), watch, None if path == "-" else file_name(path), reference)
     finally:
         if path != "-":
             raw.close()

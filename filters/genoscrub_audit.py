@@ -185,7 +185,8 @@ def audit_alignments(path: str, kind: str, settings: Settings, findings: Finding
         audit_bam_records(path, raw_stream(path), kind, settings, findings, watch)
         return
     reference = settings.reference.path if settings.reference else None
-    audit_bam_records(path, ConvertedStream(kind, path, reference, cram_feed(path, watch)), kind, settings, findings, watch)
+    feed = cram_feed(path, watch, settings.reference)
+    audit_bam_records(path, ConvertedStream(kind, path, reference, feed), kind, settings, findings, watch)
 
 
 def audit_bam_records(

@@ -25,7 +25,7 @@ import pytest
 import zstandard
 from genoscrub import audit_containers
 from genoscrub.audit_containers import ByteSource, CheckedStream, ContainerWatch
-from genoscrub.audit_cram import checked_cram, itf8, ltf8
+from genoscrub.audit_cram import EMBEDDED_DIFFERS, EMBEDDED_UNCOMPARED, checked_cram, itf8, ltf8
 from genoscrub.report import InputError
 from genoscrub.streams import BGZF_MISSING_EOF
 
@@ -727,6 +727,44 @@ def test_a_slice_md5_no_reader_checks_is_found(alignments: Path, tmp_path: Path)
         assert status == 1 and "CRAM slice MD5 (not checked by readers)" in found["metadata"]
         assert found["forbidden"].get("CRAM slice MD5 (not checked by readers) (list line 1)") == 1
         assert PLANTED.lower() not in printed.lower()
+
+
+def embedded_cram(alignments: Path, folder: Path, reference: Path, output: str) -> Path:
+    """The clean BAM as a CRAM written by samtools against ``reference``, embedded in its slices, in
+    gzip blocks (those the audit reads), its @SQ UR taken out."""
+    settings = ("embed_ref=1", "use_rans=0", "use_lzma=0", "use_bzip2=0")
+    options = [option for setting in settings for option in ("--output-fmt-option", setting)]
+    command = ["samtools", "view", "--no-PG", "-C", "-T", str(reference), *options, "-o", output, str(alignments / "clean.bam")]
+    subprocess.run(command, cwd=folder, check=True)
+    header = subprocess.run(["samtools", "view", "-H", "--no-PG", str(alignments / "clean.bam")], capture_output=True, check=True).stdout
+    (folder / "header.sam").write_bytes(header)
+    reheader = ["samtools", "reheader", "--no-PG", "-i", str(folder / "header.sam"), output]
+    subprocess.run(reheader, cwd=folder, check=True, capture_output=True)
+    return folder / output
+
+
+def test_an_embedded_reference_holding_other_bases_than_the_reference_is_found(alignments: Path, tmp_path: Path) -> None:
+    """Reads are stored against their slice's embedded reference: one holding the patient's allele
+    decodes every read to the same bases, yet carries the allele. With -r it is compared (either
+    contig spelling); without, it is a finding too."""
+    reference = alignments / "ref.fa"
+    clean = embedded_cram(alignments, tmp_path, reference, "embedded.cram")
+    assert_passes([audit(tmp_path, clean, None, "-r", str(reference))])
+    status, found, _ = audit(tmp_path, clean, None)
+    assert status == 1 and found["metadata"] == {EMBEDDED_UNCOMPARED: 1}
+    renamed = tmp_path / "renamed.fa"
+    renamed.write_text(reference.read_text().replace(">chr1", ">1"))
+    assert_passes([audit(tmp_path, clean, None, "-r", str(renamed))])
+    bases = reference.read_text().split("\n")
+    row = bases[9]  # chr1:541-600, covered by reads
+    bases[9] = row[:10] + ("A" if row[10] != "A" else "C") + row[11:]
+    patient = tmp_path / "patient.fa"
+    patient.write_text("\n".join(bases))
+    planted = embedded_cram(alignments, tmp_path, patient, "planted.cram")
+    columns = [[line.split(b"\t")[:11] for line in records_of(cram).splitlines()] for cram in (planted, clean)]
+    assert columns[0] == columns[1]  # the same reads (their decoded MD and NM show the planted base)
+    for status, found, _ in both_ways(tmp_path, planted, "-r", str(reference)):  # on stdin its file ID names no file
+        assert status == 1 and found["metadata"].get(EMBEDDED_DIFFERS) == 1 and set(found["metadata"]) <= {EMBEDDED_DIFFERS, "CRAM file ID"}
 
 
 def test_the_cram_walk_hands_on_every_byte(alignments: Path, tmp_path: Path) -> None:
