@@ -1,0 +1,153 @@
+"""genoscrub-audit --forbid: separator spellings, and strings held by aux values that are not text.
+
+A listed string is found with any run of separators (blanks, underscores, dots, colons, slashes,
+hyphens) where it has one, or none, and, when it is long enough, with separators it does not
+have between bytes that are not both digits (``KIM_JIHOON`` for ``KIMJIHOON``); never across
+separators between two digits it does not have there (VCF sample columns and FASTQ headers put
+numbers side by side). A B array is searched as the bytes it stores and, one byte a number, as
+the bytes its numbers spell; an integer as its decimal text when it is as long as a listed number.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from pathlib import Path
+
+import pysam
+import pytest
+from genoscrub.audit_forbid import ForbidList
+
+from tests.conftest import run_command
+
+REFERENCE = "".join("ACGT"[(at * 7 + at // 5) % 4] for at in range(1000))
+
+
+def listed(tmp_path: Path, *strings: str) -> Path:
+    path = tmp_path / "forbid.txt"
+    path.write_text("".join(f"{text}\n" for text in strings))
+    return path
+
+
+def found_lines(forbid: Path, text: str) -> list[int]:
+    return [entry.line for entry, _ in ForbidList.read(forbid).search(text.encode())]
+
+
+@pytest.mark.parametrize(
+    ("strings", "written"),
+    [
+        (("KIM JIHOON",), "KIM:JIHOON"),
+        (("KIM JIHOON",), "KIM/JIHOON"),
+        (("KIM JIHOON",), "KIM::JIHOON"),
+        (("KIM JIHOON",), "kim__jihoon"),
+        (("KIM JIHOON",), "KIM_-JIHOON"),
+        (("KIM JIHOON",), "KIM.-JIHOON"),
+        (("KIM JIHOON",), "KIMJIHOON"),
+        (("KIMJIHOON",), "KIM_JIHOON"),
+        (("KIMJIHOON",), "KIM-JIHOON"),
+        (("KIMJIHOON",), "K.I.M.J.I.H.O.O.N"),
+        (("S2301217",), "S_2301217"),
+        (("S2301217",), "SM:S-2301217N"),
+        (("20231029",), "2023:10:29"),
+        (("20231029",), "2023 - 10 - 29"),
+        (("900101-1234567",), "900101:1234567"),
+        (("010-1234-5678",), "010/1234/5678"),
+    ],
+)
+def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:
+    assert found_lines(listed(tmp_path, *strings), f"x\t{written}\ty") == [1]
+
+
+@pytest.mark.parametrize(
+    ("strings", "written"),
+    [
+        (("20231029",), "@READ2023102 1:N:0"),  # a read counter and its read number side by side
+        (("12345678",), "0/1:1234:5678:99"),  # numbers of a VCF sample column
+        (("12345678",), "1234.5678"),
+        (("S2301217",), "S2301_217"),  # separators within a number: not looked for (a listed spelling finds them)
+        (("KIM",), "K_IM"),  # too short to be looked for with separators it does not have
+        (("KIMJIHOON",), "KIM;JIHOON"),  # not a separator
+    ],
+)
+def test_separators_between_digits_or_in_short_strings_are_not_looked_for(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:
+    assert found_lines(listed(tmp_path, *strings), written) == []
+
+
+def test_separator_spellings_are_found_in_a_sam_header_and_a_vcf_value(tmp_path: Path) -> None:
+    sam = tmp_path / "in.sam"
+    sam.write_text("@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:1000\n@RG\tID:rg1\tSM:KIM:JIHOON\tPL:ILLUMINA\n")
+    vcf = tmp_path / "in.vcf"
+    vcf.write_text(
+        '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##INFO=<ID=NOTE,Number=1,Type=String,Description="A note">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t100\t.\tA\tC\t50\tPASS\tNOTE=KIM/JIHOON\n"
+    )
+    report = tmp_path / "report.json"
+    forbid = listed(tmp_path, "KIM JIHOON")
+    result = run_command("genoscrub-audit", "--forbid", str(forbid), "--report", str(report), str(sam), str(vcf))
+    assert result.returncode == 1, result.stderr.decode()
+    forbidden = {Path(file["file"]).name: file["findings"]["forbidden"]["by_key"] for file in json.loads(report.read_text())["files"]}
+    assert forbidden == {"in.sam": {"header @RG SM (list line 1)": 1}, "in.vcf": {"INFO/NOTE (list line 1)": 1}}
+    assert b"jihoon" not in (result.stdout + result.stderr + report.read_bytes()).lower()
+
+
+def bam_with_tags(path: Path, tags: list[tuple[str, object, str | None]]) -> Path:
+    """A BAM of two reads, the first with ``tags`` (name, value, type; an ``array`` value is a B array)."""
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": len(REFERENCE)}]}
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for number in range(2):
+            read = pysam.AlignedSegment(out.header)
+            read.query_name = f"READ{number + 1}"
+            read.reference_id, read.reference_start, read.mapping_quality = 0, 100 + number, 60
+            read.cigarstring = "50M"
+            read.query_sequence = REFERENCE[100 + number : 150 + number]
+            read.query_qualities = pysam.qualitystring_to_array("I" * 50)
+            read.set_tag("NM", 0, "i")
+            if number == 0:
+                for tag, value, kind in tags:
+                    read.set_tag(tag, value, kind)  # type: ignore[arg-type]
+            out.write(read)
+    return path
+
+
+def forbidden_found(tmp_path: Path, bam: Path, *strings: str) -> dict[str, int]:
+    report = tmp_path / "report.json"
+    result = run_command("genoscrub-audit", "--forbid", str(listed(tmp_path, *strings)), "--report", str(report), str(bam))
+    assert result.returncode in (0, 1), result.stderr.decode()
+    [file] = json.loads(report.read_text())["files"]
+    assert not any(text.lower().encode() in (result.stdout + report.read_bytes()).lower() for text in strings)
+    return dict(file["findings"]["forbidden"].get("by_key", {}))
+
+
+NAME = [*b"KIMJIHOON"]
+
+
+@pytest.mark.parametrize(
+    ("tag", "value", "string"),
+    [
+        ("jI", array("B", NAME), "KIMJIHOON"),  # B:C, the name verbatim in the record
+        ("vG", array("b", NAME), "KIMJIHOON"),
+        ("CG", array("I", NAME), "KIMJIHOON"),  # wider numbers, each a byte
+        ("jI", array("i", [1000, *NAME, -5]), "KIMJIHOON"),  # a number that is no byte does not hide the rest
+        ("vG", array("H", [ord(character) for character in "김지훈"]), "김지훈"),  # stored as UTF-16
+    ],
+)
+def test_an_array_spelling_a_listed_string_is_found(tag: str, value: array, string: str, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    bam = bam_with_tags(tmp_path / "planted.bam", [(tag, value, None)])
+    assert forbidden_found(tmp_path, bam, string) == {f"aux {tag} (list line 1)": 1}
+
+
+@pytest.mark.parametrize(
+    ("tag", "value", "kind"),
+    [("MI", 20231029, "i"), ("CP", 12345678, "I"), ("OP", 112345678, "i"), ("DI", -12345678, "i"), ("jI", array("i", [5, 12345678]), None)],
+)
+def test_a_listed_number_held_as_an_integer_is_found(tag: str, value: object, kind: str | None, tmp_path: Path) -> None:
+    bam = bam_with_tags(tmp_path / "planted.bam", [(tag, value, kind)])
+    found = forbidden_found(tmp_path, bam, "20231029", "12345678")
+    assert found == {f"aux {tag} (list line {2 if '1234' in str(value) else 1})": 1}
+
+
+def test_small_numbers_and_other_numbers_pass(tmp_path: Path) -> None:
+    bam = bam_with_tags(
+        tmp_path / "clean.bam", [("MI", 2023102, "i"), ("CP", 987654321, "I"), ("AS", 20, "C"), ("jI", array("i", [120, 180]), None)]
+    )
+    assert forbidden_found(tmp_path, bam, "20231029", "12345678", "S2301217") == {}
