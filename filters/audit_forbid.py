@@ -6,9 +6,18 @@ and INFO/FORMAT values; never SEQ, QUAL, REF or a base ALT, where a short string
 up by chance. Findings name the list's line number, never the string itself.
 
 Speed matters because a BAM's text fields are searched record by record. Text is
-gathered in large buffers and searched for every string at once (``scan.find_strings``:
-one pass in C, whatever the length of the list; its pure twin skips a string outright
-when one of its bytes does not occur in the buffer, then looks for it with ``bytes.find``).
+gathered in large buffers and searched for every string at once (``scan.find_spread_strings``:
+one pass in C, whatever the length of the list; its pure twin takes the separators out of the
+buffer, skips a string outright when one of its bytes does not occur there, then looks for it
+with ``bytes.find``).
+
+A list read from a file is searched spread: each searched text without its separators
+(``SPREAD``: blanks, underscores, dots, colons, slashes, hyphens) is found in the text read
+without them, so ``KIM:JIHOON``, ``KIM__JIHOON`` and ``KIMJIHOON`` are each an occurrence of
+``KIM JIHOON``. An occurrence that holds separators counts where a spelling has them, or, in a
+needle of ``INSERTED_LENGTH`` bytes or more, between two bytes that are not both digits
+(``KIM_JIHOON``, ``S_2301217`` for ``KIMJIHOON``, ``S2301217``); a hit holding separators
+elsewhere (``1234:5678`` for ``12345678``, which VCF sample columns hold by chance) is dropped.
 
 An entry read from a ``--forbid`` file is also searched in the other spellings systems
 write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
@@ -36,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import numpy as np
 from genoscrub import scan
 from genoscrub.audit_allowlist import HASHED_NAME_DIGITS
 from genoscrub.report import UsageError
@@ -70,15 +80,18 @@ class ForbidList:
                     self.texts.append(text)
                     self.owners.append(index)
         self.needles: list[bytes] = []
-        """Each searched text without its separators (``SPREAD``), once an entry, searched spread."""
+        """Each searched text without its separators (``SPREAD``), searched spread, once: the entry
+        of the first text that spells it owns it (the entries' own texts come first)."""
         self.needle_owners: list[int] = []
+        self.written: list[set[bytes]] = []
+        """For each needle, the searched texts that spell it: an occurrence written so fits at once."""
         self.allowed: list[frozenset[int]] = []
         """For each needle, the places (``k``: before its byte ``k``) where the text may hold separators."""
         self.exact_texts: list[bytes] = []
         """Searched texts as written: all of a list without other spellings, and those shorter than
         ``MIN_LENGTH`` without their separators."""
         self.exact_owners: list[int] = []
-        numbered: dict[tuple[int, bytes], int] = {}
+        numbered: dict[bytes, int] = {}
         listed: list[set[int]] = []
         for text, owner in zip(self.texts, self.owners, strict=True):
             needle, places = without_separators(text)
@@ -86,13 +99,19 @@ class ForbidList:
                 self.exact_texts.append(text)
                 self.exact_owners.append(owner)
                 continue
-            number = numbered.setdefault((owner, needle), len(self.needles))
+            number = numbered.setdefault(needle, len(self.needles))
             if number == len(self.needles):
                 self.needles.append(needle)
                 self.needle_owners.append(owner)
+                self.written.append(set())
                 listed.append(set())
             listed[number] |= places
+            self.written[number].add(text)
         self.allowed = [frozenset(places | inserted_places(needle)) for needle, places in zip(self.needles, listed, strict=True)]
+        self.needle_lengths = np.array([len(needle) for needle in self.needles], dtype=np.int64)
+        self.exact_lengths = np.array([len(text) for text in self.exact_texts], dtype=np.int64)
+        self.owner_of = np.array(self.needle_owners + self.exact_owners, dtype=np.int64)
+        """The entry of each needle, then of each exact text (the index a hit is counted under)."""
 
     @functools.cached_property
     def hex_only(self) -> ForbidList | None:
@@ -143,26 +162,38 @@ class ForbidList:
         each hit that holds one checked against its places. Spellings of one entry that overlap
         (``01012345678`` holds ``1012345678``, the same phone number without its 0) are one
         occurrence, at the first one's offset."""
-        found: list[tuple[int, int, int, int]] = []  # owner, start, end, needle (exact texts after the needles)
-        needles, allowed = self.needles, self.allowed
-        if needles:
-            indexes, starts, ends = scan.find_spread_strings(text, needles, SPREAD)
-            for index, start, end in zip(indexes.tolist(), starts.tolist(), ends.tolist(), strict=True):
-                if end - start == len(needles[index]) or spread_fits(text, start, end, allowed[index]):
-                    found.append((self.needle_owners[index], start, end, index))
+        hits: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # needle (exact texts after the needles), start, end
+        if self.needles:
+            indexes, starts, ends = scan.find_spread_strings(text, self.needles, SPREAD)
+            spread = np.flatnonzero(ends - starts != self.needle_lengths[indexes])
+            if len(spread):  # an occurrence holding separators: written as a listed spelling, or at its places
+                fits = [
+                    text[start:end].lower() in self.written[index] or spread_fits(text, start, end, self.allowed[index])
+                    for index, start, end in zip(indexes[spread].tolist(), starts[spread].tolist(), ends[spread].tolist(), strict=True)
+                ]  # fmt: skip
+                kept = np.ones(len(indexes), dtype=bool)
+                kept[spread] = fits
+                indexes, starts, ends = indexes[kept], starts[kept], ends[kept]
+            hits.append((indexes, starts, ends))
         if self.exact_texts:
-            exact_indexes, exact_starts = scan.find_strings(text, self.exact_texts)
-            for index, start in zip(exact_indexes.tolist(), exact_starts.tolist(), strict=True):
-                found.append((self.exact_owners[index], start, start + len(self.exact_texts[index]), len(needles) + index))
-        if len(found) > 1:
-            found.sort()
+            indexes, starts = scan.find_strings(text, self.exact_texts)
+            hits.append((indexes + len(self.needles), starts, starts + self.exact_lengths[indexes]))
+        if not hits:
+            return
+        indexes, starts, ends = (np.concatenate(parts) for parts in zip(*hits, strict=True)) if len(hits) > 1 else hits[0]
+        if not len(indexes):
+            return
+        owners = self.owner_of[indexes]
+        order = np.lexsort((indexes, ends, starts, owners))  # by entry, then offset
+        entries = self.entries
         last_owner, last_index, last_end = -1, -1, -1
-        for owner, at, end, index in found:
+        ordered = zip(owners[order].tolist(), starts[order].tolist(), ends[order].tolist(), indexes[order].tolist(), strict=True)
+        for owner, at, end, index in ordered:
             if owner == last_owner and index != last_index and at < last_end:  # another spelling of the same place
                 last_end = max(last_end, end)
                 continue
             last_owner, last_index, last_end = owner, index, end
-            yield self.entries[owner], at
+            yield entries[owner], at
 
     @functools.cached_property
     def least_number(self) -> int | None:
