@@ -83,8 +83,6 @@ class ForbidList:
         """Each searched text without its separators (``SPREAD``), searched spread, once: the entry
         of the first text that spells it owns it (the entries' own texts come first)."""
         self.needle_owners: list[int] = []
-        self.written: list[set[bytes]] = []
-        """For each needle, the searched texts that spell it: an occurrence written so fits at once."""
         self.allowed: list[frozenset[int]] = []
         """For each needle, the places (``k``: before its byte ``k``) where the text may hold separators."""
         self.exact_texts: list[bytes] = []
@@ -103,11 +101,13 @@ class ForbidList:
             if number == len(self.needles):
                 self.needles.append(needle)
                 self.needle_owners.append(owner)
-                self.written.append(set())
                 listed.append(set())
             listed[number] |= places
-            self.written[number].add(text)
         self.allowed = [frozenset(places | inserted_places(needle)) for needle, places in zip(self.needles, listed, strict=True)]
+        self.allowed_masks = [
+            np.isin(np.arange(len(needle) + 1), sorted(places)) for needle, places in zip(self.needles, self.allowed, strict=True)
+        ]
+        """``allowed`` as a boolean at each place (0 to the needle's length)."""
         self.needle_lengths = np.array([len(needle) for needle in self.needles], dtype=np.int64)
         self.exact_lengths = np.array([len(text) for text in self.exact_texts], dtype=np.int64)
         self.owner_of = np.array(self.needle_owners + self.exact_owners, dtype=np.int64)
@@ -167,12 +167,8 @@ class ForbidList:
             indexes, starts, ends = scan.find_spread_strings(text, self.needles, SPREAD)
             spread = np.flatnonzero(ends - starts != self.needle_lengths[indexes])
             if len(spread):  # an occurrence holding separators: written as a listed spelling, or at its places
-                fits = [
-                    text[start:end].lower() in self.written[index] or spread_fits(text, start, end, self.allowed[index])
-                    for index, start, end in zip(indexes[spread].tolist(), starts[spread].tolist(), ends[spread].tolist(), strict=True)
-                ]  # fmt: skip
                 kept = np.ones(len(indexes), dtype=bool)
-                kept[spread] = fits
+                kept[spread] = self.spread_hits_fit(text, indexes[spread], starts[spread], ends[spread])
                 indexes, starts, ends = indexes[kept], starts[kept], ends[kept]
             hits.append((indexes, starts, ends))
         if self.exact_texts:
@@ -195,6 +191,21 @@ class ForbidList:
             last_owner, last_index, last_end = owner, index, end
             yield entries[owner], at
 
+    def spread_hits_fit(self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Which occurrences holding separators count: those whose separators lie at their needle's
+        ``allowed`` places only (``spread_fits``), compared as arrays a needle and a length at a
+        time (a raw file has one in every record, written alike)."""
+        fits = np.zeros(len(indexes), dtype=bool)
+        data = np.frombuffer(text, dtype=np.uint8)
+        keys = (indexes << 32) | (ends - starts)
+        for key in np.unique(keys).tolist():
+            index, length = key >> 32, key & 0xFFFFFFFF
+            group = np.flatnonzero(keys == key)
+            separator = SEPARATOR_TABLE[data[starts[group][:, None] + np.arange(length)]]
+            place = np.cumsum(~separator, axis=1)  # at a separator: the needle's bytes before it
+            fits[group] = ~(separator & ~self.allowed_masks[index][place]).any(axis=1)
+        return fits
+
     @functools.cached_property
     def least_number(self) -> int | None:
         """The smallest number as long as the shortest needle of digits only (an integer that holds
@@ -216,6 +227,8 @@ SPREAD = b" \t\x0b\x0c_.:/-"
 """The separators an occurrence may hold between a listed string's bytes (``SEPARATORS`` but the
 line ends, which end a searched field): blanks, underscores, dots, colons, slashes, hyphens."""
 SPREAD_BYTES = frozenset(SPREAD)
+SEPARATOR_TABLE = np.zeros(256, dtype=bool)
+SEPARATOR_TABLE[list(SPREAD)] = True
 INSERTED_LENGTH = 6
 """A listed string this long without its separators is also found with separators where it has
 none, between two bytes that are not both digits (``KIM_JIHOON``, ``S_2301217`` for ``KIMJIHOON``,

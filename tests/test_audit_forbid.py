@@ -16,7 +16,10 @@ from pathlib import Path
 
 import pysam
 import pytest
-from genoscrub.audit_forbid import ForbidList
+from genoscrub import scan
+from genoscrub.audit_forbid import SPREAD, ForbidList, entry, spread_fits
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_command
 
@@ -151,3 +154,19 @@ def test_small_numbers_and_other_numbers_pass(tmp_path: Path) -> None:
         tmp_path / "clean.bam", [("MI", 2023102, "i"), ("CP", 987654321, "I"), ("AS", 20, "C"), ("jI", array("i", [120, 180]), None)]
     )
     assert forbidden_found(tmp_path, bam, "20231029", "12345678", "S2301217") == {}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    pieces=st.lists(st.sampled_from(["KIM", "JI", "HOON", "S23", "01217", "2023", "10", "29", "_", ":", "/", "-", " ", "9"]), max_size=14),
+    strings=st.lists(st.sampled_from(["KIM JIHOON", "KIMJIHOON", "S2301217", "20231029", "2023-10-29", "HOON"]), min_size=1, max_size=3),
+)
+def test_spread_hits_are_judged_in_bulk_as_one_by_one(pieces: list[str], strings: list[str]) -> None:
+    """The occurrences holding separators, judged as arrays, are those ``spread_fits`` accepts one at a time."""
+    listing = ForbidList([entry(text.encode(), line) for line, text in enumerate(strings, start=1)], "list", other_spellings=True)
+    text = "".join(pieces).encode()
+    indexes, starts, ends = scan.find_spread_strings(text, listing.needles, SPREAD)
+    bulk = listing.spread_hits_fit(text, indexes, starts, ends).tolist()
+    hits = zip(indexes.tolist(), starts.tolist(), ends.tolist(), strict=True)
+    one_by_one = [spread_fits(text, start, end, listing.allowed[index]) for index, start, end in hits]
+    assert bulk == one_by_one
