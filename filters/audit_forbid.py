@@ -104,9 +104,7 @@ class ForbidList:
                 listed.append(set())
             listed[number] |= places
         self.allowed = [frozenset(places | inserted_places(needle)) for needle, places in zip(self.needles, listed, strict=True)]
-        self.allowed_masks = [
-            np.isin(np.arange(len(needle) + 1), sorted(places)) for needle, places in zip(self.needles, self.allowed, strict=True)
-        ]
+        self.allowed_masks = [place_mask(len(needle), places) for needle, places in zip(self.needles, self.allowed, strict=True)]
         """``allowed`` as a boolean at each place (0 to the needle's length)."""
         self.needle_lengths = np.array([len(needle) for needle in self.needles], dtype=np.int64)
         self.exact_lengths = np.array([len(text) for text in self.exact_texts], dtype=np.int64)
@@ -256,6 +254,12 @@ def inserted_places(needle: bytes) -> set[int]:
         return set()
     digits = [chr(byte).isdigit() and byte < 0x80 for byte in needle]
     return {place for place in range(1, len(needle)) if not (digits[place - 1] and digits[place])}
+
+
+def place_mask(length: int, places: frozenset[int]) -> np.ndarray:
+    mask = np.zeros(length + 1, dtype=bool)
+    mask[sorted(places)] = True
+    return mask
 
 
 def spread_fits(text: bytes, start: int, end: int, allowed: frozenset[int]) -> bool:
