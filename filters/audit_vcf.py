@@ -600,6 +600,8 @@ class VcfAudit:
             if grammar_lines is None or number - first in grammar_lines:
                 for fault in grammar.record_faults(fields):
                     findings.metadata.add(FAULTS[fault], where)
+                if checks.forbid is not None:
+                    self.search_qual_number(fields[5], where)
             elif chrom not in passing_contigs or fields[6] not in passing_filters:
                 for fault in grammar.named_faults(fields):
                     findings.metadata.add(FAULTS[fault], where)
@@ -690,6 +692,26 @@ class VcfAudit:
         escapes = [escape.start() for escape in forbid.escapes.finditer(block)]
         candidates = set(np.searchsorted(ends, escapes, side="right").tolist()) - found
         return {index for index in candidates if any(True for form in decoded_forms(lines[index]) for _ in forbid.search(form))}
+
+    def search_qual_number(self, qual: bytes, where: str) -> None:
+        """A QUAL written with an exponent (``1.9900101e7``) is the number it stands for, as a
+        reader takes it: as long as a listed number of digits only, its decimal text is searched
+        too (a QUAL of digits is searched as written; the block path sends every QUAL but those
+        of digits and a point here)."""
+        forbid = self.checks.forbid
+        assert forbid is not None
+        least = forbid.least_number
+        if least is None or b"e" not in qual.lower():
+            return
+        try:
+            value = float(qual)
+        except ValueError:
+            return
+        if not math.isfinite(value) or value != int(value) or abs(value) < least:
+            return
+        written = {entry.line for entry, _ in forbid.search_text(qual)}  # found as written already (``19900101e0``)
+        for line in sorted({entry.line for entry, _ in forbid.search_text(b"%d" % abs(int(value)))} - written):
+            self.findings.forbidden.add(f"QUAL (list line {line})", where)
 
     def search_record(self, fields: list[bytes], where: str) -> None:
         forbid = self.checks.forbid

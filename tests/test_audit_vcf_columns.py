@@ -302,6 +302,24 @@ def test_sample_names_are_held_to_the_personal_data_rule(sample: str, found: boo
     assert findings.total == (1 if found else 0)
 
 
+@pytest.mark.parametrize("one_by_one", ["0", "1"])
+@pytest.mark.parametrize(("qual", "found"), [("1.9900101e7", 1), ("1.9900101E+07", 1), ("19900101e0", 1), ("1.99001e+07", 0), ("2e7", 0)])
+def test_a_qual_with_an_exponent_is_searched_as_the_number_it_stands_for(
+    qual: str, found: int, one_by_one: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader takes ``1.9900101e7`` as 19900101: a listed number is found in QUAL written so
+    (``1.99001e+07``, bcftools' six digits, no longer holds it)."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("KIMJ\n19900101\n")
+    fields = list(CLEAN)
+    fields[5] = qual
+    done, report = run_audit(tmp_path, vcf_text(["\t".join(CLEAN), "\t".join(fields)]), "path", "--forbid", str(forbid))
+    forbidden, places = file_findings(report, "forbidden")
+    assert forbidden == ({"QUAL (list line 2)": 1} if found else {}), done.stdout.decode()
+    assert b"19900101" not in done.stdout + done.stderr + json.dumps(report).encode()
+
+
 def test_keyed_sample_pseudonyms_pass_whatever_their_digits(tmp_path: Path) -> None:
     """vcf-scrub-header's keyed pseudonyms are upper-case hex; ~3 in 1,000 hold digits that read as
     a registration number (``S4903134303289D62``): the audit knows the shape and does not hold them to the rule."""
