@@ -2455,6 +2455,70 @@ pair_head(unsigned char first, unsigned char second)
     return ((size_t)first << 4 ^ second) & (PAIR_HEADS - 1);
 }
 
+typedef struct {
+    int32_t *heads, *next;
+    Py_ssize_t *offsets;
+    unsigned char *letters;
+} NeedleTable;
+/* The needles of find_strings and find_spread_strings, folded one after the other in letters
+   (needle k at offsets[k] to offsets[k + 1]), and the heads of the chains of needles whose first
+   two bytes hash alike (next links a chain; -1 ends it), empty until the caller fills them. */
+
+static void
+needle_table_free(NeedleTable *table)
+{
+    free(table->heads);
+    free(table->next);
+    free(table->offsets);
+    free(table->letters);
+}
+
+static int
+needle_table_build(PyObject *needles, NeedleTable *table)
+{
+    const Py_ssize_t count = PyList_GET_SIZE(needles);
+    if (count >= INT32_MAX / 2) {
+        PyErr_SetString(PyExc_ValueError, "too many needles");
+        return -1;
+    }
+    if (needles_checked(needles) < 0)
+        return -1;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t k = 0; k < count; k++)
+        total += PyBytes_GET_SIZE(PyList_GET_ITEM(needles, k));
+    table->heads = malloc(HEADS * sizeof(int32_t));
+    table->next = malloc((size_t)(count + 1) * sizeof(int32_t));
+    table->offsets = malloc((size_t)(count + 1) * sizeof(Py_ssize_t));
+    table->letters = malloc((size_t)total + 1);
+    if (table->heads == NULL || table->next == NULL || table->offsets == NULL || table->letters == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(table->heads, 0xFF, HEADS * sizeof(int32_t));
+    table->offsets[0] = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *needle = PyList_GET_ITEM(needles, k);
+        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(needle);
+        for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(needle); j++)
+            table->letters[table->offsets[k] + j] = folded(bytes[j]);
+        table->offsets[k + 1] = table->offsets[k] + PyBytes_GET_SIZE(needle);
+    }
+    return 0;
+}
+
+/* Which bytes text holds, each marked under its folded form too (fold: the folded byte of each). */
+static void
+bytes_present(const unsigned char *text, Py_ssize_t size, unsigned char present[256], unsigned char fold[256])
+{
+    memset(present, 0, 256);
+    for (Py_ssize_t at = 0; at < size; at++)
+        present[text[at]] = 1;
+    for (int byte = 0; byte < 256; byte++) {
+        fold[byte] = folded((unsigned char)byte);
+        present[fold[byte]] |= present[byte];
+    }
+}
+
 PyDoc_STRVAR(find_strings_doc,
 "find_strings(text, needles) -> (count, needle_indexes, starts)\n"
 "\n"
@@ -2476,47 +2540,24 @@ find_strings(PyObject *Py_UNUSED(module), PyObject *args)
     const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
     PyObject *result = NULL, *indexes = NULL, *starts = NULL;
     Matches matches = {NULL, 0, 0, NULL};
-    int32_t *heads = NULL, *next = NULL;
-    Py_ssize_t *offsets = NULL, total = 0;
-    unsigned char *letters = NULL;
-    if (needle_count >= INT32_MAX / 2) {
-        PyErr_SetString(PyExc_ValueError, "too many needles");
+    NeedleTable table = {NULL, NULL, NULL, NULL};
+    if (needle_table_build(needles_object, &table) < 0)
         goto done;
-    }
-    if (needles_checked(needles_object) < 0)
-        goto done;
-    for (Py_ssize_t k = 0; k < needle_count; k++)
-        total += PyBytes_GET_SIZE(PyList_GET_ITEM(needles_object, k));
-    heads = malloc(HEADS * sizeof(int32_t));
-    next = malloc((size_t)(needle_count + 1) * sizeof(int32_t));
-    offsets = malloc((size_t)(needle_count + 1) * sizeof(Py_ssize_t));
-    letters = malloc((size_t)total + 1); /* the needles, folded, one after the other */
+    int32_t *heads = table.heads, *next = table.next;
+    const Py_ssize_t *offsets = table.offsets;
+    const unsigned char *letters = table.letters;
     matches.per_needle = calloc((size_t)needle_count + 1, sizeof(int64_t));
-    if (heads == NULL || next == NULL || offsets == NULL || letters == NULL || matches.per_needle == NULL) {
+    if (matches.per_needle == NULL) {
         PyErr_NoMemory();
         goto done;
-    }
-    memset(heads, 0xFF, HEADS * sizeof(int32_t));
-    offsets[0] = 0;
-    for (Py_ssize_t k = 0; k < needle_count; k++) {
-        PyObject *needle = PyList_GET_ITEM(needles_object, k);
-        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(needle);
-        for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(needle); j++)
-            letters[offsets[k] + j] = folded(bytes[j]);
-        offsets[k + 1] = offsets[k] + PyBytes_GET_SIZE(needle);
     }
     const unsigned char *text = view.buf;
     const Py_ssize_t size = view.len;
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     /* A needle with a byte the text lacks cannot occur: most of a long list, in clean text. */
-    unsigned char present[256] = {0}, fold[256];
-    for (Py_ssize_t at = 0; at < size; at++)
-        present[text[at]] = 1;
-    for (int byte = 0; byte < 256; byte++) {
-        fold[byte] = folded((unsigned char)byte);
-        present[fold[byte]] |= present[byte];
-    }
+    unsigned char present[256], fold[256];
+    bytes_present(text, size, present, fold);
     unsigned char pairs[65536 / 8] = {0}; /* the first two bytes of the needles left */
     int singles = 0;
     for (Py_ssize_t k = needle_count - 1; k >= 0; k--) { /* chained from the last: each chain in needle order */
@@ -2583,10 +2624,7 @@ find_strings(PyObject *Py_UNUSED(module), PyObject *args)
 done:
     Py_XDECREF(indexes);
     Py_XDECREF(starts);
-    free(heads);
-    free(next);
-    free(offsets);
-    free(letters);
+    needle_table_free(&table);
     free(matches.per_needle);
     free(matches.pairs);
     PyBuffer_Release(&view);
@@ -2641,50 +2679,27 @@ find_spread_strings(PyObject *Py_UNUSED(module), PyObject *args)
     const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
     PyObject *result = NULL, *indexes = NULL, *starts = NULL, *ends = NULL;
     SpreadMatches matches = {NULL, 0, 0, NULL};
-    int32_t *heads = NULL, *next = NULL;
-    Py_ssize_t *offsets = NULL, total = 0;
-    unsigned char *letters = NULL;
     unsigned char skip[256] = {0};
     for (Py_ssize_t k = 0; k < skipped_view.len; k++)
         skip[((const unsigned char *)skipped_view.buf)[k]] = 1;
-    if (needle_count >= INT32_MAX / 2) {
-        PyErr_SetString(PyExc_ValueError, "too many needles");
+    NeedleTable table = {NULL, NULL, NULL, NULL};
+    if (needle_table_build(needles_object, &table) < 0)
         goto done;
-    }
-    if (needles_checked(needles_object) < 0)
-        goto done;
-    for (Py_ssize_t k = 0; k < needle_count; k++)
-        total += PyBytes_GET_SIZE(PyList_GET_ITEM(needles_object, k));
-    heads = malloc(HEADS * sizeof(int32_t));
-    next = malloc((size_t)(needle_count + 1) * sizeof(int32_t));
-    offsets = malloc((size_t)(needle_count + 1) * sizeof(Py_ssize_t));
-    letters = malloc((size_t)total + 1); /* the needles, folded, one after the other */
+    int32_t *heads = table.heads, *next = table.next;
+    const Py_ssize_t *offsets = table.offsets;
+    const unsigned char *letters = table.letters;
     matches.per_needle = calloc((size_t)needle_count + 1, sizeof(int64_t));
-    if (heads == NULL || next == NULL || offsets == NULL || letters == NULL || matches.per_needle == NULL) {
+    if (matches.per_needle == NULL) {
         PyErr_NoMemory();
         goto done;
-    }
-    memset(heads, 0xFF, HEADS * sizeof(int32_t));
-    offsets[0] = 0;
-    for (Py_ssize_t k = 0; k < needle_count; k++) {
-        PyObject *needle = PyList_GET_ITEM(needles_object, k);
-        const unsigned char *bytes = (const unsigned char *)PyBytes_AS_STRING(needle);
-        for (Py_ssize_t j = 0; j < PyBytes_GET_SIZE(needle); j++)
-            letters[offsets[k] + j] = folded(bytes[j]);
-        offsets[k + 1] = offsets[k] + PyBytes_GET_SIZE(needle);
     }
     const unsigned char *text = view.buf;
     const Py_ssize_t size = view.len;
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     /* A needle with a byte the text lacks, or a skipped byte, cannot occur. */
-    unsigned char present[256] = {0}, fold[256];
-    for (Py_ssize_t at = 0; at < size; at++)
-        present[text[at]] = 1;
-    for (int byte = 0; byte < 256; byte++) {
-        fold[byte] = folded((unsigned char)byte);
-        present[fold[byte]] |= present[byte];
-    }
+    unsigned char present[256], fold[256];
+    bytes_present(text, size, present, fold);
     for (int byte = 0; byte < 256; byte++)
         if (skip[byte])
             present[byte] = 0;
@@ -2784,10 +2799,7 @@ done:
     Py_XDECREF(indexes);
     Py_XDECREF(starts);
     Py_XDECREF(ends);
-    free(heads);
-    free(next);
-    free(offsets);
-    free(letters);
+    needle_table_free(&table);
     free(matches.per_needle);
     free(matches.triples);
     PyBuffer_Release(&skipped_view);
