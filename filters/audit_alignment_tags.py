@@ -226,3 +226,54 @@ def alignments_in_regions(
         for region in nearby[:1]:
             found.append((row, bytes([tag_code >> 8, tag_code & 0xFF]).decode("latin-1"), region))
     return found
+
+
+ALTERNATIVE_HITS = ("XA", "XB")
+"""bwa's alternative hits: the read may come from any of them as well as from where it lies."""
+
+
+def alternative_hits_in_regions(
+    buffer: bytes,
+    references: list[str],
+    tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    regions: RegionList,
+) -> list[tuple[int, str, Region]]:
+    """``(row, tag, region)`` of each record with an ``XA`` or ``XB`` hit whose aligned span, its
+    soft clips laid beside it, overlaps a region (the first such hit): the read may come from the
+    region, so sam-mask-regions masks every base of it (its rule for alternative hits, judged
+    there over a footprint at least this wide). The caller keeps the rows that kept a base."""
+    records, codes, types, starts, ends = tags
+    index_of = {name: index for index, name in enumerate(references)}
+    hits = HitContigs(name.encode("latin-1") for name in references)
+    found: list[tuple[int, str, Region]] = []
+    for tag in ALTERNATIVE_HITS:
+        listed = np.flatnonzero((codes == CODES[tag]) & (types == ord("Z")))
+        for index, record in zip(listed.tolist(), records[listed].tolist(), strict=True):
+            region = first_hit_in_regions(buffer, int(starts[index]), int(ends[index]), LIST_ENTRIES[tag], hits, index_of, regions)
+            if region is not None:
+                found.append((record, tag, region))
+    return found
+
+
+def first_hit_in_regions(
+    buffer: bytes, start: int, end: int, pattern: re.Pattern[bytes], hits: HitContigs, index_of: dict[str, int], regions: RegionList
+) -> Region | None:
+    """The first region that a hit of the list at ``buffer[start:end]`` overlaps with its aligned
+    span and soft clips (a hit no spelling places is ``alignments_in_regions``' finding)."""
+    for match in pattern.finditer(buffer, start, end):
+        on_contigs = hits.places(match.group(1))
+        operations = operations_of(match.group(3))
+        if on_contigs is None or operations is None:
+            continue
+        unclipped = [item for item in operations if item[0] != OPERATION_CODES[ord("H")]]
+        lead = unclipped[0][1] if unclipped and unclipped[0][0] == SOFT_CLIP else 0
+        trail = unclipped[-1][1] if len(unclipped) > 1 and unclipped[-1][0] == SOFT_CLIP else 0
+        span = sum(length for op, length in operations if op in REFERENCE_OPERATIONS)
+        place = int(match.group(2)) - 1
+        for name in on_contigs:
+            at = index_of[name.decode("latin-1")] * CONTIG_SPACING + place
+            overlapping = regions.regions_between(at - lead, at + span + trail)
+            if overlapping:
+                return overlapping[0]
+    return None
+

@@ -34,7 +34,7 @@ from typing import BinaryIO
 
 import numpy as np
 from genoscrub import scan, signals
-from genoscrub.audit_alignment_tags import alignments_in_regions
+from genoscrub.audit_alignment_tags import alignments_in_regions, alternative_hits_in_regions
 from genoscrub.audit_allowlist import (
     AUX_TAGS,
     GERMLINE_SITE_TAGS,
@@ -989,6 +989,12 @@ def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: Recor
     }  # fmt: skip
     aux = (tags.records, tags.codes, tags.types, tags.starts, tags.ends)
     found = alignments_in_regions(block.buffer, block.data, checks.references, fields, mates, aux, checks.regions)
+    shown = {(row, tag) for row, tag, _ in found}  # a hit showing a length there is that finding alone
+    for row, hit_tag, hit_region in alternative_hits_in_regions(block.buffer, checks.references, aux, checks.regions):
+        # the read may come from the region: sam-mask-regions masks every base of it
+        if (row, hit_tag) not in shown and bases_kept(block, np.array([row]))[0]:
+            label = f"{hit_region.label}{f' {hit_region.name}' if hit_region.name else ''} (aux {hit_tag}, bases kept)"
+            findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
     for row, tag, region in found:
         if region is None:
             label = f"aux {tag} (no place for the mate)" if tag == "R2" else f"aux {tag} (a contig the header lacks)"
@@ -1055,17 +1061,22 @@ Nothing places its bases, so they cannot be compared with the reference, and a r
 puts its germline alleles back; sam-revert-germline makes every base of such a read N."""
 
 
+def bases_kept(block: RecordBlock, rows: np.ndarray) -> np.ndarray:
+    """Per row: whether its SEQ keeps a base other than N (packed bytes all 0xFF but for an odd last half)."""
+    starts, lengths = block.sequence_starts[rows], block.sequence_lengths[rows]
+    kept = ~scan.spans_within(block.data, starts, starts + (lengths >> 1), N_BYTE)
+    odd = (lengths & 1) == 1
+    kept[odd] |= (block.data[starts[odd] + (lengths[odd] >> 1)] >> 4) != 0xF
+    return kept & (lengths > 0)
+
+
 def unmapped_bases_kept(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
     """Unmapped reads, and records without a CIGAR (htslib reads them as unmapped), placed or
     not, that keep a base other than N: SEQ's packed bytes all 0xFF but for an odd last half."""
     rows = np.flatnonzero((((block.flag & FLAG_UNMAPPED) != 0) | (block.cigar_counts == 0)) & (block.sequence_lengths > 0))
     if not len(rows):
         return
-    starts, lengths = block.sequence_starts[rows], block.sequence_lengths[rows]
-    kept = ~scan.spans_within(block.data, starts, starts + (lengths >> 1), N_BYTE)
-    odd = (lengths & 1) == 1
-    kept[odd] |= (block.data[starts[odd] + (lengths[odd] >> 1)] >> 4) != 0xF
-    bad = rows[kept]
+    bad = rows[bases_kept(block, rows)]
     if len(bad):
         leading = bad[:EXAMPLES_PER_KEY].tolist()
         findings.germline.add_all(UNMAPPED_BASES, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))

@@ -14,6 +14,7 @@ import pytest
 from genoscrub import scan
 from genoscrub.audit_edit_tags import MD_LETTERS
 
+from tests.conftest import run_command
 from tests.test_audit import audit
 
 random.seed(5)
@@ -186,3 +187,26 @@ def test_a_listed_alignment_on_another_spelling_of_a_contig_is_placed_there(file
     assert found["regions"].get("by_key") == {f"chr1:1401-1420 STR (aux {key})": 1}
     _, found = findings(files, bam(files, record.replace(":1,", ":chrZ,")), "--bed", str(files / "str.bed"))
     assert found["regions"].get("by_key") == {f"aux {key} (a contig the header lacks)": 1}
+
+
+@pytest.mark.parametrize("tag", ["\tXA:Z:chr1,+1391,100M,4;", "\tXB:Z:chr1,-1391,100M,4,90,60;", "\tXA:Z:1,+1391,100M,4;"])
+def test_a_read_whose_alternative_hit_lies_in_a_region_keeps_no_base(files: Path, tag: str) -> None:
+    """bwa's XA/XB hit over a region (no indel in it) says the read may come from there:
+    sam-mask-regions masks every base of such a read, so one that keeps a base is a finding;
+    all N, or the hit away from the region, is none; and the masker's output passes."""
+    key = {"chr1:1401-1420 STR (aux " + tag[1:3] + ", bases kept)": 1}
+    kept = line(0, 100, "100M", REFERENCE[100:200], tag)
+    _, found = findings(files, bam(files, kept), "--bed", str(files / "str.bed"))
+    assert found["regions"].get("by_key") == key
+    masked = line(0, 100, "100M", "N" * 100, tag)
+    away = kept.replace("1391", "391")
+    for record in (masked, away):
+        _, found = findings(files, bam(files, record), "--bed", str(files / "str.bed"))
+        assert found["regions"]["count"] == 0, found["regions"]
+    source = files / "kept.sam"
+    source.write_text("@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:2000\n@RG\tID:CMT001_00.L1\tSM:CMT001_00\n" + kept)
+    output = files / "masked.bam"
+    result = run_command("sam-mask-regions", "-q", "--bed", str(files / "str.bed"), "-O", "bam", "-o", str(output), str(source))
+    assert result.returncode == 0, result.stderr
+    _, found = findings(files, str(output), "--bed", str(files / "str.bed"))
+    assert found["regions"]["count"] == 0, found["regions"]
