@@ -2519,6 +2519,35 @@ bytes_present(const unsigned char *text, Py_ssize_t size, unsigned char present[
     }
 }
 
+/* Chains the needles whose every byte text holds (present) by their first two bytes' hash (one
+   byte: PAIR_HEADS + the byte), from the last so each chain is in needle order, and marks those two
+   bytes in pairs (a bit a pair); returns whether a needle of one byte was chained. */
+static int
+needles_chained(NeedleTable *table, Py_ssize_t count, const unsigned char present[256], unsigned char pairs[65536 / 8])
+{
+    int singles = 0;
+    for (Py_ssize_t k = count - 1; k >= 0; k--) {
+        const unsigned char *needle = table->letters + table->offsets[k];
+        const Py_ssize_t length = table->offsets[k + 1] - table->offsets[k];
+        Py_ssize_t j = 0;
+        while (j < length && present[needle[j]])
+            j++;
+        if (j < length)
+            continue;
+        size_t head = (size_t)PAIR_HEADS + needle[0];
+        if (length == 1) {
+            singles = 1;
+        } else {
+            head = pair_head(needle[0], needle[1]);
+            const unsigned pair = (unsigned)needle[0] << 8 | needle[1];
+            pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
+        }
+        table->next[k] = table->heads[head];
+        table->heads[head] = (int32_t)k;
+    }
+    return singles;
+}
+
 PyDoc_STRVAR(find_strings_doc,
 "find_strings(text, needles) -> (count, needle_indexes, starts)\n"
 "\n"
@@ -2559,26 +2588,7 @@ find_strings(PyObject *Py_UNUSED(module), PyObject *args)
     unsigned char present[256], fold[256];
     bytes_present(text, size, present, fold);
     unsigned char pairs[65536 / 8] = {0}; /* the first two bytes of the needles left */
-    int singles = 0;
-    for (Py_ssize_t k = needle_count - 1; k >= 0; k--) { /* chained from the last: each chain in needle order */
-        const unsigned char *needle = letters + offsets[k];
-        const Py_ssize_t length = offsets[k + 1] - offsets[k];
-        Py_ssize_t j = 0;
-        while (j < length && present[needle[j]])
-            j++;
-        if (j < length)
-            continue;
-        size_t head = (size_t)PAIR_HEADS + needle[0];
-        if (length == 1) {
-            singles = 1;
-        } else {
-            head = pair_head(needle[0], needle[1]);
-            const unsigned pair = (unsigned)needle[0] << 8 | needle[1];
-            pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
-        }
-        next[k] = heads[head];
-        heads[head] = (int32_t)k;
-    }
+    const int singles = needles_chained(&table, needle_count, present, pairs);
     for (Py_ssize_t at = 0; singles && at < size && !failed; at++)
         for (int32_t k = heads[PAIR_HEADS + fold[text[at]]]; k >= 0 && !failed; k = next[k])
             failed = add_match(&matches, k, at) < 0;
@@ -2704,26 +2714,7 @@ find_spread_strings(PyObject *Py_UNUSED(module), PyObject *args)
         if (skip[byte])
             present[byte] = 0;
     unsigned char pairs[65536 / 8] = {0}; /* the first two bytes of the needles left */
-    int singles = 0;
-    for (Py_ssize_t k = needle_count - 1; k >= 0; k--) { /* chained from the last: each chain in needle order */
-        const unsigned char *needle = letters + offsets[k];
-        const Py_ssize_t length = offsets[k + 1] - offsets[k];
-        Py_ssize_t j = 0;
-        while (j < length && present[needle[j]])
-            j++;
-        if (j < length)
-            continue;
-        size_t head = (size_t)PAIR_HEADS + needle[0];
-        if (length == 1) {
-            singles = 1;
-        } else {
-            head = pair_head(needle[0], needle[1]);
-            const unsigned pair = (unsigned)needle[0] << 8 | needle[1];
-            pairs[pair >> 3] |= (unsigned char)(1u << (pair & 7));
-        }
-        next[k] = heads[head];
-        heads[head] = (int32_t)k;
-    }
+    const int singles = needles_chained(&table, needle_count, present, pairs);
     for (Py_ssize_t at = 0; singles && at < size && !failed; at++)
         if (!skip[text[at]])
             for (int32_t k = heads[PAIR_HEADS + fold[text[at]]]; k >= 0 && !failed; k = next[k])
