@@ -56,7 +56,7 @@ from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_repeat_indels import RepeatIndels
 from genoscrub.audit_sites import CONTIG_SPACING, Reference, RegionList, VariantList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
-from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.contigs import ContigMap, conventional_names, names_in
 from genoscrub.one_by_one import one_by_one
 from genoscrub.report import InputError, UsageError
 from genoscrub.streams import line_blocks
@@ -275,17 +275,24 @@ class NameMap:
         self.other = other
         self.label = label
         self.path = path
-        self.names = dict(ContigMap(declared, other, label, path).to_other) if declared else {}
+        joined = ContigMap(declared, other, label, path).to_others if declared else {}
+        self.names: dict[str, list[str]] = {name: list(others) for name, others in joined.items()}
         self.matched = bool(self.names)
 
-    def get(self, name: str) -> str | None:
+    def every(self, name: str) -> list[str]:
+        """Every name the other file gives contig ``name``: a list may hold ``chrM`` and ``MT`` at once,
+        and a site under either is the contig's (``contigs.names_in``)."""
         if name not in self.names:
-            found = next((candidate for candidate in (name, *conventional_names(name)) if candidate in self.other), None)
-            self.names[name] = found  # type: ignore[assignment]
+            self.names[name] = names_in(name, self.other)
         found = self.names[name]
-        if found is not None:
+        if found:
             self.matched = True
         return found
+
+    def get(self, name: str) -> str | None:
+        """The first of ``every``: where a site missing under one name is a finding anyway (the population)."""
+        found = self.every(name)
+        return found[0] if found else None
 
 
 def block_end(info: bytes) -> int:
@@ -646,8 +653,8 @@ class VcfAudit:
             if self.regions is not None and self.region_names is not None:
                 self.check_regions(contig, pos - 1, ref, alt, info, where)
             if checks.germline is not None and self.germline_names is not None:
-                listed = self.germline_names.get(contig)
-                if listed is not None and checks.germline.carried(listed, pos - 1, ref, alts):
+                listed = self.germline_names.every(contig)
+                if any(checks.germline.carried(name, pos - 1, ref, alts) for name in listed):
                     findings.germline.add(where)  # keyed by the site, as in alignments: never the allele
 
     def place_of(self, chrom: bytes) -> str:

@@ -32,7 +32,7 @@ commands then decide by the contig set (see vcf-drop-rare).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 
 from genoscrub.report import InputError
 
@@ -112,6 +112,15 @@ def numbered_names(name: str) -> list[str]:
         if bare == letter or (letter == "MT" and name in MITOCHONDRIAL):
             return [number, "chr" + number]
     return []
+
+
+def names_in(name: str, other: Container[str]) -> list[str]:
+    """Every name ``other`` gives contig ``name`` (a file may hold ``chrM`` and ``MT`` at once), as
+    ``ContigMap`` joins a declared contig: its spellings, else the first PLINK number. For a name
+    met only in records (no ``##contig`` or ``@SQ`` line): reading one of two spellings would pass
+    the other's sites, an answer that depends on how a file names a contig."""
+    spelled = [candidate for candidate in (name, *spelled_names(name)) if candidate in other]
+    return spelled or [candidate for candidate in numbered_names(name) if candidate in other][:1]
 
 
 def _bare(name: str) -> str:

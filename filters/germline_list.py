@@ -34,7 +34,7 @@ from operator import ne
 
 import numpy as np
 from genoscrub.alleles import TEXT_KEY, Allele
-from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.contigs import ContigMap, names_in
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.nearby_indels import NearbyIndels
 from genoscrub.record_alleles import RecordAlleles, left_aligned_indels, record_alleles
@@ -150,7 +150,7 @@ class GermlineList:
             contigs.setdefault(name, None)
         self.contigs = contigs
         self.contig_map = ContigMap(input_contigs, contigs, LABEL, path)
-        self.names: dict[str, str | None] = dict(self.contig_map.to_other)
+        self.names: dict[str, list[str]] = {name: list(others) for name, others in self.contig_map.to_others.items()}
         self.matched = bool(self.names)
 
     def _add_block(self, block: RecordBlock) -> None:
@@ -174,24 +174,37 @@ class GermlineList:
         """How many distinct alleles the list holds."""
         return sum(len(contig) for contig in self.by_contig.values())
 
-    def _contig(self, chrom: str) -> ContigAlleles | None:
-        if chrom not in self.names:
-            self.names[chrom] = next((name for name in (chrom, *conventional_names(chrom)) if name in self.contigs), None)
-        name = self.names[chrom]
-        if name is None:
-            return None
-        self.matched = True
-        return self.by_contig.get(name)
+    def _contigs(self, chrom: str) -> list[ContigAlleles]:
+        """The list's alleles of input contig ``chrom``: under every name the list gives it (a list
+        may hold ``chrM`` and ``MT`` at once, or ``chr1`` and ``1`` after a partial rename; reading
+        one would pass the other's alleles, a germline leak that depends on a spelling)."""
+        if chrom not in self.names:  # a CHROM no ##contig line declared
+            self.names[chrom] = names_in(chrom, self.contigs)
+        names = self.names[chrom]
+        if names:
+            self.matched = True
+        return [self.by_contig[name] for name in names if name in self.by_contig]
 
     def carried(self, chrom: str, alleles: RecordAlleles, refs: RecordRefs) -> tuple[np.ndarray, np.ndarray]:
         """Which records of a run on ``chrom`` carry an allele of the list (one bool a record), and
         which others carry an insertion or deletion that may be one of the list's placed elsewhere
         in its repeat (``nearby_indels``: without a reference to left-align both with)."""
-        contig = self._contig(chrom)
-        if contig is None:
-            return np.zeros(alleles.count, dtype=bool), np.zeros(alleles.count, dtype=bool)
-        unaligned = alleles
-        alleles = aligned(self.input_bases, chrom, alleles)
+        carried = np.zeros(alleles.count, dtype=bool)
+        nearby = np.zeros(alleles.count, dtype=bool)
+        contigs = self._contigs(chrom)
+        left_aligned = aligned(self.input_bases, chrom, alleles) if contigs else alleles
+        for contig in contigs:
+            contig_carried, contig_nearby = self._carried_in(contig, left_aligned, alleles, refs)
+            carried |= contig_carried
+            nearby |= contig_nearby
+        return carried, nearby & ~carried
+
+    @staticmethod
+    def _carried_in(
+        contig: ContigAlleles, alleles: RecordAlleles, unaligned: RecordAlleles, refs: RecordRefs
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``carried`` against the alleles the list holds under one of its names for a contig
+        (``alleles`` left-aligned where a reference was given, ``unaligned`` as written)."""
         keys = alleles.keys
         hit = np.zeros(len(keys), dtype=bool)
         snv = keys >= 0

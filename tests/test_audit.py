@@ -1377,6 +1377,29 @@ def test_germline_in_vcf_keys_each_carrying_record_by_its_site(tmp_path: Path) -
     assert usage.returncode == 2
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+def test_vcf_lists_naming_one_contig_two_ways(tmp_path: Path, declared: bool) -> None:
+    """A germline list or a BED holding ``chrM`` and ``MT`` (or ``chr1`` and ``1``): a record is
+    judged against the sites under every name the list gives its contig, as vcf-drop-rare and
+    vcf-drop-regions judge it, so a kept germline allele or a record in a region is found (once)
+    whichever spelling the list wrote it under."""
+    from tests.test_vcf_drop_rare import TWO_SPELLINGS_CALLS, TWO_SPELLINGS_CONTIGS, TWO_SPELLINGS_LISTED, two_spellings_vcf
+
+    (tmp_path / "germline.vcf").write_text(two_spellings_vcf(TWO_SPELLINGS_LISTED, TWO_SPELLINGS_CONTIGS if declared else ""))
+    calls_contigs = "##contig=<ID=chr1,length=20000>\n##contig=<ID=chrM,length=16569>\n" if declared else ""
+    (tmp_path / "calls.vcf").write_text(two_spellings_vcf(TWO_SPELLINGS_CALLS, calls_contigs))
+    result, report = audit("--germline", "germline.vcf", "--germline-in-vcf", "calls.vcf", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    lines = ["line 4", "line 5", "line 7", "line 8"]  # a CHROM no ##contig line declares: by line
+    carrying = ["chr1:100", "chr1:200", "chrM:73", "chrM:150"] if declared else lines
+    assert report["files"][0]["findings"]["germline"]["by_key"] == dict.fromkeys(carrying, 1)  # type: ignore[index]
+    (tmp_path / "regions.bed").write_text("1\t95\t105\tA\nchr1\t195\t205\tB\nMT\t70\t75\tC\nchrM\t145\t155\tD\n")
+    result, report = audit("--bed", "regions.bed", "calls.vcf", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    regions = report["files"][0]["findings"]["regions"]  # type: ignore[index]
+    assert regions["count"] == 4 and sorted(key.split()[-1] for key in regions["by_key"]) == ["A", "B", "C", "D"], regions
+
+
 def test_germline_in_vcf_finds_the_private_germline_call_vcf_drop_rare_kept(simulated: Path, tmp_path: Path) -> None:
     """The red-team case as the workflow ran it: the somatic VCF of the old settings holds
     germline alleles (bcftools isec counts them); the audit finds each, and none in the output

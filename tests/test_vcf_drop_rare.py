@@ -621,6 +621,41 @@ def test_germline_list_contig_names_and_lengths(tmp_path: Path) -> None:
     assert status == 1 and b"germline list" in err
 
 
+TWO_SPELLINGS_CONTIGS = "".join(
+    f"##contig=<ID={name},length={length}>\n" for name, length in (("chr1", 20000), ("1", 20000), ("chrM", 16569), ("MT", 16569))
+)
+TWO_SPELLINGS_LISTED = "1\t100\tA\tG\nchr1\t200\tC\tT\nMT\t73\tA\tG\nchrM\t150\tC\tT\n"
+"""A germline list naming one contig two ways (``chrM`` and ``MT``; ``chr1`` and ``1``, as a
+half-renamed file does): CHROM, POS, REF, ALT."""
+TWO_SPELLINGS_CALLS = "chr1\t100\tA\tG\nchr1\t200\tC\tT\nchr1\t300\tG\tA\nchrM\t73\tA\tG\nchrM\t150\tC\tT\nchrM\t300\tG\tA\n"
+"""Calls on ``chr1`` and ``chrM``: all but the two at 300 carry an allele of the list."""
+
+
+def two_spellings_vcf(records: str, contigs: str) -> str:
+    """A VCF of ``records`` (CHROM, POS, REF, ALT) under ``contigs`` lines."""
+    body = "".join(
+        f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t.\n" for chrom, pos, ref, alt in (line.split("\t") for line in records.splitlines())
+    )
+    info = '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">\n'
+    return "##fileformat=VCFv4.2\n" + info + contigs + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + body
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+@pytest.mark.parametrize("one", [False, True], ids=["bulk", "one-by-one"])
+def test_germline_list_naming_one_contig_two_ways(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declared: bool, one: bool) -> None:
+    """A list holding ``chrM`` and ``MT`` (or ``chr1`` and ``1``): each input contig is checked
+    against the alleles under every name the list gives it, so a germline allele is dropped
+    whichever spelling the list wrote it under."""
+    if one:
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+    listed = written_germline_list(tmp_path, two_spellings_vcf(TWO_SPELLINGS_LISTED, TWO_SPELLINGS_CONTIGS if declared else ""), "plain")
+    calls_contigs = "##contig=<ID=chr1,length=20000>\n##contig=<ID=chrM,length=16569>\n" if declared else ""
+    calls = two_spellings_vcf(TWO_SPELLINGS_CALLS, calls_contigs).encode()
+    status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=calls)
+    assert status == 0, err
+    assert sites(out) == [("chr1", "300", "G", "A"), ("chrM", "300", "G", "A")]
+
+
 def test_germline_list_private_germline_call_of_the_somatic_vcf(simulated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The red-team case: a private germline variant (in the normal's calls, absent from the
     population) that a tumour-only style caller wrote as somatic is kept as missing by the
