@@ -249,6 +249,61 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
     )
 
 
+REFERENCE_DISAGREES = (
+    "the REF of germline record {record} (from 1) is not the reference's bases at its POS: another build, or not normalised"
+)
+"""A germline list of another build (no ``##contig`` lengths to tell it) would put every site in
+the wrong place: reads carrying the patient's alleles would pass. The check is the audit's own:
+a REF base and a reference base agree when their nucleotide codes share a base (BAM's 4-bit
+codes are the sets: ``N`` or ``R`` over an ``A`` agrees); a REF past the contig's end does not."""
+REFERENCE_PIECE = 1 << 22
+"""Reference bases fetched at once while the list's REFs are compared, a stretch of sorted records."""
+
+
+def check_reference_bases(variants: VariantList, path: str, reference: Reference) -> None:
+    """Stop, naming the record, where a REF of the germline list disagrees with the reference
+    (``REFERENCE_DISAGREES``). Records on a contig the reference lacks (by every spelling) are
+    not compared here: the join with the audited file's contigs judges those, and so are all of
+    them where the list's contigs cannot be joined with the reference's (another build, PLINK's
+    ``XY``): the join of the file being audited stops on that, with the message every command gives."""
+    try:
+        to_reference = ContigMap(variants.contigs, dict(reference.lengths), "reference", reference.path, require_overlap=False).to_other
+    except InputError:
+        return
+    data = np.frombuffer(variants.alleles, dtype=np.uint8)
+    commas = np.flatnonzero(data == ord(","))
+    firsts, nexts = variants.bounds[:-1], variants.bounds[1:]
+    ref_ends = np.minimum(commas[np.minimum(np.searchsorted(commas, firsts), len(commas) - 1)] if len(commas) else nexts, nexts)
+    ref_ends = np.where(ref_ends < firsts, nexts, ref_ends)  # no comma after a record: its REF is all it holds
+    codes = BASE_CODES[data]
+    for contig_index, name in enumerate(variants.names):
+        on_reference = to_reference.get(name)
+        if on_reference is None:
+            continue
+        rows = np.flatnonzero(variants.contig_of == contig_index)
+        rows = rows[np.argsort(variants.starts[rows], kind="stable")]
+        starts = variants.starts[rows]
+        lengths = ref_ends[rows] - firsts[rows]
+        at = 0
+        while at < len(rows):
+            piece_start = int(starts[at])
+            stop = int(np.searchsorted(starts, piece_start + REFERENCE_PIECE, side="left"))
+            stop = max(stop, at + 1)
+            piece_end = int((starts[at:stop] + lengths[at:stop]).max())
+            bases = BASE_CODES[np.frombuffer(reference.fetch(on_reference, piece_start, piece_end), dtype=np.uint8)]
+            offsets, piece_rows, piece_lengths = starts[at:stop] - piece_start, rows[at:stop], lengths[at:stop]
+            one = piece_lengths == 1  # most records: compared at once
+            inside = offsets < len(bases)
+            agree = inside & ((bases[np.minimum(offsets, max(len(bases) - 1, 0))] if len(bases) else 0) & codes[firsts[piece_rows]] != 0)
+            for index in np.flatnonzero(~one).tolist():
+                offset, length, first = int(offsets[index]), int(piece_lengths[index]), int(firsts[piece_rows[index]])
+                there = bases[offset : offset + length]
+                agree[index] = len(there) == length and bool((there & codes[first : first + length]).all())
+            if not agree.all():
+                raise InputError(REFERENCE_DISAGREES.format(record=int(piece_rows[int(np.argmin(agree))]) + 1), path)
+            at = stop
+
+
 PIECE = 1 << 22
 """Bytes decompressed at once into the temporary copy of a list htslib cannot read as it is."""
 

@@ -33,7 +33,7 @@ from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, bcf_feed, cra
 from genoscrub.audit_header import check_reference_list, check_sam_header
 from genoscrub.audit_index import INDEX_KINDS, audit_index
 from genoscrub.audit_sam_text import SamTextAudit, text_blocks
-from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, read_variants
+from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, check_reference_bases, read_variants
 from genoscrub.audit_vcf import GermlineAlleles, PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
 from genoscrub.regions import PRESETS
@@ -440,6 +440,8 @@ def prepare(
     if germline is not None:
         settings.germline_path = germline
         settings.germline = read_variants(germline, "germline list")
+        if settings.reference is not None:  # another build's sites would be checked in the wrong places
+            check_reference_bases(settings.germline, germline, settings.reference)
     if population is not None:
         assert af_key is not None
         settings.population = PopulationFrequencies(population, af_key, min_af)

@@ -650,6 +650,48 @@ def test_other_build_of_germline_list_stops(simulated: Path, tmp_path: Path) -> 
     assert result.returncode == 1 and b"another genome build" in result.stderr
 
 
+def test_germline_list_whose_ref_is_not_the_reference_stops(simulated: Path, tmp_path: Path) -> None:
+    """Another build without ``##contig`` lengths to tell it (a hand-made site list, VarScan's):
+    the REF of a record that is not the reference's bases stops the audit, naming the record,
+    for alignments and for --germline-in-vcf alike; nucleotide codes agree with the bases they
+    stand for, and the other contig naming changes nothing."""
+    with gzip.open(simulated / "germline.vcf.gz", "rt") as source:
+        lines = [line for line in source.read().splitlines(keepends=True) if not line.startswith("##contig")]
+    records = [index for index, line in enumerate(lines) if not line.startswith("#")]
+    fields = [lines[index].split("\t") for index in records]
+    snv = next(number for number, row in enumerate(fields) if len(row[3]) == len(row[4]) == 1)
+    deletion = next(number for number, row in enumerate(fields) if len(row[3]) > len(row[4]) == 1)
+    reference, bam = f"{simulated}/ref.fa", str(simulated / "tumour.bam")
+
+    def with_ref(number: int, ref: str, rename: bool = False) -> Path:
+        changed = list(lines)
+        row = list(fields[number])
+        row[3] = ref
+        changed[records[number]] = "\t".join(row)
+        text = "".join(changed)
+        path = tmp_path / "germline.vcf"
+        path.write_text(re.sub(r"(?m)^chr", "", text) if rename else text)
+        return path
+
+    for number, ref in ((snv, "T" if fields[snv][3] != "T" else "G"), (deletion, "A" * len(fields[deletion][3]))):
+        if ref == fields[number][3]:
+            ref = "C" * len(ref)
+        listed = str(with_ref(number, ref))
+        for target in ((bam,), ("--germline-in-vcf", str(simulated / "somatic.vcf.gz"))):
+            result = run_command("genoscrub-audit", "--germline", listed, "-r", reference, *target)
+            assert result.returncode == 1 and b"Traceback" not in result.stderr, result.stderr  # htslib warns of undeclared contigs
+            assert f"germline record {number + 1} (from 1) is not the reference's bases".encode() in result.stderr.splitlines()[-1]
+    coded = "N" + fields[deletion][3][1:]
+    for rename in (False, True):  # N over any base agrees; 1 and MT against the reference's chr1 and chrM
+        result = run_command("genoscrub-audit", "--germline", str(with_ref(deletion, coded, rename)), "-r", reference, bam)
+        assert b"not the reference's bases" not in result.stderr and result.returncode in (0, 1), result.stderr
+    (tmp_path / "past.vcf").write_text(
+        "##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchrM\t16569\t.\tGATC\tG\t.\t.\t.\n"
+    )
+    result = run_command("genoscrub-audit", "--germline", str(tmp_path / "past.vcf"), "-r", reference, bam)
+    assert result.returncode == 1 and b"germline record 1 (from 1) is not the reference's bases" in result.stderr
+
+
 # --- the parts, as functions -----------------------------------------------------------------------
 
 
@@ -1370,7 +1412,7 @@ def test_germline_in_vcf_keys_each_carrying_record_by_its_site(tmp_path: Path) -
     again, report_again = audit("--germline", "germline.1.vcf", "--germline-in-vcf", "calls.vcf", cwd=tmp_path)
     assert report_again["files"][0]["findings"]["germline"] == found  # type: ignore[index]
     (tmp_path / "ref.fa").write_text(">chr1\n" + "A" * 20000 + "\n>chr2\n" + "A" * 10000 + "\n")
-    pysam.faidx(str(tmp_path / "ref.fa"))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "N" * 20000 + "\n>chr2\n" + "N" * 10000 + "\n")  # N: any REF of the list agrees
     plain, plain_report = audit("--germline", "germline.vcf", "-r", "ref.fa", "calls.vcf", cwd=tmp_path)
     assert plain_report["files"][0]["findings"]["germline"] == {"checked": False, "count": 0, "reason": "not alignments"}  # type: ignore[index]
     usage, _ = audit("--germline-in-vcf", "calls.vcf", cwd=tmp_path)
