@@ -170,13 +170,13 @@ RARE_IN_BLOCK = (
     (b"\\", re.compile(rb"\\")),
     (b"~", re.compile(rb"~")),
     (b"&#", re.compile(rb"&#")),
-    (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee])")),
+    (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46]5)")),
 )
 """Shapes of the value rule made of bytes most VCFs never hold (V2 to V5): a block is searched
 for each only when its first byte occurs in it at all. With ``%``: V2, and an escape whose
 decoding may make a shape the written text lacks (before a digit, ``/``, ``~`` or a blank: a
 separator of a number, date or phone number, ``1990. 01%2e 01``, or a delimiter before a path; an encoded digit, ``#``, ``%``,
-``&``, ``/``, ``@``, ``\\``, ``~``). Written, the public shapes are not read through an escape
+``&``, ``/``, ``@``, ``\\``, ``~``, ``e`` or ``E``: an exponent, ``1%65+06``). Written, the public shapes are not read through an escape
 (a contig or an accession before a number), so no other escape hides a shape."""
 SLASH_IN_BLOCK = re.compile(rb"/(?:(?<=[|,&:=() ]/)|[^|,&:=() \t\n/]*/)")
 """V5's ``/`` in a block: one starting a token after a delimiter, or two in one token (a

@@ -92,11 +92,11 @@ VALUE_SHAPES = re.compile(
     rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
-PERCENT_CANDIDATE = re.compile(rb"%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee])")
+PERCENT_CANDIDATE = re.compile(rb"%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46]5)")
 """An escape whose decoding may make a shape of the value rule the written text lacks: one before
 a digit, ``/``, ``~`` or a blank (a separator of a number, date or phone number, or a delimiter
 before a path: ``DOB%3A19900101``, ``1990%2D01%2D01``, ``1990. 01%2e 01``, ``x%3A/home``), an encoded digit, ``#``, ``%``,
-``&``, ``/``, ``@``, ``\\`` or ``~``. Written, a shape is broken by an escape where it lies (a
+``&``, ``/``, ``@``, ``\\``, ``~``, or ``e`` and ``E`` (an exponent: ``1%65+06``). Written, a shape is broken by an escape where it lies (a
 contig or an accession before a number is not read through one), so no other escape hides one;
 non-ASCII escapes are a shape as written. The records of a block holding one are read one by one."""
 EXPONENT = re.compile(rb"(?<![A-Za-z0-9.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE]\+?[0-9]+")

@@ -256,6 +256,7 @@ AUDIT_CONTIGS = both_spellings(["chr1"])
 @settings(max_examples=150, deadline=None)
 @given(shape=separated_shapes())
 @example(shape=(b"1990. 01. 01.", b"1990. 01%2e 01%2e"))  # an escape before a blank: the block path once missed it
+@example(shape=(b"x_1e+06", b"x_1%65+06"))  # an exponent's e escaped: the block paths once missed it
 def test_a_shape_the_value_rule_catches_is_caught_with_its_separators_percent_encoded(shape: tuple[bytes, bytes]) -> None:
     """Whatever identifier shape the value rule catches as written is caught in any percent-encoded
     spelling of it, by vcf-scrub-header (one value, and a whole file on both paths: the value
