@@ -120,14 +120,16 @@ line carries its command line (paths, sample names)."""
 
 # fmt: off
 SAM_STANDARD_TAGS = frozenset({
-    "AM", "AS", "BQ", "BZ", "CB", "CC", "CG", "CM", "CP", "CQ", "CR", "CS", "CY", "E2", "FI", "H0", "H1", "H2", "HI", "IH",
+    "AM", "AS", "BQ", "BZ", "CB", "CC", "CM", "CP", "CQ", "CR", "CS", "CY", "E2", "FI", "H0", "H1", "H2", "HI", "IH",
     "MC", "MD", "MI", "ML", "MM", "MN", "MQ", "NH", "NM", "OA", "OC", "OP", "OQ", "OX", "Q2", "QX", "R2", "RG", "RX", "SA",
     "SM", "TC", "TS", "U2", "UQ",
 })
 """The SAM tags specification's standard tags that carry no free text and name nothing of the
 sample's origin. Not here: ``CO`` (comment), ``CT``/``PT`` (annotations), ``PG`` (program),
 ``LB``/``PU``/``BC``/``QT`` (library, platform unit, sample barcode: the header's identifiers
-again), ``FS``/``FZ``/``GC``/``GQ``/``GS``/``SQ``/``RT``/``PQ`` (reserved or obsolete)."""
+again), ``FS``/``FZ``/``GC``/``GQ``/``GS``/``SQ``/``RT``/``PQ`` (reserved or obsolete), and ``CG``:
+a long CIGAR that htslib takes as the record's CIGAR is no tag to a reader (``audit_bam`` reads it
+as the CIGAR, ``check_tags`` passes it), and any other is an array of free numbers."""
 
 ALIGNER_TAGS = frozenset({
     "XA", "XS", "XN", "XM", "XO", "XG", "XT", "X0", "X1", "XB",  # bwa (mem and aln)
@@ -345,7 +347,11 @@ class AuxValue:
     name: as long as that tag of the same record, given once, with a space exactly where it
     has a ``-`` (barcode qualities). A ``B`` array has one of ``subtypes`` and, where
     ``elements`` is given, only those numbers; tied to a tag name (``ML`` to ``MM``), it holds
-    one number for each base modification that tag of the same record, given once, calls."""
+    one number for each base modification that tag of the same record, given once, calls;
+    tied to ``introns`` (STAR's ``jI``), it is ``-1`` or ascending distinct pairs, each the first
+    and last base of a skip (``N``) of the record's CIGAR or of its mate's (``MC``, given once,
+    from PNEXT on the record's contig: STAR writes the pair's junctions in both mates); tied to
+    ``span`` (``vG``), ascending positions within the record's alignment or its mate's."""
 
     type: str
     low: float = 0
@@ -434,7 +440,6 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "HI": (COUNT,), "IH": (COUNT,), "MQ": (MAPPING_QUALITY,), "NH": (COUNT,), "NM": (COUNT,), "SM": (MAPPING_QUALITY,),
     "UQ": (COUNT,), "OP": (POSITION,), "CM": (COUNT,), "FI": (COUNT,), "TC": (COUNT,), "MN": (COUNT,),
     "CC": (_text(PRINTABLE_TEXT, tie="reference"),),
-    "CG": (_array("I"),),
     "MC": (CIGAR,), "OC": (CIGAR,), "cg": (CIGAR,),
     "MD": (_text(DIGIT_TEXT + NUCLEOTIDES + "^", tie="cigar"),),
     "SA": (_alignments("SA"),), "OA": (_alignments("OA"),), "XA": (
@@ -460,8 +465,8 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "ts": (STRAND,), "rl": (COUNT,),
     "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES),),
     "de": (FRACTION,), "dv": (FRACTION,),
-    "nM": (COUNT,), "jM": (_array("c", elements=STAR_MOTIFS),), "jI": (_array(),), "ch": (_letter("1"),),
-    "vA": (_array("cC", elements=frozenset({1, 2, 3})),), "vG": (_array(),),
+    "nM": (COUNT,), "jM": (_array("c", elements=STAR_MOTIFS),), "jI": (_array("iI", tie="introns"),), "ch": (_letter("1"),),
+    "vA": (_array("cC", elements=frozenset({1, 2, 3})),), "vG": (_array("iI", tie="span"),),
     "vW": (COUNT,),
     "GX": (_text(PRINTABLE_TEXT, "-|" + _ENSEMBL_GENE + "(?:;" + _ENSEMBL_GENE + ")*"),),
     "DT": (_text("LBSQ", "LB|SQ"),), "DS": (COUNT,), "DI": (POSITION,),

@@ -58,6 +58,9 @@ class Records(Protocol):
 
     buffer: bytes
     data: np.ndarray
+    offsets: np.ndarray
+    ref_id: np.ndarray
+    pos: np.ndarray
     sequence_lengths: np.ndarray
     reference_lengths: np.ndarray
     cigar_starts: np.ndarray
@@ -160,7 +163,9 @@ class AuxValueChecks:
             ok = byte_table(value.subtypes)[data[starts]]
             if value.elements:
                 ok &= elements_among(data, starts, ends, value.elements)
-            if tie := value.tie:
+            if value.tie in ALIGNMENT_TIES:
+                ok &= alignments_agree(value.tie, block, rows, starts, ends, all_records, all_codes, all_starts, all_ends)
+            elif tie := value.tie:
                 ok &= calls_agree(block, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
             return ok
         tie = value.tie
@@ -378,6 +383,91 @@ def calls_agree(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.n
             within = modifications_within(text, modification_reach(text), int(block.sequence_lengths[row]))
             ok[index] = within and modification_calls(text) == int(ends[index] - starts[index]) - 5
     return ok
+
+
+ALIGNMENT_TIES = ("introns", "span")
+MATE_CIGAR_CODE = (ord("M") << 8) | ord("C")
+MATE_CIGAR_TEXT = re.compile(rb"(?:[0-9]+[MIDNSHP=X])+")
+MATE_CIGAR_OPERATION = re.compile(rb"([0-9]+)([MIDNSHP=X])")
+BAM_CIGAR_LETTERS = "MIDNSHP=X"
+"""The CIGAR operations in the order of their BAM codes, 0 to 8."""
+SPANNING_CODES = (0, 2, 3, 7, 8)
+"""CIGAR operation codes that consume reference bases: M, D, N, =, X (SAM 1.6, 1.4.6)."""
+ARRAY_FORMATS = {ord("i"): "<i4", ord("I"): "<u4"}
+
+
+def alignments_agree(tie: str, block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, all_records: np.ndarray,
+                     all_codes: np.ndarray, all_starts: np.ndarray, all_ends: np.ndarray) -> np.ndarray:  # fmt: skip
+    """STAR's ``jI`` (``tie`` ``introns``) and ``vG`` (``span``) against the alignments they can
+    describe: the record's own (POS and the CIGAR readers see) and its mate's (``MC``, given once,
+    from PNEXT, where the mate lies on the record's contig). A ``jI`` is ``-1`` or ascending
+    distinct pairs, each the first and last base (1-based) of one of their skips; a ``vG`` holds
+    ascending positions, each within one of the two alignments. Free numbers there could spell a
+    name (``jI:B:i,75,73,77,...``). One value at a time: most ``jI`` of a STAR file are ``-1``,
+    settled at once."""
+    ok = np.zeros(len(rows), dtype=bool)
+    buffer, data = block.buffer, block.data
+    counts = np.frombuffer(data[(starts[:, None] + np.arange(1, 5)).ravel()].tobytes(), dtype="<u4") if len(rows) else np.zeros(0)
+    if tie == "introns":  # i,-1: one element of subtype i, all bits set
+        last = data[np.minimum(starts + 5, len(data) - 1)] if len(data) else np.zeros(0, dtype=np.uint8)
+        ok = (counts == 1) & (data[starts] == ord("i")) & (ends - starts == 9) & (last == 0xFF)
+        ok[ok] = [buffer[start + 5 : start + 9] == b"\xff\xff\xff\xff" for start in starts[ok].tolist()]
+    mates: dict[int, int] = {}
+    for tag in np.flatnonzero(all_codes == MATE_CIGAR_CODE).tolist():
+        record = int(all_records[tag])
+        mates[record] = -1 if record in mates else tag
+    integers = np.isin(data[starts], list(ARRAY_FORMATS)) & (ends - starts == 5 + 4 * counts.astype(np.int64))
+    for index in np.flatnonzero(~ok & integers).tolist():
+        row, start = int(rows[index]), int(starts[index])
+        numbers = np.frombuffer(buffer, dtype=ARRAY_FORMATS[buffer[start]], count=int(counts[index]), offset=start + 5).tolist()
+        alignments = [own_alignment(block, row)]
+        mate = mates.get(row, -1)
+        if mate >= 0:
+            alignments.append(mate_alignment(block, row, buffer[int(all_starts[mate]) : int(all_ends[mate])]))
+        placed = [found for found in alignments if found is not None]
+        if tie == "introns":
+            pairs = list(zip(numbers[::2], numbers[1::2], strict=False))
+            skips = {skip for _, _, found in placed for skip in found}
+            ok[index] = numbers == [-1] or (len(numbers) % 2 == 0 and pairs == sorted(set(pairs)) and all(pair in skips for pair in pairs))
+        else:
+            ok[index] = numbers == sorted(numbers) and all(any(first <= number <= last for first, last, _ in placed) for number in numbers)
+    return ok
+
+
+def own_alignment(block: Records, row: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """A record's first and last reference base (1-based) and its skips' first and last bases, by
+    the CIGAR readers see; None unplaced, without a CIGAR or with an operation off the grammar."""
+    position, count = int(block.pos[row]), int(block.cigar_counts[row])
+    if position < 0 or count == 0:
+        return None
+    start = int(block.cigar_starts[row])
+    words = np.frombuffer(block.buffer, dtype="<u4", count=count, offset=start).tolist()
+    return laid_skips(position + 1, [(word & 0xF, word >> 4) for word in words])
+
+
+def mate_alignment(block: Records, row: int, mate_cigar: bytes) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """The mate's place as the record gives it: ``MC`` from PNEXT, where RNEXT is the record's contig."""
+    offset = int(block.offsets[row])
+    next_ref, next_pos = np.frombuffer(block.buffer, dtype="<i4", count=2, offset=offset + 24).tolist()
+    placed = next_ref == int(block.ref_id[row]) and next_ref >= 0 and next_pos >= 0 and int(block.pos[row]) >= 0
+    if not placed or MATE_CIGAR_TEXT.fullmatch(mate_cigar) is None:
+        return None
+    operations = [(BAM_CIGAR_LETTERS.index(letter.decode()), int(length)) for length, letter in MATE_CIGAR_OPERATION.findall(mate_cigar)]
+    return laid_skips(next_pos + 1, operations)
+
+
+def laid_skips(first: int, operations: list[tuple[int, int]]) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """From the first base and ``(code, length)`` operations: the last base and the skips."""
+    if any(code > 8 for code, _ in operations):
+        return None
+    at = first
+    skips: list[tuple[int, int]] = []
+    for code, length in operations:
+        if code == 3:
+            skips.append((at, at + length - 1))
+        if code in SPANNING_CODES:
+            at += length
+    return first, at - 1, skips
 
 
 MANY_TAGS = 16

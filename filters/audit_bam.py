@@ -513,7 +513,7 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
     if checks.aux_values is not None:
         off_grammar = checks.aux_values.off_grammar(block, tags.records, tags.codes, tags.types, tags.starts, tags.ends)
     for marked, found, label, suffix in (
-        (~checks.allowed_tags[tags.codes], findings.metadata, "aux tag", ""),
+        (~checks.allowed_tags[tags.codes] & ~taken_cigars(block, tags), findings.metadata, "aux tag", ""),
         (repeated_fields(tags.records, tags.codes), findings.metadata, "aux tag", REPEATED),
         (off_grammar, findings.metadata, AUX_VALUE_OFF_GRAMMAR, ""),
         (checks.copying_tags[tags.codes] if checks.copying_tags is not None else None, findings.germline, "tag copying sequence", ""),
@@ -531,6 +531,19 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
             leading = rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
             positions = [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading]
             found.add_all(f"{label} {tag_name(code)}{suffix}", positions, count)
+
+
+LONG_CIGAR_CODE = (ord("C") << 8) | ord("G")
+
+
+def taken_cigars(block: RecordBlock, tags: AuxTags) -> np.ndarray:
+    """The ``CG`` fields htslib takes as their record's CIGAR (the CIGAR readers see starts in
+    them: ``RecordBlock.cigar_starts``): to a reader they are the CIGAR, checked as such, not a
+    tag. Any other ``CG`` (a second one, or beside a CIGAR that is not the placeholder) is an
+    array of free numbers, off the allowlist."""
+    taken = tags.codes == LONG_CIGAR_CODE
+    taken[taken] = tags.starts[taken] + 5 == block.cigar_starts[tags.records[taken]]
+    return taken
 
 
 def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:

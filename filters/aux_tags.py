@@ -28,10 +28,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from genoscrub import scan
 from genoscrub.aux_values import (
+    ALIGNMENT_TIES,
     ALTERNATIVE_HITS,
     AS_LONG_AS_SEQ,
     BARCODE,
     CELL_BARCODE,
+    CIGAR_INTRONS,
     COLOURS,
     DIFFERENCES,
     GENE_IDS,
@@ -39,12 +41,15 @@ from genoscrub.aux_values import (
     MATCHING_CIGAR,
     MODIFICATION_LIKELIHOODS,
     MOLECULE,
+    NO_INTRONS,
     ORIGINAL,
     PRINTABLE,
     QUALITY,
     SCORED_HITS,
     SEQUENCE,
     SUPPLEMENTARY,
+    WITHIN_ALIGNMENT,
+    Alignment,
     BaseModifications,
     Character,
     Characters,
@@ -60,6 +65,7 @@ from genoscrub.aux_values import (
     ReferenceName,
     Spans,
     Tie,
+    agrees_with_alignment,
     cigar_reference_length,
     md_matches_cigar,
     md_reference_length,
@@ -68,7 +74,7 @@ from genoscrub.report import UsageError
 
 MANDATORY_TABS = 10
 """Tabs between the 11 mandatory SAM columns; the 11th tab of a line starts its first tag."""
-CIGAR_COLUMN, SEQ_COLUMN = 5, 9
+POS_COLUMN, CIGAR_COLUMN, SEQ_COLUMN = 3, 5, 9
 
 TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9]")
 TAG_FIELD = re.compile(rb"([^\t\n]{2}):([AifZHB]):")
@@ -92,6 +98,8 @@ DIVERGENCE = Fraction()
 NUMBERS = NumericArray()
 JUNCTION_MOTIFS = NumericArray(b"c", {-1, *range(7), *range(20, 27)}, "array of c numbers: -1, 0 to 6 or 20 to 26")
 """STAR's intron motifs: 0 non-canonical, 1 to 6 the canonical ones, 20 more when annotated, -1 no junction."""
+INTRON_BOUNDS = NumericArray(b"iI", label="array of i or I numbers")
+"""STAR's ``jI`` and ``vG``: positions on a contig (and ``-1``, no intron), tied to the alignment."""
 VARIANT_ALLELES = NumericArray(b"cC", {1, 2, 3}, "array of c or C numbers: 1, 2 or 3")
 """STAR's WASP alleles: 1 the reference allele, 2 the alternative, 3 neither."""
 STRAND = Character("+ or -", b"+-")
@@ -142,7 +150,6 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"AM": counted("smallest template-independent mapping quality of the template", MAPPING_QUALITY),
     b"AS": counted("alignment score"),
     b"CC": kept(b"Z", ReferenceName(), "reference name of the next hit"),
-    b"CG": kept(b"B", NumericArray(b"I"), "the CIGAR of a long alignment (BAM only)"),
     b"CP": counted("leftmost position of the next hit", POSITION),
     b"H0": counted("number of perfect hits"),
     b"H1": counted("number of 1-difference hits"),
@@ -217,10 +224,10 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     # STAR
     b"nM": counted("STAR: mismatches of the pair"),
     b"jM": kept(b"B", JUNCTION_MOTIFS, "STAR: intron motifs of the splice junctions"),
-    b"jI": kept(b"B", NUMBERS, "STAR: start and end of the introns"),
+    b"jI": kept(b"B", INTRON_BOUNDS, "STAR: start and end of the introns of the pair (its skips and its mate's)", CIGAR_INTRONS),
     b"ch": kept(b"A", Character("1", b"1"), "STAR: chimeric alignment marker"),
     b"vA": kept(b"B", VARIANT_ALLELES, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
-    b"vG": kept(b"B", NUMBERS, "STAR --waspOutputMode: genomic coordinates of the variants (germline sites)"),
+    b"vG": kept(b"B", INTRON_BOUNDS, "STAR --waspOutputMode: genomic coordinates of the variants (germline sites)", WITHIN_ALIGNMENT),
     b"vW": counted("STAR --waspOutputMode: WASP filtering result (marks reads at germline sites)"),
     b"GX": kept(b"Z", GENE_IDS, "STARsolo: gene ID"),
     b"UB": kept(b"Z", BARCODE_BASES, "STARsolo: corrected UMI"),
@@ -259,6 +266,9 @@ CODE_COUNT = 1 << 19  # 16 bits of name (any two bytes), 3 of type
 def tag_code(name: bytes, tag_type: int) -> int:
     """The number of a tag name and type: ``name`` bytes as 16 bits, then the type's index."""
     return (name[0] << 11) | (name[1] << 3) | int(TYPE_INDEX[tag_type])  # the largest: 2**19 - 1
+
+
+MATE_CIGAR_CODE = tag_code(b"MC", ord("Z"))
 
 
 def without_repeats(tags: list[bytes]) -> tuple[list[bytes], list[bytes]]:
@@ -353,11 +363,23 @@ class TagPolicy:
         return self.rules[int(self.rule_of[tag_code(name, tag_type[0])])]
 
     def valid_record_values(
-        self, tags: Sequence[tuple[bytes, bytes, bytes]], seq: bytes, cigar: bytes, references: Mapping[bytes, int]
+        self,
+        tags: Sequence[tuple[bytes, bytes, bytes]],
+        seq: bytes,
+        cigar: bytes,
+        references: Mapping[bytes, int],
+        columns: Sequence[bytes] | None = None,
     ) -> list[bool]:
         """Which kept tags ``(name, type, value)`` of one record hold a valid value (the
-        one-record path, the reference ``valid_values`` must equal). ``seq`` and ``cigar``
-        are the record's SEQ and CIGAR columns."""
+        one-record path, the reference ``valid_values`` must equal). ``seq`` and ``cigar`` are
+        the record's SEQ and CIGAR columns, ``columns`` all its mandatory ones (without them, a
+        tag tied to the alignment, ``jI`` or ``vG``, is held to no alignment)."""
+        mate_cigars = [value for name, tag_type, value in tags if name == b"MC" and tag_type == b"Z"]
+        alignment: Alignment = (
+            (columns[2], columns[3], cigar, columns[6], columns[7], mate_cigars[0] if len(mate_cigars) == 1 else None)
+            if columns is not None
+            else (b"*", b"0", b"*", b"*", b"0", None)
+        )
         seq_length = -1 if seq == b"*" else len(seq)
         rules = [self.rule(name, tag_type) for name, tag_type, _ in tags]
         valid = [False] * len(tags)
@@ -368,6 +390,8 @@ class TagPolicy:
                 valid[index] = len(value) == seq_length
             elif rule.tie == MATCHING_CIGAR:
                 valid[index] = md_reference_length(value) == cigar_reference_length(cigar)
+            elif rule.tie in ALIGNMENT_TIES:
+                valid[index] = agrees_with_alignment(rule.tie, value, alignment)
             else:
                 valid[index] = True
         for index, ((_, _, value), rule) in enumerate(zip(tags, rules, strict=True)):
@@ -415,6 +439,8 @@ class TagPolicy:
                 ok = rule.grammar.valid_spans(spans)
             if rule.tie == AS_LONG_AS_SEQ:
                 ok &= spans.ends - spans.starts == spans.seq_lengths
+            elif rule.tie in ALIGNMENT_TIES:
+                ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines)
             elif rule.partner_code >= 0:
                 partners = np.flatnonzero(layout.codes == rule.partner_code)
                 partners = partners[valid[partners] & (rule_ids[partners] > 0)]
@@ -422,6 +448,35 @@ class TagPolicy:
                 ok &= partners_agree_by_line(rule.tie, data, text, layout, partners, tag_lines[partners], spans, member_lines)
             valid[order[first:last]] = ok
         return valid
+
+
+def alignments_agree(tie: Tie, data: np.ndarray, text: bytes, layout: TagLayout, spans: Spans, lines: np.ndarray) -> np.ndarray:
+    """``agrees_with_alignment`` of a block's ``jI`` or ``vG`` values (``spans``, on ``lines``), with
+    each line's ``MC`` where it has one. STAR gives every read a ``jI``, most of them ``i,-1``:
+    those are settled at once, the rest one by one."""
+    ok = np.zeros(len(lines), dtype=bool)
+    remaining = np.arange(len(lines))
+    if tie == CIGAR_INTRONS and len(lines):
+        plain = np.asarray(scan.span_choices(text, spans.starts, spans.ends, [NO_INTRONS]), dtype=np.int64) == 0
+        ok[plain] = True
+        remaining = np.flatnonzero(~plain)
+    if not len(remaining):
+        return ok
+    columns = [layout.column(index) for index in (2, POS_COLUMN, CIGAR_COLUMN, 6, 7)]
+    mate_tags = np.flatnonzero(layout.codes == MATE_CIGAR_CODE)
+    mate_lines = layout.tag_lines()[mate_tags]
+    once = np.bincount(mate_lines, minlength=len(layout.line_starts)) == 1
+    mate_cigar = {
+        line: text[int(layout.starts[tag]) + VALUE_OFFSET : int(layout.ends[tag])]
+        for tag, line in zip(mate_tags.tolist(), mate_lines.tolist(), strict=True)
+        if once[line]
+    }
+    for index in remaining.tolist():
+        line = int(lines[index])
+        rname, pos, cigar, rnext, pnext = (text[int(starts[line]) : int(ends[line])] for starts, ends in columns)
+        value = text[int(spans.starts[index]) : int(spans.ends[index])]
+        ok[index] = agrees_with_alignment(tie, value, (rname, pos, cigar, rnext, pnext, mate_cigar.get(line)))
+    return ok
 
 
 def partners_agree_by_line(

@@ -648,9 +648,14 @@ class Tie:
     (as long as the kept, valid ``partner`` tag of the record, given once, with a
     space exactly where the partner has a ``-``: QX and RX, SAMtags, Barcodes) or
     ``calls`` (an array with one number for each modification call of the kept, valid
-    ``partner`` tag, given once: ML and MM, SAMtags, Base modifications). A tie to a
+    ``partner`` tag, given once: ML and MM, SAMtags, Base modifications), ``introns``
+    (STAR's ``jI``: the 1-based first and last reference base of each skip of the CIGAR,
+    read from POS, or ``-1`` for a CIGAR without one) or ``span`` (STAR's ``vG``: positions
+    within the reference bases the read is aligned to, POS to its end, in order). A tie to a
     partner tag is what keeps a value from outliving what gives it a meaning: ``ML``
-    without its ``MM`` is a free array of bytes, which can spell a name.
+    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI`` and
+    ``vG`` as free numbers (``jI:B:i,75,73,77,...``), and a tie to the alignment leaves them
+    only the numbers the alignment gives.
     """
 
     kind: str
@@ -660,6 +665,10 @@ class Tie:
     def label(self) -> str:
         if self.kind == "seq":
             return "as long as SEQ"
+        if self.kind == "introns":
+            return "-1, or the first and last base of skips (N) of the CIGAR or of the mate's (MC), in order"
+        if self.kind == "span":
+            return "positions within the alignment or the mate's (MC), in order"
         if self.kind == "cigar":
             return "as many reference bases as the CIGAR aligns"
         if self.kind == "calls":
@@ -693,6 +702,73 @@ class Tie:
 AS_LONG_AS_SEQ = Tie("seq")
 MATCHING_CIGAR = Tie("cigar")
 MODIFICATION_LIKELIHOODS = Tie("calls", b"MM")
+CIGAR_INTRONS = Tie("introns")
+WITHIN_ALIGNMENT = Tie("span")
+ALIGNMENT_TIES = (CIGAR_INTRONS, WITHIN_ALIGNMENT)
+"""The ties that read the record's POS and CIGAR (``agrees_with_alignment``)."""
+NO_INTRONS = b"i,-1"
+"""STAR's ``jI`` of a read without a skip."""
+SPANNING_OPERATIONS = b"MDN=X"
+"""The CIGAR operations that consume reference bases (SAM 1.6, 1.4.6)."""
+
+
+def array_numbers(value: bytes) -> list[int] | None:
+    """The integers of a ``B`` value of an integer subtype (``i,100,200``), or None."""
+    match = ARRAY_TEXT.fullmatch(value)
+    if match is None or match.group(1) == b"f":
+        return None
+    elements = match.group(2).split(b",")[1:]
+    if not all(INTEGER_TEXT.fullmatch(element) for element in elements):
+        return None
+    return [int(element) for element in elements]
+
+
+Alignment = tuple[bytes, bytes, bytes, bytes, bytes, bytes | None]
+"""A record's RNAME, POS, CIGAR, RNEXT and PNEXT columns and its ``MC`` value (None without one,
+or with two): what ``jI`` and ``vG`` are held to."""
+
+
+def placed_skips(pos: bytes, cigar: bytes) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """Where an alignment lies (its first and last reference base, 1-based) and the first and
+    last base of each of its skips (``N``); None for no alignment (POS 0, CIGAR ``*``, or a
+    CIGAR off the grammar)."""
+    if not pos.isdigit() or int(pos) == 0 or CIGAR_TEXT.fullmatch(cigar) is None:
+        return None
+    start = at = int(pos)
+    skips: list[tuple[int, int]] = []
+    for length_text, operation in CIGAR_OPERATION.findall(cigar):
+        length = int(length_text)
+        if operation == b"N":
+            skips.append((at, at + length - 1))
+        if operation in SPANNING_OPERATIONS:
+            at += length
+    return start, at - 1, skips
+
+
+def agrees_with_alignment(tie: Tie, value: bytes, alignment: Alignment) -> bool:
+    """A ``jI`` or ``vG`` value (``tie``, its grammar passed) against the alignments of its record
+    and of its mate. STAR writes the junctions and WASP variants of the pair in both mates'
+    records, so a mate's skips and span count where RNEXT places the mate on the record's contig
+    (``=`` or its name; the record placed there, at a POS: htslib reads a POS of 0 as unplaced)
+    and ``MC`` gives its CIGAR. ``jI``: ``-1``, or ascending distinct pairs,
+    each the first and last base of one of those skips; ``vG``: ascending positions, each within
+    one of the two alignments."""
+    numbers = array_numbers(value)
+    if numbers is None:
+        return False
+    rname, pos, cigar, rnext, pnext, mate_cigar = alignment
+    placed = [placed_skips(pos, cigar)]
+    if mate_cigar is not None and rnext in (b"=", rname) and rname != b"*" and pos.isdigit() and int(pos) > 0:  # as htslib places it
+        placed.append(placed_skips(pnext, mate_cigar))
+    alignments = [found for found in placed if found is not None]
+    if tie == CIGAR_INTRONS:
+        if numbers == [-1]:
+            return True
+        skips = {skip for _, _, found in alignments for skip in found}
+        pairs = list(zip(numbers[::2], numbers[1::2], strict=False))
+        return len(numbers) % 2 == 0 and all(pair in skips for pair in pairs) and pairs == sorted(set(pairs))
+    spans = [(start, end) for start, end, _ in alignments]
+    return numbers == sorted(numbers) and all(any(start <= number <= end for start, end in spans) for number in numbers)
 
 
 def partner_agrees(value: bytes, partner: bytes) -> bool:

@@ -35,6 +35,7 @@ from genoscrub.record_reverter import (
     GermlineWindows,
     RecordReverter,
     template_length,
+    with_mate_cigar,
 )
 from genoscrub.report import InputError
 from genoscrub.revert import ClipRule, clip_differs, revert_match_run
@@ -395,7 +396,7 @@ class BlockReverter:
                     continue
                 if mate is not None:
                     template_length = self._template_length(mate_fields, kept, mate, position, length, length)
-                    kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
+                    kept = with_mate_cigar(kept, mate)
             new_sequence, reverted = revert_match_run(position, sequence, bases, read_windows)
             if reverted:
                 counts["reads_changed"] += 1
@@ -576,7 +577,7 @@ class BlockReverter:
                     )
                     if template_length is not None:
                         head = with_template_length(table, row, head, template_length)
-                kept = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept]
+                kept = with_mate_cigar(kept, mate)
             results[row] = b"\t".join([head, *kept])
         return results
 

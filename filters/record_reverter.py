@@ -238,9 +238,9 @@ class RecordReverter:
             return None
         if mate == MATE_UNKNOWN:
             report.add("mate_cigar_tags_removed")
-            kept_tags = [tag for tag in kept_tags if not tag.startswith(b"MC:")]
+            kept_tags = [tag for tag in kept_tags if tag[:3] not in (b"MC:", *PAIR_JUNCTION_TAGS)]
         elif mate is not None:
-            kept_tags = [b"MC:Z:" + mate if tag.startswith(b"MC:") else tag for tag in kept_tags]
+            kept_tags = with_mate_cigar(kept_tags, mate)
         if flag & 4:
             self._mask_unplaced(fields)
             return join(fields, kept_tags)
@@ -523,9 +523,27 @@ def make_single(fields: list[bytes]) -> None:
     fields[6], fields[7], fields[8] = b"*", b"0", b"0"
 
 
+PAIR_JUNCTION_TAGS = (b"jI:", b"jM:")
+"""STAR's junctions of the pair, written in both mates' records: the mate's skips are among them,
+so they go with the mate's CIGAR as read (``aux_values.agrees_with_alignment`` holds ``jI`` to
+the record's CIGAR and its ``MC``; the audit too)."""
+
+
 def without_mate_tags(tags: list[bytes]) -> list[bytes]:
-    """Tags without MC and MQ, which describe a mate that is no longer in the output."""
-    return [tag for tag in tags if tag[:3] not in (b"MC:", b"MQ:")]
+    """Tags without MC and MQ, which describe a mate that is no longer in the output, and without
+    the pair's junctions (``PAIR_JUNCTION_TAGS``)."""
+    return [tag for tag in tags if tag[:3] not in (b"MC:", b"MQ:", *PAIR_JUNCTION_TAGS)]
+
+
+def with_mate_cigar(tags: list[bytes], mate_cigar: bytes) -> list[bytes]:
+    """Tags with ``MC`` rewritten to the mate's new CIGAR; where it changes, without the pair's
+    junctions (``PAIR_JUNCTION_TAGS``): they would name the mate's skips as they were."""
+    changed = any(tag.startswith(b"MC:") and tag[5:] != mate_cigar for tag in tags)
+    return [
+        b"MC:Z:" + mate_cigar if tag.startswith(b"MC:") else tag
+        for tag in tags
+        if not (changed and tag[:3] in PAIR_JUNCTION_TAGS)
+    ]
 
 
 def join(fields: list[bytes], tags: list[bytes]) -> bytes:

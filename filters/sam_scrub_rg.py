@@ -501,7 +501,7 @@ class RecordScrubber:
                 else:
                     dropped[report_name(name)] += 1
             if values:
-                verdicts = self.policy.valid_record_values(values, fields[9], fields[5], self.value_references)
+                verdicts = self.policy.valid_record_values(values, fields[9], fields[5], self.value_references, fields)
                 for place, (tag_name_bytes, _, _), verdict in zip(places, values, verdicts, strict=True):
                     if not verdict:
                         kept[place] = None

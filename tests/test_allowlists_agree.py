@@ -16,6 +16,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from genoscrub import audit_allowlist, aux_tags, large_numbers, sam_header, vcf_scrub_header
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
@@ -166,13 +167,13 @@ VALUES_HEADER = (
 REFERENCES = {b"chr1": 100000, b"chr2": 5000}
 BARCODE = "ACGT-TTGA"
 EXAMPLES = {
-    "CC": "chr2", "CG": "I,30", "MC": "75M1D75M", "OC": "30M", "cg": "10M2I18M", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
+    "CC": "chr2", "MC": "75M1D75M", "OC": "30M", "cg": "10M2I18M", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
     "OA": "chr1,100,-,30M,0,;*,0,+,*,0,;", "XA": "chr1,-900,30M,2;chr2,+1,15M1I14M,3;", "XB": "chr1,+5,30M,1,25,60;",
     "TS": "+", "OQ": "#" * 30, "U2": "5" * 30, "BQ": "@" * 30, "BD": "N" * 30, "BI": "N" * 30, "E2": "ACGTN" * 6, "R2": "acgtn=.",
     "Q2": "IIIIIII", "CS": "T0123.", "CQ": "IIIIII", "MM": "C+m,0,2;A-a?,1;", "ML": "C,255,0,128", "MI": "12/A", "RX": BARCODE,
     "QX": "IIII IIII", "OX": BARCODE, "BZ": "IIII IIII", "CB": "ACGTACGT-1", "CR": BARCODE, "CY": "IIII IIII", "UB": "ACGTAC",
     "UR": BARCODE, "UY": "IIII IIII", "XS": "+", "XT": "U", "YT": "CP", "YF": "NS", "tp": "P", "ts": "-", "cs": ":10*ag:5-ac:4+t:10",
-    "de": "0.0123", "dv": "1", "jM": "c,-1", "jI": "i,-1", "ch": "1", "vA": "C,1,2", "vG": "i,100,200", "GX": "ENSG00000139618.5",
+    "de": "0.0123", "dv": "1", "jM": "c,-1", "jI": "i,-1", "ch": "1", "vA": "C,1,2", "vG": "i,105,120", "GX": "ENSG00000139618.5",
     "DT": "SQ", "RG": READ_GROUP,
 }  # fmt: skip
 """A value of each tag that is not a number: what its tools write."""
@@ -193,7 +194,8 @@ def scrubber_keeps(tags: list[tuple[str, str, str]]) -> list[bool]:
     """sam-scrub-rg's decision on each tag of one record (its one-record path)."""
     policy = aux_tags.TagPolicy()
     encoded = [(tag.encode(), kind.encode(), value.encode()) for tag, kind, value in tags]
-    valid = policy.valid_record_values(encoded, SEQ.encode(), CIGAR.encode(), REFERENCES)
+    columns = record_line(1, []).encode().split(b"\t")
+    valid = policy.valid_record_values(encoded, SEQ.encode(), CIGAR.encode(), REFERENCES, columns)
     decided = [policy.decide(tag, kind) for tag, kind, _ in encoded]
     return [status == aux_tags.REWRITE_RG or (status == aux_tags.KEEP and ok) for status, ok in zip(decided, valid, strict=True)]
 
@@ -288,6 +290,53 @@ def test_values_sam_scrub_rg_keeps_the_audit_accepts(
         kept = scrubber_keeps(tags)
         assert len(flags) == len(tags)
         assert not [tag for tag, keep, flag in zip(tags, kept, flags, strict=True) if keep and flag]
+
+
+ALIGNED_CIGARS = ["30M", "10M200N20M", "5M20N5M100N20M", "2S28M", "*"]
+MATES = [("=", "500", "10M50N20M"), ("=", "500", None), ("chr2", "500", "10M50N20M"), ("*", "0", None), ("=", "500", "30M")]
+ALIGNMENT_VALUES = st.one_of(
+    st.sampled_from(["i,-1", "i,110,309", "i,105,124,225,324", "i,510,559", "i,110,309,510,559", "i,510,559,110,309", "I,110,309",
+                     "i,75,73,77,74,73,72,79,79,78", "C,75,73", "i,110,308", "i,100,129", "i,500,529", "i", "i,99", "i,130,510"]),
+    st.lists(st.integers(-1, 700), max_size=4).map(lambda numbers: "i" + "".join(f",{number}" for number in numbers)),
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(ALIGNED_CIGARS), st.sampled_from(MATES), st.sampled_from(["jI", "vG", "CG"]),
+                               ALIGNMENT_VALUES), min_size=1, max_size=6))  # fmt: skip
+def test_alignment_tied_tags_get_one_answer(rows: list[tuple[str, tuple[str, str, str | None], str, str]],
+                                            tmp_path_factory: pytest.TempPathFactory) -> None:  # fmt: skip
+    """STAR's ``jI`` and ``vG``, held to the record's alignment and its mate's (``MC`` from
+    PNEXT), and ``CG``: sam-scrub-rg keeps a value exactly when the audit, reading the BAM by its
+    own code, accepts it (a ``CG`` beside a CIGAR that is not htslib's placeholder, never)."""
+    lines = []
+    for number, (cigar, (rnext, pnext, mate_cigar), tag, value) in enumerate(rows, start=1):
+        seq = "A" * 30 if cigar != "*" else "*"
+        fields = [f"READ{number}", "65", "chr1", "100" if cigar != "*" else "0", "60", cigar, rnext, pnext, "0", seq, "*"]
+        tags = [f"RG:Z:{READ_GROUP}", f"{tag}:B:{value}"] + ([f"MC:Z:{mate_cigar}"] if mate_cigar else [])
+        lines.append("\t".join(fields + tags))
+    try:
+        text = VALUES_HEADER + "".join(line + "\n" for line in lines)
+        data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("tied"))
+    except (ValueError, OSError):
+        return
+    block = RecordBlock.read(data, walked)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    records, codes, types, starts, ends = walked.tags
+    off = checks.off_grammar(block, records, codes, types, starts, ends)
+    allowed = np.array([(chr(code >> 8) + chr(code & 0xFF)) in audit_allowlist.AUX_TAGS for code in codes.tolist()])
+    accepted = allowed & ~off
+    policy = aux_tags.TagPolicy()
+    for row, line in enumerate(lines):
+        columns = line.encode().split(b"\t")
+        fields_of_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
+        kept_tags = [tag for tag in fields_of_tags if policy.decide(tag[0], tag[1]) == aux_tags.KEEP]
+        valid = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
+        verdicts = dict(zip([name for name, _, _ in kept_tags], valid, strict=True))
+        for index in np.flatnonzero(records == row).tolist():
+            name = bytes([int(codes[index]) >> 8, int(codes[index]) & 0xFF])
+            if name in (b"jI", b"vG", b"CG"):
+                assert bool(accepted[index]) == verdicts.get(name, False), (line, name)
 
 
 PLANTED_VCF_SHAPES = (

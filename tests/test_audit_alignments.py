@@ -103,7 +103,13 @@ def test_a_read_of_more_than_65535_cigar_operations_is_read_from_cg(tmp_path: Pa
     with gzip.open(path) as stream:
         assert b"CGBI" in stream.read()  # stored as the placeholder and CG, as every BAM writer stores it
     for pure in (False, True):
-        assert germline_keys(audited(path, tmp_path, pure)) == {f"chr1:{site + 1}": 1}
+        found = audited(path, tmp_path, pure)
+        assert germline_keys(found) == {f"chr1:{site + 1}": 1}
+        assert "aux tag CG" not in found["metadata"].get("by_key", {})  # htslib's CG is the CIGAR to a reader, not a tag
+    cigar_tag = tmp_path / "cg.sam"  # beside a CIGAR of its own, a CG is free numbers (KIMJ as I numbers here)
+    cigar_tag.write_text(f"@SQ\tSN:chr1\tLN:{len(reference)}\nREAD1\t0\tchr1\t100\t60\t4M\t*\t0\t0\tACGT\tIIII\tCG:B:I,75,73,77,74\n")
+    pysam.view("-b", "-o", str(tmp_path / "cg.bam"), str(cigar_tag), catch_stdout=False)
+    assert audited(tmp_path / "cg.bam", tmp_path)["metadata"]["by_key"] == {"aux tag CG": 1}
     sam = tmp_path / "long.sam"
     sam.write_text(str(pysam.view("-h", str(path))))
     report = tmp_path / "report.json"

@@ -898,7 +898,8 @@ def test_a_germline_deletion_written_as_a_skip_is_filled_and_no_mate_is_left_unp
     a reference pair does. A skip with one edge in the window and the other far past it (the
     deletion beside an intron) removes the read and its mate, which learns it from MC: an
     unpaired mate would be left only at the carriers' fragments. ``reads_out`` counts what is
-    written. Both paths alike."""
+    written. STAR's ``jI`` and ``jM`` in the mate, the junctions of the pair, go with the MC
+    rewritten: they named the skip. Both paths alike."""
     rng = random.Random(8)
     genome = "".join(rng.choice("ACGT") for _ in range(2000))
     reference = tmp_path / "ref.fa"
@@ -917,7 +918,8 @@ def test_a_germline_deletion_written_as_a_skip_is_filled_and_no_mate_is_left_unp
     lines = ["@SQ\tSN:chr1\tLN:2000"]
     for name, (cigar, sequence) in pairs.items():
         lines.append(f"{name}\t99\tchr1\t951\t60\t{cigar}\t=\t1151\t300\t{sequence}\t{'I' * 100}\tMC:Z:100M")
-        lines.append(f"{name}\t147\tchr1\t1151\t60\t100M\t=\t951\t-300\t{mate}\t{'I' * 100}\tMC:Z:{cigar}")
+        junctions = "jI:B:i,1001,1030\tjM:B:c,1" if name == "carrier" else "jI:B:i,-1\tjM:B:c,-1"  # STAR: the pair's, in both mates
+        lines.append(f"{name}\t147\tchr1\t1151\t60\t100M\t=\t951\t-300\t{mate}\t{'I' * 100}\tMC:Z:{cigar}\t{junctions}")
     (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
     outputs = set()
     for one_by_one in ("0", "1"):
@@ -936,7 +938,9 @@ def test_a_germline_deletion_written_as_a_skip_is_filled_and_no_mate_is_left_unp
         ("carrier", "99", "100M", "300"), ("carrier", "147", "100M", "-300"),
         ("reference", "99", "100M", "300"), ("reference", "147", "100M", "-300"),
     ]  # fmt: skip
-    assert records[0][9] == records[2][9] == genome[950:1050] and records[1][11:] == records[3][11:] == ["MC:Z:100M"]
+    assert records[0][9] == records[2][9] == genome[950:1050]
+    # the carrier's mate loses the pair's junctions with the MC they were read from: they named the deletion
+    assert records[1][11:] == ["MC:Z:100M"] and records[3][11:] == ["MC:Z:100M", "jI:B:i,-1", "jM:B:c,-1"]
 
 
 def two_spellings_revert(tmp_path: Path, contigs: list[str], vcf_lines: list[tuple[str, int]], one_by_one: bool) -> dict[str, bytes]:
