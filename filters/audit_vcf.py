@@ -301,6 +301,11 @@ def block_end(info: bytes) -> int:
     return max(ends, default=0)
 
 
+TWO_NAMES = "population file holds the contig under two names"
+"""A population check's reason where the file has records of the record's contig under two of its
+names (``chrM`` and ``MT``): vcf-drop-rare stops on such a file, so a delivery has not been judged by it."""
+
+
 class PopulationFrequencies:
     """Allele frequencies from a tabix-indexed population VCF (``--af-key``), read with htslib
     in step with the audited file: a window of records around the current position."""
@@ -318,8 +323,11 @@ class PopulationFrequencies:
         if self.variants.index is None:
             raise InputError("the population file has no index (tabix -p vcf, or bcftools index)", path)
         self.contigs: dict[str, int | None] = {str(name): contig.length for name, contig in self.variants.header.contigs.items()}
-        for name in self.variants.index:
-            self.contigs.setdefault(str(name), None)
+        self.with_records = frozenset(str(name) for name in self.variants.index)
+        """The contigs the index holds records of: of the names the file gives a contig (a header
+        may declare ``chrM`` and ``MT`` and hold records under one), the one to read."""
+        for name in self.with_records:
+            self.contigs.setdefault(name, None)
         self.contig: str | None = None
         self.records: Iterator[pysam.VariantRecord] = iter(())
         self.window: list[tuple[int, bytes, list[bytes], list[float | None]]] = []
@@ -643,8 +651,11 @@ class VcfAudit:
                 self.search_record(fields, where)
             alts = alt.split(b",") if alt != b"." else []
             if checks.population is not None and self.population_names is not None:
-                other = self.population_names.get(contig)
-                if other is not None:
+                read_under = [name for name in self.population_names.every(contig) if name in checks.population.with_records]
+                other = read_under[0] if read_under else None
+                if len(read_under) > 1:  # vcf-drop-rare stops on such a file: which name's frequencies hold is not known
+                    reasons = [TWO_NAMES] if any(alt not in NO_ALLELE for alt in alts) else []
+                elif other is not None:
                     reasons = checks.population.judge(other, pos - 1, ref, alts, block_end(info))
                 else:  # a contig the population does not cover: every allele is unknown there
                     reasons = ["allele absent from the population"] if any(alt not in NO_ALLELE for alt in alts) else []

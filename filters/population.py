@@ -42,7 +42,7 @@ from genoscrub.alleles import (  # noqa: F401 - normalised, SEQUENCE_ALLELE: re-
     text_snv_parts,
     trimmed_alleles,
 )
-from genoscrub.contigs import ContigMap, conventional_names
+from genoscrub.contigs import ContigMap, names_in
 from genoscrub.fields import (
     COMMA,
     MAX_POS,
@@ -453,10 +453,20 @@ class PopulationJoin:
         self._reset(self._population_name(chrom))
 
     def _population_name(self, chrom: str) -> str | None:
-        name = self.contig_map.get(chrom)
-        if name is None and chrom not in self.contig_map.to_other:
-            name = next((n for n in [chrom, *conventional_names(chrom)] if n in self.population_contigs), None)
-        return name if name in self.indexed else None
+        """The population contig whose records give ``chrom``'s frequencies: of the names the file
+        gives it (``contig_map``, or its spellings for a CHROM no ##contig line declares), the one
+        with records. A file with records under two of them (``chrM`` and ``MT``) stops the
+        command: read from one, an allele listed rare under the other would count as missing,
+        which the somatic settings (``--keep-missing``) keep."""
+        names = self.contig_map.to_others.get(chrom) if chrom in self.contig_map.to_other else names_in(chrom, self.population_contigs)
+        with_records = [name for name in names or [] if name in self.indexed]
+        if len(with_records) > 1:
+            raise InputError(
+                f"the population file has records of one contig under {len(with_records)} names ({', '.join(with_records)}): "
+                "their frequencies would be read from one of them; rename its contigs (bcftools annotate --rename-chrs)",
+                self.path,
+            )
+        return with_records[0] if with_records else None
 
     def allele_frequencies(self, chrom: str, positions: list[int], refs: list[str], alts: list[str]) -> np.ndarray:
         """The population frequency of each allele (NaN: not in the population), as float64.

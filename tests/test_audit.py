@@ -1442,6 +1442,28 @@ def test_vcf_lists_naming_one_contig_two_ways(tmp_path: Path, declared: bool) ->
     assert regions["count"] == 4 and sorted(key.split()[-1] for key in regions["by_key"]) == ["A", "B", "C", "D"], regions
 
 
+def test_population_file_naming_a_contig_two_ways(tmp_path: Path) -> None:
+    """A population file declaring ``chrM`` and ``MT`` with records under ``MT``: a ``chrM`` record
+    is judged by them (common: no finding; rare: a finding), where reading the empty ``chrM``
+    found every allele absent; records under both names are a finding of every record there,
+    as vcf-drop-rare stops on such a file."""
+    info = '##INFO=<ID=AF,Number=A,Type=Float,Description="x">\n'
+    contigs = "##contig=<ID=chrM,length=16569>\n##contig=<ID=MT,length=16569>\n"
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    for name, records in (("one", "MT\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n"),
+                          ("both", "chrM\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n")):  # fmt: skip
+        (tmp_path / f"{name}.vcf").write_text("##fileformat=VCFv4.2\n" + info + contigs + columns + records)
+        pysam.tabix_index(str(tmp_path / f"{name}.vcf"), preset="vcf", force=True)
+    calls = "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n" + columns
+    (tmp_path / "calls.vcf").write_text(calls + "chrM\t60\t.\tA\tG\t.\tPASS\t.\nchrM\t73\t.\tA\tG\t.\tPASS\t.\n")
+    _, report = audit("--population", "one.vcf.gz", "--af-key", "AF", "calls.vcf", cwd=tmp_path)
+    found = report["files"][0]["findings"]["population"]  # type: ignore[index]
+    assert found["by_key"] == {"allele rarer than 0.01": 1}, found
+    _, report = audit("--population", "both.vcf.gz", "--af-key", "AF", "calls.vcf", cwd=tmp_path)
+    found = report["files"][0]["findings"]["population"]  # type: ignore[index]
+    assert found["by_key"] == {"population file holds the contig under two names": 2}, found
+
+
 def test_germline_in_vcf_finds_the_private_germline_call_vcf_drop_rare_kept(simulated: Path, tmp_path: Path) -> None:
     """The red-team case as the workflow ran it: the somatic VCF of the old settings holds
     germline alleles (bcftools isec counts them); the audit finds each, and none in the output

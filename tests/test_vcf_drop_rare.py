@@ -341,6 +341,28 @@ def test_population_file_with_a_csi_index(tmp_path: Path) -> None:
     join.close()
 
 
+@pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
+def test_a_population_file_naming_a_contig_two_ways(tmp_path: Path, declared: bool) -> None:
+    """The population's records of the mitochondrion under ``MT``, its header declaring ``chrM``
+    too: a ``chrM`` call is looked up under ``MT``, where its rare allele is (read under
+    ``chrM``, it was missing, and the somatic settings keep a missing allele). Records under
+    both names stop the command: whichever it read, the other's alleles would be missing."""
+    info = '##INFO=<ID=AF,Number=A,Type=Float,Description="x">\n'
+    contigs = "##contig=<ID=chrM,length=16569>\n##contig=<ID=MT,length=16569>\n"
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    for name, records in (("one", "MT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n"),
+                          ("both", "chrM\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n")):  # fmt: skip
+        (tmp_path / f"{name}.vcf").write_text("##fileformat=VCFv4.2\n" + info + contigs + columns + records)
+        pysam.tabix_index(str(tmp_path / f"{name}.vcf"), preset="vcf", force=True)
+    calls = "##fileformat=VCFv4.2\n" + info + ("##contig=<ID=chrM,length=16569>\n" if declared else "") + columns
+    calls += "chrM\t73\t.\tA\tG\t.\tPASS\t.\n"
+    somatic = ["--af-key", "AF", "--keep-missing"]
+    status, out, err = invoke("--population", str(tmp_path / "one.vcf.gz"), *somatic, input=calls.encode())
+    assert status == 0 and sites(out) == [], err  # rare under MT: dropped
+    status, out, err = invoke("--population", str(tmp_path / "both.vcf.gz"), *somatic, input=calls.encode())
+    assert status == 1 and b"under 2 names" in err and len(err.splitlines()) == 1, err
+
+
 def test_population_join_checks_the_genome_before_any_record(simulated: Path) -> None:
     with pytest.raises(InputError, match="another genome build"):
         PopulationJoin(str(simulated / "population.vcf.gz"), "AF_eas", {"chr1": 248956422})
