@@ -440,7 +440,7 @@ class TagPolicy:
             if rule.tie == AS_LONG_AS_SEQ:
                 ok &= spans.ends - spans.starts == spans.seq_lengths
             elif rule.tie in ALIGNMENT_TIES:
-                ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines)
+                ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines, rule_ids)
             elif rule.partner_code >= 0:
                 partners = np.flatnonzero(layout.codes == rule.partner_code)
                 partners = partners[valid[partners] & (rule_ids[partners] > 0)]
@@ -450,10 +450,13 @@ class TagPolicy:
         return valid
 
 
-def alignments_agree(tie: Tie, data: np.ndarray, text: bytes, layout: TagLayout, spans: Spans, lines: np.ndarray) -> np.ndarray:
+def alignments_agree(
+    tie: Tie, data: np.ndarray, text: bytes, layout: TagLayout, spans: Spans, lines: np.ndarray, rule_ids: np.ndarray
+) -> np.ndarray:
     """``agrees_with_alignment`` of a block's ``jI`` or ``vG`` values (``spans``, on ``lines``), with
-    each line's ``MC`` where it has one. STAR gives every read a ``jI``, most of them ``i,-1``:
-    those are settled at once, the rest one by one."""
+    each line's ``MC`` where it keeps one (``rule_ids`` above 0: kept, not a later copy of a tag,
+    not removed by ``--drop-tag``; the one-record path sees only those). STAR gives every read a
+    ``jI``, most of them ``i,-1``: those are settled at once, the rest one by one."""
     ok = np.zeros(len(lines), dtype=bool)
     remaining = np.arange(len(lines))
     if tie == CIGAR_INTRONS and len(lines):
@@ -463,7 +466,7 @@ def alignments_agree(tie: Tie, data: np.ndarray, text: bytes, layout: TagLayout,
     if not len(remaining):
         return ok
     columns = [layout.column(index) for index in (2, POS_COLUMN, CIGAR_COLUMN, 6, 7)]
-    mate_tags = np.flatnonzero(layout.codes == MATE_CIGAR_CODE)
+    mate_tags = np.flatnonzero((layout.codes == MATE_CIGAR_CODE) & (rule_ids > 0))
     mate_lines = layout.tag_lines()[mate_tags]
     once = np.bincount(mate_lines, minlength=len(layout.line_starts)) == 1
     mate_cigar = {

@@ -873,3 +873,35 @@ def test_a_hit_on_another_spelling_of_a_header_contig_is_kept(one_by_one: str, m
     _, records = header_and_records(scrub_in_process(header + body))
     kept = [line.split(b"\t")[11:] for line in records]
     assert kept == [[values[0]], [values[1]], [], []]
+
+
+@pytest.mark.parametrize(
+    ("tags", "options"),
+    [
+        ("MC:Z:10M75N10M\tjI:B:i,1210,1284", ["--drop-tag", "MC"]),
+        ("MC:Z:10M75N10M\tvG:B:i,1250", ["--drop-tag", "MC"]),
+        ("MC:i:5\tMC:Z:10M75N10M\tjI:B:i,1210,1284", []),  # the MC:Z is a second copy of MC: it goes first
+    ],
+)
+def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
+    tags: str, options: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team 6 F4: ``jI``/``vG`` naming the mate's skip or place are tied to the ``MC`` the
+    record keeps; one the command removes (``--drop-tag MC``, a later copy) ties them to nothing,
+    on the bulk path as on the one-record path, and the audit accepts what is written."""
+    sequence = "ACGT" * 25 + "A"
+    header = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:20000\n@RG\tID:x\tSM:S1\n"
+    (tmp_path / "in.sam").write_text(header + f"q\t1\tchr1\t1000\t60\t101M\t=\t1200\t0\t{sequence}\t{'I' * 101}\tRG:Z:x\t{tags}\n")
+    outputs = []
+    for one_by_one in ("", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        result = run_command("sam-scrub-rg", "-q", *options, str(tmp_path / "in.sam"))
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    record = outputs[0].decode().splitlines()[-1].split("\t")
+    assert not any(field.startswith(("jI:", "vG:")) for field in record[11:])
+    (tmp_path / "out.sam").write_bytes(outputs[0])
+    run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(tmp_path / "out.sam"))
+    metadata = json.loads((tmp_path / "audit.json").read_text())["files"][0]["findings"]["metadata"]
+    assert not [key for key in metadata.get("by_key", {}) if " jI" in key or " vG" in key], metadata
