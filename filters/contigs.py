@@ -12,7 +12,9 @@ exit 0 — the worst failure this project can have. So:
 - an input contig that matches no name of the other file but has the length of one of its
   chromosomes (``NC_000001.11``, GRCh38's chr1 under its RefSeq name), or a RefSeq
   chromosome name matching nothing, is an error: its records would pass unchecked while
-  the other file has rules for that chromosome under another name;
+  the other file has rules for that chromosome under another name; so is such a name in the
+  other file (a germline list's mitochondrion as ``NC_012920.1``, ``J01415.2`` or ``rCRS``,
+  or PLINK's ``26`` beside an input's ``chrM``): its sites or regions would be read nowhere;
 - so is an input contig that matches nothing and has the length of a contig of the other
   file that matches nothing either, whatever their names: the same genome spelled in a way
   no convention here knows (GRCh38's alternate loci as UCSC and Ensembl name them);
@@ -57,6 +59,10 @@ HG19_SCAFFOLD = re.compile(r"chr(?:[1-9]|1[0-9]|2[0-2]|X|Y|Un)_gl([0-9]{6})(?:_r
 """hg19's name of a GRCh37 scaffold, lower case and without its version (always 1):
 ``chr1_gl000191_random`` and ``chrUn_gl000211`` are ``GL000191.1`` and ``GL000211.1``. hg19's
 haplotypes (``chr6_apd_hap1``) carry no accession: only the length rule finds them."""
+MITOCHONDRIAL_ACCESSIONS = frozenset({"J01415.2", "J01415", "rCRS", "NC_012920", "NC_001807"})
+"""Other names of the human mitochondrion (the revised Cambridge Reference Sequence as GenBank and
+mtDNA callers name it; RefSeq's without its version): like a RefSeq chromosome name, one that
+matches nothing is the chromosome under another name, not another contig."""
 GENBANK_SCAFFOLD = re.compile(r"([A-Z]{1,6}[0-9]{5,})\.([0-9]+)")
 NUMBERED = {"23": "X", "24": "Y", "26": "MT"}
 """PLINK's numeric chromosome codes of the sex chromosomes and the mitochondrion."""
@@ -255,6 +261,25 @@ class ContigMap:
                 raise OtherSpelling(
                     f"a contig of the input has a RefSeq chromosome name that matches no contig of the {other_label}: "
                     "rename the input's contigs (bcftools annotate --rename-chrs, samtools reheader)",
+                    other_path,
+                )
+        if not input_contigs:
+            return
+        for name in other_contigs:
+            if name in matched:
+                continue
+            if REFSEQ_CHROMOSOME.fullmatch(name) or name in MITOCHONDRIAL_ACCESSIONS:
+                raise OtherSpelling(
+                    f"a contig of the {other_label} is a chromosome's accession (RefSeq, GenBank, rCRS) that matches no contig of "
+                    f"the input: its sites would be read nowhere; rename the {other_label}'s contigs (bcftools annotate --rename-chrs)",
+                    other_path,
+                )
+            bare = _bare(name)
+            if bare in NUMBERED and _spells_with_letters(input_contigs, bare):
+                raise OtherSpelling(
+                    f"a contig of the {other_label} is PLINK's number for {NUMBERED[bare]} ({bare}) and matches no contig of the "
+                    f"input, which names {NUMBERED[bare]} with letters: its sites would be read nowhere; rename the "
+                    f"{other_label}'s contigs (bcftools annotate --rename-chrs)",
                     other_path,
                 )
 

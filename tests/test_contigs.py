@@ -325,6 +325,35 @@ def test_the_germline_commands_stop_alike_on_a_spelling_they_cannot_join(
     assert names["other"] not in said and list_names["other"] not in said.replace("PLINK's XY (25)", "")
 
 
+@pytest.mark.parametrize("accession", ["NC_012920.1", "J01415.2", "rCRS"])
+def test_a_list_naming_the_mitochondrion_by_an_accession_stops_every_germline_command(tmp_path: Path, accession: str) -> None:
+    """Red team 6 F2: a germline list without ``##contig`` lengths naming the mitochondrion as a
+    RefSeq-named reference or an mtDNA caller does, beside a ``chrM`` input: its sites matched no
+    contig and were read nowhere (the reads kept the mtDNA allele, and the audit passed them). Every
+    command stops with one message instead."""
+    write_germline_case(tmp_path, {"one": "chr1", "other": "chrM"}, {"one": "chr1", "other": accession}, lengths=False)
+    decided = germline_decisions(tmp_path)
+    assert len({str(outcome).replace("variant file", "germline list") for outcome in decided.values()}) == 1, decided
+    outcome = decided["vcf-drop-rare"]
+    assert isinstance(outcome, tuple)
+    status, said = outcome
+    assert status == 1 and "a chromosome's accession" in said and accession not in said.replace("(RefSeq, GenBank, rCRS)", "")
+
+
+def test_plink_numbers_beside_lettered_names_are_refused() -> None:
+    """Red team 6 F6: a list naming the mitochondrion ``chrM`` and ``26`` (PLINK's number: a PLINK
+    export joined with an mtDNA caller's calls) was read under ``chrM`` only; the input names it
+    with letters, so ``26`` can only be it: a contig the join cannot place, refused. A genome of
+    more chromosomes (``chr26`` in the input) joins ``26`` as its chromosome 26."""
+    with pytest.raises(OtherSpelling, match="PLINK's number for MT"):
+        ContigMap({"chr1": None, "chrM": None}, {"chr1": None, "chrM": None, "26": None}, "germline list", "list.vcf")
+    with pytest.raises(OtherSpelling, match="PLINK's number for X"):
+        ContigMap({"chr1": None, "chrX": None}, {"chr1": None, "chrX": None, "23": None}, "region list", "r.bed")
+    assert ContigMap({"chr26": None, "chrM": None}, {"26": None, "chrM": None}, "germline list", "list.vcf").to_others == {
+        "chr26": ["26"], "chrM": ["chrM"]
+    }
+
+
 def test_no_corpus_file_is_refused_beside_its_reference(corpus: Path) -> None:
     """The shared corpus's alignment and VCF files beside the references they were made on
     (MANIFEST's matched_reference), and beside themselves renamed: no spelling refusal. (Its
