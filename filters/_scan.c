@@ -956,6 +956,8 @@ alt_place_candidate(const unsigned char *p, const unsigned char *end)
     return 0;
 }
 
+static int month_date_candidate(const unsigned char *p, const unsigned char *end);
+
 static int
 id_candidate(const unsigned char *p, const unsigned char *end, int kind)
 {
@@ -967,6 +969,8 @@ id_candidate(const unsigned char *p, const unsigned char *end, int kind)
         return 1;
     if (kind == ID_ALT && (*p == ':' || end[-1] == ':'))
         return 1;
+    if (month_date_candidate(p, end))
+        return 1;
     for (const unsigned char *q = p; q < end; q++) {
         if (!id_byte(*q, kind) || *q == '%')
             return 1;
@@ -976,6 +980,85 @@ id_candidate(const unsigned char *p, const unsigned char *end, int kind)
             if (digit_run(q, end).digits >= 7 || date_like(q, end))
                 return 1;
         }
+    }
+    return 0;
+}
+
+static int
+is_alpha(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static int
+is_alnum(unsigned char c)
+{
+    return is_digit(c) || is_alpha(c);
+}
+
+static const char *const MONTH_NAMES[12] = {"january", "february", "march",     "april",   "may",      "june",
+                                            "july",    "august",   "september", "october", "november", "december"};
+
+/* Whether [q, end) starts with a name of a month (its three letters, "sept", or its whole name, in
+ * any case) that no letter follows. */
+static const unsigned char MONTH_LENGTHS[12] = {7, 8, 5, 5, 3, 4, 4, 6, 9, 7, 8, 8};
+static const unsigned char MONTH_INITIAL[256] = {['j'] = 1, ['f'] = 1, ['m'] = 1, ['a'] = 1, ['s'] = 1, ['o'] = 1, ['n'] = 1, ['d'] = 1};
+
+static int
+month_name_at(const unsigned char *q, const unsigned char *end)
+{
+    if (end - q < 3 || !MONTH_INITIAL[*q | 0x20])
+        return 0;
+    for (int month = 0; month < 12; month++) {
+        const char *name = MONTH_NAMES[month];
+        if ((q[0] | 0x20) != (unsigned char)name[0] || (q[1] | 0x20) != (unsigned char)name[1])
+            continue;
+        const Py_ssize_t length = MONTH_LENGTHS[month];
+        Py_ssize_t same = 0;
+        while (same < length && q + same < end && (q[same] | 0x20) == (unsigned char)name[same])
+            same++;
+        if (same >= 3 && (same == 3 || same == length || (month == 8 && same == 4))
+            && !(q + same < end && is_alpha(q[same])))
+            return 1;
+    }
+    return 0;
+}
+
+/* Where a date with a month's name may start (record_values.MONTH_DATE, a superset): a day of one
+ * or two digits, perhaps a separator, then a month's name; or a month's name, perhaps a separator,
+ * then a digit. q starts an alphanumeric token. */
+static int
+month_date_at(const unsigned char *q, const unsigned char *end)
+{
+    const unsigned char *r = q;
+    if (is_digit(*q)) {
+        while (r < end && is_digit(*r) && r - q < 3)
+            r++;
+        if (r - q > 2)
+            return 0;
+        if (r < end && strchr("-/._ ", *r) != NULL && *r != '\0')
+            r++;
+        return r < end && month_name_at(r, end);
+    }
+    if (!month_name_at(q, end))
+        return 0;
+    while (r < end && is_alpha(*r))
+        r++;
+    if (r < end && strchr("-/._ ", *r) != NULL && *r != '\0')
+        r++;
+    return r < end && is_digit(*r);
+}
+
+/* Whether a date with a month's name may start in [p, end) (a token's first byte, not after a letter or digit). */
+static int
+month_date_candidate(const unsigned char *p, const unsigned char *end)
+{
+    int after_alnum = 0;
+    for (const unsigned char *q = p; q < end; q++) {
+        const int alnum = is_alnum(*q);
+        if (alnum && !after_alnum && month_date_at(q, end))
+            return 1;
+        after_alnum = alnum;
     }
     return 0;
 }
@@ -1092,6 +1175,8 @@ exponent_candidate(const unsigned char *p, const unsigned char *q, const unsigne
 static int
 value_candidate(const unsigned char *p, const unsigned char *end, uint64_t public_numbers, const Prefixes *prefixes)
 {
+    if (month_date_candidate(p, end))
+        return 1;
     int slashes = 0, subfield = 0;
     for (const unsigned char *q = p; q < end; q++) {
         const unsigned char c = *q;

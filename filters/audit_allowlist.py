@@ -181,7 +181,20 @@ of early Illumina files). Any other byte is text put where the bases belong."""
 
 VCF_NUMBER = r"[0-9]+|[ARG.]"
 SEVEN_DIGITS = r"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6}"  # seven digits or more: an RRN, a phone or record number, a date
+MONTH_NAMES = [
+    "jan", "january", "feb", "february", "mar", "march", "apr", "april", "may", "jun", "june", "jul", "july", "aug", "august",
+    "sep", "sept", "september", "oct", "october", "nov", "november", "dec", "december",
+]  # fmt: skip
+MONTH = "(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + ")"
+DATE_WITH_MONTH_NAME = (
+    r"(?i:(?<![A-Za-z0-9])(?:[0-9]{1,2}[-/._ ]?" + MONTH + r"[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 29OCT2023, 1 Jan 1990
+    r"|[0-9]{1,2}[-/._ ]" + MONTH + r"[-/._ ][0-9]{2}"  # 29-OCT-23 (Oracle's DD-MON-RR)
+    r"|" + MONTH + r"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4})(?![0-9]))"  # Oct 29 2023, October 29th, 2023
+)
+"""A date written with an English month name and both a day and a year (LIMS and Oracle exports):
+``Oct2020``, a release, is none."""
 WRITTEN_PERSONAL = (
+    DATE_WITH_MONTH_NAME + "|"
     r"(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
     r"|&#(?:[0-9]+|[xX][0-9A-Fa-f]+);"  # the same as an HTML character reference
     r"|(?<![0-9])[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990. 01. 01., 2023_10_29

@@ -282,6 +282,30 @@ DIGIT_GROUPS = [
 """A number listed without its separators, and where a Korean system puts them."""
 NUMBER_DIGITS = 7
 """A number listed with a leading 0 (a phone number) is also searched without it, when as long as this."""
+LISTED_DATE = re.compile(rb"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
+MONTH_NAMES = (
+    (b"jan", b"january"), (b"feb", b"february"), (b"mar", b"march"), (b"apr", b"april"), (b"may",), (b"jun", b"june"),
+    (b"jul", b"july"), (b"aug", b"august"), (b"sep", b"sept", b"september"), (b"oct", b"october"), (b"nov", b"november"),
+    (b"dec", b"december"),
+)  # fmt: skip
+
+
+def dates_with_month_names(number: bytes) -> set[bytes]:
+    """A listed date (``19900101``, ``1990-01-01``: its digits) as LIMS and Oracle exports write it
+    with the month's name (lower case, as the search folds text): ``01-jan-1990``, ``1jan1990``,
+    ``jan 1, 1990``, ``01-jan-90`` (Oracle's DD-MON-RR), each separator a writer puts there."""
+    if not LISTED_DATE.fullmatch(number):
+        return set()
+    year, names, day = number[:4], MONTH_NAMES[int(number[4:6]) - 1], number[6:]
+    forms: set[bytes] = set()
+    for name in names:
+        for written_day in {day, day.lstrip(b"0")}:
+            for separator in (b"-", b" ", b"/", b".", b"_", b""):
+                forms.add(written_day + separator + name + separator + year)
+                forms.add(name + separator + written_day + separator + year)
+            forms.add(name + b" " + written_day + b", " + year)
+            forms.update(written_day + separator + name + separator + year[2:] for separator in (b"-", b" ", b"/", b"."))
+    return forms
 
 
 ESCAPED_SEPARATOR = re.compile(rb"[\s_.:/,;=-]")
@@ -328,6 +352,7 @@ def spellings(text: bytes) -> list[bytes]:
             groups = [text[end - length : end] for end, length in zip(ends, lengths, strict=True)]
             forms.update(separator.join(groups) for separator in (b"-", b".", b" ", b"_", b"/", b","))
     number = SEPARATORS.sub(b"", text)
+    forms.update(dates_with_month_names(number))
     if number.isdigit() and number.startswith(b"0") and len(number.lstrip(b"0")) >= NUMBER_DIGITS:
         forms.add(number.lstrip(b"0"))  # stored as a number, a phone number loses its leading 0
     for separated in [text, *forms]:

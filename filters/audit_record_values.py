@@ -49,7 +49,14 @@ from collections.abc import Iterable
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import LARGE_NUMBER_FAMILY, LARGE_NUMBER_KEYS, PERSONAL_NUMBERS, PLACE_IN_TEXT
+from genoscrub.audit_allowlist import (
+    DATE_WITH_MONTH_NAME,
+    LARGE_NUMBER_FAMILY,
+    LARGE_NUMBER_KEYS,
+    MONTH_NAMES,
+    PERSONAL_NUMBERS,
+    PLACE_IN_TEXT,
+)
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import contig_holds_personal, decoded_forms, printable
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
@@ -73,6 +80,7 @@ SHAPES = re.compile(
     rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}"  # day or month first,
     rb"|[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}"  # day first with a four-digit year (01.01.1990);
     rb"|0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4})(?![0-9])"  # V8: a phone number with blanks or dots
+    + rb"|" + DATE_WITH_MONTH_NAME.encode()  # V9: a date with a month's name, 29-OCT-2023
 )
 """Every shape of the value rule but numbers (V6, ``holds_number``)."""
 NOT_ASCII = re.compile(rb"[\x80-\xff]")
@@ -170,14 +178,15 @@ RARE_IN_BLOCK = (
     (b"\\", re.compile(rb"\\")),
     (b"~", re.compile(rb"~")),
     (b"&#", re.compile(rb"&#")),
-    (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46]5)")),
+    (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa])")),
 )
 """Shapes of the value rule made of bytes most VCFs never hold (V2 to V5): a block is searched
 for each only when its first byte occurs in it at all. With ``%``: V2, and an escape whose
 decoding may make a shape the written text lacks (before a digit, ``/``, ``~`` or a blank: a
-separator of a number, date or phone number, ``1990. 01%2e 01``, or a delimiter before a path; an encoded digit, ``#``, ``%``,
-``&``, ``/``, ``@``, ``\\``, ``~``, ``e`` or ``E``: an exponent, ``1%65+06``). Written, the public shapes are not read through an escape
-(a contig or an accession before a number), so no other escape hides a shape."""
+separator of a number, date or phone number, ``1990. 01%2e 01``, or a delimiter before a path; an
+encoded digit, ``#``, ``%``, ``&``, ``/``, ``@``, ``\\``, ``~``, or a letter: an exponent's ``e``,
+``1%65+06``, a month's name). Written, the public shapes are not read through an escape (a
+contig or an accession before a number), so no other escape hides a shape."""
 SLASH_IN_BLOCK = re.compile(rb"/(?:(?<=[|,&:=() ]/)|[^|,&:=() \t\n/]*/)")
 """V5's ``/`` in a block: one starting a token after a delimiter, or two in one token (a
 genotype's ``0/1`` is neither). Tab-led tokens are a sample's first value (``FormatState``)."""
@@ -189,6 +198,28 @@ A translation table to 0 and 1: ``bytes.translate`` maps a block through it at m
 
 INFO_COLUMN = 7
 """The INFO column's index: a ``:`` there may separate a date's parts (``scan.date_junctions``)."""
+
+
+MONTH_STARTS = tuple(name.encode() for name in MONTH_NAMES if len(name) == 3)
+MONTH_IN_TEXT = re.compile(b"|".join(MONTH_STARTS))
+DIGIT = re.compile(rb"[0-9]")
+MONTH_DATE_NEAR = re.compile(DATE_WITH_MONTH_NAME.encode())
+"""V9 itself, looked for only around a month's letters beside a digit (``MARCHF5`` is none)."""
+
+
+def month_names_by_digits(block: bytes) -> list[int]:
+    """Offsets of a month's three letters with a digit just before them (``29-OCT``) or soon after
+    (``Oct 29``): where a V9 date may stand. Most blocks hold no month's letters at all, found by
+    twelve byte searches of the block in lower case."""
+    lowered = block.lower()
+    if not any(month in lowered for month in MONTH_STARTS):
+        return []
+    return [
+        found.start()
+        for found in MONTH_IN_TEXT.finditer(lowered)
+        if (DIGIT.search(lowered, max(0, found.start() - 2), found.start()) or DIGIT.search(lowered, found.end(), found.end() + 12))
+        and MONTH_DATE_NEAR.search(lowered, max(0, found.start() - 3), found.end() + 20)
+    ]
 
 
 def numbers_and_dates(block: bytes) -> np.ndarray:
@@ -432,6 +463,7 @@ class RecordValues:
             if first in block:
                 hits.extend(found.start() for found in pattern.finditer(block))
         hits.extend(found.start() for found in SLASH_IN_BLOCK.finditer(block))
+        hits.extend(month_names_by_digits(block))
         found = np.concatenate((numbers_and_dates(block), scan.date_junctions(block, INFO_COLUMN)))
         if not hits and not len(found):
             return set()

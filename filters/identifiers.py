@@ -76,6 +76,19 @@ DAY_FIRST = rb"[0-9]{1,2}[. _:][0-9]{1,2}[. _:][0-9]{4}"
 """A day-first date with a four-digit year, by dots, blanks, ``_`` or ``:`` (``01.01.1990``)."""
 PHONE = rb"0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4}"
 """A phone number written with blanks or dots (``02 1234 5678``, ``010.1234.5678``)."""
+MONTHS = (
+    rb"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"
+    rb"|nov(?:ember)?|dec(?:ember)?)"
+)
+MONTH_DATE = (
+    rb"(?i:(?<![A-Za-z0-9])(?:"
+    + rb"[0-9]{1,2}[-/._ ]?" + MONTHS + rb"[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 29OCT2023, 01 Jan 1990
+    + rb"|[0-9]{1,2}[-/._ ]" + MONTHS + rb"[-/._ ][0-9]{2}"  # 29-OCT-23: Oracle's DD-MON-RR
+    + rb"|" + MONTHS + rb"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4}"  # Oct 29 2023, October 29th, 2023
+    + rb")(?![0-9]))"
+)
+"""A date written with an English month name, as LIMS and Oracle exports write them; day and
+year both there (``Oct2020``, a release, is none)."""
 PERSONAL = re.compile(
     rb"(?:"
     + rb"[\x80-\xff]+"  # not ASCII: a name in Hangul (UTF-8) or any other script
@@ -88,6 +101,7 @@ PERSONAL = re.compile(
     + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
     + rb"|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990 (not 4.2.10: a version)
     + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])"  # 02 1234 5678, 010.1234.5678
+    + rb"|" + MONTH_DATE  # 29-OCT-2023, Jan 1 1990
     + rb")"
 )
 """Numbers and scripts that carry personal data in a hospital's text (see the module)."""

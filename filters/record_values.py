@@ -75,7 +75,16 @@ from dataclasses import dataclass
 import numpy as np
 from genoscrub import scan
 from genoscrub.fields import FLOAT_TEXT
-from genoscrub.identifiers import DAY_FIRST, PATHS, PERSONAL, PHONE, YEAR_FIRST_SEPARATOR, percent_decodings, personal_contig
+from genoscrub.identifiers import (
+    DAY_FIRST,
+    MONTH_DATE,
+    PATHS,
+    PERSONAL,
+    PHONE,
+    YEAR_FIRST_SEPARATOR,
+    percent_decodings,
+    personal_contig,
+)
 from genoscrub.large_numbers import holds_large_numbers
 from genoscrub.vcf import RecordBlock
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
@@ -89,14 +98,16 @@ VALUE_SHAPES = re.compile(
     rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # a path: / or ~ starting a token, or two / in one
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}"
     rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}|" + DAY_FIRST + rb"|" + PHONE + rb")(?![0-9])"  # a date, a phone number
-    rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
+    + rb"|" + MONTH_DATE  # a date with a month name: 29-OCT-2023
+    + rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
-PERCENT_CANDIDATE = re.compile(rb"%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46]5)")
+PERCENT_CANDIDATE = re.compile(rb"%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa])")
 """An escape whose decoding may make a shape of the value rule the written text lacks: one before
 a digit, ``/``, ``~`` or a blank (a separator of a number, date or phone number, or a delimiter
 before a path: ``DOB%3A19900101``, ``1990%2D01%2D01``, ``1990. 01%2e 01``, ``x%3A/home``), an encoded digit, ``#``, ``%``,
-``&``, ``/``, ``@``, ``\\``, ``~``, or ``e`` and ``E`` (an exponent: ``1%65+06``). Written, a shape is broken by an escape where it lies (a
+``&``, ``/``, ``@``, ``\\``, ``~``, or a letter (an exponent's ``e``, ``1%65+06``; a month's name,
+``29-%4FCT-2023``). Written, a shape is broken by an escape where it lies (a
 contig or an accession before a number is not read through one), so no other escape hides one;
 non-ASCII escapes are a shape as written. The records of a block holding one are read one by one."""
 EXPONENT = re.compile(rb"(?<![A-Za-z0-9.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE]\+?[0-9]+")

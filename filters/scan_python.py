@@ -1050,6 +1050,52 @@ def _date_like(text: bytes, at: int, end: int) -> bool:
     return False
 
 
+_MONTH_NAMES = (b"january", b"february", b"march", b"april", b"may", b"june", b"july", b"august", b"september", b"october",
+                b"november", b"december")  # fmt: skip
+_ALPHA = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_ALNUM = _ALPHA | _DIGITS
+
+
+def _month_name_at(text: bytes, at: int, end: int) -> bool:
+    """A month's name from ``at`` (three letters, ``sept`` or the whole name, any case), no letter after it."""
+    for month, name in enumerate(_MONTH_NAMES):
+        same = 0
+        while same < len(name) and at + same < end and text[at + same] | 0x20 == name[same]:
+            same += 1
+        if same >= 3 and (same in (3, len(name)) or (month == 8 and same == 4)) and not (at + same < end and text[at + same] in _ALPHA):
+            return True
+    return False
+
+
+def _month_date_at(text: bytes, at: int, end: int) -> bool:
+    """Where a date with a month's name may start (``record_values.MONTH_DATE``, a superset): a day
+    of one or two digits, perhaps a separator, a month's name; or a month's name, perhaps a
+    separator, a digit."""
+    after = at
+    if text[at] in _DIGITS:
+        while after < end and text[after] in _DIGITS and after - at < 3:
+            after += 1
+        if after - at > 2:
+            return False
+        if after < end and text[after] in b"-/._ ":
+            after += 1
+        return after < end and _month_name_at(text, after, end)
+    if not _month_name_at(text, at, end):
+        return False
+    while after < end and text[after] in _ALPHA:
+        after += 1
+    if after < end and text[after] in b"-/._ ":
+        after += 1
+    return after < end and text[after] in _DIGITS
+
+
+def _month_date_candidate(text: bytes, start: int, end: int) -> bool:
+    """Whether a date with a month's name may start in ``text[start:end]`` (at a token's first byte)."""
+    return any(
+        text[at] in _ALNUM and (at == start or text[at - 1] not in _ALNUM) and _month_date_at(text, at, end) for at in range(start, end)
+    )
+
+
 _ALT_SCHEME = re.compile(rb"(?i:file|https?|s?ftp|smb|s3|gs):")
 
 
@@ -1062,6 +1108,8 @@ def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
         return True
     if kind == "alt" and (b"." in text[start:end] or _ALT_SCHEME.search(text, start, end)):
         return True  # a host name or IP address (a dot), or a scheme without slashes: identifiers.PATHS decides
+    if _month_date_candidate(text, start, end):
+        return True
     allowed = _ID_BYTES[kind]
     for at in range(start, end):
         byte = text[at]
@@ -1110,6 +1158,8 @@ def _exponent_candidate(text: bytes, start: int, at: int, end: int) -> bool:
 
 
 def _value_candidate(text: bytes, start: int, end: int, public_numbers: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:
+    if _month_date_candidate(text, start, end):
+        return True
     slashes, subfield, at = 0, 0, start
     while at < end:
         byte = text[at]

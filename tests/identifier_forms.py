@@ -19,6 +19,8 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "birth-date": ("1990-01-01", ("1990-01-01",)),
     "birth-date-compact": ("19900101", ("19900101",)),
     "birth-date-dots": ("1990.01.01", ("1990.01.01",)),
+    "birth-date-month-name": ("01-JAN-1990", ("01-JAN-1990",)),  # Oracle's DD-MON-YYYY, as LIMS export it
+    "collection-date-month-name": ("29OCT2023", ("29OCT2023",)),
     "phone": ("010-1234-5678", ("1234-5678",)),
     "email": ("kimjh@snuh.org", ("kimjh", "snuh")),
     "windows-path": ("C:\\Users\\kimjh\\", ("kimjh",)),

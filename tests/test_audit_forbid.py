@@ -55,6 +55,12 @@ def found_lines(forbid: Path, text: str) -> list[int]:
         (("20231029",), "2023 - 10 - 29"),
         (("900101-1234567",), "900101:1234567"),
         (("010-1234-5678",), "010/1234/5678"),
+        (("20231029",), "COLL=29-OCT-2023"),  # a listed date with its month's name, as LIMS and Oracle write it
+        (("20231029",), "29oct2023"),
+        (("2023-10-29",), "Oct 29, 2023"),
+        (("19900101",), "born 1 January 1990"),
+        (("19900101",), "DOB=01-JAN-90"),  # Oracle's DD-MON-RR
+        (("19900101",), "jan_01_1990"),
     ],
 )
 def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import pytest
 from genoscrub import audit_vcf
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_record_values import INFO_COLUMN, KIND, id_fails, value_holds_identifier
+from genoscrub.record_values import RecordValues
 from genoscrub.scan_python import in_column
 from genoscrub.streams import line_blocks
 from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
@@ -130,26 +131,35 @@ def test_every_form_fails_the_value_rule_and_the_id_rule(form: str) -> None:
         assert id_fails(value, grammar)
 
 
+SCRUBBER_RULE = RecordValues(frozenset(), frozenset(), frozenset({b"chr1"}))
+"""vcf-scrub-header's value rule (``record_values``), beside the audit's: the two give one answer."""
+
+
 @pytest.mark.parametrize(
     "value",
     ["19900101", "MRN:12345678", "900101-1234567", "010-1234-5678", "H-2023-000123", "PT_12345678", "chr2:12345678",
      "1234570-1234567", "0123456-0123457", "12345678-123456789", "1990.1.1", "01/01/1990", "x=/home/kim", "a|~kim", "a/b/c",
-     "%C3%A9", "&#x44;", "kim@lab", "s3://x", "1234567a"],
+     "%C3%A9", "&#x44;", "kim@lab", "s3://x", "1234567a", "29-OCT-2023", "29OCT2023", "01-Jan-90", "1 January 1990",
+     "Oct 29 2023", "October 29th, 2023", "born_29_oct_2023", "SEP-1-2023"],
 )  # fmt: skip
 def test_the_contracts_failing_shapes_are_identifiers(value: str) -> None:
     assert value_holds_identifier(value.encode(), frozenset({b"chr1"}))
+    assert SCRUBBER_RULE.holds_identifier(value.encode(), b"NOTE")  # the scrubber's rule, its own code
 
 
 @pytest.mark.parametrize(
     "value",
     ["rs76717221", "ENSG00000227232", "LOC100506134", "0.0001997", "c.1234567A>G", "1234567-1234570", "16050036_A_C",
      "1-55516888-G-GA", "chr1:12345678", "chr1_12345678", "NM_001009931", "XP_011544380.1", "GCA_000001405", "p.Ser12%3D",
-     "R/W", "Cgg/Tgg", "1/4", "MRN12345678", "lab/x.bam", "seq01.hospital.local"],
+     "R/W", "Cgg/Tgg", "1/4", "MRN12345678", "lab/x.bam", "seq01.hospital.local", "gnomAD_Oct2020", "1000g2015aug_all",
+     "MARCH5", "SEPTIN9", "dbSNP_Jan_2021", "Dec1", "novel_12"],
 )  # fmt: skip
 def test_the_contracts_public_shapes_and_documented_limits_pass(value: str) -> None:
     """Public annotation shapes pass; so do the documented limits (a number written onto a word,
-    one relative path, a host name): the scrubber keeps them, so the audit must not flag them."""
+    one relative path, a host name) and a month without a day (a release): the scrubber keeps
+    them, so the audit must not flag them."""
     assert not value_holds_identifier(value.encode(), frozenset({b"chr1"}))
+    assert not SCRUBBER_RULE.holds_identifier(value.encode(), b"NOTE")
 
 
 def test_geneinfo_may_hold_numbers_but_not_other_shapes() -> None:
