@@ -332,6 +332,26 @@ def decoded_matches(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> lis
     return []
 
 
+REFERENCE_PERSONAL = re.compile(
+    rb"[^\x21-\x7e]|[/\\@]"  # text outside printable ASCII; a path, a URL, an e-mail address
+    + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
+    + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"
+    + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])|" + MONTH_DATE
+    + rb"|(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 19900101: a date
+    + rb"|(?<![0-9])[0-9]{6}-?[0-9]{7}(?![0-9])"  # 900101-1234567: a registration number
+    + rb"|(?<![0-9])01[016789]-?[0-9]{3,4}-?[0-9]{4}(?![0-9])"  # 010-1234-5678: a mobile number
+)
+"""What a reference (``@SQ SN``) name never holds: ``personal_contig`` less a bare run of seven
+digits or more, which assemblers number their contigs with (``contig_000000008``)."""
+
+
+def personal_reference_name(name: bytes) -> bool:
+    """Whether an ``@SQ`` name holds a path, an address, text outside ASCII, a date or a
+    registration or phone number (``REFERENCE_PERSONAL``), its public accessions set aside, as
+    written or percent-decoded: ``asm_KIM_19900101_ctg1``, ``/home/kimjh/ctg2``."""
+    return any(REFERENCE_PERSONAL.search(PUBLIC_ACCESSION.sub(b"A", form)) is not None for form in (name, *percent_decodings(name)))
+
+
 def personal_contig(identifier: bytes) -> bool:
     """Whether a contig ID holds a path, an address, a URL, text outside ASCII or a number or date
     shape of ``HEADER_PERSONAL``, once its public accession tokens (``PUBLIC_ACCESSION``) are set aside:

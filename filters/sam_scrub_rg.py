@@ -77,6 +77,7 @@ from genoscrub.cli import (
 )
 from genoscrub.contigs import conventional_names
 from genoscrub.fields import distinct_spans
+from genoscrub.identifiers import personal_reference_name
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms, SampleMissing
 from genoscrub.report import InputError, Report, UsageError
@@ -203,6 +204,14 @@ class HeaderScrubber:
     def scrub(self, lines: list[bytes]) -> bytes:
         """The new header as one chunk, ending with genoscrub's own @PG line."""
         header = parse_header(lines, self.path)
+        for reference in header.of_type(b"SQ"):  # copied into every record's RNAME: refused, never rewritten here
+            if personal_reference_name(reference.fields[b"SN"]):
+                raise InputError(
+                    "@SQ SN holds a path, an address or personal data: rename the reference (samtools reheader; "
+                    "for SAM text, its RNAME and RNEXT too)",
+                    self.path,
+                    reference.number,
+                )
         self.references = {line.fields[b"SN"]: int(line.fields[b"LN"]) for line in header.of_type(b"SQ")}
         for read_group in header.of_type(b"RG"):
             self.scrub_read_group(read_group)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.identifiers import personal_reference_name
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
 from genoscrub.sam_scrub_rg import (
@@ -335,7 +336,12 @@ def test_corpus_file_scrubbed_and_parses(corpus: Path, name: str, tmp_path: Path
         pytest.skip("samtools cannot decode this file either")
     out = scrub_or_error(original)
     if isinstance(out, InputError):
-        # the only refusal of a file samtools reads: an RG:Z naming no @RG line
+        # the refusals of a file samtools reads: an RG:Z naming no @RG line, and an @SQ name holding
+        # a path or an address (hts-specs' name of every character the grammar allows: / and @)
+        if out.message.startswith("@SQ SN holds"):
+            names = [field[3:] for line in original.splitlines() if line.startswith(b"@SQ") for field in line.split(b"\t")]
+            assert any(personal_reference_name(name) for name in names if name)
+            return
         assert out.message == "RG:Z names a read group with no @RG header line"
         assert undeclared_read_group(original)
         return
@@ -905,3 +911,34 @@ def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
     run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(tmp_path / "out.sam"))
     metadata = json.loads((tmp_path / "audit.json").read_text())["files"][0]["findings"]["metadata"]
     assert not [key for key in metadata.get("by_key", {}) if " jI" in key or " vG" in key], metadata
+
+
+@pytest.mark.parametrize(
+    ("name", "refused"),
+    [
+        ("asm_KIM_19900101_ctg1", True),  # a date of birth in an assembly's contig names
+        ("/home/jihoon/denovo/ctg2", True),  # a path
+        ("ctg%2Fhome%2Fkimjh", True),  # the same percent-encoded
+        ("S_29-OCT-2023_ctg", True),  # a date with a month's name
+        ("patient_900101-1234567", True),  # a registration number
+        ("contig_000000008", False),  # assemblers number contigs: a bare run of digits is no date
+        ("chrUn_JTFH01000001v1_decoy", False),
+        ("HLA-DRB1*15:01:01:01", False),
+        ("NC_000001.11", False),
+        ("chr6_GL000251v2_alt", False),
+    ],
+)
+def test_a_reference_name_holding_personal_data_is_refused_and_found(name: str, refused: bool, tmp_path: Path) -> None:
+    """Red team 6 F5: an @SQ name is copied into every record's RNAME, so sam-scrub-rg cannot drop
+    it; one holding a path, an address or personal data stops the command, naming the header line
+    (samtools reheader renames a BAM's references), and the audit finds it. The assemblies' and
+    assemblers' names pass both."""
+    sam = tmp_path / "in.sam"
+    sam.write_text(f"@HD\tVN:1.6\n@SQ\tSN:{name}\tLN:1000\nREAD1\t0\t{name}\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\n")
+    result = run_command("sam-scrub-rg", "-q", str(sam))
+    assert (result.returncode == 1) is refused, result.stderr
+    if refused:
+        assert len(result.stderr.splitlines()) == 1 and b":2: @SQ SN holds" in result.stderr and name.encode() not in result.stderr
+    run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(sam))
+    metadata = json.loads((tmp_path / "audit.json").read_text())["files"][0]["findings"]["metadata"]
+    assert ("reference name (holds personal data)" in metadata.get("by_key", {})) is refused, metadata
