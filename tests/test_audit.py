@@ -1447,13 +1447,10 @@ def test_population_file_naming_a_contig_two_ways(tmp_path: Path) -> None:
     is judged by them (common: no finding; rare: a finding), where reading the empty ``chrM``
     found every allele absent; records under both names are a finding of every record there,
     as vcf-drop-rare stops on such a file."""
-    info = '##INFO=<ID=AF,Number=A,Type=Float,Description="x">\n'
-    contigs = "##contig=<ID=chrM,length=16569>\n##contig=<ID=MT,length=16569>\n"
+    from tests.test_vcf_drop_rare import mitochondrial_populations
+
+    mitochondrial_populations(tmp_path)
     columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-    for name, records in (("one", "MT\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n"),
-                          ("both", "chrM\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n")):  # fmt: skip
-        (tmp_path / f"{name}.vcf").write_text("##fileformat=VCFv4.2\n" + info + contigs + columns + records)
-        pysam.tabix_index(str(tmp_path / f"{name}.vcf"), preset="vcf", force=True)
     calls = "##fileformat=VCFv4.2\n##contig=<ID=chrM,length=16569>\n" + columns
     (tmp_path / "calls.vcf").write_text(calls + "chrM\t60\t.\tA\tG\t.\tPASS\t.\nchrM\t73\t.\tA\tG\t.\tPASS\t.\n")
     _, report = audit("--population", "one.vcf.gz", "--af-key", "AF", "calls.vcf", cwd=tmp_path)

@@ -341,19 +341,27 @@ def test_population_file_with_a_csi_index(tmp_path: Path) -> None:
     join.close()
 
 
+def mitochondrial_populations(folder: Path) -> None:
+    """``one.vcf.gz`` and ``both.vcf.gz``: a population declaring ``chrM`` and ``MT``, its records
+    under ``MT`` only (common at 60, rare at 73), or under both names."""
+    info = '##INFO=<ID=AF,Number=A,Type=Float,Description="x">\n'
+    contigs = "##contig=<ID=chrM,length=16569>\n##contig=<ID=MT,length=16569>\n"
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    for name, records in (("one", "MT\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n"),
+                          ("both", "chrM\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n")):  # fmt: skip
+        (folder / f"{name}.vcf").write_text("##fileformat=VCFv4.2\n" + info + contigs + columns + records)
+        pysam.tabix_index(str(folder / f"{name}.vcf"), preset="vcf", force=True)
+
+
 @pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
 def test_a_population_file_naming_a_contig_two_ways(tmp_path: Path, declared: bool) -> None:
     """The population's records of the mitochondrion under ``MT``, its header declaring ``chrM``
     too: a ``chrM`` call is looked up under ``MT``, where its rare allele is (read under
     ``chrM``, it was missing, and the somatic settings keep a missing allele). Records under
     both names stop the command: whichever it read, the other's alleles would be missing."""
+    mitochondrial_populations(tmp_path)
     info = '##INFO=<ID=AF,Number=A,Type=Float,Description="x">\n'
-    contigs = "##contig=<ID=chrM,length=16569>\n##contig=<ID=MT,length=16569>\n"
     columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-    for name, records in (("one", "MT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n"),
-                          ("both", "chrM\t60\t.\tA\tG\t.\t.\tAF=0.5\nMT\t73\t.\tA\tG\t.\t.\tAF=0.0001\n")):  # fmt: skip
-        (tmp_path / f"{name}.vcf").write_text("##fileformat=VCFv4.2\n" + info + contigs + columns + records)
-        pysam.tabix_index(str(tmp_path / f"{name}.vcf"), preset="vcf", force=True)
     calls = "##fileformat=VCFv4.2\n" + info + ("##contig=<ID=chrM,length=16569>\n" if declared else "") + columns
     calls += "chrM\t73\t.\tA\tG\t.\tPASS\t.\n"
     somatic = ["--af-key", "AF", "--keep-missing"]
