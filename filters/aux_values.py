@@ -649,9 +649,9 @@ class Tie:
     space exactly where the partner has a ``-``: QX and RX, SAMtags, Barcodes) or
     ``calls`` (an array with one number for each modification call of the kept, valid
     ``partner`` tag, given once: ML and MM, SAMtags, Base modifications), ``introns``
-    (STAR's ``jI``: the 1-based first and last reference base of each skip of the CIGAR,
-    read from POS, or ``-1`` for a CIGAR without one) or ``span`` (STAR's ``vG``: positions
-    within the reference bases the read is aligned to, POS to its end, in order). A tie to a
+    (STAR's ``jI``: ``-1``, or the 1-based first and last reference base of skips of the
+    record's CIGAR or of its mate's, ``MC`` from PNEXT) or ``span`` (STAR's ``vG``: positions
+    within the record's alignment or its mate's, in order; ``agrees_with_alignment``). A tie to a
     partner tag is what keeps a value from outliving what gives it a meaning: ``ML``
     without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI`` and
     ``vG`` as free numbers (``jI:B:i,75,73,77,...``), and a tie to the alignment leaves them
