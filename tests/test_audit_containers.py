@@ -18,6 +18,7 @@ import shutil
 import struct
 import subprocess
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -574,12 +575,13 @@ def slice_header_bytes(fields: dict[str, Any]) -> bytes:
     return out + itf8_bytes(fields["embedded"]) + fields["md5"] + fields["tail"]
 
 
-def samtools_cram(alignments: Path, folder: Path, output: str) -> Path:
-    """A CRAM written by samtools from the clean BAM, ``-o output`` as given (in ``folder``), its @SQ
-    UR (the reference's path, which samtools adds and the audit finds) taken out in place."""
-    reference = str(alignments / "ref.fa")
-    subprocess.run(["samtools", "view", "--no-PG", "-C", "-T", reference, "-o", output, str(alignments / "clean.bam")],
-                   cwd=folder, check=True)  # fmt: skip
+def samtools_cram(alignments: Path, folder: Path, output: str, reference: Path | None = None, options: Sequence[str] = ()) -> Path:
+    """A CRAM written by samtools from the clean BAM against ``reference`` (the clean one's by
+    default) with ``options``, ``-o output`` as given (in ``folder``), its @SQ UR (the reference's
+    path, which samtools adds and the audit finds) taken out in place."""
+    fasta = str(reference or alignments / "ref.fa")
+    command = ["samtools", "view", "--no-PG", "-C", "-T", fasta, *options, "-o", output, str(alignments / "clean.bam")]
+    subprocess.run(command, cwd=folder, check=True)
     header = subprocess.run(["samtools", "view", "-H", "--no-PG", str(alignments / "clean.bam")], capture_output=True, check=True).stdout
     (folder / "header.sam").write_bytes(header)
     reheader = ["samtools", "reheader", "--no-PG", "-i", str(folder / "header.sam"), output]
@@ -734,13 +736,7 @@ def embedded_cram(alignments: Path, folder: Path, reference: Path, output: str) 
     gzip blocks (those the audit reads), its @SQ UR taken out."""
     settings = ("embed_ref=1", "use_rans=0", "use_lzma=0", "use_bzip2=0")
     options = [option for setting in settings for option in ("--output-fmt-option", setting)]
-    command = ["samtools", "view", "--no-PG", "-C", "-T", str(reference), *options, "-o", output, str(alignments / "clean.bam")]
-    subprocess.run(command, cwd=folder, check=True)
-    header = subprocess.run(["samtools", "view", "-H", "--no-PG", str(alignments / "clean.bam")], capture_output=True, check=True).stdout
-    (folder / "header.sam").write_bytes(header)
-    reheader = ["samtools", "reheader", "--no-PG", "-i", str(folder / "header.sam"), output]
-    subprocess.run(reheader, cwd=folder, check=True, capture_output=True)
-    return folder / output
+    return samtools_cram(alignments, folder, output, reference, options)
 
 
 def test_an_embedded_reference_holding_other_bases_than_the_reference_is_found(alignments: Path, tmp_path: Path) -> None:

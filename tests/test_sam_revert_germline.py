@@ -630,12 +630,7 @@ def test_tags_naming_germline_sites_or_copying_bases_go_from_every_record_and_th
     site. They go from every record, as minimap2's cs and ds, bwa's XA and XB and a supplementary
     alignment's SA (a germline deletion in another alignment's CIGAR), OP, and the mate's score
     (YS, nM) do; genoscrub-audit --germline finds each in the input and none in the output."""
-    reference = tmp_path / "ref.fa"
-    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
-    pysam.faidx(str(reference))
-    sites = tmp_path / "sites.vcf"
-    sites.write_bytes(b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                      b"chr1\t95\t.\t%c\tT\t.\t.\t.\n" % REFERENCE[94])  # fmt: skip
+    reference, sites = reference_and_site_at_95(tmp_path)
     # XA: bwa's alternative hits, XB: bwa mem -u's with scores, here each with a 2-base deletion at the site
     tags = {"vA": "B:c,1", "vG": "B:i,30", "vW": "i:1", "cs": "Z::10", "ds": "Z::10", "XA": "Z:chr1,+90,5M2D5M,2;",
             "XB": "Z:chr1,+90,5M2D5M,2,-6,60;", "SA": "Z:chr1,90,+,5M2D5M,60,2;", "OP": "i:93", "YS": "i:-6", "nM": "i:1"}  # fmt: skip
@@ -943,6 +938,17 @@ def test_a_germline_deletion_written_as_a_skip_is_filled_and_no_mate_is_left_unp
     assert records[1][11:] == ["MC:Z:100M"] and records[3][11:] == ["MC:Z:100M", "jI:B:i,-1", "jM:B:c,-1"]
 
 
+def reference_and_site_at_95(folder: Path) -> tuple[Path, Path]:
+    """``ref.fa`` (chr1, REFERENCE, indexed) and ``sites.vcf``, a germline SNV at chr1:95."""
+    reference = folder / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    sites = folder / "sites.vcf"
+    sites.write_bytes(b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                      b"chr1\t95\t.\t%c\tT\t.\t.\t.\n" % REFERENCE[94])  # fmt: skip
+    return reference, sites
+
+
 def two_spellings_revert(tmp_path: Path, contigs: list[str], vcf_lines: list[tuple[str, int]], one_by_one: bool) -> dict[str, bytes]:
     """Reads carrying the ALT at every site of ``vcf_lines`` (contig, 1-based POS), one per input
     contig of ``contigs`` (all the same sequence, REFERENCE, named in the FASTA as the first
@@ -986,12 +992,7 @@ def test_the_audit_checks_a_contig_spelled_two_ways_under_each(tmp_path: Path) -
     """genoscrub-audit joins its germline list and its regions with every input contig that spells
     a list contig: reads of the ALT on ``chr1`` and on ``1`` (one header) are both findings, and so
     are their bases in a region (the reads on one spelling passed before)."""
-    reference = tmp_path / "ref.fa"
-    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
-    pysam.faidx(str(reference))
-    sites = tmp_path / "sites.vcf"
-    sites.write_bytes(b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=100>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-                      b"chr1\t95\t.\t%c\tT\t.\t.\t.\n" % REFERENCE[94])  # fmt: skip
+    reference, sites = reference_and_site_at_95(tmp_path)
     (tmp_path / "r.bed").write_text("chr1\t30\t40\n")
     read = bytearray(REFERENCE[20:100])
     read[74] = ord("T")
