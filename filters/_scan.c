@@ -999,13 +999,13 @@ is_alnum(unsigned char c)
 static const char *const MONTH_NAMES[12] = {"january", "february", "march",     "april",   "may",      "june",
                                             "july",    "august",   "september", "october", "november", "december"};
 
-/* Whether [q, end) starts with a name of a month (its three letters, "sept", or its whole name, in
- * any case) that no letter follows. */
+/* How long the name of a month (its three letters, "sept", or its whole name, in any case) that
+ * starts [q, end) is, no letter after it; 0 where none does. */
 static const unsigned char MONTH_LENGTHS[12] = {7, 8, 5, 5, 3, 4, 4, 6, 9, 7, 8, 8};
 static const unsigned char MONTH_INITIAL[256] = {['j'] = 1, ['f'] = 1, ['m'] = 1, ['a'] = 1, ['s'] = 1, ['o'] = 1, ['n'] = 1, ['d'] = 1};
 
-static int
-month_name_at(const unsigned char *q, const unsigned char *end)
+static Py_ssize_t
+month_name_length(const unsigned char *q, const unsigned char *end)
 {
     if (end - q < 3 || !MONTH_INITIAL[*q | 0x20])
         return 0;
@@ -1019,34 +1019,64 @@ month_name_at(const unsigned char *q, const unsigned char *end)
             same++;
         if (same >= 3 && (same == 3 || same == length || (month == 8 && same == 4))
             && !(q + same < end && is_alpha(q[same])))
-            return 1;
+            return same;
     }
     return 0;
 }
 
-/* Where a date with a month's name may start (record_values.MONTH_DATE, a superset): a day of one
- * or two digits, perhaps a separator, then a month's name; or a month's name, perhaps a separator,
- * then a digit. q starts an alphanumeric token. */
+/* One of the separators a date with a month's name may have between its parts, skipped. */
+static const unsigned char *
+after_date_separator(const unsigned char *r, const unsigned char *end)
+{
+    return r < end && (*r == '-' || *r == '/' || *r == '.' || *r == '_' || *r == ' ') ? r + 1 : r;
+}
+
+static Py_ssize_t
+digits_from(const unsigned char *r, const unsigned char *end)
+{
+    const unsigned char *q = r;
+    while (q < end && is_digit(*q))
+        q++;
+    return q - r;
+}
+
+/* Where a date with a month's name may start (identifiers.MONTH_DATE, a superset): a day of one
+ * or two digits, perhaps a separator, a month's name, perhaps a separator, two digits or more (the
+ * year); or a month's name, perhaps a separator, a day of one or two digits, perhaps "st", "nd",
+ * "rd" or "th", a comma and a separator, then four digits (or five digits or more straight after
+ * the month: a day and a year run together). A month's name beside a lone number (Dec1, a gene's
+ * alias) is none. q starts an alphanumeric token. */
 static int
 month_date_at(const unsigned char *q, const unsigned char *end)
 {
     const unsigned char *r = q;
     if (is_digit(*q)) {
-        while (r < end && is_digit(*r) && r - q < 3)
-            r++;
-        if (r - q > 2)
+        const Py_ssize_t day = digits_from(q, end);
+        if (day > 2)
             return 0;
-        if (r < end && strchr("-/._ ", *r) != NULL && *r != '\0')
-            r++;
-        return r < end && month_name_at(r, end);
+        r = after_date_separator(q + day, end);
+        const Py_ssize_t month = month_name_length(r, end);
+        return month > 0 && digits_from(after_date_separator(r + month, end), end) >= 2;
     }
-    if (!month_name_at(q, end))
+    const Py_ssize_t month = month_name_length(q, end);
+    if (month == 0)
         return 0;
-    while (r < end && is_alpha(*r))
+    r = after_date_separator(q + month, end);
+    const Py_ssize_t day = digits_from(r, end);
+    if (day >= 5)
+        return 1;
+    if (day == 0 || day > 2)
+        return 0;
+    r += day;
+    if (end - r >= 2) {
+        const unsigned char first = r[0] | 0x20, second = r[1] | 0x20;
+        if ((first == 's' && second == 't') || (first == 'n' && second == 'd') || (first == 'r' && second == 'd')
+            || (first == 't' && second == 'h'))
+            r += 2;
+    }
+    if (r < end && *r == ',')
         r++;
-    if (r < end && strchr("-/._ ", *r) != NULL && *r != '\0')
-        r++;
-    return r < end && is_digit(*r);
+    return digits_from(after_date_separator(r, end), end) >= 4;
 }
 
 /* Whether a date with a month's name may start in [p, end) (a token's first byte, not after a letter or digit). */

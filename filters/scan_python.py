@@ -1056,37 +1056,60 @@ _ALPHA = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 _ALNUM = _ALPHA | _DIGITS
 
 
-def _month_name_at(text: bytes, at: int, end: int) -> bool:
-    """A month's name from ``at`` (three letters, ``sept`` or the whole name, any case), no letter after it."""
+def _month_name_length(text: bytes, at: int, end: int) -> int:
+    """How long a month's name from ``at`` is (three letters, ``sept`` or the whole name, any case),
+    no letter after it; 0 where none starts there."""
     for month, name in enumerate(_MONTH_NAMES):
         same = 0
         while same < len(name) and at + same < end and text[at + same] | 0x20 == name[same]:
             same += 1
         if same >= 3 and (same in (3, len(name)) or (month == 8 and same == 4)) and not (at + same < end and text[at + same] in _ALPHA):
-            return True
-    return False
+            return same
+    return 0
+
+
+def _after_date_separator(text: bytes, at: int, end: int) -> int:
+    return at + 1 if at < end and text[at] in b"-/._ " else at
+
+
+def _digits_from(text: bytes, at: int, end: int) -> int:
+    after = at
+    while after < end and text[after] in _DIGITS:
+        after += 1
+    return after - at
+
+
+_ORDINALS = (b"st", b"nd", b"rd", b"th")
 
 
 def _month_date_at(text: bytes, at: int, end: int) -> bool:
-    """Where a date with a month's name may start (``record_values.MONTH_DATE``, a superset): a day
-    of one or two digits, perhaps a separator, a month's name; or a month's name, perhaps a
-    separator, a digit."""
-    after = at
+    """Where a date with a month's name may start (``identifiers.MONTH_DATE``, a superset): a day of
+    one or two digits, perhaps a separator, a month's name, perhaps a separator, two digits or more;
+    or a month's name, perhaps a separator, a day of one or two digits, perhaps an ordinal's
+    letters, a comma and a separator, four digits (five or more straight after the month). A
+    month's name beside a lone number (``Dec1``) is none."""
     if text[at] in _DIGITS:
-        while after < end and text[after] in _DIGITS and after - at < 3:
-            after += 1
-        if after - at > 2:
+        day = _digits_from(text, at, end)
+        if day > 2:
             return False
-        if after < end and text[after] in b"-/._ ":
-            after += 1
-        return after < end and _month_name_at(text, after, end)
-    if not _month_name_at(text, at, end):
+        after = _after_date_separator(text, at + day, end)
+        month = _month_name_length(text, after, end)
+        return month > 0 and _digits_from(text, _after_date_separator(text, after + month, end), end) >= 2
+    month = _month_name_length(text, at, end)
+    if month == 0:
         return False
-    while after < end and text[after] in _ALPHA:
+    after = _after_date_separator(text, at + month, end)
+    day = _digits_from(text, after, end)
+    if day >= 5:
+        return True
+    if day == 0 or day > 2:
+        return False
+    after += day
+    if end - after >= 2 and bytes(byte | 0x20 for byte in text[after : after + 2]) in _ORDINALS:
+        after += 2
+    if after < end and text[after] == 0x2C:
         after += 1
-    if after < end and text[after] in b"-/._ ":
-        after += 1
-    return after < end and text[after] in _DIGITS
+    return _digits_from(text, _after_date_separator(text, after, end), end) >= 4
 
 
 def _month_date_candidate(text: bytes, start: int, end: int) -> bool:
