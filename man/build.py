@@ -15,7 +15,6 @@ import datetime
 import importlib
 import re
 import sys
-import textwrap
 from pathlib import Path
 
 import typer.main
@@ -41,9 +40,49 @@ def line(text: str) -> str:
     return "\\&" + text if text[:1] in (".", "'") else text
 
 
+UNIT = re.compile(r"(?:\*\*.+?\*\*|`[^`]+`|\S)+")
+"""What a line is never broken within: a word, with the code and bold spans it holds whole
+(a span broken across two lines would reach roff with its backticks)."""
+LINE_BYTES = 79
+
+
+def line_bytes(text: str) -> int:
+    """How long mandoc takes a text line to be: a character outside ASCII counts as the escape it
+    reads it as (``\\[u0394]``)."""
+    escaped = line(text)
+    return len(escaped) + 7 * sum(1 for character in escaped if ord(character) > 127)
+
+
+def units(text: str) -> list[str]:
+    """The words of a paragraph, code and bold spans whole; a span too long for a line is cut
+    into its words, each a span of its own."""
+    found: list[str] = []
+    for unit in UNIT.findall(text):
+        span = re.fullmatch(r"(\W*)`([^`]+)`(\W*)", unit)
+        if span is None or line_bytes(unit) <= LINE_BYTES:
+            found.append(unit)
+            continue
+        before, inside, after = span.groups()
+        words = [f"`{word}`" for word in inside.split()]
+        words[0], words[-1] = before + words[0], words[-1] + after
+        found += words
+    return found
+
+
 def wrapped(text: str) -> list[str]:
-    """Text lines under 80 bytes once escaped (mandoc -Tlint style)."""
-    return [line(part) for part in textwrap.wrap(text, width=66, break_long_words=False, break_on_hyphens=False)]
+    """Text lines under 80 bytes once escaped (mandoc -Tlint style), filled greedily; a unit
+    longer than that stands on a line of its own."""
+    lines: list[str] = []
+    current = ""
+    for unit in units(text):
+        candidate = f"{current} {unit}" if current else unit
+        if current and line_bytes(candidate) > LINE_BYTES:
+            lines.append(line(current))
+            candidate = unit
+        current = candidate
+    if current:
+        lines.append(line(current))
+    return lines
 
 
 def parse_sections(source: str) -> dict[str, list[str]]:
