@@ -378,7 +378,8 @@ class PopulationFrequencies:
             for other_alt, af in zip(other_alts, afs, strict=True):
                 if is_sequence_allele(other_alt):
                     population_key = trimmed(other_start, other_ref, other_alt)
-                    known[population_key] = af
+                    listed = known.get(population_key)  # an allele listed twice (A>G and AC>GC): the rarer, as vcf-drop-rare
+                    known[population_key] = af if listed is None else listed if af is None else min(af, listed)
                 if af is None:
                     continue
                 shape = structural_shape(other_start, other_ref, other_alt)

@@ -134,6 +134,16 @@ def _bare(name: str) -> str:
     return name[3:] if name.startswith("chr") and len(name) > 3 else name
 
 
+def _folded(name: str) -> str:
+    """A contig name with case, ``chr`` and a number's leading zeros set aside, the mitochondrion
+    as ``m``: ``Chr01``, ``CHR1``, ``chr1`` and ``1`` are ``1``; ``Mt``, ``chrM`` and ``MT`` are ``m``."""
+    bare = name.lower()
+    bare = bare[3:] if bare.startswith("chr") and len(bare) > 3 else bare
+    if bare.isascii() and bare.isdigit():
+        return str(int(bare))
+    return "m" if bare in ("m", "mt") else bare
+
+
 def _spells_with_letters(names: Iterable[str], number: str) -> bool:
     """Whether a file names the chromosome PLINK numbers ``number`` with letters: then its
     ``number`` is a chromosome of that number (a genome of more chromosomes, the dog's), not
@@ -234,6 +244,7 @@ class ContigMap:
 
         The input's name is not quoted (a contig may be named after anything); the other
         file's chromosome name is."""
+        self._refuse_case_and_padding(input_contigs, other_contigs, other_label, other_path)
         chromosome_lengths = {
             length: name
             for name, length in other_contigs.items()
@@ -282,6 +293,27 @@ class ContigMap:
                     f"{other_label}'s contigs (bcftools annotate --rename-chrs)",
                     other_path,
                 )
+
+    def _refuse_case_and_padding(
+        self, input_contigs: Mapping[str, int | None], other_contigs: Mapping[str, int | None], other_label: str, other_path: str
+    ) -> None:
+        """Stop where a contig either file left unmatched is a contig of the other spelled with
+        another case or zero padding (``Chr1``, ``CHR1`` or ``chr01`` beside ``chr1``, ``Mt``
+        beside ``chrM``): no convention writes them so, and its sites or records would be
+        joined with nothing. Neither name is quoted."""
+        matched = self._matched_others()
+        input_folded = {_folded(name) for name in input_contigs}
+        other_folded = {_folded(name) for name in other_contigs}
+        unmatched_other = any(name not in matched and _folded(name) in input_folded for name in other_contigs)
+        unmatched_input = any(name not in self.to_other and _folded(name) in other_folded for name in input_contigs)
+        if unmatched_other or unmatched_input:
+            where = f"the {other_label}" if unmatched_other else "the input"
+            raise OtherSpelling(
+                f"a contig of {where} is a contig of the other file spelled with another case or zero padding (Chr1 or "
+                f"chr01 for chr1, Mt for chrM) and matches none: its sites or records would be joined with nothing; rename "
+                f"the contigs of one file (bcftools annotate --rename-chrs, samtools reheader)",
+                other_path,
+            )
 
     def _refuse_pseudoautosomal(
         self, input_contigs: Mapping[str, int | None], other_contigs: Mapping[str, int | None], other_label: str, other_path: str

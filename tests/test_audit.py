@@ -1461,6 +1461,24 @@ def test_population_file_naming_a_contig_two_ways(tmp_path: Path) -> None:
     assert found["by_key"] == {"population file holds the contig under two names": 2}, found
 
 
+def test_an_allele_the_population_lists_twice_is_judged_by_its_rarer_value(tmp_path: Path) -> None:
+    """chr1:100 A>G listed at 0.0001 and again padded (AC>GC) at 0.5: vcf-drop-rare drops the call
+    as rare (it keeps the rarer value), so the audit finds it, whichever listing comes last."""
+    header = '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n##INFO=<ID=AF,Number=A,Type=Float,Description="AF">\n'
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    listings = ["chr1\t100\t.\tA\tG\t.\tPASS\tAF=0.0001\n", "chr1\t100\t.\tAC\tGC\t.\tPASS\tAF=0.5\n"]
+    calls = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n" + columns + "chr1\t100\t.\tA\tG\t.\tPASS\t.\n"
+    (tmp_path / "calls.vcf").write_text(calls)
+    for order, records in (("rare-first", listings), ("rare-last", listings[::-1])):
+        (tmp_path / f"{order}.vcf").write_text(header + columns + "".join(records))
+        pysam.tabix_index(str(tmp_path / f"{order}.vcf"), preset="vcf", force=True)
+        dropped = run_command("vcf-drop-rare", "-q", "--population", f"{order}.vcf.gz", "--af-key", "AF", "calls.vcf", cwd=tmp_path)
+        assert dropped.returncode == 0 and [line for line in dropped.stdout.splitlines() if not line.startswith(b"#")] == [], order
+        _, report = audit("--population", f"{order}.vcf.gz", "--af-key", "AF", "calls.vcf", cwd=tmp_path)
+        found = report["files"][0]["findings"]["population"]  # type: ignore[index]
+        assert found["by_key"] == {"allele rarer than 0.01": 1}, (order, found)
+
+
 def test_germline_in_vcf_finds_the_private_germline_call_vcf_drop_rare_kept(simulated: Path, tmp_path: Path) -> None:
     """The red-team case as the workflow ran it: the somatic VCF of the old settings holds
     germline alleles (bcftools isec counts them); the audit finds each, and none in the output

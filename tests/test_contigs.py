@@ -354,6 +354,37 @@ def test_plink_numbers_beside_lettered_names_are_refused() -> None:
     }
 
 
+@pytest.mark.parametrize(
+    ("input_contigs", "other"),
+    [
+        (["chr1", "chr2", "chrM"], ["Chr1", "chr2"]),  # a side file's other case
+        (["chr1", "chr2", "chrM"], ["chr01", "chr2"]),  # zero padding
+        (["chr1", "chr2", "chrM"], ["chr1", "Mt"]),  # the mitochondrion's
+        (["chr1", "chr2", "chrM"], ["chr1", "CHRM"]),
+        (["1", "2"], ["1", "02"]),
+        (["Chr1", "chr2"], ["chr1", "chr2"]),  # the input's
+        (["chr1", "chr2"], ["chr1", "Chr1", "chr2"]),  # one name matched, the other read nowhere
+    ],
+)
+@pytest.mark.parametrize("lengths", [False, True])
+def test_a_contig_spelled_with_another_case_or_padding_is_refused(input_contigs: list[str], other: list[str], lengths: bool) -> None:
+    """Red team 7 F6: a germline list or BED naming ``Chr1`` or ``Mt`` beside other contigs that
+    matched: its sites were read nowhere, and every command (and the audit) passed. Neither name
+    is quoted in the message."""
+    length = (lambda name: 1000) if lengths else (lambda name: None)
+    with pytest.raises(OtherSpelling, match="another case or zero padding") as raised:
+        ContigMap({name: length(name) for name in input_contigs}, {name: length(name) for name in other}, "region list", "r.bed")
+    assert not {"Chr1", "chr01", "Mt", "CHRM", "02"} & set(str(raised.value).replace("(Chr1 or chr01 for chr1, Mt", "").split())
+
+
+def test_a_case_twin_the_conventions_join_is_not_refused() -> None:
+    """``MT`` and ``chrM``, ``1`` and ``chr1`` are conventions, joined as before; a contig no file
+    spells twice (``chrUn_gl000211`` against GenBank's ``GL000211.1``) is no twin."""
+    joined = ContigMap({"chr1": None, "chrM": None}, {"1": None, "MT": None}, "germline list", "g.vcf")
+    assert joined.to_other == {"chr1": "1", "chrM": "MT"}
+    ContigMap({"chr1": None, "chrUn_gl000211": None}, {"chr1": None, "GL000211.1": None}, "region list", "r.bed")
+
+
 def test_no_corpus_file_is_refused_beside_its_reference(corpus: Path) -> None:
     """The shared corpus's alignment and VCF files beside the references they were made on
     (MANIFEST's matched_reference), and beside themselves renamed: no spelling refusal. (Its
