@@ -176,6 +176,9 @@ small even number (``1:N:19900101`` holds a date)."""
 FASTQ_BASES = b"ACGTUNRYSWKMBDHVacgtunryswkmbdhv."
 """What a FASTQ sequence line holds: IUPAC base codes in either case, and ``.`` (a no-call
 of early Illumina files). Any other byte is text put where the bases belong."""
+FASTQ_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
+"""A FASTQ quality's bytes: Phred+33, ``!`` to ``~`` (SAM's QUAL too). Another byte is no quality,
+and bytes outside ASCII spell text (a name in UTF-8) that no search of the record's text reads."""
 
 # --- VCF header --------------------------------------------------------------------------------
 

@@ -427,6 +427,12 @@ QUAL_AFTER_MISSING = "QUAL after its missing mark (not 0xFF)"
 SEQ_PADDING = "SEQ padding (not 0)"
 FF_BYTE = np.zeros(256, dtype=np.uint8)
 FF_BYTE[0xFF] = 1
+QUAL_OVER_PHRED = "QUAL (a value over 93, no Phred+33 byte)"
+PHRED = np.zeros(256, dtype=np.uint8)
+PHRED[: ord("~") - 33 + 1] = 1
+"""The quality values SAM text can write (``!`` to ``~``, Phred+33): one over 93 prints as a byte
+outside them, and such values spell text (a name in UTF-8, byte by byte) no check of the record's
+text reads."""
 BIN_LEVELS = ((14, 4681), (17, 585), (20, 73), (23, 9), (26, 1))
 """The first bin of each level of the binning index, finest first (SAM 1.6, section 5.3)."""
 
@@ -449,7 +455,8 @@ def check_skipped_fields(block: RecordBlock, checks: RecordChecks, findings: Fin
     when it reads a record (its low 16 bits, all the field holds past 2^29; 0 too for an
     unmapped read: writers that leave it unset); QUAL after
     a first byte of 0xFF (QUAL missing: printed ``*``), which must be 0xFF throughout; the low
-    half of SEQ's last byte when SEQ has an odd length. A few array passes over the block: most
+    half of SEQ's last byte when SEQ has an odd length; a quality value over 93 (``PHRED``). A few
+    array passes over the block: most
     reads lie within one 16 kb bin, and have neither a missing QUAL nor an odd length."""
     data = block.data
     at = block.offsets + 14
@@ -470,6 +477,8 @@ def check_skipped_fields(block: RecordBlock, checks: RecordChecks, findings: Fin
     if len(missing):
         kept = ~scan.spans_within(data, quality_starts[missing], quality_starts[missing] + lengths[missing], FF_BYTE)
         marked.append((missing[kept], QUAL_AFTER_MISSING))
+    given = np.take(data, quality_starts, mode="clip") != 0xFF
+    marked.append((given & ~scan.spans_within(data, quality_starts, quality_starts + np.where(given, lengths, 0), PHRED), QUAL_OVER_PHRED))
     odd = np.flatnonzero(lengths & 1)
     if len(odd):
         marked.append((odd[(data[block.sequence_starts[odd] + (lengths[odd] >> 1)] & 0x0F) != 0], SEQ_PADDING))

@@ -37,7 +37,7 @@ from typing import IO
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import FASTQ_BASES, FASTQ_COMMENT, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
+from genoscrub.audit_allowlist import FASTQ_BASES, FASTQ_COMMENT, FASTQ_QUALITIES, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbiddenString, ForbidList
 from genoscrub.one_by_one import one_by_one
@@ -86,11 +86,16 @@ class FastqAudit:
         settled = block.settled()
         lines = block.lines
         sequences = lines[1 : 4 * block.count : 4]
+        qualities = lines[3 : 4 * block.count : 4]
         if b"".join(sequences).translate(None, FASTQ_BASES):  # a block of bases has nothing left
             settled &= np.asarray([not sequence.translate(None, FASTQ_BASES) for sequence in sequences], dtype=bool)
+        if b"".join(qualities).translate(None, FASTQ_QUALITIES):
+            settled &= np.asarray([not quality.translate(None, FASTQ_QUALITIES) for quality in qualities], dtype=bool)
         self.findings.records += int(settled.sum())
         for index in np.flatnonzero(~settled).tolist():
-            self.check(before + index + 1, lines[4 * index], lines[4 * index + 2], not lines[4 * index + 1].translate(None, FASTQ_BASES))
+            bases = not lines[4 * index + 1].translate(None, FASTQ_BASES)
+            quality = not qualities[index].translate(None, FASTQ_QUALITIES)
+            self.check(before + index + 1, lines[4 * index], lines[4 * index + 2], bases, quality)
         if self.forbid is not None:
             interleaved = lines[0 : 4 * block.count : 2]  # each record's header line, then its + line
             found = list(self.forbid.search(b"\n".join(interleaved)))
@@ -110,8 +115,9 @@ class FastqAudit:
         if batch:
             self.search_batch(batch)
 
-    def records(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> Iterator[tuple[int, bytes, bytes, bool]]:
-        """``(record number, header line, + line, whether the sequence is all bases)`` of every record."""
+    def records(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> Iterator[tuple[int, bytes, bytes, bool, bool]]:
+        """``(record number, header line, + line, whether the sequence is all bases, whether the
+        quality is all quality bytes)`` of every record."""
         lines = (numbered for first, block in blocks for numbered in enumerate(block, start=first))
         record = before
         for line_number, line in lines:
@@ -132,19 +138,23 @@ class FastqAudit:
             if plus is None:
                 raise InputError("FASTQ record cut short (no + line)", self.path, line_number)
             quality = 0
+            qualities = True
             while quality < sequence:
                 nxt = next(lines, None)
                 if nxt is None:
                     raise InputError("FASTQ record cut short (quality shorter than sequence)", self.path, line_number)
-                quality += len(nxt[1].strip())
+                stripped = nxt[1].strip()
+                quality += len(stripped)
+                qualities = qualities and not stripped.translate(None, FASTQ_QUALITIES)
             if quality != sequence:
                 raise InputError("FASTQ quality and sequence lengths differ", self.path, line_number)
             record += 1
-            yield record, line, plus, bases
+            yield record, line, plus, bases, qualities
 
-    def check(self, number: int, header: bytes, plus: bytes, bases: bool = True) -> None:
+    def check(self, number: int, header: bytes, plus: bytes, bases: bool = True, qualities: bool = True) -> None:
         """The metadata of one record (the forbidden strings are searched by batch); ``bases``:
-        whether its sequence holds only base codes."""
+        whether its sequence holds only base codes, ``qualities`` whether its quality only
+        Phred+33 bytes."""
         self.findings.records += 1
         where = f"record {number}"
         if NAME_LINE.fullmatch(header) is None:
@@ -158,6 +168,8 @@ class FastqAudit:
             self.findings.metadata.add("+ line (not empty)", where)
         if not bases:
             self.findings.metadata.add("sequence (not bases)", where)
+        if not qualities:
+            self.findings.metadata.add("quality (a byte outside ! to ~)", where)
 
     def search_batch(self, batch: list[tuple[int, bytes, bytes]]) -> None:
         """The forbidden strings in the name and ``+`` lines of ``batch``: one search over them

@@ -419,18 +419,36 @@ def record_blocks(blocks: Iterable[tuple[int, int, bytes]], path: str) -> Iterat
     reader = RecordReader(path)
     last_line = 0
     held: list[tuple[Sequence[int], RecordPart]] = []
+    outside_ascii = False  # from the first block holding such a byte on (a record may end blocks later)
     for first_line, count, text in blocks:
         last_line = first_line + count - 1
         parts = reader.from_text(first_line, count, text)
+        outside_ascii = outside_ascii or not text.isascii()
+        if outside_ascii:
+            refuse_bytes_outside_ascii(parts, path)
         yield from held
         held = parts
     had_pending = bool(reader.pending)
     parts = reader.from_pending()
+    refuse_bytes_outside_ascii(parts, path)
     if had_pending and (parts or reader.wrapped.inside_record):  # what came before is whole records: written before the error
         yield from held
         held = parts
     reader.wrapped.finish(last_line)
     yield from held
+
+
+def refuse_bytes_outside_ascii(parts: list[tuple[Sequence[int], RecordPart]], path: str) -> None:
+    """Stop at a sequence or quality holding a byte outside ASCII: no base code or Phred+33
+    quality (``!`` to ``~``) is one, and such bytes spell text (a name in UTF-8) that passes
+    through a FASTQ unread. Looked at only from the first block that holds such a byte on."""
+    for header_lines, part in parts:
+        lines = split_lines(bytes(part.text)) if isinstance(part, PlainRecords) else part
+        for index, header_line in enumerate(header_lines):
+            if not lines[4 * index + 1].isascii():
+                raise InputError("the record's sequence holds a byte outside ASCII (no base code)", path, header_line)
+            if not lines[4 * index + 3].isascii():
+                raise InputError("the record's quality holds a byte outside ASCII (Phred+33 is ! to ~)", path, header_line)
 
 
 class RenamingWorker:

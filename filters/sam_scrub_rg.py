@@ -358,6 +358,8 @@ class RecordScrubber:
         layout = None if one_by_one() else locate_tags(chunk)
         self.refuse_header_lines(chunk, first_line, layout)
         self.check_places(chunk, first_line, layout)
+        if not chunk.isascii():
+            self.refuse_bytes_outside_ascii(chunk, first_line)
         self.report.add("records", count)
         edits = None if layout is None else self.block_edits(chunk, layout)
         if edits is None:
@@ -404,6 +406,19 @@ class RecordScrubber:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
             if message := self.places.fault(fields):
                 raise InputError(message, self.path, first_line + index)
+
+    def refuse_bytes_outside_ascii(self, chunk: bytes, first_line: int) -> None:
+        """Stop at a SEQ or QUAL holding a byte outside ASCII: no base code or Phred+33 quality
+        (``!`` to ``~``) is one (a BAM's qualities over 93 print so), and such bytes spell text (a
+        name in UTF-8) copied into the output unread. Looked at only in a block holding such a
+        byte at all; aux values are held to their own rules."""
+        for index, line in enumerate(chunk.split(b"\n")):
+            if line.isascii():
+                continue
+            fields = line.split(b"\t", 11)
+            for column, name in ((9, "SEQ"), (10, "QUAL")):
+                if len(fields) > column and not fields[column].isascii():
+                    raise InputError(f"{name} holds a byte outside ASCII (no base code or Phred+33 quality)", self.path, first_line + index)
 
     def scrub_block(self, chunk: bytes) -> bytes | None:
         """The fast path without names: the block with its tags edited, or None when

@@ -862,6 +862,35 @@ def test_bam_record_bytes_readers_skip_are_found(tmp_path: Path, field: str) -> 
         assert status == 1 and found["metadata"] == {key: 1}
 
 
+def test_bam_qualities_over_93_are_found(tmp_path: Path) -> None:
+    """Red team 7 F8: quality values over 93 print as bytes outside ASCII, and spelled a name in
+    UTF-8 (``김지현``) that the forbid search never reads (it reads no QUAL); 93 (``~``) passes."""
+    sam = tmp_path / "in.sam"
+    sam.write_text("@SQ\tSN:chr1\tLN:100\nb348ed1f0685d22e7c02bd4a\t0\tchr1\t1\t60\t9M\t*\t0\t0\tACGTACGTA\tIIIIIIII~\n")
+    clean = tmp_path / "clean.bam"
+    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(clean), str(sam)], check=True)
+    assert audit(tmp_path, clean)[0] == 0
+    raw = bytearray(gunzip(clean.read_bytes()))
+    record = first_record_offset(bytes(raw))
+    sequence = record + 36 + raw[record + 12] + 4 * int.from_bytes(raw[record + 16 : record + 18], "little")
+    raw[sequence + 5 : sequence + 14] = bytes(byte - 33 for byte in "김지현".encode())  # 9 bytes: QUAL after 5 of SEQ
+    target = tmp_path / "planted.bam"
+    target.write_bytes(subprocess.run(["bgzip", "-c"], input=bytes(raw), capture_output=True, check=True).stdout)
+    for status, found, _ in both_ways(tmp_path, target):
+        assert status == 1 and found["metadata"] == {"QUAL (a value over 93, no Phred+33 byte)": 1}
+
+
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+def test_fastq_qualities_outside_phred_33_are_found(tmp_path: Path, one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same in a FASTQ quality line (bytes outside ``!`` to ``~``), in bulk and record by record."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    name = b"@0123456789abcdef01234567 1:N:0\n"
+    data = name + b"ACGTACGTA\n+\n" + "김지현".encode() + b"\n" + name + b"ACGT\n+\nII~!\n"
+    (tmp_path / "R1.fastq").write_bytes(data)
+    for status, found, _ in both_ways(tmp_path, tmp_path / "R1.fastq"):
+        assert status == 1 and found["metadata"] == {"quality (a byte outside ! to ~)": 1}
+
+
 def test_every_prefix_of_a_compressed_file_is_content_or_a_clean_error(tmp_path: Path) -> None:
     """A stream cut anywhere is read whole or refused as bad input (InputError), never another error."""
     text = CLEAN_FASTQ * 4

@@ -133,6 +133,10 @@ def test_multi_line_corpus_files(corpus: Path, tmp_path: Path, name: str) -> Non
         (b"@r1\nAC\nGT\n+\nIIII\nr2\nA\n+\nI\n", 6, "expected a record starting with '@'"),
         (b"@r1\nAC\nGT\n@r2\nA\n+\nI\n", 4, "expected a '+' line"),  # a record without quality
         (b"@r1\nA\n+\nI\n\n \n@r2\nA\n+\nI\n", 6, "expected a record starting with '@'"),  # blank, not empty
+        # red team 7 F8: bytes outside ASCII spell a name (UTF-8) no check reads; the record's first line
+        ("@r1\nACGTA\n+\nIIIII\n@r2\nAC\nGT\n+\nI김\n".encode(), 5, "the record's quality holds a byte outside ASCII (Phred+33 is ! to ~)"),
+        ("@r1\nACGT\n+\nI김\n".encode(), 1, "the record's quality holds a byte outside ASCII (Phred+33 is ! to ~)"),
+        ("@r1 김\nA\n+\nI\n@r2\nAC김\n+\nIIIII\n".encode(), 5, "the record's sequence holds a byte outside ASCII (no base code)"),
     ],
 )
 def test_bad_wrapped_records_name_the_line(data: bytes, line: int, message: str) -> None:

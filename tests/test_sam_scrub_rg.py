@@ -316,6 +316,25 @@ def test_a_header_line_among_records_is_refused_with_its_line(columns: int, one_
     assert (error.message, error.line) == ("header line after the first record", 5)
 
 
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+@pytest.mark.parametrize(("column", "name"), [(9, "SEQ"), (10, "QUAL")])
+def test_a_seq_or_qual_holding_bytes_outside_ascii_is_refused_with_its_line(
+    column: int, name: str, one_by_one: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team 7 F8: a BAM's qualities over 93 print as bytes outside ASCII, which spelled a name
+    in UTF-8 (``김지현``) copied into the SAM text; no base code or Phred+33 quality is one. A UTF-8
+    value of an aux tag is no error here (its rules remove it)."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    record = [b"r1", b"0", b"chr1", b"1", b"60", b"4M", b"*", b"0", b"0", b"ACGT", b"IIII", "CO:Z:김".encode()]
+    planted = list(record)
+    planted[column] = "A김".encode() if column == 9 else "I김".encode()
+    text = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n" + b"\t".join(record) + b"\n" + b"\t".join(planted) + b"\n"
+    error = scrub_or_error(text)
+    assert isinstance(error, InputError)
+    assert (error.message, error.line) == (f"{name} holds a byte outside ASCII (no base code or Phred+33 quality)", 4)
+    assert not isinstance(scrub_or_error(text.rsplit(b"\n", 2)[0] + b"\n"), InputError)
+
+
 def parses(sam: bytes, tmp_path: Path) -> int | None:
     """``samtools view -c`` of SAM text, or None when samtools rejects it."""
     try:
