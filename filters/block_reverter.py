@@ -68,6 +68,10 @@ COPYING_TAG_FIELDS = tag_fields(COPYING_TAGS)
 KEPT_UNCHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MD", b"NM", b"MC"})
 KEPT_CHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MC"})
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
+PLAIN_SEQUENCE = np.zeros(256, dtype=np.uint8)
+PLAIN_SEQUENCE[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ*")] = 1
+"""The bytes of a SEQ the bulk paths pass on: one with lower case or ``=`` goes to the one-record
+path, which writes it in upper case with the reference's bases for ``=`` (``plain_sequence``)."""
 """``bytes.upper`` as a lookup table, for reads compared in bulk."""
 REGION_LIMIT = 1 << 24
 """Widest reference stretch fetched at once for a block's reads (16 MiB)."""
@@ -179,6 +183,7 @@ class BlockReverter:
         selected |= self._rows_to_look_at(table, flags, unmapped, cigars, positions, names)
         selected |= self._past_contig_end(positions + cigars.each(self.reference_lengths), names, unmapped)
         selected[lines_with_repeated_tags(table.text, table.located)] = True  # the one-record path leaves the copies out
+        selected |= ~scan.spans_within(table.buffer, *table.spans(9), PLAIN_SEQUENCE)  # the one-record path writes them plain
         copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)

@@ -9,7 +9,7 @@ that drift. Operations are ``(operation byte, length)`` pairs, coordinates 0-bas
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
@@ -53,9 +53,18 @@ class CigarShape:
     length_change_end: int = 0
 
     @property
-    def uses_match_mismatch(self) -> bool:
-        """Whether aligned bases are spelled ``=``/``X`` rather than ``M``."""
-        return any(op in (EQUAL, DIFF) for op, _ in self.operations)
+    def match_op(self) -> int:
+        """How the record spells an aligned base equal to the reference (``match_op``)."""
+        return match_op(self.operations)
+
+
+def match_op(operations: Iterable[tuple[int, int]]) -> int:
+    """How a record spells an aligned base equal to the reference: ``=`` where it writes one, else
+    ``M`` where it writes one (an aligner writing mismatches ``X`` beside ``M``), else ``=`` (``X``
+    alone). A base the reverter writes back is spelled so: an ``=`` among ``M`` runs would mark
+    the carriers of the allele and where it lies."""
+    ops = {op for op, _ in operations}
+    return EQUAL if EQUAL in ops or (M not in ops and DIFF in ops) else M
 
 
 def parse_cigar(cigar: bytes) -> CigarShape | None:

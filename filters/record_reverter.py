@@ -12,12 +12,12 @@ another record's sequence or alignment removed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
-from genoscrub.cigar import CONSUMES_REFERENCE, INS, CigarShape, ShapeCache, format_cigar
+from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, INS, CigarShape, ShapeCache, format_cigar
 from genoscrub.contigs import HitContigs
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
@@ -255,6 +255,8 @@ class RecordReverter:
         if fields[10] != b"*" and len(fields[10]) != len(fields[9]):
             raise InputError("SEQ and QUAL lengths differ", self.path, line_number)
         position = int(fields[3]) - 1
+        if fields[9] != b"*" and (b"=" in fields[9] or not fields[9].isupper()):
+            fields[9] = self.plain_sequence(fields[9], name, position, shape.operations, line_number)
         windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
         windows = self.past_end_window(windows, name, position + shape.reference_length)
         clips_to_check = (
@@ -278,6 +280,31 @@ class RecordReverter:
         clips = ClipRule.ALL if sa_windows or self.windows.revert_all else options.clips
         clips_only = not windows and not sa_windows and not secondary_masked
         return self._revert(fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known)
+
+    def plain_sequence(self, sequence: bytes, name: str, position: int, operations: Sequence[tuple[int, int]], line_number: int) -> bytes:
+        """SEQ in upper case, each ``=`` the reference's base it stands for (``N`` where it stands
+        for none: in a clip or an insertion), for every read: where only the reads a window
+        rewrites lost their lower case or ``=``, the reads that kept theirs would show where the
+        windows lie and which reads carried the allele."""
+        self.report.add("sequences_written_plain")
+        sequence = sequence.upper()
+        if b"=" not in sequence:
+            return sequence
+        if name not in self.reference:
+            raise InputError(f"contig {name} is not in the reference", self.path, line_number)
+        bases = bytearray(sequence)
+        at, reference_at = 0, position
+        for op, length in operations:
+            if op in CONSUMES_QUERY and op in CONSUMES_REFERENCE:
+                reference = self.nearby.fetch(name, reference_at, reference_at + length).ljust(length, b"N")
+                for k in range(length):
+                    if bases[at + k] == 0x3D:
+                        bases[at + k] = reference[k]
+            elif op in CONSUMES_QUERY:
+                bases[at : at + length] = bases[at : at + length].replace(b"=", b"N")
+            at += length if op in CONSUMES_QUERY else 0
+            reference_at += length if op in CONSUMES_REFERENCE else 0
+        return bytes(bases)
 
     def past_end_window(self, windows: ReadWindows, name: str, end: int) -> ReadWindows:
         """``windows`` with one more over the bases a read aligns past its contig's end: no

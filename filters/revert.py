@@ -15,10 +15,11 @@ Rules (SAM v1 section 1.4 and 1.5 for CIGAR, MD and NM), whatever spelling the
 aligner chose for an allele:
 
 - aligned bases (``M``/``=``/``X``) in a window become the reference base; an
-  ``X`` there becomes ``=``, ``M`` and ``=`` stay as they were spelled;
+  ``X`` there becomes ``=``, or ``M`` in a record that spells its matches ``M``
+  (``cigar.match_op``), ``M`` and ``=`` stay as they were spelled;
 - a deletion (``D``) of ``L`` bases is filled with reference bases when it or the
   ``L`` bases each side of it touch a window, and becomes ``M`` (``=`` in a record
-  spelled with ``=``/``X``); the filled bases get qualities borrowed from the
+  that spells its matches ``=``); the filled bases get qualities borrowed from the
   read's own bases beside the deletion (:func:`borrowed_qualities`), so a filled
   deletion does not stand out by its quality: no run of one value, no pattern;
 - an insertion (``I``) of ``L`` bases at a point of the reference is removed,
@@ -71,7 +72,6 @@ from genoscrub.cigar import (
     CONSUMES_REFERENCE,
     DEL,
     DIFF,
-    EQUAL,
     HARD,
     INS,
     PAD,
@@ -83,6 +83,7 @@ from genoscrub.cigar import (
     append_operation,
     differences,
     format_cigar,
+    match_op,
     parse_cigar,
     without_padding,
 )
@@ -330,13 +331,13 @@ def _spared(keep: KeepAllele, read: bytearray, reference: bytes, reference_start
     return keep(reference_start + offset, bytes((target,)), bytes((base,)))
 
 
-def _append_mismatches(operations: Operations, read: bytes | None, reference: bytes, position: int, windows: Windows) -> None:
-    """An ``X`` run: a base in a window that now equals the reference is ``=`` (every such base
-    when the record has no sequence); the others stay ``X``."""
+def _append_mismatches(operations: Operations, read: bytes | None, reference: bytes, position: int, windows: Windows, match: int) -> None:
+    """An ``X`` run: a base in a window that now equals the reference is spelled ``match``
+    (``cigar.match_op``; every such base when the record has no sequence); the others stay ``X``."""
     for offset in range(len(reference)):
         in_window = windows.touches(position + offset, position + offset + 1)
         same = in_window and (read is None or (read[offset : offset + 1].upper() == reference[offset : offset + 1]))
-        append_operation(operations, EQUAL if same else DIFF, 1)
+        append_operation(operations, match if same else DIFF, 1)
 
 
 def clip_differs(clip: bytes, reference: bytes, start: int, reference_offset: int) -> bool:
@@ -390,8 +391,7 @@ def revert_alignment(
     delta = query_length(result.operations) - query_length(operations)
     if not delta:
         return result
-    uses_match_mismatch = any(op in (EQUAL, DIFF) for op, _ in operations)
-    fitted = length_kept(result.operations, delta, EQUAL if uses_match_mismatch else M)
+    fitted = length_kept(result.operations, delta, match_op(operations))
     if fitted is None:
         return NO_ALIGNED_BASE
     result.operations, point = fitted
@@ -518,7 +518,7 @@ def revert_until_settled(
     new_sequence = bytearray()
     new_qualities = bytearray()
     new_operations: Operations = []
-    uses_match_mismatch: bool | None = None  # found once, at the first deletion filled (a long read may have thousands)
+    match = match_op(operations)
     result = Reverted(new_operations, b"", b"")
     reference_position = position
     query_position = 0
@@ -542,7 +542,8 @@ def revert_until_settled(
                 if has_qualities:
                     new_qualities += qualities[query_position : query_position + length]
             if op == DIFF:
-                _append_mismatches(new_operations, bytes(run) if run is not None else None, run_reference, reference_position, windows)
+                read = bytes(run) if run is not None else None
+                _append_mismatches(new_operations, read, run_reference, reference_position, windows, match)
             else:
                 append_operation(new_operations, op, length)
             reference_position += length
@@ -570,9 +571,7 @@ def revert_until_settled(
                     if has_qualities:
                         near = query_position - BORROWED_REACH, query_position + BORROWED_REACH
                         new_qualities += borrowed_qualities(qualities, *near, length)
-                if uses_match_mismatch is None:
-                    uses_match_mismatch = any(kind in (EQUAL, DIFF) for kind, _ in operations)
-                append_operation(new_operations, EQUAL if uses_match_mismatch else M, length)
+                append_operation(new_operations, match, length)
             else:
                 append_operation(new_operations, DEL, length)
             reference_position += length
@@ -704,12 +703,12 @@ def rewrite_mate_cigar(
     new_cigar = mate_cigar_settled(position, mate_cigar, windows, shape, keep, deletions, short_skip)
     if not isinstance(new_cigar, bytes) or new_cigar == mate_cigar:
         return new_cigar
-    fitted = cigar_of_length(new_cigar, shape.query_length, shape.uses_match_mismatch)
+    fitted = cigar_of_length(new_cigar, shape.query_length, shape.match_op)
     return NO_ALIGNED_BASE if fitted is None else fitted
 
 
 @lru_cache(maxsize=4096)
-def cigar_of_length(cigar: bytes, query_length: int, match_mismatch: bool) -> bytes | None:
+def cigar_of_length(cigar: bytes, query_length: int, match: int) -> bytes | None:
     """``cigar`` (a reverted mate CIGAR) brought to ``query_length`` bases by :func:`length_kept`;
     None when no aligned base is left. A pure function of its arguments, cached: a mate CIGAR
     and its reverted form recur across a file's reads (parsing and formatting them again was
@@ -719,7 +718,7 @@ def cigar_of_length(cigar: bytes, query_length: int, match_mismatch: bool) -> by
     delta = shape.query_length - query_length
     if not delta:
         return cigar
-    fitted = length_kept(shape.operations, delta, EQUAL if match_mismatch else M)
+    fitted = length_kept(shape.operations, delta, match)
     return None if fitted is None else format_cigar(fitted[0])
 
 
@@ -762,7 +761,7 @@ def mate_cigar_settled(
             if filled and keep is not None and keep.keeps_deletion(reference_position, length):
                 filled = False
             reverted = reverted or filled
-            append_operation(operations, (EQUAL if shape.uses_match_mismatch else M) if filled else DEL, length)
+            append_operation(operations, shape.match_op if filled else DEL, length)
             reference_position += length
         elif op == SKIP:
             if skip_hides_deletion(deletion_windows, reference_position, length):
@@ -775,7 +774,7 @@ def mate_cigar_settled(
                 in_window = windows.touches(base, base + 1)
                 if in_window and keep is not None and keep.may_keep_base(base):
                     return None
-                append_operation(operations, EQUAL if in_window else DIFF, 1)
+                append_operation(operations, shape.match_op if in_window else DIFF, 1)
             reference_position += length
         else:
             append_operation(operations, op, length)

@@ -11,6 +11,7 @@ are byte-identical.
 from __future__ import annotations
 
 import json
+import os
 import random
 import subprocess
 from collections import Counter
@@ -22,7 +23,7 @@ import pysam
 import pytest
 from genoscrub import scan
 from genoscrub.alignments import open_alignment_text
-from genoscrub.cigar import format_cigar, md_and_nm, parse_cigar
+from genoscrub.cigar import format_cigar, match_op, md_and_nm, parse_cigar
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
 from genoscrub.record_reverter import RevertOptions
@@ -134,6 +135,23 @@ def test_match_mismatch_cigar_stays_match_mismatch() -> None:
     read[10] = ord("A") if REFERENCE[20] != ord("A") else ord("C")
     result = revert_alignment(10, ops(b"4=1X5=1X4="), bytes(read), b"I" * 15, REFERENCE, 0, [(14, 15)])
     assert isinstance(result, Reverted) and format_cigar(result.operations) == b"10=1X4="
+
+
+def test_a_record_spelling_matches_m_gets_m_where_its_x_is_reverted() -> None:
+    """Red team 7 F10: an aligner writing mismatches ``X`` beside ``M`` (``5M1X14M``): the carrier
+    became ``5M1=14M`` where a non-carrier reads ``20M``, its CIGAR marking it and the site. Its
+    reverted base, and a deletion it fills, are spelled ``M``, and its mate's MC says the same."""
+    read = bytearray(REFERENCE[10:30])
+    read[5] = ord("A") if REFERENCE[15] != ord("A") else ord("C")
+    result = revert_alignment(10, ops(b"5M1X14M"), bytes(read), b"I" * 20, REFERENCE, 0, [(15, 16)])
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"20M"
+    assert rewrite_mate_cigar(10, b"5M1X14M", [(15, 16)]) == b"20M"
+    other = b"A" if REFERENCE[14] != ord("A") else b"C"
+    deletion = bytes(REFERENCE[10:14] + other + REFERENCE[17:32])
+    result = revert_alignment(10, ops(b"4M1X2D15M"), deletion, b"I" * 20, REFERENCE, 0, [(14, 17)])
+    assert isinstance(result, Reverted) and format_cigar(result.operations) == b"20M", result
+    assert rewrite_mate_cigar(10, b"4M1X2D15M", [(14, 17)]) == b"20M"
+    assert match_op(ops(b"4=1X5=")) == ord("=") and match_op(ops(b"20X")) == ord("=") and match_op(ops(b"20M")) == ord("M")
 
 
 def test_nothing_aligned_left_means_the_record_goes() -> None:
@@ -389,6 +407,48 @@ def test_every_somatic_alt_observation_remains(simulated: Path, reverted: dict[s
         assert alt_observations(reverted["tumour"], chrom, pos, ref, alt) == before, (chrom, pos)
         total += before
     assert total > 20
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_lower_case_and_equals_bases_tell_neither_carriers_nor_windows(tmp_path: Path, one_by_one: bool) -> None:
+    """Red team 7 F7: SAM allows SEQ in lower case and ``=`` for the reference's base. The
+    reverter wrote the bases it put back in upper case and left a read equal to the reference but
+    for case as it was, so in lower-case reads the carriers were the reads with an upper-case
+    stretch; and it wrote out the ``=`` of the reads over a window only, which showed where the
+    windows (the person's variant sites) lie. Every read's SEQ is now written plain: upper case,
+    each ``=`` the reference's base, in either path, near a site or not, carrier or not."""
+    rng = random.Random(3)
+    bases = "".join(rng.choice("ACGT") for _ in range(2000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(bases[i : i + 60] for i in range(0, 2000, 60)) + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    site = bases[99:119]
+    carrier = site[:5] + ("C" if site[5] != "C" else "A") + site[6:]
+    far = bases[299:319]
+    spellings = {
+        "lower": (site.lower(), carrier.lower()),
+        "mixed": (site[:10].lower() + site[10:], carrier[:10].lower() + carrier[10:]),
+        "equals": ("=" * 20, "=" * 5 + carrier[5] + "=" * 14),
+        "upper": (site, carrier),
+    }
+    lines = ["@HD\tVN:1.6\tSO:unsorted", "@SQ\tSN:chr1\tLN:2000"]
+    for kind, (reference_read, carrier_read) in spellings.items():
+        for who, sequence in (("ref", reference_read), ("alt", carrier_read)):
+            lines.append(f"{kind}_{who}\t0\tchr1\t100\t60\t20M\t*\t0\t0\t{sequence}\t{'I' * 20}\tNM:i:0")
+    lines += [f"far_lower\t0\tchr1\t300\t60\t20M\t*\t0\t0\t{far.lower()}\t{'I' * 20}",
+              f"far_equals\t0\tchr1\t300\t60\t5S15M\t*\t0\t0\t{'=' * 20}\t{'I' * 20}"]  # fmt: skip
+    (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
+    vcf = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=2000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (tmp_path / "germline.vcf").write_text(vcf + f"chr1\t105\t.\t{site[5]}\t{carrier[5]}\t.\tPASS\t.\n")
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
+    result = subprocess.run(
+        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", "-v", "germline.vcf", "in.sam"],
+        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
+    )  # fmt: skip
+    records = {line.split(b"\t")[0].decode(): line.split(b"\t") for line in result.stdout.splitlines() if not line.startswith(b"@")}
+    for kind in spellings:
+        assert records[f"{kind}_ref"][9] == records[f"{kind}_alt"][9] == site.encode(), kind
+    assert records["far_lower"][9] == far.encode()
+    assert records["far_equals"][9] == b"N" * 5 + bases[299:314].encode()
 
 
 def test_reads_overlapping_no_site_are_byte_identical(simulated: Path, reverted: dict[str, Path]) -> None:
