@@ -82,7 +82,7 @@ _SUB_SORT_WORDS = ("coordinate", "queryname", "unsorted", "natural", "lexicograp
 
 SAM_HEADER_TAGS: Mapping[str, Mapping[str, str]] = {
     "HD": {
-        "VN": r"1\.[0-9]+",
+        "VN": r"[0-9]{1,2}\.[0-9]{1,2}",  # 1.0 to 1.6 so far: no room for a date or a number
         "SO": _choice(("unknown", "unsorted", "queryname", "coordinate")),
         "GO": _choice(("none", "query", "reference")),
         "SS": _choice(("coordinate", "queryname", "unsorted")) + "(?::" + _choice(_SUB_SORT_WORDS) + ")+",
@@ -113,7 +113,14 @@ SAM_HEADER_TAGS: Mapping[str, Mapping[str, str]] = {
 """Header record type -> tag -> grammar of its value. A record type not here (``@CO``,
 a vendor's ``@XY``) and a tag not listed for its type are findings; so is a value that
 does not match. ``@PG`` lines are genoscrub's own provenance only: another program's
-line carries its command line (paths, sample names)."""
+line carries its command line (paths, sample names). Where a grammar lets text through,
+the value is held to more (``audit_header.check_sam_header``): each name of ``AN`` to a
+reference name's rule, ``AH`` to a locus of the header's references, the values of
+``HELD_TO_THE_SAMPLE_RULE`` to a sample name's."""
+HELD_TO_THE_SAMPLE_RULE = frozenset({("RG", "ID"), ("RG", "SM"), ("RG", "LB"), ("RG", "PU"), ("PG", "ID"), ("PG", "VN")})
+"""Header values a pseudonym or an ID is written in: held to ``PERSONAL_IN_SAMPLE`` (no path,
+address, date, registration or phone number, text outside ASCII), as a VCF sample name is,
+the keyed pseudonym (``SAMPLE_PSEUDONYM``) set aside."""
 
 
 # --- record aux tags -------------------------------------------------------------------------

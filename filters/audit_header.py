@@ -16,10 +16,11 @@ date or a record number (``##KIM_19900101``, ``INFO/MRN12345678``), else as ``(a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from genoscrub.audit_allowlist import (
+    HELD_TO_THE_SAMPLE_RULE,
     PERSONAL_IN_CONTIG,
     PERSONAL_IN_SAMPLE,
     PERSONAL_IN_TEXT,
@@ -27,6 +28,7 @@ from genoscrub.audit_allowlist import (
     PUBLIC_ACCESSION,
     SAM_HEADER_TAGS,
     SAM_REFERENCE_NAME,
+    SAMPLE_PSEUDONYM,
     VCF_PLAIN_KEYS,
     VCF_PROVENANCE_KEY,
     VCF_STRUCTURED_KEYS,
@@ -52,6 +54,9 @@ PUBLIC_ACCESSIONS = re.compile(PUBLIC_ACCESSION)
 CONTIG_PERSONAL = re.compile(PERSONAL_IN_CONTIG)
 REFERENCE_PERSONAL = re.compile(r"[^\x21-\x7e]|" + PERSONAL_IN_SAMPLE)
 TEXT_PERSONAL = re.compile(PERSONAL_IN_TEXT)
+SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
+KEYED_PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
+LOCUS = re.compile(r"(.+):([0-9]{1,19})-([0-9]{1,19})")
 VCF_STRUCTURED = re.compile(r'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,"<>]*)(,|>$)', re.DOTALL)
 
 
@@ -82,9 +87,14 @@ def check_sam_header(
     forbid: ForbidList | None,
     findings: Findings,
     allowed_types: frozenset[str] = frozenset(),
+    sequence_md5: Callable[[str], str | None] | None = None,
 ) -> None:
     """The SAM header text of a SAM, BAM or CRAM file, and the binary reference list of a BAM;
-    record types in ``allowed_types`` (``--allow-header``) are accepted whole."""
+    record types in ``allowed_types`` (``--allow-header``) are accepted whole. A value its
+    grammar accepts is held to more where the grammar lets text through (``held_value``); with
+    ``sequence_md5`` (``-r``: each reference's MD5 there, None where it has none), an ``@SQ M5``
+    must be that MD5, as 32 hex digits may hold any digits."""
+    lengths = dict(references)
     lines = text.decode("latin-1").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -108,6 +118,7 @@ def check_sam_header(
         if kind == "HD" and number != 1:  # SAM 1.6, section 1.3: @HD, if present, is the first line
             findings.metadata.add("header line @HD (not the first line)", where)
         seen: set[str] = set()
+        values: dict[str, str] = {}  # the values that fit their grammar, the first of a repeated tag
         for field in line.split("\t")[1:]:
             match = SAM_FIELD.fullmatch(field)
             if match is None:
@@ -122,6 +133,14 @@ def check_sam_header(
                 findings.metadata.add(f"header tag {label} {tag}", where)
             elif not grammar.fullmatch(value):
                 findings.metadata.add(f"header value {label} {tag}", where)
+            else:
+                values.setdefault(tag, value)
+                held = held_value(kind, tag, value, lengths)
+                if held is not None:
+                    findings.metadata.add(f"header value {label} {tag}{held}", where)
+        checksum = values.get("M5")
+        if kind == "SQ" and checksum is not None and sequence_md5 is not None and sequence_md5(values.get("SN", "")) != checksum.lower():
+            findings.metadata.add(f"header value {label} M5 (not the reference's MD5)", where)
     for name, _ in references:
         if not REFERENCE_NAME.fullmatch(name):
             findings.metadata.add("reference name", "header references")
@@ -295,6 +314,44 @@ def reference_holds_personal(name: str) -> bool:
     percent-decoded: ``contig_holds_personal`` less a bare run of digits, which assemblers number
     contigs with (``contig_000000008``). sam-scrub-rg refuses such a name."""
     return any(REFERENCE_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None for form in (name, *decoded_texts(name)))
+
+
+def held_value(kind: str, tag: str, value: str, lengths: dict[str, int]) -> str | None:
+    """What a SAM header value its grammar accepts still holds, as the finding key's suffix ("" for
+    a value off its rule), or None: each name of ``@SQ AN`` a reference name's personal data
+    (``reference_holds_personal``: ``AN:KJ_19900101.1``); ``@SQ AH`` not ``*``, a reference of
+    the header or a locus within one (SAM 1.6, 1.3: ``AH:KIM_19900101`` names no reference); a
+    value of ``HELD_TO_THE_SAMPLE_RULE`` (``@RG`` ID, SM, LB, PU, ``@PG`` ID, VN) a sample name's
+    (``identifier_holds_personal``). sam-scrub-rg writes none of these: it drops such an AN or AH,
+    and writes pseudonyms, its platform unit and its own version."""
+    if kind == "SQ" and tag == "AN":
+        return " (holds personal data)" if any(reference_holds_personal(name) for name in value.split(",")) else None
+    if kind == "SQ" and tag == "AH":
+        return None if names_a_locus(value, lengths) else ""
+    if (kind, tag) in HELD_TO_THE_SAMPLE_RULE and identifier_holds_personal(value):
+        return " (holds personal data)"
+    return None
+
+
+def names_a_locus(value: str, lengths: dict[str, int]) -> bool:
+    """``*``, a reference of the header, or ``name:start-end`` within one."""
+    if value == "*" or value in lengths:
+        return True
+    match = LOCUS.fullmatch(value)
+    if match is None or match.group(1) not in lengths:
+        return False
+    start, end = int(match.group(2)), int(match.group(3))
+    return 1 <= start <= end <= lengths[match.group(1)]
+
+
+def identifier_holds_personal(value: str) -> bool:
+    """A pseudonym or an ID written in a header holding what a VCF sample name never holds
+    (``PERSONAL_IN_SAMPLE``: a path, an address, text outside ASCII, a date, a registration or
+    phone number), as written or percent-decoded; the keyed pseudonym (``S`` and 16 upper-case
+    hex digits, which may read as a number) set aside, as in a sample name (``audit_vcf``)."""
+    if KEYED_PSEUDONYM.fullmatch(value) is not None:
+        return False
+    return any(SAMPLE_PERSONAL.search(form) is not None for form in (value, *decoded_texts(value)))
 
 
 def contig_holds_personal(name: str) -> bool:

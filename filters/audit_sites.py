@@ -23,11 +23,12 @@ What counts as carrying a germline allele (man page, *GERMLINE ALLELES*):
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import tempfile
 from array import array
 from bisect import bisect_left
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -87,6 +88,10 @@ def index_fits(path: str) -> bool:
     return True
 
 
+MD5_PIECE = 1 << 24
+"""Bases read at once while a contig's MD5 is computed (``Reference.sequence_md5``)."""
+
+
 class Reference:
     """The FASTA given with ``-r`` (faidx-indexed by htslib), opened again in each process: a
     worker forked after the parent read from it must not share the parent's file offset
@@ -103,6 +108,7 @@ class Reference:
             raise InputError(REFERENCE_CUT, path)
         self._fasta: pysam.FastaFile | None = None
         self.opened_in = 0  # the process that opened ``_fasta``
+        self._checksums: dict[str, str] = {}
 
     def fetch(self, contig: str, start: int, end: int) -> bytes:
         """Upper-case bases of ``[start, end)``, clipped to the contig."""
@@ -118,8 +124,31 @@ class Reference:
         except (OSError, ValueError):  # a BGZF FASTA whose blocks end early
             raise InputError(REFERENCE_CUT, self.path) from None
 
+    def sequence_md5(self, contig: str) -> str:
+        """The MD5 of a contig's sequence (the FASTA's name), upper case and without line ends, in
+        lower-case hex: what ``samtools dict`` writes as ``@SQ M5`` (SAM 1.6, section 1.3). The
+        audit's own reading, apart from the scrubber's; each contig read once, in pieces."""
+        if contig not in self._checksums:
+            digest = hashlib.md5(usedforsecurity=False)
+            for start in range(0, self.lengths[contig], MD5_PIECE):
+                digest.update(self.fetch(contig, start, start + MD5_PIECE))
+            self._checksums[contig] = digest.hexdigest()
+        return self._checksums[contig]
+
     def __getstate__(self) -> dict[str, object]:
-        return {"path": self.path, "lengths": self.lengths, "_fasta": None, "opened_in": 0}
+        return {"path": self.path, "lengths": self.lengths, "_fasta": None, "opened_in": 0, "_checksums": {}}
+
+
+def sequence_checksums(reference: Reference, references: list[tuple[str, int]]) -> Callable[[str], str | None]:
+    """The MD5 in ``reference`` of each of a header's references, found by any of its spellings
+    (``chr1`` in the file, ``1`` in the FASTA: ``contigs.ContigMap``); None for a reference the
+    FASTA lacks, and for every one when the two cannot be joined (another build): an ``@SQ M5``
+    that cannot be compared is no MD5 the audit knows."""
+    try:
+        to_reference = ContigMap(dict(references), dict(reference.lengths), "reference", reference.path, require_overlap=False).to_other
+    except InputError:
+        to_reference = {}
+    return lambda name: reference.sequence_md5(to_reference[name]) if name in to_reference else None
 
 
 # --- germline sites ----------------------------------------------------------------------------

@@ -15,6 +15,7 @@ out uppercase.
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import warnings
 from collections.abc import Mapping
@@ -26,6 +27,8 @@ from genoscrub.streams import check_bgzf_end
 
 REFERENCE_CUT = "the reference is shorter than its .fai says (cut short, or the .fai is another file's); run samtools faidx on it again"
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
+MD5_PIECE = 1 << 24
+"""Bases read at once while a contig's MD5 is computed (``Fasta.sequence_md5``)."""
 
 
 class Fasta:
@@ -100,6 +103,19 @@ class Fasta:
         if line_bytes != per_line:
             raw = raw.replace(b"\n", b"").replace(b"\r", b"")
         return raw.upper()
+
+    def sequence_md5(self, name: str) -> str | None:
+        """The MD5 of contig ``name``'s sequence, upper case and without line ends, as ``samtools
+        dict`` writes it in ``@SQ M5`` (SAM 1.6, section 1.3), in lower-case hex; None when the
+        FASTA has no contig of that name. By the FASTA's own name, not through a contig map: an
+        ``M5`` names the sequence of its own ``SN``, which htslib looks up by that name."""
+        record = self._index.get(name)
+        if record is None:
+            return None
+        digest = hashlib.md5(usedforsecurity=False)
+        for start in range(0, record.rlen, MD5_PIECE):
+            digest.update(self._bases(name, start, start + MD5_PIECE))
+        return digest.hexdigest()
 
 
 class ContigReference:

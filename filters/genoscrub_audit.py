@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Optional
@@ -33,7 +34,15 @@ from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, bcf_feed, cra
 from genoscrub.audit_header import check_reference_list, check_sam_header
 from genoscrub.audit_index import INDEX_KINDS, audit_index
 from genoscrub.audit_sam_text import SamTextAudit, text_blocks
-from genoscrub.audit_sites import GermlineSites, Reference, RegionList, VariantList, check_reference_bases, read_variants
+from genoscrub.audit_sites import (
+    GermlineSites,
+    Reference,
+    RegionList,
+    VariantList,
+    check_reference_bases,
+    read_variants,
+    sequence_checksums,
+)
 from genoscrub.audit_vcf import GermlineAlleles, PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
 from genoscrub.regions import PRESETS
@@ -96,6 +105,10 @@ class Settings:
             request = self.regions
             self.regions_by_contigs[key] = RegionList(request.beds, request.presets, request.build, request.flank, dict(references))
         return self.regions_by_contigs[key]
+
+    def sequence_checksums(self, references: list[tuple[str, int]]) -> Callable[[str], str | None] | None:
+        """With ``-r``, each reference's MD5 there, by the audited file's names (``@SQ M5`` is compared with it)."""
+        return None if self.reference is None else sequence_checksums(self.reference, references)
 
     def describe(self) -> dict[str, Any]:
         """The settings for the report: what was checked, never a path or a forbidden string."""
@@ -199,7 +212,14 @@ def audit_bam_records(
     try:
         blocks = CountedBlocks(bgzf_blocks(stream, path, own))  # type: ignore[arg-type]
         header, rest = read_header(blocks, path)
-        check_sam_header(header.text, header.references, settings.forbid, findings, settings.allowed_header)
+        check_sam_header(
+            header.text,
+            header.references,
+            settings.forbid,
+            findings,
+            settings.allowed_header,
+            settings.sequence_checksums(header.references),
+        )
         check_reference_list(header.text, header.references, findings)
         if own is not None:
             check_after_nul(header.after_nul, "header", own)
@@ -308,7 +328,12 @@ def main(
     ] = False,
     reference: Annotated[
         Optional[str],
-        typer.Option("-r", "--reference", metavar="FASTA", help="Reference genome (for --germline, and to decode CRAM)."),
+        typer.Option(
+            "-r",
+            "--reference",
+            metavar="FASTA",
+            help="Reference genome (for --germline, and to decode CRAM); an @SQ M5 must be the MD5 of that sequence in it.",
+        ),
     ] = None,
     population: Annotated[
         Optional[str],

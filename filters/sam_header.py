@@ -6,16 +6,18 @@ same-genome check, with a bad ``LN`` refused the same way everywhere, and the sa
 genoscrub ``@PG`` line.
 
 Parsing is fail closed. A header line is split into ``TAG:VALUE`` fields and each
-value a command keeps is checked against the spec's grammar: ``VN`` a version,
-``SO``/``GO``/``TP`` their enums, ``SS`` a sort order with a sub-sort from a short
-list, ``M5`` 32 hexadecimal digits, ``PL`` a platform of the spec's list, ``LN`` a
-length from 1 to 2^31-1. Free-text tags (``AS``, ``SP``) are kept only when their
-value is on a documented list (``ASSEMBLIES``, ``SPECIES``); ``UR``, ``DS`` and
-every tag not named here are dropped. What is dropped is counted by kind
-(``SamHeader.removed_lines``, ``removed_tags``), never quoted. Structural faults (no record type, a field
-without a colon, a tag twice, an @SQ without a usable ``SN``/``LN``, an @RG without
-``ID``) are errors with the line number: a header the records depend on cannot be
-guessed at.
+value a command keeps is checked against the spec's grammar: ``VN`` a version
+(1.0 to 1.6 so far: one or two digits each side of the dot), ``SO``/``GO``/``TP`` their
+enums, ``SS`` a sort order with a sub-sort from a short list, ``M5`` 32 hexadecimal
+digits (and, given the reference, its sequence's MD5: ``SamHeader.keep_checksums_of``),
+``PL`` a platform of the spec's list, ``LN`` a length from 1 to 2^31-1; each name of
+``AN`` a spelling of ``SN`` or an accession that passes ``SN``'s own rules. Free-text
+tags (``AS``, ``SP``) are kept only when their value is on a documented list
+(``ASSEMBLIES``, ``SPECIES``); ``UR``, ``DS`` and every tag not named here are dropped.
+What is dropped is counted by kind (``SamHeader.removed_lines``, ``removed_tags``), never
+quoted. Structural faults (no record type, a field without a colon, a tag twice, an @SQ
+without a usable ``SN``/``LN``, an @RG without ``ID``) are errors with the line number: a
+header the records depend on cannot be guessed at.
 
 The output header is written from the model field by field (``SamHeader.text``):
 ``@HD`` first, always with a valid ``VN``; then the kept @SQ and @RG lines in input
@@ -32,6 +34,7 @@ from dataclasses import dataclass, field
 
 from genoscrub import __version__
 from genoscrub.contigs import conventional_names
+from genoscrub.identifiers import personal_reference_name
 from genoscrub.report import InputError
 
 SAM_VERSION = b"1.6"
@@ -59,7 +62,9 @@ SPECIES = (b"Homo sapiens", b"Mus musculus", b"human", b"mouse")
 
 HEADER_TYPE = re.compile(rb"@[A-Za-z][A-Za-z](?:\t|$)")
 HEADER_FIELD = re.compile(rb"[A-Za-z][A-Za-z0-9]:[^\t]+")
-VERSION = re.compile(rb"[0-9]+\.[0-9]+")
+VERSION = re.compile(rb"[0-9]{1,2}\.[0-9]{1,2}")
+"""``@HD VN``: the spec's two numbers and a dot held to the versions there are (1.0 to 1.6), so
+that no date or number of a person (``19900101.9001011234567``) fits in it."""
 MD5 = re.compile(rb"[0-9A-Fa-f]{32}")
 # A reference name as htslib reads it: printable ASCII, not starting with * or = (the SAM
 # spec's grammar, 1.2.1, also excludes \,"'()[]{}<>, which real files use: chr1,chr3).
@@ -160,6 +165,17 @@ class SamHeader:
     def sequence_lengths(self) -> dict[str, int]:
         """``{SN: LN}`` of the @SQ lines, in order: the dictionary of the same-genome check."""
         return {line.fields[b"SN"].decode("ascii"): int(line.fields[b"LN"]) for line in self.of_type(b"SQ")}
+
+    def keep_checksums_of(self, sequence_md5: Callable[[str], str | None]) -> None:
+        """Keep an ``@SQ M5`` only where it is ``sequence_md5`` of its ``SN`` (the MD5 of the
+        reference's sequence, None where the reference has none of that name); drop and count
+        the others. 32 hexadecimal digits can hold any digits (``19900101900101123456701012345678``),
+        so only the reference can tell an MD5 from a number written in its place."""
+        for line in self.of_type(b"SQ"):
+            checksum = line.fields.get(b"M5")
+            if checksum is not None and sequence_md5(line.fields[b"SN"].decode("ascii")) != checksum.decode("ascii"):
+                del line.fields[b"M5"]
+                self.removed_tags["@SQ M5"] += 1
 
     def text(self, extra: Iterable[bytes] = ()) -> bytes:
         """The header as SAM text: @HD first, the other kept lines in input order, then ``extra``."""
@@ -263,14 +279,25 @@ def _length(value: bytes, path: str, number: int) -> int:
 
 def _check_alternative_names(name: bytes, kept: dict[bytes, bytes], removed: Counter[str]) -> None:
     """``AN`` stays only when every name in it is a conventional spelling of ``SN``
-    (``chrM``/``MT``) or a sequence accession: any other text could be anything."""
+    (``chrM``/``MT``) or a sequence accession: any other text could be anything. Each is a
+    name of the reference, so it is held to ``SN``'s rules too (``alternative_name``)."""
     value = kept.get(b"AN")
     if value is None:
         return
     spellings = {other.encode() for other in conventional_names(name.decode("ascii"))}
-    if not all(alias in spellings or ACCESSION.fullmatch(alias) for alias in value.split(b",")):
+    if not all(alternative_name(alias, spellings) for alias in value.split(b",")):
         del kept[b"AN"]
         removed["@SQ AN"] += 1
+
+
+def alternative_name(alias: bytes, spellings: set[bytes]) -> bool:
+    """One name of ``AN``: a spelling of ``SN`` or an accession in shape (``NC_000001.11``),
+    which is also a reference name (the grammar) and holds no path, address or personal data
+    (``identifiers.personal_reference_name``): ``KJ_19900101.1`` has an accession's shape and
+    a date of birth."""
+    if alias not in spellings and not ACCESSION.fullmatch(alias):
+        return False
+    return REFERENCE_NAME.fullmatch(alias) is not None and not personal_reference_name(alias)
 
 
 def _is_locus(value: bytes, names: dict[bytes, int]) -> bool:

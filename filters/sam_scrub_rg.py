@@ -76,10 +76,11 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.contigs import conventional_names
+from genoscrub.fasta import Fasta
 from genoscrub.fields import distinct_spans
 from genoscrub.identifiers import personal_reference_name
 from genoscrub.one_by_one import one_by_one
-from genoscrub.pseudonyms import Pseudonyms, SampleMissing
+from genoscrub.pseudonyms import ID_HASH_DIGITS, ID_KEYED_PREFIX, Pseudonyms, SampleMissing
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import HeaderLine, parse_header, program_line
@@ -93,6 +94,9 @@ PSEUDONYMIZED_RG_TAGS = (b"ID", b"SM", b"LB")
 SAMPLE_MEMBER_TAGS = (b"ID", b"LB")
 """@RG tags whose value several samples can share (a lane, a pool): pseudonyms scoped to the SM."""
 PRINTABLE = re.compile(rb"[ -~]+")
+KEYED_PSEUDONYM = re.compile(b"%s[0-9A-F]{%d}" % (ID_KEYED_PREFIX.encode(), ID_HASH_DIGITS))
+"""A keyed pseudonym (``S4903134303289D62``): hex digits, which may read as a number by chance, so
+it is not held to the personal-data rule that a pseudonym of the map is (the audit sets it aside too)."""
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
@@ -164,6 +168,7 @@ def scrub_stage(
     key_file: Path | None = None,
     map_out: Path | None = None,
     map_out_read_names: bool = True,
+    reference: Path | None = None,
 ) -> SamStage:
     """The command's work, its options checked and its pseudonyms opened (keyword names are
     the options' own, see ``main``): what ``main`` runs between its reader and writer, and
@@ -179,7 +184,7 @@ def scrub_stage(
     if names:
         counting = pseudonyms.table is None and pseudonyms.scheme == "counter"
         namer = (CountingReadNamer if counting else ReadNamer)(pseudonyms, path, report)
-    header = HeaderScrubber(pseudonyms, platform_unit, path, report)
+    header = HeaderScrubber(pseudonyms, platform_unit, path, report, reference)
     records = RecordScrubber(namer, path, report, policy)
     return SamStage(COMMAND, lambda blocks: scrub_stream(blocks, header, records), close=pseudonyms.close)
 
@@ -190,14 +195,16 @@ def scrub_stage(
 class HeaderScrubber:
     """Header lines in, the validated and pseudonymized header out (``sam_header``).
 
-    Keeps ``read_groups`` (old ID -> new ID, as bytes) for the records.
+    Keeps ``read_groups`` (old ID -> new ID, as bytes) for the records. With ``reference``
+    (``--reference``), an ``@SQ M5`` is kept only where it is the MD5 of its sequence there.
     """
 
-    def __init__(self, pseudonyms: Pseudonyms, platform_unit: str, path: str, report: Report) -> None:
+    def __init__(self, pseudonyms: Pseudonyms, platform_unit: str, path: str, report: Report, reference: Path | None = None) -> None:
         self.pseudonyms = pseudonyms
         self.platform_unit = platform_unit.encode()
         self.path = path
         self.report = report
+        self.reference = reference
         self.read_groups: dict[bytes, bytes] = {}
         self.references: dict[bytes, int] = {}
 
@@ -212,6 +219,8 @@ class HeaderScrubber:
                     self.path,
                     reference.number,
                 )
+        if self.reference is not None and any(b"M5" in line.fields for line in header.of_type(b"SQ")):
+            header.keep_checksums_of(Fasta(str(self.reference)).sequence_md5)
         self.references = {line.fields[b"SN"]: int(line.fields[b"LN"]) for line in header.of_type(b"SQ")}
         for read_group in header.of_type(b"RG"):
             self.scrub_read_group(read_group)
@@ -261,6 +270,9 @@ class HeaderScrubber:
             raise InputError(message, self.path, number) from None
         if not PRINTABLE.fullmatch(new):
             raise InputError(f"the pseudonym of @RG {tag.decode()} is not printable ASCII (check the map)", self.path, number)
+        if not KEYED_PSEUDONYM.fullmatch(new) and personal_reference_name(new):
+            message = f"the pseudonym of @RG {tag.decode()} holds a path, an address or personal data (check the map)"
+            raise InputError(message, self.path, number)
         return new
 
 
@@ -698,7 +710,13 @@ def main(
         OutputFormat, typer.Option("-O", "--output-fmt", help="Output format: SAM text, or BAM/CRAM encoded by htslib.")
     ] = OutputFormat.sam,
     reference: Annotated[
-        Optional[Path], typer.Option("-T", "--reference", metavar="FASTA", help="Reference for CRAM input or output.")
+        Optional[Path],
+        typer.Option(
+            "-T",
+            "--reference",
+            metavar="FASTA",
+            help="Reference for CRAM input or output; an @SQ M5 is kept only where it is the MD5 of that sequence in it.",
+        ),
     ] = None,
     names: Annotated[
         bool, typer.Option("--names", help="Replace read names too: keyed hashes with --key-file, else READ1, READ2...")
@@ -744,6 +762,7 @@ def main(
             key_file=key_file,
             map_out=map_out,
             map_out_read_names=map_out_read_names,
+            reference=reference,
         )
         fasta = str(reference) if reference else None
         keep_freed_chunks_in_the_heap()

@@ -133,6 +133,54 @@ def test_what_sam_scrub_rg_writes_the_audit_accepts_and_what_it_drops_the_audit_
         assert any(tag in key for key in found), (tag, found)
 
 
+PERSONAL_HEADER = (
+    b"@HD\tVN:1.6\n"
+    b"@SQ\tSN:chr1\tLN:100000\tAN:asm_KIM_19900101,900101-1234567,kim@hosp.org,1990-01-01,home/kimjh/ref.fa\tAH:KIM_19900101\n"
+    b"@SQ\tSN:chrM\tLN:16569\tAN:MT,NC_012920.1\tAH:chr1:5-100\n"
+    b"@RG\tID:S2301217N_19900101\tSM:KIM_JIHYUN_900101-1234567\tLB:010-1234-5678\tPU:1990-01-01\tPL:ILLUMINA\n"
+    b"@RG\tID:HK2VMDSXY.2\tSM:S2301217T\tLB:LIB_1990.01.01\tPU:HK2VMDSXY.2.ACGT\n"
+    b"@PG\tID:sam-scrub-rg\tPN:genoscrub\tVN:19900101.900101-1234567\n"
+    b"READ1\t0\tchr1\t100\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:S2301217N_19900101\n"
+)
+
+
+@pytest.mark.parametrize("scheme", [[], ["--key-file", "KEY"]])
+def test_header_values_holding_personal_data_are_found_and_what_sam_scrub_rg_writes_in_their_place_passes(
+    scheme: list[str], tmp_path: Path
+) -> None:
+    """Red team 7a F3: the audit holds every header value a grammar lets text through to the rules
+    of a name: each @SQ AN name to a reference name's, AH to a locus of the header, @RG ID, SM, LB,
+    PU and @PG ID, VN to a VCF sample name's (as written and percent-decoded). What sam-scrub-rg
+    writes in their place (pseudonyms, counted or keyed, its platform unit, its own @PG) passes."""
+    planted = tmp_path / "planted.sam"
+    planted.write_bytes(PERSONAL_HEADER)
+    assert metadata_keys(audit(planted, tmp_path / "in.json")) == {
+        "header value @SQ AN (holds personal data)": 1,
+        "header value @SQ AH": 1,
+        "header value @RG ID (holds personal data)": 1,
+        "header value @RG SM (holds personal data)": 1,
+        "header value @RG LB (holds personal data)": 2,
+        "header value @RG PU (holds personal data)": 1,
+        "header value @PG VN (holds personal data)": 1,
+    }
+    key = tmp_path / "site.key"
+    key.write_bytes(b"test key for the header rules, 32")
+    key.chmod(0o600)
+    options = [str(key) if option == "KEY" else option for option in scheme]
+    scrubbed = tmp_path / "scrubbed.sam"
+    done = subprocess.run([str(BIN / "sam-scrub-rg"), "-q", *options, "-o", str(scrubbed), str(planted)], capture_output=True, timeout=300)
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"\tAN:MT,NC_012920.1\tAH:chr1:5-100\n" in scrubbed.read_bytes()
+    assert metadata_keys(audit(scrubbed, tmp_path / "out.json")) == {}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(r"[0-9]{1,4}\.[0-9]{1,4}|1\.[0-9]{1,3}[a-z0-9.]{0,2}", fullmatch=True))
+def test_the_header_version_the_scrubber_keeps_is_the_one_the_audit_accepts(version: str) -> None:
+    kept = sam_header.parse_header([b"@HD\tVN:" + version.encode()], "-").of_type(b"HD")[0].fields[b"VN"] == version.encode()
+    assert kept == (re.fullmatch(audit_allowlist.SAM_HEADER_TAGS["HD"]["VN"], version) is not None), version
+
+
 PLANTED_VCF = (
     b"##fileformat=VCFv4.2\n##fileDate=20231029\n##source=caller /home/kimjh\n"
     b"##contig=<ID=chr1,length=100,assembly=GRCh38,URL=file:///x>\n"

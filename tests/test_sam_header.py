@@ -45,10 +45,38 @@ def test_hd_always_has_a_valid_version() -> None:
         ("@SQ\tSN:alt\tLN:5\tAH:chr6", "@SQ\tSN:alt\tLN:5"),
         ("@RG\tID:a\tPL:illumina", "@RG\tID:a\tPL:ILLUMINA"),
         ("@RG\tID:a\tPL:ILLUMINA_M04123\tPM:MiSeq\tCN:SNUH", "@RG\tID:a"),
+        # red team 7a F2: a version, an accession and an MD5 in shape, holding a date and a registration number
+        ("@HD\tVN:19900101.9001011234567", "@HD\tVN:1.6"),
+        ("@HD\tVN:1.9001011234567", "@HD\tVN:1.6"),
+        ("@HD\tVN:1.10", "@HD\tVN:1.10"),
+        ("@SQ\tSN:chr1\tLN:5\tAN:KJ_19900101.1,1", "@SQ\tSN:chr1\tLN:5"),
+        ("@SQ\tSN:chr1\tLN:5\tAN:1,CM000663.2,NC_000001.11", "@SQ\tSN:chr1\tLN:5\tAN:1,CM000663.2,NC_000001.11"),
+        ("@SQ\tSN:chr1\tLN:5\tAN:1,KJ_900101-1234567.1", "@SQ\tSN:chr1\tLN:5"),
+        ("@SQ\tSN:chr1\tLN:5\tM5:19900101900101123456701012345678", "@SQ\tSN:chr1\tLN:5\tM5:19900101900101123456701012345678"),
     ],
 )
 def test_kept_values_follow_the_grammar(line: str, kept: str) -> None:
     assert parse_header(lines(line), "-").text() == kept.encode() + b"\n"
+
+
+def test_an_md5_is_kept_only_where_it_is_the_reference_sequences() -> None:
+    """32 hex digits may hold any digits: given the reference, an M5 stays only where it is its
+    sequence's MD5 (a number in its place, or a contig the reference lacks, goes and is counted)."""
+    sequences = {"chr1": "0123456789abcdef0123456789abcdef", "chr2": "f" * 32}
+    header = parse_header(
+        lines(
+            "@SQ\tSN:chr1\tLN:5\tM5:0123456789ABCDEF0123456789ABCDEF\n"
+            "@SQ\tSN:chr2\tLN:5\tM5:19900101900101123456701012345678\tTP:linear\n"
+            "@SQ\tSN:chr3\tLN:5\tM5:0123456789abcdef0123456789abcdef\n@SQ\tSN:chr4\tLN:5"
+        ),
+        "-",
+    )
+    header.keep_checksums_of(sequences.get)
+    assert header.text() == (
+        b"@SQ\tSN:chr1\tLN:5\tM5:0123456789abcdef0123456789abcdef\n@SQ\tSN:chr2\tLN:5\tTP:linear\n"
+        b"@SQ\tSN:chr3\tLN:5\n@SQ\tSN:chr4\tLN:5\n"
+    )
+    assert header.removed_tags == {"@SQ M5": 2}
 
 
 @pytest.mark.parametrize(

@@ -961,3 +961,72 @@ def test_a_reference_name_holding_personal_data_is_refused_and_found(name: str, 
     run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(sam))
     metadata = json.loads((tmp_path / "audit.json").read_text())["files"][0]["findings"]["metadata"]
     assert ("reference name (holds personal data)" in metadata.get("by_key", {})) is refused, metadata
+
+
+def audit_metadata(path: Path, folder: Path, *options: str) -> dict[str, int]:
+    """The audit's metadata findings of a file, by key."""
+    report = folder / f"{path.name}.audit.json"
+    run_command("genoscrub-audit", "-q", "--report", str(report), *options, str(path))
+    return dict(json.loads(report.read_text())["files"][0]["findings"]["metadata"].get("by_key", {}))
+
+
+def test_a_header_version_and_accession_holding_personal_data_go_and_an_md5_is_checked_against_the_reference(tmp_path: Path) -> None:
+    """Red team 7a F2: @HD VN held to a version's digits, each @SQ AN name to SN's rules (an
+    accession's shape, KJ_19900101.1, holds a date of birth), and with --reference an @SQ M5 kept
+    only where it is the MD5 samtools dict computes for that sequence (upper case, no line ends:
+    soft-masked bases and 60-base lines here); without one, an M5 is kept by its shape. The audit
+    finds each in the input (the M5 with -r) and passes what the command writes."""
+    fasta = tmp_path / "ref.fa"
+    bases = "ACGTacgtNNacgtACGT" * 8
+    fasta.write_text(">chr1\n" + "\n".join(bases[at : at + 60] for at in range(0, len(bases), 60)) + "\n>chr2\nACGTACGTAC\n")
+    dictionary = subprocess.run(["samtools", "dict", str(fasta)], capture_output=True, check=True, text=True).stdout
+    right = re.search(r"SN:chr1\t.*M5:([0-9a-f]{32})", dictionary).group(1)  # type: ignore[union-attr]
+    wrong = "19900101900101123456701012345678"
+    sam = tmp_path / "in.sam"
+    sam.write_text(
+        f"@HD\tVN:19900101.9001011234567\tSO:coordinate\n@SQ\tSN:chr1\tLN:{len(bases)}\tM5:{right.upper()}\tAN:1,KJ_19900101.1\n"
+        f"@SQ\tSN:chr2\tLN:10\tM5:{wrong}\tAN:2\n@SQ\tSN:chr3\tLN:10\tM5:{right}\n"
+        "READ1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+    )
+    found = audit_metadata(sam, tmp_path, "-r", str(fasta))
+    assert found == {
+        "header value @HD VN": 1,
+        "header value @SQ AN (holds personal data)": 1,
+        "header value @SQ M5 (not the reference's MD5)": 2,  # chr2's number, and chr3 the reference lacks
+    }, found
+    out = tmp_path / "out.sam"
+    assert run_command(COMMAND, "-q", "-T", str(fasta), "--report", str(tmp_path / "r.json"), "-o", str(out), str(sam)).returncode == 0
+    header = samtools_text(out).splitlines()
+    assert header[:4] == [
+        "@HD\tVN:1.6\tSO:coordinate",
+        f"@SQ\tSN:chr1\tLN:{len(bases)}\tM5:{right}",
+        "@SQ\tSN:chr2\tLN:10\tAN:2",
+        "@SQ\tSN:chr3\tLN:10",
+    ]
+    notes = json.loads((tmp_path / "r.json").read_text())
+    assert notes["header_tags_removed_by_tag"] == {"@HD VN": 1, "@SQ AN": 1, "@SQ M5": 2}
+    assert audit_metadata(out, tmp_path, "-r", str(fasta)) == {}
+    unchecked = tmp_path / "unchecked.sam"
+    assert run_command(COMMAND, "-q", "-o", str(unchecked), str(sam)).returncode == 0  # no reference: an MD5's shape
+    assert f"\tM5:{wrong}\t".encode() in unchecked.read_bytes()
+    assert audit_metadata(unchecked, tmp_path) == {}
+
+
+@pytest.mark.parametrize(
+    ("pseudonym", "refused"),
+    [("P_19900101", True), ("KIM/S1", True), ("CMT_900101-1234567", True), ("CMT001_00", False), ("S4903134303289D62", False)],
+)
+def test_a_map_pseudonym_holding_personal_data_is_refused(pseudonym: str, refused: bool, tmp_path: Path) -> None:
+    """The map's author chooses the pseudonyms: one holding a date, a registration number or a path
+    stops the command, naming the line and never the value, as the audit would find it in @RG (a
+    keyed pseudonym's hex digits, which may read as a number, are set aside by both)."""
+    (tmp_path / "ids.tsv").write_text(f"S2301217N\t{pseudonym}\nL1\tCMT001_00.L1\n")
+    sam = tmp_path / "in.sam"
+    sam.write_text("@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n@RG\tID:L1\tSM:S2301217N\n")
+    result = run_command(COMMAND, "-q", "--map", str(tmp_path / "ids.tsv"), "-o", str(tmp_path / "out.sam"), str(sam))
+    assert (result.returncode == 1) is refused, result.stderr
+    if refused:
+        message = b":3: the pseudonym of @RG SM holds a path, an address or personal data (check the map)\n"
+        assert result.stderr == b"sam-scrub-rg: " + str(sam).encode() + message
+    else:
+        assert audit_metadata(tmp_path / "out.sam", tmp_path) == {}
