@@ -62,6 +62,10 @@ class ForbiddenString:
     line: int
 
 
+UTF8_BOM = b"\xef\xbb\xbf"
+"""The byte-order mark a list saved as UTF-8 by Notepad or Excel starts with."""
+
+
 class ForbidList:
     """The strings of a ``--forbid`` file, searched case-insensitively (ASCII letters)."""
 
@@ -138,6 +142,7 @@ class ForbidList:
             data = path.read_bytes()
         except OSError as error:
             raise UsageError(f"cannot read the forbid list: {error.strerror}") from None
+        data = data.removeprefix(UTF8_BOM)  # Windows editors write it first: else part of the first string, which never matched
         entries = []
         for number, raw in enumerate(data.splitlines(), start=1):
             text = raw.strip()

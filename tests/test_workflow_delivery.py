@@ -215,6 +215,67 @@ def test_forbid_strings_put_the_cohort_after_the_samples_own_and_before_the_site
     assert strings[4] == "S2301217" and strings[-1] == "Kim J.H." and len(strings) == len(set(strings))
 
 
+def test_every_folder_of_an_input_and_an_illumina_sample_name_are_forbidden() -> None:
+    """Red team 7c F1: a patient's folder two levels above the file (``KIMJH0042``) and the sample
+    name in an Illumina FASTQ name (``Kim_Jihoon`` of ``Kim_Jihoon_S1_L001_R1_001``) were on no
+    list, and a germline VCF naming them was delivered. A build's folder and a short number (a
+    year, a run) stay off: the outputs' headers and numbers hold them."""
+    inputs = ["/data/KIMJH0042/wgs/2023/GRCh38/germline.vcf.gz", "/nfs/run_07/Kim_Jihoon_S1_L001_R1_001.fastq.gz"]
+    strings = gate.forbid_strings([], inputs, [])
+    assert {"KIMJH0042", "run_07", "Kim_Jihoon", "Kim_Jihoon_S1_L001"} <= set(strings)
+    assert not {"data", "wgs", "2023", "GRCh38", "nfs"} & set(strings)
+    assert "12345678" in gate.forbid_strings([], ["/data/12345678/x/tumour.bam"], [])  # a record number: seven digits or more
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ("Kim_Jihoon\nhpc-node07\n".encode("utf-16"), "is UTF-16 or holds NUL bytes"),
+        ("Kim_Jihoon\n".encode("utf-16-le"), "is UTF-16 or holds NUL bytes"),
+        ("Kim Jihoon\n".encode("cp949") + "김지훈\n".encode("cp949"), "is not UTF-8 text"),
+    ],
+)
+def test_a_site_list_not_in_utf_8_is_refused_not_emptied(delivery: Delivery, tmp_path: Path, data: bytes, message: str) -> None:
+    """Red team 7c F2: a list saved as UTF-16 (Notepad's "Unicode") had every line skipped for its
+    NUL bytes, and its names were delivered; with the mark UTF-8 editors write first, its first
+    string never matched. The mark is read as none; a list that is not UTF-8 stops the run."""
+    site = tmp_path / "site-forbid.txt"
+    site.write_bytes(data)
+    site.chmod(0o600)
+    result = snakemake(delivery.path, "-n", config=[f"audit_forbid=[{site}]"])
+    assert result.returncode != 0 and f"genoscrub workflow: config: 'audit_forbid' file 1 {message}" in shown(result)
+    assert "Kim" not in shown(result)
+    site.write_bytes(b"\xef\xbb\xbfKim_Jihoon\n")
+    assert gate.site_list_lines(site) == ["Kim_Jihoon"]
+
+
+def test_a_site_list_readable_by_others_is_refused(delivery: Delivery, tmp_path: Path) -> None:
+    """Red team 7c F5: the lists of patient and host names are private as the map is."""
+    site = tmp_path / "site-forbid.txt"
+    site.write_text("Kim_Jihoon\n")
+    site.chmod(0o644)
+    result = snakemake(delivery.path, "-n", config=[f"audit_forbid=[{site}]"])
+    assert result.returncode != 0 and "'audit_forbid' file 1 is readable by group or others" in shown(result)
+    site.chmod(0o600)
+    assert snakemake(delivery.path, "-n", config=[f"audit_forbid=[{site}]"]).returncode == 0
+
+
+def test_a_sheet_input_that_cannot_be_read_is_named_by_its_line_not_its_path(delivery: Delivery, tmp_path: Path) -> None:
+    """Red team 7c F4: a symlink loop (and a folder the user may not enter) made Python's own error
+    quote the input's path, a patient's folder, on the terminal and in .snakemake/log."""
+    sheet = (delivery.path / "samples.tsv").read_text().splitlines()
+    folder = tmp_path / "KIM_JIHOON_19800101"
+    folder.mkdir()
+    (folder / "loop.vcf.gz").symlink_to(folder / "loop.vcf.gz")
+    columns = sheet[0].split("\t")
+    row = sheet[1].split("\t")
+    row[columns.index("germline_vcf")] = str(folder / "loop.vcf.gz")
+    (tmp_path / "samples.tsv").write_text("\n".join([sheet[0], "\t".join(row)]) + "\n")
+    result = snakemake(delivery.path, "-n", config=[f"samples={tmp_path / 'samples.tsv'}"])
+    assert result.returncode != 0 and "sample sheet line 2: germline_vcf is a symlink loop" in shown(result)
+    assert "KIM_JIHOON" not in shown(result)
+
+
 # --- findings 5 and 4: nothing of the site's folders in what is delivered -----------------------
 
 
@@ -268,14 +329,20 @@ def multiqc_text(path: Path) -> str:
     return path.read_bytes().decode("latin-1")
 
 
-def test_multiqc_report_holds_no_folder_of_the_site(delivery: Delivery, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rule's own step (reports.py multiqc --run), as Snakemake runs it: from the run folder."""
+def test_multiqc_report_holds_no_folder_of_the_site(delivery: Delivery, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The rule's own step (reports.py multiqc --run), as Snakemake runs it: from the run folder,
+    by a user whose own MultiQC settings (``~/.multiqc_config.yaml``, ``MULTIQC_*``: red team 7c F3)
+    put a host, an address and a patient's folder into every report."""
     program = reports.multiqc_program()
     if program is None:
         pytest.skip("multiqc not installed: pip install -e '.[test]'")
     sample = delivery.path / "results" / delivery.first
     out = delivery.path / "delivered-report" / "multiqc"
     monkeypatch.chdir(delivery.path)
+    settings = 'report_comment: "on hpc-node07 by kimjh"\nreport_header_info:\n  - Folder: "/home/kimjh/KIM_JIHOON_19800101"\n'
+    (tmp_path / ".multiqc_config.yaml").write_text(settings + 'title: "KIM JIHOON"\n')
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("MULTIQC_SUBTITLE", "seoulhospital.kr")
     reports.main(["multiqc", "--run", "--out", str(out.relative_to(delivery.path)),
                   str(sample / f"{delivery.first}.report.json"), str(sample / f"{delivery.first}.audit.json")])  # fmt: skip
     written = files_under(out)
@@ -285,8 +352,8 @@ def test_multiqc_report_holds_no_folder_of_the_site(delivery: Delivery, monkeypa
     assert all("/" not in name for name in data["config_analysis_dir_abs"] + data["config_analysis_dir"])
     assert data["report_multiqc_command"].startswith("multiqc ")
     assert delivery.first in data["report_saved_raw_data"]["multiqc_genoscrub_summary_table"]  # the content is there
-    leaks = [f"{path.relative_to(out)}: {word}" for path in written for word in (str(delivery.path), RUN_FOLDER, str(Path(program).parent))
-             if word in multiqc_text(path)]  # fmt: skip
+    planted = (str(delivery.path), RUN_FOLDER, str(Path(program).parent), "hpc-node07", "KIM_JIHOON", "KIM JIHOON", "seoulhospital")
+    leaks = [f"{path.relative_to(out)}: {word}" for path in written for word in planted if word in multiqc_text(path)]
     assert len(written) > 5 and not leaks
 
 

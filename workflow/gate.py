@@ -59,6 +59,13 @@ PLAIN_WORD = re.compile(r"[A-Za-z]+")
 COMPRESSION = (".gz", ".bgz", ".bz2", ".xz", ".zst")
 FORMATS = (".bam", ".cram", ".sam", ".bai", ".csi", ".crai", ".vcf", ".bcf", ".tbi", ".fastq", ".fq")
 READ_NUMBER = re.compile(r"([._-](R?[12])(_001)?)$")
+SAMPLE_NUMBER = re.compile(r"_S[0-9]+(?:_L[0-9]{3})?$|_L[0-9]{3}$")
+"""What bcl2fastq and BCL Convert put after the sample name, before the read number
+(``Kim_Jihoon_S1_L001_R1_001.fastq.gz``): the sample number and the lane."""
+PUBLIC_FOLDERS = frozenset({
+    "grch37", "grch38", "hg18", "hg19", "hg38", "b36", "b37", "hs37d5", "hs38dh", "chm13", "t2t-chm13", "chm13v2",
+})  # fmt: skip
+"""Folder names that are builds of the reference: the outputs' headers hold them (``AS:GRCh38``)."""
 BARE_READ_NUMBER = re.compile(r"R?[12](_001)?", re.IGNORECASE)
 INDEXES = (".bai", ".csi", ".crai", ".tbi")
 SCOPE_SEPARATOR = "@"  # genoscrub.pseudonyms.SCOPE_SEPARATOR (this script loads no genoscrub module; a test compares them)
@@ -79,11 +86,21 @@ def without_extensions(name: str) -> str:
 
 def name_variants(name: str) -> list[str]:
     """The forms a file name takes in other files: as is, without its format and compression
-    extensions, before its first dot, and without a read number (``_R1``, ``_2``, ``_R1_001``)."""
+    extensions, before its first dot, without a read number (``_R1``, ``_2``, ``_R1_001``), and
+    then without an Illumina sample number and lane (``_S1_L001``: the sample name alone)."""
     stem = without_extensions(name)
     forms = [name, stem, stem.split(".")[0]]
     forms += [READ_NUMBER.sub("", form) for form in forms]
-    return forms
+    forms += [SAMPLE_NUMBER.sub("", form) for form in forms]
+    return list(dict.fromkeys(forms))
+
+
+def identifying_folder(text: str) -> bool:
+    """Whether a folder's name goes on the forbid list: as a file name does (:func:`identifying`),
+    but not a number of fewer than seven digits (a year, a run: every VCF's numbers hold them)
+    nor a build's name (:data:`PUBLIC_FOLDERS`). Every folder of an input's path is one: a
+    patient's folder often lies above the run's (``/data/KIMJH0042/wgs/x.bam``)."""
+    return identifying(text) and not (text.isdigit() and len(text) < 7) and text.lower() not in PUBLIC_FOLDERS
 
 
 # Labels a lab gives a sample or a read group that name no one and that the outputs' own
@@ -122,7 +139,8 @@ def forbid_strings(
 
     ``originals``: IDs the commands replaced (linkage fragments), kept unless shorter than
     three characters or a stock label; ``input_paths``: the sample's input files (absolute),
-    as the full path, the folder's name and the file's name in :func:`name_variants` forms;
+    as the full path, each of its folders' names (:func:`identifying_folder`) and the file's
+    name in :func:`name_variants` forms;
     ``cohort``: the cohort's list (:func:`cohort_forbid_strings`, chosen by these rules already),
     after the sample's own, so a finding of the sample's own ID names the same list line as
     before; ``extra_lines``: the site's own lists, kept as they are (blank lines, strings under
@@ -139,7 +157,8 @@ def forbid_strings(
     for path in input_paths:
         add(path)
         pure = Path(path)
-        add(pure.parent.name)
+        for folder in pure.parents:
+            add(folder.name, identifying_folder)
         for form in name_variants(pure.name):
             add(form)
     for text in cohort:
@@ -147,6 +166,26 @@ def forbid_strings(
     for line in extra_lines:
         add(line, None)
     return list(chosen.values())
+
+
+class SiteListError(ValueError):
+    """A site's forbid list that cannot be read line by line as text (said without its content)."""
+
+
+def site_list_lines(path: Path) -> list[str]:
+    """The lines of a site's own forbid list (``audit_forbid``), read as UTF-8 with or without the
+    byte-order mark Windows editors write first (``\\ufeff``, which would else be part of the first
+    string, so that string would never match). A list it cannot read so is refused, never read in
+    part: UTF-16 (Notepad's "Unicode", PowerShell's ``>``), whose every line holds NUL bytes and
+    was skipped whole, or bytes that are no UTF-8."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\0" in data:
+        raise SiteListError("is UTF-16 or holds NUL bytes: save it as UTF-8 text, one string a line")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise SiteListError("is not UTF-8 text: save it as UTF-8, one string a line") from None
+    return text.splitlines()
 
 
 def cohort_forbid_strings(sheet_inputs: dict[str, list[str]]) -> list[str]:
@@ -331,7 +370,7 @@ def audit_outputs(sample: str, audit: dict[str, Any], staged_folder: Path) -> di
     """Build the forbid list, run the audits, merge their reports: the report when the verdict is
     pass; None (and one line on stderr) when anything was found or the audit could not check."""
     forbid = Path(audit["forbid_list"])
-    extra = [line for path in audit["extra_forbid"] for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines()]
+    extra = [line for path in audit["extra_forbid"] for line in site_list_lines(Path(path))]
     cohort = Path(audit["cohort_forbid"]).read_text(encoding="utf-8").splitlines() if audit.get("cohort_forbid") else []
     strings = forbid_strings(
         fragment_originals(Path(path) for path in audit["fragments"]), staged_input_paths(Path(audit["inputs"])), extra, cohort

@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -199,7 +200,13 @@ def multiqc_program(python: str = sys.executable) -> str | None:
     return str(beside) if beside.is_file() and os.access(beside, os.X_OK) else shutil.which("multiqc")
 
 
-MULTIQC_SETTINGS = "show_analysis_paths: false"  # its report's "based on data in": every input's absolute path
+MULTIQC_SETTINGS = (
+    "{show_analysis_paths: false, title: null, subtitle: null, intro_text: null, report_comment: null,"
+    " report_header_info: null, custom_logo: null, custom_logo_dark: null, custom_logo_url: null, custom_logo_title: null}"
+)
+"""Its report's "based on data in" (every input's absolute path) off, and the free text a lab's own
+MultiQC settings put in every report (a comment, header lines, a title, a logo: a host, a user, a
+patient's folder) none: read after every config file MultiQC finds, so they win."""
 MULTIQC_LOG = Path("multiqc_data") / "multiqc.log"  # its working folder, each search path, its command line
 MULTIQC_DATA = Path("multiqc_data") / "multiqc_data.json"
 
@@ -223,7 +230,11 @@ def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
     if program is None:
         return
     command = [program, "--quiet", "--force", "--no-version-check", "--cl-config", MULTIQC_SETTINGS, "--outdir", "."]
-    result = subprocess.run([*command, *(path.name for path in written)], cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with tempfile.TemporaryDirectory(prefix="genoscrub-multiqc.") as home:
+        result = subprocess.run(
+            [*command, *(path.name for path in written)], cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=neutral_environment(home),
+        )  # fmt: skip
     if result.returncode != 0:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SystemExit(f"genoscrub workflow: multiqc failed (status {result.returncode}): {lines[-1] if lines else ''}")
@@ -234,6 +245,15 @@ def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
     found = files_naming(out, [out.resolve().parent, Path.cwd().resolve()])
     if found:
         raise SystemExit(f"genoscrub workflow: multiqc wrote a folder of this machine into {found[0]}; not delivered")
+
+
+def neutral_environment(home: str) -> dict[str, str]:
+    """This process's environment for MultiQC without the lab's own MultiQC settings: an empty home
+    and config folder (``~/.multiqc_config.yaml``, ``$XDG_CONFIG_HOME/multiqc_config.yaml``) and no
+    ``MULTIQC_*`` variable (``MULTIQC_CONFIG_PATH``, or a setting of its own such as
+    ``MULTIQC_REPORT_COMMENT``), which would put their text into every delivered report."""
+    environment = {name: value for name, value in os.environ.items() if not name.upper().startswith("MULTIQC")}
+    return environment | {"HOME": home, "XDG_CONFIG_HOME": home}
 
 
 def without_site_paths(data: Any, folder: Path, program: str) -> Any:
