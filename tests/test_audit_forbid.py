@@ -176,3 +176,14 @@ def test_spread_hits_are_judged_in_bulk_as_one_by_one(pieces: list[str], strings
     hits = zip(indexes.tolist(), starts.tolist(), ends.tolist(), strict=True)
     one_by_one = [spread_fits(text, start, end, listing.allowed[index]) for index, start, end in hits]
     assert bulk == one_by_one
+
+
+def test_a_list_saved_with_a_byte_order_mark_finds_its_first_string(tmp_path: Path) -> None:
+    """Red team 7c F2: Notepad and Excel write UTF-8 with a mark first, which became part of the
+    first string, so it never matched; a list in UTF-16 holds NUL bytes and is refused."""
+    (tmp_path / "list.txt").write_bytes(b"\xef\xbb\xbfKim_Jihoon\nhpc-node07\n")
+    found = list(ForbidList.read(tmp_path / "list.txt").search(b"by Kim_Jihoon on hpc-node07"))
+    assert sorted(hit.line for hit, _ in found) == [1, 2]
+    (tmp_path / "utf16.txt").write_bytes("Kim_Jihoon\n".encode("utf-16"))
+    with pytest.raises(Exception, match="NUL byte"):
+        ForbidList.read(tmp_path / "utf16.txt")
