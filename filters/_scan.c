@@ -1199,6 +1199,20 @@ exponent_candidate(const unsigned char *p, const unsigned char *q, const unsigne
     return q + 1 < end && is_digit(q[1]);
 }
 
+/* Whether q, an '&', starts an HTML character reference: '#', or a named one (a letter, letters and
+ * digits, ';': &shy;, &ZeroWidthSpace;, as record_values.VALUE_SHAPES; VEP's '&' joins no ';'). */
+static int
+html_reference(const unsigned char *q, const unsigned char *end)
+{
+    if (q + 1 < end && q[1] == '#')
+        return 1;
+    if (!(q + 1 < end && ((q[1] | 0x20) >= 'a' && (q[1] | 0x20) <= 'z')))
+        return 0;
+    for (q += 2; q < end && (is_digit(*q) || ((*q | 0x20) >= 'a' && (*q | 0x20) <= 'z')); q++)
+        ;
+    return q < end && *q == ';';
+}
+
 /* Whether a String value may hold what the value rule finds (a superset: record_values.py weighs
  * each number again). public_numbers: the subfields (counted by '|', from 0 again after each ',')
  * whose numbers are public IDs (a bit each). */
@@ -1222,7 +1236,7 @@ value_candidate(const unsigned char *p, const unsigned char *end, uint64_t publi
         if (c >= 0x80 || c == '\\' || c == '@')
             return 1;
         if (q + 1 < end && ((c == '%' && ((q[1] >= '8' && q[1] <= '9') || (q[1] >= 'A' && q[1] <= 'F') || (q[1] >= 'a' && q[1] <= 'f')))
-                            || (c == '&' && q[1] == '#') || (c == ':' && q[1] == '/')))
+                            || (c == '&' && html_reference(q, end)) || (c == ':' && q[1] == '/')))
             return 1;
         if (c == '/' || c == '~') {
             if (q == p || token_edge(q[-1]) || (c == '/' && ++slashes >= 2))

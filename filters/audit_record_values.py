@@ -73,7 +73,8 @@ DELIMITERS = rb"|,&:=() "
 SHAPES = re.compile(
     rb"[\x80-\xff]"  # V1: not ASCII
     rb"|%[89A-Fa-f][0-9A-Fa-f]"  # V2: a percent-encoded byte of text that is not ASCII
-    rb"|&#[0-9xX]"  # V3: an HTML character reference, with or without its ``;`` (which ends an INFO item)
+    rb"|&#[0-9xX]"  # V3: an HTML character reference, with or without its ``;`` (which ends an INFO item),
+    rb"|&[A-Za-z][A-Za-z0-9]*;"  # or a named one with it (``&shy;``, ``&ZeroWidthSpace;``: VEP's ``&`` joins no ``;``)
     rb"|\\|@|://"  # V4: a Windows or UNC path, an e-mail address, a URL
     rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # V5: a token that starts with / or ~, or holds two /
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}"  # V7: a date, year first,
@@ -176,16 +177,17 @@ RARE_IN_BLOCK = (
     (b"@", re.compile(rb"@")),
     (b"\\", re.compile(rb"\\")),
     (b"~", re.compile(rb"~")),
-    (b"&#", re.compile(rb"&#")),
+    (b"&", re.compile(rb"&(?:#|[A-Za-z][A-Za-z0-9]*(?:;|%3[Bb]))")),
     (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa])")),
 )
-"""Shapes of the value rule made of bytes most VCFs never hold (V2 to V5): a block is searched
-for each only when its first byte occurs in it at all. With ``%``: V2, and an escape whose
-decoding may make a shape the written text lacks (before a digit, ``/``, ``~`` or a blank: a
-separator of a number, date or phone number, ``1990. 01%2e 01``, or a delimiter before a path; an
-encoded digit, ``#``, ``%``, ``&``, ``/``, ``@``, ``\\``, ``~``, or a letter: an exponent's ``e``,
-``1%65+06``, a month's name). Written, the public shapes are not read through an escape (a
-contig or an accession before a number), so no other escape hides a shape."""
+"""Shapes of the value rule made of bytes most VCFs never hold (V2 to V5; a named HTML reference
+also with its ``;`` percent-encoded, ``&shy%3B``): a block is searched for each only when its first
+byte occurs in it at all. With ``%``: V2, and an escape whose decoding may make a shape the written
+text lacks (before a digit, ``/``, ``~`` or a blank: a separator of a number, date or phone number,
+``1990. 01%2e 01``, or a delimiter before a path; an encoded digit, ``#``, ``%``, ``&``, ``/``,
+``@``, ``\\``, ``~``, or a letter: an exponent's ``e``, ``1%65+06``, a month's name). Written, the
+public shapes are not read through an escape (a contig or an accession before a number), so no
+other escape hides a shape."""
 SLASH_IN_BLOCK = re.compile(rb"/(?:(?<=[|,&:=() ]/)|[^|,&:=() \t\n/]*/)")
 """V5's ``/`` in a block: one starting a token after a delimiter, or two in one token (a
 genotype's ``0/1`` is neither). Tab-led tokens are a sample's first value (``FormatState``)."""

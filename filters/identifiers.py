@@ -70,6 +70,23 @@ PATHS = re.compile(
     re.IGNORECASE,
 )
 TOKEN_EDGE = rb"(?<![A-Za-z0-9])", rb"(?![A-Za-z0-9])"
+HTML_REFERENCE = rb"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+)|[A-Za-z][A-Za-z0-9]*);"
+"""An HTML character reference: numeric (``&#44608;``, ``&#x200B;``) or named as HTML5 names them
+(``&shy;``, ``&ndash;``, ``&ZeroWidthSpace;``), each the way a web form or export writes a character
+a person typed: personal-data-shaped text, as that character would be."""
+OTHER_SCRIPT = rb"[\x80-\xff]|%[89A-Fa-f][0-9A-Fa-f]|" + HTML_REFERENCE
+"""Text outside ASCII, as written, percent-encoded (``%E2%80%8B``) or as an HTML reference."""
+SCRIPT_WORD = re.compile(
+    rb"(?<![A-Za-z0-9_\x80-\xff])[A-Za-z0-9_]*(?:" + OTHER_SCRIPT + rb")(?:[A-Za-z0-9_]|" + OTHER_SCRIPT + rb")*"
+)
+"""A word (letters, digits, ``_``) holding ``OTHER_SCRIPT`` text, or that text alone. A zero-width
+space, a soft hyphen or a look-alike letter (a Greek capital Nu for ``N``, a Cyrillic Dze for ``S``)
+inside or beside a sample ID (``S230`` U+200B ``1217N``, ``S2301217&shy;N``) keeps it readable but
+unmatched, so the whole word goes, not only that character. It starts only at a word's start, so
+the search is linear in the text."""
+RECORD_SCRIPT_WORD = re.compile(rb"(?<![A-Za-z0-9_\x80-\xff])[A-Za-z0-9_]*[\x80-\xff][A-Za-z0-9_\x80-\xff]*")
+"""``SCRIPT_WORD`` of records, text outside ASCII as written only: in a value the value rule
+(``record_values``) removes the encoded forms whole."""
 YEAR_FIRST_SEPARATOR = rb"(?:[-./] ?| |_|:)"
 """Between a year's parts: ``-``, ``.`` or ``/``, each perhaps followed by a blank, or a blank, ``_`` or ``:``."""
 DAY_FIRST = rb"[0-9]{1,2}[. _:][0-9]{1,2}[. _:][0-9]{4}"
@@ -93,7 +110,7 @@ PERSONAL = re.compile(
     rb"(?:"
     + rb"[\x80-\xff]+"  # not ASCII: a name in Hangul (UTF-8) or any other script
     + rb"|(?:%[0-9A-Fa-f]{2}){2,}"  # the same, percent-encoded
-    + rb"|(?:&#(?:[0-9]+|[xX][0-9A-Fa-f]+);)+"  # the same, as HTML character references
+    + rb"|(?:" + HTML_REFERENCE + rb")+"  # the same, as HTML character references (&#44608;, &shy;)
     + rb"|(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6,}(?![0-9])"  # 900101-1234567, 010-1234-5678, 19900101
     # (not an assembly accession, GCA_000001405.15: a public name of the reference)
     # 1990-01-01, 1990.1.1, 1990. 01. 01. (the Korean written form), 1990 01 01, 2023_10_29, 1990:01:01
@@ -257,11 +274,22 @@ class IdentifierScrub:
         (``kimjh%40snuh.org``; the decoded text first, so that the whole address goes)."""
         return PATHS.sub(REMOVED, without_escaped(text, (PATHS,)))
 
+    @staticmethod
+    def without_script_words(text: bytes) -> bytes:
+        """Every word holding text outside ASCII, percent-encoded or not, or an HTML reference removed
+        whole (``SCRIPT_WORD``: ``S230`` U+200B ``1217N`` and ``KIM&shy;JIHYUN`` become ``[removed]``),
+        also where only the percent-decoded text shows one (``S230%25E2%2580%258B1217N``)."""
+        if text.isascii() and b"%" not in text and b"&" not in text:
+            return text
+        return SCRIPT_WORD.sub(REMOVED, without_escaped(text, (SCRIPT_WORD,)))
+
     def scrub(self, text: bytes) -> bytes:
-        """Paths removed, known names replaced, then personal data (``PERSONAL``) removed from
-        the text around the pseudonyms, so that a pseudonym's digits stay as they are; and
-        what the text shows once percent-decoded (``without_escaped``)."""
-        text = self.without_paths(text)
+        """Words holding another script removed whole (``without_script_words``: first, as such a
+        character hides a name from the names and cuts a path short at a reference's ``;``), paths
+        removed, known names replaced, then personal data (``PERSONAL``) removed from the text around
+        the pseudonyms, so that a pseudonym's digits stay as they are; and what the text shows once
+        percent-decoded (``without_escaped``)."""
+        text = self.without_paths(self.without_script_words(text))
         pattern = self.names.pattern
         if pattern is not None and b"%" in text:
             text = self.names.escaped(text)

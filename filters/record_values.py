@@ -10,7 +10,8 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
   that a record never keeps what the header removed;
 - the value rule, for the values of String and Character keys, of keys the header does
   not define, and of Integer and Float keys but those known to hold large numbers: text
-  outside ASCII, the same percent-encoded or as HTML references,
+  outside ASCII, the same percent-encoded or as HTML references (``&#44608;``, and named ones
+  with their ``;``: ``&shy;``, ``&ZeroWidthSpace;``),
   a backslash, ``@`` or ``://``, a path (a ``/`` or ``~`` starting a token, or two ``/``
   in one), a date, and a number of 7 digits or more written alone (``19900101``,
   ``MRN:12345678``, ``010-1234-5678``), except where the format writes long numbers on
@@ -94,6 +95,7 @@ VALUE_SHAPES = re.compile(
     rb"[\x80-\xff]"  # text outside ASCII
     rb"|%[89A-Fa-f][0-9A-Fa-f]"  # the same, percent-encoded (VEP's %3D is ASCII: fine)
     rb"|&#[0-9xX]"  # the same, as an HTML character reference (its ; ends an INFO item: not required)
+    rb"|&[A-Za-z][A-Za-z0-9]*;"  # or a named one (&shy;, &ZeroWidthSpace;: in a FORMAT value; VEP's & joins no ;)
     rb"|[\\@]|://"  # a Windows or UNC path, an escape, an e-mail address, a URL
     rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # a path: / or ~ starting a token, or two / in one
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}"
@@ -101,14 +103,23 @@ VALUE_SHAPES = re.compile(
     + rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
-PERCENT_CANDIDATE = re.compile(rb"%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa])")
+PERCENT_CANDIDATE = re.compile(
+    rb"%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa]|(?P<semicolon>3[Bb]))"
+)
 """An escape whose decoding may make a shape of the value rule the written text lacks: one before
 a digit, ``/``, ``~`` or a blank (a separator of a number, date or phone number, or a delimiter
 before a path: ``DOB%3A19900101``, ``1990%2D01%2D01``, ``1990. 01%2e 01``, ``x%3A/home``), an encoded digit, ``#``, ``%``,
 ``&``, ``/``, ``@``, ``\\``, ``~``, or a letter (an exponent's ``e``, ``1%65+06``; a month's name,
-``29-%4FCT-2023``). Written, a shape is broken by an escape where it lies (a
-contig or an accession before a number is not read through one), so no other escape hides one;
-non-ASCII escapes are a shape as written. The records of a block holding one are read one by one."""
+``29-%4FCT-2023``), or a ``;`` after a named HTML reference's name (``&shy%3B``: a ``semicolon``
+match, kept where ``REFERENCE_NAME_BEFORE`` ends at it). Written, a shape is broken by an escape
+where it lies (a contig or an accession before a number is not read through one), so no other
+escape hides one; non-ASCII escapes are a shape as written. The records of a block holding one are
+read one by one."""
+REFERENCE_NAME_BEFORE = re.compile(rb"(?:&[A-Za-z]|\A)[A-Za-z0-9]*\Z")
+"""What a named HTML reference has before its ``;``, read in the ``REFERENCE_REACH`` bytes before a
+``%3B`` (a run of letters and digits filling them may be a longer name: picked too). Looked for only
+at a ``%3B``: a search of its own over the block cost a VEP block with ``%3D`` a sixth more."""
+REFERENCE_REACH = 40
 EXPONENT = re.compile(rb"(?<![A-Za-z0-9.])(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE]\+?[0-9]+")
 """A number written alone with an exponent that is not negative (``1.9900101e7``, ``1e+06``, as Java
 and C's ``%g`` write large values): the value rule removes it when it is ``LARGE`` or more."""
@@ -450,7 +461,11 @@ def month_date_in(value: bytes) -> bool:
 def escaped_rows(text: bytes, ends: np.ndarray) -> np.ndarray:
     """For each line of a block (``ends``: where each ends), whether it holds a ``PERCENT_CANDIDATE``."""
     rows = np.zeros(len(ends), dtype=bool)
-    offsets = [found.start() for found in PERCENT_CANDIDATE.finditer(text)]
+    offsets = [
+        found.start()
+        for found in PERCENT_CANDIDATE.finditer(text)
+        if found.group("semicolon") is None or REFERENCE_NAME_BEFORE.search(text[max(0, found.start() - REFERENCE_REACH) : found.start()])
+    ]
     if offsets:
         rows[np.searchsorted(ends, np.asarray(offsets, dtype=np.int64), side="right")] = True
     return rows

@@ -1180,6 +1180,14 @@ def _exponent_candidate(text: bytes, start: int, at: int, end: int) -> bool:
     return after < end and text[after] in _DIGITS
 
 
+_NAMED_REFERENCE = re.compile(rb"&[A-Za-z][A-Za-z0-9]*;")
+
+
+def _html_reference(text: bytes, at: int, end: int) -> bool:
+    """Whether the ``&`` at ``at`` starts an HTML character reference: ``&#``, or a named one with its ``;``."""
+    return (at + 1 < end and text[at + 1] == 0x23) or _NAMED_REFERENCE.match(text, at, end) is not None
+
+
 def _value_candidate(text: bytes, start: int, end: int, public_numbers: int, prefixes: tuple[frozenset[bytes], frozenset[bytes]]) -> bool:
     if _month_date_candidate(text, start, end):
         return True
@@ -1191,7 +1199,9 @@ def _value_candidate(text: bytes, start: int, end: int, public_numbers: int, pre
             return True
         if byte >= 0x80 or byte in b"\\@":
             return True
-        if (byte == 0x25 and following in _HIGH_HEX) or (byte == 0x26 and following == 0x23) or (byte == 0x3A and following == 0x2F):
+        if (byte == 0x25 and following in _HIGH_HEX) or (byte == 0x3A and following == 0x2F):
+            return True
+        if byte == 0x26 and _html_reference(text, at, end):
             return True
         if byte in b"/~":
             slashes += byte == 0x2F

@@ -60,7 +60,15 @@ from genoscrub.cli import (
     run,
 )
 from genoscrub.fields import DIGITS, FLOAT_TEXT, spans_within
-from genoscrub.identifiers import PERCENT_LEVELS, PERSONAL, IdentifierScrub, NameReplacement, distinctive, personal_contig
+from genoscrub.identifiers import (
+    PERCENT_LEVELS,
+    PERSONAL,
+    RECORD_SCRIPT_WORD,
+    IdentifierScrub,
+    NameReplacement,
+    distinctive,
+    personal_contig,
+)
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_alt_id, unsafe_id
@@ -615,11 +623,14 @@ class RecordScrub:
         return b"\t".join(fields)
 
     def remove_other_scripts(self, fields: list[bytes]) -> None:
-        """Text outside ASCII in ALT, FILTER, INFO, FORMAT and the samples becomes ``.``: a pipeline writes
-        ASCII there, a person writes a name in Hangul (``NOTE=김지현``), in UTF-8 or CP949 alike."""
+        """Text outside ASCII in ALT, FILTER, INFO, FORMAT and the samples becomes ``.`` with the word
+        it lies in (``identifiers.RECORD_SCRIPT_WORD``): a pipeline writes ASCII there, a person writes
+        a name in Hangul (``NOTE=김지현``), in UTF-8 or CP949 alike, and a zero-width space or a look-alike
+        letter in a sample ID (``S230`` U+200B ``1217N``) hides it from the names, not from a reader."""
         before = fields[4:]
-        fields[4] = NOT_ASCII.sub(b".", fields[4])
-        fields[6:] = [NOT_ASCII.sub(b".", field) for field in fields[6:]]
+        for index in (4, *range(6, len(fields))):
+            if not fields[index].isascii():
+                fields[index] = RECORD_SCRIPT_WORD.sub(b".", fields[index])
         if fields[4:] != before:
             self.report.add("records_with_other_scripts_removed")
 
@@ -641,9 +652,6 @@ class RecordScrub:
             format_keys = set(fields[8].split(b":")) if len(fields) > 8 else set()
             if info_keys & self.dropped_info or format_keys & self.dropped_format:
                 self.report.add("records_using_removed_definitions")
-
-
-NOT_ASCII = re.compile(rb"[\x80-\xff]+")
 
 
 def case_free_anchors(needles: list[bytes]) -> list[bytes] | None:

@@ -277,6 +277,7 @@ SHAPES = [
     "DOB%3A19900101", "MRN%5F12345678", "born%3A1990-01-01", "DOB%3D19900101", "900101%2D1234567", "900101%2C1234567",
     "2023%2D10%2D29", "x%3A%2Fhome", "%2Fhome%2Fkimjh", "%31%39%39%30%30%31%30%31", "DOB%253A19900101", "kimjh%40snuh.org",
     "02%201234%205678", "p.Leu10%3D", "p.Leu1234567%3D", "chr1%3A12345678", "NM%5F1234567",
+    "&shy;", "S2301217&ZeroWidthSpace;N", "&shy%3B", "x&amp%3bN", "missense_variant&splice_region_variant", "&1;", "a&b_c;",
 ]  # fmt: skip
 """Whole shapes and near misses, planted alone as often as fragments are strung together; the
 same percent-encoded as VCF 4.3 writes a value's ``:;=,`` (VEP's ``%3D`` among them)."""
@@ -553,13 +554,29 @@ def test_an_html_reference_without_its_semicolon_is_found(monkeypatch: pytest.Mo
         assert audited(vcf_text(records), one_by_one, monkeypatch).metadata.counts[KIND] == 2
 
 
+def test_a_named_html_reference_is_found_and_vep_ampersands_are_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``S2301217&ZeroWidthSpace;N`` in a sample value (which may hold a ``;``) renders as the sample ID:
+    a named reference is found as a numeric one is, also with its ``;`` percent-encoded in an INFO
+    value; the ``&`` VEP joins terms with, before no ``;``, is not."""
+    records = ["\t".join([*CLEAN[:8], "GT:NM", "0/1:S2301217&ZeroWidthSpace;N"]),
+               "\t".join([*CLEAN[:7], "NOTE=KIM&shy%3BJIHYUN", *CLEAN[8:]]),
+               "\t".join([*CLEAN[:7], "NOTE=missense_variant&splice_region_variant", "GT:NM",
+                          "0/1:intron_variant&non_coding_transcript_variant;x&y"])]  # fmt: skip
+    for one_by_one in (False, True):
+        findings = audited(vcf_text(records), one_by_one, monkeypatch)
+        assert findings.metadata.counts[KIND] == 2
+        assert findings.total == 2
+
+
 @pytest.mark.parametrize(
     ("description", "found"),
     [("Called from C:\\Users\\kimjh\\SNUH\\run1.bam", True), ("DOB 1990\\-01\\-01", True), ("born 1\\9\\9\\0\\0\\1\\0\\1", True),
      ("born 01.01.1990", True), ("born 1990. 01. 01.", True), ("born 1990 01 01", True), ("on 2023_10_29", True),
      ("at 1990:01:01", True), ("tel 02 1234 5678", True), ("DOB 900101 sex 1", True), ("born 01 01 1990", True),
      ("see OMIM:600101", True), ("version 4.2.10", False), ('quoted \\"text\\" and \\\\share', True),
-     ('quoted \\"text\\"', False), ("gnomAD v2.1.1 1000 Genomes", False)],
+     ('quoted \\"text\\"', False), ("gnomAD v2.1.1 1000 Genomes", False), ("patient KIM&shy;JIHYUN", True),
+     ("born 1990&ndash;01&ndash;01", True), ("KIM&shy%3BJIHYUN", True), ("of S230\u200b1217N", True),
+     ("missense_variant&splice_region_variant", False)],
 )  # fmt: skip
 def test_description_escapes_and_new_shapes(description: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only ``\\"`` and ``\\\\`` are escapes (VCF 4.4, 1.4): any other backslash stays, a finding;

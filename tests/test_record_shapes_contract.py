@@ -322,6 +322,25 @@ def test_a_description_with_escapes_of_no_shape_stays(description: str) -> None:
     assert f'Description="{description}"'.encode() in scrubbed_either_way(data)
 
 
+@pytest.mark.parametrize(
+    "hidden",
+    ["S230\u200b1217N", "S2301217\u039d", "\u0405\u2060S2301217N", "S2301217&ZeroWidthSpace;N", "KIM&shy;JIHYUN",
+     "1990&ndash;01&ndash;01", "S230%E2%80%8B1217N", "KIM&shy%3BJIHYUN"],
+)  # fmt: skip
+def test_an_id_hidden_by_an_invisible_or_look_alike_character_is_found_then_gone(hidden: str) -> None:
+    """A sample ID or name split by an invisible character, spelled with a look-alike letter or with a
+    named HTML reference, in a Description and a FORMAT value: the audit finds both places without a
+    forbid list; vcf-scrub-header removes the word (the value) on both paths, and the audit then
+    finds nothing."""
+    header = HEADER.replace('Description="A note"', f'Description="note for {hidden}"')
+    data = (header + "\t".join([*CLEAN[:8], "GT:NM", f"0/1:{hidden}"]) + "\n").encode()
+    assert description_findings(data) == 1
+    assert findings_either_way(data) == 1
+    out = scrubbed_either_way(data)
+    assert b'Description="note for [removed]"' in out and out.splitlines()[-1].split(b"\t")[9] == b"0/1:."
+    assert description_findings(out) == 0 and findings_either_way(out) == 0
+
+
 @pytest.mark.parametrize("identifier", [b"f1990%2D01%2D01", b"MRN%3A1234%2D5678", b"x%252D1990%252D01%252D01", b"02%201234%205678"])
 def test_an_id_percent_encoded_is_judged_as_its_decoded_text(identifier: bytes) -> None:
     """A FILTER ID (whose grammar allows ``%``) and a contig ID holding a date or a number once decoded

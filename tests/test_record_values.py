@@ -333,6 +333,23 @@ def test_an_empty_info_item_goes(one_by_one: bool, tmp_path: Path) -> None:
     assert "records_with_identifiers_removed" not in counts
 
 
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_a_named_html_reference_goes_and_vep_ampersands_stay(one_by_one: bool, tmp_path: Path) -> None:
+    """``S2301217&ZeroWidthSpace;N`` in a FORMAT value (where a ``;`` may stand) renders as the sample ID
+    and stayed: a named reference goes as a numeric one does, and so does one whose ``;`` is
+    percent-encoded in an INFO value; the ``&`` VEP and SnpEff join terms with stays."""
+    lines = ["chr1\t10\t.\tA\tC\t50\tPASS\tNOTE=KIM&shy%3BJIHYUN\tGT:NM\t0/1:x",
+             "chr1\t11\t.\tA\tC\t50\tPASS\tNOTE=x\tGT:NM\t0/1:S2301217&ZeroWidthSpace;N",
+             "chr1\t12\t.\tA\tC\t50\tPASS\tNOTE=x\tGT:NM\t0/1:1990&ndash;01&ndash;01",
+             "chr1\t13\t.\tA\tC\t50\tPASS\tCSQ=C|missense_variant&splice_region_variant|ENSG1|ENST1|1|R/W|Cgg/Tgg|.|.\tGT:NM"
+             "\t0/1:intron_variant&non_coding_transcript_variant;x&y"]  # fmt: skip
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [
+        b"NOTE=.\tGT:NM\t0/1:x", b"NOTE=x\tGT:NM\t0/1:.", b"NOTE=x\tGT:NM\t0/1:.", lines[3].split("\t", 7)[7].encode()
+    ]
+    assert counts["records_with_identifiers_removed"] == 3
+
+
 # --- the C loop is a superset of the rules; the bulk path gives the one-record path's bytes -------
 
 PIECES = st.sampled_from(
@@ -346,7 +363,8 @@ PIECES = st.sampled_from(
      "kim.snuh.ac.kr", "http:", "HTTPS:", "10.0.0.1", "L1.HS",
      "%3A", "%5F", "%2D", "%2c", "%2F", "%20", "%31", "%253A", "%3B", "%40", "DOB%3A19900101", "1990%2D01%2D01", "p.Leu10%3D",
      "29-OCT-2023", "29oct2023", "Oct 29 2023", "1 January 1990", "01-Jan-90", "Sept", "oct", "DEC", "MARCHF5", "novel", "Dec1",
-     "%4FCT", "-2023", "29-", "_", "Jan_", "Jan 12023", "3 Sept 23", "Oct 29th, 2023", "oct4", "1Jan", "Dec 2023", "2,"]
+     "%4FCT", "-2023", "29-", "_", "Jan_", "Jan 12023", "3 Sept 23", "Oct 29th, 2023", "oct4", "1Jan", "Dec 2023", "2,",
+     "&shy;", "&ZeroWidthSpace;", "&shy%3B", "&x1", "&1;", "&;", ";", "missense_variant&splice_region_variant", "&amp%3b"]
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])

@@ -225,6 +225,91 @@ def test_names_stems_and_paths_replaced_in_kept_text() -> None:
     assert scrubbed == b"run on CMN001_00 (CMN001_00) lib CMN001_LIB from [removed]"
 
 
+# What keeps a sample ID readable but unmatched: an invisible character (a zero-width space, joiner and
+# non-joiner, a soft hyphen, a byte order mark, a word joiner) inside it, a look-alike letter instead of
+# one of its own, or either spelled percent-encoded, twice, or as an HTML reference.
+INVISIBLE = ["\u200b", "\u200c", "\u200d", "\u00ad", "\ufeff", "\u2060"]
+HIDING = {
+    **{f"U+{ord(mark):04X}": (9 - 5, mark.encode()) for mark in INVISIBLE},
+    "Greek Nu for N": (-1, "\u039d".encode()),  # replaces the last letter
+    "Cyrillic Dze for S": (0, "\u0405".encode()),  # replaces the first
+    "percent-encoded": (4, b"%E2%80%8B"),
+    "percent-encoded twice": (4, b"%25E2%2580%258B"),
+    "numeric HTML reference": (4, b"&#8203;"),
+    "named HTML reference": (8, b"&ZeroWidthSpace;"),
+    "soft hyphen as a named reference": (3, b"&shy;"),
+}
+
+
+def hidden(name: bytes, form: str) -> bytes:
+    """``name`` with ``HIDING[form]`` inside it (at an offset) or instead of a letter (at -1 and 0)."""
+    at, mark = HIDING[form]
+    if at == -1:
+        return name[:-1] + mark
+    if at == 0:
+        return mark + name[1:]
+    return name[:at] + mark + name[at:]
+
+
+@pytest.mark.parametrize("form", list(HIDING))
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["bulk", "one-by-one"])
+def test_a_sample_id_hidden_by_an_invisible_or_look_alike_character_goes_whole(
+    form: str, one_by_one: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``S230`` U+200B ``1217N`` became ``S230.1217N`` in records and ``S230[removed]1217N`` in a
+    Description (the names are matched before other scripts go), ``S2301217&shy;N`` stayed as it was:
+    now the word holding such text goes whole, in a Description, an INFO value and a FORMAT value,
+    on both record paths; the words beside it stay."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    value = hidden(b"S2301217N", form)
+    text = (b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n"
+            b'##INFO=<ID=NOTE,Number=.,Type=String,Description="tumour of %s, see below">\n'
+            b'##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+            b'##FORMAT=<ID=TXT,Number=1,Type=String,Description="text">\n'
+            + FIXED.encode() + b"\tFORMAT\tS2301217N_20231029\n"
+            b"chr1\t1\t.\tA\tC\t5\tPASS\tNOTE=of_%s,x\tGT:TXT\t0/1:%s\n"
+            b"chr1\t2\t.\tA\tC\t5\tPASS\tNOTE=x\tGT:TXT\t0/1:x\n") % (value, value, value)  # fmt: skip
+    status, output, _ = invoke("-q", input=text)
+    assert status == 0
+    assert b'Description="tumour of [removed], see below"' in output
+    first, second = records(output)
+    assert first[9] == b"0/1:."
+    # the word, or the value (an encoding: the value rule); a named reference's ; ends the INFO item, the rest is no key
+    assert first[7] in (b"NOTE=.,x", b"NOTE=.", b"NOTE=of_S2301217&ZeroWidthSpace", b"NOTE=of_S23&shy")
+    assert second[7:] == [b"NOTE=x", b"GT:TXT", b"0/1:x"]
+    assert output.isascii() and b"1217N" not in output
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (b"patient KIM&shy;JIHYUN born 1990&ndash;01&ndash;01", b"patient [removed] born [removed]"),
+        (b"AF &gt; 0.5 in R&amp;D", b"AF [removed] 0.5 in [removed]"),  # fail closed: any named reference goes
+        (b"S2301217N&#8203; and x", b"[removed] and x"),  # beside a known name: the pseudonym goes too
+        (b"missense_variant&splice_region_variant, A&B", None),  # an ampersand without a reference's ; stays
+        (b"50%25 of reads, p.Leu10%3D", None),
+    ],
+)
+def test_descriptions_lose_words_with_html_references(text: bytes, expected: bytes | None) -> None:
+    scrub = IdentifierScrub(name_replacements([b"S2301217N_20231029"], [b"CMN001_00"], {"KIM_JIHYUN": "CMN009_00"}))
+    assert scrub.scrub(text) == (text if expected is None else expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    before=st.text(alphabet=" ,.:;()|-_abcXYZ/", max_size=10),
+    after=st.text(alphabet=" ,.:;()|-_abcXYZ/", max_size=10),
+    at=st.integers(1, 8),
+    mark=st.sampled_from([*INVISIBLE, "\u039d", "\u0405", "%E2%80%8B", "&shy;", "&#173;", "&#xAD;", "&NoBreak;"]),
+)
+def test_no_digit_of_a_hidden_sample_id_survives_the_identifier_scrub(before: str, after: str, at: int, mark: str) -> None:
+    """Text without digits around ``S2301217N`` with an invisible or look-alike character (or an
+    encoding of one) at any place inside it: no digit of the ID is left but the pseudonym's."""
+    text = (before + "S2301217N"[:at] + mark + "S2301217N"[at:] + after).encode()
+    scrub = IdentifierScrub(name_replacements([b"S2301217N_20231029"], [b"CMN001_00"], None))
+    assert re.search(rb"[0-9]", scrub.scrub(text).replace(b"CMN001_00", b"")) is None
+
+
 def scrubbed_header(
     meta: list[bytes], samples: list[bytes], keep: frozenset[bytes] = frozenset(), descriptions: str = "scrub"
 ) -> tuple[bytes, Report]:
