@@ -64,7 +64,10 @@ PLATFORMS = (
 GENOSCRUB_COMMANDS = ("sam-scrub-rg", "sam-revert-germline", "sam-mask-regions", "vcf-scrub-header", "vcf-drop-rare", "vcf-drop-regions")
 """The commands whose provenance lines (``@PG``, ``##genoscrub_<command>``) a delivery holds."""
 
-VERSION = r"[0-9]+(?:\.[0-9]+)*(?:[.+-][0-9A-Za-z]+)*"
+VERSION = r"(?![^\t]*[0-9]{7})[0-9]{1,4}(?:\.[0-9]{1,4})*(?:[.+-][0-9A-Za-z]{1,16})*"
+"""genoscrub's version (``@PG VN``, ``##genoscrub_<command>=``): numbers of up to four digits,
+then short tags (``0.1.0``, ``1.2.0.dev3+g1a2b3c4``), no run of seven digits:
+``19900101.900101-1234567`` is no version."""
 TOKEN = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
 """A pseudonym or an ID: letters, digits and ``_.:-``, no blank, no path separator."""
 SAM_REFERENCE_NAME = r"[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*"

@@ -268,6 +268,21 @@ def test_a_format_column_of_a_dot_has_no_key(tmp_path: Path) -> None:
     assert result.returncode == 1 and b"FORMAT/XX (not in the header)" in result.stdout
 
 
+@pytest.mark.parametrize(("version", "found"), [("0.1.0", False), ("1.2.0.dev3+g1a2b3c4", False), ("19900101.900101-1234567", True)])
+def test_a_provenance_line_holds_a_version_not_a_number(version: str, found: bool, tmp_path: Path) -> None:
+    """``##genoscrub_<command>=`` and ``@PG VN`` hold genoscrub's version: numbers of a few digits,
+    short tags; a registration number or a date written as one was passed (red team 7)."""
+    header = "##fileformat=VCFv4.2\n##contig=<ID=1,length=1000>\n"
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n1\t100\t.\tA\tT\t.\t.\t.\n"
+    (tmp_path / "v.vcf").write_text(header + f"##genoscrub_vcf-scrub-header={version}\n" + columns)
+    result, _ = audit(str(tmp_path / "v.vcf"), cwd=tmp_path)
+    assert (result.returncode, b"header value ##genoscrub_vcf-scrub-header" in result.stdout) == ((1, True) if found else (0, False))
+    sam = f"@HD\tVN:1.6\n@SQ\tSN:1\tLN:1000\n@PG\tID:sam-scrub-rg\tPN:genoscrub\tVN:{version}\n"
+    (tmp_path / "v.sam").write_text(sam)
+    result, _ = audit(str(tmp_path / "v.sam"), cwd=tmp_path)
+    assert (result.returncode == 1) == found, result.stdout.decode()
+
+
 @pytest.mark.parametrize(
     ("identifier", "found"),
     [("DP", False), ("1000G", False), ("1000g2012apr_eur", False), ("LJB2_GERP++", False), ("gnomAD.AF", False),
