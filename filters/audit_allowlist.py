@@ -389,20 +389,28 @@ _ALIGNMENT_NAME = r"(?P<name>[^,;\t\n]+)"
 _ALIGNMENT_POS = r"(?P<pos>[0-9]{1,10})"
 _ALIGNMENT_MAPQ = r"(?P<mapq>[0-9]{1,3})"
 _ALIGNMENT_CIGAR = r"(?:[0-9]{1,9}[MIDNSHPX=])+"
+_ALIGNMENT_COUNT = r"[0-9]{1,6}"
+_ALIGNMENT_SCORE = r"-?[0-9]{1,6}"
 ALIGNMENT_ENTRIES = {
-    "SA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-]," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_MAPQ + ",[0-9]{1,9}",
-    "OA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-],(?:" + _ALIGNMENT_CIGAR + r"|\*)," + _ALIGNMENT_MAPQ + ",(?:[0-9]{1,9})?",
-    "XA": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + ",[0-9]{1,9}",
-    "XB": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + ",[0-9]{1,9},-?[0-9]{1,10}," + _ALIGNMENT_MAPQ,
+    "SA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-]," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_MAPQ + "," + _ALIGNMENT_COUNT,
+    "OA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-],(?:" + _ALIGNMENT_CIGAR + r"|\*)," + _ALIGNMENT_MAPQ + ","
+    + "(?:" + _ALIGNMENT_COUNT + ")?",
+    "XA": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_COUNT,
+    "XB": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_COUNT + "," + _ALIGNMENT_SCORE + ","
+    + _ALIGNMENT_MAPQ,
 }
 """One entry of each alignment list (``entry;entry;...;``): SAMtags for SA and OA, bwa's
-manual for XA and XB. OA may name ``*`` at position 0: an unmapped original."""
+manual for XA and XB. OA may name ``*`` at position 0: an unmapped original. An entry's NM and
+XB's score are counts and scores like ``COUNT``'s, at most 6 digits (``SA:Z:...,60,19900101;``
+holds a date); its mapping quality is at most 255."""
 _BOTH_CASES = "[" + NUCLEOTIDES + NUCLEOTIDES.lower() + "]"
 _DIFFERENCES = (
     r"(?::[0-9]{1,9}|\*" + _BOTH_CASES + "{2}|[-+=]" + _BOTH_CASES + "+|~" + _BOTH_CASES + "{2}[0-9]{1,9}" + _BOTH_CASES + "{2})+"
 )
 """minimap2's ``cs`` string: identical runs, substitutions, indels, introns."""
-_ENSEMBL_GENE = r"ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+_ENSEMBL_GENE = r"ENS(?:[A-Z]{3,4})?G0000[0-9]{7}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+"""An Ensembl gene ID: ``ENS``, a species prefix of 3 or 4 letters or none (human's ``ENSG``),
+``G``, 11 digits beginning ``0000`` (as every release's), a version, ``_PAR_Y``."""
 
 
 def _integer(low: int, high: int) -> AuxValue:

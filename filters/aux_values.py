@@ -439,7 +439,11 @@ class MismatchString(Grammar):
 POSITION = rb"[0-9]{1,10}"
 MAPPING_QUALITY = rb"[0-9]{1,3}"
 CIGAR = rb"(?:[0-9]{1,9}[MIDNSHPX=])+"
-EDIT_DISTANCE = rb"[0-9]{1,9}"
+EDIT_DISTANCE = rb"[0-9]{1,6}"
+"""An entry's NM: a count, held to 6 digits as the count tags are (``aux_tags.COUNT``): 7 or more
+is a date or a record number (``SA:Z:chr1,500,+,10M,60,19900101;``), no read's edit count."""
+SCORE = rb"-?[0-9]{1,6}"
+"""XB's alignment score: at most 6 digits, as the score tags (``AS``, ``XS``)."""
 
 
 class Alignments(Grammar):
@@ -523,7 +527,7 @@ ORIGINAL = Alignments(
 BWA_HITS = Alignments("rname,[+-]pos,CIGAR,NM; repeated", NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE)
 SCORED_HITS = Alignments(
     "rname,[+-]pos,CIGAR,NM,score,mapQ; repeated",
-    NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE + rb",-?[0-9]{1,10},(?P<mapq>" + MAPPING_QUALITY + rb")",
+    NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE + b"," + SCORE + rb",(?P<mapq>" + MAPPING_QUALITY + rb")",
 )
 
 
@@ -624,10 +628,13 @@ CELL_BARCODE = Pattern(
     simple=BARCODE,
 )
 MOLECULE = Pattern("a number or one letter, then / and one letter or digit (fgbio: 12/A)", rb"(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?")
-GENE_IDS = Pattern(
-    "Ensembl gene IDs separated by ;, or -",
-    rb"-|ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?(?:;ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?)*",
-)
+ENSEMBL_GENE = rb"ENS(?:[A-Z]{3,4})?G0000[0-9]{7}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+"""An Ensembl gene's stable ID: ``ENS``, the species' prefix of 3 or 4 letters (none for human:
+``ENSG``; ``ENSMUSG``, ``ENSDARG``, ``ENSCSAVG``), ``G`` and 11 digits, which begin with ``0000``
+in every release so far (the largest human one is near ``ENSG00000310000``), then its version
+and ``_PAR_Y`` (GENCODE's copy on Y). Free letters and digits beyond that shape would hold
+initials and a date (``ENSKIMJHG19900101123``)."""
+GENE_IDS = Pattern("Ensembl gene IDs separated by ;, or -", rb"-|" + ENSEMBL_GENE + rb"(?:;" + ENSEMBL_GENE + rb")*")
 DIFFERENCES = Pattern(
     "minimap2 cs string",
     rb"(?::[0-9]{1,9}|\*[%s]{2}|[-+][%s]+|=[%s]+|~[%s]{2}[0-9]{1,9}[%s]{2})+" % ((IUPAC_BOTH,) * 5),

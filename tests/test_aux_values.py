@@ -71,6 +71,9 @@ VALID = [
     (b"XA:Z:chr1,-1000,78M1D22M,4;chr2,+1,100M,0;", b"", b""),
     (b"XA:Z:map2-1", b"", b""),  # TMAP: the algorithm of the mapping
     (b"XB:Z:chr1,+100,100M,2,90,60;", b"", b""),
+    (b"SA:Z:chr1,100,+,50M50S,60,999999;", b"", b""),  # NM of at most 6 digits, as the count tags
+    (b"XA:Z:chr1,+100,100M,999999;", b"", b""),
+    (b"XB:Z:chr1,+100,100M,999999,-999999,60;", b"", b""),  # and XB's score too
     (b"OA:Z:chr1,1,-,101M,255,;", b"", b""),  # Picard: NM may be empty
     (b"OA:Z:chr1,302,+,10M1D10M5I76M,255,0;*,0,+,*,255,;", b"", b""),
     (b"CC:Z:=", b"", b""),
@@ -119,6 +122,9 @@ VALID = [
     (b"DT:Z:SQ", b"", b""),
     (b"GX:Z:ENSG00000243485", b"", b""),
     (b"GX:Z:ENSG00000243485.5;ENSG00000182378.14_PAR_Y", b"", b""),
+    (b"GX:Z:ENSG00000310000", b"", b""),
+    (b"GX:Z:ENSMUSG00000064370", b"", b""),  # mouse: a species prefix of 3 letters
+    (b"GX:Z:ENSCSAVG00000000002.1", b"", b""),  # Ciona savignyi: 4
     (b"GX:Z:-", b"", b""),
     (b"AS:i:-18", b"", b""),
     (b"NM:i:0", b"", b""),
@@ -193,6 +199,13 @@ INVALID = [
     (b"XA:Z:chr1,100,100M,2;", b"", b""),  # bwa signs the position
     (b"XA:Z:chr1,+100,100M,2;S2301217T,+5,4M,0;", b"", b""),
     (b"XB:Z:chr1,+100,100M,2,90,256;", b"", b""),
+    (b"SA:Z:chr1,500,+,10M,60,19900101;", b"", b""),  # NM holding a date
+    (b"SA:Z:chr1,100,+,50M,60,1000000;", b"", b""),
+    (b"OA:Z:chr1,800,-,10M,60,19900101;", b"", b""),
+    (b"XA:Z:chr1,+600,10M,900101123;", b"", b""),
+    (b"XB:Z:chr1,-700,10M,1,9001011234,60;", b"", b""),  # a score holding a registration number
+    (b"XB:Z:chr1,-700,10M,1,-1000000,60;", b"", b""),
+    (b"XB:Z:chr1,-700,10M,1000000,1,60;", b"", b""),
     (b"OA:Z:*,5,+,*,255,;", b"", b""),
     (b"CC:Z:chrX", b"", b""),
     (b"CC:Z:" + PLANTED, b"", b""),
@@ -247,6 +260,11 @@ INVALID = [
     (b"GX:Z:TP53", b"", b""),
     (b"GX:Z:" + PLANTED, b"", b""),
     (b"GX:Z:ENSG00000243485;" + PLANTED, b"", b""),
+    (b"GX:Z:ENSKIMJHG19900101123", b"", b""),  # initials and a date of birth in an ID's shape
+    (b"GX:Z:ENSG19900101123", b"", b""),  # 11 digits that do not begin 0000
+    (b"GX:Z:ENSKIMJHG00000139618", b"", b""),  # a species prefix of 5 letters
+    (b"GX:Z:ENSKIG00000139618", b"", b""),  # or of 2
+    (b"GX:Z:ENSG00000243485;ENSG19900101123", b"", b""),
     (b"AS:i:" + PLANTED, b"", b""),
     (b"AS:i:4294967296", b"", b""),
     (b"AS:i:-2147483649", b"", b""),
