@@ -342,6 +342,17 @@ counts of samples past a histogram's edges (``dp_hist_all_n_larger``)."""
 
 # --- record aux tag values ---------------------------------------------------------------------
 
+FLOAT_DIGITS = 9
+"""Significant digits (from the first that is not 0) of a float in SAM text: a float32 has no
+more (the shortest text that reads back as it, Java's, has at most 9; htslib writes 6), so more
+are text no reader keeps (``dv:f:0.9001011234567``)."""
+FLOAT_ZEROS = 7
+"""Zeros a float in SAM text may be written with before its first significant digit (printf's
+``%f``: ``0.000000``); a longer run is padding, whose length can be a number."""
+FLOAT_EXPONENT_DIGITS = 2
+"""Digits of a float's exponent in SAM text (``1e-05``): a float32 needs no more, and
+``1e-19900101`` is 0 to a reader."""
+
 
 @dataclass(frozen=True)
 class AuxValue:
@@ -375,6 +386,9 @@ class AuxValue:
     subtypes: str = ""
     elements: frozenset[int] = frozenset()
     """The numbers a ``B`` array of one-byte elements may hold (empty: any of its subtype)."""
+    digits: int = FLOAT_DIGITS
+    """The significant digits an ``f`` value may be written with in SAM text (``FLOAT_DIGITS``, or
+    fewer); a BAM holds the float32 alone."""
 
 
 NUCLEOTIDES = "ACGTUNRYKMSWBDHV"
@@ -439,7 +453,9 @@ COUNT = _integer(-999_999, 999_999)
 MAPPING_QUALITY = _integer(0, 255)
 POSITION = _integer(0, (1 << 32) - 1)
 ANY_INTEGER = _integer(-(1 << 31), (1 << 32) - 1)
-FRACTION = AuxValue("f", 0, 1)
+FRACTION = AuxValue("f", 0, 1, digits=6)
+"""minimap2's divergences: htslib writes 6 significant digits, minimap2 4 decimals; a date of 8
+(``de:f:19900101e-8``) has more."""
 STRAND = _letter("+-")
 CIGAR = _text(DIGIT_TEXT + CIGAR_OPERATION_TEXT + "*", CIGAR_VALUE)
 QUALITIES_OF_SEQ = _text(QUALITY_TEXT, tie="seq")

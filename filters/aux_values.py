@@ -31,7 +31,6 @@ length of SEQ, ``MD`` to the reference length of the CIGAR, ``QX`` to ``RX``.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -49,6 +48,9 @@ INT_MIN, INT_MAX = -(1 << 31), (1 << 32) - 1
 """The range of an ``i`` value: what BAM can hold (int32 or uint32), as htslib reads it."""
 FLOAT_MAX = 3.4028234663852886e38
 """The largest ``f`` value: a float32."""
+FLOAT_ROUNDS_TO_INFINITY = 2.0**128 - 2.0**103
+"""The smallest number a float32 cast makes infinite: below it, a text reads as at most
+``FLOAT_MAX`` (its shortest form, ``3.4028235e+38``, is a little above it)."""
 ARRAY_RANGES = {
     ord("c"): (-(1 << 7), (1 << 7) - 1),
     ord("C"): (0, (1 << 8) - 1),
@@ -270,25 +272,44 @@ class Integer(Grammar):
         return ok
 
 
-FLOAT_TEXT = re.compile(rb"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?")
-DECIMALS = values_block(rb"[0-9]{1,38}(?:\.[0-9]+)?")
-"""Plain decimals (``0.0123``): always a float32 (at most 38 digits before the point)."""
+FLOAT_TEXT = re.compile(rb"[-+]?(?P<mantissa>[0-9]*\.?[0-9]+)(?:[eE][-+]?[0-9]{1,2})?")
+"""The SAM spec's ``[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?`` with an exponent of at most 2 digits:
+a float32 needs no more (printf writes ``1e-05``, Java ``1.0E-5``); ``1e-19900101`` is 0 to a
+reader and a date to anyone who reads the text."""
+FLOAT_DIGITS = 9
+"""Significant digits a float32 carries (its shortest round-trip form, Java's, has at most 9;
+htslib writes 6): a SAM text with more holds digits no BAM keeps (``0.9001011234567``)."""
+FRACTION_DIGITS = 6
+"""Significant digits of a divergence: htslib writes 6, minimap2 4 decimals. A date of 8 digits
+(``19900101e-8``, ``0.19900101``) has more."""
+LEADING_ZEROS = 7
+"""Zeros a float may be written with before its first significant digit: printf's ``%f`` writes
+``0.000000``; a longer run is padding, whose length can be a number."""
+DECIMALS = values_block(rb"(?=[0-9.]{1,8}[\t\n])(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+"""Plain decimals of at most 8 characters (``0.0123``): always a float32 of at most 8 significant
+digits and 7 leading zeros."""
 
 
-def float_value(text: bytes) -> float | None:
-    """An ``f`` value as the SAM spec writes it (``[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?``),
-    finite and within float32, or None."""
-    if FLOAT_TEXT.fullmatch(text) is None:
+def float_value(text: bytes, digits: int = FLOAT_DIGITS) -> float | None:
+    """An ``f`` value as the SAM spec writes it (``FLOAT_TEXT``) with at most ``digits``
+    significant digits (from the first that is not 0, trailing zeros included) and at most
+    ``LEADING_ZEROS`` zeros before them, finite and within float32, or None."""
+    match = FLOAT_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    written = match.group("mantissa").replace(b".", b"")
+    significant = written.lstrip(b"0")
+    if len(significant) > digits or len(written) - len(significant) > LEADING_ZEROS:
         return None
     number = float(text)
-    return number if math.isfinite(number) and abs(number) <= FLOAT_MAX else None
+    return number if abs(number) < FLOAT_ROUNDS_TO_INFINITY else None
 
 
 class Float(Grammar):
     """An ``f`` value. In bulk, a block of plain decimals (``0.0123``, what minimap2
     writes) is valid by one pattern; otherwise each value is read."""
 
-    label = "float (float32)"
+    label = "float (float32, at most 9 significant digits)"
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
         return float_value(value) is not None
@@ -299,18 +320,20 @@ class Float(Grammar):
         return one_at_a_time(self, spans)
 
 
-FRACTIONS = values_block(rb"(?:0(?:\.[0-9]+)?|1(?:\.0+)?|\.[0-9]+)")
-"""Plain decimals from 0 to 1 (``0.0123``, ``1``, ``.5``), as the SAM grammar writes them: a
-point has a digit after it (``0.`` and ``1.`` are off the grammar, as ``float_value`` finds)."""
+FRACTIONS = values_block(rb"(?:0(?:\.[0-9]{1,6})?|1(?:\.0{1,5})?|\.[0-9]{1,6})")
+"""Plain decimals from 0 to 1 of at most 6 significant digits (``0.0123``, ``1``, ``.5``), as the
+SAM grammar writes them: a point has a digit after it (``0.`` and ``1.`` are off the grammar, as
+``float_value`` finds)."""
 
 
 class Fraction(Float):
-    """An ``f`` value from 0 to 1 (a divergence, a proportion): no room for a date or a number."""
+    """An ``f`` value from 0 to 1 (a divergence, a proportion) of at most 6 significant digits:
+    no room for a date or a number."""
 
-    label = "float from 0 to 1"
+    label = "float from 0 to 1, at most 6 significant digits"
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
-        number = float_value(value)
+        number = float_value(value, FRACTION_DIGITS)
         return number is not None and 0 <= number <= 1
 
     def valid_spans(self, spans: Spans) -> np.ndarray:

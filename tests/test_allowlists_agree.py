@@ -245,7 +245,8 @@ def values_of(draw: st.DrawFn, tag: str) -> tuple[str, str]:
         edge = st.sampled_from([-1, 0, 255, 256, 999_999, 1_000_000, -999_999, -1_000_000, 19900101, (1 << 31) - 1, -(1 << 31)])
         return kind, str(draw(st.one_of(edge, st.integers(-(1 << 31), (1 << 31) - 1), st.integers(-300, 300))))
     if kind == "f":
-        return kind, draw(st.sampled_from(["0", "1", "0.5", "1.0001", "-0.1", "19900101", "1e-05", ".5"]))
+        return kind, draw(st.sampled_from(["0", "1", "0.5", "1.0001", "-0.1", "19900101", "1e-05", ".5", "19900101e-8", "0.9001011234567",
+                                           "1e-19900101", "0.19900101", "0.123457", "0.000000", "1.00000"]))  # fmt: skip
     if kind == "A":
         return kind, draw(st.sampled_from("+-URNMPSIi1x0"))
     if kind == "B":

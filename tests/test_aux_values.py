@@ -112,8 +112,12 @@ VALID = [
     (b"cs:Z:=ACGT*ag=TT", b"", b""),
     (b"cs:Z::5~gt100ag:5", b"", b""),
     (b"cg:Z:100M", b"", b""),
-    (b"de:f:0.0123", b"", b""),
-    (b"dv:f:1e-05", b"", b""),
+    (b"de:f:0.0123", b"", b""),  # minimap2: 4 decimals
+    (b"dv:f:1e-05", b"", b""),  # htslib: %g
+    (b"de:f:0.123457", b"", b""),
+    (b"dv:f:1.23457e-05", b"", b""),
+    (b"de:f:0.000000", b"", b""),  # printf's %f
+    (b"de:f:1.00000", b"", b""),
     (b"tp:A:P", b"", b""),
     (b"ts:A:-", b"", b""),
     # lists, integers, characters and arrays
@@ -248,6 +252,14 @@ INVALID = [
     (b"de:f:0.", b"", b""),  # a point needs a digit after it (a block of them once kept it: the bulk check's pattern)
     (b"dv:f:1.", b"", b""),
     (b"dv:f:" + PLANTED, b"", b""),
+    (b"de:f:19900101e-8", b"", b""),  # a date in the digits: more than the 6 htslib writes
+    (b"de:f:0.19900101", b"", b""),
+    (b"dv:f:0.9001011234567", b"", b""),
+    (b"de:f:0.1234567", b"", b""),
+    (b"de:f:1e-19900101", b"", b""),  # 0 to a reader: a date in the exponent
+    (b"de:f:1e-005", b"", b""),
+    (b"de:f:0.00000000001", b"", b""),  # zeros beyond %f's: padding
+    (b"de:f:0000000019900101e-16", b"", b""),
     (b"tp:A:X", b"", b""),
     (b"tp:A:PP", b"", b""),
     (b"XS:A:x", b"", b""),
@@ -340,6 +352,62 @@ def test_keep_tag_vouches_for_the_values_of_its_type() -> None:
     policy = TagPolicy(keep=[b"XA", b"zz"])
     assert verdicts([b"XA:Z:abc", b"zz:Z:two words", b"zz:i:7", b"zz:H:DEADBEEF", b"zz:B:f,1.5"], policy=policy) == [True] * 5
     assert verdicts([b"XA:Z:tab\x01", b"zz:i:x", b"zz:H:ABC", b"zz:A:ab", b"zz:B:q,1"], policy=policy) == [False] * 5
+
+
+KEEP_FLOATS = TagPolicy(keep=[b"zz"])
+
+
+def test_a_float_holds_no_more_digits_than_a_float32() -> None:
+    """A float in SAM text is kept with at most the 9 significant digits a float32 carries (Java's
+    shortest form), no zeros before them beyond printf's ``%f`` and an exponent of at most 2
+    digits, also where --keep-tag vouches for its type (alone or in a ``B`` array)."""
+    kept_forms = [b"zz:f:0.123456789", b"zz:f:1.0E-5", b"zz:f:3.4028235E38", b"zz:f:-123456789", b"zz:f:0.000000",
+                  b"zz:B:f,1e-05,0.33333334"]  # fmt: skip
+    assert verdicts(kept_forms, policy=KEEP_FLOATS) == [True] * len(kept_forms)
+    off = [b"zz:f:0.9001011234567", b"zz:f:1e-19900101", b"zz:f:1e+007", b"zz:f:0.00000000019900101", b"zz:f:1.0000000000",
+           b"zz:B:f,0.5,9001011234567"]  # fmt: skip
+    assert verdicts(off, policy=KEEP_FLOATS) == [False] * len(off)
+
+
+FLOAT32S = st.floats(width=32, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=FLOAT32S)
+def test_the_forms_the_tools_write_of_any_float_are_kept(number: float) -> None:
+    """htslib writes ``%g`` (6 significant digits), numpy and Java the shortest text that reads back
+    as the float32 (at most 9): both are kept; for a divergence (0 to 1) htslib's and minimap2's
+    ``%.4f`` are kept by de's grammar."""
+    for written in (b"%g" % number, str(np.float32(number)).encode()):
+        assert verdicts([b"zz:f:" + written], policy=KEEP_FLOATS) == [True], written
+    if 0 <= number <= 1:
+        assert kept(b"de:f:%g" % number) and kept(b"dv:f:%.4f" % number)
+
+
+FLOAT_TEXTS = st.tuples(
+    st.sampled_from(["", "-", "+"]), st.text("0123456789", max_size=12), st.sampled_from(["", "."]), st.text("0123456789", max_size=12),
+    st.sampled_from(["", "e", "E-", "e+"]), st.text("0123456789", max_size=4),
+).map(lambda parts: "".join(parts[:5]) + (parts[5] if parts[4] else "")).map(str.encode)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(texts=st.lists(FLOAT_TEXTS.filter(bool), min_size=1, max_size=6))
+def test_a_kept_float_shows_at_most_its_grammars_digits(texts: list[bytes]) -> None:
+    """Counted apart (``Decimal``): a float de or dv keeps has at most 6 significant digits and a
+    float --keep-tag keeps at most 9, their exponent at most 2 digits; a block gives each its
+    one-value verdict."""
+    from decimal import Decimal
+
+    for text in texts:
+        exponent = text.lower().partition(b"e")[2].lstrip(b"+-")
+        divergence, vouched = kept(b"de:f:" + text), verdicts([b"zz:f:" + text], policy=KEEP_FLOATS)[0]
+        shown = len(Decimal(text.decode()).normalize().as_tuple().digits) if divergence or vouched else 0
+        assert not divergence or (shown <= 6 and len(exponent) <= 2), text
+        assert not vouched or (shown <= 9 and len(exponent) <= 2), text
+    text, starts, ends = block_of(texts)
+    spans = Spans(text, np.frombuffer(text, dtype=np.uint8), starts, ends, np.full(len(texts), -1), REFERENCES)
+    for grammar in {KEPT_TAGS[b"de"].grammars[b"f"], KEEP_FLOATS.kept[b"zz"].grammars[b"f"]}:
+        assert grammar.valid_spans(spans).tolist() == [grammar.valid(value, -1, REFERENCES) for value in texts]
 
 
 # --- one answer ------------------------------------------------------------------------
