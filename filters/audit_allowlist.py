@@ -375,7 +375,10 @@ class AuxValue:
     tied to ``introns`` (STAR's ``jI``), it is ``-1`` or ascending distinct pairs, each the first
     and last base of a skip (``N``) of the record's CIGAR or of its mate's (``MC``, given once,
     from PNEXT on the record's contig: STAR writes the pair's junctions in both mates); tied to
-    ``span`` (``vG``), ascending positions within the record's alignment or its mate's."""
+    ``span`` (``vG``), ascending positions within the record's alignment or its mate's; tied to
+    ``junctions`` (STAR's ``jM``), one motif for each junction of the record's valid ``jI`` (its
+    first copy), ``-1`` alone for a ``jI`` of ``-1``, and without one ``-1`` alone or at most one
+    motif for each skip of the record's CIGAR and its mate's."""
 
     type: str
     low: float = 0
@@ -502,7 +505,8 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "ts": (STRAND,), "rl": (COUNT,),
     "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES),),
     "de": (FRACTION,), "dv": (FRACTION,),
-    "nM": (COUNT,), "jM": (_array("c", elements=STAR_MOTIFS),), "jI": (_array("iI", tie="introns"),), "ch": (_letter("1"),),
+    "nM": (COUNT,), "jM": (_array("c", tie="junctions", elements=STAR_MOTIFS),), "jI": (_array("iI", tie="introns"),),
+    "ch": (_letter("1"),),
     "vA": (_array("cC", elements=frozenset({1, 2, 3})),), "vG": (_array("iI", tie="span"),),
     "vW": (COUNT,),
     "GX": (_text(PRINTABLE_TEXT, "-|" + _ENSEMBL_GENE + "(?:;" + _ENSEMBL_GENE + ")*"),),

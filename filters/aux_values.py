@@ -680,16 +680,19 @@ class Tie:
     ``calls`` (an array with one number for each modification call of the kept, valid
     ``partner`` tag, given once: ML and MM, SAMtags, Base modifications), ``introns``
     (STAR's ``jI``: ``-1``, or the 1-based first and last reference base of skips of the
-    record's CIGAR or of its mate's, ``MC`` from PNEXT) or ``span`` (STAR's ``vG``: positions
-    within the record's alignment or its mate's, in order; ``agrees_with_alignment``). A tie to a
+    record's CIGAR or of its mate's, ``MC`` from PNEXT), ``span`` (STAR's ``vG``: positions
+    within the record's alignment or its mate's, in order; ``agrees_with_alignment``) or
+    ``junctions`` (STAR's ``jM``: one motif for each junction of the kept, valid ``partner``
+    ``jI``, or without one for at most each skip of those alignments; ``motifs_agree``). A tie to a
     partner tag is what keeps a value from outliving what gives it a meaning: ``ML``
-    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI`` and
-    ``vG`` as free numbers (``jI:B:i,75,73,77,...``), and a tie to the alignment leaves them
-    only the numbers the alignment gives.
+    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI``, ``jM``
+    and ``vG`` as free numbers (``jI:B:i,75,73,77,...``, ``jM:B:c,2,0,0,1,0,6,1,5``), and a tie
+    to the alignment leaves them only the numbers the alignment gives.
     """
 
     kind: str
     partner: bytes = b""
+    partner_type: bytes = b"Z"
 
     @property
     def label(self) -> str:
@@ -703,11 +706,16 @@ class Tie:
             return "as many reference bases as the CIGAR aligns"
         if self.kind == "calls":
             return f"one number for each call of {self.partner.decode()} in the same record"
+        if self.kind == "junctions":
+            return (
+                "one for each junction of jI (-1 for its -1); without jI, "
+                "-1 or at most one for each skip (N) of the CIGAR and the mate's (MC)"
+            )
         return f"as long as {self.partner.decode()} in the same record"
 
     @property
     def has_partner(self) -> bool:
-        return self.kind in ("partner", "calls")
+        return self.kind in ("partner", "calls", "junctions")
 
     def agrees(self, value: bytes, partner: bytes) -> bool:
         """The one-value check of a tie to a partner tag (the caller found it given once, valid)."""
@@ -734,10 +742,13 @@ MATCHING_CIGAR = Tie("cigar")
 MODIFICATION_LIKELIHOODS = Tie("calls", b"MM")
 CIGAR_INTRONS = Tie("introns")
 WITHIN_ALIGNMENT = Tie("span")
+INTRON_MOTIFS = Tie("junctions", b"jI", b"B")
 ALIGNMENT_TIES = (CIGAR_INTRONS, WITHIN_ALIGNMENT)
 """The ties that read the record's POS and CIGAR (``agrees_with_alignment``)."""
 NO_INTRONS = b"i,-1"
 """STAR's ``jI`` of a read without a skip."""
+NO_MOTIFS = b"c,-1"
+"""STAR's ``jM`` of a read without a skip."""
 SPANNING_OPERATIONS = b"MDN=X"
 """The CIGAR operations that consume reference bases (SAM 1.6, 1.4.6)."""
 
@@ -775,6 +786,37 @@ def placed_skips(pos: bytes, cigar: bytes) -> tuple[int, int, list[tuple[int, in
     return start, at - 1, skips
 
 
+def placed_alignments(alignment: Alignment) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """The record's alignment and, where RNEXT places the mate on the record's contig (``=`` or its
+    name; the record placed there, at a POS: htslib reads a POS of 0 as unplaced) and ``MC`` gives
+    its CIGAR, its mate's: each as ``placed_skips`` gives it, those that lie somewhere."""
+    rname, pos, cigar, rnext, pnext, mate_cigar = alignment
+    placed = [placed_skips(pos, cigar)]
+    if mate_cigar is not None and rnext in (b"=", rname) and rname != b"*" and pos.isdigit() and int(pos) > 0:  # as htslib places it
+        placed.append(placed_skips(pnext, mate_cigar))
+    return [found for found in placed if found is not None]
+
+
+def motifs_agree(value: bytes, introns: bytes | None, alignment: Alignment) -> bool:
+    """STAR's ``jM`` (its grammar passed) against the junctions it gives a motif for. STAR writes one
+    motif for each junction of the pair, in ``jI``'s order, and ``-1`` alone when there is none
+    (``jI:B:i,-1``). So: with the record's kept, valid ``jI`` (``introns``), one motif for each of
+    its pairs, or ``-1`` alone for its ``-1``; without one, ``-1`` alone or at most one motif for
+    each skip (``N``) of the record's CIGAR and its mate's (``placed_alignments``). A motif beyond
+    the junctions is a free number (``jM:B:c,2,0,0,1,0,6,1,5`` spells 20010615 on a ``10M`` read)."""
+    motifs = array_numbers(value)
+    if motifs is None:
+        return False
+    junctions = array_numbers(introns) if introns is not None else None
+    if motifs == [-1]:
+        return junctions is None or junctions == [-1]
+    if -1 in motifs:
+        return False
+    if junctions is not None:
+        return junctions != [-1] and 2 * len(motifs) == len(junctions)
+    return len(motifs) <= sum(len(skips) for _, _, skips in placed_alignments(alignment))
+
+
 def agrees_with_alignment(tie: Tie, value: bytes, alignment: Alignment) -> bool:
     """A ``jI`` or ``vG`` value (``tie``, its grammar passed) against the alignments of its record
     and of its mate. STAR writes the junctions and WASP variants of the pair in both mates'
@@ -786,11 +828,7 @@ def agrees_with_alignment(tie: Tie, value: bytes, alignment: Alignment) -> bool:
     numbers = array_numbers(value)
     if numbers is None:
         return False
-    rname, pos, cigar, rnext, pnext, mate_cigar = alignment
-    placed = [placed_skips(pos, cigar)]
-    if mate_cigar is not None and rnext in (b"=", rname) and rname != b"*" and pos.isdigit() and int(pos) > 0:  # as htslib places it
-        placed.append(placed_skips(pnext, mate_cigar))
-    alignments = [found for found in placed if found is not None]
+    alignments = placed_alignments(alignment)
     if tie == CIGAR_INTRONS:
         if numbers == [-1]:
             return True

@@ -212,6 +212,25 @@ def test_long_counts_in_alignment_lists_and_gene_ids_off_ensembls_shape_are_foun
     assert_found_where_removed(tmp_path, LISTS_AND_IDS)
 
 
+SPLICED = "10M200N20M"
+MOTIFS = [
+    (["jM:B:c,-1", "jI:B:i,-1"], ""),  # STAR's unspliced read
+    (["jM:B:c,2,0,0,1,0,6,1,5", "jI:B:i,-1"], "jM"),  # 20010615 in motifs of no junction
+    (["jM:B:c,2,0,0,1,0,6,1,5"], "jM"),
+    (["jM:B:c,21", "jI:B:i,110,309"], ""),  # one motif for jI's junction
+    (["jI:B:i,110,309", "jM:B:c,21,1"], "jM"),
+    (["jM:B:c,-1", "jI:B:i,110,309"], "jM"),
+    (["jM:B:c,1"], ""),  # no jI: at most one motif for each skip
+    (["jM:B:c,1,1"], "jM"),
+    (["jM:B:c,1", "jI:B:i,110,308"], "jI"),  # jI off the skip: jM is held to the skips
+]
+"""STAR's ``jM`` beside its ``jI``, or alone, on a spliced read (from case 3 on) or not."""
+
+
+def test_junction_motifs_beyond_the_junctions_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, MOTIFS, {number: SPLICED for number in range(3, len(MOTIFS))})
+
+
 def records_audited(path: Path, jobs: int) -> tuple[int, dict[str, Any]]:
     with open(path, "rb") as stream:
         blocks = CountedBlocks(bgzf_blocks(stream, str(path)))

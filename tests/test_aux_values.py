@@ -147,7 +147,9 @@ VALID = [
     (b"XT:A:U", b"", b""),
     (b"TS:A:-", b"", b""),
     (b"ch:A:1", b"", b""),
-    (b"jM:B:c,-1,20", b"", b""),
+    (b"jM:B:c,-1", b"", b""),  # STAR's: no junction
+    (b"jM:B:c,21", b"ACGT", b"2M200N2M"),  # one motif for the skip
+    (b"jM:B:c,1,0", b"ACGT", b"2M200N2M100N"),
     (b"jI:B:i,-1", b"ACGT", b"4M"),  # STAR's: no junction
     (b"jI:B:i,102,301", b"ACGT", b"2M200N2M"),  # the skip of the CIGAR, from POS 100
     (b"jI:B:i,102,301,304,403", b"ACGT", b"2M200N2M100N"),
@@ -286,6 +288,10 @@ INVALID = [
     (b"AS:i:1.5", b"", b""),
     (b"MI:i:" + PLANTED, b"", b""),
     (b"jM:B:c,200", b"", b""),
+    (b"jM:B:c,2,0,0,1,0,6,1,5", b"ACGT", b"4M"),  # 20010615: eight motifs for no junction
+    (b"jM:B:c,1,1", b"ACGT", b"2M200N2M"),  # two motifs for one skip
+    (b"jM:B:c,-1,20", b"ACGT", b"2M200N2M"),  # -1 stands alone
+    (b"jM:B:c,1", b"ACGT", b"4M"),
     (b"jM:B:x,1", b"", b""),
     (b"jM:B:", b"", b""),
     (b"vA:B:c," + PLANTED, b"", b""),
@@ -335,6 +341,17 @@ def test_values_off_their_grammar_are_dropped(tag: bytes, seq: bytes, cigar: byt
         ([b"jI:B:i,302,321"], [False]),  # no MC: the mate's skip cannot be told
         ([b"jI:B:i,302,321", b"MC:Z:2M20N2M", b"MC:Z:2M20N2M"], [False, True, True]),  # which MC?
         ([b"jI:B:i,302,320", b"MC:Z:2M20N2M"], [False, True]),
+        ([b"jM:B:c,2,0,0,1,0,6,1,5", b"jI:B:i,-1"], [False, True]),  # STAR: -1 alone beside jI's -1
+        ([b"jM:B:c,-1", b"jI:B:i,-1"], [True, True]),
+        ([b"jM:B:c,1", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [True, True, True]),  # one motif a junction of jI
+        ([b"jI:B:i,302,321", b"MC:Z:2M20N2M", b"jM:B:c,21"], [True, True, True]),
+        ([b"jM:B:c,1,1", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True]),
+        ([b"jM:B:c,-1", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True]),
+        ([b"jM:B:c,1", b"jI:B:i,-1", b"MC:Z:2M20N2M"], [False, True, True]),
+        ([b"jM:B:c,1", b"MC:Z:2M20N2M"], [True, True]),  # no jI: at most one motif a skip of the pair
+        ([b"jM:B:c,1,1", b"MC:Z:2M20N2M"], [False, True]),
+        ([b"jM:B:c,1", b"jI:B:i,302,320", b"MC:Z:2M20N2M"], [True, False, True]),  # jI goes: held to the skips
+        ([b"jM:B:c,1", b"jI:B:i,302,321", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True, True]),  # which jI?
         ([b"ML:B:C"], [False]),
         ([b"MM:Z:C+m,0,1;", b"ML:B:C,75,73,77,74"], [True, False]),  # more numbers than calls
         ([b"MM:Z:C+mh,0,1;", b"ML:B:C,75,73"], [True, False]),  # fewer
@@ -489,6 +506,8 @@ TAG_POOL = [tag for tag, _, _ in VALID + INVALID] + [
     b"OQ:Z:IIIIII", b"E2:Z:ACGTAC", b"CO:Z:note", b"MM:Z:C+m,0,1;", b"MM:Z:C+mh,1;", b"MM:Z:A-a,0;", b"ML:B:C,1,2",
     b"ML:B:C,9", b"ML:B:C", b"RG:Z:x", b"PG:Z:bwa", b"zz:Z:" + PLANTED, b"jI:B:i,3,22", b"jI:B:i,3,22,25,30", b"jI:B:i,301,320",
     b"MC:Z:2M20N2M", b"MC:Z:4M", b"MC:Z:10M6N2M", b"MC:i:4", b"vG:B:i,1,4", b"vG:B:i,300,302", b"vG:B:i,5,300",
+    b"jM:B:c,-1", b"jM:B:c,1", b"jM:B:c,1,22", b"jM:B:c,-1,1", b"jM:B:c,2,0,0,1,0,6,1,5", b"jI:B:i,-1", b"jI:B:i,-01", b"jI:B:i",
+    b"jM:B:c", b"jI:Z:x", b"jM:B:C,1",
 ]  # fmt: skip
 
 
@@ -541,7 +560,7 @@ def test_every_kept_tag_has_a_grammar_for_each_of_its_types() -> None:
         assert tag.grammars and all(len(tag_type) == 1 and tag_type in b"AifZHB" for tag_type in tag.grammars), name
         assert all(grammar.label for grammar in tag.grammars.values()), name
         if tag.tie is not None and tag.tie.has_partner:
-            assert tag.tie.partner in KEPT_TAGS and b"Z" in KEPT_TAGS[tag.tie.partner].grammars
+            assert tag.tie.partner in KEPT_TAGS and tag.tie.partner_type in KEPT_TAGS[tag.tie.partner].grammars
 
 
 def man_page_line(name: bytes) -> str:
