@@ -355,6 +355,17 @@ counts of samples past a histogram's edges (``dp_hist_all_n_larger``)."""
 
 # --- record aux tag values ---------------------------------------------------------------------
 
+FLOAT_DIGITS = 9
+"""Significant digits (from the first that is not 0) of a float in SAM text: a float32 has no
+more (the shortest text that reads back as it, Java's, has at most 9; htslib writes 6), so more
+are text no reader keeps (``dv:f:0.9001011234567``)."""
+FLOAT_ZEROS = 7
+"""Zeros a float in SAM text may be written with before its first significant digit (printf's
+``%f``: ``0.000000``); a longer run is padding, whose length can be a number."""
+FLOAT_EXPONENT_DIGITS = 2
+"""Digits of a float's exponent in SAM text (``1e-05``): a float32 needs no more, and
+``1e-19900101`` is 0 to a reader."""
+
 
 @dataclass(frozen=True)
 class AuxValue:
@@ -377,7 +388,10 @@ class AuxValue:
     tied to ``introns`` (STAR's ``jI``), it is ``-1`` or ascending distinct pairs, each the first
     and last base of a skip (``N``) of the record's CIGAR or of its mate's (``MC``, given once,
     from PNEXT on the record's contig: STAR writes the pair's junctions in both mates); tied to
-    ``span`` (``vG``), ascending positions within the record's alignment or its mate's."""
+    ``span`` (``vG``), ascending positions within the record's alignment or its mate's; tied to
+    ``junctions`` (STAR's ``jM``), one motif for each junction of the record's valid ``jI`` (its
+    first copy), ``-1`` alone for a ``jI`` of ``-1``, and without one ``-1`` alone or at most one
+    motif for each skip of the record's CIGAR and its mate's."""
 
     type: str
     low: float = 0
@@ -388,6 +402,9 @@ class AuxValue:
     subtypes: str = ""
     elements: frozenset[int] = frozenset()
     """The numbers a ``B`` array of one-byte elements may hold (empty: any of its subtype)."""
+    digits: int = FLOAT_DIGITS
+    """The significant digits an ``f`` value may be written with in SAM text (``FLOAT_DIGITS``, or
+    fewer); a BAM holds the float32 alone."""
 
 
 NUCLEOTIDES = "ACGTUNRYKMSWBDHV"
@@ -402,20 +419,28 @@ _ALIGNMENT_NAME = r"(?P<name>[^,;\t\n]+)"
 _ALIGNMENT_POS = r"(?P<pos>[0-9]{1,10})"
 _ALIGNMENT_MAPQ = r"(?P<mapq>[0-9]{1,3})"
 _ALIGNMENT_CIGAR = r"(?:[0-9]{1,9}[MIDNSHPX=])+"
+_ALIGNMENT_COUNT = r"[0-9]{1,6}"
+_ALIGNMENT_SCORE = r"-?[0-9]{1,6}"
 ALIGNMENT_ENTRIES = {
-    "SA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-]," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_MAPQ + ",[0-9]{1,9}",
-    "OA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-],(?:" + _ALIGNMENT_CIGAR + r"|\*)," + _ALIGNMENT_MAPQ + ",(?:[0-9]{1,9})?",
-    "XA": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + ",[0-9]{1,9}",
-    "XB": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + ",[0-9]{1,9},-?[0-9]{1,10}," + _ALIGNMENT_MAPQ,
+    "SA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-]," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_MAPQ + "," + _ALIGNMENT_COUNT,
+    "OA": _ALIGNMENT_NAME + "," + _ALIGNMENT_POS + ",[+-],(?:" + _ALIGNMENT_CIGAR + r"|\*)," + _ALIGNMENT_MAPQ + ","
+    + "(?:" + _ALIGNMENT_COUNT + ")?",
+    "XA": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_COUNT,
+    "XB": _ALIGNMENT_NAME + ",[+-]" + _ALIGNMENT_POS + "," + _ALIGNMENT_CIGAR + "," + _ALIGNMENT_COUNT + "," + _ALIGNMENT_SCORE + ","
+    + _ALIGNMENT_MAPQ,
 }
 """One entry of each alignment list (``entry;entry;...;``): SAMtags for SA and OA, bwa's
-manual for XA and XB. OA may name ``*`` at position 0: an unmapped original."""
+manual for XA and XB. OA may name ``*`` at position 0: an unmapped original. An entry's NM and
+XB's score are counts and scores like ``COUNT``'s, at most 6 digits (``SA:Z:...,60,19900101;``
+holds a date); its mapping quality is at most 255."""
 _BOTH_CASES = "[" + NUCLEOTIDES + NUCLEOTIDES.lower() + "]"
 _DIFFERENCES = (
     r"(?::[0-9]{1,9}|\*" + _BOTH_CASES + "{2}|[-+=]" + _BOTH_CASES + "+|~" + _BOTH_CASES + "{2}[0-9]{1,9}" + _BOTH_CASES + "{2})+"
 )
 """minimap2's ``cs`` string: identical runs, substitutions, indels, introns."""
-_ENSEMBL_GENE = r"ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+_ENSEMBL_GENE = r"ENS(?:[A-Z]{3,4})?G0000[0-9]{7}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+"""An Ensembl gene ID: ``ENS``, a species prefix of 3 or 4 letters or none (human's ``ENSG``),
+``G``, 11 digits beginning ``0000`` (as every release's), a version, ``_PAR_Y``."""
 
 
 def _integer(low: int, high: int) -> AuxValue:
@@ -444,7 +469,9 @@ COUNT = _integer(-999_999, 999_999)
 MAPPING_QUALITY = _integer(0, 255)
 POSITION = _integer(0, (1 << 32) - 1)
 ANY_INTEGER = _integer(-(1 << 31), (1 << 32) - 1)
-FRACTION = AuxValue("f", 0, 1)
+FRACTION = AuxValue("f", 0, 1, digits=6)
+"""minimap2's divergences: htslib writes 6 significant digits, minimap2 4 decimals; a date of 8
+(``de:f:19900101e-8``) has more."""
 STRAND = _letter("+-")
 CIGAR = _text(DIGIT_TEXT + CIGAR_OPERATION_TEXT + "*", CIGAR_VALUE)
 QUALITIES_OF_SEQ = _text(QUALITY_TEXT, tie="seq")
@@ -491,7 +518,8 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "ts": (STRAND,), "rl": (COUNT,),
     "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES),),
     "de": (FRACTION,), "dv": (FRACTION,),
-    "nM": (COUNT,), "jM": (_array("c", elements=STAR_MOTIFS),), "jI": (_array("iI", tie="introns"),), "ch": (_letter("1"),),
+    "nM": (COUNT,), "jM": (_array("c", tie="junctions", elements=STAR_MOTIFS),), "jI": (_array("iI", tie="introns"),),
+    "ch": (_letter("1"),),
     "vA": (_array("cC", elements=frozenset({1, 2, 3})),), "vG": (_array("iI", tie="span"),),
     "vW": (COUNT,),
     "GX": (_text(PRINTABLE_TEXT, "-|" + _ENSEMBL_GENE + "(?:;" + _ENSEMBL_GENE + ")*"),),

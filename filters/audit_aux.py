@@ -137,12 +137,17 @@ class AuxValueChecks:
         by_rule = others[np.argsort(other_rules, kind="stable")]  # each rule's fields one slice, in file order
         counts = np.bincount(other_rules, minlength=len(self.rules))
         ends_of = np.cumsum(counts)
+        motifs = []
         for rule_id in np.flatnonzero(counts).tolist():
             rule = self.rules[rule_id]
             assert rule is not None
             fields = by_rule[int(ends_of[rule_id] - counts[rule_id]) : int(ends_of[rule_id])]
             fits = self.fits(rule, block, records[fields], types[fields], starts[fields], ends[fields], records, codes, starts, ends)
             off[fields] = ~fits
+            if rule.value.tie == "junctions":
+                motifs.append(fields)
+        for fields in motifs:  # held to the jI verdicts, all given by now
+            off[fields] |= ~motifs_agree(block, fields, records, codes, types, starts, ends, off)
         return off
 
     def fits(self, rule: Rule, block: Records, rows: np.ndarray, types: np.ndarray, starts: np.ndarray, ends: np.ndarray,
@@ -165,6 +170,8 @@ class AuxValueChecks:
                 ok &= elements_among(data, starts, ends, value.elements)
             if value.tie in ALIGNMENT_TIES:
                 ok &= alignments_agree(value.tie, block, rows, starts, ends, all_records, all_codes, all_starts, all_ends)
+            elif value.tie == "junctions":
+                pass  # against the record's jI, once its verdict is given (off_grammar: motifs_agree)
             elif tie := value.tie:
                 ok &= calls_agree(block, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
             return ok
@@ -412,25 +419,86 @@ def alignments_agree(tie: str, block: Records, rows: np.ndarray, starts: np.ndar
         last = data[np.minimum(starts + 5, len(data) - 1)] if len(data) else np.zeros(0, dtype=np.uint8)
         ok = (counts == 1) & (data[starts] == ord("i")) & (ends - starts == 9) & (last == 0xFF)
         ok[ok] = [buffer[start + 5 : start + 9] == b"\xff\xff\xff\xff" for start in starts[ok].tolist()]
-    mates: dict[int, int] = {}
-    for tag in np.flatnonzero(all_codes == MATE_CIGAR_CODE).tolist():
-        record = int(all_records[tag])
-        mates[record] = -1 if record in mates else tag
+    mates = mate_cigar_fields(all_records, all_codes)
     integers = np.isin(data[starts], list(ARRAY_FORMATS)) & (ends - starts == 5 + 4 * counts.astype(np.int64))
     for index in np.flatnonzero(~ok & integers).tolist():
         row, start = int(rows[index]), int(starts[index])
         numbers = np.frombuffer(buffer, dtype=ARRAY_FORMATS[buffer[start]], count=int(counts[index]), offset=start + 5).tolist()
-        alignments = [own_alignment(block, row)]
-        mate = mates.get(row, -1)
-        if mate >= 0:
-            alignments.append(mate_alignment(block, row, buffer[int(all_starts[mate]) : int(all_ends[mate])]))
-        placed = [found for found in alignments if found is not None]
+        placed = placed_alignments(block, row, mates, all_starts, all_ends)
         if tie == "introns":
             pairs = list(zip(numbers[::2], numbers[1::2], strict=False))
             skips = {skip for _, _, found in placed for skip in found}
             ok[index] = numbers == [-1] or (len(numbers) % 2 == 0 and pairs == sorted(set(pairs)) and all(pair in skips for pair in pairs))
         else:
             ok[index] = numbers == sorted(numbers) and all(any(first <= number <= last for first, last, _ in placed) for number in numbers)
+    return ok
+
+
+def mate_cigar_fields(all_records: np.ndarray, all_codes: np.ndarray) -> dict[int, int]:
+    """Each record's ``MC`` field, by record: -1 for a record that has two (which is its mate's CIGAR?)."""
+    mates: dict[int, int] = {}
+    for tag in np.flatnonzero(all_codes == MATE_CIGAR_CODE).tolist():
+        record = int(all_records[tag])
+        mates[record] = -1 if record in mates else tag
+    return mates
+
+
+def placed_alignments(
+    block: Records, row: int, mates: dict[int, int], all_starts: np.ndarray, all_ends: np.ndarray
+) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """A record's alignment and its mate's (``MC``, given once, from PNEXT), those that lie somewhere:
+    each one's first and last reference base and its skips."""
+    alignments = [own_alignment(block, row)]
+    mate = mates.get(row, -1)
+    if mate >= 0:
+        alignments.append(mate_alignment(block, row, block.buffer[int(all_starts[mate]) : int(all_ends[mate])]))
+    return [found for found in alignments if found is not None]
+
+
+INTRONS_CODE = (ord("j") << 8) | ord("I")
+NO_MOTIF = 0xFF
+"""-1 as a ``c`` number: STAR's ``jM`` of no junction."""
+SOME_MOTIF = np.ones(256, dtype=bool)
+SOME_MOTIF[NO_MOTIF] = False
+
+
+def motifs_agree(block: Records, fields: np.ndarray, records: np.ndarray, codes: np.ndarray, types: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray, off: np.ndarray) -> np.ndarray:  # fmt: skip
+    """STAR's ``jM`` (``fields``, their subtype and codes checked) against the junctions it gives a
+    motif for: STAR writes one for each junction of the pair, in ``jI``'s order, and ``-1`` alone
+    when there is none. With the record's ``jI`` (its first copy, a ``B`` array its rule passed:
+    ``off`` holds its verdict), one motif for each of its pairs, or ``-1`` alone for its ``-1``;
+    without one, ``-1`` alone or at most one motif for each skip of the record's CIGAR and its
+    mate's (``MC``, as ``jI`` is read). A motif beyond the junctions is a free number
+    (``jM:B:c,2,0,0,1,0,6,1,5`` spells 20010615 on a read with no skip). Most records carry ``c,-1``
+    beside ``i,-1``, or a ``jM`` and ``jI`` of as many junctions: settled with arrays; only a
+    ``jM`` without a valid ``jI`` is laid on its alignments, one at a time."""
+    data = block.data
+    last = len(data) - 1
+    rows, at, to = records[fields], starts[fields], ends[fields]
+
+    def array_lengths(where: np.ndarray) -> np.ndarray:
+        gathered = data[np.minimum(where[:, None] + np.arange(1, 5), last)]
+        return np.ascontiguousarray(gathered).view("<u4").ravel().astype(np.int64)
+
+    motifs = array_lengths(at)
+    plain = (motifs == 1) & (data[np.minimum(at + 5, last)] == NO_MOTIF)
+    some = np.asarray(scan.spans_within(data, at + 5, to, SOME_MOTIF), dtype=bool)  # no -1 among them
+    named = np.flatnonzero(codes == INTRONS_CODE)
+    introns = named[np.unique(records[named], return_index=True)[1]]  # each record's first copy, as readers take it
+    introns = introns[(types[introns] == ord("B")) & ~off[introns]]
+    junctions = np.full(len(rows), -1, dtype=np.int64)  # -1: no valid jI; else its numbers' count
+    if len(introns):
+        where = np.minimum(np.searchsorted(records[introns], rows), len(introns) - 1)
+        paired = records[introns][where] == rows
+        junctions[paired] = array_lengths(starts[introns[where[paired]]])
+    ok = np.where(junctions == 1, plain, some & ~plain & (2 * motifs == junctions))  # a valid jI of one number is -1
+    ok |= plain & (junctions < 0)
+    alone = np.flatnonzero(some & (junctions < 0))
+    mates = mate_cigar_fields(records, codes) if len(alone) else {}
+    for index in alone.tolist():
+        placed = placed_alignments(block, int(rows[index]), mates, starts, ends)
+        ok[index] = int(motifs[index]) <= sum(len(skips) for _, _, skips in placed)
     return ok
 
 

@@ -41,6 +41,8 @@ from typing import IO
 
 import numpy as np
 from genoscrub import scan
+from genoscrub.audit_allowlist import AUX_VALUES, FLOAT_DIGITS, FLOAT_EXPONENT_DIGITS, FLOAT_ZEROS
+from genoscrub.audit_bam import AUX_VALUE_OFF_GRAMMAR
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.one_by_one import one_by_one
@@ -67,7 +69,13 @@ NUMBER_VALUES = {
     ord("B"): re.compile(rb"[cCsSiI](?:,[-+]?[0-9]+)*|f(?:," + _FLOAT + rb")*"),
 }
 """``f`` and ``B`` values read whole (SAM 1.6, section 1.5); ``nan``, ``inf`` and ``nan(...)``
-are read by strtod but are no SAM numbers, so they are findings too."""
+are read by strtod but are no SAM numbers, so they are findings too. A float is read whole only
+when a float32 holds what its text writes (``float_text_kept``)."""
+FEW_DIGIT_FLOATS = {
+    tag: value for tag, values in AUX_VALUES.items() for value in values if value.type == "f" and value.digits < FLOAT_DIGITS
+}
+"""The grammar of each allowlisted ``f`` tag written with fewer significant digits than a float32
+carries (de and dv: 6), by name: more is off that grammar, though htslib keeps it."""
 TAG_NAME = re.compile(rb"[A-Za-z][A-Za-z0-9]")
 PRINTABLE = np.zeros(256, dtype=bool)
 PRINTABLE[ord("!") : ord("~") + 1] = True
@@ -78,10 +86,30 @@ def tag_label(tag: bytes) -> str:
     return tag.decode("ascii") if TAG_NAME.fullmatch(tag) else "(a tag)"
 
 
+def significant_digits(number: bytes) -> int:
+    """The significant digits a float's text (on the SAM number grammar) is written with: those of
+    its mantissa from the first that is not 0; more than a float32 carries when it is padded with
+    more than ``FLOAT_ZEROS`` zeros before them or has an exponent of more than
+    ``FLOAT_EXPONENT_DIGITS`` digits, as such a text holds more than the number it reads as."""
+    mantissa, _, exponent = number.lstrip(b"+-").lower().partition(b"e")
+    digits = mantissa.replace(b".", b"")
+    zeros = len(digits) - len(digits.lstrip(b"0"))
+    if zeros > FLOAT_ZEROS or len(exponent.lstrip(b"+-")) > FLOAT_EXPONENT_DIGITS:
+        return FLOAT_DIGITS + 1
+    return len(digits) - zeros
+
+
+def float_text_kept(number: bytes) -> bool:
+    """Whether a float32 holds what a float's text writes: at most ``FLOAT_DIGITS`` significant
+    digits, without padding or a long exponent (``0.9001011234567`` and ``1e-19900101`` are read
+    as numbers whose text no reader keeps)."""
+    return significant_digits(number) <= FLOAT_DIGITS
+
+
 def aux_value_whole(field: bytes) -> bool:
     """Whether htslib reads this aux field (``TG:T:value``) without dropping text: ``Z`` and
     ``H`` values are kept as text; an ``A`` value is one printable character; numbers are
-    read whole."""
+    read whole, floats with no more digits than a float32 holds."""
     if len(field) < 5 or field[2:3] != b":" or field[4:5] != b":":
         return False
     kind, value = field[3], field[5:]
@@ -90,9 +118,29 @@ def aux_value_whole(field: bytes) -> bool:
     if kind == ord("A"):
         return len(value) == 1 and bool(PRINTABLE[value[0]])
     grammar = NUMBER_VALUES.get(kind)
-    if grammar is not None:
-        return grammar.fullmatch(value) is not None
-    return True  # Z, H (kept as text) or a type htslib refuses
+    if grammar is None:
+        return True  # Z, H (kept as text) or a type htslib refuses
+    if grammar.fullmatch(value) is None:
+        return False
+    if kind == ord("f"):
+        return float_text_kept(value)
+    return not value.startswith(b"f") or all(float_text_kept(number) for number in value.split(b",")[1:])
+
+
+def aux_value_too_precise(field: bytes, unchecked: frozenset[str] = frozenset()) -> bool:
+    """Whether an ``f`` field read whole (``aux_value_whole``) of an allowlisted tag is written with
+    more significant digits than its grammar allows (``de:f:19900101e-8``, ``dv:f:0.19900101``:
+    6) while its number lies within its range, so the BAM's float32 passes the value check: off
+    the tag's grammar, found only here. ``unchecked`` are the tags ``--allow-tag`` accepts."""
+    tag = field[:2].decode("ascii", errors="replace")
+    value = FEW_DIGIT_FLOATS.get(tag)
+    if value is None or tag in unchecked or field[2:5] != b":f:" or NUMBER_VALUES[ord("f")].fullmatch(field[5:]) is None:
+        return False
+    if significant_digits(field[5:]) <= value.digits:
+        return False
+    with np.errstate(over="ignore"):
+        number = float(np.float32(float(field[5:])))  # as htslib stores it
+    return value.low <= number <= value.high
 
 
 def sequence_kept(value: bytes) -> bool:
@@ -100,12 +148,15 @@ def sequence_kept(value: bytes) -> bool:
     return value == NO_SEQUENCE or not value.strip(BASE_TEXT)
 
 
-def line_findings(line: bytes, names: frozenset[bytes]) -> tuple[list[tuple[str, int, bytes]], list[tuple[int, int]]]:
+def line_findings(
+    line: bytes, names: frozenset[bytes], unchecked: frozenset[str] = frozenset()
+) -> tuple[list[tuple[str, int, bytes]], list[tuple[int, int]]]:
     """One record line (no newline) read field by field: ``(kind, column, text)`` of each
-    finding (``kind`` ``RNAME``, ``RNEXT``, ``SEQ`` or ``aux``; ``column`` the field's offset in the
-    line) and the spans of the names htslib is handed as ``*``. The one-record reference of
-    ``SamTextAudit.check_records``; a line with fewer than 11 columns is left to htslib,
-    which refuses it."""
+    finding (``kind`` ``RNAME``, ``RNEXT``, ``SEQ``, ``aux`` (not read whole) or ``digits`` (read
+    whole, more digits than its tag's grammar: ``aux_value_too_precise``); ``column`` the field's
+    offset in the line) and the spans of the names htslib is handed as ``*``. The one-record
+    reference of ``SamTextAudit.check_records``; a line with fewer than 11 columns is left to
+    htslib, which refuses it."""
     fields = line.split(b"\t")
     if len(fields) <= MANDATORY_TABS:
         return [], []
@@ -125,6 +176,8 @@ def line_findings(line: bytes, names: frozenset[bytes]) -> tuple[list[tuple[str,
         value = fields[column]
         if value and not aux_value_whole(value):
             found.append(("aux", offsets[column], value))
+        elif aux_value_too_precise(value, unchecked):
+            found.append(("digits", offsets[column], value))
     return found, spans
 
 
@@ -135,9 +188,11 @@ class SamTextAudit:
     complete once it has ended (the caller merges them into the file's).
     """
 
-    def __init__(self, path: str, forbid: ForbidList | None) -> None:
+    def __init__(self, path: str, forbid: ForbidList | None, unchecked: frozenset[str] = frozenset()) -> None:
         self.path = path
         self.forbid = forbid
+        self.unchecked = unchecked
+        """Tags accepted by ``--allow-tag``: their values are not held to a grammar."""
         self.findings = Findings()
         self.names: set[bytes] = set()
         self.in_header = True
@@ -244,26 +299,30 @@ class SamTextAudit:
         if len(letters):
             bad[letters] |= (lengths[letters] != 6) | ~PRINTABLE[data[np.minimum(starts[letters] + 5, len(data) - 1)]]
         numbers = np.flatnonzero((kinds == ord("f")) | (kinds == ord("B")))
+        precise = np.zeros(len(tabs), dtype=bool)
         if len(numbers):
             fields = scan.span_list(text, starts[numbers], ends[numbers])
-            whole = {field: aux_value_whole(field) for field in set(fields)}
-            bad[numbers[[not whole[field] for field in fields]]] = True
-        rows = np.flatnonzero(bad)
-        if not len(rows):
-            return
-        owners = np.repeat(np.arange(located.line_count), located.extra_counts)
-        fields = scan.span_list(text, starts[rows], ends[rows])
-        self.add_aux([(first_line + int(owners[row]), field) for row, field in zip(rows.tolist(), fields, strict=True)])
+            verdicts = {field: (aux_value_whole(field), aux_value_too_precise(field, self.unchecked)) for field in set(fields)}
+            bad[numbers[[not verdicts[field][0] for field in fields]]] = True
+            precise[numbers[[verdicts[field][0] and verdicts[field][1] for field in fields]]] = True
+        for found, add in ((bad, self.add_aux), (precise, self.add_digits)):
+            rows = np.flatnonzero(found)
+            if len(rows):
+                owners = np.repeat(np.arange(located.line_count), located.extra_counts)
+                fields = scan.span_list(text, starts[rows], ends[rows])
+                add([(first_line + int(owners[row]), field) for row, field in zip(rows.tolist(), fields, strict=True)])
 
     def check_lines_one_by_one(self, first_line: int, text: bytes) -> bytes:
         """``check_records`` by ``line_findings``, a line at a time."""
         out = []
         names = frozenset(self.names)
         for number, line in enumerate(text.split(b"\n")[:-1], start=first_line):
-            found, spans = line_findings(line, names)
+            found, spans = line_findings(line, names, self.unchecked)
             for key, _, value in found:
                 if key == "aux":
                     self.add_aux([(number, value)])
+                elif key == "digits":
+                    self.add_digits([(number, value)])
                 elif key == "SEQ":
                     self.add_sequences([(number, value)])
                 else:
@@ -303,6 +362,14 @@ class SamTextAudit:
         """Aux fields htslib would not read whole: ``(line, field)`` in file order, a finding each."""
         for line, field in found:
             self.findings.metadata.add(f"aux value does not parse {tag_label(field[:2])}", f"line {line}")
+        for line, field in found:
+            self.search(f"aux {tag_label(field[:2])}", [(line, field)])
+
+    def add_digits(self, found: list[tuple[int, bytes]]) -> None:
+        """Floats written with more digits than their tag's grammar allows, read whole by htslib:
+        ``(line, field)`` in file order, a finding each, keyed as the BAM's value checks key theirs."""
+        for line, field in found:
+            self.findings.metadata.add(f"{AUX_VALUE_OFF_GRAMMAR} {tag_label(field[:2])}", f"line {line}")
         for line, field in found:
             self.search(f"aux {tag_label(field[:2])}", [(line, field)])
 

@@ -38,10 +38,12 @@ from genoscrub.aux_values import (
     DIFFERENCES,
     GENE_IDS,
     INT_MAX,
+    INTRON_MOTIFS,
     MATCHING_CIGAR,
     MODIFICATION_LIKELIHOODS,
     MOLECULE,
     NO_INTRONS,
+    NO_MOTIFS,
     ORIGINAL,
     PRINTABLE,
     QUALITY,
@@ -66,10 +68,14 @@ from genoscrub.aux_values import (
     Spans,
     Tie,
     agrees_with_alignment,
+    byte_table,
     cigar_reference_length,
+    flat_positions,
     md_matches_cigar,
     md_reference_length,
+    motifs_agree,
 )
+from genoscrub.fields import spans_within
 from genoscrub.report import UsageError
 
 MANDATORY_TABS = 10
@@ -223,7 +229,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"rl": counted("minimap2: length of query regions with repetitive seeds"),
     # STAR
     b"nM": counted("STAR: mismatches of the pair"),
-    b"jM": kept(b"B", JUNCTION_MOTIFS, "STAR: intron motifs of the splice junctions"),
+    b"jM": kept(b"B", JUNCTION_MOTIFS, "STAR: intron motifs of the splice junctions", INTRON_MOTIFS),
     b"jI": kept(b"B", INTRON_BOUNDS, "STAR: start and end of the introns of the pair (its skips and its mate's)", CIGAR_INTRONS),
     b"ch": kept(b"A", Character("1", b"1"), "STAR: chimeric alignment marker"),
     b"vA": kept(b"B", VARIANT_ALLELES, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
@@ -312,7 +318,7 @@ class ValueRule:
     grammar: Grammar
     tie: Tie | None
     partner_code: int = -1
-    """``tag_code`` of the partner tag (its ``Z`` type), for a partner tie."""
+    """``tag_code`` of the partner tag (of its ``partner_type``), for a tie to a partner."""
 
 
 class TagPolicy:
@@ -348,7 +354,7 @@ class TagPolicy:
                 if key not in known:
                     assert tag.tie != MATCHING_CIGAR or isinstance(grammar, MismatchString)
                     known[key] = len(self.rules)
-                    partner = tag_code(tag.tie.partner, ord("Z")) if tag.tie is not None and tag.tie.has_partner else -1
+                    partner = tag_code(tag.tie.partner, tag.tie.partner_type[0]) if tag.tie is not None and tag.tie.has_partner else -1
                     self.rules.append(ValueRule(grammar, tag.tie, partner))
                 self.rule_of[code] = known[key]
         if not self.drop_read_groups:
@@ -403,7 +409,10 @@ class TagPolicy:
                 if valid[other] and tag_code(other_name, other_type[0]) == rule.partner_code
             ]
             assert rule.tie is not None
-            valid[index] = len(partners) == 1 and rule.tie.agrees(value, partners[0])
+            if rule.tie == INTRON_MOTIFS:  # without a jI, held to the alignments
+                valid[index] = len(partners) <= 1 and motifs_agree(value, partners[0] if partners else None, alignment)
+            else:
+                valid[index] = len(partners) == 1 and rule.tie.agrees(value, partners[0])
         return valid
 
     def valid_values(self, text: bytes, layout: TagLayout, rule_ids: np.ndarray, references: Mapping[bytes, int]) -> np.ndarray:
@@ -445,7 +454,10 @@ class TagPolicy:
                 partners = np.flatnonzero(layout.codes == rule.partner_code)
                 partners = partners[valid[partners] & (rule_ids[partners] > 0)]
                 assert rule.tie is not None
-                ok &= partners_agree_by_line(rule.tie, data, text, layout, partners, tag_lines[partners], spans, member_lines)
+                if rule.tie == INTRON_MOTIFS:
+                    ok &= motifs_agree_by_line(text, layout, partners, tag_lines[partners], spans, member_lines, rule_ids)
+                else:
+                    ok &= partners_agree_by_line(rule.tie, data, text, layout, partners, tag_lines[partners], spans, member_lines)
             valid[order[first:last]] = ok
         return valid
 
@@ -465,20 +477,84 @@ def alignments_agree(
         remaining = np.flatnonzero(~plain)
     if not len(remaining):
         return ok
-    columns = [layout.column(index) for index in (2, POS_COLUMN, CIGAR_COLUMN, 6, 7)]
-    mate_tags = np.flatnonzero((layout.codes == MATE_CIGAR_CODE) & (rule_ids > 0))
-    mate_lines = layout.tag_lines()[mate_tags]
-    once = np.bincount(mate_lines, minlength=len(layout.line_starts)) == 1
-    mate_cigar = {
-        line: text[int(layout.starts[tag]) + VALUE_OFFSET : int(layout.ends[tag])]
-        for tag, line in zip(mate_tags.tolist(), mate_lines.tolist(), strict=True)
-        if once[line]
-    }
+    alignment_of = LineAlignments(text, layout, rule_ids)
     for index in remaining.tolist():
-        line = int(lines[index])
-        rname, pos, cigar, rnext, pnext = (text[int(starts[line]) : int(ends[line])] for starts, ends in columns)
         value = text[int(spans.starts[index]) : int(spans.ends[index])]
-        ok[index] = agrees_with_alignment(tie, value, (rname, pos, cigar, rnext, pnext, mate_cigar.get(line)))
+        ok[index] = agrees_with_alignment(tie, value, alignment_of(int(lines[index])))
+    return ok
+
+
+UNSIGNED = byte_table(b"cC,0123456789")
+"""A ``jM`` value of numbers without a sign (the subtype letter, commas, digits): its numbers are
+as many as its commas, and none is -1."""
+
+
+def commas(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The commas of each span: the numbers of a ``B`` value."""
+    positions, owner = flat_positions(starts, ends)
+    return np.bincount(owner[data[positions] == ord(",")], minlength=len(starts))
+
+
+class LineAlignments:
+    """The ``Alignment`` of a block's lines for the ties that read it: RNAME, POS, CIGAR, RNEXT and
+    PNEXT, and ``MC`` where the line keeps one, once (``rule_ids`` above 0: kept, not a later copy
+    of a tag, not removed by ``--drop-tag``; the one-record path sees only those)."""
+
+    def __init__(self, text: bytes, layout: TagLayout, rule_ids: np.ndarray) -> None:
+        self.text = text
+        self.columns = [layout.column(index) for index in (2, POS_COLUMN, CIGAR_COLUMN, 6, 7)]
+        mate_tags = np.flatnonzero((layout.codes == MATE_CIGAR_CODE) & (rule_ids > 0))
+        mate_lines = layout.tag_lines()[mate_tags]
+        once = np.bincount(mate_lines, minlength=len(layout.line_starts)) == 1
+        self.mate_cigar = {
+            line: text[int(layout.starts[tag]) + VALUE_OFFSET : int(layout.ends[tag])]
+            for tag, line in zip(mate_tags.tolist(), mate_lines.tolist(), strict=True)
+            if once[line]
+        }
+
+    def __call__(self, line: int) -> Alignment:
+        rname, pos, cigar, rnext, pnext = (self.text[int(starts[line]) : int(ends[line])] for starts, ends in self.columns)
+        return rname, pos, cigar, rnext, pnext, self.mate_cigar.get(line)
+
+
+def motifs_agree_by_line(
+    text: bytes, layout: TagLayout, partners: np.ndarray, partner_lines: np.ndarray, spans: Spans, lines: np.ndarray, rule_ids: np.ndarray
+) -> np.ndarray:
+    """``motifs_agree`` of a block's ``jM`` values (``spans``, on ``lines``) with their line's valid,
+    kept ``jI`` (``partners``, indices into ``layout``, on ``partner_lines``; more than one: none
+    agrees). STAR gives every read a ``jM`` beside its ``jI``: ``c,-1`` beside ``i,-1``, and
+    ``c,-1`` on a line without a ``jI``, are settled at once, and so are motifs written without a
+    sign beside a ``jI`` of pairs, by their counts of numbers (commas); the rest one by one."""
+    line_count = len(layout.line_starts)
+    given = np.bincount(partner_lines, minlength=line_count)[lines]
+    partner_of = np.full(line_count, -1, dtype=np.int64)
+    partner_of[partner_lines] = partners
+    partner = partner_of[lines]
+    plain = np.asarray(scan.span_choices(text, spans.starts, spans.ends, [NO_MOTIFS]), dtype=np.int64) == 0
+    paired = np.flatnonzero(given == 1)
+    plain_partner = np.zeros(len(lines), dtype=bool)
+    if len(paired):
+        partner_starts, partner_ends = layout.starts[partner[paired]] + VALUE_OFFSET, layout.ends[partner[paired]]
+        plain_partner[paired] = np.asarray(scan.span_choices(text, partner_starts, partner_ends, [NO_INTRONS]), dtype=np.int64) == 0
+    ok = plain & ((given == 0) | plain_partner)
+    decided = ok.copy()
+    counted = paired[~plain[paired] & ~plain_partner[paired]]
+    counted = counted[spans_within(spans.data, text, spans.starts[counted], spans.ends[counted], UNSIGNED)]
+    if len(counted):
+        motifs = commas(spans.data, spans.starts[counted], spans.ends[counted])
+        junctions = commas(spans.data, layout.starts[partner[counted]] + VALUE_OFFSET, layout.ends[partner[counted]])
+        counted = counted[junctions != 1]  # a jI of one number is -1 (valid): one by one
+        ok[counted] = 2 * motifs[junctions != 1] == junctions[junctions != 1]
+        decided[counted] = True
+    remaining = np.flatnonzero(~decided & (given <= 1))
+    if not len(remaining):
+        return ok
+    alignment_of = LineAlignments(text, layout, rule_ids)
+    for index in remaining.tolist():
+        value = text[int(spans.starts[index]) : int(spans.ends[index])]
+        row = int(partner[index])
+        introns = text[int(layout.starts[row]) + VALUE_OFFSET : int(layout.ends[row])] if given[index] else None
+        ok[index] = motifs_agree(value, introns, alignment_of(int(lines[index])))
     return ok
 
 

@@ -31,7 +31,6 @@ length of SEQ, ``MD`` to the reference length of the CIGAR, ``QX`` to ``RX``.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -49,6 +48,9 @@ INT_MIN, INT_MAX = -(1 << 31), (1 << 32) - 1
 """The range of an ``i`` value: what BAM can hold (int32 or uint32), as htslib reads it."""
 FLOAT_MAX = 3.4028234663852886e38
 """The largest ``f`` value: a float32."""
+FLOAT_ROUNDS_TO_INFINITY = 2.0**128 - 2.0**103
+"""The smallest number a float32 cast makes infinite: below it, a text reads as at most
+``FLOAT_MAX`` (its shortest form, ``3.4028235e+38``, is a little above it)."""
 ARRAY_RANGES = {
     ord("c"): (-(1 << 7), (1 << 7) - 1),
     ord("C"): (0, (1 << 8) - 1),
@@ -270,25 +272,44 @@ class Integer(Grammar):
         return ok
 
 
-FLOAT_TEXT = re.compile(rb"[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?")
-DECIMALS = values_block(rb"[0-9]{1,38}(?:\.[0-9]+)?")
-"""Plain decimals (``0.0123``): always a float32 (at most 38 digits before the point)."""
+FLOAT_TEXT = re.compile(rb"[-+]?(?P<mantissa>[0-9]*\.?[0-9]+)(?:[eE][-+]?[0-9]{1,2})?")
+"""The SAM spec's ``[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?`` with an exponent of at most 2 digits:
+a float32 needs no more (printf writes ``1e-05``, Java ``1.0E-5``); ``1e-19900101`` is 0 to a
+reader and a date to anyone who reads the text."""
+FLOAT_DIGITS = 9
+"""Significant digits a float32 carries (its shortest round-trip form, Java's, has at most 9;
+htslib writes 6): a SAM text with more holds digits no BAM keeps (``0.9001011234567``)."""
+FRACTION_DIGITS = 6
+"""Significant digits of a divergence: htslib writes 6, minimap2 4 decimals. A date of 8 digits
+(``19900101e-8``, ``0.19900101``) has more."""
+LEADING_ZEROS = 7
+"""Zeros a float may be written with before its first significant digit: printf's ``%f`` writes
+``0.000000``; a longer run is padding, whose length can be a number."""
+DECIMALS = values_block(rb"(?=[0-9.]{1,8}[\t\n])(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+"""Plain decimals of at most 8 characters (``0.0123``): always a float32 of at most 8 significant
+digits and 7 leading zeros."""
 
 
-def float_value(text: bytes) -> float | None:
-    """An ``f`` value as the SAM spec writes it (``[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?``),
-    finite and within float32, or None."""
-    if FLOAT_TEXT.fullmatch(text) is None:
+def float_value(text: bytes, digits: int = FLOAT_DIGITS) -> float | None:
+    """An ``f`` value as the SAM spec writes it (``FLOAT_TEXT``) with at most ``digits``
+    significant digits (from the first that is not 0, trailing zeros included) and at most
+    ``LEADING_ZEROS`` zeros before them, finite and within float32, or None."""
+    match = FLOAT_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    written = match.group("mantissa").replace(b".", b"")
+    significant = written.lstrip(b"0")
+    if len(significant) > digits or len(written) - len(significant) > LEADING_ZEROS:
         return None
     number = float(text)
-    return number if math.isfinite(number) and abs(number) <= FLOAT_MAX else None
+    return number if abs(number) < FLOAT_ROUNDS_TO_INFINITY else None
 
 
 class Float(Grammar):
     """An ``f`` value. In bulk, a block of plain decimals (``0.0123``, what minimap2
     writes) is valid by one pattern; otherwise each value is read."""
 
-    label = "float (float32)"
+    label = "float (float32, at most 9 significant digits)"
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
         return float_value(value) is not None
@@ -299,18 +320,20 @@ class Float(Grammar):
         return one_at_a_time(self, spans)
 
 
-FRACTIONS = values_block(rb"(?:0(?:\.[0-9]+)?|1(?:\.0+)?|\.[0-9]+)")
-"""Plain decimals from 0 to 1 (``0.0123``, ``1``, ``.5``), as the SAM grammar writes them: a
-point has a digit after it (``0.`` and ``1.`` are off the grammar, as ``float_value`` finds)."""
+FRACTIONS = values_block(rb"(?:0(?:\.[0-9]{1,6})?|1(?:\.0{1,5})?|\.[0-9]{1,6})")
+"""Plain decimals from 0 to 1 of at most 6 significant digits (``0.0123``, ``1``, ``.5``), as the
+SAM grammar writes them: a point has a digit after it (``0.`` and ``1.`` are off the grammar, as
+``float_value`` finds)."""
 
 
 class Fraction(Float):
-    """An ``f`` value from 0 to 1 (a divergence, a proportion): no room for a date or a number."""
+    """An ``f`` value from 0 to 1 (a divergence, a proportion) of at most 6 significant digits:
+    no room for a date or a number."""
 
-    label = "float from 0 to 1"
+    label = "float from 0 to 1, at most 6 significant digits"
 
     def valid(self, value: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
-        number = float_value(value)
+        number = float_value(value, FRACTION_DIGITS)
         return number is not None and 0 <= number <= 1
 
     def valid_spans(self, spans: Spans) -> np.ndarray:
@@ -439,7 +462,11 @@ class MismatchString(Grammar):
 POSITION = rb"[0-9]{1,10}"
 MAPPING_QUALITY = rb"[0-9]{1,3}"
 CIGAR = rb"(?:[0-9]{1,9}[MIDNSHPX=])+"
-EDIT_DISTANCE = rb"[0-9]{1,9}"
+EDIT_DISTANCE = rb"[0-9]{1,6}"
+"""An entry's NM: a count, held to 6 digits as the count tags are (``aux_tags.COUNT``): 7 or more
+is a date or a record number (``SA:Z:chr1,500,+,10M,60,19900101;``), no read's edit count."""
+SCORE = rb"-?[0-9]{1,6}"
+"""XB's alignment score: at most 6 digits, as the score tags (``AS``, ``XS``)."""
 
 
 class Alignments(Grammar):
@@ -523,7 +550,7 @@ ORIGINAL = Alignments(
 BWA_HITS = Alignments("rname,[+-]pos,CIGAR,NM; repeated", NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE)
 SCORED_HITS = Alignments(
     "rname,[+-]pos,CIGAR,NM,score,mapQ; repeated",
-    NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE + rb",-?[0-9]{1,10},(?P<mapq>" + MAPPING_QUALITY + rb")",
+    NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE + b"," + SCORE + rb",(?P<mapq>" + MAPPING_QUALITY + rb")",
 )
 
 
@@ -624,10 +651,13 @@ CELL_BARCODE = Pattern(
     simple=BARCODE,
 )
 MOLECULE = Pattern("a number or one letter, then / and one letter or digit (fgbio: 12/A)", rb"(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?")
-GENE_IDS = Pattern(
-    "Ensembl gene IDs separated by ;, or -",
-    rb"-|ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?(?:;ENS[A-Z]{0,6}G[0-9]{11}(?:\.[0-9]{1,3})?(?:_PAR_Y)?)*",
-)
+ENSEMBL_GENE = rb"ENS(?:[A-Z]{3,4})?G0000[0-9]{7}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+"""An Ensembl gene's stable ID: ``ENS``, the species' prefix of 3 or 4 letters (none for human:
+``ENSG``; ``ENSMUSG``, ``ENSDARG``, ``ENSCSAVG``), ``G`` and 11 digits, which begin with ``0000``
+in every release so far (the largest human one is near ``ENSG00000310000``), then its version
+and ``_PAR_Y`` (GENCODE's copy on Y). Free letters and digits beyond that shape would hold
+initials and a date (``ENSKIMJHG19900101123``)."""
+GENE_IDS = Pattern("Ensembl gene IDs separated by ;, or -", rb"-|" + ENSEMBL_GENE + rb"(?:;" + ENSEMBL_GENE + rb")*")
 DIFFERENCES = Pattern(
     "minimap2 cs string",
     rb"(?::[0-9]{1,9}|\*[%s]{2}|[-+][%s]+|=[%s]+|~[%s]{2}[0-9]{1,9}[%s]{2})+" % ((IUPAC_BOTH,) * 5),
@@ -650,16 +680,19 @@ class Tie:
     ``calls`` (an array with one number for each modification call of the kept, valid
     ``partner`` tag, given once: ML and MM, SAMtags, Base modifications), ``introns``
     (STAR's ``jI``: ``-1``, or the 1-based first and last reference base of skips of the
-    record's CIGAR or of its mate's, ``MC`` from PNEXT) or ``span`` (STAR's ``vG``: positions
-    within the record's alignment or its mate's, in order; ``agrees_with_alignment``). A tie to a
+    record's CIGAR or of its mate's, ``MC`` from PNEXT), ``span`` (STAR's ``vG``: positions
+    within the record's alignment or its mate's, in order; ``agrees_with_alignment``) or
+    ``junctions`` (STAR's ``jM``: one motif for each junction of the kept, valid ``partner``
+    ``jI``, or without one for at most each skip of those alignments; ``motifs_agree``). A tie to a
     partner tag is what keeps a value from outliving what gives it a meaning: ``ML``
-    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI`` and
-    ``vG`` as free numbers (``jI:B:i,75,73,77,...``), and a tie to the alignment leaves them
-    only the numbers the alignment gives.
+    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI``, ``jM``
+    and ``vG`` as free numbers (``jI:B:i,75,73,77,...``, ``jM:B:c,2,0,0,1,0,6,1,5``), and a tie
+    to the alignment leaves them only the numbers the alignment gives.
     """
 
     kind: str
     partner: bytes = b""
+    partner_type: bytes = b"Z"
 
     @property
     def label(self) -> str:
@@ -673,11 +706,16 @@ class Tie:
             return "as many reference bases as the CIGAR aligns"
         if self.kind == "calls":
             return f"one number for each call of {self.partner.decode()} in the same record"
+        if self.kind == "junctions":
+            return (
+                "one for each junction of jI (-1 for its -1); without jI, "
+                "-1 or at most one for each skip (N) of the CIGAR and the mate's (MC)"
+            )
         return f"as long as {self.partner.decode()} in the same record"
 
     @property
     def has_partner(self) -> bool:
-        return self.kind in ("partner", "calls")
+        return self.kind in ("partner", "calls", "junctions")
 
     def agrees(self, value: bytes, partner: bytes) -> bool:
         """The one-value check of a tie to a partner tag (the caller found it given once, valid)."""
@@ -704,10 +742,13 @@ MATCHING_CIGAR = Tie("cigar")
 MODIFICATION_LIKELIHOODS = Tie("calls", b"MM")
 CIGAR_INTRONS = Tie("introns")
 WITHIN_ALIGNMENT = Tie("span")
+INTRON_MOTIFS = Tie("junctions", b"jI", b"B")
 ALIGNMENT_TIES = (CIGAR_INTRONS, WITHIN_ALIGNMENT)
 """The ties that read the record's POS and CIGAR (``agrees_with_alignment``)."""
 NO_INTRONS = b"i,-1"
 """STAR's ``jI`` of a read without a skip."""
+NO_MOTIFS = b"c,-1"
+"""STAR's ``jM`` of a read without a skip."""
 SPANNING_OPERATIONS = b"MDN=X"
 """The CIGAR operations that consume reference bases (SAM 1.6, 1.4.6)."""
 
@@ -745,6 +786,37 @@ def placed_skips(pos: bytes, cigar: bytes) -> tuple[int, int, list[tuple[int, in
     return start, at - 1, skips
 
 
+def placed_alignments(alignment: Alignment) -> list[tuple[int, int, list[tuple[int, int]]]]:
+    """The record's alignment and, where RNEXT places the mate on the record's contig (``=`` or its
+    name; the record placed there, at a POS: htslib reads a POS of 0 as unplaced) and ``MC`` gives
+    its CIGAR, its mate's: each as ``placed_skips`` gives it, those that lie somewhere."""
+    rname, pos, cigar, rnext, pnext, mate_cigar = alignment
+    placed = [placed_skips(pos, cigar)]
+    if mate_cigar is not None and rnext in (b"=", rname) and rname != b"*" and pos.isdigit() and int(pos) > 0:  # as htslib places it
+        placed.append(placed_skips(pnext, mate_cigar))
+    return [found for found in placed if found is not None]
+
+
+def motifs_agree(value: bytes, introns: bytes | None, alignment: Alignment) -> bool:
+    """STAR's ``jM`` (its grammar passed) against the junctions it gives a motif for. STAR writes one
+    motif for each junction of the pair, in ``jI``'s order, and ``-1`` alone when there is none
+    (``jI:B:i,-1``). So: with the record's kept, valid ``jI`` (``introns``), one motif for each of
+    its pairs, or ``-1`` alone for its ``-1``; without one, ``-1`` alone or at most one motif for
+    each skip (``N``) of the record's CIGAR and its mate's (``placed_alignments``). A motif beyond
+    the junctions is a free number (``jM:B:c,2,0,0,1,0,6,1,5`` spells 20010615 on a ``10M`` read)."""
+    motifs = array_numbers(value)
+    if motifs is None:
+        return False
+    junctions = array_numbers(introns) if introns is not None else None
+    if motifs == [-1]:
+        return junctions is None or junctions == [-1]
+    if -1 in motifs:
+        return False
+    if junctions is not None:
+        return junctions != [-1] and 2 * len(motifs) == len(junctions)
+    return len(motifs) <= sum(len(skips) for _, _, skips in placed_alignments(alignment))
+
+
 def agrees_with_alignment(tie: Tie, value: bytes, alignment: Alignment) -> bool:
     """A ``jI`` or ``vG`` value (``tie``, its grammar passed) against the alignments of its record
     and of its mate. STAR writes the junctions and WASP variants of the pair in both mates'
@@ -756,11 +828,7 @@ def agrees_with_alignment(tie: Tie, value: bytes, alignment: Alignment) -> bool:
     numbers = array_numbers(value)
     if numbers is None:
         return False
-    rname, pos, cigar, rnext, pnext, mate_cigar = alignment
-    placed = [placed_skips(pos, cigar)]
-    if mate_cigar is not None and rnext in (b"=", rname) and rname != b"*" and pos.isdigit() and int(pos) > 0:  # as htslib places it
-        placed.append(placed_skips(pnext, mate_cigar))
-    alignments = [found for found in placed if found is not None]
+    alignments = placed_alignments(alignment)
     if tie == CIGAR_INTRONS:
         if numbers == [-1]:
             return True

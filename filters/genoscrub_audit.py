@@ -188,7 +188,7 @@ def check_file_name(path: str, forbid: ForbidList | None, findings: Findings) ->
 def audit_alignments(path: str, kind: str, settings: Settings, findings: Findings, watch: ContainerWatch) -> None:
     if kind == "sam":
         # SAM text reaches htslib through this process: the fields htslib does not keep as text are read on the way
-        text = SamTextAudit(path, settings.forbid)
+        text = SamTextAudit(path, settings.forbid, settings.allowed_tags)
         with reading(text_stream(path, watch)) as source:
             converted = ConvertedStream(kind, path, None, text.checked_blocks(text_blocks(source)))
             audit_bam_records(path, converted, kind, settings, findings, watch)

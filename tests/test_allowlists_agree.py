@@ -293,7 +293,8 @@ def values_of(draw: st.DrawFn, tag: str) -> tuple[str, str]:
         edge = st.sampled_from([-1, 0, 255, 256, 999_999, 1_000_000, -999_999, -1_000_000, 19900101, (1 << 31) - 1, -(1 << 31)])
         return kind, str(draw(st.one_of(edge, st.integers(-(1 << 31), (1 << 31) - 1), st.integers(-300, 300))))
     if kind == "f":
-        return kind, draw(st.sampled_from(["0", "1", "0.5", "1.0001", "-0.1", "19900101", "1e-05", ".5"]))
+        return kind, draw(st.sampled_from(["0", "1", "0.5", "1.0001", "-0.1", "19900101", "1e-05", ".5", "19900101e-8", "0.9001011234567",
+                                           "1e-19900101", "0.19900101", "0.123457", "0.000000", "1.00000"]))  # fmt: skip
     if kind == "A":
         return kind, draw(st.sampled_from("+-URNMPSIi1x0"))
     if kind == "B":
@@ -301,7 +302,9 @@ def values_of(draw: st.DrawFn, tag: str) -> tuple[str, str]:
         return kind, subtype + "".join(f",{number}" for number in draw(st.lists(st.integers(0, 100), max_size=4)))
     example = EXAMPLES[tag]
     alphabet = sorted(set(example + "0123456789-;,*"))
-    planted = ["19900101", "900101-1234567", "1990-01-01", "kimjh@snuh.org", "/home/kimjh/x.bam", "*", "=", "chr1", "30M", "I" * 30]
+    planted = ["19900101", "900101-1234567", "1990-01-01", "kimjh@snuh.org", "/home/kimjh/x.bam", "*", "=", "chr1", "30M", "I" * 30,
+               "chr1,500,+,10M,60,19900101;", "chr1,+600,10M,999999;", "chr1,-700,10M,1,9001011234,60;", "chr1,-700,10M,1,-999999,60;",
+               "ENSKIMJHG19900101123", "ENSMUSG00000064370", "ENSG19900101123"]  # fmt: skip
     at, piece = draw(st.integers(0, len(example))), draw(st.text(alphabet=alphabet, max_size=3))
     changed = draw(st.one_of(
         st.just(example), st.text(alphabet=alphabet, max_size=len(example) + 3), st.just(example[:at] + piece + example[at + 1 :]),
@@ -385,6 +388,50 @@ def test_alignment_tied_tags_get_one_answer(rows: list[tuple[str, tuple[str, str
             name = bytes([int(codes[index]) >> 8, int(codes[index]) & 0xFF])
             if name in (b"jI", b"vG", b"CG"):
                 assert bool(accepted[index]) == verdicts.get(name, False), (line, name)
+
+
+MOTIF_CIGARS = ["30M", "10M200N20M", "5M20N5M100N20M", "*"]
+MOTIF_MATES = [("=", "500", "10M50N20M"), ("=", "500", None), ("chr2", "500", "10M50N20M"), ("=", "500", "30M")]
+INTRONS = [None, "i,-1", "i,110,309", "i,105,124,225,324", "i,510,559", "i,110,309,510,559", "i,110,308", "Z", "i", "i,-01"]
+MOTIFS = st.one_of(
+    st.sampled_from(["c,-1", "c,1", "c,21", "c,1,2", "c,-1,1", "c,2,0,0,1,0,6,1,5", "c", "C,1", "c,7"]),
+    st.lists(st.sampled_from([-1, 0, 1, 6, 20, 26]), max_size=4).map(lambda numbers: "c" + "".join(f",{number}" for number in numbers)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(MOTIF_CIGARS), st.sampled_from(MOTIF_MATES), st.sampled_from(INTRONS), MOTIFS,
+                               st.booleans()), min_size=1, max_size=6))  # fmt: skip
+def test_junction_motifs_get_one_answer(rows: list[tuple[str, tuple[str, str, str | None], str | None, str, bool]],
+                                        tmp_path_factory: pytest.TempPathFactory) -> None:  # fmt: skip
+    """STAR's ``jM``, held to the junctions of its record's ``jI`` (kept and valid) or, without one, to
+    the skips of the record's alignment and its mate's: sam-scrub-rg keeps a value exactly when the
+    audit, reading the BAM by its own code, accepts it; ``jI`` before or after it."""
+    lines = []
+    for number, (cigar, (rnext, pnext, mate_cigar), introns, motifs, introns_first) in enumerate(rows, start=1):
+        seq = "A" * 30 if cigar != "*" else "*"
+        fields = [f"READ{number}", "65", "chr1", "100" if cigar != "*" else "0", "60", cigar, rnext, pnext, "0", seq, "*"]
+        paired = [] if introns is None else ["jI:Z:x" if introns == "Z" else f"jI:B:{introns}"]
+        tags = [f"RG:Z:{READ_GROUP}", *(paired if introns_first else []), f"jM:B:{motifs}", *([] if introns_first else paired)]
+        lines.append("\t".join(fields + tags + ([f"MC:Z:{mate_cigar}"] if mate_cigar else [])))
+    try:
+        text = VALUES_HEADER + "".join(line + "\n" for line in lines)
+        data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("motifs"))
+    except (ValueError, OSError):
+        return
+    block = RecordBlock.read(data, walked)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    records, codes, types, starts, ends = walked.tags
+    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
+    policy = aux_tags.TagPolicy()
+    for row, line in enumerate(lines):
+        columns = line.encode().split(b"\t")
+        fields_of_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
+        kept_tags = [tag for tag in fields_of_tags if policy.decide(tag[0], tag[1]) == aux_tags.KEEP]
+        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
+        motif_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"jM")
+        (motif_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("j") << 8) | ord("M")]
+        assert bool(accepted[motif_field]) == motif_verdict, line
 
 
 PLANTED_VCF_SHAPES = (

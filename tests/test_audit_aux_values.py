@@ -165,23 +165,70 @@ and the audit accepts MM only when the bases it calls lie within SEQ, and ML onl
 for each call of a valid MM of the same record."""
 
 
-def test_base_modifications_off_seq_and_likelihoods_without_them_are_found_and_removed(tmp_path: Path) -> None:
-    sam = tmp_path / "modified.sam"
-    sam.write_text(HEADER + "".join(line(number, [f"RG:Z:{READ_GROUP}", *tags]) + "\n" for number, (tags, _) in enumerate(MODIFICATIONS)))
-    bam = tmp_path / "modified.bam"
+def assert_found_where_removed(tmp_path: Path, cases: list[tuple[list[str], str]], cigars: dict[int, str] | None = None) -> None:
+    """Records of ``cases`` (tags, and the tags found off their grammar; ``cigars`` by case number,
+    else 30M), as SAM and as BAM: the audit finds those tags, sam-scrub-rg removes exactly them,
+    and its output has no value finding."""
+    cigars = cigars or {}
+    rows = [line(number, [f"RG:Z:{READ_GROUP}", *tags], cigar=cigars.get(number, CIGAR)) + "\n" for number, (tags, _) in enumerate(cases)]
+    sam = tmp_path / "planted.sam"
+    sam.write_text(HEADER + "".join(rows))
+    bam = tmp_path / "planted.bam"
     subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(bam), str(sam)], check=True, capture_output=True)
     result, report = audit_report(tmp_path, sam, bam)
     assert result.returncode == 1
-    expected = Counter(f"{AUX_VALUE_OFF_GRAMMAR} {tag}" for _, found in MODIFICATIONS for tag in found.split())
+    expected = Counter(f"{AUX_VALUE_OFF_GRAMMAR} {tag}" for _, found in cases for tag in found.split())
     assert [value_findings(file) for file in report["files"]] == [dict(expected)] * 2
     scrubbed = tmp_path / "scrubbed.sam"
     done = run_command("sam-scrub-rg", "-q", "-o", str(scrubbed), str(bam))
     assert done.returncode == 0, done.stderr
     records = [row.split("\t")[11:] for row in scrubbed.read_text().splitlines() if not row.startswith("@")]
-    for tags, (planted, found) in zip(records, MODIFICATIONS, strict=True):
-        assert [tag for tag in tags if tag[:2] in ("MM", "ML")] == [tag for tag in planted if tag[:2] not in found.split()]
+    for tags, (planted, found) in zip(records, cases, strict=True):
+        assert [tag for tag in tags if tag[:2] != "RG"] == [tag for tag in planted if tag[:2] not in found.split()], planted
     result, report = audit_report(tmp_path, scrubbed)
     assert result.returncode == 0 and value_findings(report["files"][0]) == {}
+
+
+def test_base_modifications_off_seq_and_likelihoods_without_them_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, MODIFICATIONS)
+
+
+LISTS_AND_IDS = [
+    (["SA:Z:chr1,500,+,30M,60,999999;", "XB:Z:chr1,-700,30M,1,-999999,60;"], ""),  # counts and scores of 6 digits
+    (["SA:Z:chr1,500,+,30M,60,19900101;"], "SA"),  # an NM holding a date
+    (["OA:Z:chr1,800,-,30M,60,19900101;"], "OA"),
+    (["XA:Z:chr1,+600,30M,900101123;"], "XA"),
+    (["XB:Z:chr1,-700,30M,1,9001011234,60;"], "XB"),  # a score holding a registration number
+    (["XB:Z:chr1,-700,30M,1000000,1,60;"], "XB"),
+    (["GX:Z:ENSMUSG00000064370;ENSG00000139618.5"], ""),
+    (["GX:Z:ENSKIMJHG19900101123"], "GX"),  # initials and a date of birth in an Ensembl ID's letters and digits
+    (["GX:Z:ENSG19900101123"], "GX"),
+]
+"""Alignment lists whose counts or scores hold 7 digits or more, and gene IDs off Ensembl's shape:
+found by the audit without a forbid list, removed by sam-scrub-rg."""
+
+
+def test_long_counts_in_alignment_lists_and_gene_ids_off_ensembls_shape_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, LISTS_AND_IDS)
+
+
+SPLICED = "10M200N20M"
+MOTIFS = [
+    (["jM:B:c,-1", "jI:B:i,-1"], ""),  # STAR's unspliced read
+    (["jM:B:c,2,0,0,1,0,6,1,5", "jI:B:i,-1"], "jM"),  # 20010615 in motifs of no junction
+    (["jM:B:c,2,0,0,1,0,6,1,5"], "jM"),
+    (["jM:B:c,21", "jI:B:i,110,309"], ""),  # one motif for jI's junction
+    (["jI:B:i,110,309", "jM:B:c,21,1"], "jM"),
+    (["jM:B:c,-1", "jI:B:i,110,309"], "jM"),
+    (["jM:B:c,1"], ""),  # no jI: at most one motif for each skip
+    (["jM:B:c,1,1"], "jM"),
+    (["jM:B:c,1", "jI:B:i,110,308"], "jI"),  # jI off the skip: jM is held to the skips
+]
+"""STAR's ``jM`` beside its ``jI``, or alone, on a spliced read (from case 3 on) or not."""
+
+
+def test_junction_motifs_beyond_the_junctions_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, MOTIFS, {number: SPLICED for number in range(3, len(MOTIFS))})
 
 
 def records_audited(path: Path, jobs: int) -> tuple[int, dict[str, Any]]:

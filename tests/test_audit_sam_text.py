@@ -205,6 +205,9 @@ def test_a_truncated_gzip_sam_is_an_error(tmp_path: Path) -> None:
         ("NM:i:", False), ("NM:i:0x10", False), ("NM:i:1 2", False), ("NM:i:12-34-56", False), ("NM:i:+", False),
         ("de:f:0.5", True), ("de:f:-.5", True), ("de:f:1e-2", True), ("de:f:3.", True),
         ("de:f:nan", False), ("de:f:inf", False), ("de:f:1.5.5", False), ("de:f:", False),
+        ("de:f:0.123456789", True), ("de:f:19900101e-8", True), ("de:f:3.4028235e+38", True), ("de:f:0.000000", True),
+        ("dv:f:0.9001011234567", False), ("de:f:1e-19900101", False), ("de:f:1e-005", False), ("de:f:0.00000000001", False),
+        ("ML:B:f,0.5,1e-05", True), ("ML:B:f,0.5,0.9001011234567", False), ("ML:B:f,1e+123", False),
         ("XT:A:U", True), ("XT:A:UU", False), ("XT:A:", False), ("XT:A: ", False),
         ("ML:B:C,1,255", True), ("ML:B:C", True), ("jM:B:f,1.5,-2e3", True), ("ML:B:C,1x", False), ("ML:B:Z,1", False),
         ("XZ:Z:anything at all", True), ("XH:H:0A1B", True),
@@ -218,7 +221,8 @@ def test_aux_value_whole(field: str, whole: bool) -> None:
 NAMES = [b"c1", b"c2", b"*", b"=", b"KIMJ", b"/home/kim/x", b"", b"c1 "]
 AUX = [
     b"XZ:Z:a\0b", b"NM:i:0", b"NM:i:0KIMJ", b"NM:i:-3", b"NM:i:", b"XT:A:U", b"XT:A:UK", b"de:f:0.5", b"de:f:nan",
-    b"ML:B:C,1,2", b"ML:B:C,1K", b"XZ:Z:KIMJ", b"", b"N", b"NMXiX0", b"RG:Z:g1",
+    b"ML:B:C,1,2", b"ML:B:C,1K", b"dv:f:0.19900101", b"de:f:1e-19900101", b"dv:f:0.9001011234567", b"de:f:2.1234567",
+    b"xx:f:0.19900101", b"XZ:Z:KIMJ", b"", b"N", b"NMXiX0", b"RG:Z:g1",
 ]  # fmt: skip
 
 
@@ -265,12 +269,13 @@ def test_bulk_and_one_record_paths_agree(lines: list[bytes], size: int, declared
 @given(
     rname=st.sampled_from(NAMES[:-2]),
     rnext=st.sampled_from(NAMES[:-2]),
-    aux=st.lists(st.sampled_from(AUX[:11]), max_size=3),
+    aux=st.lists(st.sampled_from(AUX[:16]), max_size=3),
     seq=st.sampled_from(SEQS),
 )
 def test_the_one_record_reference_reads_each_field(rname: bytes, rnext: bytes, aux: list[bytes], seq: bytes) -> None:
     """``line_findings`` against the rules stated plainly: an undeclared name, a SEQ with a
-    character that is no base code, an aux value not read whole."""
+    character that is no base code, an aux value not read whole, a de or dv read whole but written
+    with more than 6 significant digits while it lies from 0 to 1."""
     names = frozenset({b"c1", b"c2"})
     found, spans = line_findings(sam_line(rname, rnext, aux, seq)[:-1], names)
     expected = []
@@ -280,7 +285,11 @@ def test_the_one_record_reference_reads_each_field(rname: bytes, rnext: bytes, a
         expected.append(("RNEXT", rnext))
     if seq != b"*" and any(base not in BASE_CODES for base in seq):
         expected.append(("SEQ", seq))
-    expected += [("aux", field) for field in aux if field and not aux_value_whole(field)]
+    for field in aux:
+        if field and not aux_value_whole(field):
+            expected.append(("aux", field))
+        elif field[:5] in (b"de:f:", b"dv:f:") and 0 <= float(field[5:]) <= 1 and len(field[5:].replace(b".", b"").lstrip(b"0")) > 6:
+            expected.append(("digits", field))
     assert [(kind, text) for kind, _, text in found] == expected
     assert len(spans) == sum(kind in ("RNAME", "RNEXT") for kind, _ in expected)
 
@@ -307,3 +316,43 @@ def test_the_corpus_seq_conformance_cases(corpus: Path, tmp_path: Path) -> None:
         key = "SEQ holds a character that is not a base"
         assert findings["by_key"].get(key, 0) == len(lines), name
         assert findings["examples"].get(key, []) == lines[: len(findings["examples"].get(key, []))], name
+
+
+@pytest.mark.parametrize("way", ["path", "stdin-gzip"])
+def test_a_divergence_written_with_a_date_in_its_digits_is_found(tmp_path: Path, way: str) -> None:
+    """htslib keeps ``de:f:19900101e-8`` as the float 0.19900101, which the BAM's value check passes:
+    the text's 8 significant digits, more than de's 6, are "aux value off its grammar de" at their
+    line, and with the date on the forbid list a forbidden finding too. A value off the number
+    grammar (more digits than a float holds) is one finding, not two."""
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("19900101\n900101-1234567\n")
+    lines = [record(aux="de:f:19900101e-8"), record(aux="dv:f:0.123457"), record(aux="dv:f:0.9001011234567"), record(aux="de:f:2.12345678")]
+    data = (HEADER + "".join(lines)).encode()
+    target = tmp_path / "in.sam"
+    target.write_bytes(gzip.compress(data, mtime=0) if way == "stdin-gzip" else data)
+    report = tmp_path / "report.json"
+    arguments = ["--forbid", str(forbid), "--report", str(report)]
+    result = run_command("genoscrub-audit", *arguments, "-", input=target.read_bytes()) if way == "stdin-gzip" else run_command(
+        "genoscrub-audit", *arguments, str(target)
+    )
+    assert result.returncode == 1
+    findings = json.loads(report.read_text())["files"][0]["findings"]
+    assert findings["metadata"]["by_key"] == {"aux value off its grammar de": 2, "aux value does not parse dv": 1}
+    assert sorted(findings["metadata"]["examples"]["aux value off its grammar de"]) == ["c1:1", "line 3"]  # the BAM's range; the text's
+    assert findings["forbidden"]["by_key"] == {"aux de (list line 1)": 1, "aux dv (list line 2)": 1}
+    for shown in (result.stdout, result.stderr, report.read_bytes()):
+        assert b"19900101" not in shown and b"9001011234567" not in shown
+    allowed = run_command("genoscrub-audit", "--allow-tag", "de", "--allow-tag", "dv", "--report", str(report), str(tmp_path / "in.sam"))
+    by_key = json.loads(report.read_text())["files"][0]["findings"]["metadata"]["by_key"]
+    assert allowed.returncode == 1 and by_key == {"aux value does not parse dv": 1}  # --allow-tag: the tag's grammar is not read
+
+
+def test_sam_scrub_rg_output_of_long_floats_passes(tmp_path: Path) -> None:
+    """sam-scrub-rg removes what the audit finds in SAM text: its output passes."""
+    planted = tmp_path / "planted.sam"
+    planted.write_text(HEADER + record(aux="de:f:19900101e-8") + record(aux="dv:f:0.9001011234567") + record(aux="de:f:1e-19900101"))
+    scrubbed = tmp_path / "scrubbed.sam"
+    assert run_command("sam-scrub-rg", "-q", "-o", str(scrubbed), str(planted)).returncode == 0
+    assert [row.count("\t") for row in scrubbed.read_text().splitlines() if not row.startswith("@")] == [10, 10, 10]
+    report = tmp_path / "report.json"
+    assert run_command("genoscrub-audit", "--report", str(report), str(scrubbed)).returncode == 0

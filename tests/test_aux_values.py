@@ -71,6 +71,9 @@ VALID = [
     (b"XA:Z:chr1,-1000,78M1D22M,4;chr2,+1,100M,0;", b"", b""),
     (b"XA:Z:map2-1", b"", b""),  # TMAP: the algorithm of the mapping
     (b"XB:Z:chr1,+100,100M,2,90,60;", b"", b""),
+    (b"SA:Z:chr1,100,+,50M50S,60,999999;", b"", b""),  # NM of at most 6 digits, as the count tags
+    (b"XA:Z:chr1,+100,100M,999999;", b"", b""),
+    (b"XB:Z:chr1,+100,100M,999999,-999999,60;", b"", b""),  # and XB's score too
     (b"OA:Z:chr1,1,-,101M,255,;", b"", b""),  # Picard: NM may be empty
     (b"OA:Z:chr1,302,+,10M1D10M5I76M,255,0;*,0,+,*,255,;", b"", b""),
     (b"CC:Z:=", b"", b""),
@@ -109,8 +112,12 @@ VALID = [
     (b"cs:Z:=ACGT*ag=TT", b"", b""),
     (b"cs:Z::5~gt100ag:5", b"", b""),
     (b"cg:Z:100M", b"", b""),
-    (b"de:f:0.0123", b"", b""),
-    (b"dv:f:1e-05", b"", b""),
+    (b"de:f:0.0123", b"", b""),  # minimap2: 4 decimals
+    (b"dv:f:1e-05", b"", b""),  # htslib: %g
+    (b"de:f:0.123457", b"", b""),
+    (b"dv:f:1.23457e-05", b"", b""),
+    (b"de:f:0.000000", b"", b""),  # printf's %f
+    (b"de:f:1.00000", b"", b""),
     (b"tp:A:P", b"", b""),
     (b"ts:A:-", b"", b""),
     # lists, integers, characters and arrays
@@ -119,6 +126,9 @@ VALID = [
     (b"DT:Z:SQ", b"", b""),
     (b"GX:Z:ENSG00000243485", b"", b""),
     (b"GX:Z:ENSG00000243485.5;ENSG00000182378.14_PAR_Y", b"", b""),
+    (b"GX:Z:ENSG00000310000", b"", b""),
+    (b"GX:Z:ENSMUSG00000064370", b"", b""),  # mouse: a species prefix of 3 letters
+    (b"GX:Z:ENSCSAVG00000000002.1", b"", b""),  # Ciona savignyi: 4
     (b"GX:Z:-", b"", b""),
     (b"AS:i:-18", b"", b""),
     (b"NM:i:0", b"", b""),
@@ -137,7 +147,9 @@ VALID = [
     (b"XT:A:U", b"", b""),
     (b"TS:A:-", b"", b""),
     (b"ch:A:1", b"", b""),
-    (b"jM:B:c,-1,20", b"", b""),
+    (b"jM:B:c,-1", b"", b""),  # STAR's: no junction
+    (b"jM:B:c,21", b"ACGT", b"2M200N2M"),  # one motif for the skip
+    (b"jM:B:c,1,0", b"ACGT", b"2M200N2M100N"),
     (b"jI:B:i,-1", b"ACGT", b"4M"),  # STAR's: no junction
     (b"jI:B:i,102,301", b"ACGT", b"2M200N2M"),  # the skip of the CIGAR, from POS 100
     (b"jI:B:i,102,301,304,403", b"ACGT", b"2M200N2M100N"),
@@ -193,6 +205,13 @@ INVALID = [
     (b"XA:Z:chr1,100,100M,2;", b"", b""),  # bwa signs the position
     (b"XA:Z:chr1,+100,100M,2;S2301217T,+5,4M,0;", b"", b""),
     (b"XB:Z:chr1,+100,100M,2,90,256;", b"", b""),
+    (b"SA:Z:chr1,500,+,10M,60,19900101;", b"", b""),  # NM holding a date
+    (b"SA:Z:chr1,100,+,50M,60,1000000;", b"", b""),
+    (b"OA:Z:chr1,800,-,10M,60,19900101;", b"", b""),
+    (b"XA:Z:chr1,+600,10M,900101123;", b"", b""),
+    (b"XB:Z:chr1,-700,10M,1,9001011234,60;", b"", b""),  # a score holding a registration number
+    (b"XB:Z:chr1,-700,10M,1,-1000000,60;", b"", b""),
+    (b"XB:Z:chr1,-700,10M,1000000,1,60;", b"", b""),
     (b"OA:Z:*,5,+,*,255,;", b"", b""),
     (b"CC:Z:chrX", b"", b""),
     (b"CC:Z:" + PLANTED, b"", b""),
@@ -235,6 +254,14 @@ INVALID = [
     (b"de:f:0.", b"", b""),  # a point needs a digit after it (a block of them once kept it: the bulk check's pattern)
     (b"dv:f:1.", b"", b""),
     (b"dv:f:" + PLANTED, b"", b""),
+    (b"de:f:19900101e-8", b"", b""),  # a date in the digits: more than the 6 htslib writes
+    (b"de:f:0.19900101", b"", b""),
+    (b"dv:f:0.9001011234567", b"", b""),
+    (b"de:f:0.1234567", b"", b""),
+    (b"de:f:1e-19900101", b"", b""),  # 0 to a reader: a date in the exponent
+    (b"de:f:1e-005", b"", b""),
+    (b"de:f:0.00000000001", b"", b""),  # zeros beyond %f's: padding
+    (b"de:f:0000000019900101e-16", b"", b""),
     (b"tp:A:X", b"", b""),
     (b"tp:A:PP", b"", b""),
     (b"XS:A:x", b"", b""),
@@ -247,6 +274,11 @@ INVALID = [
     (b"GX:Z:TP53", b"", b""),
     (b"GX:Z:" + PLANTED, b"", b""),
     (b"GX:Z:ENSG00000243485;" + PLANTED, b"", b""),
+    (b"GX:Z:ENSKIMJHG19900101123", b"", b""),  # initials and a date of birth in an ID's shape
+    (b"GX:Z:ENSG19900101123", b"", b""),  # 11 digits that do not begin 0000
+    (b"GX:Z:ENSKIMJHG00000139618", b"", b""),  # a species prefix of 5 letters
+    (b"GX:Z:ENSKIG00000139618", b"", b""),  # or of 2
+    (b"GX:Z:ENSG00000243485;ENSG19900101123", b"", b""),
     (b"AS:i:" + PLANTED, b"", b""),
     (b"AS:i:4294967296", b"", b""),
     (b"AS:i:-2147483649", b"", b""),
@@ -256,6 +288,10 @@ INVALID = [
     (b"AS:i:1.5", b"", b""),
     (b"MI:i:" + PLANTED, b"", b""),
     (b"jM:B:c,200", b"", b""),
+    (b"jM:B:c,2,0,0,1,0,6,1,5", b"ACGT", b"4M"),  # 20010615: eight motifs for no junction
+    (b"jM:B:c,1,1", b"ACGT", b"2M200N2M"),  # two motifs for one skip
+    (b"jM:B:c,-1,20", b"ACGT", b"2M200N2M"),  # -1 stands alone
+    (b"jM:B:c,1", b"ACGT", b"4M"),
     (b"jM:B:x,1", b"", b""),
     (b"jM:B:", b"", b""),
     (b"vA:B:c," + PLANTED, b"", b""),
@@ -305,6 +341,17 @@ def test_values_off_their_grammar_are_dropped(tag: bytes, seq: bytes, cigar: byt
         ([b"jI:B:i,302,321"], [False]),  # no MC: the mate's skip cannot be told
         ([b"jI:B:i,302,321", b"MC:Z:2M20N2M", b"MC:Z:2M20N2M"], [False, True, True]),  # which MC?
         ([b"jI:B:i,302,320", b"MC:Z:2M20N2M"], [False, True]),
+        ([b"jM:B:c,2,0,0,1,0,6,1,5", b"jI:B:i,-1"], [False, True]),  # STAR: -1 alone beside jI's -1
+        ([b"jM:B:c,-1", b"jI:B:i,-1"], [True, True]),
+        ([b"jM:B:c,1", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [True, True, True]),  # one motif a junction of jI
+        ([b"jI:B:i,302,321", b"MC:Z:2M20N2M", b"jM:B:c,21"], [True, True, True]),
+        ([b"jM:B:c,1,1", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True]),
+        ([b"jM:B:c,-1", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True]),
+        ([b"jM:B:c,1", b"jI:B:i,-1", b"MC:Z:2M20N2M"], [False, True, True]),
+        ([b"jM:B:c,1", b"MC:Z:2M20N2M"], [True, True]),  # no jI: at most one motif a skip of the pair
+        ([b"jM:B:c,1,1", b"MC:Z:2M20N2M"], [False, True]),
+        ([b"jM:B:c,1", b"jI:B:i,302,320", b"MC:Z:2M20N2M"], [True, False, True]),  # jI goes: held to the skips
+        ([b"jM:B:c,1", b"jI:B:i,302,321", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True, True]),  # which jI?
         ([b"ML:B:C"], [False]),
         ([b"MM:Z:C+m,0,1;", b"ML:B:C,75,73,77,74"], [True, False]),  # more numbers than calls
         ([b"MM:Z:C+mh,0,1;", b"ML:B:C,75,73"], [True, False]),  # fewer
@@ -322,6 +369,62 @@ def test_keep_tag_vouches_for_the_values_of_its_type() -> None:
     policy = TagPolicy(keep=[b"XA", b"zz"])
     assert verdicts([b"XA:Z:abc", b"zz:Z:two words", b"zz:i:7", b"zz:H:DEADBEEF", b"zz:B:f,1.5"], policy=policy) == [True] * 5
     assert verdicts([b"XA:Z:tab\x01", b"zz:i:x", b"zz:H:ABC", b"zz:A:ab", b"zz:B:q,1"], policy=policy) == [False] * 5
+
+
+KEEP_FLOATS = TagPolicy(keep=[b"zz"])
+
+
+def test_a_float_holds_no_more_digits_than_a_float32() -> None:
+    """A float in SAM text is kept with at most the 9 significant digits a float32 carries (Java's
+    shortest form), no zeros before them beyond printf's ``%f`` and an exponent of at most 2
+    digits, also where --keep-tag vouches for its type (alone or in a ``B`` array)."""
+    kept_forms = [b"zz:f:0.123456789", b"zz:f:1.0E-5", b"zz:f:3.4028235E38", b"zz:f:-123456789", b"zz:f:0.000000",
+                  b"zz:B:f,1e-05,0.33333334"]  # fmt: skip
+    assert verdicts(kept_forms, policy=KEEP_FLOATS) == [True] * len(kept_forms)
+    off = [b"zz:f:0.9001011234567", b"zz:f:1e-19900101", b"zz:f:1e+007", b"zz:f:0.00000000019900101", b"zz:f:1.0000000000",
+           b"zz:B:f,0.5,9001011234567"]  # fmt: skip
+    assert verdicts(off, policy=KEEP_FLOATS) == [False] * len(off)
+
+
+FLOAT32S = st.floats(width=32, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(number=FLOAT32S)
+def test_the_forms_the_tools_write_of_any_float_are_kept(number: float) -> None:
+    """htslib writes ``%g`` (6 significant digits), numpy and Java the shortest text that reads back
+    as the float32 (at most 9): both are kept; for a divergence (0 to 1) htslib's and minimap2's
+    ``%.4f`` are kept by de's grammar."""
+    for written in (b"%g" % number, str(np.float32(number)).encode()):
+        assert verdicts([b"zz:f:" + written], policy=KEEP_FLOATS) == [True], written
+    if 0 <= number <= 1:
+        assert kept(b"de:f:%g" % number) and kept(b"dv:f:%.4f" % number)
+
+
+FLOAT_TEXTS = st.tuples(
+    st.sampled_from(["", "-", "+"]), st.text("0123456789", max_size=12), st.sampled_from(["", "."]), st.text("0123456789", max_size=12),
+    st.sampled_from(["", "e", "E-", "e+"]), st.text("0123456789", max_size=4),
+).map(lambda parts: "".join(parts[:5]) + (parts[5] if parts[4] else "")).map(str.encode)  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(texts=st.lists(FLOAT_TEXTS.filter(bool), min_size=1, max_size=6))
+def test_a_kept_float_shows_at_most_its_grammars_digits(texts: list[bytes]) -> None:
+    """Counted apart (``Decimal``): a float de or dv keeps has at most 6 significant digits and a
+    float --keep-tag keeps at most 9, their exponent at most 2 digits; a block gives each its
+    one-value verdict."""
+    from decimal import Decimal
+
+    for text in texts:
+        exponent = text.lower().partition(b"e")[2].lstrip(b"+-")
+        divergence, vouched = kept(b"de:f:" + text), verdicts([b"zz:f:" + text], policy=KEEP_FLOATS)[0]
+        shown = len(Decimal(text.decode()).normalize().as_tuple().digits) if divergence or vouched else 0
+        assert not divergence or (shown <= 6 and len(exponent) <= 2), text
+        assert not vouched or (shown <= 9 and len(exponent) <= 2), text
+    text, starts, ends = block_of(texts)
+    spans = Spans(text, np.frombuffer(text, dtype=np.uint8), starts, ends, np.full(len(texts), -1), REFERENCES)
+    for grammar in {KEPT_TAGS[b"de"].grammars[b"f"], KEEP_FLOATS.kept[b"zz"].grammars[b"f"]}:
+        assert grammar.valid_spans(spans).tolist() == [grammar.valid(value, -1, REFERENCES) for value in texts]
 
 
 # --- one answer ------------------------------------------------------------------------
@@ -403,6 +506,8 @@ TAG_POOL = [tag for tag, _, _ in VALID + INVALID] + [
     b"OQ:Z:IIIIII", b"E2:Z:ACGTAC", b"CO:Z:note", b"MM:Z:C+m,0,1;", b"MM:Z:C+mh,1;", b"MM:Z:A-a,0;", b"ML:B:C,1,2",
     b"ML:B:C,9", b"ML:B:C", b"RG:Z:x", b"PG:Z:bwa", b"zz:Z:" + PLANTED, b"jI:B:i,3,22", b"jI:B:i,3,22,25,30", b"jI:B:i,301,320",
     b"MC:Z:2M20N2M", b"MC:Z:4M", b"MC:Z:10M6N2M", b"MC:i:4", b"vG:B:i,1,4", b"vG:B:i,300,302", b"vG:B:i,5,300",
+    b"jM:B:c,-1", b"jM:B:c,1", b"jM:B:c,1,22", b"jM:B:c,-1,1", b"jM:B:c,2,0,0,1,0,6,1,5", b"jI:B:i,-1", b"jI:B:i,-01", b"jI:B:i",
+    b"jM:B:c", b"jI:Z:x", b"jM:B:C,1",
 ]  # fmt: skip
 
 
@@ -455,7 +560,7 @@ def test_every_kept_tag_has_a_grammar_for_each_of_its_types() -> None:
         assert tag.grammars and all(len(tag_type) == 1 and tag_type in b"AifZHB" for tag_type in tag.grammars), name
         assert all(grammar.label for grammar in tag.grammars.values()), name
         if tag.tie is not None and tag.tie.has_partner:
-            assert tag.tie.partner in KEPT_TAGS and b"Z" in KEPT_TAGS[tag.tie.partner].grammars
+            assert tag.tie.partner in KEPT_TAGS and tag.tie.partner_type in KEPT_TAGS[tag.tie.partner].grammars
 
 
 def man_page_line(name: bytes) -> str:
