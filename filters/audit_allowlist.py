@@ -187,12 +187,14 @@ MONTH_NAMES = [
 ]  # fmt: skip
 MONTH = "(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + ")"
 DATE_WITH_MONTH_NAME = (
-    r"(?i:(?<![A-Za-z0-9])(?:[0-9]{1,2}[-/._ ]?" + MONTH + r"[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 29OCT2023, 1 Jan 1990
+    r"(?i:(?<![A-Za-z0-9])(?:[0-9]{1,2}(?:st|nd|rd|th)?[-/._ ]?" + MONTH + r",?[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 1st January 1990
     r"|[0-9]{1,2}[-/._ ]" + MONTH + r"[-/._ ][0-9]{2}"  # 29-OCT-23 (Oracle's DD-MON-RR)
-    r"|" + MONTH + r"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4})(?![0-9]))"  # Oct 29 2023, October 29th, 2023
+    r"|" + MONTH + r"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4}"  # Oct 29 2023, October 29th, 2023
+    r"|[0-9]{4}[-/._ ]?" + MONTH + r"[-/._ ]?[0-9]{1,2})(?![0-9]))"  # 1990-Jan-01, 1990JAN01: the year first
 )
-"""A date written with an English month name and both a day and a year (LIMS and Oracle exports):
-``Oct2020``, a release, is none."""
+"""A date written with an English month name and both a day and a year (LIMS and Oracle exports),
+the day first (``1st January 1990`` too), the month first or the year first: ``Oct2020``, a
+release, is none."""
 WRITTEN_PERSONAL = (
     DATE_WITH_MONTH_NAME + "|"
     r"(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
