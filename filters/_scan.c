@@ -1040,23 +1040,48 @@ digits_from(const unsigned char *r, const unsigned char *end)
     return q - r;
 }
 
+/* [r, end) past an ordinal's letters ("st", "nd", "rd" or "th", any case) when it starts with them. */
+static const unsigned char *
+after_ordinal(const unsigned char *r, const unsigned char *end)
+{
+    if (end - r >= 2) {
+        const unsigned char first = r[0] | 0x20, second = r[1] | 0x20;
+        if ((first == 's' && second == 't') || (first == 'n' && second == 'd') || (first == 'r' && second == 'd')
+            || (first == 't' && second == 'h'))
+            return r + 2;
+    }
+    return r;
+}
+
 /* Where a date with a month's name may start (identifiers.MONTH_DATE, a superset): a day of one
- * or two digits, perhaps a separator, a month's name, perhaps a separator, two digits or more (the
- * year); or a month's name, perhaps a separator, a day of one or two digits, perhaps "st", "nd",
- * "rd" or "th", a comma and a separator, then four digits (or five digits or more straight after
- * the month: a day and a year run together). A month's name beside a lone number (Dec1, a gene's
- * alias) is none. q starts an alphanumeric token. */
+ * or two digits, perhaps "st", "nd", "rd" or "th", perhaps a separator, a month's name, perhaps a
+ * comma and a separator, two digits or more (the year); a year of four digits, perhaps a
+ * separator, a month's name, perhaps a separator, a digit (the day); or a month's name, perhaps a
+ * separator, a day of one or two digits, perhaps an ordinal's letters, a comma and a separator,
+ * then four digits (or five digits or more straight after the month: a day and a year run
+ * together). A month's name beside a lone number (Dec1, a gene's alias) is none. q starts an
+ * alphanumeric token. */
 static int
 month_date_at(const unsigned char *q, const unsigned char *end)
 {
     const unsigned char *r = q;
     if (is_digit(*q)) {
         const Py_ssize_t day = digits_from(q, end);
+        if (day == 4) {
+            r = after_date_separator(q + day, end);
+            const Py_ssize_t month = month_name_length(r, end);
+            return month > 0 && digits_from(after_date_separator(r + month, end), end) >= 1;
+        }
         if (day > 2)
             return 0;
-        r = after_date_separator(q + day, end);
+        r = after_date_separator(after_ordinal(q + day, end), end);
         const Py_ssize_t month = month_name_length(r, end);
-        return month > 0 && digits_from(after_date_separator(r + month, end), end) >= 2;
+        if (month == 0)
+            return 0;
+        r += month;
+        if (r < end && *r == ',')
+            r++;
+        return digits_from(after_date_separator(r, end), end) >= 2;
     }
     const Py_ssize_t month = month_name_length(q, end);
     if (month == 0)
@@ -1067,13 +1092,7 @@ month_date_at(const unsigned char *q, const unsigned char *end)
         return 1;
     if (day == 0 || day > 2)
         return 0;
-    r += day;
-    if (end - r >= 2) {
-        const unsigned char first = r[0] | 0x20, second = r[1] | 0x20;
-        if ((first == 's' && second == 't') || (first == 'n' && second == 'd') || (first == 'r' && second == 'd')
-            || (first == 't' && second == 'h'))
-            r += 2;
-    }
+    r = after_ordinal(r + day, end);
     if (r < end && *r == ',')
         r++;
     return digits_from(after_date_separator(r, end), end) >= 4;

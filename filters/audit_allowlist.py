@@ -200,12 +200,14 @@ MONTH_NAMES = [
 ]  # fmt: skip
 MONTH = "(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + ")"
 DATE_WITH_MONTH_NAME = (
-    r"(?i:(?<![A-Za-z0-9])(?:[0-9]{1,2}[-/._ ]?" + MONTH + r"[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 29OCT2023, 1 Jan 1990
+    r"(?i:(?<![A-Za-z0-9])(?:[0-9]{1,2}(?:st|nd|rd|th)?[-/._ ]?" + MONTH + r",?[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 1st January 1990
     r"|[0-9]{1,2}[-/._ ]" + MONTH + r"[-/._ ][0-9]{2}"  # 29-OCT-23 (Oracle's DD-MON-RR)
-    r"|" + MONTH + r"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4})(?![0-9]))"  # Oct 29 2023, October 29th, 2023
+    r"|" + MONTH + r"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4}"  # Oct 29 2023, October 29th, 2023
+    r"|[0-9]{4}[-/._ ]?" + MONTH + r"[-/._ ]?[0-9]{1,2})(?![0-9]))"  # 1990-Jan-01, 1990JAN01: the year first
 )
-"""A date written with an English month name and both a day and a year (LIMS and Oracle exports):
-``Oct2020``, a release, is none."""
+"""A date written with an English month name and both a day and a year (LIMS and Oracle exports),
+the day first (``1st January 1990`` too), the month first or the year first: ``Oct2020``, a
+release, is none."""
 WRITTEN_PERSONAL = (
     DATE_WITH_MONTH_NAME + "|"
     r"(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
@@ -232,13 +234,18 @@ PERSONAL_IN_TEXT = (
 """What a scrubbed Description never holds (nor text outside printable ASCII): vcf-scrub-header
 removes it as personal data. In header text six digits that read as a date (``900101``, the first
 half of a registration number) count too; in records they do not (ClinVar's ``OMIM:600101``)."""
+EIGHT_DIGIT_DATE = r"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 PUBLIC_ACCESSION = (
-    r"(?<![A-Za-z0-9])(?:(?:AC|NC|NG|NT|NW|NZ)_[0-9]{6,9}(?:\.[0-9]+)?"  # RefSeq: NC_000001.11
-    r"|[A-Z]{1,2}[0-9]{5,6}(?:\.[0-9]+)?(?:v[0-9]+)?"  # GenBank: GL000192.1, KI270706v1, CM000663.2
-    r"|[A-Z]{4,6}[0-9]{8,10}(?:\.[0-9]+)?(?:v[0-9]+)?"  # WGS: JTFH01000001v1
-    r"|HLA-[A-Z0-9]+\*[0-9:]+[A-Z]?)(?![0-9])"  # HLA alleles of hs38DH: HLA-DRB1*15:01:01:01
+    r"(?<![A-Za-z0-9])(?:(?:AC|NC|NG|NT|NW|NZ)_(?:[0-9]{6}|[0-9]{9})(?:\.[0-9]{1,3})?"  # RefSeq: NC_000001.11, NW_003315905.1
+    r"|(?:[A-Z][0-9]{5}|[A-Z]{2}[0-9]{6})(?:\.[0-9]{1,3})?(?:v[0-9]{1,3})?"  # GenBank: J01415.2, GL000192.1, KI270706v1
+    # WGS: 4 or 6 letters, 2 digits of version, 6 to 8 of contig number (JTFH01000001v1), not starting with a date
+    r"|(?:[A-Z]{4}|[A-Z]{6})(?![0-9]{0,2}" + EIGHT_DIGIT_DATE + r")[0-9]{8,10}(?:\.[0-9]{1,3})?(?:v[0-9]{1,3})?"
+    r"|HLA-[A-Z]{1,4}[0-9]?\*[0-9]{2,3}(?::[0-9]{2,3}){0,3}[A-Z]?)(?![0-9])"  # HLA alleles of hs38DH: HLA-DRB1*15:01:01:01
 )
-"""Public accessions in contig names, set aside before ``PERSONAL_IN_CONTIG`` is searched."""
+"""Public accessions in contig names, set aside before ``PERSONAL_IN_CONTIG`` is searched: their
+real shapes only (a RefSeq number of 6 or 9 digits, HLA fields of 2 or 3), so ``NC_19900101``,
+``HLA-A*19900101`` and ``KIMJ19900101`` are judged. A date that fits a real shape
+(``NW_019900101``) cannot be told from an accession and passes."""
 PERSONAL_IN_CONTIG = r"[^\x21-\x7e]|[/\\@]|" + PERSONAL_IN_TEXT
 """What a contig name (``##contig`` ID, CHROM, a breakend's mate) never holds, its public
 accessions set aside: text outside printable ASCII, a path, URL or e-mail address, a personal
@@ -248,7 +255,7 @@ SAMPLE_PSEUDONYM = r"S[0-9A-F]{16}"
 its digits may read as a registration number (``S4903134303289D62``), 3 in 1,000, and are not held to the rule."""
 PERSONAL_IN_SAMPLE = (
     r"[^\x20-\x7e]|[/\\@]|" + WRITTEN_PERSONAL
-    + r"|(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 20231029: a date
+    + r"|(?<![0-9])" + EIGHT_DIGIT_DATE + r"(?![0-9])"  # 20231029: a date
     + r"|(?<![0-9])[0-9]{6}-?[0-9]{7}(?![0-9])"  # 900101-1234567: a registration number
     + r"|(?<![0-9])01[016789]-?[0-9]{3,4}-?[0-9]{4}(?![0-9])"  # 010-1234-5678: a mobile number
 )
@@ -257,6 +264,18 @@ address, a date, a registration or mobile number. Not seven digits as such: a ps
 site's map may have them (``CMT1234567_00`` in a biobank of a million), so a hospital's sample
 ID of seven digits (``S2301217N``) is left to the forbid list, as any identifier put where a
 pseudonym belongs."""
+NUMBER_SEPARATOR = r"[-_.:]"
+PERSONAL_IN_REFERENCE = (
+    r"[^\x21-\x7e]|[/\\@]|" + WRITTEN_PERSONAL
+    + r"|(?<![0-9])" + EIGHT_DIGIT_DATE + r"(?![0-9])"  # 19900101: a date
+    + r"|(?<![0-9])[0-9]{6}" + NUMBER_SEPARATOR + r"?[0-9]{7}(?![0-9])"  # 900101-1234567, 900101_1234567, 900101.1234567
+    + r"|(?<![0-9])01[016789]" + NUMBER_SEPARATOR + r"?[0-9]{3,4}" + NUMBER_SEPARATOR + r"?[0-9]{4}(?![0-9])"  # 010_1234_5678
+    + r"|(?<![0-9])0(?:2|[3-6][1-5]|70)" + NUMBER_SEPARATOR + r"[0-9]{3,4}" + NUMBER_SEPARATOR + r"[0-9]{4}(?![0-9])"  # 02-123-4567
+)
+"""What an ``@SQ`` name never holds, its public accessions set aside: text outside printable
+ASCII, a path or address, a date, a registration, mobile or landline number written with a
+hyphen, an underscore, a dot or a colon between its parts. Not a bare run of digits, which
+assemblers number contigs with (``contig_000000008``)."""
 _RUN = r"[^\s\"'<>()\[\]{}|;,]"
 HOST_SUFFIXES = (
     "com|org|net|edu|gov|mil|int|info|biz|io|ai|cloud|local|lan|internal|intranet|corp|home|localdomain|"

@@ -295,21 +295,33 @@ MONTH_NAMES = (
 )  # fmt: skip
 
 
+def ordinal(day: bytes) -> bytes:
+    """A day of the month as an English ordinal: ``1st``, ``2nd``, ``3rd``, ``11th``, ``22nd``."""
+    number = int(day)
+    suffix = b"th" if 10 < number % 100 < 14 else {1: b"st", 2: b"nd", 3: b"rd"}.get(number % 10, b"th")
+    return b"%d" % number + suffix
+
+
 def dates_with_month_names(number: bytes) -> set[bytes]:
     """A listed date (``19900101``, ``1990-01-01``: its digits) as LIMS and Oracle exports write it
     with the month's name (lower case, as the search folds text): ``01-jan-1990``, ``1jan1990``,
-    ``jan 1, 1990``, ``01-jan-90`` (Oracle's DD-MON-RR), each separator a writer puts there."""
+    ``jan 1, 1990``, ``01-jan-90`` (Oracle's DD-MON-RR), the year first (``1990-jan-01``,
+    ``1990jan01``), the day as an ordinal (``1st january 1990``, ``january 1st, 1990``), each
+    separator a writer puts there."""
     if not LISTED_DATE.fullmatch(number):
         return set()
     year, names, day = number[:4], MONTH_NAMES[int(number[4:6]) - 1], number[6:]
     forms: set[bytes] = set()
     for name in names:
-        for written_day in {day, day.lstrip(b"0")}:
+        for written_day in {day, day.lstrip(b"0"), ordinal(day)}:
             for separator in (b"-", b" ", b"/", b".", b"_", b""):
                 forms.add(written_day + separator + name + separator + year)
                 forms.add(name + separator + written_day + separator + year)
             forms.add(name + b" " + written_day + b", " + year)
+            forms.add(written_day + b" " + name + b", " + year)
+        for written_day in {day, day.lstrip(b"0")}:
             forms.update(written_day + separator + name + separator + year[2:] for separator in (b"-", b" ", b"/", b"."))
+            forms.update(year + separator + name + separator + written_day for separator in (b"-", b" ", b"/", b".", b"_", b""))
     return forms
 
 

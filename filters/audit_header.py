@@ -22,6 +22,7 @@ import numpy as np
 from genoscrub.audit_allowlist import (
     HELD_TO_THE_SAMPLE_RULE,
     PERSONAL_IN_CONTIG,
+    PERSONAL_IN_REFERENCE,
     PERSONAL_IN_SAMPLE,
     PERSONAL_IN_TEXT,
     PLACE_IN_TEXT,
@@ -52,7 +53,7 @@ ESCAPED = re.compile(r'\\(["\\])')
 """The escapes of a quoted VCF value, ``\\"`` and ``\\\\`` (VCF 4.4, 1.4): any other backslash is itself."""
 PUBLIC_ACCESSIONS = re.compile(PUBLIC_ACCESSION)
 CONTIG_PERSONAL = re.compile(PERSONAL_IN_CONTIG)
-REFERENCE_PERSONAL = re.compile(r"[^\x21-\x7e]|" + PERSONAL_IN_SAMPLE)
+REFERENCE_PERSONAL = re.compile(PERSONAL_IN_REFERENCE)
 TEXT_PERSONAL = re.compile(PERSONAL_IN_TEXT)
 SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
 KEYED_PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
@@ -310,7 +311,7 @@ def names_a_place(description: str) -> bool:
 
 def reference_holds_personal(name: str) -> bool:
     """An ``@SQ`` name holding a path, an address, text outside ASCII, a date or a registration or
-    phone number (``PERSONAL_IN_SAMPLE``), its public accessions set aside, as written and
+    phone number (``PERSONAL_IN_REFERENCE``), its public accessions set aside, as written and
     percent-decoded: ``contig_holds_personal`` less a bare run of digits, which assemblers number
     contigs with (``contig_000000008``). sam-scrub-rg refuses such a name."""
     return any(REFERENCE_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None for form in (name, *decoded_texts(name)))

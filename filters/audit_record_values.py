@@ -208,18 +208,26 @@ MONTH_DATE_NEAR = re.compile(DATE_WITH_MONTH_NAME.encode())
 """V9 itself, looked for only around a month's letters beside a digit (``MARCHF5`` is none)."""
 
 
+MONTH_REACH = 5
+"""How far before a month's letters a V9 date may start: a year and a separator (``1990-Jan``), a
+day as an ordinal and one (``12th Jan``)."""
+
+
 def month_names_by_digits(block: bytes) -> list[int]:
-    """Offsets of a month's three letters with a digit just before them (``29-OCT``) or soon after
-    (``Oct 29``): where a V9 date may stand. Most blocks hold no month's letters at all, found by
-    twelve byte searches of the block in lower case."""
+    """Offsets of a month's three letters with a digit just before them (``29-OCT``, ``1990JAN``,
+    ``1st Jan``) or soon after (``Oct 29``): where a V9 date may stand. Most blocks hold no month's
+    letters at all, found by twelve byte searches of the block in lower case."""
     lowered = block.lower()
     if not any(month in lowered for month in MONTH_STARTS):
         return []
     return [
         found.start()
         for found in MONTH_IN_TEXT.finditer(lowered)
-        if (DIGIT.search(lowered, max(0, found.start() - 2), found.start()) or DIGIT.search(lowered, found.end(), found.end() + 12))
-        and MONTH_DATE_NEAR.search(lowered, max(0, found.start() - 3), found.end() + 20)
+        if (
+            DIGIT.search(lowered, max(0, found.start() - MONTH_REACH + 1), found.start())
+            or DIGIT.search(lowered, found.end(), found.end() + 12)
+        )
+        and MONTH_DATE_NEAR.search(lowered, max(0, found.start() - MONTH_REACH), found.end() + 20)
     ]
 
 

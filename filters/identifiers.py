@@ -99,13 +99,15 @@ MONTHS = (
 )
 MONTH_DATE = (
     rb"(?i:(?<![A-Za-z0-9])(?:"
-    + rb"[0-9]{1,2}[-/._ ]?" + MONTHS + rb"[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 29OCT2023, 01 Jan 1990
+    + rb"[0-9]{1,2}(?:st|nd|rd|th)?[-/._ ]?" + MONTHS + rb",?[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 29OCT2023, 1st January, 1990
     + rb"|[0-9]{1,2}[-/._ ]" + MONTHS + rb"[-/._ ][0-9]{2}"  # 29-OCT-23: Oracle's DD-MON-RR
     + rb"|" + MONTHS + rb"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4}"  # Oct 29 2023, October 29th, 2023
+    + rb"|[0-9]{4}[-/._ ]?" + MONTHS + rb"[-/._ ]?[0-9]{1,2}"  # 1990-Jan-01, 1990 Jan 01, 1990JAN01: year first
     + rb")(?![0-9]))"
 )
-"""A date written with an English month name, as LIMS and Oracle exports write them; day and
-year both there (``Oct2020``, a release, is none)."""
+"""A date written with an English month name, as LIMS and Oracle exports write them, day first
+(an ordinal day too), month first or year first; day and year both there (``Oct2020``, a release,
+is none)."""
 PERSONAL = re.compile(
     rb"(?:"
     + rb"[\x80-\xff]+"  # not ASCII: a name in Hangul (UTF-8) or any other script
@@ -125,15 +127,26 @@ PERSONAL = re.compile(
 YYMMDD = rb"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 HEADER_PERSONAL = re.compile(PERSONAL.pattern + rb"|(?<![A-Za-z0-9.])" + YYMMDD + rb"(?![0-9])")
 """``PERSONAL`` and, in header text only, six digits that read as a date ``YYMMDD`` (``900101``)."""
+DATE_DIGITS = rb"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+"""A date's eight digits, ``YYYYMMDD`` (``19900101``)."""
+ACCESSION_VERSION = rb"(?:\.[0-9]{1,3})?"
+"""An accession's version (``.11``): a few digits, never a date's eight."""
 PUBLIC_ACCESSION = re.compile(
     rb"(?<![A-Za-z0-9])(?:"
-    + rb"(?:AC|NC|NG|NT|NW|NZ)_[0-9]{6,9}(?:\.[0-9]+)?"  # RefSeq: NC_000001.11, NC_007605
-    + rb"|[A-Z]{4,6}[0-9]{8,10}(?:\.[0-9]+)?(?:v[0-9]+)?"  # WGS: JTFH01000001.1, JTFH01000001v1
-    + rb"|[A-Z]{1,2}[0-9]{5,6}(?:\.[0-9]+)?(?:v[0-9]+)?"  # GenBank: GL000192.1, CM000663.2, KI270706v1
-    + rb"|HLA-[A-Z0-9]+\*[0-9:]+[A-Z]?"  # HLA alleles: HLA-A*01:01:01:01, HLA-DRB1*15:01:01:01
+    + rb"(?:AC|NC|NG|NT|NW|NZ)_(?:[0-9]{6}|[0-9]{9})" + ACCESSION_VERSION  # RefSeq: NC_000001.11, NW_003315905.1 (8 digits: none)
+    # WGS: 4 or 6 letters, a version of 2 digits, a contig number of 6 to 8 (JTFH01000001.1, JTFH01000001v1),
+    # not digits that start with a date (KIMJ19900101)
+    + rb"|(?:[A-Z]{4}|[A-Z]{6})(?![0-9]{0,2}" + DATE_DIGITS + rb")[0-9]{8,10}"
+    + ACCESSION_VERSION + rb"(?:v[0-9]{1,3})?"
+    + rb"|(?:[A-Z][0-9]{5}|[A-Z]{2}[0-9]{6})" + ACCESSION_VERSION + rb"(?:v[0-9]{1,3})?"  # GenBank: J01415.2, GL000192.1, KI270706v1
+    # HLA alleles of hs38DH: a gene, fields of 2 or 3 digits, perhaps an expression letter (HLA-A*02:101:01, HLA-A*01:01:01:02N)
+    + rb"|HLA-[A-Z]{1,4}[0-9]?\*[0-9]{2,3}(?::[0-9]{2,3}){0,3}[A-Z]?"
     + rb")(?![0-9])"
 )
-"""Public accession tokens of assembly contigs, set aside before a contig ID is judged."""
+"""Public accession tokens of assembly contigs, set aside before a contig ID is judged: the real
+shapes only, so that a number or date written in a shape alike (``HLA-A*19900101``,
+``NC_19900101``) is judged. A date or registration number that fits a real shape cannot be told
+from an accession and stays (``NW_019900101``, ``KI900101``)."""
 
 
 PERCENT_ESCAPE = re.compile(rb"%[0-9A-Fa-f]{2}")
@@ -360,14 +373,18 @@ def decoded_matches(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> lis
     return []
 
 
+REFERENCE_SEPARATOR = rb"[-_.:]"
+"""What a reference name may hold between the parts of a number (``-``, ``_``, ``.``, ``:``)."""
 REFERENCE_PERSONAL = re.compile(
     rb"[^\x21-\x7e]|[/\\@]"  # text outside printable ASCII; a path, a URL, an e-mail address
     + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
     + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"
     + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])|" + MONTH_DATE
-    + rb"|(?<![0-9])(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 19900101: a date
-    + rb"|(?<![0-9])[0-9]{6}-?[0-9]{7}(?![0-9])"  # 900101-1234567: a registration number
-    + rb"|(?<![0-9])01[016789]-?[0-9]{3,4}-?[0-9]{4}(?![0-9])"  # 010-1234-5678: a mobile number
+    + rb"|(?<![0-9])" + DATE_DIGITS + rb"(?![0-9])"  # 19900101: a date
+    + rb"|(?<![0-9])[0-9]{6}" + REFERENCE_SEPARATOR + rb"?[0-9]{7}(?![0-9])"  # 900101-1234567, 900101_1234567: a registration number
+    # 010-1234-5678, 010_1234_5678: a mobile number; 02-123-4567, 031.123.4567: a landline number, separators and all
+    + rb"|(?<![0-9])01[016789]" + REFERENCE_SEPARATOR + rb"?[0-9]{3,4}" + REFERENCE_SEPARATOR + rb"?[0-9]{4}(?![0-9])"
+    + rb"|(?<![0-9])0(?:2|[3-6][1-5]|70)" + REFERENCE_SEPARATOR + rb"[0-9]{3,4}" + REFERENCE_SEPARATOR + rb"[0-9]{4}(?![0-9])"
 )
 """What a reference (``@SQ SN``) name never holds: ``personal_contig`` less a bare run of seven
 digits or more, which assemblers number their contigs with (``contig_000000008``)."""

@@ -1082,19 +1082,33 @@ def _digits_from(text: bytes, at: int, end: int) -> int:
 _ORDINALS = (b"st", b"nd", b"rd", b"th")
 
 
+def _after_ordinal(text: bytes, at: int, end: int) -> int:
+    return at + 2 if end - at >= 2 and bytes(byte | 0x20 for byte in text[at : at + 2]) in _ORDINALS else at
+
+
 def _month_date_at(text: bytes, at: int, end: int) -> bool:
     """Where a date with a month's name may start (``identifiers.MONTH_DATE``, a superset): a day of
-    one or two digits, perhaps a separator, a month's name, perhaps a separator, two digits or more;
-    or a month's name, perhaps a separator, a day of one or two digits, perhaps an ordinal's
-    letters, a comma and a separator, four digits (five or more straight after the month). A
-    month's name beside a lone number (``Dec1``) is none."""
+    one or two digits, perhaps an ordinal's letters, perhaps a separator, a month's name, perhaps a
+    comma and a separator, two digits or more; a year of four digits, perhaps a separator, a month's
+    name, perhaps a separator, a digit; or a month's name, perhaps a separator, a day of one or two
+    digits, perhaps an ordinal's letters, a comma and a separator, four digits (five or more
+    straight after the month). A month's name beside a lone number (``Dec1``) is none."""
     if text[at] in _DIGITS:
         day = _digits_from(text, at, end)
+        if day == 4:
+            after = _after_date_separator(text, at + day, end)
+            month = _month_name_length(text, after, end)
+            return month > 0 and _digits_from(text, _after_date_separator(text, after + month, end), end) >= 1
         if day > 2:
             return False
-        after = _after_date_separator(text, at + day, end)
+        after = _after_date_separator(text, _after_ordinal(text, at + day, end), end)
         month = _month_name_length(text, after, end)
-        return month > 0 and _digits_from(text, _after_date_separator(text, after + month, end), end) >= 2
+        if month == 0:
+            return False
+        after += month
+        if after < end and text[after] == 0x2C:
+            after += 1
+        return _digits_from(text, _after_date_separator(text, after, end), end) >= 2
     month = _month_name_length(text, at, end)
     if month == 0:
         return False
@@ -1104,9 +1118,7 @@ def _month_date_at(text: bytes, at: int, end: int) -> bool:
         return True
     if day == 0 or day > 2:
         return False
-    after += day
-    if end - after >= 2 and bytes(byte | 0x20 for byte in text[after : after + 2]) in _ORDINALS:
-        after += 2
+    after = _after_ordinal(text, after + day, end)
     if after < end and text[after] == 0x2C:
         after += 1
     return _digits_from(text, _after_date_separator(text, after, end), end) >= 4

@@ -21,6 +21,9 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "birth-date-dots": ("1990.01.01", ("1990.01.01",)),
     "birth-date-month-name": ("01-JAN-1990", ("01-JAN-1990",)),  # Oracle's DD-MON-YYYY, as LIMS export it
     "collection-date-month-name": ("29OCT2023", ("29OCT2023",)),
+    "birth-date-month-name-year-first": ("1990-Jan-01", ("1990-Jan-01",)),
+    "birth-date-month-name-compact-year-first": ("1990JAN01", ("1990JAN01",)),
+    "birth-date-ordinal-day": ("1st-January-1990", ("1st-January-1990",)),
     "phone": ("010-1234-5678", ("1234-5678",)),
     "email": ("kimjh@snuh.org", ("kimjh", "snuh")),
     "windows-path": ("C:\\Users\\kimjh\\", ("kimjh",)),

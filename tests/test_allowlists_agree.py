@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from genoscrub import audit_allowlist, aux_tags, large_numbers, sam_header, vcf_scrub_header
+from genoscrub import audit_allowlist, aux_tags, identifiers, large_numbers, sam_header, vcf_scrub_header
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import RecordBlock
 from genoscrub.audit_record_values import holds_large_numbers
@@ -94,6 +94,24 @@ def test_the_keys_of_the_corpus_and_the_families_get_one_answer(corpus: Path) ->
         "AFR_AC", "AC_Adj", "gnomad_AN_nfe", "MIN_DP", "AS_MQ_DP", "dp_hist_all_n_larger", "age_hist_het_n_smaller", "STAR_AC",
         "RSPOS",
     }  # fmt: skip
+
+
+NAME_PIECES = [
+    "1990", "2023", "01", "1", "29", "123", "Jan", "january", "SEPT", "Oct", "may", "st", "nd", "th", "-", " ", "_", ".", "/", ",", ":",
+    "x", "A", "*", "HLA-", "DRB1", "NC_", "NW_", "000001", "003315905", "JTFH", "KIMJ", "19900101", "v1", "GL", "KI270706", "J01415",
+]  # fmt: skip
+"""Pieces of dates with a month's name and of accessions, and their near misses."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(NAME_PIECES), min_size=1, max_size=7).map("".join))
+def test_the_month_date_and_accession_shapes_agree(text: str) -> None:
+    """The scrubbers' dates with a month's name and public accessions (``identifiers``) and the
+    audit's (``audit_allowlist``), written apart, match the same spans."""
+    for scrubber, audit_copy in ((identifiers.MONTH_DATE, audit_allowlist.DATE_WITH_MONTH_NAME),
+                                 (identifiers.PUBLIC_ACCESSION.pattern, audit_allowlist.PUBLIC_ACCESSION)):  # fmt: skip
+        written = [found.span() for found in re.finditer(scrubber, text.encode())]
+        assert written == [found.span() for found in re.finditer(audit_copy, text)], (text, scrubber)
 
 PLANTED_SAM = (
     b"@HD\tVN:1.6\tSO:coordinate\tSS:coordinate:S2301217T\tXX:lab\n"

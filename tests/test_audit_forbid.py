@@ -61,6 +61,14 @@ def found_lines(forbid: Path, text: str) -> list[int]:
         (("19900101",), "born 1 January 1990"),
         (("19900101",), "DOB=01-JAN-90"),  # Oracle's DD-MON-RR
         (("19900101",), "jan_01_1990"),
+        (("1990-01-01",), "DOB 1990-Jan-01"),  # the year first
+        (("1990-01-01",), "1990 Jan 01"),
+        (("19900101",), "0/1:1990JAN01"),
+        (("19900101",), "1990_january_1"),
+        (("19900101",), "born 1st January 1990"),  # the day as an ordinal
+        (("19900101",), "1st Jan, 1990"),
+        (("20231022",), "October 22nd, 2023"),
+        (("20231013",), "13th-Oct-2023"),
     ],
 )
 def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:

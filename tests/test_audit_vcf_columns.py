@@ -248,9 +248,11 @@ PUBLIC_CONTIGS = [
     "NC_000001.11", "NC_012920.1", "CM000663.2", "JTFH01000001.1", "chrUn_JTFH01000001v1_decoy", "chrUn_JTFH01001998v1_decoy",
     "chrUn_KN707606v1_decoy", "chr1_KI270706v1_random", "chr6_GL000250v2_alt", "chr22_KI270879v1_alt", "chrUn_GL000195v1",
     "chrY_KI270740v1_random", "HLA-A*01:01:01:01", "HLA-DRB1*15:01:01:01", "HLA-A*01:01:38L", "HLA-DQA1*01:01:02",
+    "HLA-A*02:101:01", "HLA-B*44:02:01:02S", "NW_003315905.1", "NT_187361.1", "J01415.2",
 ]  # fmt: skip
 """Contigs of GRCh37, GRCh38, hs38DH and T2T-CHM13, the list of the shared rules and more."""
-PERSONAL_CONTIGS = ["KIM_19900101", "900101-1234567", "/home/kimjh/asm.fa", "kimjh@snuh.org", "%EA%B9%80", "ctg_01.01.1990"]
+PERSONAL_CONTIGS = ["KIM_19900101", "900101-1234567", "/home/kimjh/asm.fa", "kimjh@snuh.org", "%EA%B9%80", "ctg_01.01.1990",
+                    "HLA-KIM*900101:1234567", "HLA-A*19900101", "NC_19900101", "KIMJ19900101", "asm_1990-Jan-01"]  # fmt: skip
 
 
 def contig_header(names: list[str]) -> str:

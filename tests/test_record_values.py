@@ -364,7 +364,9 @@ PIECES = st.sampled_from(
      "%3A", "%5F", "%2D", "%2c", "%2F", "%20", "%31", "%253A", "%3B", "%40", "DOB%3A19900101", "1990%2D01%2D01", "p.Leu10%3D",
      "29-OCT-2023", "29oct2023", "Oct 29 2023", "1 January 1990", "01-Jan-90", "Sept", "oct", "DEC", "MARCHF5", "novel", "Dec1",
      "%4FCT", "-2023", "29-", "_", "Jan_", "Jan 12023", "3 Sept 23", "Oct 29th, 2023", "oct4", "1Jan", "Dec 2023", "2,",
-     "&shy;", "&ZeroWidthSpace;", "&shy%3B", "&x1", "&1;", "&;", ";", "missense_variant&splice_region_variant", "&amp%3b"]
+     "&shy;", "&ZeroWidthSpace;", "&shy%3B", "&x1", "&1;", "&;", ";", "missense_variant&splice_region_variant", "&amp%3b",
+     "1990-Jan-01", "1990JAN01", "1990 jan 1", "1st January 1990", "22nd-Oct, 2023", "1990", "1990-", "1st", "3rd ", "Oct2020",
+     "1000g2015aug_all", "2015aug"]
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])
@@ -434,11 +436,15 @@ def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> Non
     ("value", "candidate"),
     [("29-OCT-2023", True), ("29OCT2023", True), ("01-Jan-90", True), ("Oct 29 2023", True), ("October 29th, 2023", True),
      ("Jan 12023", True), ("3 Sept 23", True), ("1Jan90", True),  # a superset: no year of four digits, nor separators
-     ("Dec1", False), ("SEPT9", False), ("Oct4|1Jan", False), ("Dec 2023", False), ("MARCHF5", False), ("Jan 1, 23", False)],
+     ("1990-Jan-01", True), ("1990 Jan 01", True), ("1990JAN01", True), ("1st January 1990", True), ("22nd Oct, 2023", True),
+     ("1990Jan123", True),  # a superset: a day of three digits
+     ("Dec1", False), ("SEPT9", False), ("Oct4|1Jan", False), ("Dec 2023", False), ("MARCHF5", False), ("Jan 1, 23", False),
+     ("Oct2020", False), ("2020Oct", False), ("1000g2015aug_all", False), ("19900Jan01", False), ("1st Jan", False)],
 )  # fmt: skip
 def test_a_month_beside_a_lone_number_sends_no_record_to_the_one_record_path(value: str, candidate: bool) -> None:
     """Gene aliases (``Dec1``, ``Sept9``) in every record of an annotated VCF once sent each to the
-    one-record path (30x the block's cost); a month's name is a candidate with a day and a year."""
+    one-record path (30x the block's cost); a month's name is a candidate with a day and a year,
+    in either order or the year first (``1990-Jan-01``), the day perhaps an ordinal (``1st``)."""
     line = f"chr1\t10\t.\tA\tG\t50\tPASS\tNOTE={value}\tGT:NM\t0/1:{value}\n".encode()
     arguments = (line, np.array([len(b"chr1\t10\t.\tA\t")], dtype=np.int64), np.array([len(line) - 1], dtype=np.int64),
                  *RecordValues(frozenset(), frozenset(), frozenset({b"chr1"})).loop_lists)  # fmt: skip

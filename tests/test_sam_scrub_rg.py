@@ -940,7 +940,20 @@ def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
         ("ctg%2Fhome%2Fkimjh", True),  # the same percent-encoded
         ("S_29-OCT-2023_ctg", True),  # a date with a month's name
         ("patient_900101-1234567", True),  # a registration number
+        ("asm_900101_1234567", True),  # the same with an underscore, a dot or a colon between its halves
+        ("asm_900101.1234567", True),
+        ("HLA-KIM*900101:1234567", True),  # no HLA allele: its fields have 2 or 3 digits
+        ("asm_1990-Jan-01", True),  # a date with a month's name, the year first
+        ("asm_1990jan01", True),
+        ("ctg_02-123-4567", True),  # a landline number
+        ("ctg_010_1234_5678", True),  # a mobile number with underscores
+        ("KIMJ19900101", True),  # no WGS accession: its digits start with a date
+        ("NC_19900101", True),  # no RefSeq accession: 8 digits
         ("contig_000000008", False),  # assemblers number contigs: a bare run of digits is no date
+        ("contig_021234567", False),
+        ("HLA-A*02:101:01", False),
+        ("HLA-A*01:01:01:02N", False),
+        ("NW_003315905.1", False),
         ("chrUn_JTFH01000001v1_decoy", False),
         ("HLA-DRB1*15:01:01:01", False),
         ("NC_000001.11", False),

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pysam
 import pytest
-from genoscrub.identifiers import IdentifierScrub, personal_contig
+from genoscrub.audit_header import contig_holds_personal, reference_holds_personal
+from genoscrub.identifiers import IdentifierScrub, personal_contig, personal_reference_name
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import Report
 from genoscrub.vcf import RecordBlock, VcfHeader
@@ -177,14 +178,31 @@ ASSEMBLY_CONTIGS = (
     + ["HLA-A*01:01:01:01", "HLA-A*01:01:01:02N", "HLA-A*02:01:01:02L", "HLA-B*07:02:01", "HLA-C*01:02:01", "HLA-DQA1*01:01:02",
        "HLA-DQB1*02:01:01", "HLA-DRB1*15:01:01:01", "HLA-DRB1*04:03:01", "HLA-DPB1*04:01:01:01", "HLA-DRB3*01:01:02:01"]
     + [f"CP{number:06d}.2" for number in range(68255, 68278)] + ["CP086569.2"] + [f"NC_{number:06d}.1" for number in range(60925, 60949)]
+    + [f"chrUn_JTFH01{number:06d}v1_decoy" for number in range(1, 2387, 11)]  # hs38DH's decoys as bwa-kit names them
+    + ["HLA-A*02:101:01", "HLA-A*01:01:38L", "HLA-A*24:02:03Q", "HLA-B*44:02:01:02S", "HLA-C*07:149", "HLA-DQB1*03:01:01:01"]
+    + ["NW_003315905.1", "NT_187361.1", "NT_113889.1", "JAAGAR010000001.1"]  # GRCh38 patches and unlocalised scaffolds; a 6-letter WGS
 )  # fmt: skip
+HS38DH_HLA = [line for line in (Path(__file__).parent / "data" / "hs38DH_hla_contigs.txt").read_text().splitlines() if line[:1] != "#"]
+"""Every HLA allele contig of hs38DH (525: fields of 2 or 3 digits, expression letters N, L, Q, S)."""
 PERSONAL_CONTIGS = ["KIM_19900101", "900101-1234567", "/home/kimjh/asm.fa", "kimjh@snuh.org", "%EA%B9%80", "ctg_1990-01-01",
-                    "asm_2023_10_29", "ctg_900101", "https://x.org/a", "ctg.snuh.ac.kr", "chrUn_010.1234.5678"]  # fmt: skip
+                    "asm_2023_10_29", "ctg_900101", "https://x.org/a", "ctg.snuh.ac.kr", "chrUn_010.1234.5678",
+                    # shaped like accessions: fields of more than 3 digits, a RefSeq number of 8, a WGS name's digits a date
+                    "HLA-KIM*900101:1234567", "HLA-A*19900101", "NC_19900101", "KIMJ19900101", "NC_000001.19900101",
+                    "HLA-19900101*01:01", "asm_1990-Jan-01", "asm_1990jan01"]  # fmt: skip
 
 
 def test_public_assembly_contigs_pass_and_personal_ones_fail() -> None:
-    assert [name for name in ASSEMBLY_CONTIGS if personal_contig(name.encode())] == []
+    assert len(HS38DH_HLA) == 525
+    assert [name for name in ASSEMBLY_CONTIGS + HS38DH_HLA if personal_contig(name.encode())] == []
     assert [name for name in PERSONAL_CONTIGS if not personal_contig(name.encode())] == []
+
+
+def test_public_assembly_contigs_pass_the_audit_and_the_reference_name_rules() -> None:
+    """The audit's copy of the contig rule, and sam-scrub-rg's and the audit's reference-name rules,
+    set aside the same accessions: every contig of the assemblies passes them all."""
+    names = ASSEMBLY_CONTIGS + HS38DH_HLA
+    assert [name for name in names if contig_holds_personal(name)] == []
+    assert [name for name in names if personal_reference_name(name.encode()) or reference_holds_personal(name)] == []
 
 
 def test_assembly_contigs_are_kept_with_their_records() -> None:
