@@ -377,6 +377,7 @@ REFERENCE_SEPARATOR = rb"[-_.:]"
 """What a reference name may hold between the parts of a number (``-``, ``_``, ``.``, ``:``)."""
 REFERENCE_PERSONAL = re.compile(
     rb"[^\x21-\x7e]|[/\\@]"  # text outside printable ASCII; a path, a URL, an e-mail address
+    + rb"|" + HTML_REFERENCE  # the same written as an HTML reference (&#44608;, &shy;)
     + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
     + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"
     + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])|" + MONTH_DATE

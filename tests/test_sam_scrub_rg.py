@@ -939,6 +939,7 @@ def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
         ("/home/jihoon/denovo/ctg2", True),  # a path
         ("ctg%2Fhome%2Fkimjh", True),  # the same percent-encoded
         ("S_29-OCT-2023_ctg", True),  # a date with a month's name
+        ("asm&amp;ctg1", True),  # an HTML reference, as the audit finds it
         ("patient_900101-1234567", True),  # a registration number
         ("asm_900101_1234567", True),  # the same with an underscore, a dot or a colon between its halves
         ("asm_900101.1234567", True),
