@@ -80,7 +80,7 @@ SHAPES = re.compile(
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}"  # V7: a date, year first,
     rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}"  # day or month first,
     rb"|[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}"  # day first with a four-digit year (01.01.1990);
-    rb"|0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4})(?![0-9])"  # V8: a phone number with blanks or dots
+    rb"|0[0-9]{1,2}[ ._][0-9]{3,4}[ ._][0-9]{4})(?![0-9])"  # V8: a phone number with blanks, dots or underscores
 )
 """Every shape of the value rule but numbers (V6, ``holds_number``) and dates with a month's name (V9, ``month_date_in``)."""
 NOT_ASCII = re.compile(rb"[\x80-\xff]")

@@ -91,7 +91,7 @@ YEAR_FIRST_SEPARATOR = rb"(?:[-./] ?| |_|:)"
 """Between a year's parts: ``-``, ``.`` or ``/``, each perhaps followed by a blank, or a blank, ``_`` or ``:``."""
 DAY_FIRST = rb"[0-9]{1,2}[. _:][0-9]{1,2}[. _:][0-9]{4}"
 """A day-first date with a four-digit year, by dots, blanks, ``_`` or ``:`` (``01.01.1990``)."""
-PHONE = rb"0[0-9]{1,2}[ .][0-9]{3,4}[ .][0-9]{4}"
+PHONE = rb"0[0-9]{1,2}[ ._][0-9]{3,4}[ ._][0-9]{4}"
 """A phone number written with blanks or dots (``02 1234 5678``, ``010.1234.5678``)."""
 MONTHS = (
     rb"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"

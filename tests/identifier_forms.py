@@ -25,6 +25,7 @@ FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "birth-date-month-name-compact-year-first": ("1990JAN01", ("1990JAN01",)),
     "birth-date-ordinal-day": ("1st-January-1990", ("1st-January-1990",)),
     "phone": ("010-1234-5678", ("1234-5678",)),
+    "phone-underscores": ("010_1234_5678", ("1234_5678",)),
     "email": ("kimjh@snuh.org", ("kimjh", "snuh")),
     "windows-path": ("C:\\Users\\kimjh\\", ("kimjh",)),
     "unc-path": ("\\\\nas01\\genome\\", ("nas01",)),
