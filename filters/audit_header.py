@@ -359,8 +359,12 @@ def contig_holds_personal(name: str) -> bool:
     """A contig name (``##contig`` ID, CHROM, a breakend's mate; latin-1 text) holding a path, an
     address, a personal number or date or text outside printable ASCII (``PERSONAL_IN_CONTIG``),
     once the public accessions in it (``NC_000001.11``, ``KI270706v1``, HLA alleles) are set aside;
-    as written and percent-decoded (``KIM%5F19900101``)."""
-    return any(CONTIG_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None for form in (name, *decoded_texts(name)))
+    as written and percent-decoded (``KIM%5F19900101``); nor a host name or an IP address
+    (``PLACE_IN_TEXT``: ``ctg.snuh.ac.kr``), which vcf-scrub-header refuses as a path."""
+    return any(
+        CONTIG_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None or PLACE.search(form) is not None
+        for form in (name, *decoded_texts(name))
+    )
 
 
 def structured(value: str) -> list[tuple[str, str]] | None:
