@@ -68,9 +68,10 @@ from genoscrub.identifiers import (
     NameReplacement,
     distinctive,
     personal_contig,
+    personal_reference_name,
 )
 from genoscrub.one_by_one import one_by_one
-from genoscrub.pseudonyms import Pseudonyms
+from genoscrub.pseudonyms import ID_HASH_DIGITS, ID_KEYED_PREFIX, Pseudonyms
 from genoscrub.record_values import RecordDefinitions, RecordValues, public_number_subfields, unchecked_keys, unsafe_alt_id, unsafe_id
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
@@ -209,6 +210,11 @@ def record_replacements(replacements: dict[bytes, bytes], defined_ids: set[bytes
     }
 
 
+KEYED_PSEUDONYM = re.compile(b"%s[0-9A-F]{%d}" % (ID_KEYED_PREFIX.encode(), ID_HASH_DIGITS))
+"""A keyed pseudonym (``S4903134303289D62``): hex digits that may read as a number by chance, so not
+held to the personal-data rule a pseudonym of the map is (the audit sets it aside too)."""
+
+
 def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list[bytes]:
     """Pseudonyms for the sample columns, in order; a name twice or missing from a map is an error."""
     if len(set(header.samples)) != len(header.samples):
@@ -216,10 +222,14 @@ def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list
     renamed = []
     for index, sample in enumerate(header.samples, start=1):
         try:
-            renamed.append(pseudonyms.for_id_bytes(sample))
+            pseudonym = pseudonyms.for_id_bytes(sample)
         except KeyError:
             message = f"sample {index} is not in the map (give --key-file to hash IDs the map lacks)"
             raise InputError(message, path, header.column_line_number) from None
+        if not KEYED_PSEUDONYM.fullmatch(pseudonym) and personal_reference_name(pseudonym):
+            message = f"the pseudonym of sample {index} holds a path, an address or personal data (check the map)"
+            raise InputError(message, path, header.column_line_number)
+        renamed.append(pseudonym)
     return renamed
 
 

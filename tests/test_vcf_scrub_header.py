@@ -580,3 +580,21 @@ def test_case_free_anchors_cover_every_name(names: list[str]) -> None:
         assert all(not any(c.isalpha() for c in anchor.decode()) for anchor in anchors)
 
 
+
+
+@pytest.mark.parametrize(
+    ("pseudonym", "refused"), [("P_19900101", True), ("/home/kimjh", True), ("S2301217-T", False), ("CMN001_00", False)]
+)
+def test_a_map_pseudonym_holding_personal_data_is_refused(pseudonym: str, refused: bool, tmp_path: Path) -> None:
+    """A site's map giving a sample a pseudonym that holds a date or a path: written as the column's
+    name it was a finding of the audit's sample rule in every delivery; it stops the command, as
+    sam-scrub-rg stops on such a pseudonym of a read group, naming the column, never the value."""
+    (tmp_path / "map.tsv").write_text(f"S2301217N\t{pseudonym}\n")
+    (tmp_path / "map.tsv").chmod(0o600)
+    header = b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217N\n"
+    status, output, error = invoke("-q", "--map", str(tmp_path / "map.tsv"), input=header)
+    if refused:
+        assert status == 1 and b"the pseudonym of sample 1 holds a path, an address or personal data (check the map)" in error
+        assert pseudonym.encode() not in error
+    else:
+        assert status == 0 and output.splitlines()[-1].endswith(pseudonym.encode())
