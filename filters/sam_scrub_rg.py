@@ -697,6 +697,8 @@ def supplementary_count(rest: bytes) -> int:
 def check_platform_unit(value: str) -> str:
     if not value or not all(" " <= c <= "~" for c in value):
         raise UsageError("--platform-unit must be printable ASCII without tabs")
+    if personal_reference_name(value.replace(" ", "_").encode()):  # written into every @RG: the audit would find it in each delivery
+        raise UsageError("--platform-unit holds a path, an address or personal data (a date, a registration or phone number)")
     return value
 
 
