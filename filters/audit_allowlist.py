@@ -156,11 +156,12 @@ from a sample name by its letters) is not here; ``GX`` carries the same gene as 
 AUX_TAGS = SAM_STANDARD_TAGS | ALIGNER_TAGS
 """Every aux tag a scrubbed record may carry; any other tag is a finding."""
 
-SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC", "OP", "SA", "XA", "XB", "YS", "nM"])
+SEQUENCE_COPYING_TAGS = frozenset(["R2", "E2", "U2", "CS", "cs", "ds", "OA", "OC", "OP", "SA", "XA", "XB", "YS", "nM", "jI", "jM"])
 """Tags that copy read sequence, an earlier, alternative or supplementary alignment (its CIGAR
 can hold a germline indel; ``OP``, the position before a realignment, moves with one), or the
 mate's score (Bowtie2's ``YS``, STAR's ``nM``: a mismatch at a germline site the mate no
-longer shows once reverted): with ``--germline`` the audit cannot check them base by base, so
+longer shows once reverted), or the pair's junctions (STAR's ``jI``, ``jM``, which name the
+mate's skips: a germline deletion written as one): with ``--germline`` the audit cannot check them base by base, so
 they are findings of the germline class (fail closed). sam-revert-germline removes each of
 them from every record (its ``COPYING_TAGS``), so a reverted delivery has none."""
 

@@ -31,7 +31,7 @@ KEPT_TAGS = TAGS_BLIND_TO_BASES
 are recomputed; every other tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and
 is removed."""
 
-COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM vA vG vW".split())
+COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM vA vG vW jI jM".split())
 """Tags removed from every record, touched or not, because what they hold may carry a
 germline allele that reverting the record's own bases does not reach:
 
@@ -44,7 +44,10 @@ germline allele that reverting the record's own bases does not reach:
   reverted at a site would show in them which allele it had;
 - the germline variants an aligner was given (STAR's WASP tags: ``vG`` their positions,
   ``vA`` the read's allele at each, ``vW`` set only on reads that lie on one): a read
-  with the reference allele there has nothing to revert, yet its tags show the site."""
+  with the reference allele there has nothing to revert, yet its tags show the site;
+- the pair's junctions (STAR's ``jI``, ``jM``): they name the mate's skips too, so where a mate's
+  germline deletion written as a skip, or any change of its CIGAR, cost them only the mates of
+  carriers, the mate outside every window showed which allele the other had."""
 
 ALIGNMENT_LISTS = frozenset([b"SA", b"XA", b"XB"])
 """The copying tags that list the read's other alignments. ``--keep-alignment-lists`` leaves
