@@ -64,10 +64,11 @@ PLATFORMS = (
 GENOSCRUB_COMMANDS = ("sam-scrub-rg", "sam-revert-germline", "sam-mask-regions", "vcf-scrub-header", "vcf-drop-rare", "vcf-drop-regions")
 """The commands whose provenance lines (``@PG``, ``##genoscrub_<command>``) a delivery holds."""
 
-VERSION = r"(?![^\t]*[0-9]{7})[0-9]{1,4}(?:\.[0-9]{1,4})*(?:[.+-][0-9A-Za-z]{1,16})*"
-"""genoscrub's version (``@PG VN``, ``##genoscrub_<command>=``): numbers of up to four digits,
-then short tags (``0.1.0``, ``1.2.0.dev3+g1a2b3c4``), no run of seven digits:
-``19900101.900101-1234567`` is no version."""
+VERSION = r"[0-9]{1,4}(?:\.[0-9]{1,4}){0,3}(?:(?:a|b|rc)[0-9]{1,3})?(?:\.post[0-9]{1,3})?(?:\.dev[0-9]{1,3})?(?:\+g[0-9a-f]{7,12})?"
+"""genoscrub's version (``@PG VN``, ``##genoscrub_<command>=``), as its packaging writes one:
+numbers of up to four digits, then a pre-release, ``.post``, ``.dev`` and a git commit
+(``0.1.0``, ``1.2.0rc1.dev3+g1a2b3c4``). Nothing else: ``19900101.900101-1234567``,
+``1.2.3+1990Jan01`` or ``0.1.0+kimjihyun`` is no version."""
 TOKEN = r"[A-Za-z0-9][A-Za-z0-9_.:-]*"
 """A pseudonym or an ID: letters, digits and ``_.:-``, no blank, no path separator."""
 SAM_REFERENCE_NAME = r"[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*"

@@ -348,11 +348,16 @@ def names_a_locus(value: str, lengths: dict[str, int]) -> bool:
 def identifier_holds_personal(value: str) -> bool:
     """A pseudonym or an ID written in a header holding what a VCF sample name never holds
     (``PERSONAL_IN_SAMPLE``: a path, an address, text outside ASCII, a date, a registration or
-    phone number), as written or percent-decoded; the keyed pseudonym (``S`` and 16 upper-case
+    phone number) nor a reference name (``PERSONAL_IN_REFERENCE``: a registration number with
+    ``_``, ``.`` or ``:`` between its halves, as sam-scrub-rg refuses it in a map's pseudonym or
+    --platform-unit), as written or percent-decoded; the keyed pseudonym (``S`` and 16 upper-case
     hex digits, which may read as a number) set aside, as in a sample name (``audit_vcf``)."""
     if KEYED_PSEUDONYM.fullmatch(value) is not None:
         return False
-    return any(SAMPLE_PERSONAL.search(form) is not None for form in (value, *decoded_texts(value)))
+    return any(
+        SAMPLE_PERSONAL.search(form) is not None or REFERENCE_PERSONAL.search(form.replace(" ", "_")) is not None
+        for form in (value, *decoded_texts(value))
+    )
 
 
 def contig_holds_personal(name: str) -> bool:

@@ -97,6 +97,8 @@ PRINTABLE = re.compile(rb"[ -~]+")
 KEYED_PSEUDONYM = re.compile(b"%s[0-9A-F]{%d}" % (ID_KEYED_PREFIX.encode(), ID_HASH_DIGITS))
 """A keyed pseudonym (``S4903134303289D62``): hex digits, which may read as a number by chance, so
 it is not held to the personal-data rule that a pseudonym of the map is (the audit sets it aside too)."""
+PLATFORM_UNIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
+"""What ``--platform-unit`` may be: an ID, as the audit holds ``@RG PU`` to."""
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
@@ -695,9 +697,9 @@ def supplementary_count(rest: bytes) -> int:
 
 
 def check_platform_unit(value: str) -> str:
-    if not value or not all(" " <= c <= "~" for c in value):
-        raise UsageError("--platform-unit must be printable ASCII without tabs")
-    if personal_reference_name(value.replace(" ", "_").encode()):  # written into every @RG: the audit would find it in each delivery
+    if not PLATFORM_UNIT.fullmatch(value):  # the audit's grammar of an ID (audit_allowlist.TOKEN)
+        raise UsageError("--platform-unit must be letters, digits and _ . : - (no blank), starting with a letter or digit")
+    if personal_reference_name(value.encode()):  # written into every @RG: the audit would find it in each delivery
         raise UsageError("--platform-unit holds a path, an address or personal data (a date, a registration or phone number)")
     return value
 

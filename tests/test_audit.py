@@ -268,7 +268,11 @@ def test_a_format_column_of_a_dot_has_no_key(tmp_path: Path) -> None:
     assert result.returncode == 1 and b"FORMAT/XX (not in the header)" in result.stdout
 
 
-@pytest.mark.parametrize(("version", "found"), [("0.1.0", False), ("1.2.0.dev3+g1a2b3c4", False), ("19900101.900101-1234567", True)])
+@pytest.mark.parametrize(
+    ("version", "found"),
+    [("0.1.0", False), ("1.2.0.dev3+g1a2b3c4", False), ("19900101.900101-1234567", True), ("0.1.900101", True),
+     ("1.2.3+1990Jan01", True), ("0.1.0+kimjihyun", True)],
+)  # fmt: skip
 def test_a_provenance_line_holds_a_version_not_a_number(version: str, found: bool, tmp_path: Path) -> None:
     """``##genoscrub_<command>=`` and ``@PG VN`` hold genoscrub's version: numbers of a few digits,
     short tags; a registration number or a date written as one was passed (red team 7)."""
@@ -1580,3 +1584,16 @@ def test_a_mate_start_in_a_region_is_a_finding_unless_mc_shows_an_aligned_start(
     expected = {"chr1:101-120 STR1 (PNEXT)": sum(found for *_, found in cases), "chr1:101-120 STR1 (aux MC)": 2}
     assert region_keys(report) == expected
     assert result.returncode == 1
+
+
+@pytest.mark.parametrize("value", ["900101_1234567", "900101.1234567", "900101:1234567", "HK2VMDSXY.900101.1234567"])
+def test_a_read_group_value_holding_a_registration_number_with_separators_is_found(value: str, tmp_path: Path) -> None:
+    """Red team 8a F6: the audit held @RG values to a VCF sample name's rule, which passes a
+    registration number with ``_``, ``.`` or ``:`` between its halves; sam-scrub-rg refuses such a
+    pseudonym or --platform-unit, and the audit now finds it (a flowcell and lane pass)."""
+    sam = f"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:1000\n@RG\tID:SAMPLE1\tSM:SAMPLE1\tPU:{value}\n"
+    (tmp_path / "rg.sam").write_text(sam)
+    result, _ = audit(str(tmp_path / "rg.sam"), cwd=tmp_path)
+    assert result.returncode == 1 and b"header value @RG PU (holds personal data)" in result.stdout
+    (tmp_path / "rg.sam").write_text(sam.replace(value, "HK2VMDSXY.2"))
+    assert audit(str(tmp_path / "rg.sam"), cwd=tmp_path)[0].returncode == 0

@@ -1046,13 +1046,14 @@ def test_a_map_pseudonym_holding_personal_data_is_refused(pseudonym: str, refuse
         assert audit_metadata(tmp_path / "out.sam", tmp_path) == {}
 
 
-@pytest.mark.parametrize(("unit", "refused"), [("RUN_19900101", True), ("/data/kimjh", True), ("HK2VMDSXY.2", False), ("NGS run 7", False)])
+@pytest.mark.parametrize(("unit", "refused"), [("RUN_19900101", True), ("/data/kimjh", True), ("HK2VMDSXY.2", False), ("NGS-run-7", False)])
 def test_a_platform_unit_holding_personal_data_is_a_usage_error(unit: str, refused: bool) -> None:
     """``--platform-unit`` is written into every read group: a date or a path there was a finding of
     the audit in every delivery (red team 7a, noticed beside F3); it is refused, never quoted."""
     result = run_command("sam-scrub-rg", "-q", "--platform-unit", unit, input=b"@HD\tVN:1.6\n")
     if refused:
-        assert result.returncode == 2 and b"--platform-unit holds a path, an address or personal data" in result.stderr
+        assert result.returncode == 2 and (b"--platform-unit holds a path, an address or personal data" in result.stderr
+                                           or b"--platform-unit must be letters, digits" in result.stderr)  # fmt: skip
         assert unit.encode() not in result.stderr
     else:
         assert result.returncode == 0, result.stderr
