@@ -44,7 +44,10 @@ CHROMOSOME_SCALE = 1_000_000
 """A primary chromosome's name, as builds spell it, and the least length that makes a contig
 of the same length the same chromosome (the shortest human one, chr21, has 46.7 Mb; small
 test genomes give many contigs one length)."""
-REFSEQ_CHROMOSOME = re.compile(r"NC_0000(?:0[1-9]|1[0-9]|2[0-4])\.[0-9]+|NC_012920\.[0-9]+|NC_001807\.[0-9]+")
+REFSEQ_CHROMOSOME = re.compile(
+    r"NC_0000(?:0[1-9]|1[0-9]|2[0-4])\.[0-9]+|NC_012920\.[0-9]+|NC_001807\.[0-9]+"
+    r"|CM0006(?:6[3-9]|7[0-9]|8[0-6])\.[0-9]+"  # GenBank's: CM000663.2 is GRCh38's chr1, CM000686.2 its chrY
+)
 """RefSeq's names of the human chromosomes and mitochondrion (``NC_000001.11``): no
 convention maps them, so one that matches nothing is another spelling, not another contig."""
 
@@ -135,10 +138,11 @@ def _bare(name: str) -> str:
 
 
 def _folded(name: str) -> str:
-    """A contig name with case, ``chr`` and a number's leading zeros set aside, the mitochondrion
-    as ``m``: ``Chr01``, ``CHR1``, ``chr1`` and ``1`` are ``1``; ``Mt``, ``chrM`` and ``MT`` are ``m``."""
-    bare = name.lower()
-    bare = bare[3:] if bare.startswith("chr") and len(bare) > 3 else bare
+    """A contig name with case, blanks at its ends, ``chr`` (and a separator after it) and a
+    number's leading zeros set aside, the mitochondrion as ``m``: ``Chr01``, ``CHR1``, ``chr_1``,
+    ``chr1`` and ``1`` are ``1``; ``Mt``, ``chrM`` and ``MT`` are ``m``."""
+    bare = name.strip().lower()
+    bare = bare[3:].lstrip("_- ") if bare.startswith("chr") and len(bare) > 3 else bare
     if bare.isascii() and bare.isdigit():
         return str(int(bare))
     return "m" if bare in ("m", "mt") else bare

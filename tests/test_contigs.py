@@ -364,6 +364,9 @@ def test_plink_numbers_beside_lettered_names_are_refused() -> None:
         (["1", "2"], ["1", "02"]),
         (["Chr1", "chr2"], ["chr1", "chr2"]),  # the input's
         (["chr1", "chr2"], ["chr1", "Chr1", "chr2"]),  # one name matched, the other read nowhere
+        (["chr1", "chr2"], ["chr1", "chr_2"]),  # red team 8b F8: a separator after chr
+        (["chr1", "chr2"], ["chr1", "chr-2"]),
+        (["chr1", "chr2"], ["chr1", "chr2 "]),  # a blank left at its end
     ],
 )
 @pytest.mark.parametrize("lengths", [False, True])
@@ -375,6 +378,12 @@ def test_a_contig_spelled_with_another_case_or_padding_is_refused(input_contigs:
     with pytest.raises(OtherSpelling, match="another case or zero padding") as raised:
         ContigMap({name: length(name) for name in input_contigs}, {name: length(name) for name in other}, "region list", "r.bed")
     assert not {"Chr1", "chr01", "Mt", "CHRM", "02"} & set(str(raised.value).replace("(Chr1 or chr01 for chr1, Mt", "").split())
+
+
+def test_a_chromosome_under_its_genbank_accession_is_refused() -> None:
+    """Red team 8b F8: a BED naming GRCh38's chr2 ``CM000664.2`` beside ``chr1`` was read nowhere."""
+    with pytest.raises(OtherSpelling, match="a chromosome's accession"):
+        ContigMap({"chr1": None, "chr2": None}, {"chr1": None, "CM000664.2": None}, "region list", "r.bed")
 
 
 def test_a_case_twin_the_conventions_join_is_not_refused() -> None:
