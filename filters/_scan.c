@@ -1028,7 +1028,7 @@ month_name_length(const unsigned char *q, const unsigned char *end)
 static const unsigned char *
 after_date_separator(const unsigned char *r, const unsigned char *end)
 {
-    return r < end && (*r == '-' || *r == '/' || *r == '.' || *r == '_' || *r == ' ') ? r + 1 : r;
+    return r < end && (*r == '-' || *r == '/' || *r == '.' || *r == '_' || *r == ' ' || *r == '+' || *r == '~') ? r + 1 : r;
 }
 
 static Py_ssize_t

@@ -316,7 +316,7 @@ def dates_with_month_names(number: bytes) -> set[bytes]:
     forms: set[bytes] = set()
     for name in names:
         for written_day in {day, day.lstrip(b"0"), ordinal(day)}:
-            for separator in (b"-", b" ", b"/", b".", b"_", b""):
+            for separator in (b"-", b" ", b"/", b".", b"_", b"+", b"~", b""):
                 forms.add(written_day + separator + name + separator + year)
                 forms.add(name + separator + written_day + separator + year)
             forms.add(name + b" " + written_day + b", " + year)
@@ -326,9 +326,9 @@ def dates_with_month_names(number: bytes) -> set[bytes]:
             forms.update((written_day + b" of " + name + b", " + year, name + b" " + written_day + b", " + year[2:]))
             forms.update((name + b" " + written_day + b" '" + year[2:], name + b". " + written_day + b", " + year[2:]))
         for written_day in {day, day.lstrip(b"0")}:
-            forms.update(written_day + separator + name + separator + year[2:] for separator in (b"-", b" ", b"/", b"."))
-            forms.update(name + separator + written_day + separator + year[2:] for separator in (b"-", b" ", b"/", b".", b"_"))
-            forms.update(year + separator + name + separator + written_day for separator in (b"-", b" ", b"/", b".", b"_", b""))
+            forms.update(written_day + separator + name + separator + year[2:] for separator in (b"-", b" ", b"/", b".", b"+", b"~"))
+            forms.update(name + separator + written_day + separator + year[2:] for separator in (b"-", b" ", b"/", b".", b"_", b"+", b"~"))
+            forms.update(year + separator + name + separator + written_day for separator in (b"-", b" ", b"/", b".", b"_", b"+", b"~", b""))
     return forms
 
 

@@ -1069,7 +1069,7 @@ def _month_name_length(text: bytes, at: int, end: int) -> int:
 
 
 def _after_date_separator(text: bytes, at: int, end: int) -> int:
-    return at + 1 if at < end and text[at] in b"-/._ " else at
+    return at + 1 if at < end and text[at] in b"-/._ +~" else at
 
 
 def _digits_from(text: bytes, at: int, end: int) -> int:

@@ -77,6 +77,8 @@ def found_lines(forbid: Path, text: str) -> list[int]:
         (("1990-01-01",), "JAN_01_90"),
         (("1990-01-01",), "Jan 1st, 90"),
         (("19901201",), "Dec 1 '90"),
+        (("19900101",), "01+Jan+1990"),  # + and ~ between the parts
+        (("19900101",), "1990~jan~01"),
     ],
 )
 def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:

@@ -142,7 +142,8 @@ SCRUBBER_RULE = RecordValues(frozenset(), frozenset(), frozenset({b"chr1"}))
      "%C3%A9", "&#x44;", "kim@lab", "s3://x", "1234567a", "29-OCT-2023", "29OCT2023", "01-Jan-90", "1 January 1990",
      "Oct 29 2023", "October 29th, 2023", "born_29_oct_2023", "SEP-1-2023", "1990-Jan-01", "1990 Jan 01", "1990JAN01",
      "DOB_1990jan1", "1st January 1990", "22nd Oct, 2023", "12th-OCT-2023", "Dec. 1, 1990", "Sept. 1st, 1990",
-     "the 1st of January 1990", "DOB01JAN1990", "xx01Jan1990xx", "DOB1990Jan01", "Jan-01-90", "Dec-1-90", "JAN_01_90"],
+     "the 1st of January 1990", "DOB01JAN1990", "xx01Jan1990xx", "DOB1990Jan01", "Jan-01-90", "Dec-1-90", "JAN_01_90",
+     "01+Jan+1990", "01~Jan~1990"],
 )  # fmt: skip
 def test_the_contracts_failing_shapes_are_identifiers(value: str) -> None:
     assert value_holds_identifier(value.encode(), frozenset({b"chr1"}))
@@ -267,7 +268,7 @@ FRAGMENTS = [
     "x", "A", "chr1", "chr2", "NM", "PT", "MRN", "_", "-", ".", ":", "|", ",", "&", "=", "(", " ", "/", "//", "~", "@", "\\",
     "%3D", "%EA", "&#1;", "&#x4;", "1", "12", "123", "1234", "1234567", "12345678", "1990", "01", "_A", "-G", "김",
     "e", "E+", "e7", "e-", "%3A", "%5F", "%2D", "%2d", "%2C", "%2F", "%20", "%31", "%253A", "%3B", "%09", "%40",
-    "Jan", "oct", "st", "12th ", " of ", "Dec.", "'",
+    "Jan", "oct", "st", "12th ", " of ", "Dec.", "'", "+", "~",
 ]  # fmt: skip
 SHAPES = [
     "1990.01.01", "1990.1.1", "1990/01.01", "01/01/1990", "1/2/33", "1/2-33", "123456-7", "12-34-567", "1234567-1234570",
