@@ -1028,7 +1028,7 @@ month_name_length(const unsigned char *q, const unsigned char *end)
 static const unsigned char *
 after_date_separator(const unsigned char *r, const unsigned char *end)
 {
-    return r < end && (*r == '-' || *r == '/' || *r == '.' || *r == '_' || *r == ' ') ? r + 1 : r;
+    return r < end && (*r == '-' || *r == '/' || *r == '.' || *r == '_' || *r == ' ' || *r == '+' || *r == '~') ? r + 1 : r;
 }
 
 static Py_ssize_t
@@ -1053,14 +1053,43 @@ after_ordinal(const unsigned char *r, const unsigned char *end)
     return r;
 }
 
+/* [r, end) past " of " (any case, "1st of January") or one separator. */
+static const unsigned char *
+after_day_separator(const unsigned char *r, const unsigned char *end)
+{
+    if (end - r >= 4 && r[0] == ' ' && (r[1] | 0x20) == 'o' && (r[2] | 0x20) == 'f' && r[3] == ' ')
+        return r + 4;
+    return after_date_separator(r, end);
+}
+
+/* [r, end) past a period (an abbreviation's: "Dec.") and a comma written after a month's name, if there. */
+static const unsigned char *
+after_month_period(const unsigned char *r, const unsigned char *end)
+{
+    if (r < end && *r == '.')
+        r++;
+    if (r < end && *r == ',')
+        r++;
+    return r;
+}
+
+/* [r, end) past one separator and an apostrophe ("Dec 1 '90") before a year. */
+static const unsigned char *
+after_year_separator(const unsigned char *r, const unsigned char *end)
+{
+    r = after_date_separator(r, end);
+    return r < end && *r == '\'' ? r + 1 : r;
+}
+
 /* Where a date with a month's name may start (identifiers.MONTH_DATE, a superset): a day of one
- * or two digits, perhaps "st", "nd", "rd" or "th", perhaps a separator, a month's name, perhaps a
- * comma and a separator, two digits or more (the year); a year of four digits, perhaps a
- * separator, a month's name, perhaps a separator, a digit (the day); or a month's name, perhaps a
- * separator, a day of one or two digits, perhaps an ordinal's letters, a comma and a separator,
- * then four digits (or five digits or more straight after the month: a day and a year run
- * together). A month's name beside a lone number (Dec1, a gene's alias) is none. q starts an
- * alphanumeric token. */
+ * or two digits, perhaps "st", "nd", "rd" or "th", perhaps a separator or " of ", a month's name,
+ * perhaps a period, a comma, a separator and an apostrophe, two digits or more (the year); a year
+ * of four digits, perhaps a separator, a month's name, perhaps a period and a separator, a digit
+ * (the day); or a month's name, perhaps a period and a separator, a day of one or two digits,
+ * perhaps an ordinal's letters, a comma, a separator and an apostrophe, then two digits (or five
+ * digits or more straight after the month: a day and a year run together). A month's name beside
+ * a lone number (Dec1, a gene's alias) is none. q starts an alphanumeric token or digits written
+ * onto letters (DOB01JAN1990). */
 static int
 month_date_at(const unsigned char *q, const unsigned char *end)
 {
@@ -1070,23 +1099,20 @@ month_date_at(const unsigned char *q, const unsigned char *end)
         if (day == 4) {
             r = after_date_separator(q + day, end);
             const Py_ssize_t month = month_name_length(r, end);
-            return month > 0 && digits_from(after_date_separator(r + month, end), end) >= 1;
+            return month > 0 && digits_from(after_date_separator(after_month_period(r + month, end), end), end) >= 1;
         }
         if (day > 2)
             return 0;
-        r = after_date_separator(after_ordinal(q + day, end), end);
+        r = after_day_separator(after_ordinal(q + day, end), end);
         const Py_ssize_t month = month_name_length(r, end);
         if (month == 0)
             return 0;
-        r += month;
-        if (r < end && *r == ',')
-            r++;
-        return digits_from(after_date_separator(r, end), end) >= 2;
+        return digits_from(after_year_separator(after_month_period(r + month, end), end), end) >= 2;
     }
     const Py_ssize_t month = month_name_length(q, end);
     if (month == 0)
         return 0;
-    r = after_date_separator(q + month, end);
+    r = after_date_separator(after_month_period(q + month, end), end);
     const Py_ssize_t day = digits_from(r, end);
     if (day >= 5)
         return 1;
@@ -1095,19 +1121,21 @@ month_date_at(const unsigned char *q, const unsigned char *end)
     r = after_ordinal(r + day, end);
     if (r < end && *r == ',')
         r++;
-    return digits_from(after_date_separator(r, end), end) >= 4;
+    return digits_from(after_year_separator(r, end), end) >= 2;
 }
 
-/* Whether a date with a month's name may start in [p, end) (a token's first byte, not after a letter or digit). */
+/* Whether a date with a month's name may start in [p, end): at a token's first byte, not after a
+ * letter or digit, or at digits written onto letters (DOB01JAN1990). */
 static int
 month_date_candidate(const unsigned char *p, const unsigned char *end)
 {
-    int after_alnum = 0;
+    int after_alnum = 0, after_alpha = 0;
     for (const unsigned char *q = p; q < end; q++) {
         const int alnum = is_alnum(*q);
-        if (alnum && !after_alnum && month_date_at(q, end))
+        if (alnum && (!after_alnum || (after_alpha && is_digit(*q))) && month_date_at(q, end))
             return 1;
         after_alnum = alnum;
+        after_alpha = is_alpha(*q);
     }
     return 0;
 }

@@ -202,14 +202,18 @@ MONTH_NAMES = [
 ]  # fmt: skip
 MONTH = "(?:" + "|".join(sorted(MONTH_NAMES, key=len, reverse=True)) + ")"
 DATE_WITH_MONTH_NAME = (
-    r"(?i:(?<![A-Za-z0-9])(?:[0-9]{1,2}(?:st|nd|rd|th)?[-/._ ]?" + MONTH + r",?[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 1st January 1990
-    r"|[0-9]{1,2}[-/._ ]" + MONTH + r"[-/._ ][0-9]{2}"  # 29-OCT-23 (Oracle's DD-MON-RR)
-    r"|" + MONTH + r"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4}"  # Oct 29 2023, October 29th, 2023
-    r"|[0-9]{4}[-/._ ]?" + MONTH + r"[-/._ ]?[0-9]{1,2})(?![0-9]))"  # 1990-Jan-01, 1990JAN01: the year first
+    r"(?i:(?:(?<![A-Za-z0-9])(?:[0-9]{1,2}(?:st|nd|rd|th)?(?: of |[-/._ +~])?" + MONTH + r"\.?,?[-/._ +~]?[0-9]{4}"  # 1st of January 1990
+    r"|[0-9]{1,2}[-/._ +~]" + MONTH + r"\.?[-/._ +~]'?[0-9]{2}"  # 29-OCT-23 (Oracle's DD-MON-RR)
+    r"|" + MONTH + r"\.?[-/._ +~]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ +~]?[0-9]{4}"  # Oct 29 2023, Dec. 1st, 1990
+    r"|" + MONTH + r"\.?[-/._ +~][0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ +~]'?[0-9]{2}"  # Jan-01-90, Dec 1 '90: the month first, RR
+    r"|[0-9]{4}[-/._ +~]?" + MONTH + r"\.?[-/._ +~]?[0-9]{1,2}"  # 1990-Jan-01, 1990JAN01: the year first
+    r")|(?<![0-9])(?:[0-9]{2}(?:st|nd|rd|th)?(?: of |[-/._ +~])?" + MONTH + r"\.?,?[-/._ +~]?[0-9]{4}"  # DOB01JAN1990: onto letters
+    r"|[0-9]{4}[-/._ +~]?" + MONTH + r"\.?[-/._ +~]?[0-9]{2}))(?![0-9]))"  # DOB1990Jan01
 )
 """A date written with an English month name and both a day and a year (LIMS and Oracle exports),
-the day first (``1st January 1990`` too), the month first or the year first: ``Oct2020``, a
-release, is none."""
+the day first (``1st of January 1990`` too), the month first (``Dec. 1, 1990``, ``Jan-01-90``) or
+the year first; written onto letters with a day of two digits and a year of four
+(``DOB01JAN1990``): ``Oct2020``, a release, is none."""
 WRITTEN_PERSONAL = (
     DATE_WITH_MONTH_NAME + "|"
     r"(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII

@@ -306,22 +306,29 @@ def dates_with_month_names(number: bytes) -> set[bytes]:
     """A listed date (``19900101``, ``1990-01-01``: its digits) as LIMS and Oracle exports write it
     with the month's name (lower case, as the search folds text): ``01-jan-1990``, ``1jan1990``,
     ``jan 1, 1990``, ``01-jan-90`` (Oracle's DD-MON-RR), the year first (``1990-jan-01``,
-    ``1990jan01``), the day as an ordinal (``1st january 1990``, ``january 1st, 1990``), each
-    separator a writer puts there."""
+    ``1990jan01``), the day as an ordinal (``1st january 1990``, ``january 1st, 1990``), the
+    abbreviation with a period (``dec. 1, 1990``), ``1st of january 1990``, the month first with
+    the year's last two digits (``jan-01-90``, ``jan 1st, 90``), each separator a writer puts
+    there."""
     if not LISTED_DATE.fullmatch(number):
         return set()
     year, names, day = number[:4], MONTH_NAMES[int(number[4:6]) - 1], number[6:]
     forms: set[bytes] = set()
     for name in names:
         for written_day in {day, day.lstrip(b"0"), ordinal(day)}:
-            for separator in (b"-", b" ", b"/", b".", b"_", b""):
+            for separator in (b"-", b" ", b"/", b".", b"_", b"+", b"~", b""):
                 forms.add(written_day + separator + name + separator + year)
                 forms.add(name + separator + written_day + separator + year)
             forms.add(name + b" " + written_day + b", " + year)
             forms.add(written_day + b" " + name + b", " + year)
+            forms.update((name + b". " + written_day + b", " + year, name + b". " + written_day + b" " + year))  # dec. 1, 1990
+            forms.update((written_day + b" " + name + b". " + year, written_day + b" of " + name + b" " + year))
+            forms.update((written_day + b" of " + name + b", " + year, name + b" " + written_day + b", " + year[2:]))
+            forms.update((name + b" " + written_day + b" '" + year[2:], name + b". " + written_day + b", " + year[2:]))
         for written_day in {day, day.lstrip(b"0")}:
-            forms.update(written_day + separator + name + separator + year[2:] for separator in (b"-", b" ", b"/", b"."))
-            forms.update(year + separator + name + separator + written_day for separator in (b"-", b" ", b"/", b".", b"_", b""))
+            forms.update(written_day + separator + name + separator + year[2:] for separator in (b"-", b" ", b"/", b".", b"+", b"~"))
+            forms.update(name + separator + written_day + separator + year[2:] for separator in (b"-", b" ", b"/", b".", b"_", b"+", b"~"))
+            forms.update(year + separator + name + separator + written_day for separator in (b"-", b" ", b"/", b".", b"_", b"+", b"~", b""))
     return forms
 
 

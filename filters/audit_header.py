@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 from genoscrub.audit_allowlist import (
+    DATE_WITH_MONTH_NAME,
     HELD_TO_THE_SAMPLE_RULE,
     PERSONAL_IN_CONTIG,
     PERSONAL_IN_REFERENCE,
@@ -47,6 +48,8 @@ REFERENCE_NAME = re.compile(SAM_REFERENCE_NAME)
 PRINTABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 NUMBER_IN_KEY = re.compile(r"[0-9](?:[_.-]?[0-9]){4,}")
 """Five digits or more, separators between them allowed: a date, a phone or record number in a key."""
+MONTH_DATE_IN_KEY = re.compile(DATE_WITH_MONTH_NAME)
+"""A date with a month's name in a key (``DOB01JAN1990``, ``Jan-01-90``): fewer than five digits in a row."""
 SAM_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9]):(.*)", re.DOTALL)
 PLACE = re.compile(PLACE_IN_TEXT, re.IGNORECASE | re.ASCII)
 ESCAPED = re.compile(r'\\(["\\])')
@@ -63,7 +66,7 @@ VCF_STRUCTURED = re.compile(r'([A-Za-z0-9_.:-]+)=("(?:[^"\\]|\\.)*"|[^,"<>]*)(,|
 
 def printable(name: str, forbid: ForbidList | None) -> str:
     """A field name as it may be printed: itself when it looks like one and holds nothing forbidden."""
-    if not PRINTABLE_KEY.fullmatch(name) or NUMBER_IN_KEY.search(name):
+    if not PRINTABLE_KEY.fullmatch(name) or NUMBER_IN_KEY.search(name) or MONTH_DATE_IN_KEY.search(name):
         return "(a key)"
     if forbid is not None and any(True for _ in forbid.search_text(name.encode(errors="replace"))):
         return "(a key)"

@@ -208,14 +208,14 @@ MONTH_DATE_NEAR = re.compile(DATE_WITH_MONTH_NAME.encode())
 """V9 itself, looked for only around a month's letters beside a digit (``MARCHF5`` is none)."""
 
 
-MONTH_REACH = 5
+MONTH_REACH = 8
 """How far before a month's letters a V9 date may start: a year and a separator (``1990-Jan``), a
-day as an ordinal and one (``12th Jan``)."""
+day as an ordinal and one (``12th Jan``) or `` of `` (``12th of Jan``)."""
 
 
 def month_names_by_digits(block: bytes) -> list[int]:
     """Offsets of a month's three letters with a digit just before them (``29-OCT``, ``1990JAN``,
-    ``1st Jan``) or soon after (``Oct 29``): where a V9 date may stand. Most blocks hold no month's
+    ``1st Jan``, ``1st of Jan``) or soon after (``Oct 29``, ``Dec. 1``): where a V9 date may stand. Most blocks hold no month's
     letters at all, found by twelve byte searches of the block in lower case."""
     lowered = block.lower()
     if not any(month in lowered for month in MONTH_STARTS):

@@ -98,16 +98,22 @@ MONTHS = (
     rb"|nov(?:ember)?|dec(?:ember)?)"
 )
 MONTH_DATE = (
-    rb"(?i:(?<![A-Za-z0-9])(?:"
-    + rb"[0-9]{1,2}(?:st|nd|rd|th)?[-/._ ]?" + MONTHS + rb",?[-/._ ]?[0-9]{4}"  # 29-OCT-2023, 29OCT2023, 1st January, 1990
-    + rb"|[0-9]{1,2}[-/._ ]" + MONTHS + rb"[-/._ ][0-9]{2}"  # 29-OCT-23: Oracle's DD-MON-RR
-    + rb"|" + MONTHS + rb"[-/._ ]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ ]?[0-9]{4}"  # Oct 29 2023, October 29th, 2023
-    + rb"|[0-9]{4}[-/._ ]?" + MONTHS + rb"[-/._ ]?[0-9]{1,2}"  # 1990-Jan-01, 1990 Jan 01, 1990JAN01: year first
-    + rb")(?![0-9]))"
+    rb"(?i:(?:(?<![A-Za-z0-9])(?:"
+    + rb"[0-9]{1,2}(?:st|nd|rd|th)?(?: of |[-/._ +~])?" + MONTHS + rb"\.?,?[-/._ +~]?[0-9]{4}"  # 29-OCT-2023, 1st of January, 1990
+    + rb"|[0-9]{1,2}[-/._ +~]" + MONTHS + rb"\.?[-/._ +~]'?[0-9]{2}"  # 29-OCT-23: Oracle's DD-MON-RR
+    + rb"|" + MONTHS + rb"\.?[-/._ +~]?[0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ +~]?[0-9]{4}"  # Oct 29 2023, Dec. 1st, 1990
+    + rb"|" + MONTHS + rb"\.?[-/._ +~][0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ +~]'?[0-9]{2}"  # Jan-01-90, Dec 1 '90
+    + rb"|[0-9]{4}[-/._ +~]?" + MONTHS + rb"\.?[-/._ +~]?[0-9]{1,2}"  # 1990-Jan-01, 1990 Jan 01, 1990JAN01: year first
+    + rb")|(?<![0-9])(?:"  # written onto letters (DOB01JAN1990, DOB1990Jan01): a day of two digits, a year of four
+    + rb"[0-9]{2}(?:st|nd|rd|th)?(?: of |[-/._ +~])?" + MONTHS + rb"\.?,?[-/._ +~]?[0-9]{4}"
+    + rb"|[0-9]{4}[-/._ +~]?" + MONTHS + rb"\.?[-/._ +~]?[0-9]{2}"
+    + rb"))(?![0-9]))"
 )
 """A date written with an English month name, as LIMS and Oracle exports write them, day first
-(an ordinal day too), month first or year first; day and year both there (``Oct2020``, a release,
-is none)."""
+(an ordinal day too, ``1st of January 1990``), month first (``Dec. 1, 1990``, ``Jan-01-90``) or
+year first, the abbreviated month perhaps with a period; written onto letters with a day of two
+digits and a year of four (``DOB01JAN1990``); day and year both there (``Oct2020``, a release, is
+none)."""
 PERSONAL = re.compile(
     rb"(?:"
     + rb"[\x80-\xff]+"  # not ASCII: a name in Hangul (UTF-8) or any other script

@@ -1069,7 +1069,7 @@ def _month_name_length(text: bytes, at: int, end: int) -> int:
 
 
 def _after_date_separator(text: bytes, at: int, end: int) -> int:
-    return at + 1 if at < end and text[at] in b"-/._ " else at
+    return at + 1 if at < end and text[at] in b"-/._ +~" else at
 
 
 def _digits_from(text: bytes, at: int, end: int) -> int:
@@ -1086,33 +1086,53 @@ def _after_ordinal(text: bytes, at: int, end: int) -> int:
     return at + 2 if end - at >= 2 and bytes(byte | 0x20 for byte in text[at : at + 2]) in _ORDINALS else at
 
 
+def _after_day_separator(text: bytes, at: int, end: int) -> int:
+    if end - at >= 4 and text[at] == 0x20 and text[at + 3] == 0x20 and text[at + 1 : at + 3].lower() == b"of":
+        return at + 4
+    return _after_date_separator(text, at, end)
+
+
+def _after_month_period(text: bytes, at: int, end: int) -> int:
+    if at < end and text[at] == 0x2E:
+        at += 1
+    if at < end and text[at] == 0x2C:
+        at += 1
+    return at
+
+
+def _after_year_separator(text: bytes, at: int, end: int) -> int:
+    at = _after_date_separator(text, at, end)
+    return at + 1 if at < end and text[at] == 0x27 else at
+
+
 def _month_date_at(text: bytes, at: int, end: int) -> bool:
     """Where a date with a month's name may start (``identifiers.MONTH_DATE``, a superset): a day of
-    one or two digits, perhaps an ordinal's letters, perhaps a separator, a month's name, perhaps a
-    comma and a separator, two digits or more; a year of four digits, perhaps a separator, a month's
-    name, perhaps a separator, a digit; or a month's name, perhaps a separator, a day of one or two
-    digits, perhaps an ordinal's letters, a comma and a separator, four digits (five or more
-    straight after the month). A month's name beside a lone number (``Dec1``) is none."""
+    one or two digits, perhaps an ordinal's letters, perhaps a separator or `` of ``, a month's name,
+    perhaps a period, a comma, a separator and an apostrophe, two digits or more; a year of four
+    digits, perhaps a separator, a month's name, perhaps a period and a separator, a digit; or a
+    month's name, perhaps a period and a separator, a day of one or two digits, perhaps an
+    ordinal's letters, a comma, a separator and an apostrophe, two digits (five or more straight
+    after the month). A month's name beside a lone number (``Dec1``) is none."""
     if text[at] in _DIGITS:
         day = _digits_from(text, at, end)
         if day == 4:
             after = _after_date_separator(text, at + day, end)
             month = _month_name_length(text, after, end)
-            return month > 0 and _digits_from(text, _after_date_separator(text, after + month, end), end) >= 1
+            return (
+                month > 0
+                and _digits_from(text, _after_date_separator(text, _after_month_period(text, after + month, end), end), end) >= 1
+            )
         if day > 2:
             return False
-        after = _after_date_separator(text, _after_ordinal(text, at + day, end), end)
+        after = _after_day_separator(text, _after_ordinal(text, at + day, end), end)
         month = _month_name_length(text, after, end)
         if month == 0:
             return False
-        after += month
-        if after < end and text[after] == 0x2C:
-            after += 1
-        return _digits_from(text, _after_date_separator(text, after, end), end) >= 2
+        return _digits_from(text, _after_year_separator(text, _after_month_period(text, after + month, end), end), end) >= 2
     month = _month_name_length(text, at, end)
     if month == 0:
         return False
-    after = _after_date_separator(text, at + month, end)
+    after = _after_date_separator(text, _after_month_period(text, at + month, end), end)
     day = _digits_from(text, after, end)
     if day >= 5:
         return True
@@ -1121,13 +1141,17 @@ def _month_date_at(text: bytes, at: int, end: int) -> bool:
     after = _after_ordinal(text, after + day, end)
     if after < end and text[after] == 0x2C:
         after += 1
-    return _digits_from(text, _after_date_separator(text, after, end), end) >= 4
+    return _digits_from(text, _after_year_separator(text, after, end), end) >= 2
 
 
 def _month_date_candidate(text: bytes, start: int, end: int) -> bool:
-    """Whether a date with a month's name may start in ``text[start:end]`` (at a token's first byte)."""
+    """Whether a date with a month's name may start in ``text[start:end]``: at a token's first byte,
+    or at digits written onto letters (``DOB01JAN1990``)."""
     return any(
-        text[at] in _ALNUM and (at == start or text[at - 1] not in _ALNUM) and _month_date_at(text, at, end) for at in range(start, end)
+        text[at] in _ALNUM
+        and (at == start or text[at - 1] not in _ALNUM or (text[at - 1] in _ALPHA and text[at] in _DIGITS))
+        and _month_date_at(text, at, end)
+        for at in range(start, end)
     )
 
 

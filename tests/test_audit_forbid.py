@@ -69,6 +69,16 @@ def found_lines(forbid: Path, text: str) -> list[int]:
         (("19900101",), "1st Jan, 1990"),
         (("20231022",), "October 22nd, 2023"),
         (("20231013",), "13th-Oct-2023"),
+        (("19901201",), "seen Dec. 1, 1990"),  # the abbreviation with a period
+        (("19900901",), "Sept. 1st, 1990"),
+        (("19900101",), "the 1st of January 1990"),
+        (("19900101",), "DOB01JAN1990"),  # written onto letters
+        (("1990-01-01",), "Jan-01-90"),  # the month first, the year's last two digits
+        (("1990-01-01",), "JAN_01_90"),
+        (("1990-01-01",), "Jan 1st, 90"),
+        (("19901201",), "Dec 1 '90"),
+        (("19900101",), "01+Jan+1990"),  # + and ~ between the parts
+        (("19900101",), "1990~jan~01"),
     ],
 )
 def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:

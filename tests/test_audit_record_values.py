@@ -141,7 +141,9 @@ SCRUBBER_RULE = RecordValues(frozenset(), frozenset(), frozenset({b"chr1"}))
      "1234570-1234567", "0123456-0123457", "12345678-123456789", "1990.1.1", "01/01/1990", "x=/home/kim", "a|~kim", "a/b/c",
      "%C3%A9", "&#x44;", "kim@lab", "s3://x", "1234567a", "29-OCT-2023", "29OCT2023", "01-Jan-90", "1 January 1990",
      "Oct 29 2023", "October 29th, 2023", "born_29_oct_2023", "SEP-1-2023", "1990-Jan-01", "1990 Jan 01", "1990JAN01",
-     "DOB_1990jan1", "1st January 1990", "22nd Oct, 2023", "12th-OCT-2023"],
+     "DOB_1990jan1", "1st January 1990", "22nd Oct, 2023", "12th-OCT-2023", "Dec. 1, 1990", "Sept. 1st, 1990",
+     "the 1st of January 1990", "DOB01JAN1990", "xx01Jan1990xx", "DOB1990Jan01", "Jan-01-90", "Dec-1-90", "JAN_01_90",
+     "01+Jan+1990", "01~Jan~1990"],
 )  # fmt: skip
 def test_the_contracts_failing_shapes_are_identifiers(value: str) -> None:
     assert value_holds_identifier(value.encode(), frozenset({b"chr1"}))
@@ -153,7 +155,8 @@ def test_the_contracts_failing_shapes_are_identifiers(value: str) -> None:
     ["rs76717221", "ENSG00000227232", "LOC100506134", "0.0001997", "c.1234567A>G", "1234567-1234570", "16050036_A_C",
      "1-55516888-G-GA", "chr1:12345678", "chr1_12345678", "NM_001009931", "XP_011544380.1", "GCA_000001405", "p.Ser12%3D",
      "R/W", "Cgg/Tgg", "1/4", "MRN12345678", "lab/x.bam", "seq01.hospital.local", "gnomAD_Oct2020", "1000g2015aug_all",
-     "MARCH5", "SEPTIN9", "dbSNP_Jan_2021", "Dec1", "novel_12", "2020Oct", "dbSNP_2021Jan", "MARCHF5", "1st_Jan"],
+     "MARCH5", "SEPTIN9", "dbSNP_Jan_2021", "Dec1", "novel_12", "2020Oct", "dbSNP_2021Jan", "MARCHF5", "1st_Jan", "Dec.1", "x1Jan1990",
+     "rs12Dec"],
 )  # fmt: skip
 def test_the_contracts_public_shapes_and_documented_limits_pass(value: str) -> None:
     """Public annotation shapes pass; so do the documented limits (a number written onto a word,
@@ -265,7 +268,7 @@ FRAGMENTS = [
     "x", "A", "chr1", "chr2", "NM", "PT", "MRN", "_", "-", ".", ":", "|", ",", "&", "=", "(", " ", "/", "//", "~", "@", "\\",
     "%3D", "%EA", "&#1;", "&#x4;", "1", "12", "123", "1234", "1234567", "12345678", "1990", "01", "_A", "-G", "김",
     "e", "E+", "e7", "e-", "%3A", "%5F", "%2D", "%2d", "%2C", "%2F", "%20", "%31", "%253A", "%3B", "%09", "%40",
-    "Jan", "oct", "st", "12th ",
+    "Jan", "oct", "st", "12th ", " of ", "Dec.", "'", "+", "~",
 ]  # fmt: skip
 SHAPES = [
     "1990.01.01", "1990.1.1", "1990/01.01", "01/01/1990", "1/2/33", "1/2-33", "123456-7", "12-34-567", "1234567-1234570",
@@ -281,7 +284,7 @@ SHAPES = [
     "02%201234%205678", "p.Leu10%3D", "p.Leu1234567%3D", "chr1%3A12345678", "NM%5F1234567",
     "&shy;", "S2301217&ZeroWidthSpace;N", "&shy%3B", "x&amp%3bN", "missense_variant&splice_region_variant", "&1;", "a&b_c;",
     "29-OCT-2023", "Oct 29 2023", "1990-Jan-01", "1990 Jan 01", "1990JAN01", "1st January 1990", "12th-Oct, 2023", "2020Oct",
-    "1990Jan", "1000g2015aug_all",
+    "1990Jan", "1000g2015aug_all", "Dec. 1, 1990", "1st of January 1990", "DOB01JAN1990", "Jan-01-90", "Dec 1 '90",
 ]  # fmt: skip
 """Whole shapes and near misses, planted alone as often as fragments are strung together; the
 same percent-encoded as VCF 4.3 writes a value's ``:;=,`` (VEP's ``%3D`` among them)."""

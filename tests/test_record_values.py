@@ -366,7 +366,9 @@ PIECES = st.sampled_from(
      "%4FCT", "-2023", "29-", "_", "Jan_", "Jan 12023", "3 Sept 23", "Oct 29th, 2023", "oct4", "1Jan", "Dec 2023", "2,",
      "&shy;", "&ZeroWidthSpace;", "&shy%3B", "&x1", "&1;", "&;", ";", "missense_variant&splice_region_variant", "&amp%3b",
      "1990-Jan-01", "1990JAN01", "1990 jan 1", "1st January 1990", "22nd-Oct, 2023", "1990", "1990-", "1st", "3rd ", "Oct2020",
-     "1000g2015aug_all", "2015aug"]
+     "1000g2015aug_all", "2015aug", "Dec. 1, 1990", "Sept. 1st, 1990", "1st of January 1990", " of ", "DOB01JAN1990",
+     "xx01Jan1990", "DOB1990Jan01", "Jan-01-90", "Dec-1-90", "JAN_01_90", "Dec 1 '90", "'", "Dec.", "ab12",
+     "01+Jan+1990", "01~Jan~1990", "+", "~"]
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])
@@ -435,10 +437,14 @@ def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> Non
 @pytest.mark.parametrize(
     ("value", "candidate"),
     [("29-OCT-2023", True), ("29OCT2023", True), ("01-Jan-90", True), ("Oct 29 2023", True), ("October 29th, 2023", True),
-     ("Jan 12023", True), ("3 Sept 23", True), ("1Jan90", True),  # a superset: no year of four digits, nor separators
+     ("Jan 12023", True), ("3 Sept 23", True), ("1Jan90", True), ("Jan 1, 23", True),  # a superset: no year of four digits, nor separators
      ("1990-Jan-01", True), ("1990 Jan 01", True), ("1990JAN01", True), ("1st January 1990", True), ("22nd Oct, 2023", True),
      ("1990Jan123", True),  # a superset: a day of three digits
-     ("Dec1", False), ("SEPT9", False), ("Oct4|1Jan", False), ("Dec 2023", False), ("MARCHF5", False), ("Jan 1, 23", False),
+     ("Dec. 1, 1990", True), ("Sept. 1st, 1990", True), ("the 1st of January 1990", True), ("DOB01JAN1990", True),
+     ("xx01Jan1990xx", True), ("DOB1990Jan01", True), ("Jan-01-90", True), ("Dec-1-90", True), ("JAN_01_90", True),
+     ("Dec 1 '90", True), ("ab1Jan", False), ("x123Jan1990", False), ("x1Jan1990", True),  # a superset: a day of one digit onto letters
+     ("01+Jan+1990", True), ("1990~Jan~01", True), ("Dec+1", False),
+     ("Dec1", False), ("SEPT9", False), ("Oct4|1Jan", False), ("Dec 2023", False), ("MARCHF5", False), ("Dec.1", False), ("SEPT9.1", False),
      ("Oct2020", False), ("2020Oct", False), ("1000g2015aug_all", False), ("19900Jan01", False), ("1st Jan", False)],
 )  # fmt: skip
 def test_a_month_beside_a_lone_number_sends_no_record_to_the_one_record_path(value: str, candidate: bool) -> None:
