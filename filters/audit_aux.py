@@ -94,6 +94,8 @@ class AuxValueChecks:
 
     def __init__(self, references: Iterable[tuple[str, int]], read_groups: Iterable[bytes], unchecked: Iterable[str] = ()) -> None:
         self.lengths: Mapping[bytes, int] = {name.encode(): length for name, length in references}
+        self.contig_lengths = np.array(list(self.lengths.values()), dtype=np.int64)
+        """Each contig's LN by reference id: where a mate's alignment (``MC``) must end."""
         self.read_groups = frozenset(read_groups)
         self.few_read_groups = sorted(self.read_groups) if len(self.read_groups) <= FEW_READ_GROUPS else None
         self.rules: list[Rule | None] = [None]  # OFF_GRAMMAR
@@ -147,7 +149,7 @@ class AuxValueChecks:
             if rule.value.tie == "junctions":
                 motifs.append(fields)
         for fields in motifs:  # held to the jI verdicts, all given by now
-            off[fields] |= ~motifs_agree(block, fields, records, codes, types, starts, ends, off)
+            off[fields] |= ~motifs_agree(block, fields, records, codes, types, starts, ends, off, self.contig_lengths)
         return off
 
     def fits(self, rule: Rule, block: Records, rows: np.ndarray, types: np.ndarray, starts: np.ndarray, ends: np.ndarray,
@@ -169,7 +171,8 @@ class AuxValueChecks:
             if value.elements:
                 ok &= elements_among(data, starts, ends, value.elements)
             if value.tie in ALIGNMENT_TIES:
-                ok &= alignments_agree(value.tie, block, rows, starts, ends, all_records, all_codes, all_starts, all_ends)
+                placed = (all_records, all_codes, all_starts, all_ends, self.contig_lengths)
+                ok &= alignments_agree(value.tie, block, rows, starts, ends, *placed)
             elif value.tie == "junctions":
                 pass  # against the record's jI, once its verdict is given (off_grammar: motifs_agree)
             elif tie := value.tie:
@@ -180,7 +183,8 @@ class AuxValueChecks:
             return self.md_fits_cigar(block, rows, starts, ends)
         if value.pattern == CIGAR_VALUE:  # one C pass over CIGAR strings, the commonest text values
             described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_OPERATIONS), dtype=np.int64)
-            return (described >= 0) | ((ends - starts == 1) & (data[starts] == ord("*")))
+            ok = (described >= 0) | ((ends - starts == 1) & (data[starts] == ord("*")))
+            return ok & mates_within_contig(block, rows, starts, ends, self.contig_lengths) if rule.tag == "MC" else ok
         if tie == "read group":  # a name of the header: compared in C when they are few, else one look-up a distinct value
             if self.few_read_groups is not None:
                 return np.asarray(scan.span_choices(block.buffer, starts, ends, self.few_read_groups), dtype=np.int64) >= 0
@@ -404,7 +408,7 @@ ARRAY_FORMATS = {ord("i"): "<i4", ord("I"): "<u4"}
 
 
 def alignments_agree(tie: str, block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, all_records: np.ndarray,
-                     all_codes: np.ndarray, all_starts: np.ndarray, all_ends: np.ndarray) -> np.ndarray:  # fmt: skip
+                     all_codes: np.ndarray, all_starts: np.ndarray, all_ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:  # fmt: skip
     """STAR's ``jI`` (``tie`` ``introns``) and ``vG`` (``span``) against the alignments they can
     describe: the record's own (POS and the CIGAR readers see) and its mate's (``MC``, given once,
     from PNEXT, where the mate lies on the record's contig). A ``jI`` is ``-1`` or ascending
@@ -424,7 +428,7 @@ def alignments_agree(tie: str, block: Records, rows: np.ndarray, starts: np.ndar
     for index in np.flatnonzero(~ok & integers).tolist():
         row, start = int(rows[index]), int(starts[index])
         numbers = np.frombuffer(buffer, dtype=ARRAY_FORMATS[buffer[start]], count=int(counts[index]), offset=start + 5).tolist()
-        placed = placed_alignments(block, row, mates, all_starts, all_ends)
+        placed = placed_alignments(block, row, mates, all_starts, all_ends, lengths)
         if tie == "introns":
             pairs = list(zip(numbers[::2], numbers[1::2], strict=False))
             skips = {skip for _, _, found in placed for skip in found}
@@ -444,14 +448,14 @@ def mate_cigar_fields(all_records: np.ndarray, all_codes: np.ndarray) -> dict[in
 
 
 def placed_alignments(
-    block: Records, row: int, mates: dict[int, int], all_starts: np.ndarray, all_ends: np.ndarray
+    block: Records, row: int, mates: dict[int, int], all_starts: np.ndarray, all_ends: np.ndarray, lengths: np.ndarray
 ) -> list[tuple[int, int, list[tuple[int, int]]]]:
     """A record's alignment and its mate's (``MC``, given once, from PNEXT), those that lie somewhere:
     each one's first and last reference base and its skips."""
     alignments = [own_alignment(block, row)]
     mate = mates.get(row, -1)
     if mate >= 0:
-        alignments.append(mate_alignment(block, row, block.buffer[int(all_starts[mate]) : int(all_ends[mate])]))
+        alignments.append(mate_alignment(block, row, block.buffer[int(all_starts[mate]) : int(all_ends[mate])], lengths))
     return [found for found in alignments if found is not None]
 
 
@@ -463,7 +467,7 @@ SOME_MOTIF[NO_MOTIF] = False
 
 
 def motifs_agree(block: Records, fields: np.ndarray, records: np.ndarray, codes: np.ndarray, types: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray, off: np.ndarray) -> np.ndarray:  # fmt: skip
+                 ends: np.ndarray, off: np.ndarray, lengths: np.ndarray) -> np.ndarray:  # fmt: skip
     """STAR's ``jM`` (``fields``, their subtype and codes checked) against the junctions it gives a
     motif for: STAR writes one for each junction of the pair, in ``jI``'s order, and ``-1`` alone
     when there is none. With the record's ``jI`` (its first copy, a ``B`` array its rule passed:
@@ -497,7 +501,7 @@ def motifs_agree(block: Records, fields: np.ndarray, records: np.ndarray, codes:
     alone = np.flatnonzero(some & (junctions < 0))
     mates = mate_cigar_fields(records, codes) if len(alone) else {}
     for index in alone.tolist():
-        placed = placed_alignments(block, int(rows[index]), mates, starts, ends)
+        placed = placed_alignments(block, int(rows[index]), mates, starts, ends, lengths)
         ok[index] = int(motifs[index]) <= sum(len(skips) for _, _, skips in placed)
     return ok
 
@@ -513,15 +517,34 @@ def own_alignment(block: Records, row: int) -> tuple[int, int, list[tuple[int, i
     return laid_skips(position + 1, [(word & 0xF, word >> 4) for word in words])
 
 
-def mate_alignment(block: Records, row: int, mate_cigar: bytes) -> tuple[int, int, list[tuple[int, int]]] | None:
-    """The mate's place as the record gives it: ``MC`` from PNEXT, where RNEXT is the record's contig."""
+def mate_alignment(block: Records, row: int, mate_cigar: bytes, lengths: np.ndarray) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """The mate's place as the record gives it: ``MC`` from PNEXT, where RNEXT is the record's contig
+    (``lengths``: each contig's LN), and the mate's alignment ends there (else ``MC`` is a finding)."""
     offset = int(block.offsets[row])
     next_ref, next_pos = np.frombuffer(block.buffer, dtype="<i4", count=2, offset=offset + 24).tolist()
     placed = next_ref == int(block.ref_id[row]) and next_ref >= 0 and next_pos >= 0 and int(block.pos[row]) >= 0
     if not placed or MATE_CIGAR_TEXT.fullmatch(mate_cigar) is None:
         return None
     operations = [(BAM_CIGAR_LETTERS.index(letter.decode()), int(length)) for length, letter in MATE_CIGAR_OPERATION.findall(mate_cigar)]
-    return laid_skips(next_pos + 1, operations)
+    laid = laid_skips(next_pos + 1, operations)
+    return laid if laid is not None and (next_ref >= len(lengths) or laid[1] <= int(lengths[next_ref])) else None
+
+
+SPANNING_OPERATIONS = byte_table("MDN=X")
+"""The CIGAR letters that consume reference bases, as a table."""
+
+
+def mates_within_contig(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each ``MC`` value (of records ``rows``): does the mate's alignment, from PNEXT on RNEXT's
+    contig, end within it (LN)? A mate placed nowhere (RNEXT ``*`` or PNEXT 0) is within; the scrubbers
+    remove an ``MC`` past the end (its CIGAR's skips are free numbers: ``5M19900101N5M``)."""
+    data = block.data
+    fixed = block.offsets[rows][:, None] + np.arange(24, 32)
+    mate = data[np.minimum(fixed, len(data) - 1)].copy().view("<i4").astype(np.int64).reshape(-1, 2)
+    known = (mate[:, 0] >= 0) & (mate[:, 0] < len(lengths))
+    length = np.where(known, lengths[np.where(known, mate[:, 0], 0)] if len(lengths) else 0, -1)
+    spanned = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, SPANNING_OPERATIONS), dtype=np.int64)
+    return (length < 0) | (mate[:, 1] < 0) | (spanned < 0) | (mate[:, 1] + spanned <= length)
 
 
 def laid_skips(first: int, operations: list[tuple[int, int]]) -> tuple[int, int, list[tuple[int, int]]] | None:

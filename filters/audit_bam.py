@@ -136,6 +136,8 @@ class RecordChecks:
     regions: RegionList | None = None
     aux_values: AuxValueChecks | None = None
     """The value grammars of the allowlisted tags (None: their names alone are checked)."""
+    lengths: list[int] | None = None
+    """Each contig's LN, in ``references``' order (None: places are not held to them)."""
 
     def __post_init__(self) -> None:
         self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if self.germline is not None else None
@@ -407,6 +409,8 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
     findings.records += walked.record_count
     check_skipped_fields(block, checks, findings)
     check_cigar_operations(block, checks, findings)
+    if checks.lengths is not None:
+        check_contig_ends(block, checks, findings)
     check_tags(block, tags, checks, findings)
     if checks.read_names:
         check_read_names(block, checks, findings)
@@ -504,6 +508,48 @@ def check_cigar_operations(block: RecordBlock, checks: RecordChecks, findings: F
         findings.metadata.add_all(
             CIGAR_OFF_GRAMMAR, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad)
         )
+
+
+PLACE_PAST_END = "POS and CIGAR past the contig's end (LN) by more than the contig and a read"
+TEMPLATE_PAST_END = "TLEN longer than twice its contig (LN), a read and the distance to the mate"
+"""Metadata findings: a number held in the position columns that no place on the contig gives
+(``19900101`` on a contig of 2000). A read may run past its contig's end (a circular chrM's;
+test files cut a genome's header to a region), so: POS plus the CIGAR's reference length less one
+at most twice the contig's LN and a read (SEQ's length, or its aligned bases without the skips
+``N``); |TLEN| at most twice the LN, a read (SEQ, or the CIGAR's reference length) and, for a mate on
+the same contig, the distance from POS to PNEXT. A read on ``*`` is held to nothing, nor is
+PNEXT (headers cut to a region name mates far past their LN). The scrubbers'
+``sam_columns.ReadPlaces`` refuses the same records."""
+CIGAR_SKIP = 3
+
+
+def check_contig_ends(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """Records whose POS and CIGAR, or TLEN, lie far past their contig's end (``PLACE_PAST_END``):
+    array passes, the CIGAR's skips read only for the few reads whose span needs them."""
+    assert checks.lengths is not None
+    count = len(checks.lengths)
+    table = np.array([*checks.lengths, 0], dtype=np.int64)
+    fixed = block.offsets[:, None] + np.arange(24, 36)  # next_refID, next_pos, tlen
+    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4").astype(np.int64).reshape(-1, 3)
+    placed = (block.ref_id >= 0) & (block.ref_id < count)
+    lengths = table[np.where(placed, block.ref_id, count)]
+    reads, references = block.sequence_lengths.astype(np.int64), block.reference_lengths.astype(np.int64)
+    positioned = placed & (block.pos >= 0)
+    ends = block.pos + references
+    past = positioned & (ends > 2 * lengths + np.maximum(reads, references))
+    for row in np.flatnonzero(positioned & ~past & (ends > 2 * lengths + reads)).tolist():
+        start, operations = int(block.cigar_starts[row]), int(block.cigar_counts[row])
+        words = np.frombuffer(block.data[start : start + 4 * operations].tobytes(), dtype="<u4")
+        skipped = int((words[(words & 0xF) == CIGAR_SKIP] >> 4).sum())
+        past[row] = int(ends[row]) > 2 * int(lengths[row]) + max(int(reads[row]), int(references[row]) - skipped)
+    near = (mate[:, 0] == block.ref_id) & (block.pos >= 0) & (mate[:, 1] >= 0)
+    apart = np.where(near, np.abs(mate[:, 1] - block.pos), 0)
+    long_templates = placed & (np.abs(mate[:, 2]) > 2 * lengths + np.maximum(reads, references) + apart)
+    for rows, key in ((past, PLACE_PAST_END), (long_templates, TEMPLATE_PAST_END)):
+        bad = np.flatnonzero(rows)
+        if len(bad):
+            leading = bad[:EXAMPLES_PER_KEY].tolist()
+            findings.metadata.add_all(key, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
 
 
 AUX_VALUE_OFF_GRAMMAR = "aux value off its grammar"

@@ -34,12 +34,14 @@ from genoscrub.aux_values import (
     BARCODE,
     CELL_BARCODE,
     CIGAR_INTRONS,
+    CIGAR_OPERATION_BYTES,
     COLOURS,
     DIFFERENCES,
     GENE_IDS,
     INT_MAX,
     INTRON_MOTIFS,
     MATCHING_CIGAR,
+    MATE_ON_CONTIG,
     MODIFICATION_LIKELIHOODS,
     MOLECULE,
     NO_INTRONS,
@@ -49,6 +51,7 @@ from genoscrub.aux_values import (
     QUALITY,
     SCORED_HITS,
     SEQUENCE,
+    SPANNING_OPERATION_BYTES,
     SUPPLEMENTARY,
     WITHIN_ALIGNMENT,
     Alignment,
@@ -71,11 +74,12 @@ from genoscrub.aux_values import (
     byte_table,
     cigar_reference_length,
     flat_positions,
+    mate_within_contig,
     md_matches_cigar,
     md_reference_length,
     motifs_agree,
 )
-from genoscrub.fields import spans_within
+from genoscrub.fields import distinct_spans, spans_within
 from genoscrub.report import UsageError
 
 MANDATORY_TABS = 10
@@ -162,7 +166,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"H2": counted("number of 2-difference hits"),
     b"HI": counted("which of several alignments of the query this is"),
     b"IH": counted("number of alignments of the query in this file"),
-    b"MC": kept(b"Z", CIGAR_STRING, "CIGAR of the mate"),
+    b"MC": kept(b"Z", CIGAR_STRING, "CIGAR of the mate", MATE_ON_CONTIG),
     b"MD": kept(b"Z", MISMATCHES, "where the read differs from the reference: with the reference, the read's bases there", MATCHING_CIGAR),
     b"MQ": counted("mapping quality of the mate", MAPPING_QUALITY),
     b"NH": counted("number of reported alignments of the query"),
@@ -386,6 +390,8 @@ class TagPolicy:
             if columns is not None
             else (b"*", b"0", b"*", b"*", b"0", None)
         )
+        if not mate_within_contig(alignment, references):  # MC goes: jI, jM and vG are held to no mate
+            alignment = (*alignment[:5], None)
         seq_length = -1 if seq == b"*" else len(seq)
         rules = [self.rule(name, tag_type) for name, tag_type, _ in tags]
         valid = [False] * len(tags)
@@ -398,6 +404,8 @@ class TagPolicy:
                 valid[index] = md_reference_length(value) == cigar_reference_length(cigar)
             elif rule.tie in ALIGNMENT_TIES:
                 valid[index] = agrees_with_alignment(rule.tie, value, alignment)
+            elif rule.tie == MATE_ON_CONTIG:
+                valid[index] = columns is None or alignment[5] is not None or len(mate_cigars) != 1
             else:
                 valid[index] = True
         for index, ((_, _, value), rule) in enumerate(zip(tags, rules, strict=True)):
@@ -450,6 +458,8 @@ class TagPolicy:
                 ok &= spans.ends - spans.starts == spans.seq_lengths
             elif rule.tie in ALIGNMENT_TIES:
                 ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines, rule_ids)
+            elif rule.tie == MATE_ON_CONTIG:
+                ok &= mates_within_contig(text, layout, spans, member_lines)
             elif rule.partner_code >= 0:
                 partners = np.flatnonzero(layout.codes == rule.partner_code)
                 partners = partners[valid[partners] & (rule_ids[partners] > 0)]
@@ -477,7 +487,7 @@ def alignments_agree(
         remaining = np.flatnonzero(~plain)
     if not len(remaining):
         return ok
-    alignment_of = LineAlignments(text, layout, rule_ids)
+    alignment_of = LineAlignments(text, layout, rule_ids, spans.references)
     for index in remaining.tolist():
         value = text[int(spans.starts[index]) : int(spans.ends[index])]
         ok[index] = agrees_with_alignment(tie, value, alignment_of(int(lines[index])))
@@ -495,13 +505,31 @@ def commas(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray
     return np.bincount(owner[data[positions] == ord(",")], minlength=len(starts))
 
 
+def mates_within_contig(text: bytes, layout: TagLayout, spans: Spans, lines: np.ndarray) -> np.ndarray:
+    """``mate_within_contig`` of a block's ``MC`` values (``spans``, on ``lines``): one C pass for
+    their reference lengths, the contigs' lengths looked up once per name."""
+    references = spans.references
+    rname_starts, rname_ends = (column[lines] for column in layout.column(2))
+    rnext_starts, rnext_ends = (column[lines] for column in layout.column(6))
+    names, index = distinct_spans(text, rnext_starts, rnext_ends)
+    lengths = np.array([references.get(name, -1) for name in names], dtype=np.int64)[index] if names else np.zeros(0, dtype=np.int64)
+    same = np.array([name == b"=" for name in names], dtype=bool)[index] if names else np.zeros(0, dtype=bool)
+    if same.any():
+        own, own_index = distinct_spans(text, rname_starts[same], rname_ends[same])
+        lengths[same] = np.array([references.get(name, -1) for name in own], dtype=np.int64)[own_index]
+    mate_positions = scan.span_numbers(text, *(column[lines] for column in layout.column(7)))
+    spanned = scan.cigar_lengths(text, spans.starts, spans.ends, CIGAR_OPERATION_BYTES, SPANNING_OPERATION_BYTES)
+    return (lengths < 0) | (mate_positions <= 0) | (spanned < 0) | (mate_positions + spanned - 1 <= lengths)
+
+
 class LineAlignments:
     """The ``Alignment`` of a block's lines for the ties that read it: RNAME, POS, CIGAR, RNEXT and
     PNEXT, and ``MC`` where the line keeps one, once (``rule_ids`` above 0: kept, not a later copy
     of a tag, not removed by ``--drop-tag``; the one-record path sees only those)."""
 
-    def __init__(self, text: bytes, layout: TagLayout, rule_ids: np.ndarray) -> None:
+    def __init__(self, text: bytes, layout: TagLayout, rule_ids: np.ndarray, references: Mapping[bytes, int]) -> None:
         self.text = text
+        self.references = references
         self.columns = [layout.column(index) for index in (2, POS_COLUMN, CIGAR_COLUMN, 6, 7)]
         mate_tags = np.flatnonzero((layout.codes == MATE_CIGAR_CODE) & (rule_ids > 0))
         mate_lines = layout.tag_lines()[mate_tags]
@@ -514,7 +542,8 @@ class LineAlignments:
 
     def __call__(self, line: int) -> Alignment:
         rname, pos, cigar, rnext, pnext = (self.text[int(starts[line]) : int(ends[line])] for starts, ends in self.columns)
-        return rname, pos, cigar, rnext, pnext, self.mate_cigar.get(line)
+        alignment = (rname, pos, cigar, rnext, pnext, self.mate_cigar.get(line))
+        return alignment if mate_within_contig(alignment, self.references) else (*alignment[:5], None)
 
 
 def motifs_agree_by_line(
@@ -549,7 +578,7 @@ def motifs_agree_by_line(
     remaining = np.flatnonzero(~decided & (given <= 1))
     if not len(remaining):
         return ok
-    alignment_of = LineAlignments(text, layout, rule_ids)
+    alignment_of = LineAlignments(text, layout, rule_ids, spans.references)
     for index in remaining.tolist():
         value = text[int(spans.starts[index]) : int(spans.ends[index])]
         row = int(partner[index])

@@ -704,6 +704,8 @@ class Tie:
             return "positions within the alignment or the mate's (MC), in order"
         if self.kind == "cigar":
             return "as many reference bases as the CIGAR aligns"
+        if self.kind == "mate":
+            return "from PNEXT, ending within the contig of RNEXT (LN)"
         if self.kind == "calls":
             return f"one number for each call of {self.partner.decode()} in the same record"
         if self.kind == "junctions":
@@ -743,6 +745,9 @@ MODIFICATION_LIKELIHOODS = Tie("calls", b"MM")
 CIGAR_INTRONS = Tie("introns")
 WITHIN_ALIGNMENT = Tie("span")
 INTRON_MOTIFS = Tie("junctions", b"jI", b"B")
+MATE_ON_CONTIG = Tie("mate")
+"""``MC``: from PNEXT, the mate's alignment ends on the contig of RNEXT (``=``: RNAME), at its LN
+(``mate_within_contig``); else ``MC`` goes, and ``jI``, ``jM`` and ``vG`` are held to no mate."""
 ALIGNMENT_TIES = (CIGAR_INTRONS, WITHIN_ALIGNMENT)
 """The ties that read the record's POS and CIGAR (``agrees_with_alignment``)."""
 NO_INTRONS = b"i,-1"
@@ -784,6 +789,21 @@ def placed_skips(pos: bytes, cigar: bytes) -> tuple[int, int, list[tuple[int, in
         if operation in SPANNING_OPERATIONS:
             at += length
     return start, at - 1, skips
+
+
+SPANNING_OPERATION_BYTES = byte_table(SPANNING_OPERATIONS)
+
+
+def mate_within_contig(alignment: Alignment, references: Mapping[bytes, int]) -> bool:
+    """Whether the record's ``MC`` (None: none) placed from PNEXT (1 to 10 digits; else unplaced)
+    ends within the contig of RNEXT (``=``: RNAME) that ``references`` gives a length; a mate
+    placed nowhere (RNEXT ``*``, PNEXT 0, a contig without a length) is within."""
+    rname, _, _, rnext, pnext, mate_cigar = alignment
+    length = references.get(rname if rnext == b"=" else rnext, -1)
+    if mate_cigar is None or length < 0 or not (0 < len(pnext) <= 10 and pnext.isdigit()) or int(pnext) == 0:
+        return True
+    placed = placed_skips(pnext, mate_cigar)
+    return placed is None or placed[1] <= length
 
 
 def placed_alignments(alignment: Alignment) -> list[tuple[int, int, list[tuple[int, int]]]]:

@@ -231,6 +231,7 @@ def audit_bam_records(
             germline=settings.germline_sites(header.references),
             regions=settings.region_list(header.references),
             aux_values=AuxValueChecks(header.references, read_group_ids(header.text), settings.allowed_tags),
+            lengths=[length for _, length in header.references],
         )
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
         audit = BamAudit(checks, findings, settings.jobs, private)

@@ -14,6 +14,7 @@ Fields are numbered from 0 as in the SAM spec's table (0 QNAME ... 10 QUAL).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
@@ -194,6 +195,56 @@ def off_grammar(field: int) -> str:
     return f"{COLUMN_NAMES[field]} is empty or holds a character off its grammar"
 UNDECLARED_RNAME = "record on a contig the header does not declare (@SQ)"
 UNDECLARED_RNEXT = "mate on a contig the header does not declare (@SQ)"
+PAST_CONTIG_END = "POS and CIGAR place the read past its contig's end (LN) by more than the contig and a read"
+TEMPLATE_PAST_CONTIG = "TLEN is longer than twice its contig (LN), a read and the distance to the mate"
+CIGAR_PART = re.compile(rb"([0-9]{1,9})([MIDNSHP=X])")
+CIGAR_WHOLE = re.compile(rb"(?:[0-9]{1,9}[MIDNSHP=X])+")
+LONG_DIGITS = 18
+"""The digits a position or TLEN may have when held to its contig (an @SQ LN may pass 2^31)."""
+
+
+def cigar_spans(cigar: bytes) -> tuple[int, int]:
+    """A CIGAR's reference length and the part of it its skips (``N``) make: (0, 0) for ``*``
+    or a CIGAR off the grammar (no alignment to place)."""
+    if CIGAR_WHOLE.fullmatch(cigar) is None:
+        return 0, 0
+    reference = skipped = 0
+    for length, operation in CIGAR_PART.findall(cigar):
+        if operation in b"MD=XN":
+            reference += int(length)
+            if operation == b"N":
+                skipped += int(length)
+    return reference, skipped
+
+
+def signed_value(field: bytes) -> int | None:
+    """A POS, PNEXT or TLEN as a number (a sign, then 1 to 18 digits; 0 for a field of no digit,
+    ``-``, which holds no number), else None: the twin of :func:`signed_numbers`."""
+    if not field.strip(b"-"):
+        return 0
+    digits = field[1:] if field[:1] == b"-" else field
+    if not 0 < len(digits) <= LONG_DIGITS or not digits.isdigit():
+        return None
+    return -int(digits) if digits is not field else int(digits)
+
+
+def signed_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The spans as :func:`signed_value` reads them, in one ``scan.span_numbers`` pass (the rare
+    span of more than 10 digits read alone); a span it cannot read becomes ``UNREAD``."""
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64)
+    data = np.frombuffer(text, dtype=np.uint8)
+    negative = (ends > starts) & (data[np.minimum(starts, len(data) - 1)] == ord("-"))
+    values = scan.span_numbers(text, starts + negative, ends)
+    values = np.where(negative, -values, values)
+    for row in np.flatnonzero((values == -1) | (values == 1) & negative).tolist():
+        value = signed_value(text[int(starts[row]) : int(ends[row])])
+        values[row] = UNREAD if value is None else value
+    return values
+
+
+UNREAD = 1 << 62
+"""What :func:`signed_numbers` gives a span it cannot read: past every contig's end."""
 PLACE_NUMBERS = (1, 3, 7)
 """FLAG, POS and PNEXT."""
 DIGITS, SIGNED, CIGAR_CHARACTERS = b"0123456789", b"-0123456789", b"0123456789MIDNSHP=X*"
@@ -210,6 +261,12 @@ def character_table(characters: bytes) -> np.ndarray:
     table = np.zeros(256, dtype=np.uint8)
     table[list(characters)] = 1
     return table
+
+
+CIGAR_LETTERS = character_table(b"MIDNSHP=X")
+REFERENCE_LETTERS = character_table(b"MD=XN")
+SKIP_LETTER = character_table(b"N")
+"""The CIGAR letters, those that consume reference bases, and the skip: ``scan.cigar_lengths`` tables."""
 
 
 class ReadPlaces:
@@ -233,8 +290,13 @@ class ReadPlaces:
     RECENT = 8
     """How many declared names the bulk check tries first (after ``*`` and ``=``)."""
 
-    def __init__(self, declared: Iterable[bytes], numbers: bool = True) -> None:
+    def __init__(self, declared: Iterable[bytes] | Mapping[bytes, int], numbers: bool = True) -> None:
         self.declared = frozenset(declared)
+        self.lengths: dict[bytes, int] | None = dict(declared) if isinstance(declared, Mapping) else None
+        """``{SN: LN}`` when the header's lengths are given: POS, the CIGAR, PNEXT and TLEN are then
+        held to them (:meth:`length_fault`)."""
+        self.longest = max(self.lengths.values(), default=0) if self.lengths is not None else 0
+        """What ``*`` is held to: the longest contig (0 without @SQ lines)."""
         self.numbers = numbers
         self.recent: list[bytes] = [b"*", b"="]
         self.columns = COPIED_COLUMNS if numbers else (*UNPLACED_COLUMNS, *COPIED_COLUMNS)
@@ -252,6 +314,32 @@ class ReadPlaces:
             return UNDECLARED_RNAME
         if fields[6] not in (b"*", b"=") and fields[6] not in self.declared:
             return UNDECLARED_RNEXT
+        return self.length_fault(fields) if self.lengths is not None else None
+
+    def length_fault(self, fields: list[bytes]) -> str | None:
+        """What places a record far past its contig's end, or None (a record on ``*`` is held to
+        nothing). A read may run past its contig's end (a circular chrM's reads do; test files
+        cut a genome's header to a region): POS plus the CIGAR's reference length less one at most
+        twice the contig's length (LN) and a read (SEQ's length, or the CIGAR's aligned bases
+        without its skips); |TLEN| at most twice the contig's length, a read (SEQ, or the CIGAR's
+        reference length) and, for a mate placed on the same contig, the distance from POS to PNEXT
+        (files cut to a region keep a TLEN beside an RNEXT of ``*``).
+        PNEXT is not held to RNEXT's LN: files whose header was cut to a region name mates far past it."""
+        assert self.lengths is not None
+        if fields[2] == b"*":
+            return None
+        length = self.lengths.get(fields[2], 0)
+        position, mate_position, template = (signed_value(fields[field]) for field in (3, 7, 8))
+        reference, skipped = cigar_spans(fields[5])
+        seq = fields[9].split(b"\t", 1)[0] if len(fields) > 9 else b""
+        read = len(seq) if seq != b"*" else 0
+        if position is None or (position > 0 and position + reference - 1 > 2 * length + max(read, reference - skipped)):
+            return PAST_CONTIG_END
+        apart = 0
+        if mate_position is not None and position > 0 and mate_position > 0 and fields[6] in (b"=", fields[2]):
+            apart = abs(mate_position - position)
+        if template is None or abs(template) > 2 * length + max(read, reference) + apart:
+            return TEMPLATE_PAST_CONTIG
         return None
 
     def first_fault(self, text: bytes, path: str, first_line: int) -> InputError:
@@ -282,6 +370,7 @@ class ReadPlaces:
             self.all_within(text, spans)
             and self.all_declared(text, *spans(2), mate=False)
             and self.all_declared(text, *spans(6), mate=True)
+            and (self.lengths is None or self.all_on_contigs(text, spans))
         ):
             raise self.first_fault(text, path, first_line)
 
@@ -293,6 +382,42 @@ class ReadPlaces:
             if not (bool((ends > starts).all()) and bool(scan.spans_within(data, starts, ends, table).all())):
                 return False
         return True
+
+    def contig_keys(self, text: bytes, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each span: a key of the name it holds (0 ``*``, 1 ``=``; equal keys, equal names) and
+        the LN of that contig (-1 for ``*`` and ``=``). The names seen lately are matched in C
+        (``scan.span_choices``); only the others are collected (``fields.distinct_spans``)."""
+        assert self.lengths is not None
+        keys = np.asarray(scan.span_choices(text, starts, ends, self.recent), dtype=np.int64)
+        table = np.array([-1, -1, *(self.lengths.get(name, -1) for name in self.recent[2:])], dtype=np.int64)
+        lengths = table[np.maximum(keys, 0)]
+        unknown = np.flatnonzero(keys < 0)
+        if len(unknown):
+            names, index = distinct_spans(text, starts[unknown], ends[unknown])
+            keys[unknown] = len(self.recent) + index
+            lengths[unknown] = np.array([self.lengths.get(name, -1) for name in names], dtype=np.int64)[index]
+        return keys, lengths
+
+    def all_on_contigs(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> bool:
+        """:meth:`length_fault` of every line of a block (its names already checked), in array passes:
+        the CIGAR's reference length and skips in two ``scan.cigar_lengths`` passes."""
+        keys, lengths = self.contig_keys(text, *spans(2))
+        mate_keys, _ = self.contig_keys(text, *spans(6))
+        placed = keys != 0
+        positions, mate_positions, templates = (signed_numbers(text, *spans(field)) for field in (3, 7, 8))
+        cigar_starts, cigar_ends = spans(5)
+        references = np.maximum(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_LETTERS, REFERENCE_LETTERS), 0)
+        skipped = np.maximum(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_LETTERS, SKIP_LETTER), 0)
+        seq_starts, seq_ends = spans(9)
+        reads = seq_ends - seq_starts
+        reads[(reads == 1) & (np.frombuffer(text, dtype=np.uint8)[seq_starts] == ord("*"))] = 0
+        ends = positions + references - 1
+        past = placed & ((positions == UNREAD) | ((positions > 0) & (ends > 2 * lengths + np.maximum(reads, references - skipped))))
+        same = (mate_keys == 1) | (mate_keys == keys)
+        near = same & (positions > 0) & (mate_positions > 0) & (mate_positions != UNREAD)
+        apart = np.where(near, np.abs(mate_positions - positions), 0)
+        past |= placed & ((templates == UNREAD) | (np.abs(templates) > 2 * lengths + np.maximum(reads, references) + apart))
+        return not bool(past.any())
 
     def all_declared(self, text: bytes, starts: np.ndarray, ends: np.ndarray, mate: bool) -> bool:
         """Whether every span is ``*`` (``=`` too when ``mate``) or a declared contig."""

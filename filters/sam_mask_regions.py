@@ -42,7 +42,7 @@ merged region arrays; only the few reads near a region are parsed further.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain
@@ -493,7 +493,7 @@ class RegionMasker:
     def __init__(
         self,
         regions: RegionIndex,
-        declared: set[bytes],
+        declared: Mapping[bytes, int] | set[bytes],
         reference: ContigReference | None,
         drop: bool,
         path: str,
@@ -1202,7 +1202,7 @@ def mask_regions(
     report.notes["md_nm"] = "recomputed" if reference else "removed from masked reads"
     yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
     masker = RegionMasker(
-        regions, {name.encode() for name in contigs}, reference, drop, path, report, drop_unknown_contigs,
+        regions, {name.encode(): length for name, length in contigs.items()}, reference, drop, path, report, drop_unknown_contigs,
         one_record_path_forced() if one_by_one is None else one_by_one, drop_alignment_lists,
     )
     for first_line, text in chain(pending, blocks):

@@ -115,7 +115,7 @@ class RevertSetup:
         if self.keep is not None:
             self.keep.use_for_input(contigs, report)
         records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs)
-        return BlockReverter(records, ReadPlaces(name.encode() for name in contigs), self.one_by_one)
+        return BlockReverter(records, ReadPlaces({name.encode(): length for name, length in contigs.items()}), self.one_by_one)
 
 
 # --- the stream ------------------------------------------------------------------

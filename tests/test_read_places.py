@@ -10,7 +10,9 @@ import pytest
 from genoscrub.report import InputError
 from genoscrub.sam_columns import (
     BAD_NUMBER,
+    PAST_CONTIG_END,
     SAM_NUMBER_LIMIT,
+    TEMPLATE_PAST_CONTIG,
     UNDECLARED_RNAME,
     UNDECLARED_RNEXT,
     ReadPlaces,
@@ -135,3 +137,72 @@ def test_is_position_is_the_rule_of_the_numbers() -> None:
     assert [is_position(value) for value in (b"0", b"2147483647", b"2147483648", b"00000000001", b"", b"1.0")] == [
         True, True, False, False, False, False,
     ]  # fmt: skip
+
+
+LENGTHS = {b"chr1": 2000, b"chr2": 100, b"chrM": 16569, b"long": 10001009800}
+PLACED_NUMBERS = st.sampled_from(
+    [b"0", b"1", b"100", b"1995", b"2000", b"2001", b"4010", b"4011", b"19900101", b"10000000002", b"-1", b"-150", b"-", b"1-2", b"--"]
+)
+PLACED_CIGARS = st.sampled_from([b"10M", b"5M100N5M", b"5M19900101N5M", b"*", b"4M1Z", b"999999999999M", b"10M2000N", b"3S7M"])
+
+
+def placed_record(rname: bytes, position: bytes, cigar: bytes, rnext: bytes, mate_position: bytes, length: bytes, seq: bytes) -> bytes:
+    return b"\t".join([b"r", b"1", rname, position, b"60", cigar, rnext, mate_position, length, seq, b"*"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=st.lists(
+        st.builds(
+            placed_record, st.sampled_from([*LENGTHS, b"*"]), PLACED_NUMBERS, PLACED_CIGARS,
+            st.sampled_from([b"=", b"*", b"chr1", b"chrM"]), PLACED_NUMBERS, PLACED_NUMBERS,
+            st.sampled_from([b"ACGTACGTAC", b"*", b"A" * 150]),
+        ),
+        min_size=1, max_size=10,
+    ),
+    numbers=st.booleans(),
+)
+def test_places_held_to_the_contig_lengths_alike_in_bulk_and_one_by_one(lines: list[bytes], numbers: bool) -> None:
+    """Red team 8 F8: with the header's lengths, POS and CIGAR, and TLEN, are held to the contig,
+    the bulk check refusing the line and words the one-record check names."""
+    text = b"\n".join(lines) + b"\n"
+    table = block_fields(text)
+    assert table is not None
+    places = ReadPlaces(LENGTHS, numbers=numbers)
+    expected = one_record_error(lines, places)
+    try:
+        if numbers:
+            places.read_block(text, table.spans, "x.sam", 3)
+        else:
+            places.check_block(text, table.spans, "x.sam", 3)
+    except InputError as error:
+        assert expected is not None
+        assert (error.line, error.message) == (3 + expected[0], expected[1])
+        return
+    assert expected is None
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ((b"chr1", b"100", b"10M", b"=", b"150", b"19900101"), TEMPLATE_PAST_CONTIG),  # red team 8 F8: TLEN a date
+        ((b"chr1", b"100", b"10M", b"=", b"150", b"-19900101"), TEMPLATE_PAST_CONTIG),
+        ((b"chr1", b"100", b"5M19900101N5M", b"*", b"0", b"0"), PAST_CONTIG_END),  # a skip a date
+        ((b"chr1", b"19900101", b"10M", b"*", b"0", b"0"), PAST_CONTIG_END),
+        ((b"chr1", b"100", b"10M", b"=", b"19900101", b"0"), None),  # PNEXT: headers cut to a region name mates past LN
+        ((b"chr1", b"100", b"10M", b"=", b"2894519", b"2894429"), None),  # such a mate, TLEN its distance
+        ((b"chrM", b"16560", b"150M", b"=", b"16500", b"210"), None),  # a circular chrM's read past the end
+        ((b"chr2", b"111", b"10M", b"*", b"0", b"0"), None),  # htsspecs' FLAG/PNEXT test: a little past LN 100
+        ((b"chr2", b"1", b"75M", b"*", b"1", b"-275"), None),  # an excerpt: TLEN of a mate cut away
+        ((b"long", b"10000000002", b"27M1D73M", b"*", b"0", b"0"), None),  # LN past 2^31 (htslib's longref)
+        ((b"*", b"0", b"*", b"*", b"200", b"167"), None),  # unplaced: held to nothing
+        ((b"chr1", b"1", b"10M", b"*", b"0", b"-"), None),  # a TLEN of no digit holds no number
+        ((b"chr1", b"1", b"10M", b"*", b"0", b"1990-01-01"), TEMPLATE_PAST_CONTIG),
+    ],
+)
+def test_one_record_held_to_its_contig(fields: tuple[bytes, ...], message: str | None) -> None:
+    rname, position, cigar, rnext, mate_position, length = fields
+    line = placed_record(rname, position, cigar, rnext, mate_position, length, b"A" * 10)
+    for numbers in (True, False):
+        fault = ReadPlaces(LENGTHS, numbers=numbers).fault(line.split(b"\t"))
+        assert fault == message or (numbers and fault == BAD_NUMBER and fields[0] == b"long")

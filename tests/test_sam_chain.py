@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from genoscrub import scan
 from genoscrub.report import Report
-from genoscrub.sam_columns import BAD_NUMBER
+from genoscrub.sam_columns import BAD_NUMBER, PAST_CONTIG_END
 from genoscrub.sam_mask_regions import mask_stage
 from genoscrub.sam_revert_germline import revert_stage
 from genoscrub.sam_scrub_rg import scrub_stage
@@ -359,7 +359,8 @@ def test_the_position_commands_refuse_a_number_past_2_31_alike(tmp_path: Path, o
     """sam-revert-germline and sam-mask-regions read FLAG, POS and PNEXT with one rule
     (``sam_columns.ReadPlaces``): a value past 2^31-1 (what BAM holds) names no place, and one
     of more than 10 digits (zero-padded) is refused too, so both refuse it on its line, in bulk
-    and one record at a time; 2^31-1 and 10 digits pass. Neither may keep the read's bases as
+    and one record at a time; 2^31-1 and 10 digits pass (a POS of 2^31-1 is then refused as past the contig).
+    Neither may keep the read's bases as
     they are."""
     cases = ((str(2**31), True), (str(2**31 - 1), False), ("00000000001", True), ("0000000001", False))
     for value, refused in cases:
@@ -370,6 +371,8 @@ def test_the_position_commands_refuse_a_number_past_2_31_alike(tmp_path: Path, o
                 assert result.returncode == 1, (command, value, result.stderr)
                 assert result.stderr.decode() == f"{command}: <stdin>:3: {BAD_NUMBER}\n"
                 assert b"\t%s\t" % value.encode() not in result.stdout
+            elif column == 3 and value == str(2**31 - 1):  # a number, but far past chr1's end (red team 8 F8)
+                assert result.stderr.decode() == f"{command}: <stdin>:3: {PAST_CONTIG_END}\n"
             else:
                 assert result.returncode == 0, (command, value, result.stderr)
 

@@ -385,6 +385,9 @@ CORPUS_VALUES_OFF_GRAMMAR = {
     "sam/bcftools__indel-AD.1.sam": {"SA": 2},
     "sam/bcftools__indel-AD.1.cram": {"SA": 2, "MD": 1},
     "sam/htslib__range.bam": {"XA": 11},
+    # an excerpt cut to 147 bp: mates at PNEXT 90 to 119 whose MC runs past the cut (MC is held
+    # within LN, as SA and XA hits are)
+    "sam/bcftools__annot-NMBZ.1.bam": {"MC": 6},
     "sam/htslib__range.cram": {"XA": 11},
     # samtools' merge tests write XA:Z:abc, no aligner's form
     "sam/samtools__test_input_1_a.bam": {"XA": 1},
@@ -1057,3 +1060,75 @@ def test_a_platform_unit_holding_personal_data_is_a_usage_error(unit: str, refus
         assert unit.encode() not in result.stderr
     else:
         assert result.returncode == 0, result.stderr
+
+
+PAST_LN_HEADER = "@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:2000\n"
+
+
+def named_findings(path: Path, tmp_path: Path) -> dict[str, int]:
+    """``audit_metadata`` but for the read names (the names here are no instrument's)."""
+    return {key: count for key, count in audit_metadata(path, tmp_path, "-j", "1").items() if key != "read name"}
+
+
+@pytest.mark.parametrize(
+    ("record", "message", "finding"),
+    [
+        ("r\t1\tchr1\t100\t60\t10M\t=\t150\t19900101\tACGTACGTAC\tIIIIIIIIII", "TLEN is longer than twice", "TLEN longer"),
+        ("r\t0\tchr1\t100\t60\t5M19900101N5M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII", "POS and CIGAR place the read", "POS and CIGAR"),
+        ("r\t0\tchr1\t19900101\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII", "POS and CIGAR place the read", "POS and CIGAR"),
+    ],
+)
+def test_positions_far_past_the_contig_end_are_refused_and_found(
+    record: str, message: str, finding: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team 8 F8: a TLEN, a CIGAR skip or a POS of 19900101 on a contig of LN 2000 is bad input
+    (named by line, on both paths) and a metadata finding of the audit; a read a little past the end
+    (a circular contig's) is neither."""
+    (tmp_path / "in.sam").write_text(PAST_LN_HEADER + "ok\t0\tchr1\t1995\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\n" + record + "\n")
+    errors = []
+    for one_by_one in ("", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        result = run_command("sam-scrub-rg", "-q", str(tmp_path / "in.sam"))
+        assert result.returncode == 1
+        errors.append(result.stderr)
+    assert errors[0] == errors[1] and b":4: " + message.encode() in errors[0]
+    assert any(key.startswith(finding) for key in named_findings(tmp_path / "in.sam", tmp_path))
+    (tmp_path / "ok.sam").write_text(PAST_LN_HEADER + "ok\t0\tchr1\t1995\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\n")
+    assert run_command("sam-scrub-rg", "-q", str(tmp_path / "ok.sam")).returncode == 0
+    assert not named_findings(tmp_path / "ok.sam", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("mate", "kept"),
+    [
+        ("=\t100\t0", False),  # MC:Z:5M19900101N5M from PNEXT 100 ends far past LN 2000
+        ("chr1\t100\t0", False),
+        ("*\t0\t0", True),  # no mate placed: nothing to hold it to
+    ],
+)
+def test_a_mate_cigar_past_the_contig_end_goes_with_its_junctions(
+    mate: str, kept: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team 8 F4: ``MC`` is held within the contig of RNEXT from PNEXT, and ``jI``/``jM`` that
+    name its skip (``jI:B:i,105,19900205``) go with it, on both paths; the audit finds all three in
+    the input and nothing in the output. A mate's CIGAR within the contig keeps its junctions."""
+    tags = "MC:Z:5M19900101N5M\tjI:B:i,105,19900205\tjM:B:c,1"
+    record = f"r\t65\tchr1\t100\t60\t10M\t{mate}\tACGTACGTAC\tIIIIIIIIII\t{tags}\n"
+    good = "g\t65\tchr1\t100\t60\t10M\t=\t100\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:5M100N5M\tjI:B:i,105,204\tjM:B:c,1\n"
+    (tmp_path / "in.sam").write_text(PAST_LN_HEADER + record + good)
+    outputs = []
+    for one_by_one in ("", "1"):
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+        result = run_command("sam-scrub-rg", "-q", str(tmp_path / "in.sam"))
+        assert result.returncode == 0, result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+    first, second = outputs[0].decode().splitlines()[-2:]
+    assert ("MC:Z:5M19900101N5M" in first) == kept
+    if not kept:
+        assert "jI:" not in first and "jM:" not in first
+        found = named_findings(tmp_path / "in.sam", tmp_path)
+        assert {"aux value off its grammar MC", "aux value off its grammar jI"} <= {key.split(" (")[0] for key in found}, found
+    assert second.endswith("MC:Z:5M100N5M\tjI:B:i,105,204\tjM:B:c,1")
+    (tmp_path / "out.sam").write_bytes(outputs[0])
+    assert not named_findings(tmp_path / "out.sam", tmp_path)
