@@ -410,7 +410,8 @@ class AuxValue:
     ``span`` (``vG``), ascending positions within the record's alignment or its mate's; tied to
     ``junctions`` (STAR's ``jM``), one motif for each junction of the record's valid ``jI`` (its
     first copy), ``-1`` alone for a ``jI`` of ``-1``, and without one ``-1`` alone or at most one
-    motif for each skip of the record's CIGAR and its mate's."""
+    motif for each skip of the record's CIGAR and its mate's; tied to ``vG`` (STAR's ``vA``), one
+    allele for each position of the record's ``vG``, given once and passing its own rule."""
 
     type: str
     low: float = 0
@@ -539,7 +540,7 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "de": (FRACTION,), "dv": (FRACTION,),
     "nM": (COUNT,), "jM": (_array("c", tie="junctions", elements=STAR_MOTIFS),), "jI": (_array("iI", tie="introns"),),
     "ch": (_letter("1"),),
-    "vA": (_array("cC", elements=frozenset({1, 2, 3})),), "vG": (_array("iI", tie="span"),),
+    "vA": (_array("cC", tie="vG", elements=frozenset({1, 2, 3})),), "vG": (_array("iI", tie="span"),),
     "vW": (COUNT,),
     "GX": (_text(PRINTABLE_TEXT, "-|" + _ENSEMBL_GENE + "(?:;" + _ENSEMBL_GENE + ")*"),),
     "DT": (_text("LBSQ", "LB|SQ"),), "DS": (COUNT,), "DI": (POSITION,),

@@ -144,10 +144,13 @@ class AuxValueChecks:
             fields = by_rule[int(ends_of[rule_id] - counts[rule_id]) : int(ends_of[rule_id])]
             fits = self.fits(rule, block, records[fields], types[fields], starts[fields], ends[fields], records, codes, starts, ends)
             off[fields] = ~fits
-            if rule.value.tie == "junctions":
-                motifs.append(fields)
-        for fields in motifs:  # held to the jI verdicts, all given by now
-            off[fields] |= ~motifs_agree(block, fields, records, codes, types, starts, ends, off)
+            if rule.value.tie in ("junctions", "vG"):
+                motifs.append((rule.value.tie, fields))
+        for tie, fields in motifs:  # held to the jI and vG verdicts, all given by now
+            if tie == "vG":
+                off[fields] |= ~variants_agree(block, fields, records, codes, types, starts, ends, off)
+            else:
+                off[fields] |= ~motifs_agree(block, fields, records, codes, types, starts, ends, off)
         return off
 
     def fits(self, rule: Rule, block: Records, rows: np.ndarray, types: np.ndarray, starts: np.ndarray, ends: np.ndarray,
@@ -170,8 +173,8 @@ class AuxValueChecks:
                 ok &= elements_among(data, starts, ends, value.elements)
             if value.tie in ALIGNMENT_TIES:
                 ok &= alignments_agree(value.tie, block, rows, starts, ends, all_records, all_codes, all_starts, all_ends)
-            elif value.tie == "junctions":
-                pass  # against the record's jI, once its verdict is given (off_grammar: motifs_agree)
+            elif value.tie in ("junctions", "vG"):
+                pass  # against the record's jI or vG, once its verdict is given (off_grammar: motifs_agree, variants_agree)
             elif tie := value.tie:
                 ok &= calls_agree(block, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
             return ok
@@ -499,6 +502,36 @@ def motifs_agree(block: Records, fields: np.ndarray, records: np.ndarray, codes:
     for index in alone.tolist():
         placed = placed_alignments(block, int(rows[index]), mates, starts, ends)
         ok[index] = int(motifs[index]) <= sum(len(skips) for _, _, skips in placed)
+    return ok
+
+
+VARIANTS_CODE = (ord("v") << 8) | ord("G")
+
+
+def variants_agree(block: Records, fields: np.ndarray, records: np.ndarray, codes: np.ndarray, types: np.ndarray, starts: np.ndarray,
+                   ends: np.ndarray, off: np.ndarray) -> np.ndarray:  # fmt: skip
+    """STAR's ``vA`` (``fields``, their subtype and elements checked) against the ``vG`` it gives
+    an allele for: STAR writes one allele for each variant position of ``vG``. So the record has
+    one ``vG`` (a ``B`` array its rule passed: ``off`` holds its verdict) of as many numbers.
+    Without it, or with more or fewer alleles, ``vA`` is free numbers of 1 to 3 (a base-3
+    spelling of anything). Settled with arrays: counts are read from the BAM arrays' headers."""
+    data = block.data
+    last = len(data) - 1
+    rows = records[fields]
+
+    def array_lengths(where: np.ndarray) -> np.ndarray:
+        gathered = data[np.minimum(where[:, None] + np.arange(1, 5), last)]
+        return np.ascontiguousarray(gathered).view("<u4").ravel().astype(np.int64)
+
+    named = np.flatnonzero(codes == VARIANTS_CODE)
+    given = np.bincount(records[named], minlength=int(records.max()) + 1 if len(records) else 0)
+    named = named[(given[records[named]] == 1) & (types[named] == ord("B")) & ~off[named]]
+    ok = np.zeros(len(rows), dtype=bool)
+    if not len(named) or not len(rows):
+        return ok
+    where = np.minimum(np.searchsorted(records[named], rows), len(named) - 1)
+    paired = records[named][where] == rows
+    ok[paired] = array_lengths(starts[fields[paired]]) == array_lengths(starts[named[where[paired]]])
     return ok
 
 

@@ -50,6 +50,7 @@ from genoscrub.aux_values import (
     SCORED_HITS,
     SEQUENCE,
     SUPPLEMENTARY,
+    VARIANT_COUNT,
     WITHIN_ALIGNMENT,
     Alignment,
     BaseModifications,
@@ -232,7 +233,9 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"jM": kept(b"B", JUNCTION_MOTIFS, "STAR: intron motifs of the splice junctions", INTRON_MOTIFS),
     b"jI": kept(b"B", INTRON_BOUNDS, "STAR: start and end of the introns of the pair (its skips and its mate's)", CIGAR_INTRONS),
     b"ch": kept(b"A", Character("1", b"1"), "STAR: chimeric alignment marker"),
-    b"vA": kept(b"B", VARIANT_ALLELES, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
+    b"vA": kept(
+        b"B", VARIANT_ALLELES, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)", VARIANT_COUNT
+    ),
     b"vG": kept(b"B", INTRON_BOUNDS, "STAR --waspOutputMode: genomic coordinates of the variants (germline sites)", WITHIN_ALIGNMENT),
     b"vW": counted("STAR --waspOutputMode: WASP filtering result (marks reads at germline sites)"),
     b"GX": kept(b"Z", GENE_IDS, "STARsolo: gene ID"),

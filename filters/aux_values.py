@@ -149,6 +149,12 @@ def flat_positions(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np
     return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64), owner
 
 
+def commas_of(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The commas of each span: the numbers of a ``B`` value."""
+    positions, owner = flat_positions(starts, ends)
+    return np.bincount(owner[data[positions] == ord(",")], minlength=len(starts))
+
+
 def joined(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes | None:
     """The spans one after the other, each with the tab or newline after it, as one bytes
     object for one regular-expression pass; None when a span is not followed by one (in
@@ -683,10 +689,13 @@ class Tie:
     record's CIGAR or of its mate's, ``MC`` from PNEXT), ``span`` (STAR's ``vG``: positions
     within the record's alignment or its mate's, in order; ``agrees_with_alignment``) or
     ``junctions`` (STAR's ``jM``: one motif for each junction of the kept, valid ``partner``
-    ``jI``, or without one for at most each skip of those alignments; ``motifs_agree``). A tie to a
+    ``jI``, or without one for at most each skip of those alignments; ``motifs_agree``) or
+    ``count`` (STAR's ``vA``: one number for each position of the kept, valid ``partner``
+    ``vG``, given once; without it, none). A tie to a
     partner tag is what keeps a value from outliving what gives it a meaning: ``ML``
-    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI``, ``jM``
-    and ``vG`` as free numbers (``jI:B:i,75,73,77,...``, ``jM:B:c,2,0,0,1,0,6,1,5``), and a tie
+    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI``, ``jM``,
+    ``vA`` and ``vG`` as free numbers (``jI:B:i,75,73,77,...``, ``jM:B:c,2,0,0,1,0,6,1,5``, a
+    ``vA`` of any length spells any number in base 3), and a tie
     to the alignment leaves them only the numbers the alignment gives.
     """
 
@@ -706,6 +715,8 @@ class Tie:
             return "as many reference bases as the CIGAR aligns"
         if self.kind == "calls":
             return f"one number for each call of {self.partner.decode()} in the same record"
+        if self.kind == "count":
+            return f"one number for each position of {self.partner.decode()} in the same record"
         if self.kind == "junctions":
             return (
                 "one for each junction of jI (-1 for its -1); without jI, "
@@ -715,12 +726,14 @@ class Tie:
 
     @property
     def has_partner(self) -> bool:
-        return self.kind in ("partner", "calls", "junctions")
+        return self.kind in ("partner", "calls", "junctions", "count")
 
     def agrees(self, value: bytes, partner: bytes) -> bool:
         """The one-value check of a tie to a partner tag (the caller found it given once, valid)."""
         if self.kind == "calls":
             return value.count(b",") == modification_calls(partner)
+        if self.kind == "count":
+            return value.count(b",") == partner.count(b",")
         return partner_agrees(value, partner)
 
     def agree(
@@ -729,6 +742,11 @@ class Tie:
         """``agrees`` of many values at once (partner offsets are -1 where there is none)."""
         if self.kind == "partner":
             return partners_agree(data, text, starts, ends, partner_starts, partner_ends)
+        if self.kind == "count":  # vA on every read at a WASP site: counted as arrays (commas, a number each)
+            ok = partner_starts >= 0
+            given = np.flatnonzero(ok)
+            ok[given] = commas_of(data, starts[given], ends[given]) == commas_of(data, partner_starts[given], partner_ends[given])
+            return ok
         # One ML array to a read, and only long reads carry them: one value at a time is enough.
         ok = partner_starts >= 0
         for row in np.flatnonzero(ok).tolist():
@@ -743,6 +761,7 @@ MODIFICATION_LIKELIHOODS = Tie("calls", b"MM")
 CIGAR_INTRONS = Tie("introns")
 WITHIN_ALIGNMENT = Tie("span")
 INTRON_MOTIFS = Tie("junctions", b"jI", b"B")
+VARIANT_COUNT = Tie("count", b"vG", b"B")
 ALIGNMENT_TIES = (CIGAR_INTRONS, WITHIN_ALIGNMENT)
 """The ties that read the record's POS and CIGAR (``agrees_with_alignment``)."""
 NO_INTRONS = b"i,-1"

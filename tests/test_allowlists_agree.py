@@ -295,6 +295,8 @@ def test_a_tool_written_value_of_each_tag_is_kept_and_accepted(tmp_path: Path) -
                 partner = "T" + "0" * (len(value) - 1) if PARTNERS[tag] == "CS" else BARCODE if " " in value else "A" * len(value)
                 partner = EXAMPLES["MM"] if tag == "ML" else partner
                 tags.append((PARTNERS[tag], "Z", partner))
+            if tag == "vA":  # one allele for each variant of vG
+                tags.append(("vG", "B", EXAMPLES["vG"]))
             if tag != "RG":
                 tags.insert(0, ("RG", "Z", READ_GROUP))
             assert all(scrubber_keeps(tags)), tags
@@ -450,6 +452,39 @@ def test_junction_motifs_get_one_answer(rows: list[tuple[str, tuple[str, str, st
         motif_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"jM")
         (motif_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("j") << 8) | ord("M")]
         assert bool(accepted[motif_field]) == motif_verdict, line
+
+
+VARIANTS = st.one_of(st.none(), st.just("Z"), st.sampled_from(["i,105", "i,105,120", "i,105,120,125", "i,90", "I,105,120"]))
+ALLELES = st.sampled_from(["c,1", "C,1,2", "c,1,2,3", "c,2,1,3,3,1,2,2,1", "c,4", "c", "c,1,2,3,1,2,3,1,2"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(VARIANTS, ALLELES, st.booleans(), st.booleans()), min_size=1, max_size=6))
+def test_variant_alleles_get_one_answer(rows: list[tuple[str | None, str, bool, bool]], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """STAR's ``vA``, held to the count of its record's ``vG`` (kept, valid, given once): sam-scrub-rg
+    keeps a value exactly when the audit, reading the BAM by its own code, accepts it; ``vG`` before
+    or after it, or twice."""
+    lines = []
+    for number, (variants, alleles, variants_first, twice) in enumerate(rows, start=1):
+        fields = [f"READ{number}", "0", "chr1", "100", "60", CIGAR, "*", "0", "0", SEQ, "*"]
+        paired = [] if variants is None else ["vG:Z:x" if variants == "Z" else f"vG:B:{variants}"] * (2 if twice else 1)
+        tags = [f"RG:Z:{READ_GROUP}", *(paired if variants_first else []), f"vA:B:{alleles}", *([] if variants_first else paired)]
+        lines.append("\t".join(fields + tags))
+    text = VALUES_HEADER + "".join(line + "\n" for line in lines)
+    data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("alleles"))
+    block = RecordBlock.read(data, walked)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    records, codes, types, starts, ends = walked.tags
+    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
+    policy = aux_tags.TagPolicy()
+    for row, line in enumerate(lines):
+        columns = line.encode().split(b"\t")
+        fields_of_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
+        kept_tags = [tag for tag in fields_of_tags if policy.decide(tag[0], tag[1]) == aux_tags.KEEP]
+        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
+        allele_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"vA")
+        (allele_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("v") << 8) | ord("A")]
+        assert bool(accepted[allele_field]) == allele_verdict, line
 
 
 PLANTED_VCF_SHAPES = (

@@ -231,6 +231,19 @@ def test_junction_motifs_beyond_the_junctions_are_found_and_removed(tmp_path: Pa
     assert_found_where_removed(tmp_path, MOTIFS, {number: SPLICED for number in range(3, len(MOTIFS))})
 
 
+VARIANT_ALLELES = [
+    (["vA:B:c,1,2", "vG:B:i,105,107"], ""),  # STAR WASP: one allele for each variant of vG
+    (["vA:B:c,2,1,3,3,1,2,2,1,1,3,2,1,3,1,1,2,3,3,1,2,1,1,2,3,2,2,1,3,1,1,2,3"], "vA"),  # no vG: free base-3 digits
+    (["vA:B:c,1,2,3,1,2,3,1,2", "vG:B:i,105"], "vA"),  # more alleles than variants
+    (["vG:B:i,105,107", "vA:B:C,3"], "vA"),  # fewer
+]
+"""STAR's ``vA`` beside its ``vG``, or alone, on a 30-base read at 100."""
+
+
+def test_variant_alleles_not_one_for_each_variant_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, VARIANT_ALLELES)
+
+
 def records_audited(path: Path, jobs: int) -> tuple[int, dict[str, Any]]:
     with open(path, "rb") as stream:
         blocks = CountedBlocks(bgzf_blocks(stream, str(path)))

@@ -352,6 +352,13 @@ def test_values_off_their_grammar_are_dropped(tag: bytes, seq: bytes, cigar: byt
         ([b"jM:B:c,1,1", b"MC:Z:2M20N2M"], [False, True]),
         ([b"jM:B:c,1", b"jI:B:i,302,320", b"MC:Z:2M20N2M"], [True, False, True]),  # jI goes: held to the skips
         ([b"jM:B:c,1", b"jI:B:i,302,321", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True, True]),  # which jI?
+        ([b"vA:B:c,1,3", b"MC:Z:2M20N2M", b"vG:B:i,101,305"], [True, True, True]),  # STAR: one allele a variant of vG
+        ([b"vG:B:i,101", b"vA:B:C,2"], [True, True]),
+        ([b"vA:B:c,1,2,3,1,2,3,1,2", b"vG:B:i,101"], [False, True]),  # more alleles than vG's positions
+        ([b"vA:B:c,2", b"vG:B:i,101,102"], [False, True]),  # fewer
+        ([b"vA:B:c,2,1,3,3,1,2,2,1"], [False]),  # no vG: base-3 digits of anything
+        ([b"vA:B:c,2", b"vG:B:i,90"], [False, False]),  # vG goes (off the alignment): so does vA
+        ([b"vA:B:c,2", b"vG:B:i,101", b"vG:B:i,101"], [False, True, True]),  # which vG?
         ([b"ML:B:C"], [False]),
         ([b"MM:Z:C+m,0,1;", b"ML:B:C,75,73,77,74"], [True, False]),  # more numbers than calls
         ([b"MM:Z:C+mh,0,1;", b"ML:B:C,75,73"], [True, False]),  # fewer
@@ -507,7 +514,7 @@ TAG_POOL = [tag for tag, _, _ in VALID + INVALID] + [
     b"ML:B:C,9", b"ML:B:C", b"RG:Z:x", b"PG:Z:bwa", b"zz:Z:" + PLANTED, b"jI:B:i,3,22", b"jI:B:i,3,22,25,30", b"jI:B:i,301,320",
     b"MC:Z:2M20N2M", b"MC:Z:4M", b"MC:Z:10M6N2M", b"MC:i:4", b"vG:B:i,1,4", b"vG:B:i,300,302", b"vG:B:i,5,300",
     b"jM:B:c,-1", b"jM:B:c,1", b"jM:B:c,1,22", b"jM:B:c,-1,1", b"jM:B:c,2,0,0,1,0,6,1,5", b"jI:B:i,-1", b"jI:B:i,-01", b"jI:B:i",
-    b"jM:B:c", b"jI:Z:x", b"jM:B:C,1",
+    b"jM:B:c", b"jI:Z:x", b"jM:B:C,1", b"vA:B:c,1,2", b"vA:B:c,1", b"vA:B:C,3,3,3", b"vG:B:i,3", b"vG:Z:x",
 ]  # fmt: skip
 
 
