@@ -28,12 +28,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from genoscrub import scan
 from genoscrub.aux_values import (
+    ALIGNED_DIFFERENCES,
     ALIGNMENT_TIES,
     ALTERNATIVE_HITS,
     AS_LONG_AS_SEQ,
     BARCODE,
     CELL_BARCODE,
     CIGAR_INTRONS,
+    CIGAR_TIES,
     COLOURS,
     DIFFERENCES,
     GENE_IDS,
@@ -47,11 +49,13 @@ from genoscrub.aux_values import (
     ORIGINAL,
     PRINTABLE,
     QUALITY,
+    SAME_ALIGNMENT,
     SCORED_HITS,
     SEQUENCE,
     SUPPLEMENTARY,
     VARIANT_COUNT,
     WITHIN_ALIGNMENT,
+    WITHIN_READ,
     Alignment,
     BaseModifications,
     Character,
@@ -71,7 +75,12 @@ from genoscrub.aux_values import (
     agrees_with_alignment,
     byte_table,
     cigar_reference_length,
+    entries_within_read,
     flat_positions,
+    full_read_length,
+    lengths_agree,
+    lengths_agree_in_bulk,
+    lists_within_reads,
     md_matches_cigar,
     md_reference_length,
     motifs_agree,
@@ -168,12 +177,12 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"MQ": counted("mapping quality of the mate", MAPPING_QUALITY),
     b"NH": counted("number of reported alignments of the query"),
     b"NM": counted("number of differences from the reference"),
-    b"SA": kept(b"Z", SUPPLEMENTARY, "other alignments of a chimeric read (positions, CIGARs)"),
+    b"SA": kept(b"Z", SUPPLEMENTARY, "other alignments of a chimeric read (positions, CIGARs)", WITHIN_READ),
     b"SM": counted("template-independent mapping quality (an integer, not a sample)", MAPPING_QUALITY),
     b"TS": kept(b"A", STRAND, "transcript strand"),
     b"UQ": counted("Phred likelihood of the segment"),
     # SAM standard tags: original values kept by tools
-    b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)"),
+    b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)", WITHIN_READ),
     b"OC": kept(b"Z", CIGAR_STRING, "the original CIGAR"),
     b"OP": counted("the original position", POSITION),
     b"OQ": kept(b"Z", QUALITIES, "the original base qualities", AS_LONG_AS_SEQ),
@@ -201,7 +210,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"CR": kept(b"Z", BARCODE_BASES, "cell barcode, as read"),
     b"CY": kept(b"Z", SPACED_QUALITIES, "cell barcode base qualities", Tie("partner", b"CR")),
     # bwa (mem, aln/samse/sampe) and Bowtie2
-    b"XA": kept(b"Z", ALTERNATIVE_HITS, "alternative hits (positions, CIGARs, differences)"),
+    b"XA": kept(b"Z", ALTERNATIVE_HITS, "alternative hits (positions, CIGARs, differences)", WITHIN_READ),
     b"XS": KeptTag({b"i": COUNT, b"A": STRAND}, "suboptimal alignment score (STAR, HISAT2: strand, A)"),
     b"XN": counted("number of ambiguous reference bases"),
     b"XM": counted("number of mismatches"),
@@ -210,7 +219,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"XT": kept(b"A", Character("U, R, N or M", b"URNM"), "type of the bwa aln match"),
     b"X0": counted("number of best hits"),
     b"X1": counted("number of suboptimal hits"),
-    b"XB": kept(b"Z", SCORED_HITS, "bwa mem -u: alternative hits with their scores"),
+    b"XB": kept(b"Z", SCORED_HITS, "bwa mem -u: alternative hits with their scores", WITHIN_READ),
     b"YS": counted("Bowtie2: alignment score of the mate"),
     b"YT": kept(b"Z", OneOf("UU, CP, DP or UP", (b"UU", b"CP", b"DP", b"UP")), "Bowtie2: pairing type (UU, CP, DP, UP)"),
     b"YF": kept(b"Z", OneOf("LN, NS, SC or QC", (b"LN", b"NS", b"SC", b"QC")), "Bowtie2: why the read was filtered"),
@@ -223,8 +232,8 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"ms": counted("minimap2: DP score of the maximum scoring segment"),
     b"nn": counted("minimap2: number of ambiguous bases in the alignment"),
     b"ts": kept(b"A", STRAND, "minimap2: transcript strand"),
-    b"cs": kept(b"Z", DIFFERENCES, "minimap2: the differences from the reference: with it, the read's bases there"),
-    b"cg": kept(b"Z", CIGAR_STRING, "minimap2: CIGAR"),
+    b"cs": kept(b"Z", DIFFERENCES, "minimap2: the differences from the reference: with it, the read's bases there", ALIGNED_DIFFERENCES),
+    b"cg": kept(b"Z", CIGAR_STRING, "minimap2: CIGAR", SAME_ALIGNMENT),
     b"de": kept(b"f", DIVERGENCE, "minimap2: gap-compressed divergence"),
     b"dv": kept(b"f", DIVERGENCE, "minimap2: approximate divergence"),
     b"rl": counted("minimap2: length of query regions with repetitive seeds"),
@@ -401,6 +410,10 @@ class TagPolicy:
                 valid[index] = md_reference_length(value) == cigar_reference_length(cigar)
             elif rule.tie in ALIGNMENT_TIES:
                 valid[index] = agrees_with_alignment(rule.tie, value, alignment)
+            elif rule.tie in CIGAR_TIES:
+                valid[index] = lengths_agree(rule.tie, value, cigar)
+            elif rule.tie == WITHIN_READ:
+                valid[index] = entries_within_read(value, full_read_length(seq_length, cigar))
             else:
                 valid[index] = True
         for index, ((_, _, value), rule) in enumerate(zip(tags, rules, strict=True)):
@@ -453,6 +466,18 @@ class TagPolicy:
                 ok &= spans.ends - spans.starts == spans.seq_lengths
             elif rule.tie in ALIGNMENT_TIES:
                 ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines, rule_ids)
+            elif rule.tie in CIGAR_TIES:
+                listed = np.flatnonzero(ok)
+                cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
+                lines_of = member_lines[listed]
+                ok[listed] = lengths_agree_in_bulk(rule.tie, data, text, spans.starts[listed], spans.ends[listed], cigar_starts[lines_of],
+                                                   cigar_ends[lines_of])  # fmt: skip
+            elif rule.tie == WITHIN_READ:
+                listed = np.flatnonzero(ok)
+                cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
+                lines_of = member_lines[listed]
+                ok[listed] = lists_within_reads(data, text, spans.starts[listed], spans.ends[listed], spans.seq_lengths[listed],
+                                                cigar_starts[lines_of], cigar_ends[lines_of])  # fmt: skip
             elif rule.partner_code >= 0:
                 partners = np.flatnonzero(layout.codes == rule.partner_code)
                 partners = partners[valid[partners] & (rule_ids[partners] > 0)]

@@ -233,12 +233,12 @@ VALUES_HEADER = (
 REFERENCES = {b"chr1": 100000, b"chr2": 5000}
 BARCODE = "ACGT-TTGA"
 EXAMPLES = {
-    "CC": "chr2", "MC": "75M1D75M", "OC": "30M", "cg": "10M2I18M", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
+    "CC": "chr2", "MC": "75M1D75M", "OC": "30M", "cg": "10=1X19=", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
     "OA": "chr1,100,-,30M,0,;*,0,+,*,0,;", "XA": "chr1,-900,30M,2;chr2,+1,15M1I14M,3;", "XB": "chr1,+5,30M,1,25,60;",
     "TS": "+", "OQ": "#" * 30, "U2": "5" * 30, "BQ": "@" * 30, "BD": "N" * 30, "BI": "N" * 30, "E2": "ACGTN" * 6, "R2": "acgtn=.",
     "Q2": "IIIIIII", "CS": "T0123.", "CQ": "IIIIII", "MM": "C+m,0,2;A-a?,1;", "ML": "C,255,0,128", "MI": "12/A", "RX": BARCODE,
     "QX": "IIII IIII", "OX": BARCODE, "BZ": "IIII IIII", "CB": "ACGTACGT-1", "CR": BARCODE, "CY": "IIII IIII", "UB": "ACGTAC",
-    "UR": BARCODE, "UY": "IIII IIII", "XS": "+", "XT": "U", "YT": "CP", "YF": "NS", "tp": "P", "ts": "-", "cs": ":10*ag:5-ac:4+t:10",
+    "UR": BARCODE, "UY": "IIII IIII", "XS": "+", "XT": "U", "YT": "CP", "YF": "NS", "tp": "P", "ts": "-", "cs": ":10*ag:5-ac:4+ac:8",
     "de": "0.0123", "dv": "1", "jM": "c,-1", "jI": "i,-1", "ch": "1", "vA": "C,1,2", "vG": "i,105,120", "GX": "ENSG00000139618.5",
     "DT": "SQ", "RG": READ_GROUP,
 }  # fmt: skip
@@ -485,6 +485,39 @@ def test_variant_alleles_get_one_answer(rows: list[tuple[str | None, str, bool, 
         allele_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"vA")
         (allele_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("v") << 8) | ord("A")]
         assert bool(accepted[allele_field]) == allele_verdict, line
+
+
+LISTS = st.sampled_from([
+    "SA:Z:chr1,500,+,10M,60,0;", "SA:Z:chr1,500,+,4S10M,60,0;", "SA:Z:chr1,500,+,5H10M,60,0;", "SA:Z:chr1,500,+,19900101M,60,0;",
+    "OA:Z:chr1,500,+,5S19900101M,60,0;", "OA:Z:*,0,+,*,255,;", "XA:Z:chr1,+500,19900101M,0;", "XA:Z:chr1,+500,3S7M,0;chr1,-9,12M,1;",
+    "XB:Z:chr1,+100,11M,2,90,60;", "SA:Z:chr1,1,+,2M1000N2M,60,0;", "XA:Z:map2-1",
+])  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["A" * 10, "*"]), st.sampled_from(["10M", "4H10M", "3S7M", "*", "2M2I6M"]), LISTS),
+                     min_size=1, max_size=6))  # fmt: skip
+def test_alignment_list_cigars_get_one_answer(rows: list[tuple[str, str, str]], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Alignment list entries held to the read's whole length (SEQ and its hard clips; without SEQ
+    what the CIGAR lays out) and to the contig's: sam-scrub-rg keeps a list exactly when the audit,
+    reading the BAM by its own code, accepts it."""
+    lines = [
+        "\t".join([f"READ{number}", "0", "chr1", "100", "60", cigar, "*", "0", "0", seq, "*", f"RG:Z:{READ_GROUP}", listed])
+        for number, (seq, cigar, listed) in enumerate(rows, start=1)
+    ]
+    text = VALUES_HEADER + "".join(line + "\n" for line in lines)
+    data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("lists"))
+    block = RecordBlock.read(data, walked)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    records, codes, types, starts, ends = walked.tags
+    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
+    policy = aux_tags.TagPolicy()
+    for row, line in enumerate(lines):
+        columns = line.encode().split(b"\t")
+        kept_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
+        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
+        listed = [index for index in np.flatnonzero(records == row).tolist() if codes[index] != (ord("R") << 8) | ord("G")]
+        assert bool(accepted[listed[0]]) == verdicts[1], line
 
 
 PLANTED_VCF_SHAPES = (
