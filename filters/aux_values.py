@@ -490,6 +490,9 @@ DIFFERENCE = re.compile(rb"([:*+=~-])([^:*+=~-]*)")
 """One operation of a ``cs`` string (its grammar passed): its letter and what follows it."""
 DIFFERENCE_LETTERS = byte_table(b":*+-=~")
 DIGIT_BYTES = byte_table(b"0123456789")
+CS_BASES = byte_table(IUPAC + IUPAC.lower())
+NOT_DIGITS = ~DIGIT_BYTES
+"""The bases of a ``cs`` string's ``+``, ``-`` and ``=`` (and ``*``'s and ``~``'s, not counted there)."""
 
 
 def aligned_lengths(cigar: bytes) -> tuple[int, int] | None:
@@ -534,30 +537,26 @@ def lengths_agree(tie: Tie, value: bytes, cigar: bytes) -> bool:
 
 def differences_lengths(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``difference_lengths`` of many ``cs`` strings (each on its grammar: it begins with an
-    operation), as arrays: each byte is given its operation (the last operation letter at or
-    before it), each operation its number (its digits, weighted by the digits after them) and
-    its count of letters, summed by string. minimap2 writes ``cs`` on every read: no Python
-    loop over them."""
-    if not len(starts):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    positions, owner = flat_positions(starts, ends)
-    data_of = data[positions]
-    operation = DIFFERENCE_LETTERS[data_of]
-    operations = np.flatnonzero(operation)
-    segment = np.cumsum(operation) - 1
-    digit = DIGIT_BYTES[data_of]
-    digits_before = np.cumsum(digit)
-    lasts = np.append(operations[1:], len(data_of)) - 1
-    after = digits_before[lasts][segment] - digits_before  # the digits after each byte in its operation
-    weights = np.where(digit, (data_of.astype(np.int64) - ord("0")) * 10 ** np.minimum(after, 18), 0)
-    numbers = np.bincount(segment, weights=weights, minlength=len(operations)).astype(np.int64)
-    letters = np.bincount(segment, weights=~digit & ~operation, minlength=len(operations)).astype(np.int64)
-    kinds = data_of[operations]
-    read = np.select([kinds == ord(":"), kinds == ord("*"), (kinds == ord("+")) | (kinds == ord("="))], [numbers, 1, letters], 0)
-    reference = np.select(
-        [(kinds == ord(":")) | (kinds == ord("~")), kinds == ord("*"), (kinds == ord("-")) | (kinds == ord("="))], [numbers, 1, letters], 0
-    )
-    owners = owner[operations]
+    operation), as arrays over the strings joined: the operation letters found once, each
+    operation's bases counted (``reduceat``) and its number read from the digits after it (at
+    most 9: a window of 9 bytes an operation), summed by string. minimap2 writes ``cs`` on every
+    read: no Python loop over them, and no array of a byte's position."""
+    text = joined(data, starts, ends)
+    if text is None or not len(starts):
+        return np.zeros(len(starts), dtype=np.int64), np.zeros(len(starts), dtype=np.int64)
+    joined_data = np.frombuffer(text + bytes(12), dtype=np.uint8)
+    operations = np.flatnonzero(DIFFERENCE_LETTERS[joined_data])
+    bases = np.add.reduceat(CS_BASES[joined_data].view(np.uint8), operations, dtype=np.int64)
+    digits = np.add.reduceat(DIGIT_BYTES[joined_data].view(np.uint8), operations, dtype=np.int64)
+    kinds = joined_data[operations]
+    first = operations + np.where(kinds == ord("~"), 3, 1)
+    # An operation's digits and the byte after them read as one CIGAR operation of any letter, in C.
+    numbers = np.maximum(np.asarray(scan.cigar_lengths(text, first, first + digits + 1, NOT_DIGITS, NOT_DIGITS), dtype=np.int64), 0)
+    star = kinds == ord("*")
+    read = np.select([kinds == ord(":"), star, (kinds == ord("+")) | (kinds == ord("="))], [numbers, 1, bases], 0)
+    spanned = [(kinds == ord(":")) | (kinds == ord("~")), star, (kinds == ord("-")) | (kinds == ord("="))]
+    reference = np.select(spanned, [numbers, 1, bases], 0)
+    owners = np.searchsorted(np.cumsum(ends - starts + 1), operations, side="right")
     return (
         np.bincount(owners, weights=read, minlength=len(starts)).astype(np.int64),
         np.bincount(owners, weights=reference, minlength=len(starts)).astype(np.int64),
