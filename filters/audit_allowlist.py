@@ -416,7 +416,10 @@ class AuxValue:
     ``span`` (``vG``), ascending positions within the record's alignment or its mate's; tied to
     ``junctions`` (STAR's ``jM``), one motif for each junction of the record's valid ``jI`` (its
     first copy), ``-1`` alone for a ``jI`` of ``-1``, and without one ``-1`` alone or at most one
-    motif for each skip of the record's CIGAR and its mate's."""
+    motif for each skip of the record's CIGAR and its mate's; tied to ``differences`` (minimap2's
+    ``cs``) or ``aligned cigar`` (its ``cg``), as many read bases as the record's CIGAR aligns (M, I,
+    =, X) and as many reference bases as it spans (M, D, N, =, X); tied to ``vG`` (STAR's ``vA``), one
+    allele for each position of the record's ``vG``, given once and passing its own rule."""
 
     type: str
     low: float = 0
@@ -443,7 +446,7 @@ CIGAR_VALUE = r"\*|(?:[0-9]{1,9}[MIDNSHPX=])+"
 _ALIGNMENT_NAME = r"(?P<name>[^,;\t\n]+)"
 _ALIGNMENT_POS = r"(?P<pos>[0-9]{1,10})"
 _ALIGNMENT_MAPQ = r"(?P<mapq>[0-9]{1,3})"
-_ALIGNMENT_CIGAR = r"(?:[0-9]{1,9}[MIDNSHPX=])+"
+_ALIGNMENT_CIGAR = r"(?P<cigar>(?:[0-9]{1,9}[MIDNSHPX=])+)"
 _ALIGNMENT_COUNT = r"[0-9]{1,6}"
 _ALIGNMENT_SCORE = r"-?[0-9]{1,6}"
 ALIGNMENT_ENTRIES = {
@@ -518,7 +521,7 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "HI": (COUNT,), "IH": (COUNT,), "MQ": (MAPPING_QUALITY,), "NH": (COUNT,), "NM": (COUNT,), "SM": (MAPPING_QUALITY,),
     "UQ": (COUNT,), "OP": (POSITION,), "CM": (COUNT,), "FI": (COUNT,), "TC": (COUNT,), "MN": (COUNT,),
     "CC": (_text(PRINTABLE_TEXT, tie="reference"),),
-    "MC": (CIGAR,), "OC": (CIGAR,), "cg": (CIGAR,),
+    "MC": (CIGAR,), "OC": (CIGAR,), "cg": (_text(DIGIT_TEXT + CIGAR_OPERATION_TEXT, CIGAR_VALUE, "aligned cigar"),),
     "MD": (_text(DIGIT_TEXT + NUCLEOTIDES + "^", tie="cigar"),),
     "SA": (_alignments("SA"),), "OA": (_alignments("OA"),), "XA": (
         _text(PRINTABLE_TEXT, "(?:" + ALIGNMENT_ENTRIES["XA"] + ";)+|map(?:[1-4]|all|vsw)-[0-9]{1,2}", "alignments"),
@@ -541,11 +544,11 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "YT": (_text("UCDP", "UU|CP|DP|UP"),), "YF": (_text("LNSCQ", "LN|NS|SC|QC"),),
     "tp": (_letter("PSIi"),), "cm": (COUNT,), "s1": (COUNT,), "s2": (COUNT,), "ms": (COUNT,), "nn": (COUNT,),
     "ts": (STRAND,), "rl": (COUNT,),
-    "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES),),
+    "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES, "differences"),),
     "de": (FRACTION,), "dv": (FRACTION,),
     "nM": (COUNT,), "jM": (_array("c", tie="junctions", elements=STAR_MOTIFS),), "jI": (_array("iI", tie="introns"),),
     "ch": (_letter("1"),),
-    "vA": (_array("cC", elements=frozenset({1, 2, 3})),), "vG": (_array("iI", tie="span"),),
+    "vA": (_array("cC", tie="vG", elements=frozenset({1, 2, 3})),), "vG": (_array("iI", tie="span"),),
     "vW": (COUNT,),
     "GX": (_text(PRINTABLE_TEXT, "-|" + _ENSEMBL_GENE + "(?:;" + _ENSEMBL_GENE + ")*"),),
     "DT": (_text("LBSQ", "LB|SQ"),), "DS": (COUNT,), "DI": (POSITION,),

@@ -146,10 +146,13 @@ class AuxValueChecks:
             fields = by_rule[int(ends_of[rule_id] - counts[rule_id]) : int(ends_of[rule_id])]
             fits = self.fits(rule, block, records[fields], types[fields], starts[fields], ends[fields], records, codes, starts, ends)
             off[fields] = ~fits
-            if rule.value.tie == "junctions":
-                motifs.append(fields)
-        for fields in motifs:  # held to the jI verdicts, all given by now
-            off[fields] |= ~motifs_agree(block, fields, records, codes, types, starts, ends, off, self.contig_lengths)
+            if rule.value.tie in ("junctions", "vG"):
+                motifs.append((rule.value.tie, fields))
+        for tie, fields in motifs:  # held to the jI and vG verdicts, all given by now
+            if tie == "vG":
+                off[fields] |= ~variants_agree(block, fields, records, codes, types, starts, ends, off)
+            else:
+                off[fields] |= ~motifs_agree(block, fields, records, codes, types, starts, ends, off, self.contig_lengths)
         return off
 
     def fits(self, rule: Rule, block: Records, rows: np.ndarray, types: np.ndarray, starts: np.ndarray, ends: np.ndarray,
@@ -173,8 +176,8 @@ class AuxValueChecks:
             if value.tie in ALIGNMENT_TIES:
                 placed = (all_records, all_codes, all_starts, all_ends, self.contig_lengths)
                 ok &= alignments_agree(value.tie, block, rows, starts, ends, *placed)
-            elif value.tie == "junctions":
-                pass  # against the record's jI, once its verdict is given (off_grammar: motifs_agree)
+            elif value.tie in ("junctions", "vG"):
+                pass  # against the record's jI or vG, once its verdict is given (off_grammar: motifs_agree, variants_agree)
             elif tie := value.tie:
                 ok &= calls_agree(block, rows, starts, ends, all_records, all_codes, all_starts, all_ends, self.tag_codes[tie])
             return ok
@@ -183,6 +186,8 @@ class AuxValueChecks:
             return self.md_fits_cigar(block, rows, starts, ends)
         if value.pattern == CIGAR_VALUE:  # one C pass over CIGAR strings, the commonest text values
             described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_OPERATIONS), dtype=np.int64)
+            if tie == "aligned cigar":  # minimap2's cg: the record's CIGAR, or one of its lengths
+                return (described >= 0) & cigar_lengths_agree(tie, block, rows, starts, ends)
             ok = (described >= 0) | ((ends - starts == 1) & (data[starts] == ord("*")))
             return ok & mates_within_contig(block, rows, starts, ends, self.contig_lengths) if rule.tag == "MC" else ok
         if tie == "read group":  # a name of the header: compared in C when they are few, else one look-up a distinct value
@@ -198,6 +203,12 @@ class AuxValueChecks:
         if rule.pattern is not None or tie in ("reference", "alignments"):
             candidates = np.flatnonzero(ok)
             ok[candidates] = self.distinct_fit(rule, block.buffer, starts[candidates], ends[candidates])
+        if tie == "differences":
+            candidates = np.flatnonzero(ok)
+            ok[candidates] = cigar_lengths_agree(tie, block, rows[candidates], starts[candidates], ends[candidates])
+        if tie == "alignments":
+            candidates = np.flatnonzero(ok)
+            ok[candidates] = entries_within_reads(block, rows[candidates], starts[candidates], ends[candidates])
         if tie == "modified bases":
             candidates = np.flatnonzero(ok)
             sequences = block.sequence_lengths[rows[candidates]]
@@ -245,6 +256,8 @@ class AuxValueChecks:
                 return False
             if groups.get("mapq") is not None and int(groups["mapq"]) > 255:
                 return False
+            if groups.get("cigar") is not None and laid_length(groups["cigar"], b"MDN=X") > self.lengths.get(name, 0):
+                return False  # 19900101M on a contig of 2000 bases
         return True
 
     def md_fits_cigar(self, block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -360,6 +373,112 @@ def modifications_within(text: bytes, reach: int, sequence_length: int) -> bool:
     """An ``MM`` value that reaches ``reach`` bases calls bases within a SEQ of that length
     (a record without SEQ, length 0 in BAM, calls none, not even an empty entry)."""
     return not text or (sequence_length > 0 and reach <= sequence_length)
+
+
+ENTRY_CIGAR = re.compile(rb",((?:[0-9]{1,9}[MIDNSHPX=])+)(?=,)")
+"""An alignment list entry's CIGAR: the one of its fields with operation letters."""
+ENTRY_OPERATION = re.compile(rb"([0-9]+)([MIDNSHPX=])")
+READ_CODES = (0, 1, 4, 5, 7, 8)
+"""CIGAR operation codes that lay out the read, hard clips included: M, I, S, H, =, X."""
+
+
+def laid_length(cigar: bytes, operations: bytes) -> int:
+    """The summed lengths of ``operations`` of a CIGAR in text."""
+    return sum(int(length) for length, letter in ENTRY_OPERATION.findall(cigar) if letter in operations)
+
+
+def read_lengths(block: Records, rows: np.ndarray) -> np.ndarray:
+    """Each record's whole read, as its alignment lists count it: SEQ and the hard clips of the
+    CIGAR readers see; without SEQ (length 0) what that CIGAR lays out; -1 when neither tells."""
+    counts = block.cigar_counts[rows].astype(np.int64)
+    firsts = block.cigar_starts[rows].astype(np.int64)
+    owner = np.repeat(np.arange(len(rows)), counts)
+    offsets = np.repeat(firsts - 4 * (np.cumsum(counts) - counts), counts) + 4 * np.arange(int(counts.sum()), dtype=np.int64)
+    words = np.ascontiguousarray(block.data[offsets[:, None] + np.arange(4)]).view("<u4").ravel().astype(np.int64)
+    codes, lengths = words & 0xF, words >> 4
+    hard = np.bincount(owner, weights=np.where(codes == 5, lengths, 0), minlength=len(rows)).astype(np.int64)
+    laid = np.bincount(owner, weights=np.where(np.isin(codes, READ_CODES), lengths, 0), minlength=len(rows)).astype(np.int64)
+    sequences = block.sequence_lengths[rows].astype(np.int64)
+    return np.where(sequences > 0, sequences + hard, np.where(counts > 0, laid, -1))
+
+
+def entries_within_reads(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Alignment lists (on their grammar) whose every entry's CIGAR lays out at most the record's
+    whole read (``read_lengths``; a read of no known length, any): ``SA:Z:chr1,500,+,19900101M,60,0;``
+    on a 10-base read is a number, not an alignment of it. Each distinct list's longest entry is
+    read once."""
+    values = scan.span_list(block.buffer, starts, ends)
+    longest = {text: max((laid_length(cigar, b"MIS=XH") for cigar in ENTRY_CIGAR.findall(text)), default=0) for text in set(values)}
+    laid = np.fromiter(map(longest.__getitem__, values), dtype=np.int64, count=len(values))
+    lengths = read_lengths(block, rows)
+    return (lengths < 0) | (laid <= lengths)
+
+
+CS_OPERATIONS = np.zeros(256, dtype=bool)
+CS_OPERATIONS[list(b":*+-=~")] = True
+CS_DIGITS = np.zeros(256, dtype=bool)
+CS_DIGITS[list(b"0123456789")] = True
+CIGAR_READ_TABLE = byte_table("MI=X")
+CIGAR_SPAN_TABLE = byte_table("MDN=X")
+
+
+def record_aligned_lengths(block: Records, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The read bases each record's CIGAR (the one readers see) aligns (M, I, =, X) and the
+    reference it spans (M, D, N, =, X); -1 both for a record without one."""
+    counts = block.cigar_counts[rows].astype(np.int64)
+    firsts = block.cigar_starts[rows].astype(np.int64)
+    owner = np.repeat(np.arange(len(rows)), counts)
+    offsets = np.repeat(firsts - 4 * (np.cumsum(counts) - counts), counts) + 4 * np.arange(int(counts.sum()), dtype=np.int64)
+    words = np.ascontiguousarray(block.data[offsets[:, None] + np.arange(4)]).view("<u4").ravel().astype(np.int64)
+    codes, lengths = words & 0xF, words >> 4
+    read = np.bincount(owner, weights=np.where(np.isin(codes, (0, 1, 7, 8)), lengths, 0), minlength=len(rows)).astype(np.int64)
+    span = np.bincount(owner, weights=np.where(np.isin(codes, SPANNING_CODES), lengths, 0), minlength=len(rows)).astype(np.int64)
+    return np.where(counts > 0, read, -1), np.where(counts > 0, span, -1)
+
+
+def cs_lengths(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The read and reference bases of ``cs`` strings on their grammar (``:n`` n of both, ``*xy`` one
+    of both, ``+seq`` read, ``-seq`` reference, ``=seq`` both, ``~xxNyy`` N of the reference), with
+    arrays: minimap2 writes one on every read. Each byte belongs to the operation letter before it;
+    an operation's number is its digits, each weighted by the digits after it."""
+    if not len(starts):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    lengths = ends - starts
+    where = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+    text = data[where]
+    string_of = np.repeat(np.arange(len(starts)), lengths)
+    letter = CS_OPERATIONS[text]
+    heads = np.flatnonzero(letter)
+    operation_of = np.cumsum(letter) - 1
+    digit = CS_DIGITS[text]
+    seen = np.cumsum(digit)
+    tails = np.append(heads[1:], len(text)) - 1
+    power = np.minimum(seen[tails][operation_of] - seen, 18)
+    number = np.bincount(operation_of, weights=np.where(digit, (text.astype(np.int64) - 48) * 10**power, 0), minlength=len(heads))
+    bases = np.bincount(operation_of, weights=(~digit & ~letter).astype(np.int64), minlength=len(heads))
+    kind = text[heads]
+    colon, star, plus, minus, equal, tilde = (kind == ord(byte) for byte in ":*+-=~")
+    read = np.where(colon, number, 0) + star + np.where(plus | equal, bases, 0)
+    reference = np.where(colon | tilde, number, 0) + star + np.where(minus | equal, bases, 0)
+    owner = string_of[heads]
+    return (
+        np.bincount(owner, weights=read, minlength=len(starts)).astype(np.int64),
+        np.bincount(owner, weights=reference, minlength=len(starts)).astype(np.int64),
+    )
+
+
+def cigar_lengths_agree(tie: str, block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """minimap2's ``cs`` (``tie`` ``differences``) or ``cg`` (``aligned cigar``), on their grammar,
+    against their record's CIGAR: as many read bases as it aligns and reference bases as it spans.
+    Without a CIGAR they describe no alignment of the read: a free number (``cs:Z::19900101``,
+    ``cg:Z:19900101M`` on a ``10M`` read)."""
+    read, span = record_aligned_lengths(block, rows)
+    if tie == "differences":
+        value_read, value_span = cs_lengths(block.data, starts, ends)
+    else:
+        value_read = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_READ_TABLE), dtype=np.int64)
+        value_span = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_SPAN_TABLE), dtype=np.int64)
+    return (read >= 0) & (value_read == read) & (value_span == span)
 
 
 def modified_bases_within(buffer: bytes, starts: np.ndarray, ends: np.ndarray, sequence_lengths: np.ndarray) -> np.ndarray:
@@ -503,6 +622,36 @@ def motifs_agree(block: Records, fields: np.ndarray, records: np.ndarray, codes:
     for index in alone.tolist():
         placed = placed_alignments(block, int(rows[index]), mates, starts, ends, lengths)
         ok[index] = int(motifs[index]) <= sum(len(skips) for _, _, skips in placed)
+    return ok
+
+
+VARIANTS_CODE = (ord("v") << 8) | ord("G")
+
+
+def variants_agree(block: Records, fields: np.ndarray, records: np.ndarray, codes: np.ndarray, types: np.ndarray, starts: np.ndarray,
+                   ends: np.ndarray, off: np.ndarray) -> np.ndarray:  # fmt: skip
+    """STAR's ``vA`` (``fields``, their subtype and elements checked) against the ``vG`` it gives
+    an allele for: STAR writes one allele for each variant position of ``vG``. So the record has
+    one ``vG`` (a ``B`` array its rule passed: ``off`` holds its verdict) of as many numbers.
+    Without it, or with more or fewer alleles, ``vA`` is free numbers of 1 to 3 (a base-3
+    spelling of anything). Settled with arrays: counts are read from the BAM arrays' headers."""
+    data = block.data
+    last = len(data) - 1
+    rows = records[fields]
+
+    def array_lengths(where: np.ndarray) -> np.ndarray:
+        gathered = data[np.minimum(where[:, None] + np.arange(1, 5), last)]
+        return np.ascontiguousarray(gathered).view("<u4").ravel().astype(np.int64)
+
+    named = np.flatnonzero(codes == VARIANTS_CODE)
+    given = np.bincount(records[named], minlength=int(records.max()) + 1 if len(records) else 0)
+    named = named[(given[records[named]] == 1) & (types[named] == ord("B")) & ~off[named]]
+    ok = np.zeros(len(rows), dtype=bool)
+    if not len(named) or not len(rows):
+        return ok
+    where = np.minimum(np.searchsorted(records[named], rows), len(named) - 1)
+    paired = records[named][where] == rows
+    ok[paired] = array_lengths(starts[fields[paired]]) == array_lengths(starts[named[where[paired]]])
     return ok
 
 

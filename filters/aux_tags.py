@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from genoscrub import scan
 from genoscrub.aux_values import (
+    ALIGNED_DIFFERENCES,
     ALIGNMENT_TIES,
     ALTERNATIVE_HITS,
     AS_LONG_AS_SEQ,
@@ -35,6 +36,7 @@ from genoscrub.aux_values import (
     CELL_BARCODE,
     CIGAR_INTRONS,
     CIGAR_OPERATION_BYTES,
+    CIGAR_TIES,
     COLOURS,
     DIFFERENCES,
     GENE_IDS,
@@ -49,11 +51,14 @@ from genoscrub.aux_values import (
     ORIGINAL,
     PRINTABLE,
     QUALITY,
+    SAME_ALIGNMENT,
     SCORED_HITS,
     SEQUENCE,
     SPANNING_OPERATION_BYTES,
     SUPPLEMENTARY,
+    VARIANT_COUNT,
     WITHIN_ALIGNMENT,
+    WITHIN_READ,
     Alignment,
     BaseModifications,
     Character,
@@ -73,7 +78,12 @@ from genoscrub.aux_values import (
     agrees_with_alignment,
     byte_table,
     cigar_reference_length,
+    entries_within_read,
     flat_positions,
+    full_read_length,
+    lengths_agree,
+    lengths_agree_in_bulk,
+    lists_within_reads,
     mate_within_contig,
     md_matches_cigar,
     md_reference_length,
@@ -171,12 +181,12 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"MQ": counted("mapping quality of the mate", MAPPING_QUALITY),
     b"NH": counted("number of reported alignments of the query"),
     b"NM": counted("number of differences from the reference"),
-    b"SA": kept(b"Z", SUPPLEMENTARY, "other alignments of a chimeric read (positions, CIGARs)"),
+    b"SA": kept(b"Z", SUPPLEMENTARY, "other alignments of a chimeric read (positions, CIGARs)", WITHIN_READ),
     b"SM": counted("template-independent mapping quality (an integer, not a sample)", MAPPING_QUALITY),
     b"TS": kept(b"A", STRAND, "transcript strand"),
     b"UQ": counted("Phred likelihood of the segment"),
     # SAM standard tags: original values kept by tools
-    b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)"),
+    b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)", WITHIN_READ),
     b"OC": kept(b"Z", CIGAR_STRING, "the original CIGAR"),
     b"OP": counted("the original position", POSITION),
     b"OQ": kept(b"Z", QUALITIES, "the original base qualities", AS_LONG_AS_SEQ),
@@ -204,7 +214,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"CR": kept(b"Z", BARCODE_BASES, "cell barcode, as read"),
     b"CY": kept(b"Z", SPACED_QUALITIES, "cell barcode base qualities", Tie("partner", b"CR")),
     # bwa (mem, aln/samse/sampe) and Bowtie2
-    b"XA": kept(b"Z", ALTERNATIVE_HITS, "alternative hits (positions, CIGARs, differences)"),
+    b"XA": kept(b"Z", ALTERNATIVE_HITS, "alternative hits (positions, CIGARs, differences)", WITHIN_READ),
     b"XS": KeptTag({b"i": COUNT, b"A": STRAND}, "suboptimal alignment score (STAR, HISAT2: strand, A)"),
     b"XN": counted("number of ambiguous reference bases"),
     b"XM": counted("number of mismatches"),
@@ -213,7 +223,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"XT": kept(b"A", Character("U, R, N or M", b"URNM"), "type of the bwa aln match"),
     b"X0": counted("number of best hits"),
     b"X1": counted("number of suboptimal hits"),
-    b"XB": kept(b"Z", SCORED_HITS, "bwa mem -u: alternative hits with their scores"),
+    b"XB": kept(b"Z", SCORED_HITS, "bwa mem -u: alternative hits with their scores", WITHIN_READ),
     b"YS": counted("Bowtie2: alignment score of the mate"),
     b"YT": kept(b"Z", OneOf("UU, CP, DP or UP", (b"UU", b"CP", b"DP", b"UP")), "Bowtie2: pairing type (UU, CP, DP, UP)"),
     b"YF": kept(b"Z", OneOf("LN, NS, SC or QC", (b"LN", b"NS", b"SC", b"QC")), "Bowtie2: why the read was filtered"),
@@ -226,8 +236,8 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"ms": counted("minimap2: DP score of the maximum scoring segment"),
     b"nn": counted("minimap2: number of ambiguous bases in the alignment"),
     b"ts": kept(b"A", STRAND, "minimap2: transcript strand"),
-    b"cs": kept(b"Z", DIFFERENCES, "minimap2: the differences from the reference: with it, the read's bases there"),
-    b"cg": kept(b"Z", CIGAR_STRING, "minimap2: CIGAR"),
+    b"cs": kept(b"Z", DIFFERENCES, "minimap2: the differences from the reference: with it, the read's bases there", ALIGNED_DIFFERENCES),
+    b"cg": kept(b"Z", CIGAR_STRING, "minimap2: CIGAR", SAME_ALIGNMENT),
     b"de": kept(b"f", DIVERGENCE, "minimap2: gap-compressed divergence"),
     b"dv": kept(b"f", DIVERGENCE, "minimap2: approximate divergence"),
     b"rl": counted("minimap2: length of query regions with repetitive seeds"),
@@ -236,7 +246,9 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"jM": kept(b"B", JUNCTION_MOTIFS, "STAR: intron motifs of the splice junctions", INTRON_MOTIFS),
     b"jI": kept(b"B", INTRON_BOUNDS, "STAR: start and end of the introns of the pair (its skips and its mate's)", CIGAR_INTRONS),
     b"ch": kept(b"A", Character("1", b"1"), "STAR: chimeric alignment marker"),
-    b"vA": kept(b"B", VARIANT_ALLELES, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)"),
+    b"vA": kept(
+        b"B", VARIANT_ALLELES, "STAR --waspOutputMode: variant alleles in the read (germline genotype at those sites)", VARIANT_COUNT
+    ),
     b"vG": kept(b"B", INTRON_BOUNDS, "STAR --waspOutputMode: genomic coordinates of the variants (germline sites)", WITHIN_ALIGNMENT),
     b"vW": counted("STAR --waspOutputMode: WASP filtering result (marks reads at germline sites)"),
     b"GX": kept(b"Z", GENE_IDS, "STARsolo: gene ID"),
@@ -406,6 +418,10 @@ class TagPolicy:
                 valid[index] = agrees_with_alignment(rule.tie, value, alignment)
             elif rule.tie == MATE_ON_CONTIG:
                 valid[index] = columns is None or alignment[5] is not None or len(mate_cigars) != 1
+            elif rule.tie in CIGAR_TIES:
+                valid[index] = lengths_agree(rule.tie, value, cigar)
+            elif rule.tie == WITHIN_READ:
+                valid[index] = entries_within_read(value, full_read_length(seq_length, cigar))
             else:
                 valid[index] = True
         for index, ((_, _, value), rule) in enumerate(zip(tags, rules, strict=True)):
@@ -460,6 +476,18 @@ class TagPolicy:
                 ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines, rule_ids)
             elif rule.tie == MATE_ON_CONTIG:
                 ok &= mates_within_contig(text, layout, spans, member_lines)
+            elif rule.tie in CIGAR_TIES:
+                listed = np.flatnonzero(ok)
+                cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
+                lines_of = member_lines[listed]
+                ok[listed] = lengths_agree_in_bulk(rule.tie, data, text, spans.starts[listed], spans.ends[listed], cigar_starts[lines_of],
+                                                   cigar_ends[lines_of])  # fmt: skip
+            elif rule.tie == WITHIN_READ:
+                listed = np.flatnonzero(ok)
+                cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
+                lines_of = member_lines[listed]
+                ok[listed] = lists_within_reads(data, text, spans.starts[listed], spans.ends[listed], spans.seq_lengths[listed],
+                                                cigar_starts[lines_of], cigar_ends[lines_of])  # fmt: skip
             elif rule.partner_code >= 0:
                 partners = np.flatnonzero(layout.codes == rule.partner_code)
                 partners = partners[valid[partners] & (rule_ids[partners] > 0)]

@@ -149,6 +149,12 @@ def flat_positions(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np
     return np.repeat(starts - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64), owner
 
 
+def commas_of(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The commas of each span: the numbers of a ``B`` value."""
+    positions, owner = flat_positions(starts, ends)
+    return np.bincount(owner[data[positions] == ord(",")], minlength=len(starts))
+
+
 def joined(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> bytes | None:
     """The spans one after the other, each with the tab or newline after it, as one bytes
     object for one regular-expression pass; None when a span is not followed by one (in
@@ -412,6 +418,165 @@ def cigar_reference_length(cigar: bytes) -> int:
     return sum(int(length) for length, operation in CIGAR_OPERATION.findall(cigar) if operation in b"MDX=")
 
 
+SPAN_OPERATIONS = b"MDN=X"
+"""The operations of an alignment list entry's CIGAR that lay it along the reference."""
+READ_OPERATIONS = b"MIS=XH"
+"""The operations of an alignment list entry's CIGAR that lay out the read, hard clips included:
+``SA`` and ``OA`` hard-clip what the other alignment leaves, so with them it counts the whole read."""
+
+
+def cigar_span(cigar: bytes, operations: bytes = SPAN_OPERATIONS) -> int:
+    """The summed lengths of ``operations`` in a CIGAR on its grammar."""
+    return sum(int(length) for length, operation in CIGAR_OPERATION.findall(cigar) if operation in operations)
+
+
+ENTRY_CIGARS = re.compile(rb",(" + CIGAR_TEXT.pattern + rb")(?=,)")
+"""The CIGAR of each entry of an alignment list: the one field of an entry on a CIGAR's grammar
+(a name follows a ``;``, positions, strands, qualities and counts hold no operation letter)."""
+HARD_CLIPS = byte_table(b"H")
+READ_BYTES = byte_table(READ_OPERATIONS)
+
+
+def full_read_length(seq_length: int, cigar: bytes) -> int:
+    """The read's whole length, as the entries of its alignment lists count it: SEQ and the hard
+    clips of its CIGAR; without SEQ (``*``, -1) what its CIGAR lays out; -1 when neither tells."""
+    if CIGAR_TEXT.fullmatch(cigar) is None:
+        return seq_length
+    if seq_length >= 0:
+        return seq_length + cigar_span(cigar, b"H")
+    return cigar_span(cigar, READ_OPERATIONS)
+
+
+def entries_within_read(value: bytes, read_length: int) -> bool:
+    """Each entry's CIGAR of an alignment list (its grammar passed) lays out at most the read's
+    whole length (``full_read_length``; -1: not known, any): ``SA:Z:chr1,500,+,19900101M,60,0;``
+    on a 10-base read is a number, not an alignment of it."""
+    return read_length < 0 or all(cigar_span(cigar, READ_OPERATIONS) <= read_length for cigar in ENTRY_CIGARS.findall(value))
+
+
+def lists_within_reads(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, seq_lengths: np.ndarray,
+                       cigar_starts: np.ndarray, cigar_ends: np.ndarray) -> np.ndarray:  # fmt: skip
+    """``entries_within_read`` of many alignment lists (``starts``, ``ends``), each beside its
+    record's SEQ length and CIGAR column: the records' lengths and the entries' CIGARs counted in
+    C, the entries found by one pattern over the lists joined."""
+    hard = np.asarray(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_OPERATION_BYTES, HARD_CLIPS), dtype=np.int64)
+    laid = np.asarray(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_OPERATION_BYTES, READ_BYTES), dtype=np.int64)
+    lengths = np.where(hard < 0, seq_lengths, np.where(seq_lengths >= 0, seq_lengths + hard, laid))
+    ok = np.ones(len(starts), dtype=bool)
+    known = np.flatnonzero(lengths >= 0)
+    joined_text = joined(data, starts[known], ends[known])
+    if joined_text is None:
+        for index in known.tolist():
+            ok[index] = entries_within_read(text[int(starts[index]) : int(ends[index])], int(lengths[index]))
+        return ok
+    found = [match.span(1) for match in ENTRY_CIGARS.finditer(joined_text)]
+    if not found:
+        return ok
+    spans = np.array(found, dtype=np.int64)
+    laid_out = np.asarray(scan.cigar_lengths(joined_text, spans[:, 0], spans[:, 1], CIGAR_OPERATION_BYTES, READ_BYTES), dtype=np.int64)
+    value_ends = np.cumsum(ends[known] - starts[known] + 1)
+    owners = np.searchsorted(value_ends, spans[:, 0], side="right")
+    longest = np.full(len(known), -1, dtype=np.int64)
+    np.maximum.at(longest, owners, laid_out)
+    ok[known] = longest <= lengths[known]
+    return ok
+
+
+ALIGNED_READ = b"MI=X"
+"""The CIGAR operations that align read bases (clips aside): what ``cs`` and ``cg`` describe of the read."""
+ALIGNED_READ_BYTES = byte_table(ALIGNED_READ)
+SPAN_BYTES = byte_table(SPAN_OPERATIONS)
+DIFFERENCE = re.compile(rb"([:*+=~-])([^:*+=~-]*)")
+"""One operation of a ``cs`` string (its grammar passed): its letter and what follows it."""
+DIFFERENCE_LETTERS = byte_table(b":*+-=~")
+DIGIT_BYTES = byte_table(b"0123456789")
+CS_BASES = byte_table(IUPAC + IUPAC.lower())
+NOT_DIGITS = ~DIGIT_BYTES
+"""The bases of a ``cs`` string's ``+``, ``-`` and ``=`` (and ``*``'s and ``~``'s, not counted there)."""
+
+
+def aligned_lengths(cigar: bytes) -> tuple[int, int] | None:
+    """The read bases a CIGAR aligns (M, I, =, X: no clips) and the reference it spans (M, D, N,
+    =, X), or None for no CIGAR."""
+    if CIGAR_TEXT.fullmatch(cigar) is None:
+        return None
+    return cigar_span(cigar, ALIGNED_READ), cigar_span(cigar, SPAN_OPERATIONS)
+
+
+def difference_lengths(value: bytes) -> tuple[int, int]:
+    """The read and reference bases a ``cs`` string (on its grammar) walks: ``:n`` n of both,
+    ``*xy`` one of both, ``+seq`` its bases of the read, ``-seq`` of the reference, ``=seq`` of
+    both, ``~xxNyy`` N of the reference (an intron)."""
+    read = reference = 0
+    for operation, rest in DIFFERENCE.findall(value):
+        if operation == b":":
+            read, reference = read + int(rest), reference + int(rest)
+        elif operation == b"*":
+            read, reference = read + 1, reference + 1
+        elif operation == b"+":
+            read += len(rest)
+        elif operation == b"-":
+            reference += len(rest)
+        elif operation == b"=":
+            read, reference = read + len(rest), reference + len(rest)
+        else:
+            reference += int(rest[2:-2])
+    return read, reference
+
+
+def lengths_agree(tie: Tie, value: bytes, cigar: bytes) -> bool:
+    """minimap2's ``cs`` (``tie`` ``differences``) or ``cg`` (``same cigar``), its grammar passed,
+    against the record's CIGAR: as many read bases as it aligns and as many reference bases as it
+    spans. Without it (``*``) neither tells anything of this read: a free number (``cs:Z::19900101``,
+    ``cg:Z:19900101M`` on a ``10M`` read)."""
+    aligned = aligned_lengths(cigar)
+    if aligned is None:
+        return False
+    return (difference_lengths(value) if tie == ALIGNED_DIFFERENCES else aligned_lengths(value)) == aligned
+
+
+def differences_lengths(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``difference_lengths`` of many ``cs`` strings (each on its grammar: it begins with an
+    operation), as arrays over the strings joined: the operation letters found once, each
+    operation's bases counted (``reduceat``) and its number read from the digits after it (at
+    most 9: a window of 9 bytes an operation), summed by string. minimap2 writes ``cs`` on every
+    read: no Python loop over them, and no array of a byte's position."""
+    text = joined(data, starts, ends)
+    if text is None or not len(starts):
+        return np.zeros(len(starts), dtype=np.int64), np.zeros(len(starts), dtype=np.int64)
+    joined_data = np.frombuffer(text + bytes(12), dtype=np.uint8)
+    operations = np.flatnonzero(DIFFERENCE_LETTERS[joined_data])
+    bases = np.add.reduceat(CS_BASES[joined_data].view(np.uint8), operations, dtype=np.int64)
+    digits = np.add.reduceat(DIGIT_BYTES[joined_data].view(np.uint8), operations, dtype=np.int64)
+    kinds = joined_data[operations]
+    first = operations + np.where(kinds == ord("~"), 3, 1)
+    # An operation's digits and the byte after them read as one CIGAR operation of any letter, in C.
+    numbers = np.maximum(np.asarray(scan.cigar_lengths(text, first, first + digits + 1, NOT_DIGITS, NOT_DIGITS), dtype=np.int64), 0)
+    star = kinds == ord("*")
+    read = np.select([kinds == ord(":"), star, (kinds == ord("+")) | (kinds == ord("="))], [numbers, 1, bases], 0)
+    spanned = [(kinds == ord(":")) | (kinds == ord("~")), star, (kinds == ord("-")) | (kinds == ord("="))]
+    reference = np.select(spanned, [numbers, 1, bases], 0)
+    owners = np.searchsorted(np.cumsum(ends - starts + 1), operations, side="right")
+    return (
+        np.bincount(owners, weights=read, minlength=len(starts)).astype(np.int64),
+        np.bincount(owners, weights=reference, minlength=len(starts)).astype(np.int64),
+    )
+
+
+def lengths_agree_in_bulk(tie: Tie, data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray, cigar_starts: np.ndarray,
+                          cigar_ends: np.ndarray) -> np.ndarray:  # fmt: skip
+    """``lengths_agree`` of many values (each on its grammar) with their records' CIGAR columns:
+    the CIGARs' and ``cg``'s lengths counted in C, ``cs``'s with arrays."""
+    read = np.asarray(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_OPERATION_BYTES, ALIGNED_READ_BYTES), dtype=np.int64)
+    reference = np.asarray(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_OPERATION_BYTES, SPAN_BYTES), dtype=np.int64)
+    if tie == ALIGNED_DIFFERENCES:
+        value_read, value_reference = differences_lengths(data, starts, ends)
+    else:
+        value_read = np.asarray(scan.cigar_lengths(text, starts, ends, CIGAR_OPERATION_BYTES, ALIGNED_READ_BYTES), dtype=np.int64)
+        value_reference = np.asarray(scan.cigar_lengths(text, starts, ends, CIGAR_OPERATION_BYTES, SPAN_BYTES), dtype=np.int64)
+    return (read >= 0) & (value_read == read) & (value_reference == reference)
+
+
 def cigar_reference_lengths(data: np.ndarray, text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """``cigar_reference_length`` of many spans at once (-1 where one is no CIGAR): ``scan.cigar_lengths``, one C pass."""
     return scan.cigar_lengths(text, starts, ends, CIGAR_OPERATION_BYTES, REFERENCE_OPERATIONS)
@@ -462,6 +627,7 @@ class MismatchString(Grammar):
 POSITION = rb"[0-9]{1,10}"
 MAPPING_QUALITY = rb"[0-9]{1,3}"
 CIGAR = rb"(?:[0-9]{1,9}[MIDNSHPX=])+"
+ENTRY_CIGAR = rb"(?P<cigar>" + CIGAR + rb")"
 EDIT_DISTANCE = rb"[0-9]{1,6}"
 """An entry's NM: a count, held to 6 digits as the count tags are (``aux_tags.COUNT``): 7 or more
 is a date or a record number (``SA:Z:chr1,500,+,10M,60,19900101;``), no read's edit count."""
@@ -494,13 +660,15 @@ class Alignments(Grammar):
             match = self.entry.fullmatch(entry)
             if match is None:
                 return False
-            name, position, *mapping_quality = match.groups()
+            name, position, mapping_quality, cigar = entry_groups(match)
             if self.unmapped and name == b"*":
                 if int(position) != 0:
                     return False
             elif not 1 <= int(position) <= references.get(name, 0):
                 return False
-            if mapping_quality and int(mapping_quality[0]) > 255:
+            if mapping_quality is not None and int(mapping_quality) > 255:
+                return False
+            if cigar is not None and cigar_span(cigar) > references.get(name, 0):
                 return False
         return True
 
@@ -513,17 +681,18 @@ class Alignments(Grammar):
         found = list(self.entries.finditer(text))
         if not found:
             return np.ones(len(spans), dtype=bool)
-        entries_ok = self.entries_on_references([match.groups() for match in found], spans.references)
+        entries_ok = self.entries_on_references([entry_groups(match) for match in found], spans.references)
         value_ends = np.cumsum(spans.ends - spans.starts + 1)  # each value and its tab or newline, in ``text``
         owners = np.searchsorted(value_ends, np.array([match.start() for match in found], dtype=np.int64), side="right")
         ok = np.ones(len(spans), dtype=bool)
         ok[owners[~entries_ok]] = False
         return ok
 
-    def entries_on_references(self, entries: list[tuple[bytes, ...]], references: Mapping[bytes, int]) -> np.ndarray:
-        """Which entries (their ``name``, ``pos`` and ``mapq`` groups, in that order) lie on
-        a reference of the header, with a mapping quality of at most 255: what ``valid``
-        asks of each entry, asked of all at once."""
+    def entries_on_references(self, entries: list[EntryGroups], references: Mapping[bytes, int]) -> np.ndarray:
+        """Which entries (their ``name``, ``pos``, ``mapq`` and ``cigar`` groups, in that order,
+        None where the entry has none) lie on a reference of the header, with a mapping quality
+        of at most 255 and a CIGAR spanning at most the reference's length: what ``valid`` asks
+        of each entry, asked of all at once."""
         columns = list(zip(*entries, strict=True))
         names = columns[0]
         positions = np.array(columns[1]).astype(np.int64)
@@ -531,26 +700,38 @@ class Alignments(Grammar):
         on = (positions >= 1) & (positions <= lengths)
         if self.unmapped:
             on |= (np.array(names) == b"*") & (positions == 0)
-        if len(columns) > 2:
-            on &= np.array(columns[2]).astype(np.int64) <= 255
+        qualities = np.array([-1 if quality is None else int(quality) for quality in columns[2]], dtype=np.int64)
+        on &= qualities <= 255
+        spans = {cigar: cigar_span(cigar) for cigar in set(columns[3]) if cigar is not None}
+        on &= np.array([0 if cigar is None else spans[cigar] for cigar in columns[3]], dtype=np.int64) <= lengths
         return on
+
+
+EntryGroups = tuple[bytes, bytes, bytes | None, bytes | None]
+
+
+def entry_groups(match: re.Match[bytes]) -> EntryGroups:
+    """An entry's ``name``, ``pos``, ``mapq`` and ``cigar`` groups, None for those it has not."""
+    groups = match.groupdict()
+    return groups["name"], groups["pos"], groups.get("mapq"), groups.get("cigar")
 
 
 NAME = rb"(?P<name>[^,;\t\n]+)"
 STRAND_POSITION = rb"[+-](?P<pos>" + POSITION + rb")"
 SUPPLEMENTARY = Alignments(
     "rname,pos,strand,CIGAR,mapQ,NM; repeated",
-    NAME + rb",(?P<pos>" + POSITION + rb"),[+-]," + CIGAR + rb",(?P<mapq>" + MAPPING_QUALITY + rb")," + EDIT_DISTANCE,
+    NAME + rb",(?P<pos>" + POSITION + rb"),[+-]," + ENTRY_CIGAR + rb",(?P<mapq>" + MAPPING_QUALITY + rb")," + EDIT_DISTANCE,
 )
 ORIGINAL = Alignments(
     "rname,pos,strand,CIGAR,mapQ,NM; repeated (NM may be empty; *,0 for unmapped)",
-    NAME + rb",(?P<pos>" + POSITION + rb"),[+-],(?:" + CIGAR + rb"|\*),(?P<mapq>" + MAPPING_QUALITY + rb"),(?:" + EDIT_DISTANCE + rb")?",
+    NAME + rb",(?P<pos>" + POSITION + rb"),[+-],(?:" + ENTRY_CIGAR + rb"|\*),(?P<mapq>" + MAPPING_QUALITY + rb"),"
+    + rb"(?:" + EDIT_DISTANCE + rb")?",
     unmapped=True,
 )
-BWA_HITS = Alignments("rname,[+-]pos,CIGAR,NM; repeated", NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE)
+BWA_HITS = Alignments("rname,[+-]pos,CIGAR,NM; repeated", NAME + b"," + STRAND_POSITION + b"," + ENTRY_CIGAR + b"," + EDIT_DISTANCE)
 SCORED_HITS = Alignments(
     "rname,[+-]pos,CIGAR,NM,score,mapQ; repeated",
-    NAME + b"," + STRAND_POSITION + b"," + CIGAR + b"," + EDIT_DISTANCE + b"," + SCORE + rb",(?P<mapq>" + MAPPING_QUALITY + rb")",
+    NAME + b"," + STRAND_POSITION + b"," + ENTRY_CIGAR + b"," + EDIT_DISTANCE + b"," + SCORE + rb",(?P<mapq>" + MAPPING_QUALITY + rb")",
 )
 
 
@@ -683,10 +864,13 @@ class Tie:
     record's CIGAR or of its mate's, ``MC`` from PNEXT), ``span`` (STAR's ``vG``: positions
     within the record's alignment or its mate's, in order; ``agrees_with_alignment``) or
     ``junctions`` (STAR's ``jM``: one motif for each junction of the kept, valid ``partner``
-    ``jI``, or without one for at most each skip of those alignments; ``motifs_agree``). A tie to a
+    ``jI``, or without one for at most each skip of those alignments; ``motifs_agree``) or
+    ``count`` (STAR's ``vA``: one number for each position of the kept, valid ``partner``
+    ``vG``, given once; without it, none). A tie to a
     partner tag is what keeps a value from outliving what gives it a meaning: ``ML``
-    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI``, ``jM``
-    and ``vG`` as free numbers (``jI:B:i,75,73,77,...``, ``jM:B:c,2,0,0,1,0,6,1,5``), and a tie
+    without its ``MM`` is a free array of bytes, which can spell a name; so do ``jI``, ``jM``,
+    ``vA`` and ``vG`` as free numbers (``jI:B:i,75,73,77,...``, ``jM:B:c,2,0,0,1,0,6,1,5``, a
+    ``vA`` of any length spells any number in base 3), and a tie
     to the alignment leaves them only the numbers the alignment gives.
     """
 
@@ -708,6 +892,14 @@ class Tie:
             return "from PNEXT, ending within the contig of RNEXT (LN)"
         if self.kind == "calls":
             return f"one number for each call of {self.partner.decode()} in the same record"
+        if self.kind == "differences":
+            return "as many read and reference bases as the CIGAR aligns (M, I, =, X; M, D, N, =, X)"
+        if self.kind == "same cigar":
+            return "the CIGAR or one of its read and reference lengths (M, I, =, X; M, D, N, =, X)"
+        if self.kind == "read":
+            return "each entry's CIGAR at most as long as the read (SEQ and its hard clips) and its reference"
+        if self.kind == "count":
+            return f"one number for each position of {self.partner.decode()} in the same record"
         if self.kind == "junctions":
             return (
                 "one for each junction of jI (-1 for its -1); without jI, "
@@ -717,12 +909,14 @@ class Tie:
 
     @property
     def has_partner(self) -> bool:
-        return self.kind in ("partner", "calls", "junctions")
+        return self.kind in ("partner", "calls", "junctions", "count")
 
     def agrees(self, value: bytes, partner: bytes) -> bool:
         """The one-value check of a tie to a partner tag (the caller found it given once, valid)."""
         if self.kind == "calls":
             return value.count(b",") == modification_calls(partner)
+        if self.kind == "count":
+            return value.count(b",") == partner.count(b",")
         return partner_agrees(value, partner)
 
     def agree(
@@ -731,6 +925,11 @@ class Tie:
         """``agrees`` of many values at once (partner offsets are -1 where there is none)."""
         if self.kind == "partner":
             return partners_agree(data, text, starts, ends, partner_starts, partner_ends)
+        if self.kind == "count":  # vA on every read at a WASP site: counted as arrays (commas, a number each)
+            ok = partner_starts >= 0
+            given = np.flatnonzero(ok)
+            ok[given] = commas_of(data, starts[given], ends[given]) == commas_of(data, partner_starts[given], partner_ends[given])
+            return ok
         # One ML array to a read, and only long reads carry them: one value at a time is enough.
         ok = partner_starts >= 0
         for row in np.flatnonzero(ok).tolist():
@@ -748,6 +947,12 @@ INTRON_MOTIFS = Tie("junctions", b"jI", b"B")
 MATE_ON_CONTIG = Tie("mate")
 """``MC``: from PNEXT, the mate's alignment ends on the contig of RNEXT (``=``: RNAME), at its LN
 (``mate_within_contig``); else ``MC`` goes, and ``jI``, ``jM`` and ``vG`` are held to no mate."""
+VARIANT_COUNT = Tie("count", b"vG", b"B")
+WITHIN_READ = Tie("read")
+ALIGNED_DIFFERENCES = Tie("differences")
+SAME_ALIGNMENT = Tie("same cigar")
+CIGAR_TIES = (ALIGNED_DIFFERENCES, SAME_ALIGNMENT)
+"""The ties of minimap2's ``cs`` and ``cg`` to the record's CIGAR (``lengths_agree``)."""
 ALIGNMENT_TIES = (CIGAR_INTRONS, WITHIN_ALIGNMENT)
 """The ties that read the record's POS and CIGAR (``agrees_with_alignment``)."""
 NO_INTRONS = b"i,-1"

@@ -233,12 +233,12 @@ VALUES_HEADER = (
 REFERENCES = {b"chr1": 100000, b"chr2": 5000}
 BARCODE = "ACGT-TTGA"
 EXAMPLES = {
-    "CC": "chr2", "MC": "75M1D75M", "OC": "30M", "cg": "10M2I18M", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
+    "CC": "chr2", "MC": "75M1D75M", "OC": "30M", "cg": "10=1X19=", "MD": "10A5^AC12", "SA": "chr2,100,+,20M10S,60,1;",
     "OA": "chr1,100,-,30M,0,;*,0,+,*,0,;", "XA": "chr1,-900,30M,2;chr2,+1,15M1I14M,3;", "XB": "chr1,+5,30M,1,25,60;",
     "TS": "+", "OQ": "#" * 30, "U2": "5" * 30, "BQ": "@" * 30, "BD": "N" * 30, "BI": "N" * 30, "E2": "ACGTN" * 6, "R2": "acgtn=.",
     "Q2": "IIIIIII", "CS": "T0123.", "CQ": "IIIIII", "MM": "C+m,0,2;A-a?,1;", "ML": "C,255,0,128", "MI": "12/A", "RX": BARCODE,
     "QX": "IIII IIII", "OX": BARCODE, "BZ": "IIII IIII", "CB": "ACGTACGT-1", "CR": BARCODE, "CY": "IIII IIII", "UB": "ACGTAC",
-    "UR": BARCODE, "UY": "IIII IIII", "XS": "+", "XT": "U", "YT": "CP", "YF": "NS", "tp": "P", "ts": "-", "cs": ":10*ag:5-ac:4+t:10",
+    "UR": BARCODE, "UY": "IIII IIII", "XS": "+", "XT": "U", "YT": "CP", "YF": "NS", "tp": "P", "ts": "-", "cs": ":10*ag:5-ac:4+ac:8",
     "de": "0.0123", "dv": "1", "jM": "c,-1", "jI": "i,-1", "ch": "1", "vA": "C,1,2", "vG": "i,105,120", "GX": "ENSG00000139618.5",
     "DT": "SQ", "RG": READ_GROUP,
 }  # fmt: skip
@@ -295,6 +295,8 @@ def test_a_tool_written_value_of_each_tag_is_kept_and_accepted(tmp_path: Path) -
                 partner = "T" + "0" * (len(value) - 1) if PARTNERS[tag] == "CS" else BARCODE if " " in value else "A" * len(value)
                 partner = EXAMPLES["MM"] if tag == "ML" else partner
                 tags.append((PARTNERS[tag], "Z", partner))
+            if tag == "vA":  # one allele for each variant of vG
+                tags.append(("vG", "B", EXAMPLES["vG"]))
             if tag != "RG":
                 tags.insert(0, ("RG", "Z", READ_GROUP))
             assert all(scrubber_keeps(tags)), tags
@@ -450,6 +452,72 @@ def test_junction_motifs_get_one_answer(rows: list[tuple[str, tuple[str, str, st
         motif_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"jM")
         (motif_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("j") << 8) | ord("M")]
         assert bool(accepted[motif_field]) == motif_verdict, line
+
+
+VARIANTS = st.one_of(st.none(), st.just("Z"), st.sampled_from(["i,105", "i,105,120", "i,105,120,125", "i,90", "I,105,120"]))
+ALLELES = st.sampled_from(["c,1", "C,1,2", "c,1,2,3", "c,2,1,3,3,1,2,2,1", "c,4", "c", "c,1,2,3,1,2,3,1,2"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(VARIANTS, ALLELES, st.booleans(), st.booleans()), min_size=1, max_size=6))
+def test_variant_alleles_get_one_answer(rows: list[tuple[str | None, str, bool, bool]], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """STAR's ``vA``, held to the count of its record's ``vG`` (kept, valid, given once): sam-scrub-rg
+    keeps a value exactly when the audit, reading the BAM by its own code, accepts it; ``vG`` before
+    or after it, or twice."""
+    lines = []
+    for number, (variants, alleles, variants_first, twice) in enumerate(rows, start=1):
+        fields = [f"READ{number}", "0", "chr1", "100", "60", CIGAR, "*", "0", "0", SEQ, "*"]
+        paired = [] if variants is None else ["vG:Z:x" if variants == "Z" else f"vG:B:{variants}"] * (2 if twice else 1)
+        tags = [f"RG:Z:{READ_GROUP}", *(paired if variants_first else []), f"vA:B:{alleles}", *([] if variants_first else paired)]
+        lines.append("\t".join(fields + tags))
+    text = VALUES_HEADER + "".join(line + "\n" for line in lines)
+    data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("alleles"))
+    block = RecordBlock.read(data, walked)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    records, codes, types, starts, ends = walked.tags
+    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
+    policy = aux_tags.TagPolicy()
+    for row, line in enumerate(lines):
+        columns = line.encode().split(b"\t")
+        fields_of_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
+        kept_tags = [tag for tag in fields_of_tags if policy.decide(tag[0], tag[1]) == aux_tags.KEEP]
+        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
+        allele_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"vA")
+        (allele_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("v") << 8) | ord("A")]
+        assert bool(accepted[allele_field]) == allele_verdict, line
+
+
+LISTS = st.sampled_from([
+    "SA:Z:chr1,500,+,10M,60,0;", "SA:Z:chr1,500,+,4S10M,60,0;", "SA:Z:chr1,500,+,5H10M,60,0;", "SA:Z:chr1,500,+,19900101M,60,0;",
+    "OA:Z:chr1,500,+,5S19900101M,60,0;", "OA:Z:*,0,+,*,255,;", "XA:Z:chr1,+500,19900101M,0;", "XA:Z:chr1,+500,3S7M,0;chr1,-9,12M,1;",
+    "XB:Z:chr1,+100,11M,2,90,60;", "SA:Z:chr1,1,+,2M1000N2M,60,0;", "XA:Z:map2-1",
+])  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(["A" * 10, "*"]), st.sampled_from(["10M", "4H10M", "3S7M", "*", "2M2I6M"]), LISTS),
+                     min_size=1, max_size=6))  # fmt: skip
+def test_alignment_list_cigars_get_one_answer(rows: list[tuple[str, str, str]], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Alignment list entries held to the read's whole length (SEQ and its hard clips; without SEQ
+    what the CIGAR lays out) and to the contig's: sam-scrub-rg keeps a list exactly when the audit,
+    reading the BAM by its own code, accepts it."""
+    lines = [
+        "\t".join([f"READ{number}", "0", "chr1", "100", "60", cigar, "*", "0", "0", seq, "*", f"RG:Z:{READ_GROUP}", listed])
+        for number, (seq, cigar, listed) in enumerate(rows, start=1)
+    ]
+    text = VALUES_HEADER + "".join(line + "\n" for line in lines)
+    data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("lists"))
+    block = RecordBlock.read(data, walked)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    records, codes, types, starts, ends = walked.tags
+    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
+    policy = aux_tags.TagPolicy()
+    for row, line in enumerate(lines):
+        columns = line.encode().split(b"\t")
+        kept_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
+        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
+        listed = [index for index in np.flatnonzero(records == row).tolist() if codes[index] != (ord("R") << 8) | ord("G")]
+        assert bool(accepted[listed[0]]) == verdicts[1], line
 
 
 PLANTED_VCF_SHAPES = (

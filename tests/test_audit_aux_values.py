@@ -212,6 +212,40 @@ def test_long_counts_in_alignment_lists_and_gene_ids_off_ensembls_shape_are_foun
     assert_found_where_removed(tmp_path, LISTS_AND_IDS)
 
 
+LIST_CIGARS = [
+    (["SA:Z:chr1,500,+,20M10S,60,0;", "XA:Z:chr1,+600,10S20M,0;chr1,-700,30M,1;"], ""),  # the read's 30 bases
+    (["SA:Z:chr1,500,+,19900101M,60,0;"], "SA"),  # a date as an alignment's length
+    (["XA:Z:chr1,+600,30M,0;chr1,+700,31M,0;"], "XA"),
+    (["OA:Z:chr1,500,+,5S19900101M,60,0;"], "OA"),
+    (["XB:Z:chr1,-700,30M1I,1,20,60;"], "XB"),
+    (["SA:Z:chr1,1,+,10M99970N20M,60,0;"], ""),  # spanning chr1's 100000 bases
+    (["SA:Z:chr1,1,+,10M99971N20M,60,0;"], "SA"),
+    (["SA:Z:chr1,500,+,35M,60,0;"], ""),  # from case 7 on, 5H30M: the read's hard clips count
+    (["SA:Z:chr1,500,+,5S31M,60,0;"], "SA"),
+]
+"""Alignment lists whose entries' CIGARs lay out more than the read or span more than the contig."""
+
+
+def test_alignment_list_cigars_longer_than_the_read_or_the_contig_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, LIST_CIGARS, {number: "5H30M" for number in range(7, len(LIST_CIGARS))})
+
+
+DIFFERENCES = [
+    (["cs:Z::10*ag:5-ac:4+ac:8", "cg:Z:10=1X19="], ""),  # minimap2's: 30 read and 30 reference bases
+    (["cs:Z::19900101"], "cs"),  # a date as a run of matches
+    (["cs:Z::4~gt19900101ag:26"], "cs"),  # as an intron the CIGAR has not
+    (["cg:Z:19900101M"], "cg"),
+    (["cs:Z::10+acgt:16", "cg:Z:10M4D16M"], "cs cg"),
+    (["cs:Z::4~gt200ag:26", "cg:Z:4M200N26M"], ""),  # from case 5 on, the spliced read 10M200N20M
+    (["cs:Z::30"], "cs"),
+]
+"""minimap2's ``cs`` and ``cg`` against the record's CIGAR."""
+
+
+def test_differences_and_cigars_off_the_records_cigar_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, DIFFERENCES, {number: "10M200N20M" for number in range(5, len(DIFFERENCES))})
+
+
 SPLICED = "10M200N20M"
 MOTIFS = [
     (["jM:B:c,-1", "jI:B:i,-1"], ""),  # STAR's unspliced read
@@ -229,6 +263,19 @@ MOTIFS = [
 
 def test_junction_motifs_beyond_the_junctions_are_found_and_removed(tmp_path: Path) -> None:
     assert_found_where_removed(tmp_path, MOTIFS, {number: SPLICED for number in range(3, len(MOTIFS))})
+
+
+VARIANT_ALLELES = [
+    (["vA:B:c,1,2", "vG:B:i,105,107"], ""),  # STAR WASP: one allele for each variant of vG
+    (["vA:B:c,2,1,3,3,1,2,2,1,1,3,2,1,3,1,1,2,3,3,1,2,1,1,2,3,2,2,1,3,1,1,2,3"], "vA"),  # no vG: free base-3 digits
+    (["vA:B:c,1,2,3,1,2,3,1,2", "vG:B:i,105"], "vA"),  # more alleles than variants
+    (["vG:B:i,105,107", "vA:B:C,3"], "vA"),  # fewer
+]
+"""STAR's ``vA`` beside its ``vG``, or alone, on a 30-base read at 100."""
+
+
+def test_variant_alleles_not_one_for_each_variant_are_found_and_removed(tmp_path: Path) -> None:
+    assert_found_where_removed(tmp_path, VARIANT_ALLELES)
 
 
 def records_audited(path: Path, jobs: int) -> tuple[int, dict[str, Any]]:

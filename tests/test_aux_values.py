@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 REFERENCES = {b"chr1": 1000, b"chr2": 500, b"HLA-A*01:01:01:01": 3503}
 PLANTED = b"S2301217T"
+READ_101 = b"A" * 101
 POLICY = TagPolicy()
 
 
@@ -64,18 +65,22 @@ VALID = [
     (b"MD:Z:4", b"ACGT", b"2M500N2M"),  # nor are skips
     (b"MD:Z:0A0C2", b"ACGT", b"1X1X2="),
     (b"MD:Z:1N1R0", b"ACGT", b"4M"),  # reference IUPAC codes
-    (b"SA:Z:chr1,100,+,50M50S,60,0;", b"", b""),
-    (b"SA:Z:chr1,100,+,50M50S,60,0;chr2,5,-,50S50M,0,12;", b"", b""),
+    (b"SA:Z:chr1,100,+,50M50S,60,0;", READ_101, b"101M"),
+    (b"SA:Z:chr1,100,+,50M50S,60,0;chr2,5,-,50S50M,0,12;", READ_101, b"101M"),
     (b"SA:Z:HLA-A*01:01:01:01,3503,+,1M,255,0;", b"", b""),
-    (b"XA:Z:chr1,+100,100M,2;", b"", b""),
-    (b"XA:Z:chr1,-1000,78M1D22M,4;chr2,+1,100M,0;", b"", b""),
+    (b"XA:Z:chr1,+100,100M,2;", READ_101, b"101M"),
+    (b"XA:Z:chr1,-1000,78M1D22M,4;chr2,+1,100M,0;", READ_101, b"101M"),
     (b"XA:Z:map2-1", b"", b""),  # TMAP: the algorithm of the mapping
-    (b"XB:Z:chr1,+100,100M,2,90,60;", b"", b""),
-    (b"SA:Z:chr1,100,+,50M50S,60,999999;", b"", b""),  # NM of at most 6 digits, as the count tags
-    (b"XA:Z:chr1,+100,100M,999999;", b"", b""),
-    (b"XB:Z:chr1,+100,100M,999999,-999999,60;", b"", b""),  # and XB's score too
-    (b"OA:Z:chr1,1,-,101M,255,;", b"", b""),  # Picard: NM may be empty
-    (b"OA:Z:chr1,302,+,10M1D10M5I76M,255,0;*,0,+,*,255,;", b"", b""),
+    (b"XB:Z:chr1,+100,100M,2,90,60;", READ_101, b"101M"),
+    (b"SA:Z:chr1,100,+,50M50S,60,999999;", READ_101, b"101M"),  # NM of at most 6 digits, as the count tags
+    (b"XA:Z:chr1,+100,100M,999999;", READ_101, b"101M"),
+    (b"XB:Z:chr1,+100,100M,999999,-999999,60;", READ_101, b"101M"),  # and XB's score too
+    (b"OA:Z:chr1,1,-,101M,255,;", READ_101, b"101M"),  # Picard: NM may be empty
+    (b"OA:Z:chr1,302,+,10M1D10M5I76M,255,0;*,0,+,*,255,;", READ_101, b"101M"),
+    (b"SA:Z:chr1,500,+,6S4M,60,0;", b"ACGT", b"6H4M"),  # the read's hard clips count: 10 bases
+    (b"SA:Z:chr1,500,+,6H4M,60,0;", b"*", b"6H4M"),  # no SEQ: the 10 bases its CIGAR lays out
+    (b"SA:Z:chr1,500,+,500M,60,0;", b"*", b"*"),  # neither: any length within the reference
+    (b"XA:Z:chr2,+1,2M496N2M,0;", b"ACGT", b"4M"),  # a span of 500, chr2's length
     (b"CC:Z:=", b"", b""),
     (b"CC:Z:chr2", b"", b""),
     # sequences and qualities
@@ -108,10 +113,11 @@ VALID = [
     (b"MM:Z:C+C,1;", b"", b""),
     (b"MM:Z:", b"", b""),
     # minimap2
-    (b"cs:Z::10*ag:5+ac-gt:20", b"", b""),
-    (b"cs:Z:=ACGT*ag=TT", b"", b""),
-    (b"cs:Z::5~gt100ag:5", b"", b""),
-    (b"cg:Z:100M", b"", b""),
+    (b"cs:Z::10*ag:5+ac-gt:20", b"A" * 38, b"2S16M2I2D20M1H"),  # clips aside, 38 bases of both
+    (b"cs:Z:=ACGT*ag=TT", b"A" * 7, b"7M"),
+    (b"cs:Z::5~gt100ag:5", b"A" * 10, b"5M100N5M"),  # an intron of 100
+    (b"cg:Z:100M", b"A" * 100, b"100M"),
+    (b"cg:Z:50M50M", b"A" * 100, b"50=1X49="),  # the same lengths
     (b"de:f:0.0123", b"", b""),  # minimap2: 4 decimals
     (b"dv:f:1e-05", b"", b""),  # htslib: %g
     (b"de:f:0.123457", b"", b""),
@@ -213,6 +219,14 @@ INVALID = [
     (b"XB:Z:chr1,-700,10M,1,-1000000,60;", b"", b""),
     (b"XB:Z:chr1,-700,10M,1000000,1,60;", b"", b""),
     (b"OA:Z:*,5,+,*,255,;", b"", b""),
+    (b"SA:Z:chr1,500,+,19900101M,60,0;", b"A" * 10, b"10M"),  # a number, not an alignment of the read
+    (b"XA:Z:chr1,+500,19900101M,0;", b"A" * 10, b"10M"),
+    (b"OA:Z:chr1,500,+,5S19900101M,60,0;", b"A" * 10, b"10M"),
+    (b"XB:Z:chr1,+100,5M,2,90,60;", b"ACGT", b"4M"),
+    (b"SA:Z:chr1,500,+,7S4M,60,0;", b"ACGT", b"6H4M"),  # 11 bases of a read of 10
+    (b"SA:Z:chr1,500,+,6H5M,60,0;", b"*", b"6H4M"),
+    (b"SA:Z:chr1,500,+,1001M,60,0;", b"*", b"*"),  # longer than chr1
+    (b"XA:Z:chr2,+1,2M497N2M,0;", b"ACGT", b"4M"),
     (b"CC:Z:chrX", b"", b""),
     (b"CC:Z:" + PLANTED, b"", b""),
     (b"E2:Z:ACG", b"", b""),  # not as long as SEQ
@@ -244,6 +258,14 @@ INVALID = [
     (b"ML:B:C,256", b"", b""),
     (b"ML:B:C," + PLANTED, b"", b""),
     (b"cs:Z:" + PLANTED, b"", b""),
+    (b"cs:Z::19900101", b"A" * 10, b"10M"),  # a date as a run of matches on a 10-base read
+    (b"cs:Z::4~gt19900101ag:6", b"A" * 10, b"10M"),  # as an intron the CIGAR has not
+    (b"cs:Z::4*ag:6", b"A" * 10, b"10M"),
+    (b"cs:Z::3+ac:5", b"A" * 10, b"10M"),  # the insertion is not the CIGAR's
+    (b"cs:Z::10", b"A" * 10, b"*"),  # no CIGAR: nothing to describe
+    (b"cg:Z:19900101M", b"A" * 10, b"10M"),
+    (b"cg:Z:10M1D", b"A" * 10, b"10M"),
+    (b"cg:Z:10M", b"A" * 10, b"*"),
     (b"cs:Z:-kim", b"", b""),
     (b"cs:Z:", b"", b""),
     (b"cg:Z:" + PLANTED, b"", b""),
@@ -352,6 +374,13 @@ def test_values_off_their_grammar_are_dropped(tag: bytes, seq: bytes, cigar: byt
         ([b"jM:B:c,1,1", b"MC:Z:2M20N2M"], [False, True]),
         ([b"jM:B:c,1", b"jI:B:i,302,320", b"MC:Z:2M20N2M"], [True, False, True]),  # jI goes: held to the skips
         ([b"jM:B:c,1", b"jI:B:i,302,321", b"jI:B:i,302,321", b"MC:Z:2M20N2M"], [False, True, True, True]),  # which jI?
+        ([b"vA:B:c,1,3", b"MC:Z:2M20N2M", b"vG:B:i,101,305"], [True, True, True]),  # STAR: one allele a variant of vG
+        ([b"vG:B:i,101", b"vA:B:C,2"], [True, True]),
+        ([b"vA:B:c,1,2,3,1,2,3,1,2", b"vG:B:i,101"], [False, True]),  # more alleles than vG's positions
+        ([b"vA:B:c,2", b"vG:B:i,101,102"], [False, True]),  # fewer
+        ([b"vA:B:c,2,1,3,3,1,2,2,1"], [False]),  # no vG: base-3 digits of anything
+        ([b"vA:B:c,2", b"vG:B:i,90"], [False, False]),  # vG goes (off the alignment): so does vA
+        ([b"vA:B:c,2", b"vG:B:i,101", b"vG:B:i,101"], [False, True, True]),  # which vG?
         ([b"ML:B:C"], [False]),
         ([b"MM:Z:C+m,0,1;", b"ML:B:C,75,73,77,74"], [True, False]),  # more numbers than calls
         ([b"MM:Z:C+mh,0,1;", b"ML:B:C,75,73"], [True, False]),  # fewer
@@ -507,7 +536,9 @@ TAG_POOL = [tag for tag, _, _ in VALID + INVALID] + [
     b"ML:B:C,9", b"ML:B:C", b"RG:Z:x", b"PG:Z:bwa", b"zz:Z:" + PLANTED, b"jI:B:i,3,22", b"jI:B:i,3,22,25,30", b"jI:B:i,301,320",
     b"MC:Z:2M20N2M", b"MC:Z:4M", b"MC:Z:10M6N2M", b"MC:i:4", b"vG:B:i,1,4", b"vG:B:i,300,302", b"vG:B:i,5,300",
     b"jM:B:c,-1", b"jM:B:c,1", b"jM:B:c,1,22", b"jM:B:c,-1,1", b"jM:B:c,2,0,0,1,0,6,1,5", b"jI:B:i,-1", b"jI:B:i,-01", b"jI:B:i",
-    b"jM:B:c", b"jI:Z:x", b"jM:B:C,1",
+    b"jM:B:c", b"jI:Z:x", b"jM:B:C,1", b"vA:B:c,1,2", b"vA:B:c,1", b"vA:B:C,3,3,3", b"vG:B:i,3", b"vG:Z:x",
+    b"cs:Z::4", b"cs:Z::2*ac:1", b"cs:Z::2+aa:2", b"cs:Z::1-a:3", b"cs:Z::2~gt20ag:2", b"cs:Z::19900101", b"cs:Z:=AC*ag:2", b"cg:Z:4M",
+    b"cg:Z:2M2I2M", b"cg:Z:19900101M", b"cg:Z:6M", b"cg:Z:2M20N2M",
 ]  # fmt: skip
 
 
@@ -517,7 +548,8 @@ ALIGNMENT_POOL = [
     b"SA:Z:chr1,100,+,50M50S,60,0;", b"SA:Z:chr3,100,+,50M,60,0;", b"SA:Z:chr1,1001,+,50M,60,0;", b"SA:Z:chr1,100,+,50M,256,0;",
     b"SA:Z:chr1,100,+,50M,60,0;chr2,501,-,50M,0,1;", b"XA:Z:chr1,+100,100M,2;", b"XA:Z:chr1,+100,100M,2;chrM,+20000,150M,2;",
     b"XA:Z:chrM,-705972,150M,2;", b"XA:Z:chr2,-500,100M,0;", b"OA:Z:*,0,+,*,255,;", b"OA:Z:*,5,+,*,255,;", b"OA:Z:chr1,0,-,101M,255,;",
-    b"XB:Z:chr1,+100,100M,2,90,60;", b"XB:Z:chr1,+100,100M,2,90,300;",
+    b"XB:Z:chr1,+100,100M,2,90,60;", b"XB:Z:chr1,+100,100M,2,90,300;", b"SA:Z:chr1,100,+,4M2S,60,0;", b"SA:Z:chr1,100,+,2H4M,60,0;",
+    b"SA:Z:chr1,100,+,2H5M,60,0;", b"XA:Z:chr2,+1,2M600N2M,0;", b"SA:Z:chr1,1,+,19900101M,60,0;", b"XA:Z:chr1,+1,6M,0;chr1,-5,3S2M,1;",
 ]  # fmt: skip
 
 
@@ -526,7 +558,8 @@ def records(draw: st.DrawFn, pool: list[bytes] = TAG_POOL) -> list[bytes]:
     lines = []
     for _ in range(draw(st.integers(1, 12))):
         seq = draw(st.sampled_from([b"ACGT", b"ACGTAC", b"*", b"A" * 100, b"ACGTA"]))
-        cigar = draw(st.sampled_from([b"4M", b"2M1D4M", b"1S3M", b"*", b"100M", b"6M", b"5M", b"2M2I2M", b"4Q", b"2M20N2M", b"2M2N2M4N1M"]))
+        cigars = [b"4M", b"2M1D4M", b"1S3M", b"*", b"100M", b"6M", b"5M", b"2M2I2M", b"4Q", b"2M20N2M", b"2M2N2M4N1M", b"2H4M"]
+        cigar = draw(st.sampled_from(cigars))
         mate = draw(st.sampled_from([(b"*", b"0"), (b"=", b"300"), (b"chr1", b"1"), (b"chr2", b"300"), (b"=", b"x")]))
         tags = draw(st.lists(st.sampled_from(pool), max_size=6))
         lines.append(b"\t".join([b"r", b"0", b"chr1", b"1", b"60", cigar, *mate, b"0", seq, b"*", *tags]))

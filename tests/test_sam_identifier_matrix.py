@@ -23,6 +23,7 @@ inside must not.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
@@ -256,14 +257,16 @@ def alignments(draw: st.DrawFn) -> tuple[str, str, str]:
 
 
 @st.composite
-def hits(draw: st.DrawFn, kind: str) -> str:
-    """SA, OA, XA or XB entries on the header's references, as bwa and Picard write them."""
+def hits(draw: st.DrawFn, kind: str, read_length: int) -> str:
+    """SA, OA, XA or XB entries on the header's references, as bwa and Picard write them: each
+    entry's CIGAR lays out at most the read's ``read_length`` bases."""
     entries = []
     for _ in range(draw(st.integers(1, 3))):
         name = draw(st.sampled_from(sorted(LENGTHS)))
         position = draw(st.integers(1, LENGTHS[name]))
         strand = draw(st.sampled_from("+-"))
-        cigar = cigar_text(draw(cigars("MIDS")))
+        drawn = draw(cigars("MIDS"))
+        cigar = cigar_text(drawn) if sum(length for op, length in drawn if op in "MIS") <= read_length else f"{read_length}M"
         quality, distance = draw(st.integers(0, 255)), draw(st.integers(0, 40))
         if kind == "SA":
             entries.append(f"{name},{position},{strand},{cigar},{quality},{distance};")
@@ -292,15 +295,31 @@ def valid_records(draw: st.DrawFn) -> tuple[str, list[str]]:
     umi = [bases(rng.randrange(4, 9)) for _ in range(draw(st.integers(1, 2)))]
     modifications = f"C+m?,{rng.randrange(0, length)};" if length else "C+m?;"
     mate = bases(rng.randrange(10, 40))
+    read_length = sum(int(count) for count, op in re.findall(r"([0-9]+)([MIDNSHP=X])", cigar) if op in "MIS=XH")
+
+    def differences() -> str:  # minimap2's cs of the record's alignment
+        parts = []
+        for count, op in re.findall(r"([0-9]+)([MIDNSHP=X])", cigar):
+            length = int(count)
+            if op in "M=X":
+                substituted = length > 1 and rng.random() < 0.5
+                parts.append(f":{length - 1}*{rng.choice('acgt')}{rng.choice('acgt')}" if substituted else f":{length}")
+            elif op in "ID":
+                parts.append(("+" if op == "I" else "-") + "".join(rng.choice("acgt") for _ in range(length)))
+            elif op == "N":
+                parts.append(f"~gt{length}ag")
+        return "".join(parts)
+
     tags = {
         "MD": f"MD:Z:{md}", "NM": f"NM:i:{rng.randrange(0, 30)}", "AS": f"AS:i:{rng.randrange(-50, 300)}",
         "XS": f"XS:i:{rng.randrange(0, 300)}", "MC": f"MC:Z:{cigar_text(draw(cigars()))}", "MQ": f"MQ:i:{rng.randrange(0, 61)}",
-        "SA": f"SA:Z:{draw(hits('SA'))}", "OA": f"OA:Z:{draw(hits('OA'))}", "XA": f"XA:Z:{draw(hits('XA'))}",
-        "XB": f"XB:Z:{draw(hits('XB'))}", "OQ": f"OQ:Z:{qualities(length)}", "E2": f"E2:Z:{bases(length)}",
+        "SA": f"SA:Z:{draw(hits('SA', read_length))}", "OA": f"OA:Z:{draw(hits('OA', read_length))}",
+        "XA": f"XA:Z:{draw(hits('XA', read_length))}", "XB": f"XB:Z:{draw(hits('XB', read_length))}",
+        "OQ": f"OQ:Z:{qualities(length)}", "E2": f"E2:Z:{bases(length)}",
         "R2": f"R2:Z:{mate}", "Q2": f"Q2:Z:{qualities(len(mate))}", "RX": "RX:Z:" + "-".join(umi),
         "QX": "QX:Z:" + " ".join(qualities(len(part)) for part in umi), "MI": f"MI:Z:{rng.randrange(0, 10**6)}/{rng.choice('AB')}",
         "CB": f"CB:Z:{bases(16).replace('N', 'A')}-{rng.randrange(1, 9)}", "MM": f"MM:Z:{modifications}",
-        "cs": f"cs:Z::{rng.randrange(1, 99)}*{rng.choice('acgt')}{rng.choice('acgt')}+{bases(3).lower()}", "tp": "tp:A:P",
+        "cs": f"cs:Z:{differences()}", "tp": "tp:A:P",
         "de": f"de:f:{rng.random():.4f}", "YT": f"YT:Z:{rng.choice(['UU', 'CP', 'DP', 'UP'])}", "DT": "DT:Z:SQ",
         "GX": f"GX:Z:ENSG0000{rng.randrange(10**7):07d}",
     }  # fmt: skip
