@@ -104,13 +104,15 @@ VALUE_SHAPES = re.compile(
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""
 PERCENT_CANDIDATE = re.compile(
-    rb"%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa]|(?P<semicolon>3[Bb]))"
+    rb"%[0-9A-Fa-f]{2}(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"  # %3BJan-01-90: decoded, the month starts a token
+    rb"|%(?:[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa]|(?P<semicolon>3[Bb]))"
 )
 """An escape whose decoding may make a shape of the value rule the written text lacks: one before
 a digit, ``/``, ``~`` or a blank (a separator of a number, date or phone number, or a delimiter
 before a path: ``DOB%3A19900101``, ``1990%2D01%2D01``, ``1990. 01%2e 01``, ``x%3A/home``), an encoded digit, ``#``, ``%``,
 ``&``, ``/``, ``@``, ``\\``, ``~``, or a letter (an exponent's ``e``, ``1%65+06``; a month's name,
-``29-%4FCT-2023``), or a ``;`` after a named HTML reference's name (``&shy%3B``: a ``semicolon``
+``29-%4FCT-2023``), an escape before a month's name (``%3BJan-01-90``: decoded, the month starts a
+token, as written it follows a letter), or a ``;`` after a named HTML reference's name (``&shy%3B``: a ``semicolon``
 match, kept where ``REFERENCE_NAME_BEFORE`` ends at it). Written, a shape is broken by an escape
 where it lies (a contig or an accession before a number is not read through one), so no other
 escape hides one; non-ASCII escapes are a shape as written. The records of a block holding one are

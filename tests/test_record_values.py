@@ -510,3 +510,13 @@ def test_corpus_vcfs_give_one_answer_on_both_paths(corpus: Path, tmp_path: Path,
         assert outputs[0] == outputs[1], path.name
         compared += outputs[0][0] == 0
     assert compared > 50
+
+
+@pytest.mark.parametrize("value", ["%3BJan-01-90", "%2COct 29 2023", "x%3Adec.%201%2C%201990"])
+def test_an_escape_before_a_months_name_sends_the_record_to_the_one_record_path(value: str) -> None:
+    """Decoded, ``%3BJan-01-90`` is ``;Jan-01-90``, a date whose month starts a token; as written the
+    month follows a letter, so the C loop's candidate missed it and the bulk path kept what the
+    one-record path removed (found by the superset test's search)."""
+    line = f"chr1\t10\t.\tA\tG\t50\tPASS\t.\tGT:NM\t0/1:{value}\n".encode()
+    assert escaped_rows(line, np.array([len(line) - 1], dtype=np.int64)).tolist() == [True]
+    assert RecordValues(frozenset(), frozenset(), frozenset({b"chr1"})).scrub(line[:-1].split(b"\t"))
