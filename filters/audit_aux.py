@@ -387,15 +387,21 @@ def laid_length(cigar: bytes, operations: bytes) -> int:
     return sum(int(length) for length, letter in ENTRY_OPERATION.findall(cigar) if letter in operations)
 
 
-def read_lengths(block: Records, rows: np.ndarray) -> np.ndarray:
-    """Each record's whole read, as its alignment lists count it: SEQ and the hard clips of the
-    CIGAR readers see; without SEQ (length 0) what that CIGAR lays out; -1 when neither tells."""
+def cigar_operations(block: Records, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The operations of each row's CIGAR (the one readers see), read from the BAM words at once:
+    ``(counts a row, the row of each operation, its code, its length)``."""
     counts = block.cigar_counts[rows].astype(np.int64)
     firsts = block.cigar_starts[rows].astype(np.int64)
     owner = np.repeat(np.arange(len(rows)), counts)
     offsets = np.repeat(firsts - 4 * (np.cumsum(counts) - counts), counts) + 4 * np.arange(int(counts.sum()), dtype=np.int64)
     words = np.ascontiguousarray(block.data[offsets[:, None] + np.arange(4)]).view("<u4").ravel().astype(np.int64)
-    codes, lengths = words & 0xF, words >> 4
+    return counts, owner, words & 0xF, words >> 4
+
+
+def read_lengths(block: Records, rows: np.ndarray) -> np.ndarray:
+    """Each record's whole read, as its alignment lists count it: SEQ and the hard clips of the
+    CIGAR readers see; without SEQ (length 0) what that CIGAR lays out; -1 when neither tells."""
+    counts, owner, codes, lengths = cigar_operations(block, rows)
     hard = np.bincount(owner, weights=np.where(codes == 5, lengths, 0), minlength=len(rows)).astype(np.int64)
     laid = np.bincount(owner, weights=np.where(np.isin(codes, READ_CODES), lengths, 0), minlength=len(rows)).astype(np.int64)
     sequences = block.sequence_lengths[rows].astype(np.int64)
@@ -425,12 +431,7 @@ CIGAR_SPAN_TABLE = byte_table("MDN=X")
 def record_aligned_lengths(block: Records, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The read bases each record's CIGAR (the one readers see) aligns (M, I, =, X) and the
     reference it spans (M, D, N, =, X); -1 both for a record without one."""
-    counts = block.cigar_counts[rows].astype(np.int64)
-    firsts = block.cigar_starts[rows].astype(np.int64)
-    owner = np.repeat(np.arange(len(rows)), counts)
-    offsets = np.repeat(firsts - 4 * (np.cumsum(counts) - counts), counts) + 4 * np.arange(int(counts.sum()), dtype=np.int64)
-    words = np.ascontiguousarray(block.data[offsets[:, None] + np.arange(4)]).view("<u4").ravel().astype(np.int64)
-    codes, lengths = words & 0xF, words >> 4
+    counts, owner, codes, lengths = cigar_operations(block, rows)
     read = np.bincount(owner, weights=np.where(np.isin(codes, (0, 1, 7, 8)), lengths, 0), minlength=len(rows)).astype(np.int64)
     span = np.bincount(owner, weights=np.where(np.isin(codes, SPANNING_CODES), lengths, 0), minlength=len(rows)).astype(np.int64)
     return np.where(counts > 0, read, -1), np.where(counts > 0, span, -1)
