@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -410,6 +412,28 @@ def test_alignment_tied_tags_get_one_answer(rows: list[tuple[str, tuple[str, str
                 assert bool(accepted[index]) == verdicts.get(name, False), (line, name)
 
 
+def verdicts_of_both(
+    lines: list[str], data: bytes, walked: Any, references: Any, header_text: bytes, tag_of: Callable[[list[bytes]], bytes]
+) -> Iterator[tuple[str, bool, bool]]:
+    """For each record line, its tag ``tag_of(columns)`` (the one field of that name): whether
+    sam-scrub-rg keeps its value (``TagPolicy.valid_record_values`` over the tags it keeps) and
+    whether the audit, reading the BAM of the lines by its own code, accepts it."""
+    block = RecordBlock.read(data, walked)
+    checks = AuxValueChecks(references, read_group_ids(header_text))
+    records, codes, types, starts, ends = walked.tags
+    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
+    policy = aux_tags.TagPolicy()
+    for row, line in enumerate(lines):
+        columns = line.encode().split(b"\t")
+        fields_of_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
+        kept_tags = [tag for tag in fields_of_tags if policy.decide(tag[0], tag[1]) == aux_tags.KEEP]
+        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
+        tag = tag_of(columns)
+        kept = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == tag)
+        (field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (tag[0] << 8) | tag[1]]
+        yield line, kept, bool(accepted[field])
+
+
 MOTIF_CIGARS = ["30M", "10M200N20M", "5M20N5M100N20M", "*"]
 MOTIF_MATES = [("=", "500", "10M50N20M"), ("=", "500", None), ("chr2", "500", "10M50N20M"), ("=", "500", "30M")]
 INTRONS = [None, "i,-1", "i,110,309", "i,105,124,225,324", "i,510,559", "i,110,309,510,559", "i,110,308", "Z", "i", "i,-01"]
@@ -439,19 +463,8 @@ def test_junction_motifs_get_one_answer(rows: list[tuple[str, tuple[str, str, st
         data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("motifs"))
     except (ValueError, OSError):
         return
-    block = RecordBlock.read(data, walked)
-    checks = AuxValueChecks(references, read_group_ids(header_text))
-    records, codes, types, starts, ends = walked.tags
-    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
-    policy = aux_tags.TagPolicy()
-    for row, line in enumerate(lines):
-        columns = line.encode().split(b"\t")
-        fields_of_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
-        kept_tags = [tag for tag in fields_of_tags if policy.decide(tag[0], tag[1]) == aux_tags.KEEP]
-        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
-        motif_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"jM")
-        (motif_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("j") << 8) | ord("M")]
-        assert bool(accepted[motif_field]) == motif_verdict, line
+    for line, kept, accepted in verdicts_of_both(lines, data, walked, references, header_text, lambda columns: b"jM"):
+        assert accepted == kept, line
 
 
 VARIANTS = st.one_of(st.none(), st.just("Z"), st.sampled_from(["i,105", "i,105,120", "i,105,120,125", "i,90", "I,105,120"]))
@@ -472,19 +485,8 @@ def test_variant_alleles_get_one_answer(rows: list[tuple[str | None, str, bool, 
         lines.append("\t".join(fields + tags))
     text = VALUES_HEADER + "".join(line + "\n" for line in lines)
     data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("alleles"))
-    block = RecordBlock.read(data, walked)
-    checks = AuxValueChecks(references, read_group_ids(header_text))
-    records, codes, types, starts, ends = walked.tags
-    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
-    policy = aux_tags.TagPolicy()
-    for row, line in enumerate(lines):
-        columns = line.encode().split(b"\t")
-        fields_of_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
-        kept_tags = [tag for tag in fields_of_tags if policy.decide(tag[0], tag[1]) == aux_tags.KEEP]
-        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
-        allele_verdict = next(verdict for (name, _, _), verdict in zip(kept_tags, verdicts, strict=True) if name == b"vA")
-        (allele_field,) = [index for index in np.flatnonzero(records == row).tolist() if codes[index] == (ord("v") << 8) | ord("A")]
-        assert bool(accepted[allele_field]) == allele_verdict, line
+    for line, kept, accepted in verdicts_of_both(lines, data, walked, references, header_text, lambda columns: b"vA"):
+        assert accepted == kept, line
 
 
 LISTS = st.sampled_from([
@@ -507,17 +509,8 @@ def test_alignment_list_cigars_get_one_answer(rows: list[tuple[str, str, str]], 
     ]
     text = VALUES_HEADER + "".join(line + "\n" for line in lines)
     data, walked, references, header_text = bam_block(text, tmp_path_factory.mktemp("lists"))
-    block = RecordBlock.read(data, walked)
-    checks = AuxValueChecks(references, read_group_ids(header_text))
-    records, codes, types, starts, ends = walked.tags
-    accepted = ~checks.off_grammar(block, records, codes, types, starts, ends)
-    policy = aux_tags.TagPolicy()
-    for row, line in enumerate(lines):
-        columns = line.encode().split(b"\t")
-        kept_tags = [(field[:2], field[3:4], field[5:]) for field in columns[11:]]
-        verdicts = policy.valid_record_values(kept_tags, columns[9], columns[5], REFERENCES, columns)
-        listed = [index for index in np.flatnonzero(records == row).tolist() if codes[index] != (ord("R") << 8) | ord("G")]
-        assert bool(accepted[listed[0]]) == verdicts[1], line
+    for line, kept, accepted in verdicts_of_both(lines, data, walked, references, header_text, lambda columns: columns[12][:2]):
+        assert accepted == kept, line
 
 
 PLANTED_VCF_SHAPES = (

@@ -834,18 +834,24 @@ def first_record_offset(raw: bytes) -> int:
     return at
 
 
-@pytest.mark.parametrize("field", ["bin", "qual", "seq-padding"])
-def test_bam_record_bytes_readers_skip_are_found(tmp_path: Path, field: str) -> None:
-    """``bin`` (htslib computes it again on reading), QUAL after a first 0xFF (printed ``*``) and the
-    half byte after an odd SEQ: samtools prints the same record whatever they hold."""
+def one_record_bam(tmp_path: Path, qualities: str) -> tuple[Path, bytearray, int, int]:
+    """A one-record BAM (9 bases, these qualities) the audit passes: its path, its bytes
+    uncompressed, where its record starts and where its SEQ starts in them."""
     sam = tmp_path / "in.sam"
-    sam.write_text("@SQ\tSN:chr1\tLN:100\nb348ed1f0685d22e7c02bd4a\t0\tchr1\t1\t60\t9M\t*\t0\t0\tACGTACGTA\t*\n")
+    sam.write_text(f"@SQ\tSN:chr1\tLN:100\nb348ed1f0685d22e7c02bd4a\t0\tchr1\t1\t60\t9M\t*\t0\t0\tACGTACGTA\t{qualities}\n")
     clean = tmp_path / "clean.bam"
     subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(clean), str(sam)], check=True)
     assert audit(tmp_path, clean)[0] == 0
     raw = bytearray(gunzip(clean.read_bytes()))
     record = first_record_offset(bytes(raw))
-    sequence = record + 36 + raw[record + 12] + 4 * int.from_bytes(raw[record + 16 : record + 18], "little")
+    return clean, raw, record, record + 36 + raw[record + 12] + 4 * int.from_bytes(raw[record + 16 : record + 18], "little")
+
+
+@pytest.mark.parametrize("field", ["bin", "qual", "seq-padding"])
+def test_bam_record_bytes_readers_skip_are_found(tmp_path: Path, field: str) -> None:
+    """``bin`` (htslib computes it again on reading), QUAL after a first 0xFF (printed ``*``) and the
+    half byte after an odd SEQ: samtools prints the same record whatever they hold."""
+    clean, raw, record, sequence = one_record_bam(tmp_path, "*")
     if field == "bin":
         raw[record + 14 : record + 16] = b"KI"
         key = "bin (not the one of its position)"
@@ -865,14 +871,7 @@ def test_bam_record_bytes_readers_skip_are_found(tmp_path: Path, field: str) -> 
 def test_bam_qualities_over_93_are_found(tmp_path: Path) -> None:
     """Red team 7 F8: quality values over 93 print as bytes outside ASCII, and spelled a name in
     UTF-8 (``김지현``) that the forbid search never reads (it reads no QUAL); 93 (``~``) passes."""
-    sam = tmp_path / "in.sam"
-    sam.write_text("@SQ\tSN:chr1\tLN:100\nb348ed1f0685d22e7c02bd4a\t0\tchr1\t1\t60\t9M\t*\t0\t0\tACGTACGTA\tIIIIIIII~\n")
-    clean = tmp_path / "clean.bam"
-    subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(clean), str(sam)], check=True)
-    assert audit(tmp_path, clean)[0] == 0
-    raw = bytearray(gunzip(clean.read_bytes()))
-    record = first_record_offset(bytes(raw))
-    sequence = record + 36 + raw[record + 12] + 4 * int.from_bytes(raw[record + 16 : record + 18], "little")
+    _, raw, record, sequence = one_record_bam(tmp_path, "IIIIIIII~")
     raw[sequence + 5 : sequence + 14] = bytes(byte - 33 for byte in "김지현".encode())  # 9 bytes: QUAL after 5 of SEQ
     target = tmp_path / "planted.bam"
     target.write_bytes(subprocess.run(["bgzip", "-c"], input=bytes(raw), capture_output=True, check=True).stdout)
