@@ -26,6 +26,7 @@ from genoscrub.audit_allowlist import AUX_TAGS
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
 from genoscrub.audit_bcf import REFUSED, holds_record_findings
+from genoscrub.audit_checksums import SequenceDictionary
 from genoscrub.audit_containers import ContainerWatch, check_after_nul, file_name
 from genoscrub.audit_fastq import FastqAudit
 from genoscrub.audit_findings import CLASSES, Findings
@@ -66,6 +67,8 @@ class Settings:
     germline_in_vcf: bool = False
     """Whether VCF records are checked against the germline list too (somatic call sets)."""
     reference: Reference | None = None
+    dictionary: SequenceDictionary | None = None
+    """``--dict``: the sequences' MD5s, compared with ``@SQ M5`` instead of hashing ``-r``."""
     population: PopulationFrequencies | None = None
     regions: RegionRequest | None = None
     allowed_header: frozenset[str] = frozenset()
@@ -107,7 +110,10 @@ class Settings:
         return self.regions_by_contigs[key]
 
     def sequence_checksums(self, references: list[tuple[str, int]]) -> Callable[[str], str | None] | None:
-        """With ``-r``, each reference's MD5 there, by the audited file's names (``@SQ M5`` is compared with it)."""
+        """With ``--dict``, each reference's MD5 there, else with ``-r`` its MD5 in the FASTA, by the
+        audited file's names (``@SQ M5`` is compared with it)."""
+        if self.dictionary is not None:
+            return self.dictionary.checksums_for(references)
         return None if self.reference is None else sequence_checksums(self.reference, references)
 
     def describe(self) -> dict[str, Any]:
@@ -336,6 +342,14 @@ def main(
             help="Reference genome (for --germline, and to decode CRAM); an @SQ M5 must be the MD5 of that sequence in it.",
         ),
     ] = None,
+    dictionary: Annotated[
+        Optional[str],
+        typer.Option(
+            "--dict",
+            metavar="DICT",
+            help="Sequence dictionary (samtools dict): an @SQ M5 must be the dictionary's for its sequence (instead of hashing -r).",
+        ),
+    ] = None,
     population: Annotated[
         Optional[str],
         typer.Option(
@@ -377,6 +391,7 @@ def main(
             germline,
             germline_in_vcf,
             reference,
+            dictionary,
             population,
             af_key,
             min_af,
@@ -418,6 +433,7 @@ def prepare(
     germline: str | None,
     germline_in_vcf: bool,
     reference: str | None,
+    dictionary: str | None,
     population: str | None,
     af_key: str | None,
     min_af: float,
@@ -463,6 +479,8 @@ def prepare(
     )
     if reference is not None:
         settings.reference = Reference(reference)
+    if dictionary is not None:
+        settings.dictionary = SequenceDictionary.read(dictionary)
     if germline is not None:
         settings.germline_path = germline
         settings.germline = read_variants(germline, "germline list")

@@ -85,6 +85,7 @@ from genoscrub.report import InputError, Report, UsageError
 from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import HeaderLine, parse_header, program_line
 from genoscrub.sam_stage import SamStage
+from genoscrub.sequence_dict import read_sequence_dict
 from genoscrub.streams import BackgroundWriter, background_reads, enlarge_pipe, keep_freed_chunks_in_the_heap, whole_line_blocks, workers
 
 COMMAND = "sam-scrub-rg"
@@ -171,6 +172,7 @@ def scrub_stage(
     map_out: Path | None = None,
     map_out_read_names: bool = True,
     reference: Path | None = None,
+    dictionary: Path | None = None,
 ) -> SamStage:
     """The command's work, its options checked and its pseudonyms opened (keyword names are
     the options' own, see ``main``): what ``main`` runs between its reader and writer, and
@@ -186,7 +188,8 @@ def scrub_stage(
     if names:
         counting = pseudonyms.table is None and pseudonyms.scheme == "counter"
         namer = (CountingReadNamer if counting else ReadNamer)(pseudonyms, path, report)
-    header = HeaderScrubber(pseudonyms, platform_unit, path, report, reference)
+    checksums = read_sequence_dict(str(dictionary)) if dictionary is not None else None
+    header = HeaderScrubber(pseudonyms, platform_unit, path, report, reference, checksums)
     records = RecordScrubber(namer, path, report, policy)
     return SamStage(COMMAND, lambda blocks: scrub_stream(blocks, header, records), close=pseudonyms.close)
 
@@ -198,15 +201,26 @@ class HeaderScrubber:
     """Header lines in, the validated and pseudonymized header out (``sam_header``).
 
     Keeps ``read_groups`` (old ID -> new ID, as bytes) for the records. With ``reference``
-    (``--reference``), an ``@SQ M5`` is kept only where it is the MD5 of its sequence there.
+    (``--reference``), an ``@SQ M5`` is kept only where it is the MD5 of its sequence there;
+    with ``checksums`` (``--dict``: ``{SN: M5}`` of a sequence dictionary), only where it is
+    the dictionary's, and the reference is not hashed.
     """
 
-    def __init__(self, pseudonyms: Pseudonyms, platform_unit: str, path: str, report: Report, reference: Path | None = None) -> None:
+    def __init__(
+        self,
+        pseudonyms: Pseudonyms,
+        platform_unit: str,
+        path: str,
+        report: Report,
+        reference: Path | None = None,
+        checksums: dict[str, str] | None = None,
+    ) -> None:
         self.pseudonyms = pseudonyms
         self.platform_unit = platform_unit.encode()
         self.path = path
         self.report = report
         self.reference = reference
+        self.checksums = checksums
         self.read_groups: dict[bytes, bytes] = {}
         self.references: dict[bytes, int] = {}
 
@@ -221,7 +235,9 @@ class HeaderScrubber:
                     self.path,
                     reference.number,
                 )
-        if self.reference is not None and any(b"M5" in line.fields for line in header.of_type(b"SQ")):
+        if self.checksums is not None:
+            header.keep_checksums_of(self.checksums.get)
+        elif self.reference is not None and any(b"M5" in line.fields for line in header.of_type(b"SQ")):
             header.keep_checksums_of(Fasta(str(self.reference)).sequence_md5)
         self.references = {line.fields[b"SN"]: int(line.fields[b"LN"]) for line in header.of_type(b"SQ")}
         for read_group in header.of_type(b"RG"):
@@ -722,6 +738,15 @@ def main(
             help="Reference for CRAM input or output; an @SQ M5 is kept only where it is the MD5 of that sequence in it.",
         ),
     ] = None,
+    dictionary: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--dict",
+            metavar="DICT",
+            help="Sequence dictionary (samtools dict): an @SQ M5 is kept only where it is the dictionary's for its SN "
+            "(instead of hashing --reference).",
+        ),
+    ] = None,
     names: Annotated[
         bool, typer.Option("--names", help="Replace read names too: keyed hashes with --key-file, else READ1, READ2...")
     ] = False,
@@ -767,6 +792,7 @@ def main(
             map_out=map_out,
             map_out_read_names=map_out_read_names,
             reference=reference,
+            dictionary=dictionary,
         )
         fasta = str(reference) if reference else None
         keep_freed_chunks_in_the_heap()

@@ -1029,6 +1029,60 @@ def test_a_header_version_and_accession_holding_personal_data_go_and_an_md5_is_c
     assert audit_metadata(unchecked, tmp_path) == {}
 
 
+def test_a_sequence_dictionary_checks_md5_as_the_reference_does(tmp_path: Path) -> None:
+    """--dict (a `samtools dict` file, written once per cohort by the workflow) gives the bytes -T
+    gives, without hashing the reference, and the audit's --dict the findings of its -r, the
+    file's contigs spelled `1` where the dictionary says `chr1` (the audit joins the spellings; the
+    scrubber looks an M5 up by its own SN, as with -T, and removes what it cannot find)."""
+    fasta = tmp_path / "ref.fa"
+    bases = "ACGTacgtNNacgtACGT" * 8
+    fasta.write_text(">chr1\n" + "\n".join(bases[at : at + 60] for at in range(0, len(bases), 60)) + "\n>chr2\nACGTACGTAC\n")
+    dictionary = tmp_path / "ref.dict"
+    subprocess.run(["samtools", "dict", "-o", str(dictionary), str(fasta)], check=True)
+    right = re.search(r"SN:chr1\t.*M5:([0-9a-f]{32})", dictionary.read_text()).group(1)  # type: ignore[union-attr]
+    wrong = "19900101900101123456701012345678"
+    for first in ("chr1", "1"):
+        sam = tmp_path / f"in.{first}.sam"
+        sam.write_text(
+            f"@HD\tVN:1.6\n@SQ\tSN:{first}\tLN:{len(bases)}\tM5:{right.upper()}\n@SQ\tSN:chr2\tLN:10\tM5:{wrong}\n"
+            f"@SQ\tSN:chr3\tLN:10\tM5:{right}\nREAD1\t0\t{first}\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+        )
+        outputs = []
+        for option in (["-T", str(fasta)], ["--dict", str(dictionary)]):
+            result = run_command(COMMAND, "-q", *option, str(sam))
+            assert result.returncode == 0, result.stderr
+            outputs.append(result.stdout)
+        assert outputs[0] == outputs[1]
+        assert (f"M5:{right}".encode() in outputs[0]) is (first == "chr1") and wrong.encode() not in outputs[0]
+        assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == audit_metadata(sam, tmp_path, "-r", str(fasta))
+        assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == {"header value @SQ M5 (not the reference's MD5)": 2}
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("@SQ\tSN:chr1\tLN:10\tM5:19900101\n", ":1: @SQ M5 is not 32 hexadecimal digits"),
+        ("@SQ\tSN:chr1\tLN:10\n@SQ\tSN:chr1\tLN:10\n", ":2: @SQ SN given twice"),
+        ("@HD\tVN:1.6\n", ": holds no @SQ line: not a sequence dictionary"),
+        ("@SQ\tSN:chr1\tLN:10\n>chr1\n", ":2: a sequence dictionary holds header lines only"),
+        ("@SQ\tLN:10\tM5:KIM_JIHOON\n", ":1: @SQ without a valid SN"),
+    ],
+)
+def test_a_bad_sequence_dictionary_stops_both_commands(text: str, message: str, tmp_path: Path) -> None:
+    """A dictionary read wrong would keep M5s nobody checked: one line naming the file and line,
+    never the value, exit 1, from sam-scrub-rg and from the audit."""
+    dictionary = tmp_path / "ref.dict"
+    dictionary.write_text(text)
+    sam = tmp_path / "in.sam"
+    sam.write_text("@SQ\tSN:chr1\tLN:10\nREAD1\t4\t*\t0\t0\t*\t*\t0\t0\tACGT\tIIII\n")
+    for command in (COMMAND, "genoscrub-audit"):
+        result = run_command(command, "--dict", str(dictionary), str(sam))
+        assert result.returncode == 1, (command, result.stderr)
+        lines = result.stderr.decode().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"{command}: {dictionary}{message}"), lines
+        assert b"KIM" not in result.stderr and b"19900101" not in result.stderr
+
+
 @pytest.mark.parametrize(
     ("pseudonym", "refused"),
     [("P_19900101", True), ("KIM/S1", True), ("CMT_900101-1234567", True), ("CMT001_00", False), ("S4903134303289D62", False)],

@@ -183,6 +183,31 @@ def sample_names(bam: Path) -> set[str]:
 # --- outputs ------------------------------------------------------------------------------
 
 
+def test_delivered_md5s_are_the_references_as_samtools_dict_writes_them(cohort: Cohort) -> None:
+    """The cohort's sequence dictionary is written once (samtools dict) and every BAM part's
+    sam-scrub-rg and every audit compare @SQ M5 with it: the simulator's correct M5s are
+    delivered, each the one samtools computes from the reference."""
+    expected = {
+        fields["SN"]: fields["M5"]
+        for line in run("samtools", "dict", str(cohort.path / "ref.fa")).stdout.splitlines()
+        if line.startswith("@SQ")
+        for fields in [dict(field.split(":", 1) for field in line.split("\t")[1:])]
+    }
+    assert (cohort.path / "work" / "reference.dict").is_file()
+    chains = [line for line in cohort.messages.splitlines() if "sam_chain.py" in line]
+    assert chains and all("--dict" in line for line in chains)  # a planted M5 goes (tests/test_sam_scrub_rg.py)
+    for original in (FIRST, SECOND):
+        for kind in ("tumour", "normal"):
+            header = run("samtools", "view", "-H", str(cohort.output(original, f"{kind}.bam"))).stdout
+            delivered = {
+                fields["SN"]: fields["M5"]
+                for line in header.splitlines()
+                if line.startswith("@SQ")
+                for fields in [dict(field.split(":", 1) for field in line.split("\t")[1:])]
+            }
+            assert delivered == expected
+
+
 @pytest.mark.parametrize("original", [FIRST, SECOND])
 def test_every_output_is_valid_and_indexed(cohort: Cohort, original: str) -> None:
     for kind in ("tumour", "normal"):

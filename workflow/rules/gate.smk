@@ -55,6 +55,7 @@ def gate_runs(sample):
     files = [str(staged(sample, name)) for name in data_outputs(sample)]  # indexes too, held to their data files
     germline = entry["vcf"].get("germline")
     options = ["--germline", str(germline), "-r", str(REFERENCE)] if germline and entry["bam"] else []
+    options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
     population = ["--population", str(POPULATION), "--af-key", AF_KEY, "--min-af", str(MIN_AF)] if POPULATION else []
     options += population
     reasons = {}
@@ -112,7 +113,7 @@ def gate_inputs(wildcards):
     files = [staged(sample, name) for name in data_outputs(sample)]
     files += [path for steps in sample_step_reports(sample).values() for _, path in steps]
     if AUDIT:
-        files += linkage_fragments(sample) + [REFERENCE] + AUDIT_BEDS + AUDIT_FORBID + ([POPULATION] if POPULATION else [])
+        files += linkage_fragments(sample) + [REFERENCE] + ([SEQUENCE_DICT] if SAMPLES[sample]["bam"] else []) + AUDIT_BEDS + AUDIT_FORBID + ([POPULATION] if POPULATION else [])
         files += [ancient(COHORT_FORBID)]
         files += [SAMPLES[sample]["vcf"]["germline"]] if "germline" in SAMPLES[sample]["vcf"] else []
     return files
