@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.audit_checksums import SequenceDictionary
 from genoscrub.identifiers import personal_reference_name
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
@@ -25,6 +26,7 @@ from genoscrub.sam_scrub_rg import (
     scrub_stream,
     supplementary_count,
 )
+from genoscrub.sequence_dict import read_sequence_dict
 from genoscrub.streams import whole_line_blocks
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -1056,6 +1058,23 @@ def test_a_sequence_dictionary_checks_md5_as_the_reference_does(tmp_path: Path) 
         assert (f"M5:{right}".encode() in outputs[0]) is (first == "chr1") and wrong.encode() not in outputs[0]
         assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == audit_metadata(sam, tmp_path, "-r", str(fasta))
         assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == {"header value @SQ M5 (not the reference's MD5)": 2}
+
+
+def test_picard_and_samtools_dictionaries_read_alike_and_check_as_the_reference_does(corpus: Path, tmp_path: Path) -> None:
+    """Picard's CreateSequenceDictionary files of the corpus are read by both readers to the same
+    MD5s (their @HD and UR fields set aside); a corpus SAM whose @SQ carry M5 (htslib's ce_m5)
+    gives the same header with --dict (samtools dict of its FASTA) as with -T, and the audit the
+    same findings."""
+    for dictionary in sorted((corpus / "ref").glob("*.dict")):
+        checksums = read_sequence_dict(str(dictionary))
+        assert checksums and checksums == SequenceDictionary.read(str(dictionary)).checksums
+    fasta, sam = corpus / "ref" / "htslib__ce.fa", corpus / "sam" / "htslib__ce_m5.sam"
+    dictionary = tmp_path / "ce.dict"
+    subprocess.run(["samtools", "dict", "-o", str(dictionary), str(fasta)], check=True)
+    options = (["-T", str(fasta)], ["--dict", str(dictionary)])
+    headers = [run_command(COMMAND, "-q", *option, str(sam)).stdout.split(b"\n@PG")[0] for option in options]
+    assert headers[0] == headers[1] and b"M5:" in headers[0]
+    assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == audit_metadata(sam, tmp_path, "-r", str(fasta))
 
 
 @pytest.mark.parametrize(
