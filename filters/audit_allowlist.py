@@ -234,9 +234,8 @@ and records use as keys (the specification's ``[A-Za-z_][0-9A-Za-z_.]*`` and ``1
 annotators' ``1000g2012apr_eur``, ``LJB2_GERP++``), holding none of the personal numbers and
 dates. The records' keys are held to the same (``audit_record_values``): a definition whose ID
 failed here while its records' key passed failed the gate on every ANNOVAR file."""
-PERSONAL_IN_TEXT = (
-    PERSONAL_NUMBERS + r"|(?<![A-Za-z0-9.])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 900101: a YYMMDD date
-)
+YYMMDD_IN_HEADER = r"(?<![A-Za-z0-9.])[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"  # 900101: a YYMMDD date
+PERSONAL_IN_TEXT = PERSONAL_NUMBERS + "|" + YYMMDD_IN_HEADER
 """What a scrubbed Description never holds (nor text outside printable ASCII): vcf-scrub-header
 removes it as personal data. In header text six digits that read as a date (``900101``, the first
 half of a registration number) count too; in records they do not (ClinVar's ``OMIM:600101``)."""
@@ -252,10 +251,15 @@ PUBLIC_ACCESSION = (
 real shapes only (a RefSeq number of 6 or 9 digits, HLA fields of 2 or 3), so ``NC_19900101``,
 ``HLA-A*19900101`` and ``KIMJ19900101`` are judged. A date that fits a real shape
 (``NW_019900101``) cannot be told from an accession and passes."""
-PERSONAL_IN_CONTIG = r"[^\x21-\x7e]|[/\\@]|" + PERSONAL_IN_TEXT
+SEVEN_SIGNIFICANT_DIGITS = r"(?<![0-9])(?<!GCA_)(?<!GCF_)(?:0-?)*[1-9](?:-?[0-9]){6}"
+"""Seven significant digits or more in a run (``-`` between them too), its leading zeros not
+counted: assemblers pad a contig's number (Canu's ``tig00000001``, ``contig_000000008``), while
+seven digits or more could be a date or an ID (``tig19900101``, ``tig0019900101``)."""
+PERSONAL_IN_CONTIG = r"[^\x21-\x7e]|[/\\@]|" + SEVEN_SIGNIFICANT_DIGITS + "|" + WRITTEN_PERSONAL + "|" + YYMMDD_IN_HEADER
 """What a contig name (``##contig`` ID, CHROM, a breakend's mate) never holds, its public
 accessions set aside: text outside printable ASCII, a path, URL or e-mail address, a personal
-number or date. The assemblies' names pass (``1``, ``chrUn_JTFH01000001v1_decoy``, ``hs37d5``)."""
+number or date (``PERSONAL_IN_TEXT``, a run of digits counted by its significant digits). The
+assemblies' names pass (``1``, ``chrUn_JTFH01000001v1_decoy``, ``hs37d5``, ``tig00000001``)."""
 SAMPLE_PSEUDONYM = r"S[0-9A-F]{16}"
 """vcf-scrub-header's keyed pseudonym of a sample (``--key-file``), upper-case hex as it is written:
 its digits may read as a registration number (``S4903134303289D62``), 3 in 1,000, and are not held to the rule."""
@@ -278,10 +282,13 @@ PERSONAL_IN_REFERENCE = (
     + r"|(?<![0-9])01[016789]" + NUMBER_SEPARATOR + r"?[0-9]{3,4}" + NUMBER_SEPARATOR + r"?[0-9]{4}(?![0-9])"  # 010_1234_5678
     + r"|(?<![0-9])0(?:2|[3-6][1-5]|70)" + NUMBER_SEPARATOR + r"[0-9]{3,4}" + NUMBER_SEPARATOR + r"[0-9]{4}(?![0-9])"  # 02-123-4567
 )
-"""What an ``@SQ`` name never holds, its public accessions set aside: text outside printable
-ASCII, a path or address, a date, a registration, mobile or landline number written with a
-hyphen, an underscore, a dot or a colon between its parts. Not a bare run of digits, which
-assemblers number contigs with (``contig_000000008``)."""
+"""What a pseudonym or platform unit never holds, its public accessions set aside: text outside
+printable ASCII, a path or address, a date, a registration, mobile or landline number written
+with a hyphen, an underscore, a dot or a colon between its parts. Not a bare run of digits, which
+a pseudonym of a large biobank may hold (``CMT1234567_00``)."""
+PERSONAL_IN_SEQUENCE_NAME = PERSONAL_IN_REFERENCE + "|" + SEVEN_SIGNIFICANT_DIGITS
+"""What an ``@SQ`` name (SN, one of AN) never holds: ``PERSONAL_IN_REFERENCE``, and seven
+significant digits or more, as a contig name (``PERSONAL_IN_CONTIG``)."""
 _RUN = r"[^\s\"'<>()\[\]{}|;,]"
 HOST_SUFFIXES = (
     "com|org|net|edu|gov|mil|int|info|biz|io|ai|cloud|local|lan|internal|intranet|corp|home|localdomain|"

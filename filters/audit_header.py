@@ -25,6 +25,7 @@ from genoscrub.audit_allowlist import (
     PERSONAL_IN_CONTIG,
     PERSONAL_IN_REFERENCE,
     PERSONAL_IN_SAMPLE,
+    PERSONAL_IN_SEQUENCE_NAME,
     PERSONAL_IN_TEXT,
     PLACE_IN_TEXT,
     PUBLIC_ACCESSION,
@@ -57,6 +58,7 @@ ESCAPED = re.compile(r'\\(["\\])')
 PUBLIC_ACCESSIONS = re.compile(PUBLIC_ACCESSION)
 CONTIG_PERSONAL = re.compile(PERSONAL_IN_CONTIG)
 REFERENCE_PERSONAL = re.compile(PERSONAL_IN_REFERENCE)
+SEQUENCE_NAME_PERSONAL = re.compile(PERSONAL_IN_SEQUENCE_NAME)
 TEXT_PERSONAL = re.compile(PERSONAL_IN_TEXT)
 SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
 KEYED_PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
@@ -314,10 +316,11 @@ def names_a_place(description: str) -> bool:
 
 def reference_holds_personal(name: str) -> bool:
     """An ``@SQ`` name holding a path, an address, text outside ASCII, a date or a registration or
-    phone number (``PERSONAL_IN_REFERENCE``), its public accessions set aside, as written and
-    percent-decoded: ``contig_holds_personal`` less a bare run of digits, which assemblers number
-    contigs with (``contig_000000008``). sam-scrub-rg refuses such a name."""
-    return any(REFERENCE_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None for form in (name, *decoded_texts(name)))
+    phone number, or seven significant digits or more (``PERSONAL_IN_SEQUENCE_NAME``), its public
+    accessions set aside, as written and percent-decoded: a run of digits judged as
+    ``contig_holds_personal`` judges it (``tig00000001`` passes, ``tig19900101`` and ``ctg1234567``
+    do not). sam-scrub-rg refuses such a name."""
+    return any(SEQUENCE_NAME_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None for form in (name, *decoded_texts(name)))
 
 
 def held_value(kind: str, tag: str, value: str, lengths: dict[str, int]) -> str | None:

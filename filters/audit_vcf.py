@@ -40,10 +40,12 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
 from __future__ import annotations
 
 import math
+import os
 import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pysam
@@ -301,6 +303,98 @@ def block_end(info: bytes) -> int:
     return max(ends, default=0)
 
 
+@dataclass
+class PopulationRecord:
+    """A population record as the check reads it: each ALT's frequency (None: ``.``, or past the end
+    of a short array), REF's where the key is Number=R (or ``CAF``), whether REF's frequency at its
+    POS is not known (``inexact``) and whether a value is not a frequency (``bad``)."""
+
+    start: int
+    ref: bytes
+    alts: list[bytes]
+    afs: list[float | None]
+    given: float | None
+    inexact: bool
+    bad: bool
+
+
+NOT_A_FREQUENCY = 2.0
+"""A value that is not a frequency (``x``, ``1.5``): an error where a record needs it."""
+VCF_FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?i:inf|infinity|nan)")
+
+
+def frequency_text(text: str) -> float | None:
+    """One value as written: None for ``.``, nothing or NaN; ``NOT_A_FREQUENCY`` off the VCF Float
+    grammar or outside 0 to 1."""
+    if text in ("", "."):
+        return None
+    if VCF_FLOAT.fullmatch(text) is None:
+        return NOT_A_FREQUENCY
+    value = float(text)
+    if math.isnan(value):
+        return None
+    return value if 0.0 <= value <= 1.0 else NOT_A_FREQUENCY
+
+
+def rarer_value(first: float | None, second: float | None) -> float | None:
+    """An allele's value given twice: the lower, a value over none, and a bad value over any."""
+    if first is None or second is None:
+        return second if first is None else first
+    return NOT_A_FREQUENCY if NOT_A_FREQUENCY in (first, second) else min(first, second)
+
+
+def population_record(start: int, ref: bytes, alts: list[bytes], listings: list[list[float | None]], ref_first: bool) -> PopulationRecord:
+    """A record from every listing of its key (a key written twice, ``AF=0.5;AF=0.0001``, counts
+    by its rarer values; htslib's readers see the first only). Each listing's values belong to the
+    alleles in order (REF's first where ``ref_first``). REF's frequency at the record's POS is not
+    known (fail closed: an allele there that is not rare counts as missing, as vcf-drop-rare drops
+    it) where an ALT has no value and no REF value is given, where a listing is shorter than the
+    alleles (its values may be other alleles'), and where the key written twice gives an allele a
+    value once and none the other time."""
+    afs: list[float | None] = [None] * len(alts)
+    given: float | None = None
+    ambiguous = False
+    offset = 1 if ref_first else 0
+    for values in listings:
+        ambiguous |= len(values) < len(alts) + offset or len(listings) > 1 and None in values
+        if ref_first:
+            given = rarer_value(given, values[0] if values else None)
+        for index in range(len(alts)):
+            at = index + offset
+            afs[index] = rarer_value(afs[index], values[at] if at < len(values) else None)
+    unknown = any(af is None for af, alt in zip(afs, alts, strict=True) if alt not in PLACEHOLDERS)
+    bad = NOT_A_FREQUENCY in (*afs, given)
+    return PopulationRecord(start, ref, alts, afs, given, ambiguous or unknown and given is None, bad)
+
+
+PLACEHOLDERS = frozenset({b"<*>", b"<NON_REF>"})
+"""gVCF placeholders, which stand for no allele: a frequency missing there leaves REF known."""
+UNKNOWN_REF = "REF frequency unknown in the population"
+"""A record whose REF frequency the population leaves unknown (an ALT at the site without a
+value, or a short array), and none of its alleles rare: vcf-drop-rare drops it as missing."""
+
+
+@dataclass
+class PopulationSite:
+    """The population records at one POS, whatever their REF, as vcf-drop-rare joins them: REF's
+    frequency is at most 1 less every ALT frequency listed there (gVCF placeholders aside) and at
+    most the lowest Number=R REF value; not known exactly where one of them is ``inexact``."""
+
+    alt_sum: float = 0.0
+    given: float | None = None
+    inexact: bool = False
+    bad: bool = False
+
+    def add(self, record: PopulationRecord) -> None:
+        self.alt_sum += sum(af for af, alt in zip(record.afs, record.alts, strict=True) if af is not None and alt not in PLACEHOLDERS)
+        self.given = rarer_value(self.given, record.given)
+        self.inexact |= record.inexact
+        self.bad |= record.bad
+
+    def bound(self) -> float:
+        return min(1.0 - self.alt_sum, 1.0 if self.given is None else self.given)
+
+
 TWO_NAMES = "population file holds the contig under two names"
 """A population check's reason where the file has records of the record's contig under two of its
 names (``chrM`` and ``MT``): vcf-drop-rare stops on such a file, so a delivery has not been judged by it."""
@@ -322,6 +416,19 @@ class PopulationFrequencies:
             raise UsageError(f"the population file declares no INFO/{af_key} (--af-key)")
         if self.variants.index is None:
             raise InputError("the population file has no index (tabix -p vcf, or bcftools index)", path)
+        self.ref_first = self.variants.header.info[af_key].number == "R" or af_key == "CAF"
+        """Whether the key's first value is REF's (Number=R, and dbSNP's ``CAF``), as vcf-drop-rare reads it."""
+        self.lines: pysam.TabixFile | None = None
+        """A VCF's records are read as text, every value of the key found by a byte search (a key
+        written twice too), at no more cost than htslib's parsing of every INFO field (1M records of
+        about 70 INFO keys: 11.5 CPU s against 12.6), where finding a key written twice through
+        pysam (every key's name) cost 6 CPU us a record more; a BCF's through htslib."""
+        if self.variants.format == "VCF":
+            index = next((path + suffix for suffix in (".tbi", ".csi") if os.path.exists(path + suffix)), None)
+            try:
+                self.lines = pysam.TabixFile(path, parser=None, index=index)  # type: ignore[arg-type]
+            except (OSError, ValueError):
+                raise InputError("the population file has no index (tabix -p vcf, or bcftools index)", path) from None
         self.contigs: dict[str, int | None] = {str(name): contig.length for name, contig in self.variants.header.contigs.items()}
         self.with_records = frozenset(str(name) for name in self.variants.index)
         """The contigs the index holds records of: of the names the file gives a contig (a header
@@ -329,18 +436,18 @@ class PopulationFrequencies:
         for name in self.with_records:
             self.contigs.setdefault(name, None)
         self.contig: str | None = None
-        self.records: Iterator[pysam.VariantRecord] = iter(())
-        self.window: list[tuple[int, bytes, list[bytes], list[float | None]]] = []
+        self.records: Iterator[Any] = iter(())
+        self.window: list[PopulationRecord] = []
         self.read_to = -1
         self.low = -1
 
-    def near(self, contig: str, start: int, end: int) -> list[tuple[int, bytes, list[bytes], list[float | None]]]:
+    def near(self, contig: str, start: int, end: int) -> list[PopulationRecord]:
         """Population records starting in ``[start - margin, end]`` (0-based)."""
         low = max(0, start - POPULATION_MARGIN)
         if contig != self.contig or low < self.low:
             self.contig, self.low, self.window, self.read_to = contig, low, [], low - 1
             try:
-                self.records = self.variants.fetch(contig, low)
+                self.records = self.lines.fetch(contig, low) if self.lines is not None else self.variants.fetch(contig, low)
             except ValueError:
                 self.records = iter(())
         self.low = low
@@ -349,16 +456,45 @@ class PopulationFrequencies:
             if record is None:
                 self.read_to = 1 << 62
                 break
-            values = record.info.get(self.af_key)
-            if not isinstance(values, tuple):
-                values = (values,)
-            afs = [None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value) for value in values]
-            alts = [alt.upper().encode() for alt in record.alts or ()]
-            afs += [None] * (len(alts) - len(afs))
-            self.window.append((record.start, (record.ref or "").upper().encode(), alts, afs[: len(alts)]))
-            self.read_to = record.start
-        self.window = [entry for entry in self.window if entry[0] >= low]
-        return [entry for entry in self.window if entry[0] <= end]
+            entry = self.text_record(record) if self.lines is not None else self.bcf_record(record)
+            self.window.append(entry)
+            self.read_to = entry.start
+        self.window = [entry for entry in self.window if entry.start >= low]
+        return [entry for entry in self.window if entry.start <= end]
+
+    def text_record(self, line: str) -> PopulationRecord:
+        """A VCF record's line: CHROM to INFO, and every value of the key in INFO."""
+        fields = line.split("\t", 8)
+        if len(fields) < 8 or not fields[1].isdigit():
+            raise InputError("population record with fewer than 8 columns or a POS that is not a number", self.path)
+        info, key = fields[7], self.af_key + "="
+        starts = [0] if info.startswith(key) else []
+        at = info.find(";" + key)
+        while at >= 0:
+            starts.append(at + 1)
+            at = info.find(";" + key, at + 1)
+        listings = []
+        for begin in starts:
+            value_end = info.find(";", begin)
+            value = info[begin + len(key) : value_end if value_end >= 0 else len(info)]
+            listings.append([frequency_text(text) for text in value.split(",")])
+        alts = [] if fields[4] == "." else [alt.upper().encode() for alt in fields[4].split(",")]
+        return population_record(int(fields[1]) - 1, fields[3].upper().encode(), alts, listings, self.ref_first)
+
+    def bcf_record(self, record: pysam.VariantRecord) -> PopulationRecord:
+        """A BCF record through htslib: every value of the key (``items``, a key written twice too)."""
+        listings = []
+        for name, values in record.info.items():
+            if name != self.af_key:
+                continue
+            listings.append(
+                [
+                    None if value is None or math.isnan(value) else value if 0.0 <= value <= 1.0 else NOT_A_FREQUENCY
+                    for value in (values if isinstance(values, tuple) else (values,))
+                ]
+            )
+        alts = [alt.upper().encode() for alt in record.alts or ()]
+        return population_record(record.start, (record.ref or "").upper().encode(), alts, listings, self.ref_first)
 
     def judge(self, contig: str, start: int, ref: bytes, alts: list[bytes], end: int = 0) -> list[str]:
         """Why a record's alleles are not common enough: ``[]`` when every allele reaches min-af.
@@ -370,26 +506,26 @@ class PopulationFrequencies:
         ref = ref.upper()
         nearby = self.near(contig, start, start + len(ref))
         known: dict[tuple[int, bytes, bytes], float | None] = {}
+        sources: dict[tuple[int, bytes, bytes], set[int]] = {}  # an allele's key -> the POS of each record listing it
         in_mnps: dict[tuple[int, bytes, bytes], float] = {}  # the SNVs of the population's MNPs: the rarest MNP's value
-        same_site: list[float] = []
-        site_sums: dict[tuple[int, bytes], float] = {}  # (start, REF) -> its ALTs' frequencies summed
         structural: dict[tuple[int, bytes, bytes], float] = {}  # an SV's type at its POS -> the rarest value
-        for other_start, other_ref, other_alts, afs in nearby:
-            for other_alt, af in zip(other_alts, afs, strict=True):
+        sites: dict[int, PopulationSite] = {}  # every record at a POS is one site, whatever its REF
+        for other in nearby:
+            site = sites.setdefault(other.start, PopulationSite())
+            site.add(other)
+            for other_alt, af in zip(other.alts, other.afs, strict=True):
                 if is_sequence_allele(other_alt):
-                    population_key = trimmed(other_start, other_ref, other_alt)
-                    listed = known.get(population_key)  # an allele listed twice (A>G and AC>GC): the rarer, as vcf-drop-rare
-                    known[population_key] = af if listed is None else listed if af is None else min(af, listed)
+                    population_key = trimmed(other.start, other.ref, other_alt)
+                    known[population_key] = rarer_value(known.get(population_key), af)  # listed twice: the rarer
+                    for each in (population_key, *mnp_snvs(population_key)):
+                        sources.setdefault(each, set()).add(other.start)
                 if af is None:
                     continue
-                shape = structural_shape(other_start, other_ref, other_alt)
+                shape = structural_shape(other.start, other.ref, other_alt)
                 if shape is not None:
                     structural[shape] = min(af, structural.get(shape, af))
                 for part in mnp_snvs(population_key) if is_sequence_allele(other_alt) else []:
                     in_mnps[part] = min(af, in_mnps.get(part, af))
-                if other_start == start and other_ref == ref:
-                    same_site.append(af)
-                site_sums[other_start, other_ref] = site_sums.get((other_start, other_ref), 0.0) + af
 
         def frequency(key: tuple[int, bytes, bytes]) -> float | None:
             """An allele's frequency, listed on its own or within an MNP (the rarer of the two)."""
@@ -398,7 +534,7 @@ class PopulationFrequencies:
 
         reasons = []
         threshold = self.min_af - TOLERANCE
-        matched: list[float] = []
+        asked = {start}  # the sites REF is judged at: POS, where each allele (and an MNP's SNVs) came from, the SNVs' own
         for alt in judged:
             shape = structural_shape(start, ref, alt)
             if shape is not None and structural.get(shape, 1.0) < threshold:  # a rare SV of its type at its POS
@@ -407,42 +543,50 @@ class PopulationFrequencies:
             key = trimmed(start, ref, alt) if is_sequence_allele(alt) else None
             af = frequency(key) if key is not None else None
             parts = mnp_snvs(key) if key is not None else []
+            for each in [key, *parts] if key is not None else []:
+                asked |= sources.get(each, set())
+            asked |= {part_start for part_start, _, _ in parts}
+            if NOT_A_FREQUENCY in (af, *(frequency(part) for part in parts)):
+                raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
             if parts:  # an MNP: whole and as its SNVs, as their own records would be judged
                 values = [frequency(part) for part in parts]
                 if any(value is not None and value < threshold for value in [af, *values]):
                     reasons.append(f"allele rarer than {self.min_af:g}")
                 elif af is None and None in values:
                     reasons.append("allele absent from the population")
-                else:
-                    matched.append(af if af is not None else min(value for value in values if value is not None))
-                for part_start, part_ref, _ in parts:
-                    listed = site_sums.get((part_start, part_ref))
-                    if listed is not None and 1.0 - listed < threshold:
-                        reasons.append(f"REF rarer than {self.min_af:g}")
             elif af is None:
                 reasons.append("allele absent from the population")
             elif af < threshold:
                 reasons.append(f"allele rarer than {self.min_af:g}")
-            else:
-                matched.append(af)
-        ref_frequency = 1.0 - sum(same_site if same_site else matched)
-        if ref_frequency < threshold:
+        asked_sites = [sites[at] for at in asked if at in sites]
+        if any(site.bad for site in asked_sites):
+            raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
+        if min((site.bound() for site in asked_sites), default=1.0) < threshold:
             reasons.append(f"REF rarer than {self.min_af:g}")
+        if not reasons and any(site.inexact for site in asked_sites):
+            reasons.append(UNKNOWN_REF)
         return sorted(set(reasons))
 
     def judge_block(self, contig: str, start: int, end: int) -> list[str]:
         """A reference block says the person carries the REF allele at every base of
         ``[start, end)``: rare where the population's REF frequency at one of its sites (1 less
-        the ALT frequencies listed there) is below min-af."""
-        listed: dict[int, float] = {}
-        for other_start, _, _, afs in self.near(contig, start, end - 1):
-            if start <= other_start < end:
-                listed[other_start] = listed.get(other_start, 0.0) + sum(af for af in afs if af is not None)
+        the ALT frequencies listed there, or its Number=R REF value) is below min-af, and a finding
+        too where a site's REF frequency is not known (``PopulationSite``), as vcf-drop-rare judges it."""
+        sites: dict[int, PopulationSite] = {}
+        for other in self.near(contig, start, end - 1):
+            if start <= other.start < end:
+                sites.setdefault(other.start, PopulationSite()).add(other)
+        if any(site.bad for site in sites.values()):
+            raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
         threshold = self.min_af - TOLERANCE
-        return [f"REF rarer than {self.min_af:g} in a reference block"] if any(1.0 - alts < threshold for alts in listed.values()) else []
+        if any(site.bound() < threshold for site in sites.values()):
+            return [f"REF rarer than {self.min_af:g} in a reference block"]
+        return [UNKNOWN_REF] if any(site.inexact for site in sites.values()) else []
 
     def close(self) -> None:
         self.variants.close()
+        if self.lines is not None:
+            self.lines.close()
 
 
 @dataclass

@@ -36,7 +36,8 @@ an ID or a record value holding one is judged to hold it (``record_values``).
 
 A contig ID is an assembly's name or a person's data (``personal_contig``): public accession
 tokens (``NC_000001.11``, ``KI270706v1``, ``JTFH01000001v1``, ``HLA-A*01:01:01:01``) are set
-aside, then what remains is held to ``PATHS`` and ``HEADER_PERSONAL``.
+aside, then what remains is held to ``PATHS`` and ``HEADER_PERSONAL``, a run of digits there by
+its significant digits (``CONTIG_PERSONAL``: Canu's ``tig00000001`` passes, ``tig19900101`` does not).
 """
 
 from __future__ import annotations
@@ -133,6 +134,15 @@ PERSONAL = re.compile(
 YYMMDD = rb"[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 HEADER_PERSONAL = re.compile(PERSONAL.pattern + rb"|(?<![A-Za-z0-9.])" + YYMMDD + rb"(?![0-9])")
 """``PERSONAL`` and, in header text only, six digits that read as a date ``YYMMDD`` (``900101``)."""
+SEVEN_DIGITS = rb"(?<![0-9])(?<!GCA_)(?<!GCF_)[0-9](?:-?[0-9]){6,}(?![0-9])"
+"""``PERSONAL``'s run of seven digits or more (``-`` between them too)."""
+SEVEN_SIGNIFICANT_DIGITS = rb"(?<![0-9])(?<!GCA_)(?<!GCF_)(?:0-?)*[1-9](?:-?[0-9]){6,}(?![0-9])"
+"""A run of digits (``-`` between them too) of seven significant digits or more, its leading zeros
+not counted: what a contig or reference name never holds. Assemblers pad a contig's number with
+zeros (Canu's ``tig00000001``, ``contig_000000008``): one of six digits or fewer is a count of
+contigs, seven or more could be a date or an ID (``tig19900101``, ``tig0019900101``)."""
+CONTIG_PERSONAL = re.compile(HEADER_PERSONAL.pattern.replace(SEVEN_DIGITS, SEVEN_SIGNIFICANT_DIGITS))
+"""``HEADER_PERSONAL`` with a run of digits judged by its significant digits (``SEVEN_SIGNIFICANT_DIGITS``)."""
 DATE_DIGITS = rb"(?:19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
 """A date's eight digits, ``YYYYMMDD`` (``19900101``)."""
 ACCESSION_VERSION = rb"(?:\.[0-9]{1,3})?"
@@ -393,23 +403,37 @@ REFERENCE_PERSONAL = re.compile(
     + rb"|(?<![0-9])01[016789]" + REFERENCE_SEPARATOR + rb"?[0-9]{3,4}" + REFERENCE_SEPARATOR + rb"?[0-9]{4}(?![0-9])"
     + rb"|(?<![0-9])0(?:2|[3-6][1-5]|70)" + REFERENCE_SEPARATOR + rb"[0-9]{3,4}" + REFERENCE_SEPARATOR + rb"[0-9]{4}(?![0-9])"
 )
-"""What a reference (``@SQ SN``) name never holds: ``personal_contig`` less a bare run of seven
-digits or more, which assemblers number their contigs with (``contig_000000008``)."""
+"""What a reference name or a pseudonym never holds: ``personal_contig`` less a bare run of seven
+digits or more, which a pseudonym of a large biobank may hold (``CMT1234567_00``); an ``@SQ`` name
+is also held to its significant digits (``personal_sequence_name``)."""
+SEQUENCE_NAME_PERSONAL = re.compile(REFERENCE_PERSONAL.pattern + rb"|" + SEVEN_SIGNIFICANT_DIGITS)
+"""What an ``@SQ`` name (SN, AN) never holds: ``REFERENCE_PERSONAL``, and seven significant digits
+or more, as a ``##contig`` ID (``personal_contig``)."""
 
 
 def personal_reference_name(name: bytes) -> bool:
-    """Whether an ``@SQ`` name holds a path, an address, text outside ASCII, a date or a
-    registration or phone number (``REFERENCE_PERSONAL``), its public accessions set aside, as
+    """Whether a reference name or a pseudonym holds a path, an address, text outside ASCII, a date
+    or a registration or phone number (``REFERENCE_PERSONAL``), its public accessions set aside, as
     written or percent-decoded: ``asm_KIM_19900101_ctg1``, ``/home/kimjh/ctg2``."""
     return any(REFERENCE_PERSONAL.search(PUBLIC_ACCESSION.sub(b"A", form)) is not None for form in (name, *percent_decodings(name)))
 
 
+def personal_sequence_name(name: bytes) -> bool:
+    """Whether an ``@SQ`` name (SN, or one of AN) holds personal data: ``personal_reference_name``,
+    or a run of seven significant digits or more (``SEVEN_SIGNIFICANT_DIGITS``), its public
+    accessions set aside, as ``personal_contig`` judges a ``##contig`` ID: ``tig00000001`` passes,
+    ``tig19900101`` and ``ctg1234567`` do not."""
+    return any(
+        SEQUENCE_NAME_PERSONAL.search(PUBLIC_ACCESSION.sub(b"A", form)) is not None for form in (name, *percent_decodings(name))
+    )
+
+
 def personal_contig(identifier: bytes) -> bool:
     """Whether a contig ID holds a path, an address, a URL, text outside ASCII or a number or date
-    shape of ``HEADER_PERSONAL``, once its public accession tokens (``PUBLIC_ACCESSION``) are set aside:
+    shape of ``CONTIG_PERSONAL``, once its public accession tokens (``PUBLIC_ACCESSION``) are set aside:
     ``KIM_19900101`` and ``/home/kimjh/asm.fa`` do; ``chrUn_JTFH01000001v1_decoy`` and
     ``HLA-DRB1*15:01:01:01`` do not."""
     for form in (identifier, *percent_decodings(identifier)):  # ``KIM%5F19900101`` is ``KIM_19900101``
-        if PATHS.search(form) is not None or HEADER_PERSONAL.search(PUBLIC_ACCESSION.sub(b" ", form)) is not None:
+        if PATHS.search(form) is not None or CONTIG_PERSONAL.search(PUBLIC_ACCESSION.sub(b" ", form)) is not None:
             return True
     return False

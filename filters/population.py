@@ -319,7 +319,7 @@ class PopulationJoin:
         if self.ref_first or one_by_one():
             fast[:] = False
         alt_sums, ref_given = np.zeros(count), np.full(count, np.nan)
-        unknown, bad = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
+        unknown, bad, ambiguous = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
         # one-base REF and ALT, one plain number
         snv = fast & (ref_end - ref_start == 1) & (alt_end - alt_start == 1) & SEQUENCE_BYTES[data[alt_start]] & (positions < SNV_KEY_LIMIT)
         values, plain = span_floats(data, value_start[snv], value_end[snv])
@@ -347,7 +347,7 @@ class PopulationJoin:
         for row in np.flatnonzero(~snv & ~short).tolist():
             value_texts = ([text[value_start[row] : value_end[row]]] if found[row] else []) + more_values.get(row, [])
             ref, alt_field = text[ref_start[row] : ref_end[row]], text[alt_start[row] : alt_end[row]]
-            alleles, alt_sums[row], unknown[row], ref_given[row], bad[row] = self._record_alleles(
+            alleles, alt_sums[row], unknown[row], ref_given[row], bad[row], ambiguous[row] = self._record_alleles(
                 int(positions[row]), ref, alt_field, value_texts
             )
             slow.extend((row, code, value) for code, value in alleles)
@@ -356,7 +356,9 @@ class PopulationJoin:
         site_given = np.fmin.reduceat(ref_given, group_starts)
         site_bounds = np.fmin(site_given, 1.0 - np.add.reduceat(alt_sums, group_starts))
         site_bounds[np.logical_or.reduceat(bad, group_starts)] = BAD
-        site_exact = ~np.isnan(site_given) | ~np.logical_or.reduceat(unknown, group_starts)
+        site_exact = (~np.isnan(site_given) | ~np.logical_or.reduceat(unknown, group_starts)) & ~np.logical_or.reduceat(
+            ambiguous, group_starts
+        )
         group = np.repeat(np.arange(len(group_starts)), np.diff(np.append(group_starts, count)))
         row_bounds, row_exact = site_bounds[group], site_exact[group]
         self.sites.add([positions[group_starts]], [np.full(len(group_starts), np.nan)], [site_bounds], [site_exact])
@@ -398,16 +400,25 @@ class PopulationJoin:
 
     def _record_alleles(
         self, pos: int, ref: bytes, alt_field: bytes, value_texts: list[bytes]
-    ) -> tuple[list[tuple[int | bytes | Allele, float]], float, bool, float, bool]:
+    ) -> tuple[list[tuple[int | bytes | Allele, float]], float, bool, float, bool, bool]:
         """One population record: its sequence alleles (encoded) with their values, the sum of
-        its ALT frequencies, whether one is unknown, its REF value (Number=R, NaN if none) and
-        whether a value is not a frequency. A key written twice counts by its rarer values."""
+        its ALT frequencies, whether one is unknown, its REF value (Number=R, NaN if none),
+        whether a value is not a frequency, and whether its values are ambiguous. A key written
+        twice counts by its rarer values. Ambiguous (its site's REF frequency then not known, so
+        an allele of it that is not rare counts as missing, fail closed): an array shorter than
+        the record's alleles (REF's value included for Number=R), whose values are read in order
+        but may belong to other alleles; a key written twice that gives an allele a value once and
+        none (``.``) the other time."""
         alts = alt_alleles(alt_field)
         per_alt = [math.nan] * len(alts)
         ref_value = math.nan
         offset = 1 if self.ref_first else 0
+        ambiguous = False
         for value_text in value_texts:
             values = value_text.split(b",")
+            ambiguous |= len(values) < len(alts) + offset
+            if len(value_texts) > 1:
+                ambiguous |= any(math.isnan(text_float(value)) for value in values)
             if self.ref_first:
                 ref_value = rarer(ref_value, text_float(values[0]))
             for index in range(len(alts)):
@@ -429,7 +440,7 @@ class PopulationJoin:
                     alleles.append((structural, value))
             elif kind == SYMBOLIC:  # by its type at POS: only ever makes an input allele rare (``STRUCTURAL``)
                 alleles.append((symbolic_key(pos, alt), value))
-        return alleles, alt_sum, unknown, ref_value, bad
+        return alleles, alt_sum, unknown, ref_value, bad, ambiguous
 
     def _forget_before(self, pos: int) -> None:
         """Drop population alleles and sites no later site can match (their trimmed POS is behind)."""

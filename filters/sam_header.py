@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 from genoscrub import __version__
 from genoscrub.contigs import conventional_names
-from genoscrub.identifiers import personal_reference_name
+from genoscrub.identifiers import personal_sequence_name
 from genoscrub.report import InputError
 
 SAM_VERSION = b"1.6"
@@ -293,11 +293,11 @@ def _check_alternative_names(name: bytes, kept: dict[bytes, bytes], removed: Cou
 def alternative_name(alias: bytes, spellings: set[bytes]) -> bool:
     """One name of ``AN``: a spelling of ``SN`` or an accession in shape (``NC_000001.11``),
     which is also a reference name (the grammar) and holds no path, address or personal data
-    (``identifiers.personal_reference_name``): ``KJ_19900101.1`` has an accession's shape and
+    (``identifiers.personal_sequence_name``): ``KJ_19900101.1`` has an accession's shape and
     a date of birth."""
     if alias not in spellings and not ACCESSION.fullmatch(alias):
         return False
-    return REFERENCE_NAME.fullmatch(alias) is not None and not personal_reference_name(alias)
+    return REFERENCE_NAME.fullmatch(alias) is not None and not personal_sequence_name(alias)
 
 
 def _is_locus(value: bytes, names: dict[bytes, int]) -> bool:

@@ -78,7 +78,7 @@ from genoscrub.cli import (
 from genoscrub.contigs import conventional_names
 from genoscrub.fasta import Fasta
 from genoscrub.fields import distinct_spans
-from genoscrub.identifiers import personal_reference_name
+from genoscrub.identifiers import personal_reference_name, personal_sequence_name
 from genoscrub.one_by_one import one_by_one
 from genoscrub.pseudonyms import ID_HASH_DIGITS, ID_KEYED_PREFIX, Pseudonyms, SampleMissing
 from genoscrub.report import InputError, Report, UsageError
@@ -228,7 +228,7 @@ class HeaderScrubber:
         """The new header as one chunk, ending with genoscrub's own @PG line."""
         header = parse_header(lines, self.path)
         for reference in header.of_type(b"SQ"):  # copied into every record's RNAME: refused, never rewritten here
-            if personal_reference_name(reference.fields[b"SN"]):
+            if personal_sequence_name(reference.fields[b"SN"]):
                 raise InputError(
                     "@SQ SN holds a path, an address or personal data: rename the reference (samtools reheader; "
                     "for SAM text, its RNAME and RNEXT too)",

@@ -23,6 +23,7 @@ import pytest
 from genoscrub import audit_allowlist, aux_tags, identifiers, large_numbers, sam_header, vcf_scrub_header
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import RecordBlock
+from genoscrub.audit_header import contig_holds_personal, identifier_holds_personal, reference_holds_personal
 from genoscrub.audit_record_values import holds_large_numbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -114,6 +115,59 @@ def test_the_month_date_and_accession_shapes_agree(text: str) -> None:
                                  (identifiers.PUBLIC_ACCESSION.pattern, audit_allowlist.PUBLIC_ACCESSION)):  # fmt: skip
         written = [found.span() for found in re.finditer(scrubber, text.encode())]
         assert written == [found.span() for found in re.finditer(audit_copy, text)], (text, scrubber)
+
+ASSEMBLER_CONTIGS = [
+    "tig00000001", "tig00012345", "contig_000000008", "contig_1", "contig_123456", "NODE_1_length_12345_cov_6.7",
+    "ptg000001l", "utg000123c", "h1tg000001l", "JAAAAA010000001.1", "chrUn_KI270302v1",
+    "scaffold_0000001", "tig0000123456", "k141_123456", "000000001",
+]  # fmt: skip
+"""Contig names of the common assemblers (Canu's tig%08d, Flye, SPAdes, hifiasm, MEGAHIT) and
+GenBank: no run of digits holds more than six significant digits."""
+NUMBERED_CONTIGS = [
+    "tig19900101", "tig0019900101", "ctg1234567", "contig_0001234567", "scaffold_0000-1234567", "1234567", "k141_1234567",
+    "NODE_1_length_19900101_cov_1", "tig00000001_19900101", "NODE_105_length_1234567_cov_31.4",
+]  # fmt: skip
+"""Runs of seven significant digits or more: a date, a registration or record number (and so a
+SPAdes contig of a million bases or more, or MEGAHIT's millionth: renamed before delivery)."""
+
+
+@pytest.mark.parametrize("name", ASSEMBLER_CONTIGS + NUMBERED_CONTIGS)
+def test_a_contig_name_gets_one_answer_from_the_scrubbers_and_the_audit(name: str) -> None:
+    """A run of digits counts its significant digits in a contig or reference name, leading zeros
+    removed: at most six pass (``tig00000001``), seven or more do not (``tig19900101``,
+    ``tig0019900101``, ``ctg1234567``), alike in vcf-scrub-header's ``##contig`` IDs
+    (``identifiers.personal_contig``), sam-scrub-rg's ``@SQ`` names (``personal_sequence_name``)
+    and the audit's two readers (``contig_holds_personal``, ``reference_holds_personal``)."""
+    expected = name in NUMBERED_CONTIGS
+    answers = {
+        "vcf-scrub-header": identifiers.personal_contig(name.encode()),
+        "sam-scrub-rg": identifiers.personal_sequence_name(name.encode()),
+        "audit ##contig": contig_holds_personal(name),
+        "audit @SQ": reference_holds_personal(name),
+    }
+    assert answers == dict.fromkeys(answers, expected), name
+
+
+def test_a_pseudonym_may_still_hold_seven_digits() -> None:
+    """The significant-digit rule is a contig's: a pseudonym of a large biobank (``CMT1234567_00``)
+    passes sam-scrub-rg's and vcf-scrub-header's map check and the audit's read-group rule."""
+    assert not identifiers.personal_reference_name(b"CMT1234567_00")
+    assert not identifier_holds_personal("CMT1234567_00")
+    assert identifiers.SEVEN_DIGITS in identifiers.PERSONAL.pattern  # CONTIG_PERSONAL is PERSONAL with it replaced
+    assert identifiers.CONTIG_PERSONAL.pattern != identifiers.HEADER_PERSONAL.pattern
+
+
+def test_sam_scrub_rg_and_vcf_scrub_header_keep_and_refuse_the_same_contig_names(tmp_path: Path) -> None:
+    """Through the commands: Canu's ``tig00000001`` is kept by both, ``tig0019900101`` refused by both."""
+    for name, kept in (("tig00000001", True), ("contig_000000008", True), ("tig0019900101", False), ("ctg1234567", False)):
+        columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        vcf = f"##fileformat=VCFv4.2\n##contig=<ID={name},length=1000>\n{columns}{name}\t5\t.\tA\tC\t5\tPASS\t.\n"
+        sam = f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:{name}\tLN:1000\nr1\t0\t{name}\t5\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+        for command, text in (("vcf-scrub-header", vcf), ("sam-scrub-rg", sam)):
+            result = subprocess.run([str(BIN / command), "-q"], input=text.encode(), capture_output=True, timeout=120)
+            assert (result.returncode == 0) == kept, (command, name, result.stderr)
+            assert name.encode() not in result.stderr
+
 
 PLANTED_SAM = (
     b"@HD\tVN:1.6\tSO:coordinate\tSS:coordinate:S2301217T\tXX:lab\n"

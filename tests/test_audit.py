@@ -1498,6 +1498,69 @@ def test_an_allele_the_population_lists_twice_is_judged_by_its_rarer_value(tmp_p
         assert found["by_key"] == {"allele rarer than 0.01": 1}, (order, found)
 
 
+MALFORMED_POPULATIONS = {
+    # a Number=A or Number=R array shorter than the record's alleles: read in order, the record's site not known exactly
+    "short-A": ("A", ["100\tA\tC,G\tAF=0.3"], [("A", "C"), ("A", "G")]),
+    "short-A-rare": ("A", ["100\tA\tC,G\tAF=0.0001"], [("A", "C"), ("A", "G")]),
+    "short-R": ("R", ["100\tA\tC,G\tAF=0.5,0.3"], [("A", "C"), ("A", "G")]),
+    "short-R-one": ("R", ["100\tA\tC\tAF=0.5"], [("A", "C")]),
+    "R": ("R", ["100\tA\tC,G\tAF=0.995,0.004,0.001"], [("A", "C"), ("A", "G")]),
+    "R-common": ("R", ["100\tA\tC,G\tAF=0.5,0.3,0.2"], [("A", "C"), ("A", "G")]),
+    # an allele listed '.' once and with a value in another record, or twice in one
+    "dot-then-value": ("A", ["100\tA\tG\tAF=.", "100\tAC\tGC\tAF=0.3"], [("A", "G")]),
+    "value-then-dot": ("A", ["100\tA\tG\tAF=0.3", "100\tAC\tGC\tAF=."], [("A", "G")]),
+    "padded-dot-before": ("A", ["99\tCA\tCG\tAF=.", "100\tA\tG\tAF=0.3"], [("A", "G")]),
+    "twice-in-a-record": ("A", ["100\tA\tG,G\tAF=0.3,0.0001"], [("A", "G")]),
+    "twice-in-a-record-dot": ("A", ["100\tA\tG,G\tAF=0.3,."], [("A", "G")]),
+    "mnp-dot": ("A", ["100\tA\tG\tAF=0.3", "100\tAT\tGC\tAF=."], [("A", "G")]),
+    # a key written twice: htslib's readers see the first value; both tools take the rarer, and a '.' or a short array as above
+    "key-twice-rare-second": ("A", ["100\tA\tG\tAF=0.5;AN=3;AF=0.0001"], [("A", "G")]),
+    "key-twice-rare-first": ("A", ["100\tA\tG\tAF=0.0001;AF=0.5"], [("A", "G")]),
+    "key-twice-dot-first": ("A", ["100\tA\tG\tAF=.;AF=0.5"], [("A", "G")]),
+    "key-twice-short": ("A", ["100\tA\tC,G\tAF=0.5,0.3;AF=0.3"], [("A", "C"), ("A", "G")]),
+    "key-twice-common": ("A", ["100\tA\tG\tAF_eas=0.0001;AF=0.5;AF=0.4"], [("A", "G")]),
+    "key-twice-R": ("R", ["100\tA\tC\tAF=0.5,0.5;AF=0.0001,0.9999"], [("A", "C")]),
+    "site-by-pos": ("A", ["100\tA\tG\tAF=0.6", "100\tAT\tA\tAF=0.395"], [("A", "G")]),  # REF: every record at the POS
+    "block-over-dot": ("A", ["100\tA\tG\tAF=.", "100\tAC\tGC\tAF=0.3"], [("A", "<*>")]),  # a reference block over such a site
+    "block-over-common": ("A", ["100\tA\tG\tAF=0.3"], [("A", "<*>")]),
+    "well-formed": ("A", ["100\tA\tC,G\tAF=0.3,0.2"], [("A", "C"), ("A", "G")]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_POPULATIONS))
+def test_vcf_drop_rare_and_the_audit_agree_on_a_malformed_population(case: str, tmp_path: Path) -> None:
+    """A short frequency array or an allele listed with and without a value never makes an allele
+    look common: vcf-drop-rare drops the call (as rare, or as missing: its site's REF frequency is
+    not known) exactly where the audit finds it, and keeps it exactly where the audit passes it."""
+    number, records, calls = MALFORMED_POPULATIONS[case]
+    header = (f'##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n##INFO=<ID=AF,Number={number},Type=Float,Description="AF">\n'
+              '##INFO=<ID=AN,Number=1,Type=Integer,Description="AN">\n##INFO=<ID=AF_eas,Number=A,Type=Float,Description="AF">\n')
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    lines = [f"chr1\t{pos}\t.\t{ref}\t{alts}\t.\tPASS\t{info}\n" for pos, ref, alts, info in (record.split("\t") for record in records)]
+    (tmp_path / "pop.vcf").write_text(header + columns + "".join(lines))
+    pysam.tabix_index(str(tmp_path / "pop.vcf"), preset="vcf", force=True)
+    subprocess.run(["bcftools", "view", "--no-version", "-Ob", "-o", str(tmp_path / "pop.bcf"), str(tmp_path / "pop.vcf.gz")], check=True)
+    pysam.tabix_index(str(tmp_path / "pop.bcf"), preset="bcf", force=True)  # type: ignore[arg-type]
+    verdicts = {}
+    for ref, alt in calls:
+        call = f"chr1\t100\t.\t{ref}\t{alt}\t.\tPASS\t.\n"
+        (tmp_path / "calls.vcf").write_text("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n" + columns + call)
+        dropped = run_command("vcf-drop-rare", "-q", "--population", "pop.vcf.gz", "--af-key", "AF", "calls.vcf", cwd=tmp_path)
+        assert dropped.returncode == 0, dropped.stderr
+        kept = any(not line.startswith(b"#") for line in dropped.stdout.splitlines())
+        _, report = audit("--population", "pop.vcf.gz", "--af-key", "AF", "calls.vcf", cwd=tmp_path)
+        found = report["files"][0]["findings"]["population"]  # type: ignore[index]
+        verdicts[alt] = (kept, found.get("count", 0) == 0)
+        assert kept == (found.get("count", 0) == 0), (case, alt, found)
+        _, report = audit("--population", "pop.bcf", "--af-key", "AF", "calls.vcf", cwd=tmp_path)  # read through htslib
+        assert report["files"][0]["findings"]["population"] == found, (case, alt)  # type: ignore[index]
+    dropped_whole = ("short-A", "short-R", "dot-", "value-", "padded-", "twice-", "mnp-", "site-", "block-over-d")
+    if case.startswith(dropped_whole + ("key-twice-r", "key-twice-d", "key-twice-s", "key-twice-R")):
+        assert not any(kept for kept, _ in verdicts.values()), (case, verdicts)  # a common value beside a missing one: not common
+    if case in ("well-formed", "R-common", "key-twice-common", "block-over-common"):
+        assert all(kept for kept, _ in verdicts.values()), (case, verdicts)
+
+
 def test_germline_in_vcf_finds_the_private_germline_call_vcf_drop_rare_kept(simulated: Path, tmp_path: Path) -> None:
     """The red-team case as the workflow ran it: the somatic VCF of the old settings holds
     germline alleles (bcftools isec counts them); the audit finds each, and none in the output

@@ -955,8 +955,10 @@ def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
         ("ctg_010_1234_5678", True),  # a mobile number with underscores
         ("KIMJ19900101", True),  # no WGS accession: its digits start with a date
         ("NC_19900101", True),  # no RefSeq accession: 8 digits
-        ("contig_000000008", False),  # assemblers number contigs: a bare run of digits is no date
-        ("contig_021234567", False),
+        ("contig_000000008", False),  # assemblers number contigs: leading zeros and six significant digits or fewer
+        ("tig00000001", False),  # Canu's tig%08d
+        ("contig_021234567", True),  # eight significant digits: a record number, as vcf-scrub-header judges a ##contig ID
+        ("tig0019900101", True),  # a date behind zeros
         ("HLA-A*02:101:01", False),
         ("HLA-A*01:01:01:02N", False),
         ("NW_003315905.1", False),
