@@ -31,7 +31,7 @@ KEPT_TAGS = TAGS_BLIND_TO_BASES
 are recomputed; every other tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and
 is removed."""
 
-COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM vA vG vW jI jM".split())
+COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM ms vA vG vW jI jM".split())
 """Tags removed from every record, touched or not, because what they hold may carry a
 germline allele that reverting the record's own bases does not reach:
 
@@ -40,8 +40,10 @@ germline allele that reverting the record's own bases does not reach:
   that may hold a germline indel);
 - the read's bases where it differs from the reference (minimap2's ``cs`` and ``ds``;
   genoscrub-audit --germline cannot check them base by base and finds them anywhere);
-- the mate's score or mismatches (Bowtie2's ``YS``, STAR's ``nM`` for a pair): a mate
-  reverted at a site would show in them which allele it had;
+- the mate's score, qualities or mismatches (Bowtie2's ``YS``, ``samtools fixmate -m``'s ``ms``,
+  the sum of the mate's base qualities of 15 or more, STAR's ``nM`` for a pair): a mate
+  reverted at a site (its qualities changed by a filled deletion, a removed insertion, the
+  length rule) would show in them which allele it had;
 - the germline variants an aligner was given (STAR's WASP tags: ``vG`` their positions,
   ``vA`` the read's allele at each, ``vW`` set only on reads that lie on one): a read
   with the reference allele there has nothing to revert, yet its tags show the site;

@@ -718,6 +718,45 @@ def test_tags_naming_germline_sites_or_copying_bases_go_from_every_record_and_th
     assert audited["out.bam"] == {}
 
 
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_the_mate_quality_sum_of_samtools_fixmate_goes_from_every_record(tmp_path: Path, one_by_one: bool) -> None:
+    """``samtools fixmate -m`` writes ``ms:i``, the sum of the mate's base qualities of 15 or more
+    (minimap2 writes its DP score under the same name): a mate reverted at a germline site (its
+    qualities borrowed for a filled deletion) no longer sums to it, so a stale ``ms`` on the far
+    mate marked the carriers. It goes from every record, on both paths, as ``YS`` and ``nM`` do;
+    the audit finds it in the input (off its allowlist) and nothing in the output."""
+    reference, sites = reference_and_site_at_95(tmp_path)
+    carrier = bytearray(REFERENCE[80:100])
+    carrier[14] = ord("T") if REFERENCE[94] != ord("T") else ord("G")  # the ALT at 95
+    named = tmp_path / "named.sam"
+    named.write_text(
+        "@HD\tVN:1.6\tSO:queryname\n@SQ\tSN:chr1\tLN:100\n"
+        f"p\t99\tchr1\t21\t60\t10M\t=\t81\t80\t{REFERENCE[20:30].decode()}\tIIII5IIIII\n"
+        f"p\t147\tchr1\t81\t60\t20M\t=\t21\t-80\t{carrier.decode()}\t{'I' * 20}\n"
+        f"q\t99\tchr1\t31\t60\t10M\t=\t41\t20\t{REFERENCE[30:40].decode()}\tIIIIIIIIII\n"
+        f"q\t147\tchr1\t41\t60\t10M\t=\t31\t-20\t{REFERENCE[40:50].decode()}\tIIIIIIIIII\n"
+    )
+    fixed = tmp_path / "fixed.sam"
+    pysam.fixmate("-m", "--no-PG", "-O", "SAM", str(named), str(fixed), catch_stdout=False)  # an independent writer of ms
+    assert fixed.read_text().count("\tms:i:") == 4
+    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    output = tmp_path / "out.sam"
+    result = subprocess.run(
+        [str(ROOT / "bin" / COMMAND), "-q", "-r", str(reference), "-v", str(sites), "-o", str(output), str(fixed)],
+        capture_output=True, env=environment, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    records = [line for line in output.read_text().splitlines() if not line.startswith("@")]
+    assert len(records) == 4 and not any("\tms:" in record for record in records)
+    audited = {}
+    for name in ("fixed.sam", "out.sam"):
+        report = tmp_path / f"{name}.json"
+        run_command("genoscrub-audit", "-q", "--germline", str(sites), "-r", str(reference), "--report", str(report), str(tmp_path / name))
+        audited[name] = json.loads(report.read_text())["files"][0]["findings"]["metadata"].get("by_key", {})
+    assert audited["fixed.sam"].get("aux tag ms") == 4
+    assert "aux tag ms" not in audited["out.sam"]  # the read names and fixmate's @PG are sam-scrub-rg's
+
+
 def test_closed_pipe_ends_quietly(simulated: Path) -> None:
     result = subprocess.run(
         f"{ROOT / 'bin' / COMMAND} -r {simulated / 'ref.fa'} -v {simulated / 'germline.vcf.gz'} {simulated / 'tumour.bam'} | head -1",
