@@ -145,13 +145,15 @@ as the CIGAR, ``check_tags`` passes it), and any other is an array of free numbe
 ALIGNER_TAGS = frozenset({
     "XA", "XS", "XN", "XM", "XO", "XG", "XT", "X0", "X1", "XB",  # bwa (mem and aln)
     "YS", "YF", "YT", "ZS",  # Bowtie2, HISAT2
-    "tp", "cm", "s1", "s2", "ms", "nn", "ts", "cg", "cs", "de", "dv", "rl",  # minimap2
+    "tp", "cm", "s1", "s2", "nn", "ts", "cg", "cs", "de", "dv", "rl",  # minimap2
     "nM", "jM", "jI", "ch", "vA", "vG", "vW", "GX", "UB", "UR", "UY",  # STAR, STARsolo
     "BD", "BI", "DT", "DI", "DS",  # GATK, Picard
 })
 # fmt: on
 """Tags the common aligners and tools add (bwa, Bowtie2, minimap2, STAR, GATK/Picard):
-scores, counts, positions and flags, no free text. ``GN`` (a gene name, which cannot be told
+scores, counts, positions and flags, no free text. Not minimap2's ``ms``: samtools fixmate -m
+writes ``ms:i`` as the sum of the mate's base qualities of 15 or more, which a mate reverted at
+a germline site changes, so a delivery that keeps one is a finding. ``GN`` (a gene name, which cannot be told
 from a sample name by its letters) is not here; ``GX`` carries the same gene as an ID."""
 
 AUX_TAGS = SAM_STANDARD_TAGS | ALIGNER_TAGS
@@ -549,7 +551,7 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "XT": (_letter("URNM"),),
     "YS": (COUNT,), "ZS": (COUNT,),
     "YT": (_text("UCDP", "UU|CP|DP|UP"),), "YF": (_text("LNSCQ", "LN|NS|SC|QC"),),
-    "tp": (_letter("PSIi"),), "cm": (COUNT,), "s1": (COUNT,), "s2": (COUNT,), "ms": (COUNT,), "nn": (COUNT,),
+    "tp": (_letter("PSIi"),), "cm": (COUNT,), "s1": (COUNT,), "s2": (COUNT,), "nn": (COUNT,),
     "ts": (STRAND,), "rl": (COUNT,),
     "cs": (_text(PRINTABLE_TEXT, _DIFFERENCES, "differences"),),
     "de": (FRACTION,), "dv": (FRACTION,),

@@ -878,6 +878,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         for site, row in counted.T.tolist():
             if row in slow:
                 slow[row].add(site)
+        clips_at_sites(block, np.flatnonzero(mapped & ~plain), start, end, checks, findings)
         past_end = mapped & (block.ref_id < len(sites.lengths))
         past_end[past_end] = block.pos[past_end] + block.reference_lengths[past_end] > sites.lengths[block.ref_id[past_end]]
         for row in np.flatnonzero(past_end).tolist():  # bases past a contig's end: a circular chrM's first bases
@@ -917,6 +918,71 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
             checks.regions is not None and row in regions_unsettled, edit_tags if checks.germline is not None else None,
         )  # fmt: skip
+
+
+CLIP_AT_SITE = "clip at a germline site"
+"""A germline finding: a read whose clip at either end (its soft and hard clips together, laid
+beside the alignment as if the aligner had not cut them) covers a germline site's span (an SNV's
+bases, a deletion's REF bases, an insertion's anchor and the base after it). An aligner clips an
+allele near a read's end (a deletion a few bases from it, an SV's split read, whose supplementary
+part is all clip there), so the clip's edge marks the carriers, whatever its bases say; the
+reverter removes every clip whose projection comes within ``CLIP_MARGIN`` (10) of a germline
+window, which holds the site (a strict superset of this finding)."""
+
+
+def clips_at_sites(
+    block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, findings: Findings
+) -> None:
+    """Each of ``rows`` (mapped reads of more than one CIGAR operation) whose clip at either end
+    projects onto a germline site's span (``CLIP_AT_SITE``): the clips read from the first two and
+    last two CIGAR words with numpy (SAM 1.6, section 4.2), ``start`` and ``end`` global as the
+    sites' spans are."""
+    sites = checks.germline
+    if sites is None or not len(rows):
+        return
+    leading, trailing = clip_lengths(block, rows)
+    clipped = (leading > 0) | (trailing > 0)
+    rows, leading, trailing = rows[clipped], leading[clipped], trailing[clipped]
+    if not len(rows):
+        return
+    at_site = partial(overlap_mask, sites.span_starts, sites.span_ends)
+    read_start, read_end = start[rows], end[rows]
+    found = ((leading > 0) & at_site(read_start - leading, read_start)) | ((trailing > 0) & at_site(read_end, read_end + trailing))
+    bad = rows[found]
+    if len(bad):
+        first = bad[:EXAMPLES_PER_KEY].tolist()
+        findings.germline.add_all(CLIP_AT_SITE, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in first], len(bad))
+
+
+def clip_lengths(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, the bases clipped (soft and hard) before its aligned part and after it: the
+    operations of its first two and last two CIGAR words (a hard clip outside a soft one)."""
+    counts = block.cigar_counts[rows].astype(np.int64)
+    cigar_starts = block.cigar_starts[rows].astype(np.int64)
+    data = block.data
+    last_byte = len(data) - 4
+
+    def word(index: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = np.clip(cigar_starts + 4 * index, 0, max(last_byte, 0))
+        words = data[at].astype(np.int64) | data[at + 1].astype(np.int64) << 8 | data[at + 2].astype(np.int64) << 16 | (
+            data[at + 3].astype(np.int64) << 24
+        )
+        operations = words & 0xF
+        return (operations == SOFT_CLIP) | (operations == HARD_CLIP), words >> 4
+
+    zero = np.zeros(len(rows), dtype=np.int64)
+    first, first_length = word(zero)
+    second, second_length = word(np.minimum(1, counts - 1))
+    first &= counts > 1
+    second &= first & (counts > 2)
+    leading_operations = first.astype(np.int64) + second
+    last, last_length = word(counts - 1)
+    before_last, before_last_length = word(np.maximum(counts - 2, 0))
+    last &= (counts - 1 >= leading_operations) & (counts > 1)
+    before_last &= last & (counts - 2 >= leading_operations)
+    leading = np.where(first, first_length, 0) + np.where(second, second_length, 0)
+    trailing = np.where(last, last_length, 0) + np.where(before_last, before_last_length, 0)
+    return leading, trailing
 
 
 def placed_at_mates(block: RecordBlock) -> RecordBlock:

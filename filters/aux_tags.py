@@ -233,8 +233,10 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"cm": counted("minimap2: number of minimizers on the chain"),
     b"s1": counted("minimap2: chaining score"),
     b"s2": counted("minimap2: chaining score of the best secondary"),
-    b"ms": counted("minimap2: DP score of the maximum scoring segment"),
     b"nn": counted("minimap2: number of ambiguous bases in the alignment"),
+    # Not ms: minimap2 writes its DP score there, but samtools fixmate -m writes ms:i as the sum of
+    # the MATE's base qualities of 15 or more, which a mate reverted at a germline site (a filled
+    # deletion, a removed insertion) changes: a stale one marked the carriers' pairs.
     b"ts": kept(b"A", STRAND, "minimap2: transcript strand"),
     b"cs": kept(b"Z", DIFFERENCES, "minimap2: the differences from the reference: with it, the read's bases there", ALIGNED_DIFFERENCES),
     b"cg": kept(b"Z", CIGAR_STRING, "minimap2: CIGAR", SAME_ALIGNMENT),

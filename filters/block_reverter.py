@@ -28,8 +28,6 @@ from genoscrub.cigar import CigarShape, CigarTable, M, ShapeCache
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
-    MATE_CIGAR_CHANGES,
-    MATE_CIGAR_LETTERS,
     MATE_REMOVED,
     MATE_UNKNOWN,
     GermlineWindows,
@@ -156,7 +154,7 @@ class BlockReverter:
         ``--drop-unknown-contigs``); the overlap with the windows is computed
         for the whole block at once.
         """
-        flags, positions, _ = self.places.read_block(table.text, table.spans, self.path, first_line)
+        flags, positions, mate_positions = self.places.read_block(table.text, table.spans, self.path, first_line)
         positions -= 1
         count = len(flags)
         names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
@@ -184,7 +182,9 @@ class BlockReverter:
         selected |= self._past_contig_end(positions + cigars.each(self.reference_lengths), names, unmapped)
         selected[lines_with_repeated_tags(table.text, table.located)] = True  # the one-record path leaves the copies out
         selected |= ~scan.spans_within(table.buffer, *table.spans(9), PLAIN_SEQUENCE)  # the one-record path writes them plain
-        copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
+        copying_rows, mate_rows = tag_lines(table, COPYING_CODES, self.records.mate_cigar_letters, MATE_CIGAR_WIDTH)
+        if isinstance(self.windows, GermlineWindows) and len(mate_rows):
+            mate_rows = mate_rows[~self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)]
         fast = ~selected & ~unmapped
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True
@@ -205,7 +205,7 @@ class BlockReverter:
                 contig = name.decode(errors="replace")
                 if contig in windows.sites.starts:
                     hits[rows[windows.sites.touching(contig, starts[rows], ends[rows])]] = True
-            fast &= hits
+            fast &= hits & ((flags & 0x800) == 0)  # a supplementary record at a site goes: the one-record path removes it
             tags_only &= ~hits
             selected |= hits
             touched = set(np.flatnonzero(hits).tolist())
@@ -216,6 +216,56 @@ class BlockReverter:
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple
+
+    def _mates_away_from_windows(self, table: BlockFields, rows: np.ndarray, names: list[bytes], mate_positions: np.ndarray) -> np.ndarray:
+        """For each of ``rows`` (an ``MC`` the rules may change: an indel, a mismatch, a clip), whether
+        its mate's footprint, from PNEXT and ``MC`` as ``GermlineWindows.for_read`` takes it (span,
+        clips and hard clips projected, indels' reach), touches no window: ``mate_update`` then
+        leaves ``MC`` as it is, so the read passes as it would (a clipped mate far from every site
+        is common, and each would otherwise be looked at one by one). A row whose ``MC`` is
+        given twice, or whose mate's contig is ``*``, stays (the one-record path decides)."""
+        windows = self.windows
+        assert isinstance(windows, GermlineWindows)
+        located, buffer = table.located, table.buffer
+        tabs, ends, counts = located.extra_starts, located.extra_ends, located.extra_counts
+        away = np.zeros(len(rows), dtype=bool)
+        if not len(tabs):
+            return away
+        last = len(buffer) - 1
+
+        def at(shift: int) -> np.ndarray:
+            return buffer[np.minimum(tabs + shift, last)]
+
+        looked_at = np.zeros(len(table), dtype=bool)
+        looked_at[rows] = True
+        owners = np.repeat(np.arange(len(table)), counts)
+        chosen = looked_at[owners] & (at(1) == 77) & (at(2) == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)  # MC:Z:
+        owning = owners[chosen]
+        once = np.bincount(owning, minlength=len(table)) == 1
+        values = scan.span_list(table.text, tabs[chosen] + 6, ends[chosen])
+        span_starts, span_ends = windows.span_starts, windows.span_ends
+        leads = np.array([span_starts[value] for value in values], dtype=np.int64)
+        extents = np.array([span_ends[value] for value in values], dtype=np.int64)
+        mate_contigs = table.values(6)
+        own = names[0] if len(names) == 1 else None
+        contigs = [
+            (own if own is not None else names[row]) if mate_contigs[row] == b"=" else mate_contigs[row] for row in owning.tolist()
+        ]
+        starts = mate_positions[owning] + leads
+        stops = mate_positions[owning] + extents
+        clear = np.zeros(len(owning), dtype=bool)
+        for name, group in rows_by_contig(contigs, np.zeros(len(owning), dtype=bool)):
+            if name == b"*":
+                continue
+            contig = name.decode(errors="replace")
+            if contig not in windows.sites.starts:
+                clear[group] = True
+            else:
+                clear[group] = ~windows.sites.touching(contig, starts[group], stops[group])
+        clear &= once[owning]
+        settled = np.zeros(len(table), dtype=bool)
+        settled[owning[clear]] = True
+        return settled[rows]
 
     def _past_contig_end(self, ends: np.ndarray, names: list[bytes], unmapped: np.ndarray) -> np.ndarray:
         """Mapped reads whose alignment runs past their contig's end (as on a circular chrM):
@@ -394,7 +444,7 @@ class BlockReverter:
                 continue
             kept = self.kept_changed_fields.findall(text, quality_end, end)
             template_length = None
-            if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
+            if row in mate_rows and self.records.mate_cigar_changes.search(text, quality_end, end):
                 mate_fields = table.mandatory(row)
                 mate = self.records.mate_update(mate_fields, kept)
                 if mate in (MATE_REMOVED, MATE_UNKNOWN):  # the record changes more: the one-record path, which counts it
@@ -564,7 +614,7 @@ class BlockReverter:
             tag_text = text[quality_end:end]  # the tags, each after a tab
             if b"\tSA" in tag_text:
                 continue
-            if not (b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end)):
+            if not (b"\tMC" in tag_text and self.records.mate_cigar_changes.search(text, quality_end, end)):
                 results[row] = text[start:quality_end] + self.copying_fields.sub(b"", tag_text)
                 continue
             kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in self.records.copying]
@@ -654,3 +704,4 @@ def same_report_keys(counts: Counter[str]) -> None:
     if "reads_changed" in counts:
         counts["indels_reverted"] += 0
         counts["clip_bases_masked"] += 0
+        counts["clip_bases_aligned"] += 0

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
-from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, INS, CigarShape, ShapeCache, format_cigar
+from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, HARD, INS, SOFT, CigarShape, ShapeCache, format_cigar
 from genoscrub.contigs import HitContigs
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
@@ -31,7 +31,7 @@ KEPT_TAGS = TAGS_BLIND_TO_BASES
 are recomputed; every other tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and
 is removed."""
 
-COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM vA vG vW jI jM".split())
+COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM ms vA vG vW jI jM".split())
 """Tags removed from every record, touched or not, because what they hold may carry a
 germline allele that reverting the record's own bases does not reach:
 
@@ -40,8 +40,10 @@ germline allele that reverting the record's own bases does not reach:
   that may hold a germline indel);
 - the read's bases where it differs from the reference (minimap2's ``cs`` and ``ds``;
   genoscrub-audit --germline cannot check them base by base and finds them anywhere);
-- the mate's score or mismatches (Bowtie2's ``YS``, STAR's ``nM`` for a pair): a mate
-  reverted at a site would show in them which allele it had;
+- the mate's score, qualities or mismatches (Bowtie2's ``YS``, ``samtools fixmate -m``'s ``ms``,
+  the sum of the mate's base qualities of 15 or more, STAR's ``nM`` for a pair): a mate
+  reverted at a site (its qualities changed by a filled deletion, a removed insertion, the
+  length rule) would show in them which allele it had;
 - the germline variants an aligner was given (STAR's WASP tags: ``vG`` their positions,
   ``vA`` the read's allele at each, ``vW`` set only on reads that lie on one): a read
   with the reference allele there has nothing to revert, yet its tags show the site;
@@ -56,12 +58,18 @@ workflow's chain): the masker judges a read by them (an ``XA`` hit in a region m
 and then removes them all, as this command would have."""
 
 MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MSHP=]*[IDXN]")
-"""An MC value with an operation the rules may change (M, S, H, P and = never change)."""
+"""An MC value with an operation the rules may change (M, S, H, P and = never change, but
+where a clip is removed near a germline site: ``CLIPPED_MATE_CIGAR_CHANGES``)."""
 MATE_CIGAR_LETTERS = b"IDXN"
+CLIPPED_MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MP=]*[IDXNSH]")
+"""With germline sites (``-v``), a clip may change too (``revert.clips_aligned``)."""
+CLIPPED_MATE_CIGAR_LETTERS = b"IDXNSH"
 MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
 MATE_REMOVED_COUNT = "reads_removed_with_their_mate"
 """The report key of records removed because their mate was (the template goes whole)."""
+SUPPLEMENTARY_REMOVED = "supplementary_records_removed"
+"""The report key of supplementary records (FLAG 0x800) removed where they touch a germline window."""
 MATE_UNKNOWN = b"?"
 """The mate's new CIGAR depends on bases this record cannot see (a keep-list allele): MC goes."""
 
@@ -117,6 +125,13 @@ class ReadWindows:
     deletions: list[Window]
     short_skip: int = 0
     """Skips shorter than this are filled like deletions (``--all``)."""
+    clips_aligned: bool = False
+    """Whether a clip touching ``windows`` is removed (``revert.clips_aligned``): the windows of
+    germline sites (``--all``'s window over the read masks its clips instead)."""
+
+    @property
+    def clip_windows(self) -> list[Window] | None:
+        return self.windows if self.clips_aligned else None
 
     def __bool__(self) -> bool:
         return bool(self.windows)
@@ -126,16 +141,16 @@ NO_READ_WINDOWS = ReadWindows([], [])
 
 
 class GermlineWindows:
-    """The windows of the germline sites an alignment touches: its aligned span, soft clips
-    projected, and the reach of its insertions (:class:`~genoscrub.sam_columns.SpanEdge`)."""
+    """The windows of the germline sites an alignment touches: its aligned span, soft and hard
+    clips projected, and the reach of its insertions (:class:`~genoscrub.sam_columns.SpanEdge`)."""
 
     revert_all = False
 
     def __init__(self, tables: GermlineTables, shapes: ShapeCache) -> None:
         self.sites = tables.windows
         self.deletions = tables.deletions
-        self.span_starts = SpanEdge(shapes, 0, CLIP_MARGIN)
-        self.span_ends = SpanEdge(shapes, 1, CLIP_MARGIN)
+        self.span_starts = SpanEdge(shapes, 0, CLIP_MARGIN, hard_clips=True)
+        self.span_ends = SpanEdge(shapes, 1, CLIP_MARGIN, hard_clips=True)
 
     def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
         """The windows an alignment at ``position`` with CIGAR ``cigar`` touches (a record's own,
@@ -144,7 +159,7 @@ class GermlineWindows:
         windows = self.sites.windows(name, start, end)
         if not windows:
             return NO_READ_WINDOWS
-        return ReadWindows(windows, self.deletions.windows(name, start, end) if shape.has_skip else [])
+        return ReadWindows(windows, self.deletions.windows(name, start, end) if shape.has_skip else [], clips_aligned=True)
 
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return self.sites.windows(name, start, end)
@@ -198,6 +213,10 @@ class RecordReverter:
         self.hit_contigs = HitContigs(name.encode() for name in (reference.to_reference if declared is None else declared))
         """The contigs of ``SA`` hits read as the header's (``declared``, its @SQ names)."""
         self.nearby = NearbyBases(reference)
+        revert_all = windows.revert_all
+        self.mate_cigar_changes = MATE_CIGAR_CHANGES if revert_all else CLIPPED_MATE_CIGAR_CHANGES
+        self.mate_cigar_letters = MATE_CIGAR_LETTERS if revert_all else CLIPPED_MATE_CIGAR_LETTERS
+        """What of an ``MC`` the rules may change: its clips too with germline sites."""
 
     def rewrite(self, line: bytes, line_number: int, touched: bool = True) -> bytes | None:
         """One record that needs work: reverted, tags fixed; None when it must go.
@@ -232,7 +251,7 @@ class RecordReverter:
             kept_tags = without_mate_tags(kept_tags)
             mate = None
         else:
-            mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_CHANGES.search(line) else None
+            mate = self.mate_update(fields, kept_tags) if self.mate_cigar_changes.search(line) else None
         old_mate_cigar = next((tag[5:] for tag in kept_tags if tag.startswith(b"MC:Z:")), None)
         if mate == MATE_REMOVED:
             # The whole template goes: an unpaired mate would be left only where the read carried
@@ -261,6 +280,12 @@ class RecordReverter:
         if fields[9] != b"*" and (b"=" in fields[9] or not fields[9].isupper()):
             fields[9] = self.plain_sequence(fields[9], name, position, shape.operations, line_number)
         windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
+        if flag & 0x800 and windows.clips_aligned:
+            # A split read's other part at a germline site (a deletion's far side, an SV): a
+            # non-carrier has none there. Its primary's clip there is removed (clips_aligned).
+            report.add(SUPPLEMENTARY_REMOVED)
+            return None
+        clip_windows = windows.clip_windows
         windows = self.past_end_window(windows, name, position + shape.reference_length)
         clips_to_check = (
             options.clips is ClipRule.DIFFERING and fields[9] != b"*" and bool(shape.left_clip or shape.right_clip)
@@ -273,6 +298,8 @@ class RecordReverter:
             raise InputError(f"contig {name} is not in the reference", self.path, line_number)
         offset = max(0, position - shape.left_clip)
         inserted = sum(length for op, length in shape.operations if op == INS) if shape.has_indel else 0
+        if windows.clips_aligned:  # the bases given back for clips removed (revert.clips_aligned)
+            inserted += sum(length for op, length in shape.operations if op in (SOFT, HARD))
         reference = self.nearby.fetch(name, offset, position + shape.reference_length + inserted + shape.right_clip)
         aligned_end = position + shape.reference_length - offset
         known = len(reference)
@@ -282,7 +309,9 @@ class RecordReverter:
             reference += b"N" * (aligned_end + inserted - known)
         clips = ClipRule.ALL if sa_windows or self.windows.revert_all else options.clips
         clips_only = not windows and not sa_windows and not secondary_masked
-        return self._revert(fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known)
+        return self._revert(
+            fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known, clip_windows
+        )
 
     def plain_sequence(self, sequence: bytes, name: str, position: int, operations: Sequence[tuple[int, int]], line_number: int) -> bytes:
         """SEQ in upper case, each ``=`` the reference's base it stands for (``N`` where it stands
@@ -323,7 +352,7 @@ class RecordReverter:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
             else:
                 merged.append((start, stop))
-        return ReadWindows(merged, windows.deletions, windows.short_skip)
+        return ReadWindows(merged, windows.deletions, windows.short_skip, windows.clips_aligned)
 
     def _mask_unplaced(self, fields: list[bytes]) -> None:
         """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked."""
@@ -345,10 +374,12 @@ class RecordReverter:
         clips_only: bool,
         template: Template | None,
         known: int,
+        clip_windows: list[Window] | None = None,
     ) -> bytes | None:
         """``clips_only``: the record was looked at for its clips alone; unless one is
         masked it passes as it was. ``template``: its mate's place, for TLEN; ``known``: the
-        bases of ``reference`` the contig has (the rest is ``N`` past its end)."""
+        bases of ``reference`` the contig has (the rest is ``N`` past its end); ``clip_windows``:
+        the germline windows a clip is removed at (``revert.clips_aligned``)."""
         end = position + shape.reference_length
         if self.windows.revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip:
             sequence = fields[9]
@@ -359,7 +390,7 @@ class RecordReverter:
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
             position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
-            windows.short_skip,
+            windows.short_skip, clip_windows,
         )
         if isinstance(result, Removed):
             self.report.add(result.reason)
@@ -370,6 +401,7 @@ class RecordReverter:
             counts["bases_reverted"] += result.bases_reverted
             counts["indels_reverted"] += result.indels_reverted
             counts["clip_bases_masked"] += result.clip_bases_masked
+            counts["clip_bases_aligned"] += result.clip_bases_aligned
             new_end = position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
             if result.bases_trimmed_to_length:
                 counts["bases_trimmed_to_length"] += result.bases_trimmed_to_length
@@ -483,7 +515,7 @@ class RecordReverter:
         ``fields`` needs RNAME (2), RNEXT (6) and PNEXT (7) only.
         """
         mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
-        if mate_cigar is None or not any(letter in mate_cigar for letter in MATE_CIGAR_LETTERS):
+        if mate_cigar is None or not any(letter in mate_cigar for letter in self.mate_cigar_letters):
             return None
         mate_name = fields[6] if fields[6] != b"=" else fields[2]
         if mate_name == b"*" or not fields[7].isdigit():
@@ -497,7 +529,9 @@ class RecordReverter:
         if not windows:
             return None
         keep = self.keep.alleles_under(name, mate_position, mate_position + shape.reference_length) if self.keep is not None else None
-        new_cigar = rewrite_mate_cigar(mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip)
+        new_cigar = rewrite_mate_cigar(
+            mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip, windows.clip_windows
+        )
         if isinstance(new_cigar, Removed):
             return MATE_REMOVED
         if new_cigar is None:

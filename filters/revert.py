@@ -34,17 +34,25 @@ aligner chose for an allele:
   spans a window stays, as the read has no bases there. With ``--all`` (no
   windows of deletions) a skip shorter than ``SHORT_SKIP``, too short for an
   intron, is a deletion and filled like one; a longer one stays;
-- soft-clipped bases (``S``) are masked (base ``N``, quality ``MASKED_QUALITY``)
+- a clip at a read's end (its soft and hard clips together) whose projection onto the
+  reference (plus ``CLIP_MARGIN``) touches a germline window is removed, bases and
+  qualities (:func:`clips_aligned`): an aligner clips an allele near a read's end (bwa
+  mem a deletion a few bases from it, a split read an SV), and a clip's edge left there
+  marks the carriers (``147M3S`` ending where the deletion starts, ``3S147M`` starting
+  where it ends, where a non-carrier's reads are ``150M``); the length rule below then
+  gives the read back as many reference bases (a hard clip's too: the read has the
+  length a non-carrier's would have);
+- other soft-clipped bases (``S``) are masked (base ``N``, quality ``MASKED_QUALITY``)
   by :class:`ClipRule`: by default when their projection onto the reference
-  (plus ``CLIP_MARGIN``) touches a window or when they differ from the
-  reference at that projection, since a clip's bases may belong anywhere; the
-  CIGAR keeps the clip, so POS and the mate's view stay valid;
+  (plus ``CLIP_MARGIN``) touches a window (``--all``: its window over the read, whose
+  clips are masked, not removed) or when they differ from the reference at that
+  projection, since a clip's bases may belong anywhere; the CIGAR keeps the clip;
 - ``H`` and ``P`` are kept (``P`` goes once an insertion is removed);
 - then the read keeps its number of bases (:func:`length_kept`): what a filled
   deletion added is taken from the right end of the aligned part, what a removed
-  insertion took is given back there as the reference bases after the alignment's
-  end, with qualities borrowed from the bases before them. Otherwise a read's length
-  would tell its germline indel.
+  insertion or clip took is given back there as the reference bases after the
+  alignment's end, with qualities borrowed from the bases before them. Otherwise a
+  read's length would tell its germline indel.
 
 A base equal to the reference but for its case is not a difference. Reverting
 never moves POS, so the mate's PNEXT stays right; the length rule moves the end
@@ -201,6 +209,9 @@ class Reverted:
     bases_reverted: int = 0
     indels_reverted: int = 0
     clip_bases_masked: int = 0
+    clip_bases_aligned: int = 0
+    """Clipped bases (soft and hard) removed where their projection touches a germline window
+    (:func:`clips_aligned`); the length rule gives as many reference bases back."""
     bases_trimmed_to_length: int = 0
     """Bases taken from the right end of the aligned part so the read keeps its length (filled deletions)."""
     bases_added_to_length: int = 0
@@ -210,7 +221,7 @@ class Reverted:
 
     @property
     def changed(self) -> bool:
-        return bool(self.bases_reverted or self.indels_reverted or self.clip_bases_masked)
+        return bool(self.bases_reverted or self.indels_reverted or self.clip_bases_masked or self.clip_bases_aligned)
 
 
 class Windows:
@@ -368,38 +379,93 @@ def revert_alignment(
     keep: KeepAllele | None = None,
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
+    clip_windows: Sequence[Window] | Windows | None = None,
 ) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window, keeping the read's length.
 
-    The rules (:func:`revert_until_settled`) fill deletions and remove insertions, so they change
+    First the clips whose projection touches one of ``clip_windows`` (the germline windows;
+    None: no clip is removed) go, bases and qualities (:func:`clips_aligned`). The rules
+    (:func:`revert_until_settled`) fill deletions and remove insertions, so they change
     how many bases a read has: in a file of 150-base reads, a read of 160 at a germline site would
-    say "10-base deletion here". So the read then keeps its number of bases (:func:`length_kept`):
+    say "10-base deletion here". So the read then keeps its number of bases (:func:`length_kept`),
+    its hard clips removed counted among them:
     the bases a filled deletion added are taken from the right end of the aligned part (POS never
-    moves; the end of the alignment moves left), and the bases a removed insertion took are given
-    back there as the reference bases that follow the alignment's end, with qualities borrowed from
-    the bases before them (:func:`borrowed_qualities`, as a filled deletion's), ``N`` past the
-    contig's end. Soft clips keep their lengths; a right clip, now beside another
-    stretch of reference, is judged again there. ``reference`` must then reach the insertions'
-    bases further (the caller fetches them). :func:`rewrite_mate_cigar` applies the same rule from
-    the CIGAR alone, so ``MC`` still equals the mate's CIGAR.
+    moves; the end of the alignment moves left), and the bases a removed insertion or clip took are
+    given back there as the reference bases that follow the alignment's end, with qualities borrowed
+    from the bases before them (:func:`borrowed_qualities`, as a filled deletion's), ``N`` past the
+    contig's end (``147M3S`` ending at a deletion becomes ``150M``, ``3S147M`` starting after it
+    ``150M`` at the same POS). Kept soft clips keep their lengths; a right clip, now beside another
+    stretch of reference, is judged again there (removed in turn when it touches a window there).
+    ``reference`` must then reach the insertions' and clips' bases further (the caller fetches them).
+    :func:`rewrite_mate_cigar` applies the same rules from the CIGAR alone, so ``MC`` still equals
+    the mate's CIGAR.
     """
+    target_length = query_length(operations)
+    match = match_op(operations)
+    aligned_clips = 0
+    if clip_windows is not None:
+        clip_windows = as_windows(clip_windows)
+        unclipped, left_soft, right_soft, hard = clips_aligned(position, operations, clip_windows)
+        aligned_clips = left_soft + right_soft + hard
+        if aligned_clips:
+            operations, target_length = unclipped, target_length + hard
+            if sequence != b"*":
+                sequence = sequence[left_soft : len(sequence) - right_soft]
+            if qualities != b"*":
+                qualities = qualities[left_soft : len(qualities) - right_soft]
     result = revert_until_settled(
         position, operations, sequence, qualities, reference, reference_offset, windows, clips, keep, deletions, short_skip
     )
-    if not isinstance(result, Reverted) or not result.indels_reverted:
+    if not isinstance(result, Reverted):
         return result
-    delta = query_length(result.operations) - query_length(operations)
-    if not delta:
+    result.clip_bases_aligned = aligned_clips
+    if not result.indels_reverted and not aligned_clips:
         return result
-    fitted = length_kept(result.operations, delta, match_op(operations))
+    delta = query_length(result.operations) - target_length
+    if delta:
+        fitted = _with_length_kept(result, position, delta, match, reference, reference_offset)
+        if fitted is None:
+            return NO_ALIGNED_BASE
+        reference = fitted
+    if isinstance(clip_windows, Windows):  # the right clip lies beside another stretch of reference now
+        unclipped, left_soft, right_soft, hard = clips_aligned(position, result.operations, clip_windows)
+        if right_soft or hard:
+            if result.sequence != b"*":
+                result.sequence = result.sequence[: len(result.sequence) - right_soft]
+            if result.qualities != b"*":
+                result.qualities = result.qualities[: len(result.qualities) - right_soft]
+            result.operations = unclipped
+            result.clip_bases_aligned += right_soft + hard
+            fitted = _with_length_kept(result, position, -(right_soft + hard), match, reference, reference_offset)
+            if fitted is None:
+                return NO_ALIGNED_BASE
+            reference = fitted
+    if result.sequence != b"*" and _right_clip(result.operations):
+        again = revert_until_settled(
+            position, result.operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
+            deletions, short_skip,
+        )  # the right clip lies beside another stretch of reference now: judged there
+        if not isinstance(again, Reverted):
+            return again
+        result.sequence, result.qualities = again.sequence, again.qualities
+        result.bases_reverted += again.bases_reverted
+        result.clip_bases_masked += again.clip_bases_masked
+    return result
+
+
+def _with_length_kept(result: Reverted, position: int, delta: int, match: int, reference: bytes, reference_offset: int) -> bytes | None:
+    """The length rule on ``result`` (``delta`` query bases longer than the read was): its CIGAR,
+    SEQ and QUAL fitted in place. Returns ``reference``, with ``N`` added past the contig's end
+    where the bases given back lie there, or None when no aligned base is left."""
+    fitted = length_kept(result.operations, delta, match)
     if fitted is None:
-        return NO_ALIGNED_BASE
+        return None
     result.operations, point = fitted
     has_sequence = result.sequence != b"*"
     if delta > 0:
         if has_sequence:
             result.sequence = result.sequence[:point] + result.sequence[point + delta :]
-            result.bases_trimmed_to_length = delta
+            result.bases_trimmed_to_length += delta
             if result.qualities != b"*":
                 result.qualities = result.qualities[:point] + result.qualities[point + delta :]
     else:
@@ -411,21 +477,47 @@ def revert_alignment(
             result.past_contig_end = True
         if has_sequence:
             result.sequence = result.sequence[:point] + reference[start : start + added] + result.sequence[point:]
-            result.bases_added_to_length = added
+            result.bases_added_to_length += added
             if result.qualities != b"*":
                 padding = borrowed_qualities(result.qualities, point - BORROWED_REACH, point, added)
                 result.qualities = result.qualities[:point] + padding + result.qualities[point:]
-    if has_sequence and _right_clip(result.operations):
-        again = revert_until_settled(
-            position, result.operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
-            deletions, short_skip,
-        )  # the right clip lies beside another stretch of reference now: judged there
-        if not isinstance(again, Reverted):
-            return again
-        result.sequence, result.qualities = again.sequence, again.qualities
-        result.bases_reverted += again.bases_reverted
-        result.clip_bases_masked += again.clip_bases_masked
-    return result
+    return reference
+
+
+def clips_aligned(position: int, operations: Sequence[tuple[int, int]], clip_windows: Windows) -> tuple[Operations, int, int, int]:
+    """``operations`` without the clips whose projection onto the reference, plus ``CLIP_MARGIN``,
+    touches a window: the clip at each end of the read (its soft and hard clips together,
+    ``5H3S``, projected beside the alignment as if the aligner had not cut them) goes whole.
+    Returns the new operations, the soft-clipped bases removed at the left and at the right, and
+    the hard-clipped ones removed (the read lost them: the length rule gives them back as
+    reference bases). The same where POS and the CIGAR are the same: a record and its mate's
+    ``MC`` agree."""
+    if not operations or (operations[0][0] not in (SOFT, HARD) and operations[-1][0] not in (SOFT, HARD)):
+        return list(operations), 0, 0, 0  # no clip: the common read
+    first, last = 0, len(operations)
+    while first < last and operations[first][0] in (SOFT, HARD):
+        first += 1
+    while last > first and operations[last - 1][0] in (SOFT, HARD):
+        last -= 1
+    if first == last or (not first and last == len(operations)):
+        return list(operations), 0, 0, 0
+    kept: Operations = []
+    left_soft = right_soft = hard = 0
+    leading = sum(length for _, length in operations[:first])
+    if leading and clip_windows.touches(position - leading - CLIP_MARGIN, position):
+        left_soft = sum(length for op, length in operations[:first] if op == SOFT)
+        hard += leading - left_soft
+    else:
+        kept.extend(operations[:first])
+    kept.extend(operations[first:last])
+    end = position + sum(length for op, length in operations[first:last] if op in CONSUMES_REFERENCE)
+    trailing = sum(length for _, length in operations[last:])
+    if trailing and clip_windows.touches(end, end + trailing + CLIP_MARGIN):
+        right_soft = sum(length for op, length in operations[last:] if op == SOFT)
+        hard += trailing - right_soft
+    else:
+        kept.extend(operations[last:])
+    return kept, left_soft, right_soft, hard
 
 
 def query_length(operations: Sequence[tuple[int, int]]) -> int:
@@ -693,18 +785,45 @@ def rewrite_mate_cigar(
     keep: KeepAlleles | None = None,
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
+    clip_windows: Sequence[Window] | Windows | None = None,
 ) -> bytes | Removed | None:
-    """What the mate's CIGAR becomes under the same rules, from its MC tag alone, its length
-    kept as :func:`revert_alignment` keeps it (:func:`length_kept`, from the CIGAR alone too).
-    Returns what :func:`mate_cigar_settled` returns."""
+    """What the mate's CIGAR becomes under the same rules, from its MC tag alone: its clips
+    near ``clip_windows`` removed (:func:`clips_aligned`), its length kept as
+    :func:`revert_alignment` keeps it (:func:`length_kept`, from the CIGAR alone too), and its
+    right clip judged again where the length rule moved it. Returns what
+    :func:`mate_cigar_settled` returns."""
     shape = shape or parse_cigar(mate_cigar)
     if shape is None:
         return mate_cigar
-    new_cigar = mate_cigar_settled(position, mate_cigar, windows, shape, keep, deletions, short_skip)
+    target_length = shape.query_length
+    unclipped_cigar, unclipped_shape = mate_cigar, shape
+    if clip_windows is not None:
+        clip_windows = as_windows(clip_windows)
+        unclipped, left_soft, right_soft, hard = clips_aligned(position, shape.operations, clip_windows)
+        if left_soft or right_soft or hard:
+            target_length += hard
+            unclipped_cigar = format_cigar(unclipped)
+            unclipped_shape = _cached_shape(unclipped_cigar) or shape
+    new_cigar = mate_cigar_settled(position, unclipped_cigar, windows, unclipped_shape, keep, deletions, short_skip)
     if not isinstance(new_cigar, bytes) or new_cigar == mate_cigar:
         return new_cigar
-    fitted = cigar_of_length(new_cigar, shape.query_length, shape.match_op)
-    return NO_ALIGNED_BASE if fitted is None else fitted
+    fitted = cigar_of_length(new_cigar, target_length, shape.match_op)
+    if fitted is None:
+        return NO_ALIGNED_BASE
+    if isinstance(clip_windows, Windows) and fitted != mate_cigar:
+        fitted_shape = _cached_shape(fitted)
+        assert fitted_shape is not None
+        unclipped, _, right_soft, hard = clips_aligned(position, fitted_shape.operations, clip_windows)
+        if right_soft or hard:
+            again = length_kept(unclipped, -(right_soft + hard), shape.match_op)
+            if again is None:
+                return NO_ALIGNED_BASE
+            fitted = format_cigar(again[0])
+    return fitted
+
+
+_cached_shape = lru_cache(maxsize=4096)(parse_cigar)
+"""``parse_cigar`` of the CIGARs a mate's ``MC`` becomes, which recur across a file's reads."""
 
 
 @lru_cache(maxsize=4096)

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.cigar import DEL, INS, CigarShape, CigarTable, M, ShapeCache
+from genoscrub.cigar import DEL, HARD, INS, SOFT, CigarShape, CigarTable, M, ShapeCache
 from genoscrub.fields import distinct_spans
 from genoscrub.report import InputError
 
@@ -454,22 +454,43 @@ def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[b
 class SpanEdge(CigarTable):
     """CIGAR string -> where the reference a read touches starts (side 0) or ends
     (side 1), relative to POS: the aligned span, soft clips projected with
-    ``clip_margin`` more bases, and the reach of its longest indel (an insertion
-    or deletion of ``L`` bases touches the ``L`` bases each side of it, so one near
-    a read's first or last base reaches past the aligned span)."""
+    ``clip_margin`` more bases (``hard_clips``: hard clips too, beyond them), and the
+    reach of its longest indel (an insertion or deletion of ``L`` bases touches the
+    ``L`` bases each side of it, so one near a read's first or last base reaches past
+    the aligned span)."""
 
-    def __init__(self, shapes: ShapeCache, side: int, clip_margin: int) -> None:
+    def __init__(self, shapes: ShapeCache, side: int, clip_margin: int, hard_clips: bool = False) -> None:
         super().__init__(shapes)
         self.side = side
         self.clip_margin = clip_margin
+        self.hard_clips = hard_clips
 
     def value(self, cigar: bytes, shape: CigarShape | None) -> int:
         if shape is None:
             return 1 if self.side else 0
         reach = max((length for op, length in shape.operations if op in (INS, DEL)), default=0)
+        left, right = shape.left_clip, shape.right_clip
+        if self.hard_clips:
+            left, right = clipped_at_ends(shape.operations)
         if self.side:
-            return shape.reference_length + (shape.right_clip + self.clip_margin if shape.right_clip else 0) + reach
-        return -(shape.left_clip + self.clip_margin if shape.left_clip else 0) - reach
+            return shape.reference_length + (right + self.clip_margin if right else 0) + reach
+        return -(left + self.clip_margin if left else 0) - reach
+
+
+def clipped_at_ends(operations: tuple[tuple[int, int], ...]) -> tuple[int, int]:
+    """The bases clipped, soft or hard, before the aligned part and after it."""
+    left = right = 0
+    for op, length in operations:
+        if op not in (SOFT, HARD):
+            break
+        left += length
+    if left == sum(length for _, length in operations):
+        return left, 0
+    for op, length in reversed(operations):
+        if op not in (SOFT, HARD):
+            break
+        right += length
+    return left, right
 
 
 class MatchLength(CigarTable):

@@ -111,8 +111,9 @@ in ``copying_tags_removed``; sam-revert-germline removes them too (its ``COPYING
 tags describing the read's own bases (``E2``, ``CS``, ``cs``, ...) go with them when it is masked."""
 COPYING_TAG_START = re.compile(rb"\t(?:%s)" % b"|".join(sorted(COPYING_TAGS)))
 MATE_CIGAR_TAG = frozenset([b"MC"])
-MATE_SCORE_TAGS = frozenset([b"YS", b"nM", b"jI", b"jM"])
+MATE_SCORE_TAGS = frozenset([b"YS", b"ms", b"nM", b"jI", b"jM"])
 """Tags of a read that describe its mate too (Bowtie2's ``YS``, the mate's alignment score;
+``samtools fixmate -m``'s ``ms``, the sum of the mate's base qualities of 15 or more;
 STAR's ``nM``, the mismatches of the pair, and ``jI``/``jM``, the junctions of the pair, the
 mate's skips among them): removed where the mate touches a region, like ``MC``."""
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns

@@ -40,7 +40,14 @@ from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
 from genoscrub.keep_list import GERMLINE_AF, KeepList, read_keep_list, screen_keep_list
 from genoscrub.one_by_one import one_by_one as one_record_path_forced
-from genoscrub.record_reverter import MATE_REMOVED_COUNT, EveryDifference, GermlineWindows, RecordReverter, RevertOptions
+from genoscrub.record_reverter import (
+    MATE_REMOVED_COUNT,
+    SUPPLEMENTARY_REMOVED,
+    EveryDifference,
+    GermlineWindows,
+    RecordReverter,
+    RevertOptions,
+)
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.revert import NO_ALIGNED_BASE, SKIP_AT_DELETION, ClipRule
 from genoscrub.sam_columns import ReadPlaces
@@ -52,7 +59,7 @@ COMMAND = "sam-revert-germline"
 app = make_app()
 
 REMOVALS = (
-    NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MATE_REMOVED_COUNT, "reads_dropped_unknown_contig",
+    NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MATE_REMOVED_COUNT, SUPPLEMENTARY_REMOVED, "reads_dropped_unknown_contig",
 )
 """The report's counts of records not written: ``reads_out`` is ``reads_in`` less them (the
 workflow checks a gathered BAM's records against it)."""

@@ -290,3 +290,26 @@ def test_an_error_indel_away_from_a_repeat_neither_hides_nor_makes_its_indel(tmp
             found = germline_keys(audited(write_bam(folder / "alt.bam", len(reference), [(window + offset, cigar, read)]), folder))
             with_error = germline_keys(audited(write_bam(folder / "err.bam", len(reference), [(window + offset, *spliced)]), folder))
             assert not found or with_error, (case, number, cigar, spliced[0])
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_clip_over_a_germline_site_is_a_finding_whatever_its_bases(tmp_path: Path, pure: bool) -> None:
+    """A soft or hard clip at either end (both together, ``5H3S``, laid beside the alignment) that
+    covers a germline deletion's REF span is ``clip at a germline site``, even with the reference's
+    bases in it (an aligner clipped there: the clip's edge marks the carrier); one that stops short
+    of the span, or lies within ``CLIP_MARGIN`` of it (what sam-revert-germline removes too), is not."""
+    reference = reference_bases(3000)
+    write_inputs(tmp_path, reference, [(999, reference[999:1010], reference[999])])  # deletes 1000-1009
+    H = 5
+    reads = {
+        "right soft clip over it": (850, [(M, 150), (S, 3)], reference[850:1003], True),
+        "left soft clip over it": (1010, [(S, 3), (M, 147)], reference[1007:1157], True),
+        "hard then soft clip over it": (1012, [(H, 5), (S, 3), (M, 142)], reference[1009:1154], True),
+        "supplementary part": (1010, [(H, 90), (M, 60)], reference[1010:1070], True),
+        "clip short of it": (1020, [(S, 3), (M, 147)], reference[1017:1167], False),
+        "no clip": (1010, [(M, 150)], reference[1010:1160], False),
+    }
+    for name, (position, cigar, sequence, found) in reads.items():
+        path = write_bam(tmp_path / "one.bam", len(reference), [(position, cigar, sequence)])
+        keys = germline_keys(audited(path, tmp_path, pure))
+        assert (keys.get(audit_bam.CLIP_AT_SITE) == 1) is found, (name, keys)

@@ -3,19 +3,23 @@ show in how many bases a read has, nor in its TLEN, or the read tells the germli
 
 from __future__ import annotations
 
+import itertools
+import json
+import os
 import random
 import subprocess
 from pathlib import Path
 
 import pysam
+import pytest
 from genoscrub.cigar import format_cigar, parse_cigar
 from genoscrub.record_reverter import fitted_template_length
-from genoscrub.revert import Reverted, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import CLIP_MARGIN, Reverted, Windows, revert_alignment, rewrite_mate_cigar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
-from tests.test_sam_revert_germline import REFERENCE, alignments, build_read
+from tests.test_sam_revert_germline import REFERENCE, alignments, build_read, ops
 
 
 def outer_template_length(position: int, end: int, mate_position: int, mate_end: int) -> int:
@@ -141,3 +145,139 @@ def test_het_deletion_and_insertion_carriers_look_like_reference_reads(tmp_path:
         (start1, end1, tlen1), (start2, end2, tlen2) = pair
         span = max(end1, end2) - min(start1, start2)
         assert abs(tlen1) == abs(tlen2) == span
+
+
+CLIPS = st.lists(st.tuples(st.sampled_from(b"SSH"), st.integers(1, 12)), max_size=2).map(
+    lambda parts: sorted(parts, key=lambda part: part[0] != ord("H"))  # a hard clip outside a soft one
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(alignments, CLIPS, CLIPS, st.lists(st.tuples(st.integers(0, 90), st.integers(1, 8)), max_size=4), st.integers(0, 1000))
+def test_a_clip_at_a_window_becomes_reference_bases_and_the_mate_sees_the_same_cigar(
+    alignment: tuple[int, list[tuple[int, int]]], leading: list[tuple[int, int]], trailing: list[tuple[int, int]],
+    spans: list[tuple[int, int]], seed: int,
+) -> None:
+    """A clip whose projection (plus ``CLIP_MARGIN``) touches a germline window goes, soft and hard
+    alike, and the length rule gives the read as many reference bases after its end: the read keeps
+    its length, hard clips counted (what a non-carrier's read has), no clip left touches a window,
+    a second run changes nothing, and the mate computes the same CIGAR from ``MC`` alone."""
+    start, parts = alignment
+    rng = random.Random(seed)
+    body, _ = build_read(start, [part for part in parts if part[0] != ord("S")] or [(ord("M"), 5)], rng)
+    operations = [*leading, *body, *reversed(trailing)]
+    soft = sum(length for op, length in operations if op == ord("S"))
+    hard = sum(length for op, length in operations if op == ord("H"))
+    sequence = bytes(rng.choice(b"ACGT") for _ in range(sum(length for op, length in operations if op in b"MIS")))
+    qualities = bytes(rng.randrange(33, 74) for _ in sequence)
+    windows = sorted((a, a + b) for a, b in spans)
+    cigar = format_cigar(operations)
+    reference = REFERENCE + b"N" * 64
+    result = revert_alignment(start, operations, sequence, qualities, reference, 0, windows, clip_windows=windows)
+    mate_view = rewrite_mate_cigar(start, cigar, windows, clip_windows=windows)
+    if not isinstance(result, Reverted):
+        assert mate_view == result
+        return
+    assert mate_view == format_cigar(result.operations)
+    left_hard = sum(length for op, length in result.operations if op == ord("H"))
+    assert len(result.sequence) == len(result.qualities) == len(sequence) + hard - left_hard
+    assert result.clip_bases_aligned == soft + hard - sum(length for op, length in result.operations if op in b"SH")
+    shape = parse_cigar(format_cigar(result.operations))
+    assert shape is not None
+    touches = Windows(windows).touches
+    leading_left = sum(length for _, length in itertools.takewhile(lambda item: item[0] in b"SH", result.operations))
+    trailing_left = sum(length for _, length in itertools.takewhile(lambda item: item[0] in b"SH", reversed(result.operations)))
+    end = start + shape.reference_length
+    assert not (leading_left and touches(start - leading_left - CLIP_MARGIN, start))
+    assert not (trailing_left and touches(end, end + trailing_left + CLIP_MARGIN))
+    again = revert_alignment(
+        start, result.operations, result.sequence, result.qualities, reference, 0, windows, clip_windows=windows
+    )
+    assert isinstance(again, Reverted) and again.operations == result.operations and not again.clip_bases_aligned
+
+
+def test_clips_beside_a_deletion_become_the_reference_a_non_carrier_reads() -> None:
+    """bwa mem clips a deletion a few bases from a read's end: the carrier's ``17M3S`` ending where
+    the deletion starts and ``3S17M`` starting where it ends, against a non-carrier's ``20M``. Both
+    become ``20M`` at their POS, the clipped bases replaced by the reference after the alignment's
+    end, their qualities borrowed; a clip away from the window only keeps the mask rule."""
+    window = [(40, 50)]  # a germline deletion of 40-49
+    clipped = REFERENCE[20:40] + REFERENCE[50:53]
+    right = revert_alignment(20, ops(b"20M3S"), clipped, b"ABCDEFGHIJKLMNOPQRSTUVW", REFERENCE, 0, window, clip_windows=window)
+    assert isinstance(right, Reverted) and format_cigar(right.operations) == b"23M"
+    assert right.sequence == REFERENCE[20:43] and right.clip_bases_aligned == 3 and right.bases_added_to_length == 3
+    assert set(right.qualities[20:]) <= set(b"ABCDEFGHIJKLMNOPQRST")
+    left = revert_alignment(50, ops(b"3S17M"), REFERENCE[37:40] + REFERENCE[50:67], b"I" * 20, REFERENCE, 0, window, clip_windows=window)
+    assert isinstance(left, Reverted) and format_cigar(left.operations) == b"20M" and left.sequence == REFERENCE[50:70]
+    assert rewrite_mate_cigar(50, b"3S17M", window, clip_windows=window) == b"20M"
+    hard = revert_alignment(50, ops(b"5H3S12M"), REFERENCE[37:40] + REFERENCE[50:62], b"I" * 15, REFERENCE, 0, window, clip_windows=window)
+    assert isinstance(hard, Reverted) and format_cigar(hard.operations) == b"20M" and hard.clip_bases_aligned == 8
+    assert rewrite_mate_cigar(50, b"5H3S12M", window, clip_windows=window) == b"20M"
+    far = revert_alignment(70, ops(b"3S17M"), REFERENCE[67:87], b"I" * 20, REFERENCE, 0, window, clip_windows=window)
+    assert isinstance(far, Reverted) and format_cigar(far.operations) == b"3S17M" and not far.changed
+    masked = revert_alignment(50, ops(b"3S17M"), REFERENCE[37:40] + REFERENCE[50:67], b"I" * 20, REFERENCE, 0, window)
+    assert isinstance(masked, Reverted) and format_cigar(masked.operations) == b"3S17M"  # no clip windows: masked
+    assert masked.sequence[:3] == b"NNN"
+
+
+def carrier_and_non_carrier_reads(contig: str, point: int, length: int, read_length: int) -> dict[str, list[str]]:
+    """SAM records of a carrier of a germline deletion of ``contig[point:point + length]`` and of a
+    non-carrier, one read each at every POS an aligner gives a read near the deletion: the
+    carrier's read as bwa mem writes it (``xM yS`` for a read ending up to 5 bases past the
+    deletion, ``yS xM`` starting at its end for a read starting up to 5 bases before it, else
+    ``xM<length>DyM``), the non-carrier's read of the reference at the same POS."""
+    records: dict[str, list[str]] = {"carrier": [], "non-carrier": []}
+    after = point + length
+    places = [*range(point - read_length + 1, point - read_length + 12), *range(point - 40, point - 30), after, after, after]
+    clips = iter(range(1, 6))
+    for number, start in enumerate(places):
+        if start == after:  # a read whose first bases lie before the deletion, clipped
+            left = next(clips)
+            cigar, bases = f"{left}S{read_length - left}M", contig[point - left : point] + contig[after : after + read_length - left]
+        else:
+            inside = point - start
+            rest = read_length - inside
+            bases = contig[start:point] + contig[after : after + rest]
+            cigar = f"{inside}M{rest}S" if rest <= 5 else f"{inside}M{length}D{rest}M"
+        quality = "".join(chr(33 + (number * 7 + index * 13) % 40) for index in range(read_length))
+        reference_read = (f"{read_length}M", contig[start : start + read_length])
+        for kind, (written, sequence) in {"carrier": (cigar, bases), "non-carrier": reference_read}.items():
+            records[kind].append(f"r{number}\t0\tchr1\t{start + 1}\t60\t{written}\t*\t0\t0\t{sequence}\t{quality}\tRG:Z:g")
+    return records
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_carrier_and_a_non_carrier_give_reads_of_the_same_cigars_and_places(tmp_path: Path, one_by_one: bool) -> None:
+    """Reads at the same places of a carrier of a germline 10-base deletion (clipped at its edges
+    or spanning it) and of a non-carrier: after sam-revert-germline, the same POS, CIGAR and SEQ,
+    so no clip edge piles up at the deletion's two edges (``97M3S`` ending where it starts,
+    ``3S97M`` starting where it ends) where a non-carrier's reads have none; and
+    genoscrub-audit --germline finds nothing in the carrier's output."""
+    rng = random.Random(11)
+    contig = "".join(rng.choice("ACGT") for _ in range(1500))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + contig + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    point, length, read_length = 700, 10, 100
+    (tmp_path / "germ.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1500>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t{point}\t.\t{contig[point - 1 : point + length]}\t{contig[point - 1]}\t50\tPASS\t.\n"
+    )
+    header = "@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:1500\n@RG\tID:g\tSM:s\n"
+    placed = {}
+    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    for kind, lines in carrier_and_non_carrier_reads(contig, point, length, read_length).items():
+        (tmp_path / f"{kind}.sam").write_text(header + "\n".join(lines) + "\n")
+        subprocess.run(
+            [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", "-v", "germ.vcf", "-o", f"{kind}.out.sam", f"{kind}.sam"],
+            cwd=tmp_path, capture_output=True, check=True, env=environment,
+        )
+        with pysam.AlignmentFile(str(tmp_path / f"{kind}.out.sam")) as reads:
+            placed[kind] = [(read.reference_start, read.cigarstring, read.query_sequence) for read in reads.fetch(until_eof=True)]
+    assert placed["carrier"] == placed["non-carrier"]
+    assert {cigar for _, cigar, _ in placed["carrier"]} == {f"{read_length}M"}
+    report = tmp_path / "audit.json"
+    subprocess.run(
+        [str(ROOT / "bin" / "genoscrub-audit"), "-q", "--germline", "germ.vcf", "-r", "ref.fa", "--report", str(report), "carrier.out.sam"],
+        cwd=tmp_path, capture_output=True,
+    )
+    assert json.loads(report.read_text())["files"][0]["findings"]["germline"].get("by_key", {}) == {}

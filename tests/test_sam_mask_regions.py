@@ -648,6 +648,7 @@ EDGE_TAGS = [
     "vA:B:c,2",  # STAR's allele at a variant site: goes with the masked bases
     "AS:i:-6",  # scored on the bases: goes with them
     "YS:i:-6",  # scored on the mate's bases: goes where the mate touches a region
+    "ms:i:1200",  # samtools fixmate -m: the sum of the mate's qualities, which masking may change
     "nM:i:1",
     "YSx:i:1",  # a field whose first two bytes are YS: removed as YS is
     "RG:Z:g",
@@ -811,7 +812,7 @@ MATE_TAGS = [
 ]
 OTHER_TAGS = ["RG:Z:g", "NM:i:0", "MD:Z:10", "XX:Z:MC:Z:10M", "SA:Z:chr1,110,+,10M,60,0;", "SA:Z:chr2,200,+,10M,60,0;",
               "XA:Z:chr1,-105,10M,0;", "XA:Z:chr1,+250,10M,0;", "XB:Z:chr1,-105,10M,0,10,60;", "XB:Z:chr1,+250,10M,0,10,60;",
-              "OQ:Z:IIIIIIIIII", "YS:i:0", "nM:i:2", "jI:B:i,-1", "jM:B:c,0", "AS:i:0", "R2:Z:ACGT", "Q2:Z:IIII", "OC:Z:10M",
+              "OQ:Z:IIIIIIIIII", "YS:i:0", "ms:i:400", "nM:i:2", "jI:B:i,-1", "jM:B:c,0", "AS:i:0", "R2:Z:ACGT", "Q2:Z:IIII", "OC:Z:10M",
               "OP:i:105", "OPx:i:1"]
 # Mates near the edges of chr1's region (100-120, 0-based) and on chr2's (0-3).
 MATE_POSITIONS = [0, 1, 3, 4, 80, 90, 91, 95, 100, 101, 110, 120, 121, 150, 250]
@@ -858,13 +859,14 @@ def test_mate_cigar_removal_in_bulk_agrees_with_the_one_record_path(lines: list[
 def test_a_masked_read_keeps_no_tag_scored_on_its_bases_nor_its_mate_a_score_of_them(tmp_path: Path) -> None:
     """A score tells how many masked bases differed from the reference (an identity SNP's allele):
     the masked read keeps only the tags blind to its bases, and its mate loses YS and nM (scored on
-    the masked read's bases too) and STAR's jI and jM (the junctions of the pair, the masked
-    read's skips among them) as it loses MC, on every path."""
+    the masked read's bases too), samtools fixmate's ms (the sum of its qualities) and STAR's
+    jI and jM (the junctions of the pair, the masked read's skips among them) as it loses MC,
+    on every path."""
     reference = "ACGT" * 50
     sequence = reference[90:100]
     lines = [
         f"a\t99\tchr1\t91\t60\t10M\t=\t151\t70\t{sequence}\tIIIIIIIIII\tAS:i:-6\tcs:Z::10\tnM:i:1\tRG:Z:g\tMC:Z:10M\tYS:i:0".encode(),
-        f"a\t147\tchr1\t151\t60\t10M\t=\t91\t-70\t{reference[150:160]}\tIIIIIIIIII\tAS:i:0\tnM:i:1\tYS:i:-6\tMC:Z:10M"
+        f"a\t147\tchr1\t151\t60\t10M\t=\t91\t-70\t{reference[150:160]}\tIIIIIIIIII\tAS:i:0\tnM:i:1\tYS:i:-6\tms:i:400\tMC:Z:10M"
         "\tjM:B:c,-1\tjI:B:i,-1".encode(),  # STAR's junctions of the pair: they name the mate's skips too
     ]
     header = [b"@HD\tVN:1.6\tSO:coordinate", b"@SQ\tSN:chr1\tLN:200"]
@@ -874,7 +876,7 @@ def test_a_masked_read_keeps_no_tag_scored_on_its_bases_nor_its_mate_a_score_of_
     records = [line.split(b"\t") for line in text.splitlines() if not line.startswith(b"@")]
     assert records[0][9] == b"GTNNNTACGT" and records[0][11:] == [b"RG:Z:g", b"MC:Z:10M"]
     assert records[1][11:] == [b"AS:i:0"]
-    assert counts["tags_removed"] == 4 and counts["mate_score_tags_removed"] == 4 and counts["mate_cigar_tags_removed"] == 1
+    assert counts["tags_removed"] == 4 and counts["mate_score_tags_removed"] == 5 and counts["mate_cigar_tags_removed"] == 1
     assert_every_path_agrees(header + lines, "chr1\t92\t95\n", drop=False)
 
 

@@ -466,8 +466,8 @@ def test_reads_overlapping_no_site_are_byte_identical(simulated: Path, reverted:
             continue
         if b"S" in fields[5]:
             continue  # a soft clip that differs from the reference is masked wherever it lies
-        if any(tag.startswith(b"MC:Z:") and (b"I" in tag[5:] or b"D" in tag[5:]) for tag in fields[11:]):
-            continue
+        if any(tag.startswith(b"MC:Z:") and any(op in tag[5:] for op in b"IDSH") for tag in fields[11:]):
+            continue  # the mate's indel or clip may change (its MC and TLEN with it)
         start = int(fields[3])
         end = start + 200
         windows = sites.get(fields[2].decode(), [])
@@ -716,6 +716,95 @@ def test_tags_naming_germline_sites_or_copying_bases_go_from_every_record_and_th
                                       "tag naming germline sites vA": 1,
                                       "tag naming germline sites vG": 1, "tag naming germline sites vW": 1}  # fmt: skip
     assert audited["out.bam"] == {}
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_the_mate_quality_sum_of_samtools_fixmate_goes_from_every_record(tmp_path: Path, one_by_one: bool) -> None:
+    """``samtools fixmate -m`` writes ``ms:i``, the sum of the mate's base qualities of 15 or more
+    (minimap2 writes its DP score under the same name): a mate reverted at a germline site (its
+    qualities borrowed for a filled deletion) no longer sums to it, so a stale ``ms`` on the far
+    mate marked the carriers. It goes from every record, on both paths, as ``YS`` and ``nM`` do;
+    the audit finds it in the input (off its allowlist) and nothing in the output."""
+    reference, sites = reference_and_site_at_95(tmp_path)
+    carrier = bytearray(REFERENCE[80:100])
+    carrier[14] = ord("T") if REFERENCE[94] != ord("T") else ord("G")  # the ALT at 95
+    named = tmp_path / "named.sam"
+    named.write_text(
+        "@HD\tVN:1.6\tSO:queryname\n@SQ\tSN:chr1\tLN:100\n"
+        f"p\t99\tchr1\t21\t60\t10M\t=\t81\t80\t{REFERENCE[20:30].decode()}\tIIII5IIIII\n"
+        f"p\t147\tchr1\t81\t60\t20M\t=\t21\t-80\t{carrier.decode()}\t{'I' * 20}\n"
+        f"q\t99\tchr1\t31\t60\t10M\t=\t41\t20\t{REFERENCE[30:40].decode()}\tIIIIIIIIII\n"
+        f"q\t147\tchr1\t41\t60\t10M\t=\t31\t-20\t{REFERENCE[40:50].decode()}\tIIIIIIIIII\n"
+    )
+    fixed = tmp_path / "fixed.sam"
+    pysam.fixmate("-m", "--no-PG", "-O", "SAM", str(named), str(fixed), catch_stdout=False)  # an independent writer of ms
+    assert fixed.read_text().count("\tms:i:") == 4
+    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    output = tmp_path / "out.sam"
+    result = subprocess.run(
+        [str(ROOT / "bin" / COMMAND), "-q", "-r", str(reference), "-v", str(sites), "-o", str(output), str(fixed)],
+        capture_output=True, env=environment, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    records = [line for line in output.read_text().splitlines() if not line.startswith("@")]
+    assert len(records) == 4 and not any("\tms:" in record for record in records)
+    audited = {}
+    for name in ("fixed.sam", "out.sam"):
+        report = tmp_path / f"{name}.json"
+        run_command("genoscrub-audit", "-q", "--germline", str(sites), "-r", str(reference), "--report", str(report), str(tmp_path / name))
+        audited[name] = json.loads(report.read_text())["files"][0]["findings"]["metadata"].get("by_key", {})
+    assert audited["fixed.sam"].get("aux tag ms") == 4
+    assert "aux tag ms" not in audited["out.sam"]  # the read names and fixmate's @PG are sam-scrub-rg's
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_split_read_at_a_germline_deletion_loses_its_supplementary_part_and_its_clip(tmp_path: Path, one_by_one: bool) -> None:
+    """A 60-base germline deletion read by split reads, as bwa mem writes them: the primary
+    ``90M60S`` ending where the deletion starts, the supplementary ``90H60M`` starting after it. A
+    non-carrier has no split read there: the supplementary record goes (counted in
+    ``supplementary_records_removed``, not in ``reads_out``) and the primary becomes ``150M`` of
+    the reference; its mate, clipped at the deletion's far edge (``3S97M``), becomes ``100M`` and
+    the primary's ``MC`` says so, TLEN following both ends. The audit finds nothing left."""
+    rng = random.Random(3)
+    contig = "".join(rng.choice("ACGT") for _ in range(3000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + contig + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    (tmp_path / "sv.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t1000\t.\t{contig[999:1060]}\t{contig[999]}\t50\tPASS\t.\n"
+    )
+    read = contig[910:1000] + contig[1060:1120]
+    mate = contig[997:1000] + contig[1060:1157]
+    lines = [
+        f"s\t99\tchr1\t911\t60\t90M60S\t=\t1061\t247\t{read}\t{'F' * 150}\tMC:Z:3S97M\tSA:Z:chr1,1061,+,90H60M,60,0;",
+        f"s\t2145\tchr1\t1061\t60\t90H60M\t=\t1061\t0\t{read[90:]}\t{'F' * 60}\tSA:Z:chr1,911,+,90M60S,60,0;",
+        f"s\t147\tchr1\t1061\t60\t3S97M\t=\t911\t-247\t{mate}\t{'F' * 100}\tMC:Z:90M60S",
+    ]
+    (tmp_path / "split.sam").write_text("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + "\n".join(lines) + "\n")
+    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    result = subprocess.run(
+        [str(ROOT / "bin" / COMMAND), "-q", "-r", "ref.fa", "-v", "sv.vcf", "--report", "report.json", "-o", "out.sam", "split.sam"],
+        cwd=tmp_path, capture_output=True, env=environment, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    with pysam.AlignmentFile(str(tmp_path / "out.sam")) as reads:
+        records = list(reads.fetch(until_eof=True))
+    assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [(99, 910, "150M"), (147, 1060, "100M")]
+    first, second = records
+    assert first.query_sequence == contig[910:1060] and second.query_sequence == contig[1060:1160]
+    assert first.get_tag("MC") == "100M" and second.get_tag("MC") == "150M"
+    assert first.template_length == 1160 - 910 == -second.template_length  # the outer rule on the new ends
+    counts = json.loads((tmp_path / "report.json").read_text())["counts"]
+    assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 2 and counts["clip_bases_aligned"] == 63
+    audit = subprocess.run(
+        [str(ROOT / "bin" / "genoscrub-audit"), "-q", "--germline", "sv.vcf", "-r", "ref.fa", "--report", "audit.json", "split.sam"],
+        cwd=tmp_path, capture_output=True, timeout=300,
+    )
+    found = json.loads((tmp_path / "audit.json").read_text())["files"][0]["findings"]["germline"].get("by_key", {})
+    assert any("clip at a germline site" in key for key in found), (audit.returncode, found)
+    run_command("genoscrub-audit", "-q", "--germline", str(tmp_path / "sv.vcf"), "-r", str(tmp_path / "ref.fa"),
+                "--report", str(tmp_path / "out.json"), str(tmp_path / "out.sam"))  # fmt: skip
+    assert json.loads((tmp_path / "out.json").read_text())["files"][0]["findings"]["germline"].get("by_key", {}) == {}
 
 
 def test_closed_pipe_ends_quietly(simulated: Path) -> None:
