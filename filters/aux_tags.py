@@ -643,7 +643,7 @@ class TagLayout:
     """Every tag field of a block of records: ``starts`` (the tab before it), ``ends``
     (the tab or newline after it) and ``codes`` (``tag_code``), in order; and where the
     mandatory columns of each line are (``line_starts``; ``tabs``: each line's ten tabs
-    between them; ``tags_per_line``)."""
+    between them; ``tags_per_line``; ``line_ends``, each line's newline)."""
 
     starts: np.ndarray
     ends: np.ndarray
@@ -651,6 +651,7 @@ class TagLayout:
     line_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     tabs: np.ndarray = field(default_factory=lambda: np.zeros((0, MANDATORY_TABS), dtype=np.int64))
     tags_per_line: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    line_ends: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def tag_lines(self) -> np.ndarray:
         """The line (0-based, in the block) of each tag."""
@@ -663,6 +664,14 @@ class TagLayout:
     def names(self) -> tuple[np.ndarray, np.ndarray]:
         """Start and end offsets of QNAME (column 0) on every line."""
         return self.line_starts, self.tabs[:, 0]
+
+    def quality_ends(self) -> np.ndarray:
+        """Where QUAL (column 10) ends on every line: its first tag's tab, or the line's end."""
+        counts = self.tags_per_line
+        if not len(self.starts):
+            return self.line_ends.copy()
+        first = np.minimum(np.cumsum(counts) - counts, len(self.starts) - 1)
+        return np.where(counts > 0, self.starts[first], self.line_ends)
 
 
 def locate_tags(text: bytes) -> TagLayout | None:
@@ -683,7 +692,7 @@ def locate_tags(text: bytes) -> TagLayout | None:
     codes = scan.tag_codes(text, starts, ends, TYPE_BYTES)
     if codes is None:
         return None  # a field shorter than \tXX:T:, without its colons or of no type
-    return TagLayout(starts, ends, codes, located.starts, located.tabs, located.extra_counts)
+    return TagLayout(starts, ends, codes, located.starts, located.tabs, located.extra_counts, located.ends)
 
 
 def tag_name(code: int) -> str:

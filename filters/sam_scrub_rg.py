@@ -99,6 +99,13 @@ KEYED_PSEUDONYM = re.compile(b"%s[0-9A-F]{%d}" % (ID_KEYED_PREFIX.encode(), ID_H
 it is not held to the personal-data rule that a pseudonym of the map is (the audit sets it aside too)."""
 PLATFORM_UNIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 """What ``--platform-unit`` may be: an ID, as the audit holds ``@RG PU`` to."""
+PHRED_33 = bytes(range(ord("!"), ord("~") + 1))
+"""What a SEQ or QUAL holds: the bytes of Phred+33 qualities, ``!`` to ``~`` (base codes, ``=``,
+``.`` and ``*`` among them), no blank, control byte or byte outside ASCII."""
+OUTSIDE_PHRED_33 = "holds a byte outside ! to ~ (no base code or Phred+33 quality)"
+SEQ_AND_QUAL_BYTES = np.zeros(256, dtype=np.uint8)
+SEQ_AND_QUAL_BYTES[list(PHRED_33 + b"\t")] = 1
+"""``PHRED_33`` and the tab between SEQ and QUAL: the table of the span from one to the other."""
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
@@ -372,8 +379,7 @@ class RecordScrubber:
         layout = None if one_by_one() else locate_tags(chunk)
         self.refuse_header_lines(chunk, first_line, layout)
         self.check_places(chunk, first_line, layout)
-        if not chunk.isascii():
-            self.refuse_bytes_outside_ascii(chunk, first_line)
+        self.refuse_bytes_outside_phred(chunk, first_line, layout)
         self.report.add("records", count)
         edits = None if layout is None else self.block_edits(chunk, layout)
         if edits is None:
@@ -421,18 +427,23 @@ class RecordScrubber:
             if message := self.places.fault(fields):
                 raise InputError(message, self.path, first_line + index)
 
-    def refuse_bytes_outside_ascii(self, chunk: bytes, first_line: int) -> None:
-        """Stop at a SEQ or QUAL holding a byte outside ASCII: no base code or Phred+33 quality
-        (``!`` to ``~``) is one (a BAM's qualities over 93 print so), and such bytes spell text (a
-        name in UTF-8) copied into the output unread. Looked at only in a block holding such a
-        byte at all; aux values are held to their own rules."""
+    def refuse_bytes_outside_phred(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> None:
+        """Stop at a SEQ or QUAL holding a byte outside ``!`` to ``~``: no base code or Phred+33
+        quality is one (SAM 1.6, section 1.4), and such bytes are copied into the output unread:
+        bytes outside ASCII (a BAM's qualities over 93 print so) spell text, a name in UTF-8, and
+        control bytes (qualities of 224 to 254 print as 0x01 to 0x1F, 94 as 0x7F) text
+        samtools cannot read again. With the block located, one C pass over each line's
+        SEQ and QUAL (``scan.spans_within``, the tab between them allowed); the lines are read
+        one by one only where it finds one. Aux values are held to their own rules."""
+        if layout is not None:
+            within = scan.spans_within(np.frombuffer(chunk, dtype=np.uint8), layout.column(9)[0], layout.quality_ends(), SEQ_AND_QUAL_BYTES)
+            if bool(within.all()):
+                return
         for index, line in enumerate(chunk.split(b"\n")):
-            if line.isascii():
-                continue
             fields = line.split(b"\t", 11)
             for column, name in ((9, "SEQ"), (10, "QUAL")):
-                if len(fields) > column and not fields[column].isascii():
-                    raise InputError(f"{name} holds a byte outside ASCII (no base code or Phred+33 quality)", self.path, first_line + index)
+                if len(fields) > column and fields[column].translate(None, PHRED_33):
+                    raise InputError(f"{name} {OUTSIDE_PHRED_33}", self.path, first_line + index)
 
     def scrub_block(self, chunk: bytes) -> bytes | None:
         """The fast path without names: the block with its tags edited, or None when
