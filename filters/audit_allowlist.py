@@ -192,6 +192,12 @@ FASTQ_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
 """A FASTQ quality's bytes: Phred+33, ``!`` to ``~`` (SAM's QUAL too). Another byte is no quality,
 and bytes outside ASCII spell text (a name in UTF-8) that no search of the record's text reads."""
 
+PLACES_ON_CONTIG = frozenset(["OP", "CP"])
+"""Positions (``OP`` the original one, ``CP`` the next hit's) held, beyond their ``POSITION`` range,
+to at most twice the LN of their record's contig (the longest for an unplaced record) and its read,
+the bound POS is held to: ``OP:i:19900101`` on a contig of 5,000 holds a date, as a PNEXT there
+would (``MATE_PAST_END``). sam-scrub-rg removes such a value (``aux_values.PLACE_ON_CONTIG``)."""
+
 SQ_AN_ACCESSION_LIKE = r"[A-Z]{1,2}_?[0-9]{5,}\.[0-9]+"
 """A name of ``@SQ AN`` written as an accession: letters, digits and a version."""
 SQ_AN_REFSEQ = r"[A-Z]{2}_(?:[0-9]{6}|[0-9]{9})\.[0-9]{1,3}"

@@ -49,6 +49,7 @@ from genoscrub.aux_values import (
     NO_INTRONS,
     NO_MOTIFS,
     ORIGINAL,
+    PLACE_ON_CONTIG,
     PRINTABLE,
     QUALITY,
     SAME_ALIGNMENT,
@@ -88,6 +89,8 @@ from genoscrub.aux_values import (
     md_matches_cigar,
     md_reference_length,
     motifs_agree,
+    place_within_contig,
+    places_within_contigs,
 )
 from genoscrub.fields import distinct_spans, spans_within
 from genoscrub.report import UsageError
@@ -170,7 +173,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"AM": counted("smallest template-independent mapping quality of the template", MAPPING_QUALITY),
     b"AS": counted("alignment score"),
     b"CC": kept(b"Z", ReferenceName(), "reference name of the next hit"),
-    b"CP": counted("leftmost position of the next hit", POSITION),
+    b"CP": kept(b"i", POSITION, "leftmost position of the next hit", PLACE_ON_CONTIG),
     b"H0": counted("number of perfect hits"),
     b"H1": counted("number of 1-difference hits"),
     b"H2": counted("number of 2-difference hits"),
@@ -188,7 +191,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     # SAM standard tags: original values kept by tools
     b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)", WITHIN_READ),
     b"OC": kept(b"Z", CIGAR_STRING, "the original CIGAR"),
-    b"OP": counted("the original position", POSITION),
+    b"OP": kept(b"i", POSITION, "the original position", PLACE_ON_CONTIG),
     b"OQ": kept(b"Z", QUALITIES, "the original base qualities", AS_LONG_AS_SEQ),
     # SAM standard tags: sequence and quality of other calls or of the mate
     b"E2": kept(b"Z", BASES, "the second most likely base calls: sequence, like SEQ", AS_LONG_AS_SEQ),
@@ -418,6 +421,8 @@ class TagPolicy:
                 valid[index] = agrees_with_alignment(rule.tie, value, alignment)
             elif rule.tie == MATE_ON_CONTIG:
                 valid[index] = columns is None or alignment[5] is not None or len(mate_cigars) != 1
+            elif rule.tie == PLACE_ON_CONTIG:
+                valid[index] = place_within_contig(value, alignment[0], seq_length, references)
             elif rule.tie in CIGAR_TIES:
                 valid[index] = lengths_agree(rule.tie, value, cigar)
             elif rule.tie == WITHIN_READ:
@@ -476,6 +481,9 @@ class TagPolicy:
                 ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines, rule_ids)
             elif rule.tie == MATE_ON_CONTIG:
                 ok &= mates_within_contig(text, layout, spans, member_lines)
+            elif rule.tie == PLACE_ON_CONTIG:
+                rname_starts, rname_ends = layout.column(2)
+                ok &= places_within_contigs(text, rname_starts[member_lines], rname_ends[member_lines], spans)
             elif rule.tie in CIGAR_TIES:
                 listed = np.flatnonzero(ok)
                 cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)

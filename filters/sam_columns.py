@@ -342,6 +342,43 @@ class ReadPlaces:
             return TEMPLATE_PAST_CONTIG
         return None
 
+    def mate_past_contig(self, fields: list[bytes]) -> bool:
+        """Whether PNEXT lies past twice the LN of the mate's contig and a read, the bound POS is held
+        to (:meth:`length_fault`): RNEXT's contig, the record's own for ``=``, the longest for ``*``
+        (or an RNAME of ``*`` with ``=``); the read is the record's own (SEQ, or the CIGAR's aligned
+        bases without its skips). PNEXT is read as its magnitude (htslib writes a negative one for
+        some mates), and a PNEXT that cannot be read lies past. ``PNEXT:19900101`` on a contig of
+        5,000 does; htslib's range.bam, its header cut to 5,000, names mates at 2,894,519: where a
+        PNEXT lies past, sam-scrub-rg makes the mate's place unavailable (``*``, 0, 0) rather than
+        stopping."""
+        if self.lengths is None:
+            return False
+        mate = fields[2] if fields[6] == b"=" else fields[6]
+        length = self.longest if mate == b"*" else self.lengths.get(mate, 0)
+        mate_position = signed_value(fields[7])
+        if mate_position is None:
+            return True
+        reference, skipped = cigar_spans(fields[5])
+        read = len(fields[9]) if len(fields) > 9 and fields[9] != b"*" else 0
+        return abs(mate_position) > 2 * length + max(read, reference - skipped)
+
+    def mates_past_contigs(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """:meth:`mate_past_contig` of every line of a block (its names already checked), in array passes."""
+        if self.lengths is None:
+            return np.zeros(len(spans(7)[0]), dtype=bool)
+        keys, lengths = self.contig_keys(text, *spans(2))
+        mate_keys, mate_lengths = self.contig_keys(text, *spans(6))
+        mate_lengths = np.where(mate_keys == 1, lengths, mate_lengths)  # '=': the record's own contig
+        mate_lengths = np.where((mate_keys == 0) | ((mate_keys == 1) & (keys == 0)), self.longest, np.maximum(mate_lengths, 0))
+        mate_positions = signed_numbers(text, *spans(7))
+        cigar_starts, cigar_ends = spans(5)
+        references = np.maximum(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_LETTERS, REFERENCE_LETTERS), 0)
+        skipped = np.maximum(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_LETTERS, SKIP_LETTER), 0)
+        seq_starts, seq_ends = spans(9)
+        reads = seq_ends - seq_starts
+        reads[(reads == 1) & (np.frombuffer(text, dtype=np.uint8)[seq_starts] == ord("*"))] = 0
+        return (mate_positions == UNREAD) | (np.abs(mate_positions) > 2 * mate_lengths + np.maximum(reads, references - skipped))
+
     def first_fault(self, text: bytes, path: str, first_line: int) -> InputError:
         """The error for the first record of ``text`` that :meth:`fault` refuses (lines with
         fewer than nine fields are left to the caller's own check)."""

@@ -381,7 +381,8 @@ class RecordScrubber:
         self.check_places(chunk, first_line, layout)
         self.refuse_bytes_outside_phred(chunk, first_line, layout)
         self.report.add("records", count)
-        edits = None if layout is None else self.block_edits(chunk, layout)
+        far_mates = layout is not None and bool(self.places.mates_past_contigs(chunk, layout.column).any())
+        edits = None if layout is None or far_mates else self.block_edits(chunk, layout)
         if edits is None:
             self.report.notes["chunks_checked_field_by_field"] = self.report.notes.get("chunks_checked_field_by_field", 0) + 1
             scrubbed = self.scrub_by_field(chunk, first_line)
@@ -523,6 +524,11 @@ class RecordScrubber:
             fields = line.split(b"\t")
             if len(fields) < 11:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
+            mate_cleared = self.places.mate_past_contig(fields)
+            if mate_cleared:  # the mate's place, unavailable (SAM 1.4): PNEXT held no place, and MC is read from it
+                fields[6:9] = [b"*", b"0", b"0"]
+                self.report.add("mate_places_cleared")
+                lines[index] = b"\t".join(fields)
             if len(fields) == 11:
                 continue
             if not all(TAG_FIELD.match(tag) for tag in fields[11:]):
@@ -535,7 +541,9 @@ class RecordScrubber:
             for tag in tags:
                 name, tag_type = tag[:2], tag[3:4]  # TAG_FIELD: two bytes, a colon, the type
                 status = self.policy.decide(name, tag_type)
-                if status == KEEP:
+                if status == KEEP and mate_cleared and name == b"MC":
+                    invalid[report_name(name)] += 1
+                elif status == KEEP:
                     values.append((name, tag_type, tag[5:]))
                     places.append(len(kept))
                     kept.append(tag)
@@ -716,7 +724,10 @@ def check_platform_unit(value: str) -> str:
 
 
 @app.command(
-    help="De-identify SAM/BAM/CRAM headers, read groups, record tags and read names; the 11 mandatory record fields pass unchanged."
+    help=(
+        "De-identify SAM/BAM/CRAM headers, read groups, record tags and read names; the 11 mandatory record fields pass"
+        " unchanged, but for a PNEXT past its contig, whose mate's place is made unavailable."
+    )
 )
 def main(
     input: InputArgument = "-",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import subprocess
 from collections import Counter
@@ -357,6 +358,54 @@ def test_a_seq_or_qual_holding_a_control_byte_or_a_blank_is_refused_with_its_lin
         assert (error.message, error.line) == (f"{name} {OUTSIDE_PHRED_33}", 4)
     unplaced = [b"r2", b"4", b"*", b"0", b"0", b"*", b"*", b"0", b"0", b"*", b"*"]
     assert not isinstance(scrub_or_error(header + b"\t".join(record) + b"\n" + b"\t".join(unplaced) + b"\n"), InputError)
+
+
+MATE_HEADER = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:5000\n@SQ\tSN:chr2\tLN:5000\n@SQ\tSN:big\tLN:3000000\n"
+
+
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+def test_a_mate_placed_past_its_contig_loses_its_place(one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 9 A2: PNEXT was held to nothing (htslib's range.bam, its header cut, names mates
+    far past it), so ``PNEXT 19900101`` on a contig of 5000 passed. A PNEXT past twice its contig's
+    LN (RNEXT's; ``=`` the record's own) and a read makes the mate's place unavailable (``*``, 0, 0)
+    and its MC goes, on both paths, in a block of records that pass as they were; OP and CP past
+    twice RNAME's LN and a read go as values off their grammar."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    records = [
+        b"r1\t97\tchr1\t100\t60\t10M\t=\t19900101\t19900011\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\tNM:i:0",
+        b"r2\t97\tchr1\t100\t60\t10M\tchr2\t10010\t0\tACGTACGTAC\tIIIIIIIIII",  # at the bound: kept
+        b"r3\t97\tchr1\t100\t60\t10M\tchr2\t10011\t0\tACGTACGTAC\tIIIIIIIIII",
+        b"r4\t97\tchr1\t100\t60\t10M\tbig\t2894519\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M",
+        b"r5\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOP:i:19900101\tOC:Z:10M\tCP:i:10010",
+        b"r6\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOP:i:10010\tCP:i:10011",
+    ]
+    report = Report(COMMAND)
+    out = scrub_or_error(MATE_HEADER + b"".join(record + b"\n" for record in records), report)
+    assert isinstance(out, bytes)
+    lines = [line.split(b"\t") for line in out.splitlines() if not line.startswith(b"@")]
+    assert lines[0][6:9] == [b"*", b"0", b"0"] and lines[0][11:] == [b"NM:i:0"]
+    assert lines[1][6:8] == [b"chr2", b"10010"]
+    assert lines[2][6:9] == [b"*", b"0", b"0"]
+    assert lines[3][6:8] == [b"big", b"2894519"] and lines[3][11:] == [b"MC:Z:10M"]
+    assert lines[4][11:] == [b"OC:Z:10M", b"CP:i:10010"]
+    assert lines[5][11:] == [b"OP:i:10010"]
+    assert report.counts["mate_places_cleared"] == 2
+    assert b"19900101" not in out
+
+
+def test_htslibs_range_bam_passes_with_its_far_mates_unplaced(corpus: Path) -> None:
+    """The corpus file whose header was cut to 5000 bases per contig: its three mates placed at 1.1
+    and 2.9 million lose their place, on both paths alike, and nothing is refused."""
+    outputs = []
+    for one_by_one in ("", "1"):
+        result = subprocess.run(
+            [str(BIN / "sam-scrub-rg"), str(corpus / "sam/htslib__range.bam")],
+            capture_output=True, env={**os.environ, "GENOSCRUB_ONE_BY_ONE": one_by_one}, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr.decode()
+        assert b"mate places cleared 3" in result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
 
 
 @settings(max_examples=60, deadline=None)
@@ -1140,6 +1189,28 @@ def test_positions_far_past_the_contig_end_are_refused_and_found(
     assert any(key.startswith(finding) for key in named_findings(tmp_path / "in.sam", tmp_path))
     (tmp_path / "ok.sam").write_text(PAST_LN_HEADER + "ok\t0\tchr1\t1995\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\n")
     assert run_command("sam-scrub-rg", "-q", str(tmp_path / "ok.sam")).returncode == 0
+    assert not named_findings(tmp_path / "ok.sam", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("record", "finding"),
+    [
+        ("r\t97\tchr1\t100\t60\t10M\t=\t19900101\t0\tACGTACGTAC\tIIIIIIIIII", "PNEXT past its contig's end"),
+        ("r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOP:i:19900101\tOC:Z:10M", "aux value off its grammar OP"),
+        ("r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:19900101", "aux value off its grammar CP"),
+        ("r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:4011", "aux value off its grammar CP"),
+    ],
+)
+def test_a_mate_or_position_past_the_contig_is_found_and_scrubbed_away(record: str, finding: str, tmp_path: Path) -> None:
+    """Red team 9 A2: PNEXT, OP and CP of 19900101 on a contig of LN 2000 are metadata findings of
+    the audit; sam-scrub-rg's output (the mate's place unavailable, the value removed) has none.
+    ``CP:i:4010`` (twice the LN and the read) is neither."""
+    (tmp_path / "in.sam").write_text(PAST_LN_HEADER + record + "\n")
+    assert any(key.startswith(finding) for key in named_findings(tmp_path / "in.sam", tmp_path))
+    result = run_command("sam-scrub-rg", "-q", "-o", str(tmp_path / "out.sam"), str(tmp_path / "in.sam"))
+    assert result.returncode == 0, result.stderr
+    assert not named_findings(tmp_path / "out.sam", tmp_path)
+    (tmp_path / "ok.sam").write_text(PAST_LN_HEADER + "r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:4010\n")
     assert not named_findings(tmp_path / "ok.sam", tmp_path)
 
 
