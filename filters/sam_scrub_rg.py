@@ -378,10 +378,9 @@ class RecordScrubber:
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
         layout = None if one_by_one() else locate_tags(chunk)
         self.refuse_header_lines(chunk, first_line, layout)
-        self.check_places(chunk, first_line, layout)
+        far_mates = self.check_places(chunk, first_line, layout)
         self.refuse_bytes_outside_phred(chunk, first_line, layout)
         self.report.add("records", count)
-        far_mates = layout is not None and bool(self.places.mates_past_contigs(chunk, layout.column).any())
         edits = None if layout is None or far_mates else self.block_edits(chunk, layout)
         if edits is None:
             self.report.notes["chunks_checked_field_by_field"] = self.report.notes.get("chunks_checked_field_by_field", 0) + 1
@@ -414,19 +413,21 @@ class RecordScrubber:
             line = first_line + chunk.count(b"\n", 0, found.start()) + 1
             raise InputError("header line after the first record", self.path, line)
 
-    def check_places(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> None:
+    def check_places(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> bool:
         """RNAME and RNEXT name contigs of the header, and FLAG, POS, MAPQ, CIGAR, PNEXT and TLEN
         hold only their characters, or stop (``sam_columns.ReadPlaces``, as in every SAM
-        command): these columns are copied, so text nothing has read does not pass."""
+        command): these columns are copied, so text nothing has read does not pass. Whether a
+        located block has a PNEXT past its contig (its mate's place is then made unavailable on the
+        one-record path, ``scrub_by_field``)."""
         if layout is not None:
-            self.places.check_block(chunk, layout.column, self.path, first_line)
-            return
+            return bool(self.places.check_block(chunk, layout.column, self.path, first_line).any())
         for index, line in enumerate(chunk[:-1].split(b"\n") if chunk else ()):
             fields = line.split(b"\t", 11)
             if len(fields) < 11:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
             if message := self.places.fault(fields):
                 raise InputError(message, self.path, first_line + index)
+        return False
 
     def refuse_bytes_outside_phred(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> None:
         """Stop at a SEQ or QUAL holding a byte outside ``!`` to ``~``: no base code or Phred+33
