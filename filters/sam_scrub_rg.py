@@ -99,13 +99,14 @@ KEYED_PSEUDONYM = re.compile(b"%s[0-9A-F]{%d}" % (ID_KEYED_PREFIX.encode(), ID_H
 it is not held to the personal-data rule that a pseudonym of the map is (the audit sets it aside too)."""
 PLATFORM_UNIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 """What ``--platform-unit`` may be: an ID, as the audit holds ``@RG PU`` to."""
-PHRED_33 = bytes(range(ord("!"), ord("~") + 1))
-"""What a SEQ or QUAL holds: the bytes of Phred+33 qualities, ``!`` to ``~`` (base codes, ``=``,
-``.`` and ``*`` among them), no blank, control byte or byte outside ASCII."""
-OUTSIDE_PHRED_33 = "holds a byte outside ! to ~ (no base code or Phred+33 quality)"
+PRINTABLE_BYTES = bytes(range(ord(" "), ord("~") + 1))
+"""What a SEQ or QUAL holds at most: printable ASCII (Phred+33 is ``!`` to ``~``; base codes, ``=``,
+``.`` and ``*`` among them), no control byte or byte outside ASCII. A blank is no quality either,
+but hts-specs' ``qual.fail1.sam`` holds one, and this command copied it: the audit finds it."""
+OUTSIDE_PHRED_33 = "holds a control byte or a byte outside ASCII (no base code or Phred+33 quality)"
 SEQ_AND_QUAL_BYTES = np.zeros(256, dtype=np.uint8)
-SEQ_AND_QUAL_BYTES[list(PHRED_33 + b"\t")] = 1
-"""``PHRED_33`` and the tab between SEQ and QUAL: the table of the span from one to the other."""
+SEQ_AND_QUAL_BYTES[list(PRINTABLE_BYTES + b"\t")] = 1
+"""``PRINTABLE_BYTES`` and the tab between SEQ and QUAL: the table of the span from one to the other."""
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
@@ -430,8 +431,8 @@ class RecordScrubber:
         return False
 
     def refuse_bytes_outside_phred(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> None:
-        """Stop at a SEQ or QUAL holding a byte outside ``!`` to ``~``: no base code or Phred+33
-        quality is one (SAM 1.6, section 1.4), and such bytes are copied into the output unread:
+        """Stop at a SEQ or QUAL holding a control byte or a byte outside ASCII: no base code or
+        Phred+33 quality is one (SAM 1.6, section 1.4), and such bytes are copied into the output unread:
         bytes outside ASCII (a BAM's qualities over 93 print so) spell text, a name in UTF-8, and
         control bytes (qualities of 224 to 254 print as 0x01 to 0x1F, 94 as 0x7F) text
         samtools cannot read again. With the block located, one C pass over each line's
@@ -444,7 +445,7 @@ class RecordScrubber:
         for index, line in enumerate(chunk.split(b"\n")):
             fields = line.split(b"\t", 11)
             for column, name in ((9, "SEQ"), (10, "QUAL")):
-                if len(fields) > column and fields[column].translate(None, PHRED_33):
+                if len(fields) > column and fields[column].translate(None, PRINTABLE_BYTES):
                     raise InputError(f"{name} {OUTSIDE_PHRED_33}", self.path, first_line + index)
 
     def scrub_block(self, chunk: bytes) -> bytes | None:
