@@ -369,14 +369,49 @@ spans_within(PyObject *Py_UNUSED(module), PyObject *args)
     unsigned char *out = (unsigned char *)PyByteArray_AS_STRING(result);
     const unsigned char *bytes = text.buf, *allowed = table.buf;
     Py_BEGIN_ALLOW_THREADS
+    /* A table that allows one run of bytes and at most two more (printable ASCII and a tab or a
+       newline, Phred+33 qualities) is tested 32 bytes at a time by comparisons, which the compiler
+       turns into vector instructions; any other table, and the last bytes of a span, by lookups. */
+    int low = 0, high = -1, extras = 0;
+    unsigned char extra[2] = {0, 0};
+    int run_low = 0, run_length = 0;
+    for (int k = 0, at = -1; k <= 256; k++) {
+        if (k < 256 && allowed[k]) {
+            if (at < 0)
+                at = k;
+        } else if (at >= 0) {
+            if (k - at > run_length)
+                run_low = at, run_length = k - at;
+            at = -1;
+        }
+    }
+    if (run_length >= 16) {
+        low = run_low, high = run_low + run_length - 1;
+        for (int k = 0; k < 256; k++)
+            if (allowed[k] && (k < low || k > high)) {
+                if (extras < 2)
+                    extra[extras] = (unsigned char)k;
+                extras++;
+            }
+        if (extras > 2)
+            high = -1;
+        for (int k = extras; k < 2 && k >= 0; k++)
+            extra[k] = (unsigned char)low;
+    }
+    const unsigned char span = (unsigned char)(high - low);
     for (Py_ssize_t i = 0; i < count; i++) {
         unsigned char within = 1;
-        for (int64_t j = start[i]; j < end[i]; j++) {
-            if (!allowed[bytes[j]]) {
-                within = 0;
-                break;
+        int64_t j = start[i];
+        if (high >= 0)
+            for (; within && j + 32 <= end[i]; j += 32) {
+                const unsigned char *b = bytes + j;
+                unsigned char all = 1;
+                for (int k = 0; k < 32; k++)
+                    all &= (unsigned char)((unsigned char)(b[k] - low) <= span) | (b[k] == extra[0]) | (b[k] == extra[1]);
+                within = all;
             }
-        }
+        for (; within && j < end[i]; j++)
+            within = allowed[bytes[j]] != 0;
         out[i] = within;
     }
     Py_END_ALLOW_THREADS

@@ -194,6 +194,22 @@ FASTQ_QUALITIES = bytes(range(ord("!"), ord("~") + 1))
 """A FASTQ quality's bytes: Phred+33, ``!`` to ``~`` (SAM's QUAL too). Another byte is no quality,
 and bytes outside ASCII spell text (a name in UTF-8) that no search of the record's text reads."""
 
+PLACES_ON_CONTIG = frozenset(["OP", "CP"])
+"""Positions (``OP`` the original one, ``CP`` the next hit's) held, beyond their ``POSITION`` range,
+to at most twice the LN of their record's contig (the longest for an unplaced record) and its read,
+the bound POS is held to: ``OP:i:19900101`` on a contig of 5,000 holds a date, as a PNEXT there
+would (``MATE_PAST_END``). sam-scrub-rg removes such a value (``aux_values.PLACE_ON_CONTIG``)."""
+
+SQ_AN_ACCESSION_LIKE = r"[A-Z]{1,2}_?[0-9]{5,}\.[0-9]+"
+"""A name of ``@SQ AN`` written as an accession: letters, digits and a version."""
+SQ_AN_REFSEQ = r"[A-Z]{2}_(?:[0-9]{6}|[0-9]{9})\.[0-9]{1,3}"
+SQ_AN_INSDC = r"(?:[A-Z][0-9]{5}|[A-Z]{2}[0-9]{6})\.[0-9]{1,3}"
+"""The shapes the databases give their accessions: RefSeq's (``NC_000001.11``, ``NW_003315905.1``)
+and INSDC's (GenBank, ENA, DDBJ: ``J01415.2``, ``CM000663.2``). An ``@SQ AN`` holds no name
+twice and at most one accession of each database, each of its database's shape: a sequence has
+one in each, and two of a kind, each judged alone, could spell a number between them
+(``AN:AB900101.1,CM123456.7``, 900101-1234567); sam-scrub-rg drops any other AN."""
+
 # --- VCF header --------------------------------------------------------------------------------
 
 VCF_NUMBER = r"[0-9]+|[ARG.]"

@@ -24,13 +24,23 @@ from typing import Protocol
 
 import numpy as np
 from genoscrub import scan
-from genoscrub.audit_allowlist import ALIGNMENT_ENTRIES, AUX_TAGS, AUX_VALUES, CIGAR_OPERATION_TEXT, CIGAR_VALUE, NUCLEOTIDES, AuxValue
+from genoscrub.audit_allowlist import (
+    ALIGNMENT_ENTRIES,
+    AUX_TAGS,
+    AUX_VALUES,
+    CIGAR_OPERATION_TEXT,
+    CIGAR_VALUE,
+    NUCLEOTIDES,
+    PLACES_ON_CONTIG,
+    AuxValue,
+)
 
 BAM_TYPES = "cCsSiIfAZHB"
 """The BAM type letters of aux values (SAM 1.6, 4.2.4): BAM stores a SAM ``i`` value in the
 smallest of c, C, s, S, i and I that holds it."""
 BAM_INTEGER_RANGES = {"c": (-(1 << 7), (1 << 7) - 1), "C": (0, (1 << 8) - 1), "s": (-(1 << 15), (1 << 15) - 1),
                       "S": (0, (1 << 16) - 1), "i": (-(1 << 31), (1 << 31) - 1), "I": (0, (1 << 32) - 1)}  # fmt: skip
+INTEGER_TYPES = np.array([ord(letter) for letter in "cCsSiI"], dtype=np.uint8)
 TYPE_SLOT = np.full(256, len(BAM_TYPES), dtype=np.int64)
 TYPE_SLOT[list(BAM_TYPES.encode())] = np.arange(len(BAM_TYPES))
 SLOTS = len(BAM_TYPES) + 1
@@ -113,6 +123,8 @@ class AuxValueChecks:
                     self.rule_of[code * SLOTS + BAM_TYPES.index(bam_type)] = NOT_CHECKED if always else len(self.rules)
                 self.rules.append(Rule(tag, value, byte_table(value.characters), pattern, entry))
         self.tag_codes = {tag: (ord(tag[0]) << 8) | ord(tag[1]) for tag in AUX_TAGS}
+        self.place_codes = np.array([self.tag_codes[tag] for tag in sorted(PLACES_ON_CONTIG - skipped)], dtype=np.int64)
+        """``OP`` and ``CP``: positions held to their record's contig (``places_within_contig``)."""
         # By rule number, with one more entry at the end for NOT_CHECKED (-1): integer rules and their
         # ranges, checked together; the other rules, one at a time.
         values = [rule.value if rule is not None else None for rule in self.rules] + [None]
@@ -132,6 +144,10 @@ class AuxValueChecks:
             numbers = integers(block.data, types[numeric], starts[numeric])
             numeric_rules = rule_ids[numeric]
             off[numeric] = (numbers < self.low[numeric_rules]) | (numbers > self.high[numeric_rules])
+        placed = np.flatnonzero(np.isin(codes, self.place_codes) & np.isin(types, INTEGER_TYPES) & ~off)
+        if len(placed):  # of any integer type: a C or S value is within POSITION's range without a look
+            numbers = integers(block.data, types[placed], starts[placed])
+            off[placed] = ~places_within_contig(block, records[placed], numbers, self.contig_lengths)
         others = np.flatnonzero(self.other[rule_ids])
         if not len(others):
             return off
@@ -682,6 +698,17 @@ def mate_alignment(block: Records, row: int, mate_cigar: bytes, lengths: np.ndar
 
 SPANNING_OPERATIONS = byte_table("MDN=X")
 """The CIGAR letters that consume reference bases, as a table."""
+
+
+def places_within_contig(block: Records, rows: np.ndarray, numbers: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each ``OP`` or ``CP`` value (``numbers``, of records ``rows``): is it at most twice the LN of
+    the record's contig (the longest for none) and its read (SEQ's length), the bound POS is held to?
+    ``OP:i:19900101`` on a contig of 5,000 is not; sam-scrub-rg removes such a value."""
+    ref_ids = block.ref_id[rows]
+    known = (ref_ids >= 0) & (ref_ids < len(lengths))
+    longest = int(lengths.max()) if len(lengths) else 0
+    length = np.where(known, lengths[np.where(known, ref_ids, 0)] if len(lengths) else 0, longest)
+    return (numbers >= 0) & (numbers <= 2 * length + block.sequence_lengths[rows].astype(np.int64))
 
 
 def mates_within_contig(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -512,14 +512,17 @@ def check_cigar_operations(block: RecordBlock, checks: RecordChecks, findings: F
 
 PLACE_PAST_END = "POS and CIGAR past the contig's end (LN) by more than the contig and a read"
 TEMPLATE_PAST_END = "TLEN longer than twice its contig (LN), a read and the distance to the mate"
+MATE_PAST_END = "PNEXT past its contig's end (LN) by more than the contig and a read"
 """Metadata findings: a number held in the position columns that no place on the contig gives
 (``19900101`` on a contig of 2000). A read may run past its contig's end (a circular chrM's;
 test files cut a genome's header to a region), so: POS plus the CIGAR's reference length less one
 at most twice the contig's LN and a read (SEQ's length, or its aligned bases without the skips
 ``N``); |TLEN| at most twice the LN, a read (SEQ, or the CIGAR's reference length) and, for a mate on
-the same contig, the distance from POS to PNEXT. A read on ``*`` is held to nothing, nor is
-PNEXT (headers cut to a region name mates far past their LN). The scrubbers'
-``sam_columns.ReadPlaces`` refuses the same records."""
+the same contig, the distance from POS to PNEXT. A read on ``*`` is held to nothing. PNEXT is held
+to twice its contig's LN (next_refID's; the longest for none) and the record's read, as POS is
+(``MATE_PAST_END``: ``PNEXT 19900101`` on a contig of 5000). The scrubbers'
+``sam_columns.ReadPlaces`` refuses the same records, but for PNEXT, whose place sam-scrub-rg
+makes unavailable (headers cut to a region name mates far past their LN)."""
 CIGAR_SKIP = 3
 
 
@@ -545,7 +548,15 @@ def check_contig_ends(block: RecordBlock, checks: RecordChecks, findings: Findin
     near = (mate[:, 0] == block.ref_id) & (block.pos >= 0) & (mate[:, 1] >= 0)
     apart = np.where(near, np.abs(mate[:, 1] - block.pos), 0)
     long_templates = placed & (np.abs(mate[:, 2]) > 2 * lengths + np.maximum(reads, references) + apart)
-    for rows, key in ((past, PLACE_PAST_END), (long_templates, TEMPLATE_PAST_END)):
+    mate_placed = (mate[:, 0] >= 0) & (mate[:, 0] < count)
+    mate_lengths = np.where(mate_placed, table[np.where(mate_placed, mate[:, 0], count)], max(checks.lengths, default=0))
+    far_mates = np.abs(mate[:, 1] + 1) > 2 * mate_lengths + np.maximum(reads, references)
+    for row in np.flatnonzero(~far_mates & (np.abs(mate[:, 1] + 1) > 2 * mate_lengths + reads)).tolist():
+        start, operations = int(block.cigar_starts[row]), int(block.cigar_counts[row])
+        words = np.frombuffer(block.data[start : start + 4 * operations].tobytes(), dtype="<u4")
+        skipped = int((words[(words & 0xF) == CIGAR_SKIP] >> 4).sum())
+        far_mates[row] = abs(int(mate[row, 1]) + 1) > 2 * int(mate_lengths[row]) + max(int(reads[row]), int(references[row]) - skipped)
+    for rows, key in ((past, PLACE_PAST_END), (long_templates, TEMPLATE_PAST_END), (far_mates, MATE_PAST_END)):
         bad = np.flatnonzero(rows)
         if len(bad):
             leading = bad[:EXAMPLES_PER_KEY].tolist()

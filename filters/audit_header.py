@@ -32,6 +32,9 @@ from genoscrub.audit_allowlist import (
     SAM_HEADER_TAGS,
     SAM_REFERENCE_NAME,
     SAMPLE_PSEUDONYM,
+    SQ_AN_ACCESSION_LIKE,
+    SQ_AN_INSDC,
+    SQ_AN_REFSEQ,
     VCF_PLAIN_KEYS,
     VCF_PROVENANCE_KEY,
     VCF_STRUCTURED_KEYS,
@@ -314,6 +317,28 @@ def names_a_place(description: str) -> bool:
     return any(PLACE.search(form) is not None or TEXT_PERSONAL.search(form) is not None for form in decoded_texts(text))
 
 
+AN_ACCESSION_LIKE = re.compile(SQ_AN_ACCESSION_LIKE)
+AN_DATABASES = (re.compile(SQ_AN_REFSEQ), re.compile(SQ_AN_INSDC))
+
+
+def alternative_names_spell_more(names: list[str]) -> bool:
+    """Whether the names of an ``@SQ AN`` could spell more between them than each does alone: a
+    name given twice, a name written as an accession but off its database's shapes
+    (``A1234567.1``), or two accessions of one database (``AN:AB900101.1,CM123456.7``), where a
+    sequence has one (``audit_allowlist.SQ_AN_REFSEQ``)."""
+    if len(set(names)) != len(names):
+        return True
+    counts = [0, 0]
+    for name in names:
+        if AN_ACCESSION_LIKE.fullmatch(name) is None:
+            continue
+        kind = next((index for index, shape in enumerate(AN_DATABASES) if shape.fullmatch(name)), None)
+        if kind is None:
+            return True
+        counts[kind] += 1
+    return max(counts) > 1
+
+
 def reference_holds_personal(name: str) -> bool:
     """An ``@SQ`` name holding a path, an address, text outside ASCII, a date or a registration or
     phone number, or seven significant digits or more (``PERSONAL_IN_SEQUENCE_NAME``), its public
@@ -326,13 +351,16 @@ def reference_holds_personal(name: str) -> bool:
 def held_value(kind: str, tag: str, value: str, lengths: dict[str, int]) -> str | None:
     """What a SAM header value its grammar accepts still holds, as the finding key's suffix ("" for
     a value off its rule), or None: each name of ``@SQ AN`` a reference name's personal data
-    (``reference_holds_personal``: ``AN:KJ_19900101.1``); ``@SQ AH`` not ``*``, a reference of
+    (``reference_holds_personal``: ``AN:KJ_19900101.1``), and the names together no more
+    (``alternative_names_spell_more``: ``AN:AB900101.1,CM123456.7``); ``@SQ AH`` not ``*``, a reference of
     the header or a locus within one (SAM 1.6, 1.3: ``AH:KIM_19900101`` names no reference); a
     value of ``HELD_TO_THE_SAMPLE_RULE`` (``@RG`` ID, SM, LB, PU, ``@PG`` ID, VN) a sample name's
     (``identifier_holds_personal``). sam-scrub-rg writes none of these: it drops such an AN or AH,
     and writes pseudonyms, its platform unit and its own version."""
     if kind == "SQ" and tag == "AN":
-        return " (holds personal data)" if any(reference_holds_personal(name) for name in value.split(",")) else None
+        names = value.split(",")
+        held = any(reference_holds_personal(name) for name in names) or alternative_names_spell_more(names)
+        return " (holds personal data)" if held else None
     if kind == "SQ" and tag == "AH":
         return None if names_a_locus(value, lengths) else ""
     if (kind, tag) in HELD_TO_THE_SAMPLE_RULE and identifier_holds_personal(value):

@@ -11,6 +11,8 @@ the delivered file, but the BAM the checks read no longer holds it:
   an ``A`` value its first character, and the two colons of an aux field are not read;
 - a SEQ letter outside BAM's sixteen base codes becomes ``N`` (``KIMJ`` is read as
   ``KNMN``; a digit may even become a base): a name written into SEQ would pass;
+- a QUAL byte outside ``!`` to ``~`` (a control byte, a blank) makes htslib refuse the whole
+  file, so the rest of it would go unchecked;
 - a header line's text ends at a NUL byte: what follows it is never checked.
 
 A BAM or CRAM cannot hold the first two (and a BAM's header text is read by ``audit_bam``
@@ -19,9 +21,9 @@ itself), so only SAM text (plain or compressed, a path or stdin) goes through he
 htslib child: each record whose RNAME or RNEXT is not declared (nor ``*``, nor ``=`` for
 RNEXT) is a metadata finding and its name is searched for the forbid list's strings; each
 aux field whose value htslib would not read whole is a metadata
-finding, searched whole; so is each SEQ holding a character that is not a base, and each
-line holding a NUL byte. Nothing is quoted: findings are
-located by line number.
+finding, searched whole; so is each SEQ holding a character that is not a base, each QUAL
+holding a byte outside ``!`` to ``~`` (handed to htslib as ``*``), and each line holding a NUL
+byte. Nothing is quoted: findings are located by line number.
 
 An undeclared name is handed to htslib as ``*``, what htslib makes of it anyway, so htslib
 neither reads nor warns about it (its warning would quote the name), and a SAM file
@@ -50,7 +52,7 @@ from genoscrub.streams import BLOCK_SIZE, whole_line_blocks
 
 MANDATORY_TABS = 10
 """The tabs between SAM's 11 mandatory columns; optional (aux) fields follow further tabs."""
-RNAME_COLUMN, RNEXT_COLUMN, SEQ_COLUMN = 2, 6, 9
+RNAME_COLUMN, RNEXT_COLUMN, SEQ_COLUMN, QUAL_COLUMN = 2, 6, 9, 10
 BASE_TEXT = b"=ACMGRSVTWYHKDBNacmgrsvtwyhkdbn.Uu"
 """What htslib keeps of a SEQ (SAM 1.6, section 4.2.3): the sixteen codes, in either case (the
 case alone is lost), ``.`` (read as N) and ``U`` (read as T, as RNA writes it). ``*`` alone
@@ -58,6 +60,10 @@ means no SEQ."""
 BASES = np.zeros(256, dtype=bool)
 BASES[list(BASE_TEXT)] = True
 NO_SEQUENCE = b"*"
+QUALITY_TEXT = bytes(range(ord("!"), ord("~") + 1))
+"""A QUAL's bytes (SAM 1.6, section 1.4: Phred+33): htslib refuses a record with another."""
+QUALITIES = np.zeros(256, dtype=bool)
+QUALITIES[list(QUALITY_TEXT)] = True
 UNPLACED = frozenset({b"*"})
 MATE_UNPLACED = frozenset({b"*", b"="})
 
@@ -148,13 +154,27 @@ def sequence_kept(value: bytes) -> bool:
     return value == NO_SEQUENCE or not value.strip(BASE_TEXT)
 
 
+def quality_kept(value: bytes) -> bool:
+    """Whether htslib reads a QUAL: ``*``, or Phred+33 bytes only (an empty QUAL is left to htslib)."""
+    return not value.translate(None, QUALITY_TEXT)
+
+
+def quality_ends(located: scan.LineFields) -> np.ndarray:
+    """Where QUAL ends on each located line: its first aux field's tab, or the line's end."""
+    counts = located.extra_counts
+    if not len(located.extra_starts):
+        return np.asarray(located.ends).copy()
+    first = np.minimum(np.cumsum(counts) - counts, len(located.extra_starts) - 1)
+    return np.where(counts > 0, located.extra_starts[first], located.ends)
+
+
 def line_findings(
     line: bytes, names: frozenset[bytes], unchecked: frozenset[str] = frozenset()
 ) -> tuple[list[tuple[str, int, bytes]], list[tuple[int, int]]]:
     """One record line (no newline) read field by field: ``(kind, column, text)`` of each
-    finding (``kind`` ``RNAME``, ``RNEXT``, ``SEQ``, ``aux`` (not read whole) or ``digits`` (read
-    whole, more digits than its tag's grammar: ``aux_value_too_precise``); ``column`` the field's
-    offset in the line) and the spans of the names htslib is handed as ``*``. The one-record
+    finding (``kind`` ``RNAME``, ``RNEXT``, ``SEQ``, ``QUAL``, ``aux`` (not read whole) or ``digits``
+    (read whole, more digits than its tag's grammar: ``aux_value_too_precise``); ``column`` the
+    field's offset in the line) and the spans of the names and QUAL htslib is handed as ``*``. The one-record
     reference of ``SamTextAudit.check_records``; a line with fewer than 11 columns is left to
     htslib, which refuses it."""
     fields = line.split(b"\t")
@@ -172,6 +192,9 @@ def line_findings(
             spans.append((offsets[column], offsets[column] + len(value)))
     if not sequence_kept(fields[SEQ_COLUMN]):
         found.append(("SEQ", offsets[SEQ_COLUMN], fields[SEQ_COLUMN]))
+    if not quality_kept(fields[QUAL_COLUMN]):
+        found.append(("QUAL", offsets[QUAL_COLUMN], fields[QUAL_COLUMN]))
+        spans.append((offsets[QUAL_COLUMN], offsets[QUAL_COLUMN] + len(fields[QUAL_COLUMN])))
     for column in range(MANDATORY_TABS + 1, len(fields)):
         value = fields[column]
         if value and not aux_value_whole(value):
@@ -260,6 +283,7 @@ class SamTextAudit:
             self.add_names(key, [(first_line + row, values[row]) for row in rows])
             cuts.extend((int(starts[row]), int(ends[row])) for row in rows)
         self.check_sequences(first_line, text, located)
+        cuts.extend(self.check_qualities(first_line, text, located))
         self.check_aux(first_line, text, located)
         if not cuts:
             return text
@@ -276,6 +300,17 @@ class SamTextAudit:
             return
         values = scan.span_list(text, starts[rows], ends[rows])
         self.add_sequences([(first_line + row, value) for row, value in zip(rows.tolist(), values, strict=True) if value != NO_SEQUENCE])
+
+    def check_qualities(self, first_line: int, text: bytes, located: scan.LineFields) -> list[tuple[int, int]]:
+        """QUAL columns holding a byte outside ``!`` to ``~`` (``quality_kept``), found in bulk:
+        their spans, handed to htslib as ``*``."""
+        starts, ends = located.tabs[:, QUAL_COLUMN - 1] + 1, quality_ends(located)
+        rows = np.flatnonzero(~scan.spans_within(np.frombuffer(text, dtype=np.uint8), starts, ends, QUALITIES))
+        if not len(rows):
+            return []
+        values = scan.span_list(text, starts[rows], ends[rows])
+        self.add_qualities([(first_line + row, value) for row, value in zip(rows.tolist(), values, strict=True)])
+        return [(int(starts[row]), int(ends[row])) for row in rows.tolist()]
 
     def check_aux(self, first_line: int, text: bytes, located: scan.LineFields) -> None:
         """Aux fields whose value htslib would not read whole (``aux_value_whole``), found in bulk."""
@@ -325,6 +360,8 @@ class SamTextAudit:
                     self.add_digits([(number, value)])
                 elif key == "SEQ":
                     self.add_sequences([(number, value)])
+                elif key == "QUAL":
+                    self.add_qualities([(number, value)])
                 else:
                     self.add_names(key, [(number, value)])
             for start, end in reversed(spans):
@@ -357,6 +394,11 @@ class SamTextAudit:
             return
         self.findings.metadata.add_all("SEQ holds a character that is not a base", [f"line {line}" for line, _ in found], len(found))
         self.search("SEQ", found)
+
+    def add_qualities(self, found: list[tuple[int, bytes]]) -> None:
+        """QUAL columns with a byte outside ``!`` to ``~``: ``(line, QUAL)`` in file order, a finding each."""
+        self.findings.metadata.add_all("QUAL holds a byte outside ! to ~", [f"line {line}" for line, _ in found], len(found))
+        self.search("QUAL", found)
 
     def add_aux(self, found: list[tuple[int, bytes]]) -> None:
         """Aux fields htslib would not read whole: ``(line, field)`` in file order, a finding each."""

@@ -49,6 +49,7 @@ from genoscrub.aux_values import (
     NO_INTRONS,
     NO_MOTIFS,
     ORIGINAL,
+    PLACE_ON_CONTIG,
     PRINTABLE,
     QUALITY,
     SAME_ALIGNMENT,
@@ -88,6 +89,8 @@ from genoscrub.aux_values import (
     md_matches_cigar,
     md_reference_length,
     motifs_agree,
+    place_within_contig,
+    places_within_contigs,
 )
 from genoscrub.fields import distinct_spans, spans_within
 from genoscrub.report import UsageError
@@ -170,7 +173,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     b"AM": counted("smallest template-independent mapping quality of the template", MAPPING_QUALITY),
     b"AS": counted("alignment score"),
     b"CC": kept(b"Z", ReferenceName(), "reference name of the next hit"),
-    b"CP": counted("leftmost position of the next hit", POSITION),
+    b"CP": kept(b"i", POSITION, "leftmost position of the next hit", PLACE_ON_CONTIG),
     b"H0": counted("number of perfect hits"),
     b"H1": counted("number of 1-difference hits"),
     b"H2": counted("number of 2-difference hits"),
@@ -188,7 +191,7 @@ KEPT_TAGS: dict[bytes, KeptTag] = {
     # SAM standard tags: original values kept by tools
     b"OA": kept(b"Z", ORIGINAL, "the original alignment before realignment (position, CIGAR)", WITHIN_READ),
     b"OC": kept(b"Z", CIGAR_STRING, "the original CIGAR"),
-    b"OP": counted("the original position", POSITION),
+    b"OP": kept(b"i", POSITION, "the original position", PLACE_ON_CONTIG),
     b"OQ": kept(b"Z", QUALITIES, "the original base qualities", AS_LONG_AS_SEQ),
     # SAM standard tags: sequence and quality of other calls or of the mate
     b"E2": kept(b"Z", BASES, "the second most likely base calls: sequence, like SEQ", AS_LONG_AS_SEQ),
@@ -420,6 +423,8 @@ class TagPolicy:
                 valid[index] = agrees_with_alignment(rule.tie, value, alignment)
             elif rule.tie == MATE_ON_CONTIG:
                 valid[index] = columns is None or alignment[5] is not None or len(mate_cigars) != 1
+            elif rule.tie == PLACE_ON_CONTIG:
+                valid[index] = place_within_contig(value, alignment[0], seq_length, references)
             elif rule.tie in CIGAR_TIES:
                 valid[index] = lengths_agree(rule.tie, value, cigar)
             elif rule.tie == WITHIN_READ:
@@ -478,6 +483,9 @@ class TagPolicy:
                 ok &= alignments_agree(rule.tie, data, text, layout, spans, member_lines, rule_ids)
             elif rule.tie == MATE_ON_CONTIG:
                 ok &= mates_within_contig(text, layout, spans, member_lines)
+            elif rule.tie == PLACE_ON_CONTIG:
+                rname_starts, rname_ends = layout.column(2)
+                ok &= places_within_contigs(text, rname_starts[member_lines], rname_ends[member_lines], spans)
             elif rule.tie in CIGAR_TIES:
                 listed = np.flatnonzero(ok)
                 cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
@@ -645,7 +653,7 @@ class TagLayout:
     """Every tag field of a block of records: ``starts`` (the tab before it), ``ends``
     (the tab or newline after it) and ``codes`` (``tag_code``), in order; and where the
     mandatory columns of each line are (``line_starts``; ``tabs``: each line's ten tabs
-    between them; ``tags_per_line``)."""
+    between them; ``tags_per_line``; ``line_ends``, each line's newline)."""
 
     starts: np.ndarray
     ends: np.ndarray
@@ -653,6 +661,7 @@ class TagLayout:
     line_starts: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     tabs: np.ndarray = field(default_factory=lambda: np.zeros((0, MANDATORY_TABS), dtype=np.int64))
     tags_per_line: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    line_ends: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     def tag_lines(self) -> np.ndarray:
         """The line (0-based, in the block) of each tag."""
@@ -665,6 +674,14 @@ class TagLayout:
     def names(self) -> tuple[np.ndarray, np.ndarray]:
         """Start and end offsets of QNAME (column 0) on every line."""
         return self.line_starts, self.tabs[:, 0]
+
+    def quality_ends(self) -> np.ndarray:
+        """Where QUAL (column 10) ends on every line: its first tag's tab, or the line's end."""
+        counts = self.tags_per_line
+        if not len(self.starts):
+            return self.line_ends.copy()
+        first = np.minimum(np.cumsum(counts) - counts, len(self.starts) - 1)
+        return np.where(counts > 0, self.starts[first], self.line_ends)
 
 
 def locate_tags(text: bytes) -> TagLayout | None:
@@ -685,7 +702,7 @@ def locate_tags(text: bytes) -> TagLayout | None:
     codes = scan.tag_codes(text, starts, ends, TYPE_BYTES)
     if codes is None:
         return None  # a field shorter than \tXX:T:, without its colons or of no type
-    return TagLayout(starts, ends, codes, located.starts, located.tabs, located.extra_counts)
+    return TagLayout(starts, ends, codes, located.starts, located.tabs, located.extra_counts, located.ends)
 
 
 def tag_name(code: int) -> str:

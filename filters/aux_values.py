@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from genoscrub import scan
 from genoscrub.cigar import CIGAR_OPERATION
-from genoscrub.fields import spans_within, windows
+from genoscrub.fields import distinct_spans, spans_within, windows
 
 IUPAC = b"ACGTUNRYKMSWBDHV"
 """Nucleotide codes (IUPAC): the letters a sequence or a reference base may be."""
@@ -890,6 +890,8 @@ class Tie:
             return "as many reference bases as the CIGAR aligns"
         if self.kind == "mate":
             return "from PNEXT, ending within the contig of RNEXT (LN)"
+        if self.kind == "place":
+            return "at most twice the LN of RNAME's contig and a read"
         if self.kind == "calls":
             return f"one number for each call of {self.partner.decode()} in the same record"
         if self.kind == "differences":
@@ -947,6 +949,10 @@ INTRON_MOTIFS = Tie("junctions", b"jI", b"B")
 MATE_ON_CONTIG = Tie("mate")
 """``MC``: from PNEXT, the mate's alignment ends on the contig of RNEXT (``=``: RNAME), at its LN
 (``mate_within_contig``); else ``MC`` goes, and ``jI``, ``jM`` and ``vG`` are held to no mate."""
+PLACE_ON_CONTIG = Tie("place")
+"""``OP`` and ``CP``: a position at most twice the LN of RNAME's contig (the longest for ``*``) and
+the read (SEQ's length), the bound POS is held to (``sam_columns.ReadPlaces``): ``OP:i:19900101``
+on a contig of 5,000 holds a date (``place_within_contig``)."""
 VARIANT_COUNT = Tie("count", b"vG", b"B")
 WITHIN_READ = Tie("read")
 ALIGNED_DIFFERENCES = Tie("differences")
@@ -1009,6 +1015,28 @@ def mate_within_contig(alignment: Alignment, references: Mapping[bytes, int]) ->
         return True
     placed = placed_skips(pnext, mate_cigar)
     return placed is None or placed[1] <= length
+
+
+def place_within_contig(value: bytes, rname: bytes, seq_length: int, references: Mapping[bytes, int]) -> bool:
+    """Whether a position (``OP``, ``CP``; its grammar passed) lies at most twice the LN of RNAME's
+    contig (the longest of ``references`` for ``*`` or a name without a length) and a read
+    (``seq_length``, -1 for ``*``) from the start."""
+    length = references.get(rname, -1)
+    if length < 0:
+        length = max(references.values(), default=0)
+    return value.isdigit() and int(value) <= 2 * length + max(seq_length, 0)
+
+
+def places_within_contigs(
+    text: bytes, rname_starts: np.ndarray, rname_ends: np.ndarray, spans: Spans
+) -> np.ndarray:
+    """``place_within_contig`` of many values (``spans``), each with its line's RNAME span."""
+    references = spans.references
+    longest = max(references.values(), default=0)
+    names, index = distinct_spans(text, rname_starts, rname_ends)
+    lengths = np.array([references.get(name, longest) for name in names], dtype=np.int64)[index] if names else np.zeros(0, dtype=np.int64)
+    values = scan.span_numbers(text, spans.starts, spans.ends)
+    return (values >= 0) & (values <= 2 * lengths + np.maximum(spans.seq_lengths, 0))
 
 
 def placed_alignments(alignment: Alignment) -> list[tuple[int, int, list[tuple[int, int]]]]:

@@ -355,10 +355,18 @@ class RecordReverter:
         return ReadWindows(merged, windows.deletions, windows.short_skip, windows.clips_aligned)
 
     def _mask_unplaced(self, fields: list[bytes]) -> None:
-        """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked."""
-        if not self.options.keep_unmapped and fields[9] != b"*" and fields[9].strip(b"N"):
-            self.report.add("unmapped_reads_masked")
-            fields[9] = b"N" * len(fields[9])
+        """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked;
+        with ``keep_unmapped`` they are written plain as every other read's (``plain_sequence``):
+        upper case, and each ``=`` an ``N``, as no reference base lies under an unplaced read."""
+        if fields[9] == b"*":
+            return
+        if not self.options.keep_unmapped:
+            if fields[9].strip(b"N"):
+                self.report.add("unmapped_reads_masked")
+                fields[9] = b"N" * len(fields[9])
+        elif (plain := fields[9].upper().replace(b"=", b"N")) != fields[9]:
+            self.report.add("sequences_written_plain")
+            fields[9] = plain
 
     def _revert(
         self,

@@ -342,6 +342,27 @@ class ReadPlaces:
             return TEMPLATE_PAST_CONTIG
         return None
 
+    def mate_past_contig(self, fields: list[bytes]) -> bool:
+        """Whether PNEXT lies past twice the LN of the mate's contig and a read, the bound POS is held
+        to (:meth:`length_fault`): RNEXT's contig, the record's own for ``=``, the longest for ``*``
+        (or an RNAME of ``*`` with ``=``); the read is the record's own (SEQ, or the CIGAR's aligned
+        bases without its skips). PNEXT is read as its magnitude (htslib writes a negative one for
+        some mates), and a PNEXT that cannot be read lies past. ``PNEXT:19900101`` on a contig of
+        5,000 does; htslib's range.bam, its header cut to 5,000, names mates at 2,894,519: where a
+        PNEXT lies past, sam-scrub-rg makes the mate's place unavailable (``*``, 0, 0) rather than
+        stopping."""
+        if self.lengths is None:
+            return False
+        mate = fields[2] if fields[6] == b"=" else fields[6]
+        length = self.longest if mate == b"*" else self.lengths.get(mate, 0)
+        mate_position = signed_value(fields[7])
+        if mate_position is None:
+            return True
+        reference, skipped = cigar_spans(fields[5])
+        seq = fields[9].split(b"\t", 1)[0] if len(fields) > 9 else b""
+        read = len(seq) if seq != b"*" else 0
+        return abs(mate_position) > 2 * length + max(read, reference - skipped)
+
     def first_fault(self, text: bytes, path: str, first_line: int) -> InputError:
         """The error for the first record of ``text`` that :meth:`fault` refuses (lines with
         fewer than nine fields are left to the caller's own check)."""
@@ -363,16 +384,24 @@ class ReadPlaces:
         self.check_block(text, spans, path, first_line)
         return flags, positions, mate_positions
 
-    def check_block(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int) -> None:
+    def check_block(
+        self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int
+    ) -> np.ndarray:
         """Every line of a block checked but for the numbers :meth:`read_block` reads, or the
-        error :meth:`first_fault` names."""
+        error :meth:`first_fault` names; the lines whose PNEXT lies past its contig
+        (:meth:`mate_past_contig`, read from the same arrays; none without the header's lengths)."""
         if not (
             self.all_within(text, spans)
             and self.all_declared(text, *spans(2), mate=False)
             and self.all_declared(text, *spans(6), mate=True)
-            and (self.lengths is None or self.all_on_contigs(text, spans))
         ):
             raise self.first_fault(text, path, first_line)
+        if self.lengths is None:
+            return np.zeros(len(spans(2)[0]), dtype=bool)
+        past, far_mates = self.places_on_contigs(text, spans)
+        if past:
+            raise self.first_fault(text, path, first_line)
+        return far_mates
 
     def all_within(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> bool:
         """Whether every checked column of every line is not empty and holds only its characters."""
@@ -398,11 +427,12 @@ class ReadPlaces:
             lengths[unknown] = np.array([self.lengths.get(name, -1) for name in names], dtype=np.int64)[index]
         return keys, lengths
 
-    def all_on_contigs(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> bool:
-        """:meth:`length_fault` of every line of a block (its names already checked), in array passes:
-        the CIGAR's reference length and skips in two ``scan.cigar_lengths`` passes."""
+    def places_on_contigs(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> tuple[bool, np.ndarray]:
+        """Whether any line of a block fails :meth:`length_fault` (its names already checked), and
+        :meth:`mate_past_contig` of each line, in array passes: the CIGAR's reference length and
+        skips in two ``scan.cigar_lengths`` passes, shared by the two."""
         keys, lengths = self.contig_keys(text, *spans(2))
-        mate_keys, _ = self.contig_keys(text, *spans(6))
+        mate_keys, mate_lengths = self.contig_keys(text, *spans(6))
         placed = keys != 0
         positions, mate_positions, templates = (signed_numbers(text, *spans(field)) for field in (3, 7, 8))
         cigar_starts, cigar_ends = spans(5)
@@ -417,7 +447,11 @@ class ReadPlaces:
         near = same & (positions > 0) & (mate_positions > 0) & (mate_positions != UNREAD)
         apart = np.where(near, np.abs(mate_positions - positions), 0)
         past |= placed & ((templates == UNREAD) | (np.abs(templates) > 2 * lengths + np.maximum(reads, references) + apart))
-        return not bool(past.any())
+        mate_lengths = np.where(mate_keys == 1, lengths, mate_lengths)  # '=': the record's own contig
+        mate_lengths = np.where((mate_keys == 0) | ((mate_keys == 1) & ~placed), self.longest, np.maximum(mate_lengths, 0))
+        read_bound = np.maximum(reads, references - skipped)
+        far_mates = (mate_positions == UNREAD) | (np.abs(mate_positions) > 2 * mate_lengths + read_bound)
+        return bool(past.any()), far_mates
 
     def all_declared(self, text: bytes, starts: np.ndarray, ends: np.ndarray, mate: bool) -> bool:
         """Whether every span is ``*`` (``=`` too when ``mate``) or a declared contig."""

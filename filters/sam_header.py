@@ -11,7 +11,8 @@ value a command keeps is checked against the spec's grammar: ``VN`` a version
 enums, ``SS`` a sort order with a sub-sort from a short list, ``M5`` 32 hexadecimal
 digits (and, given the reference, its sequence's MD5: ``SamHeader.keep_checksums_of``),
 ``PL`` a platform of the spec's list, ``LN`` a length from 1 to 2^31-1; each name of
-``AN`` a spelling of ``SN`` or an accession that passes ``SN``'s own rules. Free-text
+``AN`` a spelling of ``SN`` or an accession that passes ``SN``'s own rules, no name twice and one
+accession a database at most. Free-text
 tags (``AS``, ``SP``) are kept only when their value is on a documented list
 (``ASSEMBLIES``, ``SPECIES``); ``UR``, ``DS`` and every tag not named here are dropped.
 What is dropped is counted by kind (``SamHeader.removed_lines``, ``removed_tags``), never
@@ -70,8 +71,11 @@ MD5 = re.compile(rb"[0-9A-Fa-f]{32}")
 # spec's grammar, 1.2.1, also excludes \,"'()[]{}<>, which real files use: chr1,chr3).
 REFERENCE_NAME = re.compile(rb"[!-)+-<>-~][!-~]*")
 LOCUS = re.compile(rb"(.+):([0-9]+)-([0-9]+)")
-ACCESSION = re.compile(rb"[A-Z]{1,2}_?[0-9]{5,9}\.[0-9]{1,3}")
-"""A sequence database accession (``NC_000001.11``, ``CM000663.2``, ``KI270706.1``) in ``@SQ AN``."""
+ACCESSION = re.compile(rb"(?P<refseq>[A-Z]{2}_(?:[0-9]{6}|[0-9]{9}))\.[0-9]{1,3}|(?:[A-Z][0-9]{5}|[A-Z]{2}[0-9]{6})\.[0-9]{1,3}")
+"""A sequence database accession in ``@SQ AN``, in the shapes the databases give: RefSeq's two
+letters, ``_`` and 6 or 9 digits (``NC_000001.11``, ``NW_003315905.1``; group ``refseq``), or
+INSDC's (GenBank, ENA, DDBJ) one letter and 5 digits or two and 6 (``J01415.2``, ``CM000663.2``,
+``KI270706.1``), with a version."""
 
 REQUIRED = {b"SQ": (b"SN", b"LN"), b"RG": (b"ID",)}
 PARSED_TYPES = (b"HD", b"SQ", b"RG")
@@ -285,9 +289,21 @@ def _check_alternative_names(name: bytes, kept: dict[bytes, bytes], removed: Cou
     if value is None:
         return
     spellings = {other.encode() for other in conventional_names(name.decode("ascii"))}
-    if not all(alternative_name(alias, spellings) for alias in value.split(b",")):
+    aliases = value.split(b",")
+    if not all(alternative_name(alias, spellings) for alias in aliases) or not one_accession_a_database(aliases):
         del kept[b"AN"]
         removed["@SQ AN"] += 1
+
+
+def one_accession_a_database(aliases: list[bytes]) -> bool:
+    """Whether ``AN`` names no name twice and at most one accession of each database (RefSeq's,
+    INSDC's): a sequence has one in each (``AN:1,CM000663.2,NC_000001.11``). Each name is judged
+    alone, so two of a kind could spell a number between them (``AN:AB900101.1,CM123456.7``,
+    900101-1234567), and a name given again a count."""
+    if len(set(aliases)) != len(aliases):
+        return False
+    kinds = [match.group("refseq") is not None for alias in aliases if (match := ACCESSION.fullmatch(alias))]
+    return len(kinds) == len(set(kinds))
 
 
 def alternative_name(alias: bytes, spellings: set[bytes]) -> bool:

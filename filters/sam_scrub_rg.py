@@ -100,6 +100,14 @@ KEYED_PSEUDONYM = re.compile(b"%s[0-9A-F]{%d}" % (ID_KEYED_PREFIX.encode(), ID_H
 it is not held to the personal-data rule that a pseudonym of the map is (the audit sets it aside too)."""
 PLATFORM_UNIT = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]*")
 """What ``--platform-unit`` may be: an ID, as the audit holds ``@RG PU`` to."""
+PRINTABLE_BYTES = bytes(range(ord(" "), ord("~") + 1))
+"""What a SEQ or QUAL holds at most: printable ASCII (Phred+33 is ``!`` to ``~``; base codes, ``=``,
+``.`` and ``*`` among them), no control byte or byte outside ASCII. A blank is no quality either,
+but hts-specs' ``qual.fail1.sam`` holds one, and this command copied it: the audit finds it."""
+OUTSIDE_PHRED_33 = "holds a control byte or a byte outside ASCII (no base code or Phred+33 quality)"
+SEQ_AND_QUAL_BYTES = np.zeros(256, dtype=np.uint8)
+SEQ_AND_QUAL_BYTES[list(PRINTABLE_BYTES + b"\t")] = 1
+"""``PRINTABLE_BYTES`` and the tab between SEQ and QUAL: the table of the span from one to the other."""
 LINE_STARTING_WITH_AT = re.compile(rb"\n@")  # sre finds this 2-byte needle faster than bytes.find
 QNAME = re.compile(rb"(?m)^([^\t\n]*)")
 CHUNK_SIZE = 1 << 20
@@ -387,11 +395,10 @@ class RecordScrubber:
     def scrub(self, chunk: bytes, first_line: int, count: int) -> bytes:
         layout = None if one_by_one() else locate_tags(chunk)
         self.refuse_header_lines(chunk, first_line, layout)
-        self.check_places(chunk, first_line, layout)
-        if not chunk.isascii():
-            self.refuse_bytes_outside_ascii(chunk, first_line)
+        far_mates = self.check_places(chunk, first_line, layout)
+        self.refuse_bytes_outside_phred(chunk, first_line, layout)
         self.report.add("records", count)
-        edits = None if layout is None else self.block_edits(chunk, layout)
+        edits = None if layout is None or far_mates else self.block_edits(chunk, layout)
         if edits is None:
             self.report.notes["chunks_checked_field_by_field"] = self.report.notes.get("chunks_checked_field_by_field", 0) + 1
             scrubbed = self.scrub_by_field(chunk, first_line)
@@ -423,32 +430,39 @@ class RecordScrubber:
             line = first_line + chunk.count(b"\n", 0, found.start()) + 1
             raise InputError("header line after the first record", self.path, line)
 
-    def check_places(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> None:
+    def check_places(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> bool:
         """RNAME and RNEXT name contigs of the header, and FLAG, POS, MAPQ, CIGAR, PNEXT and TLEN
         hold only their characters, or stop (``sam_columns.ReadPlaces``, as in every SAM
-        command): these columns are copied, so text nothing has read does not pass."""
+        command): these columns are copied, so text nothing has read does not pass. Whether a
+        located block has a PNEXT past its contig (its mate's place is then made unavailable on the
+        one-record path, ``scrub_by_field``)."""
         if layout is not None:
-            self.places.check_block(chunk, layout.column, self.path, first_line)
-            return
+            return bool(self.places.check_block(chunk, layout.column, self.path, first_line).any())
         for index, line in enumerate(chunk[:-1].split(b"\n") if chunk else ()):
             fields = line.split(b"\t", 11)
             if len(fields) < 11:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
             if message := self.places.fault(fields):
                 raise InputError(message, self.path, first_line + index)
+        return False
 
-    def refuse_bytes_outside_ascii(self, chunk: bytes, first_line: int) -> None:
-        """Stop at a SEQ or QUAL holding a byte outside ASCII: no base code or Phred+33 quality
-        (``!`` to ``~``) is one (a BAM's qualities over 93 print so), and such bytes spell text (a
-        name in UTF-8) copied into the output unread. Looked at only in a block holding such a
-        byte at all; aux values are held to their own rules."""
+    def refuse_bytes_outside_phred(self, chunk: bytes, first_line: int, layout: TagLayout | None) -> None:
+        """Stop at a SEQ or QUAL holding a control byte or a byte outside ASCII: no base code or
+        Phred+33 quality is one (SAM 1.6, section 1.4), and such bytes are copied into the output unread:
+        bytes outside ASCII (a BAM's qualities over 93 print so) spell text, a name in UTF-8, and
+        control bytes (qualities of 224 to 254 print as 0x01 to 0x1F, 94 as 0x7F) text
+        samtools cannot read again. With the block located, one C pass over each line's
+        SEQ and QUAL (``scan.spans_within``, the tab between them allowed); the lines are read
+        one by one only where it finds one. Aux values are held to their own rules."""
+        if layout is not None:
+            within = scan.spans_within(np.frombuffer(chunk, dtype=np.uint8), layout.column(9)[0], layout.quality_ends(), SEQ_AND_QUAL_BYTES)
+            if bool(within.all()):
+                return
         for index, line in enumerate(chunk.split(b"\n")):
-            if line.isascii():
-                continue
             fields = line.split(b"\t", 11)
             for column, name in ((9, "SEQ"), (10, "QUAL")):
-                if len(fields) > column and not fields[column].isascii():
-                    raise InputError(f"{name} holds a byte outside ASCII (no base code or Phred+33 quality)", self.path, first_line + index)
+                if len(fields) > column and fields[column].translate(None, PRINTABLE_BYTES):
+                    raise InputError(f"{name} {OUTSIDE_PHRED_33}", self.path, first_line + index)
 
     def scrub_block(self, chunk: bytes) -> bytes | None:
         """The fast path without names: the block with its tags edited, or None when
@@ -528,6 +542,11 @@ class RecordScrubber:
             fields = line.split(b"\t")
             if len(fields) < 11:
                 raise InputError("record has fewer than the 11 mandatory SAM columns", self.path, first_line + index)
+            mate_cleared = self.places.mate_past_contig(fields)
+            if mate_cleared:  # the mate's place, unavailable (SAM 1.4): PNEXT held no place, and MC is read from it
+                fields[6:9] = [b"*", b"0", b"0"]
+                self.report.add("mate_places_cleared")
+                lines[index] = b"\t".join(fields)
             if len(fields) == 11:
                 continue
             if not all(TAG_FIELD.match(tag) for tag in fields[11:]):
@@ -540,7 +559,9 @@ class RecordScrubber:
             for tag in tags:
                 name, tag_type = tag[:2], tag[3:4]  # TAG_FIELD: two bytes, a colon, the type
                 status = self.policy.decide(name, tag_type)
-                if status == KEEP:
+                if status == KEEP and mate_cleared and name == b"MC":
+                    invalid[report_name(name)] += 1
+                elif status == KEEP:
                     values.append((name, tag_type, tag[5:]))
                     places.append(len(kept))
                     kept.append(tag)
@@ -721,7 +742,10 @@ def check_platform_unit(value: str) -> str:
 
 
 @app.command(
-    help="De-identify SAM/BAM/CRAM headers, read groups, record tags and read names; the 11 mandatory record fields pass unchanged."
+    help=(
+        "De-identify SAM/BAM/CRAM headers, read groups, record tags and read names; the 11 mandatory record fields pass"
+        " unchanged, but for a PNEXT past its contig, whose mate's place is made unavailable."
+    )
 )
 def main(
     input: InputArgument = "-",

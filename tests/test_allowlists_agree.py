@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from genoscrub import audit_allowlist, aux_tags, identifiers, large_numbers, sam_header, vcf_scrub_header
+from genoscrub import audit_allowlist, audit_header, aux_tags, identifiers, large_numbers, sam_header, vcf_scrub_header
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import RecordBlock
 from genoscrub.audit_header import contig_holds_personal, identifier_holds_personal, reference_holds_personal
@@ -246,6 +246,42 @@ def test_header_values_holding_personal_data_are_found_and_what_sam_scrub_rg_wri
     assert done.returncode == 0, done.stderr.decode()
     assert b"\tAN:MT,NC_012920.1\tAH:chr1:5-100\n" in scrubbed.read_bytes()
     assert metadata_keys(audit(scrubbed, tmp_path / "out.json")) == {}
+
+
+AN_NAMES = [
+    "1", "chr1", "NC_000001.11", "CM000663.2", "NC_000001.10", "CM000663.1", "J01415.2", "NW_003315905.1",
+    "AB900101.1", "CM123456.7", "NC_900101.1", "A1234567.1", "NC_1234567.1", "KJ_19900101.1", "AB_123456.1", "MT", "KIM",
+]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(AN_NAMES), min_size=1, max_size=4))
+def test_an_alternative_name_list_sam_scrub_rg_keeps_the_audit_accepts(names: list[str]) -> None:
+    """Red team 9 A3: each name of @SQ AN was judged alone, so two accessions could spell a number
+    between them (``AN:AB900101.1,CM123456.7``: 900101-1234567). Both sides now hold a list to no
+    name twice and one accession of each database (RefSeq's, INSDC's) in its shape; what
+    sam-scrub-rg keeps the audit accepts, and a list the audit finds sam-scrub-rg drops."""
+    value = ",".join(names)
+    line = b"@SQ\tSN:chr1\tLN:100\tAN:" + value.encode()
+    kept = b"AN" in sam_header.parse_header([line], "-").of_type(b"SQ")[0].fields
+    found = audit_header.held_value("SQ", "AN", value, {"chr1": 100}) is not None
+    assert not (kept and found), value
+    refseq = sum(name in ("NC_000001.11", "NC_000001.10", "NW_003315905.1", "NC_900101.1") for name in names)
+    insdc = sum(name in ("CM000663.2", "CM000663.1", "J01415.2", "AB900101.1", "CM123456.7") for name in names)
+    if len(set(names)) != len(names) or refseq > 1 or insdc > 1:
+        assert not kept and found, value
+    if value in ("1,CM000663.2,NC_000001.11", "NC_000001.11,CM000663.2", "chr1,1,NW_003315905.1,J01415.2"):
+        assert kept and not found, value
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["AB900101.1,CM123456.7", "NC_900101.1,NC_123456.7", "NC_000001.11,NC_900101.1", "AB900101.1,A1234567.1", "1,1,1", "1,NC_1234567.1"],
+)
+def test_alternative_names_that_spell_a_number_together_go_and_are_found(value: str) -> None:
+    line = b"@SQ\tSN:chr1\tLN:100\tAN:" + value.encode()
+    assert b"AN" not in sam_header.parse_header([line], "-").of_type(b"SQ")[0].fields
+    assert audit_header.held_value("SQ", "AN", value, {"chr1": 100}) == " (holds personal data)"
 
 
 @settings(max_examples=300, deadline=None)

@@ -880,11 +880,15 @@ def test_bam_qualities_over_93_are_found(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("one_by_one", ["", "1"])
-def test_fastq_qualities_outside_phred_33_are_found(tmp_path: Path, one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same in a FASTQ quality line (bytes outside ``!`` to ``~``), in bulk and record by record."""
+@pytest.mark.parametrize("quality", ["김지현".encode(), b"II\x01\x02\x1fII\x7fI", b"IIII IIII"], ids=["utf-8", "control", "blank"])
+def test_fastq_qualities_outside_phred_33_are_found(
+    tmp_path: Path, one_by_one: str, quality: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same in a FASTQ quality line (bytes outside ``!`` to ``~``: text outside ASCII, control
+    bytes, a blank), in bulk and record by record."""
     monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
     name = b"@0123456789abcdef01234567 1:N:0\n"
-    data = name + b"ACGTACGTA\n+\n" + "김지현".encode() + b"\n" + name + b"ACGT\n+\nII~!\n"
+    data = name + b"ACGTACGTA\n+\n" + quality + b"\n" + name + b"ACGT\n+\nII~!\n"
     (tmp_path / "R1.fastq").write_bytes(data)
     for status, found, _ in both_ways(tmp_path, tmp_path / "R1.fastq"):
         assert status == 1 and found["metadata"] == {"quality (a byte outside ! to ~)": 1}

@@ -56,6 +56,7 @@ GAPS = [
     ("float-nan-text", HEADER, record(aux="de:f:nan({})"), "aux value does not parse de"),
     ("letter-after-letter", HEADER, record(aux="XT:A:U{}"), "aux value does not parse XT"),
     ("seq", HEADER, "READ1\t4\t*\t0\t0\t*\t*\t0\t0\t{}\t*\n", "SEQ holds a character that is not a base"),
+    ("qual", HEADER, record(10, "\x01{}\x7f"), "QUAL holds a byte outside ! to ~"),
 ]
 WAYS = ["path", "gzip", "bgzip", "stdin", "stdin-gzip"]
 
@@ -151,8 +152,13 @@ def test_a_bam_of_the_same_records_holds_nothing_of_it(tmp_path: Path) -> None:
 
 
 def test_htslib_hides_these_values_from_the_bam_it_makes(tmp_path: Path) -> None:
-    """The premise, by samtools: each planted value is gone from the records htslib reads."""
-    for _, header, line, _ in GAPS[:2] + GAPS[4:]:
+    """The premise, by samtools: each planted value is gone from the records htslib reads (a QUAL
+    with a control byte: htslib refuses the file, and the rest of it would go unread)."""
+    for _, header, line, key in GAPS[:2] + GAPS[4:]:
+        if key.startswith("QUAL"):
+            refused = subprocess.run(["samtools", "view", "-"], input=(header + line.format(SAMPLE)).encode(), capture_output=True)
+            assert refused.returncode != 0
+            continue
         sam = tmp_path / "planted.sam"
         sam.write_text(header + line.format(SAMPLE))
         shown = subprocess.run(["samtools", "view", str(sam)], capture_output=True, check=True)
@@ -227,11 +233,12 @@ AUX = [
 
 
 SEQS = [b"ACGT", b"acgt", b"*", b"KIMJ", b"AC.=", b"A1CT", b"NNNN", b"AC-T", b"RYKM", b"ACGU"]
+QUALS = [b"IIII", b"*", b"!!~~", b"I\x01II", b"II I", b"\x7fIII", b"II\x1f\x1f", "I김".encode(), b"KIMJ"]
 BASE_CODES = b"=ACMGRSVTWYHKDBNacmgrsvtwyhkdbn.Uu"
 
 
-def sam_line(rname: bytes, rnext: bytes, aux: list[bytes], seq: bytes = b"ACGT") -> bytes:
-    return b"\t".join([b"READ1", b"0", rname, b"1", b"60", b"4M", rnext, b"0", b"0", seq, b"IIII", *aux]) + b"\n"
+def sam_line(rname: bytes, rnext: bytes, aux: list[bytes], seq: bytes = b"ACGT", qual: bytes = b"IIII") -> bytes:
+    return b"\t".join([b"READ1", b"0", rname, b"1", b"60", b"4M", rnext, b"0", b"0", seq, qual, *aux]) + b"\n"
 
 
 def checked(text: bytes, monkeypatch: pytest.MonkeyPatch, every_record: bool, size: int) -> tuple[bytes, dict[str, object]]:
@@ -245,7 +252,12 @@ def checked(text: bytes, monkeypatch: pytest.MonkeyPatch, every_record: bool, si
 lines_strategy = st.lists(
     st.one_of(
         st.builds(
-            sam_line, st.sampled_from(NAMES), st.sampled_from(NAMES), st.lists(st.sampled_from(AUX), max_size=4), st.sampled_from(SEQS)
+            sam_line,
+            st.sampled_from(NAMES),
+            st.sampled_from(NAMES),
+            st.lists(st.sampled_from(AUX), max_size=4),
+            st.sampled_from(SEQS),
+            st.sampled_from(QUALS),
         ),
         st.sampled_from([b"READ9\t0\tKIMJ\n", b"\n"]),
     ),
@@ -271,13 +283,17 @@ def test_bulk_and_one_record_paths_agree(lines: list[bytes], size: int, declared
     rnext=st.sampled_from(NAMES[:-2]),
     aux=st.lists(st.sampled_from(AUX[:16]), max_size=3),
     seq=st.sampled_from(SEQS),
+    qual=st.sampled_from(QUALS),
 )
-def test_the_one_record_reference_reads_each_field(rname: bytes, rnext: bytes, aux: list[bytes], seq: bytes) -> None:
+def test_the_one_record_reference_reads_each_field(
+    rname: bytes, rnext: bytes, aux: list[bytes], seq: bytes, qual: bytes
+) -> None:
     """``line_findings`` against the rules stated plainly: an undeclared name, a SEQ with a
-    character that is no base code, an aux value not read whole, a de or dv read whole but written
-    with more than 6 significant digits while it lies from 0 to 1."""
+    character that is no base code, a QUAL with a byte outside ``!`` to ``~``, an aux value not
+    read whole, a de or dv read whole but written with more than 6 significant digits while it
+    lies from 0 to 1."""
     names = frozenset({b"c1", b"c2"})
-    found, spans = line_findings(sam_line(rname, rnext, aux, seq)[:-1], names)
+    found, spans = line_findings(sam_line(rname, rnext, aux, seq, qual)[:-1], names)
     expected = []
     if rname not in names | {b"*"}:
         expected.append(("RNAME", rname))
@@ -285,19 +301,35 @@ def test_the_one_record_reference_reads_each_field(rname: bytes, rnext: bytes, a
         expected.append(("RNEXT", rnext))
     if seq != b"*" and any(base not in BASE_CODES for base in seq):
         expected.append(("SEQ", seq))
+    if any(byte < ord("!") or byte > ord("~") for byte in qual):
+        expected.append(("QUAL", qual))
     for field in aux:
         if field and not aux_value_whole(field):
             expected.append(("aux", field))
         elif field[:5] in (b"de:f:", b"dv:f:") and 0 <= float(field[5:]) <= 1 and len(field[5:].replace(b".", b"").lstrip(b"0")) > 6:
             expected.append(("digits", field))
     assert [(kind, text) for kind, _, text in found] == expected
-    assert len(spans) == sum(kind in ("RNAME", "RNEXT") for kind, _ in expected)
+    assert len(spans) == sum(kind in ("RNAME", "RNEXT", "QUAL") for kind, _ in expected)
 
 
 def test_undeclared_names_reach_htslib_as_a_star() -> None:
     text = HEADER.encode() + sam_line(b"KIMJ", b"/home/kim/x", [b"NM:i:0"]) + sam_line(b"c1", b"=", [])
     out = b"".join(SamTextAudit("in.sam", None).checked_blocks([text]))
     assert out == HEADER.encode() + sam_line(b"*", b"*", [b"NM:i:0"]) + sam_line(b"c1", b"=", [])
+
+
+@pytest.mark.parametrize("every_record", [False, True])
+def test_a_qual_htslib_refuses_reaches_it_as_a_star(every_record: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 9 A1: a QUAL with control bytes (a BAM's qualities 224 to 254 print so) made htslib
+    refuse the file, an error rather than a finding; it is a finding at its line, handed on as ``*``,
+    and the lines after it are read."""
+    text = HEADER.encode() + sam_line(b"c1", b"*", [b"NM:i:0"], qual=b"I\x01\x1f\x7f") + sam_line(b"KIMJ", b"*", [], qual=b"I II")
+    out, findings = checked(text, monkeypatch, every_record, 1 << 16)
+    assert out == HEADER.encode() + sam_line(b"c1", b"*", [b"NM:i:0"], qual=b"*") + sam_line(b"*", b"*", [], qual=b"*")
+    metadata = findings["metadata"]
+    assert isinstance(metadata, dict)
+    assert metadata["by_key"] == {"QUAL holds a byte outside ! to ~": 2, "RNAME not declared by @SQ": 1}
+    assert metadata["examples"]["QUAL holds a byte outside ! to ~"] == ["line 3", "line 4"]
     assert audit_sam_text.MANDATORY_TABS == 10
 
 

@@ -139,7 +139,8 @@ VALID = [
     (b"AS:i:-18", b"", b""),
     (b"NM:i:0", b"", b""),
     (b"AS:i:+5", b"", b""),
-    (b"CP:i:4294967295", b"", b""),
+    (b"CP:i:2004", b"ACGT", b""),  # red team 9 A2: at most twice chr1's LN (1000) and the read
+    (b"OP:i:2004", b"ACGT", b""),
     (b"XS:i:-999999", b"", b""),  # a count or score: at most 6 digits
     (b"AS:i:999999", b"", b""),
     (b"MQ:i:255", b"", b""),
@@ -165,6 +166,9 @@ VALID = [
 ]
 
 INVALID = [
+    (b"CP:i:4294967295", b"ACGT", b"4M"),  # red team 9 A2: past twice the contig's LN and a read
+    (b"OP:i:19900101", b"ACGT", b"4M"),  # a date on a contig of 1000
+    (b"OP:i:2005", b"ACGT", b"4M"),
     (b"jI:B:i,75,73,77,74,73,72,79,79,78", b"ACGT", b"4M"),  # KIMJIHOON as numbers: no skip of the CIGAR
     (b"jI:B:C,75,73", b"ACGT", b"4M"),
     (b"jI:B:i,102,300", b"ACGT", b"2M200N2M"),  # one base short of the skip
@@ -538,7 +542,8 @@ TAG_POOL = [tag for tag, _, _ in VALID + INVALID] + [
     b"jM:B:c,-1", b"jM:B:c,1", b"jM:B:c,1,22", b"jM:B:c,-1,1", b"jM:B:c,2,0,0,1,0,6,1,5", b"jI:B:i,-1", b"jI:B:i,-01", b"jI:B:i",
     b"jM:B:c", b"jI:Z:x", b"jM:B:C,1", b"vA:B:c,1,2", b"vA:B:c,1", b"vA:B:C,3,3,3", b"vG:B:i,3", b"vG:Z:x",
     b"cs:Z::4", b"cs:Z::2*ac:1", b"cs:Z::2+aa:2", b"cs:Z::1-a:3", b"cs:Z::2~gt20ag:2", b"cs:Z::19900101", b"cs:Z:=AC*ag:2", b"cg:Z:4M",
-    b"cg:Z:2M2I2M", b"cg:Z:19900101M", b"cg:Z:6M", b"cg:Z:2M20N2M",
+    b"cg:Z:2M2I2M", b"cg:Z:19900101M", b"cg:Z:6M", b"cg:Z:2M20N2M", b"OP:i:2004", b"OP:i:2100", b"OP:i:19900101", b"CP:i:1",
+    b"CP:i:2006", b"OP:Z:1",
 ]  # fmt: skip
 
 

@@ -123,6 +123,10 @@ def test_multi_line_corpus_files(corpus: Path, tmp_path: Path, name: str) -> Non
     assert read_with_htslib(target) == read_with_htslib(source)
 
 
+QUALITY_OUTSIDE = "the record's quality holds a control byte or a byte outside ASCII (Phred+33 is ! to ~)"
+SEQUENCE_OUTSIDE = "the record's sequence holds a control byte or a byte outside ASCII (no base code)"
+
+
 @pytest.mark.parametrize(
     ("data", "line", "message"),
     [
@@ -134,9 +138,13 @@ def test_multi_line_corpus_files(corpus: Path, tmp_path: Path, name: str) -> Non
         (b"@r1\nAC\nGT\n@r2\nA\n+\nI\n", 4, "expected a '+' line"),  # a record without quality
         (b"@r1\nA\n+\nI\n\n \n@r2\nA\n+\nI\n", 6, "expected a record starting with '@'"),  # blank, not empty
         # red team 7 F8: bytes outside ASCII spell a name (UTF-8) no check reads; the record's first line
-        ("@r1\nACGTA\n+\nIIIII\n@r2\nAC\nGT\n+\nI김\n".encode(), 5, "the record's quality holds a byte outside ASCII (Phred+33 is ! to ~)"),
-        ("@r1\nACGT\n+\nI김\n".encode(), 1, "the record's quality holds a byte outside ASCII (Phred+33 is ! to ~)"),
-        ("@r1 김\nA\n+\nI\n@r2\nAC김\n+\nIIIII\n".encode(), 5, "the record's sequence holds a byte outside ASCII (no base code)"),
+        ("@r1\nACGTA\n+\nIIIII\n@r2\nAC\nGT\n+\nI김\n".encode(), 5, QUALITY_OUTSIDE),
+        ("@r1\nACGT\n+\nI김\n".encode(), 1, QUALITY_OUTSIDE),
+        ("@r1 김\nA\n+\nI\n@r2\nAC김\n+\nIIIII\n".encode(), 5, SEQUENCE_OUTSIDE),
+        # red team 9 A1: control bytes (a BAM's qualities 224 to 254 print as 0x01 to 0x1F) pass unread too
+        (b"@r1\nACGT\n+\nIIII\n@r2\nACGT\n+\nI\x01\x1f\x7f\n", 5, QUALITY_OUTSIDE),
+        (b"@r1\nACGTA\n+\nIIIII\n@r2\nAC\nG\tT\n+\nIIIII\n", 5, SEQUENCE_OUTSIDE),
+        (b"@r1\tcomment\nA\x0bGT\n+\nIIII\n", 1, SEQUENCE_OUTSIDE),
     ],
 )
 def test_bad_wrapped_records_name_the_line(data: bytes, line: int, message: str) -> None:

@@ -206,3 +206,54 @@ def test_one_record_held_to_its_contig(fields: tuple[bytes, ...], message: str |
     for numbers in (True, False):
         fault = ReadPlaces(LENGTHS, numbers=numbers).fault(line.split(b"\t"))
         assert fault == message or (numbers and fault == BAD_NUMBER and fields[0] == b"long")
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=st.lists(
+        st.builds(
+            placed_record, st.sampled_from([*LENGTHS, b"*"]), st.sampled_from([b"0", b"1", b"100", b"1995"]),
+            st.sampled_from([b"10M", b"3S7M", b"*", b"5M100N5M", b"10M2000N"]),
+            st.sampled_from([b"=", b"*", b"chr1", b"chr2", b"chrM"]), PLACED_NUMBERS, st.just(b"0"),
+            st.sampled_from([b"ACGTACGTAC", b"*", b"A" * 150]),
+        ),
+        min_size=1, max_size=10,
+    ),
+)  # fmt: skip
+def test_mates_held_to_their_contig_alike_in_bulk_and_one_by_one(lines: list[bytes]) -> None:
+    """Red team 9 A2: PNEXT is held to twice its contig's LN and a read (RNEXT's contig, the
+    record's own for ``=``, the longest for ``*``); the bulk answer is the one-record one, line by line."""
+    text = b"\n".join(lines) + b"\n"
+    table = block_fields(text)
+    assert table is not None
+    places = ReadPlaces(LENGTHS, numbers=False)
+    try:
+        bulk = places.check_block(text, table.spans, "x.sam", 3).tolist()
+    except InputError:
+        assert any(places.fault(line.split(b"\t")) for line in lines)
+        return
+    assert bulk == [places.mate_past_contig(line.split(b"\t")) for line in lines]
+
+
+@pytest.mark.parametrize(
+    ("fields", "past"),
+    [
+        ((b"chr1", b"100", b"10M", b"=", b"19900101"), True),  # red team 9 A2: PNEXT a date on a contig of 2000
+        ((b"chr1", b"100", b"10M", b"chr2", b"19900101"), True),
+        ((b"chr1", b"100", b"10M", b"chr2", b"210"), False),  # LN 100: twice it and a read of 10
+        ((b"chr1", b"100", b"10M", b"chr2", b"211"), True),
+        ((b"chr1", b"100", b"10M", b"=", b"-19900101"), True),  # htslib writes a negative PNEXT for some mates
+        ((b"chr1", b"100", b"10M", b"*", b"-129696966"), True),  # RNEXT '*': the longest contig
+        ((b"chr1", b"100", b"10M", b"*", b"0"), False),
+        ((b"*", b"0", b"*", b"=", b"19900101"), True),  # '=' beside an RNAME of '*': the longest contig
+        ((b"*", b"0", b"*", b"*", b"200"), False),
+        ((b"chr1", b"100", b"10M", b"=", b"1990-01-01"), True),  # no number: no place
+        ((b"chrM", b"16560", b"150M", b"=", b"33138"), False),  # a circular chrM's mate past the end
+        ((b"chr1", b"100", b"10M", b"long", b"2894519"), False),
+    ],
+)
+def test_one_mate_held_to_its_contig(fields: tuple[bytes, ...], past: bool) -> None:
+    rname, position, cigar, rnext, mate_position = fields
+    line = placed_record(rname, position, cigar, rnext, mate_position, b"0", b"A" * 10)
+    lengths = {name: length for name, length in LENGTHS.items() if name != b"long" or rnext == name}
+    assert ReadPlaces(lengths, numbers=False).mate_past_contig(line.split(b"\t")) is past

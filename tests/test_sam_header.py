@@ -52,6 +52,13 @@ def test_hd_always_has_a_valid_version() -> None:
         ("@SQ\tSN:chr1\tLN:5\tAN:KJ_19900101.1,1", "@SQ\tSN:chr1\tLN:5"),
         ("@SQ\tSN:chr1\tLN:5\tAN:1,CM000663.2,NC_000001.11", "@SQ\tSN:chr1\tLN:5\tAN:1,CM000663.2,NC_000001.11"),
         ("@SQ\tSN:chr1\tLN:5\tAN:1,KJ_900101-1234567.1", "@SQ\tSN:chr1\tLN:5"),
+        # red team 9 A3: names judged alone spelled a number together (900101-1234567), or a count
+        ("@SQ\tSN:chr1\tLN:5\tAN:1,AB900101.1,CM123456.7", "@SQ\tSN:chr1\tLN:5"),
+        ("@SQ\tSN:chr1\tLN:5\tAN:NC_900101.1,NC_123456.7", "@SQ\tSN:chr1\tLN:5"),
+        ("@SQ\tSN:chr1\tLN:5\tAN:NC_900101.1,A1234567.1", "@SQ\tSN:chr1\tLN:5"),
+        ("@SQ\tSN:chr1\tLN:5\tAN:1,1,1", "@SQ\tSN:chr1\tLN:5"),
+        ("@SQ\tSN:chr1\tLN:5\tAN:1,NC_000001.11,CM000663.2", "@SQ\tSN:chr1\tLN:5\tAN:1,NC_000001.11,CM000663.2"),
+        ("@SQ\tSN:chr1_KI270706v1_random\tLN:5\tAN:KI270706.1,NT_187361.1", "@SQ\tSN:chr1_KI270706v1_random\tLN:5\tAN:KI270706.1,NT_187361.1"),  # noqa: E501
         ("@SQ\tSN:chr1\tLN:5\tM5:19900101900101123456701012345678", "@SQ\tSN:chr1\tLN:5\tM5:19900101900101123456701012345678"),
     ],
 )

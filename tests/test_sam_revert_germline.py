@@ -451,6 +451,42 @@ def test_lower_case_and_equals_bases_tell_neither_carriers_nor_windows(tmp_path:
     assert records["far_equals"][9] == b"N" * 5 + bases[299:314].encode()
 
 
+@pytest.mark.parametrize("one_by_one", [False, True])
+@pytest.mark.parametrize("mode", [["--all"], ["-v", "germline.vcf"]], ids=["all", "sites"])
+def test_kept_unmapped_reads_are_written_plain_too(tmp_path: Path, one_by_one: bool, mode: list[str]) -> None:
+    """Red team 9 A4: with --keep-unmapped an unmapped read (unplaced, placed at its mate, or with
+    CIGAR ``*``) kept its lower case and ``=``, so the reads the command had rewritten stood apart
+    from the rest. Every SEQ written is plain: upper case, and ``=`` an ``N`` in a read no reference
+    base lies under; counted in ``sequences_written_plain``; QUAL stays."""
+    rng = random.Random(5)
+    bases = "".join(rng.choice("ACGT") for _ in range(1000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(bases[i : i + 60] for i in range(0, 1000, 60)) + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    vcf = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (tmp_path / "germline.vcf").write_text(vcf + f"chr1\t505\t.\t{bases[504]}\t{'C' if bases[504] != 'C' else 'A'}\t.\tPASS\t.\n")
+    lines = [
+        "@HD\tVN:1.6\tSO:unsorted",
+        "@SQ\tSN:chr1\tLN:1000",
+        "unplaced\t4\t*\t0\t0\t*\t*\t0\t0\tacgtACGTac\tIIIIIIII#I",
+        "at_mate\t69\tchr1\t100\t0\t*\t=\t100\t0\tACG=ACGTAC\tIIIIIIIIII",
+        f"at_mate\t137\tchr1\t100\t60\t10M\t=\t100\t0\t{bases[99:109]}\tIIIIIIIIII",
+        "no_cigar\t0\tchr1\t200\t60\t*\t*\t0\t0\tac=tacgtac\tIIIIIIIIII",
+        "plain\t4\t*\t0\t0\t*\t*\t0\t0\tACGTNNACGT\tIIIIIIIIII",
+    ]
+    (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
+    result = subprocess.run(
+        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "--keep-unmapped", "-r", "ref.fa", *mode, "--report", "report.json", "in.sam"],
+        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
+    )  # fmt: skip
+    records = {(fields[0], fields[1]): fields for fields in (line.split(b"\t") for line in result.stdout.splitlines() if line[:1] != b"@")}
+    assert records[(b"unplaced", b"4")][9:11] == [b"ACGTACGTAC", b"IIIIIIII#I"]
+    assert records[(b"at_mate", b"69")][9] == b"ACGNACGTAC"
+    assert records[(b"no_cigar", b"0")][9] == b"ACNTACGTAC"
+    assert records[(b"plain", b"4")][9] == b"ACGTNNACGT"
+    assert json.loads((tmp_path / "report.json").read_text())["counts"]["sequences_written_plain"] == 3
+
+
 def test_reads_overlapping_no_site_are_byte_identical(simulated: Path, reverted: dict[str, Path]) -> None:
     """Judged by a cruder rule than the filter's: 60 bases of slack around every REF span."""
     sites: dict[str, list[tuple[int, int]]] = {}

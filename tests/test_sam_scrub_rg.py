@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
 import subprocess
 from collections import Counter
@@ -20,6 +21,7 @@ from genoscrub.identifiers import personal_reference_name
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
 from genoscrub.sam_scrub_rg import (
+    OUTSIDE_PHRED_33,
     HeaderScrubber,
     ReadNamer,
     RecordScrubber,
@@ -333,8 +335,105 @@ def test_a_seq_or_qual_holding_bytes_outside_ascii_is_refused_with_its_line(
     text = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n" + b"\t".join(record) + b"\n" + b"\t".join(planted) + b"\n"
     error = scrub_or_error(text)
     assert isinstance(error, InputError)
-    assert (error.message, error.line) == (f"{name} holds a byte outside ASCII (no base code or Phred+33 quality)", 4)
+    assert (error.message, error.line) == (f"{name} {OUTSIDE_PHRED_33}", 4)
     assert not isinstance(scrub_or_error(text.rsplit(b"\n", 2)[0] + b"\n"), InputError)
+
+
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+@pytest.mark.parametrize(("column", "name"), [(9, "SEQ"), (10, "QUAL")])
+@pytest.mark.parametrize("planted", [b"\x01", b"\x1f", b"\x7f", b"\x0b", b"\r", b"\x00"], ids=repr)
+def test_a_seq_or_qual_holding_a_control_byte_is_refused_with_its_line(
+    column: int, name: str, planted: bytes, one_by_one: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team 9 A1: a BAM's qualities 224 to 254 print as control bytes (0x01 to 0x1F) and 94 as
+    0x7F; they passed into output samtools cannot read. SEQ and QUAL hold printable ASCII only, on
+    both paths, whatever tags the line has (``*`` passes; a blank, which hts-specs' qual.fail1.sam
+    holds, passes too, and the audit finds it)."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    record = [b"r1", b"0", b"chr1", b"1", b"60", b"4M", b"*", b"0", b"0", b"ACGT", b"!I~I"]
+    planted_record = list(record)
+    planted_record[column] = record[column][:2] + planted + record[column][3:]
+    header = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n"
+    for tags in ([], [b"NM:i:0"]):
+        text = header + b"\t".join(record + tags) + b"\n" + b"\t".join(planted_record + tags) + b"\n"
+        error = scrub_or_error(text)
+        assert isinstance(error, InputError)
+        assert (error.message, error.line) == (f"{name} {OUTSIDE_PHRED_33}", 4)
+    blank = list(record)
+    blank[column] = record[column][:2] + b" " + record[column][3:]
+    assert not isinstance(scrub_or_error(header + b"\t".join(blank) + b"\n"), InputError)
+    unplaced = [b"r2", b"4", b"*", b"0", b"0", b"*", b"*", b"0", b"0", b"*", b"*"]
+    assert not isinstance(scrub_or_error(header + b"\t".join(record) + b"\n" + b"\t".join(unplaced) + b"\n"), InputError)
+
+
+MATE_HEADER = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:5000\n@SQ\tSN:chr2\tLN:5000\n@SQ\tSN:big\tLN:3000000\n"
+
+
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+def test_a_mate_placed_past_its_contig_loses_its_place(one_by_one: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 9 A2: PNEXT was held to nothing (htslib's range.bam, its header cut, names mates
+    far past it), so ``PNEXT 19900101`` on a contig of 5000 passed. A PNEXT past twice its contig's
+    LN (RNEXT's; ``=`` the record's own) and a read makes the mate's place unavailable (``*``, 0, 0)
+    and its MC goes, on both paths, in a block of records that pass as they were; OP and CP past
+    twice RNAME's LN and a read go as values off their grammar."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    records = [
+        b"r1\t97\tchr1\t100\t60\t10M\t=\t19900101\t19900011\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\tNM:i:0",
+        b"r2\t97\tchr1\t100\t60\t10M\tchr2\t10010\t0\tACGTACGTAC\tIIIIIIIIII",  # at the bound: kept
+        b"r3\t97\tchr1\t100\t60\t10M\tchr2\t10011\t0\tACGTACGTAC\tIIIIIIIIII",
+        b"r4\t97\tchr1\t100\t60\t10M\tbig\t2894519\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M",
+        b"r5\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOP:i:19900101\tOC:Z:10M\tCP:i:10010",
+        b"r6\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOP:i:10010\tCP:i:10011",
+    ]
+    report = Report(COMMAND)
+    out = scrub_or_error(MATE_HEADER + b"".join(record + b"\n" for record in records), report)
+    assert isinstance(out, bytes)
+    lines = [line.split(b"\t") for line in out.splitlines() if not line.startswith(b"@")]
+    assert lines[0][6:9] == [b"*", b"0", b"0"] and lines[0][11:] == [b"NM:i:0"]
+    assert lines[1][6:8] == [b"chr2", b"10010"]
+    assert lines[2][6:9] == [b"*", b"0", b"0"]
+    assert lines[3][6:8] == [b"big", b"2894519"] and lines[3][11:] == [b"MC:Z:10M"]
+    assert lines[4][11:] == [b"OC:Z:10M", b"CP:i:10010"]
+    assert lines[5][11:] == [b"OP:i:10010"]
+    assert report.counts["mate_places_cleared"] == 2
+    assert b"19900101" not in out
+
+
+def test_htslibs_range_bam_passes_with_its_far_mates_unplaced(corpus: Path) -> None:
+    """The corpus file whose header was cut to 5000 bases per contig: its three mates placed at 1.1
+    and 2.9 million lose their place, on both paths alike, and nothing is refused."""
+    outputs = []
+    for one_by_one in ("", "1"):
+        result = subprocess.run(
+            [str(BIN / "sam-scrub-rg"), str(corpus / "sam/htslib__range.bam")],
+            capture_output=True, env={**os.environ, "GENOSCRUB_ONE_BY_ONE": one_by_one}, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr.decode()
+        assert b"mate places cleared 3" in result.stderr
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(quality=st.binary(min_size=4, max_size=4), tags=st.booleans())
+def test_the_block_and_one_record_paths_refuse_the_same_qualities(quality: bytes, tags: bool) -> None:
+    """Any four QUAL bytes: refused alike in bulk and one record at a time, exactly when one is a
+    control byte or outside ASCII (a tab or newline among them makes another field or record: left
+    to the other checks)."""
+    if b"\t" in quality or b"\n" in quality:
+        return
+    record = b"r1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\t" + quality + (b"\tNM:i:0" if tags else b"") + b"\n"
+    text = b"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:100\n" + record
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "")
+        bulk = scrub_or_error(text)
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+        single = scrub_or_error(text)
+    refused = any(byte < ord(" ") or byte > ord("~") for byte in quality)
+    assert isinstance(bulk, InputError) is refused and isinstance(single, InputError) is refused
+    if refused:
+        assert isinstance(bulk, InputError) and isinstance(single, InputError)
+        assert (bulk.message, bulk.line) == (single.message, single.line) == (f"QUAL {OUTSIDE_PHRED_33}", 3)
 
 
 def parses(sam: bytes, tmp_path: Path) -> int | None:
@@ -391,6 +490,9 @@ CORPUS_VALUES_OFF_GRAMMAR = {
     # within LN, as SA and XA hits are)
     "sam/bcftools__annot-NMBZ.1.bam": {"MC": 6},
     "sam/htslib__range.cram": {"XA": 11},
+    # an excerpt cut to 757 bp: OP keeps the reads' original places on the whole chromosome
+    # (129,697,611), past twice the cut (OP and CP are held as POS is)
+    "sam/htslib__small.bam": {"OP": 2},
     # samtools' merge tests write XA:Z:abc, no aligner's form
     "sam/samtools__test_input_1_a.bam": {"XA": 1},
     "sam/samtools__test_input_1_a.sam": {"XA": 1},
@@ -1170,6 +1272,28 @@ def test_positions_far_past_the_contig_end_are_refused_and_found(
     assert any(key.startswith(finding) for key in named_findings(tmp_path / "in.sam", tmp_path))
     (tmp_path / "ok.sam").write_text(PAST_LN_HEADER + "ok\t0\tchr1\t1995\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\n")
     assert run_command("sam-scrub-rg", "-q", str(tmp_path / "ok.sam")).returncode == 0
+    assert not named_findings(tmp_path / "ok.sam", tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("record", "finding"),
+    [
+        ("r\t97\tchr1\t100\t60\t10M\t=\t19900101\t0\tACGTACGTAC\tIIIIIIIIII", "PNEXT past its contig's end"),
+        ("r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tOP:i:19900101\tOC:Z:10M", "aux value off its grammar OP"),
+        ("r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:19900101", "aux value off its grammar CP"),
+        ("r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:4011", "aux value off its grammar CP"),
+    ],
+)
+def test_a_mate_or_position_past_the_contig_is_found_and_scrubbed_away(record: str, finding: str, tmp_path: Path) -> None:
+    """Red team 9 A2: PNEXT, OP and CP of 19900101 on a contig of LN 2000 are metadata findings of
+    the audit; sam-scrub-rg's output (the mate's place unavailable, the value removed) has none.
+    ``CP:i:4010`` (twice the LN and the read) is neither."""
+    (tmp_path / "in.sam").write_text(PAST_LN_HEADER + record + "\n")
+    assert any(key.startswith(finding) for key in named_findings(tmp_path / "in.sam", tmp_path))
+    result = run_command("sam-scrub-rg", "-q", "-o", str(tmp_path / "out.sam"), str(tmp_path / "in.sam"))
+    assert result.returncode == 0, result.stderr
+    assert not named_findings(tmp_path / "out.sam", tmp_path)
+    (tmp_path / "ok.sam").write_text(PAST_LN_HEADER + "r\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:4010\n")
     assert not named_findings(tmp_path / "ok.sam", tmp_path)
 
 

@@ -178,6 +178,44 @@ def test_spans_within_agrees_with_numpy(text: bytes, spans: list[tuple[int, int]
         assert vcf.spans_within(data, text, starts, ends, allowed).tolist() == expected
 
 
+@st.composite
+def run_tables(draw: st.DrawFn) -> np.ndarray:
+    """A table allowing one run of bytes and a few more (0 to 3), sometimes with other nonzero
+    values than 1: the compiled loop compares such a run's bytes instead of looking them up."""
+    low = draw(st.integers(0, 255))
+    high = draw(st.integers(low, min(255, low + draw(st.sampled_from([5, 15, 16, 94, 200, 255])))))
+    table = np.zeros(256, dtype=np.uint8)
+    table[low : high + 1] = draw(st.sampled_from([1, 2, 255]))
+    for extra in draw(st.lists(st.integers(0, 255), max_size=3)):
+        table[extra] = 1
+    return table
+
+
+@needs_compiled
+@settings(max_examples=400, deadline=None)
+@given(
+    st.data(),
+    run_tables(),
+    st.lists(st.tuples(st.integers(0, 300), st.integers(0, 120)), max_size=12),
+)  # fmt: skip
+def test_spans_within_a_run_of_bytes_agrees_with_the_twin(data: st.DataObject, allowed: np.ndarray, spans: list[tuple[int, int]]) -> None:
+    """The tables sam-scrub-rg and fastq-scrub-names hold SEQ and QUAL to (``!`` to ``~`` and a tab,
+    a blank to ``~`` and a newline) and any run-shaped table: the same answers as the twin, in
+    spans of any length around the 32 bytes the compiled loop compares at once, the one byte
+    outside the table anywhere in them or none."""
+    inside = np.flatnonzero(allowed).astype(np.uint8)
+    size = data.draw(st.integers(0, 300))
+    text = bytearray(data.draw(st.lists(st.sampled_from(inside.tolist()), min_size=size, max_size=size)) if len(inside) else bytes(size))
+    if text and data.draw(st.booleans()):
+        text[data.draw(st.integers(0, len(text) - 1))] = data.draw(st.integers(0, 255))
+    spans = [(min(start, len(text)), min(start + length, len(text))) for start, length in spans]
+    starts = np.array([start for start, _ in spans], dtype=np.int64)
+    ends = np.array([end for _, end in spans], dtype=np.int64)
+    buffer = np.frombuffer(bytes(text), dtype=np.uint8)
+    ours, twin = both("spans_within", buffer, starts, ends, allowed)
+    assert ours.tolist() == twin.tolist() == [all(allowed[byte] for byte in text[start:end]) for start, end in spans]
+
+
 INFO_PIECE = st.sampled_from(
     ["AF=0.1", "AF_eas=0.02", "xAF_eas=1", "AF_eas", "AF_eas=", "AF_eas=0.3,0.4", "DP=7", "", "AF_easy=2", "=AF_eas=5"]
 )
