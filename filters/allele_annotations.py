@@ -314,9 +314,9 @@ def settled_at_a_glance(block: RecordBlock, candidates: Candidates) -> np.ndarra
     return settled
 
 
-def kept_text(rule: AlleleAnnotations, block: RecordBlock, keep: np.ndarray, counts: Counter[str]) -> bytes | None:
-    """A block's kept records (``keep``), those holding another allele's strings rewritten;
-    None when none is rewritten (the caller writes its kept lines as they are)."""
+def changed_lines(rule: AlleleAnnotations, block: RecordBlock, keep: np.ndarray, counts: Counter[str]) -> dict[int, bytes]:
+    """The kept records (``keep``) of a block that hold another allele's strings, by row, rewritten
+    without them (``record_traces.RecordTraces.kept_text`` splices them into the block)."""
     candidates = candidate_rows(block)
     candidates = candidates[keep[candidates.rows]]
     rows = candidates.rows
@@ -328,9 +328,15 @@ def kept_text(rule: AlleleAnnotations, block: RecordBlock, keep: np.ndarray, cou
         line = rule.record(text[int(starts[row]) : int(ends[row])], counts)
         if line is not None:
             changed[row] = line
+    return changed
+
+
+def kept_text(rule: AlleleAnnotations, block: RecordBlock, keep: np.ndarray, counts: Counter[str]) -> bytes | None:
+    """A block's kept records (``keep``), those holding another allele's strings rewritten;
+    None when none is rewritten (the caller writes its kept lines as they are)."""
+    changed = changed_lines(rule, block, keep, counts)
     if not changed:
         return None
-    dropped = np.flatnonzero(~keep)
-    spliced = np.union1d(dropped, np.fromiter(changed, dtype=np.int64, count=len(changed)))
+    spliced = np.union1d(np.flatnonzero(~keep), np.fromiter(changed, dtype=np.int64, count=len(changed)))
     lines: list[bytes | None] = [changed.get(row) for row in spliced.tolist()]
-    return scan.splice_lines(text, starts, ends, spliced.astype(np.int64), lines)
+    return scan.splice_lines(block.text, block.starts, block.ends, spliced.astype(np.int64), lines)

@@ -54,6 +54,7 @@ from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, decoded_forms, forbidden_when_decoded, printable, structured
+from genoscrub.audit_record_traces import DeliveredTraces
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_repeat_indels import RepeatIndels
 from genoscrub.audit_sites import CONTIG_SPACING, Reference, RegionList, VariantList, is_sequence_allele
@@ -627,6 +628,7 @@ class VcfAudit:
         self.region_names: NameMap | None = None
         self.population_names: NameMap | None = None
         self.germline_names: NameMap | None = None
+        self.traces = DeliveredTraces(findings.metadata)
 
     def run(self, stream: object) -> None:
         header_done = False
@@ -649,6 +651,7 @@ class VcfAudit:
                 self.records(first + at, lines[at:])
         if not header_done:
             raise InputError("no #CHROM line: not a VCF file", self.checks.path)
+        self.traces.finish()
         if self.findings.records:
             for names, label in (
                 (self.region_names, "region list"),
@@ -795,6 +798,7 @@ class VcfAudit:
             if checks.forbid is not None and (searched is None or number - first in searched):
                 self.search_record(fields, where)
             alts = alt.split(b",") if alt != b"." else []
+            self.traces.record(chrom, pos, ref, alts, info, fields, where)
             if checks.population is not None and self.population_names is not None:
                 read_under = [name for name in self.population_names.every(contig) if name in checks.population.with_records]
                 other = read_under[0] if read_under else None

@@ -286,3 +286,49 @@ class RecordBlock:
         edges = np.flatnonzero(np.diff(np.concatenate(([False], keep, [False])).astype(np.int8)))
         run_starts, run_stops = edges[0::2], edges[1::2]
         return scan.join_spans(self.text, self.starts[run_starts], self.ends[run_stops - 1] + 1)
+
+
+def whole_sites(body: TextBlocks) -> TextBlocks:
+    """Text blocks cut where CHROM or POS changes: when the next block starts with a record at a
+    block's last CHROM and POS, the block's records there go on with it, so that a command
+    sees a site whole (vcf-drop-rare's ``InfoFrequencies.judge_sites_together``, and
+    ``record_traces``, which drops a site whole; a block that is one site whole goes on whole).
+    Other blocks (most), the last one, and a block whose last line has no second tab (left to
+    the record checks) stay as read, not copied."""
+    pending: tuple[int, bytes] | None = None
+    for first_line, block in body:
+        if pending is None:
+            pending = first_line, block
+            continue
+        first, text = pending
+        cut = last_site_start(text)
+        chrom_end = text.find(b"\t", cut) if cut >= 0 else -1
+        site = text[cut : text.find(b"\t", chrom_end + 1) + 1] if chrom_end >= 0 else b""
+        if not site or not block.startswith(site):  # the next block starts another site (most often): as read
+            yield pending
+            pending = first_line, block
+        elif cut:
+            yield first, text[:cut]
+            pending = first + text.count(b"\n", 0, cut), text[cut:] + block
+        else:
+            pending = first, text + block
+    if pending is not None:
+        yield pending
+
+
+def last_site_start(text: bytes) -> int:
+    """Where the records at the last CHROM and POS of ``text`` (whole lines) start; -1 when the
+    last line has no CHROM and POS to compare."""
+    last = text.rfind(b"\n", 0, len(text) - 1) + 1
+    chrom_end = text.find(b"\t", last)
+    pos_end = text.find(b"\t", chrom_end + 1) if chrom_end >= 0 else -1
+    if pos_end < 0:
+        return -1
+    site = text[last : pos_end + 1]
+    cut = last
+    while cut > 0:
+        previous = text.rfind(b"\n", 0, cut - 1) + 1
+        if not text.startswith(site, previous):
+            break
+        cut = previous
+    return cut

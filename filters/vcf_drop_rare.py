@@ -18,7 +18,8 @@ columns are located by numpy (``vcf.RecordBlock``), records are judged in bulk
 (one-base REF/ALT sites by int64 keys, short indels trimmed by numpy into
 fixed-width text keys, multi-allelic and odd records one by one; every record one
 by one with ``GENOSCRUB_ONE_BY_ONE=1``) and the kept ones are written as slices of
-the block.
+the block, but for what names or points at a dropped record (``allele_annotations``,
+``record_traces``).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 from genoscrub import __version__
-from genoscrub.allele_annotations import AlleleAnnotations, kept_text
+from genoscrub.allele_annotations import AlleleAnnotations, changed_lines
 from genoscrub.alleles import LONG_KEY, SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
 from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
 from genoscrub.fasta import Fasta
@@ -59,6 +60,7 @@ from genoscrub.rarity import (
     verdict,
 )
 from genoscrub.record_alleles import RecordAlleles, record_alleles
+from genoscrub.record_traces import RecordTraces
 from genoscrub.report import InputError, Report, UsageError
 from genoscrub.vcf import (
     RecordBlock,
@@ -69,6 +71,7 @@ from genoscrub.vcf import (
     opened_input,
     split_header_text,
     text_blocks,
+    whole_sites,
 )
 from genoscrub.vcf_columns import RecordColumns
 
@@ -268,51 +271,6 @@ class InfoFrequencies:
                     outcomes[row] = verdict(per_alt, kinds, reference, min_af)
 
 
-def whole_sites(body: TextBlocks) -> TextBlocks:
-    """Text blocks cut where CHROM or POS changes: when the next block starts with a record at a
-    block's last CHROM and POS, the block's records there go on with it, so that
-    ``InfoFrequencies.judge_sites_together`` sees a site whole (a block that is one site whole
-    goes on whole). Other blocks (most), the last one, and a block whose last line has no second
-    tab (left to the record checks) stay as read, not copied."""
-    pending: tuple[int, bytes] | None = None
-    for first_line, block in body:
-        if pending is None:
-            pending = first_line, block
-            continue
-        first, text = pending
-        cut = last_site_start(text)
-        chrom_end = text.find(b"\t", cut) if cut >= 0 else -1
-        site = text[cut : text.find(b"\t", chrom_end + 1) + 1] if chrom_end >= 0 else b""
-        if not site or not block.startswith(site):  # the next block starts another site (most often): as read
-            yield pending
-            pending = first_line, block
-        elif cut:
-            yield first, text[:cut]
-            pending = first + text.count(b"\n", 0, cut), text[cut:] + block
-        else:
-            pending = first, text + block
-    if pending is not None:
-        yield pending
-
-
-def last_site_start(text: bytes) -> int:
-    """Where the records at the last CHROM and POS of ``text`` (whole lines) start; -1 when the
-    last line has no CHROM and POS to compare."""
-    last = text.rfind(b"\n", 0, len(text) - 1) + 1
-    chrom_end = text.find(b"\t", last)
-    pos_end = text.find(b"\t", chrom_end + 1) if chrom_end >= 0 else -1
-    if pos_end < 0:
-        return -1
-    site = text[last : pos_end + 1]
-    cut = last
-    while cut > 0:
-        previous = text.rfind(b"\n", 0, cut - 1) + 1
-        if not text.startswith(site, previous):
-            break
-        cut = previous
-    return cut
-
-
 def reference_block_ends(block: RecordBlock, start: int, alleles: RecordAlleles) -> np.ndarray | None:
     """For each key of a run (records ``start:`` of ``block``): the last POS its site query
     covers, the END of a record that names no allele (``reference_block_end``) and its POS
@@ -361,18 +319,23 @@ class PopulationFrequencies:
 
     def __init__(self, join: PopulationJoin) -> None:
         self.join = join
+        self.reference_rare = np.zeros(0, dtype=bool)
+        """For the last block judged: the records whose REF is known rare (``record_traces`` covers no such site)."""
 
     def outcomes(self, block: RecordBlock, min_af: float, runs: list[ContigRun]) -> np.ndarray:
         outcomes = np.empty(block.count, dtype=OUTCOME)
+        self.reference_rare = np.zeros(block.count, dtype=bool)
         for chrom, start, stop, alleles in runs:
             try:
-                outcomes[start:stop] = self._contig_outcomes(chrom, alleles, min_af, block, start)
+                outcomes[start:stop], self.reference_rare[start:stop] = self._contig_outcomes(chrom, alleles, min_af, block, start)
             except JoinError as error:
                 raise BadRecord(start + error.index, str(error)) from None
         return outcomes
 
-    def _contig_outcomes(self, chrom: str, alleles: RecordAlleles, min_af: float, block: RecordBlock, start: int) -> np.ndarray:
-        """Verdicts of a run of records on one contig.
+    def _contig_outcomes(
+        self, chrom: str, alleles: RecordAlleles, min_af: float, block: RecordBlock, start: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Verdicts of a run of records on one contig, and which of them have a REF known rare.
 
         Each record asks the join for its sequence alleles (``record_alleles``: a one-base
         REF and ALT is one query encoded by numpy, one short ALT of bases another, the rest
@@ -427,7 +390,7 @@ class PopulationFrequencies:
         ref_bound[np.isnan(ref_bound)] = 1.0  # no population record here: no other allele is known, REF is everyone's
         rare = any_rare | (ref_bound < threshold) | structural_rare
         missing = any_missing | ~ref_exact
-        return np.where(rare, RARE, np.where(missing, MISSING, KEPT)).astype(OUTCOME)
+        return np.where(rare, RARE, np.where(missing, MISSING, KEPT)).astype(OUTCOME), ref_bound < threshold
 
 
 def structural_values(
@@ -493,9 +456,11 @@ class RareVariantFilter:
         annotations: AlleleAnnotations,
         report: Report,
         path: str,
+        traces: RecordTraces,
         germline: GermlineList | None = None,
     ) -> None:
         self.source = source
+        self.traces = traces
         self.annotations = annotations
         self.columns = columns
         self.min_af = min_af
@@ -550,7 +515,8 @@ class RareVariantFilter:
 
     def filter_records(self, body: TextBlocks, column_count: int) -> Iterable[bytes]:
         """Yield the text of the records kept, block by block, as slices of the input; a kept
-        record naming another record's allele in a String field loses it (``allele_annotations``)."""
+        record naming another record's allele in a String field loses it (``allele_annotations``),
+        and what a dropped record leaves in the kept ones goes (``record_traces``)."""
         for first_line, text in body:
             block = RecordBlock(first_line, text, self.path, column_count)
             self.columns.check(block)
@@ -558,13 +524,18 @@ class RareVariantFilter:
             outcomes = self.outcomes(block)
             self.count(outcomes)
             keep = np.isin(outcomes, list(self.kept_outcomes))
+            self.report.add("kept", -self.traces.complete_drops(block, keep))
             removed: Counter[str] = Counter()
-            rewritten = kept_text(self.annotations, block, keep, removed)
+            changed = changed_lines(self.annotations, block, keep, removed)
             for name, amount in sorted(removed.items()):
                 self.report.add(name, amount)
-            kept = block.kept_text(keep) if rewritten is None else rewritten
+            reference_rare = self.source.reference_rare if isinstance(self.source, PopulationFrequencies) else None
+            kept = self.traces.kept_text(block, keep, changed, reference_rare)
             if kept:
                 yield kept
+        held = self.traces.finish()
+        if held:
+            yield held
 
 
 def output_header(header: VcfHeader) -> bytes:
@@ -671,11 +642,11 @@ def main(
                     AlleleAnnotations.of_header(header),
                     report,
                     input,
+                    RecordTraces(header, report, reference_blocks=True),
                     germline_list,
                 )
                 sink.write(output_header(header))
-                sites = whole_sites(body) if isinstance(frequencies, InfoFrequencies) else body
-                for chunk in records.filter_records(sites, len(header.columns)):
+                for chunk in records.filter_records(whole_sites(body), len(header.columns)):
                     sink.write(chunk)
                 if germline_list is not None:
                     germline_list.check_matched(report.counts["records"])

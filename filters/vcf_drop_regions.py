@@ -44,9 +44,10 @@ from genoscrub.cli import (
 )
 from genoscrub.fields import distinct, gathered_spans, span_integers, unsigned_integer, vcf_position
 from genoscrub.one_by_one import one_by_one
+from genoscrub.record_traces import RecordTraces
 from genoscrub.regions import AUTO_BUILD, DEFAULT_FLANK, LONGEST, RegionIndex, RegionRequest, load_regions, overlap_mask
 from genoscrub.report import InputError, Report
-from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks
+from genoscrub.vcf import RecordBlock, TextBlocks, VcfHeader, VcfOutput, joined, opened_input, split_header_text, text_blocks, whole_sites
 from genoscrub.vcf_columns import RecordColumns
 
 COMMAND = "vcf-drop-regions"
@@ -130,7 +131,7 @@ class RegionDropper:
         whose REF and ALT are one base each (an SNV, or no ALT) is judged over its REF; for
         any other the span is a bound: REF widened on each side by the longer of the REF
         and ALT columns and one base, which no length change of its alleles can pass
-        (``record_span``), and ``kept_text`` judges such a record exactly only where that
+        (``record_span``), and ``dropped`` judges such a record exactly only where that
         bound reaches a region. The lines that hold ``END=`` or ``SVLEN=``, and every line
         with ``GENOSCRUB_ONE_BY_ONE=1``, go through ``record_span`` here.
         """
@@ -174,7 +175,8 @@ class RegionDropper:
                 at = block.text.find(key, int(block.ends[row]))
         return lines
 
-    def kept_text(self, block: RecordBlock) -> bytes:
+    def dropped(self, block: RecordBlock) -> np.ndarray:
+        """Which records of a block overlap a region."""
         chroms, starts, ends, exact = self.spans(block)
         dropped = np.zeros(block.count, dtype=bool)
         for chrom in distinct(chroms):  # each declared: vcf_columns checked the block
@@ -186,10 +188,7 @@ class RegionDropper:
         for index in np.flatnonzero(dropped & ~exact).tolist():  # near a region by its bound: judged exactly
             chrom, start, end = self.record_span(block, index)
             dropped[index] = self.regions.overlaps(chrom, start, end)
-        count = int(dropped.sum())
-        self.report.add("records_in", block.count)
-        self.report.add("records_dropped", count)
-        return block.kept_text(~dropped)
+        return dropped
 
 
 def output_header(header: VcfHeader) -> bytes:
@@ -212,11 +211,15 @@ def drop_regions(blocks: TextBlocks, request: RegionRequest, path: str, report: 
     report.notes.update(regions.report_notes())
     yield output_header(header)
     dropper = RegionDropper(regions, path, report)
+    traces = RecordTraces(header, report, reference_blocks=False)
     columns = RecordColumns(header.contig_ids())
-    for first_line, text in body:
+    for first_line, text in whole_sites(body):
         block = RecordBlock(first_line, text, path, len(header.columns))
         columns.check(block)
-        kept = dropper.kept_text(block)
+        keep = ~dropper.dropped(block)
+        report.add("records_in", block.count)
+        report.add("records_dropped", block.count - int(keep.sum()) + traces.complete_drops(block, keep))
+        kept = traces.kept_text(block, keep, {})
         if kept:
             yield kept
     report.add("records_out", report.counts["records_in"] - report.counts["records_dropped"])

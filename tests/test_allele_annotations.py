@@ -77,13 +77,16 @@ def drop_rare(vcf: bytes, tmp_path: Path, one_by_one: bool = False) -> tuple[byt
     return out, json.loads(report.read_text())["counts"]
 
 
-def test_split_ann_loses_the_rare_alleles_entries(tmp_path: Path) -> None:
-    """The red team's F3 (a): snpEff's ANN of `C G,T`, split by bcftools norm -m -, T rare."""
-    record = f"chr1\t1519\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.0001;ANN={COMMON_ENTRY},{RARE_ENTRY}\tGT\t1/2\n"
+def test_split_ann_loses_the_other_alleles_entries(tmp_path: Path) -> None:
+    """The red team's F3 (a): snpEff's ANN of `C G,T`, split by bcftools norm -m -: each half keeps
+    its own entry; with T rare, the whole site goes (``record_traces``), ANN and all."""
+    record = f"chr1\t1519\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.05;ANN={COMMON_ENTRY},{RARE_ENTRY}\tGT\t1/2\n"
     out, counts = drop_rare(split((HEADER + record).encode(), tmp_path), tmp_path)
-    assert query(out, "%POS %REF %ALT %INFO/ANN\n") == [f"1519 C G {COMMON_ENTRY}"]
-    assert b"c.100C>T" not in out and b"stop_gained" not in out
-    assert counts["removed_annotation_entries"] == 1 and counts["dropped_rare"] == 1
+    assert query(out, "%POS %REF %ALT %INFO/ANN\n") == [f"1519 C G {COMMON_ENTRY}", f"1519 C T {RARE_ENTRY}"]
+    assert counts["removed_annotation_entries"] == 2
+    out, counts = drop_rare(split((HEADER + record.replace("0.05", "0.0001")).encode(), tmp_path), tmp_path)
+    assert query(out, "%POS\n") == [] and b"stop_gained" not in out
+    assert counts["dropped_rare"] == 1 and counts["records_dropped_with_their_site"] == 1
 
 
 def test_split_then_trimmed_by_norm_f_loses_the_whole_field(tmp_path: Path) -> None:
@@ -92,16 +95,17 @@ def test_split_then_trimmed_by_norm_f_loses_the_whole_field(tmp_path: Path) -> N
     reference = tmp_path / "ref.fa"
     reference.write_text(">chr1\n" + "A" * 99 + "CTAAG" + "A" * 19896 + "\n")
     pysam.faidx(str(reference))
-    record = "chr1\t100\t.\tCTAA\tC,CA\t50\tPASS\tAF=0.0001,0.3;ANN=C|frameshift_variant|HIGH|G1|E1|transcript|T1|protein_coding|1/1|c.2_4del|p.X,CA|inframe|MODERATE|G1|E1|transcript|T1|protein_coding|1/1|c.3_4del|p.Y\tGT\t1/2\n"  # noqa: E501
+    record = "chr1\t100\t.\tCTAA\tC,CA\t50\tPASS\tAF=0.05,0.3;ANN=C|frameshift_variant|HIGH|G1|E1|transcript|T1|protein_coding|1/1|c.2_4del|p.X,CA|inframe|MODERATE|G1|E1|transcript|T1|protein_coding|1/1|c.3_4del|p.Y\tGT\t1/2\n"  # noqa: E501
     normalised = split((HEADER + record).encode(), tmp_path, "-f", str(reference))
     assert query(normalised, "%POS %REF %ALT\n") == ["100 CTAA C", "100 CTA C"]
     out, counts = drop_rare(normalised, tmp_path)
-    assert query(out, "%POS %REF %ALT %INFO/ANN\n") == ["100 CTA C ."]
-    assert b"c.2_4del" not in out and counts["removed_annotation_fields"] == 1
+    assert query(out, "%POS %REF %ALT %INFO/ANN\n") == ["100 CTAA C .", "100 CTA C ."]
+    assert b"c.2_4del" not in out and counts["removed_annotation_fields"] == 2
 
 
-def test_gatk_pid_and_pgt_go_ps_stays(tmp_path: Path) -> None:
-    """The red team's F3 (b): PID names the dropped `1270 A>T`."""
+def test_gatk_pid_and_pgt_go_ps_names_a_kept_record(tmp_path: Path) -> None:
+    """The red team's F3 (b): PID names the dropped `1270 A>T`; PS named it too, and now names the
+    set's first kept record."""
     records = "chr1\t1270\t.\tA\tT\t50\tPASS\tAF=0.0001\tGT:PGT:PID:PS\t0|1:0|1:1270_A_T:1270\nchr1\t1284\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:PGT:PID:PS\t0|1:0|1:1270_A_T:1270\n"  # noqa: E501
     out, counts = drop_rare((HEADER + records).encode(), tmp_path)
     assert b"1270_A_T" not in out
@@ -110,19 +114,19 @@ def test_gatk_pid_and_pgt_go_ps_stays(tmp_path: Path) -> None:
     with pysam.VariantFile(str(source)) as vcf:
         kept = list(vcf)
     assert [(record.pos, record.alts) for record in kept] == [(1284, ("G",))]
-    assert list(kept[0].format) == ["GT", "PS"] and kept[0].samples["P1"]["PS"] == 1270
-    assert counts["removed_phasing_ids"] == 1
+    assert list(kept[0].format) == ["GT", "PS"] and kept[0].samples["P1"]["PS"] == 1284
+    assert counts["removed_phasing_ids"] == 1 and counts["rewritten_phase_sets"] == 1
 
 
 def test_csq_of_an_indel_goes_whole_of_an_snv_keeps_its_own_entries(tmp_path: Path) -> None:
     """VEP trims alleles that share their first base (`-` for a deletion): such a CSQ cannot be tied."""
     records = (
-        "chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.0001;CSQ=G|missense|MODERATE|G1|c.1C>G,T|stop_gained|HIGH|G1|c.1C>T\tGT\t1/2\n"
+        "chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.05;CSQ=G|missense|MODERATE|G1|c.1C>G,T|stop_gained|HIGH|G1|c.1C>T\tGT\t1/2\n"
         "chr1\t300\t.\tCTA\tC\t50\tPASS\tAF=0.3;CSQ=-|frameshift|HIGH|G1|c.2_3del\tGT\t0/1\n"
     )
     out, counts = drop_rare(split((HEADER + records).encode(), tmp_path), tmp_path)
-    assert query(out, "%POS %ALT %INFO/CSQ\n") == ["200 G G|missense|MODERATE|G1|c.1C>G", "300 C ."]
-    assert counts["removed_annotation_entries"] == 1 and counts["removed_annotation_fields"] == 1
+    assert query(out, "%POS %ALT %INFO/CSQ\n") == ["200 G G|missense|MODERATE|G1|c.1C>G", "200 T T|stop_gained|HIGH|G1|c.1C>T", "300 C ."]
+    assert counts["removed_annotation_entries"] == 2 and counts["removed_annotation_fields"] == 1
 
 
 def test_csq_without_a_format_with_allele_goes(tmp_path: Path) -> None:
@@ -133,37 +137,44 @@ def test_csq_without_a_format_with_allele_goes(tmp_path: Path) -> None:
 
 
 def test_bcsq_keeps_its_own_dna_change_only(tmp_path: Path) -> None:
-    records = "chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.0001;BCSQ=missense|G1|T1|protein_coding|+|34P>34A|200C>G,stop_gained|G1|T1|protein_coding|+|34Q>34*|200C>T,@150\tGT\t1/2\n"  # noqa: E501
+    records = "chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.05;BCSQ=missense|G1|T1|protein_coding|+|34P>34A|200C>G,stop_gained|G1|T1|protein_coding|+|34Q>34*|200C>T,@150\tGT\t1/2\n"  # noqa: E501
     out, counts = drop_rare(split((HEADER + records).encode(), tmp_path), tmp_path)
-    assert query(out, "%POS %ALT %INFO/BCSQ\n") == ["200 G missense|G1|T1|protein_coding|+|34P>34A|200C>G"]
-    assert counts["removed_annotation_entries"] == 2
+    assert query(out, "%POS %ALT %INFO/BCSQ\n") == [
+        "200 G missense|G1|T1|protein_coding|+|34P>34A|200C>G",
+        "200 T stop_gained|G1|T1|protein_coding|+|34Q>34*|200C>T",
+    ]
+    assert counts["removed_annotation_entries"] == 4
 
 
 def test_lof_and_nmd_stay_only_beside_an_intact_ann(tmp_path: Path) -> None:
     lof = "LOF=(GENE1|ENSG00000000001|1|1.00);NMD=(GENE1|ENSG00000000001|1|1.00)"
     records = (
-        f"chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.0001;ANN={COMMON_ENTRY},{RARE_ENTRY};{lof}\tGT\t1/2\n"
+        f"chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.05;ANN={COMMON_ENTRY},{RARE_ENTRY};{lof}\tGT\t1/2\n"
         f"chr1\t400\t.\tC\tT\t50\tPASS\tAF=0.3;ANN={RARE_ENTRY};{lof}\tGT\t0/1\n"
         f"chr1\t500\t.\tC\tT\t50\tPASS\tAF=0.3;{lof}\tGT\t0/1\n"
     )
     out, counts = drop_rare(split((HEADER + records).encode(), tmp_path), tmp_path)
     assert query(out, "%POS %ALT %INFO/LOF %INFO/NMD\n") == [
         "200 G . .",
+        "200 T . .",
         "400 T (GENE1|ENSG00000000001|1|1.00) (GENE1|ENSG00000000001|1|1.00)",
         "500 T . .",
     ]
-    assert counts["removed_annotation_fields"] == 4
+    assert counts["removed_annotation_fields"] == 6
 
 
 def test_eff_ties_by_its_genotype_field(tmp_path: Path) -> None:
     effects = "EFF=NON_SYNONYMOUS_CODING(MODERATE|MISSENSE|Ccc/Gcc|P34A|100|GENE1|protein_coding|CODING|ENST1|1|G),STOP_GAINED(HIGH|NONSENSE|Cag/Tag|Q34*|100|GENE1|protein_coding|CODING|ENST1|1|T)"  # noqa: E501
-    record = f"chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.0001;{effects}\tGT\t1/2\n"
+    record = f"chr1\t200\t.\tC\tG,T\t50\tPASS\tAF=0.3,0.05;{effects}\tGT\t1/2\n"
     out, _ = drop_rare(split((HEADER + record).encode(), tmp_path), tmp_path)
-    assert query(out, "%POS %INFO/EFF\n") == ["200 NON_SYNONYMOUS_CODING(MODERATE|MISSENSE|Ccc/Gcc|P34A|100|GENE1|protein_coding|CODING|ENST1|1|G)"]  # noqa: E501
+    assert query(out, "%POS %INFO/EFF\n") == [
+        "200 NON_SYNONYMOUS_CODING(MODERATE|MISSENSE|Ccc/Gcc|P34A|100|GENE1|protein_coding|CODING|ENST1|1|G)",
+        "200 STOP_GAINED(HIGH|NONSENSE|Cag/Tag|Q34*|100|GENE1|protein_coding|CODING|ENST1|1|T)",
+    ]
 
 
 def test_records_without_the_fields_pass_as_the_same_bytes(tmp_path: Path) -> None:
-    records = f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY}\tGT:PS\t0|1:150\nchr1\t300\t.\tA\tC\t50\tPASS\tAF=0.2\tGT\t0/1\n"
+    records = f"chr1\t200\t.\tC\tG\t50\tPASS\tAF=0.3;ANN={COMMON_ENTRY}\tGT:PS\t0|1:200\nchr1\t300\t.\tA\tC\t50\tPASS\tAF=0.2\tGT\t0/1\n"
     out, counts = drop_rare((HEADER + records).encode(), tmp_path)
     assert out.endswith(records.encode())
     assert not any(name.startswith("removed_") for name in counts)

@@ -1410,6 +1410,62 @@ def test_vcf_region_spans_follow_svlen_and_widen_length_changes(tmp_path: Path) 
     assert report["files"][0]["findings"]["regions"]["count"] == 0  # type: ignore[index]
 
 
+def test_vcf_records_pointing_at_records_not_delivered(tmp_path: Path) -> None:
+    """The audit's own reading of what a dropped record leaves (``audit_record_traces``), in every
+    run: a `*` no delivered deletion spans, a PS naming no delivered record of its set, a gap in a
+    gVCF. Each is found in what vcf-drop-rare wrote before (the red team's F3, F4, F6), located by
+    site; vcf-drop-rare's output now has none, and an ordinary VCF's gaps are no finding."""
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##ALT=<ID=NON_REF,Description=\"Any\">\n"
+        "##INFO=<ID=AF,Number=A,Type=Float,Description=\"Frequency\">\n##INFO=<ID=END,Number=1,Type=Integer,Description=\"End\">\n"
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n##FORMAT=<ID=PS,Number=1,Type=Integer,Description=\"Phase set\">\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    )
+    cases = {
+        "star": (["995\tTAAAAAA\tT\t.\tGT\t0/1", "1000\tA\tC,*\t.\tGT\t1/2"], 0, "ALT * (no delivered deletion spans it)", "chr1:1000"),
+        "phase": (
+            ["1000\tA\tG\t.\tGT:PS\t0|1:1000", "1010\tA\tG\t.\tGT:PS\t0|1:1000"],
+            0,
+            "FORMAT/PS (names no delivered record of its set)",
+            "chr1:1010",
+        ),
+        "gvcf": (
+            ["900\tA\t<NON_REF>\tEND=999\tGT\t0/0", "1000\tA\tG,<NON_REF>\t.\tGT\t0/1", "1001\tA\t<NON_REF>\tEND=1100\tGT\t0/0"],
+            1,
+            "gVCF gap (no record covers the bases before it)",
+            "chr1:1001",
+        ),
+    }
+    for name, (rows, dropped, key, where) in cases.items():
+        split_rows = [row.split("\t") for row in rows]
+        records = ["\t".join(["chr1", parts[0], ".", *parts[1:3], "50", ".", *parts[3:]]) for parts in split_rows]
+        whole = tmp_path / f"{name}.vcf"
+        whole.write_text(header + "".join(record + "\n" for record in records))
+        cut = tmp_path / f"{name}.cut.vcf"  # what vcf-drop-rare wrote before: the dropped record's line gone
+        cut.write_text(header + "".join(record + "\n" for index, record in enumerate(records) if index != dropped))
+        for switch in ("0", "1"):
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+                result, report = audit(str(whole), str(cut), cwd=tmp_path)
+            assert result.returncode == 1
+            whole_findings, cut_findings = (file["findings"]["metadata"] for file in report["files"])  # type: ignore[index, attr-defined]
+            assert key not in whole_findings.get("by_key", {}), name
+            assert cut_findings["by_key"] == {key: 1} and cut_findings["examples"][key] == [where], name
+        rare = whole.read_text().replace("\t.\tGT", "\tAF=0.3\tGT").replace("END=999\tGT", "END=999;AF=0.3\tGT")
+        lines = rare.splitlines(keepends=True)
+        line = len(header.splitlines()) + dropped
+        lines[line] = lines[line].replace("AF=0.3", "AF=0.0001")
+        whole.write_text("".join(lines).replace("ID=AF,Number=A", "ID=AF,Number=."))
+        scrubbed = run_command("vcf-drop-rare", "-q", "--af-key", "AF", "-o", str(tmp_path / f"{name}.out.vcf"), str(whole))
+        assert scrubbed.returncode == 0, scrubbed.stderr
+        result, report = audit(str(tmp_path / f"{name}.out.vcf"), cwd=tmp_path)
+        assert key not in report["files"][0]["findings"]["metadata"].get("by_key", {}), name  # type: ignore[index]
+    ordinary = tmp_path / "ordinary.vcf"  # no <NON_REF>: gaps between records are what a VCF is
+    ordinary.write_text(header + "chr1\t900\t.\tA\tG\t50\t.\t.\tGT\t0/1\nchr1\t1001\t.\tA\t<NON_REF>\t.\t.\tEND=1100\tGT\t0/0\n")
+    result, report = audit(str(ordinary), cwd=tmp_path)
+    assert result.returncode == 0, report
+
+
 # --- --germline-in-vcf: a somatic call set holding an allele of the normal's germline calls ---------
 
 

@@ -113,7 +113,8 @@ def test_a_column_off_its_grammar_is_found_without_a_forbid_list(column: str, mo
 
 
 ACCEPTED = [
-    ["chr2", "1", ".", "acgtn", "G,*,<DEL>,<INS:ME:ALU>,<*>", ".", ".", "DP=1", "GT:DP", "0/1:5", "1|2:7"],
+    ["chr2", "1", ".", "AC", "A", ".", ".", "DP=1", "GT:DP", "0/1:5", "0/1:7"],  # the deletion the `*` below lies in
+    ["chr2", "2", ".", "acgtn", "G,*,<DEL>,<INS:ME:ALU>,<*>", ".", ".", "DP=1", "GT:DP", "0/1:5", "1|2:7"],
     ["chr1", "2", ".", "N", "A[chr2:40[,]chr1:5]A,.A,A.,[<ctg1>:7[A", "inf", "q10", "DP=1", "GT:DP", "1:5", ".:7"],
     ["chr1", "3", ".", "RYKMSWBDHVU", ".", "-NaN", "q10;PASS", "DP=1", "GT:DP", "./.:5", ".|.:7"],
     ["chr1", "4", ".", "A", "<NON_REF>", "1e+06", "PASS", "DP=1", "GT:DP", "|0/1:5", "10/12:7"],

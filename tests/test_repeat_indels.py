@@ -344,7 +344,9 @@ def test_random_call_sets_against_the_rule_one_pair_at_a_time(tmp_path: Path, mo
         near = (other for other in listed_indels if abs(other[0] - called[0]) < REPEAT_REACH + 20)
         return normalised(*called) in exact or (indel(called) and any(both_rules_meet(other, called)[0] for other in near))
 
-    expected = sorted(f"{pos} . {ref} {alt}" for pos, ref, alt in calls if not met((pos, ref, alt)))
+    carrying = [call for call in calls if met(call)]
+    sites = {pos for pos, _, _ in carrying}  # a record beside a carrying one at its POS goes with it (record_traces)
+    expected = sorted(f"{pos} . {ref} {alt}" for pos, ref, alt in calls if pos not in sites)
     outputs = []
     for env in ONE_BY_ONE:
         options = ["--af-key", "AF", "--keep-missing", "--germline", str(germline), str(input_path)]
@@ -353,4 +355,4 @@ def test_random_call_sets_against_the_rule_one_pair_at_a_time(tmp_path: Path, mo
         outputs.append((kept, counts))
     assert outputs[0] == outputs[1]
     assert counts["dropped_germline_listed_nearby"] > 0
-    assert audit_germline(tmp_path, germline, input_path) == len(calls) - len(expected)
+    assert audit_germline(tmp_path, germline, input_path) == len(carrying)

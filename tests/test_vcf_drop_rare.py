@@ -618,10 +618,12 @@ def test_germline_list_drops_each_call_carrying_a_listed_allele(
     status, out, err = invoke(*options, input=calls_text(GERMLINE_CALLS))
     assert status == 0, err
     kept = [line for line in out.decode().splitlines() if not line.startswith("#")]
-    expected = [record for record, carried in GERMLINE_CALLS if not carried]
-    assert sorted(kept) == sorted(expected)
+    dropped_sites = {tuple(record.split("\t")[:2]) for record, carried in GERMLINE_CALLS if carried}
+    expected = [record for record, carried in GERMLINE_CALLS if not carried and tuple(record.split("\t")[:2]) not in dropped_sites]
+    assert sorted(kept) == sorted(expected)  # a record beside a carrying one at its CHROM and POS goes with it
     counts = json.loads((tmp_path / "r.json").read_text())["counts"]
     assert counts["dropped_germline_listed"] == sum(carried for _, carried in GERMLINE_CALLS)
+    assert counts["records_dropped_with_their_site"] == len(GERMLINE_CALLS) - len(expected) - counts["dropped_germline_listed"]
 
 
 def test_germline_list_contig_names_and_lengths(tmp_path: Path) -> None:
@@ -742,3 +744,269 @@ def test_germline_list_with_a_long_contig_name(tmp_path: Path, monkeypatch: pyte
     status, out, err = invoke("--af-key", "AF", "--keep-missing", "--germline", str(listed), input=calls.encode())
     assert status == 0, err
     assert [line.split("\t")[:2] for line in out.decode().splitlines() if not line.startswith("#")] == [["chr1", "20"], [long_name, "40"]]
+
+
+# --- what a dropped record leaves in the kept ones (record_traces) ----------------------------
+
+TRACES_HEADER = """##fileformat=VCFv4.2
+##contig=<ID=chr1,length=20000>
+##contig=<ID=chr2,length=20000>
+##ALT=<ID=NON_REF,Description="Any other allele">
+##INFO=<ID=AF,Number=A,Type=Float,Description="Frequency">
+##INFO=<ID=END,Number=1,Type=Integer,Description="End">
+##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">
+##FORMAT=<ID=AD,Number=R,Type=Integer,Description="Allelic depths">
+##FORMAT=<ID=GQ,Number=1,Type=Integer,Description="Genotype quality">
+##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">
+#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2
+"""
+
+
+def traced(records: list[str], *options: str, header: str = TRACES_HEADER) -> tuple[list[str], dict[str, int]]:
+    """vcf-drop-rare (``--af-key AF`` unless ``options``) on records (tab-separated lines): the kept
+    records, the same bytes and counts on the bulk and one-record paths and in blocks of a few lines
+    (so sites, deletions, phase sets and held reference blocks cross blocks), and the counts."""
+    import tempfile
+
+    from genoscrub import vcf, vcf_drop_rare
+
+    text = (header + "".join(record + "\n" for record in records)).encode()
+    outputs = []
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "report.json"
+        for one, size in ((False, 1 << 22), (True, 1 << 22), (False, 90), (False, 211), (True, 150)):
+            with pytest.MonkeyPatch.context() as patch:
+                if one:
+                    patch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+                else:
+                    patch.delenv("GENOSCRUB_ONE_BY_ONE", raising=False)
+                patch.setattr(vcf_drop_rare, "text_blocks", lambda stream, path, size=size: vcf.text_blocks(stream, path, size))
+                status, out, err = invoke(*(options or ("--af-key", "AF")), "--report", str(report), "-q", input=text)
+            assert status == 0, err
+            outputs.append((out, json.loads(report.read_text())["counts"]))
+    assert outputs[1:] == outputs[:1] * (len(outputs) - 1)
+    out, counts = outputs[0]
+    return [line for line in out.decode().splitlines() if not line.startswith("#")], counts
+
+
+def fields(line: str, *columns: int) -> str:
+    parts = line.split("\t")
+    return " ".join(parts[column] for column in columns)
+
+
+def test_a_split_site_goes_whole_when_one_of_its_records_goes(tmp_path: Path) -> None:
+    """The red team's F5: `1000 T A,C`, GT 1/2, C rare, split by bcftools norm -m -: the kept A
+    record would say GT 1/0 with AD 0,15 (a second, hidden allele). Every record of a CHROM and POS
+    goes when one goes, with --af-key and with --population alike."""
+    records = [
+        "chr1\t1000\t.\tT\tA\t50\tPASS\tAF=0.3\tGT:AD\t1/0:0,15\t0/1:14,15",
+        "chr1\t1000\t.\tT\tC\t50\tPASS\tAF=0.0001\tGT:AD\t0/1:0,14\t0/0:29,0",
+        "chr1\t1001\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:AD\t0/1:14,15\t0/1:14,15",
+        "chr1\t2000\t.\tG\tA\t50\tPASS\tAF=0.3\tGT:AD\t0/1:14,15\t0/1:14,15",
+        "chr1\t2000\t.\tG\tC\t50\tPASS\tAF=0.2\tGT:AD\t0/1:14,15\t0/1:14,15",
+    ]
+    kept, counts = traced(records)
+    assert [fields(line, 1, 4) for line in kept] == ["1001 G", "2000 A", "2000 C"]
+    assert counts["dropped_rare"] == 1 and counts["records_dropped_with_their_site"] == 1 and counts["kept"] == 3
+    population = tmp_path / "population.vcf"
+    population.write_text(
+        POPULATION_HEADER.replace("##contig=<ID=chr2,length=242193529>\n", "").replace("248956422", "20000")
+        + "".join(
+            f"chr1\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\tAF={af}\n"
+            for pos, ref, alt, af in [(1000, "T", "A", 0.3), (1001, "A", "G", 0.3), (2000, "G", "A,C", "0.3,0.2")]
+        )
+    )
+    indexed = pysam.tabix_index(str(population), preset="vcf", force=True)
+    kept, counts = traced([line.replace("AF=0.0001", "AF=0.3") for line in records], "--population", indexed, "--af-key", "AF")
+    assert [fields(line, 1, 4) for line in kept] == ["1001 G", "2000 A", "2000 C"]  # C absent from the population: missing
+    assert counts["dropped_missing"] == 1 and counts["records_dropped_with_their_site"] == 1
+
+
+def test_a_star_record_stays_only_under_a_kept_deletion() -> None:
+    """The red team's F6: `*` says a deletion upstream spans POS. It stays only while a kept record
+    at a smaller POS of its contig has a deletion allele over POS; otherwise it goes, with its site."""
+    records = [
+        "chr1\t995\t.\tTAAAAAA\tT\t50\tPASS\tAF=0.3\tGT\t0/1\t0/0",
+        "chr1\t1000\t.\tA\tC,*\t50\tPASS\tAF=0.3,.\tGT\t1/2\t0/1",  # spanned by 995 (996-1001)
+        "chr1\t1002\t.\tA\tC,*\t50\tPASS\tAF=0.3,.\tGT\t1/2\t0/1",  # past its end
+        "chr1\t1002\t.\tA\tG\t50\tPASS\tAF=0.3\tGT\t0/1\t0/1",  # its site's other record
+        "chr1\t1100\t.\tTAA\tT\t50\tPASS\tAF=0.0001\tGT\t0/1\t0/0",  # a rare deletion: dropped
+        "chr1\t1101\t.\tA\t*\t50\tPASS\t.\tGT\t1/1\t0/0",
+        "chr1\t1200\t.\tAT\tA,C\t50\tPASS\tAF=0.3,0.3\tGT\t1/2\t0/1",
+        "chr1\t1201\t.\tT\t*\t50\tPASS\t.\tGT\t1/1\t0/0",  # the kept deletion at 1200 spans it
+        "chr1\t1300\t.\tAT\tA,*\t50\tPASS\tAF=0.3,.\tGT\t1/2\t0/1",  # its own deletion does not span it
+        "chr2\t1000\t.\tA\tC,*\t50\tPASS\tAF=0.3,.\tGT\t1/2\t0/1",  # chr1's deletion spans nothing here
+    ]
+    kept, counts = traced(records)
+    assert [fields(line, 0, 1) for line in kept] == ["chr1 995", "chr1 1000", "chr1 1200", "chr1 1201"]
+    assert counts["dropped_spanning_deletion_gone"] == 4 and counts["records_dropped_with_their_site"] == 1
+    assert counts["kept"] == 4
+    # --germline drops the deletion the normal carries: the somatic call's '*' goes with it (--keep-missing)
+    kept, counts = traced(records[:2], "--af-key", "AF", "--keep-missing", "--drop-germline")
+    assert len(kept) == 2
+    marked = [records[0].replace("AF=0.3", "AF=0.3;GERMLINE"), records[1]]
+    kept, counts = traced(marked, "--af-key", "AF", "--keep-missing", "--drop-germline")
+    assert kept == [] and counts["dropped_germline"] == 1 and counts["dropped_spanning_deletion_gone"] == 1
+
+
+def test_a_phase_set_named_after_a_dropped_record_is_renamed() -> None:
+    """The red team's F3: PS names the POS of the set's first variant, here the rare 1000 dropped.
+    A kept record's PS that names no kept record of its set becomes the POS of the set's first kept
+    record, per sample, so the set groups the same kept records; a set that names a kept record,
+    `.`, and records without PS stay as they are; the names are forgotten at a contig's end."""
+    records = [
+        "chr1\t1000\t.\tA\tG\t50\tPASS\tAF=0.0001\tGT:PS\t0|1:1000\t0/0:.",
+        "chr1\t1010\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:PS\t0|1:1000\t1|0:1010",
+        "chr1\t1020\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:AD:PS\t1|0:3,4:1000\t0|1:3,4:1010",
+        "chr1\t1030\t.\tA\tG\t50\tPASS\tAF=0.3\tGT\t0/1\t0/1",
+        "chr1\t1040\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:PS\t0|1:1040\t0|1:1\t",
+        "chr2\t2000\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:PS\t0|1:1000\t.:.",
+    ]
+    records[4] = records[4].rstrip("\t")
+    kept, counts = traced(records)
+    assert [fields(line, 1, 9, 10) for line in kept] == [
+        "1010 0|1:1010 1|0:1010",
+        "1020 1|0:3,4:1010 0|1:3,4:1010",
+        "1030 0/1 0/1",
+        "1040 0|1:1040 0|1:1040",  # S2's set 1 names no record of chr1: its first record names it
+        "2000 0|1:2000 .:.",
+    ]
+    assert counts["rewritten_phase_sets"] == 4
+
+
+GVCF_BLOCK = "chr1\t{pos}\t.\tA\t<NON_REF>\t.\t.\tEND={end}\tGT:GQ\t0/0:60\t0/0:60"
+GVCF_CALL = "chr1\t{pos}\t.\tA\tG,<NON_REF>\t500\t.\tAF={af},.\tGT:GQ\t0/1:99\t0/0:60"
+
+
+def covered(lines: list[str]) -> set[int]:
+    """The positions a gVCF's records cover (POS to INFO/END, or REF's last base)."""
+    bases: set[int] = set()
+    for line in lines:
+        parts = line.split("\t")
+        pos = int(parts[1])
+        ends = [int(item[4:]) for item in parts[7].split(";") if item.startswith("END=")]
+        bases.update(range(pos, max([pos + len(parts[3]) - 1, *ends]) + 1))
+    return bases
+
+
+def test_a_dropped_call_leaves_no_hole_between_reference_blocks() -> None:
+    """The red team's F4: a gVCF's blocks around a rare call dropped would leave a hole exactly at
+    it. The block before the gap reaches to the next kept record; with a call before the gap, the
+    block after it moves back over it; at the contig's end, the block reaches the dropped call's end.
+    The carrier's file then covers the same bases as the non-carrier's single block."""
+    carrier = [
+        GVCF_BLOCK.format(pos=900, end=999),
+        GVCF_CALL.format(pos=1000, af=0.0001),
+        GVCF_BLOCK.format(pos=1001, end=1099),
+        GVCF_CALL.format(pos=1100, af=0.3),
+        GVCF_CALL.format(pos=1101, af=0.0001),
+        GVCF_CALL.format(pos=1102, af=0.0001),
+        GVCF_BLOCK.format(pos=1103, end=1200),
+        GVCF_BLOCK.format(pos=1201, end=1300),
+        GVCF_CALL.format(pos=1301, af=0.0001).replace("\tA\t", "\tATT\t"),
+    ]
+    non_carrier = [GVCF_BLOCK.format(pos=900, end=1099), GVCF_CALL.format(pos=1100, af=0.3), GVCF_BLOCK.format(pos=1101, end=1303)]
+    kept, counts = traced(carrier)
+    assert [fields(line, 1, 3, 7) for line in kept] == [
+        "900 A END=1000",
+        "1001 A END=1099",
+        "1100 A AF=0.3,.",
+        "1101 A END=1200",  # moved back over 1101-1102, REF the first dropped call's first base
+        "1201 A END=1303",  # to the end of the deletion dropped at the contig's end
+    ]
+    assert counts["reference_blocks_extended"] == 3 and counts.get("holes_left", 0) == 0
+    expected, _ = traced(non_carrier)
+    assert covered(kept) == covered(expected)
+
+
+def test_holes_left_where_no_reference_record_can_cover_them() -> None:
+    """No END in the header: an all-sites VCF's one-base records (ALT `.`) get none, so the hole stays,
+    counted; and a block never covers a dropped reference block or a dropped call beside one."""
+    header = TRACES_HEADER.replace('##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n', "")
+    records = [
+        "chr1\t999\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
+        "chr1\t1000\t.\tA\tG\t50\t.\tAF=0.0001\tGT\t0/1\t0/0",
+        "chr1\t1001\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
+    ]
+    kept, counts = traced(records, header=header)
+    assert [fields(line, 1, 7) for line in kept] == ["999 .", "1001 ."]
+    assert counts["holes_left"] == 1 and counts.get("reference_blocks_extended", 0) == 0
+    kept, counts = traced(records)  # with END defined: the record before the hole covers it
+    assert [fields(line, 1, 7) for line in kept] == ["999 END=1000", "1001 ."]
+
+
+@st.composite
+def traced_records(draw: st.DrawFn) -> list[str]:
+    """Sorted records on two contigs: reference blocks, SNVs (common or rare), deletions, `*`
+    records, split sites (several records at one POS), PS values naming earlier positions or none."""
+    records: list[str] = []
+    for chrom in ("chr1", "chr2")[: draw(st.integers(1, 2))]:
+        pos, starts = 100, [100]
+        for _ in range(draw(st.integers(1, 14))):
+            pos += draw(st.sampled_from([0, 1, 1, 2, 5]))
+            kind = draw(st.sampled_from(["block", "snv", "snv", "deletion", "star"]))
+            af = draw(st.sampled_from(["0.3", "0.0001"]))
+            phase = [draw(st.sampled_from([".", str(pos), *map(str, starts[-3:])])) for _ in range(2)]
+            sample = "\t".join(f"0|1:{value}" for value in phase)
+            if kind == "block":
+                end = pos + draw(st.integers(0, 4))
+                records.append(f"{chrom}\t{pos}\t.\tA\t<NON_REF>\t.\t.\tEND={end}\tGT:PS\t0/0:.\t0/0:.")
+                pos = end
+                continue
+            ref, alt, info = {"snv": ("A", "G", f"AF={af}"), "deletion": ("ATT", "A", f"AF={af}"), "star": ("A", "G,*", f"AF={af},.")}[kind]
+            records.append(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t50\t.\t{info}\tGT:PS\t{sample}")
+            starts.append(pos)
+    return records
+
+
+@settings(max_examples=60, deadline=None)
+@given(traced_records())
+def test_kept_records_leave_no_trace_of_the_dropped_ones(records: list[str]) -> None:
+    """Property (``traced`` holds the bulk and one-record paths and any block size to one answer):
+    no kept record shares its CHROM and POS with a dropped one; every kept `*` lies under a kept
+    deletion; every kept PS names a kept record of its set in that sample; and the output run
+    again is unchanged."""
+    kept, _ = traced(records)
+    kept_sites = {tuple(line.split("\t")[:2]) for line in kept}
+    kept_lines = set(kept)
+    for record in records:
+        if tuple(record.split("\t")[:2]) in kept_sites and record not in kept_lines:
+            assert record.split("\t")[4] == "<NON_REF>" or "PS" in record  # only rewritten, never dropped alone
+    starts: dict[tuple[str, int, str], bool] = {}
+    for line in kept:
+        chrom, pos, _, ref, alt, *_, samples_a, samples_b = line.split("\t")
+        if "*" in alt.split(","):
+            deletions = [other.split("\t") for other in kept if other.split("\t")[3] == "ATT"]
+            assert any(other[0] == chrom and int(other[1]) < int(pos) <= int(other[1]) + 2 for other in deletions)
+        for sample, value in enumerate((samples_a.split(":")[1], samples_b.split(":")[1])):
+            if value == pos:
+                starts[chrom, int(pos), str(sample)] = True
+            elif value != ".":
+                assert starts.get((chrom, int(value), str(sample)))
+    again, _ = traced(kept)
+    assert again == kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["1", "2", "chr1", "chr10", "X"]), st.integers(1, 12), st.sampled_from(["A", "ACGT", "ACGTACGTAC"])),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_same_site_pairs_are_found_in_bulk_as_one_by_one(records: list[tuple[str, int, str]]) -> None:
+    """``record_traces.same_site_as_next``: the bulk filter (the 8 bytes ending each CHROM and POS,
+    lines shorter than that beside each other) finds every pair the whole comparison finds."""
+    from genoscrub.record_traces import same_site_as_next
+    from genoscrub.vcf import RecordBlock
+
+    text = "".join(f"{chrom}\t{pos}\t.\t{ref}\tG\t.\t.\t.\n" for chrom, pos, ref in records).encode()
+    block = RecordBlock(1, text, "-", 8)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("GENOSCRUB_ONE_BY_ONE", raising=False)
+        bulk = same_site_as_next(block)
+        patch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+        single = same_site_as_next(block)
+    expected = [records[index][:2] == records[index + 1][:2] for index in range(len(records) - 1)]
+    assert bulk.tolist() == single.tolist() == expected

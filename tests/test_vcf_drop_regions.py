@@ -178,6 +178,26 @@ def touches_a_region(pos: int, ref: str, alt: str, info: str, regions: list[tupl
     return any(start < high and end > low for low, high in regions)
 
 
+def kept_with_their_traces(rows: list[tuple[str, int, str, str, str]], kept: list[bool]) -> list[bool]:
+    """The man page's rules for what a dropped record leaves, written out for the tests: every
+    record of a CHROM and POS where one goes; a ``*`` record that no kept deletion (an ALT of bases
+    shorter than REF) at a smaller POS of its contig spans, with its site."""
+    kept = list(kept)
+    dropped_sites = {(chrom, pos) for (chrom, pos, *_), keep in zip(rows, kept, strict=True) if not keep}
+    kept = [keep and (chrom, pos) not in dropped_sites for (chrom, pos, *_), keep in zip(rows, kept, strict=True)]
+    for index, (chrom, pos, _, alt, _) in enumerate(rows):
+        if "*" not in alt.split(",") or not kept[index]:
+            continue
+        spanned = any(
+            kept[other] and other_chrom == chrom and other_pos < pos <= other_pos + len(other_ref) - 1
+            and any(allele.isalpha() and len(allele) < len(other_ref) for allele in other_alt.split(","))
+            for other, (other_chrom, other_pos, other_ref, other_alt, _) in enumerate(rows[:index])
+        )
+        if not spanned:
+            kept = [keep and (row[0], row[1]) != (chrom, pos) for keep, row in zip(kept, rows, strict=True)]
+    return kept
+
+
 @settings(max_examples=80, deadline=None)
 @given(
     regions=st.lists(st.tuples(st.sampled_from(["chr1", "chr2"]), st.integers(0, 500), st.integers(1, 30)), min_size=1, max_size=6),
@@ -206,7 +226,8 @@ def test_kept_records_are_exactly_the_non_touching_ones(
     every record alone (``GENOSCRUB_ONE_BY_ONE=1``): a record is kept exactly when its span,
     widened by an allele's length change, does not touch a region widened by the flank.
     ``beside_edges`` puts records a few bases before or after a region's edges, where the
-    widening decides."""
+    widening decides. A record beside a dropped one at its CHROM and POS goes with it, and a ``*``
+    record no kept deletion spans goes (``kept_with_their_traces``)."""
     for index, (which, at_end, offset) in enumerate(beside_edges):
         chrom, start, size = regions[which % len(regions)]
         _, _, ref_length, kind, length = variants[index % len(variants)]
@@ -222,13 +243,14 @@ def test_kept_records_are_exactly_the_non_touching_ones(
             info = "END=1" if info == "." else f"{info};END=1"
         rows.append((chrom, pos, ref, alt, info))
     text = vcf_text({"chr1": 1000, "chr2": 1000, "chr3": 1000}, rows)
-    expected = [
-        line.encode()
-        for line, (chrom, pos, ref, alt, info) in zip(text.splitlines()[6:], rows, strict=True)
-        if not touches_a_region(
+    kept = [
+        not touches_a_region(
             pos, ref, alt, info, [(max(0, start - flank), start + size + flank) for region, start, size in regions if region == chrom]
         )
+        for chrom, pos, ref, alt, info in rows
     ]
+    kept = kept_with_their_traces(rows, kept)
+    expected = [line.encode() for line, keep in zip(text.splitlines()[6:], kept, strict=True) if keep]
     for one_by_one in ("0", "1"):
         with pytest.MonkeyPatch.context() as monkeypatch:
             monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
@@ -242,13 +264,13 @@ def test_a_left_aligned_insertion_before_a_repeat_is_dropped_and_the_audit_finds
     REF span is outside the region, but the insertion of 12 bases, widened by 12, reaches into it:
     the record goes, and the audit, which judges records the same way by its own code, finds it in
     the input and not in the output. A deletion of one unit after the repeat's end goes too; an
-    SNV next to the repeat stays."""
+    SNV next to the repeat stays, but not the one at the insertion's POS, which goes with its site."""
     bed = tmp_path / "str.bed"
     bed.write_text("chr1\t14200\t14232\tSTR_CTTTx8\n")
     rows = [
         ("chr1", 14190, "G", "A", "."),  # an SNV ten bases before the repeat: kept
         ("chr1", 14199, "A", "ATCTTTCTTTCTT", "."),
-        ("chr1", 14199, "A", "C", "."),  # an SNV on the base before it: kept
+        ("chr1", 14199, "A", "C", "."),  # an SNV on the base before it: goes with its site
         ("chr1", 14233, "TCTTT", "T", "."),  # a unit deleted after the repeat's last base
         ("chr1", 14250, "A", "AT", "."),  # an insertion far after it: kept
     ]
@@ -257,7 +279,7 @@ def test_a_left_aligned_insertion_before_a_repeat_is_dropped_and_the_audit_finds
     out = tmp_path / "out.vcf"
     result = run_command("vcf-drop-regions", "-q", "--flank", "0", "--bed", str(bed), "-o", str(out), str(source))
     assert result.returncode == 0, result.stderr
-    assert [line.split(b"\t")[1] for line in records(out.read_bytes())] == [b"14190", b"14199", b"14250"]
+    assert [line.split(b"\t")[1] for line in records(out.read_bytes())] == [b"14190", b"14250"]
     audit = run_command("genoscrub-audit", "--bed", str(bed), str(source))
     assert audit.returncode == 1 and b"regions: 2: chr1:14201-14232 STR_CTTTx8 2 (chr1:14199, chr1:14233)" in audit.stdout
     audit = run_command("genoscrub-audit", "--bed", str(bed), str(out))
@@ -348,3 +370,61 @@ def test_blocks_are_streamed_not_collected(tmp_path: Path) -> None:
     next(chunks)
     next(chunks)
     assert len(read) < 5
+
+
+def test_a_record_in_a_region_leaves_no_trace_in_the_kept_ones(tmp_path: Path) -> None:
+    """The red team's F3, F5 and F6 through vcf-drop-regions: a phased het in a region named by the
+    PS of a kept record (renamed to the set's first kept record), a split site with one record in the
+    region's reach (the whole site goes), and a `*` under a deletion that reaches a region (it goes
+    with it). The same bytes on the one-record path and in blocks of a few lines. A non-carrier's
+    file (the same kept record, phased first) comes out equal at the kept sites."""
+    from genoscrub import vcf_drop_regions
+
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t995\t1003\tSTR_x\nchr1\t3000\t3010\tSTR_y\n")
+    header = vcf_text({"chr1": 20000}, []).replace(
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO",
+        '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+        '##FORMAT=<ID=PS,Number=1,Type=Integer,Description="Phase set">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1",
+    )
+    carrier = [
+        "chr1\t1000\t.\tA\tG\t50\tPASS\t.\tGT:PS\t0|1:1000",
+        "chr1\t1010\t.\tA\tG\t50\tPASS\t.\tGT:PS\t0|1:1000",
+        "chr1\t1020\t.\tA\tG\t50\tPASS\t.\tGT:PS\t1|0:1000",
+        "chr1\t2990\t.\tA\tACCCCCCCCCCCC\t50\tPASS\t.\tGT\t0/1",
+        "chr1\t2990\t.\tA\tG\t50\tPASS\t.\tGT\t0/1",
+        "chr1\t2995\t.\tAAAAAAA\tA\t50\tPASS\t.\tGT\t0/1",
+        "chr1\t3000\t.\tA\tG,*\t50\tPASS\t.\tGT\t1/2",
+        "chr1\t5000\t.\tA\tG\t50\tPASS\t.\tGT\t0/1",
+    ]
+    non_carrier = ["chr1\t1010\t.\tA\tG\t50\tPASS\t.\tGT:PS\t0|1:1010", "chr1\t1020\t.\tA\tG\t50\tPASS\t.\tGT:PS\t1|0:1010", carrier[-1]]
+    outputs = []
+    for records_ in (carrier, non_carrier):
+        text = header + "".join(record + "\n" for record in records_)
+        for switch, size in (("0", 1 << 22), ("1", 1 << 22), ("0", 60), ("1", 130)):
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+                data = text.encode()
+                blocks = [(1, data)] if size > len(data) else list(line_blocks(data, size))
+                report = Report("vcf-drop-regions")
+                output = b"".join(vcf_drop_regions.drop_regions(iter(blocks), RegionRequest(beds=[str(bed)], flank=0), "-", report))
+            outputs.append((records(output), dict(report.counts)))
+    assert outputs[1:4] == outputs[:1] * 3 and outputs[5:] == outputs[4:5] * 3
+    kept, counts = outputs[0]
+    assert [line.split(b"\t")[1] + b" " + line.split(b"\t")[-1] for line in kept] == [b"1010 0|1:1010", b"1020 1|0:1010", b"5000 0/1"]
+    assert counts["records_dropped_with_their_site"] == 1 and counts["dropped_spanning_deletion_gone"] == 1
+    assert counts["rewritten_phase_sets"] == 2 and counts["records_out"] == 3
+    assert kept == outputs[4][0]
+
+
+def line_blocks(data: bytes, size: int) -> list[tuple[int, bytes]]:
+    """``data`` (whole lines) in blocks of about ``size`` bytes, each with its first line's number."""
+    blocks, line, start = [], 1, 0
+    while start < len(data):
+        end = data.find(b"\n", start + size)
+        end = len(data) if end < 0 else end + 1
+        blocks.append((line, data[start:end]))
+        line += data.count(b"\n", start, end)
+        start = end
+    return blocks

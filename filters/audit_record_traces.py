@@ -1,0 +1,106 @@
+"""What a delivered VCF's records say of records that are not there, by the audit's own reading.
+
+vcf-drop-rare and vcf-drop-regions drop records; the records they keep must not point at the
+ones they dropped (the scrubbers' rules are in ``record_traces``; none is shared). Three such
+pointers can be seen from the delivered file alone, in every run (with or without a population,
+regions or a germline list), each found by the site of the record that points, never by an
+allele:
+
+- **``*`` with no deletion over it.** A ``*`` allele (VCF 4.3, 1.6.1) says a deletion upstream
+  spans POS. Some delivered record earlier on the contig (at a smaller POS) must have an ALT of
+  bases shorter than its REF, which spans its ``POS + 1`` to ``POS + len(REF) - 1``, over POS.
+- **a phase set named after no delivered record.** FORMAT/PS names the POS of the set's first
+  variant (GATK, WhatsHap), which carries the set itself: a sample's PS value must be the POS
+  of a delivered record of the contig at or before this one whose PS in that sample is its own
+  POS. Only those (sample, position) pairs are remembered, per contig.
+- **a gap in a gVCF.** In a gVCF every record carries ``<NON_REF>`` or ``<*>`` (blocks and
+  variants alike), and the records cover the contig base by base: a gap between two records
+  of a contig (the next POS past the previous records' last base, INFO/END or REF's) is where a
+  dropped call was. Gaps are counted as met and reported at the end of the file, only when every
+  record of it carried a placeholder (an ordinary VCF has gaps everywhere). A gVCF cut to
+  intervals (``-L``) has one at each interval's edge, which is reported too.
+
+What cannot be seen: a dropped record of a split multi-allelic site leaves its kept half with the
+site's GT, AD and PL (GT ``1/0`` with AD ``0,15``), which a true het with few REF reads can show too;
+a finding there would fire on ordinary data, so none is made.
+"""
+
+from __future__ import annotations
+
+import re
+
+from genoscrub.audit_findings import FindingClass
+
+STAR_FINDING = "ALT * (no delivered deletion spans it)"
+PHASE_SET_FINDING = "FORMAT/PS (names no delivered record of its set)"
+GAP_FINDING = "gVCF gap (no record covers the bases before it)"
+PLACEHOLDERS = frozenset({b"<NON_REF>", b"<*>"})
+BASES = re.compile(rb"[ACGTNacgtn]+")
+END_ITEM = re.compile(rb"(?:^|;)END=(\d{1,12})(?=;|$)")
+
+
+class DeliveredTraces:
+    """The three checks above over one VCF's records, in order."""
+
+    def __init__(self, findings: FindingClass) -> None:
+        self.findings = findings
+        self.contig: bytes | None = None
+        self.reach = 0  # the last base a deletion at a smaller POS spans
+        self.site_pos = -1
+        self.site_reach = 0  # the same, of deletions at ``site_pos`` (they span only later bases)
+        self.phase_starts: set[tuple[int, int]] = set()
+        self.covered = 0  # the last base the contig's records cover so far
+        self.gvcf = True
+        self.gaps = 0
+        self.gap_places: list[str] = []
+
+    def record(self, chrom: bytes, pos: int, ref: bytes, alts: list[bytes], info: bytes, fields: list[bytes], where: str) -> None:
+        if chrom != self.contig:
+            self.contig, self.reach, self.site_pos, self.site_reach, self.covered = chrom, 0, -1, 0, 0
+            self.phase_starts.clear()
+        if pos != self.site_pos:
+            self.reach, self.site_pos, self.site_reach = max(self.reach, self.site_reach), pos, 0
+        if b"*" in alts and self.reach < pos:
+            self.findings.add(STAR_FINDING, where)
+        if any(len(alt) < len(ref) and BASES.fullmatch(alt) for alt in alts):
+            self.site_reach = max(self.site_reach, pos + len(ref) - 1)
+        if len(fields) > 9 and b"PS" in fields[8]:
+            self.phase_sets(pos, fields, where)
+        if self.gvcf:
+            self.gap(pos, ref, alts, info, where)
+
+    def phase_sets(self, pos: int, fields: list[bytes], where: str) -> None:
+        keys = fields[8].split(b":")
+        if b"PS" not in keys:
+            return
+        at = keys.index(b"PS")
+        named_elsewhere = False
+        for sample, column in enumerate(fields[9:]):
+            values = column.split(b":")
+            value = values[at] if at < len(values) else b"."
+            if value in (b".", b""):
+                continue
+            start = int(value) if value.isdigit() and len(value) <= 12 else -1
+            if start == pos:
+                self.phase_starts.add((sample, pos))
+            elif (sample, start) not in self.phase_starts:
+                named_elsewhere = True
+        if named_elsewhere:
+            self.findings.add(PHASE_SET_FINDING, where)
+
+    def gap(self, pos: int, ref: bytes, alts: list[bytes], info: bytes, where: str) -> None:
+        if PLACEHOLDERS.isdisjoint(alts):
+            self.gvcf = False
+            self.gap_places.clear()
+            return
+        if self.covered and pos > self.covered + 1:
+            self.gaps += 1
+            if len(self.gap_places) < 3:
+                self.gap_places.append(where)
+        ends = [int(end) for end in END_ITEM.findall(info)]
+        self.covered = max(self.covered, pos + len(ref) - 1, *ends)
+
+    def finish(self) -> None:
+        """Report the gaps of a file that was a gVCF throughout."""
+        if self.gvcf and self.gaps:
+            self.findings.add_all(GAP_FINDING, self.gap_places, self.gaps)
