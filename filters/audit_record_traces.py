@@ -17,8 +17,10 @@ allele:
   variants alike), and the records cover the contig base by base: a gap between two records
   of a contig (the next POS past the previous records' last base, INFO/END or REF's) is where a
   dropped call was. Gaps are counted as met and reported at the end of the file, only when every
-  record of it carried a placeholder (an ordinary VCF has gaps everywhere). A gVCF cut to
-  intervals (``-L``) has one at each interval's edge, which is reported too.
+  record of it carried a placeholder (an ordinary VCF has gaps everywhere). Only gaps of at most
+  ``LONGEST_HOLE`` bases count: what a dropped SNV or indel leaves. A gVCF cut to padded intervals
+  (``-L``, an exome) has a longer gap at each interval's edge, nearly always; a shorter one is
+  reported too.
 
 What cannot be seen: a dropped record of a split multi-allelic site leaves its kept half with the
 site's GT, AD and PL (GT ``1/0`` with AD ``0,15``), which a true het with few REF reads can show too;
@@ -34,6 +36,9 @@ from genoscrub.audit_findings import FindingClass
 STAR_FINDING = "ALT * (no delivered deletion spans it)"
 PHASE_SET_FINDING = "FORMAT/PS (names no delivered record of its set)"
 GAP_FINDING = "gVCF gap (no record covers the bases before it)"
+LONGEST_HOLE = 100
+"""The longest gap a gVCF's dropped call leaves (a variant caller's REF: an SNV's 1 base, an
+indel's span); the gaps between an exome's padded intervals are longer."""
 PLACEHOLDERS = frozenset({b"<NON_REF>", b"<*>"})
 BASES = re.compile(rb"[ACGTNacgtn]+")
 END_ITEM = re.compile(rb"(?:^|;)END=(\d{1,12})(?=;|$)")
@@ -93,7 +98,7 @@ class DeliveredTraces:
             self.gvcf = False
             self.gap_places.clear()
             return
-        if self.covered and pos > self.covered + 1:
+        if self.covered and self.covered + 1 < pos <= self.covered + 1 + LONGEST_HOLE:
             self.gaps += 1
             if len(self.gap_places) < 3:
                 self.gap_places.append(where)

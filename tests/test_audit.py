@@ -1464,6 +1464,15 @@ def test_vcf_records_pointing_at_records_not_delivered(tmp_path: Path) -> None:
     ordinary.write_text(header + "chr1\t900\t.\tA\tG\t50\t.\t.\tGT\t0/1\nchr1\t1001\t.\tA\t<NON_REF>\t.\t.\tEND=1100\tGT\t0/0\n")
     result, report = audit(str(ordinary), cwd=tmp_path)
     assert result.returncode == 0, report
+    for gap, found in ((101, 0), (100, 1)):  # an exome gVCF's padded intervals, 101 bases apart: no hole a call leaves
+        exome = tmp_path / f"exome{gap}.g.vcf"
+        exome.write_text(
+            header + "chr1\t100\t.\tA\t<NON_REF>\t.\t.\tEND=199\tGT\t0/0\n"
+            f"chr1\t{200 + gap}\t.\tA\t<NON_REF>\t.\t.\tEND={300 + gap}\tGT\t0/0\n"
+        )
+        result, report = audit(str(exome), cwd=tmp_path)
+        gaps = report["files"][0]["findings"]["metadata"].get("by_key", {})  # type: ignore[index]
+        assert gaps.get("gVCF gap (no record covers the bases before it)", 0) == found, gap
 
 
 # --- --germline-in-vcf: a somatic call set holding an allele of the normal's germline calls ---------
