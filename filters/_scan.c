@@ -971,6 +971,42 @@ date_like(const unsigned char *p, const unsigned char *end)
     }
 }
 
+/* Whether digits from p may start a phone number written with a separator date_like does not take
+ * ('~', '+', '|', ',' or " - ": identifiers.PHONE, 010~1234~5678, 010 - 1234 - 5678) or a date
+ * whose parts a list's separator joins ('|', ';', ',', '~' or '+': identifiers.DELIMITED_DATE,
+ * 1990|01|01, 01;01;1990). A superset: the groups' lengths only (a phone's 0 and 2 or 3 digits, 3
+ * or 4, 4 or more; a date's 4, 2, 2 or more, or 2, 2, 4 or more), any of those separators. */
+static int
+delimited_number(const unsigned char *p, const unsigned char *end)
+{
+    Py_ssize_t length[3] = {0, 0, 0};
+    int listed = 0; /* a separator a date may have: '|', ';', ',', '~' or '+' */
+    const unsigned char *q = p;
+    for (int part = 0;; part++) {
+        const unsigned char *start = q;
+        while (q < end && is_digit(*q))
+            q++;
+        length[part] = q - start;
+        if (length[part] == 0)
+            return 0;
+        if (part == 2)
+            break;
+        if (q < end && (*q == '|' || *q == ';' || *q == ',' || *q == '~' || *q == '+')) {
+            listed = 1;
+            q++;
+        } else if (end - q >= 3 && q[0] == ' ' && q[1] == '-' && q[2] == ' ') {
+            q += 3;
+        } else if (q < end && (*q == ' ' || *q == '.' || *q == '_')) {
+            q++;
+        } else {
+            return 0;
+        }
+    }
+    if (*p == '0' && (length[0] == 2 || length[0] == 3) && (length[1] == 3 || length[1] == 4) && length[2] >= 4)
+        return 1;
+    return listed && ((length[0] == 4 && length[1] == 2 && length[2] >= 2) || (length[0] == 2 && length[1] == 2 && length[2] >= 4));
+}
+
 /* Whether an ID may fail the ID rule: off its grammar's bytes, empty, '%', 7+ digits, a date. */
 /* Whether a symbolic allele's ID may name a place (identifiers.PATHS within the ALT grammar): a host
    name or an IP address holds a dot, a scheme without slashes is a word such as file or http and a
@@ -1012,7 +1048,7 @@ id_candidate(const unsigned char *p, const unsigned char *end, int kind)
         if (kind == ID_ALT && *q == ':' && q + 1 < end && q[1] == ':')
             return 1;
         if (is_digit(*q) && (q == p || !is_digit(q[-1]))) {
-            if (digit_run(q, end).digits >= 7 || date_like(q, end))
+            if (digit_run(q, end).digits >= 7 || date_like(q, end) || delimited_number(q, end))
                 return 1;
         }
     }
@@ -1159,8 +1195,42 @@ month_date_at(const unsigned char *q, const unsigned char *end)
     return digits_from(after_year_separator(r, end), end) >= 2;
 }
 
+/* Whether the digits at q (after p) follow a month's name written onto letters, not after a digit,
+ * perhaps with a period and a separator between, and are a day of two digits, perhaps an ordinal's
+ * letters, a comma and a separator, and four digits or more (ctgJAN011990, DOBJan-01-1990:
+ * identifiers.MONTH_DATE). A superset: the rule weighs the year's end. */
+static int
+month_written_before(const unsigned char *p, const unsigned char *q, const unsigned char *end)
+{
+    const Py_ssize_t day = digits_from(q, end);
+    if (day < 2)
+        return 0;
+    if (day == 2) {
+        const unsigned char *year = after_ordinal(q + 2, end);
+        if (year < end && *year == ',')
+            year++;
+        if (digits_from(after_date_separator(year, end), end) < 4)
+            return 0;
+    } else if (day < 6) {
+        return 0;
+    }
+    const unsigned char *r = q;
+    if (r > p && (r[-1] == '-' || r[-1] == '/' || r[-1] == '.' || r[-1] == '_' || r[-1] == ' ' || r[-1] == '+' || r[-1] == '~'))
+        r--;
+    if (r > p && r[-1] == '.')
+        r--;
+    if (r == p || !is_alpha(r[-1]))
+        return 0;
+    for (Py_ssize_t length = 3; length <= 9 && r - length >= p; length++) {
+        if (month_name_length(r - length, r) == length && (r - length == p || !is_digit(r[-length - 1])))
+            return 1;
+    }
+    return 0;
+}
+
 /* Whether a date with a month's name may start in [p, end): at a token's first byte, not after a
- * letter or digit, or at digits written onto letters (DOB01JAN1990). */
+ * letter or digit, or at digits written onto letters (DOB01JAN1990) or after a month's name
+ * written onto them (ctgJAN011990). */
 static int
 month_date_candidate(const unsigned char *p, const unsigned char *end)
 {
@@ -1168,6 +1238,8 @@ month_date_candidate(const unsigned char *p, const unsigned char *end)
     for (const unsigned char *q = p; q < end; q++) {
         const int alnum = is_alnum(*q);
         if (alnum && (!after_alnum || (after_alpha && is_digit(*q))) && month_date_at(q, end))
+            return 1;
+        if (is_digit(*q) && (q == p || !is_digit(q[-1])) && month_written_before(p, q, end))
             return 1;
         after_alnum = alnum;
         after_alpha = is_alpha(*q);
@@ -1281,12 +1353,17 @@ exponent_candidate(const unsigned char *p, const unsigned char *q, const unsigne
     return q + 1 < end && is_digit(q[1]);
 }
 
-/* Whether q, an '&', starts an HTML character reference: '#', or a named one (a letter, letters and
- * digits, ';': &shy;, &ZeroWidthSpace;, as record_values.VALUE_SHAPES; VEP's '&' joins no ';'). */
+/* Whether q, an '&', starts an HTML character reference: '#', an invisible one a browser reads
+ * without its ';' (shy, nbsp, any case: &shyJ), or a named one (a letter, letters and digits, ';':
+ * &shy;, &ZeroWidthSpace;, as record_values.VALUE_SHAPES; VEP's '&' joins no ';'). */
 static int
 html_reference(const unsigned char *q, const unsigned char *end)
 {
     if (q + 1 < end && q[1] == '#')
+        return 1;
+    if (end - q >= 4 && (q[1] | 0x20) == 's' && (q[2] | 0x20) == 'h' && (q[3] | 0x20) == 'y')
+        return 1;
+    if (end - q >= 5 && (q[1] | 0x20) == 'n' && (q[2] | 0x20) == 'b' && (q[3] | 0x20) == 's' && (q[4] | 0x20) == 'p')
         return 1;
     if (!(q + 1 < end && ((q[1] | 0x20) >= 'a' && (q[1] | 0x20) <= 'z')))
         return 0;
@@ -1327,7 +1404,7 @@ value_candidate(const unsigned char *p, const unsigned char *end, uint64_t publi
             slashes = 0;
             subfield = c == '|' ? subfield + 1 : c == ',' ? 0 : subfield;
         } else if (is_digit(c) && (q == p || !is_word(q[-1]))) {
-            if (date_like(q, end))
+            if (date_like(q, end) || delimited_number(q, end))
                 return 1;
             const DigitRun run = digit_run(q, end);
             const int public_number = subfield < 64 && (public_numbers >> subfield) & 1;
@@ -3628,12 +3705,24 @@ PyDoc_STRVAR(date_junctions_doc,
 "Offsets (int64) in text, a block of VCF lines, from which every date or phone number of\n"
 "the audit's value rule written with separators can be found (a superset; see\n"
 "scan_python.date_junctions, its twin, for the rule). A ':' separates only in the\n"
-"column after info_column tabs of its line.");
+"column after info_column tabs of its line. A phone number or a date joined by a\n"
+"list's separator (010~1234, 1990|01|, 01;01;) is found at its first digit.");
 
 static int
 date_separator(unsigned char c)
 {
     return c == '-' || c == '.' || c == '/' || c == '_' || c == ':' || c == ' ';
+}
+
+/* Whether the digit at j is followed by what joins a phone number's or a date's parts that
+ * date_separator lacks (a list's separator, '|', ';', ',', '~' or '+', or " - "), then a digit. */
+static int
+list_junction(const unsigned char *t, Py_ssize_t n, Py_ssize_t j)
+{
+    const unsigned char c = t[j + 1];
+    if (c == '|' || c == ';' || c == ',' || c == '~' || c == '+')
+        return j + 2 < n && is_digit(t[j + 2]);
+    return c == ' ' && j + 4 < n && t[j + 2] == '-' && t[j + 3] == ' ' && is_digit(t[j + 4]);
 }
 
 static PyObject *
@@ -3664,7 +3753,21 @@ date_junctions(PyObject *Py_UNUSED(module), PyObject *args)
         }
         if (c == '\t')
             tabs++;
-        if (!is_digit(c) || j + 1 >= n || !date_separator(t[j + 1]))
+        if (!is_digit(c) || j + 1 >= n)
+            continue;
+        if (list_junction(t, n, j)) { /* a phone number's first part (010~), a date's (1990|01|, 01;01;) */
+            Py_ssize_t start = j;
+            while (start > 0 && is_digit(t[start - 1]))
+                start--;
+            const Py_ssize_t digits = j - start + 1;
+            const int listed = t[j + 1] != ' ' && DIGIT_AT(j + 3) && j + 4 < n && t[j + 4] == t[j + 1];
+            const int year_first = digits == 4 && (t[start] == '1' || t[start] == '2') && t[j + 2] <= '1';
+            const int year_last = digits == 2 && t[start] <= '3' && t[j + 2] <= '3' && j + 5 < n && (t[j + 5] == '1' || t[j + 5] == '2')
+                                  && DIGIT_AT(j + 6) && DIGIT_AT(j + 7) && DIGIT_AT(j + 8);
+            if ((t[start] == '0' && (digits == 2 || digits == 3)) || (listed && (year_first || year_last)))
+                junction[start] |= 4;
+        }
+        if (!date_separator(t[j + 1]))
             continue;
         if (!(DIGIT_AT(j + 2) || (SPACE_AT(j + 2) && DIGIT_AT(j + 3))))
             continue;
@@ -3676,14 +3779,16 @@ date_junctions(PyObject *Py_UNUSED(module), PyObject *args)
     for (Py_ssize_t j = 0; j < n; j++) {
         if (!junction[j])
             continue;
-        int paired = 0, paired_end = 0;
-        for (Py_ssize_t k = j + 2; k <= j + 6 && k < n; k++) {
-            paired |= junction[k] != 0;
-            paired_end |= (junction[k] & 2) != 0;
+        if (!(junction[j] & 4)) {
+            int paired = 0, paired_end = 0;
+            for (Py_ssize_t k = j + 2; k <= j + 6 && k < n; k++) {
+                paired |= (junction[k] & 3) != 0;
+                paired_end |= (junction[k] & 2) != 0;
+            }
+            const int four_before = is_digit(t[j > 0 ? j - 1 : 0]) && is_digit(t[j > 1 ? j - 2 : 0]) && is_digit(t[j > 2 ? j - 3 : 0]);
+            if (!((paired && four_before) || paired_end))
+                continue;
         }
-        const int four_before = is_digit(t[j > 0 ? j - 1 : 0]) && is_digit(t[j > 1 ? j - 2 : 0]) && is_digit(t[j > 2 ? j - 3 : 0]);
-        if (!((paired && four_before) || paired_end))
-            continue;
         if (count == capacity) {
             capacity = capacity ? 2 * capacity : 256;
             int64_t *grown = PyMem_Realloc(found, (size_t)capacity * sizeof(int64_t));

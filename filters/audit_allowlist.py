@@ -226,20 +226,38 @@ DATE_WITH_MONTH_NAME = (
     r"|" + MONTH + r"\.?[-/._ +~][0-9]{1,2}(?:st|nd|rd|th)?,?[-/._ +~]'?[0-9]{2}"  # Jan-01-90, Dec 1 '90: the month first, RR
     r"|[0-9]{4}[-/._ +~]?" + MONTH + r"\.?[-/._ +~]?[0-9]{1,2}"  # 1990-Jan-01, 1990JAN01: the year first
     r")|(?<![0-9])(?:[0-9]{2}(?:st|nd|rd|th)?(?: of |[-/._ +~])?" + MONTH + r"\.?,?[-/._ +~]?[0-9]{4}"  # DOB01JAN1990: onto letters
-    r"|[0-9]{4}[-/._ +~]?" + MONTH + r"\.?[-/._ +~]?[0-9]{2}))(?![0-9]))"  # DOB1990Jan01
+    r"|[0-9]{4}[-/._ +~]?" + MONTH + r"\.?[-/._ +~]?[0-9]{2}"  # DOB1990Jan01
+    r"|" + MONTH + r"\.?[-/._ +~]?[0-9]{2}(?:st|nd|rd|th)?,?[-/._ +~]?[0-9]{4}))(?![0-9]))"  # ctgJAN011990: the month first
 )
 """A date written with an English month name and both a day and a year (LIMS and Oracle exports),
 the day first (``1st of January 1990`` too), the month first (``Dec. 1, 1990``, ``Jan-01-90``) or
 the year first; written onto letters with a day of two digits and a year of four
-(``DOB01JAN1990``): ``Oct2020``, a release, is none."""
+(``DOB01JAN1990``, ``ctgJAN011990``): ``Oct2020``, a release, is none. English names only."""
+_YEAR, _MONTH_NUMBER, _DAY = r"(?:19|20)[0-9]{2}", r"(?:0[1-9]|1[0-2])", r"(?:0[1-9]|[12][0-9]|3[01])"
+LISTED_DATE = "(?:" + "|".join(
+    rf"(?<![0-9]{re.escape(mark)})(?:{_YEAR}{re.escape(mark)}{_MONTH_NUMBER}{re.escape(mark)}{_DAY}"
+    rf"|{_DAY}{re.escape(mark)}{_DAY}{re.escape(mark)}{_YEAR})(?!{re.escape(mark)}[0-9])"
+    for mark in "|;,~+"
+) + ")"
+"""A date whose parts a list's separator joins, the same one twice (``1990|01|01``, ``01;01;1990``,
+``1990,01,01``): a year of the 1900s or 2000s, a month and a day of two digits, three numbers alone
+(``SB=2000,10,12,15`` is a list of counts; a VCF number has no leading zero)."""
+PHONE_NUMBER = r"0[0-9]{1,2}(?:[ ._~+|,]| - )[0-9]{3,4}(?:[ ._~+|,]| - )[0-9]{4}"
+"""A phone number with blanks, dots, underscores, ``~``, ``+``, ``|``, ``,`` or `` - `` between its
+parts (``02 1234 5678``, ``010.1234.5678``, ``010~1234~5678``, ``010 - 1234 - 5678``)."""
+HTML_REFERENCE = r"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+);?|[A-Za-z][A-Za-z0-9]*;|(?i:shy|nbsp))"
+"""An HTML character reference (``&#44608;``, ``&shy;``), numeric without its ``;`` too (``&#173``),
+and the invisible legacy ones a browser reads without it (``&shyJ``, ``&nbspKIM``); not ``&reg``,
+which starts VEP's ``&regulatory_region_variant``."""
 WRITTEN_PERSONAL = (
     DATE_WITH_MONTH_NAME + "|"
     r"(?:%[0-9A-Fa-f]{2}){2}"  # percent-encoded text that is not ASCII
-    r"|&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+)|[A-Za-z][A-Za-z0-9]*);"  # the same as an HTML character reference (&shy; too)
-    r"|(?<![0-9])[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990. 01. 01., 2023_10_29
+    r"|" + HTML_REFERENCE  # the same as an HTML character reference (&shy;, &#173, &shyJ)
+    + r"|(?<![0-9])[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990. 01. 01., 2023_10_29
     r"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
     r"|(?<![0-9])[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990
-    r"|(?<![0-9])0[0-9]{1,2}[ ._][0-9]{3,4}[ ._][0-9]{4}(?![0-9])"  # a phone number: 02 1234 5678, 010.1234.5678, 010_1234_5678
+    r"|(?<![0-9])" + LISTED_DATE + r"(?![0-9])"  # 1990|01|01, 01;01;1990, 1990,01,01
+    r"|(?<![0-9])" + PHONE_NUMBER + r"(?![0-9])"  # 02 1234 5678, 010_1234_5678, 010~1234~5678, 010 - 1234 - 5678
 )
 """Personal data written as numbers with separators, or encoded: every kind of text holds none."""
 PERSONAL_NUMBERS = SEVEN_DIGITS + "|" + WRITTEN_PERSONAL
@@ -312,6 +330,12 @@ HOST_SUFFIXES = (
     "com|org|net|edu|gov|mil|int|info|biz|io|ai|cloud|local|lan|internal|intranet|corp|home|localdomain|"
     "kr|jp|cn|uk|de|fr|us|ca|au|ch|nl|se|no|dk|fi|it|es|be|at|sg|tw|hk|nz|ie|il|br|ru|eu|ac"
 )
+PLACE_IN_NAME = (
+    r"(?i:(?<![0-9])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9])"  # ctg_10.0.0.1, chr10.0.0.1: an IP address
+    r"|(?:[A-Za-z0-9-]+\.)+(?:" + HOST_SUFFIXES + r")(?![A-Za-z0-9]))"  # ctg_kim.snuh.ac.kr: a host
+)
+"""A host name or an IP address in a contig or reference name, also written onto letters or ``_``
+(``ctg_10.0.0.1``, ``asm_seq01.hospital.local``), where ``PLACE_IN_TEXT`` wants a word's edge."""
 PLACE_IN_TEXT = "|".join(
     (
         r"\b[A-Za-z][A-Za-z0-9+.-]*://",  # scheme://..., file:///..., s3://...

@@ -27,6 +27,7 @@ from genoscrub.audit_allowlist import (
     PERSONAL_IN_SAMPLE,
     PERSONAL_IN_SEQUENCE_NAME,
     PERSONAL_IN_TEXT,
+    PLACE_IN_NAME,
     PLACE_IN_TEXT,
     PUBLIC_ACCESSION,
     SAM_HEADER_TAGS,
@@ -60,8 +61,10 @@ ESCAPED = re.compile(r'\\(["\\])')
 """The escapes of a quoted VCF value, ``\\"`` and ``\\\\`` (VCF 4.4, 1.4): any other backslash is itself."""
 PUBLIC_ACCESSIONS = re.compile(PUBLIC_ACCESSION)
 CONTIG_PERSONAL = re.compile(PERSONAL_IN_CONTIG)
-REFERENCE_PERSONAL = re.compile(PERSONAL_IN_REFERENCE)
-SEQUENCE_NAME_PERSONAL = re.compile(PERSONAL_IN_SEQUENCE_NAME)
+NAME_PLACE = re.compile(PLACE_IN_NAME)
+"""A host or an IP address in a contig or reference name, also written onto letters (``ctg_10.0.0.1``)."""
+REFERENCE_PERSONAL = re.compile(PERSONAL_IN_REFERENCE + "|" + PLACE_IN_NAME)
+SEQUENCE_NAME_PERSONAL = re.compile(PERSONAL_IN_SEQUENCE_NAME + "|" + PLACE_IN_NAME)
 TEXT_PERSONAL = re.compile(PERSONAL_IN_TEXT)
 SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
 KEYED_PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
@@ -340,11 +343,11 @@ def alternative_names_spell_more(names: list[str]) -> bool:
 
 
 def reference_holds_personal(name: str) -> bool:
-    """An ``@SQ`` name holding a path, an address, text outside ASCII, a date or a registration or
-    phone number, or seven significant digits or more (``PERSONAL_IN_SEQUENCE_NAME``), its public
-    accessions set aside, as written and percent-decoded: a run of digits judged as
-    ``contig_holds_personal`` judges it (``tig00000001`` passes, ``tig19900101`` and ``ctg1234567``
-    do not). sam-scrub-rg refuses such a name."""
+    """An ``@SQ`` name holding a path, an address, a host or an IP address (``PLACE_IN_NAME``), text
+    outside ASCII, a date or a registration or phone number, or seven significant digits or more
+    (``PERSONAL_IN_SEQUENCE_NAME``), its public accessions set aside, as written and percent-decoded:
+    a run of digits judged as ``contig_holds_personal`` judges it (``tig00000001`` passes,
+    ``tig19900101`` and ``ctg1234567`` do not). sam-scrub-rg refuses such a name."""
     return any(SEQUENCE_NAME_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None for form in (name, *decoded_texts(name)))
 
 
@@ -399,9 +402,12 @@ def contig_holds_personal(name: str) -> bool:
     address, a personal number or date or text outside printable ASCII (``PERSONAL_IN_CONTIG``),
     once the public accessions in it (``NC_000001.11``, ``KI270706v1``, HLA alleles) are set aside;
     as written and percent-decoded (``KIM%5F19900101``); nor a host name or an IP address
-    (``PLACE_IN_TEXT``: ``ctg.snuh.ac.kr``), which vcf-scrub-header refuses as a path."""
+    (``PLACE_IN_TEXT``: ``ctg.snuh.ac.kr``; ``PLACE_IN_NAME``: written onto letters, ``ctg_10.0.0.1``),
+    which vcf-scrub-header refuses as a path."""
     return any(
-        CONTIG_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None or PLACE.search(form) is not None
+        CONTIG_PERSONAL.search(PUBLIC_ACCESSIONS.sub("A", form)) is not None
+        or PLACE.search(form) is not None
+        or NAME_PLACE.search(form) is not None
         for form in (name, *decoded_texts(name))
     )
 

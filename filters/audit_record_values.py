@@ -53,8 +53,10 @@ from genoscrub.audit_allowlist import (
     DATE_WITH_MONTH_NAME,
     LARGE_NUMBER_FAMILY,
     LARGE_NUMBER_KEYS,
+    LISTED_DATE,
     MONTH_NAMES,
     PERSONAL_NUMBERS,
+    PHONE_NUMBER,
     PLACE_IN_TEXT,
 )
 from genoscrub.audit_forbid import ForbidList
@@ -74,13 +76,15 @@ SHAPES = re.compile(
     rb"[\x80-\xff]"  # V1: not ASCII
     rb"|%[89A-Fa-f][0-9A-Fa-f]"  # V2: a percent-encoded byte of text that is not ASCII
     rb"|&#[0-9xX]"  # V3: an HTML character reference, with or without its ``;`` (which ends an INFO item),
-    rb"|&[A-Za-z][A-Za-z0-9]*;"  # or a named one with it (``&shy;``, ``&ZeroWidthSpace;``: VEP's ``&`` joins no ``;``)
+    rb"|&[A-Za-z][A-Za-z0-9]*;"  # or a named one with it (``&shy;``, ``&ZeroWidthSpace;``: VEP's ``&`` joins no ``;``),
+    rb"|&(?i:shy|nbsp)"  # or an invisible one a browser reads without it (``&shyJ``, ``&nbspKIM``)
     rb"|\\|@|://"  # V4: a Windows or UNC path, an e-mail address, a URL
     rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # V5: a token that starts with / or ~, or holds two /
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}"  # V7: a date, year first,
     rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}"  # day or month first,
     rb"|[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}"  # day first with a four-digit year (01.01.1990);
-    rb"|0[0-9]{1,2}[ ._][0-9]{3,4}[ ._][0-9]{4})(?![0-9])"  # V8: a phone number with blanks, dots or underscores
+    rb"|" + LISTED_DATE.encode()  # joined by a list's separator (1990|01|01, 01;01;1990);
+    + rb"|" + PHONE_NUMBER.encode() + rb")(?![0-9])"  # V8: a phone number (02 1234 5678, 010~1234~5678)
 )
 """Every shape of the value rule but numbers (V6, ``holds_number``) and dates with a month's name (V9, ``month_date_in``)."""
 NOT_ASCII = re.compile(rb"[\x80-\xff]")
@@ -177,7 +181,7 @@ RARE_IN_BLOCK = (
     (b"@", re.compile(rb"@")),
     (b"\\", re.compile(rb"\\")),
     (b"~", re.compile(rb"~")),
-    (b"&", re.compile(rb"&(?:#|[A-Za-z][A-Za-z0-9]*(?:;|%3[Bb]))")),
+    (b"&", re.compile(rb"&(?:#|(?i:shy|nbsp)|[A-Za-z][A-Za-z0-9]*(?:;|%3[Bb]))")),
     (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa])")),
 )
 """Shapes of the value rule made of bytes most VCFs never hold (V2 to V5; a named HTML reference

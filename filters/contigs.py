@@ -137,14 +137,33 @@ def _bare(name: str) -> str:
     return name[3:] if name.startswith("chr") and len(name) > 3 else name
 
 
+ROMAN_NUMBER = re.compile(r"(?=[ivxl])(l?x{0,3}|xl|xc)(v?i{0,3}|iv|ix)")
+"""A number of 1 to 99 in roman numerals, lower case (``ii``, ``xvi``): how yeast and some other
+genomes number their chromosomes (``chrII``)."""
+ROMAN_VALUES = {"i": 1, "v": 5, "x": 10, "l": 50, "c": 100}
+CHROMOSOME_VERSION = re.compile(r"([0-9]+|x|y|m|mt)\.[0-9]+")
+"""A chromosome's number or letter with a version after it, as an accession has one (``2.1``)."""
+
+
+def _roman_value(numeral: str) -> int:
+    values = [ROMAN_VALUES[letter] for letter in numeral]
+    return sum(-value if value < after else value for value, after in zip(values, [*values[1:], 0], strict=True))
+
+
 def _folded(name: str) -> str:
-    """A contig name with case, blanks at its ends, ``chr`` (and a separator after it) and a
-    number's leading zeros set aside, the mitochondrion as ``m``: ``Chr01``, ``CHR1``, ``chr_1``,
-    ``chr1`` and ``1`` are ``1``; ``Mt``, ``chrM`` and ``MT`` are ``m``."""
+    """A contig name with case, blanks at its ends, ``chr`` (and a separator after it), a number's
+    leading zeros, a chromosome's version and roman numerals set aside, the mitochondrion as ``m``:
+    ``Chr01``, ``CHR1``, ``chr_1``, ``chr1``, ``chr1.1``, ``chrI`` and ``1`` are ``1``; ``Mt``,
+    ``chrM`` and ``MT`` are ``m``. ``X`` stays X, never 10 (``chrXI`` is 11)."""
     bare = name.strip().lower()
     bare = bare[3:].lstrip("_- ") if bare.startswith("chr") and len(bare) > 3 else bare
+    versioned = CHROMOSOME_VERSION.fullmatch(bare)
+    if versioned is not None:
+        bare = versioned.group(1)
     if bare.isascii() and bare.isdigit():
         return str(int(bare))
+    if bare != "x" and ROMAN_NUMBER.fullmatch(bare) is not None:
+        return str(_roman_value(bare))
     return "m" if bare in ("m", "mt") else bare
 
 
@@ -313,9 +332,10 @@ class ContigMap:
         if unmatched_other or unmatched_input:
             where = f"the {other_label}" if unmatched_other else "the input"
             raise OtherSpelling(
-                f"a contig of {where} is a contig of the other file spelled with another case or zero padding (Chr1 or "
-                f"chr01 for chr1, Mt for chrM) and matches none: its sites or records would be joined with nothing; rename "
-                f"the contigs of one file (bcftools annotate --rename-chrs, samtools reheader)",
+                f"a contig of {where} is a contig of the other file spelled with another case or zero padding, or with a "
+                f"version or roman numerals (Chr1, chr01, chr1.1 or chrI for chr1, Mt for chrM) and matches none: its sites "
+                f"or records would be joined with nothing; rename the contigs of one file (bcftools annotate --rename-chrs, "
+                f"samtools reheader)",
                 other_path,
             )
 

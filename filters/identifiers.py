@@ -71,10 +71,16 @@ PATHS = re.compile(
     re.IGNORECASE,
 )
 TOKEN_EDGE = rb"(?<![A-Za-z0-9])", rb"(?![A-Za-z0-9])"
-HTML_REFERENCE = rb"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+)|[A-Za-z][A-Za-z0-9]*);"
-"""An HTML character reference: numeric (``&#44608;``, ``&#x200B;``) or named as HTML5 names them
-(``&shy;``, ``&ndash;``, ``&ZeroWidthSpace;``), each the way a web form or export writes a character
-a person typed: personal-data-shaped text, as that character would be."""
+INVISIBLE_LEGACY_REFERENCE = rb"(?i:shy|nbsp)"
+"""The named HTML references a browser decodes without their ``;`` (HTML5's legacy names) that
+show as nothing or as a blank: the soft hyphen and the no-break space (``KIM&shyJ``, ``&nbspKIM``).
+The other legacy names (``&reg``, ``&amp``) are left out: VEP joins its consequences with ``&``
+(``&regulatory_region_variant``)."""
+HTML_REFERENCE = rb"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+);?|[A-Za-z][A-Za-z0-9]*;|" + INVISIBLE_LEGACY_REFERENCE + rb")"
+"""An HTML character reference: numeric (``&#44608;``, ``&#x200B;``, also without its ``;``, as
+browsers read ``&#173``) or named as HTML5 names them (``&shy;``, ``&ndash;``, ``&ZeroWidthSpace;``;
+without the ``;``, the invisible legacy ones: ``&shy``, ``&nbsp``), each the way a web form or export
+writes a character a person typed: personal-data-shaped text, as that character would be."""
 OTHER_SCRIPT = rb"[\x80-\xff]|%[89A-Fa-f][0-9A-Fa-f]|" + HTML_REFERENCE
 """Text outside ASCII, as written, percent-encoded (``%E2%80%8B``) or as an HTML reference."""
 SCRIPT_WORD = re.compile(
@@ -92,8 +98,21 @@ YEAR_FIRST_SEPARATOR = rb"(?:[-./] ?| |_|:)"
 """Between a year's parts: ``-``, ``.`` or ``/``, each perhaps followed by a blank, or a blank, ``_`` or ``:``."""
 DAY_FIRST = rb"[0-9]{1,2}[. _:][0-9]{1,2}[. _:][0-9]{4}"
 """A day-first date with a four-digit year, by dots, blanks, ``_`` or ``:`` (``01.01.1990``)."""
-PHONE = rb"0[0-9]{1,2}[ ._][0-9]{3,4}[ ._][0-9]{4}"
-"""A phone number written with blanks or dots (``02 1234 5678``, ``010.1234.5678``)."""
+PHONE_SEPARATOR = rb"(?:[ ._~+|,]| - )"
+"""Between a phone number's parts: a blank, ``.``, ``_``, ``~``, ``+``, ``|``, ``,`` or `` - ``."""
+PHONE = rb"0[0-9]{1,2}" + PHONE_SEPARATOR + rb"[0-9]{3,4}" + PHONE_SEPARATOR + rb"[0-9]{4}"
+"""A phone number written with blanks, dots or another separator (``02 1234 5678``, ``010.1234.5678``,
+``010~1234~5678``, ``010|1234|5678``, ``010 - 1234 - 5678``)."""
+DELIMITED_DATE = rb"(?:" + rb"|".join(
+    rb"(?<![0-9]" + re.escape(separator) + rb")(?:(?:19|20)[0-9]{2}" + re.escape(separator) + rb"(?:0[1-9]|1[0-2])"
+    + re.escape(separator) + rb"(?:0[1-9]|[12][0-9]|3[01])|(?:0[1-9]|[12][0-9]|3[01])" + re.escape(separator)
+    + rb"(?:0[1-9]|[12][0-9]|3[01])" + re.escape(separator) + rb"(?:19|20)[0-9]{2})(?!" + re.escape(separator) + rb"[0-9])"
+    for separator in (b"|", b";", b",", b"~", b"+")
+) + rb")"
+"""A date whose parts a list separator joins (``1990|01|01``, ``01;01;1990``, ``1990,01,01``, ``1990~01~01``):
+the same one twice, a year of the 1900s or 2000s, a month and a day of two digits each, and no
+more numbers joined on either side (``SB=2000,10,12,15`` is four counts, ``PL=1990,0,12`` no date:
+a VCF writes no number with a leading zero)."""
 MONTHS = (
     rb"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"
     rb"|nov(?:ember)?|dec(?:ember)?)"
@@ -108,13 +127,15 @@ MONTH_DATE = (
     + rb")|(?<![0-9])(?:"  # written onto letters (DOB01JAN1990, DOB1990Jan01): a day of two digits, a year of four
     + rb"[0-9]{2}(?:st|nd|rd|th)?(?: of |[-/._ +~])?" + MONTHS + rb"\.?,?[-/._ +~]?[0-9]{4}"
     + rb"|[0-9]{4}[-/._ +~]?" + MONTHS + rb"\.?[-/._ +~]?[0-9]{2}"
+    + rb"|" + MONTHS + rb"\.?[-/._ +~]?[0-9]{2}(?:st|nd|rd|th)?,?[-/._ +~]?[0-9]{4}"  # ctgJAN011990, DOBJan-01-1990
     + rb"))(?![0-9]))"
 )
 """A date written with an English month name, as LIMS and Oracle exports write them, day first
 (an ordinal day too, ``1st of January 1990``), month first (``Dec. 1, 1990``, ``Jan-01-90``) or
 year first, the abbreviated month perhaps with a period; written onto letters with a day of two
-digits and a year of four (``DOB01JAN1990``); day and year both there (``Oct2020``, a release, is
-none)."""
+digits and a year of four (``DOB01JAN1990``, ``DOB1990Jan01``, ``ctgJAN011990``); day and year both
+there (``Oct2020``, a release, is none). English names only: ``01-ENE-1990`` or ``01.IV.1990`` are not
+read as dates."""
 PERSONAL = re.compile(
     rb"(?:"
     + rb"[\x80-\xff]+"  # not ASCII: a name in Hangul (UTF-8) or any other script
@@ -126,7 +147,8 @@ PERSONAL = re.compile(
     + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
     + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
     + rb"|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990 (not 4.2.10: a version)
-    + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])"  # 02 1234 5678, 010.1234.5678
+    + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])"  # 02 1234 5678, 010.1234.5678, 010~1234~5678, 010 - 1234 - 5678
+    + rb"|(?<![0-9])" + DELIMITED_DATE + rb"(?![0-9])"  # 1990|01|01, 01;01;1990, 1990,01,01
     + rb"|" + MONTH_DATE  # 29-OCT-2023, Jan 1 1990
     + rb")"
 )
@@ -389,6 +411,14 @@ def decoded_matches(text: bytes, patterns: tuple[re.Pattern[bytes], ...]) -> lis
     return []
 
 
+PLACE_IN_NAME = re.compile(
+    rb"(?<![0-9])[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?![0-9])"  # ctg_10.0.0.1, chr10.0.0.1: an IP address
+    + rb"|(?:[A-Za-z0-9-]+\.)+(?:" + HOST_SUFFIXES + rb")(?![A-Za-z0-9])",  # ctg_kim.snuh.ac.kr: a host
+    re.IGNORECASE,
+)
+"""A host name or an IP address inside a contig or reference name, written onto letters or ``_``
+(``ctg_10.0.0.1``, ``chr10.0.0.1``, ``asm_seq01.hospital.local``), which ``PATHS`` finds only at
+a word's edge; no assembly's name holds four dotted numbers or a dot before a host suffix."""
 REFERENCE_SEPARATOR = rb"[-_.:]"
 """What a reference name may hold between the parts of a number (``-``, ``_``, ``.``, ``:``)."""
 REFERENCE_PERSONAL = re.compile(
@@ -396,25 +426,28 @@ REFERENCE_PERSONAL = re.compile(
     + rb"|" + HTML_REFERENCE  # the same written as an HTML reference (&#44608;, &shy;)
     + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
     + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"
-    + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])|" + MONTH_DATE
+    + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])|(?<![0-9])" + DELIMITED_DATE + rb"(?![0-9])|" + MONTH_DATE
     + rb"|(?<![0-9])" + DATE_DIGITS + rb"(?![0-9])"  # 19900101: a date
     + rb"|(?<![0-9])[0-9]{6}" + REFERENCE_SEPARATOR + rb"?[0-9]{7}(?![0-9])"  # 900101-1234567, 900101_1234567: a registration number
     # 010-1234-5678, 010_1234_5678: a mobile number; 02-123-4567, 031.123.4567: a landline number, separators and all
     + rb"|(?<![0-9])01[016789]" + REFERENCE_SEPARATOR + rb"?[0-9]{3,4}" + REFERENCE_SEPARATOR + rb"?[0-9]{4}(?![0-9])"
     + rb"|(?<![0-9])0(?:2|[3-6][1-5]|70)" + REFERENCE_SEPARATOR + rb"[0-9]{3,4}" + REFERENCE_SEPARATOR + rb"[0-9]{4}(?![0-9])"
+    + rb"|(?i:" + PLACE_IN_NAME.pattern + rb")"  # ctg.snuh.ac.kr, ctg_10.0.0.1
 )
 """What a reference name or a pseudonym never holds: ``personal_contig`` less a bare run of seven
-digits or more, which a pseudonym of a large biobank may hold (``CMT1234567_00``); an ``@SQ`` name
-is also held to its significant digits (``personal_sequence_name``)."""
+digits or more, which a pseudonym of a large biobank may hold (``CMT1234567_00``); a host or an IP
+address, alone or written onto letters (``PLACE_IN_NAME``), too; an ``@SQ`` name is also held to
+its significant digits (``personal_sequence_name``)."""
 SEQUENCE_NAME_PERSONAL = re.compile(REFERENCE_PERSONAL.pattern + rb"|" + SEVEN_SIGNIFICANT_DIGITS)
 """What an ``@SQ`` name (SN, AN) never holds: ``REFERENCE_PERSONAL``, and seven significant digits
 or more, as a ``##contig`` ID (``personal_contig``)."""
 
 
 def personal_reference_name(name: bytes) -> bool:
-    """Whether a reference name or a pseudonym holds a path, an address, text outside ASCII, a date
-    or a registration or phone number (``REFERENCE_PERSONAL``), its public accessions set aside, as
-    written or percent-decoded: ``asm_KIM_19900101_ctg1``, ``/home/kimjh/ctg2``."""
+    """Whether a reference name or a pseudonym holds a path, an address, a host or an IP address
+    (``ctg_10.0.0.1``), text outside ASCII, a date or a registration or phone number
+    (``REFERENCE_PERSONAL``), its public accessions set aside, as written or percent-decoded:
+    ``asm_KIM_19900101_ctg1``, ``/home/kimjh/ctg2``."""
     return any(REFERENCE_PERSONAL.search(PUBLIC_ACCESSION.sub(b"A", form)) is not None for form in (name, *percent_decodings(name)))
 
 
@@ -429,11 +462,14 @@ def personal_sequence_name(name: bytes) -> bool:
 
 
 def personal_contig(identifier: bytes) -> bool:
-    """Whether a contig ID holds a path, an address, a URL, text outside ASCII or a number or date
-    shape of ``CONTIG_PERSONAL``, once its public accession tokens (``PUBLIC_ACCESSION``) are set aside:
+    """Whether a contig ID holds a path, an address, a URL, a host or an IP address also written onto
+    letters (``PLACE_IN_NAME``: ``ctg_10.0.0.1``), text outside ASCII or a number or date shape of
+    ``CONTIG_PERSONAL``, once its public accession tokens (``PUBLIC_ACCESSION``) are set aside:
     ``KIM_19900101`` and ``/home/kimjh/asm.fa`` do; ``chrUn_JTFH01000001v1_decoy`` and
     ``HLA-DRB1*15:01:01:01`` do not."""
     for form in (identifier, *percent_decodings(identifier)):  # ``KIM%5F19900101`` is ``KIM_19900101``
-        if PATHS.search(form) is not None or CONTIG_PERSONAL.search(PUBLIC_ACCESSION.sub(b" ", form)) is not None:
+        if PATHS.search(form) is not None or PLACE_IN_NAME.search(form) is not None:
+            return True
+        if CONTIG_PERSONAL.search(PUBLIC_ACCESSION.sub(b" ", form)) is not None:
             return True
     return False

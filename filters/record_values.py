@@ -11,7 +11,8 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
 - the value rule, for the values of String and Character keys, of keys the header does
   not define, and of Integer and Float keys but those known to hold large numbers: text
   outside ASCII, the same percent-encoded or as HTML references (``&#44608;``, and named ones
-  with their ``;``: ``&shy;``, ``&ZeroWidthSpace;``),
+  with their ``;``: ``&shy;``, ``&ZeroWidthSpace;``, or the invisible ones without it: ``&shyJ``,
+  ``&nbspKIM``),
   a backslash, ``@`` or ``://``, a path (a ``/`` or ``~`` starting a token, or two ``/``
   in one), a date, and a number of 7 digits or more written alone (``19900101``,
   ``MRN:12345678``, ``010-1234-5678``), except where the format writes long numbers on
@@ -23,8 +24,10 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
   annotation's gene ID subfield (VEP's ``Gene``, SnpEff's ``Gene_ID``: an Entrez number
   for RefSeq transcripts, found by the subfield list of the key's Description).
   The dates include ``01.01.1990``, ``1990. 01. 01.``, ``1990 01 01``, ``2023_10_29``,
-  ``1990:01:01`` and ``01 01 1990``, and phone numbers ``02 1234 5678`` and
-  ``010.1234.5678`` (``identifiers``); six digits alone (``OMIM:600101``) stay. A number
+  ``1990:01:01``, ``01 01 1990`` and, joined by a list's separator, ``1990|01|01``, ``01;01;1990``
+  and ``1990,01,01`` (``identifiers.DELIMITED_DATE``), and phone numbers ``02 1234 5678``,
+  ``010.1234.5678``, ``010~1234~5678``, ``010|1234|5678`` and ``010 - 1234 - 5678``
+  (``identifiers``); six digits alone (``OMIM:600101``) stay. A number
   written alone with an exponent goes when it is 1,000,000 or more (``1.9900101e7``,
   ``1e+06``: ``EXPONENT``), as its 7 digits would.
 
@@ -78,6 +81,8 @@ from genoscrub import scan
 from genoscrub.fields import FLOAT_TEXT
 from genoscrub.identifiers import (
     DAY_FIRST,
+    DELIMITED_DATE,
+    INVISIBLE_LEGACY_REFERENCE,
     MONTH_DATE,
     PATHS,
     PERSONAL,
@@ -96,10 +101,12 @@ VALUE_SHAPES = re.compile(
     rb"|%[89A-Fa-f][0-9A-Fa-f]"  # the same, percent-encoded (VEP's %3D is ASCII: fine)
     rb"|&#[0-9xX]"  # the same, as an HTML character reference (its ; ends an INFO item: not required)
     rb"|&[A-Za-z][A-Za-z0-9]*;"  # or a named one (&shy;, &ZeroWidthSpace;: in a FORMAT value; VEP's & joins no ;)
-    rb"|[\\@]|://"  # a Windows or UNC path, an escape, an e-mail address, a URL
-    rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # a path: / or ~ starting a token, or two / in one
+    rb"|&" + INVISIBLE_LEGACY_REFERENCE  # or an invisible one without it (&shyJ, &nbspKIM: browsers read them so)
+    + rb"|[\\@]|://"  # a Windows or UNC path, an escape, an e-mail address, a URL
+    + rb"|(?:^|[|,&:=() ])[/~]|/[^|,&:=() ]*/"  # a path: / or ~ starting a token, or two / in one
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}"
-    rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}|" + DAY_FIRST + rb"|" + PHONE + rb")(?![0-9])"  # a date, a phone number
+    rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}|" + DAY_FIRST + rb"|" + DELIMITED_DATE  # a date,
+    + rb"|" + PHONE + rb")(?![0-9])"  # a phone number
     + rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""

@@ -176,6 +176,8 @@ def vcf_columns(text: bytes, column_count: int, tabs_kept: int) -> VcfColumns:
 DATE_SEPARATORS = bytes(byte in b"-./_: " for byte in range(256))
 """What separates the groups of a date or phone number, as a translation table to 0 and 1."""
 DIGIT_TABLE = bytes(byte in b"0123456789" for byte in range(256))
+LIST_SEPARATOR_TABLE = bytes(byte in b"|;,~+" for byte in range(256))
+"""What joins a phone number's or a date's parts that ``DATE_SEPARATORS`` lacks, as a table to 0 and 1."""
 
 
 def in_column(text: np.ndarray, offsets: np.ndarray, column: int) -> np.ndarray:
@@ -202,7 +204,12 @@ def date_junctions(text: bytes, info_column: int) -> np.ndarray:
     separator (``-./_:`` or a blank), a blank perhaps, and a digit; a ``:`` is one only in the
     column after ``info_column`` tabs (it splits a sample's values, so ``0.5:1234`` is no date).
     A junction is kept with another junction two to six bytes after it and four digits before
-    it, or with one two to six bytes after it that four digits follow."""
+    it, or with one two to six bytes after it that four digits follow. Besides, the first digit of a
+    phone number's first part or a date's joined by a list's separator (``|;,~+``, or `` - `` for a
+    phone number): digits followed by such a separator and a digit, two or three of them from a ``0``
+    (``010~1234``, ``02 - 123``), or a year's four from a 1 or 2 before a month's two from a 0 or 1
+    and the same separator again (``1990|01|``), or a day's or a month's two from 0 to 3 twice, the
+    separator twice and a year's four from a 1 or 2 (``01;01;1990``); the offsets come sorted."""
     size = len(text)
     padded = text + bytes(8)
     data = np.frombuffer(padded, dtype=np.uint8)
@@ -214,9 +221,21 @@ def date_junctions(text: bytes, info_column: int) -> np.ndarray:
     colons = np.flatnonzero(junction & (data[1 : size + 1] == ord(":")))
     if len(colons):
         junction[colons[~in_column(data[:size], colons + 1, info_column)]] = False
+    listed = np.frombuffer(padded.translate(LIST_SEPARATOR_TABLE), dtype=bool)
+    spaced = space[1 : size + 1] & (data[2 : size + 2] == ord("-")) & space[3 : size + 3] & digit[4 : size + 4]
+    ends = np.flatnonzero(digit[:size] & ((listed[1 : size + 1] & digit[2 : size + 2]) | spaced))
+    starts = np.maximum.accumulate(np.where(digit[:size], -1, np.arange(size)))[ends] + 1 if len(ends) else ends
+    lengths = ends - starts + 1
+    marks = data[ends + 1]
+    first, second, year = data[starts], data[ends + 2], data[ends + 5]
+    year_first = (lengths == 4) & ((first == ord("1")) | (first == ord("2"))) & (second <= ord("1"))
+    year_last = (lengths == 2) & (first <= ord("3")) & (second <= ord("3")) & ((year == ord("1")) | (year == ord("2")))
+    year_last &= digit[ends + 6] & digit[ends + 7] & digit[ends + 8]
+    listed_date = (marks != ord(" ")) & digit[ends + 3] & (data[ends + 4] == marks) & (year_first | year_last)
+    list_starts = starts[((first == ord("0")) & ((lengths == 2) | (lengths == 3))) | listed_date]
     junctions = np.flatnonzero(junction)
     if len(junctions) < 2:
-        return junctions[:0].astype(np.int64)
+        return np.sort(list_starts).astype(np.int64)
     four_before = digit[np.maximum(junctions - 1, 0)] & digit[np.maximum(junctions - 2, 0)] & digit[np.maximum(junctions - 3, 0)]
     after = junctions + 2 + space[junctions + 2]
     four_after = digit[after] & digit[after + 1] & digit[after + 2] & digit[after + 3]
@@ -228,7 +247,7 @@ def date_junctions(text: bytes, info_column: int) -> np.ndarray:
         paired_end = (nearest_end < len(ends)) & (ends[np.minimum(nearest_end, len(ends) - 1)] <= junctions + 6)
     else:
         paired_end = np.zeros(len(junctions), dtype=bool)
-    return junctions[(paired & four_before) | paired_end].astype(np.int64)
+    return np.sort(np.concatenate((junctions[(paired & four_before) | paired_end], list_starts))).astype(np.int64)
 
 
 def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
@@ -1050,6 +1069,38 @@ def _date_like(text: bytes, at: int, end: int) -> bool:
     return False
 
 
+_LIST_SEPARATORS = b"|;,~+"
+
+
+def _delimited_number(text: bytes, at: int, end: int) -> bool:
+    """A phone number written with ``~``, ``+``, ``|``, ``,`` or `` - `` between its parts, or a date
+    whose parts a list's separator joins (``1990|01|01``), from ``at``; see ``_scan.c``."""
+    zero = text[at] == 0x30
+    lengths: list[int] = []
+    listed = False
+    for part in range(3):
+        start = at
+        while at < end and text[at] in _DIGITS:
+            at += 1
+        lengths.append(at - start)
+        if at == start:
+            return False
+        if part == 2:
+            break
+        if at < end and text[at] in _LIST_SEPARATORS:
+            listed = True
+            at += 1
+        elif text[at : min(at + 3, end)] == b" - ":
+            at += 3
+        elif at < end and text[at] in b" ._":
+            at += 1
+        else:
+            return False
+    if zero and lengths[0] in (2, 3) and lengths[1] in (3, 4) and lengths[2] >= 4:
+        return True
+    return listed and (lengths[:2] == [4, 2] and lengths[2] >= 2 or lengths[:2] == [2, 2] and lengths[2] >= 4)
+
+
 _MONTH_NAMES = (b"january", b"february", b"march", b"april", b"may", b"june", b"july", b"august", b"september", b"october",
                 b"november", b"december")  # fmt: skip
 _ALPHA = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
@@ -1144,13 +1195,43 @@ def _month_date_at(text: bytes, at: int, end: int) -> bool:
     return _digits_from(text, _after_year_separator(text, after, end), end) >= 2
 
 
+def _month_written_before(text: bytes, start: int, at: int, end: int) -> bool:
+    """Whether the digits at ``at`` follow a month's name written onto letters, not after a digit,
+    perhaps a period and a separator between, and are a day of two digits (then perhaps an ordinal's
+    letters, a comma and a separator) and four digits or more (``ctgJAN011990``); see ``_scan.c``."""
+    day = _digits_from(text, at, end)
+    if day == 2:
+        year = _after_ordinal(text, at + 2, end)
+        if year < end and text[year] == 0x2C:
+            year += 1
+        if _digits_from(text, _after_date_separator(text, year, end), end) < 4:
+            return False
+    elif day < 6:
+        return False
+    before = at
+    if before > start and text[before - 1] in b"-/._ +~":
+        before -= 1
+    if before > start and text[before - 1] == 0x2E:
+        before -= 1
+    if before == start or text[before - 1] not in _ALPHA:
+        return False
+    return any(
+        _month_name_length(text, month, before) == before - month and (month == start or text[month - 1] not in _DIGITS)
+        for month in range(before - 3, max(before - 10, start - 1), -1)
+    )
+
+
 def _month_date_candidate(text: bytes, start: int, end: int) -> bool:
     """Whether a date with a month's name may start in ``text[start:end]``: at a token's first byte,
-    or at digits written onto letters (``DOB01JAN1990``)."""
+    at digits written onto letters (``DOB01JAN1990``), or after a month's name written onto them
+    (``ctgJAN011990``)."""
     return any(
-        text[at] in _ALNUM
-        and (at == start or text[at - 1] not in _ALNUM or (text[at - 1] in _ALPHA and text[at] in _DIGITS))
-        and _month_date_at(text, at, end)
+        (
+            text[at] in _ALNUM
+            and (at == start or text[at - 1] not in _ALNUM or (text[at - 1] in _ALPHA and text[at] in _DIGITS))
+            and _month_date_at(text, at, end)
+        )
+        or (text[at] in _DIGITS and (at == start or text[at - 1] not in _DIGITS) and _month_written_before(text, start, at, end))
         for at in range(start, end)
     )
 
@@ -1175,7 +1256,7 @@ def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
         if byte not in allowed:
             return True
         starts_number = byte in _DIGITS and (at == start or text[at - 1] not in _DIGITS)
-        if starts_number and (_digit_run(text, at, end)[1] >= 7 or _date_like(text, at, end)):
+        if starts_number and (_digit_run(text, at, end)[1] >= 7 or _date_like(text, at, end) or _delimited_number(text, at, end)):
             return True
     return False
 
@@ -1216,11 +1297,12 @@ def _exponent_candidate(text: bytes, start: int, at: int, end: int) -> bool:
     return after < end and text[after] in _DIGITS
 
 
-_NAMED_REFERENCE = re.compile(rb"&[A-Za-z][A-Za-z0-9]*;")
+_NAMED_REFERENCE = re.compile(rb"&(?:[A-Za-z][A-Za-z0-9]*;|(?i:shy|nbsp))")
 
 
 def _html_reference(text: bytes, at: int, end: int) -> bool:
-    """Whether the ``&`` at ``at`` starts an HTML character reference: ``&#``, or a named one with its ``;``."""
+    """Whether the ``&`` at ``at`` starts an HTML character reference: ``&#``, a named one with its
+    ``;``, or an invisible one a browser reads without it (``&shy``, ``&nbsp``)."""
     return (at + 1 < end and text[at + 1] == 0x23) or _NAMED_REFERENCE.match(text, at, end) is not None
 
 
@@ -1247,7 +1329,7 @@ def _value_candidate(text: bytes, start: int, end: int, public_numbers: int, pre
             slashes = 0
             subfield = subfield + 1 if byte == 0x7C else 0 if byte == 0x2C else subfield
         elif byte in _DIGITS and (at == start or text[at - 1] not in _WORD):
-            if _date_like(text, at, end):
+            if _date_like(text, at, end) or _delimited_number(text, at, end):
                 return True
             run_end, digits, is_range = _digit_run(text, at, end)
             variant = run_end + 1 < end and text[run_end] in b"_-" and text[run_end + 1] in _BASES

@@ -169,6 +169,33 @@ def test_sam_scrub_rg_and_vcf_scrub_header_keep_and_refuse_the_same_contig_names
             assert name.encode() not in result.stderr
 
 
+SEPARATED_PIECES = [
+    "010", "02", "1234", "123", "5678", "1990", "2000", "01", "10", "12", "15", "0", "~", "+", "|", ",", ";", " - ", " ", ".", "_", "-",
+    "&", "shy", "nbsp", "NBSP", "#173", "#xad", ";", "reg", "J", "ctg", "JAN", "Dec", "chr", "10.0.0.1", "kim", "snuh", "ac.kr", ".local",
+]  # fmt: skip
+"""Pieces of phone numbers, dates joined by list separators, HTML references, months written onto letters
+and places in names, and their near misses."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(SEPARATED_PIECES), min_size=1, max_size=8).map("".join))
+def test_the_phone_listed_date_reference_and_place_shapes_agree(text: str) -> None:
+    """Red team 9 B1 to B4: the scrubbers' phone numbers, dates joined by a list's separator, HTML
+    references, dates with a month's name and places in contig names (``identifiers``) and the
+    audit's copies (``audit_allowlist``), written apart, match the same spans."""
+    pairs = (
+        (identifiers.PHONE, audit_allowlist.PHONE_NUMBER),
+        (identifiers.DELIMITED_DATE, audit_allowlist.LISTED_DATE),
+        (identifiers.HTML_REFERENCE, audit_allowlist.HTML_REFERENCE),
+        (identifiers.MONTH_DATE, audit_allowlist.DATE_WITH_MONTH_NAME),
+        (identifiers.PLACE_IN_NAME.pattern, audit_allowlist.PLACE_IN_NAME),
+    )
+    for scrubber, audit_copy in pairs:
+        flags = re.IGNORECASE if scrubber is identifiers.PLACE_IN_NAME.pattern else 0
+        written = [found.span() for found in re.finditer(scrubber, text.encode(), flags)]
+        assert written == [found.span() for found in re.finditer(audit_copy, text)], (text, audit_copy)
+
+
 PLANTED_SAM = (
     b"@HD\tVN:1.6\tSO:coordinate\tSS:coordinate:S2301217T\tXX:lab\n"
     b"@SQ\tSN:chr1\tLN:100\tM5:0123456789abcdef0123456789abcdef\tAS:GRCh38\tSP:Homo sapiens\tUR:file:///home/kimjh/ref.fa\tDS:lab\n"

@@ -286,6 +286,9 @@ SHAPES = [
     "&shy;", "S2301217&ZeroWidthSpace;N", "&shy%3B", "x&amp%3bN", "missense_variant&splice_region_variant", "&1;", "a&b_c;",
     "29-OCT-2023", "Oct 29 2023", "1990-Jan-01", "1990 Jan 01", "1990JAN01", "1st January 1990", "12th-Oct, 2023", "2020Oct",
     "1990Jan", "1000g2015aug_all", "Dec. 1, 1990", "1st of January 1990", "DOB01JAN1990", "Jan-01-90", "Dec 1 '90",
+    "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "02+123+4567", "010,1234,5678", "1990|01|01", "01;01;1990",
+    "1990,01,01", "01~01~1990", "2000,10,12,15", "1990,0,12", "ctgJAN011990", "DOBJan-01-1990", "&shyJ", "&nbsp", "&#173",
+    "&regulatory_region_variant",
 ]  # fmt: skip
 """Whole shapes and near misses, planted alone as often as fragments are strung together; the
 same percent-encoded as VCF 4.3 writes a value's ``:;=,`` (VEP's ``%3D`` among them)."""
@@ -515,7 +518,9 @@ def test_personal_numbers_of_numeric_keys_are_found_large_numbers_of_known_keys_
 @pytest.mark.parametrize(
     "value",
     ["01.01.1990", "29.10.2023", "1990. 01. 01.", "1990 01 01", "2023_10_29", "1990:01:01", "01 01 1990", "01_01_1990",
-     "02 1234 5678", "010 1234 5678", "010.1234.5678", "&#44608", "&#xAE40"],
+     "02 1234 5678", "010 1234 5678", "010.1234.5678", "&#44608", "&#xAE40",
+     "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "010+1234+5678", "010,1234,5678", "1990|01|01", "01;01;1990",
+     "1990,01,01", "01|01|1990", "ctgJAN011990", "DOBJan011990", "KIM&shyJ", "&nbspKIM", "&NBSPKIM"],
 )  # fmt: skip
 def test_the_new_shapes_are_identifiers_in_values_and_ids(value: str) -> None:
     assert value_holds_identifier(value.encode(), frozenset())

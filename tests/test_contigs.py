@@ -367,6 +367,12 @@ def test_plink_numbers_beside_lettered_names_are_refused() -> None:
         (["chr1", "chr2"], ["chr1", "chr_2"]),  # red team 8b F8: a separator after chr
         (["chr1", "chr2"], ["chr1", "chr-2"]),
         (["chr1", "chr2"], ["chr1", "chr2 "]),  # a blank left at its end
+        (["chr1", "chr2"], ["chr1", "chr2.1"]),  # red team 9 B5: a version after the number
+        (["chr1", "chr2"], ["chr1", "2.1"]),
+        (["chr1", "chr2", "chrX"], ["chr1", "chrX.2"]),
+        (["chr1", "chr2"], ["chr1", "chrII"]),  # roman numerals, as yeast's chromosomes are named
+        (["1", "2", "11"], ["1", "XI"]),
+        (["chr1", "chrII"], ["chr1", "chr2"]),  # the input's
     ],
 )
 @pytest.mark.parametrize("lengths", [False, True])
@@ -377,7 +383,24 @@ def test_a_contig_spelled_with_another_case_or_padding_is_refused(input_contigs:
     length = (lambda name: 1000) if lengths else (lambda name: None)
     with pytest.raises(OtherSpelling, match="another case or zero padding") as raised:
         ContigMap({name: length(name) for name in input_contigs}, {name: length(name) for name in other}, "region list", "r.bed")
-    assert not {"Chr1", "chr01", "Mt", "CHRM", "02"} & set(str(raised.value).replace("(Chr1 or chr01 for chr1, Mt", "").split())
+    named = str(raised.value).replace("(Chr1, chr01, chr1.1 or chrI for chr1, Mt", "").split()
+    assert not {"Chr1", "chr01", "Mt", "CHRM", "02", "chr2.1", "2.1", "chrX.2", "chrII", "XI"} & set(named)
+
+
+@pytest.mark.parametrize(
+    ("input_contigs", "other"),
+    [
+        (["chr1", "chr3"], ["chr1", "chrII", "chrXV"]),  # yeast's names beside a file without a 2 or 15: contigs it lacks
+        (["chrI", "chrII", "chrX"], ["I", "II", "X"]),  # yeast's (or the worm's) names, joined by convention
+        (["chr1", "chrX"], ["chr1", "X"]),  # X is the chromosome, never ten
+        (["chr1", "chr10"], ["chr1", "chrX"]),
+        (["chr1", "KI270706.1"], ["chr1", "KI270706.2"]),  # a scaffold's other version: another sequence
+    ],
+)
+def test_roman_numerals_and_versions_name_a_contig_only_beside_its_number(input_contigs: list[str], other: list[str]) -> None:
+    """Red team 9 B5: ``chrII`` and ``chr2.1`` stop a command only where the other file has a chromosome
+    2 that they leave unmatched; otherwise they are contigs the file lacks, ignored as before."""
+    ContigMap(dict.fromkeys(input_contigs), dict.fromkeys(other), "region list", "r.bed")
 
 
 def test_a_chromosome_under_its_genbank_accession_is_refused() -> None:

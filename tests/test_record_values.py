@@ -287,6 +287,28 @@ def test_dates_and_phone_numbers_with_blanks_leave_string_values(one_by_one: boo
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_phone_numbers_and_dates_joined_by_a_lists_separator_leave_values(one_by_one: bool, tmp_path: Path) -> None:
+    """Red team 9 B1 to B3: a phone number with ``~``, ``+``, ``|``, ``,`` or `` - `` between its
+    parts, a date whose parts one list separator joins, a month's name written onto letters and an
+    invisible HTML reference without its ``;`` go, on both paths; VEP's positions, a list of four
+    counts, a PL with its 0 and VEP's ``&regulatory_region_variant`` stay."""
+    lines = ["chr1	10	.	A	C	50	PASS	NOTE=010~1234~5678	GT:NM	0/1:010 - 1234 - 5678",
+             "chr1	11	.	A	C	50	PASS	NOTE=tel|010|1234|5678	GT:NM	0/1:02+123+4567",
+             "chr1	12	.	A	C	50	PASS	NOTE=1990|01|01	GT:NM	0/1:01;01;1990",
+             "chr1	13	.	A	C	50	PASS	NOTE=1990,01,01	GT:NM	0/1:ctgJAN011990",
+             "chr1	14	.	A	C	50	PASS	NOTE=KIM&shyJIHYUN	GT:NM	0/1:&nbspKIM",
+             "chr1	15	.	A	C	50	PASS	NOTE=DOBJan-01-1990	GT:NM	0/1:KIM&#173J",
+             "chr1	16	.	A	C	50	PASS	NOTE=C|regulatory_region_variant&regulatory_region_amplification|2000|10|12|15	GT:NM"
+             "	0/1:1990,0,12",
+             "chr1	17	.	A	C	50	PASS	NOTE=2000,10,12,15	GT:NM	0/1:Jan2020|1990|1234"]  # fmt: skip
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b"NOTE=.\tGT:NM\t0/1:."] * 6 + [
+        line.split("\t", 7)[7].encode() for line in lines[6:]
+    ]
+    assert counts["records_with_identifiers_removed"] == 6
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
 def test_a_breakend_mate_written_as_an_id_is_held_to_the_symbolic_and_contig_rules(one_by_one: bool, tmp_path: Path) -> None:
     """``A[<ctg>:5[``: a mate on an assembly file's contig; one holding personal data, a path or text
     off the ALT grammar becomes ``<*>``, counted as a symbolic allele is; an assembly's name stays."""
@@ -368,7 +390,11 @@ PIECES = st.sampled_from(
      "1990-Jan-01", "1990JAN01", "1990 jan 1", "1st January 1990", "22nd-Oct, 2023", "1990", "1990-", "1st", "3rd ", "Oct2020",
      "1000g2015aug_all", "2015aug", "Dec. 1, 1990", "Sept. 1st, 1990", "1st of January 1990", " of ", "DOB01JAN1990",
      "xx01Jan1990", "DOB1990Jan01", "Jan-01-90", "Dec-1-90", "JAN_01_90", "Dec 1 '90", "'", "Dec.", "ab12",
-     "01+Jan+1990", "01~Jan~1990", "+", "~"]
+     "01+Jan+1990", "01~Jan~1990", "+", "~",
+     "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "02+123+4567", "010,1234,5678", " - ", "010", "1234", "5678", ";",
+     "1990|01|01", "01;01;1990", "1990,01,01", "01~01~1990", "2000,10,12,15", "1990,0,12", "|01", "1990|", "ctgJAN011990",
+     "DOBJan-01-1990", "Jan01", "Dec.", "xDec.25,1990", "&shy", "&nbsp", "&NBSP", "&#173", "&#xad", "&regulatory_region_variant",
+     "10.0.0.1", "ctg_10.0.0.1"]
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])

@@ -1055,6 +1055,16 @@ def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
         ("asm_1990jan01", True),
         ("ctg_02-123-4567", True),  # a landline number
         ("ctg_010_1234_5678", True),  # a mobile number with underscores
+        ("ctg_010~1234~5678", True),  # red team 9 B1: with tildes or bars
+        ("ctg_010|1234|5678", True),
+        ("ctg_1990|01|01", True),  # red team 9 B2: a date joined by a list's separator
+        ("ctgJAN011990", True),  # a month's name written onto letters
+        ("ctg_10.0.0.1", True),  # red team 9 B4: an IP address or a host, alone or written onto letters
+        ("chr10.0.0.1", True),
+        ("10.0.0.1", True),
+        ("ctg.snuh.ac.kr", True),
+        ("asm_seq01.hospital.local", True),
+        ("KIM&shyJ_ctg", True),  # red team 9 B3: an invisible HTML reference without its ;
         ("KIMJ19900101", True),  # no WGS accession: its digits start with a date
         ("NC_19900101", True),  # no RefSeq accession: 8 digits
         ("contig_000000008", False),  # assemblers number contigs: leading zeros and six significant digits or fewer
@@ -1068,6 +1078,9 @@ def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
         ("HLA-DRB1*15:01:01:01", False),
         ("NC_000001.11", False),
         ("chr6_GL000251v2_alt", False),
+        ("chr10", False),
+        ("chrUn_KI270302v1", False),
+        ("ctg_2000|10|12|15", False),
     ],
 )
 def test_a_reference_name_holding_personal_data_is_refused_and_found(name: str, refused: bool, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from genoscrub.fastq_scrub_names import NameReplacer, fastq_blocks, scrub_record
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
 from genoscrub.streams import EndCheckingReader
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 compiled = scan.compiled
@@ -1276,10 +1276,12 @@ def test_span_choices_loops_agree(spans: list[str], values: list[str]) -> None:
 
 @needs_compiled
 @settings(max_examples=600, deadline=None)
-@given(st.text(alphabet="0123456789:\t\n .-_/ab", max_size=120).map(str.encode), st.sampled_from([7, 0, 2]))
+@given(st.text(alphabet="0123456789:\t\n .-_/ab|;,~+", max_size=120).map(str.encode), st.sampled_from([7, 0, 2]))
+@example(b"x 010~1234~5678 1990|01|01 01;01;1990 02 - 123 - 4567 2000,10,12,15", 7)
 def test_date_junctions_agree(text: bytes, info_column: int) -> None:
     """The audit's search for dates written with separators (``1990. 01. 01.``, ``01:01:1990`` in
-    INFO): the C loop gives the offsets of its numpy twin."""
+    INFO), and for phone numbers and dates joined by a list's separator (red team 9 B1, B2): the C
+    loop gives the offsets of its numpy twin."""
     ours, twin = both("date_junctions", text, info_column)
     assert ours.dtype == twin.dtype == np.int64
     assert ours.tolist() == twin.tolist()

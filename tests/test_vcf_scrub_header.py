@@ -152,6 +152,11 @@ def test_a_number_written_onto_a_sample_name_goes_with_it(one_by_one: str, monke
         (b"born 1990 01 01, 2023_10_29 or 1990:01:01", b"born [removed], [removed] or [removed]"),
         (b"born 01 01 1990 or 01_01_1990", b"born [removed] or [removed]"),
         (b"tel 02 1234 5678, 010 1234 5678, 010.1234.5678", b"tel [removed], [removed], [removed]"),
+        (b"tel 010~1234~5678, 010|1234|5678 or 010 - 1234 - 5678", b"tel [removed], [removed] or [removed]"),  # red team 9 B1
+        (b"born 1990|01|01, 01;01;1990 or 1990,01,01", b"born [removed], [removed] or [removed]"),  # red team 9 B2
+        (b"DOBJan011990 ctgJAN-01-1990", b"DOB[removed] ctg[removed]"),
+        (b"SB 2000,10,12,15 and PL 1990,0,12", None),  # counts: no leading zero, or more than three
+        (b"KIM&shyJIHYUN at&nbsp;10 &#173x", b"[removed] [removed] [removed]"),  # red team 9 B3
         (b"DOB 900101 sex 1", b"DOB [removed] sex 1"),
         (b"DP=12, AF=1e-05, -3, NaN, version 4.2.10, build 151, 100000 reads, 141456 samples", None),
         (b"v900101 and 1.900101 and x900101 are not dates alone", None),
@@ -188,7 +193,10 @@ PERSONAL_CONTIGS = ["KIM_19900101", "900101-1234567", "/home/kimjh/asm.fa", "kim
                     "asm_2023_10_29", "ctg_900101", "https://x.org/a", "ctg.snuh.ac.kr", "chrUn_010.1234.5678",
                     # shaped like accessions: fields of more than 3 digits, a RefSeq number of 8, a WGS name's digits a date
                     "HLA-KIM*900101:1234567", "HLA-A*19900101", "NC_19900101", "KIMJ19900101", "NC_000001.19900101",
-                    "HLA-19900101*01:01", "asm_1990-Jan-01", "asm_1990jan01"]  # fmt: skip
+                    "HLA-19900101*01:01", "asm_1990-Jan-01", "asm_1990jan01",
+                    # red team 9 B4: an IP address or a host written onto letters; B1 to B3
+                    "ctg_10.0.0.1", "chr10.0.0.1", "ctg10.0.0.1:8080", "ctg_kim.snuh.ac.kr", "asm_seq01.hospital.local",
+                    "ctg_010~1234~5678", "ctg_1990|01|01", "ctgJAN011990", "KIM&shyJ"]  # fmt: skip
 
 
 def test_public_assembly_contigs_pass_and_personal_ones_fail() -> None:
@@ -203,7 +211,7 @@ def test_public_assembly_contigs_pass_the_audit_and_the_reference_name_rules() -
     names = ASSEMBLY_CONTIGS + HS38DH_HLA
     assert [name for name in names if contig_holds_personal(name)] == []
     assert [name for name in names if personal_reference_name(name.encode()) or reference_holds_personal(name)] == []
-    for place in ("ctg.snuh.ac.kr", "kim.hosp.local", "10.0.0.1"):  # a host: vcf-scrub-header refuses it as a path
+    for place in ("ctg.snuh.ac.kr", "kim.hosp.local", "10.0.0.1", "ctg_10.0.0.1", "chr10.0.0.1", "asm_kim.hosp.local"):
         assert personal_contig(place.encode()) and contig_holds_personal(place), place
 
 
