@@ -64,6 +64,7 @@ from genoscrub.audit_edit_tags import (
 )
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_header import reference_holds_personal
 from genoscrub.audit_mate_cigars import mate_cigars_carrying_indels
 from genoscrub.audit_reads import (
     ALIGNED,
@@ -143,6 +144,13 @@ class RecordChecks:
         self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if self.germline is not None else None
         self.site_tags = tag_table(GERMLINE_SITE_TAGS) if self.germline is not None else None
         self.read_name_pattern = READ_NAME
+        self.places = [self.place_name(number, name) for number, name in enumerate(self.references)]
+        """How a finding names each reference: its name, unless the name holds personal data or a
+        forbidden string (a finding of its own), then ``reference N`` (its @SQ line's rank)."""
+
+    def place_name(self, number: int, name: str) -> str:
+        forbidden = self.forbid is not None and any(True for _ in self.forbid.search_text(name.encode("latin-1")))
+        return f"reference {number + 1}" if forbidden or reference_holds_personal(name) else name
 
 
 _CHECKS: RecordChecks | None = None
@@ -151,7 +159,7 @@ _CHECKS: RecordChecks | None = None
 
 def where(checks: RecordChecks, ref_id: int, pos: int) -> str:
     if 0 <= ref_id < len(checks.references) and pos >= 0:
-        return f"{checks.references[ref_id]}:{pos + 1}"
+        return f"{checks.places[ref_id]}:{pos + 1}"
     return "unplaced"
 
 

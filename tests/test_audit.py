@@ -1725,3 +1725,24 @@ def test_a_read_group_value_holding_a_registration_number_with_separators_is_fou
     assert result.returncode == 1 and b"header value @RG PU (holds personal data)" in result.stdout
     (tmp_path / "rg.sam").write_text(sam.replace(value, "HK2VMDSXY.2"))
     assert audit(str(tmp_path / "rg.sam"), cwd=tmp_path)[0].returncode == 0
+
+
+def test_a_finding_in_a_read_on_a_personal_contig_names_the_reference_by_rank(tmp_path: Path) -> None:
+    """A BAM finding is located by contig and position, but a contig name holding personal data
+    (a host, a date: a finding of its own) or a forbidden string is no place to print: the report
+    and the summary name it `reference N`, its @SQ line's rank, and print the others as written."""
+    (tmp_path / "forbid.txt").write_text("S2301217T\n")
+    (tmp_path / "forbid.txt").chmod(0o600)
+    sam = tmp_path / "in.sam"
+    sam.write_text(
+        "@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:1000\n@SQ\tSN:ctg_kim.snuh.ac.kr\tLN:1000\n@SQ\tSN:ctg_S2301217T\tLN:1000\n"
+        "name1\t0\tchr1\t5\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+        "name2\t0\tctg_kim.snuh.ac.kr\t5\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+        "name3\t0\tctg_S2301217T\t5\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
+    )
+    result, report = audit("--forbid", str(tmp_path / "forbid.txt"), str(sam), cwd=tmp_path)
+    assert result.returncode == 1
+    shown = json.dumps(report) + result.stdout.decode() + result.stderr.decode()
+    assert "snuh" not in shown and "S2301217T" not in shown
+    examples = report["files"][0]["findings"]["metadata"]["examples"]["read name"]  # type: ignore[index]
+    assert examples == ["chr1:5", "reference 2:5", "reference 3:5"], examples
