@@ -59,6 +59,7 @@ FAULTS = {
     "QUAL": "QUAL (not a number)",
     "FILTER": "FILTER (no ##FILTER line declares it)",
     "GT": "FORMAT/GT (off its grammar)",
+    "VALUES": "FORMAT (a sample with more values than keys)",
 }
 """The metadata finding of each column off its grammar, by column."""
 
@@ -201,6 +202,8 @@ class ColumnGrammar:
             found.append("FILTER")
         if len(fields) > 9 and self.gt_fails(fields):
             found.append("GT")
+        if len(fields) > 9 and max(sample.count(b":") for sample in fields[9:]) > fields[8].count(b":"):
+            found.append("VALUES")  # a value without a key: no check reads it as what it is (0/1:01:01:1990 under GT:NM)
         self.learn_format(fields)
         return found
 
@@ -250,7 +253,18 @@ class ColumnGrammar:
         fits &= dots[ends] - dots[ends - lengths] <= 1
         if columns > 9:
             fits &= self.gts_fit(block, tabs)
+            fits &= self.values_fit(data, tabs, located.ends[: count - 1])
         return {*np.flatnonzero(~fits).tolist(), count - 1}
+
+    @staticmethod
+    def values_fit(data: np.ndarray, tabs: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Per line: no sample holds more colons than its FORMAT (a value without a key, which
+        vcf-scrub-header removes). The colons are found once and counted between the columns'
+        tabs by ``searchsorted``."""
+        colons = np.flatnonzero(data[: int(ends[-1]) + 1] == ord(":")) if len(ends) else np.zeros(0, dtype=np.int64)
+        bounds = np.concatenate((tabs[:, 7:], ends[:, None]), axis=1)  # FORMAT, then each sample, ends at the next tab
+        counts = np.diff(np.searchsorted(colons, bounds), axis=1)
+        return np.all(counts[:, 1:] <= counts[:, :1], axis=1)
 
     def gts_fit(self, block: bytes, tabs: np.ndarray) -> np.ndarray:
         """Per line: its FORMAT is one met before, and every sample's GT is settled (or there is none).

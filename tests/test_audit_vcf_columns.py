@@ -358,3 +358,15 @@ def test_an_empty_info_item_is_its_own_finding(info: str, monkeypatch: pytest.Mo
     for one_by_one in (False, True):
         findings = audited(vcf_text(["\t".join(fields)]), one_by_one, monkeypatch)
         assert findings.metadata.counts == {"INFO (an empty item)": 1}, findings.as_dict()
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_sample_with_more_values_than_format_keys_is_found(one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 9 B (left): `0/1:5:01:1990` under `GT:DP` holds values no key names, which no check
+    reads as what they are (a date in three pieces); vcf-scrub-header removes them, so the audit
+    finds each such record, in bulk as one by one, among records the block path settles."""
+    planted = list(CLEAN)
+    planted[10] = "0/1:5:01:1990"
+    lines = ["\t".join(CLEAN)] * 50 + ["\t".join(planted)] + ["\t".join(CLEAN)] * 50
+    findings = audited(vcf_text(lines), one_by_one, monkeypatch)
+    assert findings.metadata.counts == {FAULTS["VALUES"]: 1}, findings.as_dict()
