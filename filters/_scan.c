@@ -1511,13 +1511,17 @@ vcf_number(const unsigned char *p, const unsigned char *end)
 }
 
 /* Whether [p, end) is numbers a numeric key holds (record_values.numbers_fit): each comma-separated
- * element '.' or a VCF number, and no run of more digits than an Integer has but a fraction's. */
+ * element '.' or a VCF number without a leading zero (010), and no run of more digits than an
+ * Integer has but a fraction's. */
 static int
 numbers_only(const unsigned char *p, const unsigned char *end)
 {
     for (const unsigned char *element = p;;) {
         const unsigned char *next = until(element, end, ',');
         if (!(next - element == 1 && *element == '.') && !vcf_number(element, next))
+            return 0;
+        const unsigned char *digits = element < next && (*element == '-' || *element == '+') ? element + 1 : element;
+        if (next - digits > 1 && digits[0] == '0' && is_digit(digits[1]))
             return 0;
         if (next == end)
             break;

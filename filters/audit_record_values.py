@@ -115,6 +115,8 @@ NUMBER_GRAMMAR = re.compile(rb"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9
 Integer's value is read by it too: a key known to hold large numbers tells no more by a fraction,
 a sign or an exponent (``END=1234567.5``), and vcf-scrub-header keeps such a number."""
 LONG_DIGIT_RUN = re.compile(rb"[0-9]{11}")
+LEADING_ZERO = re.compile(rb"(?:^|,)[-+]?0[0-9]")
+"""An element written with a leading zero (``AD=010,1234,5678``: a phone number as counts)."""
 """Eleven digits in a row: more than a 32-bit Integer holds, a registration or phone number."""
 UNDECLARED_NUMERIC = {
     b"INFO": frozenset(b"AC AD ADF ADR AF AN BQ DP END MQ MQ0 NS SB SVLEN CIPOS CIEND HOMLEN DPADJ CN CNADJ CICN CICNADJ CILEN".split()),
@@ -145,9 +147,13 @@ def reading(types: set[bytes] | None, numeric: bool = False, large: bool = True)
 
 def number_holds_identifier(value: bytes, contigs: frozenset[bytes]) -> bool:
     """An Integer or Float value of a key known to hold large numbers: the value rule, when an element
-    is off the number grammar or holds a run of 11 digits (``1990-01-01``, ``010-1234-5678``,
-    ``9001011234567``)."""
-    if LONG_DIGIT_RUN.search(value) is None and all(NUMBER_GRAMMAR.fullmatch(element) for element in value.split(b",")):
+    is off the number grammar, holds a run of 11 digits (``1990-01-01``, ``010-1234-5678``,
+    ``9001011234567``) or an element with a leading zero (``010,1234,5678``)."""
+    if (
+        LONG_DIGIT_RUN.search(value) is None
+        and LEADING_ZERO.search(value) is None
+        and all(NUMBER_GRAMMAR.fullmatch(element) for element in value.split(b","))
+    ):
         return False
     return value_holds_identifier(value, contigs)
 

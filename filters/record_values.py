@@ -156,6 +156,9 @@ NUMBER_ELEMENT = re.compile(rb"\.|" + FLOAT_TEXT.pattern + rb"|[-+]?(?i:inf|infi
 """One element of an Integer or Float value (VCF 4.4, 1.3): ``.``, a Float (an Integer is one), ``Inf``, ``NaN``."""
 BEYOND_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{11}")
 """More digits than a 32-bit Integer has (10), but a fraction's."""
+LEADING_ZERO = re.compile(rb"(?:^|,)[-+]?0[0-9]")
+"""An element written with a leading zero (``AD=010,1234,5678``, a phone number as counts): no
+program writes a number so, and the value rule reads it then."""
 BREAKEND_MATE = re.compile(rb"[\[\]]<([^<>\[\]]*)>:")
 """The mate of a breakend written ``<ID>`` (VCF 4.4, 5.4: a contig of an assembly file)."""
 # The VCF specification's numeric reserved keys (VCF 4.4, 1.6.1 and 1.6.2; structural variants, 3 and 5):
@@ -183,8 +186,13 @@ PASS = b"PASS"
 
 def numbers_fit(value: bytes) -> bool:
     """Whether a numeric key's value is numbers of the VCF grammar that fit: each comma-separated
-    element ``.`` or a number (``NUMBER_ELEMENT``), and no run of more digits than an Integer has."""
-    return all(NUMBER_ELEMENT.fullmatch(element) for element in value.split(b",")) and BEYOND_INTEGER.search(value) is None
+    element ``.`` or a number (``NUMBER_ELEMENT``) without a leading zero (``LEADING_ZERO``), and no
+    run of more digits than an Integer has."""
+    return (
+        all(NUMBER_ELEMENT.fullmatch(element) for element in value.split(b","))
+        and BEYOND_INTEGER.search(value) is None
+        and LEADING_ZERO.search(value) is None
+    )
 
 
 def unsafe_alt_id(identifier: bytes) -> bool:

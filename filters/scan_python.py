@@ -1263,13 +1263,18 @@ def _id_candidate(text: bytes, start: int, end: int, kind: str) -> bool:
 
 _NUMBERS = frozenset(b"0123456789.,+-eE/|")
 _BEYOND_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{11}")
+_LEADING_ZERO = re.compile(rb"(?:^|,)[-+]?0[0-9]")
 _NUMBER_ELEMENT = re.compile(rb"\.|[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?i:inf|infinity|nan)")
 
 
 def _numbers_only(value: bytes) -> bool:
-    """Numbers a numeric key holds: each comma-separated element ``.`` or a VCF number, no run of
-    11+ digits but a fraction's."""
-    return all(_NUMBER_ELEMENT.fullmatch(element) for element in value.split(b",")) and _BEYOND_INTEGER.search(value) is None
+    """Numbers a numeric key holds: each comma-separated element ``.`` or a VCF number without a
+    leading zero, no run of 11+ digits but a fraction's."""
+    return (
+        all(_NUMBER_ELEMENT.fullmatch(element) for element in value.split(b","))
+        and _BEYOND_INTEGER.search(value) is None
+        and _LEADING_ZERO.search(value) is None
+    )
 
 
 def _genotype_bytes_only(value: bytes) -> bool:

@@ -468,7 +468,8 @@ def test_a_type_off_the_grammar_reads_the_values_as_strings(monkeypatch: pytest.
      ("END=1990-01-01", True), ("DP=12", False), ("AF=1e-05", False), ("DB=1990-01-01", True), ("END=19900101", False),
      ("DP=12345678", False), ("AF=19900101", True), ("BIRTH=900101,1234567", True), ("BIRTH=1012345678", True),
      ("BIRTH=-1234567", True), ("FL=1234567.5", True), ("BIRTH=12,3456789", True), ("FL=1.9900101e7", True), ("FL=1e+06", True),
-     ("FL=2E7", True), ("FL=999999.5", False), ("FL=1.5e5", False), ("FL=900101.1234567", False), ("BIRTH=999999", False)],
+     ("FL=2E7", True), ("FL=999999.5", False), ("FL=1.5e5", False), ("FL=900101.1234567", False), ("BIRTH=999999", False),
+     ("DP=010,1234,5678", True), ("DP=0,12", False), ("DP=010", False), ("END=-0", False)],
 )  # fmt: skip
 def test_integer_and_float_values_follow_the_number_grammar(item: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """An Integer or Float of a key known to hold large numbers (END; DP undeclared, the

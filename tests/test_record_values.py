@@ -197,21 +197,24 @@ def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_p
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
 def test_a_numeric_value_off_the_number_grammar_is_held_to_the_value_rule(one_by_one: bool, tmp_path: Path) -> None:
     """A value of a key known to hold large numbers (DP, END) goes unchecked only while each element is
-    ``.`` or a VCF number: a date, a registration number or a phone number written as one is removed;
+    ``.`` or a VCF number without a leading zero: a date, a registration number or a phone number
+    written as one (or as counts, 010,1234,5678) is removed;
     numbers of the grammar stay, large ones too (DP=19900101). The small numbers of any other Integer
     or Float key (AF, PH, DB) stay."""
     header = [*HEADER, '##INFO=<ID=PH,Number=.,Type=Integer,Description="Phone">',
               '##FORMAT=<ID=DB,Number=1,Type=Integer,Description="Birth">']  # fmt: skip
     lines = ["chr1\t10\t.\tA\tC\t50\tPASS\tDP=1990-01-01;END=900101-1234567;AF=1990.01.01;PH=010-1234-5678\tGT:DB\t0/1:01/01/1990",
              "chr1\t11\t.\tA\tC\t50\tPASS\tDP=19900101;END=9001011234567;AF=29.10.2023;PH=12,-3,.\tGT:DB\t0/1:900101-1234567",
-             "chr1\t12\t.\tA\tC\t50\tPASS\tDP=12;AF=1e-05,NaN,-Inf,.,.5,5.;PH=1/2/3\tGT:DB\t1|0:+7"]  # fmt: skip
+             "chr1\t12\t.\tA\tC\t50\tPASS\tDP=12;AF=1e-05,NaN,-Inf,.,.5,5.;PH=1/2/3\tGT:DB\t1|0:+7",
+             "chr1\t13\t.\tA\tC\t50\tPASS\tDP=010;END=010,1234,5678\tGT:DB\t0/1:0"]  # fmt: skip
     output, counts = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
     assert [line.split(b"\t", 7)[7] for line in records(output)] == [
         b"DP=.;END=.;AF=.;PH=.\tGT:DB\t0/1:.",
         b"DP=19900101;END=.;AF=.;PH=12,-3,.\tGT:DB\t0/1:.",
         b"DP=12;AF=1e-05,NaN,-Inf,.,.5,5.;PH=.\tGT:DB\t1|0:+7",
+        b"DP=010;END=.\tGT:DB\t0/1:0",  # a leading zero: read by the value rule, a phone number written as counts goes
     ]
-    assert counts["records_with_identifiers_removed"] == 3
+    assert counts["records_with_identifiers_removed"] == 4
 
 
 NUMERIC_HEADER = [
