@@ -252,9 +252,10 @@ def test_sam_scrub_rg_keeps_no_identifier_number_in_a_count_score_or_quality(tag
 @pytest.mark.parametrize("tag", ["CP:i", "OP:i", "DI:i", "MI:i", "MI:Z"])
 def test_positions_and_numbers_through_a_file_keep_any_number(tag: str) -> None:
     """A position, Picard's duplicate set index and a molecule number are numbered through the file:
-    eight digits are real values there (the man page says a date passes in them)."""
+    eight digits are real values there (the man page says a date passes in them). A position is
+    held to its contig (chr1 of GRCh38 here; on a contig of 100 bases CP and OP of 19900101 go)."""
     fixed = ["r1", "0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
-    sam = ("@SQ\tSN:chr1\tLN:100\n" + "\t".join([*fixed, f"{tag}:19900101"]) + "\n").encode()
+    sam = ("@SQ\tSN:chr1\tLN:248956422\n" + "\t".join([*fixed, f"{tag}:19900101"]) + "\n").encode()
     result = run_command("sam-scrub-rg", "-q", input=sam)
     assert result.returncode == 0, result.stderr.decode()
     assert f"\t{tag}:19900101\n".encode() in result.stdout
