@@ -28,6 +28,8 @@ from genoscrub.cigar import CigarShape, CigarTable, M, ShapeCache
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
+    MATE_CIGAR_CHANGES,
+    MATE_CIGAR_LETTERS,
     MATE_REMOVED,
     MATE_UNKNOWN,
     GermlineWindows,
@@ -182,7 +184,7 @@ class BlockReverter:
         selected |= self._past_contig_end(positions + cigars.each(self.reference_lengths), names, unmapped)
         selected[lines_with_repeated_tags(table.text, table.located)] = True  # the one-record path leaves the copies out
         selected |= ~scan.spans_within(table.buffer, *table.spans(9), PLAIN_SEQUENCE)  # the one-record path writes them plain
-        copying_rows, mate_rows = tag_lines(table, COPYING_CODES, self.records.mate_cigar_letters, MATE_CIGAR_WIDTH)
+        copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
         if isinstance(self.windows, GermlineWindows) and len(mate_rows):
             mate_rows = mate_rows[~self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)]
         fast = ~selected & ~unmapped
@@ -191,8 +193,6 @@ class BlockReverter:
         tags_only[mate_rows] = True
         tags_only &= ~selected
         windows = self.windows
-        if windows.revert_all:  # sam_revert_matches does not rewrite MC: such records go to the one-record path
-            fast[mate_rows] = False
         unknown_mates = self._mates_unknown(table, flags, unmapped, names, query_lengths)
         fast &= ~unknown_mates  # TLEN 0 (fail closed): the one-record path
         tags_only &= ~unknown_mates
@@ -209,8 +209,10 @@ class BlockReverter:
             tags_only &= ~hits
             selected |= hits
             touched = set(np.flatnonzero(hits).tolist())
-        else:
-            selected |= ~unmapped
+        else:  # --all: every mapped record, and every supplementary one (the one-record path removes it)
+            supplementary = (flags & 0x800) != 0
+            fast &= ~supplementary
+            selected |= ~unmapped | supplementary
         selected |= tags_only
         simple = self._revert_simple_rows(table, fast, positions, names, cigars, set(mate_rows.tolist()))
         if not windows.revert_all:
@@ -318,7 +320,8 @@ class BlockReverter:
     ) -> np.ndarray:
         """Mapped rows the one-record path must see whatever the windows say: secondary
         records with a sequence (it goes, unless ``--keep-secondary-seq``) and, under the
-        default clip rule, records with a soft clip that differs from the reference."""
+        default clip rule, records with a soft clip that differs from the reference (with
+        ``--all`` every clipped record goes there: its clips are removed)."""
         rows = np.zeros(len(flags), dtype=bool)
         buffer, tabs = table.buffer, table.tabs
         with_sequence = (tabs[:, 9] - tabs[:, 8] != 2) | (buffer[tabs[:, 8] + 1] != 42)
@@ -326,7 +329,7 @@ class BlockReverter:
         if not self.options.keep_secondary_seq and secondary.any():
             with_quality = (table.quality_ends() - tabs[:, 9] != 2) | (buffer[tabs[:, 9] + 1] != 42)
             rows |= secondary & (with_sequence | with_quality)
-        if self.options.clips is ClipRule.DIFFERING:
+        if self.options.clips is ClipRule.DIFFERING and not self.windows.revert_all:  # --all looks at every clipped read
             clipped = cigars.each(self.clipped) != 0
             if clipped.any():
                 candidates = np.flatnonzero(clipped & with_sequence & ~unmapped & ~rows)
@@ -393,6 +396,8 @@ class BlockReverter:
         revert_all = windows.revert_all
         if revert_all and len(rows):
             rows = self._revert_all_in_bulk(table, rows, positions, lengths, names, quality_ends, results)
+            if mate_rows:
+                rows = self._mate_cigars_fitted(table, results, mate_rows, positions, lengths, quality_ends, rows)
         elif isinstance(windows, GermlineWindows) and len(rows):
             rows = self._revert_on_windows_in_bulk(table, rows, positions, lengths, names, quality_ends, mate_rows, results)
         if not len(rows):
@@ -439,12 +444,14 @@ class BlockReverter:
                 bases = self.records.nearby.fetch(contig, position, position + length)
             if len(bases) < length:
                 continue
+            if revert_all and row in mate_rows:
+                continue  # its MD and NM kept in place, its MC rewritten: the one-record path
             if revert_all and sequence.upper() == bases:
                 results[row] = b"\t".join([text[start:quality_end], *self.kept_unchanged_fields.findall(text, quality_end, end)])
                 continue
             kept = self.kept_changed_fields.findall(text, quality_end, end)
             template_length = None
-            if row in mate_rows and self.records.mate_cigar_changes.search(text, quality_end, end):
+            if row in mate_rows and MATE_CIGAR_CHANGES.search(text, quality_end, end):
                 mate_fields = table.mandatory(row)
                 mate = self.records.mate_update(mate_fields, kept)
                 if mate in (MATE_REMOVED, MATE_UNKNOWN):  # the record changes more: the one-record path, which counts it
@@ -528,6 +535,43 @@ class BlockReverter:
                 left.append(np.array(unknown_rows, dtype=np.int64))
         same_report_keys(counts)
         return np.sort(np.concatenate(left)) if left else np.zeros(0, dtype=np.int64)
+
+    def _mate_cigars_fitted(
+        self, table: BlockFields, results: dict[int, bytes], mate_rows: set[int], positions: np.ndarray, lengths: np.ndarray,
+        quality_ends: np.ndarray, rows: np.ndarray,
+    ) -> np.ndarray:
+        """``--all``: the lines ``_revert_all_in_bulk`` built for records whose ``MC`` the rules may
+        change (a mate's indel or clip: ``3S147M`` becomes ``150M``) get the new ``MC`` in its place
+        and TLEN from both new ends, as ``RecordReverter.rewrite`` writes them (``mate_update``,
+        ``fit_template_length``); the line is otherwise the one-record path's. A record whose mate
+        goes or whose ``MC`` must go is left to the one-record path: returned with ``rows``, the
+        rows already left to it. The line's text up to QUAL's end is the record's (SEQ changed in
+        place): its tags follow there."""
+        left = []
+        for row in sorted(mate_rows.intersection(results)):
+            line = results[row]
+            at = line.find(b"\tMC:Z:", int(quality_ends[row] - table.line_starts[row]))
+            if at < 0:
+                continue
+            value_end = line.find(b"\t", at + 1)
+            value_end = len(line) if value_end < 0 else value_end
+            tag = line[at + 1 : value_end]
+            if not MATE_CIGAR_CHANGES.search(line, at, value_end):
+                continue
+            mate_fields = table.mandatory(row)
+            mate = self.records.mate_update(mate_fields, [tag])
+            if mate is None:
+                continue
+            if mate in (MATE_REMOVED, MATE_UNKNOWN):  # the record changes more: the one-record path, which counts it
+                del results[row]
+                left.append(row)
+                continue
+            line = line[: at + 6] + mate + line[value_end:]
+            template_length = self._template_length(mate_fields, [tag], mate, int(positions[row]), int(lengths[row]), int(lengths[row]))
+            results[row] = with_template_length(table, row, line, template_length) if template_length is not None else line
+        if not left:
+            return rows
+        return np.sort(np.concatenate([rows, np.array(left, dtype=np.int64)]))
 
     def _revert_on_windows_in_bulk(
         self,
@@ -614,7 +658,7 @@ class BlockReverter:
             tag_text = text[quality_end:end]  # the tags, each after a tab
             if b"\tSA" in tag_text:
                 continue
-            if not (b"\tMC" in tag_text and self.records.mate_cigar_changes.search(text, quality_end, end)):
+            if not (b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end)):
                 results[row] = text[start:quality_end] + self.copying_fields.sub(b"", tag_text)
                 continue
             kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in self.records.copying]

@@ -57,22 +57,24 @@ them on every record for sam-mask-regions ``--drop-alignment-lists`` after it (t
 workflow's chain): the masker judges a read by them (an ``XA`` hit in a region masks every base)
 and then removes them all, as this command would have."""
 
-MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MSHP=]*[IDXN]")
-"""An MC value with an operation the rules may change (M, S, H, P and = never change, but
-where a clip is removed near a germline site: ``CLIPPED_MATE_CIGAR_CHANGES``)."""
-MATE_CIGAR_LETTERS = b"IDXN"
-CLIPPED_MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MP=]*[IDXNSH]")
-"""With germline sites (``-v``), a clip may change too (``revert.clips_aligned``)."""
-CLIPPED_MATE_CIGAR_LETTERS = b"IDXNSH"
+MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MP=]*[IDXNSH]")
+"""An MC value with an operation the rules may change (M, P and = never change): an indel, a
+mismatch, a skip, and a clip (removed near a germline site with ``-v``, everywhere with ``--all``:
+``revert.clips_aligned``)."""
+MATE_CIGAR_LETTERS = b"IDXNSH"
 MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
 MATE_REMOVED_COUNT = "reads_removed_with_their_mate"
 """The report key of records removed because their mate was (the template goes whole)."""
 SUPPLEMENTARY_REMOVED = "supplementary_records_removed"
-"""The report key of supplementary records (FLAG 0x800) removed where they touch a germline window."""
+"""The report key of supplementary records (FLAG 0x800) removed: where they touch a germline
+window, and every one with ``--all``."""
 MATE_UNKNOWN = b"?"
 """The mate's new CIGAR depends on bases this record cannot see (a keep-list allele): MC goes."""
 
+
+MATES_EVERYWHERE_LIMIT = 1 << 16
+"""Distinct ``MC`` values ``RecordReverter.mates_everywhere`` holds before it starts again."""
 
 REFERENCE_STRETCH = 1 << 16
 """Bases fetched at once by :class:`NearbyBases` (64 kb)."""
@@ -126,8 +128,9 @@ class ReadWindows:
     short_skip: int = 0
     """Skips shorter than this are filled like deletions (``--all``)."""
     clips_aligned: bool = False
-    """Whether a clip touching ``windows`` is removed (``revert.clips_aligned``): the windows of
-    germline sites (``--all``'s window over the read masks its clips instead)."""
+    """Whether a clip touching ``windows`` is removed (``revert.clips_aligned``): always, but for
+    the windows a record no window touches (``NO_READ_WINDOWS``); ``--all``'s window over the read
+    touches every clip, so every clip goes."""
 
     @property
     def clip_windows(self) -> list[Window] | None:
@@ -166,12 +169,14 @@ class GermlineWindows:
 
 
 class EveryDifference:
-    """``--all``: one window over the whole alignment, so every difference goes."""
+    """``--all``: one window over the whole alignment, so every difference goes, every clip
+    with it (a clip touches the window beside it: ``revert.clips_aligned`` removes it and the
+    length rule gives the read as many reference bases), and every supplementary record."""
 
     revert_all = True
 
     def for_read(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
-        return ReadWindows([(position - 1, position + shape.reference_length + 1)], [], SHORT_SKIP)
+        return ReadWindows([(position - 1, position + shape.reference_length + 1)], [], SHORT_SKIP, clips_aligned=True)
 
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return [(start, end)]
@@ -213,10 +218,10 @@ class RecordReverter:
         self.hit_contigs = HitContigs(name.encode() for name in (reference.to_reference if declared is None else declared))
         """The contigs of ``SA`` hits read as the header's (``declared``, its @SQ names)."""
         self.nearby = NearbyBases(reference)
-        revert_all = windows.revert_all
-        self.mate_cigar_changes = MATE_CIGAR_CHANGES if revert_all else CLIPPED_MATE_CIGAR_CHANGES
-        self.mate_cigar_letters = MATE_CIGAR_LETTERS if revert_all else CLIPPED_MATE_CIGAR_LETTERS
-        """What of an ``MC`` the rules may change: its clips too with germline sites."""
+        self.mates_everywhere: dict[bytes, bytes | None] = {}
+        """``--all``, no keep allele under the mate: ``MC`` -> what :meth:`mate_update` makes of it,
+        the same at every PNEXT (the window over the mate and every rule are relative to its POS),
+        so a CIGAR that recurs (``3S147M``) is worked out once."""
 
     def rewrite(self, line: bytes, line_number: int, touched: bool = True) -> bytes | None:
         """One record that needs work: reverted, tags fixed; None when it must go.
@@ -233,6 +238,11 @@ class RecordReverter:
         if len(fields) < 11:
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, line_number)
         flag = int(fields[1])
+        if flag & 0x800 and self.windows.revert_all:
+            # --all: a split read's other part differs from the reference by where it lies (a
+            # deletion's far side, an SV); its primary's clip goes too (clips_aligned).
+            report.add(SUPPLEMENTARY_REMOVED)
+            return None
         tags, repeated = without_repeats(fields[11:])
         if repeated:  # a second MC or MD would escape the rewrite of the first
             report.add("aux_repeats_removed", len(repeated))
@@ -251,7 +261,7 @@ class RecordReverter:
             kept_tags = without_mate_tags(kept_tags)
             mate = None
         else:
-            mate = self.mate_update(fields, kept_tags) if self.mate_cigar_changes.search(line) else None
+            mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_CHANGES.search(line) else None
         old_mate_cigar = next((tag[5:] for tag in kept_tags if tag.startswith(b"MC:Z:")), None)
         if mate == MATE_REMOVED:
             # The whole template goes: an unpaired mate would be left only where the read carried
@@ -389,7 +399,7 @@ class RecordReverter:
         bases of ``reference`` the contig has (the rest is ``N`` past its end); ``clip_windows``:
         the germline windows a clip is removed at (``revert.clips_aligned``)."""
         end = position + shape.reference_length
-        if self.windows.revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip:
+        if self.windows.revert_all and not shape.has_indel and not shape.left_clip and not shape.right_clip and b"H" not in fields[5]:
             sequence = fields[9]
             if sequence == b"*" or sequence.upper() == reference[position - offset : end - offset]:
                 self.fit_template_length(fields, template, position, end, end, shape.query_length)
@@ -523,7 +533,7 @@ class RecordReverter:
         ``fields`` needs RNAME (2), RNEXT (6) and PNEXT (7) only.
         """
         mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
-        if mate_cigar is None or not any(letter in mate_cigar for letter in self.mate_cigar_letters):
+        if mate_cigar is None or not any(letter in mate_cigar for letter in MATE_CIGAR_LETTERS):
             return None
         mate_name = fields[6] if fields[6] != b"=" else fields[2]
         if mate_name == b"*" or not fields[7].isdigit():
@@ -533,18 +543,27 @@ class RecordReverter:
         if shape is None:
             return None
         name = mate_name.decode(errors="replace")
+        keep = self.keep.alleles_under(name, mate_position, mate_position + shape.reference_length) if self.keep is not None else None
+        everywhere = self.windows.revert_all and keep is None
+        if everywhere and mate_cigar in self.mates_everywhere:
+            return self.mates_everywhere[mate_cigar]
         windows = self.windows.for_read(name, mate_position, shape, mate_cigar)
         if not windows:
             return None
-        keep = self.keep.alleles_under(name, mate_position, mate_position + shape.reference_length) if self.keep is not None else None
         new_cigar = rewrite_mate_cigar(
             mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip, windows.clip_windows
         )
         if isinstance(new_cigar, Removed):
-            return MATE_REMOVED
-        if new_cigar is None:
-            return MATE_UNKNOWN
-        return None if new_cigar == mate_cigar else new_cigar
+            answer: bytes | None = MATE_REMOVED
+        elif new_cigar is None:
+            answer = MATE_UNKNOWN
+        else:
+            answer = None if new_cigar == mate_cigar else new_cigar
+        if everywhere:
+            if len(self.mates_everywhere) >= MATES_EVERYWHERE_LIMIT:
+                self.mates_everywhere.clear()
+            self.mates_everywhere[mate_cigar] = answer
+        return answer
 
 
 @dataclass(frozen=True)

@@ -41,11 +41,11 @@ aligner chose for an allele:
   marks the carriers (``147M3S`` ending where the deletion starts, ``3S147M`` starting
   where it ends, where a non-carrier's reads are ``150M``); the length rule below then
   gives the read back as many reference bases (a hard clip's too: the read has the
-  length a non-carrier's would have);
+  length a non-carrier's would have). With ``--all`` the window over the read touches
+  every clip, so every clip goes;
 - other soft-clipped bases (``S``) are masked (base ``N``, quality ``MASKED_QUALITY``)
   by :class:`ClipRule`: by default when their projection onto the reference
-  (plus ``CLIP_MARGIN``) touches a window (``--all``: its window over the read, whose
-  clips are masked, not removed) or when they differ from the reference at that
+  (plus ``CLIP_MARGIN``) touches a window or when they differ from the reference at that
   projection, since a clip's bases may belong anywhere; the CIGAR keeps the clip;
 - ``H`` and ``P`` are kept (``P`` goes once an insertion is removed);
 - then the read keeps its number of bases (:func:`length_kept`): what a filled

@@ -198,7 +198,7 @@ def revert_stage(
     if not 0.0 <= germline_af <= 1.0:
         raise UsageError("--germline-af must be between 0 and 1")
     if keep_clips_off_sites and variants is None:
-        raise UsageError("--keep-clips-off-sites needs -v/--variants (with --all every clip is masked)")
+        raise UsageError("--keep-clips-off-sites needs -v/--variants (with --all every clip is removed)")
     fasta = Fasta(reference_path)
     keep = None
     if keep_path is not None:

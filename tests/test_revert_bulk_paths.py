@@ -27,6 +27,7 @@ from pathlib import Path
 from genoscrub.contigs import ContigMap
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
+from genoscrub.keep_list import GERMLINE_AF, read_keep_list, screen_keep_list
 from genoscrub.record_reverter import ALIGNMENT_LISTS, COPYING_TAGS, NearbyBases, RevertOptions
 from genoscrub.report import Report
 from genoscrub.revert import CLIP_MARGIN, ClipRule
@@ -122,11 +123,19 @@ def write_inputs(folder: Path, reference: str, sites: list[tuple[int, str, str]]
     return fasta, vcf
 
 
-def revert(sam: str, fasta: Path, vcf: Path | None, options: RevertOptions, one_by_one: bool) -> tuple[bytes, dict[str, int]] | str:
-    """The reverted SAM text and counts, or the error a bad record raises (the same on both paths)."""
+def revert(
+    sam: str, fasta: Path, vcf: Path | None, options: RevertOptions, one_by_one: bool, keep_vcf: Path | None = None
+) -> tuple[bytes, dict[str, int]] | str:
+    """The reverted SAM text and counts, or the error a bad record raises (the same on both paths);
+    ``keep_vcf``: ``--all --keep`` with that list (``vcf`` None)."""
     report = Report("sam-revert-germline")
     sites = GermlineSites(str(vcf), report) if vcf is not None else None
-    setup = RevertSetup(Fasta(str(fasta)), sites, None, options, "in.sam", report, one_by_one=one_by_one)
+    reference = Fasta(str(fasta))
+    keep = None
+    if keep_vcf is not None:
+        keep, listed = read_keep_list(str(keep_vcf), reference, report)
+        screen_keep_list(keep, listed, None, "AF", GERMLINE_AF, report)
+    setup = RevertSetup(reference, sites, keep, options, "in.sam", report, one_by_one=one_by_one)
     try:
         return b"".join(revert_stream(record_chunks(io.BytesIO(sam.encode()), "in.sam"), setup)), dict(report.counts)
     except Exception as error:  # noqa: BLE001 - the error itself is what is compared
@@ -146,7 +155,7 @@ def copying_tags_left(output: bytes, passed_on: frozenset[bytes] = frozenset()) 
 
 @settings(max_examples=int(os.environ.get("BULK_PATH_EXAMPLES", "150")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(sam_blocks(), st.sampled_from(["germline", "germline", "all"]), st.booleans(), st.booleans(), st.booleans())
+@given(sam_blocks(), st.sampled_from(["germline", "germline", "all", "all-keep"]), st.booleans(), st.booleans(), st.booleans())
 def test_bulk_paths_give_the_one_record_answer(
     case: tuple[str, list[tuple[int, str, str]], str], mode: str, keep_clips_off_sites: bool, keep_secondary_seq: bool,
     keep_alignment_lists: bool,
@@ -160,8 +169,9 @@ def test_bulk_paths_give_the_one_record_answer(
     with tempfile.TemporaryDirectory() as name:
         fasta, vcf = write_inputs(Path(name), reference, sites)
         variants = vcf if mode == "germline" else None
-        bulk = revert(sam, fasta, variants, options, one_by_one=False)
-        one_by_one = revert(sam, fasta, variants, options, one_by_one=True)
+        keep_vcf = vcf if mode == "all-keep" else None  # the sites' alleles kept, every other difference reverted
+        bulk = revert(sam, fasta, variants, options, one_by_one=False, keep_vcf=keep_vcf)
+        one_by_one = revert(sam, fasta, variants, options, one_by_one=True, keep_vcf=keep_vcf)
         event("one-record path: " + (one_by_one if isinstance(one_by_one, str) else "records"))
         if isinstance(one_by_one, str):  # a record whose lengths do not add up: the bulk path passes it unread
             assert not isinstance(bulk, str) or bulk.startswith("InputError")  # when nothing in it changes
@@ -171,6 +181,23 @@ def test_bulk_paths_give_the_one_record_answer(
             assert not copying_tags_left(bulk[0], ALIGNMENT_LISTS if keep_alignment_lists else frozenset())
             if mode == "germline":
                 assert not clips_at_sites(bulk[0], sites)
+            else:
+                assert not clips_left(bulk[0])
+
+
+def clips_left(output: bytes) -> list[bytes]:
+    """``--all``: the records of an output that keep a clip (a mapped record's CIGAR, or the ``MC``
+    of a record whose mate is placed), or a supplementary record: none may be left."""
+    found = []
+    for line in output.split(b"\n"):
+        fields = line.rstrip(b"\r").split(b"\t")
+        if line.startswith(b"@") or len(fields) < 11:
+            continue
+        flag = int(fields[1])
+        mate_cigars = [tag[5:] for tag in fields[11:] if tag.startswith(b"MC:Z:")] if fields[6] != b"*" else []
+        if flag & 0x800 or (not flag & 4 and re.search(rb"[SH]", fields[5])) or any(re.search(rb"[SH]", cigar) for cigar in mate_cigars):
+            found.append(line)
+    return found
 
 
 def clips_at_sites(output: bytes, sites: list[tuple[int, str, str]]) -> list[bytes]:
@@ -262,3 +289,26 @@ def test_a_one_match_read_whose_mate_goes_is_left_to_the_one_record_path(tmp_pat
     output, counts = bulk
     assert not [line for line in output.decode().splitlines() if not line.startswith("@")]
     assert counts["reads_removed_with_their_mate"] == 1 and "reads_changed" not in counts
+
+
+def test_all_rewrites_a_clipped_mate_cigar_in_bulk_as_one_by_one(tmp_path: Path) -> None:
+    """``--all``: a one-``M`` read whose mate is clipped (``MC:Z:3S17M``) is settled in bulk, its
+    ``MC`` becoming the mate's ``20M`` and TLEN following the mate's new end, the same bytes as the
+    one-record path; a QUAL that spells an ``MC`` tag (``MC:Z:3S17M...``) is not taken for it."""
+    rng = random.Random(5)
+    reference = "".join(rng.choice(BASES) for _ in range(CONTIG_LENGTH))
+    fasta, _ = write_inputs(tmp_path, reference, [])
+    lines = []
+    for index, quality in enumerate(["I" * 20, "MC:Z:3S17M" + "I" * 10]):
+        start = 10 + 100 * index
+        lines += [
+            f"p{index}\t99\tchr1\t{start + 1}\t60\t20M\t=\t{start + 51}\t67\t{reference[start : start + 20]}\t{quality}\tMC:Z:3S17M",
+            f"p{index}\t147\tchr1\t{start + 51}\t60\t3S17M\t=\t{start + 1}\t-67\tAAA{reference[start + 50 : start + 67]}\t{'I' * 20}"
+            "\tMC:Z:20M",
+        ]
+    sam = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{CONTIG_LENGTH}\n" + "\n".join(lines) + "\n"
+    bulk = revert(sam, fasta, None, RevertOptions(), one_by_one=False)
+    assert bulk == revert(sam, fasta, None, RevertOptions(), one_by_one=True)
+    assert not isinstance(bulk, str)
+    records = [line.split("\t") for line in bulk[0].decode().splitlines() if not line.startswith("@")]
+    assert [(fields[5], fields[8], fields[-1]) for fields in records] == [("20M", "70", "MC:Z:20M"), ("20M", "-70", "MC:Z:20M")] * 2

@@ -588,6 +588,12 @@ def test_all_mode_leaves_no_difference(simulated: Path, tmp_path: Path) -> None:
     distances = Counter(tag for line in calmd.stdout.splitlines() if not line.startswith(b"@")
                         for tag in line.split(b"\t")[11:] if tag.startswith(b"NM:i:"))
     assert set(distances) == {b"NM:i:0"}
+    clipped = subprocess.run(["samtools", "view", "-c", "-F", "4", "-e", 'cigar =~ "[SH]" || [MC] =~ "[SH]" || flag.supplementary',
+                              str(tmp_path / "all.bam")], capture_output=True, check=True)
+    assert clipped.stdout.strip() == b"0"  # no clip edge, in a record or its mate's MC, nor a split read's other part
+    before = subprocess.run(["samtools", "view", "-c", "-F", "4", "-e", 'cigar =~ "[SH]"', str(simulated / "tumour.bam")],
+                            capture_output=True, check=True)
+    assert int(before.stdout) > 0, "the check must be able to see clips"
 
 
 def test_bam_on_stdin_and_sam_text_give_the_same_records(simulated: Path, reverted: dict[str, Path]) -> None:
@@ -841,6 +847,63 @@ def test_a_split_read_at_a_germline_deletion_loses_its_supplementary_part_and_it
     run_command("genoscrub-audit", "-q", "--germline", str(tmp_path / "sv.vcf"), "-r", str(tmp_path / "ref.fa"),
                 "--report", str(tmp_path / "out.json"), str(tmp_path / "out.sam"))  # fmt: skip
     assert json.loads((tmp_path / "out.json").read_text())["files"][0]["findings"]["germline"].get("by_key", {}) == {}
+
+
+@pytest.mark.parametrize("keep", [False, True])
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_all_removes_every_clip_and_every_supplementary_record(tmp_path: Path, one_by_one: bool, keep: bool) -> None:
+    """``--all`` (and ``--all --keep``) has no germline list, so a clip's edge anywhere may mark a
+    carrier: a split read's primary ``90M60S`` ending where a 60-base deletion starts becomes
+    ``150M`` of the reference and its supplementary ``90H60M`` goes (``supplementary_records_removed``);
+    its mate ``3S97M`` becomes ``100M`` and the primary's ``MC`` says so, TLEN following both ends;
+    and clips far from any allele go too, even one that is the reference's bases (``37M3S``), a
+    hard clip with its bases given back (``5H35M`` becomes ``40M``, 5 bases longer). The same bytes
+    on the bulk and the one-record paths."""
+    rng = random.Random(3)
+    contig = "".join(rng.choice("ACGT") for _ in range(3000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + contig + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    read = contig[910:1000] + contig[1060:1120]
+    mate = contig[997:1000] + contig[1060:1157]
+    lines = [
+        f"s\t99\tchr1\t911\t60\t90M60S\t=\t1061\t247\t{read}\t{'F' * 150}\tMC:Z:3S97M\tSA:Z:chr1,1061,+,90H60M,60,0;",
+        f"s\t2145\tchr1\t1061\t60\t90H60M\t=\t1061\t0\t{read[90:]}\t{'F' * 60}\tSA:Z:chr1,911,+,90M60S,60,0;",
+        f"s\t147\tchr1\t1061\t60\t3S97M\t=\t911\t-247\t{mate}\t{'F' * 100}\tMC:Z:90M60S",
+        f"a\t0\tchr1\t2001\t60\t37M3S\t*\t0\t0\t{contig[2000:2040]}\t{'G' * 40}",
+        f"h\t16\tchr1\t2101\t60\t5H35M\t*\t0\t0\t{contig[2100:2135]}\t{'H' * 35}",
+    ]
+    (tmp_path / "split.sam").write_text("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + "\n".join(lines) + "\n")
+    arguments = ["--all"]
+    if keep:  # a somatic SNV elsewhere: --all --keep removes clips as --all does
+        (tmp_path / "keep.vcf").write_text(
+            "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+            f"chr1\t500\t.\t{contig[499]}\t{'A' if contig[499] != 'A' else 'C'}\t50\tPASS\t.\n"
+        )
+        arguments += ["--keep", "keep.vcf"]
+    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    result = subprocess.run(
+        [str(ROOT / "bin" / COMMAND), "-q", "-r", "ref.fa", *arguments, "--report", "report.json", "-o", "out.sam", "split.sam"],
+        cwd=tmp_path, capture_output=True, env=environment, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    with pysam.AlignmentFile(str(tmp_path / "out.sam")) as reads:
+        records = list(reads.fetch(until_eof=True))
+    assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [
+        (99, 910, "150M"), (147, 1060, "100M"), (0, 2000, "40M"), (16, 2100, "40M"),
+    ]
+    first, second, adapter, hard = (record.query_sequence for record in records)
+    assert (first, second, adapter, hard) == (contig[910:1060], contig[1060:1160], contig[2000:2040], contig[2100:2140])
+    assert records[0].get_tag("MC") == "100M" and records[1].get_tag("MC") == "150M"
+    assert records[0].template_length == 1160 - 910 == -records[1].template_length  # the outer rule on the new ends
+    counts = json.loads((tmp_path / "report.json").read_text())["counts"]
+    assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 4
+    assert counts["clip_bases_aligned"] == 60 + 3 + 3 + 5 and "clip_bases_masked" not in counts or counts["clip_bases_masked"] == 0
+    if not one_by_one:  # the other path gives the same bytes
+        again = subprocess.run(
+            [str(ROOT / "bin" / COMMAND), "-q", "-r", "ref.fa", *arguments, "split.sam"],
+            cwd=tmp_path, capture_output=True, env={**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"}, timeout=300,
+        )
+        assert again.stdout == (tmp_path / "out.sam").read_bytes()
 
 
 def test_closed_pipe_ends_quietly(simulated: Path) -> None:
