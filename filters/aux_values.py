@@ -849,6 +849,25 @@ COLOURS = Pattern("primer base, then colours 0-3", rb"[ACGTN][0-3.]*")
 
 # --- ties to the rest of the record ------------------------------------------------------
 
+TIE_LABELS = {
+    "seq": "as long as SEQ",
+    "introns": "-1, or the first and last base of skips (N) of the CIGAR or of the mate's (MC), in order",
+    "span": "positions within the alignment or the mate's (MC), in order",
+    "cigar": "as many reference bases as the CIGAR aligns",
+    "mate": "from PNEXT, ending within the contig of RNEXT (LN)",
+    "place": "at most twice the LN of RNAME's contig and a read",
+    "calls": "one number for each call of {partner} in the same record",
+    "differences": "as many read and reference bases as the CIGAR aligns (M, I, =, X; M, D, N, =, X)",
+    "same cigar": "the CIGAR or one of its read and reference lengths (M, I, =, X; M, D, N, =, X)",
+    "read": "each entry's CIGAR at most as long as the read (SEQ and its hard clips) and its reference",
+    "count": "one number for each position of {partner} in the same record",
+    "junctions": (
+        "one for each junction of jI (-1 for its -1); without jI, -1 or at most one for each skip (N) of the CIGAR and the mate's (MC)"
+    ),
+}
+"""Each kind of ``Tie`` as the man page states it (``{partner}``: the tag it is tied to); a
+``partner`` tie's is the default, ``Tie.label``."""
+
 
 @dataclass(frozen=True)
 class Tie:
@@ -880,34 +899,8 @@ class Tie:
 
     @property
     def label(self) -> str:
-        if self.kind == "seq":
-            return "as long as SEQ"
-        if self.kind == "introns":
-            return "-1, or the first and last base of skips (N) of the CIGAR or of the mate's (MC), in order"
-        if self.kind == "span":
-            return "positions within the alignment or the mate's (MC), in order"
-        if self.kind == "cigar":
-            return "as many reference bases as the CIGAR aligns"
-        if self.kind == "mate":
-            return "from PNEXT, ending within the contig of RNEXT (LN)"
-        if self.kind == "place":
-            return "at most twice the LN of RNAME's contig and a read"
-        if self.kind == "calls":
-            return f"one number for each call of {self.partner.decode()} in the same record"
-        if self.kind == "differences":
-            return "as many read and reference bases as the CIGAR aligns (M, I, =, X; M, D, N, =, X)"
-        if self.kind == "same cigar":
-            return "the CIGAR or one of its read and reference lengths (M, I, =, X; M, D, N, =, X)"
-        if self.kind == "read":
-            return "each entry's CIGAR at most as long as the read (SEQ and its hard clips) and its reference"
-        if self.kind == "count":
-            return f"one number for each position of {self.partner.decode()} in the same record"
-        if self.kind == "junctions":
-            return (
-                "one for each junction of jI (-1 for its -1); without jI, "
-                "-1 or at most one for each skip (N) of the CIGAR and the mate's (MC)"
-            )
-        return f"as long as {self.partner.decode()} in the same record"
+        """The tie as the man page states it (``{partner}``: the tag it is tied to)."""
+        return TIE_LABELS.get(self.kind, "as long as {partner} in the same record").format(partner=self.partner.decode())
 
     @property
     def has_partner(self) -> bool:

@@ -6,6 +6,7 @@ name the same line with the same message; the numbers it returns are those ``int
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from genoscrub.report import InputError
 from genoscrub.sam_columns import (
@@ -57,25 +58,34 @@ def one_record_error(lines: list[bytes], places: ReadPlaces) -> tuple[int, str] 
     return None
 
 
-@settings(max_examples=300, deadline=None)
-@given(lines=blocks(), numbers=st.booleans())
-def test_the_bulk_check_refuses_what_the_one_record_check_refuses(lines: list[bytes], numbers: bool) -> None:
+def bulk_matches_one_record(
+    lines: list[bytes], places: ReadPlaces, numbers: bool, first_line: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Check a block of ``lines`` in bulk (``read_block`` when ``numbers``, else ``check_block``)
+    and assert it refuses exactly the line and words the one-record check names first; what
+    ``read_block`` returned when nothing was refused (None otherwise, or without ``numbers``)."""
     text = b"\n".join(lines) + b"\n"
     table = block_fields(text)
     assert table is not None
-    places = ReadPlaces(DECLARED, numbers=numbers)
     expected = one_record_error(lines, places)
     try:
-        if numbers:
-            flags, positions, mate_positions = places.read_block(text, table.spans, "x.sam", 10)
-        else:
-            places.check_block(text, table.spans, "x.sam", 10)
+        read = places.read_block(text, table.spans, "x.sam", first_line) if numbers else None
+        if not numbers:
+            places.check_block(text, table.spans, "x.sam", first_line)
     except InputError as error:
         assert expected is not None
-        assert (error.line, error.message) == (10 + expected[0], expected[1])
-        return
+        assert (error.line, error.message) == (first_line + expected[0], expected[1])
+        return None
     assert expected is None
-    if numbers:
+    return read
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=blocks(), numbers=st.booleans())
+def test_the_bulk_check_refuses_what_the_one_record_check_refuses(lines: list[bytes], numbers: bool) -> None:
+    read = bulk_matches_one_record(lines, ReadPlaces(DECLARED, numbers=numbers), numbers, 10)
+    if read is not None:
+        flags, positions, mate_positions = read
         columns = [line.split(b"\t") for line in lines]
         assert flags.tolist() == [int(fields[1]) for fields in columns]
         assert positions.tolist() == [int(fields[3]) for fields in columns]
@@ -165,21 +175,7 @@ def placed_record(rname: bytes, position: bytes, cigar: bytes, rnext: bytes, mat
 def test_places_held_to_the_contig_lengths_alike_in_bulk_and_one_by_one(lines: list[bytes], numbers: bool) -> None:
     """Red team 8 F8: with the header's lengths, POS and CIGAR, and TLEN, are held to the contig,
     the bulk check refusing the line and words the one-record check names."""
-    text = b"\n".join(lines) + b"\n"
-    table = block_fields(text)
-    assert table is not None
-    places = ReadPlaces(LENGTHS, numbers=numbers)
-    expected = one_record_error(lines, places)
-    try:
-        if numbers:
-            places.read_block(text, table.spans, "x.sam", 3)
-        else:
-            places.check_block(text, table.spans, "x.sam", 3)
-    except InputError as error:
-        assert expected is not None
-        assert (error.line, error.message) == (3 + expected[0], expected[1])
-        return
-    assert expected is None
+    bulk_matches_one_record(lines, ReadPlaces(LENGTHS, numbers=numbers), numbers, 3)
 
 
 @pytest.mark.parametrize(
