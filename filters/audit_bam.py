@@ -62,7 +62,7 @@ from genoscrub.audit_edit_tags import (
     said_at_sites,
     stale_at_sites,
 )
-from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
+from genoscrub.audit_findings import CLUMP, EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import reference_holds_personal
 from genoscrub.audit_mate_cigars import mate_cigars_carrying_indels
@@ -645,6 +645,29 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
         findings.metadata.add_all("read name", [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
 
 
+def search_keyed_names(block: RecordBlock, hashed: np.ndarray, checks: RecordChecks, findings: Findings) -> None:
+    """The forbid list's hex strings in keyed names (``hashed``: their rows), counted apart by
+    the length of the string that hit: a count chance explains is no finding
+    (``audit_findings.KeyedNameHits``, settled when the file is read). A pair's records share a
+    name, so a hit comes in clumps (``CLUMP``)."""
+    assert checks.forbid is not None
+    keyed = findings.keyed_names
+    keyed.names += len(hashed)
+    keyed.clump = CLUMP
+    hex_only = checks.forbid.hex_only
+    if hex_only is None:
+        return
+    names = scan.join_spans(block.buffer, block.name_starts[hashed], block.name_starts[hashed] + HASHED_NAME)
+    hits: dict[tuple[int, int], list[int]] = {}
+    for entry, at in hex_only.search(names):
+        if at % HASHED_NAME + len(entry.text) <= HASHED_NAME:
+            hits.setdefault((entry.line, len(entry.text)), []).append(int(hashed[at // HASHED_NAME]))
+    for (line, length), found in sorted(hits.items()):
+        found.sort()
+        positions = [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in found[:EXAMPLES_PER_KEY]]
+        keyed.add_all(f"QNAME (list line {line})", length, positions, len(found))
+
+
 def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
     """Forbidden strings in read names and text aux values (never SEQ or QUAL), searched in one
     buffer: each field with the NUL that ends it in the record, so no match spans two fields;
@@ -660,15 +683,7 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     if block.hashed is not None:  # hashed names, checked as lower-case hex: searched for the strings that can occur in them
         hashed = block.hashed
         plain_names[hashed] = False
-        hex_only = checks.forbid.hex_only
-        if hex_only is not None:
-            names = scan.join_spans(block.buffer, block.name_starts[hashed], block.name_starts[hashed] + HASHED_NAME)
-            hex_hits = [(at, entry.line) for entry, at in hex_only.search(names) if at % HASHED_NAME + len(entry.text) <= HASHED_NAME]
-            if hex_hits:
-                at, line = np.array(hex_hits, dtype=np.int64).T
-                rows.append(hashed[at // HASHED_NAME])
-                codes.append(np.full(len(at), QNAME_CODE))
-                lines.append(line)
+        search_keyed_names(block, hashed, checks, findings)
     named = np.flatnonzero(plain_names)
     text = np.flatnonzero(TEXT_TYPES[tags.types])
     starts = np.concatenate([block.name_starts[named], tags.starts[text]])

@@ -13,9 +13,10 @@ Records are read as kseq reads them (a header line, sequence lines up to the ``+
 quality lines until the quality is as long as the sequence), then checked one by one,
 except the forbidden strings: the name and ``+`` lines of ``BATCH`` records are searched
 at once (``ForbidList.search`` over the lines joined by newlines, which no list string
-holds). On the one-record path only the records with a hit are searched again one by one
-(``search_record``); a bulk block's hits are placed by their offsets and counted by key
-(``count_hits``): the same counts and the same first records as record by record. Germline
+holds), on the one-record path as in a bulk block; the hits are placed by their offsets and
+counted by key (``count_hits``). Keyed names are searched apart, for the list's hex strings
+only, and their hits held until the file is read: what chance explains in 24 random hex digits
+is no finding (``audit_findings.KeyedNameHits``). Germline
 alleles and regions need an alignment: they are not checked in FASTQ.
 
 Most files are four lines a record, and most names keyed hashes: a block of such
@@ -97,10 +98,7 @@ class FastqAudit:
             quality = not qualities[index].translate(None, FASTQ_QUALITIES)
             self.check(before + index + 1, lines[4 * index], lines[4 * index + 2], bases, quality)
         if self.forbid is not None:
-            interleaved = lines[0 : 4 * block.count : 2]  # each record's header line, then its + line
-            found = list(self.forbid.search(b"\n".join(interleaved)))
-            if found:
-                self.count_hits(interleaved, before + 1, found)
+            self.search_fields(block.headers, block.pluses, before + 1)
 
     def one_by_one(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> None:
         """Records one at a time, numbered from ``before + 1``; the forbidden strings by batch."""
@@ -172,17 +170,46 @@ class FastqAudit:
             self.findings.metadata.add("quality (a byte outside ! to ~)", where)
 
     def search_batch(self, batch: list[tuple[int, bytes, bytes]]) -> None:
-        """The forbidden strings in the name and ``+`` lines of ``batch``: one search over them
-        all; the records with a hit (usually none) searched again, in order, one by one."""
+        """The forbidden strings in the name and ``+`` lines of ``batch`` (records numbered one
+        after another), searched as a bulk block's are."""
+        self.search_fields([header for _, header, _ in batch], [plus for _, _, plus in batch], batch[0][0])
+
+    def search_fields(self, headers: list[bytes], pluses: list[bytes], first: int) -> None:
+        """The forbidden strings in the header and ``+`` lines of records numbered from ``first``:
+        one search over them all, the keyed names (``keyed_rows``) blanked out of it and searched
+        apart for the strings that can occur in them, their hits held until the file is read
+        (``audit_findings.KeyedNameHits``: what chance explains is no finding)."""
         assert self.forbid is not None
-        lines = [line for _, header, plus in batch for line in (header, plus)]
-        found = list(self.forbid.search(b"\n".join(lines)))
-        if not found:
+        lines = [line for pair in zip(headers, pluses, strict=True) for line in pair]
+        joined = b"\n".join(lines)
+        keyed = keyed_rows(headers)
+        if len(keyed):
+            starts = np.zeros(len(lines), dtype=np.int64)
+            np.cumsum(np.fromiter(map(len, lines), dtype=np.int64, count=len(lines))[:-1] + 1, out=starts[1:])
+            names = ((starts[2 * keyed] + 1)[:, None] + np.arange(HASHED)).ravel()
+            text = np.frombuffer(joined, dtype=np.uint8).copy()
+            self.search_keyed(text[names].tobytes(), keyed, first)
+            text[names] = ord("\n")  # what no list string holds: no hit in a keyed name, none across it
+            joined = text.tobytes()
+        found = list(self.forbid.search(joined))
+        if found:
+            self.count_hits(lines, first, found)
+
+    def search_keyed(self, names: bytes, keyed: np.ndarray, first: int) -> None:
+        """The list's hex strings in keyed names (``names``: each of ``keyed``'s 24 digits, joined)."""
+        assert self.forbid is not None
+        hits = self.findings.keyed_names
+        hits.names += len(keyed)
+        hex_only = self.forbid.hex_only
+        if hex_only is None:
             return
-        ends = list(accumulate(len(line) + 1 for line in lines))
-        hit = sorted({bisect_right(ends, at) // 2 for _, at in found})
-        for index in hit:
-            self.search_record(*batch[index])
+        numbers: dict[tuple[int, int], list[int]] = {}
+        for entry, at in hex_only.search(names):
+            if at % HASHED + len(entry.text) <= HASHED:
+                numbers.setdefault((entry.line, len(entry.text)), []).append(first + int(keyed[at // HASHED]))
+        for (line, length), found in sorted(numbers.items()):
+            found.sort()
+            hits.add_all(f"read name (list line {line})", length, [f"record {number}" for number in found[:EXAMPLES_PER_KEY]], len(found))
 
     def count_hits(self, lines: list[bytes], first: int, found: list[tuple[ForbiddenString, int]]) -> None:
         """The hits of one search over the header and ``+`` lines of records numbered from ``first``
@@ -204,14 +231,6 @@ class FastqAudit:
             numbers.sort()
             self.findings.forbidden.add_all(key, [f"record {number}" for number in numbers[:EXAMPLES_PER_KEY]], len(numbers))
 
-    def search_record(self, number: int, header: bytes, plus: bytes) -> None:
-        assert self.forbid is not None
-        where = f"record {number}"
-        for entry, at in self.forbid.search_text(header):
-            field = "read comment" if BLANK.search(header, 0, at) else "read name"
-            self.findings.forbidden.add(f"{field} (list line {entry.line})", where)
-        for entry, _ in self.forbid.search_text(plus):
-            self.findings.forbidden.add(f"+ line (list line {entry.line})", where)
 
 
 HASHED = HASHED_NAME_LENGTH
@@ -221,6 +240,26 @@ DISTINCT_SUFFIXES = 8
 many different ones of a length; a longer one, or one more, is left to ``check``."""
 LOWER_HEX = np.zeros(256, dtype=np.uint8)
 LOWER_HEX[list(HASHED_NAME_DIGITS)] = 1
+NAME_ENDS = np.zeros(256, dtype=bool)
+NAME_ENDS[list(b" \t/")] = True
+"""What may follow a keyed name in its header line (or nothing): a comment, or ``/1``."""
+
+
+def keyed_rows(headers: list[bytes]) -> np.ndarray:
+    """Which header lines name their read by a keyed hash: ``@``, 24 lower-case hex digits, then
+    the line's end, a blank or ``/``. Their names are searched apart (``search_keyed``)."""
+    count = len(headers)
+    if not count:
+        return np.zeros(0, dtype=np.int64)
+    lengths = np.fromiter(map(len, headers), dtype=np.int64, count=count)
+    starts = np.zeros(count, dtype=np.int64)
+    np.cumsum(lengths[:-1] + 1, out=starts[1:])
+    text = np.frombuffer(b"\n".join(headers) + b"\n", dtype=np.uint8)
+    rows = np.flatnonzero(lengths > HASHED)
+    rows = rows[text[starts[rows]] == ord("@")]
+    rows = rows[scan.spans_within(text, starts[rows] + 1, starts[rows] + 1 + HASHED, LOWER_HEX)]
+    ends = starts[rows] + 1 + HASHED
+    return rows[(lengths[rows] == HASHED + 1) | NAME_ENDS[text[ends]]]
 
 
 class FourLineBlock:

@@ -6,13 +6,19 @@ that was found, never by a read name, so the audit's output and report can go to
 reviewer who must not see the identifiers. Counts are exact; the positions listed are
 the first few of each key, so memory stays flat however many findings a file holds.
 Workers count into their own ``Findings`` and the parent merges them (``merge``).
+
+A forbidden string met inside a keyed read name (24 random hex digits) is held apart until the
+whole file is read (``KeyedNameHits``): only a count beyond chance is a finding (see there).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from genoscrub.audit_allowlist import HASHED_NAME_LENGTH
 
 CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
 """Finding classes, in the order they are printed."""
@@ -79,12 +85,107 @@ class FindingClass:
         return data
 
 
+CHANCE_TAIL = 1e-9
+"""How unlikely under chance a count of hits in keyed names must be to be a finding: ~0.1 false
+finding in a cohort of 1M genomes, each with a few files and a list of ~25 strings."""
+CLUMP = 4
+"""Records that may share one keyed name in a BAM (a pair's two, a supplementary, a secondary):
+``ceiling`` lets each name chance hits give bring this many."""
+
+
+def poisson_ceiling(expected: float, tail: float = CHANCE_TAIL) -> int:
+    """The least count ``k`` that a Poisson count of mean ``expected`` reaches with probability
+    at most ``tail``: its terms summed down from far above the mean, where they are negligible
+    (in logarithms: a term too small for a float is no zero the next one is made from)."""
+    if expected <= 0:
+        return 1
+    top = int(expected + 40 * math.sqrt(expected) + 60)
+    log_term = -expected + top * math.log(expected) - math.lgamma(top + 1)
+    reached = 0.0
+    for count in range(top, 0, -1):
+        reached += math.exp(log_term)
+        if reached > tail:
+            return count + 1
+        log_term += math.log(count / expected)
+    return 1
+
+
+@dataclass
+class KeyedNameHits:
+    """Hits of the forbid list's hex strings inside keyed read names, held until the file is read.
+
+    A keyed name is 24 random hex digits, so a string of hex digits turns up in them by chance:
+    a 7-digit number (a hospital's sample number) ~80 times among a 30x genome's 1.2 billion
+    names, an 8-digit one ~5 times, a 3-character folder name (``b44``) in one name of 186. Such
+    hits say nothing of the delivery, and a gate failing on them would hold back every genome of a
+    lab that numbers its samples. A string the scrubbers copied would sit in every name, or in a
+    run of them: so hits of a string of length L among N names are a finding only where chance
+    reaches that many with probability at most ``CHANCE_TAIL``, the names' expected count being
+    N x (24 - L + 1) / 16^L (``ceiling``), a BAM's records sharing names in pairs and more."""
+
+    names: int = 0
+    clump: int = 1
+    counts: Counter[tuple[str, int]] = field(default_factory=Counter)
+    """Hits by key (``QNAME (list line 3)``) and the length of the string that hit."""
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add_all(self, key: str, length: int, wheres: list[str], amount: int) -> None:
+        self.counts[key, length] += amount
+        found = self.examples.setdefault(key, [])
+        found.extend(wheres[: EXAMPLES_PER_KEY - len(found)])
+
+    def merge(self, other: KeyedNameHits) -> None:
+        self.names += other.names
+        self.clump = max(self.clump, other.clump)
+        self.counts.update(other.counts)
+        for key, positions in other.examples.items():
+            found = self.examples.setdefault(key, [])
+            found.extend(positions[: EXAMPLES_PER_KEY - len(found)])
+
+    def expected(self, length: int) -> float:
+        """Hits of one string of ``length`` hex digits that chance gives among the names searched."""
+        return self.names * max(HASHED_NAME_LENGTH - length + 1, 0) / 16.0**length
+
+    def ceiling(self, length: int) -> int:
+        """The least count of hits that is a finding: the lesser of two counts chance reaches
+        with probability at most ``CHANCE_TAIL``, each a bound. Names: chance puts the string in
+        no more than ``poisson_ceiling(expected) - 1`` names (fewer names than records are
+        searched), each with at most ``clump`` hits; so a single hit is a finding where chance
+        gives almost none (a short file, a long string). Clumps: the hits' mean is ``expected``
+        however the records share names, and spread most when every name has ``clump`` records,
+        ``clump`` times a Poisson count of mean ``expected / clump``; so a count far above the mean
+        is one (a string in every name)."""
+        expected = self.expected(length)
+        names = self.clump * (poisson_ceiling(expected) - 1) + 1
+        return min(names, self.clump * poisson_ceiling(expected / self.clump))
+
+    def settle(self, found: FindingClass) -> dict[str, dict[str, float]]:
+        """Keys with hits beyond chance go to ``found`` (all their hits); the others are returned,
+        each with its hits and ceiling, for the report. Called once, when the file is read."""
+        beyond = {key for (key, length), hits in self.counts.items() if hits >= self.ceiling(length)}
+        within: dict[str, dict[str, float]] = {}
+        for (key, length), hits in sorted(self.counts.items()):
+            if key in beyond:
+                found.add_all(key, self.examples.get(key, []), hits)
+            else:
+                seen = within.setdefault(key, {"hits": 0, "expected": 0.0, "ceiling": 0})
+                seen["hits"] += hits
+                seen["expected"] = round(seen["expected"] + self.expected(length), 3)
+                seen["ceiling"] = max(seen["ceiling"], self.ceiling(length))
+        self.counts.clear()
+        self.examples.clear()
+        return within
+
+
 @dataclass
 class Findings:
     """Every class of one file, plus what was read (format, records)."""
 
     classes: dict[str, FindingClass] = field(default_factory=lambda: {name: FindingClass(name) for name in CLASSES})
     records: int = 0
+    keyed_names: KeyedNameHits = field(default_factory=KeyedNameHits)
+    within_chance: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Hits in keyed names that chance explains (``KeyedNameHits.settle``): reported, not findings."""
 
     def __getitem__(self, name: str) -> FindingClass:
         return self.classes[name]
@@ -117,6 +218,11 @@ class Findings:
         self.records += other.records
         for name, found in other.classes.items():
             self.classes[name].merge(found)
+        self.keyed_names.merge(other.keyed_names)
+
+    def settle(self) -> None:
+        """The file is read: hits in keyed names beyond chance become findings (``KeyedNameHits``)."""
+        self.within_chance.update(self.keyed_names.settle(self.forbidden))
 
     def as_dict(self) -> dict[str, Any]:
         return {name: found.as_dict() for name, found in self.classes.items()}

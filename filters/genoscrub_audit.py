@@ -162,6 +162,7 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
         with reading(text_stream(path, watch)) as stream:
             FastqAudit(path, settings.forbid, findings).run(stream)
     findings.merge(watch.findings)
+    findings.settle()
     return FORMAT_NAMES[kind], findings
 
 
@@ -303,6 +304,7 @@ def report_data(results: list[tuple[str, str, Findings]], settings: Settings) ->
                 "verdict": "fail" if found.total else "pass",
                 "findings": found.as_dict(),
             }
+            | ({"keyed_names": {"searched": found.keyed_names.names, "within_chance": found.within_chance}} if found.within_chance else {})
             for label, kind, found in results
         ],
     }

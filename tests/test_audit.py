@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import math
 import multiprocessing
 import os
 import re
@@ -28,7 +29,7 @@ import pytest
 from genoscrub import audit_bam, audit_fastq, audit_vcf
 from genoscrub.audit_allowlist import HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, first_record, read_header, walk
-from genoscrub.audit_findings import Findings
+from genoscrub.audit_findings import Findings, KeyedNameHits
 from genoscrub.audit_forbid import ForbidList, entry
 from genoscrub.audit_reads import mismatches
 from genoscrub.audit_sites import BASE_CODES, GermlineSites, Reference, RegionList, read_variants
@@ -441,15 +442,18 @@ def test_hashed_name_digits_are_read_names_second_form() -> None:
 def test_forbidden_strings_in_hashed_read_names(tmp_path: Path) -> None:
     """Keyed-hash names (24 lower-case hex digits) are searched only for the list's strings that
     can occur in them: a number or hex string is found, in either case, at each name that
-    holds it, never across two names; a string with another letter is never searched there."""
+    holds it, never across two names; a string with another letter is never searched there.
+    Each is planted in 5 of the 20 names: beyond chance, which in a BAM may give one name's 4
+    records a hit (``test_keyed_name_ceiling_is_the_poisson_tail``)."""
     forbid = tmp_path / "forbid.txt"
     forbid.write_text("S2301217T\n2301217\nDEADBEEF\nfeed0\n")
-    names = ["0123456789abcdef02301217", "deadbeef0123456789abcdef", "00000000000000000000feed", "0ccccccccccccccccccccccc"]
+    names = ["0123456789abcdef02301217", "deadbeef0123456789abcdef", "00000000000000000000feed", "0ccccccccccccccccccccccc"] * 5
     data = sam(*[record(name=name, pos=index + 1) for index, name in enumerate(names)])
     result = run_command("genoscrub-audit", "--forbid", str(forbid), "-", input=data, cwd=tmp_path)
     assert result.returncode == 1
     line = next(line for line in result.stdout.decode().splitlines() if ": forbidden: " in line)
-    assert line.endswith("forbidden: 2: QNAME (list line 2) 1 (chr1:1); QNAME (list line 3) 1 (chr1:2)"), line
+    found = "forbidden: 10: QNAME (list line 2) 5 (chr1:1, chr1:5, chr1:9); QNAME (list line 3) 5 (chr1:2, chr1:6, chr1:10)"
+    assert line.endswith(found), line
 
 
 BAM_FORBIDDEN = ["S2301217", "kimjh", "deadbeef", "feed0"]
@@ -486,7 +490,9 @@ def forbid_planted_records(draw: st.DrawFn) -> list[str]:
 @given(records=forbid_planted_records())
 def test_forbidden_strings_in_bam_counted_in_bulk_as_field_by_field(records: list[str], tmp_path_factory: pytest.TempPathFactory) -> None:
     """The BAM path counts forbid-list hits of a block in bulk: the counts and the first positions
-    of each key are what a search of each record's fields one at a time (pysam's reading) gives."""
+    of each key are what a search of each record's fields one at a time (pysam's reading) gives.
+    Hits in keyed names (24 lower-case hex digits) are findings only beyond what chance gives
+    (``chance_ceiling``), after the key's other hits; the others are reported as within chance."""
     folder = tmp_path_factory.mktemp("planted")
     bam = folder / "planted.bam"
     source = folder / "planted.sam"
@@ -494,21 +500,94 @@ def test_forbidden_strings_in_bam_counted_in_bulk_as_field_by_field(records: lis
     subprocess.run(["samtools", "view", "-b", "--no-PG", "-o", str(bam), str(source)], check=True, capture_output=True)
     forbid = ForbidList([entry(text.encode(), line) for line, text in enumerate(BAM_FORBIDDEN, start=1)], "forbid.txt")
     expected: dict[str, list[str]] = {}
+    keyed: dict[str, list[str]] = {}
     with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as alignments:
-        for read in alignments:
-            where = f"chr1:{read.reference_start + 1}" if read.reference_id >= 0 else "unplaced"
-            tags = read.get_tags(with_value_type=True)
-            fields = [("QNAME", read.query_name)] + [(f"aux {tag}", value) for tag, value, kind in tags if kind in "ZH"]
-            for field_name, value in fields:
-                for found, _ in forbid.search(str(value).encode()):
-                    expected.setdefault(f"{field_name} (list line {found.line})", []).append(where)
+        reads = list(alignments)
+    names = sum(bool(KEYED_NAME.fullmatch(str(read.query_name))) for read in reads)
+    for read in reads:
+        where = f"chr1:{read.reference_start + 1}" if read.reference_id >= 0 else "unplaced"
+        tags = read.get_tags(with_value_type=True)
+        fields = [("QNAME", read.query_name)] + [(f"aux {tag}", value) for tag, value, kind in tags if kind in "ZH"]
+        for field_name, value in fields:
+            found_in = keyed if field_name == "QNAME" and KEYED_NAME.fullmatch(str(value)) else expected
+            for found, _ in forbid.search(str(value).encode()):
+                found_in.setdefault(f"{field_name} (list line {found.line})", []).append(where)
+    within = {}
+    for key, wheres in keyed.items():
+        length = len(BAM_FORBIDDEN[int(key.split()[-1][:-1]) - 1])
+        if len(wheres) >= chance_ceiling(names, length, clump=4):
+            expected[key] = expected.get(key, []) + wheres
+        else:
+            within[key] = len(wheres)
     with open(bam, "rb") as stream:
         blocks = CountedBlocks(bgzf_blocks(stream, str(bam)))
         header, rest = read_header(blocks, str(bam))
         findings = Findings()
         BamAudit(RecordChecks(str(bam), [name for name, _ in header.references], forbid=forbid), findings, 1).run(blocks, rest)
+        findings.settle()  # hits in keyed names: findings once the file is read, as audit_file settles them
     assert dict(findings.forbidden.counts) == {key: len(wheres) for key, wheres in expected.items()}
     assert findings.forbidden.examples == {key: wheres[:3] for key, wheres in expected.items()}
+    assert {key: seen["hits"] for key, seen in findings.within_chance.items()} == within
+
+
+KEYED_NAME = re.compile("[0-9a-f]{24}")
+
+
+def chance_ceiling(names: int, length: int, clump: int = 1) -> int:
+    """The least count of hits in keyed names that is a finding, summed up from nothing (the audit
+    sums the Poisson tail down from far above): chance puts a string of ``length`` hex digits in
+    ``names`` x (25 - length) / 16^length of them; the least name count it reaches with probability
+    at most 1e-9, less one, times ``clump`` hits a name, plus one; or, if less, ``clump`` times
+    the count chance reaches so in names of ``clump`` records each."""
+
+    def reached(mean: float) -> int:
+        count, below = 0, 0.0
+        while 1 - below > 1e-9:
+            below += math.exp(-mean + count * math.log(mean) - math.lgamma(count + 1))
+            count += 1
+        return count
+
+    expected = names * (25 - length) / 16**length
+    return min(clump * (reached(expected) - 1) + 1, clump * reached(expected / clump))
+
+
+@pytest.mark.parametrize(
+    ("names", "length"), [(1, 3), (4, 7), (20, 5), (303_449, 3), (151_657, 3), (1_200_000_000, 7), (1_200_000_000, 8), (10**6, 12)]
+)
+def test_keyed_name_ceiling_is_the_poisson_tail(names: int, length: int) -> None:
+    """``KeyedNameHits.ceiling`` is the 1e-9 tail of the Poisson count chance gives, in a pair's
+    clumps for a BAM: a single hit where chance gives almost none (4 names, a 12-digit number), a
+    few hundred more than the mean for a 3-character string among the bench's names."""
+    for clump in (1, 4):
+        hits = KeyedNameHits(names=names, clump=clump)
+        assert hits.ceiling(length) == chance_ceiling(names, length, clump)
+    assert KeyedNameHits(names=4).ceiling(12) == 1  # a 12-digit number: one hit is a finding
+    assert KeyedNameHits(names=4).ceiling(7) == 2  # a 7-digit one: 1 in 4 million files holds one by chance
+    assert KeyedNameHits(names=1_200_000_000).ceiling(7) > 80  # a 7-digit number in a 30x genome's names
+
+
+def test_forbidden_string_beyond_chance_in_keyed_names_is_found(tmp_path: Path) -> None:
+    """A string chance would put in a few keyed names is found when it sits in many (a scrubber
+    copying a sample number into every name); the same string in as many names as chance gives
+    is reported within chance, with its count, and the file passes."""
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("b44\n")
+    random = np.random.default_rng(7)
+    digits = np.frombuffer(HASHED_NAME_DIGITS, dtype=np.uint8)
+    names = [bytes(random.choice(digits, HASHED_NAME_LENGTH)).decode() for _ in range(20_000)]
+    chance = sum(name.count("b44") for name in names)
+    planted = [name[:10] + "b44" + name[13:] if index % 50 == 0 else name for index, name in enumerate(names)]
+    for written, passes in ((names, True), (planted, False)):
+        data = b"".join(f"@{name}/1\nACGT\n+\nIIII\n".encode() for name in written)
+        report = tmp_path / "audit.json"
+        result = run_command("genoscrub-audit", "--forbid", str(forbid), "--report", str(report), "-", input=data, cwd=tmp_path)
+        found = json.loads(report.read_text())["files"][0]
+        assert (result.returncode == 0) is passes, result.stdout.decode()
+        if passes:
+            expected = {"hits": chance, "expected": round(20_000 * 22 / 4096, 3), "ceiling": chance_ceiling(20_000, 3)}
+            assert found["keyed_names"] == {"searched": 20_000, "within_chance": {"read name (list line 1)": expected}}
+        else:
+            assert found["findings"]["forbidden"]["by_key"] == {"read name (list line 1)": sum(name.count("b44") for name in planted)}
 
 
 def test_forbidden_string_in_seq_qual_ref_or_base_alt_is_not_a_finding(tmp_path: Path) -> None:
