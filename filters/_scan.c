@@ -3448,14 +3448,15 @@ release_text:
     return result;
 }
 
-enum { TAG_LINE_NAMED = 1, TAG_LINE_MATE_CIGAR = 2 };
+enum { TAG_LINE_NAMED = 1, TAG_LINE_MATE_CIGAR = 2, TAG_LINE_PLACE = 4 };
 
 PyDoc_STRVAR(sam_tag_lines_doc,
 "sam_tag_lines(text, tag_tabs, tag_counts, codes, letters, width) -> bytearray\n"
 "\n"
 "One byte a line: the lines own tag_counts[i] of the tab offsets tag_tabs (in order),\n"
-"each the tab before an optional field. Bit 1: a field whose first two bytes, as\n"
-"first << 8 | second, are nonzero in codes (65536 entries). Bit 2: an MC:Z field whose\n"
+"each the tab before an optional field. The bits codes (65536 entries) gives a field's\n"
+"first two bytes, as first << 8 | second, for each of its fields (bit 1 for the names asked\n"
+"for, bit 4 for the positions held to a contig). Bit 2: an MC:Z field whose\n"
 "value holds a byte nonzero in letters (256 entries) within its first width bytes, or\n"
 "runs past them. A byte past the text's end reads as its last byte.");
 
@@ -3501,8 +3502,7 @@ sam_tag_lines(PyObject *Py_UNUSED(module), PyObject *args)
         for (int64_t k = 0; k < per_line[line]; k++) {
             int64_t t = tab[next++];
             unsigned char first = AT(t + 1), second = AT(t + 2);
-            if (named[(unsigned)first << 8 | second])
-                found |= TAG_LINE_NAMED;
+            found |= named[(unsigned)first << 8 | second];
             if (first == 'M' && second == 'C' && AT(t + 3) == ':' && AT(t + 4) == 'Z' && AT(t + 5) == ':') {
                 Py_ssize_t j = 0;
                 for (; j < width; j++) {

@@ -47,6 +47,7 @@ from genoscrub.sam_columns import (
     block_fields,
     first_short_line,
     lines_with_repeated_tags,
+    place_fields,
     rows_by_contig,
     tag_codes,
     tag_lines,
@@ -133,7 +134,7 @@ class BlockReverter:
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, first_line + first_short_line(text))
         self.block_lines = len(table)
         self.report.add("reads_in", self.block_lines)
-        selected, touched, simple = self._select(table, first_line)
+        selected, touched, simple, far = self._select(table, first_line)
         if not selected:
             return text
         starts, ends = table.line_starts.tolist(), table.line_ends.tolist()
@@ -143,20 +144,21 @@ class BlockReverter:
         for row in selected:
             new_line = simple.get(row)
             if new_line is None:
-                new_line = rewrite(text[starts[row] : ends[row]], first_line + row, revert_all or row in touched)
+                new_line = rewrite(text[starts[row] : ends[row]], first_line + row, revert_all or row in touched, far is None or row in far)
             lines.append(new_line)
         return scan.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
 
-    def _select(self, table: BlockFields, first_line: int) -> tuple[list[int], set[int], dict[int, bytes]]:
+    def _select(self, table: BlockFields, first_line: int) -> tuple[list[int], set[int], dict[int, bytes], set[int] | None]:
         """The rows that need rewriting (sorted), those among them that touch a
-        window, and the new text of those the bulk paths settled; the rest pass as
+        window, the new text of those the bulk paths settled, and those that may hold a
+        place no contig has (None: any may, one record at a time); the rest pass as
         the same bytes.
 
         Only FLAG, RNAME, POS and CIGAR are looked at (RNEXT with
         ``--drop-unknown-contigs``); the overlap with the windows is computed
         for the whole block at once.
         """
-        flags, positions, mate_positions = self.places.read_block(table.text, table.spans, self.path, first_line)
+        flags, positions, mate_positions, far_places = self.places.read_block(table.text, table.spans, self.path, first_line)
         positions -= 1
         count = len(flags)
         names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
@@ -172,7 +174,7 @@ class BlockReverter:
                 raise InputError(message, self.path, first_line + unknown_rows[0])
             selected[unknown_rows] = True
         if self.one_by_one:
-            return list(range(count)), set(range(count)), {}
+            return list(range(count)), set(range(count)), {}, None
         if self.options.drop_unknown_contigs:  # the mate of a dropped read: RNEXT names a contig the reference lacks
             known = self.known_contigs | {b"=", b"*"}
             selected[[i for i, name in enumerate(table.values(6)) if name not in known]] = True
@@ -184,10 +186,14 @@ class BlockReverter:
         selected |= self._past_contig_end(positions + cigars.each(self.reference_lengths), names, unmapped)
         selected[lines_with_repeated_tags(table.text, table.located)] = True  # the one-record path leaves the copies out
         selected |= ~scan.spans_within(table.buffer, *table.spans(9), PLAIN_SEQUENCE)  # the one-record path writes them plain
-        copying_rows, mate_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
+        copying_rows, mate_rows, place_rows = tag_lines(table, COPYING_CODES, MATE_CIGAR_LETTERS, MATE_CIGAR_WIDTH)
+        if len(place_rows):  # a CP past its contig: the one-record path removes it
+            place_tabs, place_ends, owners = place_fields(table.located, place_rows, table.text)
+            far_places[owners[self.places.places_past(table.text, place_tabs, place_ends, owners, table.spans)]] = True
+        selected |= far_places  # and makes the mate's place unavailable where PNEXT lies past its contig
         if isinstance(self.windows, GermlineWindows) and len(mate_rows):
             mate_rows = mate_rows[~self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)]
-        fast = ~selected & ~unmapped
+        fast = ~selected & ~unmapped  # far_places among selected: the one-record path
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True
         tags_only[mate_rows] = True
@@ -217,7 +223,7 @@ class BlockReverter:
         simple = self._revert_simple_rows(table, fast, positions, names, cigars, set(mate_rows.tolist()))
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, query_lengths))
-        return np.flatnonzero(selected).tolist(), touched, simple
+        return np.flatnonzero(selected).tolist(), touched, simple, set(np.flatnonzero(far_places).tolist())
 
     def _mates_away_from_windows(self, table: BlockFields, rows: np.ndarray, names: list[bytes], mate_positions: np.ndarray) -> np.ndarray:
         """For each of ``rows`` (an ``MC`` the rules may change: an indel, a mismatch, a clip), whether

@@ -24,7 +24,7 @@ from genoscrub.germline_sites import GermlineTables
 from genoscrub.keep_list import KeepList
 from genoscrub.report import InputError, Report
 from genoscrub.revert import CLIP_MARGIN, SHORT_SKIP, ClipRule, Removed, Window, revert_alignment, rewrite_mate_cigar
-from genoscrub.sam_columns import SpanEdge
+from genoscrub.sam_columns import UNAVAILABLE_MATE, ReadPlaces, SpanEdge
 
 KEPT_TAGS = TAGS_BLIND_TO_BASES
 """Tags a rewritten record keeps untouched (``aux_tags.TAGS_BLIND_TO_BASES``). MD, NM and MC
@@ -202,6 +202,7 @@ class RecordReverter:
         path: str,
         report: Report,
         declared: Iterable[str] | None = None,
+        places: ReadPlaces | None = None,
     ) -> None:
         self.reference = reference
         self.windows = windows
@@ -218,16 +219,19 @@ class RecordReverter:
         self.hit_contigs = HitContigs(name.encode() for name in (reference.to_reference if declared is None else declared))
         """The contigs of ``SA`` hits read as the header's (``declared``, its @SQ names)."""
         self.nearby = NearbyBases(reference)
+        self.places = places if places is not None else ReadPlaces(())
+        """The header's contigs and lengths, which PNEXT and ``CP`` are held to (none: held to nothing)."""
         self.mates_everywhere: dict[bytes, bytes | None] = {}
         """``--all``, no keep allele under the mate: ``MC`` -> what :meth:`mate_update` makes of it,
         the same at every PNEXT (the window over the mate and every rule are relative to its POS),
         so a CIGAR that recurs (``3S147M``) is worked out once."""
 
-    def rewrite(self, line: bytes, line_number: int, touched: bool = True) -> bytes | None:
+    def rewrite(self, line: bytes, line_number: int, touched: bool = True, far: bool = True) -> bytes | None:
         """One record that needs work: reverted, tags fixed; None when it must go.
 
         ``touched``: the record's span may touch a window (False: its tags, clips or
-        secondary sequence may need work, its aligned bases do not).
+        secondary sequence may need work, its aligned bases do not). ``far``: it may hold a
+        place no contig has (False where the block's check found none there).
         """
         fields = line.split(b"\t")
         options = self.options
@@ -249,6 +253,8 @@ class RecordReverter:
             line = join(fields, tags)
         kept_tags = [tag for tag in tags if tag[:2] not in self.copying]
         sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) or self.passed_on else False
+        if far:
+            kept_tags = self.without_far_places(fields, kept_tags)
         secondary_masked = False
         if flag & 0x100 and not options.keep_secondary_seq and (fields[9] != b"*" or fields[10] != b"*"):
             report.add("secondary_sequences_removed")  # its bases may hold an allele the alignment does not show
@@ -322,6 +328,24 @@ class RecordReverter:
         return self._revert(
             fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known, clip_windows
         )
+
+    def without_far_places(self, fields: list[bytes], tags: list[bytes]) -> list[bytes]:
+        """The record's tags without a place no contig has, its fields changed in place, as
+        sam-scrub-rg leaves them (``sam_columns.ReadPlaces``): a PNEXT past its contig makes the
+        mate's place unavailable (RNEXT ``*``, PNEXT and TLEN 0, counted as ``mate_places_cleared``)
+        and its ``MC`` goes (``mate_cigar_tags_removed``); a ``CP`` past RNAME's contig goes
+        (``aux_values_removed``). ``RNEXT =``, ``PNEXT 19900101`` on a contig of 5000 holds a date."""
+        if self.places.mate_past_contig(fields):
+            fields[6:9] = UNAVAILABLE_MATE
+            self.report.add("mate_places_cleared")
+            kept = [tag for tag in tags if tag[:3] != b"MC:"]
+            if len(kept) != len(tags):
+                self.report.add("mate_cigar_tags_removed", len(tags) - len(kept))
+            tags = kept
+        tags, removed = self.places.places_kept(tags, fields[2], fields[9])
+        if removed:
+            self.report.add("aux_values_removed", removed)
+        return tags
 
     def plain_sequence(self, sequence: bytes, name: str, position: int, operations: Sequence[tuple[int, int]], line_number: int) -> bytes:
         """SEQ in upper case, each ``=`` the reference's base it stands for (``N`` where it stands

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 
 import numpy as np
 from genoscrub import scan
+from genoscrub.aux_values import Spans, place_within_contig, places_within_contigs
 from genoscrub.cigar import DEL, HARD, INS, SOFT, CigarShape, CigarTable, M, ShapeCache
 from genoscrub.fields import distinct_spans
 from genoscrub.report import InputError
@@ -363,6 +364,43 @@ class ReadPlaces:
         read = len(seq) if seq != b"*" else 0
         return abs(mate_position) > 2 * length + max(read, reference - skipped)
 
+    def places_kept(self, tags: list[bytes], rname: bytes, seq: bytes) -> tuple[list[bytes], int]:
+        """A record's optional fields without each ``PLACE_TAGS`` field that is not ``CP:i:`` and a
+        position within twice the LN of RNAME's contig and a read (``aux_values.place_within_contig``,
+        the rule sam-scrub-rg holds ``CP`` and ``OP`` to: ``CP:i:19900101`` on a contig of 5,000
+        goes), and how many went; nothing goes without the header's lengths. The block twin is
+        :meth:`places_past`."""
+        if self.lengths is None or not any(tag[:2] in PLACE_TAGS for tag in tags):
+            return tags, 0
+        read = len(seq) if seq != b"*" else -1
+        kept = [
+            tag for tag in tags
+            if tag[:2] not in PLACE_TAGS or (tag[2:5] == b":i:" and place_within_contig(tag[5:].rstrip(b"\r"), rname, read, self.lengths))
+        ]  # fmt: skip
+        return kept, len(tags) - len(kept)
+
+    def places_past(
+        self, text: bytes, tabs: np.ndarray, ends: np.ndarray, rows: np.ndarray, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]
+    ) -> np.ndarray:
+        """For each optional field named in ``PLACE_TAGS`` (``tabs``: the tab before it, ``ends``: the
+        tab or newline after it, ``rows``: its line), whether :meth:`places_kept` may remove it: a
+        type other than ``i``, or a value that is not 1 to 10 digits within the bound, in array
+        passes (``aux_values.places_within_contigs``). A superset: a value the C loop cannot read
+        (more than 10 digits, a CR after it) is left to the one-record path, which reads it as
+        :meth:`places_kept` does."""
+        if self.lengths is None or not len(tabs):
+            return np.zeros(len(tabs), dtype=bool)
+        data = np.frombuffer(text, dtype=np.uint8)
+        last = len(data) - 1
+        typed = (data[np.minimum(tabs + 3, last)] == ord(":")) & (data[np.minimum(tabs + 4, last)] == ord("i"))
+        typed &= (data[np.minimum(tabs + 5, last)] == ord(":")) & (ends - tabs > 5)
+        rname_starts, rname_ends = spans(2)
+        seq_starts, seq_ends = spans(9)
+        reads = seq_ends[rows] - seq_starts[rows]
+        reads[(reads == 1) & (data[seq_starts[rows]] == ord("*"))] = -1
+        values = Spans(text, data, np.minimum(tabs + 6, ends), ends, reads, self.lengths)
+        return ~(typed & places_within_contigs(text, rname_starts[rows], rname_ends[rows], values))
+
     def first_fault(self, text: bytes, path: str, first_line: int) -> InputError:
         """The error for the first record of ``text`` that :meth:`fault` refuses (lines with
         fewer than nine fields are left to the caller's own check)."""
@@ -374,15 +412,15 @@ class ReadPlaces:
 
     def read_block(
         self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """FLAG, POS and PNEXT of every line of a block as numbers, its RNAME and RNEXT
-        checked (``spans(field)``: start and end offsets of a column on every line); or
-        the error :meth:`first_fault` names."""
+        checked (``spans(field)``: start and end offsets of a column on every line), and the
+        lines whose PNEXT lies past its contig (:meth:`check_block`); or the error
+        :meth:`first_fault` names."""
         flags, positions, mate_positions = (sam_numbers(text, *spans(field)) for field in PLACE_NUMBERS)
         if flags is None or positions is None or mate_positions is None:
             raise self.first_fault(text, path, first_line)
-        self.check_block(text, spans, path, first_line)
-        return flags, positions, mate_positions
+        return flags, positions, mate_positions, self.check_block(text, spans, path, first_line)
 
     def check_block(
         self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int
@@ -469,6 +507,15 @@ class ReadPlaces:
         return True
 
 
+PLACE_TAGS = frozenset([b"CP"])
+"""Positions a record's optional fields give on RNAME's contig that sam-mask-regions and
+sam-revert-germline copy: ``CP``, the next hit's leftmost position, held to its contig as POS is
+(:meth:`ReadPlaces.places_kept`); ``OP``, the other, both remove from every record."""
+UNAVAILABLE_MATE = [b"*", b"0", b"0"]
+"""RNEXT, PNEXT and TLEN of a mate whose place is unavailable (SAM 1.4): what a PNEXT past its
+contig (:meth:`ReadPlaces.mate_past_contig`) becomes in every SAM command."""
+
+
 def rows_by_contig(names: list[bytes], unmapped: np.ndarray) -> Iterator[tuple[bytes, np.ndarray]]:
     """Mapped rows of a block grouped by RNAME: one group for sorted input, a
     dictionary pass (not one scan per contig) for any other order. ``names`` has
@@ -537,16 +584,39 @@ class MatchLength(CigarTable):
         return length if cigar == b"%dM" % length else -1
 
 
-def tag_lines(table: BlockFields, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int) -> tuple[np.ndarray, np.ndarray]:
+def tag_lines(
+    table: BlockFields, codes: np.ndarray, mate_cigar_letters: bytes, mate_cigar_width: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """In one ``scan.sam_tag_lines`` pass, each once: lines
-    that carry a tag whose name is nonzero in ``codes`` (a :func:`tag_codes` table), and lines
+    that carry a tag whose name is nonzero in ``codes`` (a :func:`tag_codes` table), lines
     whose ``MC:Z`` value holds one of ``mate_cigar_letters`` within its first
-    ``mate_cigar_width`` bytes or is longer."""
+    ``mate_cigar_width`` bytes or is longer, and lines that carry one of ``PLACE_TAGS``."""
     letters = np.zeros(256, dtype=np.uint8)
     letters[list(mate_cigar_letters)] = 1
+    codes = codes.copy()
+    for name in PLACE_TAGS:
+        codes[tag_code(name)] |= scan.TAG_LINE_PLACE
     located = table.located
     found = scan.sam_tag_lines(table.text, located.extra_starts, located.extra_counts, codes, letters, mate_cigar_width)
-    return np.flatnonzero(found & scan.TAG_LINE_NAMED), np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR)
+    return (
+        np.flatnonzero(found & scan.TAG_LINE_NAMED), np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR),
+        np.flatnonzero(found & scan.TAG_LINE_PLACE),
+    )  # fmt: skip
+
+
+def place_fields(located: scan.LineFields, rows: np.ndarray, text: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The optional fields named in ``PLACE_TAGS`` on ``rows`` (sorted lines that hold one, as
+    :func:`tag_lines` finds them): the tab before each, the tab or newline after it, its line."""
+    counts = located.extra_counts[rows]
+    firsts = (np.cumsum(located.extra_counts) - located.extra_counts)[rows]
+    index = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    tabs, ends, owners = located.extra_starts[index], located.extra_ends[index], np.repeat(rows, counts)
+    data = np.frombuffer(text, dtype=np.uint8)
+    last = len(data) - 1
+    named = np.zeros(len(tabs), dtype=bool)
+    for name in PLACE_TAGS:
+        named |= (data[np.minimum(tabs + 1, last)] == name[0]) & (data[np.minimum(tabs + 2, last)] == name[1])
+    return tabs[named], ends[named], owners[named]
 
 
 def lines_with_repeated_tags(text: bytes, located: scan.LineFields) -> np.ndarray:

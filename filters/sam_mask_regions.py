@@ -32,7 +32,10 @@ widened by ``--flank`` (man page, *WHAT IS MASKED*):
   would; a masked read keeps only the tags that say nothing of its bases
   (``KEPT_WHEN_MASKED``): those that copy them or were scored on them go;
 - ``R2``/``Q2`` (the mate's bases) and ``OA``/``OC``/``OP`` (the alignment before
-  realignment) go from every record (``COPYING_TAGS``): no rule here judges them.
+  realignment) go from every record (``COPYING_TAGS``): no rule here judges them;
+- a place no contig has goes from every record, as sam-scrub-rg removes it
+  (``without_far_places``, ``sam_columns.ReadPlaces``): a PNEXT past its contig leaves the
+  mate's place unavailable, a ``CP`` past RNAME's goes.
 
 Reads whose span touches no region pass as the same bytes (but for ``COPYING_TAGS``): each block's
 positions and CIGAR spans are tested with ``numpy.searchsorted`` against the
@@ -44,7 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
@@ -82,7 +85,14 @@ from genoscrub.regions import (
     overlap_mask,
 )
 from genoscrub.report import InputError, Report
-from genoscrub.sam_columns import BAD_NUMBER, ReadPlaces, is_position, lines_with_repeated_tags
+from genoscrub.sam_columns import (
+    BAD_NUMBER,
+    PLACE_TAGS,
+    UNAVAILABLE_MATE,
+    ReadPlaces,
+    is_position,
+    lines_with_repeated_tags,
+)
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
 from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, workers
@@ -340,15 +350,21 @@ class LocatedBlock:
     line_ends: np.ndarray  # the newline of each line
     fields: scan.LineFields  # all of the above, as scan.line_fields found them
 
+    @cached_property
+    def tag_names(self) -> np.ndarray:
+        """The first two bytes after each tab of ``tag_tabs`` as ``first << 8 | second`` (a byte past
+        the text's end read as its last), gathered once for every :meth:`fields_named`."""
+        data, tabs = self.columns.data, self.tag_tabs
+        last = len(data) - 1
+        return (data[np.minimum(tabs + 1, last)].astype(np.uint16) << 8) | data[np.minimum(tabs + 2, last)]
+
     def fields_named(self, names: Iterable[bytes]) -> np.ndarray:
         """The tabs before every optional field whose first two bytes are one of ``names``
         (whatever follows: the test ``tag[:2] in names`` of ``without_tags``)."""
-        data, tabs = self.columns.data, self.tag_tabs
-        last = len(data) - 1
-        first, second = data[np.minimum(tabs + 1, last)], data[np.minimum(tabs + 2, last)]
+        tabs, codes = self.tag_tabs, self.tag_names
         named = np.zeros(len(tabs), dtype=bool)
         for name in names:
-            named |= (first == name[0]) & (second == name[1])
+            named |= codes == (name[0] << 8 | name[1])
         return tabs[named & (self.tag_ends - tabs > 2)]
 
     def tags_after_tabs(self, names: Iterable[bytes]) -> dict[bytes, np.ndarray]:
@@ -566,7 +582,8 @@ class RegionMasker:
         columns = located.columns if located else None
         if located is None or columns is None:
             raise self.find_bad_record(lines_of(text), first_line)
-        flags, positions, mate_positions = self.places.read_block(text, partial(field_bounds, columns), self.path, first_line)
+        spans = partial(field_bounds, columns)
+        flags, positions, mate_positions, far_mates = self.places.read_block(text, spans, self.path, first_line)
         count = len(located.line_ends)
         contigs = located.values(2).array()
         cigars = located.values(5)
@@ -580,7 +597,7 @@ class RegionMasker:
         lead, extent = self.cigar_extents(cigars, first_line)
         unmapped = (flags & 4) != 0
         # an unmapped read written unplaced but naming its mate's place lies there (``placement``)
-        placed_by_mate = (contigs == b"*") & unmapped & (mate_contigs != b"*") & (mate_contigs != b"=") & (mate_positions > 0)
+        placed_by_mate = (contigs == b"*") & unmapped & (mate_contigs != b"*") & (mate_contigs != b"=") & (mate_positions > 0) & ~far_mates
         self.report.add("reads_in", count)
         self.report.add("unplaced_reads_passed", int(((contigs == b"*") & ~placed_by_mate).sum()))
         if self.one_by_one:
@@ -594,6 +611,13 @@ class RegionMasker:
         tags = located.tags_after_tabs((b"MC", *ALIGNMENT_LISTS))
         mate_scores = located.fields_named(MATE_SCORE_TAGS)
         candidates = own_hit | self.mate_candidates(located, tags[b"MC"], mate_scores, flags, contigs, mate_contigs, mate_positions - 1)
+        far_places = far_mates.copy()  # rewrite makes the mate's place unavailable
+        place_tabs = located.fields_named(PLACE_TAGS)
+        if len(place_tabs):  # rewrite removes those past their contig
+            place_rows = located.rows_of(place_tabs)
+            place_ends = located.tag_ends[np.searchsorted(located.tag_tabs, place_tabs)]
+            far_places[place_rows[self.places.places_past(text, place_tabs, place_ends, place_rows, spans)]] = True
+        candidates |= far_places
         listing = np.zeros(count, dtype=bool)
         for name in ALIGNMENT_LISTS:
             listing[located.rows_of(tags[name])] = True
@@ -615,7 +639,7 @@ class RegionMasker:
         candidates |= listing & ~list_cuts.settled
         cuts = MateCigarCuts.none(count)
         if not self.drop:
-            mate_only = candidates & ~own_hit & ~listing
+            mate_only = candidates & ~own_hit & ~listing & ~far_places
             mate_only[located.rows_of(mate_scores)] = False  # rewrite judges what they lose
             mate_only[repeating] = False  # rewrite leaves out the second copy of a tag first
             mate_only[unusual_copying] = False
@@ -632,14 +656,15 @@ class RegionMasker:
 
         def rewritten(selected: np.ndarray) -> list[bytes | None]:
             return [
-                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index)
-                for index, start, end, hit, footprint_start, footprint_end in zip(
+                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index, far)
+                for index, start, end, hit, footprint_start, footprint_end, far in zip(
                     selected.tolist(),
                     columns.line_starts[selected].tolist(),
                     located.line_ends[selected].tolist(),
                     own_hit[selected].tolist(),
                     own_starts[selected].tolist(),
                     own_ends[selected].tolist(),
+                    far_places[selected].tolist(),
                     strict=True,
                 )
             ]
@@ -954,19 +979,20 @@ class RegionMasker:
             return True  # an unreadable mate CIGAR: fail closed
         return self.regions.overlaps(contig, position - lead, position + extent)
 
-    def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int) -> bytes | None:
+    def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int, far: bool = True) -> bytes | None:
         """One read near a region (or giving a tag twice): dropped (None), masked, or stripped
         of tags that point into a region. A tag's second and later copies go first
         (``aux_tags.without_repeats``): only the first is read for the mate or the alignment
-        lists, so a second ``MC`` or ``SA`` would keep a length inside a region."""
+        lists, so a second ``MC`` or ``SA`` would keep a length inside a region. ``far``: the read
+        may hold a place no contig has (False where the block's check found none there)."""
         line = self.without_copying_tags(self.without_repeated_tags(line))
         fields = line.split(b"\t", 9)
+        changed: list[bytes] | None = list(fields) if far and self.without_far_places(fields) else None
         mate_cigar = mate_cigar_of(fields[9])
         mate_hit = self.mate_touches(fields, mate_cigar)
         if self.drop and (own_hit or mate_hit):
             self.report.add("reads_dropped")
             return None
-        changed: list[bytes] | None = None
         if own_hit:
             changed = self.mask_record(fields, line_number, self.regions.overlapping(placement(fields)[0], int(start), int(end)))
             if changed is None:
@@ -997,6 +1023,30 @@ class RegionMasker:
             changed[8] = b"0"
             self.report.add("template_lengths_cleared")
         return line if changed is None else b"\t".join(changed)
+
+    def without_far_places(self, fields: list[bytes]) -> bool:
+        """Whether the record's fields (the tenth holding SEQ and the rest), changed in place, held a
+        place no contig has; they are left without it, as
+        sam-scrub-rg leaves it (``sam_columns.ReadPlaces``): a PNEXT past its contig makes the mate's
+        place unavailable (RNEXT ``*``, PNEXT and TLEN 0, counted as ``mate_places_cleared``) and its
+        ``MC`` goes (``mate_cigar_tags_removed``); a ``CP`` past RNAME's contig goes
+        (``aux_values_removed``). ``RNEXT =``, ``PNEXT 19900101`` on a contig of 5000 holds a date."""
+        parts = fields[9].split(b"\t", 2)
+        tags = parts[2] if len(parts) == 3 else b""
+        cleared = self.places.mate_past_contig(fields)
+        if cleared:
+            fields[6:9] = UNAVAILABLE_MATE
+            self.report.add("mate_places_cleared")
+            tags, removed = without_tags(tags, MATE_CIGAR_TAG)
+            if removed:
+                self.report.add("mate_cigar_tags_removed", removed)
+        kept, removed = self.places.places_kept(tags.split(b"\t"), fields[2], parts[0])
+        if removed:
+            tags = b"\t".join(kept)
+            self.report.add("aux_values_removed", removed)
+        if len(parts) == 3 and tags != parts[2]:
+            fields[9] = b"\t".join([*parts[:2], tags] if tags else parts[:2])
+        return cleared or bool(removed)
 
     def starts_with_clip(self, cigar: bytes) -> bool:
         """Whether a mate's CIGAR (its ``MC``) may start with a clip: it does, or it cannot be read."""

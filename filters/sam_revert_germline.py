@@ -121,8 +121,9 @@ class RevertSetup:
             windows = GermlineWindows(tables, shapes)
         if self.keep is not None:
             self.keep.use_for_input(contigs, report)
-        records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs)
-        return BlockReverter(records, ReadPlaces({name.encode(): length for name, length in contigs.items()}), self.one_by_one)
+        places = ReadPlaces({name.encode(): length for name, length in contigs.items()})
+        records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs, places)
+        return BlockReverter(records, places, self.one_by_one)
 
 
 # --- the stream ------------------------------------------------------------------

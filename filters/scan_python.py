@@ -1539,8 +1539,9 @@ def span_choices(text: bytes, starts: np.ndarray, ends: np.ndarray, values: list
     return np.fromiter((index.get(span, -1) for span in spans), dtype=np.int64, count=len(spans))
 # --- SAM columns of the bulk reverter ---------------------------------------------------------
 
-TAG_LINE_NAMED, TAG_LINE_MATE_CIGAR = 1, 2
-"""The bits of a line's byte in ``sam_tag_lines``."""
+TAG_LINE_NAMED, TAG_LINE_MATE_CIGAR, TAG_LINE_PLACE = 1, 2, 4
+"""The bits of a line's byte in ``sam_tag_lines``: a name asked for, an ``MC`` to look at, a
+position held to a contig (``CP``, ``sam_columns.PLACE_TAGS``)."""
 
 
 def span_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -1563,8 +1564,9 @@ def sam_tag_lines(
     text: bytes, tag_tabs: np.ndarray, tag_counts: np.ndarray, codes: np.ndarray, letters: np.ndarray, width: int
 ) -> np.ndarray:
     """One uint8 a line, the lines owning ``tag_counts[i]`` of ``tag_tabs`` (each the tab
-    before an optional field) in order: bit ``TAG_LINE_NAMED`` where a field's first two
-    bytes, as ``first << 8 | second``, are nonzero in ``codes`` (65536 entries); bit
+    before an optional field) in order: the bits ``codes`` (65536 entries) gives each of its
+    fields' first two bytes, as ``first << 8 | second`` (``TAG_LINE_NAMED`` for the names asked
+    for, ``TAG_LINE_PLACE`` for ``CP``), together; bit
     ``TAG_LINE_MATE_CIGAR`` where an ``MC:Z`` value holds a byte nonzero in ``letters``
     (256 entries) within its first ``width`` bytes, or runs past them. A byte past the
     text's end reads as its last byte (numpy: every tag at once)."""
@@ -1587,7 +1589,7 @@ def sam_tag_lines(
 
     owners = np.repeat(np.arange(len(tag_counts)), tag_counts)
     first, second = at(1), at(2)
-    found[owners[np.asarray(codes)[(first.astype(np.int64) << 8) | second] != 0]] |= TAG_LINE_NAMED
+    np.bitwise_or.at(found, owners, np.asarray(codes, dtype=np.uint8)[(first.astype(np.int64) << 8) | second])
     mate = (first == 77) & (second == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)
     cells = buffer[np.minimum(tag_tabs[mate][:, None] + 6 + np.arange(width), last)]
     inside = np.cumsum((cells == 9) | (cells == 10), axis=1) == 0

@@ -20,6 +20,9 @@ from genoscrub.sam_columns import (
     block_fields,
     is_position,
     off_grammar,
+    place_fields,
+    tag_codes,
+    tag_lines,
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,7 +63,7 @@ def one_record_error(lines: list[bytes], places: ReadPlaces) -> tuple[int, str] 
 
 def bulk_matches_one_record(
     lines: list[bytes], places: ReadPlaces, numbers: bool, first_line: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """Check a block of ``lines`` in bulk (``read_block`` when ``numbers``, else ``check_block``)
     and assert it refuses exactly the line and words the one-record check names first; what
     ``read_block`` returned when nothing was refused (None otherwise, or without ``numbers``)."""
@@ -85,8 +88,9 @@ def bulk_matches_one_record(
 def test_the_bulk_check_refuses_what_the_one_record_check_refuses(lines: list[bytes], numbers: bool) -> None:
     read = bulk_matches_one_record(lines, ReadPlaces(DECLARED, numbers=numbers), numbers, 10)
     if read is not None:
-        flags, positions, mate_positions = read
+        flags, positions, mate_positions, far_mates = read
         columns = [line.split(b"\t") for line in lines]
+        assert not far_mates.any()  # no header lengths: PNEXT held to nothing
         assert flags.tolist() == [int(fields[1]) for fields in columns]
         assert positions.tolist() == [int(fields[3]) for fields in columns]
         assert mate_positions.tolist() == [int(fields[7]) for fields in columns]
@@ -253,3 +257,62 @@ def test_one_mate_held_to_its_contig(fields: tuple[bytes, ...], past: bool) -> N
     line = placed_record(rname, position, cigar, rnext, mate_position, b"0", b"A" * 10)
     lengths = {name: length for name, length in LENGTHS.items() if name != b"long" or rnext == name}
     assert ReadPlaces(lengths, numbers=False).mate_past_contig(line.split(b"\t")) is past
+
+
+PLACE_FIELDS = st.sampled_from([
+    b"CP:i:10", b"CP:i:4010", b"CP:i:4011", b"CP:i:19900101", b"CP:i:0", b"CP:i:", b"CP:i:-5", b"CP:i:00000000001", b"CP:Z:10",
+    b"CP:i:10\r", b"CP", b"CPx:i:5", b"OP:i:19900101", b"NM:i:0", b"C", b"",
+])  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    lines=st.lists(
+        st.tuples(
+            st.sampled_from([*LENGTHS, b"*"]), st.sampled_from([b"ACGTACGTAC", b"*"]), st.lists(PLACE_FIELDS, max_size=3)
+        ),
+        min_size=1, max_size=10,
+    ),
+)  # fmt: skip
+def test_positions_in_tags_held_to_their_contig_alike_in_bulk_and_one_by_one(lines: list[tuple[bytes, bytes, list[bytes]]]) -> None:
+    """``CP`` (the next hit's position), which sam-mask-regions and sam-revert-germline copy, goes
+    where sam-scrub-rg removes it: past twice RNAME's LN and a read, or not ``CP:i:`` and digits.
+    The bulk check (``tag_lines``' C pass, ``place_fields``, ``places_past``) selects every line
+    the one-record rule (``places_kept``) changes: a superset, exact but for a value of more than
+    10 digits or a CR after it, which the one-record rule reads."""
+    records = [
+        b"\t".join([b"r", b"0", rname, b"1" if rname != b"*" else b"0", b"60", b"10M", b"*", b"0", b"0", seq, b"*", *tags])
+        for rname, seq, tags in lines
+    ]
+    text = b"\n".join(records) + b"\n"
+    table = block_fields(text)
+    assert table is not None
+    places = ReadPlaces(LENGTHS)
+    _, _, place_rows = tag_lines(table, tag_codes([]), b"", 1)
+    tabs, ends, owners = place_fields(table.located, place_rows, text)
+    past = places.places_past(text, tabs, ends, owners, table.spans)
+    selected = set(owners[past].tolist())
+    for row, (rname, seq, tags) in enumerate(lines):
+        kept, removed = places.places_kept([tag for tag in tags if tag], rname, seq)
+        assert removed == len([tag for tag in tags if tag]) - len(kept)
+        unread = any(b"\r" in tag or len(tag) > 15 for tag in tags)
+        assert (row in selected) == bool(removed) or (row in selected and unread)
+        if rname not in (b"long", b"*"):  # a contig of 10 billion bases has a place 19900101
+            assert not any(b"19900101" in tag and tag.startswith(b"CP") for tag in kept)
+    assert not ReadPlaces(list(LENGTHS)).places_kept([b"CP:i:19900101"], b"chr1", b"*")[1]  # no lengths: held to nothing
+
+
+@pytest.mark.parametrize(
+    ("rname", "tag", "kept"),
+    [
+        (b"chr1", b"CP:i:4010", True),  # twice LN 2000 and a read of 10
+        (b"chr1", b"CP:i:4011", False),
+        (b"chr1", b"CP:i:19900101", False),  # a date where a position was
+        (b"chr2", b"CP:i:300", False),  # LN 100
+        (b"*", b"CP:i:19900101", True),  # RNAME '*': the longest contig (LN 10,001,009,800)
+        (b"chr1", b"CP:Z:10", False),  # not an integer: no position
+        (b"chr1", b"OP:i:19900101", True),  # OP goes from every record in both commands (their copying tags)
+    ],
+)
+def test_one_position_tag_held_to_its_contig(rname: bytes, tag: bytes, kept: bool) -> None:
+    assert ReadPlaces(LENGTHS).places_kept([tag, b"NM:i:0"], rname, b"A" * 10) == (([tag] if kept else []) + [b"NM:i:0"], int(not kept))

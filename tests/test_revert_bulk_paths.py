@@ -55,6 +55,7 @@ TAGS = [
     f"XB:Z:chr1,+10,18M2D22M,2,30,60;{PLANTED}", "SA:Z:chr1,200,+,40M,60,0;",
     "SA:Z:chr1,20,+,35M5S,60,0;", f"OQ:Z:{PLANTED}", f"XX:Z:{PLANTED}", "MDx", "NMnumber", "OA:Z:chr1,5,+,40M,60,0;",
     "vA:B:c,1", "vG:B:i,12", "vW:i:1", "cs:Z::40", "ds:Z::40",
+    "CP:i:100", "CP:i:19900101", "CP:Z:100",  # a position past its contig, or not an integer: goes
 ]
 
 
@@ -105,6 +106,8 @@ def sam_blocks(draw: st.DrawFn) -> tuple[str, list[tuple[int, str, str]], str]:
         mate_position = draw(st.integers(1, CONTIG_LENGTH - 60))
         if draw(st.booleans()):  # the mate's 20th base (where an MC of 20M3N20M skips) beside a site
             mate_position = max(1, rng.choice(sites)[0] - 19 + draw(st.integers(-3, 3)))
+        elif not draw(st.integers(0, 9)):  # past twice the contig and a read: the mate's place goes
+            mate_position = 19900101
         mate = f"=\t{mate_position}\t0" if flag & 1 else "*\t0\t0"
         fields = [name, str(flag), "chr1", str(position), "60", cigar, *mate.split("\t"), sequence, quality, *tags]
         lines.append("\t".join(fields))
@@ -179,6 +182,7 @@ def test_bulk_paths_give_the_one_record_answer(
         assert bulk == one_by_one
         if not isinstance(bulk, str):
             assert not copying_tags_left(bulk[0], ALIGNMENT_LISTS if keep_alignment_lists else frozenset())
+            assert b"19900101" not in bulk[0] and b"CP:Z" not in bulk[0]  # no place past the contig
             if mode == "germline":
                 assert not clips_at_sites(bulk[0], sites)
             else:

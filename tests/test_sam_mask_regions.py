@@ -656,6 +656,9 @@ EDGE_TAGS = [
     "OA:Z:chr1,105,+,10M,60,0;",
     "OC:Z:3M2I5M",
     "OP:i:105",
+    "CP:i:105",  # the next hit's position, on the contig: kept
+    "CP:i:19900101",  # past twice the contig and a read: goes, as sam-scrub-rg removes it
+    "CP:Z:105",  # not an integer: goes
 ]
 
 
@@ -677,7 +680,7 @@ def edge_case_alignments(draw: st.DrawFn) -> list[bytes]:
         sequence = draw(st.sampled_from(["ACGTACGTAC"[:length], "*"])) if length else "*"
         quality = draw(st.sampled_from(["I" * length, "MC:Z:10M11"[:length].ljust(length, "I"), "*"])) if sequence != "*" else "*"
         mate = (
-            [draw(st.sampled_from(["=", "chr1", "chr2", "*"])), str(draw(st.integers(0, 250))), draw(TEMPLATE_LENGTHS)]
+            [draw(st.sampled_from(["=", "chr1", "chr2", "*"])), str(draw(st.integers(0, 250) | st.just(19900101))), draw(TEMPLATE_LENGTHS)]
             if flag & 1
             else ["*", "0", "0"]
         )
@@ -813,9 +816,9 @@ MATE_TAGS = [
 OTHER_TAGS = ["RG:Z:g", "NM:i:0", "MD:Z:10", "XX:Z:MC:Z:10M", "SA:Z:chr1,110,+,10M,60,0;", "SA:Z:chr2,200,+,10M,60,0;",
               "XA:Z:chr1,-105,10M,0;", "XA:Z:chr1,+250,10M,0;", "XB:Z:chr1,-105,10M,0,10,60;", "XB:Z:chr1,+250,10M,0,10,60;",
               "OQ:Z:IIIIIIIIII", "YS:i:0", "ms:i:400", "nM:i:2", "jI:B:i,-1", "jM:B:c,0", "AS:i:0", "R2:Z:ACGT", "Q2:Z:IIII", "OC:Z:10M",
-              "OP:i:105", "OPx:i:1"]
+              "OP:i:105", "OPx:i:1", "CP:i:105", "CP:i:19900101"]
 # Mates near the edges of chr1's region (100-120, 0-based) and on chr2's (0-3).
-MATE_POSITIONS = [0, 1, 3, 4, 80, 90, 91, 95, 100, 101, 110, 120, 121, 150, 250]
+MATE_POSITIONS = [0, 1, 3, 4, 80, 90, 91, 95, 100, 101, 110, 120, 121, 150, 250, 19900100]  # the last past every contig
 
 
 @st.composite
@@ -1077,3 +1080,42 @@ def test_mate_bases_and_original_alignments_go_from_every_record(tmp_path: Path)
         assert [record.split(b"\t")[11:] for record in records] == [[b"RG:Z:g"], [b"NM:i:0"], [], [b""]]
         assert counts["copying_tags_removed"] == 7
         assert_every_path_agrees(lines, "chr1\t100\t120\n", drop)
+
+
+FAR_PLACES = [
+    b"@HD\tVN:1.6\tSO:coordinate",
+    b"@SQ\tSN:chr1\tLN:5000",
+    b"far\t97\tchr1\t100\t60\t10M\t=\t19900101\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M\tRG:Z:g",
+    b"edge\t97\tchr1\t100\t60\t10M\t=\t10010\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:10M",  # twice LN 5000 and a read: a place
+    b"hit\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:19900101\tOP:i:19900101",
+    b"near\t0\tchr1\t100\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:10010",
+    b"gone\t77\t*\t0\t0\t*\t*\t19900101\t0\tACGTACGTAC\tIIIIIIIIII\tCP:i:19900101",  # RNEXT '*': the longest contig
+]
+
+
+@pytest.mark.parametrize("drop", [False, True])
+def test_a_mate_placed_past_its_contig_loses_its_place_and_a_far_hit_its_position(tmp_path: Path, drop: bool) -> None:
+    """Red team 9's leftover (H1): the masker copied a PNEXT past its contig (``RNEXT =``, ``PNEXT
+    19900101`` on a contig of 5000) and a ``CP`` there as it read them (run sam-scrub-rg first,
+    the page said). As sam-scrub-rg does, through the same check (``sam_columns.ReadPlaces``), on
+    both paths and from a BAM: the mate's place becomes unavailable (``*``, 0, 0) and its ``MC``
+    goes, a ``CP`` past twice RNAME's LN and a read goes; at the bound both stay."""
+    (tmp_path / "r.bed").write_text("chr1\t3000\t3100\n")
+    one = masked_with(FAR_PLACES, tmp_path / "r.bed", drop, one_by_one=True)
+    assert masked_with(FAR_PLACES, tmp_path / "r.bed", drop, one_by_one=False) == one
+    text, counts = one
+    assert b"19900101" not in text
+    records = {line.split(b"\t")[0]: line.split(b"\t") for line in text.splitlines() if not line.startswith(b"@")}
+    assert records[b"far"][6:] == [b"*", b"0", b"0", b"ACGTACGTAC", b"IIIIIIIIII", b"RG:Z:g"]
+    assert records[b"edge"][6:8] == [b"=", b"10010"]
+    assert records[b"hit"][11:] == [] and records[b"near"][11:] == [b"CP:i:10010"]
+    assert records[b"gone"][6:8] == [b"*", b"0"] and records[b"gone"][11:] == []
+    assert (counts["mate_places_cleared"], counts["mate_cigar_tags_removed"], counts["aux_values_removed"]) == (2, 1, 2)
+    (tmp_path / "in.sam").write_bytes(whole_lines(FAR_PLACES))
+    subprocess.run(["samtools", "view", "-b", "-o", str(tmp_path / "in.bam"), str(tmp_path / "in.sam")], check=True)
+    drop_option = ["--drop"] if drop else []
+    result = run_command("sam-mask-regions", "-q", "--bed", str(tmp_path / "r.bed"), *drop_option, str(tmp_path / "in.bam"))
+    assert result.returncode == 0 and b"19900101" not in result.stdout
+    assert [line for line in result.stdout.splitlines() if not line.startswith(b"@")] == [
+        line for line in text.splitlines() if not line.startswith(b"@")
+    ]

@@ -1292,3 +1292,51 @@ def test_a_germline_record_whose_ref_is_not_the_reference_stops_the_command(
         setup.reverter([b"@SQ\tSN:chr1\tLN:100"])
     assert (error.value.file, error.value.line) == (str(tmp_path / "sites.vcf"), line)
     assert "REF differs from the reference" in error.value.message
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+@pytest.mark.parametrize(
+    "mode", [["--all"], ["-v", "germline.vcf"], ["-v", "germline.vcf", "--keep-unmapped"]], ids=["all", "sites", "kept"]
+)
+def test_a_mate_placed_past_its_contig_loses_its_place_and_a_far_hit_its_position(
+    tmp_path: Path, one_by_one: bool, mode: list[str]
+) -> None:
+    """Red team 9's leftover (H1): the reverter copied a PNEXT past its contig (``RNEXT =``, ``PNEXT
+    19900101`` on a contig of 5000) and a ``CP`` there as it read them (run sam-scrub-rg first,
+    the page said). As sam-scrub-rg does, through the same check (``sam_columns.ReadPlaces``), on
+    both paths and a BAM input: the mate's place becomes unavailable (``*``, 0, 0) and its ``MC``
+    goes, a ``CP`` past twice RNAME's LN and a read goes; at the bound both stay."""
+    rng = random.Random(7)
+    bases = "".join(rng.choice("ACGT") for _ in range(5000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(bases[i : i + 60] for i in range(0, 5000, 60)) + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    vcf = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (tmp_path / "germline.vcf").write_text(vcf + f"chr1\t3005\t.\t{bases[3004]}\t{'C' if bases[3004] != 'C' else 'A'}\t.\tPASS\t.\n")
+    read = bases[99:109]
+    lines = [
+        "@HD\tVN:1.6\tSO:coordinate",
+        "@SQ\tSN:chr1\tLN:5000",
+        f"far\t97\tchr1\t100\t60\t10M\t=\t19900101\t0\t{read}\tIIIIIIIIII\tMC:Z:10M\tRG:Z:g",
+        f"edge\t97\tchr1\t100\t60\t10M\t=\t10010\t0\t{read}\tIIIIIIIIII\tMC:Z:10M",  # twice LN 5000 and a read: a place
+        f"hit\t0\tchr1\t100\t60\t10M\t*\t0\t0\t{read}\tIIIIIIIIII\tCP:i:19900101\tOP:i:19900101",
+        f"near\t0\tchr1\t100\t60\t10M\t*\t0\t0\t{read}\tIIIIIIIIII\tCP:i:10010",
+        f"gone\t77\t*\t0\t0\t*\t*\t19900101\t0\t{read}\tIIIIIIIIII\tCP:i:19900101",  # unmapped, RNEXT '*': the longest contig
+    ]
+    (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
+    subprocess.run(["samtools", "view", "-b", "-o", "in.bam", "in.sam"], cwd=tmp_path, check=True)
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
+    result = subprocess.run(
+        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", *mode, "--report", "r.json", "in.bam"],
+        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
+    )  # fmt: skip
+    assert b"19900101" not in result.stdout
+    records = {line.split(b"\t")[0]: line.split(b"\t") for line in result.stdout.splitlines() if not line.startswith(b"@")}
+    assert records[b"far"][6:9] == [b"*", b"0", b"0"] and not any(tag.startswith(b"MC:") for tag in records[b"far"][11:])
+    assert records[b"edge"][6:8] == [b"=", b"10010"]
+    assert not any(tag.startswith((b"CP:", b"OP:")) for tag in records[b"hit"][11:])
+    assert records[b"gone"][6:8] == [b"*", b"0"] and records[b"gone"][11:] == []
+    counts = json.loads((tmp_path / "r.json").read_text())["counts"]
+    assert counts["mate_places_cleared"] == 2 and counts["mate_cigar_tags_removed"] == 1
+    if mode != ["--all"]:  # --all keeps no CP on a rewritten read: only the far ones count
+        assert records[b"near"][11:] == [b"CP:i:10010"]
+        assert counts["aux_values_removed"] == 2

@@ -864,7 +864,7 @@ def test_span_numbers_read_digits(values: list[str]) -> None:
 
 TAG_PIECE = st.sampled_from(
     ["MC:Z:", "MC:Z:150M", "MC:Z:5S145M", "MC:Z:10M2I138M", "MC:Z:1234567890123456789012345M", "MC:i:3", "MC", "M", "SA:Z:x",
-     "XA:Z:", "OA", "RG:Z:a", "NM:i:0", "I", "D", "N", "X", "\t", ""]
+     "XA:Z:", "OA", "RG:Z:a", "NM:i:0", "CP:i:19900101", "CP", "C", "I", "D", "N", "X", "\t", ""]
 )
 
 
@@ -872,7 +872,8 @@ TAG_PIECE = st.sampled_from(
 @given(st.lists(st.lists(st.lists(TAG_PIECE, max_size=3).map("".join), max_size=4), min_size=1, max_size=6), st.integers(1, 30))
 def test_sam_tag_lines_mark_what_a_byte_by_byte_reading_finds(lines: list[list[str]], width: int) -> None:
     """Both loops mark the lines a byte-by-byte reading of each optional field names, each
-    once, for tags cut anywhere (a name of one letter, an MC value at the block's end)."""
+    once, for tags cut anywhere (a name of one letter, an MC value at the block's end), and
+    the lines holding a ``CP`` by the bit its code gives (``sam_columns.tag_lines``)."""
     from genoscrub.sam_columns import block_fields, tag_codes
 
     text = "".join("r\t0\tc\t1\t0\t*\t*\t0\t0\t*\t*" + "".join("\t" + tag for tag in tags) + "\n" for tags in lines).encode()
@@ -886,11 +887,15 @@ def test_sam_tag_lines_mark_what_a_byte_by_byte_reading_finds(lines: list[list[s
     def byte(offset: int) -> int:  # past the end: the last byte, as both loops read it
         return text[min(offset, len(text) - 1)]
 
-    named, mate = set(), set()
+    codes = tag_codes(names)
+    codes[(ord("C") << 8) | ord("P")] = scan.TAG_LINE_PLACE
+    named, mate, placed = set(), set(), set()
     for tab in located.extra_starts.tolist():
         line = bisect.bisect_right(table.line_starts.tolist(), tab) - 1
         if bytes([byte(tab + 1), byte(tab + 2)]) in names:
             named.add(line)
+        if bytes([byte(tab + 1), byte(tab + 2)]) == b"CP":
+            placed.add(line)
         if bytes(byte(tab + k) for k in range(1, 6)) == b"MC:Z:":
             value = [byte(tab + 6 + k) for k in range(width)]
             cut = next((k for k, value_byte in enumerate(value) if value_byte in (9, 10)), None)
@@ -898,9 +903,10 @@ def test_sam_tag_lines_mark_what_a_byte_by_byte_reading_finds(lines: list[list[s
                 mate.add(line)
     for implementation in (python, compiled):
         if implementation is not None:
-            found = implementation.sam_tag_lines(text, located.extra_starts, located.extra_counts, tag_codes(names), letters, width)
+            found = implementation.sam_tag_lines(text, located.extra_starts, located.extra_counts, codes, letters, width)
             assert np.flatnonzero(found & scan.TAG_LINE_NAMED).tolist() == sorted(named)
             assert np.flatnonzero(found & scan.TAG_LINE_MATE_CIGAR).tolist() == sorted(mate)
+            assert np.flatnonzero(found & scan.TAG_LINE_PLACE).tolist() == sorted(placed)
 
 
 REPEATED_FIELD = st.one_of(
