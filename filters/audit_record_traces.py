@@ -1,7 +1,7 @@
 """What a delivered VCF's records say of records that are not there, by the audit's own reading.
 
 vcf-drop-rare and vcf-drop-regions drop records; the records they keep must not point at the
-ones they dropped (the scrubbers' rules are in ``record_traces``; none is shared). Three such
+ones they dropped (the scrubbers' rules are in ``record_traces``; none is shared). Such
 pointers can be seen from the delivered file alone, in every run (with or without a population,
 regions or a germline list), each found by the site of the record that points, never by an
 allele:
@@ -21,6 +21,14 @@ allele:
   ``LONGEST_HOLE`` bases count: what a dropped SNV or indel leaves. A gVCF cut to padded intervals
   (``-L``, an exome) has a longer gap at each interval's edge, nearly always; a shorter one is
   reported too.
+- **a breakend whose mate is not delivered.** A paired breakend (VCF 4.3, 5.4) names its mate's
+  place in ALT (``G[chr2:321682[``, ``]chr13:123456]T``, ``N[<ctg1>:5[``) and often its ID in
+  INFO/MATEID: a delivered record must be a breakend at that place (one naming a mate by ALT or
+  MATEID), and one with that ID. Mates later in the file are resolved at its end; only the
+  breakend records are remembered (their places, IDs, and where the ones naming a mate are).
+- **a haplotype block named after no delivered record.** WhatsHap's FORMAT/HP (``--tag=HP``:
+  ``1000-1,1000-2``) names its block by the POS of the block's first record, as PS does, and is
+  held to the same rule.
 
 What cannot be seen: a dropped record of a split multi-allelic site leaves its kept half with the
 site's GT, AD and PL (GT ``1/0`` with AD ``0,15``), which a true het with few REF reads can show too;
@@ -36,6 +44,10 @@ from genoscrub.audit_findings import FindingClass
 STAR_FINDING = "ALT * (no delivered deletion spans it)"
 PHASE_SET_FINDING = "FORMAT/PS (names no delivered record of its set)"
 GAP_FINDING = "gVCF gap (no record covers the bases before it)"
+MATE_FINDING = "breakend (its mate names no delivered record)"
+HAPLOTYPE_FINDING = "FORMAT/HP (names no delivered record of its block)"
+MATE_PLACE = re.compile(rb"[\[\]]([^\[\]]+):([0-9]{1,12})[\[\]]")
+HAPLOTYPE_ITEM = re.compile(rb"([0-9]{1,12})-[0-9]+")
 LONGEST_HOLE = 100
 """The longest gap a gVCF's dropped call leaves (a variant caller's REF: an SNV's 1 base, an
 indel's span); the gaps between an exome's padded intervals are longer."""
@@ -58,11 +70,24 @@ class DeliveredTraces:
         self.gvcf = True
         self.gaps = 0
         self.gap_places: list[str] = []
+        self.breakend_places: set[tuple[bytes, int]] = set()
+        self.breakend_ids: set[bytes] = set()
+        self.naming_mates: list[tuple[str, list[tuple[bytes, int]], list[bytes]]] = []
+        self.haplotype_starts: set[tuple[int, int]] = set()
+        self.brackets = self.mate_ids = self.haplotypes = True
+
+    def look(self, block: bytes, every_record: bool, mate_ids: bool, haplotypes: bool) -> None:
+        """What the records of a block (its lines joined) are read for: breakends where it holds a
+        bracket (every record where ``every_record``), MATEID and HP where the header declares them
+        (an undeclared key is a finding of its own)."""
+        self.brackets = every_record or b"[" in block or b"]" in block
+        self.mate_ids, self.haplotypes = mate_ids, haplotypes
 
     def record(self, chrom: bytes, pos: int, ref: bytes, alts: list[bytes], info: bytes, fields: list[bytes], where: str) -> None:
         if chrom != self.contig:
             self.contig, self.reach, self.site_pos, self.site_reach, self.covered = chrom, 0, -1, 0, 0
             self.phase_starts.clear()
+            self.haplotype_starts.clear()
         if pos != self.site_pos:
             self.reach, self.site_pos, self.site_reach = max(self.reach, self.site_reach), pos, 0
         if b"*" in alts and self.reach < pos:
@@ -71,6 +96,10 @@ class DeliveredTraces:
             self.site_reach = max(self.site_reach, pos + len(ref) - 1)
         if len(fields) > 9 and b"PS" in fields[8]:
             self.phase_sets(pos, fields, where)
+        if self.haplotypes and len(fields) > 9 and b"HP" in fields[8]:
+            self.haplotype_blocks(pos, fields, where)
+        if (self.brackets and (b"[" in fields[4] or b"]" in fields[4])) or (self.mate_ids and b"MATEID=" in info):
+            self.breakend(chrom, pos, fields[2], alts, info, where)
         if self.gvcf:
             self.gap(pos, ref, alts, info, where)
 
@@ -93,6 +122,39 @@ class DeliveredTraces:
         if named_elsewhere:
             self.findings.add(PHASE_SET_FINDING, where)
 
+    def haplotype_blocks(self, pos: int, fields: list[bytes], where: str) -> None:
+        keys = fields[8].split(b":")
+        if b"HP" not in keys:
+            return
+        at = keys.index(b"HP")
+        named_elsewhere = False
+        for sample, column in enumerate(fields[9:]):
+            values = column.split(b":")
+            value = values[at] if at < len(values) else b"."
+            for start in {int(block) for block in HAPLOTYPE_ITEM.findall(value)}:
+                if start == pos:
+                    self.haplotype_starts.add((sample, pos))
+                elif (sample, start) not in self.haplotype_starts:
+                    named_elsewhere = True
+        if named_elsewhere:
+            self.findings.add(HAPLOTYPE_FINDING, where)
+
+    def breakend(self, chrom: bytes, pos: int, record_id: bytes, alts: list[bytes], info: bytes, where: str) -> None:
+        """Remember a breakend record, and what it names of its mate."""
+        self.breakend_places.add((chrom, pos))
+        if record_id != b".":
+            self.breakend_ids.update(record_id.split(b";"))
+        places = [(contig, int(number)) for alt in alts for contig, number in MATE_PLACE.findall(alt)]
+        ids = [
+            one
+            for item in info.split(b";")
+            if item.startswith(b"MATEID=")
+            for one in item[7:].split(b",")
+            if one not in (b"", b".")
+        ]
+        if places or ids:
+            self.naming_mates.append((where, places, ids))
+
     def gap(self, pos: int, ref: bytes, alts: list[bytes], info: bytes, where: str) -> None:
         if PLACEHOLDERS.isdisjoint(alts):
             self.gvcf = False
@@ -106,6 +168,10 @@ class DeliveredTraces:
         self.covered = max(self.covered, pos + len(ref) - 1, *ends)
 
     def finish(self) -> None:
-        """Report the gaps of a file that was a gVCF throughout."""
+        """Report the gaps of a file that was a gVCF throughout, and the breakends whose mate is not there."""
+        for where, places, ids in self.naming_mates:
+            if not (self.breakend_places.issuperset(places) and self.breakend_ids.issuperset(ids)):
+                self.findings.add(MATE_FINDING, where)
+        self.naming_mates.clear()
         if self.gvcf and self.gaps:
             self.findings.add_all(GAP_FINDING, self.gap_places, self.gaps)

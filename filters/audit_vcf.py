@@ -739,6 +739,7 @@ class VcfAudit:
         value_lines = None if every_record else values.lines_to_check(lines, block)
         grammar_lines = None if every_record else grammar.lines_to_check(block, len(lines), max(self.columns, 8))
         allele_lines = None if every_record else lines_to_read(lines, block, max(self.columns, 8), allele_fields.csq_allele)
+        self.traces.look(block, every_record, b"MATEID" in info_declared, b"HP" in format_declared)
         passing_contigs, passing_filters = grammar.passing_contigs, grammar.passing_filters
         good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):

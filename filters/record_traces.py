@@ -19,6 +19,12 @@ kinds of kept record point at a dropped one without naming its allele:
   written as the POS of the set's first kept record in that sample, so the set still groups the
   same kept records; the map from old to new values is per sample and forgotten when the contig
   changes (``rewritten_phase_sets``, records).
+- **a haplotype block** (WhatsHap's FORMAT/HP, ``1000-1,1000-2``) is named as a phase set is, and
+  renamed the same way; an HP of another shape is written ``.``.
+- **a breakend's mate** (vcf-drop-rare). A paired breakend names its mate's place (ALT) and ID
+  (MATEID): the two need one verdict, and the mate's is not known when the first is written, so
+  every record naming a mate so goes, and a one-record SV naming in INFO the place of a breakend
+  dropped before it (``_mate_drops``; vcf-drop-regions judges the mate's place statelessly).
 - **a hole between reference records** (vcf-drop-rare). A gVCF's blocks (ALT ``<NON_REF>`` or
   ``<*>`` alone, with INFO/END) and an all-sites VCF's records (ALT ``.``) cover every base but the
   variants', so a dropped variant leaves a hole exactly where it was. The dropped records between
@@ -43,12 +49,14 @@ record is read one by one; the tests hold the two paths, and any cut into blocks
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from operator import eq
 
 import numpy as np
 from genoscrub import scan
 from genoscrub.alleles import SEQUENCE_ALLELE, SEQUENCE_BYTES
+from genoscrub.breakend_mates import MateReader, Mates
 from genoscrub.fields import gathered_spans, span_integers, spans_within
 from genoscrub.one_by_one import one_by_one
 from genoscrub.report import Report
@@ -58,12 +66,19 @@ from genoscrub.vcf_header import meta_key, meta_value
 REFERENCE_ALTS = frozenset({b".", b"<NON_REF>", b"<*>"})
 """ALT columns of a record that names no allele: a gVCF block, an all-sites VCF's reference call."""
 
+PHASE_KEYS = (b"HP", b"PS")
+"""FORMAT keys naming a record of the sample's phase set by its POS: PS, and WhatsHap's HP
+(``--tag=HP``: ``HP=1000-1,1000-2``, the block's first POS, then each allele's haplotype)."""
+HAPLOTYPE_IDS = re.compile(rb"([0-9]{1,12})-[0-9]{1,3}(?:,[0-9]{1,12}-[0-9]{1,3})*")
+HAPLOTYPE_BLOCK = re.compile(rb"([0-9]+)-")
+
 # Report counts (never values).
 SITE_DROPS = "records_dropped_with_their_site"
 STAR_DROPS = "dropped_spanning_deletion_gone"
 PHASE_SETS = "rewritten_phase_sets"
 EXTENDED = "reference_blocks_extended"
 HOLES = "holes_left"
+MATE_DROPS = "breakends_dropped_with_their_mate"
 
 
 def same_site_as_next(block: RecordBlock) -> np.ndarray:
@@ -114,8 +129,8 @@ FORMATS_COMPARED = 4
 """A block's FORMAT columns compared by numpy with its first few distinct ones; the rest read one by one."""
 
 
-def phase_set_formats(block: RecordBlock) -> np.ndarray:
-    """Which records of a block (of 10 columns or more) have a FORMAT column holding ``PS``: the
+def phase_set_formats(block: RecordBlock, keys: frozenset[bytes] = frozenset({b"PS"})) -> np.ndarray:
+    """Which records of a block (of 10 columns or more) have a FORMAT column holding ``PS`` (one of ``keys``): the
     column is compared, by numpy, with a few FORMAT columns met in the block (most files write one
     or two), each read once; a record matching none is read alone."""
     text, data, count = block.text, block.data, block.count
@@ -137,10 +152,10 @@ def phase_set_formats(block: RecordBlock) -> np.ndarray:
             same &= data[np.minimum(starts[waiting] + at, len(data) - 1)] == byte
         matched = waiting[same]
         left[matched] = False
-        found[matched] = b"PS" in column[:-1].split(b":")
+        found[matched] = not keys.isdisjoint(column[:-1].split(b":"))
     for row in np.flatnonzero(left).tolist():
         stop = text.find(b"\t", int(starts[row]), int(ends[row]))
-        found[row] = stop >= 0 and b"PS" in text[int(starts[row]) : stop].split(b":")
+        found[row] = stop >= 0 and not keys.isdisjoint(text[int(starts[row]) : stop].split(b":"))
     return found
 
 
@@ -199,17 +214,23 @@ class RecordTraces:
     """The rules above over a command's blocks, in order; ``reference_blocks``: cover the holes
     (vcf-drop-rare)."""
 
-    def __init__(self, header: VcfHeader, report: Report, reference_blocks: bool) -> None:
+    def __init__(self, header: VcfHeader, report: Report, reference_blocks: bool, mate_verdicts: bool = False) -> None:
         self.report = report
         self.reference_blocks = reference_blocks
+        self.mate_verdicts = mate_verdicts
+        self.mate_reader = MateReader(header)
+        self.mate_places: set[tuple[bytes, int]] = set()
+        """The places of the paired breakends dropped (vcf-drop-rare), over the file."""
         self.end_declared = b"END" in header.info_numbers
-        self.phase_sets_declared = any(meta_key(line) == b"FORMAT" and b"ID=PS" in meta_value(line) for line in header.meta)
-        """A PS the header does not define is no phase set a reader takes (vcf-scrub-header removes
-        it, the audit finds it): only a file defining FORMAT/PS is read for it."""
+        self.phase_keys = frozenset(
+            key for key in PHASE_KEYS if any(meta_key(line) == b"FORMAT" and b"ID=%s," % key in meta_value(line) for line in header.meta)
+        )
+        """A PS (or HP) the header does not define is no phase set a reader takes (vcf-scrub-header
+        removes it, the audit finds it): only a file defining FORMAT/PS or HP is read for it."""
         self.reach_contig: bytes | None = None
         self.reach = 0  # the last base a kept deletion covers on ``reach_contig``
         self.phase_contig: bytes | None = None
-        self.phase_sets: dict[tuple[int, bytes], bytes] = {}
+        self.phase_sets: dict[tuple[int, bytes, bytes], bytes] = {}
         self.last: KeptRecord | None = None
         self.gap: Gap | None = None
 
@@ -217,20 +238,23 @@ class RecordTraces:
 
     def complete_drops(self, block: RecordBlock, keep: np.ndarray) -> int:
         """Drop (in ``keep``) the records of a site one of whose records goes, and the ``*``
-        records no kept deletion spans; how many records were dropped here."""
+        records no kept deletion spans, and (``mate_verdicts``) the breakends whose mate goes; how
+        many records were dropped here."""
+        named = self._named_mates(block) if self.mate_verdicts else {}
+        dropped = self._mate_drops(keep, named) if named else 0
         stars = self._star_rows(block)
         if keep.all() and not len(stars):
             self._carry_reach(block, keep, stars)
-            return 0
+            return dropped
         same = same_site_as_next(block)
-        dropped = 0
         if same.any() and not keep.all():
             site = np.concatenate(([0], np.cumsum(~same)))  # the site of each record
             extra = np.isin(site, np.unique(site[~keep])) & keep
             keep[extra] = False
-            dropped = int(np.count_nonzero(extra))
-            if dropped:
-                self.report.add(SITE_DROPS, dropped)
+            count = int(np.count_nonzero(extra))
+            if count:
+                self.report.add(SITE_DROPS, count)
+                dropped += count
         return dropped + self._carry_reach(block, keep, stars, same)
 
     def _carry_reach(self, block: RecordBlock, keep: np.ndarray, stars: np.ndarray, same: np.ndarray | None = None) -> int:
@@ -303,6 +327,39 @@ class RecordTraces:
             rows = np.unique(rows[(offsets >= alt_start[rows]) & (offsets < alt_end[rows])])
         return np.array([row for row in rows.tolist() if has_star(text[alt_start[row] : alt_end[row]])], dtype=np.int64)
 
+    # --- a breakend's mate (vcf-drop-rare) -----------------------------------------------------
+
+    def _named_mates(self, block: RecordBlock) -> dict[int, tuple[bytes, int, Mates]]:
+        """The block's records naming a mate, by row: CHROM, POS and what they name."""
+        found: dict[int, tuple[bytes, int, Mates]] = {}
+        for row in self.mate_reader.rows(block).tolist():
+            line = block.line(row)
+            named = self.mate_reader.mates(line)
+            if named:
+                columns = line.split(b"\t", 2)
+                found[row] = (columns[0], int(columns[1]), named)
+        return found
+
+    def _mate_drops(self, keep: np.ndarray, named: dict[int, tuple[bytes, int, Mates]]) -> int:
+        """A paired breakend (naming its mate by ALT or MATEID) goes with its event: its own verdict
+        and its mate's must both keep it, and the mate's is not known when the first of the two is
+        written (the second then names a dropped record), so every one goes. A record naming the
+        other end of its SV in INFO (one record for the event) goes when a breakend record dropped
+        earlier in the file stands at that place. The places of the dropped breakends are remembered
+        over the file, only theirs; how many records were dropped here."""
+        dropped = 0
+        for row, (chrom, pos, named_mates) in named.items():
+            if named_mates.alt_places or named_mates.ids:
+                self.mate_places.add((chrom, pos))
+            elif not any(place in self.mate_places for place in named_mates.info_places):
+                continue
+            if keep[row]:
+                keep[row] = False
+                dropped += 1
+        if dropped:
+            self.report.add(MATE_DROPS, dropped)
+        return dropped
+
     # --- what the kept records say ---------------------------------------------------------
 
     def kept_text(self, block: RecordBlock, keep: np.ndarray, changed: dict[int, bytes], reference_rare: np.ndarray | None = None) -> bytes:
@@ -331,12 +388,12 @@ class RecordTraces:
         return last.line + b"\n" if last is not None and last.row is None else b""
 
     def _rename_phase_sets(self, block: RecordBlock, keep: np.ndarray, changed: dict[int, bytes]) -> None:
-        if block.tabs.shape[1] < 8 or not self.phase_sets_declared:  # no FORMAT column, or no PS to read
+        if block.tabs.shape[1] < 8 or not self.phase_keys:  # no FORMAT column, or no PS or HP to read
             return
         if one_by_one():
             rows = np.flatnonzero(keep)
         else:
-            rows = np.flatnonzero(phase_set_formats(block) & keep)
+            rows = np.flatnonzero(phase_set_formats(block, self.phase_keys) & keep)
         for row in rows.tolist():
             line = changed.get(row)
             renamed = self._renamed(block.line(row) if line is None else line)
@@ -345,14 +402,15 @@ class RecordTraces:
                 self.report.add(PHASE_SETS)
 
     def _renamed(self, line: bytes) -> bytes | None:
-        """A record with each sample's PS that names no kept record of its set renamed, or None."""
+        """A record with each sample's PS (and HP's block) that names no kept record of its set
+        renamed, an HP of another shape written ``.``; or None."""
         columns = line.split(b"\t")
         if len(columns) < 10:
             return None
         keys = columns[8].split(b":")
-        if b"PS" not in keys:
+        held = [(key, keys.index(key)) for key in sorted(self.phase_keys) if key in keys]
+        if not held:
             return None
-        at = keys.index(b"PS")
         if columns[0] != self.phase_contig:
             self.phase_contig = columns[0]
             self.phase_sets.clear()
@@ -360,18 +418,33 @@ class RecordTraces:
         renamed = False
         for sample in range(9, len(columns)):
             values = columns[sample].split(b":")
-            if at >= len(values) or values[at] in (b".", b""):
-                continue
-            value = values[at]
-            new = self.phase_sets.get((sample, value))
-            if new is None:  # the set's first kept record: it names itself, or the set is named after it
-                new = value if value.isdigit() and int(value) == int(pos) else pos
-                self.phase_sets[sample, value] = new
-            if new != value:
-                values[at] = new
-                columns[sample] = b":".join(values)
-                renamed = True
+            for key, at in held:
+                if at >= len(values) or values[at] in (b".", b""):
+                    continue
+                value = values[at]
+                if key == b"HP":  # one block's haplotypes, renamed as PS; any other shape goes
+                    found = HAPLOTYPE_IDS.fullmatch(value)
+                    if found is None or len(set(HAPLOTYPE_BLOCK.findall(value))) != 1:
+                        new = b"."
+                    else:
+                        block_id = found.group(1)
+                        named = self._phase_set(sample, key, block_id, pos)
+                        new = b",".join(named + item[len(block_id) :] for item in value.split(b","))
+                else:
+                    new = self._phase_set(sample, key, value, pos)
+                if new != value:
+                    values[at] = new
+                    columns[sample] = b":".join(values)
+                    renamed = True
         return b"\t".join(columns) if renamed else None
+
+    def _phase_set(self, sample: int, key: bytes, value: bytes, pos: bytes) -> bytes:
+        """What a sample's phase set ``value`` is written as: the POS of its first kept record."""
+        new = self.phase_sets.get((sample, key, value))
+        if new is None:  # the set's first kept record: it names itself, or the set is named after it
+            new = value if value.isdigit() and int(value) == int(pos) else pos
+            self.phase_sets[sample, key, value] = new
+        return new
 
     def _cover_holes(
         self, block: RecordBlock, keep: np.ndarray, changed: dict[int, bytes], reference_rare: np.ndarray | None

@@ -642,7 +642,7 @@ def main(
                     AlleleAnnotations.of_header(header),
                     report,
                     input,
-                    RecordTraces(header, report, reference_blocks=True),
+                    RecordTraces(header, report, reference_blocks=True, mate_verdicts=True),
                     germline_list,
                 )
                 sink.write(output_header(header))

@@ -11,7 +11,9 @@ by L bases (an ALT of bases L longer or shorter than REF; a symbolic ``<DEL>``,
 side overlaps or meets such a region: a normaliser places an indel in a repeat at its
 left end, which can be up to about its own length before the repeat's catalogued
 first base (``bcftools norm`` writes ``chr1 14199 A ATCTTTCTTTCTT`` for an insertion
-of CTTT units into a repeat that starts at 14201).
+of CTTT units into a repeat that starts at 14201). A record also goes when a place it
+names for its breakend's mate, or its SV's other end (``breakend_mates``), lies in a
+region (``records_mate_in_region``): a kept record would show a breakpoint there.
 
 The header and the records are read by the shared VCF modules (``vcf``,
 ``vcf_header``): records come as located blocks (``RecordBlock``), whose CHROM, POS,
@@ -29,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 from genoscrub import __version__
+from genoscrub.breakend_mates import MateReader
 from genoscrub.cli import (
     BedOption,
     BuildOption,
@@ -56,6 +59,8 @@ LENGTH_CHANGING_SYMBOLS = (b"<DEL", b"<INS", b"<DUP", b"<CNV")
 """Symbolic alleles (and their subtypes, ``<DEL:ME>``, ``<CNV:TR>``) that make the sequence
 longer or shorter, by their SVLEN (VCF 4.4, 5.3); ``<INV>``, ``<*>``, breakends do not."""
 BASES = re.compile(rb"[A-Za-z]+")
+MATE_DROPS = "records_mate_in_region"
+"""Records dropped because the place they name for a breakend's mate (or an SV's other end) lies in a region."""
 
 app = make_app()
 
@@ -119,10 +124,11 @@ def _clamped(text: bytes, message: str) -> int:
 class RegionDropper:
     """Drops the records of a block whose span overlaps a region."""
 
-    def __init__(self, regions: RegionIndex, path: str, report: Report) -> None:
+    def __init__(self, regions: RegionIndex, path: str, report: Report, mates: MateReader) -> None:
         self.regions = regions
         self.path = path
         self.report = report
+        self.mates = mates
 
     def spans(self, block: RecordBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """CHROM, 0-based start and end of every record of a block, and which spans are exact.
@@ -188,7 +194,17 @@ class RegionDropper:
         for index in np.flatnonzero(dropped & ~exact).tolist():  # near a region by its bound: judged exactly
             chrom, start, end = self.record_span(block, index)
             dropped[index] = self.regions.overlaps(chrom, start, end)
+        for index in self.mates.rows(block).tolist():  # a breakend's mate, or an SV's other end, in a region
+            if not dropped[index] and self.mate_in_region(block.line(index)):
+                dropped[index] = True
+                self.report.add(MATE_DROPS)
         return dropped
+
+    def mate_in_region(self, line: bytes) -> bool:
+        """Whether a place a record names for its mate (``breakend_mates``) lies in a region, by
+        the rule of its own POS: that one base overlapping one."""
+        named = self.mates.mates(line)
+        return any(self.regions.overlaps(chrom, pos - 1, pos) for chrom, pos in (*named.alt_places, *named.info_places))
 
 
 def output_header(header: VcfHeader) -> bytes:
@@ -210,7 +226,7 @@ def drop_regions(blocks: TextBlocks, request: RegionRequest, path: str, report: 
     regions = load_regions(request, header.contigs, path)
     report.notes.update(regions.report_notes())
     yield output_header(header)
-    dropper = RegionDropper(regions, path, report)
+    dropper = RegionDropper(regions, path, report, MateReader(header))
     traces = RecordTraces(header, report, reference_blocks=False)
     columns = RecordColumns(header.contig_ids())
     for first_line, text in whole_sites(body):

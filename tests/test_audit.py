@@ -1491,13 +1491,15 @@ def test_vcf_region_spans_follow_svlen_and_widen_length_changes(tmp_path: Path) 
 
 def test_vcf_records_pointing_at_records_not_delivered(tmp_path: Path) -> None:
     """The audit's own reading of what a dropped record leaves (``audit_record_traces``), in every
-    run: a `*` no delivered deletion spans, a PS naming no delivered record of its set, a gap in a
-    gVCF. Each is found in what vcf-drop-rare wrote before (the red team's F3, F4, F6), located by
-    site; vcf-drop-rare's output now has none, and an ordinary VCF's gaps are no finding."""
+    run: a `*` no delivered deletion spans, a PS (or WhatsHap's HP) naming no delivered record of its
+    set, a gap in a gVCF, a breakend whose mate (before or after it) is not delivered. Each is found
+    in what vcf-drop-rare wrote before (the red team's F3, F4, F6), located by site; vcf-drop-rare's
+    output now has none, and an ordinary VCF's gaps are no finding."""
     header = (
         "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##ALT=<ID=NON_REF,Description=\"Any\">\n"
         "##INFO=<ID=AF,Number=A,Type=Float,Description=\"Frequency\">\n##INFO=<ID=END,Number=1,Type=Integer,Description=\"End\">\n"
         "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n##FORMAT=<ID=PS,Number=1,Type=Integer,Description=\"Phase set\">\n"
+        "##FORMAT=<ID=HP,Number=.,Type=String,Description=\"Phasing haplotype identifier\">\n"
         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
     )
     cases = {
@@ -1513,6 +1515,24 @@ def test_vcf_records_pointing_at_records_not_delivered(tmp_path: Path) -> None:
             1,
             "gVCF gap (no record covers the bases before it)",
             "chr1:1001",
+        ),
+        "mate before": (
+            ["1000\tG\tG[chr1:5000[\t.\tGT\t0/1", "5000\tT\t]chr1:1000]T\t.\tGT\t0/1"],
+            0,
+            "breakend (its mate names no delivered record)",
+            "chr1:5000",
+        ),
+        "mate after": (
+            ["1000\tG\tG[chr1:5000[\t.\tGT\t0/1", "5000\tT\t]chr1:1000]T\t.\tGT\t0/1"],
+            1,
+            "breakend (its mate names no delivered record)",
+            "chr1:1000",
+        ),
+        "haplotype": (
+            ["1000\tA\tG\t.\tGT:HP\t0|1:1000-1,1000-2", "1010\tA\tG\t.\tGT:HP\t0|1:1000-1,1000-2"],
+            0,
+            "FORMAT/HP (names no delivered record of its block)",
+            "chr1:1010",
         ),
     }
     for name, (rows, dropped, key, where) in cases.items():

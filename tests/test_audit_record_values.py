@@ -21,6 +21,7 @@ import numpy as np
 import pytest
 from genoscrub import audit_vcf
 from genoscrub.audit_findings import Findings
+from genoscrub.audit_record_traces import MATE_FINDING
 from genoscrub.audit_record_values import INFO_COLUMN, KIND, id_fails, value_holds_identifier
 from genoscrub.record_values import RecordValues
 from genoscrub.scan_python import in_column
@@ -217,9 +218,10 @@ def test_public_annotation_shapes_are_no_finding(one_by_one: bool, monkeypatch: 
     records.append("\t".join(["chr1", "100", ".", "A", "A[chr1:12345678[", "50", ".", ".", "GT", "0/1"]))
     findings = audited(vcf_text(records), one_by_one, monkeypatch)
     assert record_value_findings(findings) == (0, [])
-    # no identifier; GATK's PID, a CSQ entry of an allele not the record's and a PS naming no record
-    # are findings of their own (they point at another record: test_audit_allele_fields.py, test_audit.py)
-    others = {"FORMAT/PID", "INFO/CSQ (another allele)", "FORMAT/PS (names no delivered record of its set)"}
+    # no identifier; GATK's PID, a CSQ entry of an allele not the record's, a PS naming no record and
+    # a breakend whose mate is not delivered are findings of their own (they point at another record:
+    # test_audit_allele_fields.py, test_audit.py)
+    others = {"FORMAT/PID", "INFO/CSQ (another allele)", "FORMAT/PS (names no delivered record of its set)", MATE_FINDING}
     assert set(findings.metadata.counts) == others
     assert findings.total == sum(findings.metadata.counts[key] for key in others)
 

@@ -874,6 +874,65 @@ def test_a_phase_set_named_after_a_dropped_record_is_renamed() -> None:
     assert counts["rewritten_phase_sets"] == 4
 
 
+def test_a_haplotype_block_named_after_a_dropped_record_is_renamed() -> None:
+    """WhatsHap's FORMAT/HP (--tag=HP) names a block by its first record's POS, as PS does: a kept
+    record's HP=1000-1,1000-2 after the rare 1000 dropped showed its place. It is renamed as PS is,
+    the haplotype numbers kept; an HP of another shape (two blocks, not numbers) is written `.`."""
+    header = TRACES_HEADER.replace(
+        "#CHROM", '##FORMAT=<ID=HP,Number=.,Type=String,Description="Phasing haplotype identifier">\n#CHROM'
+    )
+    records = [
+        "chr1\t1000\t.\tA\tG\t50\tPASS\tAF=0.0001\tGT:HP\t0|1:1000-1,1000-2\t0/0:.",
+        "chr1\t1010\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:HP\t0|1:1000-1,1000-2\t1|0:1010-2,1010-1",
+        "chr1\t1020\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:PS:HP\t1|0:1000:1000-2,1000-1\t0|1:.:1010-1,1000-2",
+        "chr1\t1030\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:HP\t0|1:KIM-1\t0|1:.",
+    ]
+    kept, counts = traced(records, header=header)
+    assert [fields(line, 1, 9, 10) for line in kept] == [
+        "1010 0|1:1010-1,1010-2 1|0:1010-2,1010-1",
+        "1020 1|0:1020:1010-2,1010-1 0|1:.:.",  # PS is its own set: first kept at 1020
+        "1030 0|1:. 0|1:.",
+    ]
+    assert counts["rewritten_phase_sets"] == 3  # records rewritten
+
+
+BREAKEND_HEADER = TRACES_HEADER.replace(
+    "##FORMAT=<ID=GT",
+    '##INFO=<ID=MATEID,Number=.,Type=String,Description="Mate">\n##INFO=<ID=CHR2,Number=1,Type=String,Description="Other contig">\n'
+    '##INFO=<ID=POS2,Number=1,Type=Integer,Description="Other end">\n##FORMAT=<ID=GT',
+)
+
+
+def test_a_paired_breakend_goes_with_its_event() -> None:
+    """A paired breakend is two records naming each other's place (ALT) and ID (MATEID); one kept
+    beside its dropped mate showed the rare SV's breakpoint. The two get one verdict, and the second
+    record's mate is not known when the first is written: every paired breakend goes, its mate
+    before or after it, on its contig or another (here all common, AF=0.3). An SV written as one
+    record (its other end in INFO) stays on its own verdict, but goes where it names the place of a
+    breakend dropped before it; a single breakend names no place and stays."""
+    records = [
+        "chr1\t1000\tb1\tG\tG[chr1:5000[\t50\tPASS\tAF=0.3;MATEID=b2\tGT\t0/1\t0/0",  # mate after, same contig
+        "chr1\t2000\tb3\tG\tG]chr2:300]\t50\tPASS\tAF=0.3\tGT\t0/1\t0/0",  # mate after, another contig
+        "chr1\t3000\t.\tG\tG.\t50\tPASS\tAF=0.3\tGT\t0/1\t0/0",
+        "chr1\t4000\tb5\tG\t<BND>\t50\tPASS\tAF=0.3;MATEID=b6\tGT\t0/1\t0/0",  # a mate named by ID only
+        "chr1\t5000\tb2\tT\t]chr1:1000]T\t50\tPASS\tAF=0.3;MATEID=b1\tGT\t0/1\t0/0",  # mate before
+        "chr1\t6000\t.\tA\t<TRA>\t50\tPASS\tAF=0.3;CHR2=chr1;POS2=5000\tGT\t0/1\t0/0",  # names b2's place
+        "chr1\t7000\t.\tA\t<TRA>\t50\tPASS\tAF=0.3;CHR2=chr2;POS2=900\tGT\t0/1\t0/0",  # no breakend there
+        "chr1\t7000\t.\tA\tC\t50\tPASS\tAF=0.3\tGT\t0/1\t0/0",
+        "chr2\t300\tb4\tT\tN[chr1:2000[\t50\tPASS\tAF=0.3\tGT\t0/1\t0/0",  # mate before, another contig
+        "chr2\t800\t.\tA\tC\t50\tPASS\tAF=0.3\tGT\t0/1\t0/0",
+    ]
+    kept, counts = traced(records, header=BREAKEND_HEADER)
+    assert [fields(line, 0, 1, 4) for line in kept] == ["chr1 3000 G.", "chr1 7000 <TRA>", "chr1 7000 C", "chr2 800 C"]
+    assert counts["breakends_dropped_with_their_mate"] == 6 and counts["kept"] == 4
+    # a rare mate: the common one goes with it, before or after it
+    rare_first = [records[0].replace("AF=0.3", "AF=0.0001"), records[4]]
+    rare_second = [records[0], records[4].replace("AF=0.3", "AF=0.0001")]
+    for pair in (rare_first, rare_second):
+        kept, counts = traced(pair, header=BREAKEND_HEADER)
+        assert kept == [] and counts["dropped_rare"] == 1 and counts["breakends_dropped_with_their_mate"] == 1
+
+
 GVCF_BLOCK = "chr1\t{pos}\t.\tA\t<NON_REF>\t.\t.\tEND={end}\tGT:GQ\t0/0:60\t0/0:60"
 GVCF_CALL = "chr1\t{pos}\t.\tA\tG,<NON_REF>\t500\t.\tAF={af},.\tGT:GQ\t0/1:99\t0/0:60"
 

@@ -428,3 +428,48 @@ def line_blocks(data: bytes, size: int) -> list[tuple[int, bytes]]:
         line += data.count(b"\n", start, end)
         start = end
     return blocks
+
+
+def test_a_breakend_whose_mate_lies_in_a_region_goes(tmp_path: Path) -> None:
+    """A paired breakend names its mate's place in ALT, an SV written as one record its other end in
+    INFO (CHR2 with POS2, END2 or END; MATEPOS): a kept record naming a place in a region showed a
+    breakpoint there. Such a record goes when that place is in a region, by the rule of its own POS
+    (the place's base overlapping it), counted apart; a mate before or after it in the file, on its
+    contig or another, the same bytes on the one-record path and in blocks of a few lines. INFO keys
+    are read where the header defines them (vcf-scrub-header removes the others)."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr2\t4999\t5010\n")  # 1-based 5000..5010
+    rows = [
+        ("chr1", 1000, "G", "G[chr2:5000[", "."),  # mate later, another contig, at the region's first base
+        ("chr1", 1100, "G", "G[chr2:4999[", "."),  # the base before it
+        ("chr1", 1200, "G", "]chr2:5010]G", "."),  # its last base
+        ("chr1", 1300, "G", "<TRA>", "CHR2=chr2;POS2=5005"),
+        ("chr1", 1400, "G", "<TRA>", "CHR2=chr2;END=5005"),
+        ("chr1", 1500, "G", "<DUP>", "END2=5005"),  # END2 without CHR2: its own contig, no region
+        ("chr1", 1600, "G", "<BND>", "MATEPOS=chr2:5001"),
+        ("chr1", 1700, "G", "G[<ctg1>:5000[", "."),  # an assembly contig: no region there
+        ("chr1", 1800, "G", "G.", "."),  # a single breakend names no place
+        ("chr2", 100, "T", "T[chr2:5003[", "MATEID=b2"),  # mate later, same contig
+        ("chr2", 5003, "T", "]chr2:100]T", "MATEID=b1"),  # in the region itself
+        ("chr2", 6000, "T", "T]chr2:5011]", "."),  # past its end
+    ]
+    keys = ("CHR2", "POS2", "END2", "MATEPOS", "MATEID")
+    declared = "".join(f'##INFO=<ID={key},Number=1,Type=String,Description="Mate">\n' for key in keys)
+    text = vcf_text({"chr1": 20000, "chr2": 20000}, rows).replace("#CHROM", declared + "#CHROM")
+    outputs = []
+    for switch, size in (("0", 1 << 22), ("1", 1 << 22), ("0", 70), ("1", 150)):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+            data = text.encode()
+            blocks = [(1, data)] if size > len(data) else list(line_blocks(data, size))
+            report = Report("vcf-drop-regions")
+            output = b"".join(drop_regions(iter(blocks), RegionRequest(beds=[str(bed)], flank=0), "-", report))
+        outputs.append((records(output), dict(report.counts)))
+    assert outputs[1:] == outputs[:1] * 3
+    kept, counts = outputs[0]
+    assert [b" ".join(line.split(b"\t")[:2]) for line in kept] == [
+        b"chr1 1100", b"chr1 1500", b"chr1 1700", b"chr1 1800", b"chr2 6000"
+    ]
+    assert counts["records_mate_in_region"] == 6 and counts["records_dropped"] == 7
+    undeclared, report = run_in_process(vcf_text({"chr1": 20000, "chr2": 20000}, rows), RegionRequest(beds=[str(bed)], flank=0))
+    assert report.counts["records_mate_in_region"] == 3  # the ALT places only
