@@ -515,9 +515,10 @@ _DIFFERENCES = (
     r"(?::[0-9]{1,9}|\*" + _BOTH_CASES + "{2}|[-+=]" + _BOTH_CASES + "+|~" + _BOTH_CASES + "{2}[0-9]{1,9}" + _BOTH_CASES + "{2})+"
 )
 """minimap2's ``cs`` string: identical runs, substitutions, indels, introns."""
-_ENSEMBL_GENE = r"ENS(?:[A-Z]{3,4})?G0000[0-9]{7}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+_ENSEMBL_GENE = r"ENS(?:[A-Z]{3,4})?G00000[0-9]{6}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
 """An Ensembl gene ID: ``ENS``, a species prefix of 3 or 4 letters or none (human's ``ENSG``),
-``G``, 11 digits beginning ``0000`` (as every release's), a version, ``_PAR_Y``."""
+``G``, 11 digits beginning ``00000`` (as every release's: 6 significant digits, as other
+numbers; ``ENSG00001990010`` holds a date), a version, ``_PAR_Y``."""
 
 
 def _integer(low: int, high: int) -> AuxValue:

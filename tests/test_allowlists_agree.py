@@ -443,7 +443,7 @@ def values_of(draw: st.DrawFn, tag: str) -> tuple[str, str]:
     alphabet = sorted(set(example + "0123456789-;,*"))
     planted = ["19900101", "900101-1234567", "1990-01-01", "kimjh@snuh.org", "/home/kimjh/x.bam", "*", "=", "chr1", "30M", "I" * 30,
                "chr1,500,+,10M,60,19900101;", "chr1,+600,10M,999999;", "chr1,-700,10M,1,9001011234,60;", "chr1,-700,10M,1,-999999,60;",
-               "ENSKIMJHG19900101123", "ENSMUSG00000064370", "ENSG19900101123"]  # fmt: skip
+               "ENSKIMJHG19900101123", "ENSMUSG00000064370", "ENSG19900101123", "ENSG00001990010", "ENSG00000310000"]  # fmt: skip
     at, piece = draw(st.integers(0, len(example))), draw(st.text(alphabet=alphabet, max_size=3))
     changed = draw(st.one_of(
         st.just(example), st.text(alphabet=alphabet, max_size=len(example) + 3), st.just(example[:at] + piece + example[at + 1 :]),
