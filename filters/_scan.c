@@ -3789,8 +3789,8 @@ date_junctions(PyObject *Py_UNUSED(module), PyObject *args)
                 paired |= (junction[k] & 3) != 0;
                 paired_end |= (junction[k] & 2) != 0;
             }
-            const int four_before = is_digit(t[j > 0 ? j - 1 : 0]) && is_digit(t[j > 1 ? j - 2 : 0]) && is_digit(t[j > 2 ? j - 3 : 0]);
-            if (!((paired && four_before) || paired_end))
+            const int two_before = is_digit(t[j > 0 ? j - 1 : 0]); /* 1990.01.01, 29.10.23 */
+            if (!((paired && two_before) || paired_end))
                 continue;
         }
         if (count == capacity) {

@@ -242,6 +242,18 @@ LISTED_DATE = "(?:" + "|".join(
 """A date whose parts a list's separator joins, the same one twice (``1990|01|01``, ``01;01;1990``,
 ``1990,01,01``): a year of the 1900s or 2000s, a month and a day of two digits, three numbers alone
 (``SB=2000,10,12,15`` is a list of counts; a VCF number has no leading zero)."""
+_TWO_DIGITS_APART = r"(?:[-./] ?| |_)"
+TWO_DIGIT_YEAR_DATE = (
+    r"(?<![A-Za-z0-9.])(?<![0-9][-/])(?:"
+    + _DAY + _TWO_DIGITS_APART + _MONTH_NUMBER + _TWO_DIGITS_APART + r"[0-9]{2}"  # 29.10.23: the day first,
+    + r"|" + _MONTH_NUMBER + _TWO_DIGITS_APART + _DAY + _TWO_DIGITS_APART + r"[0-9]{2}"  # 10.29.23: the month first,
+    + r"|[0-9]{2}" + _TWO_DIGITS_APART + _MONTH_NUMBER + _TWO_DIGITS_APART + _DAY  # 23.10.29: the year first
+    + r")(?![0-9])"
+)
+"""A date with a two-digit year, two digits each part (``29.10.23``, ``10.29.23``, ``23.10.29``,
+``29_10_23``, "23. 10. 29."), by ``.``, ``/``, ``-`` (each perhaps followed by a blank), a blank or
+``_``, not after a letter, digit or dot (``v2.10.23``), nor after a number and ``-`` or ``/`` (HGVS's
+``c.10-12_10-10``); not by ``:`` (a time, ``12:13:49``) nor a list's separator (``10,12,15``: counts)."""
 PHONE_NUMBER = r"0[0-9]{1,2}(?:[ ._~+|,]| - )[0-9]{3,4}(?:[ ._~+|,]| - )[0-9]{4}"
 """A phone number with blanks, dots, underscores, ``~``, ``+``, ``|``, ``,`` or `` - `` between its
 parts (``02 1234 5678``, ``010.1234.5678``, ``010~1234~5678``, ``010 - 1234 - 5678``)."""
@@ -256,8 +268,9 @@ WRITTEN_PERSONAL = (
     + r"|(?<![0-9])[0-9]{4}(?:[-./] ?|[ _:])[0-9]{1,2}(?:[-./] ?|[ _:])[0-9]{1,2}(?![0-9])"  # 1990-01-01, 1990. 01. 01., 2023_10_29
     r"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
     r"|(?<![0-9])[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990
-    r"|(?<![0-9])" + LISTED_DATE + r"(?![0-9])"  # 1990|01|01, 01;01;1990, 1990,01,01
-    r"|(?<![0-9])" + PHONE_NUMBER + r"(?![0-9])"  # 02 1234 5678, 010_1234_5678, 010~1234~5678, 010 - 1234 - 5678
+    r"|" + TWO_DIGIT_YEAR_DATE  # 29.10.23, 23.10.29
+    + r"|(?<![0-9])" + LISTED_DATE + r"(?![0-9])"  # 1990|01|01, 01;01;1990, 1990,01,01
+    + r"|(?<![0-9])" + PHONE_NUMBER + r"(?![0-9])"  # 02 1234 5678, 010_1234_5678, 010~1234~5678, 010 - 1234 - 5678
 )
 """Personal data written as numbers with separators, or encoded: every kind of text holds none."""
 PERSONAL_NUMBERS = SEVEN_DIGITS + "|" + WRITTEN_PERSONAL
@@ -515,9 +528,10 @@ _DIFFERENCES = (
     r"(?::[0-9]{1,9}|\*" + _BOTH_CASES + "{2}|[-+=]" + _BOTH_CASES + "+|~" + _BOTH_CASES + "{2}[0-9]{1,9}" + _BOTH_CASES + "{2})+"
 )
 """minimap2's ``cs`` string: identical runs, substitutions, indels, introns."""
-_ENSEMBL_GENE = r"ENS(?:[A-Z]{3,4})?G0000[0-9]{7}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+_ENSEMBL_GENE = r"ENS(?:[A-Z]{3,4})?G00000[0-9]{6}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
 """An Ensembl gene ID: ``ENS``, a species prefix of 3 or 4 letters or none (human's ``ENSG``),
-``G``, 11 digits beginning ``0000`` (as every release's), a version, ``_PAR_Y``."""
+``G``, 11 digits beginning ``00000`` (as every release's: 6 significant digits, as other
+numbers; ``ENSG00001990010`` holds a date), a version, ``_PAR_Y``."""
 
 
 def _integer(low: int, high: int) -> AuxValue:

@@ -58,6 +58,7 @@ from genoscrub.audit_allowlist import (
     PERSONAL_NUMBERS,
     PHONE_NUMBER,
     PLACE_IN_TEXT,
+    TWO_DIGIT_YEAR_DATE,
 )
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import contig_holds_personal, decoded_forms, printable
@@ -85,6 +86,7 @@ SHAPES = re.compile(
     rb"|[0-9]{1,2}(?:\.[0-9]{1,2}\.|[ _:][0-9]{1,2}[ _:])[0-9]{4}"  # day first with a four-digit year (01.01.1990);
     rb"|" + LISTED_DATE.encode()  # joined by a list's separator (1990|01|01, 01;01;1990);
     + rb"|" + PHONE_NUMBER.encode() + rb")(?![0-9])"  # V8: a phone number (02 1234 5678, 010~1234~5678)
+    + rb"|" + TWO_DIGIT_YEAR_DATE.encode()  # V7 too: a date with a two-digit year (29.10.23, 23.10.29)
 )
 """Every shape of the value rule but numbers (V6, ``holds_number``) and dates with a month's name (V9, ``month_date_in``)."""
 NOT_ASCII = re.compile(rb"[\x80-\xff]")

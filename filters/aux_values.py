@@ -832,12 +832,14 @@ CELL_BARCODE = Pattern(
     simple=BARCODE,
 )
 MOLECULE = Pattern("a number or one letter, then / and one letter or digit (fgbio: 12/A)", rb"(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?")
-ENSEMBL_GENE = rb"ENS(?:[A-Z]{3,4})?G0000[0-9]{7}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
+ENSEMBL_GENE = rb"ENS(?:[A-Z]{3,4})?G00000[0-9]{6}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"
 """An Ensembl gene's stable ID: ``ENS``, the species' prefix of 3 or 4 letters (none for human:
-``ENSG``; ``ENSMUSG``, ``ENSDARG``, ``ENSCSAVG``), ``G`` and 11 digits, which begin with ``0000``
-in every release so far (the largest human one is near ``ENSG00000310000``), then its version
-and ``_PAR_Y`` (GENCODE's copy on Y). Free letters and digits beyond that shape would hold
-initials and a date (``ENSKIMJHG19900101123``)."""
+``ENSG``; ``ENSMUSG``, ``ENSDARG``, ``ENSCSAVG``), ``G`` and 11 digits, which begin with ``00000``
+in every release so far (the largest human one is near ``ENSG00000310000``, mouse's
+``ENSMUSG00000118000``, zebrafish's ``ENSDARG00000116000``), then its version and ``_PAR_Y``
+(GENCODE's copy on Y). Free letters and digits beyond that shape would hold initials and a date
+(``ENSKIMJHG19900101123``); the 6 free digits are as many as any other number of a kept tag
+may hold, 7 would hold a date (``ENSG00001990010``)."""
 GENE_IDS = Pattern("Ensembl gene IDs separated by ;, or -", rb"-|" + ENSEMBL_GENE + rb"(?:;" + ENSEMBL_GENE + rb")*")
 DIFFERENCES = Pattern(
     "minimap2 cs string",

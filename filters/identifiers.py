@@ -22,7 +22,8 @@ allowed between them (a resident registration number ``900101-1234567``, a phone
 ``010-1234-5678``, a record number ``MRN:12345678``, a date ``19900101``), and a
 date with separators (``1990-01-01``, ``1990.1.1``, ``01/01/1990``, ``01.01.1990``, the
 Korean written form ``1990. 01. 01.``, ``1990 01 01``, ``2023_10_29``, ``1990:01:01``,
-``01 01 1990``) and a phone number written with blanks or dots (``02 1234 5678``,
+``01 01 1990``, and with a two-digit year ``29.10.23``, ``23.10.29``, ``29_10_23``:
+``TWO_DIGIT_YEAR_DATE``) and a phone number written with blanks or dots (``02 1234 5678``,
 ``010.1234.5678``). A coordinate or a long count in a Description goes too: fail closed.
 Header text (``HEADER_PERSONAL``) loses six digits that read as a date ``YYMMDD`` too
 (``900101``, the first half of a registration number), which records keep (ClinVar's
@@ -98,6 +99,23 @@ YEAR_FIRST_SEPARATOR = rb"(?:[-./] ?| |_|:)"
 """Between a year's parts: ``-``, ``.`` or ``/``, each perhaps followed by a blank, or a blank, ``_`` or ``:``."""
 DAY_FIRST = rb"[0-9]{1,2}[. _:][0-9]{1,2}[. _:][0-9]{4}"
 """A day-first date with a four-digit year, by dots, blanks, ``_`` or ``:`` (``01.01.1990``)."""
+DAY, MONTH = rb"(?:0[1-9]|[12][0-9]|3[01])", rb"(?:0[1-9]|1[0-2])"
+TWO_DIGIT_YEAR_SEPARATOR = rb"(?:[-./] ?| |_)"
+"""Between the parts of a date with a two-digit year: ``YEAR_FIRST_SEPARATOR`` but ``:``, as a time
+(``12:13:49``, GATK's ``Date=``) has a date's shape written with it."""
+TWO_DIGIT_YEAR_DATE = (
+    rb"(?<![A-Za-z0-9.])(?<![0-9][-/])(?:"
+    + DAY + TWO_DIGIT_YEAR_SEPARATOR + MONTH + TWO_DIGIT_YEAR_SEPARATOR + rb"[0-9]{2}"  # 29.10.23, 29 10 23
+    + rb"|" + MONTH + TWO_DIGIT_YEAR_SEPARATOR + DAY + TWO_DIGIT_YEAR_SEPARATOR + rb"[0-9]{2}"  # 10.29.23
+    + rb"|[0-9]{2}" + TWO_DIGIT_YEAR_SEPARATOR + MONTH + TWO_DIGIT_YEAR_SEPARATOR + DAY  # 23.10.29, 23. 10. 29.
+    + rb")(?![0-9])"
+)
+"""A date with a two-digit year, two digits each part, the day first, the month first or the year
+first (``29.10.23``, ``10.29.23``, ``23.10.29``, ``29_10_23``, ``29 10 23``; with ``-`` and ``/`` the
+wider ``01/01/90`` form finds it too), written alone: not after a letter, a digit or a dot
+(``v2.10.23``, ``1.10.23``: versions), nor after a number and ``-`` or ``/`` (HGVS's intronic
+``c.10-12_10-10``). Not joined by a list's separator (``10,12,15`` is as often three counts) nor
+by ``:`` (a time)."""
 PHONE_SEPARATOR = rb"(?:[ ._~+|,]| - )"
 """Between a phone number's parts: a blank, ``.``, ``_``, ``~``, ``+``, ``|``, ``,`` or `` - ``."""
 PHONE = rb"0[0-9]{1,2}" + PHONE_SEPARATOR + rb"[0-9]{3,4}" + PHONE_SEPARATOR + rb"[0-9]{4}"
@@ -147,6 +165,7 @@ PERSONAL = re.compile(
     + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
     + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])"  # 01/01/1990, 1-1-90
     + rb"|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"  # 01.01.1990, 01 01 1990, 01_01_1990 (not 4.2.10: a version)
+    + rb"|" + TWO_DIGIT_YEAR_DATE  # 29.10.23, 23.10.29, 29_10_23 (not v2.10.23)
     + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])"  # 02 1234 5678, 010.1234.5678, 010~1234~5678, 010 - 1234 - 5678
     + rb"|(?<![0-9])" + DELIMITED_DATE + rb"(?![0-9])"  # 1990|01|01, 01;01;1990, 1990,01,01
     + rb"|" + MONTH_DATE  # 29-OCT-2023, Jan 1 1990
@@ -425,7 +444,7 @@ REFERENCE_PERSONAL = re.compile(
     rb"[^\x21-\x7e]|[/\\@]"  # text outside printable ASCII; a path, a URL, an e-mail address
     + rb"|" + HTML_REFERENCE  # the same written as an HTML reference (&#44608;, &shy;)
     + rb"|(?<![0-9])[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}(?![0-9])"
-    + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])"
+    + rb"|(?<![0-9])[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}(?![0-9])|(?<![0-9])" + DAY_FIRST + rb"(?![0-9])|" + TWO_DIGIT_YEAR_DATE
     + rb"|(?<![0-9])" + PHONE + rb"(?![0-9])|(?<![0-9])" + DELIMITED_DATE + rb"(?![0-9])|" + MONTH_DATE
     + rb"|(?<![0-9])" + DATE_DIGITS + rb"(?![0-9])"  # 19900101: a date
     + rb"|(?<![0-9])[0-9]{6}" + REFERENCE_SEPARATOR + rb"?[0-9]{7}(?![0-9])"  # 900101-1234567, 900101_1234567: a registration number

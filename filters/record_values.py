@@ -24,7 +24,8 @@ after a ward's record number, ``ORIGIN=/data/kimjh/run1``. Two rules find them
   annotation's gene ID subfield (VEP's ``Gene``, SnpEff's ``Gene_ID``: an Entrez number
   for RefSeq transcripts, found by the subfield list of the key's Description).
   The dates include ``01.01.1990``, ``1990. 01. 01.``, ``1990 01 01``, ``2023_10_29``,
-  ``1990:01:01``, ``01 01 1990`` and, joined by a list's separator, ``1990|01|01``, ``01;01;1990``
+  ``1990:01:01``, ``01 01 1990``, with a two-digit year ``29.10.23``, ``23.10.29``, ``29_10_23``
+(``identifiers.TWO_DIGIT_YEAR_DATE``) and, joined by a list's separator, ``1990|01|01``, ``01;01;1990``
   and ``1990,01,01`` (``identifiers.DELIMITED_DATE``), and phone numbers ``02 1234 5678``,
   ``010.1234.5678``, ``010~1234~5678``, ``010|1234|5678`` and ``010 - 1234 - 5678``
   (``identifiers``); six digits alone (``OMIM:600101``) stay. A number
@@ -87,6 +88,7 @@ from genoscrub.identifiers import (
     PATHS,
     PERSONAL,
     PHONE,
+    TWO_DIGIT_YEAR_DATE,
     YEAR_FIRST_SEPARATOR,
     percent_decodings,
     personal_contig,
@@ -107,6 +109,7 @@ VALUE_SHAPES = re.compile(
     rb"|(?<![A-Za-z0-9.])(?:[0-9]{4}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}" + YEAR_FIRST_SEPARATOR + rb"[0-9]{1,2}"
     rb"|[0-9]{1,2}[-/][0-9]{1,2}[-/][0-9]{2,4}|" + DAY_FIRST + rb"|" + DELIMITED_DATE  # a date,
     + rb"|" + PHONE + rb")(?![0-9])"  # a phone number
+    + rb"|" + TWO_DIGIT_YEAR_DATE  # a date with a two-digit year (29.10.23, 23.10.29)
     + rb"|(?<![A-Za-z0-9.])(?=(?:[0-9]-?){6}[0-9])(?P<number>[0-9]+(?:-[0-9]+)*)"  # 7+ digits written alone
 )
 """What the value rule finds; a ``number`` match is then weighed by ``RecordValues.number_is_public``."""

@@ -203,8 +203,8 @@ def date_junctions(text: bytes, info_column: int) -> np.ndarray:
     separators can be found (a superset, for the audit's value rule): a junction is a digit, a
     separator (``-./_:`` or a blank), a blank perhaps, and a digit; a ``:`` is one only in the
     column after ``info_column`` tabs (it splits a sample's values, so ``0.5:1234`` is no date).
-    A junction is kept with another junction two to six bytes after it and four digits before
-    it, or with one two to six bytes after it that four digits follow. Besides, the first digit of a
+    A junction is kept with another junction two to six bytes after it and two digits before
+    it (``1990.01.01``, ``29.10.23``), or with one two to six bytes after it that four digits follow. Besides, the first digit of a
     phone number's first part or a date's joined by a list's separator (``|;,~+``, or `` - `` for a
     phone number): digits followed by such a separator and a digit, two or three of them from a ``0``
     (``010~1234``, ``02 - 123``), or a year's four from a 1 or 2 before a month's two from a 0 or 1
@@ -236,7 +236,7 @@ def date_junctions(text: bytes, info_column: int) -> np.ndarray:
     junctions = np.flatnonzero(junction)
     if len(junctions) < 2:
         return np.sort(list_starts).astype(np.int64)
-    four_before = digit[np.maximum(junctions - 1, 0)] & digit[np.maximum(junctions - 2, 0)] & digit[np.maximum(junctions - 3, 0)]
+    two_before = digit[np.maximum(junctions - 1, 0)]
     after = junctions + 2 + space[junctions + 2]
     four_after = digit[after] & digit[after + 1] & digit[after + 2] & digit[after + 3]
     nearest = np.searchsorted(junctions, junctions + 2)
@@ -247,7 +247,7 @@ def date_junctions(text: bytes, info_column: int) -> np.ndarray:
         paired_end = (nearest_end < len(ends)) & (ends[np.minimum(nearest_end, len(ends) - 1)] <= junctions + 6)
     else:
         paired_end = np.zeros(len(junctions), dtype=bool)
-    return np.sort(np.concatenate((junctions[(paired & four_before) | paired_end], list_starts))).astype(np.int64)
+    return np.sort(np.concatenate((junctions[(paired & two_before) | paired_end], list_starts))).astype(np.int64)
 
 
 def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:

@@ -196,6 +196,42 @@ def test_the_phone_listed_date_reference_and_place_shapes_agree(text: str) -> No
         assert written == [found.span() for found in re.finditer(audit_copy, text)], (text, audit_copy)
 
 
+TWO_DIGIT_PIECES = ["29", "10", "23", "31", "13", "01", "00", "2", "1990", "v", "c", "x", ".", ". ", "/", "-", "_", " ", ":", "|", ","]
+"""Pieces of dates with a two-digit year, and of their near misses (versions, times, lists, HGVS offsets)."""
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(TWO_DIGIT_PIECES), min_size=1, max_size=8).map("".join))
+def test_the_two_digit_year_date_shapes_agree(text: str) -> None:
+    """A date with a two-digit year (``29.10.23``, ``10.29.23``, ``23.10.29``): the scrubbers' rule
+    (``identifiers.TWO_DIGIT_YEAR_DATE``) and the audit's copy match the same spans."""
+    written = [found.span() for found in re.finditer(identifiers.TWO_DIGIT_YEAR_DATE, text.encode())]
+    assert written == [found.span() for found in re.finditer(audit_allowlist.TWO_DIGIT_YEAR_DATE, text)], text
+
+
+TWO_DIGIT_YEAR_DATES = ["29.10.23", "10.29.23", "23.10.29", "29_10_23", "29 10 23", "23. 10. 29.", "DOB:29.10.23", "ctg_29.10.23"]
+NOT_TWO_DIGIT_YEAR_DATES = ["v2.10.23", "1.10.23", "4.2.10", "12:13:49", "c.10-12_10-10", "29.13.23", "32.13.23", "29.10.234", "x29.10.23"]
+
+
+@pytest.mark.parametrize("text", TWO_DIGIT_YEAR_DATES + NOT_TWO_DIGIT_YEAR_DATES)
+def test_a_two_digit_year_date_gets_one_answer_from_the_scrubbers_and_the_audit(text: str) -> None:
+    """Each text rule that reads dates finds a date with a two-digit year alike: vcf-scrub-header's
+    Descriptions, record values and contig IDs, sam-scrub-rg's reference names, and the audit's text,
+    record value and contig rules; versions, times and HGVS offsets pass them all."""
+    expected = text in TWO_DIGIT_YEAR_DATES
+    name = text.replace(". ", ".").replace(" ", "_")  # a reference name holds no blank
+    answers = {
+        "Description": identifiers.HEADER_PERSONAL.search(text.encode()) is not None,
+        "record value": identifiers.PERSONAL.search(text.encode()) is not None,
+        "contig": identifiers.personal_contig(text.encode()),
+        "reference name": identifiers.personal_reference_name(name.encode()),
+        "audit text": re.search(audit_allowlist.PERSONAL_IN_TEXT, text) is not None,
+        "audit contig": contig_holds_personal(text),
+        "audit reference name": reference_holds_personal(name),
+    }
+    assert answers == dict.fromkeys(answers, expected), text
+
+
 PLANTED_SAM = (
     b"@HD\tVN:1.6\tSO:coordinate\tSS:coordinate:S2301217T\tXX:lab\n"
     b"@SQ\tSN:chr1\tLN:100\tM5:0123456789abcdef0123456789abcdef\tAS:GRCh38\tSP:Homo sapiens\tUR:file:///home/kimjh/ref.fa\tDS:lab\n"
@@ -443,7 +479,7 @@ def values_of(draw: st.DrawFn, tag: str) -> tuple[str, str]:
     alphabet = sorted(set(example + "0123456789-;,*"))
     planted = ["19900101", "900101-1234567", "1990-01-01", "kimjh@snuh.org", "/home/kimjh/x.bam", "*", "=", "chr1", "30M", "I" * 30,
                "chr1,500,+,10M,60,19900101;", "chr1,+600,10M,999999;", "chr1,-700,10M,1,9001011234,60;", "chr1,-700,10M,1,-999999,60;",
-               "ENSKIMJHG19900101123", "ENSMUSG00000064370", "ENSG19900101123"]  # fmt: skip
+               "ENSKIMJHG19900101123", "ENSMUSG00000064370", "ENSG19900101123", "ENSG00001990010", "ENSG00000310000"]  # fmt: skip
     at, piece = draw(st.integers(0, len(example))), draw(st.text(alphabet=alphabet, max_size=3))
     changed = draw(st.one_of(
         st.just(example), st.text(alphabet=alphabet, max_size=len(example) + 3), st.just(example[:at] + piece + example[at + 1 :]),

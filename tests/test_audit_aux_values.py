@@ -203,6 +203,7 @@ LISTS_AND_IDS = [
     (["GX:Z:ENSMUSG00000064370;ENSG00000139618.5"], ""),
     (["GX:Z:ENSKIMJHG19900101123"], "GX"),  # initials and a date of birth in an Ensembl ID's letters and digits
     (["GX:Z:ENSG19900101123"], "GX"),
+    (["GX:Z:ENSG00001990010"], "GX"),  # 7 free digits after 0000: a date of birth (1990-01-01)
 ]
 """Alignment lists whose counts or scores hold 7 digits or more, and gene IDs off Ensembl's shape:
 found by the audit without a forbid list, removed by sam-scrub-rg."""

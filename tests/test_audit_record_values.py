@@ -290,7 +290,8 @@ SHAPES = [
     "1990Jan", "1000g2015aug_all", "Dec. 1, 1990", "1st of January 1990", "DOB01JAN1990", "Jan-01-90", "Dec 1 '90",
     "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "02+123+4567", "010,1234,5678", "1990|01|01", "01;01;1990",
     "1990,01,01", "01~01~1990", "2000,10,12,15", "1990,0,12", "ctgJAN011990", "DOBJan-01-1990", "&shyJ", "&nbsp", "&#173",
-    "&regulatory_region_variant",
+    "&regulatory_region_variant", "29.10.23", "23. 10. 29.", "29_10_23", "10 29 23", "v2.10.23", "1.10.23", "12:13:49",
+    "c.10-12_10-10del", "29|10|23",
 ]  # fmt: skip
 """Whole shapes and near misses, planted alone as often as fragments are strung together; the
 same percent-encoded as VCF 4.3 writes a value's ``:;=,`` (VEP's ``%3D`` among them)."""
@@ -523,7 +524,8 @@ def test_personal_numbers_of_numeric_keys_are_found_large_numbers_of_known_keys_
     ["01.01.1990", "29.10.2023", "1990. 01. 01.", "1990 01 01", "2023_10_29", "1990:01:01", "01 01 1990", "01_01_1990",
      "02 1234 5678", "010 1234 5678", "010.1234.5678", "&#44608", "&#xAE40",
      "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "010+1234+5678", "010,1234,5678", "1990|01|01", "01;01;1990",
-     "1990,01,01", "01|01|1990", "ctgJAN011990", "DOBJan011990", "KIM&shyJ", "&nbspKIM", "&NBSPKIM"],
+     "1990,01,01", "01|01|1990", "ctgJAN011990", "DOBJan011990", "KIM&shyJ", "&nbspKIM", "&NBSPKIM",
+     "29.10.23", "10.29.23", "23.10.29", "29_10_23", "29 10 23", "23. 10. 29.", "x|29.10.23"],
 )  # fmt: skip
 def test_the_new_shapes_are_identifiers_in_values_and_ids(value: str) -> None:
     assert value_holds_identifier(value.encode(), frozenset())
@@ -531,7 +533,9 @@ def test_the_new_shapes_are_identifiers_in_values_and_ids(value: str) -> None:
         assert id_fails(("DEL:" + value.replace(" ", "")).encode(), ALT_ID)
 
 
-@pytest.mark.parametrize("value", ["4.2.10", "OMIM:600101", "900101", "1.2.3", "0.5", "1e-05"])
+@pytest.mark.parametrize(
+    "value", ["4.2.10", "OMIM:600101", "900101", "1.2.3", "0.5", "1e-05", "v2.10.23", "1.10.23", "12:13:49", "10,12,15", "c.10-12_10-10del"]
+)
 def test_versions_and_six_digits_pass_in_values(value: str) -> None:
     """Six digits that read as a date are a header text shape only: ClinVar's ``OMIM:600101`` passes."""
     assert not value_holds_identifier(value.encode(), frozenset())

@@ -301,7 +301,9 @@ INVALID = [
     (b"GX:Z:" + PLANTED, b"", b""),
     (b"GX:Z:ENSG00000243485;" + PLANTED, b"", b""),
     (b"GX:Z:ENSKIMJHG19900101123", b"", b""),  # initials and a date of birth in an ID's shape
-    (b"GX:Z:ENSG19900101123", b"", b""),  # 11 digits that do not begin 0000
+    (b"GX:Z:ENSG19900101123", b"", b""),  # 11 digits that do not begin 00000
+    (b"GX:Z:ENSG00001990010", b"", b""),  # 7 significant digits: a date of birth (1990-01-01) after 0000
+    (b"GX:Z:ENSMUSG00001990010.1", b"", b""),
     (b"GX:Z:ENSKIMJHG00000139618", b"", b""),  # a species prefix of 5 letters
     (b"GX:Z:ENSKIG00000139618", b"", b""),  # or of 2
     (b"GX:Z:ENSG00000243485;ENSG19900101123", b"", b""),

@@ -312,6 +312,25 @@ def test_phone_numbers_and_dates_joined_by_a_lists_separator_leave_values(one_by
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_dates_with_a_two_digit_year_leave_values(one_by_one: bool, tmp_path: Path) -> None:
+    """A date with a two-digit year written alone, the day, the month or the year first, by dots,
+    blanks or underscores, goes on both paths, as ``29.10.2023`` does; a version (``v2.10.23``,
+    ``1.10.23``), a time (``12:13:49``), counts joined by a list's separator (``10,12,15``,
+    ``29|10|23``) and HGVS's intronic offsets (``c.10-12_10-10del``) stay."""
+    lines = ["chr1	10	.	A	C	50	PASS	NOTE=29.10.23	GT:NM	0/1:23.10.29",
+             "chr1	11	.	A	C	50	PASS	NOTE=taken_10.29.23	GT:NM	0/1:29_10_23",
+             "chr1	12	.	A	C	50	PASS	NOTE=29 10 23	GT:NM	0/1:23. 10. 29.",
+             "chr1	13	.	A	C	50	PASS	NOTE=DOB%3A29%2E10%2E23	GT:NM	0/1:x|29.10.23",
+             "chr1	14	.	A	C	50	PASS	NOTE=v2.10.23|1.10.23|12:13:49	GT:NM	0/1:10,12,15",
+             "chr1	15	.	A	C	50	PASS	NOTE=c.10-12_10-10del|29|10|23	GT:NM	0/1:p.10.12.15"]  # fmt: skip
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b"NOTE=.\tGT:NM\t0/1:."] * 4 + [
+        line.split("\t", 7)[7].encode() for line in lines[4:]
+    ]
+    assert counts["records_with_identifiers_removed"] == 4
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
 def test_a_breakend_mate_written_as_an_id_is_held_to_the_symbolic_and_contig_rules(one_by_one: bool, tmp_path: Path) -> None:
     """``A[<ctg>:5[``: a mate on an assembly file's contig; one holding personal data, a path or text
     off the ALT grammar becomes ``<*>``, counted as a symbolic allele is; an assembly's name stays."""
@@ -397,7 +416,7 @@ PIECES = st.sampled_from(
      "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "02+123+4567", "010,1234,5678", " - ", "010", "1234", "5678", ";",
      "1990|01|01", "01;01;1990", "1990,01,01", "01~01~1990", "2000,10,12,15", "1990,0,12", "|01", "1990|", "ctgJAN011990",
      "DOBJan-01-1990", "Jan01", "Dec.", "xDec.25,1990", "&shy", "&nbsp", "&NBSP", "&#173", "&#xad", "&regulatory_region_variant",
-     "10.0.0.1", "ctg_10.0.0.1"]
+     "10.0.0.1", "ctg_10.0.0.1", "29.10.23", "23. 10. 29.", "29_10_23", "10 29 23", "v2.10.23", "12:13:49", "c.10-12_10-10"]
 )  # fmt: skip
 VALUES = st.lists(PIECES, min_size=1, max_size=6).map("".join)
 IDS = st.sampled_from(["q10", "PASS", "f19900101", "f1-2-3", "a%2", "x.y", "", "Z*", "1000G"])

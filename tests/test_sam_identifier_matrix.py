@@ -321,7 +321,7 @@ def valid_records(draw: st.DrawFn) -> tuple[str, list[str]]:
         "CB": f"CB:Z:{bases(16).replace('N', 'A')}-{rng.randrange(1, 9)}", "MM": f"MM:Z:{modifications}",
         "cs": f"cs:Z:{differences()}", "tp": "tp:A:P",
         "de": f"de:f:{rng.random():.4f}", "YT": f"YT:Z:{rng.choice(['UU', 'CP', 'DP', 'UP'])}", "DT": "DT:Z:SQ",
-        "GX": f"GX:Z:ENSG0000{rng.randrange(10**7):07d}",
+        "GX": f"GX:Z:ENSG00000{rng.randrange(10**6):06d}",
     }  # fmt: skip
     chosen = draw(st.lists(st.sampled_from(sorted(tags)), unique=True, min_size=1, max_size=10))
     chosen += [partner for tied, partner in (("Q2", "R2"), ("QX", "RX")) if tied in chosen and partner not in chosen]

@@ -1058,6 +1058,8 @@ def test_star_junctions_are_held_to_the_mate_cigar_the_record_keeps(
         ("ctg_010~1234~5678", True),  # red team 9 B1: with tildes or bars
         ("ctg_010|1234|5678", True),
         ("ctg_1990|01|01", True),  # red team 9 B2: a date joined by a list's separator
+        ("ctg_29.10.23", True),  # a date with a two-digit year
+        ("asm_23_10_29", True),
         ("ctgJAN011990", True),  # a month's name written onto letters
         ("ctg_10.0.0.1", True),  # red team 9 B4: an IP address or a host, alone or written onto letters
         ("chr10.0.0.1", True),

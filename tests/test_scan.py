@@ -1284,6 +1284,7 @@ def test_span_choices_loops_agree(spans: list[str], values: list[str]) -> None:
 @settings(max_examples=600, deadline=None)
 @given(st.text(alphabet="0123456789:\t\n .-_/ab|;,~+", max_size=120).map(str.encode), st.sampled_from([7, 0, 2]))
 @example(b"x 010~1234~5678 1990|01|01 01;01;1990 02 - 123 - 4567 2000,10,12,15", 7)
+@example(b"x 29.10.23 23. 10. 29. 29_10_23\t1:10 29 23", 0)
 def test_date_junctions_agree(text: bytes, info_column: int) -> None:
     """The audit's search for dates written with separators (``1990. 01. 01.``, ``01:01:1990`` in
     INFO), and for phone numbers and dates joined by a list's separator (red team 9 B1, B2): the C

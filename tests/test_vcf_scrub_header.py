@@ -154,6 +154,11 @@ def test_a_number_written_onto_a_sample_name_goes_with_it(one_by_one: str, monke
         (b"tel 02 1234 5678, 010 1234 5678, 010.1234.5678", b"tel [removed], [removed], [removed]"),
         (b"tel 010~1234~5678, 010|1234|5678 or 010 - 1234 - 5678", b"tel [removed], [removed] or [removed]"),  # red team 9 B1
         (b"born 1990|01|01, 01;01;1990 or 1990,01,01", b"born [removed], [removed] or [removed]"),  # red team 9 B2
+        # a two-digit year: the day, the month or the year first, by dots, blanks or underscores (and - or /)
+        (b"taken 29.10.23, 10.29.23, 23.10.29 or 29_10_23", b"taken [removed], [removed], [removed] or [removed]"),
+        (b"born 29 10 23, 23. 10. 29., 29/10/23 or 10-29-23", b"born [removed], [removed]., [removed] or [removed]"),
+        # versions, a time, counts joined by a list's separator and HGVS offsets are no such date
+        (b"v2.10.23, 1.10.23, GATK 4.2.10, at 12:13:49, AD 10,12,15, 29|10|23 and c.10-12_10-10del", None),
         (b"DOBJan011990 ctgJAN-01-1990", b"DOB[removed] ctg[removed]"),
         (b"SB 2000,10,12,15 and PL 1990,0,12", None),  # counts: no leading zero, or more than three
         (b"KIM&shyJIHYUN at&nbsp;10 &#173x", b"[removed] [removed] [removed]"),  # red team 9 B3
@@ -196,7 +201,7 @@ PERSONAL_CONTIGS = ["KIM_19900101", "900101-1234567", "/home/kimjh/asm.fa", "kim
                     "HLA-19900101*01:01", "asm_1990-Jan-01", "asm_1990jan01",
                     # red team 9 B4: an IP address or a host written onto letters; B1 to B3
                     "ctg_10.0.0.1", "chr10.0.0.1", "ctg10.0.0.1:8080", "ctg_kim.snuh.ac.kr", "asm_seq01.hospital.local",
-                    "ctg_010~1234~5678", "ctg_1990|01|01", "ctgJAN011990", "KIM&shyJ"]  # fmt: skip
+                    "ctg_010~1234~5678", "ctg_1990|01|01", "ctgJAN011990", "KIM&shyJ", "ctg_29.10.23", "asm_23_10_29"]  # fmt: skip
 
 
 def test_public_assembly_contigs_pass_and_personal_ones_fail() -> None:
