@@ -8,8 +8,10 @@ refused (exit 1, the line and the column named, never the value):
 
 - CHROM: a contig a ``##contig`` line declares; a header without ``##contig`` lines (many
   real files have none) declares nothing to compare with, and CHROM is then held to the
-  VCF contig-ID grammar only (``vcf_header.CONTIG_ID``, or such an ID in angle brackets,
-  VCF 4.3's contig of an assembly file);
+  VCF contig-ID grammar (``vcf_header.CONTIG_ID``, or such an ID in angle brackets,
+  VCF 4.3's contig of an assembly file) and to the rule a ``##contig`` ID is held to
+  (``identifiers.personal_contig``: no path, address or number or date shape, so no
+  ``ctg_19900101``), which vcf-scrub-header's ``##contig`` lines meet already;
 - REF: IUPAC nucleotide codes, either case (hg19 holds IUPAC codes such as ``M`` and ``R``);
 - ALT: ``.``, or alleles separated by ``,``, each IUPAC codes, ``*``, a symbolic allele
   ``<...>`` or a breakend (VCF 4.4, 5.4: ``G]chr2:321682]``, ``]chr1:100]T``, ``C.``,
@@ -31,11 +33,12 @@ record that way.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from genoscrub import scan
 from genoscrub.fields import FLOAT_TEXT, distinct_spans, span_floats
+from genoscrub.identifiers import personal_contig
 from genoscrub.one_by_one import one_by_one
 from genoscrub.report import InputError
 from genoscrub.vcf import RecordBlock
@@ -43,6 +46,7 @@ from genoscrub.vcf_header import CONTIG_ID
 
 UNDECLARED_CHROM = "record on a contig the header does not declare (##contig)"
 CHROM_OFF_GRAMMAR = "CHROM is not a contig name of the VCF grammar"
+CHROM_PERSONAL = "CHROM holds a path or personal data (no ##contig line declares it); rename the contig before scrubbing"
 REF_OFF_GRAMMAR = "REF is empty or holds a character that is not an IUPAC nucleotide code"
 ALT_OFF_GRAMMAR = "ALT holds an allele that is not bases, *, a symbolic allele or a breakend"
 ALT_UNDECLARED = "ALT names a breakend on a contig the header does not declare (##contig)"
@@ -81,14 +85,16 @@ class RecordColumns:
     """CHROM, REF, ALT and QUAL of records as the VCF commands read them (see the module).
 
     ``contigs`` are the header's ``##contig`` IDs: empty, CHROM and breakend contigs are
-    held to the contig-ID grammar instead of a list.
+    held to the contig-ID grammar and to ``personal`` (a ``##contig`` ID's rule: vcf-scrub-header's
+    sets the sample names it replaces aside) instead of a list.
     """
 
     RECENT = 8
     """How many contig names the bulk check tries first (sorted input names one for long runs)."""
 
-    def __init__(self, contigs: Iterable[bytes]) -> None:
+    def __init__(self, contigs: Iterable[bytes], personal: Callable[[bytes], bool] = personal_contig) -> None:
         self.declared = frozenset(contigs)
+        self.personal = personal
         self.recent: list[bytes] = []
 
     # --- one record ------------------------------------------------------------------------
@@ -96,7 +102,16 @@ class RecordColumns:
     def contig_known(self, name: bytes) -> bool:
         if self.declared:
             return name in self.declared
-        return CONTIG_ID.fullmatch(name[1:-1] if name[:1] == b"<" and name[-1:] == b">" else name) is not None
+        return self.contig_valid(name) and not self.personal(self.bare(name))
+
+    @staticmethod
+    def bare(name: bytes) -> bytes:
+        """A contig name without the angle brackets of an assembly file's contig (``<ctg1>``)."""
+        return name[1:-1] if name[:1] == b"<" and name[-1:] == b">" else name
+
+    def contig_valid(self, name: bytes) -> bool:
+        """Whether an undeclared contig name is one of the VCF contig-ID grammar."""
+        return CONTIG_ID.fullmatch(self.bare(name)) is not None
 
     def alt_fault(self, alt: bytes) -> str | None:
         """What is wrong with an ALT column, or None."""
@@ -122,7 +137,7 @@ class RecordColumns:
     def fault(self, fields: list[bytes]) -> str | None:
         """What is wrong with one record (its fields, at least the first six), or None."""
         if not self.contig_known(fields[0]):
-            return UNDECLARED_CHROM if self.declared else CHROM_OFF_GRAMMAR
+            return UNDECLARED_CHROM if self.declared else CHROM_OFF_GRAMMAR if not self.contig_valid(fields[0]) else CHROM_PERSONAL
         if not fields[3] or fields[3].translate(None, IUPAC):
             return REF_OFF_GRAMMAR
         return self.alt_fault(fields[4]) or self.qual_fault(fields[5])

@@ -823,7 +823,7 @@ def main(
                 id_scrubber = IdScrubber() if ids == "scrub" else None
                 records = RecordScrub(id_scrubber, headers.record_names, headers.record_values(), headers.dropped_info,
                                       headers.dropped_format, report)  # fmt: skip
-                columns = RecordColumns(header.contig_ids())
+                columns = RecordColumns(header.contig_ids(), headers.personal_contig)  # an undeclared CHROM: the ##contig rule
                 for chunk in scrub_records(body, len(header.columns), columns, records, input, report):
                     sink.write(chunk)
                 for kind, count in sorted(records.values.removed.items()):

@@ -18,6 +18,7 @@ from genoscrub.vcf_columns import (
     ALT_OFF_GRAMMAR,
     ALT_UNDECLARED,
     CHROM_OFF_GRAMMAR,
+    CHROM_PERSONAL,
     QUAL_OFF_GRAMMAR,
     REF_OFF_GRAMMAR,
     UNDECLARED_CHROM,
@@ -27,12 +28,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 DECLARED = [b"chr1", b"chr2", b"1", b"HLA-A*01:01:01:01"]
-CHROMS = st.sampled_from([*DECLARED, b"chr3", b"KIMJ", b"*bad", b"chr1 "])
+CHROMS = st.sampled_from([*DECLARED, b"chr3", b"KIMJ", b"*bad", b"chr1 ", b"ctg_19900101", b"tig00000001", b"<ctg_19900101>"])
 REFS = st.sampled_from([b"A", b"ACGT", b"acgtn", b"M", b"RYKM", b"", b"KIMJ", b"A,C", b"N*", b"."])
 ALTS = st.sampled_from([
     b".", b"G", b"G,T", b"*", b"A,*", b"<DEL>", b"<NON_REF>", b"A,<*>", b"G]chr2:321682]", b"]chr1:100]T", b"C.", b".C",
     b"G]KIMJ:5]", b"G]<ctg1>:5]", b"KIMJ", b"G,,T", b",G", b"G,", b"", b"<>", b"]chr1:100]", b"G]chr1:100]T", b"..", b"<DEL",
-    b"acgtRYKM", b"G,KIMJ",
+    b"acgtRYKM", b"G,KIMJ", b"G]ctg_19900101:5]",
 ])  # fmt: skip
 QUALS = st.sampled_from([
     b".", b"50", b"3.5", b"0", b"1e5", b"-1.5e-3", b"+3", b".5", b"5.", b"inf", b"-inf", b"nan", b"Inf", b"NaN", b"infinity",
@@ -97,6 +98,13 @@ def test_the_bulk_check_refuses_what_the_one_record_check_refuses(lines: list[by
         ((b"chr1", b"A", b"G", b"Infinity"), True, None),  # bcftools reads it (writes inf)
         ((b"chr1", b"A", b"G", b"infinit"), True, QUAL_OFF_GRAMMAR),
         ((b"<2>", b"A", b"G", b"50"), False, None),  # VCF 4.3: a contig of an assembly file
+        # no ##contig lines: CHROM and a breakend's contig held to a ##contig ID's rule too
+        ((b"ctg_19900101", b"A", b"G", b"50"), False, CHROM_PERSONAL),
+        ((b"<ctg_19900101>", b"A", b"G", b"50"), False, CHROM_PERSONAL),
+        ((b"ctg_kim@snuh.org", b"A", b"G", b"50"), False, CHROM_PERSONAL),
+        ((b"tig00000001", b"A", b"G", b"50"), False, None),  # Canu's: six significant digits at most
+        ((b"chr1_KI270706v1_random", b"A", b"G", b"50"), False, None),
+        ((b"chr1", b"A", b"G]ctg_19900101:5]", b"50"), False, ALT_UNDECLARED),
         ((b"chr1", b"A", b"G", b"KIMJ"), True, QUAL_OFF_GRAMMAR),
         ((b"chr1", b"A", b"G", b"1_0"), True, QUAL_OFF_GRAMMAR),
     ],
@@ -130,6 +138,22 @@ COMMANDS = {
     "vcf-drop-regions": ["--bed", "{bed}"],
 }
 PLANTED = {0: ("KIMJ", UNDECLARED_CHROM), 3: ("KIMJ", REF_OFF_GRAMMAR), 4: ("G,KIMJ", ALT_OFF_GRAMMAR), 5: ("KIMJ", QUAL_OFF_GRAMMAR)}
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_without_contig_lines_every_vcf_command_refuses_a_personal_chrom(tmp_path: Path, one_by_one: bool) -> None:
+    """Without ##contig lines nothing declares CHROM: ``ctg_19900101`` is refused by the rule a
+    ##contig ID is held to, at its line (vcf-drop-regions needs ##contig lines and says so first)."""
+    header = [line for line in HEADER if not line.startswith("##contig")]
+    planted = ["ctg_19900101", *GOOD[1:]]
+    vcf = tmp_path / "in.vcf"
+    vcf.write_text("\n".join([*header, "\t".join(GOOD), "\t".join(planted)]) + "\n")
+    env = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1" if one_by_one else "0"}
+    for command in ("vcf-scrub-header", "vcf-drop-rare"):
+        result = subprocess.run([str(ROOT / "bin" / command), *COMMANDS[command], str(vcf)], capture_output=True, env=env, check=False)
+        assert result.returncode == 1, (command, result.stderr)
+        assert result.stderr.decode() == f"{command}: {vcf}:6: {CHROM_PERSONAL}\n"
+        assert b"19900101" not in result.stdout
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])

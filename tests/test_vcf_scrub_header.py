@@ -250,6 +250,33 @@ def test_a_contig_named_after_a_sample_gets_its_pseudonym() -> None:
     assert records(output)[0][0] == b"chrUn_SAMPLE1"
 
 
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["bulk", "one-by-one"])
+@pytest.mark.parametrize("name", PERSONAL_CONTIGS[:4])
+def test_without_contig_lines_a_chrom_holding_personal_data_stops_as_a_contig_id_does(
+    name: str, one_by_one: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A header without ##contig lines declares nothing, so CHROM is held to a ##contig ID's rule
+    itself: ``ctg_19900101`` in CHROM stops the command at its line, never quoted (it passed)."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    path = tmp_path / "in.vcf"
+    path.write_bytes(f"##fileformat=VCFv4.2\n{FIXED}\nchr1\t5\t.\tA\tC\t5\tPASS\t.\n{name}\t5\t.\tA\tC\t5\tPASS\t.\n".encode())
+    out = tmp_path / "out.vcf"
+    status, output, error = invoke("-q", "-o", str(out), str(path))
+    assert status == 1
+    message = "CHROM holds a path or personal data (no ##contig line declares it); rename the contig before scrubbing"
+    assert error == f"vcf-scrub-header: {path}:4: {message}\n".encode()
+    assert output == b"" and not out.exists()
+
+
+def test_without_contig_lines_a_chrom_named_after_a_sample_gets_its_pseudonym() -> None:
+    """The sample names set aside first, as for a ##contig ID: the assembly's contig passes."""
+    text = (b"##fileformat=VCFv4.2\n" + FIXED.encode() + b"\tFORMAT\tS2301217N_20231029\n"
+            b"chrUn_S2301217N_20231029\t5\t.\tA\tC\t5\tPASS\t.\t.\t.\n")  # fmt: skip
+    status, output, _ = invoke("-q", input=text)
+    assert status == 0
+    assert records(output)[0][0] == b"chrUn_SAMPLE1"
+
+
 def test_names_stems_and_paths_replaced_in_kept_text() -> None:
     scrub = IdentifierScrub(name_replacements([b"S2301217N_20231029"], [b"CMN001_00"], {"LIB-S2301217N": "CMN001_LIB"}))
     text = b"run on s2301217n_20231029 (S2301217N) lib LIB-S2301217N from /home/kimjh/a/b.bam"
