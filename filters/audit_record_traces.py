@@ -22,9 +22,9 @@ allele:
   (``-L``, an exome) has a longer gap at each interval's edge, nearly always; a shorter one is
   reported too.
 - **a breakend whose mate is not delivered.** A paired breakend (VCF 4.3, 5.4) names its mate's
-  place in ALT (``G[chr2:321682[``, ``]chr13:123456]T``, ``N[<ctg1>:5[``) and often its ID in
-  INFO/MATEID: a delivered record must be a breakend at that place (one naming a mate by ALT or
-  MATEID), and one with that ID. Mates later in the file are resolved at its end; only the
+  place in ALT (``G[chr2:321682[``, ``]chr13:123456]T``) and often its ID in INFO/MATEID: a
+  delivered record must be a breakend at that place (one naming a mate by ALT or MATEID), and one
+  with that ID. A mate on a contig of an assembly file (``N[<ctg1>:5[``) is no record of this file. Mates later in the file are resolved at its end; only the
   breakend records are remembered (their places, IDs, and where the ones naming a mate are).
 - **a haplotype block named after no delivered record.** WhatsHap's FORMAT/HP (``--tag=HP``:
   ``1000-1,1000-2``) names its block by the POS of the block's first record, as PS does, and is
@@ -38,6 +38,7 @@ a finding there would fire on ordinary data, so none is made.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from genoscrub.audit_findings import FindingClass
 
@@ -54,6 +55,18 @@ indel's span); the gaps between an exome's padded intervals are longer."""
 PLACEHOLDERS = frozenset({b"<NON_REF>", b"<*>"})
 BASES = re.compile(rb"[ACGTNacgtn]+")
 END_ITEM = re.compile(rb"(?:^|;)END=(\d{1,12})(?=;|$)")
+
+
+def phase_set_starts(value: bytes) -> set[int]:
+    """The POS a sample's PS names (-1, which no record has, for a value that is no such number)."""
+    if value in (b".", b""):
+        return set()
+    return {int(value) if value.isdigit() and len(value) <= 12 else -1}
+
+
+def haplotype_block_starts(value: bytes) -> set[int]:
+    """The POS each item of WhatsHap's HP names (``1000-1,1000-2``: 1000)."""
+    return {int(block) for block in HAPLOTYPE_ITEM.findall(value)}
 
 
 class DeliveredTraces:
@@ -104,47 +117,40 @@ class DeliveredTraces:
             self.gap(pos, ref, alts, info, where)
 
     def phase_sets(self, pos: int, fields: list[bytes], where: str) -> None:
-        keys = fields[8].split(b":")
-        if b"PS" not in keys:
-            return
-        at = keys.index(b"PS")
-        named_elsewhere = False
-        for sample, column in enumerate(fields[9:]):
-            values = column.split(b":")
-            value = values[at] if at < len(values) else b"."
-            if value in (b".", b""):
-                continue
-            start = int(value) if value.isdigit() and len(value) <= 12 else -1
-            if start == pos:
-                self.phase_starts.add((sample, pos))
-            elif (sample, start) not in self.phase_starts:
-                named_elsewhere = True
-        if named_elsewhere:
-            self.findings.add(PHASE_SET_FINDING, where)
+        self.blocks_named(pos, fields, where, b"PS", phase_set_starts, self.phase_starts, PHASE_SET_FINDING)
 
     def haplotype_blocks(self, pos: int, fields: list[bytes], where: str) -> None:
+        self.blocks_named(pos, fields, where, b"HP", haplotype_block_starts, self.haplotype_starts, HAPLOTYPE_FINDING)
+
+    def blocks_named(
+        self, pos: int, fields: list[bytes], where: str, key: bytes, starts: Callable[[bytes], set[int]],
+        started: set[tuple[int, int]], finding: str,
+    ) -> None:
+        """A FORMAT key naming the POS of its block's first record (PS, HP): a sample's value naming
+        its own POS starts a block; one naming a POS no earlier record of the sample started is ``finding``."""
         keys = fields[8].split(b":")
-        if b"HP" not in keys:
+        if key not in keys:
             return
-        at = keys.index(b"HP")
+        at = keys.index(key)
         named_elsewhere = False
         for sample, column in enumerate(fields[9:]):
             values = column.split(b":")
-            value = values[at] if at < len(values) else b"."
-            for start in {int(block) for block in HAPLOTYPE_ITEM.findall(value)}:
+            for start in starts(values[at] if at < len(values) else b"."):
                 if start == pos:
-                    self.haplotype_starts.add((sample, pos))
-                elif (sample, start) not in self.haplotype_starts:
+                    started.add((sample, pos))
+                elif (sample, start) not in started:
                     named_elsewhere = True
         if named_elsewhere:
-            self.findings.add(HAPLOTYPE_FINDING, where)
+            self.findings.add(finding, where)
 
     def breakend(self, chrom: bytes, pos: int, record_id: bytes, alts: list[bytes], info: bytes, where: str) -> None:
         """Remember a breakend record, and what it names of its mate."""
         self.breakend_places.add((chrom, pos))
         if record_id != b".":
             self.breakend_ids.update(record_id.split(b";"))
-        places = [(contig, int(number)) for alt in alts for contig, number in MATE_PLACE.findall(alt)]
+        places = [  # a mate on an assembly file's contig (``<ctg1>``) is no record of this file
+            (contig, int(number)) for alt in alts for contig, number in MATE_PLACE.findall(alt) if contig[:1] != b"<"
+        ]
         ids = [
             one
             for item in info.split(b";")

@@ -1559,6 +1559,10 @@ def test_vcf_records_pointing_at_records_not_delivered(tmp_path: Path) -> None:
         assert scrubbed.returncode == 0, scrubbed.stderr
         result, report = audit(str(tmp_path / f"{name}.out.vcf"), cwd=tmp_path)
         assert key not in report["files"][0]["findings"]["metadata"].get("by_key", {}), name  # type: ignore[index]
+    assembly = tmp_path / "assembly.vcf"  # a mate on an assembly file's contig is no record of this file
+    assembly.write_text(header + "chr1\t1000\t.\tG\tG[<ctg1>:5[\t50\t.\t.\tGT\t0/1\n")
+    result, report = audit(str(assembly), cwd=tmp_path)
+    assert result.returncode == 0, report
     ordinary = tmp_path / "ordinary.vcf"  # no <NON_REF>: gaps between records are what a VCF is
     ordinary.write_text(header + "chr1\t900\t.\tA\tG\t50\t.\t.\tGT\t0/1\nchr1\t1001\t.\tA\t<NON_REF>\t.\t.\tEND=1100\tGT\t0/0\n")
     result, report = audit(str(ordinary), cwd=tmp_path)

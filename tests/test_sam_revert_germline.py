@@ -51,6 +51,22 @@ def ops(cigar: bytes) -> list[tuple[int, int]]:
 # --- per-read rules (filters/revert.py) ------------------------------------------
 
 
+def random_reference(folder: Path, length: int, seed: int) -> str:
+    """A random chr1 of ``length`` bases written to ``folder/ref.fa`` and indexed; its bases."""
+    rng = random.Random(seed)
+    bases = "".join(rng.choice("ACGT") for _ in range(length))
+    (folder / "ref.fa").write_text(">chr1\n" + "\n".join(bases[i : i + 60] for i in range(0, length, 60)) + "\n")
+    pysam.faidx(str(folder / "ref.fa"))
+    return bases
+
+
+def germline_snv(folder: Path, bases: str, position: int) -> None:
+    """``folder/germline.vcf``: one SNV of chr1 at ``position`` (1-based), off the reference's base."""
+    vcf = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(bases)}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    reference = bases[position - 1]
+    (folder / "germline.vcf").write_text(vcf + f"chr1\t{position}\t.\t{reference}\t{'C' if reference != 'C' else 'A'}\t.\tPASS\t.\n")
+
+
 def test_snv_in_window_reverted_and_outside_kept() -> None:
     read = bytearray(REFERENCE[10:30])
     read[4] = ord("G")  # in the window
@@ -417,10 +433,7 @@ def test_lower_case_and_equals_bases_tell_neither_carriers_nor_windows(tmp_path:
     stretch; and it wrote out the ``=`` of the reads over a window only, which showed where the
     windows (the person's variant sites) lie. Every read's SEQ is now written plain: upper case,
     each ``=`` the reference's base, in either path, near a site or not, carrier or not."""
-    rng = random.Random(3)
-    bases = "".join(rng.choice("ACGT") for _ in range(2000))
-    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(bases[i : i + 60] for i in range(0, 2000, 60)) + "\n")
-    pysam.faidx(str(tmp_path / "ref.fa"))
+    bases = random_reference(tmp_path, 2000, seed=3)
     site = bases[99:119]
     carrier = site[:5] + ("C" if site[5] != "C" else "A") + site[6:]
     far = bases[299:319]
@@ -458,12 +471,8 @@ def test_kept_unmapped_reads_are_written_plain_too(tmp_path: Path, one_by_one: b
     CIGAR ``*``) kept its lower case and ``=``, so the reads the command had rewritten stood apart
     from the rest. Every SEQ written is plain: upper case, and ``=`` an ``N`` in a read no reference
     base lies under; counted in ``sequences_written_plain``; QUAL stays."""
-    rng = random.Random(5)
-    bases = "".join(rng.choice("ACGT") for _ in range(1000))
-    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(bases[i : i + 60] for i in range(0, 1000, 60)) + "\n")
-    pysam.faidx(str(tmp_path / "ref.fa"))
-    vcf = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-    (tmp_path / "germline.vcf").write_text(vcf + f"chr1\t505\t.\t{bases[504]}\t{'C' if bases[504] != 'C' else 'A'}\t.\tPASS\t.\n")
+    bases = random_reference(tmp_path, 1000, seed=5)
+    germline_snv(tmp_path, bases, 505)
     lines = [
         "@HD\tVN:1.6\tSO:unsorted",
         "@SQ\tSN:chr1\tLN:1000",
@@ -1306,12 +1315,8 @@ def test_a_mate_placed_past_its_contig_loses_its_place_and_a_far_hit_its_positio
     the page said). As sam-scrub-rg does, through the same check (``sam_columns.ReadPlaces``), on
     both paths and a BAM input: the mate's place becomes unavailable (``*``, 0, 0) and its ``MC``
     goes, a ``CP`` past twice RNAME's LN and a read goes; at the bound both stay."""
-    rng = random.Random(7)
-    bases = "".join(rng.choice("ACGT") for _ in range(5000))
-    (tmp_path / "ref.fa").write_text(">chr1\n" + "\n".join(bases[i : i + 60] for i in range(0, 5000, 60)) + "\n")
-    pysam.faidx(str(tmp_path / "ref.fa"))
-    vcf = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-    (tmp_path / "germline.vcf").write_text(vcf + f"chr1\t3005\t.\t{bases[3004]}\t{'C' if bases[3004] != 'C' else 'A'}\t.\tPASS\t.\n")
+    bases = random_reference(tmp_path, 5000, seed=7)
+    germline_snv(tmp_path, bases, 3005)
     read = bases[99:109]
     lines = [
         "@HD\tVN:1.6\tSO:coordinate",
