@@ -24,8 +24,9 @@ allele:
 - **a breakend whose mate is not delivered.** A paired breakend (VCF 4.3, 5.4) names its mate's
   place in ALT (``G[chr2:321682[``, ``]chr13:123456]T``) and often its ID in INFO/MATEID: a
   delivered record must be a breakend at that place (one naming a mate by ALT or MATEID), and one
-  with that ID. A mate on a contig of an assembly file (``N[<ctg1>:5[``) is no record of this file. Mates later in the file are resolved at its end; only the
-  breakend records are remembered (their places, IDs, and where the ones naming a mate are).
+  with that ID. A mate on a contig of an assembly file (``N[<ctg1>:5[``) is no record of this
+  file. Mates later in the file are resolved at its end; only the breakend records are
+  remembered (their places, IDs, and where the ones naming a mate are).
 - **a haplotype block named after no delivered record.** WhatsHap's FORMAT/HP (``--tag=HP``:
   ``1000-1,1000-2``) names its block by the POS of the block's first record, as PS does, and is
   held to the same rule.
