@@ -19,6 +19,15 @@ needle of ``INSERTED_LENGTH`` bytes or more, between two bytes that are not both
 (``KIM_JIHOON``, ``S_2301217`` for ``KIMJIHOON``, ``S2301217``); a hit holding separators
 elsewhere (``1234:5678`` for ``12345678``, which VCF sample columns hold by chance) is dropped.
 
+A listed string of digits only (or a spelling of digits only: ``9001011234567``) is found as a
+number of its own, not inside a longer run of digits: ``12301217`` and ``23012170`` are other
+numbers than ``2301217``. A genome's records hold every short run of digits somewhere (rsIDs,
+INFO/END and FORMAT/PS positions, HGVS positions, fgbio's molecule numbers): a 7-digit sample
+number would turn up in one or two of a germline VCF's 4.5 million rsIDs by chance, where as a
+number of its own it turns up only where it is one (``rs2301217``, ``END=2301217``). Keyed read
+names, random hex, are searched at every place and judged by chance instead
+(``audit_findings.KeyedNameHits``).
+
 An entry read from a ``--forbid`` file is also searched in the other spellings systems
 write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
 as ``9001011234567`` or the VCF list ``900101,1234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), and
@@ -52,6 +61,8 @@ from genoscrub.report import UsageError
 
 MIN_LENGTH = 3
 """Shorter strings occur everywhere by chance; the list refuses them."""
+DIGITS = np.zeros(256, dtype=bool)
+DIGITS[list(b"0123456789")] = True
 
 
 @dataclass(frozen=True)
@@ -69,9 +80,11 @@ UTF8_BOM = b"\xef\xbb\xbf"
 class ForbidList:
     """The strings of a ``--forbid`` file, searched case-insensitively (ASCII letters)."""
 
-    def __init__(self, entries: list[ForbiddenString], path: str, other_spellings: bool = False) -> None:
+    def __init__(self, entries: list[ForbiddenString], path: str, other_spellings: bool = False, whole_numbers: bool = True) -> None:
         self.entries = entries
         self.path = path
+        self.whole_numbers = whole_numbers
+        """Whether a searched text of digits only is found only as a number of its own (``search``)."""
         self.texts = [found.text for found in entries]
         self.owners = list(range(len(entries)))
         """The entry (index) each searched text spells: the entries first, then (``other_spellings``,
@@ -114,6 +127,8 @@ class ForbidList:
         self.exact_lengths = np.array([len(text) for text in self.exact_texts], dtype=np.int64)
         self.owner_of = np.array(self.needle_owners + self.exact_owners, dtype=np.int64)
         """The entry of each needle, then of each exact text (the index a hit is counted under)."""
+        self.numbers = np.array([text.isdigit() for text in self.needles + self.exact_texts], dtype=bool) & whole_numbers
+        """Which needles, then exact texts, are digits only: found as numbers of their own (see the module)."""
 
     @functools.cached_property
     def hex_only(self) -> ForbidList | None:
@@ -124,7 +139,7 @@ class ForbidList:
             ForbiddenString(text, self.entries[owner].line) for text, owner in zip(self.texts, self.owners, strict=True)
             if not text.strip(HASHED_NAME_DIGITS)
         ]  # fmt: skip
-        return ForbidList(found, self.path) if found else None
+        return ForbidList(found, self.path, whole_numbers=False) if found else None
 
     @functools.cached_property
     def escapes(self) -> re.Pattern[bytes]:
@@ -180,6 +195,8 @@ class ForbidList:
         if not hits:
             return
         indexes, starts, ends = (np.concatenate(parts) for parts in zip(*hits, strict=True)) if len(hits) > 1 else hits[0]
+        if len(indexes) and self.numbers[indexes].any():
+            indexes, starts, ends = self.whole_numbers_only(text, indexes, starts, ends)
         if not len(indexes):
             return
         owners = self.owner_of[indexes]
@@ -193,6 +210,17 @@ class ForbidList:
                 continue
             last_owner, last_index, last_end = owner, index, end
             yield entries[owner], at
+
+    def whole_numbers_only(
+        self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The hits less those of a listed number inside a longer run of digits (see the module)."""
+        data = np.frombuffer(text, dtype=np.uint8)
+        before = starts - 1
+        glued = (before >= 0) & DIGITS[data[np.maximum(before, 0)]]
+        glued |= (ends < len(data)) & DIGITS[data[np.minimum(ends, len(data) - 1)]]
+        kept = ~(self.numbers[indexes] & glued)
+        return indexes[kept], starts[kept], ends[kept]
 
     def spread_hits_fit(self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Which occurrences holding separators count: those whose separators lie at their needle's

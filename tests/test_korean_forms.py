@@ -387,20 +387,34 @@ def test_audit_prints_no_key_holding_a_date_or_a_number(tmp_path: Path) -> None:
 @given(text=st.binary(max_size=200), word=st.text(alphabet="abcXYZ019/-_ 김", min_size=3, max_size=8), spelled=st.integers(min_value=0))
 def test_forbid_search_finds_every_spelling_and_the_plain_matches(text: bytes, word: str, spelled: int) -> None:
     """With other spellings, a list finds all that the plain case-folded search finds, and each spelling,
-    at its first byte that is not a separator (where it is searched spread: long enough without them)."""
+    at its first byte that is not a separator (where it is searched spread: long enough without them);
+    a spelling of digits only as a number of its own, not inside a longer run of digits."""
     needle = word.lower().encode()
     forms = [needle, *spellings(needle)]
-    planted = text + forms[spelled % len(forms)] + text[:5]
+    form = forms[spelled % len(forms)]
+    planted = text + form + text[:5]
     listing = ForbidList([entry(word.encode(), 1)], "list", other_spellings=True)
     found = {at for _, at in listing.search_text(planted)}
     folded = planted.lower()
-    assert {at + leading_separators(needle) for at in range(len(folded)) if folded.startswith(needle, at)} <= found
-    assert len(text) + leading_separators(forms[spelled % len(forms)]) in found
+    plain = range(len(folded))
+    assert {at + leading_separators(needle) for at in plain if folded.startswith(needle, at) and not glued(folded, needle, at)} <= found
+    assert glued(planted, form, len(text)) or len(text) + leading_separators(form) in found
 
 
 def leading_separators(form: bytes) -> int:
     """Where a form's occurrence is reported from its start: past its separators when it is searched spread."""
     return len(form) - len(form.lstrip(SPREAD)) if len(without_separators(form)[0]) >= MIN_LENGTH else 0
+
+
+def glued(text: bytes, form: bytes, at: int) -> bool:
+    """Whether ``form`` at ``at`` is a number inside a longer run of digits: searched digits only (spread:
+    without its separators), with a digit before its first searched byte or after its last."""
+    spread = len(without_separators(form)[0]) >= MIN_LENGTH
+    searched = without_separators(form)[0] if spread else form
+    start = at + leading_separators(form)
+    end = at + len(form.rstrip(SPREAD)) if spread else at + len(form)
+    before = text[start - 1 : start] if start else b""
+    return searched.isdigit() and (before.isdigit() or text[end : end + 1].isdigit())
 
 
 AUDITED_IN_DESCRIPTIONS = ["hangul", "hangul-2", "rrn", "rrn-without-hyphen", "mrn", "mrn-hospital", "birth-date", "birth-date-compact",
