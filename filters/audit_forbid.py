@@ -23,10 +23,13 @@ A listed string of digits only (or a spelling of digits only: ``9001011234567``)
 number of its own, not inside a longer run of digits: ``12301217`` and ``23012170`` are other
 numbers than ``2301217``. A genome's records hold every short run of digits somewhere (rsIDs,
 INFO/END and FORMAT/PS positions, HGVS positions, fgbio's molecule numbers): a 7-digit sample
-number would turn up in one or two of a germline VCF's 4.5 million rsIDs by chance, where as a
-number of its own it turns up only where it is one (``rs2301217``, ``END=2301217``). Keyed read
-names, random hex, are searched at every place and judged by chance instead
-(``audit_findings.KeyedNameHits``).
+number would turn up in one or two of a germline VCF's 4.5 million rsIDs by chance. Nor is it found
+as a dbSNP ID (``rs2301217``, the ``rs`` starting a word): dbSNP's first ten million IDs are mostly
+common SNPs, so a sample number of 7 digits would name one the person carries in a good share of
+germline VCFs. As a number of its own it is found wherever else it is one (``END=2301217``,
+``S2301217``); the VCF audit also leaves the values of position keys alone, as it leaves POS
+(``audit_vcf.POSITION_KEYS``). Keyed read names, random hex, are searched at every place and judged
+by chance instead (``audit_findings.KeyedNameHits``).
 
 An entry read from a ``--forbid`` file is also searched in the other spellings systems
 write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
@@ -63,6 +66,8 @@ MIN_LENGTH = 3
 """Shorter strings occur everywhere by chance; the list refuses them."""
 DIGITS = np.zeros(256, dtype=bool)
 DIGITS[list(b"0123456789")] = True
+WORD_BYTES = np.zeros(256, dtype=bool)
+WORD_BYTES[list(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")] = True
 
 
 @dataclass(frozen=True)
@@ -214,12 +219,17 @@ class ForbidList:
     def whole_numbers_only(
         self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The hits less those of a listed number inside a longer run of digits (see the module)."""
+        """The hits less those of a listed number inside a longer run of digits, or that is a dbSNP
+        ID's (``rs2301217``, its ``rs`` starting a word) (see the module)."""
         data = np.frombuffer(text, dtype=np.uint8)
+        last = len(data) - 1
         before = starts - 1
         glued = (before >= 0) & DIGITS[data[np.maximum(before, 0)]]
-        glued |= (ends < len(data)) & DIGITS[data[np.minimum(ends, len(data) - 1)]]
-        kept = ~(self.numbers[indexes] & glued)
+        glued |= (ends <= last) & DIGITS[data[np.minimum(ends, last)]]
+        rs = starts >= 2
+        rs &= ((data[np.maximum(starts - 2, 0)] | 0x20) == ord("r")) & ((data[np.maximum(starts - 1, 0)] | 0x20) == ord("s"))
+        rs &= (starts == 2) | ~WORD_BYTES[data[np.maximum(starts - 3, 0)]]
+        kept = ~(self.numbers[indexes] & (glued | rs))
         return indexes[kept], starts[kept], ends[kept]
 
     def spread_hits_fit(self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -892,6 +892,8 @@ class VcfAudit:
             if not column:
                 continue
             for entry, at in forbid.search_text(column):
+                if index >= 7 and holds_position(fields, index, at):
+                    continue
                 self.findings.forbidden.add(f"{self.field_name(fields, index, at)} (list line {entry.line})", where)
             if b"%" in column:
                 self.search_decoded(fields, index, column, where)
@@ -931,6 +933,27 @@ class VcfAudit:
         base = int(self.regions.offsets[self.regions.contig_index[name]])
         for region in self.regions.regions_between(base + max(0, low), base + min(high, CONTIG_SPACING)):
             self.findings.regions.add(region.label + (f" {region.name}" if region.name else ""), where)
+
+
+POSITION_KEYS = frozenset({b"END", b"END2", b"POS2", b"SVEND", b"MATEPOS", b"RSPOS", b"AVG_START", b"AVG_END"})
+"""INFO keys whose value is a position, as FORMAT/PS is: searched as POS is, that is not when the
+value is a number (a genome's gVCF blocks end at every position, so one ends at a listed number
+now and then); a value of other bytes is searched (``END=KIM2301217``)."""
+
+
+def holds_position(fields: list[bytes], index: int, at: int) -> bool:
+    """Whether the hit at ``at`` of column ``index`` (INFO or a sample) lies in a position key's value of digits only."""
+    column = fields[index]
+    separator = b";" if index == 7 else b":"
+    start = column.rfind(separator, 0, at) + 1
+    end = column.find(separator, at)
+    value = column[start : end if end >= 0 else len(column)]
+    if index == 7:
+        key, equals, value = value.partition(b"=")
+        return bool(equals) and key in POSITION_KEYS and value.isdigit()
+    keys = fields[8].split(b":")
+    place = column[:at].count(b":")
+    return place < len(keys) and keys[place] == b"PS" and value.isdigit()
 
 
 INFO_INTEGER = re.compile(rb"(?:^|;)(END|SVLEN)=([^;]*)")

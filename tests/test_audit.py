@@ -801,7 +801,8 @@ def test_germline_list_whose_ref_is_not_the_reference_stops(simulated: Path, tmp
 )
 def test_forbid_search_equals_a_plain_case_folded_search(text: bytes, word: str, upper: bool) -> None:
     """The search finds what a plain case-folded search finds, a listed number only as a number of
-    its own (no digit before or after it: ``12301217`` is another number than ``2301217``)."""
+    its own (no digit before or after it: ``12301217`` is another number than ``2301217``) and not
+    as a dbSNP ID (``rs2301217``, its ``rs`` starting a word)."""
     planted = text + (word.upper() if upper else word).encode() + text[:5]
     listing = ForbidList([entry(word.encode(), 1)], "list")
     found = sorted(at for _, at in listing.search_text(planted))
@@ -809,7 +810,8 @@ def test_forbid_search_equals_a_plain_case_folded_search(text: bytes, word: str,
 
     def own_number(at: int) -> bool:
         before = folded[at - 1 : at] if at else b""
-        return not needle.isdigit() or not (before.isdigit() or folded[at + len(needle) : at + len(needle) + 1].isdigit())
+        dbsnp = at >= 2 and folded[at - 2 : at] == b"rs" and not (at > 2 and folded[at - 3 : at - 2].isalnum())
+        return not needle.isdigit() or not (before.isdigit() or folded[at + len(needle) : at + len(needle) + 1].isdigit() or dbsnp)
 
     expected = [at for at in range(len(folded)) if folded.startswith(needle, at) and own_number(at)]
     assert found == expected

@@ -145,6 +145,33 @@ def forbidden_found(tmp_path: Path, bam: Path, *strings: str) -> dict[str, int]:
     return dict(file["findings"]["forbidden"].get("by_key", {}))
 
 
+POSITION_VCF = (
+    "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n"
+    '##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n##INFO=<ID=NOTE,Number=1,Type=String,Description="x">\n'
+    '##FORMAT=<ID=GT,Number=1,Type=String,Description="g">\n##FORMAT=<ID=PS,Number=1,Type=Integer,Description="p">\n'
+    "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    "chr1\t100\trs2301217;rs12301217\tA\t<NON_REF>\t50\t.\tEND=2301217\tGT:PS\t0|1:2301217\n"
+    "chr1\t2301300\tS2301217;xrs2301217\tA\tG\t50\t.\tNOTE=2301217;END=KIM2301217\tGT:PS\t0|1:2301217x\n"
+)
+
+
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["bulk", "one-by-one"])
+def test_a_listed_number_is_found_as_a_number_of_its_own_not_as_a_dbsnp_id_or_a_position(
+    one_by_one: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listed number is not found inside a longer number (``rs12301217``), as a dbSNP ID
+    (``rs2301217``), nor as the number a position key holds (``END=2301217``, ``PS``), as POS is not
+    searched: a genome's records hold every such number somewhere. It is found as a number of its
+    own anywhere else (``S2301217``, ``xrs2301217``, ``NOTE=2301217``) and in a position key's value
+    that is no number (``END=KIM2301217``, a PS of ``2301217x``)."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    vcf = tmp_path / "positions.vcf"
+    vcf.write_text(POSITION_VCF)
+    found = forbidden_found(tmp_path, vcf, "2301217")
+    expected = {"ID (list line 1)": 2, "INFO/NOTE (list line 1)": 1, "INFO/END (list line 1)": 1, "sample 1 FORMAT/PS (list line 1)": 1}
+    assert found == expected
+
+
 NAME = [*b"KIMJIHOON"]
 
 

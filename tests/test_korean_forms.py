@@ -407,14 +407,16 @@ def leading_separators(form: bytes) -> int:
 
 
 def glued(text: bytes, form: bytes, at: int) -> bool:
-    """Whether ``form`` at ``at`` is a number inside a longer run of digits: searched digits only (spread:
-    without its separators), with a digit before its first searched byte or after its last."""
+    """Whether ``form`` at ``at`` is a number inside a longer run of digits or a dbSNP ID's: searched digits
+    only (spread: without its separators), with a digit before its first searched byte or after its last,
+    or ``rs`` starting a word before it."""
     spread = len(without_separators(form)[0]) >= MIN_LENGTH
     searched = without_separators(form)[0] if spread else form
     start = at + leading_separators(form)
     end = at + len(form.rstrip(SPREAD)) if spread else at + len(form)
     before = text[start - 1 : start] if start else b""
-    return searched.isdigit() and (before.isdigit() or text[end : end + 1].isdigit())
+    dbsnp = start >= 2 and text[start - 2 : start].lower() == b"rs" and not (start > 2 and text[start - 3 : start - 2].isalnum())
+    return searched.isdigit() and (before.isdigit() or text[end : end + 1].isdigit() or dbsnp)
 
 
 AUDITED_IN_DESCRIPTIONS = ["hangul", "hangul-2", "rrn", "rrn-without-hyphen", "mrn", "mrn-hospital", "birth-date", "birth-date-compact",
