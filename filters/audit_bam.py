@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import re
 import struct
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -668,6 +669,19 @@ def search_keyed_names(block: RecordBlock, hashed: np.ndarray, checks: RecordChe
         keyed.add_all(f"QNAME (list line {line})", length, positions, len(found))
 
 
+COUNTER_CODES = frozenset((ord(name[0]) << 8) | ord(name[1]) for name in ("MI", "DI"))
+"""Tags whose number counts through the file: fgbio's molecule (``MI``), Picard's duplicate set (``DI``)."""
+COUNTER_VALUE = re.compile(rb"[0-9]{1,10}(?:/[A-Za-z0-9])?")
+
+
+def counter_value(text: bytes, code: int, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` is the number of a counter tag (``MI:Z:2301217/A``, ``DI:i:2301217``):
+    searched as a position is, not at all. A file of 30x UMI reads numbers every molecule up to
+    hundreds of millions, so it holds every listed number of 7 or 8 digits as one; the number names
+    a molecule of the file, nothing else. Other text there is searched (``MI:Z:KIM2301217``)."""
+    return code in COUNTER_CODES and COUNTER_VALUE.fullmatch(text, start, end) is not None
+
+
 def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
     """Forbidden strings in read names and text aux values (never SEQ or QUAL), searched in one
     buffer: each field with the NUL that ends it in the record, so no match spans two fields;
@@ -697,9 +711,12 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
     if found:
         at, line = np.array(found, dtype=np.int64).T
         span = np.searchsorted(placed, at, side="right") - 1
-        rows.append(span_rows[span])
-        codes.append(span_codes[span])
-        lines.append(line)
+        span_ends = np.append(placed[1:], len(gathered)) - 1  # each span's closing NUL
+        counted = np.array([not counter_value(gathered, int(code), int(placed[one]), int(span_ends[one])) for one, code in
+                            zip(span.tolist(), span_codes[span].tolist(), strict=True)], dtype=bool)  # fmt: skip
+        rows.append(span_rows[span[counted]])
+        codes.append(span_codes[span[counted]])
+        lines.append(line[counted])
     if not rows:
         return
     row, code, line = (np.concatenate(parts).astype(np.int64) for parts in (rows, codes, lines))

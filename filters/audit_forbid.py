@@ -26,10 +26,11 @@ INFO/END and FORMAT/PS positions, HGVS positions, fgbio's molecule numbers): a 7
 number would turn up in one or two of a germline VCF's 4.5 million rsIDs by chance. Nor is it found
 as a dbSNP ID (``rs2301217``, the ``rs`` starting a word): dbSNP's first ten million IDs are mostly
 common SNPs, so a sample number of 7 digits would name one the person carries in a good share of
-germline VCFs. As a number of its own it is found wherever else it is one (``END=2301217``,
+germline VCFs. As a number of its own it is found wherever else it is one (``NOTE=2301217``,
 ``S2301217``); the VCF audit also leaves the values of position keys alone, as it leaves POS
-(``audit_vcf.POSITION_KEYS``). Keyed read names, random hex, are searched at every place and judged
-by chance instead (``audit_findings.KeyedNameHits``).
+(``audit_vcf.POSITION_KEYS``), and the BAM audit the numbers of counter tags
+(``audit_bam.counter_value``). Keyed read names, random hex, are searched at every place and
+judged by chance instead (``audit_findings.KeyedNameHits``).
 
 An entry read from a ``--forbid`` file is also searched in the other spellings systems
 write the same value in (``spellings``): separators dropped or changed (``900101-1234567``

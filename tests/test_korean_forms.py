@@ -324,7 +324,7 @@ def audit_files(value: bytes, folder: Path) -> list[Path]:
     sam = folder / "planted.sam"
     sam.write_bytes(
         b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n@RG\tID:rg1\tSM:S1\tPL:ILLUMINA\n"
-        b"@CO\t%s\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\tMI:Z:%s\n"
+        b"@CO\t%s\nr1\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\tCO:Z:%s\n"
         b"%s\t0\tchr1\t1\t60\t4M\t*\t0\t0\tACGT\tIIII\tRG:Z:rg1\n" % (value, value, single)
     )
     fastq = folder / "planted.fastq"
