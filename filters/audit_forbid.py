@@ -32,6 +32,13 @@ germline VCFs. As a number of its own it is found wherever else it is one (``NOT
 (``audit_bam.counter_value``). Keyed read names, random hex, are searched at every place and
 judged by chance instead (``audit_findings.KeyedNameHits``).
 
+Nor is a listed string of hex digits found inside a keyed sample pseudonym (``KEYED_ID``: ``S``
+and 16 upper-case hex digits, a word of its own, in headers, read groups, sample columns and file
+names): 16 random hex digits hold a 3-character one with a chance of 14 in 4096, so a folder named
+``a01`` on the list would fail ~2 % of samples (about 7 pseudonyms each) by chance, and what a key
+makes can hold a listed string no other way. The ID a pseudonym replaced is listed whole
+(``S2301217``, not hex only) and still found anywhere.
+
 An entry read from a ``--forbid`` file is also searched in the other spellings systems
 write the same value in (``spellings``): separators dropped or changed (``900101-1234567``
 as ``9001011234567`` or the VCF list ``900101,1234567``, ``KIM JIHYUN`` as ``KIM_JIHYUN``), and
@@ -67,6 +74,8 @@ MIN_LENGTH = 3
 """Shorter strings occur everywhere by chance; the list refuses them."""
 DIGITS = np.zeros(256, dtype=bool)
 DIGITS[list(b"0123456789")] = True
+KEYED_ID = re.compile(rb"(?<![0-9A-Za-z])S[0-9A-F]{16}(?![0-9A-Za-z])")
+"""A keyed sample, library or read-group pseudonym as the scrubbers write it (``SE99D696530A2F91C``)."""
 WORD_BYTES = np.zeros(256, dtype=bool)
 WORD_BYTES[list(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")] = True
 
@@ -135,6 +144,9 @@ class ForbidList:
         """The entry of each needle, then of each exact text (the index a hit is counted under)."""
         self.numbers = np.array([text.isdigit() for text in self.needles + self.exact_texts], dtype=bool) & whole_numbers
         """Which needles, then exact texts, are digits only: found as numbers of their own (see the module)."""
+        searched = self.needles + self.exact_texts
+        self.hex_texts = np.array([not text.lower().strip(HASHED_NAME_DIGITS) for text in searched], dtype=bool) & whole_numbers
+        """Which are hex digits only: not found inside a keyed sample pseudonym (see the module)."""
 
     @functools.cached_property
     def hex_only(self) -> ForbidList | None:
@@ -203,6 +215,8 @@ class ForbidList:
         indexes, starts, ends = (np.concatenate(parts) for parts in zip(*hits, strict=True)) if len(hits) > 1 else hits[0]
         if len(indexes) and self.numbers[indexes].any():
             indexes, starts, ends = self.whole_numbers_only(text, indexes, starts, ends)
+        if len(indexes) and self.hex_texts[indexes].any():
+            indexes, starts, ends = self.outside_pseudonyms(text, indexes, starts, ends)
         if not len(indexes):
             return
         owners = self.owner_of[indexes]
@@ -231,6 +245,20 @@ class ForbidList:
         rs &= ((data[np.maximum(starts - 2, 0)] | 0x20) == ord("r")) & ((data[np.maximum(starts - 1, 0)] | 0x20) == ord("s"))
         rs &= (starts == 2) | ~WORD_BYTES[data[np.maximum(starts - 3, 0)]]
         kept = ~(self.numbers[indexes] & (glued | rs))
+        return indexes[kept], starts[kept], ends[kept]
+
+    def outside_pseudonyms(
+        self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The hits less those of a hex string inside a keyed sample pseudonym (``KEYED_ID``: see the module)."""
+        tokens = [(found.start(), found.end()) for found in KEYED_ID.finditer(text)]
+        if not tokens:
+            return indexes, starts, ends
+        token_starts, token_ends = (np.array(side, dtype=np.int64) for side in zip(*tokens, strict=True))
+        token = np.searchsorted(token_starts, starts, side="right") - 1
+        at = np.maximum(token, 0)
+        inside = (token >= 0) & (starts > token_starts[at]) & (ends <= token_ends[at])
+        kept = ~(self.hex_texts[indexes] & inside)
         return indexes[kept], starts[kept], ends[kept]
 
     def spread_hits_fit(self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
