@@ -16,8 +16,8 @@ at once (``ForbidList.search`` over the lines joined by newlines, which no list 
 holds), on the one-record path as in a bulk block; the hits are placed by their offsets and
 counted by key (``count_hits``). Keyed names are searched apart, for the list's hex strings
 only, and their hits held until the file is read: what chance explains in 24 random hex digits
-is no finding (``audit_findings.KeyedNameHits``). Germline
-alleles and regions need an alignment: they are not checked in FASTQ.
+is no finding (``audit_findings.KeyedNameHits``). Germline alleles and regions need an
+alignment: they are not checked in FASTQ.
 
 Most files are four lines a record, and most names keyed hashes: a block of such
 records is settled in bulk (``FourLineBlock``) when its shape leaves no doubt that kseq
@@ -230,7 +230,6 @@ class FastqAudit:
         for key, numbers in records.items():
             numbers.sort()
             self.findings.forbidden.add_all(key, [f"record {number}" for number in numbers[:EXAMPLES_PER_KEY]], len(numbers))
-
 
 
 HASHED = HASHED_NAME_LENGTH
