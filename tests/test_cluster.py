@@ -90,7 +90,10 @@ def test_the_jobs_ran_through_slurm_one_job_per_sample(runs: Runs) -> None:
     submitted = [line for line in runs.cluster_messages.splitlines() if "has been submitted with SLURM jobid" in line]
     samples = [path for path in (runs.cluster / "results").iterdir() if path.is_dir() and path.name != "multiqc"]
     assert len(samples) == 2
-    assert len(submitted) == len(samples)  # every per-sample rule in the sample's group job
+    per_sample = [line for line in submitted if "/group_sample_" in line]
+    assert len(per_sample) == len(samples)  # every per-sample rule in the sample's group job
+    cohort_wide = [line for line in submitted if line not in per_sample]
+    assert len(cohort_wide) == 1 and "sequence_dict" in cohort_wide[0]  # the reference's dictionary, once for the cohort
     print(f"\nSLURM run: {runs.seconds:.0f} s wall for {len(samples)} samples, {len(submitted)} SLURM jobs")
 
 
@@ -132,7 +135,7 @@ def test_the_gate_audited_every_output_on_the_cluster(runs: Runs) -> None:
     assert len(reports) == 2
     for path in reports:
         report = json.loads(path.read_text())
-        assert report["verdict"] == "pass" and len(report["files"]) == 6  # 2 BAMs, 2 VCFs, the FASTQ pair
+        assert report["verdict"] == "pass" and len(report["files"]) == 10  # 2 BAMs, 2 VCFs, their indexes, the FASTQ pair
 
 
 def test_linkage_tables_are_the_same_and_private(runs: Runs) -> None:
