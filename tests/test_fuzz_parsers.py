@@ -28,6 +28,10 @@ TARGETS = [
     "vcf-drop-rare",
     "vcf-drop-regions",
     "bed",
+    "audit-fastq",
+    "audit-sam",
+    "audit-vcf",
+    "audit-bam",
 ]
 
 

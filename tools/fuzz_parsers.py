@@ -10,7 +10,15 @@ vcf-drop-regions): FASTQ header splitting, VCF header and record checks, SAM
 header and record parsing, BED parsing. The contract of the man pages' EXIT STATUS:
 exit 0, or exit 1 with one line ``command: ...`` on stderr. Any other exception,
 exit status or a multi-line message is a crash; libFuzzer saves the input as
-``crash-*`` and prints the traceback. A seed corpus of small valid files (from
+``crash-*`` and prints the traceback.
+
+The ``audit-*`` targets run genoscrub-audit, the checker, on the bytes as a file of
+that kind (told by content, as the gate's audit tells it), with a forbid list, the
+germline sites and regions, so its format readers and every check run: its contract
+is exit 0, or exit 1 with its findings on stdout and nothing on stderr (``-q``), or exit 1
+with one line ``genoscrub-audit: ...`` on stderr naming the file and what is wrong. ``audit-bam`` takes the bytes as
+a BAM file's decompressed stream and wraps them in BGZF blocks, so the record parser,
+not the CRC check, meets the fuzzer's bytes. A seed corpus of small valid files (from
 tests/test_hardening.py) starts every run, so the valid paths are covered first.
 
 Only the ``filters`` package is instrumented, so coverage means our own branches.
@@ -21,12 +29,13 @@ from __future__ import annotations
 import atexit
 import contextlib
 import gc
+import gzip
 import io
 import shutil
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import atheris
@@ -39,6 +48,7 @@ from tools.small_inputs import GERMLINE_VCF, REFERENCE, SAM, VCF  # noqa: E402
 
 with atheris.instrument_imports(include=["genoscrub"]):
     import genoscrub.fastq_scrub_names as fastq_scrub_names
+    import genoscrub.genoscrub_audit as genoscrub_audit
     import genoscrub.pseudonyms as pseudonyms
     import genoscrub.report as report
     import genoscrub.sam_mask_regions as sam_mask_regions
@@ -51,17 +61,35 @@ with atheris.instrument_imports(include=["genoscrub"]):
 
 FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2 2:Y:18:1\nAC\n+\nII\n"
 BED = b"track name=strs\nchr1\t6\t10\tSTR_test\n# comment\n1\t40\t42\n"
+FORBID = b"S2301217\nkimjh\nHOSP_1\n"
 SIDE = Path(tempfile.mkdtemp(prefix="genoscrub-fuzz-"))
 atexit.register(shutil.rmtree, SIDE, ignore_errors=True)
 
 
 def side_files() -> None:
-    """The reference, germline sites and regions the genome-checking commands join with."""
+    """The reference, germline sites and regions the genome-checking commands join with, and
+    the forbid list of the audit (private, as the audit requires of a list of identifiers)."""
     (SIDE / "ref.fa").write_bytes(REFERENCE)
     pysam.faidx(str(SIDE / "ref.fa"))
     (SIDE / "germline.vcf").write_bytes(GERMLINE_VCF)
     pysam.tabix_index(str(SIDE / "germline.vcf"), preset="vcf", force=True)
     (SIDE / "regions.bed").write_bytes(BED)
+    (SIDE / "forbid.txt").write_bytes(FORBID)
+    (SIDE / "forbid.txt").chmod(0o600)
+
+
+def bam_stream(sam: bytes) -> bytes:
+    """The decompressed bytes of ``sam`` written as BAM (the ``audit-bam`` seed)."""
+    (SIDE / "seed.sam").write_bytes(sam)
+    pysam.view("-b", "-o", str(SIDE / "seed.bam"), str(SIDE / "seed.sam"), catch_stdout=False)
+    return gzip.decompress((SIDE / "seed.bam").read_bytes())
+
+
+def bgzf(data: bytes) -> bytes:
+    """``data`` as BGZF blocks with their EOF marker, as htslib writes a BAM file."""
+    (SIDE / "fuzzed.raw").write_bytes(data)
+    pysam.tabix_compress(str(SIDE / "fuzzed.raw"), str(SIDE / "fuzzed.gz"), force=True)
+    return (SIDE / "fuzzed.gz").read_bytes()
 
 
 @dataclass(frozen=True)
@@ -71,6 +99,7 @@ class Target:
     options: Callable[[], dict[str, object]]
     seeds: list[bytes] = field(default_factory=list)
     data_is_bed: bool = False  # the bytes are the BED file; stdin is a fixed valid VCF
+    stdin: Callable[[bytes], bytes] | None = None  # what the bytes become on stdin (default: themselves)
 
 
 def fastq_main(quiet: bool) -> None:
@@ -86,6 +115,20 @@ def fastq_main(quiet: bool) -> None:
         print(error.located("fastq-scrub-names"), file=sys.stderr)
         raise SystemExit(1) from None
     raise SystemExit(0)
+
+
+def audit_options() -> dict[str, object]:
+    """genoscrub-audit with every check that reads records: forbidden strings, germline alleles
+    (with the reference), regions; one process (``-j 1``), so the fuzzer sees its branches."""
+    return {
+        "files": ["-"],
+        "forbid": SIDE / "forbid.txt",
+        "germline": str(SIDE / "germline.vcf.gz"),
+        "reference": str(SIDE / "ref.fa"),
+        "bed": [str(SIDE / "regions.bed")],
+        "flank": 2,
+        "jobs": 1,
+    }
 
 
 TARGETS = {
@@ -111,6 +154,10 @@ TARGETS = {
     "bed": Target(
         "vcf-drop-regions", vcf_drop_regions.main, lambda: {"bed": [str(SIDE / "fuzzed.bed")], "flank": 2}, [BED], data_is_bed=True
     ),
+    "audit-fastq": Target("genoscrub-audit", genoscrub_audit.main, audit_options, [FASTQ]),
+    "audit-sam": Target("genoscrub-audit", genoscrub_audit.main, audit_options, [SAM]),
+    "audit-vcf": Target("genoscrub-audit", genoscrub_audit.main, audit_options, [VCF]),
+    "audit-bam": Target("genoscrub-audit", genoscrub_audit.main, audit_options, [], stdin=bgzf),
 }
 
 
@@ -121,11 +168,11 @@ class Stdin(io.TextIOWrapper):
 
 def run_once(target: Target, data: bytes) -> tuple[int, str]:
     """Exit status and stderr of one in-process run of the command."""
-    stdin = VCF if target.data_is_bed else data
+    stdin = VCF if target.data_is_bed else target.stdin(data) if target.stdin is not None else data
     if target.data_is_bed:
         (SIDE / "fuzzed.bed").write_bytes(data)
     saved = sys.stdin, sys.stdout, sys.stderr
-    sys.stdin = Stdin(io.BytesIO(stdin))
+    sys.stdin = Stdin(io.BufferedReader(io.BytesIO(stdin)))  # buffered, as a real stdin: the audit peeks at it
     sys.stdout = io.TextIOWrapper(io.BytesIO())
     sys.stderr = io.StringIO()
     try:
@@ -153,6 +200,8 @@ def check(target: Target, data: bytes) -> None:
         return
     if status == 1 and len(lines) == 1 and lines[0].startswith(f"{target.command}: ") and "Traceback" not in stderr:
         return
+    if status == 1 and target.command == "genoscrub-audit" and not lines:
+        return  # findings, on stdout (-q: no verdict line)
     raise AssertionError(f"{target.command}: exit {status}, stderr {stderr!r}")
 
 
@@ -165,13 +214,16 @@ def main() -> None:
         sys.exit(2)
     target = TARGETS[sys.argv[1]]
     side_files()
+    if sys.argv[1] == "audit-bam":
+        target = replace(target, seeds=[bam_stream(SAM)])
     seeds = SIDE / f"seeds-{sys.argv[1]}"
     seeds.mkdir()
     for index, seed in enumerate(target.seeds):
         (seeds / f"seed{index}").write_bytes(seed)
-    for seed in target.seeds:  # the valid samples must pass before fuzzing means anything
+    for seed in target.seeds:  # the valid samples must pass (the audit's: be judged) before fuzzing means anything
         status, stderr = run_once(target, seed)
-        assert status == 0, f"{target.command} rejects its own seed: {stderr}"
+        judged = target.command == "genoscrub-audit" and status == 1 and not stderr  # findings, as the seeds plant them
+        assert status == 0 or judged, f"{target.command} rejects its own seed: {stderr}"
     gc.freeze()  # the modules and side files: every run's gc.collect() then only looks at what runs made
     given = sys.argv[2:]
     # Paths given (a crash file to replay, or corpus folders) replace the seeds.
