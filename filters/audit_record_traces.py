@@ -31,6 +31,12 @@ allele:
   ``1000-1,1000-2``) names its block by the POS of the block's first record, as PS does, and is
   held to the same rule.
 
+The places a record names for a breakpoint of its own elsewhere (``NamedPlaces``: a breakend's
+mate in ALT, an SV's other end in INFO ``CHR2`` with ``POS2``, ``END2`` or Delly's ``END``, and
+``MATEPOS``, a POS or ``chr:pos``, each key only where the header declares it) are read here too,
+for the regions check of ``audit_vcf``: such a place in a region shows a breakpoint there, as the
+record's own span would.
+
 What cannot be seen: a dropped record of a split multi-allelic site leaves its kept half with the
 site's GT, AD and PL (GT ``1/0`` with AD ``0,15``), which a true het with few REF reads can show too;
 a finding there would fire on ordinary data, so none is made.
@@ -56,6 +62,65 @@ indel's span); the gaps between an exome's padded intervals are longer."""
 PLACEHOLDERS = frozenset({b"<NON_REF>", b"<*>"})
 BASES = re.compile(rb"[ACGTNacgtn]+")
 END_ITEM = re.compile(rb"(?:^|;)END=(\d{1,12})(?=;|$)")
+
+
+INFO_PLACE_KEYS = (b"POS2", b"END2", b"MATEPOS")
+"""INFO keys naming an SV's other breakpoint: a POS on the contig of ``CHR2`` (the record's own
+without one), or ``chr:pos``."""
+OTHER_CONTIG = b"CHR2"
+
+
+def alt_places(alts: list[bytes]) -> list[tuple[bytes, int]]:
+    """The mate places a breakend's ALT names (``G[chr2:321682[``: chr2 and 321682), but those on a
+    contig of an assembly file (``N[<ctg1>:5[``), which is no place of this genome."""
+    return [(contig, int(number)) for alt in alts for contig, number in MATE_PLACE.findall(alt) if contig[:1] != b"<"]
+
+
+def info_places(chrom: bytes, info: bytes, keys: frozenset[bytes]) -> list[tuple[bytes, int]]:
+    """The places INFO names for an SV's other breakpoint, by the keys of ``keys`` (the header's
+    among ``CHR2`` and ``INFO_PLACE_KEYS``): each number of a place key, on CHR2's contig (each,
+    where it is written twice) or the record's own, and ``END`` too where CHR2 is given (Delly's
+    translocations: ``CHR2=chr13;END=5000``); a value ``chr:pos`` on its own contig."""
+    seconds: list[bytes] = []
+    values: list[tuple[bytes, bytes]] = []
+    for item in info.split(b";"):
+        key, _, value = item.partition(b"=")
+        if key == OTHER_CONTIG and key in keys:
+            seconds.append(value or chrom)
+        elif key in keys or key == b"END":
+            values.append((key, value))
+    places = []
+    for key, value in values:
+        if key == b"END" and not seconds:
+            continue
+        for one in value.split(b","):
+            contig, _, number = one.rpartition(b":")
+            if number.isdigit() and len(number) <= 12 and contig[:1] != b"<":
+                places += [(contig, int(number))] if contig else [(second, int(number)) for second in seconds or [chrom]]
+    return places
+
+
+class NamedPlaces:
+    """The places a file's records name for a breakpoint elsewhere (``alt_places``, ``info_places``),
+    read only in the records that may hold one: in a block holding a bracket or a declared key's
+    name, a record holding one (every record with ``GENOSCRUB_ONE_BY_ONE=1``). A file without SVs
+    pays the block searches alone."""
+
+    def __init__(self, info_declared: set[bytes]) -> None:
+        self.keys = frozenset(key for key in (OTHER_CONTIG, *INFO_PLACE_KEYS) if key in info_declared)
+        self.marks = tuple(key + b"=" for key in sorted(self.keys))
+        self.in_block = True
+
+    def look(self, block: bytes, every_record: bool) -> None:
+        """Whether a block's records (its lines joined) may name a place."""
+        self.in_block = every_record or b"[" in block or b"]" in block or any(mark in block for mark in self.marks)
+
+    def of(self, chrom: bytes, alt: bytes, info: bytes) -> list[tuple[bytes, int]]:
+        """The places one record names (its contig as written, its 1-based position)."""
+        places = alt_places(alt.split(b",")) if b"[" in alt or b"]" in alt else []
+        if self.marks and any(mark in info for mark in self.marks):
+            places += info_places(chrom, info, self.keys)
+        return places
 
 
 def phase_set_starts(value: bytes) -> set[int]:
@@ -149,9 +214,7 @@ class DeliveredTraces:
         self.breakend_places.add((chrom, pos))
         if record_id != b".":
             self.breakend_ids.update(record_id.split(b";"))
-        places = [  # a mate on an assembly file's contig (``<ctg1>``) is no record of this file
-            (contig, int(number)) for alt in alts for contig, number in MATE_PLACE.findall(alt) if contig[:1] != b"<"
-        ]
+        places = alt_places(alts)  # a mate on an assembly file's contig (``<ctg1>``) is no record of this file
         ids = [
             one
             for item in info.split(b";")

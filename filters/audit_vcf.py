@@ -27,7 +27,9 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   length by L (an ALT of bases L longer or shorter than REF, a symbolic ``<DEL>``, ``<INS>``,
   ``<DUP>`` or ``<CNV>`` by its SVLEN), that span widened by L on each side, and a region it
   only meets counts too (``judged_span``): a normaliser places an indel in a repeat at its
-  left end, up to about its own length before the repeat's first catalogued base.
+  left end, up to about its own length before the repeat's first catalogued base. A record
+  naming a place in one for a breakpoint of its own (a breakend's mate, an SV's other end:
+  ``audit_record_traces.NamedPlaces``) counts too, located at the record.
 - germline (``--germline FILE --germline-in-vcf``, for somatic call sets): a record carrying an
   allele of the matched normal's germline calls (``GermlineAlleles``), located and keyed by the
   record's site, never by the allele. An allele is compared whichever way a caller wrote it
@@ -54,10 +56,10 @@ from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, decoded_forms, forbidden_when_decoded, printable, structured
-from genoscrub.audit_record_traces import DeliveredTraces
+from genoscrub.audit_record_traces import DeliveredTraces, NamedPlaces
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_repeat_indels import RepeatIndels
-from genoscrub.audit_sites import CONTIG_SPACING, Reference, RegionList, VariantList, is_sequence_allele
+from genoscrub.audit_sites import CONTIG_SPACING, Reference, Region, RegionList, VariantList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
 from genoscrub.contigs import ContigMap, conventional_names, names_in
 from genoscrub.one_by_one import one_by_one
@@ -626,6 +628,7 @@ class VcfAudit:
         self.columns = 0
         self.regions: RegionList | None = None
         self.region_names: NameMap | None = None
+        self.named_places: NamedPlaces | None = None
         self.population_names: NameMap | None = None
         self.germline_names: NameMap | None = None
         self.traces = DeliveredTraces(findings.metadata)
@@ -721,6 +724,7 @@ class VcfAudit:
             self.regions = RegionList(request.beds, request.presets, request.build, request.flank, self.contigs or None)
             where = ", ".join([*request.beds, *(f"preset {name}" for name in request.presets)])
             self.region_names = NameMap(self.contigs, dict.fromkeys(self.regions.contig_index), "region list", where)
+            self.named_places = NamedPlaces(self.declared[b"INFO"])
         population = self.checks.population
         if population is not None:
             self.population_names = NameMap(self.contigs, population.contigs, "population file", population.path)
@@ -740,6 +744,8 @@ class VcfAudit:
         grammar_lines = None if every_record else grammar.lines_to_check(block, len(lines), max(self.columns, 8))
         allele_lines = None if every_record else lines_to_read(lines, block, max(self.columns, 8), allele_fields.csq_allele)
         self.traces.look(block, every_record, b"MATEID" in info_declared, b"HP" in format_declared)
+        if self.named_places is not None:
+            self.named_places.look(block, every_record)
         passing_contigs, passing_filters = grammar.passing_contigs, grammar.passing_filters
         good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):
@@ -812,7 +818,7 @@ class VcfAudit:
                 for reason in reasons:
                     findings.population.add(reason, where)
             if self.regions is not None and self.region_names is not None:
-                self.check_regions(contig, pos - 1, ref, alt, info, where)
+                self.check_regions(contig, chrom, pos - 1, ref, alt, info, where)
             if checks.germline is not None and self.germline_names is not None:
                 listed = self.germline_names.every(contig)
                 if any(checks.germline.carried(name, pos - 1, ref, alts) for name in listed):
@@ -924,16 +930,36 @@ class VcfAudit:
             return f"sample {index - 8} FORMAT/{printable(name, forbid)}"
         return COLUMN_NAMES[index]
 
-    def check_regions(self, contig: str, start: int, ref: bytes, alt: bytes, info: bytes, where: str) -> None:
+    def check_regions(self, contig: str, chrom: bytes, start: int, ref: bytes, alt: bytes, info: bytes, where: str) -> None:
+        """The regions a record's span (``judged_span``) overlaps, and those holding a place it names
+        for a breakpoint elsewhere (``NamedPlaces``: its base overlapping one, as a POS would), each
+        region once a record. A place's contig is read through the spellings of the header's
+        (``chr13`` and ``13`` alike); one the list lacks, or an assembly's ``<ctg1>``, is in none."""
         assert self.regions is not None and self.region_names is not None
         name = self.region_names.get(contig)
-        if name is None:
-            return
-        low, high = judged_span(start, ref, alt, info)
-        base = int(self.regions.offsets[self.regions.contig_index[name]])
-        for region in self.regions.regions_between(base + max(0, low), base + min(high, CONTIG_SPACING)):
+        regions: list[Region] = []
+        if name is not None:
+            low, high = judged_span(start, ref, alt, info)
+            base = int(self.regions.offsets[self.regions.contig_index[name]])
+            regions = self.regions.regions_between(base + max(0, low), base + min(high, CONTIG_SPACING))
+        named = self.named_places
+        if named is not None and named.in_block:  # a block holding a bracket or a declared key's name
+            places = self.regions_at(named.of(chrom, alt, info))
+            if places:
+                regions = list({id(region): region for region in [*regions, *places]}.values())
+        for region in regions:
             self.findings.regions.add(region.label + (f" {region.name}" if region.name else ""), where)
 
+    def regions_at(self, places: list[tuple[bytes, int]]) -> list[Region]:
+        """The regions holding one of ``places`` (a contig as written, a 1-based position)."""
+        assert self.regions is not None and self.region_names is not None
+        found: list[Region] = []
+        for contig, place in places:
+            name = self.region_names.get(contig.decode("latin-1"))
+            if name is not None and 0 < place <= CONTIG_SPACING:
+                base = int(self.regions.offsets[self.regions.contig_index[name]])
+                found += self.regions.regions_between(base + place - 1, base + place)
+        return found
 
 POSITION_KEYS = frozenset({b"END", b"END2", b"POS2", b"SVEND", b"MATEPOS", b"RSPOS", b"AVG_START", b"AVG_END"})
 """INFO keys whose value is a position, as FORMAT/PS is: searched as POS is, that is not when the

@@ -1498,6 +1498,65 @@ def test_vcf_region_spans_follow_svlen_and_widen_length_changes(tmp_path: Path) 
     assert report["files"][0]["findings"]["regions"]["count"] == 0  # type: ignore[index]
 
 
+NAMED_PLACES_HEADER = (
+    "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=248956422>\n##contig=<ID=chr2,length=242193529>\n"
+    "##contig=<ID=chr13,length=114364328>\n##ALT=<ID=DUP,Description=\"Duplication\">\n"
+    "##ALT=<ID=TRA,Description=\"Translocation\">\n##ALT=<ID=BND,Description=\"Breakend\">\n"
+    "##INFO=<ID=END,Number=1,Type=Integer,Description=\"End\">\n##INFO=<ID=SVLEN,Number=A,Type=Integer,Description=\"Length\">\n"
+    + "".join(f'##INFO=<ID={key},Number=1,Type=Integer,Description="Mate">\n' for key in ("POS2", "END2"))
+    + "".join(f'##INFO=<ID={key},Number=1,Type=String,Description="Mate">\n' for key in ("CHR2", "MATEPOS", "MATEID"))
+    + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+)
+NAMED_PLACES_ROWS = [  # a CODIS locus at chr13:82148001-82148100 (the BED spells it 13)
+    ("chr1", 5000000, "G", "G[chr13:82148050[", "."),  # a breakend's mate inside it
+    ("chr1", 5000100, "G", "]13:82148001]G", "."),  # at its first base, the other spelling
+    ("chr1", 5000200, "G", "<TRA>", "CHR2=13;POS2=82148060"),
+    ("chr1", 5000300, "G", "<TRA>", "CHR2=chr13;END=82148100"),  # Delly's older translocation, its last base
+    ("chr1", 5000400, "G", "<BND>", "MATEPOS=chr13:82148070"),
+    ("chr13", 1000, "G", "<DUP>", "SVLEN=100;END2=82148080"),  # END2 without CHR2: on its own contig
+    ("chr13", 2000, "G", "<BND>", "MATEPOS=82148090"),  # MATEPOS as a POS
+    ("chr1", 5000500, "G", "G[chr13:82148000[", "."),  # the base before it
+    ("chr1", 5000600, "G", "G[chr13:82148101[", "."),  # the base after it
+    ("chr1", 5000700, "G", "G[<ctg1>:82148050[", "."),  # an assembly contig: in no region
+    ("chr1", 5000800, "G", "G[chr2:82148050[", "."),  # a contig the region list does not have
+    ("chr1", 5000900, "G", "<TRA>", "CHR2=chr2;POS2=82148050"),
+    ("chr1", 5001000, "G", "G.", "."),  # a single breakend names no place
+]
+NAMED_PLACES_FOUND = [
+    "chr1:5000000", "chr1:5000100", "chr1:5000200", "chr1:5000300", "chr1:5000400", "chr13:1000", "chr13:2000"
+]
+
+
+def named_places_vcf(rows: list[tuple[str, int, str, str, str]]) -> str:
+    return NAMED_PLACES_HEADER + "".join(f"{chrom}\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t{info}\n" for chrom, pos, ref, alt, info in rows)
+
+
+def test_vcf_records_naming_a_place_in_a_region_are_found(tmp_path: Path) -> None:
+    """A breakend naming its mate's place in ALT (``G[chr13:82148050[``), an SV naming its other end
+    in INFO (CHR2 with POS2, END2 or END; MATEPOS, a POS or ``chr:pos``) shows a breakpoint there:
+    a kept record naming a place in a region is a region finding, keyed by the region and located
+    at the record, as vcf-drop-regions drops it (the place's base overlapping the region, either
+    contig spelling). A mate on an assembly contig or on a contig the list lacks is in no region;
+    the block and one-record paths agree."""
+    (tmp_path / "codis.bed").write_text("13\t82148000\t82148100\tD13S317\n")
+    vcf = tmp_path / "calls.vcf"
+    vcf.write_text(named_places_vcf(NAMED_PLACES_ROWS))
+    for switch in ("0", "1"):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+            result, report = audit("--bed", str(tmp_path / "codis.bed"), str(vcf), cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        regions = report["files"][0]["findings"]["regions"]  # type: ignore[index]
+        assert regions["by_key"] == {"chr13:82148001-82148100 D13S317": 7}, regions
+        assert regions["examples"]["chr13:82148001-82148100 D13S317"] == NAMED_PLACES_FOUND[:3], regions
+        assert b"82148" not in result.stdout.replace(b"chr13:82148001-82148100", b"")  # no place named but the region's
+    undeclared = tmp_path / "undeclared.vcf"  # INFO keys the header does not declare are read by no one: ALT places only
+    undeclared.write_text("".join(line for line in vcf.read_text().splitlines(keepends=True) if "Mate" not in line))
+    result, report = audit("--bed", str(tmp_path / "codis.bed"), str(undeclared), cwd=tmp_path)
+    regions = report["files"][0]["findings"]["regions"]  # type: ignore[index]
+    assert regions["by_key"] == {"chr13:82148001-82148100 D13S317": 2}, regions
+
+
 def test_vcf_records_pointing_at_records_not_delivered(tmp_path: Path) -> None:
     """The audit's own reading of what a dropped record leaves (``audit_record_traces``), in every
     run: a `*` no delivered deletion spans, a PS (or WhatsHap's HP) naming no delivered record of its

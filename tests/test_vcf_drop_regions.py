@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import io
 import random
 import subprocess
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
+from genoscrub import audit_findings, audit_vcf, streams
+from genoscrub.audit_findings import Findings
 from genoscrub.regions import RegionRequest, build_contig_lengths, preset_path, read_bed
 from genoscrub.report import InputError, Report
 from genoscrub.vcf_drop_regions import drop_regions
@@ -418,6 +423,72 @@ def test_a_record_in_a_region_leaves_no_trace_in_the_kept_ones(tmp_path: Path) -
     assert kept == outputs[4][0]
 
 
+NAMED_PLACE_KINDS = ("alt", "alt-left", "chr2-pos2", "chr2-end", "end2", "matepos", "matepos-pos", "assembly")
+
+
+def named_place(kind: str, contig: str, place: int) -> tuple[str, str]:
+    """ALT and INFO of a record naming ``contig:place`` by ``kind``."""
+    return {
+        "alt": (f"G[{contig}:{place}[", "."),
+        "alt-left": (f"]{contig}:{place}]G", "."),
+        "chr2-pos2": ("<TRA>", f"CHR2={contig};POS2={place}"),
+        "chr2-end": ("<TRA>", f"CHR2={contig};END={place}"),
+        "end2": ("<TRA>", f"END2={place}"),  # on the record's own contig
+        "matepos": ("<BND>", f"MATEPOS={contig}:{place}"),
+        "matepos-pos": ("<BND>", f"MATEPOS={place}"),
+        "assembly": (f"G[<ctg1>:{place}[", "."),
+    }[kind]
+
+
+def audited_regions(text: bytes, bed: Path, block_size: int) -> dict[str, Any]:
+    """The audit's region findings of a VCF, every position of each key kept, read in blocks of about ``block_size``."""
+    findings = Findings()
+    checks = audit_vcf.VcfChecks("x.vcf", None, frozenset(), None, audit_vcf.RegionRequest([str(bed)], [], "auto", 0))
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setattr(audit_findings, "EXAMPLES_PER_KEY", 1 << 20)
+        monkeypatch.setattr(audit_vcf, "line_blocks", partial(streams.line_blocks, size=block_size))
+        audit_vcf.VcfAudit(checks, findings).run(io.BytesIO(text))
+    return {"counts": dict(findings.regions.counts), "examples": findings.regions.examples}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    regions=st.tuples(st.integers(4000, 4100), st.integers(1, 20), st.integers(4000, 4100), st.integers(1, 20)),
+    named=st.lists(
+        st.tuples(st.sampled_from(NAMED_PLACE_KINDS), st.sampled_from(["chr1", "chr2"]), st.integers(3990, 4130)), min_size=1, max_size=30
+    ),
+    declared=st.sets(st.sampled_from(["CHR2", "POS2", "END2", "MATEPOS"])),
+    block_size=st.sampled_from([100, 400, 1 << 22]),
+)
+def test_the_audit_finds_exactly_the_records_naming_a_place_vcf_drop_regions_drops(
+    tmp_path_factory: pytest.TempPathFactory,
+    regions: tuple[int, int, int, int],
+    named: list[tuple[str, str, int]],
+    declared: set[str],
+    block_size: int,
+) -> None:
+    """Property, on records naming places near a region by every form (ALT, CHR2 with POS2 or END,
+    END2, MATEPOS as ``chr:pos`` or a POS, an assembly contig), each key declared or not: the audit's
+    region findings of the input are the records vcf-drop-regions drops, located at each record, the
+    same in blocks of a few lines and record by record; its output has none."""
+    bed = tmp_path_factory.mktemp("bed") / "r.bed"
+    first, first_size, second, second_size = regions
+    bed.write_text(f"chr1\t{first}\t{first + first_size}\tA\nchr2\t{second}\t{second + second_size}\tB\n")
+    rows = [("chr1", 100 * (index + 1), "G", *named_place(kind, contig, place)) for index, (kind, contig, place) in enumerate(named)]
+    declarations = "".join(f'##INFO=<ID={key},Number=1,Type=String,Description="Mate">\n' for key in sorted(declared))
+    text = vcf_text({"chr1": 20000, "chr2": 20000}, rows).replace("#CHROM", declarations + "#CHROM").encode()
+    report = Report("vcf-drop-regions")
+    output = b"".join(drop_regions(iter([(1, text)]), RegionRequest(beds=[str(bed)], flank=0), "-", report))
+    kept = {b"chr1:" + line.split(b"\t")[1] for line in records(output)}
+    dropped = {f"chr1:{row[1]}" for row in rows} - {place.decode() for place in kept}
+    found = audited_regions(text, bed, block_size)
+    assert {where for wheres in found["examples"].values() for where in wheres} == dropped
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", "1")
+        assert audited_regions(text, bed, block_size) == found
+    assert audited_regions(output, bed, block_size)["counts"] == {}
+
+
 def line_blocks(data: bytes, size: int) -> list[tuple[int, bytes]]:
     """``data`` (whole lines) in blocks of about ``size`` bytes, each with its first line's number."""
     blocks, line, start = [], 1, 0
@@ -436,7 +507,8 @@ def test_a_breakend_whose_mate_lies_in_a_region_goes(tmp_path: Path) -> None:
     breakpoint there. Such a record goes when that place is in a region, by the rule of its own POS
     (the place's base overlapping it), counted apart; a mate before or after it in the file, on its
     contig or another, the same bytes on the one-record path and in blocks of a few lines. INFO keys
-    are read where the header defines them (vcf-scrub-header removes the others)."""
+    are read where the header defines them (vcf-scrub-header removes the others). The audit finds
+    each such record in the input (a region finding at the record) and none in the output."""
     bed = tmp_path / "r.bed"
     bed.write_text("chr2\t4999\t5010\n")  # 1-based 5000..5010
     rows = [
@@ -473,3 +545,10 @@ def test_a_breakend_whose_mate_lies_in_a_region_goes(tmp_path: Path) -> None:
     assert counts["records_mate_in_region"] == 6 and counts["records_dropped"] == 7
     undeclared, report = run_in_process(vcf_text({"chr1": 20000, "chr2": 20000}, rows), RegionRequest(beds=[str(bed)], flank=0))
     assert report.counts["records_mate_in_region"] == 3  # the ALT places only
+    source, out = tmp_path / "in.vcf", tmp_path / "out.vcf"  # the audit reads the named places by its own code
+    source.write_text(text)
+    result = run_command("vcf-drop-regions", "-q", "--flank", "0", "--bed", str(bed), "-o", str(out), str(source))
+    assert result.returncode == 0, result.stderr
+    for path, found in ((source, b"regions: 7: chr2:5000-5010 7 (chr1:1000, chr1:1200, chr1:1300)"), (out, b"regions: 0\n")):
+        audit = run_command("genoscrub-audit", "--bed", str(bed), str(path))
+        assert found in audit.stdout, audit.stdout
