@@ -45,6 +45,7 @@ from genoscrub.cli import (
     make_app,
     run,
 )
+from genoscrub.contigs import names_in
 from genoscrub.fields import distinct, gathered_spans, span_integers, unsigned_integer, vcf_position
 from genoscrub.one_by_one import one_by_one
 from genoscrub.record_traces import RecordTraces
@@ -124,11 +125,14 @@ def _clamped(text: bytes, message: str) -> int:
 class RegionDropper:
     """Drops the records of a block whose span overlaps a region."""
 
-    def __init__(self, regions: RegionIndex, path: str, report: Report, mates: MateReader) -> None:
+    def __init__(self, regions: RegionIndex, path: str, report: Report, mates: MateReader, contigs: Iterable[str] = ()) -> None:
         self.regions = regions
         self.path = path
         self.report = report
         self.mates = mates
+        self.contigs = frozenset(contigs)
+        """The header's ``##contig`` IDs: a place INFO names (``CHR2=13`` in a ``chr13`` file) is
+        read through their spellings (``mate_contigs``), as the audit reads it."""
 
     def spans(self, block: RecordBlock) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """CHROM, 0-based start and end of every record of a block, and which spans are exact.
@@ -204,7 +208,20 @@ class RegionDropper:
         """Whether a place a record names for its mate (``breakend_mates``) lies in a region, by
         the rule of its own POS: that one base overlapping one."""
         named = self.mates.mates(line)
-        return any(self.regions.overlaps(chrom, pos - 1, pos) for chrom, pos in (*named.alt_places, *named.info_places))
+        return any(
+            self.regions.overlaps(contig, pos - 1, pos)
+            for chrom, pos in (*named.alt_places, *named.info_places)
+            for contig in self.mate_contigs(chrom)
+        )
+
+    def mate_contigs(self, chrom: bytes) -> list[bytes]:
+        """The header's contigs a named place's contig is (``contigs.names_in``): itself where the
+        header declares it, else its spellings there (``13``, ``chrM``/``MT``): ``CHR2`` and
+        ``MATEPOS`` are free text no column check holds to the header (an ALT mate's contig is)."""
+        if not self.contigs:
+            return [chrom]
+        name = chrom.decode(errors="surrogateescape")  # as the header's names are read (``VcfHeader.contig_ids``)
+        return [chrom] if name in self.contigs else [other.encode(errors="surrogateescape") for other in names_in(name, self.contigs)]
 
 
 def output_header(header: VcfHeader) -> bytes:
@@ -226,7 +243,7 @@ def drop_regions(blocks: TextBlocks, request: RegionRequest, path: str, report: 
     regions = load_regions(request, header.contigs, path)
     report.notes.update(regions.report_notes())
     yield output_header(header)
-    dropper = RegionDropper(regions, path, report, MateReader(header))
+    dropper = RegionDropper(regions, path, report, MateReader(header), header.contigs)
     traces = RecordTraces(header, report, reference_blocks=False)
     columns = RecordColumns(header.contig_ids())
     for first_line, text in whole_sites(body):

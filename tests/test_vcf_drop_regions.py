@@ -552,3 +552,28 @@ def test_a_breakend_whose_mate_lies_in_a_region_goes(tmp_path: Path) -> None:
     for path, found in ((source, b"regions: 7: chr2:5000-5010 7 (chr1:1000, chr1:1200, chr1:1300)"), (out, b"regions: 0\n")):
         audit = run_command("genoscrub-audit", "--bed", str(bed), str(path))
         assert found in audit.stdout, audit.stdout
+
+
+@pytest.mark.parametrize(("header", "named"), [("chr13", "13"), ("13", "chr13"), ("chrM", "MT"), ("MT", "chrM")])
+def test_a_place_named_in_another_spelling_of_a_contig_is_read_as_that_contig(tmp_path: Path, header: str, named: str) -> None:
+    """CHR2 and MATEPOS are free text no column check holds to the header (an ALT mate's contig
+    is): ``CHR2=13`` in a ``chr13`` file names chr13's place all the same, and the record goes
+    when it lies in a region there, as the audit reads it (a kept one failed the gate)."""
+    bed = tmp_path / "r.bed"
+    bed.write_text(f"{header}\t9999\t10010\n")
+    rows = [
+        ("chr1", 1000, "G", "<TRA>", f"CHR2={named};POS2=10005"),
+        ("chr1", 1100, "G", "<BND>", f"MATEPOS={named}:10001"),
+        ("chr1", 1200, "G", "<TRA>", f"CHR2={named};POS2=9000"),  # before the region: kept
+        ("chr1", 1300, "G", "<TRA>", "CHR2=chr7;POS2=10005"),  # a contig the header lacks: no region there
+    ]
+    declared = "".join(f'##INFO=<ID={key},Number=1,Type=String,Description="Mate">\n' for key in ("CHR2", "POS2", "MATEPOS"))
+    text = vcf_text({"chr1": 20000, header: 20000}, rows).replace("#CHROM", declared + "#CHROM")
+    output, report = run_in_process(text, RegionRequest(beds=[str(bed)], flank=0))
+    assert [b" ".join(line.split(b"\t")[:2]) for line in records(output)] == [b"chr1 1200", b"chr1 1300"]
+    assert report.counts["records_mate_in_region"] == 2
+    source, out = tmp_path / "in.vcf", tmp_path / "out.vcf"
+    source.write_text(text)
+    assert run_command("vcf-drop-regions", "-q", "--flank", "0", "--bed", str(bed), "-o", str(out), str(source)).returncode == 0
+    audit = run_command("genoscrub-audit", "--bed", str(bed), str(out))
+    assert b"regions: 0\n" in audit.stdout, audit.stdout
