@@ -118,7 +118,7 @@ def main() -> None:
             print(f"throughput vs BAMboozle: {name}: {bamboozle / medians[name]:.2f}x")
     else:
         print("BAMboozle not found: pip install bamboozle==0.5.0 into a separate venv and pass --bamboozle PATH")
-    big = options.workdir / "germline_5M_on_reference.vcf"
+    big = ref.with_name("germline_5M_on_reference.vcf")  # beside its reference: a scale's genome is its own
     if not big.exists():
         big_germline_vcf(big, ref, 5_000_000)
     head = options.workdir / "head.sam"

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     # --germline: the list read whole, then one lookup a block. The list is the cohort's calls moved
     # one base along: as many records as the input, SNVs and indels alike, almost none matching, so
     # the output (and bgzip's work) stays the same and the difference is reading and looking up.
-    listed = args.workdir / "germline_list.vcf.gz"
+    listed = cohort.with_name("germline_list.vcf.gz")  # beside its cohort: a scale's genome is its own
     if not listed.exists():
         moved = "awk 'BEGIN {OFS=\"\\t\"} /^#/ {print; next} {$2 = $2 + 1; print}'"
         subprocess.run(f"bcftools view {cohort} | {moved} | bgzip > {listed}", shell=True, check=True)
