@@ -38,7 +38,7 @@ from genoscrub.record_reverter import (
     with_mate_cigar,
 )
 from genoscrub.report import InputError
-from genoscrub.revert import ClipRule, clip_differs, revert_match_run
+from genoscrub.revert import CLIP_MARGIN, MAX_SHIFT, ClipRule, clip_differs, revert_match_run
 from genoscrub.sam_columns import (
     BlockFields,
     CigarColumn,
@@ -97,8 +97,13 @@ def md_and_nm_of_match(sequence: bytes, reference: bytes) -> tuple[bytes, int]:
 class BlockReverter:
     """Blocks of SAM records (whole lines, each ending in a newline) in, SAM text out."""
 
-    def __init__(self, records: RecordReverter, places: ReadPlaces, one_by_one: bool = False) -> None:
+    def __init__(
+        self, records: RecordReverter, places: ReadPlaces, one_by_one: bool = False, order: CoordinateOrder | None = None
+    ) -> None:
         self.records = records
+        self.order = order
+        """The input's coordinate order, kept where a record's POS moves (None: the input is not
+        sorted by coordinate, and every record stays where it was)."""
         self.places = places
         """FLAG, POS, PNEXT, RNAME and RNEXT of every block read as every SAM command reads them."""
         self.windows = records.windows
@@ -136,17 +141,27 @@ class BlockReverter:
         self.report.add("reads_in", self.block_lines)
         selected, touched, simple, far = self._select(table, first_line)
         if not selected:
-            return text
+            return text if self.order is None else self.order.passed(text, [])
         starts, ends = table.line_starts.tolist(), table.line_ends.tolist()
-        rewrite = self.records.rewrite
+        records = self.records
+        rewrite = records.rewrite
         revert_all = self.windows.revert_all or self.one_by_one
         lines: list[bytes | None] = []
+        moved: list[bytes] = []
         for row in selected:
             new_line = simple.get(row)
             if new_line is None:
                 new_line = rewrite(text[starts[row] : ends[row]], first_line + row, revert_all or row in touched, far is None or row in far)
+                if records.moved and self.order is not None and new_line is not None:
+                    moved.append(new_line)  # placed in order below
+                    new_line = None
             lines.append(new_line)
-        return scan.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
+        out = scan.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
+        return out if self.order is None else self.order.passed(out, moved)
+
+    def remaining(self) -> bytes:
+        """The records held back for the order (:class:`CoordinateOrder`), once the input ends."""
+        return self.order.remaining() if self.order is not None else b""
 
     def _select(self, table: BlockFields, first_line: int) -> tuple[list[int], set[int], dict[int, bytes], set[int] | None]:
         """The rows that need rewriting (sorted), those among them that touch a
@@ -193,6 +208,10 @@ class BlockReverter:
         selected |= far_places  # and makes the mate's place unavailable where PNEXT lies past its contig
         if isinstance(self.windows, GermlineWindows) and len(mate_rows):
             mate_rows = mate_rows[~self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)]
+        if len(mate_rows):  # a mate whose left clip goes moves: PNEXT follows on the one-record path
+            moving = left_clipped_mates(table, mate_rows)
+            selected[mate_rows[moving]] = True
+            mate_rows = mate_rows[~moving]
         fast = ~selected & ~unmapped  # far_places among selected: the one-record path
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True
@@ -316,7 +335,7 @@ class BlockReverter:
                 rows[row] = True
                 continue
             mate_position = int(mate_field) - 1
-            reach = max(tlen, int(query_lengths[row]))
+            reach = max(tlen, int(query_lengths[row])) + CLIP_MARGIN  # a mate's left clip may move it (mate_may_move)
             if sites.windows(name.decode(errors="replace"), mate_position - reach, mate_position + tlen + reach):
                 rows[row] = True
         return rows & ~unmapped
@@ -719,6 +738,110 @@ class BlockReverter:
             if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
                 regions[name] = (start, self.reference.fetch(contig, start, end))
         return regions
+
+
+class CoordinateOrder:
+    """Keeps a coordinate-sorted output sorted where a removed left clip moved a record's POS
+    left (``revert.clip_start``, at most ``MAX_SHIFT`` bases): each block's records of its last
+    ``MAX_SHIFT`` bases are held back until the next block is known, and a moved record is
+    placed after the held or passed records that sort before or with it. Lines are found by
+    bisection over the text (a key parsed only where one is compared), so a block costs a few
+    dozen keys, not one per record."""
+
+    def __init__(self, contigs: list[bytes]) -> None:
+        self.rank = {name: index for index, name in enumerate(contigs)}
+        self.unplaced = len(contigs)
+        self.held = b""
+
+    def key(self, text: bytes, start: int) -> tuple[int, int]:
+        """(contig's rank in the header, POS) of the line at ``start``; ``*`` and unknown last."""
+        first = text.find(b"\t", start)
+        second = text.find(b"\t", first + 1)
+        third = text.find(b"\t", second + 1)
+        fourth = text.find(b"\t", third + 1)
+        position = text[third + 1 : fourth]
+        return self.rank.get(text[second + 1 : third], self.unplaced), int(position) if position.isdigit() else 0
+
+    def after(self, text: bytes, key: tuple[int, int]) -> int:
+        """The start of the first line of ``text`` (sorted lines, each ending in a newline) whose
+        key sorts after ``key`` (``len(text)`` when none does)."""
+        low, high = 0, len(text)
+        while low < high:
+            middle = (low + high) // 2
+            start = text.rfind(b"\n", low, middle)
+            start = low if start < 0 else start + 1
+            if self.key(text, start) <= key:
+                low = text.index(b"\n", start) + 1
+            else:
+                high = start
+        return low
+
+    def passed(self, out: bytes, moved: list[bytes]) -> bytes:
+        """The text that may go out now: the held records and ``out``, ``moved`` placed among them,
+        but for the records of the last ``MAX_SHIFT`` bases, held for the next block."""
+        text = self.held + out
+        if text and not text.endswith(b"\n"):
+            text += b"\n"
+        if moved:
+            places = sorted(
+                ((self.after(text, self.key(line, 0)), self.key(line, 0), index) for index, line in enumerate(moved)),
+            )
+            pieces: list[bytes] = []
+            at = 0
+            for place, _, index in places:
+                pieces += [text[at:place], moved[index], b"\n"]
+                at = place
+            pieces.append(text[at:])
+            text = b"".join(pieces)
+        if not text:
+            self.held = b""
+            return b""
+        last_start = text.rfind(b"\n", 0, len(text) - 1) + 1
+        contig, position = self.key(text, last_start)
+        if contig == self.unplaced:  # the reads of no contig, at the end: none of them moves
+            self.held = b""
+            return text
+        cut = self.after(text, (contig, position - MAX_SHIFT - 1))
+        self.held = text[cut:]
+        return text[:cut]
+
+    def remaining(self) -> bytes:
+        held, self.held = self.held, b""
+        return held
+
+
+def left_clipped_mates(table: BlockFields, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows``, whether its ``MC`` starts with a clip (``MC:Z:3S147M``), whose
+    removal moves the mate's POS (``revert.clip_start``)."""
+    located, buffer = table.located, table.buffer
+    tabs, counts = located.extra_starts, located.extra_counts
+    moving = np.zeros(len(rows), dtype=bool)
+    if not len(tabs):
+        return moving
+    last = len(buffer) - 1
+
+    def at(places: np.ndarray) -> np.ndarray:
+        return buffer[np.minimum(places, last)]
+
+    owners = np.repeat(np.arange(len(table)), counts)
+    looked_at = np.zeros(len(table), dtype=bool)
+    looked_at[rows] = True
+    chosen = looked_at[owners] & (at(tabs + 1) == 77) & (at(tabs + 2) == 67) & (at(tabs + 3) == 58) & (at(tabs + 4) == 90)
+    chosen &= at(tabs + 5) == 58  # MC:Z:
+    places = tabs[chosen] + 6
+    clipped = np.zeros(len(places), dtype=bool)
+    digits = np.ones(len(places), dtype=bool)
+    for shift in range(11):  # a CIGAR length has up to 10 digits
+        value = at(places + shift)
+        is_digit = (value >= 48) & (value <= 57)
+        if shift:
+            clipped |= digits & ((value == 83) | (value == 72))  # S, H after the first length
+        digits &= is_digit
+        if not digits.any():
+            break
+    left_clipped = np.zeros(len(table), dtype=bool)
+    left_clipped[owners[chosen][clipped]] = True
+    return left_clipped[rows]
 
 
 def with_template_length(table: BlockFields, row: int, head: bytes, template_length: bytes) -> bytes:

@@ -32,7 +32,7 @@ from typing import IO, Annotated, Optional
 
 import typer
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
-from genoscrub.block_reverter import BlockReverter
+from genoscrub.block_reverter import BlockReverter, CoordinateOrder
 from genoscrub.cigar import ShapeCache
 from genoscrub.cli import OutputOption, QuietOption, ReportOption, make_app, run
 from genoscrub.contigs import ContigMap
@@ -49,7 +49,7 @@ from genoscrub.record_reverter import (
     RevertOptions,
 )
 from genoscrub.report import InputError, Report, UsageError
-from genoscrub.revert import NO_ALIGNED_BASE, SKIP_AT_DELETION, ClipRule
+from genoscrub.revert import MOVED_TOO_FAR, NO_ALIGNED_BASE, SKIP_AT_DELETION, ClipRule
 from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
@@ -59,7 +59,8 @@ COMMAND = "sam-revert-germline"
 app = make_app()
 
 REMOVALS = (
-    NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MATE_REMOVED_COUNT, SUPPLEMENTARY_REMOVED, "reads_dropped_unknown_contig",
+    NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MOVED_TOO_FAR.reason, MATE_REMOVED_COUNT, SUPPLEMENTARY_REMOVED,
+    "reads_dropped_unknown_contig",
 )
 """The report's counts of records not written: ``reads_out`` is ``reads_in`` less them (the
 workflow checks a gathered BAM's records against it)."""
@@ -123,7 +124,10 @@ class RevertSetup:
             self.keep.use_for_input(contigs, report)
         places = ReadPlaces({name.encode(): length for name, length in contigs.items()})
         records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs, places)
-        return BlockReverter(records, places, self.one_by_one)
+        order = None
+        if any(line.startswith(b"@HD\t") and b"\tSO:coordinate" in line for line in header):
+            order = CoordinateOrder([name.encode() for name in contigs])
+        return BlockReverter(records, places, self.one_by_one, order)
 
 
 # --- the stream ------------------------------------------------------------------
@@ -159,9 +163,12 @@ def revert_stream(chunks: Iterable[bytes], setup: RevertSetup) -> Iterator[bytes
                 yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
         if chunk:
             assert reverter is not None
-            yield reverter.revert_block(chunk, line_number)
+            if out := reverter.revert_block(chunk, line_number):
+                yield out
             line_number += reverter.block_lines
         line_number += blank_end
+    if reverter is not None and (held := reverter.remaining()):
+        yield held
     if reverter is None:
         setup.reverter(header)
         yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"

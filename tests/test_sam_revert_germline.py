@@ -727,8 +727,8 @@ def test_read_left_without_aligned_base_is_removed_with_its_mate(tmp_path: Path)
     setup = RevertSetup(Fasta(str(reference)), GermlineSites(str(tmp_path / "sites.vcf"), report), None, RevertOptions(), "-", report)
     reverter = setup.reverter([b"@SQ\tSN:chr1\tLN:100"])
     lines = [
-        b"p\t65\tchr1\t61\t60\t3S2I\t=\t80\t0\tAAACA\tIIIII\tMC:Z:10M",
-        b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:3S2I\tRG:Z:L1",
+        b"p\t65\tchr1\t61\t60\t2I3S\t=\t80\t0\tAAACA\tIIIII\tMC:Z:10M",
+        b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:2I3S\tRG:Z:L1",
     ]
     out = reverter.revert_block(b"\n".join(lines) + b"\n", 1).splitlines()
     assert out == []
@@ -845,19 +845,21 @@ def test_a_split_read_at_a_germline_deletion_loses_its_supplementary_part_and_it
     ``90M60S`` ending where the deletion starts, the supplementary ``90H60M`` starting after it. A
     non-carrier has no split read there: the supplementary record goes (counted in
     ``supplementary_records_removed``, not in ``reads_out``) and the primary becomes ``150M`` of
-    the reference; its mate, clipped at the deletion's far edge (``3S97M``), becomes ``100M`` and
-    the primary's ``MC`` says so, TLEN following both ends. The audit finds nothing left."""
+    the reference; its mate, clipped at the deletion's far edge (``3S97M`` at 1061), becomes
+    ``100M`` at 998, where a non-carrier's read of the fragment starts, and the primary's ``MC``
+    and PNEXT say so, TLEN following both ends. The audit finds nothing left."""
     contig, lines = split_read_at_deletion(tmp_path)
     (tmp_path / "sv.vcf").write_text(
         "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
         f"chr1\t1000\t.\t{contig[999:1060]}\t{contig[999]}\t50\tPASS\t.\n"
     )
     records = reverted_records(tmp_path, lines, ["-v", "sv.vcf"], one_by_one)
-    assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [(99, 910, "150M"), (147, 1060, "100M")]
+    assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [(99, 910, "150M"), (147, 997, "100M")]
     first, second = records
-    assert first.query_sequence == contig[910:1060] and second.query_sequence == contig[1060:1160]
+    assert first.query_sequence == contig[910:1060] and second.query_sequence == contig[997:1097]
     assert first.get_tag("MC") == "100M" and second.get_tag("MC") == "150M"
-    assert first.template_length == 1160 - 910 == -second.template_length  # the outer rule on the new ends
+    assert first.next_reference_start == 997 and second.next_reference_start == 910
+    assert first.template_length == 1097 - 910 == -second.template_length  # the outer rule on the new ends
     counts = json.loads((tmp_path / "report.json").read_text())["counts"]
     assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 2 and counts["clip_bases_aligned"] == 63
     audit = subprocess.run(
@@ -877,10 +879,11 @@ def test_all_removes_every_clip_and_every_supplementary_record(tmp_path: Path, o
     """``--all`` (and ``--all --keep``) has no germline list, so a clip's edge anywhere may mark a
     carrier: a split read's primary ``90M60S`` ending where a 60-base deletion starts becomes
     ``150M`` of the reference and its supplementary ``90H60M`` goes (``supplementary_records_removed``);
-    its mate ``3S97M`` becomes ``100M`` and the primary's ``MC`` says so, TLEN following both ends;
-    and clips far from any allele go too, even one that is the reference's bases (``37M3S``), a
-    hard clip with its bases given back (``5H35M`` becomes ``40M``, 5 bases longer). The same bytes
-    on the bulk and the one-record paths."""
+    its mate ``3S97M`` becomes ``100M`` 3 bases before its POS (no deletion's span is known) and the
+    primary's ``MC`` and PNEXT say so, TLEN following both ends; and clips far from any allele go
+    too, even one that is the reference's bases (``37M3S``), a hard clip with its bases given back
+    before POS (``5H35M`` at 2101 becomes ``40M`` at 2096). The same bytes on the bulk and the
+    one-record paths."""
     contig, lines = split_read_at_deletion(tmp_path)
     lines += [
         f"a\t0\tchr1\t2001\t60\t37M3S\t*\t0\t0\t{contig[2000:2040]}\t{'G' * 40}",
@@ -895,12 +898,13 @@ def test_all_removes_every_clip_and_every_supplementary_record(tmp_path: Path, o
         arguments += ["--keep", "keep.vcf"]
     records = reverted_records(tmp_path, lines, arguments, one_by_one)
     assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [
-        (99, 910, "150M"), (147, 1060, "100M"), (0, 2000, "40M"), (16, 2100, "40M"),
+        (99, 910, "150M"), (147, 1057, "100M"), (0, 2000, "40M"), (16, 2095, "40M"),
     ]
     first, second, adapter, hard = (record.query_sequence for record in records)
-    assert (first, second, adapter, hard) == (contig[910:1060], contig[1060:1160], contig[2000:2040], contig[2100:2140])
+    assert (first, second, adapter, hard) == (contig[910:1060], contig[1057:1157], contig[2000:2040], contig[2095:2135])
     assert records[0].get_tag("MC") == "100M" and records[1].get_tag("MC") == "150M"
-    assert records[0].template_length == 1160 - 910 == -records[1].template_length  # the outer rule on the new ends
+    assert records[0].next_reference_start == 1057
+    assert records[0].template_length == 1157 - 910 == -records[1].template_length  # the outer rule on the new ends
     counts = json.loads((tmp_path / "report.json").read_text())["counts"]
     assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 4
     assert counts["clip_bases_aligned"] == 60 + 3 + 3 + 5 and counts.get("clip_bases_masked", 0) == 0
@@ -1345,3 +1349,97 @@ def test_a_mate_placed_past_its_contig_loses_its_place_and_a_far_hit_its_positio
     if mode != ["--all"]:  # --all keeps no CP on a rewritten read: only the far ones count
         assert records[b"near"][11:] == [b"CP:i:10010"]
         assert counts["aux_values_removed"] == 2
+
+
+def deletion_carrier_and_non_carrier(tmp_path: Path) -> tuple[str, list[str], list[str]]:
+    """A random 3,000-base chr1 (``ref.fa``, indexed), a germline 10-base deletion of 991-1000
+    (``del.vcf``), and the same two fragments read from a carrier and from a non-carrier: the
+    carrier's first read clipped at the deletion's far edge (``3S147M`` at 1001, its 3 clipped
+    bases the reference's 988-990), the non-carrier's ``150M`` at 988; the mates ``150M`` at 1301."""
+    rng = random.Random(11)
+    contig = "".join(rng.choice("ACGT") for _ in range(3000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + contig + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    (tmp_path / "del.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t990\t.\t{contig[989:1000]}\t{contig[989]}\t50\tPASS\t.\n"
+    )
+    mate, qualities = contig[1300:1450], "F" * 150
+    carrier = contig[987:990] + contig[1000:1147]
+    return contig, [
+        f"c\t99\tchr1\t1001\t60\t3S147M\t=\t1301\t449\t{carrier}\t{qualities}\tMC:Z:150M",
+        f"c\t147\tchr1\t1301\t60\t150M\t=\t1001\t-449\t{mate}\t{qualities}\tMC:Z:3S147M",
+    ], [
+        f"n\t99\tchr1\t988\t60\t150M\t=\t1301\t462\t{contig[987:1137]}\t{qualities}\tMC:Z:150M",
+        f"n\t147\tchr1\t1301\t60\t150M\t=\t988\t-462\t{mate}\t{qualities}\tMC:Z:150M",
+    ]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_left_clip_at_a_germline_deletion_starts_where_a_non_carrier_read_starts(tmp_path: Path, one_by_one: bool) -> None:
+    """Metamorphic: the same fragments read from a carrier of a 10-base deletion (its read clipped
+    at the deletion's far edge, ``3S147M`` at 1001) and from a non-carrier (``150M`` at 988) leave
+    the reverter with the same POS, CIGAR, PNEXT, TLEN and ``MC`` for every read: a carrier's read
+    starts must not gather at the deletion's far edge."""
+    _, carrier, non_carrier = deletion_carrier_and_non_carrier(tmp_path)
+
+    def places(lines: list[str]) -> list[tuple[object, ...]]:
+        return [
+            (record.flag, record.reference_start, record.cigarstring, record.next_reference_start, record.template_length,
+             record.get_tag("MC"))
+            for record in reverted_records(tmp_path, lines, ["-v", "del.vcf"], one_by_one)
+        ]  # fmt: skip
+
+    assert places(carrier) == places(non_carrier)
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_moved_read_keeps_a_sorted_output_across_blocks_and_samtools_indexes_it(tmp_path: Path, one_by_one: bool) -> None:
+    """A carrier's ``3S147M`` at 1001 moves to 988 (:func:`revert.clip_start`), before reads at
+    989-1000 of the block before its own: those are held back until the next block is known, so
+    the output stays sorted by coordinate and ``samtools index`` accepts it. Its mate's PNEXT and
+    TLEN follow, and so does an unmapped mate placed at it, with the bulk and the one-record path."""
+    contig, carrier, _ = deletion_carrier_and_non_carrier(tmp_path)
+    fillers = [
+        f"f{start}\t0\tchr1\t{start}\t60\t150M\t*\t0\t0\t{contig[start - 1 : start + 149]}\t{'F' * 150}" for start in range(980, 1001)
+    ]
+    placed = [
+        f"u\t73\tchr1\t1001\t60\t3S147M\t=\t1001\t0\t{contig[987:990] + contig[1000:1147]}\t{'F' * 150}",
+        f"u\t133\tchr1\t1001\t0\t*\t=\t1001\t0\t{'A' * 150}\t{'F' * 150}\tMC:Z:3S147M",
+    ]
+    header = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n"
+    first_block = header + "\n".join(fillers) + "\n"
+    second_block = "\n".join([carrier[0], *placed, carrier[1]]) + "\n"
+    report = Report(COMMAND)
+    sites = GermlineSites(str(tmp_path / "del.vcf"), report)
+    setup = RevertSetup(Fasta(str(tmp_path / "ref.fa")), sites, None, RevertOptions(), "-", report, one_by_one=one_by_one)
+    output = b"".join(revert_stream([first_block.encode(), second_block.encode()], setup))
+    (tmp_path / "out.sam").write_bytes(output)
+    pysam.view("-b", "-o", str(tmp_path / "out.bam"), str(tmp_path / "out.sam"), catch_stdout=False)
+    pysam.index(str(tmp_path / "out.bam"))
+    with pysam.AlignmentFile(str(tmp_path / "out.bam")) as reads:
+        records = list(reads.fetch(until_eof=True))
+    starts = [record.reference_start for record in records]
+    assert starts == sorted(starts) and len(records) == len(fillers) + 4
+    moved = {(record.query_name, record.flag): record for record in records if record.query_name in ("c", "u")}
+    assert (moved["c", 99].reference_start, moved["c", 99].cigarstring) == (987, "150M")
+    assert moved["c", 147].next_reference_start == 987 and moved["c", 147].template_length == -462
+    assert (moved["u", 73].reference_start, moved["u", 73].next_reference_start, moved["u", 73].cigarstring) == (987, 987, "150M")
+    assert (moved["u", 133].reference_start, moved["u", 133].next_reference_start) == (987, 987)
+    assert moved["u", 133].get_tag("MC") == "150M"
+    assert report.counts["read_starts_moved"] == 2 and report.counts["mate_places_moved"] == 2
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_mate_without_mc_loses_the_place_of_a_read_that_may_have_moved(tmp_path: Path, one_by_one: bool) -> None:
+    """A mate without ``MC`` cannot learn that its mate's removed left clip moved it (``3S147M`` at
+    1001 to 988): PNEXT 1001 would show the deletion's far edge, so its mate's place becomes
+    unavailable (RNEXT ``*``, PNEXT and TLEN 0, counted as ``mate_places_cleared``)."""
+    _, carrier, _ = deletion_carrier_and_non_carrier(tmp_path)
+    lines = [carrier[0], carrier[1].replace("\tMC:Z:3S147M", "")]
+    records = reverted_records(tmp_path, lines, ["-v", "del.vcf"], one_by_one)
+    assert (records[0].reference_start, records[0].next_reference_start, records[0].template_length) == (987, 1300, 462)
+    mate = records[1]
+    assert (mate.next_reference_id, mate.next_reference_start, mate.template_length) == (-1, -1, 0)
+    counts = json.loads((tmp_path / "report.json").read_text())["counts"]
+    assert counts["mate_places_cleared"] == 1
