@@ -126,7 +126,7 @@ class RevertSetup:
         records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs, places)
         order = None
         if any(line.startswith(b"@HD\t") and b"\tSO:coordinate" in line for line in header):
-            order = CoordinateOrder([name.encode() for name in contigs])
+            order = CoordinateOrder([name.encode() for name in contigs], windows.sites if isinstance(windows, GermlineWindows) else None)
         return BlockReverter(records, places, self.one_by_one, order)
 
 
@@ -147,31 +147,36 @@ def revert_stream(chunks: Iterable[bytes], setup: RevertSetup) -> Iterator[bytes
     header: list[bytes] = []
     reverter: BlockReverter | None = None
     line_number = 1
-    for whole in chunks:
-        blank_end = whole.endswith(b"\n\n") or whole == b"\n"  # one blank line at a chunk's end passes
-        chunk = whole[:-1] if blank_end else whole
-        if reverter is None:
-            cut = 0
-            if chunk.startswith(b"@"):
-                match = HEADER_END.search(chunk)
-                cut = match.start() + 1 if match else len(chunk)
-            header.extend(chunk[:cut].split(b"\n")[:-1])
-            line_number += chunk.count(b"\n", 0, cut)
-            chunk = chunk[cut:]
+    try:
+        for whole in chunks:
+            blank_end = whole.endswith(b"\n\n") or whole == b"\n"  # one blank line at a chunk's end passes
+            chunk = whole[:-1] if blank_end else whole
+            if reverter is None:
+                cut = 0
+                if chunk.startswith(b"@"):
+                    match = HEADER_END.search(chunk)
+                    cut = match.start() + 1 if match else len(chunk)
+                header.extend(chunk[:cut].split(b"\n")[:-1])
+                line_number += chunk.count(b"\n", 0, cut)
+                chunk = chunk[cut:]
+                if chunk:
+                    reverter = setup.reverter(header)
+                    yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
             if chunk:
-                reverter = setup.reverter(header)
-                yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
-        if chunk:
-            assert reverter is not None
-            if out := reverter.revert_block(chunk, line_number):
-                yield out
-            line_number += reverter.block_lines
-        line_number += blank_end
-    if reverter is not None and (held := reverter.remaining()):
-        yield held
-    if reverter is None:
-        setup.reverter(header)
-        yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
+                assert reverter is not None
+                for out in reverter.reverted(chunk, line_number):
+                    if out:
+                        yield out
+                line_number += reverter.block_lines
+            line_number += blank_end
+        if reverter is not None:
+            yield from reverter.remaining()
+        else:
+            setup.reverter(header)
+            yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
+    finally:
+        if reverter is not None:
+            reverter.close()
 
 
 def revert_stage(

@@ -14,21 +14,23 @@ import json
 import os
 import random
 import subprocess
+import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pysam
 import pytest
-from genoscrub import scan
+from genoscrub import block_reverter, scan
 from genoscrub.alignments import open_alignment_text
 from genoscrub.cigar import format_cigar, match_op, md_and_nm, parse_cigar
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
-from genoscrub.revert import NO_ALIGNED_BASE, ClipRule, Reverted, Windows, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import CLIP_MARGIN, MAX_SHIFT, NO_ALIGNED_BASE, ClipRule, Reverted, Windows, revert_alignment, rewrite_mate_cigar
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -1443,3 +1445,213 @@ def test_a_mate_without_mc_loses_the_place_of_a_read_that_may_have_moved(tmp_pat
     assert (mate.next_reference_id, mate.next_reference_start, mate.template_length) == (-1, -1, 0)
     counts = json.loads((tmp_path / "report.json").read_text())["counts"]
     assert counts["mate_places_cleared"] == 1
+
+
+# --- the coordinate order a moved read keeps: a bounded hold ------------------------------
+
+
+def reverted_lines(
+    folder: Path, blocks: list[str], contigs: dict[str, int], variants: str | None, sorted_header: bool = True, one_by_one: bool = False
+) -> list[bytes]:
+    """``blocks`` of records (each whole lines) reverted in process against ``folder/ref.fa`` with
+    ``folder/<variants>`` (None: ``--all``), after a header that says SO:coordinate or not; the
+    records written, in order."""
+    report = Report(COMMAND)
+    sites = GermlineSites(str(folder / variants), report) if variants is not None else None
+    setup = RevertSetup(Fasta(str(folder / "ref.fa")), sites, None, RevertOptions(), "-", report, one_by_one=one_by_one)
+    header = ("@HD\tVN:1.6\tSO:coordinate\n" if sorted_header else "@HD\tVN:1.6\n") + "".join(
+        f"@SQ\tSN:{name}\tLN:{length}\n" for name, length in contigs.items()
+    )
+    output = b"".join(revert_stream([(header + blocks[0]).encode(), *(block.encode() for block in blocks[1:])], setup))
+    return [line for line in output.splitlines() if not line.startswith(b"@")]
+
+
+def coordinate_key(contigs: list[str]) -> Callable[[bytes], tuple[int, int]]:
+    def key(line: bytes) -> tuple[int, int]:
+        fields = line.split(b"\t", 4)
+        return contigs.index(fields[2].decode()), int(fields[3])
+
+    return key
+
+
+def clipped_reads_around_sites(rng: random.Random, folder: Path) -> tuple[dict[str, int], str, list[str]]:
+    """Two random contigs (``ref.fa``), germline deletions, insertions and SNVs at random places of
+    both (``sites.vcf``), and reads around them sorted by coordinate, many left-clipped where a
+    carrier's read is (at a deletion's far edge, a few bases either side), some right-clipped
+    or hard-clipped, some far from any site."""
+    contigs = {"chr1": 6000, "chr2": 3000}
+    bases = {name: "".join(rng.choice("ACGT") for _ in range(length)) for name, length in contigs.items()}
+    (folder / "ref.fa").write_text("".join(f">{name}\n{sequence}\n" for name, sequence in bases.items()))
+    pysam.faidx(str(folder / "ref.fa"))
+    vcf = ["##fileformat=VCFv4.2", *(f"##contig=<ID={name},length={length}>" for name, length in contigs.items())]
+    vcf.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    edges: list[tuple[str, int]] = []
+    for name, length in contigs.items():
+        for position in sorted(rng.sample(range(300, length - 300, 50), rng.randint(1, 4))):
+            sequence = bases[name]
+            kind = rng.choice(["deletion", "insertion", "snv"])
+            if kind == "deletion":
+                size = rng.choice([1, 5, 30, 300])
+                ref, alt = sequence[position - 1 : position + size], sequence[position - 1]
+            elif kind == "insertion":
+                ref, alt = sequence[position - 1], sequence[position - 1] + "".join(rng.choice("ACGT") for _ in range(rng.randint(1, 20)))
+            else:
+                ref = sequence[position - 1]
+                alt = "C" if ref != "C" else "A"
+            vcf.append(f"{name}\t{position}\t.\t{ref}\t{alt}\t50\tPASS\t.")
+            edges.append((name, position + len(ref)))
+    (folder / "sites.vcf").write_text("\n".join(vcf) + "\n")
+    reads: list[tuple[int, int, str]] = []
+    for number in range(rng.randint(50, 250)):
+        if rng.random() < 0.7:
+            name, edge = rng.choice(edges)
+            position = edge + rng.choice([rng.randint(-8, 12), rng.randint(-8, 400)])
+        else:
+            name = rng.choice(list(contigs))
+            position = rng.randint(1, contigs[name] - 500)
+        length = rng.choice([100, 100, 400])  # a long read's long clip reaches a window far before it
+        clip = rng.randint(1, length - 20)
+        left, right = f"{clip}S{length - clip}M", f"{length - clip}M{clip}S"
+        cigar = rng.choice([left, left, f"{clip}H{length}M", f"{length}M", right])
+        start = max(0, position - 1 - (clip if cigar.startswith(f"{clip}S") else 0))
+        sequence = bases[name][start : start + length].ljust(length, "A")
+        flag = rng.choice([0, 16])
+        line = f"r{number}\t{flag}\t{name}\t{position}\t60\t{cigar}\t*\t0\t0\t{sequence}\t{'F' * length}"
+        reads.append((list(contigs).index(name), position, line))
+    reads.sort(key=lambda read: (read[0], read[1]))
+    return contigs, "sites.vcf", [line for _, _, line in reads]
+
+
+def cut_into_blocks(rng: random.Random, lines: list[str]) -> list[str]:
+    cuts = sorted(rng.sample(range(1, len(lines)), min(len(lines) - 1, rng.randint(0, 12))))
+    return ["".join(line + "\n" for line in lines[start:end]) for start, end in zip([0, *cuts], [*cuts, len(lines)], strict=True)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), revert_all=st.booleans(), one_by_one=st.booleans())
+def test_moved_reads_leave_a_sorted_output_the_stable_sort_of_their_unheld_order(seed: int, revert_all: bool, one_by_one: bool) -> None:
+    """Random reads clipped around random germline sites of two contigs, cut into random blocks:
+    with SO:coordinate the output is sorted by coordinate and holds the records, in the order, of
+    the output without the hold (a header without SO:coordinate: every record where it was) put
+    through a stable sort; the same on both paths, with ``-v`` and with ``--all``."""
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        contigs, variants, lines = clipped_reads_around_sites(rng, folder)
+        blocks = cut_into_blocks(rng, lines)
+        sites = None if revert_all else variants
+        held = reverted_lines(folder, blocks, contigs, sites, one_by_one=one_by_one)
+        unheld = reverted_lines(folder, blocks, contigs, sites, sorted_header=False, one_by_one=one_by_one)
+    key = coordinate_key(list(contigs))
+    assert held == sorted(unheld, key=key)
+    assert [key(line) for line in held] == sorted(key(line) for line in held)
+
+
+def carrier_pileup(tmp_path: Path, depth: int, carriers: int) -> list[str]:
+    """The carrier's and the non-carrier's fragments of :func:`deletion_carrier_and_non_carrier`
+    piled up: ``depth`` reads ``150M`` at 1001 (the deletion's far edge) of which ``carriers``
+    are a carrier's ``3S147M`` (they move to 988), between reads of every POS from 900 to 2900,
+    sorted by coordinate (``ref.fa``, ``del.vcf`` in ``tmp_path``)."""
+    contig, _, _ = deletion_carrier_and_non_carrier(tmp_path)
+    quality = "F" * 150
+    lines = [f"b{start}\t0\tchr1\t{start}\t60\t150M\t*\t0\t0\t{contig[start - 1 : start + 149]}\t{quality}" for start in range(900, 1001)]
+    every = depth // carriers if carriers else depth + 1
+    for number in range(depth):
+        if number % every == every - 1:
+            lines.append(f"c{number}\t0\tchr1\t1001\t60\t3S147M\t*\t0\t0\t{contig[987:990] + contig[1000:1147]}\t{quality}")
+        else:
+            lines.append(f"p{number}\t16\tchr1\t1001\t60\t150M\t*\t0\t0\t{contig[1000:1150]}\t{quality}")
+    lines += [f"a{start}\t0\tchr1\t{start}\t60\t150M\t*\t0\t0\t{contig[start - 1 : start + 149]}\t{quality}" for start in range(1002, 2851)]
+    return lines
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_pileup_past_the_hold_limit_waits_in_a_file_that_is_gone_after_and_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_by_one: bool
+) -> None:
+    """A pileup of 600 reads at a 10-base deletion's far edge, 12 of them a carrier's ``3S147M``
+    that move 13 bases left, held to keep the output sorted: past a hold limit lowered to 8 kB
+    the reads that did not move wait in a temporary file, read back 1 kB at a time; the output
+    is the same bytes as with the default limit, sorted (samtools indexes it), the file closed
+    after and nothing left in the temporary folder."""
+    lines = carrier_pileup(tmp_path, 600, 12)
+    blocks = cut_into_blocks(random.Random(5), lines)
+    contigs = {"chr1": 3000}
+    expected = reverted_lines(tmp_path, blocks, contigs, "del.vcf", one_by_one=one_by_one)
+    files: list[IO[bytes]] = []
+    unnamed = tempfile.TemporaryFile
+
+    def watched(*args: Any, **kwargs: Any) -> IO[bytes]:
+        files.append(unnamed(*args, **kwargs))
+        return files[-1]
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "TemporaryFile", watched)
+    monkeypatch.setattr(block_reverter, "HOLD_LIMIT", 8192)
+    monkeypatch.setattr(block_reverter, "SPILL_READ", 1024)
+    assert reverted_lines(tmp_path, blocks, contigs, "del.vcf", one_by_one=one_by_one) == expected
+    assert len(files) == 1 and files[0].closed and not list((tmp_path / "tmp").iterdir())
+    assert sum(line.startswith(b"c") and b"\t988\t60\t150M\t" in line for line in expected) == 12
+    (tmp_path / "out.sam").write_bytes(b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + b"".join(line + b"\n" for line in expected))
+    pysam.view("-b", "-o", str(tmp_path / "out.bam"), str(tmp_path / "out.sam"), catch_stdout=False)
+    pysam.index(str(tmp_path / "out.bam"))
+
+
+def test_moved_reads_past_the_hold_limit_end_the_run_naming_the_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moved reads wait in memory: past the hold limit (lowered to 1 kB, three carriers' reads of
+    about 330 bytes) the run ends with one line naming the record's line and no read."""
+    lines = carrier_pileup(tmp_path, 40, 10)
+    monkeypatch.setattr(block_reverter, "HOLD_LIMIT", 1024)
+    with pytest.raises(InputError) as raised:
+        reverted_lines(tmp_path, ["".join(line + "\n" for line in lines)], {"chr1": 3000}, "del.vcf")
+    fourth = [index for index, line in enumerate(lines) if line.startswith("c")][3]
+    assert raised.value.line == fourth + 3  # after the header's two lines
+    assert "1024 bytes" in raised.value.message and "\t" not in raised.value.message and "c" + str(fourth) not in raised.value.message
+
+
+def test_records_no_move_can_land_before_go_out_at_once(tmp_path: Path) -> None:
+    """Fed one block at a time, the reverter gives out a record as soon as no later record can
+    land before it once moved: here the only window is the deletion's (991-1000), so past
+    ``MAX_SHIFT`` and ``CLIP_MARGIN`` bases after it every record read is out before the next
+    block is read; a record within ``MAX_SHIFT`` bases of it waits."""
+    lines = carrier_pileup(tmp_path, 20, 2)
+    written: list[bytes] = []
+    seen: dict[int, bytes] = {}
+
+    def blocks() -> Iterator[bytes]:
+        yield ("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + "".join(line + "\n" for line in lines[:10])).encode()
+        for index in range(10, len(lines), 10):
+            seen[index] = b"".join(written)
+            yield "".join(line + "\n" for line in lines[index : index + 10]).encode()
+
+    report = Report(COMMAND)
+    sites = GermlineSites(str(tmp_path / "del.vcf"), report)
+    setup = RevertSetup(Fasta(str(tmp_path / "ref.fa")), sites, None, RevertOptions(), "-", report)
+    for piece in revert_stream(blocks(), setup):
+        written.append(piece)
+    final = [int(line.split(b"\t")[3]) for line in b"".join(written).splitlines() if not line.startswith(b"@")]
+    assert final == sorted(final) and final.count(988) == 2 + 1  # the carriers and the read at 988
+    for index, text in seen.items():
+        out = [int(line.split(b"\t")[3]) for line in text.splitlines() if not line.startswith(b"@")]
+        last_read = int(lines[index - 1].split("\t")[3])
+        if last_read > 1100 + MAX_SHIFT + CLIP_MARGIN:  # no window a later read's clip can reach
+            assert len(out) == index
+        elif last_read < 1990:  # a later read may move up to MAX_SHIFT bases before it, no further
+            assert out == [position for position in final if position < last_read - MAX_SHIFT]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_input_found_not_sorted_is_held_no_more(tmp_path: Path, one_by_one: bool) -> None:
+    """A header that says SO:coordinate over records that are not (a block whose first record
+    sorts before the last one read, as a file written twice in a row): the held records go out
+    in order when the block comes, and from then on every record stays where it was, moved or
+    not, as with a header without SO:coordinate (nothing to keep sorted, nothing held)."""
+    lines = carrier_pileup(tmp_path, 20, 4)
+    blocks = cut_into_blocks(random.Random(8), lines)
+    contigs = {"chr1": 3000}
+    held = reverted_lines(tmp_path, blocks + blocks, contigs, "del.vcf", one_by_one=one_by_one)
+    unheld = reverted_lines(tmp_path, blocks + blocks, contigs, "del.vcf", sorted_header=False, one_by_one=one_by_one)
+    first = len(held) // 2
+    assert held[:first] == sorted(unheld[:first], key=coordinate_key(["chr1"])) != unheld[:first]
+    assert held[first:] == unheld[first:]
