@@ -20,11 +20,16 @@ there, and the tests compare the two.
 from __future__ import annotations
 
 import re
+import tempfile
+from bisect import bisect_left, bisect_right, insort
 from collections import Counter
+from collections.abc import Iterator
+from typing import IO
 
 import numpy as np
 from genoscrub import scan
 from genoscrub.cigar import CigarShape, CigarTable, M, ShapeCache
+from genoscrub.germline_sites import SiteTable
 from genoscrub.record_reverter import (
     COPYING_TAGS,
     KEPT_TAGS,
@@ -38,7 +43,7 @@ from genoscrub.record_reverter import (
     with_mate_cigar,
 )
 from genoscrub.report import InputError
-from genoscrub.revert import ClipRule, clip_differs, revert_match_run
+from genoscrub.revert import CLIP_MARGIN, MAX_SHIFT, ClipRule, clip_differs, revert_match_run
 from genoscrub.sam_columns import (
     BlockFields,
     CigarColumn,
@@ -97,8 +102,13 @@ def md_and_nm_of_match(sequence: bytes, reference: bytes) -> tuple[bytes, int]:
 class BlockReverter:
     """Blocks of SAM records (whole lines, each ending in a newline) in, SAM text out."""
 
-    def __init__(self, records: RecordReverter, places: ReadPlaces, one_by_one: bool = False) -> None:
+    def __init__(
+        self, records: RecordReverter, places: ReadPlaces, one_by_one: bool = False, order: CoordinateOrder | None = None
+    ) -> None:
         self.records = records
+        self.order = order
+        """The input's coordinate order, kept where a record's POS moves (None: the input is not
+        sorted by coordinate, and every record stays where it was)."""
         self.places = places
         """FLAG, POS, PNEXT, RNAME and RNEXT of every block read as every SAM command reads them."""
         self.windows = records.windows
@@ -116,6 +126,8 @@ class BlockReverter:
         self.known_contigs = records.known_contigs
         self.block_lines = 0
         """Lines of the last block, for the next block's line numbers."""
+        self.block_places: tuple[list[bytes], np.ndarray] = ([], np.zeros(0, dtype=np.int64))
+        """RNAME (one for all where the block has one) and POS (0-based) of the last block's records."""
         passed_on = records.passed_on  # --keep-alignment-lists: SA/XA/XB stay on every record
         self.keep_unchanged_codes = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"} | passed_on) if passed_on else KEEP_UNCHANGED_CODES
         self.keep_changed_codes = tag_codes(KEPT_TAGS | {b"MC"} | passed_on) if passed_on else KEEP_CHANGED_CODES
@@ -127,26 +139,62 @@ class BlockReverter:
         decides the one-record path's clip rule."""
 
     def revert_block(self, text: bytes, first_line: int) -> bytes:
-        """One block of whole records in, the same block as SAM text out: untouched
-        records pass as slices of it."""
+        """One block of whole records in, SAM text out: untouched records pass as slices of it
+        (all of what :meth:`reverted` gives out for it)."""
+        return b"".join(self.reverted(text, first_line))
+
+    def reverted(self, text: bytes, first_line: int) -> Iterator[bytes]:
+        """One block of whole records in, SAM text out, in pieces: with ``order``, the records
+        no later one can land before once moved (:class:`CoordinateOrder`), else the block."""
         table = block_fields(text)
         if table is None:
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, first_line + first_short_line(text))
         self.block_lines = len(table)
         self.report.add("reads_in", self.block_lines)
         selected, touched, simple, far = self._select(table, first_line)
+        order = self.order
+        if order is not None and not order.follows(*self.block_places):
+            yield from order.remaining()  # not sorted after all: nothing to keep sorted, and nothing held
+            self.order = order = None
         if not selected:
-            return text
+            if order is None:
+                yield text
+            else:
+                yield from order.passed(text, [])
+            return
         starts, ends = table.line_starts.tolist(), table.line_ends.tolist()
-        rewrite = self.records.rewrite
+        records = self.records
+        rewrite = records.rewrite
         revert_all = self.windows.revert_all or self.one_by_one
         lines: list[bytes | None] = []
+        moved: list[bytes] = []
+        moved_size = 0 if order is None else order.moved_size
         for row in selected:
             new_line = simple.get(row)
             if new_line is None:
                 new_line = rewrite(text[starts[row] : ends[row]], first_line + row, revert_all or row in touched, far is None or row in far)
+                if records.moved and order is not None and new_line is not None:
+                    moved.append(new_line)  # placed in order below
+                    moved_size += len(new_line) + 1
+                    new_line = None
+                    if moved_size > HOLD_LIMIT:
+                        raise InputError(MOVED_PAST_LIMIT % size_text(HOLD_LIMIT), self.path, first_line + row)
             lines.append(new_line)
-        return scan.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
+        out = scan.splice_lines(text, table.line_starts, table.line_ends, np.array(selected, dtype=np.int64), lines)
+        if order is None:
+            yield out
+        else:
+            yield from order.passed(out, moved)
+
+    def remaining(self) -> Iterator[bytes]:
+        """The records held back for the order (:class:`CoordinateOrder`), once the input ends."""
+        if self.order is not None:
+            yield from self.order.remaining()
+
+    def close(self) -> None:
+        """However the run ends: the order's temporary file closed (it has no name to remove)."""
+        if self.order is not None:
+            self.order.close()
 
     def _select(self, table: BlockFields, first_line: int) -> tuple[list[int], set[int], dict[int, bytes], set[int] | None]:
         """The rows that need rewriting (sorted), those among them that touch a
@@ -162,6 +210,7 @@ class BlockReverter:
         positions -= 1
         count = len(flags)
         names = [table.value(0, 2)] if table.same_everywhere(2) else table.values(2)
+        self.block_places = (names, positions)
         cigars = CigarColumn(table)
         query_lengths = cigars.each(self.query_lengths)
         unmapped = (flags & 4) != 0
@@ -193,6 +242,10 @@ class BlockReverter:
         selected |= far_places  # and makes the mate's place unavailable where PNEXT lies past its contig
         if isinstance(self.windows, GermlineWindows) and len(mate_rows):
             mate_rows = mate_rows[~self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)]
+        if len(mate_rows):  # a mate whose left clip goes moves: PNEXT follows on the one-record path
+            moving = left_clipped_mates(table, mate_rows)
+            selected[mate_rows[moving]] = True
+            mate_rows = mate_rows[~moving]
         fast = ~selected & ~unmapped  # far_places among selected: the one-record path
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True
@@ -316,7 +369,7 @@ class BlockReverter:
                 rows[row] = True
                 continue
             mate_position = int(mate_field) - 1
-            reach = max(tlen, int(query_lengths[row]))
+            reach = max(tlen, int(query_lengths[row])) + CLIP_MARGIN  # a mate's left clip may move it (mate_may_move)
             if sites.windows(name.decode(errors="replace"), mate_position - reach, mate_position + tlen + reach):
                 rows[row] = True
         return rows & ~unmapped
@@ -719,6 +772,276 @@ class BlockReverter:
             if end - start <= min(REGION_LIMIT, REGION_PER_READ * len(found)):
                 regions[name] = (start, self.reference.fetch(contig, start, end))
         return regions
+
+
+MOVED_PAST_LIMIT = (
+    "reads a removed left clip moved wait past %s at one place to keep the output sorted by coordinate "
+    "(a header without SO:coordinate keeps the input's order; sort the output after)"
+)
+"""The error where moved reads pass ``HOLD_LIMIT`` (:class:`CoordinateOrder`)."""
+
+
+def size_text(size: int) -> str:
+    """``64 MiB``, or ``4096 bytes`` below one MiB."""
+    return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size} bytes"
+
+
+HOLD_LIMIT = 64 << 20
+"""Bytes of records :class:`CoordinateOrder` holds in memory (64 MiB): past it the held records a
+removed left clip did not move go to a temporary file, and moved records past it end the run."""
+SPILL_READ = 4 << 20
+"""Bytes of held records read back from the temporary file at a time."""
+
+Key = tuple[int, int]
+"""A record's place in a coordinate-sorted file: its contig's rank in the header, and POS."""
+
+
+class CoordinateOrder:
+    """Keeps a coordinate-sorted output sorted where a removed left clip moved a record's POS
+    left (``revert.clip_start``, at most ``MAX_SHIFT`` bases), holding only what a later record
+    could still move before.
+
+    A later record (POS at or after the last one read, the frontier) moves only where its left
+    clip, projected before POS with ``CLIP_MARGIN``, touches a window, and lands at most
+    ``MAX_SHIFT`` bases before POS: so no later record lands before ``MAX_SHIFT`` bases before
+    the frontier or the first window a later clip can reach, whichever is later
+    (:meth:`earliest_landing`; with ``--all``, whose windows cover every read, the frontier),
+    and every record before that goes out at once. The records the
+    clip rule did not move are held in input order: past ``HOLD_LIMIT`` bytes they go to a
+    temporary file without a name (``tempfile.TemporaryFile``: nothing is left behind however
+    the run ends) and are read back as they go out. Moved records (only reads with a left clip
+    at a window) wait in memory, sorted, and each goes out after the held records that sort
+    before or with it: the output is the input's order with each moved record placed by a
+    stable sort. Past ``HOLD_LIMIT`` bytes of them the run ends (``MOVED_PAST_LIMIT``).
+
+    The decision whether and where a read moves never looks at what is held: its mate computes
+    the same from ``MC``. Lines are found by bisection over the held text (a key parsed only
+    where one is compared), so a block costs a few dozen keys, not one per record."""
+
+    def __init__(self, contigs: list[bytes], windows: SiteTable | None) -> None:
+        self.rank = {name: index for index, name in enumerate(contigs)}
+        self.names = [name.decode(errors="replace") for name in contigs]
+        self.unplaced = len(contigs)
+        self.windows = windows
+        """The revert windows a moved read's clip touches (None: ``--all``, every clip goes)."""
+        self.held: list[bytes] = []
+        """Held records the clip rule did not move, in input order, after those of ``spill``."""
+        self.held_size = 0
+        self.spill: IO[bytes] | None = None
+        """Earlier held records, past ``HOLD_LIMIT``: written at ``spill_size``, read from ``spill_read``."""
+        self.spill_read = self.spill_size = 0
+        self.moved: list[tuple[Key, int, bytes]] = []
+        """Moved records waiting, sorted by key and then by arrival (``serial``)."""
+        self.moved_size = 0
+        self.serial = 0
+        self.frontier: Key = (-1, -1)
+        """The key of the last record read (POS 0-based)."""
+        self.released: Key = (-1, -1)
+        """Every record of this key or before it has gone out (POS 1-based)."""
+        self.largest_hold = 0
+        """The most bytes held at once (in memory and in the temporary file), for the bench."""
+
+    def key(self, text: bytes, start: int) -> Key:
+        """(contig's rank in the header, POS) of the line at ``start``; ``*`` and unknown last."""
+        first = text.find(b"\t", start)
+        second = text.find(b"\t", first + 1)
+        third = text.find(b"\t", second + 1)
+        fourth = text.find(b"\t", third + 1)
+        position = text[third + 1 : fourth]
+        return self.rank.get(text[second + 1 : third], self.unplaced), int(position) if position.isdigit() else 0
+
+    def after(self, text: bytes, key: Key, low: int = 0) -> int:
+        """The start of the first line of ``text`` (sorted lines, each ending in a newline) whose
+        key sorts after ``key`` (``len(text)`` when none does), looked for from ``low`` (a line start)."""
+        high = len(text)
+        while low < high:
+            middle = (low + high) // 2
+            start = text.rfind(b"\n", low, middle)
+            start = low if start < 0 else start + 1
+            if self.key(text, start) <= key:
+                low = text.index(b"\n", start) + 1
+            else:
+                high = start
+        return low
+
+    def follows(self, names: list[bytes], positions: np.ndarray) -> bool:
+        """Whether a block's records (RNAME of each, or one for all; POS 0-based) sort with or
+        after the ones before them; the last becomes the frontier. One comparison per record,
+        in numpy (a dictionary look-up per record only in a block that spans contigs)."""
+        if not len(positions):
+            return True
+        if len(names) == 1:
+            rank = self.rank.get(names[0], self.unplaced)
+            sorted_here = bool((positions[1:] >= positions[:-1]).all())
+            first, last = (rank, int(positions[0])), (rank, int(positions[-1]))
+        else:
+            ranks = np.array([self.rank.get(name, self.unplaced) for name in names], dtype=np.int64)
+            rank_steps, position_steps = np.diff(ranks), np.diff(positions)
+            sorted_here = bool((rank_steps >= 0).all() and (position_steps[rank_steps == 0] >= 0).all())
+            first, last = (int(ranks[0]), int(positions[0])), (int(ranks[-1]), int(positions[-1]))
+        if not sorted_here or first < self.frontier:
+            return False
+        self.frontier = last
+        return True
+
+    def earliest_landing(self) -> Key | None:
+        """The key (POS 1-based) before which no record after the frontier can land once moved;
+        None: none on the frontier's contig moves (nor any unplaced read).
+
+        A read at ``p`` (0-based, at or after the frontier) whose clip of ``L`` bases touches a
+        window ``[start, end)`` has ``start < p`` and ``end > p - L - CLIP_MARGIN``; it lands at
+        ``p - MAX_SHIFT`` or after (else it is removed), and ``L`` is at most its shift but for
+        the bases of the insertions it crosses, each inside a window of its own that ends after
+        where the read lands. So a window ending at ``frontier - MAX_SHIFT - CLIP_MARGIN`` or
+        before draws no later read, and the first one after it draws none before its start."""
+        rank, frontier = self.frontier
+        if rank < 0 or rank >= self.unplaced:
+            return None if rank >= 0 else (-1, -1)
+        if self.windows is None:  # --all: every left clip goes, MAX_SHIFT bases at most
+            return rank, frontier - MAX_SHIFT + 1
+        name = self.names[rank]
+        reach = self.windows.reach.get(name)
+        if reach is None:
+            return None
+        first = int(np.searchsorted(reach, frontier - MAX_SHIFT - CLIP_MARGIN - 1, side="right"))  # (a base to spare)
+        if first == len(reach):
+            return None
+        start = max(frontier, int(self.windows.starts[name][first]) + 1)
+        return rank, start - MAX_SHIFT + 1
+
+    def passed(self, out: bytes, moved: list[bytes]) -> Iterator[bytes]:
+        """``out`` (the block's records the clip rule did not move, in input order) and ``moved``
+        taken in; the records no later record can land before given out, in order."""
+        if out:
+            if not out.endswith(b"\n"):
+                out += b"\n"
+            self.held.append(out)
+            self.held_size += len(out)
+        for line in moved:
+            key = self.key(line, 0)
+            if key <= self.released:
+                raise RuntimeError("a moved read would land before records already written")
+            insort(self.moved, (key, self.serial, line))
+            self.serial += 1
+            self.moved_size += len(line) + 1
+        self.largest_hold = max(self.largest_hold, self.held_size + self.spill_size - self.spill_read + self.moved_size)
+        landing = self.earliest_landing()
+        yield from self.released_before(None if landing is None else (landing[0], landing[1] - 1))
+        if self.held_size > HOLD_LIMIT:
+            self.spilled()
+
+    def spilled(self) -> None:
+        """The held records in memory written to the temporary file, after those already there."""
+        if self.spill is None:
+            self.spill = tempfile.TemporaryFile(prefix="genoscrub-held-")  # noqa: SIM115 (held across blocks: close())
+        self.spill.seek(self.spill_size)
+        for piece in self.held:
+            self.spill.write(piece)
+        self.spill_size += self.held_size
+        self.held, self.held_size = [], 0
+
+    def released_before(self, bound: Key | None) -> Iterator[bytes]:
+        """The held records of ``bound`` or before it (None: every one), moved ones among them."""
+        moved = self.moved
+        taken = 0
+        for text in self.unmoved_before(bound):
+            last = self.key(text, text.rfind(b"\n", 0, len(text) - 1) + 1)
+            until = bisect_left(moved, (last, -1, b""))  # the moved records before its last line's key
+            if until > taken:
+                pieces: list[bytes] = []
+                at = 0
+                for key, _, line in moved[taken:until]:
+                    place = self.after(text, key, at)
+                    pieces += [text[at:place], line, b"\n"]
+                    at = place
+                pieces.append(text[at:])
+                yield b"".join(pieces)
+                taken = until
+            else:
+                yield text
+        until = len(moved) if bound is None else bisect_right(moved, (bound, self.serial, b""))
+        if until > taken:
+            yield b"".join(line + b"\n" for _, _, line in moved[taken:until])
+        if until:
+            self.moved_size -= sum(len(line) + 1 for _, _, line in moved[:until])
+            del moved[:until]
+        if bound is not None:
+            self.released = max(self.released, bound)
+
+    def unmoved_before(self, bound: Key | None) -> Iterator[bytes]:
+        """The held unmoved records of ``bound`` or before it, from the temporary file first."""
+        spill = self.spill
+        while spill is not None and self.spill_read < self.spill_size:
+            spill.seek(self.spill_read)
+            text = spill.read(min(SPILL_READ, self.spill_size - self.spill_read))
+            while not text.endswith(b"\n"):  # a line cut by SPILL_READ (every held piece ends one)
+                text += spill.readline()
+            cut = len(text) if bound is None else self.after(text, bound)
+            if cut:
+                yield text[:cut]
+            self.spill_read += cut
+            if cut < len(text):
+                return
+        if spill is not None:
+            spill.seek(0)
+            spill.truncate()
+            self.spill_read = self.spill_size = 0
+        held = self.held
+        while held:  # piece by piece: a piece that goes whole is not copied
+            text = held[0]
+            cut = len(text) if bound is None else self.after(text, bound)
+            if cut:
+                yield text if cut == len(text) else text[:cut]
+                self.held_size -= cut
+            if cut < len(text):
+                held[0] = text[cut:]
+                return
+            del held[0]
+
+    def remaining(self) -> Iterator[bytes]:
+        """Every record still held, in order, once the input ends or is found not sorted."""
+        yield from self.released_before(None)
+        self.close()
+
+    def close(self) -> None:
+        if self.spill is not None:
+            self.spill.close()
+            self.spill = None
+        self.spill_read = self.spill_size = 0
+
+
+def left_clipped_mates(table: BlockFields, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows``, whether its ``MC`` starts with a clip (``MC:Z:3S147M``), whose
+    removal moves the mate's POS (``revert.clip_start``)."""
+    located, buffer = table.located, table.buffer
+    tabs, counts = located.extra_starts, located.extra_counts
+    moving = np.zeros(len(rows), dtype=bool)
+    if not len(tabs):
+        return moving
+    last = len(buffer) - 1
+
+    def at(places: np.ndarray) -> np.ndarray:
+        return buffer[np.minimum(places, last)]
+
+    owners = np.repeat(np.arange(len(table)), counts)
+    looked_at = np.zeros(len(table), dtype=bool)
+    looked_at[rows] = True
+    chosen = looked_at[owners] & (at(tabs + 1) == 77) & (at(tabs + 2) == 67) & (at(tabs + 3) == 58) & (at(tabs + 4) == 90)
+    chosen &= at(tabs + 5) == 58  # MC:Z:
+    places = tabs[chosen] + 6
+    clipped = np.zeros(len(places), dtype=bool)
+    digits = np.ones(len(places), dtype=bool)
+    for shift in range(11):  # a CIGAR length has up to 10 digits
+        value = at(places + shift)
+        is_digit = (value >= 48) & (value <= 57)
+        if shift:
+            clipped |= digits & ((value == 83) | (value == 72))  # S, H after the first length
+        digits &= is_digit
+        if not digits.any():
+            break
+    left_clipped = np.zeros(len(table), dtype=bool)
+    left_clipped[owners[chosen][clipped]] = True
+    return left_clipped[rows]
 
 
 def with_template_length(table: BlockFields, row: int, head: bytes, template_length: bytes) -> bytes:

@@ -569,6 +569,47 @@ class GermlineTables:
 
     windows: SiteTable
     deletions: SiteTable
+    length_changes: dict[str, LengthChanges] = field(default_factory=dict)
+    """The alleles that change the length, each at its exact span, per input contig: where a
+    carrier's read clipped before one starts (``revert.clip_start``)."""
+
+
+class LengthChanges:
+    """One contig's alleles that change the length (a deletion, an insertion, a complex allele
+    of another length, a symbolic deletion with its END), each at its exact span: REF and ALT
+    trimmed of the bases they share, as ``(start, end, ALT bases)`` sorted by ``end``."""
+
+    def __init__(self, spans: list[tuple[int, int, int]]) -> None:
+        spans.sort(key=lambda span: (span[1], span[0], span[2]))
+        self.spans = spans
+        self.ends = [end for _, end, _ in spans]
+
+    def ending_before(self, position: int, reach: int) -> list[tuple[int, int, int]]:
+        """The spans ending in ``[position - reach, position]``, the nearest end first."""
+        first = bisect_left(self.ends, position - reach)
+        last = bisect_left(self.ends, position + 1)
+        return self.spans[first:last][::-1]
+
+
+def length_change(start: int, ref: bytes, allele: bytes, info: bytes) -> tuple[int, int, int] | None:
+    """The exact span of an allele that changes the length, ``(start, end, ALT bases)`` with REF
+    and ALT trimmed of the bases they share (``ACGT`` to ``A`` at 99: ``(100, 103, 0)``); a
+    symbolic deletion over its END (``<DEL>`` at 99 with END=200: ``(100, 200, 0)``); None for
+    any other allele."""
+    if is_sequence_allele(allele):
+        if len(allele) == len(ref) or allele.strip(b"ACGTN") or ref.strip(b"ACGTN"):
+            return None  # no length change, or no bases (``*``, ``.``)
+        head = 0
+        while head < min(len(ref), len(allele)) and ref[head] == allele[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(ref), len(allele)) - head and ref[len(ref) - 1 - tail] == allele[len(allele) - 1 - tail]:
+            tail += 1
+        return start + head, start + len(ref) - tail, len(allele) - head - tail
+    end, _ = info_span(info)
+    if symbolic_kind(allele) in DELETING_KINDS and end is not None and end > start + 1:
+        return start + 1, end, 0
+    return None
 
 
 class GermlineSites:
@@ -691,7 +732,7 @@ class GermlineSites:
         hold ``chr1`` and ``1``: each input contig gets the windows of every VCF contig that
         names it, fail closed), ``reference`` is read by the input's names. The sites are let
         go as their windows are made (memory stays near one copy of them): a table is made once."""
-        found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]] = {}
+        found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int]]]]] = {}
         for vcf_name in list(self.by_contig):
             sites = self.by_contig.pop(vcf_name)
             for input_name in vcf_to_input.get(vcf_name, []):
@@ -704,13 +745,17 @@ class GermlineSites:
         for input_name, parts in found.items():
             tables.windows.add_contig(input_name, *(np.concatenate([part[k] for part in parts]) for k in (0, 1)))
             tables.deletions.add_contig(input_name, *(np.concatenate([part[k] for part in parts]) for k in (2, 3)))
+            spans = [span for part in parts for span in part[4]]
+            if spans:
+                tables.length_changes[input_name] = LengthChanges(spans)
         return tables
 
     def _contig_windows(
         self, sites: ContigSites, input_name: str, reference: ContigReference
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
         """The windows of one VCF contig's sites on input contig ``input_name``: all of them
-        (starts, ends), then those of its deletions."""
+        (starts, ends), then those of its deletions, then the exact spans of its alleles that
+        change the length (:func:`length_change`)."""
         positions = np.concatenate(sites.points)
         try:
             point_starts, point_ends = snv_windows(
@@ -722,6 +767,7 @@ class GermlineSites:
         starts, ends = [point_starts], [point_ends]
         deletion_starts: list[int] = []
         deletion_ends: list[int] = []
+        changes: list[tuple[int, int, int]] = []
         if sites.alleles:
             window_starts: list[int] = []
             window_ends: list[int] = []
@@ -736,9 +782,12 @@ class GermlineSites:
                 if any(shortens(ref, allele) for allele in alternates):
                     deletion_starts.append(window_start)
                     deletion_ends.append(window_end)
+                for allele in alternates:
+                    if (change := length_change(start, ref, allele, info)) is not None:
+                        changes.append(change)
             starts.append(np.array(window_starts, dtype=np.int64))
             ends.append(np.array(window_ends, dtype=np.int64))
         return (
             np.concatenate(starts), np.concatenate(ends),
-            np.array(deletion_starts, dtype=np.int64), np.array(deletion_ends, dtype=np.int64),
+            np.array(deletion_starts, dtype=np.int64), np.array(deletion_ends, dtype=np.int64), changes,
         )  # fmt: skip

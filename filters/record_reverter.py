@@ -23,7 +23,18 @@ from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
 from genoscrub.keep_list import KeepList
 from genoscrub.report import InputError, Report
-from genoscrub.revert import CLIP_MARGIN, SHORT_SKIP, ClipRule, Removed, Window, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import (
+    CLIP_MARGIN,
+    MAX_SHIFT,
+    SHORT_SKIP,
+    ClipRule,
+    LengthChange,
+    Removed,
+    Window,
+    moved_start,
+    revert_alignment,
+    rewrite_mate_cigar,
+)
 from genoscrub.sam_columns import UNAVAILABLE_MATE, ReadPlaces, SpanEdge
 
 KEPT_TAGS = TAGS_BLIND_TO_BASES
@@ -62,6 +73,9 @@ MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MP=]*[IDXNSH]")
 mismatch, a skip, and a clip (removed near a germline site with ``-v``, everywhere with ``--all``:
 ``revert.clips_aligned``)."""
 MATE_CIGAR_LETTERS = b"IDXNSH"
+LEFT_CLIPPED_MATE = re.compile(rb"\tMC:Z:[0-9]+[SH]")
+"""An MC value that starts with a clip: where it is removed, the mate's POS moves
+(``revert.clip_start``), and PNEXT with it."""
 MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
 MATE_REMOVED_COUNT = "reads_removed_with_their_mate"
@@ -131,6 +145,9 @@ class ReadWindows:
     """Whether a clip touching ``windows`` is removed (``revert.clips_aligned``): always, but for
     the windows a record no window touches (``NO_READ_WINDOWS``); ``--all``'s window over the read
     touches every clip, so every clip goes."""
+    changes: Sequence[LengthChange] = ()
+    """The germline alleles that change the length just before a left-clipped read, at their exact
+    spans, the nearest first: a removed left clip is aligned across them (``revert.clip_start``)."""
 
     @property
     def clip_windows(self) -> list[Window] | None:
@@ -152,6 +169,7 @@ class GermlineWindows:
     def __init__(self, tables: GermlineTables, shapes: ShapeCache) -> None:
         self.sites = tables.windows
         self.deletions = tables.deletions
+        self.length_changes = tables.length_changes
         self.span_starts = SpanEdge(shapes, 0, CLIP_MARGIN, hard_clips=True)
         self.span_ends = SpanEdge(shapes, 1, CLIP_MARGIN, hard_clips=True)
 
@@ -162,7 +180,11 @@ class GermlineWindows:
         windows = self.sites.windows(name, start, end)
         if not windows:
             return NO_READ_WINDOWS
-        return ReadWindows(windows, self.deletions.windows(name, start, end) if shape.has_skip else [], clips_aligned=True)
+        changes: Sequence[LengthChange] = ()
+        if start < position and shape.operations[0][0] in (SOFT, HARD) and (spans := self.length_changes.get(name)) is not None:
+            changes = spans.ending_before(position, position - start + MAX_SHIFT)
+        deletions = self.deletions.windows(name, start, end) if shape.has_skip else []
+        return ReadWindows(windows, deletions, clips_aligned=True, changes=changes)
 
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return self.sites.windows(name, start, end)
@@ -221,6 +243,9 @@ class RecordReverter:
         self.nearby = NearbyBases(reference)
         self.places = places if places is not None else ReadPlaces(())
         """The header's contigs and lengths, which PNEXT and ``CP`` are held to (none: held to nothing)."""
+        self.moved = False
+        """Whether the last record :meth:`rewrite` wrote has another POS than it had (a removed
+        left clip moved it, or its mate, where it is an unmapped read placed at its mate)."""
         self.mates_everywhere: dict[bytes, bytes | None] = {}
         """``--all``, no keep allele under the mate: ``MC`` -> what :meth:`mate_update` makes of it,
         the same at every PNEXT (the window over the mate and every rule are relative to its POS),
@@ -236,6 +261,7 @@ class RecordReverter:
         fields = line.split(b"\t")
         options = self.options
         report = self.report
+        self.moved = False
         if options.drop_unknown_contigs and len(fields) > 2 and fields[2] != b"*" and fields[2] not in self.known_contigs:
             report.add("reads_dropped_unknown_contig")  # only reached with --drop-unknown-contigs
             return None
@@ -279,10 +305,17 @@ class RecordReverter:
             kept_tags = [tag for tag in kept_tags if tag[:3] not in (b"MC:", *PAIR_JUNCTION_TAGS)]
         elif mate is not None:
             kept_tags = with_mate_cigar(kept_tags, mate)
+        mate_start = None
+        if mate is not None and LEFT_CLIPPED_MATE.search(line):  # MATE_UNKNOWN too: its start needs only MC
+            mate_start = self.mate_moved_start(fields, old_mate_cigar)
         if flag & 4:
+            if mate_start is not None:
+                self.follow_mate(fields, mate_start)
             self._mask_unplaced(fields)
             return join(fields, kept_tags)
-        template = self.template(fields, old_mate_cigar, mate)
+        template = self.template(fields, old_mate_cigar, mate, mate_start)
+        if mate_start is not None:
+            self.follow_mate(fields, mate_start)
         name = fields[2].decode(errors="replace")
         shape = self.shapes[fields[5]]
         if shape is None:  # CIGAR '*': htslib reads it as unmapped, so is it treated here
@@ -313,6 +346,8 @@ class RecordReverter:
         if name not in self.reference:
             raise InputError(f"contig {name} is not in the reference", self.path, line_number)
         offset = max(0, position - shape.left_clip)
+        if windows.clips_aligned and shape.operations[0][0] in (SOFT, HARD):  # a removed left clip moves POS
+            offset = max(0, min(offset, moved_start(position, shape.operations, clip_windows, windows.changes)))
         inserted = sum(length for op, length in shape.operations if op == INS) if shape.has_indel else 0
         if windows.clips_aligned:  # the bases given back for clips removed (revert.clips_aligned)
             inserted += sum(length for op, length in shape.operations if op in (SOFT, HARD))
@@ -328,6 +363,32 @@ class RecordReverter:
         return self._revert(
             fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known, clip_windows
         )
+
+    def mate_moved_start(self, fields: list[bytes], mate_cigar: bytes | None) -> int | None:
+        """Where the mate starts (0-based) once its removed left clip moved it (``revert.clip_start``,
+        from PNEXT and ``mate_cigar``, its ``MC``, as its own record computes it); None where it stays."""
+        mate_name = fields[6] if fields[6] != b"=" else fields[2]
+        if mate_cigar is None or mate_name == b"*" or not fields[7].isdigit():
+            return None
+        shape = self.shapes[mate_cigar]
+        if shape is None:
+            return None
+        mate_position = int(fields[7]) - 1
+        windows = self.windows.for_read(mate_name.decode(errors="replace"), mate_position, shape, mate_cigar)
+        if not windows.clips_aligned:
+            return None
+        start = moved_start(mate_position, shape.operations, windows.clip_windows, windows.changes)
+        return start if start != mate_position else None
+
+    def follow_mate(self, fields: list[bytes], mate_start: int) -> None:
+        """PNEXT (and the POS of an unmapped read placed at its mate) moved to where the mate
+        starts now: the mate's old place is the germline deletion's far edge."""
+        old = fields[7]
+        fields[7] = b"%d" % (mate_start + 1)
+        if int(fields[1]) & 4 and fields[3] == old and fields[6] in (b"=", fields[2]):
+            fields[3] = fields[7]
+            self.moved = True
+        self.report.add("mate_places_moved")
 
     def without_far_places(self, fields: list[bytes], tags: list[bytes]) -> list[bytes]:
         """The record's tags without a place no contig has, its fields changed in place, as
@@ -432,11 +493,12 @@ class RecordReverter:
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
             position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
-            windows.short_skip, clip_windows,
+            windows.short_skip, clip_windows, windows.changes,
         )
         if isinstance(result, Removed):
             self.report.add(result.reason)
             return None
+        new_position = result.position if result.position >= 0 else position
         if result.changed:
             counts = self.report.counts
             counts["reads_changed"] += 1
@@ -444,7 +506,7 @@ class RecordReverter:
             counts["indels_reverted"] += result.indels_reverted
             counts["clip_bases_masked"] += result.clip_bases_masked
             counts["clip_bases_aligned"] += result.clip_bases_aligned
-            new_end = position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
+            new_end = new_position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
             if result.bases_trimmed_to_length:
                 counts["bases_trimmed_to_length"] += result.bases_trimmed_to_length
             if result.bases_added_to_length:
@@ -454,8 +516,14 @@ class RecordReverter:
         elif clips_only:
             self.fit_template_length(fields, template, position, end, end, shape.query_length)
             return join(fields, tags)  # its clips carry the reference
-        new_end = position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
-        self.fit_template_length(fields, template, position, end, new_end, shape.query_length)
+        new_end = new_position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
+        if new_position != position:
+            self.report.add("read_starts_moved")
+            if int(fields[1]) & 8 and fields[7] == fields[3] and fields[6] in (b"=", fields[2]):
+                fields[7] = b"%d" % (new_position + 1)  # the unmapped mate placed here moves with it
+            fields[3] = b"%d" % (new_position + 1)
+            self.moved = True
+        self.fit_template_length(fields, template, position, end, new_end, shape.query_length, new_position)
         fields[5] = format_cigar(result.operations)
         fields[9] = result.sequence
         fields[10] = result.qualities
@@ -465,7 +533,7 @@ class RecordReverter:
             tag for tag, tag_name in zip(tags, names, strict=True) if tag_name in KEPT_TAGS or tag_name == b"MC" or tag_name in passed_on
         ]
         if result.sequence != b"*" and (b"MD" in names or b"NM" in names):
-            md, distance = scan.md_and_nm(position, result.operations, result.sequence, reference, offset)
+            md, distance = scan.md_and_nm(new_position, result.operations, result.sequence, reference, offset)
             if b"MD" in names:
                 new_tags.append(b"MD:Z:" + md)
             if b"NM" in names:
@@ -497,10 +565,13 @@ class RecordReverter:
                     return True
         return False
 
-    def template(self, fields: list[bytes], old_mate_cigar: bytes | None, mate: bytes | None) -> Template | None:
+    def template(
+        self, fields: list[bytes], old_mate_cigar: bytes | None, mate: bytes | None, mate_start: int | None = None
+    ) -> Template | None:
         """What TLEN needs of the mate: None when TLEN does not follow the ends (not a pair of
         records mapped on one contig, or TLEN 0). ``old_mate_cigar`` is MC as read, ``mate`` what
-        :meth:`mate_update` made of it. ``fields`` needs FLAG, RNAME, RNEXT, PNEXT and TLEN."""
+        :meth:`mate_update` made of it, ``mate_start`` where the mate starts once moved (None: it
+        stays at PNEXT). ``fields`` needs FLAG, RNAME, RNEXT, PNEXT and TLEN."""
         flag = int(fields[1])
         if flag & 0xD != 0x1 or (fields[6] != b"=" and fields[6] != fields[2]) or not fields[7].isdigit():
             return None
@@ -511,36 +582,63 @@ class RecordReverter:
         if mate == MATE_UNKNOWN:
             return Template(tlen, mate_position, None, None, known=False)
         if old_mate_cigar is None:
-            return Template(tlen, mate_position, None, None)
+            return Template(tlen, mate_position, None, None, without_mate_cigar=True)
         old_shape = self.shapes[old_mate_cigar]
         if old_shape is None:  # an MC that cannot be read: the mate is left as it is (mate_update)
             return Template(tlen, mate_position, None, None, mate_cigar_unreadable=True)
         new_shape = self.shapes[mate] if mate is not None else old_shape
         assert new_shape is not None
         old_end = mate_position + old_shape.reference_length
-        return Template(tlen, mate_position, old_end, mate_position + new_shape.reference_length)
+        new_start = mate_position if mate_start is None else mate_start
+        return Template(tlen, mate_position, old_end, new_start + new_shape.reference_length, mate_new_position=new_start)
 
     def fit_template_length(
-        self, fields: list[bytes], template: Template | None, position: int, old_end: int, new_end: int, query_length: int
+        self,
+        fields: list[bytes],
+        template: Template | None,
+        position: int,
+        old_end: int,
+        new_end: int,
+        query_length: int,
+        new_position: int | None = None,
     ) -> None:
-        """TLEN after the length rule moved this record's end or its mate's (:func:`fitted_template_length`);
-        0 where the mate's end cannot be known and may have moved (counted as ``template_lengths_cleared``)."""
+        """TLEN after the length rule moved this record's end or its mate's, or a removed left clip
+        moved either's start (:func:`fitted_template_length`); 0 where the mate's end cannot be
+        known and may have moved (counted as ``template_lengths_cleared``), and where its start
+        may have moved too, the mate's place unavailable (:meth:`mate_may_move`)."""
         if template is None:
             return
         tlen = template.tlen
+        new_position = position if new_position is None else new_position
         if template.mate_old_end is None or template.mate_new_end is None:
-            if template.known and old_end == new_end and (
+            if template.without_mate_cigar and self.mate_may_move(fields[2], template.mate_position, query_length):
+                fields[6:9] = UNAVAILABLE_MATE
+                self.report.add("mate_places_cleared")
+                return
+            if template.known and old_end == new_end and position == new_position and (
                 template.mate_cigar_unreadable or not self.mate_may_change(fields[2], template.mate_position, tlen, query_length)
             ):
                 return
             fields[8] = b"0"
             self.report.add("template_lengths_cleared")
             return
+        mate_new_position = template.mate_position if template.mate_new_position is None else template.mate_new_position
         new_tlen = fitted_template_length(
-            tlen, position, old_end, new_end, template.mate_position, template.mate_old_end, template.mate_new_end
+            tlen, position, old_end, new_end, template.mate_position, template.mate_old_end, template.mate_new_end,
+            new_position, mate_new_position,
         )
         if new_tlen != tlen:
             fields[8] = b"%d" % new_tlen
+
+    def mate_may_move(self, contig: bytes, mate_position: int, query_length: int) -> bool:
+        """Whether a mate known only by PNEXT (no MC) may have had a left clip removed, which moves
+        its start (``revert.clip_start``): with ``--all`` always, else where a clip as long as this
+        read, projected before PNEXT plus ``CLIP_MARGIN``, touches a window. PNEXT would then show
+        the old place, the germline deletion's far edge."""
+        if self.windows.revert_all:
+            return True
+        reach = query_length + CLIP_MARGIN
+        return bool(self.windows.for_span(contig.decode(errors="replace"), mate_position - reach, mate_position))
 
     def mate_may_change(self, contig: bytes, mate_position: int, tlen: int, query_length: int) -> bool:
         """Whether a mate known only by PNEXT and TLEN (no MC) may have had its length rule move its
@@ -575,7 +673,8 @@ class RecordReverter:
         if not windows:
             return None
         new_cigar = rewrite_mate_cigar(
-            mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip, windows.clip_windows
+            mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip, windows.clip_windows,
+            windows.changes,
         )
         if isinstance(new_cigar, Removed):
             answer: bytes | None = MATE_REMOVED
@@ -603,6 +702,10 @@ class Template:
     """False: MC had to go (a keep-list allele), so the mate's new end cannot be told."""
     mate_cigar_unreadable: bool = False
     """MC is there but is no CIGAR: the mate is taken as unchanged, as ``MC`` is kept as it is."""
+    mate_new_position: int | None = None
+    """Where the mate starts once a removed left clip moved it (None: at ``mate_position``)."""
+    without_mate_cigar: bool = False
+    """No MC: where the mate's start may have moved, its place goes (``mate_may_move``)."""
 
 
 def template_length(field: bytes) -> int:
@@ -614,20 +717,30 @@ def template_length(field: bytes) -> int:
 
 
 def fitted_template_length(
-    tlen: int, position: int, old_end: int, new_end: int, mate_position: int, mate_old_end: int, mate_new_end: int
+    tlen: int,
+    position: int,
+    old_end: int,
+    new_end: int,
+    mate_position: int,
+    mate_old_end: int,
+    mate_new_end: int,
+    new_position: int | None = None,
+    mate_new_position: int | None = None,
 ) -> int:
-    """TLEN once the length rule moved alignment ends (POS never moves): the fragment's outer span
+    """TLEN once the length rule moved alignment ends, and a removed left clip a start
+    (``new_position``, ``mate_new_position``; None: it stays): the fragment's outer span
     (SAM v1 1.4: leftmost start to rightmost end of the two records) changes by what the ends
     moved it, and TLEN's magnitude by as much, its sign kept; both records compute the same from
     their own CIGAR and their mate's MC. A TLEN that would not stay positive (one not written by
     the outer rule) becomes the new outer span."""
     left = min(position, mate_position)
-    change = (max(new_end, mate_new_end) - left) - (max(old_end, mate_old_end) - left)
+    new_left = min(position if new_position is None else new_position, mate_position if mate_new_position is None else mate_new_position)
+    change = (max(new_end, mate_new_end) - new_left) - (max(old_end, mate_old_end) - left)
     if not change:
         return tlen
     magnitude = abs(tlen) + change
     if magnitude <= 0:
-        magnitude = max(new_end, mate_new_end) - left
+        magnitude = max(new_end, mate_new_end) - new_left
     return magnitude if tlen > 0 else -magnitude
 
 

@@ -39,10 +39,13 @@ aligner chose for an allele:
   qualities (:func:`clips_aligned`): an aligner clips an allele near a read's end (bwa
   mem a deletion a few bases from it, a split read an SV), and a clip's edge left there
   marks the carriers (``147M3S`` ending where the deletion starts, ``3S147M`` starting
-  where it ends, where a non-carrier's reads are ``150M``); the length rule below then
-  gives the read back as many reference bases (a hard clip's too: the read has the
-  length a non-carrier's would have). With ``--all`` the window over the read touches
-  every clip, so every clip goes;
+  where it ends, where a non-carrier's reads are ``150M``); a right clip's bases are given
+  back as the reference after the alignment's end by the length rule below, a left clip's
+  before POS, which moves left across the germline alleles that change the length the
+  clip reaches (:func:`clip_start`: ``3S147M`` at 1001 after a deletion of 991-1000 becomes
+  ``150M`` at 988, where a non-carrier's read of the fragment starts); a hard clip's too:
+  the read has the length a non-carrier's would have. With ``--all`` the window over the
+  read touches every clip, so every clip goes, and a left clip moves POS by its length;
 - other soft-clipped bases (``S``) are masked (base ``N``, quality ``MASKED_QUALITY``)
   by :class:`ClipRule`: by default when their projection onto the reference
   (plus ``CLIP_MARGIN``) touches a window or when they differ from the reference at that
@@ -54,10 +57,10 @@ aligner chose for an allele:
   alignment's end, with qualities borrowed from the bases before them. Otherwise a
   read's length would tell its germline indel.
 
-A base equal to the reference but for its case is not a difference. Reverting
-never moves POS, so the mate's PNEXT stays right; the length rule moves the end
-of the alignment, and TLEN follows it (filters/record_reverter.py:
-``fitted_template_length``). The new CIGAR depends
+A base equal to the reference but for its case is not a difference. Only a
+removed left clip moves POS, and the mate computes the same from PNEXT and ``MC``
+(:func:`moved_start`); the length rule moves the end of the alignment, and TLEN
+follows both (filters/record_reverter.py: ``fitted_template_length``). The new CIGAR depends
 on POS, the CIGAR and the windows only, never on the bases (except where the
 keep list spares an allele), so a record computes its mate's new CIGAR for ``MC``
 from ``MC`` alone (:func:`rewrite_mate_cigar`), the same as the mate computes it.
@@ -141,6 +144,16 @@ class Removed:
 
 NO_ALIGNED_BASE = Removed("reads_removed_no_aligned_base")
 SKIP_AT_DELETION = Removed("reads_removed_skip_at_germline_deletion")
+MOVED_TOO_FAR = Removed("reads_removed_moved_too_far")
+
+MAX_SHIFT = 1000
+"""The furthest a removed left clip moves POS (:func:`clip_start`): the output stays sorted by
+holding back the records of a block's last ``MAX_SHIFT`` bases; a record that would move
+further is removed (``MOVED_TOO_FAR``), and so is its mate, which learns it from ``MC``."""
+
+LengthChange = tuple[int, int, int]
+"""A germline allele that changes the length at its exact span: ``(start, end, ALT bases)``
+(``germline_sites.length_change``)."""
 
 
 class KeepAlleles:
@@ -218,6 +231,8 @@ class Reverted:
     """Reference bases added at the right end of the aligned part so the read keeps its length (removed insertions)."""
     past_contig_end: bool = False
     """Bases added past the contig's end, which has no reference there: they are ``N``."""
+    position: int = -1
+    """POS (0-based) once a removed left clip moved it (:func:`clip_start`); -1: where it was."""
 
     @property
     def changed(self) -> bool:
@@ -380,6 +395,7 @@ def revert_alignment(
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
     clip_windows: Sequence[Window] | Windows | None = None,
+    changes: Sequence[LengthChange] = (),
 ) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window, keeping the read's length.
 
@@ -389,30 +405,45 @@ def revert_alignment(
     how many bases a read has: in a file of 150-base reads, a read of 160 at a germline site would
     say "10-base deletion here". So the read then keeps its number of bases (:func:`length_kept`),
     its hard clips removed counted among them:
-    the bases a filled deletion added are taken from the right end of the aligned part (POS never
-    moves; the end of the alignment moves left), and the bases a removed insertion or clip took are
+    the bases a filled deletion added are taken from the right end of the aligned part (POS stays;
+    the end of the alignment moves left), and the bases a removed insertion or clip took are
     given back there as the reference bases that follow the alignment's end, with qualities borrowed
     from the bases before them (:func:`borrowed_qualities`, as a filled deletion's), ``N`` past the
-    contig's end (``147M3S`` ending at a deletion becomes ``150M``, ``3S147M`` starting after it
-    ``150M`` at the same POS). Kept soft clips keep their lengths; a right clip, now beside another
-    stretch of reference, is judged again there (removed in turn when it touches a window there).
-    ``reference`` must then reach the insertions' and clips' bases further (the caller fetches them).
+    contig's end (``147M3S`` ending at a deletion becomes ``150M``); a removed left clip's bases are
+    given back before POS instead, which moves (:func:`clip_start`, ``3S147M`` starting after a
+    deletion becomes ``150M`` starting before it; ``position`` of the result). Kept soft clips keep
+    their lengths; a right clip, now beside another stretch of reference, is judged again there
+    (removed in turn when it touches a window there). ``reference`` must then reach the insertions'
+    and clips' bases further, and from where a moved read starts (the caller fetches them).
     :func:`rewrite_mate_cigar` applies the same rules from the CIGAR alone, so ``MC`` still equals
     the mate's CIGAR.
     """
     target_length = query_length(operations)
     match = match_op(operations)
     aligned_clips = 0
+    start = original_position = position
     if clip_windows is not None:
         clip_windows = as_windows(clip_windows)
         unclipped, left_soft, right_soft, hard = clips_aligned(position, operations, clip_windows)
         aligned_clips = left_soft + right_soft + hard
         if aligned_clips:
+            leading = left_clip_removed(operations, unclipped)
             operations, target_length = unclipped, target_length + hard
+            clip_qualities = qualities[:left_soft] if qualities != b"*" else b""
             if sequence != b"*":
                 sequence = sequence[left_soft : len(sequence) - right_soft]
             if qualities != b"*":
                 qualities = qualities[left_soft : len(qualities) - right_soft]
+            if leading:
+                start = clip_start(position, leading, changes)
+                if position - start > MAX_SHIFT:
+                    return MOVED_TOO_FAR
+                operations = with_leading_match(operations, match, position - start)
+                if sequence != b"*":
+                    sequence = reference[start - reference_offset : position - reference_offset] + sequence
+                if qualities != b"*":
+                    qualities = prefix_qualities(clip_qualities, qualities, position - start) + qualities
+                position = start
     result = revert_until_settled(
         position, operations, sequence, qualities, reference, reference_offset, windows, clips, keep, deletions, short_skip
     )
@@ -450,7 +481,60 @@ def revert_alignment(
         result.sequence, result.qualities = again.sequence, again.qualities
         result.bases_reverted += again.bases_reverted
         result.clip_bases_masked += again.clip_bases_masked
+    if start != original_position:
+        result.position = start
     return result
+
+
+def prefix_qualities(clip_qualities: bytes, qualities: bytes, count: int) -> bytes:
+    """Qualities of the ``count`` reference bases a moved read starts with (:func:`clip_start`):
+    the removed left clip's own, the last ``count`` of them, and where the read crossed a
+    deletion more than it had, some borrowed from its first bases (:func:`borrowed_qualities`)."""
+    if count <= len(clip_qualities):
+        return clip_qualities[len(clip_qualities) - count :]
+    return clip_qualities + borrowed_qualities(qualities, 0, BORROWED_REACH, count - len(clip_qualities))
+
+
+def with_leading_match(operations: Sequence[tuple[int, int]], match: int, count: int) -> Operations:
+    """``operations`` after ``count`` aligned bases of ``match`` (merged with a first one like it)."""
+    merged: Operations = []
+    append_operation(merged, match, count)
+    for op, length in operations:
+        append_operation(merged, op, length)
+    return merged
+
+
+def left_clip_removed(operations: Sequence[tuple[int, int]], unclipped: Sequence[tuple[int, int]]) -> int:
+    """The bases of the left clip (soft and hard) :func:`clips_aligned` removed from ``operations``."""
+    if not operations or operations[0][0] not in (SOFT, HARD) or (unclipped and unclipped[0][0] in (SOFT, HARD)):
+        return 0
+    leading = 0
+    for op, length in operations:
+        if op not in (SOFT, HARD):
+            break
+        leading += length
+    return leading
+
+
+def clip_start(position: int, leading: int, changes: Sequence[LengthChange]) -> int:
+    """Where a read starts once its removed left clip of ``leading`` bases (soft and hard) is
+    aligned before POS, as the bases of the carrier's haplotype: across every germline allele
+    that changes the length it reaches (``changes``, the nearest end first), so a carrier's
+    ``3S147M`` at 1001 after a deletion of 991-1000 starts at 988, where a non-carrier's read of
+    the fragment starts, and one of an SNV or with no germline list (``--all``) ``leading`` bases
+    before POS. The same from POS and the CIGAR alone: a record and its mate's ``MC`` agree."""
+    cursor, remaining = position, leading
+    for span_start, span_end, bases in changes:
+        if span_end > cursor:
+            continue  # another allele of a site already crossed
+        if cursor - span_end >= remaining:
+            break
+        remaining -= cursor - span_end
+        if bases >= remaining:  # the clip starts in the allele's bases (an insertion)
+            return max(0, max(span_start, span_end - remaining))
+        remaining -= bases
+        cursor = span_start
+    return max(0, cursor - remaining)
 
 
 def _with_length_kept(result: Reverted, position: int, delta: int, match: int, reference: bytes, reference_offset: int) -> bytes | None:
@@ -786,9 +870,11 @@ def rewrite_mate_cigar(
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
     clip_windows: Sequence[Window] | Windows | None = None,
+    changes: Sequence[LengthChange] = (),
 ) -> bytes | Removed | None:
     """What the mate's CIGAR becomes under the same rules, from its MC tag alone: its clips
-    near ``clip_windows`` removed (:func:`clips_aligned`), its length kept as
+    near ``clip_windows`` removed (:func:`clips_aligned`; a left clip's bases aligned before POS,
+    which moves as :func:`moved_start` says), its length kept as
     :func:`revert_alignment` keeps it (:func:`length_kept`, from the CIGAR alone too), and its
     right clip judged again where the length rule moved it. Returns what
     :func:`mate_cigar_settled` returns."""
@@ -802,6 +888,12 @@ def rewrite_mate_cigar(
         unclipped, left_soft, right_soft, hard = clips_aligned(position, shape.operations, clip_windows)
         if left_soft or right_soft or hard:
             target_length += hard
+            if leading := left_clip_removed(shape.operations, unclipped):
+                start = clip_start(position, leading, changes)
+                if position - start > MAX_SHIFT:
+                    return MOVED_TOO_FAR
+                unclipped = with_leading_match(unclipped, shape.match_op, position - start)
+                position = start
             unclipped_cigar = format_cigar(unclipped)
             unclipped_shape = _cached_shape(unclipped_cigar) or shape
     new_cigar = mate_cigar_settled(position, unclipped_cigar, windows, unclipped_shape, keep, deletions, short_skip)
@@ -820,6 +912,21 @@ def rewrite_mate_cigar(
                 return NO_ALIGNED_BASE
             fitted = format_cigar(again[0])
     return fitted
+
+
+def moved_start(
+    position: int,
+    operations: Sequence[tuple[int, int]],
+    clip_windows: Sequence[Window] | Windows | None,
+    changes: Sequence[LengthChange] = (),
+) -> int:
+    """Where the mate at ``position`` with CIGAR ``operations`` (its ``MC``) starts once its left
+    clip is removed (:func:`clip_start`; ``position`` where none is), as its own record computes it."""
+    if clip_windows is None or not operations or operations[0][0] not in (SOFT, HARD):
+        return position
+    unclipped, _, _, _ = clips_aligned(position, operations, as_windows(clip_windows))
+    leading = left_clip_removed(operations, unclipped)
+    return clip_start(position, leading, changes) if leading else position
 
 
 _cached_shape = lru_cache(maxsize=4096)(parse_cigar)

@@ -32,7 +32,7 @@ from typing import IO, Annotated, Optional
 
 import typer
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
-from genoscrub.block_reverter import BlockReverter
+from genoscrub.block_reverter import BlockReverter, CoordinateOrder
 from genoscrub.cigar import ShapeCache
 from genoscrub.cli import OutputOption, QuietOption, ReportOption, make_app, run
 from genoscrub.contigs import ContigMap
@@ -49,7 +49,7 @@ from genoscrub.record_reverter import (
     RevertOptions,
 )
 from genoscrub.report import InputError, Report, UsageError
-from genoscrub.revert import NO_ALIGNED_BASE, SKIP_AT_DELETION, ClipRule
+from genoscrub.revert import MOVED_TOO_FAR, NO_ALIGNED_BASE, SKIP_AT_DELETION, ClipRule
 from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
@@ -59,7 +59,8 @@ COMMAND = "sam-revert-germline"
 app = make_app()
 
 REMOVALS = (
-    NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MATE_REMOVED_COUNT, SUPPLEMENTARY_REMOVED, "reads_dropped_unknown_contig",
+    NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MOVED_TOO_FAR.reason, MATE_REMOVED_COUNT, SUPPLEMENTARY_REMOVED,
+    "reads_dropped_unknown_contig",
 )
 """The report's counts of records not written: ``reads_out`` is ``reads_in`` less them (the
 workflow checks a gathered BAM's records against it)."""
@@ -123,7 +124,10 @@ class RevertSetup:
             self.keep.use_for_input(contigs, report)
         places = ReadPlaces({name.encode(): length for name, length in contigs.items()})
         records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs, places)
-        return BlockReverter(records, places, self.one_by_one)
+        order = None
+        if any(line.startswith(b"@HD\t") and b"\tSO:coordinate" in line for line in header):
+            order = CoordinateOrder([name.encode() for name in contigs], windows.sites if isinstance(windows, GermlineWindows) else None)
+        return BlockReverter(records, places, self.one_by_one, order)
 
 
 # --- the stream ------------------------------------------------------------------
@@ -143,28 +147,36 @@ def revert_stream(chunks: Iterable[bytes], setup: RevertSetup) -> Iterator[bytes
     header: list[bytes] = []
     reverter: BlockReverter | None = None
     line_number = 1
-    for whole in chunks:
-        blank_end = whole.endswith(b"\n\n") or whole == b"\n"  # one blank line at a chunk's end passes
-        chunk = whole[:-1] if blank_end else whole
-        if reverter is None:
-            cut = 0
-            if chunk.startswith(b"@"):
-                match = HEADER_END.search(chunk)
-                cut = match.start() + 1 if match else len(chunk)
-            header.extend(chunk[:cut].split(b"\n")[:-1])
-            line_number += chunk.count(b"\n", 0, cut)
-            chunk = chunk[cut:]
+    try:
+        for whole in chunks:
+            blank_end = whole.endswith(b"\n\n") or whole == b"\n"  # one blank line at a chunk's end passes
+            chunk = whole[:-1] if blank_end else whole
+            if reverter is None:
+                cut = 0
+                if chunk.startswith(b"@"):
+                    match = HEADER_END.search(chunk)
+                    cut = match.start() + 1 if match else len(chunk)
+                header.extend(chunk[:cut].split(b"\n")[:-1])
+                line_number += chunk.count(b"\n", 0, cut)
+                chunk = chunk[cut:]
+                if chunk:
+                    reverter = setup.reverter(header)
+                    yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
             if chunk:
-                reverter = setup.reverter(header)
-                yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
-        if chunk:
-            assert reverter is not None
-            yield reverter.revert_block(chunk, line_number)
-            line_number += reverter.block_lines
-        line_number += blank_end
-    if reverter is None:
-        setup.reverter(header)
-        yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
+                assert reverter is not None
+                for out in reverter.reverted(chunk, line_number):
+                    if out:
+                        yield out
+                line_number += reverter.block_lines
+            line_number += blank_end
+        if reverter is not None:
+            yield from reverter.remaining()
+        else:
+            setup.reverter(header)
+            yield b"\n".join([*header, program_line(COMMAND, program_ids(header))]) + b"\n"
+    finally:
+        if reverter is not None:
+            reverter.close()
 
 
 def revert_stage(

@@ -296,18 +296,19 @@ def test_a_one_match_read_whose_mate_goes_is_left_to_the_one_record_path(tmp_pat
 
 
 def test_all_rewrites_a_clipped_mate_cigar_in_bulk_as_one_by_one(tmp_path: Path) -> None:
-    """``--all``: a one-``M`` read whose mate is clipped (``MC:Z:3S17M``) is settled in bulk, its
-    ``MC`` becoming the mate's ``20M`` and TLEN following the mate's new end, the same bytes as the
-    one-record path; a QUAL that spells an ``MC`` tag (``MC:Z:3S17M...``) is not taken for it."""
+    """``--all``: a one-``M`` read whose mate is clipped at its right end (``MC:Z:17M3S``) is settled
+    in bulk, its ``MC`` becoming the mate's ``20M`` and TLEN following the mate's new end, the same
+    bytes as the one-record path; a QUAL that spells an ``MC`` tag (``MC:Z:17M3S...``) is not taken
+    for it. (A mate clipped at its left end moves: such a read goes to the one-record path.)"""
     rng = random.Random(5)
     reference = "".join(rng.choice(BASES) for _ in range(CONTIG_LENGTH))
     fasta, _ = write_inputs(tmp_path, reference, [])
     lines = []
-    for index, quality in enumerate(["I" * 20, "MC:Z:3S17M" + "I" * 10]):
+    for index, quality in enumerate(["I" * 20, "MC:Z:17M3S" + "I" * 10]):
         start = 10 + 100 * index
         lines += [
-            f"p{index}\t99\tchr1\t{start + 1}\t60\t20M\t=\t{start + 51}\t67\t{reference[start : start + 20]}\t{quality}\tMC:Z:3S17M",
-            f"p{index}\t147\tchr1\t{start + 51}\t60\t3S17M\t=\t{start + 1}\t-67\tAAA{reference[start + 50 : start + 67]}\t{'I' * 20}"
+            f"p{index}\t99\tchr1\t{start + 1}\t60\t20M\t=\t{start + 51}\t67\t{reference[start : start + 20]}\t{quality}\tMC:Z:17M3S",
+            f"p{index}\t147\tchr1\t{start + 51}\t60\t17M3S\t=\t{start + 1}\t-67\t{reference[start + 50 : start + 67]}AAA\t{'I' * 20}"
             "\tMC:Z:20M",
         ]
     sam = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{CONTIG_LENGTH}\n" + "\n".join(lines) + "\n"

@@ -14,7 +14,7 @@ import pysam
 import pytest
 from genoscrub.cigar import format_cigar, parse_cigar
 from genoscrub.record_reverter import fitted_template_length
-from genoscrub.revert import CLIP_MARGIN, Reverted, Windows, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import CLIP_MARGIN, MAX_SHIFT, MOVED_TOO_FAR, Reverted, Windows, moved_start, revert_alignment, rewrite_mate_cigar
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -161,7 +161,9 @@ def test_a_clip_at_a_window_becomes_reference_bases_and_the_mate_sees_the_same_c
     """A clip whose projection (plus ``CLIP_MARGIN``) touches a germline window goes, soft and hard
     alike, and the length rule gives the read as many reference bases after its end: the read keeps
     its length, hard clips counted (what a non-carrier's read has), no clip left touches a window,
-    a second run changes nothing, and the mate computes the same CIGAR from ``MC`` alone."""
+    a second run changes nothing, and the mate computes the same CIGAR from ``MC`` alone. A removed
+    left clip is aligned before POS, across the windows taken as germline deletions, and the mate
+    computes the same new POS from ``MC`` and PNEXT (``moved_start``)."""
     start, parts = alignment
     rng = random.Random(seed)
     body, _ = build_read(start, [part for part in parts if part[0] != ord("S")] or [(ord("M"), 5)], rng)
@@ -173,12 +175,15 @@ def test_a_clip_at_a_window_becomes_reference_bases_and_the_mate_sees_the_same_c
     windows = sorted((a, a + b) for a, b in spans)
     cigar = format_cigar(operations)
     reference = REFERENCE + b"N" * 64
-    result = revert_alignment(start, operations, sequence, qualities, reference, 0, windows, clip_windows=windows)
-    mate_view = rewrite_mate_cigar(start, cigar, windows, clip_windows=windows)
+    changes = sorted(((a, b, 0) for a, b in windows), key=lambda change: change[1], reverse=True)
+    result = revert_alignment(start, operations, sequence, qualities, reference, 0, windows, clip_windows=windows, changes=changes)
+    mate_view = rewrite_mate_cigar(start, cigar, windows, clip_windows=windows, changes=changes)
     if not isinstance(result, Reverted):
         assert mate_view == result
         return
     assert mate_view == format_cigar(result.operations)
+    original, start = start, result.position if result.position >= 0 else start  # a removed left clip moves POS
+    assert moved_start(original, operations, windows, changes) == start
     left_hard = sum(length for op, length in result.operations if op == ord("H"))
     assert len(result.sequence) == len(result.qualities) == len(sequence) + hard - left_hard
     assert result.clip_bases_aligned == soft + hard - sum(length for op, length in result.operations if op in b"SH")
@@ -199,20 +204,37 @@ def test_a_clip_at_a_window_becomes_reference_bases_and_the_mate_sees_the_same_c
 def test_clips_beside_a_deletion_become_the_reference_a_non_carrier_reads() -> None:
     """bwa mem clips a deletion a few bases from a read's end: the carrier's ``17M3S`` ending where
     the deletion starts and ``3S17M`` starting where it ends, against a non-carrier's ``20M``. Both
-    become ``20M`` at their POS, the clipped bases replaced by the reference after the alignment's
-    end, their qualities borrowed; a clip away from the window only keeps the mask rule."""
+    become ``20M``: the right clip's bases replaced by the reference after the alignment's end,
+    their qualities borrowed; the left clip's aligned before POS across the deletion, where a
+    non-carrier's read of the fragment starts (``3S17M`` at 50 becomes ``20M`` at 37), and with
+    no deletion there (an SNV's window) only by its own length; a clip away from the window only
+    keeps the mask rule."""
     window = [(40, 50)]  # a germline deletion of 40-49
     clipped = REFERENCE[20:40] + REFERENCE[50:53]
     right = revert_alignment(20, ops(b"20M3S"), clipped, b"ABCDEFGHIJKLMNOPQRSTUVW", REFERENCE, 0, window, clip_windows=window)
     assert isinstance(right, Reverted) and format_cigar(right.operations) == b"23M"
     assert right.sequence == REFERENCE[20:43] and right.clip_bases_aligned == 3 and right.bases_added_to_length == 3
     assert set(right.qualities[20:]) <= set(b"ABCDEFGHIJKLMNOPQRST")
-    left = revert_alignment(50, ops(b"3S17M"), REFERENCE[37:40] + REFERENCE[50:67], b"I" * 20, REFERENCE, 0, window, clip_windows=window)
-    assert isinstance(left, Reverted) and format_cigar(left.operations) == b"20M" and left.sequence == REFERENCE[50:70]
-    assert rewrite_mate_cigar(50, b"3S17M", window, clip_windows=window) == b"20M"
-    hard = revert_alignment(50, ops(b"5H3S12M"), REFERENCE[37:40] + REFERENCE[50:62], b"I" * 15, REFERENCE, 0, window, clip_windows=window)
+    deletion = [(40, 50, 0)]
+    carrier = REFERENCE[37:40] + REFERENCE[50:67]
+    left = revert_alignment(50, ops(b"3S17M"), carrier, b"I" * 20, REFERENCE, 0, window, clip_windows=window, changes=deletion)
+    assert isinstance(left, Reverted) and format_cigar(left.operations) == b"20M" and left.sequence == REFERENCE[37:57]
+    assert left.position == 37 == moved_start(50, ops(b"3S17M"), window, deletion)
+    assert rewrite_mate_cigar(50, b"3S17M", window, clip_windows=window, changes=deletion) == b"20M"
+    snv = revert_alignment(50, ops(b"3S17M"), carrier, b"I" * 20, REFERENCE, 0, window, clip_windows=window)
+    assert isinstance(snv, Reverted) and format_cigar(snv.operations) == b"20M" and snv.sequence == REFERENCE[47:67]
+    assert snv.position == 47 == moved_start(50, ops(b"3S17M"), window)
+    hard = revert_alignment(
+        50, ops(b"5H3S12M"), REFERENCE[37:40] + REFERENCE[50:62], b"I" * 15, REFERENCE, 0, window, clip_windows=window, changes=deletion
+    )
     assert isinstance(hard, Reverted) and format_cigar(hard.operations) == b"20M" and hard.clip_bases_aligned == 8
-    assert rewrite_mate_cigar(50, b"5H3S12M", window, clip_windows=window) == b"20M"
+    assert hard.position == 32 and hard.sequence == REFERENCE[32:52]
+    assert rewrite_mate_cigar(50, b"5H3S12M", window, clip_windows=window, changes=deletion) == b"20M"
+    far_window, long_deletion = [(5000 - MAX_SHIFT - 10, 5000)], [(5000 - MAX_SHIFT - 10, 5000, 0)]  # a move past MAX_SHIFT: removed
+    moved = revert_alignment(
+        5000, ops(b"3S17M"), b"A" * 20, b"I" * 20, b"A" * 6000, 0, far_window, clip_windows=far_window, changes=long_deletion
+    )
+    assert moved == MOVED_TOO_FAR == rewrite_mate_cigar(5000, b"3S17M", far_window, clip_windows=far_window, changes=long_deletion)
     far = revert_alignment(70, ops(b"3S17M"), REFERENCE[67:87], b"I" * 20, REFERENCE, 0, window, clip_windows=window)
     assert isinstance(far, Reverted) and format_cigar(far.operations) == b"3S17M" and not far.changed
     masked = revert_alignment(50, ops(b"3S17M"), REFERENCE[37:40] + REFERENCE[50:67], b"I" * 20, REFERENCE, 0, window)
@@ -220,12 +242,14 @@ def test_clips_beside_a_deletion_become_the_reference_a_non_carrier_reads() -> N
     assert masked.sequence[:3] == b"NNN"
 
 
-def carrier_and_non_carrier_reads(contig: str, point: int, length: int, read_length: int) -> dict[str, list[str]]:
+def carrier_and_non_carrier_reads(contig: str, point: int, length: int, read_length: int, spans: bool = True) -> dict[str, list[str]]:
     """SAM records of a carrier of a germline deletion of ``contig[point:point + length]`` and of a
     non-carrier, one read each at every POS an aligner gives a read near the deletion: the
     carrier's read as bwa mem writes it (``xM yS`` for a read ending up to 5 bases past the
     deletion, ``yS xM`` starting at its end for a read starting up to 5 bases before it, else
-    ``xM<length>DyM``), the non-carrier's read of the reference at the same POS."""
+    ``xM<length>DyM``), the non-carrier's read of the reference at the same POS, or for ``yS xM``
+    where its read of the fragment starts, ``y`` bases before the deletion (without ``spans``,
+    the deletion's exact span unknown as with ``--all``: ``y`` bases before POS)."""
     records: dict[str, list[str]] = {"carrier": [], "non-carrier": []}
     after = point + length
     places = [*range(point - read_length + 1, point - read_length + 12), *range(point - 40, point - 30), after, after, after]
@@ -240,9 +264,11 @@ def carrier_and_non_carrier_reads(contig: str, point: int, length: int, read_len
             bases = contig[start:point] + contig[after : after + rest]
             cigar = f"{inside}M{rest}S" if rest <= 5 else f"{inside}M{length}D{rest}M"
         quality = "".join(chr(33 + (number * 7 + index * 13) % 40) for index in range(read_length))
-        reference_read = (f"{read_length}M", contig[start : start + read_length])
+        fragment_start = (point if spans else after) - left if start == after else start
+        reference_read = (f"{read_length}M", contig[fragment_start : fragment_start + read_length])
         for kind, (written, sequence) in {"carrier": (cigar, bases), "non-carrier": reference_read}.items():
-            records[kind].append(f"r{number}\t0\tchr1\t{start + 1}\t60\t{written}\t*\t0\t0\t{sequence}\t{quality}\tRG:Z:g")
+            place = start if kind == "carrier" else fragment_start
+            records[kind].append(f"r{number}\t0\tchr1\t{place + 1}\t60\t{written}\t*\t0\t0\t{sequence}\t{quality}\tRG:Z:g")
     return records
 
 
@@ -254,6 +280,8 @@ def test_a_carrier_and_a_non_carrier_give_reads_of_the_same_cigars_and_places(tm
     so no clip edge piles up at the deletion's two edges (``97M3S`` ending where it starts,
     ``3S97M`` starting where it ends) where a non-carrier's reads have none, with the germline
     list and with ``--all`` (which fills every deletion, so only such clips would still show it);
+    the carrier's ``3S97M`` starts where the non-carrier's read of the fragment does, 3 bases
+    before the deletion (with ``--all``, which knows no deletion's span, 3 bases before POS);
     and genoscrub-audit --germline finds nothing in the carrier's output."""
     rng = random.Random(11)
     contig = "".join(rng.choice("ACGT") for _ in range(1500))
@@ -267,7 +295,7 @@ def test_a_carrier_and_a_non_carrier_give_reads_of_the_same_cigars_and_places(tm
     header = "@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:1500\n@RG\tID:g\tSM:s\n"
     placed = {}
     environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
-    for kind, lines in carrier_and_non_carrier_reads(contig, point, length, read_length).items():
+    for kind, lines in carrier_and_non_carrier_reads(contig, point, length, read_length, spans=mode[0] == "-v").items():
         (tmp_path / f"{kind}.sam").write_text(header + "\n".join(lines) + "\n")
         subprocess.run(
             [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", *mode, "-o", f"{kind}.out.sam", f"{kind}.sam"],

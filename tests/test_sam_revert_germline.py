@@ -14,21 +14,23 @@ import json
 import os
 import random
 import subprocess
+import tempfile
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import IO, Any
 
 import numpy as np
 import pysam
 import pytest
-from genoscrub import scan
+from genoscrub import block_reverter, scan
 from genoscrub.alignments import open_alignment_text
 from genoscrub.cigar import format_cigar, match_op, md_and_nm, parse_cigar
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
-from genoscrub.revert import NO_ALIGNED_BASE, ClipRule, Reverted, Windows, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import CLIP_MARGIN, MAX_SHIFT, NO_ALIGNED_BASE, ClipRule, Reverted, Windows, revert_alignment, rewrite_mate_cigar
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -727,8 +729,8 @@ def test_read_left_without_aligned_base_is_removed_with_its_mate(tmp_path: Path)
     setup = RevertSetup(Fasta(str(reference)), GermlineSites(str(tmp_path / "sites.vcf"), report), None, RevertOptions(), "-", report)
     reverter = setup.reverter([b"@SQ\tSN:chr1\tLN:100"])
     lines = [
-        b"p\t65\tchr1\t61\t60\t3S2I\t=\t80\t0\tAAACA\tIIIII\tMC:Z:10M",
-        b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:3S2I\tRG:Z:L1",
+        b"p\t65\tchr1\t61\t60\t2I3S\t=\t80\t0\tAAACA\tIIIII\tMC:Z:10M",
+        b"p\t129\tchr1\t80\t60\t10M\t=\t61\t0\t" + REFERENCE[79:89] + b"\tIIIIIIIIII\tMC:Z:2I3S\tRG:Z:L1",
     ]
     out = reverter.revert_block(b"\n".join(lines) + b"\n", 1).splitlines()
     assert out == []
@@ -845,19 +847,21 @@ def test_a_split_read_at_a_germline_deletion_loses_its_supplementary_part_and_it
     ``90M60S`` ending where the deletion starts, the supplementary ``90H60M`` starting after it. A
     non-carrier has no split read there: the supplementary record goes (counted in
     ``supplementary_records_removed``, not in ``reads_out``) and the primary becomes ``150M`` of
-    the reference; its mate, clipped at the deletion's far edge (``3S97M``), becomes ``100M`` and
-    the primary's ``MC`` says so, TLEN following both ends. The audit finds nothing left."""
+    the reference; its mate, clipped at the deletion's far edge (``3S97M`` at 1061), becomes
+    ``100M`` at 998, where a non-carrier's read of the fragment starts, and the primary's ``MC``
+    and PNEXT say so, TLEN following both ends. The audit finds nothing left."""
     contig, lines = split_read_at_deletion(tmp_path)
     (tmp_path / "sv.vcf").write_text(
         "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
         f"chr1\t1000\t.\t{contig[999:1060]}\t{contig[999]}\t50\tPASS\t.\n"
     )
     records = reverted_records(tmp_path, lines, ["-v", "sv.vcf"], one_by_one)
-    assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [(99, 910, "150M"), (147, 1060, "100M")]
+    assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [(99, 910, "150M"), (147, 997, "100M")]
     first, second = records
-    assert first.query_sequence == contig[910:1060] and second.query_sequence == contig[1060:1160]
+    assert first.query_sequence == contig[910:1060] and second.query_sequence == contig[997:1097]
     assert first.get_tag("MC") == "100M" and second.get_tag("MC") == "150M"
-    assert first.template_length == 1160 - 910 == -second.template_length  # the outer rule on the new ends
+    assert first.next_reference_start == 997 and second.next_reference_start == 910
+    assert first.template_length == 1097 - 910 == -second.template_length  # the outer rule on the new ends
     counts = json.loads((tmp_path / "report.json").read_text())["counts"]
     assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 2 and counts["clip_bases_aligned"] == 63
     audit = subprocess.run(
@@ -877,10 +881,11 @@ def test_all_removes_every_clip_and_every_supplementary_record(tmp_path: Path, o
     """``--all`` (and ``--all --keep``) has no germline list, so a clip's edge anywhere may mark a
     carrier: a split read's primary ``90M60S`` ending where a 60-base deletion starts becomes
     ``150M`` of the reference and its supplementary ``90H60M`` goes (``supplementary_records_removed``);
-    its mate ``3S97M`` becomes ``100M`` and the primary's ``MC`` says so, TLEN following both ends;
-    and clips far from any allele go too, even one that is the reference's bases (``37M3S``), a
-    hard clip with its bases given back (``5H35M`` becomes ``40M``, 5 bases longer). The same bytes
-    on the bulk and the one-record paths."""
+    its mate ``3S97M`` becomes ``100M`` 3 bases before its POS (no deletion's span is known) and the
+    primary's ``MC`` and PNEXT say so, TLEN following both ends; and clips far from any allele go
+    too, even one that is the reference's bases (``37M3S``), a hard clip with its bases given back
+    before POS (``5H35M`` at 2101 becomes ``40M`` at 2096). The same bytes on the bulk and the
+    one-record paths."""
     contig, lines = split_read_at_deletion(tmp_path)
     lines += [
         f"a\t0\tchr1\t2001\t60\t37M3S\t*\t0\t0\t{contig[2000:2040]}\t{'G' * 40}",
@@ -895,12 +900,13 @@ def test_all_removes_every_clip_and_every_supplementary_record(tmp_path: Path, o
         arguments += ["--keep", "keep.vcf"]
     records = reverted_records(tmp_path, lines, arguments, one_by_one)
     assert [(record.flag, record.reference_start, record.cigarstring) for record in records] == [
-        (99, 910, "150M"), (147, 1060, "100M"), (0, 2000, "40M"), (16, 2100, "40M"),
+        (99, 910, "150M"), (147, 1057, "100M"), (0, 2000, "40M"), (16, 2095, "40M"),
     ]
     first, second, adapter, hard = (record.query_sequence for record in records)
-    assert (first, second, adapter, hard) == (contig[910:1060], contig[1060:1160], contig[2000:2040], contig[2100:2140])
+    assert (first, second, adapter, hard) == (contig[910:1060], contig[1057:1157], contig[2000:2040], contig[2095:2135])
     assert records[0].get_tag("MC") == "100M" and records[1].get_tag("MC") == "150M"
-    assert records[0].template_length == 1160 - 910 == -records[1].template_length  # the outer rule on the new ends
+    assert records[0].next_reference_start == 1057
+    assert records[0].template_length == 1157 - 910 == -records[1].template_length  # the outer rule on the new ends
     counts = json.loads((tmp_path / "report.json").read_text())["counts"]
     assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 4
     assert counts["clip_bases_aligned"] == 60 + 3 + 3 + 5 and counts.get("clip_bases_masked", 0) == 0
@@ -1345,3 +1351,307 @@ def test_a_mate_placed_past_its_contig_loses_its_place_and_a_far_hit_its_positio
     if mode != ["--all"]:  # --all keeps no CP on a rewritten read: only the far ones count
         assert records[b"near"][11:] == [b"CP:i:10010"]
         assert counts["aux_values_removed"] == 2
+
+
+def deletion_carrier_and_non_carrier(tmp_path: Path) -> tuple[str, list[str], list[str]]:
+    """A random 3,000-base chr1 (``ref.fa``, indexed), a germline 10-base deletion of 991-1000
+    (``del.vcf``), and the same two fragments read from a carrier and from a non-carrier: the
+    carrier's first read clipped at the deletion's far edge (``3S147M`` at 1001, its 3 clipped
+    bases the reference's 988-990), the non-carrier's ``150M`` at 988; the mates ``150M`` at 1301."""
+    rng = random.Random(11)
+    contig = "".join(rng.choice("ACGT") for _ in range(3000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + contig + "\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    (tmp_path / "del.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t990\t.\t{contig[989:1000]}\t{contig[989]}\t50\tPASS\t.\n"
+    )
+    mate, qualities = contig[1300:1450], "F" * 150
+    carrier = contig[987:990] + contig[1000:1147]
+    return contig, [
+        f"c\t99\tchr1\t1001\t60\t3S147M\t=\t1301\t449\t{carrier}\t{qualities}\tMC:Z:150M",
+        f"c\t147\tchr1\t1301\t60\t150M\t=\t1001\t-449\t{mate}\t{qualities}\tMC:Z:3S147M",
+    ], [
+        f"n\t99\tchr1\t988\t60\t150M\t=\t1301\t462\t{contig[987:1137]}\t{qualities}\tMC:Z:150M",
+        f"n\t147\tchr1\t1301\t60\t150M\t=\t988\t-462\t{mate}\t{qualities}\tMC:Z:150M",
+    ]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_left_clip_at_a_germline_deletion_starts_where_a_non_carrier_read_starts(tmp_path: Path, one_by_one: bool) -> None:
+    """Metamorphic: the same fragments read from a carrier of a 10-base deletion (its read clipped
+    at the deletion's far edge, ``3S147M`` at 1001) and from a non-carrier (``150M`` at 988) leave
+    the reverter with the same POS, CIGAR, PNEXT, TLEN and ``MC`` for every read: a carrier's read
+    starts must not gather at the deletion's far edge."""
+    _, carrier, non_carrier = deletion_carrier_and_non_carrier(tmp_path)
+
+    def places(lines: list[str]) -> list[tuple[object, ...]]:
+        return [
+            (record.flag, record.reference_start, record.cigarstring, record.next_reference_start, record.template_length,
+             record.get_tag("MC"))
+            for record in reverted_records(tmp_path, lines, ["-v", "del.vcf"], one_by_one)
+        ]  # fmt: skip
+
+    assert places(carrier) == places(non_carrier)
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_moved_read_keeps_a_sorted_output_across_blocks_and_samtools_indexes_it(tmp_path: Path, one_by_one: bool) -> None:
+    """A carrier's ``3S147M`` at 1001 moves to 988 (:func:`revert.clip_start`), before reads at
+    989-1000 of the block before its own: those are held back until the next block is known, so
+    the output stays sorted by coordinate and ``samtools index`` accepts it. Its mate's PNEXT and
+    TLEN follow, and so does an unmapped mate placed at it, with the bulk and the one-record path."""
+    contig, carrier, _ = deletion_carrier_and_non_carrier(tmp_path)
+    fillers = [
+        f"f{start}\t0\tchr1\t{start}\t60\t150M\t*\t0\t0\t{contig[start - 1 : start + 149]}\t{'F' * 150}" for start in range(980, 1001)
+    ]
+    placed = [
+        f"u\t73\tchr1\t1001\t60\t3S147M\t=\t1001\t0\t{contig[987:990] + contig[1000:1147]}\t{'F' * 150}",
+        f"u\t133\tchr1\t1001\t0\t*\t=\t1001\t0\t{'A' * 150}\t{'F' * 150}\tMC:Z:3S147M",
+    ]
+    header = "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n"
+    first_block = header + "\n".join(fillers) + "\n"
+    second_block = "\n".join([carrier[0], *placed, carrier[1]]) + "\n"
+    report = Report(COMMAND)
+    sites = GermlineSites(str(tmp_path / "del.vcf"), report)
+    setup = RevertSetup(Fasta(str(tmp_path / "ref.fa")), sites, None, RevertOptions(), "-", report, one_by_one=one_by_one)
+    output = b"".join(revert_stream([first_block.encode(), second_block.encode()], setup))
+    (tmp_path / "out.sam").write_bytes(output)
+    pysam.view("-b", "-o", str(tmp_path / "out.bam"), str(tmp_path / "out.sam"), catch_stdout=False)
+    pysam.index(str(tmp_path / "out.bam"))
+    with pysam.AlignmentFile(str(tmp_path / "out.bam")) as reads:
+        records = list(reads.fetch(until_eof=True))
+    starts = [record.reference_start for record in records]
+    assert starts == sorted(starts) and len(records) == len(fillers) + 4
+    moved = {(record.query_name, record.flag): record for record in records if record.query_name in ("c", "u")}
+    assert (moved["c", 99].reference_start, moved["c", 99].cigarstring) == (987, "150M")
+    assert moved["c", 147].next_reference_start == 987 and moved["c", 147].template_length == -462
+    assert (moved["u", 73].reference_start, moved["u", 73].next_reference_start, moved["u", 73].cigarstring) == (987, 987, "150M")
+    assert (moved["u", 133].reference_start, moved["u", 133].next_reference_start) == (987, 987)
+    assert moved["u", 133].get_tag("MC") == "150M"
+    assert report.counts["read_starts_moved"] == 2 and report.counts["mate_places_moved"] == 2
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_mate_without_mc_loses_the_place_of_a_read_that_may_have_moved(tmp_path: Path, one_by_one: bool) -> None:
+    """A mate without ``MC`` cannot learn that its mate's removed left clip moved it (``3S147M`` at
+    1001 to 988): PNEXT 1001 would show the deletion's far edge, so its mate's place becomes
+    unavailable (RNEXT ``*``, PNEXT and TLEN 0, counted as ``mate_places_cleared``)."""
+    _, carrier, _ = deletion_carrier_and_non_carrier(tmp_path)
+    lines = [carrier[0], carrier[1].replace("\tMC:Z:3S147M", "")]
+    records = reverted_records(tmp_path, lines, ["-v", "del.vcf"], one_by_one)
+    assert (records[0].reference_start, records[0].next_reference_start, records[0].template_length) == (987, 1300, 462)
+    mate = records[1]
+    assert (mate.next_reference_id, mate.next_reference_start, mate.template_length) == (-1, -1, 0)
+    counts = json.loads((tmp_path / "report.json").read_text())["counts"]
+    assert counts["mate_places_cleared"] == 1
+
+
+# --- the coordinate order a moved read keeps: a bounded hold ------------------------------
+
+
+def reverted_lines(
+    folder: Path, blocks: list[str], contigs: dict[str, int], variants: str | None, sorted_header: bool = True, one_by_one: bool = False
+) -> list[bytes]:
+    """``blocks`` of records (each whole lines) reverted in process against ``folder/ref.fa`` with
+    ``folder/<variants>`` (None: ``--all``), after a header that says SO:coordinate or not; the
+    records written, in order."""
+    report = Report(COMMAND)
+    sites = GermlineSites(str(folder / variants), report) if variants is not None else None
+    setup = RevertSetup(Fasta(str(folder / "ref.fa")), sites, None, RevertOptions(), "-", report, one_by_one=one_by_one)
+    header = ("@HD\tVN:1.6\tSO:coordinate\n" if sorted_header else "@HD\tVN:1.6\n") + "".join(
+        f"@SQ\tSN:{name}\tLN:{length}\n" for name, length in contigs.items()
+    )
+    output = b"".join(revert_stream([(header + blocks[0]).encode(), *(block.encode() for block in blocks[1:])], setup))
+    return [line for line in output.splitlines() if not line.startswith(b"@")]
+
+
+def coordinate_key(contigs: list[str]) -> Callable[[bytes], tuple[int, int]]:
+    def key(line: bytes) -> tuple[int, int]:
+        fields = line.split(b"\t", 4)
+        return contigs.index(fields[2].decode()), int(fields[3])
+
+    return key
+
+
+def clipped_reads_around_sites(rng: random.Random, folder: Path) -> tuple[dict[str, int], str, list[str]]:
+    """Two random contigs (``ref.fa``), germline deletions, insertions and SNVs at random places of
+    both (``sites.vcf``), and reads around them sorted by coordinate, many left-clipped where a
+    carrier's read is (at a deletion's far edge, a few bases either side), some right-clipped
+    or hard-clipped, some far from any site."""
+    contigs = {"chr1": 6000, "chr2": 3000}
+    bases = {name: "".join(rng.choice("ACGT") for _ in range(length)) for name, length in contigs.items()}
+    (folder / "ref.fa").write_text("".join(f">{name}\n{sequence}\n" for name, sequence in bases.items()))
+    pysam.faidx(str(folder / "ref.fa"))
+    vcf = ["##fileformat=VCFv4.2", *(f"##contig=<ID={name},length={length}>" for name, length in contigs.items())]
+    vcf.append("#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO")
+    edges: list[tuple[str, int]] = []
+    for name, length in contigs.items():
+        for position in sorted(rng.sample(range(300, length - 300, 50), rng.randint(1, 4))):
+            sequence = bases[name]
+            kind = rng.choice(["deletion", "insertion", "snv"])
+            if kind == "deletion":
+                size = rng.choice([1, 5, 30, 300])
+                ref, alt = sequence[position - 1 : position + size], sequence[position - 1]
+            elif kind == "insertion":
+                ref, alt = sequence[position - 1], sequence[position - 1] + "".join(rng.choice("ACGT") for _ in range(rng.randint(1, 20)))
+            else:
+                ref = sequence[position - 1]
+                alt = "C" if ref != "C" else "A"
+            vcf.append(f"{name}\t{position}\t.\t{ref}\t{alt}\t50\tPASS\t.")
+            edges.append((name, position + len(ref)))
+    (folder / "sites.vcf").write_text("\n".join(vcf) + "\n")
+    reads: list[tuple[int, int, str]] = []
+    for number in range(rng.randint(50, 250)):
+        if rng.random() < 0.7:
+            name, edge = rng.choice(edges)
+            position = edge + rng.choice([rng.randint(-8, 12), rng.randint(-8, 400)])
+        else:
+            name = rng.choice(list(contigs))
+            position = rng.randint(1, contigs[name] - 500)
+        length = rng.choice([100, 100, 400])  # a long read's long clip reaches a window far before it
+        clip = rng.randint(1, length - 20)
+        left, right = f"{clip}S{length - clip}M", f"{length - clip}M{clip}S"
+        cigar = rng.choice([left, left, f"{clip}H{length}M", f"{length}M", right])
+        start = max(0, position - 1 - (clip if cigar.startswith(f"{clip}S") else 0))
+        sequence = bases[name][start : start + length].ljust(length, "A")
+        flag = rng.choice([0, 16])
+        line = f"r{number}\t{flag}\t{name}\t{position}\t60\t{cigar}\t*\t0\t0\t{sequence}\t{'F' * length}"
+        reads.append((list(contigs).index(name), position, line))
+    reads.sort(key=lambda read: (read[0], read[1]))
+    return contigs, "sites.vcf", [line for _, _, line in reads]
+
+
+def cut_into_blocks(rng: random.Random, lines: list[str]) -> list[str]:
+    cuts = sorted(rng.sample(range(1, len(lines)), min(len(lines) - 1, rng.randint(0, 12))))
+    return ["".join(line + "\n" for line in lines[start:end]) for start, end in zip([0, *cuts], [*cuts, len(lines)], strict=True)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), revert_all=st.booleans(), one_by_one=st.booleans())
+def test_moved_reads_leave_a_sorted_output_the_stable_sort_of_their_unheld_order(seed: int, revert_all: bool, one_by_one: bool) -> None:
+    """Random reads clipped around random germline sites of two contigs, cut into random blocks:
+    with SO:coordinate the output is sorted by coordinate and holds the records, in the order, of
+    the output without the hold (a header without SO:coordinate: every record where it was) put
+    through a stable sort; the same on both paths, with ``-v`` and with ``--all``."""
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        contigs, variants, lines = clipped_reads_around_sites(rng, folder)
+        blocks = cut_into_blocks(rng, lines)
+        sites = None if revert_all else variants
+        held = reverted_lines(folder, blocks, contigs, sites, one_by_one=one_by_one)
+        unheld = reverted_lines(folder, blocks, contigs, sites, sorted_header=False, one_by_one=one_by_one)
+    key = coordinate_key(list(contigs))
+    assert held == sorted(unheld, key=key)
+    assert [key(line) for line in held] == sorted(key(line) for line in held)
+
+
+def carrier_pileup(tmp_path: Path, depth: int, carriers: int) -> list[str]:
+    """The carrier's and the non-carrier's fragments of :func:`deletion_carrier_and_non_carrier`
+    piled up: ``depth`` reads ``150M`` at 1001 (the deletion's far edge) of which ``carriers``
+    are a carrier's ``3S147M`` (they move to 988), between reads of every POS from 900 to 2900,
+    sorted by coordinate (``ref.fa``, ``del.vcf`` in ``tmp_path``)."""
+    contig, _, _ = deletion_carrier_and_non_carrier(tmp_path)
+    quality = "F" * 150
+    lines = [f"b{start}\t0\tchr1\t{start}\t60\t150M\t*\t0\t0\t{contig[start - 1 : start + 149]}\t{quality}" for start in range(900, 1001)]
+    every = depth // carriers if carriers else depth + 1
+    for number in range(depth):
+        if number % every == every - 1:
+            lines.append(f"c{number}\t0\tchr1\t1001\t60\t3S147M\t*\t0\t0\t{contig[987:990] + contig[1000:1147]}\t{quality}")
+        else:
+            lines.append(f"p{number}\t16\tchr1\t1001\t60\t150M\t*\t0\t0\t{contig[1000:1150]}\t{quality}")
+    lines += [f"a{start}\t0\tchr1\t{start}\t60\t150M\t*\t0\t0\t{contig[start - 1 : start + 149]}\t{quality}" for start in range(1002, 2851)]
+    return lines
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_pileup_past_the_hold_limit_waits_in_a_file_that_is_gone_after_and_gives_the_same_bytes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, one_by_one: bool
+) -> None:
+    """A pileup of 600 reads at a 10-base deletion's far edge, 12 of them a carrier's ``3S147M``
+    that move 13 bases left, held to keep the output sorted: past a hold limit lowered to 8 kB
+    the reads that did not move wait in a temporary file, read back 1 kB at a time; the output
+    is the same bytes as with the default limit, sorted (samtools indexes it), the file closed
+    after and nothing left in the temporary folder."""
+    lines = carrier_pileup(tmp_path, 600, 12)
+    blocks = cut_into_blocks(random.Random(5), lines)
+    contigs = {"chr1": 3000}
+    expected = reverted_lines(tmp_path, blocks, contigs, "del.vcf", one_by_one=one_by_one)
+    files: list[IO[bytes]] = []
+    unnamed = tempfile.TemporaryFile
+
+    def watched(*args: Any, **kwargs: Any) -> IO[bytes]:
+        files.append(unnamed(*args, **kwargs))
+        return files[-1]
+
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    monkeypatch.setattr(tempfile, "TemporaryFile", watched)
+    monkeypatch.setattr(block_reverter, "HOLD_LIMIT", 8192)
+    monkeypatch.setattr(block_reverter, "SPILL_READ", 1024)
+    assert reverted_lines(tmp_path, blocks, contigs, "del.vcf", one_by_one=one_by_one) == expected
+    assert len(files) == 1 and files[0].closed and not list((tmp_path / "tmp").iterdir())
+    assert sum(line.startswith(b"c") and b"\t988\t60\t150M\t" in line for line in expected) == 12
+    (tmp_path / "out.sam").write_bytes(b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + b"".join(line + b"\n" for line in expected))
+    pysam.view("-b", "-o", str(tmp_path / "out.bam"), str(tmp_path / "out.sam"), catch_stdout=False)
+    pysam.index(str(tmp_path / "out.bam"))
+
+
+def test_moved_reads_past_the_hold_limit_end_the_run_naming_the_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Moved reads wait in memory: past the hold limit (lowered to 1 kB, three carriers' reads of
+    about 330 bytes) the run ends with one line naming the record's line and no read."""
+    lines = carrier_pileup(tmp_path, 40, 10)
+    monkeypatch.setattr(block_reverter, "HOLD_LIMIT", 1024)
+    with pytest.raises(InputError) as raised:
+        reverted_lines(tmp_path, ["".join(line + "\n" for line in lines)], {"chr1": 3000}, "del.vcf")
+    fourth = [index for index, line in enumerate(lines) if line.startswith("c")][3]
+    assert raised.value.line == fourth + 3  # after the header's two lines
+    assert "1024 bytes" in raised.value.message and "\t" not in raised.value.message and "c" + str(fourth) not in raised.value.message
+
+
+def test_records_no_move_can_land_before_go_out_at_once(tmp_path: Path) -> None:
+    """Fed one block at a time, the reverter gives out a record as soon as no later record can
+    land before it once moved: here the only window is the deletion's (991-1000), so past
+    ``MAX_SHIFT`` and ``CLIP_MARGIN`` bases after it every record read is out before the next
+    block is read; a record within ``MAX_SHIFT`` bases of it waits."""
+    lines = carrier_pileup(tmp_path, 20, 2)
+    written: list[bytes] = []
+    seen: dict[int, bytes] = {}
+
+    def blocks() -> Iterator[bytes]:
+        yield ("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + "".join(line + "\n" for line in lines[:10])).encode()
+        for index in range(10, len(lines), 10):
+            seen[index] = b"".join(written)
+            yield "".join(line + "\n" for line in lines[index : index + 10]).encode()
+
+    report = Report(COMMAND)
+    sites = GermlineSites(str(tmp_path / "del.vcf"), report)
+    setup = RevertSetup(Fasta(str(tmp_path / "ref.fa")), sites, None, RevertOptions(), "-", report)
+    for piece in revert_stream(blocks(), setup):
+        written.append(piece)
+    final = [int(line.split(b"\t")[3]) for line in b"".join(written).splitlines() if not line.startswith(b"@")]
+    assert final == sorted(final) and final.count(988) == 2 + 1  # the carriers and the read at 988
+    for index, text in seen.items():
+        out = [int(line.split(b"\t")[3]) for line in text.splitlines() if not line.startswith(b"@")]
+        last_read = int(lines[index - 1].split("\t")[3])
+        if last_read > 1100 + MAX_SHIFT + CLIP_MARGIN:  # no window a later read's clip can reach
+            assert len(out) == index
+        elif last_read < 1990:  # a later read may move up to MAX_SHIFT bases before it, no further
+            assert out == [position for position in final if position < last_read - MAX_SHIFT]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_input_found_not_sorted_is_held_no_more(tmp_path: Path, one_by_one: bool) -> None:
+    """A header that says SO:coordinate over records that are not (a block whose first record
+    sorts before the last one read, as a file written twice in a row): the held records go out
+    in order when the block comes, and from then on every record stays where it was, moved or
+    not, as with a header without SO:coordinate (nothing to keep sorted, nothing held)."""
+    lines = carrier_pileup(tmp_path, 20, 4)
+    blocks = cut_into_blocks(random.Random(8), lines)
+    contigs = {"chr1": 3000}
+    held = reverted_lines(tmp_path, blocks + blocks, contigs, "del.vcf", one_by_one=one_by_one)
+    unheld = reverted_lines(tmp_path, blocks + blocks, contigs, "del.vcf", sorted_header=False, one_by_one=one_by_one)
+    first = len(held) // 2
+    assert held[:first] == sorted(unheld[:first], key=coordinate_key(["chr1"])) != unheld[:first]
+    assert held[first:] == unheld[first:]

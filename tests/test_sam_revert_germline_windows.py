@@ -21,9 +21,10 @@ from pathlib import Path
 
 from genoscrub import scan
 from genoscrub.fasta import Fasta
-from genoscrub.germline_sites import GermlineSites
+from genoscrub.germline_sites import GermlineSites, LengthChanges, length_change
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import Report
+from genoscrub.revert import clip_start
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -132,3 +133,21 @@ def test_windows_of_spans_are_the_windows_of_each_span(windows: list[tuple[int, 
               for window in table.windows("chr1", start, end)]
     assert found == wanted
     assert table.windows_of_spans("chr2", starts, ends)[0].tolist() == []
+
+
+def test_the_exact_spans_a_left_clip_is_aligned_across() -> None:
+    """A germline allele that changes the length is kept at its exact span, REF and ALT trimmed
+    (``length_change``), and a removed left clip is aligned across those it reaches
+    (``revert.clip_start``): a deletion adds its length to the move, an insertion takes its bases
+    from the clip, an SNV (no span) leaves the clip's own length."""
+    assert length_change(99, b"ACGT", b"A", b".") == (100, 103, 0)
+    assert length_change(99, b"A", b"ATT", b".") == (100, 100, 2)
+    assert length_change(99, b"A", b"<DEL>", b"END=200") == (100, 200, 0)
+    assert length_change(99, b"A", b"C", b".") is None and length_change(99, b"AC", b"*", b".") is None
+    spans = LengthChanges([(990, 1000, 0), (900, 900, 2), (500, 510, 0)])
+    assert spans.ending_before(1000, 200) == [(990, 1000, 0), (900, 900, 2)]
+    assert clip_start(1000, 3, spans.ending_before(1000, 1003)) == 987  # 3S147M at 1001: 150M at 988
+    assert clip_start(1002, 3, spans.ending_before(1002, 1003)) == 989  # two bases after the deletion, one before
+    assert clip_start(905, 8, [(900, 900, 2)]) == 899  # 5 bases after the insertion, its 2, then 1 before it
+    assert clip_start(905, 6, [(900, 900, 2)]) == 900  # the clip starts in the inserted bases
+    assert clip_start(1000, 3, []) == 997  # an SNV's window, or --all: the clip's own length
