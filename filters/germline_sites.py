@@ -468,15 +468,18 @@ def symbolic_kind(allele: bytes) -> bytes:
 
 
 def info_span(info: bytes) -> tuple[int | None, int | None]:
-    """INFO ``END`` (1-based, last base of the REF span) and the largest ``|SVLEN|``, where given."""
+    """INFO ``END`` (1-based, last base of the REF span) and the largest ``|SVLEN|``, where given;
+    a key written twice (malformed: htslib reads the first copy, GATK the last) by its largest
+    value, whatever the order, as the VCF commands and the audit read it (fail closed)."""
     end = length = None
     for item in info.split(b";"):
         key, _, value = item.partition(b"=")
         if key == b"END" and value.isdigit():
-            end = int(value)
+            end = max(end or 0, int(value))
         elif key == b"SVLEN":
             lengths = [abs(int(part)) for part in value.split(b",") if part.lstrip(b"-").isdigit()]
-            length = max(lengths) if lengths else None
+            if lengths:
+                length = max(length or 0, *lengths)
     return end, length
 
 
@@ -506,16 +509,62 @@ def symbolic_window(reference: ContigReference, contig: str, position: int, ref:
     return position - 1, last + 1
 
 
-def record_window(contig: str, start: int, ref: bytes, alternates: list[bytes], info: bytes, reference: ContigReference) -> Window:
-    """The window of one multi-base, multi-allelic or symbolic record (the union over its ALTs);
-    ``contig`` is the input's name for the record's contig."""
+def left_aligned(reference: ContigReference, contig: str, position: int, ref: bytes, alternate: bytes) -> tuple[int, bytes, bytes]:
+    """An insertion's or deletion's leftmost placement along its repeat, as ``bcftools norm``
+    writes it: ``606 C CGCGC`` in ``(GC)3`` at 601-606 becomes ``600 A AGCGC``. Callers and
+    unnormalised lists write one allele at either end of its repeat, or with more bases than
+    it needs (``1982 CCC C`` for ``1981 TCC T``); its window and its exact span
+    (:func:`length_change`) are made from this one spelling, so every spelling gives one
+    answer. Any other allele (an SNV, an MNP, a complex one) comes back as written (0-based
+    ``position``)."""
+    start, trimmed_ref, trimmed_alt = normalised(position, ref, alternate)
+    if bool(trimmed_ref) == bool(trimmed_alt) or contig not in reference:
+        return position, ref, alternate
+    bases = trimmed_ref or trimmed_alt
+    moved = chunk_start = start
+    before = b""
+    while moved > 0 and start - moved < REPEAT_LIMIT:
+        if moved == chunk_start:  # the bases before the chunk read so far
+            chunk_start = max(0, moved - NEAR)
+            before = reference.fetch(contig, chunk_start, moved).upper()
+            if len(before) != moved - chunk_start:  # not in the reference: as written
+                return position, ref, alternate
+        if before[moved - 1 - chunk_start] != bases[-1]:
+            break
+        bases = bases[-1:] + bases[:-1]
+        moved -= 1
+    if moved == 0:  # at the contig's first base: no base to anchor it
+        return position, ref, alternate
+    if moved == chunk_start:
+        chunk_start, before = moved - 1, reference.fetch(contig, moved - 1, moved).upper()
+    anchor = before[moved - 1 - chunk_start : moved - chunk_start]
+    if trimmed_ref:
+        return moved - 1, anchor + bases, anchor
+    return moved - 1, anchor, anchor + bases
+
+
+def placements(contig: str, start: int, ref: bytes, alternates: list[bytes], reference: ContigReference) -> list[tuple[int, bytes, bytes]]:
+    """Each ALT of a record as ``(start, REF, ALT)``: an indel at its leftmost placement
+    (:func:`left_aligned`), any other allele as written."""
+    return [
+        left_aligned(reference, contig, start, ref, allele) if is_sequence_allele(allele) and allele != ref else (start, ref, allele)
+        for allele in alternates
+    ]
+
+
+def record_window(
+    contig: str, start: int, ref: bytes, placed: list[tuple[int, bytes, bytes]], info: bytes, reference: ContigReference
+) -> Window:
+    """The window of one multi-base, multi-allelic or symbolic record at ``start`` (the union
+    over its ALTs, each as :func:`placements` places it); ``contig`` is the input's name for the
+    record's contig."""
     window = start, start + len(ref)
-    for allele in alternates:
+    for allele_start, allele_ref, allele in placed:
         if contig not in reference:
             break
         if is_sequence_allele(allele):
-            if allele != ref:
-                window = union(window, sequence_window(reference, contig, start, ref, allele))
+            if allele != allele_ref:
+                window = union(window, sequence_window(reference, contig, allele_start, allele_ref, allele))
         else:
             symbolic = symbolic_window(reference, contig, start, ref, allele, info)
             if symbolic is not None:
@@ -593,9 +642,10 @@ class LengthChanges:
 
 def length_change(start: int, ref: bytes, allele: bytes, info: bytes) -> tuple[int, int, int] | None:
     """The exact span of an allele that changes the length, ``(start, end, ALT bases)`` with REF
-    and ALT trimmed of the bases they share (``ACGT`` to ``A`` at 99: ``(100, 103, 0)``); a
-    symbolic deletion over its END (``<DEL>`` at 99 with END=200: ``(100, 200, 0)``); None for
-    any other allele."""
+    and ALT trimmed of the bases they share (``ACGT`` to ``A`` at 99: ``(100, 103, 0)``; give
+    an indel its leftmost placement first, :func:`left_aligned`); a symbolic deletion over its
+    END, or without one over its ``|SVLEN|`` as :func:`symbolic_window` reads it (``<DEL>`` at
+    99 with END=200 or SVLEN=-101: ``(100, 200, 0)``); None for any other allele."""
     if is_sequence_allele(allele):
         if len(allele) == len(ref) or allele.strip(b"ACGTN") or ref.strip(b"ACGTN"):
             return None  # no length change, or no bases (``*``, ``.``)
@@ -606,9 +656,10 @@ def length_change(start: int, ref: bytes, allele: bytes, info: bytes) -> tuple[i
         while tail < min(len(ref), len(allele)) - head and ref[len(ref) - 1 - tail] == allele[len(allele) - 1 - tail]:
             tail += 1
         return start + head, start + len(ref) - tail, len(allele) - head - tail
-    end, _ = info_span(info)
-    if symbolic_kind(allele) in DELETING_KINDS and end is not None and end > start + 1:
-        return start + 1, end, 0
+    end, length = info_span(info)
+    last = end if end is not None and end > start else (start + 1 + length if length else None)
+    if symbolic_kind(allele) in DELETING_KINDS and last is not None and last > start + 1:
+        return start + 1, last, 0
     return None
 
 
@@ -776,14 +827,15 @@ class GermlineSites:
                 if not agrees_with_reference(ref, reference.fetch(input_name, start, start + len(ref))):
                     raise DisagreeingRecord(start, ref)
                 alternates = alternate_field.split(b",")
-                window_start, window_end = record_window(input_name, start, ref, alternates, info, reference)
+                placed = placements(input_name, start, ref, alternates, reference)
+                window_start, window_end = record_window(input_name, start, ref, placed, info, reference)
                 window_starts.append(window_start)
                 window_ends.append(window_end)
                 if any(shortens(ref, allele) for allele in alternates):
                     deletion_starts.append(window_start)
                     deletion_ends.append(window_end)
-                for allele in alternates:
-                    if (change := length_change(start, ref, allele, info)) is not None:
+                for allele_placed in placed:
+                    if (change := length_change(*allele_placed, info)) is not None:
                         changes.append(change)
             starts.append(np.array(window_starts, dtype=np.int64))
             ends.append(np.array(window_ends, dtype=np.int64))

@@ -1020,6 +1020,10 @@ def test_symbolic_deletion_windowed_over_its_span() -> None:
 
     assert info_span(b"SVTYPE=DEL;END=52;SVLEN=-7") == (52, 7)
     assert info_span(b"SVLEN=-3,12") == (None, 12)
+    # a key written twice: the largest, whatever the order (a carrier's 30S50M at 1101 after a
+    # deletion of 1001-1100 kept its clip edge with END=1100;END=1010, lost it the other way)
+    assert info_span(b"END=1100;END=1010") == info_span(b"END=1010;END=1100") == (1100, None)
+    assert info_span(b"SVLEN=-10;SVLEN=-100") == info_span(b"SVLEN=-100;SVLEN=-10") == (None, 100)
     assert symbolic_kind(b"<DEL:ME:ALU>") == b"DEL" and symbolic_kind(b"N[chr2:10[") == b""
 
 
