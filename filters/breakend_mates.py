@@ -76,16 +76,18 @@ class MateReader:
         ids: list[bytes] = []
         info_places: list[tuple[bytes, int]] = []
         if self.keys and b"=" in info:
-            items: dict[bytes, bytes] = {}
+            items: dict[bytes, list[bytes]] = {}
             for item in info.split(b";"):
                 key, _, value = item.partition(b"=")
                 if key in self.keys or key == b"END":
-                    items.setdefault(key, value)
-            second = items.get(b"CHR2", chrom) or chrom
+                    items.setdefault(key, []).append(value)
+            # A key written twice (malformed; htslib reads the first copy, GATK the last): every
+            # copy names a place, each on every CHR2 given (fail closed: any in a region drops it).
+            seconds = [value or chrom for value in items.get(b"CHR2", [chrom])]
             for key in (*PLACE_KEYS, *((b"END",) if b"CHR2" in items else ())):
-                for value in items.get(key, b"").split(b","):
+                for value in b",".join(items.get(key, [])).split(b","):
                     contig, _, number = value.rpartition(b":")
                     if number.isdigit() and len(number) <= 12:
-                        info_places.append((contig or second, int(number)))
-            ids = [value for value in items.get(b"MATEID", b"").split(b",") if value not in (b"", b".")]
+                        info_places += [(contig, int(number))] if contig else [(second, int(number)) for second in seconds]
+            ids = [value for value in b",".join(items.get(b"MATEID", [])).split(b",") if value not in (b"", b".")]
         return Mates(alt_places, tuple(ids), tuple(info_places))

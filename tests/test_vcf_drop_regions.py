@@ -577,3 +577,26 @@ def test_a_place_named_in_another_spelling_of_a_contig_is_read_as_that_contig(tm
     assert run_command("vcf-drop-regions", "-q", "--flank", "0", "--bed", str(bed), "-o", str(out), str(source)).returncode == 0
     audit = run_command("genoscrub-audit", "--bed", str(bed), str(out))
     assert b"regions: 0\n" in audit.stdout, audit.stdout
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        "CHR2=chr2;POS2=100;POS2=5005",
+        "CHR2=chr2;POS2=5005;POS2=100",
+        "MATEPOS=chr2:100;MATEPOS=chr2:5001",
+        "CHR2=chr1;CHR2=chr2;POS2=5005",
+        "CHR2=chr2;CHR2=chr1;POS2=5005",
+        "CHR2=chr2;END=100;END=5005",
+    ],
+)
+def test_every_copy_of_a_mate_key_is_read(tmp_path: Path, info: str) -> None:
+    """A mate key written twice (malformed; htslib reads the first copy, GATK the last): every copy
+    names a place, on every CHR2 given, so the order of the copies never decides. Only the first
+    was read: ``POS2=100;POS2=5005`` was kept with chr2:5005 in a region, the other order dropped."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr2\t4999\t5010\n")
+    declared = "".join(f'##INFO=<ID={key},Number=1,Type=String,Description="Mate">\n' for key in ("CHR2", "POS2", "MATEPOS"))
+    text = vcf_text({"chr1": 20000, "chr2": 20000}, [("chr1", 1000, "G", "<TRA>", info)]).replace("#CHROM", declared + "#CHROM")
+    output, report = run_in_process(text, RegionRequest(beds=[str(bed)], flank=0))
+    assert records(output) == [] and report.counts["records_mate_in_region"] == 1
