@@ -3,7 +3,8 @@
 A read's own CIGAR is not the only alignment a record shows. ``MC`` is the mate's CIGAR at
 RNEXT and PNEXT; ``SA`` lists the other parts of a chimeric read, ``XA`` and ``XB`` (bwa)
 its alternative hits, ``OA`` its original alignments, ``OC`` and ``OP`` (GATK's
-IndelRealigner) its CIGAR and position before a realignment; ``R2`` holds the mate's bases.
+IndelRealigner) its CIGAR and position before a realignment, ``cg`` (minimap2) its CIGAR again;
+``R2`` holds the mate's bases, ``E2``, ``CS`` and ``cs`` the read's own (``BASE_TAGS``).
 Each places a CIGAR (or bases) on the reference, and an insertion or deletion there shows a
 repeat's length whatever the record's own alignment and bases say. sam-mask-regions removes
 ``MC`` where the mate touches a region and ``SA``, ``XA`` and ``XB`` where an alignment they
@@ -11,8 +12,8 @@ list does; with ``--germline`` every one of these tags but ``MC`` is a finding o
 (they copy sequence or an alignment). With regions, an alignment a tag places is judged as a
 read's own CIGAR is (``audit_reads.length_shown_in_regions``: an indel whose widened span
 meets a region, a skip, a clip junction in one), a region finding keyed ``(aux MC)`` and so
-on; ``R2``, the mate's bases, is one where the mate's footprint overlaps a region, and so is a
-place without a CIGAR.
+on; ``R2``, the mate's bases, is one where the mate's footprint overlaps a region, ``E2``, ``CS``
+and ``cs`` where the read's does, and so is a place without a CIGAR.
 
 The footprint of a CIGAR at a position is the reference its read may show something of: the
 aligned span with its soft clips laid out beyond it, and the span of each insertion and
@@ -56,7 +57,12 @@ LIST_ENTRIES = {
     "XB": re.compile(ENTRY_NAME + rb",[+-]([0-9]{1,10}),([0-9A-Z=*]+),"),
 }
 """The fields of one entry of each alignment list that place it (``entry;entry;...``)."""
-PLACING_TAGS = ("MC", "R2", "OC", "OP", *LIST_ENTRIES)
+BASE_TAGS = ("E2", "CS", "cs")
+"""Tags holding the read's own bases beside SEQ: ``E2`` the second calls, ``CS`` the colour-space
+read, minimap2's ``cs`` the differences from the reference (substituted and inserted bases, and
+the length of every indel). Laid over the read's place, widened by its length (their CIGAR is
+not read here): bases an all-N SEQ masked there, or an indel's length, may be in them."""
+PLACING_TAGS = ("MC", "R2", "OC", "OP", "cg", *BASE_TAGS, *LIST_ENTRIES)
 
 
 def code(tag: str) -> int:
@@ -178,6 +184,12 @@ def alignments_in_regions(
     at(rows, "OC", ref_id[rows], original_pos[rows], oc, lengths[rows])
     lone = records[op][~np.isin(records[op], records[oc])]  # OP without OC: the CIGAR before is unknown
     at(lone, "OP", ref_id[lone], original_pos[lone], None, lengths[lone] + np.maximum(fields["reference_lengths"][lone], 0))
+    cg = np.flatnonzero(wanted & text & (codes == CODES["cg"]))  # minimap2's CIGAR of the read, at its own POS
+    rows = records[cg]
+    at(rows, "cg", ref_id[rows], pos[rows], cg, lengths[rows])
+    for tag in BASE_TAGS:
+        rows = records[np.flatnonzero(wanted & (codes == CODES[tag]))]
+        at(rows, tag, ref_id[rows], pos[rows], None, lengths[rows] + np.maximum(fields["reference_lengths"][rows], 0))
     hits = HitContigs(name.encode("latin-1") for name in references)
     for tag, pattern in LIST_ENTRIES.items():  # a few records list other alignments: each entry read by a pattern
         listed = np.flatnonzero(wanted & text & (codes == CODES[tag]))

@@ -495,6 +495,8 @@ class AuxValue:
     digits: int = FLOAT_DIGITS
     """The significant digits an ``f`` value may be written with in SAM text (``FLOAT_DIGITS``, or
     fewer); a BAM holds the float32 alone."""
+    longest: int = 0
+    """The most bytes a ``Z`` value may have (0: as many as its tie or pattern allow)."""
 
 
 NUCLEOTIDES = "ACGTUNRYKMSWBDHV"
@@ -538,8 +540,8 @@ def _integer(low: int, high: int) -> AuxValue:
     return AuxValue("i", low, high)
 
 
-def _text(characters: str, pattern: str | None = None, tie: str = "") -> AuxValue:
-    return AuxValue("Z", characters=characters, pattern=pattern, tie=tie)
+def _text(characters: str, pattern: str | None = None, tie: str = "", longest: int = 0) -> AuxValue:
+    return AuxValue("Z", characters=characters, pattern=pattern, tie=tie, longest=longest)
 
 
 def _letter(characters: str) -> AuxValue:
@@ -567,7 +569,12 @@ STRAND = _letter("+-")
 CIGAR = _text(DIGIT_TEXT + CIGAR_OPERATION_TEXT + "*", CIGAR_VALUE)
 QUALITIES_OF_SEQ = _text(QUALITY_TEXT, tie="seq")
 BASES = NUCLEOTIDES + NUCLEOTIDES.lower() + "=."
-BARCODE_BASES = _text(NUCLEOTIDES + "-")
+BARCODE_LONGEST = 32
+"""The most bytes a barcode tag (RX, OX, CR, UB, UR; CB before its ``-1``) holds: UMIs have 6 to 12
+bases, cell barcodes 16, duplex UMIs and dual sample indexes two of 8 to 10 with a ``-``
+(``ACGTACGTAC-TGCATGCATG``, 21). Without a bound such a tag holds a read's own bases (an STR
+allele masked in SEQ, a reverted germline allele), which no germline or region rule reads."""
+BARCODE_BASES = _text(NUCLEOTIDES + "-", longest=BARCODE_LONGEST)
 
 
 STAR_MOTIFS = frozenset([-1, 0, 1, 2, 3, 4, 5, 6, 20, 21, 22, 23, 24, 25, 26])
@@ -598,7 +605,7 @@ AUX_VALUES: Mapping[str, tuple[AuxValue, ...]] = {
     "ML": (_array("C", tie="MM"),),
     "MI": (_text(PRINTABLE_TEXT, "(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?"), ANY_INTEGER),
     "RX": (BARCODE_BASES,), "QX": (_barcode_qualities("RX"),), "OX": (BARCODE_BASES,), "BZ": (_barcode_qualities("OX"),),
-    "CB": (_text(NUCLEOTIDES + "-" + DIGIT_TEXT, "[" + NUCLEOTIDES + "-]*(?:-[0-9]{1,3})?"),),
+    "CB": (_text(NUCLEOTIDES + "-" + DIGIT_TEXT, "[" + NUCLEOTIDES + f"-]{{0,{BARCODE_LONGEST}}}(?:-[0-9]{{1,3}})?"),),
     "CR": (BARCODE_BASES,), "CY": (_barcode_qualities("CR"),),
     "UB": (BARCODE_BASES,), "UR": (BARCODE_BASES,), "UY": (_barcode_qualities("UR"),),
     "XS": (COUNT, STRAND), "XN": (COUNT,), "XM": (COUNT,), "XO": (COUNT,), "XG": (COUNT,), "X0": (COUNT,), "X1": (COUNT,),

@@ -212,6 +212,8 @@ class AuxValueChecks:
             return self.distinct_fit(rule, block.buffer, starts, ends)
         ok = np.asarray(scan.spans_within(data, starts, ends, rule.characters), dtype=bool)
         lengths = ends - starts
+        if value.longest:
+            ok &= lengths <= value.longest
         if tie == "seq":
             ok &= (lengths == block.sequence_lengths[rows]) & (lengths > 0)
         elif len(tie) == 2:

@@ -80,7 +80,7 @@ from genoscrub.audit_reads import (
     length_shown_in_regions,
     unmasked_regions,
 )
-from genoscrub.audit_sites import BASE_CODES, BASE_LETTERS, N_CODE, GermlineSites, RegionList
+from genoscrub.audit_sites import BASE_CODES, BASE_LETTERS, N_CODE, GermlineSites, Reference, RegionList
 from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError, WorkerFailed
@@ -140,9 +140,12 @@ class RecordChecks:
     """The value grammars of the allowlisted tags (None: their names alone are checked)."""
     lengths: list[int] | None = None
     """Each contig's LN, in ``references``' order (None: places are not held to them)."""
+    all_reference: AllReference | None = None
+    """``--all-reference``: every aligned base must be the reference's (``reference_differences``)."""
 
     def __post_init__(self) -> None:
-        self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if self.germline is not None else None
+        reverted = self.germline is not None or self.all_reference is not None  # sam-revert-germline removes them
+        self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if reverted else None
         self.site_tags = tag_table(GERMLINE_SITE_TAGS) if self.germline is not None else None
         self.read_name_pattern = READ_NAME
         self.places = [self.place_name(number, name) for number, name in enumerate(self.references)]
@@ -433,6 +436,8 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
     if checks.regions is not None:
         mate_starts_into_regions(block, tags, checks, findings)
         tag_alignments_into_regions(block, tags, checks, findings)
+    if checks.all_reference is not None:
+        reference_differences(block, checks, findings)
 
 
 BIN = "bin (not the one of its position)"
@@ -1473,6 +1478,107 @@ def check_one_read(
             findings.regions.add(
                 region.label + (f" {region.name}" if region.name else ""), where(checks, int(block.ref_id[row]), int(block.pos[row]))
             )
+
+
+# --- --all-reference: every base the reference's ----------------------------------------------------------
+
+
+@dataclass
+class AllReference:
+    """``--all-reference``: the reads were reverted with ``sam-revert-germline --all``, so every
+    base they lay is the reference's. ``names``: each @SQ's name in the FASTA (None where it has none)."""
+
+    reference: Reference
+    names: list[str | None]
+
+
+ALL_REFERENCE_BASE = "base other than the reference's (--all-reference)"
+"""A germline finding: an aligned base that is neither the reference's nor N (nor ``=``): a
+variant of the person's, which ``sam-revert-germline --all`` would have written as the reference."""
+ALL_REFERENCE_GAP = "insertion, deletion, clip or short skip (--all-reference)"
+"""A germline finding: a CIGAR operation ``--all`` leaves nowhere (I, D, S, H, P, or an N of
+fewer than ``INTRON_LENGTH`` bases): an indel of the person's, or a clip that may hide one."""
+ALL_REFERENCE_UNREAD = "read on a contig the reference lacks (--all-reference)"
+INTRON_LENGTH = 50
+"""``sam-revert-germline --all`` fills a skip shorter than this (no intron is) and keeps a longer one."""
+REFERENCE_PIECE = 1 << 20
+ALL_REFERENCE_OPERATIONS = np.zeros(16, dtype=bool)
+ALL_REFERENCE_OPERATIONS[[0, 3, 7, 8]] = True  # M, N, =, X
+
+
+def cigar_words(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every CIGAR operation of ``rows``, flattened: the row's index in ``rows``, code and length."""
+    counts = block.cigar_counts[rows].astype(np.int64)
+    owner = np.repeat(np.arange(len(rows)), counts)
+    rank = np.arange(len(owner)) - np.repeat(exclusive_sum(counts), counts)
+    at = np.repeat(block.cigar_starts[rows].astype(np.int64), counts) + 4 * rank
+    data = block.data
+    words = data[at].astype(np.uint32) | data[at + 1].astype(np.uint32) << 8
+    words |= data[at + 2].astype(np.uint32) << 16 | data[at + 3].astype(np.uint32) << 24
+    return owner, (words & 0xF).astype(np.int64), (words >> 4).astype(np.int64)
+
+
+def reference_differences(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """``--all-reference``: every mapped record's CIGAR holds only M, =, X and skips of
+    ``INTRON_LENGTH`` or more, and every base it aligns is the reference's or N; an unmapped
+    read keeps no base but N. Located by the first rows of each finding, never quoted."""
+    setting = checks.all_reference
+    assert setting is not None
+    if checks.germline is None:  # with --germline this is checked already
+        unmapped_bases_kept(block, checks, findings)
+    placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
+    rows = np.flatnonzero(placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0))
+    if not len(rows):
+        return
+    owner, codes, lengths = cigar_words(block, rows)
+    off = ~ALL_REFERENCE_OPERATIONS[codes] | ((codes == CIGAR_SKIP) & (lengths < INTRON_LENGTH))
+    gapped = np.bincount(owner[off], minlength=len(rows)) > 0
+    report_rows(block, rows[gapped], ALL_REFERENCE_GAP, checks, findings)
+    unread = np.array([setting.names[ref_id] is None for ref_id in block.ref_id[rows].tolist()], dtype=bool)
+    report_rows(block, rows[unread & ~gapped], ALL_REFERENCE_UNREAD, checks, findings)
+    keep = ~(gapped | unread)[owner]
+    owner, codes, lengths = owner[keep], codes[keep], lengths[keep]
+    # Only M, =, X (aligned) and long N (reference only) are left: offsets are the sums before each operation.
+    first = np.concatenate(([True], owner[1:] != owner[:-1])) if len(owner) else np.zeros(0, dtype=bool)
+    run_start = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0)) if len(owner) else owner
+    aligned = codes != CIGAR_SKIP
+    reference_offset = exclusive_sum(lengths) - exclusive_sum(lengths)[run_start]
+    query_lengths = np.where(aligned, lengths, 0)
+    query_offset = exclusive_sum(query_lengths) - exclusive_sum(query_lengths)[run_start]
+    row = rows[owner]
+    size = np.clip(np.minimum(query_lengths, block.sequence_lengths[row] - query_offset), 0, None)
+    segments = np.flatnonzero(aligned & (size > 0))
+    row, size, query_offset = row[segments], size[segments], query_offset[segments]
+    start = block.pos[row].astype(np.int64) + reference_offset[segments]
+    differing: list[np.ndarray] = []
+    for ref_id in np.unique(block.ref_id[row]).tolist():
+        on = np.flatnonzero(block.ref_id[row] == ref_id)
+        contig = setting.names[ref_id]
+        assert contig is not None
+        on = on[np.argsort(start[on], kind="stable")]
+        starts = start[on]
+        at = 0
+        while at < len(on):  # pieces of at most REFERENCE_PIECE bases of reference, fetched once each
+            low = int(starts[at])
+            upto = max(int(np.searchsorted(starts, low + REFERENCE_PIECE, side="left")), at + 1)
+            piece = on[at:upto]
+            high = int((start[piece] + size[piece]).max())
+            bases = setting.reference.fetch(contig, low, high).ljust(high - low, b"N")  # past the contig's end: N
+            reference_bases = UPPER_LETTERS[np.frombuffer(bases, dtype=np.uint8)]
+            pair = np.repeat(np.arange(len(piece)), size[piece])
+            step = np.arange(len(pair)) - np.repeat(exclusive_sum(size[piece]), size[piece])
+            letters = BASE_LETTERS[block.base_codes(row[piece][pair], query_offset[piece][pair] + step)]
+            wrong = (letters != reference_bases[start[piece][pair] - low + step]) & (letters != ord("N")) & (letters != ord("="))
+            differing.append(row[piece][np.unique(pair[wrong])])
+            at = upto
+    if differing:
+        report_rows(block, np.unique(np.concatenate(differing)), ALL_REFERENCE_BASE, checks, findings)
+
+
+def report_rows(block: RecordBlock, rows: np.ndarray, key: str, checks: RecordChecks, findings: Findings) -> None:
+    if len(rows):
+        leading = rows[:EXAMPLES_PER_KEY].tolist()
+        findings.germline.add_all(key, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(rows))
 
 
 # --- the parallel reader ------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ date or a record number (``##KIM_19900101``, ``INFO/MRN12345678``), else as ``(a
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 import numpy as np
 from genoscrub.audit_allowlist import (
@@ -43,6 +43,8 @@ from genoscrub.audit_allowlist import (
 )
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
+from genoscrub.contigs import ContigMap
+from genoscrub.report import InputError
 
 SAM_TAGS = {kind: {tag: re.compile(grammar) for tag, grammar in tags.items()} for kind, tags in SAM_HEADER_TAGS.items()}
 VCF_FIELDS = {key: {name: re.compile(grammar) for name, grammar in fields.items()} for key, fields in VCF_STRUCTURED_KEYS.items()}
@@ -184,6 +186,26 @@ def check_reference_list(text: bytes, references: list[tuple[str, int]], finding
     differing += abs(len(declared) - len(references))
     if differing:
         findings.metadata.add(REFERENCE_LIST, "header references", differing)
+
+
+ABSENT_CONTIG = "reference name (a contig the reference or dictionary lacks)"
+"""A contig the reads or records lie on that ``-r``/``--dict``, the genome they were aligned to,
+does not hold under any spelling (``chr1_random``, a decoy or HLA contig added to the header):
+nothing there is checked against germline sites or regions, and a recipient realigns its bases."""
+
+
+def contigs_absent(contigs: Mapping[str, int | None], genomes: Iterable[tuple[Mapping[str, int], str, str]]) -> set[str]:
+    """The names of ``contigs`` that one of ``genomes`` (lengths by name, label, path: the
+    reference, the sequence dictionary) holds under none of its spellings (``contigs.ContigMap``);
+    every name when a genome cannot be joined with them at all (another build)."""
+    absent: set[str] = set()
+    for lengths, label, path in genomes:
+        try:
+            joined = ContigMap(contigs, lengths, label, path, require_overlap=False).to_other
+        except InputError:
+            joined = {}
+        absent.update(name for name in contigs if name not in joined)
+    return absent
 
 
 def _tag_at(line: str, at: int) -> str:

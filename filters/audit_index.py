@@ -13,6 +13,11 @@ What is held:
   not end before they begin, a CSI's ``min_shift`` and ``depth`` and a TBI's column numbers,
   meta character and skip count within what htslib writes;
 - sequence names (TBI, and CSI made by tabix) by the ``##contig`` ID rule and the forbid list;
+- the record counts readers print (each reference's mapped and unmapped counts, the unplaced
+  reads' ``n_no_coor``) searched with the forbid list as their decimal text, a listed number
+  found only as a number of its own (a count of 70 million reads has 8 digits, as a date does:
+  the personal-number rule cannot judge them), and their sum held to the most records the data
+  file's size can hold (``COUNT_PAST_DATA``);
 - with its data file beside it (``x.bam.bai`` or ``x.bai`` for ``x.bam``, ``x.vcf.gz.tbi``
   for ``x.vcf.gz``, ``x.cram.crai`` for ``x.cram``): as many references as the data file's
   header names, sequence names among its contigs, every offset within its size. An index with
@@ -28,7 +33,7 @@ import gzip
 import os
 import re
 import struct
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from genoscrub.audit_containers import CheckedStream, ContainerWatch
@@ -55,6 +60,14 @@ REFERENCE_COUNT = "index (reference count differs from its data file)"
 PAST_DATA = "index (offset past its data file)"
 NO_DATA = "index (no data file beside it)"
 FORBIDDEN = "index (list line {line})"
+COUNT_FORBIDDEN = "index record count (list line {line})"
+COUNT_PAST_DATA = "index record counts (more records than its data file can hold)"
+DEFLATE_MOST = 1032
+SHORTEST_RECORD = 16
+"""Deflate packs at most 1032 bytes in one, and no record is shorter than 16 bytes (a BAM one has
+36 with its length, a VCF line ``c\t1\t.\tA\t.\t.\t.\t.\n`` 16): a data file of S bytes holds
+fewer than S * 1032 / 16 records, a bound a count written as a date or a registration number
+passes only beside a file of its size (``9001011234567`` beside 200 GB)."""
 
 
 def sniff_index(raw: bytes, head: bytes) -> str:
@@ -159,6 +172,9 @@ class IndexContent:
     names: list[bytes]
     offsets: list[np.ndarray]  # virtual offsets, per reference
     off_layout: list[int]  # reference numbers (0-based; -1 for the header) with a value off the layout
+    counts: list[tuple[int, int]] = field(default_factory=list)
+    """The record counts readers print (``samtools idxstats``, ``bcftools index -s``): each
+    reference's mapped and unmapped counts of its pseudo-bin, and ``n_no_coor`` (reference -1)."""
 
 
 def read_bins(reader: IndexReader, reference: int, content: IndexContent, bins: int, pseudo: int, csi: bool) -> None:
@@ -179,6 +195,7 @@ def read_bins(reader: IndexReader, reference: int, content: IndexContent, bins: 
         if number == pseudo:
             bad |= chunks != 2 or bool(pairs[0, 0] > pairs[0, 1])  # the unmapped reads' span, then two counts
             offsets.append(pairs[0])
+            content.counts.extend((reference, int(value)) for value in pairs[1:].ravel().tolist())
         else:
             bad |= number >= bins or bool(np.any(pairs[:, 0] > pairs[:, 1]))
             offsets.append(pairs.ravel())
@@ -237,7 +254,7 @@ def read_index(data: bytes, kind: str, path: str) -> tuple[IndexContent, int]:
     for reference in range(references):
         read_bins(reader, reference, content, bins, pseudo, csi)
     if len(data) - reader.at >= 8:
-        reader.take(8)  # n_no_coor, the unplaced reads' count (optional)
+        content.counts.append((-1, int(reader.uint64s(1)[0])))  # n_no_coor, the unplaced reads' count (optional)
     return content, reader.at
 
 
@@ -271,6 +288,10 @@ def audit_index(path: str, kind: str, forbid: ForbidList | None, findings: Findi
             findings.forbidden.add(FORBIDDEN.format(line=line), "index")
     content, end = read_crai(data, path) if kind == "crai" else read_index(data, kind, path)
     findings.records = len(content.offsets)
+    if forbid is not None:  # the counts as readers print them, a listed number only as a number of its own
+        for reference, count in content.counts:
+            for entry, _ in forbid.search_text(b"%d" % count):
+                findings.forbidden.add(COUNT_FORBIDDEN.format(line=entry.line), "unplaced" if reference < 0 else f"reference {reference}")
     if end < len(data):
         findings.metadata.add(PAST_END, f"byte {end}")
     for reference in content.off_layout:
@@ -291,3 +312,5 @@ def audit_index(path: str, kind: str, forbid: ForbidList | None, findings: Findi
     for reference, offsets in enumerate(content.offsets):
         if len(offsets) and int(offsets.max() >> np.uint64(16)) > beside.size:
             findings.metadata.add(PAST_DATA, f"reference {reference}")
+    if sum(count for _, count in content.counts) > beside.size * DEFLATE_MOST // SHORTEST_RECORD:
+        findings.metadata.add(COUNT_PAST_DATA, "index")

@@ -55,7 +55,15 @@ from genoscrub.audit_allele_fields import AlleleFields, csq_allele_field, lines_
 from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
-from genoscrub.audit_header import check_vcf_meta, contig_holds_personal, decoded_forms, forbidden_when_decoded, printable, structured
+from genoscrub.audit_header import (
+    ABSENT_CONTIG,
+    check_vcf_meta,
+    contig_holds_personal,
+    decoded_forms,
+    forbidden_when_decoded,
+    printable,
+    structured,
+)
 from genoscrub.audit_record_traces import DeliveredTraces, NamedPlaces
 from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_repeat_indels import RepeatIndels
@@ -71,6 +79,8 @@ SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
 PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
 SAMPLE_NAME_FINDING = "sample name (holds personal data)"
 EMPTY_INFO_ITEM = "INFO (an empty item)"
+ABSENT_RECORD = "CHROM (a contig the reference or dictionary lacks)"
+"""A record no germline site or region of ``-r``/``--dict``'s genome can be joined with."""
 DECLARED = re.compile(rb"^##(INFO|FORMAT|FILTER)=<ID=([^,>]+)")
 FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 COLUMN_NAMES = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
@@ -608,6 +618,8 @@ class VcfChecks:
     population: PopulationFrequencies | None
     regions: RegionRequest | None
     germline: GermlineAlleles | None = None
+    absent_contigs: Callable[[Mapping[str, int | None]], set[str]] | None = None
+    """With ``-r``/``--dict``: which of the file's contigs the genome lacks (``Settings.absent_contigs``)."""
 
 
 class VcfAudit:
@@ -625,6 +637,8 @@ class VcfAudit:
         self.grammar: ColumnGrammar | None = None
         self.places: dict[bytes, str] = {}
         self.contigs: dict[str, int | None] = {}
+        self.contig_lines: dict[str, int] = {}
+        self.absent: set[bytes] = set()  # CHROMs the reference or dictionary lacks
         self.columns = 0
         self.regions: RegionList | None = None
         self.region_names: NameMap | None = None
@@ -678,6 +692,7 @@ class VcfAudit:
                 if b"ID" in fields:
                     length = fields.get(b"length", b"")
                     self.contigs[fields[b"ID"].decode("latin-1")] = int(length) if length.isdigit() else None
+                    self.contig_lines.setdefault(fields[b"ID"].decode("latin-1"), number)
             return
         columns = line.split(b"\t")
         if tuple(column.decode("latin-1") for column in columns[:8]) != FIXED_COLUMNS or (len(columns) > 8 and columns[8] != b"FORMAT"):
@@ -719,6 +734,10 @@ class VcfAudit:
         self.record_values = RecordValues(self.types[b"INFO"], self.types[b"FORMAT"], self.contigs, self.checks.forbid, self.gene_subfields)
         self.grammar = ColumnGrammar((name.encode("latin-1") for name in self.contigs), self.declared[b"FILTER"])
         self.allele_fields = AlleleFields(csq_allele_field(self.csq_description))
+        if self.checks.absent_contigs is not None and self.contigs:
+            for name in self.checks.absent_contigs(self.contigs):
+                self.absent.add(name.encode("latin-1"))
+                self.findings.metadata.add(ABSENT_CONTIG, f"header line {self.contig_lines[name]}")
         request = self.checks.regions
         if request is not None:
             self.regions = RegionList(request.beds, request.presets, request.build, request.flank, self.contigs or None)
@@ -765,6 +784,8 @@ class VcfAudit:
                 place = self.place_of(chrom)
             where = f"{place}:{pos}" if place else f"line {number}"
             findings.records += 1
+            if chrom in self.absent:
+                findings.metadata.add(ABSENT_RECORD, where)
             if not ID_COLUMN.fullmatch(record_id):
                 findings.metadata.add("ID column", where)
             if grammar_lines is None or number - first in grammar_lines:
@@ -838,6 +859,8 @@ class VcfAudit:
             and (forbid is None or not any(True for _ in forbid.search_text(chrom)))
         )
         self.places[chrom] = place = name if printed else ""
+        if name not in self.contigs and self.checks.absent_contigs is not None and self.checks.absent_contigs({name: None}):
+            self.absent.add(chrom)  # no ##contig line: the genome is asked of the name as records use it
         return place
 
     def lines_to_search(self, lines: list[bytes], block: bytes) -> set[int] | None:

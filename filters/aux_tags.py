@@ -33,6 +33,7 @@ from genoscrub.aux_values import (
     ALTERNATIVE_HITS,
     AS_LONG_AS_SEQ,
     BARCODE,
+    BARCODE_LONGEST,
     CELL_BARCODE,
     CIGAR_INTRONS,
     CIGAR_OPERATION_BYTES,
@@ -129,7 +130,9 @@ STRAND = Character("+ or -", b"+-")
 CIGAR_STRING = Cigar()
 MISMATCHES = MismatchString()
 BASES = Characters("bases (nucleotide codes, = or .)", SEQUENCE)
-BARCODE_BASES = Characters("barcode bases (nucleotide codes, - between barcodes)", BARCODE)
+BARCODE_BASES = Characters(
+    f"barcode bases (nucleotide codes, - between barcodes), at most {BARCODE_LONGEST}", BARCODE, longest=BARCODE_LONGEST
+)
 QUALITIES = Characters("qualities (! to ~)", QUALITY)
 SPACED_QUALITIES = Characters("qualities (! to ~), a space between those of two barcodes", QUALITY + b" ")
 VOUCHED: dict[bytes, Grammar] = {

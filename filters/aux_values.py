@@ -83,6 +83,10 @@ QUALITY = byte_range("!", "~")
 SEQUENCE = IUPAC + IUPAC.lower() + b"=."
 """SEQ's alphabet (SAM 1.4: ``[A-Za-z=.]``) narrowed to nucleotide codes."""
 BARCODE = IUPAC + b"-"
+BARCODE_LONGEST = 32
+"""The most bytes a kept barcode (RX, OX, CR, UB, UR; CB before its ``-1``) may have: UMIs have 6
+to 12 bases, cell barcodes 16, two barcodes of 8 to 10 with a ``-`` 21. A longer one may hold the
+read's own bases (an STR allele masked in SEQ, a reverted germline allele): it goes."""
 """Barcode and UMI bases; a ``-`` between the barcodes of several reads (SAMtags, Barcodes)."""
 
 
@@ -805,10 +809,11 @@ class Pattern(Grammar):
     """A value matching a regular expression, checked one at a time; values made only of
     ``simple`` bytes (when given) are valid without it, in bulk."""
 
-    def __init__(self, label: str, pattern: bytes, simple: bytes | None = None) -> None:
+    def __init__(self, label: str, pattern: bytes, simple: bytes | None = None, simple_longest: int | None = None) -> None:
         self.label = label
         self.pattern = re.compile(pattern)
         self.simple = byte_table(simple) if simple is not None else None
+        self.simple_longest = simple_longest  # values of ``simple`` bytes valid in bulk up to this length
         if simple is not None:
             assert all(self.pattern.fullmatch(bytes([byte])) for byte in simple)
 
@@ -819,6 +824,8 @@ class Pattern(Grammar):
         if self.simple is None:
             return one_at_a_time(self, spans)
         ok = spans_within(spans.data, spans.text, spans.starts, spans.ends, self.simple) & (spans.ends > spans.starts)
+        if self.simple_longest is not None:
+            ok &= spans.ends - spans.starts <= self.simple_longest
         rest = np.flatnonzero(~ok)
         if len(rest):
             ok[rest] = one_at_a_time(self, spans.subset(rest))
@@ -827,9 +834,10 @@ class Pattern(Grammar):
 
 IUPAC_BOTH = IUPAC + IUPAC.lower()
 CELL_BARCODE = Pattern(
-    "barcode bases, then -1 to -999 (a library number)",
-    rb"[%s\-]*(?:-[0-9]{1,3})?" % IUPAC,
+    f"barcode bases (at most {BARCODE_LONGEST}), then -1 to -999 (a library number)",
+    rb"[%s\-]{0,%d}(?:-[0-9]{1,3})?" % (IUPAC, BARCODE_LONGEST),
     simple=BARCODE,
+    simple_longest=BARCODE_LONGEST,
 )
 MOLECULE = Pattern("a number or one letter, then / and one letter or digit (fgbio: 12/A)", rb"(?:[0-9]{1,10}|[A-Za-z])(?:/[A-Za-z0-9])?")
 ENSEMBL_GENE = rb"ENS(?:[A-Z]{3,4})?G00000[0-9]{6}(?:\.[0-9]{1,3})?(?:_PAR_Y)?"

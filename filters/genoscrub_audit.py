@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, Optional
@@ -24,7 +24,7 @@ from typing import Annotated, Any, BinaryIO, Optional
 import typer
 from genoscrub.audit_allowlist import AUX_TAGS
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
-from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
+from genoscrub.audit_bam import AllReference, BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
 from genoscrub.audit_bcf import REFUSED, holds_record_findings
 from genoscrub.audit_checksums import SequenceDictionary
 from genoscrub.audit_containers import ContainerWatch, check_after_nul, file_name
@@ -32,7 +32,7 @@ from genoscrub.audit_fastq import FastqAudit
 from genoscrub.audit_findings import CLASSES, Findings
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_formats import FORMAT_NAMES, ConvertedStream, bcf_feed, cram_feed, peek, raw_stream, sniff, text_stream
-from genoscrub.audit_header import check_reference_list, check_sam_header
+from genoscrub.audit_header import ABSENT_CONTIG, check_reference_list, check_sam_header, contigs_absent
 from genoscrub.audit_index import INDEX_KINDS, audit_index
 from genoscrub.audit_sam_text import SamTextAudit, text_blocks
 from genoscrub.audit_sites import (
@@ -46,6 +46,7 @@ from genoscrub.audit_sites import (
 )
 from genoscrub.audit_vcf import GermlineAlleles, PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
+from genoscrub.contigs import ContigMap
 from genoscrub.regions import PRESETS
 from genoscrub.report import EXIT_DATA, InputError, Report, UsageError, display_name
 from genoscrub.streams import reading
@@ -66,6 +67,8 @@ class Settings:
     germline: VariantList | None = None
     germline_in_vcf: bool = False
     """Whether VCF records are checked against the germline list too (somatic call sets)."""
+    all_reference: bool = False
+    """``--all-reference``: every aligned base must be the reference's (reads reverted with ``--all``)."""
     reference: Reference | None = None
     dictionary: SequenceDictionary | None = None
     """``--dict``: the sequences' MD5s, compared with ``@SQ M5`` instead of hashing ``-r``."""
@@ -116,6 +119,28 @@ class Settings:
             return self.dictionary.checksums_for(references)
         return None if self.reference is None else sequence_checksums(self.reference, references)
 
+    def absent_contigs(self, contigs: Mapping[str, int | None]) -> set[str]:
+        """The contigs of a file that ``--dict`` or ``-r`` lacks (none without either): the reads
+        or records on them are checked against no germline site and no region."""
+        genomes: list[tuple[Mapping[str, int], str, str]] = []
+        if self.dictionary is not None:
+            genomes.append((self.dictionary.lengths, "sequence dictionary", self.dictionary.path))
+        if self.reference is not None:
+            genomes.append((self.reference.lengths, "reference", self.reference.path))
+        return contigs_absent(contigs, genomes) if genomes else set()
+
+    def reads_on_reference(self, references: list[tuple[str, int]]) -> AllReference | None:
+        """With ``--all-reference``, each @SQ's name in ``-r`` (None where it has none, or for every
+        one when the two cannot be joined: such reads are findings)."""
+        if not self.all_reference or self.reference is None:
+            return None
+        try:
+            reference = self.reference
+            to_reference = ContigMap(dict(references), dict(reference.lengths), "reference", reference.path, require_overlap=False).to_other
+        except InputError:
+            to_reference = {}
+        return AllReference(self.reference, [to_reference.get(name) for name, _ in references])
+
     def describe(self) -> dict[str, Any]:
         """The settings for the report: what was checked, never a path or a forbidden string."""
         data: dict[str, Any] = {
@@ -151,7 +176,13 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
         audit_alignments(path, kind, settings, findings, watch)
     elif kind in ("vcf", "bcf"):
         checks = VcfChecks(
-            path, settings.forbid, settings.allowed_header, settings.population, settings.regions, settings.germline_alleles()
+            path,
+            settings.forbid,
+            settings.allowed_header,
+            settings.population,
+            settings.regions,
+            settings.germline_alleles(),
+            settings.absent_contigs if settings.reference is not None or settings.dictionary is not None else None,
         )
         if kind == "bcf":
             audit_bcf_text(path, checks, findings, watch)
@@ -228,6 +259,9 @@ def audit_bam_records(
             settings.sequence_checksums(header.references),
         )
         check_reference_list(header.text, header.references, findings)
+        absent = settings.absent_contigs(dict(header.references))
+        if absent:
+            findings.metadata.add(ABSENT_CONTIG, "header references", len(absent))
         if own is not None:
             check_after_nul(header.after_nul, "header", own)
         checks = RecordChecks(
@@ -239,6 +273,7 @@ def audit_bam_records(
             regions=settings.region_list(header.references),
             aux_values=AuxValueChecks(header.references, read_group_ids(header.text), settings.allowed_tags),
             lengths=[length for _, length in header.references],
+            all_reference=settings.reads_on_reference(header.references),
         )
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
         audit = BamAudit(checks, findings, settings.jobs, private)
@@ -259,7 +294,7 @@ def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
     else:
         findings.forbidden.reason = "no --forbid list"
     if kind in ALIGNMENTS:
-        findings.germline.checked = settings.germline_path is not None
+        findings.germline.checked = settings.germline_path is not None or settings.all_reference
         findings.germline.reason = "no --germline list"
         findings.regions.checked = settings.regions is not None
         findings.regions.reason = "no --bed or --preset"
@@ -335,6 +370,14 @@ def main(
             "For somatic call sets; never audit the germline VCF itself in such a run.",
         ),
     ] = False,
+    all_reference: Annotated[
+        bool,
+        typer.Option(
+            "--all-reference",
+            help="Reads were reverted with sam-revert-germline --all: any aligned base but the reference's or N, "
+            "and any indel, clip or skip under 50 bases, is a germline finding (needs -r).",
+        ),
+    ] = False,
     reference: Annotated[
         Optional[str],
         typer.Option(
@@ -404,6 +447,7 @@ def main(
             allow_header,
             allow_tag,
             jobs,
+            all_reference=all_reference,
         )
         results = []
         try:
@@ -446,6 +490,7 @@ def prepare(
     allow_header: list[str] | None,
     allow_tag: list[str] | None,
     jobs: int | None,
+    all_reference: bool = False,
 ) -> Settings:
     """Check the options and read the side files (usage errors before any input is read)."""
     if not files:
@@ -454,6 +499,8 @@ def prepare(
         raise UsageError("stdin (-) can be given only once")
     if germline is not None and reference is None and not germline_in_vcf:
         raise UsageError("--germline needs -r/--reference (the reference the reads were aligned to)")
+    if all_reference and reference is None:
+        raise UsageError("--all-reference needs -r/--reference (the reference the reads were aligned to)")
     if germline_in_vcf and germline is None:
         raise UsageError("--germline-in-vcf needs --germline (the matched normal's germline calls)")
     if population is not None and not af_key:
@@ -477,6 +524,7 @@ def prepare(
         allowed_header=frozenset(allow_header or []),
         allowed_tags=frozenset(allow_tag or []),
         germline_in_vcf=germline_in_vcf,
+        all_reference=all_reference,
         jobs=jobs or default_jobs(),
     )
     if reference is not None:

@@ -111,14 +111,17 @@ CIGAR and the read's other alignments, which have rules of their own (below). Ev
 goes, fail closed: it copies the bases (``R2``, ``cs``, ``OQ``, ``MM``, ...), or it was scored on
 them (``AS``, ``XS``, ``nM``, ``UQ``, ...), and a score tells how many of the masked bases
 differed from the reference. ``MD`` and ``NM`` are recomputed against ``-r``."""
-COPYING_TAGS = frozenset(b"R2 Q2 OA OC OP".split())
+COPYING_TAGS = frozenset(b"R2 Q2 OA OC OP cg E2 U2 CS CQ cs ds".split())
 """Tags removed from every record, whether or not it touches a region: they hold what no rule
 here judges, another read's bases or another alignment. ``R2``/``Q2`` are the mate's bases
 and qualities (the mate may be dropped or masked for a region, its repeat allele left here);
 ``OA``, ``OC`` and ``OP`` are the read's alignment before realignment (GATK's IndelRealigner,
-lifters): a position and a CIGAR that may lie in a region and show an allele's length. Counted
-in ``copying_tags_removed``; sam-revert-germline removes them too (its ``COPYING_TAGS``). The
-tags describing the read's own bases (``E2``, ``CS``, ``cs``, ...) go with them when it is masked."""
+lifters): a position and a CIGAR that may lie in a region and show an allele's length; minimap2's
+``cg`` is the read's CIGAR again, and its ``cs`` and ``ds``, ``E2`` (with its qualities ``U2``) and
+``CS`` (with ``CQ``) spell the read's bases beside SEQ: an indel pair there (``cg:Z:20M4D26M4I``)
+keeps the read's lengths but shows an STR allele's, and the read's place does not bound how far
+an indel's length reaches. Counted in ``copying_tags_removed``; sam-revert-germline removes them
+too (its ``COPYING_TAGS``, ``cg`` where it rewrites a read)."""
 COPYING_TAG_START = re.compile(rb"\t(?:%s)" % b"|".join(sorted(COPYING_TAGS)))
 MATE_CIGAR_TAG = frozenset([b"MC"])
 MATE_SCORE_TAGS = frozenset([b"YS", b"ms", b"nM", b"jI", b"jM"])

@@ -518,6 +518,24 @@ def test_values_sam_scrub_rg_keeps_the_audit_accepts(
         assert not [tag for tag, keep, flag in zip(tags, kept, flags, strict=True) if keep and flag]
 
 
+BARCODE_TAGS = ["RX", "OX", "CR", "UB", "UR", "CB"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(st.sampled_from(BARCODE_TAGS), st.text(alphabet="ACGTN-", min_size=1, max_size=60),
+                               st.sampled_from(["", "-1", "-12"])), min_size=1, max_size=6))  # fmt: skip
+def test_barcode_lengths_get_one_answer(rows: list[tuple[str, str, str]], tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A barcode or UMI of more than 32 bytes (``CB`` before its ``-1``) may hold a read's own
+    bases (an STR allele masked in SEQ, a reverted carrier's allele): sam-scrub-rg drops it and the
+    audit finds it; one of 32 or fewer (a 10x cell barcode, two UMIs or indexes of 10 joined by
+    ``-``) is kept and accepted."""
+    records = [[("RG", "Z", READ_GROUP), (tag, "Z", bases + (suffix if tag == "CB" else ""))] for tag, bases, suffix in rows]
+    off = audit_off_grammar(records, tmp_path_factory.mktemp("barcodes"))
+    for (_, bases, _), tags, flags in zip(rows, records, off, strict=True):
+        kept = scrubber_keeps(tags)[1]
+        assert kept == (len(bases) <= 32) and flags[1] == (not kept), tags
+
+
 ALIGNED_CIGARS = ["30M", "10M200N20M", "5M20N5M100N20M", "2S28M", "*"]
 MATES = [("=", "500", "10M50N20M"), ("=", "500", None), ("chr2", "500", "10M50N20M"), ("*", "0", None), ("=", "500", "30M")]
 ALIGNMENT_VALUES = st.one_of(

@@ -1917,3 +1917,102 @@ def test_a_finding_in_a_read_on_a_personal_contig_names_the_reference_by_rank(tm
     assert "snuh" not in shown and "S2301217T" not in shown
     examples = report["files"][0]["findings"]["metadata"]["examples"]["read name"]  # type: ignore[index]
     assert examples == ["chr1:5", "reference 2:5", "reference 3:5"], examples
+
+
+# --- contigs the reference lacks, and reads reverted with --all --------------------------------------
+
+
+HEX_NAME = "0123456789abcdef01234567"
+
+
+def small_genome(folder: Path) -> str:
+    """A 2000-base chr1 with its index and dictionary; its bases."""
+    import random
+
+    random.seed(11)
+    bases = "".join(random.choice("ACGT") for _ in range(2000))
+    (folder / "ref.fa").write_text(">chr1\n" + bases + "\n")
+    pysam.faidx(str(folder / "ref.fa"))
+    subprocess.run(["samtools", "dict", "-o", str(folder / "ref.dict"), str(folder / "ref.fa")], check=True, capture_output=True)
+    return bases
+
+
+def small_bam(folder: Path, contigs: list[str], reads: list[str], name: str = "reads.bam") -> str:
+    header = "@HD\tVN:1.6\tSO:unsorted\n" + "".join(f"@SQ\tSN:{contig}\tLN:2000\n" for contig in contigs)
+    (folder / "reads.sam").write_text(header + "".join(read + "\n" for read in reads))
+    pysam.view("-b", "--no-PG", "-o", str(folder / name), str(folder / "reads.sam"), catch_stdout=False)
+    return name
+
+
+@pytest.mark.parametrize("contig", ["chr1_random", "chrUn_JTFH01000001v1_decoy", "HLA-A*01:01:01:01"])
+def test_reads_on_a_contig_the_reference_or_dictionary_lacks_are_a_finding(tmp_path: Path, contig: str) -> None:
+    """An @SQ that -r or --dict holds under no spelling (a decoy, an HLA allele, chr1's bases
+    under another name): nothing on it is joined with a germline site or a region, so it is a
+    metadata finding with either; chr1 spelled ``1`` is the same contig; a VCF's ##contig and its
+    records on such a contig are findings too, and so are records on one with no ##contig line."""
+    bases = small_genome(tmp_path)
+    read = f"{HEX_NAME}\t0\t{contig}\t101\t60\t50M\t*\t0\t0\t{bases[100:150]}\t*"
+    path = small_bam(tmp_path, ["chr1", contig], [read])
+    for side in (["-r", "ref.fa"], ["--dict", "ref.dict"]):
+        result, report = audit(*side, path, cwd=tmp_path)
+        found = report["files"][0]["findings"]["metadata"]  # type: ignore[index]
+        assert result.returncode == 1 and found["by_key"] == {"reference name (a contig the reference or dictionary lacks)": 1}, found
+    one = small_bam(tmp_path, ["1"], [read.replace(contig, "1")], "one.bam")
+    result, _ = audit("-r", "ref.fa", "--dict", "ref.dict", one, cwd=tmp_path)
+    assert result.returncode == 0
+    result, _ = audit(small_bam(tmp_path, ["chr1", contig], [read], "unchecked.bam"), cwd=tmp_path)  # no genome given: nothing to hold to
+    assert result.returncode == 0
+    declared = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=2000>\n"
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    record = f"\t{101}\t.\t{bases[100]}\t{'A' if bases[100] != 'A' else 'C'}\t50\tPASS\t.\n"
+    for header, chrom, expected in (
+        (declared + f"##contig=<ID={contig.replace(':', '_')},length=2000>\n", contig.replace(":", "_"), {"header line 3": 1, "line": 1}),
+        ("##fileformat=VCFv4.2\n", "chrZ", {"line": 1}),
+        (declared, "chr1", {}),
+    ):
+        (tmp_path / "calls.vcf").write_text(header + columns + chrom + record)
+        result, report = audit("-r", "ref.fa", "calls.vcf", cwd=tmp_path)
+        found = report["files"][0]["findings"]["metadata"]  # type: ignore[index]
+        keys = {key for key in found.get("by_key", {}) if "lacks" in key}
+        assert len(keys) == len(expected) and result.returncode == (1 if expected else 0), found
+
+
+def test_all_reference_finds_every_difference_and_passes_what_sam_revert_germline_all_writes(tmp_path: Path) -> None:
+    """``--all-reference`` (the gate's run for a sample without a germline VCF, reverted with
+    ``--all``): a mismatch, an insertion, a deletion, a clip, a skip under 50 bases and an
+    unmapped read keeping bases are germline findings, on the bulk path and one by one; the
+    reads sam-revert-germline --all writes of the same input pass, and so does a skip of 50 or
+    more (an intron, which --all keeps). Without -r it is a usage error."""
+    bases = small_genome(tmp_path)
+    changed = bases[100:110] + ("A" if bases[110] != "A" else "C") + bases[111:150]
+    reads = [
+        f"{HEX_NAME[:-1]}0\t0\tchr1\t101\t60\t50M\t*\t0\t0\t{changed}\t*",
+        f"{HEX_NAME[:-1]}1\t0\tchr1\t201\t60\t21M4D29M\t*\t0\t0\t{bases[200:221] + bases[225:254]}\t*",
+        f"{HEX_NAME[:-1]}2\t0\tchr1\t301\t60\t21M2I27M\t*\t0\t0\t{bases[300:321] + 'AC' + bases[321:348]}\t*",
+        f"{HEX_NAME[:-1]}3\t0\tchr1\t401\t60\t5S45M\t*\t0\t0\t{'ACGTA' + bases[400:445]}\t*",
+        f"{HEX_NAME[:-1]}4\t0\tchr1\t501\t60\t21M10N29M\t*\t0\t0\t{bases[500:521] + bases[531:560]}\t*",
+        f"{HEX_NAME[:-1]}5\t0\tchr1\t601\t60\t21M100N29M\t*\t0\t0\t{bases[600:621] + bases[721:750]}\t*",
+        f"{HEX_NAME[:-1]}6\t4\t*\t0\t0\t*\t*\t0\t0\t{bases[800:850]}\t*",
+        f"{HEX_NAME[:-1]}7\t0\tchr1\t901\t60\t50M\t*\t0\t0\t{bases[900:940] + 'N' * 10}\t*",
+    ]
+    path = small_bam(tmp_path, ["chr1"], reads)
+    for switch in ("0", "1"):
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+            result, report = audit("-r", "ref.fa", "--all-reference", path, cwd=tmp_path)
+        found = report["files"][0]["findings"]["germline"]  # type: ignore[index]
+        assert result.returncode == 1 and found["checked"], found
+        assert found["by_key"] == {
+            "base other than the reference's (--all-reference)": 1,
+            "insertion, deletion, clip or short skip (--all-reference)": 4,
+            "unmapped read (keeps bases)": 1,
+        }, found
+        assert found["examples"]["base other than the reference's (--all-reference)"] == ["chr1:101"]
+    shell(
+        "samtools view -h --no-PG reads.bam | sam-revert-germline -q -r ref.fa --all | samtools view -b --no-PG -o reverted.bam",
+        tmp_path,
+    )
+    result, report = audit("-r", "ref.fa", "--all-reference", "reverted.bam", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout.decode()
+    usage = run_command("genoscrub-audit", "--all-reference", path, cwd=tmp_path)
+    assert usage.returncode == 2 and b"--all-reference needs -r" in usage.stderr

@@ -150,7 +150,9 @@ def bai(bins: list[tuple[int, list[tuple[int, int]]]], intervals: list[int]) -> 
         ([(4681, [(0, 100)])], [0, 100], {}),
         ([(19900101, [(0, 100)])], [0], {"index (off its layout)": 1}),  # a bin number no scheme has
         ([(4681, [(200, 100)])], [0], {"index (off its layout)": 1}),  # a chunk ending before it begins
-        ([(37450, [(0, 100), (19900101, 0)])], [0], {}),  # the pseudo-bin's counts: numbers a reader prints
+        ([(37450, [(0, 100), (50, 0)])], [0], {}),  # the pseudo-bin's counts: numbers a reader prints
+        # more records than the data file's bytes can hold: a date where a count is printed
+        ([(37450, [(0, 100), (19900101, 0)])], [0], {"index record counts (more records than its data file can hold)": 1}),
         ([(37450, [(0, 100)])], [0], {"index (off its layout)": 1}),  # the pseudo-bin without its counts
     ],
 )
@@ -198,3 +200,36 @@ def test_corpus_files_indexed_by_htslib_pass(corpus: Path, tmp_path: Path) -> No
     assert len(indexed) >= 5
     result, found = audit(*indexed, cwd=tmp_path)
     assert result.returncode == 0, (result.stderr.decode(), {name: keys for name, keys in found.items() if keys})
+
+
+@pytest.mark.parametrize("kind", ["bai", "csi", "tbi"])
+def test_listed_numbers_in_the_record_counts_are_found(tmp_path: Path, kind: str) -> None:
+    """The counts ``samtools idxstats`` and ``bcftools index -s`` print (a reference's mapped and
+    unmapped records in its pseudo-bin, the unplaced reads' ``n_no_coor``) are searched with the
+    forbid list as numbers: a listed date of birth there is found; the counts of a real index,
+    and a listed number inside a longer count, are not."""
+    if kind == "tbi":
+        data = vcf(tmp_path / "x.vcf.gz", ["chr1"], positions=50)
+        index = Path(str(data) + ".tbi")
+    else:
+        data = bam(tmp_path / "x.bam", contigs=1)
+        index = Path(str(data) + "." + kind)
+        pysam.index(*(["-c"] if kind == "csi" else []), str(data), str(index))
+    forbid = tmp_path / "forbid.txt"
+    forbid.write_text("19900101\n")
+    raw = bytearray(gzip.decompress(index.read_bytes()) if kind != "bai" else index.read_bytes())
+    counts = raw.rfind(struct.pack("<Q", 50))  # the mapped count of the one reference: 50 records
+    assert counts > 0
+    for number, found in ((50, False), (119900101, False), (19900101, True)):
+        raw[counts : counts + 8] = struct.pack("<Q", number)
+        written = bytes(raw) if kind == "bai" else pysam_bgzf(bytes(raw))
+        index.write_bytes(written)
+        report = tmp_path / "report.json"
+        run_command("genoscrub-audit", "-q", "--forbid", str(forbid), "--report", str(report), index.name, cwd=tmp_path)
+        forbidden = json.loads(report.read_text())["files"][0]["findings"]["forbidden"].get("by_key", {})
+        assert forbidden == ({"index record count (list line 1)": 1} if found else {}), number
+
+
+def pysam_bgzf(data: bytes) -> bytes:
+    """``data`` compressed as htslib writes an index (BGZF), by bgzip."""
+    return subprocess.run(["bgzip", "-c"], input=data, capture_output=True, check=True).stdout

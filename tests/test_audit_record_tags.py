@@ -135,6 +135,28 @@ def test_alignments_tags_place_in_a_region_are_region_findings(files: Path, tags
     assert found["regions"]["count"] == 0
 
 
+@pytest.mark.parametrize(
+    ("tags", "key"),
+    [
+        ("\tcg:Z:15M4D81M4I", "aux cg"),  # minimap2's CIGAR: an indel pair keeps the read's lengths, not the STR's
+        ("\tcs:Z::15-acgt:81+acgt", "aux cs"),  # the same as differences
+        ("\tcs:Z::15*na*nc*ng:82", "aux cs"),  # the bases SEQ's N hide
+        ("\tE2:Z:" + REFERENCE[1390:1490], "aux E2"),  # the second calls: the region's bases
+        ("\tCS:Z:T" + "0123" * 25, "aux CS"),  # the read in colour space
+    ],
+)
+def test_the_reads_own_cigar_and_bases_in_tags_are_region_findings(files: Path, tags: str, key: str) -> None:
+    """A masked read (every base N) in a region holds none of it in ``cg`` (judged as its CIGAR at
+    POS, by the length rule), ``cs``, ``E2`` or ``CS`` (the read's bases beside SEQ: a finding where
+    the read's place meets a region), with or without ``--germline``; the same read far away does not."""
+    record = line(0, 1390, "100M", "N" * 100, tags)
+    for options in ([], ["--germline", str(files / "germline.vcf"), "-r", str(files / "ref.fa")]):
+        _, found = findings(files, bam(files, record), "--bed", str(files / "str.bed"), *options)
+        assert found["regions"].get("by_key") == {f"chr1:1401-1420 STR ({key})": 1}, found["regions"]
+    _, found = findings(files, bam(files, record.replace("\t1391\t", "\t191\t")), "--bed", str(files / "str.bed"))
+    assert found["regions"]["count"] == 0
+
+
 def test_the_mates_bases_without_the_mates_place_are_a_region_finding(files: Path) -> None:
     """An R2 on a read whose mapped mate's place is not given (sam-mask-regions clears it in a
     region) cannot be placed: a finding, fail closed."""

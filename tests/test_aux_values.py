@@ -100,6 +100,8 @@ VALID = [
     (b"CB:Z:BBBB", b"", b""),
     (b"UB:Z:TTTGCAGCTT", b"", b""),
     (b"UR:Z:TTTGCAGCTN", b"", b""),
+    (b"RX:Z:" + b"ACGTACGTACGTACG-TGCATGCATGCATGCA", b"", b""),  # 32 bytes: two UMIs of 15 and 16
+    (b"CB:Z:" + b"ACGT" * 8 + b"-1", b"", b""),
     (b"MI:Z:12/A", b"", b""),  # fgbio
     (b"MI:Z:12", b"", b""),
     (b"MI:Z:B/2", b"", b""),  # samtools' template-coordinate test file
@@ -246,6 +248,13 @@ INVALID = [
     (b"CS:Z:" + PLANTED, b"", b""),
     (b"RX:Z:" + PLANTED, b"", b""),
     (b"RX:Z:ACGT+TTGA", b"", b""),
+    (b"RX:Z:" + b"ACGTACGTACGTACGT-TGCATGCATGCATGCA", b"", b""),  # 33 bytes: a read's own bases, not a barcode
+    (b"OX:Z:" + b"ACGT" * 12 + b"AC", b"", b""),
+    (b"CR:Z:" + b"ACGT" * 9, b"", b""),
+    (b"UB:Z:" + b"ACG-" * 9, b"", b""),
+    (b"UR:Z:" + b"N" * 50, b"", b""),
+    (b"CB:Z:" + b"ACGT" * 9 + b"-1", b"", b""),
+    (b"CB:Z:" + b"ACGT" * 9, b"", b""),
     (b"QX:Z:IIII", b"", b""),
     (b"CB:Z:ACGT-" + PLANTED, b"", b""),
     (b"CB:Z:ACGT-1234", b"", b""),

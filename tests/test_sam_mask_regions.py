@@ -879,7 +879,8 @@ def test_a_masked_read_keeps_no_tag_scored_on_its_bases_nor_its_mate_a_score_of_
     records = [line.split(b"\t") for line in text.splitlines() if not line.startswith(b"@")]
     assert records[0][9] == b"GTNNNTACGT" and records[0][11:] == [b"RG:Z:g", b"MC:Z:10M"]
     assert records[1][11:] == [b"AS:i:0"]
-    assert counts["tags_removed"] == 4 and counts["mate_score_tags_removed"] == 5 and counts["mate_cigar_tags_removed"] == 1
+    assert counts["tags_removed"] == 3 and counts["copying_tags_removed"] == 1  # cs goes from every record
+    assert counts["mate_score_tags_removed"] == 5 and counts["mate_cigar_tags_removed"] == 1
     assert_every_path_agrees(header + lines, "chr1\t92\t95\n", drop=False)
 
 
@@ -1078,6 +1079,27 @@ def test_mate_bases_and_original_alignments_go_from_every_record(tmp_path: Path)
         text, counts = masked_with(lines, bed, drop=drop, one_by_one=False)
         records = text.splitlines()[len(HEADER) + 1 :]
         assert [record.split(b"\t")[11:] for record in records] == [[b"RG:Z:g"], [b"NM:i:0"], [], [b""]]
+        assert counts["copying_tags_removed"] == 7
+        assert_every_path_agrees(lines, "chr1\t100\t120\n", drop)
+
+
+def test_the_reads_own_cigar_and_bases_beside_seq_go_from_every_record(tmp_path: Path) -> None:
+    """minimap2's ``cg`` (the CIGAR again: ``20M4D26M4I`` keeps a 50M read's lengths and writes a
+    4-base indel), ``cs`` and ``ds``, ``E2``/``U2`` and ``CS``/``CQ`` (the read's bases beside SEQ)
+    go from every record, far from the region too, as ``R2`` and ``OC`` do: no rule here judges
+    them, and the audit places them at the read (an indel's length reaches past the read's span)."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t100\t120\n")
+    lines = [
+        *HEADER,
+        b"g\t0\tchr1\t201\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tcg:Z:2M1D7M1I\tcs:Z::10\tNM:i:0",
+        b"e\t0\tchr2\t151\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tE2:Z:ACGTACGTAC\tU2:Z:IIIIIIIIII\tRG:Z:g",
+        b"c\t0\tchr2\t301\t60\t10M\t*\t0\t0\tACGTACGTAC\tIIIIIIIIII\tCS:Z:T012301230\tCQ:Z:IIIIIIIIII\tds:Z::10",
+    ]
+    for drop in (False, True):
+        text, counts = masked_with(lines, bed, drop=drop, one_by_one=False)
+        records = text.splitlines()[len(HEADER) + 1 :]
+        assert [record.split(b"\t")[11:] for record in records] == [[b"NM:i:0"], [b"RG:Z:g"], []]
         assert counts["copying_tags_removed"] == 7
         assert_every_path_agrees(lines, "chr1\t100\t120\n", drop)
 

@@ -1131,6 +1131,7 @@ def test_a_header_version_and_accession_holding_personal_data_go_and_an_md5_is_c
         "header value @HD VN": 1,
         "header value @SQ AN (holds personal data)": 1,
         "header value @SQ M5 (not the reference's MD5)": 2,  # chr2's number, and chr3 the reference lacks
+        "reference name (a contig the reference or dictionary lacks)": 1,  # chr3: nothing on it can be checked
     }, found
     out = tmp_path / "out.sam"
     assert run_command(COMMAND, "-q", "-T", str(fasta), "--report", str(tmp_path / "r.json"), "-o", str(out), str(sam)).returncode == 0
@@ -1143,7 +1144,7 @@ def test_a_header_version_and_accession_holding_personal_data_go_and_an_md5_is_c
     ]
     notes = json.loads((tmp_path / "r.json").read_text())
     assert notes["header_tags_removed_by_tag"] == {"@HD VN": 1, "@SQ AN": 1, "@SQ M5": 2}
-    assert audit_metadata(out, tmp_path, "-r", str(fasta)) == {}
+    assert audit_metadata(out, tmp_path, "-r", str(fasta)) == {"reference name (a contig the reference or dictionary lacks)": 1}
     unchecked = tmp_path / "unchecked.sam"
     assert run_command(COMMAND, "-q", "-o", str(unchecked), str(sam)).returncode == 0  # no reference: an MD5's shape
     assert f"\tM5:{wrong}\t".encode() in unchecked.read_bytes()
@@ -1176,7 +1177,10 @@ def test_a_sequence_dictionary_checks_md5_as_the_reference_does(tmp_path: Path) 
         assert outputs[0] == outputs[1]
         assert (f"M5:{right}".encode() in outputs[0]) is (first == "chr1") and wrong.encode() not in outputs[0]
         assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == audit_metadata(sam, tmp_path, "-r", str(fasta))
-        assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == {"header value @SQ M5 (not the reference's MD5)": 2}
+        assert audit_metadata(sam, tmp_path, "--dict", str(dictionary)) == {
+            "header value @SQ M5 (not the reference's MD5)": 2,
+            "reference name (a contig the reference or dictionary lacks)": 1,  # chr3
+        }
 
 
 def test_picard_and_samtools_dictionaries_read_alike_and_check_as_the_reference_does(corpus: Path, tmp_path: Path) -> None:

@@ -14,7 +14,9 @@
 #   written when the Snakefile reads the sheet: a VCF naming another patient of the sheet fails
 #   its sample, and no gate waits for another sample's jobs), and the site's own lists
 #   (`audit_forbid`);
-# - --germline (the sample's germline VCF) and -r (the reference) for the BAMs;
+# - --germline (the sample's germline VCF) and -r (the reference) for the BAMs; without a germline
+#   VCF (the reads reverted with --all), --all-reference and -r: a base other than the reference's
+#   or N, an indel or a clip is a finding;
 # - --population, --af-key, --min-af for the VCFs; a somatic VCF whose calls absent from the
 #   population are kept on purpose (`somatic_keep_missing`) is audited in a second run without
 #   them, since each of its somatic calls would be a finding;
@@ -54,7 +56,9 @@ def gate_runs(sample):
     entry = SAMPLES[sample]
     files = [str(staged(sample, name)) for name in data_outputs(sample)]  # indexes too, held to their data files
     germline = entry["vcf"].get("germline")
-    options = ["--germline", str(germline), "-r", str(REFERENCE)] if germline and entry["bam"] else []
+    # Without a germline VCF the reads were reverted with --all: every aligned base is the reference's.
+    bam_germline = ["--germline", str(germline)] if germline else ["--all-reference"]
+    options = [*bam_germline, "-r", str(REFERENCE)] if entry["bam"] else []
     options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
     population = ["--population", str(POPULATION), "--af-key", AF_KEY, "--min-af", str(MIN_AF)] if POPULATION else []
     options += population
