@@ -75,17 +75,39 @@ from genoscrub.report import InputError, UsageError
 from genoscrub.streams import line_blocks
 
 ID_COLUMN = re.compile(VCF_ID_COLUMN.encode())
+ID_NUMBER_FINDING = "ID column (a number past its database's)"
+ID_OFF_ITS_DIGITS = re.compile(rb"(?:^|;)(?:rs(?:0|[0-9]{11})|COS[VM](?:0|[0-9]{10})|id0)")
+"""An ID of the ID column's grammar whose number no database gives: a leading zero, an rs number of
+11 digits or more (dbSNP's have at most 10), a COSV or COSM number of 10 or more (COSMIC's at most
+9): a 13-digit registration number or a phone number written as one (``rs01012345678``)."""
+LINKS_PER_RECORD = 8
+"""How many linked-record IDs (``id1``...) vcf-scrub-header may have given per record read so far: it
+numbers a record's own ID and the MATEID, EVENT and PARID it names, in order of first use."""
+LINK_ID = re.compile(rb"(?:^|;)id([0-9]+)")
+
+
+def id_past_its_numbers(column: bytes, records: int) -> bool:
+    """Whether an ID column of the ID grammar (``VCF_ID_COLUMN``) holds a number no database or
+    vcf-scrub-header gives (``ID_OFF_ITS_DIGITS``), or a linked-record ID past
+    ``LINKS_PER_RECORD`` times the ``records`` read so far (``id9001011234567``)."""
+    if ID_OFF_ITS_DIGITS.search(column) is not None:
+        return True
+    return b"id" in column and any(int(number) > LINKS_PER_RECORD * records for number in LINK_ID.findall(column))
 SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
 PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
 SAMPLE_NAME_FINDING = "sample name (holds personal data)"
 EMPTY_INFO_ITEM = "INFO (an empty item)"
 ABSENT_RECORD = "CHROM (a contig the reference or dictionary lacks)"
 """A record no germline site or region of ``-r``/``--dict``'s genome can be joined with."""
+EMPTY_LINE = "record line (empty)"
+SPACE, ZERO = ord(" "), ord("0")
+SAMPLE_TWICE = "sample name (given twice)"
 DECLARED = re.compile(rb"^##(INFO|FORMAT|FILTER)=<ID=([^,>]+)")
 FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 COLUMN_NAMES = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
 NO_ALLELE = frozenset({b".", b"<*>", b"<NON_REF>"})
 """ALTs that name no allele (no call, gVCF reference blocks): nothing to judge."""
+ACGT = frozenset(b"ACGT")
 TOLERANCE = 1e-9
 POPULATION_MARGIN = 100
 """How far before a record a population record may start and still trim to the same allele."""
@@ -132,6 +154,62 @@ def mnp_snvs(key: tuple[int, bytes, bytes]) -> list[tuple[int, bytes, bytes]]:
     return [(at + offset, ref[offset : offset + 1], alt[offset : offset + 1]) for offset in range(len(ref)) if ref[offset] != alt[offset]]
 
 
+def complex_parts(key: tuple[int, bytes, bytes]) -> list[tuple[int, bytes, bytes]]:
+    """The parts of a trimmed complex allele (REF and ALT of different lengths, neither empty:
+    ``T>CA``, ``TA>C``), as ``bcftools norm --atomize`` and a caller that splits it write them:
+    anchored at the left, the SNV of each base both share a place in and the indel of the rest
+    after them (``T>C``, then ``A`` inserted); anchored at the right, the same from the other end
+    (``T>A``, ``C`` inserted before it). A haplotype caller writes a germline SNV beside a somatic
+    indel as one such allele. None for any other allele."""
+    at, ref, alt = key
+    if ref == b"<" or not ref or not alt or len(ref) == len(alt):
+        return []
+    common = min(len(ref), len(alt))
+    left = [(at + offset, ref[offset : offset + 1], alt[offset : offset + 1]) for offset in range(common) if ref[offset] != alt[offset]]
+    left.append((at + common, ref[common:], alt[common:]))
+    ref_rest, alt_rest = len(ref) - common, len(alt) - common
+    right = [
+        (at + ref_rest + offset, ref[ref_rest + offset : ref_rest + offset + 1], alt[alt_rest + offset : alt_rest + offset + 1])
+        for offset in range(common)
+        if ref[ref_rest + offset] != alt[alt_rest + offset]
+    ]
+    right.append((at, ref[:ref_rest], alt[:alt_rest]))
+    return left + right
+
+
+SVLEN = re.compile(rb"(?:^|;)SVLEN=-?([0-9]{1,9})")
+END = re.compile(rb"(?:^|;)END=([0-9]{1,10})")
+
+
+def symbolic_span_key(start: int, alt: bytes, info: bytes) -> tuple[int, bytes, bytes] | None:
+    """A symbolic ``<DEL>`` or ``<INS>`` (any subtype) at 0-based ``start`` (its padding base) by
+    its type and length, ``(start, "<", "DEL/41")``: the length from SVLEN (its first value), or a
+    deletion's from END; the key every listed deletion or insertion has at its padding base
+    (``length_key``), whatever its length, so an SV caller's ``<DEL>`` of a listed 41-base or 3-base
+    deletion meets it. None for another allele or no length."""
+    upper = alt.upper()
+    kind = b"DEL" if upper.startswith(b"<DEL") else b"INS" if upper.startswith(b"<INS") else None
+    if kind is None:
+        return None
+    found = SVLEN.search(info)
+    if found is not None:
+        length = int(found.group(1))
+    elif kind == b"DEL" and (end := END.search(info)) is not None:
+        length = int(end.group(1)) - 1 - start
+    else:
+        return None
+    return (start, b"<", kind + b"/%d" % length) if length > 0 else None
+
+
+def length_key(key: tuple[int, bytes, bytes]) -> tuple[int, bytes, bytes] | None:
+    """A trimmed deletion's or insertion's key as a symbolic allele of its length at its padding
+    base (``symbolic_span_key``); None for any other allele."""
+    at, ref, alt = key
+    if ref == b"<" or bool(ref) == bool(alt):
+        return None
+    return (at - 1, b"<", b"DEL/%d" % len(ref)) if ref else (at - 1, b"<", b"INS/%d" % len(alt))
+
+
 STRUCTURAL_BASES = 50
 """A deletion or insertion of this many bases or more, written with its bases, is also compared as
 the symbolic ``<DEL>`` or ``<INS>`` an SV caller writes at the same POS."""
@@ -152,6 +230,7 @@ def germline_keys(start: int, ref: bytes, alt: bytes) -> list[tuple[int, bytes, 
     if ref_bases == b"<":
         return keys
     keys += mnp_snvs(key)
+    keys += complex_parts(key)
     if len(ref_bases) - len(alt_bases) >= STRUCTURAL_BASES:
         keys.append((start, b"<", b"DEL"))
     elif len(alt_bases) - len(ref_bases) >= STRUCTURAL_BASES:
@@ -177,6 +256,8 @@ def structural_shape(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, by
     return None
 
 
+REF_WINDOW = 1 << 16
+"""Reference bases read at a time to hold records' REF to (``GermlineAlleles.ref_differs``): records come in order."""
 REFERENCE_STEP = 64
 """Reference bases read at a time before an indel moved left (``leftmost``)."""
 
@@ -214,6 +295,7 @@ class GermlineAlleles:
         self.contigs = variants.contigs
         self.reference = reference  # with -r: indels of both files compared at the left end of their repeat
         self.reference_names: dict[str, str | None] = {}
+        self.window: tuple[str, int, bytes] = ("", 0, b"")  # the reference's bases REF is held to, read ``REF_WINDOW`` at a time
         if reference is not None:  # another build's bases would move indels anywhere: stop
             to_reference = ContigMap(self.contigs, reference.lengths, "reference", reference.path, require_overlap=False)
             self.reference_names.update(to_reference.to_other)
@@ -245,6 +327,9 @@ class GermlineAlleles:
                     self.others.setdefault(contig, set()).update(keys_of_allele)
                 if unmoved and keys_of_allele is unmoved:  # not left-aligned: placed anywhere in its repeat
                     self.repeats.setdefault(contig, RepeatIndels()).add(start, ref_allele, unmoved[0])
+                symbolic = length_key(unmoved[0]) if unmoved else None
+                if symbolic is not None:  # as an SV caller writes it at the same POS, any length
+                    self.others.setdefault(contig, set()).add(symbolic)
 
     def placed(self, contig: str, keys: list[tuple[int, bytes, bytes]]) -> list[tuple[int, bytes, bytes]]:
         """``keys`` of contig ``contig`` (the list's name) with indels moved to the left end of their
@@ -252,20 +337,66 @@ class GermlineAlleles:
         reference = self.reference
         if reference is None or not keys:
             return keys
-        if contig not in self.reference_names:
-            spellings = (contig, *conventional_names(contig))
-            self.reference_names[contig] = next((name for name in spellings if name in reference.lengths), None)
-        name = self.reference_names[contig]
+        name = self.reference_name(contig)
         if name is None:
             return keys
         return [leftmost(key, lambda begin, end: reference.fetch(name, begin, end)) for key in keys]
 
-    def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> bool:
+    def reference_name(self, contig: str) -> str | None:
+        """The reference's name for the list's contig ``contig`` (by a spelling of it), None
+        without a reference or where it lacks the contig."""
+        reference = self.reference
+        if reference is None:
+            return None
+        if contig not in self.reference_names:
+            spellings = (contig, *conventional_names(contig))
+            self.reference_names[contig] = next((name for name in spellings if name in reference.lengths), None)
+        return self.reference_names[contig]
+
+    def ref_differs(self, contig: str, start: int, ref: bytes) -> bool:
+        """Whether a record's REF (at 0-based ``start`` of the list's contig ``contig``) differs from
+        the reference (``-r``) at a base both write as A, C, G or T: a REF written as a germline ALT
+        (``C>G`` where the reference has ``T``) carries the normal's allele in its REF column."""
+        name = self.reference_name(contig)
+        if name is None or self.reference is None:
+            return False
+        window_name, window_start, window = self.window
+        if window_name != name or not window_start <= start or start + len(ref) > window_start + len(window):
+            window_start = start
+            window = self.reference.fetch(name, start, start + max(REF_WINDOW, len(ref)))
+            self.window = (name, start, window)
+        bases = window[start - window_start : start - window_start + len(ref)]
+        return any(
+            written != base and written in ACGT and base in ACGT for written, base in zip(ref.upper(), bases, strict=False)
+        )
+
+    def symbolic_deletion(self, contig: str, start: int, key: tuple[int, bytes, bytes]) -> tuple[int, bytes, bytes] | None:
+        """A symbolic deletion's ``symbolic_span_key`` as the deletion of the reference's bases it
+        spans (with ``-r``), for ``placed`` to move to the left end of its repeat as the list's."""
+        name = self.reference_name(contig)
+        if name is None or self.reference is None or not key[2].startswith(b"DEL/"):
+            return None
+        length = int(key[2][4:])
+        bases = self.reference.fetch(name, start + 1, start + 1 + length)
+        return (start + 1, bases, b"") if len(bases) == length else None
+
+    def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes], info: bytes = b".") -> bool:
         """Whether a record (``contig`` named as in the list) carries an allele of the list, or an
         insertion or deletion that may be one of the list's placed elsewhere in its repeat (where
-        no reference moved the list's to the left end: ``audit_repeat_indels``)."""
+        no reference moved the list's to the left end: ``audit_repeat_indels``). A symbolic ``<DEL>``
+        or ``<INS>`` meets a listed deletion or insertion of its length at its POS
+        (``symbolic_span_key``), and with ``-r`` a ``<DEL>`` also as the bases it spans."""
         snvs, others = self.snvs.get(contig), self.others.get(contig, set())
-        for key in (key for alt in alts for key in self.placed(contig, germline_keys(start, ref, alt))):
+        every = [key for alt in alts for key in germline_keys(start, ref, alt)]
+        for alt in alts:
+            if alt.startswith(b"<"):
+                span = symbolic_span_key(start, alt, info)
+                if span is not None:
+                    every.append(span)
+                    deleted = self.symbolic_deletion(contig, start, span)
+                    if deleted is not None:
+                        every.append(deleted)
+        for key in self.placed(contig, every):
             if snvs is not None and len(key[1]) == 1 and len(key[2]) == 1 and key[1] != b"<":
                 code = (key[0] << 16) | (key[1][0] << 8) | key[2][0]
                 at = bisect_left(snvs.data, code)
@@ -610,6 +741,66 @@ class RegionRequest:
     flank: int
 
 
+RECORD_RARE = "allele rarer than --min-af (its record's --af-key)"
+RECORD_MISSING = "allele without a frequency (its record's --af-key)"
+PLACEHOLDER_ALLELES = frozenset({b"<*>", b"<NON_REF>"})
+
+
+class RecordFrequencies:
+    """``--af-key`` without ``--population``: each VCF record judged by the frequencies its own INFO
+    gives, as vcf-drop-rare judges them without a population file (the audit's own copy of its rule,
+    ``rarity``): an allele whose value is below ``--min-af``, or REF whose frequency (the Number=R or
+    CAF value, else 1 less the ALTs') is, is rare; an allele with no value (the key absent, ``.``, one
+    value for several ALTs, a count that does not fit) is missing, as is REF beside such an allele.
+    ``<*>`` and ``<NON_REF>`` are no allele; ``*`` counts only with a value. Judged record by record:
+    vcf-drop-rare also judges REF over a split site's records, which finds no more here (REF's
+    frequency a record leaves is at least its site's). dbSNP's COMMON: 0 is rare, anything but 1
+    missing."""
+
+    def __init__(self, af_key: str, min_af: float) -> None:
+        self.af_key = af_key
+        self.min_af = min_af
+        self.pattern = re.compile(rb"(?:^|;)" + re.escape(af_key.encode()) + rb"=([^;]*)")
+
+    def judge(self, info: bytes, alts: list[bytes], number: bytes | None) -> list[str]:
+        """The population findings of one record (none, ``RECORD_RARE`` or ``RECORD_MISSING``)."""
+        if all(alt in PLACEHOLDER_ALLELES for alt in alts):
+            return []  # nothing but REF, everybody's allele
+        texts = self.pattern.findall(info)
+        if self.af_key == "COMMON":
+            if b"0" in texts:
+                return [RECORD_RARE]
+            return [] if texts and all(text == b"1" for text in texts) else [RECORD_MISSING]
+        ref_first = self.af_key == "CAF" or number == b"R"
+        per_alt: list[float | None] = [None] * len(alts)
+        given: float | None = None
+        malformed = False
+        for text in texts:
+            values = [frequency_text(value.decode("latin-1")) for value in text.split(b",")]
+            if ref_first:
+                if len(values) != len(alts) + 1:
+                    malformed = True
+                    continue
+                given = rarer_value(given, values[0]) if given is not None else values[0]
+                values = values[1:]
+            elif len(values) != len(alts):
+                malformed = malformed or len(values) != 1
+                continue
+            per_alt = [rarer_value(old, new) if old is not None else new for old, new in zip(per_alt, values, strict=True)]
+        threshold = self.min_af - TOLERANCE
+        pairs = list(zip(per_alt, alts, strict=True))
+        judged = [value for value, alt in pairs if alt not in PLACEHOLDER_ALLELES and not (alt == b"*" and value is None)]
+        unknown = any(value is None and alt not in PLACEHOLDER_ALLELES and alt != b"*" for value, alt in pairs)
+        reference = 1.0 - sum(value for value in per_alt if value is not None)
+        if given is not None:
+            reference, unknown = min(reference, given), False
+        if any(value is not None and value < threshold for value in judged) or reference < threshold:
+            return [RECORD_RARE]
+        if malformed or unknown or any(value is None for value in judged):
+            return [RECORD_MISSING]
+        return []
+
+
 @dataclass
 class VcfChecks:
     path: str
@@ -620,6 +811,7 @@ class VcfChecks:
     germline: GermlineAlleles | None = None
     absent_contigs: Callable[[Mapping[str, int | None]], set[str]] | None = None
     """With ``-r``/``--dict``: which of the file's contigs the genome lacks (``Settings.absent_contigs``)."""
+    record_frequencies: RecordFrequencies | None = None
 
 
 class VcfAudit:
@@ -630,6 +822,7 @@ class VcfAudit:
         self.findings = findings
         self.declared: dict[bytes, set[bytes]] = {b"INFO": set(), b"FORMAT": set(), b"FILTER": set()}
         self.types: dict[bytes, dict[bytes, set[bytes]]] = {b"INFO": {}, b"FORMAT": {}}
+        self.numbers: dict[bytes, bytes] = {}  # INFO keys' Number (``RecordFrequencies``)
         self.gene_subfields: dict[bytes, frozenset[int]] = {}
         self.csq_description: str | None = None
         self.allele_fields: AlleleFields | None = None
@@ -700,6 +893,8 @@ class VcfAudit:
         self.columns = len(columns)
         for index, sample in enumerate(columns[9:], start=1):
             self.check_sample_name(number, index, sample)
+        if len(set(columns[9:])) < len(columns[9:]):  # htslib refuses the header ("Duplicated sample name")
+            self.findings.metadata.add(SAMPLE_TWICE, f"header line {number}")
 
     def check_sample_name(self, number: int, index: int, sample: bytes) -> None:
         """A ``#CHROM`` sample name, as written and percent-decoded (``decoded_forms``: ``KIM%5FJIHYUN``,
@@ -723,6 +918,8 @@ class VcfAudit:
         for name, value in fields or []:
             if name == "Type":
                 types.add(value.encode("utf-8", errors="surrogateescape"))
+            elif name == "Number" and kind == b"INFO":
+                self.numbers[key] = value.encode("utf-8", errors="surrogateescape")
             elif name == "Description" and kind == b"INFO":
                 self.gene_subfields[key] = gene_id_subfields(value.encode("utf-8", errors="surrogateescape"))
                 if key == b"CSQ":
@@ -768,7 +965,8 @@ class VcfAudit:
         passing_contigs, passing_filters = grammar.passing_contigs, grammar.passing_filters
         good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):
-            if not line:
+            if not line or (line[0] <= SPACE and not line.strip()):  # htslib stops there ("Broken VCF record")
+                findings.metadata.add(EMPTY_LINE, f"line {number}")
                 continue
             fields = line.split(b"\t")
             if len(fields) < 8 or (self.columns > 8 and len(fields) != self.columns):
@@ -788,6 +986,10 @@ class VcfAudit:
                 findings.metadata.add(ABSENT_RECORD, where)
             if not ID_COLUMN.fullmatch(record_id):
                 findings.metadata.add("ID column", where)
+            elif record_id != b"." and (len(record_id) > 12 or record_id[:2] != b"rs" or record_id[2] == ZERO) and id_past_its_numbers(
+                record_id, findings.records
+            ):  # one rs ID of at most 10 digits, no leading zero (most IDs of a germline VCF), is told by length and two bytes
+                findings.metadata.add(ID_NUMBER_FINDING, where)
             if grammar_lines is None or number - first in grammar_lines:
                 for fault in grammar.record_faults(fields):
                     findings.metadata.add(FAULTS[fault], where)
@@ -838,12 +1040,17 @@ class VcfAudit:
                     reasons = ["allele absent from the population"] if any(alt not in NO_ALLELE for alt in alts) else []
                 for reason in reasons:
                     findings.population.add(reason, where)
+            if checks.record_frequencies is not None:
+                for reason in checks.record_frequencies.judge(info, alts, self.numbers.get(checks.record_frequencies.af_key.encode())):
+                    findings.population.add(reason, where)
             if self.regions is not None and self.region_names is not None:
                 self.check_regions(contig, chrom, pos - 1, ref, alt, info, where)
             if checks.germline is not None and self.germline_names is not None:
                 listed = self.germline_names.every(contig)
-                if any(checks.germline.carried(name, pos - 1, ref, alts) for name in listed):
+                if any(checks.germline.carried(name, pos - 1, ref, alts, info) for name in listed):
                     findings.germline.add(where)  # keyed by the site, as in alignments: never the allele
+                elif any(checks.germline.ref_differs(name, pos - 1, ref) for name in listed):
+                    findings.germline.add(where)  # a REF written as the normal's allele, not the reference's
 
     def place_of(self, chrom: bytes) -> str:
         """How a record's CHROM locates it: the name, when a ``##contig`` line declares it and it

@@ -16,9 +16,15 @@ audit's own reading of VCF 4.4 (sections 1.4 and 1.6), apart from the scrubbers
   ``]p]t``, ``[p[t``, ``.t``, ``t.``; the mate's contig declared like CHROM (or passing the
   contig rule when none is), or ``<ID>``, whose ID ``audit_record_values`` judges);
 - QUAL: ``.`` or a Float as the specification and bcftools write it (``1e+06``, ``inf``,
-  ``nan``, either case);
+  ``nan``, either case); a QUAL of a million or more has at most 6 significant digits, as
+  bcftools (``%g``) prints one: no caller writes ``19850314`` or ``9001011234567`` (``QUAL_DIGITS``);
 - FILTER: ``.`` or IDs (separated by ``;``) each ``PASS`` or declared by a ``##FILTER`` line;
-- GT: ``.`` or allele numbers joined by ``/`` or ``|``, a phase marker in front allowed.
+- GT: ``.`` or allele numbers joined by ``/`` or ``|``, a phase marker in front allowed; each
+  number an allele the record has (at most its ALT count, ALT ``.`` counted as one as htslib's
+  test files call ``0/1`` there; no leading zero: ``0/19850314`` on a record of one ALT is a date,
+  not a genotype), at most ``MAX_PLOIDY`` of them;
+- FORMAT: no key twice (``GT:GT`` with ``0/1:19850314``: htslib refuses it in BCF, and a reader
+  of the text takes the first).
 
 Each column off its grammar is one metadata finding of its record (``FAULTS``); its value is
 never printed, and it is text, not sequence, to the forbid search.
@@ -33,6 +39,7 @@ record).
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 
@@ -57,11 +64,18 @@ FAULTS = {
     "REF": "REF (not IUPAC bases)",
     "ALT": "ALT (an allele off its grammar)",
     "QUAL": "QUAL (not a number)",
+    "QUAL_DIGITS": "QUAL (a million or more, of more than 6 significant digits)",
     "FILTER": "FILTER (no ##FILTER line declares it)",
     "GT": "FORMAT/GT (off its grammar)",
+    "GT_ALLELE": "FORMAT/GT (an allele the record lacks)",
+    "FORMAT_TWICE": "FORMAT (a key given twice)",
     "VALUES": "FORMAT (a sample with more values than keys)",
 }
 """The metadata finding of each column off its grammar, by column."""
+
+MAX_PLOIDY = 8
+"""The most alleles a GT names: a human sample's calls have one or two (a tumour's, a pool's a few more)."""
+GT_NUMBER = re.compile(rb"[0-9]+")
 
 CACHED = 10_000
 """Distinct column values remembered as settled (ALT, FILTER, GT, FORMAT): memory stays flat."""
@@ -91,6 +105,41 @@ HAPLOID = int.from_bytes(bytes([ALLELE, END]), "little")
 """Four (two) classes of a GT's first bytes read as one little-endian uint32 (its low half)."""
 
 
+QUAL_SIGNIFICANT = 6
+"""The significant digits of a QUAL of a million or more: bcftools prints QUAL with ``%g``."""
+SIGNIFICAND = re.compile(rb"[+-]?([0-9]*)\.?([0-9]*)")
+
+
+def qual_holds_digits(qual: bytes) -> bool:
+    """Whether a QUAL of the grammar is a million or more and has more than ``QUAL_SIGNIFICANT``
+    significant digits (leading and trailing zeros of its digits aside): ``19850314``,
+    ``1.9850314e7``; ``1e+06``, ``1.23457e+06`` and ``10000000`` are not."""
+    try:
+        value = float(qual)
+    except ValueError:
+        return False
+    if not math.isfinite(value) or abs(value) < 1e6:
+        return False
+    found = SIGNIFICAND.match(qual)
+    digits = (found.group(1) + found.group(2)).strip(b"0") if found is not None else b""
+    return len(digits) > QUAL_SIGNIFICANT
+
+
+def gt_value_fault(value: bytes, alts: int) -> str:
+    """A GT value's fault on a record of ``alts`` ALTs: ``GT`` off the grammar, ``GT_ALLELE`` an
+    allele number past ``alts`` or with a leading zero, or more than ``MAX_PLOIDY`` alleles; ``""``
+    for none. htslib reads each number as an index into the record's alleles, which a number past
+    them is not: it is free digits (``0/19850314``, ``0|10|1234|5678``)."""
+    if GT.fullmatch(value) is None:
+        return "GT"
+    numbers = GT_NUMBER.findall(value)
+    if len(value.lstrip(b"/|").replace(b"|", b"/").split(b"/")) > MAX_PLOIDY:
+        return "GT_ALLELE"
+    if any(len(number) > 1 and number[:1] == b"0" or int(number) > alts for number in numbers):
+        return "GT_ALLELE"
+    return ""
+
+
 def is_sequence(text: bytes) -> bool:
     """IUPAC codes only (a REF, a base ALT allele): sequence, not text, to the forbid search."""
     return SEQUENCE.fullmatch(text) is not None
@@ -109,7 +158,8 @@ class ColumnGrammar:
         """FILTER columns of one ID that pass: others are read by ``filter_fails``."""
         self.alt_failing: dict[bytes, bool] = {}
         self.filter_failing: dict[bytes, bool] = {b"PASS": False, b".": False}
-        self.gt_failing: dict[bytes, bool] = {}
+        self.gt_failing: dict[tuple[bytes, int], str] = {}
+        self.format_repeating: dict[bytes, bool] = {}
         self.gt_places: dict[bytes, int | None] = {}
         self.bulk_formats: list[bytes] = []
         self.bulk_gt: list[int] = []
@@ -167,24 +217,37 @@ class ColumnGrammar:
             self.gt_places[format_column] = keys.index(b"GT") if b"GT" in keys else None
         return self.gt_places[format_column]
 
-    def gt_fails(self, fields: list[bytes]) -> bool:
-        """Whether a sample's GT (a sample without one, or with fewer values, has none) is off its grammar."""
+    def format_repeats(self, format_column: bytes) -> bool:
+        """Whether a FORMAT column names a key twice."""
+        repeats = self.format_repeating.get(format_column)
+        if repeats is None:
+            if len(self.format_repeating) > CACHED:
+                self.format_repeating.clear()
+            keys = format_column.split(b":")
+            repeats = self.format_repeating[format_column] = len(set(keys)) != len(keys)
+        return repeats
+
+    def gt_fault(self, fields: list[bytes]) -> str | None:
+        """``GT`` when a sample's GT (a sample without one, or with fewer values, has none) is off its
+        grammar, ``GT_ALLELE`` when it names an allele the record lacks (past its ALT count, written
+        with a leading zero) or more than ``MAX_PLOIDY``; else None."""
         place = self.gt_place(fields[8])
         if place is None:
-            return False
+            return None
+        alts = fields[4].count(b",") + 1  # "." as one: htslib's and the specification's own test files call 0/1 there
         for sample in fields[9:]:
             values = sample.split(b":", place + 1)
             if len(values) <= place:
                 continue
             value = values[place]
-            failing = self.gt_failing.get(value)
-            if failing is None:
+            fault = self.gt_failing.get((value, alts))
+            if fault is None:
                 if len(self.gt_failing) > CACHED:
                     self.gt_failing.clear()
-                failing = self.gt_failing[value] = GT.fullmatch(value) is None
-            if failing:
-                return True
-        return False
+                fault = self.gt_failing[value, alts] = gt_value_fault(value, alts)
+            if fault:
+                return fault
+        return None
 
     def record_faults(self, fields: list[bytes]) -> list[str]:
         """The columns of one record (split at tabs, 8 or more) off their grammar, in column order."""
@@ -198,10 +261,16 @@ class ColumnGrammar:
             found.append("ALT")
         if QUAL.fullmatch(fields[5]) is None:
             found.append("QUAL")
+        elif qual_holds_digits(fields[5]):
+            found.append("QUAL_DIGITS")
         if self.filter_fails(fields[6]):
             found.append("FILTER")
-        if len(fields) > 9 and self.gt_fails(fields):
-            found.append("GT")
+        if len(fields) > 9:
+            gt = self.gt_fault(fields)
+            if gt is not None:
+                found.append(gt)
+        if len(fields) > 8 and self.format_repeats(fields[8]):
+            found.append("FORMAT_TWICE")
         if len(fields) > 9 and max(sample.count(b":") for sample in fields[9:]) > fields[8].count(b":"):
             found.append("VALUES")  # a value without a key: no check reads it as what it is (0/1:01:01:1990 under GT:NM)
         self.learn_format(fields)
@@ -219,7 +288,12 @@ class ColumnGrammar:
 
     def learn_format(self, fields: list[bytes]) -> None:
         """Remember a FORMAT column for the block path (the first ``FORMATS_IN_BULK`` met)."""
-        if len(fields) > 9 and len(self.bulk_formats) < FORMATS_IN_BULK and fields[8] not in self.bulk_formats:
+        if (
+            len(fields) > 9
+            and len(self.bulk_formats) < FORMATS_IN_BULK
+            and fields[8] not in self.bulk_formats
+            and not self.format_repeats(fields[8])  # read whole, each time
+        ):
             place = self.gt_place(fields[8])
             self.bulk_formats.append(fields[8])
             self.bulk_gt.append(NO_GT if place is None else GT_FIRST if place == 0 else GT_ELSEWHERE)
@@ -251,6 +325,9 @@ class ColumnGrammar:
         dots = np.concatenate(([0], np.cumsum(quals == ord("."))))
         ends = np.cumsum(lengths)
         fits &= dots[ends] - dots[ends - lengths] <= 1
+        # a QUAL of 7 digits or more before its point (no "." among its first 7 bytes) is read whole (``qual_holds_digits``)
+        firsts = ends - lengths
+        fits &= (lengths <= QUAL_SIGNIFICANT) | (dots[np.minimum(firsts + QUAL_SIGNIFICANT + 1, len(quals))] > dots[firsts])
         if columns > 9:
             fits &= self.gts_fit(block, tabs)
             fits &= self.values_fit(data, tabs, located.ends[: count - 1])
@@ -280,8 +357,21 @@ class ColumnGrammar:
         starts = tabs[gt_first][:, 8:] + 1  # each sample's first byte
         room = starts + 4 <= len(block)  # a line ends with a newline and one line follows: only its last bytes lack room
         windows = np.where(room, starts, 0).ravel()
-        classes = GT_CLASSES[np.frombuffer(scan.join_spans(block, windows, windows + 4), dtype=np.uint8)]
+        raw = np.frombuffer(scan.join_spans(block, windows, windows + 4), dtype=np.uint8)
+        classes = GT_CLASSES[raw]
         codes = classes.view("<u4").reshape(starts.shape)
+        # the alleles named (one digit each, "." none) against the record's ALT count (commas in ALT + 1)
         settled = known.copy()
         settled[gt_first] = (room & ((codes == DIPLOID) | ((codes & 0xFFFF) == HAPLOID))).all(axis=1)
+        # an allele of 2 or more (one digit, settled above) is held to the record's ALT count (every record has one ALT at least)
+        windows_bytes = raw.reshape((*starts.shape, 4))
+        first, third = windows_bytes[..., 0], windows_bytes[..., 2]
+        two_or_more = (first >= ord("2")) & (first <= ord("9")) | (codes == DIPLOID) & (third >= ord("2")) & (third <= ord("9"))
+        beyond = np.flatnonzero(two_or_more.any(axis=1))
+        if len(beyond):
+            rows = np.flatnonzero(gt_first)[beyond]
+            alt_spans = zip((tabs[rows, 3] + 1).tolist(), tabs[rows, 4].tolist(), strict=True)
+            alts = np.array([block.count(b",", start, end) + 1 for start, end in alt_spans])
+            named = np.maximum(first[beyond], np.where(codes[beyond] == DIPLOID, third[beyond], 0)).astype(np.int64) - ord("0")
+            settled[rows[(named > alts[:, None]).any(axis=1)]] = False
         return settled

@@ -44,7 +44,7 @@ from genoscrub.audit_sites import (
     read_variants,
     sequence_checksums,
 )
-from genoscrub.audit_vcf import GermlineAlleles, PopulationFrequencies, RegionRequest, VcfAudit, VcfChecks
+from genoscrub.audit_vcf import GermlineAlleles, PopulationFrequencies, RecordFrequencies, RegionRequest, VcfAudit, VcfChecks
 from genoscrub.cli import BedOption, BuildOption, PresetOption, QuietOption, ReportOption, make_app, run
 from genoscrub.contigs import ContigMap
 from genoscrub.regions import PRESETS
@@ -73,6 +73,8 @@ class Settings:
     dictionary: SequenceDictionary | None = None
     """``--dict``: the sequences' MD5s, compared with ``@SQ M5`` instead of hashing ``-r``."""
     population: PopulationFrequencies | None = None
+    record_frequencies: RecordFrequencies | None = None
+    """``--af-key`` without ``--population``: each VCF record judged by its own frequencies."""
     regions: RegionRequest | None = None
     allowed_header: frozenset[str] = frozenset()
     allowed_tags: frozenset[str] = frozenset()
@@ -151,6 +153,8 @@ class Settings:
         }
         if self.population is not None:
             data.update(af_key=self.population.af_key, min_af=self.population.min_af)
+        elif self.record_frequencies is not None:
+            data.update(af_key=self.record_frequencies.af_key, min_af=self.record_frequencies.min_af, population_in_records=True)
         if self.regions is not None:
             data.update(presets=list(self.regions.presets), beds=len(self.regions.beds), flank=self.regions.flank)
         if self.allowed_header:
@@ -183,6 +187,7 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
             settings.regions,
             settings.germline_alleles(),
             settings.absent_contigs if settings.reference is not None or settings.dictionary is not None else None,
+            settings.record_frequencies,
         )
         if kind == "bcf":
             audit_bcf_text(path, checks, findings, watch)
@@ -302,7 +307,7 @@ def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
     elif kind in ("vcf", "bcf"):
         findings.germline.checked = settings.germline_in_vcf
         findings.germline.reason = "not alignments"
-        findings.population.checked = settings.population is not None
+        findings.population.checked = settings.population is not None or settings.record_frequencies is not None
         findings.population.reason = "no --population"
         findings.regions.checked = settings.regions is not None
         findings.regions.reason = "no --bed or --preset"
@@ -405,7 +410,11 @@ def main(
     ] = None,
     af_key: Annotated[
         Optional[str],
-        typer.Option("--af-key", metavar="KEY", help="INFO key of the population frequency, e.g. AF_eas (with --population)."),
+        typer.Option(
+            "--af-key",
+            metavar="KEY",
+            help="INFO key of the population frequency, e.g. AF_eas: in --population, or without it in each VCF record itself.",
+        ),
     ] = None,
     min_af: Annotated[float, typer.Option("--min-af", metavar="F", help="Alleles rarer than this are findings.")] = DEFAULT_MIN_AF,
     preset: PresetOption = None,
@@ -505,8 +514,6 @@ def prepare(
         raise UsageError("--germline-in-vcf needs --germline (the matched normal's germline calls)")
     if population is not None and not af_key:
         raise UsageError("--population needs --af-key (the INFO key of the frequency, e.g. AF_eas)")
-    if af_key is not None and population is None:
-        raise UsageError("--af-key goes with --population")
     if not 0.0 <= min_af <= 1.0:
         raise UsageError("--min-af must be between 0 and 1")
     if flank < 0:
@@ -539,6 +546,8 @@ def prepare(
     if population is not None:
         assert af_key is not None
         settings.population = PopulationFrequencies(population, af_key, min_af)
+    elif af_key:
+        settings.record_frequencies = RecordFrequencies(af_key, min_af)
     if presets or beds:
         settings.regions = RegionRequest(list(beds or []), list(presets or []), build, flank)
     return settings

@@ -28,12 +28,13 @@ allele or breakend matches one of the same type at the same POS, whatever its sp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from itertools import pairwise
 from operator import ne
 
 import numpy as np
-from genoscrub.alleles import TEXT_KEY, Allele
+from genoscrub.alleles import GREATER, POS_DIGITS, TEXT_KEY, UPPER, Allele, encoded, left_aligned, normalised
 from genoscrub.contigs import ContigMap, names_in
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.nearby_indels import NearbyIndels
@@ -54,6 +55,7 @@ class ContigAlleles:
         self.snvs = np.empty(0, dtype=np.int64)
         self.texts = np.empty(0, dtype="S1")
         self.others: set[Allele] = set()
+        self.long_lengths: set[tuple[int, bytes, int]] = set()  # (padding POS, DEL or INS, length) of the long indels in ``others``
         self.nearby = NearbyIndels()  # the indels not left-aligned by a reference (``nearby_indels``)
 
     def add(self, alleles: RecordAlleles) -> None:
@@ -62,6 +64,9 @@ class ContigAlleles:
         self.text_parts.append(alleles.texts[keys == TEXT_KEY])
         self.others.update(alleles.indels.values())
         self.others.update(key for _, key in alleles.structural)
+        self.long_lengths.update(
+            (pos - 1, b"DEL" if ref else b"INS", len(ref or alt)) for pos, ref, alt in alleles.indels.values() if bool(ref) != bool(alt)
+        )
 
     def sort(self) -> None:
         if self.snv_parts:
@@ -77,6 +82,97 @@ class ContigAlleles:
 
 RecordRefs = tuple[np.ndarray, bytes, np.ndarray, np.ndarray]
 """A block's bytes (as numpy and as bytes) and where each record of a run has its REF in them (start, end)."""
+
+
+ExtraSpans = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""Where each record of a run has its ALT and its INFO in the block's text (start, end, start, end)."""
+ACGT = frozenset(b"ACGT")
+ACGT_BYTES = np.zeros(256, dtype=bool)
+ACGT_BYTES[list(ACGT)] = True
+SEQUENCE = re.compile(rb"[ACGTNacgtn]+")
+SVLEN = re.compile(rb"(?:^|;)SVLEN=-?([0-9]{1,9})")
+END = re.compile(rb"(?:^|;)END=([0-9]{1,10})")
+
+
+def complex_parts(allele: Allele) -> list[Allele]:
+    """The parts of a normalised complex allele (REF and ALT of different lengths, neither empty:
+    ``T>CA``, ``TA>C``) as ``bcftools norm --atomize`` and a caller that splits it write them:
+    anchored at the left, the SNV of each base both share a place in, then the indel of the rest
+    (``T>C``, ``A`` inserted after it); anchored at the right, the same from the other end (``T>A``,
+    ``C`` inserted before it). A haplotype caller writes a germline SNV beside a somatic indel as one
+    such allele. None for any other allele."""
+    pos, ref, alt = allele
+    if not ref or not alt or len(ref) == len(alt):
+        return []
+    common = min(len(ref), len(alt))
+    parts = [(pos + at, ref[at : at + 1], alt[at : at + 1]) for at in range(common) if ref[at] != alt[at]]
+    parts.append((pos + common, ref[common:], alt[common:]))
+    ref_rest, alt_rest = len(ref) - common, len(alt) - common
+    parts += [
+        (pos + ref_rest + at, ref[ref_rest + at : ref_rest + at + 1], alt[alt_rest + at : alt_rest + at + 1])
+        for at in range(common)
+        if ref[ref_rest + at] != alt[alt_rest + at]
+    ]
+    parts.append((pos, ref[:ref_rest], alt[:alt_rest]))
+    return parts
+
+
+def complex_texts(texts: np.ndarray) -> np.ndarray:
+    """Which ``indel_key`` texts name a complex allele (REF and ALT of different lengths, neither
+    empty), by numpy."""
+    if not len(texts):
+        return np.zeros(0, dtype=bool)
+    width = texts.dtype.itemsize
+    rows = np.ascontiguousarray(texts).view(np.uint8).reshape(len(texts), width)
+    greater = np.argmax(rows == GREATER, axis=1)
+    ref_length = greater - POS_DIGITS
+    alt_length = np.count_nonzero(rows, axis=1) - greater - 1
+    return (ref_length >= 1) & (alt_length >= 1) & (ref_length != alt_length)
+
+
+def symbolic_length(alt: bytes, info: bytes, pos: int) -> tuple[bytes, int] | None:
+    """A symbolic ``<DEL>`` or ``<INS>`` (any subtype) by its type and length: SVLEN's first value,
+    or a deletion's END less POS; None for another allele or without a length."""
+    upper = alt.upper()
+    kind = b"DEL" if upper.startswith(b"<DEL") else b"INS" if upper.startswith(b"<INS") else None
+    if kind is None:
+        return None
+    found = SVLEN.search(info)
+    if found is not None:
+        length = int(found.group(1))
+    elif kind == b"DEL" and (end := END.search(info)) is not None:
+        length = int(end.group(1)) - pos
+    else:
+        return None
+    return (kind, length) if length > 0 else None
+
+
+def contig_holds(contig: ContigAlleles, allele: Allele) -> bool:
+    """Whether one normalised allele is in a contig's list (by its ``encoded`` key)."""
+    key = encoded(allele)
+    if isinstance(key, int):
+        return bool(sorted_hits(contig.snvs, np.array([key], dtype=np.int64))[0])
+    if isinstance(key, bytes):
+        return len(key) <= contig.texts.dtype.itemsize and bool(sorted_hits(contig.texts, np.array([key], dtype=contig.texts.dtype))[0])
+    return key in contig.others
+
+
+def contig_holds_length(contig: ContigAlleles, pos: int, kind: bytes, length: int) -> bool:
+    """Whether a contig's list has a deletion (``kind`` DEL) or insertion of ``length`` bases whose
+    padding base is at ``pos``: the short ones by their ``indel_key`` texts of that POS (found by
+    ``searchsorted``), the long ones in ``long_lengths``."""
+    if (pos, kind, length) in contig.long_lengths:
+        return True
+    texts = contig.texts
+    if not len(texts):
+        return False
+    prefix = b"%0*d" % (POS_DIGITS, pos + 1)
+    first, last = np.searchsorted(texts, [prefix, prefix + b"\xff"])
+    for text in texts[first:last].tolist():
+        ref, _, alt = text[POS_DIGITS:].partition(b">")
+        if (ref if kind == b"DEL" else alt) and not (alt if kind == b"DEL" else ref) and len(ref or alt) == length:
+            return True
+    return False
 
 
 def sorted_once(keys: np.ndarray) -> np.ndarray:
@@ -185,10 +281,15 @@ class GermlineList:
             self.matched = True
         return [self.by_contig[name] for name in names if name in self.by_contig]
 
-    def carried(self, chrom: str, alleles: RecordAlleles, refs: RecordRefs) -> tuple[np.ndarray, np.ndarray]:
+    def carried(
+        self, chrom: str, alleles: RecordAlleles, refs: RecordRefs, extra: ExtraSpans | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Which records of a run on ``chrom`` carry an allele of the list (one bool a record), and
         which others carry an insertion or deletion that may be one of the list's placed elsewhere
-        in its repeat (``nearby_indels``: without a reference to left-align both with)."""
+        in its repeat (``nearby_indels``: without a reference to left-align both with). With
+        ``extra`` (the records' ALT and INFO spans), a complex allele's parts and a symbolic
+        deletion's or insertion's length count too (``_carried_as_parts``), and, with ``-r``, a REF
+        off the reference's bases (``_ref_off_reference``)."""
         carried = np.zeros(alleles.count, dtype=bool)
         nearby = np.zeros(alleles.count, dtype=bool)
         contigs = self._contigs(chrom)
@@ -197,7 +298,73 @@ class GermlineList:
             contig_carried, contig_nearby = self._carried_in(contig, left_aligned, alleles, refs)
             carried |= contig_carried
             nearby |= contig_nearby
+        if contigs and extra is not None:
+            bases = self.input_bases if self.input_bases is not None and self.input_bases.knows(chrom) else None
+            fetch = None if bases is None else (lambda start, end: bases.fetch(chrom, start, end))
+            carried |= self._carried_as_parts(contigs, alleles, refs, extra, fetch)
+            if bases is not None:
+                carried |= self._ref_off_reference(bases, chrom, alleles, refs)
         return carried, nearby & ~carried
+
+    @staticmethod
+    def _ref_off_reference(bases: ContigReference, chrom: str, alleles: RecordAlleles, refs: RecordRefs) -> np.ndarray:
+        """Which records' REF differs from the reference at a base both write as A, C, G or T: a REF
+        written as the normal's ALT (``C>G`` where the reference has ``T``) carries its allele. The
+        first base by numpy for the run, the rest of a longer REF one by one."""
+        data, text, ref_start, ref_end = refs
+        positions = alleles.positions - 1
+        first = bases.around(chrom, positions, 0)[:, 0] if len(positions) else np.zeros(0, dtype=np.uint8)
+        written = UPPER[data[ref_start]]
+        off = ACGT_BYTES[written] & ACGT_BYTES[first] & (written != first)
+        for row in np.flatnonzero(~off & (ref_end - ref_start > 1)).tolist():
+            ref = text[ref_start[row] : ref_end[row]].upper()
+            reference = bases.fetch(chrom, int(positions[row]), int(positions[row]) + len(ref))
+            off[row] = any(one != other and one in ACGT and other in ACGT for one, other in zip(ref, reference, strict=False))
+        return off
+
+    @staticmethod
+    def _carried_as_parts(
+        contigs: list[ContigAlleles],
+        alleles: RecordAlleles,
+        refs: RecordRefs,
+        extra: ExtraSpans,
+        fetch: Callable[[int, int], bytes] | None,
+    ) -> np.ndarray:
+        """Which records carry a listed allele as a part of a complex allele (``complex_parts``:
+        ``T>CA`` holds the SNV ``T>C``), or as a symbolic ``<DEL>`` or ``<INS>`` of a listed indel's
+        length at its padding base (SVLEN, or a deletion's END; with ``-r`` a ``<DEL>`` also as the
+        reference bases it spans, left-aligned): an SV caller writes a 41-base deletion so. Only the
+        records of a complex or symbolic allele (found by numpy) are read."""
+        carried = np.zeros(alleles.count, dtype=bool)
+        keys, texts = alleles.keys, alleles.texts
+        rows = set(alleles.owners[keys == TEXT_KEY][complex_texts(texts[keys == TEXT_KEY])].tolist())
+        rows.update(int(alleles.owners[index]) for index, (_, ref, alt) in alleles.indels.items() if ref and alt and len(ref) != len(alt))
+        rows.update(np.flatnonzero(alleles.symbolic).tolist())
+        if not rows:
+            return carried
+        _, text, ref_start, ref_end = refs
+        alt_start, alt_end, info_start, info_end = extra
+        for row in sorted(rows):
+            pos, ref = int(alleles.positions[row]), text[ref_start[row] : ref_end[row]]
+            info = text[info_start[row] : info_end[row]]
+            wanted: list[Allele] = []
+            lengths: list[tuple[int, bytes, int]] = []
+            for alt in text[alt_start[row] : alt_end[row]].split(b","):
+                if alt.startswith(b"<"):
+                    span = symbolic_length(alt, info, pos)
+                    if span is not None:
+                        lengths.append((pos, *span))
+                        if span[0] == b"DEL" and fetch is not None:
+                            deleted = fetch(pos, pos + span[1])
+                            if len(deleted) == span[1]:
+                                wanted.append(left_aligned((pos + 1, deleted, b""), fetch))
+                elif SEQUENCE.fullmatch(alt):
+                    for part in complex_parts(normalised(pos, ref, alt)):
+                        wanted.append(left_aligned(part, fetch) if fetch is not None and bool(part[1]) != bool(part[2]) else part)
+            carried[row] = any(contig_holds(contig, allele) for contig in contigs for allele in wanted) or any(
+                contig_holds_length(contig, *length) for contig in contigs for length in lengths
+            )
+        return carried
 
     @staticmethod
     def _carried_in(

@@ -496,8 +496,15 @@ class RareVariantFilter:
                     outcomes[index] = GERMLINE
         if self.germline is not None:
             ref_start, ref_end = block.column(3)
+            alt_start, alt_end = block.column(4)
+            info_start, info_end = block.column(7)
             for chrom, start, stop, alleles in runs:
-                listed, nearby = self.germline.carried(chrom, alleles, (block.data, block.text, ref_start[start:stop], ref_end[start:stop]))
+                listed, nearby = self.germline.carried(
+                    chrom,
+                    alleles,
+                    (block.data, block.text, ref_start[start:stop], ref_end[start:stop]),
+                    (alt_start[start:stop], alt_end[start:stop], info_start[start:stop], info_end[start:stop]),
+                )
                 outcomes[start:stop][listed] = LISTED
                 outcomes[start:stop][nearby] = NEARBY
         return outcomes

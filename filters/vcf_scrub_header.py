@@ -93,9 +93,11 @@ from genoscrub.vcf_header import (
 
 COMMAND = "vcf-scrub-header"
 ALLOWED_KEYS = frozenset({b"fileformat", b"INFO", b"FORMAT", b"FILTER", b"ALT", b"contig", b"reference"})
-PUBLIC_ID = re.compile(rb"(?:rs|COSV|COSM)[0-9]+")
+PUBLIC_ID = re.compile(rb"rs[1-9][0-9]{0,9}|COS[VM][1-9][0-9]{0,8}")
+"""A public ID as its database numbers it: dbSNP's rs of at most 10 digits, COSMIC's COSV and COSM of
+at most 9, no leading zero (``rs9001011234567`` and ``rs01012345678`` are personal numbers)."""
 # An ID column that stays as it is: "." or a list of public IDs.
-KEPT_ID_COLUMN = re.compile(rb"\.|(?:(?:rs|COSV|COSM)[0-9]+;)*(?:rs|COSV|COSM)[0-9]+")
+KEPT_ID_COLUMN = re.compile(rb"\.|(?:(?:" + PUBLIC_ID.pattern + rb");)*(?:" + PUBLIC_ID.pattern + rb")")
 STEM_SEPARATORS = re.compile(rb"[-_.]")
 MIN_STEM_LENGTH = 5
 # A name replaced inside records (values, keys, symbolic alleles) must be unmistakable there:
@@ -492,7 +494,8 @@ class IdScrubber:
         lengths = ends - starts
         last = len(data) - 1
         dot = (lengths == 1) & (data[starts] == DOT)
-        dbsnp = (lengths > 2) & (data[starts] == LETTER_R) & (data[np.minimum(starts + 1, last)] == LETTER_S)
+        dbsnp = (lengths > 2) & (lengths <= 12) & (data[starts] == LETTER_R) & (data[np.minimum(starts + 1, last)] == LETTER_S)
+        dbsnp &= data[np.minimum(starts + 2, last)] != ZERO
         dbsnp[dbsnp] = spans_within(data, text, starts[dbsnp] + 2, ends[dbsnp], DIGITS)
         leave = dot | dbsnp
         if done is not None:
@@ -522,7 +525,44 @@ class IdScrubber:
         return b"".join(pieces)  # type: ignore[arg-type]
 
 
-DOT, LETTER_R, LETTER_S = ord("."), ord("r"), ord("s")
+QUAL_SIGNIFICANT = 6
+"""The significant digits a QUAL of a million or more keeps: bcftools prints QUAL with ``%g``."""
+SIGNIFICAND = re.compile(rb"[+-]?([0-9]*)\.?([0-9]*)")
+QUAL_PLAIN = np.zeros(256, dtype=bool)
+QUAL_PLAIN[list(b"0123456789.")] = True
+
+
+def qual_holds_digits(qual: bytes) -> bool:
+    """Whether a QUAL is a million or more with more than ``QUAL_SIGNIFICANT`` significant digits
+    (leading and trailing zeros aside): ``19850314``, ``9001011234567``, ``1.9850314e7``, which no
+    caller writes, are a date and a registration number; ``1e+06`` and ``10000000`` are not."""
+    try:
+        value = float(qual)
+    except ValueError:
+        return False
+    if value != value or abs(value) < 1e6 or abs(value) == float("inf"):
+        return False
+    found = SIGNIFICAND.match(qual)
+    return found is not None and len((found.group(1) + found.group(2)).strip(b"0")) > QUAL_SIGNIFICANT
+
+
+def qual_rows(block: RecordBlock) -> np.ndarray:
+    """The rows of a block whose QUAL must go (``qual_holds_digits``): by numpy, the QUALs of more
+    than ``QUAL_SIGNIFICANT`` digits before their point or holding other bytes than digits and ``.``
+    (an exponent), then those few one by one."""
+    starts, ends = block.column(5)
+    text = block.text
+    quals = np.frombuffer(scan.join_spans(text, starts, ends), dtype=np.uint8)  # a few bytes a record
+    quals_ends = np.cumsum(ends - starts)
+    quals_starts = quals_ends - (ends - starts)
+    points = np.flatnonzero(quals == DOT)
+    first_point = np.minimum(np.append(points, len(quals))[np.searchsorted(points, quals_starts)], quals_ends)
+    plain = spans_within(block.data, text, starts, ends, QUAL_PLAIN)
+    candidates = np.flatnonzero((first_point - quals_starts > QUAL_SIGNIFICANT) | ~plain)
+    return np.array([row for row in candidates.tolist() if qual_holds_digits(text[starts[row] : ends[row]])], dtype=np.int64)
+
+
+DOT, LETTER_R, LETTER_S, ZERO = ord("."), ord("r"), ord("s"), ord("0")
 # An ID column with none of these letters holds no rs, COSV or COSM ID.
 NO_PUBLIC_ID_LETTER = np.ones(256, dtype=bool)
 NO_PUBLIC_ID_LETTER[[ord("r"), ord("C")]] = False
@@ -591,7 +631,8 @@ class RecordScrub:
         """
         if self.dropped_info or self.dropped_format:
             self.count_dropped_use(block)
-        if one_by_one() or self.special(block):
+        quals = qual_rows(block)
+        if one_by_one() or self.special(block) or len(quals):
             lines = [self.scrub_line(line) for line in block.lines()]
             lines.append(b"")
             return b"\n".join(lines)
@@ -607,6 +648,9 @@ class RecordScrub:
     def scrub_line(self, line: bytes) -> bytes:
         """One record: the ID column, its links, and known names in CHROM, ALT, FILTER, INFO, FORMAT and samples."""
         fields = line.split(b"\t")
+        if len(fields) > 5 and len(fields[5]) > QUAL_SIGNIFICANT and qual_holds_digits(fields[5]):
+            fields[5] = b"."
+            self.report.add("quals_removed")
         if self.ids is not None:
             info_keys = (item.partition(b"=")[0] for item in fields[7].split(b";"))
             linked = b"[" in fields[4] or b"]" in fields[4] or not LINK_KEYS.isdisjoint(info_keys)

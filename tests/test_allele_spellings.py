@@ -588,3 +588,108 @@ def test_left_aligning_by_numpy_selection_matches_one_by_one(tmp_path: Path, mon
         assert kept == [] and counts["dropped_germline_listed"] == len(records)
     usage = run_command("vcf-drop-rare", "-r", str(tmp_path / "ref.fa"), "--af-key", "AF", str(tmp_path / "calls.vcf"))
     assert usage.returncode == 2
+
+
+# --- rt10b F3: a listed allele inside a complex allele, as a short symbolic allele, or as REF -------
+
+
+def audit_germline_with(folder: Path, listed: Path, calls: Path, *options: str) -> int:
+    """``audit_germline`` with more options (``-r``)."""
+    report = folder / "audit.json"
+    result = run_command("genoscrub-audit", "--report", str(report), *options, "--germline", str(listed), "--germline-in-vcf", str(calls))
+    assert result.returncode in (0, 1), result.stderr
+    return int(json.loads(report.read_text())["files"][0]["findings"]["germline"]["count"])
+
+
+def reference_file(folder: Path) -> tuple[str, Path]:
+    """A random 3000-base chr1 with ``TAGC`` at 1000, ``GATCCA`` at 1999, ``C`` at 2041 and ``T`` at 2500 (its
+    bases, its faidx-indexed FASTA)."""
+    rng = random.Random(46)
+    chosen = [rng.choice("ACGT") for _ in range(3000)]
+    chosen[999:1003], chosen[1998:2004], chosen[2040], chosen[2499] = "TAGC", "GATCCA", "C", "T"
+    bases = "".join(chosen)
+    path = folder / "ref.fa"
+    path.write_text(">chr1\n" + "\n".join(bases[at : at + 60] for at in range(0, 3000, 60)) + "\n")
+    pysam.faidx(str(path))
+    return bases, path
+
+
+OTHER_BASE = {"A": "C", "C": "G", "G": "T", "T": "A"}
+
+
+def complex_cases() -> list[tuple[list[tuple[int, str, str, str]], list[tuple[int, str, str, str]]]]:
+    """(listed, called) on ``reference_file``'s bases: a called complex allele (REF and ALT of
+    different lengths, no base shared at either end) carrying the listed allele as one of its parts."""
+    return [
+        ([(1000, "T", "C", ".")], [(1000, "T", "CG", ".")]),  # the SNV, then an insertion
+        ([(1000, "T", "C", ".")], [(1000, "TA", "C", ".")]),  # the SNV, then a deletion
+        ([(1001, "A", "G", ".")], [(1000, "TA", "G", ".")]),  # a deletion, then the SNV
+        ([(1000, "T", "C", ".")], [(1000, "T", "GTC", ".")]),  # an insertion, then the SNV
+        ([(2000, "ATCC", "A", ".")], [(1999, "GATCC", "TA", ".")]),  # an SNV beside the listed deletion
+    ]
+
+
+@pytest.mark.parametrize("reference", [False, True], ids=["plain", "with-r"])
+@pytest.mark.parametrize("case", range(5))
+def test_a_complex_allele_carrying_a_listed_allele_is_germline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: int, reference: bool
+) -> None:
+    """A haplotype caller writes the normal's SNV beside a somatic indel as one complex allele
+    (``T>CA`` holds ``T>C``): vcf-drop-rare --germline drops it and the audit finds it, keyed by its
+    parts anchored at either end (as ``bcftools norm --atomize`` writes them), on both paths, with and
+    without -r; a complex allele whose parts are not listed stays."""
+    _, fasta = reference_file(tmp_path)
+    listed, called = complex_cases()[case]
+    germline = written(tmp_path, "germline", listed)
+    unlisted = (2500, "T", "GA", ".")
+    calls = written(tmp_path, "calls", [*called, unlisted])
+    options = (["-r", str(fasta)] if reference else []) + ["--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls)]
+    for env in ONE_BY_ONE:
+        kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+        assert kept == [f"2500 . {unlisted[1]} {unlisted[2]}"] and counts["dropped_germline_listed"] == 1
+    assert audit_germline_with(tmp_path, germline, calls, *(["-r", str(fasta)] if reference else [])) == 1
+
+
+@pytest.mark.parametrize("reference", [False, True], ids=["plain", "with-r"])
+@pytest.mark.parametrize(
+    ("kind", "length", "info"), [("DEL", 3, "SVLEN=-3"), ("DEL", 41, "END=2041"), ("DEL", 41, "SVLEN=-41"), ("INS", 7, "SVLEN=7")]
+)
+def test_a_short_symbolic_allele_of_a_listed_indel_is_germline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, length: int, info: str, reference: bool
+) -> None:
+    """An SV caller writes a deletion of 30 to 49 bases (or fewer) as ``<DEL>``: one at a listed
+    deletion's POS and of its length (SVLEN, or END) is germline, as an insertion's ``<INS>`` of the
+    listed length; one of another length stays (vcf-drop-rare --germline, and the audit's
+    --germline-in-vcf finds the same)."""
+    bases, fasta = reference_file(tmp_path)
+    inserted = bases[1999] + "GCGTTGC"[:length]
+    listed = (2000, bases[1999 : 2000 + length], bases[1999], ".") if kind == "DEL" else (2000, bases[1999], inserted, ".")
+    germline = written(tmp_path, "germline", [listed])
+    other = info.replace(str(length), str(length + 1)).replace("2041", "2042")
+    for written_info, listed_count in ((info, 1), (other, 0)):
+        calls = written(tmp_path, "calls", [(2000, bases[1999], f"<{kind}>", written_info), (2500, "T", "G", ".")])
+        options = (["-r", str(fasta)] if reference else []) + ["--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls)]
+        for env in ONE_BY_ONE:
+            kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+            assert counts["dropped_germline_listed"] == listed_count and len(kept) == 2 - listed_count
+        assert audit_germline_with(tmp_path, germline, calls, *(["-r", str(fasta)] if reference else [])) == listed_count
+
+
+def test_with_a_reference_a_ref_off_its_bases_is_germline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With -r, a REF that is not the reference's base (written as the normal's ALT: ``C>G`` where
+    the reference has ``T`` and the list ``T>C``) goes and is found; a REF of N, in lower case, or
+    of the reference's bases stays."""
+    bases, fasta = reference_file(tmp_path)
+    snv = OTHER_BASE[bases[999]]
+    germline = written(tmp_path, "germline", [(1000, bases[999], snv, ".")])
+    kept_records = [(1500, "N", "A", "."), (1600, bases[1599].lower(), OTHER_BASE[bases[1599]], ".")]
+    kept_records.append((1700, bases[1699:1702], bases[1699], "."))
+    off_records = [(1000, snv, OTHER_BASE[snv], "."), (1400, OTHER_BASE[bases[1399]] + bases[1400], "A", ".")]
+    calls = written(tmp_path, "calls", [*off_records, *kept_records])
+    for env in ONE_BY_ONE:
+        options = ["-r", str(fasta), "--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls)]
+        kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+        assert counts["dropped_germline_listed"] == 2 and len(kept) == 3
+    assert audit_germline_with(tmp_path, germline, calls, "-r", str(fasta)) == 2
+    kept, _ = drop_rare(tmp_path, monkeypatch, "--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls))
+    assert len(kept) == 5  # without a reference, no base to hold REF to

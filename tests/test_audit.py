@@ -716,7 +716,6 @@ def test_lengths_shown_in_a_region_are_found_and_gone_after_masking(tmp_path: Pa
         [],
         ["--germline", "x.vcf", "x.bam"],
         ["--population", "x.vcf", "x.vcf"],
-        ["--af-key", "AF", "x.vcf"],
         ["--min-af", "2", "x.vcf"],
         ["--preset", "nonsense", "x.bam"],
         ["--allow-tag", "XYZ", "x.bam"],
@@ -2016,3 +2015,34 @@ def test_all_reference_finds_every_difference_and_passes_what_sam_revert_germlin
     assert result.returncode == 0, result.stdout.decode()
     usage = run_command("genoscrub-audit", "--all-reference", path, cwd=tmp_path)
     assert usage.returncode == 2 and b"--all-reference needs -r" in usage.stderr
+
+
+# --- rt10b F17: --af-key without --population, each record judged by its own frequencies ---------
+
+RECORD_FREQUENCY_CASES = [
+    ("G", "AF=0.5"), ("G", "AF=0.00001"), ("G", "DP=3"), ("G", "AF=."), ("G,T", "AF=0.5,0.001"), ("G,T", "AF=0.6,0.5"),
+    ("G,T", "AF=0.3"), ("G,<NON_REF>", "AF=0.5,."), ("<NON_REF>", "DP=3"),
+    ("G", "AF=0.5;AF=0.001"), ("G", "AF=0.995"), ("<DEL>", "AF=0.2"), ("G", "AF=0.01"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("alt", "info"), RECORD_FREQUENCY_CASES)
+def test_af_key_without_population_finds_what_vcf_drop_rare_drops(alt: str, info: str, tmp_path: Path) -> None:
+    """rt10b F17: without a population file the workflow's vcf-drop-rare judges each record by its
+    own --af-key, and the gate's audit does too (--af-key without --population): a record it drops
+    (rare, or missing without --keep-missing) is a population finding, one it keeps none (``*``, which
+    goes without a deletion over it whatever its frequency, is the audit's trace rule's)."""
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n"
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele frequency">\n'
+        '##INFO=<ID=DP,Number=1,Type=Integer,Description="Depth">\n##ALT=<ID=DEL,Description="Deletion">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    )
+    (tmp_path / "calls.vcf").write_text(header + f"chr1\t100\t.\tA\t{alt}\t50\tPASS\t{info}\n")
+    dropped = run_command("vcf-drop-rare", "-q", "--af-key", "AF", "--min-af", "0.01", str(tmp_path / "calls.vcf"))
+    assert dropped.returncode == 0, dropped.stderr
+    kept = [line for line in dropped.stdout.splitlines() if not line.startswith(b"#")]
+    result, report = audit("--af-key", "AF", "--min-af", "0.01", str(tmp_path / "calls.vcf"), cwd=tmp_path)
+    population = report["files"][0]["findings"]["population"]  # type: ignore[index]
+    assert population["checked"] and population["count"] == (0 if kept else 1), (alt, info, population)
+    assert result.returncode == (0 if kept else 1)

@@ -118,8 +118,8 @@ ACCEPTED = [
     ["chr2", "2", ".", "acgtn", "G,*,<DEL>,<INS:ME:ALU>,<*>", ".", ".", "DP=1", "GT:DP", "0/1:5", "1|2:7"],
     ["chr1", "2", ".", "N", "A[chr2:40[,]chr1:5]A,.A,A.,[<ctg1>:7[A", "inf", "q10", "DP=1", "GT:DP", "1:5", ".:7"],
     ["chr1", "3", ".", "RYKMSWBDHVU", ".", "-NaN", "q10;PASS", "DP=1", "GT:DP", "./.:5", ".|.:7"],
-    ["chr1", "4", ".", "A", "<NON_REF>", "1e+06", "PASS", "DP=1", "GT:DP", "|0/1:5", "10/12:7"],
-    ["chr1", "5", ".", "A", "C", "Infinity", "PASS", "DP=1", "DP:GT", "5:0/1/2", "7"],
+    ["chr1", "4", ".", "A", "C,G,T,CA,CC,CG,CT,GA,GC,GG,GT,<NON_REF>", "1e+06", "PASS", "DP=1", "GT:DP", "|0/1:5", "10/12:7"],
+    ["chr1", "5", ".", "A", "C,G", "Infinity", "PASS", "DP=1", "DP:GT", "5:0/1/2", "7"],
     ["chr1", "6", ".", "A", "C", ".5", "PASS", "DP=1", "GT:DP", ".", "0/1"],
     ["chr1", "7", ".", "A", "C", "5.", "PASS", "DP=1", "DP", "5", "7"],
 ]
@@ -163,7 +163,8 @@ COLUMN_TEXTS = {
     3: ["A", "ACGT", "acgtn", "N", "KIMJ", "A-C", "A C", "*"],
     4: ["G", "G,T", "*", ".", "<DEL>", "<*>", "A[chr1:5[", "A[chr9:5[", ".A", "A.", "G,,T", "KIMJ", "X", "g", "", "A[<ctg1>:5[",
         "A[<KIM_19900101>:5[", "A[kim@snuh.org:5[", "]chrUn_JTFH01000001v1_decoy:5]A"],
-    5: ["50", "0", ".", "29.6", "1e+06", "inf", "nan", "-NaN", "1.2.3", "..", "5.", ".5", "KIMJ", "", "+3"],
+    5: ["50", "0", ".", "29.6", "1e+06", "inf", "nan", "-NaN", "1.2.3", "..", "5.", ".5", "KIMJ", "", "+3", "19850314", "1234567.5",
+        "123456.75", "1000000", "1.9850314e7", "9001011234567"],
     6: ["PASS", ".", "q10", "q10;PASS", "LowQual", "q10;KIMJ", ""],
     8: ["GT:DP", "GT", "DP:GT", "DP", "GT:DP:XX"],
     9: ["0/1", "1|1", ".", "./.", "1", "10/12", "|0/1", "0//1", "0/", "KIMJ", "", "0/1/2", ".|.", "0:5", "0/1:5:6"],
@@ -371,3 +372,87 @@ def test_a_sample_with_more_values_than_format_keys_is_found(one_by_one: bool, m
     lines = ["\t".join(CLEAN)] * 50 + ["\t".join(planted)] + ["\t".join(CLEAN)] * 50
     findings = audited(vcf_text(lines), one_by_one, monkeypatch)
     assert findings.metadata.counts == {FAULTS["VALUES"]: 1}, findings.as_dict()
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+@pytest.mark.parametrize(
+    ("alt", "gt", "found"),
+    [("G", "0/19850314", True), ("G", "900101/1234567", True), ("G", "0|10|1234|5678", True), ("G", "0/2", True), ("G", "2", True),
+     (".", "0/2", True), ("G", "01/1", True), (".", "0/1", False), ("G,T", "0/1/0/1/0/1/0/1/0", True), ("G,T", "0/2", False),
+     ("G", "1/1", False),
+     (".", "0/0", False), ("G,T", "0/1/0/1/0/1/0/1", False), ("G", "./.", False)],
+)  # fmt: skip
+def test_a_gt_naming_an_allele_the_record_lacks_is_found(
+    alt: str, gt: str, found: bool, one_by_one: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rt10b F10: a GT's allele numbers index the record's alleles; a number past its ALT count (or
+    with a leading zero), or more than MAX_PLOIDY of them, is free digits (a date, a registration
+    number in two pieces, a phone number as four alleles): one finding, in bulk (one-digit alleles
+    among records the block path settles) as one by one."""
+    planted = list(CLEAN)
+    planted[4], planted[10] = alt, gt + ":7"
+    lines = ["\t".join(CLEAN)] * 30 + ["\t".join(planted)] + ["\t".join(CLEAN)] * 30
+    findings = audited(vcf_text(lines), one_by_one, monkeypatch)
+    assert findings.metadata.counts == ({FAULTS["GT_ALLELE"]: 1} if found else {}), findings.as_dict()
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_a_format_key_given_twice_is_found(one_by_one: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rt10b F10: ``GT:GT`` with ``0/1:19850314``: a reader of the text takes the first GT and
+    prints the second as written (htslib refuses the key twice in BCF): one finding a record,
+    however many such records follow (such a FORMAT is never settled in bulk)."""
+    planted = list(CLEAN)
+    planted[8:11] = ["GT:GT", "0/1:19850314", "0/1:1"]
+    lines = ["\t".join(CLEAN)] * 30 + ["\t".join(planted)] * 3
+    findings = audited(vcf_text(lines), one_by_one, monkeypatch)
+    assert findings.metadata.counts == {FAULTS["FORMAT_TWICE"]: 3}, findings.as_dict()
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+@pytest.mark.parametrize(
+    ("qual", "found"),
+    [("9001011234567", True), ("19850314", True), ("1012345678", True), ("1234567.5", True), ("1.9850314e7", True),
+     ("1e+06", False), ("1.23457e+06", False), ("10000000", False), ("123456.789", False), ("999999", False), ("3456.75", False)],
+)  # fmt: skip
+def test_a_qual_of_a_million_or_more_holds_at_most_six_significant_digits(
+    qual: str, found: bool, one_by_one: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rt10b F11: a QUAL of 13 digits (a registration number), a date or a mobile number is no
+    caller's: a QUAL of a million or more has at most 6 significant digits, as bcftools prints it."""
+    planted = list(CLEAN)
+    planted[5] = qual
+    lines = ["\t".join(CLEAN)] * 30 + ["\t".join(planted)] + ["\t".join(CLEAN)] * 30
+    findings = audited(vcf_text(lines), one_by_one, monkeypatch)
+    assert findings.metadata.counts == ({FAULTS["QUAL_DIGITS"]: 1} if found else {}), findings.as_dict()
+
+
+@pytest.mark.parametrize(
+    ("column", "found"),
+    [("rs9001011234567", True), ("COSV9001011234567", True), ("COSM1234567890", True), ("rs01012345678", True), ("rs0", True),
+     ("id9001011234567", True), ("id33", True), ("rs1234567890", False), ("COSV123456789", False), ("id1;rs12", False), ("id32", False)],
+)  # fmt: skip
+def test_an_id_past_its_database_numbers_is_found(column: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """rt10b F11: dbSNP's rs numbers have at most 10 digits, COSMIC's at most 9, none a leading zero,
+    and vcf-scrub-header numbers linked records from id1, a few a record: a longer number there is a
+    personal number (here the fourth of 4 records: id32 is the most it may have given)."""
+    fields = list(CLEAN)
+    fields[2] = column
+    lines = ["\t".join(CLEAN)] * 3 + ["\t".join(fields)]
+    for one_by_one in (False, True):
+        counts = audited(vcf_text(lines), one_by_one, monkeypatch).metadata.counts
+        assert counts.get("ID column (a number past its database's)", 0) == (1 if found else 0), counts
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_what_htslib_refuses_is_found_an_empty_record_line_and_a_sample_named_twice(
+    one_by_one: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rt10b F6: bcftools stops at an empty line between records ("Broken VCF record") and refuses a
+    header naming one sample twice ("Duplicated sample name"): the recipient could not read what the
+    gate delivered, and the audit's reader would differ from htslib's; each is one finding."""
+    clean = "\t".join(CLEAN)
+    findings = audited(vcf_text([clean, "", clean, "  ", clean]), one_by_one, monkeypatch)
+    assert findings.metadata.counts == {"record line (empty)": 2}, findings.as_dict()
+    twice = HEADER.replace("\tS1\tS2\n", "\tS1\tS1\n")
+    findings = audited(vcf_text([clean], twice), one_by_one, monkeypatch)
+    assert findings.metadata.counts == {"sample name (given twice)": 1}, findings.as_dict()

@@ -412,8 +412,10 @@ def test_header_allowlist_fails_closed() -> None:
     assert text.splitlines()[-1].endswith(b"\tFORMAT\tSAMPLE1")
 
 
-public_ids = st.from_regex(r"(rs|COSV|COSM)[0-9]{1,9}", fullmatch=True)
-private_ids = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,12}", fullmatch=True).filter(lambda s: not re.fullmatch(r"(rs|COSV|COSM)[0-9]+", s))
+PUBLIC = r"rs[1-9][0-9]{0,9}|COS[VM][1-9][0-9]{0,8}"
+"""A public ID as its database numbers it (rt10b F11: ``rs9001011234567``, ``rs01012345678`` are not)."""
+public_ids = st.from_regex(PUBLIC, fullmatch=True)
+private_ids = st.from_regex(r"[A-Za-z_][A-Za-z0-9_.]{0,12}", fullmatch=True).filter(lambda s: not re.fullmatch(PUBLIC, s))
 
 
 @settings(max_examples=200, deadline=None)
@@ -425,13 +427,13 @@ def test_id_column_keeps_public_ids_only_and_nothing_else_changes(id_lists: list
     for before, after, ids in zip(lines, out, id_lists, strict=True):
         old, new = before.split(b"\t"), after.split(b"\t")
         assert old[:2] + old[3:] == new[:2] + new[3:]
-        public = [i for i in ids if re.fullmatch(r"(rs|COSV|COSM)[0-9]+", i)]
+        public = [i for i in ids if re.fullmatch(PUBLIC, i)]
         assert new[2] == (";".join(public) or ".").encode()
 
 
 # The regex substitution the block-wise scrubber replaced: the reference for the test below.
 PRIVATE_ID_COLUMN = re.compile(
-    rb"(\n[^\t\n]*\t[^\t\n]*\t)(?!(?:\.|(?:(?:rs|COSV|COSM)[0-9]+;)*(?:rs|COSV|COSM)[0-9]+)\t)([^\t\n]*)"
+    rb"(\n[^\t\n]*\t[^\t\n]*\t)(?!(?:\.|(?:(?:" + PUBLIC.encode() + rb");)*(?:" + PUBLIC.encode() + rb"))\t)([^\t\n]*)"
 )
 
 
@@ -446,7 +448,8 @@ def reference_scrub(text: bytes) -> bytes:
 
 
 odd_ids = st.sampled_from(["", ".", "rs", "rs1", "rs1a", "rsx", "r", "s1", "..", "rs1;", ";rs1", "COSV", "COSM12;rs3", "rs" + "9" * 30,
-                           "rs1;HOSP_1", "HOSP;COSV7", "rs12345678901234567890", "x" * 40, "rs1.2", "RS12"])
+                           "rs1;HOSP_1", "HOSP;COSV7", "rs12345678901234567890", "x" * 40, "rs1.2", "RS12", "rs9001011234567",
+                           "rs01012345678", "rs0", "rs1234567890", "rs12345678901", "COSV123456789", "COSV9001011234567", "rs1;rs012"])
 
 
 @settings(max_examples=300, deadline=None)
@@ -638,3 +641,27 @@ def test_a_map_pseudonym_holding_personal_data_is_refused(pseudonym: str, refuse
         assert pseudonym.encode() not in error
     else:
         assert status == 0 and output.splitlines()[-1].endswith(pseudonym.encode())
+
+
+@pytest.mark.parametrize("one", ["0", "1"])
+def test_a_qual_or_id_holding_a_personal_number_goes_and_the_audit_passes_the_output(
+    one: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rt10b F11: a QUAL of a million or more with more than 6 significant digits (a 13-digit
+    registration number, a date: no caller writes one; bcftools prints QUAL with %g) becomes ``.``,
+    and an ID past its database's digits (rs of 11 digits or more, COSV of 10, a leading zero) goes;
+    genoscrub-audit passes what is left, bulk and one by one."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one)
+    records = [("rs9001011234567", "9001011234567"), ("COSV9001011234567", "19850314"), ("rs01012345678", "1.9850314e7"),
+               ("rs1234567890", "1e+06"), ("COSV123456789", "10000000"), ("rs5", "1234.56")]  # fmt: skip
+    body = "".join(f"chr1\t{i + 1}\t{id_}\tA\tG\t{qual}\tPASS\tDP=1\tGT\t0/1\n" for i, (id_, qual) in enumerate(records))
+    vcf = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">\n" \
+          f"##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n{FIXED}\tFORMAT\tS1\n{body}"  # fmt: skip
+    result = run_command(COMMAND, "-q", input=vcf.encode())
+    assert result.returncode == 0, result.stderr
+    columns = [line.split(b"\t")[2:6:3] for line in result.stdout.splitlines() if not line.startswith(b"#")]
+    kept = [[b"rs1234567890", b"1e+06"], [b"COSV123456789", b"10000000"], [b"rs5", b"1234.56"]]
+    assert columns == [[b".", b"."], [b".", b"."], [b".", b"."], *kept]
+    (tmp_path / "out.vcf").write_bytes(result.stdout)
+    audit = run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(tmp_path / "out.vcf"))
+    assert audit.returncode == 0, audit.stderr

@@ -17,9 +17,10 @@
 # - --germline (the sample's germline VCF) and -r (the reference) for the BAMs; without a germline
 #   VCF (the reads reverted with --all), --all-reference and -r: a base other than the reference's
 #   or N, an indel or a clip is a finding;
-# - --population, --af-key, --min-af for the VCFs; a somatic VCF whose calls absent from the
-#   population are kept on purpose (`somatic_keep_missing`) is audited in a second run without
-#   them, since each of its somatic calls would be a finding;
+# - --population, --af-key, --min-af for the VCFs (without a population file, --af-key and
+#   --min-af alone: each record judged by its own af_key, as vcf-drop-rare judged it); a somatic
+#   VCF whose calls absent from the population are kept on purpose (`somatic_keep_missing`) is
+#   audited in a second run without them, since each of its somatic calls would be a finding;
 # - --germline --germline-in-vcf -r for the somatic VCF of a sample with a germline VCF, in that
 #   second run: a call carrying an allele of the normal's germline calls is a finding (the
 #   germline VCF itself, germline by nature, is audited without it), its indels met wherever the
@@ -60,15 +61,14 @@ def gate_runs(sample):
     bam_germline = ["--germline", str(germline)] if germline else ["--all-reference"]
     options = [*bam_germline, "-r", str(REFERENCE)] if entry["bam"] else []
     options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
-    population = ["--population", str(POPULATION), "--af-key", AF_KEY, "--min-af", str(MIN_AF)] if POPULATION else []
+    # without a population file, vcf-drop-rare judged each record by its own af_key: the audit too
+    population = (["--population", str(POPULATION)] if POPULATION else []) + ["--af-key", AF_KEY, "--min-af", str(MIN_AF)]
     options += population
     reasons = {}
     if not germline:
         reasons["germline"] = "no germline VCF: the reads were reverted with --all"
-    if not POPULATION:
-        reasons["population"] = "no population file: vcf-drop-rare read af_key from each record"
     somatic = str(staged(sample, f"{sample}.somatic.vcf.gz"))
-    kept_absent = POPULATION and SOMATIC_KEEP_MISSING
+    kept_absent = SOMATIC_KEEP_MISSING
     apart = somatic in files and (kept_absent or germline)
     runs = [{"files": [path for path in files if not (apart and path == somatic)], "options": options + AUDIT_REGION_OPTIONS, "reasons": reasons}]
     if apart:
