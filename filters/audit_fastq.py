@@ -52,9 +52,9 @@ BLANK = re.compile(rb"[ \t]")
 """What ends a read name: a hit after it lies in the comment."""
 NAME_PARTS = re.compile(rb"@([^ \t]*)(?:[ \t](.*))?", re.DOTALL)
 BATCH = 4096
-PLAIN_BASES = b"ACGTNacgtn"
-"""The bases of almost every read: a sequence of others only is searched for the list's names."""
 """Records whose name and ``+`` lines are searched for forbidden strings in one call."""
+PLAIN_BASES = b"ACGTNacgtn"
+"""The bases of almost every read: a sequence holding others is searched for the list's names."""
 
 
 class FastqAudit:

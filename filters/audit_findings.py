@@ -185,10 +185,10 @@ class Findings:
     records: int = 0
     keyed_names: KeyedNameHits = field(default_factory=KeyedNameHits)
     within_chance: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Hits in keyed names that chance explains (``KeyedNameHits.settle``): reported, not findings."""
     largest_read_counter: int = 0
     """The largest read counter (``READ<n>``) read, and where (``counted_read``)."""
     largest_read_counter_at: str = ""
-    """Hits in keyed names that chance explains (``KeyedNameHits.settle``): reported, not findings."""
 
     def __getitem__(self, name: str) -> FindingClass:
         return self.classes[name]

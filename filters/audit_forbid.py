@@ -487,20 +487,26 @@ ENCODED_LENGTH = 10
 
 
 def encodings(text: bytes) -> set[bytes]:
-    """``text`` reversed, and as a system that stores it encoded writes it: in hexadecimal and in
-    base64, each of its bytes in upper case, lower case and each word's first letter in upper case
-    (the list folds case, which the encodings do not), base64 at each of the three places a byte can
-    start at (the characters that only ``text``'s bits make: ``S0lNSklIT09O`` for ``KIMJIHOON``,
-    ``LSU0lNSklIT09O`` after one byte more). Hex and base64 spellings only of ``ENCODED_LENGTH``
-    characters or more."""
-    forms = {text[::-1]}
+    """``text`` reversed (unless it is a number with or without separators: no system writes one
+    reversed, and a reversed number is one more number that positions and counts hold by chance),
+    and as a system that stores it encoded writes it: in hexadecimal and in base64, each of its bytes
+    in upper case, lower case and each word's first letter in upper case (the list folds case,
+    which the encodings do not), base64 at each of the three places a byte can start at (the
+    characters that only ``text``'s bits make: ``S0lNSklIT09O`` for ``KIMJIHOON``, ``tJTUpJSE9PT``
+    of ``eEtJTUpJSE9PTg==`` after one byte more). Hex and base64 spellings only of
+    ``ENCODED_LENGTH`` characters or more."""
+    reversed_text = text[::-1]
+    forms = set()
     for cased in {text, text.upper(), text.title()}:
         forms.add(cased.hex().encode())
         for before in range(3):  # the text after 0, 1 or 2 other bytes in the encoded value
             encoded = base64.b64encode(bytes(before) + cased)
             first, last = -(-before * 8 // 6), (before + len(cased)) * 8 // 6
             forms.add(encoded[first:last])
-    return {form for form in forms if form == text[::-1] or len(form) >= ENCODED_LENGTH}
+    forms = {form for form in forms if len(form) >= ENCODED_LENGTH}
+    if not SEPARATORS.sub(b"", text).isdigit():
+        forms.add(reversed_text)
+    return forms
 
 
 ESCAPED_SEPARATOR = re.compile(rb"[\s_.:/,;=-]")

@@ -122,6 +122,7 @@ def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, t
         (("KIMJIHOON",), "NOHIJ MIK"),  # not a cut of the name's letters in other order
         (("ABC",), "NOTE=616263"),  # too short a hexadecimal spelling: a number any file may hold
         (("12345678",), "1234|5678"),  # nor between digits for any separator
+        (("19900101",), "NOTE=10100991"),  # a number is not searched reversed: one more number positions hold by chance
     ],
 )
 def test_separators_between_digits_or_in_short_strings_are_not_looked_for(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:
