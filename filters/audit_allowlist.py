@@ -174,9 +174,15 @@ GERMLINE_SITE_TAGS = frozenset(["vA", "vG", "vW"])
 reference allele there shows nothing to revert, but its tags still show the site: with
 ``--germline`` they are findings of the germline class wherever they are."""
 
-READ_NAME = r"READ[0-9]+|[0-9a-f]{24}|\*"
+READ_NAME = r"READ(?:0|[1-9][0-9]{0,9})|[0-9a-f]{24}|\*"
 """Read names as the scrubbers write them (a counter or a keyed hash; ``*`` is SAM's
-"no name"): an instrument, run, flowcell, tile or coordinate in a name is a finding."""
+"no name"): an instrument, run, flowcell, tile or coordinate in a name is a finding. A counter
+counts a file's reads (from 1; 0 tells nothing), so it has no leading zero and at most ten digits (a 30x
+genome has about a billion reads): ``READ01012345678`` (a mobile number) and ``READ9001011234567``
+(a registration number) are no counters; nor is one above the file's count of records
+(``READ_COUNTER_PAST_RECORDS``: ``READ19850314`` in a file of a million reads)."""
+READ_COUNTER_DIGITS = 10
+READ_COUNTER_PAST_RECORDS = "read name (a counter above the file's count of records)"
 
 HASHED_NAME_LENGTH = 24
 HASHED_NAME_DIGITS = b"0123456789abcdef"
@@ -254,9 +260,18 @@ TWO_DIGIT_YEAR_DATE = (
 ``29_10_23``, "23. 10. 29."), by ``.``, ``/``, ``-`` (each perhaps followed by a blank), a blank or
 ``_``, not after a letter, digit or dot (``v2.10.23``), nor after a number and ``-`` or ``/`` (HGVS's
 ``c.10-12_10-10``); not by ``:`` (a time, ``12:13:49``) nor a list's separator (``10,12,15``: counts)."""
-PHONE_NUMBER = r"0[0-9]{1,2}(?:[ ._~+|,]| - )[0-9]{3,4}(?:[ ._~+|,]| - )[0-9]{4}"
-"""A phone number with blanks, dots, underscores, ``~``, ``+``, ``|``, ``,`` or `` - `` between its
-parts (``02 1234 5678``, ``010.1234.5678``, ``010~1234~5678``, ``010 - 1234 - 5678``)."""
+PHONE_SEPARATOR = r"(?:[ ._~+|,-]| - )"
+PHONE_NUMBER = (
+    r"(?:0[0-9]{1,2}(?:\)" + PHONE_SEPARATOR + "?|" + PHONE_SEPARATOR + ")"  # 02 , 010. , 02)
+    + r"|\(0[0-9]{1,2}\)" + PHONE_SEPARATOR + "?"  # (02) , (02)
+    + r"|\+82" + PHONE_SEPARATOR + r"?(?:\(0\)" + PHONE_SEPARATOR + r"?)?0?[1-9][0-9]?" + PHONE_SEPARATOR  # +82 2 , +82(0)10.
+    + r")[0-9]{3,4}" + PHONE_SEPARATOR + r"[0-9]{4}"
+)
+"""A phone number with blanks, dots, underscores, hyphens, ``~``, ``+``, ``|``, ``,`` or `` - ``
+between its parts, in any mix (``02 1234 5678``, ``010.1234-5678``, ``010~1234~5678``, ``010 - 1234 -
+5678``), its area code in parentheses (``(02) 1234 5678``, ``(02)123 4567``, ``02)1234-5678``) or
+after the country's code, with or without its 0 (``+82 2 123 4567``, ``+82(0)10.1234.5678``,
+``+82-10-1234-5678``)."""
 HTML_REFERENCE = r"&(?:#(?:[0-9]+|[xX][0-9A-Fa-f]+);?|[A-Za-z][A-Za-z0-9]*;|(?i:shy|nbsp))"
 """An HTML character reference (``&#44608;``, ``&shy;``), numeric without its ``;`` too (``&#173``),
 and the invisible legacy ones a browser reads without it (``&shyJ``, ``&nbspKIM``); not ``&reg``,

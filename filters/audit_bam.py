@@ -41,6 +41,7 @@ from genoscrub.audit_allowlist import (
     GERMLINE_SITE_TAGS,
     HASHED_NAME_DIGITS,
     HASHED_NAME_LENGTH,
+    READ_COUNTER_DIGITS,
     READ_NAME,
     SEQUENCE_COPYING_TAGS,
 )
@@ -64,7 +65,7 @@ from genoscrub.audit_edit_tags import (
     stale_at_sites,
 )
 from genoscrub.audit_findings import CLUMP, EXAMPLES_PER_KEY, Findings
-from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_forbid import ForbidList, beyond_chance
 from genoscrub.audit_header import reference_holds_personal
 from genoscrub.audit_mate_cigars import mate_cigars_carrying_indels
 from genoscrub.audit_reads import (
@@ -428,6 +429,7 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         check_read_names(block, checks, findings)
     if checks.forbid is not None:
         search_text_fields(block, tags, checks, findings)
+        search_bases_and_qualities(block, checks, findings)
     if checks.germline is not None:
         unmapped_bases_kept(block, checks, findings)
         mate_cigars_at_germline_indels(block, tags, checks, findings)
@@ -637,12 +639,18 @@ def check_read_names(block: RecordBlock, checks: RecordChecks, findings: Finding
         block.hashed = hashed[good[hashed]]
     rest = np.flatnonzero(~good)
     if len(rest):
-        numbered = rest[lengths[rest] >= 5]
+        numbered = rest[(lengths[rest] >= 5) & (lengths[rest] <= 4 + READ_COUNTER_DIGITS)]
         prefixed = np.ones(len(numbered), dtype=bool)
         for column, letter in enumerate(READ_PREFIX.tolist()):
             prefixed &= block.data[starts[numbered] + column] == letter
         numbered = numbered[prefixed]
-        good[numbered] = scan.spans_within(block.data, starts[numbered] + 4, ends[numbered], DIGITS)
+        counters = scan.span_numbers(block.buffer, starts[numbered] + 4, ends[numbered])
+        counted = (counters >= 0) & ((block.data[starts[numbered] + 4] != ord("0")) | (lengths[numbered] == 5))  # no leading zero
+        good[numbered] = counted
+        if counted.any():
+            largest = int(np.argmax(np.where(counted, counters, 0)))
+            row = int(numbered[largest])
+            findings.counted_read(int(counters[largest]), where(checks, int(block.ref_id[row]), int(block.pos[row])))
         unnamed = rest[lengths[rest] == 1]
         good[unnamed] = block.data[starts[unnamed]] == ord("*")
     bad = np.flatnonzero(~good)
@@ -735,6 +743,56 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
         leading = leading_rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
         positions = [where(checks, int(block.ref_id[at]), int(block.pos[at])) for at in leading]
         findings.forbidden.add_all(f"{field_name} (list line {list_line})", positions, count)
+
+
+PLAIN_BASE_PAIRS = np.zeros(256, dtype=np.uint8)
+PLAIN_BASE_PAIRS[[high << 4 | low for high in (0, 1, 2, 4, 8, 15) for low in (0, 1, 2, 4, 8, 15)]] = 1
+"""A byte of SEQ whose two codes are each ``=``, ``A``, ``C``, ``G``, ``T`` or ``N``: what reads hold."""
+
+
+PHRED_TEXT = bytes((value + 33) & 0xFF for value in range(256))
+"""A quality value as SAM text writes it (Phred+33)."""
+
+
+def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """Forbidden strings written where the bases and their qualities belong. QUAL is printable
+    text (Phred+33), so a path or a name can be written there verbatim: searched for the list's
+    strings of ``audit_forbid.QUALITY_LENGTH`` bytes or more, the reads' qualities one after another
+    (a hit is counted in the read it starts in), a hit a finding only beyond what chance gives such
+    text (``audit_forbid.beyond_chance``). SEQ spells a
+    name made of base codes (``KANGDAHYANG``): the few reads holding a code other than ``ACGTN=``
+    (one C pass over the packed bases) are searched for the list's strings of such letters
+    (``ForbidList.in_sequences``). A key's first records named, as ``search_text_fields`` does."""
+    assert checks.forbid is not None
+    marked: list[tuple[str, int]] = []  # (key, row)
+    lengths = block.sequence_lengths
+    qualities = checks.forbid.in_qualities
+    if qualities is not None and len(lengths):
+        starts = block.sequence_starts + ((lengths + 1) >> 1)
+        given = np.flatnonzero((lengths > 0) & (np.take(block.data, starts, mode="clip") != 0xFF))
+        text = scan.join_spans(block.buffer, starts[given], starts[given] + lengths[given]).translate(PHRED_TEXT)
+        placed = exclusive_sum(lengths[given])
+        found = beyond_chance(text, list(qualities.search(text)))
+        for entry, at in found:
+            marked.append((f"QUAL (list line {entry.line})", int(given[np.searchsorted(placed, at, side="right") - 1])))
+    sequences = checks.forbid.in_sequences
+    if sequences is not None and len(lengths):
+        plain = scan.spans_within(block.data, block.sequence_starts, block.sequence_starts + (lengths >> 1), PLAIN_BASE_PAIRS)
+        odd = np.flatnonzero(lengths & 1)
+        if len(odd):
+            plain[odd] &= PLAIN_BASE_PAIRS[block.data[block.sequence_starts[odd] + (lengths[odd] >> 1)] & 0xF0].astype(bool)
+        for row in np.flatnonzero(~plain).tolist():
+            packed = block.data[int(block.sequence_starts[row]) : int(block.sequence_starts[row]) + (int(lengths[row]) + 1) // 2]
+            letters = np.empty(2 * len(packed), dtype=np.uint8)
+            letters[0::2], letters[1::2] = BASE_LETTERS[packed >> 4], BASE_LETTERS[packed & 0xF]
+            for entry, _ in sequences.search(letters[: int(lengths[row])].tobytes()):
+                marked.append((f"SEQ (list line {entry.line})", row))
+    by_key: dict[str, list[int]] = {}
+    for key, row in marked:
+        by_key.setdefault(key, []).append(row)
+    for key, rows in sorted(by_key.items()):
+        leading = sorted(set(rows))[:EXAMPLES_PER_KEY]
+        findings.forbidden.add_all(key, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(rows))
 
 
 class EditTags:

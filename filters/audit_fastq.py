@@ -7,7 +7,9 @@ record's text is audited:
   other than the Casava read number (``1:N:0``, no index sequences), a ``+`` line that
   repeats anything, a sequence line with a byte that is no base code (``FASTQ_BASES``:
   text such as ``S2301217N_19900101`` put where the bases belong);
-- forbidden strings: in names, comments and ``+`` lines.
+- forbidden strings: in names, comments and ``+`` lines; in quality lines the list's strings of
+  ``audit_forbid.QUALITY_LENGTH`` bytes or more, beyond chance; in the sequences holding a base code
+  other than ``ACGTN``, the list's names of base codes (``FastqAudit.search_reads``).
 
 Records are read as kseq reads them (a header line, sequence lines up to the ``+`` line,
 quality lines until the quality is as long as the sequence), then checked one by one,
@@ -40,7 +42,7 @@ import numpy as np
 from genoscrub import scan
 from genoscrub.audit_allowlist import FASTQ_BASES, FASTQ_COMMENT, FASTQ_QUALITIES, HASHED_NAME_DIGITS, HASHED_NAME_LENGTH, READ_NAME
 from genoscrub.audit_findings import EXAMPLES_PER_KEY, Findings
-from genoscrub.audit_forbid import ForbiddenString, ForbidList
+from genoscrub.audit_forbid import ForbiddenString, ForbidList, beyond_chance
 from genoscrub.one_by_one import one_by_one
 from genoscrub.report import InputError
 from genoscrub.streams import line_blocks
@@ -51,6 +53,8 @@ BLANK = re.compile(rb"[ \t]")
 NAME_PARTS = re.compile(rb"@([^ \t]*)(?:[ \t](.*))?", re.DOTALL)
 BATCH = 4096
 """Records whose name and ``+`` lines are searched for forbidden strings in one call."""
+PLAIN_BASES = b"ACGTNacgtn"
+"""The bases of almost every read: a sequence holding others is searched for the list's names."""
 
 
 class FastqAudit:
@@ -88,9 +92,11 @@ class FastqAudit:
         lines = block.lines
         sequences = lines[1 : 4 * block.count : 4]
         qualities = lines[3 : 4 * block.count : 4]
-        if b"".join(sequences).translate(None, FASTQ_BASES):  # a block of bases has nothing left
+        coded = b"".join(sequences).translate(None, PLAIN_BASES)  # a block of plain bases has nothing left
+        if coded.translate(None, FASTQ_BASES):
             settled &= np.asarray([not sequence.translate(None, FASTQ_BASES) for sequence in sequences], dtype=bool)
-        if b"".join(qualities).translate(None, FASTQ_QUALITIES):
+        quality_text = b"\n".join(qualities)
+        if quality_text.translate(None, FASTQ_QUALITIES + b"\n"):
             settled &= np.asarray([not quality.translate(None, FASTQ_QUALITIES) for quality in qualities], dtype=bool)
         self.findings.records += int(settled.sum())
         for index in np.flatnonzero(~settled).tolist():
@@ -99,23 +105,26 @@ class FastqAudit:
             self.check(before + index + 1, lines[4 * index], lines[4 * index + 2], bases, quality)
         if self.forbid is not None:
             self.search_fields(block.headers, block.pluses, before + 1)
+            self.search_reads(sequences if coded else [], quality_text, before + 1)
 
     def one_by_one(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> None:
         """Records one at a time, numbered from ``before + 1``; the forbidden strings by batch."""
-        batch: list[tuple[int, bytes, bytes]] = []
-        for record in self.records(blocks, before):
-            self.check(*record)
+        batch: list[tuple[int, bytes, bytes, bytes, bytes]] = []
+        for number, header, plus, bases, qualities, sequence, quality in self.records(blocks, before):
+            self.check(number, header, plus, bases, qualities)
             if self.forbid is not None:
-                batch.append(record[:3])
+                batch.append((number, header, plus, sequence, quality))
                 if len(batch) == BATCH:
                     self.search_batch(batch)
                     batch = []
         if batch:
             self.search_batch(batch)
 
-    def records(self, blocks: Iterable[tuple[int, list[bytes]]], before: int) -> Iterator[tuple[int, bytes, bytes, bool, bool]]:
+    def records(
+        self, blocks: Iterable[tuple[int, list[bytes]]], before: int
+    ) -> Iterator[tuple[int, bytes, bytes, bool, bool, bytes, bytes]]:
         """``(record number, header line, + line, whether the sequence is all bases, whether the
-        quality is all quality bytes)`` of every record."""
+        quality is all quality bytes, the sequence, the quality)`` of every record."""
         lines = (numbered for first, block in blocks for numbered in enumerate(block, start=first))
         record = before
         for line_number, line in lines:
@@ -125,12 +134,15 @@ class FastqAudit:
                 raise InputError("FASTQ record does not start with @", self.path, line_number)
             sequence = 0
             bases = True
+            sequence_lines: list[bytes] = []
+            quality_lines: list[bytes] = []
             plus: bytes | None = None
             for _, inner in lines:
                 if inner.startswith(b"+"):
                     plus = inner
                     break
                 stripped = inner.strip()
+                sequence_lines.append(stripped)
                 sequence += len(stripped)
                 bases = bases and not stripped.translate(None, FASTQ_BASES)
             if plus is None:
@@ -142,12 +154,13 @@ class FastqAudit:
                 if nxt is None:
                     raise InputError("FASTQ record cut short (quality shorter than sequence)", self.path, line_number)
                 stripped = nxt[1].strip()
+                quality_lines.append(stripped)
                 quality += len(stripped)
                 qualities = qualities and not stripped.translate(None, FASTQ_QUALITIES)
             if quality != sequence:
                 raise InputError("FASTQ quality and sequence lengths differ", self.path, line_number)
             record += 1
-            yield record, line, plus, bases, qualities
+            yield record, line, plus, bases, qualities, b"".join(sequence_lines), b"".join(quality_lines)
 
     def check(self, number: int, header: bytes, plus: bytes, bases: bool = True, qualities: bool = True) -> None:
         """The metadata of one record (the forbidden strings are searched by batch); ``bases``:
@@ -155,7 +168,10 @@ class FastqAudit:
         Phred+33 bytes."""
         self.findings.records += 1
         where = f"record {number}"
-        if NAME_LINE.fullmatch(header) is None:
+        named = NAME_LINE.fullmatch(header)
+        if named is not None and named[1].startswith(b"READ"):
+            self.findings.counted_read(int(named[1][4:]), where)  # held to the file's count of records
+        if named is None:
             name, comment = NAME_PARTS.fullmatch(header).groups()  # type: ignore[union-attr]
             base = re.sub(rb"/[1-4]$", b"", name)
             if not re.fullmatch(READ_NAME.encode(), base):
@@ -169,10 +185,37 @@ class FastqAudit:
         if not qualities:
             self.findings.metadata.add("quality (a byte outside ! to ~)", where)
 
-    def search_batch(self, batch: list[tuple[int, bytes, bytes]]) -> None:
-        """The forbidden strings in the name and ``+`` lines of ``batch`` (records numbered one
-        after another), searched as a bulk block's are."""
-        self.search_fields([header for _, header, _ in batch], [plus for _, _, plus in batch], batch[0][0])
+    def search_batch(self, batch: list[tuple[int, bytes, bytes, bytes, bytes]]) -> None:
+        """The forbidden strings in the name and ``+`` lines, the sequences and qualities of ``batch``
+        (records numbered one after another), searched as a bulk block's are."""
+        self.search_fields([record[1] for record in batch], [record[2] for record in batch], batch[0][0])
+        sequences = [record[3] for record in batch]
+        coded = b"".join(sequences).translate(None, PLAIN_BASES)
+        self.search_reads(sequences if coded else [], b"\n".join(record[4] for record in batch), batch[0][0])
+
+    def search_reads(self, sequences: list[bytes], qualities: bytes, first: int) -> None:
+        """The forbidden strings in the reads of records numbered from ``first``: in their quality
+        lines (``qualities``, joined by newlines) the list's strings of ``audit_forbid.QUALITY_LENGTH``
+        bytes or more, a hit a finding only beyond chance (``audit_forbid.beyond_chance``); in those
+        of their ``sequences`` that hold a base code other than ``ACGTN`` (none are given when no
+        sequence does), the list's strings of base codes (``ForbidList.in_sequences``)."""
+        assert self.forbid is not None
+        records: dict[str, list[int]] = {}
+        in_qualities = self.forbid.in_qualities
+        if in_qualities is not None:
+            found = beyond_chance(qualities, list(in_qualities.search(qualities)))
+            if found:
+                ends = list(accumulate(len(line) + 1 for line in qualities.split(b"\n")))
+                for entry, at in found:
+                    records.setdefault(f"quality (list line {entry.line})", []).append(first + bisect_right(ends, at))
+        in_sequences = self.forbid.in_sequences
+        for index, sequence in enumerate(sequences if in_sequences is not None else []):
+            if sequence.translate(None, PLAIN_BASES):
+                for entry, _ in in_sequences.search(sequence):  # type: ignore[union-attr]
+                    records.setdefault(f"sequence (list line {entry.line})", []).append(first + index)
+        for key, numbers in records.items():
+            numbers.sort()
+            self.findings.forbidden.add_all(key, [f"record {number}" for number in numbers[:EXAMPLES_PER_KEY]], len(numbers))
 
     def search_fields(self, headers: list[bytes], pluses: list[bytes], first: int) -> None:
         """The forbidden strings in the header and ``+`` lines of records numbered from ``first``:

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from genoscrub.audit_allowlist import HASHED_NAME_LENGTH
+from genoscrub.audit_allowlist import HASHED_NAME_LENGTH, READ_COUNTER_PAST_RECORDS
 
 CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
 """Finding classes, in the order they are printed."""
@@ -186,6 +186,9 @@ class Findings:
     keyed_names: KeyedNameHits = field(default_factory=KeyedNameHits)
     within_chance: dict[str, dict[str, float]] = field(default_factory=dict)
     """Hits in keyed names that chance explains (``KeyedNameHits.settle``): reported, not findings."""
+    largest_read_counter: int = 0
+    """The largest read counter (``READ<n>``) read, and where (``counted_read``)."""
+    largest_read_counter_at: str = ""
 
     def __getitem__(self, name: str) -> FindingClass:
         return self.classes[name]
@@ -214,15 +217,26 @@ class Findings:
     def total(self) -> int:
         return sum(found.total for found in self.classes.values())
 
+    def counted_read(self, number: int, where: str) -> None:
+        """A read named by a counter (``READ<number>``) at ``where``: the file's largest is held."""
+        if number > self.largest_read_counter:
+            self.largest_read_counter, self.largest_read_counter_at = number, where
+
     def merge(self, other: Findings) -> None:
         self.records += other.records
+        if other.largest_read_counter > self.largest_read_counter:
+            self.largest_read_counter, self.largest_read_counter_at = other.largest_read_counter, other.largest_read_counter_at
         for name, found in other.classes.items():
             self.classes[name].merge(found)
         self.keyed_names.merge(other.keyed_names)
 
     def settle(self) -> None:
-        """The file is read: hits in keyed names beyond chance become findings (``KeyedNameHits``)."""
+        """The file is read: hits in keyed names beyond chance become findings (``KeyedNameHits``),
+        and so does a read counter above the count of records (``READ_COUNTER_PAST_RECORDS``: the
+        scrubbers number a file's reads from 1, so a larger one is a number written there)."""
         self.within_chance.update(self.keyed_names.settle(self.forbidden))
+        if self.largest_read_counter > self.records:
+            self.metadata.add(READ_COUNTER_PAST_RECORDS, self.largest_read_counter_at)
 
     def as_dict(self) -> dict[str, Any]:
         return {name: found.as_dict() for name, found in self.classes.items()}

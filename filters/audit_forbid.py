@@ -2,8 +2,11 @@
 
 A list holds a delivery's identifiers (sample IDs, names, paths, hosts), one a line. The
 audit searches every text field for them: header lines, read names, aux values, VCF IDs
-and INFO/FORMAT values; never SEQ, QUAL, REF or a base ALT, where a short string turns
-up by chance. Findings name the list's line number, never the string itself.
+and INFO/FORMAT values; never REF or a base ALT, where a short string turns up by chance.
+QUAL is printable text: it is searched for the strings of ``QUALITY_LENGTH`` bytes or more, a
+hit a finding only beyond what chance spells there (``in_qualities``, ``beyond_chance``); SEQ only
+in the reads holding a base code other than ``ACGTN``, for the strings made of base codes
+(``in_sequences``). Findings name the list's line number, never the string itself.
 
 Speed matters because a BAM's text fields are searched record by record. Text is
 gathered in large buffers and searched for every string at once (``scan.find_spread_strings``:
@@ -12,8 +15,9 @@ buffer, skips a string outright when one of its bytes does not occur there, then
 with ``bytes.find``).
 
 A list read from a file is searched spread: each searched text without its separators
-(``SPREAD``: blanks, underscores, dots, colons, slashes, hyphens) is found in the text read
-without them, so ``KIM:JIHOON``, ``KIM__JIHOON`` and ``KIMJIHOON`` are each an occurrence of
+(``SPREAD``: blanks, underscores, dots, colons, slashes, hyphens and the other punctuation a
+value holds between words, ``|``, ``~``, ``+``, ``,``...) is found in the text read without them,
+so ``KIM:JIHOON``, ``KIM__JIHOON``, ``KIM|JIHOON`` and ``KIMJIHOON`` are each an occurrence of
 ``KIM JIHOON``. An occurrence that holds separators counts where a spelling has them, or, in a
 needle of ``INSERTED_LENGTH`` bytes or more, between two bytes that are not both digits
 (``KIM_JIHOON``, ``S_2301217`` for ``KIMJIHOON``, ``S2301217``); a hit holding separators
@@ -47,19 +51,24 @@ phone number without its leading 0 (as a number field keeps it), a registration 
 mobile number listed without separators given them, percent-encoded (a Hangul name in a
 URL or a path), its non-ASCII characters escaped as a C, Python, JSON or HTML writer does
 (hexadecimal, octal, ``\\u``, ``&#44608;``), decomposed (macOS file names), and encoded as
-Korean Windows systems (CP949) or UTF-16 text write it. A finding of any spelling names
-the entry's line. VCF text is searched percent-decoded as well
+Korean Windows systems (CP949) or UTF-16 text write it; a name with its parts in another order
+(``other_orders``: ``JIHOON KIM``); reversed, in hexadecimal and in base64 (``encodings``). A
+finding of any spelling names the entry's line. VCF text is searched percent-decoded as well
 (``audit_header.forbidden_when_decoded``), where it holds an escape of a byte some searched text
 has (``ForbidList.escapes``). What is not found: a name romanised otherwise than listed (``Kim
-Ji-hyun`` for ``KIM JIHYUN``): the list holds each form.
+Ji-hyun`` for ``KIM JIHYUN``), a string split over two values (``NOTE=KIMJI;NOTE2=HOON``): the
+list holds each form.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import itertools
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +77,7 @@ from urllib.parse import quote, quote_plus
 import numpy as np
 from genoscrub import scan
 from genoscrub.audit_allowlist import HASHED_NAME_DIGITS
+from genoscrub.audit_findings import poisson_ceiling
 from genoscrub.report import UsageError
 
 MIN_LENGTH = 3
@@ -152,19 +162,44 @@ class ForbidList:
     def hex_only(self) -> ForbidList | None:
         """The searched texts (entries and their other spellings) that can occur in text of lower-case
         hex digits only (keyed read names), as a list of their own, made once; None when there is
-        none. Any other text holds a byte that such text, folded or not, never has."""
+        none. Any other text holds a byte that such text, folded or not, never has. Not the entries
+        reversed: a string and its reversal in random hex are two strings of one length, which
+        chance finds twice as often as ``KeyedNameHits`` counts on for the list line."""
+        reversals = {found.text[::-1] for found in self.entries} - {found.text for found in self.entries}
         found = [
             ForbiddenString(text, self.entries[owner].line) for text, owner in zip(self.texts, self.owners, strict=True)
-            if not text.strip(HASHED_NAME_DIGITS)
+            if not text.strip(HASHED_NAME_DIGITS) and text not in reversals
         ]  # fmt: skip
         return ForbidList(found, self.path, whole_numbers=False) if found else None
+
+    @functools.cached_property
+    def in_qualities(self) -> ForbidList | None:
+        """The searched texts of ``QUALITY_LENGTH`` bytes or more, as written (not spread: a
+        quality string holds separators as values), as a list of their own for base qualities;
+        None when there is none. Their hits are findings beyond chance only (``beyond_chance``)."""
+        found = [
+            ForbiddenString(text, self.entries[owner].line) for text, owner in zip(self.texts, self.owners, strict=True)
+            if len(text) >= QUALITY_LENGTH
+        ]  # fmt: skip
+        return ForbidList(found, self.path) if found else None
+
+    @functools.cached_property
+    def in_sequences(self) -> ForbidList | None:
+        """The searched texts made of base codes (``SEQUENCE_LETTERS``) one of which is no ``ACGTN``
+        (``kangdahyang``): searched in the bases of reads that hold such a code, where chance puts
+        none; None when there is none."""
+        found = [
+            ForbiddenString(text, self.entries[owner].line) for text, owner in zip(self.texts, self.owners, strict=True)
+            if not text.strip(SEQUENCE_LETTERS) and text.strip(b"acgtn")
+        ]  # fmt: skip
+        return ForbidList(found, self.path) if found else None
 
     @functools.cached_property
     def escapes(self) -> re.Pattern[bytes]:
         """A percent escape (hex digits in either case) of a byte some searched text holds, in either
         case, or of ``%`` (an escape encoded again): what text must hold for its percent-decoded form
         to show a string its written form does not (VEP's ``%3D`` is none: no text holds ``=``)."""
-        wanted = {byte for text in self.texts for byte in text} | {ord("%")}
+        wanted = {byte for text in self.texts for byte in text} | {ord("%")} | SPREAD_BYTES
         wanted |= {ord(chr(byte).swapcase()) for byte in wanted if chr(byte).isascii() and chr(byte).isalpha()}
         spelled = sorted({re.sub(rb"[A-F]", lambda digit: b"[%s%s]" % (digit[0], digit[0].lower()), b"%02X" % byte) for byte in wanted})
         return re.compile(b"%(?:" + b"|".join(spelled) + b")")
@@ -288,14 +323,40 @@ class ForbidList:
         return self.search(text)
 
 
+QUALITY_LENGTH = 8
+"""The least length of a listed string (or spelling) searched in base qualities: shorter ones are
+spelled there by chance, in every lab's binned values (``FFFF:F``)."""
+SEQUENCE_LETTERS = b"acgtnumrwsykvhdb"
+"""The letters of base codes and FASTQ's ``U`` (lower case, as the list folds text): a name of them (``KANGDAHYANG``)
+can be written as a read's bases."""
+FOLDED = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+def beyond_chance(text: bytes, found: list[tuple[ForbiddenString, int]]) -> list[tuple[ForbiddenString, int]]:
+    """The hits in ``text`` (base qualities) of the searched texts whose count there chance reaches
+    with probability at most ``audit_findings.CHANCE_TAIL``, chance taken from the text's own bytes
+    (folded): a string's expected count is the text's length times the product of its bytes'
+    shares. Qualities are no random text (old unbinned Illumina runs write long runs of digits, Q15
+    to Q24): a listed date found once among them may be chance; a path or name, never."""
+    if not found:
+        return found
+    shares = np.bincount(np.frombuffer(text.translate(FOLDED), dtype=np.uint8), minlength=256) / max(len(text), 1)
+    hits = Counter(entry.text for entry, _ in found)
+    kept = {text_hit for text_hit, count in hits.items() if count >= poisson_ceiling(len(text) * float(np.prod(shares[list(text_hit)])))}
+    return [(entry, at) for entry, at in found if entry.text in kept]
+
+
 def entry(text: bytes, line: int) -> ForbiddenString:
     return ForbiddenString(text.lower(), line)
 
 
 SEPARATORS = re.compile(rb"[\s_.:/-]+")
-SPREAD = b" \t\x0b\x0c_.:/-"
-"""The separators an occurrence may hold between a listed string's bytes (``SEPARATORS`` but the
-line ends, which end a searched field): blanks, underscores, dots, colons, slashes, hyphens."""
+SPREAD = b" \t\x0b\x0c_.:/-|~+,'()*\"[]{}<>!?&"
+"""The separators an occurrence may hold between a listed string's bytes: ``SEPARATORS`` but the
+line ends, which end a searched field (blanks, underscores, dots, colons, slashes, hyphens), and
+the other ASCII punctuation a value can hold between two words: ``|`` (the sub-fields of ANN and
+CSQ), ``~``, ``+`` (a blank in a form or URL), ``,``, quotes, brackets, ``*``, ``!``, ``?``, ``&``
+(VEP's list). Not ``%``, ``\\``, ``#``, ``;``, ``=``, ``@``: escapes, VCF's own syntax, e-mail."""
 SPREAD_BYTES = frozenset(SPREAD)
 SEPARATOR_TABLE = np.zeros(256, dtype=bool)
 SEPARATOR_TABLE[list(SPREAD)] = True
@@ -399,6 +460,55 @@ def dates_with_month_names(number: bytes) -> set[bytes]:
     return forms
 
 
+NAME_PARTS = 4
+"""A name of up to this many parts is searched in each order of its parts."""
+
+
+def other_orders(text: bytes) -> set[bytes]:
+    """A name (letters only, in parts) with its parts in each other order, joined by a blank: the
+    family name last as it is romanised (``jihoon kim`` for ``kim jihoon``). A name listed in one
+    word of ``INSERTED_LENGTH`` ASCII letters or more, whose parts the list does not show, is cut
+    at each place that leaves two letters or more on either side (``jihoon kim``, ``oon kimjih``
+    for ``kimjihoon``): each such order is a string of the same length, as rare as the name."""
+    parts = [part for part in SEPARATORS.split(text) if part]
+    if not parts or not all(part.decode("utf-8", "surrogateescape").isalpha() for part in parts):
+        return set()
+    if 2 <= len(parts) <= NAME_PARTS:
+        return {b" ".join(order) for order in itertools.permutations(parts)} - {b" ".join(parts)}
+    word = parts[0]
+    if len(parts) == 1 and word.isascii() and len(word) >= INSERTED_LENGTH:
+        return {word[cut:] + b" " + word[:cut] for cut in range(2, len(word) - 1)}
+    return set()
+
+
+ENCODED_LENGTH = 10
+"""The least length of a hexadecimal or base64 spelling searched: a shorter one (``616263`` for
+``abc``) is a number or a word any text may hold by chance."""
+
+
+def encodings(text: bytes) -> set[bytes]:
+    """``text`` reversed (unless it is a number with or without separators: no system writes one
+    reversed, and a reversed number is one more number that positions and counts hold by chance),
+    and as a system that stores it encoded writes it: in hexadecimal and in base64, each of its bytes
+    in upper case, lower case and each word's first letter in upper case (the list folds case,
+    which the encodings do not), base64 at each of the three places a byte can start at (the
+    characters that only ``text``'s bits make: ``S0lNSklIT09O`` for ``KIMJIHOON``, ``tJTUpJSE9PT``
+    of ``eEtJTUpJSE9PTg==`` after one byte more). Hex and base64 spellings only of
+    ``ENCODED_LENGTH`` characters or more."""
+    reversed_text = text[::-1]
+    forms = set()
+    for cased in {text, text.upper(), text.title()}:
+        forms.add(cased.hex().encode())
+        for before in range(3):  # the text after 0, 1 or 2 other bytes in the encoded value
+            encoded = base64.b64encode(bytes(before) + cased)
+            first, last = -(-before * 8 // 6), (before + len(cased)) * 8 // 6
+            forms.add(encoded[first:last])
+    forms = {form for form in forms if len(form) >= ENCODED_LENGTH}
+    if not SEPARATORS.sub(b"", text).isdigit():
+        forms.add(reversed_text)
+    return forms
+
+
 ESCAPED_SEPARATOR = re.compile(rb"[\s_.:/,;=-]")
 """Separators a VCF value writes percent-encoded (VCF 4.3, 1.2: ``:;=,`` must be in some places;
 a writer may escape any byte), as ``%3A``, ``%2C``, ``%5F``, ``%2D``, ``%20``..."""
@@ -450,6 +560,8 @@ def spellings(text: bytes) -> list[bytes]:
         forms.update(escaped_separators(separated))
     forms.add(quote(text, safe="").encode())
     forms.add(quote_plus(text, safe="").encode())
+    forms.update(other_orders(text))
+    forms.update(encodings(text))
     if any(byte >= 0x80 for byte in text):
         forms.add(b"".join(b"\\x%02x" % byte if byte >= 0x80 else bytes([byte]) for byte in text))
         forms.add(b"".join(b"\\%03o" % byte if byte >= 0x80 else bytes([byte]) for byte in text))

@@ -189,10 +189,13 @@ RARE_IN_BLOCK = (
     (b"@", re.compile(rb"@")),
     (b"\\", re.compile(rb"\\")),
     (b"~", re.compile(rb"~")),
+    (b")", re.compile(rb"0[0-9]{1,2}\)")),  # V8: an area code in parentheses, (02) 1234 5678, 02)1234-5678
+    (b"+82", re.compile(rb"\+82")),  # V8: a phone number after the country's code
     (b"&", re.compile(rb"&(?:#|(?i:shy|nbsp)|[A-Za-z][A-Za-z0-9]*(?:;|%3[Bb]))")),
     (b"%", re.compile(rb"%(?:[89A-Fa-f]|[0-9A-Fa-f]{2}[0-9/~ ]|3[0-9]|2[356Ff]|40|5[Cc]|7[Ee]|[46][1-9A-Fa-f]|[57][0-9Aa])")),
 )
-"""Shapes of the value rule made of bytes most VCFs never hold (V2 to V5; a named HTML reference
+"""Shapes of the value rule made of bytes most VCFs never hold (V2 to V5, V8's parentheses and
+country code; a named HTML reference
 also with its ``;`` percent-encoded, ``&shy%3B``): a block is searched for each only when its first
 byte occurs in it at all. With ``%``: V2, and an escape whose decoding may make a shape the written
 text lacks (before a digit, ``/``, ``~`` or a blank: a separator of a number, date or phone number,

@@ -116,11 +116,23 @@ wider ``01/01/90`` form finds it too), written alone: not after a letter, a digi
 (``v2.10.23``, ``1.10.23``: versions), nor after a number and ``-`` or ``/`` (HGVS's intronic
 ``c.10-12_10-10``). Not joined by a list's separator (``10,12,15`` is as often three counts) nor
 by ``:`` (a time)."""
-PHONE_SEPARATOR = rb"(?:[ ._~+|,]| - )"
-"""Between a phone number's parts: a blank, ``.``, ``_``, ``~``, ``+``, ``|``, ``,`` or `` - ``."""
-PHONE = rb"0[0-9]{1,2}" + PHONE_SEPARATOR + rb"[0-9]{3,4}" + PHONE_SEPARATOR + rb"[0-9]{4}"
-"""A phone number written with blanks, dots or another separator (``02 1234 5678``, ``010.1234.5678``,
-``010~1234~5678``, ``010|1234|5678``, ``010 - 1234 - 5678``)."""
+PHONE_SEPARATOR = rb"(?:[ ._~+|,-]| - )"
+"""Between a phone number's parts: a blank, ``.``, ``_``, ``-``, ``~``, ``+``, ``|``, ``,`` or `` - ``."""
+PHONE_AREA = (
+    rb"(?:0[0-9]{1,2}(?:\)" + PHONE_SEPARATOR + rb"?|" + PHONE_SEPARATOR + rb")"  # 02 , 010. , 02)
+    + rb"|\(0[0-9]{1,2}\)" + PHONE_SEPARATOR + rb"?"  # (02) , (02)
+    + rb"|\+82" + PHONE_SEPARATOR + rb"?(?:\(0\)" + PHONE_SEPARATOR + rb"?)?0?[1-9][0-9]?" + PHONE_SEPARATOR + rb")"  # +82 2 , +82(0)10.
+)
+"""A phone number's first part and the separator after it: the area code, in parentheses or not, or
+the country's code and the area code with or without its 0."""
+PHONE = PHONE_AREA + rb"[0-9]{3,4}" + PHONE_SEPARATOR + rb"[0-9]{4}"
+"""A phone number written with blanks, dots or another separator, in any mix (``02 1234 5678``,
+``010.1234-5678``, ``010~1234~5678``, ``010|1234|5678``, ``010 - 1234 - 5678``), its area code in
+parentheses (``(02) 1234 5678``, ``(02)123 4567``) or after the country's code (``+82 2 123 4567``,
+``+82(0)10.1234.5678``)."""
+PHONE_MARK = re.compile(rb"0[0-9]{1,2}\)|\+82")
+"""What only some phone numbers hold: an area code closed by a parenthesis, the country's code.
+Records holding one are read one by one (``record_values``): the C pass looks for the others."""
 DELIMITED_DATE = rb"(?:" + rb"|".join(
     rb"(?<![0-9]" + re.escape(separator) + rb")(?:(?:19|20)[0-9]{2}" + re.escape(separator) + rb"(?:0[1-9]|1[0-2])"
     + re.escape(separator) + rb"(?:0[1-9]|[12][0-9]|3[01])|(?:0[1-9]|[12][0-9]|3[01])" + re.escape(separator)

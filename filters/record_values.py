@@ -88,6 +88,7 @@ from genoscrub.identifiers import (
     PATHS,
     PERSONAL,
     PHONE,
+    PHONE_MARK,
     TWO_DIGIT_YEAR_DATE,
     YEAR_FIRST_SEPARATOR,
     percent_decodings,
@@ -464,6 +465,8 @@ class RecordValues:
         found = scan.vcf_identifier_candidates(block.text, block.column(4)[0], block.ends, *self.loop_lists, *self.definition_lists)
         if b"%" in block.text:  # one byte search: most blocks hold no escape
             found = found.astype(bool) | escaped_rows(block.text, block.ends)
+        if b")" in block.text or b"+82" in block.text:  # a phone number's area code in parentheses, its country's code
+            found = found.astype(bool) | phone_mark_rows(block.text, block.ends)
         return np.flatnonzero(found)
 
 
@@ -476,6 +479,15 @@ def month_date_in(value: bytes) -> bool:
     month's three letters occur: in ``VALUE_SHAPES`` it doubled the cost of every value."""
     lowered = value.lower()
     return any(month in lowered for month in MONTH_LETTERS) and MONTH_DATE_SHAPE.search(value) is not None
+
+
+def phone_mark_rows(text: bytes, ends: np.ndarray) -> np.ndarray:
+    """For each line of a block (``ends``: where each ends), whether it holds an ``identifiers.PHONE_MARK``."""
+    rows = np.zeros(len(ends), dtype=bool)
+    offsets = [found.start() for found in PHONE_MARK.finditer(text)]
+    if offsets:
+        rows[np.searchsorted(ends, np.asarray(offsets, dtype=np.int64), side="right")] = True
+    return rows
 
 
 def escaped_rows(text: bytes, ends: np.ndarray) -> np.ndarray:

@@ -172,6 +172,7 @@ def test_sam_scrub_rg_and_vcf_scrub_header_keep_and_refuse_the_same_contig_names
 SEPARATED_PIECES = [
     "010", "02", "1234", "123", "5678", "1990", "2000", "01", "10", "12", "15", "0", "~", "+", "|", ",", ";", " - ", " ", ".", "_", "-",
     "&", "shy", "nbsp", "NBSP", "#173", "#xad", ";", "reg", "J", "ctg", "JAN", "Dec", "chr", "10.0.0.1", "kim", "snuh", "ac.kr", ".local",
+    "(", ")", "(02)", "+82", "(0)", "2", "10",
 ]  # fmt: skip
 """Pieces of phone numbers, dates joined by list separators, HTML references, months written onto letters
 and places in names, and their near misses."""

@@ -373,6 +373,15 @@ def record(name: str = "READ1", pos: int = 1, sequence: str = "ACGTACGTAC", tags
         ),
         (b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t1\tHOSP_VAR_1\tA\tC\t.\t.\t.\n", "ID column"),
         (b"@M04123:1:FC:1:1:1:1\nACGT\n+\nIIII\n", "read name"),
+        # a counter has no leading zero and at most ten digits: a mobile or registration number is none
+        (sam(record(name="READ01012345678")), "read name"),
+        (sam(record(name="READ9001011234567")), "read name"),
+        (sam(record(name="READ00")), "read name"),
+        (b"@READ01012345678\nACGT\n+\nIIII\n", "read name"),
+        (b"@READ9001011234567 1:N:0\nACGT\n+\nIIII\n", "read name"),
+        # nor above the file's count of records: a date
+        (sam(record(), record(name="READ19850314", pos=2)), "read name (a counter above the file's count of records)"),
+        (b"@READ1\nACGT\n+\nIIII\n@READ19850314\nACGT\n+\nIIII\n", "read name (a counter above the file's count of records)"),
     ],
 )
 def test_metadata_not_on_the_allowlist_is_found_without_a_forbid_list(data: bytes, key: str, tmp_path: Path) -> None:
@@ -380,6 +389,21 @@ def test_metadata_not_on_the_allowlist_is_found_without_a_forbid_list(data: byte
     assert result.returncode == 1, result.stderr
     line = next(line for line in result.stdout.decode().splitlines() if ": metadata: " in line)
     assert key in line
+
+
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["bulk", "one-by-one"])
+def test_read_counters_up_to_the_count_of_records_pass(one_by_one: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Red team 10 F13: a pair's records share their counter, so counters up to the count of records
+    pass, in BAM and FASTQ; one above it is a finding, named by where it lies, never printed."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    (tmp_path / "in.sam").write_bytes(sam(record(name="READ2"), record(name="READ1", pos=2), record(name="READ2", pos=3)))
+    (tmp_path / "R1.fastq").write_bytes(b"@READ1 1:N:0\nACGT\n+\nIIII\n@READ2 1:N:0\nACGT\n+\nIIII\n")
+    result = run_command("genoscrub-audit", "in.sam", "R1.fastq", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    (tmp_path / "R1.fastq").write_bytes(b"@READ1 1:N:0\nACGT\n+\nIIII\n@READ3 1:N:0\nACGT\n+\nIIII\n")
+    result = run_command("genoscrub-audit", "R1.fastq", cwd=tmp_path)
+    assert result.returncode == 1 and b"read name (a counter above the file's count of records) 1 (record 2)" in result.stdout
+    assert b"READ3" not in result.stdout + result.stderr
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,16 @@ the bytes its numbers spell; an integer as its decimal text when it is as long a
 
 from __future__ import annotations
 
+import io
 import json
+import random
 from array import array
 from pathlib import Path
 
 import pysam
 import pytest
-from genoscrub import scan
+from genoscrub import audit_fastq, scan
+from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import SPREAD, ForbidList, entry, spread_fits
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -79,6 +82,27 @@ def found_lines(forbid: Path, text: str) -> list[int]:
         (("19901201",), "Dec 1 '90"),
         (("19900101",), "01+Jan+1990"),  # + and ~ between the parts
         (("19900101",), "1990~jan~01"),
+        (("KIMJIHOON",), "A|missense|KIM|JIHOON|x"),  # the other punctuation between words: ANN's sub-fields,
+        (("KIMJIHOON",), "KIM~JIHOON"),
+        (("KIMJIHOON",), "KIM+JIHOON"),  # a form's blank
+        (("KIMJIHOON",), "KIM,JIHOON"),
+        (("KIMJIHOON",), "KIM(JIHOON)"),
+        (("KIMJIHOON",), "KIM'JIHOON"),
+        (("KIMJIHOON",), "KIM*JIHOON"),
+        (("KIMJIHOON",), "missense&KIM&JIHOON"),  # VEP's list
+        (("KIM JIHOON",), "KIM|JIHOON"),
+        (("KIMJIHOON",), "JIHOON KIM"),  # the parts in the other order
+        (("KIMJIHOON",), "Jihoon_Kim"),
+        (("KIM JIHOON",), "JIHOON_KIM"),
+        (("KIM JI HOON",), "HOON-JI-KIM"),
+        (("KIMJIHOON",), "NOTE=4b494d4a49484f4f4e"),  # hexadecimal, of the upper-case name
+        (("KIMJIHOON",), "NOTE=6B696D6A69686F6F6E"),  # of the lower-case one, in upper-case digits
+        (("Kim Jihoon",), "NOTE=4b696d204a69686f6f6e"),  # of the name with its words' first letters in upper case
+        (("KIMJIHOON",), "NOTE=S0lNSklIT09O"),  # base64 at each of its three alignments
+        (("KIMJIHOON",), "NOTE=eEtJTUpJSE9PTg=="),
+        (("KIMJIHOON",), "NOTE=eHhLSU1KSUhPT04="),
+        (("KIMJIHOON",), "NOTE=NOOHIJMIK"),  # reversed
+        (("S2301217",), "NOTE=7121032S"),
     ],
 )
 def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:
@@ -94,6 +118,11 @@ def test_separator_spellings_are_found(strings: tuple[str, ...], written: str, t
         (("S2301217",), "S2301_217"),  # separators within a number: not looked for (a listed spelling finds them)
         (("KIM",), "K_IM"),  # too short to be looked for with separators it does not have
         (("KIMJIHOON",), "KIM;JIHOON"),  # not a separator
+        (("KIMJIHOON",), "KIM%JIHOON"),
+        (("KIMJIHOON",), "NOHIJ MIK"),  # not a cut of the name's letters in other order
+        (("ABC",), "NOTE=616263"),  # too short a hexadecimal spelling: a number any file may hold
+        (("12345678",), "1234|5678"),  # nor between digits for any separator
+        (("19900101",), "NOTE=10100991"),  # a number is not searched reversed: one more number positions hold by chance
     ],
 )
 def test_separators_between_digits_or_in_short_strings_are_not_looked_for(strings: tuple[str, ...], written: str, tmp_path: Path) -> None:
@@ -265,3 +294,64 @@ def test_a_list_saved_with_a_byte_order_mark_finds_its_first_string(tmp_path: Pa
     (tmp_path / "utf16.txt").write_bytes("Kim_Jihoon\n".encode("utf-16"))
     with pytest.raises(Exception, match="NUL byte"):
         ForbidList.read(tmp_path / "utf16.txt")
+
+
+def bam_of_reads(path: Path, reads: list[tuple[str, str]]) -> Path:
+    """A BAM of reads of 50 bases, one after another, each with its (bases, qualities)."""
+    header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": len(REFERENCE)}]}
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for number, (bases, qualities) in enumerate(reads):
+            read = pysam.AlignedSegment(out.header)
+            read.query_name = f"READ{number + 1}"
+            read.reference_id, read.reference_start, read.mapping_quality = 0, 100 + number, 60
+            read.cigarstring = f"{len(bases)}M"
+            read.query_sequence = bases
+            read.query_qualities = pysam.qualitystring_to_array(qualities)
+            out.write(read)
+    return path
+
+
+PLANTED_PATH = "/data/KIMJH0042/wgs/x.bam"
+
+
+def test_listed_strings_spelled_in_qual_and_seq_are_found(tmp_path: Path) -> None:
+    """Red team 10 F1: QUAL is printable text and SEQ spells a name of base codes. A listed string of
+    eight bytes or more in QUAL (the input's path, a name, a date) is found beyond chance; a listed
+    name of base codes with a letter other than ACGTN in SEQ is found; a listed string found nowhere
+    else passes."""
+    bases = REFERENCE[100:150]
+    reads = [(bases, PLANTED_PATH + "I" * 25), (bases, "KIMJIHOON_DOB_19900101" + "I" * 28),
+             (bases[:20] + "KANGDAHYANG" + bases[31:], "I" * 50), (bases, "I" * 50)]  # fmt: skip
+    bam = bam_of_reads(tmp_path / "planted.bam", reads)
+    found = forbidden_found(tmp_path, bam, "KIMJIHOON", "19900101", PLANTED_PATH, "KANGDAHYANG", "ACGTACGTAC", "HWANGSUNGHUN")
+    assert found == {"QUAL (list line 1)": 1, "QUAL (list line 2)": 1, "QUAL (list line 3)": 1, "SEQ (list line 4)": 1}
+
+
+def test_listed_strings_that_chance_spells_in_qualities_pass(tmp_path: Path) -> None:
+    """Qualities are no random text: a listed string their own bytes spell about as often as chance
+    would (``ABABBABA`` among random A and B) is no finding; the same string in qualities of another
+    kind is one."""
+    rng = random.Random(7)
+    random_reads = [(REFERENCE[100:150], "".join(rng.choice("AB") for _ in range(50))) for _ in range(200)]
+    assert forbidden_found(tmp_path, bam_of_reads(tmp_path / "chance.bam", random_reads), "ABABBABA") == {}
+    planted = [(REFERENCE[100:150], "ABABBABA" + "I" * 42)] + [(REFERENCE[100:150], "I" * 50)] * 10
+    assert forbidden_found(tmp_path, bam_of_reads(tmp_path / "planted.bam", planted), "ABABBABA") == {"QUAL (list line 1)": 1}
+
+
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["bulk", "one-by-one"])
+def test_listed_strings_in_fastq_qualities_and_sequences_are_found(
+    one_by_one: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The FASTQ twin of the BAM's: the quality line's path and name, the sequence's name of base codes
+    (``U`` too), on both paths; a sequence of ACGTN passes."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    bases = REFERENCE[100:150]
+    data = (f"@READ1\n{bases}\n+\n{PLANTED_PATH}{'I' * 25}\n@READ2\n{bases}\n+\nKIMJIHOON_DOB_19900101{'I' * 28}\n"
+            f"@READ3\n{bases[:20]}HWANGSUNGHUN{bases[32:]}\n+\n{'I' * 50}\n@READ4\n{bases}\n+\n{'I' * 50}\n").encode()  # fmt: skip
+    forbid = ForbidList.read(listed(tmp_path, "KIMJIHOON", "19900101", PLANTED_PATH, "KANGDAHYANG", "ACGTACGTAC", "HWANGSUNGHUN"))
+    findings = Findings()
+    audit_fastq.FastqAudit("R1.fastq", forbid, findings).run(io.BytesIO(data))
+    assert dict(findings.forbidden.counts) == {
+        "quality (list line 1)": 1, "quality (list line 2)": 1, "quality (list line 3)": 1, "sequence (list line 6)": 1
+    }  # fmt: skip
+    assert findings.forbidden.examples["sequence (list line 6)"] == ["record 3"]

@@ -281,7 +281,8 @@ SHAPES = [
     "02 1234 5678", "010.1234.5678", "&#44608", "1990- 01- 01", "4.2.10", "0.5 1234", "1.5:12:1234", "12,1990-01-01",
     "1e-05", "NaN", "-Inf", "-3", "9001011234567", "0.12345678901", "OMIM:600101", "900101",
     "-1234567", "1234567.5", "12,3456789", "1012345678", "900101.1234567", "999999.5", "1.9900101e7", "1e+06", "2E7", "1.5e5",
-    ".5e7", "1.E7", "x1e9", "1e-9",
+    ".5e7", "1.E7", "x1e9", "1e-9", "(02) 1234 5678", "(02)123 4567", "02)1234-5678", "+82(0)10.1234.5678", "+82 2 123 4567",
+    "p.(Arg12Cys)", "(0)", "+8",
     "DOB%3A19900101", "MRN%5F12345678", "born%3A1990-01-01", "DOB%3D19900101", "900101%2D1234567", "900101%2C1234567",
     "2023%2D10%2D29", "x%3A%2Fhome", "%2Fhome%2Fkimjh", "%31%39%39%30%30%31%30%31", "DOB%253A19900101", "kimjh%40snuh.org",
     "02%201234%205678", "p.Leu10%3D", "p.Leu1234567%3D", "chr1%3A12345678", "NM%5F1234567",
@@ -525,7 +526,8 @@ def test_personal_numbers_of_numeric_keys_are_found_large_numbers_of_known_keys_
      "02 1234 5678", "010 1234 5678", "010.1234.5678", "&#44608", "&#xAE40",
      "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "010+1234+5678", "010,1234,5678", "1990|01|01", "01;01;1990",
      "1990,01,01", "01|01|1990", "ctgJAN011990", "DOBJan011990", "KIM&shyJ", "&nbspKIM", "&NBSPKIM",
-     "29.10.23", "10.29.23", "23.10.29", "29_10_23", "29 10 23", "23. 10. 29.", "x|29.10.23"],
+     "29.10.23", "10.29.23", "23.10.29", "29_10_23", "29 10 23", "23. 10. 29.", "x|29.10.23",
+     "(02) 1234 5678", "(02)123 4567", "02)1234-5678", "010.1234-5678", "+82(0)10.1234.5678", "+82 2 123 4567", "+82-10-1234-5678"],
 )  # fmt: skip
 def test_the_new_shapes_are_identifiers_in_values_and_ids(value: str) -> None:
     assert value_holds_identifier(value.encode(), frozenset())
@@ -596,7 +598,8 @@ def test_a_named_html_reference_is_found_and_vep_ampersands_are_not(monkeypatch:
      ("see OMIM:600101", True), ("version 4.2.10", False), ('quoted \\"text\\" and \\\\share', True),
      ('quoted \\"text\\"', False), ("gnomAD v2.1.1 1000 Genomes", False), ("patient KIM&shy;JIHYUN", True),
      ("born 1990&ndash;01&ndash;01", True), ("KIM&shy%3BJIHYUN", True), ("of S230\u200b1217N", True),
-     ("missense_variant&splice_region_variant", False)],
+     ("missense_variant&splice_region_variant", False), ("contact (02) 1234 5678", True), ("call +82 2 123 4567", True),
+     ("tel 010.1234-5678", True), ("p.(Arg12Cys) (0) 12", False)],
 )  # fmt: skip
 def test_description_escapes_and_new_shapes(description: str, found: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """Only ``\\"`` and ``\\\\`` are escapes (VCF 4.4, 1.4): any other backslash stays, a finding;

@@ -290,6 +290,19 @@ def test_dates_and_phone_numbers_with_blanks_leave_string_values(one_by_one: boo
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_phone_numbers_with_parentheses_mixed_separators_or_the_country_code_leave_values(one_by_one: bool, tmp_path: Path) -> None:
+    """Red team 10 F4: the area code in parentheses, separators of two kinds and the +82 form go, on
+    both paths (the bulk path reads a block holding ``0NN)`` or ``+82`` record by record); a
+    parenthesised HGVS protein change and a VEP count list stay."""
+    lines = ["chr1	10	.	A	C	50	PASS	NOTE=(02) 1234 5678	GT:NM	0/1:(02)123 4567",
+             "chr1	11	.	A	C	50	PASS	NOTE=010.1234-5678	GT:NM	0/1:02)1234-5678",
+             "chr1	12	.	A	C	50	PASS	NOTE=+82(0)10.1234.5678	GT:NM	0/1:+82 2 123 4567",
+             "chr1	13	.	A	C	50	PASS	NOTE=p.(Arg12Cys)|(0)|12	GT:NM	0/1:1,0,12"]  # fmt: skip
+    output, _ = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b"NOTE=.\tGT:NM\t0/1:."] * 3 + [lines[3].split("\t", 7)[7].encode()]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
 def test_phone_numbers_and_dates_joined_by_a_lists_separator_leave_values(one_by_one: bool, tmp_path: Path) -> None:
     """Red team 9 B1 to B3: a phone number with ``~``, ``+``, ``|``, ``,`` or `` - `` between its
     parts, a date whose parts one list separator joins, a month's name written onto letters and an
