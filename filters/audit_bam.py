@@ -1059,7 +1059,9 @@ def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarr
 CLIP_AT_SITE = "clip at a germline site"
 """A germline finding: a read whose clip at either end (its soft and hard clips together, laid
 beside the alignment as if the aligner had not cut them) covers a germline site's span (an SNV's
-bases, a deletion's REF bases, an insertion's anchor and the base after it). An aligner clips an
+bases, a deletion's REF bases, an insertion's anchor and the base after it; a breakpoint of a
+symbolic ``<DEL>`` or ``<INS>`` too long to be held to reads as a site:
+``audit_sites.VariantList.breakpoints``). An aligner clips an
 allele near a read's end (a deletion a few bases from it, an SV's split read, whose supplementary
 part is all clip there), so the clip's edge marks the carriers, whatever its bases say; the
 reverter removes every clip whose projection comes within ``CLIP_MARGIN`` (10) of a germline
@@ -1081,7 +1083,7 @@ def clips_at_sites(
     rows, leading, trailing = rows[clipped], leading[clipped], trailing[clipped]
     if not len(rows):
         return
-    at_site = partial(overlap_mask, sites.span_starts, sites.span_ends)
+    at_site = partial(overlap_mask, sites.clip_starts, sites.clip_ends)
     read_start, read_end = start[rows], end[rows]
     found = ((leading > 0) & at_site(read_start - leading, read_start)) | ((trailing > 0) & at_site(read_end, read_end + trailing))
     bad = rows[found]

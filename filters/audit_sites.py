@@ -174,7 +174,8 @@ STRUCTURAL_LIMIT = 1000
 """The longest symbolic ``<DEL>`` or ``<INS>`` held to reads as a deletion or insertion of its
 length (``VariantList.sequence_record``): a short read shows such an allele by its gap or its
 clip at the breakpoint; the whole REF span of a longer one would make every read inside it a
-candidate for the one-by-one path (its repeat's bases fetched for each)."""
+candidate for the one-by-one path (its repeat's bases fetched for each), so a longer one is held
+to reads by the clips over its breakpoints alone (``VariantList.breakpoints``)."""
 
 
 def structural_kind(allele: bytes) -> bytes:
@@ -185,28 +186,45 @@ def structural_kind(allele: bytes) -> bytes:
     return b""
 
 
+def info_value(record: pysam.VariantRecord, key: str) -> object:
+    """``record``'s INFO value of ``key`` as htslib reads it, or, where htslib keeps none (an
+    ``END`` the header does not declare, which it leaves out of INFO but prints), as the text of
+    the record's INFO column gives it; None without one."""
+    try:
+        if key in record.info:
+            return record.info.get(key)
+    except (KeyError, ValueError):
+        pass
+    columns = str(record).rstrip("\n").split("\t")
+    for item in columns[7].split(";") if len(columns) > 7 else ():
+        name, _, value = item.partition("=")
+        if name == key:
+            return value
+    return None
+
+
 def structural_lengths(record: pysam.VariantRecord, alts: Sequence[str]) -> dict[bytes, int]:
     """The length of each symbolic ``<DEL>`` (END, htslib's ``stop``; else |SVLEN|) and ``<INS>``
-    (|SVLEN|) ALT of a record that gives one, up to ``STRUCTURAL_LIMIT``."""
+    (|SVLEN|) ALT of a record that gives one."""
     kinds = {alt.upper().encode(): structural_kind(alt.upper().encode()) for alt in alts}
     if not any(kinds.values()):
         return {}
-    try:
-        given = record.info.get("SVLEN") if "SVLEN" in record.info else None
-    except (KeyError, ValueError):
-        given = None
-    given = [given] if isinstance(given, int | str) else list(given or ())
-    values = [int(value) for value in given if isinstance(value, int) or (isinstance(value, str) and value.lstrip("-").isdigit())]
+    given = info_value(record, "SVLEN")
+    items = [given] if isinstance(given, int | str) else list(given) if isinstance(given, tuple) else []
+    texts = [str(item) for item in items if isinstance(item, int | str)]  # Number=1, Number=A or ., or text
+    values = [int(part) for text in texts for part in text.split(",") if part.lstrip("-").isdigit()]
     lengths = {}
     for at, (alt, kind) in enumerate(kinds.items()):
         svlen = abs(values[at] if at < len(values) else values[0]) if values else None
         if kind == b"DEL":
             length = record.stop - record.start - 1 if record.stop > record.start + 1 else svlen
+            if length is None and isinstance(end := info_value(record, "END"), str) and end.isdigit():
+                length = int(end) - record.start - 1  # END the header does not declare: htslib keeps it as text
         elif kind == b"INS":
             length = svlen
         else:
             continue
-        if length is not None and 0 < length <= STRUCTURAL_LIMIT:
+        if length is not None and length > 0:
             lengths[alt] = length
     return lengths
 
@@ -224,7 +242,7 @@ class VariantList:
     bounds: np.ndarray  # where each record's alleles start in ``alleles`` (and one past the last)
     structural: dict[int, dict[bytes, int]] = field(default_factory=dict)
     """The length of each symbolic ``<DEL>`` and ``<INS>`` of a record (by record, then ALT) that
-    gives one (END, SVLEN) of at most ``STRUCTURAL_LIMIT`` bases: ``sequence_record``."""
+    gives one (END, SVLEN): ``sequence_record``, ``breakpoints``."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -241,8 +259,8 @@ class VariantList:
         read base: ``audit_reads.same_bases``); every other base ALT extended by the bases REF
         gains, so all describe one span. Other symbolic alleles, ``*`` and breakends are left out."""
         _, _, ref, alts = self.record(index)
-        lengths = self.structural.get(index)
-        if lengths is None:
+        lengths = {alt: length for alt, length in self.structural.get(index, {}).items() if length <= STRUCTURAL_LIMIT}
+        if not lengths:
             return ref, [alt for alt in alts if is_sequence_allele(alt)]
         deleted = max([length for alt, length in lengths.items() if structural_kind(alt) == b"DEL"], default=0)
         tail = b"N" * max(0, deleted - (len(ref) - 1))
@@ -257,6 +275,20 @@ class VariantList:
             elif length is not None and kind == b"INS":
                 written.append(ref[:1] + b"N" * length + ref[1:] + tail)
         return ref + tail, written
+
+    def breakpoints(self, index: int) -> list[tuple[int, int]]:
+        """The breakpoints of record ``index``'s symbolic ``<DEL>`` and ``<INS>`` of more than
+        ``STRUCTURAL_LIMIT`` bases, each as the two bases it lies between (0-based, half-open):
+        POS and the first deleted base, the last deleted base and the one after; POS and the base
+        after it for an insertion. A read clipped over one marks a carrier, as at any site."""
+        start = int(self.starts[index])
+        found = []
+        for alt, length in self.structural.get(index, {}).items():
+            if length > STRUCTURAL_LIMIT:
+                found.append((start, start + 2))
+                if structural_kind(alt) == b"DEL":
+                    found.append((start + length, start + length + 2))
+        return found
 
 
 def read_variants(path: str, label: str) -> VariantList:
@@ -459,7 +491,13 @@ class GermlineSites:
         """Whether every indel allele's REF ends on its contig of the reference: then a read of
         one match whose bases are the reference's cannot fit an indel's ALT better than its REF
         (``audit_reads.supports_alternate`` compares it with the reference where it lies)."""
+        breakpoint_starts: list[int] = []
+        breakpoint_ends: list[int] = []
         for record, input_contig, start in placed:
+            if record in variants.structural:
+                for low, high in variants.breakpoints(record):
+                    breakpoint_starts.append(input_contig * CONTIG_SPACING + low)
+                    breakpoint_ends.append(input_contig * CONTIG_SPACING + high)
             ref, sequence_alts = variants.sequence_record(record)
             if not sequence_alts:
                 continue
@@ -486,6 +524,12 @@ class GermlineSites:
         self.snv_sites = np.asarray(snv_sites, dtype=np.int64)[order]
         starts, ends = np.asarray(site_starts, dtype=np.int64), np.asarray(site_ends, dtype=np.int64)
         self.span_starts, self.span_ends = merged_intervals(starts, ends)
+        self.clip_starts, self.clip_ends = merged_intervals(
+            np.concatenate([starts, np.asarray(breakpoint_starts, dtype=np.int64)]),
+            np.concatenate([ends, np.asarray(breakpoint_ends, dtype=np.int64)]),
+        )
+        """Where a clip marks a carrier (``audit_bam.clips_at_sites``): the sites' spans and the
+        breakpoints of the symbolic alleles too long to be held to reads as sites."""
         self.records = np.asarray(records, dtype=np.int64)
         self.global_starts = starts
         self.global_ends = ends

@@ -404,12 +404,14 @@ def test_a_deletion_written_as_mismatches_after_one_match_is_carried(tmp_path: P
         assert germline_keys(audited(path, tmp_path, pure)) == expected, (cigar, sequence)
 
 
-@pytest.mark.parametrize("pure", [False, True])
-def test_a_symbolic_germline_deletion_or_insertion_is_held_to_reads(tmp_path: Path, pure: bool) -> None:
+@pytest.mark.parametrize(("pure", "declared"), [(False, True), (True, True), (False, False)])
+def test_a_symbolic_germline_deletion_or_insertion_is_held_to_reads(tmp_path: Path, pure: bool, declared: bool) -> None:
     """A germline list's ``<DEL>`` (END, or SVLEN alone) and ``<INS>`` (SVLEN) are held to reads
     as the deletion and insertion of their length: a gap that writes one, a clip where the
     deletion starts; a read of the reference across them, or such a gap 500 bases away, is clean.
-    A symbolic allele of more than ``STRUCTURAL_LIMIT`` bases is not held to reads."""
+    A symbolic allele of more than ``STRUCTURAL_LIMIT`` bases is held to reads by a clip over its
+    breakpoints alone. END and SVLEN are read where the header does not declare them too (htslib
+    then keeps END out of INFO)."""
     reference = reference_bases(12000)
     write_inputs(tmp_path, reference, [])
     records = [
@@ -424,7 +426,10 @@ def test_a_symbolic_germline_deletion_or_insertion_is_held_to_reads(tmp_path: Pa
         "##INFO=<ID=SVLEN,Number=.,Type=Integer,Description=\"Length\">\n##INFO=<ID=SVTYPE,Number=1,Type=String,Description=\"Type\">\n"
         "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     )
+    if not declared:
+        header = "".join(line + "\n" for line in header.splitlines() if not line.startswith("##INFO"))
     (tmp_path / "germline.vcf").write_text(header + "".join(records))
+    clip = audit_bam.CLIP_AT_SITE
     reads = {
         "the <DEL> by END": ((2980, [(M, 20), (D, 41), (M, 30)], reference[2980:3000] + reference[3041:3071]), {"chr1:3000": 1}),
         "clipped where it starts": (
@@ -435,6 +440,8 @@ def test_a_symbolic_germline_deletion_or_insertion_is_held_to_reads(tmp_path: Pa
         "a deletion of its length elsewhere": ((3480, [(M, 20), (D, 41), (M, 30)], reference[3480:3500] + reference[3541:3571]), {}),
         "the reference": ((2980, [(M, 100)], reference[2980:3080]), {}),
         "past the limit": ((8980, [(M, 20), (D, STRUCTURAL_LIMIT + 1), (M, 30)], reference[8980:9000] + reference[10001:10031]), {}),
+        "past the limit, clipped at its end": ((10001, [(S, 20), (M, 30)], reference[8980:9000] + reference[10001:10031]), {clip: 1}),
+        "past the limit, clipped inside": ((9500, [(S, 20), (M, 30)], reference[9480:9530]), {}),
     }
     for name, (read, expected) in reads.items():
         path = write_bam(tmp_path / "sv.bam", len(reference), [read])
