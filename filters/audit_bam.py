@@ -67,10 +67,13 @@ from genoscrub.audit_edit_tags import (
 from genoscrub.audit_findings import CLUMP, EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList, beyond_chance
 from genoscrub.audit_header import reference_holds_personal
-from genoscrub.audit_mate_cigars import mate_cigars_carrying_indels
+from genoscrub.audit_mate_cigars import MINIMAP2_CIGAR, mate_cigars_carrying_indels
 from genoscrub.audit_reads import (
     ALIGNED,
+    CONSUMES_QUERY,
+    CONSUMES_REFERENCE,
     DELETION,
+    DIFFERENT,
     HARD_CLIP,
     INSERTION,
     SOFT_CLIP,
@@ -850,7 +853,7 @@ class EditTags:
                 pair_rows = rows[pair[doubt]]
                 query = block.leading_clips[pair_rows] + offsets[doubt]
                 inside = query < block.sequence_lengths[pair_rows]
-                read_codes = np.full(len(doubt), N_CODE, dtype=np.uint8)
+                read_codes = np.zeros(len(doubt), dtype=np.uint8)  # no base in SEQ (SEQ '*'): MD's mismatch is all it shows
                 read_codes[inside] = block.base_codes(pair_rows[inside], query[inside])
                 stale = stale_at_sites(said[doubt], read_codes, reference_codes_at(sites, sites.snv_positions[entries[doubt]]))
                 marked.append((np.unique(pair_rows[stale]), MD_AT_SITE))
@@ -875,6 +878,7 @@ class EditTags:
                     findings.germline.add(NM_EDITS, place)
             return
         start, end = int(self.md_starts[md]), int(self.md_ends[md])
+        seqless = bool(block.sequence_lengths[row] == 0)  # SEQ '*' (laid as N by ``check_one_read``): no base to show
         if nm >= 0 and nm > int(mismatch_counts(block.buffer, block.data, np.array([start]), np.array([end]))[0]) + edits(read):
             findings.germline.add(NM_EDITS, place)
         positions, offsets, read_codes = [], [], []
@@ -889,7 +893,7 @@ class EditTags:
                         query = read.query_at(site.start + at)
                         positions.append(int(sites.global_starts[index]) + at)
                         offsets.append(offset)
-                        read_codes.append(int(BASE_CODES[read.sequence[query]]) if query is not None else N_CODE)
+                        read_codes.append(int(BASE_CODES[read.sequence[query]]) if query is not None and not seqless else 0)
         if not offsets:
             return
         count = len(offsets)
@@ -972,14 +976,15 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         sites = checks.germline
         near = mapped & overlap_mask(sites.span_starts, sites.span_ends, wide_start, wide_end)
         plain_near = np.flatnonzero(near & plain)
-        if len(plain_near):
-            snv_alleles(block, plain_near, start[plain_near], end[plain_near], checks, findings)
+        plain_counted = snv_alleles(block, plain_near, start[plain_near], end[plain_near], checks, findings)
         others = np.flatnonzero(near & ~plain)
         contiguous, leading, laid_length = laid_out(block, others)
         laid = others[contiguous]
         laid_start = start[laid] - leading[contiguous]
         laid_end = laid_start + laid_length[contiguous]
         counted = snv_alleles(block, laid, laid_start, laid_end, checks, findings, (wide_start[laid], wide_end[laid]))
+        marking = np.flatnonzero(near & (~plain | (first_operation == DIFFERENT)))
+        marked = mismatches_marked_at_sites(block, marking, start, checks, findings, [plain_counted, counted])
         edit_tags = EditTags(block, tags) if tags is not None else None
         if edit_tags is not None:
             edit_tags.check_laid(np.concatenate([plain_near, laid]), start, end, checks, findings)
@@ -989,9 +994,8 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         near_indel = laid[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[laid], wide_end[laid])]
         for row in near_indel.tolist():
             slow[row] = set()
-        for site, row in counted.T.tolist():
-            if row in slow:
-                slow[row].add(site)
+        for row in shifted_single_matches(block, plain_near, start, end, checks).tolist():
+            slow[row] = set()
         clips_at_sites(block, np.flatnonzero(mapped & ~plain), start, end, checks, findings)
         past_end = mapped & (block.ref_id < len(sites.lengths))
         past_end[past_end] = block.pos[past_end] + block.reference_lengths[past_end] > sites.lengths[block.ref_id[past_end]]
@@ -1027,6 +1031,10 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
                 near_indel = near_indel[~settled]
             for row in near_indel.tolist():
                 slow.setdefault(row, set())
+    if checks.germline is not None:
+        for site, row in np.concatenate([counted, marked], axis=1).T.tolist():  # counted in bulk: not again one by one
+            if row in slow:
+                slow[row].add(site)
     for row in sorted(slow):
         check_one_read(
             block, row, bool(mapped[row]), bool(snvs_counted[row]), slow[row], int(wide_start[row]), int(wide_end[row]), checks, findings,
@@ -1034,10 +1042,89 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         )  # fmt: skip
 
 
+def mismatches_marked_at_sites(
+    block: RecordBlock, rows: np.ndarray, start: np.ndarray, checks: RecordChecks, findings: Findings, counted: list[np.ndarray]
+) -> np.ndarray:
+    """Each of ``rows`` (mapped reads near a germline site) whose CIGAR marks with ``X`` a
+    position where a listed SNV or MNP's ALT differs from REF (``audit_reads.mismatch_marked``,
+    in bulk): a germline finding keyed by the site, whatever the read's bases say, counted once
+    a read and site beside the ``counted`` pairs (``(site, row)`` columns) its bases gave; returns
+    the pairs it counted. The CIGAR words are read with numpy (SAM 1.6, section 4.2), their
+    places only for the rows holding an ``X``; ``start`` is global, as the sites are."""
+    sites = checks.germline
+    assert sites is not None
+    none = np.zeros((2, 0), dtype=np.int64)
+    if not len(rows) or not len(sites.snv_positions):
+        return none
+    owner, operations, lengths = cigar_words(block, rows)
+    marked = np.unique(owner[operations == DIFFERENT])
+    if not len(marked):
+        return none
+    rows = rows[marked]
+    owner, operations, lengths = cigar_words(block, rows)
+    consumed = np.where(CONSUMES_REFERENCE_CODES[operations], lengths, 0)
+    before = np.cumsum(consumed) - consumed
+    first = np.searchsorted(owner, np.arange(len(rows)), side="left")
+    offsets = before - before[first][owner]  # each operation's reference offset from POS
+    x = np.flatnonzero(operations == DIFFERENT)
+    x_starts = start[rows][owner[x]] + offsets[x]
+    low = np.searchsorted(sites.snv_positions, x_starts, side="left")
+    high = np.searchsorted(sites.snv_positions, x_starts + lengths[x], side="left")
+    counts = high - low
+    if not counts.sum():
+        return none
+    entries = np.repeat(low, counts) + np.arange(int(counts.sum())) - np.repeat(exclusive_sum(counts), counts)
+    pairs = np.unique(np.stack([sites.snv_sites[entries], rows[owner[x]][np.repeat(np.arange(len(x)), counts)]]), axis=1)
+    known = np.concatenate(counted, axis=1)
+    pairs = pairs[:, ~np.isin(pairs[0] * (1 << 32) + pairs[1], known[0] * (1 << 32) + known[1])]
+    for site in pairs[0].tolist():
+        findings.germline.add(sites.label(site))
+    return pairs
+
+
+CONSUMES_REFERENCE_CODES = np.zeros(16, dtype=bool)
+CONSUMES_REFERENCE_CODES[list(CONSUMES_REFERENCE)] = True
+
+
+def cigar_words(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every CIGAR operation of ``rows``, in order: its row's index among ``rows``, its code and
+    its length (SAM 1.6, section 4.2: length << 4 | operation, little-endian)."""
+    counts = block.cigar_counts[rows].astype(np.int64)
+    total = int(counts.sum())
+    owner = np.repeat(np.arange(len(rows)), counts)
+    within = np.arange(total) - np.repeat(exclusive_sum(counts), counts)
+    at = block.cigar_starts[rows].astype(np.int64)[owner] + 4 * within
+    data = block.data
+    words = data[at].astype(np.int64) | data[at + 1].astype(np.int64) << 8 | data[at + 2].astype(np.int64) << 16 | (
+        data[at + 3].astype(np.int64) << 24
+    )
+    return owner, words & 0xF, words >> 4
+
+
+def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks) -> np.ndarray:
+    """Of ``rows`` (reads of one match near a germline site), those looked at one by one for the
+    list's insertions and deletions: over an indel's span, with bases (SEQ ``*`` shows none), and
+    not all of them the reference's (``on_reference``). An aligner writes an indel near a read's
+    end as mismatches after a single match (no gap penalty pays off there), so such a read's
+    bases are held to the allele's haplotype (``audit_reads.bases_fit_alternate``) as a gapped
+    read's are; one whose bases are all the reference's fits no ALT better than REF."""
+    sites = checks.germline
+    assert sites is not None
+    rows = rows[block.sequence_lengths[rows] > 0]
+    rows = rows[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, start[rows], end[rows])]
+    if not sites.indels_on_reference or not len(rows):
+        return rows
+    settled = block.sequence_lengths[rows] == block.reference_lengths[rows]
+    settled[settled] = on_reference(block, rows[settled], checks)
+    return rows[~settled]
+
+
 CLIP_AT_SITE = "clip at a germline site"
 """A germline finding: a read whose clip at either end (its soft and hard clips together, laid
 beside the alignment as if the aligner had not cut them) covers a germline site's span (an SNV's
-bases, a deletion's REF bases, an insertion's anchor and the base after it). An aligner clips an
+bases, a deletion's REF bases, an insertion's anchor and the base after it; a breakpoint of a
+symbolic ``<DEL>`` or ``<INS>`` too long to be held to reads as a site:
+``audit_sites.VariantList.breakpoints``). An aligner clips an
 allele near a read's end (a deletion a few bases from it, an SV's split read, whose supplementary
 part is all clip there), so the clip's edge marks the carriers, whatever its bases say; the
 reverter removes every clip whose projection comes within ``CLIP_MARGIN`` (10) of a germline
@@ -1059,7 +1146,7 @@ def clips_at_sites(
     rows, leading, trailing = rows[clipped], leading[clipped], trailing[clipped]
     if not len(rows):
         return
-    at_site = partial(overlap_mask, sites.span_starts, sites.span_ends)
+    at_site = partial(overlap_mask, sites.clip_starts, sites.clip_ends)
     read_start, read_end = start[rows], end[rows]
     found = ((leading > 0) & at_site(read_start - leading, read_start)) | ((trailing > 0) & at_site(read_end, read_end + trailing))
     bad = rows[found]
@@ -1216,13 +1303,26 @@ def mate_places(block: RecordBlock) -> Callable[[np.ndarray], tuple[np.ndarray, 
 
 
 def mate_cigars_at_germline_indels(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
-    """An ``MC`` that writes a germline insertion or deletion at its mate's place
-    (``audit_mate_cigars``): a germline finding keyed by the site and ``(aux MC)``."""
+    """An ``MC`` that writes a germline insertion or deletion, or marks an SNV base ``X``, at its
+    mate's place, and a ``cg`` (minimap2's CIGAR) that does so at the record's own place
+    (``audit_mate_cigars``): a germline finding keyed by the site and ``(aux MC)`` or ``(aux cg)``."""
     sites = checks.germline
     assert sites is not None
     aux = (tags.records, tags.codes, tags.types, tags.starts, tags.ends)
     for row, site in mate_cigars_carrying_indels(block.buffer, aux, mate_places(block), sites):
         findings.germline.add(f"{sites.label(site)} (aux MC)", where(checks, int(block.ref_id[row]), int(block.pos[row])))
+    own = own_places(block)
+    for row, site in mate_cigars_carrying_indels(block.buffer, aux, own, sites, MINIMAP2_CIGAR):
+        findings.germline.add(f"{sites.label(site)} (aux cg)", where(checks, int(block.ref_id[row]), int(block.pos[row])))
+
+
+def own_places(block: RecordBlock) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """RNAME and POS (0-based) of the rows of a block asked for: where a ``cg`` lies."""
+
+    def places(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return block.ref_id[rows].astype(np.int64), block.pos[rows].astype(np.int64)
+
+    return places
 
 
 def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
@@ -1516,17 +1616,19 @@ def check_one_read(
         for region in length_shown_in_regions(read, checks.regions.regions_between(low - widen - 1, high + widen + 1)):
             label = f"{region.label}{f' {region.name}' if region.name else ''} (length)"
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
-    if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat
-        return
+    if not read.sequence:  # SEQ '*': no base to carry an allele or a repeat, but its CIGAR still writes what it aligns
+        if not mapped or checks.germline is None:
+            return
+        read = replace(read, sequence=b"N" * sum(length for op, length in read.operations if op in CONSUMES_QUERY))
     if not mapped:  # an unmapped read placed beside its mate: all its bases at that place
         read.blocks = [(read.start, 0, len(read.sequence))]
         read.insertions = []
     if checks.germline is not None and mapped and bases_past_contig_end(read, int(checks.germline.lengths[block.ref_id[row]])):
         findings.germline.add(PAST_CONTIG_END, where(checks, int(block.ref_id[row]), int(block.pos[row])))
     if checks.germline is not None and mapped:
-        candidates = checks.germline.sites_between(low, high)
+        candidates = [index for index in checks.germline.sites_between(low, high) if index not in counted]
         if snvs_counted:
-            candidates = [index for index in candidates if checks.germline.is_indel[index] and index not in counted]
+            candidates = [index for index in candidates if checks.germline.is_indel[index]]
         if edit_tags is not None and not block.contiguous[row]:  # a read laid without gaps had its MD and NM read in bulk
             edit_tags.check_one(row, read, checks.germline.sites_between(low, high), checks, findings)
         for index in carried_sites(read, checks.germline, candidates, with_snvs=not snvs_counted):

@@ -1,4 +1,4 @@
-"""A mate's CIGAR (``MC``) held to the germline list.
+"""A mate's CIGAR (``MC``), and minimap2's own (``cg``), held to the germline list.
 
 ``MC`` is the mate's CIGAR, placed at RNEXT and PNEXT. sam-revert-germline rewrites the CIGAR
 of a read that carries a germline insertion or deletion and the ``MC`` of its mate with it; a
@@ -8,9 +8,13 @@ deletes those bases, the germline allele. With ``--germline``, every ``MC`` with
 deletion or skip is laid at its mate's place and held to the list's indels as a read's own
 CIGAR is (``audit_reads.cigar_carries_indel``: the same kind and length at one of the allele's
 placements along its repeat); one that writes one is a germline finding keyed by the site and
-``(aux MC)``. Most ``MC`` values are one aligned run (``100M``): one C pass over the block's
-values (``scan.cigar_lengths``) settles them; only those with an indel near a listed indel are
-read one by one.
+``(aux MC)``. An ``X`` (a base that differs from the reference, minimap2 ``--eqx``) over a
+position where a listed SNV or MNP's ALT differs from REF marks the carrier as the read's own
+``X`` does (``audit_reads.mismatch_marked``): ``MC:Z:20=1X29=`` for a mate over the SNV. ``cg``
+(minimap2's CIGAR of the record, placed at its own RNAME and POS) is held to both rules the same
+way, keyed ``(aux cg)``. Most values are one aligned run (``100M``): one C pass over the block's
+values (``scan.cigar_lengths``) settles them; only those with an indel, skip or ``X`` near a
+listed site are read one by one.
 """
 
 from __future__ import annotations
@@ -20,13 +24,16 @@ from collections.abc import Callable
 import numpy as np
 from genoscrub import scan
 from genoscrub.audit_alignment_tags import ALL_OPERATIONS, operations_of
-from genoscrub.audit_reads import CONSUMES_QUERY, WINDOW_LIMIT, AlignedRead, cigar_carries_indel
+from genoscrub.audit_reads import CONSUMES_QUERY, WINDOW_LIMIT, AlignedRead, cigar_carries_indel, mismatch_marked
 from genoscrub.audit_sites import CONTIG_SPACING, GermlineSites
 from genoscrub.regions import overlap_mask
 
 MATE_CIGAR = (ord("M") << 8) | ord("C")
+MINIMAP2_CIGAR = (ord("c") << 8) | ord("g")
 INDEL_OPERATIONS = np.zeros(256, dtype=bool)
 INDEL_OPERATIONS[list(b"IDN")] = True
+MISMATCH_OPERATIONS = np.zeros(256, dtype=bool)
+MISMATCH_OPERATIONS[ord("X")] = True
 
 
 def mate_cigars_carrying_indels(
@@ -34,16 +41,20 @@ def mate_cigars_carrying_indels(
     tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     mates: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     sites: GermlineSites,
+    code: int = MATE_CIGAR,
 ) -> list[tuple[int, int]]:
-    """``(row, site)`` of each record whose ``MC:Z`` writes a germline insertion or deletion of
-    ``sites`` at its mate's place (RNEXT, PNEXT, given by ``mates`` for the rows asked for);
-    ``tags`` are the block's aux fields (record, code, type, value start and end)."""
+    """``(row, site)`` of each record whose ``MC:Z`` (or the tag of ``code``) writes a germline
+    insertion or deletion of ``sites``, or marks an SNV or MNP base of one with ``X``, at the
+    place ``mates`` gives for the rows asked for (RNEXT and PNEXT for ``MC``; RNAME and POS for
+    ``cg``); ``tags`` are the block's aux fields (record, code, type, value start and end)."""
     records, codes, types, starts, ends = tags
-    mc = np.flatnonzero((codes == MATE_CIGAR) & (types == ord("Z")))
-    if not len(mc) or not sites.is_indel.any():
+    mc = np.flatnonzero((codes == code) & (types == ord("Z")))
+    if not len(mc):
         return []
     indel_bases = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, INDEL_OPERATIONS))
-    mc = mc[indel_bases != 0]  # a value off the CIGAR grammar (-1) is the grammar check's finding
+    marked = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, MISMATCH_OPERATIONS))
+    # a value off the CIGAR grammar (-1) is the grammar check's finding
+    mc = mc[((indel_bases > 0) & bool(sites.is_indel.any())) | ((marked > 0) & bool(len(sites.snv_positions)))]
     if not len(mc):
         return []
     rows = records[mc]
@@ -53,7 +64,7 @@ def mate_cigars_carrying_indels(
     spans = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, ALL_OPERATIONS))
     reach = np.maximum(spans, 0) + WINDOW_LIMIT + 1  # a gap may write the allele up to WINDOW_LIMIT from its site
     low = (on << 32) + place - WINDOW_LIMIT - 1
-    near = overlap_mask(sites.indel_span_starts, sites.indel_span_ends, low, (on << 32) + place + reach)
+    near = overlap_mask(sites.span_starts, sites.span_ends, low, (on << 32) + place + reach)
     found: list[tuple[int, int]] = []
     for index, row, contig, start in zip(mc[near].tolist(), rows[near].tolist(), on[near].tolist(), place[near].tolist(), strict=True):
         operations = operations_of(buffer[starts[index] : ends[index]])
@@ -61,15 +72,16 @@ def mate_cigars_carrying_indels(
             continue
         name = sites.names[contig]
         reference_contig = sites.reference_names.get(name)
-        if reference_contig is None:
-            continue
         mate = AlignedRead.from_cigar(name, start, operations, b"N" * sum(length for op, length in operations if op in CONSUMES_QUERY))
         global_start = contig * CONTIG_SPACING + start
         candidates = sites.sites_between(global_start - WINDOW_LIMIT - 1, global_start + (mate.end - start) + WINDOW_LIMIT + 1)
         for site_index in candidates:
-            if not sites.is_indel[site_index]:
-                continue
             site = sites.site(site_index)
+            if any(mismatch_marked(mate, site.start, site.ref, alt) for alt in site.alts):
+                found.append((row, site_index))
+                break
+            if not sites.is_indel[site_index] or reference_contig is None:
+                continue
             if any(cigar_carries_indel(mate, reference_contig, sites.reference, site.start, site.ref, alt) for alt in site.alts):
                 found.append((row, site_index))
                 break

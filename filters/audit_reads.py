@@ -134,8 +134,9 @@ def trimmed(start: int, ref: bytes, alt: bytes) -> tuple[int, bytes, bytes]:
 
 
 def same_bases(read: bytes, expected: bytes) -> bool:
-    """Equal, an N in the read matching anything (a masked base hides no length)."""
-    return len(read) == len(expected) and all(a == b or a == 78 for a, b in zip(read, expected, strict=True))
+    """Equal, an N in the read matching anything (a masked base hides no length), and an N of
+    the allele too (a symbolic ``<INS>``'s bases, unknown: ``audit_sites.VariantList.sequence_record``)."""
+    return len(read) == len(expected) and all(a == b or a == 78 or b == 78 for a, b in zip(read, expected, strict=True))
 
 
 @dataclass(frozen=True)
@@ -302,14 +303,15 @@ def gap_end(gap: Gap) -> int:
 
 def replaced_base(read: AlignedRead, position: int) -> bytes | None:
     """The read's bases standing for a reference base it deletes beside an insertion (``1I1D``,
-    ``1D1I``: how some aligners write a mismatch): the deleted bases of a run of adjacent
-    insertions and deletions are replaced by its inserted bases, base for base when they are as
-    many, else all of them for each (fail closed); None when the base is not so replaced."""
+    ``1D1I``: how some aligners write a mismatch; a skip counts as a deletion, ``1N1I``, as in
+    ``cigar_writes_allele``): the deleted bases of a run of adjacent insertions, deletions and
+    skips are replaced by its inserted bases, base for base when they are as many, else all of
+    them for each (fail closed); None when the base is not so replaced."""
     operations = [(op, length) for op, length in read.operations if op not in (HARD_CLIP, PADDING)]
     reference, query = read.start, 0
     runs: list[list[tuple[int, int, int, int]]] = [[]]
     for op, length in operations:
-        if op in (INSERTION, DELETION):
+        if op in (INSERTION, DELETION, SKIP):
             runs[-1].append((op, reference, query, length))
         elif runs[-1]:
             runs.append([])
@@ -318,7 +320,7 @@ def replaced_base(read: AlignedRead, position: int) -> bytes | None:
         if op in CONSUMES_QUERY:
             query += length
     for run in runs:
-        deleted = [(at, length) for op, at, _, length in run if op == DELETION]
+        deleted = [(at, length) for op, at, _, length in run if op != INSERTION]
         inserted = b"".join(read.sequence[at : at + length] for op, _, at, length in run if op == INSERTION)
         if not deleted or not inserted:
             continue
@@ -327,6 +329,23 @@ def replaced_base(read: AlignedRead, position: int) -> bytes | None:
         if first <= position < last:
             return inserted[position - first : position - first + 1] if len(inserted) == last - first else inserted
     return None
+
+
+def mismatch_marked(read: AlignedRead, start: int, ref: bytes, alt: bytes) -> bool:
+    """Whether the read's CIGAR marks with ``X`` (SAM 1.6, section 1.4: a base that differs from
+    the reference) a position where an SNV or MNP's ALT differs from REF: the aligner's record
+    that the read carries the allele there, whatever its bases say now (minimap2 ``--eqx``,
+    pbmm2 and calmd-style tools write ``=`` and ``X``)."""
+    if len(ref) != len(alt):
+        return False
+    positions = [start + at for at, (ref_base, alt_base) in enumerate(zip(ref, alt, strict=True)) if ref_base != alt_base]
+    reference = read.start
+    for op, length in read.operations:
+        if op == DIFFERENT and any(reference <= position < reference + length for position in positions):
+            return True
+        if op in CONSUMES_REFERENCE:
+            reference += length
+    return False
 
 
 def carried_sites(read: AlignedRead, sites: GermlineSites, candidates: list[int], with_snvs: bool) -> list[int]:

@@ -29,7 +29,7 @@ import tempfile
 from array import array
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -170,6 +170,65 @@ class Site:
         return f"{self.contig}:{self.start + 1}"
 
 
+STRUCTURAL_LIMIT = 1000
+"""The longest symbolic ``<DEL>`` or ``<INS>`` held to reads as a deletion or insertion of its
+length (``VariantList.sequence_record``): a short read shows such an allele by its gap or its
+clip at the breakpoint; the whole REF span of a longer one would make every read inside it a
+candidate for the one-by-one path (its repeat's bases fetched for each), so a longer one is held
+to reads by the clips over its breakpoints alone (``VariantList.breakpoints``)."""
+
+
+def structural_kind(allele: bytes) -> bytes:
+    """``DEL`` of ``<DEL>`` and ``<DEL:ME:ALU>``, ``INS`` of ``<INS>``; empty for any other allele."""
+    if allele.startswith(b"<") and allele.endswith(b">"):
+        kind = allele[1:-1].split(b":", 1)[0].upper()
+        return kind if kind in (b"DEL", b"INS") else b""
+    return b""
+
+
+def info_value(record: pysam.VariantRecord, key: str) -> object:
+    """``record``'s INFO value of ``key`` as htslib reads it, or, where htslib keeps none (an
+    ``END`` the header does not declare, which it leaves out of INFO but prints), as the text of
+    the record's INFO column gives it; None without one."""
+    try:
+        if key in record.info:
+            return record.info.get(key)
+    except (KeyError, ValueError):
+        pass
+    columns = str(record).rstrip("\n").split("\t")
+    for item in columns[7].split(";") if len(columns) > 7 else ():
+        name, _, value = item.partition("=")
+        if name == key:
+            return value
+    return None
+
+
+def structural_lengths(record: pysam.VariantRecord, alts: Sequence[str]) -> dict[bytes, int]:
+    """The length of each symbolic ``<DEL>`` (END, htslib's ``stop``; else |SVLEN|) and ``<INS>``
+    (|SVLEN|) ALT of a record that gives one."""
+    kinds = {alt.upper().encode(): structural_kind(alt.upper().encode()) for alt in alts}
+    if not any(kinds.values()):
+        return {}
+    given = info_value(record, "SVLEN")
+    items = [given] if isinstance(given, int | str) else list(given) if isinstance(given, tuple) else []
+    texts = [str(item) for item in items if isinstance(item, int | str)]  # Number=1, Number=A or ., or text
+    values = [int(part) for text in texts for part in text.split(",") if part.lstrip("-").isdigit()]
+    lengths = {}
+    for at, (alt, kind) in enumerate(kinds.items()):
+        svlen = abs(values[at] if at < len(values) else values[0]) if values else None
+        if kind == b"DEL":
+            length = record.stop - record.start - 1 if record.stop > record.start + 1 else svlen
+            if length is None and isinstance(end := info_value(record, "END"), str) and end.isdigit():
+                length = int(end) - record.start - 1  # END the header does not declare: htslib keeps it as text
+        elif kind == b"INS":
+            length = svlen
+        else:
+            continue
+        if length is not None and length > 0:
+            lengths[alt] = length
+    return lengths
+
+
 @dataclass
 class VariantList:
     """The records of a VCF as htslib reads them, kept compact: a whole-genome germline list
@@ -181,6 +240,9 @@ class VariantList:
     starts: np.ndarray
     alleles: bytes  # "REF,ALT,ALT" of every record, upper case, one after the other
     bounds: np.ndarray  # where each record's alleles start in ``alleles`` (and one past the last)
+    structural: dict[int, dict[bytes, int]] = field(default_factory=dict)
+    """The length of each symbolic ``<DEL>`` and ``<INS>`` of a record (by record, then ALT) that
+    gives one (END, SVLEN): ``sequence_record``, ``breakpoints``."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -189,6 +251,44 @@ class VariantList:
         """``(contig, 0-based start, REF, ALTs)`` of record ``index``."""
         ref, *alts = self.alleles[int(self.bounds[index]) : int(self.bounds[index + 1])].split(b",")
         return self.names[int(self.contig_of[index])], int(self.starts[index]), ref, [alt for alt in alts if alt]
+
+    def sequence_record(self, index: int) -> tuple[bytes, list[bytes]]:
+        """REF and the base ALTs of record ``index`` as alignments are held to them: a symbolic
+        ``<DEL>`` of L bases written as the deletion of L bases after POS (REF ``A`` and L ``N``s,
+        ALT ``A``), an ``<INS>`` of L bases as L ``N``s inserted after POS (an ``N`` matches any
+        read base: ``audit_reads.same_bases``); every other base ALT extended by the bases REF
+        gains, so all describe one span. Other symbolic alleles, ``*`` and breakends are left out."""
+        _, _, ref, alts = self.record(index)
+        lengths = {alt: length for alt, length in self.structural.get(index, {}).items() if length <= STRUCTURAL_LIMIT}
+        if not lengths:
+            return ref, [alt for alt in alts if is_sequence_allele(alt)]
+        deleted = max([length for alt, length in lengths.items() if structural_kind(alt) == b"DEL"], default=0)
+        tail = b"N" * max(0, deleted - (len(ref) - 1))
+        written = []
+        for alt in alts:
+            kind = structural_kind(alt)
+            length = lengths.get(alt)
+            if is_sequence_allele(alt):
+                written.append(alt + tail)
+            elif length is not None and kind == b"DEL":
+                written.append(ref[:1] + (ref + tail)[1 + length :])
+            elif length is not None and kind == b"INS":
+                written.append(ref[:1] + b"N" * length + ref[1:] + tail)
+        return ref + tail, written
+
+    def breakpoints(self, index: int) -> list[tuple[int, int]]:
+        """The breakpoints of record ``index``'s symbolic ``<DEL>`` and ``<INS>`` of more than
+        ``STRUCTURAL_LIMIT`` bases, each as the two bases it lies between (0-based, half-open):
+        POS and the first deleted base, the last deleted base and the one after; POS and the base
+        after it for an insertion. A read clipped over one marks a carrier, as at any site."""
+        start = int(self.starts[index])
+        found = []
+        for alt, length in self.structural.get(index, {}).items():
+            if length > STRUCTURAL_LIMIT:
+                found.append((start, start + 2))
+                if structural_kind(alt) == b"DEL":
+                    found.append((start + length, start + length + 2))
+        return found
 
 
 def read_variants(path: str, label: str) -> VariantList:
@@ -253,6 +353,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
     bounds = array("q", [0])
     alleles = bytearray()
     names: dict[str, int] = {}
+    structural: dict[int, dict[bytes, int]] = {}
     try:
         with pysam.VariantFile(path) as variants:
             contigs: dict[str, int | None] = {str(name): contig.length for name, contig in variants.header.contigs.items()}
@@ -266,6 +367,8 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
                 starts.append(record.start)
                 alleles += ",".join([record.ref or "", *(record.alts or ())]).upper().encode()
                 bounds.append(len(alleles))
+                if record.alts and any(alt.startswith("<") for alt in record.alts) and (lengths := structural_lengths(record, record.alts)):
+                    structural[len(starts) - 1] = lengths
     except (OSError, ValueError, NotImplementedError):
         raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", label_path) from None
     return VariantList(
@@ -275,6 +378,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
         np.frombuffer(starts, dtype=np.int64) if starts else np.zeros(0, dtype=np.int64),
         bytes(alleles),
         np.frombuffer(bounds, dtype=np.int64),
+        structural,
     )
 
 
@@ -387,9 +491,14 @@ class GermlineSites:
         """Whether every indel allele's REF ends on its contig of the reference: then a read of
         one match whose bases are the reference's cannot fit an indel's ALT better than its REF
         (``audit_reads.supports_alternate`` compares it with the reference where it lies)."""
+        breakpoint_starts: list[int] = []
+        breakpoint_ends: list[int] = []
         for record, input_contig, start in placed:
-            _, _, ref, alts = variants.record(record)
-            sequence_alts = [alt for alt in alts if is_sequence_allele(alt)]
+            if record in variants.structural:
+                for low, high in variants.breakpoints(record):
+                    breakpoint_starts.append(input_contig * CONTIG_SPACING + low)
+                    breakpoint_ends.append(input_contig * CONTIG_SPACING + high)
+            ref, sequence_alts = variants.sequence_record(record)
             if not sequence_alts:
                 continue
             index = len(records)
@@ -415,6 +524,12 @@ class GermlineSites:
         self.snv_sites = np.asarray(snv_sites, dtype=np.int64)[order]
         starts, ends = np.asarray(site_starts, dtype=np.int64), np.asarray(site_ends, dtype=np.int64)
         self.span_starts, self.span_ends = merged_intervals(starts, ends)
+        self.clip_starts, self.clip_ends = merged_intervals(
+            np.concatenate([starts, np.asarray(breakpoint_starts, dtype=np.int64)]),
+            np.concatenate([ends, np.asarray(breakpoint_ends, dtype=np.int64)]),
+        )
+        """Where a clip marks a carrier (``audit_bam.clips_at_sites``): the sites' spans and the
+        breakpoints of the symbolic alleles too long to be held to reads as sites."""
         self.records = np.asarray(records, dtype=np.int64)
         self.global_starts = starts
         self.global_ends = ends
@@ -430,9 +545,10 @@ class GermlineSites:
 
     def site(self, index: int) -> Site:
         """Site ``index`` with its base alleles, in the audited file's contig naming."""
-        _, start, ref, alts = self.variants.record(int(self.records[index]))
+        record = int(self.records[index])
+        ref, alts = self.variants.sequence_record(record)
         contig = self.names[int(self.global_starts[index]) // CONTIG_SPACING]
-        return Site(contig, start, ref, [alt for alt in alts if is_sequence_allele(alt)])
+        return Site(contig, int(self.variants.starts[record]), ref, alts)
 
     def label(self, index: int) -> str:
         """``chr1:1234``: where site ``index`` is, for a finding."""

@@ -1142,6 +1142,30 @@ def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
     assert audited_without_bulk_paths(path, laid_files, with_regions) == bulk
 
 
+@settings(max_examples=100, deadline=None)
+@given(reads=laid_reads())
+def test_reads_without_their_bases_show_what_their_cigar_writes(
+    laid_files: Path, reads: list[pysam.AlignedSegment], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """SEQ ``*`` (a secondary as bwa writes it): the germline findings of the reads written without
+    their bases are among those of the same reads with them, key by key (a CIGAR writes the same
+    indel, ``X`` and clip either way). Reads whose SEQ is shorter than their CIGAR are left out: their CIGAR writes bases SEQ lacks."""
+    folder = tmp_path_factory.mktemp("seqless")
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    kept = [read for read in reads if read.query_sequence is None or read.query_length == read.infer_query_length()]
+    paths = {name: str(folder / f"{name}.bam") for name in ("bases", "seqless")}
+    for name, path in paths.items():
+        with pysam.AlignmentFile(path, "wb", header=header) as out:
+            for read in kept:
+                if name == "seqless" and not read.is_unmapped:
+                    read = pysam.AlignedSegment.fromstring(read.to_string(), header)
+                    read.query_sequence = None
+                out.write(read)
+    with_bases = audited(paths["bases"], laid_files, False)["germline"].get("by_key", {})
+    without = audited(paths["seqless"], laid_files, False)["germline"].get("by_key", {})
+    assert all(count <= with_bases.get(key, 0) for key, count in without.items()), (without, with_bases)
+
+
 def aligned_pairs(read: pysam.AlignedSegment) -> list[tuple[int, int]]:
     """``(query, reference)`` of each aligned base by the SAM specification's CIGAR rules: pysam's
     ``get_aligned_pairs`` moves the query past a padding operation (``1P2M`` pairs query 1 with

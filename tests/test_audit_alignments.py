@@ -3,7 +3,11 @@
 - a CIGAR of more than 65535 operations, stored as ``<l_seq>S<n>N`` and ``CG:B:I`` (SAM 1.6,
   section 4.2.2), is read from CG, by the C walk and its numpy twin, in BAM and SAM;
 - a CIGAR operation none of ``MIDNSHP=X`` (``B``) is a finding, as every scrubber refuses it;
-- an SNV written as an insertion beside the deletion of its base (``1I1D``, ``1D1I``) is carried;
+- an SNV written as an insertion beside the deletion or skip of its base (``1I1D``, ``1D1I``,
+  ``1N1I``) is carried, and so is an ``X`` at its position, in the read's CIGAR, its mate's ``MC``
+  or its ``cg``, whatever the bases;
+- a record without SEQ shows what its CIGAR and MD write;
+- a deletion written as mismatches after one match is carried;
 - an indel allele is judged by the read's alignment: a gap that writes it anywhere along its
   repeat is carried whatever the bases, and another indel nearby (a long read's errors, a
   somatic indel) neither hides a carried allele nor makes one of a reference read.
@@ -23,14 +27,14 @@ from typing import Any
 import pysam
 import pytest
 from genoscrub import audit_bam, scan
-from genoscrub.audit_bam import CIGAR_OFF_GRAMMAR, BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
+from genoscrub.audit_bam import CIGAR_OFF_GRAMMAR, MD_AT_SITE, BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
 from genoscrub.audit_findings import Findings
-from genoscrub.audit_sites import GermlineSites, Reference, read_variants
+from genoscrub.audit_sites import STRUCTURAL_LIMIT, GermlineSites, Reference, read_variants
 
 from tests.conftest import run_command
 
 Cigar = list[tuple[int, int]]
-M, I, D, S = 0, 1, 2, 4  # noqa: E741 - the CIGAR letters
+M, I, D, N, S = 0, 1, 2, 3, 4  # noqa: E741 - the CIGAR letters
 REPEAT = "TAGA" * 8
 REPEAT_AT = 2000  # 0-based start of the repeat
 
@@ -134,16 +138,17 @@ def test_a_cigar_operation_off_midnshpx_is_a_finding(tmp_path: Path) -> None:
     assert audited(plain, tmp_path)["metadata"]["count"] == 0
 
 
-@pytest.mark.parametrize("order", ["1I1D", "1D1I"])
+@pytest.mark.parametrize("order", ["1I1D", "1D1I", "1N1I", "1I1N"])
 def test_an_snv_written_as_an_insertion_beside_its_deleted_base_is_carried(tmp_path: Path, order: str) -> None:
     """``82M1I1D17M`` and ``82M1D1I17M`` with the ALT base inserted where the site's base is
-    deleted (how some aligners score a mismatch): carried; with another base inserted, not."""
+    deleted (how some aligners score a mismatch), and so with the base skipped (``1N1I``, a skip
+    counting as a deletion): carried; with another base inserted, not."""
     reference = reference_bases(3000)
     site = 1889
     alt = "A" if reference[site] != "A" else "C"
     other = next(base for base in "ACGT" if base not in (alt, reference[site]))
     write_inputs(tmp_path, reference, [(site, reference[site], alt)])
-    gap = [(I, 1), (D, 1)] if order == "1I1D" else [(D, 1), (I, 1)]
+    gap = [({"I": I, "D": D, "N": N}[order[at]], 1) for at in (1, 3)]
     for inserted, carried in ((alt, True), (other, False)):
         sequence = reference[site - 82 : site] + inserted + reference[site + 1 : site + 18]
         path = write_bam(tmp_path / f"{inserted}.bam", len(reference), [(site - 82, [(M, 82), *gap, (M, 17)], sequence)])
@@ -313,3 +318,131 @@ def test_a_clip_over_a_germline_site_is_a_finding_whatever_its_bases(tmp_path: P
         path = write_bam(tmp_path / "one.bam", len(reference), [(position, cigar, sequence)])
         keys = germline_keys(audited(path, tmp_path, pure))
         assert (keys.get(audit_bam.CLIP_AT_SITE) == 1) is found, (name, keys)
+
+
+def write_sam_as_bam(path: Path, length: int, lines: list[str]) -> Path:
+    """SAM records written as they are (SEQ ``*``, tags), turned into BAM by htslib."""
+    sam = path.with_suffix(".sam")
+    sam.write_text(f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{length}\n" + "".join(lines))
+    pysam.view("-b", "-o", str(path), str(sam), catch_stdout=False)
+    return path
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_record_without_seq_shows_what_its_cigar_and_md_write(tmp_path: Path, pure: bool) -> None:
+    """SEQ ``*`` (bwa's and minimap2's secondary alignments, and every secondary sam-revert-germline
+    writes): a CIGAR that writes the listed deletion is carried, a secondary, supplementary or
+    primary alike, and an MD naming a mismatch at the listed SNV is ``aux MD (a mismatch at a
+    germline site SEQ does not show)``; the same records written ``50M`` and MD ``50`` are clean."""
+    reference = reference_bases(3000)
+    snv, deletion = 999, 1999
+    alt = "A" if reference[snv] != "A" else "C"
+    write_inputs(tmp_path, reference, [(snv, reference[snv], alt), (deletion, reference[deletion : deletion + 4], reference[deletion])])
+    for flag in (256, 2048, 0):
+        gapped = write_sam_as_bam(tmp_path / "gap.bam", len(reference), [f"R\t{flag}\tchr1\t1981\t60\t20M3D30M\t*\t0\t0\t*\t*\n"])
+        assert germline_keys(audited(gapped, tmp_path, pure)) == {f"chr1:{deletion + 1}": 1}, flag
+    md = write_sam_as_bam(tmp_path / "md.bam", len(reference), [f"R\t256\tchr1\t980\t60\t50M\t*\t0\t0\t*\t*\tMD:Z:20{reference[snv]}29\n"])
+    assert germline_keys(audited(md, tmp_path, pure)) == {MD_AT_SITE: 1}
+    gapped_md = write_sam_as_bam(
+        tmp_path / "gmd.bam", len(reference), [f"R\t256\tchr1\t980\t60\t10M2I40M\t*\t0\t0\t*\t*\tMD:Z:20{reference[snv]}29\n"]
+    )
+    assert germline_keys(audited(gapped_md, tmp_path, pure)) == {MD_AT_SITE: 1}
+    clean = [
+        "R\t256\tchr1\t1981\t60\t50M\t*\t0\t0\t*\t*\tMD:Z:50\n",
+        "S\t256\tchr1\t1981\t60\t10M2I40M\t*\t0\t0\t*\t*\tMD:Z:50\n",
+    ]
+    assert germline_keys(audited(write_sam_as_bam(tmp_path / "clean.bam", len(reference), clean), tmp_path, pure)) == {}
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_an_x_at_a_germline_snv_is_carried_whatever_the_bases(tmp_path: Path, pure: bool) -> None:
+    """An ``X`` (a base that differs from the reference: minimap2 ``--eqx``) over a listed SNV marks
+    the carrier, as a clip's edge does, with SEQ all the reference's: in the read's own CIGAR
+    (``20=1X29=``, ``20M1X29M``, beside a deletion elsewhere), its mate's ``MC`` (keyed ``(aux MC)``)
+    or minimap2's ``cg`` (keyed ``(aux cg)``, which also writes indels as ``MC`` does); counted once
+    with the ALT base there too. An ``X`` beside the site, or ``=`` over it, is nothing."""
+    reference = reference_bases(3000)
+    snv, deletion = 999, 1999
+    alt = "A" if reference[snv] != "A" else "C"
+    write_inputs(tmp_path, reference, [(snv, reference[snv], alt), (deletion, reference[deletion : deletion + 4], reference[deletion])])
+    bases = reference[979:1029]
+    carried = reference[979:999] + alt + reference[1000:1029]
+
+    def found(lines: list[str]) -> dict[str, int]:
+        return germline_keys(audited(write_sam_as_bam(tmp_path / "x.bam", len(reference), lines), tmp_path, pure))
+
+    site = f"chr1:{snv + 1}"
+    for cigar, sequence in (("20=1X29=", bases), ("20M1X29M", bases), ("20=1X29=", carried), ("5M2D13M1X29M", bases[:5] + bases[7:])):
+        assert found([f"R\t0\tchr1\t980\t60\t{cigar}\t*\t0\t0\t{sequence}\t*\n"]) == {site: 1}, cigar
+    assert found([f"R\t0\tchr1\t980\t60\t1X49M\t*\t0\t0\t{bases}\t*\n", f"S\t0\tchr1\t980\t60\t50=\t*\t0\t0\t{bases}\t*\n"]) == {}
+    assert found([f"R\t0\tchr1\t980\t60\t19=1X30=\t*\t0\t0\t{bases}\t*\n"]) == {}
+    mate = f"R\t163\tchr1\t980\t60\t50M\t=\t2500\t1570\t{bases}\t*\tMC:Z:50M\n"
+    read = f"R\t83\tchr1\t2500\t60\t50M\t=\t980\t-1570\t{reference[2499:2549]}\t*\tMC:Z:20=1X29=\n"
+    assert found([mate, read]) == {f"{site} (aux MC)": 1}
+    assert found([f"R\t0\tchr1\t980\t60\t50M\t*\t0\t0\t{bases}\t*\tcg:Z:20=1X29=\n"]) == {f"{site} (aux cg)": 1}
+    gapped = reference[1950:1955] + reference[1958:2003]
+    cg = f"R\t0\tchr1\t1951\t60\t5M3D45M\t*\t0\t0\t{gapped}\t*\tcg:Z:50M3D\n"
+    assert found([cg]) == {f"chr1:{deletion + 1} (aux cg)": 1}
+    assert found([f"R\t0\tchr1\t980\t60\t50M\t*\t0\t0\t{bases}\t*\tcg:Z:50=\n"]) == {}
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_deletion_written_as_mismatches_after_one_match_is_carried(tmp_path: Path, pure: bool) -> None:
+    """A read of a listed deletion's haplotype aligned as one match (``50M``, the bases after the
+    deletion shifted against the reference: an aligner writes an indel near a read's end so) is
+    carried, as the same read written ``41M3D9M`` is; a read of the reference with a sequencing
+    error after the site is not, nor one without SEQ."""
+    reference = reference_bases(3000)
+    deletion = next(at for at in range(1999, 2100) if reference[at + 4 : at + 13] != reference[at + 1 : at + 10])
+    write_inputs(tmp_path, reference, [(deletion, reference[deletion : deletion + 4], reference[deletion])])
+    start = deletion - 40
+    haplotype = reference[start : deletion + 1] + reference[deletion + 4 : deletion + 13]
+    error = reference[start : deletion + 5] + ("A" if reference[deletion + 5] != "A" else "C") + reference[deletion + 6 : start + 50]
+    site = {f"chr1:{deletion + 1}": 1}
+    for cigar, sequence, expected in (("50M", haplotype, site), ("41M3D9M", haplotype, site), ("50M", error, {}), ("50M", "*", {})):
+        path = write_sam_as_bam(tmp_path / "d.bam", len(reference), [f"R\t0\tchr1\t{start + 1}\t60\t{cigar}\t*\t0\t0\t{sequence}\t*\n"])
+        assert germline_keys(audited(path, tmp_path, pure)) == expected, (cigar, sequence)
+
+
+@pytest.mark.parametrize(("pure", "declared"), [(False, True), (True, True), (False, False)])
+def test_a_symbolic_germline_deletion_or_insertion_is_held_to_reads(tmp_path: Path, pure: bool, declared: bool) -> None:
+    """A germline list's ``<DEL>`` (END, or SVLEN alone) and ``<INS>`` (SVLEN) are held to reads
+    as the deletion and insertion of their length: a gap that writes one, a clip where the
+    deletion starts; a read of the reference across them, or such a gap 500 bases away, is clean.
+    A symbolic allele of more than ``STRUCTURAL_LIMIT`` bases is held to reads by a clip over its
+    breakpoints alone. END and SVLEN are read where the header does not declare them too (htslib
+    then keeps END out of INFO)."""
+    reference = reference_bases(12000)
+    write_inputs(tmp_path, reference, [])
+    records = [
+        f"chr1\t3000\t.\t{reference[2999]}\t<DEL>\t50\tPASS\tSVTYPE=DEL;SVLEN=-41;END=3041\n",
+        f"chr1\t5000\t.\t{reference[4999]}\t<DEL>\t50\tPASS\tSVTYPE=DEL;SVLEN=-30\n",
+        f"chr1\t7000\t.\t{reference[6999]}\t<INS>\t50\tPASS\tSVTYPE=INS;SVLEN=60\n",
+        f"chr1\t9000\t.\t{reference[8999]}\t<DEL>\t50\tPASS\tSVTYPE=DEL;END={9000 + STRUCTURAL_LIMIT + 1}\n",
+    ]
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=12000>\n##ALT=<ID=DEL,Description=\"Deletion\">\n"
+        "##ALT=<ID=INS,Description=\"Insertion\">\n##INFO=<ID=END,Number=1,Type=Integer,Description=\"End\">\n"
+        "##INFO=<ID=SVLEN,Number=.,Type=Integer,Description=\"Length\">\n##INFO=<ID=SVTYPE,Number=1,Type=String,Description=\"Type\">\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    )
+    if not declared:
+        header = "".join(line + "\n" for line in header.splitlines() if not line.startswith("##INFO"))
+    (tmp_path / "germline.vcf").write_text(header + "".join(records))
+    clip = audit_bam.CLIP_AT_SITE
+    reads = {
+        "the <DEL> by END": ((2980, [(M, 20), (D, 41), (M, 30)], reference[2980:3000] + reference[3041:3071]), {"chr1:3000": 1}),
+        "clipped where it starts": (
+            (2970, [(M, 30), (S, 20)], reference[2970:3000] + reference[3041:3061]), {"chr1:3000": 1, audit_bam.CLIP_AT_SITE: 1}
+        ),
+        "the <DEL> by SVLEN": ((4980, [(M, 20), (D, 30), (M, 30)], reference[4980:5000] + reference[5030:5060]), {"chr1:5000": 1}),
+        "the <INS>": ((6980, [(M, 20), (I, 60), (M, 30)], reference[6980:7000] + "ACGT" * 15 + reference[7000:7030]), {"chr1:7000": 1}),
+        "a deletion of its length elsewhere": ((3480, [(M, 20), (D, 41), (M, 30)], reference[3480:3500] + reference[3541:3571]), {}),
+        "the reference": ((2980, [(M, 100)], reference[2980:3080]), {}),
+        "past the limit": ((8980, [(M, 20), (D, STRUCTURAL_LIMIT + 1), (M, 30)], reference[8980:9000] + reference[10001:10031]), {}),
+        "past the limit, clipped at its end": ((10001, [(S, 20), (M, 30)], reference[8980:9000] + reference[10001:10031]), {clip: 1}),
+        "past the limit, clipped inside": ((9500, [(S, 20), (M, 30)], reference[9480:9530]), {}),
+    }
+    for name, (read, expected) in reads.items():
+        path = write_bam(tmp_path / "sv.bam", len(reference), [read])
+        assert germline_keys(audited(path, tmp_path, pure)) == expected, name
