@@ -1666,18 +1666,6 @@ ALL_REFERENCE_OPERATIONS = np.zeros(16, dtype=bool)
 ALL_REFERENCE_OPERATIONS[[0, 3, 7, 8]] = True  # M, N, =, X
 
 
-def cigar_words(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every CIGAR operation of ``rows``, flattened: the row's index in ``rows``, code and length."""
-    counts = block.cigar_counts[rows].astype(np.int64)
-    owner = np.repeat(np.arange(len(rows)), counts)
-    rank = np.arange(len(owner)) - np.repeat(exclusive_sum(counts), counts)
-    at = np.repeat(block.cigar_starts[rows].astype(np.int64), counts) + 4 * rank
-    data = block.data
-    words = data[at].astype(np.uint32) | data[at + 1].astype(np.uint32) << 8
-    words |= data[at + 2].astype(np.uint32) << 16 | data[at + 3].astype(np.uint32) << 24
-    return owner, (words & 0xF).astype(np.int64), (words >> 4).astype(np.int64)
-
-
 def reference_differences(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
     """``--all-reference``: every mapped record's CIGAR holds only M, =, X and skips of
     ``INTRON_LENGTH`` or more, and every base it aligns is the reference's or N; an unmapped
