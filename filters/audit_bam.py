@@ -1004,6 +1004,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     if checks.regions is not None:
         regions = checks.regions
         near_rows = np.flatnonzero(reads_near_regions(block, regions, placed, mapped, plain, start, end, reach))
+        unmapped_near_regions(block, regions, placed & ~mapped, start, checks, findings)
         # Reads that lay their bases without gaps (most of them) are settled in bulk when every
         # base they lay in a region is N; the rest, and any that keeps a base, have their region
         # bases looked at one by one.
@@ -1217,6 +1218,34 @@ def reads_near_regions(
     return (mapped & overlap_mask(regions.merged_starts, regions.merged_ends, start - widen - 1, end + widen + 1)) | (
         placed & ~mapped & overlap_mask(regions.merged_starts, regions.merged_ends, start, unmapped_end)
     )
+
+
+UNMAPPED_REACH = 1000
+"""How far from a region an unmapped read placed beside its mapped mate may hold the region's
+bases: within about an insert size (a read of an expanded repeat allele fails to map, its mate
+anchors in the flank and places it there)."""
+
+
+def unmapped_near_regions(
+    block: RecordBlock, regions: RegionList, unmapped: np.ndarray, start: np.ndarray, checks: RecordChecks, findings: Findings
+) -> None:
+    """Unmapped reads placed within ``UNMAPPED_REACH`` of a region but not on it (the bases of
+    those on it are laid there: ``reads_near_regions``) that keep a base other than N: a region
+    finding keyed ``(unmapped near)``, whichever of their bases the region's are. sam-mask-regions
+    masks every such read whole (its own copy of the reach), so 25 units of an STR in the read
+    of a mate placed 100 bases before it went unseen. ``start`` is global, as the regions are."""
+    rows = np.flatnonzero(unmapped)
+    if not len(rows):
+        return
+    ends = start[rows] + block.sequence_lengths[rows]
+    near = overlap_mask(regions.merged_starts, regions.merged_ends, start[rows] - UNMAPPED_REACH, ends + UNMAPPED_REACH)
+    near &= ~overlap_mask(regions.merged_starts, regions.merged_ends, start[rows], ends)
+    rows = rows[near]
+    for row in rows[bases_kept(block, rows)].tolist():
+        low = int(start[row])
+        for region in regions.regions_between(low - UNMAPPED_REACH, low + int(block.sequence_lengths[row]) + UNMAPPED_REACH)[:1]:
+            label = f"{region.label}{f' {region.name}' if region.name else ''} (unmapped near)"
+            findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
 
 
 def longest_length_changes(block: RecordBlock, rows: np.ndarray) -> np.ndarray:
