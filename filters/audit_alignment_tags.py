@@ -249,16 +249,19 @@ def alternative_hits_in_regions(
     references: list[str],
     tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     regions: RegionList,
+    names: tuple[str, ...] = ALTERNATIVE_HITS,
 ) -> list[tuple[int, str, Region]]:
     """``(row, tag, region)`` of each record with an ``XA`` or ``XB`` hit whose aligned span, its
     soft clips laid beside it, overlaps a region (the first such hit): the read may come from the
     region, so sam-mask-regions masks every base of it (its rule for alternative hits, judged
-    there over a footprint at least this wide). The caller keeps the rows that kept a base."""
+    there over a footprint at least this wide). The caller keeps the rows that kept a base.
+    With ``names`` ``("SA",)``: the parts of a chimeric read, whose bases lie in the record's soft
+    clips (sam-mask-regions masks the clips)."""
     records, codes, types, starts, ends = tags
     index_of = {name: index for index, name in enumerate(references)}
     hits = HitContigs(name.encode("latin-1") for name in references)
     found: list[tuple[int, str, Region]] = []
-    for tag in ALTERNATIVE_HITS:
+    for tag in names:
         listed = np.flatnonzero((codes == CODES[tag]) & (types == ord("Z")))
         for index, record in zip(listed.tolist(), records[listed].tolist(), strict=True):
             region = first_hit_in_regions(buffer, int(starts[index]), int(ends[index]), LIST_ENTRIES[tag], hits, index_of, regions)

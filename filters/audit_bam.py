@@ -1156,6 +1156,26 @@ def clips_at_sites(
         findings.germline.add_all(CLIP_AT_SITE, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in first], len(bad))
 
 
+def soft_clip_bases_kept(block: RecordBlock, row: int) -> bool:
+    """Whether the record's soft clips (at either end, inside any hard clip) keep a base other
+    than N; a record without a CIGAR or bases keeps none there."""
+    _, operations, lengths = cigar_words(block, np.array([row]))
+    ops, sizes = operations.tolist(), lengths.tolist()
+    while ops and ops[0] == HARD_CLIP:
+        ops, sizes = ops[1:], sizes[1:]
+    while ops and ops[-1] == HARD_CLIP:
+        ops, sizes = ops[:-1], sizes[:-1]
+    length = int(block.sequence_lengths[row])
+    lead = sizes[0] if ops and ops[0] == SOFT_CLIP else 0
+    trail = sizes[-1] if len(ops) > 1 and ops[-1] == SOFT_CLIP else 0
+    start = int(block.sequence_starts[row])
+    for base in (*range(min(lead, length)), *range(max(length - trail, lead), length)):
+        code = block.data[start + (base >> 1)]
+        if ((code >> 4) if base % 2 == 0 else (code & 0xF)) != 0xF:
+            return True
+    return False
+
+
 def clip_lengths(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each row, the bases clipped (soft and hard) before its aligned part and after it: the
     operations of its first two and last two CIGAR words (a hard clip outside a soft one)."""
@@ -1371,6 +1391,12 @@ def tag_alignments_into_regions(block: RecordBlock, tags: AuxTags, checks: Recor
         # the read may come from the region: sam-mask-regions masks every base of it
         if (row, hit_tag) not in shown and bases_kept(block, np.array([row]))[0]:
             label = f"{hit_region.label}{f' {hit_region.name}' if hit_region.name else ''} (aux {hit_tag}, bases kept)"
+            findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
+    for row, hit_tag, hit_region in alternative_hits_in_regions(block.buffer, checks.references, aux, checks.regions, ("SA",)):
+        # another part of the chimeric read lies in the region: its bases are this record's soft clips,
+        # which sam-mask-regions masks (a 50M60S whose SA part spans an STR held all of its bases)
+        if (row, hit_tag) not in shown and soft_clip_bases_kept(block, row):
+            label = f"{hit_region.label}{f' {hit_region.name}' if hit_region.name else ''} (aux SA, clip bases kept)"
             findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
     for row, tag, region in found:
         if region is None:

@@ -1144,3 +1144,32 @@ def test_a_mate_placed_past_its_contig_loses_its_place_and_a_far_hit_its_positio
     assert [line for line in result.stdout.splitlines() if not line.startswith(b"@")] == [
         line for line in text.splitlines() if not line.startswith(b"@")
     ]
+
+
+def test_a_chimeric_part_in_a_region_leaves_the_clip_masked_and_the_audit_agrees(tmp_path: Path) -> None:
+    """A primary read whose ``SA`` part spans a region holds that part's bases in its soft clip
+    (50M60S at 2000, its part 50S60M at 985 across 1001-1040): the masker masks the clip, and the
+    audit finds the unmasked input (``(aux SA, clip bases kept)``) and passes the masker's output.
+    The audit passed the input: it read SA only for the lengths its CIGAR shows in a region."""
+    rng = random.Random(1)
+    reference = "".join(rng.choice("ACGT") for _ in range(3000))
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(">chr1\n" + "\n".join(reference[i : i + 60] for i in range(0, 3000, 60)) + "\n")
+    pysam.faidx(str(fasta))
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t1000\t1040\tSTR1\n")
+    sequence = reference[1999:2049] + reference[984:1044]
+    source = tmp_path / "in.sam"
+    source.write_text(
+        "@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n"
+        f"5f41d027eec5a148221936fc\t0\tchr1\t2000\t60\t50M60S\t*\t0\t0\t{sequence}\t{'I' * 110}\tSA:Z:chr1,985,+,50S60M,60,0;\n"
+    )
+    out = tmp_path / "out.sam"
+    assert run_command("sam-mask-regions", "-q", "--flank", "0", "--bed", str(bed), "-o", str(out), str(source)).returncode == 0
+    masked = [line.split("\t") for line in out.read_text().splitlines() if not line.startswith("@")]
+    assert masked[0][9] == sequence[:50] + "N" * 60
+    for path, found in ((source, {"chr1:1001-1040 STR1 (aux SA, clip bases kept)": 1}), (out, {})):
+        report = tmp_path / "audit.json"
+        run_command("genoscrub-audit", "-q", "--flank", "0", "--bed", str(bed), "--report", str(report), str(path))
+        keys = json.loads(report.read_text())["files"][0]["findings"]["regions"].get("by_key", {})
+        assert keys == found, keys
