@@ -48,7 +48,7 @@ VCF = """##fileformat=VCFv4.2
 ##FORMAT=<ID=XF,Number=.,Type=Float,Description="Fractions">
 ##FORMAT=<ID=CH,Number=1,Type=Character,Description="A letter">
 #CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\tS2
-chr1\t100\trs12345678901\tA\tC\t50\tPASS\tDP=100000;NOTE=abcdefghijk;AFS=0.5\tGT:AD:TX:XV:XF\t0/1:1,2:ab:1,2,3,4,5,6,7,8,9,10,11:0.5,0.5,0.5\t0/1:3,4:abcdefghijkl:1:0.5
+chr1\t100\tCOSV123456789\tA\tC\t50\tPASS\tDP=100000;NOTE=abcdefghijk;AFS=0.5\tGT:AD:TX:XV:XF\t0/1:1,2:ab:1,2,3,4,5,6,7,8,9,10,11:0.5,0.5,0.5\t0/1:3,4:abcdefghijkl:1:0.5
 chr1\t200\t.\tAAAAAAAAAAA\tC,G\t.\tq10\tDP=12;AFS=0.25,0.5\tGT:AD:TX:CH\t0/1:1,2,3:x:a\t1/2:3,4,5:y:b
 """
 """Two records with every kind of value: an ID, a long REF, FILTER, INFO Integer (one of 32
@@ -410,7 +410,9 @@ def test_a_key_given_twice_in_a_record_is_found(clean: bytes, tmp_path: Path, ca
         assert [sample["TX"] for sample in first.samples.values()] == ["ab", "abcdefghijkl"]
     for status, found, printed in both_ways(tmp_path, target):
         assert status == 1
-        assert found["metadata"] == {key: 1}, found["metadata"]
+        # a FORMAT key twice is also the text rule's finding (the record as bcftools prints it)
+        expected = {key: 1, **({"FORMAT (a key given twice)": 1} if case == "format-key-twice" else {})}
+        assert found["metadata"] == expected, found["metadata"]
         assert found["forbidden"].get(f"{key} (list line 1)") == 1
         assert PLANTED.lower() not in printed.lower()
         assert "record 1" in printed

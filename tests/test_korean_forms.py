@@ -387,8 +387,9 @@ def test_audit_prints_no_key_holding_a_date_or_a_number(tmp_path: Path) -> None:
 @given(text=st.binary(max_size=200), word=st.text(alphabet="abcXYZ019/-_ 김", min_size=3, max_size=8), spelled=st.integers(min_value=0))
 def test_forbid_search_finds_every_spelling_and_the_plain_matches(text: bytes, word: str, spelled: int) -> None:
     """With other spellings, a list finds all that the plain case-folded search finds, and each spelling,
-    at its first byte that is not a separator (where it is searched spread: long enough without them);
-    a spelling of digits only as a number of its own, not inside a longer run of digits."""
+    at its first byte that is not a separator (where it is searched spread: long enough without them),
+    or an overlapping spelling of the same line there; a spelling of digits only as a number of its
+    own, not inside a longer run of digits."""
     needle = word.lower().encode()
     forms = [needle, *spellings(needle)]
     form = forms[spelled % len(forms)]
@@ -397,8 +398,13 @@ def test_forbid_search_finds_every_spelling_and_the_plain_matches(text: bytes, w
     found = {at for _, at in listing.search_text(planted)}
     folded = planted.lower()
     plain = range(len(folded))
-    assert {at + leading_separators(needle) for at in plain if folded.startswith(needle, at) and not glued(folded, needle, at)} <= found
-    assert glued(planted, form, len(text)) or len(text) + leading_separators(form) in found
+    expected = {at + leading_separators(needle) for at in plain if folded.startswith(needle, at) and not glued(folded, needle, at)}
+    if not glued(planted, form, len(text)):
+        expected.add(len(text) + leading_separators(form))
+    # each found where it starts, or where an overlapping spelling of the same line starts (the
+    # reversed `x00` of `00x` at 0 in `X00xX`: one hit of the line, the overlapping one not again)
+    reach = max(len(spelled_form) for spelled_form in forms)
+    assert all(any(abs(at - hit) < reach for hit in found) for at in expected), (expected, found)
 
 
 def leading_separators(form: bytes) -> int:
