@@ -822,7 +822,8 @@ class RegionMasker:
         read_by_mate_cigar[mate_cigar_rows[looked_at]] = True
         unusual[mate_starts_in_region & ~read_by_mate_cigar] = True  # no MC to go by: rewrite clears RNEXT and PNEXT
         settled = mate_only & ~unusual
-        rows = np.flatnonzero(settled & ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*"))
+        mate_placed = ((flags & 8) == 0) | read_by_mate_cigar  # an MC beside 0x8 is judged all the same (mate_touches)
+        rows = np.flatnonzero(settled & ((flags & 1) != 0) & mate_placed & (mate_contigs != b"*"))
         where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
         touching = np.zeros(len(flags), dtype=bool)
         touching[rows] = self.hits(where, mate_positions[rows] - lead[rows], mate_positions[rows] + extent[rows])
@@ -942,7 +943,11 @@ class RegionMasker:
         found = np.zeros(len(flags), dtype=bool)
         if not self.drop and not len(mate_cigar_tabs) and not len(mate_score_tabs):
             return found
-        paired = ((flags & 1) != 0) & ((flags & 8) == 0) & (mate_contigs != b"*")
+        # a mate flagged unmapped (0x8) has no alignment, unless an MC says it has one (inconsistent
+        # input, after re-pairing tools): that MC is judged as any, as the audit reads it
+        with_mate_cigar = np.zeros(len(flags), dtype=bool)
+        with_mate_cigar[located.rows_of(mate_cigar_tabs)] = True
+        paired = ((flags & 1) != 0) & (((flags & 8) == 0) | with_mate_cigar) & (mate_contigs != b"*")
         if not paired.any():
             return found
         lead, extent = 0, 1
@@ -971,7 +976,7 @@ class RegionMasker:
     def mate_touches(self, fields: list[bytes], cigar: bytes | None) -> bool:
         """Whether this read's mate (from RNEXT, PNEXT and ``cigar``, its MC) touches a region."""
         flag = int(fields[1])
-        if not flag & 1 or flag & 8 or fields[6] == b"*":
+        if not flag & 1 or (flag & 8 and not cigar) or fields[6] == b"*":  # an MC beside 0x8 is judged all the same
             return False
         contig = fields[2] if fields[6] == b"=" else fields[6]
         position = int(fields[7]) - 1

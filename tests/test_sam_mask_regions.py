@@ -1173,3 +1173,29 @@ def test_a_chimeric_part_in_a_region_leaves_the_clip_masked_and_the_audit_agrees
         run_command("genoscrub-audit", "-q", "--flank", "0", "--bed", str(bed), "--report", str(report), str(path))
         keys = json.loads(report.read_text())["files"][0]["findings"]["regions"].get("by_key", {})
         assert keys == found, keys
+
+
+def test_a_mate_cigar_beside_a_mate_flagged_unmapped_is_judged_all_the_same(tmp_path: Path) -> None:
+    """FLAG 0x8 says the mate is unmapped, yet ``MC:Z:10S30M`` places its clip junction in the
+    region (inconsistent input, after re-pairing tools): ``MC`` goes as any such ``MC``, on both
+    paths, and the audit, which reads MC whatever 0x8 says, passes the output. It was kept, and the
+    gate failed the masker's own output."""
+    bed = tmp_path / "r.bed"
+    bed.write_text("chr1\t1000\t1040\tSTR1\n")
+    bases = "ACGT" * 10
+    lines = [b"@SQ\tSN:chr1\tLN:3000"]
+    for name, cigar in (("r1", "10S30M"), ("r2", "40M")):
+        lines.append(f"{name}\t137\tchr1\t2000\t60\t40M\t=\t1018\t0\t{bases}\t{'I' * 40}\tMC:Z:{cigar}".encode())
+    lines.append(f"r3\t137\tchr1\t2000\t60\t40M\t=\t1500\t0\t{bases}\t{'I' * 40}\tMC:Z:10S30M".encode())  # far: kept
+    for drop in (False, True):
+        results = [masked_with(lines, bed, drop=drop, one_by_one=one_by_one) for one_by_one in (False, True)]
+        assert results[0] == results[1]
+    text, counts = masked_with(lines, bed, drop=False, one_by_one=False)
+    kept = {line.split(b"\t")[0]: line for line in text.splitlines() if not line.startswith(b"@")}
+    assert b"MC:Z:" not in kept[b"r1"] and b"MC:Z:" not in kept[b"r2"] and kept[b"r3"].endswith(b"MC:Z:10S30M")
+    assert counts["mate_cigar_tags_removed"] == 2
+    out = tmp_path / "out.sam"
+    out.write_bytes(text)
+    report = tmp_path / "audit.json"
+    run_command("genoscrub-audit", "-q", "--flank", "0", "--bed", str(bed), "--report", str(report), str(out))
+    assert json.loads(report.read_text())["files"][0]["findings"]["regions"].get("by_key", {}) == {}
