@@ -1641,7 +1641,8 @@ info_candidate(const unsigned char *p, const unsigned char *end, const Lists *li
     return 0;
 }
 
-/* The FORMAT keys of [p, end) into seen (which keys' values are checked); 1 if a key is off the grammar. */
+/* The FORMAT keys of [p, end) into seen (which keys' values are checked); 1 if a key is off the grammar
+ * or given before (record_values.repeated_keys: the later copy goes). */
 static int
 format_keys_candidate(const unsigned char *p, const unsigned char *end, const Lists *lists, Seen *seen)
 {
@@ -1649,11 +1650,18 @@ format_keys_candidate(const unsigned char *p, const unsigned char *end, const Li
         return 0;
     seen->format = NULL;
     seen->genotype = -1;
+    const unsigned char *starts[MAX_FORMAT_KEYS];
+    Py_ssize_t lengths[MAX_FORMAT_KEYS];
     int keys = 0;
     for (const unsigned char *key = p; key <= end; keys++) {
         const unsigned char *next = until(key, end, ':');
         if (keys == MAX_FORMAT_KEYS || id_candidate(key, next, ID_FIELD))
             return 1;
+        for (int before = 0; before < keys; before++)
+            if (lengths[before] == next - key && memcmp(starts[before], key, (size_t)(next - key)) == 0)
+                return 1;
+        starts[keys] = key;
+        lengths[keys] = next - key;
         if (lists->definitions && listed(&lists->format_defined, key, next) < 0)
             return 1;
         if (next - key == 2 && key[0] == 'G' && key[1] == 'T' && seen->genotype < 0)
@@ -1667,16 +1675,19 @@ format_keys_candidate(const unsigned char *p, const unsigned char *end, const Li
     return 0;
 }
 
-enum { MAX_ALLELE_DIGITS = 9 };
+enum { MAX_ALLELE_DIGITS = 9, MAX_PLOIDY = 8 };
 
 /* Whether a GT value [p, end) is off the genotype grammar (record_values.genotype_off_grammar):
- * '.' or allele numbers up to alleles, joined by '/' or '|', a phase marker may lead (VCF 4.4). */
+ * '.' or allele numbers up to alleles without a leading zero, at most MAX_PLOIDY of them, joined by
+ * '/' or '|', a phase marker may lead (VCF 4.4). */
 static int
 genotype_off_grammar(const unsigned char *p, const unsigned char *end, Py_ssize_t alleles)
 {
     if (p < end && (*p == '/' || *p == '|'))
         p++;
-    for (;;) {
+    for (int ploidy = 1;; ploidy++) {
+        if (ploidy > MAX_PLOIDY)
+            return 1;
         if (p < end && *p == '.') {
             p++;
         } else {
@@ -1687,7 +1698,7 @@ genotype_off_grammar(const unsigned char *p, const unsigned char *end, Py_ssize_
                     value = value * 10 + (*p - '0');
                 p++;
             }
-            if (p == start || p - start > MAX_ALLELE_DIGITS || value > alleles)
+            if (p == start || p - start > MAX_ALLELE_DIGITS || value > alleles || (p - start > 1 && *start == '0'))
                 return 1;
         }
         if (p == end)
@@ -1774,8 +1785,9 @@ PyDoc_STRVAR(vcf_identifier_candidates_doc,
 "and '_' (contigs, accession prefixes). A record that links to others (an INFO key of\n"
 "link_keys, a breakend ALT) is picked too. With definitions true, so is a record with an\n"
 "INFO key not in info_defined, a FORMAT key not in format_defined, a FILTER ID other than\n"
-"PASS not in filters_declared, or a GT value off the genotype grammar (allele numbers up\n"
-"to the record's ALT count).");
+"PASS not in filters_declared, or a GT value off the genotype grammar (at most 8 allele\n"
+"numbers up to the record's ALT count, no leading zero). A FORMAT naming a key twice is\n"
+"picked too.");
 
 static PyObject *
 vcf_identifier_candidates(PyObject *Py_UNUSED(module), PyObject *args)

@@ -61,10 +61,14 @@ With the header's definitions (``RecordDefinitions``), vcf-scrub-header's output
 record text its header does not explain, as ``genoscrub-audit`` requires: an INFO key or a
 FORMAT key no kept ``##INFO``/``##FORMAT`` line defines goes with its values (a FORMAT key
 from FORMAT and every sample), a FILTER ID no kept ``##FILTER`` line declares (``PASS``
-always is) leaves the list, and a GT value off the genotype grammar (``.`` or allele
-numbers up to the record's ALT count, joined by ``/`` or ``|``, a phase marker may lead)
-becomes ``.``, one per allele where its separators are plain (``0/KIMJ`` -> ``./.``).
-Each is counted by kind (``RecordValues.removed``).
+always is) leaves the list, and a GT value off the genotype grammar (``.`` or at most
+``MAX_PLOIDY`` allele numbers up to the record's ALT count, none with a leading zero, joined
+by ``/`` or ``|``, a phase marker may lead) becomes ``.``, one per allele where its
+separators are plain (``0/KIMJ``, ``01/1`` -> ``./.``). A FORMAT key given twice keeps its
+first copy, the one htslib and the audit read (``GT:PS:PS`` with ``0|1:1010:1000`` ->
+``GT:PS`` with ``0|1:1010``: vcf-drop-rare then renames the one phase set a reader sees),
+with or without the definitions (``repeated_keys``). Each is counted by kind
+(``RecordValues.removed``).
 
 ``RecordValues.scrub`` applies these rules to one record (the one-record path);
 ``scan.vcf_identifier_candidates`` finds, in C over a whole block, the records that may
@@ -185,6 +189,10 @@ GENOTYPE = re.compile(rb"[/|]?(?:[0-9]{1,9}|\.)(?:[/|](?:[0-9]{1,9}|\.))*")
 """The GT grammar (VCF 4.4, 1.6.2): alleles (at most 9 digits) or ``.``, ``/`` unphased, ``|`` phased."""
 GENOTYPE_PARTS = re.compile(rb"[/|]?[^/|]+(?:[/|][^/|]+)*")
 """A GT whose separators are plain: off the grammar, it keeps its ploidy as ``.`` alleles."""
+GENOTYPE_NUMBER = re.compile(rb"[0-9]+")
+MAX_PLOIDY = 8
+"""The most alleles a GT names: a human sample's calls have one or two (a tumour's, a pool's a few
+more); ``0|10|1234|5678`` is a phone number, not a genotype."""
 PASS = b"PASS"
 
 
@@ -215,16 +223,35 @@ def unsafe_allele(allele: bytes) -> bool:
     return mate is not None and (unsafe_alt_id(mate.group(1)) or personal_contig(mate.group(1)))
 
 
+def genotype_ploidy(value: bytes) -> int:
+    """How many alleles a GT names: its separators, less a leading phase marker, and one."""
+    return value.count(b"/") + value.count(b"|") + 1 - (value[:1] in (b"/", b"|"))
+
+
 def genotype_off_grammar(value: bytes, alleles: int) -> bool:
-    """Whether a GT value is off the GT grammar, or names an allele past the record's ``alleles`` ALTs."""
-    return GENOTYPE.fullmatch(value) is None or any(int(number) > alleles for number in re.findall(rb"[0-9]+", value))
+    """Whether a GT value is off the GT grammar, or names an allele the record lacks: past its
+    ``alleles`` ALTs or written with a leading zero (``0/19850314``, ``01/1``: free digits, not an
+    index into the record's alleles), or more than ``MAX_PLOIDY`` alleles."""
+    if GENOTYPE.fullmatch(value) is None or genotype_ploidy(value) > MAX_PLOIDY:
+        return True
+    return any(int(number) > alleles or number[:1] == b"0" and len(number) > 1 for number in GENOTYPE_NUMBER.findall(value))
 
 
 def missing_genotype(value: bytes) -> bytes:
-    """What a GT off its grammar becomes: ``.`` for each allele where its separators are plain, else ``.``."""
-    if GENOTYPE_PARTS.fullmatch(value) is None:
+    """What a GT off its grammar becomes: ``.`` for each allele where its separators are plain and
+    there are at most ``MAX_PLOIDY`` (``01/1`` -> ``./.``), else ``.``."""
+    if GENOTYPE_PARTS.fullmatch(value) is None or genotype_ploidy(value) > MAX_PLOIDY:
         return b"."
     return re.sub(rb"[^/|]+", b".", value)
+
+
+def repeated_keys(keys: list[bytes]) -> frozenset[int]:
+    """The indexes of a FORMAT's keys given before (``GT:PS:PS``: 2): a reader takes the first copy
+    (htslib, and the audit's checks), so a later one is a value nothing reads as its key's
+    (``0|1:1010:1000``, a phase set naming a dropped record; ``GT:GT`` with ``0/1:19850314``)."""
+    if len(set(keys)) == len(keys):
+        return frozenset()
+    return frozenset(index for index, key in enumerate(keys) if key in keys[:index])
 
 
 @dataclass(frozen=True)
@@ -432,8 +459,10 @@ class RecordValues:
 
     def scrub_samples(self, fields: list[bytes]) -> bool:
         keys = fields[8].split(b":")
-        safe = [index for index, key in enumerate(keys) if not unsafe_id(FIELD_ID, key)]
-        changed = len(safe) < len(keys)
+        repeated = repeated_keys(keys)
+        self.removed["format_keys_repeated"] += len(repeated)
+        safe = [index for index, key in enumerate(keys) if index not in repeated and not unsafe_id(FIELD_ID, key)]
+        changed = len(safe) < len(keys) - len(repeated)
         kept = [index for index in safe if not self.undefined("format", keys[index])]
         self.removed["format_keys_undefined"] += len(safe) - len(kept)
         genotype = keys.index(GENOTYPE_KEY) if self.definitions is not None and GENOTYPE_KEY in keys else -1

@@ -1396,8 +1396,8 @@ def _record_candidate(
         if _id_candidate(text, position, position + len(key), "field"):
             return True
         position += len(key) + 1
-    if len(keys) > 64:
-        return True
+    if len(keys) > 64 or len(set(keys)) < len(keys):
+        return True  # a key given twice: its later copy goes
     genotype = keys.index(b"GT") if b"GT" in keys else -1
     for sample in range(5, len(columns)):
         position = offsets[sample]
@@ -1461,9 +1461,11 @@ _GENOTYPE = re.compile(rb"[/|]?(?:[0-9]{1,9}|\.)(?:[/|](?:[0-9]{1,9}|\.))*")
 
 
 def _genotype_off(value: bytes, alleles: int) -> bool:
-    if _GENOTYPE.fullmatch(value) is None:
+    """Off the GT grammar, more than 8 alleles, or a number past ``alleles`` or with a leading zero."""
+    alleles_named = value[1:] if value[:1] in (b"/", b"|") else value  # a phase marker may lead
+    if _GENOTYPE.fullmatch(value) is None or len(re.split(rb"[/|]", alleles_named)) > 8:
         return True
-    return any(int(number) > alleles for number in re.findall(rb"[0-9]+", value))
+    return any(int(number) > alleles or len(number) > 1 and number[:1] == b"0" for number in re.findall(rb"[0-9]+", value))
 
 
 def _undefined_candidate(

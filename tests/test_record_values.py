@@ -22,7 +22,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from genoscrub import large_numbers, scan
-from genoscrub.record_values import RecordDefinitions, RecordValues, escaped_rows, unchecked_keys
+from genoscrub.audit_vcf_columns import gt_value_fault
+from genoscrub.record_values import (
+    RecordDefinitions,
+    RecordValues,
+    escaped_rows,
+    genotype_off_grammar,
+    missing_genotype,
+    unchecked_keys,
+)
 from genoscrub.vcf_scrub_header import app
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -425,7 +433,7 @@ PIECES = st.sampled_from(
      "1990-Jan-01", "1990JAN01", "1990 jan 1", "1st January 1990", "22nd-Oct, 2023", "1990", "1990-", "1st", "3rd ", "Oct2020",
      "1000g2015aug_all", "2015aug", "Dec. 1, 1990", "Sept. 1st, 1990", "1st of January 1990", " of ", "DOB01JAN1990",
      "xx01Jan1990", "DOB1990Jan01", "Jan-01-90", "Dec-1-90", "JAN_01_90", "Dec 1 '90", "'", "Dec.", "ab12",
-     "01+Jan+1990", "01~Jan~1990", "+", "~",
+     "01+Jan+1990", "01~Jan~1990", "+", "~", "0/1", "01/1", "1|0", "0|10|1234|5678", "1/1/1/1/1/1/1/1", "/", "/0/1/0/1/0/1/0/1",
      "010~1234~5678", "010|1234|5678", "010 - 1234 - 5678", "02+123+4567", "010,1234,5678", " - ", "010", "1234", "5678", ";",
      "1990|01|01", "01;01;1990", "1990,01,01", "01~01~1990", "2000,10,12,15", "1990,0,12", "|01", "1990|", "ctgJAN011990",
      "DOBJan-01-1990", "Jan01", "Dec.", "xDec.25,1990", "&shy", "&nbsp", "&NBSP", "&#173", "&#xad", "&regulatory_region_variant",
@@ -446,6 +454,8 @@ def record_lines(draw: st.DrawFn) -> str:
     filters = ";".join(draw(st.lists(IDS, min_size=1, max_size=3)))
     info = ";".join(f"{key}={draw(VALUES).replace(';', '')}" if key not in ("", "DB") else key for key in draw(st.lists(KEYS, max_size=4)))
     keys = draw(FORMAT_KEYS)
+    if draw(st.integers(0, 4)) == 0:  # a key given twice (GT:PS:PS): its later copy goes
+        keys.insert(draw(st.integers(1, len(keys))), draw(st.sampled_from(keys)))
     samples = [":".join(draw(VALUES).replace(":", "").replace("\t", "") for _ in range(len(keys) + draw(st.integers(-1, 1)))) or "."
                for _ in range(2)]  # fmt: skip
     format_column = ":".join(keys)
@@ -581,3 +591,32 @@ def test_an_escape_before_a_months_name_sends_the_record_to_the_one_record_path(
     line = f"chr1\t10\t.\tA\tG\t50\tPASS\t.\tGT:NM\t0/1:{value}\n".encode()
     assert escaped_rows(line, np.array([len(line) - 1], dtype=np.int64)).tolist() == [True]
     assert RecordValues(frozenset(), frozenset(), frozenset({b"chr1"})).scrub(line[:-1].split(b"\t"))
+
+
+GENOTYPE_TEXT = st.lists(st.sampled_from(["0", "1", "2", "01", "00", "10", "19850314", "1234567890", ".", "/", "|", "x"]), max_size=12)
+
+
+@settings(max_examples=400, deadline=None)
+@given(GENOTYPE_TEXT.map("".join), st.integers(0, 3))
+def test_a_genotype_the_scrubber_writes_passes_the_audits_genotype_rule(value: str, alts: int) -> None:
+    """The scrubber's GT rule (``genotype_off_grammar``, ``missing_genotype``) and the audit's own copy
+    (``audit_vcf_columns.gt_value_fault``) agree: a GT the scrubber keeps, or writes in its place, is
+    no finding of the audit (an allele past the ALTs, a leading zero, more than 8 alleles:
+    ``0/19850314``, ``01/1``, ``0|10|1234|5678``); the C loop and its twin pick every GT it changes."""
+    genotype = value.encode()
+    off = genotype_off_grammar(genotype, alts)
+    written = missing_genotype(genotype) if off else genotype
+    assert gt_value_fault(written, max(alts, 1)) == ""
+    if gt_value_fault(genotype, max(alts, 1)):
+        assert off
+    alt = ",".join("GCT"[:alts]) or "."
+    line = f"chr1\t10\t.\tA\t{alt}\t50\tPASS\tDP=3\tGT\t{value or '.'}\n".encode()
+    definitions = RecordDefinitions(frozenset({b"DP"}), frozenset({b"GT"}), frozenset())
+    values = RecordValues(frozenset(), frozenset(), frozenset({b"chr1"}), definitions=definitions)
+    arguments = (line, np.array([len(b"chr1\t10\t.\tA\t")], dtype=np.int64), np.array([len(line) - 1], dtype=np.int64),
+                 *values.loop_lists, *values.definition_lists)  # fmt: skip
+    found = scan.python.vcf_identifier_candidates(*arguments).tolist()
+    if scan.compiled is not None:
+        assert scan.compiled.vcf_identifier_candidates(*arguments).tolist() == found
+    if genotype_off_grammar(value.encode() or b".", alts):
+        assert found == [True]

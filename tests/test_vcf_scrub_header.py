@@ -665,3 +665,60 @@ def test_a_qual_or_id_holding_a_personal_number_goes_and_the_audit_passes_the_ou
     (tmp_path / "out.vcf").write_bytes(result.stdout)
     audit = run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(tmp_path / "out.vcf"))
     assert audit.returncode == 0, audit.stderr
+
+
+@pytest.mark.parametrize("one", ["0", "1"])
+def test_a_format_key_given_twice_keeps_its_first_copy_and_a_gt_naming_no_allele_goes(
+    one: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """rt10b F10 and rt10 F10: a FORMAT key's later copies go with every sample's value (``GT:GT``
+    with ``0/1:19850314``, ``GT:PS:PS``), as a reader takes the first; a GT naming an allele the
+    record lacks (past its ALTs, a leading zero) or more than 8 becomes missing (``./.``, or ``.``
+    past 8); genoscrub-audit passes what is left, bulk and one by one."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one)
+    records = [("GT:GT", "0/1:19850314", "1/1:0"), ("GT:PS:PS", "0|1:2:19850314", "0|1:2"), ("DP:GT:DP:GT", "5:0/1:7:1/1", "6"),
+               ("GT:DP", "0/19850314:5", "900101/1234567:3"), ("GT:DP", "01/1:5", "0|10|1234|5678:3"),
+               ("GT:DP", "0/1/0/1/0/1/0/1/0:5", "0/1/0/1/0/1/0/1:3"), ("GT:PS", "0|1:7", "1|0:7")]  # fmt: skip
+    body = "".join(
+        f"chr1\t{i + 1}\t.\tA\tG\t50\tPASS\tDP=1\t{keys}\t{first}\t{second}\n" for i, (keys, first, second) in enumerate(records)
+    )
+    vcf = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##INFO=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">\n" \
+          "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n" \
+          "##FORMAT=<ID=DP,Number=1,Type=Integer,Description=\"Depth\">\n" \
+          "##FORMAT=<ID=PS,Number=1,Type=Integer,Description=\"Phase set\">\n" \
+          f"{FIXED}\tFORMAT\tS1\tS2\n{body}"  # fmt: skip
+    report = tmp_path / "report.json"
+    result = run_command(COMMAND, "-q", "--report", str(report), input=vcf.encode())
+    assert result.returncode == 0, result.stderr
+    columns = [line.split(b"\t")[8:] for line in result.stdout.splitlines() if not line.startswith(b"#")]
+    assert columns == [[b"GT", b"0/1", b"1/1"], [b"GT:PS", b"0|1:2", b"0|1:2"], [b"DP:GT", b"5:0/1", b"6"],
+                       [b"GT:DP", b"./.:5", b"./.:3"], [b"GT:DP", b"./.:5", b".|.|.|.:3"],
+                       [b"GT:DP", b".:5", b"0/1/0/1/0/1/0/1:3"], [b"GT:PS", b"0|1:7", b"1|0:7"]]  # fmt: skip
+    counts = json.loads(report.read_text())["counts"]
+    assert counts["record_format_keys_repeated_removed"] == 4
+    assert counts["record_genotypes_off_grammar_removed"] == 5
+    assert b"19850314" not in result.stdout and b"1234567" not in result.stdout
+    (tmp_path / "out.vcf").write_bytes(result.stdout)
+    audit = run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(tmp_path / "out.vcf"))
+    assert audit.returncode == 0, audit.stderr
+
+
+def test_a_second_phase_set_copy_naming_a_dropped_record_leaves_with_its_key(tmp_path: Path) -> None:
+    """rt10 F10: ``GT:PS:PS`` with ``0|1:1010:1000``, the rare record at 1000 dropped by vcf-drop-rare:
+    vcf-scrub-header removes the second PS first, so vcf-drop-rare renames the one PS a reader sees
+    and no copy names 1000; genoscrub-audit passes the pipe's output."""
+    vcf = ("##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##INFO=<ID=AF,Number=A,Type=Float,Description=\"a\">\n"
+           "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"g\">\n##FORMAT=<ID=PS,Number=1,Type=Integer,Description=\"p\">\n"
+           f"{FIXED}\tFORMAT\tS\n"
+           "chr1\t1000\t.\tA\tG\t50\tPASS\tAF=0.001\tGT:PS\t0|1:1000\n"
+           "chr1\t1010\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:PS:PS\t0|1:1010:1000\n"
+           "chr1\t1020\t.\tA\tG\t50\tPASS\tAF=0.3\tGT:PS:PS\t0|1:1000:1010\n")  # fmt: skip
+    scrubbed = run_command(COMMAND, "-q", input=vcf.encode())
+    assert scrubbed.returncode == 0, scrubbed.stderr
+    dropped = run_command("vcf-drop-rare", "--af-key", "AF", "-q", input=scrubbed.stdout)
+    assert dropped.returncode == 0, dropped.stderr
+    kept = [line.split(b"\t")[1::7] + line.split(b"\t")[9:] for line in dropped.stdout.splitlines() if not line.startswith(b"#")]
+    assert kept == [[b"1010", b"GT:PS", b"0|1:1010"], [b"1020", b"GT:PS", b"0|1:1020"]]
+    (tmp_path / "out.vcf").write_bytes(dropped.stdout)
+    audit = run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(tmp_path / "out.vcf"))
+    assert audit.returncode == 0, audit.stderr
