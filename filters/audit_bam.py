@@ -67,7 +67,7 @@ from genoscrub.audit_edit_tags import (
 from genoscrub.audit_findings import CLUMP, EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList, beyond_chance
 from genoscrub.audit_header import reference_holds_personal
-from genoscrub.audit_mate_cigars import MINIMAP2_CIGAR, mate_cigars_carrying_indels
+from genoscrub.audit_mate_cigars import MINIMAP2_CIGAR, mate_cigar_clips_at_sites, mate_cigars_carrying_indels
 from genoscrub.audit_reads import (
     ALIGNED,
     CONSUMES_QUERY,
@@ -1363,6 +1363,9 @@ def mate_cigars_at_germline_indels(block: RecordBlock, tags: AuxTags, checks: Re
     own = own_places(block)
     for row, site in mate_cigars_carrying_indels(block.buffer, aux, own, sites, MINIMAP2_CIGAR):
         findings.germline.add(f"{sites.label(site)} (aux cg)", where(checks, int(block.ref_id[row]), int(block.pos[row])))
+    for places, code, name in ((mate_places(block), MATE_CIGAR_CODE, "MC"), (own, MINIMAP2_CIGAR, "cg")):
+        for row in mate_cigar_clips_at_sites(block.buffer, aux, places, sites, code):
+            findings.germline.add(f"{CLIP_AT_SITE} (aux {name})", where(checks, int(block.ref_id[row]), int(block.pos[row])))
 
 
 def own_places(block: RecordBlock) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:

@@ -14,7 +14,10 @@ position where a listed SNV or MNP's ALT differs from REF marks the carrier as t
 (minimap2's CIGAR of the record, placed at its own RNAME and POS) is held to both rules the same
 way, keyed ``(aux cg)``. Most values are one aligned run (``100M``): one C pass over the block's
 values (``scan.cigar_lengths``) settles them; only those with an indel, skip or ``X`` near a
-listed site are read one by one.
+listed site are read one by one. A clip in ``MC`` or ``cg`` whose bases, laid beside the
+alignment, cover a site is held to the clip rule of the read's own CIGAR
+(``audit_bam.CLIP_AT_SITE``, keyed ``(aux MC)`` or ``(aux cg)``): the mate's record may have left
+the file while its ``MC`` stayed.
 """
 
 from __future__ import annotations
@@ -24,7 +27,16 @@ from collections.abc import Callable
 import numpy as np
 from genoscrub import scan
 from genoscrub.audit_alignment_tags import ALL_OPERATIONS, operations_of
-from genoscrub.audit_reads import CONSUMES_QUERY, WINDOW_LIMIT, AlignedRead, cigar_carries_indel, mismatch_marked
+from genoscrub.audit_reads import (
+    CONSUMES_QUERY,
+    CONSUMES_REFERENCE,
+    HARD_CLIP,
+    SOFT_CLIP,
+    WINDOW_LIMIT,
+    AlignedRead,
+    cigar_carries_indel,
+    mismatch_marked,
+)
 from genoscrub.audit_sites import CONTIG_SPACING, GermlineSites
 from genoscrub.regions import overlap_mask
 
@@ -34,6 +46,9 @@ INDEL_OPERATIONS = np.zeros(256, dtype=bool)
 INDEL_OPERATIONS[list(b"IDN")] = True
 MISMATCH_OPERATIONS = np.zeros(256, dtype=bool)
 MISMATCH_OPERATIONS[ord("X")] = True
+CLIP_OPERATIONS = np.zeros(256, dtype=bool)
+CLIP_OPERATIONS[list(b"SH")] = True
+CLIPS = (SOFT_CLIP, HARD_CLIP)
 
 
 def mate_cigars_carrying_indels(
@@ -85,4 +100,53 @@ def mate_cigars_carrying_indels(
             if any(cigar_carries_indel(mate, reference_contig, sites.reference, site.start, site.ref, alt) for alt in site.alts):
                 found.append((row, site_index))
                 break
+    return found
+
+
+def mate_cigar_clips_at_sites(
+    buffer: bytes,
+    tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    mates: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
+    sites: GermlineSites,
+    code: int = MATE_CIGAR,
+) -> list[int]:
+    """The rows whose ``MC:Z`` (or the tag of ``code``) clips, at either end, bases that laid
+    beside the alignment it places (``mates``) cover a site's span or a long symbolic allele's
+    breakpoint (``GermlineSites.clip_starts``): the read's own clip rule on the mate's CIGAR.
+    Values without a clip are settled by one C pass (``scan.cigar_lengths``)."""
+    records, codes, types, starts, ends = tags
+    mc = np.flatnonzero((codes == code) & (types == ord("Z")))
+    if not len(mc) or not len(sites.clip_starts):
+        return []
+    clipped = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, CLIP_OPERATIONS))
+    mc = mc[clipped > 0]  # a value off the CIGAR grammar (-1) is the grammar check's finding
+    if not len(mc):
+        return []
+    rows = records[mc]
+    on, place = mates(rows)
+    placed = (on >= 0) & (on < len(sites.names)) & (place >= 0)
+    mc, rows, on, place = mc[placed], rows[placed], on[placed], place[placed]
+    reach = np.maximum(np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, ALL_OPERATIONS)), 0) + 1
+    at = on * CONTIG_SPACING + place
+    near = overlap_mask(sites.clip_starts, sites.clip_ends, at - reach, at + reach)  # a bound of where its clips lie
+    found: list[int] = []
+    chosen = (mc[near].tolist(), rows[near].tolist(), on[near].tolist(), place[near].tolist())
+    for index, row, contig, start in zip(*chosen, strict=True):
+        operations = operations_of(buffer[starts[index] : ends[index]]) or []
+        first_aligned, last_aligned = 0, len(operations) - 1
+        while first_aligned <= last_aligned and operations[first_aligned][0] in CLIPS:
+            first_aligned += 1
+        while last_aligned >= first_aligned and operations[last_aligned][0] in CLIPS:
+            last_aligned -= 1
+        if first_aligned > last_aligned:
+            continue  # all clip (or unreadable): no alignment to lay them beside
+        lead = sum(length for _, length in operations[:first_aligned])
+        trail = sum(length for _, length in operations[last_aligned + 1 :])
+        first = contig * CONTIG_SPACING + start
+        last = first + sum(length for op, length in operations if op in CONSUMES_REFERENCE)
+        lows = np.array([first - lead, last], dtype=np.int64)
+        highs = np.array([first, last + trail], dtype=np.int64)
+        hit = overlap_mask(sites.clip_starts, sites.clip_ends, lows, highs) & (np.array([lead, trail]) > 0)
+        if hit.any():
+            found.append(row)
     return found

@@ -446,3 +446,25 @@ def test_a_symbolic_germline_deletion_or_insertion_is_held_to_reads(tmp_path: Pa
     for name, (read, expected) in reads.items():
         path = write_bam(tmp_path / "sv.bam", len(reference), [read])
         assert germline_keys(audited(path, tmp_path, pure)) == expected, name
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_clip_in_a_mates_cigar_or_in_cg_at_a_germline_site_is_carried(tmp_path: Path, pure: bool) -> None:
+    """A clip whose bases, laid beside the alignment, cover a listed site marks a carrier whoever
+    writes it: the read's own CIGAR, its mate's ``MC`` (the mate's record may have left the file;
+    keyed ``(aux MC)``) or minimap2's ``cg`` (keyed ``(aux cg)``). A clip at the other end, or an
+    ``MC`` without one, is nothing. Both passed: only indels and ``X`` in them were read."""
+    reference = reference_bases(3000)
+    snv = 999
+    write_inputs(tmp_path, reference, [(snv, reference[snv], "A" if reference[snv] != "A" else "C")])
+
+    def found(lines: list[str]) -> dict[str, int]:
+        return germline_keys(audited(write_sam_as_bam(tmp_path / "c.bam", len(reference), lines), tmp_path, pure))
+
+    far = reference[2499:2549]
+    for mate_cigar, expected in (("5S45M", {"clip at a germline site (aux MC)": 1}), ("45M5S", {}), ("50M", {})):
+        read = f"R\t83\tchr1\t2500\t60\t50M\t=\t1001\t-1549\t{far}\t*\tMC:Z:{mate_cigar}\n"
+        assert found([read]) == expected, mate_cigar
+    bases = reference[1000:1045]
+    assert found([f"R\t0\tchr1\t1001\t60\t45M\t*\t0\t0\t{bases}\t*\tcg:Z:5H45M\n"]) == {"clip at a germline site (aux cg)": 1}
+    assert found([f"R\t0\tchr1\t1001\t60\t45M\t*\t0\t0\t{bases}\t*\tcg:Z:45M5H\n"]) == {}
