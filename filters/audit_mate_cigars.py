@@ -51,6 +51,19 @@ CLIP_OPERATIONS[list(b"SH")] = True
 CLIPS = (SOFT_CLIP, HARD_CLIP)
 
 
+def placed_values(
+    chosen: np.ndarray, records: np.ndarray, mates: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]], sites: GermlineSites
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Of the ``chosen`` tag values, those ``mates`` places on a contig of ``sites``: the values,
+    their records' rows, the contig indexes and the 0-based places."""
+    rows = records[chosen]
+    if not len(rows):
+        return chosen, rows, rows, rows
+    on, place = mates(rows)
+    placed = (on >= 0) & (on < len(sites.names)) & (place >= 0)
+    return chosen[placed], rows[placed], on[placed], place[placed]
+
+
 def mate_cigars_carrying_indels(
     buffer: bytes,
     tags: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
@@ -70,12 +83,9 @@ def mate_cigars_carrying_indels(
     marked = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, MISMATCH_OPERATIONS))
     # a value off the CIGAR grammar (-1) is the grammar check's finding
     mc = mc[((indel_bases > 0) & bool(sites.is_indel.any())) | ((marked > 0) & bool(len(sites.snv_positions)))]
+    mc, rows, on, place = placed_values(mc, records, mates, sites)
     if not len(mc):
         return []
-    rows = records[mc]
-    on, place = mates(rows)
-    placed = (on >= 0) & (on < len(sites.names)) & (place >= 0)
-    mc, rows, on, place = mc[placed], rows[placed], on[placed], place[placed]
     spans = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, ALL_OPERATIONS))
     reach = np.maximum(spans, 0) + WINDOW_LIMIT + 1  # a gap may write the allele up to WINDOW_LIMIT from its site
     low = (on << 32) + place - WINDOW_LIMIT - 1
@@ -120,12 +130,9 @@ def mate_cigar_clips_at_sites(
         return []
     clipped = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, CLIP_OPERATIONS))
     mc = mc[clipped > 0]  # a value off the CIGAR grammar (-1) is the grammar check's finding
+    mc, rows, on, place = placed_values(mc, records, mates, sites)
     if not len(mc):
         return []
-    rows = records[mc]
-    on, place = mates(rows)
-    placed = (on >= 0) & (on < len(sites.names)) & (place >= 0)
-    mc, rows, on, place = mc[placed], rows[placed], on[placed], place[placed]
     reach = np.maximum(np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, ALL_OPERATIONS)), 0) + 1
     at = on * CONTIG_SPACING + place
     near = overlap_mask(sites.clip_starts, sites.clip_ends, at - reach, at + reach)  # a bound of where its clips lie
