@@ -83,11 +83,11 @@ QUALITY = byte_range("!", "~")
 SEQUENCE = IUPAC + IUPAC.lower() + b"=."
 """SEQ's alphabet (SAM 1.4: ``[A-Za-z=.]``) narrowed to nucleotide codes."""
 BARCODE = IUPAC + b"-"
+"""Barcode and UMI bases; a ``-`` between the barcodes of several reads (SAMtags, Barcodes)."""
 BARCODE_LONGEST = 32
 """The most bytes a kept barcode (RX, OX, CR, UB, UR; CB before its ``-1``) may have: UMIs have 6
 to 12 bases, cell barcodes 16, two barcodes of 8 to 10 with a ``-`` 21. A longer one may hold the
 read's own bases (an STR allele masked in SEQ, a reverted germline allele): it goes."""
-"""Barcode and UMI bases; a ``-`` between the barcodes of several reads (SAMtags, Barcodes)."""
 
 
 def span_values(text: bytes, starts: np.ndarray, ends: np.ndarray) -> list[bytes]:
