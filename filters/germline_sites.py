@@ -645,7 +645,10 @@ def length_change(start: int, ref: bytes, allele: bytes, info: bytes) -> tuple[i
     and ALT trimmed of the bases they share (``ACGT`` to ``A`` at 99: ``(100, 103, 0)``; give
     an indel its leftmost placement first, :func:`left_aligned`); a symbolic deletion over its
     END, or without one over its ``|SVLEN|`` as :func:`symbolic_window` reads it (``<DEL>`` at
-    99 with END=200 or SVLEN=-101: ``(100, 200, 0)``); None for any other allele."""
+    99 with END=200 or SVLEN=-101: ``(100, 200, 0)``); a symbolic insertion of SVLEN bases as
+    the sequence insertion it stands for (``<INS>`` at 99 with SVLEN=60: ``(100, 100, 60)``, as
+    ``A`` to ``A`` and 60 bases), so a clip is placed across it the same whichever way the list
+    writes it; None for any other allele (an ``<INS>`` of unknown length among them)."""
     if is_sequence_allele(allele):
         if len(allele) == len(ref) or allele.strip(b"ACGTN") or ref.strip(b"ACGTN"):
             return None  # no length change, or no bases (``*``, ``.``)
@@ -658,8 +661,11 @@ def length_change(start: int, ref: bytes, allele: bytes, info: bytes) -> tuple[i
         return start + head, start + len(ref) - tail, len(allele) - head - tail
     end, length = info_span(info)
     last = end if end is not None and end > start else (start + 1 + length if length else None)
-    if symbolic_kind(allele) in DELETING_KINDS and last is not None and last > start + 1:
+    kind = symbolic_kind(allele)
+    if kind in DELETING_KINDS and last is not None and last > start + 1:
         return start + 1, last, 0
+    if kind == b"INS" and length:
+        return start + 1, start + 1, length
     return None
 
 

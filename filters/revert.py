@@ -522,7 +522,11 @@ def clip_start(position: int, leading: int, changes: Sequence[LengthChange]) -> 
     that changes the length it reaches (``changes``, the nearest end first), so a carrier's
     ``3S147M`` at 1001 after a deletion of 991-1000 starts at 988, where a non-carrier's read of
     the fragment starts, and one of an SNV or with no germline list (``--all``) ``leading`` bases
-    before POS. The same from POS and the CIGAR alone: a record and its mate's ``MC`` agree."""
+    before POS. A clip that starts inside an allele's bases (a read that begins in an inserted
+    sequence, ``16S84M`` at the point of a 60-base insertion) has no place in a non-carrier's
+    genome: it is placed as many bases before the allele's end as are left of it, as at an SNV,
+    so such reads spread over the bases before the point instead of all starting at it. The
+    same from POS and the CIGAR alone: a record and its mate's ``MC`` agree."""
     cursor, remaining = position, leading
     for span_start, span_end, bases in changes:
         if span_end > cursor:
@@ -530,8 +534,8 @@ def clip_start(position: int, leading: int, changes: Sequence[LengthChange]) -> 
         if cursor - span_end >= remaining:
             break
         remaining -= cursor - span_end
-        if bases >= remaining:  # the clip starts in the allele's bases (an insertion)
-            return max(0, max(span_start, span_end - remaining))
+        if bases >= remaining:  # the clip starts in the allele's bases (an insertion): spread, not piled at the point
+            return max(0, span_end - remaining)
         remaining -= bases
         cursor = span_start
     return max(0, cursor - remaining)

@@ -1400,6 +1400,44 @@ def test_a_left_clip_at_a_germline_deletion_starts_where_a_non_carrier_read_star
 
 
 @pytest.mark.parametrize("one_by_one", [False, True])
+def test_reads_that_begin_inside_a_germline_insertion_do_not_pile_up_at_its_point(tmp_path: Path, one_by_one: bool) -> None:
+    """A carrier of a 60-base insertion after 1000, read from its haplotype with a read starting
+    every 2 bases as a non-carrier's: the reads that begin inside the inserted bases are aligned
+    ``16S84M`` ... ``58S42M`` at 1001. Their clips go and they start as many bases before the
+    point as their clip is long (at an SNV the same), not all at 1001, where 21 starts would
+    show the insertion to anyone counting read starts; and the list writing the inserted bases
+    or ``<INS> SVLEN=60`` gives the same starts."""
+    generator = random.Random(6)
+    contig = "".join(generator.choice("ACGT") for _ in range(3000))
+    (tmp_path / "ref.fa").write_text(">chr1\n" + contig + "\n")
+    inserted = "".join(generator.choice("ACGT") for _ in range(60))
+    haplotype = contig[:1000] + inserted + contig[1000:]
+    lines = []
+    for start in range(800, 1200, 2):
+        bases, before = haplotype[start : start + 100], 1000 - start
+        if before >= 100:
+            cigar, position = "100M", start + 1
+        elif before >= 20:
+            cigar, position = (f"{before}M60I{40 - before}M", start + 1) if before <= 20 else (f"{before}M{100 - before}S", start + 1)
+        elif start + 100 <= 1060:
+            continue  # wholly inserted: an aligner leaves it unmapped
+        else:
+            clip = max(0, 1060 - start)
+            cigar, position = (f"{clip}S{100 - clip}M", 1001) if clip else ("100M", start - 59)
+        lines.append((position, f"r{start}\t0\tchr1\t{position}\t60\t{cigar}\t*\t0\t0\t{bases}\t{'F' * 100}"))
+    lines.sort()
+    header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (tmp_path / "bases.vcf").write_text(header + f"chr1\t1000\t.\t{contig[999]}\t{contig[999] + inserted}\t50\tPASS\t.\n")
+    (tmp_path / "symbolic.vcf").write_text(header + f"chr1\t1000\t.\t{contig[999]}\t<INS>\t50\tPASS\tSVLEN=60\n")
+    starts = {}
+    for listed in ("bases.vcf", "symbolic.vcf"):
+        records = reverted_records(tmp_path, [line for _, line in lines], ["-v", listed], one_by_one)
+        starts[listed] = sorted(record.reference_start for record in records)
+    assert max(Counter(starts["bases.vcf"]).values()) <= 2
+    assert starts["bases.vcf"] == starts["symbolic.vcf"]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
 def test_a_moved_read_keeps_a_sorted_output_across_blocks_and_samtools_indexes_it(tmp_path: Path, one_by_one: bool) -> None:
     """A carrier's ``3S147M`` at 1001 moves to 988 (:func:`revert.clip_start`), before reads at
     989-1000 of the block before its own: those are held back until the next block is known, so

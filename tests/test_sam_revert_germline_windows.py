@@ -143,11 +143,14 @@ def test_the_exact_spans_a_left_clip_is_aligned_across() -> None:
     assert length_change(99, b"ACGT", b"A", b".") == (100, 103, 0)
     assert length_change(99, b"A", b"ATT", b".") == (100, 100, 2)
     assert length_change(99, b"A", b"<DEL>", b"END=200") == (100, 200, 0)
+    assert length_change(99, b"A", b"<INS>", b"SVLEN=2") == length_change(99, b"A", b"ATT", b".")  # the same insertion
+    assert length_change(99, b"A", b"<INS>", b".") is None  # its length unknown: a clip moves by its own length
     assert length_change(99, b"A", b"C", b".") is None and length_change(99, b"AC", b"*", b".") is None
     spans = LengthChanges([(990, 1000, 0), (900, 900, 2), (500, 510, 0)])
     assert spans.ending_before(1000, 200) == [(990, 1000, 0), (900, 900, 2)]
     assert clip_start(1000, 3, spans.ending_before(1000, 1003)) == 987  # 3S147M at 1001: 150M at 988
     assert clip_start(1002, 3, spans.ending_before(1002, 1003)) == 989  # two bases after the deletion, one before
     assert clip_start(905, 8, [(900, 900, 2)]) == 899  # 5 bases after the insertion, its 2, then 1 before it
-    assert clip_start(905, 6, [(900, 900, 2)]) == 900  # the clip starts in the inserted bases
+    assert clip_start(905, 6, [(900, 900, 2)]) == 899  # it starts in the inserted bases: as many before the point as are left
+    assert clip_start(905, 7, [(900, 900, 2)]) == 898  # (not all at the point, where only carriers' reads would pile up)
     assert clip_start(1000, 3, []) == 997  # an SNV's window, or --all: the clip's own length
