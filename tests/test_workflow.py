@@ -1183,6 +1183,28 @@ def test_delivered_audit_leaves_out_the_size_of_the_germline_list() -> None:
     assert report["runs"][0]["settings"]["germline_records"] == 70  # the site's copy is left whole
 
 
+def test_delivered_audit_leaves_out_the_forbid_list_lines_found_in_keyed_names() -> None:
+    """A passing audit may list, per file, the forbid list's lines whose strings turned up in keyed
+    read names within chance, with hit and expected counts (``keyed_names``): the expected count
+    tells a string's length, the line which patient it is. The delivered report keeps each file's
+    entry and each class of findings by an allowlist: none of that, and no examples."""
+    entry = {
+        "file": "P1.tumour.bam", "format": "BAM", "records": 99, "verdict": "pass",
+        "findings": {
+            "read_names": {"checked": True, "count": 0, "examples": {"QNAME": ["x"]}},
+            "germline": {"checked": False, "count": 0, "reason": "r"},
+        },
+        "keyed_names": {"searched": 99, "within_chance": {"QNAME (list line 1)": {"hits": 7, "expected": 6.1}}},
+        "new": 1,
+    }  # fmt: skip
+    delivered = gate.delivered_audit({"verdict": "pass", "runs": [], "files": [entry]})
+    assert delivered["files"] == [{
+        "file": "P1.tumour.bam", "format": "BAM", "records": 99, "verdict": "pass",
+        "findings": {"read_names": {"checked": True, "count": 0}, "germline": {"checked": False, "count": 0, "reason": "r"}},
+    }]  # fmt: skip
+    assert "keyed_names" in entry  # the site's copy is left whole
+
+
 def test_forbid_list_gets_the_read_group_id_of_a_scoped_original(tmp_path: Path) -> None:
     """sam-scrub-rg writes a read group's ID as ``ID@<sample pseudonym>`` (its pseudonym is scoped
     to the sample): the gate forbids the ID itself, never the pseudonym the delivery holds."""

@@ -266,14 +266,34 @@ and how. Not ``germline_records`` (the size of the patient's germline list: how 
 variants the person has) nor ``forbid_strings`` (how many identifiers and paths the site holds)."""
 
 
+DELIVERED_FILE_KEYS = ("file", "format", "records", "verdict", "findings")
+"""What the delivered report keeps of each file's entry (an allowlist). Not ``keyed_names``: the
+forbid list's line numbers whose strings turned up in keyed read names within chance, with their
+hit counts and expected counts, which tell how long each listed string is and which are digits (a
+4-digit patient number narrowed to a few hundred), for every patient of the cohort."""
+DELIVERED_FINDING_KEYS = ("checked", "count", "reason")
+"""...and of each class of findings: whether it was checked, how many, why not (never examples)."""
+
+
 def delivered_audit(report: dict[str, Any]) -> dict[str, Any]:
-    """The merged audit report as delivered: each run's settings cut to :data:`DELIVERED_AUDIT_SETTINGS`;
+    """The merged audit report as delivered: each run's settings cut to :data:`DELIVERED_AUDIT_SETTINGS`,
+    each file's entry to :data:`DELIVERED_FILE_KEYS` and its findings to :data:`DELIVERED_FINDING_KEYS`;
     the verdicts, the findings per class and each file's record count (the file's own) stay."""
     runs = [
         {**run, "settings": {key: value for key, value in run.get("settings", {}).items() if key in DELIVERED_AUDIT_SETTINGS}}
         for run in report.get("runs", [])
     ]
-    return {**report, "runs": runs}
+    files = [
+        {key: entry[key] for key in DELIVERED_FILE_KEYS if key in entry}
+        | {
+            "findings": {
+                name: {key: found[key] for key in DELIVERED_FINDING_KEYS if key in found}
+                for name, found in entry.get("findings", {}).items()
+            }
+        }
+        for entry in report.get("files", [])
+    ]
+    return {**report, "runs": runs, "files": files}
 
 
 def merge_audits(sample: str, runs: list[tuple[dict[str, Any], dict[str, str]]]) -> dict[str, Any]:
