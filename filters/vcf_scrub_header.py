@@ -217,6 +217,17 @@ KEYED_PSEUDONYM = re.compile(b"%s[0-9A-F]{%d}" % (ID_KEYED_PREFIX.encode(), ID_H
 held to the personal-data rule a pseudonym of the map is (the audit sets it aside too)."""
 
 
+def check_sample_count(header: VcfHeader, most: int | None, path: str) -> None:
+    """``--max-samples``: a VCF of one person has one column (two: tumour and normal); more are
+    other people's genotypes (a joint-called family or cohort), which no scrubbing makes one's own."""
+    if most is not None and len(header.samples) > most:
+        message = (
+            f"the #CHROM line has {len(header.samples)} sample columns, more than --max-samples {most} allows "
+            "(a joint-called VCF holds other people's genotypes: keep the sample's own with bcftools view -s)"
+        )
+        raise InputError(message, path, header.column_line_number)
+
+
 def rename_samples(header: VcfHeader, pseudonyms: Pseudonyms, path: str) -> list[bytes]:
     """Pseudonyms for the sample columns, in order; a name twice or missing from a map is an error."""
     if len(set(header.samples)) != len(header.samples):
@@ -845,6 +856,13 @@ def main(
             "VCF specification's text for standard keys, a neutral one for the rest."
         ),
     ] = "scrub",
+    max_samples: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-samples", metavar="N", help="Refuse a VCF with more than N sample columns (a joint-called family or cohort "
+            "VCF holds other people's genotypes).", min=0,
+        ),
+    ] = None,
     report_path: ReportOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -860,6 +878,7 @@ def main(
         try:
             with opened_input(input) as source:
                 header, body = split_header_text(text_blocks(source, input), input)
+                check_sample_count(header, max_samples, input)
                 new_samples = rename_samples(header, pseudonyms, input)
                 report.add("samples_renamed", len(new_samples))
                 text, headers = scrub_header(header, new_samples, pseudonyms, kept_keys, descriptions, report, input)

@@ -722,3 +722,22 @@ def test_a_second_phase_set_copy_naming_a_dropped_record_leaves_with_its_key(tmp
     (tmp_path / "out.vcf").write_bytes(dropped.stdout)
     audit = run_command("genoscrub-audit", "-q", "--report", str(tmp_path / "audit.json"), str(tmp_path / "out.vcf"))
     assert audit.returncode == 0, audit.stderr
+
+
+def test_max_samples_refuses_a_joint_called_vcf_without_naming_its_samples() -> None:
+    """A family's or a cohort's joint-called VCF holds other people's genotypes: with
+    ``--max-samples 1`` a VCF of two columns ends the run (exit 1, file and line, no sample
+    name); one of one column, or of two with ``--max-samples 2``, passes."""
+    header = (
+        b"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##FORMAT=<ID=GT,Number=1,Type=String,Description=\"g\">\n"
+        b"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS2301217N\tS2301388N"
+    )
+    joint = header + b"\nchr1\t5\t.\tA\tC\t.\t.\t.\tGT\t0/1\t1/1\n"
+    code, _, err = invoke("--max-samples", "1", input=joint)
+    assert code == 1 and err.strip() == (
+        b"vcf-scrub-header: <stdin>:4: the #CHROM line has 2 sample columns, more than --max-samples 1 allows "
+        b"(a joint-called VCF holds other people's genotypes: keep the sample's own with bcftools view -s)"
+    )
+    assert invoke("--max-samples", "2", input=joint)[0] == 0
+    own = joint.replace(b"\tS2301388N", b"").replace(b"\t1/1", b"")
+    assert invoke("--max-samples", "1", input=own)[0] == 0

@@ -726,6 +726,19 @@ def test_local_profile_is_accepted(cohort: Cohort) -> None:
     assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr
 
 
+def test_a_sample_vcf_of_other_people_is_refused(cohort: Cohort) -> None:
+    """A joint-called family or cohort VCF given as a sample's would deliver other people's
+    genotypes in its folder: each VCF job passes vcf-scrub-header ``--max-samples``, one column
+    for the germline VCF (the normal's), two for the somatic (tumour and normal)."""
+    result = snakemake(cohort.path, "-n", "--forceall", "--printshellcmds")
+    assert result.returncode == 0
+    lines = [line for line in result.stdout.splitlines() if "vcf-scrub-header -q" in line]
+    germline = [line for line in lines if ".germline.vcf.gz" in line.rsplit("bgzip", 1)[-1]]
+    somatic = [line for line in lines if ".somatic.vcf.gz" in line.rsplit("bgzip", 1)[-1]]
+    assert germline and somatic and len(germline) + len(somatic) == len(lines)
+    assert all("--max-samples 1 " in line for line in germline) and all("--max-samples 2 " in line for line in somatic)
+
+
 def test_unplaced_reads_left_out_when_configured(cohort: Cohort) -> None:
     keep = snakemake(cohort.path, "-n", "--forceall")
     drop = snakemake(cohort.path, "-n", "--forceall", config=["unmapped=drop"])

@@ -9,6 +9,9 @@
 # private germline variant mis-called as somatic is absent from the population, and would stay.
 
 VCF_STEPS = ["vcf-scrub-header", "vcf-drop-rare"] + (["vcf-drop-regions"] if REGION_ARGS else [])
+MAX_SAMPLES = {"germline": 1, "somatic": 2}
+"""Sample columns a sample's VCF may have: the normal's; the tumour's and the normal's. A joint-called
+family or cohort VCF holds other people's genotypes (vcf-scrub-header --max-samples refuses it)."""
 
 
 def staged_vcf(wildcards):
@@ -33,7 +36,7 @@ def vcf_pipeline(wildcards, input, output):
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
-        f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --map-out {quoted(output.link)} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
+        f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --max-samples {MAX_SAMPLES[wildcards.kind]} --map-out {quoted(output.link)} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
         f"{command('vcf-drop-rare')} -q {frequencies} --report {quoted(reports['vcf-drop-rare'])} 2>>{log}",
     ]
     if REGION_ARGS:
