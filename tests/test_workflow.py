@@ -386,6 +386,7 @@ def test_sample_report_and_cohort_summary(cohort: Cohort) -> None:
     rows = [line.split("\t") for line in (cohort.results / "cohort_summary.tsv").read_text().splitlines()]
     assert rows[0] == ["sample", "file", "step", "count", "value"]
     assert {row[0] for row in rows[1:]} == {cohort.linkage[FIRST], cohort.linkage[SECOND]}
+    assert [row[0] for row in rows[1:]] == sorted(row[0] for row in rows[1:])  # by pseudonym, not the sheet's order
     records = {(row[0], row[1], row[2], row[3]): int(row[4]) for row in rows[1:]}
     assert records[(pseudonym, f"{pseudonym}.tumour.bam", "gather", "records_written")] == int(
         run("samtools", "view", "-c", str(cohort.output(FIRST, "tumour.bam"))).stdout
@@ -423,6 +424,7 @@ def test_the_full_counts_stay_with_the_site(cohort: Cohort) -> None:
     assert stat.S_IMODE(summary.stat().st_mode) == 0o600
     rows = [line.split("\t") for line in summary.read_text().splitlines()]
     assert {row[0] for row in rows[1:]} == {cohort.linkage[FIRST], cohort.linkage[SECOND]}
+    assert [row[0] for row in rows[1:]] == sorted(row[0] for row in rows[1:])  # by pseudonym, not the sheet's order
     assert {(row[2], row[3]) for row in rows[1:]} > DELIVERED_COUNTS | {
         ("vcf-drop-rare", "dropped_rare"),
         ("sam-revert-germline", "bases_reverted"),
@@ -1179,6 +1181,14 @@ def test_delivered_report_keeps_only_allowlisted_counts_and_fields() -> None:
     other["files"]["P1.germline.vcf.gz"]["vcf-drop-rare"]["counts"].update(records=51, dropped_rare=4)
     other["files"]["P1.germline.vcf.gz"]["vcf-scrub-header"]["counts"]["records"] = 51
     assert reports.delivered_report(other) == delivered
+
+
+def test_cohort_summary_rows_follow_the_pseudonyms_not_the_sheet() -> None:
+    """A sheet is often sorted by registration number or enrolment date: rows in its order would
+    pair the keyed pseudonyms with the IDs behind them, for anyone holding an ordered list."""
+    counts = {"f": {"step": {"counts": {"records": 1}}}}
+    rows = reports.summary_rows([{"sample": "SF0", "files": counts}, {"sample": "S0A", "files": counts}])
+    assert [row.split("\t")[0] for row in rows[1:]] == ["S0A", "SF0"]
 
 
 def test_delivered_audit_leaves_out_the_size_of_the_germline_list() -> None:

@@ -125,9 +125,11 @@ def delivered_report(full: dict[str, Any]) -> dict[str, Any]:
 
 
 def summary_rows(reports: list[dict[str, Any]]) -> list[str]:
-    """One TSV row per sample, file, step and count, under a header row."""
+    """One TSV row per sample, file, step and count, under a header row; samples sorted by their
+    pseudonym, never in the sheet's order (a sheet sorted by registration number or enrolment
+    date would give the order of the IDs behind the pseudonyms)."""
     rows = ["sample\tfile\tstep\tcount\tvalue"]
-    for report in reports:
+    for report in sorted(reports, key=lambda report: str(report["sample"])):
         for name, steps in report["files"].items():
             for step, data in steps.items():
                 rows += [f"{report['sample']}\t{name}\t{step}\t{key}\t{value}" for key, value in sorted(data["counts"].items())]
