@@ -848,6 +848,24 @@ def test_bad_sample_sheet_names_the_line_not_the_sample(cohort: Cohort) -> None:
     assert SECOND not in result.stdout + result.stderr
 
 
+def test_a_tumour_only_somatic_vcf_is_refused_unless_its_absent_calls_are_chosen(cohort: Cohort) -> None:
+    """A somatic VCF without the sample's germline VCF would keep every call absent from the
+    population, the private germline variants a tumour-only caller reports as somatic among
+    them: the sheet is refused (its line named, not its sample), unless the config chooses."""
+    header, first, *_ = (cohort.path / "samples.tsv").read_text().splitlines()
+    columns = header.split("\t")
+    fields = first.split("\t")
+    fields[columns.index("germline_vcf")] = "."
+    sheet = cohort.path / "tumour-only-samples.tsv"
+    sheet.write_text(f"{header}\n" + "\t".join(fields) + "\n")
+    refused = snakemake(cohort.path, "-n", config=[f"samples={sheet}"], lock=False)
+    assert refused.returncode != 0 and "sample sheet line 2: a somatic VCF without a germline VCF" in refused.stdout + refused.stderr
+    assert FIRST not in refused.stdout + refused.stderr
+    for choice in ("tumour_only_keep_missing=true", "somatic_keep_missing=false"):
+        chosen = snakemake(cohort.path, "-n", config=[f"samples={sheet}", choice])
+        assert chosen.returncode == 0 and "a somatic VCF without" not in chosen.stdout + chosen.stderr
+
+
 def test_example_sample_sheet_is_the_cohort_makers(cohort: Cohort) -> None:
     assert (ROOT / "workflow" / "samples.example.tsv").read_text() == (cohort.path / "samples.tsv").read_text()
 

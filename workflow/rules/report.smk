@@ -45,6 +45,7 @@ def sample_report_spec(sample):
             "min_af": MIN_AF,
             "population": bool(POPULATION),
             "somatic_keep_missing": SOMATIC_KEEP_MISSING,
+            "tumour_only_keep_missing": TUMOUR_ONLY_KEEP_MISSING,
             "region_presets": REGION_PRESETS,
             "region_beds": len(REGION_BEDS),
             "audit": AUDIT,
