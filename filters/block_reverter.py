@@ -792,8 +792,12 @@ removed left clip did not move go to a temporary file, and moved records past it
 SPILL_READ = 4 << 20
 """Bytes of held records read back from the temporary file at a time."""
 
-Key = tuple[int, int]
+Place = tuple[int, int]
 """A record's place in a coordinate-sorted file: its contig's rank in the header, and POS."""
+Key = tuple[int, int, int]
+"""...and its strand (1 reverse, FLAG 0x10), which samtools sort and Picard order a POS's reads
+by: forward ones first. A moved read is placed by it among the reads of its new POS, so a moved
+forward read never lands after a reverse one, which only a moved read would do."""
 
 
 class CoordinateOrder:
@@ -812,7 +816,8 @@ class CoordinateOrder:
     the run ends) and are read back as they go out. Moved records (only reads with a left clip
     at a window) wait in memory, sorted, and each goes out after the held records that sort
     before or with it: the output is the input's order with each moved record placed by a
-    stable sort. Past ``HOLD_LIMIT`` bytes of them the run ends (``MOVED_PAST_LIMIT``).
+    stable sort (by contig, POS and strand). Past ``HOLD_LIMIT`` bytes of them the run ends
+    (``MOVED_PAST_LIMIT``).
 
     The decision whether and where a read moves never looks at what is held: its mate computes
     the same from ``MC``. Lines are found by bisection over the held text (a key parsed only
@@ -834,21 +839,25 @@ class CoordinateOrder:
         """Moved records waiting, sorted by key and then by arrival (``serial``)."""
         self.moved_size = 0
         self.serial = 0
-        self.frontier: Key = (-1, -1)
-        """The key of the last record read (POS 0-based)."""
-        self.released: Key = (-1, -1)
+        self.frontier: Place = (-1, -1)
+        """The place of the last record read (POS 0-based)."""
+        self.released: Key = (-1, -1, 1)
         """Every record of this key or before it has gone out (POS 1-based)."""
         self.largest_hold = 0
         """The most bytes held at once (in memory and in the temporary file), for the bench."""
 
     def key(self, text: bytes, start: int) -> Key:
-        """(contig's rank in the header, POS) of the line at ``start``; ``*`` and unknown last."""
+        """(contig's rank in the header, POS, strand) of the line at ``start``; ``*`` and unknown last."""
         first = text.find(b"\t", start)
         second = text.find(b"\t", first + 1)
         third = text.find(b"\t", second + 1)
         fourth = text.find(b"\t", third + 1)
-        position = text[third + 1 : fourth]
-        return self.rank.get(text[second + 1 : third], self.unplaced), int(position) if position.isdigit() else 0
+        position, flag = text[third + 1 : fourth], text[first + 1 : second]
+        return (
+            self.rank.get(text[second + 1 : third], self.unplaced),
+            int(position) if position.isdigit() else 0,
+            (int(flag) >> 4) & 1 if flag.isdigit() else 0,
+        )
 
     def after(self, text: bytes, key: Key, low: int = 0) -> int:
         """The start of the first line of ``text`` (sorted lines, each ending in a newline) whose
@@ -884,7 +893,7 @@ class CoordinateOrder:
         self.frontier = last
         return True
 
-    def earliest_landing(self) -> Key | None:
+    def earliest_landing(self) -> Place | None:
         """The key (POS 1-based) before which no record after the frontier can land once moved;
         None: none on the frontier's contig moves (nor any unplaced read).
 
@@ -926,7 +935,7 @@ class CoordinateOrder:
             self.moved_size += len(line) + 1
         self.largest_hold = max(self.largest_hold, self.held_size + self.spill_size - self.spill_read + self.moved_size)
         landing = self.earliest_landing()
-        yield from self.released_before(None if landing is None else (landing[0], landing[1] - 1))
+        yield from self.released_before(None if landing is None else (landing[0], landing[1] - 1, 1))
         if self.held_size > HOLD_LIMIT:
             self.spilled()
 

@@ -1508,17 +1508,20 @@ def reverted_lines(
     return [line for line in output.splitlines() if not line.startswith(b"@")]
 
 
-def coordinate_key(contigs: list[str]) -> Callable[[bytes], tuple[int, int]]:
-    def key(line: bytes) -> tuple[int, int]:
+def coordinate_key(contigs: list[str]) -> Callable[[bytes], tuple[int, int, int]]:
+    """samtools sort's order: contig, POS, then forward before reverse (FLAG 0x10)."""
+
+    def key(line: bytes) -> tuple[int, int, int]:
         fields = line.split(b"\t", 4)
-        return contigs.index(fields[2].decode()), int(fields[3])
+        return contigs.index(fields[2].decode()), int(fields[3]), (int(fields[1]) >> 4) & 1
 
     return key
 
 
 def clipped_reads_around_sites(rng: random.Random, folder: Path) -> tuple[dict[str, int], str, list[str]]:
     """Two random contigs (``ref.fa``), germline deletions, insertions and SNVs at random places of
-    both (``sites.vcf``), and reads around them sorted by coordinate, many left-clipped where a
+    both (``sites.vcf``), and reads around them sorted by coordinate (forward before reverse at
+    a POS, as samtools sort leaves them), many left-clipped where a
     carrier's read is (at a deletion's far edge, a few bases either side), some right-clipped
     or hard-clipped, some far from any site."""
     contigs = {"chr1": 6000, "chr2": 3000}
@@ -1543,7 +1546,7 @@ def clipped_reads_around_sites(rng: random.Random, folder: Path) -> tuple[dict[s
             vcf.append(f"{name}\t{position}\t.\t{ref}\t{alt}\t50\tPASS\t.")
             edges.append((name, position + len(ref)))
     (folder / "sites.vcf").write_text("\n".join(vcf) + "\n")
-    reads: list[tuple[int, int, str]] = []
+    reads: list[tuple[int, int, int, str]] = []
     for number in range(rng.randint(50, 250)):
         if rng.random() < 0.7:
             name, edge = rng.choice(edges)
@@ -1559,9 +1562,9 @@ def clipped_reads_around_sites(rng: random.Random, folder: Path) -> tuple[dict[s
         sequence = bases[name][start : start + length].ljust(length, "A")
         flag = rng.choice([0, 16])
         line = f"r{number}\t{flag}\t{name}\t{position}\t60\t{cigar}\t*\t0\t0\t{sequence}\t{'F' * length}"
-        reads.append((list(contigs).index(name), position, line))
-    reads.sort(key=lambda read: (read[0], read[1]))
-    return contigs, "sites.vcf", [line for _, _, line in reads]
+        reads.append((list(contigs).index(name), position, flag, line))
+    reads.sort(key=lambda read: (read[0], read[1], read[2]))
+    return contigs, "sites.vcf", [line for _, _, _, line in reads]
 
 
 def cut_into_blocks(rng: random.Random, lines: list[str]) -> list[str]:
@@ -1575,7 +1578,9 @@ def test_moved_reads_leave_a_sorted_output_the_stable_sort_of_their_unheld_order
     """Random reads clipped around random germline sites of two contigs, cut into random blocks:
     with SO:coordinate the output is sorted by coordinate and holds the records, in the order, of
     the output without the hold (a header without SO:coordinate: every record where it was) put
-    through a stable sort; the same on both paths, with ``-v`` and with ``--all``."""
+    through a stable sort by contig, POS and strand, as samtools sort orders them (a moved forward
+    read after a reverse one at its POS would mark it); the same on both paths, with ``-v`` and
+    with ``--all``."""
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)

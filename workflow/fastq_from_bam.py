@@ -8,14 +8,16 @@ Renaming a FASTQ leaves every germline allele in its reads, and reads map back t
 The reverted BAM holds the same reads with every germline allele turned into the reference base,
 unmapped reads masked to N, and keyed read names. This writes each primary record of that BAM
 back as a FASTQ read (``samtools fastq``: reverse-strand reads turned back, secondary and
-supplementary records left out), pairs in sync, in the input FASTQ's order:
+supplementary records left out), pairs in sync, in the order of their keyed names (a random
+order), not the input FASTQ's: at a POS a coordinate-sorted BAM keeps its reads in the input's
+(the aligner's) order, but a read sam-revert-germline moved (a carrier's left clip aligned) joins
+the others there, so next to the input's order the reads out of it would be the carriers':
 
 1. the input FASTQ pair through ``fastq-scrub-names`` gives each template's keyed name (the same
-   key, hence the same name as in the BAM), its position, and its two name lines as the renaming
-   choice would write them; sorted by name;
+   key, hence the same name as in the BAM) and its two name lines as the renaming choice would
+   write them; sorted by name;
 2. the BAM's primary reads through ``samtools fastq``, sorted by name and mate;
-3. a merge join of the two, then a sort by position: templates the FASTQ gives come in its
-   order, templates found only in the BAM after them (by name). A read of the FASTQ that the BAM
+3. a merge join of the two, written as it comes, in name order. A read of the FASTQ that the BAM
    lacks (``sam-revert-germline`` removed a read it could not revert; unplaced reads left out
    with ``unmapped: drop``) is written masked, all ``N`` at its length: the pair stays in sync,
    the counts match the input, and no base of it is shared. A BAM-only template with a mate
@@ -39,7 +41,6 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import IO
 
-ONLY_IN_BAM = 10**15  # positions of templates the FASTQ does not give: after every FASTQ template
 COUNTS = ("templates_in_fastq", "templates_written", "templates_only_in_bam", "templates_incomplete_only_in_bam", "reads_masked_not_in_bam")
 SORT_ENVIRONMENT = {**os.environ, "LC_ALL": "C"}  # byte order, the order Python compares bytes in
 
@@ -59,9 +60,9 @@ def template_key(name_line: bytes) -> bytes:
 
 
 def order_rows(names_r1: IO[bytes], names_r2: IO[bytes]) -> Iterator[bytes]:
-    """``key TAB position TAB name line 1 TAB name line 2 TAB length 1 TAB length 2`` per
-    template of the scrubbed pair, from ``name line TAB read length`` lines of each file."""
-    for position, (row1, row2) in enumerate(zip_longest(names_r1, names_r2)):
+    """``key TAB name line 1 TAB name line 2 TAB length 1 TAB length 2`` per template of the
+    scrubbed pair, from ``name line TAB read length`` lines of each file."""
+    for row1, row2 in zip_longest(names_r1, names_r2):
         if row1 is None or row2 is None:
             raise FastqFromBamError("the FASTQ pair is out of sync (one file has more reads)")
         line1, length1 = row1.rstrip(b"\n").rsplit(b"\t", 1)
@@ -69,7 +70,7 @@ def order_rows(names_r1: IO[bytes], names_r2: IO[bytes]) -> Iterator[bytes]:
         key = template_key(line1)
         if template_key(line2) != key:
             raise FastqFromBamError("the FASTQ pair is out of sync (mates differ in name)")
-        yield b"%s\t%d\t%s\t%s\t%s\t%s\n" % (key, position, line1, line2, length1, length2)
+        yield b"%s\t%s\t%s\t%s\t%s\n" % (key, line1, line2, length1, length2)
 
 
 def bam_reads(lines: IO[bytes]) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
@@ -84,8 +85,8 @@ def bam_reads(lines: IO[bytes]) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
 
 
 def merge_join(order: IO[bytes], reads: IO[bytes], counts: dict[str, int]) -> Iterator[bytes]:
-    """Templates of the sorted order file joined with the sorted BAM reads file, as
-    ``position TAB name1 TAB seq1 TAB qual1 TAB name2 TAB seq2 TAB qual2`` lines."""
+    """Templates of the sorted order file joined with the sorted BAM reads file, in name order, as
+    ``name1 TAB seq1 TAB qual1 TAB name2 TAB seq2 TAB qual2`` lines."""
 
     def templates() -> Iterator[tuple[bytes, dict[bytes, tuple[bytes, bytes]]]]:
         key: bytes | None = None
@@ -104,7 +105,7 @@ def merge_join(order: IO[bytes], reads: IO[bytes], counts: dict[str, int]) -> It
 
     def fastq_side() -> Iterator[list[bytes]]:
         for line in order:
-            yield line.rstrip(b"\n").split(b"\t")  # key, position, name lines, lengths
+            yield line.rstrip(b"\n").split(b"\t")  # key, name lines, lengths
 
     def masked(length: bytes) -> tuple[bytes, bytes]:
         return b"N" * int(length), b"#" * int(length)
@@ -113,20 +114,19 @@ def merge_join(order: IO[bytes], reads: IO[bytes], counts: dict[str, int]) -> It
     fastq = fastq_side()
     bam_item = next(bam, None)
     fastq_item = next(fastq, None)
-    only_in_bam = 0
     while bam_item is not None or fastq_item is not None:
         if fastq_item is not None and (bam_item is None or fastq_item[0] < bam_item[0]):
-            _key, position, line1, line2, length1, length2 = fastq_item
+            _key, line1, line2, length1, length2 = fastq_item
             counts["templates_in_fastq"] += 1
             counts["reads_masked_not_in_bam"] += 2
             fastq_item = next(fastq, None)
-            yield b"\t".join((position, line1, *masked(length1), line2, *masked(length2))) + b"\n"
+            yield b"\t".join((line1, *masked(length1), line2, *masked(length2))) + b"\n"
             continue
         assert bam_item is not None
         key, mates = bam_item
         bam_item = next(bam, None)
         if fastq_item is not None and fastq_item[0] == key:
-            _key, position, line1, line2, length1, length2 = fastq_item
+            _key, line1, line2, length1, length2 = fastq_item
             counts["templates_in_fastq"] += 1
             fastq_item = next(fastq, None)
             for mate, length in ((b"1", length1), (b"2", length2)):
@@ -134,15 +134,13 @@ def merge_join(order: IO[bytes], reads: IO[bytes], counts: dict[str, int]) -> It
                     mates[mate] = masked(length)
                     counts["reads_masked_not_in_bam"] += 1
         else:
-            position = b"%d" % (ONLY_IN_BAM + only_in_bam)
             line1, line2 = b"@" + key + b"/1", b"@" + key + b"/2"
-            only_in_bam += 1
             counts["templates_only_in_bam"] += 1
         if not {b"1", b"2"} <= mates.keys():
             counts["templates_incomplete_only_in_bam"] += 1
             continue
         (sequence1, quality1), (sequence2, quality2) = mates[b"1"], mates[b"2"]
-        yield b"\t".join((position, line1, sequence1, quality1, line2, sequence2, quality2)) + b"\n"
+        yield b"\t".join((line1, sequence1, quality1, line2, sequence2, quality2)) + b"\n"
 
 
 def sort_command(temporary: Path, threads: int, memory_mb: int, keys: list[str], output: Path) -> list[str]:
@@ -158,7 +156,7 @@ def wait(process: subprocess.Popen[bytes], step: str) -> None:
 
 
 def write_order(options: argparse.Namespace, path: Path) -> None:
-    """Step 1: the scrubbed pair's name lines with their positions, sorted by template name."""
+    """Step 1: the scrubbed pair's name lines and read lengths, sorted by template name."""
     scrub = [options.scrub, "-q", *shlex.split(options.pseudonyms)]
     scrubbers = [subprocess.Popen([*scrub, str(fastq)], stdout=subprocess.PIPE) for fastq in (options.r1, options.r2)]
     pick = 'NR % 4 == 1 { name = $0 } NR % 4 == 2 { print name "\\t" length($0) }'
@@ -203,18 +201,8 @@ def write_bam_reads(options: argparse.Namespace, path: Path) -> None:
 
 
 def write_pair(options: argparse.Namespace, order: Path, reads: Path, counts: dict[str, int]) -> None:
-    """Step 3: join, restore the order, split into the two BGZF files."""
-    sorter = subprocess.Popen(
-        sort_command(options.temporary, options.threads, options.memory_mb, ["-k1,1n"], options.temporary / "joined.tsv"),
-        stdin=subprocess.PIPE,
-        env=SORT_ENVIRONMENT,
-    )
-    assert sorter.stdin is not None
-    with sorter.stdin, open(order, "rb") as order_file, open(reads, "rb") as reads_file:
-        sorter.stdin.writelines(merge_join(order_file, reads_file, counts))
-    wait(sorter, "sort")
-    order.unlink()
-    reads.unlink()
+    """Step 3: join, and split into the two BGZF files in the keyed names' order (not the input's:
+    see the module's docstring)."""
     compressors = []
     bgzip = ["bgzip", "-c", "-l", str(options.compression_level), "-@", str(max(options.threads // 2, 1))]
     for target in (options.out_r1, options.out_r2):
@@ -222,14 +210,16 @@ def write_pair(options: argparse.Namespace, order: Path, reads: Path, counts: di
             compressors.append(subprocess.Popen(bgzip, stdin=subprocess.PIPE, stdout=handle))
     first, second = compressors
     assert first.stdin is not None and second.stdin is not None
-    with open(options.temporary / "joined.tsv", "rb") as joined, first.stdin, second.stdin:
-        for line in joined:
+    with open(order, "rb") as order_file, open(reads, "rb") as reads_file, first.stdin, second.stdin:
+        for line in merge_join(order_file, reads_file, counts):
             counts["templates_written"] += 1
-            _position, name1, sequence1, quality1, name2, sequence2, quality2 = line.rstrip(b"\n").split(b"\t")
+            name1, sequence1, quality1, name2, sequence2, quality2 = line.rstrip(b"\n").split(b"\t")
             first.stdin.write(b"%s\n%s\n+\n%s\n" % (name1, sequence1, quality1))
             second.stdin.write(b"%s\n%s\n+\n%s\n" % (name2, sequence2, quality2))
     for compressor in compressors:
         wait(compressor, "bgzip")
+    order.unlink()
+    reads.unlink()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,7 @@
 #   sequenced, so every germline allele stays in the reads.
 # - from_reverted_bam: the pair is written from the sample's reverted BAM (the tumour's, or
 #   the normal's where the sheet has no tumour BAM) by workflow/fastq_from_bam.py: no germline
-#   allele, unmapped reads masked to N, the same keyed names, in the input FASTQ's order.
+#   allele, unmapped reads masked to N, the same keyed names, in their order (not the input's).
 #
 # Written as BGZF, which every gzip reader reads, at `fastq_compression_level` (default 1: on a
 # 151,657-read FASTQ bgzip took 0.23 CPU s at level 1, 0.66 s at its default 6, for 4% more bytes).
