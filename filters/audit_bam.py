@@ -137,6 +137,8 @@ class RecordChecks:
     references: list[str]
     forbid: ForbidList | None = None
     allowed_tags: np.ndarray = field(default_factory=lambda: tag_table(AUX_TAGS))
+    listed_tags: np.ndarray | None = None
+    """``--only-tags``: the tags a record may carry at all (None: every allowlisted one)."""
     read_names: bool = True
     germline: GermlineSites | None = None
     regions: RegionList | None = None
@@ -586,19 +588,25 @@ AUX_VALUE_OFF_GRAMMAR = "aux value off its grammar"
 """The finding of an allowlisted tag whose value (or type) is off its grammar: counted by tag name."""
 REPEATED = " (repeated)"
 """After ``aux tag`` and its name, the finding of a tag given twice in a record: each copy after the first."""
+OFF_LIST = " (off --only-tags)"
+"""After ``aux tag`` and its name, the finding of an allowlisted tag that ``--only-tags`` does not name."""
 
 
 def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
-    """Aux tags not on the allowlist, tags given twice in a record, and allowlisted tags whose
-    value is off its grammar (metadata); with ``--germline``, tags copying sequence or naming
-    germline sites."""
+    """Aux tags not on the allowlist, tags given twice in a record, allowlisted tags whose
+    value is off its grammar and, with ``--only-tags``, allowlisted tags it does not name
+    (metadata); with ``--germline``, tags copying sequence or naming germline sites."""
     if not len(tags.codes):
         return
     off_grammar = None
     if checks.aux_values is not None:
         off_grammar = checks.aux_values.off_grammar(block, tags.records, tags.codes, tags.types, tags.starts, tags.ends)
+    tags_proper = ~taken_cigars(block, tags)
+    allowed = checks.allowed_tags[tags.codes]
+    off_list = allowed & ~checks.listed_tags[tags.codes] & tags_proper if checks.listed_tags is not None else None
     for marked, found, label, suffix in (
-        (~checks.allowed_tags[tags.codes] & ~taken_cigars(block, tags), findings.metadata, "aux tag", ""),
+        (~allowed & tags_proper, findings.metadata, "aux tag", ""),
+        (off_list, findings.metadata, "aux tag", OFF_LIST),
         (repeated_fields(tags.records, tags.codes), findings.metadata, "aux tag", REPEATED),
         (off_grammar, findings.metadata, AUX_VALUE_OFF_GRAMMAR, ""),
         (checks.copying_tags[tags.codes] if checks.copying_tags is not None else None, findings.germline, "tag copying sequence", ""),

@@ -335,6 +335,15 @@ def parse_tag_option(value: str, option: str) -> bytes:
     return name
 
 
+def parse_tag_list(value: str, option: str) -> list[bytes]:
+    """``--only-tags`` values: SAM tag names separated by commas (``RG,MD,NM``); an empty
+    text names none."""
+    names = [name.encode("ascii", errors="replace") for name in value.split(",")] if value else []
+    if not all(TAG_NAME.fullmatch(name) for name in names):
+        raise UsageError(f"{option} takes two-character SAM tag names (a letter, then a letter or digit) separated by commas")
+    return names
+
+
 @dataclass(frozen=True)
 class ValueRule:
     """How the values of some kept tags are checked: a grammar, and what ties them to their record."""
@@ -351,12 +360,16 @@ class TagPolicy:
 
     ``keep``/``drop`` adjust the allowlist (``--keep-tag``/``--drop-tag``): a tag kept
     by name keeps any type, its value checked only against its type's grammar in the
-    SAM spec (``VOUCHED``), whatever the table says. ``status`` is the lookup table
+    SAM spec (``VOUCHED``), whatever the table says. ``only`` (``--only-tags``), when
+    given, narrows what is kept after them to the tags it names: every record then
+    carries tags of one list, so a later command that keeps only those where it rewrites
+    a read (sam-revert-germline at a germline window) leaves no mark there. It only
+    changes the table below, so it costs nothing a record. ``status`` is the lookup table
     of ``locate_tags`` codes; ``rule_of`` the index in ``rules`` of each kept code's
     ``ValueRule`` (0 for the codes not kept).
     """
 
-    def __init__(self, keep: Iterable[bytes] = (), drop: Iterable[bytes] = ()) -> None:
+    def __init__(self, keep: Iterable[bytes] = (), drop: Iterable[bytes] = (), only: Iterable[bytes] | None = None) -> None:
         kept: dict[bytes, KeptTag] = dict(KEPT_TAGS)
         for name in keep:
             if name == REMOVED_TAG:
@@ -364,7 +377,10 @@ class TagPolicy:
             kept[name] = KeptTag(VOUCHED, "kept by --keep-tag")
         for name in drop:
             kept.pop(name, None)
-        self.drop_read_groups = REWRITTEN_TAG in set(drop)
+        listed = None if only is None else frozenset(only)
+        if listed is not None:
+            kept = {name: tag for name, tag in kept.items() if name in listed}
+        self.drop_read_groups = REWRITTEN_TAG in set(drop) or (listed is not None and REWRITTEN_TAG not in listed)
         self.kept = kept
         self.status = np.full(CODE_COUNT, DROP, dtype=np.uint8)
         self.rule_of = np.zeros(CODE_COUNT, dtype=np.int16)

@@ -37,6 +37,7 @@ from genoscrub.record_reverter import (
     MATE_CIGAR_LETTERS,
     MATE_REMOVED,
     MATE_UNKNOWN,
+    TAGS_KEPT_AT_WINDOWS,
     GermlineWindows,
     RecordReverter,
     template_length,
@@ -59,7 +60,7 @@ from genoscrub.sam_columns import (
 )
 
 COPYING_CODES = tag_codes(COPYING_TAGS)
-KEEP_UNCHANGED_CODES = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"})
+KEEP_UNCHANGED_CODES = tag_codes(TAGS_KEPT_AT_WINDOWS)
 KEEP_CHANGED_CODES = tag_codes(KEPT_TAGS | {b"MC"})
 
 
@@ -71,7 +72,7 @@ def tag_fields(names: frozenset[bytes] | set[bytes]) -> re.Pattern[bytes]:
 
 
 COPYING_TAG_FIELDS = tag_fields(COPYING_TAGS)
-KEPT_UNCHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MD", b"NM", b"MC"})
+KEPT_UNCHANGED_TAG_FIELDS = tag_fields(TAGS_KEPT_AT_WINDOWS)
 KEPT_CHANGED_TAG_FIELDS = tag_fields(KEPT_TAGS | {b"MC"})
 UPPERCASE = np.frombuffer(bytes(range(256)).upper(), dtype=np.uint8)
 PLAIN_SEQUENCE = np.zeros(256, dtype=np.uint8)
@@ -129,9 +130,9 @@ class BlockReverter:
         self.block_places: tuple[list[bytes], np.ndarray] = ([], np.zeros(0, dtype=np.int64))
         """RNAME (one for all where the block has one) and POS (0-based) of the last block's records."""
         passed_on = records.passed_on  # --keep-alignment-lists: SA/XA/XB stay on every record
-        self.keep_unchanged_codes = tag_codes(KEPT_TAGS | {b"MD", b"NM", b"MC"} | passed_on) if passed_on else KEEP_UNCHANGED_CODES
+        self.keep_unchanged_codes = tag_codes(TAGS_KEPT_AT_WINDOWS | passed_on) if passed_on else KEEP_UNCHANGED_CODES
         self.keep_changed_codes = tag_codes(KEPT_TAGS | {b"MC"} | passed_on) if passed_on else KEEP_CHANGED_CODES
-        self.kept_unchanged_fields = tag_fields(KEPT_TAGS | {b"MD", b"NM", b"MC"} | passed_on) if passed_on else KEPT_UNCHANGED_TAG_FIELDS
+        self.kept_unchanged_fields = tag_fields(TAGS_KEPT_AT_WINDOWS | passed_on) if passed_on else KEPT_UNCHANGED_TAG_FIELDS
         self.kept_changed_fields = tag_fields(KEPT_TAGS | {b"MC"} | passed_on) if passed_on else KEPT_CHANGED_TAG_FIELDS
         self.copying_fields = tag_fields(records.copying) if passed_on else COPYING_TAG_FIELDS
         """The tag tables of the bulk paths, with the alignment lists kept where they are passed on.

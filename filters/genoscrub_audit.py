@@ -78,6 +78,8 @@ class Settings:
     regions: RegionRequest | None = None
     allowed_header: frozenset[str] = frozenset()
     allowed_tags: frozenset[str] = frozenset()
+    only_tags: frozenset[str] | None = None
+    """``--only-tags``: the aux tags a SAM, BAM or CRAM record may carry (None: any allowlisted one)."""
     jobs: int = 1
     sites_by_contigs: dict[tuple[tuple[str, int], ...], GermlineSites] = field(default_factory=dict, repr=False)
     regions_by_contigs: dict[tuple[tuple[str, int], ...], RegionList] = field(default_factory=dict, repr=False)
@@ -161,6 +163,8 @@ class Settings:
             data["allowed_header"] = sorted(self.allowed_header)
         if self.allowed_tags:
             data["allowed_tags"] = sorted(self.allowed_tags)
+        if self.only_tags is not None:
+            data["only_tags"] = sorted(self.only_tags)
         return data
 
 
@@ -274,6 +278,7 @@ def audit_bam_records(
             [name for name, _ in header.references],
             forbid=settings.forbid,
             allowed_tags=tag_table(AUX_TAGS | settings.allowed_tags),
+            listed_tags=tag_table(settings.only_tags) if settings.only_tags is not None else None,
             germline=settings.germline_sites(header.references),
             regions=settings.region_list(header.references),
             aux_values=AuxValueChecks(header.references, read_group_ids(header.text), settings.allowed_tags),
@@ -431,6 +436,15 @@ def main(
         Optional[list[str]],
         typer.Option("--allow-tag", metavar="TAG", help="Also accept this aux tag, as kept with --keep-tag (repeatable)."),
     ] = None,
+    only_tags: Annotated[
+        Optional[str],
+        typer.Option(
+            "--only-tags",
+            metavar="TAGS",
+            help="Accept only these aux tags (comma-separated, such as RG,MD,NM, as kept with sam-scrub-rg --only-tags): "
+            "any other on any record is a finding, counted by tag.",
+        ),
+    ] = None,
     jobs: Annotated[
         Optional[int],
         typer.Option("-j", "--jobs", metavar="N", help="Processes reading BAM records (default: the CPUs available, up to 8)."),
@@ -457,6 +471,7 @@ def main(
             allow_tag,
             jobs,
             all_reference=all_reference,
+            only_tags=only_tags,
         )
         results = []
         try:
@@ -500,6 +515,7 @@ def prepare(
     allow_tag: list[str] | None,
     jobs: int | None,
     all_reference: bool = False,
+    only_tags: str | None = None,
 ) -> Settings:
     """Check the options and read the side files (usage errors before any input is read)."""
     if not files:
@@ -526,10 +542,15 @@ def prepare(
     for tag in allow_tag or []:
         if len(tag) != 2 or not tag.isascii() or not tag.isalnum():
             raise UsageError(f"--allow-tag {tag!r}: an aux tag is two letters or digits")
+    listed = None if only_tags is None else (only_tags.split(",") if only_tags else [])
+    for tag in listed or []:
+        if len(tag) != 2 or not tag.isascii() or not tag.isalnum():
+            raise UsageError("--only-tags: each aux tag is two letters or digits, the tags separated by commas")
     settings = Settings(
         forbid=ForbidList.read(forbid) if forbid is not None else None,
         allowed_header=frozenset(allow_header or []),
         allowed_tags=frozenset(allow_tag or []),
+        only_tags=None if listed is None else frozenset(listed),
         germline_in_vcf=germline_in_vcf,
         all_reference=all_reference,
         jobs=jobs or default_jobs(),

@@ -41,6 +41,12 @@ KEPT_TAGS = TAGS_BLIND_TO_BASES
 """Tags a rewritten record keeps untouched (``aux_tags.TAGS_BLIND_TO_BASES``). MD, NM and MC
 are recomputed; every other tag (AS, XS, OQ, BQ, ...) could be stale or carry sequence and
 is removed."""
+TAGS_KEPT_AT_WINDOWS = KEPT_TAGS | {b"MD", b"NM", b"MC"}
+"""Every tag a record over a germline window may still carry (but ``ALIGNMENT_LISTS`` passed on):
+``KEPT_TAGS``, and MD, NM and MC, kept or recomputed. Records elsewhere keep every tag, so where
+they carry others (AS, XS, OQ) a run of reads without them marks a site; the cohort workflow gives
+this list to sam-scrub-rg ``--only-tags``, so that every record carries these alone, and to
+genoscrub-audit ``--only-tags``, which finds any other."""
 
 COPYING_TAGS = frozenset(b"R2 Q2 E2 U2 OA OC OP SA XA XB CS CQ cs ds YS nM ms vA vG vW jI jM".split())
 """Tags removed from every record, touched or not, because what they hold may carry a
@@ -488,7 +494,7 @@ class RecordReverter:
             sequence = fields[9]
             if sequence == b"*" or sequence.upper() == reference[position - offset : end - offset]:
                 self.fit_template_length(fields, template, position, end, end, shape.query_length)
-                kept = [tag for tag in tags if tag[:2] in KEPT_TAGS or tag[:2] in (b"MD", b"NM", b"MC") or tag[:2] in self.passed_on]
+                kept = [tag for tag in tags if tag[:2] in TAGS_KEPT_AT_WINDOWS or tag[:2] in self.passed_on]
                 return join(fields, kept)
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(

@@ -14,8 +14,9 @@ from parsed, validated fields (fail closed):
   ``@PG``, ``@CO`` and unknown lines go and one ``@PG ID:sam-scrub-rg`` without a
   command line is added;
 - records: optional fields not on the allowlist of ``genoscrub.aux_tags`` go
-  (counted by tag), and so do kept ones whose value is off its grammar
-  (``genoscrub.aux_values``: an identifier written into ``XA:Z`` or ``MD:Z``), and so do the
+  (counted by tag; with ``--only-tags``, those off its list too), and so do kept
+  ones whose value is off its grammar (``genoscrub.aux_values``: an identifier
+  written into ``XA:Z`` or ``MD:Z``), and so do the
   second and later copies of a tag in a record (``aux_tags.without_repeats``);
   ``RG:Z`` follows the new IDs, ``PG:Z`` goes, and with ``--names`` QNAME becomes
   a pseudonym. The 11 mandatory columns pass as the same bytes.
@@ -58,6 +59,7 @@ from genoscrub.aux_tags import (
     TagLayout,
     TagPolicy,
     locate_tags,
+    parse_tag_list,
     parse_tag_option,
     report_name,
     tag_name,
@@ -175,6 +177,7 @@ def scrub_stage(
     platform_unit: str = DEFAULT_PLATFORM_UNIT,
     keep_tags: list[str] | None = None,
     drop_tags: list[str] | None = None,
+    only_tags: str | None = None,
     map_path: Path | None = None,
     key_file: Path | None = None,
     map_out: Path | None = None,
@@ -189,6 +192,7 @@ def scrub_stage(
     policy = TagPolicy(
         keep=[parse_tag_option(tag, "--keep-tag") for tag in keep_tags or []],
         drop=[parse_tag_option(tag, "--drop-tag") for tag in drop_tags or []],
+        only=None if only_tags is None else parse_tag_list(only_tags, "--only-tags"),
     )
     pseudonyms = open_pseudonyms(map_path, key_file, map_out, map_out_read_names)
     report.notes["scheme"] = pseudonyms.scheme
@@ -789,6 +793,15 @@ def main(
         Optional[list[str]],
         typer.Option("--drop-tag", metavar="TAG", help="Drop this record tag although the allowlist keeps it; may be repeated."),
     ] = None,
+    only_tags: Annotated[
+        Optional[str],
+        typer.Option(
+            "--only-tags",
+            metavar="TAGS",
+            help="Keep only these record tags (comma-separated, such as RG,MD,NM) of those the allowlist, --keep-tag and "
+            "--drop-tag keep; the others are removed and counted as tags off the allowlist.",
+        ),
+    ] = None,
     map_path: MapOption = None,
     key_file: KeyFileOption = None,
     map_out: MapOutOption = None,
@@ -811,6 +824,7 @@ def main(
             platform_unit=platform_unit,
             keep_tags=keep_tags,
             drop_tags=drop_tags,
+            only_tags=only_tags,
             map_path=map_path,
             key_file=key_file,
             map_out=map_out,

@@ -232,3 +232,37 @@ def test_a_read_whose_alternative_hit_lies_in_a_region_keeps_no_base(files: Path
     assert result.returncode == 0, result.stderr
     _, found = findings(files, str(output), "--bed", str(files / "str.bed"))
     assert found["regions"]["count"] == 0, found["regions"]
+
+
+def test_only_tags_makes_every_other_tag_a_finding_counted_by_tag(files: Path) -> None:
+    """Red team 11 F3: reads over a germline window kept fewer tags than the others, so the reads
+    without AS marked the sites. ``--only-tags`` names the tags a delivery may carry: any other
+    allowlisted tag on any record is a metadata finding, counted by tag, its value never shown; a
+    tag off the allowlist stays one finding (``aux tag CO``), not two."""
+    sequence = REFERENCE[SITE - 50 : SITE + 50]
+    path = bam(
+        files,
+        line(0, SITE - 50, "100M", sequence, "\tMD:Z:100\tNM:i:0\tAS:i:100\tOQ:Z:" + "I" * 100),
+        line(0, SITE - 40, "100M", REFERENCE[SITE - 40 : SITE + 60], "\tMD:Z:100\tNM:i:0\tAS:i:97\tCO:Z:lab-note"),
+        line(0, SITE + 400, "100M", REFERENCE[SITE + 400 : SITE + 500], "\tMD:Z:100\tNM:i:0"),
+    )
+    status, found = findings(files, path)
+    assert status == 1 and found["metadata"]["by_key"] == {"aux tag CO": 1}
+    status, found = findings(files, path, "--only-tags", "RG,MD,NM")
+    off_list = {"aux tag AS (off --only-tags)": 2, "aux tag OQ (off --only-tags)": 1}
+    assert status == 1 and found["metadata"]["by_key"] == {"aux tag CO": 1, **off_list}
+    assert found["metadata"]["examples"]["aux tag AS (off --only-tags)"] == [f"chr1:{SITE - 49}", f"chr1:{SITE - 39}"]
+    _, found = findings(files, path, "--only-tags", "MD,NM,AS,OQ")  # RG unlisted too: every record carries it
+    assert found["metadata"]["by_key"] == {"aux tag CO": 1, "aux tag RG (off --only-tags)": 3}
+    listed = bam(files, line(0, SITE + 400, "100M", REFERENCE[SITE + 400 : SITE + 500], "\tMD:Z:100"))
+    _, found = findings(files, listed, "--only-tags", "RG,MD")
+    assert found["metadata"]["count"] == 0
+
+
+@pytest.mark.parametrize("value", ["RG,MD,N", "RG;MD", "RG,,MD"])
+def test_only_tags_refuses_what_is_not_a_list_of_tag_names(files: Path, value: str) -> None:
+    path = bam(files, line(0, SITE + 400, "100M", REFERENCE[SITE + 400 : SITE + 500]))
+    result = run_command("genoscrub-audit", "--only-tags", value, path)
+    assert result.returncode == 2 and result.stderr.decode().strip() == (
+        "genoscrub-audit: --only-tags: each aux tag is two letters or digits, the tags separated by commas"
+    )

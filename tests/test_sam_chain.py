@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from genoscrub import scan
+from genoscrub.record_reverter import ALIGNMENT_LISTS, TAGS_KEPT_AT_WINDOWS
 from genoscrub.report import Report
 from genoscrub.sam_columns import BAD_NUMBER, PAST_CONTIG_END
 from genoscrub.sam_mask_regions import mask_stage
@@ -62,10 +63,12 @@ def steps_of(case: str, files: dict[str, str], out: Path) -> list[str]:
     ref, key = shlex.quote(files["ref"]), shlex.quote(files["key"])
     reports = [f"--report {shlex.quote(str(out / f'{step}.json'))}" for step in ("scrub", "revert", "mask")]
     map_out = f"--map-out {shlex.quote(str(out / 'links.tsv'))}"
+    only_tags = "--only-tags " + ",".join(sorted(tag.decode() for tag in TAGS_KEPT_AT_WINDOWS | ALIGNMENT_LISTS))
     return {
         # The workflow's own three steps (workflow/rules/bam.smk).
         "workflow": [
-            f"sam-scrub-rg -q --names --key-file {key} --map {shlex.quote(files['ids'])} {map_out} --no-map-out-read-names {reports[0]}",
+            f"sam-scrub-rg -q --names --key-file {key} --map {shlex.quote(files['ids'])} {map_out} --no-map-out-read-names {only_tags}"
+            f" {reports[0]}",
             f"sam-revert-germline -q -r {ref} -v {shlex.quote(files['germline'])} --keep-alignment-lists {reports[1]}",
             f"sam-mask-regions -q -r {ref} --bed {shlex.quote(files['repeats'])} --flank 0 --drop-alignment-lists {reports[2]}",
         ],

@@ -17,6 +17,7 @@ from pathlib import Path
 import pysam
 import pytest
 from genoscrub.audit_checksums import SequenceDictionary
+from genoscrub.aux_tags import TagPolicy, parse_tag_list
 from genoscrub.identifiers import personal_reference_name
 from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
@@ -1350,3 +1351,61 @@ def test_a_mate_cigar_past_the_contig_end_goes_with_its_junctions(
     assert second.endswith("MC:Z:5M100N5M\tjI:B:i,105,204\tjM:B:c,1")
     (tmp_path / "out.sam").write_bytes(outputs[0])
     assert not named_findings(tmp_path / "out.sam", tmp_path)
+
+
+# --- --only-tags -------------------------------------------------------------------------------
+
+ONLY = "RG,MD,NM,MC,MQ"
+
+
+@pytest.mark.parametrize("one_by_one", ["", "1"])
+def test_only_tags_leaves_the_listed_tags_alone_on_every_record(
+    simulated: Path, tmp_path: Path, one_by_one: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Red team 11 F3: sam-revert-germline keeps a few tags on reads over a germline window, so a
+    run of reads without AS or XS marked a site. With ``--only-tags`` every record keeps the listed
+    ones alone: the output is the allowlist's with the others cut out, and what goes is counted by
+    tag as the tags off the allowlist are."""
+    monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", one_by_one)
+    plain = scrub_simulated(simulated, "tumour", "--map", "ids.tsv", "-q", "--report", str(tmp_path / "plain.json"))
+    only = scrub_simulated(simulated, "tumour", "--map", "ids.tsv", "-q", "--only-tags", ONLY, "--report", str(tmp_path / "only.json"))
+    listed = set(ONLY.encode().split(b","))
+    header, before = header_and_records(plain)
+    assert header_and_records(only)[0] == header
+    after = header_and_records(only)[1]
+    assert after == [b"\t".join(line.split(b"\t")[:11] + [tag for tag in line.split(b"\t")[11:] if tag[:2] in listed]) for line in before]
+    cut = Counter(tag[:2].decode() for line in before for tag in line.split(b"\t")[11:] if tag[:2] not in listed)
+    assert {"AS", "OQ"} <= set(cut)  # the simulator's aligner writes them
+    plain_report, only_report = (json.loads((tmp_path / f"{name}.json").read_text()) for name in ("plain", "only"))
+    off_value = Counter(plain_report["aux_tags_removed_by_value"])  # an XA hit past its contig: an unlisted tag goes unread
+    unlisted = Counter({tag: count for tag, count in off_value.items() if tag.encode() not in listed})
+    assert Counter(only_report["aux_tags_removed_by_tag"]) == Counter(plain_report["aux_tags_removed_by_tag"]) + cut + unlisted
+    assert Counter(only_report["aux_tags_removed_by_value"]) == off_value - unlisted
+    assert samtools_count(only, tmp_path) == len(before)
+
+
+def test_only_tags_without_rg_removes_it_and_pg_always_goes() -> None:
+    """A list without RG removes every RG:Z (counted); PG:Z goes whatever the list holds; an empty
+    list keeps no tag."""
+    sam = b"@SQ\tSN:chr1\tLN:100\n@RG\tID:a\tSM:s\nr\t0\tchr1\t1\t60\t1M\t*\t0\t0\tA\tI\tNM:i:0\tRG:Z:a\tPG:Z:bwa\tAS:i:1\n"
+    for listed, kept, removed in (("NM,PG", [b"NM:i:0"], {"RG": 1, "AS": 1}), ("", [], {"NM": 1, "RG": 1, "AS": 1})):
+        for fast in (True, False):
+            report = Report(COMMAND)
+            header = HeaderScrubber(Pseudonyms(), "NGS", "-", report)
+            header.scrub(sam.splitlines()[:2])
+            scrubber = RecordScrubber(None, "-", report, TagPolicy(only=parse_tag_list(listed, "--only-tags")))
+            scrubber.use_header(header)
+            body = sam.splitlines(keepends=True)[2]
+            out = scrubber.scrub_block(body) if fast else scrubber.scrub_by_field(body, 3)
+            assert out is not None and out.rstrip(b"\n").split(b"\t")[11:] == kept
+            assert report.as_dict()["aux_tags_removed_by_tag"] == removed and report.counts["pg_tags_removed"] == 1
+
+
+@pytest.mark.parametrize("value", ["RG,MD,N", "RG;MD", "RG,,MD", "R!"])
+def test_only_tags_refuses_what_is_not_a_list_of_tag_names(value: str, tmp_path: Path) -> None:
+    (tmp_path / "in.sam").write_text("@SQ\tSN:chr1\tLN:100\n")
+    result = run_command(COMMAND, "--only-tags", value, str(tmp_path / "in.sam"))
+    assert result.returncode == 2 and result.stdout == b""
+    assert result.stderr.decode().strip() == (
+        "sam-scrub-rg: --only-tags takes two-character SAM tag names (a letter, then a letter or digit) separated by commas"
+    )

@@ -26,6 +26,7 @@ import shutil
 import stat
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -472,6 +473,60 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     assert private["runs"][0]["settings"]["germline_records"] > 0 and private["runs"][0]["settings"]["forbid_strings"] > 10
     assert private["files"] == report["files"] and private["verdict"] == "pass"
     assert not list((cohort.path / "work").rglob("staged/*"))  # delivered, and the staged files removed
+
+
+def record_tags(bam: Path) -> Counter[str]:
+    """How many records of a BAM carry each tag (samtools, the independent decoder)."""
+    return Counter(field[:2] for line in run("samtools", "view", str(bam)).stdout.splitlines() for field in line.split("\t")[11:])
+
+
+@pytest.mark.parametrize("original", [FIRST, SECOND])
+def test_every_delivered_record_carries_tags_of_one_list_and_the_gate_holds_it_to_that(
+    cohort: Cohort, original: str, tmp_path: Path
+) -> None:
+    """Red team 11 F3: the reads over a germline window kept only the reverter's tags while the
+    others kept AS, OQ, ..., so a run of reads without them marked the sites, the rare ones those
+    the delivered germline VCF does not list. Every delivered record now carries tags of the
+    reverter's list alone (sam-scrub-rg --only-tags), and the gate's audit holds the BAMs to it
+    (genoscrub-audit --only-tags): a BAM with an AS on some records is held back."""
+    from genoscrub.record_reverter import TAGS_KEPT_AT_WINDOWS
+
+    listed = sorted(tag.decode() for tag in TAGS_KEPT_AT_WINDOWS)
+    folder = cohort.path / "patient1" if original == FIRST else cohort.path / SECOND
+    raw = record_tags(folder / ("tumour.bam" if original == FIRST else f"{SECOND}T_20231029.bam"))
+    assert {"AS", "OQ"} <= set(raw)  # the inputs carry them
+    for kind in ("tumour.bam", "normal.bam"):
+        delivered = record_tags(cohort.output(original, kind))
+        assert set(delivered) <= set(listed) and {"RG", "MD", "NM", "MC"} <= set(delivered)
+    report = json.loads(cohort.output(original, "audit.json").read_text())
+    assert report["runs"][0]["settings"]["only_tags"] == listed  # the list the gate's audit was given
+    # The gate, given that list, holds back a BAM whose records away from the sites keep AS.
+    marked = tmp_path / "staged" / f"{cohort.linkage[original]}.tumour.bam"
+    marked.parent.mkdir()
+    source = pysam.AlignmentFile(str(cohort.output(original, "tumour.bam")))
+    with source, pysam.AlignmentFile(str(marked), "wb", template=source) as target:
+        for number, read in enumerate(source):
+            if number % 2:
+                read.set_tag("AS", 90)
+            target.write(read)
+    spec: dict[str, Any] = {
+        "sample": "P1",
+        "deliver": [[str(marked), str(tmp_path / "results" / "P1" / marked.name)]],
+        "sample_report": {"out": str(tmp_path / "results" / "P1" / "P1.report.json"), "files": {}, "settings": {}},
+        "audit": {
+            "command": str(ROOT / "bin" / "genoscrub-audit"), "threads": 1, "forbid_list": str(tmp_path / "private" / "P1.txt"),
+            "fragments": [], "inputs": str(tmp_path / "no-links"), "extra_forbid": [],
+            "runs": [{"files": [str(marked)], "options": ["--only-tags", ",".join(listed)], "reasons": {}}],
+            "log": str(tmp_path / "audit.log"), "report": str(tmp_path / "results" / "P1" / "P1.audit.json"),
+            "failed_report": str(tmp_path / "failed.json"),
+        },
+    }  # fmt: skip
+    assert gate.gate(spec) == 1 and not (tmp_path / "results").exists()
+    failed = json.loads((tmp_path / "failed.json").read_text())
+    records = int(str(pysam.samtools.view("-c", str(marked))).strip())
+    assert failed["files"][0]["findings"]["metadata"]["by_key"] == {"aux tag AS (off --only-tags)": records // 2}
+    shutil.copyfile(cohort.output(original, "tumour.bam"), marked)  # a copy: delivering links the file and touches it
+    assert gate.gate(spec) == 0 and (tmp_path / "results" / "P1" / marked.name).is_file()  # the delivered one passes
 
 
 def test_forbid_list_is_private_and_holds_the_sample_ids_and_input_names(cohort: Cohort) -> None:

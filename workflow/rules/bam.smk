@@ -16,11 +16,24 @@
 import json
 import shlex
 
+from genoscrub.record_reverter import ALIGNMENT_LISTS, TAGS_KEPT_AT_WINDOWS
+
 BAM_STEPS = ["sam-scrub-rg", "sam-revert-germline"] + (["sam-mask-regions"] if REGION_ARGS else [])
 SCATTER_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'scatter.py'))}"
 CHAIN_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'sam_chain.py'))}"
 BAM_FORMAT = "-b" if BAM_COMPRESSION_LEVEL is None else f"--output-fmt bam,level={BAM_COMPRESSION_LEVEL}"
 SCATTER_ARGS = " ".join(f"--scatter {shlex.quote(contig)}" for contig in SCATTER)
+DELIVERED_BAM_TAGS = ",".join(sorted(tag.decode() for tag in TAGS_KEPT_AT_WINDOWS))
+"""The only record tags a delivered BAM carries: those sam-revert-germline keeps (or recomputes) on
+a read over a germline window. Reads elsewhere would keep every other tag (AS, XS, OQ, ...), and a
+run of reads without them marks a site, one the delivered germline VCF does not list where the
+variant is rare; so sam-scrub-rg keeps these alone on every record (--only-tags), and the gate's
+audit finds any other (genoscrub-audit --only-tags, rules/gate.smk)."""
+SCRUBBED_BAM_TAGS = ",".join(sorted(tag.decode() for tag in TAGS_KEPT_AT_WINDOWS | ALIGNMENT_LISTS))
+"""sam-scrub-rg's --only-tags: the delivered tags, and SA/XA/XB, which the commands after it read
+and remove from every record: the reverter masks a clip whose chimeric part (SA) lies on a
+window, and with regions leaves all three for the masker (--keep-alignment-lists), which masks a
+read by them."""
 SEQUENCE_DICT = WORK / "reference.dict"
 """The reference's sequence dictionary (`samtools dict`), written once for the cohort: every BAM
 part's sam-scrub-rg and every sample's audit compare an @SQ M5 with it (--dict) instead of
@@ -70,7 +83,7 @@ def part_link(sample, kind, group):
 def part_pipeline(wildcards, input, output, threads):
     """samtools view (one part) | sam-scrub-rg | sam-revert-germline [| sam-mask-regions] | samtools view -b,
     the genoscrub commands run in one process (sam_chain.py: the same bytes, ~1 CPU us a read and
-    0.4 CPU s a part less).
+    0.4 CPU s a part less). sam-scrub-rg keeps the tags of SCRUBBED_BAM_TAGS alone, on every record.
     Without a germline VCF every difference from the reference is reverted (--all): fail closed."""
     log = quoted(WORK / "logs" / wildcards.sample / f"{wildcards.kind}.{wildcards.group}.log")
     reports = dict(zip(BAM_STEPS, output.reports))
@@ -81,7 +94,7 @@ def part_pipeline(wildcards, input, output, threads):
     lists = (" --keep-alignment-lists", " --drop-alignment-lists") if REGION_ARGS else ("", "")
     steps = [
         f"sam-scrub-rg -q --names {PSEUDONYM_ARGS} --dict {quoted(input.dictionary)} --map-out {quoted(output.link)}"
-        f" --no-map-out-read-names --report {quoted(reports['sam-scrub-rg'])}",
+        f" --no-map-out-read-names --only-tags {SCRUBBED_BAM_TAGS} --report {quoted(reports['sam-scrub-rg'])}",
         f"sam-revert-germline -q -r {reference} {revert}{lists[0]} --report {quoted(reports['sam-revert-germline'])}",
     ]
     if REGION_ARGS:

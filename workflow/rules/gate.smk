@@ -25,7 +25,9 @@
 #   second run: a call carrying an allele of the normal's germline calls is a finding (the
 #   germline VCF itself, germline by nature, is audited without it), its indels met wherever the
 #   two callers placed them in a repeat (-r);
-# - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`).
+# - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`);
+# - --only-tags for the BAMs: the tags sam-scrub-rg kept on every record (DELIVERED_BAM_TAGS,
+#   rules/bam.smk); any other tag is a finding, as on some records and not others it marks sites.
 #
 # `audit: false` delivers without checking.
 #
@@ -61,6 +63,7 @@ def gate_runs(sample):
     bam_germline = ["--germline", str(germline)] if germline else ["--all-reference"]
     options = [*bam_germline, "-r", str(REFERENCE)] if entry["bam"] else []
     options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
+    options += ["--only-tags", DELIVERED_BAM_TAGS] if entry["bam"] else []  # one tag set on every record (rules/bam.smk)
     # without a population file, vcf-drop-rare judged each record by its own af_key: the audit too
     population = (["--population", str(POPULATION)] if POPULATION else []) + ["--af-key", AF_KEY, "--min-af", str(MIN_AF)]
     options += population
