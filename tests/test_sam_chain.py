@@ -192,14 +192,23 @@ def edited(sam: bytes, line: int, column: int, value: bytes) -> bytes:
     return b"\n".join(lines)
 
 
+def with_split_part(sam: bytes, line: int) -> bytes:
+    """``sam`` with an ``SA`` tag on line ``line`` naming a part on the record's own contig."""
+    lines = sam.split(b"\n")
+    fields = lines[line - 1].split(b"\t")
+    lines[line - 1] += b"\tSA:Z:%s,%s,+,10M,60,0;" % (fields[2], fields[3])
+    return b"\n".join(lines)
+
+
 def bad_inputs(sam: bytes) -> dict[str, bytes]:
     header = sum(1 for line in sam.split(b"\n") if line.startswith(b"@"))
     return {
         # sam-scrub-rg stops at a record of three columns.
         "short record": b"\n".join([*sam.split(b"\n")[: header + 5], b"r1\t0\tchr1", b""]),
         # sam-scrub-rg passes it; sam-revert-germline stops, at the line of its own stdin
-        # (sam-scrub-rg's header has fewer lines than the input's).
-        "cigar against seq": edited(sam, header + 40, 6, b"10M"),
+        # (sam-scrub-rg's header has fewer lines than the input's). An SA, which sam-scrub-rg
+        # keeps for the commands after it and the reverter removes, makes it read the record.
+        "cigar against seq": with_split_part(edited(sam, header + 40, 6, b"10M"), header + 40),
     }
 
 

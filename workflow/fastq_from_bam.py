@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(options.temporary, ignore_errors=True)
     counts["reads_written"] = 2 * counts["templates_written"]
-    report = {"command": "fastq-from-reverted-bam", "counts": counts, "order": "input FASTQ, then BAM-only templates by name"}
+    report = {"command": "fastq-from-reverted-bam", "counts": counts, "order": "keyed read names"}
     options.report.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
