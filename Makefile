@@ -93,7 +93,7 @@ check-presets: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check filters tests tools man workflow
 	mkdir -p build/mypy && ln -sfn ../../filters build/mypy/genoscrub
-	MYPYPATH=build/mypy $(PY) -m mypy build/mypy/genoscrub tests tools man workflow/scatter.py workflow/bam_index.py workflow/reports.py workflow/fastq_from_bam.py workflow/gate.py workflow/sam_chain.py
+	MYPYPATH=build/mypy $(PY) -m mypy build/mypy/genoscrub tests tools man workflow/scatter.py workflow/bam_index.py workflow/reports.py workflow/fastq_from_bam.py workflow/gate.py workflow/sam_chain.py workflow/pairing.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info fuzz-out

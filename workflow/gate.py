@@ -21,6 +21,10 @@ The data rules write a sample's BAMs, VCFs and FASTQs to ``work/<p>/staged/``; t
    ones are the site's: ``work/<p>/<p>.report.json`` (written whatever the verdict) and
    ``work/<p>/<p>.audit.json``, mode 0600.
 
+Before any of it, the sample's BAMs were checked against the sheet's pairing (workflow/pairing.py:
+one @RG sample, the germline VCF's alleles in the reads): a sample whose verdicts are not all
+``pass`` or ``unchecked`` is refused here too, whether or not it is audited.
+
 The cohort's list (``<linkage>.forbid/cohort.txt``, written by the Snakefile when it reads
 the sheet: ``cohort_list_text``) holds every sample ID of the sheet and every input path as
 the sheet writes it and as it resolves (a symlink's name and its target's). A VCF that names
@@ -335,6 +339,28 @@ def failure_line(report: dict[str, Any]) -> str:
     return f"sample {report['sample']} held back: genoscrub-audit found {'; '.join(parts)}"
 
 
+# --- the sheet's pairing -------------------------------------------------------------------
+
+PAIRING_PASSED = ("pass", "unchecked")
+"""workflow/pairing.py's verdicts that let a sample on (``unchecked``: a germline VCF with too few
+homozygous ALT SNVs to tell, said in the log); a verdict file missing or unread is a fail."""
+
+
+def pairing_refusal(paths: Iterable[str]) -> str | None:
+    """Why the sample is refused by the check of its BAMs' pairing (one @RG sample, the germline
+    VCF's alleles in the reads), or None. The rule runs before any part of a BAM and stops the
+    sample when it fails; the gate holds the delivery to its verdicts as well."""
+    for path in paths:
+        kind = Path(path).name.split(".")[0]
+        try:
+            verdict = json.loads(Path(path).read_text(encoding="utf-8")).get("verdict")
+        except (OSError, ValueError, AttributeError):
+            verdict = None
+        if verdict not in PAIRING_PASSED:
+            return f"the check that its {kind} BAM is one person, the germline VCF's, did not pass (workflow/pairing.py)"
+    return None
+
+
 # --- delivery -------------------------------------------------------------------------------
 
 
@@ -436,6 +462,10 @@ def gate(spec: dict[str, Any]) -> int:
     full = sample_report(sample, files, summary["settings"])
     if summary.get("private"):  # the site's, every count, whatever the verdict (work/ is 0700)
         write_private(Path(summary["private"]), json.dumps(full, indent=2) + "\n")
+    refusal = pairing_refusal(spec.get("pairing", []))
+    if refusal:
+        print(f"genoscrub workflow: sample {sample} held back: {refusal}. Not delivered", file=sys.stderr)
+        return 1
     if spec.get("audit"):
         report = audit_outputs(sample, spec["audit"], pairs[0][0].parent if pairs else Path("."))
         if report is None:
@@ -458,7 +488,8 @@ def main(argv: list[str] | None = None) -> int:
         required=True,
         help='JSON: {"sample", "deliver": [[staged, target], ...], "sample_report": {"out", "files", "settings"}, '
         '"audit": null or {"command", "threads", "forbid_list", "fragments", "inputs", "cohort_forbid" (optional), '
-        '"extra_forbid", "runs": [{"options", "files", "reasons"}], "log", "report", "failed_report"}}',
+        '"extra_forbid", "runs": [{"options", "files", "reasons"}], "log", "report", "failed_report"}, '
+        '"pairing": [workflow/pairing.py verdict files, optional]}',
     )
     options = parser.parse_args(argv)
     return gate(json.loads(options.spec))

@@ -20,6 +20,7 @@ from genoscrub.record_reverter import ALIGNMENT_LISTS, TAGS_KEPT_AT_WINDOWS
 
 BAM_STEPS = ["sam-scrub-rg", "sam-revert-germline"] + (["sam-mask-regions"] if REGION_ARGS else [])
 SCATTER_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'scatter.py'))}"
+PAIRING_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'pairing.py'))}"
 CHAIN_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'sam_chain.py'))}"
 BAM_FORMAT = "-b" if BAM_COMPRESSION_LEVEL is None else f"--output-fmt bam,level={BAM_COMPRESSION_LEVEL}"
 SCATTER_ARGS = " ".join(f"--scatter {shlex.quote(contig)}" for contig in SCATTER)
@@ -80,6 +81,44 @@ def part_link(sample, kind, group):
     return LINKAGE_PARTS / f"{sample}.{kind}.{group}.tsv"
 
 
+def pairing_verdict(sample, kind):
+    return WORK / sample / "pairing" / f"{kind}.json"
+
+
+def pairing_arguments(wildcards, input, output):
+    germline = f" --germline {quoted(input.germline[0])}" if input.germline else ""
+    return (
+        f"--bam {quoted(input.bam)}{germline} --reference {quoted(input.reference)} --kind {wildcards.kind}"
+        f" --line {SAMPLES[wildcards.sample]['line']} --output {quoted(output.verdict)}"
+    )
+
+
+rule pairing:
+    """Before any part of a BAM is reverted: its @RG lines name one sample, and its reads carry the
+    sample's germline VCF's homozygous ALT alleles (workflow/pairing.py). The sites of that VCF are
+    all the reverter and the audit look at, so a BAM of another person, or a second person's
+    reads in it, would ship their germline alleles; a failure stops the sample here, naming its
+    sheet line, and the gate refuses a sample without a passing verdict."""
+    wildcard_constraints:
+        kind="tumour|normal",
+    input:
+        bam=staged_bam,
+        reference=REFERENCE,
+        germline=germline_sites,
+    output:
+        verdict=WORK / "{sample}" / "pairing" / "{kind}.json",
+    params:
+        script=PAIRING_SCRIPT,
+        arguments=pairing_arguments,
+    log:
+        WORK / "logs" / "{sample}" / "{kind}.pairing.log",
+    threads: 1
+    shell:
+        # htslib's messages about the raw inputs are counted into the log by the script itself;
+        # its own one line (sheet line, file kind, counts) goes to stderr
+        "{params.script} {params.arguments} --log {log:q}"
+
+
 def part_pipeline(wildcards, input, output, threads):
     """samtools view (one part) | sam-scrub-rg | sam-revert-germline [| sam-mask-regions] | samtools view -b,
     the genoscrub commands run in one process (sam_chain.py: the same bytes, ~1 CPU us a read and
@@ -126,6 +165,7 @@ rule bam_part:
         dictionary=SEQUENCE_DICT,
         pseudonyms=PSEUDONYM_FILES,
         germline=germline_sites,
+        pairing=lambda w: pairing_verdict(w.sample, w.kind),  # nothing is reverted before the pairing is checked
     output:
         part=temp(WORK / "{sample}" / "parts" / "{kind}.{group}.bam"),
         index=temp(WORK / "{sample}" / "parts" / "{kind}.{group}.bam.bai"),

@@ -29,6 +29,12 @@
 # - --only-tags for the BAMs: the tags sam-scrub-rg kept on every record (DELIVERED_BAM_TAGS,
 #   rules/bam.smk); any other tag is a finding, as on some records and not others it marks sites.
 #
+# Before all of it, the rule `pairing` (rules/bam.smk, workflow/pairing.py) checked each BAM of the
+# sample against the sheet: one @RG sample, and the germline VCF's homozygous ALT alleles in its
+# reads (the VCF's sites are all --germline looks at). A failure stops the sample before any part
+# of the BAM is reverted; the gate also refuses a sample whose verdicts are not all pass or
+# unchecked (gate.py, pairing_refusal), audit or not.
+#
 # `audit: false` delivers without checking.
 #
 # The cohort's list is an ancient() input: a sample added to the sheet later changes it, and the
@@ -96,6 +102,7 @@ def gate_spec(wildcards, output, threads):
             **sample_report_spec(sample),
         },
         "audit": None,
+        "pairing": [str(pairing_verdict(sample, kind)) for kind in SAMPLES[sample]["bam"]],
     }
     if AUDIT:
         spec["audit"] = {
@@ -119,6 +126,7 @@ def gate_inputs(wildcards):
     sample = wildcards.sample
     files = [staged(sample, name) for name in data_outputs(sample)]
     files += [path for steps in sample_step_reports(sample).values() for _, path in steps]
+    files += [pairing_verdict(sample, kind) for kind in SAMPLES[sample]["bam"]]  # refused unless each passed (workflow/pairing.py)
     if AUDIT:
         files += linkage_fragments(sample) + [REFERENCE] + ([SEQUENCE_DICT] if SAMPLES[sample]["bam"] else []) + AUDIT_BEDS + AUDIT_FORBID + ([POPULATION] if POPULATION else [])
         files += [ancient(COHORT_FORBID)]
