@@ -127,6 +127,15 @@ def test_the_same_persons_bam_passes(person: dict[str, Any]) -> None:
     assert (verdict.verdict, verdict.sites_listed, verdict.sites_with_reads, verdict.sites_carrying_alt) == ("pass", SITES, SITES, SITES)
 
 
+def test_only_the_first_records_of_a_long_vcf_are_read(person: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A genome's germline VCF holds millions of records: the sites come from its first
+    ``MOST_RECORDS`` only (here lowered to the first 40), which decide as well."""
+    monkeypatch.setattr(pairing, "MOST_RECORDS", 40)
+    bam = write_bam(person["folder"] / f"{PERSON}.bam", person["sequences"], person["sites"], alt_share=1.0)
+    verdict = verdict_of(person, bam)
+    assert (verdict.verdict, verdict.sites_listed) == ("pass", 40)
+
+
 def test_one_read_in_five_showing_ref_still_carries_the_alt(person: dict[str, Any]) -> None:
     bam = write_bam(person["folder"] / "x.bam", person["sequences"], person["sites"], alt_share=0.8, depth=5)
     assert verdict_of(person, bam).verdict == "pass"
