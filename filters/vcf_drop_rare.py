@@ -62,6 +62,7 @@ from genoscrub.rarity import (
 from genoscrub.record_alleles import RecordAlleles, record_alleles
 from genoscrub.record_traces import RecordTraces
 from genoscrub.report import InputError, Report, UsageError
+from genoscrub.reverted_records import RevertWindows
 from genoscrub.vcf import (
     RecordBlock,
     TextBlocks,
@@ -78,6 +79,7 @@ from genoscrub.vcf_columns import RecordColumns
 COMMAND = "vcf-drop-rare"
 LISTED = "listed"  # an outcome: the record carries an allele of the --germline list
 NEARBY = "nearby"  # an outcome: it carries an indel that may be one of the list's placed elsewhere in its repeat
+IN_WINDOW = "window"  # an outcome: its allele lies where sam-revert-germline reverts reads (--germline-windows)
 DEFAULT_MIN_AF = 0.01
 
 app = make_app()
@@ -458,8 +460,10 @@ class RareVariantFilter:
         path: str,
         traces: RecordTraces,
         germline: GermlineList | None = None,
+        windows: RevertWindows | None = None,
     ) -> None:
         self.source = source
+        self.windows = windows
         self.traces = traces
         self.annotations = annotations
         self.columns = columns
@@ -479,7 +483,7 @@ class RareVariantFilter:
         carrying an indel that may be one of the list's placed elsewhere in its repeat is
         ``nearby`` (without ``-r``: ``nearby_indels``)."""
         population = isinstance(self.source, PopulationFrequencies)
-        runs = contig_runs(block) if population or self.germline is not None else []
+        runs = contig_runs(block) if population or self.germline is not None or self.windows is not None else []
         try:
             if isinstance(self.source, PopulationFrequencies):
                 outcomes = self.source.outcomes(block, self.min_af, runs)
@@ -507,10 +511,15 @@ class RareVariantFilter:
                 )
                 outcomes[start:stop][listed] = LISTED
                 outcomes[start:stop][nearby] = NEARBY
+        if self.windows is not None:
+            for chrom, start, stop, _ in runs:
+                touched = self.windows.touched(block, chrom, start, stop)
+                outcomes[start:stop][touched & (outcomes[start:stop] != LISTED)] = IN_WINDOW
         return outcomes
 
     def count(self, outcomes: np.ndarray) -> None:
-        counts = {outcome: int(np.count_nonzero(outcomes == outcome)) for outcome in (KEPT, RARE, MISSING, GERMLINE, LISTED, NEARBY)}
+        outcome_names = (KEPT, RARE, MISSING, GERMLINE, LISTED, NEARBY, IN_WINDOW)
+        counts = {outcome: int(np.count_nonzero(outcomes == outcome)) for outcome in outcome_names}
         self.report.add("kept", int(counts[KEPT] + (counts[MISSING] if self.keep_missing else 0)))
         self.report.add("dropped_rare", int(counts[RARE]))
         self.report.add("kept_missing" if self.keep_missing else "dropped_missing", int(counts[MISSING]))
@@ -519,6 +528,8 @@ class RareVariantFilter:
         if self.germline is not None:
             self.report.add("dropped_germline_listed", int(counts[LISTED]))
             self.report.add("dropped_germline_listed_nearby", int(counts[NEARBY]))
+        if self.windows is not None:
+            self.report.add("dropped_in_germline_windows", int(counts[IN_WINDOW]))
 
     def filter_records(self, body: TextBlocks, column_count: int) -> Iterable[bytes]:
         """Yield the text of the records kept, block by block, as slices of the input; a kept
@@ -609,6 +620,14 @@ def main(
             "matching them (as bcftools norm -f places them), so an indel placed elsewhere in its repeat still meets.",
         ),
     ] = None,
+    germline_windows: Annotated[
+        bool,
+        typer.Option(
+            "--germline-windows",
+            help="With --germline and -r: also drop every record whose allele lies where sam-revert-germline -v, given the "
+            "same germline VCF, reverts reads (its windows around the germline sites), as the reads will not show it.",
+        ),
+    ] = False,
     report_path: ReportOption = None,
     quiet: QuietOption = False,
 ) -> None:
@@ -617,6 +636,8 @@ def main(
             raise UsageError("--min-af must be between 0 and 1")
         if reference is not None and germline is None:
             raise UsageError("-r/--reference is used only with --germline")
+        if germline_windows and (germline is None or reference is None):
+            raise UsageError("--germline-windows needs --germline and -r (the windows are drawn on the reference)")
         if af_key == "COMMON" and population is None and min_af != DEFAULT_MIN_AF:
             raise UsageError("dbSNP COMMON marks frequencies of 1 %: it cannot judge another --min-af")
         report.notes["min_af"] = min_af
@@ -640,6 +661,9 @@ def main(
                     report.notes["germline_alleles"] = germline_list.alleles()
                     report.notes["germline_contigs_renamed"] = germline_list.contig_map.report_note()
                     report.notes["germline_genome_check"] = germline_list.contig_map.genome_check
+                windows = None
+                if germline_windows and germline is not None and reference is not None:
+                    windows = RevertWindows(germline, Fasta(reference), header.contigs, report)
                 records = RareVariantFilter(
                     frequencies,
                     min_af,
@@ -651,6 +675,7 @@ def main(
                     input,
                     RecordTraces(header, report, reference_blocks=True, mate_verdicts=True),
                     germline_list,
+                    windows,
                 )
                 sink.write(output_header(header))
                 for chunk in records.filter_records(whole_sites(body), len(header.columns)):

@@ -6,7 +6,9 @@
 # somatic mutation is absent from every population resource; one found there but rare is a
 # germline allele in disguise and goes (vcf-drop-rare(1)). A somatic call set of a sample with a
 # germline VCF also drops every call carrying an allele of it (vcf-drop-rare --germline): a
-# private germline variant mis-called as somatic is absent from the population, and would stay.
+# private germline variant mis-called as somatic is absent from the population, and would stay;
+# and every call inside the windows sam-revert-germline reverts reads in (--germline-windows):
+# the delivered reads no longer show it, so kept it would say a germline site lies beside it.
 
 VCF_STEPS = ["vcf-scrub-header", "vcf-drop-rare"] + (["vcf-drop-regions"] if REGION_ARGS else [])
 MAX_SAMPLES = {"germline": 1, "somatic": 2}
@@ -32,7 +34,8 @@ def vcf_pipeline(wildcards, input, output):
     if wildcards.kind == "somatic":
         frequencies += " --drop-germline" + (" --keep-missing" if SOMATIC_KEEP_MISSING else "")
         # -r: its indels and the list's meet wherever each caller placed them in a repeat
-        frequencies += f" --germline {quoted(input.germline[0])} -r {quoted(input.reference[0])}" if input.germline else ""
+        # --germline-windows: a call the reverted reads no longer show (inside the reverter's windows) goes too
+        frequencies += f" --germline {quoted(input.germline[0])} -r {quoted(input.reference[0])} --germline-windows" if input.germline else ""
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
