@@ -62,13 +62,18 @@ def sites_of(sequences: dict[str, str], count: int = SITES) -> list[tuple[str, i
 
 
 def write_vcf(
-    path: Path, sequences: dict[str, str], sites: list[tuple[str, int, str, str]], genotype: str = "1/1", contig_prefix: str = "chr"
+    path: Path,
+    sequences: dict[str, str],
+    sites: list[tuple[str, int, str, str]],
+    genotype: str = "1/1",
+    contig_prefix: str = "chr",
+    extra_alt: str = "",
 ) -> Path:
     lines = ["##fileformat=VCFv4.2", '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">']
     lines += [f"##contig=<ID={name.replace('chr', contig_prefix, 1)},length={len(bases)}>" for name, bases in sequences.items()]
     lines.append(f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{PERSON}")
     for contig, position, ref, alt in sorted(sites):
-        lines.append(f"{contig.replace('chr', contig_prefix, 1)}\t{position + 1}\t.\t{ref}\t{alt}\t50\tPASS\t.\tGT\t{genotype}")
+        lines.append(f"{contig.replace('chr', contig_prefix, 1)}\t{position + 1}\t.\t{ref}\t{alt}{extra_alt}\t50\tPASS\t.\tGT\t{genotype}")
     path.with_suffix("").write_text("\n".join(lines) + "\n")
     pysam.tabix_compress(str(path.with_suffix("")), str(path), force=True)
     return path
@@ -134,6 +139,16 @@ def test_only_the_first_records_of_a_long_vcf_are_read(person: dict[str, Any], m
     bam = write_bam(person["folder"] / f"{PERSON}.bam", person["sequences"], person["sites"], alt_share=1.0)
     verdict = verdict_of(person, bam)
     assert (verdict.verdict, verdict.sites_listed) == ("pass", 40)
+
+
+def test_a_gvcf_is_checked_as_its_calls_say(person: dict[str, Any]) -> None:
+    """A GATK gVCF writes every call with the placeholder ALT (``C,<NON_REF>``, ``1/1``): it is no
+    allele, so the call is a homozygous ALT SNV still, and another person's BAM fails."""
+    vcf = write_vcf(person["folder"] / "g.vcf.gz", person["sequences"], person["sites"], extra_alt=",<NON_REF>")
+    own = write_bam(person["folder"] / "own.bam", person["sequences"], person["sites"], alt_share=1.0)
+    other = write_bam(person["folder"] / "other.bam", person["sequences"], person["sites"], alt_share=0.0)
+    assert (verdict_of(person, own, vcf).verdict, verdict_of(person, own, vcf).sites_listed) == ("pass", SITES)
+    assert verdict_of(person, other, vcf).verdict == "fail"
 
 
 def test_one_read_in_five_showing_ref_still_carries_the_alt(person: dict[str, Any]) -> None:

@@ -174,19 +174,25 @@ def spread(
     return total, [group for _, group in groups]
 
 
+PLACEHOLDERS = frozenset(("<NON_REF>", "<*>"))
+"""A gVCF's ALT that stands for any other allele: every GATK gVCF call is ``C,<NON_REF>``."""
+
+
 def homozygous_alt_snvs(records: Iterable[Any]) -> Iterator[Site]:
     """The biallelic SNVs of ``records`` (pysam.VariantRecord) whose every called genotype is all
-    ALT (``1/1``, ``1|1``, a haploid ``1``), at least one called; FILTER is not read."""
+    ALT (``1/1``, ``1|1``, a haploid ``1``), at least one called; FILTER is not read. A gVCF's
+    placeholder ALT (``<NON_REF>``) is no allele: ``C,<NON_REF>`` with ``1/1`` is one."""
     for record in records:
-        alts = record.alts
-        if not alts or len(alts) != 1 or len(record.ref) != 1 or len(alts[0]) != 1:
+        alts = [(index, alt) for index, alt in enumerate(record.alts or (), start=1) if alt not in PLACEHOLDERS]
+        if len(alts) != 1 or len(record.ref) != 1 or len(alts[0][1]) != 1:
             continue
-        ref, alt = record.ref.upper(), alts[0].upper()
+        (number, alt), ref = alts[0], record.ref.upper()
+        alt = alt.upper()
         if ref not in BASES or alt not in BASES or ref == alt:
             continue
         called = [tuple(sample.get("GT") or ()) for sample in record.samples.values()]
         called = [genotype for genotype in called if genotype and None not in genotype]
-        if called and all(allele == 1 for genotype in called for allele in genotype):
+        if called and all(allele == number for genotype in called for allele in genotype):
             yield Site(record.chrom, record.pos - 1, ref, alt)
 
 
