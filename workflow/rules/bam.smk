@@ -21,6 +21,8 @@ SCATTER_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.
 CHAIN_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'sam_chain.py'))}"
 BAM_FORMAT = "-b" if BAM_COMPRESSION_LEVEL is None else f"--output-fmt bam,level={BAM_COMPRESSION_LEVEL}"
 SCATTER_ARGS = " ".join(f"--scatter {shlex.quote(contig)}" for contig in SCATTER)
+DROP_CONTIG_ARGS = "".join(f" --drop-contigs {shlex.quote(pattern)}" for pattern in DROP_CONTIGS)
+"""Reads on these contigs go, their mates unpaired (config `drop_contigs`): an allele contig's name is the genotype."""
 SEQUENCE_DICT = WORK / "reference.dict"
 """The reference's sequence dictionary (`samtools dict`), written once for the cohort: every BAM
 part's sam-scrub-rg and every sample's audit compare an @SQ M5 with it (--dict) instead of
@@ -82,7 +84,7 @@ def part_pipeline(wildcards, input, output, threads):
     steps = [
         f"sam-scrub-rg -q --names {PSEUDONYM_ARGS} --dict {quoted(input.dictionary)} --map-out {quoted(output.link)}"
         f" --no-map-out-read-names --report {quoted(reports['sam-scrub-rg'])}",
-        f"sam-revert-germline -q -r {reference} {revert}{lists[0]} --report {quoted(reports['sam-revert-germline'])}",
+        f"sam-revert-germline -q -r {reference} {revert}{DROP_CONTIG_ARGS}{lists[0]} --report {quoted(reports['sam-revert-germline'])}",
     ]
     if REGION_ARGS:
         steps.append(

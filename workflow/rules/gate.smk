@@ -25,7 +25,9 @@
 #   second run: a call carrying an allele of the normal's germline calls is a finding (the
 #   germline VCF itself, germline by nature, is audited without it), its indels met wherever the
 #   two callers placed them in a repeat (-r);
-# - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`).
+# - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`);
+# - --forbid-contigs for the BAMs, one per pattern of `drop_contigs`: a read on an allele contig
+#   (HLA-*, *_alt), or a mate or SA/XA entry on one, is a finding (the reverter removed them).
 #
 # `audit: false` delivers without checking.
 #
@@ -61,6 +63,8 @@ def gate_runs(sample):
     bam_germline = ["--germline", str(germline)] if germline else ["--all-reference"]
     options = [*bam_germline, "-r", str(REFERENCE)] if entry["bam"] else []
     options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
+    # no read on an allele contig (HLA-*, *_alt), nor a mate or SA/XA entry pointing at one: the reverter dropped them
+    options += [option for pattern in DROP_CONTIGS for option in ("--forbid-contigs", pattern)] if entry["bam"] else []
     # without a population file, vcf-drop-rare judged each record by its own af_key: the audit too
     population = (["--population", str(POPULATION)] if POPULATION else []) + ["--af-key", AF_KEY, "--min-af", str(MIN_AF)]
     options += population

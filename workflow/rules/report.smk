@@ -47,6 +47,7 @@ def sample_report_spec(sample):
             "somatic_keep_missing": SOMATIC_KEEP_MISSING,
             "region_presets": REGION_PRESETS,
             "region_beds": len(REGION_BEDS),
+            "dropped_contigs": DROP_CONTIGS,
             "audit": AUDIT,
         },
     }
