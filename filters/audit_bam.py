@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
+from fnmatch import fnmatchcase
 from functools import partial
 from itertools import chain
 from typing import BinaryIO
@@ -129,6 +130,39 @@ def tag_name(code: int) -> str:
 # --- what the workers check -------------------------------------------------------------------
 
 
+LISTED_CONTIG = "record on a listed contig"
+LISTED_MATE = "mate on a listed contig (RNEXT)"
+LISTED_ALIGNMENT = "alignment list naming a listed contig"
+ALIGNMENT_LIST_TAGS = frozenset(["SA", "XA", "XB", "OA"])
+"""Tags whose entries begin with a contig name (``chr6,+1000,100M,0;``)."""
+
+
+@dataclass
+class ListedContigs:
+    """``--forbid-contigs``: the header's contigs no record may be placed on or point to (the
+    audit's own copy of sam-revert-germline's ``--drop-contigs`` rule: shell patterns, case kept,
+    matched against the @SQ names). Allele-specific contigs (``HLA-*``, ``*_alt``) type the person
+    by where a read lies, with no base differing from them."""
+
+    names: frozenset[bytes]
+    table: np.ndarray
+    """One boolean per reference, in @SQ order, and a last False for ``-1`` and any number past them."""
+
+    @classmethod
+    def matching(cls, references: list[str], patterns: tuple[str, ...]) -> ListedContigs | None:
+        if not patterns:
+            return None
+        listed = [any(fnmatchcase(name, pattern) for pattern in patterns) for name in references]
+        names = frozenset(name.encode("latin-1") for name, hit in zip(references, listed, strict=True) if hit)
+        return cls(names, np.array([*listed, False], dtype=bool))
+
+    def on(self, ids: np.ndarray) -> np.ndarray:
+        last = len(self.table) - 1
+        return self.table[np.where((ids >= 0) & (ids < last), ids, last)]
+
+
+
+
 @dataclass
 class RecordChecks:
     """Everything a worker needs to audit records; set before the workers start (fork)."""
@@ -148,6 +182,8 @@ class RecordChecks:
     """Each contig's LN, in ``references``' order (None: places are not held to them)."""
     all_reference: AllReference | None = None
     """``--all-reference``: every aligned base must be the reference's (``reference_differences``)."""
+    listed: ListedContigs | None = None
+    """``--forbid-contigs``: contigs no record may lie on or point to (``check_listed_contigs``)."""
 
     def __post_init__(self) -> None:
         reverted = self.germline is not None or self.all_reference is not None  # sam-revert-germline removes them
@@ -445,6 +481,35 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         tag_alignments_into_regions(block, tags, checks, findings)
     if checks.all_reference is not None:
         reference_differences(block, checks, findings)
+    if checks.listed is not None and checks.listed.names:
+        check_listed_contigs(block, tags, checks.listed, findings)
+
+
+def check_listed_contigs(block: RecordBlock, tags: AuxTags, listed: ListedContigs, findings: Findings) -> None:
+    """Records placed on a listed contig (RNAME, an unmapped read placed at its mate's too), records
+    whose mate is (RNEXT), and alignment lists (``ALIGNMENT_LIST_TAGS``) with an entry on one: each a
+    germline finding, counted by kind, placed by the @SQ rank (``reference N``), since the contig's
+    name would be the genotype. Array passes; only the few list values are read one by one."""
+    data = block.data
+    fixed = block.offsets[:, None] + np.arange(24, 28)  # next_refID
+    mate_ids = data[np.minimum(fixed, len(data) - 1)].copy().view("<i4").reshape(-1).astype(np.int64)
+    marked = [(listed.on(block.ref_id.astype(np.int64)), LISTED_CONTIG), (listed.on(mate_ids), LISTED_MATE)]
+    lists = np.flatnonzero(tag_table(ALIGNMENT_LIST_TAGS)[tags.codes] & TEXT_TYPES[tags.types])
+    if len(lists):
+        naming = np.zeros(len(block.offsets), dtype=bool)
+        buffer = block.buffer
+        for index in lists.tolist():
+            value = buffer[int(tags.starts[index]) : int(tags.ends[index])]
+            if any(entry.split(b",", 1)[0] in listed.names for entry in value.split(b";")):
+                naming[int(tags.records[index])] = True
+        marked.append((naming, LISTED_ALIGNMENT))
+    for rows, key in marked:
+        bad = np.flatnonzero(rows)
+        if len(bad):
+            leading = bad[:EXAMPLES_PER_KEY].tolist()
+            places = [f"reference {int(block.ref_id[row]) + 1}:{int(block.pos[row]) + 1}" if block.ref_id[row] >= 0 else "unplaced"
+                      for row in leading]  # fmt: skip
+            findings.germline.add_all(key, places, len(bad))
 
 
 BIN = "bin (not the one of its position)"

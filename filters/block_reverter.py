@@ -29,6 +29,7 @@ from typing import IO
 import numpy as np
 from genoscrub import scan
 from genoscrub.cigar import CigarShape, CigarTable, M, ShapeCache
+from genoscrub.dropped_contigs import naming_listed
 from genoscrub.germline_sites import SiteTable
 from genoscrub.record_reverter import (
     COPYING_TAGS,
@@ -217,7 +218,12 @@ class BlockReverter:
         unmapped = (flags & 4) != 0
         selected = np.zeros(count, dtype=bool)
         touched: set[int] = set()
-        if unknown := set(names) - self.known_contigs - {b"*"}:
+        dropped = self.records.dropped_contigs
+        if dropped:  # --drop-contigs: the one-record path removes these records and unpairs their mates
+            if listed := set(names) & dropped:
+                selected[[i for i, name in enumerate(names) if name in listed] if len(names) > 1 else slice(None)] = True
+            selected |= naming_listed(table.text, *table.spans(6), dropped)
+        if unknown := set(names) - self.known_contigs - dropped - {b"*"}:
             unknown_rows = [i for i, name in enumerate(names) if name in unknown] if len(names) > 1 else list(range(count))
             if not self.options.drop_unknown_contigs:
                 message = "read on a contig the reference lacks (--drop-unknown-contigs drops such reads)"

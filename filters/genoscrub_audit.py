@@ -24,7 +24,17 @@ from typing import Annotated, Any, BinaryIO, Optional
 import typer
 from genoscrub.audit_allowlist import AUX_TAGS
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
-from genoscrub.audit_bam import AllReference, BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, default_jobs, read_header, tag_table
+from genoscrub.audit_bam import (
+    AllReference,
+    BamAudit,
+    CountedBlocks,
+    ListedContigs,
+    RecordChecks,
+    bgzf_blocks,
+    default_jobs,
+    read_header,
+    tag_table,
+)
 from genoscrub.audit_bcf import REFUSED, holds_record_findings
 from genoscrub.audit_checksums import SequenceDictionary
 from genoscrub.audit_containers import ContainerWatch, check_after_nul, file_name
@@ -80,6 +90,8 @@ class Settings:
     allowed_tags: frozenset[str] = frozenset()
     only_tags: frozenset[str] | None = None
     """``--only-tags``: the aux tags a SAM, BAM or CRAM record may carry (None: any allowlisted one)."""
+    forbid_contigs: tuple[str, ...] = ()
+    """``--forbid-contigs``: patterns of contigs no record may lie on or point to."""
     jobs: int = 1
     sites_by_contigs: dict[tuple[tuple[str, int], ...], GermlineSites] = field(default_factory=dict, repr=False)
     regions_by_contigs: dict[tuple[tuple[str, int], ...], RegionList] = field(default_factory=dict, repr=False)
@@ -165,6 +177,8 @@ class Settings:
             data["allowed_tags"] = sorted(self.allowed_tags)
         if self.only_tags is not None:
             data["only_tags"] = sorted(self.only_tags)
+        if self.forbid_contigs:
+            data["forbid_contigs"] = list(self.forbid_contigs)
         return data
 
 
@@ -284,6 +298,7 @@ def audit_bam_records(
             aux_values=AuxValueChecks(header.references, read_group_ids(header.text), settings.allowed_tags),
             lengths=[length for _, length in header.references],
             all_reference=settings.reads_on_reference(header.references),
+            listed=ListedContigs.matching([name for name, _ in header.references], settings.forbid_contigs),
         )
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
         audit = BamAudit(checks, findings, settings.jobs, private)
@@ -304,7 +319,7 @@ def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
     else:
         findings.forbidden.reason = "no --forbid list"
     if kind in ALIGNMENTS:
-        findings.germline.checked = settings.germline_path is not None or settings.all_reference
+        findings.germline.checked = settings.germline_path is not None or settings.all_reference or bool(settings.forbid_contigs)
         findings.germline.reason = "no --germline list"
         findings.regions.checked = settings.regions is not None
         findings.regions.reason = "no --bed or --preset"
@@ -445,6 +460,15 @@ def main(
             "any other on any record is a finding, counted by tag.",
         ),
     ] = None,
+    forbid_contigs: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--forbid-contigs",
+            metavar="PATTERN",
+            help="A record on an @SQ contig matching this shell pattern, or whose mate or SA/XA/XB/OA entry is on one, "
+            "is a finding (repeatable; e.g. 'HLA-*', '*_alt', as sam-revert-germline --drop-contigs).",
+        ),
+    ] = None,
     jobs: Annotated[
         Optional[int],
         typer.Option("-j", "--jobs", metavar="N", help="Processes reading BAM records (default: the CPUs available, up to 8)."),
@@ -472,6 +496,7 @@ def main(
             jobs,
             all_reference=all_reference,
             only_tags=only_tags,
+            forbid_contigs=forbid_contigs,
         )
         results = []
         try:
@@ -516,6 +541,7 @@ def prepare(
     jobs: int | None,
     all_reference: bool = False,
     only_tags: str | None = None,
+    forbid_contigs: list[str] | None = None,
 ) -> Settings:
     """Check the options and read the side files (usage errors before any input is read)."""
     if not files:
@@ -553,6 +579,7 @@ def prepare(
         only_tags=None if listed is None else frozenset(listed),
         germline_in_vcf=germline_in_vcf,
         all_reference=all_reference,
+        forbid_contigs=tuple(forbid_contigs or ()),
         jobs=jobs or default_jobs(),
     )
     if reference is not None:

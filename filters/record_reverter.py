@@ -19,6 +19,7 @@ from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
 from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, HARD, INS, SOFT, CigarShape, ShapeCache, format_cigar
 from genoscrub.contigs import HitContigs
+from genoscrub.dropped_contigs import listed_contigs
 from genoscrub.fasta import ContigReference
 from genoscrub.germline_sites import GermlineTables
 from genoscrub.keep_list import KeepList
@@ -86,6 +87,8 @@ MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
 MATE_REMOVED_COUNT = "reads_removed_with_their_mate"
 """The report key of records removed because their mate was (the template goes whole)."""
+DROPPED_ON_LISTED = "reads_dropped_listed_contig"
+"""The report key of records removed because they lie on a contig of ``--drop-contigs``."""
 SUPPLEMENTARY_REMOVED = "supplementary_records_removed"
 """The report key of supplementary records (FLAG 0x800) removed: where they touch a germline
 window, and every one with ``--all``."""
@@ -131,6 +134,8 @@ class RevertOptions:
     """Keep the sequence of unmapped reads (default: masked to N)."""
     drop_unknown_contigs: bool = False
     """Drop reads on contigs the reference lacks (default: an error)."""
+    drop_contigs: tuple[str, ...] = ()
+    """Patterns of contigs whose reads go, their mates left unpaired (``--drop-contigs``, ``dropped_contigs``)."""
     keep_secondary_seq: bool = False
     """Keep SEQ and QUAL of secondary records (default: ``*``)."""
     clips: ClipRule = ClipRule.DIFFERING
@@ -240,6 +245,8 @@ class RecordReverter:
         self.path = path
         self.report = report
         self.known_contigs = {name.encode() for name in reference.to_reference}
+        self.dropped_contigs = listed_contigs(reference.to_reference if declared is None else declared, options.drop_contigs)
+        """The header's contigs whose records go (``--drop-contigs``): where the read lies is the genotype."""
         self.passed_on = ALIGNMENT_LISTS if options.keep_alignment_lists else frozenset()
         """Copying tags left on every record for the masker after this command (``ALIGNMENT_LISTS``)."""
         self.copying = COPYING_TAGS - self.passed_on
@@ -268,6 +275,9 @@ class RecordReverter:
         options = self.options
         report = self.report
         self.moved = False
+        if self.dropped_contigs and len(fields) > 2 and fields[2] in self.dropped_contigs:
+            report.add(DROPPED_ON_LISTED)
+            return None
         if options.drop_unknown_contigs and len(fields) > 2 and fields[2] != b"*" and fields[2] not in self.known_contigs:
             report.add("reads_dropped_unknown_contig")  # only reached with --drop-unknown-contigs
             return None
@@ -293,7 +303,12 @@ class RecordReverter:
             fields[9] = fields[10] = b"*"
             kept_tags = [tag for tag in kept_tags if tag[:2] in KEPT_TAGS or tag[:2] == b"MC" or tag[:2] in self.passed_on]
             secondary_masked = True
-        if options.drop_unknown_contigs and fields[6] not in (b"=", b"*") and fields[6] not in self.known_contigs:
+        if self.dropped_contigs and fields[6] in self.dropped_contigs:
+            report.add("mates_dropped_listed_contig")  # the mate went with its contig: this record stands alone
+            make_single(fields)
+            kept_tags = without_mate_tags(kept_tags)
+            mate = None
+        elif options.drop_unknown_contigs and fields[6] not in (b"=", b"*") and fields[6] not in self.known_contigs:
             report.add("mates_dropped_unknown_contig")  # the mate is dropped: this record stands alone
             make_single(fields)
             kept_tags = without_mate_tags(kept_tags)

@@ -41,6 +41,7 @@ from genoscrub.germline_sites import GermlineSites
 from genoscrub.keep_list import GERMLINE_AF, KeepList, read_keep_list, screen_keep_list
 from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.record_reverter import (
+    DROPPED_ON_LISTED,
     MATE_REMOVED_COUNT,
     SUPPLEMENTARY_REMOVED,
     EveryDifference,
@@ -60,7 +61,7 @@ app = make_app()
 
 REMOVALS = (
     NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MOVED_TOO_FAR.reason, MATE_REMOVED_COUNT, SUPPLEMENTARY_REMOVED,
-    "reads_dropped_unknown_contig",
+    "reads_dropped_unknown_contig", DROPPED_ON_LISTED,
 )
 """The report's counts of records not written: ``reads_out`` is ``reads_in`` less them (the
 workflow checks a gathered BAM's records against it)."""
@@ -191,6 +192,7 @@ def revert_stage(
     af_key: str = "AF",
     germline_af: float = GERMLINE_AF,
     drop_unknown_contigs: bool = False,
+    drop_contigs: list[str] | None = None,
     keep_unmapped: bool = False,
     keep_secondary_seq: bool = False,
     keep_clips_off_sites: bool = False,
@@ -227,6 +229,7 @@ def revert_stage(
     options = RevertOptions(
         keep_unmapped=keep_unmapped,
         drop_unknown_contigs=drop_unknown_contigs,
+        drop_contigs=tuple(drop_contigs or ()),
         keep_secondary_seq=keep_secondary_seq,
         clips=ClipRule.NEAR_WINDOWS if keep_clips_off_sites else ClipRule.DIFFERING,
         keep_alignment_lists=keep_alignment_lists,
@@ -272,6 +275,15 @@ def main(
     drop_unknown_contigs: Annotated[
         bool, typer.Option("--drop-unknown-contigs", help="Drop (and count) reads on contigs the reference lacks instead of failing.")
     ] = False,
+    drop_contigs: Annotated[
+        Optional[list[str]],
+        typer.Option(
+            "--drop-contigs",
+            metavar="PATTERN",
+            help="Remove every record on the @SQ contigs matching this shell pattern (repeatable; e.g. 'HLA-*', '*_alt'), "
+            "their mates left unpaired: where a read lies on an allele contig is the genotype.",
+        ),
+    ] = None,
     keep_unmapped: Annotated[
         bool, typer.Option("--keep-unmapped", help="Keep the sequence of unmapped reads (default: masked to N).")
     ] = False,
@@ -314,6 +326,7 @@ def main(
             af_key=af_key,
             germline_af=germline_af,
             drop_unknown_contigs=drop_unknown_contigs,
+            drop_contigs=drop_contigs,
             keep_unmapped=keep_unmapped,
             keep_secondary_seq=keep_secondary_seq,
             keep_clips_off_sites=keep_clips_off_sites,

@@ -468,3 +468,41 @@ def test_a_clip_in_a_mates_cigar_or_in_cg_at_a_germline_site_is_carried(tmp_path
     bases = reference[1000:1045]
     assert found([f"R\t0\tchr1\t1001\t60\t45M\t*\t0\t0\t{bases}\t*\tcg:Z:5H45M\n"]) == {"clip at a germline site (aux cg)": 1}
     assert found([f"R\t0\tchr1\t1001\t60\t45M\t*\t0\t0\t{bases}\t*\tcg:Z:45M5H\n"]) == {}
+
+
+def test_forbid_contigs_finds_reads_on_allele_contigs_and_mates_pointing_there(tmp_path: Path) -> None:
+    """``--forbid-contigs 'HLA-*'``: a record on a matching @SQ contig, a record whose mate is there
+    (RNEXT) and one whose ``XA`` names it are germline findings, counted by kind and placed by the
+    @SQ rank only (the contig's name is the genotype); the same file without them passes, and so
+    does the first one when no pattern matches."""
+    contig, chr1 = "HLA-A*02:01:01:01", reference_bases(400)
+    allele = reference_bases(300)[::-1]
+    header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:400\n@SQ\tSN:{contig}\tLN:300\n"
+    kept = [
+        f"READ1\t99\tchr1\t11\t60\t20M\t=\t61\t70\t{chr1[10:30]}\t*\n",
+        f"READ1\t147\tchr1\t61\t60\t20M\t=\t11\t-70\t{chr1[60:80]}\t*\n",
+    ]
+    pointing = [
+        f"READ2\t65\tchr1\t101\t60\t20M\t{contig}\t5\t0\t{chr1[100:120]}\t*\n",
+        f"READ4\t0\tchr1\t151\t60\t20M\t*\t0\t0\t{chr1[150:170]}\t*\tXA:Z:{contig},+31,20M,0;\n",
+    ]
+    placed = [
+        f"READ2\t129\t{contig}\t5\t60\t20M\tchr1\t101\t0\t{allele[4:24]}\t*\n",
+        f"READ3\t0\t{contig}\t41\t60\t20M\t*\t0\t0\t{allele[40:60]}\t*\n",
+    ]
+
+    def audit(name: str, lines: list[str], *patterns: str) -> tuple[dict[str, int], bytes]:
+        sam = tmp_path / f"{name}.sam"
+        sam.write_text(header + "".join(lines))
+        pysam.sort("-o", str(tmp_path / f"{name}.bam"), str(sam), catch_stdout=False)
+        options = [option for pattern in patterns for option in ("--forbid-contigs", pattern)]
+        result = run_command("genoscrub-audit", "--report", str(tmp_path / f"{name}.json"), *options, str(tmp_path / f"{name}.bam"))
+        files = json.loads((tmp_path / f"{name}.json").read_text())["files"]
+        assert result.returncode == (1 if files[0]["verdict"] == "fail" else 0), result.stderr.decode()
+        return dict(files[0]["findings"]["germline"].get("by_key", {})), result.stdout
+
+    found, stdout = audit("leaky", kept + pointing + placed, "HLA-*", "*_alt")
+    assert found == {audit_bam.LISTED_CONTIG: 2, audit_bam.LISTED_MATE: 1, audit_bam.LISTED_ALIGNMENT: 1}
+    assert b"HLA" not in stdout and b"reference 2:" in stdout
+    assert audit("clean", kept + [pointing[0].replace(f"{contig}\t5", "*\t0").replace("\t65\t", "\t0\t")], "HLA-*")[0] == {}
+    assert audit("unlisted", kept + pointing + placed, "*_alt")[0] == {}

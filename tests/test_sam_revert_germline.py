@@ -1004,6 +1004,97 @@ def test_dropped_reads_leave_no_mate_pointing_at_them(tmp_path: Path, mode: list
     assert "0 + 0 singletons" in flagstat
 
 
+# --- --drop-contigs: no read on an allele contig, no mate pointing at one -----------------
+
+ALLELE_CONTIGS = (b"HLA-A*02:01:01:01", b"chr6_GL000250v2_alt")
+
+
+def allele_contig_pairs_sam(rng: random.Random, pairs: int) -> tuple[bytes, int, int]:
+    """Coordinate-sorted pairs on chr1 and on allele contigs (an HLA allele, an MHC alt): both mates
+    on one, or one mate there and the other on chr1 (an unmapped mate placed beside it too); returns
+    the SAM text, the records on allele contigs and the records on chr1 whose mate is on one."""
+    header = b"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:100\n"
+    header += b"".join(b"@SQ\tSN:%s\tLN:80\n" % name for name in ALLELE_CONTIGS) + b"@RG\tID:L1\tSM:S1\n"
+    records: list[tuple[int, int, bytes]] = []
+    on_listed = pointing = 0
+    for number in range(pairs):
+        name = b"pair%d" % number
+        kind = number % 4  # 0: both on chr1, 1: both on an allele contig, 2: one mate there, 3: an unmapped mate placed there
+        contig = ALLELE_CONTIGS[number % 2]
+        first, second = rng.randrange(1, 60), rng.randrange(1, 60)
+        places = {0: (b"chr1", b"chr1"), 1: (contig, contig), 2: (b"chr1", contig), 3: (contig, contig)}[kind]
+        on_listed += sum(place != b"chr1" for place in places)
+        pointing += kind == 2
+        for mate, (flag, place, position) in enumerate(((97, places[0], first), (145, places[1], second))):
+            other_place, other_position = places[1 - mate], (second, first)[mate]
+            if kind == 3:
+                flag, position = ((105, first), (149, first))[mate]  # the read mapped, its mate unmapped at its place
+                other_position = first
+            rnext = b"=" if other_place == place else other_place
+            tlen = 0 if rnext != b"=" or kind == 3 else (second + 20 - first) * (1 if mate == 0 else -1)
+            cigar = b"*" if flag & 4 else b"20M"
+            sequence = REFERENCE[position - 1 : position + 19] if place == b"chr1" else bytes(rng.choice(b"ACGT") for _ in range(20))
+            tags = [b"MC:Z:20M", b"MQ:i:60"] if not flag & 8 and not flag & 4 else []
+            line = b"\t".join([name, b"%d" % flag, place, b"%d" % position, b"60", cigar, rnext, b"%d" % other_position,
+                               b"%d" % tlen, sequence, b"I" * 20, *tags, b"RG:Z:L1"])  # fmt: skip
+            records.append(([b"chr1", *ALLELE_CONTIGS].index(place), position, line))
+    return header + b"\n".join(line for _, _, line in sorted(records)) + b"\n", on_listed, pointing
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+@pytest.mark.parametrize("mode", [["--all"], ["-v", "sites.vcf"]])
+def test_drop_contigs_leaves_no_read_on_them_and_no_mate_pointing_there(tmp_path: Path, mode: list[str], one_by_one: bool) -> None:
+    """``--drop-contigs 'HLA-*' --drop-contigs '*_alt'``: every record on those contigs goes (the
+    reference lacks one of them: no error), a mate on chr1 is left unpaired without MC/MQ, the
+    @SQ lines stay, the output stays sorted; read back with pysam and samtools idxstats."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n>HLA-A*02:01:01:01\n" + b"ACGT" * 20 + b"\n")
+    pysam.faidx(str(reference))
+    vcf_header = b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (tmp_path / "sites.vcf").write_bytes(vcf_header + b"chr1\t40\t.\tG\tT\t.\t.\t.\n")
+    text, on_listed, pointing = allele_contig_pairs_sam(random.Random(5), 40)
+    (tmp_path / "in.sam").write_bytes(text)
+    report, out = tmp_path / "report.json", tmp_path / "out.bam"
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
+    subprocess.run(
+        [str(ROOT / "bin" / COMMAND), "-q", "-r", str(reference), *mode, "--drop-contigs", "HLA-*", "--drop-contigs", "*_alt",
+         "--report", str(report), "-O", "bam", "-o", str(out), "in.sam"],
+        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
+    )  # fmt: skip
+    counts = json.loads(report.read_text())["counts"]
+    assert counts["reads_dropped_listed_contig"] == on_listed and counts["mates_dropped_listed_contig"] == pointing
+    assert counts["reads_out"] == counts["reads_in"] - on_listed
+    pysam.index(str(out))
+    with pysam.AlignmentFile(str(out)) as alignments:
+        assert [name.encode() for name in alignments.references] == [b"chr1", *ALLELE_CONTIGS]
+        records = list(alignments)
+    assert len(records) == 80 - on_listed
+    assert [record.reference_start for record in records] == sorted(record.reference_start for record in records)
+    for record in records:
+        assert record.reference_name == "chr1" and record.next_reference_name in (None, "chr1")
+        if not record.is_paired:
+            assert (record.next_reference_id, record.next_reference_start, record.template_length) == (-1, -1, 0)
+            assert not record.has_tag("MC") and not record.has_tag("MQ") and record.flag & 0xEB == 0
+    assert sum(not record.is_paired for record in records) == pointing
+    idxstats = subprocess.run(["samtools", "idxstats", str(out)], capture_output=True, check=True, text=True).stdout
+    assert [line.split("\t")[2:] for line in idxstats.splitlines()[1:3]] == [["0", "0"], ["0", "0"]]
+
+
+def test_drop_contigs_matching_nothing_changes_nothing(tmp_path: Path) -> None:
+    """Patterns no @SQ name matches (``chrUn_decoy`` is no ``*_alt``) leave the output byte for byte
+    what it is without them."""
+    reference = tmp_path / "ref.fa"
+    reference.write_bytes(b">chr1\n" + REFERENCE + b"\n")
+    pysam.faidx(str(reference))
+    text, _ = split_pairs_sam(random.Random(3), 20)
+    (tmp_path / "in.sam").write_bytes(text)
+    common = ["-q", "-r", str(reference), "--all", "--drop-unknown-contigs"]
+    plain = run_command(COMMAND, *common, str(tmp_path / "in.sam"))
+    listed = run_command(COMMAND, *common, "--drop-contigs", "HLA-*", "--drop-contigs", "*_alt", str(tmp_path / "in.sam"))
+    assert plain.returncode == listed.returncode == 0, listed.stderr.decode()
+    assert plain.stdout == listed.stdout
+
+
 def test_germline_vcf_contig_length_read_whatever_the_key_order(tmp_path: Path) -> None:
     """##contig=<length=...,ID=...> keeps its length (the same-genome check depends on it)."""
     vcf = tmp_path / "sites.vcf"

@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import os
+import random
 import re
 import shutil
 import stat
@@ -466,6 +467,7 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     assert [run["settings"]["germline_in_vcf"] for run in report["runs"]] == [False, True]  # the normal's alleles, in the somatic run only
     settings = report["runs"][0]["settings"]
     assert (settings["af_key"], settings["min_af"], settings["beds"], settings["flank"]) == ("AF_eas", 0.01, 1, 0)
+    assert settings["forbid_contigs"] == ["HLA-*", "*_alt", "*_decoy", "chrEBV"]  # drop_contigs' default: no read on an allele contig
     # the size of the patient's germline list is theirs: in the site's copy only (work/, 0600)
     assert "germline_records" not in settings and "forbid_strings" not in settings
     private = json.loads(cohort.private(original, "audit.json").read_text())
@@ -649,6 +651,53 @@ def test_regions_the_site_checks_fail_a_sample_whose_masking_is_off(cohort: Coho
     assert (folder / "results" / pseudonym / f"{pseudonym}.germline.vcf.gz").is_file()
 
 
+def test_reads_on_allele_contigs_leave_no_trace_in_the_delivered_bam(cohort: Cohort, tmp_path: Path) -> None:
+    """A reference with an HLA allele contig (GRCh38's full analysis set has ~525): the normal's
+    pairs there, and the chr1 reads whose mate lies there, would type the patient's HLA by where
+    they align, with no base differing from the contig and no germline VCF listing it. By default
+    (`drop_contigs`) the delivered BAM keeps the @SQ line and no record on the contig or pointing
+    at it (samtools idxstats, pysam), and the gate checked it (--forbid-contigs)."""
+    folder = vcf_only_cohort(cohort, tmp_path / "run", {})
+    contig, rng = "HLA-A*02:01:01:01", random.Random(9)
+    allele = "".join(rng.choice("ACGT") for _ in range(3000))
+    with open(folder / "ref.fa", "a") as fasta:
+        fasta.write(f">{contig}\n" + "\n".join(allele[i : i + 60] for i in range(0, 3000, 60)) + "\n")
+    (folder / "ref.fa.fai").unlink()
+    pysam.faidx(str(folder / "ref.fa"))
+    chr1 = pysam.FastaFile(str(folder / "ref.fa")).fetch("chr1")
+    raw = cohort.path / "patient1" / "normal.bam"
+    header = run("samtools", "view", "-H", str(raw)).stdout.splitlines()
+    last_sq = max(number for number, line in enumerate(header) if line.startswith("@SQ"))
+    header.insert(last_sq + 1, f"@SQ\tSN:{contig}\tLN:3000")
+    group = next(line for line in header if line.startswith("@RG")).split("\t")[1][3:]
+    lines = [*header, *run("samtools", "view", str(raw)).stdout.splitlines()]
+    for number in range(120):
+        name, first, second = f"M04123:123:000000000-ABCDE:1:2201:{1000 + number}:2000", rng.randrange(1, 2600), rng.randrange(1, 2600)
+        tags = f"{'I' * 100}\tMC:Z:100M\tMQ:i:60\tRG:Z:{group}"  # QUAL and the tags
+        if number % 6:  # both mates on the allele contig
+            lines.append(f"{name}\t99\t{contig}\t{first}\t60\t100M\t=\t{second}\t0\t{allele[first - 1 : first + 99]}\t{tags}")
+            lines.append(f"{name}\t147\t{contig}\t{second}\t60\t100M\t=\t{first}\t0\t{allele[second - 1 : second + 99]}\t{tags}")
+        else:  # one mate on chr1: it names the contig in RNEXT
+            lines.append(f"{name}\t97\tchr1\t{first}\t60\t100M\t{contig}\t{second}\t0\t{chr1[first - 1 : first + 99]}\t{tags}")
+            lines.append(f"{name}\t145\t{contig}\t{second}\t60\t100M\tchr1\t{first}\t0\t{allele[second - 1 : second + 99]}\t{tags}")
+    (folder / "normal_hla.sam").write_text("\n".join(lines) + "\n")
+    run("samtools", "sort", "-o", str(folder / "normal_hla.bam"), str(folder / "normal_hla.sam"))
+    run("samtools", "index", str(folder / "normal_hla.bam"))
+    germline = cohort.path / "patient1" / "germline.vcf.gz"
+    (folder / "samples.tsv").write_text(f"sample\tnormal_bam\tgermline_vcf\n{FIRST}\tnormal_hla.bam\t{germline}\n")
+    result = snakemake(folder, config=["regions={presets: [], beds: []}"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    pseudonym = cohort.linkage[FIRST]
+    delivered = folder / "results" / pseudonym / f"{pseudonym}.normal.bam"
+    stats = {line.split("\t")[0]: line.split("\t")[2:] for line in run("samtools", "idxstats", str(delivered)).stdout.splitlines()}
+    assert stats[contig] == ["0", "0"] and int(stats["chr1"][0]) > 0
+    with pysam.AlignmentFile(str(delivered)) as alignments:
+        assert contig in alignments.references
+        assert not [read for read in alignments if contig in (read.reference_name, read.next_reference_name)]
+    audit = json.loads((folder / "results" / pseudonym / f"{pseudonym}.audit.json").read_text())
+    assert audit["verdict"] == "pass" and audit["runs"][0]["settings"]["forbid_contigs"][0] == "HLA-*"
+
+
 def test_without_the_audit_the_outputs_are_delivered_unchecked(cohort: Cohort, tmp_path: Path) -> None:
     folder = vcf_only_cohort(cohort, tmp_path / "run", {FIRST: cohort.path / "patient1" / "germline.vcf.gz"})
     result = snakemake(folder, config=["regions={presets: [], beds: []}", "audit=false"])
@@ -824,6 +873,8 @@ def test_unplaced_reads_left_out_when_configured(cohort: Cohort) -> None:
         (["fastq_compression_level=true"], "'fastq_compression_level' must be a whole number from 0"),
         (["bam_compression_level=10"], "'bam_compression_level' must be a whole number from 0"),
         (["bam_compression_level=fast"], "'bam_compression_level' must be a whole number from 0"),
+        (["drop_contigs=HLA-*"], "'drop_contigs' must be a list of contig name patterns"),
+        (["drop_contigs=[HLA-*, '']"], "'drop_contigs' must be a list of contig name patterns"),
     ],
 )
 def test_bad_config_is_refused(cohort: Cohort, config: list[str], message: str) -> None:

@@ -35,6 +35,8 @@ SCRUBBED_BAM_TAGS = ",".join(sorted(tag.decode() for tag in TAGS_KEPT_AT_WINDOWS
 and remove from every record: the reverter masks a clip whose chimeric part (SA) lies on a
 window, and with regions leaves all three for the masker (--keep-alignment-lists), which masks a
 read by them."""
+DROP_CONTIG_ARGS = "".join(f" --drop-contigs {shlex.quote(pattern)}" for pattern in DROP_CONTIGS)
+"""Reads on these contigs go, their mates unpaired (config `drop_contigs`): an allele contig's name is the genotype."""
 SEQUENCE_DICT = WORK / "reference.dict"
 """The reference's sequence dictionary (`samtools dict`), written once for the cohort: every BAM
 part's sam-scrub-rg and every sample's audit compare an @SQ M5 with it (--dict) instead of
@@ -134,7 +136,7 @@ def part_pipeline(wildcards, input, output, threads):
     steps = [
         f"sam-scrub-rg -q --names {PSEUDONYM_ARGS} --dict {quoted(input.dictionary)} --map-out {quoted(output.link)}"
         f" --no-map-out-read-names --only-tags {SCRUBBED_BAM_TAGS} --report {quoted(reports['sam-scrub-rg'])}",
-        f"sam-revert-germline -q -r {reference} {revert}{lists[0]} --report {quoted(reports['sam-revert-germline'])}",
+        f"sam-revert-germline -q -r {reference} {revert}{DROP_CONTIG_ARGS}{lists[0]} --report {quoted(reports['sam-revert-germline'])}",
     ]
     if REGION_ARGS:
         steps.append(

@@ -27,7 +27,9 @@
 #   two callers placed them in a repeat (-r);
 # - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`);
 # - --only-tags for the BAMs: the tags sam-scrub-rg kept on every record (DELIVERED_BAM_TAGS,
-#   rules/bam.smk); any other tag is a finding, as on some records and not others it marks sites.
+#   rules/bam.smk); any other tag is a finding, as on some records and not others it marks sites;
+# - --forbid-contigs for the BAMs, one per pattern of `drop_contigs`: a read on an allele contig
+#   (HLA-*, *_alt), or a mate or SA/XA entry on one, is a finding (the reverter removed them).
 #
 # Before all of it, the rule `pairing` (rules/bam.smk, workflow/pairing.py) checked each BAM of the
 # sample against the sheet: one @RG sample, and the germline VCF's homozygous ALT alleles in its
@@ -70,6 +72,8 @@ def gate_runs(sample):
     options = [*bam_germline, "-r", str(REFERENCE)] if entry["bam"] else []
     options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
     options += ["--only-tags", DELIVERED_BAM_TAGS] if entry["bam"] else []  # one tag set on every record (rules/bam.smk)
+    # no read on an allele contig (HLA-*, *_alt), nor a mate or SA/XA entry pointing at one: the reverter dropped them
+    options += [option for pattern in DROP_CONTIGS for option in ("--forbid-contigs", pattern)] if entry["bam"] else []
     # without a population file, vcf-drop-rare judged each record by its own af_key: the audit too
     population = (["--population", str(POPULATION)] if POPULATION else []) + ["--af-key", AF_KEY, "--min-af", str(MIN_AF)]
     options += population

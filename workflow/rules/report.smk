@@ -48,6 +48,7 @@ def sample_report_spec(sample):
             "tumour_only_keep_missing": TUMOUR_ONLY_KEEP_MISSING,
             "region_presets": REGION_PRESETS,
             "region_beds": len(REGION_BEDS),
+            "dropped_contigs": DROP_CONTIGS,
             "audit": AUDIT,
         },
     }
