@@ -23,7 +23,7 @@ import re
 import tempfile
 from bisect import bisect_left, bisect_right, insort
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO
 
 import numpy as np
@@ -807,6 +807,18 @@ by: forward ones first. A moved read is placed by it among the reads of its new 
 forward read never lands after a reverse one, which only a moved read would do."""
 
 
+def one_chunk(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The pieces given out at once (the held ones, the block's, the moved records between them)
+    as one chunk: the next stage of a chain takes each chunk as a block, and a block costs every
+    stage a fixed price (its fields located, its columns checked), which twice the blocks paid
+    twice (1 MiB input blocks came out as 273 chunks for 147 blocks, some of a few hundred bytes)."""
+    chunks = [piece for piece in pieces if piece]
+    if len(chunks) > 1:
+        yield b"".join(chunks)
+    elif chunks:
+        yield chunks[0]
+
+
 class CoordinateOrder:
     """Keeps a coordinate-sorted output sorted where a removed left clip moved a record's POS
     left (``revert.clip_start``, at most ``MAX_SHIFT`` bases), holding only what a later record
@@ -942,7 +954,7 @@ class CoordinateOrder:
             self.moved_size += len(line) + 1
         self.largest_hold = max(self.largest_hold, self.held_size + self.spill_size - self.spill_read + self.moved_size)
         landing = self.earliest_landing()
-        yield from self.released_before(None if landing is None else (landing[0], landing[1] - 1, 1))
+        yield from one_chunk(self.released_before(None if landing is None else (landing[0], landing[1] - 1, 1)))
         if self.held_size > HOLD_LIMIT:
             self.spilled()
 
@@ -1016,7 +1028,7 @@ class CoordinateOrder:
 
     def remaining(self) -> Iterator[bytes]:
         """Every record still held, in order, once the input ends or is found not sorted."""
-        yield from self.released_before(None)
+        yield from one_chunk(self.released_before(None))
         self.close()
 
     def close(self) -> None:

@@ -858,8 +858,18 @@ def borrowed_qualities(qualities: bytes, start: int, end: int, count: int) -> by
     pool = qualities[max(0, start) : max(0, end)]
     if not pool:
         return bytes((MASKED_QUALITY,)) * count
-    choose = random.Random(zlib.crc32(qualities, max(0, start))).randrange
-    return bytes(pool[choose(len(pool))] for _ in range(count))
+    bits = random.Random(zlib.crc32(qualities, max(0, start))).getrandbits
+    size = len(pool)
+    width = size.bit_length()
+    chosen = bytearray(count)
+    for index in range(count):
+        # randrange(size) as CPython draws it (Random._randbelow: ``width`` bits until one is below
+        # ``size``), without its two calls a draw; tests/test_revert_read_length.py holds them equal
+        draw = bits(width)
+        while draw >= size:
+            draw = bits(width)
+        chosen[index] = pool[draw]
+    return bytes(chosen)
 
 
 # --- the mate, from its MC tag ------------------------------------------------------------------

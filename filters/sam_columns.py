@@ -475,6 +475,8 @@ class ReadPlaces:
         positions, mate_positions, templates = (signed_numbers(text, *spans(field)) for field in (3, 7, 8))
         cigar_starts, cigar_ends = spans(5)
         references = np.maximum(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_LETTERS, REFERENCE_LETTERS), 0)
+        if len(keys) and self.within_shortest(lengths, mate_keys, mate_lengths, positions, references, templates, mate_positions):
+            return False, np.zeros(len(keys), dtype=bool)
         skipped = np.maximum(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_LETTERS, SKIP_LETTER), 0)
         seq_starts, seq_ends = spans(9)
         reads = seq_ends - seq_starts
@@ -490,6 +492,33 @@ class ReadPlaces:
         read_bound = np.maximum(reads, references - skipped)
         far_mates = (mate_positions == UNREAD) | (np.abs(mate_positions) > 2 * mate_lengths + read_bound)
         return bool(past.any()), far_mates
+
+    @staticmethod
+    def within_shortest(
+        lengths: np.ndarray,
+        mate_keys: np.ndarray,
+        mate_lengths: np.ndarray,
+        positions: np.ndarray,
+        references: np.ndarray,
+        templates: np.ndarray,
+        mate_positions: np.ndarray,
+    ) -> bool:
+        """Whether no line of a block can fail :meth:`places_on_contigs`, by one bound for all, as in
+        nearly every block: each bound a line is held to is twice a contig's LN plus lengths that are
+        never negative, so ends (the largest POS plus the longest reference length), |TLEN| and
+        |PNEXT| within twice the shortest LN the lines are held to fail none (an unread number lies
+        past every LN; a line on ``*`` or a contig without LN makes the bound negative). It takes a
+        third of the array passes, in a block each of the three SAM filters checks."""
+        shortest = int(lengths.min())
+        named_mates = mate_keys > 1  # '*' is held to the longest LN, '=' to the record's own
+        if named_mates.any():
+            shortest = min(shortest, int(mate_lengths[named_mates].min()))
+        bound = 2 * shortest
+        return (
+            int(positions.max()) + int(references.max()) - 1 <= bound  # the furthest alignment end, or beyond it
+            and max(int(templates.max()), -int(templates.min())) <= bound
+            and max(int(mate_positions.max()), -int(mate_positions.min())) <= bound
+        )
 
     def all_declared(self, text: bytes, starts: np.ndarray, ends: np.ndarray, mate: bool) -> bool:
         """Whether every span is ``*`` (``=`` too when ``mate``) or a declared contig."""

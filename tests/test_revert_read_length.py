@@ -8,18 +8,44 @@ import json
 import os
 import random
 import subprocess
+import zlib
 from pathlib import Path
 
 import pysam
 import pytest
 from genoscrub.cigar import format_cigar, parse_cigar
 from genoscrub.record_reverter import fitted_template_length
-from genoscrub.revert import CLIP_MARGIN, MAX_SHIFT, MOVED_TOO_FAR, Reverted, Windows, moved_start, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import (
+    CLIP_MARGIN,
+    MASKED_QUALITY,
+    MAX_SHIFT,
+    MOVED_TOO_FAR,
+    Reverted,
+    Windows,
+    borrowed_qualities,
+    moved_start,
+    revert_alignment,
+    rewrite_mate_cigar,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.test_sam_revert_germline import REFERENCE, alignments, build_read, ops
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=40), st.integers(-5, 45), st.integers(0, 45), st.integers(0, 40))
+def test_borrowed_qualities_are_drawn_as_randrange_draws_them(qualities: bytes, start: int, end: int, count: int) -> None:
+    """borrowed_qualities draws its bits itself: the same qualities as ``randrange`` over the
+    pool, seeded as before, so no read's QUAL changes with the way they are drawn."""
+    pool = qualities[max(0, start) : max(0, end)]
+    if pool:
+        choose = random.Random(zlib.crc32(qualities, max(0, start))).randrange
+        expected = bytes(pool[choose(len(pool))] for _ in range(count))
+    else:
+        expected = bytes((MASKED_QUALITY,)) * count
+    assert borrowed_qualities(qualities, start, end, count) == expected
 
 
 def outer_template_length(position: int, end: int, mate_position: int, mate_end: int) -> int:
