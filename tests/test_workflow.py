@@ -467,7 +467,8 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     assert [run["settings"]["germline_in_vcf"] for run in report["runs"]] == [False, True]  # the normal's alleles, in the somatic run only
     settings = report["runs"][0]["settings"]
     assert (settings["af_key"], settings["min_af"], settings["beds"], settings["flank"]) == ("AF_eas", 0.01, 1, 0)
-    assert settings["forbid_contigs"] == ["HLA-*", "*_alt", "*_decoy", "chrEBV"]  # drop_contigs' default: no read on an allele contig
+    defaults = ["HLA-*", "*_alt", "*_decoy", "chrEBV", "hs37d5", "NC_007605*", "*_hap[0-9]*", "*HSCHR*"]
+    assert settings["forbid_contigs"] == defaults  # drop_contigs' default: no read on an allele contig
     # the size of the patient's germline list is theirs: in the site's copy only (work/, 0600)
     assert "germline_records" not in settings and "forbid_strings" not in settings
     private = json.loads(cohort.private(original, "audit.json").read_text())
@@ -649,6 +650,21 @@ def test_regions_the_site_checks_fail_a_sample_whose_masking_is_off(cohort: Coho
     masked = snakemake(folder, config=[f"regions={{beds: [{panel}]}}", f"audit_regions={{beds: [{panel}]}}"])
     assert masked.returncode == 0, masked.stdout + masked.stderr  # masked as the site asks: delivered
     assert (folder / "results" / pseudonym / f"{pseudonym}.germline.vcf.gz").is_file()
+
+
+def test_default_allele_contig_patterns_name_grch37_and_grch38_alleles_and_no_primary_contig() -> None:
+    """`drop_contigs`' default, as the example config writes it: GRCh38's allele contigs and decoys,
+    and GRCh37's (hs37d5's decoy and EBV, hg19's and Ensembl's MHC haplotypes); never a primary
+    chromosome, the mitochondrion or an unplaced scaffold, in either naming."""
+    import fnmatch
+
+    line = next(line for line in EXAMPLE_CONFIG.read_text().splitlines() if line.startswith("drop_contigs:"))
+    patterns = json.loads(line.split(":", 1)[1])
+    allele = ["HLA-A*02:01:01:01", "chr6_GL000250v2_alt", "chrUn_JTFH01000001v1_decoy", "chrEBV", "hs37d5", "NC_007605",
+              "chr6_cox_hap2", "chr17_ctg5_hap1", "HSCHR6_MHC_COX", "CHR_HSCHR6_MHC_COX_CTG1"]  # fmt: skip
+    primary = ["chr1", "1", "chrX", "X", "chrM", "MT", "chr6", "6", "GL000192.1", "chrUn_gl000211", "chr1_KI270706v1_random"]
+    assert all(any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns) for name in allele)
+    assert not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns for name in primary)
 
 
 def test_reads_on_allele_contigs_leave_no_trace_in_the_delivered_bam(cohort: Cohort, tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ def write_bam(
     flag: int = 0,
     mapping_quality: int = 60,
     quality: str = "I",
+    extra_tags: str = "",
 ) -> Path:
     """Reads of 50 bases over each site, ``alt_share`` of them showing its ALT; one @RG a sample
     (``None``: an @RG without SM; no samples: no @RG)."""
@@ -102,7 +103,7 @@ def write_bam(
             start = position - 10 - read * 3
             bases = list(sequences[contig][start : start + 50])
             bases[position - start] = alt if read < round(alt_share * depth) else ref
-            tags = f"\tRG:Z:{groups[read % len(groups)]}" if groups else ""
+            tags = (f"\tRG:Z:{groups[read % len(groups)]}" if groups else "") + extra_tags
             name = f"{PERSON}:{contig}:{position}:{read}"
             line = f"{name}\t{flag}\t{contig}\t{start + 1}\t{mapping_quality}\t50M\t*\t0\t0\t{''.join(bases)}\t{quality * 50}{tags}"
             records.append((contig, start, line))
@@ -149,6 +150,20 @@ def test_a_gvcf_is_checked_as_its_calls_say(person: dict[str, Any]) -> None:
     other = write_bam(person["folder"] / "other.bam", person["sequences"], person["sites"], alt_share=0.0)
     assert (verdict_of(person, own, vcf).verdict, verdict_of(person, own, vcf).sites_listed) == ("pass", SITES)
     assert verdict_of(person, other, vcf).verdict == "fail"
+
+
+@pytest.mark.parametrize("mate_cigar", [False, True])
+def test_pairs_without_mc_fail(person: dict[str, Any], mate_cigar: bool) -> None:
+    """A BAM whose pairs lack MC (no samtools fixmate -m): the reverter would clear mates' places
+    near germline sites only, marking them; it stops the sample, naming the fix. With MC: a pass."""
+    paired = 0x1 | 0x2 | 0x20 | 0x40  # paired, proper, mate reverse, first; both mapped
+    bam = write_bam(person["folder"] / "x.bam", person["sequences"], person["sites"], alt_share=1.0, flag=paired,
+                    extra_tags="\tMC:Z:50M" if mate_cigar else "")  # fmt: skip
+    verdict = verdict_of(person, bam)
+    if mate_cigar:
+        assert verdict.verdict == "pass"
+    else:
+        assert verdict.verdict == "fail" and "pairs lack the MC tag" in verdict.reason and "samtools fixmate -m" in verdict.reason
 
 
 def test_one_read_in_five_showing_ref_still_carries_the_alt(person: dict[str, Any]) -> None:

@@ -241,6 +241,31 @@ def allele_reads(alignments: Any, contig: str, group: list[Site]) -> list[tuple[
     return [(len(shows_alt), len(shows_ref)) for shows_alt, shows_ref in zip(alt, ref, strict=True)]
 
 
+MATE_CIGAR_SAMPLE = 10_000
+"""Records read from a BAM's start to see whether its pairs carry ``MC``."""
+MATE_CIGAR_MISSING = 0.01
+"""The share of those records' mapped pairs that may lack ``MC``."""
+
+
+def mate_cigar_fault(alignments: Any, kind: str) -> str | None:
+    """Why a BAM whose pairs lack ``MC`` (no ``samtools fixmate -m``, as ``bwa mem | samtools sort``
+    leaves it) cannot go on: without its mate's CIGAR, sam-revert-germline cannot know whether
+    a mate near a germline window moved, and clears the mate's place of those records only, so
+    the delivered BAM would mark every germline site, the rare ones the delivered VCF leaves out
+    among them, by where mates go missing (about a quarter of the reads there, none elsewhere)."""
+    paired = missing = 0
+    for record in itertools.islice(alignments.fetch(until_eof=True), MATE_CIGAR_SAMPLE):
+        if record.flag & 0x1 and not record.flag & 0x90C:  # paired, mapped, mate mapped, primary
+            paired += 1
+            missing += not record.has_tag("MC")
+    if paired and missing > MATE_CIGAR_MISSING * paired:
+        return (
+            f"the {kind} BAM's pairs lack the MC tag ({missing} of the first {paired} mapped pairs' records): run"
+            " samtools fixmate -m on it (name-collated, then sorted again) or Picard FixMateInformation first"
+        )
+    return None
+
+
 def judge(listed: int, counts: list[tuple[int, int]], kind: str) -> Verdict:
     """The concordance verdict from the VCF's number of homozygous ALT SNVs and the (ALT, REF)
     template counts of the ``kind`` BAM at the sites looked up."""
@@ -281,6 +306,9 @@ def check(bam: Path, germline: Path | None, reference: Path | None, kind: str) -
             return Verdict("fail", fault, samples_named=samples)
         if germline is None:
             return Verdict("pass", "no germline VCF: the reads are reverted with --all", samples_named=samples)
+        fault = mate_cigar_fault(alignments, kind)
+        if fault:
+            return Verdict("fail", fault, samples_named=samples)
         try:
             # opened by Python: htslib, given no name, looks for no index (an unindexed VCF's
             # "could not retrieve index file" in every log otherwise)
