@@ -227,6 +227,18 @@ def test_every_folder_of_an_input_and_an_illumina_sample_name_are_forbidden() ->
     assert "12345678" in gate.forbid_strings([], ["/data/12345678/x/tumour.bam"], [])  # a record number: seven digits or more
 
 
+def test_a_plate_well_or_short_hex_folder_is_not_forbidden() -> None:
+    """Red team 11 F10: inputs stored by plate well (``plate3/C10/normal.bam``) put ``C10`` on every
+    sample's list, and the audit found it in MD tags (a C mismatch before 10 matches) and inside an
+    ``@SQ M5``: clean samples were held back. A well (A1-P24) and a hex word of three or four digits
+    name where a sample lies, not who it is; the patient's folder and the plate's stay listed."""
+    inputs = ["/data/KIMJH0042/plate3/C10/normal.bam", "/runs/b44/p24/3f2a/x.vcf.gz", "/data/Q10/AB12C/x.vcf.gz"]
+    strings = set(gate.forbid_strings([], inputs, []))
+    assert {"KIMJH0042", "plate3", "Q10", "AB12C"} <= strings
+    assert not {"C10", "b44", "p24", "3f2a"} & strings
+    assert "C10" in gate.forbid_strings([], [], ["C10"])  # a site's own list is kept as it is
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
