@@ -57,7 +57,8 @@ reports = load_workflow_script("reports")
 def snakemake(folder: Path, *args: str, config: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     """Snakemake in ``folder`` (conftest.run_snakemake: a dry run forked from a preloaded Snakemake)."""
     command = ["--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
-    command += ["--config", f"work={folder / 'work'}", "multiqc=content", *(config or [])]  # a later key=value wins
+    # a later key=value wins; the germline VCFs delivered, as the checks of them here need
+    command += ["--config", f"work={folder / 'work'}", "multiqc=content", "deliver_germline_vcf=true", *(config or [])]
     return run_snakemake(command, cwd=folder)
 
 
@@ -270,6 +271,14 @@ def test_a_site_list_readable_by_others_is_refused(delivery: Delivery, tmp_path:
     assert result.returncode != 0 and "'audit_forbid' file 1 is readable by group or others" in shown(result)
     site.chmod(0o600)
     assert snakemake(delivery.path, "-n", config=[f"audit_forbid=[{site}]"]).returncode == 0
+
+
+def test_a_germline_vcf_alone_is_refused_when_it_is_not_delivered(delivery: Delivery) -> None:
+    """Red team 11 F11: with deliver_germline_vcf false the germline VCF is an input only, so a row
+    holding nothing else would deliver nothing: one line naming the sheet line, never the sample."""
+    result = snakemake(delivery.path, "-n", config=["deliver_germline_vcf=false"])
+    assert result.returncode != 0 and "sample sheet line 3: nothing to deliver" in shown(result)
+    assert SECOND not in shown(result) and PATIENT not in shown(result)
 
 
 def test_a_sheet_input_that_cannot_be_read_is_named_by_its_line_not_its_path(delivery: Delivery, tmp_path: Path) -> None:
