@@ -465,12 +465,13 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
     check_cigar_operations(block, checks, findings)
     if checks.lengths is not None:
         check_contig_ends(block, checks, findings)
-    check_tags(block, tags, checks, findings)
+    off_grammar = check_tags(block, tags, checks, findings)
     if checks.read_names:
         check_read_names(block, checks, findings)
     if checks.forbid is not None:
-        search_text_fields(block, tags, checks, findings)
-        search_bases_and_qualities(block, checks, findings)
+        qualities = quality_fields(tags, off_grammar)
+        search_text_fields(block, tags, checks, findings, off_grammar, qualities)
+        search_bases_and_qualities(block, checks, findings, tags, qualities)
     if checks.germline is not None:
         unmapped_bases_kept(block, checks, findings)
         mate_cigars_at_germline_indels(block, tags, checks, findings)
@@ -657,12 +658,13 @@ OFF_LIST = " (off --only-tags)"
 """After ``aux tag`` and its name, the finding of an allowlisted tag that ``--only-tags`` does not name."""
 
 
-def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> np.ndarray | None:
     """Aux tags not on the allowlist, tags given twice in a record, allowlisted tags whose
     value is off its grammar and, with ``--only-tags``, allowlisted tags it does not name
-    (metadata); with ``--germline``, tags copying sequence or naming germline sites."""
+    (metadata); with ``--germline``, tags copying sequence or naming germline sites. Returns
+    which fields are off their grammar (None where values are not checked)."""
     if not len(tags.codes):
-        return
+        return None
     off_grammar = None
     if checks.aux_values is not None:
         off_grammar = checks.aux_values.off_grammar(block, tags.records, tags.codes, tags.types, tags.starts, tags.ends)
@@ -689,6 +691,7 @@ def check_tags(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings
             leading = rows[index : index + min(count, EXAMPLES_PER_KEY)].tolist()
             positions = [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading]
             found.add_all(f"{label} {tag_name(code)}{suffix}", positions, count)
+    return off_grammar
 
 
 LONG_CIGAR_CODE = (ord("C") << 8) | ord("G")
@@ -771,11 +774,51 @@ def counter_value(text: bytes, code: int, start: int, end: int) -> bool:
     return code in COUNTER_CODES and COUNTER_VALUE.fullmatch(text, start, end) is not None
 
 
-def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings) -> None:
+PLAIN_MD = np.zeros(256, dtype=bool)
+PLAIN_MD[list(b"0123456789ACGTN^")] = True
+"""The bytes of an MD string of plain bases: digits, ``ACGTN`` and the ``^`` of a deletion."""
+
+
+def plain_edit_strings(block: RecordBlock, tags: AuxTags, text: np.ndarray, off_grammar: np.ndarray | None) -> np.ndarray:
+    """Which of the text fields ``text`` are MD strings on their grammar, describing as many
+    reference bases as their CIGAR (``check_tags`` judged both), of digits, ``ACGTN`` and ``^``
+    only. Such an MD holds no name: its numbers add up to the read's span, its letters are bases
+    (a deletion's the reference's), and it spells a short listed string by chance (``C10``, a C
+    mismatch before 10 matches, in thousands of a genome's reads), as SEQ of plain bases does,
+    which is not searched either. An MD with other base codes (``^KANGDAHYANG``) is searched."""
+    if off_grammar is None:
+        return np.zeros(len(text), dtype=bool)
+    md = (tags.codes[text] == MD_CODE) & (tags.types[text] == ord("Z")) & ~off_grammar[text]
+    candidates = np.flatnonzero(md)
+    if len(candidates):
+        fields = text[candidates]
+        md[candidates] = np.asarray(scan.spans_within(block.data, tags.starts[fields], tags.ends[fields], PLAIN_MD), dtype=bool)
+    return md
+
+
+QUALITY_CODES = np.zeros(1 << 16, dtype=bool)
+QUALITY_CODES[[(ord(name[0]) << 8) | ord(name[1]) for name in ("OQ", "U2", "BQ", "BD")]] = True
+"""Tags of base qualities as long as SEQ, Phred+33 as QUAL is written: the original qualities
+(``OQ``), the second call's (``U2``), BAQ's (``BQ``, ``BD``)."""
+
+
+def quality_fields(tags: AuxTags, off_grammar: np.ndarray | None) -> np.ndarray:
+    """The fields (indexes into ``tags``) of the quality tags (``QUALITY_CODES``) on their grammar
+    (printable, as long as SEQ: ``check_tags``' verdicts): searched as QUAL is, not as text. Their
+    bytes spell a short listed string by chance (``C10``: Q34, Q16, Q15), as QUAL's do."""
+    if off_grammar is None:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(QUALITY_CODES[tags.codes] & (tags.types == ord("Z")) & ~off_grammar)
+
+
+def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings,
+                       off_grammar: np.ndarray | None = None, qualities: np.ndarray | None = None) -> None:  # fmt: skip
     """Forbidden strings in read names and text aux values (never SEQ or QUAL), searched in one
     buffer: each field with the NUL that ends it in the record, so no match spans two fields;
     then the texts other aux values hold (``audit_aux_text``: arrays' bytes, numbers as long as
-    a listed one), each ended by a NUL too.
+    a listed one), each ended by a NUL too. An MD of plain bases on its grammar is not searched
+    (``plain_edit_strings``; ``off_grammar``: ``check_tags``' verdicts), nor the quality tags
+    ``qualities`` (``quality_fields``), which ``search_bases_and_qualities`` searches as QUAL.
     A raw file may hold a hit in every record: the hits are placed and counted in bulk, by field
     and list line, each key's first records (in file order) named, as ``check_tags`` does."""
     assert checks.forbid is not None
@@ -788,7 +831,11 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
         plain_names[hashed] = False
         search_keyed_names(block, hashed, checks, findings)
     named = np.flatnonzero(plain_names)
-    text = np.flatnonzero(TEXT_TYPES[tags.types])
+    searched = TEXT_TYPES[tags.types]
+    if qualities is not None:
+        searched[qualities] = False
+    text = np.flatnonzero(searched)
+    text = text[~plain_edit_strings(block, tags, text, off_grammar)]
     starts = np.concatenate([block.name_starts[named], tags.starts[text]])
     ends = np.concatenate([block.name_starts[named] + block.name_lengths[named], tags.ends[text]]) + 1
     values = value_texts(block.data, tags.records, tags.codes, tags.types, tags.starts, tags.ends, checks.forbid.least_number)
@@ -830,11 +877,13 @@ PHRED_TEXT = bytes((value + 33) & 0xFF for value in range(256))
 """A quality value as SAM text writes it (Phred+33)."""
 
 
-def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, findings: Findings, tags: AuxTags | None = None,
+                               quality_tags: np.ndarray | None = None) -> None:  # fmt: skip
     """Forbidden strings written where the bases and their qualities belong. QUAL is printable
     text (Phred+33), so a path or a name can be written there verbatim: searched for the list's
     strings of ``audit_forbid.QUALITY_LENGTH`` bytes or more, the reads' qualities one after another
-    (a hit is counted in the read it starts in), a hit a finding only beyond what chance gives such
+    (a hit is counted in the read it starts in), then the quality tags ``quality_tags`` (fields of
+    ``tags``: ``OQ``...), a hit a finding only beyond what chance gives such
     text (``audit_forbid.beyond_chance``). SEQ spells a
     name made of base codes (``KANGDAHYANG``): the few reads holding a code other than ``ACGTN=``
     (one C pass over the packed bases) are searched for the list's strings of such letters
@@ -848,9 +897,17 @@ def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, finding
         given = np.flatnonzero((lengths > 0) & (np.take(block.data, starts, mode="clip") != 0xFF))
         text = scan.join_spans(block.buffer, starts[given], starts[given] + lengths[given]).translate(PHRED_TEXT)
         placed = exclusive_sum(lengths[given])
+        owners, fields = given, np.full(len(given), -1, dtype=np.int64)
+        if tags is not None and quality_tags is not None and len(quality_tags):  # after QUAL, each field after a NUL
+            spans = tags.ends[quality_tags] - tags.starts[quality_tags]
+            placed = np.concatenate([placed, len(text) + 1 + exclusive_sum(spans + 1)])
+            text += b"\0" + scan.join_spans(block.buffer, tags.starts[quality_tags], tags.ends[quality_tags] + 1)
+            owners, fields = np.concatenate([given, tags.records[quality_tags]]), np.concatenate([fields, tags.codes[quality_tags]])
         found = beyond_chance(text, list(qualities.search(text)))
         for entry, at in found:
-            marked.append((f"QUAL (list line {entry.line})", int(given[np.searchsorted(placed, at, side="right") - 1])))
+            index = int(np.searchsorted(placed, at, side="right") - 1)
+            field = "QUAL" if fields[index] < 0 else f"aux {tag_name(int(fields[index]))}"
+            marked.append((f"{field} (list line {entry.line})", int(owners[index])))
     sequences = checks.forbid.in_sequences
     if sequences is not None and len(lengths):
         plain = scan.spans_within(block.data, block.sequence_starts, block.sequence_starts + (lengths >> 1), PLAIN_BASE_PAIRS)

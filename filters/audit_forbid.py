@@ -6,7 +6,10 @@ and INFO/FORMAT values; never REF or a base ALT, where a short string turns up b
 QUAL is printable text: it is searched for the strings of ``QUALITY_LENGTH`` bytes or more, a
 hit a finding only beyond what chance spells there (``in_qualities``, ``beyond_chance``); SEQ only
 in the reads holding a base code other than ``ACGTN``, for the strings made of base codes
-(``in_sequences``). Findings name the list's line number, never the string itself.
+(``in_sequences``). The BAM audit searches the quality tags (``OQ``...) as QUAL, and leaves out an
+MD of plain bases that fits its CIGAR (``audit_bam.quality_fields``, ``plain_edit_strings``), and
+the header audit an ``@SQ M5`` that is the reference's (``audit_header.without_reference_checksums``).
+Findings name the list's line number, never the string itself.
 
 Speed matters because a BAM's text fields are searched record by record. Text is
 gathered in large buffers and searched for every string at once (``scan.find_spread_strings``:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import json
 import random
+import re
 from array import array
 from pathlib import Path
 
@@ -146,6 +147,32 @@ def test_separator_spellings_are_found_in_a_sam_header_and_a_vcf_value(tmp_path:
     assert b"jihoon" not in (result.stdout + result.stderr + report.read_bytes()).lower()
 
 
+def test_a_listed_hex_string_inside_the_references_md5_is_not_found(tmp_path: Path) -> None:
+    """Red team 11 F10: a folder ``C10`` on the list was found inside an ``@SQ M5`` (32 hex digits
+    hold a 3-digit hex string with a chance of 0.7 %: ~3 GRCh38 BAMs of 4). With -r or --dict an M5
+    that is its sequence's MD5 is the reference's and is not searched; one that is not (it may hold
+    any digits), every M5 without them, and the string in any other field still are."""
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(f">chr1\n{REFERENCE}\n>chr2\n{REFERENCE[:500]}\n")
+    dictionary = tmp_path / "ref.dict"
+    pysam.samtools.dict("-o", str(dictionary), str(fasta))
+    right = dict(re.findall(r"SN:(\S+)\tLN:[0-9]+\tM5:([0-9a-f]{32})", dictionary.read_text()))
+    listed_hex = next(right["chr1"][at : at + 3] for at in range(30) if not right["chr1"][at : at + 3].isdigit())
+    assert listed_hex not in right["chr2"]
+    wrong = right["chr2"][:20] + listed_hex + right["chr2"][23:]
+    header = f"@HD\tVN:1.6\n@SQ\tSN:chr1\tLN:1000\tM5:{right['chr1'].upper()}\n@SQ\tSN:chr2\tLN:500\tM5:{{}}\n"
+    clean, planted = tmp_path / "clean.sam", tmp_path / "planted.sam"
+    clean.write_text(header.format(right["chr2"]))
+    planted.write_text(header.format(wrong) + f"@RG\tID:rg1\tSM:S{listed_hex}\n")
+    forbid = listed(tmp_path, listed_hex)
+    for option in (["-r", str(fasta)], ["--dict", str(dictionary)]):
+        report = tmp_path / "report.json"
+        run_command("genoscrub-audit", "-q", "--forbid", str(forbid), *option, "--report", str(report), str(clean), str(planted))
+        forbidden = [file["findings"]["forbidden"].get("by_key", {}) for file in json.loads(report.read_text())["files"]]
+        assert forbidden == [{}, {"header @SQ M5 (list line 1)": 1, "header @RG SM (list line 1)": 1}], option
+    assert forbidden_found(tmp_path, clean, listed_hex) == {"header @SQ M5 (list line 1)": 1}  # no reference: searched as written
+
+
 def bam_with_tags(path: Path, tags: list[tuple[str, object, str | None]]) -> Path:
     """A BAM of two reads, the first with ``tags`` (name, value, type; an ``array`` value is a B array)."""
     header = {"HD": {"VN": "1.6", "SO": "coordinate"}, "SQ": [{"SN": "chr1", "LN": len(REFERENCE)}]}
@@ -172,6 +199,25 @@ def forbidden_found(tmp_path: Path, bam: Path, *strings: str) -> dict[str, int]:
     [file] = json.loads(report.read_text())["files"]
     assert not any(text.lower().encode() in (result.stdout + report.read_bytes()).lower() for text in strings)
     return dict(file["findings"]["forbidden"].get("by_key", {}))
+
+
+def test_a_listed_string_in_an_md_of_plain_bases_is_not_found(tmp_path: Path) -> None:
+    """Red team 11 F10: a folder ``C10`` on the list was found in the MD of every read with a C
+    mismatch before 10 matches. An MD on its grammar, describing the CIGAR's bases, of digits,
+    ACGTN and ``^`` holds no name and is not searched; one off its grammar or its CIGAR's length
+    (``C10`` spelled where no MD is), one naming other base codes (a deletion ``^KANGDAHYANG``)
+    and the string in any other tag still are."""
+    clean = bam_with_tags(tmp_path / "clean.bam", [("MD", "10C10C10C17", "Z")])
+    assert forbidden_found(tmp_path, clean, "C10", "10C17") == {}
+    planted: list[tuple[list[tuple[str, object, str | None]], str]] = [
+        ([("MD", "C10A39", "Z")], "aux MD (list line 1)"),  # off the grammar (starts with a base)
+        ([("MD", "10C10A30", "Z")], "aux MD (list line 1)"),  # 52 bases for a 50M
+        ([("MD", "10C10C10C17", "Z"), ("XS", "xC10", "Z")], "aux XS (list line 1)"),
+    ]
+    for tags, key in planted:
+        assert forbidden_found(tmp_path, bam_with_tags(tmp_path / "planted.bam", tags), "C10") == {key: 1}, tags
+    deleted = bam_with_tags(tmp_path / "deleted.bam", [("MD", "25^KANGDAHYANG25", "Z")])
+    assert forbidden_found(tmp_path, deleted, "KANGDAHYANG") == {"aux MD (list line 1)": 1}
 
 
 POSITION_VCF = (
@@ -325,6 +371,20 @@ def test_listed_strings_spelled_in_qual_and_seq_are_found(tmp_path: Path) -> Non
     bam = bam_of_reads(tmp_path / "planted.bam", reads)
     found = forbidden_found(tmp_path, bam, "KIMJIHOON", "19900101", PLANTED_PATH, "KANGDAHYANG", "ACGTACGTAC", "HWANGSUNGHUN")
     assert found == {"QUAL (list line 1)": 1, "QUAL (list line 2)": 1, "QUAL (list line 3)": 1, "SEQ (list line 4)": 1}
+
+
+def test_original_qualities_are_searched_as_qual_is(tmp_path: Path) -> None:
+    """Red team 11 F10: a folder ``C10`` on the list was found in OQ (Q34, Q16, Q15), as text. The
+    quality tags as long as SEQ (``OQ``, ``U2``, ``BQ``, ``BD``) are searched as QUAL: for listed
+    strings of eight bytes or more, beyond chance; an OQ off its grammar (not as long as SEQ) is
+    searched as text."""
+    qualities = "C10" + "I" * 47
+    clean = bam_with_tags(tmp_path / "clean.bam", [("OQ", qualities, "Z"), ("BQ", qualities, "Z")])
+    assert forbidden_found(tmp_path, clean, "C10") == {}
+    planted = bam_with_tags(tmp_path / "planted.bam", [("OQ", PLANTED_PATH + "I" * 25, "Z"), ("U2", "KIMJIHOON" + "I" * 41, "Z")])
+    assert forbidden_found(tmp_path, planted, PLANTED_PATH, "KIMJIHOON") == {"aux OQ (list line 1)": 1, "aux U2 (list line 2)": 1}
+    short = bam_with_tags(tmp_path / "short.bam", [("OQ", "C10", "Z")])
+    assert forbidden_found(tmp_path, short, "C10") == {"aux OQ (list line 1)": 1}
 
 
 def test_listed_strings_that_chance_spells_in_qualities_pass(tmp_path: Path) -> None:

@@ -46,10 +46,11 @@ SNAKEFILE = ROOT / "workflow" / "Snakefile"
 EXAMPLE_CONFIG = ROOT / "workflow" / "config.example.yaml"
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 PAIRS = 1500  # per sample; enough for variant calling at ~6x, small enough for a fast run
-TEST_CONFIG = ["scatter=[chr1]", "part_threads=1"]  # chr2 and chrM then share the "other" part
+TEST_CONFIG = ["scatter=[chr1]", "part_threads=1", "deliver_germline_vcf=true"]  # chr2 and chrM then share the "other" part
 SCATTERED = ["scatter_min_mb=0", "multiqc=report"]  # the example's BAMs are far below the default: cut them anyway
 WHOLE_FROM_BAM = [  # the default threshold: one part per BAM; FASTQ and BAM levels other than the example's and the tools'
     "scatter_min_mb=4000", "fastq=from_reverted_bam", "multiqc=content", "fastq_compression_level=4", "bam_compression_level=1",
+    "deliver_germline_vcf=false",  # the example's: the germline VCF an input only
 ]  # fmt: skip
 
 
@@ -1045,8 +1046,29 @@ def test_whole_bam_holds_the_records_of_the_scattered_one(cohort: Cohort, whole:
     assert whole.linkage == cohort.linkage  # same key, same inputs: same pseudonyms
     for kind in ("tumour.bam", "normal.bam"):
         assert bam_text(whole.output(original, kind)) == bam_text(cohort.output(original, kind))
-    for kind in ("germline.vcf.gz", "somatic.vcf.gz"):
-        assert readable(whole.output(original, kind)) == readable(cohort.output(original, kind))
+    assert readable(whole.output(original, "somatic.vcf.gz")) == readable(cohort.output(original, "somatic.vcf.gz"))
+
+
+def test_the_germline_vcf_is_an_input_only_unless_delivered(cohort: Cohort, whole: Cohort) -> None:
+    """Red team 11 F11: every sample's germline VCF was delivered, the patient's genotype at every
+    common site beside reads reverted at exactly those sites. With deliver_germline_vcf false (the
+    example's) the reads are reverted at its sites, the somatic VCF held to it and the gate audits
+    with it, and no file, report, summary or MultiQC table names a germline VCF."""
+    for original in (FIRST, SECOND):
+        pseudonym = whole.linkage[original]
+        assert sorted(path.name for path in whole.sample(original).iterdir() if "germline" in path.name) == []
+        assert cohort.output(original, "germline.vcf.gz").is_file()  # deliver_germline_vcf: true
+        report = json.loads(whole.private(original, "report.json").read_text())
+        assert f"{pseudonym}.germline.vcf.gz" not in report["files"] and report["settings"]["deliver_germline_vcf"] is False
+        assert report["files"][f"{pseudonym}.normal.bam"]["sam-revert-germline"]["germline_records"] > 0  # reverted at its sites
+        assert report["files"][f"{pseudonym}.somatic.vcf.gz"]["vcf-drop-rare"]["germline_alleles"] > 0  # --germline
+        audit = json.loads(whole.private(original, "audit.json").read_text())
+        assert [run["settings"]["germline_in_vcf"] for run in audit["runs"]] == [False, True]
+        assert audit["runs"][0]["settings"]["germline_records"] > 0
+        assert not list((whole.path / "work" / pseudonym).rglob("germline.*.json"))  # no germline VCF job ran
+    assert "germline.vcf" not in (whole.results / "cohort_summary.tsv").read_text()
+    assert all("germline.vcf" not in path.read_text() for path in (whole.results / "multiqc").glob("*_mqc.yaml"))
+    assert "germline.vcf" in (cohort.results / "cohort_summary.tsv").read_text()
 
 
 def test_whole_bam_is_one_part_moved_with_the_index_written_while_encoding(whole: Cohort) -> None:

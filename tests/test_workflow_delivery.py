@@ -57,7 +57,8 @@ reports = load_workflow_script("reports")
 def snakemake(folder: Path, *args: str, config: list[str] | None = None) -> subprocess.CompletedProcess[str]:
     """Snakemake in ``folder`` (conftest.run_snakemake: a dry run forked from a preloaded Snakemake)."""
     command = ["--snakefile", str(SNAKEFILE), "--configfile", str(EXAMPLE_CONFIG), "--cores", "2", *args]
-    command += ["--config", f"work={folder / 'work'}", "multiqc=content", *(config or [])]  # a later key=value wins
+    # a later key=value wins; the germline VCFs delivered, as the checks of them here need
+    command += ["--config", f"work={folder / 'work'}", "multiqc=content", "deliver_germline_vcf=true", *(config or [])]
     return run_snakemake(command, cwd=folder)
 
 
@@ -227,6 +228,18 @@ def test_every_folder_of_an_input_and_an_illumina_sample_name_are_forbidden() ->
     assert "12345678" in gate.forbid_strings([], ["/data/12345678/x/tumour.bam"], [])  # a record number: seven digits or more
 
 
+def test_a_plate_well_or_short_hex_folder_is_not_forbidden() -> None:
+    """Red team 11 F10: inputs stored by plate well (``plate3/C10/normal.bam``) put ``C10`` on every
+    sample's list, and the audit found it in MD tags (a C mismatch before 10 matches) and inside an
+    ``@SQ M5``: clean samples were held back. A well (A1-P24) and a hex word of three or four digits
+    name where a sample lies, not who it is; the patient's folder and the plate's stay listed."""
+    inputs = ["/data/KIMJH0042/plate3/C10/normal.bam", "/runs/b44/p24/3f2a/x.vcf.gz", "/data/Q10/AB12C/x.vcf.gz"]
+    strings = set(gate.forbid_strings([], inputs, []))
+    assert {"KIMJH0042", "plate3", "Q10", "AB12C"} <= strings
+    assert not {"C10", "b44", "p24", "3f2a"} & strings
+    assert "C10" in gate.forbid_strings([], [], ["C10"])  # a site's own list is kept as it is
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [
@@ -258,6 +271,14 @@ def test_a_site_list_readable_by_others_is_refused(delivery: Delivery, tmp_path:
     assert result.returncode != 0 and "'audit_forbid' file 1 is readable by group or others" in shown(result)
     site.chmod(0o600)
     assert snakemake(delivery.path, "-n", config=[f"audit_forbid=[{site}]"]).returncode == 0
+
+
+def test_a_germline_vcf_alone_is_refused_when_it_is_not_delivered(delivery: Delivery) -> None:
+    """Red team 11 F11: with deliver_germline_vcf false the germline VCF is an input only, so a row
+    holding nothing else would deliver nothing: one line naming the sheet line, never the sample."""
+    result = snakemake(delivery.path, "-n", config=["deliver_germline_vcf=false"])
+    assert result.returncode != 0 and "sample sheet line 3: nothing to deliver" in shown(result)
+    assert SECOND not in shown(result) and PATIENT not in shown(result)
 
 
 def test_a_sheet_input_that_cannot_be_read_is_named_by_its_line_not_its_path(delivery: Delivery, tmp_path: Path) -> None:

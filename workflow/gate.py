@@ -99,12 +99,28 @@ def name_variants(name: str) -> list[str]:
     return list(dict.fromkeys(forms))
 
 
+PLATE_WELL = re.compile(r"[A-Pa-p][0-9]{1,2}")
+"""A well of a 96- or 384-well plate (``C10``, ``P24``): where a lab stores a sample, never who it is."""
+SHORT_HEX = re.compile(r"[0-9A-Fa-f]{3,4}")
+"""A hex word of three or four digits (``b44``, ``3f2a``): a run's or a box's label."""
+
+
 def identifying_folder(text: str) -> bool:
     """Whether a folder's name goes on the forbid list: as a file name does (:func:`identifying`),
-    but not a number of fewer than seven digits (a year, a run: every VCF's numbers hold them)
-    nor a build's name (:data:`PUBLIC_FOLDERS`). Every folder of an input's path is one: a
-    patient's folder often lies above the run's (``/data/KIMJH0042/wgs/x.bam``)."""
-    return identifying(text) and not (text.isdigit() and len(text) < 7) and text.lower() not in PUBLIC_FOLDERS
+    but not a number of fewer than seven digits (a year, a run: every VCF's numbers hold them),
+    a build's name (:data:`PUBLIC_FOLDERS`), a plate well (:data:`PLATE_WELL`) nor a hex word
+    of three or four digits (:data:`SHORT_HEX`). Every folder of an input's path is one: a
+    patient's folder often lies above the run's (``/data/KIMJH0042/wgs/x.bam``). The delivered
+    files spell the well and hex words by chance: ``C10`` is an MD tag's C mismatch before 10
+    matches, and a 3-digit hex word sits in one ``@SQ M5`` of 140 (a GRCh38 header of 195 would
+    fail ~3 BAMs of 4), so a sample stored as ``plate3/C10/normal.bam`` was held back clean."""
+    return (
+        identifying(text)
+        and not (text.isdigit() and len(text) < 7)
+        and text.lower() not in PUBLIC_FOLDERS
+        and not PLATE_WELL.fullmatch(text)
+        and not SHORT_HEX.fullmatch(text)
+    )
 
 
 # Labels a lab gives a sample or a read group that name no one and that the outputs' own

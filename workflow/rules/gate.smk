@@ -23,8 +23,8 @@
 #   audited in a second run without them, since each of its somatic calls would be a finding;
 # - --germline --germline-in-vcf -r for the somatic VCF of a sample with a germline VCF, in that
 #   second run: a call carrying an allele of the normal's germline calls is a finding (the
-#   germline VCF itself, germline by nature, is audited without it), its indels met wherever the
-#   two callers placed them in a repeat (-r);
+#   germline VCF itself, germline by nature, is audited without it where `deliver_germline_vcf`
+#   delivers it), its indels met wherever the two callers placed them in a repeat (-r);
 # - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`);
 # - --only-tags for the BAMs: the tags sam-scrub-rg kept on every record (DELIVERED_BAM_TAGS,
 #   rules/bam.smk); any other tag is a finding, as on some records and not others it marks sites;

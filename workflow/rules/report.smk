@@ -19,7 +19,7 @@ def sample_step_reports(sample):
     for kind in entry["bam"]:
         steps = [(step, part_report(sample, kind, group, step)) for group in bam_part_groups(sample, kind) for step in BAM_STEPS]
         files[f"{sample}.{kind}.bam"] = steps + [("gather", reports / f"{kind}.gather.json")]
-    for kind in entry["vcf"]:
+    for kind in delivered_vcf_kinds(entry):
         files[f"{sample}.{kind}.vcf.gz"] = [(step, reports / f"{kind}.{step}.json") for step in VCF_STEPS]
     for kind in entry["fastq"]:
         files[f"{sample}.{kind}.fastq.gz"] = fastq_step_reports(sample, kind)
@@ -28,7 +28,8 @@ def sample_step_reports(sample):
 
 def linkage_fragments(sample):
     entry = SAMPLES[sample]
-    return [LINKAGE_PARTS / f"{sample}.sample.tsv"] + [LINKAGE_PARTS / f"{sample}.{kind}.tsv" for kind in [*entry["bam"], *entry["vcf"]]]
+    kinds = [*entry["bam"], *delivered_vcf_kinds(entry)]  # an undelivered germline VCF is not scrubbed: no fragment
+    return [LINKAGE_PARTS / f"{sample}.sample.tsv"] + [LINKAGE_PARTS / f"{sample}.{kind}.tsv" for kind in kinds]
 
 
 def sample_report_spec(sample):
@@ -46,6 +47,7 @@ def sample_report_spec(sample):
             "population": bool(POPULATION),
             "somatic_keep_missing": SOMATIC_KEEP_MISSING,
             "tumour_only_keep_missing": TUMOUR_ONLY_KEEP_MISSING,
+            "deliver_germline_vcf": DELIVER_GERMLINE_VCF,
             "region_presets": REGION_PRESETS,
             "region_beds": len(REGION_BEDS),
             "dropped_contigs": DROP_CONTIGS,
