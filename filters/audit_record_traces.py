@@ -20,7 +20,8 @@ allele:
   record of it carried a placeholder (an ordinary VCF has gaps everywhere). Only gaps of at most
   ``LONGEST_HOLE`` bases count: what a dropped SNV or indel leaves. A gVCF cut to padded intervals
   (``-L``, an exome) has a longer gap at each interval's edge, nearly always; a shorter one is
-  reported too.
+  reported too. A gap every person's scrubbed gVCF has there (``GapExcuse``, given by
+  ``audit_vcf`` from its regions and population) says nothing of this one and is no finding.
 - **a breakend whose mate is not delivered.** A paired breakend (VCF 4.3, 5.4) names its mate's
   place in ALT (``G[chr2:321682[``, ``]chr13:123456]T``) and often its ID in INFO/MATEID: a
   delivered record must be a breakend at that place (one naming a mate by ALT or MATEID), and one
@@ -123,6 +124,11 @@ class NamedPlaces:
         return places
 
 
+GapExcuse = Callable[[bytes, int, int], bool]
+"""Whether a gap (its contig as written, first and last base, 1-based) is one the scrubbers leave in
+every person's gVCF there: beside a region they dropped, or at a population site whose REF is rare."""
+
+
 def phase_set_starts(value: bytes) -> set[int]:
     """The POS a sample's PS names (-1, which no record has, for a value that is no such number)."""
     if value in (b".", b""):
@@ -138,8 +144,9 @@ def haplotype_block_starts(value: bytes) -> set[int]:
 class DeliveredTraces:
     """The three checks above over one VCF's records, in order."""
 
-    def __init__(self, findings: FindingClass) -> None:
+    def __init__(self, findings: FindingClass, common_gap: GapExcuse | None = None) -> None:
         self.findings = findings
+        self.common_gap = common_gap
         self.contig: bytes | None = None
         self.reach = 0  # the last base a deletion at a smaller POS spans
         self.site_pos = -1
@@ -230,7 +237,11 @@ class DeliveredTraces:
             self.gvcf = False
             self.gap_places.clear()
             return
-        if self.covered and self.covered + 1 < pos <= self.covered + 1 + LONGEST_HOLE:
+        if (
+            self.covered
+            and self.covered + 1 < pos <= self.covered + 1 + LONGEST_HOLE
+            and (self.common_gap is None or self.contig is None or not self.common_gap(self.contig, self.covered + 1, pos - 1))
+        ):
             self.gaps += 1
             if len(self.gap_places) < 3:
                 self.gap_places.append(where)

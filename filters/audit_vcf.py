@@ -727,6 +727,19 @@ class PopulationFrequencies:
             return [f"REF rarer than {self.min_af:g} in a reference block"]
         return [UNKNOWN_REF] if any(site.inexact for site in sites.values()) else []
 
+    def rare_reference_at(self, contig: str, start: int, length: int) -> bool:
+        """Whether the population site at ``start`` (0-based) has a REF rarer than min-af
+        (``PopulationSite``, known exactly) written ``length`` bases long by one of its records:
+        vcf-drop-rare drops every call there and covers no such site (``record_traces``), so a
+        gVCF of anyone called there has a hole of that REF."""
+        site = PopulationSite()
+        lengths = set()
+        for other in self.near(contig, start, start):
+            if other.start == start:
+                site.add(other)
+                lengths.add(len(other.ref))
+        return length in lengths and not site.bad and not site.inexact and site.bound() < self.min_af - TOLERANCE
+
     def close(self) -> None:
         self.variants.close()
         if self.lines is not None:
@@ -838,7 +851,7 @@ class VcfAudit:
         self.named_places: NamedPlaces | None = None
         self.population_names: NameMap | None = None
         self.germline_names: NameMap | None = None
-        self.traces = DeliveredTraces(findings.metadata)
+        self.traces = DeliveredTraces(findings.metadata, self.common_gap)
 
     def run(self, stream: object) -> None:
         header_done = False
@@ -1051,6 +1064,34 @@ class VcfAudit:
                     findings.germline.add(where)  # keyed by the site, as in alignments: never the allele
                 elif any(checks.germline.ref_differs(name, pos - 1, ref) for name in listed):
                     findings.germline.add(where)  # a REF written as the normal's allele, not the reference's
+
+    def common_gap(self, chrom: bytes, first: int, last: int) -> bool:
+        """Whether a gVCF gap (``audit_record_traces``: bases ``first`` to ``last``, 1-based) is one
+        the scrubbers leave in every person's gVCF there, which says nothing of this one:
+
+        - one overlapping a region of --bed/--preset (widened by --flank): vcf-drop-regions drops
+          every record overlapping it, the blocks reaching past its edges whole, so the gap is the
+          region and its blocks' ends, which show in any gVCF. With --population, not where a site
+          of the gap has a REF rare or unknown there (``judge_block``): a dropped block over it
+          would say the person carries that REF;
+        - with --population, one exactly the REF of a site whose REF is rarer than --min-af
+          (``rare_reference_at``: a call there is dropped whatever its genotype, and no block is
+          stretched over it; a person homozygous for the common allele leaves it).
+
+        A contig the population holds under two names excuses nothing."""
+        contig = chrom.decode("latin-1")
+        population, names = self.checks.population, self.population_names
+        read_under = [name for name in names.every(contig) if name in population.with_records] if population and names else []
+        if len(read_under) > 1:
+            return False
+        other = read_under[0] if read_under else None
+        if self.regions is not None and self.region_names is not None:
+            name = self.region_names.get(contig)
+            if name is not None:
+                base = int(self.regions.offsets[self.regions.contig_index[name]])
+                if self.regions.regions_between(base + first - 1, base + min(last, CONTIG_SPACING)):
+                    return population is None or other is None or not population.judge_block(other, first - 1, last)
+        return population is not None and other is not None and population.rare_reference_at(other, first - 1, last - first + 1)
 
     def place_of(self, chrom: bytes) -> str:
         """How a record's CHROM locates it: the name, when a ``##contig`` line declares it and it

@@ -1695,6 +1695,76 @@ def test_vcf_records_pointing_at_records_not_delivered(tmp_path: Path) -> None:
         assert gaps.get("gVCF gap (no record covers the bases before it)", 0) == found, gap
 
 
+GAP = "gVCF gap (no record covers the bases before it)"
+
+
+def gvcf_blocks(spans: list[tuple[int, int]]) -> str:
+    """A gVCF of reference blocks over ``spans`` (1-based, inclusive) of chr1, all of A."""
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##ALT=<ID=NON_REF,Description=\"Any\">\n"
+        "##INFO=<ID=END,Number=1,Type=Integer,Description=\"End\">\n"
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    )
+    return header + "".join(f"chr1\t{first}\t.\tA\t<NON_REF>\t.\t.\tEND={last}\tGT\t0/0\n" for first, last in spans)
+
+
+def test_gvcf_gaps_every_person_has_are_no_finding(tmp_path: Path) -> None:
+    """A gap the scrubbers leave in every person's gVCF there says nothing of this one (red team
+    12's F2): with --population, a 1-base hole at a site whose REF is rare (vcf-drop-rare drops a
+    homozygous ALT call there and stretches no block over it); with --bed, a gap over a region
+    (vcf-drop-regions drops the blocks reaching into it whole). A hole of another length there, one
+    at a site whose REF is common, one beside no region, and a region's gap holding a site whose
+    REF is rare (a dropped block over it: the person carries that REF) stay findings."""
+    (tmp_path / "pop.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##INFO=<ID=AF,Number=A,Type=Float,Description=\"AF\">\n"
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        "chr1\t1000\t.\tG\tC\t.\tPASS\tAF=0.995\n"  # the reference's G is the rare allele
+        "chr1\t1500\t.\tA\tG\t.\tPASS\tAF=0.3\n"
+        "chr1\t3050\t.\tT\tC\t.\tPASS\tAF=0.995\n"
+    )
+    pysam.tabix_index(str(tmp_path / "pop.vcf"), preset="vcf", force=True)
+    (tmp_path / "str.bed").write_text("chr1\t3000\t3020\tSTR1\nchr1\t4000\t4020\tSTR2\n")
+    population = ("--population", "pop.vcf.gz", "--af-key", "AF")
+    regions = ("--bed", "str.bed")
+    cases = {  # gaps (first, last), the options, whether a finding stays
+        "rare REF, 1 base": ((1000, 1000), population, False),
+        "rare REF, no population": ((1000, 1000), (), True),
+        "rare REF, 2 bases": ((1000, 1001), population, True),
+        "rare REF, the base before": ((999, 1000), population, True),
+        "common REF": ((1500, 1500), population, True),
+        "over a region": ((3991, 4030), regions, False),
+        "over a region, no regions": ((3991, 4030), (), True),
+        "beside no region": ((3991, 3995), regions, True),
+        "region and a rare REF": ((2991, 3060), (*regions, *population), True),
+        "region, no population": ((2991, 3060), regions, False),
+    }
+    for name, ((first, last), options, found) in cases.items():
+        delivered = tmp_path / f"{name.replace(' ', '_').replace(',', '')}.g.vcf"
+        delivered.write_text(gvcf_blocks([(first - 50, first - 1), (last + 1, last + 50)]))
+        for switch in ("0", "1"):
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+                result, report = audit(*options, str(delivered), cwd=tmp_path)
+            gaps = report["files"][0]["findings"]["metadata"].get("by_key", {})  # type: ignore[index]
+            assert gaps.get(GAP, 0) == int(found), name
+            assert result.returncode == int(found), (name, result.stderr)
+    # the scrubbers' own output: a homozygous ALT call at the rare REF, a block over a region's edge
+    called = gvcf_blocks([(1, 999)]) + "chr1\t1000\t.\tG\tC,<NON_REF>\t.\t.\t.\tGT\t1/1\n" + gvcf_blocks([(1001, 2000)]).split("S1\n")[1]
+    (tmp_path / "called.g.vcf").write_text(called)
+    scrubbed = run_command("vcf-drop-rare", "-q", *population, "--report", "rare.json", "-o", "rare.g.vcf", "called.g.vcf", cwd=tmp_path)
+    assert scrubbed.returncode == 0, scrubbed.stderr
+    assert json.loads((tmp_path / "rare.json").read_text())["counts"]["holes_left"] == 1
+    (tmp_path / "edge.g.vcf").write_text(gvcf_blocks([(3041, 3990), (3991, 4010), (4011, 4030), (4031, 6000)]))
+    dropped = run_command("vcf-drop-regions", "-q", *regions, "--flank", "0", "-o", "regions.g.vcf", "edge.g.vcf", cwd=tmp_path)
+    assert dropped.returncode == 0, dropped.stderr
+    for path, options in (("rare.g.vcf", population), ("regions.g.vcf", regions)):
+        result, report = audit(*options, path, cwd=tmp_path)
+        assert result.returncode == 0, report
+        result, report = audit(path, cwd=tmp_path)  # without what made the gap common: a finding
+        assert report["files"][0]["findings"]["metadata"]["by_key"] == {GAP: 1}, path  # type: ignore[index]
+
+
 # --- --germline-in-vcf: a somatic call set holding an allele of the normal's germline calls ---------
 
 
