@@ -75,6 +75,8 @@ class Records(Protocol):
     reference_lengths: np.ndarray
     cigar_starts: np.ndarray
     cigar_counts: np.ndarray
+    next_ref_id: np.ndarray
+    next_pos: np.ndarray
 
 
 def byte_table(characters: str) -> np.ndarray:
@@ -717,13 +719,11 @@ def mates_within_contig(block: Records, rows: np.ndarray, starts: np.ndarray, en
     """For each ``MC`` value (of records ``rows``): does the mate's alignment, from PNEXT on RNEXT's
     contig, end within it (LN)? A mate placed nowhere (RNEXT ``*`` or PNEXT 0) is within; the scrubbers
     remove an ``MC`` past the end (its CIGAR's skips are free numbers: ``5M19900101N5M``)."""
-    data = block.data
-    fixed = block.offsets[rows][:, None] + np.arange(24, 32)
-    mate = data[np.minimum(fixed, len(data) - 1)].copy().view("<i4").astype(np.int64).reshape(-1, 2)
-    known = (mate[:, 0] >= 0) & (mate[:, 0] < len(lengths))
-    length = np.where(known, lengths[np.where(known, mate[:, 0], 0)] if len(lengths) else 0, -1)
+    next_ref_id, next_pos = block.next_ref_id[rows], block.next_pos[rows]
+    known = (next_ref_id >= 0) & (next_ref_id < len(lengths))
+    length = np.where(known, lengths[np.where(known, next_ref_id, 0)] if len(lengths) else 0, -1)
     spanned = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, SPANNING_OPERATIONS), dtype=np.int64)
-    return (length < 0) | (mate[:, 1] < 0) | (spanned < 0) | (mate[:, 1] + spanned <= length)
+    return (length < 0) | (next_pos < 0) | (spanned < 0) | (next_pos + spanned <= length)
 
 
 def laid_skips(first: int, operations: list[tuple[int, int]]) -> tuple[int, int, list[tuple[int, int]]] | None:

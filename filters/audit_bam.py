@@ -382,16 +382,22 @@ class RecordBlock:
     leading_clips: np.ndarray
     laid_lengths: np.ndarray
     off_grammar: np.ndarray  # 1 where a CIGAR operation is none of MIDNSHP=X
+    next_ref_id: np.ndarray  # RNEXT, PNEXT (0-based) and TLEN, read once for the checks that need them
+    next_pos: np.ndarray
+    template_lengths: np.ndarray
     hashed: np.ndarray | None = None  # rows with hashed names (set by check_read_names)
 
     @classmethod
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
         (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations, contiguous,
          leading_clips, laid_lengths, cigar_starts, sequence_starts, off_grammar) = walked.records  # fmt: skip
+        # every int32 of the block, one starting at each byte: a whole record holds its 36 fixed bytes
+        words = np.ndarray(shape=(max(len(buffer) - 3, 0),), dtype="<i4", buffer=buffer, strides=(1,))
+        next_ref_id, next_pos, template_lengths = (words[offsets + at].astype(np.int64) for at in (24, 28, 32))
         return cls(
             buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, offsets + 36, name_lengths - 1, cigar_starts,
             cigar_counts, sequence_starts, sequence_lengths, reference_lengths, first_operations, contiguous, leading_clips,
-            laid_lengths, off_grammar,
+            laid_lengths, off_grammar, next_ref_id, next_pos, template_lengths,
         )  # fmt: skip
 
     def base_codes(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -551,8 +557,7 @@ def check_contig_ends(block: RecordBlock, checks: RecordChecks, findings: Findin
     assert checks.lengths is not None
     count = len(checks.lengths)
     table = np.array([*checks.lengths, 0], dtype=np.int64)
-    fixed = block.offsets[:, None] + np.arange(24, 36)  # next_refID, next_pos, tlen
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4").astype(np.int64).reshape(-1, 3)
+    mate = np.stack([block.next_ref_id, block.next_pos, block.template_lengths], axis=1)
     placed = (block.ref_id >= 0) & (block.ref_id < count)
     lengths = table[np.where(placed, block.ref_id, count)]
     reads, references = block.sequence_lengths.astype(np.int64), block.reference_lengths.astype(np.int64)
@@ -1213,13 +1218,11 @@ def placed_at_mates(block: RecordBlock) -> RecordBlock:
     unmapped read at its mate, and its bases (a repeat allele's read that failed to map, its
     mate anchored in the flank) say the same whichever way it is written. The other checks
     read the fields as written."""
-    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-    moved = (block.ref_id < 0) & ((block.flag & FLAG_UNMAPPED) != 0) & (mate[:, 0] >= 0) & (mate[:, 1] >= 0)
+    moved = (block.ref_id < 0) & ((block.flag & FLAG_UNMAPPED) != 0) & (block.next_ref_id >= 0) & (block.next_pos >= 0)
     if not moved.any():
         return block
-    ref_id = np.where(moved, mate[:, 0], block.ref_id).astype(block.ref_id.dtype)
-    return replace(block, ref_id=ref_id, pos=np.where(moved, mate[:, 1], block.pos).astype(block.pos.dtype))
+    ref_id = np.where(moved, block.next_ref_id, block.ref_id).astype(block.ref_id.dtype)
+    return replace(block, ref_id=ref_id, pos=np.where(moved, block.next_pos, block.pos).astype(block.pos.dtype))
 
 
 def reads_near_regions(
@@ -1320,9 +1323,7 @@ def template_lengths_into_regions(
     are."""
     regions = checks.regions
     assert regions is not None
-    fixed = block.offsets[:, None] + np.arange(24, 36)  # next_refID, next_pos, tlen
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-    next_ref_id, next_pos, tlen = mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64), mate[:, 2].astype(np.int64)
+    next_ref_id, next_pos, tlen = block.next_ref_id, block.next_pos, block.template_lengths
     own_end = np.maximum(end, start + 1)
     mate_start = start - block.pos + next_pos
     reach = np.minimum(start, mate_start) + np.abs(tlen)
@@ -1344,9 +1345,7 @@ def mate_places(block: RecordBlock) -> Callable[[np.ndarray], tuple[np.ndarray, 
     """RNEXT and PNEXT (0-based) of the rows of a block asked for."""
 
     def mates(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        fixed = block.offsets[rows][:, None] + np.arange(24, 32)  # next_refID, next_pos
-        mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-        return mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64)
+        return block.next_ref_id[rows], block.next_pos[rows]
 
     return mates
 
@@ -1432,9 +1431,7 @@ def mate_starts_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordCh
             for region in regions.regions_between(start - 1, start + 1)[:1]:
                 label = f"{region.label}{f' {region.name}' if region.name else ''} (placed unmapped)"
                 findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
-    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-    next_ref_id, next_pos = mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64)
+    next_ref_id, next_pos = block.next_ref_id, block.next_pos
     mate_mapped = (block.flag & FLAG_MATE_UNMAPPED) == 0  # an unmapped mate has no alignment, so no junction
     rows = np.flatnonzero(mate_mapped & (next_ref_id >= 0) & (next_pos >= 0) & (next_ref_id < len(checks.references)))
     if not len(rows):
