@@ -78,6 +78,7 @@ from genoscrub.audit_reads import (
     INSERTION,
     SOFT_CLIP,
     AlignedRead,
+    alternate_may_fit,
     carried_sites,
     equals_resolved,
     length_change_reach,
@@ -1030,10 +1031,10 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             sites = checks.germline
             rows = near_rows[mapped[near_rows]]
             near_indel = rows[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])]
-            if sites.indels_on_reference and len(near_indel):  # unless its bases are the reference's: nothing to find
+            if sites.indels_on_reference and len(near_indel):  # unless its bases fit no ALT better: nothing to find
                 settled = plain[near_indel] & (block.sequence_lengths[near_indel] == block.reference_lengths[near_indel])
                 settled &= ~np.isin(near_indel, np.fromiter(regions_unsettled, dtype=np.int64, count=len(regions_unsettled)))
-                settled[settled] = on_reference(block, near_indel[settled], checks)
+                settled[settled] = no_alternate_fits(block, near_indel[settled], start, end, checks)
                 near_indel = near_indel[~settled]
             for row in near_indel.tolist():
                 slow.setdefault(row, set())
@@ -1113,7 +1114,8 @@ def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarr
     not all of them the reference's (``on_reference``). An aligner writes an indel near a read's
     end as mismatches after a single match (no gap penalty pays off there), so such a read's
     bases are held to the allele's haplotype (``audit_reads.bases_fit_alternate``) as a gapped
-    read's are; one whose bases are all the reference's fits no ALT better than REF."""
+    read's are; one whose bases are all the reference's fits no ALT better than REF, nor one whose
+    few bases that differ cannot outweigh where the haplotypes differ (``alternate_may_fit``)."""
     sites = checks.germline
     assert sites is not None
     rows = rows[block.sequence_lengths[rows] > 0]
@@ -1121,8 +1123,45 @@ def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarr
     if not sites.indels_on_reference or not len(rows):
         return rows
     settled = block.sequence_lengths[rows] == block.reference_lengths[rows]
-    settled[settled] = on_reference(block, rows[settled], checks)
+    settled[settled] = no_alternate_fits(block, rows[settled], start, end, checks)
     return rows[~settled]
+
+
+def no_alternate_fits(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks) -> np.ndarray:
+    """For each row, a read of one match with as many bases as its alignment (global ``[start,
+    end)``): can no indel or complex allele of a site over it fit its bases better than REF
+    (``audit_reads.supports_alternate``), so that it need not be compared one by one? So when
+    every base is the reference's (``on_reference``), or too few differ (``alternates_may_fit``)."""
+    differing, masked = bases_off_reference(block, rows, checks)
+    settled = differing == 0
+    few = np.flatnonzero(differing > 0)
+    for at, bound in zip(few.tolist(), (2 * differing[few] + masked[few]).tolist(), strict=True):
+        row = int(rows[at])
+        settled[at] = not alternates_may_fit(block, row, int(start[row]), int(end[row]), bound, checks)
+    return settled
+
+
+def alternates_may_fit(block: RecordBlock, row: int, global_start: int, global_end: int, bound: int, checks: RecordChecks) -> bool:
+    """Whether an indel or complex allele of a site over a read of one match (global ``[start,
+    end)``, as many bases as it aligns) may fit its bases better than REF one by one
+    (``audit_reads.alternate_may_fit``; ``bound``: twice its bases that differ from the
+    reference plus its Ns): every allele ``check_one_read`` would hold it to, and more."""
+    sites = checks.germline
+    assert sites is not None
+    contig = sites.reference_names.get(checks.references[int(block.ref_id[row])])
+    if contig is None:
+        return True
+    read_start, length = int(block.pos[row]), int(block.sequence_lengths[row])
+    for index in sites.sites_between(global_start, global_end):
+        if not sites.is_indel[index]:
+            continue
+        site = sites.site(index)
+        for alt in site.alts:
+            if len(alt) == len(site.ref):
+                continue  # an SNV or MNP allele: counted in bulk
+            if alternate_may_fit(sites.reference, contig, (site.start, site.ref, alt), read_start, length, bound):
+                return True
+    return False
 
 
 CLIP_AT_SITE = "clip at a germline site"
@@ -1510,9 +1549,17 @@ def on_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> 
     """For each row, a read of one match with as many bases as its alignment: is every base of
     it the reference's where it lies (an N in the read matching anything)? Such a read fits no
     indel's ALT better than its REF, where it is compared one by one; so it need not be."""
+    return bases_off_reference(block, rows, checks)[0] == 0
+
+
+def bases_off_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, a read of one match with as many bases as its alignment: how many of its
+    bases differ from the reference's where they lie (but N, and ``=``), and how many are N;
+    -1 and -1 for a read not compared (a contig the reference lacks, past its end, spread wide)."""
     sites = checks.germline
     assert sites is not None
-    fits = np.zeros(len(rows), dtype=bool)
+    differing = np.full(len(rows), -1, dtype=np.int64)
+    masked = np.full(len(rows), -1, dtype=np.int64)
     for ref_id in np.unique(block.ref_id[rows]).tolist():
         which = np.flatnonzero(block.ref_id[rows] == ref_id)
         contig = sites.reference_names.get(checks.references[ref_id])
@@ -1528,8 +1575,9 @@ def on_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> 
         letters = BASE_LETTERS[block.base_codes(rows[which][pair], query)]
         reference_base = letters == ord("=")  # SEQ's '=' (samtools calmd -e): the reference base by definition
         differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N")) & ~reference_base
-        fits[which] = np.bincount(pair[differs], minlength=len(which)) == 0
-    return fits
+        differing[which] = np.bincount(pair[differs], minlength=len(which))
+        masked[which] = np.bincount(pair[letters == ord("N")], minlength=len(which))
+    return differing, masked
 
 
 def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
