@@ -40,7 +40,8 @@ BAM_TYPES = "cCsSiIfAZHB"
 smallest of c, C, s, S, i and I that holds it."""
 BAM_INTEGER_RANGES = {"c": (-(1 << 7), (1 << 7) - 1), "C": (0, (1 << 8) - 1), "s": (-(1 << 15), (1 << 15) - 1),
                       "S": (0, (1 << 16) - 1), "i": (-(1 << 31), (1 << 31) - 1), "I": (0, (1 << 32) - 1)}  # fmt: skip
-INTEGER_TYPES = np.array([ord(letter) for letter in "cCsSiI"], dtype=np.uint8)
+INTEGER_TYPE = np.zeros(256, dtype=bool)
+INTEGER_TYPE[list(b"cCsSiI")] = True
 TYPE_SLOT = np.full(256, len(BAM_TYPES), dtype=np.int64)
 TYPE_SLOT[list(BAM_TYPES.encode())] = np.arange(len(BAM_TYPES))
 SLOTS = len(BAM_TYPES) + 1
@@ -125,8 +126,9 @@ class AuxValueChecks:
                     self.rule_of[code * SLOTS + BAM_TYPES.index(bam_type)] = NOT_CHECKED if always else len(self.rules)
                 self.rules.append(Rule(tag, value, byte_table(value.characters), pattern, entry))
         self.tag_codes = {tag: (ord(tag[0]) << 8) | ord(tag[1]) for tag in AUX_TAGS}
-        self.place_codes = np.array([self.tag_codes[tag] for tag in sorted(PLACES_ON_CONTIG - skipped)], dtype=np.int64)
-        """``OP`` and ``CP``: positions held to their record's contig (``places_within_contig``)."""
+        self.place_codes = np.zeros(1 << 16, dtype=bool)
+        self.place_codes[[self.tag_codes[tag] for tag in sorted(PLACES_ON_CONTIG - skipped)]] = True
+        """By tag code, ``OP`` and ``CP``: positions held to their record's contig (``places_within_contig``)."""
         # By rule number, with one more entry at the end for NOT_CHECKED (-1): integer rules and their
         # ranges, checked together; the other rules, one at a time.
         values = [rule.value if rule is not None else None for rule in self.rules] + [None]
@@ -146,7 +148,7 @@ class AuxValueChecks:
             numbers = integers(block.data, types[numeric], starts[numeric])
             numeric_rules = rule_ids[numeric]
             off[numeric] = (numbers < self.low[numeric_rules]) | (numbers > self.high[numeric_rules])
-        placed = np.flatnonzero(np.isin(codes, self.place_codes) & np.isin(types, INTEGER_TYPES) & ~off)
+        placed = np.flatnonzero(self.place_codes[codes] & INTEGER_TYPE[types] & ~off)
         if len(placed):  # of any integer type: a C or S value is within POSITION's range without a look
             numbers = integers(block.data, types[placed], starts[placed])
             off[placed] = ~places_within_contig(block, records[placed], numbers, self.contig_lengths)

@@ -1480,7 +1480,10 @@ def mate_starts_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordCh
     if not met.any():
         return
     rows, mate_start = rows[met], mate_start[met]
-    named = np.flatnonzero((tags.codes == MATE_CIGAR_CODE) & np.isin(tags.records, rows))
+    chosen = np.zeros(len(block.offsets), dtype=bool)
+    chosen[rows] = True
+    named = np.flatnonzero(tags.codes == MATE_CIGAR_CODE)
+    named = named[chosen[tags.records[named]]]
     first_mate_cigar: dict[int, bytes | None] = {}
     for index in named.tolist():
         record = int(tags.records[index])
