@@ -779,11 +779,12 @@ def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, finding
     if qualities is not None and len(lengths):
         starts = block.sequence_starts + ((lengths + 1) >> 1)
         given = np.flatnonzero((lengths > 0) & (np.take(block.data, starts, mode="clip") != 0xFF))
-        text = scan.join_spans(block.buffer, starts[given], starts[given] + lengths[given]).translate(PHRED_TEXT)
-        placed = exclusive_sum(lengths[given])
-        found = beyond_chance(text, list(qualities.search(text)))
-        for entry, at in found:
-            marked.append((f"QUAL (list line {entry.line})", int(given[np.searchsorted(placed, at, side="right") - 1])))
+        values = scan.join_spans(block.buffer, starts[given], starts[given] + lengths[given])
+        if qualities.may_occur(values, PHRED_TEXT):  # most blocks hold no listed string: their qualities are not translated
+            text = values.translate(PHRED_TEXT)
+            placed = exclusive_sum(lengths[given])
+            for entry, at in beyond_chance(text, list(qualities.search(text))):
+                marked.append((f"QUAL (list line {entry.line})", int(given[np.searchsorted(placed, at, side="right") - 1])))
     sequences = checks.forbid.in_sequences
     if sequences is not None and len(lengths):
         plain = scan.spans_within(block.data, block.sequence_starts, block.sequence_starts + (lengths >> 1), PLAIN_BASE_PAIRS)
