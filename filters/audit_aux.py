@@ -205,11 +205,13 @@ class AuxValueChecks:
         if tie == "cigar":  # the MD loop reads the grammar, bytes included
             return self.md_fits_cigar(block, rows, starts, ends)
         if value.pattern == CIGAR_VALUE:  # one C pass over CIGAR strings, the commonest text values
-            described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_OPERATIONS), dtype=np.int64)
+            # -1 off the grammar whatever is summed: MC's sum is the reference bases its mate spans
+            summed = SPANNING_OPERATIONS if rule.tag == "MC" else CIGAR_OPERATIONS
+            described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, summed), dtype=np.int64)
             if tie == "aligned cigar":  # minimap2's cg: the record's CIGAR, or one of its lengths
                 return (described >= 0) & cigar_lengths_agree(tie, block, rows, starts, ends)
             ok = (described >= 0) | ((ends - starts == 1) & (data[starts] == ord("*")))
-            return ok & mates_within_contig(block, rows, starts, ends, self.contig_lengths) if rule.tag == "MC" else ok
+            return ok & mates_within_contig(block, rows, described, self.contig_lengths) if rule.tag == "MC" else ok
         if tie == "read group":  # a name of the header: compared in C when they are few, else one look-up a distinct value
             if self.few_read_groups is not None:
                 return np.asarray(scan.span_choices(block.buffer, starts, ends, self.few_read_groups), dtype=np.int64) >= 0
@@ -717,14 +719,14 @@ def places_within_contig(block: Records, rows: np.ndarray, numbers: np.ndarray, 
     return (numbers >= 0) & (numbers <= 2 * length + block.sequence_lengths[rows].astype(np.int64))
 
 
-def mates_within_contig(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """For each ``MC`` value (of records ``rows``): does the mate's alignment, from PNEXT on RNEXT's
-    contig, end within it (LN)? A mate placed nowhere (RNEXT ``*`` or PNEXT 0) is within; the scrubbers
+def mates_within_contig(block: Records, rows: np.ndarray, spanned: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each ``MC`` value (of records ``rows``; ``spanned``: the reference bases its CIGAR
+    spans, -1 off the grammar): does the mate's alignment, from PNEXT on RNEXT's contig, end
+    within it (LN)? A mate placed nowhere (RNEXT ``*`` or PNEXT 0) is within; the scrubbers
     remove an ``MC`` past the end (its CIGAR's skips are free numbers: ``5M19900101N5M``)."""
     next_ref_id, next_pos = block.next_ref_id[rows], block.next_pos[rows]
     known = (next_ref_id >= 0) & (next_ref_id < len(lengths))
     length = np.where(known, lengths[np.where(known, next_ref_id, 0)] if len(lengths) else 0, -1)
-    spanned = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, SPANNING_OPERATIONS), dtype=np.int64)
     return (length < 0) | (next_pos < 0) | (spanned < 0) | (next_pos + spanned <= length)
 
 
