@@ -2810,16 +2810,23 @@ needle_table_build(PyObject *needles, NeedleTable *table)
     return 0;
 }
 
-/* Which bytes text holds, each marked under its folded form too (fold: the folded byte of each). */
+/* Which bytes text holds, each marked under its folded form too (fold: the folded byte of each).
+   With a table (256 bytes, else NULL), text is read through it: each byte stands for the table's
+   entry, and present and fold are of the entries (the raw bytes are not marked). */
 static void
-bytes_present(const unsigned char *text, Py_ssize_t size, unsigned char present[256], unsigned char fold[256])
+bytes_present(const unsigned char *text, Py_ssize_t size, const unsigned char *table, unsigned char present[256],
+              unsigned char fold[256])
 {
-    memset(present, 0, 256);
+    unsigned char seen[256] = {0};
     for (Py_ssize_t at = 0; at < size; at++)
-        present[text[at]] = 1;
+        seen[text[at]] = 1;
+    if (table == NULL)
+        memcpy(present, seen, 256);
+    else
+        memset(present, 0, 256);
     for (int byte = 0; byte < 256; byte++) {
-        fold[byte] = folded((unsigned char)byte);
-        present[fold[byte]] |= present[byte];
+        fold[byte] = folded(table == NULL ? (unsigned char)byte : table[byte]);
+        present[fold[byte]] |= seen[byte];
     }
 }
 
@@ -2853,7 +2860,7 @@ needles_chained(NeedleTable *table, Py_ssize_t count, const unsigned char presen
 }
 
 PyDoc_STRVAR(find_strings_doc,
-"find_strings(text, needles) -> (count, needle_indexes, starts)\n"
+"find_strings(text, needles[, table]) -> (count, needle_indexes, starts)\n"
 "\n"
 "Every occurrence of each needle (a list of non-empty bytes) in text, ASCII letters\n"
 "matched in either case, overlapping occurrences included: count, then which needle\n"
@@ -2861,15 +2868,24 @@ PyDoc_STRVAR(find_strings_doc,
 "pass over text whatever the number of needles, after one that finds which bytes it\n"
 "holds (a needle with another byte is left out): each position whose two bytes, folded,\n"
 "start a needle is compared with the needles whose first two bytes hash as its own do.\n"
-"ValueError for an empty needle, TypeError for one that is not bytes.");
+"With table (256 bytes), text is read through it, each byte as its entry there: a\n"
+"translation without a copy. ValueError for an empty needle or a table of another\n"
+"length, TypeError for a needle that is not bytes.");
 
 static PyObject *
 find_strings(PyObject *Py_UNUSED(module), PyObject *args)
 {
-    Py_buffer view;
+    Py_buffer view, table_view = {0};
     PyObject *needles_object;
-    if (!PyArg_ParseTuple(args, "y*O!", &view, &PyList_Type, &needles_object))
+    if (!PyArg_ParseTuple(args, "y*O!|y*", &view, &PyList_Type, &needles_object, &table_view))
         return NULL;
+    if (table_view.buf != NULL && table_view.len != 256) {
+        PyErr_SetString(PyExc_ValueError, "the table must hold 256 bytes");
+        PyBuffer_Release(&view);
+        PyBuffer_Release(&table_view);
+        return NULL;
+    }
+    const unsigned char *through = table_view.buf;
     const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
     PyObject *result = NULL, *indexes = NULL, *starts = NULL;
     Matches matches = {NULL, 0, 0, NULL};
@@ -2890,7 +2906,7 @@ find_strings(PyObject *Py_UNUSED(module), PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     /* A needle with a byte the text lacks cannot occur: most of a long list, in clean text. */
     unsigned char present[256], fold[256];
-    bytes_present(text, size, present, fold);
+    bytes_present(text, size, through, present, fold);
     unsigned char pairs[65536 / 8] = {0}; /* the first two bytes of the needles left */
     const int singles = needles_chained(&table, needle_count, present, pairs);
     for (Py_ssize_t at = 0; singles && at < size && !failed; at++)
@@ -2942,6 +2958,7 @@ done:
     free(matches.per_needle);
     free(matches.pairs);
     PyBuffer_Release(&view);
+    PyBuffer_Release(&table_view);
     return result;
 }
 
@@ -3013,7 +3030,7 @@ find_spread_strings(PyObject *Py_UNUSED(module), PyObject *args)
     Py_BEGIN_ALLOW_THREADS
     /* A needle with a byte the text lacks, or a skipped byte, cannot occur. */
     unsigned char present[256], fold[256];
-    bytes_present(text, size, present, fold);
+    bytes_present(text, size, NULL, present, fold);
     for (int byte = 0; byte < 256; byte++)
         if (skip[byte])
             present[byte] = 0;

@@ -92,8 +92,8 @@ def bcf_records(
 def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearray]:
     """(count, stop, records, tags) of the whole BAM records of data[start:]: fixed fields and aux fields, field-major int64."""
 
-def find_strings(text: Text, needles: list[bytes], /) -> tuple[int, bytearray, bytearray]:
-    """(count, needle indexes, starts) of every occurrence of each needle in text, either case, ordered by needle then start."""
+def find_strings(text: Text, needles: list[bytes], table: Text = ..., /) -> tuple[int, bytearray, bytearray]:
+    """(count, needle indexes, starts) of each needle's occurrences in text (read through table), either case, by needle then start."""
 
 def find_spread_strings(text: Text, needles: list[bytes], skipped: Text, /) -> tuple[int, bytearray, bytearray, bytearray]:
     """(count, needle indexes, starts, ends) of every occurrence of each needle in text read without the skipped bytes."""

@@ -40,7 +40,8 @@ BAM_TYPES = "cCsSiIfAZHB"
 smallest of c, C, s, S, i and I that holds it."""
 BAM_INTEGER_RANGES = {"c": (-(1 << 7), (1 << 7) - 1), "C": (0, (1 << 8) - 1), "s": (-(1 << 15), (1 << 15) - 1),
                       "S": (0, (1 << 16) - 1), "i": (-(1 << 31), (1 << 31) - 1), "I": (0, (1 << 32) - 1)}  # fmt: skip
-INTEGER_TYPES = np.array([ord(letter) for letter in "cCsSiI"], dtype=np.uint8)
+INTEGER_TYPE = np.zeros(256, dtype=bool)
+INTEGER_TYPE[list(b"cCsSiI")] = True
 TYPE_SLOT = np.full(256, len(BAM_TYPES), dtype=np.int64)
 TYPE_SLOT[list(BAM_TYPES.encode())] = np.arange(len(BAM_TYPES))
 SLOTS = len(BAM_TYPES) + 1
@@ -75,6 +76,8 @@ class Records(Protocol):
     reference_lengths: np.ndarray
     cigar_starts: np.ndarray
     cigar_counts: np.ndarray
+    next_ref_id: np.ndarray
+    next_pos: np.ndarray
 
 
 def byte_table(characters: str) -> np.ndarray:
@@ -123,8 +126,9 @@ class AuxValueChecks:
                     self.rule_of[code * SLOTS + BAM_TYPES.index(bam_type)] = NOT_CHECKED if always else len(self.rules)
                 self.rules.append(Rule(tag, value, byte_table(value.characters), pattern, entry))
         self.tag_codes = {tag: (ord(tag[0]) << 8) | ord(tag[1]) for tag in AUX_TAGS}
-        self.place_codes = np.array([self.tag_codes[tag] for tag in sorted(PLACES_ON_CONTIG - skipped)], dtype=np.int64)
-        """``OP`` and ``CP``: positions held to their record's contig (``places_within_contig``)."""
+        self.place_codes = np.zeros(1 << 16, dtype=bool)
+        self.place_codes[[self.tag_codes[tag] for tag in sorted(PLACES_ON_CONTIG - skipped)]] = True
+        """By tag code, ``OP`` and ``CP``: positions held to their record's contig (``places_within_contig``)."""
         # By rule number, with one more entry at the end for NOT_CHECKED (-1): integer rules and their
         # ranges, checked together; the other rules, one at a time.
         values = [rule.value if rule is not None else None for rule in self.rules] + [None]
@@ -144,7 +148,7 @@ class AuxValueChecks:
             numbers = integers(block.data, types[numeric], starts[numeric])
             numeric_rules = rule_ids[numeric]
             off[numeric] = (numbers < self.low[numeric_rules]) | (numbers > self.high[numeric_rules])
-        placed = np.flatnonzero(np.isin(codes, self.place_codes) & np.isin(types, INTEGER_TYPES) & ~off)
+        placed = np.flatnonzero(self.place_codes[codes] & INTEGER_TYPE[types] & ~off)
         if len(placed):  # of any integer type: a C or S value is within POSITION's range without a look
             numbers = integers(block.data, types[placed], starts[placed])
             off[placed] = ~places_within_contig(block, records[placed], numbers, self.contig_lengths)
@@ -201,11 +205,13 @@ class AuxValueChecks:
         if tie == "cigar":  # the MD loop reads the grammar, bytes included
             return self.md_fits_cigar(block, rows, starts, ends)
         if value.pattern == CIGAR_VALUE:  # one C pass over CIGAR strings, the commonest text values
-            described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, CIGAR_OPERATIONS), dtype=np.int64)
+            # -1 off the grammar whatever is summed: MC's sum is the reference bases its mate spans
+            summed = SPANNING_OPERATIONS if rule.tag == "MC" else CIGAR_OPERATIONS
+            described = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, summed), dtype=np.int64)
             if tie == "aligned cigar":  # minimap2's cg: the record's CIGAR, or one of its lengths
                 return (described >= 0) & cigar_lengths_agree(tie, block, rows, starts, ends)
             ok = (described >= 0) | ((ends - starts == 1) & (data[starts] == ord("*")))
-            return ok & mates_within_contig(block, rows, starts, ends, self.contig_lengths) if rule.tag == "MC" else ok
+            return ok & mates_within_contig(block, rows, described, self.contig_lengths) if rule.tag == "MC" else ok
         if tie == "read group":  # a name of the header: compared in C when they are few, else one look-up a distinct value
             if self.few_read_groups is not None:
                 return np.asarray(scan.span_choices(block.buffer, starts, ends, self.few_read_groups), dtype=np.int64) >= 0
@@ -713,17 +719,15 @@ def places_within_contig(block: Records, rows: np.ndarray, numbers: np.ndarray, 
     return (numbers >= 0) & (numbers <= 2 * length + block.sequence_lengths[rows].astype(np.int64))
 
 
-def mates_within_contig(block: Records, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """For each ``MC`` value (of records ``rows``): does the mate's alignment, from PNEXT on RNEXT's
-    contig, end within it (LN)? A mate placed nowhere (RNEXT ``*`` or PNEXT 0) is within; the scrubbers
+def mates_within_contig(block: Records, rows: np.ndarray, spanned: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """For each ``MC`` value (of records ``rows``; ``spanned``: the reference bases its CIGAR
+    spans, -1 off the grammar): does the mate's alignment, from PNEXT on RNEXT's contig, end
+    within it (LN)? A mate placed nowhere (RNEXT ``*`` or PNEXT 0) is within; the scrubbers
     remove an ``MC`` past the end (its CIGAR's skips are free numbers: ``5M19900101N5M``)."""
-    data = block.data
-    fixed = block.offsets[rows][:, None] + np.arange(24, 32)
-    mate = data[np.minimum(fixed, len(data) - 1)].copy().view("<i4").astype(np.int64).reshape(-1, 2)
-    known = (mate[:, 0] >= 0) & (mate[:, 0] < len(lengths))
-    length = np.where(known, lengths[np.where(known, mate[:, 0], 0)] if len(lengths) else 0, -1)
-    spanned = np.asarray(scan.cigar_lengths(block.buffer, starts, ends, CIGAR_OPERATIONS, SPANNING_OPERATIONS), dtype=np.int64)
-    return (length < 0) | (mate[:, 1] < 0) | (spanned < 0) | (mate[:, 1] + spanned <= length)
+    next_ref_id, next_pos = block.next_ref_id[rows], block.next_pos[rows]
+    known = (next_ref_id >= 0) & (next_ref_id < len(lengths))
+    length = np.where(known, lengths[np.where(known, next_ref_id, 0)] if len(lengths) else 0, -1)
+    return (length < 0) | (next_pos < 0) | (spanned < 0) | (next_pos + spanned <= length)
 
 
 def laid_skips(first: int, operations: list[tuple[int, int]]) -> tuple[int, int, list[tuple[int, int]]] | None:

@@ -79,6 +79,7 @@ from genoscrub.audit_reads import (
     INSERTION,
     SOFT_CLIP,
     AlignedRead,
+    alternate_may_fit,
     carried_sites,
     equals_resolved,
     length_change_reach,
@@ -420,16 +421,22 @@ class RecordBlock:
     leading_clips: np.ndarray
     laid_lengths: np.ndarray
     off_grammar: np.ndarray  # 1 where a CIGAR operation is none of MIDNSHP=X
+    next_ref_id: np.ndarray  # RNEXT, PNEXT (0-based) and TLEN, read once for the checks that need them
+    next_pos: np.ndarray
+    template_lengths: np.ndarray
     hashed: np.ndarray | None = None  # rows with hashed names (set by check_read_names)
 
     @classmethod
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
         (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations, contiguous,
          leading_clips, laid_lengths, cigar_starts, sequence_starts, off_grammar) = walked.records  # fmt: skip
+        # every int32 of the block, one starting at each byte: a whole record holds its 36 fixed bytes
+        words = np.ndarray(shape=(max(len(buffer) - 3, 0),), dtype="<i4", buffer=buffer, strides=(1,))
+        next_ref_id, next_pos, template_lengths = (words[offsets + at].astype(np.int64) for at in (24, 28, 32))
         return cls(
             buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, offsets + 36, name_lengths - 1, cigar_starts,
             cigar_counts, sequence_starts, sequence_lengths, reference_lengths, first_operations, contiguous, leading_clips,
-            laid_lengths, off_grammar,
+            laid_lengths, off_grammar, next_ref_id, next_pos, template_lengths,
         )  # fmt: skip
 
     def base_codes(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
@@ -619,8 +626,7 @@ def check_contig_ends(block: RecordBlock, checks: RecordChecks, findings: Findin
     assert checks.lengths is not None
     count = len(checks.lengths)
     table = np.array([*checks.lengths, 0], dtype=np.int64)
-    fixed = block.offsets[:, None] + np.arange(24, 36)  # next_refID, next_pos, tlen
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4").astype(np.int64).reshape(-1, 3)
+    mate = np.stack([block.next_ref_id, block.next_pos, block.template_lengths], axis=1)
     placed = (block.ref_id >= 0) & (block.ref_id < count)
     lengths = table[np.where(placed, block.ref_id, count)]
     reads, references = block.sequence_lengths.astype(np.int64), block.reference_lengths.astype(np.int64)
@@ -875,6 +881,8 @@ PLAIN_BASE_PAIRS[[high << 4 | low for high in (0, 1, 2, 4, 8, 15) for low in (0,
 
 PHRED_TEXT = bytes((value + 33) & 0xFF for value in range(256))
 """A quality value as SAM text writes it (Phred+33)."""
+IDENTITY_TEXT = bytes(range(256))
+"""Text read as it is written (a quality tag's, already Phred+33)."""
 
 
 def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, findings: Findings, tags: AuxTags | None = None,
@@ -895,19 +903,25 @@ def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, finding
     if qualities is not None and len(lengths):
         starts = block.sequence_starts + ((lengths + 1) >> 1)
         given = np.flatnonzero((lengths > 0) & (np.take(block.data, starts, mode="clip") != 0xFF))
-        text = scan.join_spans(block.buffer, starts[given], starts[given] + lengths[given]).translate(PHRED_TEXT)
-        placed = exclusive_sum(lengths[given])
-        owners, fields = given, np.full(len(given), -1, dtype=np.int64)
-        if tags is not None and quality_tags is not None and len(quality_tags):  # after QUAL, each field after a NUL
-            spans = tags.ends[quality_tags] - tags.starts[quality_tags]
-            placed = np.concatenate([placed, len(text) + 1 + exclusive_sum(spans + 1)])
-            text += b"\0" + scan.join_spans(block.buffer, tags.starts[quality_tags], tags.ends[quality_tags] + 1)
-            owners, fields = np.concatenate([given, tags.records[quality_tags]]), np.concatenate([fields, tags.codes[quality_tags]])
-        found = beyond_chance(text, list(qualities.search(text)))
-        for entry, at in found:
-            index = int(np.searchsorted(placed, at, side="right") - 1)
-            field = "QUAL" if fields[index] < 0 else f"aux {tag_name(int(fields[index]))}"
-            marked.append((f"{field} (list line {entry.line})", int(owners[index])))
+        values = scan.join_spans(block.buffer, starts[given], starts[given] + lengths[given])
+        tag_text = b""
+        if tags is not None and quality_tags is not None and len(quality_tags):  # Phred+33 text already, each field after a NUL
+            tag_text = scan.join_spans(block.buffer, tags.starts[quality_tags], tags.ends[quality_tags] + 1)
+        # most blocks hold no listed string: their qualities are not translated
+        if qualities.may_occur(values, PHRED_TEXT) or (tag_text and qualities.may_occur(tag_text, IDENTITY_TEXT)):
+            text = values.translate(PHRED_TEXT)
+            placed = exclusive_sum(lengths[given])
+            owners, fields = given, np.full(len(given), -1, dtype=np.int64)
+            if tag_text:  # after QUAL, each field after a NUL
+                spans = tags.ends[quality_tags] - tags.starts[quality_tags]  # type: ignore[union-attr,index]
+                placed = np.concatenate([placed, len(text) + 1 + exclusive_sum(spans + 1)])
+                text += b"\0" + tag_text
+                owners = np.concatenate([given, tags.records[quality_tags]])  # type: ignore[union-attr,index]
+                fields = np.concatenate([fields, tags.codes[quality_tags]])  # type: ignore[union-attr,index]
+            for entry, at in beyond_chance(text, list(qualities.search(text))):
+                index = int(np.searchsorted(placed, at, side="right") - 1)
+                field = "QUAL" if fields[index] < 0 else f"aux {tag_name(int(fields[index]))}"
+                marked.append((f"{field} (list line {entry.line})", int(owners[index])))
     sequences = checks.forbid.in_sequences
     if sequences is not None and len(lengths):
         plain = scan.spans_within(block.data, block.sequence_starts, block.sequence_starts + (lengths >> 1), PLAIN_BASE_PAIRS)
@@ -1155,10 +1169,10 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             sites = checks.germline
             rows = near_rows[mapped[near_rows]]
             near_indel = rows[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[rows], wide_end[rows])]
-            if sites.indels_on_reference and len(near_indel):  # unless its bases are the reference's: nothing to find
+            if sites.indels_on_reference and len(near_indel):  # unless its bases fit no ALT better: nothing to find
                 settled = plain[near_indel] & (block.sequence_lengths[near_indel] == block.reference_lengths[near_indel])
                 settled &= ~np.isin(near_indel, np.fromiter(regions_unsettled, dtype=np.int64, count=len(regions_unsettled)))
-                settled[settled] = on_reference(block, near_indel[settled], checks)
+                settled[settled] = no_alternate_fits(block, near_indel[settled], start, end, checks)
                 near_indel = near_indel[~settled]
             for row in near_indel.tolist():
                 slow.setdefault(row, set())
@@ -1238,7 +1252,8 @@ def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarr
     not all of them the reference's (``on_reference``). An aligner writes an indel near a read's
     end as mismatches after a single match (no gap penalty pays off there), so such a read's
     bases are held to the allele's haplotype (``audit_reads.bases_fit_alternate``) as a gapped
-    read's are; one whose bases are all the reference's fits no ALT better than REF."""
+    read's are; one whose bases are all the reference's fits no ALT better than REF, nor one whose
+    few bases that differ cannot outweigh where the haplotypes differ (``alternate_may_fit``)."""
     sites = checks.germline
     assert sites is not None
     rows = rows[block.sequence_lengths[rows] > 0]
@@ -1246,8 +1261,45 @@ def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarr
     if not sites.indels_on_reference or not len(rows):
         return rows
     settled = block.sequence_lengths[rows] == block.reference_lengths[rows]
-    settled[settled] = on_reference(block, rows[settled], checks)
+    settled[settled] = no_alternate_fits(block, rows[settled], start, end, checks)
     return rows[~settled]
+
+
+def no_alternate_fits(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks) -> np.ndarray:
+    """For each row, a read of one match with as many bases as its alignment (global ``[start,
+    end)``): can no indel or complex allele of a site over it fit its bases better than REF
+    (``audit_reads.supports_alternate``), so that it need not be compared one by one? So when
+    every base is the reference's (``on_reference``), or too few differ (``alternates_may_fit``)."""
+    differing, masked = bases_off_reference(block, rows, checks)
+    settled = differing == 0
+    few = np.flatnonzero(differing > 0)
+    for at, bound in zip(few.tolist(), (2 * differing[few] + masked[few]).tolist(), strict=True):
+        row = int(rows[at])
+        settled[at] = not alternates_may_fit(block, row, int(start[row]), int(end[row]), bound, checks)
+    return settled
+
+
+def alternates_may_fit(block: RecordBlock, row: int, global_start: int, global_end: int, bound: int, checks: RecordChecks) -> bool:
+    """Whether an indel or complex allele of a site over a read of one match (global ``[start,
+    end)``, as many bases as it aligns) may fit its bases better than REF one by one
+    (``audit_reads.alternate_may_fit``; ``bound``: twice its bases that differ from the
+    reference plus its Ns): every allele ``check_one_read`` would hold it to, and more."""
+    sites = checks.germline
+    assert sites is not None
+    contig = sites.reference_names.get(checks.references[int(block.ref_id[row])])
+    if contig is None:
+        return True
+    read_start, length = int(block.pos[row]), int(block.sequence_lengths[row])
+    for index in sites.sites_between(global_start, global_end):
+        if not sites.is_indel[index]:
+            continue
+        site = sites.site(index)
+        for alt in site.alts:
+            if len(alt) == len(site.ref):
+                continue  # an SNV or MNP allele: counted in bulk
+            if alternate_may_fit(sites.reference, contig, (site.start, site.ref, alt), read_start, length, bound):
+                return True
+    return False
 
 
 CLIP_AT_SITE = "clip at a germline site"
@@ -1343,13 +1395,11 @@ def placed_at_mates(block: RecordBlock) -> RecordBlock:
     unmapped read at its mate, and its bases (a repeat allele's read that failed to map, its
     mate anchored in the flank) say the same whichever way it is written. The other checks
     read the fields as written."""
-    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-    moved = (block.ref_id < 0) & ((block.flag & FLAG_UNMAPPED) != 0) & (mate[:, 0] >= 0) & (mate[:, 1] >= 0)
+    moved = (block.ref_id < 0) & ((block.flag & FLAG_UNMAPPED) != 0) & (block.next_ref_id >= 0) & (block.next_pos >= 0)
     if not moved.any():
         return block
-    ref_id = np.where(moved, mate[:, 0], block.ref_id).astype(block.ref_id.dtype)
-    return replace(block, ref_id=ref_id, pos=np.where(moved, mate[:, 1], block.pos).astype(block.pos.dtype))
+    ref_id = np.where(moved, block.next_ref_id, block.ref_id).astype(block.ref_id.dtype)
+    return replace(block, ref_id=ref_id, pos=np.where(moved, block.next_pos, block.pos).astype(block.pos.dtype))
 
 
 def reads_near_regions(
@@ -1450,9 +1500,7 @@ def template_lengths_into_regions(
     are."""
     regions = checks.regions
     assert regions is not None
-    fixed = block.offsets[:, None] + np.arange(24, 36)  # next_refID, next_pos, tlen
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-    next_ref_id, next_pos, tlen = mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64), mate[:, 2].astype(np.int64)
+    next_ref_id, next_pos, tlen = block.next_ref_id, block.next_pos, block.template_lengths
     own_end = np.maximum(end, start + 1)
     mate_start = start - block.pos + next_pos
     reach = np.minimum(start, mate_start) + np.abs(tlen)
@@ -1474,9 +1522,7 @@ def mate_places(block: RecordBlock) -> Callable[[np.ndarray], tuple[np.ndarray, 
     """RNEXT and PNEXT (0-based) of the rows of a block asked for."""
 
     def mates(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        fixed = block.offsets[rows][:, None] + np.arange(24, 32)  # next_refID, next_pos
-        mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-        return mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64)
+        return block.next_ref_id[rows], block.next_pos[rows]
 
     return mates
 
@@ -1562,9 +1608,7 @@ def mate_starts_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordCh
             for region in regions.regions_between(start - 1, start + 1)[:1]:
                 label = f"{region.label}{f' {region.name}' if region.name else ''} (placed unmapped)"
                 findings.regions.add(label, where(checks, int(block.ref_id[row]), int(block.pos[row])))
-    fixed = block.offsets[:, None] + np.arange(24, 32)  # next_refID, next_pos
-    mate = block.data[np.minimum(fixed, len(block.data) - 1)].copy().view("<i4")
-    next_ref_id, next_pos = mate[:, 0].astype(np.int64), mate[:, 1].astype(np.int64)
+    next_ref_id, next_pos = block.next_ref_id, block.next_pos
     mate_mapped = (block.flag & FLAG_MATE_UNMAPPED) == 0  # an unmapped mate has no alignment, so no junction
     rows = np.flatnonzero(mate_mapped & (next_ref_id >= 0) & (next_pos >= 0) & (next_ref_id < len(checks.references)))
     if not len(rows):
@@ -1574,7 +1618,10 @@ def mate_starts_into_regions(block: RecordBlock, tags: AuxTags, checks: RecordCh
     if not met.any():
         return
     rows, mate_start = rows[met], mate_start[met]
-    named = np.flatnonzero((tags.codes == MATE_CIGAR_CODE) & np.isin(tags.records, rows))
+    chosen = np.zeros(len(block.offsets), dtype=bool)
+    chosen[rows] = True
+    named = np.flatnonzero(tags.codes == MATE_CIGAR_CODE)
+    named = named[chosen[tags.records[named]]]
     first_mate_cigar: dict[int, bytes | None] = {}
     for index in named.tolist():
         record = int(tags.records[index])
@@ -1643,9 +1690,17 @@ def on_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> 
     """For each row, a read of one match with as many bases as its alignment: is every base of
     it the reference's where it lies (an N in the read matching anything)? Such a read fits no
     indel's ALT better than its REF, where it is compared one by one; so it need not be."""
+    return bases_off_reference(block, rows, checks)[0] == 0
+
+
+def bases_off_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> tuple[np.ndarray, np.ndarray]:
+    """For each row, a read of one match with as many bases as its alignment: how many of its
+    bases differ from the reference's where they lie (but N, and ``=``), and how many are N;
+    -1 and -1 for a read not compared (a contig the reference lacks, past its end, spread wide)."""
     sites = checks.germline
     assert sites is not None
-    fits = np.zeros(len(rows), dtype=bool)
+    differing = np.full(len(rows), -1, dtype=np.int64)
+    masked = np.full(len(rows), -1, dtype=np.int64)
     for ref_id in np.unique(block.ref_id[rows]).tolist():
         which = np.flatnonzero(block.ref_id[rows] == ref_id)
         contig = sites.reference_names.get(checks.references[ref_id])
@@ -1661,8 +1716,9 @@ def on_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChecks) -> 
         letters = BASE_LETTERS[block.base_codes(rows[which][pair], query)]
         reference_base = letters == ord("=")  # SEQ's '=' (samtools calmd -e): the reference base by definition
         differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N")) & ~reference_base
-        fits[which] = np.bincount(pair[differs], minlength=len(which)) == 0
-    return fits
+        differing[which] = np.bincount(pair[differs], minlength=len(which))
+        masked[which] = np.bincount(pair[letters == ord("N")], minlength=len(which))
+    return differing, masked
 
 
 def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

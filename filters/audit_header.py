@@ -15,6 +15,7 @@ date or a record number (``##KIM_19900101``, ``INFO/MRN12345678``), else as ``(a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
 
@@ -47,8 +48,6 @@ from genoscrub.contigs import ContigMap
 from genoscrub.report import InputError
 
 SAM_TAGS = {kind: {tag: re.compile(grammar) for tag, grammar in tags.items()} for kind, tags in SAM_HEADER_TAGS.items()}
-VCF_FIELDS = {key: {name: re.compile(grammar) for name, grammar in fields.items()} for key, fields in VCF_STRUCTURED_KEYS.items()}
-VCF_VALUES = {key: re.compile(grammar) for key, grammar in VCF_PLAIN_KEYS.items()}
 PROVENANCE = re.compile(VCF_PROVENANCE_KEY)
 PROVENANCE_VALUE = re.compile(VERSION)
 REFERENCE_NAME = re.compile(SAM_REFERENCE_NAME)
@@ -238,6 +237,21 @@ def _tag_at(line: str, at: int) -> str:
 # --- VCF ----------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=128)
+def vcf_fields(key: str) -> dict[str, re.Pattern[str]] | None:
+    """The grammars of the fields of a structured meta line (``VCF_STRUCTURED_KEYS``), None for
+    another key; compiled when a file first has the key (the audit of a BAM has none)."""
+    fields = VCF_STRUCTURED_KEYS.get(key)
+    return None if fields is None else {name: re.compile(grammar) for name, grammar in fields.items()}
+
+
+@functools.lru_cache(maxsize=128)
+def vcf_value(key: str) -> re.Pattern[str] | None:
+    """The grammar of a meta line of one value (``VCF_PLAIN_KEYS``), None for another key; compiled when first asked for."""
+    grammar = VCF_PLAIN_KEYS.get(key)
+    return None if grammar is None else re.compile(grammar)
+
+
 def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid: ForbidList | None, findings: Findings) -> None:
     """One ``##`` line of a VCF header."""
     where = f"header line {number}"
@@ -254,7 +268,7 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
     if not equals:
         findings.metadata.add(f"header line {label} (does not parse)", where)
         return
-    fields = VCF_FIELDS.get(key)
+    fields = vcf_fields(key)
     if fields is not None:
         parsed = structured(value)
         if parsed is None:
@@ -275,7 +289,7 @@ def check_vcf_meta(number: int, line: str, allowed_keys: frozenset[str], forbid:
             ):
                 findings.metadata.add(f"header value {label} {name}", where)
         return
-    grammar = VCF_VALUES.get(key)
+    grammar = vcf_value(key)
     if grammar is not None:
         if not grammar.fullmatch(value):
             findings.metadata.add(f"header value {label}", where)

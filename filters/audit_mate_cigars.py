@@ -23,6 +23,7 @@ the file while its ``MC`` stayed.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from genoscrub import scan
@@ -79,9 +80,10 @@ def mate_cigars_carrying_indels(
     mc = np.flatnonzero((codes == code) & (types == ord("Z")))
     if not len(mc):
         return []
+    # one pass over every value first (most, 100M, have neither); a value off the CIGAR grammar (-1) is the grammar check's finding
+    mc = mc[np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, INDEL_OPERATIONS | MISMATCH_OPERATIONS)) > 0]
     indel_bases = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, INDEL_OPERATIONS))
     marked = np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, MISMATCH_OPERATIONS))
-    # a value off the CIGAR grammar (-1) is the grammar check's finding
     mc = mc[((indel_bases > 0) & bool(sites.is_indel.any())) | ((marked > 0) & bool(len(sites.snv_positions)))]
     mc, rows, on, place = placed_values(mc, records, mates, sites)
     if not len(mc):
@@ -136,7 +138,7 @@ def mate_cigar_clips_at_sites(
     reach = np.maximum(np.asarray(scan.cigar_lengths(buffer, starts[mc], ends[mc], ALL_OPERATIONS, ALL_OPERATIONS)), 0) + 1
     at = on * CONTIG_SPACING + place
     near = overlap_mask(sites.clip_starts, sites.clip_ends, at - reach, at + reach)  # a bound of where its clips lie
-    found: list[int] = []
+    laid: list[tuple[int, int, int, int, int]] = []  # row, first and last reference base, clipped bases before and after
     chosen = (mc[near].tolist(), rows[near].tolist(), on[near].tolist(), place[near].tolist())
     for index, row, contig, start in zip(*chosen, strict=True):
         operations = operations_of(buffer[starts[index] : ends[index]]) or []
@@ -149,11 +151,11 @@ def mate_cigar_clips_at_sites(
             continue  # all clip (or unreadable): no alignment to lay them beside
         lead = sum(length for _, length in operations[:first_aligned])
         trail = sum(length for _, length in operations[last_aligned + 1 :])
-        first = contig * CONTIG_SPACING + start
-        last = first + sum(length for op, length in operations if op in CONSUMES_REFERENCE)
-        lows = np.array([first - lead, last], dtype=np.int64)
-        highs = np.array([first, last + trail], dtype=np.int64)
-        hit = overlap_mask(sites.clip_starts, sites.clip_ends, lows, highs) & (np.array([lead, trail]) > 0)
-        if hit.any():
-            found.append(row)
-    return found
+        begin = contig * CONTIG_SPACING + start
+        laid.append((row, begin, begin + sum(length for op, length in operations if op in CONSUMES_REFERENCE), lead, trail))
+    if not laid:
+        return []
+    row_of, first, last, leading, trailing = (np.array(column, dtype=np.int64) for column in zip(*laid, strict=True))
+    at_site = partial(overlap_mask, sites.clip_starts, sites.clip_ends)
+    hit = ((leading > 0) & at_site(first - leading, first)) | ((trailing > 0) & at_site(last, last + trailing))
+    return row_of[hit].tolist()

@@ -9,10 +9,12 @@ the reference is implied), so a germline allele or a repeat hidden in a clip is 
 
 from __future__ import annotations
 
+import functools
 import operator
 import re
 from dataclasses import dataclass, replace
 
+import numpy as np
 from genoscrub.audit_sites import GermlineSites, Reference, Region
 
 # CIGAR operations (SAM 1.6, section 1.4): which consume the reference, which the read.
@@ -294,6 +296,65 @@ def bases_fit_alternate(
             if len(alt_side) == count and ref_side != alt_side:
                 return mismatches(observed, alt_side) < mismatches(observed, ref_side)
     return False
+
+
+def alternate_may_fit(
+    reference: Reference, reference_contig: str, site: tuple[int, bytes, bytes], read_start: int, length: int, bound: int
+) -> bool:
+    """Whether ``bases_fit_alternate`` may find a read of one match (``length`` bases from
+    ``read_start``, as many as it aligns) fitting the ALT of ``site`` (start, REF, ALT) better than
+    its REF, by a bound: ``bound`` is twice the read's bases that differ from the reference plus
+    its Ns. Where the two haplotypes differ, a base other than N matches one of them at most, so
+    a side whose compared bases hold ``bound`` such places or more fits REF at least as well
+    (``haplotype_differences``). True when not bounded (the reference ends before REF does, a
+    context shorter than REF)."""
+    start, ref, alt = site
+    differences = haplotype_differences(reference, reference_contig, start, ref, alt)
+    if differences is None:
+        return True
+    rightwards, leftwards, before = differences
+    anchor = start - read_start
+    if 0 <= anchor < length:
+        count = min(length - anchor, len(rightwards) - 1)
+        if count and rightwards[count] < bound:
+            return True
+    end_query = start + len(ref) - read_start
+    if 0 < end_query <= length:
+        count = min(end_query, WINDOW_LIMIT)
+        context = min(before, count + len(alt))
+        if before >= count:
+            if context < len(ref):
+                return True
+            if context - len(ref) + len(alt) >= count and leftwards[count] < bound:
+                return True
+    return False
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def haplotype_differences(
+    reference: Reference, reference_contig: str, start: int, ref: bytes, alt: bytes
+) -> tuple[list[int], list[int], int] | None:
+    """What ``bases_fit_alternate`` compares in a read without gaps, once a site and allele: for
+    each count ``c`` of bases compared, how many of them the REF and ALT haplotypes differ at,
+    read rightwards from ``start`` (the first list) and leftwards from the base after REF (the
+    second; the ALT haplotype there is the bases before REF, then ALT), up to ``WINDOW_LIMIT``, the
+    reference fetched as ``supports_alternate`` fetches it; then how many bases before the one
+    after REF it holds. None when the reference ends before REF does."""
+    offset = max(0, start - 2 * WINDOW_LIMIT - len(alt))
+    bases = reference.fetch(reference_contig, offset, start + len(ref) + 2 * WINDOW_LIMIT)
+    at = start - offset
+    if len(bases) < at + len(ref):
+        return None
+    before = bases[: at + len(ref)]
+    sides = []
+    for one, other in (
+        (bases[at : at + WINDOW_LIMIT], alt + bases[at + len(ref) : at + len(ref) + WINDOW_LIMIT]),
+        (before[::-1], (before[: at] + alt)[::-1]),
+    ):
+        count = min(len(one), len(other), WINDOW_LIMIT)
+        differs = np.frombuffer(one[:count], dtype=np.uint8) != np.frombuffer(other[:count], dtype=np.uint8)
+        sides.append([0, *np.cumsum(differs).tolist()])
+    return sides[0], sides[1], len(before)
 
 
 def gap_end(gap: Gap) -> int:

@@ -147,9 +147,9 @@ def bam_records(data: bytes, start: int) -> BamRecords:
     return BamRecords(count, stop, _int64(records).reshape(len(BAM_RECORD_FIELDS), count), _int64(tags).reshape(len(BAM_TAG_FIELDS), -1))
 
 
-def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+def find_strings(text: bytes, needles: list[bytes], table: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every occurrence of each needle in ``text``, in one pass; see ``scan_python.find_strings``."""
-    _, indexes, starts = _scan.find_strings(text, needles)
+    _, indexes, starts = _scan.find_strings(text, needles) if table is None else _scan.find_strings(text, needles, table)
     return _int64(indexes), _int64(starts)
 
 

@@ -962,16 +962,19 @@ def first_of_strings(text: bytes, needles: list[bytes]) -> int:
     return min(places, default=-1)
 
 
-def find_strings(text: bytes, needles: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Every occurrence of each needle in ``text``, ASCII letters matched in either case,
-    overlapping occurrences included: which needle and where it starts, ordered by needle,
-    then by start. A needle is skipped at once when one of its bytes does not occur in the
-    text (one ``find`` per distinct byte, most of which fail at once on clean text)."""
+def find_strings(text: bytes, needles: list[bytes], table: bytes | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every occurrence of each needle in ``text`` (read through ``table``, 256 bytes, when
+    given: ``text.translate(table)``), ASCII letters matched in either case, overlapping
+    occurrences included: which needle and where it starts, ordered by needle, then by start.
+    A needle is skipped at once when one of its bytes does not occur in the text (one ``find``
+    per distinct byte, most of which fail at once on clean text)."""
     if not isinstance(needles, list) or not all(isinstance(needle, bytes) for needle in needles):
         raise TypeError("needles must be a list of bytes")
     if not all(needles):
         raise ValueError("a needle is empty")
-    folded = bytes(text).lower()
+    if table is not None and len(table) != 256:
+        raise ValueError("the table must hold 256 bytes")
+    folded = (bytes(text) if table is None else bytes(text).translate(table)).lower()
     present: dict[int, bool] = {}
     indexes: list[int] = []
     starts: list[int] = []

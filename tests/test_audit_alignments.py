@@ -26,10 +26,12 @@ from typing import Any
 
 import pysam
 import pytest
-from genoscrub import audit_bam, scan
+from genoscrub import audit_bam, audit_reads, scan
 from genoscrub.audit_bam import CIGAR_OFF_GRAMMAR, MD_AT_SITE, BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_sites import STRUCTURAL_LIMIT, GermlineSites, Reference, read_variants
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_command
 
@@ -402,6 +404,66 @@ def test_a_deletion_written_as_mismatches_after_one_match_is_carried(tmp_path: P
     for cigar, sequence, expected in (("50M", haplotype, site), ("41M3D9M", haplotype, site), ("50M", error, {}), ("50M", "*", {})):
         path = write_sam_as_bam(tmp_path / "d.bam", len(reference), [f"R\t0\tchr1\t{start + 1}\t60\t{cigar}\t*\t0\t0\t{sequence}\t*\n"])
         assert germline_keys(audited(path, tmp_path, pure)) == expected, (cigar, sequence)
+
+
+class FixedReference:
+    """A reference of one contig, ``c``, held in memory (``audit_sites.Reference.fetch``'s clipping)."""
+
+    def __init__(self, bases: bytes) -> None:
+        self.bases = bases
+
+    def fetch(self, contig: str, start: int, end: int) -> bytes:
+        return self.bases[max(0, start) : max(0, min(end, len(self.bases)))]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.integers(0, 2**32),
+    st.sampled_from([40, 300, 1500]),
+    st.sampled_from(["deletion", "insertion", "complex"]),
+    st.booleans(),
+    st.lists(st.tuples(st.integers(0, 200), st.sampled_from(b"ACGTN=")), max_size=6),
+)
+def test_a_read_of_one_match_settled_in_bulk_fits_no_allele_one_by_one(
+    seed: int, size: int, kind: str, carrier: bool, errors: list[tuple[int, int]]
+) -> None:
+    """``audit_reads.alternate_may_fit``, which lets the bulk path settle a read of one match whose
+    bases differ from the reference's in a few places, says False only where the one-by-one rule
+    (``supports_alternate``) finds no allele: a read of either haplotype, over a repeat, with
+    errors and Ns, at any place over the site."""
+    generator = random.Random(seed)
+    bases = bytearray(generator.choice(b"ACGT") for _ in range(size))
+    unit = bytes(generator.choice(b"ACGT") for _ in range(generator.randint(1, 3)))
+    at = generator.randrange(size)
+    repeat = (unit * generator.randint(1, 10))[: size - at]
+    bases[at : at + len(repeat)] = repeat
+    reference = bytes(bases)
+    start = generator.randrange(size - 1)
+    if kind == "deletion":
+        ref = reference[start : start + generator.randint(2, 6)]
+        alt = ref[:1]
+    elif kind == "insertion":
+        ref = reference[start : start + 1]
+        alt = ref + (unit * 4)[: generator.randint(1, 6)]
+    else:
+        ref = reference[start : start + generator.randint(1, 3)]
+        alt = bytes(generator.choice(b"ACGT") for _ in range(len(ref) + 2))
+    haplotype = reference[:start] + alt + reference[start + len(ref) :] if carrier else reference
+    read_start = generator.randint(max(0, start - 150), start + len(ref))
+    length = min(generator.randint(1, 150), size - read_start)
+    sequence = bytearray(haplotype[read_start : read_start + length].ljust(length, b"A"))
+    for offset, base in errors:
+        sequence[offset % length] = base
+    fixed = FixedReference(reference)
+    read = audit_reads.equals_resolved(
+        audit_reads.AlignedRead.from_cigar("c", read_start, [(0, length)], bytes(sequence)), fixed, "c"  # type: ignore[arg-type]
+    )
+    laid = reference[read_start : read_start + length]
+    differing = sum(base != expected and base != ord("N") for base, expected in zip(read.sequence, laid, strict=True))
+    bound = 2 * differing + read.sequence.count(b"N")
+    carried = audit_reads.supports_alternate(read, "c", fixed, start, ref, alt)  # type: ignore[arg-type]
+    if carried:
+        assert differing and audit_reads.alternate_may_fit(fixed, "c", (start, ref, alt), read_start, length, bound)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("pure", "declared"), [(False, True), (True, True), (False, False)])

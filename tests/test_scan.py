@@ -1208,6 +1208,28 @@ def test_find_spread_strings_finds_each_needle_across_separators(pieces: list[by
     assert found == expected
 
 
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(NEEDLE, st.binary(max_size=12)), max_size=10), st.lists(NEEDLE, max_size=8), st.integers(0, 255))
+def test_find_strings_through_a_table_finds_what_it_finds_in_the_translated_text(
+    pieces: list[bytes], needles: list[bytes], shift: int
+) -> None:
+    """With a table, the C pass and the twin find in the text what they find in the text
+    translated by it (base qualities read as Phred+33 without a copy)."""
+    table = bytes((value + shift) & 0xFF for value in range(256))
+    text = b"".join(pieces)
+    assert compiled is not None
+    found = [(int(index), int(at)) for index, at in zip(*compiled.find_strings(text, needles, table), strict=True)]
+    assert found == [(int(index), int(at)) for index, at in zip(*python.find_strings(text, needles, table), strict=True)]
+    assert found == [(int(index), int(at)) for index, at in zip(*compiled.find_strings(text.translate(table), needles), strict=True)]
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_find_strings_refuses_a_table_of_another_length(implementation: ModuleType) -> None:
+    with pytest.raises(ValueError, match="256"):
+        implementation.find_strings(b"abc", [b"ab"], bytes(255))
+
+
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
 @pytest.mark.parametrize(("needles", "error"), [([b"ab", b""], ValueError), ([b"ab", "ab"], TypeError), ((b"ab",), TypeError)])
 def test_find_strings_refuses_an_empty_needle_or_one_not_bytes(implementation: ModuleType, needles: Any, error: type[Exception]) -> None:
