@@ -25,7 +25,8 @@ allele:
   ``--include-non-variant-sites``, Strelka2's genome.vcf) writes a record at every base it called,
   ALT ``.`` where it found no variant, and variants beside them: a gap of at most ``LONGEST_HOLE``
   bases next to a run of such records is where a dropped call was, whatever the record on its other
-  side carries. A run is a record with ALT ``.`` that the record before it (before the gap) or the
+  side carries. A run is a block (a record with ALT ``.`` and an INFO/END past its REF: Strelka2's
+  ``900 . END=999``), or a record with ALT ``.`` that the record before it (before the gap) or the
   one after it (after the gap) touches, no base between them: ``9316 .``, ``9317 .``, a gap,
   ``9319``; or a gap, ``9319 .``, ``9320``. A variant-only VCF holds no such record, and one with a
   few (a cohort's file cut to one sample, ``bcftools view -a``: ALT ``.`` where the sample has no
@@ -193,8 +194,13 @@ class DeliveredTraces:
             self.haplotype_blocks(pos, fields, where)
         if (self.brackets and (b"[" in fields[4] or b"]" in fields[4])) or (self.mate_ids and b"MATEID=" in info):
             self.breakend(chrom, pos, fields[2], alts, info, where)
+        was_gvcf = self.gvcf
         if self.gvcf:
             self.gap(pos, ref, alts, info, where)
+        if self.gvcf:  # no record with ALT . yet, and the gVCF rule reads every gap
+            return
+        if was_gvcf:  # the first record of no gVCF: the gap rule below takes over what the records before cover
+            self.call_contig, self.call_covered = chrom, self.covered
         beside_call = fields[4] == b"." or self.after_reference_call or self.gap_before_call is not None
         if beside_call or chrom != self.call_contig or b"END=" in info:
             self.reference_call_gap(chrom, pos, ref, fields[4], info, where)
@@ -257,25 +263,28 @@ class DeliveredTraces:
         self.covered = max(self.covered, pos + len(ref) - 1, *ends)
 
     def reference_call_gap(self, chrom: bytes, pos: int, ref: bytes, alt: bytes, info: bytes, where: str) -> None:
-        """A gap of 1 to ``LONGEST_HOLE`` bases beside a run of records with ALT ``.``: after one that
-        touches the record before it, or before one that the next record touches (known at that one)."""
+        """A gap of 1 to ``LONGEST_HOLE`` bases beside a run of records with ALT ``.``: after one in a
+        run, or before one in a run (a block, or one the next record touches: known at that one)."""
         if chrom != self.call_contig:
             self.call_contig, self.call_covered, self.after_reference_call, self.gap_before_call = chrom, 0, False, None
         reference_call = alt == b"."
         covered = self.call_covered
         touching = covered > 0 and pos <= covered + 1
+        end = pos + len(ref) - 1
+        block = False
+        if b"END=" in info:
+            ends = [int(found) for found in END_ITEM.findall(info)]
+            block = reference_call and max(ends, default=0) > end
+            end = max([end, *ends])
         if self.gap_before_call is not None and touching:
             self.findings.add(CALL_GAP_FINDING, self.gap_before_call)
         self.gap_before_call = None
         if covered and covered + 1 < pos <= covered + 1 + LONGEST_HOLE:
-            if self.after_reference_call:
+            if self.after_reference_call or block:
                 self.findings.add(CALL_GAP_FINDING, where)
             elif reference_call:
                 self.gap_before_call = where
-        self.after_reference_call = reference_call and touching
-        end = pos + len(ref) - 1
-        if b"END=" in info:
-            end = max([end, *(int(found) for found in END_ITEM.findall(info))])
+        self.after_reference_call = reference_call and (touching or block)
         self.call_covered = max(covered, end)
 
     def finish(self) -> None:

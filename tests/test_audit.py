@@ -1716,15 +1716,22 @@ def test_vcf_gap_beside_a_reference_call(tmp_path: Path) -> None:
         "before a call": ("998 A . 999 A . 1000 A G 1001 A C", "chr1:1001"),
         "after a call": ("998 A T 999 A G 1000 A G 1001 A . 1002 A .", "chr1:1001"),
         "after a deletion": ("996 A T 997 AAA A 1000 A G 1001 A . 1002 A .", "chr1:1001"),
+        "between blocks": ("900 A .;END=999 1000 A G 1001 A .;END=1100", "chr1:1001"),  # Strelka2's genome.vcf
+        "after a gVCF's block": ("900 A <NON_REF>;END=999 1000 A G 1001 A . 1002 A .", "chr1:1001"),
     }
     for name, (text, where) in cases.items():
         words = text.split()
         places = zip(words[0::3], words[1::3], words[2::3], strict=True)
-        lines = [record("chr1", int(pos), alt).replace("\tA\t", f"\t{ref}\t", 1) for pos, ref, alt in places]
+        lines = [
+            record("chr1", int(pos), alt.split(";")[0], (alt + ";").split(";")[1] or ".").replace("\tA\t", f"\t{ref}\t", 1)
+            for pos, ref, alt in places
+        ]
+        declared = '##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n##ALT=<ID=NON_REF,Description="Any">\n'
+        with_end = header.replace("#CHROM", declared + "#CHROM")
         whole = tmp_path / f"{name}.vcf"
-        whole.write_text(header + "".join(lines))
+        whole.write_text(with_end + "".join(lines))
         cut = tmp_path / f"{name}.cut.vcf"
-        cut.write_text(header + "".join(line for line in lines if "\t1000\t" not in line))
+        cut.write_text(with_end + "".join(line for line in lines if "\t1000\t" not in line))
         for switch in ("0", "1"):
             with pytest.MonkeyPatch.context() as monkeypatch:
                 monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
