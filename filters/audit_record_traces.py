@@ -22,6 +22,16 @@ allele:
   (``-L``, an exome) has a longer gap at each interval's edge, nearly always; a shorter one is
   reported too. A gap every person's scrubbed gVCF has there (``GapExcuse``, given by
   ``audit_vcf`` from its regions and population) says nothing of this one and is no finding.
+- **a gap beside a reference call.** An all-sites VCF (``bcftools call -m`` without ``-v``, GATK's
+  ``--include-non-variant-sites``, Strelka2's genome.vcf) writes a record at every base it called,
+  ALT ``.`` where it found no variant, and variants beside them: a gap of at most ``LONGEST_HOLE``
+  bases next to a run of such records is where a dropped call was, whatever the record on its other
+  side carries. A run is a block (a record with ALT ``.`` and an INFO/END past its REF: Strelka2's
+  ``900 . END=999``), or a record with ALT ``.`` that the record before it (before the gap) or the
+  one after it (after the gap) touches, no base between them: ``9316 .``, ``9317 .``, a gap,
+  ``9319``; or a gap, ``9319 .``, ``9320``. A variant-only VCF holds no such record, and one with a
+  few (a cohort's file cut to one sample, ``bcftools view -a``: ALT ``.`` where the sample has no
+  ALT) has them between calls, not in runs: its gaps are no finding.
 - **a breakend whose mate is not delivered.** A paired breakend (VCF 4.3, 5.4) names its mate's
   place in ALT (``G[chr2:321682[``, ``]chr13:123456]T``) and often its ID in INFO/MATEID: a
   delivered record must be a breakend at that place (one naming a mate by ALT or MATEID), and one
@@ -53,6 +63,7 @@ from genoscrub.audit_findings import FindingClass
 STAR_FINDING = "ALT * (no delivered deletion spans it)"
 PHASE_SET_FINDING = "FORMAT/PS (names no delivered record of its set)"
 GAP_FINDING = "gVCF gap (no record covers the bases before it)"
+CALL_GAP_FINDING = "all-sites gap (no record covers the bases beside a record with ALT .)"
 MATE_FINDING = "breakend (its mate names no delivered record)"
 HAPLOTYPE_FINDING = "FORMAT/HP (names no delivered record of its block)"
 MATE_PLACE = re.compile(rb"[\[\]]([^\[\]]+):([0-9]{1,12})[\[\]]")
@@ -142,7 +153,7 @@ def haplotype_block_starts(value: bytes) -> set[int]:
 
 
 class DeliveredTraces:
-    """The three checks above over one VCF's records, in order."""
+    """The checks above over one VCF's records, in order."""
 
     def __init__(self, findings: FindingClass, common_gap: GapExcuse | None = None) -> None:
         self.findings = findings
@@ -161,6 +172,10 @@ class DeliveredTraces:
         self.naming_mates: list[tuple[str, list[tuple[bytes, int]], list[bytes]]] = []
         self.haplotype_starts: set[tuple[int, int]] = set()
         self.brackets = self.mate_ids = self.haplotypes = True
+        self.call_contig: bytes | None = None
+        self.call_covered = 0  # the last base the contig's records cover so far, whatever they carry
+        self.after_reference_call = False  # whether the record before was one with ALT . touching the one before it
+        self.gap_before_call: str | None = None  # where a gap before the record before lies, if that one has ALT .
 
     def look(self, block: bytes, every_record: bool, mate_ids: bool, haplotypes: bool) -> None:
         """What the records of a block (its lines joined) are read for: breakends where it holds a
@@ -186,8 +201,18 @@ class DeliveredTraces:
             self.haplotype_blocks(pos, fields, where)
         if (self.brackets and (b"[" in fields[4] or b"]" in fields[4])) or (self.mate_ids and b"MATEID=" in info):
             self.breakend(chrom, pos, fields[2], alts, info, where)
+        was_gvcf = self.gvcf
         if self.gvcf:
             self.gap(pos, ref, alts, info, where)
+        if self.gvcf:  # no record with ALT . yet, and the gVCF rule reads every gap
+            return
+        if was_gvcf:  # the first record of no gVCF: the gap rule below takes over what the records before cover
+            self.call_contig, self.call_covered = chrom, self.covered
+        beside_call = fields[4] == b"." or self.after_reference_call or self.gap_before_call is not None
+        if beside_call or chrom != self.call_contig or b"END=" in info:
+            self.reference_call_gap(chrom, pos, ref, fields[4], info, where)
+        elif pos + len(ref) > self.call_covered:  # beside no record with ALT .: only what it covers counts
+            self.call_covered = pos + len(ref) - 1
 
     def phase_sets(self, pos: int, fields: list[bytes], where: str) -> None:
         self.blocks_named(pos, fields, where, b"PS", phase_set_starts, self.phase_starts, PHASE_SET_FINDING)
@@ -247,6 +272,31 @@ class DeliveredTraces:
                 self.gap_places.append(where)
         ends = [int(end) for end in END_ITEM.findall(info)]
         self.covered = max(self.covered, pos + len(ref) - 1, *ends)
+
+    def reference_call_gap(self, chrom: bytes, pos: int, ref: bytes, alt: bytes, info: bytes, where: str) -> None:
+        """A gap of 1 to ``LONGEST_HOLE`` bases beside a run of records with ALT ``.``: after one in a
+        run, or before one in a run (a block, or one the next record touches: known at that one)."""
+        if chrom != self.call_contig:
+            self.call_contig, self.call_covered, self.after_reference_call, self.gap_before_call = chrom, 0, False, None
+        reference_call = alt == b"."
+        covered = self.call_covered
+        touching = covered > 0 and pos <= covered + 1
+        end = pos + len(ref) - 1
+        block = False
+        if b"END=" in info:
+            ends = [int(found) for found in END_ITEM.findall(info)]
+            block = reference_call and max(ends, default=0) > end
+            end = max([end, *ends])
+        if self.gap_before_call is not None and touching:
+            self.findings.add(CALL_GAP_FINDING, self.gap_before_call)
+        self.gap_before_call = None
+        if covered and covered + 1 < pos <= covered + 1 + LONGEST_HOLE:
+            if self.after_reference_call or block:
+                self.findings.add(CALL_GAP_FINDING, where)
+            elif reference_call:
+                self.gap_before_call = where
+        self.after_reference_call = reference_call and (touching or block)
+        self.call_covered = max(covered, end)
 
     def finish(self) -> None:
         """Report the gaps of a file that was a gVCF throughout, and the breakends whose mate is not there."""

@@ -37,7 +37,10 @@ kinds of kept record point at a dropped one without naming its allele:
   header does not define. A gap beside a reference record left open is counted (``holes_left``),
   a record extended or moved too (``reference_blocks_extended``). The record before a gap may be
   the last kept record of the block before: a block's last kept record, when it is a reference
-  record, is held back until the next kept record (or the contig's end) is seen.
+  record, is held back until the next kept record (or the contig's end) is seen. In a file whose
+  header defines no END (``bcftools call -m`` without ``-v``), where nothing can be covered, every
+  record with ALT ``.`` goes (``reference_calls_dropped``), whatever was dropped: the output is a
+  variant-only VCF, in which a base without a record reads as not called.
 
 Only the records that need it are split: the records of a split site and the deletions beside a
 ``*`` are found by numpy (POS compared where its length and last digits agree; ALT shorter than REF),
@@ -78,6 +81,7 @@ STAR_DROPS = "dropped_spanning_deletion_gone"
 PHASE_SETS = "rewritten_phase_sets"
 EXTENDED = "reference_blocks_extended"
 HOLES = "holes_left"
+REFERENCE_CALLS = "reference_calls_dropped"
 MATE_DROPS = "breakends_dropped_with_their_mate"
 
 
@@ -245,7 +249,7 @@ class RecordTraces:
         stars = self._star_rows(block)
         if keep.all() and not len(stars):
             self._carry_reach(block, keep, stars)
-            return dropped
+            return dropped + self._drop_reference_calls(block, keep)
         same = same_site_as_next(block)
         if same.any() and not keep.all():
             site = np.concatenate(([0], np.cumsum(~same)))  # the site of each record
@@ -255,7 +259,25 @@ class RecordTraces:
             if count:
                 self.report.add(SITE_DROPS, count)
                 dropped += count
-        return dropped + self._carry_reach(block, keep, stars, same)
+        dropped += self._carry_reach(block, keep, stars, same)
+        return dropped + self._drop_reference_calls(block, keep)
+
+    def _drop_reference_calls(self, block: RecordBlock, keep: np.ndarray) -> int:
+        """(vcf-drop-rare) In a file whose header defines no INFO/END, every record with ALT ``.`` goes
+        (``reference_calls_dropped``), whatever the others' verdicts; how many went. Such a file (an
+        all-sites VCF) has a record at every base, and no END can cover a dropped call's base: the
+        hole would be its place. Extending nothing there, only a file without them shows no hole (a
+        base without a record reads as not called). Decided after the site rule, so a call sharing
+        its POS with one stays."""
+        if not self.reference_blocks or self.end_declared or not block.count:
+            return 0
+        alt_start, alt_end = block.column(4)
+        calls = (alt_end - alt_start == 1) & (block.data[alt_start] == ord(".")) & keep
+        count = int(np.count_nonzero(calls))
+        if count:
+            keep[calls] = False
+            self.report.add(REFERENCE_CALLS, count)
+        return count
 
     def _carry_reach(self, block: RecordBlock, keep: np.ndarray, stars: np.ndarray, same: np.ndarray | None = None) -> int:
         """Drop the ``*`` records (``stars``) no kept deletion spans, with their sites (``same``:
@@ -457,8 +479,8 @@ class RecordTraces:
             return b"", None
         dropped = np.flatnonzero(~keep)
         kept_rows = np.flatnonzero(keep)
-        if held_before is None and not one_by_one() and not reference_records(block).any():
-            # no reference record held or in the block: a gap before its last kept record lies between
+        if held_before is None and not one_by_one() and not (reference_records(block) & keep).any():
+            # no reference record held or kept in the block: a gap before its last kept record lies between
             # calls (beside no reference record: left as it is, not counted), so only the dropped
             # records after it, which may lie beside the next block's first, are read
             first = int(kept_rows[-1]) if len(kept_rows) else 0

@@ -32,6 +32,7 @@ from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_bloc
 from genoscrub.audit_findings import Findings, KeyedNameHits
 from genoscrub.audit_forbid import ForbidList, entry
 from genoscrub.audit_reads import mismatches
+from genoscrub.audit_record_traces import CALL_GAP_FINDING
 from genoscrub.audit_sites import BASE_CODES, GermlineSites, Reference, RegionList, read_variants
 from genoscrub.report import InputError
 from genoscrub.streams import line_blocks
@@ -1763,6 +1764,76 @@ def test_gvcf_gaps_every_person_has_are_no_finding(tmp_path: Path) -> None:
         assert result.returncode == 0, report
         result, report = audit(path, cwd=tmp_path)  # without what made the gap common: a finding
         assert report["files"][0]["findings"]["metadata"]["by_key"] == {GAP: 1}, path  # type: ignore[index]
+
+
+def test_vcf_gap_beside_a_reference_call(tmp_path: Path) -> None:
+    """The red team's F5: an all-sites VCF (`bcftools call -m` without `-v`: a record at every base,
+    ALT `.` where nothing was called) delivered with a dropped call's base missing names its POS,
+    though its calls carry no `<NON_REF>`. A gap of 1 to 100 bases beside a record with ALT `.`
+    (before it, or before the record after it) is a finding, one a gap; vcf-drop-rare's output
+    (without END: no record with ALT `.` left) has none, and neither has a variant-only VCF."""
+    header = (
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=20000>\n##contig=<ID=chr2,length=20000>\n"
+        "##INFO=<ID=AF,Number=A,Type=Float,Description=\"Frequency\">\n"
+        "##FORMAT=<ID=GT,Number=1,Type=String,Description=\"Genotype\">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+    )
+
+    def record(chrom: str, pos: int, alt: str, af: str = ".") -> str:
+        return f"{chrom}\t{pos}\t.\tA\t{alt}\t{'.' if alt == '.' else '50'}\t.\t{af}\tGT\t{'0/0' if alt == '.' else '0/1'}\n"
+
+    cases = {  # POS REF ALT of each record (the one at 1000 is what vcf-drop-rare dropped), the finding's place
+        "between reference calls": ("998 A . 999 A . 1000 A G 1001 A . 1002 A .", "chr1:1001"),
+        "before a call": ("998 A . 999 A . 1000 A G 1001 A C", "chr1:1001"),
+        "after a call": ("998 A T 999 A G 1000 A G 1001 A . 1002 A .", "chr1:1001"),
+        "after a deletion": ("996 A T 997 AAA A 1000 A G 1001 A . 1002 A .", "chr1:1001"),
+        "between blocks": ("900 A .;END=999 1000 A G 1001 A .;END=1100", "chr1:1001"),  # Strelka2's genome.vcf
+        "after a gVCF's block": ("900 A <NON_REF>;END=999 1000 A G 1001 A . 1002 A .", "chr1:1001"),
+    }
+    for name, (text, where) in cases.items():
+        words = text.split()
+        places = zip(words[0::3], words[1::3], words[2::3], strict=True)
+        lines = [
+            record("chr1", int(pos), alt.split(";")[0], (alt + ";").split(";")[1] or ".").replace("\tA\t", f"\t{ref}\t", 1)
+            for pos, ref, alt in places
+        ]
+        declared = '##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n##ALT=<ID=NON_REF,Description="Any">\n'
+        with_end = header.replace("#CHROM", declared + "#CHROM")
+        whole = tmp_path / f"{name}.vcf"
+        whole.write_text(with_end + "".join(lines))
+        cut = tmp_path / f"{name}.cut.vcf"
+        cut.write_text(with_end + "".join(line for line in lines if "\t1000\t" not in line))
+        for switch in ("0", "1"):
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                monkeypatch.setenv("GENOSCRUB_ONE_BY_ONE", switch)
+                result, report = audit(str(whole), str(cut), cwd=tmp_path)
+            whole_findings, cut_findings = (file["findings"]["metadata"] for file in report["files"])  # type: ignore[index, attr-defined]
+            assert CALL_GAP_FINDING not in whole_findings.get("by_key", {}), name
+            assert cut_findings["by_key"] == {CALL_GAP_FINDING: 1} and cut_findings["examples"][CALL_GAP_FINDING] == [where], name
+    calls = {1000: ("G", "AF=0.0001"), 1002: ("G", "AF=0.3")}
+    lines = [record("chr1", pos, *calls.get(pos, (".", "."))) for pos in range(990, 1010)]
+    lines += [record("chr2", pos, ".") for pos in range(1, 5)]
+    allsites = tmp_path / "allsites.vcf"
+    allsites.write_text(header + "".join(lines))
+    cut = tmp_path / "allsites.cut.vcf"  # the red team's: only the rare call gone
+    cut.write_text(header + "".join(line for line in lines if "\t1000\t" not in line))
+    scrubbed = run_command("vcf-drop-rare", "-q", "--af-key", "AF", "-o", str(tmp_path / "allsites.out.vcf"), str(allsites))
+    assert scrubbed.returncode == 0, scrubbed.stderr
+    assert [line.split("\t")[1] for line in (tmp_path / "allsites.out.vcf").read_text().splitlines() if line[0] != "#"] == ["1002"]
+    result, report = audit(str(cut), str(tmp_path / "allsites.out.vcf"), cwd=tmp_path)
+    cut_findings, out_findings = (file["findings"]["metadata"].get("by_key", {}) for file in report["files"])  # type: ignore[index, attr-defined]
+    assert cut_findings == {CALL_GAP_FINDING: 1} and CALL_GAP_FINDING not in out_findings
+    ordinary = tmp_path / "ordinary.vcf"  # calls only, two bases apart: gaps are what a VCF is
+    ordinary.write_text(header + record("chr1", 999, "G") + record("chr1", 1001, "C") + record("chr1", 1003, "T"))
+    result, report = audit(str(ordinary), cwd=tmp_path)
+    assert result.returncode == 0, report
+    far = tmp_path / "far.vcf"  # 101 bases from the last one: no hole a call leaves
+    far.write_text(header + "".join(record("chr1", pos, ".") for pos in (998, 999, 1101, 1102)) + record("chr2", 5, "."))
+    result, report = audit(str(far), cwd=tmp_path)
+    assert result.returncode == 0, report
+    subset = tmp_path / "subset.vcf"  # a cohort's calls cut to one sample (bcftools view -a): ALT . between calls, in no run
+    subset.write_text(header + "".join(record("chr1", pos, alt) for pos, alt in ((1000, "G"), (1051, "."), (1060, "."), (1100, "C"))))
+    result, report = audit(str(subset), cwd=tmp_path)
+    assert result.returncode == 0, report
 
 
 # --- --germline-in-vcf: a somatic call set holding an allele of the normal's germline calls ---------

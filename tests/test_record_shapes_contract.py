@@ -19,7 +19,7 @@ import pytest
 from genoscrub import audit_vcf
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_header import contig_holds_personal
-from genoscrub.audit_record_traces import GAP_FINDING, HAPLOTYPE_FINDING, MATE_FINDING, PHASE_SET_FINDING, STAR_FINDING
+from genoscrub.audit_record_traces import CALL_GAP_FINDING, GAP_FINDING, HAPLOTYPE_FINDING, MATE_FINDING, PHASE_SET_FINDING, STAR_FINDING
 from genoscrub.audit_record_values import KIND, both_spellings, id_fails, value_holds_identifier
 from genoscrub.identifiers import personal_contig
 from genoscrub.record_values import RecordValues, unsafe_id
@@ -126,7 +126,7 @@ def test_the_corpus_once_scrubbed_holds_no_identifier_in_a_record_value_and_pass
     assert failing == {}
 
 
-TRACE_FINDINGS = (STAR_FINDING, PHASE_SET_FINDING, GAP_FINDING, MATE_FINDING, HAPLOTYPE_FINDING)
+TRACE_FINDINGS = (STAR_FINDING, PHASE_SET_FINDING, GAP_FINDING, CALL_GAP_FINDING, MATE_FINDING, HAPLOTYPE_FINDING)
 
 
 def allele_field(key: str) -> bool:

@@ -978,20 +978,32 @@ def test_a_dropped_call_leaves_no_hole_between_reference_blocks() -> None:
     assert covered(kept) == covered(expected)
 
 
-def test_holes_left_where_no_reference_record_can_cover_them() -> None:
-    """No END in the header: an all-sites VCF's one-base records (ALT `.`) get none, so the hole stays,
-    counted; and a block never covers a dropped reference block or a dropped call beside one."""
+def test_an_all_sites_vcf_without_end_loses_its_reference_calls() -> None:
+    """The red team's F5: an all-sites VCF (`bcftools call -m` without `-v`: a record at every base,
+    ALT `.` where nothing was called) whose header defines no END cannot have a dropped call's base
+    covered, and its one-base records beside the hole named the dropped call's POS. Every record with
+    ALT `.` goes, counted, whether a call was dropped or not, so the output is the variant-only VCF a
+    non-carrier's would be too; a call sharing its POS with one stays. With END defined, the record
+    before the hole covers it as a gVCF block does."""
     header = TRACES_HEADER.replace('##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n', "")
     records = [
         "chr1\t999\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
         "chr1\t1000\t.\tA\tG\t50\t.\tAF=0.0001\tGT\t0/1\t0/0",
         "chr1\t1001\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
+        "chr1\t1002\t.\tA\tG\t50\t.\tAF=0.3\tGT\t0/1\t0/0",
+        "chr1\t1003\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
+        "chr1\t1003\t.\tAT\tA\t50\t.\tAF=0.3\tGT\t0/1\t0/0",
+        "chr1\t1005\t.\tA\t.\t.\t.\t.\tGT\t0/0\t0/0",
     ]
     kept, counts = traced(records, header=header)
-    assert [fields(line, 1, 7) for line in kept] == ["999 .", "1001 ."]
-    assert counts["holes_left"] == 1 and counts.get("reference_blocks_extended", 0) == 0
+    assert [fields(line, 1, 4) for line in kept] == ["1002 G", "1003 A"]
+    assert counts["reference_calls_dropped"] == 4 and counts["kept"] == 2 and counts["dropped_rare"] == 1
+    assert counts.get("holes_left", 0) == 0 and counts.get("reference_blocks_extended", 0) == 0
+    non_carrier = [records[0], records[1].replace("AF=0.0001\tGT\t0/1", "AF=0.0001\tGT\t0/0").replace("\tG\t", "\t.\t"), *records[2:]]
+    assert traced(non_carrier, header=header)[0] == kept  # the carrier's output is the non-carrier's
     kept, counts = traced(records)  # with END defined: the record before the hole covers it
-    assert [fields(line, 1, 7) for line in kept] == ["999 END=1000", "1001 ."]
+    assert [fields(line, 1, 7) for line in kept][:2] == ["999 END=1000", "1001 ."]
+    assert counts.get("reference_calls_dropped", 0) == 0
 
 
 @st.composite
