@@ -90,13 +90,14 @@ def reverted_by_reads(folder: Path, bases: str, alleles: list[tuple[int, str, st
     return reverted
 
 
-def dropped_from_vcf(folder: Path, alleles: list[tuple[int, str, str]]) -> set[tuple[int, str, str]]:
-    """The alleles vcf-drop-rare --germline-windows drops from a somatic VCF of common records."""
+def dropped_from_vcf(folder: Path, alleles: list[tuple[int, str, str]], contig: str = "chr1") -> set[tuple[int, str, str]]:
+    """The alleles vcf-drop-rare --germline-windows drops from a somatic VCF of common records
+    (written on ``contig``: ``1`` for the germline VCF's and the reference's ``chr1``)."""
     header = (
-        f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={LENGTH}>\n"
+        f"##fileformat=VCFv4.2\n##contig=<ID={contig},length={LENGTH}>\n"
         '##INFO=<ID=AF,Number=A,Type=Float,Description="f">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
     )
-    records = "".join(f"chr1\t{position}\t.\t{ref}\t{alt}\t50\tPASS\tAF=0.5\n" for position, ref, alt in sorted(alleles))
+    records = "".join(f"{contig}\t{position}\t.\t{ref}\t{alt}\t50\tPASS\tAF=0.5\n" for position, ref, alt in sorted(alleles))
     result = subprocess.run(
         [str(ROOT / "bin" / "vcf-drop-rare"), "-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", "--germline-windows"],
         input=(header + records).encode(), cwd=folder, capture_output=True, check=True, timeout=300,
@@ -116,6 +117,8 @@ def test_a_somatic_allele_the_reads_lose_is_not_kept_in_the_vcf(genome: tuple[Pa
     assert reverted & snvs == dropped & snvs  # SNVs: the same windows, the same answer
     assert reverted <= dropped  # indels: never kept where the reads lose them
     assert 0 < len(dropped & snvs) < len(snvs)  # the windows are narrow: most calls around a site stay
+    # the same answer when the somatic VCF names the contig 1 and the germline VCF and reference chr1
+    assert dropped_from_vcf(folder, sorted(snvs), "1") == dropped & snvs
 
 
 def test_germline_windows_needs_the_list_and_the_reference(genome: tuple[Path, str]) -> None:
