@@ -68,12 +68,19 @@ def write_vcf(
     genotype: str = "1/1",
     contig_prefix: str = "chr",
     extra_alt: str = "",
+    het_sites: list[tuple[str, int, str, str]] | None = None,
+    het_filter: str = "PASS",
 ) -> Path:
     lines = ["##fileformat=VCFv4.2", '##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">']
     lines += [f"##contig=<ID={name.replace('chr', contig_prefix, 1)},length={len(bases)}>" for name, bases in sequences.items()]
     lines.append(f"#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\t{PERSON}")
-    for contig, position, ref, alt in sorted(sites):
-        lines.append(f"{contig.replace('chr', contig_prefix, 1)}\t{position + 1}\t.\t{ref}\t{alt}{extra_alt}\t50\tPASS\t.\tGT\t{genotype}")
+    lines.append('##FILTER=<ID=LowQual,Description="Low quality">')
+    lines.append(lines.pop(-2))  # the #CHROM line last
+    called = [(site, genotype, "PASS") for site in sites] + [(site, "0/1", het_filter) for site in het_sites or []]
+    for (contig, position, ref, alt), called_as, filtered in sorted(called):
+        lines.append(
+            f"{contig.replace('chr', contig_prefix, 1)}\t{position + 1}\t.\t{ref}\t{alt}{extra_alt}\t50\t{filtered}\t.\tGT\t{called_as}"
+        )
     path.with_suffix("").write_text("\n".join(lines) + "\n")
     pysam.tabix_compress(str(path.with_suffix("")), str(path), force=True)
     return path
@@ -83,7 +90,7 @@ def write_bam(
     path: Path,
     sequences: dict[str, str],
     sites: list[tuple[str, int, str, str]],
-    alt_share: float,
+    alt_share: float | list[float],
     samples: tuple[str | None, ...] = (PERSON,),
     depth: int = 8,
     flag: int = 0,
@@ -91,18 +98,19 @@ def write_bam(
     quality: str = "I",
     extra_tags: str = "",
 ) -> Path:
-    """Reads of 50 bases over each site, ``alt_share`` of them showing its ALT; one @RG a sample
-    (``None``: an @RG without SM; no samples: no @RG)."""
+    """Reads of 50 bases over each site, ``alt_share`` of them showing its ALT (one share for all
+    sites, or one a site); one @RG a sample (``None``: an @RG without SM; no samples: no @RG)."""
+    shares = alt_share if isinstance(alt_share, list) else [alt_share] * len(sites)
     header = "@HD\tVN:1.6\tSO:coordinate\n" + "".join(f"@SQ\tSN:{name}\tLN:{len(bases)}\n" for name, bases in sequences.items())
     groups = [f"lane{index}" for index in range(len(samples))]
     for group, sample in zip(groups, samples, strict=True):
         header += f"@RG\tID:{group}" + (f"\tSM:{sample}" if sample else "") + "\n"
     records = []
-    for contig, position, ref, alt in sites:
+    for (contig, position, ref, alt), share in zip(sites, shares, strict=True):
         for read in range(depth):
-            start = position - 10 - read * 3
+            start = position - 10 - read * 3 % 39  # within the read (up to 13 reads: 3 bases apart)
             bases = list(sequences[contig][start : start + 50])
-            bases[position - start] = alt if read < round(alt_share * depth) else ref
+            bases[position - start] = alt if read < round(share * depth) else ref
             tags = (f"\tRG:Z:{groups[read % len(groups)]}" if groups else "") + extra_tags
             name = f"{PERSON}:{contig}:{position}:{read}"
             line = f"{name}\t{flag}\t{contig}\t{start + 1}\t{mapping_quality}\t50M\t*\t0\t0\t{''.join(bases)}\t{quality * 50}{tags}"
@@ -268,6 +276,94 @@ def test_no_germline_vcf_checks_the_sample_names_only(person: dict[str, Any]) ->
     assert pairing.check(bam, None, None, "normal").verdict == "pass"
     merged = write_bam(person["folder"] / "m.bam", person["sequences"], person["sites"], alt_share=0.0, samples=(PERSON, OTHER))
     assert pairing.check(merged, None, None, "normal").verdict == "fail"
+
+
+@pytest.fixture
+def family(person: dict[str, Any]) -> dict[str, Any]:
+    """The person's VCF with heterozygous SNVs too (between the homozygous ones), PASS."""
+    het = [(contig, position + 1200, person["sequences"][contig][position + 1200], alt) for contig, position, _, alt in person["sites"]]
+    het = [(contig, position, ref, "ACGT"[("ACGT".index(ref) + 1) % 4]) for contig, position, ref, _ in het]
+    vcf = write_vcf(person["folder"] / "family.vcf.gz", person["sequences"], person["sites"], het_sites=het)
+    return {**person, "het": het, "family_vcf": vcf}
+
+
+def family_bam(family: dict[str, Any], name: str, het_shares: list[float], depth: int = 8) -> Path:
+    """A BAM homozygous ALT at every homozygous site of the VCF, ``het_shares`` of its reads
+    showing the ALT at each heterozygous one."""
+    sites = family["sites"] + family["het"]
+    shares = [1.0] * len(family["sites"]) + het_shares
+    return write_bam(family["folder"] / name, family["sequences"], sites, alt_share=shares, depth=depth)
+
+
+def normal_verdict(family: dict[str, Any], bam: Path, vcf: Path | None = None) -> Any:
+    return pairing.check(bam, vcf or family["family_vcf"], family["folder"] / "ref.fa", "normal")
+
+
+def test_the_persons_normal_bam_shows_both_alleles_at_its_heterozygous_sites(family: dict[str, Any]) -> None:
+    bam = family_bam(family, "own.bam", [0.5] * SITES)
+    verdict = normal_verdict(family, bam)
+    assert verdict.verdict == "pass", verdict.reason
+    assert (verdict.het_sites_listed, verdict.het_sites_with_reads, verdict.het_sites_showing_both) == (SITES, SITES, SITES)
+    both = f"{SITES} of {SITES} heterozygous sites showing both alleles"
+    assert verdict.reason.endswith(f"({SITES} of {SITES} homozygous ALT sites seen; {both})")
+
+
+def relatives_shares(count: int, seed: int) -> list[float]:
+    """A sibling's ALT shares at the VCF's heterozygous sites: heterozygous like them at 62.5 %
+    of the sites (the most a sibling can be, whatever the alleles' frequencies), homozygous REF
+    or ALT at the rest."""
+    generator = random.Random(seed)
+    return [0.5 if generator.random() < 0.625 else generator.choice((0.0, 1.0)) for _ in range(count)]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_relatives_vcf_fails_on_a_normal_bam_though_homozygous_sites_agree(family: dict[str, Any], seed: int) -> None:
+    """A sibling, parent or child shares most homozygous ALT sites (rule 2 passes them: here all
+    of them); the heterozygous ones show one allele at 37.5 % of the sites or more. The normal
+    BAM fails, naming no value; a tumour BAM is not held to the rule."""
+    bam = family_bam(family, "sibling.bam", relatives_shares(SITES, seed))
+    verdict = normal_verdict(family, bam)
+    assert verdict.verdict == "fail"
+    assert verdict.sites_carrying_alt == SITES and verdict.het_sites_showing_both < pairing.MIN_HET_SHARE * SITES
+    assert re.fullmatch(
+        r"the normal BAM's reads miss one allele at too many of the germline VCF's heterozygous sites \(\d+ of 40 heterozygous"
+        r" sites showing both alleles\): the VCF may be a relative's; is the sheet's pairing right\?",
+        verdict.reason,
+    )
+    assert pairing.check(bam, family["family_vcf"], family["folder"] / "ref.fa", "tumour").verdict == "pass"
+
+
+def test_a_tumours_loss_of_heterozygosity_is_the_same_person(family: dict[str, Any]) -> None:
+    """Half the heterozygous sites show one allele (whole arms lost in the tumour): the tumour BAM
+    passes on its homozygous sites, as before the rule."""
+    bam = family_bam(family, "tumour.bam", [0.5, 1.0] * (SITES // 2))
+    verdict = pairing.check(bam, family["family_vcf"], family["folder"] / "ref.fa", "tumour")
+    assert verdict.verdict == "pass" and verdict.het_sites_looked_up == 0
+
+
+@pytest.mark.parametrize(("depth", "errors", "verdict"), [(30, 2, "fail"), (30, 3, "pass"), (6, 1, "pass"), (5, 2, "fail")])
+def test_a_heterozygous_site_needs_each_allele_in_a_tenth_of_its_reads(
+    family: dict[str, Any], depth: int, errors: int, verdict: str
+) -> None:
+    """At 30 reads two of one allele are sequencing errors at a homozygous site, three are an
+    allele; one of six is one. Below MIN_DEPTH_HET reads a site counts for nothing, and too few
+    sites with reads fail closed."""
+    bam = family_bam(family, "x.bam", [errors / depth] * SITES, depth=depth)
+    found = normal_verdict(family, bam)
+    assert found.verdict == verdict, found.reason
+    if depth < pairing.MIN_DEPTH_HET:
+        assert found.het_sites_with_reads == 0 and "needed to tell the person from a relative" in found.reason
+
+
+def test_filtered_heterozygous_calls_are_not_used(family: dict[str, Any]) -> None:
+    """A heterozygous call that failed a filter is often a homozygous site misread: not looked up.
+    With none left, the relative rule cannot judge and says so; the sample goes on."""
+    vcf = family["folder"] / "lowqual.vcf.gz"
+    write_vcf(vcf, family["sequences"], family["sites"], het_sites=family["het"], het_filter="LowQual")
+    bam = family_bam(family, "sibling.bam", relatives_shares(SITES, 1))
+    verdict = normal_verdict(family, bam, vcf)
+    assert (verdict.verdict, verdict.het_sites_listed) == ("pass", 0)
+    assert verdict.reason.endswith("its 0 heterozygous SNVs, fewer than 10, cannot tell a relative's VCF from the person's")
 
 
 def site(contig: str, position: int) -> Any:

@@ -28,6 +28,18 @@ whole genome's germline alleles, and the gate passes it:
    :data:`MIN_SITES_FEW` homozygous ALT SNVs in all (a small panel, a sites-only VCF) cannot be
    checked: the verdict is ``unchecked``, said in the log, and the sample goes on (README,
    *The sheet's pairing*).
+3. **A relative's VCF** (normal BAMs only). A sibling, parent or child is homozygous ALT at most
+   of a person's homozygous ALT sites (a common allele's are shared by descent or by chance), so
+   rule 2 may pass them. Heterozygous sites tell them apart whatever the allele's frequency: the
+   person shows both alleles at their own heterozygous SNVs (FILTER PASS or ``.``); a sibling
+   shares both alleles at a site with a quarter of the genome, one allele with half (where the
+   other one must then differ: half the time), none with the rest (heterozygous there at most
+   half the time by chance), so at most 0.25 + 0.25 + 0.125 = 62.5 % of the VCF's heterozygous
+   sites; a parent or child 50 %, an unrelated person at most 50 %. A site with
+   :data:`MIN_DEPTH_HET` reads or more *shows both* when each allele has at least one read and
+   at least :data:`SITE_MINOR_SHARE` of them; the check asks :data:`MIN_HET_SHARE` of those sites,
+   over as many sites as rule 2. A tumour BAM is not held to it: a loss of heterozygosity takes
+   one allele from whole chromosome arms of a tumour, which is one person still.
 
 A check that fails exits 1 with one line naming the sheet line and the file kind, never a value
 of the files: no part of the BAM is reverted, and the gate refuses a sample whose verdicts are
@@ -63,8 +75,10 @@ import pysam  # noqa: E402
 from genoscrub.contigs import names_in  # noqa: E402
 
 MOST_SITES = 300
-"""Sites looked up at most: a few hundred seeks into the BAM, and enough to tell two people apart
-beyond doubt (an unrelated person carries about half of them: 240 of 300 by chance is ~1e-26)."""
+"""Sites looked up at most, homozygous and heterozygous (a tumour BAM: homozygous only) together, as
+the VCF holds them (about 1 in 3 homozygous in a genome's): a few hundred seeks into the BAM, and
+enough to tell two people apart beyond doubt (an unrelated person carries about half of the
+homozygous ones: 80 of 100 by chance is ~1e-9)."""
 MOST_RECORDS = 100_000
 """Germline VCF records read at most: reading a record and its genotypes costs pysam ~3 CPU us
 (2.8 s for a million), so a 30x genome's 5M would cost ~14 CPU s a BAM, twice a sample, where
@@ -86,6 +100,15 @@ MIN_SITES = 30
 MIN_SITES_FEW = 10
 """The same for a VCF holding fewer than :data:`MIN_SITES` homozygous ALT SNVs in all; a VCF with
 fewer than this in all cannot be checked."""
+MIN_DEPTH_HET = 6
+"""Reads a heterozygous site needs to count: a person's own site then shows one allele only in 2
+of 64 draws."""
+SITE_MINOR_SHARE = 0.1
+"""The share of a heterozygous site's reads each allele needs (and one read at least): a
+sequencing error gives a homozygous site's other base about one read in a few hundred."""
+MIN_HET_SHARE = 0.8
+"""The share of the heterozygous sites with reads that must show both alleles: a person's own
+normal BAM shows them at nearly all, a relative at 62.5 % at most."""
 SKIPPED_FLAGS = 0x4 | 0x100 | 0x200 | 0x400 | 0x800  # unmapped, secondary, QC-failed, duplicate, supplementary
 MIN_MAPPING_QUALITY = 20
 MIN_BASE_QUALITY = 13
@@ -98,6 +121,7 @@ class Site:
     position: int  # 0-based
     ref: str
     alt: str
+    het: bool = False  # heterozygous (rule 3); homozygous ALT otherwise
 
 
 @dataclass
@@ -111,6 +135,10 @@ class Verdict:
     sites_looked_up: int = 0
     sites_with_reads: int = 0
     sites_carrying_alt: int = 0
+    het_sites_listed: int = 0  # the VCF's heterozygous SNVs (FILTER PASS or .), all of them
+    het_sites_looked_up: int = 0
+    het_sites_with_reads: int = 0
+    het_sites_showing_both: int = 0
 
 
 class PairingError(Exception):
@@ -178,9 +206,11 @@ PLACEHOLDERS = frozenset(("<NON_REF>", "<*>"))
 """A gVCF's ALT that stands for any other allele: every GATK gVCF call is ``C,<NON_REF>``."""
 
 
-def homozygous_alt_snvs(records: Iterable[Any]) -> Iterator[Site]:
+def genotyped_snvs(records: Iterable[Any]) -> Iterator[Site]:
     """The biallelic SNVs of ``records`` (pysam.VariantRecord) whose every called genotype is all
-    ALT (``1/1``, ``1|1``, a haploid ``1``), at least one called; FILTER is not read. A gVCF's
+    ALT (``1/1``, ``1|1``, a haploid ``1``; FILTER not read), or whose every called genotype holds
+    REF and the ALT once each (``0/1``, ``1|0``) and FILTER is PASS or ``.`` (a filtered
+    heterozygous call is as often a homozygous site misread); at least one called. A gVCF's
     placeholder ALT (``<NON_REF>``) is no allele: ``C,<NON_REF>`` with ``1/1`` is one."""
     for record in records:
         alts = [(index, alt) for index, alt in enumerate(record.alts or (), start=1) if alt not in PLACEHOLDERS]
@@ -192,8 +222,12 @@ def homozygous_alt_snvs(records: Iterable[Any]) -> Iterator[Site]:
             continue
         called = [tuple(sample.get("GT") or ()) for sample in record.samples.values()]
         called = [genotype for genotype in called if genotype and None not in genotype]
-        if called and all(allele == number for genotype in called for allele in genotype):
+        if not called:
+            continue
+        if all(allele == number for genotype in called for allele in genotype):
             yield Site(record.chrom, record.pos - 1, ref, alt)
+        elif all(sorted(genotype) == [0, number] for genotype in called) and set(record.filter.keys()) <= {"PASS"}:
+            yield Site(record.chrom, record.pos - 1, ref, alt, het=True)
 
 
 def query_position(cigar: list[tuple[int, int]], start: int, position: int) -> int | None:
@@ -266,12 +300,22 @@ def mate_cigar_fault(alignments: Any, kind: str) -> str | None:
     return None
 
 
-def judge(listed: int, counts: list[tuple[int, int]], kind: str) -> Verdict:
-    """The concordance verdict from the VCF's number of homozygous ALT SNVs and the (ALT, REF)
-    template counts of the ``kind`` BAM at the sites looked up."""
+def judge(
+    listed: int, counts: list[tuple[int, int]], kind: str, het_listed: int = 0, het_counts: list[tuple[int, int]] | None = None
+) -> Verdict:
+    """The verdict from the VCF's number of homozygous ALT SNVs and the (ALT, REF) template counts
+    of the ``kind`` BAM at those looked up (rule 2), then, for a normal BAM, the same of its
+    heterozygous SNVs (rule 3)."""
+    het_counts = het_counts or []
     with_reads = [(alt, ref) for alt, ref in counts if alt + ref >= MIN_DEPTH]
     carrying = sum(1 for alt, ref in with_reads if alt >= SITE_ALT_SHARE * (alt + ref))
-    found = {"sites_listed": listed, "sites_looked_up": len(counts), "sites_with_reads": len(with_reads), "sites_carrying_alt": carrying}
+    het_with_reads = [(alt, ref) for alt, ref in het_counts if alt + ref >= MIN_DEPTH_HET]
+    both = sum(1 for alt, ref in het_with_reads if min(alt, ref) >= max(1, SITE_MINOR_SHARE * (alt + ref)))
+    found = {
+        "sites_listed": listed, "sites_looked_up": len(counts), "sites_with_reads": len(with_reads), "sites_carrying_alt": carrying,
+        "het_sites_listed": het_listed, "het_sites_looked_up": len(het_counts), "het_sites_with_reads": len(het_with_reads),
+        "het_sites_showing_both": both,
+    }  # fmt: skip
     seen = f"{carrying} of {len(with_reads)} homozygous ALT sites seen"
     if listed < MIN_SITES_FEW:
         reason = (
@@ -279,7 +323,7 @@ def judge(listed: int, counts: list[tuple[int, int]], kind: str) -> Verdict:
             f" its pairing with the {kind} BAM cannot be checked by them"
         )
         return Verdict("unchecked", reason, **found)
-    needed = MIN_SITES if listed >= MIN_SITES else MIN_SITES_FEW
+    needed = MIN_SITES if len(counts) >= MIN_SITES else MIN_SITES_FEW
     if len(with_reads) < needed:
         reason = (
             f"the {kind} BAM has {MIN_DEPTH} reads or more at only {len(with_reads)} of the {len(counts)} homozygous ALT sites of the"
@@ -289,11 +333,33 @@ def judge(listed: int, counts: list[tuple[int, int]], kind: str) -> Verdict:
     if carrying < MIN_SHARE * len(with_reads):
         reason = f"the {kind} BAM's reads do not carry the germline VCF's alleles ({seen}; is the sheet's pairing right?)"
         return Verdict("fail", reason, **found)
-    return Verdict("pass", f"the {kind} BAM's reads carry the germline VCF's alleles ({seen})", **found)
+    if kind != "normal":
+        return Verdict("pass", f"the {kind} BAM's reads carry the germline VCF's alleles ({seen})", **found)
+    if het_listed < MIN_SITES_FEW:
+        reason = (
+            f"the {kind} BAM's reads carry the germline VCF's alleles ({seen}); its {het_listed} heterozygous SNVs, fewer than"
+            f" {MIN_SITES_FEW}, cannot tell a relative's VCF from the person's"
+        )
+        return Verdict("pass", reason, **found)
+    het_needed = MIN_SITES if len(het_counts) >= MIN_SITES else MIN_SITES_FEW
+    het_seen = f"{both} of {len(het_with_reads)} heterozygous sites showing both alleles"
+    if len(het_with_reads) < het_needed:
+        reason = (
+            f"the {kind} BAM has {MIN_DEPTH_HET} reads or more at only {len(het_with_reads)} of the {len(het_counts)} heterozygous"
+            f" sites of the germline VCF looked up ({het_needed} needed to tell the person from a relative; is the sheet's pairing right?)"
+        )
+        return Verdict("fail", reason, **found)
+    if both < MIN_HET_SHARE * len(het_with_reads):
+        reason = (
+            f"the {kind} BAM's reads miss one allele at too many of the germline VCF's heterozygous sites ({het_seen}):"
+            " the VCF may be a relative's; is the sheet's pairing right?"
+        )
+        return Verdict("fail", reason, **found)
+    return Verdict("pass", f"the {kind} BAM's reads carry the germline VCF's alleles ({seen}; {het_seen})", **found)
 
 
 def check(bam: Path, germline: Path | None, reference: Path | None, kind: str) -> Verdict:
-    """Both checks of one BAM. Raises PairingError when a file cannot be read."""
+    """All three checks of one BAM. Raises PairingError when a file cannot be read."""
     try:
         alignments = pysam.AlignmentFile(str(bam), reference_filename=str(reference) if reference else None)
     except (OSError, ValueError):
@@ -309,22 +375,33 @@ def check(bam: Path, germline: Path | None, reference: Path | None, kind: str) -
         fault = mate_cigar_fault(alignments, kind)
         if fault:
             return Verdict("fail", fault, samples_named=samples)
+        listed = {False: 0, True: 0}
+
+        def counted(sites: Iterator[Site]) -> Iterator[Site]:
+            for site in sites:
+                listed[site.het] += 1
+                yield site
+
+        # a tumour BAM is not held to rule 3: its heterozygous sites are not looked up
+        wanted = (lambda site: True) if kind == "normal" else (lambda site: not site.het)
         try:
             # opened by Python: htslib, given no name, looks for no index (an unindexed VCF's
             # "could not retrieve index file" in every log otherwise)
             with open(germline, "rb") as handle, pysam.VariantFile(handle) as variants:
-                listed, groups = spread(homozygous_alt_snvs(itertools.islice(variants, MOST_RECORDS)))
+                _, groups = spread(filter(wanted, counted(genotyped_snvs(itertools.islice(variants, MOST_RECORDS)))))
         except (OSError, ValueError):
             raise PairingError("the germline VCF cannot be read by htslib") from None
         contigs = set(alignments.references)
-        counts = []
+        counts: dict[bool, list[tuple[int, int]]] = {False: [], True: []}
         try:
             for group in groups:
                 spelled = names_in(group[0].contig, contigs)
-                counts += allele_reads(alignments, spelled[0], group) if spelled else [(0, 0)] * len(group)
+                found = allele_reads(alignments, spelled[0], group) if spelled else [(0, 0)] * len(group)
+                for site, count in zip(group, found, strict=True):
+                    counts[site.het].append(count)
         except (OSError, ValueError):
             raise PairingError(f"the {kind} BAM cannot be read at the germline VCF's sites (is it indexed?)") from None
-    verdict = judge(listed, counts, kind)
+    verdict = judge(listed[False], counts[False], kind, listed[True], counts[True])
     verdict.samples_named = samples
     return verdict
 

@@ -97,7 +97,8 @@ def pairing_arguments(wildcards, input, output):
 
 rule pairing:
     """Before any part of a BAM is reverted: its @RG lines name one sample, and its reads carry the
-    sample's germline VCF's homozygous ALT alleles (workflow/pairing.py). The sites of that VCF are
+    sample's germline VCF's homozygous ALT alleles, a normal BAM's both alleles of its
+    heterozygous SNVs (a relative's VCF; workflow/pairing.py). The sites of that VCF are
     all the reverter and the audit look at, so a BAM of another person, or a second person's
     reads in it, would ship their germline alleles; a failure stops the sample here, naming its
     sheet line, and the gate refuses a sample without a passing verdict."""
