@@ -44,6 +44,13 @@ hashed and written to ``--map-out`` (``HK2VMDSXY.2@S3F...``)."""
 ID_HASH_DIGITS = 16  # 64 bits: no collision in a million-genome cohort
 READ_HASH_DIGITS = 24  # 96 bits: no collision among 10^12 reads
 MIN_KEY_BYTES = 16
+MIN_TEXT_KEY_CHARACTERS = 32
+"""A key of printable ASCII only was typed or chosen, not drawn: it must be this long. ID formats
+are public (``S-2026-000123``), so one delivered pseudonym lets a recipient try passphrases and
+IDs together: ``SNUH-biobank2026`` and the ID fall in under a second. A hex or base64 key of 16
+random bytes or more (32 or 24 characters and up) passes."""
+KEY_RECIPE = "(umask 077; head -c 32 /dev/urandom > {path})"
+"""Made private from its first byte: ``head ... > key && chmod 600 key`` leaves it readable in between."""
 PRIVATE_BITS = stat.S_IRWXG | stat.S_IRWXO
 
 
@@ -54,14 +61,22 @@ def _check_private(path: Path, what: str) -> None:
 
 
 def read_key(path: Path) -> bytes:
-    """The secret key: the file's bytes, refused unless private and long enough."""
+    """The secret key: the file's bytes less white space at either end (a key written with a newline
+    is the same key; kept so, as every pseudonym a site has delivered was made so), refused unless
+    private, long enough, and, when it is text, long enough to have been drawn rather than typed."""
     try:
         _check_private(path, "key file")
         key = path.read_bytes().strip()
     except OSError as error:
         raise UsageError(f"cannot read key file {path}: {error.strerror}") from None
+    recipe = KEY_RECIPE.format(path=path)
     if len(key) < MIN_KEY_BYTES:
-        raise UsageError(f"key file {path} holds fewer than {MIN_KEY_BYTES} bytes; make one with: head -c 32 /dev/urandom > {path}")
+        raise UsageError(f"key file {path} holds fewer than {MIN_KEY_BYTES} bytes; make one with: {recipe}")
+    if len(key) < MIN_TEXT_KEY_CHARACTERS and all(0x20 <= byte < 0x7F for byte in key):
+        raise UsageError(
+            f"key file {path} holds text of fewer than {MIN_TEXT_KEY_CHARACTERS} characters, a passphrase a recipient can guess"
+            f" with the IDs; make a random key with: {recipe}"
+        )
     return key
 
 
@@ -69,6 +84,7 @@ def read_map(path: Path) -> dict[str, str]:
     """The two-column original -> pseudonym table; errors name the line, not the ID."""
     table: dict[str, str] = {}
     used: set[str] = set()
+    lines: dict[str, int] = {}
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
@@ -90,7 +106,31 @@ def read_map(path: Path) -> dict[str, str]:
             raise InputError("pseudonym contains white space", str(path), number)
         table[original] = pseudonym
         used.add(pseudonym)
+        lines[original] = number
+    numbers = {run for original in table for run in digit_runs(original)}
+    for original, pseudonym in table.items():
+        if any(run in numbers for run in digit_runs(pseudonym)):
+            raise InputError(f"pseudonym keeps {KEPT_DIGITS} or more digits of an original in a row", str(path), lines[original])
     return table
+
+
+KEPT_DIGITS = 5
+"""Digits in a row a pseudonym may not share with any original of the map: ``P2301217T`` for
+``S2301217T_20231029`` (a prefix swapped, the classic reversible "pseudonym") names the
+hospital's number. Five: a date's year and month (``202310``) or a registration number's part."""
+
+
+def digit_runs(text: str) -> set[str]:
+    """Every ``KEPT_DIGITS`` digits in a row in ``text`` (``S2301217`` gives ``23012``, ``30121``, ``01217``)."""
+    found: set[str] = set()
+    run = ""
+    for character in text + " ":
+        if character.isascii() and character.isdigit():
+            run += character
+            continue
+        found.update(run[start : start + KEPT_DIGITS] for start in range(len(run) - KEPT_DIGITS + 1))
+        run = ""
+    return found
 
 
 class SampleMissing(KeyError):

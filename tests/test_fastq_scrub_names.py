@@ -139,6 +139,53 @@ def test_short_key_refused(tmp_path: Path) -> None:
     assert run_command("fastq-scrub-names", "--key-file", str(key), input=b"@r\nA\n+\nI\n").returncode == 2
 
 
+@pytest.mark.parametrize(
+    ("key", "refused"),
+    [
+        (b"SNUH-biobank2026", True),  # typed: one delivered pseudonym and the ID format give it away
+        (b"correct horse battery staple 26\n", True),  # 31 characters of text
+        (b"0123456789abcdef0123456789abcdef", False),  # 16 random bytes written as hex
+        (bytes(range(0x80, 0x90)), False),  # 16 bytes that are no text
+    ],
+    ids=["passphrase", "text-31", "hex-32", "binary-16"],
+)
+def test_a_key_of_short_text_is_refused_naming_the_private_recipe(tmp_path: Path, key: bytes, refused: bool) -> None:
+    """A key typed as a passphrase can be found by trying passphrases and the hospital's ID format
+    against one delivered pseudonym; a key of text must be 32 characters or more. The error gives
+    the recipe that makes the file private from its first byte (umask 077), never the key."""
+    path = tmp_path / "site.key"
+    path.write_bytes(key)
+    path.chmod(0o600)
+    result = run_command("fastq-scrub-names", "-q", "--key-file", str(path), input=b"@r\nA\n+\nI\n")
+    if refused:
+        assert result.returncode == 2 and result.stdout == b""
+        assert f"make a random key with: (umask 077; head -c 32 /dev/urandom > {path})".encode() in result.stderr
+        assert key.strip() not in result.stderr
+    else:
+        assert result.returncode == 0
+
+
+@pytest.mark.parametrize(
+    ("pseudonym", "refused"),
+    [("P2301217T", True), ("CMT_20231", True), ("S01388-1", True), ("CMT001_00", False), ("STUDY2023_0001", False)],
+)
+def test_a_map_pseudonym_keeping_five_digits_of_an_original_is_refused(tmp_path: Path, pseudonym: str, refused: bool) -> None:
+    """A prefix swapped (``S2301217T_20231029`` to ``P2301217T``) keeps the hospital's number: five
+    digits in a row shared with any original of the map (here a date's ``20231``, another sample's
+    ``S2301388N``'s ``01388``) stop every command at the map's line, naming no ID; four
+    (a year) are allowed."""
+    table = tmp_path / "ids.tsv"
+    table.write_text(f"S2301388N_20231029\tCMN002_00\nS2301217T_20231029\t{pseudonym}\n")
+    table.chmod(0o600)
+    result = run_command("fastq-scrub-names", "-q", "--map", str(table), input=b"@S2301388N_20231029\nA\n+\nI\n")
+    if refused:
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.decode().rstrip().endswith("ids.tsv:2: pseudonym keeps 5 or more digits of an original in a row")
+        assert b"2301217" not in result.stderr and pseudonym.encode() not in result.stderr
+    else:
+        assert result.returncode == 0, result.stderr
+
+
 def test_map_out_is_private_appended_and_complete(tmp_path: Path, keys: tuple[Path, Path]) -> None:
     links = tmp_path / "links.tsv"
     data = b"@M1:1:FC:1:1:1:1/1\nA\n+\nI\n@M1:1:FC:1:1:1:1/2\nC\n+\nI\n@M1:1:FC:1:1:2:2/1\nG\n+\nI\n"

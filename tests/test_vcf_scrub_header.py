@@ -657,7 +657,7 @@ def test_case_free_anchors_are_the_greedy_cover_counted_once(names: list[str]) -
 
 
 @pytest.mark.parametrize(
-    ("pseudonym", "refused"), [("P_19900101", True), ("/home/kimjh", True), ("S2301217-T", False), ("CMN001_00", False)]
+    ("pseudonym", "refused"), [("P_19900101", True), ("/home/kimjh", True), ("CMT-001", False), ("CMN001_00", False)]
 )
 def test_a_map_pseudonym_holding_personal_data_is_refused(pseudonym: str, refused: bool, tmp_path: Path) -> None:
     """A site's map giving a sample a pseudonym that holds a date or a path: written as the column's
