@@ -21,7 +21,9 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
 - population (``--population FILE --af-key K``): a record with an allele rarer than
   ``--min-af`` in the population, or absent from it (matched by position and the
   allele trimmed of shared bases), or whose REF is that rare (1 - the sum of the ALT
-  frequencies the population lists at that position);
+  frequencies the population lists at that position); with ``--population-missing ok`` an
+  allele the population lacks (or whose REF frequency it leaves unknown) passes, as
+  ``vcf-drop-rare --keep-missing`` keeps it, and a rare one stays a finding;
 - regions (``--bed``/``--preset``): a record whose span overlaps one: its REF, its INFO/END,
   and for a symbolic ALT other than ``<INS>`` POS + |INFO/SVLEN|; where an allele changes the
   length by L (an ALT of bases L longer or shorter than REF, a symbolic ``<DEL>``, ``<INS>``,
@@ -36,7 +38,11 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   (``germline_keys``): an MNP also as the SNVs it is made of, a deletion or insertion of
   ``STRUCTURAL_BASES`` or more written with its bases also as the ``<DEL>`` or ``<INS>`` at its POS;
   with ``-r``, an insertion or deletion at the left end of its repeat (``leftmost``), wherever
-  either file placed it.
+  either file placed it. With ``--germline-markers`` (call sets ``vcf-drop-rare --drop-germline``
+  ran on), a record a caller marked germline (``audit_germline_markers``: Mutect2's FILTER
+  ``germline``, Strelka2's ``NT=het``...), located by its site, the marker never shown;
+- sample columns (``--max-samples N``): a ``#CHROM`` line with more than N, a metadata finding
+  counted by the columns past N (a joint-called relative's genotypes), naming no sample.
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ from genoscrub.audit_allele_fields import AlleleFields, csq_allele_field, lines_
 from genoscrub.audit_allowlist import PERSONAL_IN_SAMPLE, SAMPLE_PSEUDONYM, VCF_ID_COLUMN
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
+from genoscrub.audit_germline_markers import MARKED, marked_germline, may_hold_marker
 from genoscrub.audit_header import (
     ABSENT_CONTIG,
     check_vcf_meta,
@@ -102,6 +109,7 @@ ABSENT_RECORD = "CHROM (a contig the reference or dictionary lacks)"
 EMPTY_LINE = "record line (empty)"
 SPACE, ZERO = ord(" "), ord("0")
 SAMPLE_TWICE = "sample name (given twice)"
+ABSENT_ALLELE = "allele absent from the population"
 DECLARED = re.compile(rb"^##(INFO|FORMAT|FILTER)=<ID=([^,>]+)")
 FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 COLUMN_NAMES = ("CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO", "FORMAT")
@@ -697,9 +705,9 @@ class PopulationFrequencies:
                 if any(value is not None and value < threshold for value in [af, *values]):
                     reasons.append(f"allele rarer than {self.min_af:g}")
                 elif af is None and None in values:
-                    reasons.append("allele absent from the population")
+                    reasons.append(ABSENT_ALLELE)
             elif af is None:
-                reasons.append("allele absent from the population")
+                reasons.append(ABSENT_ALLELE)
             elif af < threshold:
                 reasons.append(f"allele rarer than {self.min_af:g}")
         asked_sites = [sites[at] for at in asked if at in sites]
@@ -756,6 +764,10 @@ class RegionRequest:
 
 RECORD_RARE = "allele rarer than --min-af (its record's --af-key)"
 RECORD_MISSING = "allele without a frequency (its record's --af-key)"
+MISSING_REASONS = frozenset({ABSENT_ALLELE, UNKNOWN_REF, RECORD_MISSING})
+"""The population findings of an allele whose frequency is not known, none of a rare one: with
+``--population-missing ok`` they are none, as ``vcf-drop-rare --keep-missing`` keeps such records
+(a somatic mutation is absent from every population resource)."""
 PLACEHOLDER_ALLELES = frozenset({b"<*>", b"<NON_REF>"})
 
 
@@ -825,6 +837,12 @@ class VcfChecks:
     absent_contigs: Callable[[Mapping[str, int | None]], set[str]] | None = None
     """With ``-r``/``--dict``: which of the file's contigs the genome lacks (``Settings.absent_contigs``)."""
     record_frequencies: RecordFrequencies | None = None
+    population_missing_ok: bool = False
+    """``--population-missing ok``: an allele the population lacks passes; a rare one stays a finding."""
+    germline_markers: bool = False
+    """``--germline-markers``: a record a caller marked germline is a finding (``audit_germline_markers``)."""
+    max_samples: int | None = None
+    """``--max-samples``: more sample columns than this is a finding (another person's genotypes)."""
 
 
 class VcfAudit:
@@ -904,6 +922,9 @@ class VcfAudit:
         if tuple(column.decode("latin-1") for column in columns[:8]) != FIXED_COLUMNS or (len(columns) > 8 and columns[8] != b"FORMAT"):
             raise InputError("the #CHROM line must name the 8 fixed columns (and FORMAT), separated by tabs", self.checks.path, number)
         self.columns = len(columns)
+        most = self.checks.max_samples
+        if most is not None and len(columns[9:]) > most:  # counted by column, never named
+            self.findings.metadata.add(f"sample columns (more than --max-samples {most})", f"header line {number}", len(columns[9:]) - most)
         for index, sample in enumerate(columns[9:], start=1):
             self.check_sample_name(number, index, sample)
         if len(set(columns[9:])) < len(columns[9:]):  # htslib refuses the header ("Duplicated sample name")
@@ -975,6 +996,8 @@ class VcfAudit:
         self.traces.look(block, every_record, b"MATEID" in info_declared, b"HP" in format_declared)
         if self.named_places is not None:
             self.named_places.look(block, every_record)
+        look_for_markers = checks.germline_markers and (every_record or may_hold_marker(block))
+        missing_ok = checks.population_missing_ok
         passing_contigs, passing_filters = grammar.passing_contigs, grammar.passing_filters
         good_keys = values.passing_info_keys
         for number, line in enumerate(lines, start=first):
@@ -1050,12 +1073,16 @@ class VcfAudit:
                 elif other is not None:
                     reasons = checks.population.judge(other, pos - 1, ref, alts, block_end(info))
                 else:  # a contig the population does not cover: every allele is unknown there
-                    reasons = ["allele absent from the population"] if any(alt not in NO_ALLELE for alt in alts) else []
+                    reasons = [ABSENT_ALLELE] if any(alt not in NO_ALLELE for alt in alts) else []
                 for reason in reasons:
-                    findings.population.add(reason, where)
+                    if not (missing_ok and reason in MISSING_REASONS):
+                        findings.population.add(reason, where)
             if checks.record_frequencies is not None:
                 for reason in checks.record_frequencies.judge(info, alts, self.numbers.get(checks.record_frequencies.af_key.encode())):
-                    findings.population.add(reason, where)
+                    if not (missing_ok and reason in MISSING_REASONS):
+                        findings.population.add(reason, where)
+            if look_for_markers and marked_germline(fields[6], info):
+                findings.germline.add(MARKED, where)
             if self.regions is not None and self.region_names is not None:
                 self.check_regions(contig, chrom, pos - 1, ref, alt, info, where)
             if checks.germline is not None and self.germline_names is not None:

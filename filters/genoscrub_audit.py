@@ -85,6 +85,12 @@ class Settings:
     population: PopulationFrequencies | None = None
     record_frequencies: RecordFrequencies | None = None
     """``--af-key`` without ``--population``: each VCF record judged by its own frequencies."""
+    population_missing_ok: bool = False
+    """``--population-missing ok``: alleles the population lacks pass (``vcf-drop-rare --keep-missing``)."""
+    germline_markers: bool = False
+    """``--germline-markers``: a VCF record a caller marked germline is a finding."""
+    max_samples: int | None = None
+    """``--max-samples``: the sample columns a VCF or BCF may have."""
     regions: RegionRequest | None = None
     allowed_header: frozenset[str] = frozenset()
     allowed_tags: frozenset[str] = frozenset()
@@ -169,6 +175,11 @@ class Settings:
             data.update(af_key=self.population.af_key, min_af=self.population.min_af)
         elif self.record_frequencies is not None:
             data.update(af_key=self.record_frequencies.af_key, min_af=self.record_frequencies.min_af, population_in_records=True)
+        if self.population is not None or self.record_frequencies is not None:
+            data["population_missing"] = "ok" if self.population_missing_ok else "finding"
+        data["germline_markers"] = self.germline_markers
+        if self.max_samples is not None:
+            data["max_samples"] = self.max_samples
         if self.regions is not None:
             data.update(presets=list(self.regions.presets), beds=len(self.regions.beds), flank=self.regions.flank)
         if self.allowed_header:
@@ -206,6 +217,9 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
             settings.germline_alleles(),
             settings.absent_contigs if settings.reference is not None or settings.dictionary is not None else None,
             settings.record_frequencies,
+            settings.population_missing_ok,
+            settings.germline_markers,
+            settings.max_samples,
         )
         if kind == "bcf":
             audit_bcf_text(path, checks, findings, watch)
@@ -325,7 +339,7 @@ def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
         findings.regions.reason = "no --bed or --preset"
         findings.population.reason = "not a VCF"
     elif kind in ("vcf", "bcf"):
-        findings.germline.checked = settings.germline_in_vcf
+        findings.germline.checked = settings.germline_in_vcf or settings.germline_markers
         findings.germline.reason = "not alignments"
         findings.population.checked = settings.population is not None or settings.record_frequencies is not None
         findings.population.reason = "no --population"
@@ -437,6 +451,32 @@ def main(
         ),
     ] = None,
     min_af: Annotated[float, typer.Option("--min-af", metavar="F", help="Alleles rarer than this are findings.")] = DEFAULT_MIN_AF,
+    population_missing: Annotated[
+        str,
+        typer.Option(
+            "--population-missing",
+            metavar="finding|ok",
+            help="An allele absent from the population (or a REF of unknown frequency there): a finding (the default), "
+            "or ok, as vcf-drop-rare --keep-missing keeps it for a somatic call set; a rare allele or REF stays a finding.",
+        ),
+    ] = "finding",
+    germline_markers: Annotated[
+        bool,
+        typer.Option(
+            "--germline-markers",
+            help="A VCF record a caller marked germline (Mutect2 FILTER germline, Strelka2 NT=het, VarScan SS=1...) is a "
+            "finding: for call sets vcf-drop-rare --drop-germline ran on.",
+        ),
+    ] = False,
+    max_samples: Annotated[
+        Optional[int],
+        typer.Option(
+            "--max-samples",
+            metavar="N",
+            help="A VCF or BCF with more than N sample columns is a finding (a joint-called relative's genotypes), "
+            "as vcf-scrub-header --max-samples refuses it.",
+        ),
+    ] = None,
     preset: PresetOption = None,
     bed: BedOption = None,
     build: BuildOption = "auto",
@@ -497,6 +537,9 @@ def main(
             all_reference=all_reference,
             only_tags=only_tags,
             forbid_contigs=forbid_contigs,
+            population_missing=population_missing,
+            germline_markers=germline_markers,
+            max_samples=max_samples,
         )
         results = []
         try:
@@ -542,6 +585,9 @@ def prepare(
     all_reference: bool = False,
     only_tags: str | None = None,
     forbid_contigs: list[str] | None = None,
+    population_missing: str = "finding",
+    germline_markers: bool = False,
+    max_samples: int | None = None,
 ) -> Settings:
     """Check the options and read the side files (usage errors before any input is read)."""
     if not files:
@@ -556,6 +602,12 @@ def prepare(
         raise UsageError("--germline-in-vcf needs --germline (the matched normal's germline calls)")
     if population is not None and not af_key:
         raise UsageError("--population needs --af-key (the INFO key of the frequency, e.g. AF_eas)")
+    if population_missing not in ("finding", "ok"):
+        raise UsageError("--population-missing is finding or ok")
+    if population_missing == "ok" and not af_key:
+        raise UsageError("--population-missing ok needs --af-key (and --population, or each record's own frequencies)")
+    if max_samples is not None and max_samples < 0:
+        raise UsageError("--max-samples must be 0 or more")
     if not 0.0 <= min_af <= 1.0:
         raise UsageError("--min-af must be between 0 and 1")
     if flank < 0:
@@ -580,6 +632,9 @@ def prepare(
         germline_in_vcf=germline_in_vcf,
         all_reference=all_reference,
         forbid_contigs=tuple(forbid_contigs or ()),
+        population_missing_ok=population_missing == "ok",
+        germline_markers=germline_markers,
+        max_samples=max_samples,
         jobs=jobs or default_jobs(),
     )
     if reference is not None:

@@ -20,7 +20,17 @@ from typing import Any
 
 import numpy as np
 import pytest
-from genoscrub import audit_allowlist, audit_header, aux_tags, identifiers, large_numbers, sam_header, vcf_scrub_header
+from genoscrub import (
+    audit_allowlist,
+    audit_germline_markers,
+    audit_header,
+    aux_tags,
+    identifiers,
+    large_numbers,
+    rarity,
+    sam_header,
+    vcf_scrub_header,
+)
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import RecordBlock
 from genoscrub.audit_header import contig_holds_personal, identifier_holds_personal, reference_holds_personal
@@ -52,6 +62,39 @@ def test_value_lists_agree() -> None:
     assert lowered(audit_allowlist.ASSEMBLY_NAMES) == lowered(sam_header.ASSEMBLIES)
     assert lowered(audit_allowlist.SPECIES_NAMES) == lowered(sam_header.SPECIES)
     assert lowered(audit_allowlist.PLATFORMS) == lowered(sam_header.PLATFORMS)
+
+
+def test_germline_markers_the_audit_finds_are_those_vcf_drop_rare_drops() -> None:
+    """rt15 F3: the markers of a call its caller judged germline, vcf-drop-rare --drop-germline's
+    (``rarity``) and genoscrub-audit --germline-markers' (``audit_germline_markers``), written apart."""
+    assert {key: set(values) for key, values in audit_germline_markers.MARKER_INFO.items()} == {
+        key.decode(): {value.decode() for value in values} for key, values in rarity.GERMLINE_INFO
+    }
+    assert {name.decode() for name in rarity.GERMLINE_FILTERS} == audit_germline_markers.MARKER_FILTERS
+
+
+MARKER_PARTS = ["germline", "germline_risk", "GERMLINE", "Germline", "PASS", "weak_evidence", "SAO", "SS", "NT", "STATUS",
+                "GermlineStatus", "XNT", "NTX", "1", "2", "3", "het", "hom", "ref", "Germline_DB", "Germline_Proxi", "LikelyLOH",
+                "StrongLOH", "Somatic", "DP"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    filters=st.lists(st.sampled_from(MARKER_PARTS), min_size=1, max_size=3).map(";".join),
+    info=st.lists(
+        st.tuples(st.sampled_from(MARKER_PARTS), st.sampled_from(["", "=", "=="]), st.sampled_from(MARKER_PARTS)).map(
+            lambda item: item[0] + (item[1] + item[2] if item[1] else "")
+        ),
+        max_size=3,
+    ).map(lambda items: ";".join(items) or "."),
+)
+def test_germline_markers_give_vcf_drop_rare_answers(filters: str, info: str) -> None:
+    """The audit's reading of a record's FILTER and INFO marks it germline where vcf-drop-rare's does,
+    and its block search never passes over a block holding such a record."""
+    expected = rarity.is_germline(filters.encode(), info.encode())
+    assert audit_germline_markers.marked_germline(filters.encode(), info.encode()) == expected, (filters, info)
+    record = f"chr1\t100\t.\tA\tG\t50\t{filters}\t{info}".encode()
+    assert audit_germline_markers.may_hold_marker(b"chr1\t50\t.\tA\tC\t50\tPASS\t.\n" + record) or not expected
 
 
 def test_vcf_keys_the_audit_accepts_are_those_vcf_scrub_header_writes() -> None:

@@ -2237,3 +2237,120 @@ def test_af_key_without_population_finds_what_vcf_drop_rare_drops(alt: str, info
     population = report["files"][0]["findings"]["population"]  # type: ignore[index]
     assert population["checked"] and population["count"] == (0 if kept else 1), (alt, info, population)
     assert result.returncode == (0 if kept else 1)
+
+
+# --- the somatic call set's own settings: --max-samples, --germline-markers, --population-missing ok ---
+
+
+def test_max_samples_finds_a_joint_called_relative_counted_and_never_named(tmp_path: Path) -> None:
+    """rt15 F7: a germline VCF holding a second person's column (a relative joint-called with the
+    normal), pseudonymized by vcf-scrub-header run with the somatic VCF's --max-samples: with
+    ``--max-samples 1`` it is a metadata finding counted by the columns past 1, as vcf-scrub-header
+    --max-samples 1 refuses it; two columns pass ``--max-samples 2``, and a BCF is read alike."""
+    header = '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="Genotype">\n'
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tCMN001_00\tCMN001_01\tCMN001_02\n"
+    (tmp_path / "joint.vcf").write_text(header + columns + "chr1\t100\t.\tA\tG\t50\tPASS\t.\tGT\t0/1\t0/1\t1/1\n")
+    refused = run_command("vcf-scrub-header", "-q", "--max-samples", "1", str(tmp_path / "joint.vcf"))
+    assert refused.returncode == 1
+    pysam.VariantFile(str(tmp_path / "joint.vcf")).close()
+    subprocess.run(["bcftools", "view", "--no-version", "-Ob", "-o", str(tmp_path / "joint.bcf"), str(tmp_path / "joint.vcf")], check=True)
+    for name in ("joint.vcf", "joint.bcf"):
+        result, report = audit("--max-samples", "1", name, cwd=tmp_path)
+        assert result.returncode == 1, (name, result.stderr)
+        metadata = report["files"][0]["findings"]["metadata"]  # type: ignore[index]
+        assert metadata["by_key"] == {"sample columns (more than --max-samples 1)": 2}, (name, metadata)
+        assert b"CMN001" not in result.stdout and report["settings"]["max_samples"] == 1  # type: ignore[index]
+        assert audit("--max-samples", "3", name, cwd=tmp_path)[0].returncode == 0
+    assert audit("joint.vcf", cwd=tmp_path)[0].returncode == 0  # without the option, no count is asked
+    assert audit("--max-samples", "-1", "joint.vcf", cwd=tmp_path)[0].returncode == 2
+
+
+MARKED_CALLS = [
+    # (FILTER, INFO, dropped by vcf-drop-rare --drop-germline)
+    ("germline", ".", True), ("germline_risk;weak_evidence", ".", True), ("GERMLINE", ".", True), ("PASS", ".", False),
+    ("Germline", ".", False), ("germline_like", ".", False), ("PASS", "GERMLINE", True), ("PASS", "AF=0.3;GERMLINE", True),
+    ("PASS", "NOTGERMLINE", False), ("PASS", "SAO=1", True), ("PASS", "SAO=3", True), ("PASS", "SAO=2", False),
+    ("PASS", "SS=1;DP=5", True), ("PASS", "SS=3", True), ("PASS", "SS=2", False), ("PASS", "SS=10", False),
+    ("PASS", "NT=het", True), ("PASS", "NT=hom", True), ("PASS", "NT=ref", False), ("PASS", "XNT=het", False),
+    ("PASS", "STATUS=Germline", True), ("PASS", "STATUS=StrongLOH", True), ("PASS", "STATUS=LikelyLOH", True),
+    ("PASS", "STATUS=StrongSomatic", False), ("PASS", "GermlineStatus=Germline_DB", True),
+    ("PASS", "GermlineStatus=Germline_Proxi", True), ("PASS", "GermlineStatus=Somatic", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("one_by_one", ["0", "1"], ids=["blocks", "one-by-one"])
+def test_germline_markers_find_the_calls_vcf_drop_rare_drop_germline_drops(one_by_one: str, tmp_path: Path) -> None:
+    """rt15 F3: a somatic call its caller marked germline (Mutect2 FILTER=germline), absent from
+    the population, shipped by a vcf-drop-rare run without --drop-germline. With
+    ``--germline-markers`` each record vcf-drop-rare --drop-germline drops is a germline finding
+    located by its site (the marker never printed), each it keeps none; without the option the
+    germline class of a VCF is not checked."""
+    declared = "".join(
+        f'##INFO=<ID={key},Number={number},Type={kind},Description="x">\n'
+        for key, number, kind in (("AF", "A", "Float"), ("GERMLINE", "0", "Flag"), ("NOTGERMLINE", "0", "Flag"), ("SAO", "1", "Integer"),
+                                  ("SS", "1", "String"), ("NT", "1", "String"), ("XNT", "1", "String"), ("STATUS", "1", "String"),
+                                  ("GermlineStatus", "1", "String"))
+    ) + "".join(f'##FILTER=<ID={name},Description="x">\n' for name in ("germline", "germline_risk", "weak_evidence", "GERMLINE", "Germline",
+                                                                      "germline_like"))  # fmt: skip
+    header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n" + declared + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    records = [f"chr1\t{100 * (index + 1)}\t.\tA\tG\t50\t{filters}\t{info}\n" for index, (filters, info, _) in enumerate(MARKED_CALLS)]
+    (tmp_path / "calls.vcf").write_text(header + "".join(records))
+    dropped = run_command("vcf-drop-rare", "-q", "--drop-germline", "--keep-missing", "--af-key", "AF", str(tmp_path / "calls.vcf"))
+    assert dropped.returncode == 0, dropped.stderr
+    kept = {line.split(b"\t")[1].decode() for line in dropped.stdout.splitlines() if not line.startswith(b"#")}
+    expected = {f"chr1:{100 * (index + 1)}" for index, (_, _, marked) in enumerate(MARKED_CALLS) if marked}
+    assert {f"chr1:{100 * (index + 1)}" for index in range(len(MARKED_CALLS)) if str(100 * (index + 1)) not in kept} == expected
+    os.environ["GENOSCRUB_ONE_BY_ONE"], before = one_by_one, os.environ.get("GENOSCRUB_ONE_BY_ONE")
+    try:
+        findings = Findings()
+        checks = audit_vcf.VcfChecks("calls.vcf", None, frozenset(), None, None, germline_markers=True)
+        audit_vcf.VcfAudit(checks, findings).run(io.BytesIO((tmp_path / "calls.vcf").read_bytes()))
+    finally:
+        os.environ.pop("GENOSCRUB_ONE_BY_ONE") if before is None else os.environ.update(GENOSCRUB_ONE_BY_ONE=before)
+    assert findings.germline.counts == {audit_vcf.MARKED: len(expected)}
+    result, report = audit("--germline-markers", "calls.vcf", cwd=tmp_path)
+    assert result.returncode == 1
+    germline = report["files"][0]["findings"]["germline"]  # type: ignore[index]
+    assert germline["count"] == len(expected) and report["settings"]["germline_markers"] is True  # type: ignore[index]
+    assert not any(marker in result.stdout for marker in (b"NT=", b"SS=", b"STATUS", b"Germline_DB"))
+    _, plain = audit("calls.vcf", cwd=tmp_path)
+    assert plain["files"][0]["findings"]["germline"] == {"checked": False, "count": 0, "reason": "not alignments"}  # type: ignore[index]
+
+
+def test_population_missing_ok_accepts_absent_alleles_and_finds_rare_ones(tmp_path: Path) -> None:
+    """rt15 F2: the somatic VCF's calls absent from the population are kept on purpose
+    (vcf-drop-rare --keep-missing), and the gate audited it without --population, so a call of an
+    allele the population lists as rare (AF 0.0002), a germline variant in disguise, passed. With
+    ``--population-missing ok`` an absent allele (or a contig the population lacks) passes and the
+    records vcf-drop-rare --keep-missing drops (a rare allele, a rare REF) are the findings; without
+    it every absent allele stays one. Likewise without a population file, by each record's AF."""
+    header = '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##contig=<ID=chr2,length=5000>\n'
+    header += '##INFO=<ID=AF,Number=A,Type=Float,Description="AF">\n'
+    columns = "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    population = ["chr1\t100\t.\tA\tG\t.\tPASS\tAF=0.3", "chr1\t300\t.\tC\tT\t.\tPASS\tAF=0.0002", "chr1\t500\t.\tG\tA\t.\tPASS\tAF=0.995"]
+    (tmp_path / "pop.vcf").write_text(header + columns + "".join(line + "\n" for line in population))
+    pysam.tabix_index(str(tmp_path / "pop.vcf"), preset="vcf", force=True)
+    calls = {  # POS: (REF, ALT, dropped by vcf-drop-rare --keep-missing)
+        "chr1:100": ("A", "G", False), "chr1:200": ("T", "C", False), "chr1:300": ("C", "T", True),
+        "chr1:500": ("G", "C", True), "chr2:100": ("A", "T", False),
+    }  # fmt: skip
+    records = [f"{place.split(':')[0]}\t{place.split(':')[1]}\t.\t{ref}\t{alt}\t50\tPASS\t.\n" for place, (ref, alt, _) in calls.items()]
+    (tmp_path / "calls.vcf").write_text(header + columns + "".join(records))
+    population_options = ("--population", "pop.vcf.gz", "--af-key", "AF")
+    dropped = run_command("vcf-drop-rare", "-q", "--keep-missing", *population_options, "calls.vcf", cwd=tmp_path)
+    assert dropped.returncode == 0, dropped.stderr
+    kept = {b":".join(line.split(b"\t")[:2]).decode() for line in dropped.stdout.splitlines() if not line.startswith(b"#")}
+    assert kept == {place for place, (_, _, rare) in calls.items() if not rare}
+    result, report = audit(*population_options, "--population-missing", "ok", "calls.vcf", cwd=tmp_path)
+    found = report["files"][0]["findings"]["population"]  # type: ignore[index]
+    assert result.returncode == 1 and found["by_key"] == {"allele rarer than 0.01": 1, "REF rarer than 0.01": 1}, found
+    assert report["settings"]["population_missing"] == "ok"  # type: ignore[index]
+    _, strict = audit(*population_options, "calls.vcf", cwd=tmp_path)
+    assert strict["files"][0]["findings"]["population"]["by_key"]["allele absent from the population"] == 3  # type: ignore[index]
+    assert strict["settings"]["population_missing"] == "finding"  # type: ignore[index]
+    # without a population file: a record without AF passes, one with a rare AF does not
+    (tmp_path / "own.vcf").write_text(header + columns + "chr1\t100\t.\tA\tG\t50\tPASS\t.\nchr1\t300\t.\tC\tT\t50\tPASS\tAF=0.0002\n")
+    result, report = audit("--af-key", "AF", "--population-missing", "ok", "own.vcf", cwd=tmp_path)
+    assert report["files"][0]["findings"]["population"]["by_key"] == {audit_vcf.RECORD_RARE: 1}, report  # type: ignore[index]
+    assert audit("--population-missing", "ok", "own.vcf", cwd=tmp_path)[0].returncode == 2  # nothing to judge rarity by
+    assert audit("--af-key", "AF", "--population-missing", "maybe", "own.vcf", cwd=tmp_path)[0].returncode == 2

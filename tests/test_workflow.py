@@ -457,16 +457,21 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     alignments, germline_vcf = {"forbidden", "metadata", "germline", "regions"}, {"forbidden", "metadata", "population", "regions"}
     assert checked_classes(report) == {
         "tumour.bam": alignments, "normal.bam": alignments, "germline.vcf.gz": germline_vcf,
-        "somatic.vcf.gz": {"forbidden", "metadata", "germline", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
+        "somatic.vcf.gz": {"forbidden", "metadata", "germline", "population", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
         "R2.fastq.gz": {"forbidden", "metadata"},
         # the indexes too, each held to the data file beside it
         "tumour.bam.bai": {"forbidden", "metadata"}, "normal.bam.bai": {"forbidden", "metadata"},
         "germline.vcf.gz.tbi": {"forbidden", "metadata"}, "somatic.vcf.gz.tbi": {"forbidden", "metadata"},
     }  # fmt: skip
-    somatic = next(entry for entry in report["files"] if entry["file"].endswith(".somatic.vcf.gz"))
-    assert somatic["findings"]["population"]["reason"].startswith("somatic_keep_missing")  # its absent calls are kept on purpose
     assert [run["settings"]["germline_in_vcf"] for run in report["runs"]] == [False, True]  # the normal's alleles, in the somatic run only
+    # rt15 F2, F3, F7: the somatic VCF's rare calls are findings, its absent ones kept on purpose (somatic_keep_missing);
+    # a call its caller marked germline is one (vcf-drop-rare --drop-germline ran on it only); columns as rules/vcf.smk allows
+    somatic_settings = report["runs"][1]["settings"]
+    assert (somatic_settings["population"], somatic_settings["population_missing"], somatic_settings["min_af"]) == (True, "ok", 0.01)
+    assert [run["settings"]["germline_markers"] for run in report["runs"]] == [False, True]
+    assert [run["settings"]["max_samples"] for run in report["runs"]] == [1, 2]
     settings = report["runs"][0]["settings"]
+    assert settings["population_missing"] == "finding"
     assert (settings["af_key"], settings["min_af"], settings["beds"], settings["flank"]) == ("AF_eas", 0.01, 1, 0)
     defaults = ["HLA-*", "*_alt", "*_decoy", "chrEBV", "hs37d5", "NC_007605*", "*_hap[0-9]*", "*HSCHR*"]
     assert settings["forbid_contigs"] == defaults  # drop_contigs' default: no read on an allele contig
@@ -1362,6 +1367,11 @@ def test_delivered_audit_leaves_out_the_size_of_the_germline_list() -> None:
     }  # fmt: skip
     delivered = gate.delivered_audit(report)
     assert delivered["runs"] == [{"files": ["P1.normal.bam"], "settings": {"population": True, "flank": 0}}]
+    somatic = {"population": True, "population_missing": "ok", "germline_markers": True, "max_samples": 2, "germline_records": 70}
+    report["runs"].append({"files": ["P1.somatic.vcf.gz"], "settings": somatic})
+    assert gate.delivered_audit(report)["runs"][1]["settings"] == {  # what was checked in the somatic VCF, and how
+        "population": True, "population_missing": "ok", "germline_markers": True, "max_samples": 2,
+    }  # fmt: skip
     assert delivered["files"] == report["files"] and delivered["verdict"] == "pass"
     assert report["runs"][0]["settings"]["germline_records"] == 70  # the site's copy is left whole
 

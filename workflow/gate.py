@@ -280,7 +280,10 @@ def run_audit(
     return data
 
 
-DELIVERED_AUDIT_SETTINGS = {"germline_in_vcf", "population", "af_key", "min_af", "presets", "beds", "flank", "only_tags", "forbid_contigs"}
+DELIVERED_AUDIT_SETTINGS = {
+    "germline_in_vcf", "germline_markers", "population", "population_missing", "af_key", "min_af", "max_samples",
+    "presets", "beds", "flank", "only_tags", "forbid_contigs",
+}  # fmt: skip
 """The settings of an audit run the delivered audit report keeps (an allowlist): what was checked
 and how. Not ``germline_records`` (the size of the patient's germline list: how many germline
 variants the person has) nor ``forbid_strings`` (how many identifiers and paths the site holds)."""

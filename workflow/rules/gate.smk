@@ -18,9 +18,16 @@
 #   VCF (the reads reverted with --all), --all-reference and -r: a base other than the reference's
 #   or N, an indel or a clip is a finding;
 # - --population, --af-key, --min-af for the VCFs (without a population file, --af-key and
-#   --min-af alone: each record judged by its own af_key, as vcf-drop-rare judged it); a somatic
-#   VCF whose calls absent from the population are kept on purpose (`somatic_keep_missing`) is
-#   audited in a second run without them, since each of its somatic calls would be a finding;
+#   --min-af alone: each record judged by its own af_key, as vcf-drop-rare judged it); the somatic
+#   VCF is audited in a second run, and where its calls absent from the population are kept on
+#   purpose (`somatic_keep_missing`) with --population-missing ok: such a call passes, one the
+#   population lists as rare (or at a rare REF) is still a finding;
+# - --max-samples for the VCFs, from MAX_SAMPLES (rules/vcf.smk, which gives vcf-scrub-header the
+#   same number): a germline VCF of more than one sample column, a somatic one of more than two
+#   (tumour and normal), holds another person's genotypes;
+# - --germline-markers for the somatic VCF (vcf-drop-rare --drop-germline ran on it, and on no
+#   other file): a call its caller marked germline (Mutect2's FILTER germline, Strelka2's NT=het)
+#   is a finding;
 # - --germline --germline-in-vcf -r for the somatic VCF of a sample with a germline VCF, in that
 #   second run: a call carrying an allele of the normal's germline calls is a finding (the
 #   germline VCF itself, germline by nature, is audited without it where `deliver_germline_vcf`
@@ -54,16 +61,17 @@ AUDIT_REGION_OPTIONS = (  # with the scrubbers' flank: the regions checked as wi
     if AUDIT_PRESETS or AUDIT_BEDS
     else []
 )
-SOMATIC_KEPT_ABSENT = "somatic_keep_missing: calls absent from the population are kept (a somatic mutation is)"
 
 
 def gate_runs(sample):
     """The audit runs of one sample: [{"files", "options", "reasons"}].
 
-    The somatic VCF is audited in a run of its own when it is judged otherwise than the rest:
-    when its calls absent from the population are kept on purpose (`somatic_keep_missing`), and
-    when the sample has a germline VCF, whose alleles are findings in the somatic VCF
-    (--germline-in-vcf) but not in the germline VCF itself."""
+    The somatic VCF is audited in a run of its own, judged otherwise than the rest as
+    rules/vcf.smk scrubs it otherwise: two sample columns (MAX_SAMPLES), its calls a caller
+    marked germline dropped (--drop-germline: --germline-markers), those absent from the
+    population kept on purpose (`somatic_keep_missing`: --population-missing ok, a rare one still
+    a finding), and, when the sample has a germline VCF, its alleles findings (--germline-in-vcf),
+    which they are not in the germline VCF itself."""
     entry = SAMPLES[sample]
     files = [str(staged(sample, name)) for name in data_outputs(sample)]  # indexes too, held to their data files
     germline = entry["vcf"].get("germline")
@@ -77,19 +85,17 @@ def gate_runs(sample):
     # without a population file, vcf-drop-rare judged each record by its own af_key: the audit too
     population = (["--population", str(POPULATION)] if POPULATION else []) + ["--af-key", AF_KEY, "--min-af", str(MIN_AF)]
     options += population
+    options += ["--max-samples", str(MAX_SAMPLES["germline"])]  # the one VCF of this run (rules/vcf.smk)
     reasons = {}
     if not germline:
         reasons["germline"] = "no germline VCF: the reads were reverted with --all"
     somatic = str(staged(sample, f"{sample}.somatic.vcf.gz"))
-    kept_absent = SOMATIC_KEEP_MISSING
-    apart = somatic in files and (kept_absent or germline)
-    runs = [{"files": [path for path in files if not (apart and path == somatic)], "options": options + AUDIT_REGION_OPTIONS, "reasons": reasons}]
-    if apart:
-        somatic_options = (["--germline", str(germline), "--germline-in-vcf", "-r", str(REFERENCE)] if germline else []) + (
-            [] if kept_absent else population
-        )
-        somatic_reasons = {"population": SOMATIC_KEPT_ABSENT} if kept_absent else reasons
-        runs.append({"files": [somatic], "options": somatic_options + AUDIT_REGION_OPTIONS, "reasons": somatic_reasons})
+    runs = [{"files": [path for path in files if path != somatic], "options": options + AUDIT_REGION_OPTIONS, "reasons": reasons}]
+    if somatic in files:
+        somatic_options = ["--germline", str(germline), "--germline-in-vcf", "-r", str(REFERENCE)] if germline else []
+        somatic_options += population + (["--population-missing", "ok"] if SOMATIC_KEEP_MISSING else [])
+        somatic_options += ["--germline-markers", "--max-samples", str(MAX_SAMPLES["somatic"])]
+        runs.append({"files": [somatic], "options": somatic_options + AUDIT_REGION_OPTIONS, "reasons": {}})
     return [run for run in runs if run["files"]]
 
 

@@ -13,7 +13,8 @@
 VCF_STEPS = ["vcf-scrub-header", "vcf-drop-rare"] + (["vcf-drop-regions"] if REGION_ARGS else [])
 MAX_SAMPLES = {"germline": 1, "somatic": 2}
 """Sample columns a sample's VCF may have: the normal's; the tumour's and the normal's. A joint-called
-family or cohort VCF holds other people's genotypes (vcf-scrub-header --max-samples refuses it)."""
+family or cohort VCF holds other people's genotypes (vcf-scrub-header --max-samples refuses it, and the
+gate's audit, given the same number by rules/gate.smk, fails a delivery holding more)."""
 
 
 def staged_vcf(wildcards):
