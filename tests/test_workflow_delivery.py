@@ -21,14 +21,17 @@ loads them.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import stat
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +144,8 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> Delivery:
     (folder / "samples.tsv").write_text(sheet)
     (folder / "work").mkdir(mode=0o755)
     (folder / "work").chmod(0o755)  # made by hand, open to the group: the workflow closes it
+    (folder / "results").mkdir(mode=0o755)
+    (folder / "results").chmod(0o755)  # the same for results/ (red team 14 F3)
     result = snakemake(folder, "--keep-going")
     assert (folder / "private" / "links.tsv").is_file(), result.stdout + result.stderr
     return Delivery(folder, result)
@@ -376,6 +381,27 @@ def test_multiqc_report_holds_no_folder_of_the_site(delivery: Delivery, monkeypa
     planted = (str(delivery.path), RUN_FOLDER, str(Path(program).parent), "hpc-node07", "KIM_JIHOON", "KIM JIHOON", "seoulhospital")
     leaks = [f"{path.relative_to(out)}: {word}" for path in written for word in planted if word in multiqc_text(path)]
     assert len(written) > 5 and not leaks
+    # red team 14 F6: nor the day it ran, which tar --mtime=@0 does not remove
+    assert data["report_creation_date"] == "" and not (out / "multiqc_data" / "multiqc.parquet").exists()
+    now = datetime.now().astimezone()
+    days = {day.strftime(form) for day in (now, now.astimezone(timezone.utc)) for form in ("%Y-%m-%d", "%d %b %Y")}
+    assert not [f"{path.relative_to(out)}: {day}" for path in written for day in days if day in multiqc_text(path)]
+    html = (out / "multiqc_report.html").read_text()
+    [plot_data] = re.findall(r'id="mqc_compressed_plotdata">([^<]*)<', html)
+    assert base64.b64decode(plot_data)[4:8] == bytes(4)  # the gzip header's time: none
+    assert {stat.S_IMODE(path.stat().st_mode) for path in written} == {0o600}
+
+
+def test_multiqc_report_is_undated_and_its_plot_data_the_same() -> None:
+    plot_data = gzip.compress(b'{"plot": [1, 2]}', mtime=1796652407)
+    html = (
+        '<script type="text/plain" id="mqc_compressed_plotdata">' + base64.b64encode(plot_data).decode() + "</script>\n"
+        'configCreationDate = "07 Dec 2026, 14:06 UTC";\n'
+    )
+    undated = reports.undated_report(html)
+    assert 'configCreationDate = "";' in undated and "2026" not in undated
+    [encoded] = re.findall(r'id="mqc_compressed_plotdata">([^<]*)<', undated)
+    assert base64.b64decode(encoded)[4:8] == bytes(4) and gzip.decompress(base64.b64decode(encoded)) == b'{"plot": [1, 2]}'
 
 
 def test_multiqc_data_is_written_back_without_the_sites_paths(tmp_path: Path) -> None:
@@ -639,9 +665,10 @@ def test_slurm_profile_runs_the_gate_inside_the_sample_groups() -> None:
     assert "- vcf=sample_{sample}" in groups and "- gate=sample_{sample}" in groups
 
 
-def test_what_the_gate_delivers_is_not_writable_by_others_whatever_the_umask(tmp_path: Path) -> None:
+def test_what_the_gate_delivers_is_its_owners_only_whatever_the_umask(tmp_path: Path) -> None:
     """Under umask 000 (red team 4) results/ was 0777 and its files 0666: an audited file could
-    be swapped after the gate. The gate closes write to group and others; read bits stay."""
+    be swapped after the gate; under 022 (red team 14 F3) every account read them. The gate
+    makes what it delivers 0600 in 0700 folders."""
     staged = tmp_path / "work" / "staged"
     staged.mkdir(parents=True)
     data = staged / "x.bam"
@@ -655,9 +682,9 @@ def test_what_the_gate_delivers_is_not_writable_by_others_whatever_the_umask(tmp
         gate.deliver([(data, results / "SAMPLE" / "SAMPLE.tumour.bam")])
     finally:
         os.umask(previous)
-    assert stat.S_IMODE((results / "SAMPLE" / "SAMPLE.tumour.bam").stat().st_mode) == 0o644
-    assert stat.S_IMODE((results / "SAMPLE").stat().st_mode) == 0o755
-    assert stat.S_IMODE(results.stat().st_mode) == 0o755
+    assert stat.S_IMODE((results / "SAMPLE" / "SAMPLE.tumour.bam").stat().st_mode) == 0o600
+    assert stat.S_IMODE((results / "SAMPLE").stat().st_mode) == 0o700
+    assert stat.S_IMODE(results.stat().st_mode) == 0o700
 
 
 def test_a_stop_during_delivery_waits_until_every_output_has_landed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -691,3 +718,82 @@ def test_a_stop_during_delivery_waits_until_every_output_has_landed(tmp_path: Pa
         signal.signal(signal.SIGTERM, previous)
     landed = sorted(path.name for path in (tmp_path / "results" / "S").iterdir())
     assert landed == ["S.tumour.bam", "S.tumour.bam.bai"]  # both, and no hidden .name.pid
+
+
+# --- red team 14: later deliveries from the same folder, key and linkage table ------------------
+
+
+@pytest.fixture(scope="module")
+def later(delivery: Delivery, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the delivery's run folder (its key, map, linkage table and fragments; not its
+    .snakemake), for runs that change them."""
+    folder = tmp_path_factory.mktemp("later") / RUN_FOLDER
+    shutil.copytree(delivery.path, folder, symlinks=True, ignore=shutil.ignore_patterns(".snakemake"))
+    return folder
+
+
+def test_a_later_sheet_keeps_every_row_of_the_linkage_table_and_its_guard(delivery: Delivery, later: Path, tmp_path: Path) -> None:
+    """Red team 14 F1: the rule `linkage` wrote the table from the current sheet's fragments only,
+    so a second delivery with a new sheet dropped the first's rows (18 -> 9), and with them the
+    guard against a map giving those people second pseudonyms. The table only grows."""
+    table = later / "private" / "links.tsv"
+    before = table.read_text().splitlines()
+    assert any(line.startswith(f"{SECOND}\t") for line in before)
+    sheet = (later / "samples.tsv").read_text().splitlines()
+    (later / "samples_2027.tsv").write_text("\n".join(sheet[:2]) + "\n")  # the first patient only
+    result = snakemake(later, config=["samples=samples_2027.tsv", f"results={tmp_path / 'results_2027'}", f"work={tmp_path / 'work_2027'}"])
+    assert result.returncode == 0, shown(result)
+    assert (tmp_path / "results_2027" / delivery.first).is_dir() and not (tmp_path / "results_2027" / delivery.second).exists()
+    assert sorted(table.read_text().splitlines()) == sorted(before)  # the second patient's rows stay
+    assert stat.S_IMODE(table.stat().st_mode) == 0o600
+    changed = later / "ids_2028.tsv"  # a map giving the second patient another pseudonym
+    changed.write_text((later / "ids.tsv").read_text() + f"{SECOND}\tCMT002_99\n")
+    changed.chmod(0o600)
+    refused = snakemake(later, "-n", config=[f"map={changed}", f"results={tmp_path / 'results_2028'}", f"work={tmp_path / 'work_2028'}"])
+    assert refused.returncode != 0
+    assert "genoscrub workflow: config: the linkage table was written with another key or map: 1 of the " in shown(refused)
+    assert not [word for word in delivery.forbidden if word in shown(result) + shown(refused)]
+
+
+def test_the_linkage_step_keeps_the_earlier_rows_and_changes_none(tmp_path: Path) -> None:
+    earlier, fragment, out = tmp_path / "earlier.tsv", tmp_path / "P3.sample.tsv", tmp_path / "links.tsv"
+    earlier.write_text("S2301217\tP1\nS2301388\tP2\n")
+    fragment.write_text("S2309999\tP3\nS2301217\tP1\n")
+    assert reports.main(["linkage", "--earlier", str(earlier), "--out", str(out), str(fragment)]) == 0
+    assert out.read_text() == "S2301217\tP1\nS2301388\tP2\nS2309999\tP3\n" and stat.S_IMODE(out.stat().st_mode) == 0o600
+    fragment.write_text("S2301388\tP9\n")  # a row of an earlier delivery under another pseudonym
+    with pytest.raises(SystemExit, match="an original got two pseudonyms") as stop:
+        reports.main(["linkage", "--earlier", str(earlier), "--out", str(out), str(fragment)])
+    assert SECOND not in str(stop.value) and "P9" not in out.read_text()
+    assert reports.main(["linkage", "--earlier", str(tmp_path / "absent.tsv"), "--out", str(out), str(fragment)]) == 0
+
+
+def test_results_holding_an_earlier_deliverys_samples_are_refused(delivery: Delivery, later: Path, tmp_path: Path) -> None:
+    """Red team 14 F7: a second run from the same folder with another study's sheet left the first
+    study's sample folders in results/, which a site ships whole. Refused, by count, never by name;
+    a sheet that grows (the cohort's next samples) still runs."""
+    assert (later / "results" / delivery.first).is_dir()  # delivered by the first run; the second sample was held back
+    sheet = (later / "samples.tsv").read_text().splitlines()
+    (later / "study_b.tsv").write_text("\n".join([sheet[0], sheet[2]]) + "\n")  # the second patient only
+    result = snakemake(later, "-n", config=["samples=study_b.tsv"])
+    assert result.returncode != 0
+    lines = [line for line in shown(result).splitlines() if "results folder holds" in line]
+    assert lines == [
+        "genoscrub workflow: config: the results folder holds 1 entry of no sample on this sheet (an earlier delivery's?),"
+        " which would ship with this one: move them out of it, or name another 'results'"
+    ]
+    assert delivery.first not in shown(result) and not [word for word in delivery.forbidden if word in shown(result)]
+    assert snakemake(later, "-n", config=["samples=study_b.tsv", f"results={tmp_path / 'study_b'}"]).returncode == 0
+    (later / "grown.tsv").write_text("\n".join([*sheet, f"S2309999\t{SECOND}/{SECOND}N_20231029.germline.vcf.gz\t."]) + "\n")
+    assert snakemake(later, "-n", config=["samples=grown.tsv"]).returncode == 0  # the cohort grows: its own folders only
+
+
+def test_results_are_readable_by_their_owner_only_whatever_the_umask(delivery: Delivery) -> None:
+    """Red team 14 F3: results/ was left at the umask (0755/0644): any account of a shared cluster
+    read the delivered reads (with `fastq: rename`, every germline allele). The fixture made it
+    0755 before the run; the workflow closes it, and everything in it is its owner's only."""
+    results = delivery.path / "results"
+    entries = [results, *results.rglob("*")]
+    assert {stat.S_IMODE(path.stat().st_mode) for path in entries if path.is_dir()} == {0o700}
+    assert {stat.S_IMODE(path.stat().st_mode) for path in entries if path.is_file()} == {0o600}
+    assert len([path for path in entries if path.is_file()]) > 5

@@ -44,7 +44,6 @@ import os
 import re
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -52,10 +51,10 @@ from pathlib import Path
 from typing import Any
 
 try:
-    from reports import delivered_report, sample_report, write_private
+    from reports import delivered_report, owner_only, sample_report, write_private
 except ModuleNotFoundError:  # loaded by file path (tests): the script's folder is not on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from reports import delivered_report, sample_report, write_private
+    from reports import delivered_report, owner_only, sample_report, write_private
 
 CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
 MIN_LENGTH = 3  # genoscrub-audit refuses shorter strings: they occur everywhere by chance
@@ -385,7 +384,9 @@ def pairing_refusal(paths: Iterable[str]) -> str | None:
 
 def deliver(pairs: list[tuple[Path, Path]]) -> None:
     """Link each staged output to its place under results/ (a copy across file systems), data
-    files before their indexes, each touched as it lands: an index never older than its data,
+    files before their indexes, each 0600 in a 0700 folder whatever the umask made it (no other
+    account reads, and none swaps an audited file: :func:`reports.owner_only`), each touched as
+    it lands: an index never older than its data,
     and no output older than the gate's inputs (Snakemake would rerun it). SIGTERM, SIGHUP and
     SIGINT are held until all have landed, so a stopped job never leaves a hidden copy behind."""
     ordered = sorted(pairs, key=lambda pair: str(pair[1]).endswith(INDEXES))
@@ -393,7 +394,7 @@ def deliver(pairs: list[tuple[Path, Path]]) -> None:
         for staged, target in ordered:
             target.parent.mkdir(parents=True, exist_ok=True)
             for folder in (target.parent.parent, target.parent):
-                not_writable_by_others(folder)
+                owner_only(folder)
             temporary = target.with_name(f".{target.name}.{os.getpid()}")
             temporary.unlink(missing_ok=True)
             try:
@@ -401,7 +402,7 @@ def deliver(pairs: list[tuple[Path, Path]]) -> None:
                     os.link(staged, temporary)
                 except OSError:
                     shutil.copyfile(staged, temporary)
-                not_writable_by_others(temporary)
+                owner_only(temporary)  # a hard link: the staged file's mode, whatever umask made it
                 os.replace(temporary, target)
             finally:
                 temporary.unlink(missing_ok=True)  # a failed copy leaves no hidden file under results/
@@ -421,14 +422,6 @@ def stops_held() -> Iterator[None]:
             signal.signal(stop, handler)
         if received:
             signal.raise_signal(received[0])
-
-
-def not_writable_by_others(path: Path) -> None:
-    """Group and others may not write what the gate delivers, whatever the umask (000 makes it
-    0666): an audited file swapped after the gate would ship unchecked. Read bits stay as made."""
-    mode = stat.S_IMODE(path.stat().st_mode)
-    if mode & 0o022:
-        path.chmod(mode & ~0o022)
 
 
 def audit_outputs(sample: str, audit: dict[str, Any], staged_folder: Path) -> dict[str, Any] | None:
@@ -493,10 +486,10 @@ def gate(spec: dict[str, Any]) -> int:
             write_private(Path(spec["audit"]["private_report"]), json.dumps(report, indent=2) + "\n")
     deliver(pairs)
     target = Path(summary["out"])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(delivered_report(full), indent=2) + "\n")
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    write_private(target, json.dumps(delivered_report(full), indent=2) + "\n")
     if report is not None:
-        Path(spec["audit"]["report"]).write_text(json.dumps(delivered_audit(report), indent=2) + "\n")
+        write_private(Path(spec["audit"]["report"]), json.dumps(delivered_audit(report), indent=2) + "\n")
     return 0
 
 

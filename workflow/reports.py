@@ -13,15 +13,19 @@ what is wrong, never an ID.
 from __future__ import annotations
 
 import argparse
+import base64
 import importlib.util
 import json
 import os
+import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -141,7 +145,9 @@ class LinkageError(ValueError):
 
 
 def linkage_rows(fragments: list[str]) -> list[tuple[str, str]]:
-    """The union of the commands' --map-out fragments, sorted, checked one-to-one."""
+    """The union of the commands' --map-out fragments, sorted, checked one-to-one. The rows of
+    earlier deliveries come first (:func:`linkage_text` of the table as the run found it): a row
+    never changes, and one a fragment would give another pseudonym stops the merge."""
     rows: dict[str, str] = {}
     for text in fragments:
         for line in text.splitlines():
@@ -151,6 +157,11 @@ def linkage_rows(fragments: list[str]) -> list[tuple[str, str]]:
     if len(set(rows.values())) != len(rows):
         raise LinkageError("two originals share a pseudonym; refusing to write the linkage table")
     return sorted(rows.items())
+
+
+def linkage_text(rows: list[tuple[str, str]]) -> str:
+    """The linkage table as it is written: one ``original<TAB>pseudonym`` line a row."""
+    return "".join(f"{original}\t{pseudonym}\n" for original, pseudonym in rows)
 
 
 def linkage_disagreements(table: bytes, pseudonym_of: Callable[[str], str]) -> tuple[int, int]:
@@ -182,6 +193,27 @@ def write_private(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
+OPEN_BITS = 0o077  # group and others
+
+
+def owner_only(path: Path) -> None:
+    """Close ``path`` to group and others (0600 a file, 0700 a folder, read-only kept), whatever
+    the umask made it: results/ holds a person's genome under a pseudonym (with `fastq: rename`
+    every germline allele), which no other account of a shared file system may read; the site
+    opens it for the transfer only (README, *Pseudonymizing a cohort*)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & OPEN_BITS:
+        path.chmod(mode & ~OPEN_BITS)
+
+
+def owner_only_tree(folder: Path) -> None:
+    """:func:`owner_only` on ``folder`` and everything under it (symlinks are not followed)."""
+    owner_only(folder)
+    for path in folder.rglob("*"):
+        if not path.is_symlink():
+            owner_only(path)
+
+
 def load_genoscrub(repository: Path = REPOSITORY) -> ModuleType:
     """This checkout's filters/ as the package ``genoscrub``, as bin/ loads it (ARCHITECTURE.md,
     *Layout*), whatever else the interpreter has installed; once per process."""
@@ -203,14 +235,18 @@ def multiqc_program(python: str = sys.executable) -> str | None:
 
 
 MULTIQC_SETTINGS = (
-    "{show_analysis_paths: false, title: null, subtitle: null, intro_text: null, report_comment: null,"
+    "{show_analysis_paths: false, show_analysis_time: false, title: null, subtitle: null, intro_text: null, report_comment: null,"
     " report_header_info: null, custom_logo: null, custom_logo_dark: null, custom_logo_url: null, custom_logo_title: null}"
 )
-"""Its report's "based on data in" (every input's absolute path) off, and the free text a lab's own
+"""Its report's "based on data in" (every input's absolute path) and "generated on" (the minute) off, and the free text a lab's own
 MultiQC settings put in every report (a comment, header lines, a title, a logo: a host, a user, a
 patient's folder) none: read after every config file MultiQC finds, so they win."""
 MULTIQC_LOG = Path("multiqc_data") / "multiqc.log"  # its working folder, each search path, its command line
 MULTIQC_DATA = Path("multiqc_data") / "multiqc_data.json"
+MULTIQC_PARQUET = Path("multiqc_data") / "multiqc.parquet"  # a creation time on every row: not delivered
+MULTIQC_REPORT = Path("multiqc_report.html")
+CREATION_DATE = re.compile(r'configCreationDate = "[^"]*"')
+COMPRESSED_PLOT_DATA = re.compile(r'(<script type="text/plain" id="mqc_compressed_plotdata">)([A-Za-z0-9+/=]*)(</script>)')
 
 
 def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
@@ -224,7 +260,14 @@ def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
     folder of the analysis server is metadata of the delivery (a name, a user, a project), so
     MultiQC runs inside ``out`` on the content files' names, without the analysis paths in its
     HTML; its log is not delivered, and multiqc_data.json is written back without those paths
-    (:func:`without_site_paths`). Then no delivered file may hold the folder ``out`` lies in."""
+    (:func:`without_site_paths`). Then no delivered file may hold the folder ``out`` lies in.
+
+    MultiQC also dates what it writes, to the minute (``report_creation_date``, the report's
+    header and the date its AI prompts quote, the time in the gzip header of its plot data, a
+    creation time on every row of ``multiqc.parquet``), which ``tar --mtime=@0`` does not remove
+    and which dates the samples (README, *When it was made*). So the header's date is off
+    (``show_analysis_time``), the others are blanked (:func:`undated_report`, ``report_creation_date``
+    empty), the parquet table is not delivered, and no delivered file may hold the day it ran."""
     load_genoscrub()
     from genoscrub.multiqc import write_custom_content
 
@@ -232,6 +275,7 @@ def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
     if program is None:
         return
     command = [program, "--quiet", "--force", "--no-version-check", "--cl-config", MULTIQC_SETTINGS, "--outdir", "."]
+    days = run_days(datetime.now().astimezone())
     with tempfile.TemporaryDirectory(prefix="genoscrub-multiqc.") as home:
         result = subprocess.run(
             [*command, *(path.name for path in written)], cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
@@ -241,12 +285,41 @@ def write_multiqc(out: Path, reports: list[Path], program: str | None) -> None:
         lines = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise SystemExit(f"genoscrub workflow: multiqc failed (status {result.returncode}): {lines[-1] if lines else ''}")
     (out / MULTIQC_LOG).unlink(missing_ok=True)
+    (out / MULTIQC_PARQUET).unlink(missing_ok=True)
     data = out / MULTIQC_DATA
     if data.is_file():
-        data.write_text(json.dumps(without_site_paths(json.loads(data.read_text()), out.resolve(), program), indent=4) + "\n")
+        clean = without_site_paths(json.loads(data.read_text()), out.resolve(), program)
+        data.write_text(json.dumps(clean | ({"report_creation_date": ""} if "report_creation_date" in clean else {}), indent=4) + "\n")
+    report = out / MULTIQC_REPORT
+    if report.is_file():
+        report.write_text(undated_report(report.read_text(encoding="utf-8")), encoding="utf-8")
     found = files_naming(out, [out.resolve().parent, Path.cwd().resolve()])
     if found:
         raise SystemExit(f"genoscrub workflow: multiqc wrote a folder of this machine into {found[0]}; not delivered")
+    dated = files_holding(out, days | run_days(datetime.now().astimezone()))
+    if dated:
+        raise SystemExit(f"genoscrub workflow: multiqc wrote the day it ran into {dated[0]}; not delivered")
+    owner_only_tree(out)
+
+
+def run_days(moment: datetime) -> set[bytes]:
+    """The day of ``moment`` as MultiQC writes it (``2026-12-07``, ``07 Dec 2026``), local and UTC."""
+    days = (moment, moment.astimezone(timezone.utc))
+    return {day.strftime(form).encode() for day in days for form in ("%Y-%m-%d", "%d %b %Y")}
+
+
+def undated_report(html: str) -> str:
+    """MultiQC's HTML report without the time it was made: the date its AI prompts quote
+    (``configCreationDate``) blanked, and the time in the gzip header of its plot data (bytes
+    4 to 7, seconds since 1970) zeroed, as ``gzip -n`` writes it; the plot data itself is the same."""
+
+    def zeroed(match: re.Match[str]) -> str:
+        data = bytearray(base64.b64decode(match.group(2)))
+        if data[:2] == b"\x1f\x8b":
+            data[4:8] = bytes(4)
+        return match.group(1) + base64.b64encode(bytes(data)).decode("ascii") + match.group(3)
+
+    return COMPRESSED_PLOT_DATA.sub(zeroed, CREATION_DATE.sub('configCreationDate = ""', html))
 
 
 def neutral_environment(home: str) -> dict[str, str]:
@@ -297,12 +370,18 @@ def without_site_paths(data: Any, folder: Path, program: str) -> Any:
 def files_naming(folder: Path, paths: list[Path]) -> list[str]:
     """The files under ``folder`` (as paths relative to it) whose bytes hold one of ``paths``;
     the root folder and one-component paths are left out (they are in every text)."""
-    needles = [str(path).encode() for path in paths if len(path.parts) > 2]
-    return sorted(
-        str(path.relative_to(folder))
-        for path in folder.rglob("*")
-        if path.is_file() and any(needle in path.read_bytes() for needle in needles)
-    )
+    return files_holding(folder, {str(path).encode() for path in paths if len(path.parts) > 2})
+
+
+def files_holding(folder: Path, needles: set[bytes]) -> list[str]:
+    """The files under ``folder`` (as paths relative to it) whose bytes hold one of ``needles``."""
+    found = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            if any(needle in data for needle in needles):
+                found.append(str(path.relative_to(folder)))
+    return found
 
 
 def run_counting_stderr(command: list[str], name: str, log: Path, own: str | None = None) -> int:
@@ -345,10 +424,10 @@ def main(argv: list[str] | None = None) -> int:
     steps = parser.add_subparsers(dest="step", required=True)
     linkage = steps.add_parser("linkage", help="merge --map-out fragments into the linkage table (0600)")
     linkage.add_argument("--out", type=Path, required=True)
+    linkage.add_argument("--earlier", type=Path, help="the rows of earlier deliveries, kept whatever the sheet (absent: none)")
     linkage.add_argument("fragments", nargs="*", type=Path)
     summary = steps.add_parser("cohort-summary", help="one TSV over the sample reports")
     summary.add_argument("--out", type=Path, required=True)
-    summary.add_argument("--private", action="store_true", help="write it 0600 (the site's summary of the full reports, in work/)")
     summary.add_argument("reports", nargs="*", type=Path)
     multiqc = steps.add_parser("multiqc", help="MultiQC custom content from the sample and audit reports")
     multiqc.add_argument("--out", type=Path, required=True)
@@ -367,10 +446,11 @@ def main(argv: list[str] | None = None) -> int:
         return run_counting_stderr(command, options.name, options.log, options.own)
     if options.step == "linkage":
         try:
-            table = linkage_rows([path.read_text(encoding="utf-8") for path in options.fragments])
+            earlier = [options.earlier.read_text(encoding="utf-8")] if options.earlier and options.earlier.is_file() else []
+            table = linkage_rows(earlier + [path.read_text(encoding="utf-8") for path in options.fragments])
         except LinkageError as error:
             raise SystemExit(f"genoscrub workflow: {error}") from None
-        write_private(options.out, "".join(f"{original}\t{pseudonym}\n" for original, pseudonym in table))
+        write_private(options.out, linkage_text(table))
     elif options.step == "multiqc":
         program = multiqc_program() if options.run else None
         if options.run and program is None:
@@ -378,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
         write_multiqc(options.out, options.reports, program)
     else:
         rows = summary_rows([json.loads(path.read_text()) for path in options.reports])
-        (write_private if options.private else Path.write_text)(options.out, "\n".join(rows) + "\n")
+        write_private(options.out, "\n".join(rows) + "\n")  # 0600: the site's in work/, and the delivered one as results/ is
     return 0
 
 

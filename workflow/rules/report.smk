@@ -4,8 +4,9 @@
 # VCF job, sam-scrub-rg on each BAM header in its gather job, and the sheet's sample ID at parse
 # time (Snakefile), so it lists exactly the pseudonyms the data got, and never the per-read names
 # (keyed hashes the key re-derives; a table of them would be as large as the BAMs). Fragments go
-# next to the linkage table, in a 0700 folder; the table is their union, checked one-to-one,
-# written 0600. The steps run workflow/reports.py in a shell job: no `run:` block, which would
+# next to the linkage table, in a 0700 folder; the table is their union with the rows it held
+# when the run started (LINKAGE_EARLIER: every earlier delivery's, whatever this sheet holds),
+# checked one-to-one, written 0600: it only grows, and a row never changes. The steps run workflow/reports.py in a shell job: no `run:` block, which would
 # cost a whole Snakemake process per job.
 
 REPORTS_SCRIPT = f"{shlex.quote(sys.executable)} {shlex.quote(str(Path(workflow.basedir) / 'reports.py'))}"
@@ -77,8 +78,9 @@ rule linkage:
         LINKAGE,
     params:
         script=REPORTS_SCRIPT,
+        earlier=quoted(LINKAGE_EARLIER),  # not an input: written at parse time, it would rerun the rule
     shell:
-        "{params.script} linkage --out {output:q} {input:q}"
+        "{params.script} linkage --earlier {params.earlier} --out {output:q} {input:q}"
 
 
 # The delivered summary is made of the delivered sample reports; the site's, with every count,
@@ -95,7 +97,7 @@ rule cohort_summary:
         full=lambda w: " ".join(quoted(private_sample_report(sample)) for sample in SAMPLES),
     shell:
         "{params.script} cohort-summary --out {output.delivered:q} {params.reports}"
-        " && {params.script} cohort-summary --private --out {output.private:q} {params.full}"
+        " && {params.script} cohort-summary --out {output.private:q} {params.full}"
 
 
 # MultiQC custom content (genoscrub.multiqc): a table per sample and a bar plot per step, from the
