@@ -243,6 +243,9 @@ class VariantList:
     structural: dict[int, dict[bytes, int]] = field(default_factory=dict)
     """The length of each symbolic ``<DEL>`` and ``<INS>`` of a record (by record, then ALT) that
     gives one (END, SVLEN): ``sequence_record``, ``breakpoints``."""
+    infos: dict[int, bytes] = field(default_factory=dict)
+    """The INFO column, as htslib prints it, of each record with a symbolic ALT: what it spans
+    (END, SVLEN) draws its revert window (``audit_windows``)."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -354,6 +357,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
     alleles = bytearray()
     names: dict[str, int] = {}
     structural: dict[int, dict[bytes, int]] = {}
+    infos: dict[int, bytes] = {}
     try:
         with pysam.VariantFile(path) as variants:
             contigs: dict[str, int | None] = {str(name): contig.length for name, contig in variants.header.contigs.items()}
@@ -367,8 +371,11 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
                 starts.append(record.start)
                 alleles += ",".join([record.ref or "", *(record.alts or ())]).upper().encode()
                 bounds.append(len(alleles))
-                if record.alts and any(alt.startswith("<") for alt in record.alts) and (lengths := structural_lengths(record, record.alts)):
-                    structural[len(starts) - 1] = lengths
+                if record.alts and any(alt.startswith("<") for alt in record.alts):
+                    if lengths := structural_lengths(record, record.alts):
+                        structural[len(starts) - 1] = lengths
+                    columns = str(record).rstrip("\n").split("\t", 8)
+                    infos[len(starts) - 1] = columns[7].encode() if len(columns) > 7 else b""
     except (OSError, ValueError, NotImplementedError):
         raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", label_path) from None
     return VariantList(
@@ -379,6 +386,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
         bytes(alleles),
         np.frombuffer(bounds, dtype=np.int64),
         structural,
+        infos,
     )
 
 

@@ -38,9 +38,11 @@ reading of VCF 4.4 (section 1.6), never by the scrubbers' code:
   (``germline_keys``): an MNP also as the SNVs it is made of, a deletion or insertion of
   ``STRUCTURAL_BASES`` or more written with its bases also as the ``<DEL>`` or ``<INS>`` at its POS;
   with ``-r``, an insertion or deletion at the left end of its repeat (``leftmost``), wherever
-  either file placed it. With ``--germline-markers`` (call sets ``vcf-drop-rare --drop-germline``
-  ran on), a record a caller marked germline (``audit_germline_markers``: Mutect2's FILTER
-  ``germline``, Strelka2's ``NT=het``...), located by its site, the marker never shown;
+  either file placed it; with ``-r`` also a record inside a window where sam-revert-germline
+  reverts reads (``audit_windows``), which vcf-drop-rare --germline-windows drops. With
+  ``--germline-markers`` (call sets ``vcf-drop-rare --drop-germline`` ran on), a record a caller
+  marked germline (``audit_germline_markers``: Mutect2's FILTER ``germline``, Strelka2's
+  ``NT=het``...), located by its site, the marker never shown;
 - sample columns (``--max-samples N``): a ``#CHROM`` line with more than N, a metadata finding
   counted by the columns past N (a joint-called relative's genotypes), naming no sample.
 """
@@ -76,6 +78,7 @@ from genoscrub.audit_record_values import KIND, RecordValues, gene_id_subfields
 from genoscrub.audit_repeat_indels import RepeatIndels
 from genoscrub.audit_sites import CONTIG_SPACING, Reference, Region, RegionList, VariantList, is_sequence_allele
 from genoscrub.audit_vcf_columns import FAULTS, ColumnGrammar, is_sequence
+from genoscrub.audit_windows import RevertWindows, call_span
 from genoscrub.contigs import ContigMap, conventional_names, names_in
 from genoscrub.one_by_one import one_by_one
 from genoscrub.report import InputError, UsageError
@@ -107,6 +110,9 @@ EMPTY_INFO_ITEM = "INFO (an empty item)"
 ABSENT_RECORD = "CHROM (a contig the reference or dictionary lacks)"
 """A record no germline site or region of ``-r``/``--dict``'s genome can be joined with."""
 EMPTY_LINE = "record line (empty)"
+IN_GERMLINE_WINDOW = "call in a germline window"
+"""A germline finding (``--germline-in-vcf`` with -r): a record whose allele lies where
+sam-revert-germline -v reverts reads (``audit_windows``), which vcf-drop-rare --germline-windows drops."""
 SPACE, ZERO = ord(" "), ord("0")
 SAMPLE_TWICE = "sample name (given twice)"
 ABSENT_ALLELE = "allele absent from the population"
@@ -307,6 +313,8 @@ class GermlineAlleles:
         if reference is not None:  # another build's bases would move indels anywhere: stop
             to_reference = ContigMap(self.contigs, reference.lengths, "reference", reference.path, require_overlap=False)
             self.reference_names.update(to_reference.to_other)
+        self.windows = RevertWindows(variants, reference, self.reference_name) if reference is not None else None
+        """With -r: where sam-revert-germline -v reverts reads around the list's sites (``in_window``)."""
         # one-base REF and ALT ("A,G" in the list's buffer) as keys by numpy; the rest one by one
         data = np.frombuffer(variants.alleles, dtype=np.uint8)
         first, sizes = variants.bounds[:-1], np.diff(variants.bounds)
@@ -387,6 +395,15 @@ class GermlineAlleles:
         length = int(key[2][4:])
         bases = self.reference.fetch(name, start + 1, start + 1 + length)
         return (start + 1, bases, b"") if len(bases) == length else None
+
+    def in_window(self, contig: str, start: int, ref: bytes, alts: list[bytes]) -> bool:
+        """Whether a record (``contig`` named as in the list) touches a window where sam-revert-germline
+        -v turns reads back into the reference (with -r; ``audit_windows``): the reads delivered beside
+        it no longer show its allele, which vcf-drop-rare ``--germline-windows`` drops."""
+        if self.windows is None:
+            return False
+        low, high = call_span(start, ref, alts)
+        return self.windows.touched(contig, low, high)
 
     def carried(self, contig: str, start: int, ref: bytes, alts: list[bytes], info: bytes = b".") -> bool:
         """Whether a record (``contig`` named as in the list) carries an allele of the list, or an
@@ -1091,6 +1108,8 @@ class VcfAudit:
                     findings.germline.add(where)  # keyed by the site, as in alignments: never the allele
                 elif any(checks.germline.ref_differs(name, pos - 1, ref) for name in listed):
                     findings.germline.add(where)  # a REF written as the normal's allele, not the reference's
+                elif any(checks.germline.in_window(name, pos - 1, ref, alts) for name in listed):
+                    findings.germline.add(IN_GERMLINE_WINDOW, where)
 
     def common_gap(self, chrom: bytes, first: int, last: int) -> bool:
         """Whether a gVCF gap (``audit_record_traces``: bases ``first`` to ``last``, 1-based) is one

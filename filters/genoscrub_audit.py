@@ -405,7 +405,8 @@ def main(
         bool,
         typer.Option(
             "--germline-in-vcf",
-            help="Check VCF records against --germline too: a record carrying one of its alleles is a finding. "
+            help="Check VCF records against --germline too: a record carrying one of its alleles is a finding, "
+            "and with -r one inside the windows sam-revert-germline reverts reads in. "
             "For somatic call sets; never audit the germline VCF itself in such a run.",
         ),
     ] = False,

@@ -1864,6 +1864,28 @@ def test_germline_in_vcf_keys_each_carrying_record_by_its_site(tmp_path: Path) -
     assert usage.returncode == 2
 
 
+def test_germline_in_vcf_with_a_reference_finds_a_call_in_a_germline_window(tmp_path: Path) -> None:
+    """With -r, a somatic call two bases before the normal's germline SNV (inside the window where
+    sam-revert-germline -v reverts the reads, which vcf-drop-rare --germline-windows drops) is a
+    germline finding keyed ``call in a germline window`` and located by the call's site, never its
+    allele; a call far from every site passes, and without -r no window is drawn."""
+    rng = np.random.default_rng(5)
+    bases = "".join(rng.choice(list("ACGT"), 3000))
+    (tmp_path / "ref.fa").write_text(f">chr1\n{bases}\n")
+    other = {"A": "C", "C": "G", "G": "T", "T": "A"}
+    header = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+    (tmp_path / "germline.vcf").write_text(header + f"chr1\t1000\t.\t{bases[999]}\t{other[bases[999]]}\t50\tPASS\t.\n")
+    calls = [(998, bases[997], other[bases[997]]), (2000, bases[1999], other[bases[1999]])]
+    (tmp_path / "calls.vcf").write_text(header + "".join(f"chr1\t{pos}\t.\t{ref}\t{alt}\t.\tPASS\t.\n" for pos, ref, alt in calls))
+    result, report = audit("--germline", "germline.vcf", "--germline-in-vcf", "-r", "ref.fa", "calls.vcf", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    found = report["files"][0]["findings"]["germline"]  # type: ignore[index]
+    assert found["by_key"] == {"call in a germline window": 1} and found["examples"] == {"call in a germline window": ["chr1:998"]}
+    assert b"call in a germline window 1 (chr1:998)" in result.stdout
+    without, report_without = audit("--germline", "germline.vcf", "--germline-in-vcf", "calls.vcf", cwd=tmp_path)
+    assert without.returncode == 0 and report_without["files"][0]["findings"]["germline"]["count"] == 0  # type: ignore[index]
+
+
 @pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
 def test_vcf_lists_naming_one_contig_two_ways(tmp_path: Path, declared: bool) -> None:
     """A germline list or a BED holding ``chrM`` and ``MT`` (or ``chr1`` and ``1``): a record is

@@ -7,14 +7,17 @@ is a record the VCF loses (exactly for SNVs; an indel may be dropped a little mo
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub.audit_sites import Reference, read_variants
+from genoscrub.audit_vcf import GermlineAlleles
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_command
 
 LENGTH = 3000
 READ = 100
@@ -129,3 +132,129 @@ def test_germline_windows_needs_the_list_and_the_reference(genome: tuple[Path, s
             input=b"", cwd=folder, capture_output=True, timeout=300,
         )  # fmt: skip
         assert result.returncode == 2 and b"--germline-windows needs --germline and -r" in result.stderr
+
+
+# --- genoscrub-audit --germline-in-vcf -r: the audit's own windows give vcf-drop-rare's answer ----
+
+GENERATED = 4000
+"""Bases of each generated genome: germline records near both ends, in repeats and between them."""
+
+
+def generated_genome(rng: random.Random) -> str:
+    """Random bases with repeats of units of 1 to 8 bases laid in (one of a few hundred bases), and one by each end."""
+    bases = [rng.choice("ACGT") for _ in range(GENERATED)]
+    for number, at in enumerate([2, GENERATED - 40, *rng.sample(range(60, GENERATED - 420), 14)]):
+        unit = "".join(rng.choice("ACGT") for _ in range(rng.choice((1, 1, 2, 2, 3, 4, 6, 8))))
+        tract = (unit * 400)[: rng.randint(150, 400) if number == 2 else rng.randint(6, 36)]
+        bases[at : at + len(tract)] = tract
+    return "".join(bases[:GENERATED])
+
+
+def generated_germline(rng: random.Random, bases: str) -> list[str]:
+    """Germline records of every kind the windows know: SNVs (some on a contig's first and last
+    bases), MNPs, deletions and insertions (a repeat's unit, random bases), complex and
+    multi-allelic records, and symbolic deletions, insertions and duplications."""
+    other = lambda base: rng.choice([b for b in "ACGT" if b != base])  # noqa: E731
+    records: dict[int, str] = {}
+    for position in [1, 2, GENERATED - 1, GENERATED, *rng.sample(range(4, GENERATED - 80), 36)]:
+        kind = rng.choice(("snv", "snv", "mnp", "deletion", "deletion", "insertion", "insertion", "complex", "multi", "symbolic"))
+        if position >= GENERATED - 1 or position <= 2:
+            kind = "snv" if position != 2 else "deletion"
+        ref = bases[position - 1]
+        if kind == "snv":
+            alleles = (ref, other(ref))
+        elif kind == "mnp":
+            ref = bases[position - 1 : position + 1]
+            alleles = (ref, other(ref[0]) + other(ref[1]))
+        elif kind == "deletion":
+            ref = bases[position - 1 : position + rng.randint(1, 6)]
+            alleles = (ref, ref[0])
+        elif kind == "insertion":
+            unit = bases[position : position + rng.randint(1, 4)] if rng.random() < 0.6 else "".join(rng.choice("ACGT") for _ in range(3))
+            alleles = (ref, ref + unit)
+        elif kind == "complex":
+            ref = bases[position - 1 : position + 2]
+            alleles = (ref, other(ref[0]) + "T")
+        elif kind == "multi":
+            alleles = (ref, f"{other(ref)},{ref}{other(ref)}")
+        else:
+            length = rng.randint(2, 40)
+            alt, info = rng.choice((("<DEL>", f"END={position + length}"), ("<INS>", f"SVLEN={length}"), ("<DUP>", f"SVLEN={length}")))
+            records[position] = f"chr1\t{position}\t.\t{ref}\t{alt}\t50\tPASS\t{info}"
+            continue
+        records[position] = f"chr1\t{position}\t.\t{alleles[0]}\t{alleles[1]}\t50\tPASS\t."
+    return [records[position] for position in sorted(records)]
+
+
+def generated_calls(rng: random.Random, bases: str, germline: list[str]) -> list[tuple[int, str, str]]:
+    """Somatic calls, one a POS: SNVs and indels of 1 to 4 bases around each germline site (in its
+    repeat, up to 60 bases away), and by the contig's ends."""
+    calls: dict[int, tuple[str, str]] = {}
+    sites = [int(record.split("\t")[1]) for record in germline]
+    for position in [1, 2, 3, GENERATED - 2, GENERATED - 1, GENERATED] + [
+        site + rng.randint(-60, 60) for site in sites for _ in range(14)
+    ]:
+        if not 1 <= position <= GENERATED or position in calls:
+            continue
+        ref = bases[position - 1]
+        length = rng.randint(1, 4)
+        kind = rng.random()
+        if kind < 0.5 or position + length > GENERATED:
+            calls[position] = (ref, rng.choice([b for b in "ACGT" if b != ref]))
+        elif kind < 0.75:
+            calls[position] = (bases[position - 1 : position + length], ref)
+        else:
+            calls[position] = (ref, ref + (bases[position : position + length] if rng.random() < 0.5 else "GTCA"[:length]))
+    return [(position, ref, alt) for position, (ref, alt) in sorted(calls.items())]
+
+
+def calls_vcf(calls: list[tuple[int, str, str]]) -> str:
+    header = (
+        f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={GENERATED}>\n"
+        '##INFO=<ID=AF,Number=A,Type=Float,Description="Allele fraction">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
+    )
+    return header + "".join(f"chr1\t{position}\t.\t{ref}\t{alt}\t.\tPASS\tAF=0.5\n" for position, ref, alt in calls)
+
+
+def kept_by_drop_rare(folder: Path, calls: list[tuple[int, str, str]], *windows: str) -> list[tuple[int, str, str]]:
+    result = subprocess.run(
+        [str(ROOT / "bin" / "vcf-drop-rare"), "-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", *windows],
+        input=calls_vcf(calls).encode(), cwd=folder, capture_output=True, check=True, timeout=300,
+    )  # fmt: skip
+    rows = [line.split("\t") for line in result.stdout.decode().splitlines() if line[:1] != "#"]
+    return [(int(fields[1]), fields[3], fields[4]) for fields in rows]
+
+
+@pytest.mark.parametrize("seed", [3, 29, 71])
+def test_the_audit_finds_every_call_vcf_drop_rare_drops_in_a_window_and_no_other(tmp_path: Path, seed: int) -> None:
+    """genoscrub-audit --germline --germline-in-vcf -r draws the reverter's windows by its own code
+    (``audit_windows``): over generated genomes (repeats, contig ends) and germline records of every
+    kind, a call vcf-drop-rare --germline-windows keeps passes the audit, and one it drops for its
+    window (and keeps without the option) is a finding, keyed ``call in a germline window``."""
+    rng = random.Random(seed)
+    bases = generated_genome(rng)
+    (tmp_path / "ref.fa").write_text(f">chr1\n{bases}\n")
+    pysam.faidx(str(tmp_path / "ref.fa"))
+    germline = generated_germline(rng, bases)
+    header = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={GENERATED}>\n"
+    header += '##INFO=<ID=END,Number=1,Type=Integer,Description="End">\n##INFO=<ID=SVLEN,Number=.,Type=Integer,Description="Length">\n'
+    (tmp_path / "germline.vcf").write_text(header + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + "\n".join(germline) + "\n")
+    calls = generated_calls(rng, bases, germline)
+    unlisted = kept_by_drop_rare(tmp_path, calls)  # the calls carrying no germline allele
+    kept = kept_by_drop_rare(tmp_path, unlisted, "--germline-windows")
+    in_windows = sorted(set(unlisted) - set(kept))
+    assert 0 < len(in_windows) < len(unlisted) - 20  # the windows are narrow, and met
+
+    variants = read_variants(str(tmp_path / "germline.vcf"), "germline list")
+    alleles = GermlineAlleles(variants, "germline.vcf", Reference(str(tmp_path / "ref.fa")))
+    found = [call for call in unlisted if alleles.in_window("chr1", call[0] - 1, call[1].encode(), [call[2].encode()])]
+    assert found == in_windows
+
+    for name, part in (("kept.vcf", kept), ("dropped.vcf", in_windows)):  # the command itself, on each part
+        (tmp_path / name).write_text(calls_vcf(part))
+        report_path = tmp_path / f"{name}.json"
+        options = ("--germline", "germline.vcf", "--germline-in-vcf", "-r", "ref.fa")
+        run_command("genoscrub-audit", "-q", "--report", str(report_path), *options, name, cwd=tmp_path)
+        germline_found = json.loads(report_path.read_text())["files"][0]["findings"]["germline"]
+        assert germline_found["count"] == (0 if part is kept else len(part)), germline_found
+        assert (part is kept) != ("call in a germline window" in germline_found.get("by_key", {}))  # the rest by the allele check

@@ -31,7 +31,9 @@
 # - --germline --germline-in-vcf -r for the somatic VCF of a sample with a germline VCF, in that
 #   second run: a call carrying an allele of the normal's germline calls is a finding (the
 #   germline VCF itself, germline by nature, is audited without it where `deliver_germline_vcf`
-#   delivers it), its indels met wherever the two callers placed them in a repeat (-r);
+#   delivers it), its indels met wherever the two callers placed them in a repeat (-r), and a call
+#   inside the windows where sam-revert-germline reverted the reads (-r), which vcf-drop-rare
+#   --germline-windows dropped (rules/vcf.smk): without that step such calls would be delivered;
 # - --preset/--bed for the regions masked (`regions`) and those only checked (`audit_regions`);
 # - --only-tags for the BAMs: the tags sam-scrub-rg kept on every record (DELIVERED_BAM_TAGS,
 #   rules/bam.smk); any other tag is a finding, as on some records and not others it marks sites;
