@@ -222,7 +222,8 @@ class RecordReverter:
     """Reverts one record at a time; built once the input's header is checked.
 
     ``reference`` is read by the input's contig names; ``known_contigs`` are the
-    input's contigs the reference has.
+    input's contigs the reference has; ``quality_key`` keys the draw of the qualities a
+    reverted indel's added bases get (``revert.quality_draw_key``).
     """
 
     def __init__(
@@ -236,6 +237,8 @@ class RecordReverter:
         report: Report,
         declared: Iterable[str] | None = None,
         places: ReadPlaces | None = None,
+        *,
+        quality_key: bytes,
     ) -> None:
         self.reference = reference
         self.windows = windows
@@ -256,6 +259,8 @@ class RecordReverter:
         self.nearby = NearbyBases(reference)
         self.places = places if places is not None else ReadPlaces(())
         """The header's contigs and lengths, which PNEXT and ``CP`` are held to (none: held to nothing)."""
+        self.quality_key = quality_key
+        """The key of the draw of the qualities a reverted indel's added bases get (``revert.quality_draw_key``)."""
         self.moved = False
         """Whether the last record :meth:`rewrite` wrote has another POS than it had (a removed
         left clip moved it, or its mate, where it is an unmapped read placed at its mate)."""
@@ -514,7 +519,7 @@ class RecordReverter:
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
             position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
-            windows.short_skip, clip_windows, windows.changes,
+            windows.short_skip, clip_windows, windows.changes, self.quality_key,
         )
         if isinstance(result, Removed):
             self.report.add(result.reason)

@@ -20,8 +20,8 @@ aligner chose for an allele:
 - a deletion (``D``) of ``L`` bases is filled with reference bases when it or the
   ``L`` bases each side of it touch a window, and becomes ``M`` (``=`` in a record
   that spells its matches ``=``); the filled bases get qualities borrowed from the
-  read's own bases beside the deletion (:func:`borrowed_qualities`), so a filled
-  deletion does not stand out by its quality: no run of one value, no pattern;
+  read's own bases beside the deletion (:func:`borrowed_qualities`, drawn by a keyed hash), so
+  a filled deletion does not stand out by its quality: no run of one value, no pattern;
 - an insertion (``I``) of ``L`` bases at a point of the reference is removed,
   bases and qualities, when the ``L`` bases each side of that point touch a
   window: an aligner may write an SNV as an insertion beside a deletion (``1I1D``
@@ -69,8 +69,9 @@ from ``MC`` alone (:func:`rewrite_mate_cigar`), the same as the mate computes it
 from __future__ import annotations
 
 import enum
-import random
-import zlib
+import hashlib
+import hmac
+import os
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -114,6 +115,14 @@ unbinned qualities, a quality drawn from 32 each side is found among the 8 each 
 place, and equals the one before it, about as often as a read's own quality there is (0.71
 to 0.86 against 0.69 to 0.80, and 0.12 to 0.17 against 0.11 to 0.19); drawn from 8 each
 side, it is always among them, which tells it."""
+QUALITY_DRAW_PURPOSE = b"sam-revert-germline: borrowed qualities"
+"""What the site key is hashed with (HMAC-SHA-256) to give the key of :func:`borrowed_qualities`'
+draw (:func:`quality_draw_key`): a key for this use alone. The pseudonyms hash messages that start
+``id:`` or ``read:`` (filters/pseudonyms.py), which this one does not, so the draw's key is no
+pseudonym, and what the draw writes says nothing of one."""
+PROCESS_QUALITY_KEY = os.urandom(32)
+"""The draw's key where :func:`revert_alignment`'s caller gives none: a secret of this process.
+sam-revert-germline always gives one (:func:`quality_draw_key`)."""
 
 Window = tuple[int, int]
 KeepAllele = Callable[[int, bytes, bytes], bool]
@@ -382,6 +391,16 @@ def clip_differs(clip: bytes, reference: bytes, start: int, reference_offset: in
     return False
 
 
+def quality_draw_key(site_key: bytes | None) -> bytes:
+    """The key of :func:`borrowed_qualities`' draw: HMAC-SHA-256 of ``QUALITY_DRAW_PURPOSE`` with
+    the site key (``--key-file``), so a run with the key draws what every other run with it draws
+    (the same bytes out); without one, a secret of this run (``os.urandom``): nobody can redo the
+    draw, and nothing repeats it."""
+    if site_key is None:
+        return os.urandom(32)
+    return hmac.digest(site_key, QUALITY_DRAW_PURPOSE, "sha256")
+
+
 def revert_alignment(
     position: int,
     operations: Sequence[tuple[int, int]],
@@ -396,6 +415,7 @@ def revert_alignment(
     short_skip: int = 0,
     clip_windows: Sequence[Window] | Windows | None = None,
     changes: Sequence[LengthChange] = (),
+    quality_key: bytes | None = None,
 ) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window, keeping the read's length.
 
@@ -416,8 +436,11 @@ def revert_alignment(
     (removed in turn when it touches a window there). ``reference`` must then reach the insertions'
     and clips' bases further, and from where a moved read starts (the caller fetches them).
     :func:`rewrite_mate_cigar` applies the same rules from the CIGAR alone, so ``MC`` still equals
-    the mate's CIGAR.
+    the mate's CIGAR. ``quality_key`` keys the draw of the qualities the added bases get
+    (:func:`quality_draw_key`; None: ``PROCESS_QUALITY_KEY``).
     """
+    if quality_key is None:
+        quality_key = PROCESS_QUALITY_KEY
     target_length = query_length(operations)
     match = match_op(operations)
     aligned_clips = 0
@@ -442,10 +465,11 @@ def revert_alignment(
                 if sequence != b"*":
                     sequence = reference[start - reference_offset : position - reference_offset] + sequence
                 if qualities != b"*":
-                    qualities = prefix_qualities(clip_qualities, qualities, position - start) + qualities
+                    qualities = prefix_qualities(clip_qualities, qualities, position - start, quality_key) + qualities
                 position = start
     result = revert_until_settled(
-        position, operations, sequence, qualities, reference, reference_offset, windows, clips, keep, deletions, short_skip
+        position, operations, sequence, qualities, reference, reference_offset, windows, clips, keep, deletions, short_skip,
+        quality_key,
     )
     if not isinstance(result, Reverted):
         return result
@@ -454,7 +478,7 @@ def revert_alignment(
         return result
     delta = query_length(result.operations) - target_length
     if delta:
-        fitted = _with_length_kept(result, position, delta, match, reference, reference_offset)
+        fitted = _with_length_kept(result, position, delta, match, reference, reference_offset, quality_key)
         if fitted is None:
             return NO_ALIGNED_BASE
         reference = fitted
@@ -467,14 +491,14 @@ def revert_alignment(
                 result.qualities = result.qualities[: len(result.qualities) - right_soft]
             result.operations = unclipped
             result.clip_bases_aligned += right_soft + hard
-            fitted = _with_length_kept(result, position, -(right_soft + hard), match, reference, reference_offset)
+            fitted = _with_length_kept(result, position, -(right_soft + hard), match, reference, reference_offset, quality_key)
             if fitted is None:
                 return NO_ALIGNED_BASE
             reference = fitted
     if result.sequence != b"*" and _right_clip(result.operations):
         again = revert_until_settled(
             position, result.operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
-            deletions, short_skip,
+            deletions, short_skip, quality_key,
         )  # the right clip lies beside another stretch of reference now: judged there
         if not isinstance(again, Reverted):
             return again
@@ -486,13 +510,13 @@ def revert_alignment(
     return result
 
 
-def prefix_qualities(clip_qualities: bytes, qualities: bytes, count: int) -> bytes:
+def prefix_qualities(clip_qualities: bytes, qualities: bytes, count: int, quality_key: bytes) -> bytes:
     """Qualities of the ``count`` reference bases a moved read starts with (:func:`clip_start`):
     the removed left clip's own, the last ``count`` of them, and where the read crossed a
     deletion more than it had, some borrowed from its first bases (:func:`borrowed_qualities`)."""
     if count <= len(clip_qualities):
         return clip_qualities[len(clip_qualities) - count :]
-    return clip_qualities + borrowed_qualities(qualities, 0, BORROWED_REACH, count - len(clip_qualities))
+    return clip_qualities + borrowed_qualities(qualities, 0, BORROWED_REACH, count - len(clip_qualities), quality_key)
 
 
 def with_leading_match(operations: Sequence[tuple[int, int]], match: int, count: int) -> Operations:
@@ -541,7 +565,9 @@ def clip_start(position: int, leading: int, changes: Sequence[LengthChange]) -> 
     return max(0, cursor - remaining)
 
 
-def _with_length_kept(result: Reverted, position: int, delta: int, match: int, reference: bytes, reference_offset: int) -> bytes | None:
+def _with_length_kept(
+    result: Reverted, position: int, delta: int, match: int, reference: bytes, reference_offset: int, quality_key: bytes
+) -> bytes | None:
     """The length rule on ``result`` (``delta`` query bases longer than the read was): its CIGAR,
     SEQ and QUAL fitted in place. Returns ``reference``, with ``N`` added past the contig's end
     where the bases given back lie there, or None when no aligned base is left."""
@@ -567,7 +593,7 @@ def _with_length_kept(result: Reverted, position: int, delta: int, match: int, r
             result.sequence = result.sequence[:point] + reference[start : start + added] + result.sequence[point:]
             result.bases_added_to_length += added
             if result.qualities != b"*":
-                padding = borrowed_qualities(result.qualities, point - BORROWED_REACH, point, added)
+                padding = borrowed_qualities(result.qualities, point - BORROWED_REACH, point, added, quality_key)
                 result.qualities = result.qualities[:point] + padding + result.qualities[point:]
     return reference
 
@@ -667,6 +693,7 @@ def revert_until_settled(
     keep: KeepAllele | None = None,
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
+    quality_key: bytes | None = None,
 ) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window.
 
@@ -678,7 +705,8 @@ def revert_until_settled(
     ``deletions`` are the windows of germline deletions, for the skip rule;
     a skip shorter than ``short_skip`` is filled like a deletion (``--all``).
     Returns :data:`NO_ALIGNED_BASE` or :data:`SKIP_AT_DELETION` when the record must go.
-    The read's length is not kept here (:func:`revert_alignment` does that).
+    The read's length is not kept here (:func:`revert_alignment` does that). ``quality_key`` as
+    :func:`revert_alignment` takes it.
 
     An indel reverted can join the deletions beside it into a longer one (``1D3I1D`` becomes
     ``2D``), whose reach under ``deletion_reverted`` is longer than either part's. So the rules
@@ -691,6 +719,8 @@ def revert_until_settled(
         and not isinstance(windows, Windows) and reference_offset <= position
     ):
         return revert_single_match(position, operations[0][1], sequence, qualities, reference, reference_offset, windows)
+    if quality_key is None:
+        quality_key = PROCESS_QUALITY_KEY
     windows = as_windows(windows)
     deletion_windows = as_windows(deletions)
     has_sequence = sequence != b"*"
@@ -750,7 +780,7 @@ def revert_until_settled(
                     new_sequence += deleted
                     if has_qualities:
                         near = query_position - BORROWED_REACH, query_position + BORROWED_REACH
-                        new_qualities += borrowed_qualities(qualities, *near, length)
+                        new_qualities += borrowed_qualities(qualities, *near, length, quality_key)
                 append_operation(new_operations, match, length)
             else:
                 append_operation(new_operations, DEL, length)
@@ -796,7 +826,7 @@ def revert_until_settled(
     if result.indels_reverted and _may_revert_again(new_operations, short_skip):  # until nothing changes (above)
         again = revert_until_settled(
             position, new_operations, result.sequence, result.qualities, reference, reference_offset, windows, clips, keep,
-            deletion_windows, short_skip,
+            deletion_windows, short_skip, quality_key,
         )  # fmt: skip
         if not isinstance(again, Reverted):
             return again
@@ -842,11 +872,12 @@ def revert_match_run(position: int, sequence: bytes, expected: bytes, windows: S
     return sequence, reverted
 
 
-def borrowed_qualities(qualities: bytes, start: int, end: int, count: int) -> bytes:
+def borrowed_qualities(qualities: bytes, start: int, end: int, count: int, key: bytes) -> bytes:
     """Qualities for ``count`` bases a reverted indel adds to a read (a filled deletion's, or those
     given back at the read's end for a removed insertion): each is one of the read's own
-    ``qualities[start:end]`` (bases beside where they go), chosen by a hash of the read's
-    qualities and the place, so the same read gets the same ones on every path and every run.
+    ``qualities[start:end]`` (bases beside where they go), drawn by HMAC-SHA-256 with ``key``
+    (:func:`quality_draw_key`) of the place and the read's qualities, so the same read gets the
+    same ones on every path, and on every run with the same key.
 
     One value for all of them (the lower neighbour, before) made a run of equal qualities that
     only the carriers of the indel had: with unbinned qualities (HiFi, ONT, HiSeq 2000/2500, MGI)
@@ -854,22 +885,33 @@ def borrowed_qualities(qualities: bytes, start: int, end: int, count: int) -> by
     read's own do (``BORROWED_REACH``), and follow its quality where it is (its cycle, its context).
     Every other base keeps its own quality: QUAL kept in cycle order instead would move every
     quality after the indel off its base, which data whose quality follows the bases (a
-    long read's homopolymers) shows over the whole rest of the read."""
+    long read's homopolymers) shows over the whole rest of the read.
+
+    The draw is keyed because its input is in the output: drawn by an unkeyed function (a CRC-32 of
+    QUAL, before), a recipient dropped a read's last qualities, drew again from the rest and found
+    the same values exactly where a removed insertion had given bases back, a carrier's read.
+    Each draw is the next byte of the HMAC (then of SHAKE-256 of it, where a long deletion needs
+    more), its low bits as many as the pool's size has, kept when below the size: a uniform
+    choice, as ``randrange`` makes it (a pool of more than 255 takes two bytes a draw)."""
     pool = qualities[max(0, start) : max(0, end)]
     if not pool:
         return bytes((MASKED_QUALITY,)) * count
-    bits = random.Random(zlib.crc32(qualities, max(0, start))).getrandbits
+    seed = hmac.digest(key, max(0, start).to_bytes(8, "little") + qualities, "sha256")
     size = len(pool)
-    width = size.bit_length()
-    chosen = bytearray(count)
-    for index in range(count):
-        # randrange(size) as CPython draws it (Random._randbelow: ``width`` bits until one is below
-        # ``size``), without its two calls a draw; tests/test_revert_read_length.py holds them equal
-        draw = bits(width)
-        while draw >= size:
-            draw = bits(width)
-        chosen[index] = pool[draw]
-    return bytes(chosen)
+    mask = (1 << size.bit_length()) - 1
+    step = (size.bit_length() + 7) // 8  # bytes a draw: 1 for every pool of BORROWED_REACH each side
+    stream = seed
+    if 2 * count * step > len(seed):  # the draws may need more: SHAKE-256 of the HMAC, after it
+        stream += hashlib.shake_256(seed).digest(2 * count * step)
+    while True:
+        if step == 1:
+            draws = [byte & mask for byte in stream]
+        else:
+            draws = [int.from_bytes(stream[at : at + step], "little") & mask for at in range(0, len(stream) - step + 1, step)]
+        chosen = bytes([pool[draw] for draw in draws if draw < size])
+        if len(chosen) >= count:
+            return chosen[:count]
+        stream = seed + hashlib.shake_256(seed).digest(2 * (len(stream) - len(seed)) + 2 * count * step)
 
 
 # --- the mate, from its MC tag ------------------------------------------------------------------

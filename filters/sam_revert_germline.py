@@ -40,6 +40,7 @@ from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
 from genoscrub.keep_list import GERMLINE_AF, KeepList, read_keep_list, screen_keep_list
 from genoscrub.one_by_one import one_by_one as one_record_path_forced
+from genoscrub.pseudonyms import read_key
 from genoscrub.record_reverter import (
     DROPPED_ON_LISTED,
     MATE_REMOVED_COUNT,
@@ -50,7 +51,7 @@ from genoscrub.record_reverter import (
     RevertOptions,
 )
 from genoscrub.report import InputError, Report, UsageError
-from genoscrub.revert import MOVED_TOO_FAR, NO_ALIGNED_BASE, SKIP_AT_DELETION, ClipRule
+from genoscrub.revert import MOVED_TOO_FAR, NO_ALIGNED_BASE, PROCESS_QUALITY_KEY, SKIP_AT_DELETION, ClipRule, quality_draw_key
 from genoscrub.sam_columns import ReadPlaces
 from genoscrub.sam_header import program_ids, program_line, sequence_dictionary
 from genoscrub.sam_stage import SamStage
@@ -97,6 +98,9 @@ class RevertSetup:
     report: Report
     one_by_one: bool = field(default_factory=one_record_path_forced)
     """Every record down the one-record path (``GENOSCRUB_ONE_BY_ONE=1``)."""
+    quality_key: bytes = field(default=PROCESS_QUALITY_KEY, repr=False)
+    """The key of the draw of the qualities a reverted indel's added bases get (``revert.quality_draw_key``;
+    the command gives it, ``revert.PROCESS_QUALITY_KEY`` is for the tests that build a setup)."""
 
     def reverter(self, header: list[bytes]) -> BlockReverter:
         """Same genome, or stop: @SQ against the reference, the germline VCF and the
@@ -124,7 +128,9 @@ class RevertSetup:
         if self.keep is not None:
             self.keep.use_for_input(contigs, report)
         places = ReadPlaces({name.encode(): length for name, length in contigs.items()})
-        records = RecordReverter(reference, windows, self.keep, self.options, shapes, self.path, report, contigs, places)
+        records = RecordReverter(
+            reference, windows, self.keep, self.options, shapes, self.path, report, contigs, places, quality_key=self.quality_key
+        )
         order = None
         if any(line.startswith(b"@HD\t") and b"\tSO:coordinate" in line for line in header):
             order = CoordinateOrder([name.encode() for name in contigs], windows.sites if isinstance(windows, GermlineWindows) else None)
@@ -197,6 +203,7 @@ def revert_stage(
     keep_secondary_seq: bool = False,
     keep_clips_off_sites: bool = False,
     keep_alignment_lists: bool = False,
+    key_file: Path | None = None,
 ) -> SamStage:
     """The command's work, its options checked and the reference, germline sites and keep
     list read (keyword names are the options' own, see ``main``): what ``main`` runs
@@ -214,6 +221,7 @@ def revert_stage(
         raise UsageError("--germline-af must be between 0 and 1")
     if keep_clips_off_sites and variants is None:
         raise UsageError("--keep-clips-off-sites needs -v/--variants (with --all every clip is removed)")
+    quality_key = quality_draw_key(read_key(key_file) if key_file is not None else None)
     fasta = Fasta(reference_path)
     keep = None
     if keep_path is not None:
@@ -234,7 +242,7 @@ def revert_stage(
         clips=ClipRule.NEAR_WINDOWS if keep_clips_off_sites else ClipRule.DIFFERING,
         keep_alignment_lists=keep_alignment_lists,
     )
-    setup = RevertSetup(fasta, sites, keep, options, path, report)
+    setup = RevertSetup(fasta, sites, keep, options, path, report, quality_key=quality_key)
 
     def finish() -> None:
         removed = sum(report.counts[key] for key in REMOVALS)
@@ -305,6 +313,16 @@ def main(
             "by them and then removes them all (the cohort workflow). Never on its own: they may show germline indels.",
         ),
     ] = False,
+    key_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--key-file",
+            metavar="FILE",
+            help="The site's secret key (mode 600), as sam-scrub-rg takes it: the qualities of the bases a reverted indel adds "
+            "are drawn by a keyed hash, the same on every run with the key. Without it a secret of this run: the output "
+            "differs between runs there.",
+        ),
+    ] = None,
     output: OutputOption = None,
     output_format: Annotated[
         str, typer.Option("-O", "--output-fmt", metavar="FORMAT", help="sam (default), bam or cram.")
@@ -331,6 +349,7 @@ def main(
             keep_secondary_seq=keep_secondary_seq,
             keep_clips_off_sites=keep_clips_off_sites,
             keep_alignment_lists=keep_alignment_lists,
+            key_file=key_file,
         )
         sink = AlignmentOutput(output, output_format, reference_path if output_format == "cram" else None)
         writer = BackgroundWriter(sink)  # the encoder downstream never waits for this process's CPU

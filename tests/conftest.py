@@ -20,6 +20,17 @@ os.environ.setdefault("GENOSCRUB_TRACEBACKS", "1")  # an internal error shows it
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / "bin"
+SITE_KEY = b"the tests' site key, 32 bytes!!!"
+
+
+def site_key_file(folder: Path) -> Path:
+    """``folder/site.key``, private, holding ``SITE_KEY``: sam-revert-germline draws the qualities
+    of the bases a reverted indel adds by it (``--key-file``), so runs that must write the same
+    bytes give it (without a key each run draws with a secret of its own)."""
+    path = folder / "site.key"
+    path.write_bytes(SITE_KEY)
+    path.chmod(0o600)
+    return path
 
 
 def load_workflow_script(name: str) -> Any:

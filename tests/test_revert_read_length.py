@@ -3,12 +3,14 @@ show in how many bases a read has, nor in its TLEN, or the read tells the germli
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 import os
 import random
 import subprocess
-import zlib
+from collections import Counter
 from pathlib import Path
 
 import pysam
@@ -27,25 +29,61 @@ from genoscrub.revert import (
     revert_alignment,
     rewrite_mate_cigar,
 )
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ROOT
 from tests.test_sam_revert_germline import REFERENCE, alignments, build_read, ops
 
+KEY = b"a draw key for the tests, 32 b!!"
+OTHER_KEY = b"another draw key for the tests!!"
+
+
+def drawn_one_by_one(qualities: bytes, start: int, end: int, count: int, key: bytes) -> bytes:
+    """borrowed_qualities' draw written out: HMAC-SHA-256(key, place as 8 bytes little-endian +
+    QUAL), then SHAKE-256 of that digest, read a byte at a time (two for a pool of more than 255,
+    little-endian), each masked to the bits of the pool's size; one below the size picks a quality."""
+    pool = qualities[max(0, start) : max(0, end)]
+    if not pool:
+        return bytes((MASKED_QUALITY,)) * count
+    seed = hmac.new(key, max(0, start).to_bytes(8, "little") + qualities, hashlib.sha256).digest()
+    stream = seed + hashlib.shake_256(seed).digest(4096)
+    step = 1 if len(pool) < 256 else 2
+    chosen = bytearray()
+    for at in range(0, len(stream), step):
+        if len(chosen) == count:
+            break
+        draw = int.from_bytes(stream[at : at + step], "little") % (1 << len(pool).bit_length())
+        if draw < len(pool):
+            chosen.append(pool[draw])
+    return bytes(chosen)
+
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=40), st.integers(-5, 45), st.integers(0, 45), st.integers(0, 40))
-def test_borrowed_qualities_are_drawn_as_randrange_draws_them(qualities: bytes, start: int, end: int, count: int) -> None:
-    """borrowed_qualities draws its bits itself: the same qualities as ``randrange`` over the
-    pool, seeded as before, so no read's QUAL changes with the way they are drawn."""
-    pool = qualities[max(0, start) : max(0, end)]
-    if pool:
-        choose = random.Random(zlib.crc32(qualities, max(0, start))).randrange
-        expected = bytes(pool[choose(len(pool))] for _ in range(count))
-    else:
-        expected = bytes((MASKED_QUALITY,)) * count
-    assert borrowed_qualities(qualities, start, end, count) == expected
+@example(bytes(range(256)) * 2, 0, 300, 40, b"a pool of 300 qualities")
+@given(st.binary(max_size=300), st.integers(-5, 300), st.integers(0, 300), st.integers(0, 300), st.binary(min_size=16, max_size=40))
+def test_borrowed_qualities_are_drawn_by_the_keyed_hash(qualities: bytes, start: int, end: int, count: int, key: bytes) -> None:
+    """borrowed_qualities draws by HMAC-SHA-256 of the place and QUAL with the key, and past its 32
+    bytes by SHAKE-256 of it (``count`` up to 300: a deletion of 300 bases needs about 600 bytes),
+    two bytes a draw from a pool of more than 255."""
+    assert borrowed_qualities(qualities, start, end, count, key) == drawn_one_by_one(qualities, start, end, count, key)
+
+
+def test_borrowed_qualities_are_a_uniform_draw_and_another_key_draws_others() -> None:
+    """Each quality of the pool is drawn as often as the others (40 values, 20,000 draws: each
+    within 30 % of 500), and a second key draws other values (the draws of two keys agree about as
+    often as two independent draws from 40 values do, 1 in 40)."""
+    pool = bytes(range(40, 80))
+    drawn = Counter[int]()
+    agree = 0
+    for number in range(2000):
+        qualities = pool + number.to_bytes(4, "little")
+        one = borrowed_qualities(qualities, 0, 40, 10, KEY)
+        assert borrowed_qualities(qualities, 0, 40, 10, KEY) == one  # the same read, the same draw
+        drawn.update(one)
+        agree += sum(a == b for a, b in zip(one, borrowed_qualities(qualities, 0, 40, 10, OTHER_KEY), strict=True))
+    assert set(drawn) == set(pool) and all(350 <= drawn[value] <= 650 for value in pool), drawn
+    assert agree < 2 * 20000 / 40, agree
 
 
 def outer_template_length(position: int, end: int, mate_position: int, mate_end: int) -> int:

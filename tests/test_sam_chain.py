@@ -69,19 +69,19 @@ def steps_of(case: str, files: dict[str, str], out: Path) -> list[str]:
         "workflow": [
             f"sam-scrub-rg -q --names --key-file {key} --map {shlex.quote(files['ids'])} {map_out} --no-map-out-read-names {only_tags}"
             f" {reports[0]}",
-            f"sam-revert-germline -q -r {ref} -v {shlex.quote(files['germline'])} --keep-alignment-lists {reports[1]}",
+            f"sam-revert-germline -q -r {ref} -v {shlex.quote(files['germline'])} --key-file {key} --keep-alignment-lists {reports[1]}",
             f"sam-mask-regions -q -r {ref} --bed {shlex.quote(files['repeats'])} --flank 0 --drop-alignment-lists {reports[2]}",
         ],
         # Counter pseudonyms, every difference reverted, reads touching a region dropped with their mates.
         "all-and-drop": [
             f"sam-scrub-rg --names {map_out} {reports[0]}",
-            f"sam-revert-germline -r {ref} --all --keep-secondary-seq {reports[1]}",
+            f"sam-revert-germline -r {ref} --all --key-file {key} --keep-secondary-seq {reports[1]}",
             f"sam-mask-regions --bed {shlex.quote(files['repeats'])} --flank 5 --drop {reports[2]}",
         ],
         # Two steps, keyed names written to the linkage table too.
         "two-steps": [
             f"sam-scrub-rg -q --names --key-file {key} {map_out} --keep-tag XS --drop-tag MD {reports[0]}",
-            f"sam-revert-germline -q -r {ref} --all --keep-unmapped {reports[1]}",
+            f"sam-revert-germline -q -r {ref} --all --key-file {key} --keep-unmapped {reports[1]}",
         ],
         "one-step": [f"sam-mask-regions -q -r {ref} --bed {shlex.quote(files['repeats'])} {reports[2]}"],
     }[case]
@@ -289,7 +289,9 @@ def stages(files: dict[str, str]) -> tuple[list[SamStage], list[Report]]:
     reports = [Report("sam-scrub-rg"), Report("sam-revert-germline"), Report("sam-mask-regions")]
     built = [
         scrub_stage(reports[0], "-", names=True, key_file=Path(files["key"])),
-        revert_stage(reports[1], "-", reference_path=files["ref"], variants=files["germline"], keep_alignment_lists=True),
+        revert_stage(
+            reports[1], "-", reference_path=files["ref"], variants=files["germline"], keep_alignment_lists=True, key_file=Path(files["key"])
+        ),
         mask_stage(reports[2], "-", bed=[files["repeats"]], flank=0, reference=files["ref"], drop_alignment_lists=True),
     ]
     return built, reports

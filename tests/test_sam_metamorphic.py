@@ -26,7 +26,7 @@ from pathlib import Path
 import pysam
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import BIN, site_key_file
 
 PLAIN_NAMES = {"chr1": "1", "chr2": "2", "chrM": "MT"}
 
@@ -82,6 +82,8 @@ def sides(simulated: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 def run(command: str, arguments: list[str], input_path: Path, env: dict[str, str] | None = None) -> tuple[bytes, dict[str, int]]:
     """The command's stdout (SAM text) and its report's counts."""
     report = input_path.parent / f"report.{os.getpid()}.json"
+    if command == "sam-revert-germline":  # the qualities of the bases a reverted indel adds are drawn by the key
+        arguments = [*arguments, "--key-file", str(site_key_file(input_path.parent))]
     result = subprocess.run([str(BIN / command), "-q", *arguments, "--report", str(report), str(input_path)],
                             capture_output=True, env={**os.environ, **(env or {})}, timeout=300)
     assert result.returncode == 0, result.stderr.decode()

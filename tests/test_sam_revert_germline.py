@@ -15,6 +15,7 @@ import os
 import random
 import subprocess
 import tempfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,12 +31,23 @@ from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
 from genoscrub.record_reverter import RevertOptions
 from genoscrub.report import InputError, Report
-from genoscrub.revert import CLIP_MARGIN, MAX_SHIFT, NO_ALIGNED_BASE, ClipRule, Reverted, Windows, revert_alignment, rewrite_mate_cigar
+from genoscrub.revert import (
+    CLIP_MARGIN,
+    MAX_SHIFT,
+    NO_ALIGNED_BASE,
+    ClipRule,
+    Reverted,
+    Windows,
+    borrowed_qualities,
+    quality_draw_key,
+    revert_alignment,
+    rewrite_mate_cigar,
+)
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ROOT, run_command
+from tests.conftest import ROOT, SITE_KEY, run_command, site_key_file
 from tests.independent import alt_observations, called_sites, variant_records
 
 COMMAND = "sam-revert-germline"
@@ -119,6 +131,118 @@ def test_qualities_at_a_reverted_indel_do_not_tell_carriers(tmp_path: Path) -> N
             runs[kind + " reference"] += len(set(qualities[first - 1 : last])) == 1 or len(set(qualities[first : last + 1])) == 1
     for kind in ("deletion", "insertion"):
         assert runs[kind] <= runs[kind + " reference"] + 10, runs
+
+
+def unkeyed_draw(qualities: bytes, start: int, end: int, count: int) -> bytes:
+    """The draw of the qualities given back for a removed insertion as sam-revert-germline made it
+    before it was keyed (``random.Random(zlib.crc32(QUAL, start))``): what a recipient can redo."""
+    pool = qualities[max(0, start) : max(0, end)]
+    choose = random.Random(zlib.crc32(qualities, max(0, start))).randrange
+    return bytes(pool[choose(len(pool))] for _ in range(count))
+
+
+def test_qualities_given_back_for_a_removed_insertion_are_no_function_of_what_a_recipient_holds() -> None:
+    """A recipient who drops a read's last 2 qualities and draws them again from the 32 before,
+    by the unkeyed draw, found them in every carrier's read of a removed 2-base insertion (and in
+    no other read): the carrier's genotype, no key needed. Keyed by the site key, the draw is no
+    function of QUAL: that test finds the carriers' reads no more often than the non-carriers' (by
+    chance, two draws from 32 qualities agreeing), nor does the keyed draw redone with another key;
+    with the key the draw is redone exactly (the data holder's view: the test looks where it should)."""
+    rng = random.Random(5)
+    site, unit = 60, REFERENCE[60:62]
+    key, other = quality_draw_key(SITE_KEY), quality_draw_key(b"another site's key, 32 bytes!!!!")
+    found: Counter[str] = Counter()
+    for _ in range(300):
+        qualities = bytes(rng.randint(43, 73) for _ in range(40))  # unbinned
+        start = rng.randint(35, 50)
+        k = site - start
+        read = REFERENCE[start:site] + unit + REFERENCE[site : start + 38]
+        operations = ops(b"%dM2I%dM" % (k, 38 - k))
+        result = revert_alignment(start, operations, read, qualities, REFERENCE, 0, [(site - 4, site + 6)], quality_key=key)
+        assert isinstance(result, Reverted) and result.sequence == REFERENCE[start : start + 40]
+        kept, given = result.qualities[:38], result.qualities[38:]
+        found["carrier, unkeyed"] += unkeyed_draw(kept, 6, 38, 2) == given
+        found["non-carrier, unkeyed"] += unkeyed_draw(qualities[:38], 6, 38, 2) == qualities[38:]
+        found["carrier, another key"] += borrowed_qualities(kept, 6, 38, 2, other) == given
+        found["carrier, the key"] += borrowed_qualities(kept, 6, 38, 2, key) == given
+    assert found["carrier, the key"] == 300, found
+    assert found["carrier, unkeyed"] <= found["non-carrier, unkeyed"] + 6 and found["carrier, unkeyed"] <= 12, found
+    assert found["carrier, another key"] <= 12, found
+
+
+def indel_carriers(folder: Path) -> tuple[list[str], set[str]]:
+    """``folder/ref.fa``, ``folder/germline.vcf`` (a 3-base insertion and a 3-base deletion) and
+    ``folder/in.sam``: 20 carriers' reads of each and 20 non-carriers' (unbinned qualities).
+    Returns the SAM lines and the carriers' read names."""
+    rng = random.Random(9)
+    contig = "".join(rng.choice("ACGT") for _ in range(1500))
+    (folder / "ref.fa").write_text(">chr1\n" + contig + "\n")
+    pysam.faidx(str(folder / "ref.fa"))
+    (folder / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1500>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t500\t.\t{contig[499]}\t{contig[499]}GTC\t50\tPASS\t.\n"
+        f"chr1\t1000\t.\t{contig[999:1003]}\t{contig[999]}\t50\tPASS\t.\n"
+    )
+    records, carriers = [], set()
+    for number in range(80):
+        site, insertion, carrier = (500 if number < 40 else 1000), number < 40, number % 2 == 0
+        left = rng.randint(15, 80)
+        position = site - left  # 0-based: the anchor is the read's left-th base
+        if not carrier:
+            bases, cigar = contig[position : position + 100], "100M"
+        elif insertion:
+            bases, cigar = contig[position:site] + "GTC" + contig[site : position + 97], f"{left}M3I{97 - left}M"
+        else:
+            bases, cigar = contig[position:site] + contig[site + 3 : position + 103], f"{left}M3D{100 - left}M"
+        name = f"r{number}"
+        carriers |= {name} if carrier else set()
+        qualities = "".join(chr(33 + rng.randint(2, 41)) for _ in range(100))
+        records.append((position, f"{name}\t0\tchr1\t{position + 1}\t60\t{cigar}\t*\t0\t0\t{bases}\t{qualities}"))
+    lines = [line for _, line in sorted(records)]
+    (folder / "in.sam").write_text("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:1500\n" + "\n".join(lines) + "\n")
+    return lines, carriers
+
+
+def test_the_drawn_qualities_follow_the_key_file(tmp_path: Path) -> None:
+    """With --key-file, the same bytes on every run, on the bulk and the one-record path; another
+    key draws other qualities for the bases the reverted indels add, and changes nothing else;
+    without one, each run draws with a secret of its own (two runs differ there, and only there).
+    A key file others may read is refused, as sam-scrub-rg refuses it."""
+    _, carriers = indel_carriers(tmp_path)
+    site_key_file(tmp_path)
+    (tmp_path / "other.key").write_bytes(b"another site's key, 32 bytes!!!!")
+    (tmp_path / "other.key").chmod(0o600)
+
+    def records(*key: str, one_by_one: bool = False) -> dict[str, list[str]]:
+        environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+        result = subprocess.run(
+            [str(ROOT / "bin" / COMMAND), "-q", "-r", "ref.fa", "-v", "germline.vcf", *key, "in.sam"],
+            cwd=tmp_path, capture_output=True, env=environment, timeout=300,
+        )
+        assert result.returncode == 0, result.stderr.decode()
+        return {line.split("\t")[0]: line.split("\t") for line in result.stdout.decode().splitlines() if not line.startswith("@")}
+
+    def differing(one: dict[str, list[str]], two: dict[str, list[str]]) -> set[str]:
+        """The reads whose records differ, after checking that they differ in QUAL alone, at 3 bases at most."""
+        assert one.keys() == two.keys()
+        names = {name for name in one if one[name] != two[name]}
+        for name in names:
+            assert one[name][:10] + one[name][11:] == two[name][:10] + two[name][11:]
+            assert sum(a != b for a, b in zip(one[name][10], two[name][10], strict=True)) <= 3
+        return names
+
+    keyed = records("--key-file", "site.key")
+    assert records("--key-file", "site.key") == keyed == records("--key-file", "site.key", one_by_one=True)
+    other_key = differing(keyed, records("--key-file", "other.key"))
+    assert len(other_key) >= 30 and other_key <= carriers
+    other_run = differing(records(), records())
+    assert len(other_run) >= 30 and other_run <= carriers
+    (tmp_path / "site.key").chmod(0o644)
+    refused = subprocess.run(
+        [str(ROOT / "bin" / COMMAND), "-q", "-r", "ref.fa", "-v", "germline.vcf", "--key-file", "site.key", "in.sam"],
+        cwd=tmp_path, capture_output=True, timeout=300,
+    )
+    assert refused.returncode == 2 and b"readable by group or others" in refused.stderr and not refused.stdout
 
 
 def test_insertion_removed_only_when_its_anchor_is_in_a_window() -> None:
@@ -377,12 +501,14 @@ SIMULATION = {"pairs": 3000, "seed": 3, "contig_length": 8000, "read_length": 15
 
 @pytest.fixture(scope="module")
 def reverted(simulated: Path) -> dict[str, Path]:
-    """The tumour and normal BAMs through the filter, as the man page's pipe runs it."""
+    """The tumour and normal BAMs through the filter, as the man page's pipe runs it (with the site's
+    key, so that the other tests' runs of the same input give the same bytes)."""
     outputs: dict[str, Path] = {}
+    key = str(site_key_file(simulated))
     for sample in ("tumour", "normal"):
         sam = simulated / f"{sample}.reverted.sam"
         report = simulated / f"{sample}.report.json"
-        result = run_command(COMMAND, "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"),
+        result = run_command(COMMAND, "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"), "--key-file", key,
                              "--report", str(report), str(simulated / f"{sample}.bam"))
         assert result.returncode == 0, result.stderr.decode()
         sam.write_bytes(result.stdout)
@@ -609,7 +735,10 @@ def test_all_mode_leaves_no_difference(simulated: Path, tmp_path: Path) -> None:
 
 def test_bam_on_stdin_and_sam_text_give_the_same_records(simulated: Path, reverted: dict[str, Path]) -> None:
     bam = (simulated / "tumour.bam").read_bytes()
-    result = run_command(COMMAND, "-q", "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"), input=bam)
+    result = run_command(
+        COMMAND, "-q", "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"), "--key-file", str(simulated / "site.key"),
+        input=bam,
+    )
     assert result.returncode == 0
     assert result.stdout == reverted["tumour_sam"].read_bytes()
 
@@ -930,7 +1059,10 @@ def test_any_sort_order_gives_the_same_records(simulated: Path, reverted: dict[s
     """Name-sorted input (mates together, contigs interleaved) is reverted record for record the same."""
     by_name = tmp_path / "by_name.bam"
     pysam.sort("-n", "-o", str(by_name), str(simulated / "tumour.bam"))
-    result = run_command(COMMAND, "-q", "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"), str(by_name))
+    result = run_command(
+        COMMAND, "-q", "-r", str(simulated / "ref.fa"), "-v", str(simulated / "germline.vcf.gz"), "--key-file", str(simulated / "site.key"),
+        str(by_name),
+    )
     assert result.returncode == 0, result.stderr.decode()
     records = sorted(line for line in result.stdout.splitlines() if not line.startswith(b"@"))
     expected = sorted(line for line in reverted["tumour_sam"].read_bytes().splitlines() if not line.startswith(b"@"))

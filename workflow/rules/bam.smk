@@ -126,7 +126,9 @@ def part_pipeline(wildcards, input, output, threads):
     """samtools view (one part) | sam-scrub-rg | sam-revert-germline [| sam-mask-regions] | samtools view -b,
     the genoscrub commands run in one process (sam_chain.py: the same bytes, ~1 CPU us a read and
     0.4 CPU s a part less). sam-scrub-rg keeps the tags of SCRUBBED_BAM_TAGS alone, on every record.
-    Without a germline VCF every difference from the reference is reverted (--all): fail closed."""
+    Without a germline VCF every difference from the reference is reverted (--all): fail closed.
+    sam-revert-germline draws the qualities of the bases a reverted indel adds by the site key
+    (--key-file), so every part, and every run, gives a read the same ones, and no recipient can redo the draw."""
     log = quoted(WORK / "logs" / wildcards.sample / f"{wildcards.kind}.{wildcards.group}.log")
     reports = dict(zip(BAM_STEPS, output.reports))
     revert = f"-v {quoted(input.germline[0])}" if input.germline else "--all"
@@ -137,7 +139,8 @@ def part_pipeline(wildcards, input, output, threads):
     steps = [
         f"sam-scrub-rg -q --names {PSEUDONYM_ARGS} --dict {quoted(input.dictionary)} --map-out {quoted(output.link)}"
         f" --no-map-out-read-names --only-tags {SCRUBBED_BAM_TAGS} --report {quoted(reports['sam-scrub-rg'])}",
-        f"sam-revert-germline -q -r {reference} {revert}{DROP_CONTIG_ARGS}{lists[0]} --report {quoted(reports['sam-revert-germline'])}",
+        f"sam-revert-germline -q -r {reference} {revert} --key-file {quoted(KEY_FILE)}{DROP_CONTIG_ARGS}{lists[0]}"
+        f" --report {quoted(reports['sam-revert-germline'])}",
     ]
     if REGION_ARGS:
         steps.append(
