@@ -8,13 +8,12 @@ is a record the VCF loses (exactly for SNVs; an indel may be dropped a little mo
 from __future__ import annotations
 
 import random
-import subprocess
 from pathlib import Path
 
 import pysam
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import run_command
 
 LENGTH = 3000
 READ = 100
@@ -71,10 +70,8 @@ def reverted_by_reads(folder: Path, bases: str, alleles: list[tuple[int, str, st
         lines.append((start, f"a{number}\t0\tchr1\t{start}\t60\t{cigar}\t*\t0\t0\t{sequence}\t{'F' * READ}"))
     header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{LENGTH}\n"
     text = header + "".join(f"{line}\n" for _, line in sorted(lines))
-    result = subprocess.run(
-        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", "-v", "germline.vcf"],
-        input=text.encode(), cwd=folder, capture_output=True, check=True, timeout=300,
-    )  # fmt: skip
+    result = run_command("sam-revert-germline", "-q", "-r", "ref.fa", "-v", "germline.vcf", input=text.encode(), cwd=folder)
+    assert result.returncode == 0, result.stderr.decode()
     reverted = set()
     for line in result.stdout.decode().splitlines():
         if line.startswith("@"):
@@ -98,10 +95,11 @@ def dropped_from_vcf(folder: Path, alleles: list[tuple[int, str, str]], contig: 
         '##INFO=<ID=AF,Number=A,Type=Float,Description="f">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
     )
     records = "".join(f"{contig}\t{position}\t.\t{ref}\t{alt}\t50\tPASS\tAF=0.5\n" for position, ref, alt in sorted(alleles))
-    result = subprocess.run(
-        [str(ROOT / "bin" / "vcf-drop-rare"), "-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", "--germline-windows"],
-        input=(header + records).encode(), cwd=folder, capture_output=True, check=True, timeout=300,
+    result = run_command(
+        "vcf-drop-rare", "-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", "--germline-windows",
+        input=(header + records).encode(), cwd=folder,
     )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
     records_out = [line.split("\t") for line in result.stdout.decode().splitlines() if line[:1] != "#"]
     kept = {(int(fields[1]), fields[3], fields[4]) for fields in records_out}
     return set(alleles) - kept
@@ -124,8 +122,5 @@ def test_a_somatic_allele_the_reads_lose_is_not_kept_in_the_vcf(genome: tuple[Pa
 def test_germline_windows_needs_the_list_and_the_reference(genome: tuple[Path, str]) -> None:
     folder, _ = genome
     for extra in ([], ["--germline", "germline.vcf"]):
-        result = subprocess.run(
-            [str(ROOT / "bin" / "vcf-drop-rare"), "--af-key", "AF", "--germline-windows", *extra],
-            input=b"", cwd=folder, capture_output=True, timeout=300,
-        )  # fmt: skip
+        result = run_command("vcf-drop-rare", "--af-key", "AF", "--germline-windows", *extra, input=b"", cwd=folder)
         assert result.returncode == 2 and b"--germline-windows needs --germline and -r" in result.stderr

@@ -26,7 +26,7 @@ from pathlib import Path
 import pysam
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 
 PLAIN_NAMES = {"chr1": "1", "chr2": "2", "chrM": "MT"}
 
@@ -82,8 +82,7 @@ def sides(simulated: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 def run(command: str, arguments: list[str], input_path: Path, env: dict[str, str] | None = None) -> tuple[bytes, dict[str, int]]:
     """The command's stdout (SAM text) and its report's counts."""
     report = input_path.parent / f"report.{os.getpid()}.json"
-    result = subprocess.run([str(BIN / command), "-q", *arguments, "--report", str(report), str(input_path)],
-                            capture_output=True, env={**os.environ, **(env or {})}, timeout=300)
+    result = run_command(command, "-q", *arguments, "--report", str(report), str(input_path), env=env)
     assert result.returncode == 0, result.stderr.decode()
     counts = json.loads(report.read_text())["counts"]
     report.unlink()
