@@ -62,15 +62,21 @@ def corpus() -> Path:
     return path
 
 
-def run_command(command: str, *args: str, input: bytes | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
+def run_command(
+    command: str, *args: str, input: bytes | None = None, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[bytes]:
     """Run a command as bin/ runs it, capturing everything: forked from a process that loaded it
     as bin/ does, once per environment (tests/preloaded_commands.py; the imports are ~0.25 CPU s
-    of a run, and the tests run commands thousands of times). ``input=None`` is an empty stdin.
-    GENOSCRUB_TEST_LAUNCHER=1 runs bin/ itself, as test_cli and the tests of pipes, signals and
-    killed runs always do."""
+    of a run, and the tests run commands thousands of times). ``input=None`` is an empty stdin;
+    ``env`` adds variables to the tests' environment (GENOSCRUB_ONE_BY_ONE=1: a preloaded process
+    of its own). GENOSCRUB_TEST_LAUNCHER=1 runs bin/ itself, as test_cli and the tests of pipes,
+    signals and killed runs always do."""
+    environment = {**os.environ, **(env or {})}
     if os.environ.get("GENOSCRUB_TEST_LAUNCHER") == "1":
-        return subprocess.run([str(BIN / command), *args], input=input or b"", capture_output=True, cwd=cwd, timeout=300)
-    return preloaded(command).run(list(args), cwd=cwd or Path.cwd(), input=input, timeout=300)
+        return subprocess.run(
+            [str(BIN / command), *args], input=input or b"", capture_output=True, cwd=cwd, env=environment, timeout=300
+        )
+    return preloaded(command, environment).run(list(args), cwd=cwd or Path.cwd(), input=input, timeout=300)
 
 
 def run_snakemake(args: list[str], cwd: Path, timeout: float = 600, program: bool = False) -> subprocess.CompletedProcess[str]:
@@ -91,19 +97,20 @@ def text(data: bytes) -> str:
     return data.decode(locale.getpreferredencoding(False)).replace("\r\n", "\n").replace("\r", "\n")
 
 
-def preloaded(name: str) -> PreloadedCommand:
+def preloaded(name: str, env: dict[str, str] | None = None) -> PreloadedCommand:
     global _PRELOADED
     if _PRELOADED is None:
         _PRELOADED = PreloadedCommands(ROOT / "filters", keep=PRELOADED_KEPT)
         atexit.register(_PRELOADED.close)
-    return _PRELOADED.command(name, dict(os.environ))
+    return _PRELOADED.command(name, dict(os.environ) if env is None else env)
 
 
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 _PRELOADED: PreloadedCommands | None = None
-PRELOADED_KEPT = 4
-"""Preloaded commands kept by each test process (an interpreter's memory each): a module runs one
-to three commands, in one or two environments."""
+PRELOADED_KEPT = 6
+"""Preloaded commands kept by each test process (an interpreter's memory each, some 50 MB): a module
+runs one to three commands, in one or two environments (GENOSCRUB_ONE_BY_ONE); fewer than their
+product started a command again for nearly every run of test_sam_chain's refusals."""
 
 
 def simulated_set(tmp_path_factory: pytest.TempPathFactory, pairs: int, **options: int) -> Path:
@@ -151,3 +158,15 @@ def bam_block(sam_text: str, folder: Path) -> tuple[bytes, Any, list[tuple[str, 
         header, rest = audit_bam.read_header(blocks, path)
         data = rest + b"".join(audit_bam.inflate(block, path) for block in blocks)
     return data, audit_bam.walk(data, 0), header.references, header.text
+
+
+HEAVIEST_FIRST = ("test_workflow.py", "test_workflow_delivery.py", "test_stream_faults.py", "test_killed_runs.py", "test_golden.py")
+"""Modules run before the others, in this order: make test's ``--dist loadfile`` hands each worker
+a whole module, in the order collected, and test_workflow.py (its cohort runs, some 2.5 minutes
+on one worker) collected last left the other worker idle at the end; the heaviest first, the
+small modules fill in after."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: index for index, name in enumerate(HEAVIEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order

@@ -38,7 +38,7 @@ from genoscrub.audit_record_values import holds_large_numbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BIN, bam_block
+from tests.conftest import bam_block, run_command
 
 
 def lowered(values: object) -> set[str]:
@@ -207,7 +207,7 @@ def test_sam_scrub_rg_and_vcf_scrub_header_keep_and_refuse_the_same_contig_names
         vcf = f"##fileformat=VCFv4.2\n##contig=<ID={name},length=1000>\n{columns}{name}\t5\t.\tA\tC\t5\tPASS\t.\n"
         sam = f"@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:{name}\tLN:1000\nr1\t0\t{name}\t5\t60\t4M\t*\t0\t0\tACGT\tIIII\n"
         for command, text in (("vcf-scrub-header", vcf), ("sam-scrub-rg", sam)):
-            result = subprocess.run([str(BIN / command), "-q"], input=text.encode(), capture_output=True, timeout=120)
+            result = run_command(command, "-q", input=text.encode())
             assert (result.returncode == 0) == kept, (command, name, result.stderr)
             assert name.encode() not in result.stderr
 
@@ -289,7 +289,7 @@ PLANTED_SAM = (
 
 
 def audit(path: Path, report: Path) -> dict:  # type: ignore[type-arg]
-    subprocess.run([str(BIN / "genoscrub-audit"), "-q", "--report", str(report), str(path)], capture_output=True, timeout=300)
+    run_command("genoscrub-audit", "-q", "--report", str(report), str(path))
     return json.loads(report.read_text())
 
 
@@ -302,7 +302,7 @@ def test_what_sam_scrub_rg_writes_the_audit_accepts_and_what_it_drops_the_audit_
     planted = tmp_path / "planted.sam"
     planted.write_bytes(PLANTED_SAM)
     scrubbed = tmp_path / "scrubbed.sam"
-    done = subprocess.run([str(BIN / "sam-scrub-rg"), "-q", "--names", "-o", str(scrubbed), str(planted)], capture_output=True, timeout=300)
+    done = run_command("sam-scrub-rg", "-q", "--names", "-o", str(scrubbed), str(planted))
     assert done.returncode == 0, done.stderr.decode()
     assert metadata_keys(audit(scrubbed, tmp_path / "out.json")) == {}
     found = metadata_keys(audit(planted, tmp_path / "in.json"))
@@ -349,7 +349,7 @@ def test_header_values_holding_personal_data_are_found_and_what_sam_scrub_rg_wri
     key.chmod(0o600)
     options = [str(key) if option == "KEY" else option for option in scheme]
     scrubbed = tmp_path / "scrubbed.sam"
-    done = subprocess.run([str(BIN / "sam-scrub-rg"), "-q", *options, "-o", str(scrubbed), str(planted)], capture_output=True, timeout=300)
+    done = run_command("sam-scrub-rg", "-q", *options, "-o", str(scrubbed), str(planted))
     assert done.returncode == 0, done.stderr.decode()
     assert b"\tAN:MT,NC_012920.1\tAH:chr1:5-100\n" in scrubbed.read_bytes()
     assert metadata_keys(audit(scrubbed, tmp_path / "out.json")) == {}
@@ -413,7 +413,7 @@ def test_what_vcf_scrub_header_writes_the_audit_accepts_and_what_it_drops_the_au
     planted = tmp_path / "planted.vcf"
     planted.write_bytes(PLANTED_VCF)
     scrubbed = tmp_path / "scrubbed.vcf"
-    done = subprocess.run([str(BIN / "vcf-scrub-header"), "-q", "-o", str(scrubbed), str(planted)], capture_output=True, timeout=300)
+    done = run_command("vcf-scrub-header", "-q", "-o", str(scrubbed), str(planted))
     assert done.returncode == 0, done.stderr.decode()
     assert metadata_keys(audit(scrubbed, tmp_path / "out.json")) == {}
     found = " ".join(metadata_keys(audit(planted, tmp_path / "in.json")))
@@ -756,7 +756,7 @@ def test_the_vcf_shapes_vcf_scrub_header_keeps_the_audit_accepts(tmp_path: Path)
     planted = tmp_path / "planted.vcf"
     planted.write_bytes(PLANTED_VCF_SHAPES)
     scrubbed = tmp_path / "scrubbed.vcf"
-    done = subprocess.run([str(BIN / "vcf-scrub-header"), "-q", "-o", str(scrubbed), str(planted)], capture_output=True, timeout=300)
+    done = run_command("vcf-scrub-header", "-q", "-o", str(scrubbed), str(planted))
     assert done.returncode == 0, done.stderr.decode()
     assert metadata_keys(audit(scrubbed, tmp_path / "out.json")) == {}
     found = metadata_keys(audit(planted, tmp_path / "in.json"))

@@ -27,7 +27,7 @@ from genoscrub.audit_containers import ContainerWatch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 from tests.test_audit_containers import PLANTED, both_ways
 from tests.test_scan import both_walks, needs_compiled
 
@@ -709,5 +709,5 @@ def test_a_symbolic_allele_without_an_end_line_passes_as_its_vcf_does(tmp_path: 
     (tmp_path / "calls.bcf").write_bytes(made_bcf(tmp_path, vcf, writer))
     (tmp_path / "calls.vcf").write_text(vcf)
     for name in ("calls.bcf", "calls.vcf"):
-        result = subprocess.run([str(BIN / "genoscrub-audit"), "-q", str(tmp_path / name)], capture_output=True)
+        result = run_command("genoscrub-audit", "-q", str(tmp_path / name))
         assert result.returncode == 0, (name, result.stdout, result.stderr)

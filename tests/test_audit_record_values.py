@@ -30,7 +30,7 @@ from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 from tests.identifier_forms import FORMS
 
 SIMULATION = {"pairs": 1500}
@@ -112,7 +112,7 @@ def record_value_findings(findings: Findings) -> tuple[int, list[str]]:
 
 def run_audit(path: Path, *options: str) -> tuple[subprocess.CompletedProcess[bytes], dict[str, Any]]:
     report = path.with_name(path.name + ".audit.json")
-    done = subprocess.run([str(BIN / "genoscrub-audit"), "--report", str(report), *options, str(path)], capture_output=True, timeout=300)
+    done = run_command("genoscrub-audit", "--report", str(report), *options, str(path))
     return done, json.loads(report.read_text()) if report.exists() else {}
 
 
@@ -413,11 +413,7 @@ def test_the_simulated_vcfs_hold_identifiers_in_record_values_until_scrubbed(sim
         _, report = run_audit(simulated / name)
         assert (KIND in metadata_keys(report)) == (name == "germline.vcf.gz"), name
         scrubbed = tmp_path / name.replace(".vcf.gz", ".scrubbed.vcf")
-        done = subprocess.run(
-            [str(BIN / "vcf-scrub-header"), "-q", "--map", str(simulated / "ids.tsv"), "-o", str(scrubbed), str(simulated / name)],
-            capture_output=True,
-            timeout=300,
-        )
+        done = run_command("vcf-scrub-header", "-q", "--map", str(simulated / "ids.tsv"), "-o", str(scrubbed), str(simulated / name))
         assert done.returncode == 0, done.stderr.decode()
         done, report = run_audit(scrubbed, "--forbid", str(simulated / "forbidden.txt"))
         assert done.returncode == 0, done.stdout.decode()
@@ -434,8 +430,7 @@ def test_corpus_vcfs_audited_for_record_values(corpus: Path, tmp_path: Path) -> 
     Integer RS."""
     paths = sorted((corpus / "vcf").iterdir())
     report_path = tmp_path / "audit.json"  # one audit of every file: a process start each would cost 20 s
-    command = [str(BIN / "genoscrub-audit"), "-q", "--report", str(report_path), *map(str, paths)]
-    done = subprocess.run(command, capture_output=True, timeout=300)
+    done = run_command("genoscrub-audit", "-q", "--report", str(report_path), *map(str, paths))
     assert done.returncode in (0, 1) and b"Traceback" not in done.stderr
     files = json.loads(report_path.read_text())["files"]
     assert [Path(found["file"]).name for found in files] == [path.name for path in paths]

@@ -24,7 +24,7 @@ from genoscrub.audit_vcf_columns import FAULTS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 from tests.test_audit_record_values import audited
 
 HEADER = (
@@ -67,13 +67,13 @@ def run_audit(tmp_path: Path, data: bytes, how: str, *options: str) -> tuple[sub
     """The CLI over ``data``: by path, gzipped by path, or on stdin."""
     report = tmp_path / "report.json"
     report.unlink(missing_ok=True)
-    command = [str(BIN / "genoscrub-audit"), "--report", str(report), *options]
+    command = ["--report", str(report), *options]
     if how == "stdin":
-        done = subprocess.run([*command, "-"], input=data, capture_output=True, timeout=300)
+        done = run_command("genoscrub-audit", *command, "-", input=data)
     else:
         path = tmp_path / ("in.vcf.gz" if how == "gzip" else "in.vcf")
         path.write_bytes(gzip.compress(data) if how == "gzip" else data)
-        done = subprocess.run([*command, str(path)], capture_output=True, timeout=300)
+        done = run_command("genoscrub-audit", *command, str(path))
     return done, json.loads(report.read_text()) if report.exists() else {}
 
 
@@ -214,9 +214,7 @@ def test_bcf_keeps_ref_and_alt_as_text_and_they_are_found(tmp_path: Path) -> Non
     forbid = tmp_path / "forbid.txt"
     forbid.write_text("KIMJ\n")
     report = tmp_path / "report.json"
-    done = subprocess.run(
-        [str(BIN / "genoscrub-audit"), "--report", str(report), "--forbid", str(forbid), str(bcf)], capture_output=True, timeout=300
-    )
+    done = run_command("genoscrub-audit", "--report", str(report), "--forbid", str(forbid), str(bcf))
     assert done.returncode == 1
     (found,) = json.loads(report.read_text())["files"]
     metadata = found["findings"]["metadata"]["by_key"]
@@ -230,9 +228,7 @@ def test_corpus_vcfs_off_the_column_grammars(corpus: Path, tmp_path: Path) -> No
     test writes samtools' old unseen allele ``X`` (7 records), its norm test an ``I`` (1)."""
     paths = sorted((corpus / "vcf").iterdir())
     report_path = tmp_path / "audit.json"
-    done = subprocess.run(
-        [str(BIN / "genoscrub-audit"), "-q", "--report", str(report_path), *map(str, paths)], capture_output=True, timeout=300
-    )
+    done = run_command("genoscrub-audit", "-q", "--report", str(report_path), *map(str, paths))
     assert done.returncode in (0, 1) and b"Traceback" not in done.stderr
     files = json.loads(report_path.read_text())["files"]
     found = {}
@@ -336,8 +332,9 @@ def test_keyed_sample_pseudonyms_pass_whatever_their_digits(tmp_path: Path) -> N
     data = vcf_text(["\t".join(CLEAN[:9] + ["0/1:5"] * len(names))], header)
     source = tmp_path / "in.vcf"
     source.write_bytes(data)
-    command = [str(BIN / "vcf-scrub-header"), "-q", "--key-file", str(key), str(source)]
-    scrubbed = subprocess.run(command, capture_output=True, check=True).stdout
+    done = run_command("vcf-scrub-header", "-q", "--key-file", str(key), str(source))
+    assert done.returncode == 0, done.stderr.decode()
+    scrubbed = done.stdout
     written = scrubbed.split(b"\n#CHROM")[1].split(b"\n")[0].split(b"\t")[9:]
     assert len(written) == len(names) and not any(name.encode() in scrubbed for name in names)
     done, report = run_audit(tmp_path, scrubbed, "path")

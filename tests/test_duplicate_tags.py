@@ -13,7 +13,6 @@ one copy of each tag in what it writes.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -27,7 +26,7 @@ from genoscrub.sam_columns import lines_with_repeated_tags
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 
 HEADER = ["@HD\tVN:1.6\tSO:coordinate", "@SQ\tSN:chr1\tLN:400", "@RG\tID:g\tSM:s\tPL:ILLUMINA"]
 RECORD = "r{index}\t99\tchr1\t{position}\t60\t4M\t=\t300\t300\tACGT\tIIII"
@@ -71,9 +70,8 @@ def planted_records() -> tuple[list[str], list[str], Counter[str]]:
 def run(command: str, path: Path, *options: str, one_by_one: bool, folder: Path) -> tuple[bytes, dict[str, object]]:
     """The command's output and report for a file, on the block path or the one-record path."""
     report = folder / f"{command}.{path.stem}.{int(one_by_one)}.json"
-    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1" if one_by_one else "0"}
-    done = subprocess.run([str(BIN / command), "-q", "--report", str(report), *options, str(path)], capture_output=True,
-                          env=environment, timeout=300)  # fmt: skip
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1" if one_by_one else "0"}
+    done = run_command(command, "-q", "--report", str(report), *options, str(path), env=environment)
     assert done.returncode == 0, done.stderr.decode()
     assert done.stderr == b""
     data = json.loads(report.read_text())
@@ -163,7 +161,7 @@ def test_sam_scrub_rg_gives_the_same_bytes_on_both_paths_and_from_bam(tmp_path: 
 def audit(path: Path, folder: Path) -> tuple[bytes, dict[str, int]]:
     """The audit's stdout and its metadata findings by key."""
     report = folder / f"audit.{path.name}.json"
-    done = subprocess.run([str(BIN / "genoscrub-audit"), "--report", str(report), str(path)], capture_output=True, timeout=300)
+    done = run_command("genoscrub-audit", "--report", str(report), str(path))
     assert done.returncode in (0, 1), done.stderr.decode()
     assert not any(value in done.stdout + done.stderr for value in PLANTED)
     (found,) = json.loads(report.read_text())["files"]

@@ -153,9 +153,9 @@ def test_vcf_record_values_in_another_script_are_removed(one_record_path: bool, 
     (tmp_path / "in.vcf").write_bytes(text)
     (tmp_path / "ids.tsv").write_text(MAP)
     report = tmp_path / "report.json"
-    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_record_path else None
-    result = subprocess.run([str(Path(__file__).parents[1] / "bin" / "vcf-scrub-header"), "-q", "--map", str(tmp_path / "ids.tsv"),
-                             "--report", str(report), str(tmp_path / "in.vcf")], capture_output=True, env=environment)  # fmt: skip
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_record_path else None
+    result = run_command("vcf-scrub-header", "-q", "--map", str(tmp_path / "ids.tsv"), "--report", str(report), str(tmp_path / "in.vcf"),
+                         env=environment)  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     assert result.stdout.isascii() and survivors(result.stdout + report.read_bytes()) == []
     # FILTER q<hangul> would be q. by the value rule; no ##FILTER declares it, so it leaves the list

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import random
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 
 SIMULATION = {"pairs": 300}
 KEY = b"metamorphic test key, 32 bytes!!"
 
 
 def run(command: str, *args: str, input: bytes | None = None, env: dict[str, str] | None = None, cwd: Path | None = None) -> bytes:
-    done = subprocess.run([str(BIN / command), "-q", *args], input=input, capture_output=True, timeout=300, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+    done = run_command(command, "-q", *args, input=input, cwd=cwd, env=env)
     assert done.returncode == 0, done.stderr.decode()
     assert done.stderr == b""
     return done.stdout

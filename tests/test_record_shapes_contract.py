@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -29,7 +28,7 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 from tests.identifier_forms import FORMS as IDENTIFIER_FORMS
 
 FORMS = {name: value for name, (value, _) in IDENTIFIER_FORMS.items()}
@@ -111,7 +110,7 @@ def test_the_corpus_once_scrubbed_holds_no_identifier_in_a_record_value_and_pass
         scrubbed.append(out)
     assert len(scrubbed) > 50
     report = tmp_path / "audit.json"
-    subprocess.run([str(BIN / "genoscrub-audit"), "-q", "--report", str(report), *map(str, scrubbed)], capture_output=True, timeout=300)
+    run_command("genoscrub-audit", "-q", "--report", str(report), *map(str, scrubbed))
     files = json.loads(report.read_text())["files"]
     assert len(files) == len(scrubbed)
     left = {found["file"]: count for found in files if (count := found["findings"]["metadata"].get("by_key", {}).get(KIND, 0))}

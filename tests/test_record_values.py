@@ -36,7 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_command
 
 # form -> (planted value, what must not survive of it)
 FORMS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -112,9 +112,8 @@ def scrub(text: str | bytes, tmp_path: Path, one_by_one: bool) -> tuple[bytes, d
     """The installed command on ``text``: its output and its report's counts; bcftools must read the output."""
     (tmp_path / "in.vcf").write_bytes(text.encode() if isinstance(text, str) else text)
     report = tmp_path / "report.json"
-    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
-    result = subprocess.run([str(ROOT / "bin" / "vcf-scrub-header"), "-q", "--report", str(report), str(tmp_path / "in.vcf")],
-                            capture_output=True, env=environment)  # fmt: skip
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    result = run_command("vcf-scrub-header", "-q", "--report", str(report), str(tmp_path / "in.vcf"), env=environment)
     assert result.returncode == 0, result.stderr.decode()
     assert result.stderr == b""
     read = subprocess.run(["bcftools", "view", "-"], input=result.stdout, capture_output=True)

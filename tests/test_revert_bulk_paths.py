@@ -20,7 +20,6 @@ import itertools
 import os
 import random
 import re
-import subprocess
 import tempfile
 from pathlib import Path
 
@@ -35,7 +34,7 @@ from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_str
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BIN
+from tests.conftest import run_command
 
 CONTIG_LENGTH = 400
 READ_LENGTH = 40
@@ -252,8 +251,7 @@ def test_the_command_gives_the_same_bytes_bulk_one_by_one_and_pure_python(tmp_pa
     for arguments in (["-v", str(vcf)], ["--all"]):
         outputs = []
         for environment in ({}, {"GENOSCRUB_ONE_BY_ONE": "1"}, {"GENOSCRUB_PURE_PYTHON": "1"}):
-            result = subprocess.run([str(BIN / "sam-revert-germline"), "-q", "-r", str(fasta), *arguments], input=sam.encode(),
-                                    capture_output=True, env={**os.environ, **environment}, timeout=300)
+            result = run_command("sam-revert-germline", "-q", "-r", str(fasta), *arguments, input=sam.encode(), env=environment)
             assert result.returncode == 0, result.stderr.decode()
             outputs.append(result.stdout)
         assert outputs[0] == outputs[1] == outputs[2]

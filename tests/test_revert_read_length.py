@@ -7,9 +7,7 @@ import hashlib
 import hmac
 import itertools
 import json
-import os
 import random
-import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -32,7 +30,7 @@ from genoscrub.revert import (
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import ROOT
+from tests.conftest import run_command
 from tests.test_sam_revert_germline import REFERENCE, alignments, build_read, ops
 
 KEY = b"a draw key for the tests, 32 b!!"
@@ -190,11 +188,8 @@ def test_het_deletion_and_insertion_carriers_look_like_reference_reads(tmp_path:
                 )
     lines.sort(key=lambda line: int(line.split("\t")[3]))
     (tmp_path / "in.sam").write_text("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + "\n".join(lines) + "\n")
-    out = subprocess.run(
-        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", "-v", "germ.vcf", "-o", "out.sam", "in.sam"],
-        cwd=tmp_path, capture_output=True, check=True,
-    )
-    assert out.returncode == 0
+    out = run_command("sam-revert-germline", "-q", "-r", "ref.fa", "-v", "germ.vcf", "-o", "out.sam", "in.sam", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr.decode()
     ends: dict[str, list[tuple[int, int, int]]] = {}
     reads = 0
     with pysam.AlignmentFile(str(tmp_path / "out.sam")) as alignments_out:
@@ -358,20 +353,16 @@ def test_a_carrier_and_a_non_carrier_give_reads_of_the_same_cigars_and_places(tm
     )
     header = "@HD\tVN:1.6\tSO:unsorted\n@SQ\tSN:chr1\tLN:1500\n@RG\tID:g\tSM:s\n"
     placed = {}
-    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
     for kind, lines in carrier_and_non_carrier_reads(contig, point, length, read_length, spans=mode[0] == "-v").items():
         (tmp_path / f"{kind}.sam").write_text(header + "\n".join(lines) + "\n")
-        subprocess.run(
-            [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", *mode, "-o", f"{kind}.out.sam", f"{kind}.sam"],
-            cwd=tmp_path, capture_output=True, check=True, env=environment,
-        )
+        done = run_command("sam-revert-germline", "-q", "-r", "ref.fa", *mode, "-o", f"{kind}.out.sam", f"{kind}.sam", cwd=tmp_path,
+                           env=environment)  # fmt: skip
+        assert done.returncode == 0, done.stderr.decode()
         with pysam.AlignmentFile(str(tmp_path / f"{kind}.out.sam")) as reads:
             placed[kind] = [(read.reference_start, read.cigarstring, read.query_sequence) for read in reads.fetch(until_eof=True)]
     assert placed["carrier"] == placed["non-carrier"]
     assert {cigar for _, cigar, _ in placed["carrier"]} == {f"{read_length}M"}
     report = tmp_path / "audit.json"
-    subprocess.run(
-        [str(ROOT / "bin" / "genoscrub-audit"), "-q", "--germline", "germ.vcf", "-r", "ref.fa", "--report", str(report), "carrier.out.sam"],
-        cwd=tmp_path, capture_output=True,
-    )
+    run_command("genoscrub-audit", "-q", "--germline", "germ.vcf", "-r", "ref.fa", "--report", str(report), "carrier.out.sam", cwd=tmp_path)
     assert json.loads(report.read_text())["files"][0]["findings"]["germline"].get("by_key", {}) == {}

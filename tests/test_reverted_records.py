@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 from pathlib import Path
 
 import pysam
@@ -17,7 +16,7 @@ import pytest
 from genoscrub.audit_sites import Reference, read_variants
 from genoscrub.audit_vcf import GermlineAlleles
 
-from tests.conftest import ROOT, run_command
+from tests.conftest import run_command
 
 LENGTH = 3000
 READ = 100
@@ -74,10 +73,8 @@ def reverted_by_reads(folder: Path, bases: str, alleles: list[tuple[int, str, st
         lines.append((start, f"a{number}\t0\tchr1\t{start}\t60\t{cigar}\t*\t0\t0\t{sequence}\t{'F' * READ}"))
     header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{LENGTH}\n"
     text = header + "".join(f"{line}\n" for _, line in sorted(lines))
-    result = subprocess.run(
-        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", "-v", "germline.vcf"],
-        input=text.encode(), cwd=folder, capture_output=True, check=True, timeout=300,
-    )  # fmt: skip
+    result = run_command("sam-revert-germline", "-q", "-r", "ref.fa", "-v", "germline.vcf", input=text.encode(), cwd=folder)
+    assert result.returncode == 0, result.stderr.decode()
     reverted = set()
     for line in result.stdout.decode().splitlines():
         if line.startswith("@"):
@@ -101,10 +98,11 @@ def dropped_from_vcf(folder: Path, alleles: list[tuple[int, str, str]], contig: 
         '##INFO=<ID=AF,Number=A,Type=Float,Description="f">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n'
     )
     records = "".join(f"{contig}\t{position}\t.\t{ref}\t{alt}\t50\tPASS\tAF=0.5\n" for position, ref, alt in sorted(alleles))
-    result = subprocess.run(
-        [str(ROOT / "bin" / "vcf-drop-rare"), "-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", "--germline-windows"],
-        input=(header + records).encode(), cwd=folder, capture_output=True, check=True, timeout=300,
+    result = run_command(
+        "vcf-drop-rare", "-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", "--germline-windows",
+        input=(header + records).encode(), cwd=folder,
     )  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
     records_out = [line.split("\t") for line in result.stdout.decode().splitlines() if line[:1] != "#"]
     kept = {(int(fields[1]), fields[3], fields[4]) for fields in records_out}
     return set(alleles) - kept
@@ -127,10 +125,7 @@ def test_a_somatic_allele_the_reads_lose_is_not_kept_in_the_vcf(genome: tuple[Pa
 def test_germline_windows_needs_the_list_and_the_reference(genome: tuple[Path, str]) -> None:
     folder, _ = genome
     for extra in ([], ["--germline", "germline.vcf"]):
-        result = subprocess.run(
-            [str(ROOT / "bin" / "vcf-drop-rare"), "--af-key", "AF", "--germline-windows", *extra],
-            input=b"", cwd=folder, capture_output=True, timeout=300,
-        )  # fmt: skip
+        result = run_command("vcf-drop-rare", "--af-key", "AF", "--germline-windows", *extra, input=b"", cwd=folder)
         assert result.returncode == 2 and b"--germline-windows needs --germline and -r" in result.stderr
 
 
@@ -217,10 +212,9 @@ def calls_vcf(calls: list[tuple[int, str, str]]) -> str:
 
 
 def kept_by_drop_rare(folder: Path, calls: list[tuple[int, str, str]], *windows: str) -> list[tuple[int, str, str]]:
-    result = subprocess.run(
-        [str(ROOT / "bin" / "vcf-drop-rare"), "-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", *windows],
-        input=calls_vcf(calls).encode(), cwd=folder, capture_output=True, check=True, timeout=300,
-    )  # fmt: skip
+    arguments = ["-q", "--af-key", "AF", "--germline", "germline.vcf", "-r", "ref.fa", *windows]
+    result = run_command("vcf-drop-rare", *arguments, input=calls_vcf(calls).encode(), cwd=folder)
+    assert result.returncode == 0, result.stderr.decode()
     rows = [line.split("\t") for line in result.stdout.decode().splitlines() if line[:1] != "#"]
     return [(int(fields[1]), fields[3], fields[4]) for fields in rows]
 

@@ -29,7 +29,7 @@ from genoscrub.sam_stage import SamStage, chained
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import BIN, ROOT
+from tests.conftest import BIN, ROOT, run_command
 
 CHAIN = ROOT / "workflow" / "sam_chain.py"
 SIMULATION = {"pairs": 6000}
@@ -359,12 +359,8 @@ def refusals(tmp_path: Path, line: list[str], one_by_one: str, commands: Iterabl
         (tmp_path / "regions.bed").write_text("chr1\t40\t60\n")
     good = ["r1", "0", "chr1", "1", "60", "4M", "*", "0", "0", "ACGT", "IIII"]
     text = ("@SQ\tSN:chr1\tLN:120\n" + "\t".join(good) + "\n" + "\t".join(line) + "\n").encode()
-    env = {**os.environ, "GENOSCRUB_ONE_BY_ONE": one_by_one}
-    def run(command: str) -> subprocess.CompletedProcess[bytes]:
-        arguments = [str(BIN / command), *PLACE_COMMANDS[command]]
-        return subprocess.run(arguments, input=text, capture_output=True, cwd=tmp_path, env=env, timeout=60)
-
-    return {command: run(command) for command in commands}
+    env = {"GENOSCRUB_ONE_BY_ONE": one_by_one}
+    return {command: run_command(command, *PLACE_COMMANDS[command], input=text, cwd=tmp_path, env=env) for command in commands}
 
 
 @pytest.mark.parametrize("one_by_one", ["", "1"])

@@ -26,7 +26,7 @@ from pathlib import Path
 import pysam
 import pytest
 
-from tests.conftest import BIN, site_key_file
+from tests.conftest import run_command, site_key_file
 
 PLAIN_NAMES = {"chr1": "1", "chr2": "2", "chrM": "MT"}
 
@@ -84,8 +84,7 @@ def run(command: str, arguments: list[str], input_path: Path, env: dict[str, str
     report = input_path.parent / f"report.{os.getpid()}.json"
     if command == "sam-revert-germline":  # the qualities of the bases a reverted indel adds are drawn by the key
         arguments = [*arguments, "--key-file", str(site_key_file(input_path.parent))]
-    result = subprocess.run([str(BIN / command), "-q", *arguments, "--report", str(report), str(input_path)],
-                            capture_output=True, env={**os.environ, **(env or {})}, timeout=300)
+    result = run_command(command, "-q", *arguments, "--report", str(report), str(input_path), env=env)
     assert result.returncode == 0, result.stderr.decode()
     counts = json.loads(report.read_text())["counts"]
     report.unlink()

@@ -581,10 +581,8 @@ def test_lower_case_and_equals_bases_tell_neither_carriers_nor_windows(tmp_path:
     vcf = "##fileformat=VCFv4.2\n##contig=<ID=chr1,length=2000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
     (tmp_path / "germline.vcf").write_text(vcf + f"chr1\t105\t.\t{site[5]}\t{carrier[5]}\t.\tPASS\t.\n")
     environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
-    result = subprocess.run(
-        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", "-v", "germline.vcf", "in.sam"],
-        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
-    )  # fmt: skip
+    result = run_command("sam-revert-germline", "-q", "-r", "ref.fa", "-v", "germline.vcf", "in.sam", cwd=tmp_path, env=environment)
+    assert result.returncode == 0, result.stderr.decode()
     records = {line.split(b"\t")[0].decode(): line.split(b"\t") for line in result.stdout.splitlines() if not line.startswith(b"@")}
     for kind in spellings:
         assert records[f"{kind}_ref"][9] == records[f"{kind}_alt"][9] == site.encode(), kind
@@ -612,10 +610,9 @@ def test_kept_unmapped_reads_are_written_plain_too(tmp_path: Path, one_by_one: b
     ]
     (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
     environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
-    result = subprocess.run(
-        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "--keep-unmapped", "-r", "ref.fa", *mode, "--report", "report.json", "in.sam"],
-        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
-    )  # fmt: skip
+    result = run_command("sam-revert-germline", "-q", "--keep-unmapped", "-r", "ref.fa", *mode, "--report", "report.json", "in.sam",
+                         cwd=tmp_path, env=environment)  # fmt: skip
+    assert result.returncode == 0, result.stderr.decode()
     records = {(fields[0], fields[1]): fields for fields in (line.split(b"\t") for line in result.stdout.splitlines() if line[:1] != b"@")}
     assert records[(b"unplaced", b"4")][9:11] == [b"ACGTACGTAC", b"IIIIIIII#I"]
     assert records[(b"at_mate", b"69")][9] == b"ACGNACGTAC"
@@ -921,12 +918,9 @@ def test_the_mate_quality_sum_of_samtools_fixmate_goes_from_every_record(tmp_pat
     fixed = tmp_path / "fixed.sam"
     pysam.fixmate("-m", "--no-PG", "-O", "SAM", str(named), str(fixed), catch_stdout=False)  # an independent writer of ms
     assert fixed.read_text().count("\tms:i:") == 4
-    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
     output = tmp_path / "out.sam"
-    result = subprocess.run(
-        [str(ROOT / "bin" / COMMAND), "-q", "-r", str(reference), "-v", str(sites), "-o", str(output), str(fixed)],
-        capture_output=True, env=environment, timeout=300,
-    )
+    result = run_command(COMMAND, "-q", "-r", str(reference), "-v", str(sites), "-o", str(output), str(fixed), env=environment)
     assert result.returncode == 0, result.stderr.decode()
     records = [line for line in output.read_text().splitlines() if not line.startswith("@")]
     assert len(records) == 4 and not any("\tms:" in record for record in records)
@@ -960,11 +954,9 @@ def reverted_records(tmp_path: Path, lines: list[str], arguments: list[str], one
     """The command run on ``lines`` (``split.sam`` against ``ref.fa``) with ``arguments``; its
     records as htslib reads them, its report in ``report.json``."""
     (tmp_path / "split.sam").write_text("@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:3000\n" + "\n".join(lines) + "\n")
-    environment = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
-    result = subprocess.run(
-        [str(ROOT / "bin" / COMMAND), "-q", "-r", "ref.fa", *arguments, "--report", "report.json", "-o", "out.sam", "split.sam"],
-        cwd=tmp_path, capture_output=True, env=environment, timeout=300,
-    )
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else None
+    result = run_command(COMMAND, "-q", "-r", "ref.fa", *arguments, "--report", "report.json", "-o", "out.sam", "split.sam", cwd=tmp_path,
+                         env=environment)  # fmt: skip
     assert result.returncode == 0, result.stderr.decode()
     with pysam.AlignmentFile(str(tmp_path / "out.sam")) as reads:
         return list(reads.fetch(until_eof=True))
@@ -993,10 +985,8 @@ def test_a_split_read_at_a_germline_deletion_loses_its_supplementary_part_and_it
     assert first.template_length == 1097 - 910 == -second.template_length  # the outer rule on the new ends
     counts = json.loads((tmp_path / "report.json").read_text())["counts"]
     assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 2 and counts["clip_bases_aligned"] == 63
-    audit = subprocess.run(
-        [str(ROOT / "bin" / "genoscrub-audit"), "-q", "--germline", "sv.vcf", "-r", "ref.fa", "--report", "audit.json", "split.sam"],
-        cwd=tmp_path, capture_output=True, timeout=300,
-    )
+    options = ["-q", "--germline", "sv.vcf", "-r", "ref.fa", "--report", "audit.json", "split.sam"]
+    audit = run_command("genoscrub-audit", *options, cwd=tmp_path)
     found = json.loads((tmp_path / "audit.json").read_text())["files"][0]["findings"]["germline"].get("by_key", {})
     assert any("clip at a germline site" in key for key in found), (audit.returncode, found)
     run_command("genoscrub-audit", "-q", "--germline", str(tmp_path / "sv.vcf"), "-r", str(tmp_path / "ref.fa"),
@@ -1040,10 +1030,7 @@ def test_all_removes_every_clip_and_every_supplementary_record(tmp_path: Path, o
     assert counts["supplementary_records_removed"] == 1 and counts["reads_out"] == 4
     assert counts["clip_bases_aligned"] == 60 + 3 + 3 + 5 and counts.get("clip_bases_masked", 0) == 0
     if not one_by_one:  # the other path gives the same bytes
-        again = subprocess.run(
-            [str(ROOT / "bin" / COMMAND), "-q", "-r", "ref.fa", *arguments, "split.sam"],
-            cwd=tmp_path, capture_output=True, env={**os.environ, "GENOSCRUB_ONE_BY_ONE": "1"}, timeout=300,
-        )
+        again = run_command(COMMAND, "-q", "-r", "ref.fa", *arguments, "split.sam", cwd=tmp_path, env={"GENOSCRUB_ONE_BY_ONE": "1"})
         assert again.stdout == (tmp_path / "out.sam").read_bytes()
 
 
@@ -1188,11 +1175,9 @@ def test_drop_contigs_leaves_no_read_on_them_and_no_mate_pointing_there(tmp_path
     (tmp_path / "in.sam").write_bytes(text)
     report, out = tmp_path / "report.json", tmp_path / "out.bam"
     environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
-    subprocess.run(
-        [str(ROOT / "bin" / COMMAND), "-q", "-r", str(reference), *mode, "--drop-contigs", "HLA-*", "--drop-contigs", "*_alt",
-         "--report", str(report), "-O", "bam", "-o", str(out), "in.sam"],
-        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
-    )  # fmt: skip
+    done = run_command(COMMAND, "-q", "-r", str(reference), *mode, "--drop-contigs", "HLA-*", "--drop-contigs", "*_alt",
+                       "--report", str(report), "-O", "bam", "-o", str(out), "in.sam", cwd=tmp_path, env=environment)  # fmt: skip
+    assert done.returncode == 0, done.stderr.decode()
     counts = json.loads(report.read_text())["counts"]
     assert counts["reads_dropped_listed_contig"] == on_listed and counts["mates_dropped_listed_contig"] == pointing
     assert counts["reads_out"] == counts["reads_in"] - on_listed
@@ -1563,10 +1548,8 @@ def test_a_mate_placed_past_its_contig_loses_its_place_and_a_far_hit_its_positio
     (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
     subprocess.run(["samtools", "view", "-b", "-o", "in.bam", "in.sam"], cwd=tmp_path, check=True)
     environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
-    result = subprocess.run(
-        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "-r", "ref.fa", *mode, "--report", "r.json", "in.bam"],
-        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
-    )  # fmt: skip
+    result = run_command("sam-revert-germline", "-q", "-r", "ref.fa", *mode, "--report", "r.json", "in.bam", cwd=tmp_path, env=environment)
+    assert result.returncode == 0, result.stderr.decode()
     assert b"19900101" not in result.stdout
     records = {line.split(b"\t")[0]: line.split(b"\t") for line in result.stdout.splitlines() if not line.startswith(b"@")}
     assert records[b"far"][6:9] == [b"*", b"0", b"0"] and not any(tag.startswith(b"MC:") for tag in records[b"far"][11:])

@@ -7,8 +7,6 @@ each column alike, and the value appears in no output.
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -26,6 +24,8 @@ from genoscrub.vcf_columns import (
 )
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from tests.conftest import run_command
 
 DECLARED = [b"chr1", b"chr2", b"1", b"HLA-A*01:01:01:01"]
 CHROMS = st.sampled_from([*DECLARED, b"chr3", b"KIMJ", b"*bad", b"chr1 ", b"ctg_19900101", b"tig00000001", b"<ctg_19900101>"])
@@ -123,7 +123,6 @@ def test_the_contigs_seen_lately_are_tried_first_and_stay_few() -> None:
 
 # --- the three commands ------------------------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[1]
 HEADER = [
     "##fileformat=VCFv4.2",
     "##contig=<ID=chr1,length=100000>",
@@ -148,9 +147,9 @@ def test_without_contig_lines_every_vcf_command_refuses_a_personal_chrom(tmp_pat
     planted = ["ctg_19900101", *GOOD[1:]]
     vcf = tmp_path / "in.vcf"
     vcf.write_text("\n".join([*header, "\t".join(GOOD), "\t".join(planted)]) + "\n")
-    env = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1" if one_by_one else "0"}
+    env = {"GENOSCRUB_ONE_BY_ONE": "1" if one_by_one else "0"}
     for command in ("vcf-scrub-header", "vcf-drop-rare"):
-        result = subprocess.run([str(ROOT / "bin" / command), *COMMANDS[command], str(vcf)], capture_output=True, env=env, check=False)
+        result = run_command(command, *COMMANDS[command], str(vcf), env=env)
         assert result.returncode == 1, (command, result.stderr)
         assert result.stderr.decode() == f"{command}: {vcf}:6: {CHROM_PERSONAL}\n"
         assert b"19900101" not in result.stdout
@@ -167,15 +166,12 @@ def test_every_vcf_command_refuses_a_planted_column_alike(tmp_path: Path, column
     vcf.write_text("\n".join(lines) + "\n")
     bed = tmp_path / "regions.bed"
     bed.write_text("chr1\t5000\t6000\n")
-    env = {**os.environ, "GENOSCRUB_ONE_BY_ONE": "1" if one_by_one else "0"}
+    env = {"GENOSCRUB_ONE_BY_ONE": "1" if one_by_one else "0"}
     for command, options in COMMANDS.items():
         arguments = [option.format(bed=bed) for option in options]
         output = tmp_path / f"{command}.vcf"
         report = tmp_path / f"{command}.json"
-        result = subprocess.run(
-            [str(ROOT / "bin" / command), *arguments, "-o", str(output), "--report", str(report), str(vcf)],
-            capture_output=True, env=env, check=False,
-        )  # fmt: skip
+        result = run_command(command, *arguments, "-o", str(output), "--report", str(report), str(vcf), env=env)
         assert result.returncode == 1, (command, result.stderr)
         assert result.stderr.decode() == f"{command}: {vcf}:7: {message}\n"
         assert b"KIMJ" not in result.stdout

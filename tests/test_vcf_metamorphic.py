@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import subprocess
 from pathlib import Path
 
@@ -37,8 +36,7 @@ def run_with_report(
     command: str, args: list[str], folder: Path, env: dict[str, str] | None = None, input: bytes | None = None
 ) -> tuple[bytes, dict]:
     report = folder / f"report-{len(list(folder.iterdir()))}.json"
-    result = subprocess.run([str(Path(__file__).resolve().parents[1] / "bin" / command), "-q", "--report", str(report), *args],
-                            input=input, capture_output=True, env={**os.environ, **(env or {})}, timeout=300)
+    result = run_command(command, "-q", "--report", str(report), *args, input=input, env=env)
     assert result.returncode == 0, result.stderr
     return result.stdout, json.loads(report.read_text())["counts"]
 
