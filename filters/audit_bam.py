@@ -545,6 +545,7 @@ def check_mates(block: RecordBlock, tags: AuxTags, checks: RecordChecks, finding
         block.template_lengths, mate_cigars,
     )  # fmt: skip
     report_places(findings, TEMPLATE_LENGTH, checks, misses, block)
+    findings.mate_join.add_contigs(block.ref_id)
     paired = np.flatnonzero((flag & (FLAG_PAIRED | NOT_PRIMARY)) == FLAG_PAIRED)
     if not len(paired):
         return
@@ -566,13 +567,17 @@ def check_mates(block: RecordBlock, tags: AuxTags, checks: RecordChecks, finding
     if len(far):
         selves = described(names[far], segments[far], own[far], key)
         claims = described(names[far], mate_segments(segments[far]), claimed[far], key)
-        join.add_sums(np.concatenate([ref_id[far], next_ref_id[far]]), np.concatenate([selves, np.uint64(0) - claims]))
+        contigs, mate_contigs = np.tile(ref_id[far], 2), np.tile(next_ref_id[far], 2)
+        join.add_sums(contigs, mate_contigs, np.concatenate([selves, np.uint64(0) - claims]))
 
 
 def settle_mates(checks: RecordChecks, findings: Findings) -> None:
     """The file is read: what ``check_mates`` left waiting or summed settled (``MateJoin.settle``)."""
     for key, examples, amount in findings.mate_join.settle():
-        wheres = [where(checks, ref_id, pos) if pos >= 0 else contig_name(checks, ref_id) for ref_id, pos in examples]
+        wheres = [
+            where(checks, ref_id, pos) if pos >= 0 else f"{contig_name(checks, ref_id)} and {contig_name(checks, -2 - pos)}"
+            for ref_id, pos in examples
+        ]
         findings.germline.add_all(key, wheres, amount)
 
 

@@ -21,10 +21,12 @@ the primary records of pairs (FLAG 0x1, neither 0x100 nor 0x800):
   whose mate is in another block and near (on its contig within ``NEAR`` bases, or whose mate's
   place was made unavailable, RNEXT ``*`` with 0x8 unset) waits in a table until its mate comes
   (in a coordinate-sorted file, within the next block); the rest (mates on other contigs, or far)
-  go into a sum per contig of keyed hashes, each record adding what it is and taking away what it
-  says of its mate, which is 0 at the end where every claim meets its record. A PNEXT that is not
-  the mate record's POS is a finding at the record; a record with ``MC`` whose mate is absent
-  (left waiting at the end) is one too, and a sum not 0 is one at its contig. A record without
+  go into a sum of keyed hashes per pair of contigs (the record's and its mate's), each record
+  adding what it is and taking away what it says of its mate, which is 0 at the end where every
+  claim meets its record. A PNEXT that is not the mate record's POS is a finding at the record; a
+  record with ``MC`` whose mate is absent (left waiting at the end) is one too, and a sum not 0 is
+  one at its pair of contigs, where the file holds records on both (a file cut to one chromosome
+  has the mates of its pairs across contigs elsewhere). A record without
   ``MC`` may be left paired by the reverter (it cannot learn that its mate went) and is not held
   to its mate's presence; one whose mate's place was made unavailable has no PNEXT to hold.
 
@@ -115,13 +117,15 @@ def mate_segments(segments: np.ndarray) -> np.ndarray:
 class MateJoin:
     """What the blocks leave of the join: records waiting for a mate in another block (columns:
     name hash, segment, own place, place given the mate, place made unavailable, has ``MC``,
-    RNAME and POS to report at), PNEXTs found missing their mate when joined late, and the sums
-    per contig. Workers fill their own; the parent merges them (``merge``) and settles the file
-    at its end (``settle``)."""
+    RNAME and POS to report at), PNEXTs found missing their mate when joined late, the sums per
+    pair of contigs (a record's and its mate's, both records of a pair adding to one) and the
+    contigs the file holds records on. Workers fill their own; the parent merges them
+    (``merge``) and settles the file at its end (``settle``)."""
 
     waiting: list[tuple[np.ndarray, ...]] = field(default_factory=list)
     found: list[tuple[int, int]] = field(default_factory=list)
     sums: dict[int, int] = field(default_factory=dict)
+    contigs: set[int] = field(default_factory=set)
 
     def add_waiting(self, columns: tuple[np.ndarray, ...]) -> None:
         if len(columns[0]):
@@ -129,20 +133,29 @@ class MateJoin:
         if len(self.waiting) > 64:
             self.waiting = self.join_waiting()
 
-    def add_sums(self, contigs: np.ndarray, values: np.ndarray) -> None:
+    def add_contigs(self, ref_id: np.ndarray) -> None:
+        """The contigs of a block's records (read where they change: a sorted block has few)."""
+        if len(ref_id):
+            self.contigs.update(ref_id[np.r_[0, np.flatnonzero(ref_id[1:] != ref_id[:-1]) + 1]].tolist())
+
+    def add_sums(self, contigs: np.ndarray, mate_contigs: np.ndarray, values: np.ndarray) -> None:
+        """``values`` summed by the pair of contigs each is given with (in either order)."""
         if not len(contigs):
             return
-        order = np.argsort(contigs, kind="stable")
-        contigs, values = contigs[order], values[order]
-        firsts = np.flatnonzero(np.r_[True, contigs[1:] != contigs[:-1]])
+        low, high = np.minimum(contigs, mate_contigs) + 1, np.maximum(contigs, mate_contigs) + 1
+        keys = (low << 32) | high
+        order = np.argsort(keys, kind="stable")
+        keys, values = keys[order], values[order]
+        firsts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
         totals = np.add.reduceat(values, firsts)
-        for contig, total in zip(contigs[firsts].tolist(), totals.tolist(), strict=True):
-            self.sums[contig] = (self.sums.get(contig, 0) + total) & WORD
+        for key, total in zip(keys[firsts].tolist(), totals.tolist(), strict=True):
+            self.sums[key] = (self.sums.get(key, 0) + total) & WORD
 
     def merge(self, other: MateJoin) -> None:
         self.found.extend(other.found)
-        for contig, total in other.sums.items():
-            self.sums[contig] = (self.sums.get(contig, 0) + total) & WORD
+        self.contigs |= other.contigs
+        for key, total in other.sums.items():
+            self.sums[key] = (self.sums.get(key, 0) + total) & WORD
         for columns in other.waiting:
             self.add_waiting(columns)
 
@@ -157,9 +170,10 @@ class MateJoin:
         return [tuple(column[rest] for column in columns)] if len(rest) else []
 
     def settle(self) -> list[tuple[str, list[tuple[int, int]], int]]:
-        """The file is read: its findings, each a key, the first places (RNAME and POS; POS -1
-        for a contig's sum) and a count: PNEXTs found missing their mate, records with ``MC``
-        still waiting (their mate absent), and sums not 0."""
+        """The file is read: its findings, each a key, the first places (RNAME and POS; for a sum,
+        the pair of contigs as ``(contig, -2 - mate's contig)``) and a count: PNEXTs found missing
+        their mate, records with ``MC`` still waiting (their mate absent), and sums not 0 over two
+        contigs the file holds records on (a file cut to some contigs has its mates elsewhere)."""
         waiting = self.join_waiting()
         found: list[tuple[str, list[tuple[int, int]], int]] = []
         if self.found:
@@ -167,12 +181,17 @@ class MateJoin:
         if waiting:
             with_mate_cigar, ref_id, pos = waiting[0][5], waiting[0][6], waiting[0][7]
             if with_mate_cigar.any():
-                examples = list(zip(ref_id[with_mate_cigar][:EXAMPLES].tolist(), pos[with_mate_cigar][:EXAMPLES].tolist(), strict=True))
+                first = np.flatnonzero(with_mate_cigar)[:EXAMPLES]
+                examples = list(zip(ref_id[first].tolist(), pos[first].tolist(), strict=True))
                 found.append((MATE_ABSENT, examples, int(with_mate_cigar.sum())))
-        unmet = [(contig, -1) for contig, total in sorted(self.sums.items()) if total]
+        unmet = []
+        for key, total in sorted(self.sums.items()):
+            low, high = (key >> 32) - 1, (key & 0xFFFFFFFF) - 1
+            if total and low in self.contigs and high in self.contigs:
+                unmet.append((low, -2 - high))
         if unmet:
             found.append((MATE_SUM, unmet[:EXAMPLES], len(unmet)))
-        self.waiting, self.found, self.sums = [], [], {}
+        self.waiting, self.found, self.sums, self.contigs = [], [], {}, set()
         return found
 
 
