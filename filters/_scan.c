@@ -2477,6 +2477,89 @@ release_text:
     return result;
 }
 
+PyDoc_STRVAR(keyed_name_hashes_doc,
+"keyed_name_hashes(text, starts, ends, key) -> bytearray\n"
+"\n"
+"A keyed 64-bit hash of each span text[starts[i]:ends[i]] (a read name), as native uint64:\n"
+"h = length * k[0]; for each 8 bytes of the span (little-endian, the last zero-padded)\n"
+"h = (h ^ word) * k[1 + column], h ^= h >> 32; then h * k[n - 3] through MurmurHash3's\n"
+"finalizer. key holds n uint64 multipliers (8 n bytes); a span of more than 8 (n - 4) bytes\n"
+"is a ValueError.");
+
+static PyObject *
+keyed_name_hashes(PyObject *Py_UNUSED(module), PyObject *args)
+{
+    Py_buffer text, key;
+    PyObject *starts_object, *ends_object;
+    if (!PyArg_ParseTuple(args, "y*OOy*", &text, &starts_object, &ends_object, &key))
+        return NULL;
+    Py_buffer starts, ends;
+    Py_ssize_t count;
+    PyObject *result = NULL;
+    Py_ssize_t words = key.len / 8;
+    if (key.len % 8 != 0 || words < 5) {
+        PyErr_SetString(PyExc_ValueError, "key must hold 5 or more uint64 words");
+        goto release_text;
+    }
+    if (span_buffers(starts_object, ends_object, text.len, &starts, &ends, &count) < 0)
+        goto release_text;
+    const int64_t *start = starts.buf, *end = ends.buf;
+    for (Py_ssize_t i = 0; i < count; i++)
+        if (end[i] - start[i] > 8 * (words - 4)) {
+            PyErr_SetString(PyExc_ValueError, "a span longer than the key covers");
+            goto release_all;
+        }
+    result = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(uint64_t));
+    if (result == NULL)
+        goto release_all;
+    uint64_t multipliers[64];
+    Py_ssize_t kept = words < 64 ? words : 64;
+    for (Py_ssize_t k = 0; k < kept; k++) {
+        const unsigned char *w = (const unsigned char *)key.buf + 8 * k;
+        uint64_t value = 0;
+        for (int b = 7; b >= 0; b--)
+            value = (value << 8) | w[b];
+        multipliers[k] = value;
+    }
+    const uint64_t final = multipliers[(words < 64 ? words : 64) - 3];
+    uint64_t *out = (uint64_t *)PyByteArray_AS_STRING(result);
+    const unsigned char *bytes = text.buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const unsigned char *p = bytes + start[i];
+        int64_t length = end[i] - start[i];
+        uint64_t h = (uint64_t)length * multipliers[0];
+        for (int64_t column = 0; 8 * column < length; column++) {
+            int64_t left = length - 8 * column;
+            uint64_t word = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            if (left >= 8)
+                memcpy(&word, p + 8 * column, 8);
+            else
+#endif
+                for (int b = (int)(left < 8 ? left : 8) - 1; b >= 0; b--)
+                    word = (word << 8) | p[8 * column + b];
+            h = (h ^ word) * multipliers[1 + column];
+            h ^= h >> 32;
+        }
+        h *= final;
+        h ^= h >> 33;
+        h *= UINT64_C(0xFF51AFD7ED558CCD);
+        h ^= h >> 33;
+        h *= UINT64_C(0xC4CEB9FE1A85EC53);
+        h ^= h >> 33;
+        out[i] = h;
+    }
+    Py_END_ALLOW_THREADS
+release_all:
+    PyBuffer_Release(&ends);
+    PyBuffer_Release(&starts);
+release_text:
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&key);
+    return result;
+}
+
 /* --- BAM records (SAM 1.6, section 4.2) ------------------------------------------------------ */
 
 enum {
@@ -4444,6 +4527,7 @@ static PyMethodDef scan_methods[] = {
     {"md_lengths", md_lengths, METH_VARARGS, md_lengths_doc},
     {"md_bases_at", md_bases_at, METH_VARARGS, md_bases_at_doc},
     {"cigar_lengths", cigar_lengths, METH_VARARGS, cigar_lengths_doc},
+    {"keyed_name_hashes", keyed_name_hashes, METH_VARARGS, keyed_name_hashes_doc},
     {"span_list", span_list, METH_VARARGS, span_list_doc},
     {"vcf_identifier_candidates", vcf_identifier_candidates, METH_VARARGS, vcf_identifier_candidates_doc},
     {"md_and_nm", md_and_nm, METH_VARARGS, md_and_nm_doc},

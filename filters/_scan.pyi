@@ -38,6 +38,9 @@ def count_lines(text: Text, /) -> int:
 def date_junctions(text: Text, info_column: int, /) -> bytearray:
     """int64 offsets where a date or phone number written with separators may start (a superset)."""
 
+def keyed_name_hashes(text: Text, starts: Int64Buffer, ends: Int64Buffer, key: ReadableBuffer | npt.NDArray[np.uint64], /) -> bytearray:
+    """Native uint64 keyed hashes of the spans (read names), one a span; ValueError for a span longer than the key covers."""
+
 def spans_within(text: Text, starts: Int64Buffer, ends: Int64Buffer, allowed: ByteTable, /) -> bytearray:
     """1 for each span all of whose bytes are nonzero in allowed (256 bytes), else 0."""
 

@@ -69,6 +69,23 @@ from genoscrub.audit_findings import CLUMP, EXAMPLES_PER_KEY, Findings
 from genoscrub.audit_forbid import ForbidList, beyond_chance
 from genoscrub.audit_header import reference_holds_personal
 from genoscrub.audit_mate_cigars import MINIMAP2_CIGAR, mate_cigar_clips_at_sites, mate_cigars_carrying_indels
+from genoscrub.audit_mates import (
+    EQUALS_BASE,
+    FLAG_PAIRED,
+    MATE_PLACE,
+    NEAR,
+    NO_EQUALS_PAIRS,
+    NOT_PRIMARY,
+    SEGMENTS,
+    TEMPLATE_LENGTH,
+    described,
+    mate_segments,
+    name_hashes,
+    pair_up,
+    place_numbers,
+    run_key,
+    template_length_misses,
+)
 from genoscrub.audit_reads import (
     ALIGNED,
     CONSUMES_QUERY,
@@ -189,6 +206,8 @@ class RecordChecks:
     def __post_init__(self) -> None:
         reverted = self.germline is not None or self.all_reference is not None  # sam-revert-germline removes them
         self.copying_tags = tag_table(SEQUENCE_COPYING_TAGS) if reverted else None
+        self.mate_key = run_key() if reverted else None
+        """The key of the name hashes that join mates (``check_mates``): one per file, shared by the forked workers."""
         self.site_tags = tag_table(GERMLINE_SITE_TAGS) if self.germline is not None else None
         self.read_name_pattern = READ_NAME
         self.places = [self.place_name(number, name) for number, name in enumerate(self.references)]
@@ -202,6 +221,10 @@ class RecordChecks:
 
 _CHECKS: RecordChecks | None = None
 """The checks of the file being audited, inherited by the forked workers."""
+
+
+def contig_name(checks: RecordChecks, ref_id: int) -> str:
+    return checks.places[ref_id] if 0 <= ref_id < len(checks.references) else "unplaced"
 
 
 def where(checks: RecordChecks, ref_id: int, pos: int) -> str:
@@ -475,13 +498,16 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
     off_grammar = check_tags(block, tags, checks, findings)
     if checks.read_names:
         check_read_names(block, checks, findings)
+    unusual = sequences_off(block, np.arange(len(block.flag)), ACGTN_PAIRS) if checks.mate_key is not None else None
     if checks.forbid is not None:
         qualities = quality_fields(tags, off_grammar)
         search_text_fields(block, tags, checks, findings, off_grammar, qualities)
-        search_bases_and_qualities(block, checks, findings, tags, qualities)
+        search_bases_and_qualities(block, checks, findings, tags, qualities, unusual)
     if checks.germline is not None:
         unmapped_bases_kept(block, checks, findings)
         mate_cigars_at_germline_indels(block, tags, checks, findings)
+    if checks.mate_key is not None:
+        check_mates(block, tags, checks, findings, unusual)
     if checks.germline is not None or checks.regions is not None:
         check_positions(block, checks, findings, tags)
     if checks.regions is not None:
@@ -491,6 +517,68 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         reference_differences(block, checks, findings)
     if checks.listed is not None and checks.listed.names:
         check_listed_contigs(block, tags, checks.listed, findings)
+
+
+def report_places(findings: Findings, key: str, checks: RecordChecks, rows: np.ndarray, block: RecordBlock) -> None:
+    """``rows`` of a block as germline findings of ``key``: counted, the first few placed."""
+    if len(rows):
+        first = rows[:EXAMPLES_PER_KEY].tolist()
+        findings.germline.add_all(key, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in first], len(rows))
+
+
+def check_mates(block: RecordBlock, tags: AuxTags, checks: RecordChecks, findings: Findings, unusual: np.ndarray | None = None) -> None:
+    """A record's mate fields held to its mate (``audit_mates``): TLEN to the outer span of the
+    read and its ``MC``; PNEXT to the mate record's POS and the mate's presence, joined by keyed
+    name hashes in the block, the records whose mate is in another block passed on to the file's
+    ``MateJoin`` (near ones to wait for it, the rest into its sums); and SEQ bases written ``=``,
+    which the scrubbers never write (the reads at sites would show as the ones written plain).
+    Germline findings, placed at the record."""
+    key = checks.mate_key
+    assert key is not None
+    unusual = sequences_off(block, np.arange(len(block.flag)), ACGTN_PAIRS) if unusual is None else unusual
+    report_places(findings, EQUALS_BASE, checks, sequences_off(block, unusual, NO_EQUALS_PAIRS), block)
+    flag = block.flag.astype(np.int64)
+    chosen = np.flatnonzero((tags.codes == MATE_CIGAR_CODE) & (tags.types == ord("Z")))
+    mate_cigars = (tags.records[chosen], tags.starts[chosen], tags.ends[chosen])
+    misses = template_length_misses(
+        block.buffer, flag, block.ref_id, block.pos, block.reference_lengths, block.next_ref_id, block.next_pos,
+        block.template_lengths, mate_cigars,
+    )  # fmt: skip
+    report_places(findings, TEMPLATE_LENGTH, checks, misses, block)
+    findings.mate_join.add_contigs(block.ref_id)
+    paired = np.flatnonzero((flag & (FLAG_PAIRED | NOT_PRIMARY)) == FLAG_PAIRED)
+    if not len(paired):
+        return
+    names = name_hashes(block.data, block.name_starts[paired], block.name_lengths[paired], key)
+    segments = (flag[paired] & SEGMENTS).astype(np.uint64)
+    ref_id, pos = block.ref_id[paired].astype(np.int64), block.pos[paired].astype(np.int64)
+    next_ref_id, next_pos = block.next_ref_id[paired], block.next_pos[paired]
+    own, claimed = place_numbers(ref_id, pos), place_numbers(next_ref_id, next_pos)
+    cleared = (next_ref_id < 0) & ((flag[paired] & FLAG_MATE_UNMAPPED) == 0)  # the mate's place made unavailable
+    with_mate_cigar = np.zeros(len(flag), dtype=bool)
+    with_mate_cigar[mate_cigars[0]] = True
+    rest, misses = pair_up(names, segments, own, claimed, cleared)
+    report_places(findings, MATE_PLACE, checks, paired[misses], block)
+    near = cleared[rest] | ((next_ref_id[rest] == ref_id[rest]) & (np.abs(next_pos[rest] - pos[rest]) <= NEAR))
+    wait, far = rest[near], rest[~near]
+    join = findings.mate_join
+    columns = (names, segments, own, claimed, cleared, with_mate_cigar[paired], ref_id, pos)
+    join.add_waiting(tuple(column[wait] for column in columns))
+    if len(far):
+        selves = described(names[far], segments[far], own[far], key)
+        claims = described(names[far], mate_segments(segments[far]), claimed[far], key)
+        contigs, mate_contigs = np.tile(ref_id[far], 2), np.tile(next_ref_id[far], 2)
+        join.add_sums(contigs, mate_contigs, np.concatenate([selves, np.uint64(0) - claims]))
+
+
+def settle_mates(checks: RecordChecks, findings: Findings) -> None:
+    """The file is read: what ``check_mates`` left waiting or summed settled (``MateJoin.settle``)."""
+    for key, examples, amount in findings.mate_join.settle():
+        wheres = [
+            where(checks, ref_id, pos) if pos >= 0 else f"{contig_name(checks, ref_id)} and {contig_name(checks, -2 - pos)}"
+            for ref_id, pos in examples
+        ]
+        findings.germline.add_all(key, wheres, amount)
 
 
 def check_listed_contigs(block: RecordBlock, tags: AuxTags, listed: ListedContigs, findings: Findings) -> None:
@@ -877,6 +965,23 @@ def search_text_fields(block: RecordBlock, tags: AuxTags, checks: RecordChecks, 
 PLAIN_BASE_PAIRS = np.zeros(256, dtype=np.uint8)
 PLAIN_BASE_PAIRS[[high << 4 | low for high in (0, 1, 2, 4, 8, 15) for low in (0, 1, 2, 4, 8, 15)]] = 1
 """A byte of SEQ whose two codes are each ``=``, ``A``, ``C``, ``G``, ``T`` or ``N``: what reads hold."""
+ACGTN_PAIRS = np.zeros(256, dtype=np.uint8)
+ACGTN_PAIRS[[high << 4 | low for high in (1, 2, 4, 8, 15) for low in (1, 2, 4, 8, 15)]] = 1
+"""A byte of SEQ whose two codes are each ``A``, ``C``, ``G``, ``T`` or ``N``: what the scrubbers write."""
+
+
+def sequences_off(block: RecordBlock, rows: np.ndarray, pairs: np.ndarray) -> np.ndarray:
+    """Those of ``rows`` whose SEQ holds a code outside ``pairs`` (a table of the packed bytes of
+    two codes allowed): one C pass over their packed bases, an odd length's last code on its own."""
+    if not len(rows):
+        return rows
+    lengths, starts = block.sequence_lengths[rows], block.sequence_starts[rows]
+    plain = np.asarray(scan.spans_within(block.data, starts, starts + (lengths >> 1), pairs), dtype=bool)
+    odd = np.flatnonzero(lengths & 1)
+    if len(odd):
+        last = block.data[starts[odd] + (lengths[odd] >> 1)] & 0xF0
+        plain[odd] &= pairs[last | (last >> 4)].astype(bool)  # the padding code read as the last one again
+    return rows[~plain]
 
 
 PHRED_TEXT = bytes((value + 33) & 0xFF for value in range(256))
@@ -886,7 +991,7 @@ IDENTITY_TEXT = bytes(range(256))
 
 
 def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, findings: Findings, tags: AuxTags | None = None,
-                               quality_tags: np.ndarray | None = None) -> None:  # fmt: skip
+                               quality_tags: np.ndarray | None = None, unusual: np.ndarray | None = None) -> None:  # fmt: skip
     """Forbidden strings written where the bases and their qualities belong. QUAL is printable
     text (Phred+33), so a path or a name can be written there verbatim: searched for the list's
     strings of ``audit_forbid.QUALITY_LENGTH`` bytes or more, the reads' qualities one after another
@@ -894,7 +999,8 @@ def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, finding
     ``tags``: ``OQ``...), a hit a finding only beyond what chance gives such
     text (``audit_forbid.beyond_chance``). SEQ spells a
     name made of base codes (``KANGDAHYANG``): the few reads holding a code other than ``ACGTN=``
-    (one C pass over the packed bases) are searched for the list's strings of such letters
+    (of ``unusual``, the block's reads with a code other than ``ACGTN``: one C pass over the
+    packed bases, shared with ``check_mates``) are searched for the list's strings of such letters
     (``ForbidList.in_sequences``). A key's first records named, as ``search_text_fields`` does."""
     assert checks.forbid is not None
     marked: list[tuple[str, int]] = []  # (key, row)
@@ -924,11 +1030,8 @@ def search_bases_and_qualities(block: RecordBlock, checks: RecordChecks, finding
                 marked.append((f"{field} (list line {entry.line})", int(owners[index])))
     sequences = checks.forbid.in_sequences
     if sequences is not None and len(lengths):
-        plain = scan.spans_within(block.data, block.sequence_starts, block.sequence_starts + (lengths >> 1), PLAIN_BASE_PAIRS)
-        odd = np.flatnonzero(lengths & 1)
-        if len(odd):
-            plain[odd] &= PLAIN_BASE_PAIRS[block.data[block.sequence_starts[odd] + (lengths[odd] >> 1)] & 0xF0].astype(bool)
-        for row in np.flatnonzero(~plain).tolist():
+        unusual = sequences_off(block, np.arange(len(lengths)), ACGTN_PAIRS) if unusual is None else unusual
+        for row in sequences_off(block, unusual, PLAIN_BASE_PAIRS).tolist():
             packed = block.data[int(block.sequence_starts[row]) : int(block.sequence_starts[row]) + (int(lengths[row]) + 1) // 2]
             letters = np.empty(2 * len(packed), dtype=np.uint8)
             letters[0::2], letters[1::2] = BASE_LETTERS[packed >> 4], BASE_LETTERS[packed & 0xF]
@@ -2182,6 +2285,7 @@ class BamAudit:
             _CHECKS = None
         if pending:
             raise InputError("truncated BAM input (its last record is cut short)", self.checks.path)
+        settle_mates(self.checks, self.findings)
 
     def sequential(self, pending: bytes, chunk: Chunk) -> bytes:
         self.heap.chunk_done()

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from genoscrub.audit_allowlist import HASHED_NAME_LENGTH, READ_COUNTER_PAST_RECORDS
+from genoscrub.audit_mates import MateJoin
 
 CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
 """Finding classes, in the order they are printed."""
@@ -189,6 +190,8 @@ class Findings:
     largest_read_counter: int = 0
     """The largest read counter (``READ<n>``) read, and where (``counted_read``)."""
     largest_read_counter_at: str = ""
+    mate_join: MateJoin = field(default_factory=MateJoin)
+    """What a BAM's blocks leave of the join of records with their mates (``audit_mates``), settled when the file is read."""
 
     def __getitem__(self, name: str) -> FindingClass:
         return self.classes[name]
@@ -229,6 +232,7 @@ class Findings:
         for name, found in other.classes.items():
             self.classes[name].merge(found)
         self.keyed_names.merge(other.keyed_names)
+        self.mate_join.merge(other.mate_join)
 
     def settle(self) -> None:
         """The file is read: hits in keyed names beyond chance become findings (``KeyedNameHits``),

@@ -66,6 +66,12 @@ def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed
     return np.frombuffer(within, dtype=bool)
 
 
+def keyed_name_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """A keyed 64-bit hash of each span (a read name); see ``scan_python.keyed_name_hashes``."""
+    hashes = _scan.keyed_name_hashes(data, np.ascontiguousarray(starts), np.ascontiguousarray(ends), np.ascontiguousarray(key, dtype="<u8"))
+    return np.frombuffer(hashes, dtype=np.uint64)
+
+
 def info_values(text: bytes, info_starts: np.ndarray, info_ends: np.ndarray, key: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Where the value of INFO ``key`` is in each span: ``(found, value_starts, value_ends)``."""
     found, value_starts, value_ends = _scan.info_values(text, np.ascontiguousarray(info_starts), np.ascontiguousarray(info_ends), key)

@@ -250,6 +250,41 @@ def date_junctions(text: bytes, info_column: int) -> np.ndarray:
     return np.sort(np.concatenate((junctions[(paired & two_before) | paired_end], list_starts))).astype(np.int64)
 
 
+def keyed_name_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """A keyed 64-bit hash of each span ``data[start:end]`` (a read name), from ``key``'s n uint64
+    multipliers: ``h = length * k[0]``; for each 8 bytes of the span (little-endian, the last
+    zero-padded) ``h = (h ^ word) * k[1 + column]``, ``h ^= h >> 32``; then ``h * k[n - 3]``
+    through MurmurHash3's finalizer. A span longer than ``8 (n - 4)`` bytes is a ValueError.
+    The spans are read 8 bytes a column over all of them at once."""
+    key = np.asarray(key, dtype=np.uint64)
+    if len(key) < 5:
+        raise ValueError("key must hold 5 or more uint64 words")
+    data = np.frombuffer(data, dtype=np.uint8)
+    _spans(starts, ends, len(data))
+    lengths = (ends - starts).astype(np.int64)
+    count = len(starts)
+    if count and int(lengths.max()) > 8 * (len(key) - 4):
+        raise ValueError("a span longer than the key covers")
+    hashes = lengths.astype(np.uint64) * key[0]
+    padded = np.concatenate([data, np.zeros(8, dtype=np.uint8)])
+    words = np.ndarray(shape=(len(padded) - 7,), dtype="<u8", buffer=padded, strides=(1,))  # the 8 bytes from each byte
+    shift = np.uint64(32)
+    for column in range((int(lengths.max()) + 7) // 8 if count else 0):
+        left = lengths - 8 * column
+        word = words[np.minimum(starts + 8 * column, len(padded) - 8)].astype(np.uint64)
+        keep = (np.clip(left, 0, 8) * 8).astype(np.uint64)
+        word &= np.where(left >= 8, np.uint64((1 << 64) - 1), (np.uint64(1) << np.minimum(keep, np.uint64(63))) - np.uint64(1))
+        mixed = (hashes ^ word) * key[1 + column]
+        mixed ^= mixed >> shift
+        hashes = np.where(left > 0, mixed, hashes)  # a span's own words only, whatever the others' lengths
+    hashes = hashes * key[len(key) - 3]
+    for multiplier in (np.uint64(0xFF51AFD7ED558CCD), np.uint64(0xC4CEB9FE1A85EC53)):
+        hashes ^= hashes >> np.uint64(33)
+        hashes *= multiplier
+    hashes ^= hashes >> np.uint64(33)
+    return hashes
+
+
 def spans_within(data: np.ndarray, starts: np.ndarray, ends: np.ndarray, allowed: np.ndarray) -> np.ndarray:
     """For each span ``data[start:end]``: is every byte of it in ``allowed`` (a 256-entry
     table)? An empty span is within anything.

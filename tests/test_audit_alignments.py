@@ -29,6 +29,7 @@ import pytest
 from genoscrub import audit_bam, audit_reads, scan
 from genoscrub.audit_bam import CIGAR_OFF_GRAMMAR, MD_AT_SITE, BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
 from genoscrub.audit_findings import Findings
+from genoscrub.audit_mates import EQUALS_BASE, MATE_ABSENT, MATE_PLACE, MATE_SUM, TEMPLATE_LENGTH
 from genoscrub.audit_sites import STRUCTURAL_LIMIT, GermlineSites, Reference, read_variants
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -515,13 +516,16 @@ def test_a_clip_in_a_mates_cigar_or_in_cg_at_a_germline_site_is_carried(tmp_path
     """A clip whose bases, laid beside the alignment, cover a listed site marks a carrier whoever
     writes it: the read's own CIGAR, its mate's ``MC`` (the mate's record may have left the file;
     keyed ``(aux MC)``) or minimap2's ``cg`` (keyed ``(aux cg)``). A clip at the other end, or an
-    ``MC`` without one, is nothing. Both passed: only indels and ``X`` in them were read."""
+    ``MC`` without one, is nothing. Both passed: only indels and ``X`` in them were read. (The
+    mate's record is left out, its own clip aside: its absence is a finding of its own, set apart.)"""
     reference = reference_bases(3000)
     snv = 999
     write_inputs(tmp_path, reference, [(snv, reference[snv], "A" if reference[snv] != "A" else "C")])
 
     def found(lines: list[str]) -> dict[str, int]:
-        return germline_keys(audited(write_sam_as_bam(tmp_path / "c.bam", len(reference), lines), tmp_path, pure))
+        keys = germline_keys(audited(write_sam_as_bam(tmp_path / "c.bam", len(reference), lines), tmp_path, pure))
+        assert keys.pop(MATE_ABSENT, 0) == sum(" MC:Z:" in line.replace("\t", " ") for line in lines)
+        return keys
 
     far = reference[2499:2549]
     for mate_cigar, expected in (("5S45M", {"clip at a germline site (aux MC)": 1}), ("45M5S", {}), ("50M", {})):
@@ -568,3 +572,115 @@ def test_forbid_contigs_finds_reads_on_allele_contigs_and_mates_pointing_there(t
     assert b"HLA" not in stdout and b"reference 2:" in stdout
     assert audit("clean", kept + [pointing[0].replace(f"{contig}\t5", "*\t0").replace("\t65\t", "\t0\t")], "HLA-*")[0] == {}
     assert audit("unlisted", kept + pointing + placed, "*_alt")[0] == {}
+
+
+def mate_lines(reference: str) -> dict[str, str]:
+    """Records of pairs on ``reference`` (chr1) and a second contig (chr2, its first 1000 bases),
+    their mate fields as the reverter leaves them; the name is the pair's key."""
+
+    def record(name: str, flag: int, place: str, cigar: str, mate: str, tlen: int, tags: str = "") -> str:
+        contig, position = place.split(":")
+        length = sum(int(part) for part in cigar.replace("M", " ").replace("S", " ").split())
+        bases = reference[int(position) - 1 : int(position) - 1 + length]
+        fields = [name, str(flag), contig, position, "60", cigar, *mate.split(":"), str(tlen), bases, "*", tags]
+        return "\t".join(fields).rstrip("\t") + "\n"
+
+    return {
+        "pair": record("P", 99, "chr1:101", "50M", "=:301", 250, "MC:Z:50M")
+        + record("P", 147, "chr1:301", "50M", "=:101", -250, "MC:Z:50M"),
+        "clipped": record("C", 99, "chr1:401", "5S45M", "=:601", 250, "MC:Z:50M")
+        + record("C", 147, "chr1:601", "50M", "=:401", -250, "MC:Z:5S45M"),
+        "dovetail": record("D", 99, "chr1:720", "50M", "=:700", 30, "MC:Z:50M")
+        + record("D", 147, "chr1:700", "50M", "=:720", -30, "MC:Z:50M"),
+        "far": record("F", 97, "chr1:801", "50M", "chr2:11", 0, "MC:Z:50M")
+        + record("F", 145, "chr2:11", "50M", "chr1:801", 0, "MC:Z:50M"),
+        "cleared": record("U", 97, "chr1:901", "50M", "*:0", 0) + record("U", 145, "chr1:1101", "50M", "=:901", -250, "MC:Z:50M"),
+        "without MC": record("W", 99, "chr1:1201", "50M", "=:1401", 250),
+        "unmapped mate": record("N", 73, "chr1:1501", "50M", "=:1501", 0) + f"N\t133\tchr1\t1501\t0\t*\t=\t1501\t0\t{'N' * 50}\t*\n",
+    }
+
+
+def test_tlen_pnext_and_the_mates_presence_are_held_to_the_mate(tmp_path: Path) -> None:
+    """A pair's mate fields as sam-revert-germline leaves them pass: TLEN the outer span (or, for
+    a dovetailed pair, the distance of the 5' ends, as bwa writes it), PNEXT the mate's POS, a
+    mate on another contig, a mate's place made unavailable (RNEXT ``*``), a read without ``MC``
+    left paired, an unmapped mate. A TLEN still counting a removed insertion, a PNEXT at the mate's
+    old clipped start, a read with ``MC`` whose mate record is gone, and a mate on another contig
+    at another place or gone, are each a germline finding, counted, placed at the record (the last
+    at its two contigs, as such records are summed), unless the file holds no record on the mate's
+    contig (a BAM cut to one chromosome)."""
+    reference = reference_bases(3000)
+    write_inputs(tmp_path, reference, [(2500, reference[2500], "A" if reference[2500] != "A" else "C")])
+    lines = mate_lines(reference)
+
+    def found(records: list[str]) -> dict[str, int]:
+        sam = tmp_path / "m.sam"
+        header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{len(reference)}\n@SQ\tSN:chr2\tLN:1000\n"
+        sam.write_text(header + "".join(records))
+        pysam.sort("-o", str(tmp_path / "m.bam"), str(sam), catch_stdout=False)
+        return germline_keys(audited(tmp_path / "m.bam", tmp_path))
+
+    assert found(list(lines.values())) == {}
+    assert found([lines["pair"].replace("\t250\t", "\t248\t").replace("\t-250\t", "\t-248\t")]) == {TEMPLATE_LENGTH: 2}
+    assert found([lines["clipped"].replace("\t=\t401\t", "\t=\t396\t")]) == {MATE_PLACE: 1, TEMPLATE_LENGTH: 1}
+    assert found([lines["pair"].splitlines(keepends=True)[0]]) == {MATE_ABSENT: 1}
+    assert found([lines["far"].replace("\tchr2\t11\t", "\tchr2\t15\t", 1)]) == {MATE_PLACE: 1}
+    far_read, far_mate = lines["far"].splitlines(keepends=True)
+    assert found([lines["pair"], far_mate]) == {MATE_SUM: 1}  # summed over its contig and its mate's
+    assert found([lines["pair"], far_read]) == {}  # a file cut to chr1: the mates on chr2 are elsewhere
+    assert found([lines["cleared"].replace("\t=\t901\t", "\t=\t905\t")]) == {MATE_PLACE: 1, TEMPLATE_LENGTH: 1}
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_mates_in_other_blocks_are_joined_however_the_file_is_cut(tmp_path: Path, jobs: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two thousand pairs, a chunk every BGZF block, so that many pairs lie across two chunks (one
+    process, or workers whose tables the parent merges): the clean file passes; one PNEXT moved and
+    one mate removed are found once each, wherever the cut falls."""
+    reference = reference_bases(30000)
+    write_inputs(tmp_path, reference, [(2500, reference[2500], "A" if reference[2500] != "A" else "C")])
+    rng = random.Random(5)
+    lines = []
+    for number in range(2000):
+        left = rng.randrange(1, 29000)
+        right = left + rng.randrange(0, 700)
+        span = right + 100 - left
+        lines.append(f"K{number}\t99\tchr1\t{left}\t60\t100M\t=\t{right}\t{span}\t{reference[left - 1 : left + 99]}\t*\tMC:Z:100M\n")
+        lines.append(f"K{number}\t147\tchr1\t{right}\t60\t100M\t=\t{left}\t{-span}\t{reference[right - 1 : right + 99]}\t*\tMC:Z:100M\n")
+    monkeypatch.setattr(audit_bam, "CHUNK_BYTES", 1)
+
+    def found(records: list[str]) -> dict[str, int]:
+        sam = tmp_path / "k.sam"
+        sam.write_text(f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{len(reference)}\n" + "".join(records))
+        pysam.sort("-o", str(tmp_path / "k.bam"), str(sam), catch_stdout=False)
+        path = tmp_path / "k.bam"
+        variants = read_variants(str(tmp_path / "germline.vcf"), "germline list")
+        with open(path, "rb") as stream:
+            blocks = CountedBlocks(bgzf_blocks(stream, str(path)))
+            header, rest = read_header(blocks, str(path))
+            names = dict(header.references)
+            sites = GermlineSites(variants, "germline", names, Reference(str(tmp_path / "ref.fa")))
+            findings = Findings()
+            BamAudit(RecordChecks(str(path), list(names), germline=sites), findings, jobs).run(blocks, rest)
+        return germline_keys(findings.as_dict())
+
+    assert found(lines) == {}
+    moved = lines[:]
+    fields = moved[1001].split("\t")
+    fields[7], fields[8] = str(int(fields[7]) + 3), str(int(fields[8]) + 3)  # TLEN held to the place given
+    moved[1001] = "\t".join(fields)
+    assert found(moved[:1500] + moved[1501:]) == {MATE_PLACE: 1, MATE_ABSENT: 1}
+
+
+def test_a_base_written_equals_is_a_finding(tmp_path: Path) -> None:
+    """sam-revert-germline writes every read plain; a SEQ with ``=`` (a read away from the sites left
+    as ``samtools calmd -e`` wrote it) would mark the reads it rewrote: a finding per read, the
+    last base of an odd length included."""
+    reference = reference_bases(3000)
+    write_inputs(tmp_path, reference, [(2500, reference[2500], "A" if reference[2500] != "A" else "C")])
+    bases = reference[100:151]
+    lines = [
+        f"A\t0\tchr1\t101\t60\t51M\t*\t0\t0\t{bases[:10]}={bases[11:]}\t*\n",
+        f"B\t0\tchr1\t101\t60\t51M\t*\t0\t0\t{bases[:50]}=\t*\n",
+        f"C\t0\tchr1\t101\t60\t51M\t*\t0\t0\t{bases}\t*\n",
+    ]
+    assert germline_keys(audited(write_sam_as_bam(tmp_path / "e.bam", len(reference), lines), tmp_path)) == {EQUALS_BASE: 2}

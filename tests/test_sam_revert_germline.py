@@ -591,6 +591,33 @@ def test_lower_case_and_equals_bases_tell_neither_carriers_nor_windows(tmp_path:
 
 
 @pytest.mark.parametrize("one_by_one", [False, True])
+@pytest.mark.parametrize("mode", [["-v", "germline.vcf"], ["--all"], ["--all", "--keep", "germline.vcf"]], ids=["sites", "all", "keep"])
+def test_no_mode_writes_an_equals_base(tmp_path: Path, one_by_one: bool, mode: list[str]) -> None:
+    """genoscrub-audit makes any ``=`` in a delivered SEQ a finding (its own copy of the rule above):
+    so no mode may write one, over a site or far from it, in a clip, an insertion or a kept
+    unmapped read."""
+    bases = random_reference(tmp_path, 1000, seed=7)
+    germline_snv(tmp_path, bases, 505)
+    far = "=" * 5 + bases[304:314]
+    lines = [
+        "@HD\tVN:1.6\tSO:unsorted",
+        "@SQ\tSN:chr1\tLN:1000",
+        f"site\t0\tchr1\t500\t60\t10M\t*\t0\t0\t{'=' * 10}\t{'I' * 10}",
+        f"far\t0\tchr1\t300\t60\t3S5M2I5M\t*\t0\t0\t{far}\t{'I' * 15}",
+        f"at_mate\t69\tchr1\t100\t0\t*\t=\t100\t0\tACG=ACGTAC\t{'I' * 10}",
+        f"at_mate\t137\tchr1\t100\t60\t10M\t=\t100\t0\t{'=' * 10}\t{'I' * 10}",
+    ]
+    (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
+    result = subprocess.run(
+        [str(ROOT / "bin" / "sam-revert-germline"), "-q", "--keep-unmapped", "-r", "ref.fa", *mode, "in.sam"],
+        cwd=tmp_path, capture_output=True, check=True, env={**os.environ, **environment},
+    )  # fmt: skip
+    sequences = [line.split(b"\t")[9] for line in result.stdout.splitlines() if line[:1] != b"@"]
+    assert len(sequences) == 4 and not any(b"=" in sequence for sequence in sequences), sequences
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
 @pytest.mark.parametrize("mode", [["--all"], ["-v", "germline.vcf"]], ids=["all", "sites"])
 def test_kept_unmapped_reads_are_written_plain_too(tmp_path: Path, one_by_one: bool, mode: list[str]) -> None:
     """Red team 9 A4: with --keep-unmapped an unmapped read (unplaced, placed at its mate, or with

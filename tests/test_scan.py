@@ -178,6 +178,27 @@ def test_spans_within_agrees_with_numpy(text: bytes, spans: list[tuple[int, int]
         assert vcf.spans_within(data, text, starts, ends, allowed).tolist() == expected
 
 
+@needs_compiled
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.lists(st.tuples(st.integers(0, 600), st.integers(0, 254)), max_size=20))
+def test_keyed_name_hashes_agree_and_hash_a_name_alike_in_any_batch(text: bytes, spans: list[tuple[int, int]]) -> None:
+    """The C loop and its twin give one hash a span, each the hash of that span alone (so a read
+    name hashes alike in every block, whatever the other names' lengths: ``audit_mates`` joins
+    mates across blocks by it); equal names hash alike, and a span longer than the key covers is
+    refused by both."""
+    spans = [(min(start, len(text)), min(start + length, len(text))) for start, length in spans]
+    starts = np.array([start for start, _ in spans], dtype=np.int64)
+    ends = np.array([end for _, end in spans], dtype=np.int64)
+    key = np.frombuffer(bytes(byte % 256 for byte in range(1, 8 * 40 + 1)), dtype=np.uint64) | np.uint64(1)
+    ours, twin = both("keyed_name_hashes", text, starts, ends, key)
+    assert ours.dtype == twin.dtype == np.uint64 and ours.tolist() == twin.tolist()
+    for index, (start, end) in enumerate(spans):
+        alone, _ = both("keyed_name_hashes", text[start:end], np.zeros(1, dtype=np.int64), np.array([end - start], dtype=np.int64), key)
+        assert alone.tolist() == [ours[index]]
+    too_long = both("keyed_name_hashes", bytes(300), np.zeros(1, dtype=np.int64), np.array([300], dtype=np.int64), key[:20])
+    assert too_long == (ValueError, ValueError)
+
+
 @st.composite
 def run_tables(draw: st.DrawFn) -> np.ndarray:
     """A table allowing one run of bytes and a few more (0 to 3), sometimes with other nonzero
