@@ -204,6 +204,8 @@ def cigar_writes_allele(
             low, high = min(gap.position, at) - offset, max(gap.position, at) - offset
             if low < 0 or high > len(bases):
                 continue
+            if gap.position == at and (gap.query == 0 or gap.query + gap.length >= len(read.sequence)):
+                return True  # at a read's end no aligned base anchors the inserted ones: the length says it, as without SEQ
             shown = read.sequence[gap.query : gap.query + gap.length]
             written = bases[low : gap.position - offset] + shown + bases[gap.position - offset : high]
             allele = bases[low : at - offset] + inserted + bases[at - offset : high]

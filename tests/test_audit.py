@@ -1170,6 +1170,25 @@ def test_reads_without_their_bases_show_what_their_cigar_writes(
     assert all(count <= with_bases.get(key, 0) for key, count in without.items()), (without, with_bases)
 
 
+@pytest.mark.parametrize("bases", ["CA", "GT", None], ids=["the-allele", "other-bases", "no-seq"])
+def test_an_insertion_at_a_reads_start_is_judged_by_its_length(laid_files: Path, tmp_path: Path, bases: str | None) -> None:
+    """A read whose CIGAR begins with the germline insertion (``2I10M`` at the insertion point after
+    POS 130): no aligned base anchors the inserted ones, so its length says it whatever they are,
+    as it does for the same read without SEQ (an insertion inside a read is judged by its bases and
+    theirs beside it). Found by the property test above, where SEQ ``*`` found what SEQ did not."""
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": len(LAID_REFERENCE)}]})
+    path = str(tmp_path / "leading.bam")
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        read = pysam.AlignedSegment(header)
+        read.query_name, read.reference_id, read.reference_start, read.mapping_quality = "READ1", 0, 130, 60
+        read.cigarstring = "2I10M"
+        if bases:
+            read.query_sequence = bases + LAID_REFERENCE[130:140]
+            read.query_qualities = pysam.qualitystring_to_array("I" * 12)
+        out.write(read)
+    assert audited(path, laid_files, False)["germline"].get("by_key", {}) == {"chr1:130": 1}
+
+
 def aligned_pairs(read: pysam.AlignedSegment) -> list[tuple[int, int]]:
     """``(query, reference)`` of each aligned base by the SAM specification's CIGAR rules: pysam's
     ``get_aligned_pairs`` moves the query past a padding operation (``1P2M`` pairs query 1 with
