@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from array import array
 from bisect import bisect_left
@@ -204,8 +205,9 @@ def info_value(record: pysam.VariantRecord, key: str) -> object:
 
 
 def structural_lengths(record: pysam.VariantRecord, alts: Sequence[str]) -> dict[bytes, int]:
-    """The length of each symbolic ``<DEL>`` (END, htslib's ``stop``; else |SVLEN|) and ``<INS>``
-    (|SVLEN|) ALT of a record that gives one."""
+    """The length of each symbolic ``<DEL>`` (the longer of END, htslib's ``stop``, and |SVLEN|: where
+    they disagree its span covers both, as sam-revert-germline windows it) and ``<INS>`` (|SVLEN|)
+    ALT of a record that gives one."""
     kinds = {alt.upper().encode(): structural_kind(alt.upper().encode()) for alt in alts}
     if not any(kinds.values()):
         return {}
@@ -217,9 +219,11 @@ def structural_lengths(record: pysam.VariantRecord, alts: Sequence[str]) -> dict
     for at, (alt, kind) in enumerate(kinds.items()):
         svlen = abs(values[at] if at < len(values) else values[0]) if values else None
         if kind == b"DEL":
-            length = record.stop - record.start - 1 if record.stop > record.start + 1 else svlen
+            length = record.stop - record.start - 1 if record.stop > record.start + 1 else None
             if length is None and isinstance(end := info_value(record, "END"), str) and end.isdigit():
                 length = int(end) - record.start - 1  # END the header does not declare: htslib keeps it as text
+            if svlen is not None and (length is None or svlen > length):
+                length = svlen  # END and SVLEN disagreeing: the longer span, over both (VCF 4.4 makes SVLEN the authority)
         elif kind == b"INS":
             length = svlen
         else:
@@ -227,6 +231,78 @@ def structural_lengths(record: pysam.VariantRecord, alts: Sequence[str]) -> dict
         if length is not None and length > 0:
             lengths[alt] = length
     return lengths
+
+
+BREAKPOINT_REACH = 50
+"""Bases each side of a structural allele's breakpoint where a clip's edge marks a carrier: a read
+across the junction is clipped there, or aligned on past it only as far as the other side's bases
+happen to match (a base in 4 by chance); sam-revert-germline windows the same stretch."""
+IMPRECISE_REACH = 500
+"""The same for an ``IMPRECISE`` record without ``CIPOS``/``CIEND``: its POS and END are estimates."""
+BREAKEND_MATE = re.compile(r"[\[\]]([^\[\]]+):([0-9]{1,12})[\[\]]")
+"""A breakend's mate place in ALT (``G[chr2:321682[``; VCF 4.3, 5.4)."""
+INFO_NUMBER = re.compile(r"-?[0-9]{1,12}")
+"""A number of INFO as the breakpoints are read (``--5`` or ``５`` is none: left out)."""
+MATE_KEYS = ("POS2", "END2", "MATEPOS")
+"""INFO keys naming an SV's other end: a POS on CHR2's contig (the record's own without one), or ``chr:pos``."""
+
+
+REFERENCE_BLOCKS = frozenset(("<*>", "<NON_REF>", "<X>"))
+"""The symbolic ALTs of gVCF reference blocks: no variant, no breakpoint."""
+
+
+def is_structural(allele: str) -> bool:
+    """A symbolic ALT (``<DUP>``), a breakend (``G[chr2:5[``) or a single breakend (``G.``, ``.G``)."""
+    return allele.startswith("<") or "[" in allele or "]" in allele or (len(allele) > 1 and (allele[0] == "." or allele[-1] == "."))
+
+
+def structural_breakpoints(line: str) -> list[tuple[str, int, int]]:
+    """Where a clip's edge marks a carrier of a record's structural alleles, ``(contig as the list
+    names it, start, end)`` 0-based half-open, from the record's text (INFO keys read whether or
+    not the header declares them): each breakpoint, a base each side of it, ``BREAKPOINT_REACH``
+    more and its confidence interval (CIPOS at POS, CIEND at END and at POS plus ``|SVLEN|``, the
+    wider one at a mate's place; ``IMPRECISE_REACH`` for an IMPRECISE record without them). The
+    breakpoints: POS; END; POS plus each ``|SVLEN|`` of an allele other than ``<INS>`` (END and
+    SVLEN disagreeing: both); a breakend's mate place in ALT; the places INFO names (CHR2 with
+    POS2, END2, MATEPOS, or Delly's END). A record without structural ALTs has none."""
+    columns = line.rstrip("\n").split("\t")
+    if len(columns) < 8:
+        return []
+    chrom, position = columns[0], int(columns[1]) - 1
+    alleles = [allele for allele in columns[4].split(",") if is_structural(allele) and allele.upper() not in REFERENCE_BLOCKS]
+    if not alleles:
+        return []
+    info: dict[str, list[str]] = {}
+    for item in columns[7].split(";"):
+        key, _, value = item.partition("=")
+        info.setdefault(key, []).append(value)
+
+    def numbers_of(key: str) -> list[int]:
+        return [abs(int(part)) for value in info.get(key, []) for part in value.split(",") if INFO_NUMBER.fullmatch(part)]
+
+    def interval(key: str) -> int:
+        numbers = numbers_of(key)
+        return BREAKPOINT_REACH + (max(numbers) if numbers else IMPRECISE_REACH if "IMPRECISE" in info else 0)
+
+    at_start, at_end = interval("CIPOS"), interval("CIEND")
+
+    def around(contig: str, base: int, reach: int) -> tuple[str, int, int]:
+        return contig, max(0, base - 1 - reach), base + 2 + reach
+
+    found = [around(chrom, position, at_start)]
+    ends = [int(value) - 1 for value in info.get("END", []) if INFO_NUMBER.fullmatch(value)]
+    found += [around(chrom, end, at_end) for end in ends if end > position]
+    if any(structural_kind(allele.upper().encode()) != b"INS" for allele in alleles):
+        found += [around(chrom, position + length, at_end) for length in numbers_of("SVLEN") if length]
+    places = [(contig, int(number)) for allele in alleles for contig, number in BREAKEND_MATE.findall(allele) if contig[:1] != "<"]
+    others = [value or chrom for value in info.get("CHR2", [])]
+    for key in (*MATE_KEYS, *(("END",) if others else ())):
+        for value in ",".join(info.get(key, [])).split(","):
+            contig, _, number = value.rpartition(":")
+            if INFO_NUMBER.fullmatch(number) and contig[:1] != "<":
+                places += [(contig, int(number))] if contig else [(other, int(number)) for other in others or [chrom]]
+    found += [around(contig, number - 1, max(at_start, at_end)) for contig, number in places if number > 0]
+    return found
 
 
 @dataclass
@@ -246,6 +322,9 @@ class VariantList:
     infos: dict[int, bytes] = field(default_factory=dict)
     """The INFO column, as htslib prints it, of each record with a symbolic ALT: what it spans
     (END, SVLEN) draws its revert window (``audit_windows``)."""
+    structural_breakpoints: list[tuple[str, int, int]] = field(default_factory=list)
+    """Where a clip's edge marks a carrier of a structural allele (``structural_breakpoints``),
+    by the list's contig names: a breakend's mate's contig may hold no record."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -358,6 +437,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
     names: dict[str, int] = {}
     structural: dict[int, dict[bytes, int]] = {}
     infos: dict[int, bytes] = {}
+    breakpoints: list[tuple[str, int, int]] = []
     try:
         with pysam.VariantFile(path) as variants:
             contigs: dict[str, int | None] = {str(name): contig.length for name, contig in variants.header.contigs.items()}
@@ -376,6 +456,10 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
                         structural[len(starts) - 1] = lengths
                     columns = str(record).rstrip("\n").split("\t", 8)
                     infos[len(starts) - 1] = columns[7].encode() if len(columns) > 7 else b""
+                if record.alts and any(is_structural(alt) and alt.upper() not in REFERENCE_BLOCKS for alt in record.alts):
+                    for place in structural_breakpoints(str(record)):
+                        breakpoints.append(place)
+                        contigs.setdefault(place[0], None)  # a mate's contig may hold no record
     except (OSError, ValueError, NotImplementedError):
         raise InputError(f"cannot read the {label} (a VCF or BCF file htslib can parse)", label_path) from None
     return VariantList(
@@ -387,6 +471,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
         np.frombuffer(bounds, dtype=np.int64),
         structural,
         infos,
+        breakpoints,
     )
 
 
@@ -532,12 +617,17 @@ class GermlineSites:
         self.snv_sites = np.asarray(snv_sites, dtype=np.int64)[order]
         starts, ends = np.asarray(site_starts, dtype=np.int64), np.asarray(site_ends, dtype=np.int64)
         self.span_starts, self.span_ends = merged_intervals(starts, ends)
+        for contig, low, high in variants.structural_breakpoints:
+            for input_contig in to_inputs.get(contig, []):
+                breakpoint_starts.append(input_contig * CONTIG_SPACING + low)
+                breakpoint_ends.append(input_contig * CONTIG_SPACING + high)
         self.clip_starts, self.clip_ends = merged_intervals(
             np.concatenate([starts, np.asarray(breakpoint_starts, dtype=np.int64)]),
             np.concatenate([ends, np.asarray(breakpoint_ends, dtype=np.int64)]),
         )
-        """Where a clip marks a carrier (``audit_bam.clips_at_sites``): the sites' spans and the
-        breakpoints of the symbolic alleles too long to be held to reads as sites."""
+        """Where a clip marks a carrier (``audit_bam.clips_at_sites``): the sites' spans, the
+        breakpoints of the symbolic alleles too long to be held to reads as sites, and every
+        structural allele's breakpoints with their reach (``structural_breakpoints``)."""
         self.records = np.asarray(records, dtype=np.int64)
         self.global_starts = starts
         self.global_ends = ends

@@ -17,7 +17,9 @@ widened each side by its largest change of length, overlaps one.
 
 A whole-genome germline list holds millions of records and a somatic call set a few thousand:
 the windows are drawn only for the records near a call, once each, when a call first asks; the
-few long or symbolic records are drawn when the list is read. ``tests/test_reverted_records.py``
+few long or symbolic records are drawn when the list is read, with every structural allele's
+breakpoints (``audit_sites.structural_breakpoints``: 50 bases each side, CIPOS/CIEND, a breakend's
+mate's place). ``tests/test_reverted_records.py``
 holds the audit's answer to vcf-drop-rare's.
 """
 
@@ -174,9 +176,10 @@ def info_span(info: bytes) -> tuple[int | None, int | None]:
 
 
 def symbolic_window(bases_of: Callable[[int, int], bytes], start: int, alt: bytes, info: bytes) -> tuple[int, int] | None:
-    """The window of a symbolic ALT with a span (END, else POS plus |SVLEN|): a deletion (``<DEL>``,
-    ``<CNV>``) as the deletion of those bases widened over their repeat; an insertion around its
-    point, reaching its SVLEN; any other over its span and a base each way. None without a span."""
+    """The window of a symbolic ALT with a span (END and POS plus |SVLEN|, both where they
+    disagree): a deletion (``<DEL>``, ``<CNV>``) as the deletion of those bases widened over their
+    repeat; an insertion around its point, reaching its SVLEN; any other over its span and a base
+    each way. None without a span. Its breakpoints are windowed apart (``structural_breakpoints``)."""
     kind = alt[1:-1].split(b":", 1)[0] if alt[:1] == b"<" and alt[-1:] == b">" else b""
     if not kind:
         return None
@@ -184,10 +187,11 @@ def symbolic_window(bases_of: Callable[[int, int], bytes], start: int, alt: byte
     if kind == b"INS":
         reach = length_reach(length or 1)
         return start + 1 - reach, start + 1 + reach
-    stop = end if end is not None and end > start else (start + 1 + length if length else None)
-    if stop is None:
+    stops = sorted({stop for stop in (end if end is not None and end > start else None, start + 1 + length if length else None) if stop})
+    if not stops:
         return None
-    if kind in DELETING:
+    low, high = start - 1, stops[-1] + 1
+    for stop in stops if kind in DELETING else ():  # END and SVLEN disagreeing: the deletion of each span
         offset = max(0, start + 1 - REPEAT_REACH - 2)
         bases = bases_of(offset, stop + REPEAT_REACH + 2)
         first, size = start + 1 - offset, stop - start - 1
@@ -201,11 +205,14 @@ def symbolic_window(bases_of: Callable[[int, int], bytes], start: int, alt: byte
             while size and left < REPEAT_REACH and first - 1 - left >= 0 and bases[first - 1 - left] == deleted[(size - 1 - left) % size]:
                 left += 1
             reach = length_reach(size)
-            return start + 1 - left - reach, stop + right + reach
-    return start - 1, stop + 1
+            low, high = min(low, start + 1 - left - reach), max(high, stop + right + reach)
+    return low, high
 
 
 def is_base_allele(alt: bytes) -> bool:
+    """Bases, not a symbolic ALT or a breakend (a single one, ``G.`` or ``.G``, too)."""
+    if len(alt) > 1 and (alt[:1] == b"." or alt[-1:] == b"."):
+        return False
     return alt[:1] != b"<" and b"[" not in alt and b"]" not in alt
 
 
@@ -227,12 +234,18 @@ class RevertWindows:
         long = sizes > LONG
         if variants.infos:
             long[np.fromiter(variants.infos, dtype=np.int64)] = True
-        for index, name in enumerate(variants.names):
-            rows = np.flatnonzero(variants.contig_of == index)
+        breakpoints: dict[str, list[tuple[int, int]]] = {}  # a structural allele's breakpoints, a mate's place among them
+        for contig, low, high in variants.structural_breakpoints:
+            breakpoints.setdefault(contig, []).append((low, high))
+        empty = np.zeros(0, dtype=np.int64)
+        mates_only = sorted(breakpoints.keys() - set(variants.names))  # a mate's contig without a record of its own
+        for index, name in [*enumerate(variants.names), *((-1, name) for name in mates_only)]:
+            rows = np.flatnonzero(variants.contig_of == index) if index >= 0 else empty
             rows = rows[np.argsort(variants.starts[rows], kind="stable")]
             short = rows[~long[rows]]
             self.records[name], self.starts[name] = short, variants.starts[short]
             windows = [window for row in rows[long[rows]].tolist() if (window := self.record_window(row)) != NO_WINDOW]
+            windows += breakpoints.get(name, [])
             windows.sort()
             self.long_starts[name] = np.array([low for low, _ in windows], dtype=np.int64)
             self.long_reach[name] = np.maximum.accumulate(np.array([high for _, high in windows], dtype=np.int64))

@@ -452,7 +452,9 @@ def shortens(reference_allele: bytes, alternate: bytes) -> bool:
 
 
 def is_sequence_allele(allele: bytes) -> bool:
-    """An ALT written as bases, not ``<DEL>`` or a breakend."""
+    """An ALT written as bases, not ``<DEL>`` or a breakend (a single one, ``G.`` or ``.G``, too)."""
+    if len(allele) > 1 and (allele.startswith(b".") or allele.endswith(b".")):
+        return False
     return not allele.startswith(b"<") and b"[" not in allele and b"]" not in allele
 
 
@@ -467,6 +469,15 @@ def symbolic_kind(allele: bytes) -> bytes:
     return b""
 
 
+NUMBER = re.compile(rb"-?[0-9]{1,12}")
+"""An INFO number as the windows read it (``--5``, ``+5`` or ``5e3`` is none: left out)."""
+
+
+def info_numbers(value: bytes) -> list[int]:
+    """The numbers of a comma-separated INFO value (``-150,150``), those off ``NUMBER`` left out."""
+    return [int(part) for part in value.split(b",") if NUMBER.fullmatch(part)]
+
+
 def info_span(info: bytes) -> tuple[int | None, int | None]:
     """INFO ``END`` (1-based, last base of the REF span) and the largest ``|SVLEN|``, where given;
     a key written twice (malformed: htslib reads the first copy, GATK the last) by its largest
@@ -477,17 +488,99 @@ def info_span(info: bytes) -> tuple[int | None, int | None]:
         if key == b"END" and value.isdigit():
             end = max(end or 0, int(value))
         elif key == b"SVLEN":
-            lengths = [abs(int(part)) for part in value.split(b",") if part.lstrip(b"-").isdigit()]
+            lengths = [abs(number) for number in info_numbers(value)]
             if lengths:
                 length = max(length or 0, *lengths)
     return end, length
 
 
+BREAKPOINT_REACH = 50
+"""Bases windowed each side of a structural allele's breakpoint (a breakend's, an SV's ends): a
+read across the junction is clipped there, or aligned on past it as far as the other side's
+bases happen to match the reference (a base in 4 by chance, a run of them rarer by 4 each base;
+a local aligner also runs on through a mismatch or two where the clip would cost more): every
+clip edge of a carrier's read lies within a few bases of the breakpoint, and all within this
+many bases (as ``REACH_LIMIT`` bounds an indel's reach). A clip whose edge lies in the window is
+removed by the clip rule of filters/revert.py, whichever way it points."""
+
+IMPRECISE_REACH = 500
+"""Bases windowed each side of the breakpoints of an ``IMPRECISE`` record that gives no
+``CIPOS``/``CIEND``: SV callers write such a POS or END as an estimate (Manta's, DELLY's and
+LUMPY's intervals run to a few hundred bases), the junction the reads show lies near it."""
+
+BREAKEND_MATE = re.compile(rb"[\[\]]([^\[\]]+):([0-9]{1,12})[\[\]]")
+"""A breakend's mate place in ALT (``G[chr2:321682[``, ``]chr13:123456]T``; VCF 4.3, 5.4)."""
+
+MATE_PLACE_KEYS = (b"POS2", b"END2", b"MATEPOS")
+"""INFO keys naming an SV's other breakpoint (DELLY, the SV mergers): a POS on CHR2's contig (the
+record's own without one), or ``chr:pos``; and Delly's ``END`` where CHR2 is given."""
+
+
+def _interval_reach(values: list[bytes], imprecise: bool) -> int:
+    """The widest a confidence interval (``CIPOS=-150,150``) reaches, each way, over every copy
+    of the key; ``IMPRECISE_REACH`` for an IMPRECISE record without one."""
+    numbers = [abs(number) for value in values for number in info_numbers(value)]
+    if numbers:
+        return max(numbers)
+    return IMPRECISE_REACH if imprecise else 0
+
+
+def breakpoint_windows(chrom: bytes, position: int, alternates: list[bytes], info: bytes) -> list[tuple[bytes, int, int]]:
+    """The windows of the breakpoints of a record's structural alleles (symbolic ALTs, breakends),
+    ``(contig as the VCF names it, start, end)``, 0-based half-open, where a carrier's reads are
+    clipped or split: each reaches a base each side of its junction, ``BREAKPOINT_REACH`` bases
+    more each way, and the confidence interval around it (CIPOS at POS, CIEND at END or SVLEN's
+    end, the wider of them at a mate's place; ``IMPRECISE`` without them ``IMPRECISE_REACH``).
+
+    The breakpoints: POS (a breakend joins after POS, ``t[p[``, or before it, ``]p]t``; the
+    base before and after are covered), END, POS plus each ``|SVLEN|`` of a span allele (both,
+    where END and SVLEN disagree), a breakend's mate place from its ALT, and the places INFO
+    names for the other end (``CHR2`` with ``POS2``, ``END2``, ``MATEPOS`` or Delly's ``END``):
+    a one-record breakend, or a pair whose other record is missing, leaves its mate's side to
+    these. An ``<INS>`` has its POS alone. Keys are read whether or not the header declares
+    them (fail closed). ``position`` is 0-based POS."""
+    structural = [allele for allele in alternates if not is_sequence_allele(allele)]
+    if not structural:
+        return []
+    items: dict[bytes, list[bytes]] = {}
+    for item in info.split(b";"):
+        key, _, value = item.partition(b"=")
+        items.setdefault(key, []).append(value)
+    imprecise = b"IMPRECISE" in items
+    start_reach = BREAKPOINT_REACH + _interval_reach(items.get(b"CIPOS", []), imprecise)
+    end_reach = BREAKPOINT_REACH + _interval_reach(items.get(b"CIEND", []), imprecise)
+    mate_reach = max(start_reach, end_reach)
+
+    def around(contig: bytes, base: int, reach: int) -> tuple[bytes, int, int]:
+        """The window of a junction beside 0-based ``base`` (after or before it)."""
+        return contig, max(0, base - 1 - reach), base + 2 + reach
+
+    found = [around(chrom, position, start_reach)]
+    ends = [int(value) - 1 for value in items.get(b"END", []) if value.isdigit() and len(value) <= 12]
+    spans = [abs(number) for value in items.get(b"SVLEN", []) for number in info_numbers(value)]
+    found += [around(chrom, end, end_reach) for end in ends if end > position]
+    if any(symbolic_kind(allele.upper()) not in (b"", b"INS") for allele in structural):  # an <INS>'s SVLEN is no span
+        found += [around(chrom, position + length, end_reach) for length in spans if length]
+    seconds = [value or chrom for value in items.get(b"CHR2", [])]
+    places: list[tuple[bytes, int]] = []
+    for allele in structural:
+        places += [(contig, int(number)) for contig, number in BREAKEND_MATE.findall(allele) if contig[:1] != b"<"]
+    for key in (*MATE_PLACE_KEYS, *((b"END",) if seconds else ())):
+        for value in b",".join(items.get(key, [])).split(b","):
+            contig, _, number = value.rpartition(b":")
+            if number.isdigit() and len(number) <= 12 and contig[:1] != b"<":
+                places += [(contig, int(number))] if contig else [(second, int(number)) for second in seconds or [chrom]]
+    found += [around(contig, number - 1, mate_reach) for contig, number in places if number > 0]
+    return found
+
+
 def symbolic_window(reference: ContigReference, contig: str, position: int, ref: bytes, allele: bytes, info: bytes) -> Window | None:
-    """The window of a symbolic ALT with a span (``END`` or ``SVLEN``): a deletion (``<DEL>``,
-    ``<CNV>``) like a sequence deletion of those reference bases, widened over its repeat;
-    an insertion (``<INS>``) around its point, reaching its length; others (``<DUP>``,
-    ``<INV>``, ...) their span and one base each way. None: no span given (a breakend)."""
+    """The window of a symbolic ALT with a span (``END`` or ``SVLEN``; both where they disagree,
+    the union of POS..END and POS..POS+|SVLEN|: VCF 4.4 makes SVLEN the authority, older writers
+    END): a deletion (``<DEL>``, ``<CNV>``) like a sequence deletion of those reference bases,
+    widened over its repeat; an insertion (``<INS>``) around its point, reaching its length;
+    others (``<DUP>``, ``<INV>``, ...) their span and one base each way. None: no span given (a
+    breakend). Its breakpoints get windows of their own besides (:func:`breakpoint_windows`)."""
     kind = symbolic_kind(allele)
     end, length = info_span(info)
     if not kind:
@@ -495,18 +588,21 @@ def symbolic_window(reference: ContigReference, contig: str, position: int, ref:
     if kind == b"INS":
         pad = indel_reach(length or 1)
         return position + 1 - pad, position + 1 + pad
-    last = end if end is not None and end > position else (position + 1 + length if length else None)
-    if last is None:
+    by_end = end if end is not None and end > position else None
+    lasts = sorted({last for last in (by_end, position + 1 + length if length else None) if last})
+    if not lasts:
         return None
+    window = position - 1, max(lasts) + 1
     if kind in DELETING_KINDS and contig in reference:
-        deleted_start = position + 1
-        margin = REPEAT_LIMIT + 2
-        context = reference.fetch(contig, max(0, deleted_start - margin), last + margin)
-        offset = max(0, deleted_start - margin)
-        deleted = context[deleted_start - offset : last - offset]
-        if len(deleted) == last - deleted_start:
-            return deletion_window(context, offset, deleted_start, deleted)
-    return position - 1, last + 1
+        for last in lasts:  # END and SVLEN disagreeing: the deletion of each span (fail closed)
+            deleted_start = position + 1
+            margin = REPEAT_LIMIT + 2
+            context = reference.fetch(contig, max(0, deleted_start - margin), last + margin)
+            offset = max(0, deleted_start - margin)
+            deleted = context[deleted_start - offset : last - offset]
+            if len(deleted) == last - deleted_start:
+                window = union(window, deletion_window(context, offset, deleted_start, deleted))
+    return window
 
 
 def left_aligned(reference: ContigReference, contig: str, position: int, ref: bytes, alternate: bytes) -> tuple[int, bytes, bytes]:
@@ -669,6 +765,19 @@ def length_change(start: int, ref: bytes, allele: bytes, info: bytes) -> tuple[i
     return None
 
 
+def length_change_spans(start: int, ref: bytes, allele: bytes, info: bytes) -> list[tuple[int, int, int]]:
+    """:func:`length_change`, and for a symbolic deletion whose ``|SVLEN|`` disagrees with its END
+    the span SVLEN gives too (VCF 4.4 makes SVLEN the authority; a clip at either end is placed
+    across its deletion)."""
+    change = length_change(start, ref, allele, info)
+    if change is None:
+        return []
+    _, length = info_span(info)
+    if not is_sequence_allele(allele) and symbolic_kind(allele) in DELETING_KINDS and length and start + 1 + length != change[1]:
+        return [change, (start + 1, start + 1 + length, 0)]
+    return [change]
+
+
 class GermlineSites:
     """Every record of the germline VCF is a site, whatever its genotypes or FILTER
     (fail closed); reference blocks (ALT ``<*>``/``<NON_REF>`` only) are not variants
@@ -680,12 +789,15 @@ class GermlineSites:
         self.report = report
         self.contigs: dict[str, int | None] = {}
         self.by_contig: dict[str, ContigSites] = {}
+        self.breakpoints: dict[str, list[Window]] = {}
+        """The windows of structural alleles' breakpoints (:func:`breakpoint_windows`) by the VCF's
+        name of their contig, a breakend's mate's among them."""
         with open_input(path) as stream:
             header, blocks = split_header_text(text_blocks(stream, path), path)
             self.contigs.update(contig_lengths(header.meta))
             for first_line, text in blocks:
                 self._add_block(first_line, text)
-        for name in self.by_contig:
+        for name in (*self.by_contig, *self.breakpoints):  # a mate's contig may have no record
             self.contigs.setdefault(name, None)
 
     def __len__(self) -> int:
@@ -721,6 +833,10 @@ class GermlineSites:
                 columns = lines[index].split(b"\t", 8)
                 info = columns[7] if len(columns) > 7 else b""
                 self._count_symbolic(alternates, info)
+                # as written: a mate's contig keeps its case
+                written = [allele for allele in alt.split(b",") if allele.upper() not in SYMBOLIC_REFERENCE_BLOCK]
+                for contig, window_start, window_end in breakpoint_windows(chrom, start, written, info):
+                    self.breakpoints.setdefault(contig.decode(errors="replace"), []).append((window_start, window_end))
             other_starts, other_alleles = others.setdefault(chrom, ([], []))
             other_starts.append(start)
             other_alleles.append(b"\t".join((ref.upper(), b",".join(alternates), info)))
@@ -752,14 +868,15 @@ class GermlineSites:
         return None
 
     def _count_symbolic(self, alternates: list[bytes], info: bytes) -> None:
-        """A symbolic ALT with a span (END, SVLEN; ``<INS>``) is windowed over it; one without
-        (a breakend) only over its REF span, and counted so."""
+        """A symbolic ALT with a span (END, SVLEN; ``<INS>``) is windowed over it, and a breakend
+        at its mate's place too; one without (a single breakend ``G.``, a ``<DUP>`` without END
+        or SVLEN) only at POS, and counted so."""
         end, length = info_span(info)
         for allele in alternates:
             if is_sequence_allele(allele):
                 continue
             kind = symbolic_kind(allele)
-            spanned = kind == b"INS" or (bool(kind) and (end is not None or length is not None))
+            spanned = kind == b"INS" or (bool(kind) and (end is not None or length is not None)) or bool(BREAKEND_MATE.search(allele))
             self.report.add("symbolic_alleles_windowed" if spanned else "symbolic_alleles_at_ref_span")
 
     def _contig(self, chrom: bytes) -> ContigSites:
@@ -790,6 +907,13 @@ class GermlineSites:
         names it, fail closed), ``reference`` is read by the input's names. The sites are let
         go as their windows are made (memory stays near one copy of them): a table is made once."""
         found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int]]]]] = {}
+        no_windows = np.zeros(0, dtype=np.int64)
+        for vcf_name, windows in self.breakpoints.items():
+            breakpoint_starts = np.array([start for start, _ in windows], dtype=np.int64)
+            breakpoint_ends = np.array([end for _, end in windows], dtype=np.int64)
+            for input_name in vcf_to_input.get(vcf_name, []):
+                found.setdefault(input_name, []).append((breakpoint_starts, breakpoint_ends, no_windows, no_windows, []))
+        self.breakpoints = {}
         for vcf_name in list(self.by_contig):
             sites = self.by_contig.pop(vcf_name)
             for input_name in vcf_to_input.get(vcf_name, []):
@@ -841,8 +965,7 @@ class GermlineSites:
                     deletion_starts.append(window_start)
                     deletion_ends.append(window_end)
                 for allele_placed in placed:
-                    if (change := length_change(*allele_placed, info)) is not None:
-                        changes.append(change)
+                    changes += length_change_spans(*allele_placed, info)
             starts.append(np.array(window_starts, dtype=np.int64))
             ends.append(np.array(window_ends, dtype=np.int64))
         return (

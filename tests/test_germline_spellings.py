@@ -446,3 +446,161 @@ def test_left_aligned_gives_one_spelling_of_an_indel() -> None:
         assert left_aligned(bases, "chr1", 12, b"GC", b"TA") == (12, b"GC", b"TA")
         assert left_aligned(bases, "chr1", 12, b"GCG", b"T") == (12, b"GCG", b"T")
         assert left_aligned(bases, "chr1", 3, b"TT", b"T") == (3, b"TT", b"T")  # carried to the contig's start: no anchor
+
+
+@dataclass(frozen=True)
+class Junction:
+    """Where a carrier's reads across a structural variant's junction are clipped: on ``contig``,
+    the aligned part ending at ``at`` (0-based, exclusive: ``side`` R, the clip after it) or
+    starting there (L, the clip before it), the clip's bases the other side's ``partner`` (after
+    the junction for R, before it for L), the aligner having run ``past`` bases on beyond the
+    junction on bases that happened to match."""
+
+    contig: str
+    at: int
+    side: str
+    partner: str
+    past: int = 0
+
+
+def structural_cases(seed: int) -> tuple[dict[str, str], list[tuple[str, str, list[Junction]]]]:
+    """Two contigs and structural germline records (a VCF line each, or a missing mate) with the
+    junctions their carriers' reads show: a precise ``<DEL>``, one IMPRECISE with CIPOS/CIEND
+    and one without (its true breakpoints 200 bases from POS and END), ``<DEL>`` whose END and
+    SVLEN disagree, ``<DUP>`` and ``<INV>`` with reads aligned on past the breakpoint, a breakend
+    pair, a breakend whose mate record is missing, a one-record breakend to another contig
+    (CHR2/POS2, Delly's), an ``<INS>`` and a single breakend."""
+    rng = random.Random(seed)
+    one, two = list(random_bases(rng, 38000)), random_bases(rng, 3000)
+    one[17100:17102] = one[17000:17002]  # the <DUP>'s junction reads run 2 bases past END...
+    one[16998:17000] = one[17098:17100]  # ...and 2 before its start
+    chr1 = "".join(one)
+    inserted = random_bases(rng, 60)
+    inverted = chr1[20000:20200].translate(COMPLEMENT)[::-1]
+    bases = {"chr1": chr1, "chr2": two}
+
+    def deletion(first: int, last: int, past: int = 0) -> list[Junction]:  # bases [first, last) gone
+        return [Junction("chr1", first, "R", chr1[last:], past), Junction("chr1", last, "L", chr1[:first], past)]
+
+    cases = [
+        ("<DEL>", f"chr1\t2000\t.\t{chr1[1999]}\t<DEL>\t50\tPASS\tSVTYPE=DEL;END=2400;SVLEN=-400", deletion(2000, 2400)),
+        ("IMPRECISE <DEL>, CIPOS/CIEND", f"chr1\t5099\t.\t{chr1[5098]}\t<DEL>\t50\tPASS\tIMPRECISE;SVTYPE=DEL;END=5300;SVLEN=-201;"
+         "CIPOS=-150,150;CIEND=-150,150", deletion(5000, 5400)),
+        ("IMPRECISE <DEL>, no interval", f"chr1\t8200\t.\t{chr1[8199]}\t<DEL>\t50\tPASS\tIMPRECISE;SVTYPE=DEL;END=8500",
+         deletion(8000, 8300)),
+        ("<DEL>, END at POS", f"chr1\t11000\t.\t{chr1[10999]}\t<DEL>\t50\tPASS\tSVTYPE=DEL;END=11000;SVLEN=-400", deletion(11000, 11400)),
+        ("<DEL>, END short of SVLEN", f"chr1\t14000\t.\t{chr1[13999]}\t<DEL>\t50\tPASS\tSVTYPE=DEL;END=14100;SVLEN=-400",
+         deletion(14000, 14400)),
+        ("<DUP>", f"chr1\t17000\t.\t{chr1[16999]}\t<DUP>\t50\tPASS\tSVTYPE=DUP;END=17100;SVLEN=100",
+         [Junction("chr1", 17100, "R", chr1[17000:], 2), Junction("chr1", 17000, "L", chr1[:17100], 2)]),
+        ("<INV>", f"chr1\t20000\t.\t{chr1[19999]}\t<INV>\t50\tPASS\tSVTYPE=INV;END=20200",
+         [Junction("chr1", 20000, "R", inverted + chr1[20200:]), Junction("chr1", 20200, "L", chr1[:20000] + inverted),
+          Junction("chr1", 20000, "L", chr1[19800:20000].translate(COMPLEMENT)[::-1], 1),
+          Junction("chr1", 20200, "R", chr1[20200:20400].translate(COMPLEMENT)[::-1])]),
+        ("breakend pair", f"chr1\t23000\tb1\t{chr1[22999]}\t{chr1[22999]}[chr1:23501[\t50\tPASS\tSVTYPE=BND;MATEID=b2\n"
+         f"chr1\t23501\tb2\t{chr1[23500]}\t]chr1:23000]{chr1[23500]}\t50\tPASS\tSVTYPE=BND;MATEID=b1", deletion(23000, 23500, 1)),
+        ("breakend, mate missing", f"chr1\t26000\tb3\t{chr1[25999]}\t{chr1[25999]}[chr1:26801[\t50\tPASS\tSVTYPE=BND;MATEID=b4",
+         deletion(26000, 26800)),
+        ("one-record breakend", f"chr1\t29000\t.\t{chr1[28999]}\t{chr1[28999]}[chr2:1001[\t50\tPASS\tSVTYPE=BND;CHR2=chr2;POS2=1001",
+         [Junction("chr1", 29000, "R", two[1000:], 1), Junction("chr2", 1000, "L", chr1[:29000])]),
+        ("<INS>", f"chr1\t32000\t.\t{chr1[31999]}\t<INS>\t50\tPASS\tSVTYPE=INS;SVLEN=60",
+         [Junction("chr1", 32000, "R", inserted + chr1[32000:]), Junction("chr1", 32000, "L", chr1[:32000] + inserted)]),
+        ("single breakend", f"chr1\t35000\t.\t{chr1[34999]}\t{chr1[34999]}.\t50\tPASS\tSVTYPE=BND",
+         [Junction("chr1", 35000, "R", random_bases(rng, 200))]),
+    ]
+    return bases, cases
+
+
+def junction_reads(bases: dict[str, str], junctions: list[Junction], name: str) -> tuple[list[str], list[str]]:
+    """Carrier reads clipped at each junction (20 to 80 aligned bases, both strands) and a
+    non-carrier's reads of the reference at the same places."""
+    carrier, other = [], []
+    for index, junction in enumerate(junctions):
+        reference, at, past = bases[junction.contig], junction.at, junction.past
+        for aligned in range(20, 81, 10):
+            clipped = READ_LENGTH * 2 - aligned
+            if junction.side == "R":
+                start, cigar = at - aligned, f"{aligned + past}M{clipped - past}S"
+                sequence = reference[start : at + past] + junction.partner[past:clipped]
+            else:
+                start, cigar = at - past, f"{clipped - past}S{aligned + past}M"
+                before = len(junction.partner)
+                sequence = junction.partner[before - clipped : before - past] + reference[at - past : at + aligned]
+            plain, qualities = reference[start : start + len(sequence)], "I" * len(sequence)
+            for flag in (0, 16):
+                read = f"{name}.{index}.{aligned}.{flag}\t{flag}\t{junction.contig}\t{start + 1}\t60"
+                carrier.append(f"{read}\t{cigar}\t*\t0\t0\t{sequence}\t{qualities}")
+                other.append(f"{read}\t{len(sequence)}M\t*\t0\t0\t{plain}\t{qualities}")
+    return carrier, other
+
+
+def clip_findings(bam: Path, folder: Path) -> tuple[int, int]:
+    """genoscrub-audit --germline's clip findings on ``bam`` (in one process), and all its germline findings."""
+    from genoscrub import audit_bam
+    from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
+    from genoscrub.audit_findings import Findings
+    from genoscrub.audit_sites import GermlineSites as AuditSites
+    from genoscrub.audit_sites import Reference, read_variants
+
+    variants = read_variants(str(folder / "germline.vcf"), "germline list")
+    with open(bam, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, str(bam)))
+        header, rest = read_header(blocks, str(bam))
+        names = {name: length for name, length in header.references}
+        sites = AuditSites(variants, "germline", names, Reference(str(folder / "ref.fa")))
+        findings = Findings()
+        BamAudit(RecordChecks(str(bam), list(names), germline=sites), findings, 1).run(blocks, rest)
+    found = findings.as_dict()["germline"].get("by_key", {})
+    return int(found.get(audit_bam.CLIP_AT_SITE, 0)), sum(found.values())
+
+
+def test_reads_across_a_structural_variants_junction_are_alike_once_reverted(tmp_path: Path) -> None:
+    """A carrier's reads across an SV's junction are clipped there (every clip edge on one base,
+    what Manta and DELLY genotype from), a non-carrier's are not. Every breakpoint of every kind
+    of structural record is windowed (its POS, END and SVLEN's end where they disagree, a
+    breakend's mate's place whether or not its record is there, CIPOS/CIEND, IMPRECISE without
+    them, reads aligned a base or two past it): once reverted, the carrier's reads are the
+    reference's, as the non-carrier's are; genoscrub-audit --germline fails each SV's raw reads
+    and passes the reverted ones, and both draw the same breakpoints."""
+    from genoscrub.audit_sites import structural_breakpoints
+    from genoscrub.germline_sites import breakpoint_windows
+
+    bases, cases = structural_cases(11)
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text("".join(f">{name}\n{text}\n" for name, text in bases.items()))
+    pysam.faidx(str(fasta))
+    lines = [line for _, record, _ in cases for line in record.split("\n")]
+    (tmp_path / "germline.vcf").write_text(
+        "##fileformat=VCFv4.2\n" + "".join(f"##contig=<ID={name},length={len(text)}>\n" for name, text in bases.items())
+        + "".join(f"##INFO=<ID={key},Number={number},Type={kind},Description=\"{key}\">\n" for key, number, kind in (
+            ("SVTYPE", 1, "String"), ("END", 1, "Integer"), ("SVLEN", ".", "Integer"), ("IMPRECISE", 0, "Flag"), ("CIPOS", 2, "Integer"),
+            ("CIEND", 2, "Integer"), ("MATEID", ".", "String"), ("CHR2", 1, "String"), ("POS2", 1, "Integer")))
+        + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + "\n".join(lines) + "\n"
+    )
+    for line in lines:  # the reverter's windows and the audit's reach agree, breakpoint by breakpoint
+        chrom, pos, _, _, alt, _, _, info = line.split("\t")
+        ours = breakpoint_windows(chrom.encode(), int(pos) - 1, alt.encode().split(b","), info.encode())
+        assert [(contig.decode(), start, end) for contig, start, end in ours] == structural_breakpoints(line), line
+    header = "@HD\tVN:1.6\tSO:coordinate\n" + "".join(f"@SQ\tSN:{name}\tLN:{len(text)}\n" for name, text in bases.items())
+
+    def bam(name: str, reads: list[str]) -> Path:
+        (tmp_path / f"{name}.sam").write_text(header + "".join(read + "\n" for read in reads))
+        pysam.sort("-o", str(tmp_path / f"{name}.bam"), str(tmp_path / f"{name}.sam"), catch_stdout=False)
+        return tmp_path / f"{name}.bam"
+
+    everyone: dict[str, list[str]] = {"carrier": [], "non-carrier": []}
+    for name, _, junctions in cases:
+        carrier, other = junction_reads(bases, junctions, name.replace(" ", "_"))
+        assert clip_findings(bam("raw", carrier), tmp_path)[0] == len(carrier), name  # every raw junction read is a finding
+        everyone["carrier"] += carrier
+        everyone["non-carrier"] += other
+    for who, reads in everyone.items():
+        sam = "".join(read + "\n" for read in sorted(reads, key=lambda read: (read.split("\t")[2], int(read.split("\t")[3]))))
+        output, _ = revert(header + sam, fasta, tmp_path / "germline.vcf", RevertOptions(), one_by_one=False)
+        reverted = records(output)
+        assert len(reverted) == len(reads), who
+        for fields in reverted:  # no clip, no base of the other side: the reference's read of that place
+            start, length = int(fields[3]) - 1, len(fields[9])
+            assert fields[5] == f"{length}M" and fields[9] == bases[fields[2]][start : start + length], (who, fields[:6])
+        assert clip_findings(bam(f"{who}.reverted", [line for line in output.decode().splitlines() if not line.startswith("@")]),
+                             tmp_path) == (0, 0), who

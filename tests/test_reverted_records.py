@@ -20,7 +20,10 @@ from tests.conftest import run_command
 
 LENGTH = 3000
 READ = 100
-GERMLINE = {1000: "snv", 1500: "deletion", 2000: "insertion"}
+GERMLINE = {1000: "snv", 1500: "deletion", 2000: "insertion", 2500: "breakend mate"}
+"""Germline sites by POS; the breakend's record is at ``MATE_RECORD``, naming 2500 as its mate's
+place (the mate's record missing, as in a one-record breakend): the calls around 2500 are judged."""
+MATE_RECORD = 2850
 AROUND = 45
 
 
@@ -38,10 +41,13 @@ def genome(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
             records.append(f"chr1\t{position}\t.\t{ref}\t{'C' if ref != 'C' else 'A'}\t50\tPASS\t.")
         elif kind == "deletion":
             records.append(f"chr1\t{position}\t.\t{bases[position - 1 : position + 4]}\t{ref}\t50\tPASS\t.")
-        else:
+        elif kind == "insertion":
             records.append(f"chr1\t{position}\t.\t{ref}\t{ref}GTTCA\t50\tPASS\t.")
+        else:
+            anchor = bases[MATE_RECORD - 1]
+            records.append(f"chr1\t{MATE_RECORD}\t.\t{anchor}\t{anchor}[chr1:{position}[\t50\tPASS\tSVTYPE=BND")
     header = f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={LENGTH}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
-    (folder / "germline.vcf").write_text(header + "\n".join(records) + "\n")
+    (folder / "germline.vcf").write_text(header + "\n".join(sorted(records, key=lambda record: int(record.split("\t")[1]))) + "\n")
     return folder, bases
 
 
@@ -118,6 +124,8 @@ def test_a_somatic_allele_the_reads_lose_is_not_kept_in_the_vcf(genome: tuple[Pa
     assert reverted & snvs == dropped & snvs  # SNVs: the same windows, the same answer
     assert reverted <= dropped  # indels: never kept where the reads lose them
     assert 0 < len(dropped & snvs) < len(snvs)  # the windows are narrow: most calls around a site stay
+    # a breakend's mate's place is windowed 51 bases each way, though its record is missing: every call around it goes
+    assert {allele for allele in snvs if abs(allele[0] - 2500) <= AROUND} <= dropped & reverted
     # the same answer when the somatic VCF names the contig 1 and the germline VCF and reference chr1
     assert dropped_from_vcf(folder, sorted(snvs), "1") == dropped & snvs
 
@@ -148,7 +156,9 @@ def generated_genome(rng: random.Random) -> str:
 def generated_germline(rng: random.Random, bases: str) -> list[str]:
     """Germline records of every kind the windows know: SNVs (some on a contig's first and last
     bases), MNPs, deletions and insertions (a repeat's unit, random bases), complex and
-    multi-allelic records, and symbolic deletions, insertions and duplications."""
+    multi-allelic records, and symbolic deletions, insertions, duplications and inversions (END and
+    SVLEN disagreeing, CIPOS/CIEND, IMPRECISE), breakends (their mate's record missing) and single
+    breakends."""
     other = lambda base: rng.choice([b for b in "ACGT" if b != base])  # noqa: E731
     records: dict[int, str] = {}
     for position in [1, 2, GENERATED - 1, GENERATED, *rng.sample(range(4, GENERATED - 80), 36)]:
@@ -174,7 +184,13 @@ def generated_germline(rng: random.Random, bases: str) -> list[str]:
             alleles = (ref, f"{other(ref)},{ref}{other(ref)}")
         else:
             length = rng.randint(2, 40)
-            alt, info = rng.choice((("<DEL>", f"END={position + length}"), ("<INS>", f"SVLEN={length}"), ("<DUP>", f"SVLEN={length}")))
+            mate = rng.randint(2, GENERATED - 1)
+            alt, info = rng.choice((
+                ("<DEL>", f"END={position + length}"), ("<INS>", f"SVLEN={length}"), ("<DUP>", f"SVLEN={length}"),
+                ("<DEL>", f"END={position};SVLEN=-{length}"), ("<INV>", f"END={position + length};CIPOS=-10,10;CIEND=-5,5"),
+                ("<DEL>", f"IMPRECISE;END={position + length};CIPOS=-30,30"),
+                (f"{ref}[chr1:{mate}[", "SVTYPE=BND"), (f"{ref}.", "SVTYPE=BND"),
+            ))  # fmt: skip
             records[position] = f"chr1\t{position}\t.\t{ref}\t{alt}\t50\tPASS\t{info}"
             continue
         records[position] = f"chr1\t{position}\t.\t{alleles[0]}\t{alleles[1]}\t50\tPASS\t."

@@ -154,3 +154,26 @@ def test_the_exact_spans_a_left_clip_is_aligned_across() -> None:
     assert clip_start(905, 6, [(900, 900, 2)]) == 899  # it starts in the inserted bases: as many before the point as are left
     assert clip_start(905, 7, [(900, 900, 2)]) == 898  # (not all at the point, where only carriers' reads would pile up)
     assert clip_start(1000, 3, []) == 997  # an SNV's window, or --all: the clip's own length
+
+
+def test_the_breakpoints_of_a_structural_allele_are_windowed() -> None:
+    """Each breakpoint of a symbolic ALT or breakend gets a window of its own, a base each side of
+    its junction and 50 bases more each way (``breakpoint_windows``, 0-based half-open): POS, END,
+    POS plus SVLEN where they disagree, a breakend's mate's place from ALT or INFO (CHR2/POS2),
+    widened by CIPOS/CIEND, by 500 for IMPRECISE without them; a number off the grammar is left
+    out, never an error. A symbolic deletion whose END and SVLEN disagree is placed by both spans."""
+    from genoscrub.germline_sites import breakpoint_windows, length_change_spans
+
+    assert breakpoint_windows(b"chr1", 999, [b"<DEL>"], b"END=1000;SVLEN=-400") == [(b"chr1", 948, 1051), (b"chr1", 1348, 1451)]
+    assert breakpoint_windows(b"chr1", 999, [b"<DUP>"], b"END=1100;SVLEN=100") == [(b"chr1", 948, 1051), *[(b"chr1", 1048, 1151)] * 2]
+    assert breakpoint_windows(b"chr1", 1098, [b"<DEL>"], b"IMPRECISE;END=1300;CIPOS=-150,150;CIEND=-20,20") == [
+        (b"chr1", 897, 1300), (b"chr1", 1228, 1371)]
+    assert breakpoint_windows(b"chr1", 1098, [b"<DEL>"], b"IMPRECISE;END=1300") == [(b"chr1", 547, 1650), (b"chr1", 748, 1851)]
+    assert breakpoint_windows(b"chr1", 599, [b"C[chr1:1001["], b"SVTYPE=BND") == [(b"chr1", 548, 651), (b"chr1", 949, 1052)]
+    assert breakpoint_windows(b"chr1", 1399, [b"<TRA>"], b"CHR2=chr2;POS2=2101") == [(b"chr1", 1348, 1451), (b"chr2", 2049, 2152)]
+    assert breakpoint_windows(b"chr1", 1399, [b"G."], b".") == [(b"chr1", 1348, 1451)]
+    assert breakpoint_windows(b"chr1", 1399, [b"<INS>"], b"SVLEN=300") == [(b"chr1", 1348, 1451)]  # SVLEN is no span here
+    assert breakpoint_windows(b"chr1", 1399, [b"N[<ctg1>:5["], b"CIPOS=--3,4;SVLEN=x") == [(b"chr1", 1344, 1455)]
+    assert breakpoint_windows(b"chr1", 1399, [b"ACGT"], b"END=2000") == []  # bases: no breakpoint
+    assert length_change_spans(999, b"A", b"<DEL>", b"END=1100;SVLEN=-400") == [(1000, 1100, 0), (1000, 1400, 0)]
+    assert length_change_spans(999, b"A", b"<DEL>", b"END=1400;SVLEN=-400") == [(1000, 1400, 0)]
