@@ -444,6 +444,7 @@ def revert_alignment(
     target_length = query_length(operations)
     match = match_op(operations)
     aligned_clips = 0
+    lone_star = False  # the one quality left of a clipped read is "*" (Phred 9), not an absent QUAL
     start = original_position = position
     if clip_windows is not None:
         clip_windows = as_windows(clip_windows)
@@ -452,19 +453,23 @@ def revert_alignment(
         if aligned_clips:
             leading = left_clip_removed(operations, unclipped)
             operations, target_length = unclipped, target_length + hard
-            clip_qualities = qualities[:left_soft] if qualities != b"*" else b""
-            if sequence != b"*":
+            # QUAL is absent when it is "*" as given: one quality left of a clipped read can be "*" (Phred 9) too
+            has_sequence, has_qualities = sequence != b"*", qualities != b"*"
+            clip_qualities = qualities[:left_soft] if has_qualities else b""
+            if has_sequence:
                 sequence = sequence[left_soft : len(sequence) - right_soft]
-            if qualities != b"*":
+            if has_qualities:
                 qualities = qualities[left_soft : len(qualities) - right_soft]
+            if has_qualities and qualities == b"*" and not leading:  # "+" stands in for it until the end
+                lone_star, qualities = True, b"+"
             if leading:
                 start = clip_start(position, leading, changes)
                 if position - start > MAX_SHIFT:
                     return MOVED_TOO_FAR
                 operations = with_leading_match(operations, match, position - start)
-                if sequence != b"*":
+                if has_sequence:
                     sequence = reference[start - reference_offset : position - reference_offset] + sequence
-                if qualities != b"*":
+                if has_qualities:
                     qualities = prefix_qualities(clip_qualities, qualities, position - start, quality_key) + qualities
                 position = start
     result = revert_until_settled(
@@ -507,6 +512,8 @@ def revert_alignment(
         result.clip_bases_masked += again.clip_bases_masked
     if start != original_position:
         result.position = start
+    if lone_star and result.qualities != b"*":  # every quality came from that one, borrowed or its own
+        result.qualities = result.qualities.replace(b"+", b"*")
     return result
 
 

@@ -366,3 +366,20 @@ def test_a_carrier_and_a_non_carrier_give_reads_of_the_same_cigars_and_places(tm
     report = tmp_path / "audit.json"
     run_command("genoscrub-audit", "-q", "--germline", "germ.vcf", "-r", "ref.fa", "--report", str(report), "carrier.out.sam", cwd=tmp_path)
     assert json.loads(report.read_text())["files"][0]["findings"]["germline"].get("by_key", {}) == {}
+
+
+@pytest.mark.parametrize(
+    ("operations", "windows"), [([(ord("S"), 12), (ord("M"), 1)], [(0, 1)]), ([(ord("M"), 1), (ord("S"), 12)], [(20, 21)])]
+)
+def test_one_base_left_with_quality_nine_keeps_its_qualities(operations: list[tuple[int, int]], windows: list[tuple[int, int]]) -> None:
+    """A clip removed at a window leaves one aligned base whose quality is Phred 9, written ``*``:
+    that is a quality, not an absent QUAL, so the read keeps a quality a base (a QUAL of ``*`` on
+    a read of 13 bases would mark the one read reverted). Found by the clip property test above."""
+    reference = REFERENCE + b"N" * 64
+    length = sum(length for op, length in operations if op in b"MIS")
+    at = 12 if operations[0][0] == ord("S") else 0
+    qualities = bytes(ord("*") if index == at else ord("(") for index in range(length))
+    result = revert_alignment(10, operations, reference[100 : 100 + length], qualities, reference, 0, windows,
+                              clip_windows=windows, changes=[(a, b, 0) for a, b in windows])  # fmt: skip
+    assert isinstance(result, Reverted) and result.operations == [(ord("M"), 13)]
+    assert len(result.qualities) == len(result.sequence) == 13 and b"*" in result.qualities
