@@ -13,8 +13,16 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests.preloaded_commands import PreloadedCommand, PreloadedCommands
+
+# CI (.ci/run) sets GENOSCRUB_HYPOTHESIS=ci: the property tests then try the same examples on every
+# run (derived from each test's name), so a landing never fails on a draw no one can repeat; a
+# developer's `make test` draws new ones each run and keeps a failing one in .hypothesis/ to replay,
+# and `make fuzz` searches further. A failure found either way becomes an @example.
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("GENOSCRUB_HYPOTHESIS", "default"))
 
 os.environ.setdefault("GENOSCRUB_TRACEBACKS", "1")  # an internal error shows its traceback to the tests (filters/cli.py)
 
