@@ -45,7 +45,9 @@ def snakemake(folder: Path, profile: str, *options: str) -> subprocess.Completed
         "--configfile", str(ROOT / "workflow" / "config.example.yaml"),
         "--workflow-profile", str(ROOT / "workflow" / "profiles" / profile), *options, "--config", *CONFIG,
     ]  # fmt: skip
-    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=1500)
+    # umask 002, as on many clusters' login nodes: the workflow must make its files private itself,
+    # in the jobs SLURM starts as in the run that submits them
+    return subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=1500, umask=0o002)
 
 
 class Runs:
@@ -142,6 +144,19 @@ def test_linkage_tables_are_the_same_and_private(runs: Runs) -> None:
     local, cluster = (folder / "private" / "links.tsv" for folder in (runs.local, runs.cluster))
     assert cluster.read_bytes() == local.read_bytes()
     assert cluster.stat().st_mode & 0o077 == 0
+
+
+def test_every_file_the_jobs_wrote_is_private_under_a_group_writable_umask(runs: Runs) -> None:
+    """results/ holds the person's genome under a pseudonym, work/ and private/ the same before the
+    gate and the linkage: the jobs SLURM ran (under the submitter's umask 002) left nothing that
+    group or others may read, and every folder of results/ is 0700."""
+    opened = []
+    for folder in ("results", "work", "private"):
+        for path in [runs.cluster / folder, *(runs.cluster / folder).rglob("*")]:
+            if not path.is_symlink() and path.stat().st_mode & 0o077:
+                opened.append(f"{path.relative_to(runs.cluster)}: {oct(path.stat().st_mode & 0o777)}")
+    assert not opened
+    assert {oct(path.stat().st_mode & 0o777) for path in (runs.cluster / "results").rglob("*") if path.is_dir()} == {"0o700"}
 
 
 def test_no_planted_identifier_in_the_cluster_run_or_its_logs(runs: Runs) -> None:

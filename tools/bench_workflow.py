@@ -1,6 +1,6 @@
 """Cost of the cohort workflow per sample and per BAM read, and what 1M genomes at 30x would cost.
 
-    python tools/bench_workflow.py [--scale small full] [--runs N]
+    python tools/bench_workflow.py [--scale small full] [--runs N] [--by-process]
 
 One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour FASTQ pair;
 150 bp reads, ~30x over a genome of ``--contig-length`` x 1.5 + chrM) run these ways, alternated:
@@ -19,6 +19,12 @@ One simulated patient (tumour BAM, normal BAM, germline and somatic VCF, tumour 
 - at the small scale, the workflow with its defaults on a cohort of three samples (the same
   patient's files under three sample IDs): what one more sample costs in a cohort, with the
   run's start and planning left out.
+
+With ``--by-process`` (root: tools/process_cpu.py switches on the kernel's process accounting),
+each scale's folder also runs the workflow's defaults once more, after the timed runs, and
+prints its CPU by step (the SAM filters, BAM encoding and decoding, the gate's audit, Snakemake,
+...); given both scales, each step's CPU per BAM read and fixed CPU too: where the workflow's
+cost beyond the baseline goes.
 
 It prints CPU seconds (the children's user+sys, the figure that scales to a cluster; wall time
 on a shared 2-core machine says little). Given both scales, it also prints each pipeline's
@@ -43,10 +49,12 @@ from pathlib import Path
 
 try:
     from tools.benchlib import table, time_pipeline
+    from tools.process_cpu import Process, accounted, by_label
     from tools.simulate import simulate
 except ModuleNotFoundError:  # run as a script: python tools/bench_workflow.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tools.benchlib import table, time_pipeline
+    from tools.process_cpu import Process, accounted, by_label
     from tools.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -134,13 +142,54 @@ def pipelines(folder: Path, cohort: bool) -> dict[str, str]:
     } | ({COHORT: workflow_run(folder, "samples=cohort.tsv")} if cohort else {})
 
 
+def workflow_step(process: Process) -> str:
+    """The workflow's step a process belongs to, from its command line."""
+    words = process.command.split()
+    names = [Path(word).name for word in words]
+    if "sam_chain.py" in names:
+        return "SAM filters (workflow/sam_chain.py)"
+    if "-c" in words and any(word.endswith("/filters") for word in words):  # a bin/ wrapper: the command after the package
+        command = names[[word.endswith("/filters") for word in words].index(True) + 1]
+        if command.startswith("vcf-"):
+            return "VCF filters (vcf-*)"
+        return f"{command} (the gate)" if command == "genoscrub-audit" else command
+    if names and names[0] == "samtools" and "view" in words:
+        return "samtools view -b: BAM encoding" if "-b" in words else "samtools view: BAM decoding"
+    if any(name == "snakemake" for name in names):
+        return "Snakemake: planning, scheduling"
+    if names and names[0] in ("bgzip", "tabix", "bcftools"):
+        return "bgzip, tabix, bcftools"
+    script = next((name for name in names if name.endswith(".py")), None)
+    return f"workflow/{script}" if script else "shells and the rest"
+
+
+def by_process(folder: Path) -> dict[str, float]:
+    """CPU seconds by step of one run of the workflow's defaults (tools/process_cpu.py)."""
+    try:
+        status, processes = accounted(workflow_run(folder, ""))
+    except PermissionError as error:
+        raise SystemExit(f"bench_workflow: --by-process: {error.strerror}") from None
+    if status:
+        raise SystemExit(f"bench_workflow: the workflow failed (exit {status}) under process accounting")
+    return by_label(processes, workflow_step)
+
+
+def print_steps(title: str, steps: dict[str, float], reads: int) -> None:
+    total = sum(steps.values())
+    print(f"\n{title:<44}{'CPU s':>9}{'share':>8}{'CPU us/read':>14}")
+    for name, seconds in sorted(steps.items(), key=lambda item: -item[1]):
+        print(f"{name:<44}{seconds:>9.2f}{seconds / total:>8.1%}{seconds / reads * 1e6:>14.1f}")
+    print(f"{'all':<44}{total:>9.2f}{1:>8.1%}{total / reads * 1e6:>14.1f}")
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
 
 
-def measure_scale(scale: str, runs: int) -> tuple[int, dict[str, float]]:
-    """Reads in both BAMs and the median CPU seconds of each pipeline at one scale."""
+def measure_scale(scale: str, runs: int, steps: dict[str, dict[str, float]] | None) -> tuple[int, dict[str, float]]:
+    """Reads in both BAMs and the median CPU seconds of each pipeline at one scale; with
+    ``steps`` given (``--by-process``), the workflow's CPU by step at this scale goes in it."""
     with tempfile.TemporaryDirectory(prefix="bench_workflow.") as temporary:
         folder = Path(temporary)
         reads = cohort_of_one(folder, SCALES[scale])
@@ -153,12 +202,20 @@ def measure_scale(scale: str, runs: int) -> tuple[int, dict[str, float]]:
                 before = cpu_seconds()
                 walls[name].append(time_pipeline(command)[0])
                 cpus[name].append(cpu_seconds() - before)
+        if steps is not None:  # after the timed runs: the sampler of /proc costs CPU of its own
+            steps[scale] = by_process(folder)
+    if not runs:  # --runs 0 --by-process: the steps alone
+        if steps is not None:
+            print_steps(f"{DEFAULTS}, by step ({scale})", steps[scale], reads)
+        return reads, {}
     medians = {name: statistics.median(values) for name, values in walls.items()}
     print(table(f"one sample, tumour + normal BAM, {scale}", medians, BASELINE, reads, megabytes))
     cpu = {name: statistics.median(values) for name, values in cpus.items()}
     print(f"\n{'pipeline':<44}{'CPU s':>9}{'CPU us/read':>14}{'ratio':>8}")
     for name, seconds in cpu.items():
         print(f"{name:<44}{seconds:>9.1f}{seconds / reads * 1e6:>14.1f}{seconds / cpu[BASELINE]:>8.2f}")
+    if steps is not None:
+        print_steps(f"{DEFAULTS}, by step ({scale})", steps[scale], reads)
     print()
     return reads, cpu
 
@@ -167,20 +224,28 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", choices=SCALES, nargs="+", default=["full"])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--by-process", action="store_true", help="the workflow's CPU by step too (root: process accounting)")
     options = parser.parse_args()
     for folder in ("filters", "workflow"):  # as an install has them (make's install step writes them too)
         compileall.compile_dir(ROOT / folder, quiet=1)
-    measured = {scale: measure_scale(scale, options.runs) for scale in options.scale}
+    steps: dict[str, dict[str, float]] | None = {} if options.by_process else None
+    measured = {scale: measure_scale(scale, options.runs, steps) for scale in options.scale}
     if {"small", "full"} <= measured.keys():
         (small_reads, small), (full_reads, full) = measured["small"], measured["full"]
         marginal = {name: (full[name] - small[name]) / (full_reads - small_reads) for name in full}
-        print(f"{'marginal and fixed cost':<44}{'CPU us/read':>14}{'ratio':>8}{'fixed CPU s':>13}{'CPU-h, 1M x 30x WGS':>22}")
+        if marginal:  # none with --runs 0
+            print(f"{'marginal and fixed cost':<44}{'CPU us/read':>14}{'ratio':>8}{'fixed CPU s':>13}{'CPU-h, 1M x 30x WGS':>22}")
         for name, per_read in marginal.items():
             fixed = small[name] - per_read * small_reads
             print(
                 f"{name:<44}{per_read * 1e6:>14.1f}{per_read / marginal[BASELINE]:>8.2f}{fixed:>13.1f}"
                 f"{per_read * READS_30X_WGS * GENOMES / 3600:>22,.0f}"
             )
+        if steps:
+            print(f"\n{DEFAULTS + ', by step':<44}{'CPU us/read':>14}{'fixed CPU s':>13}")
+            for name in sorted(steps["full"].keys() | steps["small"].keys(), key=lambda name: -steps["full"].get(name, 0.0)):
+                per_read = (steps["full"].get(name, 0.0) - steps["small"].get(name, 0.0)) / (full_reads - small_reads)
+                print(f"{name:<44}{per_read * 1e6:>14.1f}{steps['small'].get(name, 0.0) - per_read * small_reads:>13.1f}")
         if COHORT in small:
             another = (small[COHORT] - small[DEFAULTS]) / (COHORT_SIZE - 1) - marginal[DEFAULTS] * small_reads
             print(f"\nfixed CPU s of one more sample in a cohort (defaults, the run's planning shared): {another:.1f}")
