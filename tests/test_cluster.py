@@ -103,7 +103,9 @@ def test_every_output_equals_the_local_run(runs: Runs) -> None:
     files = result_files(runs.local)
     assert files == result_files(runs.cluster)
     per_sample = [name for name in files if name.count("/") == 2 and not name.startswith("results/multiqc/")]
-    assert len(per_sample) == 2 * 13  # 10 data and index files, the sample report, the audit report, Snakemake's time stamp
+    # 8 data and index files (the germline VCF is not delivered: deliver_germline_vcf), the sample
+    # report, the audit report, Snakemake's time stamp
+    assert len(per_sample) == 2 * 11
     assert "results/cohort_summary.tsv" in files and "results/multiqc/genoscrub_summary_mqc.yaml" in files
     for name in files:
         if name.endswith((".bai", ".tbi")):
@@ -137,7 +139,7 @@ def test_the_gate_audited_every_output_on_the_cluster(runs: Runs) -> None:
     assert len(reports) == 2
     for path in reports:
         report = json.loads(path.read_text())
-        assert report["verdict"] == "pass" and len(report["files"]) == 10  # 2 BAMs, 2 VCFs, their indexes, the FASTQ pair
+        assert report["verdict"] == "pass" and len(report["files"]) == 8  # 2 BAMs, the somatic VCF, their indexes, the FASTQ pair
 
 
 def test_linkage_tables_are_the_same_and_private(runs: Runs) -> None:
