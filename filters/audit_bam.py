@@ -104,6 +104,7 @@ from genoscrub.audit_reads import (
     unmasked_regions,
 )
 from genoscrub.audit_sites import BASE_CODES, BASE_LETTERS, N_CODE, GermlineSites, Reference, RegionList
+from genoscrub.audit_split_reads import SPLIT_AT_SITE, split_parts
 from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError, WorkerFailed
@@ -506,6 +507,7 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
     if checks.germline is not None:
         unmapped_bases_kept(block, checks, findings)
         mate_cigars_at_germline_indels(block, tags, checks, findings)
+        split_reads_at_sites(block, checks, findings)
     if checks.mate_key is not None:
         check_mates(block, tags, checks, findings, unusual)
     if checks.germline is not None or checks.regions is not None:
@@ -579,6 +581,37 @@ def settle_mates(checks: RecordChecks, findings: Findings) -> None:
             for ref_id, pos in examples
         ]
         findings.germline.add_all(key, wheres, amount)
+    places, amount = findings.split_join.settle(EXAMPLES_PER_KEY)
+    if amount:
+        findings.germline.add_all(SPLIT_AT_SITE, [where(checks, ref_id, pos) for ref_id, pos in places], amount)
+
+
+def split_reads_at_sites(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """A block's part of the join of supplementary records with their primaries
+    (``audit_split_reads``): each primary's footprint (its aligned span, its clips laid beside it)
+    held to the sites where a read may split (``GermlineSites.split_starts``), settled with the
+    mates when the file is read (``settle_mates``)."""
+    sites, key = checks.germline, checks.mate_key
+    assert sites is not None and key is not None
+    flag = block.flag.astype(np.int64)
+    mapped = (block.ref_id >= 0) & (block.pos >= 0) & ((flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0)
+    candidates = np.flatnonzero(mapped & ((flag & NOT_PRIMARY) == 0))
+    at_site = np.zeros(len(flag), dtype=bool)
+    if len(candidates) and len(sites.split_starts):
+        start = (block.ref_id[candidates].astype(np.int64) << 32) + block.pos[candidates]
+        end = start + block.reference_lengths[candidates]
+        clipped = np.flatnonzero(block.cigar_counts[candidates] > 1)  # a read of one operation has no clip
+        if len(clipped):
+            leading, trailing = clip_lengths(block, candidates[clipped])
+            start[clipped] -= leading
+            end[clipped] += trailing
+        at_site[candidates] = overlap_mask(sites.split_starts, sites.split_ends, start, end)
+    if not at_site.any() and not (flag & 0x800).any():
+        return
+    supplementary, primaries = split_parts(
+        block.data, block.flag, block.name_starts, block.name_lengths, block.ref_id, block.pos, at_site & mapped, key
+    )
+    findings.split_join.add(supplementary, primaries)
 
 
 def check_listed_contigs(block: RecordBlock, tags: AuxTags, listed: ListedContigs, findings: Findings) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 from genoscrub.audit_allowlist import HASHED_NAME_LENGTH, READ_COUNTER_PAST_RECORDS
 from genoscrub.audit_mates import MateJoin
+from genoscrub.audit_split_reads import SplitJoin
 
 CLASSES = ("forbidden", "metadata", "germline", "population", "regions")
 """Finding classes, in the order they are printed."""
@@ -192,6 +193,8 @@ class Findings:
     largest_read_counter_at: str = ""
     mate_join: MateJoin = field(default_factory=MateJoin)
     """What a BAM's blocks leave of the join of records with their mates (``audit_mates``), settled when the file is read."""
+    split_join: SplitJoin = field(default_factory=SplitJoin)
+    """What a BAM's blocks leave of the join of supplementary records with their primaries (``audit_split_reads``)."""
 
     def __getitem__(self, name: str) -> FindingClass:
         return self.classes[name]
@@ -233,6 +236,7 @@ class Findings:
             self.classes[name].merge(found)
         self.keyed_names.merge(other.keyed_names)
         self.mate_join.merge(other.mate_join)
+        self.split_join.merge(other.split_join)
 
     def settle(self) -> None:
         """The file is read: hits in keyed names beyond chance become findings (``KeyedNameHits``),

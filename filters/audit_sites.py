@@ -636,6 +636,12 @@ class GermlineSites:
         self.site_ends = ends[self.site_order]
         self.is_indel = np.asarray(indels, dtype=bool)
         self.indel_span_starts, self.indel_span_ends = merged_intervals(starts[self.is_indel], ends[self.is_indel])
+        self.split_starts, self.split_ends = merged_intervals(
+            np.concatenate([starts[self.is_indel], np.asarray(breakpoint_starts, dtype=np.int64)]),
+            np.concatenate([ends[self.is_indel], np.asarray(breakpoint_ends, dtype=np.int64)]),
+        )
+        """Where an aligner may split a carrier's read (``audit_split_reads``): the spans of the
+        sites with an allele that changes the length, and every structural allele's breakpoints."""
         self.longest_site = int((ends - starts).max()) if len(starts) else 1
 
     def __len__(self) -> int:

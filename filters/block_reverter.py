@@ -272,6 +272,7 @@ class BlockReverter:
                 if contig in windows.sites.starts:
                     hits[rows[windows.sites.touching(contig, starts[rows], ends[rows])]] = True
             fast &= hits & ((flags & 0x800) == 0)  # a supplementary record at a site goes: the one-record path removes it
+            fast[self._with_chimeric_parts(table, copying_rows[fast[copying_rows]])] = False
             tags_only &= ~hits
             selected |= hits
             touched = set(np.flatnonzero(hits).tolist())
@@ -284,6 +285,16 @@ class BlockReverter:
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple, set(np.flatnonzero(far_places).tolist())
+
+    def _with_chimeric_parts(self, table: BlockFields, rows: np.ndarray) -> list[int]:
+        """Of ``rows`` (records with a copying tag), those with an ``SA`` tag: the one-record path
+        judges them by their other parts too (``RecordReverter._supplementary_touches``: a read
+        split at a germline site is reverted over its whole alignment). Only records at a window
+        with a copying tag are looked at, one ``bytes.find`` each."""
+        if not len(rows):
+            return []
+        text, quality_ends, ends = table.text, table.quality_ends(), table.line_ends
+        return [row for row in rows.tolist() if text.find(b"\tSA:Z:", int(quality_ends[row]), int(ends[row])) >= 0]
 
     def _mates_away_from_windows(self, table: BlockFields, rows: np.ndarray, names: list[bytes], mate_positions: np.ndarray) -> np.ndarray:
         """For each of ``rows`` (an ``MC`` the rules may change: an indel, a mismatch, a clip), whether
@@ -439,8 +450,8 @@ class BlockReverter:
         """The common record, one ``M`` run with SEQ: its new
         text, by the same rules as the one-record path without building its
         fields (the tags it keeps are KEPT_TAGS and MC, so a tag that copies
-        another record goes as it would there; with one ``M`` run and no clip,
-        an SA tag changes nothing; ``mate_rows`` may have an MC to rewrite, by
+        another record goes as it would there; a record with an SA tag is left to
+        the one-record path, ``_with_chimeric_parts``); ``mate_rows`` may have an MC to rewrite, by
         ``RecordReverter.mate_update``, unless the mate goes). ``fast`` marks the candidates; anything unusual (a keep allele
         under the read, a read past the contig's end, a length that does not
         add up) is left to the one-record path."""

@@ -200,6 +200,30 @@ class GermlineWindows:
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return self.sites.windows(name, start, end)
 
+    def over_chimeric_part(self, name: str, position: int, shape: CigarShape, cigar: bytes, own: ReadWindows) -> ReadWindows:
+        """The windows of an unpaired primary (or secondary) part of a chimeric read whose other
+        part, named in ``SA``, lies at a germline window (``RecordReverter._supplementary_touches``):
+        ``own``, the record's, and one over its whole alignment, so it is reverted as a read at a
+        window is, every difference and every clip (``revert.clips_aligned``; a left clip moves
+        POS, across the alleles that change the length before it). A carrier's read split by a
+        germline insertion of copied bases (a dispersed duplication, a retrocopy, a mobile element)
+        has its inserted part aligned at their source, clipped where the copy starts or ends: only
+        carriers have such clips there, and the copy's own differences from the source. A paired
+        record is not given these windows: its mate, which cannot read this record's ``SA``, names
+        its place and CIGAR (PNEXT, ``MC``) and could not follow."""
+        end = position + shape.reference_length
+        merged: list[Window] = []
+        for start, stop in sorted([*own.windows, (position - 1, end + 1)]):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
+            else:
+                merged.append((start, stop))
+        changes = own.changes
+        if not own and shape.operations[0][0] in (SOFT, HARD) and (spans := self.length_changes.get(name)) is not None:
+            changes = spans.ending_before(position, position - self.span_starts[cigar] + MAX_SHIFT)
+        deletions = own.deletions
+        return ReadWindows(merged, deletions, own.short_skip, clips_aligned=True, changes=changes)
+
 
 class EveryDifference:
     """``--all``: one window over the whole alignment, so every difference goes, every clip
@@ -355,11 +379,16 @@ class RecordReverter:
         if fields[9] != b"*" and (b"=" in fields[9] or not fields[9].isupper()):
             fields[9] = self.plain_sequence(fields[9], name, position, shape.operations, line_number)
         windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
-        if flag & 0x800 and windows.clips_aligned:
-            # A split read's other part at a germline site (a deletion's far side, an SV): a
-            # non-carrier has none there. Its primary's clip there is removed (clips_aligned).
+        if flag & 0x800 and (windows.clips_aligned or sa_windows):
+            # A split read's other part at a germline site (a deletion's far side, an SV), or a
+            # part elsewhere of a read split at one (an insertion's copied bases at their source):
+            # a non-carrier has none there. Its primary's clip there is removed (clips_aligned).
             report.add(SUPPLEMENTARY_REMOVED)
             return None
+        if sa_windows and not flag & 1 and isinstance(self.windows, GermlineWindows):
+            # Unpaired: no mate names its place or CIGAR (PNEXT, MC), so it is reverted as a read
+            # at the site is. A paired one keeps them, its clips masked (below): see the man page.
+            windows = self.windows.over_chimeric_part(name, position, shape, fields[5], windows)
         clip_windows = windows.clip_windows
         windows = self.past_end_window(windows, name, position + shape.reference_length)
         clips_to_check = (
@@ -567,11 +596,16 @@ class RecordReverter:
         return join(fields, new_tags)
 
     def _supplementary_touches(self, tags: list[bytes]) -> bool:
-        """Whether another part of a chimeric read (SA tag) lies on a window: then this
-        record's soft clips hold those bases, and are masked. A part's contig is read through
-        the header's spellings (``HitContigs``: ``1`` in a ``chr1`` header, after ``samtools
-        reheader``); a part that cannot be read, or on a contig the header cannot place, is
-        taken to lie on one (fail closed)."""
+        """Whether another part of a chimeric read (SA tag) touches a window, as a read's own
+        alignment does (``GermlineWindows.for_read``: its aligned span, its clips, soft and hard,
+        projected beside it plus ``CLIP_MARGIN``, its indels' reach): then the read was split at a
+        germline site, or by an allele there (an insertion of bases copied from elsewhere, whose
+        part aligns at their source), and this record is judged as at the site: a supplementary
+        record goes, any other is reverted over its whole alignment
+        (``GermlineWindows.over_chimeric_part``). A part's contig is read through the header's
+        spellings (``HitContigs``: ``1`` in a ``chr1`` header, after ``samtools reheader``); a part
+        that cannot be read (no strand ``+``/``-``, a CIGAR that cannot be read), or on a contig
+        the header cannot place, is taken to touch one (fail closed)."""
         for tag in tags:
             if not tag.startswith(b"SA:Z:"):
                 continue
@@ -579,14 +613,14 @@ class RecordReverter:
                 return True
             for segment in filter(None, tag[5:].split(b";")):
                 parts = segment.split(b",")
-                if len(parts) < 4 or not parts[1].isdigit():
+                if len(parts) < 4 or not parts[1].isdigit() or parts[2] not in (b"+", b"-"):
                     return True
                 places = self.hit_contigs.places(parts[0])
-                if places is None:
-                    return True
                 shape = self.shapes[parts[3]]
-                start = int(parts[1]) - 1
-                end = start + (shape.reference_length if shape else 1)
+                if places is None or shape is None or not isinstance(self.windows, GermlineWindows):
+                    return True
+                start = int(parts[1]) - 1 + self.windows.span_starts[parts[3]]
+                end = int(parts[1]) - 1 + self.windows.span_ends[parts[3]]
                 if any(self.windows.for_span(place.decode(errors="replace"), start, end) for place in places):
                     return True
         return False

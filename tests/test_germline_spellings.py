@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pysam
+import pytest
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import GermlineSites, indel_window, left_aligned
 from genoscrub.record_reverter import RevertOptions
@@ -604,3 +605,173 @@ def test_reads_across_a_structural_variants_junction_are_alike_once_reverted(tmp
             assert fields[5] == f"{length}M" and fields[9] == bases[fields[2]][start : start + length], (who, fields[:6])
         assert clip_findings(bam(f"{who}.reverted", [line for line in output.decode().splitlines() if not line.startswith("@")]),
                              tmp_path) == (0, 0), who
+
+
+def copied_insertion_case(seed: int) -> tuple[str, int, int, int, list[tuple[int, str]], list[tuple[int, str]]]:
+    """A germline insertion after ``point`` of ``length`` bases copied from ``source`` (a dispersed
+    duplication, a retrocopy, a mobile element), and the reads of 100 bases that run into it, as
+    bwa mem splits a carrier's: the part before the point aligned there, the inserted part at its
+    source, the longer part the primary (the other supplementary and hard-clipped, or the
+    primary soft-clipped), ``SA`` naming the other part (its contig spelled ``1`` or ``chr1``, as
+    a header renamed by ``samtools reheader`` leaves it), on either strand; a read with too few
+    bases in the insertion is clipped. The non-carrier's reads of the same places are plain."""
+    rng = random.Random(seed)
+    reference = random_bases(rng, 3000)
+    length = rng.randrange(40, 81)
+    source = rng.randrange(200, 800)
+    point = rng.randrange(1800, 2600)
+    haplotype = reference[:point] + reference[source : source + length] + reference[point:]
+    carrier: list[tuple[int, str]] = []
+    other: list[tuple[int, str]] = []
+    size = 100
+    for number, start in enumerate(range(point - 95, point - 5, rng.randrange(2, 5))):
+        name, flag, qualities = f"r{number}", rng.choice((0, 16)), "I" * size
+        strand, spelled = "-" if flag else "+", rng.choice(("chr1", "1"))
+        sequence = haplotype[start : start + size]
+        before = point - start
+        inserted = min(length, size - before)
+        after = size - before - inserted
+        tail = f"{after}S" if after else ""
+        hard_tail = f"{after}H" if after else ""
+        at_site, at_source = f"{before}M{size - before}S", f"{before}S{inserted}M{tail}"
+        if before >= 30 and inserted >= 30:
+            if before >= inserted:
+                carrier.append((start + 1, f"{name}\t{flag}\tchr1\t{start + 1}\t60\t{at_site}\t*\t0\t0\t{sequence}\t{qualities}"
+                                           f"\tSA:Z:{spelled},{source + 1},{strand},{at_source},60,0;"))
+                carrier.append((source + 1, f"{name}\t{flag | 0x800}\tchr1\t{source + 1}\t60\t{before}H{inserted}M{hard_tail}\t*\t0\t0\t"
+                                            f"{sequence[before : before + inserted]}\t{'I' * inserted}"
+                                            f"\tSA:Z:{spelled},{start + 1},{strand},{at_site},60,0;"))
+            else:
+                carrier.append((source + 1, f"{name}\t{flag}\tchr1\t{source + 1}\t60\t{at_source}\t*\t0\t0\t{sequence}\t{qualities}"
+                                            f"\tSA:Z:{spelled},{start + 1},{strand},{at_site},60,0;"))
+                carrier.append((start + 1, f"{name}\t{flag | 0x800}\tchr1\t{start + 1}\t60\t{before}M{size - before}H\t*\t0\t0\t"
+                                           f"{sequence[:before]}\t{'I' * before}\tSA:Z:{spelled},{source + 1},{strand},{at_source},60,0;"))
+        else:
+            carrier.append((start + 1, f"{name}\t{flag}\tchr1\t{start + 1}\t60\t{at_site}\t*\t0\t0\t{sequence}\t{qualities}"))
+        plain = reference[start : start + size]
+        other.append((start + 1, f"{name}\t{flag}\tchr1\t{start + 1}\t60\t{size}M\t*\t0\t0\t{plain}\t{qualities}"))
+    # One match reaching the site, another base far from its window, and an SA naming a part at
+    # the site: the bulk paths leave it to the one-record path, which reverts the whole read.
+    start = point - 98
+    sequence = other_base(rng, reference[start]) + reference[start + 1 : start + size]
+    carrier.append((start + 1, f"one\t0\tchr1\t{start + 1}\t60\t{size}M\t*\t0\t0\t{sequence}\t{'I' * size}"
+                               f"\tSA:Z:chr1,{point - 20},+,{size}S40M,60,0;"))
+    return reference, source, length, point, sorted(carrier), sorted(other)
+
+
+def germline_findings(bam: Path, folder: Path, jobs: int = 1) -> dict[str, int]:
+    """genoscrub-audit --germline's germline findings on ``bam`` by key (in this process, ``jobs`` workers)."""
+    from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
+    from genoscrub.audit_findings import Findings
+    from genoscrub.audit_sites import GermlineSites as AuditSites
+    from genoscrub.audit_sites import Reference, read_variants
+
+    variants = read_variants(str(folder / "germline.vcf"), "germline list")
+    with open(bam, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, str(bam)))
+        header, rest = read_header(blocks, str(bam))
+        names = {name: length for name, length in header.references}
+        sites = AuditSites(variants, "germline", names, Reference(str(folder / "ref.fa")))
+        findings = Findings()
+        BamAudit(RecordChecks(str(bam), list(names), germline=sites), findings, jobs).run(blocks, rest)
+    return dict(findings.as_dict()["germline"].get("by_key", {}))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_reads_split_by_a_copied_insertion_leave_nothing_at_its_source(tmp_path: Path, seed: int) -> None:
+    """A germline insertion of bases copied from elsewhere splits a carrier's reads: the inserted
+    part aligns at its source, away from every window, as a supplementary record or as the
+    primary with the rest clipped, its ``SA`` naming the part at the insertion. The reverter
+    judges every part by all its parts: a supplementary record whose ``SA`` names a part at a
+    window goes, a primary is reverted over its whole alignment (its clip given back as the
+    reference, POS moved by it), so neither the carrier nor the non-carrier has a clipped, split
+    or differing record at the source, or at the site; the bulk and the one-record paths give the
+    same bytes, and ``1`` for ``chr1`` in ``SA`` changes nothing. genoscrub-audit --germline
+    fails what the reverter left before (the supplementary records at the source, whose primary
+    lies at the insertion; ``SA`` removed, as the cohort workflow's masker removes it) and passes
+    the reverted reads."""
+    from genoscrub.audit_split_reads import SPLIT_AT_SITE
+
+    reference, source, length, point, carrier, other = copied_insertion_case(seed)
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(">chr1\n" + "\n".join(reference[i : i + 60] for i in range(0, len(reference), 60)) + "\n")
+    pysam.faidx(str(fasta))
+    (tmp_path / "germline.vcf").write_text(
+        f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(reference)}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t{point}\t.\t{reference[point - 1]}\t{reference[point - 1]}{reference[source : source + length]}\t50\tPASS\t.\n"
+    )
+    header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{len(reference)}\n"
+
+    def bam(name: str, lines: list[str]) -> Path:
+        (tmp_path / f"{name}.sam").write_text(header + "".join(line + "\n" for line in lines))
+        pysam.sort("-o", str(tmp_path / f"{name}.bam"), str(tmp_path / f"{name}.sam"), catch_stdout=False)
+        return tmp_path / f"{name}.bam"
+
+    assert any(int(line.split("\t")[3]) == source + 1 for _, line in carrier)  # the split parts at the source
+    outputs = {}
+    for who, reads in (("carrier", carrier), ("non-carrier", other)):
+        sam = header + "".join(line + "\n" for _, line in reads)
+        output, counts = revert(sam, fasta, tmp_path / "germline.vcf", RevertOptions(), one_by_one=False)
+        assert revert(sam, fasta, tmp_path / "germline.vcf", RevertOptions(), one_by_one=True)[0] == output, who
+        spelled = sam.replace("SA:Z:1,", "SA:Z:chr1,")
+        assert revert(spelled, fasta, tmp_path / "germline.vcf", RevertOptions(), one_by_one=False)[0] == output, who
+        for fields in records(output):  # the reference's read of its place: no clip, no split, no other base
+            start, size = int(fields[3]) - 1, len(fields[9])
+            assert not int(fields[1]) & 0x800 and fields[5] == f"{size}M", (who, fields[:6])
+            assert fields[9] == reference[start : start + size], (who, fields[:6])
+        outputs[who] = records(output)
+        if who == "carrier":
+            assert counts["supplementary_records_removed"] == sum(int(line.split("\t")[1]) & 0x800 != 0 for _, line in carrier)
+        found = germline_findings(bam(f"{who}.reverted", [line for line in output.decode().splitlines() if not line.startswith("@")]),
+                                  tmp_path, jobs=1 + seed % 2)
+        assert found == {}, (who, found)
+    near_source = range(source - 100, source + length + 100)
+    assert not [fields for fields in outputs["non-carrier"] if int(fields[3]) - 1 in near_source]
+    left = [line.split("\tSA:Z:")[0] for _, line in carrier]  # SA removed, as the reverter of before left them
+    supplementary_at_source = sum(int(line.split("\t")[1]) & 0x800 != 0 and int(line.split("\t")[3]) == source + 1 for line in left)
+    assert germline_findings(bam("carrier.split", left), tmp_path, jobs=1 + seed % 2).get(SPLIT_AT_SITE) == supplementary_at_source
+
+
+def test_paired_parts_of_a_read_split_by_a_copied_insertion_keep_their_mates(tmp_path: Path) -> None:
+    """A paired record cannot be moved or given back its clips for an ``SA`` part at a germline
+    window: its mate names its place and CIGAR (PNEXT, ``MC``) and cannot read that ``SA``. So
+    the supplementary record goes, the primary at the source keeps its place and CIGAR with its
+    clips masked, and the pair still agrees (MC the mate's CIGAR, PNEXT its POS; genoscrub-audit
+    --germline passes): the mate's PNEXT at the source is the known limit the man page states."""
+    reference, source, length, point, carrier, _ = copied_insertion_case(3)
+    fasta, vcf = tmp_path / "ref.fa", tmp_path / "germline.vcf"
+    fasta.write_text(">chr1\n" + "\n".join(reference[i : i + 60] for i in range(0, len(reference), 60)) + "\n")
+    pysam.faidx(str(fasta))
+    vcf.write_text(
+        f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(reference)}>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        f"chr1\t{point}\t.\t{reference[point - 1]}\t{reference[point - 1]}{reference[source : source + length]}\t50\tPASS\t.\n"
+    )
+    primaries = {line.split("\t")[0]: line.split("\t") for _, line in carrier if not int(line.split("\t")[1]) & 0x800}
+    mate_at = point + 300
+    lines = []
+    for _, line in carrier:
+        fields = line.split("\t")
+        primary = primaries[fields[0]]
+        flag = int(fields[1]) | 0x1 | 0x40 | 0x20
+        fields[1:2], fields[6:9] = [str(flag)], ["=", str(mate_at + 1), "0"]
+        if not flag & 0x800:
+            fields[8] = str(mate_at + 100 - int(fields[3]) + 1)
+            fields.insert(11, "MC:Z:100M")
+        lines.append((int(fields[3]), "\t".join(fields)))
+        if not flag & 0x800:
+            mate = [fields[0], str(0x1 | 0x80 | 0x10), "chr1", str(mate_at + 1), "60", "100M", "=", primary[3], f"-{fields[8]}",
+                    reference[mate_at : mate_at + 100], "I" * 100, f"MC:Z:{primary[5]}"]
+            lines.append((mate_at + 1, "\t".join(mate)))
+    header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{len(reference)}\n"
+    sam = header + "".join(line + "\n" for _, line in sorted(lines))
+    output, counts = revert(sam, fasta, vcf, RevertOptions(), one_by_one=False)
+    assert revert(sam, fasta, vcf, RevertOptions(), one_by_one=True)[0] == output
+    assert counts["supplementary_records_removed"] == sum(int(line.split("\t")[1]) & 0x800 != 0 for _, line in carrier)
+    check_valid(output, fasta, tmp_path)
+    assert any(int(fields[3]) == source + 1 and not int(fields[1]) & 0x800 for fields in records(output))
+    for fields in records(output):
+        if int(fields[3]) == source + 1:  # at the source: its place and CIGAR kept, its clips masked
+            assert fields[5] == primaries[fields[0]][5] and set(fields[9][: int(fields[5].split("S")[0])]) == {"N"}, fields[:6]
+    (tmp_path / "out.sam").write_bytes(output)
+    pysam.sort("-o", str(tmp_path / "out.sorted.bam"), str(tmp_path / "out.sam"), catch_stdout=False)
+    assert germline_findings(tmp_path / "out.sorted.bam", tmp_path) == {}
