@@ -201,6 +201,9 @@ class RecordChecks:
     """Each contig's LN, in ``references``' order (None: places are not held to them)."""
     all_reference: AllReference | None = None
     """``--all-reference``: every aligned base must be the reference's (``reference_differences``)."""
+    low_mapq: LowMappingQuality | None = None
+    """``--germline`` with ``--all-below-mapq``: a placed read of a lower MAPQ must show no difference
+    from the reference (``low_mapq_differences``)."""
     listed: ListedContigs | None = None
     """``--forbid-contigs``: contigs no record may lie on or point to (``check_listed_contigs``)."""
 
@@ -517,6 +520,8 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         tag_alignments_into_regions(block, tags, checks, findings)
     if checks.all_reference is not None:
         reference_differences(block, checks, findings)
+    if checks.low_mapq is not None:
+        low_mapq_differences(block, checks, findings)
     if checks.listed is not None and checks.listed.names:
         check_listed_contigs(block, tags, checks.listed, findings)
 
@@ -2056,25 +2061,89 @@ def reference_differences(block: RecordBlock, checks: RecordChecks, findings: Fi
         unmapped_bases_kept(block, checks, findings)
     placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
     rows = np.flatnonzero(placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0))
+    differing_from_reference(block, rows, setting, ALL_REFERENCE_KEYS, checks, findings)
+
+
+@dataclass
+class LowMappingQuality:
+    """``--germline`` with ``--all-below-mapq N``: sam-revert-germline reverted every difference of a
+    placed read whose MAPQ is below N (or 255, "not available"), wherever it lies, as a listed allele
+    may have sent it to a paralogous copy; its clips masked (every base N) rather than removed. The
+    audit's own copy of that rule: such a read may hold no base but the reference's or N, no
+    insertion, deletion, padding or skip under ``INTRON_LENGTH``, and no soft clip with a base but N
+    (``low_mapq_differences``). ``names``: each @SQ's name in the FASTA (None where it has none)."""
+
+    threshold: int
+    reference: Reference
+    names: list[str | None]
+
+
+ALL_BELOW_MAPQ = 30
+"""The default of ``--all-below-mapq``: sam-revert-germline's, kept here apart (the audit shares no
+rule code with the scrubbers; a test holds the two defaults equal)."""
+LOW_MAPQ_BASE = "base other than the reference's in a read of low MAPQ (--all-below-mapq)"
+LOW_MAPQ_GAP = "insertion, deletion or short skip in a read of low MAPQ (--all-below-mapq)"
+LOW_MAPQ_CLIP = "soft clip with a base but N in a read of low MAPQ (--all-below-mapq)"
+LOW_MAPQ_UNREAD = "read of low MAPQ on a contig the reference lacks (--all-below-mapq)"
+ALL_REFERENCE_KEYS = (ALL_REFERENCE_GAP, ALL_REFERENCE_UNREAD, ALL_REFERENCE_BASE, None)
+LOW_MAPQ_KEYS = (LOW_MAPQ_GAP, LOW_MAPQ_UNREAD, LOW_MAPQ_BASE, LOW_MAPQ_CLIP)
+MAPQ_AT = 13
+"""A BAM record's MAPQ byte, from its ``block_size`` (SAM 1.6, section 4.2)."""
+CIGAR_SOFT, CIGAR_HARD = 4, 5
+CLIPS_KEPT_OPERATIONS = ALL_REFERENCE_OPERATIONS.copy()
+CLIPS_KEPT_OPERATIONS[[CIGAR_SOFT, CIGAR_HARD]] = True
+
+
+def low_mapq_differences(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """``LowMappingQuality``: the placed, mapped records of a MAPQ below the threshold or 255
+    (secondary and supplementary ones too) held to the reference as ``--all-reference`` holds every
+    read, their soft clips to N. Germline findings, located by the first rows, never quoted."""
+    setting = checks.low_mapq
+    assert setting is not None
+    mapqs = block.data[block.offsets + MAPQ_AT]
+    low = (mapqs < setting.threshold) | (mapqs == 255)
+    placed = (block.ref_id >= 0) & (block.pos >= 0) & (block.ref_id < len(checks.references))
+    rows = np.flatnonzero(low & placed & ((block.flag & FLAG_UNMAPPED) == 0) & (block.cigar_counts > 0))
+    differing_from_reference(block, rows, setting, LOW_MAPQ_KEYS, checks, findings)
+
+
+def differing_from_reference(
+    block: RecordBlock, rows: np.ndarray, setting: AllReference | LowMappingQuality, keys: tuple[str, str, str, str | None],
+    checks: RecordChecks, findings: Findings,
+) -> None:  # fmt: skip
+    """``rows`` (placed, mapped, with a CIGAR) held to the reference: a CIGAR operation but M, =, X
+    and skips of ``INTRON_LENGTH`` or more is the first key's finding (with a fourth key, soft and
+    hard clips pass, and a soft clip with a base but N is that key's finding), a read on a contig
+    the reference lacks the second's, an aligned base but the reference's or N the third's."""
     if not len(rows):
         return
+    gap_key, unread_key, base_key, clip_key = keys
     owner, codes, lengths = cigar_words(block, rows)
-    off = ~ALL_REFERENCE_OPERATIONS[codes] | ((codes == CIGAR_SKIP) & (lengths < INTRON_LENGTH))
+    allowed = ALL_REFERENCE_OPERATIONS if clip_key is None else CLIPS_KEPT_OPERATIONS
+    off = ~allowed[codes] | ((codes == CIGAR_SKIP) & (lengths < INTRON_LENGTH))
     gapped = np.bincount(owner[off], minlength=len(rows)) > 0
-    report_rows(block, rows[gapped], ALL_REFERENCE_GAP, checks, findings)
+    report_rows(block, rows[gapped], gap_key, checks, findings)
     unread = np.array([setting.names[ref_id] is None for ref_id in block.ref_id[rows].tolist()], dtype=bool)
-    report_rows(block, rows[unread & ~gapped], ALL_REFERENCE_UNREAD, checks, findings)
+    report_rows(block, rows[unread & ~gapped], unread_key, checks, findings)
     keep = ~(gapped | unread)[owner]
     owner, codes, lengths = owner[keep], codes[keep], lengths[keep]
-    # Only M, =, X (aligned) and long N (reference only) are left: offsets are the sums before each operation.
+    # Only M, =, X (aligned), long N (reference only) and, with clip_key, S (read only) and H (neither)
+    # are left: offsets are the sums before each operation.
     first = np.concatenate(([True], owner[1:] != owner[:-1])) if len(owner) else np.zeros(0, dtype=bool)
     run_start = np.maximum.accumulate(np.where(first, np.arange(len(owner)), 0)) if len(owner) else owner
-    aligned = codes != CIGAR_SKIP
-    reference_offset = exclusive_sum(lengths) - exclusive_sum(lengths)[run_start]
-    query_lengths = np.where(aligned, lengths, 0)
+    aligned = (codes != CIGAR_SKIP) & (codes != CIGAR_SOFT) & (codes != CIGAR_HARD)
+    reference_lengths = np.where((codes != CIGAR_SOFT) & (codes != CIGAR_HARD), lengths, 0)
+    reference_offset = exclusive_sum(reference_lengths) - exclusive_sum(reference_lengths)[run_start]
+    query_lengths = np.where(aligned | (codes == CIGAR_SOFT), lengths, 0)
     query_offset = exclusive_sum(query_lengths) - exclusive_sum(query_lengths)[run_start]
     row = rows[owner]
     size = np.clip(np.minimum(query_lengths, block.sequence_lengths[row] - query_offset), 0, None)
+    if clip_key is not None:
+        clips = np.flatnonzero((codes == CIGAR_SOFT) & (size > 0))
+        pair = np.repeat(clips, size[clips])
+        step = np.arange(len(pair)) - np.repeat(exclusive_sum(size[clips]), size[clips])
+        letters = BASE_LETTERS[block.base_codes(row[pair], query_offset[pair] + step)]
+        report_rows(block, np.unique(row[pair[letters != ord("N")]]), clip_key, checks, findings)
     segments = np.flatnonzero(aligned & (size > 0))
     row, size, query_offset = row[segments], size[segments], query_offset[segments]
     start = block.pos[row].astype(np.int64) + reference_offset[segments]
@@ -2100,7 +2169,7 @@ def reference_differences(block: RecordBlock, checks: RecordChecks, findings: Fi
             differing.append(row[piece][np.unique(pair[wrong])])
             at = upto
     if differing:
-        report_rows(block, np.unique(np.concatenate(differing)), ALL_REFERENCE_BASE, checks, findings)
+        report_rows(block, np.unique(np.concatenate(differing)), base_key, checks, findings)
 
 
 def report_rows(block: RecordBlock, rows: np.ndarray, key: str, checks: RecordChecks, findings: Findings) -> None:

@@ -451,6 +451,26 @@ def full_read_length(seq_length: int, cigar: bytes) -> int:
     return cigar_span(cigar, READ_OPERATIONS)
 
 
+def alignment_hits(value: bytes, name: bytes) -> list[tuple[bytes, int, bytes]] | None:
+    """The alignments an alignment list names, each ``(contig as written, 0-based POS, CIGAR)``:
+    ``SA``'s entries are ``rname,pos,strand,CIGAR,mapQ,NM;``, ``XA``'s ``rname,[+-]pos,CIGAR,NM;``
+    and ``XB``'s (bwa mem -u) the same with a score and a MAPQ after. None when an entry cannot be
+    read: the callers judge such a list as touching what they protect. The one reader of a hit's
+    place, for sam-mask-regions (an ``XA`` hit in a region) and sam-revert-germline (an ``XA`` hit
+    on a germline window)."""
+    hits = []
+    for entry in filter(None, value.split(b";")):
+        items = entry.split(b",")
+        try:
+            if name == b"SA":
+                hits.append((items[0], int(items[1]) - 1, items[3]))
+            else:
+                hits.append((items[0], abs(int(items[1])) - 1, items[2]))
+        except (IndexError, ValueError):
+            return None
+    return hits
+
+
 def entries_within_read(value: bytes, read_length: int) -> bool:
     """Each entry's CIGAR of an alignment list (its grammar passed) lays out at most the read's
     whole length (``full_read_length``; -1: not known, any): ``SA:Z:chr1,500,+,19900101M,60,0;``

@@ -32,8 +32,10 @@ from genoscrub.cigar import CigarShape, CigarTable, M, ShapeCache
 from genoscrub.dropped_contigs import naming_listed
 from genoscrub.germline_sites import SiteTable
 from genoscrub.record_reverter import (
+    ALTERNATIVE_HIT_READS,
     COPYING_TAGS,
     KEPT_TAGS,
+    LOW_MAPQ_READS,
     MATE_CIGAR_CHANGES,
     MATE_CIGAR_LETTERS,
     MATE_REMOVED,
@@ -248,7 +250,12 @@ class BlockReverter:
             far_places[owners[self.places.places_past(table.text, place_tabs, place_ends, owners, table.spans)]] = True
         selected |= far_places  # and makes the mate's place unavailable where PNEXT lies past its contig
         if isinstance(self.windows, GermlineWindows) and len(mate_rows):
-            mate_rows = mate_rows[~self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)]
+            away = self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)
+            if self.options.all_below_mapq:  # a mate reverted whole for its MAPQ (MQ) changes wherever it lies
+                looked_at = np.zeros(len(table), dtype=bool)
+                looked_at[mate_rows] = True
+                away &= ~self._mates_of_low_mapq(table, looked_at)[mate_rows]
+            mate_rows = mate_rows[~away]
         if len(mate_rows):  # a mate whose left clip goes moves: PNEXT follows on the one-record path
             moving = left_clipped_mates(table, mate_rows)
             selected[mate_rows[moving]] = True
@@ -271,17 +278,31 @@ class BlockReverter:
                 contig = name.decode(errors="replace")
                 if contig in windows.sites.starts:
                     hits[rows[windows.sites.touching(contig, starts[rows], ends[rows])]] = True
-            fast &= hits & ((flags & 0x800) == 0)  # a supplementary record at a site goes: the one-record path removes it
-            fast[self._with_chimeric_parts(table, copying_rows[fast[copying_rows]])] = False
+            candidates = fast & ((flags & 0x800) == 0)  # a supplementary record at a site goes: the one-record path removes it
+            fast = candidates & hits
             tags_only &= ~hits
             selected |= hits
-            touched = set(np.flatnonzero(hits).tolist())
+            low, hit, unsure = self._placed_elsewhere(table, unmapped)  # reverted whole where they lie
+            elsewhere = low | hit
+            fast |= candidates & elsewhere  # one M run: settled in bulk, a window over the whole read
+            fast &= ~unsure
+            fast[self._with_chimeric_parts(table, copying_rows[fast[copying_rows]])] = False
+            tags_only &= ~(elsewhere | unsure)
+            selected |= elsewhere | unsure
+            touched = set(np.flatnonzero(hits | elsewhere | unsure).tolist())
         else:  # --all: every mapped record, and every supplementary one (the one-record path removes it)
             supplementary = (flags & 0x800) != 0
             fast &= ~supplementary
             selected |= ~unmapped | supplementary
+            low = hit = np.zeros(count, dtype=bool)
         selected |= tags_only
-        simple = self._revert_simple_rows(table, fast, positions, names, cigars, set(mate_rows.tolist()))
+        simple = self._revert_simple_rows(table, fast, positions, names, cigars, set(mate_rows.tolist()), low | hit)
+        if low.any() or hit.any():  # counted as RecordReverter.placed_elsewhere counts them
+            settled = np.zeros(count, dtype=bool)
+            settled[list(simple)] = True
+            for key, rows in ((LOW_MAPQ_READS, settled & low), (ALTERNATIVE_HIT_READS, settled & hit & ~low)):
+                if found := int(rows.sum()):  # a key only where a read counts, as the one-record path adds them
+                    self.report.add(key, found)
         if not windows.revert_all:
             simple.update(self._tags_only_rows(table, tags_only, query_lengths))
         return np.flatnonzero(selected).tolist(), touched, simple, set(np.flatnonzero(far_places).tolist())
@@ -345,6 +366,41 @@ class BlockReverter:
         settled = np.zeros(len(table), dtype=bool)
         settled[owning[clear]] = True
         return settled[rows]
+
+    def _placed_elsewhere(self, table: BlockFields, unmapped: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The placed reads ``RecordReverter.placed_elsewhere`` reverts whole: those of a MAPQ below
+        ``--all-below-mapq`` or 255 (read in one C pass), those with an ``XA``/``XB`` whose hit
+        touches a germline window (only those reads' lists are read, one by one, by its own
+        ``alternative_hit_on_window``), and those the one-record path must judge (a MAPQ of more
+        than 10 digits, which the C pass does not read; a tag given twice)."""
+        count = len(table)
+        low, hit = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
+        threshold = self.options.all_below_mapq
+        mapqs = scan.span_numbers(table.text, *table.spans(4))
+        unsure = (mapqs < 0) & ~unmapped
+        if threshold:
+            low = ((mapqs >= 0) & (mapqs < threshold)) | (mapqs == 255)
+        alternative = self.records.alternative_hit_on_window
+        owners, starts, ends = tag_spans(table, (b"XA", b"XB"), ~low & ~unsure & ~unmapped)
+        text = table.text
+        for row, start, end in zip(owners.tolist(), starts.tolist(), ends.tolist(), strict=True):
+            if not hit[row] and alternative(text[start:end], text[start - 5 : start - 3]):
+                hit[row] = True
+        if len(owners) and (np.bincount(owners, minlength=count) > 1).any():  # the first copy decides: the one-record path
+            unsure[np.flatnonzero(np.bincount(owners, minlength=count) > 1)] = True
+        return low & ~unmapped, hit & ~unmapped & ~unsure, unsure
+
+    def _mates_of_low_mapq(self, table: BlockFields, mate_rows: np.ndarray) -> np.ndarray:
+        """The records whose ``MQ`` tag gives a mate MAPQ below ``--all-below-mapq`` (or 255, or
+        not a number): the mate is reverted whole, so their ``MC`` may change wherever the mate lies
+        (``RecordReverter.mate_placed_elsewhere``)."""
+        rows = np.zeros(len(table), dtype=bool)
+        threshold = self.options.all_below_mapq
+        owners, starts, ends = tag_spans(table, (b"MQ",), mate_rows)
+        if len(owners):
+            mapqs = scan.span_numbers(table.text, starts, ends)
+            rows[owners[(mapqs < threshold) | (mapqs == 255)]] = True
+        return rows
 
     def _past_contig_end(self, ends: np.ndarray, names: list[bytes], unmapped: np.ndarray) -> np.ndarray:
         """Mapped reads whose alignment runs past their contig's end (as on a circular chrM):
@@ -445,7 +501,7 @@ class BlockReverter:
 
     def _revert_simple_rows(
         self, table: BlockFields, fast: np.ndarray, positions: np.ndarray, names: list[bytes], cigars: CigarColumn,
-        mate_rows: set[int],
+        mate_rows: set[int], elsewhere: np.ndarray | None = None,
     ) -> dict[int, bytes]:
         """The common record, one ``M`` run with SEQ: its new
         text, by the same rules as the one-record path without building its
@@ -476,7 +532,9 @@ class BlockReverter:
             if mate_rows:
                 rows = self._mate_cigars_fitted(table, results, mate_rows, positions, lengths, quality_ends, rows)
         elif isinstance(windows, GermlineWindows) and len(rows):
-            rows = self._revert_on_windows_in_bulk(table, rows, positions, lengths, names, quality_ends, mate_rows, results)
+            rows = self._revert_on_windows_in_bulk(table, rows, positions, lengths, names, quality_ends, mate_rows, results, elsewhere)
+            if elsewhere is not None and len(rows):
+                rows = rows[~elsewhere[rows]]  # reverted whole: the one-record path, but in the C loop
         if not len(rows):
             return results
         indexes = np.zeros(len(rows), dtype=np.int64)
@@ -660,6 +718,7 @@ class BlockReverter:
         quality_ends: np.ndarray,
         mate_rows: set[int],
         results: dict[int, bytes],
+        elsewhere: np.ndarray | None = None,
     ) -> np.ndarray:
         """``-v`` for one-``M``-run records: their windows found for the block at once
         (``SiteTable.windows_of_spans``) and, per contig, every read reverted and its line
@@ -688,6 +747,14 @@ class BlockReverter:
             usable = ~mates[found] & (starts - region_start + sizes <= len(bases)) & ~((sizes == 1) & (buffer[sequence_starts] == 42))
             usable &= ~((quality_ends[found] - sequence_ends == 2) & (sizes != 1) & (buffer[sequence_ends + 1] != 42))
             window_rows, window_starts, window_ends = sites.windows_of_spans(contig, starts, starts + sizes)
+            if elsewhere is not None and (whole := elsewhere[found]).any():  # one window over the read (for_read_elsewhere)
+                kept = ~whole[window_rows]
+                spans = np.flatnonzero(whole)
+                window_rows = np.concatenate([window_rows[kept], spans])
+                window_starts = np.concatenate([window_starts[kept], starts[spans] - 1])
+                window_ends = np.concatenate([window_ends[kept], starts[spans] + sizes[spans] + 1])
+                order = np.argsort(window_rows, kind="stable")
+                window_rows, window_starts, window_ends = window_rows[order], window_starts[order], window_ends[order]
             window_counts = np.bincount(window_rows, minlength=len(found))
             usable &= window_counts > 0
             if not usable.all():
@@ -1108,6 +1175,26 @@ class Clipped(CigarTable):
 
     def value(self, cigar: bytes, shape: CigarShape | None) -> int:
         return int(shape is not None and bool(shape.left_clip or shape.right_clip))
+
+
+def tag_spans(table: BlockFields, names: tuple[bytes, ...], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, value starts, value ends)`` of the optional fields of ``rows`` named one of ``names``
+    (two bytes each, whatever their type), found from the block's located tabs by array passes."""
+    located, buffer = table.located, table.buffer
+    tabs, ends, counts = located.extra_starts, located.extra_ends, located.extra_counts
+    if not len(tabs):
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty
+    last = len(buffer) - 1
+    first, second = buffer[np.minimum(tabs + 1, last)], buffer[np.minimum(tabs + 2, last)]
+    named = np.zeros(len(tabs), dtype=bool)
+    for name in names:
+        named |= (first == name[0]) & (second == name[1])
+    chosen = np.flatnonzero(named)
+    owners = np.searchsorted(np.cumsum(counts), chosen, side="right")  # the line of each tag found
+    keep = rows[owners] & (ends[chosen] - tabs[chosen] > 5)
+    chosen = chosen[keep]
+    return owners[keep], tabs[chosen] + 6, ends[chosen]
 
 
 def same_report_keys(counts: Counter[str]) -> None:

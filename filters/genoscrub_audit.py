@@ -25,10 +25,12 @@ import typer
 from genoscrub.audit_allowlist import AUX_TAGS
 from genoscrub.audit_aux import AuxValueChecks, read_group_ids
 from genoscrub.audit_bam import (
+    ALL_BELOW_MAPQ,
     AllReference,
     BamAudit,
     CountedBlocks,
     ListedContigs,
+    LowMappingQuality,
     RecordChecks,
     bgzf_blocks,
     default_jobs,
@@ -79,6 +81,9 @@ class Settings:
     """Whether VCF records are checked against the germline list too (somatic call sets)."""
     all_reference: bool = False
     """``--all-reference``: every aligned base must be the reference's (reads reverted with ``--all``)."""
+    all_below_mapq: int = ALL_BELOW_MAPQ
+    """With ``--germline`` and ``-r``: a placed read of a MAPQ below this (or 255) must show no
+    difference from the reference (sam-revert-germline ``--all-below-mapq``; 0: not checked)."""
     reference: Reference | None = None
     dictionary: SequenceDictionary | None = None
     """``--dict``: the sequences' MD5s, compared with ``@SQ M5`` instead of hashing ``-r``."""
@@ -163,6 +168,19 @@ class Settings:
             to_reference = {}
         return AllReference(self.reference, [to_reference.get(name) for name, _ in references])
 
+    def reads_of_low_mapq(self, references: list[tuple[str, int]]) -> LowMappingQuality | None:
+        """With ``--germline``, ``-r`` and ``--all-below-mapq`` above 0, the rule for reads of a low
+        MAPQ (``audit_bam.LowMappingQuality``), each @SQ's name in ``-r`` as ``reads_on_reference``
+        joins them."""
+        if self.germline is None or self.reference is None or not self.all_below_mapq:
+            return None
+        try:
+            reference = self.reference
+            to_reference = ContigMap(dict(references), dict(reference.lengths), "reference", reference.path, require_overlap=False).to_other
+        except InputError:
+            to_reference = {}
+        return LowMappingQuality(self.all_below_mapq, self.reference, [to_reference.get(name) for name, _ in references])
+
     def describe(self) -> dict[str, Any]:
         """The settings for the report: what was checked, never a path or a forbidden string."""
         data: dict[str, Any] = {
@@ -178,6 +196,8 @@ class Settings:
         if self.population is not None or self.record_frequencies is not None:
             data["population_missing"] = "ok" if self.population_missing_ok else "finding"
         data["germline_markers"] = self.germline_markers
+        if self.germline is not None and self.reference is not None:
+            data["all_below_mapq"] = self.all_below_mapq
         if self.max_samples is not None:
             data["max_samples"] = self.max_samples
         if self.regions is not None:
@@ -312,6 +332,7 @@ def audit_bam_records(
             aux_values=AuxValueChecks(header.references, read_group_ids(header.text), settings.allowed_tags),
             lengths=[length for _, length in header.references],
             all_reference=settings.reads_on_reference(header.references),
+            low_mapq=settings.reads_of_low_mapq(header.references),
             listed=ListedContigs.matching([name for name, _ in header.references], settings.forbid_contigs),
         )
         private = stream.private_descriptors() if isinstance(stream, ConvertedStream) else []
@@ -418,6 +439,16 @@ def main(
             "and any indel, clip or skip under 50 bases, is a germline finding (needs -r).",
         ),
     ] = False,
+    all_below_mapq: Annotated[
+        int,
+        typer.Option(
+            "--all-below-mapq",
+            metavar="N",
+            help="With --germline and -r: a placed read of a MAPQ below N (or 255) showing any difference from the reference "
+            "(a base, an indel, a short skip, a soft clip with a base but N) is a germline finding, as "
+            "sam-revert-germline --all-below-mapq reverts such reads whole; 0 turns it off (default 30).",
+        ),
+    ] = ALL_BELOW_MAPQ,
     reference: Annotated[
         Optional[str],
         typer.Option(
@@ -541,6 +572,7 @@ def main(
             population_missing=population_missing,
             germline_markers=germline_markers,
             max_samples=max_samples,
+            all_below_mapq=all_below_mapq,
         )
         results = []
         try:
@@ -589,6 +621,7 @@ def prepare(
     population_missing: str = "finding",
     germline_markers: bool = False,
     max_samples: int | None = None,
+    all_below_mapq: int = ALL_BELOW_MAPQ,
 ) -> Settings:
     """Check the options and read the side files (usage errors before any input is read)."""
     if not files:
@@ -613,6 +646,8 @@ def prepare(
         raise UsageError("--min-af must be between 0 and 1")
     if flank < 0:
         raise UsageError("--flank must be 0 or more")
+    if not 0 <= all_below_mapq <= 256:
+        raise UsageError("--all-below-mapq must be between 0 (off) and 256")
     if jobs is not None and jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     for name in presets or []:
@@ -636,6 +671,7 @@ def prepare(
         population_missing_ok=population_missing == "ok",
         germline_markers=germline_markers,
         max_samples=max_samples,
+        all_below_mapq=all_below_mapq,
         jobs=jobs or default_jobs(),
     )
     if reference is not None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
+from genoscrub.aux_values import alignment_hits
 from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, HARD, INS, SOFT, CigarShape, ShapeCache, format_cigar
 from genoscrub.contigs import HitContigs
 from genoscrub.dropped_contigs import listed_contigs
@@ -95,6 +96,35 @@ window, and every one with ``--all``."""
 MATE_UNKNOWN = b"?"
 """The mate's new CIGAR depends on bases this record cannot see (a keep-list allele): MC goes."""
 
+ALL_BELOW_MAPQ = 30
+"""``--all-below-mapq``'s default: with ``-v``, a placed read of a lower MAPQ (or 255, "not
+available" in the SAM specification) has every difference from the reference reverted wherever it
+lies (:meth:`GermlineWindows.for_read_elsewhere`). A listed germline allele that gives one copy of
+a segmental duplication the other copy's bases (gene conversion: SMN1/SMN2, PMS2/PMS2CL,
+CYP2D6/CYP2D7) sends a carrier's reads to the other copy, placed there with a low MAPQ (bwa mem
+about 5, minimap2 11 to 60), where they carry the first copy's bases at the paralog's own
+differences, which no caller lists (GATK's HaplotypeCaller and Mutect2 drop reads below MAPQ 20).
+30 reaches past the callers' cut: the reads of MAPQ 20 to 29, which they use, lose their somatic
+alleles too. 0 turns the rule off."""
+ALTERNATIVE_HIT_LISTS = (b"XA", b"XB")
+"""The tags listing a read's alternative hits (bwa's ``XA``, bwa mem -u's ``XB``): a read with a hit
+on a germline window may be a read of that site placed on its paralog (:meth:`RecordReverter.placed_elsewhere`)."""
+LOW_MAPQ_READS = "reads_reverted_whole_low_mapq"
+"""The report key of placed reads of MAPQ below ``--all-below-mapq`` reverted whole."""
+ALTERNATIVE_HIT_READS = "reads_reverted_whole_alternative_hit"
+"""The report key of reads reverted whole for an ``XA``/``XB`` hit on a germline window."""
+
+
+def low_mapping_quality(field: bytes, threshold: int) -> bool:
+    """Whether a MAPQ (a record's, or its mate's from ``MQ``) is below ``threshold`` or 255, which the
+    SAM specification makes "not available": no aligner vouches for where such a read lies (STAR
+    writes 255 for its unique reads: give it ``--outSAMmapqUnique 60``). A value that is not a number
+    counts as low (fail closed)."""
+    if not field.isdigit():
+        return True
+    value = int(field)
+    return value < threshold or value == 255
+
 
 MATES_EVERYWHERE_LIMIT = 1 << 16
 """Distinct ``MC`` values ``RecordReverter.mates_everywhere`` holds before it starts again."""
@@ -142,6 +172,8 @@ class RevertOptions:
     """Which soft clips are masked (``--keep-clips-off-sites``: ``ClipRule.NEAR_WINDOWS``)."""
     keep_alignment_lists: bool = False
     """Leave ``SA``/``XA``/``XB`` for sam-mask-regions ``--drop-alignment-lists`` (``ALIGNMENT_LISTS``)."""
+    all_below_mapq: int = ALL_BELOW_MAPQ
+    """With ``-v``: placed reads of a MAPQ below this (or 255) have every difference reverted (0: none)."""
 
 
 @dataclass(frozen=True)
@@ -159,10 +191,15 @@ class ReadWindows:
     changes: Sequence[LengthChange] = ()
     """The germline alleles that change the length just before a left-clipped read, at their exact
     spans, the nearest first: a removed left clip is aligned across them (``revert.clip_start``)."""
+    clip_sites: list[Window] | None = None
+    """Where a clip is removed, when not every window (a read reverted whole where it lies,
+    :meth:`GermlineWindows.for_read_elsewhere`, has its clips removed at the germline windows only)."""
 
     @property
     def clip_windows(self) -> list[Window] | None:
-        return self.windows if self.clips_aligned else None
+        if not self.clips_aligned:
+            return None
+        return self.windows if self.clip_sites is None else self.clip_sites
 
     def __bool__(self) -> bool:
         return bool(self.windows)
@@ -211,18 +248,36 @@ class GermlineWindows:
         carriers have such clips there, and the copy's own differences from the source. A paired
         record is not given these windows: its mate, which cannot read this record's ``SA``, names
         its place and CIGAR (PNEXT, ``MC``) and could not follow."""
-        end = position + shape.reference_length
-        merged: list[Window] = []
-        for start, stop in sorted([*own.windows, (position - 1, end + 1)]):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
-            else:
-                merged.append((start, stop))
+        merged = with_whole_alignment(own.windows, position, position + shape.reference_length)
         changes = own.changes
         if not own and shape.operations[0][0] in (SOFT, HARD) and (spans := self.length_changes.get(name)) is not None:
             changes = spans.ending_before(position, position - self.span_starts[cigar] + MAX_SHIFT)
         deletions = own.deletions
         return ReadWindows(merged, deletions, own.short_skip, clips_aligned=True, changes=changes)
+
+    def for_read_elsewhere(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
+        """The windows of a read that may belong elsewhere (a low MAPQ, an alternative hit on a
+        germline window: ``RecordReverter.placed_elsewhere``): :meth:`for_read`'s, and one over the
+        whole alignment, as ``--all`` has, so every difference goes wherever it lies (a short skip
+        filled as ``--all`` fills it). Its clips are masked (``ClipRule.ALL``), not removed, but
+        where they touch a germline window: so POS moves only as it would for any read, and the
+        mate's PNEXT, which cannot know why this read was judged so, stays right. Its mate's ``MC``
+        follows where the mate's ``MQ`` tells the MAPQ (:meth:`RecordReverter.mate_update`)."""
+        read = self.for_read(name, position, shape, cigar)
+        merged = with_whole_alignment(read.windows, position, position + shape.reference_length)
+        return ReadWindows(merged, read.deletions, SHORT_SKIP, read.clips_aligned, read.changes, read.windows)
+
+
+def with_whole_alignment(windows: list[Window], start: int, end: int) -> list[Window]:
+    """``windows`` and one over a whole alignment (``start`` to ``end``, a base beyond each side),
+    merged where they touch: a read reverted whole where it lies."""
+    merged: list[Window] = []
+    for first, last in sorted([*windows, (start - 1, end + 1)]):
+        if merged and first <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return merged
 
 
 class EveryDifference:
@@ -378,7 +433,12 @@ class RecordReverter:
         position = int(fields[3]) - 1
         if fields[9] != b"*" and (b"=" in fields[9] or not fields[9].isupper()):
             fields[9] = self.plain_sequence(fields[9], name, position, shape.operations, line_number)
-        windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
+        elsewhere = touched and self.placed_elsewhere(fields, tags)
+        if elsewhere:
+            assert isinstance(self.windows, GermlineWindows)
+            windows = self.windows.for_read_elsewhere(name, position, shape, fields[5])
+        else:
+            windows = self.windows.for_read(name, position, shape, fields[5]) if touched else NO_READ_WINDOWS
         if flag & 0x800 and (windows.clips_aligned or sa_windows):
             # A split read's other part at a germline site (a deletion's far side, an SV), or a
             # part elsewhere of a read split at one (an insertion's copied bases at their source):
@@ -413,7 +473,7 @@ class RecordReverter:
             report.add("reads_past_contig_end")
         if known < aligned_end + inserted:  # no reference there: reverted to N (the length rule may add bases up to there)
             reference += b"N" * (aligned_end + inserted - known)
-        clips = ClipRule.ALL if sa_windows or self.windows.revert_all else options.clips
+        clips = ClipRule.ALL if sa_windows or self.windows.revert_all or elsewhere else options.clips
         clips_only = not windows and not sa_windows and not secondary_masked
         return self._revert(
             fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known, clip_windows
@@ -502,7 +562,7 @@ class RecordReverter:
                 merged[-1] = (merged[-1][0], max(merged[-1][1], stop))
             else:
                 merged.append((start, stop))
-        return ReadWindows(merged, windows.deletions, windows.short_skip, windows.clips_aligned)
+        return ReadWindows(merged, windows.deletions, windows.short_skip, windows.clips_aligned, clip_sites=windows.clip_sites)
 
     def _mask_unplaced(self, fields: list[bytes]) -> None:
         """An unmapped read (or one without a CIGAR): nothing places its bases, so they are masked;
@@ -594,6 +654,45 @@ class RecordReverter:
             if b"NM" in names:
                 new_tags.append(b"NM:i:%d" % distance)
         return join(fields, new_tags)
+
+    def placed_elsewhere(self, fields: list[bytes], tags: list[bytes]) -> bool:
+        """With ``-v``: whether a placed read may be a read of a germline site that its allele sent
+        to a paralogous copy (a gene conversion's carrier's reads fit the other copy better), where
+        no window lies and its bases at the paralog's own differences tell the carrier: its MAPQ is
+        below ``--all-below-mapq`` or 255 (counted as ``reads_reverted_whole_low_mapq``), or its
+        ``XA``/``XB`` names a hit touching a germline window (``reads_reverted_whole_alternative_hit``),
+        the hit's contig read through the header's spellings and one that cannot be read or placed
+        taken to touch one (fail closed). The read is then reverted whole where it lies
+        (:meth:`GermlineWindows.for_read_elsewhere`)."""
+        windows = self.windows
+        if not isinstance(windows, GermlineWindows) or int(fields[1]) & 4:
+            return False
+        threshold = self.options.all_below_mapq
+        if threshold and low_mapping_quality(fields[4], threshold):
+            self.report.add(LOW_MAPQ_READS)
+            return True
+        for tag in tags:
+            if tag[:2] in ALTERNATIVE_HIT_LISTS and self.alternative_hit_on_window(tag[5:], tag[:2]):
+                self.report.add(ALTERNATIVE_HIT_READS)
+                return True
+        return False
+
+    def alternative_hit_on_window(self, value: bytes, name: bytes) -> bool:
+        """Whether an ``XA``/``XB`` value names a hit whose footprint (its span, clips projected as a
+        read's are, ``GermlineWindows.span_starts``) touches a germline window."""
+        windows = self.windows
+        assert isinstance(windows, GermlineWindows)
+        hits = alignment_hits(value, name)
+        if hits is None:
+            return True
+        for contig, position, cigar in hits:
+            places = self.hit_contigs.places(contig)
+            if places is None or self.shapes[cigar] is None:
+                return True
+            start, end = position + windows.span_starts[cigar], position + windows.span_ends[cigar]
+            if any(windows.for_span(place.decode(errors="replace"), start, end) for place in places):
+                return True
+        return False
 
     def _supplementary_touches(self, tags: list[bytes]) -> bool:
         """Whether another part of a chimeric read (SA tag) touches a window, as a read's own
@@ -708,6 +807,17 @@ class RecordReverter:
         name = contig.decode(errors="replace")
         return bool(self.windows.for_span(name, mate_position - reach, mate_position + abs(tlen) + reach))
 
+    def mate_placed_elsewhere(self, fields: list[bytes], tags: list[bytes]) -> bool:
+        """Whether the mate is reverted whole for its MAPQ (:meth:`placed_elsewhere`), as this
+        record's ``MQ`` tag (the mate's MAPQ, which ``samtools fixmate`` writes beside ``MC``) tells:
+        then its ``MC`` follows by the same rule. Without ``MQ`` it cannot be told, nor an ``XA`` hit
+        of the mate: ``MC`` then keeps what the germline windows alone make of it (see the man page)."""
+        threshold = self.options.all_below_mapq
+        if not threshold or int(fields[1]) & 8:
+            return False
+        value = next((tag[5:] for tag in tags if tag.startswith(b"MQ:i:")), None)
+        return value is not None and low_mapping_quality(value, threshold)
+
     def mate_update(self, fields: list[bytes], tags: list[bytes]) -> bytes | None:
         """The mate's new CIGAR for MC (the rules of its own record, from MC alone):
         the new CIGAR, MATE_REMOVED, MATE_UNKNOWN, or None (no change).
@@ -730,6 +840,8 @@ class RecordReverter:
         if everywhere and mate_cigar in self.mates_everywhere:
             return self.mates_everywhere[mate_cigar]
         windows = self.windows.for_read(name, mate_position, shape, mate_cigar)
+        if isinstance(self.windows, GermlineWindows) and self.mate_placed_elsewhere(fields, tags):
+            windows = self.windows.for_read_elsewhere(name, mate_position, shape, mate_cigar)
         if not windows:
             return None
         new_cigar = rewrite_mate_cigar(

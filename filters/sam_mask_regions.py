@@ -57,6 +57,7 @@ import typer
 from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
+from genoscrub.aux_values import alignment_hits
 from genoscrub.cigar import ALIGNED, CONSUMES_REFERENCE, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, widened_length_changes
 from genoscrub.cli import (
     BedOption,
@@ -1184,15 +1185,10 @@ class RegionMasker:
         or placed."""
         if value is None:
             return False
-        for entry in filter(None, value.split(b";")):
-            items = entry.split(b",")
-            try:
-                if name == b"SA":
-                    contig, position, cigar = items[0], int(items[1]) - 1, items[3]
-                else:
-                    contig, position, cigar = items[0], abs(int(items[1])) - 1, items[2]
-            except (IndexError, ValueError):
-                return True  # unreadable: fail closed
+        hits = alignment_hits(value, name)
+        if hits is None:
+            return True  # unreadable: fail closed
+        for contig, position, cigar in hits:
             shape = self.shapes[cigar]
             places = self.hit_contigs.places(contig)
             if shape is None or places is None:

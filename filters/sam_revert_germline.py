@@ -42,6 +42,7 @@ from genoscrub.keep_list import GERMLINE_AF, KeepList, read_keep_list, screen_ke
 from genoscrub.one_by_one import one_by_one as one_record_path_forced
 from genoscrub.pseudonyms import read_key
 from genoscrub.record_reverter import (
+    ALL_BELOW_MAPQ,
     DROPPED_ON_LISTED,
     MATE_REMOVED_COUNT,
     SUPPLEMENTARY_REMOVED,
@@ -204,6 +205,7 @@ def revert_stage(
     keep_clips_off_sites: bool = False,
     keep_alignment_lists: bool = False,
     key_file: Path | None = None,
+    all_below_mapq: int = ALL_BELOW_MAPQ,
 ) -> SamStage:
     """The command's work, its options checked and the reference, germline sites and keep
     list read (keyword names are the options' own, see ``main``): what ``main`` runs
@@ -219,6 +221,8 @@ def revert_stage(
         raise UsageError("--population screens --keep: give --keep")
     if not 0.0 <= germline_af <= 1.0:
         raise UsageError("--germline-af must be between 0 and 1")
+    if not 0 <= all_below_mapq <= 256:
+        raise UsageError("--all-below-mapq must be between 0 (off) and 256")
     if keep_clips_off_sites and variants is None:
         raise UsageError("--keep-clips-off-sites needs -v/--variants (with --all every clip is removed)")
     quality_key = quality_draw_key(read_key(key_file) if key_file is not None else None)
@@ -241,6 +245,7 @@ def revert_stage(
         keep_secondary_seq=keep_secondary_seq,
         clips=ClipRule.NEAR_WINDOWS if keep_clips_off_sites else ClipRule.DIFFERING,
         keep_alignment_lists=keep_alignment_lists,
+        all_below_mapq=all_below_mapq,
     )
     setup = RevertSetup(fasta, sites, keep, options, path, report, quality_key=quality_key)
 
@@ -313,6 +318,15 @@ def main(
             "by them and then removes them all (the cohort workflow). Never on its own: they may show germline indels.",
         ),
     ] = False,
+    all_below_mapq: Annotated[
+        int,
+        typer.Option(
+            "--all-below-mapq",
+            metavar="N",
+            help="With -v: revert every difference from the reference of a placed read whose MAPQ is below N or 255 "
+            "(a germline allele may have sent it to a paralogous copy); 0 turns it off (default 30).",
+        ),
+    ] = ALL_BELOW_MAPQ,
     key_file: Annotated[
         Optional[Path],
         typer.Option(
@@ -350,6 +364,7 @@ def main(
             keep_clips_off_sites=keep_clips_off_sites,
             keep_alignment_lists=keep_alignment_lists,
             key_file=key_file,
+            all_below_mapq=all_below_mapq,
         )
         sink = AlignmentOutput(output, output_format, reference_path if output_format == "cram" else None)
         writer = BackgroundWriter(sink)  # the encoder downstream never waits for this process's CPU

@@ -780,3 +780,16 @@ def test_the_audit_finds_every_tag_the_reverter_removes_for_what_it_may_show_of_
     found_anywhere = {"ms"}
     assert not found_anywhere & audit_allowlist.AUX_TAGS
     assert removed - found_anywhere <= audit_allowlist.SEQUENCE_COPYING_TAGS | audit_allowlist.GERMLINE_SITE_TAGS
+
+
+def test_the_mapq_below_which_reads_are_reverted_whole_is_the_audits() -> None:
+    """sam-revert-germline --all-below-mapq and genoscrub-audit --all-below-mapq default to one
+    MAPQ, each its own constant (the audit shares no rule code), and both take 255 as low: a
+    delivery the reverter made with its default passes the audit's default, and no read of MAPQ
+    between the two is left unchecked."""
+    from genoscrub.audit_bam import ALL_BELOW_MAPQ as AUDITED
+    from genoscrub.record_reverter import ALL_BELOW_MAPQ as REVERTED
+    from genoscrub.record_reverter import low_mapping_quality
+
+    assert AUDITED == REVERTED == 30
+    assert [low_mapping_quality(b"%d" % mapq, REVERTED) for mapq in (0, 29, 30, 60, 254, 255)] == [True, True, False, False, False, True]

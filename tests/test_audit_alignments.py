@@ -76,8 +76,9 @@ def write_bam(path: Path, length: int, reads: list[tuple[int, Cigar, str]]) -> P
     return path
 
 
-def audited(path: Path, folder: Path, pure: bool = False) -> dict[str, Any]:
-    """The findings of --germline on ``path``, in one process, with the C walk or its numpy twin."""
+def audited(path: Path, folder: Path, pure: bool = False, all_below_mapq: int = 0) -> dict[str, Any]:
+    """The findings of --germline on ``path``, in one process, with the C walk or its numpy twin
+    (with ``all_below_mapq``, reads of a lower MAPQ held to the reference, ``--all-below-mapq``)."""
     reference = Reference(str(folder / "ref.fa"))
     variants = read_variants(str(folder / "germline.vcf"), "germline list")
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -87,7 +88,8 @@ def audited(path: Path, folder: Path, pure: bool = False) -> dict[str, Any]:
             blocks = CountedBlocks(bgzf_blocks(stream, str(path)))
             header, rest = read_header(blocks, str(path))
             names = {name: length for name, length in header.references}
-            checks = RecordChecks(str(path), list(names), germline=GermlineSites(variants, "germline", names, reference))
+            low = audit_bam.LowMappingQuality(all_below_mapq, reference, list(names)) if all_below_mapq else None
+            checks = RecordChecks(str(path), list(names), germline=GermlineSites(variants, "germline", names, reference), low_mapq=low)
             findings = Findings()
             BamAudit(checks, findings, 1).run(blocks, rest)
     return findings.as_dict()
@@ -684,3 +686,39 @@ def test_a_base_written_equals_is_a_finding(tmp_path: Path) -> None:
         f"C\t0\tchr1\t101\t60\t51M\t*\t0\t0\t{bases}\t*\n",
     ]
     assert germline_keys(audited(write_sam_as_bam(tmp_path / "e.bam", len(reference), lines), tmp_path)) == {EQUALS_BASE: 2}
+
+
+@pytest.mark.parametrize("pure", [False, True])
+def test_a_read_of_low_mapq_showing_any_difference_is_a_finding(tmp_path: Path, pure: bool) -> None:
+    """sam-revert-germline -v reverts a read of MAPQ below --all-below-mapq (or 255) whole, wherever
+    it lies (a listed allele may have sent it to a paralogous copy), its soft clips masked: with
+    --germline -r the audit holds such a read to the reference, away from every site, by its own
+    copy of the rule. A mismatch, an insertion and a clip with bases are findings at MAPQ 5, 255 and
+    10; the reference's bases, a clip of N and a hard clip are none, nor is a mismatch at MAPQ 30,
+    nor anything with --all-below-mapq 0. The CLI refuses a threshold off 0 to 256 (exit 2)."""
+    reference = reference_bases(3000)
+    write_inputs(tmp_path, reference, [(2800, reference[2800], "A" if reference[2800] != "A" else "C")])
+    at = 1000
+    plain = reference[at : at + 50]
+    mismatched = plain[:20] + ("A" if plain[20] != "A" else "C") + plain[21:]
+    lines = {
+        "mismatch": f"A\t0\tchr1\t{at + 1}\t5\t50M\t*\t0\t0\t{mismatched}\t*\n",
+        "insertion": f"B\t0\tchr1\t{at + 1}\t255\t20M2I28M\t*\t0\t0\t{plain[:20]}GG{plain[20:48]}\t*\n",
+        "clip": f"C\t0\tchr1\t{at + 6}\t10\t5S45M\t*\t0\t0\t{plain}\t*\n",
+        "masked clip": f"D\t0\tchr1\t{at + 6}\t10\t5S45M\t*\t0\t0\tNNNNN{plain[5:]}\t*\n",
+        "hard clip": f"E\t0\tchr1\t{at + 6}\t10\t5H45M\t*\t0\t0\t{plain[5:]}\t*\n",
+        "placed well": f"F\t0\tchr1\t{at + 1}\t30\t50M\t*\t0\t0\t{mismatched}\t*\n",
+    }
+    expected = {
+        "mismatch": {audit_bam.LOW_MAPQ_BASE: 1}, "insertion": {audit_bam.LOW_MAPQ_GAP: 1}, "clip": {audit_bam.LOW_MAPQ_CLIP: 1},
+        "masked clip": {}, "hard clip": {}, "placed well": {},
+    }  # fmt: skip
+    for name, line in lines.items():
+        bam = write_sam_as_bam(tmp_path / "low.bam", len(reference), [line])
+        for threshold in (30, 0):
+            found = germline_keys(audited(bam, tmp_path, pure, all_below_mapq=threshold))
+            assert found == (expected[name] if threshold else {}), (name, threshold)
+    for bad in ("-1", "257"):
+        result = run_command("genoscrub-audit", "--germline", str(tmp_path / "germline.vcf"), "-r", str(tmp_path / "ref.fa"),
+                             "--all-below-mapq", bad, str(tmp_path / "low.bam"))  # fmt: skip
+        assert result.returncode == 2 and b"--all-below-mapq" in result.stderr

@@ -775,3 +775,181 @@ def test_paired_parts_of_a_read_split_by_a_copied_insertion_keep_their_mates(tmp
     (tmp_path / "out.sam").write_bytes(output)
     pysam.sort("-o", str(tmp_path / "out.sorted.bam"), str(tmp_path / "out.sam"), catch_stdout=False)
     assert germline_findings(tmp_path / "out.sorted.bam", tmp_path) == {}
+
+
+PARALOG_LENGTH = 300
+PARALOG_SNVS = (60, 100, 130, 170)
+"""The offsets in copy A of the duplication's single-base differences between its two copies (PSVs);
+the patient's copy A carries copy B's bases at the first two (a gene conversion), both listed."""
+PARALOG_DELETION = 115
+"""Copy B lacks copy A's two bases from this offset: a PSV a read of copy A placed on B shows as ``2I``."""
+
+
+def paralog_case(seed: int, spelled: str = "chr1") -> tuple[str, list[int], str, dict[str, list[str]]]:
+    """A reference holding a segmental duplication (copy A at 401, copy B at 1101, differing at
+    ``PARALOG_SNVS`` and ``PARALOG_DELETION``), the listed SNVs (0-based places at copy A), the
+    carrier's haplotype, and each person's reads: the carrier's reads of copy A placed on copy B
+    (aligned there with mismatches, the 2-base insertion and clips), paired with a read of copy B
+    with ``MC`` and ``MQ`` as ``samtools fixmate`` writes them, their MAPQ low (0 to 29, or 255), or
+    single with MAPQ 60 and an ``XA``/``XB`` hit at copy A (its contig written ``spelled``); and
+    both people's reads of copy A placed there and of copy B placed there (MAPQ 60)."""
+    rng = random.Random(seed)
+    segment = random_bases(rng, PARALOG_LENGTH)
+    copy_b = list(segment)
+    for offset in PARALOG_SNVS:
+        copy_b[offset] = other_base(rng, segment[offset])
+    del copy_b[PARALOG_DELETION : PARALOG_DELETION + 2]
+    a_start, b_start = 400, 1100
+    reference = random_bases(rng, a_start) + segment + random_bases(rng, b_start - a_start - PARALOG_LENGTH) + "".join(copy_b)
+    reference += random_bases(rng, 400)
+    sites = [a_start + offset for offset in PARALOG_SNVS[:2]]
+    haplotype = list(reference)
+    for site in sites:
+        haplotype[site] = copy_b[site - a_start]
+    carrier_haplotype = "".join(haplotype)
+    scoring = Scoring(clip=8)
+    reads: dict[str, list[str]] = {"carrier": [], "non-carrier": []}
+
+    def read_line(name: str, flag: int, position: int, mapq: int, cigar: str, sequence: str, tags: list[str]) -> str:
+        fields = [name, str(flag), "chr1", str(position + 1), str(mapq), cigar, *tags[:3], sequence, "I" * len(sequence)]
+        return "\t".join(fields + tags[3:])
+
+    for number, offset in enumerate(range(20, 100, 5)):  # each over a listed SNV: copy B fits it better
+        read = carrier_haplotype[a_start + offset : a_start + offset + 100]
+        if number % 3 == 1:
+            read = read[:95] + random_bases(rng, 5)  # an adapter's bases: clipped
+        window = b_start + offset - 20
+        start, operations = align(read, reference[window : window + 140], scoring)
+        assert start <= 20
+        position, cigar = window + start, cigar_text(operations)
+        span = sum(length for op, length in operations if op in "MD")
+        strand = 16 * (number % 2)
+        name = f"moved{number}"
+        if number % 4 == 3:  # placed with MAPQ 60, its alternative hit at copy A
+            hit = f"{spelled},{'-' if strand else '+'}{a_start + offset + 1},100M,2"
+            tag = f"XA:Z:{hit};" if number % 8 == 3 else f"XB:Z:{hit},150,0;"
+            reads["carrier"].append(read_line(name, strand, position, 60, cigar, read, ["*", "0", "0", "RG:Z:L1", tag]))
+            continue
+        mapq, mate_mapq = rng.choice([0, 1, 5, 11, 20, 29, 255]), rng.choice([60, 3])
+        mate_position = position + 120
+        mate = reference[mate_position : mate_position + 100]
+        outer = mate_position + 100 - position
+        reads["carrier"].append(read_line(
+            name, 99, position, mapq, cigar, read,
+            ["=", str(mate_position + 1), str(outer), "RG:Z:L1", "MC:Z:100M", f"MQ:i:{mate_mapq}"],
+        ))
+        reads["carrier"].append(read_line(
+            name, 147, mate_position, mate_mapq, "100M", mate,
+            ["=", str(position + 1), str(-outer), "RG:Z:L1", f"MC:Z:{cigar}", f"MQ:i:{mapq}"],
+        ))
+        assert span > 0
+    for number, start in enumerate(range(1420, 1700, 40)):  # one M run, a base off (an error, a somatic allele)
+        single = list(reference[start : start + 100])
+        single[number * 7 + 3] = other_base(rng, single[number * 7 + 3])
+        tags = ["*", "0", "0", "RG:Z:L1"]
+        if number % 3 == 0:  # MAPQ 60, an alternative hit over a listed SNV
+            mapq, tags = 60, [*tags, f"XA:Z:{spelled},+{sites[number % 2] - 30},100M,1;"]
+        else:
+            mapq = rng.choice([0, 7, 29, 255])
+        for who in reads:
+            reads[who].append(read_line(f"single{number}", 16 * (number % 2), start, mapq, "100M", "".join(single), tags))
+    for number, offset in enumerate(range(20, 100, 5)):
+        for who in reads:
+            for copy, start in (("a", a_start), ("b", b_start)):
+                if copy == "a" and who == "carrier":
+                    continue  # the carrier's reads of copy A went to copy B
+                bases = reference[start + offset : start + offset + 100]
+                flag = 16 * (number % 2)
+                reads[who].append(read_line(f"{copy}{number}", flag, start + offset, 60, "100M", bases, ["*", "0", "0", "RG:Z:L1"]))
+    return reference, sites, carrier_haplotype, reads
+
+
+def paralog_findings(bam: Path, folder: Path, threshold: int = 30) -> int:
+    """genoscrub-audit --germline's germline findings on ``bam`` (in one process), reads of a MAPQ
+    below ``threshold`` held to the reference (``--all-below-mapq``)."""
+    from genoscrub.audit_bam import BamAudit, CountedBlocks, LowMappingQuality, RecordChecks, bgzf_blocks, read_header
+    from genoscrub.audit_findings import Findings
+    from genoscrub.audit_sites import GermlineSites as AuditSites
+    from genoscrub.audit_sites import Reference, read_variants
+
+    variants = read_variants(str(folder / "germline.vcf"), "germline list")
+    with open(bam, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, str(bam)))
+        header, rest = read_header(blocks, str(bam))
+        names = {name: length for name, length in header.references}
+        reference = Reference(str(folder / "ref.fa"))
+        sites = AuditSites(variants, "germline", names, reference)
+        low = LowMappingQuality(threshold, reference, list(names)) if threshold else None
+        findings = Findings()
+        BamAudit(RecordChecks(str(bam), list(names), germline=sites, low_mapq=low), findings, 1).run(blocks, rest)
+    return int(sum(findings.as_dict()["germline"].get("by_key", {}).values()))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_reads_a_germline_allele_sends_to_a_paralog_are_alike_once_reverted(seed: int, tmp_path: Path) -> None:
+    """Listed germline SNVs that give copy A of a segmental duplication copy B's bases (a gene
+    conversion, as SMN1/SMN2, PMS2/PMS2CL) send the carrier's reads to copy B, placed there with a
+    low MAPQ or with an XA/XB hit at copy A, where they show copy A's bases at the PSVs no caller
+    lists (mismatches, an insertion, clipped bases). sam-revert-germline reverts such reads whole
+    (``--all-below-mapq``, the XA/XB rule): once reverted, no read of either person shows a base
+    other than the reference's at copy B's PSVs (htslib's count), no read holds a k-mer of the
+    carrier's haplotype the reference lacks, the output is valid with each MC its mate's CIGAR
+    (the mates' MQ tells them), the bulk and one-record paths give the same bytes and counts,
+    an XA contig written ``1`` in a ``chr1`` header changes nothing, and genoscrub-audit
+    --germline fails the raw carrier's reads and passes both people's reverted ones. Without the
+    rule (0, no XA) the carrier's reads still tell them apart."""
+    reference, sites, haplotype, reads = paralog_case(seed)
+    site = Site(start=sites[0], ref=reference[sites[0]], alt=haplotype[sites[0]])
+    fasta, vcf = write_inputs(tmp_path, reference, site)
+    vcf.write_text(vcf.read_text() + f"chr1\t{sites[1] + 1}\t.\t{reference[sites[1]]}\t{haplotype[sites[1]]}\t50\tPASS\t.\n")
+    header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{len(reference)}\n@RG\tID:L1\tSM:S1\n"
+
+    def sorted_sam(lines: list[str]) -> str:
+        return header + "".join(line + "\n" for line in sorted(lines, key=lambda line: int(line.split("\t")[3])))
+
+    def bam(name: str, text: bytes) -> Path:
+        (tmp_path / f"{name}.sam").write_bytes(text)
+        pysam.sort("-o", str(tmp_path / f"{name}.bam"), str(tmp_path / f"{name}.sam"), catch_stdout=False)
+        pysam.index(str(tmp_path / f"{name}.bam"))
+        return tmp_path / f"{name}.bam"
+
+    b_places = [1100 + offset - (2 if offset > PARALOG_DELETION else 0) for offset in PARALOG_SNVS]
+
+    def other_bases_at_copy_b(path: Path) -> int:
+        with pysam.AlignmentFile(str(path)) as alignments:
+            counts = [alignments.count_coverage("chr1", place, place + 1, quality_threshold=0) for place in b_places]
+        return sum(int(count[0]) for place, found in zip(b_places, counts, strict=True)
+                   for letter, count in zip("ACGT", found, strict=True) if letter != reference[place])  # fmt: skip
+
+    def reads_differing(path: Path) -> int:
+        """Reads with an aligned base other than the reference's or N, or an indel (htslib's pairs)."""
+        differing = 0
+        with pysam.AlignmentFile(str(path)) as alignments:
+            for read in alignments.fetch("chr1"):
+                bases = read.query_sequence or ""
+                indel = any(op in (1, 2) for op, _ in read.cigartuples or [])
+                pairs = read.get_aligned_pairs(matches_only=True)
+                differing += indel or any(bases[query] not in (reference[place], "N") for query, place in pairs)
+        return differing
+
+    raw = sorted_sam(reads["carrier"])
+    assert other_bases_at_copy_b(bam("raw", raw.encode())) > 0
+    assert paralog_findings(tmp_path / "raw.bam", tmp_path) > 0
+    unchanged, _ = revert(raw, fasta, vcf, RevertOptions(all_below_mapq=0), one_by_one=False)
+    assert reads_differing(bam("unchanged", unchanged)) > 0  # the rule is what removes them
+    options = RevertOptions()
+    for who, lines in reads.items():
+        sam = sorted_sam(lines)
+        output, counts = revert(sam, fasta, vcf, options, one_by_one=False)
+        check_valid(output, fasta, tmp_path)
+        assert other_bases_at_copy_b(bam(who, output)) == 0, who
+        assert reads_differing(tmp_path / f"{who}.bam") == 0, who
+        assert paralog_findings(tmp_path / f"{who}.bam", tmp_path) == 0, who
+        assert revert(sam, fasta, vcf, options, one_by_one=True) == (output, counts), who
+        again, _ = revert(output.decode(), fasta, vcf, options, one_by_one=False)
+        assert records(again) == records(output), who
+        if who == "carrier":
+            assert counts["reads_reverted_whole_low_mapq"] > 0 and counts["reads_reverted_whole_alternative_hit"] > 0
+            respelled = sorted_sam(paralog_case(seed, spelled="1")[3]["carrier"])
+            assert respelled != sam
+            assert revert(respelled, fasta, vcf, options, one_by_one=False) == (output, counts)

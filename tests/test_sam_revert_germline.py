@@ -29,7 +29,7 @@ from genoscrub.alignments import open_alignment_text
 from genoscrub.cigar import format_cigar, match_op, md_and_nm, parse_cigar
 from genoscrub.fasta import ContigReference, Fasta
 from genoscrub.germline_sites import GermlineSites, SiteTable, indel_window, snv_windows
-from genoscrub.record_reverter import RevertOptions
+from genoscrub.record_reverter import ALL_BELOW_MAPQ, RevertOptions
 from genoscrub.report import InputError, Report
 from genoscrub.revert import (
     CLIP_MARGIN,
@@ -663,6 +663,8 @@ def test_reads_overlapping_no_site_are_byte_identical(simulated: Path, reverted:
             continue
         if b"S" in fields[5]:
             continue  # a soft clip that differs from the reference is masked wherever it lies
+        if int(fields[4]) < ALL_BELOW_MAPQ or int(fields[4]) == 255:
+            continue  # reverted whole wherever it lies (--all-below-mapq): it may belong at a site's paralog
         if any(tag.startswith(b"MC:Z:") and any(op in tag[5:] for op in b"IDSH") for tag in fields[11:]):
             continue  # the mate's indel or clip may change (its MC and TLEN with it)
         start = int(fields[3])
@@ -868,6 +870,35 @@ def test_corpus_file_through_the_command(corpus: Path, tmp_path: Path) -> None:
 def test_usage_errors_exit_2() -> None:
     assert run_command(COMMAND, "--all", input=b"").returncode == 2
     assert run_command(COMMAND, "-r", "ref.fa", input=b"").returncode == 2
+
+
+@pytest.mark.parametrize("one_by_one", [False, True])
+def test_all_below_mapq_reverts_a_read_of_low_mapq_whole_wherever_it_lies(tmp_path: Path, one_by_one: bool) -> None:
+    """A read a listed allele sent to a paralogous copy lies where no window is, with a low MAPQ:
+    with the default --all-below-mapq (30) a read of MAPQ 29 or 255 has its mismatch reverted and
+    its clip masked far from the site, a read of MAPQ 30 keeps its (somatic) mismatch, and
+    --all-below-mapq 0 keeps them all; a threshold off 0 to 256 is a usage error."""
+    bases = random_reference(tmp_path, 1000, seed=5)
+    germline_snv(tmp_path, bases, 105)
+    read = bases[599:649]
+    somatic = read[:10] + ("A" if read[10] != "A" else "C") + read[11:]
+    clipped = "GGGGG" + somatic[5:]
+    lines = ["@HD\tVN:1.6\tSO:unsorted", "@SQ\tSN:chr1\tLN:1000"]
+    for name, mapq in (("low", 29), ("unknown", 255), ("placed", 30)):
+        lines.append(f"{name}\t0\tchr1\t600\t{mapq}\t50M\t*\t0\t0\t{somatic}\t{'I' * 50}")
+        lines.append(f"{name}_clip\t0\tchr1\t605\t{mapq}\t5S45M\t*\t0\t0\t{clipped}\t{'I' * 50}")
+    (tmp_path / "in.sam").write_text("\n".join(lines) + "\n")
+    environment = {"GENOSCRUB_ONE_BY_ONE": "1"} if one_by_one else {}
+    outputs = {}
+    for option in ([], ["--all-below-mapq", "0"]):
+        result = run_command(COMMAND, "-q", "-r", "ref.fa", "-v", "germline.vcf", *option, "in.sam", cwd=tmp_path, env=environment)
+        assert result.returncode == 0, result.stderr.decode()
+        outputs[bool(option)] = {line.split(b"\t")[0].decode(): line.split(b"\t")[9].decode() for line in result.stdout.splitlines()[3:]}
+    for name in ("low", "unknown"):
+        assert outputs[False][name] == read and outputs[False][f"{name}_clip"] == "NNNNN" + read[5:], name
+    assert outputs[False]["placed"] == somatic
+    assert outputs[True]["low"] == outputs[True]["unknown"] == somatic
+    assert run_command(COMMAND, "-r", "ref.fa", "-v", "germline.vcf", "--all-below-mapq", "257", "in.sam", cwd=tmp_path).returncode == 2
 
 
 def test_read_left_without_aligned_base_is_removed_with_its_mate(tmp_path: Path) -> None:

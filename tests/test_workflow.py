@@ -475,6 +475,8 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     assert (settings["af_key"], settings["min_af"], settings["beds"], settings["flank"]) == ("AF_eas", 0.01, 1, 0)
     defaults = ["HLA-*", "*_alt", "*_decoy", "chrEBV", "hs37d5", "NC_007605*", "*_hap[0-9]*", "*HSCHR*"]
     assert settings["forbid_contigs"] == defaults  # drop_contigs' default: no read on an allele contig
+    # all_below_mapq's default: a read below MAPQ 30 that the reverter reverted whole (it may lie on a paralog) shows nothing
+    assert [run["settings"]["all_below_mapq"] for run in report["runs"]] == [30, 30]
     # the size of the patient's germline list is theirs: in the site's copy only (work/, 0600)
     assert "germline_records" not in settings and "forbid_strings" not in settings
     private = json.loads(cohort.private(original, "audit.json").read_text())
@@ -898,6 +900,8 @@ def test_unplaced_reads_left_out_when_configured(cohort: Cohort) -> None:
         (["bam_compression_level=fast"], "'bam_compression_level' must be a whole number from 0"),
         (["drop_contigs=HLA-*"], "'drop_contigs' must be a list of contig name patterns"),
         (["drop_contigs=[HLA-*, '']"], "'drop_contigs' must be a list of contig name patterns"),
+        (["all_below_mapq=-1"], "'all_below_mapq' must be a whole number from 0"),
+        (["all_below_mapq=high"], "'all_below_mapq' must be a whole number from 0"),
     ],
 )
 def test_bad_config_is_refused(cohort: Cohort, config: list[str], message: str) -> None:

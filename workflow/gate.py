@@ -281,7 +281,7 @@ def run_audit(
 
 DELIVERED_AUDIT_SETTINGS = {
     "germline_in_vcf", "germline_markers", "population", "population_missing", "af_key", "min_af", "max_samples",
-    "presets", "beds", "flank", "only_tags", "forbid_contigs",
+    "presets", "beds", "flank", "only_tags", "forbid_contigs", "all_below_mapq",
 }  # fmt: skip
 """The settings of an audit run the delivered audit report keeps (an allowlist): what was checked
 and how. Not ``germline_records`` (the size of the patient's germline list: how many germline

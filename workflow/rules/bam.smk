@@ -131,7 +131,7 @@ def part_pipeline(wildcards, input, output, threads):
     (--key-file), so every part, and every run, gives a read the same ones, and no recipient can redo the draw."""
     log = quoted(WORK / "logs" / wildcards.sample / f"{wildcards.kind}.{wildcards.group}.log")
     reports = dict(zip(BAM_STEPS, output.reports))
-    revert = f"-v {quoted(input.germline[0])}" if input.germline else "--all"
+    revert = f"-v {quoted(input.germline[0])} --all-below-mapq {ALL_BELOW_MAPQ}" if input.germline else "--all"
     reference = quoted(input.reference)
     # With regions, the reverter leaves SA/XA/XB for the masker, which masks a read by an
     # alternative hit in a region (XA) or a chimeric part there (SA) and then removes them all.

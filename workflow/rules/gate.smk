@@ -78,7 +78,8 @@ def gate_runs(sample):
     files = [str(staged(sample, name)) for name in data_outputs(sample)]  # indexes too, held to their data files
     germline = entry["vcf"].get("germline")
     # Without a germline VCF the reads were reverted with --all: every aligned base is the reference's.
-    bam_germline = ["--germline", str(germline)] if germline else ["--all-reference"]
+    # with it, reads of a MAPQ below all_below_mapq hold no difference from the reference (the reverter's rule)
+    bam_germline = ["--germline", str(germline), "--all-below-mapq", str(ALL_BELOW_MAPQ)] if germline else ["--all-reference"]
     options = [*bam_germline, "-r", str(REFERENCE)] if entry["bam"] else []
     options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
     options += ["--only-tags", DELIVERED_BAM_TAGS] if entry["bam"] else []  # one tag set on every record (rules/bam.smk)
