@@ -103,7 +103,7 @@ from genoscrub.audit_reads import (
     length_shown_in_regions,
     unmasked_regions,
 )
-from genoscrub.audit_sites import BASE_CODES, BASE_LETTERS, N_CODE, GermlineSites, Reference, RegionList
+from genoscrub.audit_sites import BASE_CODES, BASE_LETTERS, CONTIG_SPACING, N_CODE, GermlineSites, Reference, RegionList
 from genoscrub.audit_split_reads import SPLIT_AT_SITE, split_parts
 from genoscrub.heap import HeapTrim
 from genoscrub.regions import overlap_mask
@@ -509,6 +509,7 @@ def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, 
         search_bases_and_qualities(block, checks, findings, tags, qualities, unusual)
     if checks.germline is not None:
         unmapped_bases_kept(block, checks, findings)
+        unmapped_pairs_at_insertions(block, checks, findings)
         mate_cigars_at_germline_indels(block, tags, checks, findings)
         split_reads_at_sites(block, checks, findings)
     if checks.mate_key is not None:
@@ -1804,6 +1805,31 @@ def unmapped_bases_kept(block: RecordBlock, checks: RecordChecks, findings: Find
     if len(bad):
         leading = bad[:EXAMPLES_PER_KEY].tolist()
         findings.germline.add_all(UNMAPPED_BASES, [where(checks, int(block.ref_id[row]), int(block.pos[row])) for row in leading], len(bad))
+
+
+UNMAPPED_PAIR_AT_INSERTION = "unmapped mate at a germline insertion"
+"""A germline finding: a record with FLAG 0x4 (unmapped) or 0x8 (mate unmapped) whose own place
+(refID, pos) or mate's place (next_refID, next_pos) lies within ``audit_sites.UNMAPPED_MATE_REACH``
+of a germline insertion's REF span (``GermlineSites.insertion_starts``). A carrier's read of the
+inserted bases has no place on the reference: it is unmapped, placed at its mate, its mate flagged
+mate-unmapped, a cluster only carriers have (what insertion and mobile-element callers genotype
+from); sam-revert-germline removes every such record, a non-carrier's too."""
+
+
+def unmapped_pairs_at_insertions(block: RecordBlock, checks: RecordChecks, findings: Findings) -> None:
+    """Each record of a pair with an unmapped mate at a germline insertion (``UNMAPPED_PAIR_AT_INSERTION``)."""
+    sites = checks.germline
+    if sites is None or not len(sites.insertion_starts):
+        return
+    rows = np.flatnonzero((block.flag & (FLAG_UNMAPPED | FLAG_MATE_UNMAPPED)) != 0)
+    if not len(rows):
+        return
+    found = np.zeros(len(rows), dtype=bool)
+    for contig, position in ((block.ref_id[rows], block.pos[rows]), (block.next_ref_id[rows], block.next_pos[rows])):
+        placed = (contig >= 0) & (position >= 0)
+        at = contig.astype(np.int64) * CONTIG_SPACING + position.astype(np.int64)
+        found |= placed & overlap_mask(sites.insertion_starts, sites.insertion_ends, at, at + 1)
+    report_places(findings, UNMAPPED_PAIR_AT_INSERTION, checks, rows[found], block)
 
 
 PAST_CONTIG_END = "bases past the contig end"

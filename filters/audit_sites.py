@@ -250,6 +250,27 @@ MATE_KEYS = ("POS2", "END2", "MATEPOS")
 REFERENCE_BLOCKS = frozenset(("<*>", "<NON_REF>", "<X>"))
 """The symbolic ALTs of gVCF reference blocks: no variant, no breakpoint."""
 
+INSERTING_KINDS = frozenset(("INS", "DUP", "MEI", "CNV"))
+"""Symbolic ALTs that may add bases the reference lacks (``<INS:ME:ALU>``, ``<DUP:TANDEM>``, a ``<CNV>`` gain)."""
+UNMAPPED_MATE_REACH = 1000
+"""Bases each side of a germline insertion's REF span (as written) where a record of a pair with an
+unmapped mate marks a carrier: a read of the inserted bases has no place on the reference, is
+placed at its mate, and the mate lies within about an insert size of the insertion
+(``audit_bam.UNMAPPED_PAIR_AT_INSERTION``)."""
+
+
+def adds_bases(ref: str, alt: str) -> bool:
+    """Whether an ALT adds bases the reference lacks: a base allele longer than REF, a symbolic one
+    of ``INSERTING_KINDS``, a single breakend (``G.``), a breakend with bases before or after its
+    join beyond REF's (``GAAC[chr2:5[``)."""
+    if alt.startswith("<"):
+        return alt[1:-1].split(":", 1)[0].upper() in INSERTING_KINDS and alt.endswith(">")
+    if len(alt) > 1 and (alt[0] == "." or alt[-1] == "."):
+        return True
+    if "[" in alt or "]" in alt:
+        return len(BREAKEND_MATE.sub("", alt)) > len(ref)
+    return len(alt) > len(ref) and alt != "*"
+
 
 def is_structural(allele: str) -> bool:
     """A symbolic ALT (``<DUP>``), a breakend (``G[chr2:5[``) or a single breakend (``G.``, ``.G``)."""
@@ -325,6 +346,8 @@ class VariantList:
     structural_breakpoints: list[tuple[str, int, int]] = field(default_factory=list)
     """Where a clip's edge marks a carrier of a structural allele (``structural_breakpoints``),
     by the list's contig names: a breakend's mate's contig may hold no record."""
+    insertions: list[int] = field(default_factory=list)
+    """The records with an ALT that adds bases (``adds_bases``)."""
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -438,6 +461,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
     structural: dict[int, dict[bytes, int]] = {}
     infos: dict[int, bytes] = {}
     breakpoints: list[tuple[str, int, int]] = []
+    insertions: list[int] = []
     try:
         with pysam.VariantFile(path) as variants:
             contigs: dict[str, int | None] = {str(name): contig.length for name, contig in variants.header.contigs.items()}
@@ -451,6 +475,8 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
                 starts.append(record.start)
                 alleles += ",".join([record.ref or "", *(record.alts or ())]).upper().encode()
                 bounds.append(len(alleles))
+                if record.alts and any(adds_bases(record.ref or "", alt) for alt in record.alts):
+                    insertions.append(len(starts) - 1)
                 if record.alts and any(alt.startswith("<") for alt in record.alts):
                     if lengths := structural_lengths(record, record.alts):
                         structural[len(starts) - 1] = lengths
@@ -472,6 +498,7 @@ def _read_variants(path: str, label_path: str, label: str) -> VariantList:
         structural,
         infos,
         breakpoints,
+        insertions,
     )
 
 
@@ -643,6 +670,18 @@ class GermlineSites:
         """Where an aligner may split a carrier's read (``audit_split_reads``): the spans of the
         sites with an allele that changes the length, and every structural allele's breakpoints."""
         self.longest_site = int((ends - starts).max()) if len(starts) else 1
+        insertion_starts: list[int] = []
+        insertion_ends: list[int] = []
+        for record in variants.insertions:
+            _, start, ref, _ = variants.record(record)
+            for input_contig in list_to_inputs[int(variants.contig_of[record])]:
+                insertion_starts.append(input_contig * CONTIG_SPACING + max(0, start - UNMAPPED_MATE_REACH))
+                insertion_ends.append(input_contig * CONTIG_SPACING + start + len(ref) + UNMAPPED_MATE_REACH)
+        self.insertion_starts, self.insertion_ends = merged_intervals(
+            np.asarray(insertion_starts, dtype=np.int64), np.asarray(insertion_ends, dtype=np.int64)
+        )
+        """Where a record of a pair with an unmapped mate marks a carrier of an insertion
+        (``UNMAPPED_MATE_REACH`` each side of its REF span), global as the sites' spans."""
 
     def __len__(self) -> int:
         return len(self.records)

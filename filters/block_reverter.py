@@ -260,6 +260,8 @@ class BlockReverter:
             moving = left_clipped_mates(table, mate_rows)
             selected[mate_rows[moving]] = True
             mate_rows = mate_rows[~moving]
+        at_insertion = self._unmapped_pairs_at_insertions(table, flags, positions, mate_positions, names)
+        selected |= at_insertion  # the one-record path removes them (unmapped_pair_at_insertion)
         fast = ~selected & ~unmapped  # far_places among selected: the one-record path
         tags_only = np.zeros(count, dtype=bool)
         tags_only[copying_rows] = True
@@ -401,6 +403,32 @@ class BlockReverter:
             mapqs = scan.span_numbers(table.text, starts, ends)
             rows[owners[(mapqs < threshold) | (mapqs == 255)]] = True
         return rows
+
+    def _unmapped_pairs_at_insertions(
+        self, table: BlockFields, flags: np.ndarray, positions: np.ndarray, mate_positions: np.ndarray, names: list[bytes]
+    ) -> np.ndarray:
+        """Records with FLAG 0x4 or 0x8 whose own place (``positions``, 0-based) or mate's place
+        (RNEXT, ``mate_positions`` as PNEXT) lies at a germline insertion: the one-record path
+        removes them (``GermlineWindows.unmapped_pair_at_insertion``). Few records have either flag:
+        only theirs are looked at, a contig at a time."""
+        found = np.zeros(len(flags), dtype=bool)
+        windows = self.windows
+        if not isinstance(windows, GermlineWindows) or not len(windows.insertions):
+            return found
+        rows = np.flatnonzero((flags & 0xC) != 0)
+        if not len(rows):
+            return found
+        insertions = windows.insertions
+        own = [names[0]] * len(rows) if len(names) == 1 else [names[row] for row in rows.tolist()]
+        mates = [table.value(row, 6) for row in rows.tolist()]
+        mates = [name if mate == b"=" else mate for name, mate in zip(own, mates, strict=True)]
+        for contigs, places in ((own, positions[rows]), (mates, mate_positions[rows] - 1)):
+            for name, group in rows_by_contig(contigs, places < 0):
+                contig = name.decode(errors="replace")
+                if name != b"*" and contig in insertions.starts:
+                    at = places[group]
+                    found[rows[group[insertions.touching(contig, at, at + 1)]]] = True
+        return found
 
     def _past_contig_end(self, ends: np.ndarray, names: list[bytes], unmapped: np.ndarray) -> np.ndarray:
         """Mapped reads whose alignment runs past their contig's end (as on a circular chrM):

@@ -461,6 +461,34 @@ def is_sequence_allele(allele: bytes) -> bool:
 DELETING_KINDS = frozenset((b"DEL", b"CNV"))
 """Symbolic ALTs (VCF 4.4, 1.4.5) that may remove reference bases."""
 
+INSERTING_KINDS = frozenset((b"INS", b"DUP", b"MEI", b"CNV"))
+"""Symbolic ALTs that may add bases (``<INS>``, ``<INS:ME:ALU>``, ``<DUP:TANDEM>``, ``<MEI>``, a
+``<CNV>`` gain): a read of the added bases may have no place on the reference."""
+
+INSERTION_MATE_REACH = 1000
+"""Bases each side of a germline insertion's REF span where a pair with an unmapped mate goes
+(:func:`inserts`, ``RecordReverter.unmapped_pair_at_insertion``). A carrier's read that lies
+wholly (or nearly) in the inserted bases has no place on the reference: it is unmapped and placed
+at its mate, which lies within a fragment of the inserted bases (its POS up to an insert size less
+a read from the point, each side), and the mate is flagged mate-unmapped. Read length alone is not
+enough: the mates of a 400-base ``<INS>``'s reads start up to 250 bases before the point in a
+library of 350-base fragments. 1000 bases, about the longest insert of a paired-end library, is the
+reach sam-mask-regions gives an unmapped read placed beside a region."""
+
+
+def inserts(reference_allele: bytes, alternate: bytes) -> bool:
+    """Whether an ALT adds bases the reference lacks: a sequence allele longer than REF (an
+    insertion, a complex allele that grows), a symbolic one of ``INSERTING_KINDS``, a single
+    breakend (``G.``, ``.G``: joined to sequence with no place here) and a breakend with bases
+    between REF's and the join (``GAAC[chr2:5000[``)."""
+    if alternate.startswith(b"<"):
+        return symbolic_kind(alternate) in INSERTING_KINDS
+    if len(alternate) > 1 and (alternate.startswith(b".") or alternate.endswith(b".")):
+        return True
+    if b"[" in alternate or b"]" in alternate:
+        return len(BREAKEND_MATE.sub(b"", alternate)) > len(reference_allele)
+    return len(alternate) > len(reference_allele) and alternate != b"*"
+
 
 def symbolic_kind(allele: bytes) -> bytes:
     """``DEL`` of ``<DEL>`` or ``<DEL:ME:ALU>``; empty for a breakend."""
@@ -707,6 +735,10 @@ class ContigSites:
         return sum(len(points) for points in self.points) + len(self.alleles)
 
 
+ContigWindows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int]], np.ndarray, np.ndarray]
+"""One VCF contig's windows on an input contig (``GermlineSites._contig_windows``)."""
+
+
 @dataclass
 class GermlineTables:
     """The windows of an input's contigs: all of them, and those of germline deletions
@@ -717,6 +749,8 @@ class GermlineTables:
     length_changes: dict[str, LengthChanges] = field(default_factory=dict)
     """The alleles that change the length, each at its exact span, per input contig: where a
     carrier's read clipped before one starts (``revert.clip_start``)."""
+    insertions: SiteTable = field(default_factory=SiteTable)
+    """Where a pair with an unmapped mate marks a carrier of an insertion (``INSERTION_MATE_REACH``)."""
 
 
 class LengthChanges:
@@ -906,13 +940,15 @@ class GermlineSites:
         hold ``chr1`` and ``1``: each input contig gets the windows of every VCF contig that
         names it, fail closed), ``reference`` is read by the input's names. The sites are let
         go as their windows are made (memory stays near one copy of them): a table is made once."""
-        found: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int]]]]] = {}
+        found: dict[str, list[ContigWindows]] = {}
         no_windows = np.zeros(0, dtype=np.int64)
         for vcf_name, windows in self.breakpoints.items():
             breakpoint_starts = np.array([start for start, _ in windows], dtype=np.int64)
             breakpoint_ends = np.array([end for _, end in windows], dtype=np.int64)
             for input_name in vcf_to_input.get(vcf_name, []):
-                found.setdefault(input_name, []).append((breakpoint_starts, breakpoint_ends, no_windows, no_windows, []))
+                found.setdefault(input_name, []).append(
+                    (breakpoint_starts, breakpoint_ends, no_windows, no_windows, [], no_windows, no_windows)
+                )
         self.breakpoints = {}
         for vcf_name in list(self.by_contig):
             sites = self.by_contig.pop(vcf_name)
@@ -926,17 +962,17 @@ class GermlineSites:
         for input_name, parts in found.items():
             tables.windows.add_contig(input_name, *(np.concatenate([part[k] for part in parts]) for k in (0, 1)))
             tables.deletions.add_contig(input_name, *(np.concatenate([part[k] for part in parts]) for k in (2, 3)))
+            tables.insertions.add_contig(input_name, *(np.concatenate([part[k] for part in parts]) for k in (5, 6)))
             spans = [span for part in parts for span in part[4]]
             if spans:
                 tables.length_changes[input_name] = LengthChanges(spans)
         return tables
 
-    def _contig_windows(
-        self, sites: ContigSites, input_name: str, reference: ContigReference
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
+    def _contig_windows(self, sites: ContigSites, input_name: str, reference: ContigReference) -> ContigWindows:
         """The windows of one VCF contig's sites on input contig ``input_name``: all of them
         (starts, ends), then those of its deletions, then the exact spans of its alleles that
-        change the length (:func:`length_change`)."""
+        change the length (:func:`length_change`), then (starts, ends) the reach of its insertions'
+        mates (:func:`inserts`, ``INSERTION_MATE_REACH`` each side of the REF span as written)."""
         positions = np.concatenate(sites.points)
         try:
             point_starts, point_ends = snv_windows(
@@ -949,6 +985,8 @@ class GermlineSites:
         deletion_starts: list[int] = []
         deletion_ends: list[int] = []
         changes: list[tuple[int, int, int]] = []
+        insertion_starts: list[int] = []
+        insertion_ends: list[int] = []
         if sites.alleles:
             window_starts: list[int] = []
             window_ends: list[int] = []
@@ -957,6 +995,9 @@ class GermlineSites:
                 if not agrees_with_reference(ref, reference.fetch(input_name, start, start + len(ref))):
                     raise DisagreeingRecord(start, ref)
                 alternates = alternate_field.split(b",")
+                if any(inserts(ref, allele) for allele in alternates):
+                    insertion_starts.append(start - INSERTION_MATE_REACH)
+                    insertion_ends.append(start + len(ref) + INSERTION_MATE_REACH)
                 placed = placements(input_name, start, ref, alternates, reference)
                 window_start, window_end = record_window(input_name, start, ref, placed, info, reference)
                 window_starts.append(window_start)
@@ -971,4 +1012,5 @@ class GermlineSites:
         return (
             np.concatenate(starts), np.concatenate(ends),
             np.array(deletion_starts, dtype=np.int64), np.array(deletion_ends, dtype=np.int64), changes,
+            np.array(insertion_starts, dtype=np.int64), np.array(insertion_ends, dtype=np.int64),
         )  # fmt: skip

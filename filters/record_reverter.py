@@ -93,6 +93,9 @@ DROPPED_ON_LISTED = "reads_dropped_listed_contig"
 SUPPLEMENTARY_REMOVED = "supplementary_records_removed"
 """The report key of supplementary records (FLAG 0x800) removed: where they touch a germline
 window, and every one with ``--all``."""
+UNMAPPED_MATE_AT_INSERTION = "reads_removed_unmapped_pair_at_insertion"
+"""The report key of records removed because they are, or name, an unmapped mate near a germline
+insertion (``GermlineWindows.unmapped_pair_at_insertion``)."""
 MATE_UNKNOWN = b"?"
 """The mate's new CIGAR depends on bases this record cannot see (a keep-list allele): MC goes."""
 
@@ -218,6 +221,7 @@ class GermlineWindows:
         self.sites = tables.windows
         self.deletions = tables.deletions
         self.length_changes = tables.length_changes
+        self.insertions = tables.insertions
         self.span_starts = SpanEdge(shapes, 0, CLIP_MARGIN, hard_clips=True)
         self.span_ends = SpanEdge(shapes, 1, CLIP_MARGIN, hard_clips=True)
 
@@ -268,6 +272,28 @@ class GermlineWindows:
         return ReadWindows(merged, read.deletions, SHORT_SKIP, read.clips_aligned, read.changes, read.windows)
 
 
+    def unmapped_pair_at_insertion(self, fields: list[bytes]) -> bool:
+        """Whether a record of a pair with an unmapped mate lies at a germline insertion: FLAG 0x4
+        (unmapped) or 0x8 (mate unmapped), and its own place (RNAME, POS) or its mate's (RNEXT,
+        PNEXT) within ``germline_sites.INSERTION_MATE_REACH`` of an insertion's REF span. A
+        carrier's read of the inserted bases is unmapped, placed at its mate, and only carriers
+        have a cluster of such pairs there (what insertion and MEI callers genotype from); each
+        record is judged by its own fields, so the unmapped read (placed, or written with RNAME
+        ``*`` and its mate's place), its mate, and the mate's supplementary and secondary records
+        (which name the unmapped read's place) go wherever they lie in the file."""
+        if not int(fields[1]) & 0xC:
+            return False
+        insertions = self.insertions
+        own = fields[2]
+        placed = own != b"*" and fields[3].isdigit() and (position := int(fields[3])) > 0
+        if placed and insertions.windows(own.decode(errors="replace"), position - 1, position):
+            return True
+        mate = own if fields[6] == b"=" else fields[6]
+        if mate != b"*" and fields[7].isdigit() and (position := int(fields[7])) > 0:
+            return bool(insertions.windows(mate.decode(errors="replace"), position - 1, position))
+        return False
+
+
 def with_whole_alignment(windows: list[Window], start: int, end: int) -> list[Window]:
     """``windows`` and one over a whole alignment (``start`` to ``end``, a base beyond each side),
     merged where they touch: a read reverted whole where it lies."""
@@ -292,6 +318,9 @@ class EveryDifference:
 
     def for_span(self, name: str, start: int, end: int) -> list[Window]:
         return [(start, end)]
+
+    def unmapped_pair_at_insertion(self, fields: list[bytes]) -> bool:
+        return False  # no germline list: no insertion is known
 
 
 RevertWindows = GermlineWindows | EveryDifference
@@ -355,6 +384,14 @@ class RecordReverter:
         secondary sequence may need work, its aligned bases do not). ``far``: it may hold a
         place no contig has (False where the block's check found none there).
         """
+        new_line = self._rewritten(line, line_number, touched, far)
+        if new_line is not None and self.moved and self.windows.unmapped_pair_at_insertion(new_line.split(b"\t", 9)):
+            self.report.add(UNMAPPED_MATE_AT_INSERTION)  # a removed left clip moved it (or its mate) to an insertion
+            return None
+        return new_line
+
+    def _rewritten(self, line: bytes, line_number: int, touched: bool, far: bool) -> bytes | None:
+        """:meth:`rewrite`, but for a record of a pair with an unmapped mate that moved to an insertion."""
         fields = line.split(b"\t")
         options = self.options
         report = self.report
@@ -368,6 +405,9 @@ class RecordReverter:
         if len(fields) < 11:
             raise InputError("not a SAM record (fewer than 11 tab-separated fields)", self.path, line_number)
         flag = int(fields[1])
+        if flag & 0xC and self.windows.unmapped_pair_at_insertion(fields):
+            report.add(UNMAPPED_MATE_AT_INSERTION)
+            return None
         if flag & 0x800 and self.windows.revert_all:
             # --all: a split read's other part differs from the reference by where it lies (a
             # deletion's far side, an SV); its primary's clip goes too (clips_aligned).

@@ -46,6 +46,7 @@ from genoscrub.record_reverter import (
     DROPPED_ON_LISTED,
     MATE_REMOVED_COUNT,
     SUPPLEMENTARY_REMOVED,
+    UNMAPPED_MATE_AT_INSERTION,
     EveryDifference,
     GermlineWindows,
     RecordReverter,
@@ -63,7 +64,7 @@ app = make_app()
 
 REMOVALS = (
     NO_ALIGNED_BASE.reason, SKIP_AT_DELETION.reason, MOVED_TOO_FAR.reason, MATE_REMOVED_COUNT, SUPPLEMENTARY_REMOVED,
-    "reads_dropped_unknown_contig", DROPPED_ON_LISTED,
+    "reads_dropped_unknown_contig", DROPPED_ON_LISTED, UNMAPPED_MATE_AT_INSERTION,
 )
 """The report's counts of records not written: ``reads_out`` is ``reads_in`` less them (the
 workflow checks a gathered BAM's records against it)."""

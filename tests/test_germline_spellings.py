@@ -659,19 +659,89 @@ def copied_insertion_case(seed: int) -> tuple[str, int, int, int, list[tuple[int
     return reference, source, length, point, sorted(carrier), sorted(other)
 
 
-def germline_findings(bam: Path, folder: Path, jobs: int = 1) -> dict[str, int]:
+INSERTION_AT = 1999
+"""0-based POS of the germline records of the unmapped-mate cases (chr1:2000)."""
+
+
+def insertion_records(chr1: str, inserted: str) -> dict[str, tuple[str, str, str]]:
+    """REF, ALT and INFO of each kind of germline record at ``INSERTION_AT``: those that add bases
+    (a pair with an unmapped mate near them marks a carrier) and those that do not."""
+    base = chr1[INSERTION_AT]
+    return {
+        "literal insertion": (base, base + inserted, "."),
+        "<INS>": (base, "<INS>", "SVTYPE=INS;SVLEN=400"),
+        "<INS>, no length": (base, "<INS>", "SVTYPE=INS"),
+        "mobile element": (base, "<INS:ME:ALU>", "SVTYPE=INS;SVLEN=300"),
+        "tandem duplication": (base, "<DUP:TANDEM>", "SVTYPE=DUP;END=2300;SVLEN=300"),
+        "single breakend": (base, base + ".", "SVTYPE=BND"),
+        "breakend with inserted bases": (base, base + "GATTACA[chr2:101[", "SVTYPE=BND"),
+        "complex, longer": (chr1[INSERTION_AT : INSERTION_AT + 3], "TTTTTTTT", "."),
+        "deletion": (chr1[INSERTION_AT : INSERTION_AT + 30], base, "."),
+        "<DEL>": (base, "<DEL>", "SVTYPE=DEL;END=2300;SVLEN=-300"),
+        "breakend": (base, base + "[chr2:101[", "SVTYPE=BND"),
+        "SNV": (base, "A" if base != "A" else "C", "."),
+    }
+
+
+ADDS_BASES = {"literal insertion", "<INS>", "<INS>, no length", "mobile element", "tandem duplication", "single breakend",
+              "breakend with inserted bases", "complex, longer"}
+
+
+@st.composite
+def unmapped_mate_cases(draw: st.DrawFn) -> list[tuple[str, int, int]]:
+    """Records of pairs with an unmapped mate (and of pairs without) as (shape, 0-based place,
+    strand), placed about the edges of the reach of a germline record's window at ``INSERTION_AT``
+    (REF spans of 1, 3 and 30 bases) and anywhere."""
+    edges = [INSERTION_AT - 1000, *(INSERTION_AT + length + 1000 for length in (1, 3, 30))]
+    shapes = ["mate unmapped", "unmapped, placed", "unmapped, at its mate", "supplementary", "pair", "single"]
+    return [
+        (draw(st.sampled_from(shapes)), draw(st.one_of(st.integers(edge - 3, edge + 2), st.integers(1, 3900))),
+         draw(st.sampled_from([0, 0x10])))
+        for edge in (draw(st.sampled_from(edges)) for _ in range(draw(st.integers(1, 24))))
+    ]
+
+
+def unmapped_mate_lines(kind: str, drawn: list[tuple[str, int, int]]) -> tuple[list[str], int]:
+    """The SAM lines of ``drawn`` and how many of them the rule removes at a record of ``kind``:
+    FLAG 0x4 or 0x8 and the record's own place or its mate's within 1000 bases of the REF span."""
+    ref_length = {"complex, longer": 3, "deletion": 30}.get(kind, 1)
+    reach = (INSERTION_AT - 1000, INSERTION_AT + ref_length + 1000)
+    lines: list[str] = []
+    inside = 0
+    for number, (shape, at, strand) in enumerate(drawn):
+        name, sequence, quality = f"r{number}", "ACGT" * 10, "I" * 40
+        place = reach[0] <= at < reach[1] and kind in ADDS_BASES
+        if shape == "mate unmapped":
+            line = f"{name}\t{0x1 | 0x8 | 0x40 | strand}\tchr1\t{at + 1}\t60\t40M\t=\t{at + 1}\t0"
+        elif shape == "unmapped, placed":
+            line = f"{name}\t{0x1 | 0x4 | 0x80}\tchr1\t{at + 1}\t0\t*\t=\t{at + 1}\t0"
+        elif shape == "unmapped, at its mate":
+            line = f"{name}\t{0x1 | 0x4 | 0x80}\t*\t0\t0\t*\tchr1\t{at + 1}\t0"
+        elif shape == "supplementary":  # on chr2, naming the unmapped mate placed at its primary
+            line = f"{name}\t{0x1 | 0x8 | 0x40 | 0x800 | strand}\tchr2\t1500\t60\t10H30M\tchr1\t{at + 1}\t0"
+            sequence, quality = sequence[10:], quality[10:]
+        elif shape == "pair":
+            line, place = f"{name}\t{0x1 | 0x40 | strand}\tchr1\t{at + 1}\t60\t40M\t=\t{at + 1}\t0", False
+        else:
+            line, place = f"{name}\t{strand}\tchr1\t{at + 1}\t60\t40M\t*\t0\t0", False
+        lines.append(f"{line}\t{sequence}\t{quality}\tRG:Z:L1")
+        inside += place
+    return lines, inside
+
+
+def germline_findings(bam: Path, vcf: Path, fasta: Path, jobs: int = 1) -> dict[str, int]:
     """genoscrub-audit --germline's germline findings on ``bam`` by key (in this process, ``jobs`` workers)."""
     from genoscrub.audit_bam import BamAudit, CountedBlocks, RecordChecks, bgzf_blocks, read_header
     from genoscrub.audit_findings import Findings
     from genoscrub.audit_sites import GermlineSites as AuditSites
     from genoscrub.audit_sites import Reference, read_variants
 
-    variants = read_variants(str(folder / "germline.vcf"), "germline list")
+    variants = read_variants(str(vcf), "germline list")
     with open(bam, "rb") as stream:
         blocks = CountedBlocks(bgzf_blocks(stream, str(bam)))
         header, rest = read_header(blocks, str(bam))
         names = {name: length for name, length in header.references}
-        sites = AuditSites(variants, "germline", names, Reference(str(folder / "ref.fa")))
+        sites = AuditSites(variants, "germline", names, Reference(str(fasta)))
         findings = Findings()
         BamAudit(RecordChecks(str(bam), list(names), germline=sites), findings, jobs).run(blocks, rest)
     return dict(findings.as_dict()["germline"].get("by_key", {}))
@@ -723,13 +793,13 @@ def test_reads_split_by_a_copied_insertion_leave_nothing_at_its_source(tmp_path:
         if who == "carrier":
             assert counts["supplementary_records_removed"] == sum(int(line.split("\t")[1]) & 0x800 != 0 for _, line in carrier)
         found = germline_findings(bam(f"{who}.reverted", [line for line in output.decode().splitlines() if not line.startswith("@")]),
-                                  tmp_path, jobs=1 + seed % 2)
+                                  tmp_path / "germline.vcf", tmp_path / "ref.fa", jobs=1 + seed % 2)
         assert found == {}, (who, found)
     near_source = range(source - 100, source + length + 100)
     assert not [fields for fields in outputs["non-carrier"] if int(fields[3]) - 1 in near_source]
     left = [line.split("\tSA:Z:")[0] for _, line in carrier]  # SA removed, as the reverter of before left them
     supplementary_at_source = sum(int(line.split("\t")[1]) & 0x800 != 0 and int(line.split("\t")[3]) == source + 1 for line in left)
-    assert germline_findings(bam("carrier.split", left), tmp_path, jobs=1 + seed % 2).get(SPLIT_AT_SITE) == supplementary_at_source
+    assert germline_findings(bam("carrier.split", left), tmp_path / "germline.vcf", tmp_path / "ref.fa", jobs=1 + seed % 2).get(SPLIT_AT_SITE) == supplementary_at_source
 
 
 def test_paired_parts_of_a_read_split_by_a_copied_insertion_keep_their_mates(tmp_path: Path) -> None:
@@ -774,7 +844,7 @@ def test_paired_parts_of_a_read_split_by_a_copied_insertion_keep_their_mates(tmp
             assert fields[5] == primaries[fields[0]][5] and set(fields[9][: int(fields[5].split("S")[0])]) == {"N"}, fields[:6]
     (tmp_path / "out.sam").write_bytes(output)
     pysam.sort("-o", str(tmp_path / "out.sorted.bam"), str(tmp_path / "out.sam"), catch_stdout=False)
-    assert germline_findings(tmp_path / "out.sorted.bam", tmp_path) == {}
+    assert germline_findings(tmp_path / "out.sorted.bam", tmp_path / "germline.vcf", tmp_path / "ref.fa") == {}
 
 
 PARALOG_LENGTH = 300
@@ -953,3 +1023,166 @@ def test_reads_a_germline_allele_sends_to_a_paralog_are_alike_once_reverted(seed
             respelled = sorted_sam(paralog_case(seed, spelled="1")[3]["carrier"])
             assert respelled != sam
             assert revert(respelled, fasta, vcf, options, one_by_one=False) == (output, counts)
+
+
+def unmapped_mate_inputs(folder: Path, kind: str, vcf_contig: str = "chr1") -> tuple[dict[str, str], Path, Path]:
+    rng = random.Random(7)
+    bases = {"chr1": random_bases(rng, 4000), "chr2": random_bases(rng, 3000)}
+    fasta = folder / "ref.fa"
+    if not fasta.exists():
+        fasta.write_text("".join(f">{name}\n{text}\n" for name, text in bases.items()))
+        pysam.faidx(str(fasta))
+    ref, alt, info = insertion_records(bases["chr1"], random_bases(rng, 60))[kind]
+    names = {"chr1": vcf_contig, "chr2": "2" if vcf_contig == "1" else "chr2"}
+    alt = alt.replace("chr2:", names["chr2"] + ":")
+    vcf = folder / f"germline.{vcf_contig}.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n" + "".join(f"##contig=<ID={names[name]},length={len(text)}>\n" for name, text in bases.items())
+        + "".join(f"##INFO=<ID={key},Number={number},Type={kind},Description=\"{key}\">\n" for key, number, kind in (
+            ("SVTYPE", 1, "String"), ("END", 1, "Integer"), ("SVLEN", ".", "Integer")))
+        + "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+        + f"{vcf_contig}\t{INSERTION_AT + 1}\t.\t{ref}\t{alt}\t50\tPASS\t{info}\n"
+    )
+    return bases, fasta, vcf
+
+
+def sorted_bam(folder: Path, name: str, header: str, lines: list[str]) -> Path:
+    (folder / f"{name}.sam").write_text(header + "".join(line + "\n" for line in lines))
+    pysam.sort("-o", str(folder / f"{name}.bam"), str(folder / f"{name}.sam"), catch_stdout=False)
+    return folder / f"{name}.bam"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(unmapped_mate_cases())
+def test_pairs_with_an_unmapped_mate_at_an_insertion_go_as_the_audit_finds_them(drawn: list[tuple[str, int, int]]) -> None:
+    """A record with FLAG 0x4 or 0x8 whose own place or its mate's lies within 1000 bases of a
+    germline record that adds bases (a literal insertion, a longer complex allele, ``<INS>`` with
+    or without SVLEN, ``<INS:ME:ALU>``, ``<DUP:TANDEM>``, a single breakend, a breakend with bases
+    before its join) is removed, on the bulk and the one-record path alike, whether the list names
+    the contig ``chr1`` or ``1``; records of other pairs, and of records that add no bases (a
+    deletion, ``<DEL>``, a plain breakend, an SNV), stay. genoscrub-audit --germline finds exactly
+    the records removed: as many in the raw file as the reverter counts, none in its output."""
+    from genoscrub.audit_bam import UNMAPPED_PAIR_AT_INSERTION
+    from genoscrub.record_reverter import UNMAPPED_MATE_AT_INSERTION
+
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        for kind in insertion_records("A" * 4000, "C"):
+            lines, inside = unmapped_mate_lines(kind, drawn)
+            bases, fasta, vcf = unmapped_mate_inputs(folder, kind)
+            _, _, numbered = unmapped_mate_inputs(folder, kind, "1")
+            header = "@HD\tVN:1.6\n" + "".join(f"@SQ\tSN:{contig}\tLN:{len(text)}\n" for contig, text in bases.items())
+            header += "@RG\tID:L1\tSM:S1\n"
+            sam = header + "".join(line + "\n" for line in lines)
+            output, counts = revert(sam, fasta, vcf, RevertOptions(), one_by_one=False)
+            assert revert(sam, fasta, vcf, RevertOptions(), one_by_one=True) == (output, counts), kind
+            assert revert(sam, fasta, numbered, RevertOptions(), one_by_one=False) == (output, counts), kind
+            assert counts.get(UNMAPPED_MATE_AT_INSERTION, 0) == inside, kind
+            assert len(records(output)) == len(lines) - inside, kind
+            kept = revert(sam, fasta, vcf, RevertOptions(keep_unmapped=True), one_by_one=False)[1]
+            assert kept.get(UNMAPPED_MATE_AT_INSERTION, 0) == inside, kind  # --keep-unmapped keeps no such read
+            raw = germline_findings(sorted_bam(folder, "raw", header, lines), vcf, fasta)
+            assert raw.get(UNMAPPED_PAIR_AT_INSERTION, 0) == inside, kind
+            reverted = [line for line in output.decode().splitlines() if not line.startswith("@")]
+            assert UNMAPPED_PAIR_AT_INSERTION not in germline_findings(sorted_bam(folder, "reverted", header, reverted), vcf, fasta), kind
+
+
+def insertion_fragments(reference: str, point: int, inserted: str, carrier: bool) -> list[str]:
+    """Pairs of 100-base reads of 350-base fragments every 3 bases across ``point`` (0-based: the
+    bases inserted after ``reference[point - 1]``), as an aligner places them: a carrier's read
+    with fewer than 20 bases outside the inserted ones is unmapped and placed at its mate (FLAG
+    0x4, the mate 0x8), one across the point is clipped there; a non-carrier's are all ``100M``."""
+    haplotype = reference[:point] + inserted + reference[point:] if carrier else reference
+    size, length, fragment = len(inserted), 100, 350
+
+    def place(start: int) -> tuple[int, str] | None:
+        if not carrier or start + length <= point:
+            return start, f"{length}M"
+        if start >= point + size:
+            return start - size, f"{length}M"
+        if start < point:
+            kept = point - start
+            return (start, f"{kept}M{length - kept}S") if kept >= 20 else None
+        kept = start + length - point - size
+        return (point, f"{length - kept}S{kept}M") if kept >= 20 else None
+
+    lines = []
+    for number, start in enumerate(range(point - 330, point + (size if carrier else 0) + 30, 3)):
+        first, second = place(start), place(start + fragment - length)
+        if first is None and second is None:
+            continue
+        reads = [(first, haplotype[start : start + length], 0x40 | 0x20),
+                 (second, haplotype[start + fragment - length : start + fragment].translate(COMPLEMENT)[::-1], 0x80 | 0x10)]
+        for (placed, sequence, flag), (mate, _, _) in (reads, reads[::-1]):
+            here = placed or mate
+            there = mate or placed
+            assert here is not None and there is not None
+            flag |= 0x1 | (0x4 if placed is None else 0) | (0x8 if mate is None else 0)
+            cigar, quality = (placed[1], 60) if placed is not None else ("*", 0)
+            fields = [f"f{number}", str(flag), "chr1", str(here[0] + 1), str(quality), cigar, "=", str(there[0] + 1), "0", sequence]
+            lines.append("\t".join([*fields, "I" * length, "RG:Z:L1"]))
+    return lines
+
+
+def test_a_carriers_reads_of_a_long_insertion_leave_no_pair_with_an_unmapped_mate(tmp_path: Path) -> None:
+    """A carrier of a 160-base insertion (``<INS>`` with SVLEN, or written with its bases) has
+    fragments with one read wholly in the inserted bases: unmapped, placed at its mate, which is
+    flagged mate-unmapped, a cluster a non-carrier lacks (what insertion and MEI callers genotype
+    from). Once reverted, the carrier and the non-carrier have as many records with FLAG 0x4 or 0x8
+    near the insertion (none), the mates' pointers hold (``check_valid``), and genoscrub-audit
+    --germline fails the carrier's raw reads there and passes the reverted ones."""
+    from genoscrub.audit_bam import UNMAPPED_PAIR_AT_INSERTION
+
+    rng = random.Random(13)
+    reference, inserted, point = random_bases(rng, 2400), random_bases(rng, 160), 1200  # a literal one of 400 takes a minute to window
+    fasta = tmp_path / "ref.fa"
+    fasta.write_text(">chr1\n" + reference + "\n")
+    pysam.faidx(str(fasta))
+    header = f"@HD\tVN:1.6\tSO:coordinate\n@SQ\tSN:chr1\tLN:{len(reference)}\n@RG\tID:L1\tSM:S1\n"
+    for alt, info in (("<INS>", "SVTYPE=INS;SVLEN=160"), (reference[point - 1] + inserted, ".")):
+        vcf = tmp_path / "germline.vcf"
+        vcf.write_text(
+            f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length={len(reference)}>\n"
+            "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n" + f"chr1\t{point}\t.\t{reference[point - 1]}\t{alt}\t50\tPASS\t{info}\n"
+        )
+        near = {}
+        for who in ("carrier", "non-carrier"):
+            raw = sorted_bam(tmp_path, "raw", header, insertion_fragments(reference, point, inserted, who == "carrier"))
+            fixed = subprocess.run(
+                f"samtools sort -n -O sam {raw} | samtools fixmate -m -O sam - - | samtools sort -O sam -",
+                shell=True, check=True, capture_output=True,
+            ).stdout.decode()
+            output, _ = revert(fixed, fasta, vcf, RevertOptions(), one_by_one=False)
+            check_valid(output, fasta, tmp_path)
+            near[who] = sum(1 for fields in records(output) if int(fields[1]) & 0xC and 900 <= int(fields[3]) <= 1500)
+            raw_findings = germline_findings(raw, vcf, fasta)
+            reverted = [line for line in output.decode().splitlines() if not line.startswith("@")]
+            assert germline_findings(sorted_bam(tmp_path, "reverted", header, reverted), vcf, fasta) == {}, (alt, who)
+            if who == "carrier":
+                assert raw_findings.get(UNMAPPED_PAIR_AT_INSERTION, 0) >= 40, alt
+        assert near == {"carrier": 0, "non-carrier": 0}
+
+
+def test_a_pair_with_an_unmapped_mate_moved_to_an_insertion_goes(tmp_path: Path) -> None:
+    """A removed left clip moves a read with an unmapped mate (and that mate, placed at it, which
+    learns it from ``MC``) from just past the reach of an insertion into it: judged where they are
+    written, both go, and genoscrub-audit --germline finds nothing in the output."""
+    from genoscrub.audit_bam import UNMAPPED_PAIR_AT_INSERTION
+    from genoscrub.record_reverter import UNMAPPED_MATE_AT_INSERTION
+
+    bases, fasta, vcf = unmapped_mate_inputs(tmp_path, "<INS>")
+    at = INSERTION_AT + 1003  # 0-based POS of a 5S35M: 3 bases past the reach (1000 bases past the REF base)
+    snv = at - 3  # in the clip's projection: the clip goes, POS moves 5 bases left, into the reach
+    ref = bases["chr1"][snv]
+    vcf.write_text(vcf.read_text() + f"chr1\t{snv + 1}\t.\t{ref}\t{other_base(random.Random(1), ref)}\t50\tPASS\t.\n")
+    sequence = bases["chr1"][at - 5 : at + 35]
+    header = "@HD\tVN:1.6\n" + "".join(f"@SQ\tSN:{contig}\tLN:{len(text)}\n" for contig, text in bases.items()) + "@RG\tID:L1\tSM:S1\n"
+    lines = [
+        f"m\t{0x1 | 0x8 | 0x40}\tchr1\t{at + 1}\t60\t5S35M\t=\t{at + 1}\t0\t{sequence}\t{'I' * 40}\tRG:Z:L1",
+        f"m\t{0x1 | 0x4 | 0x80}\tchr1\t{at + 1}\t0\t*\t=\t{at + 1}\t0\t{sequence}\t{'I' * 40}\tMC:Z:5S35M\tRG:Z:L1",
+    ]
+    sam = header + "".join(line + "\n" for line in lines)
+    output, counts = revert(sam, fasta, vcf, RevertOptions(), one_by_one=False)
+    assert counts[UNMAPPED_MATE_AT_INSERTION] == 2 and not records(output)
+    assert revert(sam, fasta, vcf, RevertOptions(), one_by_one=True) == (output, counts)
+    assert germline_findings(sorted_bam(tmp_path, "raw", header, lines), vcf, fasta).get(UNMAPPED_PAIR_AT_INSERTION) is None
