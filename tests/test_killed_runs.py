@@ -103,11 +103,27 @@ def output_started(folder: Path, name: str | None, received: bytearray) -> bool:
     return any(path.stat().st_size > 0 for path in folder.iterdir() if path.name != "input")
 
 
+def hangup(disposition: signal.Handlers) -> None:
+    """In the child before it runs: SIGHUP as a terminal's session leaves it (SIG_DFL) or as
+    ``nohup`` does (SIG_IGN), whatever the tests' own process inherited (a suite started under
+    nohup would otherwise pass its SIG_IGN on)."""
+    signal.signal(signal.SIGHUP, disposition)
+
+
 def stop_mid_stream(
-    command: str, options: list[str], name: str | None, kind: str, side: Path, folder: Path, signum: int
+    command: str,
+    options: list[str],
+    name: str | None,
+    kind: str,
+    side: Path,
+    folder: Path,
+    signum: int,
+    hangup_ignored: bool = False,
 ) -> tuple[int, bytes, bytes]:
     """Run ``command`` on records that keep coming through a pipe left open, send ``signum``
-    once its output has begun; its exit status, stderr and what reached stdout."""
+    once its output has begun; its exit status, stderr and what reached stdout. With
+    ``hangup_ignored`` the command starts with SIGHUP ignored (``nohup``): ``signum`` must not
+    stop it, and a SIGTERM a second later does."""
     header, record = header_and_record(kind)
     block = records_block(kind, record)
     arguments = [str(BIN / command), "-q", *(option.replace("{side}", str(side)) for option in options)]
@@ -117,7 +133,10 @@ def stop_mid_stream(
     received = bytearray()
     errors = folder.parent / f"{folder.name}.stderr"
     with open(errors, "wb") as stderr:
-        process = subprocess.Popen(arguments, stdin=upstream_out, stdout=subprocess.PIPE, stderr=stderr)
+        disposition = signal.SIG_IGN if hangup_ignored else signal.SIG_DFL
+        process = subprocess.Popen(
+            arguments, stdin=upstream_out, stdout=subprocess.PIPE, stderr=stderr, preexec_fn=lambda: hangup(disposition)
+        )
     os.close(upstream_out)
     assert process.stdout is not None
     stdout = process.stdout
@@ -138,6 +157,11 @@ def stop_mid_stream(
             time.sleep(0.05)
         os.write(upstream_in, block)  # mid-stream now; the pipe stays open: the input never ends
         process.send_signal(signum)
+        if hangup_ignored:
+            time.sleep(1)
+            assert process.poll() is None, "an ignored signal stopped the command"
+            os.write(upstream_in, block)
+            process.send_signal(signal.SIGTERM)
         process.wait(timeout=60)
         reader.join(timeout=60)  # stdout ends once the encoder child, if any, has gone too
         assert not reader.is_alive()
@@ -186,6 +210,16 @@ def test_sighup_is_a_stop_too(side: Path, tmp_path: Path) -> None:
     status, stderr, _ = stop_mid_stream("sam-revert-germline", options, "out.bam", "sam", side, tmp_path, signal.SIGHUP)
     assert status == 128 + signal.SIGHUP
     assert stderr == b"sam-revert-germline: stopped by SIGHUP: the output is incomplete\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_under_nohup_sighup_is_ignored(side: Path, tmp_path: Path) -> None:
+    """``nohup`` ignores SIGHUP so a closed terminal leaves the run going: the command keeps it
+    ignored (filters/signals.py), and still stops on SIGTERM."""
+    options = ["-r", "{side}/ref.fa", "-v", "{side}/germline.vcf.gz", "-O", "bam"]
+    status, stderr, _ = stop_mid_stream("sam-revert-germline", options, "out.bam", "sam", side, tmp_path, signal.SIGHUP, True)
+    assert status == 128 + signal.SIGTERM
+    assert stderr == b"sam-revert-germline: stopped by SIGTERM: the output is incomplete\n"
     assert list(tmp_path.iterdir()) == []
 
 
