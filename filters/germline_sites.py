@@ -176,15 +176,20 @@ units of 1 to 6 bases): a read that starts or ends at the allele and runs into a
 beside it may be placed a unit or more along the repeat, the allele then a mismatch there."""
 
 
-def allele_window(reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes) -> tuple[Window, bool]:
+def allele_window(
+    reference: bytes, offset: int, position: int, reference_allele: bytes, alternate: bytes, hopeless: bool = False
+) -> tuple[Window, bool]:
     """:func:`indel_window`, and whether ``reference`` was wide enough to tell it (False: a
-    repeat beside the allele runs to its end)."""
+    repeat beside the allele runs to its end). With ``hopeless``, a ``reference`` sure to be too
+    narrow whatever its bases (:func:`shifted_ends_outside`) gives False at once, no window."""
     window = position, position + len(reference_allele)
     start, ref, alt = normalised(position, reference_allele, alternate)
     if not ref and not alt:
         return window, True
     end = start + len(ref)
     first, last = start - offset, end - offset
+    if hopeless and shifted_ends_outside(len(reference), first, last, first + len(alt), max(len(ref), len(alt)) - 1):
+        return window, False
     haplotype = reference[:first] + alt + reference[last:]
     counts = [0, 0]
     complete = True
@@ -234,7 +239,32 @@ def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, af
     there touches it by the indel rules of filters/revert.py. The allele is
     ``reference[first:last]``, its ALT ``haplotype[first:after]``. Also returns whether the
     strings were wide enough to tell.
+
+    Each read end walks from its base (forward or back) while it spends at most ``spare``
+    mismatches, up to ``REPEAT_LIMIT`` bases, and stops short at a base past either string.
+    Walked base by base that was cubic in the allele's length (a 400-base insertion took half a
+    minute), so each shift compares the haplotype with the shifted reference once (numpy) and
+    finds a walk's end from the mismatches' prefix counts: the walk from ``b`` with ``s`` to
+    spare stops at the first of the ``s + 1``-th mismatch from ``b``, the first base past a
+    string (then the strings were not wide enough) and ``b + REPEAT_LIMIT`` (checked first, as
+    the walk checks its count before it looks at a base); it matched a base if it walked more
+    bases than it met mismatches. Only a few walks a shift can set the window
+    (:func:`_dominant_walks`); where a read end's own base lies past a string, every walk's end
+    is found at once. The same bases compared, the same ends: the same window and flag as the
+    walks (tests/test_sam_revert_germline_windows.py holds it to them). Alleles up to
+    ``WALKED`` bases are still walked: numpy's cost a shift is more there.
     """
+    if max(after - first, last - first) <= WALKED:
+        return _walked_window(reference, haplotype, first, last, after, mismatches)
+    return _counted_window(reference, haplotype, first, last, after, mismatches)
+
+
+WALKED = 20
+"""Alleles up to this long are walked base by base (numpy's cost a shift is more there)."""
+
+
+def _walked_window(reference: bytes, haplotype: bytes, first: int, last: int, after: int, mismatches: int) -> tuple[Window, bool]:
+    """:func:`shifted_window` walked base by base: for short alleles."""
     low, high = first, last
     complete = True
     read_size, reference_size = len(haplotype), len(reference)
@@ -266,6 +296,193 @@ def shifted_window(reference: bytes, haplotype: bytes, first: int, last: int, af
                 else:
                     low, high = min(low, placed - count), max(high, placed + 1)
     return (low, high), complete
+
+
+def _counted_window(reference: bytes, haplotype: bytes, first: int, last: int, after: int, mismatches: int) -> tuple[Window, bool]:
+    """:func:`shifted_window` from the mismatches' prefix counts, shift by shift: for long alleles."""
+    low, high = first, last
+    complete = True
+    read_size, reference_size = len(haplotype), len(reference)
+    moved = last - after  # a haplotype base after the allele is this far from its reference base
+    ends = _read_ends(first, after, mismatches)
+    if not ends:
+        return (low, high), complete
+    limit = REPEAT_LIMIT
+    forward = np.array([begin for step, begin, _ in ends if step > 0], dtype=np.int64)
+    backward = np.array([begin for step, begin, _ in ends if step < 0], dtype=np.int64)
+    spare = np.array([spare for step, _, spare in ends if step > 0], dtype=np.int64)
+    # every base a walk may look at, and one more each way: [origin, origin + width)
+    origin = min(int(forward.min()), int(backward.min())) - limit - 1
+    width = max(int(forward.max()), int(backward.max())) + limit + 2 - origin
+    positions = np.arange(origin, origin + width, dtype=np.int64)
+    read_placed = (positions >= 0) & (positions < read_size)
+    read_bases = np.full(width, -2, dtype=np.int16)  # -2: past the haplotype
+    read_bases[read_placed] = np.frombuffer(haplotype, dtype=np.uint8)[positions[read_placed]]
+    in_step = np.where(positions < after, positions, positions + moved)  # the reference base each faces unshifted
+    distances = max(after - first, last - first, STR_UNIT)
+    padding = 2 * distances + 2  # a base this far past the reference, shifted, is still past it
+    reference_bases = np.full(reference_size + 2 * padding, -1, dtype=np.int16)  # -1: past the reference
+    reference_bases[padding : padding + reference_size] = np.frombuffer(reference, dtype=np.uint8)
+    faced_at = np.clip(in_step, -distances - 1, reference_size + distances) + padding
+    forward_at, backward_at = forward - origin, backward - origin
+    forward_placed = np.where(forward < after, forward, forward + moved)
+    backward_placed = np.where(backward < after, backward, backward + moved)
+    far = origin + 2 * width  # past every walk's end, either way
+    lowest, highest = min(int(forward.min()), int(backward.min())), max(int(forward.max()), int(backward.max()))
+    for distance in range(1, distances + 1):
+        for shift in (distance, -distance):
+            faced = reference_bases[faced_at + shift]
+            past = (faced < 0) | (read_bases < 0)
+            mismatched = (read_bases != faced) & ~past
+            counts = np.zeros(width + 1, dtype=np.int64)
+            np.cumsum(mismatched.view(np.uint8), out=counts[1:])  # (a bool cumsum is slower)
+            mismatch_at = np.flatnonzero(mismatched) + origin
+            past_at = np.flatnonzero(past) + origin
+            total = len(mismatch_at)
+            mismatches_then_far = np.concatenate((mismatch_at, (far,)))
+            near_then_mismatches = np.concatenate(((-far,), mismatch_at))
+            edges_then_far = np.concatenate((past_at, (far,)))
+            near_then_edges = np.concatenate(((-far,), past_at))
+            begins_past = np.searchsorted(past_at, (lowest, highest + 1))
+            if begins_past[0] == begins_past[1]:  # no read end's own base past a string: the few walks that tell
+                matches_at = np.flatnonzero(~(mismatched | past)) + origin
+                found = _dominant_walks(shift, counts, origin, mismatches_then_far, near_then_mismatches, matches_at,
+                                        int(edges_then_far[begins_past[1]]), int(near_then_edges[begins_past[0]]),
+                                        first, after, mismatches, len(forward), limit, forward_placed, backward_placed)
+                low, high = min(low, found[0]), max(high, found[1])
+                complete = complete and found[2]
+                continue
+            # reads that begin at the allele, walking right
+            nth = counts[forward_at] + spare
+            stop = mismatches_then_far[np.minimum(nth, total)]
+            edge = edges_then_far[np.searchsorted(past_at, forward)]
+            reach = forward + limit
+            end = np.minimum(np.minimum(stop, edge), reach)
+            if np.any((edge < stop) & (edge < reach)):
+                complete = False
+            count = end - forward
+            matched = count > counts[end - origin] - counts[forward_at]
+            if matched.any():
+                placed = forward_placed[matched] + shift
+                low = min(low, int(placed.min()))
+                high = max(high, int((placed + count[matched]).max()) + 1)
+            # reads that end at the allele, walking left
+            nth = counts[backward_at + 1] - 1 - spare
+            stop = near_then_mismatches[np.maximum(nth + 1, 0)]
+            edge = near_then_edges[np.searchsorted(past_at, backward, side="right")]
+            reach = backward - limit
+            end = np.maximum(np.maximum(stop, edge), reach)
+            if np.any((edge > stop) & (edge > reach)):
+                complete = False
+            count = backward - end
+            matched = count > counts[backward_at + 1] - counts[end + 1 - origin]
+            if matched.any():
+                placed = backward_placed[matched] + shift
+                low = min(low, int((placed - count[matched]).min()))
+                high = max(high, int(placed.max()) + 1)
+    return (low, high), complete
+
+
+def shifted_ends_outside(reference_size: int, first: int, last: int, after: int, mismatches: int) -> bool:
+    """Whether a read end of :func:`shifted_window`, placed the farthest along, has its own base
+    past ``reference`` (then its flag is False whatever the bases: each walk looks at its
+    first base before anything else). A long insertion's reads placed its length along leave
+    the bases fetched near it (:func:`sequence_window`'s first try) at once."""
+    if REPEAT_LIMIT < 1:
+        return False
+    moved = last - after
+    farthest = max(after - first, last - first, STR_UNIT)
+    for _, begin, _ in _read_ends(first, after, mismatches):
+        placed = begin if begin < after else begin + moved
+        if placed + farthest >= reference_size or placed - farthest < 0:
+            return True
+    return False
+
+
+def _dominant_walks(
+    shift: int, counts: np.ndarray, origin: int, mismatches_then_far: np.ndarray, near_then_mismatches: np.ndarray,
+    matches_at: np.ndarray, edge_right: int, edge_left: int, first: int, after: int, mismatches: int, ends: int,
+    limit: int, forward_placed: np.ndarray, backward_placed: np.ndarray,
+) -> tuple[int, int, bool]:
+    """The reach of :func:`shifted_window`'s walks at one shift when no read end's own base lies
+    past a string (``edge_right``, ``edge_left``: the nearest base past one, right of the ends and
+    left of them), from the few walks that can tell (O(log) of them, not every end).
+
+    Walking right, the read end ``k`` begins at ``first + k`` with ``mismatches - k`` to spare.
+    If walk ``k`` stops short of ``REPEAT_LIMIT`` (``limit``), so does every later one, and
+    no later than it: it looks at the bases after walk ``k``'s first with one mismatch less,
+    so it meets its last mismatch, or the same edge, at or before walk ``k``'s end; and if walk
+    ``k`` matched no base, nor does a later one (the bases it looks at are walk ``k``'s, all
+    mismatches). So the walks that run the whole limit come first (found by bisection); among
+    them a walk matched a base where one lies within its reach, so the first and the last such
+    reaches come from the first and last match there; of the rest only the first can reach
+    further or leave the strings. The same mirrored walking left. ``counts`` are the mismatches
+    before each base from ``origin``; the arrays of mismatches and matches hold their places."""
+    low, high, complete = 1 << 62, -(1 << 62), True
+    total = len(mismatches_then_far) - 1
+    for step in (1, -1):
+        def begin(k: int, step: int = step) -> int:
+            return first + k if step > 0 else after - 1 - k
+
+        def stop(k: int, step: int = step) -> int:  # where walk k meets the mismatch it cannot spare (or far)
+            if step > 0:
+                return int(mismatches_then_far[min(int(counts[begin(k) - origin]) + mismatches - k, total)])
+            return int(near_then_mismatches[max(int(counts[begin(k) - origin + 1]) - mismatches + k, 0)])
+
+        def whole(k: int, step: int = step) -> bool:  # walk k runs the whole limit
+            if step > 0:
+                return min(edge_right, stop(k)) >= begin(k) + limit
+            return max(edge_left, stop(k)) <= begin(k) - limit
+
+        bottom, top = 0, ends
+        while bottom < top:
+            middle = (bottom + top) // 2
+            if whole(middle):
+                bottom = middle + 1
+            else:
+                top = middle
+        placed = forward_placed if step > 0 else backward_placed
+        if bottom:  # walks 0 .. bottom - 1 ran the whole limit
+            last = bottom - 1
+            if step > 0:
+                index = int(np.searchsorted(matches_at, begin(0)))
+                if index < len(matches_at):  # the first walk whose reach holds the first match
+                    match = int(matches_at[index])
+                    k = max(0, match - limit + 1 - first)
+                    if k <= min(last, match - first):
+                        low = min(low, int(placed[k]) + shift)
+                index = int(np.searchsorted(matches_at, begin(last) + limit)) - 1
+                if index >= 0 and int(matches_at[index]) >= begin(0):  # the last walk whose reach holds the last match
+                    k = min(last, int(matches_at[index]) - first)
+                    high = max(high, int(placed[k]) + shift + limit + 1)
+            else:
+                index = int(np.searchsorted(matches_at, begin(0), side="right")) - 1
+                if index >= 0:
+                    match = int(matches_at[index])
+                    k = begin(0) - min(begin(0), match + limit - 1)
+                    if k <= last and match > begin(k) - limit:
+                        high = max(high, int(placed[k]) + shift + 1)
+                index = int(np.searchsorted(matches_at, begin(last) - limit, side="right"))
+                if index < len(matches_at) and int(matches_at[index]) <= begin(0):
+                    k = begin(0) - max(begin(last), int(matches_at[index]))
+                    low = min(low, int(placed[k]) + shift - limit)
+        if bottom < ends:  # the first walk that stops short
+            k, at = bottom, begin(bottom)
+            if step > 0:
+                end = min(edge_right, stop(k))
+                count = end - at
+                met = int(counts[end - origin]) - int(counts[at - origin])
+                complete = complete and not edge_right < stop(k)
+                if count > met:
+                    low, high = min(low, int(placed[k]) + shift), max(high, int(placed[k]) + shift + count + 1)
+            else:
+                end = max(edge_left, stop(k))
+                count = at - end
+                met = int(counts[at - origin + 1]) - int(counts[end - origin + 1])
+                complete = complete and not edge_left > stop(k)
+                if count > met:
+                    low, high = min(low, int(placed[k]) + shift - count), max(high, int(placed[k]) + shift + 1)
+    return low, high, complete
 
 
 def _read_ends(first: int, after: int, mismatches: int) -> list[tuple[int, int, int]]:
@@ -308,10 +525,11 @@ NEAR = 64
 def sequence_window(reference: ContigReference, contig: str, position: int, ref: bytes, alternate: bytes) -> Window:
     """:func:`indel_window` of one allele on the input's contig ``contig``: the reference
     around it read near first, widely only where a repeat beside it runs further."""
-    for margin in (NEAR + len(ref) + len(alternate), REPEAT_LIMIT + 2 * (len(ref) + len(alternate) + STR_UNIT)):
+    for attempt, margin in enumerate((NEAR + len(ref) + len(alternate), REPEAT_LIMIT + 2 * (len(ref) + len(alternate) + STR_UNIT))):
         offset = max(0, position - margin)
         context = reference.fetch(contig, offset, position + len(ref) + margin)
-        window, complete = allele_window(context, offset, position, ref, alternate)
+        # a near try sure to fall short ends at once: its window would not be used
+        window, complete = allele_window(context, offset, position, ref, alternate, hopeless=attempt == 0)
         if complete:
             break
     return window

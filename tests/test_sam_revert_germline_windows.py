@@ -8,6 +8,9 @@ either case, ``N`` and ``=``, ``MD`` or ``NM`` alone, tags that go, and mates wh
 changes (left to the Python rule); the bytes and counts must be the one-record path's
 (``GENOSCRUB_ONE_BY_ONE``), with the C loops and with their pure-Python twins, and the
 report's keys must come in the same order either way.
+
+The windows themselves: ``germline_sites.shifted_window`` (each walk's end from prefix counts)
+is held to the base-by-base walks it replaced (``shifted_window_oracle``).
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from genoscrub import scan
+import pytest
+from genoscrub import germline_sites, scan
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites, LengthChanges, length_change
 from genoscrub.record_reverter import RevertOptions
@@ -177,3 +181,149 @@ def test_the_breakpoints_of_a_structural_allele_are_windowed() -> None:
     assert breakpoint_windows(b"chr1", 1399, [b"ACGT"], b"END=2000") == []  # bases: no breakpoint
     assert length_change_spans(999, b"A", b"<DEL>", b"END=1100;SVLEN=-400") == [(1000, 1100, 0), (1000, 1400, 0)]
     assert length_change_spans(999, b"A", b"<DEL>", b"END=1400;SVLEN=-400") == [(1000, 1400, 0)]
+
+
+# --- the window of reads placed a few bases along (shifted_window) ------------------------------
+
+
+def shifted_window_oracle(
+    reference: bytes, haplotype: bytes, first: int, last: int, after: int, mismatches: int
+) -> tuple[tuple[int, int], bool]:
+    """``germline_sites.shifted_window`` as it was written first, base by base (cubic in the
+    allele's length): the answer the fast form must give. ``REPEAT_LIMIT`` read from the module at each call (a test may lower it)."""
+    low, high = first, last
+    complete = True
+    read_size, reference_size = len(haplotype), len(reference)
+    moved = last - after  # a haplotype base after the allele is this far from its reference base
+    ends = germline_sites._read_ends(first, after, mismatches)
+    for distance in range(1, max(after - first, last - first, germline_sites.STR_UNIT) + 1):
+        for shift in (distance, -distance):
+            for step, begin, spare in ends:
+                matched = count = 0
+                read_at = begin
+                while count < germline_sites.REPEAT_LIMIT:  # inline, not a function: it runs for every allele
+                    reference_at = read_at + shift if read_at < after else read_at + moved + shift
+                    if not (0 <= read_at < read_size and 0 <= reference_at < reference_size):
+                        complete = False
+                        break
+                    if haplotype[read_at] == reference[reference_at]:
+                        matched += 1
+                    elif spare:
+                        spare -= 1
+                    else:
+                        break
+                    count += 1
+                    read_at += step
+                if not matched:
+                    continue
+                placed = begin + shift if begin < after else begin + moved + shift  # where the read's end lands
+                if step > 0:  # its bases on [placed, placed + count), the gap at most at the end
+                    low, high = min(low, placed), max(high, placed + count + 1)
+                else:
+                    low, high = min(low, placed - count), max(high, placed + 1)
+    return (low, high), complete
+
+
+class StringReference:
+    """A contig's bases as ``sequence_window`` reads them (``ContigReference.fetch``: clipped to the contig)."""
+
+    def __init__(self, bases: bytes) -> None:
+        self.bases = bases
+
+    def fetch(self, name: str, start: int, end: int) -> bytes:
+        return self.bases[max(start, 0) : max(end, 0)]
+
+
+def repetitive(rng: random.Random, size: int, alphabet: str) -> str:
+    """Bases with repeats: random runs, copied units and stretches copied from earlier."""
+    bases = ""
+    while len(bases) < size:
+        kind = rng.randrange(3)
+        if kind == 0 or not bases:
+            bases += "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        elif kind == 1:
+            unit = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+            bases += unit * rng.randint(2, 6)
+        else:
+            start = rng.randrange(len(bases))
+            bases += bases[start : start + rng.randint(1, 12)]
+    return bases[:size]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    size=st.integers(0, 60),
+    alphabet=st.sampled_from(["A", "AC", "ACG", "ACGT"]),
+    kind=st.sampled_from(["snv", "mnp", "insertion", "deletion", "complex", "long insertion", "long deletion"]),
+    place=st.sampled_from(["start", "middle", "end", "anywhere"]),
+    limit=st.sampled_from([1, 2, 3, 7, 1000]),
+    budget=st.integers(-1, 3),
+)
+def test_the_shifted_window_is_the_base_by_base_walks(
+    seed: int, size: int, alphabet: str, kind: str, place: str, limit: int, budget: int
+) -> None:
+    """``shifted_window`` finds each walk's end from the mismatches' prefix counts, shift by shift
+    (``_counted_window``; alleles up to ``WALKED`` bases walked as before); both must give the
+    base-by-base walks' window and flag exactly: for SNVs, MNPs, insertions, deletions and
+    complex alleles, short and long, in repeats, at the strings' ends (where a walk runs off
+    them), with ``REPEAT_LIMIT`` small enough to stop walks and a mismatch budget other than
+    the allele's (``budget``: 0 is the allele's, -1 one fewer...)."""
+    rng = random.Random(seed)
+    reference = repetitive(rng, size, alphabet).encode()
+    lengths = {"snv": (1, 1), "mnp": (rng.randint(2, 5),) * 2, "insertion": (0, rng.randint(1, 6)),
+               "deletion": (rng.randint(1, 6), 0), "complex": (rng.randint(1, 6), rng.randint(1, 6)),
+               "long insertion": (0, rng.randint(10, 40)), "long deletion": (rng.randint(10, 40), 0)}
+    deleted, inserted = lengths[kind]
+    deleted = min(deleted, size)
+    first = {"start": 0, "middle": (size - deleted) // 2, "end": size - deleted, "anywhere": rng.randint(0, size - deleted)}[place]
+    last = first + deleted
+    copied = (reference[first:] * 40)[rng.randrange(3) :][:inserted]  # a copy of the bases after it: a repeat
+    alternate = repetitive(rng, inserted, alphabet).encode() if rng.random() < 0.5 or len(copied) < inserted else copied
+    haplotype = reference[:first] + alternate + reference[last:]
+    after = first + len(alternate)
+    mismatches = max(deleted, len(alternate)) - 1 + budget
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(germline_sites, "REPEAT_LIMIT", limit)
+        expected = shifted_window_oracle(reference, haplotype, first, last, after, mismatches)
+        assert germline_sites.shifted_window(reference, haplotype, first, last, after, mismatches) == expected
+        counted = germline_sites._counted_window(reference, haplotype, first, last, after, mismatches)  # short alleles too
+        assert counted == expected
+
+
+@pytest.mark.parametrize("size", [30, 120])
+def test_long_insertions_get_the_walks_windows(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``sequence_window`` of a long literal insertion (random, a copy of the bases after it, a
+    tandem repeat's units, near the contig's start) is the same with the base-by-base walks,
+    and with the near try walked through where it now ends at once (a read placed 120 bases
+    along leaves the bases fetched near a 120-base insertion: ``shifted_ends_outside``)."""
+    rng = random.Random(size)
+    contig = "".join(rng.choice("ACGT") for _ in range(3000))
+    reference = StringReference(contig.encode())
+    cases = [
+        (1500, "".join(rng.choice("ACGT") for _ in range(size))),
+        (1500, contig[1501 : 1501 + size]),
+        (1500, ("CAG" * size)[:size]),
+        (20, "".join(rng.choice("ACGT") for _ in range(size))),
+    ]
+    found = [germline_sites.sequence_window(reference, "chr1", position, contig[position].encode(), (contig[position] + inserted).encode())  # type: ignore[arg-type]
+             for position, inserted in cases]
+    monkeypatch.setattr(germline_sites, "shifted_window", shifted_window_oracle)
+    monkeypatch.setattr(germline_sites, "shifted_ends_outside", lambda *_: False)  # every near try walked through
+    walked = [germline_sites.sequence_window(reference, "chr1", position, contig[position].encode(), (contig[position] + inserted).encode())  # type: ignore[arg-type]
+              for position, inserted in cases]
+    assert found == walked
+
+
+def test_a_2000_base_insertion_is_windowed() -> None:
+    """A 2,000-base literal insertion (cubic before: hours) is windowed. Its bases (G) are none
+    of the reference's (A and C), so every read that begins or ends in it, placed along, meets
+    only mismatches there and runs out of them before it matches a base: the shifted window
+    is the allele's own span, told from strings wide enough."""
+    rng = random.Random(2000)
+    contig = "".join(rng.choice("AC") for _ in range(12000)).encode()
+    first = 4001
+    haplotype = contig[:first] + b"G" * 2000 + contig[first:]
+    assert germline_sites.shifted_window(contig, haplotype, first, first, first + 2000, 1999) == ((first, first), True)
+    start, end = germline_sites.sequence_window(StringReference(contig), "chr1", 4000, contig[4000:4001], contig[4000:4001] + b"G" * 2000)  # type: ignore[arg-type]
+    assert start < 4000 < first < end  # the anchor and the point of insertion, widened over repeats
