@@ -127,15 +127,44 @@ def placed_read_reach(bases: bytes, haplotype: bytes, first: int, last: int, aft
     lacks: the allele's longer side less one, less ``k``) puts its differences when an aligner places
     it ``d`` bases along (``|d|`` up to 6 or the allele's length): its run of bases in step with the
     reference, past the differences it may spare, and one base more for the gap that brings it
-    back. Offsets in ``bases``."""
-    low, high = first, last
-    longer = max(last - first, after - first)
-    moved = last - after
+    back. Offsets in ``bases``.
+
+    Each read's run is a walk from its end base (rightwards or leftwards) that spends at most its
+    spare differences, ``REPEAT_REACH`` bases at most, and stops at a base past either string.
+    Walked base by base that is cubic in the allele's length (an insertion of 400 bases: 18 to 20 CPU s),
+    so an allele longer than ``WALKED`` bases compares the haplotype with the shifted reference once
+    a shift (numpy, ``_counted_reach``) and reads each walk's end off the differences' running
+    count: the walk from ``b`` with ``s`` to spare stops at the nearest of its ``s + 1``-th difference,
+    the first base past a string and ``b + REPEAT_REACH`` (the walk counts its bases before it
+    looks at one); it kept a base in step when it walked more bases than it met differences. Of a
+    shift's walks only a few can reach furthest (``_leading_walks``). The same bases compared, the
+    same ends, the same reach: tests/test_reverted_records.py holds it to the walks."""
+    if max(after - first, last - first) <= WALKED:
+        return _walked_reach(bases, haplotype, first, last, after)
+    return _counted_reach(bases, haplotype, first, last, after)
+
+
+WALKED = 20
+"""Alleles of up to this many bases are walked base by base (numpy costs more a shift there)."""
+
+
+def _read_starts(first: int, after: int, longer: int) -> list[tuple[int, int, int]]:
+    """``(step, end base, differences to spare)`` of each read ``placed_read_reach`` places: one
+    beginning (``step`` 1) and one ending (-1) at each ALT base, the ``k``-th sparing ``longer - 1 - k``."""
     starts: list[tuple[int, int, int]] = []
     for skipped in range(max(after - first, 1)):
         if longer - 1 - skipped < 0:
             break
         starts += [(1, first + skipped, longer - 1 - skipped), (-1, after - 1 - skipped, longer - 1 - skipped)]
+    return starts
+
+
+def _walked_reach(bases: bytes, haplotype: bytes, first: int, last: int, after: int) -> tuple[int, int]:
+    """``placed_read_reach`` walked base by base: for short alleles."""
+    low, high = first, last
+    longer = max(last - first, after - first)
+    moved = last - after
+    starts = _read_starts(first, after, longer)
     read_size, reference_size = len(haplotype), len(bases)
     for distance in range(1, max(longer, SHORT_UNIT) + 1):
         for shift in (distance, -distance):
@@ -158,6 +187,166 @@ def placed_read_reach(bases: bytes, haplotype: bytes, first: int, last: int, aft
                     placed = begin + shift + (moved if begin >= after else 0)
                     low = min(low, placed if step > 0 else placed - count)
                     high = max(high, placed + count + 1 if step > 0 else placed + 1)
+    return low, high
+
+
+def _counted_reach(bases: bytes, haplotype: bytes, first: int, last: int, after: int) -> tuple[int, int]:
+    """``placed_read_reach`` from the differences' running counts, a shift at a time: for long alleles.
+
+    Every base a walk may look at (and one more each way) is laid out from ``origin``: the
+    haplotype's (-2 past it) beside the reference base it faces shifted (-1 past it); a base is a
+    difference where both are bases and differ, an edge where either is past its string."""
+    low, high = first, last
+    longer = max(last - first, after - first)
+    moved = last - after
+    starts = _read_starts(first, after, longer)
+    if not starts:
+        return low, high
+    limit = REPEAT_REACH
+    forward = np.array([begin for step, begin, _ in starts if step > 0], dtype=np.int64)
+    backward = np.array([begin for step, begin, _ in starts if step < 0], dtype=np.int64)
+    spare = np.array([spare for step, _, spare in starts if step > 0], dtype=np.int64)
+    lowest = min(int(forward.min()), int(backward.min()))
+    highest = max(int(forward.max()), int(backward.max()))
+    origin = lowest - limit - 1
+    width = highest + limit + 2 - origin
+    positions = np.arange(origin, origin + width, dtype=np.int64)
+    inside = (positions >= 0) & (positions < len(haplotype))
+    read_bases = np.full(width, -2, dtype=np.int16)
+    read_bases[inside] = np.frombuffer(haplotype, dtype=np.uint8)[positions[inside]]
+    unshifted = np.where(positions < after, positions, positions + moved)  # the base each faces at shift 0
+    distances = max(longer, SHORT_UNIT)
+    padding = 2 * distances + 2  # a base this far past the reference, shifted, is still past it
+    reference_bases = np.full(len(bases) + 2 * padding, -1, dtype=np.int16)
+    reference_bases[padding : padding + len(bases)] = np.frombuffer(bases, dtype=np.uint8)
+    faced_at = np.clip(unshifted, -distances - 1, len(bases) + distances) + padding
+    forward_at, backward_at = forward - origin, backward - origin
+    forward_placed = np.where(forward < after, forward, forward + moved)
+    backward_placed = np.where(backward < after, backward, backward + moved)
+    far = origin + 2 * width  # beyond every walk's end, either way
+    for distance in range(1, distances + 1):
+        for shift in (distance, -distance):
+            faced = reference_bases[faced_at + shift]
+            edge = (faced < 0) | (read_bases < 0)
+            differs = (read_bases != faced) & ~edge
+            counts = np.zeros(width + 1, dtype=np.int64)  # differences before each laid-out base
+            np.cumsum(differs.view(np.uint8), out=counts[1:])
+            differs_at = np.flatnonzero(differs) + origin
+            edges_at = np.flatnonzero(edge) + origin
+            total = len(differs_at)
+            differs_then_far = np.concatenate((differs_at, (far,)))
+            near_then_differs = np.concatenate(((-far,), differs_at))
+            edges_then_far = np.concatenate((edges_at, (far,)))
+            near_then_edges = np.concatenate(((-far,), edges_at))
+            own_edges = np.searchsorted(edges_at, (lowest, highest + 1))
+            if own_edges[0] == own_edges[1]:  # no read's end base past a string: a few walks tell
+                in_step_at = np.flatnonzero(~(differs | edge)) + origin
+                reach = _leading_walks(
+                    shift, counts, origin, differs_then_far, near_then_differs, in_step_at,
+                    int(edges_then_far[own_edges[1]]), int(near_then_edges[own_edges[0]]),
+                    first, after, longer - 1, len(forward), limit, forward_placed, backward_placed,
+                )
+                low, high = min(low, reach[0]), max(high, reach[1])
+                continue
+            # reads beginning at the allele, walking right: every walk's end
+            stop = differs_then_far[np.minimum(counts[forward_at] + spare, total)]
+            end = np.minimum(np.minimum(stop, edges_then_far[np.searchsorted(edges_at, forward)]), forward + limit)
+            count = end - forward
+            matched = count > counts[end - origin] - counts[forward_at]
+            if matched.any():
+                placed = forward_placed[matched] + shift
+                low = min(low, int(placed.min()))
+                high = max(high, int((placed + count[matched]).max()) + 1)
+            # reads ending at the allele, walking left
+            stop = near_then_differs[np.maximum(counts[backward_at + 1] - spare, 0)]
+            end = np.maximum(np.maximum(stop, near_then_edges[np.searchsorted(edges_at, backward, side="right")]), backward - limit)
+            count = backward - end
+            matched = count > counts[backward_at + 1] - counts[end + 1 - origin]
+            if matched.any():
+                placed = backward_placed[matched] + shift
+                low = min(low, int((placed - count[matched]).min()))
+                high = max(high, int(placed.max()) + 1)
+    return low, high
+
+
+def _leading_walks(
+    shift: int, counts: np.ndarray, origin: int, differs_then_far: np.ndarray, near_then_differs: np.ndarray,
+    in_step_at: np.ndarray, edge_right: int, edge_left: int, first: int, after: int, differences: int, ends: int,
+    limit: int, forward_placed: np.ndarray, backward_placed: np.ndarray,
+) -> tuple[int, int]:
+    """The reach of ``_counted_reach``'s walks at one shift when no read's end base lies past a
+    string (``edge_right``, ``edge_left``: the nearest base past one right of the ends, and left),
+    from O(log) of the walks rather than all of them.
+
+    Rightwards, walk ``k`` begins at ``first + k`` with ``differences - k`` to spare. If walk ``k``
+    stops short of ``limit``, so does every later one, at or before walk ``k``'s end: it looks at
+    walk ``k``'s bases from the second on with one difference less to spare, so it meets its last
+    one (or the same edge) no later; and if walk ``k`` kept no base in step, nor does a later one
+    (it looks only at walk ``k``'s bases, all differences). So the walks that run the whole limit
+    come first (found by bisection); among them one kept a base in step where one lies within its
+    run, so the lowest and highest reach come from the first and last such base; of the others
+    only the first can reach further. Leftwards the same, mirrored. ``counts`` are the differences
+    before each base from ``origin``; the arrays hold the places of the differences and of the
+    bases in step."""
+    low, high = 1 << 62, -(1 << 62)
+    total = len(differs_then_far) - 1
+    for step in (1, -1):
+
+        def begin(k: int, step: int = step) -> int:
+            return first + k if step > 0 else after - 1 - k
+
+        def stop(k: int, step: int = step) -> int:  # the difference walk k cannot spare (or far)
+            if step > 0:
+                return int(differs_then_far[min(int(counts[begin(k) - origin]) + differences - k, total)])
+            return int(near_then_differs[max(int(counts[begin(k) - origin + 1]) - differences + k, 0)])
+
+        def whole(k: int, step: int = step) -> bool:  # walk k runs the whole limit
+            if step > 0:
+                return min(edge_right, stop(k)) >= begin(k) + limit
+            return max(edge_left, stop(k)) <= begin(k) - limit
+
+        bottom, top = 0, ends
+        while bottom < top:
+            middle = (bottom + top) // 2
+            if whole(middle):
+                bottom = middle + 1
+            else:
+                top = middle
+        placed = forward_placed if step > 0 else backward_placed
+        if bottom:  # walks 0 .. bottom - 1 ran the whole limit
+            final = bottom - 1
+            if step > 0:
+                index = int(np.searchsorted(in_step_at, begin(0)))
+                if index < len(in_step_at):  # the first walk whose run holds the first base in step
+                    at = int(in_step_at[index])
+                    k = max(0, at - limit + 1 - first)
+                    if k <= min(final, at - first):
+                        low = min(low, int(placed[k]) + shift)
+                index = int(np.searchsorted(in_step_at, begin(final) + limit)) - 1
+                if index >= 0 and int(in_step_at[index]) >= begin(0):  # the last walk whose run holds the last
+                    k = min(final, int(in_step_at[index]) - first)
+                    high = max(high, int(placed[k]) + shift + limit + 1)
+            else:
+                index = int(np.searchsorted(in_step_at, begin(0), side="right")) - 1
+                if index >= 0:
+                    at = int(in_step_at[index])
+                    k = begin(0) - min(begin(0), at + limit - 1)
+                    if k <= final and at > begin(k) - limit:
+                        high = max(high, int(placed[k]) + shift + 1)
+                index = int(np.searchsorted(in_step_at, begin(final) - limit, side="right"))
+                if index < len(in_step_at) and int(in_step_at[index]) <= begin(0):
+                    k = begin(0) - max(begin(final), int(in_step_at[index]))
+                    low = min(low, int(placed[k]) + shift - limit)
+        if bottom < ends:  # the first walk that stops short
+            k, at = bottom, begin(bottom)
+            if step > 0:
+                end = min(edge_right, stop(k))
+                if end - at > int(counts[end - origin]) - int(counts[at - origin]):
+                    low, high = min(low, int(placed[k]) + shift), max(high, int(placed[k]) + shift + end - at + 1)
+            else:
+                end = max(edge_left, stop(k))
+                if at - end > int(counts[at - origin + 1]) - int(counts[end - origin + 1]):
+                    low, high = min(low, int(placed[k]) + shift - at + end), max(high, int(placed[k]) + shift + 1)
     return low, high
 
 

@@ -13,8 +13,11 @@ from pathlib import Path
 
 import pysam
 import pytest
+from genoscrub import audit_windows
 from genoscrub.audit_sites import Reference, read_variants
 from genoscrub.audit_vcf import GermlineAlleles
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import run_command
 
@@ -268,3 +271,137 @@ def test_the_audit_finds_every_call_vcf_drop_rare_drops_in_a_window_and_no_other
         germline_found = json.loads(report_path.read_text())["files"][0]["findings"]["germline"]
         assert germline_found["count"] == (0 if part is kept else len(part)), germline_found
         assert (part is kept) != ("call in a germline window" in germline_found.get("by_key", {}))  # the rest by the allele check
+
+
+# --- the reach of reads placed a few bases along (audit_windows.placed_read_reach) ---------------
+
+
+def placed_read_reach_oracle(bases: bytes, haplotype: bytes, first: int, last: int, after: int) -> tuple[int, int]:
+    """``audit_windows.placed_read_reach`` as it was written first, base by base (cubic in the
+    allele's length): the answer the counted form must give. ``REPEAT_REACH`` and ``SHORT_UNIT``
+    are read from the module at each call (a test may lower the reach)."""
+    low, high = first, last
+    longer = max(last - first, after - first)
+    moved = last - after
+    starts: list[tuple[int, int, int]] = []
+    for skipped in range(max(after - first, 1)):
+        if longer - 1 - skipped < 0:
+            break
+        starts += [(1, first + skipped, longer - 1 - skipped), (-1, after - 1 - skipped, longer - 1 - skipped)]
+    read_size, reference_size = len(haplotype), len(bases)
+    for distance in range(1, max(longer, audit_windows.SHORT_UNIT) + 1):
+        for shift in (distance, -distance):
+            for step, begin, spare in starts:
+                matched = count = 0
+                at = begin
+                while count < audit_windows.REPEAT_REACH:
+                    there = at + shift + (moved if at >= after else 0)
+                    if not (0 <= at < read_size and 0 <= there < reference_size):
+                        break
+                    if haplotype[at] == bases[there]:
+                        matched += 1
+                    elif spare:
+                        spare -= 1
+                    else:
+                        break
+                    count += 1
+                    at += step
+                if matched:
+                    placed = begin + shift + (moved if begin >= after else 0)
+                    low = min(low, placed if step > 0 else placed - count)
+                    high = max(high, placed + count + 1 if step > 0 else placed + 1)
+    return low, high
+
+
+def repetitive(rng: random.Random, size: int, alphabet: str) -> str:
+    """Bases with repeats: random runs, repeated units and stretches copied from earlier."""
+    bases = ""
+    while len(bases) < size:
+        kind = rng.randrange(3)
+        if kind == 0 or not bases:
+            bases += "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+        elif kind == 1:
+            unit = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 6)))
+            bases += unit * rng.randint(2, 6)
+        else:
+            start = rng.randrange(len(bases))
+            bases += bases[start : start + rng.randint(1, 12)]
+    return bases[:size]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32),
+    size=st.integers(0, 60),
+    alphabet=st.sampled_from(["A", "AC", "ACG", "ACGT"]),
+    kind=st.sampled_from(["snv", "mnp", "insertion", "deletion", "complex", "long insertion", "long deletion", "long complex"]),
+    place=st.sampled_from(["start", "middle", "end", "anywhere"]),
+    reach=st.sampled_from([1, 2, 3, 7, 1000]),
+)
+def test_the_placed_read_reach_is_the_base_by_base_walks(seed: int, size: int, alphabet: str, kind: str, place: str, reach: int) -> None:
+    """``placed_read_reach`` reads each walk's end off the differences' running counts, a shift at
+    a time (``_counted_reach``; alleles up to ``WALKED`` bases walked as before); both must give the
+    base-by-base walks' reach exactly: for SNVs, MNPs, insertions, deletions and complex alleles,
+    short and long, in repeats (an ALT copying the bases after it), at the strings' ends (where a
+    walk runs off them), with ``REPEAT_REACH`` small enough to stop walks."""
+    rng = random.Random(seed)
+    bases = repetitive(rng, size, alphabet).encode()
+    lengths = {"snv": (1, 1), "mnp": (rng.randint(2, 5),) * 2, "insertion": (0, rng.randint(1, 6)),
+               "deletion": (rng.randint(1, 6), 0), "complex": (rng.randint(1, 6), rng.randint(1, 6)),
+               "long insertion": (0, rng.randint(10, 40)), "long deletion": (rng.randint(10, 40), 0),
+               "long complex": (rng.randint(1, 30), rng.randint(21, 40))}  # fmt: skip
+    deleted, inserted = lengths[kind]
+    deleted = min(deleted, size)
+    if not deleted and not inserted:
+        inserted = 1
+    first = {"start": 0, "middle": (size - deleted) // 2, "end": size - deleted, "anywhere": rng.randint(0, size - deleted)}[place]
+    last = first + deleted
+    copied = (bases[first:] * 40)[rng.randrange(3) :][:inserted]  # a copy of the bases after it: a repeat
+    alternate = repetitive(rng, inserted, alphabet).encode() if rng.random() < 0.5 or len(copied) < inserted else copied
+    haplotype = bases[:first] + alternate + bases[last:]
+    after = first + len(alternate)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(audit_windows, "REPEAT_REACH", reach)
+        expected = placed_read_reach_oracle(bases, haplotype, first, last, after)
+        assert audit_windows.placed_read_reach(bases, haplotype, first, last, after) == expected
+        assert audit_windows._counted_reach(bases, haplotype, first, last, after) == expected  # short alleles too
+
+
+@pytest.mark.parametrize("size", [30, 120])
+def test_long_insertions_get_the_walks_windows_in_the_audit(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The audit's ``allele_window`` of a long literal insertion (random, a copy of the bases after
+    it, a tandem repeat's units, near the contig's start and end) is the same with the base-by-base walks."""
+    rng = random.Random(size)
+    contig = "".join(rng.choice("ACGT") for _ in range(3000)).encode()
+    cases = [
+        (1500, bytes(rng.choice(b"ACGT") for _ in range(size))),
+        (1500, contig[1501 : 1501 + size]),
+        (1500, (b"CAG" * size)[:size]),
+        (20, bytes(rng.choice(b"ACGT") for _ in range(size))),
+        (2990, contig[2991:] + bytes(rng.choice(b"ACGT") for _ in range(size))),
+    ]
+    found = [audit_windows.allele_window(contig, 0, position, contig[position : position + 1], contig[position : position + 1] + inserted)
+             for position, inserted in cases]  # fmt: skip
+    monkeypatch.setattr(audit_windows, "placed_read_reach", placed_read_reach_oracle)
+    walked = [audit_windows.allele_window(contig, 0, position, contig[position : position + 1], contig[position : position + 1] + inserted)
+              for position, inserted in cases]  # fmt: skip
+    assert found == walked
+
+
+def test_the_audit_windows_a_2000_base_insertion() -> None:
+    """A 2,000-base literal insertion (cubic before: hours) is windowed. Its bases (G) are none of
+    the reference's (A and C), so every read that begins or ends in it, placed along, meets only
+    differences there and runs out of them before it keeps a base in step: the placed reads reach
+    no further than the allele itself. A tandem copy of the 2,000 bases after it (every read of it in
+    step at no shift, about half its bases at any other) reaches over 1,000 bases each way: the
+    bounds were read off the counts once for every walk as well (without ``_leading_walks``), alike."""
+    rng = random.Random(2000)
+    contig = bytes(rng.choice(b"AC") for _ in range(12000))
+    first = 4001
+    haplotype = contig[:first] + b"G" * 2000 + contig[first:]
+    assert audit_windows.placed_read_reach(contig, haplotype, first, first, first + 2000) == (first, first)
+    start, end = audit_windows.allele_window(contig, 0, 4000, contig[4000:4001], contig[4000:4001] + b"G" * 2000)
+    assert start < 4000 < first < end
+    copy = contig[first : first + 2000]
+    haplotype = contig[:first] + copy + contig[first:]
+    assert audit_windows.placed_read_reach(contig, haplotype, first, first, first + 2000) == (1487, 8522)
