@@ -161,12 +161,18 @@ class Settings:
         one when the two cannot be joined: such reads are findings)."""
         if not self.all_reference or self.reference is None:
             return None
+        return AllReference(self.reference, self.names_in_reference(references))
+
+    def names_in_reference(self, references: list[tuple[str, int]]) -> list[str | None]:
+        """Each @SQ's name in ``-r``: None where it has none, or for every one when the two cannot
+        be joined (reads there are then findings)."""
+        assert self.reference is not None
+        reference = self.reference
         try:
-            reference = self.reference
             to_reference = ContigMap(dict(references), dict(reference.lengths), "reference", reference.path, require_overlap=False).to_other
         except InputError:
             to_reference = {}
-        return AllReference(self.reference, [to_reference.get(name) for name, _ in references])
+        return [to_reference.get(name) for name, _ in references]
 
     def reads_of_low_mapq(self, references: list[tuple[str, int]]) -> LowMappingQuality | None:
         """With ``--germline``, ``-r`` and ``--all-below-mapq`` above 0, the rule for reads of a low
@@ -174,12 +180,7 @@ class Settings:
         joins them."""
         if self.germline is None or self.reference is None or not self.all_below_mapq:
             return None
-        try:
-            reference = self.reference
-            to_reference = ContigMap(dict(references), dict(reference.lengths), "reference", reference.path, require_overlap=False).to_other
-        except InputError:
-            to_reference = {}
-        return LowMappingQuality(self.all_below_mapq, self.reference, [to_reference.get(name) for name, _ in references])
+        return LowMappingQuality(self.all_below_mapq, self.reference, self.names_in_reference(references))
 
     def describe(self) -> dict[str, Any]:
         """The settings for the report: what was checked, never a path or a forbidden string."""
