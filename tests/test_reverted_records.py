@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pysam
 import pytest
 from genoscrub import audit_windows
@@ -313,6 +315,43 @@ def placed_read_reach_oracle(bases: bytes, haplotype: bytes, first: int, last: i
     return low, high
 
 
+def every_walk_at_a_shift(
+    shift: int, counts: np.ndarray, origin: int, differs_then_far: np.ndarray, near_then_differs: np.ndarray,
+    in_step_at: np.ndarray, edge_right: int, edge_left: int, first: int, after: int, differences: int, ends: int,
+    limit: int, forward_placed: np.ndarray, backward_placed: np.ndarray,
+) -> tuple[int, int]:
+    """``audit_windows._leading_walks`` from every walk of the shift, not the few it picks: each
+    walk's end read off the same counts (the ``s + 1``-th difference, the nearest edge, the limit),
+    as ``_counted_reach`` does where a read's end base is past a string. Held equal to it call by
+    call, so a slip in its choice of walks shows even where another shift sets the reach."""
+    low, high = 1 << 62, -(1 << 62)
+    total = len(differs_then_far) - 1
+    for k in range(ends):
+        begin, spare = first + k, differences - k
+        end = min(int(differs_then_far[min(int(counts[begin - origin]) + spare, total)]), edge_right, begin + limit)
+        count = end - begin
+        if count > int(counts[end - origin]) - int(counts[begin - origin]):
+            placed = int(forward_placed[k]) + shift
+            low, high = min(low, placed), max(high, placed + count + 1)
+        begin = after - 1 - k
+        end = max(int(near_then_differs[max(int(counts[begin - origin + 1]) - spare, 0)]), edge_left, begin - limit)
+        count = begin - end
+        if count > int(counts[begin - origin + 1]) - int(counts[end + 1 - origin]):
+            placed = int(backward_placed[k]) + shift
+            low, high = min(low, placed - count), max(high, placed + 1)
+    return low, high
+
+
+def checked_leading_walks(*arguments: Any) -> tuple[int, int]:
+    """``_leading_walks``, asserted equal to every walk of its shift."""
+    found = LEADING_WALKS(*arguments)
+    assert found == every_walk_at_a_shift(*arguments), arguments[0]
+    return found
+
+
+LEADING_WALKS = audit_windows._leading_walks
+
+
 def repetitive(rng: random.Random, size: int, alphabet: str) -> str:
     """Bases with repeats: random runs, repeated units and stretches copied from earlier."""
     bases = ""
@@ -343,7 +382,9 @@ def test_the_placed_read_reach_is_the_base_by_base_walks(seed: int, size: int, a
     a time (``_counted_reach``; alleles up to ``WALKED`` bases walked as before); both must give the
     base-by-base walks' reach exactly: for SNVs, MNPs, insertions, deletions and complex alleles,
     short and long, in repeats (an ALT copying the bases after it), at the strings' ends (where a
-    walk runs off them), with ``REPEAT_REACH`` small enough to stop walks."""
+    walk runs off them), with ``REPEAT_REACH`` small enough to stop walks. At each shift the few walks
+    ``_leading_walks`` reads are held to every walk of that shift too (``every_walk_at_a_shift``):
+    the reach is set by a few shifts only, so a wrong pick elsewhere would not show in it."""
     rng = random.Random(seed)
     bases = repetitive(rng, size, alphabet).encode()
     lengths = {"snv": (1, 1), "mnp": (rng.randint(2, 5),) * 2, "insertion": (0, rng.randint(1, 6)),
@@ -362,6 +403,7 @@ def test_the_placed_read_reach_is_the_base_by_base_walks(seed: int, size: int, a
     after = first + len(alternate)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(audit_windows, "REPEAT_REACH", reach)
+        patch.setattr(audit_windows, "_leading_walks", checked_leading_walks)
         expected = placed_read_reach_oracle(bases, haplotype, first, last, after)
         assert audit_windows.placed_read_reach(bases, haplotype, first, last, after) == expected
         assert audit_windows._counted_reach(bases, haplotype, first, last, after) == expected  # short alleles too

@@ -21,7 +21,9 @@ import random
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from genoscrub import germline_sites, scan
 from genoscrub.fasta import Fasta
@@ -224,6 +226,47 @@ def shifted_window_oracle(
     return (low, high), complete
 
 
+def every_walk_at_a_shift(
+    shift: int, counts: np.ndarray, origin: int, mismatches_then_far: np.ndarray, near_then_mismatches: np.ndarray,
+    matches_at: np.ndarray, edge_right: int, edge_left: int, first: int, after: int, mismatches: int, ends: int,
+    limit: int, forward_placed: np.ndarray, backward_placed: np.ndarray,
+) -> tuple[int, int, bool]:
+    """``germline_sites._dominant_walks`` from every walk of the shift, not the few it picks: each
+    read end's stop read off the same counts (the ``s + 1``-th mismatch, the nearest edge, the
+    limit), as ``_counted_window`` does where an end's own base is past a string. Held equal to it
+    call by call, so a slip in its choice of walks shows even where another shift sets the window."""
+    low, high, complete = 1 << 62, -(1 << 62), True
+    total = len(mismatches_then_far) - 1
+    for k in range(ends):
+        begin, spare = first + k, mismatches - k
+        stop = int(mismatches_then_far[min(int(counts[begin - origin]) + spare, total)])
+        end = min(stop, edge_right, begin + limit)
+        complete = complete and not (edge_right < stop and edge_right < begin + limit)
+        count = end - begin
+        if count > int(counts[end - origin]) - int(counts[begin - origin]):
+            placed = int(forward_placed[k]) + shift
+            low, high = min(low, placed), max(high, placed + count + 1)
+        begin = after - 1 - k
+        stop = int(near_then_mismatches[max(int(counts[begin - origin + 1]) - spare, 0)])
+        end = max(stop, edge_left, begin - limit)
+        complete = complete and not (edge_left > stop and edge_left > begin - limit)
+        count = begin - end
+        if count > int(counts[begin - origin + 1]) - int(counts[end + 1 - origin]):
+            placed = int(backward_placed[k]) + shift
+            low, high = min(low, placed - count), max(high, placed + 1)
+    return low, high, complete
+
+
+def checked_dominant_walks(*arguments: Any) -> tuple[int, int, bool]:
+    """``_dominant_walks``, asserted equal to every walk of its shift."""
+    found = DOMINANT_WALKS(*arguments)
+    assert found == every_walk_at_a_shift(*arguments), arguments[0]
+    return found
+
+
+DOMINANT_WALKS = germline_sites._dominant_walks
+
+
 class StringReference:
     """A contig's bases as ``sequence_window`` reads them (``ContigReference.fetch``: clipped to the contig)."""
 
@@ -268,7 +311,9 @@ def test_the_shifted_window_is_the_base_by_base_walks(
     base-by-base walks' window and flag exactly: for SNVs, MNPs, insertions, deletions and
     complex alleles, short and long, in repeats, at the strings' ends (where a walk runs off
     them), with ``REPEAT_LIMIT`` small enough to stop walks and a mismatch budget other than
-    the allele's (``budget``: 0 is the allele's, -1 one fewer...)."""
+    the allele's (``budget``: 0 is the allele's, -1 one fewer...). At each shift the few walks
+    ``_dominant_walks`` reads are held to every walk of that shift too (``every_walk_at_a_shift``):
+    the window is set by a few shifts only, so a wrong pick elsewhere would not show in it."""
     rng = random.Random(seed)
     reference = repetitive(rng, size, alphabet).encode()
     lengths = {"snv": (1, 1), "mnp": (rng.randint(2, 5),) * 2, "insertion": (0, rng.randint(1, 6)),
@@ -285,6 +330,7 @@ def test_the_shifted_window_is_the_base_by_base_walks(
     mismatches = max(deleted, len(alternate)) - 1 + budget
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(germline_sites, "REPEAT_LIMIT", limit)
+        patch.setattr(germline_sites, "_dominant_walks", checked_dominant_walks)
         expected = shifted_window_oracle(reference, haplotype, first, last, after, mismatches)
         assert germline_sites.shifted_window(reference, haplotype, first, last, after, mismatches) == expected
         counted = germline_sites._counted_window(reference, haplotype, first, last, after, mismatches)  # short alleles too
