@@ -63,8 +63,15 @@ def match_op(operations: Iterable[tuple[int, int]]) -> int:
     ``M`` where it writes one (an aligner writing mismatches ``X`` beside ``M``), else ``=`` (``X``
     alone). A base the reverter writes back is spelled so: an ``=`` among ``M`` runs would mark
     the carriers of the allele and where it lies."""
-    ops = {op for op, _ in operations}
-    return EQUAL if EQUAL in ops or (M not in ops and DIFF in ops) else M
+    has_match = has_mismatch = False
+    for op, _ in operations:  # a loop, not a set: a few operations a record, read for each
+        if op == EQUAL:
+            return EQUAL
+        if op == M:
+            has_match = True
+        elif op == DIFF:
+            has_mismatch = True
+    return EQUAL if has_mismatch and not has_match else M
 
 
 def parse_cigar(cigar: bytes) -> CigarShape | None:
@@ -117,6 +124,24 @@ def widened_length_changes(operations: Sequence[tuple[int, int]]) -> list[tuple[
         if op in CONSUMES_REFERENCE:
             reference += length
     return widened
+
+
+def reference_length(operations: Iterable[tuple[int, int]]) -> int:
+    """The reference bases an alignment spans (its ``M``, ``D``, ``N``, ``=`` and ``X``)."""
+    length = 0
+    for op, count in operations:
+        if op in CONSUMES_REFERENCE:
+            length += count
+    return length
+
+
+def query_length(operations: Iterable[tuple[int, int]]) -> int:
+    """The bases of the read an alignment holds (its ``M``, ``I``, ``S``, ``=`` and ``X``)."""
+    length = 0
+    for op, count in operations:
+        if op in CONSUMES_QUERY:
+            length += count
+    return length
 
 
 def format_cigar(operations: Sequence[tuple[int, int]]) -> bytes:
