@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -51,10 +52,16 @@ class CigarShape:
     has_skip: bool = False
     length_change_start: int = 0
     length_change_end: int = 0
+    has_clip: bool = False
+    """A soft or hard clip anywhere (``S`` or ``H``, of any length)."""
+    inserted: int = 0
+    """The bases of its insertions (``I``)."""
+    clipped: int = 0
+    """The bases of its soft and hard clips (``S`` and ``H``)."""
 
-    @property
+    @cached_property
     def match_op(self) -> int:
-        """How the record spells an aligned base equal to the reference (``match_op``)."""
+        """How the record spells an aligned base equal to the reference (``match_op``), found once."""
         return match_op(self.operations)
 
 
@@ -102,6 +109,9 @@ def parse_cigar(cigar: bytes) -> CigarShape | None:
         has_skip=SKIP in inner,
         length_change_start=min((start for start, _ in widened), default=0),
         length_change_end=max((end for _, end in widened), default=0),
+        has_clip=any(op in (SOFT, HARD) for op, _ in operations),
+        inserted=sum(length for op, length in operations if op == INS),
+        clipped=sum(length for op, length in operations if op in (SOFT, HARD)),
     )
 
 
@@ -145,7 +155,10 @@ def query_length(operations: Iterable[tuple[int, int]]) -> int:
 
 
 def format_cigar(operations: Sequence[tuple[int, int]]) -> bytes:
-    return b"".join(b"%d%c" % (length, op) for op, length in operations)
+    if len(operations) == 1:  # the common reverted read, 150M: no join
+        op, length = operations[0]
+        return b"%d%c" % (length, op)
+    return b"".join([b"%d%c" % (length, op) for op, length in operations])
 
 
 CACHE_LIMIT = 100_000

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
 from genoscrub.aux_values import alignment_hits
-from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, HARD, INS, SOFT, CigarShape, ShapeCache, format_cigar, reference_length
+from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, HARD, SOFT, CigarShape, ShapeCache, format_cigar, reference_length
 from genoscrub.contigs import HitContigs
 from genoscrub.dropped_contigs import listed_contigs
 from genoscrub.fasta import ContigReference
@@ -501,7 +501,7 @@ class RecordReverter:
         clips_to_check = (
             options.clips is ClipRule.DIFFERING and fields[9] != b"*" and bool(shape.left_clip or shape.right_clip)
         )
-        if not windows and not sa_windows and not clips_to_check:
+        if not windows.windows and not sa_windows and not clips_to_check:
             end = position + shape.reference_length
             self.fit_template_length(fields, template, position, end, end, shape.query_length)
             return join(fields, kept_tags)
@@ -510,9 +510,9 @@ class RecordReverter:
         offset = max(0, position - shape.left_clip)
         if windows.clips_aligned and shape.operations[0][0] in (SOFT, HARD):  # a removed left clip moves POS
             offset = max(0, min(offset, moved_start(position, shape.operations, clip_windows, windows.changes)))
-        inserted = sum(length for op, length in shape.operations if op == INS) if shape.has_indel else 0
+        inserted = shape.inserted if shape.has_indel else 0
         if windows.clips_aligned:  # the bases given back for clips removed (revert.clips_aligned)
-            inserted += sum(length for op, length in shape.operations if op in (SOFT, HARD))
+            inserted += shape.clipped
         reference = self.nearby.fetch(name, offset, position + shape.reference_length + inserted + shape.right_clip)
         aligned_end = position + shape.reference_length - offset
         known = len(reference)
@@ -521,7 +521,7 @@ class RecordReverter:
         if known < aligned_end + inserted:  # no reference there: reverted to N (the length rule may add bases up to there)
             reference += b"N" * (aligned_end + inserted - known)
         clips = ClipRule.ALL if sa_windows or self.windows.revert_all or elsewhere else options.clips
-        clips_only = not windows and not sa_windows and not secondary_masked
+        clips_only = not windows.windows and not sa_windows and not secondary_masked
         return self._revert(
             fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known, clip_windows
         )
@@ -665,7 +665,7 @@ class RecordReverter:
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
             position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
-            windows.short_skip, clip_windows if has_clip(fields[5]) else None, windows.changes, self.quality_key,
+            windows.short_skip, clip_windows if shape.has_clip else None, windows.changes, self.quality_key,
         )
         if isinstance(result, Removed):
             self.report.add(result.reason)
@@ -912,11 +912,11 @@ class RecordReverter:
         windows = self.mate_windows(name, mate_position, shape, mate_cigar)
         if isinstance(self.windows, GermlineWindows) and self.mate_placed_elsewhere(fields, tags):
             windows = self.windows.for_read_elsewhere(name, mate_position, shape, mate_cigar)
-        if not windows:
+        if not windows.windows:
             return None
         new_cigar = rewrite_mate_cigar(
             mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip,
-            windows.clip_windows if has_clip(mate_cigar) else None,
+            windows.clip_windows if shape.has_clip else None,
             windows.changes,
         )
         if isinstance(new_cigar, Removed):
@@ -1015,13 +1015,6 @@ def with_mate_cigar(tags: list[bytes], mate_cigar: bytes) -> list[bytes]:
         for tag in tags
         if not (changed and tag[:3] in PAIR_JUNCTION_TAGS)
     ]
-
-
-def has_clip(cigar: bytes) -> bool:
-    """Whether a CIGAR has a soft or hard clip: without one, ``revert.clips_aligned`` removes none, before
-    the rules or after them (they add none), so ``revert_alignment`` and ``rewrite_mate_cigar`` are
-    given no clip windows, the same answer without looking."""
-    return b"S" in cigar or b"H" in cigar
 
 
 def mate_cigar_value(tags: list[bytes]) -> bytes | None:

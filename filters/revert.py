@@ -679,7 +679,7 @@ def length_kept(operations: Sequence[tuple[int, int]], delta: int, fill: int) ->
                     remaining -= length
         while body and body[-1][0] in (DEL, SKIP, PAD):
             body.pop()
-        if not any(op in ALIGNED for op, _ in body):
+        if not _has_aligned(body):
             return None
         return body + list(operations[tail_start:]), query_length(body)
     point = query_length(body)
@@ -823,7 +823,7 @@ def revert_until_settled(
             query_position += length
         else:  # H, P
             append_operation(new_operations, op, length)
-    if not any(op in ALIGNED for op, _ in new_operations):
+    if not _has_aligned(new_operations):
         return NO_ALIGNED_BASE
     if result.indels_reverted:
         new_operations[:] = without_padding(new_operations)
@@ -846,7 +846,18 @@ def revert_until_settled(
 
 def _may_revert_again(operations: Operations, short_skip: int) -> bool:
     """Whether an alignment the rules wrote still holds an indel (or a short skip) they may revert."""
-    return any(op in (INS, DEL) or (op == SKIP and length < short_skip) for op, length in operations)
+    for op, length in operations:  # noqa: SIM110 - a loop: any() of a generator costs more over a few operations
+        if op in (INS, DEL) or (op == SKIP and length < short_skip):
+            return True
+    return False
+
+
+def _has_aligned(operations: Sequence[tuple[int, int]]) -> bool:
+    """Whether an alignment holds an aligned base (``M``, ``=`` or ``X``)."""
+    for op, _ in operations:  # noqa: SIM110 - a loop, as _may_revert_again
+        if op in ALIGNED:
+            return True
+    return False
 
 
 def revert_single_match(
@@ -1103,7 +1114,7 @@ def mate_cigar_settled(
             append_operation(operations, op, length)
             if op in CONSUMES_REFERENCE:
                 reference_position += length
-    if not any(op in ALIGNED for op, _ in operations):
+    if not _has_aligned(operations):
         return NO_ALIGNED_BASE
     if reverted:
         operations = without_padding(operations)

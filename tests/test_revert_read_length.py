@@ -14,7 +14,7 @@ from pathlib import Path
 import pysam
 import pytest
 from genoscrub.cigar import format_cigar, match_op, parse_cigar, query_length, reference_length
-from genoscrub.record_reverter import fitted_template_length, has_clip
+from genoscrub.record_reverter import fitted_template_length
 from genoscrub.revert import (
     CLIP_MARGIN,
     MASKED_QUALITY,
@@ -406,6 +406,12 @@ def test_the_loops_over_a_cigar_give_what_their_definitions_say(operations: list
     assert match_op(operations) == (ord("=") if ord("=") in spelled or (ord("M") not in spelled and ord("X") in spelled) else ord("M"))
     assert query_length(operations) == sum(length for op, length in operations if op in b"MIS=X")
     assert reference_length(operations) == sum(length for op, length in operations if op in b"MDN=X")
+    shape = parse_cigar(format_cigar(operations))
+    if shape is not None:  # a CIGAR of runs of 0 bases and more
+        assert shape.has_clip == bool(spelled & set(b"SH"))
+        assert shape.inserted == sum(length for op, length in operations if op == ord("I"))
+        assert shape.clipped == sum(length for op, length in operations if op in b"SH")
+        assert shape.match_op == match_op(operations)
 
 
 @settings(max_examples=300, deadline=None)
@@ -414,13 +420,14 @@ def test_a_cigar_without_a_clip_gets_the_same_answer_without_clip_windows(
     alignment: tuple[int, list[tuple[int, int]]], spans: list[tuple[int, int]], seed: int, deletions: bool
 ) -> None:
     """The one-record path gives revert_alignment and rewrite_mate_cigar no clip windows for a CIGAR
-    without a soft or hard clip (``record_reverter.has_clip``): clips_aligned removes none there,
+    without a soft or hard clip (``CigarShape.has_clip``): clips_aligned removes none there,
     before the rules or after them, so the answer is the same, record and mate alike."""
     start, parts = alignment
     rng = random.Random(seed)
     operations, sequence = build_read(start, [part for part in parts if part[0] != ord("S")] or [(ord("M"), 5)], rng)
     cigar = format_cigar(operations)
-    assert not has_clip(cigar)
+    shape = parse_cigar(cigar)
+    assert shape is not None and not shape.has_clip
     qualities = bytes(rng.randrange(33, 74) for _ in sequence)
     windows = sorted((a, a + b) for a, b in spans)
     changes = sorted(((a, b, 0) for a, b in windows), key=lambda change: change[1], reverse=True)
