@@ -422,7 +422,8 @@ class RecordReverter:
         if repeated:  # a second MC or MD would escape the rewrite of the first
             report.add("aux_repeats_removed", len(repeated))
             line = join(fields, tags)
-        kept_tags = [tag for tag in tags if tag[:2] not in self.copying]
+        copying = self.copying
+        kept_tags = [tag for tag in tags if tag[:2] not in copying]
         sa_windows = (
             self._supplementary_touches(tags) if (len(kept_tags) != len(tags) or self.passed_on) and b"\tSA:Z:" in line else False
         )  # no field of the line starts SA:Z:, so no tag does
@@ -1009,12 +1010,11 @@ def without_mate_tags(tags: list[bytes]) -> list[bytes]:
 def with_mate_cigar(tags: list[bytes], mate_cigar: bytes) -> list[bytes]:
     """Tags with ``MC`` rewritten to the mate's new CIGAR; where it changes, without the pair's
     junctions (``PAIR_JUNCTION_TAGS``): they would name the mate's skips as they were."""
-    changed = any(tag.startswith(b"MC:") and tag[5:] != mate_cigar for tag in tags)
-    return [
-        b"MC:Z:" + mate_cigar if tag.startswith(b"MC:") else tag
-        for tag in tags
-        if not (changed and tag[:3] in PAIR_JUNCTION_TAGS)
-    ]
+    new_tag = b"MC:Z:" + mate_cigar
+    for tag in tags:
+        if tag[:3] == b"MC:" and tag[5:] != mate_cigar:  # changed: the junctions go
+            return [new_tag if tag[:3] == b"MC:" else tag for tag in tags if tag[:3] not in PAIR_JUNCTION_TAGS]
+    return [new_tag if tag[:3] == b"MC:" else tag for tag in tags]
 
 
 def mate_cigar_value(tags: list[bytes]) -> bytes | None:
