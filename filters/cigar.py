@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Optional
 
 import numpy as np
@@ -51,10 +52,16 @@ class CigarShape:
     has_skip: bool = False
     length_change_start: int = 0
     length_change_end: int = 0
+    has_clip: bool = False
+    """A soft or hard clip anywhere (``S`` or ``H``, of any length)."""
+    inserted: int = 0
+    """The bases of its insertions (``I``)."""
+    clipped: int = 0
+    """The bases of its soft and hard clips (``S`` and ``H``)."""
 
-    @property
+    @cached_property
     def match_op(self) -> int:
-        """How the record spells an aligned base equal to the reference (``match_op``)."""
+        """How the record spells an aligned base equal to the reference (``match_op``), found once."""
         return match_op(self.operations)
 
 
@@ -63,8 +70,15 @@ def match_op(operations: Iterable[tuple[int, int]]) -> int:
     ``M`` where it writes one (an aligner writing mismatches ``X`` beside ``M``), else ``=`` (``X``
     alone). A base the reverter writes back is spelled so: an ``=`` among ``M`` runs would mark
     the carriers of the allele and where it lies."""
-    ops = {op for op, _ in operations}
-    return EQUAL if EQUAL in ops or (M not in ops and DIFF in ops) else M
+    has_match = has_mismatch = False
+    for op, _ in operations:  # a loop, not a set: a few operations a record, read for each
+        if op == EQUAL:
+            return EQUAL
+        if op == M:
+            has_match = True
+        elif op == DIFF:
+            has_mismatch = True
+    return EQUAL if has_mismatch and not has_match else M
 
 
 def parse_cigar(cigar: bytes) -> CigarShape | None:
@@ -95,6 +109,9 @@ def parse_cigar(cigar: bytes) -> CigarShape | None:
         has_skip=SKIP in inner,
         length_change_start=min((start for start, _ in widened), default=0),
         length_change_end=max((end for _, end in widened), default=0),
+        has_clip=any(op in (SOFT, HARD) for op, _ in operations),
+        inserted=sum(length for op, length in operations if op == INS),
+        clipped=sum(length for op, length in operations if op in (SOFT, HARD)),
     )
 
 
@@ -119,8 +136,29 @@ def widened_length_changes(operations: Sequence[tuple[int, int]]) -> list[tuple[
     return widened
 
 
+def reference_length(operations: Iterable[tuple[int, int]]) -> int:
+    """The reference bases an alignment spans (its ``M``, ``D``, ``N``, ``=`` and ``X``)."""
+    length = 0
+    for op, count in operations:
+        if op in CONSUMES_REFERENCE:
+            length += count
+    return length
+
+
+def query_length(operations: Iterable[tuple[int, int]]) -> int:
+    """The bases of the read an alignment holds (its ``M``, ``I``, ``S``, ``=`` and ``X``)."""
+    length = 0
+    for op, count in operations:
+        if op in CONSUMES_QUERY:
+            length += count
+    return length
+
+
 def format_cigar(operations: Sequence[tuple[int, int]]) -> bytes:
-    return b"".join(b"%d%c" % (length, op) for op, length in operations)
+    if len(operations) == 1:  # the common reverted read, 150M: no join
+        op, length = operations[0]
+        return b"%d%c" % (length, op)
+    return b"".join([b"%d%c" % (length, op) for op, length in operations])
 
 
 CACHE_LIMIT = 100_000

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from genoscrub import scan
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
 from genoscrub.aux_values import alignment_hits
-from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, HARD, INS, SOFT, CigarShape, ShapeCache, format_cigar
+from genoscrub.cigar import CONSUMES_QUERY, CONSUMES_REFERENCE, HARD, SOFT, CigarShape, ShapeCache, format_cigar, reference_length
 from genoscrub.contigs import HitContigs
 from genoscrub.dropped_contigs import listed_contigs
 from genoscrub.fasta import ContigReference
@@ -81,8 +81,11 @@ MATE_CIGAR_CHANGES = re.compile(rb"\tMC:Z:[0-9MP=]*[IDXNSH]")
 mismatch, a skip, and a clip (removed near a germline site with ``-v``, everywhere with ``--all``:
 ``revert.clips_aligned``)."""
 MATE_CIGAR_LETTERS = b"IDXNSH"
-LEFT_CLIPPED_MATE = re.compile(rb"\tMC:Z:[0-9]+[SH]")
-"""An MC value that starts with a clip: where it is removed, the mate's POS moves
+MATE_CIGAR_VALUE_CHANGES = re.compile(rb"[0-9MP=]*[IDXNSH]")
+"""``MATE_CIGAR_CHANGES`` of the value alone (``match``): a CIGAR whose operations the rules may change."""
+MATE_CIGAR_LETTER = re.compile(b"[" + MATE_CIGAR_LETTERS + b"]")
+LEFT_CLIPPED_MATE = re.compile(rb"[0-9]+[SH]")
+"""An MC value that starts with a clip (``match``): where it is removed, the mate's POS moves
 (``revert.clip_start``), and PNEXT with it."""
 MATE_REMOVED = b""
 """What the mate's CIGAR becomes when the mate is removed."""
@@ -179,7 +182,7 @@ class RevertOptions:
     """With ``-v``: placed reads of a MAPQ below this (or 255) have every difference reverted (0: none)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ReadWindows:
     """The windows one alignment touches, and those of them that are germline deletions."""
 
@@ -372,6 +375,8 @@ class RecordReverter:
         self.moved = False
         """Whether the last record :meth:`rewrite` wrote has another POS than it had (a removed
         left clip moved it, or its mate, where it is an unmapped read placed at its mate)."""
+        self.last_mate_windows: tuple[int, bytes, str, ReadWindows] | None = None
+        """The mate's windows :meth:`mate_windows` found last, with its place and CIGAR."""
         self.mates_everywhere: dict[bytes, bytes | None] = {}
         """``--all``, no keep allele under the mate: ``MC`` -> what :meth:`mate_update` makes of it,
         the same at every PNEXT (the window over the mate and every rule are relative to its POS),
@@ -417,8 +422,11 @@ class RecordReverter:
         if repeated:  # a second MC or MD would escape the rewrite of the first
             report.add("aux_repeats_removed", len(repeated))
             line = join(fields, tags)
-        kept_tags = [tag for tag in tags if tag[:2] not in self.copying]
-        sa_windows = self._supplementary_touches(tags) if len(kept_tags) != len(tags) or self.passed_on else False
+        copying = self.copying
+        kept_tags = [tag for tag in tags if tag[:2] not in copying]
+        sa_windows = (
+            self._supplementary_touches(tags) if (len(kept_tags) != len(tags) or self.passed_on) and b"\tSA:Z:" in line else False
+        )  # no field of the line starts SA:Z:, so no tag does
         if far:
             kept_tags = self.without_far_places(fields, kept_tags)
         secondary_masked = False
@@ -431,15 +439,14 @@ class RecordReverter:
             report.add("mates_dropped_listed_contig")  # the mate went with its contig: this record stands alone
             make_single(fields)
             kept_tags = without_mate_tags(kept_tags)
-            mate = None
         elif options.drop_unknown_contigs and fields[6] not in (b"=", b"*") and fields[6] not in self.known_contigs:
             report.add("mates_dropped_unknown_contig")  # the mate is dropped: this record stands alone
             make_single(fields)
             kept_tags = without_mate_tags(kept_tags)
-            mate = None
-        else:
-            mate = self.mate_update(fields, kept_tags) if MATE_CIGAR_CHANGES.search(line) else None
-        old_mate_cigar = next((tag[5:] for tag in kept_tags if tag.startswith(b"MC:Z:")), None)
+        old_mate_cigar = mate_cigar_value(kept_tags)
+        mate = None
+        if old_mate_cigar is not None and MATE_CIGAR_VALUE_CHANGES.match(old_mate_cigar):  # as MATE_CIGAR_CHANGES in the line
+            mate = self.mate_update_of(fields, kept_tags, old_mate_cigar)
         if mate == MATE_REMOVED:
             # The whole template goes: an unpaired mate would be left only where the read carried
             # the germline allele that removed it (a skip at a deletion, a read of an insertion).
@@ -451,7 +458,8 @@ class RecordReverter:
         elif mate is not None:
             kept_tags = with_mate_cigar(kept_tags, mate)
         mate_start = None
-        if mate is not None and LEFT_CLIPPED_MATE.search(line):  # MATE_UNKNOWN too: its start needs only MC
+        # MATE_UNKNOWN too: its start needs only MC
+        if mate is not None and old_mate_cigar is not None and LEFT_CLIPPED_MATE.match(old_mate_cigar):
             mate_start = self.mate_moved_start(fields, old_mate_cigar)
         if flag & 4:
             if mate_start is not None:
@@ -494,7 +502,7 @@ class RecordReverter:
         clips_to_check = (
             options.clips is ClipRule.DIFFERING and fields[9] != b"*" and bool(shape.left_clip or shape.right_clip)
         )
-        if not windows and not sa_windows and not clips_to_check:
+        if not windows.windows and not sa_windows and not clips_to_check:
             end = position + shape.reference_length
             self.fit_template_length(fields, template, position, end, end, shape.query_length)
             return join(fields, kept_tags)
@@ -503,9 +511,9 @@ class RecordReverter:
         offset = max(0, position - shape.left_clip)
         if windows.clips_aligned and shape.operations[0][0] in (SOFT, HARD):  # a removed left clip moves POS
             offset = max(0, min(offset, moved_start(position, shape.operations, clip_windows, windows.changes)))
-        inserted = sum(length for op, length in shape.operations if op == INS) if shape.has_indel else 0
+        inserted = shape.inserted if shape.has_indel else 0
         if windows.clips_aligned:  # the bases given back for clips removed (revert.clips_aligned)
-            inserted += sum(length for op, length in shape.operations if op in (SOFT, HARD))
+            inserted += shape.clipped
         reference = self.nearby.fetch(name, offset, position + shape.reference_length + inserted + shape.right_clip)
         aligned_end = position + shape.reference_length - offset
         known = len(reference)
@@ -514,7 +522,7 @@ class RecordReverter:
         if known < aligned_end + inserted:  # no reference there: reverted to N (the length rule may add bases up to there)
             reference += b"N" * (aligned_end + inserted - known)
         clips = ClipRule.ALL if sa_windows or self.windows.revert_all or elsewhere else options.clips
-        clips_only = not windows and not sa_windows and not secondary_masked
+        clips_only = not windows.windows and not sa_windows and not secondary_masked
         return self._revert(
             fields, kept_tags, shape, position, reference, offset, windows, clips, name, clips_only, template, known, clip_windows
         )
@@ -529,11 +537,21 @@ class RecordReverter:
         if shape is None:
             return None
         mate_position = int(fields[7]) - 1
-        windows = self.windows.for_read(mate_name.decode(errors="replace"), mate_position, shape, mate_cigar)
+        windows = self.mate_windows(mate_name.decode(errors="replace"), mate_position, shape, mate_cigar)
         if not windows.clips_aligned:
             return None
         start = moved_start(mate_position, shape.operations, windows.clip_windows, windows.changes)
         return start if start != mate_position else None
+
+    def mate_windows(self, name: str, position: int, shape: CigarShape, cigar: bytes) -> ReadWindows:
+        """``windows.for_read`` of the mate (a pure function of its arguments), the last answer kept:
+        :meth:`mate_moved_start` asks what :meth:`mate_update` asked just before it."""
+        last = self.last_mate_windows
+        if last is not None and last[0] == position and last[1] == cigar and last[2] == name:
+            return last[3]
+        windows = self.windows.for_read(name, position, shape, cigar)
+        self.last_mate_windows = (position, cigar, name, windows)
+        return windows
 
     def follow_mate(self, fields: list[bytes], mate_start: int) -> None:
         """PNEXT (and the POS of an unmapped read placed at its mate) moved to where the mate
@@ -648,7 +666,7 @@ class RecordReverter:
         keep = self.keep.alleles_under(name, position, position + shape.reference_length) if self.keep is not None else None
         result = revert_alignment(
             position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
-            windows.short_skip, clip_windows, windows.changes, self.quality_key,
+            windows.short_skip, clip_windows if shape.has_clip else None, windows.changes, self.quality_key,
         )
         if isinstance(result, Removed):
             self.report.add(result.reason)
@@ -661,7 +679,7 @@ class RecordReverter:
             counts["indels_reverted"] += result.indels_reverted
             counts["clip_bases_masked"] += result.clip_bases_masked
             counts["clip_bases_aligned"] += result.clip_bases_aligned
-            new_end = new_position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
+            new_end = new_position + reference_length(result.operations)
             if result.bases_trimmed_to_length:
                 counts["bases_trimmed_to_length"] += result.bases_trimmed_to_length
             if result.bases_added_to_length:
@@ -671,7 +689,8 @@ class RecordReverter:
         elif clips_only:
             self.fit_template_length(fields, template, position, end, end, shape.query_length)
             return join(fields, tags)  # its clips carry the reference
-        new_end = new_position + sum(length for op, length in result.operations if op in CONSUMES_REFERENCE)
+        else:
+            new_end = new_position + reference_length(result.operations)
         if new_position != position:
             self.report.add("read_starts_moved")
             if int(fields[1]) & 8 and fields[7] == fields[3] and fields[6] in (b"=", fields[2]):
@@ -682,16 +701,22 @@ class RecordReverter:
         fields[5] = format_cigar(result.operations)
         fields[9] = result.sequence
         fields[10] = result.qualities
-        names = [tag[:2] for tag in tags]
         passed_on = self.passed_on
-        new_tags = [
-            tag for tag, tag_name in zip(tags, names, strict=True) if tag_name in KEPT_TAGS or tag_name == b"MC" or tag_name in passed_on
-        ]
-        if result.sequence != b"*" and (b"MD" in names or b"NM" in names):
+        new_tags = []
+        has_md = has_nm = False
+        for tag in tags:
+            tag_name = tag[:2]
+            if tag_name in KEPT_TAGS or tag_name == b"MC" or tag_name in passed_on:
+                new_tags.append(tag)
+            if tag_name == b"MD":
+                has_md = True
+            elif tag_name == b"NM":
+                has_nm = True
+        if result.sequence != b"*" and (has_md or has_nm):
             md, distance = scan.md_and_nm(new_position, result.operations, result.sequence, reference, offset)
-            if b"MD" in names:
+            if has_md:
                 new_tags.append(b"MD:Z:" + md)
-            if b"NM" in names:
+            if has_nm:
                 new_tags.append(b"NM:i:%d" % distance)
         return join(fields, new_tags)
 
@@ -855,8 +880,10 @@ class RecordReverter:
         threshold = self.options.all_below_mapq
         if not threshold or int(fields[1]) & 8:
             return False
-        value = next((tag[5:] for tag in tags if tag.startswith(b"MQ:i:")), None)
-        return value is not None and low_mapping_quality(value, threshold)
+        for tag in tags:
+            if tag[:5] == b"MQ:i:":
+                return low_mapping_quality(tag[5:], threshold)
+        return False
 
     def mate_update(self, fields: list[bytes], tags: list[bytes]) -> bytes | None:
         """The mate's new CIGAR for MC (the rules of its own record, from MC alone):
@@ -864,9 +891,13 @@ class RecordReverter:
 
         ``fields`` needs RNAME (2), RNEXT (6) and PNEXT (7) only.
         """
-        mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
-        if mate_cigar is None or not any(letter in mate_cigar for letter in MATE_CIGAR_LETTERS):
+        mate_cigar = mate_cigar_value(tags)
+        if mate_cigar is None or not MATE_CIGAR_LETTER.search(mate_cigar):
             return None
+        return self.mate_update_of(fields, tags, mate_cigar)
+
+    def mate_update_of(self, fields: list[bytes], tags: list[bytes], mate_cigar: bytes) -> bytes | None:
+        """:meth:`mate_update` of ``mate_cigar``, the first ``MC`` of ``tags``, found by the caller."""
         mate_name = fields[6] if fields[6] != b"=" else fields[2]
         if mate_name == b"*" or not fields[7].isdigit():
             return None
@@ -879,13 +910,14 @@ class RecordReverter:
         everywhere = self.windows.revert_all and keep is None
         if everywhere and mate_cigar in self.mates_everywhere:
             return self.mates_everywhere[mate_cigar]
-        windows = self.windows.for_read(name, mate_position, shape, mate_cigar)
+        windows = self.mate_windows(name, mate_position, shape, mate_cigar)
         if isinstance(self.windows, GermlineWindows) and self.mate_placed_elsewhere(fields, tags):
             windows = self.windows.for_read_elsewhere(name, mate_position, shape, mate_cigar)
-        if not windows:
+        if not windows.windows:
             return None
         new_cigar = rewrite_mate_cigar(
-            mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip, windows.clip_windows,
+            mate_position, mate_cigar, windows.windows, shape, keep, windows.deletions, windows.short_skip,
+            windows.clip_windows if shape.has_clip else None,
             windows.changes,
         )
         if isinstance(new_cigar, Removed):
@@ -901,7 +933,7 @@ class RecordReverter:
         return answer
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Template:
     """A paired record's TLEN and its mate's place: the mate's alignment end as read and after the
     rules, from MC (None for both without MC)."""
@@ -978,12 +1010,19 @@ def without_mate_tags(tags: list[bytes]) -> list[bytes]:
 def with_mate_cigar(tags: list[bytes], mate_cigar: bytes) -> list[bytes]:
     """Tags with ``MC`` rewritten to the mate's new CIGAR; where it changes, without the pair's
     junctions (``PAIR_JUNCTION_TAGS``): they would name the mate's skips as they were."""
-    changed = any(tag.startswith(b"MC:") and tag[5:] != mate_cigar for tag in tags)
-    return [
-        b"MC:Z:" + mate_cigar if tag.startswith(b"MC:") else tag
-        for tag in tags
-        if not (changed and tag[:3] in PAIR_JUNCTION_TAGS)
-    ]
+    new_tag = b"MC:Z:" + mate_cigar
+    for tag in tags:
+        if tag[:3] == b"MC:" and tag[5:] != mate_cigar:  # changed: the junctions go
+            return [new_tag if tag[:3] == b"MC:" else tag for tag in tags if tag[:3] not in PAIR_JUNCTION_TAGS]
+    return [new_tag if tag[:3] == b"MC:" else tag for tag in tags]
+
+
+def mate_cigar_value(tags: list[bytes]) -> bytes | None:
+    """The value of the first ``MC:Z:`` of ``tags`` (None without one)."""
+    for tag in tags:
+        if tag[:5] == b"MC:Z:":
+            return tag[5:]
+    return None
 
 
 def join(fields: list[bytes], tags: list[bytes]) -> bytes:

@@ -97,6 +97,7 @@ from genoscrub.cigar import (
     format_cigar,
     match_op,
     parse_cigar,
+    query_length,
     without_padding,
 )
 
@@ -641,8 +642,6 @@ def clips_aligned(position: int, operations: Sequence[tuple[int, int]], clip_win
     return kept, left_soft, right_soft, hard
 
 
-def query_length(operations: Sequence[tuple[int, int]]) -> int:
-    return sum(length for op, length in operations if op in CONSUMES_QUERY)
 
 
 def _right_clip(operations: Sequence[tuple[int, int]]) -> bool:
@@ -680,7 +679,7 @@ def length_kept(operations: Sequence[tuple[int, int]], delta: int, fill: int) ->
                     remaining -= length
         while body and body[-1][0] in (DEL, SKIP, PAD):
             body.pop()
-        if not any(op in ALIGNED for op, _ in body):
+        if not _has_aligned(body):
             return None
         return body + list(operations[tail_start:]), query_length(body)
     point = query_length(body)
@@ -824,7 +823,7 @@ def revert_until_settled(
             query_position += length
         else:  # H, P
             append_operation(new_operations, op, length)
-    if not any(op in ALIGNED for op, _ in new_operations):
+    if not _has_aligned(new_operations):
         return NO_ALIGNED_BASE
     if result.indels_reverted:
         new_operations[:] = without_padding(new_operations)
@@ -847,7 +846,18 @@ def revert_until_settled(
 
 def _may_revert_again(operations: Operations, short_skip: int) -> bool:
     """Whether an alignment the rules wrote still holds an indel (or a short skip) they may revert."""
-    return any(op in (INS, DEL) or (op == SKIP and length < short_skip) for op, length in operations)
+    for op, length in operations:  # noqa: SIM110 - a loop: any() of a generator costs more over a few operations
+        if op in (INS, DEL) or (op == SKIP and length < short_skip):
+            return True
+    return False
+
+
+def _has_aligned(operations: Sequence[tuple[int, int]]) -> bool:
+    """Whether an alignment holds an aligned base (``M``, ``=`` or ``X``)."""
+    for op, _ in operations:  # noqa: SIM110 - a loop, as _may_revert_again
+        if op in ALIGNED:
+            return True
+    return False
 
 
 def revert_single_match(
@@ -903,7 +913,7 @@ def borrowed_qualities(qualities: bytes, start: int, end: int, count: int, key: 
     pool = qualities[max(0, start) : max(0, end)]
     if not pool:
         return bytes((MASKED_QUALITY,)) * count
-    seed = hmac.digest(key, max(0, start).to_bytes(8, "little") + qualities, "sha256")
+    seed = keyed_sha256(key, max(0, start).to_bytes(8, "little") + qualities)
     size = len(pool)
     mask = (1 << size.bit_length()) - 1
     step = (size.bit_length() + 7) // 8  # bytes a draw: 1 for every pool of BORROWED_REACH each side
@@ -911,14 +921,49 @@ def borrowed_qualities(qualities: bytes, start: int, end: int, count: int, key: 
     if 2 * count * step > len(seed):  # the draws may need more: SHAKE-256 of the HMAC, after it
         stream += hashlib.shake_256(seed).digest(2 * count * step)
     while True:
-        if step == 1:
-            draws = [byte & mask for byte in stream]
+        if step == 1:  # pool[byte & mask] of each byte whose draw is below the size, by one translate
+            chosen = stream.translate((pool + bytes(mask + 1 - size)) * (256 // (mask + 1)), _draws_past(size))
         else:
             draws = [int.from_bytes(stream[at : at + step], "little") & mask for at in range(0, len(stream) - step + 1, step)]
-        chosen = bytes([pool[draw] for draw in draws if draw < size])
+            chosen = bytes([pool[draw] for draw in draws if draw < size])
         if len(chosen) >= count:
             return chosen[:count]
         stream = seed + hashlib.shake_256(seed).digest(2 * (len(stream) - len(seed)) + 2 * count * step)
+
+
+@lru_cache(maxsize=8)
+def _hmac_pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
+    """SHA-256 with HMAC's inner and outer padded key hashed in (RFC 2104), to be copied per message."""
+    if len(key) > HMAC_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(HMAC_BLOCK, b"\0")
+    return hashlib.sha256(key.translate(_INNER_PAD)), hashlib.sha256(key.translate(_OUTER_PAD))
+
+
+HMAC_BLOCK = 64
+"""SHA-256's block size, which HMAC pads its key to."""
+_INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
+_OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
+
+
+def keyed_sha256(key: bytes, message: bytes) -> bytes:
+    """``hmac.digest(key, message, "sha256")``, the same 32 bytes, from the key's padded hashes
+    worked out once (:func:`_hmac_pads`): the one-shot call sets OpenSSL's HMAC up anew each time,
+    which cost more than the hashing of a read's qualities."""
+    inner, outer = _hmac_pads(key)
+    inner = inner.copy()
+    inner.update(message)
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.digest()
+
+
+@lru_cache(maxsize=256)
+def _draws_past(size: int) -> bytes:
+    """The bytes whose draw (the byte's low bits, as many as ``size`` has) is ``size`` or more:
+    :func:`borrowed_qualities` drops them."""
+    mask = (1 << size.bit_length()) - 1
+    return bytes(byte for byte in range(256) if byte & mask >= size)
 
 
 # --- the mate, from its MC tag ------------------------------------------------------------------
@@ -1069,7 +1114,7 @@ def mate_cigar_settled(
             append_operation(operations, op, length)
             if op in CONSUMES_REFERENCE:
                 reference_position += length
-    if not any(op in ALIGNED for op, _ in operations):
+    if not _has_aligned(operations):
         return NO_ALIGNED_BASE
     if reverted:
         operations = without_padding(operations)

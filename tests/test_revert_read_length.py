@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pysam
 import pytest
-from genoscrub.cigar import format_cigar, parse_cigar
+from genoscrub.cigar import format_cigar, match_op, parse_cigar, query_length, reference_length
 from genoscrub.record_reverter import fitted_template_length
 from genoscrub.revert import (
     CLIP_MARGIN,
@@ -23,6 +23,7 @@ from genoscrub.revert import (
     Reverted,
     Windows,
     borrowed_qualities,
+    keyed_sha256,
     moved_start,
     revert_alignment,
     rewrite_mate_cigar,
@@ -65,6 +66,15 @@ def test_borrowed_qualities_are_drawn_by_the_keyed_hash(qualities: bytes, start:
     bytes by SHAKE-256 of it (``count`` up to 300: a deletion of 300 bases needs about 600 bytes),
     two bytes a draw from a pool of more than 255."""
     assert borrowed_qualities(qualities, start, end, count, key) == drawn_one_by_one(qualities, start, end, count, key)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=150), st.binary(max_size=300))
+def test_the_keyed_hash_of_the_pads_worked_out_once_is_hmac_sha256(key: bytes, message: bytes) -> None:
+    """keyed_sha256 (the key's padded hashes worked out once, copied per message) is
+    ``hmac.digest``: keys shorter than SHA-256's block, as long, and longer (hashed first)."""
+    assert keyed_sha256(key, message) == hmac.digest(key, message, "sha256")
+    assert keyed_sha256(key, message) == hmac.digest(key, message, "sha256")  # the pads are copied, not used up
 
 
 def test_borrowed_qualities_are_a_uniform_draw_and_another_key_draws_others() -> None:
@@ -383,3 +393,51 @@ def test_one_base_left_with_quality_nine_keeps_its_qualities(operations: list[tu
                               clip_windows=windows, changes=[(a, b, 0) for a, b in windows])  # fmt: skip
     assert isinstance(result, Reverted) and result.operations == [(ord("M"), 13)]
     assert len(result.qualities) == len(result.sequence) == 13 and b"*" in result.qualities
+
+
+OPERATIONS = st.lists(st.tuples(st.sampled_from(b"MIDNSHP=X"), st.integers(0, 30)), max_size=8)
+
+
+@given(OPERATIONS)
+def test_the_loops_over_a_cigar_give_what_their_definitions_say(operations: list[tuple[int, int]]) -> None:
+    """match_op, query_length and reference_length, loops over the operations (read for every
+    record the one-record path rewrites), as the SAM specification defines them."""
+    spelled = {op for op, _ in operations}
+    assert match_op(operations) == (ord("=") if ord("=") in spelled or (ord("M") not in spelled and ord("X") in spelled) else ord("M"))
+    assert query_length(operations) == sum(length for op, length in operations if op in b"MIS=X")
+    assert reference_length(operations) == sum(length for op, length in operations if op in b"MDN=X")
+    shape = parse_cigar(format_cigar(operations))
+    if shape is not None:  # a CIGAR of runs of 0 bases and more
+        assert shape.has_clip == bool(spelled & set(b"SH"))
+        assert shape.inserted == sum(length for op, length in operations if op == ord("I"))
+        assert shape.clipped == sum(length for op, length in operations if op in b"SH")
+        assert shape.match_op == match_op(operations)
+
+
+@settings(max_examples=300, deadline=None)
+@given(alignments, st.lists(st.tuples(st.integers(0, 90), st.integers(1, 8)), max_size=4), st.integers(0, 1000), st.booleans())
+def test_a_cigar_without_a_clip_gets_the_same_answer_without_clip_windows(
+    alignment: tuple[int, list[tuple[int, int]]], spans: list[tuple[int, int]], seed: int, deletions: bool
+) -> None:
+    """The one-record path gives revert_alignment and rewrite_mate_cigar no clip windows for a CIGAR
+    without a soft or hard clip (``CigarShape.has_clip``): clips_aligned removes none there,
+    before the rules or after them, so the answer is the same, record and mate alike."""
+    start, parts = alignment
+    rng = random.Random(seed)
+    operations, sequence = build_read(start, [part for part in parts if part[0] != ord("S")] or [(ord("M"), 5)], rng)
+    cigar = format_cigar(operations)
+    shape = parse_cigar(cigar)
+    assert shape is not None and not shape.has_clip
+    qualities = bytes(rng.randrange(33, 74) for _ in sequence)
+    windows = sorted((a, a + b) for a, b in spans)
+    changes = sorted(((a, b, 0) for a, b in windows), key=lambda change: change[1], reverse=True)
+    reference = REFERENCE + b"N" * 64
+    germline = windows if deletions else None
+    with_clips = revert_alignment(
+        start, operations, sequence, qualities, reference, 0, windows, deletions=germline, clip_windows=windows, changes=changes
+    )
+    without = revert_alignment(start, operations, sequence, qualities, reference, 0, windows, deletions=germline, changes=changes)
+    assert with_clips == without
+    assert rewrite_mate_cigar(start, cigar, windows, deletions=germline, clip_windows=windows, changes=changes) == rewrite_mate_cigar(
+        start, cigar, windows, deletions=germline, changes=changes
+    )
