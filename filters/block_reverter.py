@@ -328,30 +328,19 @@ class BlockReverter:
         given twice, or whose mate's contig is ``*``, stays (the one-record path decides)."""
         windows = self.windows
         assert isinstance(windows, GermlineWindows)
-        located, buffer = table.located, table.buffer
-        tabs, ends, counts = located.extra_starts, located.extra_ends, located.extra_counts
-        away = np.zeros(len(rows), dtype=bool)
-        if not len(tabs):
-            return away
-        last = len(buffer) - 1
-
-        def at(shift: int) -> np.ndarray:
-            return buffer[np.minimum(tabs + shift, last)]
-
-        looked_at = np.zeros(len(table), dtype=bool)
-        looked_at[rows] = True
-        owners = np.repeat(np.arange(len(table)), counts)
-        chosen = looked_at[owners] & (at(1) == 77) & (at(2) == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)  # MC:Z:
-        owning = owners[chosen]
+        tabs, ends, owning = mate_cigar_fields(table, rows)
+        if not len(owning):
+            return np.zeros(len(rows), dtype=bool)
         once = np.bincount(owning, minlength=len(table)) == 1
-        values = scan.span_list(table.text, tabs[chosen] + 6, ends[chosen])
+        values = scan.span_list(table.text, tabs + 6, ends)
         span_starts, span_ends = windows.span_starts, windows.span_ends
         leads = np.array([span_starts[value] for value in values], dtype=np.int64)
         extents = np.array([span_ends[value] for value in values], dtype=np.int64)
-        mate_contigs = table.values(6)
+        mate_contigs = scan.span_list(table.text, table.tabs[owning, 5] + 1, table.tabs[owning, 6])  # RNEXT of each
         own = names[0] if len(names) == 1 else None
         contigs = [
-            (own if own is not None else names[row]) if mate_contigs[row] == b"=" else mate_contigs[row] for row in owning.tolist()
+            (own if own is not None else names[row]) if mate_contig == b"=" else mate_contig
+            for row, mate_contig in zip(owning.tolist(), mate_contigs, strict=True)
         ]
         starts = mate_positions[owning] + leads
         stops = mate_positions[owning] + extents
@@ -1144,25 +1133,35 @@ class CoordinateOrder:
         self.spill_read = self.spill_size = 0
 
 
+def mate_cigar_fields(table: BlockFields, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``MC:Z:`` fields of ``rows`` (sorted lines, each once), in text order: the tab before
+    each, the tab or newline after it, and its line. Only those lines' optional fields are looked
+    at (the lines whose ``MC`` the bulk paths judge are a few in a hundred of a block's)."""
+    located, buffer = table.located, table.buffer
+    counts = located.extra_counts[rows]
+    firsts = (np.cumsum(located.extra_counts) - located.extra_counts)[rows]
+    index = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    tabs, ends, owners = located.extra_starts[index], located.extra_ends[index], np.repeat(rows, counts)
+    last = len(buffer) - 1
+
+    def at(shift: int) -> np.ndarray:
+        return buffer[np.minimum(tabs + shift, last)]
+
+    chosen = (at(1) == 77) & (at(2) == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)  # MC:Z:
+    return tabs[chosen], ends[chosen], owners[chosen]
+
+
 def left_clipped_mates(table: BlockFields, rows: np.ndarray) -> np.ndarray:
     """For each of ``rows``, whether its ``MC`` starts with a clip (``MC:Z:3S147M``), whose
     removal moves the mate's POS (``revert.clip_start``)."""
-    located, buffer = table.located, table.buffer
-    tabs, counts = located.extra_starts, located.extra_counts
-    moving = np.zeros(len(rows), dtype=bool)
-    if not len(tabs):
-        return moving
+    buffer = table.buffer
     last = len(buffer) - 1
 
     def at(places: np.ndarray) -> np.ndarray:
         return buffer[np.minimum(places, last)]
 
-    owners = np.repeat(np.arange(len(table)), counts)
-    looked_at = np.zeros(len(table), dtype=bool)
-    looked_at[rows] = True
-    chosen = looked_at[owners] & (at(tabs + 1) == 77) & (at(tabs + 2) == 67) & (at(tabs + 3) == 58) & (at(tabs + 4) == 90)
-    chosen &= at(tabs + 5) == 58  # MC:Z:
-    places = tabs[chosen] + 6
+    tabs, _, owning = mate_cigar_fields(table, rows)
+    places = tabs + 6
     clipped = np.zeros(len(places), dtype=bool)
     digits = np.ones(len(places), dtype=bool)
     for shift in range(11):  # a CIGAR length has up to 10 digits
@@ -1174,7 +1173,7 @@ def left_clipped_mates(table: BlockFields, rows: np.ndarray) -> np.ndarray:
         if not digits.any():
             break
     left_clipped = np.zeros(len(table), dtype=bool)
-    left_clipped[owners[chosen][clipped]] = True
+    left_clipped[owning[clipped]] = True
     return left_clipped[rows]
 
 
