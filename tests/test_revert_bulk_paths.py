@@ -24,7 +24,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from genoscrub.block_reverter import left_clipped_mates, mate_cigar_fields
+from genoscrub.block_reverter import left_clipped_mates, mate_cigar_fields, tag_spans, tag_spans_of_rows
 from genoscrub.contigs import ContigMap
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
@@ -330,7 +330,9 @@ MATE_CIGAR_TAGS = st.sampled_from([b"MC:Z:3S37M", b"MC:Z:40M", b"MC:i:4", b"MQ:i
 )
 def test_mate_cigar_fields_are_the_chosen_lines_mc_fields(tags: list[list[bytes]], chosen: list[bool]) -> None:
     """``block_reverter.mate_cigar_fields``, which looks only at the chosen lines' optional fields,
-    finds each ``MC:Z:`` field of those lines, in text order, as a split of each line finds it."""
+    finds each ``MC:Z:`` field of those lines, in text order, as a split of each line finds it;
+    ``tag_spans_of_rows``, given the lines holding a named field, finds what ``tag_spans`` finds
+    looking at every field of the block."""
     lines = [b"\t".join([b"r", b"99", b"chr1", b"10", b"60", b"40M", b"=", b"50", b"80", b"A" * 40, b"I" * 40, *line]) for line in tags]
     text = b"\n".join(lines) + b"\n"
     table = block_fields(text)
@@ -341,3 +343,9 @@ def test_mate_cigar_fields_are_the_chosen_lines_mc_fields(tags: list[list[bytes]
     assert found == [(row, tag) for row in rows.tolist() for tag in tags[row] if tag.startswith(b"MC:Z:")]
     clipped = left_clipped_mates(table, rows).tolist()
     assert clipped == [any(re.match(rb"MC:Z:[0-9]+[SH]", tag) for tag in tags[row]) for row in rows.tolist()]
+    mask = np.array(chosen[: len(lines)])
+    for names in ((b"MQ",), (b"MC", b"XA")):
+        holding = np.array([row for row, line in enumerate(tags) if any(tag[:2] in names for tag in line)], dtype=np.int64)
+        expected = tag_spans(table, names, mask)
+        for found_spans in (tag_spans_of_rows(table, names, holding, mask), tag_spans_of_rows(table, names, np.arange(len(lines)), mask)):
+            assert [part.tolist() for part in found_spans] == [part.tolist() for part in expected]
