@@ -252,9 +252,7 @@ class BlockReverter:
         if isinstance(self.windows, GermlineWindows) and len(mate_rows):
             away = self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)
             if self.options.all_below_mapq:  # a mate reverted whole for its MAPQ (MQ) changes wherever it lies
-                looked_at = np.zeros(len(table), dtype=bool)
-                looked_at[mate_rows] = True
-                away &= ~self._mates_of_low_mapq(table, looked_at)[mate_rows]
+                away &= ~self._mates_of_low_mapq(table, mate_rows)[mate_rows]
             mate_rows = mate_rows[~away]
         if len(mate_rows):  # a mate whose left clip goes moves: PNEXT follows on the one-record path
             moving = left_clipped_mates(table, mate_rows)
@@ -284,7 +282,7 @@ class BlockReverter:
             fast = candidates & hits
             tags_only &= ~hits
             selected |= hits
-            low, hit, unsure = self._placed_elsewhere(table, unmapped)  # reverted whole where they lie
+            low, hit, unsure = self._placed_elsewhere(table, unmapped, copying_rows)  # reverted whole where they lie
             elsewhere = low | hit
             fast |= candidates & elsewhere  # one M run: settled in bulk, a window over the whole read
             fast &= ~unsure
@@ -328,30 +326,19 @@ class BlockReverter:
         given twice, or whose mate's contig is ``*``, stays (the one-record path decides)."""
         windows = self.windows
         assert isinstance(windows, GermlineWindows)
-        located, buffer = table.located, table.buffer
-        tabs, ends, counts = located.extra_starts, located.extra_ends, located.extra_counts
-        away = np.zeros(len(rows), dtype=bool)
-        if not len(tabs):
-            return away
-        last = len(buffer) - 1
-
-        def at(shift: int) -> np.ndarray:
-            return buffer[np.minimum(tabs + shift, last)]
-
-        looked_at = np.zeros(len(table), dtype=bool)
-        looked_at[rows] = True
-        owners = np.repeat(np.arange(len(table)), counts)
-        chosen = looked_at[owners] & (at(1) == 77) & (at(2) == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)  # MC:Z:
-        owning = owners[chosen]
+        tabs, ends, owning = mate_cigar_fields(table, rows)
+        if not len(owning):
+            return np.zeros(len(rows), dtype=bool)
         once = np.bincount(owning, minlength=len(table)) == 1
-        values = scan.span_list(table.text, tabs[chosen] + 6, ends[chosen])
+        values = scan.span_list(table.text, tabs + 6, ends)
         span_starts, span_ends = windows.span_starts, windows.span_ends
         leads = np.array([span_starts[value] for value in values], dtype=np.int64)
         extents = np.array([span_ends[value] for value in values], dtype=np.int64)
-        mate_contigs = table.values(6)
+        mate_contigs = scan.span_list(table.text, table.tabs[owning, 5] + 1, table.tabs[owning, 6])  # RNEXT of each
         own = names[0] if len(names) == 1 else None
         contigs = [
-            (own if own is not None else names[row]) if mate_contigs[row] == b"=" else mate_contigs[row] for row in owning.tolist()
+            (own if own is not None else names[row]) if mate_contig == b"=" else mate_contig
+            for row, mate_contig in zip(owning.tolist(), mate_contigs, strict=True)
         ]
         starts = mate_positions[owning] + leads
         stops = mate_positions[owning] + extents
@@ -369,12 +356,15 @@ class BlockReverter:
         settled[owning[clear]] = True
         return settled[rows]
 
-    def _placed_elsewhere(self, table: BlockFields, unmapped: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _placed_elsewhere(
+        self, table: BlockFields, unmapped: np.ndarray, listing_rows: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The placed reads ``RecordReverter.placed_elsewhere`` reverts whole: those of a MAPQ below
         ``--all-below-mapq`` or 255 (read in one C pass), those with an ``XA``/``XB`` whose hit
         touches a germline window (only those reads' lists are read, one by one, by its own
         ``alternative_hit_on_window``), and those the one-record path must judge (a MAPQ of more
-        than 10 digits, which the C pass does not read; a tag given twice)."""
+        than 10 digits, which the C pass does not read; a tag given twice). ``listing_rows``: the
+        lines holding a copying tag (``XA`` and ``XB`` among them), whose fields alone are looked at."""
         count = len(table)
         low, hit = np.zeros(count, dtype=bool), np.zeros(count, dtype=bool)
         threshold = self.options.all_below_mapq
@@ -383,7 +373,7 @@ class BlockReverter:
         if threshold:
             low = ((mapqs >= 0) & (mapqs < threshold)) | (mapqs == 255)
         alternative = self.records.alternative_hit_on_window
-        owners, starts, ends = tag_spans(table, (b"XA", b"XB"), ~low & ~unsure & ~unmapped)
+        owners, starts, ends = tag_spans_of_rows(table, (b"XA", b"XB"), listing_rows, ~low & ~unsure & ~unmapped)
         text = table.text
         for row, start, end in zip(owners.tolist(), starts.tolist(), ends.tolist(), strict=True):
             if not hit[row] and alternative(text[start:end], text[start - 5 : start - 3]):
@@ -393,12 +383,13 @@ class BlockReverter:
         return low & ~unmapped, hit & ~unmapped & ~unsure, unsure
 
     def _mates_of_low_mapq(self, table: BlockFields, mate_rows: np.ndarray) -> np.ndarray:
-        """The records whose ``MQ`` tag gives a mate MAPQ below ``--all-below-mapq`` (or 255, or
-        not a number): the mate is reverted whole, so their ``MC`` may change wherever the mate lies
-        (``RecordReverter.mate_placed_elsewhere``)."""
+        """The records of ``mate_rows`` (sorted lines, each once) whose ``MQ`` tag gives a mate MAPQ
+        below ``--all-below-mapq`` (or 255, or not a number), as a mask of the block's lines: the
+        mate is reverted whole, so their ``MC`` may change wherever the mate lies
+        (``RecordReverter.mate_placed_elsewhere``). Only those lines' fields are looked at."""
         rows = np.zeros(len(table), dtype=bool)
         threshold = self.options.all_below_mapq
-        owners, starts, ends = tag_spans(table, (b"MQ",), mate_rows)
+        owners, starts, ends = tag_spans_of_rows(table, (b"MQ",), mate_rows)
         if len(owners):
             mapqs = scan.span_numbers(table.text, starts, ends)
             rows[owners[(mapqs < threshold) | (mapqs == 255)]] = True
@@ -1144,25 +1135,62 @@ class CoordinateOrder:
         self.spill_read = self.spill_size = 0
 
 
+def fields_of_rows(table: BlockFields, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The optional fields of ``rows`` (sorted lines, each once), in text order: the tab before
+    each, the tab or newline after it, and its line (as :func:`sam_columns.place_fields` indexes them).
+    The lines whose ``MC`` the bulk paths judge are a few in a hundred of a block's: their fields
+    alone are looked at, not every field of the block."""
+    located = table.located
+    counts = located.extra_counts[rows]
+    firsts = (np.cumsum(located.extra_counts) - located.extra_counts)[rows]
+    index = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+    return located.extra_starts[index], located.extra_ends[index], np.repeat(rows, counts)
+
+
+def tag_spans_of_rows(
+    table: BlockFields, names: tuple[bytes, ...], rows: np.ndarray, chosen: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`tag_spans` of the lines ``chosen`` marks (None: every one), looking only at the
+    fields of ``rows`` (sorted lines, each once, among them every chosen line that holds such a
+    field: the lines ``sam_columns.tag_lines`` found holding one), not at every field of the block."""
+    tabs, ends, owners = fields_of_rows(table, rows)
+    buffer = table.buffer
+    last = len(buffer) - 1
+    first, second = buffer[np.minimum(tabs + 1, last)], buffer[np.minimum(tabs + 2, last)]
+    named = np.zeros(len(tabs), dtype=bool)
+    for name in names:
+        named |= (first == name[0]) & (second == name[1])
+    keep = named & (ends - tabs > 5)
+    if chosen is not None:
+        keep &= chosen[owners]
+    return owners[keep], tabs[keep] + 6, ends[keep]
+
+
+def mate_cigar_fields(table: BlockFields, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``MC:Z:`` fields of ``rows`` (sorted lines, each once), in text order: the tab before
+    each, the tab or newline after it, and its line (:func:`fields_of_rows`)."""
+    buffer = table.buffer
+    tabs, ends, owners = fields_of_rows(table, rows)
+    last = len(buffer) - 1
+
+    def at(shift: int) -> np.ndarray:
+        return buffer[np.minimum(tabs + shift, last)]
+
+    chosen = (at(1) == 77) & (at(2) == 67) & (at(3) == 58) & (at(4) == 90) & (at(5) == 58)  # MC:Z:
+    return tabs[chosen], ends[chosen], owners[chosen]
+
+
 def left_clipped_mates(table: BlockFields, rows: np.ndarray) -> np.ndarray:
     """For each of ``rows``, whether its ``MC`` starts with a clip (``MC:Z:3S147M``), whose
     removal moves the mate's POS (``revert.clip_start``)."""
-    located, buffer = table.located, table.buffer
-    tabs, counts = located.extra_starts, located.extra_counts
-    moving = np.zeros(len(rows), dtype=bool)
-    if not len(tabs):
-        return moving
+    buffer = table.buffer
     last = len(buffer) - 1
 
     def at(places: np.ndarray) -> np.ndarray:
         return buffer[np.minimum(places, last)]
 
-    owners = np.repeat(np.arange(len(table)), counts)
-    looked_at = np.zeros(len(table), dtype=bool)
-    looked_at[rows] = True
-    chosen = looked_at[owners] & (at(tabs + 1) == 77) & (at(tabs + 2) == 67) & (at(tabs + 3) == 58) & (at(tabs + 4) == 90)
-    chosen &= at(tabs + 5) == 58  # MC:Z:
-    places = tabs[chosen] + 6
+    tabs, _, owning = mate_cigar_fields(table, rows)
+    places = tabs + 6
     clipped = np.zeros(len(places), dtype=bool)
     digits = np.ones(len(places), dtype=bool)
     for shift in range(11):  # a CIGAR length has up to 10 digits
@@ -1174,7 +1202,7 @@ def left_clipped_mates(table: BlockFields, rows: np.ndarray) -> np.ndarray:
         if not digits.any():
             break
     left_clipped = np.zeros(len(table), dtype=bool)
-    left_clipped[owners[chosen][clipped]] = True
+    left_clipped[owning[clipped]] = True
     return left_clipped[rows]
 
 
@@ -1207,7 +1235,8 @@ class Clipped(CigarTable):
 
 def tag_spans(table: BlockFields, names: tuple[bytes, ...], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(rows, value starts, value ends)`` of the optional fields of ``rows`` named one of ``names``
-    (two bytes each, whatever their type), found from the block's located tabs by array passes."""
+    (two bytes each, whatever their type), found from the block's located tabs by array passes over
+    every field: the reference :func:`tag_spans_of_rows` is held to (tests/test_revert_bulk_paths.py)."""
     located, buffer = table.located, table.buffer
     tabs, ends, counts = located.extra_starts, located.extra_ends, located.extra_counts
     if not len(tabs):

@@ -271,8 +271,11 @@ class Pseudonyms:
         found: list[bytes | None] = list(map(self._byte_table.get, names))
         if None not in found:
             return found  # type: ignore[return-value]
+        ascii_only = b"".join(names).isascii()
+        if ascii_only and self._read_hash is not None and found.count(None) == len(found):
+            return self._keyed_read_names(names)  # a map of IDs alone (the workflow's): every name hashed, in one call
         missing = [index for index, value in enumerate(found) if value is None]
-        for index in missing:
+        for index in [] if ascii_only else missing:
             name = names[index]
             if not name.isascii():
                 value = self.table.get(name.decode(errors="replace"))

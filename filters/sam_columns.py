@@ -73,10 +73,9 @@ class BlockFields:
         return self.text[int(self.line_starts[row]) : int(self.line_ends[row])]
 
     def mandatory(self, row: int) -> list[bytes]:
-        """Fields 0 to 8 (QNAME to TLEN) of line ``row``, as a split line has them."""
-        ends = self.tabs[row, :9].tolist()
-        starts = [int(self.line_starts[row])] + [end + 1 for end in ends[:-1]]
-        return [self.text[start:end] for start, end in zip(starts, ends, strict=True)]
+        """Fields 0 to 8 (QNAME to TLEN) of line ``row``, as a split line has them (its first nine
+        fields hold no tab: cut at its ninth tab and split there, no array read per field)."""
+        return self.text[int(self.line_starts[row]) : int(self.tabs[row, 8])].split(b"\t")
 
     def same_everywhere(self, field: int) -> bool:
         """Whether every line has the same bytes in field ``field`` (sorted input: one RNAME per block)."""
@@ -229,11 +228,19 @@ def signed_value(field: bytes) -> int | None:
     return -int(digits) if digits is not field else int(digits)
 
 
-def signed_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+def signed_numbers(text: bytes, starts: np.ndarray, ends: np.ndarray, signs_rare: bool = False) -> np.ndarray:
     """The spans as :func:`signed_value` reads them, in one ``scan.span_numbers`` pass (the rare
-    span of more than 10 digits read alone); a span it cannot read becomes ``UNREAD``."""
+    span of more than 10 digits read alone); a span it cannot read becomes ``UNREAD``.
+
+    ``signs_rare`` (POS and PNEXT, nearly always 1 to 10 digits): the spans are read as digits
+    first, and where every one is, that is the answer (no span holds a sign or needs reading
+    alone), in two array passes instead of seven; else they are read again as below."""
     if not len(starts):
         return np.zeros(0, dtype=np.int64)
+    if signs_rare:
+        digits = scan.span_numbers(text, starts, ends)
+        if int(digits.min()) >= 0:
+            return digits
     data = np.frombuffer(text, dtype=np.uint8)
     negative = (ends > starts) & (data[np.minimum(starts, len(data) - 1)] == ord("-"))
     values = scan.span_numbers(text, starts + negative, ends)
@@ -420,14 +427,16 @@ class ReadPlaces:
         flags, positions, mate_positions = (sam_numbers(text, *spans(field)) for field in PLACE_NUMBERS)
         if flags is None or positions is None or mate_positions is None:
             raise self.first_fault(text, path, first_line)
-        return flags, positions, mate_positions, self.check_block(text, spans, path, first_line)
+        return flags, positions, mate_positions, self.check_block(text, spans, path, first_line, (positions, mate_positions))
 
     def check_block(
-        self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int
+        self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], path: str, first_line: int,
+        places: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Every line of a block checked but for the numbers :meth:`read_block` reads, or the
         error :meth:`first_fault` names; the lines whose PNEXT lies past its contig
-        (:meth:`mate_past_contig`, read from the same arrays; none without the header's lengths)."""
+        (:meth:`mate_past_contig`, read from the same arrays; none without the header's lengths).
+        ``places``: POS and PNEXT as :meth:`read_block` read them, not read again."""
         if not (
             self.all_within(text, spans)
             and self.all_declared(text, *spans(2), mate=False)
@@ -436,7 +445,7 @@ class ReadPlaces:
             raise self.first_fault(text, path, first_line)
         if self.lengths is None:
             return np.zeros(len(spans(2)[0]), dtype=bool)
-        past, far_mates = self.places_on_contigs(text, spans)
+        past, far_mates = self.places_on_contigs(text, spans, places)
         if past:
             raise self.first_fault(text, path, first_line)
         return far_mates
@@ -465,14 +474,21 @@ class ReadPlaces:
             lengths[unknown] = np.array([self.lengths.get(name, -1) for name in names], dtype=np.int64)[index]
         return keys, lengths
 
-    def places_on_contigs(self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]]) -> tuple[bool, np.ndarray]:
+    def places_on_contigs(
+        self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], places: tuple[np.ndarray, np.ndarray] | None = None
+    ) -> tuple[bool, np.ndarray]:
         """Whether any line of a block fails :meth:`length_fault` (its names already checked), and
         :meth:`mate_past_contig` of each line, in array passes: the CIGAR's reference length and
-        skips in two ``scan.cigar_lengths`` passes, shared by the two."""
+        skips in two ``scan.cigar_lengths`` passes, shared by the two. ``places``: POS and PNEXT
+        already read as :func:`sam_numbers` reads them (numbers of 1 to 10 digits, which
+        :func:`signed_numbers` reads alike), else read here."""
         keys, lengths = self.contig_keys(text, *spans(2))
         mate_keys, mate_lengths = self.contig_keys(text, *spans(6))
         placed = keys != 0
-        positions, mate_positions, templates = (signed_numbers(text, *spans(field)) for field in (3, 7, 8))
+        if places is None:
+            places = (signed_numbers(text, *spans(3), signs_rare=True), signed_numbers(text, *spans(7), signs_rare=True))
+        positions, mate_positions = places
+        templates = signed_numbers(text, *spans(8))
         cigar_starts, cigar_ends = spans(5)
         references = np.maximum(scan.cigar_lengths(text, cigar_starts, cigar_ends, CIGAR_LETTERS, REFERENCE_LETTERS), 0)
         if len(keys) and self.within_shortest(lengths, mate_keys, mate_lengths, positions, references, templates, mate_positions):

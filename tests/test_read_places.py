@@ -16,11 +16,14 @@ from genoscrub.sam_columns import (
     TEMPLATE_PAST_CONTIG,
     UNDECLARED_RNAME,
     UNDECLARED_RNEXT,
+    UNREAD,
     ReadPlaces,
     block_fields,
     is_position,
     off_grammar,
     place_fields,
+    signed_numbers,
+    signed_value,
     tag_codes,
     tag_lines,
 )
@@ -316,3 +319,28 @@ def test_positions_in_tags_held_to_their_contig_alike_in_bulk_and_one_by_one(lin
 )
 def test_one_position_tag_held_to_its_contig(rname: bytes, tag: bytes, kept: bool) -> None:
     assert ReadPlaces(LENGTHS).places_kept([tag, b"NM:i:0"], rname, b"A" * 10) == (([tag] if kept else []) + [b"NM:i:0"], int(not kept))
+
+SIGNED_ODDITIES = st.sampled_from([b"-", b"--1", b"-0", b"1-", b"-" + b"9" * 18, b"9" * 19])
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.one_of(NUMBERS, PLACED_NUMBERS, SIGNED_ODDITIES), min_size=1, max_size=12))
+def test_signed_numbers_read_alike_whether_signs_are_rare_or_not(values: list[bytes]) -> None:
+    """``signed_numbers(..., signs_rare=True)`` (POS and PNEXT, read as digits first) gives what
+    the signed reading gives, and that is :func:`signed_value` of each span, ``UNREAD`` where None."""
+    text = b"\t".join(values) + b"\t"
+    ends = np.cumsum([len(value) + 1 for value in values]) - 1
+    starts = ends - np.array([len(value) for value in values])
+    expected = [UNREAD if (value := signed_value(field)) is None else value for field in values]
+    assert signed_numbers(text, starts, ends).tolist() == expected
+    assert signed_numbers(text, starts, ends, signs_rare=True).tolist() == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(lines=blocks())
+def test_a_line_s_mandatory_fields_are_its_split_fields(lines: list[bytes]) -> None:
+    """``BlockFields.mandatory``: QNAME to TLEN of a line, as ``line.split(b"\\t")`` has them."""
+    table = block_fields(b"\n".join(lines) + b"\n")
+    assert table is not None
+    for row, line in enumerate(lines):
+        assert table.mandatory(row) == line.split(b"\t")[:9]

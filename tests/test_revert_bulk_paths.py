@@ -23,6 +23,8 @@ import re
 import tempfile
 from pathlib import Path
 
+import numpy as np
+from genoscrub.block_reverter import left_clipped_mates, mate_cigar_fields, tag_spans, tag_spans_of_rows
 from genoscrub.contigs import ContigMap
 from genoscrub.fasta import Fasta
 from genoscrub.germline_sites import GermlineSites
@@ -30,6 +32,7 @@ from genoscrub.keep_list import GERMLINE_AF, read_keep_list, screen_keep_list
 from genoscrub.record_reverter import ALIGNMENT_LISTS, COPYING_TAGS, NearbyBases, RevertOptions
 from genoscrub.report import Report
 from genoscrub.revert import CLIP_MARGIN, ClipRule
+from genoscrub.sam_columns import block_fields
 from genoscrub.sam_revert_germline import RevertSetup, record_chunks, revert_stream
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -315,3 +318,34 @@ def test_all_rewrites_a_clipped_mate_cigar_in_bulk_as_one_by_one(tmp_path: Path)
     assert not isinstance(bulk, str)
     records = [line.split("\t") for line in bulk[0].decode().splitlines() if not line.startswith("@")]
     assert [(fields[5], fields[8], fields[-1]) for fields in records] == [("20M", "70", "MC:Z:20M"), ("20M", "-70", "MC:Z:20M")] * 2
+
+
+MATE_CIGAR_TAGS = st.sampled_from([b"MC:Z:3S37M", b"MC:Z:40M", b"MC:i:4", b"MQ:i:60", b"NM:i:0", b"MCZ", b"MC:Z:", b"XA:Z:MC:Z:1S"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tags=st.lists(st.lists(MATE_CIGAR_TAGS, max_size=4), min_size=1, max_size=8),
+    chosen=st.lists(st.booleans(), min_size=8, max_size=8),
+)
+def test_mate_cigar_fields_are_the_chosen_lines_mc_fields(tags: list[list[bytes]], chosen: list[bool]) -> None:
+    """``block_reverter.mate_cigar_fields``, which looks only at the chosen lines' optional fields,
+    finds each ``MC:Z:`` field of those lines, in text order, as a split of each line finds it;
+    ``tag_spans_of_rows``, given the lines holding a named field, finds what ``tag_spans`` finds
+    looking at every field of the block."""
+    lines = [b"\t".join([b"r", b"99", b"chr1", b"10", b"60", b"40M", b"=", b"50", b"80", b"A" * 40, b"I" * 40, *line]) for line in tags]
+    text = b"\n".join(lines) + b"\n"
+    table = block_fields(text)
+    assert table is not None
+    rows = np.flatnonzero(chosen[: len(lines)])
+    tabs, ends, owners = mate_cigar_fields(table, rows)
+    found = [(int(owner), text[int(tab) + 1 : int(end)]) for tab, end, owner in zip(tabs, ends, owners, strict=True)]
+    assert found == [(row, tag) for row in rows.tolist() for tag in tags[row] if tag.startswith(b"MC:Z:")]
+    clipped = left_clipped_mates(table, rows).tolist()
+    assert clipped == [any(re.match(rb"MC:Z:[0-9]+[SH]", tag) for tag in tags[row]) for row in rows.tolist()]
+    mask = np.array(chosen[: len(lines)])
+    for names in ((b"MQ",), (b"MC", b"XA")):
+        holding = np.array([row for row, line in enumerate(tags) if any(tag[:2] in names for tag in line)], dtype=np.int64)
+        expected = tag_spans(table, names, mask)
+        for found_spans in (tag_spans_of_rows(table, names, holding, mask), tag_spans_of_rows(table, names, np.arange(len(lines)), mask)):
+            assert [part.tolist() for part in found_spans] == [part.tolist() for part in expected]
