@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
@@ -138,6 +138,7 @@ an indel's length reaches. Counted in ``copying_tags_removed``; sam-revert-germl
 too (its ``COPYING_TAGS``, ``cg`` where it rewrites a read)."""
 COPYING_TAG_START = re.compile(rb"\t(?:%s)" % b"|".join(sorted(COPYING_TAGS)))
 MATE_CIGAR_TAG = frozenset([b"MC"])
+MATE_CIGAR_NAME = ord("M") << 8 | ord("C")  # as LocatedBlock.tag_names numbers it
 MATE_SCORE_TAGS = frozenset([b"YS", b"ms", b"nM", b"jI", b"jM"])
 """Tags of a read that describe its mate too (Bowtie2's ``YS``, the mate's alignment score;
 ``samtools fixmate -m``'s ``ms``, the sum of the mate's base qualities of 15 or more;
@@ -365,6 +366,16 @@ def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
 
 
+@cache
+def name_table(names: frozenset[bytes]) -> np.ndarray:
+    """65,536 booleans, True at ``first << 8 | second`` of each two-byte name in ``names``
+    (``LocatedBlock.tag_names``' numbers); a table per set of names, built once."""
+    table = np.zeros(1 << 16, dtype=bool)
+    table[[name[0] << 8 | name[1] for name in names]] = True
+    table[0] = False  # a field too short to name anything (``LocatedBlock.names_of_fields``)
+    return table
+
+
 @dataclass
 class LocatedBlock:
     """A block of SAM lines (``text``: each line ending in a newline) with the mandatory
@@ -387,12 +398,14 @@ class LocatedBlock:
 
     def fields_named(self, names: Iterable[bytes]) -> np.ndarray:
         """The tabs before every optional field whose first two bytes are one of ``names``
-        (whatever follows: the test ``tag[:2] in names`` of ``without_tags``)."""
-        tabs, codes = self.tag_tabs, self.tag_names
-        named = np.zeros(len(tabs), dtype=bool)
-        for name in names:
-            named |= codes == (name[0] << 8 | name[1])
-        return tabs[named & (self.tag_ends - tabs > 2)]
+        (whatever follows: the test ``tag[:2] in names`` of ``without_tags``): one look-up
+        of each field's :attr:`tag_names` in a table of the names (``name_table``)."""
+        return self.tag_tabs[name_table(frozenset(names))[self.names_of_fields]]
+
+    @cached_property
+    def names_of_fields(self) -> np.ndarray:
+        """:attr:`tag_names`, 0 for a field shorter than two bytes (it names nothing, and no name is 0)."""
+        return np.where(self.tag_ends - self.tag_tabs > 2, self.tag_names, 0).astype(np.uint16)
 
     def tags_after_tabs(self, names: Iterable[bytes]) -> dict[bytes, np.ndarray]:
         """For each two-letter name, the tabs followed by ``NAME:Z:``: every such tag of the block.
@@ -584,8 +597,12 @@ class RegionMasker:
 
     def hits(self, contigs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Which footprints ``[start, end)`` on ``contigs`` (a bytes array) overlap a region."""
+        names = distinct(contigs)
+        if len(names) == 1:  # the usual block, on one contig: no rows to select
+            intervals = self.regions.intervals(names.pop())
+            return overlap_mask(*intervals, starts, ends) if intervals is not None else np.zeros(len(contigs), dtype=bool)
         found = np.zeros(len(contigs), dtype=bool)
-        for contig in distinct(contigs):
+        for contig in names:
             intervals = self.regions.intervals(contig)
             if intervals is None:
                 continue
@@ -747,14 +764,14 @@ class RegionMasker:
     def mate_cigars_of_other_types(self, located: LocatedBlock) -> np.ndarray:
         """The tabs before fields named ``MC`` of another type than ``Z`` (``MC:i:5``): the block
         twin of ``mate_cigar_of``'s ``UNKNOWN_MATE_CIGAR``."""
-        data, tabs = located.columns.data, located.tag_tabs
+        data = located.columns.data
         last = len(data) - 1
+        tabs = located.tag_tabs[located.tag_names == MATE_CIGAR_NAME]
 
         def byte(offset: int, value: bytes) -> np.ndarray:
             return data[np.minimum(tabs + offset, last)] == ord(value)
 
-        named = byte(1, b"M") & byte(2, b"C") & byte(3, b":")
-        return tabs[named & ~(byte(4, b"Z") & byte(5, b":"))]
+        return tabs[byte(3, b":") & ~(byte(4, b"Z") & byte(5, b":"))]
 
     def template_lengths_reaching(
         self, text: bytes, columns: BlockColumns, contigs: np.ndarray, mate_contigs: np.ndarray, positions: np.ndarray,
@@ -821,7 +838,7 @@ class RegionMasker:
             return MateCigarCuts.none(len(flags))
         data, tabs, ends = located.columns.data, located.tag_tabs, located.tag_ends
         last = len(data) - 1
-        named_mc = tabs[(data[np.minimum(tabs + 1, last)] == ord("M")) & (data[np.minimum(tabs + 2, last)] == ord("C"))]
+        named_mc = tabs[located.tag_names == MATE_CIGAR_NAME]
         of_type_z = (
             (data[np.minimum(named_mc + 3, last)] == COLON) & (data[np.minimum(named_mc + 4, last)] == ord("Z"))
             & (data[np.minimum(named_mc + 5, last)] == COLON)
