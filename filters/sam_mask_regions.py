@@ -679,6 +679,8 @@ class RegionMasker:
         mate_starts_in_region = self.mate_starts_in_regions(contigs, mate_contigs, mate_positions - 1, flags)
         candidates |= mate_starts_in_region
         copying = located.fields_named(COPYING_TAGS)
+        copies = np.zeros(count, dtype=bool)
+        copies[located.rows_of(copying)] = True  # rewrite looks for COPYING_TAGS in these lines only
         unusual_copying = self.unusual_tag_sections(located, copying)
         candidates[unusual_copying] = True  # a CR or an empty field beside them: rewrite removes them
         list_cuts = MateCigarCuts.none(count)
@@ -707,8 +709,8 @@ class RegionMasker:
 
         def rewritten(selected: np.ndarray) -> list[bytes | None]:
             return [
-                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index, far, repeated)
-                for index, start, end, hit, footprint_start, footprint_end, far, repeated in zip(
+                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index, far, repeated, copied)
+                for index, start, end, hit, footprint_start, footprint_end, far, repeated, copied in zip(
                     selected.tolist(),
                     columns.line_starts[selected].tolist(),
                     located.line_ends[selected].tolist(),
@@ -717,6 +719,7 @@ class RegionMasker:
                     own_ends[selected].tolist(),
                     far_places[selected].tolist(),
                     repeats[selected].tolist(),
+                    copies[selected].tolist(),
                     strict=True,
                 )
             ]
@@ -1015,8 +1018,8 @@ class RegionMasker:
 
     def mate_span(self, cigar: bytes) -> tuple[int, int]:
         """``(bases clipped before PNEXT, end of the mate's footprint after PNEXT)`` of an
-        ``MC`` value, for ``mate_touches`` and ``mate_cigar_cuts`` alike; ``(0, -1)`` where
-        it is empty or unreadable."""
+        ``MC`` value, for ``mate_touches`` and ``mate_cigar_cuts`` alike, and of the CIGAR of a
+        hit in an alignment list (``list_touches``); ``(0, -1)`` where it is empty or unreadable."""
         span = self.mate_spans.get(cigar)
         if span is None:
             shape = self.shapes[cigar] if cigar else None
@@ -1041,7 +1044,8 @@ class RegionMasker:
         return self.regions.overlaps(contig, position - lead, position + extent)
 
     def rewrite(
-        self, line: bytes, own_hit: bool, start: int, end: int, line_number: int, far: bool = True, repeated: bool = True
+        self, line: bytes, own_hit: bool, start: int, end: int, line_number: int, far: bool = True, repeated: bool = True,
+        copied: bool = True,
     ) -> bytes | None:
         """One read near a region (or giving a tag twice): dropped (None), masked, or stripped
         of tags that point into a region. A tag's second and later copies go first
@@ -1049,8 +1053,10 @@ class RegionMasker:
         lists, so a second ``MC`` or ``SA`` would keep a length inside a region. ``far``: the read
         may hold a place no contig has (False where the block's check found none there);
         ``repeated``: it may give a tag twice (False where the block's ``lines_with_repeated_tags``,
-        the same rule, found no copy)."""
-        line = self.without_copying_tags(self.without_repeated_tags(line) if repeated else line)
+        the same rule, found no copy); ``copied``: it may hold one of ``COPYING_TAGS`` (False where
+        the block's ``fields_named``, the rule of ``without_copying_tags``, found none)."""
+        line = self.without_repeated_tags(line) if repeated else line
+        line = self.without_copying_tags(line) if copied else line
         fields = line.split(b"\t", 9)
         changed: list[bytes] | None = list(fields) if far and self.without_far_places(fields) else None
         rest = fields[9]
@@ -1271,13 +1277,13 @@ class RegionMasker:
         if hits is None:
             return True  # unreadable: fail closed
         for contig, position, cigar in hits:
-            shape = self.shapes[cigar]
+            lead, extent = self.mate_span(cigar)
             places = self.hit_contigs.places(contig)
-            if shape is None or places is None:
+            if extent < 0 or places is None:
                 return True  # a CIGAR that cannot be read, a contig the header cannot place: fail closed
-            lead, extent = footprint_extents(shape)
-            if any(self.regions.overlaps(place, position - lead, position + extent) for place in places):
-                return True
+            for place in places:
+                if self.regions.overlaps(place, position - lead, position + extent):
+                    return True
         return False
 
 
