@@ -47,7 +47,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from itertools import chain
 from pathlib import Path
 from typing import Annotated, Any
@@ -58,7 +58,19 @@ from genoscrub import scan
 from genoscrub.alignments import AlignmentOutput, open_alignment_text
 from genoscrub.aux_tags import TAGS_BLIND_TO_BASES, without_repeats
 from genoscrub.aux_values import alignment_hits
-from genoscrub.cigar import ALIGNED, CONSUMES_REFERENCE, DEL, HARD, INS, SKIP, SOFT, CigarShape, ShapeCache, widened_length_changes
+from genoscrub.cigar import (
+    ALIGNED,
+    CACHE_LIMIT,
+    CONSUMES_REFERENCE,
+    DEL,
+    HARD,
+    INS,
+    SKIP,
+    SOFT,
+    CigarShape,
+    ShapeCache,
+    widened_length_changes,
+)
 from genoscrub.cli import (
     BedOption,
     BuildOption,
@@ -101,6 +113,7 @@ from genoscrub.streams import BLOCK_SIZE, background_reads, whole_line_blocks, w
 COMMAND = "sam-mask-regions"
 MASK_BASE = ord("N")
 MASK_QUALITY = ord("#")  # Phred 2, the conventional "unreliable base" quality
+MASK_BASE_BYTE, MASK_QUALITY_BYTE = bytes([MASK_BASE]), bytes([MASK_QUALITY])
 UNMAPPED_REACH = 1000  # an unmapped mate lies within about one insert size of its placed position
 ALIGNMENT_LISTS = (b"SA", b"XA", b"XB")
 """Tags listing the read's other alignments: SA (its chimeric parts), XA (bwa's alternative
@@ -125,11 +138,14 @@ an indel's length reaches. Counted in ``copying_tags_removed``; sam-revert-germl
 too (its ``COPYING_TAGS``, ``cg`` where it rewrites a read)."""
 COPYING_TAG_START = re.compile(rb"\t(?:%s)" % b"|".join(sorted(COPYING_TAGS)))
 MATE_CIGAR_TAG = frozenset([b"MC"])
+MATE_CIGAR_NAME = ord("M") << 8 | ord("C")  # as LocatedBlock.tag_names numbers it
 MATE_SCORE_TAGS = frozenset([b"YS", b"ms", b"nM", b"jI", b"jM"])
 """Tags of a read that describe its mate too (Bowtie2's ``YS``, the mate's alignment score;
 ``samtools fixmate -m``'s ``ms``, the sum of the mate's base qualities of 15 or more;
 STAR's ``nM``, the mismatches of the pair, and ``jI``/``jM``, the junctions of the pair, the
 mate's skips among them): removed where the mate touches a region, like ``MC``."""
+REFERENCE_CHUNK = 1 << 14
+"""Reference bases read at a time for the masked reads' ``MD`` and ``NM`` (``reference_bases``)."""
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns
 NEWLINE, TAB, COLON = ord("\n"), ord("\t"), ord(":")
 REACH_UNKNOWN = 1 << 32
@@ -188,14 +204,6 @@ def footprint_extents(shape: CigarShape) -> tuple[int, int]:
 def mask_bases(shape: CigarShape, position: int, windows: list[tuple[int, int]], sequence: bytearray, quality: bytearray | None) -> int:
     """Set to N (quality ``#``) every base in a window and every clip that would reach one; return the count."""
     masked = 0
-
-    def mask(first: int, last: int) -> None:
-        nonlocal masked
-        sequence[first:last] = bytes([MASK_BASE]) * (last - first)
-        if quality is not None:
-            quality[first:last] = bytes([MASK_QUALITY]) * (last - first)
-        masked += last - first
-
     query = 0
     reference = position
     aligned_yet = False
@@ -204,14 +212,21 @@ def mask_bases(shape: CigarShape, position: int, windows: list[tuple[int, int]],
             for start, end in windows:
                 low, high = max(reference, start), min(reference + length, end)
                 if low < high:
-                    mask(query + low - reference, query + high - reference)
+                    first = query + low - reference
+                    sequence[first : first + high - low] = MASK_BASE_BYTE * (high - low)
+                    if quality is not None:
+                        quality[first : first + high - low] = MASK_QUALITY_BYTE * (high - low)
+                    masked += high - low
             query += length
             reference += length
             aligned_yet = True
         elif op == SOFT:
             virtual = (reference, reference + length) if aligned_yet else (reference - length, reference)
             if any(virtual[0] < end and virtual[1] > start for start, end in windows):
-                mask(query, query + length)
+                sequence[query : query + length] = MASK_BASE_BYTE * length
+                if quality is not None:
+                    quality[query : query + length] = MASK_QUALITY_BYTE * length
+                masked += length
             query += length
         elif op == INS:
             query += length
@@ -228,9 +243,9 @@ def mask_clips(shape: CigarShape, sequence: bytearray, quality: bytearray | None
     for op, length in shape.operations:
         if op == SOFT:
             masked += length - sequence[query : query + length].count(MASK_BASE)
-            sequence[query : query + length] = bytes([MASK_BASE]) * length
+            sequence[query : query + length] = MASK_BASE_BYTE * length
             if quality is not None:
-                quality[query : query + length] = bytes([MASK_QUALITY]) * length
+                quality[query : query + length] = MASK_QUALITY_BYTE * length
         if op in (SOFT, INS) or op in ALIGNED:
             query += length
     return masked
@@ -247,12 +262,20 @@ def tag_value(tags: bytes, name: bytes) -> bytes | None:
     return tags[start : end if end >= 0 else len(tags)]
 
 
-def optional_tag(rest: bytes, name: bytes) -> bytes | None:
+def tags_tab_of(rest: bytes) -> int:
+    """Where the optional fields of a record given from SEQ on (``SEQ\\tQUAL[\\tTAGS]``) start:
+    the tab after QUAL (every field follows a tab from there on), or -1 without one."""
+    quality_tab = rest.find(b"\t")
+    return rest.find(b"\t", quality_tab + 1) if quality_tab >= 0 else -1
+
+
+def optional_tag(rest: bytes, name: bytes, tags_tab: int | None = None) -> bytes | None:
     """The value of the first ``NAME:Z:`` tag of a record given from SEQ on
     (``SEQ\\tQUAL[\\tTAGS]``): ``tag_value`` of its optional fields, without cutting them
-    out. A tag is looked for there only, never in SEQ or QUAL (a QUAL may read ``MC:Z:...``)."""
-    quality_tab = rest.find(b"\t")
-    tags_tab = rest.find(b"\t", quality_tab + 1) if quality_tab >= 0 else -1
+    out. A tag is looked for there only, never in SEQ or QUAL (a QUAL may read ``MC:Z:...``).
+    ``tags_tab``: ``tags_tab_of(rest)``, where the caller has it."""
+    if tags_tab is None:
+        tags_tab = tags_tab_of(rest)
     if tags_tab < 0:
         return None
     marker = b"\t" + name + b":Z:"
@@ -270,14 +293,15 @@ no CIGAR, so the mate's span is unknown, judged as touching a region (fail close
 field goes as an ``MC`` would."""
 
 
-def mate_cigar_of(rest: bytes) -> bytes | None:
+def mate_cigar_of(rest: bytes, tags_tab: int | None = None) -> bytes | None:
     """The first ``MC`` of a record given from SEQ on: its value when it is of type ``Z``,
-    ``UNKNOWN_MATE_CIGAR`` when it is of another type, None without one."""
-    value = optional_tag(rest, b"MC")
+    ``UNKNOWN_MATE_CIGAR`` when it is of another type, None without one (``tags_tab``: as
+    ``optional_tag``'s)."""
+    if tags_tab is None:
+        tags_tab = tags_tab_of(rest)
+    value = optional_tag(rest, b"MC", tags_tab)
     if value is not None:
         return value
-    quality_tab = rest.find(b"\t")
-    tags_tab = rest.find(b"\t", quality_tab + 1) if quality_tab >= 0 else -1
     return UNKNOWN_MATE_CIGAR if tags_tab >= 0 and rest.find(b"\tMC:", tags_tab) >= 0 else None
 
 
@@ -342,6 +366,16 @@ def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
     return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
 
 
+@cache
+def name_table(names: frozenset[bytes]) -> np.ndarray:
+    """65,536 booleans, True at ``first << 8 | second`` of each two-byte name in ``names``
+    (``LocatedBlock.tag_names``' numbers); a table per set of names, built once."""
+    table = np.zeros(1 << 16, dtype=bool)
+    table[[name[0] << 8 | name[1] for name in names]] = True
+    table[0] = False  # a field too short to name anything (``LocatedBlock.names_of_fields``)
+    return table
+
+
 @dataclass
 class LocatedBlock:
     """A block of SAM lines (``text``: each line ending in a newline) with the mandatory
@@ -364,12 +398,14 @@ class LocatedBlock:
 
     def fields_named(self, names: Iterable[bytes]) -> np.ndarray:
         """The tabs before every optional field whose first two bytes are one of ``names``
-        (whatever follows: the test ``tag[:2] in names`` of ``without_tags``)."""
-        tabs, codes = self.tag_tabs, self.tag_names
-        named = np.zeros(len(tabs), dtype=bool)
-        for name in names:
-            named |= codes == (name[0] << 8 | name[1])
-        return tabs[named & (self.tag_ends - tabs > 2)]
+        (whatever follows: the test ``tag[:2] in names`` of ``without_tags``): one look-up
+        of each field's :attr:`tag_names` in a table of the names (``name_table``)."""
+        return self.tag_tabs[name_table(frozenset(names))[self.names_of_fields]]
+
+    @cached_property
+    def names_of_fields(self) -> np.ndarray:
+        """:attr:`tag_names`, 0 for a field shorter than two bytes (it names nothing, and no name is 0)."""
+        return np.where(self.tag_ends - self.tag_tabs > 2, self.tag_names, 0).astype(np.uint16)
 
     def tags_after_tabs(self, names: Iterable[bytes]) -> dict[bytes, np.ndarray]:
         """For each two-letter name, the tabs followed by ``NAME:Z:``: every such tag of the block.
@@ -537,6 +573,10 @@ class RegionMasker:
         self.one_by_one = one_by_one
         """Every record judged alone (``GENOSCRUB_ONE_BY_ONE=1``): the reference the block path must equal."""
         self.drop_alignment_lists = drop_alignment_lists
+        self.mate_spans: dict[bytes, tuple[int, int]] = {}
+        """``mate_span`` of each ``MC`` value met, forgotten past ``cigar.CACHE_LIMIT`` values as ``shapes`` is."""
+        self.reference_chunk: tuple[bytes, int, bytes] = (b"", 0, b"")
+        """The contig, start and bases of the reference last read by ``reference_bases``."""
         """``--drop-alignment-lists``: ``SA``/``XA``/``XB`` judged, then removed from every record
         (after sam-revert-germline ``--keep-alignment-lists``, which left them for this judgement).
         Every record holding one is a candidate of the block path, so ``rewrite`` sees them all."""
@@ -557,8 +597,12 @@ class RegionMasker:
 
     def hits(self, contigs: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Which footprints ``[start, end)`` on ``contigs`` (a bytes array) overlap a region."""
+        names = distinct(contigs)
+        if len(names) == 1:  # the usual block, on one contig: no rows to select
+            intervals = self.regions.intervals(names.pop())
+            return overlap_mask(*intervals, starts, ends) if intervals is not None else np.zeros(len(contigs), dtype=bool)
         found = np.zeros(len(contigs), dtype=bool)
-        for contig in distinct(contigs):
+        for contig in names:
             intervals = self.regions.intervals(contig)
             if intervals is None:
                 continue
@@ -635,6 +679,8 @@ class RegionMasker:
         mate_starts_in_region = self.mate_starts_in_regions(contigs, mate_contigs, mate_positions - 1, flags)
         candidates |= mate_starts_in_region
         copying = located.fields_named(COPYING_TAGS)
+        copies = np.zeros(count, dtype=bool)
+        copies[located.rows_of(copying)] = True  # rewrite looks for COPYING_TAGS in these lines only
         unusual_copying = self.unusual_tag_sections(located, copying)
         candidates[unusual_copying] = True  # a CR or an empty field beside them: rewrite removes them
         list_cuts = MateCigarCuts.none(count)
@@ -658,10 +704,13 @@ class RegionMasker:
             self.report.add("reads_out", count)
             return text
 
+        repeats = np.zeros(count, dtype=bool)
+        repeats[repeating] = True  # rewrite looks for a tag's second copy in these lines only
+
         def rewritten(selected: np.ndarray) -> list[bytes | None]:
             return [
-                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index, far)
-                for index, start, end, hit, footprint_start, footprint_end, far in zip(
+                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index, far, repeated, copied)
+                for index, start, end, hit, footprint_start, footprint_end, far, repeated, copied in zip(
                     selected.tolist(),
                     columns.line_starts[selected].tolist(),
                     located.line_ends[selected].tolist(),
@@ -669,6 +718,8 @@ class RegionMasker:
                     own_starts[selected].tolist(),
                     own_ends[selected].tolist(),
                     far_places[selected].tolist(),
+                    repeats[selected].tolist(),
+                    copies[selected].tolist(),
                     strict=True,
                 )
             ]
@@ -716,14 +767,14 @@ class RegionMasker:
     def mate_cigars_of_other_types(self, located: LocatedBlock) -> np.ndarray:
         """The tabs before fields named ``MC`` of another type than ``Z`` (``MC:i:5``): the block
         twin of ``mate_cigar_of``'s ``UNKNOWN_MATE_CIGAR``."""
-        data, tabs = located.columns.data, located.tag_tabs
+        data = located.columns.data
         last = len(data) - 1
+        tabs = located.tag_tabs[located.tag_names == MATE_CIGAR_NAME]
 
         def byte(offset: int, value: bytes) -> np.ndarray:
             return data[np.minimum(tabs + offset, last)] == ord(value)
 
-        named = byte(1, b"M") & byte(2, b"C") & byte(3, b":")
-        return tabs[named & ~(byte(4, b"Z") & byte(5, b":"))]
+        return tabs[byte(3, b":") & ~(byte(4, b"Z") & byte(5, b":"))]
 
     def template_lengths_reaching(
         self, text: bytes, columns: BlockColumns, contigs: np.ndarray, mate_contigs: np.ndarray, positions: np.ndarray,
@@ -790,7 +841,7 @@ class RegionMasker:
             return MateCigarCuts.none(len(flags))
         data, tabs, ends = located.columns.data, located.tag_tabs, located.tag_ends
         last = len(data) - 1
-        named_mc = tabs[(data[np.minimum(tabs + 1, last)] == ord("M")) & (data[np.minimum(tabs + 2, last)] == ord("C"))]
+        named_mc = tabs[located.tag_names == MATE_CIGAR_NAME]
         of_type_z = (
             (data[np.minimum(named_mc + 3, last)] == COLON) & (data[np.minimum(named_mc + 4, last)] == ord("Z"))
             & (data[np.minimum(named_mc + 5, last)] == COLON)
@@ -967,12 +1018,16 @@ class RegionMasker:
 
     def mate_span(self, cigar: bytes) -> tuple[int, int]:
         """``(bases clipped before PNEXT, end of the mate's footprint after PNEXT)`` of an
-        ``MC`` value, for ``mate_touches`` and ``mate_cigar_cuts`` alike; ``(0, -1)`` where
-        it is empty or unreadable."""
-        shape = self.shapes[cigar] if cigar else None
-        if shape is None:
-            return 0, -1
-        return footprint_extents(shape)
+        ``MC`` value, for ``mate_touches`` and ``mate_cigar_cuts`` alike, and of the CIGAR of a
+        hit in an alignment list (``list_touches``); ``(0, -1)`` where it is empty or unreadable."""
+        span = self.mate_spans.get(cigar)
+        if span is None:
+            shape = self.shapes[cigar] if cigar else None
+            span = (0, -1) if shape is None else footprint_extents(shape)
+            if len(self.mate_spans) > CACHE_LIMIT:
+                self.mate_spans.clear()
+            self.mate_spans[cigar] = span
+        return span
 
     def mate_touches(self, fields: list[bytes], cigar: bytes | None) -> bool:
         """Whether this read's mate (from RNEXT, PNEXT and ``cigar``, its MC) touches a region."""
@@ -988,16 +1043,25 @@ class RegionMasker:
             return True  # an unreadable mate CIGAR: fail closed
         return self.regions.overlaps(contig, position - lead, position + extent)
 
-    def rewrite(self, line: bytes, own_hit: bool, start: int, end: int, line_number: int, far: bool = True) -> bytes | None:
+    def rewrite(
+        self, line: bytes, own_hit: bool, start: int, end: int, line_number: int, far: bool = True, repeated: bool = True,
+        copied: bool = True,
+    ) -> bytes | None:
         """One read near a region (or giving a tag twice): dropped (None), masked, or stripped
         of tags that point into a region. A tag's second and later copies go first
         (``aux_tags.without_repeats``): only the first is read for the mate or the alignment
         lists, so a second ``MC`` or ``SA`` would keep a length inside a region. ``far``: the read
-        may hold a place no contig has (False where the block's check found none there)."""
-        line = self.without_copying_tags(self.without_repeated_tags(line))
+        may hold a place no contig has (False where the block's check found none there);
+        ``repeated``: it may give a tag twice (False where the block's ``lines_with_repeated_tags``,
+        the same rule, found no copy); ``copied``: it may hold one of ``COPYING_TAGS`` (False where
+        the block's ``fields_named``, the rule of ``without_copying_tags``, found none)."""
+        line = self.without_repeated_tags(line) if repeated else line
+        line = self.without_copying_tags(line) if copied else line
         fields = line.split(b"\t", 9)
         changed: list[bytes] | None = list(fields) if far and self.without_far_places(fields) else None
-        mate_cigar = mate_cigar_of(fields[9])
+        rest = fields[9]
+        tags_tab = tags_tab_of(rest)
+        mate_cigar = mate_cigar_of(rest, tags_tab)
         mate_hit = self.mate_touches(fields, mate_cigar)
         if self.drop and (own_hit or mate_hit):
             self.report.add("reads_dropped")
@@ -1019,9 +1083,15 @@ class RegionMasker:
                 changed = changed or list(fields)
                 changed[9] = b"\t".join(parts[:2] + [tags] if tags else parts[:2])
                 self.report.add("mate_score_tags_removed", removed)
-        if any(name + b":Z:" in fields[9] for name in ALIGNMENT_LISTS):
+        # ALIGNMENT_LISTS: each call below changes nothing in a record with no optional field
+        # named so (of type Z for the first), and the rules above add none
+        if tags_tab >= 0 and (
+            rest.find(b"\tSA:Z:", tags_tab) >= 0 or rest.find(b"\tXA:Z:", tags_tab) >= 0 or rest.find(b"\tXB:Z:", tags_tab) >= 0
+        ):
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
-        if self.drop_alignment_lists:
+        if self.drop_alignment_lists and tags_tab >= 0 and (
+            rest.find(b"\tSA", tags_tab) >= 0 or rest.find(b"\tXA", tags_tab) >= 0 or rest.find(b"\tXB", tags_tab) >= 0
+        ):
             changed = without_alignment_lists(changed or list(fields)) or changed
         if self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
             changed = changed or list(fields)
@@ -1133,9 +1203,9 @@ class RegionMasker:
             raise InputError("CIGAR and SEQ lengths differ", self.path, line_number)
         if shape is None or whole:  # unmapped, mapped without a CIGAR, or placed elsewhere too: nothing vouches for its bases
             masked = len(sequence) - sequence.count(MASK_BASE)
-            sequence[:] = bytes([MASK_BASE]) * len(sequence)
+            sequence[:] = MASK_BASE_BYTE * len(sequence)
             if quality is not None:
-                quality[:] = bytes([MASK_QUALITY]) * len(quality)
+                quality[:] = MASK_QUALITY_BYTE * len(quality)
         elif windows is None:
             masked = mask_clips(shape, sequence, quality) if sequence else 0
         else:
@@ -1150,13 +1220,31 @@ class RegionMasker:
         tags, removed = only_tags(tags, KEPT_WHEN_MASKED)
         self.report.add("tags_removed", removed)
         if shape is not None and self.reference is not None:
-            reference = self.reference.fetch_exact(contig.decode("ascii", errors="replace"), position, position + shape.reference_length)
+            reference = self.reference_bases(contig, position, position + shape.reference_length)
             if reference is not None:
                 md, distance = scan.md_and_nm(position, shape.operations, bytes(sequence), reference, position)
                 tags = b"\t".join(filter(None, [tags, b"MD:Z:" + md, b"NM:i:%d" % distance]))
                 self.report.add("md_nm_recomputed")
         rest = b"\t".join(filter(None, [bytes(sequence) or b"*", bytes(quality) if quality is not None else b"*", tags]))
         return [*fields[:9], rest]
+
+    def reference_bases(self, contig: bytes, start: int, end: int) -> bytes | None:
+        """``ContigReference.fetch_exact`` of ``[start, end)``, cut from the last
+        ``REFERENCE_CHUNK`` bases read where it lies within them: the masked reads of a region
+        ask for overlapping spans one after the other. The chunk holds the contig's bases as
+        they are (``fetch`` clamps only at the contig's ends), so a span within it is the
+        span ``fetch_exact`` reads; any other goes to ``fetch_exact``."""
+        assert self.reference is not None
+        chunk_contig, chunk_start, chunk = self.reference_chunk
+        if contig == chunk_contig and chunk_start <= start and end <= chunk_start + len(chunk):
+            return chunk[start - chunk_start : end - chunk_start]
+        name = contig.decode("ascii", errors="replace")
+        if start >= 0 and end - start <= REFERENCE_CHUNK and name in self.reference:
+            self.reference_chunk = (contig, start, self.reference.fetch(name, start, start + REFERENCE_CHUNK))
+            chunk = self.reference_chunk[2]
+            if end <= start + len(chunk):
+                return chunk[: end - start]
+        return self.reference.fetch_exact(name, start, end)
 
     def check_alignment_lists(self, fields: list[bytes], line_number: int) -> list[bytes] | None:
         """``SA``/``XA``/``XB`` that list an alignment touching a region (its CIGAR may show a
@@ -1189,13 +1277,13 @@ class RegionMasker:
         if hits is None:
             return True  # unreadable: fail closed
         for contig, position, cigar in hits:
-            shape = self.shapes[cigar]
+            lead, extent = self.mate_span(cigar)
             places = self.hit_contigs.places(contig)
-            if shape is None or places is None:
+            if extent < 0 or places is None:
                 return True  # a CIGAR that cannot be read, a contig the header cannot place: fail closed
-            lead, extent = footprint_extents(shape)
-            if any(self.regions.overlaps(place, position - lead, position + extent) for place in places):
-                return True
+            for place in places:
+                if self.regions.overlaps(place, position - lead, position + extent):
+                    return True
         return False
 
 

@@ -1194,3 +1194,31 @@ def test_a_mate_cigar_beside_a_mate_flagged_unmapped_is_judged_all_the_same(tmp_
     report = tmp_path / "audit.json"
     run_command("genoscrub-audit", "-q", "--flank", "0", "--bed", str(bed), "--report", str(report), str(out))
     assert json.loads(report.read_text())["files"][0]["findings"]["regions"].get("by_key", {}) == {}
+
+
+def test_reference_bases_cut_from_a_chunk_equal_fetch_exact(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The masked reads' reference, cut from the last chunk read (``RegionMasker.reference_bases``),
+    is ``fetch_exact``'s for every span: within a chunk and across its end, before the contig's
+    start and past its end, empty, on the other contig and back, on a name the reference lacks,
+    with lines of 60 bases and a chunk of 100, in the order reads come and out of it."""
+    import genoscrub.sam_mask_regions as masker_module
+    from genoscrub.contigs import ContigMap
+    from genoscrub.fasta import Fasta
+    from genoscrub.regions import RegionIndex
+    from genoscrub.report import Report
+
+    rng = random.Random(7)
+    lengths = {"chr1": 1000, "chr2": 250}
+    fasta = tmp_path / "ref.fa"
+    with fasta.open("w") as out:
+        for name, length in lengths.items():
+            bases = "".join(rng.choice("ACGTacgtN") for _ in range(length))
+            out.write(f">{name}\n" + "\n".join(bases[i : i + 60] for i in range(0, length, 60)) + "\n")
+    pysam.faidx(str(fasta))
+    reference = Fasta(str(fasta)).through(ContigMap(lengths, Fasta(str(fasta)).lengths, "reference", str(fasta)))
+    monkeypatch.setattr(masker_module, "REFERENCE_CHUNK", 100)
+    masker = RegionMasker(RegionIndex({}), {name.encode(): length for name, length in lengths.items()}, reference, False, "-", Report("t"))
+    spans = [(b"chr1", start, start + span) for start in range(-5, 1010, 7) for span in (0, 1, 30, 99, 100, 101, 150)]
+    spans += [(b"chr2", 240, 250), (b"chr2", 245, 251), (b"chr1", 3, 40), (b"chr3", 0, 10), (b"chr1", 950, 1000), (b"chr1", 950, 1001)]
+    for contig, start, end in spans + rng.sample(spans, len(spans)):
+        assert masker.reference_bases(contig, start, end) == reference.fetch_exact(contig.decode(), start, end), (contig, start, end)
