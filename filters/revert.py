@@ -100,6 +100,7 @@ from genoscrub.cigar import (
     query_length,
     without_padding,
 )
+from genoscrub.keyed_hash import KeyedHash
 
 CLIP_MARGIN = 10
 """Bases beyond a soft clip's projection that still count as touching a window:
@@ -913,7 +914,7 @@ def borrowed_qualities(qualities: bytes, start: int, end: int, count: int, key: 
     pool = qualities[max(0, start) : max(0, end)]
     if not pool:
         return bytes((MASKED_QUALITY,)) * count
-    seed = keyed_sha256(key, max(0, start).to_bytes(8, "little") + qualities)
+    seed = keyed_sha256(key).digest(max(0, start).to_bytes(8, "little") + qualities)
     size = len(pool)
     mask = (1 << size.bit_length()) - 1
     step = (size.bit_length() + 7) // 8  # bytes a draw: 1 for every pool of BORROWED_REACH each side
@@ -932,30 +933,9 @@ def borrowed_qualities(qualities: bytes, start: int, end: int, count: int, key: 
 
 
 @lru_cache(maxsize=8)
-def _hmac_pads(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
-    """SHA-256 with HMAC's inner and outer padded key hashed in (RFC 2104), to be copied per message."""
-    if len(key) > HMAC_BLOCK:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(HMAC_BLOCK, b"\0")
-    return hashlib.sha256(key.translate(_INNER_PAD)), hashlib.sha256(key.translate(_OUTER_PAD))
-
-
-HMAC_BLOCK = 64
-"""SHA-256's block size, which HMAC pads its key to."""
-_INNER_PAD = bytes(byte ^ 0x36 for byte in range(256))
-_OUTER_PAD = bytes(byte ^ 0x5C for byte in range(256))
-
-
-def keyed_sha256(key: bytes, message: bytes) -> bytes:
-    """``hmac.digest(key, message, "sha256")``, the same 32 bytes, from the key's padded hashes
-    worked out once (:func:`_hmac_pads`): the one-shot call sets OpenSSL's HMAC up anew each time,
-    which cost more than the hashing of a read's qualities."""
-    inner, outer = _hmac_pads(key)
-    inner = inner.copy()
-    inner.update(message)
-    outer = outer.copy()
-    outer.update(inner.digest())
-    return outer.digest()
+def keyed_sha256(key: bytes) -> KeyedHash:
+    """HMAC-SHA-256 under ``key`` (``hmac.digest``'s 32 bytes), its key schedule done once a key."""
+    return KeyedHash(key, b"")
 
 
 @lru_cache(maxsize=256)

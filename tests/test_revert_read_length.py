@@ -73,8 +73,8 @@ def test_borrowed_qualities_are_drawn_by_the_keyed_hash(qualities: bytes, start:
 def test_the_keyed_hash_of_the_pads_worked_out_once_is_hmac_sha256(key: bytes, message: bytes) -> None:
     """keyed_sha256 (the key's padded hashes worked out once, copied per message) is
     ``hmac.digest``: keys shorter than SHA-256's block, as long, and longer (hashed first)."""
-    assert keyed_sha256(key, message) == hmac.digest(key, message, "sha256")
-    assert keyed_sha256(key, message) == hmac.digest(key, message, "sha256")  # the pads are copied, not used up
+    assert keyed_sha256(key).digest(message) == hmac.digest(key, message, "sha256")
+    assert keyed_sha256(key).digest(message) == hmac.digest(key, message, "sha256")  # the pads are copied, not used up
 
 
 def test_borrowed_qualities_are_a_uniform_draw_and_another_key_draws_others() -> None:
