@@ -110,6 +110,7 @@ from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError, WorkerFailed
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
 from isal import igzip_lib, isal_zlib
+from numpy.lib.stride_tricks import sliding_window_view
 
 FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
 """The 36 bytes every BAM record starts with (SAM 1.6, section 4.2)."""
@@ -1894,14 +1895,30 @@ def bases_off_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChec
         bases = np.frombuffer(sites.reference.fetch(contig, low, high), dtype=np.uint8)
         inside = positions + lengths - low <= len(bases)  # beyond the contig's end: not compared here
         which, positions, lengths = which[inside], positions[inside], lengths[inside]
-        pair = np.repeat(np.arange(len(which)), lengths)
-        query = np.arange(len(pair)) - np.repeat(exclusive_sum(lengths), lengths)
-        letters = BASE_LETTERS[block.base_codes(rows[which][pair], query)]
-        reference_base = letters == ord("=")  # SEQ's '=' (samtools calmd -e): the reference base by definition
-        differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N")) & ~reference_base
-        differing[which] = np.bincount(pair[differs], minlength=len(which))
-        masked[which] = np.bincount(pair[letters == ord("N")], minlength=len(which))
+        for length in np.unique(lengths).tolist():  # reads of one length (most of a file's) as one matrix
+            group = np.flatnonzero(lengths == length)
+            if not length:
+                differing[which[group]] = masked[which[group]] = 0
+                continue
+            letters = segment_letters(block, rows[which[group]], np.zeros(len(group), dtype=np.int64), length)
+            laid = sliding_window_view(bases, length)[positions[group] - low]
+            unknown = letters == ord("N")
+            reference_base = letters == ord("=")  # SEQ's '=' (samtools calmd -e): the reference base by definition
+            differing[which[group]] = ((letters != laid) & ~unknown & ~reference_base).sum(axis=1)
+            masked[which[group]] = unknown.sum(axis=1)
     return differing, masked
+
+
+def segment_letters(block: RecordBlock, rows: np.ndarray, queries: np.ndarray, length: int) -> np.ndarray:
+    """The letters of SEQ from query offset ``queries`` (all even or all odd) for ``length`` bases
+    (within SEQ) of each of ``rows``, one row a line: the packed bytes read as windows of the
+    block, no index array a base (SAM 1.6, section 4.2.3: the high half of a byte first)."""
+    parity = int(queries[0] & 1) if len(queries) else 0
+    packed = sliding_window_view(block.data, (length + parity + 1) // 2)[block.sequence_starts[rows] + (queries >> 1)]
+    codes = np.empty((len(rows), 2 * packed.shape[1]), dtype=np.uint8)
+    codes[:, 0::2] = packed >> 4
+    codes[:, 1::2] = packed & 0xF
+    return BASE_LETTERS[codes[:, parity : parity + length]]
 
 
 def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -2204,11 +2221,13 @@ def differing_from_reference(
             high = int((start[piece] + size[piece]).max())
             bases = setting.reference.fetch(contig, low, high).ljust(high - low, b"N")  # past the contig's end: N
             reference_bases = UPPER_LETTERS[np.frombuffer(bases, dtype=np.uint8)]
-            pair = np.repeat(np.arange(len(piece)), size[piece])
-            step = np.arange(len(pair)) - np.repeat(exclusive_sum(size[piece]), size[piece])
-            letters = BASE_LETTERS[block.base_codes(row[piece][pair], query_offset[piece][pair] + step)]
-            wrong = (letters != reference_bases[start[piece][pair] - low + step]) & (letters != ord("N")) & (letters != ord("="))
-            differing.append(row[piece][np.unique(pair[wrong])])
+            shapes = 2 * size[piece] + (query_offset[piece] & 1)  # segments of one length and parity as one matrix
+            for shape in np.unique(shapes).tolist():
+                group = piece[shapes == shape]
+                letters = segment_letters(block, row[group], query_offset[group], shape >> 1)
+                laid = sliding_window_view(reference_bases, shape >> 1)[start[group] - low]
+                wrong = (letters != laid) & (letters != ord("N")) & (letters != ord("="))
+                differing.append(row[group][wrong.any(axis=1)])
             at = upto
     if differing:
         report_rows(block, np.unique(np.concatenate(differing)), base_key, checks, findings)
