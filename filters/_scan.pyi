@@ -98,6 +98,9 @@ def bam_records(data: Text, start: int, /) -> tuple[int, int, bytearray, bytearr
 def find_strings(text: Text, needles: list[bytes], table: Text = ..., /) -> tuple[int, bytearray, bytearray]:
     """(count, needle indexes, starts) of each needle's occurrences in text (read through table), either case, by needle then start."""
 
+def any_strings(text: Text, needles: list[bytes], table: Text = ..., /) -> bool:
+    """Whether find_strings(text, needles, table) finds an occurrence, looking at every (m - 1)th position (m: the shortest needle)."""
+
 def find_spread_strings(text: Text, needles: list[bytes], skipped: Text, /) -> tuple[int, bytearray, bytearray, bytearray]:
     """(count, needle indexes, starts, ends) of every occurrence of each needle in text read without the skipped bytes."""
 

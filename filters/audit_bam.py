@@ -110,6 +110,7 @@ from genoscrub.regions import overlap_mask
 from genoscrub.report import InputError, WorkerFailed
 from genoscrub.streams import BGZF_EOF_BLOCK, BGZF_MISSING_EOF
 from isal import igzip_lib, isal_zlib
+from numpy.lib.stride_tricks import sliding_window_view
 
 FIXED_STRUCT = struct.Struct("<iiiBBHHHiiii")
 """The 36 bytes every BAM record starts with (SAM 1.6, section 4.2)."""
@@ -131,6 +132,8 @@ DIGITS[list(b"0123456789")] = 1
 READ_PREFIX = np.frombuffer(b"READ", dtype=np.uint8)
 ALIGNED_CODES = np.zeros(16, dtype=bool)
 ALIGNED_CODES[list(ALIGNED)] = True
+PACKED_LETTERS = [bytes([BASE_LETTERS[byte >> 4], BASE_LETTERS[byte & 0xF]]) for byte in range(256)]
+"""The two bases of each byte of SEQ as BAM packs them, as letters (SAM 1.6, section 4.2.3)."""
 
 
 def tag_table(names: frozenset[str] | set[str]) -> np.ndarray:
@@ -473,18 +476,15 @@ class RecordBlock:
 
     def decoded(self, row: int, references: list[str]) -> AlignedRead:
         """One record as an ``AlignedRead`` (the slow path, for the few records that need it)."""
-        data = self.data
+        buffer = self.buffer
         start, count = int(self.cigar_starts[row]), int(self.cigar_counts[row])
-        words = np.frombuffer(data[start : start + 4 * count].tobytes(), dtype="<u4")
-        cigar = [(int(word & 0xF), int(word >> 4)) for word in words]
+        cigar = [(word & 0xF, word >> 4) for word in struct.unpack_from(f"<{count}I", buffer, start)]  # within the record (``walk``)
         length = int(self.sequence_lengths[row])
-        packed = data[int(self.sequence_starts[row]) : int(self.sequence_starts[row]) + (length + 1) // 2]
-        letters = np.empty(2 * len(packed), dtype=np.uint8)
-        letters[0::2] = BASE_LETTERS[packed >> 4]
-        letters[1::2] = BASE_LETTERS[packed & 0xF]
+        sequence_start = int(self.sequence_starts[row])
+        letters = b"".join(map(PACKED_LETTERS.__getitem__, buffer[sequence_start : sequence_start + (length + 1) // 2]))
         ref_id = int(self.ref_id[row])
         contig = references[ref_id] if 0 <= ref_id < len(references) else "*"
-        return AlignedRead.from_cigar(contig, int(self.pos[row]), cigar, letters[:length].tobytes())
+        return AlignedRead.from_cigar(contig, int(self.pos[row]), cigar, letters[:length])
 
 
 def audit_records(buffer: bytes, walked: scan.BamRecords, checks: RecordChecks, findings: Findings) -> None:
@@ -1258,6 +1258,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
     edit_tags: EditTags | None = None
     slow: dict[int, set[int]] = {}  # rows to look at one by one -> sites already counted for them
     regions_unsettled: set[int] = set()  # rows whose region bases are looked at one by one
+    fits_known: dict[int, bool] = {}  # ``no_alternate_fits``' verdicts, asked for near sites and near regions
     if checks.germline is not None:
         sites = checks.germline
         near = mapped & overlap_mask(sites.span_starts, sites.span_ends, wide_start, wide_end)
@@ -1280,7 +1281,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
         near_indel = laid[overlap_mask(sites.indel_span_starts, sites.indel_span_ends, wide_start[laid], wide_end[laid])]
         for row in near_indel.tolist():
             slow[row] = set()
-        for row in shifted_single_matches(block, plain_near, start, end, checks).tolist():
+        for row in shifted_single_matches(block, plain_near, start, end, checks, fits_known).tolist():
             slow[row] = set()
         clips_at_sites(block, np.flatnonzero(mapped & ~plain), start, end, checks, findings)
         past_end = mapped & (block.ref_id < len(sites.lengths))
@@ -1314,7 +1315,7 @@ def check_positions(block: RecordBlock, checks: RecordChecks, findings: Findings
             if sites.indels_on_reference and len(near_indel):  # unless its bases fit no ALT better: nothing to find
                 settled = plain[near_indel] & (block.sequence_lengths[near_indel] == block.reference_lengths[near_indel])
                 settled &= ~np.isin(near_indel, np.fromiter(regions_unsettled, dtype=np.int64, count=len(regions_unsettled)))
-                settled[settled] = no_alternate_fits(block, near_indel[settled], start, end, checks)
+                settled[settled] = no_alternate_fits(block, near_indel[settled], start, end, checks, fits_known)
                 near_indel = near_indel[~settled]
             for row in near_indel.tolist():
                 slow.setdefault(row, set())
@@ -1388,14 +1389,17 @@ def cigar_words(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return owner, words & 0xF, words >> 4
 
 
-def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks) -> np.ndarray:
+def shifted_single_matches(
+    block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, known: dict[int, bool] | None = None
+) -> np.ndarray:
     """Of ``rows`` (reads of one match near a germline site), those looked at one by one for the
     list's insertions and deletions: over an indel's span, with bases (SEQ ``*`` shows none), and
     not all of them the reference's (``on_reference``). An aligner writes an indel near a read's
     end as mismatches after a single match (no gap penalty pays off there), so such a read's
     bases are held to the allele's haplotype (``audit_reads.bases_fit_alternate``) as a gapped
     read's are; one whose bases are all the reference's fits no ALT better than REF, nor one whose
-    few bases that differ cannot outweigh where the haplotypes differ (``alternate_may_fit``)."""
+    few bases that differ cannot outweigh where the haplotypes differ (``alternate_may_fit``).
+    ``known``: ``no_alternate_fits``' verdicts of the block, shared with its later calls."""
     sites = checks.germline
     assert sites is not None
     rows = rows[block.sequence_lengths[rows] > 0]
@@ -1403,21 +1407,34 @@ def shifted_single_matches(block: RecordBlock, rows: np.ndarray, start: np.ndarr
     if not sites.indels_on_reference or not len(rows):
         return rows
     settled = block.sequence_lengths[rows] == block.reference_lengths[rows]
-    settled[settled] = no_alternate_fits(block, rows[settled], start, end, checks)
+    settled[settled] = no_alternate_fits(block, rows[settled], start, end, checks, known)
     return rows[~settled]
 
 
-def no_alternate_fits(block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks) -> np.ndarray:
+def no_alternate_fits(
+    block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, checks: RecordChecks, known: dict[int, bool] | None = None
+) -> np.ndarray:
     """For each row, a read of one match with as many bases as its alignment (global ``[start,
     end)``): can no indel or complex allele of a site over it fit its bases better than REF
     (``audit_reads.supports_alternate``), so that it need not be compared one by one? So when
-    every base is the reference's (``on_reference``), or too few differ (``alternates_may_fit``)."""
+    every base is the reference's (``on_reference``), or too few differ (``alternates_may_fit``).
+    ``known`` (row -> verdict, for the same ``start`` and ``end``) gives the rows judged before in
+    the block, and takes the verdicts of the others: a read near a region and an indel is asked twice."""
+    if known is not None:
+        seen = np.fromiter((row in known for row in rows.tolist()), dtype=bool, count=len(rows))
+        if seen.any():
+            settled = np.zeros(len(rows), dtype=bool)
+            settled[seen] = [known[row] for row in rows[seen].tolist()]
+            settled[~seen] = no_alternate_fits(block, rows[~seen], start, end, checks, known)
+            return settled
     differing, masked = bases_off_reference(block, rows, checks)
     settled = differing == 0
     few = np.flatnonzero(differing > 0)
     for at, bound in zip(few.tolist(), (2 * differing[few] + masked[few]).tolist(), strict=True):
         row = int(rows[at])
         settled[at] = not alternates_may_fit(block, row, int(start[row]), int(end[row]), bound, checks)
+    if known is not None:
+        known.update(zip(rows.tolist(), settled.tolist(), strict=True))
     return settled
 
 
@@ -1878,14 +1895,30 @@ def bases_off_reference(block: RecordBlock, rows: np.ndarray, checks: RecordChec
         bases = np.frombuffer(sites.reference.fetch(contig, low, high), dtype=np.uint8)
         inside = positions + lengths - low <= len(bases)  # beyond the contig's end: not compared here
         which, positions, lengths = which[inside], positions[inside], lengths[inside]
-        pair = np.repeat(np.arange(len(which)), lengths)
-        query = np.arange(len(pair)) - np.repeat(exclusive_sum(lengths), lengths)
-        letters = BASE_LETTERS[block.base_codes(rows[which][pair], query)]
-        reference_base = letters == ord("=")  # SEQ's '=' (samtools calmd -e): the reference base by definition
-        differs = (letters != bases[positions[pair] - low + query]) & (letters != ord("N")) & ~reference_base
-        differing[which] = np.bincount(pair[differs], minlength=len(which))
-        masked[which] = np.bincount(pair[letters == ord("N")], minlength=len(which))
+        for length in np.unique(lengths).tolist():  # reads of one length (most of a file's) as one matrix
+            group = np.flatnonzero(lengths == length)
+            if not length:
+                differing[which[group]] = masked[which[group]] = 0
+                continue
+            letters = segment_letters(block, rows[which[group]], np.zeros(len(group), dtype=np.int64), length)
+            laid = sliding_window_view(bases, length)[positions[group] - low]
+            unknown = letters == ord("N")
+            reference_base = letters == ord("=")  # SEQ's '=' (samtools calmd -e): the reference base by definition
+            differing[which[group]] = ((letters != laid) & ~unknown & ~reference_base).sum(axis=1)
+            masked[which[group]] = unknown.sum(axis=1)
     return differing, masked
+
+
+def segment_letters(block: RecordBlock, rows: np.ndarray, queries: np.ndarray, length: int) -> np.ndarray:
+    """The letters of SEQ from query offset ``queries`` (all even or all odd) for ``length`` bases
+    (within SEQ) of each of ``rows``, one row a line: the packed bytes read as windows of the
+    block, no index array a base (SAM 1.6, section 4.2.3: the high half of a byte first)."""
+    parity = int(queries[0] & 1) if len(queries) else 0
+    packed = sliding_window_view(block.data, (length + parity + 1) // 2)[block.sequence_starts[rows] + (queries >> 1)]
+    codes = np.empty((len(rows), 2 * packed.shape[1]), dtype=np.uint8)
+    codes[:, 0::2] = packed >> 4
+    codes[:, 1::2] = packed & 0xF
+    return BASE_LETTERS[codes[:, parity : parity + length]]
 
 
 def laid_out(block: RecordBlock, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -2188,11 +2221,13 @@ def differing_from_reference(
             high = int((start[piece] + size[piece]).max())
             bases = setting.reference.fetch(contig, low, high).ljust(high - low, b"N")  # past the contig's end: N
             reference_bases = UPPER_LETTERS[np.frombuffer(bases, dtype=np.uint8)]
-            pair = np.repeat(np.arange(len(piece)), size[piece])
-            step = np.arange(len(pair)) - np.repeat(exclusive_sum(size[piece]), size[piece])
-            letters = BASE_LETTERS[block.base_codes(row[piece][pair], query_offset[piece][pair] + step)]
-            wrong = (letters != reference_bases[start[piece][pair] - low + step]) & (letters != ord("N")) & (letters != ord("="))
-            differing.append(row[piece][np.unique(pair[wrong])])
+            shapes = 2 * size[piece] + (query_offset[piece] & 1)  # segments of one length and parity as one matrix
+            for shape in np.unique(shapes).tolist():
+                group = piece[shapes == shape]
+                letters = segment_letters(block, row[group], query_offset[group], shape >> 1)
+                laid = sliding_window_view(reference_bases, shape >> 1)[start[group] - low]
+                wrong = (letters != laid) & (letters != ord("N")) & (letters != ord("="))
+                differing.append(row[group][wrong.any(axis=1)])
             at = upto
     if differing:
         report_rows(block, np.unique(np.concatenate(differing)), base_key, checks, findings)

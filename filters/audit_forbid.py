@@ -273,10 +273,10 @@ class ForbidList:
         """Whether ``search`` may find anything in ``text`` read through ``table`` (256 bytes:
         ``text.translate(table)``), asked without translating it: one C pass over the text for the
         texts searched as written, whose hits are a superset of its own (a list searched spread may
-        always)."""
+        always), that looks at every few positions only (``scan.any_strings``)."""
         if self.needles:
             return True
-        return bool(self.exact_texts) and len(scan.find_strings(text, self.exact_texts, table)[0]) > 0
+        return bool(self.exact_texts) and scan.any_strings(text, self.exact_texts, table)
 
     def whole_numbers_only(
         self, text: bytes, indexes: np.ndarray, starts: np.ndarray, ends: np.ndarray

@@ -41,6 +41,7 @@ from genoscrub.audit_allowlist import (
     VCF_PROVENANCE_KEY,
     VCF_STRUCTURED_KEYS,
     VERSION,
+    LazyPattern,
 )
 from genoscrub.audit_findings import Findings
 from genoscrub.audit_forbid import ForbidList
@@ -54,19 +55,19 @@ REFERENCE_NAME = re.compile(SAM_REFERENCE_NAME)
 PRINTABLE_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")
 NUMBER_IN_KEY = re.compile(r"[0-9](?:[_.-]?[0-9]){4,}")
 """Five digits or more, separators between them allowed: a date, a phone or record number in a key."""
-MONTH_DATE_IN_KEY = re.compile(DATE_WITH_MONTH_NAME)
+MONTH_DATE_IN_KEY = LazyPattern(DATE_WITH_MONTH_NAME)
 """A date with a month's name in a key (``DOB01JAN1990``, ``Jan-01-90``): fewer than five digits in a row."""
 SAM_FIELD = re.compile(r"([A-Za-z][A-Za-z0-9]):(.*)", re.DOTALL)
 PLACE = re.compile(PLACE_IN_TEXT, re.IGNORECASE | re.ASCII)
 ESCAPED = re.compile(r'\\(["\\])')
 """The escapes of a quoted VCF value, ``\\"`` and ``\\\\`` (VCF 4.4, 1.4): any other backslash is itself."""
 PUBLIC_ACCESSIONS = re.compile(PUBLIC_ACCESSION)
-CONTIG_PERSONAL = re.compile(PERSONAL_IN_CONTIG)
-NAME_PLACE = re.compile(PLACE_IN_NAME)
+CONTIG_PERSONAL = LazyPattern(PERSONAL_IN_CONTIG)
+NAME_PLACE = LazyPattern(PLACE_IN_NAME)
 """A host or an IP address in a contig or reference name, also written onto letters (``ctg_10.0.0.1``)."""
 REFERENCE_PERSONAL = re.compile(PERSONAL_IN_REFERENCE + "|" + PLACE_IN_NAME)
 SEQUENCE_NAME_PERSONAL = re.compile(PERSONAL_IN_SEQUENCE_NAME + "|" + PLACE_IN_NAME)
-TEXT_PERSONAL = re.compile(PERSONAL_IN_TEXT)
+TEXT_PERSONAL = LazyPattern(PERSONAL_IN_TEXT)
 SAMPLE_PERSONAL = re.compile(PERSONAL_IN_SAMPLE)
 KEYED_PSEUDONYM = re.compile(SAMPLE_PSEUDONYM)
 LOCUS = re.compile(r"(.+):([0-9]{1,19})-([0-9]{1,19})")

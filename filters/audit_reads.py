@@ -239,20 +239,31 @@ def supports_alternate(read: AlignedRead, reference_contig: str, reference: Refe
     indel at one of its placements along the repeat (``cigar_writes_allele``), or its bases
     beside the variant fit its ALT haplotype better than the REF one (``bases_fit_alternate``:
     a read that writes the allele as mismatches or in a clip)."""
+    at, deleted, inserted, bases, offset, guard = allele_context(reference, reference_contig, start, ref, alt)
+    read_gaps = gaps(read)
+    if bool(deleted) != bool(inserted) and cigar_writes_allele(read, read_gaps, bases, offset, at, deleted, inserted):
+        return True
+    return bases_fit_alternate(read, read_gaps, (bases, offset), start, ref, alt, guard)
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def allele_context(
+    reference: Reference, reference_contig: str, start: int, ref: bytes, alt: bytes
+) -> tuple[int, bytes, bytes, bytes, int, tuple[int, int]]:
+    """What ``supports_alternate`` holds every read to for one site and allele, made once: the
+    trimmed allele (``trimmed``), the reference bases about it and where they start, and the span
+    where a gap may be the allele written along its repeat (``slide``, widened by the allele's
+    length: an aligner may put it about that far past the repeat, with mismatches), or a complex
+    allele's span widened by its length. Every read over an indel asks for the same few."""
     at, deleted, inserted = trimmed(start, ref, alt)
     offset = max(0, start - 2 * WINDOW_LIMIT - len(alt))
     bases = reference.fetch(reference_contig, offset, start + len(ref) + 2 * WINDOW_LIMIT)
-    read_gaps = gaps(read)
     if bool(deleted) != bool(inserted):
-        if cigar_writes_allele(read, read_gaps, bases, offset, at, deleted, inserted):
-            return True
         left, right = slide(bases, at - offset, len(deleted), inserted)
-        reach = len(deleted) + len(inserted) + 1  # an aligner may put it about its own length past the repeat, with mismatches
-        low, high = at - left - reach, at + len(deleted) + right + reach
-    else:  # a complex allele: its span, widened by its length
-        reach = max(len(ref), len(alt)) + 1
-        low, high = start - reach, start + len(ref) + reach
-    return bases_fit_alternate(read, read_gaps, (bases, offset), start, ref, alt, (low, high))
+        reach = len(deleted) + len(inserted) + 1
+        return at, deleted, inserted, bases, offset, (at - left - reach, at + len(deleted) + right + reach)
+    reach = max(len(ref), len(alt)) + 1
+    return at, deleted, inserted, bases, offset, (start - reach, start + len(ref) + reach)
 
 
 def bases_fit_alternate(

@@ -59,6 +59,7 @@ from genoscrub.audit_allowlist import (
     PHONE_NUMBER,
     PLACE_IN_TEXT,
     TWO_DIGIT_YEAR_DATE,
+    LazyPattern,
 )
 from genoscrub.audit_forbid import ForbidList
 from genoscrub.audit_header import contig_holds_personal, decoded_forms, printable
@@ -67,13 +68,13 @@ from genoscrub.vcf_header import ALT_ID, FIELD_ID, FILTER_ID
 KIND = "identifier in record value"
 """The metadata finding of a record holding one of these shapes (one per record)."""
 
-PERSONAL_IN_ID = re.compile(rb"[\x80-\xff]|" + PERSONAL_NUMBERS.encode())
+PERSONAL_IN_ID = LazyPattern(rb"[\x80-\xff]|" + PERSONAL_NUMBERS.encode())
 """What an ID never holds: text that is not ASCII, or the personal numbers and dates of any text
 (not the six-digit dates of header text alone)."""
 
 DELIMITERS = rb"|,&:=() "
 """What separates the tokens of a value (VEP's ``|`` and ``&``, lists, ``key:value``, blanks)."""
-SHAPES = re.compile(
+SHAPES = LazyPattern(
     rb"[\x80-\xff]"  # V1: not ASCII
     rb"|%[89A-Fa-f][0-9A-Fa-f]"  # V2: a percent-encoded byte of text that is not ASCII
     rb"|&#[0-9xX]"  # V3: an HTML character reference, with or without its ``;`` (which ends an INFO item),
@@ -219,7 +220,7 @@ INFO_COLUMN = 7
 MONTH_STARTS = tuple(name.encode() for name in MONTH_NAMES if len(name) == 3)
 MONTH_IN_TEXT = re.compile(b"|".join(MONTH_STARTS))
 DIGIT = re.compile(rb"[0-9]")
-MONTH_DATE_NEAR = re.compile(DATE_WITH_MONTH_NAME.encode())
+MONTH_DATE_NEAR = LazyPattern(DATE_WITH_MONTH_NAME.encode())
 """V9 itself, looked for only around a month's letters beside a digit (``MARCHF5`` is none)."""
 
 

@@ -563,6 +563,8 @@ PIECE = 1 << 22
 
 MAX_LENGTH = 1 << 40
 """The length of a contig whose header gives none: no read runs past it."""
+RECENT_SITES = 1 << 12
+"""How many sites ``GermlineSites.site`` keeps once read (a whole-genome list holds millions)."""
 
 
 class GermlineSites:
@@ -670,6 +672,8 @@ class GermlineSites:
         """Where an aligner may split a carrier's read (``audit_split_reads``): the spans of the
         sites with an allele that changes the length, and every structural allele's breakpoints."""
         self.longest_site = int((ends - starts).max()) if len(starts) else 1
+        self.recent_sites: dict[int, Site] = {}
+        """The sites ``site`` read last, by index (read-only once made: callers share them)."""
         insertion_starts: list[int] = []
         insertion_ends: list[int] = []
         for record in variants.insertions:
@@ -687,11 +691,18 @@ class GermlineSites:
         return len(self.records)
 
     def site(self, index: int) -> Site:
-        """Site ``index`` with its base alleles, in the audited file's contig naming."""
-        record = int(self.records[index])
-        ref, alts = self.variants.sequence_record(record)
-        contig = self.names[int(self.global_starts[index]) // CONTIG_SPACING]
-        return Site(contig, int(self.variants.starts[record]), ref, alts)
+        """Site ``index`` with its base alleles, in the audited file's contig naming. Read from the
+        list once while it is among the last ``RECENT_SITES`` asked for: the reads of a sorted file
+        ask for the same few sites one after another (every read over an indel, each of its checks)."""
+        found = self.recent_sites.get(index)
+        if found is None:
+            if len(self.recent_sites) >= RECENT_SITES:
+                self.recent_sites.clear()
+            record = int(self.records[index])
+            ref, alts = self.variants.sequence_record(record)
+            contig = self.names[int(self.global_starts[index]) // CONTIG_SPACING]
+            found = self.recent_sites[index] = Site(contig, int(self.variants.starts[record]), ref, alts)
+        return found
 
     def label(self, index: int) -> str:
         """``chr1:1234``: where site ``index`` is, for a finding."""

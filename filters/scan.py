@@ -131,6 +131,7 @@ __all__ = [
     "TAG_LINE_NAMED",
     "TAG_LINE_PLACE",
     "VcfColumns",
+    "any_strings",
     "bam_records",
     "bcf_records",
     "cigar_lengths",
@@ -187,6 +188,7 @@ LOOPS = (
     "bam_records",
     "find_spread_strings",
     "find_strings",
+    "any_strings",
     "first_of_strings",
     "line_fields",
     "splice_spans",
@@ -227,6 +229,7 @@ compiled: ModuleType | None = None
 if native is not None:
     from . import scan_compiled
     from .scan_compiled import (
+        any_strings,
         bam_records,
         bcf_records,
         cigar_lengths,
@@ -265,6 +268,7 @@ if native is not None:
     compiled = scan_compiled
 else:
     from .scan_python import (
+        any_strings,
         bam_records,
         bcf_records,
         cigar_lengths,

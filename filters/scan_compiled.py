@@ -159,6 +159,11 @@ def find_strings(text: bytes, needles: list[bytes], table: bytes | None = None) 
     return _int64(indexes), _int64(starts)
 
 
+def any_strings(text: bytes, needles: list[bytes], table: bytes | None = None) -> bool:
+    """Whether ``find_strings`` finds an occurrence; see ``scan_python.any_strings``."""
+    return _scan.any_strings(text, needles) if table is None else _scan.any_strings(text, needles, table)
+
+
 def find_spread_strings(text: bytes, needles: list[bytes], skipped: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every occurrence of each needle in ``text`` read without ``skipped``; see ``scan_python.find_spread_strings``."""
     _, indexes, starts, ends = _scan.find_spread_strings(text, needles, skipped)

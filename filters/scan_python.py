@@ -1033,6 +1033,14 @@ def find_strings(text: bytes, needles: list[bytes], table: bytes | None = None) 
     return np.asarray(indexes, dtype=np.int64), np.asarray(starts, dtype=np.int64)
 
 
+def any_strings(text: bytes, needles: list[bytes], table: bytes | None = None) -> bool:
+    """Whether ``find_strings`` finds an occurrence of one of ``needles`` in ``text`` (read through
+    ``table``): what a caller asks before it translates a long text to search it (most hold none).
+    The compiled loop looks only at every (m - 1)th position, m the shortest needle whose bytes
+    the text all holds: an occurrence covers a pair of bytes there."""
+    return len(find_strings(text, needles, table)[0]) > 0
+
+
 def find_spread_strings(text: bytes, needles: list[bytes], skipped: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every occurrence of each needle in ``text`` read without the bytes of ``skipped``
     (separators; no ASCII letter), ASCII letters matched in either case, overlapping occurrences

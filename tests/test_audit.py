@@ -1532,6 +1532,38 @@ def test_reads_on_the_reference_in_bulk_as_base_by_base(
     assert audit_bam.on_reference(block, np.arange(len(expected)), checks).tolist() == expected
 
 
+@settings(max_examples=100, deadline=None)
+@given(sequences=st.lists(st.text(alphabet="=ACGTNRY", min_size=0, max_size=21), min_size=1, max_size=8), data=st.data())
+def test_segment_letters_read_as_base_by_base(sequences: list[str], data: st.DataObject, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """``segment_letters``: the letters of a stretch of SEQ of several reads, read from the packed
+    bytes as windows of the block at an even or odd offset, are the reads' letters there."""
+    header = pysam.AlignmentHeader.from_dict({"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": 1000}]})
+    path = str(tmp_path_factory.mktemp("segment_letters") / "reads.bam")
+    with pysam.AlignmentFile(path, "wb", header=header) as out:
+        for index, sequence in enumerate(sequences):
+            read = pysam.AlignedSegment(header)
+            read.query_name, read.reference_id, read.reference_start = f"READ{index + 1}", 0, 10
+            read.flag = 0 if sequence else 4
+            read.cigartuples = [(0, len(sequence))] if sequence else None
+            read.query_sequence = sequence or None
+            out.write(read)
+    with open(path, "rb") as stream:
+        blocks = CountedBlocks(bgzf_blocks(stream, path))
+        _, rest = read_header(blocks, path)
+        data_bytes = rest + b"".join(audit_bam.inflate(block, path) for block in blocks)
+    block = audit_bam.RecordBlock.read(data_bytes, walk(data_bytes, 0))
+    shortest = min(len(sequence) for sequence in sequences)
+    length = data.draw(st.integers(1, shortest)) if shortest else 0
+    if not length:
+        return
+    parity = data.draw(st.integers(0, 1)) if length < shortest else 0
+    queries = [data.draw(st.integers(0, (len(sequence) - length - parity) // 2)) * 2 + parity for sequence in sequences]
+    letters = audit_bam.segment_letters(block, np.arange(len(sequences)), np.array(queries, dtype=np.int64), length)
+    assert [row.tobytes().decode() for row in letters] == [
+        sequence[query : query + length] for sequence, query in zip(sequences, queries, strict=True)
+    ]
+
+
 def test_indel_ending_past_the_reference_turns_off_the_reference_shortcut(tmp_path: Path) -> None:
     """An indel whose REF runs past its contig's end is compared with a reference cut short, so a
     read with the reference's bases is not taken to fit no ALT: every such read goes one by one."""

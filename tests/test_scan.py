@@ -17,6 +17,7 @@ import contextlib
 import inspect
 import io
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -1243,6 +1244,54 @@ def test_find_strings_through_a_table_finds_what_it_finds_in_the_translated_text
     found = [(int(index), int(at)) for index, at in zip(*compiled.find_strings(text, needles, table), strict=True)]
     assert found == [(int(index), int(at)) for index, at in zip(*python.find_strings(text, needles, table), strict=True)]
     assert found == [(int(index), int(at)) for index, at in zip(*compiled.find_strings(text.translate(table), needles), strict=True)]
+
+
+@needs_compiled
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.one_of(NEEDLE, st.binary(max_size=12)), max_size=10),
+    st.lists(st.one_of(NEEDLE, st.binary(min_size=1, max_size=12)), max_size=8),
+    st.booleans(),
+    st.integers(0, 255),
+)
+def test_any_strings_says_whether_find_strings_finds_one(pieces: list[bytes], needles: list[bytes], through: bool, shift: int) -> None:
+    """The C pass that looks at every (m - 1)th position only and the twin say whether
+    ``find_strings`` finds an occurrence, with a table and without."""
+    table = bytes((value + shift) & 0xFF for value in range(256)) if through else None
+    text = b"".join(pieces)
+    assert compiled is not None
+    expected = len(compiled.find_strings(text, needles, table)[0]) > 0
+    assert compiled.any_strings(text, needles, table) is expected
+    assert python.any_strings(text, needles, table) is expected
+
+
+@needs_compiled
+@pytest.mark.parametrize("shortest", [1, 2, 3, 5, 8, 9])
+def test_any_strings_finds_a_needle_at_every_offset(shortest: int) -> None:
+    """A needle is found wherever it starts (any offset from the positions looked at), in either
+    case, beside longer needles that set nothing; text without it holds none."""
+    generator = random.Random(shortest)
+    assert compiled is not None
+    for _ in range(20):
+        needle = bytes(generator.choice(b"ACGTacgt0123") for _ in range(shortest + generator.randrange(4)))
+        longer = [bytes(generator.choice(b"ACGT") for _ in range(shortest + 6)) for _ in range(3)]
+        needles = [*longer, needle, b"x" * shortest]
+        for start in range(0, 3 * shortest + 3):
+            filler = bytes(generator.choice(b"ACGTacgt0123") for _ in range(start + 2 * shortest + 3))
+            text = filler[:start] + needle.swapcase() + filler[start:]
+            for implementation in (compiled, python):
+                assert implementation.any_strings(text, needles) is (len(python.find_strings(text, needles)[0]) > 0)
+            assert compiled.any_strings(text, needles) is True
+
+
+@pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
+def test_any_strings_refuses_what_find_strings_refuses(implementation: ModuleType) -> None:
+    with pytest.raises(ValueError, match="256"):
+        implementation.any_strings(b"abc", [b"ab"], bytes(255))
+    with pytest.raises(ValueError):
+        implementation.any_strings(b"abc", [b"ab", b""])
+    with pytest.raises(TypeError):
+        implementation.any_strings(b"abc", [b"ab", "ab"])
 
 
 @pytest.mark.parametrize("implementation", IMPLEMENTATIONS)
