@@ -2942,6 +2942,22 @@ needles_chained(NeedleTable *table, Py_ssize_t count, const unsigned char presen
     return singles;
 }
 
+/* The arguments of find_strings and any_strings: text, a list of needles and an optional table
+   of 256 bytes; -1 with an exception set (and nothing held) when they do not parse. */
+static int
+text_needles_table(PyObject *args, Py_buffer *view, PyObject **needles, Py_buffer *table_view)
+{
+    if (!PyArg_ParseTuple(args, "y*O!|y*", view, &PyList_Type, needles, table_view))
+        return -1;
+    if (table_view->buf != NULL && table_view->len != 256) {
+        PyErr_SetString(PyExc_ValueError, "the table must hold 256 bytes");
+        PyBuffer_Release(view);
+        PyBuffer_Release(table_view);
+        return -1;
+    }
+    return 0;
+}
+
 PyDoc_STRVAR(find_strings_doc,
 "find_strings(text, needles[, table]) -> (count, needle_indexes, starts)\n"
 "\n"
@@ -2960,14 +2976,8 @@ find_strings(PyObject *Py_UNUSED(module), PyObject *args)
 {
     Py_buffer view, table_view = {0};
     PyObject *needles_object;
-    if (!PyArg_ParseTuple(args, "y*O!|y*", &view, &PyList_Type, &needles_object, &table_view))
+    if (text_needles_table(args, &view, &needles_object, &table_view) < 0)
         return NULL;
-    if (table_view.buf != NULL && table_view.len != 256) {
-        PyErr_SetString(PyExc_ValueError, "the table must hold 256 bytes");
-        PyBuffer_Release(&view);
-        PyBuffer_Release(&table_view);
-        return NULL;
-    }
     const unsigned char *through = table_view.buf;
     const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
     PyObject *result = NULL, *indexes = NULL, *starts = NULL;
@@ -3088,14 +3098,8 @@ any_strings(PyObject *Py_UNUSED(module), PyObject *args)
 {
     Py_buffer view, table_view = {0};
     PyObject *needles_object;
-    if (!PyArg_ParseTuple(args, "y*O!|y*", &view, &PyList_Type, &needles_object, &table_view))
+    if (text_needles_table(args, &view, &needles_object, &table_view) < 0)
         return NULL;
-    if (table_view.buf != NULL && table_view.len != 256) {
-        PyErr_SetString(PyExc_ValueError, "the table must hold 256 bytes");
-        PyBuffer_Release(&view);
-        PyBuffer_Release(&table_view);
-        return NULL;
-    }
     const unsigned char *through = table_view.buf;
     const Py_ssize_t needle_count = PyList_GET_SIZE(needles_object);
     PyObject *result = NULL;
