@@ -708,9 +708,13 @@ class RegionMasker:
         repeats[repeating] = True  # rewrite looks for a tag's second copy in these lines only
 
         def rewritten(selected: np.ndarray) -> list[bytes | None]:
+            rewrite = self.rewrite
             return [
-                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index, far, repeated, copied)
-                for index, start, end, hit, footprint_start, footprint_end, far, repeated, copied in zip(
+                rewrite(
+                    text[start:end], hit, footprint_start, footprint_end, first_line + index, far, repeated, copied, listed,
+                    mate_start, reaching,
+                )
+                for index, start, end, hit, footprint_start, footprint_end, far, repeated, copied, listed, mate_start, reaching in zip(
                     selected.tolist(),
                     columns.line_starts[selected].tolist(),
                     located.line_ends[selected].tolist(),
@@ -720,6 +724,9 @@ class RegionMasker:
                     far_places[selected].tolist(),
                     repeats[selected].tolist(),
                     copies[selected].tolist(),
+                    listing[selected].tolist(),
+                    mate_starts_in_region[selected].tolist(),
+                    clearing[selected].tolist(),
                     strict=True,
                 )
             ]
@@ -1045,7 +1052,7 @@ class RegionMasker:
 
     def rewrite(
         self, line: bytes, own_hit: bool, start: int, end: int, line_number: int, far: bool = True, repeated: bool = True,
-        copied: bool = True,
+        copied: bool = True, listed: bool = True, mate_start_in_region: bool | None = None, template_length_reaches: bool | None = None,
     ) -> bytes | None:
         """One read near a region (or giving a tag twice): dropped (None), masked, or stripped
         of tags that point into a region. A tag's second and later copies go first
@@ -1054,7 +1061,13 @@ class RegionMasker:
         may hold a place no contig has (False where the block's check found none there);
         ``repeated``: it may give a tag twice (False where the block's ``lines_with_repeated_tags``,
         the same rule, found no copy); ``copied``: it may hold one of ``COPYING_TAGS`` (False where
-        the block's ``fields_named``, the rule of ``without_copying_tags``, found none)."""
+        the block's ``fields_named``, the rule of ``without_copying_tags``, found none); ``listed``: it
+        may hold an ``SA``/``XA``/``XB`` (False where the block found no field so named).
+        ``mate_start_in_region`` and ``template_length_reaches``: the block's answers for this
+        read (``mate_starts_in_regions``, ``template_lengths_reaching``, the twins of
+        ``mate_start_shows_region``'s place and of ``template_length_shows_region``), taken
+        unless ``far`` (a place past its contig made unavailable changes RNEXT, PNEXT and
+        TLEN first); None: judged here."""
         line = self.without_repeated_tags(line) if repeated else line
         line = self.without_copying_tags(line) if copied else line
         fields = line.split(b"\t", 9)
@@ -1085,19 +1098,21 @@ class RegionMasker:
                 self.report.add("mate_score_tags_removed", removed)
         # ALIGNMENT_LISTS: each call below changes nothing in a record with no optional field
         # named so (of type Z for the first), and the rules above add none
-        if tags_tab >= 0 and (
+        if listed and tags_tab >= 0 and (
             rest.find(b"\tSA:Z:", tags_tab) >= 0 or rest.find(b"\tXA:Z:", tags_tab) >= 0 or rest.find(b"\tXB:Z:", tags_tab) >= 0
         ):
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
-        if self.drop_alignment_lists and tags_tab >= 0 and (
+        if listed and self.drop_alignment_lists and tags_tab >= 0 and (
             rest.find(b"\tSA", tags_tab) >= 0 or rest.find(b"\tXA", tags_tab) >= 0 or rest.find(b"\tXB", tags_tab) >= 0
         ):
             changed = without_alignment_lists(changed or list(fields)) or changed
-        if self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
+        if far:
+            mate_start_in_region = template_length_reaches = None
+        if mate_start_in_region is not False and self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
             changed = changed or list(fields)
             changed[6], changed[7], changed[8] = b"*", b"0", b"0"
             self.report.add("mate_positions_cleared")
-        elif self.template_length_shows_region(fields):
+        elif template_length_reaches if template_length_reaches is not None else self.template_length_shows_region(fields):
             changed = changed or list(fields)
             changed[8] = b"0"
             self.report.add("template_lengths_cleared")
