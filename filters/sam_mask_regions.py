@@ -1088,7 +1088,7 @@ class RegionMasker:
             sequence, quality, tags = changed[9].split(b"\t", 2)
             tags, removed = without_tags(tags, MATE_CIGAR_TAG)
             changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
-            self.report.add("mate_cigar_tags_removed", removed)
+            self.report.counts["mate_cigar_tags_removed"] += removed
         if mate_hit:
             parts = (changed or fields)[9].split(b"\t", 2)
             tags, removed = without_tags(parts[2], MATE_SCORE_TAGS) if len(parts) == 3 else (b"", 0)
@@ -1111,11 +1111,11 @@ class RegionMasker:
         if mate_start_in_region is not False and self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
             changed = changed or list(fields)
             changed[6], changed[7], changed[8] = b"*", b"0", b"0"
-            self.report.add("mate_positions_cleared")
+            self.report.counts["mate_positions_cleared"] += 1
         elif template_length_reaches if template_length_reaches is not None else self.template_length_shows_region(fields):
             changed = changed or list(fields)
             changed[8] = b"0"
-            self.report.add("template_lengths_cleared")
+            self.report.counts["template_lengths_cleared"] += 1
         return line if changed is None else b"\t".join(changed)
 
     def without_far_places(self, fields: list[bytes]) -> bool:
@@ -1230,18 +1230,20 @@ class RegionMasker:
             masked = mask_bases(shape, position, windows, sequence, quality) if sequence else 0
         if not masked:
             return list(fields)
-        self.report.add("reads_masked")
-        self.report.add("bases_masked", masked)
+        counts = self.report.counts  # added to in place: a call less a count, on every masked read
+        counts["reads_masked"] += 1
+        counts["bases_masked"] += masked
         tags, removed = only_tags(tags, KEPT_WHEN_MASKED)
-        self.report.add("tags_removed", removed)
+        counts["tags_removed"] += removed
+        bases = bytes(sequence) or b"*"  # not empty: a read with no SEQ has nothing to mask
         if shape is not None and self.reference is not None:
             reference = self.reference_bases(contig, position, position + shape.reference_length)
             if reference is not None:
-                md, distance = scan.md_and_nm(position, shape.operations, bytes(sequence), reference, position)
-                tags = b"\t".join(filter(None, [tags, b"MD:Z:" + md, b"NM:i:%d" % distance]))
-                self.report.add("md_nm_recomputed")
-        rest = b"\t".join(filter(None, [bytes(sequence) or b"*", bytes(quality) if quality is not None else b"*", tags]))
-        return [*fields[:9], rest]
+                md, distance = scan.md_and_nm(position, shape.operations, bases, reference, position)
+                tags = b"%s\tMD:Z:%s\tNM:i:%d" % (tags, md, distance) if tags else b"MD:Z:%s\tNM:i:%d" % (md, distance)
+                counts["md_nm_recomputed"] += 1
+        qualities = bytes(quality) if quality is not None else b"*"
+        return [*fields[:9], b"%s\t%s\t%s" % (bases, qualities, tags) if tags else bases + b"\t" + qualities]
 
     def reference_bases(self, contig: bytes, start: int, end: int) -> bytes | None:
         """``ContigReference.fetch_exact`` of ``[start, end)``, cut from the last
