@@ -170,6 +170,8 @@ def reveals_length(shape: CigarShape, position: int, windows: list[tuple[int, in
     anywhere along the repeat, up to about its own length past the repeat's
     catalogued edges.
     """
+    if not (shape.has_clip or shape.has_indel or shape.has_skip):
+        return False  # no clip, insertion, deletion or skip (most reads, ``150M``): nothing below can hold
     operations = shape.operations
     if operations[0][0] in (SOFT, HARD) and touches(windows, position):
         return True
@@ -350,11 +352,22 @@ def mate_footprint(mate_start: int, reach: int, own_length: int) -> tuple[int, i
 
 
 def only_tags(tags: bytes, names: frozenset[bytes]) -> tuple[bytes, int]:
-    """The tag part with only the tags named in ``names`` left, and how many went."""
+    """The tag part with only the tags named in ``names`` left, and how many went: those whose
+    first two bytes are not one of ``names`` (``tag[:2] in names``), each with the tab before
+    it, removed by one pattern (``fields_not_named``) from the part with a tab put first."""
     if not tags:
         return tags, 0
-    kept = [tag for tag in tags.split(b"\t") if tag[:2] in names]
-    return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
+    kept, removed = fields_not_named(names).subn(b"", b"\t" + tags)
+    return kept[1:], removed
+
+
+@cache
+def fields_not_named(names: frozenset[bytes]) -> re.Pattern[bytes]:
+    """A tab and the field after it, where that field does not start with one of ``names``
+    (two bytes each): an empty field, or one of a byte, is matched too, as ``tag[:2] in names``
+    keeps neither."""
+    assert names and all(len(name) == 2 and b"\t" not in name for name in names)
+    return re.compile(rb"\t(?!%s)[^\t]*" % b"|".join(re.escape(name) for name in sorted(names)))
 
 
 def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
@@ -1080,7 +1093,8 @@ class RegionMasker:
             self.report.add("reads_dropped")
             return None
         if own_hit:
-            changed = self.mask_record(fields, line_number, self.regions.overlapping(placement(fields)[0], int(start), int(end)))
+            contig = fields[2] if fields[2] != b"*" else placement(fields)[0]  # placement's contig, without its POS
+            changed = self.mask_record(fields, line_number, self.regions.overlapping(contig, int(start), int(end)))
             if changed is None:
                 return None
         if mate_hit and mate_cigar is not None:
