@@ -100,12 +100,16 @@ def test_tag_helpers() -> None:
         max_size=6,
     )
 )
-def test_only_tags_keeps_what_the_field_rule_keeps(fields: list[str]) -> None:
-    """The pattern of ``only_tags`` (one ``subn``) keeps exactly the fields ``tag[:2] in names`` keeps,
-    empty fields and fields of one byte included, and counts the others."""
+def test_only_tags_and_without_tags_keep_what_the_field_rule_keeps(fields: list[str]) -> None:
+    """The patterns of ``only_tags`` and ``without_tags`` (one ``subn``) keep exactly the fields
+    ``tag[:2] in names`` (or ``not in``) keeps, empty fields and fields of one byte included, and
+    count the others."""
     tags = "\t".join(fields).encode()
-    kept = [tag for tag in tags.split(b"\t") if tag[:2] in KEPT_WHEN_MASKED] if tags else []
-    assert only_tags(tags, KEPT_WHEN_MASKED) == (b"\t".join(kept), tags.count(b"\t") + 1 - len(kept) if tags else 0)
+    for names in (KEPT_WHEN_MASKED, frozenset([b"MC"]), frozenset([b"SA", b"XA", b"XB"]), frozenset([b"RG", b"M:"])):
+        kept = [tag for tag in tags.split(b"\t") if tag[:2] in names] if tags else []
+        assert only_tags(tags, names) == (b"\t".join(kept), tags.count(b"\t") + 1 - len(kept) if tags else 0)
+        others = [tag for tag in tags.split(b"\t") if tag[:2] not in names] if tags else []
+        assert without_tags(tags, list(names)) == (b"\t".join(others), tags.count(b"\t") + 1 - len(others) if tags else 0)
 
 
 @settings(max_examples=300, deadline=None)
