@@ -170,6 +170,8 @@ def reveals_length(shape: CigarShape, position: int, windows: list[tuple[int, in
     anywhere along the repeat, up to about its own length past the repeat's
     catalogued edges.
     """
+    if not (shape.has_clip or shape.has_indel or shape.has_skip):
+        return False  # no clip, insertion, deletion or skip (most reads, ``150M``): nothing below can hold
     operations = shape.operations
     if operations[0][0] in (SOFT, HARD) and touches(windows, position):
         return True
@@ -350,20 +352,38 @@ def mate_footprint(mate_start: int, reach: int, own_length: int) -> tuple[int, i
 
 
 def only_tags(tags: bytes, names: frozenset[bytes]) -> tuple[bytes, int]:
-    """The tag part with only the tags named in ``names`` left, and how many went."""
+    """The tag part with only the tags named in ``names`` left, and how many went: those whose
+    first two bytes are not one of ``names`` (``tag[:2] in names``), each with the tab before
+    it, removed by one pattern (``fields_not_named``) from the part with a tab put first."""
     if not tags:
         return tags, 0
-    kept = [tag for tag in tags.split(b"\t") if tag[:2] in names]
-    return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
+    kept, removed = fields_not_named(names).subn(b"", b"\t" + tags)
+    return kept[1:], removed
+
+
+@cache
+def fields_not_named(names: frozenset[bytes]) -> re.Pattern[bytes]:
+    """A tab and the field after it, where that field does not start with one of ``names``
+    (two bytes each): an empty field, or one of a byte, is matched too, as ``tag[:2] in names``
+    keeps neither."""
+    assert names and all(len(name) == 2 and b"\t" not in name for name in names)
+    return re.compile(rb"\t(?!%s)[^\t]*" % b"|".join(re.escape(name) for name in sorted(names)))
 
 
 def without_tags(tags: bytes, names: Iterable[bytes]) -> tuple[bytes, int]:
-    """The tag part with every tag named in ``names`` removed, and how many went."""
+    """The tag part with every tag named in ``names`` removed (``tag[:2] in names``), and how many
+    went: as ``only_tags``, by one pattern (``fields_named``)."""
     if not tags:
         return tags, 0
-    remove = names if isinstance(names, frozenset) else frozenset(names)
-    kept = [tag for tag in tags.split(b"\t") if tag[:2] not in remove]
-    return b"\t".join(kept), tags.count(b"\t") + 1 - len(kept)
+    kept, removed = fields_named(names if isinstance(names, frozenset) else frozenset(names)).subn(b"", b"\t" + tags)
+    return kept[1:], removed
+
+
+@cache
+def fields_named(names: frozenset[bytes]) -> re.Pattern[bytes]:
+    """A tab and the field after it, where that field starts with one of ``names`` (two bytes each)."""
+    assert names and all(len(name) == 2 and b"\t" not in name for name in names)
+    return re.compile(rb"\t(?:%s)[^\t]*" % b"|".join(re.escape(name) for name in sorted(names)))
 
 
 @cache
@@ -708,9 +728,13 @@ class RegionMasker:
         repeats[repeating] = True  # rewrite looks for a tag's second copy in these lines only
 
         def rewritten(selected: np.ndarray) -> list[bytes | None]:
+            rewrite = self.rewrite
             return [
-                self.rewrite(text[start:end], hit, footprint_start, footprint_end, first_line + index, far, repeated, copied)
-                for index, start, end, hit, footprint_start, footprint_end, far, repeated, copied in zip(
+                rewrite(
+                    text[start:end], hit, footprint_start, footprint_end, first_line + index, far, repeated, copied, listed,
+                    mate_start, reaching,
+                )
+                for index, start, end, hit, footprint_start, footprint_end, far, repeated, copied, listed, mate_start, reaching in zip(
                     selected.tolist(),
                     columns.line_starts[selected].tolist(),
                     located.line_ends[selected].tolist(),
@@ -720,6 +744,9 @@ class RegionMasker:
                     far_places[selected].tolist(),
                     repeats[selected].tolist(),
                     copies[selected].tolist(),
+                    listing[selected].tolist(),
+                    mate_starts_in_region[selected].tolist(),
+                    clearing[selected].tolist(),
                     strict=True,
                 )
             ]
@@ -1045,7 +1072,7 @@ class RegionMasker:
 
     def rewrite(
         self, line: bytes, own_hit: bool, start: int, end: int, line_number: int, far: bool = True, repeated: bool = True,
-        copied: bool = True,
+        copied: bool = True, listed: bool = True, mate_start_in_region: bool | None = None, template_length_reaches: bool | None = None,
     ) -> bytes | None:
         """One read near a region (or giving a tag twice): dropped (None), masked, or stripped
         of tags that point into a region. A tag's second and later copies go first
@@ -1054,7 +1081,13 @@ class RegionMasker:
         may hold a place no contig has (False where the block's check found none there);
         ``repeated``: it may give a tag twice (False where the block's ``lines_with_repeated_tags``,
         the same rule, found no copy); ``copied``: it may hold one of ``COPYING_TAGS`` (False where
-        the block's ``fields_named``, the rule of ``without_copying_tags``, found none)."""
+        the block's ``fields_named``, the rule of ``without_copying_tags``, found none); ``listed``: it
+        may hold an ``SA``/``XA``/``XB`` (False where the block found no field so named).
+        ``mate_start_in_region`` and ``template_length_reaches``: the block's answers for this
+        read (``mate_starts_in_regions``, ``template_lengths_reaching``, the twins of
+        ``mate_start_shows_region``'s place and of ``template_length_shows_region``), taken
+        unless ``far`` (a place past its contig made unavailable changes RNEXT, PNEXT and
+        TLEN first); None: judged here."""
         line = self.without_repeated_tags(line) if repeated else line
         line = self.without_copying_tags(line) if copied else line
         fields = line.split(b"\t", 9)
@@ -1067,7 +1100,8 @@ class RegionMasker:
             self.report.add("reads_dropped")
             return None
         if own_hit:
-            changed = self.mask_record(fields, line_number, self.regions.overlapping(placement(fields)[0], int(start), int(end)))
+            contig = fields[2] if fields[2] != b"*" else placement(fields)[0]  # placement's contig, without its POS
+            changed = self.mask_record(fields, line_number, self.regions.overlapping(contig, int(start), int(end)))
             if changed is None:
                 return None
         if mate_hit and mate_cigar is not None:
@@ -1075,7 +1109,7 @@ class RegionMasker:
             sequence, quality, tags = changed[9].split(b"\t", 2)
             tags, removed = without_tags(tags, MATE_CIGAR_TAG)
             changed[9] = b"\t".join([sequence, quality, tags] if tags else [sequence, quality])
-            self.report.add("mate_cigar_tags_removed", removed)
+            self.report.counts["mate_cigar_tags_removed"] += removed
         if mate_hit:
             parts = (changed or fields)[9].split(b"\t", 2)
             tags, removed = without_tags(parts[2], MATE_SCORE_TAGS) if len(parts) == 3 else (b"", 0)
@@ -1085,22 +1119,24 @@ class RegionMasker:
                 self.report.add("mate_score_tags_removed", removed)
         # ALIGNMENT_LISTS: each call below changes nothing in a record with no optional field
         # named so (of type Z for the first), and the rules above add none
-        if tags_tab >= 0 and (
+        if listed and tags_tab >= 0 and (
             rest.find(b"\tSA:Z:", tags_tab) >= 0 or rest.find(b"\tXA:Z:", tags_tab) >= 0 or rest.find(b"\tXB:Z:", tags_tab) >= 0
         ):
             changed = self.check_alignment_lists(changed or list(fields), line_number) or changed
-        if self.drop_alignment_lists and tags_tab >= 0 and (
+        if listed and self.drop_alignment_lists and tags_tab >= 0 and (
             rest.find(b"\tSA", tags_tab) >= 0 or rest.find(b"\tXA", tags_tab) >= 0 or rest.find(b"\tXB", tags_tab) >= 0
         ):
             changed = without_alignment_lists(changed or list(fields)) or changed
-        if self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
+        if far:
+            mate_start_in_region = template_length_reaches = None
+        if mate_start_in_region is not False and self.mate_start_shows_region(fields, None if mate_hit else mate_cigar):
             changed = changed or list(fields)
             changed[6], changed[7], changed[8] = b"*", b"0", b"0"
-            self.report.add("mate_positions_cleared")
-        elif self.template_length_shows_region(fields):
+            self.report.counts["mate_positions_cleared"] += 1
+        elif template_length_reaches if template_length_reaches is not None else self.template_length_shows_region(fields):
             changed = changed or list(fields)
             changed[8] = b"0"
-            self.report.add("template_lengths_cleared")
+            self.report.counts["template_lengths_cleared"] += 1
         return line if changed is None else b"\t".join(changed)
 
     def without_far_places(self, fields: list[bytes]) -> bool:
@@ -1215,18 +1251,20 @@ class RegionMasker:
             masked = mask_bases(shape, position, windows, sequence, quality) if sequence else 0
         if not masked:
             return list(fields)
-        self.report.add("reads_masked")
-        self.report.add("bases_masked", masked)
+        counts = self.report.counts  # added to in place: a call less a count, on every masked read
+        counts["reads_masked"] += 1
+        counts["bases_masked"] += masked
         tags, removed = only_tags(tags, KEPT_WHEN_MASKED)
-        self.report.add("tags_removed", removed)
+        counts["tags_removed"] += removed
+        bases = bytes(sequence) or b"*"  # not empty: a read with no SEQ has nothing to mask
         if shape is not None and self.reference is not None:
             reference = self.reference_bases(contig, position, position + shape.reference_length)
             if reference is not None:
-                md, distance = scan.md_and_nm(position, shape.operations, bytes(sequence), reference, position)
-                tags = b"\t".join(filter(None, [tags, b"MD:Z:" + md, b"NM:i:%d" % distance]))
-                self.report.add("md_nm_recomputed")
-        rest = b"\t".join(filter(None, [bytes(sequence) or b"*", bytes(quality) if quality is not None else b"*", tags]))
-        return [*fields[:9], rest]
+                md, distance = scan.md_and_nm(position, shape.operations, bases, reference, position)
+                tags = b"%s\tMD:Z:%s\tNM:i:%d" % (tags, md, distance) if tags else b"MD:Z:%s\tNM:i:%d" % (md, distance)
+                counts["md_nm_recomputed"] += 1
+        qualities = bytes(quality) if quality is not None else b"*"
+        return [*fields[:9], b"%s\t%s\t%s" % (bases, qualities, tags) if tags else bases + b"\t" + qualities]
 
     def reference_bases(self, contig: bytes, start: int, end: int) -> bytes | None:
         """``ContigReference.fetch_exact`` of ``[start, end)``, cut from the last

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import re
@@ -13,7 +14,7 @@ import pysam
 import pytest
 from genoscrub.cigar import CigarShape, md_and_nm, parse_cigar
 from genoscrub.regions import build_contig_lengths, merged, preset_path, read_bed
-from genoscrub.sam_mask_regions import RegionMasker, mask_bases, reveals_length, tag_value, without_tags
+from genoscrub.sam_mask_regions import KEPT_WHEN_MASKED, RegionMasker, mask_bases, only_tags, reveals_length, tag_value, without_tags
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -89,6 +90,47 @@ def test_tag_helpers() -> None:
     assert tag_value(tags, b"MC") == b"10M"
     assert tag_value(tags, b"SA") is None
     assert without_tags(tags, [b"OQ", b"MC"]) == (b"NM:i:1\tRG:Z:x", 2)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["MC:Z:10M", "MD:Z:10", "NM:i:0", "RG:Z:g", "M", "", "MCx", "mc:Z:1", "XA:Z:c,+5,4M,0;", "AS:i:3", "R", "RG"])
+        | st.text("MCRGDN:Z\r", max_size=5),
+        max_size=6,
+    )
+)
+def test_only_tags_and_without_tags_keep_what_the_field_rule_keeps(fields: list[str]) -> None:
+    """The patterns of ``only_tags`` and ``without_tags`` (one ``subn``) keep exactly the fields
+    ``tag[:2] in names`` (or ``not in``) keeps, empty fields and fields of one byte included, and
+    count the others."""
+    tags = "\t".join(fields).encode()
+    for names in (KEPT_WHEN_MASKED, frozenset([b"MC"]), frozenset([b"SA", b"XA", b"XB"]), frozenset([b"RG", b"M:"])):
+        kept = [tag for tag in tags.split(b"\t") if tag[:2] in names] if tags else []
+        assert only_tags(tags, names) == (b"\t".join(kept), tags.count(b"\t") + 1 - len(kept) if tags else 0)
+        others = [tag for tag in tags.split(b"\t") if tag[:2] not in names] if tags else []
+        assert without_tags(tags, list(names)) == (b"\t".join(others), tags.count(b"\t") + 1 - len(others) if tags else 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 12), st.sampled_from("MIDNSHP=X")), min_size=1, max_size=6),
+    st.integers(0, 60),
+    st.lists(st.tuples(st.integers(0, 80), st.integers(0, 12)), max_size=3),
+)
+def test_a_cigar_without_clip_indel_or_skip_shows_no_length(
+    operations: list[tuple[int, str]], position: int, windows: list[tuple[int, int]]
+) -> None:
+    """``reveals_length``'s shortcut (no clip, indel or skip: False at once) gives what its walk over
+    the operations gives."""
+    shape = parse_cigar("".join(f"{length}{op}" for length, op in operations).encode())
+    if shape is None:
+        return
+    spans = [(start, start + size) for start, size in windows]
+    plain = not (shape.has_clip or shape.has_indel or shape.has_skip)
+    walked = reveals_length(dataclasses.replace(shape, has_clip=True), position, spans)  # the shortcut not taken
+    assert reveals_length(shape, position, spans) == walked
+    assert not (plain and walked)
 
 
 @settings(max_examples=200, deadline=None)
