@@ -490,6 +490,13 @@ class TagPolicy:
             rule = self.rules[rule_id]
             first, last = int(bounds[rule_id - 1]), int(bounds[rule_id])
             member_lines = lines[first:last]
+            if last - first <= FEW_VALUES and rule.partner_code < 0 and rule.tie in ONE_BY_ONE_TIES:
+                cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
+                valid[order[first:last]] = values_one_by_one(
+                    rule, text, starts[first:last], ends[first:last], seq_lengths[member_lines], cigar_starts[member_lines],
+                    cigar_ends[member_lines], references,
+                )  # fmt: skip
+                continue
             spans = Spans(text, data, starts[first:last], ends[first:last], seq_lengths[member_lines], references)
             if rule.tie == MATCHING_CIGAR:  # the MD lengths check the MD grammar too
                 cigar_starts, cigar_ends = layout.column(CIGAR_COLUMN)
@@ -527,6 +534,37 @@ class TagPolicy:
                     ok &= partners_agree_by_line(rule.tie, data, text, layout, partners, tag_lines[partners], spans, member_lines)
             valid[order[first:last]] = ok
         return valid
+
+
+FEW_VALUES = 64
+"""Up to this many values of one rule in a block (the alignment lists ``XA`` and ``SA`` of a few
+reads in a hundred), :meth:`TagPolicy.valid_values` checks them one at a time, as the one-record
+path does (``values_one_by_one``): the bulk checks cost a fixed price a block that a few values
+do not repay."""
+ONE_BY_ONE_TIES: tuple[Tie | None, ...] = (None, WITHIN_READ)
+"""The ties ``values_one_by_one`` checks (a grammar alone, or alignment lists held to the read)."""
+
+
+def values_one_by_one(
+    rule: ValueRule, text: bytes, starts: np.ndarray, ends: np.ndarray, seq_lengths: np.ndarray, cigar_starts: np.ndarray,
+    cigar_ends: np.ndarray, references: Mapping[bytes, int],
+) -> np.ndarray:
+    """Which of a rule's values (``text[starts[i]:ends[i]]``, beside their records' SEQ lengths and
+    CIGAR columns) are valid, one at a time by the one-record path's tests
+    (:meth:`TagPolicy.valid_record_values`): the rule's grammar, and for an alignment list
+    (``WITHIN_READ``) its entries within the read. Only for rules without a partner and of
+    ``ONE_BY_ONE_TIES``."""
+    assert rule.partner_code < 0 and rule.tie in ONE_BY_ONE_TIES
+    grammar, within_read = rule.grammar, rule.tie == WITHIN_READ
+    ok = np.zeros(len(starts), dtype=bool)
+    for index, (start, end, seq_length, cigar_start, cigar_end) in enumerate(
+        zip(starts.tolist(), ends.tolist(), seq_lengths.tolist(), cigar_starts.tolist(), cigar_ends.tolist(), strict=True)
+    ):
+        value = text[start:end]
+        if not grammar.valid(value, seq_length, references):
+            continue
+        ok[index] = not within_read or entries_within_read(value, full_read_length(seq_length, text[cigar_start:cigar_end]))
+    return ok
 
 
 def alignments_agree(

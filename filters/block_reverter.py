@@ -249,13 +249,17 @@ class BlockReverter:
             place_tabs, place_ends, owners = place_fields(table.located, place_rows, table.text)
             far_places[owners[self.places.places_past(table.text, place_tabs, place_ends, owners, table.spans)]] = True
         selected |= far_places  # and makes the mate's place unavailable where PNEXT lies past its contig
+        mate_row_fields = mate_cigars = None  # their optional fields and MC fields, read by the three steps below
+        if len(mate_rows):
+            mate_row_fields = fields_of_rows(table, mate_rows)
+            mate_cigars = mate_cigar_fields(table, mate_rows, mate_row_fields)
         if isinstance(self.windows, GermlineWindows) and len(mate_rows):
-            away = self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1)
+            away = self._mates_away_from_windows(table, mate_rows, names, mate_positions - 1, mate_cigars)
             if self.options.all_below_mapq:  # a mate reverted whole for its MAPQ (MQ) changes wherever it lies
-                away &= ~self._mates_of_low_mapq(table, mate_rows)[mate_rows]
+                away &= ~self._mates_of_low_mapq(table, mate_rows, mate_row_fields)[mate_rows]
             mate_rows = mate_rows[~away]
         if len(mate_rows):  # a mate whose left clip goes moves: PNEXT follows on the one-record path
-            moving = left_clipped_mates(table, mate_rows)
+            moving = left_clipped_mates(table, mate_rows, mate_cigars)
             selected[mate_rows[moving]] = True
             mate_rows = mate_rows[~moving]
         at_insertion = self._unmapped_pairs_at_insertions(table, flags, positions, mate_positions, names)
@@ -317,16 +321,20 @@ class BlockReverter:
         text, quality_ends, ends = table.text, table.quality_ends(), table.line_ends
         return [row for row in rows.tolist() if text.find(b"\tSA:Z:", int(quality_ends[row]), int(ends[row])) >= 0]
 
-    def _mates_away_from_windows(self, table: BlockFields, rows: np.ndarray, names: list[bytes], mate_positions: np.ndarray) -> np.ndarray:
+    def _mates_away_from_windows(
+        self, table: BlockFields, rows: np.ndarray, names: list[bytes], mate_positions: np.ndarray,
+        mate_cigars: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> np.ndarray:
         """For each of ``rows`` (an ``MC`` the rules may change: an indel, a mismatch, a clip), whether
         its mate's footprint, from PNEXT and ``MC`` as ``GermlineWindows.for_read`` takes it (span,
         clips and hard clips projected, indels' reach), touches no window: ``mate_update`` then
         leaves ``MC`` as it is, so the read passes as it would (a clipped mate far from every site
         is common, and each would otherwise be looked at one by one). A row whose ``MC`` is
-        given twice, or whose mate's contig is ``*``, stays (the one-record path decides)."""
+        given twice, or whose mate's contig is ``*``, stays (the one-record path decides).
+        ``mate_cigars``: :func:`mate_cigar_fields` of ``rows``, where the caller has them."""
         windows = self.windows
         assert isinstance(windows, GermlineWindows)
-        tabs, ends, owning = mate_cigar_fields(table, rows)
+        tabs, ends, owning = mate_cigar_fields(table, rows) if mate_cigars is None else mate_cigars
         if not len(owning):
             return np.zeros(len(rows), dtype=bool)
         once = np.bincount(owning, minlength=len(table)) == 1
@@ -382,14 +390,17 @@ class BlockReverter:
             unsure[np.flatnonzero(np.bincount(owners, minlength=count) > 1)] = True
         return low & ~unmapped, hit & ~unmapped & ~unsure, unsure
 
-    def _mates_of_low_mapq(self, table: BlockFields, mate_rows: np.ndarray) -> np.ndarray:
+    def _mates_of_low_mapq(
+        self, table: BlockFields, mate_rows: np.ndarray, fields: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    ) -> np.ndarray:
         """The records of ``mate_rows`` (sorted lines, each once) whose ``MQ`` tag gives a mate MAPQ
         below ``--all-below-mapq`` (or 255, or not a number), as a mask of the block's lines: the
         mate is reverted whole, so their ``MC`` may change wherever the mate lies
-        (``RecordReverter.mate_placed_elsewhere``). Only those lines' fields are looked at."""
+        (``RecordReverter.mate_placed_elsewhere``). Only those lines' fields are looked at
+        (``fields``: :func:`fields_of_rows` of ``mate_rows``, where the caller has them)."""
         rows = np.zeros(len(table), dtype=bool)
         threshold = self.options.all_below_mapq
-        owners, starts, ends = tag_spans_of_rows(table, (b"MQ",), mate_rows)
+        owners, starts, ends = tag_spans_of_rows(table, (b"MQ",), mate_rows, fields=fields)
         if len(owners):
             mapqs = scan.span_numbers(table.text, starts, ends)
             rows[owners[(mapqs < threshold) | (mapqs == 255)]] = True
@@ -497,21 +508,25 @@ class BlockReverter:
         one-record path."""
         differ = np.ones(len(rows), dtype=bool)
         text, tabs, reference, nearby = table.text, table.tabs, self.reference, self.records.nearby
-        for index, row in enumerate(rows.tolist()):
-            shape = self.shapes[cigars[row]]
-            contig = (names[0] if len(names) == 1 else names[row]).decode(errors="replace")
+        shapes, strings = self.shapes, cigars.strings
+        contigs = {name: name.decode(errors="replace") for name in set(names)}  # decoded once a block
+        single = contigs[names[0]] if len(names) == 1 else None
+        for index, row, cigar_id, sequence_start, sequence_end, position in zip(
+            range(len(rows)), rows.tolist(), cigars.ids[rows].tolist(), (tabs[rows, 8] + 1).tolist(), tabs[rows, 9].tolist(),
+            positions[rows].tolist(), strict=True,
+        ):
+            shape = shapes[strings[cigar_id]]
+            contig = single if single is not None else contigs[names[row]]
             if shape is None or contig not in reference:
                 continue
-            sequence = text[int(tabs[row, 8]) + 1 : int(tabs[row, 9])]
+            sequence = text[sequence_start:sequence_end]
             if len(sequence) != shape.query_length:
                 continue
-            position = int(positions[row])
-            end = position + shape.reference_length
             pieces = []
             if shape.left_clip:
                 pieces.append((sequence[: shape.left_clip], position - shape.left_clip))
             if shape.right_clip:
-                pieces.append((sequence[len(sequence) - shape.right_clip :], end))
+                pieces.append((sequence[len(sequence) - shape.right_clip :], position + shape.reference_length))
             differ[index] = any(
                 clip_differs(clip, nearby.fetch(contig, max(0, start), start + len(clip)), start, max(0, start))
                 for clip, start in pieces
@@ -1142,18 +1157,20 @@ def fields_of_rows(table: BlockFields, rows: np.ndarray) -> tuple[np.ndarray, np
     alone are looked at, not every field of the block."""
     located = table.located
     counts = located.extra_counts[rows]
-    firsts = (np.cumsum(located.extra_counts) - located.extra_counts)[rows]
+    firsts = table.first_fields()[rows]
     index = np.repeat(firsts - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
     return located.extra_starts[index], located.extra_ends[index], np.repeat(rows, counts)
 
 
 def tag_spans_of_rows(
-    table: BlockFields, names: tuple[bytes, ...], rows: np.ndarray, chosen: np.ndarray | None = None
+    table: BlockFields, names: tuple[bytes, ...], rows: np.ndarray, chosen: np.ndarray | None = None,
+    fields: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`tag_spans` of the lines ``chosen`` marks (None: every one), looking only at the
     fields of ``rows`` (sorted lines, each once, among them every chosen line that holds such a
-    field: the lines ``sam_columns.tag_lines`` found holding one), not at every field of the block."""
-    tabs, ends, owners = fields_of_rows(table, rows)
+    field: the lines ``sam_columns.tag_lines`` found holding one), not at every field of the block
+    (``fields``: :func:`fields_of_rows` of ``rows``, where the caller has them)."""
+    tabs, ends, owners = fields_of_rows(table, rows) if fields is None else fields
     buffer = table.buffer
     last = len(buffer) - 1
     first, second = buffer[np.minimum(tabs + 1, last)], buffer[np.minimum(tabs + 2, last)]
@@ -1166,11 +1183,14 @@ def tag_spans_of_rows(
     return owners[keep], tabs[keep] + 6, ends[keep]
 
 
-def mate_cigar_fields(table: BlockFields, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mate_cigar_fields(
+    table: BlockFields, rows: np.ndarray, fields: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``MC:Z:`` fields of ``rows`` (sorted lines, each once), in text order: the tab before
-    each, the tab or newline after it, and its line (:func:`fields_of_rows`)."""
+    each, the tab or newline after it, and its line (:func:`fields_of_rows`, or ``fields``, what
+    it gives for ``rows``)."""
     buffer = table.buffer
-    tabs, ends, owners = fields_of_rows(table, rows)
+    tabs, ends, owners = fields_of_rows(table, rows) if fields is None else fields
     last = len(buffer) - 1
 
     def at(shift: int) -> np.ndarray:
@@ -1180,16 +1200,19 @@ def mate_cigar_fields(table: BlockFields, rows: np.ndarray) -> tuple[np.ndarray,
     return tabs[chosen], ends[chosen], owners[chosen]
 
 
-def left_clipped_mates(table: BlockFields, rows: np.ndarray) -> np.ndarray:
+def left_clipped_mates(
+    table: BlockFields, rows: np.ndarray, mate_cigars: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """For each of ``rows``, whether its ``MC`` starts with a clip (``MC:Z:3S147M``), whose
-    removal moves the mate's POS (``revert.clip_start``)."""
+    removal moves the mate's POS (``revert.clip_start``). ``mate_cigars``: :func:`mate_cigar_fields`
+    of ``rows`` or of lines among which they are (each field is judged alone), where the caller has them."""
     buffer = table.buffer
     last = len(buffer) - 1
 
     def at(places: np.ndarray) -> np.ndarray:
         return buffer[np.minimum(places, last)]
 
-    tabs, _, owning = mate_cigar_fields(table, rows)
+    tabs, _, owning = mate_cigar_fields(table, rows) if mate_cigars is None else mate_cigars
     places = tabs + 6
     clipped = np.zeros(len(places), dtype=bool)
     digits = np.ones(len(places), dtype=bool)

@@ -53,6 +53,8 @@ class BlockFields:
         self.line_ends = located.ends
         self.tabs = located.tabs
         self.located = located
+        self._quality_ends: np.ndarray | None = None
+        self._first_fields: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.line_starts)
@@ -88,12 +90,29 @@ class BlockFields:
         return bool((cells == cells[0]).all())
 
     def quality_ends(self) -> np.ndarray:
-        """Where QUAL ends on each line: the line's first optional field's tab, or the line's end."""
-        counts = self.located.extra_counts
-        if not len(self.located.extra_starts):
-            return self.line_ends.copy()
-        first = np.minimum(np.cumsum(counts) - counts, len(self.located.extra_starts) - 1)
-        return np.where(counts > 0, self.located.extra_starts[first], self.line_ends)
+        """Where QUAL ends on each line: the line's first optional field's tab, or the line's end.
+        Found once a block (read only: the reverter's steps each ask for it)."""
+        if self._quality_ends is None:
+            counts = self.located.extra_counts
+            if not len(self.located.extra_starts):
+                ends = self.line_ends.copy()
+            else:
+                first = np.minimum(self.first_fields(), len(self.located.extra_starts) - 1)
+                ends = np.where(counts > 0, self.located.extra_starts[first], self.line_ends)
+            ends.flags.writeable = False
+            self._quality_ends = ends
+        return self._quality_ends
+
+    def first_fields(self) -> np.ndarray:
+        """The index (in ``located.extra_starts``) of each line's first optional field, where the
+        line has one: the sum of the optional fields of the lines before it. Found once a block
+        (read only)."""
+        if self._first_fields is None:
+            counts = self.located.extra_counts
+            firsts = np.cumsum(counts) - counts
+            firsts.flags.writeable = False
+            self._first_fields = firsts
+        return self._first_fields
 
 
 def block_fields(text: bytes) -> BlockFields | None:
@@ -436,16 +455,21 @@ class ReadPlaces:
         """Every line of a block checked but for the numbers :meth:`read_block` reads, or the
         error :meth:`first_fault` names; the lines whose PNEXT lies past its contig
         (:meth:`mate_past_contig`, read from the same arrays; none without the header's lengths).
-        ``places``: POS and PNEXT as :meth:`read_block` read them, not read again."""
+        ``places``: POS and PNEXT as :meth:`read_block` read them, not read again; RNAME's and
+        RNEXT's names, matched here against the recent ones, not matched again where they all
+        were (the list of recent names then stays as it was for both)."""
+        name_keys: list[np.ndarray] = []
+        mate_keys: list[np.ndarray] = []
         if not (
             self.all_within(text, spans)
-            and self.all_declared(text, *spans(2), mate=False)
-            and self.all_declared(text, *spans(6), mate=True)
+            and self.all_declared(text, *spans(2), mate=False, keys=name_keys)
+            and self.all_declared(text, *spans(6), mate=True, keys=mate_keys)
         ):
             raise self.first_fault(text, path, first_line)
         if self.lengths is None:
             return np.zeros(len(spans(2)[0]), dtype=bool)
-        past, far_mates = self.places_on_contigs(text, spans, places)
+        keys = (name_keys[0], mate_keys[0]) if name_keys and mate_keys else None
+        past, far_mates = self.places_on_contigs(text, spans, places, keys)
         if past:
             raise self.first_fault(text, path, first_line)
         return far_mates
@@ -459,12 +483,16 @@ class ReadPlaces:
                 return False
         return True
 
-    def contig_keys(self, text: bytes, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def contig_keys(
+        self, text: bytes, starts: np.ndarray, ends: np.ndarray, matched: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """For each span: a key of the name it holds (0 ``*``, 1 ``=``; equal keys, equal names) and
         the LN of that contig (-1 for ``*`` and ``=``). The names seen lately are matched in C
-        (``scan.span_choices``); only the others are collected (``fields.distinct_spans``)."""
+        (``scan.span_choices``; ``matched``: that match, made against the recent names as they
+        are now); only the others are collected (``fields.distinct_spans``)."""
         assert self.lengths is not None
-        keys = np.asarray(scan.span_choices(text, starts, ends, self.recent), dtype=np.int64)
+        found = scan.span_choices(text, starts, ends, self.recent) if matched is None else matched
+        keys = np.asarray(found, dtype=np.int64)
         table = np.array([-1, -1, *(self.lengths.get(name, -1) for name in self.recent[2:])], dtype=np.int64)
         lengths = table[np.maximum(keys, 0)]
         unknown = np.flatnonzero(keys < 0)
@@ -475,15 +503,17 @@ class ReadPlaces:
         return keys, lengths
 
     def places_on_contigs(
-        self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], places: tuple[np.ndarray, np.ndarray] | None = None
+        self, text: bytes, spans: Callable[[int], tuple[np.ndarray, np.ndarray]], places: tuple[np.ndarray, np.ndarray] | None = None,
+        matched: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> tuple[bool, np.ndarray]:
         """Whether any line of a block fails :meth:`length_fault` (its names already checked), and
         :meth:`mate_past_contig` of each line, in array passes: the CIGAR's reference length and
         skips in two ``scan.cigar_lengths`` passes, shared by the two. ``places``: POS and PNEXT
         already read as :func:`sam_numbers` reads them (numbers of 1 to 10 digits, which
-        :func:`signed_numbers` reads alike), else read here."""
-        keys, lengths = self.contig_keys(text, *spans(2))
-        mate_keys, mate_lengths = self.contig_keys(text, *spans(6))
+        :func:`signed_numbers` reads alike), else read here. ``matched``: RNAME's and RNEXT's
+        ``scan.span_choices`` against the recent names as they are now (:meth:`all_declared`)."""
+        keys, lengths = self.contig_keys(text, *spans(2), None if matched is None else matched[0])
+        mate_keys, mate_lengths = self.contig_keys(text, *spans(6), None if matched is None else matched[1])
         placed = keys != 0
         if places is None:
             places = (signed_numbers(text, *spans(3), signs_rare=True), signed_numbers(text, *spans(7), signs_rare=True))
@@ -536,13 +566,19 @@ class ReadPlaces:
             and max(int(mate_positions.max()), -int(mate_positions.min())) <= bound
         )
 
-    def all_declared(self, text: bytes, starts: np.ndarray, ends: np.ndarray, mate: bool) -> bool:
-        """Whether every span is ``*`` (``=`` too when ``mate``) or a declared contig."""
+    def all_declared(
+        self, text: bytes, starts: np.ndarray, ends: np.ndarray, mate: bool, keys: list[np.ndarray] | None = None
+    ) -> bool:
+        """Whether every span is ``*`` (``=`` too when ``mate``) or a declared contig. Where every
+        span is one of the recent names, their ``scan.span_choices`` is appended to ``keys``
+        (the recent names are then left as they are)."""
         found = scan.span_choices(text, starts, ends, self.recent)
         if not mate and bool((found == 1).any()):
             return False  # '=' names no contig as RNAME
         unknown = np.flatnonzero(found < 0)
         if not len(unknown):
+            if keys is not None:
+                keys.append(found)
             return True
         values, _ = distinct_spans(text, starts[unknown], ends[unknown])
         if any(value not in self.declared for value in values):

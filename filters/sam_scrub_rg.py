@@ -333,12 +333,21 @@ class BlockEdits:
 
     def with_names(self, name_starts: np.ndarray, name_ends: np.ndarray, names: list[bytes]) -> BlockEdits:
         """These edits and each line's QNAME replaced by ``names[line]``, merged in text order
-        (a line's QNAME comes before its tags, after the tags of the line before)."""
-        starts = np.concatenate([name_starts, self.starts])
-        order = np.argsort(starts, kind="stable")
-        choices = np.concatenate([np.arange(len(self.pieces), len(self.pieces) + len(names), dtype=np.int64), self.choices])
-        ends = np.concatenate([name_ends, self.ends])
-        return BlockEdits(starts[order], ends[order], self.pieces + names, choices[order])
+        (a line's QNAME comes before its tags, after the tags of the line before). Both lists are
+        in text order already: each edit's place in the merged one is its own index and the
+        number of the other list's spans that start before it (a QNAME before a tag at its start,
+        as a stable sort of the two lists joined, QNAMEs first, places them)."""
+        count, edits = len(name_starts), len(self.starts)
+        name_places = np.arange(count) + np.searchsorted(self.starts, name_starts, side="left")
+        edit_places = np.arange(edits) + np.searchsorted(name_starts, self.starts, side="right")
+        starts = np.empty(count + edits, dtype=np.int64)
+        ends = np.empty(count + edits, dtype=np.int64)
+        choices = np.empty(count + edits, dtype=np.int64)
+        starts[name_places], starts[edit_places] = name_starts, self.starts
+        ends[name_places], ends[edit_places] = name_ends, self.ends
+        choices[name_places] = np.arange(len(self.pieces), len(self.pieces) + count, dtype=np.int64)
+        choices[edit_places] = self.choices
+        return BlockEdits(starts, ends, self.pieces + names, choices)
 
 
 def with_other_spellings(references: dict[bytes, int]) -> dict[bytes, int]:

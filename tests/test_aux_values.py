@@ -13,9 +13,11 @@ Three kinds of test:
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
+from genoscrub import aux_tags
 from genoscrub.audit_aux import modification_calls as audited_calls
 from genoscrub.aux_tags import DROP, KEPT_TAGS, TagPolicy, locate_tags, tag_code
 from genoscrub.aux_values import (
@@ -586,11 +588,14 @@ def records(draw: st.DrawFn, pool: list[bytes] = TAG_POOL) -> list[bytes]:
 @given(lines=st.one_of(records(), records(ALIGNMENT_POOL)))
 def test_a_block_of_records_gets_the_verdicts_of_one_record_at_a_time(lines: list[bytes]) -> None:
     """``TagPolicy.valid_values`` (the block path) against ``valid_record_values`` (the
-    one-record path, the reference) on records with every kind of value and tie."""
+    one-record path, the reference) on records with every kind of value and tie; each rule's
+    values checked in bulk, and (up to ``aux_tags.FEW_VALUES`` of them) one at a time."""
     text = b"".join(line + b"\n" for line in lines)
     layout = locate_tags(text)
     assert layout is not None
     bulk = POLICY.valid_values(text, layout, POLICY.rule_of[layout.codes], REFERENCES).tolist()
+    with mock.patch.object(aux_tags, "FEW_VALUES", 0):  # every rule's values in bulk, however few
+        assert POLICY.valid_values(text, layout, POLICY.rule_of[layout.codes], REFERENCES).tolist() == bulk
     expected = []
     for line in lines:
         fields = line.split(b"\t")

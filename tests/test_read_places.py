@@ -344,3 +344,35 @@ def test_a_line_s_mandatory_fields_are_its_split_fields(lines: list[bytes]) -> N
     assert table is not None
     for row, line in enumerate(lines):
         assert table.mandatory(row) == line.split(b"\t")[:9]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    blocks=st.lists(
+        st.lists(
+            st.builds(
+                placed_record, st.sampled_from([*LENGTHS, b"*"]), st.sampled_from([b"0", b"1", b"100", b"1995"]),
+                st.sampled_from([b"10M", b"3S7M", b"*", b"5M100N5M"]), st.sampled_from([b"=", b"*", b"chr1", b"chr2", b"chrM", b"long"]),
+                PLACED_NUMBERS, PLACED_NUMBERS, st.sampled_from([b"ACGTACGTAC", b"*"]),
+            ),
+            min_size=1, max_size=6,
+        ),
+        min_size=1, max_size=6,
+    ),
+    numbers=st.booleans(),
+)  # fmt: skip
+def test_a_block_is_judged_alike_whatever_names_were_seen_before(blocks: list[list[bytes]], numbers: bool) -> None:
+    """A ``ReadPlaces`` that has checked earlier blocks (its recent names, whose matches the
+    length checks reuse when a block names none other) answers each block as a new one does."""
+    warm = ReadPlaces(LENGTHS, numbers=numbers)
+    for lines in blocks:
+        text = b"\n".join(lines) + b"\n"
+        table = block_fields(text)
+        assert table is not None
+        answers = []
+        for places in (warm, ReadPlaces(LENGTHS, numbers=numbers)):
+            try:
+                answers.append(places.check_block(text, table.spans, "x.sam", 3).tolist())
+            except InputError as error:
+                answers.append([error.line, error.message])
+        assert answers[0] == answers[1]

@@ -14,6 +14,7 @@ import subprocess
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pysam
 import pytest
 from genoscrub.audit_checksums import SequenceDictionary
@@ -23,6 +24,7 @@ from genoscrub.pseudonyms import Pseudonyms
 from genoscrub.report import InputError, Report
 from genoscrub.sam_scrub_rg import (
     OUTSIDE_PHRED_33,
+    BlockEdits,
     HeaderScrubber,
     ReadNamer,
     RecordScrubber,
@@ -1409,3 +1411,25 @@ def test_only_tags_refuses_what_is_not_a_list_of_tag_names(value: str, tmp_path:
     assert result.stderr.decode().strip() == (
         "sam-scrub-rg: --only-tags takes two-character SAM tag names (a letter, then a letter or digit) separated by commas"
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    offsets=st.lists(st.integers(0, 400), min_size=0, max_size=60, unique=True),
+    names=st.lists(st.integers(0, 400), min_size=0, max_size=20, unique=True),
+)
+def test_names_merge_into_the_edits_as_a_stable_sort_places_them(offsets: list[int], names: list[int]) -> None:
+    """``BlockEdits.with_names`` places each QNAME among the tag edits (both lists in text order)
+    where a stable sort of the two joined, QNAMEs first, puts it: a QNAME before an edit at its start."""
+    offsets.sort()
+    names.sort()
+    starts, name_starts = np.array(offsets, dtype=np.int64), np.array(names, dtype=np.int64)
+    edits = BlockEdits(starts, starts + 1, [b"", b"x"], np.arange(len(offsets), dtype=np.int64) % 2)
+    merged = edits.with_names(name_starts, name_starts + 2, [b"n%d" % index for index in range(len(names))])
+    joined = np.concatenate([name_starts, starts])
+    order = np.argsort(joined, kind="stable")
+    choices = np.concatenate([np.arange(2, 2 + len(names), dtype=np.int64), edits.choices])
+    assert merged.starts.tolist() == joined[order].tolist()
+    assert merged.ends.tolist() == np.concatenate([name_starts + 2, starts + 1])[order].tolist()
+    assert merged.choices.tolist() == choices[order].tolist()
+    assert merged.pieces == [b"", b"x", *(b"n%d" % index for index in range(len(names)))]
