@@ -10,7 +10,6 @@ the reference is implied), so a germline allele or a repeat hidden in a clip is 
 from __future__ import annotations
 
 import functools
-import operator
 import re
 from dataclasses import dataclass, replace
 
@@ -112,10 +111,13 @@ def equals_resolved(read: AlignedRead, reference: Reference, reference_contig: s
 def mismatches(read: bytes, haplotype: bytes) -> int:
     """Positions where two equal-length strings differ, an N in the read matching anything.
 
-    Every difference is counted in one C loop; then, for each run of Ns in the read (a
-    masked region: a few runs at most), the differences it was counted for are taken back."""
+    Every difference is counted at once: the two read as one integer each, XORed, and the bytes
+    of the result that are not zero counted (a few calls into C, where a loop over the bytes
+    pairs took 20 to 40 us for a read); then, for each run of Ns in the read (a masked region: a
+    few runs at most), the differences it was counted for are taken back."""
     length = min(len(read), len(haplotype))
-    found = sum(map(operator.ne, read, haplotype))
+    differences = int.from_bytes(read[:length], "little") ^ int.from_bytes(haplotype[:length], "little")
+    found = length - differences.to_bytes(length, "little").count(0)
     if 78 in read:
         for run in N_RUNS.finditer(read, 0, length):
             found -= run.end() - run.start() - haplotype.count(b"N", run.start(), run.end())
