@@ -460,9 +460,10 @@ class RecordBlock:
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
         (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations, contiguous,
          leading_clips, laid_lengths, cigar_starts, sequence_starts, off_grammar) = walked.records  # fmt: skip
-        # every int32 of the block, one starting at each byte: a whole record holds its 36 fixed bytes
-        words = np.ndarray(shape=(max(len(buffer) - 3, 0),), dtype="<i4", buffer=buffer, strides=(1,))
-        next_ref_id, next_pos, template_lengths = (words[offsets + at].astype(np.int64) for at in (24, 28, 32))
+        # the last 12 of a record's 36 fixed bytes (next_refID, next_pos, tlen), gathered as one item of
+        # 12 bytes a record from a view with one starting at each byte, then read as three int32 columns
+        mates = np.ndarray(shape=(max(len(buffer) - 35, 0),), dtype="V12", buffer=buffer, offset=min(24, len(buffer)), strides=(1,))
+        next_ref_id, next_pos, template_lengths = mates[offsets].view("<i4").reshape(-1, 3).T.astype(np.int64, order="C")
         return cls(
             buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, offsets + 36, name_lengths - 1, cigar_starts,
             cigar_counts, sequence_starts, sequence_lengths, reference_lengths, first_operations, contiguous, leading_clips,
