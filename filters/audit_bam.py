@@ -96,7 +96,7 @@ from genoscrub.audit_reads import (
     INSERTION,
     SOFT_CLIP,
     AlignedRead,
-    alternate_may_fit,
+    alternates_may_fit_pairs,
     carried_sites,
     equals_resolved,
     length_change_reach,
@@ -460,9 +460,10 @@ class RecordBlock:
     def read(cls, buffer: bytes, walked: scan.BamRecords) -> RecordBlock:
         (offsets, ref_id, pos, flag, name_lengths, cigar_counts, sequence_lengths, _, reference_lengths, first_operations, contiguous,
          leading_clips, laid_lengths, cigar_starts, sequence_starts, off_grammar) = walked.records  # fmt: skip
-        # every int32 of the block, one starting at each byte: a whole record holds its 36 fixed bytes
-        words = np.ndarray(shape=(max(len(buffer) - 3, 0),), dtype="<i4", buffer=buffer, strides=(1,))
-        next_ref_id, next_pos, template_lengths = (words[offsets + at].astype(np.int64) for at in (24, 28, 32))
+        # the last 12 of a record's 36 fixed bytes (next_refID, next_pos, tlen), gathered as one item of
+        # 12 bytes a record from a view with one starting at each byte, then read as three int32 columns
+        mates = np.ndarray(shape=(max(len(buffer) - 35, 0),), dtype="V12", buffer=buffer, offset=min(24, len(buffer)), strides=(1,))
+        next_ref_id, next_pos, template_lengths = mates[offsets].view("<i4").reshape(-1, 3).T.astype(np.int64, order="C")
         return cls(
             buffer, np.frombuffer(buffer, dtype=np.uint8), offsets, ref_id, pos, flag, offsets + 36, name_lengths - 1, cigar_starts,
             cigar_counts, sequence_starts, sequence_lengths, reference_lengths, first_operations, contiguous, leading_clips,
@@ -1430,35 +1431,63 @@ def no_alternate_fits(
     differing, masked = bases_off_reference(block, rows, checks)
     settled = differing == 0
     few = np.flatnonzero(differing > 0)
-    for at, bound in zip(few.tolist(), (2 * differing[few] + masked[few]).tolist(), strict=True):
-        row = int(rows[at])
-        settled[at] = not alternates_may_fit(block, row, int(start[row]), int(end[row]), bound, checks)
+    settled[few] = ~alternates_may_fit(block, rows[few], start, end, 2 * differing[few] + masked[few], checks)
     if known is not None:
         known.update(zip(rows.tolist(), settled.tolist(), strict=True))
     return settled
 
 
-def alternates_may_fit(block: RecordBlock, row: int, global_start: int, global_end: int, bound: int, checks: RecordChecks) -> bool:
-    """Whether an indel or complex allele of a site over a read of one match (global ``[start,
-    end)``, as many bases as it aligns) may fit its bases better than REF one by one
-    (``audit_reads.alternate_may_fit``; ``bound``: twice its bases that differ from the
-    reference plus its Ns): every allele ``check_one_read`` would hold it to, and more."""
+def alternates_may_fit(
+    block: RecordBlock, rows: np.ndarray, start: np.ndarray, end: np.ndarray, bounds: np.ndarray, checks: RecordChecks
+) -> np.ndarray:
+    """For each row, a read of one match (global ``[start, end)``, as many bases as it aligns):
+    may an indel or complex allele of a site over it fit its bases better than REF one by one
+    (``audit_reads.alternate_may_fit``; ``bounds``: twice its bases that differ from the
+    reference plus its Ns)? Every allele ``check_one_read`` would hold it to, and more: the
+    sites over each read found as ``GermlineSites.sites_between`` finds them, the pairs of read
+    and allele judged at once (``audit_reads.alternates_may_fit_pairs``). True on a contig the
+    reference lacks."""
     sites = checks.germline
     assert sites is not None
-    contig = sites.reference_names.get(checks.references[int(block.ref_id[row])])
-    if contig is None:
-        return True
-    read_start, length = int(block.pos[row]), int(block.sequence_lengths[row])
-    for index in sites.sites_between(global_start, global_end):
-        if not sites.is_indel[index]:
-            continue
-        site = sites.site(index)
-        for alt in site.alts:
-            if len(alt) == len(site.ref):
-                continue  # an SNV or MNP allele: counted in bulk
-            if alternate_may_fit(sites.reference, contig, (site.start, site.ref, alt), read_start, length, bound):
-                return True
-    return False
+    may_fit = np.zeros(len(rows), dtype=bool)
+    if not len(rows):
+        return may_fit
+    contigs = [sites.reference_names.get(checks.references[ref_id]) for ref_id in block.ref_id[rows].tolist()]
+    may_fit[np.array([contig is None for contig in contigs], dtype=bool)] = True
+    global_start, global_end = start[rows], end[rows]
+    low = np.searchsorted(sites.site_starts, global_start - sites.longest_site, side="left")
+    high = np.searchsorted(sites.site_starts, global_end, side="left")
+    counts = np.maximum(high - low, 0)
+    pair_row = np.repeat(np.arange(len(rows)), counts)
+    at = np.repeat(low, counts) + np.arange(int(counts.sum())) - np.repeat(exclusive_sum(counts), counts)
+    index = sites.site_order[at]
+    kept = (sites.site_ends[at] > global_start[pair_row]) & sites.is_indel[index] & ~may_fit[pair_row]
+    pair_row, index = pair_row[kept], index[kept]
+    alleles: list[tuple[Reference, str, tuple[int, bytes, bytes]]] = []
+    numbers: dict[tuple[str, int], list[int]] = {}  # (contig, site) -> its alleles' numbers
+    pair_rows: list[int] = []
+    pair_alleles: list[int] = []
+    for row, site_index in zip(pair_row.tolist(), index.tolist(), strict=True):
+        contig = contigs[row]
+        assert contig is not None
+        found = numbers.get((contig, site_index))
+        if found is None:
+            site = sites.site(site_index)
+            found = numbers[(contig, site_index)] = []
+            for alt in site.alts:
+                if len(alt) != len(site.ref):  # an SNV or MNP allele: counted in bulk
+                    found.append(len(alleles))
+                    alleles.append((sites.reference, contig, (site.start, site.ref, alt)))
+        pair_rows += [row] * len(found)
+        pair_alleles += found
+    paired = np.asarray(pair_rows, dtype=np.int64)
+    read_rows = rows[paired]
+    fits = alternates_may_fit_pairs(
+        alleles, np.asarray(pair_alleles, dtype=np.int64), block.pos[read_rows].astype(np.int64),
+        block.sequence_lengths[read_rows].astype(np.int64), bounds[paired],
+    )  # fmt: skip
+    may_fit[paired[fits]] = True
+    return may_fit
 
 
 CLIP_AT_SITE = "clip at a germline site"

@@ -10,7 +10,6 @@ the reference is implied), so a germline allele or a repeat hidden in a clip is 
 from __future__ import annotations
 
 import functools
-import operator
 import re
 from dataclasses import dataclass, replace
 
@@ -112,10 +111,13 @@ def equals_resolved(read: AlignedRead, reference: Reference, reference_contig: s
 def mismatches(read: bytes, haplotype: bytes) -> int:
     """Positions where two equal-length strings differ, an N in the read matching anything.
 
-    Every difference is counted in one C loop; then, for each run of Ns in the read (a
-    masked region: a few runs at most), the differences it was counted for are taken back."""
+    Every difference is counted at once: the two read as one integer each, XORed, and the bytes
+    of the result that are not zero counted (a few calls into C, where a loop over the bytes
+    pairs took 20 to 40 us for a read); then, for each run of Ns in the read (a masked region: a
+    few runs at most), the differences it was counted for are taken back."""
     length = min(len(read), len(haplotype))
-    found = sum(map(operator.ne, read, haplotype))
+    differences = int.from_bytes(read[:length], "little") ^ int.from_bytes(haplotype[:length], "little")
+    found = length - differences.to_bytes(length, "little").count(0)
     if 78 in read:
         for run in N_RUNS.finditer(read, 0, length):
             found -= run.end() - run.start() - haplotype.count(b"N", run.start(), run.end())
@@ -343,7 +345,54 @@ def alternate_may_fit(
     return False
 
 
-@functools.lru_cache(maxsize=1 << 14)
+def alternates_may_fit_pairs(
+    alleles: list[tuple[Reference, str, tuple[int, bytes, bytes]]],
+    allele: np.ndarray,
+    read_starts: np.ndarray,
+    lengths: np.ndarray,
+    bounds: np.ndarray,
+) -> np.ndarray:
+    """``alternate_may_fit`` of many pairs of read and allele at once: pair ``i`` holds the read
+    of ``lengths[i]`` bases from ``read_starts[i]`` (bound ``bounds[i]``) to ``alleles[allele[i]]``
+    (reference, its contig, and the site: start, REF, ALT). Each allele's ``haplotype_differences``
+    are read once and laid end to end, so the pairs are compared as arrays, by the same rule."""
+    size = len(allele)
+    may_fit = np.zeros(size, dtype=bool)
+    if not size:
+        return may_fit
+    starts, ref_lengths, alt_lengths, befores, right_at, right_counts, left_at = (np.zeros(len(alleles), dtype=np.int64) for _ in range(7))
+    unbounded = np.zeros(len(alleles), dtype=bool)
+    sides: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]
+    placed = 1
+    for index, (reference, contig, (start, ref, alt)) in enumerate(alleles):
+        differences = haplotype_difference_arrays(reference, contig, start, ref, alt)
+        starts[index], ref_lengths[index], alt_lengths[index] = start, len(ref), len(alt)
+        if differences is None:
+            unbounded[index] = True
+            continue
+        both, right_counts[index], befores[index] = differences
+        right_at[index], left_at[index] = placed, placed + right_counts[index]
+        sides.append(both)
+        placed += len(both)
+    differing = np.concatenate(sides)
+    last = placed - 1
+    start, ref_length, alt_length, before = starts[allele], ref_lengths[allele], alt_lengths[allele], befores[allele]
+    # rightwards from the site's first base, when the read holds it
+    anchor = start - read_starts
+    count = np.minimum(lengths - anchor, right_counts[allele] - 1)
+    rightwards = differing[np.clip(right_at[allele] + count, 0, last)]
+    may_fit |= (anchor >= 0) & (anchor < lengths) & (count != 0) & (rightwards < bounds)
+    # leftwards from the base after REF, when the read holds the base before it
+    end_query = start + ref_length - read_starts
+    count = np.minimum(end_query, WINDOW_LIMIT)
+    context = np.minimum(before, count + alt_length)
+    leftwards = differing[np.clip(left_at[allele] + count, 0, last)]
+    compared = (end_query > 0) & (end_query <= lengths) & (before >= count)
+    may_fit |= compared & ((context < ref_length) | ((context - ref_length + alt_length >= count) & (leftwards < bounds)))
+    may_fit |= unbounded[allele]
+    return may_fit
+
+
 def haplotype_differences(
     reference: Reference, reference_contig: str, start: int, ref: bytes, alt: bytes
 ) -> tuple[list[int], list[int], int] | None:
@@ -353,6 +402,20 @@ def haplotype_differences(
     second; the ALT haplotype there is the bases before REF, then ALT), up to ``WINDOW_LIMIT``, the
     reference fetched as ``supports_alternate`` fetches it; then how many bases before the one
     after REF it holds. None when the reference ends before REF does."""
+    differences = haplotype_difference_arrays(reference, reference_contig, start, ref, alt)
+    if differences is None:
+        return None
+    both, rightwards, before = differences
+    return both[:rightwards].tolist(), both[rightwards:].tolist(), before
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def haplotype_difference_arrays(
+    reference: Reference, reference_contig: str, start: int, ref: bytes, alt: bytes
+) -> tuple[np.ndarray, int, int] | None:
+    """``haplotype_differences`` as arrays, made once a site and allele: its two lists laid end to
+    end in one array (read-only: callers share it), the length of the first, and its count of
+    bases before the one after REF."""
     offset = max(0, start - 2 * WINDOW_LIMIT - len(alt))
     bases = reference.fetch(reference_contig, offset, start + len(ref) + 2 * WINDOW_LIMIT)
     at = start - offset
@@ -366,8 +429,12 @@ def haplotype_differences(
     ):
         count = min(len(one), len(other), WINDOW_LIMIT)
         differs = np.frombuffer(one[:count], dtype=np.uint8) != np.frombuffer(other[:count], dtype=np.uint8)
-        sides.append([0, *np.cumsum(differs).tolist()])
-    return sides[0], sides[1], len(before)
+        side = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(differs, out=side[1:])
+        sides.append(side)
+    both = np.concatenate(sides)
+    both.flags.writeable = False
+    return both, len(sides[0]), len(before)
 
 
 def gap_end(gap: Gap) -> int:

@@ -24,6 +24,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pysam
 import pytest
 from genoscrub import audit_bam, audit_reads, scan
@@ -467,6 +468,38 @@ def test_a_read_of_one_match_settled_in_bulk_fits_no_allele_one_by_one(
     carried = audit_reads.supports_alternate(read, "c", fixed, start, ref, alt)  # type: ignore[arg-type]
     if carried:
         assert differing and audit_reads.alternate_may_fit(fixed, "c", (start, ref, alt), read_start, length, bound)  # type: ignore[arg-type]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 5), st.integers(1, 12))
+def test_the_pairs_of_read_and_allele_are_judged_at_once_as_one_by_one(seed: int, allele_count: int, read_count: int) -> None:
+    """``audit_reads.alternates_may_fit_pairs``, which ``audit_bam.alternates_may_fit`` asks for
+    every pair of read and allele of a block at once, says for each pair what
+    ``alternate_may_fit`` says of it alone: alleles of every kind, near either end of the
+    reference too (where the reference ends before REF: always True), reads at any place over
+    them, any bound."""
+    generator = random.Random(seed)
+    size = generator.choice([30, 300, 1200])
+    reference = bytes(generator.choice(b"ACGT") for _ in range(size))
+    fixed = FixedReference(reference)
+    alleles = []
+    for _ in range(allele_count):
+        start = generator.randrange(size + 3)  # past the end too: REF then runs off the reference
+        ref = (reference[start : start + generator.randint(1, 6)] or b"A").ljust(generator.randint(1, 6), b"C")
+        alt = generator.choice([ref[:1], ref[:1] + bytes(generator.choice(b"ACGT") for _ in range(generator.randint(1, 8))),
+                                bytes(generator.choice(b"ACGT") for _ in range(len(ref) + generator.randint(1, 3)))])  # fmt: skip
+        alleles.append((fixed, "c", (start, ref, alt)))
+    pairs = [
+        (generator.randrange(allele_count), generator.randint(-20, size), generator.randint(0, 600), generator.randint(0, 40))
+        for _ in range(read_count)
+    ]
+    allele, read_starts, lengths, bounds = (np.array(column, dtype=np.int64) for column in zip(*pairs, strict=True))
+    judged = audit_reads.alternates_may_fit_pairs(alleles, allele, read_starts, lengths, bounds)  # type: ignore[arg-type]
+    one_by_one = [
+        audit_reads.alternate_may_fit(fixed, "c", alleles[which][2], read_start, length, bound)  # type: ignore[arg-type]
+        for which, read_start, length, bound in pairs
+    ]
+    assert judged.tolist() == one_by_one
 
 
 @pytest.mark.parametrize(("pure", "declared"), [(False, True), (True, True), (False, False)])
