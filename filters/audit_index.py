@@ -58,6 +58,8 @@ NAME_PERSONAL = "index sequence name (holds personal data)"
 NAME_ELSEWHERE = "index sequence name (not in its data file)"
 REFERENCE_COUNT = "index (reference count differs from its data file)"
 PAST_DATA = "index (offset past its data file)"
+OFF_BLOCKS = "index (offset not at a block of its data file)"
+BGZF_MAGIC = b"\x1f\x8b\x08\x04"
 NO_DATA = "index (no data file beside it)"
 FORBIDDEN = "index (list line {line})"
 COUNT_FORBIDDEN = "index record count (list line {line})"
@@ -275,6 +277,52 @@ def read_crai(data: bytes, path: str) -> tuple[IndexContent, int]:
     return content, end if lines else 0
 
 
+def offsets_off_blocks(data_path: str, offsets: np.ndarray, size: int) -> bool:
+    """Whether a virtual offset within the data file's size does not point into one of its BGZF
+    blocks: its compressed part at a block's first byte, its uncompressed part within the
+    block's data (the block's header and ISIZE read, nothing decompressed). An index made from
+    another file (the raw input's, whose reads on a dropped contig ``samtools idxstats`` would
+    count: an HLA allele contig's, chrEBV's) points at that file's blocks, which the delivered
+    file's do not share, even where it is the larger file (a lower compression level)."""
+    if not len(offsets):
+        return False
+    coffsets = offsets >> np.uint64(16)
+    uoffsets = offsets & np.uint64(0xFFFF)
+    order = np.lexsort((uoffsets, coffsets))
+    starts = coffsets[order]
+    last = np.r_[starts[1:] != starts[:-1], True]  # per block, the largest uncompressed offset
+    with open(data_path, "rb") as handle:
+        for block, within in zip(starts[last].tolist(), uoffsets[order][last].tolist(), strict=True):
+            if block >= size:
+                if block > size or within:
+                    return True
+                continue  # the file's end: where htslib points past the last record
+            handle.seek(block)
+            head = handle.read(12)
+            if len(head) < 12 or head[:4] != BGZF_MAGIC:
+                return True
+            extra = handle.read(int.from_bytes(head[10:12], "little"))
+            block_size = bgzf_block_size(extra)
+            if block_size is None:
+                return True
+            handle.seek(block + block_size - 4)
+            isize = handle.read(4)
+            if len(isize) < 4 or within > int.from_bytes(isize, "little"):
+                return True
+    return False
+
+
+def bgzf_block_size(extra: bytes) -> int | None:
+    """A BGZF block's size from its gzip extra field (the ``BC`` subfield's BSIZE + 1), or None."""
+    at = 0
+    while at + 4 <= len(extra):
+        length = int.from_bytes(extra[at + 2 : at + 4], "little")
+        if extra[at : at + 2] == b"BC" and length == 2 and at + 6 <= len(extra):
+            return int.from_bytes(extra[at + 4 : at + 6], "little") + 1
+        at += 4 + length
+    return None
+
+
 def audit_index(path: str, kind: str, forbid: ForbidList | None, findings: Findings, watch: ContainerWatch) -> None:
     """Read an index whole (decompressed as the audit decompresses text) and hold it to its layout
     and, when it sits beside one, to its data file."""
@@ -312,5 +360,7 @@ def audit_index(path: str, kind: str, forbid: ForbidList | None, findings: Findi
     for reference, offsets in enumerate(content.offsets):
         if len(offsets) and int(offsets.max() >> np.uint64(16)) > beside.size:
             findings.metadata.add(PAST_DATA, f"reference {reference}")
+        elif kind != "crai" and offsets_off_blocks(data_path, offsets[offsets > 0], beside.size):
+            findings.metadata.add(OFF_BLOCKS, f"reference {reference}")
     if sum(count for _, count in content.counts) > beside.size * DEFLATE_MOST // SHORTEST_RECORD:
         findings.metadata.add(COUNT_PAST_DATA, "index")

@@ -92,6 +92,7 @@ def test_a_tabix_index_of_another_file_shows_its_names(tmp_path: Path) -> None:
         "index sequence name (holds personal data)": 1,
         "index sequence name (not in its data file)": 1,
         "index (offset past its data file)": 1,
+        "index (offset not at a block of its data file)": 1,  # the other reference's, within the file's size
         "index (list line 1)": 1,
     }
 
@@ -125,6 +126,29 @@ def test_an_index_of_another_bam_is_found(tmp_path: Path) -> None:
     assert found["reads.bam.bai"] == {"index (reference count differs from its data file)": 1, "index (offset past its data file)": 3}
 
 
+def test_an_index_of_the_raw_bam_beside_a_larger_delivered_one_is_found(tmp_path: Path) -> None:
+    """The raw input's index beside the delivered BAM that lost a contig's reads (sam-revert-germline
+    --drop-contigs: an HLA allele contig's, chrEBV's), written at level 0 so that it is the larger
+    file: the same reference count, every offset within its size, and `samtools idxstats` would
+    print the raw file's count of reads on the dropped contig, the genotype the drop removed. Its
+    offsets do not point at the delivered file's blocks."""
+    (tmp_path / "raw").mkdir()
+    raw = bam(tmp_path / "raw" / "reads.bam", contigs=3, reads=2000)
+    kept = tmp_path / "kept.bam"
+    pysam.view("-b", "-o", str(kept), str(raw), "chr1", "chr2", catch_stdout=False)  # chr3's reads dropped
+    delivered = tmp_path / "reads.bam"
+    pysam.view("-b", "--output-fmt-option", "level=0", "-o", str(delivered), str(kept), catch_stdout=False)
+    shutil.copy(str(raw) + ".bai", str(delivered) + ".bai")
+    assert delivered.stat().st_size > raw.stat().st_size  # control: no offset past the delivered file
+    assert str(pysam.idxstats(str(delivered))).splitlines()[2].split("\t")[2] == "2000"  # control: the dropped reads, counted
+    result, found = audit("reads.bam.bai", cwd=tmp_path)
+    assert result.returncode == 1
+    assert found["reads.bam.bai"] == {"index (offset not at a block of its data file)": 3}
+    pysam.index(str(delivered))  # its own index passes
+    result, found = audit("reads.bam.bai", cwd=tmp_path)
+    assert result.returncode == 0 and found["reads.bam.bai"] == {}
+
+
 def test_an_index_without_its_data_file_is_a_finding(tmp_path: Path) -> None:
     reads = bam(tmp_path / "reads.bam")
     shutil.move(str(reads) + ".bai", tmp_path / "alone.bai")
@@ -146,14 +170,14 @@ def bai(bins: list[tuple[int, list[tuple[int, int]]]], intervals: list[int]) -> 
 
 @pytest.mark.parametrize(
     ("bins", "intervals", "found"),
-    [
-        ([(4681, [(0, 100)])], [0, 100], {}),
-        ([(19900101, [(0, 100)])], [0], {"index (off its layout)": 1}),  # a bin number no scheme has
-        ([(4681, [(200, 100)])], [0], {"index (off its layout)": 1}),  # a chunk ending before it begins
-        ([(37450, [(0, 100), (50, 0)])], [0], {}),  # the pseudo-bin's counts: numbers a reader prints
+    [  # virtual offsets within the data file's first block (the header's), as htslib's point at its blocks
+        ([(4681, [(0, 10)])], [0, 10], {}),
+        ([(19900101, [(0, 10)])], [0], {"index (off its layout)": 1}),  # a bin number no scheme has
+        ([(4681, [(20, 10)])], [0], {"index (off its layout)": 1}),  # a chunk ending before it begins
+        ([(37450, [(0, 10), (50, 0)])], [0], {}),  # the pseudo-bin's counts: numbers a reader prints
         # more records than the data file's bytes can hold: a date where a count is printed
-        ([(37450, [(0, 100), (19900101, 0)])], [0], {"index record counts (more records than its data file can hold)": 1}),
-        ([(37450, [(0, 100)])], [0], {"index (off its layout)": 1}),  # the pseudo-bin without its counts
+        ([(37450, [(0, 10), (19900101, 0)])], [0], {"index record counts (more records than its data file can hold)": 1}),
+        ([(37450, [(0, 10)])], [0], {"index (off its layout)": 1}),  # the pseudo-bin without its counts
     ],
 )
 def test_numbers_off_the_bai_layout_are_found(

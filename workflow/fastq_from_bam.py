@@ -17,11 +17,15 @@ the others there, so next to the input's order the reads out of it would be the 
    key, hence the same name as in the BAM) and its two name lines as the renaming choice would
    write them; sorted by name;
 2. the BAM's primary reads through ``samtools fastq``, sorted by name and mate;
-3. a merge join of the two, written as it comes, in name order. A read of the FASTQ that the BAM
-   lacks (``sam-revert-germline`` removed a read it could not revert; unplaced reads left out
-   with ``unmapped: drop``) is written masked, all ``N`` at its length: the pair stays in sync,
-   the counts match the input, and no base of it is shared. A BAM-only template with a mate
-   missing is left out (its length is unknown). Each case is counted in the report.
+3. a merge join of the two, written as it comes, in name order. A template of the FASTQ that the
+   BAM lacks whole (both reads removed: on a ``drop_contigs`` contig, such as chrEBV or an HLA
+   allele; a pair at a germline insertion; unplaced reads left out with ``unmapped: drop``) is
+   left out: written masked, its count would give the recipient the number of reads the BAM lost,
+   which tells an EBV infection or a carrier of a germline insertion, and the delivered reports
+   keep it back for that reason. A read whose mate the BAM still holds is written masked, all
+   ``N`` at its length, so the pair stays in sync (the BAM shows that read's mate is gone). A
+   BAM-only template with a mate missing is left out (its length is unknown). Each case is
+   counted in the report (the site's, in work/).
 
 The sorts are GNU ``sort`` on temporary files under ``--temporary`` (flat memory, C speed), which
 is deleted at the end. Nothing read from the data is printed; the report holds counts only.
@@ -41,7 +45,14 @@ from itertools import zip_longest
 from pathlib import Path
 from typing import IO
 
-COUNTS = ("templates_in_fastq", "templates_written", "templates_only_in_bam", "templates_incomplete_only_in_bam", "reads_masked_not_in_bam")
+COUNTS = (
+    "templates_in_fastq",
+    "templates_written",
+    "templates_only_in_bam",
+    "templates_incomplete_only_in_bam",
+    "templates_left_out_not_in_bam",
+    "reads_masked_not_in_bam",
+)
 SORT_ENVIRONMENT = {**os.environ, "LC_ALL": "C"}  # byte order, the order Python compares bytes in
 
 
@@ -86,7 +97,8 @@ def bam_reads(lines: IO[bytes]) -> Iterator[tuple[bytes, bytes, bytes, bytes]]:
 
 def merge_join(order: IO[bytes], reads: IO[bytes], counts: dict[str, int]) -> Iterator[bytes]:
     """Templates of the sorted order file joined with the sorted BAM reads file, in name order, as
-    ``name1 TAB seq1 TAB qual1 TAB name2 TAB seq2 TAB qual2`` lines."""
+    ``name1 TAB seq1 TAB qual1 TAB name2 TAB seq2 TAB qual2`` lines; a template the BAM holds no
+    read of is left out (see the module's docstring)."""
 
     def templates() -> Iterator[tuple[bytes, dict[bytes, tuple[bytes, bytes]]]]:
         key: bytes | None = None
@@ -116,11 +128,11 @@ def merge_join(order: IO[bytes], reads: IO[bytes], counts: dict[str, int]) -> It
     fastq_item = next(fastq, None)
     while bam_item is not None or fastq_item is not None:
         if fastq_item is not None and (bam_item is None or fastq_item[0] < bam_item[0]):
-            _key, line1, line2, length1, length2 = fastq_item
+            # The BAM lost the whole template: left out, never written masked, whose count would
+            # be the reads the BAM lost (a dropped contig's, such as chrEBV; a germline insertion's).
             counts["templates_in_fastq"] += 1
-            counts["reads_masked_not_in_bam"] += 2
+            counts["templates_left_out_not_in_bam"] += 1
             fastq_item = next(fastq, None)
-            yield b"\t".join((line1, *masked(length1), line2, *masked(length2))) + b"\n"
             continue
         assert bam_item is not None
         key, mates = bam_item
