@@ -667,6 +667,7 @@ class RecordReverter:
         result = revert_alignment(
             position, shape.operations, fields[9], fields[10], reference, offset, windows.windows, clips, keep, windows.deletions,
             windows.short_skip, clip_windows if shape.has_clip else None, windows.changes, self.quality_key,
+            match=shape.match_op, query_bases=shape.query_length,
         )
         if isinstance(result, Removed):
             self.report.add(result.reason)

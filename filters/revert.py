@@ -418,6 +418,9 @@ def revert_alignment(
     clip_windows: Sequence[Window] | Windows | None = None,
     changes: Sequence[LengthChange] = (),
     quality_key: bytes | None = None,
+    *,
+    match: int | None = None,
+    query_bases: int | None = None,
 ) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window, keeping the read's length.
 
@@ -439,12 +442,15 @@ def revert_alignment(
     and clips' bases further, and from where a moved read starts (the caller fetches them).
     :func:`rewrite_mate_cigar` applies the same rules from the CIGAR alone, so ``MC`` still equals
     the mate's CIGAR. ``quality_key`` keys the draw of the qualities the added bases get
-    (:func:`quality_draw_key`; None: ``PROCESS_QUALITY_KEY``).
+    (:func:`quality_draw_key`; None: ``PROCESS_QUALITY_KEY``). ``match`` and ``query_bases``, where
+    the caller knows them (a ``CigarShape``'s ``match_op`` and ``query_length``), are
+    ``match_op(operations)`` and ``query_length(operations)``, not counted again.
     """
     if quality_key is None:
         quality_key = PROCESS_QUALITY_KEY
-    target_length = query_length(operations)
-    match = match_op(operations)
+    target_length = query_length(operations) if query_bases is None else query_bases
+    if match is None:
+        match = match_op(operations)
     aligned_clips = 0
     lone_star = False  # the one quality left of a clipped read is "*" (Phred 9), not an absent QUAL
     start = original_position = position
@@ -476,8 +482,8 @@ def revert_alignment(
                 position = start
     result = revert_until_settled(
         position, operations, sequence, qualities, reference, reference_offset, windows, clips, keep, deletions, short_skip,
-        quality_key,
-    )
+        quality_key, match=match,
+    )  # removing clips, or adding a leading run of ``match``, leaves ``match_op`` as it was
     if not isinstance(result, Reverted):
         return result
     result.clip_bases_aligned = aligned_clips
@@ -701,6 +707,8 @@ def revert_until_settled(
     deletions: Sequence[Window] | Windows | None = None,
     short_skip: int = 0,
     quality_key: bytes | None = None,
+    *,
+    match: int | None = None,
 ) -> Reverted | Removed:
     """Revert every difference from the reference that lies in a window.
 
@@ -719,7 +727,7 @@ def revert_until_settled(
     ``2D``), whose reach under ``deletion_reverted`` is longer than either part's. So the rules
     are applied again to what they wrote until nothing changes: the result holds no indel the
     rules would revert, and reverting it again changes nothing (``rewrite_mate_cigar`` does
-    the same from the CIGAR alone).
+    the same from the CIGAR alone). ``match``, where the caller knows it, is ``match_op(operations)``.
     """
     if (
         len(operations) == 1 and operations[0][0] == M and keep is None and sequence != b"*"
@@ -735,10 +743,12 @@ def revert_until_settled(
     new_sequence = bytearray()
     new_qualities = bytearray()
     new_operations: Operations = []
-    match = match_op(operations)
+    if match is None:
+        match = match_op(operations)
     result = Reverted(new_operations, b"", b"")
     reference_position = position
     query_position = 0
+    padded = False
     for index, (op, length) in enumerate(operations):
         if op in ALIGNED and op != DIFF and not windows.touches(reference_position, reference_position + length):
             if has_sequence:  # no window over the run: its bases stay (the common run of an indel read)
@@ -823,10 +833,11 @@ def revert_until_settled(
             append_operation(new_operations, SOFT, length)
             query_position += length
         else:  # H, P
+            padded = padded or op == PAD
             append_operation(new_operations, op, length)
     if not _has_aligned(new_operations):
         return NO_ALIGNED_BASE
-    if result.indels_reverted:
+    if result.indels_reverted and padded:  # without a P, every run was merged as it was appended
         new_operations[:] = without_padding(new_operations)
     result.sequence = bytes(new_sequence) if has_sequence else b"*"
     result.qualities = bytes(new_qualities) if has_qualities else b"*"
@@ -1061,7 +1072,7 @@ def mate_cigar_settled(
     deletion_windows = as_windows(deletions)
     operations: Operations = []
     reference_position = position
-    reverted = False
+    reverted = padded = False
     for op, length in shape.operations:
         if op == INS:
             if insertion_reverted(windows, reference_position, length):
@@ -1091,13 +1102,15 @@ def mate_cigar_settled(
                 append_operation(operations, shape.match_op if in_window else DIFF, 1)
             reference_position += length
         else:
+            padded = padded or op == PAD
             append_operation(operations, op, length)
             if op in CONSUMES_REFERENCE:
                 reference_position += length
     if not _has_aligned(operations):
         return NO_ALIGNED_BASE
     if reverted:
-        operations = without_padding(operations)
+        if padded:  # without a P, every run was merged as it was appended
+            operations = without_padding(operations)
         new_cigar = format_cigar(operations)
         if new_cigar != mate_cigar and _may_revert_again(operations, short_skip):  # as revert_alignment: until nothing changes
             return mate_cigar_settled(position, new_cigar, windows, None, keep, deletion_windows, short_skip)
