@@ -392,8 +392,10 @@ class RecordValues:
         define; whether an identifier went (the undefined are counted in ``removed``).
 
         A symbolic allele becomes ``<*>``, a FILTER ID leaves the list (``.`` when none is
-        left), an INFO item or FORMAT key goes with its values, a value becomes ``.``, and a
-        sample's values beyond its FORMAT keys go.
+        left), an INFO item holding one goes whole (key and value, as if the record never had
+        it: ``KEY=.`` would mark the records that held something; a Flag written with a value
+        too), a FORMAT key goes with its values, a sample's value becomes ``.`` (its key is the
+        other samples' too), and a sample's values beyond its FORMAT keys go.
         """
         changed = False
         if b"<" in fields[4]:
@@ -437,8 +439,8 @@ class RecordValues:
                 self.removed["info_keys_undefined"] += 1
                 continue
             if equals and self.checked(value, key, self.numeric_info) and self.holds_identifier(value, key):
-                item = key + b"=."
-                changed = True
+                changed = True  # the item goes whole: a record left with KEY=. stays marked as one that held a value
+                continue
             new.append(item)
         if new != items:
             fields[7] = b";".join(new) or b"."

@@ -688,11 +688,13 @@ class RecordScrub:
         return b"\t".join(fields)
 
     def remove_other_scripts(self, fields: list[bytes]) -> None:
-        """Text outside ASCII in ALT, FILTER, INFO, FORMAT and the samples becomes ``.`` with the word
-        it lies in (``identifiers.RECORD_SCRIPT_WORD``): a pipeline writes ASCII there, a person writes
+        """Text outside ASCII in ALT, FILTER, FORMAT and the samples becomes ``.`` with the word it lies
+        in (``identifiers.RECORD_SCRIPT_WORD``), an INFO item holding it goes whole: a pipeline writes ASCII there, a person writes
         a name in Hangul (``NOTE=김지현``), in UTF-8 or CP949 alike, and a zero-width space or a look-alike
         letter in a sample ID (``S230`` U+200B ``1217N``) hides it from the names, not from a reader."""
         before = fields[4:]
+        if len(fields) > 7 and not fields[7].isascii():  # an INFO item goes whole, as one holding an identifier does
+            fields[7] = b";".join(item for item in fields[7].split(b";") if item.isascii()) or b"."
         for index in (4, *range(6, len(fields))):
             if not fields[index].isascii():
                 fields[index] = RECORD_SCRIPT_WORD.sub(b".", fields[index])

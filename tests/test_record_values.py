@@ -155,7 +155,7 @@ def test_a_number_is_public_only_where_the_annotation_says_so(tmp_path: Path) ->
         "chr1\t13\t.\tA\tG\t50\tPASS\tNOTE=102723996\tGT\t0/1",
     ]
     output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, False)
-    assert [line.split(b"\t")[7] for line in records(output)] == [lines[0].split("\t")[7].encode(), b"CSQ=.", b"CSQ=.", b"NOTE=."]
+    assert [line.split(b"\t")[7] for line in records(output)] == [lines[0].split("\t")[7].encode(), b".", b".", b"."]
     assert counts["records_with_identifiers_removed"] == 3
 
 
@@ -167,7 +167,7 @@ def test_contig_positions_give_one_answer_in_either_naming(declared: str, tmp_pa
     lines = [f"{declared}\t10\t.\tA\tG\t50\tPASS\tNOTE=chr1:12345678,1:12345678\tGT\t0/1",
              f"{declared}\t11\t.\tA\tG\t50\tPASS\tNOTE=MRN:12345678\tGT\t0/1"]  # fmt: skip
     output, _ = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, False)
-    assert [line.split(b"\t")[7] for line in records(output)] == [b"NOTE=chr1:12345678,1:12345678", b"NOTE=."]
+    assert [line.split(b"\t")[7] for line in records(output)] == [b"NOTE=chr1:12345678,1:12345678", b"."]
 
 
 def test_keys_go_with_their_values_and_values_without_a_key_go(tmp_path: Path) -> None:
@@ -186,7 +186,8 @@ def test_keys_go_with_their_values_and_values_without_a_key_go(tmp_path: Path) -
 def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_path: Path) -> None:
     """The values of a key known to hold large numbers (DP, END, PS) go unchecked only while they are
     numbers that fit (no run of 11+ digits but a fraction's: a 32-bit Integer has 10 at most); any
-    other Integer's (K1) are held to the value rule; a Flag has no value."""
+    other Integer's (K1) are held to the value rule; a Flag has no value (one written with a value goes
+    whole, as every INFO item holding an identifier does)."""
     header = [*HEADER, '##INFO=<ID=SOMATIC,Number=0,Type=Flag,Description="Somatic">',
               '##INFO=<ID=AF,Number=A,Type=Float,Description="Frequency">']  # fmt: skip
     lines = ["chr1\t10\t.\tA\tG\t50\tPASS\tDP=kimjh@snuh.org;SOMATIC=19900101;END=12345678\tGT:K1\t0/1:900101-1234567x",
@@ -195,9 +196,9 @@ def test_a_numeric_key_holding_text_and_a_flag_holding_a_value_are_checked(tmp_p
     for one_by_one in (False, True):
         output, _ = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
         assert [line.split(b"\t", 7)[7] for line in records(output)] == [
-            b"DP=.;SOMATIC=.;END=12345678\tGT:K1\t0/1:.",
+            b"END=12345678\tGT:K1\t0/1:.",
             b"DP=12345678;SOMATIC;AF=0.000123456789012\tGT:K1\t0/1:.",
-            b"DP=.;AF=1.5e-05\tGT:K1:PS\t0/1:.:2147483647",
+            b"AF=1.5e-05\tGT:K1:PS\t0/1:.:2147483647",
         ]
 
 
@@ -216,10 +217,10 @@ def test_a_numeric_value_off_the_number_grammar_is_held_to_the_value_rule(one_by
              "chr1\t13\t.\tA\tC\t50\tPASS\tDP=010;END=010,1234,5678\tGT:DB\t0/1:0"]  # fmt: skip
     output, counts = scrub("\n".join([*header, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
     assert [line.split(b"\t", 7)[7] for line in records(output)] == [
-        b"DP=.;END=.;AF=.;PH=.\tGT:DB\t0/1:.",
-        b"DP=19900101;END=.;AF=.;PH=12,-3,.\tGT:DB\t0/1:.",
-        b"DP=12;AF=1e-05,NaN,-Inf,.,.5,5.;PH=.\tGT:DB\t1|0:+7",
-        b"DP=010;END=.\tGT:DB\t0/1:0",  # a leading zero: read by the value rule, a phone number written as counts goes
+        b".\tGT:DB\t0/1:.",
+        b"DP=19900101;PH=12,-3,.\tGT:DB\t0/1:.",
+        b"DP=12;AF=1e-05,NaN,-Inf,.,.5,5.\tGT:DB\t1|0:+7",
+        b"DP=010\tGT:DB\t0/1:0",  # a leading zero: read by the value rule, a phone number written as counts goes
     ]
     assert counts["records_with_identifiers_removed"] == 4
 
@@ -249,10 +250,10 @@ def test_personal_numbers_written_as_numbers_of_a_sites_own_keys_go(one_by_one: 
              "chr1\t13\t.\tA\tC\t50\tPASS\tBIRTHF=1.9900101e7;PHONE=1e+06\tGT:AGE\t0/1:2E7"]  # fmt: skip
     output, counts = scrub("\n".join([*NUMERIC_HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
     assert [line.split(b"\t", 7)[7] for line in records(output)] == [
-        b"BIRTH=.\tGT:AGE\t0/1:.",
-        b"RRNI=.;PHONE=.\tGT:AGE\t0/1:.",
-        b"BIRTH=.;BIRTHF=.\tGT:AGE\t0/1:.",
-        b"BIRTHF=.;PHONE=.\tGT:AGE\t0/1:.",
+        b".\tGT:AGE\t0/1:.",
+        b".\tGT:AGE\t0/1:.",
+        b".\tGT:AGE\t0/1:.",
+        b".\tGT:AGE\t0/1:.",
     ]
     assert counts["records_with_identifiers_removed"] == 4
     for number in (b"19900101", b"1234567", b"1012345678", b"3456789", b"1990010", b"9900101"):
@@ -292,7 +293,7 @@ def test_dates_and_phone_numbers_with_blanks_leave_string_values(one_by_one: boo
              "chr1\t12\t.\tA\tC\t50\tPASS\tNOTE=OMIM:600101,900101,1 2 3\tGT:NM\t0/1:v 4.2.10"]  # fmt: skip
     output, _ = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
     assert [line.split(b"\t", 7)[7] for line in records(output)] == [
-        b"NOTE=.\tGT:NM\t0/1:.", b"NOTE=.\tGT:NM\t0/1:.", lines[2].split("\t", 7)[7].encode()
+        b".\tGT:NM\t0/1:.", b".\tGT:NM\t0/1:.", lines[2].split("\t", 7)[7].encode()
     ]
 
 
@@ -306,7 +307,7 @@ def test_phone_numbers_with_parentheses_mixed_separators_or_the_country_code_lea
              "chr1	12	.	A	C	50	PASS	NOTE=+82(0)10.1234.5678	GT:NM	0/1:+82 2 123 4567",
              "chr1	13	.	A	C	50	PASS	NOTE=p.(Arg12Cys)|(0)|12	GT:NM	0/1:1,0,12"]  # fmt: skip
     output, _ = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
-    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b"NOTE=.\tGT:NM\t0/1:."] * 3 + [lines[3].split("\t", 7)[7].encode()]
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b".\tGT:NM\t0/1:."] * 3 + [lines[3].split("\t", 7)[7].encode()]
 
 
 @pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
@@ -325,7 +326,7 @@ def test_phone_numbers_and_dates_joined_by_a_lists_separator_leave_values(one_by
              "	0/1:1990,0,12",
              "chr1	17	.	A	C	50	PASS	NOTE=2000,10,12,15	GT:NM	0/1:Jan2020|1990|1234"]  # fmt: skip
     output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
-    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b"NOTE=.\tGT:NM\t0/1:."] * 6 + [
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b".\tGT:NM\t0/1:."] * 6 + [
         line.split("\t", 7)[7].encode() for line in lines[6:]
     ]
     assert counts["records_with_identifiers_removed"] == 6
@@ -344,7 +345,7 @@ def test_dates_with_a_two_digit_year_leave_values(one_by_one: bool, tmp_path: Pa
              "chr1	14	.	A	C	50	PASS	NOTE=v2.10.23|1.10.23|12:13:49	GT:NM	0/1:10,12,15",
              "chr1	15	.	A	C	50	PASS	NOTE=c.10-12_10-10del|29|10|23	GT:NM	0/1:p.10.12.15"]  # fmt: skip
     output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
-    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b"NOTE=.\tGT:NM\t0/1:."] * 4 + [
+    assert [line.split(b"\t", 7)[7] for line in records(output)] == [b".\tGT:NM\t0/1:."] * 4 + [
         line.split("\t", 7)[7].encode() for line in lines[4:]
     ]
     assert counts["records_with_identifiers_removed"] == 4
@@ -409,7 +410,7 @@ def test_a_named_html_reference_goes_and_vep_ampersands_stay(one_by_one: bool, t
              "\t0/1:intron_variant&non_coding_transcript_variant;x&y"]  # fmt: skip
     output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
     assert [line.split(b"\t", 7)[7] for line in records(output)] == [
-        b"NOTE=.\tGT:NM\t0/1:x", b"NOTE=x\tGT:NM\t0/1:.", b"NOTE=x\tGT:NM\t0/1:.", lines[3].split("\t", 7)[7].encode()
+        b".\tGT:NM\t0/1:x", b"NOTE=x\tGT:NM\t0/1:.", b"NOTE=x\tGT:NM\t0/1:.", lines[3].split("\t", 7)[7].encode()
     ]
     assert counts["records_with_identifiers_removed"] == 3
 
@@ -619,3 +620,20 @@ def test_a_genotype_the_scrubber_writes_passes_the_audits_genotype_rule(value: s
         assert scan.compiled.vcf_identifier_candidates(*arguments).tolist() == found
     if genotype_off_grammar(value.encode() or b".", alts):
         assert found == [True]
+
+
+@pytest.mark.parametrize("one_by_one", [False, True], ids=["bulk", "one-by-one"])
+def test_an_info_item_holding_an_identifier_goes_whole(one_by_one: bool, tmp_path: Path) -> None:
+    """Red team 16 F3: ``NOTE=reported_900101-1234567`` became ``NOTE=.``, so the records that held an
+    identifier (the variant reported back to the patient) stayed marked beside those that never had
+    a NOTE. The item goes whole, key and value, whatever removed it (the value rule, Hangul), and
+    such a record reads as one without the key; a ``.`` the input wrote stays."""
+    lines = ["chr1\t10\t.\tA\tC\t50\tPASS\tDP=3;NOTE=reported_900101-1234567\tGT:NM\t0/1:x",
+             "chr1\t11\t.\tA\tC\t50\tPASS\tNOTE=\uae40\uc9c0\ud604;DP=3\tGT:NM\t0/1:x",
+             "chr1\t12\t.\tA\tC\t50\tPASS\tDP=3\tGT:NM\t0/1:x",
+             "chr1\t13\t.\tA\tC\t50\tPASS\tNOTE=reported;DP=3\tGT:NM\t0/1:x",
+             "chr1\t14\t.\tA\tC\t50\tPASS\tNOTE=.;DP=3\tGT:NM\t0/1:x",
+             "chr1\t15\t.\tA\tC\t50\tPASS\tNOTE=19900101\tGT:NM\t0/1:x"]  # fmt: skip
+    output, counts = scrub("\n".join([*HEADER, COLUMNS, *lines]) + "\n", tmp_path, one_by_one)
+    assert [line.split(b"\t")[7] for line in records(output)] == [b"DP=3", b"DP=3", b"DP=3", b"NOTE=reported;DP=3", b"NOTE=.;DP=3", b"."]
+    assert counts["records_with_identifiers_removed"] == 2
