@@ -9,8 +9,9 @@
 #    at a carrier's germline insertion, counts the delivered reports keep back.
 # 2. (fixed: filters/audit_index.py) the raw BAM's index beside a delivered BAM larger than the raw
 #    one passed the audit; samtools idxstats then counted the reads of the dropped contig.
-# 3. (open) vcf-scrub-header writes a removed INFO value as `KEY=.`: the records that held an
-#    identifier stay marked among those whose value was kept or that never had the key.
+# 3. (fixed: filters/record_values.py, filters/vcf_scrub_header.py) vcf-scrub-header wrote a removed
+#    INFO value as `KEY=.`: the records that held an identifier stayed marked among those whose
+#    value was kept or that never had the key. The item now goes whole.
 set -euo pipefail
 ROOT=${GENOSCRUB_CHECKOUT:-$(cd "$(dirname "$0")/.." && pwd)}  # GENOSCRUB_CHECKOUT=/path: another checkout (before the fixes)
 WORK=${1:-$(mktemp -d)}
@@ -38,6 +39,6 @@ cp patient1/tumour.bam.bai stale.bam.bai
 echo "   samtools idxstats, chrM: $(samtools idxstats stale.bam | awk '$1 == "chrM" {print $3}') reads (the BAM holds none there)"
 "$ROOT/bin/genoscrub-audit" -q stale.bam.bai > /dev/null 2>&1 && echo "   genoscrub-audit: PASS" || echo "   genoscrub-audit: FAIL"
 
-echo "3. a removed INFO value stays as KEY=. (open):"
+echo "3. a removed INFO value (NOTE=. before the fix; the record at 20 reads as the one at 10 after it):"
 printf '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=1000>\n##INFO=<ID=NOTE,Number=1,Type=String,Description="note">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t10\t.\tA\tG\t.\tPASS\t.\nchr1\t20\t.\tA\tG\t.\tPASS\tNOTE=reported_900101-1234567\nchr1\t40\t.\tA\tG\t.\tPASS\tNOTE=reported\n' > note.vcf
 "$ROOT/bin/vcf-scrub-header" -q note.vcf | grep -v '^#' | sed 's/^/   /'
