@@ -56,6 +56,18 @@ def load_workflow_script(name: str) -> Any:
     return module
 
 
+def slow_but(cases: list[Any], kept: set[int], ids: list[str] | None = None) -> list[Any]:
+    """A sweep's cases for ``parametrize``, all but the ``kept`` indices marked slow: make test runs
+    one case of each kind the sweep covers, make test-slow (which CI runs after it) the rest, so
+    make test stays under its 10 minutes."""
+    marked = []
+    for index, case in enumerate(cases):
+        values = case if isinstance(case, tuple) else (case,)
+        marks = () if index in kept else (pytest.mark.slow,)
+        marked.append(pytest.param(*values, marks=marks, id=None if ids is None else ids[index]))
+    return marked
+
+
 def corpus_dir() -> Path | None:
     """The shared corpus, read in place ($GENOSCRUB_CORPUS, default ../shared/corpus)."""
     path = Path(os.environ.get("GENOSCRUB_CORPUS", ROOT.parent / "shared" / "corpus"))

@@ -181,6 +181,7 @@ def test_an_mnp_judges_the_ref_at_each_of_its_snvs(tmp_path: Path, monkeypatch: 
         assert audit_population(tmp_path, pop, calls) == 1
 
 
+@pytest.mark.slow  # a long sweep of spellings through the commands: make test-slow (CI runs it after make test)
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.integers(2, 6).flatmap(lambda size: st.tuples(*[st.text("ACGT", min_size=size, max_size=size)] * 2)),

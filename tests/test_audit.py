@@ -1128,6 +1128,7 @@ def audited_without_bulk_paths(path: str, folder: Path, with_regions: bool) -> d
         return audited(path, folder, with_regions)
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=180, deadline=None)
 @given(reads=laid_reads(), with_regions=st.booleans())
 def test_reads_laid_without_gaps_counted_in_bulk_as_one_by_one(
@@ -1384,6 +1385,7 @@ def fastq_audited(data: bytes, forbid: ForbidList, one_by_one: bool, monkeypatch
     return (findings.records, findings.as_dict())
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=240, deadline=None)
 @given(data=fastq_texts(), size=st.sampled_from([16, 64, 1 << 20]))
 def test_fastq_four_line_blocks_in_bulk_as_one_by_one(data: bytes, size: int) -> None:
@@ -1431,6 +1433,7 @@ def vcf_audited(data: bytes, one_by_one: bool, monkeypatch: pytest.MonkeyPatch) 
     return (findings.records, findings.as_dict())
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=180, deadline=None)
 @given(data=vcf_records(), size=st.sampled_from([64, 1 << 20]))
 def test_vcf_forbid_search_by_block_as_record_by_record(data: bytes, size: int) -> None:

@@ -391,6 +391,7 @@ def test_every_shape_alone_in_every_place_found_by_block_as_record_by_record(pla
     assert one_by_one.metadata.counts[KIND] > 0  # an Integer's or Float's dates too
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=360, deadline=None)
 @given(data=record_lines(), size=st.sampled_from([64, 1 << 20]))
 def test_record_values_searched_by_block_as_record_by_record(data: bytes, size: int) -> None:

@@ -190,6 +190,7 @@ def vcf_files(draw: st.DrawFn) -> bytes:
     return vcf_text(lines)
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=300, deadline=None)
 @given(data=vcf_files(), size=st.sampled_from([40, 200, 1 << 20]))
 def test_columns_judged_by_block_as_record_by_record(data: bytes, size: int) -> None:

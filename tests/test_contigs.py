@@ -14,7 +14,7 @@ from genoscrub.report import InputError
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import run_command
+from tests.conftest import run_command, slow_but
 
 CHR1, CHR2 = 248956422, 242193529  # GRCh38 (filters/presets/GRCh38.contigs.tsv)
 
@@ -281,7 +281,8 @@ def germline_decisions(folder: Path) -> dict[str, object]:
 PAIRS = [(ucsc, genbank) for ucsc, genbank, _ in SCAFFOLDS[:4]] + [(letters, number) for letters, number, _ in NUMBERED]
 
 
-@pytest.mark.parametrize(("ucsc", "other_spelling"), PAIRS)
+# make test: one scaffold and one numbered contig; make test-slow: every pair.
+@pytest.mark.parametrize(("ucsc", "other_spelling"), slow_but(PAIRS, {0, len(SCAFFOLDS[:4])}))
 @pytest.mark.parametrize("lengths", [True, False], ids=["lengths", "no-lengths"])
 def test_the_germline_commands_decide_alike_on_either_spelling(tmp_path: Path, ucsc: str, other_spelling: str, lengths: bool) -> None:
     """sam-revert-germline -v, vcf-drop-rare --germline and genoscrub-audit --germline (reads

@@ -35,6 +35,7 @@ TARGETS = [
 ]
 
 
+@pytest.mark.slow  # every fuzz target run: make test-slow (CI runs it after make test)
 def test_every_target_is_run() -> None:
     listed = subprocess.run([sys.executable, str(HARNESS), "--list"], capture_output=True, text=True, check=True, timeout=120)
     assert listed.stdout.split() == TARGETS

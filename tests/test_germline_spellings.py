@@ -1053,6 +1053,7 @@ def sorted_bam(folder: Path, name: str, header: str, lines: list[str]) -> Path:
     return folder / f"{name}.bam"
 
 
+@pytest.mark.slow  # a long sweep of spellings through the commands: make test-slow (CI runs it after make test)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(unmapped_mate_cases())
 def test_pairs_with_an_unmapped_mate_at_an_insertion_go_as_the_audit_finds_them(drawn: list[tuple[str, int, int]]) -> None:

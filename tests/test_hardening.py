@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pytest
 from typer.testing import CliRunner
 
+from tests.conftest import slow_but
 from tools.small_inputs import SAM, VCF, write_side_files
 
 
@@ -75,14 +76,18 @@ def check_outcome(case: Case, data: bytes) -> None:
         assert ": " in last_line, output
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+ONE_OF_EACH_FORMAT = {COMMANDS.index(name) for name in ("fastq-scrub-names", "sam-scrub-rg", "vcf-scrub-header")}
+
+
+# One command of each format in make test, every command in make test-slow.
+@pytest.mark.parametrize("command", slow_but(COMMANDS, ONE_OF_EACH_FORMAT))
 def test_every_prefix_gives_records_or_a_clean_error(command: str, cases: dict[str, Case]) -> None:
     case = cases[command]
     for end in range(len(case.sample) + 1):
         check_outcome(case, case.sample[:end])
 
 
-@pytest.mark.slow  # random mutations: make test-slow (every prefix above stays in make test)
+@pytest.mark.slow  # random mutations: make test-slow (every prefix above of one command of each format stays in make test)
 @pytest.mark.parametrize("command", COMMANDS)
 def test_mutated_bytes_give_records_or_a_clean_error(command: str, cases: dict[str, Case]) -> None:
     case = cases[command]

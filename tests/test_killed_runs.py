@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import BIN, slow_but
 from tools.small_inputs import SAM, VCF, write_side_files
 
 FASTQ_RECORD = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTNACGTA\n+\nII#IIIIIII\n"
@@ -176,9 +176,13 @@ def stop_mid_stream(
     return process.returncode, errors.read_bytes(), bytes(received)
 
 
-@pytest.mark.parametrize(
-    ("command", "options", "name", "kind"), CASES, ids=[f"{c[0]}-{c[2] or 'stdout'}{'-' + c[1][-1] if c[1] else ''}" for c in CASES]
-)
+KILLED_IDS = [f"{c[0]}-{c[2] or 'stdout'}{'-' + c[1][-1] if c[1] else ''}" for c in CASES]
+# make test kills sam-scrub-rg writing BAM to -o and vcf-scrub-header writing BGZF to stdout; the
+# other commands and output kinds (several seconds each) run in make test-slow.
+KILLED_KEPT = {CASES.index(("sam-scrub-rg", ["-O", "bam"], "out.bam", "sam")), CASES.index(("vcf-scrub-header", ["-O", "z"], None, "vcf"))}
+
+
+@pytest.mark.parametrize(("command", "options", "name", "kind"), slow_but(CASES, KILLED_KEPT, KILLED_IDS))
 def test_a_killed_run_leaves_no_finished_output(
     command: str, options: list[str], name: str | None, kind: str, side: Path, tmp_path: Path
 ) -> None:
@@ -195,9 +199,10 @@ def test_a_killed_run_leaves_no_finished_output(
 # SIGTERM (a cluster's time limit, Snakemake or ``timeout`` stopping a job) and SIGHUP end a
 # command as Ctrl-C does: the temporary -o file is removed, 128 + the signal, one line.
 STOPPED = [case for case in CASES if case[2] is not None and case[0] in ("fastq-scrub-names", "vcf-scrub-header", "sam-scrub-rg")]
+STOPPED_KEPT = {STOPPED.index(("sam-scrub-rg", [], "out.sam", "sam"))}  # the others: make test-slow
 
 
-@pytest.mark.parametrize(("command", "options", "name", "kind"), STOPPED, ids=[f"{c[0]}-{c[2]}" for c in STOPPED])
+@pytest.mark.parametrize(("command", "options", "name", "kind"), slow_but(STOPPED, STOPPED_KEPT, [f"{c[0]}-{c[2]}" for c in STOPPED]))
 def test_sigterm_removes_the_unfinished_output(command: str, options: list[str], name: str, kind: str, side: Path, tmp_path: Path) -> None:
     status, stderr, _ = stop_mid_stream(command, options, name, kind, side, tmp_path, signal.SIGTERM)
     assert status == 128 + signal.SIGTERM

@@ -217,7 +217,7 @@ def key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("input_format", ["sam", "bam"])
+@pytest.mark.parametrize("input_format", ["sam", pytest.param("bam", marks=pytest.mark.slow)])  # BAM input: make test-slow
 @pytest.mark.parametrize("form", list(FORMS) + list(ROMANISED))
 def test_sam_scrub_rg_keeps_no_form_in_any_field(form: str, input_format: str, key_file: Path, tmp_path: Path) -> None:
     forms = FORMS | ROMANISED

@@ -566,6 +566,7 @@ def test_bulk_path_gives_the_one_record_path_bytes(lines: list[str]) -> None:
     assert outputs[0] == outputs[1]
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 def test_corpus_vcfs_give_one_answer_on_both_paths(corpus: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every real VCF of the corpus: the bulk path (the C loop, then only its records split) writes the
     bytes and counts the one-record path writes."""

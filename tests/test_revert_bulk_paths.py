@@ -24,6 +24,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from genoscrub.block_reverter import left_clipped_mates, mate_cigar_fields, tag_spans, tag_spans_of_rows
 from genoscrub.contigs import ContigMap
 from genoscrub.fasta import Fasta
@@ -158,6 +159,7 @@ def copying_tags_left(output: bytes, passed_on: frozenset[bytes] = frozenset()) 
     ]
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=int(os.environ.get("BULK_PATH_EXAMPLES", "150")), deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(sam_blocks(), st.sampled_from(["germline", "germline", "all", "all-keep"]), st.booleans(), st.booleans(), st.booleans())

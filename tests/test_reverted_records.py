@@ -409,7 +409,7 @@ def test_the_placed_read_reach_is_the_base_by_base_walks(seed: int, size: int, a
         assert audit_windows._counted_reach(bases, haplotype, first, last, after) == expected  # short alleles too
 
 
-@pytest.mark.parametrize("size", [30, 120])
+@pytest.mark.parametrize("size", [30, pytest.param(120, marks=pytest.mark.slow)])  # 120: make test-slow
 def test_long_insertions_get_the_walks_windows_in_the_audit(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """The audit's ``allele_window`` of a long literal insertion (random, a copy of the bases after
     it, a tandem repeat's units, near the contig's start and end) is the same with the base-by-base walks."""

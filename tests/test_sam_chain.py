@@ -113,7 +113,8 @@ def summaries(stderr: bytes) -> dict[str, dict[str, str]]:
 
 
 @pytest.mark.parametrize("case", ["workflow", "all-and-drop", "two-steps", "one-step"])
-@pytest.mark.parametrize("encoded", [False, True], ids=["sam", "bam"])
+# BAM input: make test-slow
+@pytest.mark.parametrize("encoded", [pytest.param(False, id="sam"), pytest.param(True, marks=pytest.mark.slow, id="bam")])
 def test_the_chain_writes_what_the_pipe_writes(case: str, encoded: bool, files: dict[str, str], tmp_path: Path) -> None:
     stdin = Path(files["bam" if encoded else "sam"]).read_bytes()
     runs = {}

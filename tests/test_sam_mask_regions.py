@@ -881,6 +881,7 @@ def paired_blocks(draw: st.DrawFn) -> list[bytes]:
     return lines
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=240, deadline=None)
 @given(paired_blocks(), st.booleans(), st.booleans())
 @example([*HEADER, b"a\t65\tchr1\t20\t60\t10M\t=\t81\t0\tACGTACGTAC\tIIIIIIIIII\tMC:Z:60M\tMC:Z:1M"], False, False)  # the first MC decides

@@ -1847,6 +1847,7 @@ def cut_into_blocks(rng: random.Random, lines: list[str]) -> list[str]:
     return ["".join(line + "\n" for line in lines[start:end]) for start, end in zip([0, *cuts], [*cuts, len(lines)], strict=True)]
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), revert_all=st.booleans(), one_by_one=st.booleans())
 def test_moved_reads_leave_a_sorted_output_the_stable_sort_of_their_unheld_order(seed: int, revert_all: bool, one_by_one: bool) -> None:

@@ -97,6 +97,7 @@ def revert(sam: str, folder: Path, one_by_one: bool) -> tuple[bytes, list[tuple[
     return output, list(report.counts.items())
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(packed_sites())
 def test_one_m_reads_on_windows_give_the_one_record_answer(case: tuple[str, list[tuple[int, str, str]], str]) -> None:
@@ -337,7 +338,7 @@ def test_the_shifted_window_is_the_base_by_base_walks(
         assert counted == expected
 
 
-@pytest.mark.parametrize("size", [30, 120])
+@pytest.mark.parametrize("size", [30, pytest.param(120, marks=pytest.mark.slow)])  # 120: make test-slow
 def test_long_insertions_get_the_walks_windows(size: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """``sequence_window`` of a long literal insertion (random, a copy of the bases after it, a
     tandem repeat's units, near the contig's start) is the same with the base-by-base walks,

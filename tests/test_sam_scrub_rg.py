@@ -762,6 +762,7 @@ def test_fast_path_agrees_with_exact_path_however_many_read_groups(sam: bytes, e
 QNAMES = [b"r1", b"r2", b"*", b"", b"S2301217T", b"HD753_S1:1:FC:7", b"r\xff", b"mapped"]
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sam=sam_files(), names=st.lists(st.sampled_from(QNAMES), min_size=30, max_size=30), crlf=st.booleans(),
        chunk=st.integers(1, 400), mapped=st.booleans())  # fmt: skip

@@ -213,6 +213,7 @@ def run_tables(draw: st.DrawFn) -> np.ndarray:
     return table
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=400, deadline=None)
 @given(
@@ -660,6 +661,7 @@ def reverted_all(sam: bytes, reference: str) -> tuple[bytes, dict[str, int]]:
     return output, dict(report.counts)
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=300, deadline=None)
 @given(sam_records())
@@ -707,6 +709,7 @@ def one_run_reads(draw: st.DrawFn) -> tuple[bytes, list[np.ndarray], np.ndarray]
     return text, columns, keep
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=300, deadline=None)
 @given(one_run_reads(), st.lists(st.sampled_from(TAG_NAMES), unique=True))
@@ -1100,6 +1103,7 @@ def walked(implementation: ModuleType, data: bytes, start: int) -> tuple[Any, ..
     return found.record_count, found.stop, found.records.tolist(), found.tags.tolist()
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=600, deadline=None)
 @given(st.lists(bam_record(), max_size=6), st.one_of(st.just(0), st.integers(0, 60)), st.integers(0, 8), NOISE)
@@ -1439,6 +1443,7 @@ KEYS = st.tuples(*[st.integers(-1, 4)] * 4)
 """Indexes of GT, END, SVLEN and LEN: among the keys the records hold (0 to 3), or none."""
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=800, deadline=None)
 @given(st.lists(bcf_record(), max_size=5), st.integers(0, 4), st.binary(min_size=1, max_size=12), st.integers(0, 3), st.integers(0, 40),
@@ -1513,6 +1518,7 @@ def bcf_span_record(draw: st.DrawFn) -> bytes:
     return struct.pack("<II", len(fixed) + len(shared), len(indiv)) + fixed + shared + indiv
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=600, deadline=None)
 @given(st.lists(bcf_span_record(), min_size=1, max_size=3), st.lists(st.integers(0, 127), min_size=6, max_size=6), st.booleans(),

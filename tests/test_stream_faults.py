@@ -22,11 +22,12 @@ import gzip
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pysam
 import pytest
 
-from tests.conftest import BIN
+from tests.conftest import BIN, slow_but
 from tools.small_inputs import SAM, VCF, write_side_files
 
 FASTQ = b"@M04123:1:FC:1:1101:5:7 1:N:0:ACGT\nACGTN\n+M04123\nII#II\n@M04123:1:FC:1:1101:5:8/2\nAC\n+\nII\n"
@@ -43,6 +44,16 @@ COMMANDS = sorted(FORMATS)
 SAM_COMMANDS = [command for command in COMMANDS if FORMATS[command] == "sam"]
 HEADER_COMMANDS = [command for command in COMMANDS if FORMATS[command] != "fastq"]
 SAMPLES = {"fastq": FASTQ, "sam": SAM, "vcf": VCF}
+# The sweeps below that start a command on a stream it fails or stops on (several tenths of a
+# second each) run one command of each format in make test and every command in make test-slow.
+FIRST_OF_FORMAT = {"fastq-scrub-names", "sam-scrub-rg", "vcf-scrub-header"}
+
+
+def one_of_each_format(cases: list[Any]) -> list[Any]:
+    """``cases`` (a command, or a tuple starting with one) for ``parametrize``, those of the
+    other commands marked slow."""
+    commands = [case[0] if isinstance(case, tuple) else case for case in cases]
+    return slow_but(cases, {index for index, command in enumerate(commands) if command in FIRST_OF_FORMAT})
 # An empty stream is a valid empty FASTQ, and a valid SAM for a command that needs no genome.
 EMPTY_STATUS = {"fastq-scrub-names": 0, "sam-scrub-rg": 0}
 # Compressed output written through htslib (BGZF), where a write error surfaces in pysam.
@@ -112,7 +123,10 @@ def truncations(command: str) -> list[str]:
     return ["gzip", "bgzf", "bam", "bam-header"] if FORMATS[command] == "sam" else ["gzip", "bgzf"]
 
 
-@pytest.mark.parametrize(("command", "kind"), [(command, kind) for command in COMMANDS for kind in truncations(command)])
+TRUNCATIONS = [(command, kind) for command in COMMANDS for kind in truncations(command)]
+
+
+@pytest.mark.parametrize(("command", "kind"), one_of_each_format(TRUNCATIONS))
 def test_truncated_compressed_input_is_an_error(command: str, kind: str, side_files: Path, tmp_path: Path) -> None:
     sample = SAMPLES[FORMATS[command]]
     cut = {
@@ -200,7 +214,7 @@ def test_a_stream_cut_inside_a_record_names_the_line(command: str, side_files: P
     assert one_clean_line(result.stderr, command) and f"<stdin>:{number}:".encode() in result.stderr
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", one_of_each_format(COMMANDS))
 def test_missing_final_newline_and_crlf_read_like_the_plain_file(command: str, side_files: Path) -> None:
     sample = SAMPLES[FORMATS[command]]
     plain = run(command, side_files, sample)
@@ -235,7 +249,7 @@ def large(command: str) -> bytes:
     return header + sample[len(header) :] * (20_000 if FORMATS[command] == "sam" else 60_000)
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", one_of_each_format(COMMANDS))
 def test_closed_pipe_ends_quietly(command: str, side_files: Path) -> None:
     script = " ".join(argv(command, side_files)) + " | head -c 10 > /dev/null; echo ${PIPESTATUS[0]}"
     result = subprocess.run(["bash", "-c", script], input=large(command), capture_output=True, timeout=120)
@@ -243,7 +257,7 @@ def test_closed_pipe_ends_quietly(command: str, side_files: Path) -> None:
     assert result.stderr == b""
 
 
-@pytest.mark.parametrize("command", sorted(COMPRESSED_OUTPUT))
+@pytest.mark.parametrize("command", one_of_each_format(sorted(COMPRESSED_OUTPUT)))
 def test_closed_pipe_ends_quietly_with_compressed_output(command: str, side_files: Path) -> None:
     """The htslib encoder sees the closed pipe first; the command then ends with 0 or 141, never a message."""
     script = " ".join(argv(command, side_files, *COMPRESSED_OUTPUT[command])) + " | head -c 10 > /dev/null; echo ${PIPESTATUS[0]}"
@@ -263,7 +277,7 @@ def full_disk(command: str, side_files: Path, where: str, link: Path, *extra: st
 
 
 @pytest.mark.parametrize("where", ["stdout", "-o"])
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", one_of_each_format(COMMANDS))
 def test_full_disk_is_one_line_and_exit_1(command: str, where: str, side_files: Path, tmp_path: Path) -> None:
     result = full_disk(command, side_files, where, tmp_path / "full")
     assert result.returncode == 1
@@ -281,7 +295,7 @@ def test_a_failed_output_never_removes_what_the_command_did_not_create(command: 
     assert link.is_symlink()
 
 
-@pytest.mark.parametrize("command", sorted(COMPRESSED_OUTPUT))
+@pytest.mark.parametrize("command", one_of_each_format(sorted(COMPRESSED_OUTPUT)))
 def test_full_disk_with_compressed_output_is_one_line_and_exit_1(command: str, side_files: Path, tmp_path: Path) -> None:
     result = full_disk(command, side_files, "stdout", tmp_path / "full", *COMPRESSED_OUTPUT[command])
     assert result.returncode == 1

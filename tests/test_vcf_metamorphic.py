@@ -175,6 +175,7 @@ def invoke_both(app: object, args: list[str], data: bytes, folder: Path) -> None
     assert outputs[0] == outputs[1]
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=48, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(small_vcf())
 def test_small_records_take_the_same_decision_on_both_paths(tmp_path: Path, data: bytes) -> None:

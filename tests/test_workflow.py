@@ -648,6 +648,7 @@ def test_an_identifier_surviving_the_scrub_fails_its_sample_and_only_it(cohort: 
     assert not [word for word in cohort.forbidden + [planted.name] if word in shown]
 
 
+@pytest.mark.slow  # a workflow run of its own: make test-slow (CI runs it after make test)
 def test_regions_the_site_checks_fail_a_sample_whose_masking_is_off(cohort: Cohort, tmp_path: Path) -> None:
     """The site's panel is checked by the gate (audit_regions) while someone turned masking off."""
     record = run("bcftools", "view", "-H", str(cohort.output(FIRST, "germline.vcf.gz"))).stdout.splitlines()[0].split("\t")
@@ -679,6 +680,7 @@ def test_default_allele_contig_patterns_name_grch37_and_grch38_alleles_and_no_pr
     assert not any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns for name in primary)
 
 
+@pytest.mark.slow  # a workflow run of its own: make test-slow (CI runs it after make test)
 def test_reads_on_allele_contigs_leave_no_trace_in_the_delivered_bam(cohort: Cohort, tmp_path: Path) -> None:
     """A reference with an HLA allele contig (GRCh38's full analysis set has ~525): the normal's
     pairs there, and the chr1 reads whose mate lies there, would type the patient's HLA by where
@@ -726,6 +728,7 @@ def test_reads_on_allele_contigs_leave_no_trace_in_the_delivered_bam(cohort: Coh
     assert audit["verdict"] == "pass" and audit["runs"][0]["settings"]["forbid_contigs"][0] == "HLA-*"
 
 
+@pytest.mark.slow  # a workflow run of its own: make test-slow (CI runs it after make test)
 def test_without_the_audit_the_outputs_are_delivered_unchecked(cohort: Cohort, tmp_path: Path) -> None:
     folder = vcf_only_cohort(cohort, tmp_path / "run", {FIRST: cohort.path / "patient1" / "germline.vcf.gz"})
     result = snakemake(folder, config=["regions={presets: [], beds: []}", "audit=false"])
