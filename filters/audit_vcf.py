@@ -704,6 +704,8 @@ class PopulationFrequencies:
         reasons = []
         threshold = self.min_af - TOLERANCE
         asked = {start}  # the sites REF is judged at: POS, where each allele (and an MNP's SNVs) came from, the SNVs' own
+        # and every site REF spans: a person carrying REF (98 AAGAA A, 0/1) carries each of its bases, as a block does
+        asked |= {at for at in sites if start <= at < start + len(ref)}
         for alt in judged:
             shape = structural_shape(start, ref, alt)
             if shape is not None and structural.get(shape, 1.0) < threshold:  # a rare SV of its type at its POS

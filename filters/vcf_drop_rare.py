@@ -275,24 +275,27 @@ class InfoFrequencies:
 
 def reference_block_ends(block: RecordBlock, start: int, alleles: RecordAlleles) -> np.ndarray | None:
     """For each key of a run (records ``start:`` of ``block``): the last POS its site query
-    covers, the END of a record that names no allele (``reference_block_end``) and its POS
-    for the rest; None when no record of the run reaches past its POS."""
-    offsets = alleles.offsets
+    covers, the END of a record that names no allele (``reference_block_end``) and its REF's
+    last base for the rest; None when no record of the run reaches past its POS.
+
+    A record of a REF of several bases (a deletion, an MNP, any allele written with more
+    padding) says a person carrying REF (a GT with 0) carries each of those bases: REF is
+    judged at every population site it spans, as a reference block's is to its END, so
+    ``98 AAGAA A`` (0/1) goes where the population's REF G at 100 is rare, as ``100 G A``
+    (0/1) would. A symbolic allele's END is not read here (its span may be megabases)."""
+    offsets, owners, positions = alleles.offsets, alleles.owners, alleles.positions
+    last_bases = np.minimum(positions + np.maximum(alleles.ref_lengths, 1) - 1, SNV_KEY_LIMIT)
+    site_ends = np.where(alleles.symbolic, positions, last_bases)[owners]
     rows = np.flatnonzero((alleles.keys[offsets] == SITE_KEY) & (alleles.counts == 1) & ~alleles.symbolic)
-    if not len(rows):
+    if len(rows):
+        info_start, info_end = block.column(7)
+        text = block.text
+        for row in rows.tolist():
+            pos = int(positions[row])
+            end = reference_block_end(text[info_start[start + row] : info_end[start + row]], pos + int(alleles.ref_lengths[row]) - 1)
+            site_ends[offsets[row]] = min(end, SNV_KEY_LIMIT)
+    if not (site_ends > positions[owners]).any():
         return None
-    info_start, info_end = block.column(7)
-    text, positions = block.text, alleles.positions
-    found = {}
-    for row in rows.tolist():
-        pos = int(positions[row])
-        end = reference_block_end(text[info_start[start + row] : info_end[start + row]], pos + int(alleles.ref_lengths[row]) - 1)
-        if end > pos:
-            found[row] = min(end, SNV_KEY_LIMIT)
-    if not found:
-        return None
-    site_ends = positions[alleles.owners].copy()
-    site_ends[offsets[list(found)]] = list(found.values())
     return site_ends
 
 
