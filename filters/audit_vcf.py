@@ -717,8 +717,12 @@ class PopulationFrequencies:
             for each in [key, *parts] if key is not None else []:
                 asked |= sources.get(each, set())
             asked |= {part_start for part_start, _, _ in parts}
-            if NOT_A_FREQUENCY in (af, *(frequency(part) for part in parts)):
+            pieces = complex_parts(key) if key is not None else []  # a complex allele's parts, either anchoring
+            if NOT_A_FREQUENCY in (af, *(frequency(part) for part in [*parts, *pieces])):
                 raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
+            if any(value is not None and value < threshold for value in map(frequency, pieces)):
+                reasons.append(f"allele rarer than {self.min_af:g}")  # 100 AT GTT carries a rare 100 A G
+                continue
             if parts:  # an MNP: whole and as its SNVs, as their own records would be judged
                 values = [frequency(part) for part in parts]
                 if any(value is not None and value < threshold for value in [af, *values]):

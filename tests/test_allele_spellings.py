@@ -735,3 +735,38 @@ def test_a_record_carrying_a_rare_ref_base_inside_its_ref_is_rare(tmp_path: Path
     assert result.returncode == int(dropped), result.stderr
     found = json.loads(report.read_text())["files"][0]["findings"]["population"]
     assert found.get("by_key", {}) == ({"REF rarer than 0.01": 1} if dropped else {}), (case, found)
+
+
+# --- red team 17 F2: a complex allele carries its parts -------------------------------------------
+
+COMPLEX_SPELLINGS = {  # a rare SNV at 1000 (A>G) beside an inserted or deleted base, as one complex allele
+    "snv then insertion": (1000, "AT", "GTT"),
+    "snv then deletion": (1000, "ATC", "GC"),
+    "insertion then snv": (999, "CA", "CTG"),
+    "padded": (999, "CATG", "CGTTG"),
+}
+
+
+@pytest.mark.parametrize("spelling", COMPLEX_SPELLINGS)
+def test_a_complex_allele_carrying_a_rare_part_is_rare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """Red team 17 F2: a haplotype caller writes a germline SNV beside an indel as one complex
+    allele (``1000 AT GTT``: ``1000 A G`` and a T inserted). The population lists the SNV as rare
+    (``1000 A G AF=0.0001``); written as its parts (``bcftools norm --atomize``) the SNV's record is
+    dropped, but joined it was absent, so --keep-missing (the somatic path) kept it and the audit's
+    --population-missing ok passed it (--germline matched such parts; the population join did not).
+    Now a part known rare makes the record rare, on both paths and in the audit; a common part
+    leaves the record missing, as before (kept only with --keep-missing)."""
+    pos, ref, alt = COMPLEX_SPELLINGS[spelling]
+    for af, dropped in (("0.0001", True), ("0.3", False)):
+        population = written(tmp_path, "population", [(1000, "A", "G", f"AF={af}")], indexed=True)
+        calls = written(tmp_path, "calls", [(pos, ref, alt, "."), (2500, "C", "G", ".")])
+        options = ["--population", str(population), "--af-key", "AF", "--keep-missing", str(calls)]
+        for env in ONE_BY_ONE:
+            kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+            assert [record.split()[0] for record in kept] == ([] if dropped else [str(pos)]) + ["2500"], (spelling, af, env)
+            assert counts["dropped_rare"] == int(dropped), (spelling, af, env)
+        report = tmp_path / "audit.json"
+        result = run_command("genoscrub-audit", "--report", str(report), *options[:-2], "--population-missing", "ok", str(calls))
+        assert result.returncode == int(dropped), result.stderr
+        found = json.loads(report.read_text())["files"][0]["findings"]["population"]
+        assert found.get("by_key", {}) == ({"allele rarer than 0.01": 1} if dropped else {}), (spelling, af, found)
