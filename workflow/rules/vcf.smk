@@ -37,10 +37,15 @@ def vcf_pipeline(wildcards, input, output):
         # -r: its indels and the list's meet wherever each caller placed them in a repeat
         # --germline-windows: a call the reverted reads no longer show (inside the reverter's windows) goes too
         frequencies += f" --germline {quoted(input.germline[0])} -r {quoted(input.reference[0])} --germline-windows" if input.germline else ""
+    # bcftools norm -f left-aligns the indels as the population file's (gnomAD's) are: a rare indel written at
+    # the other end of its repeat would be absent there, and kept with --keep-missing. It reads what
+    # vcf-scrub-header wrote (htslib cannot write a record holding a key its header lacks, which the scrubber removes).
+    norm = f"bcftools norm --no-version -f {quoted(input.reference[0])} -Ov -"
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
         f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --max-samples {MAX_SAMPLES[wildcards.kind]} --map-out {quoted(output.link)} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
+        stderr_counted("bcftools norm", log, norm),
         f"{command('vcf-drop-rare')} -q {frequencies} --report {quoted(reports['vcf-drop-rare'])} 2>>{log}",
     ]
     if REGION_ARGS:
@@ -57,7 +62,7 @@ rule vcf:
         pseudonyms=PSEUDONYM_FILES,
         population=[POPULATION] if POPULATION else [],
         germline=germline_list,
-        reference=lambda wildcards: [REFERENCE] if germline_list(wildcards) else [],
+        reference=[REFERENCE],
     output:
         vcf=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz"),  # delivered by the gate (rules/gate.smk)
         tbi=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz.tbi"),
