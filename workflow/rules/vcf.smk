@@ -40,7 +40,8 @@ def vcf_pipeline(wildcards, input, output):
     # bcftools norm -f left-aligns the indels as the population file's (gnomAD's) are: a rare indel written at
     # the other end of its repeat would be absent there, and kept with --keep-missing. It reads what
     # vcf-scrub-header wrote (htslib cannot write a record holding a key its header lacks, which the scrubber removes).
-    norm = f"bcftools norm --no-version -f {quoted(input.reference[0])} -Ov -"
+    # -c w: a REF that is not the reference's passes as written, as before (with --germline -r vcf-drop-rare drops it)
+    norm = f"bcftools norm --no-version -c w -f {quoted(input.reference[0])} -Ov -"
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
