@@ -457,7 +457,8 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     report = json.loads(cohort.output(original, "audit.json").read_text())
     assert report["verdict"] == "pass" and report["sample"] == cohort.linkage[original]
     assert report["counts"] == dict.fromkeys(("forbidden", "metadata", "germline", "population", "regions"), 0)
-    alignments, germline_vcf = {"forbidden", "metadata", "germline", "regions"}, {"forbidden", "metadata", "population", "regions"}
+    alignments = {"forbidden", "metadata", "germline", "regions"}
+    germline_vcf = {"forbidden", "metadata", "germline", "population", "regions"}  # germline: no record on a drop_contigs contig
     assert checked_classes(report) == {
         "tumour.bam": alignments, "normal.bam": alignments, "germline.vcf.gz": germline_vcf,
         "somatic.vcf.gz": {"forbidden", "metadata", "germline", "population", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
@@ -724,6 +725,41 @@ def test_reads_on_allele_contigs_leave_no_trace_in_the_delivered_bam(cohort: Coh
         assert not [read for read in alignments if contig in (read.reference_name, read.next_reference_name)]
     audit = json.loads((folder / "results" / pseudonym / f"{pseudonym}.audit.json").read_text())
     assert audit["verdict"] == "pass" and audit["runs"][0]["settings"]["forbid_contigs"][0] == "HLA-*"
+
+
+def test_a_somatic_call_on_an_allele_contig_is_not_delivered(cohort: Cohort, tmp_path: Path) -> None:
+    """Red team 17 F4: a somatic caller run on every contig of the reference (Strelka2 without
+    --callRegions) calls on an HLA allele contig, whose name is the genotype, and on chrEBV (an
+    infection). No population lists those contigs, so somatic_keep_missing kept the calls as
+    missing, and the gate passed them: `drop_contigs` held only the BAMs. The VCF step now drops the
+    records on those contigs (vcf-drop-regions over work/dropped_contigs.bed, each matching contig
+    whole) and the gate finds one left (--bed). The other calls are delivered, the ##contig line kept."""
+    folder = vcf_only_cohort(cohort, tmp_path / "run", {})
+    contig, rng = "HLA-A*02:01:01:01", random.Random(17)
+    allele = "".join(rng.choice("ACGT") for _ in range(3000))
+    with open(folder / "ref.fa", "a") as fasta:
+        fasta.write(f">{contig}\n" + "\n".join(allele[i : i + 60] for i in range(0, 3000, 60)) + "\n")
+    (folder / "ref.fa.fai").unlink()
+    pysam.faidx(str(folder / "ref.fa"))
+    text = run("bcftools", "view", "--no-version", str(cohort.path / "patient1" / "germline_as_somatic.vcf.gz")).stdout
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    header.insert(len(header) - 1, f"##contig=<ID={contig},length=3000>")
+    columns = len(header[-1].split("\t")) - 9
+    base = allele[1499]
+    call = f"{contig}\t1500\t.\t{base}\t{'A' if base != 'A' else 'C'}\t50\tPASS\tSOMATIC\tGT:AF" + "\t0/1:0.300" * columns
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    (folder / "somatic.vcf").write_text("\n".join([*header, *body, call]) + "\n")
+    germline = cohort.path / "patient1" / "germline.vcf.gz"
+    (folder / "samples.tsv").write_text(f"sample\tgermline_vcf\tsomatic_vcf\n{FIRST}\t{germline}\tsomatic.vcf\n")
+    result = snakemake(folder, config=["regions={presets: [], beds: []}"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    pseudonym = cohort.linkage[FIRST]
+    delivered = run("bcftools", "view", "--no-version", str(folder / "results" / pseudonym / f"{pseudonym}.somatic.vcf.gz")).stdout
+    records = [line.split("\t")[0] for line in delivered.splitlines() if not line.startswith("#")]
+    assert records and contig not in records and f"##contig=<ID={contig},length=3000>" in delivered
+    assert (folder / "work" / "dropped_contigs.bed").read_text() == f"{contig}\t0\t3000\n"
+    audit = json.loads((folder / "results" / pseudonym / f"{pseudonym}.audit.json").read_text())
+    assert audit["verdict"] == "pass"
 
 
 def test_without_the_audit_the_outputs_are_delivered_unchecked(cohort: Cohort, tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 try:
@@ -196,6 +197,24 @@ def gather(options: argparse.Namespace) -> None:
     Path(options.report).write_text(json.dumps(summary, indent=2) + "\n")
 
 
+def dropped_contigs_bed(dictionary: str, patterns: list[str]) -> str:
+    """A BED of every contig of a sequence dictionary (`samtools dict`) whose name matches one of
+    ``patterns`` (config `drop_contigs`, shell-style and case kept, as sam-revert-germline
+    --drop-contigs reads them), each whole: the VCF step drops the records on them (an allele
+    contig's name is the genotype) with vcf-drop-regions, and the gate finds one left there."""
+    lines = []
+    for line in Path(dictionary).read_text().splitlines():
+        if line.startswith("@SQ\t"):
+            tags = dict(field.split(":", 1) for field in line.split("\t")[1:] if ":" in field)
+            if "SN" in tags and tags.get("LN", "").isdigit() and any(fnmatchcase(tags["SN"], pattern) for pattern in patterns):
+                lines.append(f"{tags['SN']}\t0\t{tags['LN']}\n")
+    return "".join(lines)
+
+
+def dropped_bed(options: argparse.Namespace) -> None:
+    Path(options.out).write_text(dropped_contigs_bed(options.dict, options.pattern))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="scatter.py", description="BAM scatter/gather steps of the cohort workflow")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -216,8 +235,12 @@ def main(argv: list[str] | None = None) -> None:
     join.add_argument("--parts", nargs="+", required=True, help="one per part, in part_groups order")
     join.add_argument("--first-reports", nargs="+", required=True)
     join.add_argument("--last-reports", nargs="+", required=True)
+    bed = commands.add_parser("dropped-bed", help="a BED of the dictionary's contigs matching drop_contigs, each whole")
+    bed.add_argument("--dict", required=True)
+    bed.add_argument("--pattern", action="append", default=[])
+    bed.add_argument("--out", required=True)
     options = parser.parse_args(argv)
-    extract(options) if options.command == "extract" else gather(options)
+    {"extract": extract, "gather": gather, "dropped-bed": dropped_bed}[options.command](options)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,25 @@ family or cohort VCF holds other people's genotypes (vcf-scrub-header --max-samp
 gate's audit, given the same number by rules/gate.smk, fails a delivery holding more)."""
 
 
+DROPPED_CONTIGS_BED = WORK / "dropped_contigs.bed"
+"""The reference's contigs matching `drop_contigs`, each whole (empty where none does): a VCF record
+on an allele contig (HLA-A*01:01:01:01) says the genotype by its CHROM, one on chrEBV an infection,
+as a read there does; the BAM parts drop such reads, the VCF step such records (vcf-drop-regions),
+and the gate finds one left (--bed)."""
+
+
+rule dropped_contigs_bed:
+    input:
+        SEQUENCE_DICT,
+    output:
+        DROPPED_CONTIGS_BED,
+    params:
+        script=SCATTER_SCRIPT,
+        patterns=" ".join(f"--pattern {shlex.quote(pattern)}" for pattern in DROP_CONTIGS),
+    shell:
+        "{params.script} dropped-bed --dict {input:q} {params.patterns} --out {output:q}"
+
+
 def staged_vcf(wildcards):
     return SAMPLES[wildcards.sample]["vcf"][wildcards.kind]
 
@@ -42,11 +61,14 @@ def vcf_pipeline(wildcards, input, output):
     # vcf-scrub-header wrote (htslib cannot write a record holding a key its header lacks, which the scrubber removes).
     # -c w: a REF that is not the reference's passes as written, as before (with --germline -r vcf-drop-rare drops it)
     norm = f"bcftools norm --no-version -c w -f {quoted(input.reference[0])} -Ov -"
+    bed = quoted(input.dropped_contigs)
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
         f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --max-samples {MAX_SAMPLES[wildcards.kind]} --map-out {quoted(output.link)} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
-        stderr_counted("bcftools norm", log, norm),
+        # -T ^BED: the records on a drop_contigs contig (an HLA allele contig, chrEBV) go; vcf-drop-rare would keep them as
+        # missing in a somatic VCF (no population lists those contigs). bcftools refuses an empty targets file: none then.
+        f"{{ if [ -s {bed} ]; then {stderr_counted('bcftools norm', log, norm + f' -T ^{bed}')}; else {stderr_counted('bcftools norm', log, norm)}; fi; }}",
         f"{command('vcf-drop-rare')} -q {frequencies} --report {quoted(reports['vcf-drop-rare'])} 2>>{log}",
     ]
     if REGION_ARGS:
@@ -64,6 +86,7 @@ rule vcf:
         population=[POPULATION] if POPULATION else [],
         germline=germline_list,
         reference=[REFERENCE],
+        dropped_contigs=DROPPED_CONTIGS_BED,
     output:
         vcf=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz"),  # delivered by the gate (rules/gate.smk)
         tbi=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz.tbi"),
