@@ -15,10 +15,15 @@
 #    not left-align), and the gate passes it. The workflow now runs `bcftools norm -f` after
 #    vcf-scrub-header, which moves it onto the rare record; vcf-drop-rare alone still needs
 #    normalised input, as its man page says.
-# 4. (open, low) a resident registration number cut in two in a count array (FORMAT/AD
+# 4. (fixed: workflow/rules/vcf.smk, rules/gate.smk, filters/audit_vcf.py) a somatic call on an HLA
+#    allele contig (its name is the genotype) or chrEBV is absent from every population, so kept
+#    under --keep-missing; drop_contigs held only the BAMs and the gate passed it. The workflow now
+#    excludes those contigs (bcftools norm -T ^work/dropped_contigs.bed) and the audit's
+#    --forbid-contigs finds a VCF record there.
+# 5. (open, low) a resident registration number cut in two in a count array (FORMAT/AD
 #    `900101,1234567`, SB) passes vcf-scrub-header and the audit: AD is a key known to hold
 #    large numbers, so its values pass unread.
-# 5. (open, low) germline markers in another valid spelling pass --drop-germline and the audit
+# 6. (open, low) germline markers in another valid spelling pass --drop-germline and the audit
 #    alike: dbSNP's Integer `SAO=01` (htslib reads 1), `NT=HET`, `STATUS=germline`.
 set -euo pipefail
 ROOT=${GENOSCRUB_CHECKOUT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -66,11 +71,18 @@ echo "   kept $("$ROOT/bin/vcf-drop-rare" -q --population pop3.vcf.gz --af-key A
      "audit $(verdict --population pop3.vcf.gz --af-key AF --population-missing ok --germline germline3.vcf --germline-in-vcf -r ref.fa calls3.vcf);" \
      "left-aligned by bcftools norm -f: kept $(bcftools norm -f ref.fa calls3.vcf 2> /dev/null | "$ROOT/bin/vcf-drop-rare" -q --population pop3.vcf.gz --af-key AF --keep-missing | kept)"
 
-echo "4. FORMAT/AD 900101,1234567 (an RRN cut in two) after vcf-scrub-header (kept, PASS: open):"
+echo "4. a somatic call on HLA-A*02:01:01:01, the somatic options (kept 1 both; audit --forbid-contigs 'HLA-*': PASS before, FAIL after):"
+printf '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##contig=<ID=HLA-A*02:01:01:01,length=3000>\n##INFO=<ID=AF,Number=A,Type=Float,Description="AF">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t100\t.\tA\tG\t.\tPASS\tAF=0.3\n' > pop4.vcf
+bgzip -f pop4.vcf && tabix -f pop4.vcf.gz
+printf '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##contig=<ID=HLA-A*02:01:01:01,length=3000>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nHLA-A*02:01:01:01\t500\t.\tC\tT\t50\tPASS\t.\n' > calls4.vcf
+echo "   kept $("$ROOT/bin/vcf-drop-rare" -q --population pop4.vcf.gz --af-key AF --drop-germline --keep-missing calls4.vcf | kept)," \
+     "audit $(verdict --population pop4.vcf.gz --af-key AF --population-missing ok --forbid-contigs 'HLA-*' calls4.vcf)"
+
+echo "5. FORMAT/AD 900101,1234567 (an RRN cut in two) after vcf-scrub-header (kept, PASS: open):"
 printf '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##FORMAT=<ID=GT,Number=1,Type=String,Description="GT">\n##FORMAT=<ID=AD,Number=R,Type=Integer,Description="AD">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS\nchr1\t100\t.\tA\tG\t50\tPASS\t.\tGT:AD\t0/1:900101,1234567\n' > ad.vcf
 "$ROOT/bin/vcf-scrub-header" -q ad.vcf > ad.out.vcf
 echo "   $(grep -v '^#' ad.out.vcf | cut -f10), audit $(verdict ad.out.vcf)"
 
-echo "5. germline markers in another spelling, --drop-germline (kept 3, PASS: open):"
+echo "6. germline markers in another spelling, --drop-germline (kept 3, PASS: open):"
 printf '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##INFO=<ID=SAO,Number=1,Type=Integer,Description="o">\n##INFO=<ID=NT,Number=1,Type=String,Description="n">\n##INFO=<ID=STATUS,Number=1,Type=String,Description="s">\n##INFO=<ID=AF,Number=A,Type=Float,Description="AF">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t100\t.\tA\tG\t50\tPASS\tSAO=01;AF=0.3\nchr1\t200\t.\tA\tG\t50\tPASS\tNT=HET;AF=0.3\nchr1\t300\t.\tA\tG\t50\tPASS\tSTATUS=germline;AF=0.3\n' > markers.vcf
 echo "   kept $("$ROOT/bin/vcf-drop-rare" -q --af-key AF --drop-germline markers.vcf | kept), audit $(verdict --af-key AF --germline-markers markers.vcf)"
