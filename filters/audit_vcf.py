@@ -55,6 +55,7 @@ import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 import numpy as np
@@ -123,6 +124,8 @@ NO_ALLELE = frozenset({b".", b"<*>", b"<NON_REF>"})
 """ALTs that name no allele (no call, gVCF reference blocks): nothing to judge."""
 ACGT = frozenset(b"ACGT")
 TOLERANCE = 1e-9
+LISTED_CONTIG_RECORD = "record on a listed contig"
+"""A VCF record on a ``--forbid-contigs`` contig, as alignments' (``audit_bam.LISTED_CONTIG``), located by line."""
 POPULATION_MARGIN = 100
 """How far before a record a population record may start and still trim to the same allele."""
 
@@ -704,6 +707,8 @@ class PopulationFrequencies:
         reasons = []
         threshold = self.min_af - TOLERANCE
         asked = {start}  # the sites REF is judged at: POS, where each allele (and an MNP's SNVs) came from, the SNVs' own
+        # and every site REF spans: a person carrying REF (98 AAGAA A, 0/1) carries each of its bases, as a block does
+        asked |= {at for at in sites if start <= at < start + len(ref)}
         for alt in judged:
             shape = structural_shape(start, ref, alt)
             if shape is not None and structural.get(shape, 1.0) < threshold:  # a rare SV of its type at its POS
@@ -715,8 +720,12 @@ class PopulationFrequencies:
             for each in [key, *parts] if key is not None else []:
                 asked |= sources.get(each, set())
             asked |= {part_start for part_start, _, _ in parts}
-            if NOT_A_FREQUENCY in (af, *(frequency(part) for part in parts)):
+            pieces = complex_parts(key) if key is not None else []  # a complex allele's parts, either anchoring
+            if NOT_A_FREQUENCY in (af, *(frequency(part) for part in [*parts, *pieces])):
                 raise InputError(f"population INFO/{self.af_key} value is not a frequency between 0 and 1", self.path)
+            if any(value is not None and value < threshold for value in map(frequency, pieces)):
+                reasons.append(f"allele rarer than {self.min_af:g}")  # 100 AT GTT carries a rare 100 A G
+                continue
             if parts:  # an MNP: whole and as its SNVs, as their own records would be judged
                 values = [frequency(part) for part in parts]
                 if any(value is not None and value < threshold for value in [af, *values]):
@@ -860,6 +869,9 @@ class VcfChecks:
     """``--germline-markers``: a record a caller marked germline is a finding (``audit_germline_markers``)."""
     max_samples: int | None = None
     """``--max-samples``: more sample columns than this is a finding (another person's genotypes)."""
+    forbid_contigs: tuple[str, ...] = ()
+    """``--forbid-contigs``: patterns of contigs no record may lie on (an HLA allele contig's name is the
+    genotype; chrEBV, an infection), shell-style with case kept, as for alignments."""
 
 
 class VcfAudit:
@@ -887,6 +899,7 @@ class VcfAudit:
         self.population_names: NameMap | None = None
         self.germline_names: NameMap | None = None
         self.traces = DeliveredTraces(findings.metadata, self.common_gap)
+        self.listed_contigs: dict[bytes, bool] = {}  # CHROM -> on a --forbid-contigs contig
 
     def run(self, stream: object) -> None:
         header_done = False
@@ -1100,6 +1113,8 @@ class VcfAudit:
                         findings.population.add(reason, where)
             if look_for_markers and marked_germline(fields[6], info):
                 findings.germline.add(MARKED, where)
+            if checks.forbid_contigs and self.on_listed_contig(chrom):
+                findings.germline.add(LISTED_CONTIG_RECORD, f"line {number}")  # never the contig's name: the allele
             if self.regions is not None and self.region_names is not None:
                 self.check_regions(contig, chrom, pos - 1, ref, alt, info, where)
             if checks.germline is not None and self.germline_names is not None:
@@ -1138,6 +1153,14 @@ class VcfAudit:
                 if self.regions.regions_between(base + first - 1, base + min(last, CONTIG_SPACING)):
                     return population is None or other is None or not population.judge_block(other, first - 1, last)
         return population is not None and other is not None and population.rare_reference_at(other, first - 1, last - first + 1)
+
+    def on_listed_contig(self, chrom: bytes) -> bool:
+        """Whether CHROM matches a ``--forbid-contigs`` pattern (``fnmatchcase``), once per name."""
+        listed = self.listed_contigs.get(chrom)
+        if listed is None:
+            name = chrom.decode("latin-1")
+            listed = self.listed_contigs[chrom] = any(fnmatchcase(name, pattern) for pattern in self.checks.forbid_contigs)
+        return listed
 
     def place_of(self, chrom: bytes) -> str:
         """How a record's CHROM locates it: the name, when a ``##contig`` line declares it and it

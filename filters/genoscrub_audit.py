@@ -241,6 +241,7 @@ def audit_file(path: str, settings: Settings) -> tuple[str, Findings]:
             settings.population_missing_ok,
             settings.germline_markers,
             settings.max_samples,
+            settings.forbid_contigs,
         )
         if kind == "bcf":
             audit_bcf_text(path, checks, findings, watch)
@@ -361,7 +362,7 @@ def mark_checked(findings: Findings, kind: str, settings: Settings) -> None:
         findings.regions.reason = "no --bed or --preset"
         findings.population.reason = "not a VCF"
     elif kind in ("vcf", "bcf"):
-        findings.germline.checked = settings.germline_in_vcf or settings.germline_markers
+        findings.germline.checked = settings.germline_in_vcf or settings.germline_markers or bool(settings.forbid_contigs)
         findings.germline.reason = "not alignments"
         findings.population.checked = settings.population is not None or settings.record_frequencies is not None
         findings.population.reason = "no --population"
@@ -539,7 +540,8 @@ def main(
             "--forbid-contigs",
             metavar="PATTERN",
             help="A record on an @SQ contig matching this shell pattern, or whose mate or SA/XA/XB/OA entry is on one, "
-            "is a finding (repeatable; e.g. 'HLA-*', '*_alt', as sam-revert-germline --drop-contigs).",
+            "is a finding, and so is a VCF record on such a contig (repeatable; e.g. 'HLA-*', '*_alt', as "
+            "sam-revert-germline --drop-contigs).",
         ),
     ] = None,
     jobs: Annotated[

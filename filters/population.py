@@ -141,6 +141,17 @@ class SortedAlleles:
         known = bounds[~np.isnan(bounds)]
         return (float(known.min()) if len(known) else math.nan), bool(self.exact[first:last].all())
 
+    def lowest_betweens(self, lows: np.ndarray, highs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``lowest_between`` of many spans at once: by numpy where a span holds at most one key
+        (most: a short deletion's REF), one by one where it holds more."""
+        first, last = np.searchsorted(self.keys, lows, side="left"), np.searchsorted(self.keys, highs, side="right")
+        lowest, exact = np.full(len(lows), np.nan), np.ones(len(lows), dtype=bool)
+        single = np.flatnonzero(last - first == 1)
+        lowest[single], exact[single] = self.bounds[first[single]], self.exact[first[single]]
+        for index in np.flatnonzero(last - first > 1).tolist():
+            lowest[index], exact[index] = self.lowest_between(lows[index], highs[index])
+        return lowest, exact
+
     def __len__(self) -> int:
         return len(self.keys)
 
@@ -519,7 +530,8 @@ class PopulationJoin:
         A value that is not a frequency is an error where a query meets it: its allele's, or
         with ``sites`` any at the sites asked about (their REF frequency cannot be known).
         ``site_ends``: the last POS each query's site covers (a gVCF reference block's END, which
-        says the REF allele is carried at every population site up to it): its site values are
+        says the REF allele is carried at every population site up to it; a REF's last base, as a
+        record carrying REF carries each of its bases): its site values are
         then the lowest REF bound of the population sites from POS to there (``ends`` must reach
         past it). ``site_positions``: the POS whose site each query asks about, where it is not
         the query's own (an MNP's SNV asks about its own base, at or after the query's POS and
@@ -564,8 +576,8 @@ class PopulationJoin:
                     values[index], bounds[index], exact[index] = found
             _, site_bounds[part], site_exact[part] = self.sites.looked_up((positions if site_positions is None else site_positions)[part])
             if site_ends is not None:
-                for index in (np.flatnonzero(site_ends[part] > positions[part]) + start).tolist():
-                    site_bounds[index], site_exact[index] = self.sites.lowest_between(int(positions[index]), int(site_ends[index]))
+                spans = np.flatnonzero(site_ends[part] > positions[part]) + start
+                site_bounds[spans], site_exact[spans] = self.sites.lowest_betweens(positions[spans], site_ends[spans])
             bad = (values[part] < 0.0) | (values[part] > 1.0)
             if sites:
                 bad |= (bounds[part] > 1.0) | (site_bounds[part] > 1.0)

@@ -37,11 +37,11 @@ import numpy as np
 import typer
 from genoscrub import __version__
 from genoscrub.allele_annotations import AlleleAnnotations, changed_lines
-from genoscrub.alleles import LONG_KEY, SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT
+from genoscrub.alleles import LONG_KEY, POS_DIGITS, SEQUENCE_BYTES, SITE_KEY, SNV_KEY_LIMIT, TEXT_KEY, Allele, encoded, encoded_arrays
 from genoscrub.cli import InputArgument, OutputOption, QuietOption, ReportOption, VcfOutputTypeOption, make_app, run
 from genoscrub.fasta import Fasta
 from genoscrub.fields import info_values, repeated_info_values, span_floats, spans_within, vcf_float
-from genoscrub.germline_list import GermlineList
+from genoscrub.germline_list import GermlineList, complex_parts, complex_texts
 from genoscrub.one_by_one import one_by_one
 from genoscrub.population import JoinError, PopulationJoin
 from genoscrub.rarity import (
@@ -275,24 +275,27 @@ class InfoFrequencies:
 
 def reference_block_ends(block: RecordBlock, start: int, alleles: RecordAlleles) -> np.ndarray | None:
     """For each key of a run (records ``start:`` of ``block``): the last POS its site query
-    covers, the END of a record that names no allele (``reference_block_end``) and its POS
-    for the rest; None when no record of the run reaches past its POS."""
-    offsets = alleles.offsets
+    covers, the END of a record that names no allele (``reference_block_end``) and its REF's
+    last base for the rest; None when no record of the run reaches past its POS.
+
+    A record of a REF of several bases (a deletion, an MNP, any allele written with more
+    padding) says a person carrying REF (a GT with 0) carries each of those bases: REF is
+    judged at every population site it spans, as a reference block's is to its END, so
+    ``98 AAGAA A`` (0/1) goes where the population's REF G at 100 is rare, as ``100 G A``
+    (0/1) would. A symbolic allele's END is not read here (its span may be megabases)."""
+    offsets, owners, positions = alleles.offsets, alleles.owners, alleles.positions
+    last_bases = np.minimum(positions + np.maximum(alleles.ref_lengths, 1) - 1, SNV_KEY_LIMIT)
+    site_ends = np.where(alleles.symbolic, positions, last_bases)[owners]
     rows = np.flatnonzero((alleles.keys[offsets] == SITE_KEY) & (alleles.counts == 1) & ~alleles.symbolic)
-    if not len(rows):
+    if len(rows):
+        info_start, info_end = block.column(7)
+        text = block.text
+        for row in rows.tolist():
+            pos = int(positions[row])
+            end = reference_block_end(text[info_start[start + row] : info_end[start + row]], pos + int(alleles.ref_lengths[row]) - 1)
+            site_ends[offsets[row]] = min(end, SNV_KEY_LIMIT)
+    if not (site_ends > positions[owners]).any():
         return None
-    info_start, info_end = block.column(7)
-    text, positions = block.text, alleles.positions
-    found = {}
-    for row in rows.tolist():
-        pos = int(positions[row])
-        end = reference_block_end(text[info_start[start + row] : info_end[start + row]], pos + int(alleles.ref_lengths[row]) - 1)
-        if end > pos:
-            found[row] = min(end, SNV_KEY_LIMIT)
-    if not found:
-        return None
-    site_ends = positions[alleles.owners].copy()
-    site_ends[offsets[list(found)]] = list(found.values())
     return site_ends
 
 
@@ -365,9 +368,11 @@ class PopulationFrequencies:
             site_positions[part] = keys[part] >> 16
         threshold = min_af - TOLERANCE
         structural_rare = np.zeros(count, dtype=bool)
-        if alleles.structural:  # symbolic alleles and long indels also asked for as <DEL>/<INS> at POS (``structural_values``)
+        # symbolic alleles and long indels also asked for as <DEL>/<INS> at POS, complex alleles as their parts (``structural_values``)
+        extra_queries: list[tuple[int, int | bytes | Allele]] = [*alleles.structural, *complex_queries(alleles)]
+        if extra_queries:
             values, bounds, exact, site_bounds, site_exact, structural_rows, structural_found = structural_values(
-                self.join, chrom, alleles, query_positions, ends, site_ends, site_positions
+                self.join, chrom, alleles, query_positions, ends, site_ends, site_positions, extra_queries
             )
             structural_rare[structural_rows[structural_found < threshold]] = True
         else:
@@ -403,16 +408,19 @@ def structural_values(
     ends: np.ndarray,
     site_ends: np.ndarray | None,
     site_positions: np.ndarray | None,
+    queries: list[tuple[int, int | bytes | Allele]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``encoded_alleles`` of a run's keys, and besides, in the same ordered pass, the population
-    value of each structural key (``alleles.structural``: a symbolic allele's type at POS, a long
-    indel's ``<DEL>``/``<INS>``), with the record it is of. A structural key only ever makes a
-    record rare: a population ``<DEL>`` at the same POS may span other bases, so its being common
-    says nothing, but a rare one (or the same deletion written with its bases, rare) is the
-    record's allele or rarer (fail closed)."""
+    value of each extra query (record, key): a structural key (``alleles.structural``: a symbolic
+    allele's type at POS, a long indel's ``<DEL>``/``<INS>``) or a complex allele's part
+    (``complex_queries``), with the record it is of. Such a key only ever makes a record rare: a
+    population ``<DEL>`` at the same POS may span other bases, so its being common says nothing,
+    but a rare one (or the same deletion written with its bases, rare) is the record's allele or
+    rarer (fail closed); a complex allele's part rare is a rare allele the record carries."""
     keys, owners = alleles.keys, alleles.owners
     count = len(keys)
-    rows = np.array([row for row, _ in alleles.structural], dtype=np.int64)
+    rows = np.array([row for row, _ in queries], dtype=np.int64)
+    extra_keys, extra_texts, extra_indels = encoded_arrays([key for _, key in queries])
     extra = np.concatenate((np.zeros(count, dtype=np.int64), np.ones(len(rows), dtype=np.int64)))
     order = np.lexsort((extra, np.concatenate((owners, rows))))
     place = np.empty(len(order), dtype=np.int64)
@@ -423,14 +431,14 @@ def structural_values(
         return np.concatenate((first, extra.astype(first.dtype)))[order]
 
     merged_indels = {int(place[index]): allele for index, allele in alleles.indels.items()}
-    merged_indels.update({int(place[count + at]): key for at, (_, key) in enumerate(alleles.structural)})
+    merged_indels.update({int(place[count + at]): key for at, key in extra_indels.items()})
     try:
         results = join.encoded_alleles(
             chrom,
             merged(query_positions, record_positions),
             merged(ends, record_positions + alleles.ref_lengths[rows]),
-            merged(keys, np.full(len(rows), LONG_KEY)),
-            merged(alleles.texts, np.zeros(len(rows), dtype=alleles.texts.dtype)),
+            merged(keys, extra_keys),
+            np.concatenate((alleles.texts, extra_texts))[order],  # numpy widens to the longer text
             merged_indels,
             site_ends=None if site_ends is None else merged(site_ends, record_positions),
             site_positions=None if site_positions is None else merged(site_positions, record_positions),
@@ -440,6 +448,27 @@ def structural_values(
         raise
     values, bounds, exact, site_bounds, site_exact = (result[place[:count]] for result in results)
     return values, bounds, exact, site_bounds, site_exact, rows, results[0][place[count:]]
+
+
+def complex_queries(alleles: RecordAlleles) -> list[tuple[int, int | bytes | Allele]]:
+    """Each complex allele's parts (REF and ALT of different lengths, neither empty once
+    trimmed: ``A>GT``), as ``bcftools norm --atomize`` and a caller that splits it write them
+    (``germline_list.complex_parts``, anchored at either end), keyed for the population join, with
+    the record each is of. A haplotype caller writes a germline SNV beside an indel as one such
+    allele: ``100 AT GTT`` carries ``100 A G``; split, that SNV's record is judged on its own, so
+    joined, its part rare makes the record rare (it never makes one known: the other anchoring's
+    parts are not alleles the person need carry). Found by numpy; none in most runs."""
+    keys = alleles.keys
+    text_rows = np.flatnonzero(keys == TEXT_KEY)
+    found: list[tuple[int, int | bytes | Allele]] = []
+    for index in text_rows[complex_texts(alleles.texts[text_rows])].tolist():
+        text = bytes(alleles.texts[index])
+        ref, _, alt = text[POS_DIGITS:].partition(b">")
+        found += [(int(alleles.owners[index]), encoded(part)) for part in complex_parts((int(text[:POS_DIGITS]), ref, alt))]
+    for index, allele in sorted(alleles.indels.items()):
+        if keys[index] == LONG_KEY and allele[1] != b"<":
+            found += [(int(alleles.owners[index]), encoded(part)) for part in complex_parts(allele)]
+    return found
 
 
 # --- the command ---------------------------------------------------------------------------

@@ -697,3 +697,77 @@ def test_with_a_reference_a_ref_off_its_bases_is_germline(tmp_path: Path, monkey
     assert audit_germline_with(tmp_path, germline, calls, "-r", str(fasta)) == 2
     kept, _ = drop_rare(tmp_path, monkeypatch, "--af-key", "AF", "--keep-missing", "--germline", str(germline), str(calls))
     assert len(kept) == 5  # without a reference, no base to hold REF to
+
+
+# --- red team 17 F1: a REF of several bases carries each of them ----------------------------------
+
+REF_SPAN_CASES = {  # the input's record (POS, REF, ALT), dropped for the REF G at 1002 (0.5 % carry it)
+    "deletion over it": ((1000, "AAGAA", "A"), True),
+    "deletion ending on it": ((1000, "AAG", "A"), True),
+    "padded snv": ((1000, "AAG", "CAG"), True),
+    "padded insertion": ((1000, "AAG", "ATAG"), True),
+    "deletion before it": ((997, "TCA", "T"), False),
+    "snv beside it": ((1001, "A", "C"), False),
+    "insertion before it": ((1001, "A", "AT"), False),
+}
+
+
+@pytest.mark.parametrize("case", REF_SPAN_CASES)
+def test_a_record_carrying_a_rare_ref_base_inside_its_ref_is_rare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    """Red team 17 F1: ``1000 AAGAA A`` (0/1) says the person's other haplotype carries REF, G at
+    1002, where the population's REF is 0.005 (``1002 G A AF=0.995``): the rare genotype, as
+    ``1002 G A`` (0/1) or a reference block over 1002 says it, and those were dropped. REF was judged
+    at POS only, so the deletion, common itself, was kept (with and without --keep-missing) and the
+    audit passed it. Now REF is judged at every population site it spans, as a block's is to its
+    END, alike on both paths and by the audit; records that do not reach 1002 stay."""
+    (pos, ref, alt), dropped = REF_SPAN_CASES[case]
+    listed = [(997, "TCA", "T", "AF=0.2"), (1000, ref, alt, "AF=0.3"), (1001, "A", "C,AT", "AF=0.2,0.2"), (1002, "G", "A", "AF=0.995")]
+    population = written(tmp_path, "population", listed, indexed=True)
+    options = ["--population", str(population), "--af-key", "AF"]
+    calls = written(tmp_path, "calls", [(pos, ref, alt, "."), (2500, "C", "G", ".")])
+    for keep_missing in ([], ["--keep-missing"]):
+        for env in ONE_BY_ONE:
+            kept, counts = drop_rare(tmp_path, monkeypatch, *options, *keep_missing, str(calls), env=env)
+            expected = ([] if dropped else [str(pos)]) + (["2500"] if keep_missing else [])
+            assert [record.split()[0] for record in kept] == expected, (case, env)
+            assert counts["dropped_rare"] == int(dropped), (case, env)
+    report = tmp_path / "audit.json"
+    result = run_command("genoscrub-audit", "--report", str(report), *options, "--population-missing", "ok", str(calls))
+    assert result.returncode == int(dropped), result.stderr
+    found = json.loads(report.read_text())["files"][0]["findings"]["population"]
+    assert found.get("by_key", {}) == ({"REF rarer than 0.01": 1} if dropped else {}), (case, found)
+
+
+# --- red team 17 F2: a complex allele carries its parts -------------------------------------------
+
+COMPLEX_SPELLINGS = {  # a rare SNV at 1000 (A>G) beside an inserted or deleted base, as one complex allele
+    "snv then insertion": (1000, "AT", "GTT"),
+    "snv then deletion": (1000, "ATC", "GC"),
+    "insertion then snv": (999, "CA", "CTG"),
+    "padded": (999, "CATG", "CGTTG"),
+}
+
+
+@pytest.mark.parametrize("spelling", COMPLEX_SPELLINGS)
+def test_a_complex_allele_carrying_a_rare_part_is_rare(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, spelling: str) -> None:
+    """Red team 17 F2: a haplotype caller writes a germline SNV beside an indel as one complex
+    allele (``1000 AT GTT``: ``1000 A G`` and a T inserted). The population lists the SNV as rare
+    (``1000 A G AF=0.0001``); written as its parts (``bcftools norm --atomize``) the SNV's record is
+    dropped, but joined it was absent, so --keep-missing (the somatic path) kept it and the audit's
+    --population-missing ok passed it (--germline matched such parts; the population join did not).
+    Now a part known rare makes the record rare, on both paths and in the audit; a common part
+    leaves the record missing, as before (kept only with --keep-missing)."""
+    pos, ref, alt = COMPLEX_SPELLINGS[spelling]
+    for af, dropped in (("0.0001", True), ("0.3", False)):
+        population = written(tmp_path, "population", [(1000, "A", "G", f"AF={af}")], indexed=True)
+        calls = written(tmp_path, "calls", [(pos, ref, alt, "."), (2500, "C", "G", ".")])
+        options = ["--population", str(population), "--af-key", "AF", "--keep-missing", str(calls)]
+        for env in ONE_BY_ONE:
+            kept, counts = drop_rare(tmp_path, monkeypatch, *options, env=env)
+            assert [record.split()[0] for record in kept] == ([] if dropped else [str(pos)]) + ["2500"], (spelling, af, env)
+            assert counts["dropped_rare"] == int(dropped), (spelling, af, env)
+        report = tmp_path / "audit.json"
+        result = run_command("genoscrub-audit", "--report", str(report), *options[:-2], "--population-missing", "ok", str(calls))
+        assert result.returncode == int(dropped), result.stderr
+        found = json.loads(report.read_text())["files"][0]["findings"]["population"]
+        assert found.get("by_key", {}) == ({"allele rarer than 0.01": 1} if dropped else {}), (spelling, af, found)

@@ -2448,3 +2448,22 @@ def test_population_missing_ok_accepts_absent_alleles_and_finds_rare_ones(tmp_pa
     assert report["files"][0]["findings"]["population"]["by_key"] == {audit_vcf.RECORD_RARE: 1}, report  # type: ignore[index]
     assert audit("--population-missing", "ok", "own.vcf", cwd=tmp_path)[0].returncode == 2  # nothing to judge rarity by
     assert audit("--af-key", "AF", "--population-missing", "maybe", "own.vcf", cwd=tmp_path)[0].returncode == 2
+
+
+def test_forbid_contigs_finds_vcf_records_on_allele_contigs(tmp_path: Path) -> None:
+    """Red team 17 F4: a somatic caller run on every contig calls on an HLA allele contig (its name is
+    the genotype) and on chrEBV; no population lists them, so vcf-drop-rare --keep-missing keeps the
+    calls. ``--forbid-contigs`` now holds VCF records too: each record on a matching contig is a
+    germline finding located by line, never by the contig's name; the ##contig lines are none."""
+    contig = "HLA-A*02:01:01:01"
+    header = (f"##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##contig=<ID={contig},length=3000>\n"
+              "##contig=<ID=chrEBV,length=171823>\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n")  # fmt: skip
+    records = f"chr1\t100\t.\tA\tG\t50\tPASS\t.\n{contig}\t500\t.\tC\tT\t50\tPASS\t.\nchrEBV\t1000\t.\tG\tA\t50\tPASS\t.\n"
+    (tmp_path / "calls.vcf").write_text(header + records)
+    result, report = audit("--forbid-contigs", "HLA-*", "--forbid-contigs", "chrEBV", "calls.vcf", cwd=tmp_path)
+    found = report["files"][0]["findings"]["germline"]  # type: ignore[index]
+    assert result.returncode == 1 and found["checked"] and found["by_key"] == {"record on a listed contig": 2}, found
+    assert contig.encode() not in result.stdout + result.stderr and "HLA" not in json.dumps(report["files"])
+    (tmp_path / "header_only.vcf").write_text(header + "chr1\t100\t.\tA\tG\t50\tPASS\t.\n")
+    result, report = audit("--forbid-contigs", "HLA-*", "header_only.vcf", cwd=tmp_path)
+    assert result.returncode == 0, report

@@ -457,7 +457,8 @@ def test_every_output_passed_the_audit_with_the_checks_the_config_implies(cohort
     report = json.loads(cohort.output(original, "audit.json").read_text())
     assert report["verdict"] == "pass" and report["sample"] == cohort.linkage[original]
     assert report["counts"] == dict.fromkeys(("forbidden", "metadata", "germline", "population", "regions"), 0)
-    alignments, germline_vcf = {"forbidden", "metadata", "germline", "regions"}, {"forbidden", "metadata", "population", "regions"}
+    alignments = {"forbidden", "metadata", "germline", "regions"}
+    germline_vcf = {"forbidden", "metadata", "germline", "population", "regions"}  # germline: no record on a drop_contigs contig
     assert checked_classes(report) == {
         "tumour.bam": alignments, "normal.bam": alignments, "germline.vcf.gz": germline_vcf,
         "somatic.vcf.gz": {"forbidden", "metadata", "germline", "population", "regions"}, "R1.fastq.gz": {"forbidden", "metadata"},
@@ -726,6 +727,65 @@ def test_reads_on_allele_contigs_leave_no_trace_in_the_delivered_bam(cohort: Coh
         assert not [read for read in alignments if contig in (read.reference_name, read.next_reference_name)]
     audit = json.loads((folder / "results" / pseudonym / f"{pseudonym}.audit.json").read_text())
     assert audit["verdict"] == "pass" and audit["runs"][0]["settings"]["forbid_contigs"][0] == "HLA-*"
+
+
+@pytest.mark.slow  # a workflow run of its own: make test-slow (CI runs it after make test)
+def test_a_somatic_call_on_an_allele_contig_is_not_delivered(cohort: Cohort, tmp_path: Path) -> None:
+    """Red team 17 F4: a somatic caller run on every contig of the reference (Strelka2 without
+    --callRegions) calls on an HLA allele contig, whose name is the genotype, and on chrEBV (an
+    infection). No population lists those contigs, so somatic_keep_missing kept the calls as
+    missing, and the gate passed them: `drop_contigs` held only the BAMs. The VCF step now drops the
+    records on those contigs (bcftools norm -T ^work/dropped_contigs.bed, each matching contig
+    whole) and the gate finds one left (--forbid-contigs). The other calls are delivered, the
+    ##contig line kept."""
+    folder = vcf_only_cohort(cohort, tmp_path / "run", {})
+    contig, rng = "HLA-A*02:01:01:01", random.Random(17)
+    allele = "".join(rng.choice("ACGT") for _ in range(3000))
+    with open(folder / "ref.fa", "a") as fasta:
+        fasta.write(f">{contig}\n" + "\n".join(allele[i : i + 60] for i in range(0, 3000, 60)) + "\n")
+    (folder / "ref.fa.fai").unlink()
+    pysam.faidx(str(folder / "ref.fa"))
+    text = run("bcftools", "view", "--no-version", str(cohort.path / "patient1" / "germline_as_somatic.vcf.gz")).stdout
+    header = [line for line in text.splitlines() if line.startswith("#")]
+    header.insert(len(header) - 1, f"##contig=<ID={contig},length=3000>")
+    columns = len(header[-1].split("\t")) - 9
+    base = allele[1499]
+    call = f"{contig}\t1500\t.\t{base}\t{'A' if base != 'A' else 'C'}\t50\tPASS\tSOMATIC\tGT:AF" + "\t0/1:0.300" * columns
+    body = [line for line in text.splitlines() if not line.startswith("#")]
+    (folder / "somatic.vcf").write_text("\n".join([*header, *body, call]) + "\n")
+    germline = cohort.path / "patient1" / "germline.vcf.gz"
+    (folder / "samples.tsv").write_text(f"sample\tgermline_vcf\tsomatic_vcf\n{FIRST}\t{germline}\tsomatic.vcf\n")
+    result = snakemake(folder, config=["regions={presets: [], beds: []}"])
+    assert result.returncode == 0, result.stdout + result.stderr
+    pseudonym = cohort.linkage[FIRST]
+    delivered = run("bcftools", "view", "--no-version", str(folder / "results" / pseudonym / f"{pseudonym}.somatic.vcf.gz")).stdout
+    records = [line.split("\t")[0] for line in delivered.splitlines() if not line.startswith("#")]
+    assert records and contig not in records and f"##contig=<ID={contig},length=3000>" in delivered
+    assert (folder / "work" / "dropped_contigs.bed").read_text() == f"{contig}\t0\t3000\nchr{contig}\t0\t3000\n"  # either spelling
+    audit = json.loads((folder / "results" / pseudonym / f"{pseudonym}.audit.json").read_text())
+    assert audit["verdict"] == "pass"
+
+
+@pytest.mark.slow  # two workflow runs of their own: make test-slow (CI runs it after make test)
+def test_a_vcf_spelling_its_contigs_otherwise_than_the_reference_gets_the_same_records(cohort: Cohort, tmp_path: Path) -> None:
+    """The VCF step's bcftools norm -f looks a contig up by its name as written: a germline VCF
+    writing ``1`` beside the reference's ``chr1``, which every command joins, stopped its job.
+    It reads the reference under each contig's other spellings (scatter.py reference-aliases),
+    so the same calls spelled either way deliver the same records, each in its own spelling."""
+    source = cohort.path / "patient1" / "germline.vcf.gz"
+    text = run("bcftools", "view", "--no-version", str(source)).stdout
+    bare = tmp_path / "bare.vcf"
+    bare.write_text(re.sub(r"^chr", "", re.sub(r"##contig=<ID=chr", "##contig=<ID=", text), flags=re.MULTILINE))
+    delivered = {}
+    for spelling, path in (("chr", source), ("bare", bare)):
+        folder = vcf_only_cohort(cohort, tmp_path / spelling, {FIRST: path})
+        result = snakemake(folder, config=["regions={presets: [], beds: []}"])
+        assert result.returncode == 0, result.stdout + result.stderr
+        pseudonym = cohort.linkage[FIRST]
+        out = run("bcftools", "view", "--no-version", "-H", str(folder / "results" / pseudonym / f"{pseudonym}.germline.vcf.gz")).stdout
+        delivered[spelling] = out.splitlines()
+    assert delivered["chr"] and all(line.startswith("chr") for line in delivered["chr"])
+    assert [line.removeprefix("chr") for line in delivered["chr"]] == delivered["bare"]
 
 
 @pytest.mark.slow  # a workflow run of its own: make test-slow (CI runs it after make test)
@@ -1434,3 +1494,22 @@ def test_forbid_list_gets_the_read_group_id_of_a_scoped_original(tmp_path: Path)
     originals = gate.fragment_originals([fragment])
     assert {"S2301217N", "HK2VMDSXY.2", "LIB", "LIB@7"} <= set(originals)
     assert "SAAAA" not in originals
+
+
+def test_the_reference_aliases_name_each_contig_by_its_other_spellings_too(tmp_path: Path) -> None:
+    """bcftools norm -f finds a VCF's contig by its name as written: the aliased index gives each
+    contig's other spellings (the commands' own, genoscrub.contigs) at the same offsets, and
+    leaves a name the reference itself holds to its own line."""
+    fai = tmp_path / "ref.fa.fai"
+    fai.write_text("chr1\t100\t6\t60\t61\nchrM\t50\t120\t60\t61\n1\t30\t200\t60\t61\n")
+    lines = scatter.aliased_fai(str(fai)).splitlines()
+    assert lines[:3] == fai.read_text().splitlines()  # the reference's own lines first, as they were
+    assert "MT\t50\t120\t60\t61" in lines and "M\t50\t120\t60\t61" in lines and "26\t50\t120\t60\t61" in lines
+    assert [line for line in lines if line.startswith("1\t")] == ["1\t30\t200\t60\t61"]  # its own, not chr1's
+
+
+def test_the_dropped_contigs_bed_names_each_contig_by_its_other_spellings_too(tmp_path: Path) -> None:
+    dictionary = tmp_path / "reference.dict"
+    dictionary.write_text("@HD\tVN:1.0\n@SQ\tSN:chr1\tLN:100\n@SQ\tSN:chrEBV\tLN:171823\n@SQ\tSN:HLA-A*01:01:01:01\tLN:3503\n")
+    bed = scatter.dropped_contigs_bed(str(dictionary), ["HLA-*", "chrEBV"]).splitlines()
+    assert bed == ["chrEBV\t0\t171823", "EBV\t0\t171823", "HLA-A*01:01:01:01\t0\t3503", "chrHLA-A*01:01:01:01\t0\t3503"]

@@ -101,6 +101,43 @@ def second_naming_the_first(text: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def planted_right_shifted_rare_deletion(folder: Path, patient: Path) -> int:
+    """Red team 17 F3: a deletion of one base of a homopolymer (``XAAAAY``) that the population
+    lists rare, left-aligned as gnomAD writes it (``POS X XA``), planted in the population, and the
+    same deletion written at the run's right end (``POS+3 AA A``, as a caller that does not
+    left-align writes it) planted in the somatic VCF, 300 bases or more from every other record
+    and region. Returns the somatic record's POS."""
+    sequence = "".join(line.strip() for line in (patient / "ref.fa").read_text().split(">chr1", 1)[1].split(">", 1)[0].splitlines()[1:])
+    taken = [int(line.split("\t")[1]) for name in ("population.vcf.gz", "germline.vcf.gz", "germline_as_somatic.vcf.gz")
+             for line in vcf_text(patient / name).splitlines() if line.startswith("chr1\t")]  # fmt: skip
+    bed = [line.split("\t") for line in (patient / "repeats.bed").read_text().splitlines() if line.startswith("chr1\t")]
+    taken += [int(edge) for fields in bed for edge in fields[1:3]]
+    for found in re.finditer(r"(?=([ACGT])(A{4}|C{4}|G{4}|T{4})([ACGT]))", sequence):
+        pos = found.start() + 1  # the base before the run, 1-based
+        if found.group(1) != found.group(2)[0] != found.group(3) and all(abs(pos - other) > 300 for other in taken):
+            break
+    run = found.group(2)
+    population = vcf_text(folder / "population.vcf.gz").splitlines()
+    population.append(f"chr1\t{pos}\t.\t{found.group(1)}{run[0]}\t{found.group(1)}\t.\tPASS\tAF=0.00001;AF_eas=0.00001")
+    lines = [line for line in population if line.startswith("#")] + sorted(
+        (line for line in population if not line.startswith("#")), key=lambda line: (line.split("\t")[0], int(line.split("\t")[1]))
+    )
+    plain = folder / "population.vcf"
+    plain.write_text("\n".join(lines) + "\n")
+    subprocess.run(["bgzip", "-f", str(plain)], check=True)
+    subprocess.run(["tabix", "-f", "-p", "vcf", str(folder / "population.vcf.gz")], check=True)
+    somatic = vcf_text(patient / "germline_as_somatic.vcf.gz").splitlines()
+    columns = len(somatic[-1].split("\t")) - 9
+    record = f"chr1\t{pos + 3}\t.\t{run[:2]}\t{run[0]}\t50\tPASS\tSOMATIC\tGT:AF" + "\t0/1:0.300" * columns
+    body = sorted([*(line for line in somatic if not line.startswith("#")), record], key=lambda line: int(line.split("\t")[1]))
+    body = [line for line in body if line.startswith("chr1\t")] + [line for line in body if not line.startswith("chr1\t")]
+    text = "\n".join([*(line for line in somatic if line.startswith("#")), *body]) + "\n"
+    written = subprocess.run(["bgzip", "-c"], input=text.encode(), capture_output=True, check=True).stdout
+    (patient / "germline_as_somatic.vcf.gz").write_bytes(written)
+    subprocess.run(["tabix", "-f", "-p", "vcf", str(patient / "germline_as_somatic.vcf.gz")], check=True)
+    return pos + 3
+
+
 class Delivery:
     def __init__(self, path: Path, result: subprocess.CompletedProcess[str]) -> None:
         self.path = path
@@ -111,6 +148,7 @@ class Delivery:
         self.first, self.second = self.linkage[FIRST], self.linkage[SECOND]
         self.forbidden = [line for line in (path / "patient1" / "forbidden.txt").read_text().splitlines() if line]
         self.forbidden += [PATIENT, UNDEFINED_FILTER, FIRST, SECOND]  # not RUN_FOLDER: Snakemake prints the config's paths
+        self.right_shifted = 0  # the POS of the planted deletion the population lists rare elsewhere (red team 17 F3)
 
     def forbid_list(self, name: str) -> list[str]:
         return (self.private / "links.tsv.forbid" / f"{name}.txt").read_text().splitlines()
@@ -134,6 +172,7 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> Delivery:
     key.write_bytes(os.urandom(32))
     key.chmod(0o600)
     (patient / TARGET).write_text(planted_first(vcf_text(patient / "germline.vcf.gz")))
+    right_shifted = planted_right_shifted_rare_deletion(folder, patient)
     (folder / "links").mkdir()
     (folder / "links" / SYMLINK).symlink_to(Path("..") / "patient1" / TARGET)
     second = folder / SECOND / f"{SECOND}N_20231029.germline.vcf.gz"
@@ -148,7 +187,9 @@ def delivery(tmp_path_factory: pytest.TempPathFactory) -> Delivery:
     (folder / "results").chmod(0o755)  # the same for results/ (red team 14 F3)
     result = snakemake(folder, "--keep-going")
     assert (folder / "private" / "links.tsv").is_file(), result.stdout + result.stderr
-    return Delivery(folder, result)
+    planted = Delivery(folder, result)
+    planted.right_shifted = right_shifted
+    return planted
 
 
 def files_under(folder: Path) -> list[Path]:
@@ -335,8 +376,24 @@ def test_the_somatic_vcf_delivered_holds_no_allele_of_the_germline_vcf(delivery:
     assert "dropped_germline_listed" not in delivered["files"][f"{delivery.first}.somatic.vcf.gz"]["vcf-drop-rare"]["counts"]
     audit = json.loads((delivery.path / "results" / delivery.first / f"{delivery.first}.audit.json").read_text())
     checked = {entry["file"].split(".", 1)[1]: entry["findings"]["germline"]["checked"] for entry in audit["files"]}
-    assert checked == {"germline.vcf.gz": False, "somatic.vcf.gz": True, "germline.vcf.gz.tbi": False, "somatic.vcf.gz.tbi": False}
+    # the germline VCF is checked for records on a drop_contigs contig (--forbid-contigs), not for germline alleles
+    assert checked == {"germline.vcf.gz": True, "somatic.vcf.gz": True, "germline.vcf.gz.tbi": False, "somatic.vcf.gz.tbi": False}
     assert [run["settings"]["germline_in_vcf"] for run in audit["runs"]] == [False, True]
+
+
+def test_a_rare_deletion_written_at_the_other_end_of_its_repeat_is_not_delivered(delivery: Delivery) -> None:
+    """Red team 17 F3: the somatic VCF's deletion of one base of a homopolymer, written at the run's
+    right end, is the population's rare deletion left-aligned (as gnomAD writes it). Read as written,
+    it was absent from the population, kept by somatic_keep_missing and passed by the gate (its
+    --population-missing ok); the VCF step now passes the scrubbed VCF through bcftools norm -f, which
+    left-aligns it onto the rare record: vcf-drop-rare drops it. The planted record is in the input,
+    and no record of the delivered somatic VCF lies within 5 bases of it."""
+    assert delivery.right_shifted > 0
+    raw = [int(line.split("\t")[1]) for line in vcf_text(delivery.path / SOMATIC).splitlines() if line.startswith("chr1\t")]
+    assert delivery.right_shifted in raw
+    delivered = delivery.path / "results" / delivery.first / f"{delivery.first}.somatic.vcf.gz"
+    positions = [int(line.split("\t")[1]) for line in vcf_text(delivered).splitlines() if line.startswith("chr1\t")]
+    assert positions and not [pos for pos in positions if abs(pos - delivery.right_shifted) <= 5]
 
 
 def test_merged_audit_keeps_file_names_only() -> None:

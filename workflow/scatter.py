@@ -22,6 +22,7 @@ import struct
 import subprocess
 import sys
 import zlib
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 try:
@@ -196,6 +197,77 @@ def gather(options: argparse.Namespace) -> None:
     Path(options.report).write_text(json.dumps(summary, indent=2) + "\n")
 
 
+def other_spellings(name: str) -> list[str]:
+    """A contig's names by the other conventions (``chr1`` <-> ``1``, ``chrM`` <-> ``MT``, a
+    scaffold's UCSC and GenBank names, PLINK's numbers): the commands' own join
+    (``genoscrub.contigs``), so a VCF spelled otherwise than the reference meets it here as it
+    meets it in vcf-drop-rare."""
+    try:
+        from reports import load_genoscrub
+    except ModuleNotFoundError:  # loaded by file path (tests)
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from reports import load_genoscrub
+    load_genoscrub()
+    from genoscrub.contigs import conventional_names
+
+    return conventional_names(name)
+
+
+def dropped_contigs_bed(dictionary: str, patterns: list[str]) -> str:
+    """A BED of every contig of a sequence dictionary (`samtools dict`) whose name matches one of
+    ``patterns`` (config `drop_contigs`, shell-style and case kept, as sam-revert-germline
+    --drop-contigs reads them), each whole and under each of its spellings: the VCF step drops
+    the records on them (an allele contig's name is the genotype; `bcftools norm -T ^BED`), and
+    the gate finds one left (`genoscrub-audit --forbid-contigs`)."""
+    lines = []
+    for line in Path(dictionary).read_text().splitlines():
+        if line.startswith("@SQ\t"):
+            tags = dict(field.split(":", 1) for field in line.split("\t")[1:] if ":" in field)
+            if "SN" in tags and tags.get("LN", "").isdigit() and any(fnmatchcase(tags["SN"], pattern) for pattern in patterns):
+                lines += [f"{name}\t0\t{tags['LN']}\n" for name in (tags["SN"], *other_spellings(tags["SN"]))]
+    return "".join(lines)
+
+
+def dropped_bed(options: argparse.Namespace) -> None:
+    Path(options.out).write_text(dropped_contigs_bed(options.dict, options.pattern))
+
+
+def aliased_fai(fai: str) -> str:
+    """A FASTA index (`.fai`) that gives each contig under its other spellings too, at the same
+    offsets: `bcftools norm -f` looks a VCF's contig up by its name as written, so a VCF writing
+    ``1`` beside a reference of ``chr1`` (which the commands join, ARCHITECTURE.md, *Same genome,
+    or stop*) would stop its job. A spelling the reference itself holds keeps its own line."""
+    lines = Path(fai).read_text().splitlines(keepends=True)
+    names = {line.split("\t", 1)[0] for line in lines}
+    aliases = []
+    for line in lines:
+        name, rest = line.split("\t", 1)
+        for other in other_spellings(name):
+            if other not in names:
+                names.add(other)
+                aliases.append(f"{other}\t{rest}")
+    return "".join(lines + aliases)
+
+
+def reference_aliases(options: argparse.Namespace) -> None:
+    """The reference under its contigs' other spellings for `bcftools norm` (``aliased_fai``): a
+    link to the FASTA (and its `.gzi`) beside the aliased index, in a folder of its own."""
+    reference = Path(options.reference).resolve()
+    fasta = Path(options.out)
+    fasta.parent.mkdir(parents=True, exist_ok=True)
+    fai = Path(f"{reference}.fai")
+    if not fai.is_file():  # the commands index a reference they may write beside; here nothing is written there
+        subprocess.run(["samtools", "faidx", "--fai-idx", f"{fasta}.source.fai", str(reference)], check=True)
+        fai = Path(f"{fasta}.source.fai")
+    for suffix in ("", ".gzi"):
+        link, target = Path(f"{fasta}{suffix}"), Path(f"{reference}{suffix}")
+        if link.is_symlink() or link.exists():
+            link.unlink()
+        if target.exists():
+            link.symlink_to(target)
+    Path(f"{fasta}.fai").write_text(aliased_fai(str(fai)))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="scatter.py", description="BAM scatter/gather steps of the cohort workflow")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -216,8 +288,15 @@ def main(argv: list[str] | None = None) -> None:
     join.add_argument("--parts", nargs="+", required=True, help="one per part, in part_groups order")
     join.add_argument("--first-reports", nargs="+", required=True)
     join.add_argument("--last-reports", nargs="+", required=True)
+    bed = commands.add_parser("dropped-bed", help="a BED of the dictionary's contigs matching drop_contigs, each whole")
+    bed.add_argument("--dict", required=True)
+    bed.add_argument("--pattern", action="append", default=[])
+    bed.add_argument("--out", required=True)
+    aliases = commands.add_parser("reference-aliases", help="the reference under its contigs' other spellings, for bcftools norm")
+    aliases.add_argument("--reference", required=True)
+    aliases.add_argument("--out", required=True, help="the FASTA link to write; its .fai beside it")
     options = parser.parse_args(argv)
-    extract(options) if options.command == "extract" else gather(options)
+    {"extract": extract, "gather": gather, "dropped-bed": dropped_bed, "reference-aliases": reference_aliases}[options.command](options)
 
 
 if __name__ == "__main__":

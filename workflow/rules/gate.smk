@@ -84,7 +84,8 @@ def gate_runs(sample):
     options += ["--dict", str(SEQUENCE_DICT)] if entry["bam"] else []  # @SQ M5 checked without hashing the reference
     options += ["--only-tags", DELIVERED_BAM_TAGS] if entry["bam"] else []  # one tag set on every record (rules/bam.smk)
     # no read on an allele contig (HLA-*, *_alt), nor a mate or SA/XA entry pointing at one: the reverter dropped them
-    options += [option for pattern in DROP_CONTIGS for option in ("--forbid-contigs", pattern)] if entry["bam"] else []
+    # and no VCF record on one (rules/vcf.smk drops them: an allele contig's name is the genotype, in a VCF too)
+    options += [option for pattern in DROP_CONTIGS for option in ("--forbid-contigs", pattern)] if entry["bam"] or entry["vcf"] else []
     # without a population file, vcf-drop-rare judged each record by its own af_key: the audit too
     population = (["--population", str(POPULATION)] if POPULATION else []) + ["--af-key", AF_KEY, "--min-af", str(MIN_AF)]
     options += population
@@ -98,6 +99,7 @@ def gate_runs(sample):
         somatic_options = ["--germline", str(germline), "--germline-in-vcf", "-r", str(REFERENCE)] if germline else []
         somatic_options += population + (["--population-missing", "ok"] if SOMATIC_KEEP_MISSING else [])
         somatic_options += ["--germline-markers", "--max-samples", str(MAX_SAMPLES["somatic"])]
+        somatic_options += [option for pattern in DROP_CONTIGS for option in ("--forbid-contigs", pattern)]
         runs.append({"files": [somatic], "options": somatic_options + AUDIT_REGION_OPTIONS, "reasons": {}})
     return [run for run in runs if run["files"]]
 

@@ -17,6 +17,42 @@ family or cohort VCF holds other people's genotypes (vcf-scrub-header --max-samp
 gate's audit, given the same number by rules/gate.smk, fails a delivery holding more)."""
 
 
+DROPPED_CONTIGS_BED = WORK / "dropped_contigs.bed"
+"""The reference's contigs matching `drop_contigs`, each whole and under each spelling (empty where
+none does): a VCF record on an allele contig (HLA-A*01:01:01:01) says the genotype by its CHROM, one
+on chrEBV an infection, as a read there does; the BAM parts drop such reads, the VCF step such
+records (`bcftools norm -T ^BED`), and the gate finds one left (--forbid-contigs)."""
+
+ALIASED_REFERENCE = WORK / "reference_aliases" / "reference.fa"
+"""A link to the reference beside an index that also names each contig by its other spellings
+(`scatter.py reference-aliases`): `bcftools norm -f` finds a VCF's `1` where the reference says
+`chr1`, as the commands do."""
+
+
+rule dropped_contigs_bed:
+    input:
+        SEQUENCE_DICT,
+    output:
+        DROPPED_CONTIGS_BED,
+    params:
+        script=SCATTER_SCRIPT,
+        patterns=" ".join(f"--pattern {shlex.quote(pattern)}" for pattern in DROP_CONTIGS),
+    shell:
+        "{params.script} dropped-bed --dict {input:q} {params.patterns} --out {output:q}"
+
+
+rule reference_aliases:
+    input:
+        REFERENCE,
+    output:
+        f"{ALIASED_REFERENCE}.fai",
+    params:
+        script=SCATTER_SCRIPT,
+        fasta=ALIASED_REFERENCE,
+    shell:
+        "{params.script} reference-aliases --reference {input:q} --out {params.fasta:q}"
+
+
 def staged_vcf(wildcards):
     return SAMPLES[wildcards.sample]["vcf"][wildcards.kind]
 
@@ -37,10 +73,20 @@ def vcf_pipeline(wildcards, input, output):
         # -r: its indels and the list's meet wherever each caller placed them in a repeat
         # --germline-windows: a call the reverted reads no longer show (inside the reverter's windows) goes too
         frequencies += f" --germline {quoted(input.germline[0])} -r {quoted(input.reference[0])} --germline-windows" if input.germline else ""
+    # bcftools norm -f left-aligns the indels as the population file's (gnomAD's) are: a rare indel written at
+    # the other end of its repeat would be absent there, and kept with --keep-missing. It reads what
+    # vcf-scrub-header wrote (htslib cannot write a record holding a key its header lacks, which the scrubber removes).
+    # -c w: a REF that is not the reference's passes as written, as before (with --germline -r vcf-drop-rare drops it).
+    # -f: the reference under its contigs' other spellings too (a VCF writing 1 beside chr1 is joined, not stopped).
+    norm = f"bcftools norm --no-version -c w -f {quoted(ALIASED_REFERENCE)} -Ov -"
+    bed = quoted(input.dropped_contigs)
     steps = [
         stderr_counted("bcftools view", log, f"bcftools view --no-version -Ov {quoted(input.vcf)}"),  # reads the raw VCF
         # Its --map-out is the VCF's share of the linkage table: sample columns and header IDs only.
         f"{command('vcf-scrub-header')} -q {PSEUDONYM_ARGS} --max-samples {MAX_SAMPLES[wildcards.kind]} --map-out {quoted(output.link)} --report {quoted(reports['vcf-scrub-header'])} 2>>{log}",
+        # -T ^BED: the records on a drop_contigs contig (an HLA allele contig, chrEBV) go; vcf-drop-rare would keep them as
+        # missing in a somatic VCF (no population lists those contigs). bcftools refuses an empty targets file: none then.
+        f"{{ if [ -s {bed} ]; then {stderr_counted('bcftools norm', log, norm + f' -T ^{bed}')}; else {stderr_counted('bcftools norm', log, norm)}; fi; }}",
         f"{command('vcf-drop-rare')} -q {frequencies} --report {quoted(reports['vcf-drop-rare'])} 2>>{log}",
     ]
     if REGION_ARGS:
@@ -58,6 +104,8 @@ rule vcf:
         population=[POPULATION] if POPULATION else [],
         germline=germline_list,
         reference=lambda wildcards: [REFERENCE] if germline_list(wildcards) else [],
+        aliased_reference=f"{ALIASED_REFERENCE}.fai",
+        dropped_contigs=DROPPED_CONTIGS_BED,
     output:
         vcf=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz"),  # delivered by the gate (rules/gate.smk)
         tbi=temp(WORK / "{sample}" / "staged" / "{sample}.{kind}.vcf.gz.tbi"),
