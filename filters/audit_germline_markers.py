@@ -32,30 +32,41 @@ MARKER_FILTERS = frozenset({"germline", "germline_risk", "GERMLINE"})
 MARKED = "record marked germline by its caller (FILTER or INFO)"
 """The finding's key: names the kind, never the record's values."""
 
-_FILTERS = frozenset(name.encode() for name in MARKER_FILTERS)
+# Read in any valid spelling, as htslib reads a number and a script compares a word: a value of
+# digits by its number (``SAO=01``, ``SS=+1``), words and FILTER values in any case (``NT=HET``,
+# ``STATUS=germline``, FILTER ``Germline``).
+_FILTERS = frozenset(name.lower().encode() for name in MARKER_FILTERS)
+
+
+def _value(value: str) -> bytes:
+    """A marker's value as a pattern: digits by their number (a sign and leading zeros allowed)."""
+    return rb"\+?0*" + value.encode() if value.isdigit() else re.escape(value.encode())
+
+
 _INFO_ITEMS = re.compile(
     rb"(?:^|;)(?:"
     + rb"|".join(
-        re.escape(key.encode()) + (rb"=(?:" + rb"|".join(re.escape(value.encode()) for value in values) + rb")" if values else rb"")
+        re.escape(key.encode()) + (rb"=(?:" + rb"|".join(_value(value) for value in values) + rb")" if values else rb"")
         for key, values in MARKER_INFO.items()
     )
-    + rb")(?:;|$)"
+    + rb")(?:;|$)",
+    re.IGNORECASE,
 )
-_WORDS = (b"germline", b"GERMLINE", b"=Germline", b"LOH", b"SAO=1", b"SAO=3", b"SS=1", b"SS=3", b"NT=h")
-"""Words one of which every marker holds as a record writes it (``germline_risk``, ``NT=het``,
-``GermlineStatus=Germline_DB``; tests/test_allowlists_agree.py): a block of records holding none of
-them (most blocks of a delivered somatic call set: Strelka2 writes ``NT=ref`` on every call) is
-passed over whole, by a byte search a word; the records of a block that holds one are read one by
-one."""
+_WORDS = re.compile(rb"germline|loh|(?:sao|ss)=\+?0*[13]|nt=h", re.IGNORECASE)
+"""What every marker holds as a record may write it (``germline_risk``, ``NT=het``,
+``GermlineStatus=Germline_DB``, ``SAO=01``; tests/test_allowlists_agree.py): a block of records
+holding none of them (most blocks of a delivered somatic call set: Strelka2 writes ``NT=ref`` on
+every call) is passed over whole, by one search; the records of a block that holds one are read
+one by one."""
 
 
 def may_hold_marker(block: bytes) -> bool:
     """False when no record of ``block`` (records joined by newlines) can carry a marker."""
-    return any(word in block for word in _WORDS)
+    return _WORDS.search(block) is not None
 
 
 def marked_germline(filter_field: bytes, info: bytes) -> bool:
     """Whether a record's FILTER (values separated by ``;``) or INFO carries a germline marker."""
-    if not _FILTERS.isdisjoint(filter_field.split(b";")):
+    if not _FILTERS.isdisjoint(filter_field.lower().split(b";")):
         return True
     return info != b"." and _INFO_ITEMS.search(info) is not None

@@ -104,22 +104,36 @@ GERMLINE_INFO: tuple[tuple[bytes, frozenset[bytes]], ...] = (
 )
 # FILTER values: GATK Mutect2 (germline since 4.1, germline_risk in 4.0), DeepSomatic (GERMLINE).
 GERMLINE_FILTERS = frozenset({b"germline", b"germline_risk", b"GERMLINE"})
-GERMLINE_WORDS = (b"SAO=", b"SS=", b"NT=", b"STATUS=", b"GermlineStatus=", b"GERMLINE", b"germline")
+# A marker is read in any valid spelling of it, as htslib and a study's script read it: a number by
+# its value (SAO=01 and SS=+1 are 1), a word and a FILTER value in any case (NT=HET, STATUS=germline,
+# FILTER Germline), as a file rewritten by hand or by a tool of a site's own may spell them.
+GERMLINE_WORDS = (b"sao=", b"ss=", b"nt=", b"status=", b"germlinestatus=", b"germline")
+
+
+def _value_pattern(value: bytes) -> bytes:
+    """A marker's value as a pattern: digits by their number (a sign and leading zeros allowed)."""
+    return rb"\+?0*" + value if value.isdigit() else re.escape(value)
+
+
 _GERMLINE_INFO = re.compile(
     rb"(?:^|;)(?:"
     + b"|".join(
-        re.escape(key) + (b"=(?:" + b"|".join(re.escape(value) for value in sorted(values)) + b")" if values else b"")
+        re.escape(key) + (b"=(?:" + b"|".join(_value_pattern(value) for value in sorted(values)) + b")" if values else b"")
         for key, values in GERMLINE_INFO
     )
-    + rb")(?=;|$)"
+    + rb")(?=;|$)",
+    re.IGNORECASE,
 )
+_GERMLINE_FILTERS = frozenset(value.lower() for value in GERMLINE_FILTERS)
 
 
 def may_hold_germline_marker(text: bytes) -> bool:
-    """False when no record of ``text`` can be marked germline (none of the markers' words appear)."""
-    return any(word in text for word in GERMLINE_WORDS)
+    """False when no record of ``text`` can be marked germline (none of the markers' words appear,
+    in any case)."""
+    lowered = text.lower()
+    return any(word in lowered for word in GERMLINE_WORDS)
 
 
 def is_germline(filter_field: bytes, info: bytes) -> bool:
     """Whether a record's FILTER or INFO holds one of the germline markers above."""
-    return _GERMLINE_INFO.search(info) is not None or not GERMLINE_FILTERS.isdisjoint(filter_field.split(b";"))
+    return _GERMLINE_INFO.search(info) is not None or not _GERMLINE_FILTERS.isdisjoint(filter_field.lower().split(b";"))

@@ -23,7 +23,7 @@
 # 5. (open, low) a resident registration number cut in two in a count array (FORMAT/AD
 #    `900101,1234567`, SB) passes vcf-scrub-header and the audit: AD is a key known to hold
 #    large numbers, so its values pass unread.
-# 6. (open, low) germline markers in another valid spelling pass --drop-germline and the audit
+# 6. (fixed) germline markers in another valid spelling passed --drop-germline and the audit
 #    alike: dbSNP's Integer `SAO=01` (htslib reads 1), `NT=HET`, `STATUS=germline`.
 set -euo pipefail
 ROOT=${GENOSCRUB_CHECKOUT:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -83,6 +83,6 @@ printf '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##FORMAT=<ID=GT,Nu
 "$ROOT/bin/vcf-scrub-header" -q ad.vcf > ad.out.vcf
 echo "   $(grep -v '^#' ad.out.vcf | cut -f10), audit $(verdict ad.out.vcf)"
 
-echo "6. germline markers in another spelling, --drop-germline (kept 3, PASS: open):"
+echo "6. germline markers in another spelling, --drop-germline (kept 3, PASS before; kept 0, FAIL after: fixed)"
 printf '##fileformat=VCFv4.2\n##contig=<ID=chr1,length=5000>\n##INFO=<ID=SAO,Number=1,Type=Integer,Description="o">\n##INFO=<ID=NT,Number=1,Type=String,Description="n">\n##INFO=<ID=STATUS,Number=1,Type=String,Description="s">\n##INFO=<ID=AF,Number=A,Type=Float,Description="AF">\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\nchr1\t100\t.\tA\tG\t50\tPASS\tSAO=01;AF=0.3\nchr1\t200\t.\tA\tG\t50\tPASS\tNT=HET;AF=0.3\nchr1\t300\t.\tA\tG\t50\tPASS\tSTATUS=germline;AF=0.3\n' > markers.vcf
 echo "   kept $("$ROOT/bin/vcf-drop-rare" -q --af-key AF --drop-germline markers.vcf | kept), audit $(verdict --af-key AF --germline-markers markers.vcf)"

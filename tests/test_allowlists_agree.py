@@ -75,7 +75,8 @@ def test_germline_markers_the_audit_finds_are_those_vcf_drop_rare_drops() -> Non
 
 MARKER_PARTS = ["germline", "germline_risk", "GERMLINE", "Germline", "PASS", "weak_evidence", "SAO", "SS", "NT", "STATUS",
                 "GermlineStatus", "XNT", "NTX", "1", "2", "3", "het", "hom", "ref", "Germline_DB", "Germline_Proxi", "LikelyLOH",
-                "StrongLOH", "Somatic", "DP"]  # fmt: skip
+                "StrongLOH", "Somatic", "DP", "01", "+1", "003", "10", "HET", "Hom", "GERMLINE_RISK", "strongloh", "germline_db",
+                "sao", "Nt"]  # fmt: skip
 
 
 @settings(max_examples=400, deadline=None)
