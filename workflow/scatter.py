@@ -250,8 +250,10 @@ def aliased_fai(fai: str) -> str:
 
 
 def reference_aliases(options: argparse.Namespace) -> None:
-    """The reference under its contigs' other spellings for `bcftools norm` (``aliased_fai``): a
-    link to the FASTA (and its `.gzi`) beside the aliased index, in a folder of its own."""
+    """The reference under its contigs' other spellings for `bcftools norm` (``aliased_fai``): the
+    FASTA (and its `.gzi`) hard-linked beside the aliased index, in a folder of its own; copied
+    where the reference lies on another file system (GRCh38's 3 GB, once for the cohort). Not a
+    symbolic link: work/ holds no path of the site's."""
     reference = Path(options.reference).resolve()
     fasta = Path(options.out)
     fasta.parent.mkdir(parents=True, exist_ok=True)
@@ -260,11 +262,14 @@ def reference_aliases(options: argparse.Namespace) -> None:
         subprocess.run(["samtools", "faidx", "--fai-idx", f"{fasta}.source.fai", str(reference)], check=True)
         fai = Path(f"{fasta}.source.fai")
     for suffix in ("", ".gzi"):
-        link, target = Path(f"{fasta}{suffix}"), Path(f"{reference}{suffix}")
-        if link.is_symlink() or link.exists():
-            link.unlink()
-        if target.exists():
-            link.symlink_to(target)
+        copy, source = Path(f"{fasta}{suffix}"), Path(f"{reference}{suffix}")
+        if copy.is_symlink() or copy.exists():
+            copy.unlink()
+        if source.exists():
+            try:
+                os.link(source, copy)
+            except OSError:  # another file system, or links not allowed there
+                shutil.copyfile(source, copy)
     Path(f"{fasta}.fai").write_text(aliased_fai(str(fai)))
 
 

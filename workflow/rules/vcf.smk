@@ -24,9 +24,9 @@ on chrEBV an infection, as a read there does; the BAM parts drop such reads, the
 records (`bcftools norm -T ^BED`), and the gate finds one left (--forbid-contigs)."""
 
 ALIASED_REFERENCE = WORK / "reference_aliases" / "reference.fa"
-"""A link to the reference beside an index that also names each contig by its other spellings
-(`scatter.py reference-aliases`): `bcftools norm -f` finds a VCF's `1` where the reference says
-`chr1`, as the commands do."""
+"""The reference (hard-linked, or copied from another file system) beside an index that also names
+each contig by its other spellings (`scatter.py reference-aliases`): `bcftools norm -f` finds a
+VCF's `1` where the reference says `chr1`, as the commands do."""
 
 
 rule dropped_contigs_bed:
