@@ -535,11 +535,13 @@ class MateCigarCuts:
     rows: np.ndarray  # the row of each cut, in order
     starts: np.ndarray
     ends: np.ndarray
+    places_cleared: np.ndarray | None = None
+    """Of ``settled``, the rows whose RNEXT, PNEXT and TLEN become ``*``, 0, 0 (``mate_start_shows_region``), in order."""
 
     @staticmethod
     def none(count: int) -> MateCigarCuts:
         empty = np.zeros(0, dtype=np.int64)
-        return MateCigarCuts(np.zeros(count, dtype=bool), empty, empty, empty)
+        return MateCigarCuts(np.zeros(count, dtype=bool), empty, empty, empty, empty)
 
 
 @dataclass
@@ -752,9 +754,12 @@ class RegionMasker:
         )
         candidates &= ~plain.settled
         rows = np.flatnonzero(candidates)
-        cleared = np.flatnonzero(cuts.settled & clearing)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
+        places_cleared = cuts.places_cleared if cuts.places_cleared is not None else np.zeros(0, dtype=np.int64)
+        keeping_place = np.ones(count, dtype=bool)
+        keeping_place[places_cleared] = False
+        cleared = np.flatnonzero(cuts.settled & clearing & keeping_place)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
         copying = copying[~candidates[located.rows_of(copying)]]  # the rewritten lines lose theirs in rewrite
-        bulk_edits = len(cuts.starts) or len(cleared) or len(list_cuts.starts) or len(copying) or plain.events
+        bulk_edits = len(cuts.starts) or len(cleared) or len(list_cuts.starts) or len(copying) or plain.events or len(places_cleared)
         if not len(rows) and not bulk_edits:
             self.report.add("reads_out", count)
             return text
@@ -795,6 +800,7 @@ class RegionMasker:
         events = [(int(cuts.rows[0]), 0, "mate_cigar_tags_removed", len(cuts.starts))] if len(cuts.starts) else []
         events += [(int(located.rows_of(copying[:1])[0]), -1, "copying_tags_removed", len(copying))] if len(copying) else []
         events += [(int(cleared[0]), 1, "template_lengths_cleared", len(cleared))] if len(cleared) else []
+        events += [(int(places_cleared[0]), 1, "mate_positions_cleared", len(places_cleared))] if len(places_cleared) else []
         events += plain.events
         lines: list[bytes | None] = []
         done = 0
@@ -812,10 +818,13 @@ class RegionMasker:
             cuts.settled | list_cuts.settled, np.concatenate([cuts.rows, list_cuts.rows, located.rows_of(copying)]),
             np.concatenate([cuts.starts, list_cuts.starts, copying]), np.concatenate([cuts.ends, list_cuts.ends, copying_ends]),
         )  # fmt: skip
-        return splice_lines_and_cuts(
-            text if plain.text is None else plain.text, columns.line_starts[rows], located.line_ends[rows], lines, every_cut, zeroed,
-            (plain.starts, plain.ends, plain.pieces),
-        )
+        rnext_starts, _ = field_bounds(columns, 6)
+        replaced = (
+            np.concatenate([plain.starts, rnext_starts[places_cleared]]), np.concatenate([plain.ends, tlen_ends[places_cleared]]),
+            plain.pieces + [b"*\t0\t0"] * len(places_cleared),
+        )  # fmt: skip
+        source = text if plain.text is None else plain.text
+        return splice_lines_and_cuts(source, columns.line_starts[rows], located.line_ends[rows], lines, every_cut, zeroed, replaced)
 
     def plain_masks(
         self, located: LocatedBlock, cigars: MostlyOneValue, candidates: np.ndarray, repeating: np.ndarray, mate_cigar_tabs: np.ndarray,
@@ -1086,9 +1095,11 @@ class RegionMasker:
 
         A read whose tag section is anything but plain stays with ``rewrite``: an
         ``MC`` that is unreadable or empty, two fields named ``MC*`` or one of
-        another type than ``Z``, an empty optional field, a carriage return; so does a
-        read whose PNEXT lies in a region (``mate_starts_in_region``) unless it keeps an
-        ``MC`` that starts with no clip (``mate_start_shows_region``).
+        another type than ``Z``, an empty optional field, a carriage return. A read whose
+        PNEXT lies in a region (``mate_starts_in_region``) and keeps no ``MC`` that starts with
+        no clip (none, one that starts with a clip, or one that goes) has its RNEXT, PNEXT and
+        TLEN cleared as ``rewrite`` clears them (``mate_start_shows_region``):
+        ``places_cleared``.
         """
         rows = np.flatnonzero(mate_only)
         if not len(rows):
@@ -1123,21 +1134,24 @@ class RegionMasker:
             clipped = np.full(len(holding), clipped_first.get(mate_cigars.common, True), dtype=bool)
             if len(mate_cigars.others):
                 clipped[mate_cigars.others] = [clipped_first[cigar] for cigar in mate_cigars.other_values]
-            unusual[holding[clipped & mate_starts_in_region[holding]]] = True  # rewrite clears RNEXT and PNEXT
+            clipped_rows = holding[clipped]
         read_by_mate_cigar = np.zeros(len(flags), dtype=bool)
         read_by_mate_cigar[mate_cigar_rows[looked_at]] = True
-        unusual[mate_starts_in_region & ~read_by_mate_cigar] = True  # no MC to go by: rewrite clears RNEXT and PNEXT
         settled = mate_only & ~unusual
+        # PNEXT in a region where nothing tells it is no clip junction: no MC (none of another type
+        # either, those are unusual), one that starts with a clip, or one that goes (below)
+        place_shown = settled & mate_starts_in_region & ~read_by_mate_cigar
+        if looked_at.any():
+            place_shown[clipped_rows] |= settled[clipped_rows] & mate_starts_in_region[clipped_rows]
         mate_placed = ((flags & 8) == 0) | read_by_mate_cigar  # an MC beside 0x8 is judged all the same (mate_touches)
         rows = np.flatnonzero(settled & ((flags & 1) != 0) & mate_placed & (mate_contigs != b"*"))
         where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
         touching = np.zeros(len(flags), dtype=bool)
         touching[rows] = self.hits(where, mate_positions[rows] - lead[rows], mate_positions[rows] + extent[rows])
-        losing_place = touching & mate_starts_in_region  # without its MC, PNEXT may show a clip junction: rewrite clears it
-        settled &= ~losing_place
-        touching &= ~losing_place
+        place_shown |= touching & mate_starts_in_region  # without its MC, PNEXT may show a clip junction: rewrite clears it
         cut = touching[mate_cigar_rows]
-        return MateCigarCuts(settled, mate_cigar_rows[cut], mate_cigar_tabs[cut], ends[np.searchsorted(tabs, mate_cigar_tabs[cut])])
+        cut_tabs = mate_cigar_tabs[cut]
+        return MateCigarCuts(settled, mate_cigar_rows[cut], cut_tabs, ends[np.searchsorted(tabs, cut_tabs)], np.flatnonzero(place_shown))
 
     def alignment_list_cuts(self, located: LocatedBlock, listing: np.ndarray) -> MateCigarCuts:
         """With ``--drop-alignment-lists``: the reads among ``listing`` (an ``SA``/``XA``/``XB``
