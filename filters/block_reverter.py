@@ -829,42 +829,50 @@ class BlockReverter:
         sizes_agree = (query_lengths < 0) | (sequence_sizes == query_lengths) | ((sequence_sizes == 1) & (buffer[sequence_starts] == 42))
         sizes_agree &= (quality_sizes == sequence_sizes) | ((quality_sizes == 1) & (buffer[sequence_ends + 1] == 42))
         selected = selected[sizes_agree]
-        for row, start, quality_end, end in zip(
+        copying, mate_update_of, shapes = self.records.copying, self.records.mate_update_of, self.shapes
+        for row, start, quality_end, end, tlen_tab, fields_end in zip(
             selected.tolist(), table.line_starts[selected].tolist(), quality_ends[sizes_agree].tolist(),
-            table.line_ends[selected].tolist(), strict=True,
+            table.line_ends[selected].tolist(), table.tabs[selected, 7].tolist(), table.tabs[selected, 8].tolist(), strict=True,
         ):
             tag_text = text[quality_end:end]  # the tags, each after a tab
             if b"\tSA" in tag_text:
                 continue
-            if not (b"\tMC" in tag_text and MATE_CIGAR_CHANGES.search(text, quality_end, end)):
+            changing = MATE_CIGAR_CHANGES.search(text, quality_end, end) if b"\tMC" in tag_text else None
+            if changing is None:
                 results[row] = text[start:quality_end] + self.copying_fields.sub(b"", tag_text)
                 continue
-            kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in self.records.copying]
-            mate_fields = table.mandatory(row)
-            mate = self.records.mate_update(mate_fields, kept)
+            kept = [tag for tag in text[quality_end + 1 : end].split(b"\t") if tag[:2] not in copying]
+            # The line gives MC once (a tag given twice sends it to the one-record path), and this
+            # is it: the value mate_update would read from ``kept``, with an operation that may change.
+            value_end = text.find(b"\t", changing.end(), end)
+            mate_cigar = text[changing.start() + 6 : value_end if value_end >= 0 else end]
+            mate_fields = text[start:fields_end].split(b"\t")  # BlockFields.mandatory
+            mate = mate_update_of(mate_fields, kept, mate_cigar)
             if mate in (MATE_REMOVED, MATE_UNKNOWN):
                 continue
             head = text[start:quality_end]
             if mate is not None:
-                shape = self.shapes[mate_fields[5]]
+                shape = shapes[mate_fields[5]]
                 if shape is not None and not int(mate_fields[1]) & 4:
                     position = int(mate_fields[3]) - 1
                     template_length = self._template_length(
-                        mate_fields, kept, mate, position, shape.reference_length, shape.query_length
+                        mate_fields, kept, mate, position, shape.reference_length, shape.query_length, mate_cigar
                     )
-                    if template_length is not None:
-                        head = with_template_length(table, row, head, template_length)
+                    if template_length is not None:  # with_template_length
+                        head = text[start : tlen_tab + 1] + template_length + text[fields_end:quality_end]
                 kept = with_mate_cigar(kept, mate)
             results[row] = b"\t".join([head, *kept])
         return results
 
     def _template_length(
-        self, fields: list[bytes], tags: list[bytes], mate: bytes, position: int, reference_length: int, query_length: int
+        self, fields: list[bytes], tags: list[bytes], mate: bytes, position: int, reference_length: int, query_length: int,
+        old_mate_cigar: bytes | None = None,
     ) -> bytes | None:
         """A record the bulk paths settle keeps its own alignment end; its mate's may move
         (``mate``, its new CIGAR): TLEN by ``RecordReverter.fit_template_length``, or None
-        when it stays."""
-        old_mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
+        when it stays. ``old_mate_cigar``: the first ``MC`` of ``tags``, where the caller has it."""
+        if old_mate_cigar is None:
+            old_mate_cigar = next((tag[5:] for tag in tags if tag.startswith(b"MC:Z:")), None)
         template = self.records.template(fields, old_mate_cigar, mate)
         if template is None:
             return None

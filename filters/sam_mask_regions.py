@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property, partial
 from itertools import chain
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 import numpy as np
 import typer
@@ -144,6 +144,8 @@ MATE_SCORE_TAGS = frozenset([b"YS", b"ms", b"nM", b"jI", b"jM"])
 ``samtools fixmate -m``'s ``ms``, the sum of the mate's base qualities of 15 or more;
 STAR's ``nM``, the mismatches of the pair, and ``jI``/``jM``, the junctions of the pair, the
 mate's skips among them): removed where the mate touches a region, like ``MC``."""
+REFERENCE_STRETCH = 1 << 20
+"""Widest reference stretch read at once for the reads of a block masked in bulk (``reference_stretches``)."""
 REFERENCE_CHUNK = 1 << 14
 """Reference bases read at a time for the masked reads' ``MD`` and ``NM`` (``reference_bases``)."""
 FIELD_TABS = 10  # the tabs between the eleven mandatory columns
@@ -533,30 +535,59 @@ class MateCigarCuts:
     rows: np.ndarray  # the row of each cut, in order
     starts: np.ndarray
     ends: np.ndarray
+    places_cleared: np.ndarray | None = None
+    """Of ``settled``, the rows whose RNEXT, PNEXT and TLEN become ``*``, 0, 0 (``mate_start_shows_region``), in order."""
 
     @staticmethod
     def none(count: int) -> MateCigarCuts:
         empty = np.zeros(0, dtype=np.int64)
-        return MateCigarCuts(np.zeros(count, dtype=bool), empty, empty, empty)
+        return MateCigarCuts(np.zeros(count, dtype=bool), empty, empty, empty, empty)
+
+
+@dataclass
+class PlainMasks:
+    """Reads in a region masked for the whole block (``RegionMasker.plain_masks``): ``settled``
+    (per row of the block) are written as the spans ``[starts, ends)`` replaced by ``pieces``
+    (in no order; a span of no width is an insertion), and ``events`` are their counts, each
+    ``(row, order, key, total)``: added at the first row that adds it, in ``rewrite``'s order."""
+
+    settled: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+    pieces: list[bytes]
+    events: list[tuple[int, int, str, int]]
+    text: bytes | bytearray | None = None
+    """The block with the settled reads' bases and qualities masked (None: none settled): the
+    splice reads it in place of the block."""
+
+    @staticmethod
+    def none(count: int) -> PlainMasks:
+        empty = np.zeros(0, dtype=np.int64)
+        return PlainMasks(np.zeros(count, dtype=bool), empty, empty, [], [])
 
 
 def splice_lines_and_cuts(
-    text: bytes, starts: np.ndarray, ends: np.ndarray, lines: list[bytes | None], cuts: MateCigarCuts,
-    zeroed: tuple[np.ndarray, np.ndarray],
+    text: bytes | bytearray, starts: np.ndarray, ends: np.ndarray, lines: list[bytes | None], cuts: MateCigarCuts,
+    zeroed: tuple[np.ndarray, np.ndarray], replaced: tuple[np.ndarray, np.ndarray, list[bytes]] | None = None,
 ) -> bytes:
     """``text`` with the lines ``[starts[k], ends[k])`` (``ends``: their newlines) replaced by
-    ``lines[k]`` (None: removed with its newline), the spans of ``cuts`` removed and the spans
-    ``zeroed`` (TLEN fields) replaced by ``0``."""
+    ``lines[k]`` (None: removed with its newline), the spans of ``cuts`` removed, the spans
+    ``zeroed`` (TLEN fields) replaced by ``0`` and the spans of ``replaced`` by its pieces (a
+    span of no width: inserted there, after any span ending there)."""
     removed = np.array([line is None for line in lines], dtype=bool)
-    span_starts = np.concatenate([starts, cuts.starts, zeroed[0]])
-    span_ends = np.concatenate([ends + removed, cuts.ends, zeroed[1]])
+    none = np.zeros(0, dtype=np.int64)
+    replaced_starts, replaced_ends, replaced_pieces = replaced if replaced is not None else (none, none, [])
+    span_starts = np.concatenate([starts, cuts.starts, zeroed[0], replaced_starts])
+    span_ends = np.concatenate([ends + removed, cuts.ends, zeroed[1], replaced_ends])
     choices = np.concatenate([
         np.where(removed, 0, np.arange(1, len(lines) + 1)), np.zeros(len(cuts.starts), dtype=np.int64),
-        np.full(len(zeroed[0]), len(lines) + 1, dtype=np.int64),
+        np.full(len(zeroed[0]), len(lines) + 1, dtype=np.int64), np.arange(len(replaced_pieces), dtype=np.int64) + len(lines) + 2,
     ])  # fmt: skip
-    order = np.argsort(span_starts, kind="stable")
-    pieces = [b"", *(line if line is not None else b"" for line in lines), b"0"]
-    return scan.splice_spans(text, span_starts[order], span_ends[order], pieces, choices[order].astype(np.int64))
+    order = np.lexsort((span_ends, span_starts))
+    pieces = [b"", *(line if line is not None else b"" for line in lines), b"0", *replaced_pieces]
+    # both loops read ``text`` as a buffer (the C one with ``y*``, the Python one by slicing): a
+    # bytearray (``PlainMasks.text``) needs no copy into bytes
+    return scan.splice_spans(cast(bytes, text), span_starts[order], span_ends[order], pieces, choices[order].astype(np.int64))
 
 
 def lines_of(text: bytes) -> list[bytes]:
@@ -717,10 +748,19 @@ class RegionMasker:
                 located, tags[b"MC"], mate_only, flags, contigs, mate_contigs, mate_positions - 1, mate_starts_in_region
             )
             candidates &= ~cuts.settled
+        plain = self.plain_masks(
+            located, cigars, candidates & own_hit & ~unmapped & ~far_places & ~listing & ~copies, repeating, tags[b"MC"], flags, contigs,
+            mate_contigs, positions, mate_positions - 1, mate_starts_in_region, clearing,
+        )
+        candidates &= ~plain.settled
         rows = np.flatnonzero(candidates)
-        cleared = np.flatnonzero(cuts.settled & clearing)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
+        places_cleared = cuts.places_cleared if cuts.places_cleared is not None else np.zeros(0, dtype=np.int64)
+        keeping_place = np.ones(count, dtype=bool)
+        keeping_place[places_cleared] = False
+        cleared = np.flatnonzero(cuts.settled & clearing & keeping_place)  # settled in bulk: their TLEN becomes 0 as rewrite sets it
         copying = copying[~candidates[located.rows_of(copying)]]  # the rewritten lines lose theirs in rewrite
-        if not len(rows) and not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts) and not len(copying):
+        bulk_edits = len(cuts.starts) or len(cleared) or len(list_cuts.starts) or len(copying) or plain.events or len(places_cleared)
+        if not len(rows) and not bulk_edits:
             self.report.add("reads_out", count)
             return text
 
@@ -751,7 +791,7 @@ class RegionMasker:
                 )
             ]
 
-        if not len(cuts.starts) and not len(cleared) and not len(list_cuts.starts) and not len(copying):
+        if not bulk_edits:
             every = rewritten(rows)
             self.report.add("reads_out", count - every.count(None))
             return scan.splice_lines(text, columns.line_starts, located.line_ends, rows, every)
@@ -760,6 +800,8 @@ class RegionMasker:
         events = [(int(cuts.rows[0]), 0, "mate_cigar_tags_removed", len(cuts.starts))] if len(cuts.starts) else []
         events += [(int(located.rows_of(copying[:1])[0]), -1, "copying_tags_removed", len(copying))] if len(copying) else []
         events += [(int(cleared[0]), 1, "template_lengths_cleared", len(cleared))] if len(cleared) else []
+        events += [(int(places_cleared[0]), 1, "mate_positions_cleared", len(places_cleared))] if len(places_cleared) else []
+        events += plain.events
         lines: list[bytes | None] = []
         done = 0
         for row, _, key, total in sorted(events):
@@ -776,7 +818,201 @@ class RegionMasker:
             cuts.settled | list_cuts.settled, np.concatenate([cuts.rows, list_cuts.rows, located.rows_of(copying)]),
             np.concatenate([cuts.starts, list_cuts.starts, copying]), np.concatenate([cuts.ends, list_cuts.ends, copying_ends]),
         )  # fmt: skip
-        return splice_lines_and_cuts(text, columns.line_starts[rows], located.line_ends[rows], lines, every_cut, zeroed)
+        rnext_starts, _ = field_bounds(columns, 6)
+        replaced = (
+            np.concatenate([plain.starts, rnext_starts[places_cleared]]), np.concatenate([plain.ends, tlen_ends[places_cleared]]),
+            plain.pieces + [b"*\t0\t0"] * len(places_cleared),
+        )  # fmt: skip
+        source = text if plain.text is None else plain.text
+        return splice_lines_and_cuts(source, columns.line_starts[rows], located.line_ends[rows], lines, every_cut, zeroed, replaced)
+
+    def plain_masks(
+        self, located: LocatedBlock, cigars: MostlyOneValue, candidates: np.ndarray, repeating: np.ndarray, mate_cigar_tabs: np.ndarray,
+        flags: np.ndarray, contigs: np.ndarray, mate_contigs: np.ndarray, positions: np.ndarray, mate_positions: np.ndarray,
+        mate_starts_in_region: np.ndarray, clearing: np.ndarray,
+    ) -> PlainMasks:
+        """The common read in a region, masked for the whole block: what :meth:`rewrite` and
+        :meth:`mask_record` make of it, as spans of the block replaced (``positions`` and
+        ``mate_positions`` 0-based).
+
+        Of ``candidates`` (mapped reads in a region with no place past a contig, no alignment list
+        and no ``COPYING_TAGS``), a read is settled here when its CIGAR is one aligned run
+        (``150M``: ``reveals_length`` holds nothing against it), SEQ and QUAL (or ``*``) have its
+        length, no tag is given twice (``repeating``), its tag section is plain (no empty optional
+        field, no carriage return), the only field named ``MC`` is one readable ``MC:Z:``, a base is
+        masked, and not ``--drop``; anything else goes to ``rewrite``. For each: SEQ and QUAL masked
+        in the regions (``mask_bases`` of one run: ``N``, ``#``), the fields ``only_tags`` leaves out
+        cut, ``MD`` and ``NM`` recomputed against ``-r`` and written after the tags, its ``MC``
+        cut where the mate touches a region (``mate_touches``: the mate's footprint from PNEXT and
+        ``MC``, or one base at PNEXT), RNEXT, PNEXT and TLEN cleared where PNEXT may show a clip
+        junction (``mate_start_shows_region``), else TLEN 0 where it reaches a region
+        (``template_length_shows_region``); each count added at the first read that adds it, in the
+        order ``rewrite`` adds them (``events``). ``GENOSCRUB_ONE_BY_ONE=1`` sends every read to
+        ``rewrite``, and the tests hold the two to the same bytes and counts."""
+        count = len(candidates)
+        if self.drop or not candidates.any():
+            return PlainMasks.none(count)
+        run_lengths: dict[bytes, int] = {}  # one aligned run: its length, else -1
+        run_operations: dict[bytes, tuple[tuple[int, int], ...]] = {}
+        for cigar in cigars.distinct():
+            shape = self.shapes[cigar] if cigar != b"*" else None
+            if shape is not None and len(shape.operations) == 1 and shape.operations[0][0] in ALIGNED:
+                run_lengths[cigar], run_operations[cigar] = shape.query_length, shape.operations
+            else:
+                run_lengths[cigar] = -1
+        lengths = np.full(count, run_lengths.get(cigars.common, -1), dtype=np.int64)
+        if len(cigars.others):
+            lengths[cigars.others] = [run_lengths[cigar] for cigar in cigars.other_values]
+        plain = candidates & (lengths > 0)
+        plain[repeating] = False
+        if not plain.any():
+            return PlainMasks.none(count)
+        columns, located_fields = located.columns, located.fields
+        data, tag_tabs, tag_ends = columns.data, located.tag_tabs, located.tag_ends
+        sequence_starts, sequence_ends = field_bounds(columns, 9)
+        extra_counts = located_fields.extra_counts
+        first_fields = np.cumsum(extra_counts) - extra_counts
+        quality_ends = located.line_ends.copy()
+        with_tags = np.flatnonzero(extra_counts > 0)
+        quality_ends[with_tags] = tag_tabs[first_fields[with_tags]]
+        sizes = sequence_ends - sequence_starts
+        quality_sizes = quality_ends - sequence_ends - 1
+        no_quality = (quality_sizes == 1) & (data[sequence_ends + 1] == ord("*"))
+        plain &= (sizes == lengths) & ~((sizes == 1) & (data[sequence_starts] == ord("*"))) & ((quality_sizes == sizes) | no_quality)
+        plain &= data[np.maximum(located.line_ends - 1, 0)] != ord("\r")
+        field_rows = np.repeat(np.arange(count), extra_counts)
+        plain[field_rows[tag_ends - tag_tabs == 1]] = False  # an empty optional field
+        named_mate_cigar = np.bincount(field_rows[located.names_of_fields == MATE_CIGAR_NAME], minlength=count)
+        mate_cigar_rows = field_rows[np.searchsorted(tag_tabs, mate_cigar_tabs)]
+        with_mate_cigar = np.zeros(count, dtype=bool)
+        with_mate_cigar[mate_cigar_rows] = True
+        plain &= named_mate_cigar == with_mate_cigar  # MC:i:, MCx:Z:, "MC": rewrite judges them
+        lead = np.zeros(count, dtype=np.int64)  # the mate's footprint around PNEXT: one base without MC
+        extent = np.ones(count, dtype=np.int64)
+        clipped_first = np.zeros(count, dtype=bool)
+        looked_at = plain[mate_cigar_rows]
+        if looked_at.any():
+            holding = mate_cigar_rows[looked_at]
+            mate_cigars = located.values_after(mate_cigar_tabs[looked_at], len(b"\tMC:Z:"))
+            judged = {cigar: (*self.mate_span(cigar), self.starts_with_clip(cigar)) for cigar in mate_cigars.distinct()}
+            spans = np.empty((len(holding), 3), dtype=np.int64)
+            if len(mate_cigars.others) < len(holding):
+                spans[:] = judged[mate_cigars.common]
+            if len(mate_cigars.others):
+                spans[mate_cigars.others] = [judged[cigar] for cigar in mate_cigars.other_values]
+            lead[holding], extent[holding], clipped_first[holding] = spans[:, 0], spans[:, 1], spans[:, 2] != 0
+            plain[holding[spans[:, 1] < 0]] = False  # empty or unreadable: rewrite judges it (fail closed)
+        rows = np.flatnonzero(plain)
+        if not len(rows):
+            return PlainMasks.none(count)
+        # the regions each read's run overlaps (merged intervals: those from the first ending after
+        # its start to the last starting before its end), as mask_bases takes them
+        starts, stops = positions[rows], positions[rows] + lengths[rows]
+        first_window, windows = np.zeros(len(rows), dtype=np.int64), np.zeros(len(rows), dtype=np.int64)
+        region_starts: list[np.ndarray] = []
+        region_ends: list[np.ndarray] = []
+        window_base = 0
+        row_contigs = contigs[rows]
+        for contig in distinct(row_contigs):
+            intervals = self.regions.intervals(contig)
+            if intervals is None:
+                continue
+            group = np.flatnonzero(row_contigs == contig) if len(distinct(row_contigs)) > 1 else np.arange(len(rows))
+            low = np.searchsorted(intervals[1], starts[group], side="right")
+            high = np.searchsorted(intervals[0], stops[group], side="left")
+            first_window[group] = low + window_base
+            windows[group] = np.maximum(high - low, 0)
+            region_starts.append(intervals[0])
+            region_ends.append(intervals[1])
+            window_base += len(intervals[0])
+        all_starts = np.concatenate(region_starts) if region_starts else np.zeros(0, dtype=np.int64)
+        all_ends = np.concatenate(region_ends) if region_ends else np.zeros(0, dtype=np.int64)
+        owners = np.repeat(np.arange(len(rows)), windows)
+        which = first_window[owners] + np.arange(len(owners)) - np.repeat(np.cumsum(windows) - windows, windows)
+        overlap_starts = np.maximum(starts[owners], all_starts[which]) - starts[owners]  # in the read, from its first base
+        overlap_ends = np.minimum(stops[owners], all_ends[which]) - starts[owners]
+        masked = np.bincount(owners, weights=overlap_ends - overlap_starts, minlength=len(rows)).astype(np.int64)
+        kept = masked > 0  # a read in a region has a base in one: else rewrite judges it
+        if not kept.all():
+            plain[rows[~kept]] = False
+            keep_windows = kept[owners]
+            owners = np.cumsum(kept)[owners[keep_windows]] - 1
+            overlap_starts, overlap_ends = overlap_starts[keep_windows], overlap_ends[keep_windows]
+            rows, starts, masked = rows[kept], starts[kept], masked[kept]
+            if not len(rows):
+                return PlainMasks.none(count)
+        # SEQ and QUAL masked in a copy of the block, which the splice then reads
+        masked_text = bytearray(located.text)
+        view = np.frombuffer(masked_text, dtype=np.uint8)
+        owner_rows = rows[owners]
+        with_quality = ~no_quality[owner_rows]
+        for first_bases, fill in ((sequence_starts[owner_rows], MASK_BASE), (sequence_ends[owner_rows][with_quality] + 1, MASK_QUALITY)):
+            chosen = slice(None) if fill == MASK_BASE else with_quality
+            span_starts_in = first_bases + overlap_starts[chosen]
+            span_sizes = overlap_ends[chosen] - overlap_starts[chosen]
+            view[np.repeat(span_starts_in - (np.cumsum(span_sizes) - span_sizes), span_sizes) + np.arange(int(span_sizes.sum()))] = fill
+        # the tags only_tags leaves out, and the MC of a mate touching a region (mate_touches)
+        field_kept = name_table(KEPT_WHEN_MASKED)[located.names_of_fields]
+        settled = np.zeros(count, dtype=bool)
+        settled[rows] = True
+        in_rows = settled[field_rows]
+        removed = np.bincount(field_rows[in_rows & ~field_kept], minlength=count)[rows]
+        paired = ((flags[rows] & 1) != 0) & (((flags[rows] & 8) == 0) | with_mate_cigar[rows]) & (mate_contigs[rows] != b"*")
+        mate_hit = np.zeros(len(rows), dtype=bool)
+        if paired.any():
+            mates = rows[paired]
+            where = np.where(mate_contigs[mates] == b"=", contigs[mates], mate_contigs[mates])
+            mate_hit[paired] = self.hits(where, mate_positions[mates] - lead[mates], mate_positions[mates] + extent[mates])
+        losing_mate_cigar = mate_hit & with_mate_cigar[rows]
+        losing = np.zeros(count, dtype=bool)
+        losing[rows[losing_mate_cigar]] = True
+        cut = in_rows & (~field_kept | (losing[field_rows] & (located.names_of_fields == MATE_CIGAR_NAME)))
+        # PNEXT that may show a clip junction: RNEXT, PNEXT and TLEN go; else a TLEN reaching a region
+        place_cleared = mate_starts_in_region[rows] & (mate_hit | ~with_mate_cigar[rows] | clipped_first[rows])
+        length_cleared = ~place_cleared & clearing[rows]
+        span_starts = [tag_tabs[cut]]
+        span_ends = [tag_ends[cut]]
+        pieces = [b""] * int(cut.sum())
+        rnext_starts, _ = field_bounds(columns, 6)
+        tlen_starts, tlen_ends = field_bounds(columns, 8)
+        span_starts += [rnext_starts[rows[place_cleared]], tlen_starts[rows[length_cleared]]]
+        span_ends += [tlen_ends[rows[place_cleared]], tlen_ends[rows[length_cleared]]]
+        pieces += [b"*\t0\t0"] * int(place_cleared.sum()) + [b"0"] * int(length_cleared.sum())
+        recomputed = np.zeros(len(rows), dtype=bool)
+        if self.reference is not None:  # MD and NM after the tags, at the line's end
+            line_ends = located.line_ends[rows].tolist()
+            row_cigars, row_names = cigars.array()[rows].tolist(), contigs[rows].tolist()
+            stretches = self.reference_stretches(row_names, starts, starts + lengths[rows])
+            inserted_at = []
+            for index, (name, position, length, first_base, end, cigar) in enumerate(
+                zip(row_names, starts.tolist(), lengths[rows].tolist(), sequence_starts[rows].tolist(), line_ends, row_cigars, strict=True)
+            ):
+                stretch = stretches.get(name)
+                if stretch is not None:
+                    reference: bytes | None = stretch[1][position - stretch[0] : position - stretch[0] + length]
+                else:
+                    reference = self.reference_bases(name, position, position + length)
+                if reference is None:
+                    continue
+                bases = bytes(masked_text[first_base : first_base + length])
+                md, distance = scan.md_and_nm(position, run_operations[cigar], bases, reference, position)
+                inserted_at.append(end)
+                pieces.append(b"\tMD:Z:%s\tNM:i:%d" % (md, distance))
+                recomputed[index] = True
+            span_starts.append(np.array(inserted_at, dtype=np.int64))
+            span_ends.append(np.array(inserted_at, dtype=np.int64))
+        events: list[tuple[int, int, str, int]] = []
+        first = int(rows[0])
+        events += [(first, 10, "reads_masked", len(rows)), (first, 11, "bases_masked", int(masked.sum()))]
+        events.append((first, 12, "tags_removed", int(removed.sum())))
+        for order, (key, chosen) in enumerate(
+            (("md_nm_recomputed", recomputed), ("mate_cigar_tags_removed", losing_mate_cigar), ("mate_positions_cleared", place_cleared),
+             ("template_lengths_cleared", length_cleared)),
+            start=13,
+        ):  # fmt: skip
+            if chosen.any():
+                events.append((int(rows[np.argmax(chosen)]), order, key, int(chosen.sum())))
+        return PlainMasks(settled, np.concatenate(span_starts), np.concatenate(span_ends), pieces, events, masked_text)
 
     def unusual_tag_sections(self, located: LocatedBlock, tabs: np.ndarray) -> np.ndarray:
         """The rows holding one of the fields at ``tabs`` whose tag section is not plain (an empty
@@ -859,9 +1095,11 @@ class RegionMasker:
 
         A read whose tag section is anything but plain stays with ``rewrite``: an
         ``MC`` that is unreadable or empty, two fields named ``MC*`` or one of
-        another type than ``Z``, an empty optional field, a carriage return; so does a
-        read whose PNEXT lies in a region (``mate_starts_in_region``) unless it keeps an
-        ``MC`` that starts with no clip (``mate_start_shows_region``).
+        another type than ``Z``, an empty optional field, a carriage return. A read whose
+        PNEXT lies in a region (``mate_starts_in_region``) and keeps no ``MC`` that starts with
+        no clip (none, one that starts with a clip, or one that goes) has its RNEXT, PNEXT and
+        TLEN cleared as ``rewrite`` clears them (``mate_start_shows_region``):
+        ``places_cleared``.
         """
         rows = np.flatnonzero(mate_only)
         if not len(rows):
@@ -896,21 +1134,24 @@ class RegionMasker:
             clipped = np.full(len(holding), clipped_first.get(mate_cigars.common, True), dtype=bool)
             if len(mate_cigars.others):
                 clipped[mate_cigars.others] = [clipped_first[cigar] for cigar in mate_cigars.other_values]
-            unusual[holding[clipped & mate_starts_in_region[holding]]] = True  # rewrite clears RNEXT and PNEXT
+            clipped_rows = holding[clipped]
         read_by_mate_cigar = np.zeros(len(flags), dtype=bool)
         read_by_mate_cigar[mate_cigar_rows[looked_at]] = True
-        unusual[mate_starts_in_region & ~read_by_mate_cigar] = True  # no MC to go by: rewrite clears RNEXT and PNEXT
         settled = mate_only & ~unusual
+        # PNEXT in a region where nothing tells it is no clip junction: no MC (none of another type
+        # either, those are unusual), one that starts with a clip, or one that goes (below)
+        place_shown = settled & mate_starts_in_region & ~read_by_mate_cigar
+        if looked_at.any():
+            place_shown[clipped_rows] |= settled[clipped_rows] & mate_starts_in_region[clipped_rows]
         mate_placed = ((flags & 8) == 0) | read_by_mate_cigar  # an MC beside 0x8 is judged all the same (mate_touches)
         rows = np.flatnonzero(settled & ((flags & 1) != 0) & mate_placed & (mate_contigs != b"*"))
         where = np.where(mate_contigs[rows] == b"=", contigs[rows], mate_contigs[rows])
         touching = np.zeros(len(flags), dtype=bool)
         touching[rows] = self.hits(where, mate_positions[rows] - lead[rows], mate_positions[rows] + extent[rows])
-        losing_place = touching & mate_starts_in_region  # without its MC, PNEXT may show a clip junction: rewrite clears it
-        settled &= ~losing_place
-        touching &= ~losing_place
+        place_shown |= touching & mate_starts_in_region  # without its MC, PNEXT may show a clip junction: rewrite clears it
         cut = touching[mate_cigar_rows]
-        return MateCigarCuts(settled, mate_cigar_rows[cut], mate_cigar_tabs[cut], ends[np.searchsorted(tabs, mate_cigar_tabs[cut])])
+        cut_tabs = mate_cigar_tabs[cut]
+        return MateCigarCuts(settled, mate_cigar_rows[cut], cut_tabs, ends[np.searchsorted(tabs, cut_tabs)], np.flatnonzero(place_shown))
 
     def alignment_list_cuts(self, located: LocatedBlock, listing: np.ndarray) -> MateCigarCuts:
         """With ``--drop-alignment-lists``: the reads among ``listing`` (an ``SA``/``XA``/``XB``
@@ -1265,6 +1506,25 @@ class RegionMasker:
                 counts["md_nm_recomputed"] += 1
         qualities = bytes(quality) if quality is not None else b"*"
         return [*fields[:9], b"%s\t%s\t%s" % (bases, qualities, tags) if tags else bases + b"\t" + qualities]
+
+    def reference_stretches(self, contigs: list[bytes], starts: np.ndarray, ends: np.ndarray) -> dict[bytes, tuple[int, bytes]]:
+        """Per contig, ``(start, bases)`` of the reference under all of the reads ``[starts[k],
+        ends[k])`` on it, read in one fetch where that stretch is short (sorted input) and lies
+        whole within the contig: each read's span is then cut from it, the bytes
+        :meth:`reference_bases` gives (``fetch_exact``). Other contigs are left out."""
+        stretches: dict[bytes, tuple[int, bytes]] = {}
+        assert self.reference is not None
+        names = np.array(contigs, dtype=object)
+        for contig in set(contigs):
+            group = np.flatnonzero(names == contig) if len(stretches) or len(set(contigs)) > 1 else np.arange(len(contigs))
+            low, high = int(starts[group].min()), int(ends[group].max())
+            name = contig.decode("ascii", errors="replace")
+            if low < 0 or high - low > REFERENCE_STRETCH or name not in self.reference:
+                continue
+            bases = self.reference.fetch(name, low, high)
+            if len(bases) == high - low:
+                stretches[contig] = (low, bases)
+        return stretches
 
     def reference_bases(self, contig: bytes, start: int, end: int) -> bytes | None:
         """``ContigReference.fetch_exact`` of ``[start, end)``, cut from the last

@@ -1265,3 +1265,115 @@ def test_reference_bases_cut_from_a_chunk_equal_fetch_exact(tmp_path: Path, monk
     spans += [(b"chr2", 240, 250), (b"chr2", 245, 251), (b"chr1", 3, 40), (b"chr3", 0, 10), (b"chr1", 950, 1000), (b"chr1", 950, 1001)]
     for contig, start, end in spans + rng.sample(spans, len(spans)):
         assert masker.reference_bases(contig, start, end) == reference.fetch_exact(contig.decode(), start, end), (contig, start, end)
+
+
+# --- reads in a region masked for the whole block (RegionMasker.plain_masks) ---------------
+
+PLAIN_TAGS = ["RG:Z:g", "MQ:i:60", "AS:i:95", "XS:i:0", "MD:Z:10", "NM:i:0", "YS:i:-6", "OQ:Z:IIIII", "BC:Z:ACGT", "RGx:Z:1", "R"]
+"""Tags of the plain reads: kept when masked (RG, MQ, BC and a field named RG), scored on the bases
+(AS, XS, MD, NM, OQ: they go), a mate's score (YS), and a field too short to name anything."""
+
+
+@st.composite
+def plain_alignments(draw: st.DrawFn) -> list[bytes]:
+    """Mostly reads of one aligned run (``NM``, ``N=``, ``NX``) beside and inside the regions at 100-120
+    and 130-131 of a 300-base chr1 (and chr2, without regions), as pairs with mates and ``MC`` in and
+    out of them (clipped, with indels, unreadable, of another type), TLENs reaching them, QUAL ``*``,
+    SEQ ``*``, lengths that disagree, CR line ends and empty fields: the reads ``plain_masks``
+    settles and those it leaves to ``rewrite``."""
+    lines = [b"@SQ\tSN:chr1\tLN:300", b"@SQ\tSN:chr2\tLN:300"]
+    for number in range(draw(st.integers(1, 12))):
+        length = draw(st.integers(1, 40))
+        cigar = f"{length}{draw(st.sampled_from('MMM=X'))}" if draw(st.integers(0, 5)) else draw(st.sampled_from(["3S10M", "5M2I5M", "*"]))
+        contig = draw(st.sampled_from(["chr1", "chr1", "chr1", "chr2"]))
+        position = draw(st.integers(60, 160))
+        flag = draw(st.sampled_from([0, 16, 65, 129, 97, 73, 4]))
+        tags = [tag for tag in PLAIN_TAGS if draw(st.booleans())]
+        if flag & 1 and draw(st.integers(0, 4)):
+            mate_cigar = draw(st.sampled_from(["10M", "5S10M", "3M2I5M", "8M3D4M", "2H8M", "xyz", ""]))
+            tags.insert(draw(st.integers(0, len(tags))), f"MC:Z:{mate_cigar}")
+        elif flag & 1 and not draw(st.integers(0, 5)):
+            tags.append(draw(st.sampled_from(["MC:i:5", "MCx:Z:10M"])))
+        if not draw(st.integers(0, 15)):
+            tags.append("")  # an empty optional field
+        shape = parse_cigar(cigar.encode()) if cigar != "*" else None
+        bases = shape.query_length if shape is not None else length
+        sequence = "".join(random.Random(number).choice("ACGTN") for _ in range(bases))
+        if not draw(st.integers(0, 10)):
+            sequence = "*" if draw(st.booleans()) else sequence + "A"
+        quality = "*" if not draw(st.integers(0, 4)) else "I" * len(sequence)
+        mate = ["*", "0", "0"]
+        if flag & 1:
+            mate = [draw(st.sampled_from(["=", "=", "chr2", "*"])), str(draw(st.integers(0, 200))), draw(TEMPLATE_LENGTHS)]
+        fields = [f"r{number}", str(flag), contig, str(position), "60", cigar, *mate, sequence, quality, *tags]
+        lines.append("\t".join(fields).encode() + (b"\r" if not draw(st.integers(0, 15)) else b""))
+    return lines
+
+
+@settings(max_examples=200, deadline=None)
+@given(plain_alignments(), st.booleans())
+def test_reads_masked_in_bulk_agree_with_the_one_record_path(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], drop: bool
+) -> None:
+    """``plain_masks`` gives the bytes and the counts, in the order their keys first appear, of
+    ``rewrite`` (``GENOSCRUB_ONE_BY_ONE=1``), with ``-r`` (``MD``/``NM`` recomputed) and without, on
+    reads it settles and on those beside them that it leaves to ``rewrite``."""
+    from genoscrub.regions import RegionRequest
+    from genoscrub.report import InputError, Report
+    from genoscrub.sam_mask_regions import mask_regions
+
+    folder = tmp_path_factory.mktemp("plain")
+    (folder / "regions.bed").write_text("chr1\t100\t120\nchr1\t130\t131\n")
+    fasta = folder / "ref.fa"
+    if not fasta.exists():
+        rng = random.Random(3)
+        fasta.write_text("".join(f">{name}\n{''.join(rng.choice('ACGT') for _ in range(300))}\n" for name in ("chr1", "chr2")))
+        pysam.faidx(str(fasta))
+    request = RegionRequest(beds=[str(folder / "regions.bed")], flank=0)
+    for reference in (str(fasta), None):
+        results: list[tuple[bytes, list[tuple[str, int]] | None]] = []
+        for one_by_one in (False, True):
+            report = Report("sam-mask-regions")
+            try:
+                text = b"".join(mask_regions([(1, whole_lines(lines))], request, reference, drop, "in.sam", report, one_by_one=one_by_one))
+            except InputError as error:  # the same line and words; a run that fails writes no report
+                results.append((f"{error.line}: {error.message}".encode(), None))
+                continue
+            results.append((text, list(report.counts.items())))
+        assert results[0] == results[1]
+
+
+def test_reads_masked_in_bulk_are_settled_without_a_rewrite(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A read of one aligned run in a region, its mate's ``MC`` touching it too, is settled by
+    ``plain_masks``: ``rewrite`` never sees it, and the output is the one-record path's."""
+    from genoscrub.regions import RegionRequest
+    from genoscrub.report import Report
+    from genoscrub.sam_mask_regions import mask_regions
+
+    (tmp_path / "regions.bed").write_text("chr1\t100\t120\n")
+    lines = [
+        b"@SQ\tSN:chr1\tLN:300",
+        b"r1\t97\tchr1\t91\t60\t20M\t=\t105\t34\t" + b"A" * 20 + b"\t" + b"I" * 20 + b"\tMC:Z:20M\tAS:i:20\tRG:Z:g",
+        b"r1\t145\tchr1\t105\t60\t20M\t=\t91\t-34\t" + b"C" * 20 + b"\t*\tRG:Z:g\tMC:Z:20M",
+    ]
+    outputs = []
+    original = RegionMasker.rewrite
+    calls: list[bytes] = []
+
+    def counted(self: RegionMasker, line: bytes, *rest: object, **named: object) -> bytes | None:
+        calls.append(line)
+        return original(self, line, *rest, **named)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(RegionMasker, "rewrite", counted)
+    request = RegionRequest(beds=[str(tmp_path / "regions.bed")], flank=0)
+    for one_by_one in (False, True):
+        calls.clear()
+        report = Report("sam-mask-regions")
+        text = b"".join(mask_regions([(1, whole_lines(lines))], request, None, False, "in.sam", report, one_by_one=one_by_one))
+        outputs.append((text, list(report.counts.items())))
+        assert len(calls) == (2 if one_by_one else 0)
+    assert outputs[0] == outputs[1]
+    masked = outputs[0][0].splitlines()[-2:]
+    assert masked[0].split(b"\t")[9] == b"A" * 10 + b"N" * 10 and masked[0].split(b"\t")[10] == b"I" * 10 + b"#" * 10
+    assert masked[0].split(b"\t")[11:] == [b"RG:Z:g"]  # AS scored on the bases, MC of a mate in the region: gone
+    assert masked[1].split(b"\t")[9:] == [b"N" * 16 + b"C" * 4, b"*", b"RG:Z:g"]
