@@ -545,6 +545,7 @@ def tagged_records(draw: st.DrawFn) -> list[list[tuple[str, str, str]]]:
     return records
 
 
+@pytest.mark.slow  # a long property sweep of planted values: make test-slow (CI runs it after make test)
 @settings(max_examples=250, deadline=None)
 @given(records=tagged_records())
 def test_values_sam_scrub_rg_keeps_the_audit_accepts(

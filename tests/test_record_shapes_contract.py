@@ -259,6 +259,7 @@ SCRUBBER_RULE = RecordValues(frozenset({b"END", b"DP"}), frozenset({b"PS", b"AD"
 AUDIT_CONTIGS = both_spellings(["chr1"])
 
 
+@pytest.mark.slow  # a long property sweep of planted values: make test-slow (CI runs it after make test)
 @settings(max_examples=150, deadline=None)
 @given(shape=separated_shapes())
 @example(shape=(b"1990. 01. 01.", b"1990. 01%2e 01%2e"))  # an escape before a blank: the block path once missed it

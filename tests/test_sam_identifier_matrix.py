@@ -336,6 +336,7 @@ def scrubbed_record(columns: str, tags: list[str]) -> tuple[bytes, Report]:
     return out.splitlines()[-1], report
 
 
+@pytest.mark.slow  # a long property sweep of planted values: make test-slow (CI runs it after make test)
 @settings(max_examples=150, deadline=None)
 @given(record_tags=valid_records())
 def test_values_the_tools_write_survive_byte_for_byte(record_tags: tuple[str, list[str]]) -> None:
@@ -345,6 +346,7 @@ def test_values_the_tools_write_survive_byte_for_byte(record_tags: tuple[str, li
     assert not report.counts["aux_values_removed"]
 
 
+@pytest.mark.slow  # a long property sweep of planted values: make test-slow (CI runs it after make test)
 @settings(max_examples=150, deadline=None)
 @given(record_tags=valid_records(), which=st.integers(0, 9), where=st.floats(0, 1), identifier=st.sampled_from([PLANTED, "S2301217T"]))
 def test_an_identifier_inside_a_valid_value_removes_it(

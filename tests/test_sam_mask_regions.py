@@ -1310,6 +1310,7 @@ def plain_alignments(draw: st.DrawFn) -> list[bytes]:
     return lines
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=200, deadline=None)
 @given(plain_alignments(), st.booleans())
 def test_reads_masked_in_bulk_agree_with_the_one_record_path(

@@ -152,6 +152,7 @@ def structured_line(draw: st.DrawFn) -> str:
 OPTIONS = [(), ("--keep", "SAMPLE", "--keep", "vendor"), ("--descriptions", "drop")]
 
 
+@pytest.mark.slow  # a long property sweep of planted values: make test-slow (CI runs it after make test)
 @settings(max_examples=300, deadline=None)
 @given(st.lists(structured_line(), min_size=1, max_size=4), st.sampled_from(OPTIONS))
 @example(['##vendor=<ID="X1",Number="1",Type="String~/kimjh",Description="x",Source="y">'], OPTIONS[1])  # a path after other text
