@@ -322,6 +322,7 @@ def block_kept_text(text: bytes, column_count: int, keep: list[bool], one_by_one
     return (block.kept_text(kept) if rewritten is None else rewritten), counts
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=120, deadline=None)
 @given(annotated_blocks())
 def test_the_block_glance_gives_the_bytes_of_the_one_record_path(drawn: tuple[bytes, int, list[bool]]) -> None:
@@ -331,6 +332,7 @@ def test_the_block_glance_gives_the_bytes_of_the_one_record_path(drawn: tuple[by
     assert block_kept_text(text, column_count, keep, one_by_one=False) == block_kept_text(text, column_count, keep, one_by_one=True)
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=100, deadline=None)
 @given(annotated_blocks())
 def test_the_block_glance_settles_only_what_the_record_glance_settles(drawn: tuple[bytes, int, list[bool]]) -> None:

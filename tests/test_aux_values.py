@@ -584,6 +584,7 @@ def records(draw: st.DrawFn, pool: list[bytes] = TAG_POOL) -> list[bytes]:
     return lines
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=300, deadline=None)
 @given(lines=st.one_of(records(), records(ALIGNMENT_POOL)))
 def test_a_block_of_records_gets_the_verdicts_of_one_record_at_a_time(lines: list[bytes]) -> None:

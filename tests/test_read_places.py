@@ -346,6 +346,7 @@ def test_a_line_s_mandatory_fields_are_its_split_fields(lines: list[bytes]) -> N
         assert table.mandatory(row) == line.split(b"\t")[:9]
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=300, deadline=None)
 @given(
     blocks=st.lists(

@@ -465,6 +465,7 @@ def record_lines(draw: st.DrawFn) -> str:
     return "\t".join(["chr1", "10", identifier, "A", alt, "50", filters or ".", info or ".", format_column, *samples])
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @settings(max_examples=240, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(record_lines(), min_size=1, max_size=6))
 def test_candidates_are_a_superset_and_both_loops_agree(lines: list[str]) -> None:

@@ -143,6 +143,7 @@ def located(text: bytes, column_count: int) -> tuple[object, ...]:
     return ("ok", block.count, block.starts.tolist(), block.ends.tolist(), block.tabs.tolist())
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=400, deadline=None)
 @given(vcf_block(), st.integers(0, 8))
@@ -523,6 +524,7 @@ def scrubbed(data: bytes, block_size: int) -> tuple[bytes, tuple[int | None, str
     return b"".join(chunks), None, dict(report.counts)
 
 
+@pytest.mark.slow  # a long sweep of the C against its Python twin: make test-slow (CI runs it after make test)
 @needs_compiled
 @settings(max_examples=400, deadline=None)
 @given(st.lists(RECORD, max_size=14), st.sampled_from([1, 7, 23, 64, 1 << 16]), st.booleans())

@@ -1030,6 +1030,7 @@ def traced_records(draw: st.DrawFn) -> list[str]:
     return records
 
 
+@pytest.mark.slow  # a long sweep of the bulk path against the one-record path: make test-slow (CI runs it after make test)
 @settings(max_examples=60, deadline=None)
 @given(traced_records())
 def test_kept_records_leave_no_trace_of_the_dropped_ones(records: list[str]) -> None:
