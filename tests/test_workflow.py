@@ -606,6 +606,17 @@ def test_multiqc_content_only_by_default(whole: Cohort) -> None:
     assert all(path.name.endswith("_mqc.yaml") or path.name == ".snakemake_timestamp" for path in folder.iterdir())
 
 
+def add_contig(folder: Path, contig: str, rng: random.Random, length: int = 3000) -> str:
+    """A contig of random bases appended to the run folder's ref.fa (its index made again): an
+    HLA allele contig beside the example's genome. Its bases."""
+    bases = "".join(rng.choice("ACGT") for _ in range(length))
+    with open(folder / "ref.fa", "a") as fasta:
+        fasta.write(f">{contig}\n" + "\n".join(bases[i : i + 60] for i in range(0, length, 60)) + "\n")
+    (folder / "ref.fa.fai").unlink()
+    pysam.faidx(str(folder / "ref.fa"))
+    return bases
+
+
 def vcf_only_cohort(cohort: Cohort, folder: Path, germline: dict[str, Path]) -> Path:
     """A sheet of germline VCFs only (fast), beside copies of the cohort's shared files and key."""
     folder.mkdir()
@@ -690,11 +701,7 @@ def test_reads_on_allele_contigs_leave_no_trace_in_the_delivered_bam(cohort: Coh
     at it (samtools idxstats, pysam), and the gate checked it (--forbid-contigs)."""
     folder = vcf_only_cohort(cohort, tmp_path / "run", {})
     contig, rng = "HLA-A*02:01:01:01", random.Random(9)
-    allele = "".join(rng.choice("ACGT") for _ in range(3000))
-    with open(folder / "ref.fa", "a") as fasta:
-        fasta.write(f">{contig}\n" + "\n".join(allele[i : i + 60] for i in range(0, 3000, 60)) + "\n")
-    (folder / "ref.fa.fai").unlink()
-    pysam.faidx(str(folder / "ref.fa"))
+    allele = add_contig(folder, contig, rng)  # rng drawn on after it, as before
     chr1 = pysam.FastaFile(str(folder / "ref.fa")).fetch("chr1")
     raw = cohort.path / "patient1" / "normal.bam"
     header = run("samtools", "view", "-H", str(raw)).stdout.splitlines()
@@ -739,12 +746,8 @@ def test_a_somatic_call_on_an_allele_contig_is_not_delivered(cohort: Cohort, tmp
     whole) and the gate finds one left (--forbid-contigs). The other calls are delivered, the
     ##contig line kept."""
     folder = vcf_only_cohort(cohort, tmp_path / "run", {})
-    contig, rng = "HLA-A*02:01:01:01", random.Random(17)
-    allele = "".join(rng.choice("ACGT") for _ in range(3000))
-    with open(folder / "ref.fa", "a") as fasta:
-        fasta.write(f">{contig}\n" + "\n".join(allele[i : i + 60] for i in range(0, 3000, 60)) + "\n")
-    (folder / "ref.fa.fai").unlink()
-    pysam.faidx(str(folder / "ref.fa"))
+    contig = "HLA-A*02:01:01:01"
+    allele = add_contig(folder, contig, random.Random(17))
     text = run("bcftools", "view", "--no-version", str(cohort.path / "patient1" / "germline_as_somatic.vcf.gz")).stdout
     header = [line for line in text.splitlines() if line.startswith("#")]
     header.insert(len(header) - 1, f"##contig=<ID={contig},length=3000>")
